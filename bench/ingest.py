@@ -1,0 +1,153 @@
+"""Ingest speed against DuckDB's own JSON reader, measured in one run.
+
+    python bench/ingest.py [--deliveries 1000000] [--gz] [--keep DIR]
+
+Writes N webhook deliveries (a realistic mix of kinds), then times, each in a fresh process:
+  floor    read_json with an explicit schema + UNNEST of entry/messaging into a bare table
+  full     `refscope ingest` of the same file into a fresh database
+  rerun    the same ingest again, nothing new to read
+and prints seconds, events/s, peak RSS and the ratios full/floor and rerun/floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PAGES = ["1122334455667788", "2233445566778899"]
+
+FLOOR_SQL = """
+CREATE TABLE floor AS
+WITH d AS (
+  SELECT unnest(entry) AS e FROM read_json($path, format = 'newline_delimited',
+    columns = {object: 'VARCHAR', entry: 'STRUCT(id VARCHAR, "time" BIGINT, messaging STRUCT(
+      sender STRUCT(id VARCHAR), recipient STRUCT(id VARCHAR), "timestamp" BIGINT,
+      message STRUCT(mid VARCHAR, "text" VARCHAR, is_echo BOOLEAN),
+      postback STRUCT(mid VARCHAR, payload VARCHAR,
+                      referral STRUCT(ref VARCHAR, source VARCHAR, ad_id VARCHAR)),
+      referral STRUCT(ref VARCHAR, source VARCHAR, ad_id VARCHAR),
+      delivery STRUCT(watermark BIGINT), "read" STRUCT(watermark BIGINT))[])[]'})
+), m AS (SELECT e.id AS page_id, unnest(e.messaging) AS x FROM d)
+SELECT page_id, x.sender.id AS sender, x.recipient.id AS recipient, x.timestamp AS ts,
+       x.message.mid AS mid, x.message.text AS text, x.message.is_echo AS is_echo,
+       x.postback.payload AS payload, coalesce(x.postback.referral, x.referral) AS referral,
+       x.delivery.watermark AS delivered, x.read.watermark AS read_at
+FROM m
+"""
+
+
+def item(rng: random.Random, page: str, psid: str, ts: int, n: int) -> dict[str, object]:
+    base: dict[str, object] = {"sender": {"id": psid}, "recipient": {"id": page}, "timestamp": ts}
+    r = rng.random()
+    if r < 0.45:
+        base["message"] = {"mid": f"m_{n}", "text": rng.choice(["hi", "price?", "open today?"])}
+    elif r < 0.60:
+        base["sender"], base["recipient"] = {"id": page}, {"id": psid}
+        base["message"] = {"mid": f"e_{n}", "is_echo": True, "app_id": 42, "text": "Thanks!"}
+    elif r < 0.75:
+        base["delivery"] = {"mids": [f"e_{n - 1}"], "watermark": ts}
+    elif r < 0.88:
+        base["read"] = {"watermark": ts}
+    elif r < 0.94:
+        src = rng.choice(["SHORTLINK", "ADS"])
+        ref = {"ref": rng.choice(["qr_store12", "newsletter", "bio"]), "source": src,
+               "type": "OPEN_THREAD"}  # fmt: skip
+        if src == "ADS":
+            ref["ad_id"] = "6000000000001"
+        base["postback"] = {"mid": f"p_{n}", "title": "Get Started", "payload": "GS",
+                            "referral": ref}  # fmt: skip
+    else:
+        base["referral"] = {"ref": "bio", "source": "SHORTLINK", "type": "OPEN_THREAD"}
+    return base
+
+
+def write_log(path: Path, deliveries: int, seed: int = 1) -> int:
+    rng = random.Random(seed)
+    ts = 1_735_689_600_000
+    n = 0
+    with open(path, "w") as fh:
+        for i in range(deliveries):
+            ts += rng.randint(1, 4000)
+            page = PAGES[i % 2]
+            psid = str(10**15 + rng.randint(0, deliveries // 3))
+            entries = []
+            for _ in range(2 if rng.random() < 0.02 else 1):
+                n += 1
+                entries.append(
+                    {"id": page, "time": ts, "messaging": [item(rng, page, psid, ts, n)]}
+                )
+            fh.write(json.dumps({"object": "page", "entry": entries}, separators=(",", ":")))
+            fh.write("\n")
+    return n
+
+
+def child(code: str, *args: str) -> list[str]:
+    """Run code in a fresh interpreter and return the words it printed."""
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True,
+                         text=True)  # fmt: skip
+    return out.stdout.split()
+
+
+FLOOR_CODE = """
+import resource, sys, time, duckdb
+con = duckdb.connect(sys.argv[2])
+t = time.perf_counter()
+con.execute(sys.argv[3], {"path": sys.argv[1]})
+secs = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(secs, rss, con.execute("SELECT count(*) FROM floor").fetchone()[0])
+"""
+INGEST_CODE = """
+import resource, sys, time
+from pathlib import Path
+from ingest import pipeline
+t = time.perf_counter()
+r = pipeline.run([sys.argv[1]], Path(sys.argv[2]))
+secs = time.perf_counter() - t
+print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.events_parsed, r.events_added)
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--deliveries", type=int, default=1_000_000)
+    ap.add_argument("--gz", action="store_true", help="compress the log first")
+    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    a = ap.parse_args()
+    work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "webhooks.ndjson"
+    n_items = write_log(log, a.deliveries)
+    if a.gz:
+        subprocess.run(["gzip", "-kf", str(log)], check=True)
+        log = log.with_suffix(".ndjson.gz")
+    size = log.stat().st_size
+    print(f"log: {a.deliveries:,} deliveries, {n_items:,} items, {size / 1e6:.0f} MB ({log.name})")
+
+    results = {}
+    for name, code, args in (
+        ("floor", FLOOR_CODE, [str(log), str(work / "floor.duckdb"), FLOOR_SQL]),
+        ("full", INGEST_CODE, [str(log), str(work / "refscope.duckdb")]),
+        ("rerun", INGEST_CODE, [str(log), str(work / "refscope.duckdb")]),
+    ):
+        for f in work.glob("floor.duckdb*") if name == "floor" else ():
+            f.unlink()
+        if name == "full":
+            for f in work.glob("refscope.duckdb*"):
+                f.unlink()
+        secs, rss_kib, rows, *rest = child(code, *args)
+        results[name] = (float(secs), int(rows))
+        print(f"{name:6s} {float(secs):7.2f} s  {int(rows) / float(secs):>12,.0f} events/s  "
+              f"peak RSS {int(rss_kib) / 1024:6.0f} MiB  rows {rows} {' '.join(rest)}")  # fmt: skip
+    floor = results["floor"][0]
+    print(f"ratio full/floor  {results['full'][0] / floor:.2f}  (target <= 2.0)")
+    print(f"ratio rerun/floor {results['rerun'][0] / floor:.3f}  (target <= 0.1)")
+
+
+if __name__ == "__main__":
+    main()

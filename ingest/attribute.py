@@ -1,0 +1,146 @@
+"""Channel rules: which touch acquired each contact, and which later touches are re-entries.
+
+The rule (README "Attribution"): a contact is (page_id, psid or user_ref), created by the user's
+own first action. Its channel is that of its earliest touch at or before the moment its
+conversation opened (its first message or postback): a postback/message/top-level referral,
+an optin ref, or a private reply the page sent it. With none, it is `organic`. Referrals after
+the opening are re-entries. Only contacts touched by a run are recomputed, from all their events,
+so the result does not depend on the order in which logs arrive.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from .webhook import SHORTLINK_SOURCES
+
+# The user's own actions create a contact; deliveries, reads and echoes alone never do.
+USER_KINDS = ("message", "postback", "referral", "optin", "reaction")
+REENTRY_VIAS = ("referral", "postback", "message", "optin")
+
+CHANNEL_MACRO = f"""
+CREATE OR REPLACE TEMP MACRO rs_channel(kind, source, ad_id, comment_id, psid, is_qr) AS (
+    CASE
+        WHEN kind = 'private_reply' AND psid IS NOT NULL THEN 'comment_reply'
+        WHEN kind = 'message_echo' AND comment_id IS NOT NULL THEN 'comment_reply'
+        WHEN kind NOT IN ('message', 'postback', 'referral', 'optin') THEN NULL
+        WHEN ad_id IS NOT NULL OR upper(source) = 'ADS' THEN 'ctm_ad'
+        WHEN upper(source) IN {SHORTLINK_SOURCES!r}
+            THEN CASE WHEN is_qr THEN 'qr_code' ELSE 'm_me_link' END
+        WHEN upper(source) = 'MESSENGER_CODE' THEN 'qr_code'
+        WHEN upper(source) = 'CUSTOMER_CHAT_PLUGIN' THEN 'chat_widget'
+        WHEN source IS NOT NULL THEN 'other'
+    END
+);
+"""
+
+# Refs registered as QR codes, by page id. A link registered by username finds its page through
+# `pages`; when that is unknown, the ref alone decides if only one page registered it.
+QR_REFS = """
+CREATE OR REPLACE TEMP TABLE rs_qr AS
+WITH resolved AS (
+    SELECT t.ref, t.page, t.channel,
+           coalesce(p.page_id, CASE WHEN regexp_full_match(t.page, '[0-9]+') THEN t.page END)
+               AS page_id
+    FROM tracked_links t
+    LEFT JOIN pages p ON lower(p.username) = lower(t.page)
+), solo AS (
+    SELECT ref FROM tracked_links GROUP BY ref HAVING count(DISTINCT lower(page)) = 1
+)
+SELECT DISTINCT ref, page_id FROM resolved
+WHERE channel = 'qr_code'
+  AND (page_id IS NOT NULL OR ref IN (SELECT ref FROM solo))
+"""
+
+IS_QR = """EXISTS (SELECT 1 FROM rs_qr q WHERE q.ref = {t}.ref
+                   AND (q.page_id = {t}.page_id OR q.page_id IS NULL))"""
+
+_BASE = f"""
+CREATE OR REPLACE TEMP TABLE rs_base AS
+SELECT page_id, psid,
+    bool_or(is_user_ref) AS is_user_ref,
+    min(ts) FILTER (WHERE kind IN {USER_KINDS!r}) AS first_seen_at,
+    max(ts) FILTER (WHERE kind IN {USER_KINDS!r}) AS last_seen_at,
+    coalesce(min(ts) FILTER (WHERE kind IN ('message', 'postback')),
+             min(ts) FILTER (WHERE kind IN {USER_KINDS!r})) AS opened_at,
+    min(ts) FILTER (WHERE kind = 'message') AS first_message_at,
+    (min(ts, 2) FILTER (WHERE kind = 'message'))[2] AS second_message_at,
+    max(ts) FILTER (WHERE kind = 'message') AS last_message_at,
+    count(*) FILTER (WHERE kind = 'message') AS message_count,
+    count(*) FILTER (WHERE kind = 'postback') AS postback_count,
+    count(*) FILTER (WHERE kind = 'message_echo') AS page_message_count,
+    max(watermark_at) FILTER (WHERE kind = 'read') AS last_read_at
+FROM events e
+WHERE psid IS NOT NULL AND EXISTS (
+    SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)
+GROUP BY page_id, psid
+"""
+
+# Touches of affected contacts, with the acquiring one chosen: earliest at or before the opening;
+# at the same instant a referral beats a private reply (it is the user's own act).
+_TOUCHES = f"""
+INSERT INTO touches
+WITH cand AS (
+    SELECT e.event_key, e.page_id, e.psid, e.ts, e.kind AS via, e.channel, e.ref, e.source,
+           e.ad_id, e.ad_title, e.referer_uri, e.is_guest_user, e.post_id, e.comment_id
+    FROM events e
+    WHERE e.channel IS NOT NULL AND e.psid IS NOT NULL AND EXISTS (
+        SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)
+    -- A private reply is logged twice when both the send log and its echo exist: keep one.
+    QUALIFY e.channel <> 'comment_reply' OR row_number() OVER (
+        PARTITION BY e.page_id, e.psid, e.comment_id ORDER BY e.ts, e.event_key) = 1
+), ranked AS (
+    SELECT c.*, b.opened_at,
+        c.ts <= b.opened_at AND row_number() OVER (
+            PARTITION BY c.page_id, c.psid, c.ts <= b.opened_at
+            ORDER BY c.ts, c.via IN ('private_reply', 'message_echo'), c.event_key) = 1 AS first
+    FROM cand c LEFT JOIN rs_base b USING (page_id, psid)
+)
+SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title, referer_uri,
+       is_guest_user, post_id, comment_id,
+       coalesce(first, false) AS is_first,
+       coalesce(NOT first AND via IN {REENTRY_VIAS!r} AND ts > opened_at, false) AS is_reentry
+FROM ranked
+"""
+
+_CONTACTS = """
+INSERT INTO contacts
+SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at, coalesce(t.channel, 'organic'),
+       t.ref, t.source, t.ad_id, t.ad_title, t.referer_uri, t.is_guest_user, t.post_id,
+       t.comment_id, t.ts, b.first_message_at, b.second_message_at, b.last_message_at,
+       b.message_count, b.postback_count,
+       (SELECT count(*) FROM touches r
+        WHERE r.page_id = b.page_id AND r.psid = b.psid AND r.is_reentry),
+       b.last_seen_at, b.page_message_count, b.last_read_at
+FROM rs_base b
+LEFT JOIN touches t ON t.page_id = b.page_id AND t.psid = b.psid AND t.is_first
+WHERE b.first_seen_at IS NOT NULL
+"""
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(CHANNEL_MACRO)
+
+
+def refresh_qr_refs(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(QR_REFS)
+
+
+def attribute(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute touches and contacts of the contacts in `rs_affected`; list new ones in `rs_new`."""
+    con.execute(_BASE)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE rs_new AS
+           SELECT page_id, psid FROM rs_base b WHERE first_seen_at IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM contacts c WHERE c.page_id = b.page_id AND c.psid = b.psid)"""
+    )
+    (new,) = con.execute("SELECT count(*) FROM rs_new").fetchone() or (0,)
+    con.execute(
+        "DELETE FROM touches t USING rs_affected a WHERE t.page_id = a.page_id AND t.psid = a.psid"
+    )
+    con.execute(
+        "DELETE FROM contacts c USING rs_affected a WHERE c.page_id = a.page_id AND c.psid = a.psid"
+    )
+    con.execute(_TOUCHES)
+    con.execute(_CONTACTS)
+    return int(new)

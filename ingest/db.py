@@ -1,0 +1,75 @@
+"""The DuckDB file: connect (writing or read-only), apply the schema, retry while locked.
+
+DuckDB lets one process write a file or many read it, never both: a connection that finds the
+file locked retries for a while, then says so clearly.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from .errors import DatabaseError
+
+DEFAULT_DB = Path("data/refscope.duckdb")
+LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
+_LOCK_HINTS = ("lock", "Conflicting", "being used by another")
+
+
+def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The database file: the argument, else REFSCOPE_DB, else data/refscope.duckdb."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("REFSCOPE_DB") or DEFAULT_DB)
+
+
+def schema_sql() -> str:
+    return resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def _config(read_only: bool) -> dict[str, str | bool]:
+    # A home directory of our own: DuckDB must never try to write extensions to ~/.duckdb.
+    home = Path(tempfile.gettempdir()) / "refscope-duckdb-home"
+    home.mkdir(exist_ok=True)
+    return {
+        "home_directory": str(home),
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,
+        "TimeZone": "UTC",
+        "access_mode": "READ_ONLY" if read_only else "READ_WRITE",
+    }
+
+
+def connect(
+    path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS
+) -> duckdb.DuckDBPyConnection:
+    """Open the database; a writer also creates it and applies the schema."""
+    if read_only and not path.exists():
+        raise DatabaseError(f"{path}: no database yet; run `refscope ingest` first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=_config(read_only))
+            break
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if any(h in msg for h in _LOCK_HINTS) and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                continue
+            if any(h in msg for h in _LOCK_HINTS):
+                raise DatabaseError(f"{path}: locked by another process") from exc
+            raise DatabaseError(f"{path}: cannot open: {msg}") from exc
+        except duckdb.Error as exc:
+            raise DatabaseError(f"{path}: cannot open: {exc}") from exc
+    if not read_only:
+        con.execute(schema_sql())
+    return con

@@ -1,0 +1,23 @@
+"""refscope's errors. The CLI maps each to a message and a non-zero exit; none carries a secret.
+
+RefscopeError
+ ├── SourceError      an input path cannot be found or read
+ ├── DatabaseError    the database file cannot be opened (locked, not DuckDB, wrong schema)
+ └── ValidationError  a user-given value breaks a rule (refs, page names, dates)
+"""
+
+
+class RefscopeError(Exception):
+    """Base of every error refscope reports to a user."""
+
+
+class SourceError(RefscopeError):
+    """An input path cannot be found or read."""
+
+
+class DatabaseError(RefscopeError):
+    """The database file cannot be opened or used."""
+
+
+class ValidationError(RefscopeError):
+    """A value given by the user breaks a documented rule."""

@@ -1,0 +1,192 @@
+"""run(): sources → parse → dedupe → attribute → load, as one transaction.
+
+A run commits all it read, the file offsets and its `ingest_runs` row together, or nothing: a
+run killed at any point leaves the database as it was, and the next run does the same work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from . import attribute, db, load, sources, webhook
+from .errors import DatabaseError
+
+ProgressFn = Callable[[int], None]  # called with bytes read since the last call
+
+
+@dataclass
+class IngestResult:
+    run_id: int
+    files: int = 0
+    files_read: int = 0
+    bytes_read: int = 0
+    lines: int = 0
+    events_parsed: int = 0
+    events_added: int = 0
+    rejects_added: int = 0
+    new_contacts: int = 0
+    seconds: float = 0.0
+    events_by_kind: dict[str, int] = field(default_factory=dict)
+    new_contacts_by_channel: dict[str, int] = field(default_factory=dict)
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def duplicates(self) -> int:
+        return self.events_parsed - self.events_added
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events_parsed / self.seconds if self.seconds > 0 else 0.0
+
+
+def plan_files(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[sources.Plan]:
+    states = {
+        row[0]: sources.FileState(*row[1:])
+        for row in con.execute(
+            "SELECT path, size, mtime_ns, head_hash, offset_done, lines_done FROM ingest_files"
+        ).fetchall()
+    }
+    plans = [sources.plan(p, states.get(str(p))) for p in paths]
+    return [p for p in plans if p is not None]
+
+
+def run(
+    paths: list[str],
+    db_file: Path | None = None,
+    *,
+    on_plan: Callable[[int], None] | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestResult:
+    """Ingest the logs at paths into the database; see the module docstring for guarantees."""
+    started = time.perf_counter()
+    files = sources.discover(paths)
+    con = db.connect(db.db_path(db_file))
+    try:
+        return _run(con, files, started, on_plan, progress)
+    finally:
+        con.close()
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    started: float,
+    on_plan: Callable[[int], None] | None,
+    progress: ProgressFn | None,
+) -> IngestResult:
+    con.execute(webhook.MACROS)
+    attribute.install_macros(con)
+    plans = plan_files(con, files)
+    (run_id,) = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone() or (
+        1,
+    )
+    res = IngestResult(run_id=run_id, files=len(files), files_read=len(plans))
+    if on_plan:
+        on_plan(sum(p.size - (0 if p.is_gz else p.start_offset) for p in plans))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO ingest_runs (run_id, started_at) VALUES (?, ?)",
+            [run_id, datetime.now(UTC).replace(tzinfo=None)],
+        )
+        attribute.refresh_qr_refs(con)
+        reasons: Counter[str] = Counter()
+        for p in plans:
+            _read_file(con, p, run_id, res, reasons, progress)
+        if res.events_added:
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE rs_affected AS
+                   SELECT DISTINCT page_id, psid FROM events
+                   WHERE run_id = ? AND psid IS NOT NULL""",
+                [run_id],
+            )
+            res.new_contacts = attribute.attribute(con)
+            res.new_contacts_by_channel = _by(
+                con,
+                "SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid) GROUP BY ALL",
+                [],
+            )
+            res.events_by_kind = _by(
+                con, "SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY ALL", [run_id]
+            )
+        res.rejects_by_reason = dict(reasons)
+        res.seconds = time.perf_counter() - started
+        con.execute(
+            """UPDATE ingest_runs SET finished_at = ?, files_read = ?, bytes_read = ?,
+                   lines_read = ?, events_parsed = ?, events_added = ?, duplicates = ?,
+                   rejects_added = ?, new_contacts = ?, seconds = ?
+               WHERE run_id = ?""",
+            [
+                datetime.now(UTC).replace(tzinfo=None),
+                res.files_read,
+                res.bytes_read,
+                res.lines,
+                res.events_parsed,
+                res.events_added,
+                res.duplicates,
+                res.rejects_added,
+                res.new_contacts,
+                res.seconds,
+                run_id,
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return res
+
+
+def _read_file(
+    con: duckdb.DuckDBPyConnection,
+    p: sources.Plan,
+    run_id: int,
+    res: IngestResult,
+    reasons: Counter[str],
+    progress: ProgressFn | None,
+) -> None:
+    file = str(p.path)
+    # Rejects of lines about to be read again (an unfinished last line, a replaced file) go:
+    # the line is judged anew.
+    con.execute("DELETE FROM rejects WHERE file = ? AND line_no > ?", [file, p.start_line])
+    offset, lines_done = p.start_offset, p.start_line
+    for chunk in sources.read_chunks(p):
+        try:
+            out = load.load_chunk(con, chunk, file, run_id)
+        except duckdb.Error as exc:
+            raise DatabaseError(f"{file}: loading failed: {exc}") from exc
+        res.lines += out.lines
+        res.events_parsed += out.parsed
+        res.events_added += out.added
+        res.rejects_added += load.insert_rejects(con, file, run_id, out.rejects)
+        reasons.update(_reason_family(r[1]) for r in out.rejects)
+        offset, lines_done = chunk.end_offset, chunk.lines_done
+        if progress and not p.is_gz:
+            progress(len(chunk.data))
+    if progress and p.is_gz:
+        progress(p.size)
+    res.bytes_read += offset - p.start_offset
+    head = sources.prefix_hash(p.path, p.size if p.is_gz else offset)
+    con.execute("DELETE FROM ingest_files WHERE path = ?", [file])
+    con.execute(
+        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [file, p.size, p.mtime_ns, head, offset, lines_done, run_id],
+    )
+
+
+def _reason_family(reason: str) -> str:
+    """Group reasons for the summary: 'invalid JSON: Expecting ...' counts as 'invalid JSON'."""
+    if reason.startswith("entry[") or reason.startswith("partly rejected"):
+        return reason.split(": ", 1)[-1] if "]: " in reason else reason
+    return reason.split(":", 1)[0]
+
+
+def _by(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> dict[str, int]:
+    return {str(k): int(v) for k, v in con.execute(sql, params).fetchall()}

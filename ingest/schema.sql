@@ -1,0 +1,157 @@
+-- refscope's public tables: the contract users write SQL against (see README "The SQL contract").
+-- Every timestamp is UTC (TIMESTAMP without zone). Columns may be added; names do not change.
+
+-- One row per normalised event (a messaging/standby item, a feed change, a send-log line).
+CREATE TABLE IF NOT EXISTS events (
+    event_key      UHUGEINT NOT NULL,   -- dedupe key: md5 of (page, kind, mid) or of the normalised event
+    page_id        VARCHAR NOT NULL,
+    psid           VARCHAR,             -- the contact: PSID, or the chat plugin's user_ref
+    is_user_ref    BOOLEAN NOT NULL,    -- psid holds a sender.user_ref, not a PSID
+    ts             TIMESTAMP NOT NULL,
+    kind           VARCHAR NOT NULL,    -- message, message_echo, postback, referral, optin, delivery,
+                                        -- read, reaction, handover, comment, private_reply, other
+    detail         VARCHAR,             -- sub-kind: optin type, reaction action, handover type,
+                                        -- comment verb, or the unknown key of an `other` item
+    is_standby     BOOLEAN NOT NULL,    -- arrived in entry[].standby (another app owned the thread)
+    channel        VARCHAR,             -- acquisition channel when the event carries a touch
+    ref            VARCHAR,
+    source         VARCHAR,             -- raw referral source as Meta sent it
+    ad_id          VARCHAR,
+    ad_title       VARCHAR,
+    referer_uri    VARCHAR,
+    is_guest_user  BOOLEAN,
+    mid            VARCHAR,
+    text           VARCHAR,
+    attachment_types VARCHAR[],
+    quick_reply_payload VARCHAR,
+    postback_payload VARCHAR,
+    app_id         VARCHAR,             -- echoes: the app that sent the message
+    watermark_at   TIMESTAMP,           -- delivery / read watermark
+    post_id        VARCHAR,
+    comment_id     VARCHAR,
+    commenter_id   VARCHAR,             -- a comment's from.id: NOT a PSID, never joined to one
+    file           VARCHAR NOT NULL,    -- where the event was read (first occurrence)
+    line_no        BIGINT NOT NULL,
+    run_id         INTEGER NOT NULL
+);
+
+-- Every acquisition touch: a referral (m.me, QR, ad, chat plugin, optin ref) or a private reply.
+CREATE TABLE IF NOT EXISTS touches (
+    event_key      UHUGEINT NOT NULL,
+    page_id        VARCHAR NOT NULL,
+    psid           VARCHAR NOT NULL,
+    ts             TIMESTAMP NOT NULL,
+    via            VARCHAR NOT NULL,    -- the event kind that carried it: postback, message, referral,
+                                        -- optin, private_reply, message_echo
+    channel        VARCHAR NOT NULL,
+    ref            VARCHAR,
+    source         VARCHAR,
+    ad_id          VARCHAR,
+    ad_title       VARCHAR,
+    referer_uri    VARCHAR,
+    is_guest_user  BOOLEAN,
+    post_id        VARCHAR,
+    comment_id     VARCHAR,
+    is_first       BOOLEAN NOT NULL,    -- the touch that acquired the contact
+    is_reentry     BOOLEAN NOT NULL     -- a referral after the contact's conversation had opened
+);
+
+-- One row per (page_id, psid): who came in, through what, and how engaged they are.
+CREATE TABLE IF NOT EXISTS contacts (
+    page_id            VARCHAR NOT NULL,
+    psid               VARCHAR NOT NULL,
+    is_user_ref        BOOLEAN NOT NULL,
+    first_seen_at      TIMESTAMP NOT NULL, -- first action of the user's own
+    channel            VARCHAR NOT NULL,
+    ref                VARCHAR,
+    source             VARCHAR,
+    ad_id              VARCHAR,
+    ad_title           VARCHAR,
+    referer_uri        VARCHAR,
+    is_guest_user      BOOLEAN,
+    post_id            VARCHAR,
+    comment_id         VARCHAR,
+    first_touch_at     TIMESTAMP,
+    first_message_at   TIMESTAMP,          -- first inbound message
+    second_message_at  TIMESTAMP,          -- engaged: a second inbound message after the first
+    last_message_at    TIMESTAMP,
+    message_count      BIGINT NOT NULL,    -- inbound messages
+    postback_count     BIGINT NOT NULL,
+    reentry_count      BIGINT NOT NULL,
+    last_seen_at       TIMESTAMP NOT NULL, -- last action of the user's own
+    page_message_count BIGINT NOT NULL,    -- echoes: messages the page sent
+    last_read_at       TIMESTAMP           -- newest read watermark
+);
+
+CREATE TABLE IF NOT EXISTS tracked_links (
+    ref         VARCHAR NOT NULL,
+    page        VARCHAR NOT NULL,       -- page username or numeric id, as the link was made
+    channel     VARCHAR NOT NULL,       -- m_me_link or qr_code
+    campaign    VARCHAR,
+    placement   VARCHAR,
+    notes       VARCHAR,
+    url         VARCHAR NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (page, ref)
+);
+
+CREATE TABLE IF NOT EXISTS pages (
+    page_id   VARCHAR PRIMARY KEY,
+    username  VARCHAR,
+    name      VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS ad_insights (
+    date          DATE NOT NULL,
+    ad_id         VARCHAR NOT NULL,
+    ad_name       VARCHAR,
+    adset_id      VARCHAR,
+    adset_name    VARCHAR,
+    campaign_id   VARCHAR,
+    campaign_name VARCHAR,
+    account_id    VARCHAR,
+    spend         DOUBLE,
+    impressions   BIGINT,
+    clicks        BIGINT,
+    conversations_started BIGINT,
+    actions       JSON,
+    cost_per_action_type JSON,
+    pulled_at     TIMESTAMP,
+    PRIMARY KEY (date, ad_id)
+);
+
+-- Every line that did not become events, with why and its raw text.
+CREATE TABLE IF NOT EXISTS rejects (
+    reject_key  UHUGEINT NOT NULL,      -- md5 of (file, line_no, raw): a re-read adds no copy
+    file        VARCHAR NOT NULL,
+    line_no     BIGINT NOT NULL,
+    reason      VARCHAR NOT NULL,
+    raw         VARCHAR NOT NULL,
+    run_id      INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    run_id        INTEGER PRIMARY KEY,
+    started_at    TIMESTAMP NOT NULL,
+    finished_at   TIMESTAMP,
+    files_read    BIGINT,
+    bytes_read    BIGINT,
+    lines_read    BIGINT,
+    events_parsed BIGINT,
+    events_added  BIGINT,
+    duplicates    BIGINT,
+    rejects_added BIGINT,
+    new_contacts  BIGINT,
+    seconds       DOUBLE
+);
+
+-- How far each input has been read; lets a run read only new bytes.
+CREATE TABLE IF NOT EXISTS ingest_files (
+    path        VARCHAR NOT NULL,
+    size        BIGINT NOT NULL,        -- bytes on disk when last read
+    mtime_ns    BIGINT NOT NULL,
+    head_hash   VARCHAR NOT NULL,       -- md5 of the first bytes: a replaced file is read anew
+    offset_done BIGINT NOT NULL,        -- (uncompressed) bytes consumed, ending at a newline
+    lines_done  BIGINT NOT NULL,
+    run_id      INTEGER NOT NULL
+);

@@ -1,0 +1,420 @@
+"""Messenger deliveries → normalised event rows, in DuckDB SQL.
+
+The only module that knows Meta's payload shapes. It parses with DuckDB's JSON reader (one
+`json_transform` per line with an explicit structure), so millions of lines never pass through
+Python objects. Pure: it builds SQL over a registered `chunk(line_no, raw)` relation and does no
+I/O of its own. Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
+"""
+
+from __future__ import annotations
+
+import json
+
+V = "VARCHAR"
+
+# Every referral-like object: messaging_referrals, postback.referral, message.referral.
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_referrals
+_REFERRAL = {
+    "ref": V,
+    "source": V,
+    "type": V,
+    "ad_id": V,
+    "referer_uri": V,  # one "r", as Meta spells it
+    "is_guest_user": V,
+    "ads_context_data": {"ad_title": V, "post_id": V},
+    "product": {"id": V},
+}
+_CONTROL = {"new_owner_app_id": V, "previous_owner_app_id": V, "requested_owner_app_id": V}
+_ITEM = {
+    "sender": {"id": V, "user_ref": V},
+    "recipient": {"id": V, "user_ref": V},
+    "timestamp": V,
+    "message": {
+        "mid": V,
+        "text": V,
+        "is_echo": V,
+        "app_id": V,
+        "metadata": V,
+        "quick_reply": {"payload": V},
+        "attachments": [{"type": V}],
+        "referral": _REFERRAL,
+    },
+    "postback": {"mid": V, "title": V, "payload": V, "referral": _REFERRAL},
+    "referral": _REFERRAL,
+    "optin": {"type": V, "ref": V, "user_ref": V, "payload": V, "source": V},
+    "delivery": {"watermark": V, "mids": [V]},
+    "read": {"watermark": V},
+    "reaction": {"mid": V, "action": V, "reaction": V, "emoji": V},
+    "pass_thread_control": _CONTROL,
+    "take_thread_control": _CONTROL,
+    "request_thread_control": _CONTROL,
+    "app_roles": "JSON",
+}
+# Page `feed` changes: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
+_CHANGE = {
+    "field": V,
+    "value": {
+        "item": V,
+        "verb": V,
+        "comment_id": V,
+        "post_id": V,
+        "parent_id": V,
+        "from": {"id": V},
+        "message": V,
+        "created_time": V,
+    },
+}
+_ENTRY = {"id": V, "time": V, "messaging": [_ITEM], "standby": [_ITEM], "changes": [_CHANGE]}
+_DELIVERY = {"object": V, "entry": [_ENTRY]}
+_ENTRY_ITEMS = {"id": V, "time": V, "messaging": [_ITEM], "standby": [_ITEM]}
+_ENTRY_CHANGES = {"id": V, "time": V, "changes": [_CHANGE]}
+
+
+def _line_structure(entry: dict[str, object]) -> str:
+    """A webhook body, or the envelope refscope's receiver writes around one."""
+    delivery = {"object": V, "entry": [entry]}
+    return json.dumps({**delivery, "received_at": V, "body": delivery})
+
+
+ITEMS_STRUCTURE = _line_structure(_ENTRY_ITEMS)
+CHANGES_STRUCTURE = _line_structure(_ENTRY_CHANGES)
+SEND_STRUCTURE = json.dumps(
+    {
+        "object": V,
+        "page_id": V,
+        "timestamp": V,
+        "request": {"recipient": {"comment_id": V, "post_id": V}},
+        "response": {"recipient_id": V, "message_id": V},
+    }
+)
+
+# Keys of a messaging item that name its kind; an item with none of them is kind `other`.
+KNOWN_ITEM_KEYS = (
+    "message",
+    "postback",
+    "referral",
+    "optin",
+    "delivery",
+    "read",
+    "reaction",
+    "pass_thread_control",
+    "take_thread_control",
+    "request_thread_control",
+    "app_roles",
+)
+# The channel for each known referral source; other sources become `other`, raw value kept.
+# QR codes arrive as SHORTLINK: refscope tells them apart by its own tracked_links registry.
+SHORTLINK_SOURCES = ("SHORTLINK", "SHORTLINKS", "SHORT-URL", "SHORT_URL")
+
+MACROS = f"""
+-- Timestamps by magnitude: Meta mixes seconds and milliseconds, and doc samples use strings.
+CREATE OR REPLACE TEMP MACRO rs_ms(v) AS (
+    CASE
+        WHEN NOT isfinite(try_cast(v AS DOUBLE)) THEN NULL
+        WHEN try_cast(v AS DOUBLE) < 1e12 THEN try_cast(v AS DOUBLE) * 1000
+        WHEN try_cast(v AS DOUBLE) < 1e15 THEN try_cast(v AS DOUBLE)
+        WHEN try_cast(v AS DOUBLE) < 1e18 THEN try_cast(v AS DOUBLE) / 1000
+        ELSE try_cast(v AS DOUBLE) / 1000000
+    END
+);
+-- Only instants between 2000 and 2100 are believable; anything else counts as missing.
+CREATE OR REPLACE TEMP MACRO rs_ts(v) AS (
+    CASE WHEN rs_ms(v) BETWEEN 946684800000 AND 4102444800000
+         THEN make_timestamp(CAST(rs_ms(v) * 1000 AS BIGINT)) END
+);
+-- An id given as an object or a list is a wrong type, not an id.
+CREATE OR REPLACE TEMP MACRO rs_id(v) AS (
+    CASE WHEN v IS NULL OR v = '' OR left(v, 1) IN ('{{', '[') THEN NULL ELSE v END
+);
+CREATE OR REPLACE TEMP MACRO rs_bool(v) AS (
+    CASE lower(v) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'false' THEN false
+                  WHEN '0' THEN false END
+);
+CREATE OR REPLACE TEMP MACRO rs_key(parts) AS (md5_number(array_to_string(parts, chr(31))));
+CREATE OR REPLACE TEMP MACRO rs_is_shortlink(source) AS (
+    upper(source) IN {SHORTLINK_SOURCES!r}
+);
+"""
+
+
+def _parse(structure: str) -> str:
+    # json_valid first: json_transform raises on malformed JSON (those lines become rejects).
+    return f"CASE WHEN json_valid(raw) THEN json_transform(raw, '{structure}') END"
+
+
+# Entries of the lines that are Page webhook bodies (plain or inside a receiver envelope).
+_ENTRY_ROWS = """lines AS (
+    SELECT line_no, {transform} AS d FROM chunk {where}
+), entries AS (
+    SELECT line_no,
+           CASE WHEN d.body IS NOT NULL THEN d.body.entry ELSE d.entry END AS entries,
+           rs_ts(d.received_at) AS received_ts,
+           coalesce(CASE WHEN d.body IS NOT NULL THEN d.body.object ELSE d.object END, 'page')
+               AS obj
+    FROM lines
+), entry_rows AS (
+    SELECT line_no, received_ts, obj, unnest(entries) AS e, generate_subscripts(entries, 1) AS ei
+    FROM entries
+)"""
+
+# Messaging (or standby) items, one row each, with entry context. Standby items are rare, so
+# their lines are found by a substring test before any parsing.
+_ITEMS = """
+WITH {entry_rows}, item_rows AS (
+    SELECT line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
+           unnest(e.{container}) AS x, generate_subscripts(e.{container}, 1) AS ii,
+           {standby} AS standby
+    FROM entry_rows
+), typed AS (
+    SELECT *,
+        rs_id(entry_id) AS page_hint,
+        coalesce(rs_ts(x.timestamp), rs_ts(entry_time), received_ts) AS t,
+        CASE
+            WHEN x.message IS NOT NULL AND rs_bool(x.message.is_echo) THEN 'message_echo'
+            WHEN x.message IS NOT NULL THEN 'message'
+            WHEN x.postback IS NOT NULL THEN 'postback'
+            WHEN x.referral IS NOT NULL THEN 'referral'
+            WHEN x.optin IS NOT NULL THEN 'optin'
+            WHEN x.delivery IS NOT NULL THEN 'delivery'
+            WHEN x.read IS NOT NULL THEN 'read'
+            WHEN x.reaction IS NOT NULL THEN 'reaction'
+            WHEN x.pass_thread_control IS NOT NULL OR x.take_thread_control IS NOT NULL
+              OR x.request_thread_control IS NOT NULL OR x.app_roles IS NOT NULL THEN 'handover'
+            ELSE 'other'
+        END AS kind,
+        coalesce(x.message.referral, x.postback.referral, x.referral) AS rf
+    FROM item_rows
+), placed AS (
+    SELECT *,
+        coalesce(page_hint, CASE WHEN kind = 'message_echo'
+                                 THEN rs_id(x.sender.id) ELSE rs_id(x.recipient.id) END) AS page
+    FROM typed
+), addressed AS (
+    -- Echo direction differs between doc versions: the contact is whichever side is not the
+    -- page. https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes/
+    SELECT *,
+        CASE WHEN rs_id(x.sender.id) = page
+             THEN coalesce(rs_id(x.recipient.id), rs_id(x.recipient.user_ref))
+             ELSE coalesce(rs_id(x.sender.id), rs_id(x.sender.user_ref), rs_id(x.optin.user_ref))
+        END AS who,
+        CASE WHEN rs_id(x.sender.id) = page THEN rs_id(x.recipient.id) IS NULL
+             ELSE rs_id(x.sender.id) IS NULL
+        END AS who_is_ref
+    FROM placed
+)
+"""
+
+# Which items are malformed: the kind's key is there, but what it must carry is not.
+_ITEM_PROBLEM = """
+CASE
+    -- A filter here rather than on the lines: filtering nested rows copies them.
+    WHEN obj <> 'page' THEN 'unsupported object'
+    WHEN (x.sender IS NULL AND x.recipient IS NULL AND kind = 'other'
+                       AND x.timestamp IS NULL) THEN 'item is not an event object'
+    WHEN page IS NULL THEN 'no page id'
+    WHEN who IS NULL THEN 'no sender id'
+    WHEN t IS NULL THEN 'no valid timestamp'
+    WHEN kind IN ('message', 'message_echo') AND rs_id(x.message.mid) IS NULL
+        THEN 'message without mid'
+    WHEN kind = 'postback' AND x.postback.payload IS NULL AND x.postback.title IS NULL
+         AND x.postback.referral IS NULL AND x.postback.mid IS NULL THEN 'empty postback'
+    WHEN kind = 'referral' AND x.referral.source IS NULL AND x.referral.ref IS NULL
+         AND x.referral.ad_id IS NULL THEN 'referral without source'
+    WHEN kind IN ('delivery') AND x.delivery.watermark IS NULL AND x.delivery.mids IS NULL
+        THEN 'delivery without watermark'
+    WHEN kind = 'read' AND rs_ts(x.read.watermark) IS NULL THEN 'read without watermark'
+    WHEN kind = 'optin' AND x.optin.type IS NULL AND x.optin.ref IS NULL
+         AND x.optin.payload IS NULL AND x.optin.user_ref IS NULL THEN 'empty optin'
+    WHEN kind = 'reaction' AND x.reaction.mid IS NULL AND x.reaction.action IS NULL
+        THEN 'empty reaction'
+END
+"""
+
+_TOUCH_SOURCE = """
+CASE WHEN kind = 'optin' THEN
+          CASE WHEN x.optin.ref IS NOT NULL THEN coalesce(x.optin.source, 'OPTIN') END
+     ELSE rf.source END
+"""
+
+_ITEM_EVENTS = f"""
+{_ITEMS}
+SELECT
+    rs_key(CASE WHEN kind IN ('message', 'message_echo') OR
+                     (kind = 'postback' AND rs_id(x.postback.mid) IS NOT NULL)
+                THEN [page, kind, coalesce(x.message.mid, x.postback.mid)]
+                ELSE [page, who, kind, CAST(epoch_ms(t) AS VARCHAR),
+                      rf.ref, rf.source, rf.ad_id, rf.referer_uri, x.postback.payload,
+                      x.optin.type, x.optin.ref, x.optin.payload, x.delivery.watermark,
+                      array_to_string(x.delivery.mids, ','), x.read.watermark,
+                      x.reaction.mid, x.reaction.action, x.reaction.reaction,
+                      x.pass_thread_control.new_owner_app_id,
+                      x.take_thread_control.new_owner_app_id,
+                      x.request_thread_control.requested_owner_app_id, CAST(x.app_roles AS VARCHAR)]
+           END) AS event_key,
+    page AS page_id, who AS psid, who_is_ref AS is_user_ref, t AS ts, kind,
+    CASE kind
+        WHEN 'optin' THEN x.optin.type
+        WHEN 'reaction' THEN x.reaction.action
+        WHEN 'handover' THEN CASE WHEN x.pass_thread_control IS NOT NULL THEN 'pass_thread_control'
+                                  WHEN x.take_thread_control IS NOT NULL THEN 'take_thread_control'
+                                  WHEN x.request_thread_control IS NOT NULL
+                                      THEN 'request_thread_control'
+                                  ELSE 'app_roles' END
+    END AS detail,
+    standby AS is_standby,
+    {_TOUCH_SOURCE} AS source,
+    coalesce(rf.ref, x.optin.ref) AS ref,
+    rs_id(rf.ad_id) AS ad_id,
+    rf.ads_context_data.ad_title AS ad_title,
+    rf.referer_uri AS referer_uri,
+    rs_bool(rf.is_guest_user) AS is_guest_user,
+    coalesce(x.message.mid, x.postback.mid, x.reaction.mid) AS mid,
+    x.message.text AS text,
+    list_transform(x.message.attachments, lambda a: a.type) AS attachment_types,
+    x.message.quick_reply.payload AS quick_reply_payload,
+    x.postback.payload AS postback_payload,
+    x.message.app_id AS app_id,
+    coalesce(rs_ts(x.delivery.watermark), rs_ts(x.read.watermark)) AS watermark_at,
+    rf.ads_context_data.post_id AS post_id,
+    -- A private reply's echo carries the comment id when the page put it in Send API metadata.
+    CASE WHEN kind = 'message_echo' AND json_valid(x.message.metadata)
+         THEN json_extract_string(x.message.metadata, '$.comment_id') END AS comment_id,
+    NULL::VARCHAR AS commenter_id,
+    line_no,
+    {_ITEM_PROBLEM} AS problem,
+    ei, ii, CASE WHEN standby THEN 'standby' ELSE 'messaging' END AS container
+FROM addressed
+"""
+ITEM_EVENTS = _ITEM_EVENTS.format(
+    entry_rows=_ENTRY_ROWS.format(transform=_parse(ITEMS_STRUCTURE), where=""),
+    container="messaging",
+    standby="false",
+)
+STANDBY_EVENTS = _ITEM_EVENTS.format(
+    entry_rows=_ENTRY_ROWS.format(
+        transform=_parse(ITEMS_STRUCTURE), where="""WHERE contains(raw, '"standby"')"""
+    ),
+    container="standby",
+    standby="true",
+)
+
+_HAS_CHANGES = """WHERE contains(raw, '"changes"')"""  # skip the parse for lines without any
+
+# Page feed changes (comments). created_time is in seconds; from.id is not a PSID.
+CHANGE_EVENTS = f"""
+WITH {_ENTRY_ROWS.format(transform=_parse(CHANGES_STRUCTURE), where=_HAS_CHANGES)}, change_rows AS (
+    SELECT line_no, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time, ei,
+           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii
+    FROM entry_rows
+), typed AS (
+    SELECT *,
+        coalesce(rs_ts(c.value.created_time), rs_ts(entry_time), received_ts) AS t,
+        CASE WHEN c.field = 'feed' AND c.value.item = 'comment' THEN 'comment' ELSE 'other' END
+            AS kind
+    FROM change_rows
+)
+SELECT
+    rs_key([page, kind, c.field, c.value.item, c.value.verb, c.value.comment_id, c.value.post_id,
+            CAST(epoch_ms(t) AS VARCHAR), md5(coalesce(c.value.message, ''))]) AS event_key,
+    page AS page_id, NULL::VARCHAR AS psid, false AS is_user_ref, t AS ts, kind,
+    CASE WHEN kind = 'comment' THEN c.value.verb
+         ELSE coalesce(c.field, '?') || coalesce('.' || c.value.item, '') END AS detail,
+    false AS is_standby, NULL AS source, NULL AS ref, NULL AS ad_id, NULL AS ad_title,
+    NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, NULL AS mid,
+    c.value.message AS text, NULL::VARCHAR[] AS attachment_types, NULL AS quick_reply_payload,
+    NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
+    c.value.post_id AS post_id, c.value.comment_id AS comment_id,
+    rs_id(c.value."from".id) AS commenter_id,
+    line_no,
+    CASE WHEN obj <> 'page' THEN 'unsupported object'
+         WHEN c IS NULL OR c.field IS NULL THEN 'change without field'
+         WHEN page IS NULL THEN 'no page id'
+         WHEN t IS NULL THEN 'no valid timestamp'
+         WHEN kind = 'comment' AND c.value.comment_id IS NULL THEN 'comment without comment_id'
+    END AS problem,
+    ei, ii, 'changes' AS container
+FROM typed
+"""
+
+# Send API log lines: a private reply the page sent to a comment (or visitor post).
+# https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/
+SEND_EVENTS = f"""
+WITH rs_lines AS (
+    SELECT line_no, {_parse(SEND_STRUCTURE)} AS d FROM chunk WHERE contains(raw, '"send_api"')
+)
+SELECT
+    rs_key([rs_id(d.page_id), 'private_reply',
+            coalesce(d.response.message_id, d.request.recipient.comment_id, d.request.recipient.post_id),
+            CAST(epoch_ms(rs_ts(d.timestamp)) AS VARCHAR)]) AS event_key,
+    rs_id(d.page_id) AS page_id, rs_id(d.response.recipient_id) AS psid, false AS is_user_ref,
+    rs_ts(d.timestamp) AS ts, 'private_reply' AS kind,
+    CASE WHEN d.response.recipient_id IS NULL THEN 'no recipient_id' END AS detail,
+    false AS is_standby, NULL AS source, NULL AS ref, NULL AS ad_id, NULL AS ad_title,
+    NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, d.response.message_id AS mid,
+    NULL AS text, NULL::VARCHAR[] AS attachment_types, NULL AS quick_reply_payload,
+    NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
+    d.request.recipient.post_id AS post_id, d.request.recipient.comment_id AS comment_id,
+    NULL AS commenter_id,
+    line_no,
+    CASE WHEN rs_id(d.page_id) IS NULL THEN 'send log without page_id'
+         WHEN rs_ts(d.timestamp) IS NULL THEN 'no valid timestamp'
+         WHEN d.request.recipient.comment_id IS NULL AND d.request.recipient.post_id IS NULL
+             THEN 'send log without recipient comment_id or post_id'
+    END AS problem,
+    NULL::BIGINT AS ei, NULL::BIGINT AS ii, 'send_api' AS container
+FROM rs_lines
+WHERE d.object = 'send_api'
+"""
+
+
+def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
+    """A specific reason for a line that DuckDB could not turn (wholly) into events."""
+    try:
+        doc = json.loads(raw.strip(), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return f"invalid JSON: {msg}"
+    if not isinstance(doc, dict):
+        return f"not an object: a JSON {_json_type(doc)}"
+    if "body" in doc and "received_at" in doc:
+        if not isinstance(doc["body"], dict):
+            return "envelope body is not an object"
+        doc = doc["body"]
+    obj = doc.get("object")
+    if obj == "send_api":
+        return "send log without usable fields"
+    if obj is not None and obj != "page":
+        return f"unsupported object {obj!r}: refscope reads Page webhooks"
+    if item_problem:
+        prefix = "partly rejected: " if good_events else ""
+        return prefix + item_problem
+    if "entry" not in doc:
+        return "no entry list"
+    entries = doc["entry"]
+    if not isinstance(entries, list):
+        return f"entry is not a list but a JSON {_json_type(entries)}"
+    if not entries:
+        return "empty entry list"
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            return f"entry[{i}] is not an object"
+        for key in ("messaging", "standby", "changes"):
+            if key in entry and not isinstance(entry[key], list):
+                return f"entry[{i}].{key} is not a list"
+    if (
+        good_events == 0
+        and raw.strip()
+        and all(not any(e.get(k) for k in ("messaging", "standby", "changes")) for e in entries)
+    ):
+        return "no messaging, standby or changes items"
+    return "no usable event in delivery"
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_type(v: object) -> str:
+    return {list: "array", str: "string", bool: "boolean", dict: "object"}.get(
+        type(v), "null" if v is None else "number"
+    )
