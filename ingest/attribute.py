@@ -127,7 +127,7 @@ def refresh_qr_refs(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def attribute(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute touches and contacts of the contacts in `rs_affected`; list new ones in `rs_new`."""
+    """Recompute touches and contacts of `rs_affected`; list the new contacts in `rs_new`."""
     con.execute(_BASE)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rs_new AS

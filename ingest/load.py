@@ -165,7 +165,8 @@ def insert_rejects(
         row = con.execute(
             """INSERT INTO rejects
                SELECT k, $file, line_no, reason, raw, $run_id FROM (
-                   SELECT rs_key([$file, CAST(line_no AS VARCHAR), raw]) AS k, * FROM rs_new_rejects)
+                   SELECT rs_key([$file, CAST(line_no AS VARCHAR), raw]) AS k, *
+                   FROM rs_new_rejects)
                WHERE k NOT IN (SELECT reject_key FROM rejects)""",
             {"file": file, "run_id": run_id},
         ).fetchone()

@@ -110,7 +110,8 @@ def _run(
             res.new_contacts = attribute.attribute(con)
             res.new_contacts_by_channel = _by(
                 con,
-                "SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid) GROUP BY ALL",
+                """SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid)
+                   GROUP BY ALL""",
                 [],
             )
             res.events_by_kind = _by(

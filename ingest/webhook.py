@@ -344,7 +344,8 @@ WITH rs_lines AS (
 )
 SELECT
     rs_key([rs_id(d.page_id), 'private_reply',
-            coalesce(d.response.message_id, d.request.recipient.comment_id, d.request.recipient.post_id),
+            coalesce(d.response.message_id, d.request.recipient.comment_id,
+                     d.request.recipient.post_id),
             CAST(epoch_ms(rs_ts(d.timestamp)) AS VARCHAR)]) AS event_key,
     rs_id(d.page_id) AS page_id, rs_id(d.response.recipient_id) AS psid, false AS is_user_ref,
     rs_ts(d.timestamp) AS ts, 'private_reply' AS kind,
