@@ -229,7 +229,7 @@ class Ids:
 # --- messaging items ----------------------------------------------------------------------------
 
 
-def item(sender: dict, recipient: dict, ts: int, **event: object) -> dict:
+def item(sender: dict, recipient: dict, ts: int | str, **event: object) -> dict:
     """One `messaging[]` / `standby[]` item: sender, recipient, timestamp, then the event."""
     return {"sender": sender, "recipient": recipient, "timestamp": ts, **event}
 
@@ -248,7 +248,7 @@ def ads_referral(ad_id: str, page_id: str, title: str, with_context: bool = True
         out["ads_context_data"] = {
             "ad_title": title,
             media: f"https://scontent.xx.fbcdn.net/v/t45.1600-4/{n}_{n % 997}_n.png",
-            "post_id": f"{page_id}_{n * 7 % 10**15:015d}",
+            "post_id": f"{page_id}_{10**14 + n * 7 % 10**14}",
         }
     return out
 
@@ -389,12 +389,18 @@ def send_log(page_id: str, ts: int, comment_id: str, message: dict, psid: str, m
     }
 
 
+def sample_delivery(page_id: str, psid: str, mid: str, at: int) -> dict:
+    """A one-message delivery with Latin-1-encodable text (the base of the broken lines)."""
+    msg = text_message(mid, "Caf\u00e9 \u00f6ppet i morgon?")
+    items = [item({"id": psid}, {"id": page_id}, at - 700, message=msg)]
+    return delivery_body([entry(page_id, at, "messaging", items)])
+
+
 def dashboard_sample(page_id: str, psid: str, ts_s: int) -> dict:
     """The App Dashboard 'send test' format: `{field, value}`, string seconds, no `entry`."""
-    pb = {"title": "Get Started", "payload": "GET_STARTED", "referral": None}
-    pb["referral"] = {"ref": "test", "source": "SHORT-URL", "type": "OPEN_THREAD"}
-    value = item({"id": psid}, {"id": page_id}, 0, postback=pb)
-    value["timestamp"] = str(ts_s)
+    referral = {"ref": "test", "source": "SHORT-URL", "type": "OPEN_THREAD"}
+    pb = {"title": "Get Started", "payload": "GET_STARTED", "referral": referral}
+    value = item({"id": psid}, {"id": page_id}, str(ts_s), postback=pb)
     return {"field": "messaging_postbacks", "value": value}
 
 

@@ -16,16 +16,9 @@ import pyarrow as pa
 from . import attribute, webhook
 from .sources import Chunk
 
-_STAGE = f"""
-CREATE OR REPLACE TEMP TABLE rs_stage AS
-({webhook.ITEM_EVENTS})
-UNION ALL BY NAME
-({webhook.STANDBY_EVENTS})
-UNION ALL BY NAME
-({webhook.CHANGE_EVENTS})
-UNION ALL BY NAME
-({webhook.SEND_EVENTS})
-"""
+_STAGE = "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + "\nUNION ALL BY NAME\n".join(
+    f"({q})" for q in (*webhook.ITEM_EVENTS, webhook.CHANGE_EVENTS, webhook.SEND_EVENTS)
+)
 
 # Items of an unknown kind: name them by their key and hash their content for dedupe.
 _OTHER_ITEMS = """
@@ -36,13 +29,17 @@ UPDATE rs_stage s SET
                         md5(CAST(o.item AS VARCHAR))])
 FROM (
     SELECT s.line_no, s.ei, s.ii, s.container,
-           json_extract(l.raw, CASE WHEN (l.raw->'$.body') IS NOT NULL THEN '$.body' ELSE '$' END
-                        || '.entry[' || (s.ei - 1) || '].' || s.container
-                        || '[' || (s.ii - 1) || ']') AS item
+           json_extract(l.raw, CASE
+               WHEN s.container = 'sample' THEN '$.value'
+               ELSE CASE WHEN (l.raw->'$.body') IS NOT NULL THEN '$.body' ELSE '$' END
+                    || '.entry[' || (s.ei - 1) || '].' || s.container || '[' || (s.ii - 1) || ']'
+                    || CASE WHEN s.container = 'changes' THEN '.value' ELSE '' END
+           END) AS item
     FROM rs_stage s JOIN chunk l USING (line_no)
-    WHERE s.kind = 'other' AND s.container IN ('messaging', 'standby') AND s.problem IS NULL
+    WHERE s.kind = 'other' AND s.container NOT IN ('send_api', 'feed') AND s.problem IS NULL
 ) o
-WHERE s.line_no = o.line_no AND s.ei = o.ei AND s.ii = o.ii AND s.container = o.container
+WHERE s.line_no = o.line_no AND s.ei IS NOT DISTINCT FROM o.ei
+  AND s.ii IS NOT DISTINCT FROM o.ii AND s.container = o.container
 """
 
 _INSERT_EVENTS = f"""
@@ -63,9 +60,11 @@ _TROUBLED_LINES = """
 WITH per_line AS (
     SELECT line_no,
            count(*) FILTER (WHERE problem IS NULL) AS good,
-           arg_min(CASE WHEN container = 'send_api' THEN problem
-                        ELSE 'entry[' || (ei - 1) || '].' || container || '[' || (ii - 1)
-                             || ']: ' || problem END,
+           arg_min(CASE container WHEN 'send_api' THEN problem
+                                  WHEN 'sample' THEN 'value: ' || problem
+                                  ELSE 'entry[' || (ei - 1) || '].'
+                                       || replace(container, 'feed', 'changes') || '['
+                                       || (ii - 1) || ']: ' || problem END,
                    [ei, ii]) FILTER (WHERE problem IS NOT NULL) AS problem
     FROM rs_stage GROUP BY line_no
 )

@@ -157,15 +157,9 @@ _ENTRY_ROWS = """lines AS (
     FROM entries
 )"""
 
-# Messaging (or standby) items, one row each, with entry context. Standby items are rare, so
-# their lines are found by a substring test before any parsing.
+# Messaging items, one row each, with entry context: `{item_rows}` is one of the *_ROWS below.
 _ITEMS = """
-WITH {entry_rows}, item_rows AS (
-    SELECT line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
-           unnest(e.{container}) AS x, generate_subscripts(e.{container}, 1) AS ii,
-           {standby} AS standby
-    FROM entry_rows
-), typed AS (
+WITH {item_rows}, typed AS (
     SELECT *,
         rs_id(entry_id) AS page_hint,
         coalesce(rs_ts(x.timestamp), rs_ts(entry_time), received_ts) AS t,
@@ -261,7 +255,7 @@ SELECT
                                       THEN 'request_thread_control'
                                   ELSE 'app_roles' END
     END AS detail,
-    standby AS is_standby,
+    container = 'standby' AS is_standby,
     {_TOUCH_SOURCE} AS source,
     coalesce(rf.ref, x.optin.ref) AS ref,
     rs_id(rf.ad_id) AS ad_id,
@@ -282,23 +276,72 @@ SELECT
     NULL::VARCHAR AS commenter_id,
     line_no,
     {_ITEM_PROBLEM} AS problem,
-    ei, ii, CASE WHEN standby THEN 'standby' ELSE 'messaging' END AS container
+    ei, ii, container
 FROM addressed
 """
-ITEM_EVENTS = _ITEM_EVENTS.format(
+_HAS_CHANGES = """WHERE contains(raw, '"changes"')"""  # skip the parse for lines without any
+_ENTRY_ITEM_ROWS = """{entry_rows}, item_rows AS (
+    SELECT line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
+           unnest(e.{container}) AS x, generate_subscripts(e.{container}, 1) AS ii,
+           '{container}' AS container
+    FROM entry_rows
+)"""
+MESSAGING_ROWS = _ENTRY_ITEM_ROWS.format(
     entry_rows=_ENTRY_ROWS.format(transform=_parse(ITEMS_STRUCTURE), where=""),
     container="messaging",
-    standby="false",
 )
-STANDBY_EVENTS = _ITEM_EVENTS.format(
+# Standby items are rare: their lines are found by a substring test before any parsing.
+STANDBY_ROWS = _ENTRY_ITEM_ROWS.format(
     entry_rows=_ENTRY_ROWS.format(
         transform=_parse(ITEMS_STRUCTURE), where="""WHERE contains(raw, '"standby"')"""
     ),
     container="standby",
-    standby="true",
 )
+# Meta's docs also show messaging events wrapped as {"field": ..., "value": <item>}, inside
+# entry[].changes or as the whole line (the App Dashboard's test samples); accept both.
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks
+MESSAGING_FIELDS = (
+    "messages",
+    "message_echoes",
+    "messaging_postbacks",
+    "messaging_referrals",
+    "messaging_optins",
+    "message_deliveries",
+    "message_reads",
+    "message_reactions",
+    "message_edits",
+    "messaging_handovers",
+    "standby",
+)
+_WRAPPED = {"field": V, "value": _ITEM}
+CHANGED_ROWS = """{entry_rows}, change_rows AS (
+    SELECT line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
+           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii
+    FROM entry_rows
+), item_rows AS (
+    SELECT line_no, received_ts, obj, entry_id, entry_time, ei, c.value AS x, ii,
+           'changes' AS container
+    FROM change_rows WHERE c.field IN {fields}
+)""".format(
+    entry_rows=_ENTRY_ROWS.format(
+        transform=_parse(_line_structure({"id": V, "time": V, "changes": [_WRAPPED]})),
+        where=_HAS_CHANGES,
+    ),
+    fields=repr(MESSAGING_FIELDS),
+)
+SAMPLE_ROWS = """lines AS (
+    SELECT line_no, {transform} AS d FROM chunk WHERE contains(raw, '"field"')
+), item_rows AS (
+    SELECT line_no, NULL::TIMESTAMP AS received_ts, 'page' AS obj, NULL AS entry_id,
+           NULL AS entry_time, NULL::BIGINT AS ei, d.value AS x, NULL::BIGINT AS ii,
+           'sample' AS container
+    FROM lines WHERE d.field IN {fields} AND d.value IS NOT NULL
+)""".format(transform=_parse(json.dumps(_WRAPPED)), fields=repr(MESSAGING_FIELDS))
+ITEM_EVENTS = [
+    _ITEM_EVENTS.format(item_rows=rows)
+    for rows in (MESSAGING_ROWS, STANDBY_ROWS, CHANGED_ROWS, SAMPLE_ROWS)
+]
 
-_HAS_CHANGES = """WHERE contains(raw, '"changes"')"""  # skip the parse for lines without any
 
 # Page feed changes (comments). created_time is in seconds; from.id is not a PSID.
 CHANGE_EVENTS = f"""
@@ -312,6 +355,7 @@ WITH {_ENTRY_ROWS.format(transform=_parse(CHANGES_STRUCTURE), where=_HAS_CHANGES
         CASE WHEN c.field = 'feed' AND c.value.item = 'comment' THEN 'comment' ELSE 'other' END
             AS kind
     FROM change_rows
+    WHERE c.field IS NULL OR c.field NOT IN {MESSAGING_FIELDS!r}
 )
 SELECT
     rs_key([page, kind, c.field, c.value.item, c.value.verb, c.value.comment_id, c.value.post_id,
@@ -332,7 +376,7 @@ SELECT
          WHEN t IS NULL THEN 'no valid timestamp'
          WHEN kind = 'comment' AND c.value.comment_id IS NULL THEN 'comment without comment_id'
     END AS problem,
-    ei, ii, 'changes' AS container
+    ei, ii, 'feed' AS container
 FROM typed
 """
 

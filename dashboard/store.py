@@ -1,0 +1,68 @@
+"""Read access for the app: short-lived read-only connections, retried while an ingest writes.
+
+Results are cached keyed on the newest `ingest_runs` id, so a new ingest refreshes every view
+without a short TTL, and the cache stays bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries
+from ingest import db
+from ingest.errors import DatabaseError
+
+READ_RETRY_SECONDS = 20.0  # an ingest holds the write lock only while it loads
+
+
+def database_path() -> Path:
+    return db.db_path(os.environ.get("REFSCOPE_DB"))
+
+
+@contextmanager
+def reading() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; waits while a writer holds the file."""
+    con = db.connect(database_path(), read_only=True, wait=READ_RETRY_SECONDS)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def status() -> tuple[int, int]:
+    """(last ingest run id, contacts); (-1, 0) when there is no database yet."""
+    if not database_path().exists():
+        return -1, 0
+    with reading() as con:
+        run = queries.last_run_id(con)
+        row = con.execute("SELECT count(*) FROM contacts").fetchone()
+    return run, int(row[0]) if row else 0
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached(name: str, run_id: int, path: str, args: tuple[Any, ...]) -> pd.DataFrame:
+    fn: Callable[..., pd.DataFrame] = getattr(queries, name)
+    for attempt in range(3):
+        try:
+            with reading() as con:
+                return fn(con, *args)
+        except duckdb.IOException:
+            if attempt == 2:
+                raise
+            time.sleep(0.5)
+    raise DatabaseError("unreachable")
+
+
+def fetch(name: str, *args: Any) -> pd.DataFrame:
+    """Run queries.<name>(con, *args) through the cache keyed on the last ingest run."""
+    run_id, _ = status()
+    return _cached(name, run_id, str(database_path()), args)

@@ -1,0 +1,21 @@
+"""refscope dashboard entry point: page config, shared filters, navigation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import store, widgets
+
+st.set_page_config(page_title="refscope", page_icon="📈", layout="wide")
+
+run_id, contacts = store.status()
+if run_id < 0 or contacts == 0:
+    st.title("refscope")
+    widgets.empty_state(
+        f"No contacts in {store.database_path()} yet. Ingest some Messenger logs first:"
+    )
+    st.stop()
+
+st.session_state["filters"] = widgets.global_filters()
+page = st.navigation([st.Page("app_pages/overview.py", title="Overview", default=True)])
+page.run()

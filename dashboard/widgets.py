@@ -1,0 +1,78 @@
+"""Reusable Streamlit widgets: global filters kept in the URL, KPI rows, the empty state."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import charts, queries, store
+
+PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Previous month",
+           "Custom")  # fmt: skip
+DEFAULT_PRESET = "Last 28 days"
+
+
+def preset_range(preset: str, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The inclusive range a preset means when the newest data is on `last`."""
+    if preset.startswith("Last "):
+        days = int(preset.split()[1])
+        return last - dt.timedelta(days=days - 1), last
+    if preset == "Month to date":
+        return last.replace(day=1), last
+    if preset == "Previous month":
+        end = last.replace(day=1) - dt.timedelta(days=1)
+        return end.replace(day=1), end
+    raise ValueError(preset)
+
+
+def empty_state(message: str) -> None:
+    st.info(message)
+    st.code("refscope demo-data --out data/demo\nrefscope ingest data/demo", language="bash")
+
+
+def global_filters() -> queries.Filters | None:
+    """Sidebar filters, read from and written to the URL query string; None if no data."""
+    bounds = store.fetch("data_bounds")
+    if bounds.empty or int(bounds["contacts"].iloc[0]) == 0:
+        return None
+    first, last = bounds["first_day"].iloc[0], bounds["last_day"].iloc[0]
+    first = first.date() if hasattr(first, "date") else first
+    last = last.date() if hasattr(last, "date") else last
+    qp = st.query_params
+    preset = qp.get("range", DEFAULT_PRESET)
+    if preset not in PRESETS:
+        preset = DEFAULT_PRESET
+    preset = st.sidebar.selectbox("Date range", PRESETS, index=PRESETS.index(preset))
+    if preset == "Custom":
+        start = _date(qp.get("from"), first)
+        end = _date(qp.get("to"), last)
+        picked = st.sidebar.date_input("From – to", (start, end), first, last)
+        if isinstance(picked, tuple) and len(picked) == 2:
+            start, end = picked
+    else:
+        start, end = preset_range(preset, last)
+    pages = store.fetch("page_list")
+    labels = dict(zip(pages["page_id"], pages["label"], strict=True))
+    chosen_pages = st.sidebar.multiselect(
+        "Pages", list(labels), default=[p for p in qp.get_all("page") if p in labels],
+        format_func=lambda p: labels[p],
+    )  # fmt: skip
+    chosen_channels = st.sidebar.multiselect(
+        "Channels", queries.CHANNELS,
+        default=[c for c in qp.get_all("channel") if c in queries.CHANNELS],
+        format_func=charts.channel_label,
+    )  # fmt: skip
+    qp.from_dict(
+        {"range": preset, "from": str(start), "to": str(end), "page": chosen_pages,
+         "channel": chosen_channels}
+    )  # fmt: skip
+    st.sidebar.caption(f"Data from {first} to {last}")
+    return queries.Filters(start, end, tuple(chosen_pages), tuple(chosen_channels))
+
+
+def _date(value: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
