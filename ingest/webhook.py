@@ -329,14 +329,15 @@ CHANGED_ROWS = """{entry_rows}, change_rows AS (
     ),
     fields=repr(MESSAGING_FIELDS),
 )
-SAMPLE_ROWS = """lines AS (
-    SELECT line_no, {transform} AS d FROM chunk WHERE contains(raw, '"field"')
+_SAMPLE_PARSE = _parse(json.dumps(_WRAPPED))
+SAMPLE_ROWS = f"""lines AS (
+    SELECT line_no, {_SAMPLE_PARSE} AS d FROM chunk WHERE contains(raw, '"field"')
 ), item_rows AS (
     SELECT line_no, NULL::TIMESTAMP AS received_ts, 'page' AS obj, NULL AS entry_id,
            NULL AS entry_time, NULL::BIGINT AS ei, d.value AS x, NULL::BIGINT AS ii,
            'sample' AS container
-    FROM lines WHERE d.field IN {fields} AND d.value IS NOT NULL
-)""".format(transform=_parse(json.dumps(_WRAPPED)), fields=repr(MESSAGING_FIELDS))
+    FROM lines WHERE d.field IN {MESSAGING_FIELDS!r} AND d.value IS NOT NULL
+)"""
 ITEM_EVENTS = [
     _ITEM_EVENTS.format(item_rows=rows)
     for rows in (MESSAGING_ROWS, STANDBY_ROWS, CHANGED_ROWS, SAMPLE_ROWS)
