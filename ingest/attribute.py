@@ -52,8 +52,11 @@ WHERE channel = 'qr_code'
   AND (page_id IS NOT NULL OR ref IN (SELECT ref FROM solo))
 """
 
-IS_QR = """EXISTS (SELECT 1 FROM rs_qr q WHERE q.ref = {t}.ref
-                   AND (q.page_id = {t}.page_id OR q.page_id IS NULL))"""
+# Uncorrelated IN lists: a correlated EXISTS here costs a join per chunk row.
+IS_QR = """({t}.ref IS NOT NULL AND (
+    {t}.page_id || chr(31) || {t}.ref IN (
+        SELECT page_id || chr(31) || ref FROM rs_qr WHERE page_id IS NOT NULL)
+    OR {t}.ref IN (SELECT ref FROM rs_qr WHERE page_id IS NULL)))"""
 
 _BASE = f"""
 CREATE OR REPLACE TEMP TABLE rs_base AS

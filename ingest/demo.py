@@ -1,6 +1,6 @@
-"""Seeded demo data: realistic Messenger webhook logs for refscope to ingest.
+"""Seeded demo Messenger webhook logs for refscope: a pure generator (no network).
 
-Pure generator: no network, no clock except for the default `end` (yesterday, UTC); the same
+No network and no clock except for the default `end` (yesterday, UTC); the same
 (days, end, seed, scale) gives byte-identical files. In the output folder it owns only:
 
 - ``webhooks-YYYY-MM.ndjson``: one webhook POST body per line, exactly as Meta sends it
@@ -148,6 +148,13 @@ def _day(ms: int) -> dt.date:
     return EPOCH + dt.timedelta(days=ms // DAY_MS)
 
 
+def _newsletter_ref(day: dt.date) -> str:
+    """Ref of the newsletter sent on the latest Tuesday up to `day`."""
+    tuesday = day - dt.timedelta(days=(day.weekday() - 1) % 7)
+    year, week, _ = tuesday.isocalendar()
+    return p.NEWSLETTER_REF.format(year=year, week=week)
+
+
 def _poisson(rng: random.Random, lam: float) -> int:
     if lam > 30:
         return max(0, round(rng.gauss(lam, math.sqrt(lam))))
@@ -234,8 +241,7 @@ class _Sim:
     def _link_ref(self, page: str, t: int) -> str:
         day = _day(t)
         if page == p.ACME and day.weekday() in (1, 2) and self.rng.random() < 0.6:
-            year, week, _ = (day - dt.timedelta(days=day.weekday() - 1)).isocalendar()
-            return p.NEWSLETTER_REF.format(year=year, week=week)
+            return _newsletter_ref(day)
         return self.rng.choice(LINK_REFS[page])
 
     def _turns(self) -> int:
@@ -594,7 +600,7 @@ class _Sim:
         items: list[tuple[int | None, Callable[[int], None]]] = [
             (None, lambda t: self._returning(a, t, ads=False)),
             (None, lambda t: self._returning(b, t, ads=True)),
-            (None, lambda t: self.new_mme(a, t)),
+            (None, lambda t: self.new_mme(a, t, _newsletter_ref(_day(t)))),
             (None, lambda t: self.new_qr(b, t)),
             (None, lambda t: self.new_ads(a, t, via_postback=False)),
             (None, lambda t: self.new_ads(b, t, via_postback=True)),
@@ -731,8 +737,8 @@ def _malformed(rng: random.Random, sim: _Sim, n_posts: int) -> list[_Post]:
             raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("latin-1")
         elif kind == "array":
             raw = _meta_json([body])
-        elif kind == "no_entry":  # the App Dashboard "send test" format
-            raw = _meta_json(p.dashboard_sample(page, psid, at // 1000))
+        elif kind == "no_entry":  # a body that lost its entries on the way
+            raw = _meta_json({"object": "page"})
         else:
             raw = _meta_json(body)
         cut = rng.uniform(0.3, 0.9) if kind == "truncated" else 0.0  # the writer died mid-line

@@ -271,8 +271,17 @@ def text_message(mid: str, text: str, **extra: object) -> dict:
     return {"mid": mid, "text": text, **{k: v for k, v in extra.items() if v is not None}}
 
 
+ATTACHMENT_URLS = {
+    "image": "https://scontent.xx.fbcdn.net/v/t1.15752-9/{n}_n.jpg?_nc_cat=10",
+    "sticker": "https://scontent.xx.fbcdn.net/v/t39.1997-6/{n}_n.png?_nc_cat=1",
+    "audio": "https://cdn.fbsbx.com/v/t59.3654-21/{n}_n.mp4/audioclip-{n}.mp4",
+    "video": "https://video.xx.fbcdn.net/v/t42.3356-2/{n}_n.mp4",
+    "file": "https://cdn.fbsbx.com/v/t59.2708-21/{n}_n.pdf/order.pdf",
+}
+
+
 def attachment_message(mid: str, kind: str, n: int, day: Date) -> dict:
-    url = f"https://scontent.xx.fbcdn.net/v/t1.15752-9/{n}_n.jpg?_nc_cat=10"
+    url = ATTACHMENT_URLS[kind].format(n=n)
     if kind != "sticker":
         return {"mid": mid, "attachments": [{"type": kind, "payload": {"url": url}}]}
     sticker = {"url": url, "sticker_id": LIKE_STICKER_ID}
@@ -394,14 +403,6 @@ def sample_delivery(page_id: str, psid: str, mid: str, at: int) -> dict:
     msg = text_message(mid, "Caf\u00e9 \u00f6ppet i morgon?")
     items = [item({"id": psid}, {"id": page_id}, at - 700, message=msg)]
     return delivery_body([entry(page_id, at, "messaging", items)])
-
-
-def dashboard_sample(page_id: str, psid: str, ts_s: int) -> dict:
-    """The App Dashboard 'send test' format: `{field, value}`, string seconds, no `entry`."""
-    referral = {"ref": "test", "source": "SHORT-URL", "type": "OPEN_THREAD"}
-    pb = {"title": "Get Started", "payload": "GET_STARTED", "referral": referral}
-    value = item({"id": psid}, {"id": page_id}, str(ts_s), postback=pb)
-    return {"field": "messaging_postbacks", "value": value}
 
 
 def comment_metadata(comment_id: str) -> str:

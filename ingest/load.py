@@ -1,8 +1,9 @@
-"""One chunk of lines → new rows in `events` and `rejects`, deduplicated on stable keys.
+"""A batch of lines → new rows in `events` and `rejects`, deduplicated on stable keys.
 
-Lines reach DuckDB as an Arrow string column built straight on the chunk's bytes (numpy finds
-the newlines), DuckDB parses them (webhook.py), and only the rare rejected line is looked at
-in Python, to say exactly what is wrong with it.
+A batch holds whole-line chunks of one or more files (small files share a batch, so a run over
+hundreds of daily logs does not pay per file). Lines reach DuckDB as an Arrow string column
+built straight on the bytes (numpy finds the newlines), DuckDB parses them (webhook.py), and
+only the rare rejected line is looked at in Python, to say exactly what is wrong with it.
 """
 
 from __future__ import annotations
@@ -28,37 +29,41 @@ UPDATE rs_stage s SET
     event_key = rs_key([s.page_id, s.psid, 'other', CAST(epoch_ms(s.ts) AS VARCHAR),
                         md5(CAST(o.item AS VARCHAR))])
 FROM (
-    SELECT s.line_no, s.ei, s.ii, s.container,
+    SELECT s.rid, s.ei, s.ii, s.container,
            json_extract(l.raw, CASE
                WHEN s.container = 'sample' THEN '$.value'
                ELSE CASE WHEN (l.raw->'$.body') IS NOT NULL THEN '$.body' ELSE '$' END
                     || '.entry[' || (s.ei - 1) || '].' || s.container || '[' || (s.ii - 1) || ']'
                     || CASE WHEN s.container = 'changes' THEN '.value' ELSE '' END
            END) AS item
-    FROM rs_stage s JOIN chunk l USING (line_no)
+    FROM rs_stage s JOIN chunk l USING (rid)
     WHERE s.kind = 'other' AND s.container NOT IN ('send_api', 'feed') AND s.problem IS NULL
 ) o
-WHERE s.line_no = o.line_no AND s.ei IS NOT DISTINCT FROM o.ei
+WHERE s.rid = o.rid AND s.ei IS NOT DISTINCT FROM o.ei
   AND s.ii IS NOT DISTINCT FROM o.ii AND s.container = o.container
 """
 
 _INSERT_EVENTS = f"""
 INSERT INTO events
-SELECT event_key, page_id, psid, coalesce(is_user_ref, false), ts, kind, detail, is_standby,
-       rs_channel(kind, source, ad_id, comment_id, psid, {attribute.IS_QR.format(t="s")}),
-       ref, source, ad_id, ad_title, referer_uri, is_guest_user, mid, text, attachment_types,
-       quick_reply_payload, postback_payload, app_id, watermark_at, post_id, comment_id,
-       commenter_id, $file, line_no, $run_id
-FROM rs_stage s
-WHERE problem IS NULL
+SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.kind, s.detail,
+       s.is_standby,
+       rs_channel(s.kind, s.source, s.ad_id, s.comment_id, s.psid,
+                  {attribute.IS_QR.format(t="s")}),
+       s.ref, s.source, s.ad_id, s.ad_title, s.referer_uri, s.is_guest_user, s.mid, s.text,
+       s.attachment_types, s.quick_reply_payload, s.postback_payload, s.app_id, s.watermark_at,
+       s.post_id, s.comment_id, s.commenter_id, f.path, c.line_no, $run_id
+FROM rs_stage s JOIN chunk c USING (rid) JOIN rs_files f USING (file_id)
+WHERE s.problem IS NULL
   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)
-QUALIFY row_number() OVER (PARTITION BY event_key ORDER BY line_no, ei, ii) = 1
+QUALIFY row_number() OVER (PARTITION BY s.event_key ORDER BY s.rid, s.ei, s.ii) = 1
 """
 
 # Lines that yielded no event, or whose items were partly malformed: one reject row each.
 _TROUBLED_LINES = """
-WITH per_line AS (
-    SELECT line_no,
+WITH flagged AS (
+    SELECT DISTINCT rid FROM rs_stage WHERE problem IS NOT NULL
+), per_line AS (
+    SELECT rid,
            count(*) FILTER (WHERE problem IS NULL) AS good,
            arg_min(CASE container WHEN 'send_api' THEN problem
                                   WHEN 'sample' THEN 'value: ' || problem
@@ -66,108 +71,134 @@ WITH per_line AS (
                                        || replace(container, 'feed', 'changes') || '['
                                        || (ii - 1) || ']: ' || problem END,
                    [ei, ii]) FILTER (WHERE problem IS NOT NULL) AS problem
-    FROM rs_stage GROUP BY line_no
+    FROM rs_stage WHERE rid IN (SELECT rid FROM flagged) GROUP BY rid
+), eventless AS (
+    SELECT rid FROM chunk WHERE rid NOT IN (SELECT rid FROM rs_stage)
 )
-SELECT l.line_no, l.raw, p.problem, coalesce(p.good, 0) AS good
-FROM chunk l LEFT JOIN per_line p USING (line_no)
-WHERE (p.good IS NULL OR p.good = 0 OR p.problem IS NOT NULL)
-  AND length(trim(l.raw, ' \t\r\n')) > 0
-ORDER BY l.line_no
+SELECT c.file_id, c.line_no, c.raw, p.problem, p.good
+FROM chunk c JOIN per_line p USING (rid)
+UNION ALL
+SELECT c.file_id, c.line_no, c.raw, NULL, 0
+FROM chunk c JOIN eventless USING (rid)
+WHERE length(trim(c.raw, ' \t\r\n')) > 0
+ORDER BY 1, 2
 """
-
 
 BATCH_ROWS = 16384  # lines per Arrow record batch: DuckDB parallelises over batches
 
+Reject = tuple[int, int, str, str]  # (file_id, line_no, reason, raw)
+
 
 @dataclass
-class ChunkResult:
+class BatchResult:
     lines: int = 0
-    parsed: int = 0  # events found in the chunk, before dedupe
+    parsed: int = 0  # events found in the batch, before dedupe
     added: int = 0  # events new to the database
-    rejects: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, reason, raw)
+    rejects: list[Reject] = field(default_factory=list)
 
 
-def lines_table(chunk: Chunk) -> tuple[pa.Table, list[tuple[int, str, str]]]:
-    """The chunk as (line_no, raw) rows; lines that are not UTF-8 are rejected here."""
+def lines_table(chunks: list[tuple[int, Chunk]]) -> tuple[pa.Table, list[Reject]]:
+    """The chunks as (rid, file_id, line_no, raw) rows; lines that are not UTF-8 are rejected
+    here (their text is emptied so that nothing else judges them)."""
+    tables: list[pa.Table] = []
+    rejects: list[Reject] = []
+    rid = 0
+    for file_id, chunk in chunks:
+        raw, bad = _lines(chunk)
+        n = len(raw)
+        line_nos = np.arange(chunk.first_line, chunk.first_line + n, dtype=np.int64)
+        rejects.extend((file_id, chunk.first_line + i, why, text) for i, why, text in bad)
+        tables.append(
+            pa.table(
+                {
+                    "rid": np.arange(rid, rid + n, dtype=np.int64),
+                    "file_id": np.full(n, file_id, dtype=np.int32),
+                    "line_no": line_nos,
+                    "raw": raw,
+                }
+            )
+        )
+        rid += n
+    table = pa.concat_tables(tables)
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)), rejects
+
+
+def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     data = chunk.data
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
     if not data.endswith(b"\n"):
         ends = np.append(ends, len(data))
     offsets = np.concatenate(([0], ends)).astype(np.int64)
-    n = len(ends)
-    line_nos = np.arange(chunk.first_line, chunk.first_line + n, dtype=np.int64)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
-        return _lines_table_checked(data, offsets, line_nos)
-    raw = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-    table = pa.table({"line_no": line_nos, "raw": raw})
-    # Several record batches let DuckDB parse on every core.
-    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)), []
+        return _checked_lines(data, offsets)
+    n = len(ends)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data)), []
 
 
-def _lines_table_checked(
-    data: bytes, offsets: np.ndarray, line_nos: np.ndarray
-) -> tuple[pa.Table, list[tuple[int, str, str]]]:
+def _checked_lines(data: bytes, offsets: np.ndarray) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     texts: list[str] = []
-    rejects: list[tuple[int, str, str]] = []
-    for i, line_no in enumerate(line_nos.tolist()):
+    bad: list[tuple[int, str, str]] = []
+    for i in range(len(offsets) - 1):
         b = data[offsets[i] : offsets[i + 1]]
         try:
             texts.append(b.decode("utf-8"))
         except UnicodeDecodeError as exc:
             texts.append("")
             raw = b.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
-            rejects.append((line_no, f"invalid UTF-8 at byte {exc.start}", raw))
-    return pa.table({"line_no": line_nos, "raw": pa.array(texts, pa.large_string())}), rejects
+            bad.append((i, f"invalid UTF-8 at byte {exc.start}", raw))
+    return pa.array(texts, pa.large_string()), bad
 
 
-def load_chunk(con: duckdb.DuckDBPyConnection, chunk: Chunk, file: str, run_id: int) -> ChunkResult:
-    """Parse a chunk, add its new events, and say which lines are rejected and why."""
-    table, rejects = lines_table(chunk)
-    res = ChunkResult(lines=table.num_rows, rejects=rejects)
+def load_batch(
+    con: duckdb.DuckDBPyConnection, chunks: list[tuple[int, Chunk]], run_id: int
+) -> BatchResult:
+    """Parse a batch, add its new events, and say which lines are rejected and why.
+
+    Needs the temp table `rs_files(file_id, path)` for the file ids used in chunks.
+    """
+    table, rejects = lines_table(chunks)
+    res = BatchResult(lines=table.num_rows, rejects=rejects)
     con.register("chunk", table)
     try:
+        con.execute(webhook.RARE_LINES)
         con.execute(_STAGE)
         con.execute(_OTHER_ITEMS)
-        (res.parsed,) = con.execute(
-            "SELECT count(*) FROM rs_stage WHERE problem IS NULL"
-        ).fetchone() or (0,)
-        row = con.execute(_INSERT_EVENTS, {"file": file, "run_id": run_id}).fetchone()
+        row = con.execute("SELECT count(*) FROM rs_stage WHERE problem IS NULL").fetchone()
+        res.parsed = int(row[0]) if row else 0
+        row = con.execute(_INSERT_EVENTS, {"run_id": run_id}).fetchone()
         res.added = int(row[0]) if row else 0
-        for line_no, raw, problem, good in con.execute(_TROUBLED_LINES).fetchall():
-            res.rejects.append((line_no, webhook.explain_reject(raw, problem, good), _strip(raw)))
+        for file_id, line_no, raw, problem, good in con.execute(_TROUBLED_LINES).fetchall():
+            reason = webhook.explain_reject(raw, problem, good)
+            res.rejects.append((file_id, line_no, reason, raw.rstrip("\r\n")))
     finally:
         con.unregister("chunk")
     return res
 
 
-def _strip(raw: str) -> str:
-    return raw.rstrip("\r\n")
-
-
-def insert_rejects(
-    con: duckdb.DuckDBPyConnection, file: str, run_id: int, rows: list[tuple[int, str, str]]
-) -> int:
+def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Reject]) -> int:
     """Add reject rows not already recorded for the same (file, line, raw text)."""
     if not rows:
         return 0
     tbl = pa.table(
         {
-            "line_no": [r[0] for r in rows],
-            "reason": [r[1] for r in rows],
-            "raw": [r[2] for r in rows],
+            "file_id": pa.array([r[0] for r in rows], pa.int32()),
+            "line_no": pa.array([r[1] for r in rows], pa.int64()),
+            "reason": [r[2] for r in rows],
+            "raw": [r[3] for r in rows],
         }
     )
     con.register("rs_new_rejects", tbl)
     try:
         row = con.execute(
             """INSERT INTO rejects
-               SELECT k, $file, line_no, reason, raw, $run_id FROM (
-                   SELECT rs_key([$file, CAST(line_no AS VARCHAR), raw]) AS k, *
-                   FROM rs_new_rejects)
+               SELECT k, path, line_no, reason, raw, $run_id FROM (
+                   SELECT rs_key([f.path, CAST(r.line_no AS VARCHAR), r.raw]) AS k, f.path,
+                          r.line_no, r.reason, r.raw
+                   FROM rs_new_rejects r JOIN rs_files f USING (file_id))
                WHERE k NOT IN (SELECT reject_key FROM rejects)""",
-            {"file": file, "run_id": run_id},
+            {"run_id": run_id},
         ).fetchone()
     finally:
         con.unregister("rs_new_rejects")

@@ -97,9 +97,7 @@ def _run(
             [run_id, datetime.now(UTC).replace(tzinfo=None)],
         )
         attribute.refresh_qr_refs(con)
-        reasons: Counter[str] = Counter()
-        for p in plans:
-            _read_file(con, p, run_id, res, reasons, progress)
+        _read_files(con, plans, run_id, res, progress)
         if res.events_added:
             con.execute(
                 """CREATE OR REPLACE TEMP TABLE rs_affected AS
@@ -117,7 +115,6 @@ def _run(
             res.events_by_kind = _by(
                 con, "SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY ALL", [run_id]
             )
-        res.rejects_by_reason = dict(reasons)
         res.seconds = time.perf_counter() - started
         con.execute(
             """UPDATE ingest_runs SET finished_at = ?, files_read = ?, bytes_read = ?,
@@ -145,41 +142,57 @@ def _run(
     return res
 
 
-def _read_file(
+def _read_files(
     con: duckdb.DuckDBPyConnection,
-    p: sources.Plan,
+    plans: list[sources.Plan],
     run_id: int,
     res: IngestResult,
-    reasons: Counter[str],
     progress: ProgressFn | None,
 ) -> None:
-    file = str(p.path)
-    # Rejects of lines about to be read again (an unfinished last line, a replaced file) go:
-    # the line is judged anew.
-    con.execute("DELETE FROM rejects WHERE file = ? AND line_no > ?", [file, p.start_line])
-    offset, lines_done = p.start_offset, p.start_line
-    for chunk in sources.read_chunks(p):
+    """Read every planned file in batches of about CHUNK_BYTES and record how far each got."""
+    con.execute("CREATE OR REPLACE TEMP TABLE rs_files (file_id INTEGER, path VARCHAR)")
+    con.executemany("INSERT INTO rs_files VALUES (?, ?)", [[i, str(p.path)] for i, p in
+                                                          enumerate(plans)])  # fmt: skip
+    reasons: Counter[str] = Counter()
+    batch: list[tuple[int, sources.Chunk]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
         try:
-            out = load.load_chunk(con, chunk, file, run_id)
+            out = load.load_batch(con, batch, run_id)
         except duckdb.Error as exc:
-            raise DatabaseError(f"{file}: loading failed: {exc}") from exc
+            files = sorted({str(plans[i].path) for i, _ in batch})
+            raise DatabaseError(f"loading {', '.join(files)} failed: {exc}") from exc
         res.lines += out.lines
         res.events_parsed += out.parsed
         res.events_added += out.added
-        res.rejects_added += load.insert_rejects(con, file, run_id, out.rejects)
-        reasons.update(_reason_family(r[1]) for r in out.rejects)
-        offset, lines_done = chunk.end_offset, chunk.lines_done
-        if progress and not p.is_gz:
-            progress(len(chunk.data))
-    if progress and p.is_gz:
-        progress(p.size)
-    res.bytes_read += offset - p.start_offset
-    head = sources.prefix_hash(p.path, p.size if p.is_gz else offset)
-    con.execute("DELETE FROM ingest_files WHERE path = ?", [file])
-    con.execute(
-        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [file, p.size, p.mtime_ns, head, offset, lines_done, run_id],
-    )
+        res.rejects_added += load.insert_rejects(con, run_id, out.rejects)
+        reasons.update(_reason_family(r[2]) for r in out.rejects)
+        if progress:
+            progress(sum(len(c.data) for _, c in batch))
+        batch.clear()
+
+    for file_id, p in enumerate(plans):
+        file = str(p.path)
+        # Lines about to be read again (an unfinished last line, a replaced file) are judged
+        # anew: their old rejects go.
+        con.execute("DELETE FROM rejects WHERE file = ? AND line_no > ?", [file, p.start_line])
+        offset, lines_done = p.start_offset, p.start_line
+        for chunk in sources.read_chunks(p):
+            batch.append((file_id, chunk))
+            offset, lines_done = chunk.end_offset, chunk.lines_done
+            if sum(len(c.data) for _, c in batch) >= sources.CHUNK_BYTES:
+                flush()
+        res.bytes_read += offset - p.start_offset
+        head = sources.prefix_hash(p.path, p.size if p.is_gz else offset)
+        con.execute("DELETE FROM ingest_files WHERE path = ?", [file])
+        con.execute(
+            "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [file, p.size, p.mtime_ns, head, offset, lines_done, run_id],
+        )
+    flush()
+    res.rejects_by_reason = dict(reasons)
 
 
 def _reason_family(reason: str) -> str:

@@ -2,7 +2,7 @@
 
 The only module that knows Meta's payload shapes. It parses with DuckDB's JSON reader (one
 `json_transform` per line with an explicit structure), so millions of lines never pass through
-Python objects. Pure: it builds SQL over a registered `chunk(line_no, raw)` relation and does no
+Python objects. Pure: it builds SQL over a registered `chunk(rid, raw)` relation and does no
 I/O of its own. Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
 """
 
@@ -144,16 +144,16 @@ def _parse(structure: str) -> str:
 
 # Entries of the lines that are Page webhook bodies (plain or inside a receiver envelope).
 _ENTRY_ROWS = """lines AS (
-    SELECT line_no, {transform} AS d FROM chunk {where}
+    SELECT rid, {transform} AS d FROM {source} {where}
 ), entries AS (
-    SELECT line_no,
+    SELECT rid,
            CASE WHEN d.body IS NOT NULL THEN d.body.entry ELSE d.entry END AS entries,
            rs_ts(d.received_at) AS received_ts,
            coalesce(CASE WHEN d.body IS NOT NULL THEN d.body.object ELSE d.object END, 'page')
                AS obj
     FROM lines
 ), entry_rows AS (
-    SELECT line_no, received_ts, obj, unnest(entries) AS e, generate_subscripts(entries, 1) AS ei
+    SELECT rid, received_ts, obj, unnest(entries) AS e, generate_subscripts(entries, 1) AS ei
     FROM entries
 )"""
 
@@ -274,26 +274,35 @@ SELECT
     CASE WHEN kind = 'message_echo' AND json_valid(x.message.metadata)
          THEN json_extract_string(x.message.metadata, '$.comment_id') END AS comment_id,
     NULL::VARCHAR AS commenter_id,
-    line_no,
+    rid,
     {_ITEM_PROBLEM} AS problem,
     ei, ii, container
 FROM addressed
 """
-_HAS_CHANGES = """WHERE contains(raw, '"changes"')"""  # skip the parse for lines without any
+# Standby, changes, wrapped and send-log lines are rare: one substring scan copies them to
+# `rs_rare`, and only those lines are parsed again for these kinds.
+RARE_LINES = """
+CREATE OR REPLACE TEMP TABLE rs_rare AS
+SELECT rid, raw FROM chunk
+WHERE contains(raw, '"standby"') OR contains(raw, '"changes"') OR contains(raw, '"field"')
+   OR contains(raw, '"send_api"')
+"""
+_HAS_STANDBY = """WHERE contains(raw, '"standby"')"""
+_HAS_CHANGES = """WHERE contains(raw, '"changes"')"""
 _ENTRY_ITEM_ROWS = """{entry_rows}, item_rows AS (
-    SELECT line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
+    SELECT rid, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
            unnest(e.{container}) AS x, generate_subscripts(e.{container}, 1) AS ii,
            '{container}' AS container
     FROM entry_rows
 )"""
 MESSAGING_ROWS = _ENTRY_ITEM_ROWS.format(
-    entry_rows=_ENTRY_ROWS.format(transform=_parse(ITEMS_STRUCTURE), where=""),
+    entry_rows=_ENTRY_ROWS.format(transform=_parse(ITEMS_STRUCTURE), source="chunk", where=""),
     container="messaging",
 )
 # Standby items are rare: their lines are found by a substring test before any parsing.
 STANDBY_ROWS = _ENTRY_ITEM_ROWS.format(
     entry_rows=_ENTRY_ROWS.format(
-        transform=_parse(ITEMS_STRUCTURE), where="""WHERE contains(raw, '"standby"')"""
+        transform=_parse(ITEMS_STRUCTURE), source="rs_rare", where=_HAS_STANDBY
     ),
     container="standby",
 )
@@ -315,25 +324,26 @@ MESSAGING_FIELDS = (
 )
 _WRAPPED = {"field": V, "value": _ITEM}
 CHANGED_ROWS = """{entry_rows}, change_rows AS (
-    SELECT line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
+    SELECT rid, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
            unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii
     FROM entry_rows
 ), item_rows AS (
-    SELECT line_no, received_ts, obj, entry_id, entry_time, ei, c.value AS x, ii,
+    SELECT rid, received_ts, obj, entry_id, entry_time, ei, c.value AS x, ii,
            'changes' AS container
     FROM change_rows WHERE c.field IN {fields}
 )""".format(
     entry_rows=_ENTRY_ROWS.format(
         transform=_parse(_line_structure({"id": V, "time": V, "changes": [_WRAPPED]})),
+        source="rs_rare",
         where=_HAS_CHANGES,
     ),
     fields=repr(MESSAGING_FIELDS),
 )
 _SAMPLE_PARSE = _parse(json.dumps(_WRAPPED))
 SAMPLE_ROWS = f"""lines AS (
-    SELECT line_no, {_SAMPLE_PARSE} AS d FROM chunk WHERE contains(raw, '"field"')
+    SELECT rid, {_SAMPLE_PARSE} AS d FROM rs_rare WHERE contains(raw, '"field"')
 ), item_rows AS (
-    SELECT line_no, NULL::TIMESTAMP AS received_ts, 'page' AS obj, NULL AS entry_id,
+    SELECT rid, NULL::TIMESTAMP AS received_ts, 'page' AS obj, NULL AS entry_id,
            NULL AS entry_time, NULL::BIGINT AS ei, d.value AS x, NULL::BIGINT AS ii,
            'sample' AS container
     FROM lines WHERE d.field IN {MESSAGING_FIELDS!r} AND d.value IS NOT NULL
@@ -346,8 +356,9 @@ ITEM_EVENTS = [
 
 # Page feed changes (comments). created_time is in seconds; from.id is not a PSID.
 CHANGE_EVENTS = f"""
-WITH {_ENTRY_ROWS.format(transform=_parse(CHANGES_STRUCTURE), where=_HAS_CHANGES)}, change_rows AS (
-    SELECT line_no, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time, ei,
+WITH {_ENTRY_ROWS.format(transform=_parse(CHANGES_STRUCTURE), source="rs_rare", where=_HAS_CHANGES)}
+, change_rows AS (
+    SELECT rid, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time, ei,
            unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii
     FROM entry_rows
 ), typed AS (
@@ -370,7 +381,7 @@ SELECT
     NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
     c.value.post_id AS post_id, c.value.comment_id AS comment_id,
     rs_id(c.value."from".id) AS commenter_id,
-    line_no,
+    rid,
     CASE WHEN obj <> 'page' THEN 'unsupported object'
          WHEN c IS NULL OR c.field IS NULL THEN 'change without field'
          WHEN page IS NULL THEN 'no page id'
@@ -385,7 +396,7 @@ FROM typed
 # https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/
 SEND_EVENTS = f"""
 WITH rs_lines AS (
-    SELECT line_no, {_parse(SEND_STRUCTURE)} AS d FROM chunk WHERE contains(raw, '"send_api"')
+    SELECT rid, {_parse(SEND_STRUCTURE)} AS d FROM rs_rare WHERE contains(raw, '"send_api"')
 )
 SELECT
     rs_key([rs_id(d.page_id), 'private_reply',
@@ -401,7 +412,7 @@ SELECT
     NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
     d.request.recipient.post_id AS post_id, d.request.recipient.comment_id AS comment_id,
     NULL AS commenter_id,
-    line_no,
+    rid,
     CASE WHEN rs_id(d.page_id) IS NULL THEN 'send log without page_id'
          WHEN rs_ts(d.timestamp) IS NULL THEN 'no valid timestamp'
          WHEN d.request.recipient.comment_id IS NULL AND d.request.recipient.post_id IS NULL

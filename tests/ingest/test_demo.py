@@ -1,0 +1,361 @@
+"""The demo generator writes real files that look like Meta's deliveries; parse them back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+
+from ingest.demo import ADS, PAGES, QR_REFS, DemoSummary, write_demo
+
+SHUTDOWN_MS = 1715212800000  # 2024-05-09T00:00:00Z, the chat plugin's end
+END = dt.date(2026, 3, 15)  # a fixed range with an ad campaign running
+ENVELOPE = re.compile(rb'\{"received_at":\d+,"body":(.*)\}')
+
+
+def ms(value: int | str) -> int:
+    value = int(value)
+    return value * 1000 if value < 1e12 else value
+
+
+def raw_lines(path: Path) -> list[bytes]:
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        data = gzip.decompress(data)
+    assert not data or data.endswith(b"\n")
+    return data.split(b"\n")[:-1]
+
+
+def body_of(name: str, line: bytes) -> dict | None:
+    """The delivery object of a webhooks/receiver line, or None when the line is malformed."""
+    try:
+        obj = json.loads(line)
+    except ValueError:  # includes UnicodeDecodeError
+        return None
+    if name.startswith("receiver-"):
+        obj = obj.get("body") if isinstance(obj, dict) else None
+    ok = (
+        isinstance(obj, dict) and obj.get("object") == "page" and isinstance(obj.get("entry"), list)
+    )
+    return obj if ok else None
+
+
+@dataclass
+class Parsed:
+    summary: DemoSummary
+    lines: dict[str, list[bytes]] = field(default_factory=dict)
+    bodies: list[tuple[str, bytes, dict]] = field(default_factory=list)
+    bad: list[tuple[str, bytes]] = field(default_factory=list)
+    items: list[tuple[str, str, dict]] = field(default_factory=list)  # (page, key, item)
+    changes: list[tuple[dict, dict]] = field(default_factory=list)  # (entry, value)
+    sends: list[dict] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[dict]:
+        return [it for _, _, it in self.items if kind in it]
+
+    def referrals(self) -> list[tuple[str, dict, dict]]:
+        """(where, referral, item) for top-level, postback and message referrals."""
+        out = []
+        for _, _, it in self.items:
+            for where, holder in (
+                ("top", it),
+                ("postback", it.get("postback")),
+                ("message", it.get("message")),
+            ):
+                if holder and "referral" in holder:
+                    out.append((where, holder["referral"], it))
+        return out
+
+
+def parse(summary: DemoSummary) -> Parsed:
+    got = Parsed(summary)
+    for path in summary.files:
+        got.lines[path.name] = raw_lines(path)
+        for line in got.lines[path.name]:
+            if not line:
+                continue
+            if path.name.startswith("sendlog-"):
+                got.sends.append(json.loads(line))
+                continue
+            body = body_of(path.name, line)
+            if body is None:
+                got.bad.append((path.name, line))
+                continue
+            got.bodies.append((path.name, line, body))
+            for entry in body["entry"]:
+                for key in ("messaging", "standby"):
+                    got.items += [(entry["id"], key, it) for it in entry.get(key, [])]
+                got.changes += [(entry, ch["value"]) for ch in entry.get("changes", [])]
+    return got
+
+
+def run(out: Path, **kw) -> Parsed:
+    return parse(write_demo(out, **kw))
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Parsed:
+    return run(tmp_path_factory.mktemp("small"), days=60, end=END, scale=0.3)
+
+
+@pytest.fixture(scope="module")
+def plugin_era(tmp_path_factory: pytest.TempPathFactory) -> Parsed:
+    return run(tmp_path_factory.mktemp("plugin"), days=120, end=dt.date(2024, 6, 30), scale=0.3)
+
+
+# --- determinism, defaults, files ---------------------------------------------------------------
+
+
+def test_same_arguments_give_byte_identical_files(tmp_path: Path) -> None:
+    kw = {"days": 45, "end": END, "seed": 3, "scale": 0.3}
+    a, b = write_demo(tmp_path / "a", **kw), write_demo(tmp_path / "b", **kw)
+    assert [f.name for f in a.files] == [f.name for f in b.files]
+    assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a.files, b.files, strict=True))
+    assert replace(a, files=[]) == replace(b, files=[])
+    c = write_demo(tmp_path / "c", **{**kw, "seed": 4})
+    assert [f.read_bytes() for f in c.files] != [f.read_bytes() for f in a.files]
+
+
+def test_default_run_ends_yesterday_and_is_fast(tmp_path: Path) -> None:
+    before = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    started = time.perf_counter()
+    summary = write_demo(tmp_path)
+    took = time.perf_counter() - started
+    after = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    assert summary.end in (before, after)
+    assert summary.start == summary.end - dt.timedelta(days=729)
+    assert took < 15, f"default run took {took:.1f}s"
+    assert 40_000 <= summary.lines <= 80_000
+    names = {f.name for f in summary.files}
+    for k in range(3):
+        assert f"receiver-{summary.end - dt.timedelta(days=k)}.ndjson" in names
+    months = sorted(n for n in names if n.startswith("webhooks-"))
+    assert months[0] == f"webhooks-{summary.start:%Y-%m}.ndjson.gz"
+    for name in months:
+        age = summary.end.year * 12 + summary.end.month - int(name[9:13]) * 12 - int(name[14:16])
+        assert name.endswith(".gz") == (age > 12), name
+    last_webhooks = max(n[9:16] for n in names if n.startswith("webhooks-"))
+    assert last_webhooks == f"{summary.end - dt.timedelta(days=3):%Y-%m}"
+    assert summary.pages == {page: username for page, username, _ in PAGES}
+    assert sum(1 for f in summary.files for line in raw_lines(f) if line) == summary.lines
+
+
+def test_rewrite_clears_only_its_own_files(tmp_path: Path) -> None:
+    (tmp_path / "webhooks-1999-01.ndjson").write_text("{}\n")
+    (tmp_path / "receiver-1999-01-01.ndjson").write_text("{}\n")
+    (tmp_path / "notes.txt").write_text("keep me")
+    (tmp_path / "webhooks-backup.ndjson").write_text("keep me too")
+    summary = write_demo(tmp_path, days=10, end=END, scale=0.2)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {f.name for f in summary.files} | {"notes.txt", "webhooks-backup.ndjson"}
+
+
+def test_lines_are_compact_ascii_in_time_order(small: Parsed) -> None:
+    for _, line, body in small.bodies:
+        assert line.isascii() and b", " not in line[:40]
+        assert list(body)[:2] == ["object", "entry"]
+    assert any(b"\\u00" in line for _, line, _ in small.bodies)  # Meta's \uXXXX escaping
+    for name, lines in small.lines.items():
+        if name.startswith("webhooks-"):
+            bodies = [body_of(name, line) for line in lines]
+            times = [ms(b["entry"][0]["time"]) for b in bodies if b]
+            late = sum(1 for x, y in zip(times, times[1:], strict=False) if y < x - 1000)
+            assert late <= 0.03 * len(times)
+
+
+def test_receiver_envelopes_for_the_last_days(small: Parsed) -> None:
+    receiver = [n for n in small.lines if n.startswith("receiver-")]
+    end = small.summary.end
+    assert receiver == [f"receiver-{end - dt.timedelta(days=k)}.ndjson" for k in (2, 1, 0)]
+    envelopes = [json.loads(x) for n in receiver for x in small.lines[n] if x and body_of(n, x)]
+    assert envelopes and all(set(e) == {"received_at", "body"} for e in envelopes)
+    assert all(e["received_at"] >= e["body"]["entry"][0]["time"] for e in envelopes)
+
+
+# --- entry points and event variants ------------------------------------------------------------
+
+
+def test_every_entry_point_is_present(small: Parsed) -> None:
+    refs = small.referrals()
+    seen = Counter((where, r["source"]) for where, r, _ in refs)
+    assert seen[("postback", "SHORTLINK")] and seen[("top", "SHORTLINK")]
+    assert seen[("message", "ADS")] and seen[("postback", "ADS")] and seen[("top", "ADS")]
+    qr = [(it["recipient"]["id"], r["ref"]) for _, r, it in refs if r.get("ref", "")[:3] == "qr_"]
+    assert qr and all(ref in QR_REFS[page] for page, ref in qr)
+    assert any(r.get("ref", "").startswith("newsletter_") for _, r, _ in refs)
+    unknown = [
+        r for where, r, _ in refs if where == "top" and r["source"] not in ("SHORTLINK", "ADS")
+    ]
+    assert len(unknown) >= 2
+    organic_start = [it for it in small.of("postback") if "referral" not in it["postback"]]
+    assert organic_start
+
+
+def test_ad_referrals_match_the_ads_catalogue(small: Parsed) -> None:
+    ads = {ad_id: (page, title, start, end) for ad_id, page, title, start, end in ADS}
+    found = [(r, it) for _, r, it in small.referrals() if r["source"] == "ADS"]
+    for r, it in found:
+        page, title, start, end = ads[r["ad_id"]]
+        day = dt.datetime.fromtimestamp(ms(it["timestamp"]) / 1000, dt.UTC).date()
+        assert page == it["recipient"]["id"] and start <= day and (end is None or day <= end)
+        assert r["type"] == "OPEN_THREAD"
+        if "ads_context_data" in r:
+            assert r["ads_context_data"]["ad_title"] == title
+    assert any("ads_context_data" in r for r, _ in found)
+
+
+def test_comments_private_replies_and_their_links(small: Parsed) -> None:
+    verbs = Counter(v["verb"] for _, v in small.changes if v["item"] == "comment")
+    assert verbs["add"] and verbs["edited"] and verbs["remove"]
+    assert all("message" not in v for _, v in small.changes if v["verb"] == "remove")
+    assert any(v["parent_id"] != v["post_id"] for _, v in small.changes if v["item"] == "comment")
+    for entry, v in small.changes:
+        assert entry["time"] < 1e12 and v["created_time"] < 1e12  # Graph changes: seconds
+        assert v["post_id"].startswith(entry["id"] + "_")
+    comments = {v["comment_id"]: v for _, v in small.changes if v["item"] == "comment"}
+    psids = {it["sender"].get("id") for _, _, it in small.items} | {
+        it["recipient"]["id"] for _, _, it in small.items
+    }
+    assert small.sends
+    for line in small.sends:
+        assert line["object"] == "send_api" and line["response"]["message_id"].startswith("m_")
+        assert line["request"]["recipient"]["comment_id"] in comments
+    assert not {v["from"]["id"] for v in comments.values()} & (psids - {p for p, _, _ in PAGES})
+    sent = {s["response"]["message_id"]: s for s in small.sends}
+    tagged = [it for it in small.of("message") if it["message"].get("metadata")]
+    assert tagged
+    for it in tagged:
+        comment_id = json.loads(it["message"]["metadata"])["comment_id"]
+        psid = (
+            it["recipient"]["id"]
+            if it["sender"]["id"] in comments[comment_id]["post_id"]
+            else it["sender"]["id"]
+        )
+        assert sent[it["message"]["mid"]]["response"]["recipient_id"] == psid
+
+
+def test_page_side_and_user_side_events(small: Parsed) -> None:
+    echoes = [it for it in small.of("message") if it["message"].get("is_echo")]
+    pages = {p for p, _, _ in PAGES}
+    old = sum(1 for it in echoes if it["sender"]["id"] not in pages)
+    assert echoes and 0 < old < 0.25 * len(echoes)
+    assert all(isinstance(it["message"]["app_id"], int) for it in echoes)
+    for kind in ("delivery", "read", "reaction", "pass_thread_control", "take_thread_control"):
+        assert small.of(kind), kind
+    assert {it["reaction"]["action"] for it in small.of("reaction")} <= {"react", "unreact"}
+    assert all("watermark" in it["delivery"] for it in small.of("delivery"))
+    assert [k for _, k, _ in small.items if k == "standby"]
+    optins = [it["optin"] for it in small.of("optin")]
+    assert {o.get("type") for o in optins} >= {None, "notification_messages", "one_time_notif_req"}
+    assert any("user_ref" in o for o in optins) and any("ref" in o for o in optins)
+    messages = [it["message"] for it in small.of("message") if not it["message"].get("is_echo")]
+    assert any("attachments" in m for m in messages) and any("quick_reply" in m for m in messages)
+
+
+def test_ids_and_timestamps(small: Parsed) -> None:
+    pages = {p for p, _, _ in PAGES}
+    assert all(len(p) in (15, 16) and p.isdigit() for p in pages)
+    for _, _, it in small.items:
+        for side in (it["sender"], it["recipient"]):
+            if "id" in side and side["id"] not in pages:
+                assert side["id"].isdigit() and len(side["id"]) in (16, 17)
+        if "message" in it:
+            assert it["message"]["mid"].startswith("m_")
+    seconds = [it for _, _, it in small.items if it["timestamp"] < 1e12]
+    assert seconds and all("referral" in it for it in seconds)
+    top = [it for w, _, it in small.referrals() if w == "top"]
+    assert len(seconds) <= 2 + max(3, 0.1 * len(top))  # ~2%, plus two forced
+
+
+def test_batches_and_redeliveries(small: Parsed) -> None:
+    sizes = [
+        sum(len(e.get(k, [])) for e in b["entry"] for k in ("messaging", "standby", "changes"))
+        for _, _, b in small.bodies
+    ]
+    batched = sum(1 for n in sizes if n > 1) / len(sizes)
+    assert 0.04 < batched < 0.2 and max(sizes) <= 3
+    assert any(len(b["entry"]) > 1 for _, _, b in small.bodies)
+    lines_of_mid: dict[str, set[bytes]] = {}
+    for _, line, body in small.bodies:
+        for e in body["entry"]:
+            for it in e.get("messaging", []) + e.get("standby", []):
+                if "message" in it and not it["message"].get("is_echo"):
+                    lines_of_mid.setdefault(it["message"]["mid"], set()).add(line)
+    assert any(len(lines) > 1 for lines in lines_of_mid.values())  # same mid, new POST
+
+
+# --- dirty input ----------------------------------------------------------------------------------
+
+
+def test_malformed_lines_are_counted(small: Parsed) -> None:
+    assert len(small.bad) == small.summary.malformed_lines >= 3
+    reasons = set()
+    for name, line in small.bad:
+        try:
+            obj = json.loads(line)
+        except UnicodeDecodeError:
+            reasons.add("not utf-8")
+            continue
+        except ValueError:
+            reasons.add("invalid json")
+            continue
+        body = obj.get("body") if name.startswith("receiver-") else obj
+        reasons.add("array" if isinstance(body, list) else "no entry")
+    assert reasons == {"not utf-8", "invalid json", "array", "no entry"}
+    blanks = sum(1 for lines in small.lines.values() for x in lines if not x)
+    assert blanks >= 1
+    assert small.summary.lines == sum(1 for ls in small.lines.values() for x in ls if x)
+
+
+def test_retried_duplicates_cross_files(small: Parsed) -> None:
+    seen: Counter[bytes] = Counter()
+    files_of: dict[bytes, set[str]] = {}
+    for name, line, _ in small.bodies:
+        # the receiver keeps Meta's raw body bytes inside its envelope
+        raw = ENVELOPE.fullmatch(line).group(1) if name.startswith("receiver-") else line
+        seen[raw] += 1
+        files_of.setdefault(raw, set()).add(name)
+    assert sum(n - 1 for n in seen.values()) == small.summary.duplicate_lines > 0
+    assert any(len(names) > 1 for names in files_of.values())
+    webhooks = [n for n in small.lines if n.startswith("webhooks-")]
+    shared = set(small.lines[webhooks[0]]) & set(small.lines[webhooks[1]]) - {b""}
+    assert shared
+
+
+# --- the chat plugin's lifetime -----------------------------------------------------------------
+
+
+def test_chat_plugin_only_before_its_shutdown(plugin_era: Parsed) -> None:
+    plugin = [
+        (w, r, it) for w, r, it in plugin_era.referrals() if r["source"] == "CUSTOMER_CHAT_PLUGIN"
+    ]
+    assert {w for w, _, _ in plugin} == {"top", "postback"}
+    assert all(r["referer_uri"].startswith("https://www.") for _, r, _ in plugin)
+    assert any("user_ref" in it["sender"] and "id" not in it["sender"] for _, _, it in plugin)
+    assert {type(r["is_guest_user"]) for _, r, _ in plugin} == {bool}
+    from_refs = [
+        it for _, _, it in plugin_era.items if "user_ref" in it["sender"] and "optin" not in it
+    ]
+    assert from_refs and all(ms(it["timestamp"]) < SHUTDOWN_MS for it in from_refs)
+    assert any(ms(it["timestamp"]) >= SHUTDOWN_MS for _, _, it in plugin_era.items)
+
+
+def test_no_chat_plugin_after_its_shutdown(tmp_path: Path) -> None:
+    later = run(tmp_path, days=40, end=dt.date(2024, 7, 31), scale=0.3)
+    assert later.items
+    assert not [r for _, r, _ in later.referrals() if r["source"] == "CUSTOMER_CHAT_PLUGIN"]
+    assert not [it for _, _, it in later.items if "user_ref" in it["sender"] and "optin" not in it]
+
+
+def test_dead_sources_in_old_history(tmp_path: Path) -> None:
+    old = run(tmp_path, days=60, end=dt.date(2019, 12, 31), scale=0.3)
+    sources = {r["source"] for _, r, _ in old.referrals()}
+    assert "DISCOVER_TAB" in sources and "CUSTOMER_CHAT_PLUGIN" in sources
+    assert not [it for it in old.of("postback") if "mid" in it["postback"]]  # mid came in v11.0
