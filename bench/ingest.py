@@ -88,8 +88,9 @@ def write_log(path: Path, deliveries: int, seed: int = 1) -> int:
 
 def child(code: str, *args: str) -> list[str]:
     """Run code in a fresh interpreter and return the words it printed."""
-    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True,
-                         text=True)  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"benchmark step failed:\n{out.stderr}")
     return out.stdout.split()
 
 

@@ -79,6 +79,9 @@ def ingest(paths: tuple[str, ...], db_file: Path, progress: bool | None) -> None
 
 
 def print_summary(console: Console, r: pipeline.IngestResult) -> None:
+    if r.files_read == 0:
+        console.print(f"nothing new to read in {r.files} files ({r.seconds:.2f} s)")
+        return
     console.print(
         f"run {r.run_id}: {r.files_read} of {r.files} files read, {r.lines:,} lines, "
         f"{r.events_parsed:,} events ({r.events_added:,} new, {r.duplicates:,} duplicates), "

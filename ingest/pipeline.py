@@ -18,6 +18,7 @@ import duckdb
 from . import attribute, db, load, sources, webhook
 from .errors import DatabaseError
 
+INGEST_MEMORY_LIMIT = "400MB"  # DuckDB's share; keeps a 1 GB log's ingest under 1 GiB RSS
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 
 
@@ -81,6 +82,8 @@ def _run(
     on_plan: Callable[[int], None] | None,
     progress: ProgressFn | None,
 ) -> IngestResult:
+    # Bounded: past this DuckDB spills to disk, so a large log does not grow the process.
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
     plans = plan_files(con, files)
@@ -88,6 +91,11 @@ def _run(
         1,
     )
     res = IngestResult(run_id=run_id, files=len(files), files_read=len(plans))
+    if not plans:
+        # Nothing new: no transaction, no run row, the database is left untouched.
+        res.run_id -= 1
+        res.seconds = time.perf_counter() - started
+        return res
     if on_plan:
         on_plan(sum(p.size - (0 if p.is_gz else p.start_offset) for p in plans))
     con.execute("BEGIN TRANSACTION")
@@ -139,6 +147,8 @@ def _run(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    # Fold the write-ahead log into the file now, not in the next reader's open.
+    con.execute("CHECKPOINT")
     return res
 
 
