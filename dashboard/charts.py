@@ -68,3 +68,120 @@ def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(title="Channel mix", margin=_LAYOUT["margin"])
     return fig
+
+
+def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
+    """New contacts per ref with engaged share. Input: ref, channel, new_contacts, engaged."""
+    part = df.head(top).iloc[::-1]
+    fig = go.Figure()
+    fig.add_bar(
+        y=part["ref"],
+        x=part["new_contacts"],
+        orientation="h",
+        name="new contacts",
+        marker_color=[CHANNEL_COLORS.get(c, "#333333") for c in part["channel"]],
+        customdata=part[["engaged"]],
+        hovertemplate="%{y}: %{x:,} new contacts, %{customdata[0]:,} engaged<extra></extra>",
+    )
+    fig.update_layout(title=f"Top {min(top, len(df))} refs by new contacts", **_LAYOUT)
+    fig.update_xaxes(title="new contacts")
+    return fig
+
+
+def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
+    """Cost per new contact per ad. Input: ad_title, cost_per_contact, new_contacts."""
+    part = df.dropna(subset=["cost_per_contact"]).sort_values("cost_per_contact")
+    fig = go.Figure()
+    fig.add_bar(
+        x=part["ad_title"],
+        y=part["cost_per_contact"],
+        marker_color=CHANNEL_COLORS["ctm_ad"],
+        customdata=part[["new_contacts"]],
+        hovertemplate="%{x}: %{y:,.2f} per new contact (%{customdata[0]:,} contacts)"
+        "<extra></extra>",
+    )
+    fig.update_layout(title="Cost per new contact", **_LAYOUT)
+    fig.update_yaxes(title="spend / new contact")
+    return fig
+
+
+def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
+    """New and engaged contacts per ad. Input: ad_title, new_contacts, engaged."""
+    fig = go.Figure()
+    fig.add_bar(x=df["ad_title"], y=df["new_contacts"], name="new contacts",
+                marker_color=CHANNEL_COLORS["ctm_ad"])  # fmt: skip
+    fig.add_bar(x=df["ad_title"], y=df["engaged"], name="engaged", marker_color="#F0B27A")
+    fig.update_layout(title="Contacts per ad", barmode="group", **_LAYOUT)
+    return fig
+
+
+def website_pages_bar(df: pd.DataFrame) -> go.Figure:
+    """Chat plugin contacts per website page. Input: referer_uri, new_contacts, guests."""
+    part = df.head(20).iloc[::-1]
+    fig = go.Figure()
+    fig.add_bar(y=part["referer_uri"], x=part["new_contacts"] - part["guests"], orientation="h",
+                name="logged in", marker_color=CHANNEL_COLORS["chat_widget"])  # fmt: skip
+    fig.add_bar(y=part["referer_uri"], x=part["guests"], orientation="h", name="guests",
+                marker_color="#E8B9D6")  # fmt: skip
+    fig.update_layout(title="Website chat contacts by page", barmode="stack", **_LAYOUT)
+    return fig
+
+
+def comments_funnel(df: pd.DataFrame) -> go.Figure:
+    """Comments → private replies → conversations. Input: comments, private_replies,
+    conversations (summed over posts)."""
+    values = [int(df["comments"].sum()), int(df["private_replies"].sum()),
+              int(df["conversations"].sum())]  # fmt: skip
+    fig = go.Figure(
+        go.Funnel(
+            y=["Comments received", "Private replies sent", "Conversations opened"],
+            x=values,
+            marker_color=CHANNEL_COLORS["comment_reply"],
+            textinfo="value+percent initial",
+        )
+    )
+    fig.update_layout(title="Comment funnel", margin=_LAYOUT["margin"])
+    return fig
+
+
+def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
+    """Retention by acquisition week. Input: cohort_week, channel, contacts, week_N columns."""
+    part = df if channel is None else df[df["channel"] == channel]
+    weeks = [c for c in df.columns if c.startswith("week_")]
+    grouped = part.groupby("cohort_week")
+    sizes = grouped["contacts"].sum()
+    shares = grouped.apply(
+        lambda g: pd.Series({w: (g[w] * g["contacts"]).sum() / g["contacts"].sum() for w in weeks}),
+        include_groups=False,
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=shares.values,
+            x=[w.replace("week_", "week ") for w in weeks],
+            y=[f"{d} ({sizes[d]:,})" for d in shares.index],
+            colorscale="Blues",
+            zmin=0,
+            hovertemplate="cohort %{y}, %{x}: %{z:.0%} messaged again<extra></extra>",
+        )
+    )
+    title = "Retention by acquisition week" + (f" — {channel_label(channel)}" if channel else "")
+    fig.update_layout(title=title, margin=_LAYOUT["margin"])
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def returns_bar(df: pd.DataFrame) -> go.Figure:
+    """D1 / D7 / D30 return by channel. Input: channel, d1, d7, d30."""
+    fig = go.Figure()
+    for col, shade in (("d1", 0.45), ("d7", 0.7), ("d30", 1.0)):
+        fig.add_bar(
+            x=[channel_label(c) for c in df["channel"]],
+            y=df[col],
+            name=col.upper(),
+            marker_color=[CHANNEL_COLORS.get(c, "#333333") for c in df["channel"]],
+            marker_opacity=shade,
+            hovertemplate="%{x}: %{y:.1%} back within " + col[1:] + " days<extra></extra>",
+        )
+    fig.update_layout(title="Came back within 1 / 7 / 30 days", barmode="group", **_LAYOUT)
+    fig.update_yaxes(tickformat=".0%")
+    return fig

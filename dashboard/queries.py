@@ -1,12 +1,13 @@
 """Every SQL statement the dashboard runs: one function per question, bound parameters only.
 
-Each function takes a DuckDB connection and returns a pandas DataFrame; no Streamlit, no Plotly.
+Each function takes a DuckDB connection (and the global Filters) and returns a pandas
+DataFrame whose columns are listed in its docstring; no Streamlit, no Plotly here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
@@ -20,6 +21,10 @@ CHANNELS = (
     "organic",
     "other",
 )
+MIN_SAMPLE = 30  # below this many contacts a rate is marked "too few to judge"
+CHAT_PLUGIN_SHUTDOWN = dt.date(2024, 5, 9)  # Meta switched the chat plugin off that day
+RETENTION_WEEKS = (1, 2, 4, 8, 12)
+RETURN_DAYS = (1, 7, 30)
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,15 @@ class Filters:
     pages: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
 
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Filters:
+        """The period before, of the same length, shifted by whole weeks so weekdays align."""
+        shift = dt.timedelta(days=7 * -(-self.days // 7))
+        return replace(self, start=self.start - shift, end=self.end - shift)
+
     def params(self) -> dict[str, object]:
         return {
             "start": self.start,
@@ -40,12 +54,17 @@ class Filters:
         }
 
 
-# Contacts acquired in the range, on the chosen pages and channels.
-_CONTACTS_IN_RANGE = """
-    first_seen_at >= $start AND first_seen_at < $end + INTERVAL 1 DAY
-    AND (len($pages) = 0 OR list_contains($pages, page_id))
-    AND (len($channels) = 0 OR list_contains($channels, channel))
+# Contacts acquired in the range, on the chosen pages and channels (alias c).
+_IN_RANGE = """
+    c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY
+    AND (len($pages) = 0 OR list_contains($pages, c.page_id))
+    AND (len($channels) = 0 OR list_contains($channels, c.channel))
 """
+_PAGES = "(len($pages) = 0 OR list_contains($pages, {t}.page_id))"
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, f: Filters | None = None) -> pd.DataFrame:
+    return con.execute(sql, f.params() if f else None).df()
 
 
 def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -55,42 +74,283 @@ def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def data_bounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Columns: first_day, last_day (of contacts' first_seen_at), contacts."""
-    return con.execute(
-        """SELECT CAST(min(first_seen_at) AS DATE) AS first_day,
-                  CAST(max(first_seen_at) AS DATE) AS last_day, count(*) AS contacts
-           FROM contacts"""
-    ).df()
+    """Columns: first_day, last_day (of events), contacts."""
+    return _df(
+        con,
+        """SELECT CAST(min(ts) AS DATE) AS first_day, CAST(max(ts) AS DATE) AS last_day,
+                  (SELECT count(*) FROM contacts) AS contacts
+           FROM events""",
+    )
 
 
 def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Columns: page_id, label (display name or username when known, else the id)."""
-    return con.execute(
+    return _df(
+        con,
         """SELECT c.page_id, coalesce(p.name, p.username, c.page_id) AS label
            FROM (SELECT DISTINCT page_id FROM contacts) c
-           LEFT JOIN pages p USING (page_id) ORDER BY label"""
-    ).df()
+           LEFT JOIN pages p USING (page_id) ORDER BY label""",
+    )
+
+
+def kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """One row. Columns: new_contacts, engaged, engaged_rate, reachable (contacts whose last own
+    action lies in the 24 hours before the range ends), spend, cost_per_contact."""
+    return _df(
+        con,
+        f"""WITH n AS (
+                SELECT count(*) AS new_contacts, count(c.second_message_at) AS engaged
+                FROM contacts c WHERE {_IN_RANGE}
+            ), r AS (
+                SELECT count(*) AS reachable FROM contacts c
+                WHERE c.last_seen_at >= $end + INTERVAL 1 DAY - INTERVAL 24 HOUR
+                  AND c.last_seen_at < $end + INTERVAL 1 DAY AND {_PAGES.format(t="c")}
+                  AND (len($channels) = 0 OR list_contains($channels, c.channel))
+            ), s AS (
+                SELECT sum(spend) AS spend FROM ad_insights a
+                WHERE a.date BETWEEN $start AND $end
+                  AND (len($pages) = 0 OR a.ad_id IN (
+                      SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
+            )
+            SELECT new_contacts, engaged, engaged / nullif(new_contacts, 0) AS engaged_rate,
+                   reachable, spend, spend / nullif(new_contacts, 0) AS cost_per_contact
+            FROM n, r, s""",
+        f,
+    )
 
 
 def new_contacts_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Columns: day (date), channel, contacts — one row per day and channel with contacts."""
-    return con.execute(
-        f"""SELECT CAST(first_seen_at AS DATE) AS day, channel, count(*) AS contacts
-            FROM contacts WHERE {_CONTACTS_IN_RANGE}
+    return _df(
+        con,
+        f"""SELECT CAST(c.first_seen_at AS DATE) AS day, c.channel, count(*) AS contacts
+            FROM contacts c WHERE {_IN_RANGE}
             GROUP BY ALL ORDER BY day, channel""",
-        f.params(),
-    ).df()
+        f,
+    )
 
 
 def channel_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Columns: channel, new_contacts, engaged (a second inbound message), engaged_rate,
     reentries (re-entry touches of those contacts)."""
+    return _df(
+        con,
+        f"""SELECT c.channel, count(*) AS new_contacts,
+                   count(c.second_message_at) AS engaged,
+                   count(c.second_message_at) / count(*) AS engaged_rate,
+                   sum(c.reentry_count) AS reentries
+            FROM contacts c WHERE {_IN_RANGE}
+            GROUP BY c.channel ORDER BY new_contacts DESC, c.channel""",
+        f,
+    )
+
+
+def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per ref of m.me links and QR codes. Columns: page_id, ref, channel, new_contacts,
+    reentries, engaged, engaged_rate, ci_low, ci_high (95% Wilson interval), too_few,
+    return_7d_rate, first_seen, last_seen, registered, campaign, placement."""
+    return _df(
+        con,
+        f"""WITH acquired AS (
+                SELECT c.page_id, c.ref, any_value(c.channel) AS channel,
+                       count(*) AS new_contacts, count(c.second_message_at) AS engaged,
+                       count(*) FILTER (WHERE EXISTS (
+                           SELECT 1 FROM contact_days d
+                           WHERE d.page_id = c.page_id AND d.psid = c.psid
+                             AND d.day > CAST(c.first_seen_at AS DATE)
+                             AND d.day <= CAST(c.first_seen_at AS DATE) + 7)) AS returned_7d
+                FROM contacts c
+                WHERE {_IN_RANGE} AND c.channel IN ('m_me_link', 'qr_code') AND c.ref IS NOT NULL
+                GROUP BY ALL
+            ), seen AS (
+                SELECT t.page_id, t.ref, count(*) FILTER (WHERE t.is_reentry) AS reentries,
+                       min(t.ts) AS first_seen, max(t.ts) AS last_seen
+                FROM touches t
+                WHERE t.channel IN ('m_me_link', 'qr_code') AND t.ref IS NOT NULL
+                  AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="t")}
+                GROUP BY ALL
+            ), links AS (
+                SELECT coalesce(p.page_id, l.page) AS page_id, l.ref, l.campaign, l.placement
+                FROM tracked_links l LEFT JOIN pages p ON lower(p.username) = lower(l.page)
+            )
+            SELECT s.page_id, s.ref, coalesce(a.channel, 'm_me_link') AS channel,
+                   coalesce(a.new_contacts, 0) AS new_contacts, s.reentries,
+                   coalesce(a.engaged, 0) AS engaged,
+                   a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
+                   wilson_low(a.engaged, a.new_contacts) AS ci_low,
+                   wilson_high(a.engaged, a.new_contacts) AS ci_high,
+                   coalesce(a.new_contacts, 0) < {MIN_SAMPLE} AS too_few,
+                   a.returned_7d / nullif(a.new_contacts, 0) AS return_7d_rate,
+                   s.first_seen, s.last_seen, l.ref IS NOT NULL AS registered,
+                   l.campaign, l.placement
+            FROM seen s
+            LEFT JOIN acquired a USING (page_id, ref)
+            LEFT JOIN links l ON l.ref = s.ref AND l.page_id = s.page_id
+            WHERE len($channels) = 0 OR list_contains($channels, coalesce(a.channel, 'm_me_link'))
+            ORDER BY new_contacts DESC, s.reentries DESC, s.ref""",
+        f,
+    )
+
+
+def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per Click-to-Messenger ad. Columns: ad_id, ad_title, new_contacts, engaged,
+    engaged_rate, spend, cost_per_contact, cost_per_engaged, conversations_started (Meta's)."""
+    return _df(
+        con,
+        f"""WITH acquired AS (
+                SELECT c.ad_id, max(c.ad_title) AS ad_title, count(*) AS new_contacts,
+                       count(c.second_message_at) AS engaged
+                FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'ctm_ad'
+                GROUP BY c.ad_id
+            ), spent AS (
+                SELECT ad_id, max(ad_name) AS ad_name, sum(spend) AS spend,
+                       sum(conversations_started) AS conversations_started
+                FROM ad_insights WHERE date BETWEEN $start AND $end GROUP BY ad_id
+            )
+            SELECT coalesce(a.ad_id, s.ad_id) AS ad_id,
+                   coalesce(a.ad_title, s.ad_name, coalesce(a.ad_id, s.ad_id)) AS ad_title,
+                   coalesce(a.new_contacts, 0) AS new_contacts, coalesce(a.engaged, 0) AS engaged,
+                   a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
+                   s.spend, s.spend / nullif(a.new_contacts, 0) AS cost_per_contact,
+                   s.spend / nullif(a.engaged, 0) AS cost_per_engaged, s.conversations_started
+            FROM acquired a FULL JOIN spent s USING (ad_id)
+            WHERE (len($pages) = 0 OR a.ad_id IS NOT NULL)
+            ORDER BY new_contacts DESC, spend DESC NULLS LAST""",
+        f,
+    )
+
+
+def website_chat(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Chat plugin contacts per website page. Columns: referer_uri, new_contacts, guests,
+    guest_share, engaged_rate."""
+    return _df(
+        con,
+        f"""SELECT coalesce(c.referer_uri, '(unknown page)') AS referer_uri,
+                   count(*) AS new_contacts,
+                   count(*) FILTER (WHERE c.is_guest_user) AS guests,
+                   count(*) FILTER (WHERE c.is_guest_user) / count(*) AS guest_share,
+                   count(c.second_message_at) / count(*) AS engaged_rate
+            FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'chat_widget'
+            GROUP BY ALL ORDER BY new_contacts DESC, referer_uri""",
+        f,
+    )
+
+
+def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per post. Columns: page_id, post_id, comments, private_replies, conversations
+    (contacts acquired by a reply to a comment on the post), reply_rate
+    (conversations / private replies)."""
+    return _df(
+        con,
+        f"""WITH cm AS (
+                SELECT page_id, post_id, comment_id FROM events
+                WHERE kind = 'comment' AND detail = 'add'
+                  AND ts >= $start AND ts < $end + INTERVAL 1 DAY
+                  AND {_PAGES.format(t="events")}
+            ), post_of AS (
+                SELECT DISTINCT comment_id, post_id FROM events
+                WHERE kind = 'comment' AND comment_id IS NOT NULL
+            ), pr AS (
+                SELECT e.page_id, coalesce(e.post_id, po.post_id, '(unknown post)') AS post_id,
+                       count(DISTINCT e.comment_id) AS private_replies
+                FROM events e LEFT JOIN post_of po USING (comment_id)
+                WHERE e.kind = 'private_reply' AND e.ts >= $start
+                  AND e.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="e")}
+                GROUP BY ALL
+            ), conv AS (
+                SELECT c.page_id, coalesce(c.post_id, po.post_id, '(unknown post)') AS post_id,
+                       count(*) AS conversations
+                FROM contacts c LEFT JOIN post_of po USING (comment_id)
+                WHERE {_IN_RANGE} AND c.channel = 'comment_reply'
+                GROUP BY ALL
+            )
+            SELECT page_id, post_id, coalesce(n.comments, 0) AS comments,
+                   coalesce(pr.private_replies, 0) AS private_replies,
+                   coalesce(conv.conversations, 0) AS conversations,
+                   conv.conversations / nullif(pr.private_replies, 0) AS reply_rate
+            FROM (SELECT page_id, post_id, count(*) AS comments FROM cm GROUP BY ALL) n
+            FULL JOIN pr USING (page_id, post_id)
+            FULL JOIN conv USING (page_id, post_id)
+            ORDER BY comments DESC, private_replies DESC, post_id""",
+        f,
+    )
+
+
+def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Weekly acquisition cohorts. Columns: cohort_week (date, Monday), channel, contacts, and
+    week_N (share who sent a message again in week N after acquisition: days 1–7 are week 1)
+    for RETENTION_WEEKS."""
+    weeks = ", ".join(
+        f"count(DISTINCT c.psid || c.page_id) FILTER (WHERE d.week = {w}) / count(DISTINCT "
+        f"c.psid || c.page_id) AS week_{w}"
+        for w in RETENTION_WEEKS
+    )
+    return _df(
+        con,
+        f"""SELECT CAST(date_trunc('week', c.first_seen_at) AS DATE) AS cohort_week, c.channel,
+                   count(DISTINCT c.psid || c.page_id) AS contacts, {weeks}
+            FROM contacts c
+            LEFT JOIN (
+                SELECT d.page_id, d.psid, d.day, c2.first_seen_at,
+                       (d.day - CAST(c2.first_seen_at AS DATE) - 1) // 7 + 1 AS week
+                FROM contact_days d JOIN contacts c2 USING (page_id, psid)
+                WHERE d.day > CAST(c2.first_seen_at AS DATE)
+            ) d USING (page_id, psid)
+            WHERE {_IN_RANGE}
+            GROUP BY ALL ORDER BY cohort_week, c.channel""",
+        f,
+    )
+
+
+def returns_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Columns: channel, contacts, d1, d7, d30 (share who messaged again within N days after
+    the day they were acquired), read_rate (page messages read / sent)."""
+    cols = ", ".join(
+        f"""count(*) FILTER (WHERE EXISTS (
+                SELECT 1 FROM contact_days d WHERE d.page_id = c.page_id AND d.psid = c.psid
+                  AND d.day > CAST(c.first_seen_at AS DATE)
+                  AND d.day <= CAST(c.first_seen_at AS DATE) + {n})) / count(*) AS d{n}"""
+        for n in RETURN_DAYS
+    )
+    return _df(
+        con,
+        f"""SELECT c.channel, count(*) AS contacts, {cols},
+                   sum(c.page_messages_read) / nullif(sum(c.page_message_count), 0) AS read_rate
+            FROM contacts c WHERE {_IN_RANGE}
+            GROUP BY c.channel ORDER BY contacts DESC, c.channel""",
+        f,
+    )
+
+
+def contact_rows(con: duckdb.DuckDBPyConnection, f: Filters, search: str = "") -> pd.DataFrame:
+    """The contacts behind the numbers. Columns: page_id, psid, first_seen_at, channel, ref,
+    ad_id, ad_title, referer_uri, message_count, engaged, reentry_count, last_seen_at."""
+    params = f.params() | {"search": f"%{search}%"}
     return con.execute(
-        f"""SELECT channel, count(*) AS new_contacts,
-                   count(second_message_at) AS engaged,
-                   count(second_message_at) / count(*) AS engaged_rate,
-                   sum(reentry_count) AS reentries
-            FROM contacts WHERE {_CONTACTS_IN_RANGE}
-            GROUP BY channel ORDER BY new_contacts DESC, channel""",
-        f.params(),
+        f"""SELECT c.page_id, c.psid, c.first_seen_at, c.channel, c.ref, c.ad_id, c.ad_title,
+                   c.referer_uri, c.message_count, c.second_message_at IS NOT NULL AS engaged,
+                   c.reentry_count, c.last_seen_at
+            FROM contacts c
+            WHERE {_IN_RANGE}
+              AND ($search = '%%' OR c.psid ILIKE $search OR c.ref ILIKE $search
+                   OR c.ad_title ILIKE $search OR c.referer_uri ILIKE $search)
+            ORDER BY c.first_seen_at DESC, c.page_id, c.psid""",
+        params,
     ).df()
+
+
+WILSON_MACROS = """
+CREATE OR REPLACE TEMP MACRO wilson_low(k, n) AS (
+    CASE WHEN n > 0 THEN (k / n + 1.96 ^ 2 / (2 * n)
+         - 1.96 * sqrt(k / n * (1 - k / n) / n + 1.96 ^ 2 / (4 * n ^ 2))) / (1 + 1.96 ^ 2 / n) END
+);
+CREATE OR REPLACE TEMP MACRO wilson_high(k, n) AS (
+    CASE WHEN n > 0 THEN (k / n + 1.96 ^ 2 / (2 * n)
+         + 1.96 * sqrt(k / n * (1 - k / n) / n + 1.96 ^ 2 / (4 * n ^ 2))) / (1 + 1.96 ^ 2 / n) END
+);
+"""
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Macros the queries use (temporary: a read-only connection may create them)."""
+    con.execute(WILSON_MACROS)

@@ -33,6 +33,7 @@ def reading() -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; waits while a writer holds the file."""
     con = db.connect(database_path(), read_only=True, wait=READ_RETRY_SECONDS)
     try:
+        queries.install_macros(con)
         yield con
     finally:
         con.close()

@@ -17,5 +17,15 @@ if run_id < 0 or contacts == 0:
     st.stop()
 
 st.session_state["filters"] = widgets.global_filters()
-page = st.navigation([st.Page("app_pages/overview.py", title="Overview", default=True)])
+page = st.navigation(
+    [
+        st.Page("app_pages/overview.py", title="Overview", default=True),
+        st.Page("app_pages/links.py", title="Links & QR codes"),
+        st.Page("app_pages/ads.py", title="Ads"),
+        st.Page("app_pages/website_chat.py", title="Website chat"),
+        st.Page("app_pages/comments.py", title="Comments"),
+        st.Page("app_pages/retention.py", title="Retention"),
+        st.Page("app_pages/contacts.py", title="Contacts"),
+    ]
+)
 page.run()

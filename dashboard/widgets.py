@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, queries, store
@@ -76,3 +77,45 @@ def _date(value: str | None, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(value) if value else default
     except ValueError:
         return default
+
+
+def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str, str]]) -> None:
+    """Metrics with their change against the previous period.
+
+    specs: (column, label, kind) where kind is "int", "pct" or "money".
+    """
+    cols = st.columns(len(specs))
+    for col, (name, label, kind) in zip(cols, specs, strict=True):
+        value = _value(now, name)
+        prev = _value(before, name)
+        delta = None
+        if value is not None and prev is not None:
+            diff = value - prev
+            delta = f"{diff:+.1%}".replace("%", " pts") if kind == "pct" else _fmt(diff, kind, "+")
+        col.metric(
+            label,
+            _fmt(value, kind) if value is not None else "—",
+            delta,
+            delta_color="inverse" if kind == "money" else "normal",
+            help="Change against the previous period of the same length, aligned by weekday.",
+        )
+
+
+def _value(df: pd.DataFrame, name: str) -> float | None:
+    if df.empty or pd.isna(df[name].iloc[0]):
+        return None
+    return float(df[name].iloc[0])
+
+
+def _fmt(v: float, kind: str, sign: str = "") -> str:
+    if kind == "pct":
+        return f"{v:{sign}.1%}"
+    if kind == "money":
+        return f"{v:{sign},.2f}"
+    return f"{v:{sign},.0f}"
+
+
+def download_csv(df: pd.DataFrame, name: str) -> None:
+    st.download_button(
+        "Download CSV", df.to_csv(index=False).encode("utf-8"), f"{name}.csv", "text/csv"
+    )

@@ -72,7 +72,8 @@ SELECT page_id, psid,
     count(*) FILTER (WHERE kind = 'message') AS message_count,
     count(*) FILTER (WHERE kind = 'postback') AS postback_count,
     count(*) FILTER (WHERE kind = 'message_echo') AS page_message_count,
-    max(watermark_at) FILTER (WHERE kind = 'read') AS last_read_at
+    max(watermark_at) FILTER (WHERE kind = 'read') AS last_read_at,
+    list(ts) FILTER (WHERE kind = 'message_echo') AS echo_times
 FROM events e
 WHERE psid IS NOT NULL AND EXISTS (
     SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)
@@ -114,10 +115,21 @@ SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at, coalesce(t.channel, 'o
        b.message_count, b.postback_count,
        (SELECT count(*) FROM touches r
         WHERE r.page_id = b.page_id AND r.psid = b.psid AND r.is_reentry),
-       b.last_seen_at, b.page_message_count, b.last_read_at
+       b.last_seen_at, b.page_message_count, b.last_read_at,
+       coalesce(len(list_filter(b.echo_times, lambda x: x <= b.last_read_at)), 0)
 FROM rs_base b
 LEFT JOIN touches t ON t.page_id = b.page_id AND t.psid = b.psid AND t.is_first
 WHERE b.first_seen_at IS NOT NULL
+"""
+
+
+_CONTACT_DAYS = """
+INSERT INTO contact_days
+SELECT page_id, psid, CAST(ts AS DATE) AS day, count(*) AS messages
+FROM events e
+WHERE kind = 'message' AND psid IS NOT NULL AND EXISTS (
+    SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)
+GROUP BY ALL
 """
 
 
@@ -144,6 +156,11 @@ def attribute(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         "DELETE FROM contacts c USING rs_affected a WHERE c.page_id = a.page_id AND c.psid = a.psid"
     )
+    con.execute(
+        "DELETE FROM contact_days d USING rs_affected a "
+        "WHERE d.page_id = a.page_id AND d.psid = a.psid"
+    )
     con.execute(_TOUCHES)
     con.execute(_CONTACTS)
+    con.execute(_CONTACT_DAYS)
     return int(new)

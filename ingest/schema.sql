@@ -80,7 +80,16 @@ CREATE TABLE IF NOT EXISTS contacts (
     reentry_count      BIGINT NOT NULL,
     last_seen_at       TIMESTAMP NOT NULL, -- last action of the user's own
     page_message_count BIGINT NOT NULL,    -- echoes: messages the page sent
-    last_read_at       TIMESTAMP           -- newest read watermark
+    last_read_at       TIMESTAMP,          -- newest read watermark
+    page_messages_read BIGINT NOT NULL     -- echoes sent at or before last_read_at
+);
+
+-- Days on which each contact sent inbound messages: retention without scanning events.
+CREATE TABLE IF NOT EXISTS contact_days (
+    page_id   VARCHAR NOT NULL,
+    psid      VARCHAR NOT NULL,
+    day       DATE NOT NULL,
+    messages  BIGINT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS tracked_links (

@@ -1,4 +1,4 @@
-"""Overview: new contacts per channel over time, and totals per channel."""
+"""Overview: KPIs against the previous period, new contacts per day by channel, channel mix."""
 
 import streamlit as st
 
@@ -6,17 +6,24 @@ from dashboard import charts, store, widgets
 
 f = st.session_state["filters"]
 st.title("Overview")
-st.caption(f"{f.start} – {f.end}")
+st.caption(f"{f.start} – {f.end}; compared with {f.previous().start} – {f.previous().end}")
 totals = store.fetch("channel_totals", f)
 if totals.empty:
     widgets.empty_state("No new contacts in this range and filter.")
     st.stop()
 
-cols = st.columns(3)
-cols[0].metric("New contacts", f"{int(totals['new_contacts'].sum()):,}")
-cols[1].metric("Engaged contacts", f"{int(totals['engaged'].sum()):,}")
-cols[2].metric("Engaged rate", f"{totals['engaged'].sum() / totals['new_contacts'].sum():.1%}")
-
+widgets.kpi_row(
+    store.fetch("kpis", f),
+    store.fetch("kpis", f.previous()),
+    [
+        ("new_contacts", "New contacts", "int"),
+        ("engaged", "Engaged contacts", "int"),
+        ("engaged_rate", "Engaged rate", "pct"),
+        ("reachable", "Reachable now (24 h)", "int"),
+        ("spend", "Ad spend", "money"),
+        ("cost_per_contact", "Cost per new contact", "money"),
+    ],
+)
 st.plotly_chart(charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f)))
 left, right = st.columns([1, 2])
 left.plotly_chart(charts.channel_mix_pie(totals))

@@ -1,0 +1,29 @@
+"""Retention: weekly cohorts by channel, D1/D7/D30 return and read rate by channel."""
+
+import streamlit as st
+
+from dashboard import charts, store, widgets
+
+f = st.session_state["filters"]
+st.title("Retention")
+cohorts = store.fetch("cohorts", f)
+if cohorts.empty:
+    widgets.empty_state("No contacts acquired in this range.")
+    st.stop()
+
+channels = sorted(cohorts["channel"].unique())
+pick = st.selectbox("Channel", ["all", *channels], format_func=lambda c: "All channels"
+                    if c == "all" else charts.channel_label(c))  # fmt: skip
+st.plotly_chart(charts.cohort_heatmap(cohorts, None if pick == "all" else pick))
+returns = store.fetch("returns_by_channel", f)
+st.plotly_chart(charts.returns_bar(returns))
+st.dataframe(
+    returns.assign(channel=returns["channel"].map(charts.channel_label)),
+    hide_index=True,
+    column_config={
+        c: st.column_config.NumberColumn(
+            c.upper() if c != "read_rate" else "read rate", format="percent"
+        )  # fmt: skip
+        for c in ("d1", "d7", "d30", "read_rate")
+    },
+)

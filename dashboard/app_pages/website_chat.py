@@ -1,0 +1,29 @@
+"""Website chat: contacts from the chat plugin by website page, and the guest share."""
+
+import streamlit as st
+
+from dashboard import charts, queries, store, widgets
+
+f = st.session_state["filters"]
+st.title("Website chat")
+if f.end > queries.CHAT_PLUGIN_SHUTDOWN:
+    st.warning(
+        f"Meta shut the Messenger chat plugin down on {queries.CHAT_PLUGIN_SHUTDOWN}: "
+        "no new website chat contacts arrive after that date."
+    )
+df = store.fetch("website_chat", f)
+if df.empty:
+    widgets.empty_state("No website chat contacts in this range.")
+    st.stop()
+
+st.metric("Guest share", f"{df['guests'].sum() / df['new_contacts'].sum():.1%}")
+st.plotly_chart(charts.website_pages_bar(df))
+st.dataframe(
+    df,
+    hide_index=True,
+    column_config={
+        "guest_share": st.column_config.NumberColumn("guest share", format="percent"),
+        "engaged_rate": st.column_config.NumberColumn("engaged rate", format="percent"),
+    },
+)
+widgets.download_csv(df, "website_chat")
