@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .webhook import SHORTLINK_SOURCES
+from .shapes import SHORTLINK_SOURCES
 
 # The user's own actions create a contact; deliveries, reads and echoes alone never do.
 USER_KINDS = ("message", "postback", "referral", "optin", "reaction")

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import attribute, webhook
+from . import attribute, reasons, webhook
 from .sources import Chunk
 
 _STAGE = "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + "\nUNION ALL BY NAME\n".join(
@@ -170,7 +170,7 @@ def load_batch(
         row = con.execute(_INSERT_EVENTS, {"run_id": run_id}).fetchone()
         res.added = int(row[0]) if row else 0
         for file_id, line_no, raw, problem, good in con.execute(_TROUBLED_LINES).fetchall():
-            reason = webhook.explain_reject(raw, problem, good)
+            reason = reasons.explain_reject(raw, problem, good)
             res.rejects.append((file_id, line_no, reason, raw.rstrip("\r\n")))
     finally:
         con.unregister("chunk")

@@ -8,103 +8,15 @@ I/O of its own. Payload facts: https://developers.facebook.com/docs/messenger-pl
 
 from __future__ import annotations
 
-import json
-
-V = "VARCHAR"
-
-# Every referral-like object: messaging_referrals, postback.referral, message.referral.
-# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_referrals
-_REFERRAL = {
-    "ref": V,
-    "source": V,
-    "type": V,
-    "ad_id": V,
-    "referer_uri": V,  # one "r", as Meta spells it
-    "is_guest_user": V,
-    "ads_context_data": {"ad_title": V, "post_id": V},
-    "product": {"id": V},
-}
-_CONTROL = {"new_owner_app_id": V, "previous_owner_app_id": V, "requested_owner_app_id": V}
-_ITEM = {
-    "sender": {"id": V, "user_ref": V},
-    "recipient": {"id": V, "user_ref": V},
-    "timestamp": V,
-    "message": {
-        "mid": V,
-        "text": V,
-        "is_echo": V,
-        "app_id": V,
-        "metadata": V,
-        "quick_reply": {"payload": V},
-        "attachments": [{"type": V}],
-        "referral": _REFERRAL,
-    },
-    "postback": {"mid": V, "title": V, "payload": V, "referral": _REFERRAL},
-    "referral": _REFERRAL,
-    "optin": {"type": V, "ref": V, "user_ref": V, "payload": V, "source": V},
-    "delivery": {"watermark": V, "mids": [V]},
-    "read": {"watermark": V},
-    "reaction": {"mid": V, "action": V, "reaction": V, "emoji": V},
-    "pass_thread_control": _CONTROL,
-    "take_thread_control": _CONTROL,
-    "request_thread_control": _CONTROL,
-    "app_roles": "JSON",
-}
-# Page `feed` changes: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
-_CHANGE = {
-    "field": V,
-    "value": {
-        "item": V,
-        "verb": V,
-        "comment_id": V,
-        "post_id": V,
-        "parent_id": V,
-        "from": {"id": V},
-        "message": V,
-        "created_time": V,
-    },
-}
-_ENTRY = {"id": V, "time": V, "messaging": [_ITEM], "standby": [_ITEM], "changes": [_CHANGE]}
-_DELIVERY = {"object": V, "entry": [_ENTRY]}
-_ENTRY_ITEMS = {"id": V, "time": V, "messaging": [_ITEM], "standby": [_ITEM]}
-_ENTRY_CHANGES = {"id": V, "time": V, "changes": [_CHANGE]}
-
-
-def _line_structure(entry: dict[str, object]) -> str:
-    """A webhook body, or the envelope refscope's receiver writes around one."""
-    delivery = {"object": V, "entry": [entry]}
-    return json.dumps({**delivery, "received_at": V, "body": delivery})
-
-
-ITEMS_STRUCTURE = _line_structure(_ENTRY_ITEMS)
-CHANGES_STRUCTURE = _line_structure(_ENTRY_CHANGES)
-SEND_STRUCTURE = json.dumps(
-    {
-        "object": V,
-        "page_id": V,
-        "timestamp": V,
-        "request": {"recipient": {"comment_id": V, "post_id": V}},
-        "response": {"recipient_id": V, "message_id": V},
-    }
+from .shapes import (
+    CHANGES_STRUCTURE,
+    ITEMS_STRUCTURE,
+    MESSAGING_FIELDS,
+    SEND_STRUCTURE,
+    SHORTLINK_SOURCES,
+    WRAPPED_CHANGES_STRUCTURE,
+    WRAPPED_STRUCTURE,
 )
-
-# Keys of a messaging item that name its kind; an item with none of them is kind `other`.
-KNOWN_ITEM_KEYS = (
-    "message",
-    "postback",
-    "referral",
-    "optin",
-    "delivery",
-    "read",
-    "reaction",
-    "pass_thread_control",
-    "take_thread_control",
-    "request_thread_control",
-    "app_roles",
-)
-# The channel for each known referral source; other sources become `other`, raw value kept.
-# QR codes arrive as SHORTLINK: refscope tells them apart by its own tracked_links registry.
-SHORTLINK_SOURCES = ("SHORTLINK", "SHORTLINKS", "SHORT-URL", "SHORT_URL")
 
 MACROS = f"""
 -- Timestamps by magnitude: Meta mixes seconds and milliseconds, and doc samples use strings.
@@ -306,23 +218,6 @@ STANDBY_ROWS = _ENTRY_ITEM_ROWS.format(
     ),
     container="standby",
 )
-# Meta's docs also show messaging events wrapped as {"field": ..., "value": <item>}, inside
-# entry[].changes or as the whole line (the App Dashboard's test samples); accept both.
-# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks
-MESSAGING_FIELDS = (
-    "messages",
-    "message_echoes",
-    "messaging_postbacks",
-    "messaging_referrals",
-    "messaging_optins",
-    "message_deliveries",
-    "message_reads",
-    "message_reactions",
-    "message_edits",
-    "messaging_handovers",
-    "standby",
-)
-_WRAPPED = {"field": V, "value": _ITEM}
 CHANGED_ROWS = """{entry_rows}, change_rows AS (
     SELECT rid, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
            unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii
@@ -333,13 +228,13 @@ CHANGED_ROWS = """{entry_rows}, change_rows AS (
     FROM change_rows WHERE c.field IN {fields}
 )""".format(
     entry_rows=_ENTRY_ROWS.format(
-        transform=_parse(_line_structure({"id": V, "time": V, "changes": [_WRAPPED]})),
+        transform=_parse(WRAPPED_CHANGES_STRUCTURE),
         source="rs_rare",
         where=_HAS_CHANGES,
     ),
     fields=repr(MESSAGING_FIELDS),
 )
-_SAMPLE_PARSE = _parse(json.dumps(_WRAPPED))
+_SAMPLE_PARSE = _parse(WRAPPED_STRUCTURE)
 SAMPLE_ROWS = f"""lines AS (
     SELECT rid, {_SAMPLE_PARSE} AS d FROM rs_rare WHERE contains(raw, '"field"')
 ), item_rows AS (
@@ -422,56 +317,3 @@ SELECT
 FROM rs_lines
 WHERE d.object = 'send_api'
 """
-
-
-def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
-    """A specific reason for a line that DuckDB could not turn (wholly) into events."""
-    try:
-        doc = json.loads(raw.strip(), parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
-        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        return f"invalid JSON: {msg}"
-    if not isinstance(doc, dict):
-        return f"not an object: a JSON {_json_type(doc)}"
-    if "body" in doc and "received_at" in doc:
-        if not isinstance(doc["body"], dict):
-            return "envelope body is not an object"
-        doc = doc["body"]
-    obj = doc.get("object")
-    if obj == "send_api":
-        return "send log without usable fields"
-    if obj is not None and obj != "page":
-        return f"unsupported object {obj!r}: refscope reads Page webhooks"
-    if item_problem:
-        prefix = "partly rejected: " if good_events else ""
-        return prefix + item_problem
-    if "entry" not in doc:
-        return "no entry list"
-    entries = doc["entry"]
-    if not isinstance(entries, list):
-        return f"entry is not a list but a JSON {_json_type(entries)}"
-    if not entries:
-        return "empty entry list"
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            return f"entry[{i}] is not an object"
-        for key in ("messaging", "standby", "changes"):
-            if key in entry and not isinstance(entry[key], list):
-                return f"entry[{i}].{key} is not a list"
-    if (
-        good_events == 0
-        and raw.strip()
-        and all(not any(e.get(k) for k in ("messaging", "standby", "changes")) for e in entries)
-    ):
-        return "no messaging, standby or changes items"
-    return "no usable event in delivery"
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _json_type(v: object) -> str:
-    return {list: "array", str: "string", bool: "boolean", dict: "object"}.get(
-        type(v), "null" if v is None else "number"
-    )

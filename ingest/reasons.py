@@ -1,0 +1,62 @@
+"""Why a line is rejected: a specific reason for the rare line DuckDB could not turn into events.
+
+Runs only on rejected lines, in Python, so that a team reads "entry is not a list" rather than
+"malformed". Knows the delivery envelope; the item fields are judged in SQL (webhook.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
+    """A specific reason for a line that DuckDB could not turn (wholly) into events."""
+    try:
+        doc = json.loads(raw.strip(), parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        return f"invalid JSON: {msg}"
+    if not isinstance(doc, dict):
+        return f"not an object: a JSON {_json_type(doc)}"
+    if "body" in doc and "received_at" in doc:
+        if not isinstance(doc["body"], dict):
+            return "envelope body is not an object"
+        doc = doc["body"]
+    obj = doc.get("object")
+    if obj == "send_api":
+        return "send log without usable fields"
+    if obj is not None and obj != "page":
+        return f"unsupported object {obj!r}: refscope reads Page webhooks"
+    if item_problem:
+        prefix = "partly rejected: " if good_events else ""
+        return prefix + item_problem
+    if "entry" not in doc:
+        return "no entry list"
+    entries = doc["entry"]
+    if not isinstance(entries, list):
+        return f"entry is not a list but a JSON {_json_type(entries)}"
+    if not entries:
+        return "empty entry list"
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            return f"entry[{i}] is not an object"
+        for key in ("messaging", "standby", "changes"):
+            if key in entry and not isinstance(entry[key], list):
+                return f"entry[{i}].{key} is not a list"
+    if (
+        good_events == 0
+        and raw.strip()
+        and all(not any(e.get(k) for k in ("messaging", "standby", "changes")) for e in entries)
+    ):
+        return "no messaging, standby or changes items"
+    return "no usable event in delivery"
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_type(v: object) -> str:
+    return {list: "array", str: "string", bool: "boolean", dict: "object"}.get(
+        type(v), "null" if v is None else "number"
+    )

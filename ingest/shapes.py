@@ -1,0 +1,126 @@
+"""The shapes of Meta's payloads, as DuckDB `json_transform` structures.
+
+Only the fields refscope reads are named; DuckDB skips the rest. Every leaf is VARCHAR so that
+a wrong type in a field becomes NULL or text instead of an error. No SQL, no I/O.
+Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
+"""
+
+from __future__ import annotations
+
+import json
+
+V = "VARCHAR"
+
+# Every referral-like object: messaging_referrals, postback.referral, message.referral.
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_referrals
+_REFERRAL = {
+    "ref": V,
+    "source": V,
+    "type": V,
+    "ad_id": V,
+    "referer_uri": V,  # one "r", as Meta spells it
+    "is_guest_user": V,
+    "ads_context_data": {"ad_title": V, "post_id": V},
+    "product": {"id": V},
+}
+_CONTROL = {"new_owner_app_id": V, "previous_owner_app_id": V, "requested_owner_app_id": V}
+_ITEM = {
+    "sender": {"id": V, "user_ref": V},
+    "recipient": {"id": V, "user_ref": V},
+    "timestamp": V,
+    "message": {
+        "mid": V,
+        "text": V,
+        "is_echo": V,
+        "app_id": V,
+        "metadata": V,
+        "quick_reply": {"payload": V},
+        "attachments": [{"type": V}],
+        "referral": _REFERRAL,
+    },
+    "postback": {"mid": V, "title": V, "payload": V, "referral": _REFERRAL},
+    "referral": _REFERRAL,
+    "optin": {"type": V, "ref": V, "user_ref": V, "payload": V, "source": V},
+    "delivery": {"watermark": V, "mids": [V]},
+    "read": {"watermark": V},
+    "reaction": {"mid": V, "action": V, "reaction": V, "emoji": V},
+    "pass_thread_control": _CONTROL,
+    "take_thread_control": _CONTROL,
+    "request_thread_control": _CONTROL,
+    "app_roles": "JSON",
+}
+# Page `feed` changes: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
+_CHANGE = {
+    "field": V,
+    "value": {
+        "item": V,
+        "verb": V,
+        "comment_id": V,
+        "post_id": V,
+        "parent_id": V,
+        "from": {"id": V},
+        "message": V,
+        "created_time": V,
+    },
+}
+_ENTRY = {"id": V, "time": V, "messaging": [_ITEM], "standby": [_ITEM], "changes": [_CHANGE]}
+_DELIVERY = {"object": V, "entry": [_ENTRY]}
+_ENTRY_ITEMS = {"id": V, "time": V, "messaging": [_ITEM], "standby": [_ITEM]}
+_ENTRY_CHANGES = {"id": V, "time": V, "changes": [_CHANGE]}
+
+
+def line_structure(entry: dict[str, object]) -> str:
+    """A webhook body, or the envelope refscope's receiver writes around one."""
+    delivery = {"object": V, "entry": [entry]}
+    return json.dumps({**delivery, "received_at": V, "body": delivery})
+
+
+ITEMS_STRUCTURE = line_structure(_ENTRY_ITEMS)
+CHANGES_STRUCTURE = line_structure(_ENTRY_CHANGES)
+SEND_STRUCTURE = json.dumps(
+    {
+        "object": V,
+        "page_id": V,
+        "timestamp": V,
+        "request": {"recipient": {"comment_id": V, "post_id": V}},
+        "response": {"recipient_id": V, "message_id": V},
+    }
+)
+
+# Keys of a messaging item that name its kind; an item with none of them is kind `other`.
+KNOWN_ITEM_KEYS = (
+    "message",
+    "postback",
+    "referral",
+    "optin",
+    "delivery",
+    "read",
+    "reaction",
+    "pass_thread_control",
+    "take_thread_control",
+    "request_thread_control",
+    "app_roles",
+)
+# The channel for each known referral source; other sources become `other`, raw value kept.
+# QR codes arrive as SHORTLINK: refscope tells them apart by its own tracked_links registry.
+SHORTLINK_SOURCES = ("SHORTLINK", "SHORTLINKS", "SHORT-URL", "SHORT_URL")
+
+# Meta's docs also show messaging events wrapped as {"field": ..., "value": <item>}, inside
+# entry[].changes or as the whole line (the App Dashboard's test samples); accept both.
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks
+MESSAGING_FIELDS = (
+    "messages",
+    "message_echoes",
+    "messaging_postbacks",
+    "messaging_referrals",
+    "messaging_optins",
+    "message_deliveries",
+    "message_reads",
+    "message_reactions",
+    "message_edits",
+    "messaging_handovers",
+    "standby",
+)
+WRAPPED = {"field": V, "value": _ITEM}
+WRAPPED_CHANGES_STRUCTURE = line_structure({"id": V, "time": V, "changes": [WRAPPED]})
+WRAPPED_STRUCTURE = json.dumps(WRAPPED)
