@@ -12,15 +12,6 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
-CHANNELS = (
-    "m_me_link",
-    "qr_code",
-    "chat_widget",
-    "comment_reply",
-    "ctm_ad",
-    "organic",
-    "other",
-)
 MIN_SAMPLE = 30  # below this many contacts a rate is marked "too few to judge"
 CHAT_PLUGIN_SHUTDOWN = dt.date(2024, 5, 9)  # Meta switched the chat plugin off that day
 RETENTION_WEEKS = (1, 2, 4, 8, 12)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, queries, store
+from ingest.attribute import CHANNELS
 
 PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Previous month",
            "Custom")  # fmt: skip
@@ -60,8 +61,8 @@ def global_filters() -> queries.Filters | None:
         format_func=lambda p: labels[p],
     )  # fmt: skip
     chosen_channels = st.sidebar.multiselect(
-        "Channels", queries.CHANNELS,
-        default=[c for c in qp.get_all("channel") if c in queries.CHANNELS],
+        "Channels", CHANNELS,
+        default=[c for c in qp.get_all("channel") if c in CHANNELS],
         format_func=charts.channel_label,
     )  # fmt: skip
     qp.from_dict(

@@ -14,6 +14,16 @@ import duckdb
 
 from .shapes import SHORTLINK_SOURCES
 
+# The channel vocabulary of the public contract (README "Attribution"), in display order.
+CHANNELS = (
+    "m_me_link",
+    "qr_code",
+    "chat_widget",
+    "comment_reply",
+    "ctm_ad",
+    "organic",
+    "other",
+)
 # The user's own actions create a contact; deliveries, reads and echoes alone never do.
 USER_KINDS = ("message", "postback", "referral", "optin", "reaction")
 REENTRY_VIAS = ("referral", "postback", "message", "optin")
