@@ -345,3 +345,36 @@ CREATE OR REPLACE TEMP MACRO wilson_high(k, n) AS (
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Macros the queries use (temporary: a read-only connection may create them)."""
     con.execute(WILSON_MACROS)
+
+
+def tracked_link_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every registered link with what it brought in (all time). Columns: ref, page, channel,
+    campaign, placement, url, created_at, new_contacts, engaged_rate, last_contact."""
+    return _df(
+        con,
+        """WITH l AS (
+               SELECT t.*, coalesce(p.page_id, t.page) AS page_id
+               FROM tracked_links t LEFT JOIN pages p ON lower(p.username) = lower(t.page)
+           ), solo AS (
+               SELECT ref FROM tracked_links GROUP BY ref HAVING count(*) = 1
+           )
+           SELECT l.ref, l.page, l.channel, l.campaign, l.placement, l.url, l.created_at,
+                  count(c.psid) AS new_contacts,
+                  count(c.second_message_at) / nullif(count(c.psid), 0) AS engaged_rate,
+                  max(c.last_seen_at) AS last_contact
+           FROM l LEFT JOIN contacts c
+             ON c.ref = l.ref AND c.channel IN ('m_me_link', 'qr_code')
+            AND (c.page_id = l.page_id OR l.ref IN (SELECT ref FROM solo))
+           GROUP BY ALL ORDER BY l.created_at DESC, l.ref""",
+    )
+
+
+def known_pages(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Pages a link can be made for. Columns: page (username when known, else id), label."""
+    return _df(
+        con,
+        """SELECT coalesce(p.username, e.page_id) AS page,
+                  coalesce(p.name, p.username, e.page_id) AS label
+           FROM (SELECT DISTINCT page_id FROM contacts) e
+           LEFT JOIN pages p USING (page_id) ORDER BY label""",
+    )

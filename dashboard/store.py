@@ -67,3 +67,13 @@ def fetch(name: str, *args: Any) -> pd.DataFrame:
     """Run queries.<name>(con, *args) through the cache keyed on the last ingest run."""
     run_id, _ = status()
     return _cached(name, run_id, str(database_path()), args)
+
+
+@contextmanager
+def writing() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short write connection (registering links); waits while an ingest holds the file."""
+    con = db.connect(database_path(), wait=READ_RETRY_SECONDS)
+    try:
+        yield con
+    finally:
+        con.close()

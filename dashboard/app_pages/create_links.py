@@ -1,0 +1,73 @@
+"""Create links: a tracked m.me link or QR code with live preview, and the registry."""
+
+import streamlit as st
+
+from dashboard import link_maker, store
+from ingest import qr
+
+st.title("Create links")
+pages = store.fetch("known_pages")
+form, shown = st.columns([1, 1])
+with form:
+    options = list(pages["page"]) + ["other…"]
+    pick = st.selectbox("Page", options, format_func=lambda p: p if p == "other…" else
+                        f"{pages.set_index('page').loc[p, 'label']} ({p})")  # fmt: skip
+    page = st.text_input("Page username or id") if pick == "other…" else pick
+    channel = st.radio("Kind", ["link", "qr"], horizontal=True,
+                       format_func={"link": "m.me link", "qr": "QR code"}.get)  # fmt: skip
+    campaign = st.text_input("Campaign")
+    placement = st.text_input("Placement")
+    ref = st.text_input("Ref (empty: campaign-placement-month)")
+    notes = st.text_input("Notes")
+    with st.expander("QR style"):
+        ec = st.selectbox("Error correction", list(qr.ERROR_LEVELS), index=1)
+        fg = st.color_picker("Foreground", "#000000")
+        bg = st.color_picker("Background", "#ffffff")
+        logo = st.file_uploader("Centre logo (forces error correction H)", type=["png", "jpg"])
+style = qr.QrStyle(error_correction=ec, foreground=fg, background=bg,
+                   logo=logo.getvalue() if logo else None)  # fmt: skip
+p = link_maker.preview(page or "", ref, channel, campaign, placement, notes, style)
+with shown:
+    if p.error or p.link is None:
+        st.error(p.error)
+    else:
+        st.code(p.link.url, language=None)
+        st.image(p.png, width=260, caption=p.link.ref)
+        cols = st.columns(3)
+        cols[0].download_button("PNG", p.png, f"{p.link.ref}.png", "image/png")
+        cols[1].download_button("SVG", p.svg, f"{p.link.ref}.svg", "image/svg+xml")
+        cols[2].download_button("Print sheet", p.sheet, f"{p.link.ref}.pdf", "application/pdf")
+        if st.button("Register", type="primary"):
+            st.toast(link_maker.register(p.link))
+            st.cache_data.clear()
+
+st.subheader("Registered links")
+registered = store.fetch("tracked_link_stats")
+if registered.empty:
+    st.caption("No links registered yet.")
+else:
+    st.dataframe(
+        registered,
+        hide_index=True,
+        column_config={
+            "engaged_rate": st.column_config.NumberColumn("engaged rate", format="percent"),
+            "url": st.column_config.LinkColumn("url"),
+        },
+    )
+
+f = st.session_state["filters"]
+seen = store.fetch("refs", f)
+unregistered = seen[~seen["registered"]] if not seen.empty else seen
+if not unregistered.empty:
+    st.subheader("Refs seen in the logs but not registered")
+    keys = [f"{r.page_id} · {r.ref}" for r in unregistered.itertuples()]
+    choice = st.selectbox("Ref", keys)
+    page_id, seen_ref = choice.split(" · ", 1)
+    left, right = st.columns(2)
+    for col, kind, label in (
+        (left, "link", "Register as m.me link"),
+        (right, "qr", "Register as QR code"),
+    ):
+        if col.button(label):
+            st.toast(link_maker.register_seen(page_id, seen_ref, kind))
+            st.cache_data.clear()

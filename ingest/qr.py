@@ -1,0 +1,174 @@
+"""QR codes for tracked links: PNG and SVG bytes, and a printable PDF sheet with cut marks.
+
+Pure: bytes in, bytes out; writing files is the caller's business.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import qrcode
+import qrcode.constants
+from PIL import Image, ImageColor
+
+from .errors import ValidationError
+
+ERROR_LEVELS = {
+    "L": qrcode.constants.ERROR_CORRECT_L,
+    "M": qrcode.constants.ERROR_CORRECT_M,
+    "Q": qrcode.constants.ERROR_CORRECT_Q,
+    "H": qrcode.constants.ERROR_CORRECT_H,
+}
+LOGO_SHARE = 0.22  # logo width / code width: level H restores up to 30% of the modules
+
+
+@dataclass(frozen=True)
+class QrStyle:
+    """How a code looks. A logo forces error correction H so the code still scans."""
+
+    box_size: int = 10  # pixels per module in the PNG (and SVG user units)
+    border: int = 4  # quiet zone in modules; 4 is the standard's minimum
+    error_correction: str = "M"
+    foreground: str = "#000000"
+    background: str = "#ffffff"
+    logo: bytes | None = None  # PNG/JPEG bytes placed in the centre
+
+    def checked(self) -> QrStyle:
+        if self.error_correction not in ERROR_LEVELS:
+            raise ValidationError(f"error correction must be one of {', '.join(ERROR_LEVELS)}")
+        if not 1 <= self.box_size <= 100:
+            raise ValidationError("box size must be between 1 and 100 pixels")
+        if not 0 <= self.border <= 20:
+            raise ValidationError("border must be between 0 and 20 modules")
+        for colour in (self.foreground, self.background):
+            try:
+                ImageColor.getrgb(colour)
+            except ValueError as exc:
+                raise ValidationError(f"invalid colour {colour!r}") from exc
+        if self.logo is not None:
+            try:
+                Image.open(io.BytesIO(self.logo)).verify()
+            except Exception as exc:  # PIL raises many types for a bad image
+                raise ValidationError("the logo is not a readable image") from exc
+        return self
+
+    @property
+    def level(self) -> int:
+        return ERROR_LEVELS["H" if self.logo else self.error_correction]
+
+
+def matrix(url: str, style: QrStyle) -> list[list[bool]]:
+    qr = qrcode.QRCode(error_correction=style.level, border=style.border, box_size=1)
+    qr.add_data(url)
+    qr.make(fit=True)
+    return qr.get_matrix()
+
+
+def png_bytes(url: str, style: QrStyle | None = None) -> bytes:
+    style = (style or QrStyle()).checked()
+    img = _image(matrix(url, style), style)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _image(m: list[list[bool]], style: QrStyle) -> Image.Image:
+    n = len(m)
+    small = Image.new("RGB", (n, n), ImageColor.getrgb(style.background))
+    fg = ImageColor.getrgb(style.foreground)
+    px = small.load()
+    assert px is not None
+    for y, row in enumerate(m):
+        for x, dark in enumerate(row):
+            if dark:
+                px[x, y] = fg
+    img = small.resize((n * style.box_size, n * style.box_size), Image.Resampling.NEAREST)
+    if style.logo:
+        logo = Image.open(io.BytesIO(style.logo)).convert("RGBA")
+        side = int(img.width * LOGO_SHARE)
+        logo.thumbnail((side, side))
+        pos = ((img.width - logo.width) // 2, (img.height - logo.height) // 2)
+        img.paste(logo, pos, logo)
+    return img
+
+
+def svg_bytes(url: str, style: QrStyle | None = None) -> bytes:
+    style = (style or QrStyle()).checked()
+    m = matrix(url, style)
+    n, b = len(m), style.box_size
+    path = "".join(
+        f"M{x * b},{y * b}h{b}v{b}h-{b}z" for y, row in enumerate(m) for x, dark in enumerate(row)
+        if dark
+    )  # fmt: skip
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{n * b}" height="{n * b}" '
+        f'viewBox="0 0 {n * b} {n * b}" shape-rendering="crispEdges">',
+        f'<rect width="100%" height="100%" fill="{style.background}"/>',
+        f'<path d="{path}" fill="{style.foreground}"/>',
+    ]
+    if style.logo:
+        logo = Image.open(io.BytesIO(style.logo))
+        side = int(n * b * LOGO_SHARE)
+        scale = side / max(logo.width, logo.height)
+        w, h = logo.width * scale, logo.height * scale
+        data = base64.b64encode(style.logo).decode()
+        mime = "image/png" if style.logo[:4] == b"\x89PNG" else "image/jpeg"
+        parts.append(
+            f'<image x="{(n * b - w) / 2:.1f}" y="{(n * b - h) / 2:.1f}" width="{w:.1f}" '
+            f'height="{h:.1f}" href="data:{mime};base64,{data}"/>'
+        )
+    parts.append("</svg>")
+    return "\n".join(parts).encode()
+
+
+SHEET_COLUMNS = 3
+SHEET_CELL_MM = (63.0, 80.0)  # width, height of one cut-out: code, ref and placement label
+
+
+def print_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = None) -> bytes:
+    """A printable A4 PDF: one cell per (url, title, subtitle), with cut marks at the corners."""
+    from fpdf import FPDF  # only the print sheet needs it
+
+    style = (style or QrStyle()).checked()
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_auto_page_break(False)
+    pdf.set_font("Helvetica", size=9)
+    w, h = SHEET_CELL_MM
+    left, top = (210 - SHEET_COLUMNS * w) / 2, 12.0
+    rows = int((297 - 2 * top) // h)
+    for i, (url, title, subtitle) in enumerate(items):
+        slot = i % (SHEET_COLUMNS * rows)
+        if slot == 0:
+            pdf.add_page()
+        x = left + (slot % SHEET_COLUMNS) * w
+        y = top + (slot // SHEET_COLUMNS) * h
+        _cut_marks(pdf, x, y, w, h)
+        img = _image(matrix(url, style), style)
+        side = w - 16
+        pdf.image(img, x=x + 8, y=y + 5, w=side, h=side)
+        pdf.set_xy(x + 2, y + side + 7)
+        pdf.cell(w - 4, 5, _latin1(title), align="C")
+        pdf.set_xy(x + 2, y + side + 12)
+        pdf.set_font_size(7)
+        pdf.cell(w - 4, 4, _latin1(subtitle), align="C")
+        pdf.set_font_size(9)
+    if not items:
+        pdf.add_page()
+        pdf.cell(0, 10, "No links to print.")
+    return bytes(pdf.output())
+
+
+def _cut_marks(pdf: object, x: float, y: float, w: float, h: float) -> None:
+    mark = 3.0
+    for cx, cy in ((x, y), (x + w, y), (x, y + h), (x + w, y + h)):
+        pdf.line(cx - mark, cy, cx + mark, cy)  # type: ignore[attr-defined]
+        pdf.line(cx, cy - mark, cx, cy + mark)  # type: ignore[attr-defined]
+
+
+def _latin1(text: str) -> str:
+    # The PDF core fonts are Latin-1; other characters print as '?'.
+    return text.encode("latin-1", "replace").decode("latin-1")
