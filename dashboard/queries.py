@@ -100,6 +100,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             ), s AS (
                 SELECT sum(spend) AS spend FROM ad_insights a
                 WHERE a.date BETWEEN $start AND $end
+                  AND (len($channels) = 0 OR list_contains($channels, 'ctm_ad'))
                   AND (len($pages) = 0 OR a.ad_id IN (
                       SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
             )
@@ -139,7 +140,8 @@ def channel_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per ref of m.me links and QR codes. Columns: page_id, ref, channel, new_contacts,
     reentries, engaged, engaged_rate, ci_low, ci_high (95% Wilson interval), too_few,
-    return_7d_rate, first_seen, last_seen, registered, campaign, placement."""
+    return_7d_rate, first_seen, last_seen, registered, campaign, placement, clicks, scans
+    (clicks through QR codes, from the receiver's /r/<ref> log), contacts_per_click."""
     return _df(
         con,
         f"""WITH acquired AS (
@@ -154,17 +156,24 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 WHERE {_IN_RANGE} AND c.channel IN ('m_me_link', 'qr_code') AND c.ref IS NOT NULL
                 GROUP BY ALL
             ), seen AS (
-                SELECT t.page_id, t.ref, count(*) FILTER (WHERE t.is_reentry) AS reentries,
+                SELECT t.page_id, t.ref, any_value(t.channel) AS channel,
+                       count(*) FILTER (WHERE t.is_reentry) AS reentries,
                        min(t.ts) AS first_seen, max(t.ts) AS last_seen
                 FROM touches t
                 WHERE t.channel IN ('m_me_link', 'qr_code') AND t.ref IS NOT NULL
                   AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="t")}
                 GROUP BY ALL
+            ), clk AS (
+                SELECT coalesce(p.page_id, k.page) AS page_id, k.ref, count(*) AS clicks,
+                       count(*) FILTER (WHERE k.qr) AS scans
+                FROM clicks k LEFT JOIN pages p ON lower(p.username) = lower(k.page)
+                WHERE k.ts >= $start AND k.ts < $end + INTERVAL 1 DAY
+                GROUP BY ALL
             ), links AS (
                 SELECT coalesce(p.page_id, l.page) AS page_id, l.ref, l.campaign, l.placement
                 FROM tracked_links l LEFT JOIN pages p ON lower(p.username) = lower(l.page)
             )
-            SELECT s.page_id, s.ref, coalesce(a.channel, 'm_me_link') AS channel,
+            SELECT s.page_id, s.ref, coalesce(a.channel, s.channel) AS channel,
                    coalesce(a.new_contacts, 0) AS new_contacts, s.reentries,
                    coalesce(a.engaged, 0) AS engaged,
                    a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
@@ -173,11 +182,16 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    coalesce(a.new_contacts, 0) < {MIN_SAMPLE} AS too_few,
                    a.returned_7d / nullif(a.new_contacts, 0) AS return_7d_rate,
                    s.first_seen, s.last_seen, l.ref IS NOT NULL AS registered,
-                   l.campaign, l.placement
+                   l.campaign, l.placement, coalesce(k.clicks, 0) AS clicks,
+                   coalesce(k.scans, 0) AS scans,
+                   a.new_contacts / nullif(k.clicks, 0) AS contacts_per_click
             FROM seen s
             LEFT JOIN acquired a USING (page_id, ref)
+            -- A click logged under an unmapped username still finds its ref.
+            LEFT JOIN clk k ON k.ref = s.ref
+                 AND (k.page_id = s.page_id OR NOT regexp_full_match(k.page_id, '[0-9]+'))
             LEFT JOIN links l ON l.ref = s.ref AND l.page_id = s.page_id
-            WHERE len($channels) = 0 OR list_contains($channels, coalesce(a.channel, 'm_me_link'))
+            WHERE len($channels) = 0 OR list_contains($channels, coalesce(a.channel, s.channel))
             ORDER BY new_contacts DESC, s.reentries DESC, s.ref""",
         f,
     )
@@ -258,7 +272,7 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             SELECT page_id, post_id, coalesce(n.comments, 0) AS comments,
                    coalesce(pr.private_replies, 0) AS private_replies,
                    coalesce(conv.conversations, 0) AS conversations,
-                   conv.conversations / nullif(pr.private_replies, 0) AS reply_rate
+                   coalesce(conv.conversations, 0) / nullif(pr.private_replies, 0) AS reply_rate
             FROM (SELECT page_id, post_id, count(*) AS comments FROM cm GROUP BY ALL) n
             FULL JOIN pr USING (page_id, post_id)
             FULL JOIN conv USING (page_id, post_id)

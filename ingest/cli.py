@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,12 +50,22 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @DB_OPTION
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
-def ingest(paths: tuple[str, ...], db_file: Path, progress: bool | None) -> None:
+@click.option("--follow", is_flag=True, help="Keep running: read new lines as they arrive.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds between reads with --follow.")  # fmt: skip
+def ingest(
+    paths: tuple[str, ...], db_file: Path, progress: bool | None, follow: bool, interval: float
+) -> None:
     """Read webhook logs (files, directories, globs, .gz) into the database.
 
-    Only bytes not read by an earlier run are read; running it twice changes nothing.
+    Only bytes not read by an earlier run are read; running it twice changes nothing. With
+    --follow it keeps reading what the receiver appends, holding the database only while it
+    loads, so the dashboard stays current.
     """
     console = Console()
+    if follow:
+        _follow(console, list(paths), db_file, interval)
+        return
     show = console.is_terminal if progress is None else progress
     bar = Progress(
         "[progress.description]{task.description}",
@@ -79,6 +90,18 @@ def ingest(paths: tuple[str, ...], db_file: Path, progress: bool | None) -> None
     finally:
         bar.stop()
     print_summary(console, result)
+
+
+def _follow(console: Console, paths: list[str], db_file: Path, interval: float) -> None:
+    console.print(f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)")
+    try:
+        while True:
+            result = pipeline.run(paths, db_file)
+            if result.files_read:
+                print_summary(console, result)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        console.print("stopped")
 
 
 def print_summary(console: Console, r: pipeline.IngestResult) -> None:

@@ -18,7 +18,13 @@ from . import attribute, reasons, webhook
 from .sources import Chunk
 
 _STAGE = "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + "\nUNION ALL BY NAME\n".join(
-    f"({q})" for q in (*webhook.ITEM_EVENTS, webhook.CHANGE_EVENTS, webhook.SEND_EVENTS)
+    f"({q})"
+    for q in (
+        *webhook.ITEM_EVENTS,
+        webhook.CHANGE_EVENTS,
+        webhook.SEND_EVENTS,
+        webhook.CLICK_EVENTS,
+    )
 )
 
 # Items of an unknown kind: name them by their key and hash their content for dedupe.
@@ -53,9 +59,18 @@ SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.k
        s.attachment_types, s.quick_reply_payload, s.postback_payload, s.app_id, s.watermark_at,
        s.post_id, s.comment_id, s.commenter_id, f.path, c.line_no, $run_id
 FROM rs_stage s JOIN chunk c USING (rid) JOIN rs_files f USING (file_id)
-WHERE s.problem IS NULL
+WHERE s.problem IS NULL AND s.kind <> 'click'
   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)
 QUALIFY row_number() OVER (PARTITION BY s.event_key ORDER BY s.rid, s.ei, s.ii) = 1
+"""
+
+_INSERT_CLICKS = """
+INSERT INTO clicks
+SELECT k, ts, ref, page_id, qr, detail, path, line_no, $run_id FROM (
+    SELECT rs_key([f.path, CAST(c.line_no AS VARCHAR), c.raw]) AS k, s.*, f.path, c.line_no
+    FROM rs_stage s JOIN chunk c USING (rid) JOIN rs_files f USING (file_id)
+    WHERE s.kind = 'click' AND s.problem IS NULL
+) WHERE k NOT IN (SELECT click_key FROM clicks)
 """
 
 # Lines that yielded no event, or whose items were partly malformed: one reject row each.
@@ -65,8 +80,8 @@ WITH flagged AS (
 ), per_line AS (
     SELECT rid,
            count(*) FILTER (WHERE problem IS NULL) AS good,
-           arg_min(CASE container WHEN 'send_api' THEN problem
-                                  WHEN 'sample' THEN 'value: ' || problem
+           arg_min(CASE WHEN container IN ('send_api', 'click') THEN problem
+                WHEN container = 'sample' THEN 'value: ' || problem
                                   ELSE 'entry[' || (ei - 1) || '].'
                                        || replace(container, 'feed', 'changes') || '['
                                        || (ii - 1) || ']: ' || problem END,
@@ -165,7 +180,10 @@ def load_batch(
         con.execute(webhook.RARE_LINES)
         con.execute(_STAGE)
         con.execute(_OTHER_ITEMS)
-        row = con.execute("SELECT count(*) FROM rs_stage WHERE problem IS NULL").fetchone()
+        con.execute(_INSERT_CLICKS, {"run_id": run_id})
+        row = con.execute(
+            "SELECT count(*) FROM rs_stage WHERE problem IS NULL AND kind <> 'click'"
+        ).fetchone()
         res.parsed = int(row[0]) if row else 0
         row = con.execute(_INSERT_EVENTS, {"run_id": run_id}).fetchone()
         res.added = int(row[0]) if row else 0

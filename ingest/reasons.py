@@ -23,8 +23,9 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
             return "envelope body is not an object"
         doc = doc["body"]
     obj = doc.get("object")
-    if obj == "send_api":
-        return "send log without usable fields"
+    if obj in ("send_api", "refscope_click"):
+        kind = "send log" if obj == "send_api" else "click log line"
+        return item_problem or f"{kind} without usable fields"
     if obj is not None and obj != "page":
         return f"unsupported object {obj!r}: refscope reads Page webhooks"
     if item_problem:

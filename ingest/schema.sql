@@ -129,6 +129,19 @@ CREATE TABLE IF NOT EXISTS ad_insights (
     PRIMARY KEY (date, ad_id)
 );
 
+-- Scans and clicks of tracked links, from the receiver's click log (GET /r/<ref>).
+CREATE TABLE IF NOT EXISTS clicks (
+    click_key   UHUGEINT NOT NULL,      -- md5 of (file, line_no, raw)
+    ts          TIMESTAMP NOT NULL,
+    ref         VARCHAR NOT NULL,
+    page        VARCHAR,                -- the page as the link was registered
+    qr          BOOLEAN NOT NULL,       -- came through a QR code (?qr=1)
+    device      VARCHAR,                -- mobile, tablet, desktop, bot or other
+    file        VARCHAR NOT NULL,
+    line_no     BIGINT NOT NULL,
+    run_id      INTEGER NOT NULL
+);
+
 -- Every line that did not become events, with why and its raw text.
 CREATE TABLE IF NOT EXISTS rejects (
     reject_key  UHUGEINT NOT NULL,      -- md5 of (file, line_no, raw): a re-read adds no copy

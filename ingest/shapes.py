@@ -87,6 +87,9 @@ SEND_STRUCTURE = json.dumps(
     }
 )
 
+# A scan or click of a tracked link, as refscope's receiver logs it (GET /r/<ref>).
+CLICK_STRUCTURE = json.dumps({"object": V, "ts": V, "ref": V, "page": V, "qr": V, "device": V})
+
 # Keys of a messaging item that name its kind; an item with none of them is kind `other`.
 KNOWN_ITEM_KEYS = (
     "message",

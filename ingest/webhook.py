@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .shapes import (
     CHANGES_STRUCTURE,
+    CLICK_STRUCTURE,
     ITEMS_STRUCTURE,
     MESSAGING_FIELDS,
     SEND_STRUCTURE,
@@ -197,7 +198,7 @@ RARE_LINES = """
 CREATE OR REPLACE TEMP TABLE rs_rare AS
 SELECT rid, raw FROM chunk
 WHERE contains(raw, '"standby"') OR contains(raw, '"changes"') OR contains(raw, '"field"')
-   OR contains(raw, '"send_api"')
+   OR contains(raw, '"send_api"') OR contains(raw, '"refscope_click"')
 """
 _HAS_STANDBY = """WHERE contains(raw, '"standby"')"""
 _HAS_CHANGES = """WHERE contains(raw, '"changes"')"""
@@ -316,4 +317,19 @@ SELECT
     NULL::BIGINT AS ei, NULL::BIGINT AS ii, 'send_api' AS container
 FROM rs_lines
 WHERE d.object = 'send_api'
+"""
+
+# Scans and clicks of tracked links (refscope's receiver, GET /r/<ref>): rows for `clicks`.
+CLICK_EVENTS = f"""
+WITH rs_lines AS (
+    SELECT rid, {_parse(CLICK_STRUCTURE)} AS d
+    FROM rs_rare WHERE contains(raw, '"refscope_click"')
+)
+SELECT rid, 'click' AS kind, 'click' AS container, rs_ts(d.ts) AS ts, d.ref AS ref,
+       d.page AS page_id, coalesce(rs_bool(d.qr), false) AS qr, d.device AS detail,
+       CASE WHEN rs_ts(d.ts) IS NULL THEN 'no valid timestamp'
+            WHEN d.ref IS NULL OR d.ref = '' THEN 'click without ref' END AS problem,
+       NULL::BIGINT AS ei, NULL::BIGINT AS ii
+FROM rs_lines
+WHERE d.object = 'refscope_click'
 """

@@ -26,6 +26,7 @@ st.dataframe(
         "return_7d_rate": st.column_config.NumberColumn("7-day return", format="percent"),
         "too_few": st.column_config.CheckboxColumn("too few to judge"),
         "registered": st.column_config.CheckboxColumn("registered"),
+        "contacts_per_click": st.column_config.NumberColumn("contacts / click", format="percent"),
     },
 )
 unregistered = int((~df["registered"]).sum())
