@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from . import db, pipeline, qr
+from . import db, fetch, pipeline, qr, remote
 from . import links as links_mod
 from .errors import RefscopeError
 
@@ -331,6 +331,25 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
     finally:
         con.close()
     click.echo(f"page {page_id}: username {username or '-'}, name {name or '-'}")
+
+
+@cli.group()
+def pull() -> None:
+    """Bring logs and ad spend in over HTTP."""
+
+
+@pull.command("logs")
+@click.argument("url")
+@click.option("--header", "headers", multiple=True, help="An HTTP header 'Name: value'; repeat.")
+@DB_OPTION
+def pull_logs(url: str, headers: tuple[str, ...], db_file: Path) -> None:
+    """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
+    console = Console()
+    result = remote.pull_logs(url, fetch.parse_headers(headers), db_file)
+    if result is None:
+        console.print(f"nothing new at {fetch.safe_url(url)}")
+    else:
+        print_summary(console, result)
 
 
 def main() -> None:

@@ -47,13 +47,18 @@ class IngestResult:
         return self.events_parsed / self.seconds if self.seconds > 0 else 0.0
 
 
-def plan_files(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[sources.Plan]:
-    states = {
+def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
+    """How far each input (a path or a pulled URL) was read by earlier runs."""
+    return {
         row[0]: sources.FileState(*row[1:])
         for row in con.execute(
             "SELECT path, size, mtime_ns, head_hash, offset_done, lines_done FROM ingest_files"
         ).fetchall()
     }
+
+
+def plan_files(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[sources.Plan]:
+    states = file_states(con)
     plans = [sources.plan(p, states.get(str(p))) for p in paths]
     return [p for p in plans if p is not None]
 
@@ -70,14 +75,27 @@ def run(
     files = sources.discover(paths)
     con = db.connect(db.db_path(db_file))
     try:
-        return _run(con, files, started, on_plan, progress)
+        return _run(con, plan_files(con, files), len(files), started, on_plan, progress)
+    finally:
+        con.close()
+
+
+def run_plans(
+    plans: list[sources.Plan], db_file: Path | None = None, *, progress: ProgressFn | None = None
+) -> IngestResult:
+    """Ingest inputs already planned by the caller (e.g. bytes pulled over HTTP)."""
+    started = time.perf_counter()
+    con = db.connect(db.db_path(db_file))
+    try:
+        return _run(con, plans, len(plans), started, None, progress)
     finally:
         con.close()
 
 
 def _run(
     con: duckdb.DuckDBPyConnection,
-    files: list[Path],
+    plans: list[sources.Plan],
+    n_inputs: int,
     started: float,
     on_plan: Callable[[int], None] | None,
     progress: ProgressFn | None,
@@ -86,11 +104,10 @@ def _run(
     con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
-    plans = plan_files(con, files)
     (run_id,) = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone() or (
         1,
     )
-    res = IngestResult(run_id=run_id, files=len(files), files_read=len(plans))
+    res = IngestResult(run_id=run_id, files=n_inputs, files_read=len(plans))
     if not plans:
         # Nothing new: no transaction, no run row, the database is left untouched.
         res.run_id -= 1
@@ -161,7 +178,7 @@ def _read_files(
 ) -> None:
     """Read every planned file in batches of about CHUNK_BYTES and record how far each got."""
     con.execute("CREATE OR REPLACE TEMP TABLE rs_files (file_id INTEGER, path VARCHAR)")
-    con.executemany("INSERT INTO rs_files VALUES (?, ?)", [[i, str(p.path)] for i, p in
+    con.executemany("INSERT INTO rs_files VALUES (?, ?)", [[i, p.key] for i, p in
                                                           enumerate(plans)])  # fmt: skip
     reasons: Counter[str] = Counter()
     batch: list[tuple[int, sources.Chunk]] = []
@@ -184,7 +201,7 @@ def _read_files(
         batch.clear()
 
     for file_id, p in enumerate(plans):
-        file = str(p.path)
+        file = p.key
         # Lines about to be read again (an unfinished last line, a replaced file) are judged
         # anew: their old rejects go.
         con.execute("DELETE FROM rejects WHERE file = ? AND line_no > ?", [file, p.start_line])
@@ -195,7 +212,7 @@ def _read_files(
             if sum(len(c.data) for _, c in batch) >= sources.CHUNK_BYTES:
                 flush()
         res.bytes_read += offset - p.start_offset
-        head = sources.prefix_hash(p.path, p.size if p.is_gz else offset)
+        head = p.fingerprint or sources.prefix_hash(p.path, p.size if p.is_gz else offset)
         con.execute("DELETE FROM ingest_files WHERE path = ?", [file])
         con.execute(
             "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?)",

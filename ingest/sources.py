@@ -51,6 +51,17 @@ class Plan:
     start_offset: int
     start_line: int  # lines already consumed before start_offset
     replaced: bool  # the file is not the one read before: read from the start
+    name: str | None = None  # the input's name in the database (a pulled URL); default: path
+    read_from: int | None = None  # where reading starts in `path`; default: start_offset
+    fingerprint: str | None = None  # stored instead of the head hash (an HTTP validator)
+
+    @property
+    def key(self) -> str:
+        return self.name or str(self.path)
+
+    @property
+    def local_start(self) -> int:
+        return self.start_offset if self.read_from is None else self.read_from
 
 
 def is_log_name(name: str) -> bool:
@@ -145,7 +156,7 @@ def read_chunks(p: Plan, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
     with fh:
         offset, line = p.start_offset, p.start_line
         try:
-            _skip(fh, offset, p.is_gz)
+            _skip(fh, p.local_start, p.is_gz)
             carry = b""
             while True:
                 block = fh.read(chunk_bytes)

@@ -1,0 +1,228 @@
+"""Pull an NDJSON log (or .gz) over HTTP with httpx, asking only for bytes not read before.
+
+The body is streamed to a spool file on disk (never held in memory), then ingested like a local
+file under the URL's name. A plain log is resumed with a `Range` request that starts a little
+before the consumed offset: the overlap must match what was read last time, else the file was
+replaced and is fetched whole (dedupe absorbs the repeat). A compressed log is fetched with a
+conditional GET (ETag / Last-Modified). Header values (tokens) never appear in messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from .errors import SourceError
+from .sources import FileState, Plan
+
+RETRIES = 5  # attempts for 5xx answers and connection errors, with exponential backoff
+BACKOFF_SECONDS = 0.5
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+STREAM_BLOCK = 1024 * 1024
+OVERLAP = 4096  # bytes re-fetched before the offset to prove the file is the same one
+_CLEAR = {
+    401: "the server wants credentials (pass --header 'Authorization: ...')",
+    403: "the server refused these credentials",
+    404: "no log at this URL",
+}
+_TAIL = re.compile(r"tail:(\d+):([0-9a-f]{32})")
+
+
+@dataclass(frozen=True)
+class Pulled:
+    plan: Plan | None  # None: nothing new
+    status: int
+    bytes: int
+
+
+def safe_url(url: str) -> str:
+    """The URL without user info or query string, fit for messages and the database."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def parse_headers(values: tuple[str, ...] | list[str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for value in values:
+        name, sep, rest = value.partition(":")
+        if not sep or not name.strip():
+            raise SourceError(f"a header is 'Name: value', got one starting {value[:12]!r}")
+        headers[name.strip()] = rest.strip()
+    return headers
+
+
+def pull(
+    url: str,
+    state: FileState | None,
+    headers: dict[str, str] | None = None,
+    *,
+    spool_dir: Path | None = None,
+    client: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Pulled:
+    """Download what is new at url into a spool file and plan its ingest."""
+    own = client is None
+    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True)
+    puller = _Puller(url, dict(headers or {}), client, spool_dir or Path(tempfile.gettempdir()),
+                     sleep)  # fmt: skip
+    try:
+        if urlsplit(url).path.endswith(".gz"):
+            return puller.whole_gz(state)
+        return puller.plain(state)
+    finally:
+        if own:
+            client.close()
+
+
+@dataclass
+class _Puller:
+    url: str
+    headers: dict[str, str]
+    client: httpx.Client
+    spool_dir: Path
+    sleep: Callable[[float], None]
+
+    @property
+    def name(self) -> str:
+        return safe_url(self.url)
+
+    def plain(self, state: FileState | None) -> Pulled:
+        tail = _TAIL.fullmatch(state.head_hash) if state else None
+        if state is None or state.offset_done == 0 or tail is None:
+            return self._whole(state)
+        overlap, digest = int(tail.group(1)), tail.group(2)
+        start = state.offset_done - overlap
+        status, spool, size, total = self._get({"Range": f"bytes={start}-"})
+        if status == 416:
+            if total is not None and total < state.offset_done:  # shrank: a new file
+                return self._whole(state)
+            return Pulled(None, status, 0)
+        if status == 206:
+            with open(spool, "rb") as fh:
+                same = hashlib.md5(fh.read(overlap)).hexdigest() == digest
+            if same and size >= overlap:
+                return self._planned(spool, size, state, skip=overlap, status=status)
+        # Range ignored (200) or the overlap differs: the file was replaced; read it whole.
+        spool.unlink(missing_ok=True)
+        return self._whole(state)
+
+    def _whole(self, state: FileState | None) -> Pulled:
+        status, spool, size, _ = self._get({})
+        return self._planned(spool, size, state, skip=None, status=status)
+
+    def _planned(
+        self, spool: Path, size: int, state: FileState | None, skip: int | None, status: int
+    ) -> Pulled:
+        if skip is not None and state is not None:
+            start, line = state.offset_done, state.lines_done
+            fresh = size - skip
+        else:
+            start, line, fresh, skip = 0, 0, size, 0
+        if fresh <= 0:
+            spool.unlink(missing_ok=True)
+            return Pulled(None, status, 0)
+        fingerprint = _tail_fingerprint(spool, skip, start) or (state.head_hash if state else "")
+        plan = Plan(spool, start + fresh, 0, False, start, line, skip == 0 and state is not None,
+                    name=self.name, read_from=skip, fingerprint=fingerprint)  # fmt: skip
+        return Pulled(plan, status, fresh)
+
+    def whole_gz(self, state: FileState | None) -> Pulled:
+        kind, _, validator = (state.head_hash if state else "").partition(":")
+        cond = {}
+        if kind == "etag":
+            cond["If-None-Match"] = validator
+        elif kind == "last-modified":
+            cond["If-Modified-Since"] = validator
+        status, spool, size, _ = self._get(cond, raw=True)
+        if status == 304:
+            return Pulled(None, status, 0)
+        plan = Plan(spool, size, 0, True, 0, 0, state is not None, name=self.name, read_from=0,
+                    fingerprint=self._validator or f"size:{size}")  # fmt: skip
+        return Pulled(plan, status, size)
+
+    _validator: str = ""
+
+    def _get(self, extra: dict[str, str], raw: bool = False) -> tuple[int, Path, int, int | None]:
+        """GET with retries into a spool file: (status, spool, bytes, total size if told)."""
+        for attempt in range(1, RETRIES + 1):
+            spool = self.spool_dir / f"refscope-pull-{os.getpid()}-{time.monotonic_ns()}"
+            try:
+                with self.client.stream("GET", self.url, headers={**self.headers, **extra}) as r:
+                    if r.status_code >= 500:
+                        raise _Retry(f"HTTP {r.status_code}")
+                    if r.status_code >= 400 and r.status_code != 416:
+                        why = _CLEAR.get(r.status_code, f"the server answered HTTP {r.status_code}")
+                        raise SourceError(f"{self.name}: {why}")
+                    self._validator = _validator(r.headers)
+                    size = 0
+                    with open(spool, "wb") as fh:
+                        if r.status_code in (200, 206):
+                            # A .gz stays compressed (raw); Content-Encoding is undone otherwise.
+                            blocks = r.iter_raw(STREAM_BLOCK) if raw else r.iter_bytes(STREAM_BLOCK)
+                            for block in blocks:
+                                fh.write(block)
+                                size += len(block)
+                    return r.status_code, spool, size, _total(r.headers)
+            except (httpx.TransportError, _Retry) as exc:
+                spool.unlink(missing_ok=True)
+                if attempt == RETRIES:
+                    raise SourceError(f"{self.name}: giving up after {RETRIES} attempts: "
+                                      f"{type(exc).__name__} {exc}") from None  # fmt: skip
+                self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+            except BaseException:
+                spool.unlink(missing_ok=True)
+                raise
+        raise AssertionError("unreachable")
+
+
+def _tail_fingerprint(spool: Path, skip: int, start: int) -> str:
+    """tail:<n>:<md5> of the last ≤OVERLAP bytes before the spool's last newline."""
+    with open(spool, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        end = fh.tell()
+        pos = end
+        while pos > 0:
+            step = min(STREAM_BLOCK, pos)
+            fh.seek(pos - step)
+            block = fh.read(step)
+            nl = block.rfind(b"\n")
+            if nl != -1:
+                cut = pos - step + nl + 1
+                break
+            pos -= step
+        else:
+            return ""
+        if cut <= skip:
+            return ""  # nothing new was completed: keep the old fingerprint
+        n = min(OVERLAP, cut)
+        fh.seek(cut - n)
+        return f"tail:{n}:{hashlib.md5(fh.read(n)).hexdigest()}"
+
+
+def _total(headers: httpx.Headers) -> int | None:
+    m = re.search(r"/(\d+)$", headers.get("content-range", ""))
+    return int(m.group(1)) if m else None
+
+
+def _validator(headers: httpx.Headers) -> str:
+    if "etag" in headers:
+        return "etag:" + headers["etag"]
+    if "last-modified" in headers:
+        return "last-modified:" + headers["last-modified"]
+    return ""
+
+
+class _Retry(Exception):
+    pass
