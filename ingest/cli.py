@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from . import db, fetch, pipeline, qr, remote
+from . import db, fetch, graph, pipeline, qr, remote
 from . import links as links_mod
 from .errors import RefscopeError
 
@@ -350,6 +350,58 @@ def pull_logs(url: str, headers: tuple[str, ...], db_file: Path) -> None:
         console.print(f"nothing new at {fetch.safe_url(url)}")
     else:
         print_summary(console, result)
+
+
+@pull.command("ads")
+@click.option("--account", required=True, help="Ad account id, act_<digits>.")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First day (default: 28 days before the last pulled day, or 90 days back).",
+)
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: today).")
+@click.option("--api-version", default=graph.DEFAULT_API_VERSION, show_default=True)
+@click.option(
+    "--base-url",
+    envvar="REFSCOPE_GRAPH_URL",
+    default=graph.DEFAULT_BASE_URL,
+    show_default=True,
+    help="Graph API base URL (or REFSCOPE_GRAPH_URL).",
+)
+@DB_OPTION
+def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
+             api_version: str, base_url: str, db_file: Path) -> None:  # fmt: skip
+    """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
+    console = Console()
+    with console.status("pulling ad insights…") as status:
+        result = remote.pull_ads(
+            account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,
+            since=since.date() if since else None, until=until.date() if until else None,
+            base_url=base_url, api_version=api_version,
+            on_page=lambda n: status.update(f"pulling ad insights… {n:,} rows"),
+        )  # fmt: skip
+    console.print(
+        f"{result.rows:,} insight rows ({result.pages} pages) for {result.since} – "
+        f"{result.until}; waited {result.waited_seconds:.0f} s for rate limits"
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--log-dir", default="data/logs", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Where webhooks-*.ndjson and clicks-*.ndjson are appended.")  # fmt: skip
+@DB_OPTION
+def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
+    """Receive Messenger webhooks and tracked-link clicks into NDJSON logs.
+
+    Secrets come from the environment only: REFSCOPE_APP_SECRET (several comma-separated
+    during a rotation) and REFSCOPE_VERIFY_TOKEN. /r/<ref> follows the links in --db.
+    """
+    from .receiver import serve as run_receiver
+
+    run_receiver(host, port, log_dir, db_file)
 
 
 def main() -> None:

@@ -1,12 +1,16 @@
-"""Remote inputs: pull a log over HTTP and ingest what is new, under the URL's name."""
+"""Remote inputs: logs pulled over HTTP, and ad insights from the Marketing API."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from . import db, fetch, pipeline
+from . import db, fetch, graph, pipeline
+from .errors import ValidationError
 
 
 def pull_logs(
@@ -32,3 +36,49 @@ def pull_logs(
         return pipeline.run_plans([pulled.plan], path)
     finally:
         pulled.plan.path.unlink(missing_ok=True)
+
+
+def pull_ads(
+    account: str,
+    token: str,
+    db_file: Path | None = None,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    base_url: str = graph.DEFAULT_BASE_URL,
+    api_version: str = graph.DEFAULT_API_VERSION,
+    client: httpx.Client | None = None,
+    on_page: Callable[[int], None] | None = None,
+    today: dt.date | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> graph.PullResult:
+    """Pull daily per-ad insights of an ad account into ad_insights (revised days replaced)."""
+    if not account.startswith("act_") or not account[4:].isdigit():
+        raise ValidationError(f"invalid account {account!r}: an ad account is act_<digits>")
+    if not token:
+        raise ValidationError("no access token: set REFSCOPE_META_TOKEN")
+    today = today or dt.datetime.now(dt.UTC).date()
+    path = db.db_path(db_file)
+    if since is None:
+        con = db.connect(path)
+        try:
+            since = graph.default_since(con, account, today)
+        finally:
+            con.close()
+    until = until or today
+    graph.check_range(since, until, today)
+    api = graph.GraphClient(token, base_url, api_version, client, sleep)
+    pulled_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows: list[list[object]] = []
+    pages = 0
+    for page in api.insights(account, since, until):  # the DB is not held while pulling
+        rows.extend(graph.insight_row(r, pulled_at) for r in page)
+        pages += 1
+        if on_page:
+            on_page(len(rows))
+    con = db.connect(path)
+    try:
+        graph.store(con, rows)
+    finally:
+        con.close()
+    return graph.PullResult(len(rows), pages, since, until, api.waited)
