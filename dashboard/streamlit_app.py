@@ -26,6 +26,7 @@ page = st.navigation(
         st.Page("app_pages/comments.py", title="Comments"),
         st.Page("app_pages/retention.py", title="Retention"),
         st.Page("app_pages/contacts.py", title="Contacts"),
+        st.Page("app_pages/reports.py", title="Reports"),
         st.Page("app_pages/create_links.py", title="Create links"),
     ]
 )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, queries, store
+from dashboard import charts, queries, reports, store
 from ingest.attribute import CHANNELS
 
 PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Previous month",
@@ -47,8 +48,9 @@ def global_filters() -> queries.Filters | None:
         preset = DEFAULT_PRESET
     preset = st.sidebar.selectbox("Date range", PRESETS, index=PRESETS.index(preset))
     if preset == "Custom":
-        start = _date(qp.get("from"), first)
-        end = _date(qp.get("to"), last)
+        # A shared URL may hold dates outside this database's data: the picker refuses those.
+        start = min(max(_date(qp.get("from"), first), first), last)
+        end = min(max(_date(qp.get("to"), last), start), last)
         picked = st.sidebar.date_input("From – to", (start, end), first, last)
         if isinstance(picked, tuple) and len(picked) == 2:
             start, end = picked
@@ -116,7 +118,18 @@ def _fmt(v: float, kind: str, sign: str = "") -> str:
     return f"{v:{sign},.0f}"
 
 
-def download_csv(df: pd.DataFrame, name: str) -> None:
-    st.download_button(
-        "Download CSV", df.to_csv(index=False).encode("utf-8"), f"{name}.csv", "text/csv"
-    )
+def download_table(df: pd.DataFrame, name: str, f: queries.Filters, **extra: str) -> None:
+    """CSV, XLSX and Parquet buttons for the table as shown, its filters written into each file.
+
+    Each file is built only when its button is clicked.
+    """
+    row = st.container(horizontal=True)
+    for fmt, (label, mime) in reports.TABLE_FORMATS.items():
+        row.download_button(
+            f"Download {label}",
+            partial(reports.table_bytes, fmt, df, name, f, extra),
+            reports.table_file_name(name, f, fmt),
+            mime,
+            key=f"download-{name}-{fmt}",
+            on_click="ignore",
+        )

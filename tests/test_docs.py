@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
+from dashboard.cli import cli
 from ingest.attribute import CHANNELS
-from ingest.cli import cli
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -27,4 +27,4 @@ st.dataframe(
         "conversations_started": st.column_config.NumberColumn("Meta: conversations started"),
     },
 )
-widgets.download_csv(df, "ads")
+widgets.download_table(df, "ads", f)

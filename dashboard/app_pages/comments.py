@@ -19,4 +19,4 @@ st.dataframe(
         "reply_rate": st.column_config.NumberColumn("reply → conversation", format="percent")
     },  # fmt: skip
 )
-widgets.download_csv(df, "comments")
+widgets.download_table(df, "comments", f)

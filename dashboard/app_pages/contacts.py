@@ -14,4 +14,4 @@ if df.empty:
 
 st.caption(f"{len(df):,} contacts acquired {f.start} – {f.end}")
 st.dataframe(df, hide_index=True)
-widgets.download_csv(df, "contacts")
+widgets.download_table(df, "contacts", f, search=search)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import link_maker, store
+from dashboard import link_maker, store, widgets
 from ingest import qr
 
 st.title("Create links")
@@ -54,6 +54,7 @@ else:
             "url": st.column_config.LinkColumn("url"),
         },
     )
+    widgets.download_table(registered, "tracked_links", st.session_state["filters"])
 
 f = st.session_state["filters"]
 seen = store.fetch("refs", f)

@@ -32,4 +32,4 @@ st.dataframe(
 unregistered = int((~df["registered"]).sum())
 if unregistered:
     st.info(f"{unregistered} refs seen in the logs are not registered in tracked_links.")
-widgets.download_csv(df, "refs")
+widgets.download_table(df, "refs", f)

@@ -32,3 +32,4 @@ right.dataframe(
     hide_index=True,
     column_config={"engaged_rate": st.column_config.NumberColumn("engaged rate", format="percent")},
 )
+widgets.download_table(totals, "channel_totals", f)

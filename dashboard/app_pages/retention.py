@@ -27,3 +27,4 @@ st.dataframe(
         for c in ("d1", "d7", "d30", "read_rate")
     },
 )
+widgets.download_table(returns, "returns_by_channel", f)

@@ -26,4 +26,4 @@ st.dataframe(
         "engaged_rate": st.column_config.NumberColumn("engaged rate", format="percent"),
     },
 )
-widgets.download_csv(df, "website_chat")
+widgets.download_table(df, "website_chat", f)

@@ -1,0 +1,36 @@
+"""Reports: the period report for the current filters as PDF, XLSX or HTML downloads."""
+
+from functools import partial
+
+import streamlit as st
+
+from dashboard import reports, store
+
+f = st.session_state["filters"]
+st.title("Reports")
+st.caption(
+    f"{f.start} – {f.end}, compared with {f.previous().start} – {f.previous().end}: KPIs, new "
+    "contacts per day by channel, top refs and QR placements, ads with cost per contact, the "
+    "comment funnel and retention by channel."
+)
+report = reports.gather(store.fetch, f)
+if not report.has_data:
+    st.info(report.no_data_message + " The files say so too.")
+
+st.dataframe(reports.kpi_table(report), hide_index=True)
+pdf_ok = reports.pdf_available()
+row = st.container(horizontal=True)
+for fmt, (label, mime) in reports.REPORT_FORMATS.items():
+    row.download_button(
+        f"Download {label}",
+        partial(reports.render, report, fmt),
+        reports.report_file_name(f, fmt),
+        mime,
+        key=f"report-{fmt}",
+        on_click="ignore",
+        disabled=fmt == "pdf" and not pdf_ok,
+    )
+if not pdf_ok:
+    st.caption("The PDF draws its charts with Chromium: `apt-get install chromium` on the server.")
+st.caption("The same report from cron:")
+st.code(reports.report_command(f), language="bash")

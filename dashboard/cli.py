@@ -1,0 +1,92 @@
+"""The `refscope` command with the dashboard's own subcommands added to ingest's click group.
+
+ingest must never import dashboard, so the console script points here: this module imports
+`ingest.cli.cli`, adds `report`, and runs it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ingest import db
+from ingest.attribute import CHANNELS
+from ingest.cli import DB_OPTION, cli
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["cli", "main"]
+
+DEFAULT_DAYS = 28  # the dashboard's default range, "Last 28 days"
+# reports.REPORT_FORMATS, spelled out so other commands don't pay for importing plotly & co.
+FORMATS = ("pdf", "xlsx", "html")
+SUFFIXES = {".pdf": "pdf", ".xlsx": "xlsx", ".html": "html", ".htm": "html"}
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+def newest_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The day of the newest event, None in an empty database."""
+    row = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+    return row[0] if row else None
+
+
+@cli.command()
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
+              help=f"First day (default: {DEFAULT_DAYS - 1} days before --to).")  # fmt: skip
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day (default: the day of the newest event).")  # fmt: skip
+@click.option("--page", "pages", multiple=True, help="Page id; repeat for several (default: all).")
+@click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
+              help="Channel; repeat for several (default: all).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="Default: from --out's suffix, else pdf.")  # fmt: skip
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Default: refscope-report-<from>-<to>.<format>.")  # fmt: skip
+@DB_OPTION
+def report(start: dt.datetime | None, end: dt.datetime | None, pages: tuple[str, ...],
+           channels: tuple[str, ...], fmt: str | None, out: Path | None,
+           db_file: Path) -> None:  # fmt: skip
+    """Write a period report: KPIs against the previous period, new contacts per day by
+    channel, top refs and QR placements, ads with cost per contact, the comment funnel and
+    retention by channel.
+
+    PDF needs Chromium for its charts; HTML (charts included, opens offline) and XLSX do not.
+    """
+    if fmt is None:
+        fmt = SUFFIXES.get(out.suffix.lower()) if out else "pdf"
+        if fmt is None:
+            raise click.BadParameter(
+                f"cannot tell the format from {out}; give --format "
+                f"({', '.join(FORMATS)})", param_hint="--out"
+            )  # fmt: skip
+    from dashboard import queries, reports
+
+    con = db.connect(db_file, read_only=True)
+    try:
+        last = _day(end) or newest_day(con) or dt.datetime.now(dt.UTC).date()
+        first = _day(start) or last - dt.timedelta(days=DEFAULT_DAYS - 1)
+        if first > last:
+            to = "--to" if end else "the newest event's day; give --to"
+            raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")
+        filters = queries.Filters(first, last, pages, channels)
+        result = reports.gather(reports.connection_fetch(con), filters)
+    finally:
+        con.close()
+    data = reports.render(result, fmt)
+    out = out or Path(reports.report_file_name(filters, fmt))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    click.echo(f"wrote {out} ({fmt}, {first} – {last}, {len(data):,} bytes)")
+    if not result.has_data:
+        click.echo(result.no_data_message, err=True)
+
+
+def main() -> None:
+    cli()

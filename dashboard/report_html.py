@@ -1,0 +1,104 @@
+"""The period report as one self-contained HTML file: tables and interactive Plotly charts.
+
+plotly.js is inlined (no CDN), so the file opens offline. Each chart's figure sits in a
+`<script type="application/json" data-chart=…>` block that one small script draws.
+"""
+
+from __future__ import annotations
+
+import html
+
+from plotly.offline import get_plotlyjs
+
+from dashboard.report_data import Report, Section, format_change, format_value, period, scope
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
+       max-width: 1100px; padding: 0 1rem; color: #1b1b1b; }
+h1 { margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #ddd; }
+.meta, .note { color: #555; } .empty { background: #fff4e5; padding: .6rem 1rem; }
+table { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
+th { background: #1f4e79; color: #fff; text-align: left; padding: .3rem .6rem; }
+td { border-bottom: 1px solid #e5e5e5; padding: .25rem .6rem; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.chart { width: 100%; height: 420px; }
+"""
+DRAW = """
+document.querySelectorAll('script[data-chart]').forEach(function (s) {
+  var fig = JSON.parse(s.textContent);
+  Plotly.newPlot(s.dataset.chart, fig.data, fig.layout, {responsive: true, displaylogo: false});
+});
+"""
+NUMERIC = ("int", "float", "money", "pct")
+
+
+def report_html(report: Report) -> bytes:
+    f, p = report.filters, report.previous
+    charted = [s for s in report.sections if s.figure is not None and not s.empty]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>refscope report {_e(period(f))}</title>",
+        f"<style>{CSS}</style>",
+    ]
+    if charted:
+        out.append(f"<script>{get_plotlyjs()}</script>")
+    out += [
+        "</head><body>",
+        "<h1>refscope report</h1>",
+        f'<p class="meta">{_e(period(f))} ({f.days} days), compared with {_e(period(p))}; '
+        f"{_e(scope(f))}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC.</p>",
+    ]
+    if not report.has_data:
+        out.append(f'<p class="empty">{_e(report.no_data_message)}</p>')
+    out.append(_kpis(report))
+    for s in report.sections:
+        out.append(_section(s))
+    if charted:
+        out.append(f"<script>{DRAW}</script>")
+    out.append("</body></html>")
+    return "\n".join(out).encode("utf-8")
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _kpis(report: Report) -> str:
+    rows = "".join(
+        f"<tr><td>{_e(k.label)}</td><td class='num'>{_e(format_value(k.value, k.kind))}</td>"
+        f"<td class='num'>{_e(format_value(k.previous, k.kind))}</td>"
+        f"<td class='num'>{_e(format_change(k))}</td></tr>"
+        for k in report.kpis
+    )
+    return (
+        '<h2 id="kpis">Key figures</h2><table><tr><th>Metric</th><th>This period</th>'
+        f"<th>Previous period</th><th>Change</th></tr>{rows}</table>"
+    )
+
+
+def _section(s: Section) -> str:
+    parts = [f'<h2 id="{s.key}">{_e(s.title)}</h2>']
+    if s.empty:
+        parts.append(f'<p class="empty">{_e(s.empty_note)}</p>')
+        return "\n".join(parts)
+    if s.note:
+        parts.append(f'<p class="note">{_e(s.note)}</p>')
+    if s.figure is not None:
+        chart_id = f"chart-{s.key}"
+        # "</" inside a script block would end it early; JSON allows the escaped form.
+        data = s.figure.to_json().replace("</", "<\\/")
+        parts.append(f'<div class="chart" id="{chart_id}"></div>')
+        parts.append(f'<script type="application/json" data-chart="{chart_id}">{data}</script>')
+    head = "".join(f"<th>{_e(c.label)}</th>" for c in s.columns)
+    body = []
+    for record in s.table.to_dict("records"):
+        cells = "".join(
+            f"<td class='num'>{_e(format_value(record.get(c.name), c.kind))}</td>"
+            if c.kind in NUMERIC
+            else f"<td>{_e(format_value(record.get(c.name), c.kind))}</td>"
+            for c in s.columns
+        )
+        body.append(f"<tr>{cells}</tr>")
+    parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
+    return "\n".join(parts)

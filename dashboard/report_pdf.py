@@ -1,0 +1,233 @@
+"""The period report as a PDF (fpdf2): KPI table, static charts and the section tables.
+
+Charts are drawn to PNG by kaleido with a local Chromium (Debian's `chromium`, or the binary in
+BROWSER_PATH), offline. A report without data needs no chart and so no Chromium.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from dashboard.report_data import Report, Section, format_change, format_value, period, scope
+from ingest.errors import RefscopeError
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# (regular, bold) TrueType fonts, Debian's fonts-dejavu-core then fonts-liberation; without
+# one the PDF falls back to its core fonts, which print Latin-1 only.
+FONTS = (
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
+)  # fmt: skip
+CHART_PX = (1000, 420)  # layout pixels; rendered at 2x so print stays sharp
+CHART_TIMEOUT = 60.0  # seconds per chart before kaleido gives up
+PAGE_WIDTH_MM = 180  # A4 minus 15 mm margins
+NUMERIC = ("int", "float", "money", "pct")
+PDF_MAX_ROWS = 40  # a longer table (a daily one over months) is the XLSX report's job
+HEADING = FontFace(emphasis="BOLD", color=255, fill_color=(31, 78, 121))
+
+
+class ChromiumMissingError(RefscopeError):
+    """The PDF's charts need a Chromium and none was found."""
+
+
+def chromium_path() -> str | None:
+    """BROWSER_PATH if set, else the first Chromium on PATH."""
+    if explicit := os.environ.get("BROWSER_PATH"):
+        return explicit if Path(explicit).is_file() else None
+    return next((p for name in CHROMIUM_NAMES if (p := shutil.which(name))), None)
+
+
+def chart_pngs(figures: list[go.Figure]) -> list[bytes]:
+    """PNG bytes of each figure, all through one headless Chromium."""
+    if not figures:
+        return []
+    path = chromium_path()
+    if path is None:
+        raise ChromiumMissingError(
+            "PDF reports draw their charts with Chromium: install it (apt-get install chromium) "
+            "or set BROWSER_PATH; HTML and XLSX reports need no browser"
+        )
+    import kaleido  # only PDFs with charts need it
+
+    width, height = CHART_PX
+    opts = {"format": "png", "width": width, "height": height, "scale": 2}
+
+    async def render() -> list[bytes]:
+        # One browser per report: a failed start raises here (kaleido's shared sync server
+        # would wait forever instead).
+        async with kaleido.Kaleido(path=path, mathjax=False, timeout=CHART_TIMEOUT) as k:
+            return [await k.calc_fig(fig, opts=opts) for fig in figures]
+
+    pngs: list[bytes] = _run_in_thread(render)
+    return pngs
+
+
+def _run_in_thread(make: Any) -> Any:
+    """asyncio.run in a thread of its own: the caller may already run an event loop."""
+    result: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            result["value"] = asyncio.run(make())
+        except BaseException as exc:  # handed to the caller below
+            result["error"] = exc
+
+    thread = threading.Thread(target=target, name="refscope-kaleido")
+    thread.start()
+    thread.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+class _Pdf(FPDF):
+    def __init__(self, title: str) -> None:
+        super().__init__(format="A4", unit="mm")
+        self.report_title = title
+        self.set_margins(15, 15, 15)
+        self.set_auto_page_break(True, margin=15)
+        self.face = _font(self)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(self.face, size=7)
+        self.set_text_color(120)
+        text = f"{self.report_title} · page {self.page_no()}/{{nb}}"
+        self.cell(0, 5, _safe(self, text), align="C")
+        self.set_text_color(0)
+
+
+def _font(pdf: FPDF) -> str:
+    for regular, bold in FONTS:
+        if Path(regular).is_file() and Path(bold).is_file():
+            pdf.add_font("Body", "", regular)
+            pdf.add_font("Body", "B", bold)
+            return "Body"
+    return "Helvetica"
+
+
+def report_pdf(report: Report) -> bytes:
+    f, p = report.filters, report.previous
+    charted = [s for s in report.sections if s.figure is not None and not s.empty]
+    pngs = dict(zip([s.key for s in charted], chart_pngs([_static(s) for s in charted]),
+                    strict=True))  # fmt: skip
+    pdf = _Pdf(f"refscope report {period(f)}")
+    pdf.set_title(pdf.report_title)
+    pdf.set_creator("refscope")
+    pdf.add_page()
+    pdf.set_font(pdf.face, "B", 18)
+    _text(pdf, "refscope report", 9)
+    pdf.set_font(pdf.face, size=9)
+    _text(pdf, f"{period(f)} ({f.days} days), compared with {period(p)}", 5)
+    _text(pdf, f"{scope(f)} · generated {report.generated_at:%Y-%m-%d %H:%M} UTC", 5)
+    if not report.has_data:
+        pdf.ln(3)
+        pdf.set_font(pdf.face, "B", 11)
+        _text(pdf, report.no_data_message, 6)
+    _heading(pdf, "Key figures")
+    rows = [
+        [k.label, format_value(k.value, k.kind), format_value(k.previous, k.kind), format_change(k)]
+        for k in report.kpis
+    ]
+    _table(pdf, ["Metric", "This period", "Previous period", "Change"], rows,
+           [False, True, True, True], sizes=(9,))  # fmt: skip
+    for s in report.sections:
+        _section(pdf, s, pngs.get(s.key))
+    return bytes(pdf.output())
+
+
+def _static(s: Section) -> go.Figure:
+    fig = go.Figure(s.figure)
+    fig.update_layout(hovermode=False, paper_bgcolor="white", margin={"t": 50, "b": 40})
+    return fig
+
+
+def _text(pdf: _Pdf, text: str, height: float) -> None:
+    pdf.multi_cell(0, height, _safe(pdf, text), new_x="LMARGIN", new_y="NEXT")
+
+
+def _heading(pdf: _Pdf, title: str, keep_with: float = 40) -> None:
+    """A section title on a new page unless `keep_with` mm of what follows fit below it."""
+    if pdf.get_y() + 12 + keep_with > pdf.h - pdf.b_margin:
+        pdf.add_page()
+    pdf.ln(4)
+    pdf.set_font(pdf.face, "B", 13)
+    _text(pdf, title, 7)
+    pdf.set_font(pdf.face, size=9)
+
+
+def _section(pdf: _Pdf, s: Section, png: bytes | None) -> None:
+    chart_mm = PAGE_WIDTH_MM * CHART_PX[1] / CHART_PX[0]
+    _heading(pdf, s.title, keep_with=chart_mm + 10 if png is not None else 30)
+    if s.empty:
+        _text(pdf, s.empty_note, 5)
+        return
+    note = s.note
+    shown = s.table.head(PDF_MAX_ROWS)
+    if len(shown) < len(s.table):
+        note += f" The first {len(shown)} of {len(s.table)} rows; all are in the XLSX report."
+    if note:
+        pdf.set_text_color(90)
+        _text(pdf, note.strip(), 5)
+        pdf.set_text_color(0)
+    if png is not None:
+        pdf.image(io.BytesIO(png), w=PAGE_WIDTH_MM, h=chart_mm)
+    rows = [
+        [format_value(v, c.kind) for c, v in zip(s.columns, rec, strict=True)]
+        for rec in shown[[c.name for c in s.columns]].itertuples(index=False)
+    ]
+    numeric = [c.kind in NUMERIC for c in s.columns]
+    _table(pdf, [c.label for c in s.columns], rows, numeric)
+
+
+def _widths(pdf: _Pdf, head: list[str], rows: list[list[str]], size: float,
+            wrap: bool) -> list[float]:  # fmt: skip
+    """Millimetres each column needs for its values and its header (whole or word by word)."""
+    pdf.set_font(pdf.face, "B", size)
+    need = [
+        max(pdf.get_string_width(_safe(pdf, w)) for w in (h.split() if wrap else [h]) or [""])
+        for h in head
+    ]
+    pdf.set_font(pdf.face, "", size)
+    for row in rows:
+        need = [max(n, pdf.get_string_width(_safe(pdf, v))) for n, v in zip(need, row, strict=True)]
+    return [n + 2.5 for n in need]  # fpdf2's cell padding on both sides
+
+
+def _table(pdf: _Pdf, head: list[str], rows: list[list[str]], numeric: list[bool],
+           sizes: tuple[float, ...] = (8, 7.5, 7, 6.5)) -> None:  # fmt: skip
+    """The largest font size that fits, headers whole if they can be, else wrapped at spaces."""
+    tries = [(size, wrap) for size in sizes for wrap in (False, True)]
+    for font_size, wrap in tries:
+        widths = _widths(pdf, head, rows, font_size, wrap)
+        if sum(widths) <= PAGE_WIDTH_MM:
+            break
+    pdf.set_font(pdf.face, size=font_size)
+    align = tuple("RIGHT" if n else "LEFT" for n in numeric)
+    with pdf.table(col_widths=tuple(widths), text_align=align, headings_style=HEADING,
+                   cell_fill_color=245, cell_fill_mode="ROWS", line_height=font_size * 0.5,
+                   width=PAGE_WIDTH_MM, borders_layout="HORIZONTAL_LINES") as table:  # fmt: skip
+        for values in [head, *rows]:
+            row = table.row()
+            for v in values:
+                row.cell(_safe(pdf, v))
+    pdf.ln(2)
+
+
+def _safe(pdf: _Pdf, text: str) -> str:
+    if pdf.face == "Helvetica":
+        text = text.replace("–", "-").replace("—", "-").replace("·", "-")
+        return text.encode("latin-1", "replace").decode("latin-1")
+    return text

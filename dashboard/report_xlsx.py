@@ -1,0 +1,261 @@
+"""XLSX files with xlsxwriter: typed cells (numbers, dates, booleans, never numbers as text),
+formatted headers, and for the period report one sheet per section plus native charts.
+
+Bytes out only; the content comes from report_data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from dashboard import charts
+from dashboard.report_data import Column, Report, Section, format_change, period, scope
+
+NUMBER_FORMATS = {
+    "int": "#,##0",
+    "float": "0.####",
+    "money": "#,##0.00",
+    "pct": "0.0%",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm:ss",
+}
+MAX_WIDTH = 60  # characters; longer text wraps off-screen rather than widening the sheet
+CHART_SIZE = {"x_scale": 1.5, "y_scale": 1.25}  # 720 × 360 px
+CHARTS_SHEET = "Charts"
+
+
+class _Formats:
+    def __init__(self, wb: Workbook) -> None:
+        self.header = wb.add_format(
+            {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "border": 1,
+             "text_wrap": True, "valign": "top"}
+        )  # fmt: skip
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.bold = wb.add_format({"bold": True})
+        self.note = wb.add_format({"italic": True, "font_color": "#595959"})
+        self.kinds = {k: wb.add_format({"num_format": v}) for k, v in NUMBER_FORMATS.items()}
+
+    def of(self, kind: str) -> Any:
+        return self.kinds.get(kind)
+
+
+def _workbook(buf: io.BytesIO, title: str, comments: str) -> Workbook:
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "remove_timezone": True})
+    wb.set_properties({"title": title, "comments": comments, "author": "refscope"})
+    return wb
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (not isinstance(v, str | bytes | list | tuple) and bool(pd.isna(v)))
+
+
+def _datetime(v: Any) -> dt.datetime:
+    ts = pd.Timestamp(v)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    out: dt.datetime = ts.to_pydatetime()
+    return out
+
+
+def write_cell(ws: Worksheet, row: int, col: int, v: Any, kind: str, fmt: _Formats) -> None:
+    """One typed cell: a number, date or boolean as such; a missing value as a blank."""
+    if _missing(v):
+        ws.write_blank(row, col, None)
+    elif kind in ("int", "float", "money", "pct"):
+        ws.write_number(row, col, float(v), fmt.of(kind))
+    elif kind in ("date", "datetime"):
+        ws.write_datetime(row, col, _datetime(v), fmt.of(kind))
+    elif kind == "bool":
+        ws.write_boolean(row, col, bool(v))
+    else:
+        ws.write_string(row, col, str(v))
+
+
+def infer_columns(df: pd.DataFrame) -> tuple[Column, ...]:
+    """Column kinds from the frame's dtypes (for tables exported as they are)."""
+    out = []
+    for name in df.columns:
+        s = df[name]
+        if pd.api.types.is_bool_dtype(s):
+            kind = "bool"
+        elif pd.api.types.is_integer_dtype(s):
+            kind = "int"
+        elif pd.api.types.is_float_dtype(s):
+            kind = "float"
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            kind = "datetime"
+        elif s.map(lambda v: isinstance(v, dt.date)).any():
+            kind = "date"
+        else:
+            kind = "text"
+        out.append(Column(str(name), str(name), kind))
+    return tuple(out)
+
+
+def write_frame(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], fmt: _Formats,
+                empty_note: str = "") -> None:  # fmt: skip
+    """Header on row 1, one typed row per record below, frozen header and an autofilter."""
+    for c, col in enumerate(columns):
+        ws.write_string(0, c, col.label, fmt.header)
+        values = df[col.name].tolist() if col.name in df.columns else [None] * len(df)
+        for r, v in enumerate(values, start=1):
+            write_cell(ws, r, c, v, col.kind, fmt)
+        longest = max([len(col.label)] + [len(str(v)) for v in values[:200]])
+        width = 12 if col.kind in ("date", "money", "pct", "int") else longest + 2
+        width = 20 if col.kind == "datetime" else width
+        ws.set_column(c, c, min(max(width, len(col.label) + 2, 8), MAX_WIDTH))
+    ws.freeze_panes(1, 0)
+    if df.empty:
+        if empty_note:
+            ws.write_string(1, 0, empty_note, fmt.note)
+    else:
+        ws.autofilter(0, 0, len(df), len(columns) - 1)
+
+
+def sheet_name(name: str) -> str:
+    """A valid Excel sheet name: at most 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "data"
+
+
+def table_workbook(df: pd.DataFrame, name: str, items: list[tuple[str, Any]]) -> bytes:
+    """The table on a sheet named after it and the filters on a "filters" sheet."""
+    buf = io.BytesIO()
+    wb = _workbook(buf, f"refscope {name}", "; ".join(f"{k}: {v}" for k, v in items))
+    fmt = _Formats(wb)
+    write_frame(wb.add_worksheet(sheet_name(name)), df, infer_columns(df), fmt)
+    ws = wb.add_worksheet("filters")
+    ws.write_row(0, 0, ["filter", "value"], fmt.header)
+    for r, (key, value) in enumerate(items, start=1):
+        ws.write_string(r, 0, key, fmt.bold)
+        kind = "date" if isinstance(value, dt.date) else "text"
+        write_cell(ws, r, 1, value, kind, fmt)
+    ws.set_column(0, 0, 12)
+    ws.set_column(1, 1, 40)
+    wb.close()
+    return buf.getvalue()
+
+
+def report_workbook(report: Report) -> bytes:
+    """Summary (period, filters, KPIs), Charts (native), then one sheet per section."""
+    f = report.filters
+    buf = io.BytesIO()
+    wb = _workbook(buf, f"refscope report {period(f)}", scope(f))
+    fmt = _Formats(wb)
+    _summary(wb.add_worksheet("Summary"), report, fmt)
+    chart_ws = wb.add_worksheet(CHARTS_SHEET)
+    for s in report.sections:
+        write_frame(wb.add_worksheet(sheet_name(s.title)), s.table, s.columns, fmt, s.empty_note)
+    _charts(wb, chart_ws, report, fmt)
+    wb.close()
+    return buf.getvalue()
+
+
+def _summary(ws: Worksheet, report: Report, fmt: _Formats) -> None:
+    f, p = report.filters, report.previous
+    ws.write_string(0, 0, "refscope report", fmt.title)
+    rows: list[tuple[str, Any, str]] = [
+        ("From", f.start, "date"),
+        ("To", f.end, "date"),
+        ("Compared with", p.start, "date"),
+        ("until", p.end, "date"),
+        ("Pages", ", ".join(f.pages) or "all", "text"),
+        ("Channels", ", ".join(f.channels) or "all", "text"),
+        ("Generated (UTC)", report.generated_at, "datetime"),
+    ]
+    for r, (label, value, kind) in enumerate(rows, start=2):
+        ws.write_string(r, 0, label, fmt.bold)
+        write_cell(ws, r, 1, value, kind, fmt)
+    top = len(rows) + 3
+    if not report.has_data:
+        ws.write_string(top, 0, report.no_data_message, fmt.note)
+        top += 2
+    headers = ["Metric", "This period", "Previous period", "Change", "Change %", "Change (text)"]
+    ws.write_row(top, 0, headers, fmt.header)
+    for r, k in enumerate(report.kpis, start=top + 1):
+        ws.write_string(r, 0, k.label, fmt.bold)
+        write_cell(ws, r, 1, k.value, k.kind, fmt)
+        write_cell(ws, r, 2, k.previous, k.kind, fmt)
+        write_cell(ws, r, 3, k.change, k.kind, fmt)
+        write_cell(ws, r, 4, k.relative, "pct", fmt)
+        ws.write_string(r, 5, format_change(k))
+    r = top + len(report.kpis) + 2
+    ws.write_string(r, 0, "Rates change in percentage points; Change % is against the previous "
+                    "period.", fmt.note)  # fmt: skip
+    for s in report.sections:
+        if s.note:
+            r += 1
+            ws.write_string(r, 0, f"{s.title}: {s.note}", fmt.note)
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 5, 16)
+
+
+def _charts(wb: Workbook, ws: Worksheet, report: Report, fmt: _Formats) -> None:
+    """Native Excel charts over the section sheets, two per row."""
+    ws.write_string(0, 0, f"refscope report {period(report.filters)}", fmt.title)
+    if not report.has_data:
+        ws.write_string(2, 0, report.no_data_message, fmt.note)
+        return
+    made = [c for s in report.sections if not s.empty for c in [_chart(wb, s)] if c is not None]
+    for i, chart in enumerate(made):
+        ws.insert_chart(2 + (i // 2) * 19, (i % 2) * 12, chart, CHART_SIZE)
+
+
+def _chart(wb: Workbook, s: Section) -> Any:
+    sheet, n = sheet_name(s.title), len(s.table)
+    names = [c.name for c in s.columns]
+
+    def ref(col: str) -> list[Any]:
+        c = names.index(col)
+        return [sheet, 1, c, n, c]
+
+    def label(col: str) -> list[Any]:
+        return [sheet, 0, names.index(col)]
+
+    if s.key == "daily":
+        chart = wb.add_chart({"type": "column", "subtype": "stacked"})
+        for channel in s.columns[1:-1]:  # between Day and Total
+            color = charts.CHANNEL_COLORS.get(channel.name, "#333333")
+            chart.add_series({"name": label(channel.name), "categories": ref("day"),
+                              "values": ref(channel.name), "fill": {"color": color},
+                              "gap": 20})  # fmt: skip
+        chart.set_x_axis({"date_axis": True, "num_format": "mmm d"})
+    elif s.key == "channels":
+        chart = wb.add_chart({"type": "pie"})
+        chart.add_series({"name": "New contacts", "categories": ref("label"),
+                          "values": ref("new_contacts")})  # fmt: skip
+    elif s.key == "refs":
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({"name": label("new_contacts"), "categories": ref("ref"),
+                          "values": ref("new_contacts"), "fill": {"color": "#0072B2"}})  # fmt: skip
+        chart.set_y_axis({"reverse": True})
+    elif s.key == "ads":
+        spent = s.table["cost_per_contact"].notna().any()
+        col = "cost_per_contact" if spent else "new_contacts"
+        chart = wb.add_chart({"type": "column"})
+        chart.add_series({"name": label(col), "categories": ref("ad_title"), "values": ref(col),
+                          "fill": {"color": charts.CHANNEL_COLORS["ctm_ad"]}})  # fmt: skip
+    elif s.key == "funnel":
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({"name": "Count", "categories": ref("stage"), "values": ref("count"),
+                          "fill": {"color": charts.CHANNEL_COLORS["comment_reply"]}})  # fmt: skip
+        chart.set_y_axis({"reverse": True})
+    elif s.key == "retention":
+        chart = wb.add_chart({"type": "column"})
+        for col in ("d1", "d7", "d30"):
+            chart.add_series({"name": label(col), "categories": ref("label"), "values": ref(col)})
+        chart.set_y_axis({"num_format": "0%"})
+    else:
+        return None
+    chart.set_title({"name": s.title})
+    chart.set_legend({"position": "bottom"} if s.key in ("daily", "retention", "channels")
+                     else {"none": True})  # fmt: skip
+    return chart

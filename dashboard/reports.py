@@ -1,0 +1,135 @@
+"""Files for download: any table as CSV, XLSX or Parquet with its filters written in, and the
+period report as PDF, XLSX or HTML.
+
+Bytes in, bytes out: no Streamlit and no file system here, so the pages and `refscope report`
+share it. The report's content lives in report_data; each report format in its own module.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dashboard import report_html, report_pdf, report_xlsx
+from dashboard.queries import Filters
+from dashboard.report_data import Report, connection_fetch, gather, kpi_table, period, scope
+
+__all__ = [
+    "REPORT_FORMATS",
+    "TABLE_FORMATS",
+    "Report",
+    "connection_fetch",
+    "gather",
+    "header_line",
+    "kpi_table",
+    "pdf_available",
+    "render",
+    "report_command",
+    "report_file_name",
+    "table_bytes",
+    "table_file_name",
+]
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# format -> (button label, MIME type)
+TABLE_FORMATS = {
+    "csv": ("CSV", "text/csv"),
+    "xlsx": ("XLSX", XLSX_MIME),
+    "parquet": ("Parquet", "application/vnd.apache.parquet"),
+}
+REPORT_FORMATS = {
+    "pdf": ("PDF", "application/pdf"),
+    "xlsx": ("XLSX", XLSX_MIME),
+    "html": ("HTML", "text/html"),
+}
+METADATA_PREFIX = "refscope."  # Parquet key-value metadata keys we add
+Extra = dict[str, str] | None  # a page's own filters, e.g. {"search": "spring"}
+
+
+def header_line(name: str, f: Filters, extra: Extra = None) -> str:
+    """`refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all[, search: x]`."""
+    parts = [f"refscope {name}", period(f), scope(f)]
+    parts += [f"{k}: {v}" for k, v in _extra(extra)]
+    return " ".join(", ".join(parts).split())  # one line, whatever a search held
+
+
+def filter_items(name: str, f: Filters, extra: Extra = None) -> list[tuple[str, Any]]:
+    """The filters as (key, value) pairs; dates stay dates."""
+    items: list[tuple[str, Any]] = [
+        ("table", name),
+        ("from", f.start),
+        ("to", f.end),
+        ("pages", ", ".join(f.pages) or "all"),
+        ("channels", ", ".join(f.channels) or "all"),
+    ]
+    return items + _extra(extra)
+
+
+def _extra(extra: Extra) -> list[tuple[str, str]]:
+    """Page-specific filters that are set (a search box left empty filters nothing)."""
+    return [(k, v) for k, v in (extra or {}).items() if v]
+
+
+def table_csv(df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:
+    """CSV with one leading `# refscope …` comment line naming the table and its filters."""
+    return f"# {header_line(name, f, extra)}\n{df.to_csv(index=False)}".encode()
+
+
+def table_xlsx(df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:
+    """A sheet named after the table (typed cells, formatted header) and a "filters" sheet."""
+    return report_xlsx.table_workbook(df, name, filter_items(name, f, extra))
+
+
+def table_parquet(df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:
+    """Parquet with the filters as key-value metadata (refscope.table, refscope.from, …)."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    ours = {f"{METADATA_PREFIX}{k}": str(v) for k, v in filter_items(name, f, extra)}
+    ours[f"{METADATA_PREFIX}header"] = header_line(name, f, extra)
+    meta = dict(table.schema.metadata or {})
+    meta.update({k.encode(): v.encode() for k, v in ours.items()})
+    buf = io.BytesIO()
+    pq.write_table(table.replace_schema_metadata(meta), buf)
+    return buf.getvalue()
+
+
+_TABLE_WRITERS = {"csv": table_csv, "xlsx": table_xlsx, "parquet": table_parquet}
+
+
+def table_bytes(fmt: str, df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:
+    """The table in one of TABLE_FORMATS."""
+    return _TABLE_WRITERS[fmt](df, name, f, extra)
+
+
+def table_file_name(name: str, f: Filters, fmt: str) -> str:
+    return f"refscope-{name}-{f.start}-{f.end}.{fmt}"
+
+
+def render(report: Report, fmt: str) -> bytes:
+    """The period report in one of REPORT_FORMATS (PDF needs Chromium: see report_pdf)."""
+    if fmt == "pdf":
+        return report_pdf.report_pdf(report)
+    if fmt == "xlsx":
+        return report_xlsx.report_workbook(report)
+    if fmt == "html":
+        return report_html.report_html(report)
+    raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(REPORT_FORMATS)}")
+
+
+def report_file_name(f: Filters, fmt: str) -> str:
+    return f"refscope-report-{f.start}-{f.end}.{fmt}"
+
+
+def report_command(f: Filters, fmt: str = "pdf") -> str:
+    """The `refscope report` command line that writes this report."""
+    args = [f"--from {f.start}", f"--to {f.end}"]
+    args += [f"--page {p}" for p in f.pages] + [f"--channel {c}" for c in f.channels]
+    return " ".join(["refscope report", *args, f"--format {fmt}"])
+
+
+def pdf_available() -> bool:
+    """Whether a Chromium for the PDF's charts is installed."""
+    return report_pdf.chromium_path() is not None
