@@ -121,7 +121,9 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     ):
         if not counts:
             continue
-        table = Table(title=title, title_justify="left", show_header=False, box=None)
+        table = Table(
+            title=title, title_justify="left", show_header=False, box=None, min_width=len(title)
+        )
         for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             table.add_row(key, f"{n:,}")
         console.print(table)

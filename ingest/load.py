@@ -175,6 +175,38 @@ def load_batch(
     """
     table, rejects = lines_table(chunks)
     res = BatchResult(lines=table.num_rows, rejects=rejects)
+    repaired = _load_table(con, table, run_id, res)
+    if repaired:
+        # Second and last pass: lines fixed in Python, under their own line numbers.
+        again = BatchResult()
+        _load_table(con, _repaired_table(repaired), run_id, again, repair=False)
+        res.parsed += again.parsed
+        res.added += again.added
+        res.rejects.extend(again.rejects)
+    return res
+
+
+def _repaired_table(rows: list[tuple[int, int, str]]) -> pa.Table:
+    texts = [r[2] for r in rows]
+    return pa.table(
+        {
+            "rid": np.arange(len(rows), dtype=np.int64),
+            "file_id": pa.array([r[0] for r in rows], pa.int32()),
+            "line_no": pa.array([r[1] for r in rows], pa.int64()),
+            "raw": pa.array(texts, pa.large_string()),
+        }
+    )
+
+
+def _load_table(
+    con: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    run_id: int,
+    res: BatchResult,
+    repair: bool = True,
+) -> list[tuple[int, int, str]]:
+    """Load one table of lines into `res`; return the lines worth a repaired second pass."""
+    repaired: list[tuple[int, int, str]] = []
     con.register("chunk", table)
     try:
         con.execute(webhook.RARE_LINES)
@@ -188,11 +220,15 @@ def load_batch(
         row = con.execute(_INSERT_EVENTS, {"run_id": run_id}).fetchone()
         res.added = int(row[0]) if row else 0
         for file_id, line_no, raw, problem, good in con.execute(_TROUBLED_LINES).fetchall():
+            fixed = reasons.repair(raw) if repair and not good and not problem else None
+            if fixed is not None:
+                repaired.append((file_id, line_no, fixed))
+                continue
             reason = reasons.explain_reject(raw, problem, good)
             res.rejects.append((file_id, line_no, reason, raw.rstrip("\r\n")))
     finally:
         con.unregister("chunk")
-    return res
+    return repaired
 
 
 def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Reject]) -> int:

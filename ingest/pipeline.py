@@ -225,7 +225,11 @@ def _read_files(
 def _reason_family(reason: str) -> str:
     """Group reasons for the summary: 'invalid JSON: Expecting ...' counts as 'invalid JSON'."""
     if reason.startswith("entry[") or reason.startswith("partly rejected"):
-        return reason.split(": ", 1)[-1] if "]: " in reason else reason
+        if "]: " not in reason:
+            return reason
+        # The item's position goes ("entry[0].messaging[1]: "); a partial reject stays apart.
+        partly = "partly rejected: " if reason.startswith("partly rejected") else ""
+        return partly + reason.rsplit("]: ", 1)[-1]
     return reason.split(":", 1)[0]
 
 

@@ -7,12 +7,40 @@ Runs only on rejected lines, in Python, so that a team reads "entry is not a lis
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
+
+JSON_WHITESPACE = " \t\r\n"  # the only whitespace JSON allows around a value
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def repair(raw: str) -> str | None:
+    """The line with unpaired UTF-16 surrogate escapes (legal JSON that DuckDB's reader refuses)
+    replaced by U+FFFD, or None when that is not what is wrong with it."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return None
+    try:
+        doc = json.loads(raw.strip(JSON_WHITESPACE), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
+    fixed = json.dumps(_replace_surrogates(doc), ensure_ascii=False, separators=(",", ":"))
+    return fixed if fixed != raw else None
+
+
+def _replace_surrogates(v: Any) -> Any:
+    if isinstance(v, str):
+        return v.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(v, list):
+        return [_replace_surrogates(x) for x in v]
+    if isinstance(v, dict):
+        return {_replace_surrogates(k): _replace_surrogates(x) for k, x in v.items()}
+    return v
 
 
 def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     """A specific reason for a line that DuckDB could not turn (wholly) into events."""
     try:
-        doc = json.loads(raw.strip(), parse_constant=_no_constant)
+        doc = json.loads(raw.strip(JSON_WHITESPACE), parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         return f"invalid JSON: {msg}"

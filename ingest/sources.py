@@ -92,7 +92,8 @@ def discover(paths: list[str]) -> list[Path]:
     for f in found:
         if not os.access(f, os.R_OK):
             raise SourceError(f"{f}: permission denied")
-    return sorted((f.resolve() for f in found), key=str)
+    # Resolved before deduplicating: two spellings (or a symlink) of one file read it once.
+    return sorted({f.resolve() for f in found}, key=str)
 
 
 def prefix_hash(path: Path, n: int) -> str:

@@ -1,0 +1,356 @@
+"""Dashboard query speed on a large database built by the real ingest, measured in one run.
+
+    python bench/dashboard.py [--events 10000000] [--keep DIR] [--runs 20] [--range-days 28]
+                              [--browser]
+
+Builds DIR/refscope.duckdb (or reuses it with --keep): two years of `ingest.demo` logs at the
+scale that gives about N events, written in parallel chunks, loaded by `ingest.pipeline.run` in
+a fresh process. Then, on a read-only connection, times every query the pages run (p50/p95 in
+ms, and p50 as a ratio to `SELECT count(*) FROM events` timed in the same run; target p95 <=
+150 ms), and each page's data through `dashboard.store` with an empty and a warm cache.
+--browser also times pages fully rendered by `refscope dashboard` in headless Chromium.
+Prints events/s of the build and peak RSS of each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dashboard import queries  # noqa: E402
+from dashboard.queries import Filters  # noqa: E402
+from ingest import db  # noqa: E402
+
+END = dt.date(2026, 11, 24)  # fixed, so a database is the same for the same --events
+DAYS = 730
+EVENTS_PER_DAY = 88  # events per day at demo scale 1 over two years (measured)
+CHUNK_EVENTS = 500_000  # one demo chunk's simulation holds about 1.3 GiB at this size
+TARGET_P95_MS = 150.0
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:,.0f} MiB"
+
+
+# --- build ---------------------------------------------------------------------------------------
+
+
+def write_chunk(args: tuple[Path, int, dt.date, int, float]) -> tuple[int, int]:
+    """One demo chunk in a worker process: (lines written, the worker's peak RSS in KiB)."""
+    from ingest.demo import write_demo
+
+    out, days, end, seed, scale = args
+    summary = write_demo(out, days=days, end=end, seed=seed, scale=scale)
+    return summary.lines, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+INGEST_CODE = """
+import resource, sys, time
+from pathlib import Path
+from ingest import pipeline
+t = time.perf_counter()
+r = pipeline.run([sys.argv[1]], Path(sys.argv[2]))
+secs = time.perf_counter() - t
+print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.events_parsed, r.events_added,
+      r.new_contacts)
+"""
+
+
+def build(work: Path, events: int, seed: int) -> Path:
+    path = work / "refscope.duckdb"
+    logs = work / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    scale = events / (DAYS * EVENTS_PER_DAY)
+    chunks = max(1, -(-events // CHUNK_EVENTS))
+    bounds = [DAYS * i // chunks for i in range(chunks + 1)]
+    jobs = [
+        (
+            logs / f"chunk-{i:03d}",
+            bounds[i + 1] - bounds[i],
+            END - dt.timedelta(days=DAYS - bounds[i + 1]),
+            seed + i,
+            scale,
+        )
+        for i in range(chunks)
+    ]
+    t = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        done = list(pool.map(write_chunk, jobs))
+    secs = time.perf_counter() - t
+    size = sum(f.stat().st_size for f in logs.rglob("*") if f.is_file())
+    print(
+        f"demo logs: {DAYS} days to {END} at scale {scale:.1f} in {chunks} chunks: "
+        f"{sum(n for n, _ in done):,} lines, {size / 1e6:,.0f} MB in {secs:.1f} s "
+        f"(peak RSS per worker {mib(max(r for _, r in done))})"
+    )
+
+    out = subprocess.run(
+        [sys.executable, "-c", INGEST_CODE, str(logs), str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if out.returncode:
+        sys.exit(f"ingest failed:\n{out.stderr}")
+    secs_s, rss, parsed, added, contacts = out.stdout.splitlines()[-1].split()
+    secs = float(secs_s)
+    print(
+        f"ingest:    {int(parsed):,} events parsed, {int(added):,} loaded, {int(contacts):,} "
+        f"contacts in {secs:.1f} s = {int(parsed) / secs:,.0f} events/s, "
+        f"peak RSS {mib(int(rss))}, database {path.stat().st_size / 1e6:,.0f} MB"
+    )
+    shutil.rmtree(logs)
+    return path
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    """Milliseconds of `runs` calls after one warm-up call, and the warm-up's result."""
+    result = fn()
+    ms = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        ms.append((time.perf_counter() - t) * 1000)
+    return ms, result
+
+
+def p95(ms: list[float]) -> float:
+    return sorted(ms)[max(0, -(-len(ms) * 95 // 100) - 1)]
+
+
+def time_queries(path: Path, f: Filters, runs: int) -> bool:
+    # First, with no other connection open: the app opens the file anew for every fetch.
+    opens, _ = timed(lambda: _open_close(path), runs)
+    con = db.connect(path, read_only=True)
+    queries.install_macros(con)
+    base, _ = timed(lambda: con.execute("SELECT count(*) FROM events").fetchall(), runs)
+    floor = statistics.median(base)
+    print(
+        f"\nqueries on {f.start} – {f.end} ({f.days} days), {runs} runs each after a warm-up; "
+        f"ratio = p50 / p50 of SELECT count(*) FROM events ({floor:.2f} ms)"
+    )
+    print(f"{'query':34s} {'rows':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'ratio':>8s}")
+    cases: list[tuple[str, Callable[[], Any]]] = [
+        ("last_run_id + contacts (status)", lambda: _status(con)),
+        ("data_bounds", lambda: queries.data_bounds(con)),
+        ("page_list", lambda: queries.page_list(con)),
+        ("kpis", lambda: queries.kpis(con, f)),
+        ("kpis (previous period)", lambda: queries.kpis(con, f.previous())),
+        ("new_contacts_by_day", lambda: queries.new_contacts_by_day(con, f)),
+        ("channel_totals", lambda: queries.channel_totals(con, f)),
+        ("refs", lambda: queries.refs(con, f)),
+        ("ads", lambda: queries.ads(con, f)),
+        ("website_chat", lambda: queries.website_chat(con, f)),
+        ("comments", lambda: queries.comments(con, f)),
+        ("cohorts", lambda: queries.cohorts(con, f)),
+        ("returns_by_channel", lambda: queries.returns_by_channel(con, f)),
+        ("contact_rows", lambda: queries.contact_rows(con, f)),
+        ("contact_rows (search)", lambda: queries.contact_rows(con, f, "site_footer")),
+        ("known_pages", lambda: queries.known_pages(con)),
+        ("tracked_link_stats", lambda: queries.tracked_link_stats(con)),
+    ]
+    ok = True
+    print(
+        f"{'connect + macros + close (cold)':34s} {1:8,d} {statistics.median(opens):8.1f} "
+        f"{p95(opens):8.1f} {statistics.median(opens) / floor:8.0f}"
+    )
+    for name, fn in cases:
+        ms, result = timed(fn, runs)
+        rows = len(result) if hasattr(result, "__len__") else 1
+        over = p95(ms) > TARGET_P95_MS
+        ok &= not over
+        print(
+            f"{name:34s} {rows:8,d} {statistics.median(ms):8.1f} {p95(ms):8.1f} "
+            f"{statistics.median(ms) / floor:8.0f}{'  over target' if over else ''}"
+        )
+    con.close()
+    return ok
+
+
+def _open_close(path: Path) -> None:
+    con = db.connect(path, read_only=True)
+    queries.install_macros(con)
+    con.close()
+
+
+def _status(con: Any) -> None:
+    queries.last_run_id(con)
+    con.execute("SELECT count(*) FROM contacts").fetchall()
+
+
+# What each page asks dashboard.store for; the sidebar's filters come first on every page.
+SIDEBAR = [("data_bounds",), ("page_list",)]
+PAGES: dict[str, Callable[[Filters], list[tuple[Any, ...]]]] = {
+    "overview": lambda f: [
+        ("channel_totals", f),
+        ("kpis", f),
+        ("kpis", f.previous()),
+        ("new_contacts_by_day", f),
+    ],
+    "links": lambda f: [("refs", f)],
+    "ads": lambda f: [("ads", f)],
+    "website_chat": lambda f: [("website_chat", f)],
+    "comments": lambda f: [("comments", f)],
+    "retention": lambda f: [("cohorts", f), ("returns_by_channel", f)],
+    "contacts": lambda f: [("contact_rows", f, "")],
+    "create_links": lambda f: [("known_pages",), ("tracked_link_stats",), ("refs", f)],
+}
+
+
+def time_pages(path: Path, f: Filters, runs: int) -> None:
+    """Each page's data through store.fetch, with an empty cache and with a warm one."""
+    import streamlit as st
+    import streamlit.logger
+
+    streamlit.logger.set_log_level("error")  # no "no runtime found" notice per fetch
+    from dashboard import store
+
+    os.environ["REFSCOPE_DB"] = str(path)
+    print(f"\npages' data through dashboard.store ({runs} runs each)")
+    print(f"{'page':14s} {'fetches':>7s} {'cold p50':>9s} {'cold p95':>9s} {'warm p50':>9s}")
+    for page, asks in PAGES.items():
+        fetches = SIDEBAR + asks(f)
+
+        def load(fetches: list[tuple[Any, ...]] = fetches) -> None:
+            for name, *args in fetches:
+                store.fetch(name, *args)
+
+        def cold(load: Callable[[], None] = load) -> None:
+            st.cache_data.clear()
+            load()
+
+        cold_ms, _ = timed(cold, runs)
+        warm_ms, _ = timed(load, runs)
+        print(
+            f"{page:14s} {len(fetches):7d} {statistics.median(cold_ms):9.1f} "
+            f"{p95(cold_ms):9.1f} {statistics.median(warm_ms):9.1f}"
+        )
+
+
+# --- browser -------------------------------------------------------------------------------------
+
+
+def time_browser(path: Path, runs: int) -> None:
+    """Seconds from navigation to a fully rendered page in headless Chromium."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "dashboard", "--db", str(path), "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit("dashboard did not start")
+                time.sleep(0.2)
+        print(f"\nbrowser: page fully rendered (title, last element, charts), {runs} warm runs")
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for page_path, title, plots in (
+                ("", "Overview", 2),
+                ("links", "Links & QR codes", 1),
+                ("retention", "Retention", 2),
+            ):
+                secs = []
+                for _ in range(runs + 1):  # the first run fills the server's cache
+                    context = browser.new_context()
+                    page = context.new_page()
+                    page.set_default_timeout(120_000)
+                    t = time.perf_counter()
+                    page.goto(f"{url}/{page_path}")
+                    expect(page.locator("h1").filter(has_text=title)).to_be_visible()
+                    expect(page.locator(".js-plotly-plot")).to_have_count(plots)
+                    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0)
+                    secs.append(time.perf_counter() - t)
+                    context.close()
+                print(
+                    f"{title:18s} cold {secs[0]:6.2f} s   warm p50 "
+                    f"{statistics.median(secs[1:]):6.2f} s  p95 {p95(secs[1:]):6.2f} s"
+                )
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=10_000_000)
+    ap.add_argument("--keep", type=Path, help="build in (or reuse the database in) this directory")
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--range-days", type=int, default=28, help="the filter's length (default 28)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--browser", action="store_true", help="also time pages in headless Chromium")
+    a = ap.parse_args()
+    work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-dashboard-"))
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "refscope.duckdb"
+    if a.keep and path.exists():
+        print(f"reusing {path} ({path.stat().st_size / 1e6:,.0f} MB)")
+    else:
+        path = build(work, a.events, a.seed)
+
+    con = db.connect(path, read_only=True)
+    (events,) = con.execute("SELECT count(*) FROM events").fetchone() or (0,)
+    bounds = queries.data_bounds(con)
+    con.close()
+    last = bounds["last_day"].iloc[0].date()
+    print(
+        f"database: {events:,} events, {int(bounds['contacts'].iloc[0]):,} contacts, "
+        f"{bounds['first_day'].iloc[0].date()} – {last}"
+    )
+    f = Filters(last - dt.timedelta(days=a.range_days - 1), last)
+    ok = time_queries(path, f, a.runs)
+    time_pages(path, f, max(3, a.runs // 4))
+    if a.browser:
+        time_browser(path, 5)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"\npeak RSS of this process (queries, pages): {mib(rss)}")
+    print(f"every query p95 <= {TARGET_P95_MS:.0f} ms: {'yes' if ok else 'NO'}")
+    if not a.keep:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""The click side of the receiver: the tracked-links registry as the server sees it, the coarse
+device class of a User-Agent, the click log line and the m.me redirect.
+
+Never records an IP address or a full User-Agent. The registry is read through short read-only
+connections and the last good copy is kept while the database is locked or missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import duckdb
+
+from . import db
+from .errors import DatabaseError
+
+log = logging.getLogger("refscope.receiver")
+
+REGISTRY_REFRESH_SECONDS = 5.0  # a link registered in the dashboard works within seconds
+REGISTRY_LOCK_WAIT = 0.5  # a click never waits long for an ingest holding the write lock
+MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at most this often
+
+# Order matters: an iPhone's User-Agent also says "Mac OS X", an Android tablet's lacks "Mobile".
+_BOT = re.compile(
+    r"bot|crawl|spider|slurp|facebookexternalhit|preview|curl|wget|python|httpx|okhttp|"
+    r"headless|lighthouse|monitor|scan",
+    re.I,
+)
+_TABLET = re.compile(r"ipad|tablet|kindle|silk/|playbook|nexus (7|9|10)", re.I)
+_MOBILE = re.compile(r"mobi|iphone|ipod|android|windows phone|blackberry|opera mini", re.I)
+_DESKTOP = re.compile(r"windows nt|macintosh|mac os x|x11|linux|cros", re.I)
+DEVICES = ("mobile", "tablet", "desktop", "bot", "other")
+
+
+def device_class(user_agent: str | None) -> str:
+    """mobile, tablet, desktop, bot or other: all that refscope keeps of a User-Agent."""
+    ua = user_agent or ""
+    if not ua.strip():
+        return "other"
+    if _BOT.search(ua):
+        return "bot"
+    if _TABLET.search(ua) or ("android" in ua.lower() and "mobile" not in ua.lower()):
+        return "tablet"
+    if _MOBILE.search(ua):
+        return "mobile"
+    if _DESKTOP.search(ua):
+        return "desktop"
+    return "other"
+
+
+def click_line(at_ms: int, ref: str, page: str, qr: bool, device: str) -> bytes:
+    """One click log line, as the ingest's `clicks` table reads it."""
+    doc = {"object": "refscope_click", "ts": at_ms, "ref": ref, "page": page, "qr": qr,
+           "device": device}  # fmt: skip
+    return json.dumps(doc, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def m_me_url(page: str, ref: str) -> str:
+    """https://m.me/<page>?ref=<ref>, both URL-encoded (a valid page name is unchanged)."""
+    return f"https://m.me/{quote(page, safe='')}?ref={quote(ref, safe='')}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a ref leads: one registered (page, ref)."""
+
+    ref: str
+    page: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A ref resolved against the registry: a target, or why there is none."""
+
+    target: Target | None
+    problem: str | None = None  # "unknown_ref" or "ambiguous_page"
+    message: str = ""
+
+
+def load_registry(path: Path, wait: float = REGISTRY_LOCK_WAIT) -> dict[str, tuple[Target, ...]]:
+    """Every registered ref and its pages, through one short read-only connection."""
+    con = db.connect(path, read_only=True, wait=wait)
+    try:
+        rows = con.execute("SELECT ref, page, channel FROM tracked_links ORDER BY page").fetchall()
+    except duckdb.Error as exc:
+        raise DatabaseError(f"{path}: cannot read tracked_links: {exc}") from exc
+    finally:
+        con.close()
+    out: dict[str, list[Target]] = {}
+    for ref, page, channel in rows:
+        out.setdefault(ref, []).append(Target(ref, page, channel))
+    return {ref: tuple(targets) for ref, targets in out.items()}
+
+
+def _file_state(path: Path) -> tuple[tuple[int, int] | None, ...]:
+    """What changes when the database does: size and mtime of the file and of its WAL."""
+    out: list[tuple[int, int] | None] = []
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            st = p.stat()
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+class Registry:
+    """The tracked-links registry, cached and re-read at most every `refresh` seconds.
+
+    A known ref is answered from the cache while a re-read runs in the background; an unknown
+    one waits for a re-read (at most every MISS_RECHECK_SECONDS), so a new link works at once.
+    """
+
+    def __init__(
+        self, path: Path | None, refresh: float = REGISTRY_REFRESH_SECONDS,
+        wait: float = REGISTRY_LOCK_WAIT,
+    ) -> None:  # fmt: skip
+        self.path = path
+        self.refresh_seconds = refresh
+        self.wait = wait
+        self.refs: dict[str, tuple[Target, ...]] = {}
+        self.loaded_at: float | None = None  # wall-clock time of the last good load
+        self.error: str | None = None  # why the last re-read failed (no secret in it)
+        self._checked = -float("inf")  # monotonic time of the last attempt
+        self._state: tuple[tuple[int, int] | None, ...] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def _older_than(self, seconds: float) -> bool:
+        return self.path is not None and time.monotonic() - self._checked >= seconds
+
+    def start_refresh(self) -> asyncio.Task[None]:
+        """Re-read the registry in a thread; one re-read at a time."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(asyncio.to_thread(self._refresh))
+        return self._task
+
+    async def refresh(self) -> None:
+        await asyncio.shield(self.start_refresh())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await self._task
+
+    def _refresh(self) -> None:
+        if self.path is None:
+            return
+        self._checked = time.monotonic()
+        state = _file_state(self.path)
+        if state == self._state and self.error is None:
+            return  # unchanged: no need to take even a read lock
+        try:
+            self.refs = load_registry(self.path, self.wait)
+        except Exception as exc:  # locked, missing, not DuckDB: keep the last good copy
+            if self.error != str(exc):
+                log.warning("tracked links not re-read, keeping the last good copy: %s", exc)
+            self.error = str(exc)
+            return
+        self._state, self.error, self.loaded_at = state, None, time.time()
+
+    async def resolve(self, ref: str, page: str | None) -> Resolution:
+        """The one target of ref (chosen by ?page= when the ref has several pages)."""
+        if ref not in self.refs:
+            if self._older_than(min(self.refresh_seconds, MISS_RECHECK_SECONDS)):
+                await self.refresh()  # cheap when the file is unchanged: two stat() calls
+        elif self._older_than(self.refresh_seconds):
+            self.start_refresh()
+        targets = self.refs.get(ref, ())
+        if page:
+            targets = tuple(t for t in targets if t.page.lower() == page.lower())
+        if not targets:
+            where = f" for page {page!r}" if page else ""
+            msg = f"ref {ref[:100]!r} is not registered{where} (see `refscope links list`)"
+            return Resolution(None, "unknown_ref", msg)
+        if len(targets) > 1:
+            pages = ", ".join(t.page for t in targets)
+            return Resolution(
+                None,
+                "ambiguous_page",
+                f"ref {ref[:100]!r} is registered for several pages ({pages}): add ?page=<page>",
+            )
+        return Resolution(targets[0])
+
+    def health(self) -> dict[str, object]:
+        return {
+            "db": os.fspath(self.path) if self.path else None,
+            "refresh_seconds": self.refresh_seconds,
+            "refs": len(self.refs),
+            "loaded_at": self.loaded_at,
+            "error": self.error,
+        }

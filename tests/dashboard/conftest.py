@@ -1,0 +1,148 @@
+"""Dashboard fixtures: the seeded demo database, a fixed filter inside it, read-only access."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard import queries
+from ingest import db, pipeline
+from ingest.demo import write_demo
+from tests import factories as fx
+
+DEMO_END = dt.date(2026, 11, 24)
+DEMO_DAYS = 120
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """120 days of seeded demo logs loaded by the real pipeline; read-only for every test."""
+    root = tmp_path_factory.mktemp("demo")
+    write_demo(root / "logs", days=DEMO_DAYS, end=DEMO_END, seed=7, scale=0.5)
+    path = root / "refscope.duckdb"
+    pipeline.run([str(root / "logs")], path)
+    yield path
+
+
+@pytest.fixture
+def demo_copy(demo_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo database that a test may write to."""
+    path = tmp_path / "refscope.duckdb"
+    shutil.copy(demo_db, path)
+    return path
+
+
+# The hand-built database: contacts on 2023-11-14/15 (fx.T0 is 2023-11-14 22:13 UTC).
+SMALL_RANGE = queries.Filters(dt.date(2023, 11, 14), dt.date(2023, 11, 20))
+SMALL_REFS = {"qr_big": 30, "small": 29}  # ref -> contacts acquired through it
+SMALL_ENGAGED = {"qr_big": 12, "small": 10}
+ADS = {"6000000000001": ("Sourdough", 4, 2), "6000000000002": ("Croissant", 1, 0)}
+# (referer_uri, is_guest_user, engaged) per chat plugin contact, all before the 2024 shutdown.
+CHATS = [
+    ("https://acme.example/menu", True, True),
+    ("https://acme.example/menu", True, False),
+    ("https://acme.example/menu", False, False),
+    ("https://acme.example/menu", False, True),
+    ("https://acme.example/", True, False),
+]
+
+
+def build_small_db(path: Path) -> None:
+    """Known contacts through the real pipeline: a registered QR ref with 30 contacts, an m.me ref
+    with 29, two ads, chat plugin contacts and a re-entry through a QR ref with no acquisitions."""
+    con = db.connect(path)
+    try:
+        con.execute("INSERT INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [fx.PAGE_ID])
+        con.execute(
+            """INSERT INTO tracked_links VALUES
+               ('qr_big', 'acmebakery', 'qr_code', 'spring', 'window', NULL, 'https://m.me/x',
+                TIMESTAMP '2023-11-01'),
+               ('qr_late', 'acmebakery', 'qr_code', NULL, NULL, NULL, 'https://m.me/y',
+                TIMESTAMP '2023-11-01')"""
+        )
+    finally:
+        con.close()
+    lines: list[fx.Json] = []
+    n = 0
+
+    def contact(first: fx.Json, psid: str, ts: int, engaged: bool) -> None:
+        lines.append(fx.delivery(first))
+        lines.append(fx.delivery(fx.message("hi", psid=psid, ts=ts + fx.MINUTE)))
+        if engaged:
+            lines.append(fx.delivery(fx.message("price?", psid=psid, ts=ts + 2 * fx.MINUTE)))
+
+    for ref, count in SMALL_REFS.items():
+        for i in range(count):
+            n += 1
+            psid, ts = f"71{n:014d}", fx.T0 + n * fx.MINUTE
+            pb = fx.postback(referral=fx.referral_obj(ref), psid=psid, ts=ts)
+            contact(pb, psid, ts, i < SMALL_ENGAGED[ref])
+    for ad_id, (title, count, engaged) in ADS.items():
+        for i in range(count):
+            n += 1
+            psid, ts = f"72{n:014d}", fx.T0 + n * fx.MINUTE
+            ref = fx.ads_referral(ad_id=ad_id, ad_title=title)
+            contact(fx.postback(referral=ref, psid=psid, ts=ts), psid, ts, i < engaged)
+    for uri, guest, engaged in CHATS:
+        n += 1
+        user_ref, ts = f"chat-user-{n}", fx.T0 + n * fx.MINUTE
+        ref = fx.chat_plugin_referral(user_ref, referer_uri=uri, is_guest_user=guest, ts=ts)
+        lines.append(fx.delivery(ref))
+        sender = {"user_ref": user_ref}
+        lines.append(fx.delivery(fx.message("hi", psid=user_ref, sender=sender, ts=ts + 1000)))
+        if engaged:
+            second = fx.message("and?", psid=user_ref, sender=sender, ts=ts + 2000)
+            lines.append(fx.delivery(second))
+    # The first "small" contact comes back a day later through QR ref qr_late: a re-entry only.
+    lines.append(fx.delivery(fx.referral("qr_late", psid=f"71{31:014d}", ts=fx.T0 + fx.DAY)))
+    log = fx.write_ndjson(path.parent / "logs" / "webhooks.ndjson", lines)
+    pipeline.run([str(log)], path)
+    con = db.connect(path)
+    try:
+        con.execute(
+            """INSERT INTO ad_insights (date, ad_id, ad_name, spend, conversations_started)
+               VALUES ('2023-11-14', '6000000000001', 'Sourdough (Meta)', 20.0, 5),
+                      ('2023-11-15', '6000000000001', 'Sourdough (Meta)', 10.0, 2),
+                      ('2023-12-01', '6000000000001', 'Sourdough (Meta)', 99.0, 9),
+                      ('2023-11-15', '6000000000003', 'Bagels', 7.5, 1)"""
+        )
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def small_db(tmp_path: Path) -> Path:
+    path = tmp_path / "small.duckdb"
+    build_small_db(path)
+    return path
+
+
+@pytest.fixture
+def filters() -> queries.Filters:
+    """Four whole weeks inside the demo data, Monday to Sunday."""
+    return queries.Filters(dt.date(2026, 10, 5), dt.date(2026, 11, 1))
+
+
+@pytest.fixture
+def con(demo_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the demo database with the query macros, as the app opens it."""
+    c = db.connect(demo_db, read_only=True)
+    queries.install_macros(c)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """Keep each phase's report on the item so fixtures can react to a failure."""
+    rep = yield
+    setattr(item, f"rep_{rep.when}", rep)
+    return rep

@@ -1,0 +1,209 @@
+"""charts.py with small hand-made frames: the numbers, names and colours on each trace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from dashboard import charts
+from dashboard.charts import CHANNEL_COLORS
+from ingest.attribute import CHANNELS
+
+D1, D2 = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
+
+
+def values(seq: object) -> list[object]:
+    """A trace's data as a plain list (plotly keeps tuples or numpy arrays; None when unset)."""
+    return [] if seq is None else list(seq)  # type: ignore[call-overload]
+
+
+def test_every_channel_has_a_colour_and_a_label():
+    assert set(CHANNEL_COLORS) == set(CHANNELS) == set(charts.CHANNEL_LABELS)
+    assert len(set(CHANNEL_COLORS.values())) == len(CHANNEL_COLORS)
+    assert charts.channel_label("qr_code") == "QR code"
+    assert charts.channel_label("new_channel") == "new_channel"
+
+
+def test_new_contacts_by_day_stacks_one_trace_per_channel_in_colour_order():
+    df = pd.DataFrame(
+        {
+            "day": [D1, D1, D2, D2],
+            "channel": ["ctm_ad", "qr_code", "qr_code", "m_me_link"],
+            "contacts": [5, 3, 4, 1],
+        }
+    )
+    fig = charts.new_contacts_by_day_bar(df)
+    assert fig.layout.barmode == "stack"
+    got = [(t.name, values(t.x), values(t.y), t.marker.color) for t in fig.data]
+    assert got == [
+        ("m.me link", [D2], [1], CHANNEL_COLORS["m_me_link"]),
+        ("QR code", [D1, D2], [3, 4], CHANNEL_COLORS["qr_code"]),
+        ("Click-to-Messenger ad", [D1], [5], CHANNEL_COLORS["ctm_ad"]),
+    ]
+
+
+def test_channel_mix_pie_shows_labels_values_and_channel_colours():
+    df = pd.DataFrame({"channel": ["organic", "ctm_ad", "mystery"], "new_contacts": [7, 2, 1]})
+    (pie,) = charts.channel_mix_pie(df).data
+    assert values(pie.labels) == ["Organic", "Click-to-Messenger ad", "mystery"]
+    assert values(pie.values) == [7, 2, 1]
+    assert values(pie.marker.colors) == [
+        CHANNEL_COLORS["organic"],
+        CHANNEL_COLORS["ctm_ad"],
+        "#333333",
+    ]
+
+
+def test_refs_bar_shows_the_top_refs_largest_on_top():
+    df = pd.DataFrame(
+        {
+            "ref": ["a", "b", "c"],
+            "channel": ["qr_code", "m_me_link", "qr_code"],
+            "new_contacts": [30, 20, 10],
+            "engaged": [9, 8, 7],
+        }
+    )
+    fig = charts.refs_bar(df, top=2)
+    (bar,) = fig.data
+    assert bar.orientation == "h"
+    assert values(bar.y) == ["b", "a"]  # plotly draws the first category at the bottom
+    assert values(bar.x) == [20, 30]
+    assert values(bar.marker.color) == [CHANNEL_COLORS["m_me_link"], CHANNEL_COLORS["qr_code"]]
+    assert [row[0] for row in bar.customdata] == [8, 9]
+    assert fig.layout.title.text == "Top 2 refs by new contacts"
+    assert charts.refs_bar(df).layout.title.text == "Top 3 refs by new contacts"
+
+
+def test_ads_cost_bar_sorts_by_cost_and_leaves_out_ads_without_one():
+    df = pd.DataFrame(
+        {
+            "ad_title": ["Dear", "Cheap", "No spend"],
+            "cost_per_contact": [4.5, 1.25, math.nan],
+            "new_contacts": [2, 8, 3],
+        }
+    )
+    (bar,) = charts.ads_cost_bar(df).data
+    assert (values(bar.x), values(bar.y)) == (["Cheap", "Dear"], [1.25, 4.5])
+    assert [row[0] for row in bar.customdata] == [8, 2]
+    assert bar.marker.color == CHANNEL_COLORS["ctm_ad"]
+
+
+def test_ads_contacts_bar_groups_new_and_engaged_per_ad():
+    df = pd.DataFrame({"ad_title": ["A", "B"], "new_contacts": [10, 4], "engaged": [6, 1]})
+    fig = charts.ads_contacts_bar(df)
+    assert fig.layout.barmode == "group"
+    assert [(t.name, values(t.x), values(t.y)) for t in fig.data] == [
+        ("new contacts", ["A", "B"], [10, 4]),
+        ("engaged", ["A", "B"], [6, 1]),
+    ]
+    assert fig.data[0].marker.color == CHANNEL_COLORS["ctm_ad"]
+
+
+def test_website_pages_bar_splits_logged_in_and_guests():
+    df = pd.DataFrame({"referer_uri": ["/menu", "/"], "new_contacts": [5, 2], "guests": [2, 2]})
+    fig = charts.website_pages_bar(df)
+    assert fig.layout.barmode == "stack"
+    logged_in, guests = fig.data
+    assert (values(logged_in.y), values(logged_in.x)) == (["/", "/menu"], [0, 3])
+    assert (values(guests.y), values(guests.x)) == (["/", "/menu"], [2, 2])
+    assert logged_in.marker.color == CHANNEL_COLORS["chat_widget"]
+
+
+def test_website_pages_bar_shows_at_most_twenty_pages():
+    df = pd.DataFrame(
+        {
+            "referer_uri": [f"/p{i}" for i in range(25)],
+            "new_contacts": range(25, 0, -1),
+            "guests": 0,
+        }
+    )
+    assert values(charts.website_pages_bar(df).data[0].y) == [f"/p{i}" for i in range(19, -1, -1)]
+
+
+def test_comments_funnel_sums_over_posts():
+    df = pd.DataFrame({"comments": [10, 5], "private_replies": [4, 2], "conversations": [3, 0]})
+    (funnel,) = charts.comments_funnel(df).data
+    assert values(funnel.x) == [15, 6, 3]
+    assert values(funnel.y) == ["Comments received", "Private replies sent", "Conversations opened"]
+    assert funnel.marker.color == CHANNEL_COLORS["comment_reply"]
+
+
+COHORTS = pd.DataFrame(
+    {
+        "cohort_week": [D1, D1, D1 + dt.timedelta(days=7)],
+        "channel": ["qr_code", "ctm_ad", "qr_code"],
+        "contacts": [10, 30, 4],
+        "week_1": [0.5, 0.1, 0.25],
+        "week_2": [0.2, 0.0, 0.0],
+    }
+)
+
+
+def test_cohort_heatmap_weights_channels_by_cohort_size():
+    fig = charts.cohort_heatmap(COHORTS)
+    (heat,) = fig.data
+    assert values(heat.x) == ["week 1", "week 2"]
+    assert values(heat.y) == ["2026-11-02 (40)", "2026-11-09 (4)"]
+    # week 1 of the first cohort: (10 × 0.5 + 30 × 0.1) / 40
+    assert [v for row in heat.z for v in row] == pytest.approx([0.2, 0.05, 0.25, 0.0])
+    assert fig.layout.title.text == "Retention by acquisition week"
+
+
+def test_cohort_heatmap_for_one_channel():
+    fig = charts.cohort_heatmap(COHORTS, "ctm_ad")
+    assert values(fig.data[0].y) == ["2026-11-02 (30)"]
+    assert [v for row in fig.data[0].z for v in row] == pytest.approx([0.1, 0.0])
+    assert fig.layout.title.text.endswith("Click-to-Messenger ad")
+
+
+def test_returns_bar_has_d1_d7_d30_traces_in_channel_colours():
+    df = pd.DataFrame(
+        {"channel": ["qr_code", "organic"], "d1": [0.1, 0.2], "d7": [0.3, 0.4], "d30": [0.5, 0.6]}
+    )
+    fig = charts.returns_bar(df)
+    assert [t.name for t in fig.data] == ["D1", "D7", "D30"]
+    assert [t.marker.opacity for t in fig.data] == [0.45, 0.7, 1.0]
+    assert [values(t.y) for t in fig.data] == [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
+    for t in fig.data:
+        assert values(t.x) == ["QR code", "Organic"]
+        assert values(t.marker.color) == [CHANNEL_COLORS["qr_code"], CHANNEL_COLORS["organic"]]
+
+
+# (chart, its input columns, the plotted numbers of its figure)
+EMPTY: dict[str, tuple[Callable[[pd.DataFrame], go.Figure], list[str], str]] = {
+    "new_contacts_by_day_bar": (
+        charts.new_contacts_by_day_bar,
+        ["day", "channel", "contacts"],
+        "y",
+    ),
+    "channel_mix_pie": (charts.channel_mix_pie, ["channel", "new_contacts"], "values"),
+    "refs_bar": (charts.refs_bar, ["ref", "channel", "new_contacts", "engaged"], "x"),
+    "ads_cost_bar": (charts.ads_cost_bar, ["ad_title", "cost_per_contact", "new_contacts"], "y"),
+    "ads_contacts_bar": (charts.ads_contacts_bar, ["ad_title", "new_contacts", "engaged"], "y"),
+    "website_pages_bar": (charts.website_pages_bar, ["referer_uri", "new_contacts", "guests"], "x"),
+    "comments_funnel": (
+        charts.comments_funnel,
+        ["comments", "private_replies", "conversations"],
+        "x",
+    ),
+    "cohort_heatmap": (
+        charts.cohort_heatmap,
+        ["cohort_week", "channel", "contacts", "week_1"],
+        "z",
+    ),
+    "returns_bar": (charts.returns_bar, ["channel", "d1", "d7", "d30"], "y"),
+}
+
+
+@pytest.mark.parametrize("name", list(EMPTY), ids=list(EMPTY))
+def test_an_empty_frame_gives_an_empty_figure_not_an_error(name):
+    fn, columns, axis = EMPTY[name]
+    fig = fn(pd.DataFrame(columns=columns))
+    fig.to_json()  # what Streamlit sends to the browser
+    plotted = [v for t in fig.data for v in values(getattr(t, axis))]
+    assert plotted == ([0, 0, 0] if name == "comments_funnel" else [])

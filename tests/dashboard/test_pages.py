@@ -1,0 +1,298 @@
+"""Every page through Streamlit's AppTest against the demo database: no exception, one visible
+fact that must equal the query's number, and the empty / missing database states."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import charts, queries
+from dashboard.queries import Filters
+from ingest import db
+from tests.dashboard.conftest import CHATS
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "streamlit_app.py"
+TITLES = {
+    "overview": "Overview",
+    "links": "Links & QR codes",
+    "ads": "Ads",
+    "website_chat": "Website chat",
+    "comments": "Comments",
+    "retention": "Retention",
+    "contacts": "Contacts",
+    "reports": "Reports",
+    "create_links": "Create links",
+}
+TIMEOUT = 60  # seconds per script run; the first run imports plotly and pandas
+
+
+@pytest.fixture
+def open_app(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """AppTest of the whole app on a database file (set before the first run)."""
+
+    def start(path: Path, **query: str | list[str]) -> AppTest:
+        monkeypatch.setenv("REFSCOPE_DB", str(path))
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.query_params.update(query)
+        return at
+
+    return start
+
+
+@pytest.fixture
+def app(open_app: Any, demo_db: Path) -> AppTest:
+    return open_app(demo_db)
+
+
+@pytest.fixture
+def default_range(con: duckdb.DuckDBPyConnection) -> Filters:
+    """The app's default: the 28 days ending on the newest event's day."""
+    (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+    return Filters(last - dt.timedelta(days=27), last)
+
+
+def show(at: AppTest, page: str) -> AppTest:
+    if page != "overview":
+        at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.title] == [TITLES[page]]
+    return at
+
+
+def plotly_specs(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def numbers(data: Any) -> list[float]:
+    """A trace's numbers from Plotly's JSON, plain or typed-array ({dtype, bdata})."""
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
+    return list(data)
+
+
+def metric(at: AppTest, label: str) -> Any:
+    (m,) = [m for m in at.metric if m.label == label]
+    return m
+
+
+def test_every_page_file_has_a_test():
+    files = {p.stem for p in (ROOT / "dashboard" / "app_pages").glob("*.py")} - {"__init__"}
+    assert files == set(TITLES)
+
+
+@pytest.mark.parametrize("page", list(TITLES), ids=list(TITLES))
+def test_every_page_renders_without_an_exception(app, page):
+    at = show(app, page)
+    assert at.sidebar.selectbox[0].label == "Date range"
+
+
+def test_overview_kpis_equal_the_queries(app, con, default_range):
+    at = show(app, "overview")
+    now = queries.kpis(con, default_range).iloc[0]
+    before = queries.kpis(con, default_range.previous()).iloc[0]
+    new, engaged = int(now["new_contacts"]), int(now["engaged"])
+    assert new > 0
+    assert metric(at, "New contacts").value == f"{new:,}"
+    assert metric(at, "New contacts").delta == f"{new - int(before['new_contacts']):+,}"
+    assert metric(at, "Engaged contacts").value == f"{engaged:,}"
+    assert metric(at, "Engaged rate").value == f"{engaged / new:.1%}"
+    assert metric(at, "Ad spend").value == "—"  # no ad insights in the demo
+    bars, pie = plotly_specs(at)
+    assert sum(sum(numbers(t["y"])) for t in bars["data"]) == new
+    assert sum(numbers(pie["data"][0]["values"])) == new
+    assert len(at.dataframe[0].value) == len(queries.channel_totals(con, default_range))
+
+
+def test_links_page_lists_every_ref_seen(app, con, default_range):
+    at = show(app, "links")
+    refs = queries.refs(con, default_range)
+    assert len(at.dataframe[0].value) == len(refs) > 0
+    assert len(plotly_specs(at)) == 1
+    assert f"{len(refs)} refs seen in the logs are not registered" in at.info[0].value
+
+
+def test_ads_page_lists_every_ad_and_says_spend_is_missing(app, con, default_range):
+    at = show(app, "ads")
+    assert len(at.dataframe[0].value) == len(queries.ads(con, default_range)) > 0
+    assert len(plotly_specs(at)) == 1
+    assert "No ad insights for this range yet" in at.info[0].value
+
+
+def test_website_chat_page_warns_that_the_plugin_is_gone(app):
+    at = show(app, "website_chat")
+    assert "shut the Messenger chat plugin down on 2024-05-09" in at.warning[0].value
+    assert at.info[0].value == "No website chat contacts in this range."
+
+
+def test_website_chat_page_shows_the_guest_share(open_app, small_db):
+    at = open_app(small_db, range="Custom", **{"from": "2023-11-14", "to": "2023-11-15"})
+    at = show(at, "website_chat")
+    guests = sum(guest for _, guest, _ in CHATS)
+    assert metric(at, "Guest share").value == f"{guests / len(CHATS):.1%}"
+    assert not at.warning  # the range ends before the shutdown
+
+
+def test_comments_page_funnel_sums_the_posts(app, con, default_range):
+    at = show(app, "comments")
+    df = queries.comments(con, default_range)
+    (funnel,) = plotly_specs(at)
+    want = [df["comments"].sum(), df["private_replies"].sum(), df["conversations"].sum()]
+    assert numbers(funnel["data"][0]["x"]) == want
+    assert want[0] > 0
+    assert len(at.dataframe[0].value) == len(df)
+
+
+def test_retention_page_shows_cohorts_and_returns_per_channel(app, con, default_range):
+    at = show(app, "retention")
+    returns = queries.returns_by_channel(con, default_range)
+    heat, bars = plotly_specs(at)
+    assert heat["data"][0]["type"] == "heatmap"
+    assert [t["name"] for t in bars["data"]] == ["D1", "D7", "D30"]
+    assert len(at.dataframe[0].value) == len(returns) > 1
+    channels = sorted(queries.cohorts(con, default_range)["channel"].unique())
+    assert at.selectbox[0].options == ["All channels", *map(charts.channel_label, channels)]
+
+
+def test_contacts_page_counts_and_searches_contacts(app, con, default_range):
+    at = show(app, "contacts")
+    n = len(queries.contact_rows(con, default_range))
+    start, end = default_range.start, default_range.end
+    assert f"{n:,} contacts acquired {start} – {end}" in [c.value for c in at.caption]
+    assert len(at.dataframe[0].value) == n
+    at.text_input[0].input("site_footer").run()
+    found = queries.contact_rows(con, default_range, "site_footer")
+    assert len(at.dataframe[0].value) == len(found)
+    assert 0 < len(found) < n
+
+
+def test_reports_page_offers_the_report_of_the_current_filters(app, con, default_range):
+    at = show(app, "reports")
+    now = queries.kpis(con, default_range)["new_contacts"].iloc[0]
+    before = queries.kpis(con, default_range.previous())["new_contacts"].iloc[0]
+    row = at.dataframe[0].value.set_index("Metric").loc["New contacts"]
+    assert (row["This period"], row["Previous period"]) == (f"{now:,}", f"{before:,}")
+    (command,) = [c.value for c in at.code]
+    assert f"--from {default_range.start} --to {default_range.end}" in command
+
+
+def test_create_links_page_registers_a_link(open_app, demo_copy):
+    at = show(open_app(demo_copy), "create_links")
+    assert "No links registered yet." in [c.value for c in at.caption]
+    at.text_input[0].input("spring").run()  # campaign
+    at.text_input[1].input("window").run()  # placement
+    at.text_input[2].input("spring_window").run()  # ref
+    assert [c.value for c in at.code] == [f"https://m.me/{at.selectbox[0].value}?ref=spring_window"]
+    (register,) = [b for b in at.button if b.label == "Register"]
+    register.click().run()
+    assert not at.exception
+    con = db.connect(demo_copy, read_only=True)
+    try:
+        rows = con.execute("SELECT ref, channel, campaign, placement FROM tracked_links").fetchall()
+    finally:
+        con.close()
+    assert rows == [("spring_window", "m_me_link", "spring", "window")]
+    assert list(at.dataframe[0].value["ref"]) == ["spring_window"]
+
+
+# --- filters in the URL ------------------------------------------------------------------------
+
+
+def test_query_params_choose_the_range_and_channel(open_app, demo_db, con, default_range):
+    at = show(open_app(demo_db, range="Last 7 days", channel="ctm_ad"), "overview")
+    last = default_range.end
+    f = Filters(last - dt.timedelta(days=6), last, channels=("ctm_ad",))
+    assert at.sidebar.selectbox[0].value == "Last 7 days"
+    assert at.sidebar.multiselect[1].value == ["ctm_ad"]
+    new = int(queries.kpis(con, f)["new_contacts"].iloc[0])
+    assert metric(at, "New contacts").value == f"{new:,}"
+    assert new < int(queries.kpis(con, default_range)["new_contacts"].iloc[0])
+    assert at.query_params["from"] == str(f.start) and at.query_params["to"] == str(last)
+    assert at.query_params["channel"] == "ctm_ad"
+
+
+def test_query_params_choose_pages_and_a_custom_range(open_app, demo_db, con):
+    page = queries.page_list(con)["page_id"].iloc[0]
+    f = Filters(
+        dt.date(2026, 9, 1), dt.date(2026, 9, 30), pages=(page,), channels=("organic", "m_me_link")
+    )
+    at = open_app(
+        demo_db,
+        range="Custom",
+        page=page,
+        channel=["organic", "m_me_link"],
+        **{"from": "2026-09-01", "to": "2026-09-30"},
+    )
+    at = show(at, "contacts")
+    assert at.sidebar.date_input[0].value == (f.start, f.end)
+    assert at.sidebar.multiselect[0].value == [page]
+    assert len(at.dataframe[0].value) == len(queries.contact_rows(con, f)) > 0
+
+
+@pytest.mark.parametrize(
+    "start, end, want",
+    [
+        ("2020-01-01", "2030-01-01", ("2026-07-28", "2026-11-24")),
+        ("2026-09-30", "2026-09-01", ("2026-09-30", "2026-09-30")),
+        ("not-a-date", "2026-08-31", ("2026-07-28", "2026-08-31")),
+    ],
+    ids=["outside-the-data", "reversed", "unreadable"],
+)
+def test_a_custom_range_from_the_url_is_kept_inside_the_data(
+    open_app, demo_db, con, start, end, want
+):
+    at = show(open_app(demo_db, range="Custom", **{"from": start, "to": end}), "overview")
+    f = Filters(*(dt.date.fromisoformat(d) for d in want))
+    assert at.sidebar.date_input[0].value == (f.start, f.end)
+    new = int(queries.kpis(con, f)["new_contacts"].iloc[0])
+    assert metric(at, "New contacts").value == f"{new:,}"
+
+
+def test_unknown_query_params_fall_back_to_the_defaults(open_app, demo_db, con, default_range):
+    at = show(open_app(demo_db, range="Last 1000 days", channel="fax"), "overview")
+    assert at.sidebar.selectbox[0].value == "Last 28 days"
+    assert at.sidebar.multiselect[1].value == []
+    new = int(queries.kpis(con, default_range)["new_contacts"].iloc[0])
+    assert metric(at, "New contacts").value == f"{new:,}"
+
+
+def test_changing_the_range_updates_kpis_and_the_url(app, con, default_range):
+    at = show(app, "overview")
+    at.sidebar.selectbox[0].set_value("Last 90 days").run()
+    last = default_range.end
+    f = Filters(last - dt.timedelta(days=89), last)
+    new = int(queries.kpis(con, f)["new_contacts"].iloc[0])
+    assert metric(at, "New contacts").value == f"{new:,}"
+    assert at.query_params["range"] == "Last 90 days"
+    assert at.query_params["from"] == str(f.start)
+
+
+# --- no data yet -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_db(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "missing.duckdb"
+    yield path
+    assert not path.exists()  # looking must not create the database
+
+
+@pytest.mark.parametrize("state", ["schema-only", "missing"])
+def test_without_contacts_the_app_says_what_to_run_next(open_app, db_path, no_db, state):
+    path = db_path if state == "schema-only" else no_db
+    at = open_app(path)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.info[0].value.startswith(f"No contacts in {path} yet")
+    assert "refscope ingest" in at.code[0].value
+    assert not at.metric and not at.get("plotly_chart")

@@ -1,0 +1,516 @@
+"""Downloads and period reports, read back: CSV / XLSX / Parquet tables equal their frame and
+carry their filters; the report's XLSX, HTML and PDF hold the numbers SQL gives for the range."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pypdf
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import charts, queries, reports
+from dashboard import cli as dashboard_cli
+from dashboard.cli import cli
+from dashboard.queries import Filters
+from ingest import db, pipeline
+from ingest.demo import write_demo
+from ingest.demo_payloads import ACME, NORTHWIND
+from tests.conftest import Query
+from tests.dashboard.conftest import DEMO_DAYS, DEMO_END
+
+ROOT = Path(__file__).resolve().parents[2]
+RANGE = Filters(dt.date(2026, 10, 28), dt.date(2026, 11, 24))  # the last 28 days of the demo
+BEFORE = Filters(dt.date(2026, 9, 30), dt.date(2026, 10, 27))
+EMPTY = Filters(dt.date(2020, 1, 1), dt.date(2020, 1, 28))
+IN_RANGE = "first_seen_at >= ? AND first_seen_at < ? + INTERVAL 1 DAY"
+# (ref, page, placement): QR codes registered before the ingest, two refs sharing a placement.
+QR_LINKS = [
+    ("qr_store12_window", ACME, "store 12"),
+    ("qr_store12_counter", ACME, "store 12"),
+    ("qr_receipt", ACME, "receipt"),
+    ("qr_flyer_spring", ACME, "spring flyer"),
+    ("qr_cup_sleeve", NORTHWIND, "cup sleeve"),
+]
+SPENT_ADS = [("120215678901234567", "Autumn catering menu"), ("23846598765432101", "First")]
+SECTIONS = ["New contacts per day", "Channels", "Top refs", "QR placements", "Ads",
+            "Comment funnel", "Retention by channel"]  # fmt: skip
+CHROMIUM = reports.report_pdf.chromium_path()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="PDF charts need Chromium (/usr/bin/chromium: apt-get install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def report_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo logs with QR codes registered (placements) and daily ad spend, ingested."""
+    root = tmp_path_factory.mktemp("report")
+    write_demo(root / "logs", days=DEMO_DAYS, end=DEMO_END, seed=7, scale=0.5)
+    path = root / "refscope.duckdb"
+    con = db.connect(path)
+    try:
+        for ref, page, placement in QR_LINKS:
+            con.execute(
+                "INSERT INTO tracked_links VALUES (?, ?, 'qr_code', 'demo', ?, NULL, ?, "
+                "TIMESTAMP '2026-01-01')",
+                [ref, page, placement, f"https://m.me/{page}?ref={ref}"],
+            )
+        for i, (ad_id, name) in enumerate(SPENT_ADS):
+            con.execute(
+                """INSERT INTO ad_insights (date, ad_id, ad_name, spend, conversations_started)
+                   SELECT CAST(d AS DATE), ?, ?, 2.5 + dayofmonth(d) % 4 + ?, 1
+                   FROM range(DATE '2026-09-01', DATE '2026-11-25', INTERVAL 1 DAY) t(d)""",
+                [ad_id, name, i * 1.25],
+            )
+    finally:
+        con.close()
+    pipeline.run([str(root / "logs")], path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sql(report_db: Path) -> Query:
+    return Query(report_db)
+
+
+@pytest.fixture(scope="module")
+def report(report_db: Path) -> reports.Report:
+    con = db.connect(report_db, read_only=True)
+    try:
+        return reports.gather(reports.connection_fetch(con), RANGE)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def book(report: reports.Report) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+
+
+@pytest.fixture
+def con(report_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    c = db.connect(report_db, read_only=True)
+    queries.install_macros(c)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def rows(ws: Any) -> list[dict[str, Any]]:
+    """A section sheet as records keyed by its header labels."""
+    values = list(ws.iter_rows(values_only=True))
+    return [dict(zip(values[0], r, strict=True)) for r in values[1:]]
+
+
+def numbers(data: Any) -> list[float]:
+    """A trace's numbers from Plotly's JSON, plain or typed-array ({dtype, bdata})."""
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
+    return list(data)
+
+
+def without_none(df: pd.DataFrame) -> pd.DataFrame:
+    """CSV and XLSX have no null text, only an empty cell: compare all-None columns as such."""
+    return df.astype({c: "str" for c in df.columns if df[c].dtype == object})
+
+
+def contacts_by_channel(sql: Query, f: Filters) -> dict[str, int]:
+    got = sql(f"SELECT channel, count(*) FROM contacts WHERE {IN_RANGE} GROUP BY 1", f.start, f.end)
+    return dict(got)
+
+
+# --- table downloads ---------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["refs", "contact_rows"])
+def table(request: pytest.FixtureRequest, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Frames with text ids, ints, floats with gaps, booleans, timestamps and all-None columns."""
+    df = getattr(queries, request.param)(con, RANGE)
+    assert len(df) > 10
+    return df
+
+
+def test_csv_download_reads_back_equal_with_the_filters_in_a_comment(table):
+    data = reports.table_bytes("csv", table, "refs", RANGE)
+    first, _ = data.decode().split("\n", 1)
+    assert first == "# refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all"
+    dates = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
+    texts = {c: "str" for c in table.columns if table[c].dtype == object or c.endswith("_id")}
+    texts |= {c: "str" for c in ("psid", "ref", "channel", "ad_title") if c in table.columns}
+    back = pd.read_csv(io.BytesIO(data), skiprows=1, parse_dates=dates, dtype=texts)
+    pd.testing.assert_frame_equal(back, without_none(table), check_dtype=False)
+
+
+def test_xlsx_download_reads_back_equal_with_a_filters_sheet(table):
+    data = reports.table_bytes("xlsx", table, "contacts", RANGE)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["contacts", "filters"]
+    filters = dict(book["filters"].iter_rows(min_row=2, values_only=True))
+    assert filters == {
+        "table": "contacts",
+        "from": dt.datetime(2026, 10, 28),
+        "to": dt.datetime(2026, 11, 24),
+        "pages": "all",
+        "channels": "all",
+    }
+    sheet = book["contacts"]
+    header = [c.value for c in sheet[1]]
+    for c in ("page_id", "ad_id", "psid"):  # long ids stay text: as numbers they would round
+        if c in header:
+            cells = [row[header.index(c)] for row in sheet.iter_rows(min_row=2)]
+            assert {x.data_type for x in cells if x.value is not None} == {"s"}, c
+    texts = {c: "str" for c in table.columns if pd.api.types.is_string_dtype(table[c])}
+    back = pd.read_excel(io.BytesIO(data), sheet_name="contacts", dtype=texts)
+    for c in table.columns:  # Excel keeps time to the millisecond at best
+        if pd.api.types.is_datetime64_any_dtype(table[c]):
+            assert (back[c] - table[c]).abs().max() < pd.Timedelta(milliseconds=1), c
+            back[c] = table[c]
+    pd.testing.assert_frame_equal(back, without_none(table), check_dtype=False)
+
+
+def test_parquet_download_reads_back_equal_with_the_filters_as_metadata(table):
+    data = reports.table_bytes("parquet", table, "refs", RANGE)
+    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(data)), table)
+    meta = pq.read_schema(io.BytesIO(data)).metadata
+    assert meta[b"refscope.table"] == b"refs"
+    assert meta[b"refscope.from"] == b"2026-10-28"
+    assert meta[b"refscope.to"] == b"2026-11-24"
+    assert meta[b"refscope.pages"] == b"all"
+
+
+def test_download_records_pages_channels_and_search():
+    f = Filters(RANGE.start, RANGE.end, (ACME,), ("qr_code", "m_me_link"))
+    df = pd.DataFrame({"psid": ["1"], "contacts": [3]})
+    extra = {"search": "spring"}
+    head = reports.table_bytes("csv", df, "contacts", f, extra).decode().splitlines()[0]
+    assert head == (
+        f"# refscope contacts, 2026-10-28 – 2026-11-24, pages: {ACME}, "
+        "channels: qr_code, m_me_link, search: spring"
+    )
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "contacts", f, extra)))
+    filters = dict(book["filters"].iter_rows(min_row=2, values_only=True))
+    assert (filters["pages"], filters["channels"], filters["search"]) == (
+        ACME, "qr_code, m_me_link", "spring")  # fmt: skip
+    meta = pq.read_schema(io.BytesIO(reports.table_bytes("parquet", df, "c", f, extra))).metadata
+    assert meta[b"refscope.channels"] == b"qr_code, m_me_link"
+    assert meta[b"refscope.search"] == b"spring"
+    empty_search = reports.table_bytes("csv", df, "contacts", f, {"search": ""}).decode()
+    assert "search" not in empty_search.splitlines()[0]
+
+
+# --- the XLSX report ---------------------------------------------------------------------------
+
+
+def test_xlsx_report_has_a_summary_a_chart_sheet_and_one_sheet_per_section(book):
+    assert book.sheetnames == ["Summary", "Charts", *SECTIONS]
+    for name in SECTIONS:
+        header = next(book[name].iter_rows(max_row=1))
+        assert all(c.font.b for c in header), name
+
+
+def test_xlsx_daily_sheet_totals_equal_sql(book, sql):
+    daily = rows(book["New contacts per day"])
+    assert [r["Day"] for r in daily] == [
+        dt.datetime(2026, 10, 28) + dt.timedelta(days=i) for i in range(RANGE.days)
+    ]
+    by_channel = contacts_by_channel(sql, RANGE)
+    assert sum(r["Total"] for r in daily) == sum(by_channel.values()) > 100
+    for channel, n in by_channel.items():
+        assert sum(r[charts.channel_label(channel)] for r in daily) == n, channel
+    per_day = dict(sql(f"SELECT CAST(first_seen_at AS DATE), count(*) FROM contacts "
+                       f"WHERE {IN_RANGE} GROUP BY 1", RANGE.start, RANGE.end))  # fmt: skip
+    assert {r["Day"].date(): r["Total"] for r in daily if r["Total"]} == per_day
+    assert all(type(v) is int for r in daily for k, v in r.items() if k != "Day")
+
+
+def test_xlsx_kpis_are_numbers_against_the_previous_period(book, sql):
+    ws = book["Summary"]
+    labels = {r[0]: r[1:] for r in ws.iter_rows(values_only=True) if r[0]}
+    assert labels["From"][0] == dt.datetime(2026, 10, 28)
+    assert labels["Compared with"][0] == dt.datetime(2026, 9, 30)
+    now, before = (sum(contacts_by_channel(sql, f).values()) for f in (RANGE, BEFORE))
+    value, previous, change, relative = labels["New contacts"][:4]
+    assert (value, previous, change) == (now, before, now - before)
+    assert relative == pytest.approx((now - before) / before)
+    spend = sql.scalar("SELECT sum(spend) FROM ad_insights WHERE date BETWEEN ? AND ?",
+                       RANGE.start, RANGE.end)  # fmt: skip
+    assert labels["Ad spend"][0] == pytest.approx(spend)
+    assert labels["Cost per new contact"][0] == pytest.approx(spend / now)
+    assert ws.cell(row=ws.max_row, column=1).value  # section notes follow the KPIs
+
+
+def test_xlsx_ads_sheet_has_spend_and_cost_per_contact_from_sql(book, sql):
+    ads = {r["Ad id"]: r for r in rows(book["Ads"])}
+    for ad_id, _ in SPENT_ADS:
+        spend = sql.scalar("SELECT sum(spend) FROM ad_insights WHERE ad_id = ? AND date "
+                           "BETWEEN ? AND ?", ad_id, RANGE.start, RANGE.end)  # fmt: skip
+        n = sql.scalar(f"SELECT count(*) FROM contacts WHERE channel = 'ctm_ad' AND ad_id = ? "
+                       f"AND {IN_RANGE}", ad_id, RANGE.start, RANGE.end)  # fmt: skip
+        assert ads[ad_id]["Spend"] == pytest.approx(spend)
+        assert ads[ad_id]["New contacts"] == n > 0
+        assert ads[ad_id]["Cost per contact"] == pytest.approx(spend / n)
+    unspent = [r for r in ads.values() if r["Ad id"] not in dict(SPENT_ADS)]
+    assert unspent and all(r["Spend"] is None for r in unspent)
+
+
+def test_xlsx_qr_placements_and_comment_funnel_equal_sql(book, sql):
+    placements = {r["Placement"]: r for r in rows(book["QR placements"])}
+    got = sql(f"SELECT ref, count(*) FROM contacts WHERE channel = 'qr_code' AND {IN_RANGE} "
+              "GROUP BY 1", RANGE.start, RANGE.end)  # fmt: skip
+    where = {ref: place for ref, _, place in QR_LINKS}
+    want: dict[str, int] = {}
+    for ref, n in got:
+        want[where[ref]] = want.get(where[ref], 0) + n
+    assert {p: r["New contacts"] for p, r in placements.items() if r["New contacts"]} == want
+    assert len(want) > 1 and set(placements) <= set(where.values())
+    funnel = {r["Stage"]: r["Count"] for r in rows(book["Comment funnel"])}
+    args = (RANGE.start, RANGE.end)
+    ts = "ts >= ? AND ts < ? + INTERVAL 1 DAY"
+    assert funnel == {
+        "Comments received": sql.scalar(
+            f"SELECT count(*) FROM events WHERE kind = 'comment' AND detail = 'add' AND {ts}", *args
+        ),
+        "Private replies sent": sql.scalar(
+            f"SELECT count(DISTINCT comment_id) FROM events WHERE kind = 'private_reply' AND {ts}",
+            *args,
+        ),
+        "Conversations opened": contacts_by_channel(sql, RANGE)["comment_reply"],
+    }
+
+
+def test_xlsx_retention_sheet_covers_every_new_contact(book, sql):
+    retention = rows(book["Retention by channel"])
+    by_channel = contacts_by_channel(sql, RANGE)
+    assert {r["Channel"]: r["Contacts"] for r in retention} == {
+        charts.channel_label(c): n for c, n in by_channel.items()
+    }
+    assert all(0 <= r["Back within 7 days"] <= 1 for r in retention)
+
+
+def test_xlsx_chart_sheet_holds_native_charts(report):
+    data = reports.render(report, "xlsx")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        chart_files = [n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+        daily = z.read("xl/charts/chart1.xml").decode()
+    assert len(chart_files) == 6
+    assert "'New contacts per day'!$A$2:$A$29" in daily  # the days, as real category cells
+    assert len(openpyxl.load_workbook(io.BytesIO(data))["Charts"]._charts) == 6
+
+
+# --- the HTML report ---------------------------------------------------------------------------
+
+
+def test_html_report_is_one_file_that_opens_offline(report):
+    html = reports.render(report, "html").decode()
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
+    assert not re.search(r"<link[^>]*\bhref\s*=", html, re.I)
+    assert "Plotly.newPlot" in html and len(html) > 3_000_000  # plotly.js itself is inlined
+
+
+def test_html_charts_hold_the_daily_numbers_per_channel(report, sql):
+    html = reports.render(report, "html").decode()
+    blocks = dict(re.findall(r'<script type="application/json" data-chart="([^"]+)">(.*?)</script>',
+                             html, re.S))  # fmt: skip
+    assert set(blocks) == {f"chart-{k}" for k in
+                           ("daily", "channels", "refs", "ads", "funnel", "retention")}  # fmt: skip
+    daily = json.loads(blocks["chart-daily"])
+    got = {
+        (t["name"], day[:10]): n
+        for t in daily["data"]
+        for day, n in zip(t["x"], numbers(t["y"]), strict=True)
+    }
+    want = sql(f"SELECT channel, CAST(CAST(first_seen_at AS DATE) AS VARCHAR), count(*) "
+               f"FROM contacts WHERE {IN_RANGE} GROUP BY ALL", RANGE.start, RANGE.end)  # fmt: skip
+    assert got == {(charts.channel_label(c), d): n for c, d, n in want}
+    funnel = json.loads(blocks["chart-funnel"])["data"][0]
+    assert numbers(funnel["x"])[0] == report.section("funnel").table["count"].iloc[0]
+
+
+def test_html_report_prints_the_kpis(report, sql):
+    html = reports.render(report, "html").decode()
+    now, before = (sum(contacts_by_channel(sql, f).values()) for f in (RANGE, BEFORE))
+    assert (
+        f"<td>New contacts</td><td class='num'>{now:,}</td><td class='num'>{before:,}</td>" in html
+    )
+
+
+# --- the CLI and the PDF -----------------------------------------------------------------------
+
+
+@needs_chromium
+def test_pdf_report_from_the_cli_holds_the_kpis_and_charts(runner, report_db, tmp_path, sql):
+    out = tmp_path / "weekly.pdf"
+    result = runner.invoke(cli, ["report", "--db", str(report_db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"wrote {out} (pdf, 2026-10-28 – 2026-11-24")
+    pdf = pypdf.PdfReader(out)
+    text = "\n".join(p.extract_text() for p in pdf.pages)
+    now, before = (sum(contacts_by_channel(sql, f).values()) for f in (RANGE, BEFORE))
+    assert f"New contacts {now:,} {before:,} {now - before:+,}" in text
+    assert "2026-10-28 – 2026-11-24 (28 days), compared with 2026-09-30 – 2026-10-27" in text
+    for title in SECTIONS:
+        assert title in text
+    assert sum(len(p.images) for p in pdf.pages) == 6
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "xlsx", "html"], ids=["pdf", "xlsx", "html"])
+def test_a_range_without_data_says_so(runner, report_db, tmp_path, fmt):
+    out = tmp_path / f"empty.{fmt}"
+    args = ["report", "--db", str(report_db), "--from", "2020-01-01", "--to", "2020-01-28"]
+    result = runner.invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    message = "No data for 2020-01-01 – 2020-01-28 (pages: all, channels: all)"
+    assert message in result.stderr
+    if fmt == "pdf":
+        text = "\n".join(p.extract_text() for p in pypdf.PdfReader(out).pages)
+    elif fmt == "xlsx":
+        book = openpyxl.load_workbook(out)
+        text = "\n".join(str(c) for ws in book for r in ws.iter_rows(values_only=True) for c in r)
+        assert book.sheetnames == ["Summary", "Charts", *SECTIONS]
+    else:
+        text = out.read_text(encoding="utf-8")
+        assert "<script" not in text
+    assert message in text
+
+
+def test_pdf_without_truetype_fonts_falls_back_to_latin_1(report_db, monkeypatch):
+    monkeypatch.setattr(reports.report_pdf, "FONTS", ())
+    con = db.connect(report_db, read_only=True)
+    try:
+        empty = reports.gather(reports.connection_fetch(con), EMPTY)
+    finally:
+        con.close()
+    pdf = pypdf.PdfReader(io.BytesIO(reports.render(empty, "pdf")))
+    assert "No data for 2020-01-01 - 2020-01-28" in pdf.pages[0].extract_text()
+
+
+def test_default_report_is_the_last_28_days_named_by_its_range(
+    runner, report_db, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["report", "--db", str(report_db), "--format", "xlsx"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "refscope-report-2026-10-28-2026-11-24.xlsx"
+    sheet = openpyxl.load_workbook(out)["Summary"]
+    summary = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
+    assert (summary["From"], summary["To"]) == (
+        dt.datetime(2026, 10, 28),
+        dt.datetime(2026, 11, 24),
+    )
+
+
+def test_an_empty_database_gives_a_report_that_says_so(runner, db_path, tmp_path):
+    out = tmp_path / "r.html"
+    result = runner.invoke(cli, ["report", "--db", str(db_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "No data for" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "column"),
+    [("--page", ACME, "page_id"), ("--channel", "qr_code", "channel")],
+    ids=["page", "channel"],
+)
+def test_page_and_channel_options_limit_the_report(
+    runner, report_db, tmp_path, sql, option, value, column
+):
+    out = tmp_path / "part.xlsx"
+    args = [option, value, "--from", "2026-10-28", "--to", "2026-11-24", "--out", str(out)]
+    result = runner.invoke(cli, ["report", "--db", str(report_db), *args])
+    assert result.exit_code == 0, result.output
+    n = sql.scalar(f"SELECT count(*) FROM contacts WHERE {column} = ? AND {IN_RANGE}",
+                   value, RANGE.start, RANGE.end)  # fmt: skip
+    assert 0 < n < sum(contacts_by_channel(sql, RANGE).values())
+    book = openpyxl.load_workbook(out)
+    assert sum(r["Total"] for r in rows(book["New contacts per day"])) == n
+    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True)}
+    assert summary["Pages" if option == "--page" else "Channels"] == value
+
+
+def test_a_missing_database_is_an_error_not_a_report(runner, tmp_path):
+    result = runner.invoke(cli, ["report", "--db", str(tmp_path / "none.duckdb"), "--format",
+                                 "html", "--out", str(tmp_path / "r.html")])  # fmt: skip
+    assert result.exit_code == 1
+    assert "no database yet" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "report.txt"], "cannot tell the format from report.txt"),
+        (["--from", "2026-12-01"], "2026-12-01 is after 2026-11-24"),
+        (["--from", "2026-11-02", "--to", "2026-11-01"], "2026-11-02 is after 2026-11-01"),
+        (["--format", "docx"], "'docx' is not one of 'pdf', 'xlsx', 'html'"),
+    ],
+    ids=["unknown-suffix", "from-after-newest-data", "from-after-to", "unknown-format"],
+)
+def test_report_refuses_what_it_cannot_write(
+    runner, report_db, tmp_path, monkeypatch, args, message
+):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["report", "--db", str(report_db), *args])
+    assert list(tmp_path.iterdir()) == []
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_refscope_command_keeps_every_ingest_command_and_adds_report(runner):
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in ("ingest", "demo-data", "dashboard", "links", "pull", "serve", "report"):
+        assert f"  {name} " in result.output, name
+    assert dashboard_cli.FORMATS == tuple(reports.REPORT_FORMATS)
+
+
+def test_missing_chromium_is_a_clear_error(report, monkeypatch, tmp_path):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    with pytest.raises(reports.report_pdf.ChromiumMissingError, match="apt-get install chromium"):
+        reports.render(report, "pdf")
+    assert not reports.pdf_available()
+
+
+# --- the dashboard -----------------------------------------------------------------------------
+
+
+def test_reports_page_and_table_pages_offer_their_downloads(report_db, monkeypatch, sql):
+    monkeypatch.setenv("REFSCOPE_DB", str(report_db))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.title] == ["Reports"]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download PDF", "Download XLSX", "Download HTML"]
+    kpis = at.dataframe[0].value.set_index("Metric")
+    now = sum(contacts_by_channel(sql, RANGE).values())
+    assert kpis.loc["New contacts", "This period"] == f"{now:,}"
+    assert at.code[0].value == "refscope report --from 2026-10-28 --to 2026-11-24 --format pdf"
+    at.switch_page("app_pages/ads.py").run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download CSV", "Download XLSX", "Download Parquet"]
+
+
+def test_pdf_button_is_off_without_chromium(report_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("REFSCOPE_DB", str(report_db))
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    disabled = {b.proto.label: b.proto.disabled for b in at.get("download_button")}
+    assert disabled == {"Download PDF": True, "Download XLSX": False, "Download HTML": False}

@@ -1,0 +1,419 @@
+"""Attribution: the channel each contact is acquired through, re-entries and engagement.
+
+The rule (ingest/attribute.py): a contact's channel is that of its earliest touch at or before its
+conversation opened; later referrals are re-entry touches; with no touch it is `organic`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tests.factories as f
+from ingest import pipeline
+from tests.conftest import Query
+from tests.factories import DAY, HOUR, MINUTE, OTHER_PAGE_ID, PAGE_ID, PAGE_USERNAME, T0, utc
+
+
+def _contact(query: Query, psid: str, page_id: str = PAGE_ID) -> dict[str, Any]:
+    return query.one("SELECT * FROM contacts WHERE page_id = ? AND psid = ?", page_id, psid)
+
+
+def _register(execute, ref: str, page: str, channel: str = "qr_code") -> None:
+    execute(
+        """INSERT INTO tracked_links (ref, page, channel, url, created_at)
+           VALUES (?, ?, ?, ?, TIMESTAMP '2023-11-01 09:00:00')""",
+        ref,
+        page,
+        channel,
+        f"https://m.me/{page}?ref={ref}",
+    )
+
+
+def _get_started(psid: str, source: str = "SHORTLINK", ref: str | None = "bio_link", **kw: Any):
+    """A new thread from an entry point: Get Started postback with referral, then a message."""
+    ts = kw.pop("ts", T0)
+    return [
+        f.delivery(f.postback(referral=f.referral_obj(ref, source, **kw), psid=psid, ts=ts)),
+        f.delivery(f.message("hi", psid=psid, ts=ts + MINUTE)),
+    ]
+
+
+def test_shortlink_postback_referral_is_m_me_link(ingest_lines, query: Query) -> None:
+    result = ingest_lines(_get_started("u1", ref="bio_link"))
+    c = _contact(query, "u1")
+    assert (c["channel"], c["ref"], c["source"]) == ("m_me_link", "bio_link", "SHORTLINK")
+    assert (c["first_seen_at"], c["first_touch_at"]) == (utc(T0), utc(T0))
+    assert result.new_contacts_by_channel == {"m_me_link": 1}
+
+
+REGISTRATIONS = [
+    pytest.param([(PAGE_ID, "qr_code")], [], id="page-id"),
+    pytest.param(
+        [(PAGE_USERNAME, "qr_code"), ("northwindcoffee", "m_me_link")],
+        [(PAGE_ID, PAGE_USERNAME), (OTHER_PAGE_ID, "northwindcoffee")],
+        id="username-mapped-by-pages",
+    ),
+    pytest.param([(PAGE_USERNAME, "qr_code")], [], id="username-only-page-with-the-ref"),
+]
+
+
+@pytest.mark.parametrize("links, pages", REGISTRATIONS)
+def test_ref_registered_as_qr_code_is_qr_code(
+    ingest_lines, query: Query, execute, links: list[tuple[str, str]], pages: list[tuple[str, str]]
+) -> None:
+    for page, channel in links:
+        _register(execute, "qr_store12_window", page, channel)
+    for page_id, username in pages:
+        execute("INSERT INTO pages VALUES (?, ?, ?)", page_id, username, username.title())
+    ingest_lines(_get_started("u1", ref="qr_store12_window"))
+    c = _contact(query, "u1")
+    assert (c["channel"], c["ref"], c["source"]) == ("qr_code", "qr_store12_window", "SHORTLINK")
+
+
+def test_same_ref_on_a_page_without_the_registration_stays_m_me_link(
+    ingest_lines, query: Query, execute
+) -> None:
+    _register(execute, "qr_flyer", PAGE_USERNAME)
+    _register(execute, "qr_flyer", "northwindcoffee", "m_me_link")
+    execute("INSERT INTO pages VALUES (?, ?, ?)", PAGE_ID, PAGE_USERNAME, "Acme")
+    execute("INSERT INTO pages VALUES (?, ?, ?)", OTHER_PAGE_ID, "northwindcoffee", "Northwind")
+    ingest_lines(
+        [
+            f.delivery(f.referral("qr_flyer", psid="u1", ts=T0)),
+            f.delivery(f.referral("qr_flyer", psid="u2", ts=T0, page_id=OTHER_PAGE_ID),
+                       page_id=OTHER_PAGE_ID),
+        ]
+    )  # fmt: skip
+    assert _contact(query, "u1")["channel"] == "qr_code"
+    assert _contact(query, "u2", OTHER_PAGE_ID)["channel"] == "m_me_link"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [OTHER_PAGE_ID, "northwindcoffee"],
+    ids=["other-page-id", "username-of-another-page"],
+)
+def test_qr_ref_of_another_page_does_not_make_a_qr_code(
+    ingest_lines, query: Query, execute, page: str
+) -> None:
+    _register(execute, "qr_table_tent", page)
+    execute("INSERT INTO pages VALUES (?, ?, ?)", OTHER_PAGE_ID, "northwindcoffee", "Northwind")
+    ingest_lines(_get_started("u1", ref="qr_table_tent"))
+    assert _contact(query, "u1")["channel"] == "m_me_link"
+
+
+def test_username_ref_registered_by_two_unmapped_pages_is_not_guessed(
+    ingest_lines, query: Query, execute
+) -> None:
+    _register(execute, "qr_shared", PAGE_USERNAME)
+    _register(execute, "qr_shared", "northwindcoffee", "m_me_link")
+    ingest_lines(_get_started("u1", ref="qr_shared"))
+    assert _contact(query, "u1")["channel"] == "m_me_link"
+
+
+def test_ref_registered_as_link_is_m_me_link(ingest_lines, query: Query, execute) -> None:
+    _register(execute, "bio_link", PAGE_ID, "m_me_link")
+    ingest_lines(_get_started("u1", ref="bio_link"))
+    assert _contact(query, "u1")["channel"] == "m_me_link"
+
+
+def test_messenger_code_is_qr_code(ingest_lines, query: Query) -> None:
+    ingest_lines(_get_started("u1", source="MESSENGER_CODE", ref="billboard"))
+    c = _contact(query, "u1")
+    assert (c["channel"], c["source"], c["ref"]) == ("qr_code", "MESSENGER_CODE", "billboard")
+
+
+def test_message_referral_from_an_ad_is_ctm_ad(ingest_lines, query: Query) -> None:
+    ad = f.ads_referral(ad_id="120208765432109876", ad_title="Spring croissant launch")
+    ingest_lines([f.delivery(f.message("Is this available?", psid="u1", referral=ad))])
+    c = _contact(query, "u1")
+    assert (c["channel"], c["ad_id"], c["ad_title"], c["source"]) == (
+        "ctm_ad",
+        "120208765432109876",
+        "Spring croissant launch",
+        "ADS",
+    )
+    assert c["first_message_at"] == utc(T0)
+
+
+@pytest.mark.parametrize(
+    "referral, channel",
+    [
+        (f.referral_obj("site_footer"), "m_me_link"),
+        (f.ads_referral(), "ctm_ad"),
+        (f.referral_obj("billboard", "MESSENGER_CODE"), "qr_code"),
+    ],
+    ids=["shortlink", "ads", "messenger-code"],
+)
+def test_top_level_referral_just_before_the_first_message_decides(
+    ingest_lines, query: Query, referral: dict[str, Any], channel: str
+) -> None:
+    item = f.referral(psid="u1", ts=T0)
+    item["referral"] = referral
+    ingest_lines([f.delivery(item), f.delivery(f.message(psid="u1", ts=T0 + 2000))])
+    c = _contact(query, "u1")
+    assert (c["channel"], c["first_touch_at"], c["first_message_at"]) == (
+        channel,
+        utc(T0),
+        utc(T0 + 2000),
+    )
+    assert query("SELECT via, is_first, is_reentry FROM touches") == [("referral", True, False)]
+
+
+def test_chat_plugin_user_ref_is_chat_widget(ingest_lines, query: Query) -> None:
+    ingest_lines(
+        [
+            f.delivery(f.chat_plugin_referral("uref-1", ts=T0)),
+            f.delivery(f.message("hello", psid="uref-1", sender={"user_ref": "uref-1"},
+                                 ts=T0 + 5000)),
+        ]
+    )  # fmt: skip
+    c = _contact(query, "uref-1")
+    assert {k: c[k] for k in ("channel", "is_user_ref", "referer_uri", "is_guest_user")} == {
+        "channel": "chat_widget",
+        "is_user_ref": True,
+        "referer_uri": "https://www.acmebakery.example/menu",
+        "is_guest_user": True,
+    }
+    assert query("SELECT count(*) FROM contacts") == [(1,)]
+
+
+def _comment_then_reply(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """A comment by Jane (from.id F1), the page's private reply to PSID u1, then u1 answers."""
+    return [
+        f.feed(f.comment(comment_id="c_1", from_id="F1", created_time=T0 // 1000)),
+        reply,
+        f.delivery(f.message("yes please", psid="u1", ts=T0 + 10 * MINUTE)),
+    ]
+
+
+PRIVATE_REPLIES = [
+    pytest.param(f.send_log("c_1", "u1", ts=T0 + MINUTE), id="send-log"),
+    pytest.param(
+        f.delivery(f.private_reply_echo("c_1", psid="u1", ts=T0 + MINUTE)), id="echo-metadata"
+    ),
+]
+
+
+@pytest.mark.parametrize("reply", PRIVATE_REPLIES)
+def test_private_reply_before_first_message_is_comment_reply(
+    ingest_lines, query: Query, reply: dict[str, Any]
+) -> None:
+    ingest_lines(_comment_then_reply(reply))
+    c = _contact(query, "u1")
+    assert (c["channel"], c["comment_id"], c["first_touch_at"]) == (
+        "comment_reply",
+        "c_1",
+        utc(T0 + MINUTE),
+    )
+    assert c["first_seen_at"] == utc(T0 + 10 * MINUTE)
+    # the commenter's from.id is not a PSID: never a contact, never joined to one
+    assert query("SELECT psid FROM contacts") == [("u1",)]
+    assert query("SELECT count(*) FROM touches WHERE psid = 'F1'") == [(0,)]
+
+
+def test_private_reply_logged_twice_is_one_touch(ingest_lines, query: Query) -> None:
+    ingest_lines(
+        _comment_then_reply(f.send_log("c_1", "u1", ts=T0 + MINUTE))
+        + [f.delivery(f.private_reply_echo("c_1", psid="u1", ts=T0 + MINUTE + 800))]
+    )
+    assert _contact(query, "u1")["channel"] == "comment_reply"
+    assert query("SELECT channel, is_first FROM touches") == [("comment_reply", True)]
+
+
+def test_private_reply_after_the_first_message_is_not_the_acquisition(
+    ingest_lines, query: Query
+) -> None:
+    ingest_lines(
+        [
+            f.delivery(f.message("hi", psid="u1", ts=T0)),
+            f.send_log("c_1", "u1", ts=T0 + HOUR),
+            f.delivery(f.message("thanks", psid="u1", ts=T0 + 2 * HOUR)),
+        ]
+    )
+    c = _contact(query, "u1")
+    assert (c["channel"], c["reentry_count"]) == ("organic", 0)
+
+
+def test_private_reply_without_an_answer_makes_no_contact(ingest_lines, query: Query) -> None:
+    ingest_lines([f.feed(f.comment(from_id="F1")), f.send_log("c_1", "u1", ts=T0 + MINUTE)])
+    assert query("SELECT count(*) FROM contacts") == [(0,)]
+
+
+def test_first_message_without_referral_is_organic(ingest_lines, query: Query) -> None:
+    result = ingest_lines([f.delivery(f.message("hi", psid="u1"))])
+    c = _contact(query, "u1")
+    assert (c["channel"], c["ref"], c["source"], c["first_touch_at"]) == (
+        "organic",
+        None,
+        None,
+        None,
+    )
+    assert result.new_contacts == 1
+
+
+def test_contact_can_first_appear_in_standby(ingest_lines, query: Query) -> None:
+    referral = f.referral_obj("bio_link")
+    ingest_lines(
+        [
+            f.delivery(f.postback(referral=referral, psid="u1", ts=T0), container="standby"),
+            f.delivery(f.message(psid="u1", ts=T0 + MINUTE), container="standby"),
+        ]
+    )
+    c = _contact(query, "u1")
+    assert (c["channel"], c["message_count"], c["first_seen_at"]) == ("m_me_link", 1, utc(T0))
+
+
+def test_get_started_without_referral_is_organic(ingest_lines, query: Query) -> None:
+    ingest_lines([f.delivery(f.postback(psid="u1"))])
+    assert _contact(query, "u1")["channel"] == "organic"
+
+
+@pytest.mark.parametrize("source", ["IGME-SOURCE-LINK", "DISCOVER_TAB"])
+def test_unknown_source_is_other_with_the_raw_source_kept(
+    ingest_lines, query: Query, source: str
+) -> None:
+    ingest_lines(_get_started("u1", source=source, ref="ig_bio"))
+    c = _contact(query, "u1")
+    assert (c["channel"], c["source"], c["ref"]) == ("other", source, "ig_bio")
+
+
+def test_later_referrals_are_reentries_and_keep_the_channel(ingest_lines, query: Query) -> None:
+    ingest_lines(
+        _get_started("u1", ref="bio_link")
+        + [
+            f.delivery(f.referral(psid="u1", ts=T0 + 2 * DAY) | {"referral": f.ads_referral()}),
+            f.delivery(f.referral("qr_receipt", psid="u1", ts=T0 + 3 * DAY)),
+        ]
+    )
+    c = _contact(query, "u1")
+    assert (c["channel"], c["ref"], c["reentry_count"]) == ("m_me_link", "bio_link", 2)
+    touches = query("SELECT ts, via, channel, is_first, is_reentry FROM touches ORDER BY ts")
+    assert touches == [
+        (utc(T0), "postback", "m_me_link", True, False),
+        (utc(T0 + 2 * DAY), "referral", "ctm_ad", False, True),
+        (utc(T0 + 3 * DAY), "referral", "m_me_link", False, True),
+    ]
+    assert query("SELECT count(*) FROM contacts") == [(1,)]
+
+
+def test_reentry_found_in_a_later_run_updates_the_contact(ingest_lines, query: Query) -> None:
+    ingest_lines(_get_started("u1"), name="day1.ndjson")
+    result = ingest_lines([f.delivery(f.referral("qr_receipt", psid="u1", ts=T0 + DAY))],
+                          name="day2.ndjson")  # fmt: skip
+    assert result.new_contacts == 0
+    c = _contact(query, "u1")
+    assert (c["channel"], c["reentry_count"], c["last_seen_at"]) == (
+        "m_me_link",
+        1,
+        utc(T0 + DAY),
+    )
+
+
+def test_receipts_and_echoes_alone_make_no_contact(ingest_lines, query: Query) -> None:
+    result = ingest_lines(
+        [
+            f.delivery(f.echo(psid="u1", ts=T0)),
+            f.delivery(f.echo(psid="u2", ts=T0, reverse=True)),
+            f.delivery(f.delivery_receipt(["m_x"], T0, psid="u1", ts=T0 + 1)),
+            f.delivery(f.read_receipt(T0, psid="u1", ts=T0 + 2)),
+        ]
+    )
+    assert result.events_added == 4
+    assert query("SELECT count(*) FROM contacts") == [(0,)]
+    assert result.new_contacts == 0
+
+
+def test_same_psid_on_two_pages_is_two_contacts(ingest_lines, query: Query) -> None:
+    ingest_lines(
+        _get_started("u1", ref="bio_link")
+        + [f.delivery(f.message(psid="u1", page_id=OTHER_PAGE_ID), page_id=OTHER_PAGE_ID)]
+    )
+    assert query("SELECT page_id, channel FROM contacts ORDER BY page_id") == [
+        (PAGE_ID, "m_me_link"),
+        (OTHER_PAGE_ID, "organic"),
+    ]
+
+
+def test_engagement_columns(ingest_lines, query: Query) -> None:
+    second = f.message("do you deliver?", psid="u1", ts=T0 + 5 * MINUTE, mid="m_2")
+    ingest_lines(
+        [
+            f.delivery(f.postback(psid="u1", ts=T0)),
+            f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE, mid="m_1")),
+            f.delivery(f.echo(psid="u1", ts=T0 + 2 * MINUTE)),
+            f.delivery(f.delivery_receipt(["m_e"], T0 + 2 * MINUTE, psid="u1", ts=T0 + 3000)),
+            f.delivery(f.read_receipt(T0 + 2 * MINUTE, psid="u1", ts=T0 + 3 * MINUTE)),
+            f.delivery(second),
+            f.delivery(second, time=T0 + 6 * MINUTE),  # Meta retried the POST
+            f.delivery(f.message("bye", psid="u1", ts=T0 + HOUR, mid="m_3")),
+            f.delivery(f.echo("see you", psid="u1", ts=T0 + 2 * HOUR, mid="m_e2")),
+        ]
+    )
+    c = _contact(query, "u1")
+    expected = {
+        "first_seen_at": utc(T0),
+        "first_message_at": utc(T0 + MINUTE),
+        "second_message_at": utc(T0 + 5 * MINUTE),
+        "last_message_at": utc(T0 + HOUR),
+        "message_count": 3,
+        "postback_count": 1,
+        "page_message_count": 2,
+        "last_read_at": utc(T0 + 2 * MINUTE),
+        "last_seen_at": utc(T0 + HOUR),
+    }
+    assert {k: c[k] for k in expected} == expected
+
+
+def test_one_message_has_no_second_message(ingest_lines, query: Query) -> None:
+    ingest_lines([f.delivery(f.message(psid="u1"))])
+    c = _contact(query, "u1")
+    assert (c["message_count"], c["second_message_at"]) == (1, None)
+
+
+def _two_days() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    d1, d2 = T0, T0 + DAY
+    day1 = [
+        *_get_started("u1", ref="bio_link", ts=d1),
+        f.delivery(f.message(psid="u2", ts=d1)),
+        f.feed(f.comment(comment_id="c_3", from_id="F3", created_time=d1 // 1000)),
+        f.send_log("c_3", "u3", ts=d1 + 5 * MINUTE),
+    ]
+    day2 = [
+        f.delivery(f.referral(psid="u1", ts=d2) | {"referral": f.ads_referral()}),
+        f.delivery(f.message(psid="u1", ts=d2 + MINUTE)),
+        f.delivery(f.referral("qr_receipt", psid="u2", ts=d2)),
+        f.delivery(f.message(psid="u3", ts=d2)),
+        f.delivery(f.message(psid="u4", ts=d2, referral=f.ads_referral())),
+        f.delivery(f.delivery_receipt(["m_x"], d2, psid="u5", ts=d2)),
+    ]
+    return day1, day2
+
+
+def test_arrival_order_of_logs_does_not_change_contacts(tmp_path: Path) -> None:
+    day1, day2 = _two_days()
+    logs = {
+        "day1": f.write_ndjson(tmp_path / "day1.ndjson", day1),
+        "day2": f.write_ndjson(tmp_path / "day2.ndjson", day2),
+    }
+    results = {}
+    for order in (("day1", "day2"), ("day2", "day1")):
+        query = Query(tmp_path / f"{'-'.join(order)}.duckdb")
+        for name in order:
+            pipeline.run([str(logs[name])], query.path)
+        results[order] = {
+            "contacts": query("SELECT * FROM contacts ORDER BY ALL"),
+            "touches": query("SELECT * FROM touches ORDER BY ALL"),
+            "channels": query("SELECT psid, channel, reentry_count FROM contacts ORDER BY psid"),
+        }
+    forward, reverse = results.values()
+    assert forward["channels"] == [
+        ("u1", "m_me_link", 1),
+        ("u2", "organic", 1),
+        ("u3", "comment_reply", 0),
+        ("u4", "ctm_ad", 0),
+    ]
+    assert reverse == forward

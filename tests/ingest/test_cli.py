@@ -1,0 +1,119 @@
+"""`refscope ingest` through click's runner against a real DuckDB file."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import tests.factories as f
+from ingest.cli import cli
+from tests.conftest import Query
+from tests.factories import MINUTE, T0
+
+
+def _words(result: Result) -> str:
+    """The output with runs of whitespace as one space: rich wraps titles to the table width."""
+    return " ".join(result.output.split())
+
+
+def _log(log_dir: Path) -> Path:
+    return f.write_ndjson(
+        log_dir / "webhooks.ndjson",
+        [
+            f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="u1", ts=T0)),
+            f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE, mid="m_1")),
+            f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE, mid="m_1")),  # retried
+            f.delivery(f.message("hello", psid="u2", ts=T0 + 2 * MINUTE)),
+            "{truncated",
+            "",
+        ],
+    )
+
+
+def test_ingest_prints_a_summary_and_exits_zero(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    out = _words(result)
+    assert "1 of 1 files read, 6 lines, 4 events (3 new, 1 duplicates), 1 rejects" in out
+    assert "2 new contacts" in out
+    assert re.search(r"\([\d,]+ events/s\)", out), out
+    assert "events by kind message 2 postback 1" in out
+    assert "new contacts by channel m_me_link 1 organic 1" in out
+    assert "rejects by reason invalid JSON 1" in out
+    lines = [line.strip() for line in result.output.splitlines()]
+    for heading in ("events by kind", "new contacts by channel", "rejects by reason"):
+        assert heading in lines, f"{heading!r} is not one line of its own:\n{result.output}"
+
+
+def test_second_ingest_of_the_same_log_adds_nothing(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    args = ["ingest", str(_log(log_dir)), "--db", str(db_path)]
+    assert runner.invoke(cli, args).exit_code == 0
+    before = Query(db_path).tables()
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert "events by kind" not in _words(again)
+    assert Query(db_path).tables() == before
+
+
+def test_missing_path_exits_non_zero_naming_it(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-dir" / "webhooks.ndjson"
+    result = runner.invoke(cli, ["ingest", str(missing), "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert f"Error: {missing}: no such file or directory" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [("*.ndjson", "no files match"), ("broken.ndjson.gz", "cannot read")],
+    ids=["glob-matching-nothing", "corrupt-gz"],
+)
+def test_unreadable_input_exits_non_zero_with_a_clear_message(
+    runner: CliRunner, db_path: Path, tmp_path: Path, spec: str, message: str
+) -> None:
+    (tmp_path / "broken.ndjson.gz").write_bytes(gzip.compress(b"{}\n" * 50)[:20])
+    result = runner.invoke(cli, ["ingest", str(tmp_path / spec), "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert message in result.output and str(tmp_path) in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_ingest_without_paths_is_a_usage_error(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ingest"])
+    assert result.exit_code == 2
+    assert "Missing argument 'PATHS...'" in result.output
+
+
+def test_refscope_db_environment_variable_is_the_database(
+    runner: CliRunner, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "elsewhere" / "from-env.duckdb"
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir))], env={"REFSCOPE_DB": str(target)})
+    assert result.exit_code == 0, result.output
+    assert Query(target)("SELECT count(*) FROM events") == [(3,)]
+    assert not (tmp_path / "data").exists(), "the default database was written as well"
+
+
+def test_db_option_wins_over_the_environment(
+    runner: CliRunner, tmp_path: Path, log_dir: Path
+) -> None:
+    from_env, from_option = tmp_path / "env.duckdb", tmp_path / "option.duckdb"
+    result = runner.invoke(
+        cli,
+        ["ingest", str(_log(log_dir)), "--db", str(from_option)],
+        env={"REFSCOPE_DB": str(from_env)},
+    )
+    assert result.exit_code == 0, result.output
+    assert Query(from_option)("SELECT count(*) FROM contacts") == [(2,)]
+    assert not from_env.exists()

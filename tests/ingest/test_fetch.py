@@ -1,0 +1,208 @@
+"""`refscope pull logs`: a real HTTP server on 127.0.0.1 with Range support, and resumption."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import remote
+from ingest.cli import cli
+from ingest.errors import SourceError
+from tests.factories import batch, entry, message
+
+TOKEN = "Bearer s3cr3t-test-token"
+
+
+@dataclass
+class Site:
+    """What the test server serves, and what it saw."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    ranges: bool = True
+    fail_next: int = 0  # answer this many requests with 503 first
+    require_auth: bool = False
+    requests: list[dict[str, str]] = field(default_factory=list)
+    sent: int = 0  # body bytes sent
+
+
+def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            site.requests.append(dict(self.headers))
+            if site.fail_next:
+                site.fail_next -= 1
+                return self._send(503, b"busy")
+            if site.require_auth and self.headers.get("Authorization") != TOKEN:
+                return self._send(401, b"no")
+            body = site.files.get(self.path)
+            if body is None:
+                return self._send(404, b"missing")
+            etag = '"' + hashlib.md5(body).hexdigest() + '"'
+            if self.headers.get("If-None-Match") == etag:
+                return self._send(304, b"", {"ETag": etag})
+            rng = self.headers.get("Range")
+            if rng and site.ranges:
+                start = int(rng.removeprefix("bytes=").rstrip("-"))
+                if start >= len(body):
+                    return self._send(416, b"", {"Content-Range": f"bytes */{len(body)}"})
+                part = body[start:]
+                cr = f"bytes {start}-{len(body) - 1}/{len(body)}"
+                return self._send(206, part, {"Content-Range": cr, "ETag": etag})
+            return self._send(200, body, {"ETag": etag})
+
+        def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            site.sent += len(body)
+
+    return Handler
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[Site, str]]:
+    s = Site()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(s))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield s, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def lines(start: int, n: int) -> bytes:
+    out = [
+        json.dumps(batch(entry(message(f"m{i}", psid=str(9000 + i), ts=1_700_000_000_000 + i))))
+        for i in range(start, start + n)
+    ]
+    return ("\n".join(out) + "\n").encode()
+
+
+def no_sleep(_: float) -> None:
+    pass
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ingest.fetch.BACKOFF_SECONDS", 0.0)
+
+
+def test_second_pull_asks_only_for_new_bytes(site: Any, db_path: Path, query: Any) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 50)
+    first = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert first is not None and first.events_added == 50
+    sent_first = s.sent
+    s.files["/log.ndjson"] += lines(50, 10)
+    second = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert second is not None and second.events_added == 10
+    assert s.requests[-1]["Range"].startswith("bytes=")
+    assert s.sent - sent_first < len(lines(50, 10)) + 4096 + 1  # new bytes + the overlap only
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is None  # 416: nothing new
+    assert query.scalar("SELECT count(*) FROM events") == 60
+    assert query.scalar("SELECT count(DISTINCT line_no) FROM events") == 60
+    assert query.scalar("SELECT max(line_no) FROM events") == 60
+    assert query.scalar("SELECT DISTINCT file FROM events") == base + "/log.ndjson"
+
+
+def test_a_replaced_file_is_read_whole_without_duplicates(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 30)
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    s.files["/log.ndjson"] = lines(100, 5) + lines(0, 30)  # rotated: new content first
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 5
+    assert query.scalar("SELECT count(*) FROM events") == 35
+
+
+def test_a_server_without_ranges_still_works(site: Any, db_path: Path, query: Any) -> None:
+    s, base = site
+    s.ranges = False
+    s.files["/log.ndjson"] = lines(0, 20)
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    s.files["/log.ndjson"] += lines(20, 3)
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 3 and res.duplicates == 20
+    assert query.scalar("SELECT count(*) FROM events") == 23
+
+
+def test_an_unfinished_last_line_is_pulled_again_once_complete(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    s, base = site
+    full = lines(0, 4)
+    cut = full.rindex(b"{")
+    s.files["/log.ndjson"] = full[: cut + 20]
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert query.scalar("SELECT count(*) FROM events") == 3
+    assert query.scalar("SELECT count(*) FROM rejects") == 1
+    s.files["/log.ndjson"] = full
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert query.scalar("SELECT count(*) FROM events") == 4
+    assert query.scalar("SELECT count(*) FROM rejects") == 0
+
+
+def test_gz_export_uses_a_conditional_get(site: Any, db_path: Path, query: Any) -> None:
+    s, base = site
+    s.files["/export.ndjson.gz"] = gzip.compress(lines(0, 40))
+    res = remote.pull_logs(base + "/export.ndjson.gz", {}, db_path)
+    assert res is not None and res.events_added == 40
+    assert remote.pull_logs(base + "/export.ndjson.gz", {}, db_path) is None
+    assert s.requests[-1].get("If-None-Match")
+
+
+def test_transient_failures_are_retried(site: Any, db_path: Path, query: Any) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 5)
+    s.fail_next = 3
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 5
+    s.fail_next = 10
+    with pytest.raises(SourceError, match="giving up after 5 attempts"):
+        remote.pull_logs(base + "/log.ndjson", {}, db_path)
+
+
+def test_auth_errors_are_clear_and_never_show_the_token(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    s, base = site
+    s.require_auth = True
+    s.files["/log.ndjson"] = lines(0, 2)
+    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    assert res.exit_code != 0 and "wants credentials" in res.output
+    res = runner.invoke(
+        cli,
+        ["pull", "logs", base + "/log.ndjson", "--header", "Authorization: Bearer wrong",
+         "--db", str(db_path)],
+    )  # fmt: skip
+    assert res.exit_code != 0 and "wants credentials" in res.output and "wrong" not in res.output
+    res = runner.invoke(
+        cli,
+        ["pull", "logs", base + "/log.ndjson", "--header", f"Authorization: {TOKEN}",
+         "--db", str(db_path)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "s3cr3t" not in res.output
+    s.require_auth = False
+    res = runner.invoke(cli, ["pull", "logs", base + "/nope.ndjson", "--db", str(db_path)])
+    assert res.exit_code != 0 and "no log at this URL" in res.output

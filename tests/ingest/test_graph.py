@@ -1,0 +1,221 @@
+"""`refscope pull ads` against a fake Graph API on 127.0.0.1: paging, throttling, revisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import remote
+from ingest.cli import cli
+from ingest.errors import ValidationError
+from ingest.graph import GraphError
+
+TOKEN = "EAAB-fake-graph-token-123"
+ACCOUNT = "act_1234567890"
+TODAY = dt.date(2026, 11, 24)
+
+
+@dataclass
+class FakeGraph:
+    """A fake insights endpoint with a fake clock that the client's sleep advances."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    page_size: int = 3
+    # request number (1-based) → (HTTP status, error code, usage header)
+    faults: dict[int, tuple[int, int, dict[str, Any] | None]] = field(default_factory=dict)
+    now: float = 0.0
+    blocked_until: float = 0.0
+    requests: list[dict[str, list[str]]] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    base: str = ""
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any], dict]:
+        self.requests.append(query)
+        n = len(self.requests)
+        if query.get("access_token") != [TOKEN]:
+            return 400, {"error": {"code": 190, "message": "Invalid OAuth access token"}}, {}
+        if self.now < self.blocked_until:
+            self.violations.append(f"request {n} at {self.now} before {self.blocked_until}")
+        if n in self.faults:
+            status, code, usage = self.faults[n]
+            headers = {}
+            if usage is not None:
+                headers["X-Business-Use-Case-Usage"] = json.dumps({"1234567890": [usage]})
+                wait = usage.get("estimated_time_to_regain_access", 0) * 60
+                self.blocked_until = self.now + wait
+            return status, {"error": {"code": code, "message": "slow down"}}, headers
+        after = int(query.get("after", ["0"])[0])
+        window = json.loads(query["time_range"][0]) if "time_range" in query else None
+        rows = [r for r in self.rows if not window or window["since"] <= r["date_start"]
+                <= window["until"]]  # fmt: skip
+        page = rows[after : after + self.page_size]
+        body: dict[str, Any] = {"data": page, "paging": {"cursors": {"after": str(after)}}}
+        if after + self.page_size < len(rows):
+            q = {k: v[0] for k, v in query.items()} | {"after": str(after + self.page_size)}
+            body["paging"]["next"] = f"{self.base}{path}?{urlencode(q)}"
+        return 200, body, {"X-App-Usage": json.dumps({"call_count": 10, "total_time": 5})}
+
+
+STARTED = "onsite_conversion.messaging_conversation_started_7d"
+
+
+def insight(day: str, ad: str, spend: str, started: str = "3") -> dict[str, Any]:
+    return {
+        "date_start": day, "date_stop": day, "account_id": "1234567890",
+        "campaign_id": "c1", "campaign_name": "Spring", "adset_id": "s1", "adset_name": "All",
+        "ad_id": ad, "ad_name": f"Ad {ad}", "spend": spend, "impressions": "1000",
+        "clicks": "40",
+        "actions": [
+            {"action_type": STARTED, "value": started},
+            {"action_type": "link_click", "value": "40"},
+        ],
+        "cost_per_action_type": [
+            {"action_type": STARTED, "value": "1.5"}
+        ],
+    }  # fmt: skip
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeGraph]:
+    fake = FakeGraph()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            parts = urlsplit(self.path)
+            status, body, headers = fake.answer(parts.path, parse_qs(parts.query))
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def pull(graph: FakeGraph, db_path: Path, **kw: Any) -> Any:
+    return remote.pull_ads(
+        ACCOUNT, TOKEN, db_path, base_url=graph.base, sleep=graph.sleep, today=TODAY, **kw
+    )
+
+
+def days(n: int, ads: tuple[str, ...] = ("601", "602")) -> list[dict[str, Any]]:
+    start = TODAY - dt.timedelta(days=n - 1)
+    return [
+        insight(str(start + dt.timedelta(days=i)), ad, f"{10 + i}.50")
+        for i in range(n) for ad in ads
+    ]  # fmt: skip
+
+
+def test_pages_are_followed_until_next_is_absent(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    graph.rows = days(5)
+    res = pull(graph, db_path, since=TODAY - dt.timedelta(days=4))
+    assert res.rows == 10 and res.pages == 4  # 3 + 3 + 3 + 1
+    rows = query.dicts("SELECT * FROM ad_insights ORDER BY date, ad_id")
+    assert len(rows) == 10
+    assert rows[0]["spend"] == 10.5 and rows[0]["impressions"] == 1000
+    assert rows[0]["conversations_started"] == 3
+    assert rows[0]["date"] == TODAY - dt.timedelta(days=4)
+    assert json.loads(rows[0]["actions"])[1] == {"action_type": "link_click", "value": "40"}
+    first = graph.requests[0]
+    assert first["level"] == ["ad"] and first["time_increment"] == ["1"]
+    assert "spend" in first["fields"][0] and "cost_per_action_type" in first["fields"][0]
+
+
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 80000, 80004])
+def test_throttling_waits_as_the_headers_say(graph: FakeGraph, db_path: Path, code: int) -> None:
+    graph.rows = days(3)
+    usage = {"type": "ads_insights", "call_count": 100, "estimated_time_to_regain_access": 2}
+    graph.faults = {2: (400, code, usage)}
+    res = pull(graph, db_path, since=TODAY - dt.timedelta(days=2))
+    assert res.rows == 6
+    assert graph.violations == []
+    assert res.waited_seconds >= 120
+
+
+def test_throttle_without_header_waits_a_default(graph: FakeGraph, db_path: Path) -> None:
+    graph.rows = days(1)
+    graph.faults = {1: (400, 80000, None)}
+    res = pull(graph, db_path, since=TODAY)
+    assert res.rows == 2 and res.waited_seconds >= 60
+
+
+def test_transient_failures_are_retried(graph: FakeGraph, db_path: Path) -> None:
+    graph.rows = days(2)
+    graph.faults = {1: (500, 2, None), 2: (503, 1, None)}
+    assert pull(graph, db_path, since=TODAY - dt.timedelta(days=1)).rows == 4
+
+
+def test_a_repull_replaces_revised_numbers(graph: FakeGraph, db_path: Path, query: Any) -> None:
+    graph.rows = days(30)
+    pull(graph, db_path, since=TODAY - dt.timedelta(days=29))
+    for r in graph.rows:
+        r["spend"] = "99.00"
+    res = pull(graph, db_path)  # default: the last 28 days again
+    assert res.since == TODAY - dt.timedelta(days=28)
+    assert query.scalar("SELECT count(*) FROM ad_insights") == 60
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE spend = 99") == 2 * 29
+    assert query.scalar("SELECT min(date) FROM ad_insights WHERE spend = 99") == res.since
+
+
+def test_ranges_older_than_37_months_are_refused(graph: FakeGraph, db_path: Path) -> None:
+    with pytest.raises(ValidationError, match="37 months"):
+        pull(graph, db_path, since=dt.date(2023, 1, 1))
+    assert graph.requests == []
+
+
+def test_the_token_never_appears_in_output(
+    graph: FakeGraph, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph.rows = days(2)
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", "EAAB-wrong-token-456")
+    args = ["pull", "ads", "--account", ACCOUNT, "--base-url", graph.base,
+            "--since", str(TODAY), "--db", str(db_path)]  # fmt: skip
+    res = runner.invoke(cli, args)
+    assert res.exit_code != 0 and "Invalid OAuth access token" in res.output
+    assert "EAAB-wrong" not in res.output
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert TOKEN not in res.output and "2 insight rows" in res.output
+
+
+def test_bad_account_and_missing_token_are_refused(graph: FakeGraph, db_path: Path) -> None:
+    with pytest.raises(ValidationError, match="act_<digits>"):
+        remote.pull_ads("1234", TOKEN, db_path, base_url=graph.base)
+    with pytest.raises(ValidationError, match="REFSCOPE_META_TOKEN"):
+        remote.pull_ads(ACCOUNT, "", db_path, base_url=graph.base)
+
+
+def test_graph_errors_are_clear(graph: FakeGraph, db_path: Path) -> None:
+    graph.faults = {1: (400, 100, None)}
+    with pytest.raises(GraphError, match="Graph API error 100"):
+        pull(graph, db_path, since=TODAY)

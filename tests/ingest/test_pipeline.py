@@ -1,0 +1,548 @@
+"""The pipeline's guarantees: idempotent, deduplicated, incremental, crash-safe, nothing lost."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+import tests.factories as f
+from ingest import pipeline
+from ingest.errors import SourceError
+from tests.conftest import Query, accounted_lines, nonblank_line_numbers
+from tests.factories import DAY, MINUTE, PAGE_ID, T0
+
+DATA_TABLES = ("events", "touches", "contacts", "rejects", "ingest_files", "tracked_links", "pages")
+
+
+def _snapshot(query: Query) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table but ingest_runs (a run log that grows by design)."""
+    tables = query.tables()
+    assert set(DATA_TABLES) <= set(tables)
+    tables.pop("ingest_runs")
+    return tables
+
+
+def _mixed_log() -> list[Any]:
+    return [
+        f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="u1", ts=T0)),
+        f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE)),
+        f.delivery(f.message("hello", psid="u2", ts=T0 + 2 * MINUTE, referral=f.ads_referral())),
+        "{not json",
+        "",
+        f.feed(f.comment(comment_id="c_1", from_id="F1")),
+        f.send_log("c_1", "u3", ts=T0 + 3 * MINUTE),
+        f.delivery(f.message("thanks", psid="u3", ts=T0 + 4 * MINUTE)),
+        f.delivery(f.read_receipt(T0 + MINUTE, psid="u1", ts=T0 + 5 * MINUTE)),
+        {"object": "page", "entry": []},
+        f.delivery(f.referral("qr_receipt", psid="u1", ts=T0 + DAY)),
+    ]
+
+
+# --- idempotence and dedupe ---------------------------------------------------------------------
+
+
+def test_ingesting_twice_changes_no_table(ingest_lines, query: Query, log_dir: Path) -> None:
+    first = ingest_lines(_mixed_log())
+    before = _snapshot(query)
+    assert (first.events_added, first.rejects_added) == (8, 2)
+    again = pipeline.run([str(log_dir / "webhooks.ndjson")], query.path)
+    assert (again.files_read, again.events_added, again.rejects_added) == (0, 0, 0)
+    assert _snapshot(query) == before
+
+
+def test_reread_of_an_unchanged_file_by_another_spelling_changes_nothing(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    ingest_lines(_mixed_log())
+    before = _snapshot(query)
+    before.pop("ingest_files")  # it records the file's new mtime
+    os.utime(log_dir / "webhooks.ndjson", ns=(T0 * 10**6, T0 * 10**6))  # touched, same bytes
+    for spec in (str(log_dir), str(log_dir / "*.ndjson"), str(log_dir / ".." / "logs")):
+        result = pipeline.run([spec], query.path)
+        assert (result.lines, result.events_added, result.rejects_added) == (0, 0, 0)
+        after = _snapshot(query)
+        after.pop("ingest_files")
+        assert after == before, spec
+    runs = query("SELECT lines_read, events_added, rejects_added FROM ingest_runs ORDER BY run_id")
+    assert all(r == (0, 0, 0) for r in runs[1:]), runs
+
+
+def test_same_post_twice_in_a_file_is_one_event(ingest_lines, query: Query) -> None:
+    post = f.delivery(f.message(psid="u1", mid="m_1"), f.read_receipt(psid="u1", ts=T0 + 1))
+    result = ingest_lines([post, post])
+    assert (result.events_parsed, result.events_added, result.duplicates) == (4, 2, 2)
+    assert query("SELECT kind, line_no FROM events ORDER BY kind") == [
+        ("message", 1),
+        ("read", 1),
+    ]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_same_post_in_two_files_is_one_event(ingest_lines, query: Query, log_dir: Path) -> None:
+    post = f.delivery(f.referral("bio_link", psid="u1"))
+    ingest_lines([post], name="a.ndjson")
+    second = ingest_lines([post], name="b.ndjson")
+    assert (second.events_parsed, second.events_added) == (1, 0)
+    assert query("SELECT file FROM events") == [(str((log_dir / "a.ndjson").resolve()),)]
+    assert query("SELECT count(*) FROM touches") == [(1,)]
+
+
+def test_same_mid_in_two_different_deliveries_is_one_event(ingest_lines, query: Query) -> None:
+    msg = f.message("hi", psid="u1", ts=T0, mid="m_same")
+    ingest_lines(
+        [
+            f.delivery(msg, time=T0 + 10),
+            f.delivery(f.message("other", psid="u2", ts=T0 + 5), msg, time=T0 + 20_000),
+            f.envelope(f.delivery(msg, time=T0 + 30_000)),
+        ]
+    )
+    assert query("SELECT psid, line_no FROM events ORDER BY psid") == [("u1", 1), ("u2", 2)]
+    assert query("SELECT message_count FROM contacts WHERE psid = 'u1'") == [(1,)]
+
+
+def test_distinct_events_without_mid_are_not_merged(ingest_lines, query: Query) -> None:
+    ingest_lines(
+        [
+            f.delivery(f.read_receipt(T0, psid="u1", ts=T0)),
+            f.delivery(f.read_receipt(T0 + 1000, psid="u1", ts=T0 + 1000)),
+            f.delivery(f.read_receipt(T0, psid="u2", ts=T0)),
+            f.delivery(f.referral("a", psid="u1", ts=T0 + 2000)),
+            f.delivery(f.referral("b", psid="u1", ts=T0 + 2000)),
+            f.delivery(f.referral("a", psid="u1", ts=T0 + 2000)),  # the retry of the first
+        ]
+    )
+    assert query("SELECT count(*) FROM events") == [(5,)]
+
+
+# --- incremental reading ------------------------------------------------------------------------
+
+
+def _runs(query: Query) -> list[tuple[Any, ...]]:
+    return query("SELECT files_read, lines_read, bytes_read FROM ingest_runs ORDER BY run_id")
+
+
+def test_appended_lines_are_the_only_ones_read(ingest_lines, query: Query, log_dir: Path) -> None:
+    ingest_lines([f.delivery(f.message(psid=f"u{i}", ts=T0 + i)) for i in range(3)])
+    size_before = (log_dir / "webhooks.ndjson").stat().st_size
+    added = [f.delivery(f.message(psid=f"u{i}", ts=T0 + i)) for i in range(3, 5)]
+    result = ingest_lines(added, append=True)
+    appended = (log_dir / "webhooks.ndjson").stat().st_size - size_before
+    assert (result.lines, result.events_parsed, result.events_added) == (2, 2, 2)
+    assert _runs(query) == [(1, 3, size_before), (1, 2, appended)]
+    assert query("SELECT line_no, run_id FROM events ORDER BY line_no") == [
+        (1, 1),
+        (2, 1),
+        (3, 1),
+        (4, 2),
+        (5, 2),
+    ]
+
+
+def test_replaced_file_is_read_from_the_start_without_duplicates(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    old = [f.delivery(f.message(psid=f"u{i}", ts=T0 + i)) for i in range(4)]
+    ingest_lines([*old[:2], "{broken", *old[2:]])
+    # rotated: same name, new content that shrank and starts differently
+    result = ingest_lines([f.delivery(f.message(psid="u9", ts=T0 + 9)), old[1]])
+    assert (result.lines, result.events_parsed, result.events_added) == (2, 2, 1)
+    assert query("SELECT psid FROM events ORDER BY psid") == [
+        ("u0",),
+        ("u1",),
+        ("u2",),
+        ("u3",),
+        ("u9",),
+    ]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]  # the broken line is gone from the log
+
+
+def test_file_replaced_by_a_longer_one_is_read_from_the_start(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    first = [f.delivery(f.message(psid="u1", ts=T0)), f.delivery(f.message(psid="u2", ts=T0 + 1))]
+    ingest_lines(first)
+    grown = [f.delivery(f.message(psid="u0", ts=T0 - 1)), *first, "[]"]
+    result = ingest_lines(grown)
+    assert result.lines == 4
+    assert query("SELECT psid FROM events ORDER BY psid") == [("u0",), ("u1",), ("u2",)]
+    assert query("SELECT line_no, reason FROM rejects") == [(4, "not an object: a JSON array")]
+
+
+def test_same_size_rewrite_is_read_again(ingest_lines, query: Query, log_dir: Path) -> None:
+    ingest_lines([f.delivery(f.message(psid="u1", ts=T0, mid="m_aaaa"))])
+    ingest_lines([f.delivery(f.message(psid="u1", ts=T0, mid="m_bbbb"))])
+    assert query("SELECT mid FROM events ORDER BY mid") == [("m_aaaa",), ("m_bbbb",)]
+
+
+def test_unterminated_last_line_is_read_again_once_complete(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    complete = f.line(f.delivery(f.message("second", psid="u2", ts=T0 + 1)))
+    path = log_dir / "webhooks.ndjson"
+    ingest_lines([f.delivery(f.message("first", psid="u1", ts=T0))])
+    with open(path, "a") as fh:  # the writer is halfway through line 2
+        fh.write(complete[:40])
+    pipeline.run([str(path)], query.path)
+    assert query("SELECT line_no, reason LIKE 'invalid JSON: %', raw FROM rejects") == [
+        (2, True, complete[:40])
+    ]
+    with open(path, "a") as fh:
+        fh.write(complete[40:] + "\n")
+    result = pipeline.run([str(path)], query.path)
+    assert (result.lines, result.events_added) == (1, 1)
+    assert query("SELECT line_no, text FROM events ORDER BY line_no") == [
+        (1, "first"),
+        (2, "second"),
+    ]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_complete_last_line_without_newline_is_not_counted_twice(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    path = log_dir / "webhooks.ndjson"
+    path.write_text(f.line(f.delivery(f.message(psid="u1", ts=T0))))
+    first = pipeline.run([str(path)], query.path)
+    with open(path, "a") as fh:
+        fh.write("\n" + f.line(f.delivery(f.message(psid="u2", ts=T0 + 1))) + "\n")
+    second = pipeline.run([str(path)], query.path)
+    assert (first.events_added, second.events_added) == (1, 1)
+    assert query("SELECT psid, line_no FROM events ORDER BY line_no") == [("u1", 1), ("u2", 2)]
+    assert query("SELECT max(lines_done) FROM ingest_files") == [(2,)]
+
+
+# --- inputs: .gz, directories, globs ------------------------------------------------------------
+
+
+def _gz(path: Path, lines: list[Any], mode: str = "wb") -> Path:
+    with gzip.open(path, mode) as fh:
+        fh.write(b"".join(f.line(x).encode() + b"\n" for x in lines))
+    return path
+
+
+def test_gz_log_is_read_and_appended_members_only_once(db_path: Path, query: Query,
+                                                       log_dir: Path) -> None:  # fmt: skip
+    path = _gz(log_dir / "webhooks.ndjson.gz", [f.delivery(f.message(psid="u1", ts=T0))])
+    pipeline.run([str(path)], db_path)
+    _gz(path, [f.delivery(f.message(psid="u2", ts=T0 + 1))], mode="ab")  # a new gzip member
+    result = pipeline.run([str(path)], db_path)
+    assert (result.lines, result.events_added) == (1, 1)
+    assert query("SELECT psid, line_no FROM events ORDER BY line_no") == [("u1", 1), ("u2", 2)]
+
+
+def test_directories_are_read_recursively_and_globs_expand(
+    db_path: Path, query: Query, tmp_path: Path
+) -> None:
+    root = tmp_path / "incoming"
+    f.write_ndjson(root / "a.ndjson", [f.delivery(f.message(psid="u1", ts=T0))])
+    (root / "2023" / "11").mkdir(parents=True)
+    _gz(root / "2023" / "11" / "b.jsonl.gz", [f.delivery(f.message(psid="u2", ts=T0))])
+    f.write_ndjson(root / "2023" / "c.json", [f.delivery(f.message(psid="u3", ts=T0))])
+    (root / "2023" / "notes.txt").write_text("not a log\n")
+    result = pipeline.run([str(root)], db_path)
+    assert (result.files, result.rejects_added) == (3, 0)
+    assert query("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u2",), ("u3",)]
+
+    other = tmp_path / "other.duckdb"
+    result = pipeline.run([str(tmp_path / "incoming" / "**" / "*.ndjson"),
+                           str(root / "2023" / "*.json")], other)  # fmt: skip
+    assert result.files == 2
+    assert Query(other)("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u3",)]
+
+
+def test_a_file_named_twice_in_one_run_is_read_once(db_path: Path, query: Query,
+                                                     log_dir: Path) -> None:  # fmt: skip
+    path = f.write_ndjson(log_dir / "webhooks.ndjson", [f.delivery(f.message()), "{oops"])
+    os.symlink(path, log_dir / "latest.ndjson")
+    spellings = [str(path), str(log_dir / ".." / "logs" / "webhooks.ndjson"), str(log_dir)]
+    result = pipeline.run(spellings, db_path)
+    assert (result.files, result.lines, result.rejects_added) == (1, 2, 1)
+    assert query("SELECT line_no FROM rejects") == [(2,)]
+    assert query("SELECT files_read, lines_read FROM ingest_runs") == [(1, 2)]
+
+
+def test_rejects_of_several_files_in_one_run_name_their_own_file(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    for i, name in enumerate(("a.ndjson", "b.ndjson", "c.ndjson")):
+        lines = [f.delivery(f.message(psid=f"{name}{n}", ts=T0 + n)) for n in range(3)]
+        lines.insert(i, f"bad line of {name}")
+        f.write_ndjson(log_dir / name, lines)
+    pipeline.run([str(log_dir)], db_path)
+    assert query("SELECT file, line_no, raw FROM rejects ORDER BY file") == [
+        (str((log_dir / n).resolve()), i + 1, f"bad line of {n}")
+        for i, n in enumerate(("a.ndjson", "b.ndjson", "c.ndjson"))
+    ]
+    assert query("SELECT count(*), count(DISTINCT file || line_no) FROM events") == [(9, 9)]
+    assert query(
+        "SELECT DISTINCT psid, line_no FROM events WHERE file LIKE '%b.ndjson' ORDER BY 2"
+    ) == [
+        ("b.ndjson0", 1),
+        ("b.ndjson1", 3),
+        ("b.ndjson2", 4),
+    ]
+
+
+# --- nothing lost -------------------------------------------------------------------------------
+
+NO_SENDER = f.delivery(f.message(psid="u1"))
+del NO_SENDER["entry"][0]["messaging"][0]["sender"]
+BAD_LINES: list[tuple[Any, str]] = [
+    ('{"object": "page", "entry": [', r"invalid JSON: \S.*"),
+    ('{"object":"page","entry":[{"id":"1","time":NaN}]}', r"invalid JSON: NaN is not JSON"),
+    ("[1, 2, 3]", r"not an object: a JSON array"),
+    ('"just a string"', r"not an object: a JSON string"),
+    ("42", r"not an object: a JSON number"),
+    ("null", r"not an object: a JSON null"),
+    ('{"object": "page"}', r"no entry list"),
+    ('{"object": "page", "entry": {"id": "1"}}', r"entry is not a list but a JSON object"),
+    ('{"object": "page", "entry": []}', r"empty entry list"),
+    ('{"object": "page", "entry": [7]}', r"entry\[0\] is not an object"),
+    (b'{"object": "page", "entry": [\xff\xfe]}', r"invalid UTF-8 at byte 29"),
+    (f.delivery(f.message(), obj="instagram"), r"unsupported object 'instagram'.*"),
+    (NO_SENDER, r"entry\[0\]\.messaging\[0\]: no sender id"),
+    (f.delivery(f.message(ts="TIMESTAMP"), time="TIMESTAMP"),
+     r"entry\[0\]\.messaging\[0\]: no valid timestamp"),
+    (f.delivery(f.message(psid="u7", ts=T0), f.message(ts="soon"), time="TIMESTAMP"),
+     r"partly rejected: entry\[0\]\.messaging\[1\]: no valid timestamp"),
+    ({"object": "page", "entry": [{"id": PAGE_ID, "time": T0}]},
+     r"no messaging, standby or changes items"),
+]  # fmt: skip
+
+
+def test_every_line_becomes_events_or_one_reject_with_a_reason(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    good = f.delivery(f.message(psid="u1", ts=T0))
+    lines: list[Any] = [good, "", "   \t"]
+    for bad, _ in BAD_LINES:
+        lines += [bad, f.delivery(f.message(psid="u1", ts=T0 + len(lines)))]
+    lines.append(f.line(f.delivery(f.message(psid="u2", ts=T0))) + "\r")  # CRLF line ending
+    ingest_lines(lines)
+    path = log_dir / "webhooks.ndjson"
+    with_events, rejected = accounted_lines(query, path)
+    assert sorted(rejected) == sorted(set(rejected)), "a line has two reject rows"
+    assert with_events | set(rejected) == nonblank_line_numbers(path.read_bytes())
+    rejects = {r["line_no"]: r for r in query.dicts("SELECT * FROM rejects")}
+    for i, (bad, pattern) in enumerate(BAD_LINES):
+        line_no = 4 + 2 * i
+        row = rejects[line_no]
+        assert re.fullmatch(pattern, row["reason"]), (line_no, row["reason"])
+        raw = bad if isinstance(bad, str | bytes) else f.line(bad)
+        expected_raw = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
+        assert (row["raw"], row["file"]) == (expected_raw, str(path.resolve()))
+    assert set(rejects) == {4 + 2 * i for i in range(len(BAD_LINES))}
+    partly = next(i for i, (_, p) in enumerate(BAD_LINES) if p.startswith("partly"))
+    assert query("SELECT psid FROM events WHERE line_no = ?", 4 + 2 * partly) == [("u7",)]
+
+
+VALID = f.line(f.delivery(f.message("hi", psid="u1", mid="m_1")))
+NOT_QUITE_JSON = [
+    pytest.param("\x0c" + VALID, id="form-feed-before-json"),
+    pytest.param("\u00a0" + VALID, id="no-break-space-before-json"),
+    pytest.param(VALID.replace('"hi"', '"\\ud83d"'), id="lone-surrogate-escape"),
+]
+
+
+@pytest.mark.parametrize("text", NOT_QUITE_JSON)
+def test_line_python_reads_but_duckdb_does_not_is_not_silently_vague(
+    ingest_lines, query: Query, text: str
+) -> None:
+    ingest_lines([text])
+    events = query("SELECT kind FROM events")
+    reasons = [r[0] for r in query("SELECT reason FROM rejects")]
+    # Either the line is read, or the reason says what is wrong with it.
+    assert events == [("message",)] or (
+        len(reasons) == 1 and reasons[0].startswith("invalid JSON: ")
+    ), reasons
+
+
+def test_summary_groups_item_reasons_without_their_positions(ingest_lines) -> None:
+    late = f.message(psid="late", ts="soon")
+    result = ingest_lines(
+        [
+            f.delivery(f.message(psid="u1", ts=T0), late, time="TIMESTAMP"),
+            f.delivery(f.message(psid="u2", ts=T0), f.message(psid="u3", ts=T0 + 1), late,
+                       time="TIMESTAMP"),
+            f.delivery(f.message(psid="u4", ts=T0 + 2), late, late, time="TIMESTAMP"),
+            f.delivery(late, time="TIMESTAMP"),
+        ]
+    )  # fmt: skip
+    assert result.rejects_added == 4
+    assert result.rejects_by_reason == {
+        "partly rejected: no valid timestamp": 3,
+        "no valid timestamp": 1,
+    }
+
+
+def test_summary_counts_rejects_by_reason(ingest_lines) -> None:
+    result = ingest_lines(["{oops", "{also bad", "[]", f.delivery(f.message())])
+    assert result.rejects_by_reason == {"invalid JSON": 2, "not an object": 1}
+    assert (result.lines, result.rejects_added, result.events_added) == (4, 3, 1)
+
+
+# --- unreadable inputs --------------------------------------------------------------------------
+
+
+def test_missing_path_is_a_source_error(db_path: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "webhooks.ndjson"
+    with pytest.raises(SourceError, match=re.escape(str(missing))):
+        pipeline.run([str(missing)], db_path)
+
+
+def test_glob_matching_nothing_is_a_source_error(db_path: Path, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no files match"):
+        pipeline.run([str(tmp_path / "*.ndjson")], db_path)
+
+
+def test_path_that_is_not_a_file_is_a_source_error(db_path: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.ndjson"
+    os.mkfifo(fifo)
+    with pytest.raises(SourceError, match="not a regular file"):
+        pipeline.run([str(fifo)], db_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file_is_a_source_error(db_path: Path, tmp_path: Path) -> None:
+    path = f.write_ndjson(tmp_path / "secret.ndjson", [f.delivery(f.message())])
+    path.chmod(0)
+    with pytest.raises(SourceError, match="permission denied"):
+        pipeline.run([str(path)], db_path)
+
+
+def test_corrupt_gz_fails_the_whole_run_and_writes_nothing(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    good = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message())])
+    bad = log_dir / "b.ndjson.gz"
+    bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100)[:-30] + b"garbage")
+    with pytest.raises(SourceError, match=re.escape(str(bad))):
+        pipeline.run([str(log_dir)], db_path)
+    for table in ("events", "rejects", "ingest_runs", "ingest_files", "contacts"):
+        assert query(f"SELECT count(*) FROM {table}") == [(0,)], table
+    assert pipeline.run([str(good)], db_path).events_added == 1
+
+
+# --- crash safety -------------------------------------------------------------------------------
+
+BIG_DELIVERIES = 150_000  # enough for a run of well over a second on a laptop
+TIMING_COLUMNS = "started_at, finished_at, seconds"
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "webhooks.ndjson"
+    path.write_text("\n".join(f.big_log_lines(BIG_DELIVERIES)) + "\n")
+    return path
+
+
+def _ingest_cmd(log: Path, db_file: Path) -> list[str]:
+    return [sys.executable, "-m", "ingest", "ingest", str(log), "--db", str(db_file),
+            "--no-progress"]  # fmt: skip
+
+
+def _ingest_process(log: Path, db_file: Path) -> subprocess.Popen[bytes]:
+    cwd = Path(pipeline.__file__).parent.parent
+    return subprocess.Popen(
+        _ingest_cmd(log, db_file), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def _kill_after(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    """SIGKILL proc after seconds; True if it was still running then."""
+    try:
+        proc.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        return True
+
+
+def _kill_while_committing(proc: subprocess.Popen[bytes], db_file: Path) -> bool:
+    """SIGKILL proc as soon as its commit starts filling the write-ahead log."""
+    wal = Path(f"{db_file}.wal")
+    while proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > 1_000_000:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def _differences(a: Path, b: Path) -> dict[str, tuple[int, int, int]]:
+    """Tables whose rows differ: {table: (rows in a, rows in b, rows not in both)}."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'a'"
+            ).fetchall()
+        ]
+        assert tables and tables == [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'b'"
+            ).fetchall()
+        ]
+        out = {}
+        for t in tables:
+            cols = "*"
+            where = ""
+            if t == "ingest_runs":
+                # A run killed after its commit was durable is complete: the re-run reads nothing.
+                cols, where = f"* EXCLUDE ({TIMING_COLUMNS})", "WHERE lines_read > 0"
+            rows = f"SELECT {cols} FROM {{db}}.{t} {where}"
+            a_rows, b_rows = (rows.format(db=d) for d in "ab")
+            (n_a,), (n_b,) = (con.execute(f"SELECT count(*) FROM ({q})").fetchone()
+                              for q in (a_rows, b_rows))  # fmt: skip
+            (diff,) = con.execute(
+                f"SELECT count(*) FROM (({a_rows} EXCEPT ALL {b_rows}) "
+                f"UNION ALL ({b_rows} EXCEPT ALL {a_rows}))"
+            ).fetchone()
+            if diff or n_a != n_b:
+                out[t] = (n_a, n_b, diff)
+            elif t in ("events", "contacts", "touches", "rejects", "ingest_runs"):
+                assert n_a > 0, f"{t} is empty: the comparison proves nothing"
+        return out
+    finally:
+        con.close()
+
+
+def test_killed_runs_then_a_rerun_equal_one_clean_run(big_log: Path, tmp_path: Path) -> None:
+    clean_db, crash_db = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
+    done = subprocess.run(_ingest_cmd(big_log, clean_db), capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+
+    killed = [_kill_after(_ingest_process(big_log, crash_db), s) for s in (0.3, 0.7, 1.2)]
+    killed.append(_kill_while_committing(_ingest_process(big_log, crash_db), crash_db))
+    assert sum(killed) >= 3, f"the ingest finished before it could be killed: {killed}"
+
+    done = subprocess.run(_ingest_cmd(big_log, crash_db), capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    assert _differences(clean_db, crash_db) == {}
+
+
+def test_killed_run_leaves_the_database_usable_and_unchanged(big_log: Path, tmp_path: Path) -> None:
+    db_file = tmp_path / "refscope.duckdb"
+    small = f.write_ndjson(tmp_path / "small.ndjson", [f.delivery(f.message(psid="u1"))])
+    pipeline.run([str(small)], db_file)
+    before = _snapshot(Query(db_file))
+    assert _kill_after(_ingest_process(big_log, db_file), 0.9)
+    query = Query(db_file)
+    assert _snapshot(query) == before
+    assert query("SELECT run_id FROM ingest_runs") == [(1,)]

@@ -1,0 +1,188 @@
+"""Whatever a log holds, the ingest does not crash and accounts for every non-blank line.
+
+A line is accounted for by events or clicks (at its file and line), by exactly one `rejects` row,
+or, when it repeats events already stored, by those events: such a line is re-ingested alone to
+prove that every event it holds is already in the database.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tests.factories as f
+from ingest import pipeline
+from tests.conftest import Query, accounted_lines, nonblank_line_numbers
+from tests.factories import T0
+
+SETTINGS = settings(
+    deadline=None,
+    database=None,  # leave no .hypothesis/ directory in the work tree
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# Keys Meta uses, so that random objects often look like (broken) deliveries.
+VOCABULARY = (
+    "object", "entry", "id", "time", "messaging", "standby", "changes", "sender", "recipient",
+    "timestamp", "message", "mid", "text", "is_echo", "metadata", "attachments", "type",
+    "postback", "payload", "referral", "ref", "source", "ad_id", "optin", "user_ref",
+    "delivery", "watermark", "mids", "read", "reaction", "action", "pass_thread_control",
+    "field", "value", "item", "verb", "comment_id", "from", "created_time", "received_at",
+    "body", "page_id", "request", "response", "recipient_id", "ts", "page", "qr", "device",
+)  # fmt: skip
+
+leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()  # NaN and Infinity are written as bare words: invalid JSON lines
+    | st.sampled_from(["page", "send_api", "SHORTLINK", "ADS", "TIMESTAMP", "", "1700000000"])
+    | st.text(max_size=12)
+)
+json_values = st.recursive(
+    leaves,
+    lambda kids: (
+        st.lists(kids, max_size=4)
+        | st.dictionaries(st.sampled_from(VOCABULARY) | st.text(max_size=6), kids, max_size=5)
+    ),
+    max_leaves=20,
+)
+delivery_like = st.fixed_dictionaries(
+    {"object": st.sampled_from(["page", "send_api", "refscope_click"]) | json_values},
+    optional={
+        "entry": st.lists(
+            st.dictionaries(st.sampled_from(VOCABULARY), json_values, max_size=5), max_size=3
+        )
+        | json_values,
+        "received_at": json_values,
+        "body": json_values,
+    },
+)
+
+
+def _bases(i: int) -> list[Any]:
+    """Valid lines of every kind, their ids made unique by the line number i."""
+    psid, ts, mid = f"u{i}", T0 + i * 1000, f"m_{i}"
+    return [
+        f.delivery(f.message("hi", psid=psid, ts=ts, mid=mid, quick_reply={"payload": "A"},
+                             attachments=[{"type": "image", "payload": {"url": "u"}}])),
+        f.delivery(f.message(psid=psid, ts=ts, mid=mid, referral=f.ads_referral())),
+        f.delivery(f.echo(psid=psid, ts=ts, mid=mid, metadata='{"comment_id":"c1"}')),
+        f.delivery(f.echo(psid=psid, ts=ts, mid=mid, reverse=True)),
+        f.delivery(f.postback(referral=f.referral_obj(f"r{i}"), psid=psid, ts=ts, mid=mid)),
+        f.delivery(f.referral(f"r{i}", psid=psid, ts=ts)),
+        f.delivery(f.chat_plugin_referral(f"uref{i}", ts=ts)),
+        f.delivery(f.optin(psid=None, ts=ts, ref=f"r{i}", user_ref=f"uref{i}")),
+        f.delivery(f.optin(psid=psid, ts=ts, type="notification_messages", payload="P")),
+        f.delivery(f.delivery_receipt([mid], ts, psid=psid, ts=ts)),
+        f.delivery(f.read_receipt(ts, psid=psid, ts=ts)),
+        f.delivery(f.reaction(mid, psid=psid, ts=ts)),
+        f.delivery(f.handover("take_thread_control", psid=psid, ts=ts), container="standby"),
+        f.delivery(f.other_item(psid=psid, ts=ts)),
+        f.feed(f.comment(comment_id=f"c_{i}", created_time=ts // 1000)),
+        f.send_log(f"c_{i}", psid, ts=ts, message_id=mid),
+        f.envelope(f.delivery(f.message(psid=psid, ts=ts, mid=mid))),
+        {"object": "refscope_click", "ts": ts, "ref": f"r{i}", "page": f.PAGE_USERNAME,
+         "qr": True, "device": "mobile"},
+    ]  # fmt: skip
+
+
+BASE_KINDS = len(_bases(0))
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield prefix
+    if isinstance(node, dict | list):
+        for key, child in node.items() if isinstance(node, dict) else enumerate(node):
+            yield from _paths(child, (*prefix, key))
+
+
+def _replaced(doc: Any, path: tuple[Any, ...], value: Any, delete: bool) -> Any:
+    doc = copy.deepcopy(doc)
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    if delete:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return doc
+
+
+@st.composite
+def wrong_deliveries(draw: st.DrawFn, i: int) -> str:
+    """A valid line of some kind with one field or subtree replaced (or removed)."""
+    doc = _bases(i)[draw(st.integers(0, BASE_KINDS - 1))]
+    for _ in range(draw(st.integers(1, 2))):
+        paths = list(_paths(doc))[1:]
+        path = draw(st.sampled_from(paths))
+        doc = _replaced(doc, path, draw(json_values), delete=draw(st.booleans()))
+    return json.dumps(doc)
+
+
+def _lines_of(line: Callable[[int], st.SearchStrategy[bytes]]) -> st.SearchStrategy[bytes]:
+    """A log: numbered lines from line(i), sometimes with blank lines, maybe unterminated."""
+
+    @st.composite
+    def log(draw: st.DrawFn) -> bytes:
+        n = draw(st.integers(1, 10))
+        lines = [draw(line(i) | st.sampled_from([b"", b"  \t", b"\r"])) for i in range(n)]
+        return b"\n".join(x.replace(b"\n", b"") for x in lines) + draw(
+            st.sampled_from([b"\n", b""])
+        )
+
+    return log()
+
+
+def _check_every_line_is_accounted_for(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "webhooks.ndjson"
+        log.write_bytes(data)
+        result = pipeline.run([str(log)], Path(tmp) / "refscope.duckdb")
+        query = Query(Path(tmp) / "refscope.duckdb")
+        with_events, rejected = accounted_lines(query, log)
+        nonblank = nonblank_line_numbers(data)
+        assert len(rejected) == len(set(rejected)), f"a line has two reject rows: {rejected}"
+        assert set(rejected) <= nonblank and with_events <= nonblank
+        assert result.lines == data.count(b"\n") + (not data.endswith(b"\n") and data != b"")
+        for line_no in sorted(nonblank - with_events - set(rejected)):
+            _assert_only_repeats_stored_events(query, data.split(b"\n")[line_no - 1], Path(tmp))
+
+
+def _assert_only_repeats_stored_events(query: Query, line: bytes, tmp: Path) -> None:
+    alone = Path(tmp) / "alone"
+    alone.mkdir(exist_ok=True)
+    log = f.write_ndjson(alone / "line.ndjson", [line])
+    db_file = alone / "refscope.duckdb"
+    for p in (db_file, Path(f"{db_file}.wal")):
+        p.unlink(missing_ok=True)
+    result = pipeline.run([str(log)], db_file)
+    keys = {r[0] for r in Query(db_file)("SELECT event_key FROM events")}
+    stored = {r[0] for r in query("SELECT event_key FROM events")}
+    assert result.rejects_added == 0 and keys, f"line lost without events or reject: {line!r}"
+    assert keys <= stored, f"line lost: {line!r}"
+
+
+@settings(SETTINGS, max_examples=25)
+@given(_lines_of(lambda i: (json_values | delivery_like).map(lambda v: json.dumps(v).encode())))
+def test_random_json_shapes_are_accounted_for(data: bytes) -> None:
+    _check_every_line_is_accounted_for(data)
+
+
+@settings(SETTINGS, max_examples=40)
+@given(_lines_of(lambda i: wrong_deliveries(i).map(str.encode)))
+def test_deliveries_with_a_wrong_value_anywhere_are_accounted_for(data: bytes) -> None:
+    _check_every_line_is_accounted_for(data)
+
+
+@settings(SETTINGS, max_examples=12)
+@given(_lines_of(lambda i: st.binary(max_size=120) | st.text(max_size=40).map(str.encode)))
+def test_random_bytes_are_accounted_for(data: bytes) -> None:
+    _check_every_line_is_accounted_for(data)

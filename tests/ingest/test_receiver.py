@@ -1,0 +1,615 @@
+"""The receiver on a real uvicorn server on 127.0.0.1, driven by httpx: handshake, signatures,
+durable logging, clicks and redirects, metrics, and the ingest reading what it wrote."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from ingest import db, links, pipeline
+from ingest.cli import cli
+from ingest.clicklog import MISS_RECHECK_SECONDS, device_class
+from ingest.receiver import MAX_BODY_BYTES, ReceiverConfig, create_app, envelope_line, log_file
+from tests import factories as f
+from tests.conftest import Query
+
+SECRET = os.urandom(16).hex()
+OTHER_SECRET = os.urandom(16).hex()
+TOKEN = os.urandom(12).hex()
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/456.0.0.41.109]"
+)
+
+
+def meta_json(obj: object) -> bytes:
+    """Meta's serialisation: compact, \\uXXXX (lowercase hex) for non-ASCII, `/` as `\\/`."""
+    return json.dumps(obj, separators=(",", ":")).replace("/", "\\/").encode("ascii")
+
+
+def sign(raw: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn in a thread, with an event set once it accepts connections (httpx's tests)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+
+@dataclass
+class Receiver:
+    url: str
+    log_dir: Path
+    client: httpx.Client
+    seen: list[httpx.Response] = field(default_factory=list)
+
+    def post(self, raw: bytes, signature: str | None = "sign", **headers: str) -> httpx.Response:
+        if signature == "sign":
+            signature = sign(raw)
+        if signature is not None:
+            headers["X-Hub-Signature-256"] = signature
+        return self.client.post("/webhook", content=raw, headers=headers)
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.client.get(path, **kw)
+
+    def lines(self, stream: str = "webhooks") -> list[bytes]:
+        out: list[bytes] = []
+        for path in sorted(self.log_dir.glob(f"{stream}-*.ndjson")):
+            out.extend(path.read_bytes().splitlines())
+        return out
+
+    def metrics(self) -> dict[str, float]:
+        text = self.get("/metrics").text
+        pairs = (line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+        return {name: float(value) for name, value in pairs}
+
+
+StartReceiver = Callable[..., Receiver]
+
+
+@pytest.fixture
+def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
+    """Start the app on a real uvicorn server on a free 127.0.0.1 port; stopped after the test."""
+    running: list[tuple[_Server, threading.Thread, socket.socket, httpx.Client]] = []
+
+    def start(config: ReceiverConfig | None = None, **kw: Any) -> Receiver:
+        config = config or ReceiverConfig(
+            tmp_path / "logs", None, (SECRET,), TOKEN, registry_refresh=0.0
+        )
+        server = _Server(uvicorn.Config(
+            create_app(config, **kw), log_config=None, access_log=False, http="h11", ws="none",
+            lifespan="on", loop="asyncio",
+        ))  # fmt: skip
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        assert server.ready.wait(10), "the receiver did not start"
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        receiver = Receiver(url, config.log_dir, httpx.Client(base_url=url))
+        receiver.client.event_hooks["response"] = [lambda r: receiver.seen.append(r)]
+        running.append((server, thread, sock, receiver.client))
+        return receiver
+
+    yield start
+    for server, thread, sock, client in running:
+        client.close()
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture
+def receiver(start_receiver: StartReceiver) -> Receiver:
+    return start_receiver()
+
+
+def text_delivery(text: str = "hello", mid: str = "m_1", ts: int = f.T0) -> bytes:
+    return meta_json(f.delivery(f.message(text, mid=mid, ts=ts)))
+
+
+# --- handshake --------------------------------------------------------------------------------
+
+
+def test_handshake_echoes_the_challenge(receiver: Receiver) -> None:
+    params = {"hub.mode": "subscribe", "hub.verify_token": TOKEN, "hub.challenge": "1158201444"}
+    r = receiver.get("/webhook", params=params)
+    assert (r.status_code, r.text) == (200, "1158201444")
+    assert r.headers["content-type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}, 403),
+        ({"hub.mode": "subscribe", "hub.challenge": "1"}, 403),
+        ({"hub.mode": "subscribe", "hub.verify_token": TOKEN + "x", "hub.challenge": "1"}, 403),
+        ({"hub.mode": "unsubscribe", "hub.verify_token": TOKEN, "hub.challenge": "1"}, 400),
+    ],
+    ids=["wrong-token", "no-token", "longer-token", "not-subscribe"],
+)
+def test_handshake_with_a_wrong_token_is_refused(
+    receiver: Receiver, params: dict[str, str], status: int
+) -> None:
+    r = receiver.get("/webhook", params=params)
+    assert r.status_code == status
+    assert "1" != r.text
+
+
+def test_handshake_without_a_configured_token_is_503(
+    start_receiver: StartReceiver, tmp_path: Path
+) -> None:
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", None, (SECRET,)))
+    params = {"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"}
+    r = receiver.get("/webhook", params=params)
+    assert r.status_code == 503 and "REFSCOPE_VERIFY_TOKEN" in r.text
+
+
+# --- deliveries -------------------------------------------------------------------------------
+
+
+def test_signed_delivery_is_logged_once_with_its_raw_body(receiver: Receiver) -> None:
+    raw = text_delivery()
+    r = receiver.post(raw)
+    assert r.status_code == 200
+    (line,) = receiver.lines()
+    assert line.startswith(b'{"received_at":') and line.endswith(b',"body":' + raw + b"}")
+    doc = json.loads(line)
+    assert doc["body"] == json.loads(raw)
+    assert abs(doc["received_at"] - time.time() * 1000) < 60_000
+
+
+@pytest.mark.parametrize(
+    ("signature", "reason"),
+    [
+        (None, "missing"),
+        ("", "missing"),
+        ("sha1=" + "0" * 40, "malformed"),
+        ("sha256=xyz", "malformed"),
+        ("sha256=" + "g" * 64, "malformed"),
+        (sign(b"another body"), "mismatch"),
+        (sign(text_delivery(), OTHER_SECRET), "mismatch"),
+    ],
+    ids=["missing", "empty", "sha1", "short", "not-hex", "other-body", "other-secret"],
+)
+def test_bad_signature_is_refused_and_nothing_is_written(
+    receiver: Receiver, signature: str | None, reason: str
+) -> None:
+    r = receiver.post(text_delivery(), signature)
+    assert r.status_code == 403
+    assert receiver.lines() == []
+    assert receiver.metrics()[f'refscope_deliveries_refused_total{{reason="{reason}"}}'] == 1
+    assert receiver.metrics()["refscope_deliveries_accepted_total"] == 0
+
+
+def test_meta_escaped_unicode_body_is_accepted_and_a_reserialised_signature_refused(
+    receiver: Receiver,
+) -> None:
+    raw = text_delivery("Hej! \u00e4\u00f6\u00e5 \u2764\ufe0f see https://acme.example/menu")
+    assert b"\\u00e4\\u00f6\\u00e5" in raw and b"https:\\/\\/acme.example\\/menu" in raw
+    naive = json.dumps(json.loads(raw), separators=(",", ":"), ensure_ascii=False).encode()
+    assert naive != raw
+    assert receiver.post(raw, sign(naive)).status_code == 403
+    assert receiver.post(raw).status_code == 200
+    (line,) = receiver.lines()
+    assert raw in line  # byte for byte, escapes kept
+    assert json.loads(line)["body"]["entry"][0]["messaging"][0]["message"]["text"].startswith(
+        "Hej! \u00e4\u00f6\u00e5"
+    )
+
+
+def test_oversized_body_is_refused_with_413(receiver: Receiver) -> None:
+    raw = b'{"object":"page","pad":"' + b"x" * MAX_BODY_BYTES + b'"}'
+    assert receiver.post(raw).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while streaming
+        for i in range(0, len(raw), 64 * 1024):
+            yield raw[i : i + 64 * 1024]
+
+    r = receiver.client.post(
+        "/webhook", content=chunks(), headers={"X-Hub-Signature-256": sign(raw)}
+    )
+    assert r.status_code == 413
+    assert receiver.lines() == []
+    assert receiver.metrics()['refscope_deliveries_refused_total{reason="too_large"}'] == 2
+
+
+def test_rotation_accepts_either_secret_and_refuses_a_third(
+    start_receiver: StartReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFSCOPE_APP_SECRET", f"{SECRET}, {OTHER_SECRET},")
+    config = ReceiverConfig.from_env(tmp_path / "logs")
+    assert config.app_secrets == (SECRET, OTHER_SECRET)
+    receiver = start_receiver(config)
+    old, new, third = (text_delivery(mid=f"m_{i}") for i in range(3))
+    assert receiver.post(old, sign(old, SECRET)).status_code == 200
+    assert receiver.post(new, sign(new, OTHER_SECRET)).status_code == 200
+    assert receiver.post(third, sign(third, "a-third-secret")).status_code == 403
+    bodies = [json.loads(x)["body"] for x in receiver.lines()]
+    assert bodies == [json.loads(old), json.loads(new)]
+
+
+def test_without_a_secret_posts_are_refused_with_503(
+    start_receiver: StartReceiver, tmp_path: Path
+) -> None:
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", verify_token=TOKEN))
+    r = receiver.post(text_delivery())
+    assert r.status_code == 503 and "REFSCOPE_APP_SECRET" in r.text
+    assert receiver.lines() == []
+    metrics = receiver.metrics()
+    assert metrics['refscope_deliveries_refused_total{reason="no_secret_configured"}'] == 1
+    assert receiver.get("/healthz").json()["accepting_deliveries"] is False
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"not json at all", b'{"object":"page","entry":[', b"\xff\xfe{}\n\r", b"", b"NaN"],
+    ids=["text", "truncated", "not-utf8", "empty", "nan"],
+)
+def test_signed_body_that_is_not_json_is_kept_as_a_string(receiver: Receiver, raw: bytes) -> None:
+    assert receiver.post(raw).status_code == 200
+    (line,) = receiver.lines()
+    assert json.loads(line)["body"] == raw.decode("utf-8", "backslashreplace")
+
+
+def test_json_body_with_line_breaks_stays_one_line() -> None:
+    raw = b'{\r\n  "object": "page",\n  "entry": []\r\n}\r\n'
+    line = envelope_line(raw, 5)
+    assert line.count(b"\n") == 1 and line.endswith(b"}\n")
+    assert json.loads(line) == {"received_at": 5, "body": {"object": "page", "entry": []}}
+
+
+def test_concurrent_deliveries_each_land_exactly_once(receiver: Receiver) -> None:
+    raws = [text_delivery(f"hi {i}", mid=f"m_c{i}", ts=f.T0 + i) for i in range(200)]
+
+    async def post_all() -> list[int]:
+        async with httpx.AsyncClient(base_url=receiver.url) as client:
+            responses = await asyncio.gather(*(
+                client.post("/webhook", content=raw, headers={"X-Hub-Signature-256": sign(raw)})
+                for raw in raws
+            ))  # fmt: skip
+        return [r.status_code for r in responses]
+
+    assert asyncio.run(post_all()) == [200] * 200
+    logged = [x.split(b',"body":', 1)[1][:-1] for x in receiver.lines()]
+    assert sorted(logged) == sorted(raws)
+    metrics = receiver.metrics()
+    assert metrics["refscope_deliveries_accepted_total"] == 200
+    assert 1 <= metrics["refscope_write_batches_total"] <= 200
+
+
+def test_a_failed_fsync_is_answered_500_and_the_retry_is_kept(
+    start_receiver: StartReceiver,
+) -> None:
+    failures = [OSError(5, "Input/output error")]
+
+    def fsync(fd: int) -> None:
+        if failures:
+            raise failures.pop()
+        os.fsync(fd)
+
+    receiver = start_receiver(fsync=fsync)
+    raw = text_delivery()
+    assert receiver.post(raw).status_code == 500
+    assert receiver.post(raw).status_code == 200  # Meta's retry
+    assert all(json.loads(x)["body"] == json.loads(raw) for x in receiver.lines())
+    assert receiver.metrics()["refscope_write_errors_total"] == 1
+
+
+def test_a_torn_last_line_does_not_swallow_the_next_delivery(
+    start_receiver: StartReceiver, tmp_path: Path
+) -> None:
+    now = f.T0 / 1000
+    path = log_file(tmp_path / "logs", "webhooks", f.T0)
+    path.parent.mkdir()
+    path.write_bytes(b'{"received_at":1,"body":{"object":"pa')  # a crash mid-write
+    receiver = start_receiver(
+        ReceiverConfig(tmp_path / "logs", None, (SECRET,), TOKEN), clock=lambda: now
+    )
+    raw = text_delivery()
+    assert receiver.post(raw).status_code == 200
+    torn, line = path.read_bytes().splitlines()
+    assert json.loads(line) == {"received_at": f.T0, "body": json.loads(raw)}
+
+
+def test_log_files_are_named_by_stream_utc_day_and_writer(tmp_path: Path) -> None:
+    last_ms_of_day = 1_700_006_399_999  # 2023-11-14 23:59:59.999 UTC
+    assert log_file(tmp_path, "webhooks", last_ms_of_day).name == "webhooks-2023-11-14.ndjson"
+    assert log_file(tmp_path, "clicks", last_ms_of_day + 1).name == "clicks-2023-11-15.ndjson"
+    assert log_file(tmp_path, "clicks", f.T0, "b2").name == "clicks-2023-11-14.b2.ndjson"
+
+
+# --- health and metrics -----------------------------------------------------------------------
+
+
+def test_metrics_count_deliveries_refusals_and_bytes(receiver: Receiver) -> None:
+    for i in range(3):
+        receiver.post(text_delivery(mid=f"m_{i}"))
+    receiver.post(text_delivery(), None)
+    receiver.post(text_delivery(), sign(b"x"))
+    r = receiver.get("/metrics")
+    assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert "# TYPE refscope_deliveries_refused_total counter" in r.text
+    m = receiver.metrics()
+    assert m["refscope_deliveries_accepted_total"] == 3
+    assert m['refscope_deliveries_refused_total{reason="missing"}'] == 1
+    assert m['refscope_deliveries_refused_total{reason="mismatch"}'] == 1
+    assert m["refscope_bytes_written_total"] == sum(
+        p.stat().st_size for p in receiver.log_dir.iterdir()
+    )
+    assert m["refscope_fsync_seconds_count"] >= 1
+    assert m["refscope_fsync_seconds_max"] <= m["refscope_fsync_seconds_sum"]
+    assert m["refscope_clicks_total"] == 0
+
+
+def test_healthz_reports_the_configuration_without_secrets(receiver: Receiver) -> None:
+    r = receiver.get("/healthz")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["accepting_deliveries"] is True
+    assert body["app_secrets"] == 1 and body["verify_token_set"] is True
+
+
+# --- clicks -----------------------------------------------------------------------------------
+
+
+def register(db_path: Path, *new: links.Link) -> None:
+    con = db.connect(db_path)
+    try:
+        links.register(con, list(new))
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def click_receiver(start_receiver: StartReceiver, db_path: Path, tmp_path: Path) -> Receiver:
+    register(
+        db_path,
+        links.make_link(f.PAGE_USERNAME, "spring_menu", "qr"),
+        links.make_link(f.PAGE_USERNAME, "promo=2024"),
+        links.make_link(f.PAGE_USERNAME, "menu"),
+        links.make_link("otherbakery", "menu"),
+    )
+    config = ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN, registry_refresh=0.0)
+    return start_receiver(config)
+
+
+def test_click_redirects_to_m_me_and_logs_no_ip_or_user_agent(click_receiver: Receiver) -> None:
+    r = click_receiver.get("/r/spring_menu", params={"qr": "1"}, headers={"User-Agent": IPHONE})
+    assert r.status_code == 302
+    assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=spring_menu"
+    r = click_receiver.get("/r/promo=2024", headers={"User-Agent": "Mozilla/5.0 (X11; Linux)"})
+    assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=promo%3D2024"
+    first, second = (json.loads(x) for x in click_receiver.lines("clicks"))
+    assert set(first) == {"object", "ts", "ref", "page", "qr", "device"}
+    assert first["object"] == "refscope_click" and abs(first["ts"] - time.time() * 1000) < 60_000
+    assert (first["ref"], first["page"], first["qr"], first["device"]) == (
+        "spring_menu", f.PAGE_USERNAME, True, "mobile"
+    )  # fmt: skip
+    assert (second["ref"], second["qr"], second["device"]) == ("promo=2024", False, "desktop")
+    text = b"".join(p.read_bytes() for p in click_receiver.log_dir.iterdir())
+    assert b"127.0.0.1" not in text and b"iPhone" not in text and b"Linux" not in text
+    assert click_receiver.metrics()["refscope_clicks_total"] == 2
+
+
+def test_click_on_an_unknown_ref_is_404(click_receiver: Receiver) -> None:
+    r = click_receiver.get("/r/nobody_made_this")
+    assert r.status_code == 404 and "not registered" in r.text
+    assert click_receiver.lines("clicks") == []
+
+
+def test_ref_of_several_pages_needs_a_page(click_receiver: Receiver) -> None:
+    r = click_receiver.get("/r/menu")
+    assert r.status_code == 404 and "several pages" in r.text and "?page=" in r.text
+    r = click_receiver.get("/r/menu", params={"page": "OtherBakery"})
+    assert (r.status_code, r.headers["location"]) == (302, "https://m.me/otherbakery?ref=menu")
+    (line,) = click_receiver.lines("clicks")
+    assert json.loads(line)["page"] == "otherbakery"
+
+
+def test_a_link_registered_while_serving_works_at_once(
+    start_receiver: StartReceiver, db_path: Path, tmp_path: Path
+) -> None:
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN))
+    assert receiver.get("/r/fresh_ref").status_code == 404
+    register(db_path, links.make_link(f.PAGE_USERNAME, "fresh_ref"))
+    time.sleep(MISS_RECHECK_SECONDS)  # how often an unknown ref may re-read the registry
+    assert receiver.get("/r/fresh_ref").status_code == 302
+
+
+def test_registry_is_kept_while_the_database_is_locked(
+    click_receiver: Receiver, db_path: Path
+) -> None:
+    assert click_receiver.get("/r/spring_menu").status_code == 302
+    holder = subprocess.Popen(  # another process writes: a new link, and keeps the lock
+        [sys.executable, "-c", HOLD_LOCK, str(db_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        assert click_receiver.get("/r/spring_menu").status_code == 302
+        assert click_receiver.get("/r/late_ref").status_code == 404
+        assert "locked" in click_receiver.get("/healthz").json()["registry"]["error"]
+    finally:
+        holder.communicate(timeout=30)
+    assert click_receiver.get("/r/late_ref").status_code == 302
+    assert click_receiver.get("/healthz").json()["registry"]["error"] is None
+
+
+HOLD_LOCK = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("INSERT INTO tracked_links VALUES ('late_ref', 'acmebakery', 'm_me_link', NULL, "
+            "NULL, NULL, 'https://m.me/acmebakery?ref=late_ref', now())")
+print("locked", flush=True)
+sys.stdin.read()
+con.close()
+"""
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "device"),
+    [
+        (IPHONE, "mobile"),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Mobile Safari/537.36",
+            "mobile",
+        ),
+        ("Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15", "tablet"),
+        ("Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 Safari/537.36", "tablet"),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0", "desktop"),
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15", "desktop"),
+        ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "bot"),
+        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "bot"),
+        ("", "other"),
+        (None, "other"),
+        ("SomeTV/1.0", "other"),
+    ],  # fmt: skip
+    ids=[
+        "iphone",
+        "android-phone",
+        "ipad",
+        "android-tablet",
+        "windows",
+        "mac",
+        "fb-preview",
+        "googlebot",
+        "empty",
+        "absent",
+        "unknown",
+    ],  # fmt: skip
+)
+def test_device_class_is_coarse(user_agent: str | None, device: str) -> None:
+    assert device_class(user_agent) == device
+
+
+# --- secrets, the CLI and the ingest ---------------------------------------------------------
+
+
+def test_no_secret_appears_in_responses_logs_or_metrics(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    hs = {"hub.mode": "subscribe", "hub.verify_token": TOKEN, "hub.challenge": "42"}
+    receiver.get("/webhook", params=hs)
+    receiver.get("/webhook", params={**hs, "hub.verify_token": "wrong"})
+    receiver.post(text_delivery())
+    for sig in (None, "sha256=zz", sign(b"other")):
+        receiver.post(text_delivery(), sig)
+    receiver.post(b"x" * (MAX_BODY_BYTES + 1))
+    receiver.get("/r/unknown")
+    receiver.get("/healthz")
+    receiver.get("/metrics")
+    texts = [r.text + str(r.headers) for r in receiver.seen]
+    texts += [p.read_text() for p in receiver.log_dir.iterdir()]
+    # pytest hooks its handler onto uvicorn.access, which turns that log back on here; `serve`
+    # runs without it (test_serve_command_…). httpx is this test's own client.
+    ours = [r for r in caplog.records if not r.name.startswith(("uvicorn.access", "httpx"))]
+    assert any(r.name == "refscope.receiver" for r in ours)
+    texts += [r.getMessage() for r in ours]
+    texts.append(repr(ReceiverConfig(receiver.log_dir, None, (SECRET,), TOKEN)))
+    assert len(receiver.seen) == 10
+    for secret in (SECRET, TOKEN):
+        assert not [t for t in texts if secret in t]
+
+
+def test_serve_command_runs_the_receiver_without_an_access_log(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "REFSCOPE_APP_SECRET": SECRET, "REFSCOPE_VERIFY_TOKEN": TOKEN}
+    args = [sys.executable, "-m", "ingest", "serve", "--port", str(port),
+            "--log-dir", str(tmp_path / "logs"), "--db", str(tmp_path / "none.duckdb")]  # fmt: skip
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + "/healthz").raise_for_status()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, "serve did not start"
+                time.sleep(0.05)
+        params = {"hub.mode": "subscribe", "hub.verify_token": TOKEN, "hub.challenge": "7"}
+        assert httpx.get(url + "/webhook", params=params).text == "7"
+        raw = text_delivery()
+        r = httpx.post(url + "/webhook", content=raw, headers={"X-Hub-Signature-256": sign(raw)})
+        assert r.status_code == 200
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
+    assert b"Application shutdown complete" in out
+    assert len(list((tmp_path / "logs").glob("webhooks-*.ndjson"))) == 1
+    assert b"Uvicorn running" in out and b"1 app secret(s)" in out
+    assert SECRET.encode() not in out and TOKEN.encode() not in out and b"GET /" not in out
+
+
+def test_serve_help_names_the_secret_variables() -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["serve", "--help"])
+    assert result.exit_code == 0
+    assert "REFSCOPE_APP_SECRET" in result.output and "REFSCOPE_VERIFY_TOKEN" in result.output
+
+
+def test_ingest_reads_the_receiver_logs(click_receiver: Receiver, db_path: Path) -> None:
+    psid = "6512345678900001"
+    deliveries = [
+        f.delivery(f.postback(referral=f.referral_obj("spring_menu"), psid=psid, ts=f.T0)),
+        f.delivery(f.message("Hall\u00e5, \u00f6ppet idag?", psid=psid, ts=f.T0 + f.MINUTE)),
+        f.batch(
+            f.entry(f.message("hi", psid="6512345678900002", ts=f.T0 + 2 * f.MINUTE)),
+            f.entry(
+                f.referral("menu", psid="6512345678900003", ts=f.T0 + 3 * f.MINUTE),
+                page_id=f.OTHER_PAGE_ID,
+            ),
+        ),  # fmt: skip
+    ]
+    for d in deliveries:
+        assert click_receiver.post(meta_json(d)).status_code == 200
+    click_receiver.post(meta_json(deliveries[1]))  # Meta's retry of the same delivery
+    click_receiver.get("/r/spring_menu", params={"qr": "1"}, headers={"User-Agent": IPHONE})
+    pipeline.run([str(click_receiver.log_dir)], db_path)
+    query = Query(db_path)
+    kinds = query("SELECT kind, psid, text FROM events ORDER BY ts")
+    assert kinds == [
+        ("postback", psid, None),
+        ("message", psid, "Hall\u00e5, \u00f6ppet idag?"),
+        ("message", "6512345678900002", "hi"),
+        ("referral", "6512345678900003", None),
+    ]
+    assert query("SELECT channel, ref FROM contacts WHERE psid = ?", psid) == [
+        ("qr_code", "spring_menu")
+    ]
+    assert query("SELECT ref, page, qr, device FROM clicks") == [
+        ("spring_menu", f.PAGE_USERNAME, True, "mobile")
+    ]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
