@@ -130,7 +130,7 @@ def channel_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         f"""SELECT c.channel, count(*) AS new_contacts,
                    count(c.second_message_at) AS engaged,
                    count(c.second_message_at) / count(*) AS engaged_rate,
-                   sum(c.reentry_count) AS reentries
+                   CAST(sum(c.reentry_count) AS BIGINT) AS reentries
             FROM contacts c WHERE {_IN_RANGE}
             GROUP BY c.channel ORDER BY new_contacts DESC, c.channel""",
         f,
@@ -292,16 +292,19 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     )
     return _df(
         con,
-        f"""SELECT CAST(date_trunc('week', c.first_seen_at) AS DATE) AS cohort_week, c.channel,
+        f"""WITH c AS (
+                -- The range first: the join then grows with the range, not the database.
+                SELECT c.page_id, c.psid, c.channel, c.first_seen_at FROM contacts c
+                WHERE {_IN_RANGE}
+            ), d AS (
+                SELECT d.page_id, d.psid,
+                       (d.day - CAST(c.first_seen_at AS DATE) - 1) // 7 + 1 AS week
+                FROM contact_days d JOIN c USING (page_id, psid)
+                WHERE d.day > CAST(c.first_seen_at AS DATE)
+            )
+            SELECT CAST(date_trunc('week', c.first_seen_at) AS DATE) AS cohort_week, c.channel,
                    count(DISTINCT c.psid || c.page_id) AS contacts, {weeks}
-            FROM contacts c
-            LEFT JOIN (
-                SELECT d.page_id, d.psid, d.day, c2.first_seen_at,
-                       (d.day - CAST(c2.first_seen_at AS DATE) - 1) // 7 + 1 AS week
-                FROM contact_days d JOIN contacts c2 USING (page_id, psid)
-                WHERE d.day > CAST(c2.first_seen_at AS DATE)
-            ) d USING (page_id, psid)
-            WHERE {_IN_RANGE}
+            FROM c LEFT JOIN d USING (page_id, psid)
             GROUP BY ALL ORDER BY cohort_week, c.channel""",
         f,
     )

@@ -40,9 +40,30 @@ def reading() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def status() -> tuple[int, int]:
-    """(last ingest run id, contacts); (-1, 0) when there is no database yet."""
-    if not database_path().exists():
+    """(last ingest run id, contacts); (-1, 0) when there is no database yet.
+
+    Opening the file costs more than most cached answers, so the answer is kept until the
+    database file or its write-ahead log changes on disk.
+    """
+    path = database_path()
+    if not path.exists():
         return -1, 0
+    return _status(str(path), _signature(path))
+
+
+def _signature(path: Path) -> tuple[int, ...]:
+    sig: list[int] = []
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            st_ = p.stat()
+            sig += [st_.st_mtime_ns, st_.st_size]
+        except FileNotFoundError:
+            sig += [0, 0]
+    return tuple(sig)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _status(path: str, signature: tuple[int, ...]) -> tuple[int, int]:
     with reading() as con:
         run = queries.last_run_id(con)
         row = con.execute("SELECT count(*) FROM contacts").fetchone()

@@ -162,6 +162,7 @@ def dashboard(db_file: Path, port: int, host: str) -> None:
     click.echo(
         f"refscope dashboard on http://{'localhost' if host == '127.0.0.1' else host}:{port}"
     )
+    sys.stdout.flush()  # execve replaces the process before Python would flush
     os.execve(sys.executable, args, env)
 
 
