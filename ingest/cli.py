@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from . import db, fetch, graph, pipeline, qr, remote
+from . import db, fetch, graph, pipeline, qr, remote, retention
 from . import links as links_mod
 from .errors import RefscopeError
+from .privacy import Privacy
 
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024  # below this an ingest is over before a bar helps
 
@@ -50,11 +51,19 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @DB_OPTION
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
+@click.option("--keep-text", is_flag=True, default=None,
+              help="Also store message text (default: type, length and attachment kinds only; "
+              "or set REFSCOPE_KEEP_TEXT=1).")  # fmt: skip
 @click.option("--follow", is_flag=True, help="Keep running: read new lines as they arrive.")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds between reads with --follow.")  # fmt: skip
 def ingest(
-    paths: tuple[str, ...], db_file: Path, progress: bool | None, follow: bool, interval: float
+    paths: tuple[str, ...],
+    db_file: Path,
+    progress: bool | None,
+    keep_text: bool | None,
+    follow: bool,
+    interval: float,
 ) -> None:
     """Read webhook logs (files, directories, globs, .gz) into the database.
 
@@ -64,7 +73,7 @@ def ingest(
     """
     console = Console()
     if follow:
-        _follow(console, list(paths), db_file, interval)
+        _follow(console, list(paths), db_file, interval, keep_text)
         return
     show = console.is_terminal if progress is None else progress
     bar = Progress(
@@ -85,18 +94,24 @@ def ingest(
 
     try:
         result = pipeline.run(
-            list(paths), db_file, on_plan=on_plan, progress=lambda n: bar.advance(task, n)
+            list(paths),
+            db_file,
+            on_plan=on_plan,
+            progress=lambda n: bar.advance(task, n),
+            keep_text=keep_text,
         )
     finally:
         bar.stop()
     print_summary(console, result)
 
 
-def _follow(console: Console, paths: list[str], db_file: Path, interval: float) -> None:
+def _follow(
+    console: Console, paths: list[str], db_file: Path, interval: float, keep_text: bool | None
+) -> None:
     console.print(f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)")
     try:
         while True:
-            result = pipeline.run(paths, db_file)
+            result = pipeline.run(paths, db_file, keep_text=keep_text)
             if result.files_read:
                 print_summary(console, result)
             time.sleep(interval)
@@ -149,11 +164,20 @@ def demo_data(days: int, end: dt.datetime | None, seed: int, scale: float, out: 
 @cli.command()
 @DB_OPTION
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any but loopback needs a login.")  # fmt: skip
 def dashboard(db_file: Path, port: int, host: str) -> None:
-    """Start the Streamlit dashboard on the database."""
+    """Start the Streamlit dashboard on the database.
+
+    Off loopback it asks for a login: Streamlit's OIDC login when .streamlit/secrets.toml has
+    an [auth] section, else the password in REFSCOPE_DASHBOARD_PASSWORD (asked for on loopback
+    too when set). With neither it refuses to start.
+    """
+    from .access import AUTH_ENV, secrets_files, serve_access
+
     app = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
-    env = dict(os.environ, REFSCOPE_DB=str(db_file.resolve()))
+    login = serve_access(host, os.environ, secrets_files(app))  # refuses before anything starts
+    env = dict(os.environ, REFSCOPE_DB=str(db_file.resolve()), **{AUTH_ENV: login.mode})
     args = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.port", str(port), "--server.address", host,
@@ -161,6 +185,7 @@ def dashboard(db_file: Path, port: int, host: str) -> None:
     ]  # fmt: skip
     click.echo(
         f"refscope dashboard on http://{'localhost' if host == '127.0.0.1' else host}:{port}"
+        f" (login: {login.why})"
     )
     sys.stdout.flush()  # execve replaces the process before Python would flush
     os.execve(sys.executable, args, env)
@@ -405,6 +430,37 @@ def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
     from .receiver import serve as run_receiver
 
     run_receiver(host, port, log_dir, db_file)
+
+
+@cli.command()
+@click.option("--older-than", "age", required=True, help="e.g. 90d, 12w, 25m, 2y.")
+@DB_OPTION
+def prune(age: str, db_file: Path) -> None:
+    """Delete events, touches and clicks older than AGE, and contacts with nothing left."""
+    before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())
+    con = db.connect(db_file)
+    try:
+        r = retention.prune(con, before)
+    finally:
+        con.close()
+    click.echo(
+        f"removed data before {r.before}: {r.events:,} events, {r.touches:,} touches, "
+        f"{r.clicks:,} clicks, {r.contacts:,} contacts"
+    )
+
+
+@cli.command()
+@click.argument("psid")
+@click.option("--page", "page_id", help="Only on this page id (default: every page).")
+@DB_OPTION
+def forget(psid: str, page_id: str | None, db_file: Path) -> None:
+    """Remove every row of one person and keep them out of later ingests."""
+    con = db.connect(db_file)
+    try:
+        counts = retention.forget(con, psid, page_id, Privacy.from_env())
+    finally:
+        con.close()
+    click.echo("forgotten: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
 
 
 def main() -> None:

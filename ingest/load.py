@@ -8,6 +8,7 @@ only the rare rejected line is looked at in Python, to say exactly what is wrong
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -15,7 +16,10 @@ import numpy as np
 import pyarrow as pa
 
 from . import attribute, reasons, webhook
+from .privacy import PSEUDONYMISE, Privacy, forgotten_hash
 from .sources import Chunk
+
+_LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rejected line
 
 _STAGE = "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + "\nUNION ALL BY NAME\n".join(
     f"({q})"
@@ -55,8 +59,9 @@ SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.k
        s.is_standby,
        rs_channel(s.kind, s.source, s.ad_id, s.comment_id, s.psid,
                   {attribute.IS_QR.format(t="s")}),
-       s.ref, s.source, s.ad_id, s.ad_title, s.referer_uri, s.is_guest_user, s.mid, s.text,
-       s.attachment_types, s.quick_reply_payload, s.postback_payload, s.app_id, s.watermark_at,
+       s.ref, s.source, s.ad_id, s.ad_title, s.referer_uri, s.is_guest_user, s.mid,
+       CASE WHEN $keep_text THEN s.text END, length(s.text), s.attachment_types,
+       s.quick_reply_payload, s.postback_payload, s.app_id, s.watermark_at,
        s.post_id, s.comment_id, s.commenter_id, f.path, c.line_no, $run_id
 FROM rs_stage s JOIN chunk c USING (rid) JOIN rs_files f USING (file_id)
 WHERE s.problem IS NULL AND s.kind <> 'click'
@@ -166,24 +171,58 @@ def _checked_lines(data: bytes, offsets: np.ndarray) -> tuple[pa.Array, list[tup
     return pa.array(texts, pa.large_string()), bad
 
 
+_DROP_FORGOTTEN = """
+DELETE FROM events e
+WHERE e.run_id = $run_id AND e.psid IS NOT NULL AND EXISTS (
+    SELECT 1 FROM forgotten g
+    WHERE g.id_hash = sha256(e.psid) AND (g.page_id IS NULL OR g.page_id = e.page_id))
+"""
+
+
 def load_batch(
-    con: duckdb.DuckDBPyConnection, chunks: list[tuple[int, Chunk]], run_id: int
+    con: duckdb.DuckDBPyConnection,
+    chunks: list[tuple[int, Chunk]],
+    run_id: int,
+    privacy: Privacy | None = None,
+    forgotten: set[str] | None = None,
 ) -> BatchResult:
     """Parse a batch, add its new events, and say which lines are rejected and why.
 
     Needs the temp table `rs_files(file_id, path)` for the file ids used in chunks.
     """
+    privacy = privacy or Privacy()
     table, rejects = lines_table(chunks)
     res = BatchResult(lines=table.num_rows, rejects=rejects)
-    repaired = _load_table(con, table, run_id, res)
+    repaired = _load_table(con, table, run_id, res, privacy)
     if repaired:
         # Second and last pass: lines fixed in Python, under their own line numbers.
         again = BatchResult()
-        _load_table(con, _repaired_table(repaired), run_id, again, repair=False)
+        _load_table(con, _repaired_table(repaired), run_id, again, privacy, repair=False)
         res.parsed += again.parsed
         res.added += again.added
         res.rejects.extend(again.rejects)
+    if forgotten:
+        row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
+        res.added -= int(row[0]) if row else 0
+    if privacy.salt is not None or forgotten:
+        res.rejects = [
+            (f, n, why, _redact(raw, privacy, forgotten or set())) for f, n, why, raw in res.rejects
+        ]
     return res
+
+
+def _redact(raw: str, privacy: Privacy, forgotten: set[str]) -> str:
+    """A rejected line's text without forgotten people's ids, and with ids hashed if salted."""
+    if forgotten:
+        raw = _LONG_ID.sub(
+            lambda m: (
+                "<forgotten>"
+                if forgotten_hash(privacy.stored_id(m.group())) in forgotten
+                else m.group()
+            ),
+            raw,
+        )
+    return privacy.redact(raw)
 
 
 def _repaired_table(rows: list[tuple[int, int, str]]) -> pa.Table:
@@ -203,6 +242,7 @@ def _load_table(
     table: pa.Table,
     run_id: int,
     res: BatchResult,
+    privacy: Privacy,
     repair: bool = True,
 ) -> list[tuple[int, int, str]]:
     """Load one table of lines into `res`; return the lines worth a repaired second pass."""
@@ -217,7 +257,10 @@ def _load_table(
             "SELECT count(*) FROM rs_stage WHERE problem IS NULL AND kind <> 'click'"
         ).fetchone()
         res.parsed = int(row[0]) if row else 0
-        row = con.execute(_INSERT_EVENTS, {"run_id": run_id}).fetchone()
+        if privacy.salt is not None:
+            con.execute(PSEUDONYMISE, privacy.pads())
+        params = {"run_id": run_id, "keep_text": privacy.keep_text}
+        row = con.execute(_INSERT_EVENTS, params).fetchone()
         res.added = int(row[0]) if row else 0
         for file_id, line_no, raw, problem, good in con.execute(_TROUBLED_LINES).fetchall():
             fixed = reasons.repair(raw) if repair and not good and not problem else None
@@ -232,7 +275,7 @@ def _load_table(
 
 
 def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Reject]) -> int:
-    """Add reject rows not already recorded for the same (file, line, raw text)."""
+    """Add reject rows for lines not already recorded (one row per file and line)."""
     if not rows:
         return 0
     tbl = pa.table(
@@ -248,9 +291,11 @@ def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Rejec
         row = con.execute(
             """INSERT INTO rejects
                SELECT k, path, line_no, reason, raw, $run_id FROM (
-                   SELECT rs_key([f.path, CAST(r.line_no AS VARCHAR), r.raw]) AS k, f.path,
+                   SELECT rs_key([f.path, CAST(r.line_no AS VARCHAR)]) AS k, f.path,
                           r.line_no, r.reason, r.raw
                    FROM rs_new_rejects r JOIN rs_files f USING (file_id))
+               -- One row per line: a line read again (its old row deleted first when the
+               -- file changed) is not recorded twice, even if its text was redacted since.
                WHERE k NOT IN (SELECT reject_key FROM rejects)""",
             {"run_id": run_id},
         ).fetchone()

@@ -17,6 +17,7 @@ import duckdb
 
 from . import attribute, db, load, sources, webhook
 from .errors import DatabaseError
+from .privacy import Privacy
 
 INGEST_MEMORY_LIMIT = "400MB"  # DuckDB's share; keeps a 1 GB log's ingest under 1 GiB RSS
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
@@ -69,13 +70,20 @@ def run(
     *,
     on_plan: Callable[[int], None] | None = None,
     progress: ProgressFn | None = None,
+    keep_text: bool | None = None,
 ) -> IngestResult:
-    """Ingest the logs at paths into the database; see the module docstring for guarantees."""
+    """Ingest the logs at paths into the database; see the module docstring for guarantees.
+
+    Message text is kept only with keep_text (default: REFSCOPE_KEEP_TEXT); ids are stored as
+    keyed hashes when REFSCOPE_ID_SALT is set.
+    """
     started = time.perf_counter()
+    privacy = Privacy.from_env(keep_text)
     files = sources.discover(paths)
     con = db.connect(db.db_path(db_file))
     try:
-        return _run(con, plan_files(con, files), len(files), started, on_plan, progress)
+        plans = plan_files(con, files)
+        return _run(con, plans, len(files), started, on_plan, progress, privacy)
     finally:
         con.close()
 
@@ -87,7 +95,7 @@ def run_plans(
     started = time.perf_counter()
     con = db.connect(db.db_path(db_file))
     try:
-        return _run(con, plans, len(plans), started, None, progress)
+        return _run(con, plans, len(plans), started, None, progress, Privacy.from_env())
     finally:
         con.close()
 
@@ -99,6 +107,7 @@ def _run(
     started: float,
     on_plan: Callable[[int], None] | None,
     progress: ProgressFn | None,
+    privacy: Privacy,
 ) -> IngestResult:
     # Bounded: past this DuckDB spills to disk, so a large log does not grow the process.
     con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
@@ -122,7 +131,7 @@ def _run(
             [run_id, datetime.now(UTC).replace(tzinfo=None)],
         )
         attribute.refresh_qr_refs(con)
-        _read_files(con, plans, run_id, res, progress)
+        _read_files(con, plans, run_id, res, progress, privacy)
         if res.events_added:
             con.execute(
                 """CREATE OR REPLACE TEMP TABLE rs_affected AS
@@ -175,6 +184,7 @@ def _read_files(
     run_id: int,
     res: IngestResult,
     progress: ProgressFn | None,
+    privacy: Privacy,
 ) -> None:
     """Read every planned file in batches of about CHUNK_BYTES and record how far each got."""
     con.execute("CREATE OR REPLACE TEMP TABLE rs_files (file_id INTEGER, path VARCHAR)")
@@ -182,12 +192,13 @@ def _read_files(
                                                           enumerate(plans)])  # fmt: skip
     reasons: Counter[str] = Counter()
     batch: list[tuple[int, sources.Chunk]] = []
+    forgotten = {r[0] for r in con.execute("SELECT id_hash FROM forgotten").fetchall()}
 
     def flush() -> None:
         if not batch:
             return
         try:
-            out = load.load_batch(con, batch, run_id)
+            out = load.load_batch(con, batch, run_id, privacy, forgotten)
         except duckdb.Error as exc:
             files = sorted({str(plans[i].path) for i, _ in batch})
             raise DatabaseError(f"loading {', '.join(files)} failed: {exc}") from exc

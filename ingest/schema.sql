@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS events (
     referer_uri    VARCHAR,
     is_guest_user  BOOLEAN,
     mid            VARCHAR,
-    text           VARCHAR,
+    text           VARCHAR,             -- only with --keep-text / REFSCOPE_KEEP_TEXT
+    text_length    INTEGER,             -- characters of the message or comment text
     attachment_types VARCHAR[],
     quick_reply_payload VARCHAR,
     postback_payload VARCHAR,
@@ -144,7 +145,7 @@ CREATE TABLE IF NOT EXISTS clicks (
 
 -- Every line that did not become events, with why and its raw text.
 CREATE TABLE IF NOT EXISTS rejects (
-    reject_key  UHUGEINT NOT NULL,      -- md5 of (file, line_no, raw): a re-read adds no copy
+    reject_key  UHUGEINT NOT NULL,      -- md5 of (file, line_no): a re-read adds no copy
     file        VARCHAR NOT NULL,
     line_no     BIGINT NOT NULL,
     reason      VARCHAR NOT NULL,
@@ -165,6 +166,13 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     rejects_added BIGINT,
     new_contacts  BIGINT,
     seconds       DOUBLE
+);
+
+-- People removed with `refscope forget`: later ingests leave them out.
+CREATE TABLE IF NOT EXISTS forgotten (
+    id_hash      VARCHAR NOT NULL,      -- sha256 of the id as stored (never the id)
+    page_id      VARCHAR,               -- NULL: on every page
+    forgotten_at TIMESTAMP NOT NULL
 );
 
 -- How far each input has been read; lets a run read only new bytes.

@@ -105,10 +105,14 @@ def ingest_lines(db_path: Path, log_dir: Path) -> IngestLines:
     """Write lines (dicts as JSON, str or bytes as given) to an ndjson log and ingest it."""
 
     def ingest(
-        lines: list[Any], name: str = "webhooks.ndjson", *, append: bool = False
+        lines: list[Any],
+        name: str = "webhooks.ndjson",
+        *,
+        append: bool = False,
+        keep_text: bool = True,
     ) -> pipeline.IngestResult:
         path = write_ndjson(log_dir / name, lines, mode="a" if append else "w")
-        return pipeline.run([str(path)], db_path)
+        return pipeline.run([str(path)], db_path, keep_text=keep_text)
 
     return ingest
 

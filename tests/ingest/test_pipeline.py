@@ -198,7 +198,7 @@ def test_unterminated_last_line_is_read_again_once_complete(
     ]
     with open(path, "a") as fh:
         fh.write(complete[40:] + "\n")
-    result = pipeline.run([str(path)], query.path)
+    result = pipeline.run([str(path)], query.path, keep_text=True)
     assert (result.lines, result.events_added) == (1, 1)
     assert query("SELECT line_no, text FROM events ORDER BY line_no") == [
         (1, "first"),

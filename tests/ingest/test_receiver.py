@@ -597,7 +597,7 @@ def test_ingest_reads_the_receiver_logs(click_receiver: Receiver, db_path: Path)
         assert click_receiver.post(meta_json(d)).status_code == 200
     click_receiver.post(meta_json(deliveries[1]))  # Meta's retry of the same delivery
     click_receiver.get("/r/spring_menu", params={"qr": "1"}, headers={"User-Agent": IPHONE})
-    pipeline.run([str(click_receiver.log_dir)], db_path)
+    pipeline.run([str(click_receiver.log_dir)], db_path, keep_text=True)
     query = Query(db_path)
     kinds = query("SELECT kind, psid, text FROM events ORDER BY ts")
     assert kinds == [

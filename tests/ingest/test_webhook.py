@@ -138,7 +138,7 @@ CASE_NAMES = list(CASES)
 def _ingest_to(tmp: Path, lines: list[Any]) -> Query:
     db_file = tmp / "refscope.duckdb"
     log = f.write_ndjson(tmp / "webhooks.ndjson", lines)
-    pipeline.run([str(log)], db_file)
+    pipeline.run([str(log)], db_file, keep_text=True)  # these tests read the text back
     return Query(db_file)
 
 

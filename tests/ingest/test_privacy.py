@@ -1,0 +1,143 @@
+"""Privacy: no message text by default, keyed-hash ids with a salt, prune, forget for good."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import db, pipeline, retention
+from ingest.cli import cli
+from ingest.errors import ValidationError
+from tests import factories as f
+from tests.conftest import Query
+
+SALT = "pepper-for-tests"
+
+
+def conversation(psid: str, ts: int) -> list[Any]:
+    ref = f.referral_obj("bio_link")
+    return [
+        f.delivery(f.postback(referral=ref, psid=psid, ts=ts)),
+        f.delivery(f.message("Hej, my phone is 0701234567", psid=psid, ts=ts + 1000,
+                             attachments=[{"type": "image", "payload": {"url": "https://x"}}])),
+        f.delivery(f.message("second", psid=psid, ts=ts + 2000, quick_reply={"payload": "MENU"})),
+    ]  # fmt: skip
+
+
+def test_text_is_not_kept_by_default(ingest_lines: Any, query: Query) -> None:
+    ingest_lines(conversation("111", f.T0), keep_text=False)
+    rows = query.dicts(
+        "SELECT text, text_length, attachment_types, quick_reply_payload, postback_payload "
+        "FROM events WHERE kind IN ('message', 'postback') ORDER BY ts"
+    )
+    assert [r["text"] for r in rows] == [None, None, None]
+    assert [r["text_length"] for r in rows] == [None, 27, 6]
+    assert rows[1]["attachment_types"] == ["image"]
+    assert rows[2]["quick_reply_payload"] == "MENU"
+    assert rows[0]["postback_payload"] == "GET_STARTED"
+
+
+def test_keep_text_opts_in(runner: CliRunner, db_path: Path, log_dir: Path, query: Query) -> None:
+    log = f.write_ndjson(log_dir / "a.ndjson", conversation("111", f.T0))
+    res = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path), "--keep-text"])
+    assert res.exit_code == 0, res.output
+    assert query.scalar("SELECT text FROM events WHERE text_length = 6") == "second"
+
+
+def test_salted_ids_are_keyed_hashes_stable_across_runs(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, query: Query
+) -> None:
+    monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", conversation("111", f.T0)))], db_path)
+    pipeline.run([str(f.write_ndjson(log_dir / "b.ndjson", conversation("111", f.T0)))], db_path)
+    expected = hmac.new(SALT.encode(), b"111", hashlib.sha256).hexdigest()
+    assert query("SELECT DISTINCT psid FROM events WHERE psid IS NOT NULL") == [(expected,)]
+    assert query("SELECT psid, channel FROM contacts") == [(expected, "m_me_link")]
+    assert query.scalar("SELECT count(*) FROM events") == 3  # the second file deduplicated
+    dump = "\n".join(str(r) for rows in query.tables().values() for r in rows)
+    assert "'111'" not in dump and SALT not in dump
+
+
+def test_forget_removes_a_person_and_a_reingest_leaves_them_out(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query
+) -> None:
+    broken = (
+        '{"object":"page","entry":[{"id":"'
+        + f.PAGE_ID
+        + '","messaging":[{"sender":{"id":"5550001112223334"}}]}]}'
+    )
+    lines = [*conversation("5550001112223334", f.T0), *conversation("222", f.T0 + 10_000), broken]
+    log = f.write_ndjson(log_dir / "a.ndjson", lines)
+    pipeline.run([str(log)], db_path)
+    assert query.scalar("SELECT count(*) FROM contacts") == 2
+    res = runner.invoke(cli, ["forget", "5550001112223334", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    for table in ("events", "touches", "contacts", "contact_days"):
+        assert query.scalar(f"SELECT count(*) FROM {table} WHERE psid = '5550001112223334'") == 0
+    assert query.scalar("SELECT count(*) FROM contacts") == 1
+    assert "5550001112223334" not in query.scalar("SELECT raw FROM rejects")
+    # Old logs read again from scratch (offsets forgotten, as after a move): still left out.
+    with_copy = f.write_ndjson(log_dir / "copy.ndjson", lines)
+    pipeline.run([str(with_copy)], db_path)
+    assert query.scalar("SELECT count(*) FROM events WHERE psid = '5550001112223334'") == 0
+    assert query.scalar("SELECT count(*) FROM contacts") == 1
+    assert query("SELECT count(*), count(DISTINCT file || line_no) FROM rejects") == [(2, 2)]
+    assert all("5550001112223334" not in r[0] for r in query("SELECT raw FROM rejects"))
+    (stored,) = query("SELECT id_hash FROM forgotten")[0]
+    assert stored == hashlib.sha256(b"5550001112223334").hexdigest()
+
+
+def test_forget_with_a_salt_matches_the_stored_id(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    log = f.write_ndjson(log_dir / "a.ndjson", conversation("333", f.T0))
+    pipeline.run([str(log)], db_path)
+    res = runner.invoke(cli, ["forget", "333", "--page", f.PAGE_ID, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert query.scalar("SELECT count(*) FROM events") == 0
+    pipeline.run([str(f.write_ndjson(log_dir / "b.ndjson", conversation("333", f.T0)))], db_path)
+    assert query.scalar("SELECT count(*) FROM events") == 0
+
+
+def test_prune_removes_old_rows_and_empty_contacts(
+    db_path: Path, log_dir: Path, query: Query, runner: CliRunner
+) -> None:
+    old, new = f.T0, f.T0 + 400 * f.DAY
+    lines = [*conversation("1", old), *conversation("2", new), *conversation("3", old),
+             f.delivery(f.message("back", psid="3", ts=new + 5))]  # fmt: skip
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    cut = dt.datetime.fromtimestamp(new / 1000, dt.UTC).date() - dt.timedelta(days=30)
+    con = db.connect(db_path)
+    try:
+        r = retention.prune(con, cut)
+    finally:
+        con.close()
+    assert r.events == 6 and r.contacts == 1
+    assert query("SELECT psid FROM contacts ORDER BY psid") == [("2",), ("3",)]
+    assert query.scalar("SELECT min(ts) FROM events") >= dt.datetime(cut.year, cut.month, cut.day)
+    res = runner.invoke(cli, ["prune", "--older-than", "25m", "--db", str(db_path)])
+    assert res.exit_code == 0 and "removed data before" in res.output
+
+
+@pytest.mark.parametrize(
+    ("age", "expected"),
+    [("30d", dt.date(2026, 10, 26)), ("2w", dt.date(2026, 11, 11)),
+     ("25m", dt.date(2024, 10, 25)), ("1y", dt.date(2025, 11, 25))],
+    ids=["days", "weeks", "months", "years"],
+)  # fmt: skip
+def test_ages(age: str, expected: dt.date) -> None:
+    assert retention.cutoff(age, dt.date(2026, 11, 25)) == expected
+
+
+@pytest.mark.parametrize("age", ["", "25", "m", "0d", "3h", "-2d"])
+def test_bad_ages_are_refused(age: str) -> None:
+    with pytest.raises(ValidationError, match="d \\(days\\)"):
+        retention.parse_age(age)
