@@ -3,13 +3,12 @@ each delivery (and each tracked-link click) to NDJSON logs, and answers only onc
 
 It never parses a delivery into events (the ingest does) and never writes a secret anywhere.
 Facts about Meta's handshake and signature: /work/shared/messenger-webhooks.md §5.
+The durable log writer lives in `logwriter` and the /metrics counters in `receiver_metrics`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -18,7 +17,6 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from . import clicklog
+from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
+from .logwriter import BatchStats as BatchStats
+from .logwriter import LogWriter, log_file
+from .receiver_metrics import REFUSALS as REFUSALS
+from .receiver_metrics import Metrics
 
 log = logging.getLogger("refscope.receiver")
 
@@ -36,8 +39,6 @@ MAX_BODY_BYTES = 1024 * 1024  # far above a real batch; bounds what a bad client
 SIGNATURE_HEADER = "x-hub-signature-256"
 _SIGNATURE = re.compile(r"(?i:sha256)=[0-9a-fA-F]{64}")
 _DIGITS = re.compile(r"[0-9]+")
-REFUSALS = ("missing", "malformed", "mismatch", "no_secret_configured", "too_large")
-OPEN_FILES = 4  # log files kept open: today's two, and yesterday's around midnight
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,6 @@ class ReceiverConfig:
         secrets = tuple(s.strip() for s in raw.split(",") if s.strip())
         token = environ.get("REFSCOPE_VERIFY_TOKEN", "").strip() or None
         return cls(log_dir, db_path, secrets, token, **kw)
-
-
-def log_file(log_dir: Path, stream: str, at_ms: int, writer: str = "") -> Path:
-    """The one place that names log files: <stream>-YYYY-MM-DD[.<writer>].ndjson, UTC day."""
-    day = dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).date().isoformat()
-    return log_dir / f"{stream}-{day}{'.' + writer if writer else ''}.ndjson"
 
 
 def header_problem(header: str | None) -> str | None:
@@ -121,191 +116,6 @@ def envelope_line(raw: bytes, received_at_ms: int) -> bytes:
     else:
         body = json.dumps(raw.decode("utf-8", "backslashreplace")).encode("ascii")
     return b'{"received_at":%d,"body":%s}\n' % (received_at_ms, body)
-
-
-class Metrics:
-    """Counters for /metrics; touched only on the event loop."""
-
-    def __init__(self) -> None:
-        self.accepted = 0
-        self.refused = dict.fromkeys(REFUSALS, 0)
-        self.write_errors = 0
-        self.bytes_written = 0
-        self.lines_written = 0
-        self.batches = 0
-        self.fsync_sum = 0.0
-        self.fsync_count = 0
-        self.fsync_max = 0.0
-        self.clicks = 0
-        self.clicks_refused = {"unknown_ref": 0, "ambiguous_page": 0}
-
-    def render(self, registry_refs: int) -> str:
-        """The Prometheus text exposition format."""
-
-        def by(label: str, counts: Mapping[str, int]) -> dict[str, float]:
-            return {f'{{{label}="{k}"}}': v for k, v in counts.items()}
-
-        families: list[tuple[str, str, str, Mapping[str, float]]] = [
-            ("deliveries_accepted_total", "counter", "Deliveries verified and durably logged.",
-             {"": self.accepted}),
-            ("deliveries_refused_total", "counter", "Deliveries refused, by reason.",
-             by("reason", self.refused)),
-            ("write_errors_total", "counter", "Requests whose line could not be written.",
-             {"": self.write_errors}),
-            ("bytes_written_total", "counter", "Bytes appended to the logs.",
-             {"": self.bytes_written}),
-            ("lines_written_total", "counter", "Lines appended to the logs.",
-             {"": self.lines_written}),
-            ("write_batches_total", "counter", "Group commits: one write and fsync per file.",
-             {"": self.batches}),
-            ("fsync_seconds", "summary", "Time spent in fsync.",
-             {"_sum": self.fsync_sum, "_count": self.fsync_count}),
-            ("fsync_seconds_max", "gauge", "Longest single fsync.", {"": self.fsync_max}),
-            ("clicks_total", "counter", "Tracked-link clicks and scans logged.",
-             {"": self.clicks}),
-            ("clicks_refused_total", "counter", "Clicks answered 404, by reason.",
-             by("reason", self.clicks_refused)),
-            ("registry_refs", "gauge", "Refs in the cached tracked-links registry.",
-             {"": registry_refs}),
-        ]  # fmt: skip
-        out: list[str] = []
-        for name, kind, help_, values in families:
-            out.append(f"# HELP refscope_{name} {help_}\n# TYPE refscope_{name} {kind}")
-            out.extend(f"refscope_{name}{suffix} {value!r}" for suffix, value in values.items())
-        return "\n".join(out) + "\n"
-
-
-@dataclass(frozen=True)
-class BatchStats:
-    bytes: int
-    lines: int
-    fsyncs: list[float]
-
-
-class LogWriter:
-    """Group commit: one task takes every pending line, writes and fsyncs each file once in a
-    thread, then resolves the waiting requests. No line is acknowledged before its fsync."""
-
-    def __init__(self, metrics: Metrics, fsync: Callable[[int], None] = os.fsync) -> None:
-        self.metrics = metrics
-        self.fsync = fsync
-        self._pending: list[tuple[Path, bytes, asyncio.Future[None]]] = []
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._task: asyncio.Task[None] | None = None
-        self._files: dict[Path, int] = {}  # used only by the writer thread
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="refscope-log")
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def append(self, path: Path, line: bytes) -> None:
-        """Return once line is on disk; raise OSError if it could not be written."""
-        if self._closing or self._task is None or self._task.done():
-            raise OSError("the log writer is not running")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((path, line, future))
-        self._wake.set()
-        await future
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-    async def close(self) -> None:
-        """Write what is pending, then close the files."""
-        self._closing = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
-        await asyncio.get_running_loop().run_in_executor(self._pool, self._close_files)
-        self._pool.shutdown()
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, self._pending = self._pending, []
-            if not batch:
-                if self._closing:
-                    return
-                continue
-            try:
-                stats = await loop.run_in_executor(self._pool, self._write, batch)
-            except Exception as exc:
-                log.error("log write failed, %d requests answered 500: %s", len(batch), exc)
-                self.metrics.write_errors += len(batch)
-                for _, _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(OSError("log write failed"))
-                continue
-            m = self.metrics
-            m.batches += 1
-            m.bytes_written += stats.bytes
-            m.lines_written += stats.lines
-            m.fsync_sum += sum(stats.fsyncs)
-            m.fsync_count += len(stats.fsyncs)
-            m.fsync_max = max(m.fsync_max, *stats.fsyncs)
-            for _, _, fut in batch:
-                if not fut.done():
-                    fut.set_result(None)
-
-    def _write(self, batch: list[tuple[Path, bytes, asyncio.Future[None]]]) -> BatchStats:
-        by_path: dict[Path, list[bytes]] = {}
-        for path, line, _ in batch:
-            by_path.setdefault(path, []).append(line)
-        written, fsyncs = 0, []
-        fds = []
-        for path, lines in by_path.items():
-            fd, torn = self._open(path)
-            data = (b"\n" if torn else b"") + b"".join(lines)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            except OSError:
-                self._forget(path)
-                raise
-            written += len(data)
-            fds.append((path, fd))
-        for path, fd in fds:
-            t0 = time.perf_counter()
-            try:
-                self.fsync(fd)
-            except OSError:
-                self._forget(path)
-                raise
-            fsyncs.append(time.perf_counter() - t0)
-        return BatchStats(written, len(batch), fsyncs)
-
-    def _open(self, path: Path) -> tuple[int, bool]:
-        """The file's descriptor, and whether it ends in a torn line (a crash mid-write)."""
-        if path in self._files:
-            return self._files[path], False
-        if len(self._files) >= OPEN_FILES:
-            self._close_files()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-        size = os.fstat(fd).st_size
-        if size == 0:  # possibly new: make its directory entry durable too
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        self._files[path] = fd
-        # A line without its newline would swallow the next line written: start a fresh one.
-        return fd, size > 0 and os.pread(fd, 1, size - 1) != b"\n"
-
-    def _forget(self, path: Path) -> None:
-        fd = self._files.pop(path, None)
-        if fd is not None:
-            os.close(fd)
-
-    def _close_files(self) -> None:
-        for path in list(self._files):
-            self._forget(path)
 
 
 class Receiver:

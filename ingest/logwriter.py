@@ -1,0 +1,159 @@
+"""The receiver's durable NDJSON logs: `log_file` names them, and `LogWriter` appends lines with
+group commit (one write and fsync per file per batch), acknowledging no line before its fsync."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .receiver_metrics import Metrics
+
+log = logging.getLogger("refscope.receiver")
+
+OPEN_FILES = 4  # log files kept open: today's two, and yesterday's around midnight
+
+
+def log_file(log_dir: Path, stream: str, at_ms: int, writer: str = "") -> Path:
+    """The one place that names log files: <stream>-YYYY-MM-DD[.<writer>].ndjson, UTC day."""
+    day = dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).date().isoformat()
+    return log_dir / f"{stream}-{day}{'.' + writer if writer else ''}.ndjson"
+
+
+@dataclass(frozen=True)
+class BatchStats:
+    bytes: int
+    lines: int
+    fsyncs: list[float]
+
+
+class LogWriter:
+    """Group commit: one task takes every pending line, writes and fsyncs each file once in a
+    thread, then resolves the waiting requests. No line is acknowledged before its fsync."""
+
+    def __init__(self, metrics: Metrics, fsync: Callable[[int], None] = os.fsync) -> None:
+        self.metrics = metrics
+        self.fsync = fsync
+        self._pending: list[tuple[Path, bytes, asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self._files: dict[Path, int] = {}  # used only by the writer thread
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="refscope-log")
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def append(self, path: Path, line: bytes) -> None:
+        """Return once line is on disk; raise OSError if it could not be written."""
+        if self._closing or self._task is None or self._task.done():
+            raise OSError("the log writer is not running")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((path, line, future))
+        self._wake.set()
+        await future
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def close(self) -> None:
+        """Write what is pending, then close the files."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._close_files)
+        self._pool.shutdown()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                if self._closing:
+                    return
+                continue
+            try:
+                stats = await loop.run_in_executor(self._pool, self._write, batch)
+            except Exception as exc:
+                log.error("log write failed, %d requests answered 500: %s", len(batch), exc)
+                self.metrics.write_errors += len(batch)
+                for _, _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(OSError("log write failed"))
+                continue
+            m = self.metrics
+            m.batches += 1
+            m.bytes_written += stats.bytes
+            m.lines_written += stats.lines
+            m.fsync_sum += sum(stats.fsyncs)
+            m.fsync_count += len(stats.fsyncs)
+            m.fsync_max = max(m.fsync_max, *stats.fsyncs)
+            for _, _, fut in batch:
+                if not fut.done():
+                    fut.set_result(None)
+
+    def _write(self, batch: list[tuple[Path, bytes, asyncio.Future[None]]]) -> BatchStats:
+        by_path: dict[Path, list[bytes]] = {}
+        for path, line, _ in batch:
+            by_path.setdefault(path, []).append(line)
+        written, fsyncs = 0, []
+        fds = []
+        for path, lines in by_path.items():
+            fd, torn = self._open(path)
+            data = (b"\n" if torn else b"") + b"".join(lines)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            except OSError:
+                self._forget(path)
+                raise
+            written += len(data)
+            fds.append((path, fd))
+        for path, fd in fds:
+            t0 = time.perf_counter()
+            try:
+                self.fsync(fd)
+            except OSError:
+                self._forget(path)
+                raise
+            fsyncs.append(time.perf_counter() - t0)
+        return BatchStats(written, len(batch), fsyncs)
+
+    def _open(self, path: Path) -> tuple[int, bool]:
+        """The file's descriptor, and whether it ends in a torn line (a crash mid-write)."""
+        if path in self._files:
+            return self._files[path], False
+        if len(self._files) >= OPEN_FILES:
+            self._close_files()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        size = os.fstat(fd).st_size
+        if size == 0:  # possibly new: make its directory entry durable too
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        self._files[path] = fd
+        # A line without its newline would swallow the next line written: start a fresh one.
+        return fd, size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+    def _forget(self, path: Path) -> None:
+        fd = self._files.pop(path, None)
+        if fd is not None:
+            os.close(fd)
+
+    def _close_files(self) -> None:
+        for path in list(self._files):
+            self._forget(path)
