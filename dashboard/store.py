@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries
-from ingest import db
+from ingest import db, lake
 from ingest.errors import DatabaseError
 
 READ_RETRY_SECONDS = 20.0  # an ingest holds the write lock only while it loads
@@ -28,10 +28,27 @@ def database_path() -> Path:
     return db.db_path(os.environ.get("REFSCOPE_DB"))
 
 
+def lake_path() -> Path | None:
+    """With `refscope dashboard --lake DIR`: the Parquet lake read instead of a database."""
+    lake_dir = os.environ.get("REFSCOPE_LAKE")
+    return Path(lake_dir) if lake_dir else None
+
+
+def source_path() -> Path:
+    """What the app reads: the lake's manifest or the database file."""
+    lake_dir = lake_path()
+    return lake_dir / lake.MANIFEST if lake_dir else database_path()
+
+
 @contextmanager
 def reading() -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection; waits while a writer holds the file."""
-    con = db.connect(database_path(), read_only=True, wait=READ_RETRY_SECONDS)
+    lake_dir = lake_path()
+    if lake_dir is not None:
+        con = db.connect_memory()
+        lake.attach_views(con, lake_dir)
+    else:
+        con = db.connect(database_path(), read_only=True, wait=READ_RETRY_SECONDS)
     try:
         queries.install_macros(con)
         yield con
@@ -45,7 +62,7 @@ def status() -> tuple[int, int]:
     Opening the file costs more than most cached answers, so the answer is kept until the
     database file or its write-ahead log changes on disk.
     """
-    path = database_path()
+    path = source_path()
     if not path.exists():
         return -1, 0
     return _status(str(path), _signature(path))
@@ -87,7 +104,7 @@ def _cached(name: str, run_id: int, path: str, args: tuple[Any, ...]) -> pd.Data
 def fetch(name: str, *args: Any) -> pd.DataFrame:
     """Run queries.<name>(con, *args) through the cache keyed on the last ingest run."""
     run_id, _ = status()
-    return _cached(name, run_id, str(database_path()), args)
+    return _cached(name, run_id, str(source_path()), args)
 
 
 @contextmanager

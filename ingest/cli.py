@@ -54,6 +54,10 @@ def cli() -> None:
 @click.option("--keep-text", is_flag=True, default=None,
               help="Also store message text (default: type, length and attachment kinds only; "
               "or set REFSCOPE_KEEP_TEXT=1).")  # fmt: skip
+@click.option("--lake", "lake_dir", envvar="REFSCOPE_LAKE",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Also keep a hive-partitioned Parquet copy of the tables here "
+              "(or REFSCOPE_LAKE).")  # fmt: skip
 @click.option("--follow", is_flag=True, help="Keep running: read new lines as they arrive.")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds between reads with --follow.")  # fmt: skip
@@ -62,6 +66,7 @@ def ingest(
     db_file: Path,
     progress: bool | None,
     keep_text: bool | None,
+    lake_dir: Path | None,
     follow: bool,
     interval: float,
 ) -> None:
@@ -73,7 +78,7 @@ def ingest(
     """
     console = Console()
     if follow:
-        _follow(console, list(paths), db_file, interval, keep_text)
+        _follow(console, list(paths), db_file, interval, keep_text, lake_dir)
         return
     show = console.is_terminal if progress is None else progress
     bar = Progress(
@@ -99,6 +104,7 @@ def ingest(
             on_plan=on_plan,
             progress=lambda n: bar.advance(task, n),
             keep_text=keep_text,
+            lake_dir=lake_dir,
         )
     finally:
         bar.stop()
@@ -106,12 +112,17 @@ def ingest(
 
 
 def _follow(
-    console: Console, paths: list[str], db_file: Path, interval: float, keep_text: bool | None
+    console: Console,
+    paths: list[str],
+    db_file: Path,
+    interval: float,
+    keep_text: bool | None,
+    lake_dir: Path | None,
 ) -> None:
     console.print(f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)")
     try:
         while True:
-            result = pipeline.run(paths, db_file, keep_text=keep_text)
+            result = pipeline.run(paths, db_file, keep_text=keep_text, lake_dir=lake_dir)
             if result.files_read:
                 print_summary(console, result)
             time.sleep(interval)
@@ -120,6 +131,11 @@ def _follow(
 
 
 def print_summary(console: Console, r: pipeline.IngestResult) -> None:
+    if r.lake is not None:
+        console.print(
+            f"lake: {r.lake.written} partitions written, {r.lake.removed} removed, "
+            f"{r.lake.unchanged} unchanged"
+        )
     if r.files_read == 0:
         console.print(f"nothing new to read in {r.files} files ({r.seconds:.2f} s)")
         return

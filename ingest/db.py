@@ -45,6 +45,15 @@ def _config(read_only: bool) -> dict[str, str | bool]:
     }
 
 
+def connect_memory() -> duckdb.DuckDBPyConnection:
+    """An in-memory database with the same settings (reading a Parquet lake)."""
+    config = _config(read_only=False)
+    del config["access_mode"]
+    con = duckdb.connect(":memory:", config=config)
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 def connect(
     path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS
 ) -> duckdb.DuckDBPyConnection:
@@ -70,6 +79,7 @@ def connect(
             raise DatabaseError(f"{path}: cannot open: {msg}") from exc
         except duckdb.Error as exc:
             raise DatabaseError(f"{path}: cannot open: {exc}") from exc
+    con.execute("SET enable_progress_bar = false")  # a library prints nothing of its own
     if not read_only:
         con.execute(schema_sql())
     return con

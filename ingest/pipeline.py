@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import attribute, db, load, sources, webhook
+from . import attribute, db, lake, load, sources, webhook
 from .errors import DatabaseError
 from .privacy import Privacy
 
@@ -38,6 +38,7 @@ class IngestResult:
     events_by_kind: dict[str, int] = field(default_factory=dict)
     new_contacts_by_channel: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    lake: lake.SyncResult | None = None
 
     @property
     def duplicates(self) -> int:
@@ -71,6 +72,7 @@ def run(
     on_plan: Callable[[int], None] | None = None,
     progress: ProgressFn | None = None,
     keep_text: bool | None = None,
+    lake_dir: Path | None = None,
 ) -> IngestResult:
     """Ingest the logs at paths into the database; see the module docstring for guarantees.
 
@@ -83,7 +85,11 @@ def run(
     con = db.connect(db.db_path(db_file))
     try:
         plans = plan_files(con, files)
-        return _run(con, plans, len(files), started, on_plan, progress, privacy)
+        result = _run(con, plans, len(files), started, on_plan, progress, privacy)
+        if lake_dir is not None:
+            # After the commit: a crash here leaves the lake behind, and the next run catches up.
+            result.lake = lake.sync(con, lake_dir)
+        return result
     finally:
         con.close()
 
