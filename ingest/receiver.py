@@ -9,12 +9,14 @@ The durable log writer lives in `logwriter` and the /metrics counters in `receiv
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
 import logging
 import os
 import re
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -276,6 +278,13 @@ def create_app(
     return app
 
 
+def writer_id() -> str:
+    """This process's part of its log file names: several receivers share a log directory
+    without clashing (host and process id, filename-safe)."""
+    host = re.sub(r"[^A-Za-z0-9_-]+", "_", socket.gethostname())[:40] or "host"
+    return f"{host}-{os.getpid()}"
+
+
 def serve(
     host: str, port: int, log_dir: Path, db_path: Path | None, *,
     fsync: Callable[[int], None] = os.fsync,
@@ -286,7 +295,7 @@ def serve(
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
-    config = ReceiverConfig.from_env(log_dir, db_path)
+    config = dataclasses.replace(ReceiverConfig.from_env(log_dir, db_path), writer=writer_id())
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["refscope"] = {"handlers": ["default"], "level": "INFO",
                                          "propagate": False}  # fmt: skip
