@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import store, widgets
+from dashboard import auth, store, widgets
 
 st.set_page_config(page_title="refscope", page_icon="📈", layout="wide")
+pages = [
+    st.Page("app_pages/overview.py", title="Overview", default=True),
+    st.Page("app_pages/links.py", title="Links & QR codes"),
+    st.Page("app_pages/ads.py", title="Ads"),
+    st.Page("app_pages/website_chat.py", title="Website chat"),
+    st.Page("app_pages/comments.py", title="Comments"),
+    st.Page("app_pages/retention.py", title="Retention"),
+    st.Page("app_pages/contacts.py", title="Contacts"),
+    st.Page("app_pages/reports.py", title="Reports"),
+    st.Page("app_pages/create_links.py", title="Create links"),
+]
+auth.require_login(pages)  # before anything reads the database: a login screen shows no data
 
 run_id, contacts = store.status()
 if run_id < 0 or contacts == 0:
@@ -17,17 +29,5 @@ if run_id < 0 or contacts == 0:
     st.stop()
 
 st.session_state["filters"] = widgets.global_filters()
-page = st.navigation(
-    [
-        st.Page("app_pages/overview.py", title="Overview", default=True),
-        st.Page("app_pages/links.py", title="Links & QR codes"),
-        st.Page("app_pages/ads.py", title="Ads"),
-        st.Page("app_pages/website_chat.py", title="Website chat"),
-        st.Page("app_pages/comments.py", title="Comments"),
-        st.Page("app_pages/retention.py", title="Retention"),
-        st.Page("app_pages/contacts.py", title="Contacts"),
-        st.Page("app_pages/reports.py", title="Reports"),
-        st.Page("app_pages/create_links.py", title="Create links"),
-    ]
-)
+page = st.navigation(pages)
 page.run()

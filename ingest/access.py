@@ -1,0 +1,145 @@
+"""Who may open the dashboard: loopback or not, and which login applies (OIDC, password, none).
+
+Pure decisions shared by `refscope dashboard` and the app: they read only the mappings and files
+they are given, never import streamlit, and never put a password in a message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from .errors import RefscopeError
+
+PASSWORD_ENV = "REFSCOPE_DASHBOARD_PASSWORD"
+AUTH_ENV = "REFSCOPE_DASHBOARD_AUTH"  # set by `refscope dashboard` for the app: one of MODES
+MODES = ("oidc", "password", "none")
+SECRETS_HINT = (
+    "an [auth] section (redirect_uri, cookie_secret, provider) to .streamlit/secrets.toml"
+)
+AUTHLIB_MIN = (1, 3, 2)  # the oldest Authlib that st.login accepts
+RETRY_DELAY_FIRST = 1.0  # seconds after the first wrong password; doubled after each next one
+RETRY_DELAY_CAP = 30.0  # keeps a typo cheap while holding a guesser to ~2 tries a minute
+
+
+class AccessError(RefscopeError):
+    """The dashboard would be served without a login it needs, or told an unknown login."""
+
+
+@dataclass(frozen=True)
+class Access:
+    mode: str
+    """One of MODES: what the app must enforce."""
+    why: str
+    """One line for the console saying which setting chose the mode (never a secret)."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine reaches: 127.0.0.0/8, ::1 and "localhost"."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(name)
+    except ValueError:
+        return False  # another name, or "" (every interface): treat as reachable from outside
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
+
+
+def secrets_files(app: Path, cwd: Path | None = None, home: Path | None = None) -> list[Path]:
+    """Where Streamlit reads secrets.toml for this app: global, project, then the app's folder."""
+    paths = [
+        (home or Path.home()) / ".streamlit" / "secrets.toml",
+        (cwd or Path.cwd()) / ".streamlit" / "secrets.toml",
+        app.resolve().parent / ".streamlit" / "secrets.toml",
+    ]
+    return list(dict.fromkeys(paths))
+
+
+def oidc_configured(paths: Iterable[Path]) -> Path | None:
+    """The first secrets file with an [auth] section holding redirect_uri and cookie_secret."""
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            secrets = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            # The parser's message gives line and column only, never the file's values.
+            raise AccessError(f"{path} is not valid TOML: {exc}") from None
+        auth = secrets.get("auth")
+        if isinstance(auth, dict) and {"redirect_uri", "cookie_secret"} <= auth.keys():
+            return path
+    return None
+
+
+def authlib_installed() -> bool:
+    """Whether Authlib, which st.login needs, is installed in a version it accepts."""
+    try:
+        version = metadata.version("authlib")
+    except metadata.PackageNotFoundError:
+        return False
+    parts = tuple(int(p) for p in version.split(".")[:3] if p.isdigit())
+    return parts >= AUTHLIB_MIN
+
+
+def serve_access(
+    host: str,
+    environ: Mapping[str, str],
+    secrets: Iterable[Path],
+    *,
+    authlib: bool | None = None,
+) -> Access:
+    """The login `refscope dashboard` must enforce on host; AccessError if it would have none.
+
+    OIDC when a secrets file configures it (and Authlib is there), else the password when
+    REFSCOPE_DASHBOARD_PASSWORD is set, else none, which only loopback may have.
+    """
+    oidc = oidc_configured(secrets)
+    has_authlib = authlib_installed() if authlib is None else authlib
+    password = bool(environ.get(PASSWORD_ENV))
+    if oidc and has_authlib:
+        return Access("oidc", f"OpenID Connect ([auth] in {oidc})")
+    missing = f"; {oidc} has [auth] but st.login needs Authlib: pip install Authlib" if oidc else ""
+    if password:
+        return Access("password", f"password from {PASSWORD_ENV}{missing}")
+    if is_loopback(host):
+        return Access("none", f"none, loopback only{missing}")
+    raise AccessError(
+        f"refusing to serve the dashboard on {host or 'every interface'} without a login: "
+        f"set {PASSWORD_ENV}, or add {SECRETS_HINT}{missing}; or keep --host 127.0.0.1"
+    )
+
+
+def app_mode(environ: Mapping[str, str]) -> str:
+    """The login the app enforces: the CLI's choice, and the password whenever one is set."""
+    chosen = environ.get(AUTH_ENV, "").strip().lower()
+    if chosen not in ("", *MODES):
+        raise AccessError(f"{AUTH_ENV} must be one of {', '.join(MODES)}")
+    if chosen == "oidc":
+        return "oidc"
+    if environ.get(PASSWORD_ENV):
+        return "password"
+    if chosen == "password":
+        raise AccessError(f"{AUTH_ENV} is password but {PASSWORD_ENV} is not set")
+    return "none"
+
+
+def password_matches(given: str, expected: str) -> bool:
+    """Constant-time comparison; digests first, so the time does not even tell the length."""
+    digest = [hashlib.sha256(p.encode("utf-8")).digest() for p in (given, expected)]
+    return hmac.compare_digest(*digest)
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds to hold a session after its n-th wrong password in a row: 1, 2, 4 … capped."""
+    if failures <= 0:
+        return 0.0
+    return min(RETRY_DELAY_FIRST * 2.0 ** min(failures - 1, 32), RETRY_DELAY_CAP)
