@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import duckdb
 import httpx
@@ -112,11 +113,12 @@ class GraphClient:
 
     def _get(self, client: httpx.Client, url: str, params: dict[str, str] | None) -> Any:
         for attempt in range(1, MAX_RETRIES + 1):
-            q = dict(params or {})
-            if "access_token=" not in url:
-                q["access_token"] = self.token
+            # The token travels in a header, never in a URL (URLs end up in logs); Meta's
+            # paging.next links carry it as a query parameter, which is dropped.
+            url = _without_token(url)
+            headers = {"Authorization": f"Bearer {self.token}"}
             try:
-                resp = client.get(url, params=q or None)
+                resp = client.get(url, params=params, headers=headers)
             except httpx.TransportError as exc:
                 self._pause(min(2.0**attempt, 60.0), attempt, f"network: {type(exc).__name__}")
                 continue
@@ -154,6 +156,13 @@ class GraphClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self.token, "***") if self.token else text
+
+
+def _without_token(url: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k != "access_token"]  # fmt: skip
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _usage_entries(headers: httpx.Headers) -> list[dict[str, Any]]:

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import click
 import duckdb
@@ -189,7 +188,7 @@ def oauth_refusing_graph() -> Iterator[str]:
             pass
 
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-            sent = parse_qs(urlsplit(self.path).query).get("access_token", [""])[0]
+            sent = self.headers.get("Authorization", "").removeprefix("Bearer ")
             body = {"error": {
                 "message": f"Invalid OAuth access token - Cannot parse access token {sent} "
                            f"(request {self.path})",
@@ -230,11 +229,6 @@ def test_graph_oauth_error_output_and_database_hold_no_token(
     assert leaks(outputs) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LEAK: graph.py sends the token as ?access_token=, and httpx logs every request "
-    "URL at INFO ('HTTP Request: GET …&access_token=…'); an Authorization header would not",
-)
 def test_graph_oauth_error_log_records_hold_no_token(
     secrets: dict[str, str],
     oauth_refusing_graph: str,

@@ -38,6 +38,7 @@ class FakeGraph:
     requests: list[dict[str, list[str]]] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     base: str = ""
+    auth: str = ""  # the Authorization header of the request being answered
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
@@ -45,7 +46,7 @@ class FakeGraph:
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any], dict]:
         self.requests.append(query)
         n = len(self.requests)
-        if query.get("access_token") != [TOKEN]:
+        if self.auth != f"Bearer {TOKEN}" or "access_token" in query:
             return 400, {"error": {"code": 190, "message": "Invalid OAuth access token"}}, {}
         if self.now < self.blocked_until:
             self.violations.append(f"request {n} at {self.now} before {self.blocked_until}")
@@ -64,7 +65,11 @@ class FakeGraph:
         page = rows[after : after + self.page_size]
         body: dict[str, Any] = {"data": page, "paging": {"cursors": {"after": str(after)}}}
         if after + self.page_size < len(rows):
-            q = {k: v[0] for k, v in query.items()} | {"after": str(after + self.page_size)}
+            # Meta's next links carry the token; the client must not send it back in the URL.
+            q = {k: v[0] for k, v in query.items()} | {
+                "after": str(after + self.page_size),
+                "access_token": TOKEN,
+            }
             body["paging"]["next"] = f"{self.base}{path}?{urlencode(q)}"
         return 200, body, {"X-App-Usage": json.dumps({"call_count": 10, "total_time": 5})}
 
@@ -98,6 +103,7 @@ def graph() -> Iterator[FakeGraph]:
 
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             parts = urlsplit(self.path)
+            fake.auth = self.headers.get("Authorization", "")
             status, body, headers = fake.answer(parts.path, parse_qs(parts.query))
             data = json.dumps(body).encode()
             self.send_response(status)
