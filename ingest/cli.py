@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from . import db, fetch, graph, pipeline, qr, remote, retention
+from . import db, fetch, graph, lake, pipeline, qr, remote, retention
 from . import links as links_mod
 from .errors import RefscopeError
 from .privacy import Privacy
@@ -182,7 +182,13 @@ def demo_data(days: int, end: dt.datetime | None, seed: int, scale: float, out: 
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; any but loopback needs a login.")  # fmt: skip
-def dashboard(db_file: Path, port: int, host: str) -> None:
+@click.option(
+    "--lake",
+    "lake_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Read the Parquet lake written by `ingest --lake` instead of a database.",
+)
+def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> None:
     """Start the Streamlit dashboard on the database.
 
     Off loopback it asks for a login: Streamlit's OIDC login when .streamlit/secrets.toml has
@@ -194,6 +200,10 @@ def dashboard(db_file: Path, port: int, host: str) -> None:
     app = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
     login = serve_access(host, os.environ, secrets_files(app))  # refuses before anything starts
     env = dict(os.environ, REFSCOPE_DB=str(db_file.resolve()), **{AUTH_ENV: login.mode})
+    if lake_dir is not None:
+        if not (lake_dir / lake.MANIFEST).exists():
+            raise click.ClickException(f"{lake_dir}: no lake here; run `refscope ingest --lake`")
+        env["REFSCOPE_LAKE"] = str(lake_dir.resolve())
     args = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.port", str(port), "--server.address", host,

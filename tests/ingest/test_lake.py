@@ -114,3 +114,33 @@ def test_the_dashboard_queries_read_the_lake_like_the_database(
     finally:
         on_lake.close()
         on_db.close()
+
+
+def test_the_app_runs_on_the_lake_without_a_database(
+    demo_logs: Path, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    lake_dir = tmp_path / "lake"
+    pipeline.run([str(demo_logs)], db_path, lake_dir=lake_dir)
+    app = str(Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py")
+    values = {}
+    for name, env in (("db", {"REFSCOPE_DB": str(db_path)}),
+                      ("lake", {"REFSCOPE_LAKE": str(lake_dir),
+                                "REFSCOPE_DB": str(tmp_path / "absent.duckdb")})):  # fmt: skip
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        at = AppTest.from_file(app, default_timeout=60).run()
+        assert not at.exception, name
+        values[name] = [m.value for m in at.metric]
+        monkeypatch.delenv("REFSCOPE_LAKE", raising=False)
+    assert values["lake"] == values["db"] and values["db"]
+
+
+def test_dashboard_refuses_a_folder_without_a_lake(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import cli
+
+    res = CliRunner().invoke(cli, ["dashboard", "--lake", str(tmp_path)])
+    assert res.exit_code != 0 and "no lake here" in res.output
