@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from dashboard import queries  # noqa: E402
 from dashboard.queries import Filters  # noqa: E402
-from ingest import db  # noqa: E402
+from ingest import db, lake  # noqa: E402
 
 END = dt.date(2026, 11, 24)  # fixed, so a database is the same for the same --events
 DAYS = 730
@@ -148,11 +148,22 @@ def p95(ms: list[float]) -> float:
     return sorted(ms)[max(0, -(-len(ms) * 95 // 100) - 1)]
 
 
-def time_queries(path: Path, f: Filters, runs: int) -> bool:
+def open_source(path: Path, lake_dir: Path | None) -> Any:
+    """What the app opens: the database read-only, or an in-memory DuckDB over the lake."""
+    if lake_dir is None:
+        return db.connect(path, read_only=True)
+    con = db.connect_memory()
+    lake.attach_views(con, lake_dir)
+    return con
+
+
+def time_queries(path: Path, f: Filters, runs: int, lake_dir: Path | None = None) -> bool:
     # First, with no other connection open: the app opens the file anew for every fetch.
-    opens, _ = timed(lambda: _open_close(path), runs)
-    con = db.connect(path, read_only=True)
+    opens, _ = timed(lambda: open_source(path, lake_dir).close(), runs)
+    con = open_source(path, lake_dir)
     queries.install_macros(con)
+    print(f"
+== reading {'the Parquet lake ' + str(lake_dir) if lake_dir else 'the database'}")
     base, _ = timed(lambda: con.execute("SELECT count(*) FROM events").fetchall(), runs)
     floor = statistics.median(base)
     print(
@@ -322,6 +333,7 @@ def main() -> None:
     ap.add_argument("--range-days", type=int, default=28, help="the filter's length (default 28)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--browser", action="store_true", help="also time pages in headless Chromium")
+    ap.add_argument("--lake", action="store_true", help="also time the queries on a Parquet lake")
     a = ap.parse_args()
     work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-dashboard-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -342,6 +354,15 @@ def main() -> None:
     )
     f = Filters(last - dt.timedelta(days=a.range_days - 1), last)
     ok = time_queries(path, f, a.runs)
+    if a.lake:
+        lake_dir = work / "lake"
+        t0 = time.perf_counter()
+        con = db.connect(path)
+        synced = lake.sync(con, lake_dir)
+        con.close()
+        print(f"
+lake sync: {synced.written:,} partitions in {time.perf_counter() - t0:.1f} s")
+        ok &= time_queries(path, f, a.runs, lake_dir)
     time_pages(path, f, max(3, a.runs // 4))
     if a.browser:
         time_browser(path, 5)
