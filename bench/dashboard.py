@@ -162,8 +162,7 @@ def time_queries(path: Path, f: Filters, runs: int, lake_dir: Path | None = None
     opens, _ = timed(lambda: open_source(path, lake_dir).close(), runs)
     con = open_source(path, lake_dir)
     queries.install_macros(con)
-    print(f"
-== reading {'the Parquet lake ' + str(lake_dir) if lake_dir else 'the database'}")
+    print(f"\n== reading {'the Parquet lake ' + str(lake_dir) if lake_dir else 'the database'}")
     base, _ = timed(lambda: con.execute("SELECT count(*) FROM events").fetchall(), runs)
     floor = statistics.median(base)
     print(
@@ -360,8 +359,7 @@ def main() -> None:
         con = db.connect(path)
         synced = lake.sync(con, lake_dir)
         con.close()
-        print(f"
-lake sync: {synced.written:,} partitions in {time.perf_counter() - t0:.1f} s")
+        print(f"\nlake sync: {synced.written:,} partitions in {time.perf_counter() - t0:.1f} s")
         ok &= time_queries(path, f, a.runs, lake_dir)
     time_pages(path, f, max(3, a.runs // 4))
     if a.browser:
