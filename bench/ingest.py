@@ -97,6 +97,7 @@ def child(code: str, *args: str) -> list[str]:
 FLOOR_CODE = """
 import resource, sys, time, duckdb
 con = duckdb.connect(sys.argv[2])
+con.execute("SET enable_progress_bar = false")
 t = time.perf_counter()
 con.execute(sys.argv[3], {"path": sys.argv[1]})
 secs = time.perf_counter() - t
