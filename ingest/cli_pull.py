@@ -1,0 +1,67 @@
+"""`refscope pull`: logs and ad insights over HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import fetch, graph, remote
+from .cli_options import DB_OPTION
+from .summary import print_summary
+
+
+@click.group()
+def pull() -> None:
+    """Bring logs and ad spend in over HTTP."""
+
+
+@pull.command("logs")
+@click.argument("url")
+@click.option("--header", "headers", multiple=True, help="An HTTP header 'Name: value'; repeat.")
+@DB_OPTION
+def pull_logs(url: str, headers: tuple[str, ...], db_file: Path) -> None:
+    """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
+    console = Console()
+    result = remote.pull_logs(url, fetch.parse_headers(headers), db_file)
+    if result is None:
+        console.print(f"nothing new at {fetch.safe_url(url)}")
+    else:
+        print_summary(console, result)
+
+
+@pull.command("ads")
+@click.option("--account", required=True, help="Ad account id, act_<digits>.")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="First day (default: 28 days before the last pulled day, or 90 days back).",
+)
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: today).")
+@click.option("--api-version", default=graph.DEFAULT_API_VERSION, show_default=True)
+@click.option(
+    "--base-url",
+    envvar="REFSCOPE_GRAPH_URL",
+    default=graph.DEFAULT_BASE_URL,
+    show_default=True,
+    help="Graph API base URL (or REFSCOPE_GRAPH_URL).",
+)
+@DB_OPTION
+def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
+             api_version: str, base_url: str, db_file: Path) -> None:  # fmt: skip
+    """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
+    console = Console()
+    with console.status("pulling ad insights…") as status:
+        result = remote.pull_ads(
+            account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,
+            since=since.date() if since else None, until=until.date() if until else None,
+            base_url=base_url, api_version=api_version,
+            on_page=lambda n: status.update(f"pulling ad insights… {n:,} rows"),
+        )  # fmt: skip
+    console.print(
+        f"{result.rows:,} insight rows ({result.pages} pages) for {result.since} – "
+        f"{result.until}; waited {result.waited_seconds:.0f} s for rate limits"
+    )

@@ -1,0 +1,38 @@
+"""The ingest summary a person reads after a run (also after `pull logs`)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from . import pipeline
+
+
+def print_summary(console: Console, r: pipeline.IngestResult) -> None:
+    if r.lake is not None:
+        console.print(
+            f"lake: {r.lake.written} partitions written, {r.lake.removed} removed, "
+            f"{r.lake.unchanged} unchanged"
+        )
+    if r.files_read == 0:
+        console.print(f"nothing new to read in {r.files} files ({r.seconds:.2f} s)")
+        return
+    console.print(
+        f"run {r.run_id}: {r.files_read} of {r.files} files read, {r.lines:,} lines, "
+        f"{r.events_parsed:,} events ({r.events_added:,} new, {r.duplicates:,} duplicates), "
+        f"{r.rejects_added:,} rejects, {r.new_contacts:,} new contacts "
+        f"in {r.seconds:.2f} s ({r.events_per_second:,.0f} events/s)"
+    )
+    for title, counts in (
+        ("events by kind", r.events_by_kind),
+        ("new contacts by channel", r.new_contacts_by_channel),
+        ("rejects by reason", r.rejects_by_reason),
+    ):
+        if not counts:
+            continue
+        table = Table(
+            title=title, title_justify="left", show_header=False, box=None, min_width=len(title)
+        )
+        for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            table.add_row(key, f"{n:,}")
+        console.print(table)
