@@ -6,6 +6,7 @@ run killed at any point leaves the database as it was, and the next run does the
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,7 +20,9 @@ from . import attribute, db, lake, load, sources, webhook
 from .errors import DatabaseError
 from .privacy import Privacy
 
-INGEST_MEMORY_LIMIT = "400MB"  # DuckDB's share; keeps a 1 GB log's ingest under 1 GiB RSS
+# DuckDB's share of memory in an ingest. A run is one transaction, and a multi-GB first run
+# needs room; REFSCOPE_INGEST_MEMORY overrides it (e.g. "400MB" on a small machine).
+INGEST_MEMORY_LIMIT = "2GB"
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 
 
@@ -116,7 +119,9 @@ def _run(
     privacy: Privacy,
 ) -> IngestResult:
     # Bounded: past this DuckDB spills to disk, so a large log does not grow the process.
-    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    con.execute(
+        "SET memory_limit = ?", [os.environ.get("REFSCOPE_INGEST_MEMORY", INGEST_MEMORY_LIMIT)]
+    )
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
     (run_id,) = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone() or (
