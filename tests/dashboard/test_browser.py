@@ -7,6 +7,7 @@ in tests/dashboard/screenshots/ and prints the server's log.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -77,9 +78,14 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with run_dashboard(demo_db, tmp_path_factory.mktemp("server") / "dashboard.log") as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def run_dashboard(db: Path, log: Path) -> Iterator[Server]:
     """`refscope dashboard` on a free 127.0.0.1 port, polled until healthy, always stopped."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "dashboard.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
     env["PYTHONUNBUFFERED"] = "1"  # the log must hold everything when a test fails
     cmd = [
@@ -88,7 +94,7 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "ingest",
         "dashboard",
         "--db",
-        str(demo_db),
+        str(db),
         "--port",
         str(port),
         "--host",
@@ -133,6 +139,11 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, server: Server, request: pytest.FixtureRequest) -> Iterator[Page]:
+    yield from open_page(browser, server, request)
+
+
+def open_page(browser: Browser, server: Server, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser page; on failure a screenshot and the server's log are kept."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     p = context.new_page()
     p.set_default_timeout(RENDER_MS)

@@ -1,0 +1,76 @@
+"""The Create links flow in a real browser: fill the form, see the code, register it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.dashboard import test_browser as tb
+
+pytestmark = tb.pytestmark
+
+
+@pytest.fixture(scope="module")
+def writable_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("links-db") / "refscope.duckdb"
+    shutil.copy(demo_db, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(writable_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tb.Server]:
+    log = tmp_path_factory.mktemp("links-server") / "dashboard.log"
+    with tb.run_dashboard(writable_db, log) as srv:
+        yield srv
+
+
+@pytest.fixture
+def page(browser: Browser, server: tb.Server, request: pytest.FixtureRequest) -> Iterator[Page]:
+    yield from tb.open_page(browser, server, request)
+
+
+browser = tb.browser
+
+
+def test_create_a_qr_code_and_register_it(page: Page, server: tb.Server, writable_db: Path) -> Any:
+    page.goto(f"{server.url}/create_links")
+    tb.finished(page, "Create links", 'h3:has-text("Registered links")')
+    page.get_by_text("QR code", exact=True).click()
+    page.get_by_label("Campaign", exact=True).fill("Winter Market")
+    page.get_by_label("Campaign", exact=True).press("Tab")
+    page.get_by_label("Placement", exact=True).fill("Stall 4")
+    page.get_by_label("Placement", exact=True).press("Tab")
+    code = page.locator('[data-testid="stCode"]').filter(has_text="winter_market-stall_4-")
+    expect(code).to_be_visible()
+    url = code.inner_text().strip()
+    assert url.startswith("https://m.me/") and "?ref=winter_market-stall_4-" in url
+    expect(page.locator('[data-testid="stImage"] img').first).to_be_visible()
+    expect(page.get_by_role("button", name="Print sheet")).to_be_visible()
+    page.get_by_role("button", name="Register", exact=True).click()
+    expect(page.get_by_text("Registered winter_market-stall_4-")).to_be_visible()
+    ref = url.split("ref=", 1)[1]
+    table = page.locator('[data-testid="stDataFrame"]').first
+    expect(table).to_be_visible()
+    con = duckdb.connect(str(writable_db), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT channel, campaign, placement FROM tracked_links WHERE ref = ?", [ref]
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows == [("qr_code", "Winter Market", "Stall 4")]
+
+
+def test_a_bad_ref_shows_the_rule(page: Page, server: tb.Server) -> None:
+    page.goto(f"{server.url}/create_links")
+    tb.finished(page, "Create links", 'h3:has-text("Registered links")')
+    page.get_by_label("Ref (empty: campaign-placement-month)").fill("no spaces please")
+    page.get_by_label("Ref (empty: campaign-placement-month)").press("Tab")
+    expect(page.get_by_text("A-Z a-z 0-9 _ - =")).to_be_visible()
+    expect(page.get_by_role("button", name="Register", exact=True)).to_have_count(0)
