@@ -39,6 +39,19 @@ class SyncResult:
     unchanged: int
 
 
+def is_stale(lake: Path, db_file: Path) -> bool:
+    """Whether the database changed (a prune, a forget, a link) since the lake was synced."""
+    manifest = lake / MANIFEST
+    if not manifest.exists():
+        return True
+    changed = max(
+        (p.stat().st_mtime_ns for p in (db_file, db_file.with_name(db_file.name + ".wal"))
+         if p.exists()),
+        default=0,
+    )  # fmt: skip
+    return changed > manifest.stat().st_mtime_ns
+
+
 def _fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     ts, page = PARTITIONED[table]
     rows = con.execute(

@@ -85,11 +85,12 @@ def run(
     started = time.perf_counter()
     privacy = Privacy.from_env(keep_text)
     files = sources.discover(paths)
-    con = db.connect(db.db_path(db_file))
+    path = db.db_path(db_file)
+    con = db.connect(path)
     try:
         plans = plan_files(con, files)
         result = _run(con, plans, len(files), started, on_plan, progress, privacy)
-        if lake_dir is not None:
+        if lake_dir is not None and (result.files_read or lake.is_stale(lake_dir, path)):
             # After the commit: a crash here leaves the lake behind, and the next run catches up.
             result.lake = lake.sync(con, lake_dir)
         return result
