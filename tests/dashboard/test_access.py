@@ -6,11 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,10 +22,9 @@ from ingest.cli import cli
 from tests.dashboard.test_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    READY_SECONDS,
     RENDER_MS,
-    free_port,
     kpi,
+    run_dashboard,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -372,40 +366,11 @@ def test_oidc_logged_in_shows_the_overview_and_a_log_out_button(oidc_app):
 @pytest.fixture(scope="module")
 def gated_server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`refscope dashboard` on a free 127.0.0.1 port with a password set; always stopped."""
-    port = free_port()
     root = tmp_path_factory.mktemp("gated")
-    log = root / "dashboard.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
-    env |= {"PYTHONUNBUFFERED": "1", PASSWORD_ENV: PASSWORD, "HOME": str(root)}
-    cmd = [sys.executable, "-m", "ingest", "dashboard", "--db", str(demo_db),
-           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_SECONDS
-        while True:
-            output = log.read_text(errors="replace")[-4000:]
-            if proc.poll() is not None:
-                pytest.fail(f"dashboard exited with {proc.returncode}:\n{output}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"dashboard not healthy after {READY_SECONDS} s:\n{output}")
-            time.sleep(0.2)
-        yield url
-        assert PASSWORD not in log.read_text(errors="replace")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    env = {PASSWORD_ENV: PASSWORD, "HOME": str(root)}
+    with run_dashboard(demo_db, root / "dashboard.log", env, cwd=root) as srv:
+        yield srv.url
+        assert PASSWORD not in srv.log.read_text(errors="replace")
 
 
 @pytest.fixture

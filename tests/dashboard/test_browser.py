@@ -83,11 +83,14 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @contextlib.contextmanager
-def run_dashboard(db: Path, log: Path) -> Iterator[Server]:
+def run_dashboard(
+    db: Path, log: Path, extra_env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[Server]:
     """`refscope dashboard` on a free 127.0.0.1 port, polled until healthy, always stopped."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
     env["PYTHONUNBUFFERED"] = "1"  # the log must hold everything when a test fails
+    env |= extra_env or {}
     cmd = [
         sys.executable,
         "-m",
@@ -101,7 +104,7 @@ def run_dashboard(db: Path, log: Path) -> Iterator[Server]:
         "127.0.0.1",
     ]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     srv = Server(f"http://127.0.0.1:{port}", log)
     try:
         deadline = time.monotonic() + READY_SECONDS
