@@ -23,6 +23,7 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/refscope demo-data --out data/demo
+	$(BIN)/refscope links import data/demo/tracked-links.csv --db $(DB)
 	$(BIN)/refscope ingest data/demo --db $(DB)
 	$(BIN)/refscope dashboard --db $(DB)
 

@@ -128,12 +128,14 @@ def _follow(
 @click.option("--out", default="data/demo", show_default=True, type=click.Path(path_type=Path))
 def demo_data(days: int, end: dt.datetime | None, seed: int, scale: float, out: Path) -> None:
     """Write realistic demo logs: the same for the same seed and end date."""
-    from .demo import write_demo
+    from .demo import write_demo, write_links_csv
 
     summary = write_demo(out, days=days, end=end.date() if end else None, seed=seed, scale=scale)
+    links_csv = write_links_csv(out)
     click.echo(
         f"wrote {len(summary.files)} files, {summary.lines:,} lines "
-        f"({summary.malformed_lines} malformed, {summary.duplicate_lines} retried) to {out}"
+        f"({summary.malformed_lines} malformed, {summary.duplicate_lines} retried) to {out}; "
+        f"its links to register: {links_csv}"
     )
 
 

@@ -29,7 +29,7 @@ from .demo_catalog import ADS, LINK_REFS, PAGES, QR_REFS
 from .demo_packing import assemble, blanks, file_boundaries, malformed, with_retries, write_files
 from .demo_traffic import Sim
 
-__all__ = ["ADS", "LINK_REFS", "PAGES", "QR_REFS", "DemoSummary", "write_demo"]
+__all__ = ["ADS", "LINK_REFS", "PAGES", "QR_REFS", "DemoSummary", "write_demo", "write_links_csv"]
 
 OWN_FILE = re.compile(
     r"webhooks-\d{4}-\d{2}\.ndjson(\.gz)?|receiver-\d{4}-\d{2}-\d{2}\.ndjson|sendlog-\d{4}-\d{2}\.ndjson"
@@ -83,3 +83,20 @@ def write_demo(
         start=start,
         end=end,
     )
+
+
+LINKS_CSV = "tracked-links.csv"
+
+
+def write_links_csv(out: Path) -> Path:
+    """The demo's QR codes and plain links as a `refscope links import` CSV (page ids as pages):
+    registering them is what turns their SHORTLINK contacts into `qr_code`."""
+    rows = ["page,ref,channel,campaign,placement,notes"]
+    for page_id, _username, _name in PAGES:
+        for ref in QR_REFS.get(page_id, ()):
+            rows.append(f"{page_id},{ref},qr,demo,{ref.removeprefix('qr_')},")
+        for ref in LINK_REFS.get(page_id, ()):
+            rows.append(f"{page_id},{ref},link,demo,{ref},")
+    path = Path(out) / LINKS_CSV
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
