@@ -63,8 +63,6 @@ _CHANGE = {
         "created_time": V,
     },
 }
-_ENTRY = {"id": V, "time": V, "messaging": [_ITEM], "standby": [_ITEM], "changes": [_CHANGE]}
-_DELIVERY = {"object": V, "entry": [_ENTRY]}
 _ENTRY_ITEMS = {"id": V, "time": V, "messaging": [_ITEM], "standby": [_ITEM]}
 _ENTRY_CHANGES = {"id": V, "time": V, "changes": [_CHANGE]}
 
@@ -90,20 +88,6 @@ SEND_STRUCTURE = json.dumps(
 # A scan or click of a tracked link, as refscope's receiver logs it (GET /r/<ref>).
 CLICK_STRUCTURE = json.dumps({"object": V, "ts": V, "ref": V, "page": V, "qr": V, "device": V})
 
-# Keys of a messaging item that name its kind; an item with none of them is kind `other`.
-KNOWN_ITEM_KEYS = (
-    "message",
-    "postback",
-    "referral",
-    "optin",
-    "delivery",
-    "read",
-    "reaction",
-    "pass_thread_control",
-    "take_thread_control",
-    "request_thread_control",
-    "app_roles",
-)
 # The channel for each known referral source; other sources become `other`, raw value kept.
 # QR codes arrive as SHORTLINK: refscope tells them apart by its own tracked_links registry.
 SHORTLINK_SOURCES = ("SHORTLINK", "SHORTLINKS", "SHORT-URL", "SHORT_URL")
