@@ -59,8 +59,11 @@ def _df(con: duckdb.DuckDBPyConnection, sql: str, f: Filters | None = None) -> p
 
 
 def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
-    """The newest ingest run, 0 before the first: the dashboard's cache key."""
-    row = con.execute("SELECT coalesce(max(run_id), 0) FROM ingest_runs").fetchone()
+    """The newest finished ingest run, 0 before the first: the dashboard's cache key. A run
+    being loaded (it commits batch by batch) counts once it has finished."""
+    row = con.execute(
+        "SELECT coalesce(max(run_id) FILTER (WHERE finished_at IS NOT NULL), 0) FROM ingest_runs"
+    ).fetchone()
     return int(row[0]) if row else 0
 
 

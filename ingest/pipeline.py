@@ -1,7 +1,10 @@
 """run(): sources → parse → dedupe → attribute → load, as one transaction.
 
-A run commits all it read, the file offsets and its `ingest_runs` row together, or nothing: a
-run killed at any point leaves the database as it was, and the next run does the same work.
+A run commits batch by batch: each batch's events and rejects, the file offsets it reached and
+the run's counters, together or not at all. Its attribution (touches, contacts) and the end of
+its `ingest_runs` row come last, in one more transaction. A run killed at any point is resumed
+by the next ingest under the same run id (runlog.py), which leaves what one clean run leaves.
+Memory stays bounded by a batch, not by the size of the run.
 """
 
 from __future__ import annotations
@@ -11,18 +14,17 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from . import attribute, db, lake, load, sources, webhook
+from . import attribute, db, lake, load, runlog, sources, webhook
 from .errors import DatabaseError
 from .privacy import Privacy
 
-# DuckDB's share of memory in an ingest. A run is one transaction, and a multi-GB first run
-# needs room; REFSCOPE_INGEST_MEMORY overrides it (e.g. "400MB" on a small machine).
-INGEST_MEMORY_LIMIT = "2GB"
+# DuckDB's share of memory in an ingest; past it, it spills to disk. Batches commit one by one,
+# so this bounds the process whatever the size of the run. REFSCOPE_INGEST_MEMORY overrides it.
+INGEST_MEMORY_LIMIT = "600MB"
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 
 
@@ -42,6 +44,8 @@ class IngestResult:
     new_contacts_by_channel: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     lake: lake.SyncResult | None = None
+    resumed: bool = False  # carried on a run that was killed part-way
+    started: bool = False  # its ingest_runs row exists
 
     @property
     def duplicates(self) -> int:
@@ -125,124 +129,155 @@ def _run(
     )
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
-    (run_id,) = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone() or (
-        1,
-    )
-    res = IngestResult(run_id=run_id, files=n_inputs, files_read=len(plans))
-    if not plans:
-        # Nothing new: no transaction, no run row, the database is left untouched.
-        res.run_id -= 1
-        res.seconds = time.perf_counter() - started
-        return res
+    res = runlog.resume(con, IngestResult)
+    if res is None:
+        if not plans:
+            # Nothing new: no transaction, no run row, the database is left untouched.
+            return IngestResult(run_id=runlog.last_run_id(con), files=n_inputs,
+                                seconds=time.perf_counter() - started)  # fmt: skip
+        # Its row is written with its first batch: a run that fails before leaves no trace.
+        res = IngestResult(run_id=runlog.last_run_id(con) + 1)
+    res.files = n_inputs
     if on_plan:
         on_plan(sum(p.size - (0 if p.is_gz else p.start_offset) for p in plans))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    attribute.refresh_qr_refs(con)
+    if plans:
+        _read_files(con, plans, res, progress, privacy)
+    # The run's events are all committed: attribute them, and close the run, in one transaction.
+    with db.transaction(con):
+        run_id = res.run_id
         con.execute(
-            "INSERT INTO ingest_runs (run_id, started_at) VALUES (?, ?)",
-            [run_id, datetime.now(UTC).replace(tzinfo=None)],
+            """CREATE OR REPLACE TEMP TABLE rs_affected AS
+               SELECT DISTINCT page_id, psid FROM events WHERE run_id = ? AND psid IS NOT NULL""",
+            [run_id],
         )
-        attribute.refresh_qr_refs(con)
-        _read_files(con, plans, run_id, res, progress, privacy)
-        if res.events_added:
-            con.execute(
-                """CREATE OR REPLACE TEMP TABLE rs_affected AS
-                   SELECT DISTINCT page_id, psid FROM events
-                   WHERE run_id = ? AND psid IS NOT NULL""",
-                [run_id],
+        res.new_contacts = attribute.attribute(con)
+        res.new_contacts_by_channel = _by(
+            con,
+            "SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid) GROUP BY ALL",
+            [],
+        )
+        res.events_by_kind = _by(
+            con, "SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY ALL", [run_id]
+        )
+        res.rejects_by_reason = dict(
+            sum(
+                (Counter({_reason_family(r): n}) for r, n in _by(
+                    con, "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY ALL",
+                    [run_id]).items()),
+                Counter(),
             )
-            res.new_contacts = attribute.attribute(con)
-            res.new_contacts_by_channel = _by(
-                con,
-                """SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid)
-                   GROUP BY ALL""",
-                [],
-            )
-            res.events_by_kind = _by(
-                con, "SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY ALL", [run_id]
-            )
+        )  # fmt: skip
         res.seconds = time.perf_counter() - started
-        con.execute(
-            """UPDATE ingest_runs SET finished_at = ?, files_read = ?, bytes_read = ?,
-                   lines_read = ?, events_parsed = ?, events_added = ?, duplicates = ?,
-                   rejects_added = ?, new_contacts = ?, seconds = ?
-               WHERE run_id = ?""",
-            [
-                datetime.now(UTC).replace(tzinfo=None),
-                res.files_read,
-                res.bytes_read,
-                res.lines,
-                res.events_parsed,
-                res.events_added,
-                res.duplicates,
-                res.rejects_added,
-                res.new_contacts,
-                res.seconds,
-                run_id,
-            ],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        runlog.finish(con, res)
     # Fold the write-ahead log into the file now, not in the next reader's open.
     con.execute("CHECKPOINT")
     return res
 
 
+@dataclass
+class _FileProgress:
+    """How far one planned file has been read into the current and earlier batches."""
+
+    plan: sources.Plan
+    offset: int
+    lines_done: int
+    recorded: int  # the offset last written to ingest_files
+    done: bool = False  # read to its end
+    cleared: bool = False  # the rejects of the lines it reads again are deleted
+
+
 def _read_files(
     con: duckdb.DuckDBPyConnection,
     plans: list[sources.Plan],
-    run_id: int,
     res: IngestResult,
     progress: ProgressFn | None,
     privacy: Privacy,
 ) -> None:
-    """Read every planned file in batches of about CHUNK_BYTES and record how far each got."""
+    """Read every planned file in batches of about batch_bytes(), each committed on its own with
+    the file offsets it reached, so memory stays bounded and a killed run resumes."""
     con.execute("CREATE OR REPLACE TEMP TABLE rs_files (file_id INTEGER, path VARCHAR)")
     con.executemany("INSERT INTO rs_files VALUES (?, ?)", [[i, p.key] for i, p in
                                                           enumerate(plans)])  # fmt: skip
-    reasons: Counter[str] = Counter()
-    batch: list[tuple[int, sources.Chunk]] = []
     forgotten = {r[0] for r in con.execute("SELECT id_hash FROM forgotten").fetchall()}
+    limit = sources.batch_bytes()
+    batch: list[tuple[int, sources.Chunk]] = []
+    files: dict[int, _FileProgress] = {}  # files with something to record at the next commit
 
     def flush() -> None:
-        if not batch:
+        if not batch and not files:
             return
-        try:
-            out = load.load_batch(con, batch, run_id, privacy, forgotten)
-        except duckdb.Error as exc:
-            files = sorted({str(plans[i].path) for i, _ in batch})
-            raise DatabaseError(f"loading {', '.join(files)} failed: {exc}") from exc
-        res.lines += out.lines
-        res.events_parsed += out.parsed
-        res.events_added += out.added
-        res.rejects_added += load.insert_rejects(con, run_id, out.rejects)
-        reasons.update(_reason_family(r[2]) for r in out.rejects)
-        if progress:
+        with db.transaction(con):
+            if not res.started:
+                runlog.start(con, res.run_id)
+                res.started = True
+            for fp in files.values():
+                if not fp.cleared:
+                    # Lines about to be read again (an unfinished last line, a replaced
+                    # file) are judged anew: their old rejects go.
+                    con.execute(
+                        "DELETE FROM rejects WHERE file = ? AND line_no > ?",
+                        [fp.plan.key, fp.plan.start_line],
+                    )
+                    fp.cleared = True
+            if batch:
+                _load(con, plans, batch, res, privacy, forgotten)
+            for fp in files.values():
+                _record(con, fp, res)
+            runlog.save_counts(con, res)
+        if progress and batch:
             progress(sum(len(c.data) for _, c in batch))
         batch.clear()
+        files.clear()
 
     for file_id, p in enumerate(plans):
-        file = p.key
-        # Lines about to be read again (an unfinished last line, a replaced file) are judged
-        # anew: their old rejects go.
-        con.execute("DELETE FROM rejects WHERE file = ? AND line_no > ?", [file, p.start_line])
-        offset, lines_done = p.start_offset, p.start_line
-        for chunk in sources.read_chunks(p):
+        fp = _FileProgress(p, p.start_offset, p.start_line, p.start_offset)
+        files[file_id] = fp
+        for chunk in sources.read_chunks(p, limit):
             batch.append((file_id, chunk))
-            offset, lines_done = chunk.end_offset, chunk.lines_done
-            if sum(len(c.data) for _, c in batch) >= sources.CHUNK_BYTES:
+            fp.offset, fp.lines_done = chunk.end_offset, chunk.lines_done
+            files[file_id] = fp
+            if sum(len(c.data) for _, c in batch) >= limit:
                 flush()
-        res.bytes_read += offset - p.start_offset
-        head = p.fingerprint or sources.prefix_hash(p.path, p.size if p.is_gz else offset)
-        con.execute("DELETE FROM ingest_files WHERE path = ?", [file])
-        con.execute(
-            "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [file, p.size, p.mtime_ns, head, offset, lines_done, run_id],
-        )
+        fp.done = True
+        files[file_id] = fp
     flush()
-    res.rejects_by_reason = dict(reasons)
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    plans: list[sources.Plan],
+    batch: list[tuple[int, sources.Chunk]],
+    res: IngestResult,
+    privacy: Privacy,
+    forgotten: set[str],
+) -> None:
+    try:
+        out = load.load_batch(con, batch, res.run_id, privacy, forgotten)
+    except duckdb.Error as exc:
+        names = sorted({str(plans[i].path) for i, _ in batch})
+        raise DatabaseError(f"loading {', '.join(names)} failed: {exc}") from exc
+    res.lines += out.lines
+    res.events_parsed += out.parsed
+    res.events_added += out.added
+    res.rejects_added += load.insert_rejects(con, res.run_id, out.rejects)
+
+
+def _record(con: duckdb.DuckDBPyConnection, fp: _FileProgress, res: IngestResult) -> None:
+    """Write how far a file was read. A file read part-way is stored with mtime -1, so the next
+    plan sees it changed and, its first bytes matching, reads on from the offset."""
+    p = fp.plan
+    if not fp.done and p.name is not None:
+        return  # a pulled input is recorded once whole: its fingerprint is of its end
+    head = p.fingerprint or sources.prefix_hash(p.path, p.size if p.is_gz else fp.offset)
+    con.execute("DELETE FROM ingest_files WHERE path = ?", [p.key])
+    con.execute(
+        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [p.key, p.size, p.mtime_ns if fp.done else -1, head, fp.offset, fp.lines_done,
+         res.run_id],
+    )  # fmt: skip
+    res.bytes_read += fp.offset - fp.recorded
+    fp.recorded = fp.offset
 
 
 def _reason_family(reason: str) -> str:

@@ -10,6 +10,7 @@ import glob
 import gzip
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,20 @@ from .errors import SourceError
 
 LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
 CHUNK_BYTES = 32 * 1024 * 1024  # lines handed to DuckDB at once: big enough to keep it busy
+_SIZE = re.compile(r"(\d+)\s*([KMG]?)B?", re.IGNORECASE)
+
+
+def batch_bytes() -> int:
+    """The batch size: CHUNK_BYTES, or REFSCOPE_INGEST_BATCH ("8MB", "512KB", bytes)."""
+    spec = os.environ.get("REFSCOPE_INGEST_BATCH", "").strip()
+    if not spec:
+        return CHUNK_BYTES
+    m = _SIZE.fullmatch(spec)
+    if m is None or int(m.group(1)) == 0:
+        raise SourceError(f"REFSCOPE_INGEST_BATCH={spec!r}: give a size such as 8MB or 512KB")
+    return int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
+
+
 HEAD_BYTES = 4096  # the fingerprint that tells a replaced file from a grown one
 
 
@@ -143,12 +158,13 @@ def _ends_line(path: Path, offset: int) -> bool:
         return fh.read(1) == b"\n"
 
 
-def read_chunks(p: Plan, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     """Yield the unread part of a file as chunks of whole lines.
 
     A last line without its newline is yielded too, but the offset stops before it, so a
     later run re-reads it once the writer has finished it.
     """
+    chunk_bytes = chunk_bytes or batch_bytes()
     opener = gzip.open if p.is_gz else open
     try:
         fh = opener(p.path, "rb")

@@ -17,8 +17,9 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     if r.files_read == 0:
         console.print(f"nothing new to read in {r.files} files ({r.seconds:.2f} s)")
         return
+    resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
     console.print(
-        f"run {r.run_id}: {r.files_read} of {r.files} files read, {r.lines:,} lines, "
+        f"run {r.run_id}{resumed}: {r.files_read} of {r.files} files read, {r.lines:,} lines, "
         f"{r.events_parsed:,} events ({r.events_added:,} new, {r.duplicates:,} duplicates), "
         f"{r.rejects_added:,} rejects, {r.new_contacts:,} new contacts "
         f"in {r.seconds:.2f} s ({r.events_per_second:,.0f} events/s)"

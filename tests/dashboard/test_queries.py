@@ -132,6 +132,21 @@ def test_last_run_id_is_the_newest_run_and_zero_before_the_first(con, db_path):
         empty.close()
 
 
+def test_last_run_id_ignores_a_run_still_loading(tmp_path):
+    con = db.connect(tmp_path / "r.duckdb")
+    try:
+        con.execute(
+            """INSERT INTO ingest_runs (run_id, started_at, finished_at) VALUES
+               (1, TIMESTAMP '2026-01-01', TIMESTAMP '2026-01-01 00:01'),
+               (2, TIMESTAMP '2026-01-02', NULL)"""
+        )
+        assert queries.last_run_id(con) == 1
+        con.execute("UPDATE ingest_runs SET finished_at = TIMESTAMP '2026-01-02 00:01'")
+        assert queries.last_run_id(con) == 2
+    finally:
+        con.close()
+
+
 def test_known_pages_offer_the_username_when_known_else_the_id(small, con, demo_contacts):
     assert queries.known_pages(small).to_dict("records") == [
         {"page": fx.PAGE_USERNAME, "label": "Acme Bakery"}

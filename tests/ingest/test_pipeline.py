@@ -420,17 +420,69 @@ def test_unreadable_file_is_a_source_error(db_path: Path, tmp_path: Path) -> Non
         pipeline.run([str(path)], db_path)
 
 
-def test_corrupt_gz_fails_the_whole_run_and_writes_nothing(
+def test_corrupt_gz_stops_the_run_and_the_next_run_finishes_it(
+    db_path: Path, query: Query, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "64")  # a.ndjson commits before b.gz is read
+    good = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message(psid="u1"))])
+    bad = log_dir / "b.ndjson.gz"
+    bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100)[:-30] + b"garbage")
+    with pytest.raises(SourceError, match=re.escape(str(bad))):
+        pipeline.run([str(log_dir)], db_path)
+    # What was committed stays, but the run is open: no contacts until it is finished.
+    assert query("SELECT count(*) FROM events") == [(1,)]
+    assert query("SELECT count(*) FROM contacts") == [(0,)]
+    assert query("SELECT run_id, finished_at FROM ingest_runs") == [(1, None)]
+    assert query("SELECT path FROM ingest_files") == [(str(good.resolve()),)]
+    bad.unlink()
+    result = pipeline.run([str(log_dir)], db_path)
+    assert (result.run_id, result.resumed, result.events_added, result.new_contacts) == (
+        1, True, 1, 1)  # fmt: skip
+    assert query("SELECT run_id, finished_at IS NOT NULL, events_added FROM ingest_runs") == [
+        (1, True, 1)
+    ]
+
+
+def test_tiny_batches_give_the_same_tables_as_one_batch(
+    tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f.write_ndjson(log_dir / "a.ndjson", _mixed_log())
+    f.write_ndjson(log_dir / "b.ndjson", [*_mixed_log()[:3], f.delivery(f.message(psid="u9"))])
+    tables = []
+    for batch in ("", "300"):  # 300 bytes: every line or two commits on its own
+        monkeypatch.setenv("REFSCOPE_INGEST_BATCH", batch)
+        db_file = tmp_path / f"batch{batch}.duckdb"
+        result = pipeline.run([str(log_dir)], db_file, keep_text=True)
+        assert (result.files_read, result.events_added, result.rejects_added) == (2, 9, 2)
+        query = Query(db_file)
+        tables.append(
+            (
+                _snapshot(query),
+                query("SELECT * EXCLUDE (started_at, finished_at, seconds) FROM ingest_runs"),
+            )  # fmt: skip
+        )
+    assert tables[0] == tables[1]
+
+
+def test_a_batch_size_that_is_not_a_size_is_refused(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message())])
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "lots")
+    with pytest.raises(SourceError, match="REFSCOPE_INGEST_BATCH='lots': give a size"):
+        pipeline.run([str(path)], db_path)
+
+
+def test_failure_in_the_first_batch_leaves_no_run(
     db_path: Path, query: Query, log_dir: Path
 ) -> None:
-    good = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message())])
+    f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message())])
     bad = log_dir / "b.ndjson.gz"
     bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100)[:-30] + b"garbage")
     with pytest.raises(SourceError, match=re.escape(str(bad))):
         pipeline.run([str(log_dir)], db_path)
     for table in ("events", "rejects", "ingest_runs", "ingest_files", "contacts"):
         assert query(f"SELECT count(*) FROM {table}") == [(0,)], table
-    assert pipeline.run([str(good)], db_path).events_added == 1
 
 
 # --- crash safety -------------------------------------------------------------------------------
@@ -452,10 +504,31 @@ def _ingest_cmd(log: Path, db_file: Path) -> list[str]:
 
 
 def _ingest_process(log: Path, db_file: Path) -> subprocess.Popen[bytes]:
+    """An ingest in small batches, so that kills land between its commits too."""
     cwd = Path(pipeline.__file__).parent.parent
+    env = {**os.environ, "REFSCOPE_INGEST_BATCH": "4MB"}
     return subprocess.Popen(
-        _ingest_cmd(log, db_file), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _ingest_cmd(log, db_file),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+
+
+def _open_run_events(db_file: Path) -> int:
+    """Events committed by a run that has not finished (0 when there is none)."""
+    if not db_file.exists():
+        return 0
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        row = con.execute(
+            """SELECT count(*) FROM events WHERE run_id IN (
+                   SELECT run_id FROM ingest_runs WHERE finished_at IS NULL)"""
+        ).fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
 
 
 def _kill_after(proc: subprocess.Popen[bytes], seconds: float) -> bool:
@@ -528,21 +601,37 @@ def test_killed_runs_then_a_rerun_equal_one_clean_run(big_log: Path, tmp_path: P
     done = subprocess.run(_ingest_cmd(big_log, clean_db), capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
 
-    killed = [_kill_after(_ingest_process(big_log, crash_db), s) for s in (0.3, 0.7, 1.2)]
+    # Each kill leaves a run part-way; the next process resumes it and is killed in turn.
+    killed, partial = [], []
+    for s in (0.3, 0.7, 1.2):
+        killed.append(_kill_after(_ingest_process(big_log, crash_db), s))
+        partial.append(_open_run_events(crash_db))
     killed.append(_kill_while_committing(_ingest_process(big_log, crash_db), crash_db))
     assert sum(killed) >= 3, f"the ingest finished before it could be killed: {killed}"
+    assert any(partial), "no kill landed between two batches: resuming was not tested"
 
     done = subprocess.run(_ingest_cmd(big_log, crash_db), capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
     assert _differences(clean_db, crash_db) == {}
 
 
-def test_killed_run_leaves_the_database_usable_and_unchanged(big_log: Path, tmp_path: Path) -> None:
+def test_killed_run_keeps_earlier_results_and_is_resumed(big_log: Path, tmp_path: Path) -> None:
     db_file = tmp_path / "refscope.duckdb"
     small = f.write_ndjson(tmp_path / "small.ndjson", [f.delivery(f.message(psid="u1"))])
     pipeline.run([str(small)], db_file)
     before = _snapshot(Query(db_file))
-    assert _kill_after(_ingest_process(big_log, db_file), 0.9)
+    proc = _ingest_process(big_log, db_file)
+    wal = Path(f"{db_file}.wal")
+    while proc.poll() is None and not (wal.exists() and wal.stat().st_size > 0):
+        time.sleep(0.002)  # until its first batch commits
+    assert _kill_after(proc, 0.05)
     query = Query(db_file)
-    assert _snapshot(query) == before
-    assert query("SELECT run_id FROM ingest_runs") == [(1,)]
+    after = _snapshot(query)
+    for table in ("contacts", "touches", "contact_days"):
+        assert after[table] == before[table], table  # attributed only when the run finishes
+    assert query("SELECT run_id, finished_at IS NULL FROM ingest_runs") == [(1, False), (2, True)]
+    assert query("SELECT count(*) FROM events WHERE run_id = 2")[0][0] > 0
+    result = pipeline.run([str(big_log)], db_file)
+    assert (result.run_id, result.resumed) == (2, True)
+    assert query("SELECT run_id, finished_at IS NULL FROM ingest_runs") == [(1, False), (2, False)]
+    assert query("SELECT count(*) FROM contacts")[0][0] > 1
