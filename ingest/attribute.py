@@ -85,8 +85,7 @@ SELECT page_id, psid,
     max(watermark_at) FILTER (WHERE kind = 'read') AS last_read_at,
     list(ts) FILTER (WHERE kind = 'message_echo') AS echo_times
 FROM events e
-WHERE psid IS NOT NULL AND EXISTS (
-    SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)
+WHERE psid IS NOT NULL AND {{scope}}
 GROUP BY page_id, psid
 """
 
@@ -98,8 +97,7 @@ WITH cand AS (
     SELECT e.event_key, e.page_id, e.psid, e.ts, e.kind AS via, e.channel, e.ref, e.source,
            e.ad_id, e.ad_title, e.referer_uri, e.is_guest_user, e.post_id, e.comment_id
     FROM events e
-    WHERE e.channel IS NOT NULL AND e.psid IS NOT NULL AND EXISTS (
-        SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)
+    WHERE e.channel IS NOT NULL AND e.psid IS NOT NULL AND {{scope}}
     -- A private reply is logged twice when both the send log and its echo exist: keep one.
     QUALIFY e.channel <> 'comment_reply' OR row_number() OVER (
         PARTITION BY e.page_id, e.psid, e.comment_id ORDER BY e.ts, e.event_key) = 1
@@ -117,28 +115,40 @@ SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title,
 FROM ranked
 """
 
+# Each contact's acquiring touch and its count of re-entries, from the touches just written.
 _CONTACTS = """
 INSERT INTO contacts
-SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at, coalesce(t.channel, 'organic'),
-       t.ref, t.source, t.ad_id, t.ad_title, t.referer_uri, t.is_guest_user, t.post_id,
-       t.comment_id, t.ts, b.first_message_at, b.second_message_at, b.last_message_at,
-       b.message_count, b.postback_count,
-       (SELECT count(*) FROM touches r
-        WHERE r.page_id = b.page_id AND r.psid = b.psid AND r.is_reentry),
+WITH t AS (
+    SELECT page_id, psid,
+           count(*) FILTER (WHERE is_reentry) AS reentries,
+           any_value({'channel': channel, 'ref': ref, 'source': source, 'ad_id': ad_id,
+                      'ad_title': ad_title, 'referer_uri': referer_uri,
+                      'is_guest_user': is_guest_user, 'post_id': post_id,
+                      'comment_id': comment_id, 'ts': ts}) FILTER (WHERE is_first) AS f
+    FROM touches e WHERE {scope}
+    GROUP BY page_id, psid
+)
+SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at, coalesce(t.f.channel, 'organic'),
+       t.f.ref, t.f.source, t.f.ad_id, t.f.ad_title, t.f.referer_uri, t.f.is_guest_user,
+       t.f.post_id, t.f.comment_id, t.f.ts, b.first_message_at, b.second_message_at,
+       b.last_message_at, b.message_count, b.postback_count, coalesce(t.reentries, 0),
        b.last_seen_at, b.page_message_count, b.last_read_at,
        coalesce(len(list_filter(b.echo_times, lambda x: x <= b.last_read_at)), 0)
 FROM rs_base b
-LEFT JOIN touches t ON t.page_id = b.page_id AND t.psid = b.psid AND t.is_first
+LEFT JOIN t ON t.page_id = b.page_id AND t.psid = b.psid
 WHERE b.first_seen_at IS NOT NULL
 """
+
+# Only the affected contacts' rows; left out when every contact with events is affected.
+_SCOPE = """EXISTS (
+    SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)"""
 
 
 _CONTACT_DAYS = """
 INSERT INTO contact_days
 SELECT page_id, psid, CAST(ts AS DATE) AS day, count(*) AS messages
 FROM events e
-WHERE kind = 'message' AND psid IS NOT NULL AND EXISTS (
-    SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)
+WHERE kind = 'message' AND psid IS NOT NULL AND {scope}
 GROUP BY ALL
 """
 
@@ -151,26 +161,31 @@ def refresh_qr_refs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(QR_REFS)
 
 
-def attribute(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute touches and contacts of `rs_affected`; list the new contacts in `rs_new`."""
-    con.execute(_BASE)
+def attribute(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> int:
+    """Recompute touches and contacts of `rs_affected`; list the new contacts in `rs_new`.
+
+    With run_id, when every event belongs to that run (a first run), all contacts are
+    affected and no row is checked against `rs_affected`.
+    """
+    scope = _SCOPE
+    if run_id is not None:
+        row = con.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM events WHERE run_id <> ?)", [run_id]
+        ).fetchone()
+        scope = "true" if row and row[0] else _SCOPE
+    con.execute(_BASE.replace("{scope}", scope))
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rs_new AS
            SELECT page_id, psid FROM rs_base b WHERE first_seen_at IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM contacts c WHERE c.page_id = b.page_id AND c.psid = b.psid)"""
     )
     (new,) = con.execute("SELECT count(*) FROM rs_new").fetchone() or (0,)
-    con.execute(
-        "DELETE FROM touches t USING rs_affected a WHERE t.page_id = a.page_id AND t.psid = a.psid"
-    )
-    con.execute(
-        "DELETE FROM contacts c USING rs_affected a WHERE c.page_id = a.page_id AND c.psid = a.psid"
-    )
-    con.execute(
-        "DELETE FROM contact_days d USING rs_affected a "
-        "WHERE d.page_id = a.page_id AND d.psid = a.psid"
-    )
-    con.execute(_TOUCHES)
-    con.execute(_CONTACTS)
-    con.execute(_CONTACT_DAYS)
+    for table in ("touches", "contacts", "contact_days"):
+        con.execute(
+            f"DELETE FROM {table} t USING rs_affected a "
+            "WHERE t.page_id = a.page_id AND t.psid = a.psid"
+        )
+    con.execute(_TOUCHES.replace("{scope}", scope))
+    con.execute(_CONTACTS.replace("{scope}", scope))
+    con.execute(_CONTACT_DAYS.replace("{scope}", scope))
     return int(new)

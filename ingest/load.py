@@ -21,16 +21,6 @@ from .sources import Chunk
 
 _LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rejected line
 
-_STAGE = "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + "\nUNION ALL BY NAME\n".join(
-    f"({q})"
-    for q in (
-        *webhook.ITEM_EVENTS,
-        webhook.CHANGE_EVENTS,
-        webhook.SEND_EVENTS,
-        webhook.CLICK_EVENTS,
-    )
-)
-
 # Items of an unknown kind: name them by their key and hash their content for dedupe.
 _OTHER_ITEMS = """
 UPDATE rs_stage s SET
@@ -53,6 +43,20 @@ WHERE s.rid = o.rid AND s.ei IS NOT DISTINCT FROM o.ei
   AND s.ii IS NOT DISTINCT FROM o.ii AND s.container = o.container
 """
 
+# Later copies of an event within the batch (a POST retried in the same file): the window runs
+# over the few duplicated keys only, not over every row.
+_LATER_COPIES = """
+CREATE OR REPLACE TEMP TABLE rs_later AS
+SELECT rid, ei, ii, container FROM (
+    SELECT rid, ei, ii, container,
+           row_number() OVER (PARTITION BY event_key ORDER BY rid, ei, ii) AS n
+    FROM rs_stage
+    WHERE problem IS NULL AND kind <> 'click' AND event_key IN (
+        SELECT event_key FROM rs_stage WHERE problem IS NULL AND kind <> 'click'
+        GROUP BY event_key HAVING count(*) > 1)
+) WHERE n > 1
+"""
+
 _INSERT_EVENTS = f"""
 INSERT INTO events
 SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.kind, s.detail,
@@ -62,18 +66,21 @@ SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.k
        s.ref, s.source, s.ad_id, s.ad_title, s.referer_uri, s.is_guest_user, s.mid,
        CASE WHEN $keep_text THEN s.text END, length(s.text), s.attachment_types,
        s.quick_reply_payload, s.postback_payload, s.app_id, s.watermark_at,
-       s.post_id, s.comment_id, s.commenter_id, f.path, c.line_no, $run_id
-FROM rs_stage s JOIN chunk c USING (rid) JOIN rs_files f USING (file_id)
+       s.post_id, s.comment_id, s.commenter_id, f.path, s.line_no, $run_id
+FROM rs_stage s JOIN rs_files f USING (file_id)
 WHERE s.problem IS NULL AND s.kind <> 'click'
   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)
-QUALIFY row_number() OVER (PARTITION BY s.event_key ORDER BY s.rid, s.ei, s.ii) = 1
+  AND NOT EXISTS (SELECT 1 FROM rs_later l
+                  WHERE l.rid = s.rid AND l.ei IS NOT DISTINCT FROM s.ei
+                    AND l.ii IS NOT DISTINCT FROM s.ii AND l.container = s.container)
 """
 
 _INSERT_CLICKS = """
 INSERT INTO clicks
 SELECT k, ts, ref, page_id, qr, detail, path, line_no, $run_id FROM (
-    SELECT rs_key([f.path, CAST(c.line_no AS VARCHAR), c.raw]) AS k, s.*, f.path, c.line_no
-    FROM rs_stage s JOIN chunk c USING (rid) JOIN rs_files f USING (file_id)
+    SELECT rs_key([f.path, CAST(s.line_no AS VARCHAR), c.raw]) AS k, s.ts, s.ref, s.page_id,
+           s.qr, s.detail, f.path, s.line_no
+    FROM rs_stage s JOIN chunk c ON c.rid = s.rid JOIN rs_files f ON f.file_id = s.file_id
     WHERE s.kind = 'click' AND s.problem IS NULL
 ) WHERE k NOT IN (SELECT click_key FROM clicks)
 """
@@ -146,22 +153,24 @@ def lines_table(chunks: list[tuple[int, Chunk]]) -> tuple[pa.Table, list[Reject]
 def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     data = chunk.data
     ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
-    if not data.endswith(b"\n"):
+    if len(data) and data[-1] != 10:
         ends = np.append(ends, len(data))
     offsets = np.concatenate(([0], ends)).astype(np.int64)
+    lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
+        lines.validate(full=True)  # UTF-8, in Arrow's C++: no Python string is made
+    except pa.ArrowInvalid:
         return _checked_lines(data, offsets)
-    n = len(ends)
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data)), []
+    return lines, []
 
 
-def _checked_lines(data: bytes, offsets: np.ndarray) -> tuple[pa.Array, list[tuple[int, str, str]]]:
+def _checked_lines(
+    data: memoryview, offsets: np.ndarray
+) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     texts: list[str] = []
     bad: list[tuple[int, str, str]] = []
     for i in range(len(offsets) - 1):
-        b = data[offsets[i] : offsets[i + 1]]
+        b = bytes(data[offsets[i] : offsets[i + 1]])
         try:
             texts.append(b.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -250,9 +259,12 @@ def _load_table(
     con.register("chunk", table)
     try:
         con.execute(webhook.RARE_LINES)
-        con.execute(_STAGE)
+        row = con.execute(webhook.RARE_FOUND).fetchone() or ()
+        found = {m for m, hit in zip(webhook.RARE_MARKERS, row, strict=True) if hit}
+        con.execute(webhook.stage_sql(found))
         con.execute(_OTHER_ITEMS)
-        con.execute(_INSERT_CLICKS, {"run_id": run_id})
+        if '"refscope_click"' in found:
+            con.execute(_INSERT_CLICKS, {"run_id": run_id})
         row = con.execute(
             "SELECT count(*) FROM rs_stage WHERE problem IS NULL AND kind <> 'click'"
         ).fetchone()
@@ -260,6 +272,7 @@ def _load_table(
         if privacy.salt is not None:
             con.execute(PSEUDONYMISE, privacy.pads())
         params = {"run_id": run_id, "keep_text": privacy.keep_text}
+        con.execute(_LATER_COPIES)
         row = con.execute(_INSERT_EVENTS, params).fetchone()
         res.added = int(row[0]) if row else 0
         for file_id, line_no, raw, problem, good in con.execute(_TROUBLED_LINES).fetchall():

@@ -127,6 +127,8 @@ def _run(
     con.execute(
         "SET memory_limit = ?", [os.environ.get("REFSCOPE_INGEST_MEMORY", INGEST_MEMORY_LIMIT)]
     )
+    if os.environ.get("XCKPT"):
+        con.execute(f"SET checkpoint_threshold = '{os.environ['XCKPT']}'")
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
     res = runlog.resume(con, IngestResult)
@@ -151,7 +153,7 @@ def _run(
                SELECT DISTINCT page_id, psid FROM events WHERE run_id = ? AND psid IS NOT NULL""",
             [run_id],
         )
-        res.new_contacts = attribute.attribute(con)
+        res.new_contacts = attribute.attribute(con, run_id)
         res.new_contacts_by_channel = _by(
             con,
             "SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid) GROUP BY ALL",

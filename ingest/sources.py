@@ -18,7 +18,7 @@ from pathlib import Path
 from .errors import SourceError
 
 LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
-CHUNK_BYTES = 32 * 1024 * 1024  # lines handed to DuckDB at once: big enough to keep it busy
+CHUNK_BYTES = 64 * 1024 * 1024  # lines handed to DuckDB at once: big enough to keep it busy
 _SIZE = re.compile(r"(\d+)\s*([KMG]?)B?", re.IGNORECASE)
 
 
@@ -49,7 +49,7 @@ class FileState:
 
 @dataclass(frozen=True)
 class Chunk:
-    data: bytes  # whole lines; the last may lack its newline only at the end of the file
+    data: memoryview  # whole lines; the last may lack its newline only at the end of the file
     first_line: int  # 1-based number of the first line in the file
     end_offset: int  # (uncompressed) offset just after the last complete line
     lines_done: int  # complete lines in the file up to end_offset
@@ -162,7 +162,8 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     """Yield the unread part of a file as chunks of whole lines.
 
     A last line without its newline is yielded too, but the offset stops before it, so a
-    later run re-reads it once the writer has finished it.
+    later run re-reads it once the writer has finished it. A plain file is read so that each
+    chunk starts on a line (seeking back over the cut line): no bytes are copied twice.
     """
     chunk_bytes = chunk_bytes or batch_bytes()
     opener = gzip.open if p.is_gz else open
@@ -181,18 +182,30 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                     break
                 buf = carry + block if carry else block
                 cut = buf.rfind(b"\n") + 1
+                if cut == 0 and len(block) == chunk_bytes:
+                    if not p.is_gz:
+                        fh.seek(-len(block), os.SEEK_CUR)
+                        chunk_bytes *= 2  # one line longer than a chunk: read more at once
+                        continue
+                    carry = buf
+                    continue
                 if cut == 0:
                     carry = buf
                     continue
-                data, carry = buf[:cut], buf[cut:]
-                n = data.count(b"\n")
-                yield Chunk(data, line + 1, offset + len(data), line + n)
-                offset += len(data)
+                if cut < len(buf) and not p.is_gz:
+                    fh.seek(cut - len(buf), os.SEEK_CUR)  # the cut line starts the next chunk
+                    data, carry = memoryview(buf)[:cut], b""
+                else:
+                    data, carry = (memoryview(buf)[:cut], buf[cut:]) if cut < len(buf) else (
+                        memoryview(buf), b"")  # fmt: skip
+                n = buf.count(b"\n", 0, cut)
+                yield Chunk(data, line + 1, offset + cut, line + n)
+                offset += cut
                 line += n
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise SourceError(f"{p.path}: cannot read: {exc}") from exc
         if carry:
-            yield Chunk(carry, line + 1, offset, line)
+            yield Chunk(memoryview(carry), line + 1, offset, line)
 
 
 def _skip(fh: object, offset: int, gz: bool) -> None:

@@ -2,8 +2,8 @@
 
 The only module that knows Meta's payload shapes. It parses with DuckDB's JSON reader (one
 `json_transform` per line with an explicit structure), so millions of lines never pass through
-Python objects. Pure: it builds SQL over a registered `chunk(rid, raw)` relation and does no
-I/O of its own. Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
+Python objects. Pure: it builds SQL over a registered `chunk(rid, file_id, line_no, raw)`
+relation and does no I/O of its own. Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
 """
 
 from __future__ import annotations
@@ -57,16 +57,17 @@ def _parse(structure: str) -> str:
 
 # Entries of the lines that are Page webhook bodies (plain or inside a receiver envelope).
 _ENTRY_ROWS = """lines AS (
-    SELECT rid, {transform} AS d FROM {source} {where}
+    SELECT rid, file_id, line_no, {transform} AS d FROM {source} {where}
 ), entries AS (
-    SELECT rid,
+    SELECT rid, file_id, line_no,
            CASE WHEN d.body IS NOT NULL THEN d.body.entry ELSE d.entry END AS entries,
            rs_ts(d.received_at) AS received_ts,
            coalesce(CASE WHEN d.body IS NOT NULL THEN d.body.object ELSE d.object END, 'page')
                AS obj
     FROM lines
 ), entry_rows AS (
-    SELECT rid, received_ts, obj, unnest(entries) AS e, generate_subscripts(entries, 1) AS ei
+    SELECT rid, file_id, line_no, received_ts, obj, unnest(entries) AS e,
+           generate_subscripts(entries, 1) AS ei
     FROM entries
 )"""
 
@@ -187,7 +188,7 @@ SELECT
     CASE WHEN kind = 'message_echo' AND json_valid(x.message.metadata)
          THEN json_extract_string(x.message.metadata, '$.comment_id') END AS comment_id,
     NULL::VARCHAR AS commenter_id,
-    rid,
+    rid, file_id, line_no,
     {_ITEM_PROBLEM} AS problem,
     ei, ii, container
 FROM addressed
@@ -196,14 +197,14 @@ FROM addressed
 # `rs_rare`, and only those lines are parsed again for these kinds.
 RARE_LINES = """
 CREATE OR REPLACE TEMP TABLE rs_rare AS
-SELECT rid, raw FROM chunk
+SELECT rid, file_id, line_no, raw FROM chunk
 -- One regular expression (a single pass) is about 3x faster here than five contains().
 WHERE regexp_matches(raw, '"(?:standby|changes|field|send_api|refscope_click)"')
 """
 _HAS_STANDBY = """WHERE contains(raw, '"standby"')"""
 _HAS_CHANGES = """WHERE contains(raw, '"changes"')"""
 _ENTRY_ITEM_ROWS = """{entry_rows}, item_rows AS (
-    SELECT rid, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
+    SELECT rid, file_id, line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
            unnest(e.{container}) AS x, generate_subscripts(e.{container}, 1) AS ii,
            '{container}' AS container
     FROM entry_rows
@@ -220,11 +221,11 @@ STANDBY_ROWS = _ENTRY_ITEM_ROWS.format(
     container="standby",
 )
 CHANGED_ROWS = """{entry_rows}, change_rows AS (
-    SELECT rid, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
+    SELECT rid, file_id, line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
            unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii
     FROM entry_rows
 ), item_rows AS (
-    SELECT rid, received_ts, obj, entry_id, entry_time, ei, c.value AS x, ii,
+    SELECT rid, file_id, line_no, received_ts, obj, entry_id, entry_time, ei, c.value AS x, ii,
            'changes' AS container
     FROM change_rows WHERE c.field IN {fields}
 )""".format(
@@ -237,9 +238,10 @@ CHANGED_ROWS = """{entry_rows}, change_rows AS (
 )
 _SAMPLE_PARSE = _parse(WRAPPED_STRUCTURE)
 SAMPLE_ROWS = f"""lines AS (
-    SELECT rid, {_SAMPLE_PARSE} AS d FROM rs_rare WHERE contains(raw, '"field"')
+    SELECT rid, file_id, line_no, {_SAMPLE_PARSE} AS d FROM rs_rare
+    WHERE contains(raw, '"field"')
 ), item_rows AS (
-    SELECT rid, NULL::TIMESTAMP AS received_ts, 'page' AS obj, NULL AS entry_id,
+    SELECT rid, file_id, line_no, NULL::TIMESTAMP AS received_ts, 'page' AS obj, NULL AS entry_id,
            NULL AS entry_time, NULL::BIGINT AS ei, d.value AS x, NULL::BIGINT AS ii,
            'sample' AS container
     FROM lines WHERE d.field IN {MESSAGING_FIELDS!r} AND d.value IS NOT NULL
@@ -254,7 +256,8 @@ ITEM_EVENTS = [
 CHANGE_EVENTS = f"""
 WITH {_ENTRY_ROWS.format(transform=_parse(CHANGES_STRUCTURE), source="rs_rare", where=_HAS_CHANGES)}
 , change_rows AS (
-    SELECT rid, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time, ei,
+    SELECT rid, file_id, line_no, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time,
+           ei,
            unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii
     FROM entry_rows
 ), typed AS (
@@ -277,7 +280,7 @@ SELECT
     NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
     c.value.post_id AS post_id, c.value.comment_id AS comment_id,
     rs_id(c.value."from".id) AS commenter_id,
-    rid,
+    rid, file_id, line_no,
     CASE WHEN obj <> 'page' THEN 'unsupported object'
          WHEN c IS NULL OR c.field IS NULL THEN 'change without field'
          WHEN page IS NULL THEN 'no page id'
@@ -292,7 +295,8 @@ FROM typed
 # https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/
 SEND_EVENTS = f"""
 WITH rs_lines AS (
-    SELECT rid, {_parse(SEND_STRUCTURE)} AS d FROM rs_rare WHERE contains(raw, '"send_api"')
+    SELECT rid, file_id, line_no, {_parse(SEND_STRUCTURE)} AS d FROM rs_rare
+    WHERE contains(raw, '"send_api"')
 )
 SELECT
     rs_key([rs_id(d.page_id), 'private_reply',
@@ -308,7 +312,7 @@ SELECT
     NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
     d.request.recipient.post_id AS post_id, d.request.recipient.comment_id AS comment_id,
     NULL AS commenter_id,
-    rid,
+    rid, file_id, line_no,
     CASE WHEN rs_id(d.page_id) IS NULL THEN 'send log without page_id'
          WHEN rs_ts(d.timestamp) IS NULL THEN 'no valid timestamp'
          WHEN d.request.recipient.comment_id IS NULL AND d.request.recipient.post_id IS NULL
@@ -322,14 +326,39 @@ WHERE d.object = 'send_api'
 # Scans and clicks of tracked links (refscope's receiver, GET /r/<ref>): rows for `clicks`.
 CLICK_EVENTS = f"""
 WITH rs_lines AS (
-    SELECT rid, {_parse(CLICK_STRUCTURE)} AS d
+    SELECT rid, file_id, line_no, {_parse(CLICK_STRUCTURE)} AS d
     FROM rs_rare WHERE contains(raw, '"refscope_click"')
 )
-SELECT rid, 'click' AS kind, 'click' AS container, rs_ts(d.ts) AS ts, d.ref AS ref,
-       d.page AS page_id, coalesce(rs_bool(d.qr), false) AS qr, d.device AS detail,
+SELECT rid, file_id, line_no, 'click' AS kind, 'click' AS container, rs_ts(d.ts) AS ts,
+       d.ref AS ref, d.page AS page_id, coalesce(rs_bool(d.qr), false) AS qr, d.device AS detail,
        CASE WHEN rs_ts(d.ts) IS NULL THEN 'no valid timestamp'
             WHEN d.ref IS NULL OR d.ref = '' THEN 'click without ref' END AS problem,
        NULL::BIGINT AS ei, NULL::BIGINT AS ii
 FROM rs_lines
 WHERE d.object = 'refscope_click'
 """
+
+
+# The stage of a batch: messaging items always; each rare kind only when a line of the batch
+# holds its marker (planning a branch costs more than running it on no rows).
+STAGE_PARTS: tuple[tuple[str | None, str], ...] = (
+    (None, ITEM_EVENTS[0]),
+    ('"standby"', ITEM_EVENTS[1]),
+    ('"changes"', ITEM_EVENTS[2]),
+    ('"field"', ITEM_EVENTS[3]),
+    ('"changes"', CHANGE_EVENTS),
+    ('"send_api"', SEND_EVENTS),
+    ('"refscope_click"', CLICK_EVENTS),
+)
+RARE_MARKERS = sorted({m for m, _ in STAGE_PARTS if m is not None})
+RARE_FOUND = "SELECT {} FROM rs_rare".format(
+    ", ".join(f"coalesce(bool_or(contains(raw, '{m}')), false)" for m in RARE_MARKERS)
+)
+
+
+def stage_sql(found: set[str]) -> str:
+    """CREATE the batch's stage from the parts whose marker is in found (RARE_FOUND's)."""
+    parts = [q for m, q in STAGE_PARTS if m is None or m in found]
+    return "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + "\nUNION ALL BY NAME\n".join(
+        f"({q})" for q in parts
+    )

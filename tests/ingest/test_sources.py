@@ -1,0 +1,75 @@
+"""Reading logs in chunks of whole lines: offsets and line numbers, plain and gzipped."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from ingest import sources
+
+
+def _read(path: Path, chunk_bytes: int) -> list[tuple[bytes, int, int, int]]:
+    p = sources.plan(path, None)
+    assert p is not None
+    return [
+        (bytes(c.data), c.first_line, c.end_offset, c.lines_done)
+        for c in sources.read_chunks(p, chunk_bytes)
+    ]
+
+
+LINES = [b"a" * 5, b"", b"b" * 40, b"c", b"d" * 3, b"e" * 17]
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("chunk_bytes", [1, 4, 7, 16, 41, 1000])
+def test_chunks_are_whole_lines_that_add_up_to_the_file(
+    tmp_path: Path, gz: bool, chunk_bytes: int
+) -> None:
+    text = b"\n".join(LINES) + b"\n" + b"unfinished"
+    path = tmp_path / ("log.ndjson.gz" if gz else "log.ndjson")
+    path.write_bytes(gzip.compress(text) if gz else text)
+    chunks = _read(path, chunk_bytes)
+    assert b"".join(c[0] for c in chunks) == text
+    complete = [c for c in chunks if c[0].endswith(b"\n")]
+    # Every chunk but the unfinished tail ends on a newline, and numbers its lines in order.
+    assert len(complete) == len(chunks) - 1 and not chunks[-1][0].endswith(b"\n")
+    line, offset = 0, 0
+    for data, first, end, done in complete:
+        assert (first, end, done) == (line + 1, offset + len(data), line + data.count(b"\n"))
+        line, offset = done, end
+    # The tail is handed over but not consumed: a later run reads it again once finished.
+    assert chunks[-1][1:] == (line + 1, offset, line) == (7, len(text) - 10, 6)
+
+
+def test_a_line_longer_than_a_chunk_is_read_whole(tmp_path: Path) -> None:
+    long = b"x" * 10_000
+    path = tmp_path / "log.ndjson"
+    path.write_bytes(b"a\n" + long + b"\nb\n")
+    chunks = _read(path, 64)
+    assert b"".join(c[0] for c in chunks) == path.read_bytes()
+    assert chunks[0][0] == b"a\n"
+    assert chunks[1][0].startswith(long + b"\n") and chunks[1][1] == 2
+    assert chunks[-1][3] == 3
+
+
+def test_reading_resumes_at_the_planned_offset(tmp_path: Path) -> None:
+    path = tmp_path / "log.ndjson"
+    path.write_bytes(b"one\ntwo\n")
+    first = _read(path, 1000)
+    assert first[-1][2:] == (8, 2)
+    state = sources.FileState(8, path.stat().st_mtime_ns - 1, sources.prefix_hash(path, 8), 8, 2)
+    with open(path, "ab") as fh:
+        fh.write(b"three\n")
+    p = sources.plan(path, state)
+    assert p is not None and (p.start_offset, p.start_line) == (8, 2)
+    assert [(bytes(c.data), c.first_line) for c in sources.read_chunks(p, 2)] == [(b"three\n", 3)]
+
+
+def test_batch_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for spec, n in (("8MB", 8 << 20), ("512kb", 512 << 10), ("4096", 4096), ("1G", 1 << 30)):
+        monkeypatch.setenv("REFSCOPE_INGEST_BATCH", spec)
+        assert sources.batch_bytes() == n
+    monkeypatch.delenv("REFSCOPE_INGEST_BATCH")
+    assert sources.batch_bytes() == sources.CHUNK_BYTES
