@@ -127,8 +127,6 @@ def _run(
     con.execute(
         "SET memory_limit = ?", [os.environ.get("REFSCOPE_INGEST_MEMORY", INGEST_MEMORY_LIMIT)]
     )
-    if os.environ.get("XCKPT"):
-        con.execute(f"SET checkpoint_threshold = '{os.environ['XCKPT']}'")
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
     res = runlog.resume(con, IngestResult)
