@@ -51,7 +51,7 @@ CREATE OR REPLACE TEMP MACRO rs_is_shortlink(source) AS (
 
 
 def _parse(structure: str) -> str:
-    # json_valid first: json_transform raises on malformed JSON (those lines become rejects).
+    # json_transform raises on malformed JSON: try() makes it NULL (those lines become rejects).
     return f"CASE WHEN json_valid(raw) THEN json_transform(raw, '{structure}') END"
 
 
@@ -76,6 +76,8 @@ _ITEMS = """
 WITH {item_rows}, typed AS (
     SELECT *,
         rs_id(entry_id) AS page_hint,
+        rs_id(x.sender.id) AS sid,
+        rs_id(x.recipient.id) AS rcp,
         coalesce(rs_ts(x.timestamp), rs_ts(entry_time), received_ts) AS t,
         CASE
             WHEN x.message IS NOT NULL AND rs_bool(x.message.is_echo) THEN 'message_echo'
@@ -94,20 +96,17 @@ WITH {item_rows}, typed AS (
     FROM item_rows
 ), placed AS (
     SELECT *,
-        coalesce(page_hint, CASE WHEN kind = 'message_echo'
-                                 THEN rs_id(x.sender.id) ELSE rs_id(x.recipient.id) END) AS page
+        coalesce(page_hint, CASE WHEN kind = 'message_echo' THEN sid ELSE rcp END) AS page
     FROM typed
 ), addressed AS (
     -- Echo direction differs between doc versions: the contact is whichever side is not the
     -- page. https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes/
     SELECT *,
-        CASE WHEN rs_id(x.sender.id) = page
-             THEN coalesce(rs_id(x.recipient.id), rs_id(x.recipient.user_ref))
-             ELSE coalesce(rs_id(x.sender.id), rs_id(x.sender.user_ref), rs_id(x.optin.user_ref))
+        CASE WHEN sid = page
+             THEN coalesce(rcp, rs_id(x.recipient.user_ref))
+             ELSE coalesce(sid, rs_id(x.sender.user_ref), rs_id(x.optin.user_ref))
         END AS who,
-        CASE WHEN rs_id(x.sender.id) = page THEN rs_id(x.recipient.id) IS NULL
-             ELSE rs_id(x.sender.id) IS NULL
-        END AS who_is_ref
+        CASE WHEN sid = page THEN rcp IS NULL ELSE sid IS NULL END AS who_is_ref
     FROM placed
 )
 """
@@ -147,17 +146,19 @@ CASE WHEN kind = 'optin' THEN
 _ITEM_EVENTS = f"""
 {_ITEMS}
 SELECT
-    rs_key(CASE WHEN kind IN ('message', 'message_echo') OR
-                     (kind = 'postback' AND rs_id(x.postback.mid) IS NOT NULL)
-                THEN [page, kind, coalesce(x.message.mid, x.postback.mid)]
-                ELSE [page, who, kind, CAST(epoch_ms(t) AS VARCHAR),
+    -- rs_key's value, spelled out: concat_ws skips NULLs as array_to_string does, and builds
+    -- no list on the way.
+    md5_number(CASE WHEN kind IN ('message', 'message_echo') OR
+                         (kind = 'postback' AND rs_id(x.postback.mid) IS NOT NULL)
+               THEN concat_ws(chr(31), page, kind, coalesce(x.message.mid, x.postback.mid))
+               ELSE concat_ws(chr(31), page, who, kind, CAST(epoch_ms(t) AS VARCHAR),
                       rf.ref, rf.source, rf.ad_id, rf.referer_uri, x.postback.payload,
                       x.optin.type, x.optin.ref, x.optin.payload, x.delivery.watermark,
                       array_to_string(x.delivery.mids, ','), x.read.watermark,
                       x.reaction.mid, x.reaction.action, x.reaction.reaction,
                       x.pass_thread_control.new_owner_app_id,
                       x.take_thread_control.new_owner_app_id,
-                      x.request_thread_control.requested_owner_app_id, CAST(x.app_roles AS VARCHAR)]
+                      x.request_thread_control.requested_owner_app_id, CAST(x.app_roles AS VARCHAR))
            END) AS event_key,
     page AS page_id, who AS psid, who_is_ref AS is_user_ref, t AS ts, kind,
     CASE kind

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 import tests.factories as f
@@ -363,3 +364,27 @@ def test_unknown_item_key_is_kept_as_other(variants) -> None:
 def test_escaped_unicode_is_decoded(variants) -> None:
     text = _one(variants, "escaped-unicode")["text"]
     assert text == "Hej \u00e4\u00f6\u00e5 \U0001f600 https://a.example/b"
+
+
+def test_event_keys_keep_their_formula_across_versions(tmp_path: Path) -> None:
+    """A changed key would let a re-read log add every event again: pin how keys are made."""
+    query = _ingest_to(
+        tmp_path,
+        [
+            f.delivery(f.message("hi", mid="m_key_1")),
+            f.delivery(f.read_receipt(T0 - 5000, ts=T0)),
+        ],
+    )
+    sep = "\x1f"
+    expected = {
+        "message": sep.join([PAGE_ID, "message", "m_key_1"]),
+        # The normalised event: page, contact, kind, instant, then the kind's fields set.
+        "read": sep.join([PAGE_ID, PSID, "read", str(T0), str(T0 - 5000)]),
+    }
+    con = duckdb.connect()
+    try:
+        for kind, text in expected.items():
+            (key,) = con.execute("SELECT md5_number(?)", [text]).fetchone() or (None,)
+            assert query("SELECT event_key FROM events WHERE kind = ?", kind) == [(key,)], kind
+    finally:
+        con.close()
