@@ -160,14 +160,11 @@ def _run(
         res.events_by_kind = _by(
             con, "SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY ALL", [run_id]
         )
-        res.rejects_by_reason = dict(
-            sum(
-                (Counter({_reason_family(r): n}) for r, n in _by(
-                    con, "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY ALL",
-                    [run_id]).items()),
-                Counter(),
-            )
-        )  # fmt: skip
+        reasons: Counter[str] = Counter()
+        sql = "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY ALL"
+        for reason, n in _by(con, sql, [run_id]).items():
+            reasons[_reason_family(reason)] += n
+        res.rejects_by_reason = dict(reasons)
         res.seconds = time.perf_counter() - started
         runlog.finish(con, res)
     # Fold the write-ahead log into the file now, not in the next reader's open.
