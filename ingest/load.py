@@ -100,14 +100,14 @@ WITH flagged AS (
                    [ei, ii]) FILTER (WHERE problem IS NOT NULL) AS problem
     FROM rs_stage WHERE rid IN (SELECT rid FROM flagged) GROUP BY rid
 ), eventless AS (
-    SELECT rid FROM chunk WHERE rid NOT IN (SELECT rid FROM rs_stage)
+    SELECT rid FROM chunk ANTI JOIN rs_stage USING (rid)
 )
+-- Blank lines are dropped in Python: a filter on raw here would run over every line.
 SELECT c.file_id, c.line_no, c.raw, p.problem, p.good
 FROM chunk c JOIN per_line p USING (rid)
 UNION ALL
 SELECT c.file_id, c.line_no, c.raw, NULL, 0
-FROM chunk c JOIN eventless USING (rid)
-WHERE length(trim(c.raw, ' \t\r\n')) > 0
+FROM chunk c SEMI JOIN eventless USING (rid)
 ORDER BY 1, 2
 """
 
@@ -167,17 +167,31 @@ def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
 def _checked_lines(
     data: memoryview, offsets: np.ndarray
 ) -> tuple[pa.Array, list[tuple[int, str, str]]]:
-    texts: list[str] = []
+    """The lines with those that are not UTF-8 emptied, and why each of those was rejected.
+
+    Only lines holding a byte >= 0x80 can be invalid: just those are decoded in Python.
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    high = np.flatnonzero(arr >= 0x80)
+    suspects = np.unique(np.searchsorted(offsets, high, side="right") - 1)
     bad: list[tuple[int, str, str]] = []
-    for i in range(len(offsets) - 1):
+    for i in suspects.tolist():
         b = bytes(data[offsets[i] : offsets[i + 1]])
         try:
-            texts.append(b.decode("utf-8"))
+            b.decode("utf-8")
         except UnicodeDecodeError as exc:
-            texts.append("")
             raw = b.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
             bad.append((i, f"invalid UTF-8 at byte {exc.start}", raw))
-    return pa.array(texts, pa.large_string()), bad
+    # The good lines' bytes, in order; the bad ones become empty lines.
+    idx = [i for i, _, _ in bad]
+    starts = [0, *(int(offsets[i + 1]) for i in idx)]
+    stops = [*(int(offsets[i]) for i in idx), int(offsets[-1])]
+    clean = b"".join(bytes(data[a:b]) for a, b in zip(starts, stops, strict=True))
+    lengths = np.diff(offsets)
+    lengths[idx] = 0
+    new_offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    n = len(offsets) - 1
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(clean)), bad
 
 
 _DROP_FORGOTTEN = """
@@ -276,6 +290,8 @@ def _load_table(
         row = con.execute(_INSERT_EVENTS, params).fetchone()
         res.added = int(row[0]) if row else 0
         for file_id, line_no, raw, problem, good in con.execute(_TROUBLED_LINES).fetchall():
+            if problem is None and not good and not raw.strip(reasons.JSON_WHITESPACE):
+                continue  # a blank line
             fixed = reasons.repair(raw) if repair and not good and not problem else None
             if fixed is not None:
                 repaired.append((file_id, line_no, fixed))

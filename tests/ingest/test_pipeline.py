@@ -320,6 +320,25 @@ BAD_LINES: list[tuple[Any, str]] = [
 ]  # fmt: skip
 
 
+def test_lines_that_are_not_utf8_are_rejected_and_their_neighbours_kept(
+    ingest_lines, query: Query
+) -> None:
+    texts = ["caf\u00e9 \u2615", "plain", "\U0001f950 croissant?", "na\u00efve"]
+    lines: list[Any] = [f.delivery(f.message(texts[0], psid="u1", ts=T0, mid="m_0"))]
+    lines.append(b'{"object": "page", "entry": [\xe9\xff]}')
+    lines.append(f.delivery(f.message(texts[1], psid="u1", ts=T0 + 1, mid="m_1")))
+    lines.append(b'{"object": "page", "x": "\xc3"}')  # a multi-byte character cut short
+    lines += [f.delivery(f.message(t, psid="u2", ts=T0 + 2 + i, mid=f"m_{2 + i}"))
+              for i, t in enumerate(texts[2:])]  # fmt: skip
+    result = ingest_lines(lines)
+    assert (result.events_added, result.rejects_added) == (4, 2)
+    assert query("SELECT text FROM events ORDER BY mid") == [(t,) for t in texts]
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (2, "invalid UTF-8 at byte 29"),
+        (4, "invalid UTF-8 at byte 25"),
+    ]
+
+
 def test_every_line_becomes_events_or_one_reject_with_a_reason(
     ingest_lines, query: Query, log_dir: Path
 ) -> None:
