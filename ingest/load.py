@@ -44,7 +44,9 @@ WHERE s.rid = o.rid AND s.ei IS NOT DISTINCT FROM o.ei
 """
 
 # Later copies of an event within the batch (a POST retried in the same file): the window runs
-# over the few duplicated keys only, not over every row.
+# over the few duplicated keys only, not over every row. Copies in other batches of the same
+# run are removed once, when the run ends (RUN_COPIES); copies of earlier runs' events are
+# never inserted (_OLDER).
 _LATER_COPIES = """
 CREATE OR REPLACE TEMP TABLE rs_later AS
 SELECT rid, ei, ii, container FROM (
@@ -69,10 +71,29 @@ SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.k
        s.post_id, s.comment_id, s.commenter_id, f.path, s.line_no, $run_id
 FROM rs_stage s JOIN rs_files f USING (file_id)
 WHERE s.problem IS NULL AND s.kind <> 'click'
-  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)
+  {{older}}
   AND NOT EXISTS (SELECT 1 FROM rs_later l
                   WHERE l.rid = s.rid AND l.ei IS NOT DISTINCT FROM s.ei
                     AND l.ii IS NOT DISTINCT FROM s.ii AND l.container = s.container)
+"""
+
+# Scanning every older key per batch would make a long first run quadratic: only earlier runs'
+# events are checked here, and left out altogether when there are none.
+_OLDER = """AND NOT EXISTS (SELECT 1 FROM events e
+                WHERE e.event_key = s.event_key AND e.run_id <> $run_id)"""
+
+# Events of this run whose key an earlier line of the run already gave (the first by file and
+# line stays): a POST retried across batches or files.
+RUN_COPIES = """
+DELETE FROM events WHERE run_id = $run_id AND rowid IN (
+    SELECT rowid FROM (
+        SELECT rowid, row_number() OVER (
+            PARTITION BY event_key ORDER BY file, line_no, rowid) AS n
+        FROM events
+        WHERE run_id = $run_id AND event_key IN (
+            SELECT event_key FROM events WHERE run_id = $run_id
+            GROUP BY event_key HAVING count(*) > 1)
+    ) WHERE n > 1)
 """
 
 _INSERT_CLICKS = """
@@ -208,19 +229,23 @@ def load_batch(
     run_id: int,
     privacy: Privacy | None = None,
     forgotten: set[str] | None = None,
+    older_events: bool = True,
 ) -> BatchResult:
     """Parse a batch, add its new events, and say which lines are rejected and why.
 
-    Needs the temp table `rs_files(file_id, path)` for the file ids used in chunks.
+    Needs the temp table `rs_files(file_id, path)` for the file ids used in chunks. Events
+    that earlier runs hold are left out (unless older_events says there are none); copies
+    within the run stay until RUN_COPIES removes them at the end of the run.
     """
     privacy = privacy or Privacy()
     table, rejects = lines_table(chunks)
     res = BatchResult(lines=table.num_rows, rejects=rejects)
-    repaired = _load_table(con, table, run_id, res, privacy)
+    insert = _INSERT_EVENTS.replace("{older}", _OLDER if older_events else "")
+    repaired = _load_table(con, table, run_id, res, privacy, insert)
     if repaired:
         # Second and last pass: lines fixed in Python, under their own line numbers.
         again = BatchResult()
-        _load_table(con, _repaired_table(repaired), run_id, again, privacy, repair=False)
+        _load_table(con, _repaired_table(repaired), run_id, again, privacy, insert, repair=False)
         res.parsed += again.parsed
         res.added += again.added
         res.rejects.extend(again.rejects)
@@ -266,6 +291,7 @@ def _load_table(
     run_id: int,
     res: BatchResult,
     privacy: Privacy,
+    insert: str,
     repair: bool = True,
 ) -> list[tuple[int, int, str]]:
     """Load one table of lines into `res`; return the lines worth a repaired second pass."""
@@ -287,7 +313,7 @@ def _load_table(
             con.execute(PSEUDONYMISE, privacy.pads())
         params = {"run_id": run_id, "keep_text": privacy.keep_text}
         con.execute(_LATER_COPIES)
-        row = con.execute(_INSERT_EVENTS, params).fetchone()
+        row = con.execute(insert, params).fetchone()
         res.added = int(row[0]) if row else 0
         for file_id, line_no, raw, problem, good in con.execute(_TROUBLED_LINES).fetchall():
             if problem is None and not good and not raw.strip(reasons.JSON_WHITESPACE):

@@ -146,6 +146,8 @@ def _run(
     # The run's events are all committed: attribute them, and close the run, in one transaction.
     with db.transaction(con):
         run_id = res.run_id
+        row = con.execute(load.RUN_COPIES, {"run_id": run_id}).fetchone()
+        res.events_added -= int(row[0]) if row else 0
         con.execute(
             """CREATE OR REPLACE TEMP TABLE rs_affected AS
                SELECT DISTINCT page_id, psid FROM events WHERE run_id = ? AND psid IS NOT NULL""",
@@ -197,6 +199,10 @@ def _read_files(
     con.executemany("INSERT INTO rs_files VALUES (?, ?)", [[i, p.key] for i, p in
                                                           enumerate(plans)])  # fmt: skip
     forgotten = {r[0] for r in con.execute("SELECT id_hash FROM forgotten").fetchall()}
+    row = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE run_id <> ?)", [res.run_id]
+    ).fetchone()
+    older = bool(row and row[0])
     limit = sources.batch_bytes()
     batch: list[tuple[int, sources.Chunk]] = []
     files: dict[int, _FileProgress] = {}  # files with something to record at the next commit
@@ -218,7 +224,7 @@ def _read_files(
                     )
                     fp.cleared = True
             if batch:
-                _load(con, plans, batch, res, privacy, forgotten)
+                _load(con, plans, batch, res, privacy, forgotten, older)
             for fp in files.values():
                 _record(con, fp, res)
             runlog.save_counts(con, res)
@@ -248,9 +254,10 @@ def _load(
     res: IngestResult,
     privacy: Privacy,
     forgotten: set[str],
+    older: bool,
 ) -> None:
     try:
-        out = load.load_batch(con, batch, res.run_id, privacy, forgotten)
+        out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older)
     except duckdb.Error as exc:
         names = sorted({str(plans[i].path) for i, _ in batch})
         raise DatabaseError(f"loading {', '.join(names)} failed: {exc}") from exc
