@@ -1,4 +1,4 @@
-"""run(): sources → parse → dedupe → attribute → load, as one transaction.
+"""run(): sources → parse → dedupe → attribute → load, committed batch by batch.
 
 A run commits batch by batch: each batch's events and rejects, the file offsets it reached and
 the run's counters, together or not at all. Its attribution (touches, contacts) and the end of

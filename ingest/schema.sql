@@ -156,7 +156,7 @@ CREATE TABLE IF NOT EXISTS rejects (
 CREATE TABLE IF NOT EXISTS ingest_runs (
     run_id        INTEGER PRIMARY KEY,
     started_at    TIMESTAMP NOT NULL,
-    finished_at   TIMESTAMP,
+    finished_at   TIMESTAMP,              -- NULL while the run loads, or after it was killed: the next run resumes it
     files_read    BIGINT,
     bytes_read    BIGINT,
     lines_read    BIGINT,
