@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from . import attribute, db, lake, load, runlog, sources, webhook
-from .errors import DatabaseError
+from .errors import DatabaseError, RefscopeError
 from .privacy import Privacy
 
 # DuckDB's share of memory in an ingest; past it, it spills to disk. Batches commit one by one,
@@ -142,7 +142,15 @@ def _run(
         on_plan(sum(p.size - (0 if p.is_gz else p.start_offset) for p in plans))
     attribute.refresh_qr_refs(con)
     if plans:
-        _read_files(con, plans, res, progress, privacy)
+        try:
+            _read_files(con, plans, res, progress, privacy)
+        except RefscopeError as exc:
+            if res.started:  # some batches are committed: say what happens to them
+                raise type(exc)(
+                    f"{exc} (run {res.run_id} stays open with what it loaded so far; "
+                    "the next `refscope ingest` resumes it)"
+                ) from exc
+            raise
     # The run's events are all committed: attribute them, and close the run, in one transaction.
     with db.transaction(con):
         run_id = res.run_id

@@ -34,7 +34,6 @@ class Counts(Protocol):
     seconds: float
     resumed: bool
     started: bool
-    started: bool
 
     @property
     def duplicates(self) -> int: ...

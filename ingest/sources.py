@@ -19,11 +19,12 @@ from .errors import SourceError
 
 LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
 CHUNK_BYTES = 64 * 1024 * 1024  # lines handed to DuckDB at once: big enough to keep it busy
-_SIZE = re.compile(r"(\d+)\s*([KMG]?)B?", re.IGNORECASE)
+HEAD_BYTES = 4096  # the fingerprint that tells a replaced file from a grown one
+_SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 
 
 def batch_bytes() -> int:
-    """The batch size: CHUNK_BYTES, or REFSCOPE_INGEST_BATCH ("8MB", "512KB", bytes)."""
+    """The batch size: CHUNK_BYTES, or REFSCOPE_INGEST_BATCH ("8MB", "512KiB", bytes)."""
     spec = os.environ.get("REFSCOPE_INGEST_BATCH", "").strip()
     if not spec:
         return CHUNK_BYTES
@@ -31,9 +32,6 @@ def batch_bytes() -> int:
     if m is None or int(m.group(1)) == 0:
         raise SourceError(f"REFSCOPE_INGEST_BATCH={spec!r}: give a size such as 8MB or 512KB")
     return int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
-
-
-HEAD_BYTES = 4096  # the fingerprint that tells a replaced file from a grown one
 
 
 @dataclass(frozen=True)

@@ -446,8 +446,9 @@ def test_corrupt_gz_stops_the_run_and_the_next_run_finishes_it(
     good = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message(psid="u1"))])
     bad = log_dir / "b.ndjson.gz"
     bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100)[:-30] + b"garbage")
-    with pytest.raises(SourceError, match=re.escape(str(bad))):
+    with pytest.raises(SourceError, match=re.escape(str(bad))) as err:
         pipeline.run([str(log_dir)], db_path)
+    assert "run 1 stays open" in str(err.value) and "resumes it" in str(err.value)
     # What was committed stays, but the run is open: no contacts until it is finished.
     assert query("SELECT count(*) FROM events") == [(1,)]
     assert query("SELECT count(*) FROM contacts") == [(0,)]

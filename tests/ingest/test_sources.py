@@ -68,7 +68,13 @@ def test_reading_resumes_at_the_planned_offset(tmp_path: Path) -> None:
 
 
 def test_batch_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for spec, n in (("8MB", 8 << 20), ("512kb", 512 << 10), ("4096", 4096), ("1G", 1 << 30)):
+    for spec, n in (
+        ("8MB", 8 << 20),
+        ("512kb", 512 << 10),
+        ("4096", 4096),
+        ("1G", 1 << 30),
+        ("64 MiB", 64 << 20),
+    ):
         monkeypatch.setenv("REFSCOPE_INGEST_BATCH", spec)
         assert sources.batch_bytes() == n
     monkeypatch.delenv("REFSCOPE_INGEST_BATCH")
