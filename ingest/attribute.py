@@ -115,27 +115,24 @@ SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title,
 FROM ranked
 """
 
-# Each contact's acquiring touch and its count of re-entries, from the touches just written.
+# Each contact with its acquiring touch (at most one is_first per contact) and its count of
+# re-entries, aggregated over the few re-entry touches only.
 _CONTACTS = """
 INSERT INTO contacts
-WITH t AS (
-    SELECT page_id, psid,
-           count(*) FILTER (WHERE is_reentry) AS reentries,
-           any_value({'channel': channel, 'ref': ref, 'source': source, 'ad_id': ad_id,
-                      'ad_title': ad_title, 'referer_uri': referer_uri,
-                      'is_guest_user': is_guest_user, 'post_id': post_id,
-                      'comment_id': comment_id, 'ts': ts}) FILTER (WHERE is_first) AS f
-    FROM touches e WHERE {scope}
+WITH r AS (
+    SELECT page_id, psid, count(*) AS reentries
+    FROM touches e WHERE is_reentry AND {scope}
     GROUP BY page_id, psid
 )
-SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at, coalesce(t.f.channel, 'organic'),
-       t.f.ref, t.f.source, t.f.ad_id, t.f.ad_title, t.f.referer_uri, t.f.is_guest_user,
-       t.f.post_id, t.f.comment_id, t.f.ts, b.first_message_at, b.second_message_at,
-       b.last_message_at, b.message_count, b.postback_count, coalesce(t.reentries, 0),
+SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at, coalesce(t.channel, 'organic'),
+       t.ref, t.source, t.ad_id, t.ad_title, t.referer_uri, t.is_guest_user,
+       t.post_id, t.comment_id, t.ts, b.first_message_at, b.second_message_at,
+       b.last_message_at, b.message_count, b.postback_count, coalesce(r.reentries, 0),
        b.last_seen_at, b.page_message_count, b.last_read_at,
        coalesce(len(list_filter(b.echo_times, lambda x: x <= b.last_read_at)), 0)
 FROM rs_base b
-LEFT JOIN t ON t.page_id = b.page_id AND t.psid = b.psid
+LEFT JOIN touches t ON t.page_id = b.page_id AND t.psid = b.psid AND t.is_first
+LEFT JOIN r ON r.page_id = b.page_id AND r.psid = b.psid
 WHERE b.first_seen_at IS NOT NULL
 """
 
