@@ -1,7 +1,7 @@
 """Read access for the app: short-lived read-only connections, retried while an ingest writes.
 
-Results are cached keyed on the newest `ingest_runs` id, so a new ingest refreshes every view
-without a short TTL, and the cache stays bounded.
+Results are cached keyed on the newest finished `ingest_runs` id, so a finished ingest refreshes
+every view without a short TTL, and the cache stays bounded.
 """
 
 from __future__ import annotations
