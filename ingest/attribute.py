@@ -158,18 +158,13 @@ def refresh_qr_refs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(QR_REFS)
 
 
-def attribute(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> int:
+def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
     """Recompute touches and contacts of `rs_affected`; list the new contacts in `rs_new`.
 
-    With run_id, when every event belongs to that run (a first run), all contacts are
-    affected and no row is checked against `rs_affected`.
+    everyone: every contact with events is in `rs_affected` (all events belong to this run),
+    so no row is checked against it.
     """
-    scope = _SCOPE
-    if run_id is not None:
-        row = con.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM events WHERE run_id <> ?)", [run_id]
-        ).fetchone()
-        scope = "true" if row and row[0] else _SCOPE
+    scope = "true" if everyone else _SCOPE
     con.execute(_BASE.replace("{scope}", scope))
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rs_new AS

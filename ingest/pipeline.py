@@ -141,9 +141,15 @@ def _run(
     if on_plan:
         on_plan(sum(p.size - (0 if p.is_gz else p.start_offset) for p in plans))
     attribute.refresh_qr_refs(con)
+    # Whether earlier runs left events: if not (a first run), no batch checks against them and
+    # attribution takes every contact as affected.
+    row = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE run_id <> ?)", [res.run_id]
+    ).fetchone()
+    older = bool(row and row[0])
     if plans:
         try:
-            _read_files(con, plans, res, progress, privacy)
+            _read_files(con, plans, res, progress, privacy, older)
         except RefscopeError as exc:
             if res.started:  # some batches are committed: say what happens to them
                 raise type(exc)(
@@ -161,7 +167,7 @@ def _run(
                SELECT DISTINCT page_id, psid FROM events WHERE run_id = ? AND psid IS NOT NULL""",
             [run_id],
         )
-        res.new_contacts = attribute.attribute(con, run_id)
+        res.new_contacts = attribute.attribute(con, everyone=not older)
         res.new_contacts_by_channel = _by(
             con,
             "SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid) GROUP BY ALL",
@@ -200,6 +206,7 @@ def _read_files(
     res: IngestResult,
     progress: ProgressFn | None,
     privacy: Privacy,
+    older: bool,
 ) -> None:
     """Read every planned file in batches of about batch_bytes(), each committed on its own with
     the file offsets it reached, so memory stays bounded and a killed run resumes."""
@@ -207,10 +214,6 @@ def _read_files(
     con.executemany("INSERT INTO rs_files VALUES (?, ?)", [[i, p.key] for i, p in
                                                           enumerate(plans)])  # fmt: skip
     forgotten = {r[0] for r in con.execute("SELECT id_hash FROM forgotten").fetchall()}
-    row = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM events WHERE run_id <> ?)", [res.run_id]
-    ).fetchone()
-    older = bool(row and row[0])
     limit = sources.batch_bytes()
     batch: list[tuple[int, sources.Chunk]] = []
     files: dict[int, _FileProgress] = {}  # files with something to record at the next commit
