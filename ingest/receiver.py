@@ -2,7 +2,7 @@
 each delivery (and each tracked-link click) to NDJSON logs, and answers only once it is durable.
 
 It never parses a delivery into events (the ingest does) and never writes a secret anywhere.
-Facts about Meta's handshake and signature: /work/shared/messenger-webhooks.md §5.
+Meta's handshake and signature: https://developers.facebook.com/docs/messenger-platform/webhooks
 The durable log writer lives in `logwriter` and the /metrics counters in `receiver_metrics`.
 """
 

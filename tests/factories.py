@@ -1,5 +1,6 @@
 """Builders for Meta webhook payloads: defaults shaped like Meta's documented samples, keyword
-overrides for what a test is about. Shapes: /work/shared/messenger-webhooks.md §1–§4.
+overrides for what a test is about. Shapes:
+https://developers.facebook.com/docs/messenger-platform/reference/webhook-events
 
 Every item builder returns one `messaging[]` item; `delivery()` wraps items into the body of one
 POST, `envelope()` into the line refscope's receiver writes around a body.

@@ -1,7 +1,8 @@
 """Parsing: every documented delivery shape becomes the right `events` row.
 
 Each case goes through the real pipeline into a real DuckDB file. The captured payloads in
-tests/data/webhooks/ follow /work/shared/messenger-webhooks.md §1–§4; factories cover variations.
+tests/data/webhooks/ follow Meta's documented samples, factories cover variations:
+https://developers.facebook.com/docs/messenger-platform/reference/webhook-events
 """
 
 from __future__ import annotations

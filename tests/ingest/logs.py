@@ -1,0 +1,35 @@
+"""Helpers shared by the ingest tests: a small log of every kind, and a snapshot of the tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tests.factories as f
+from tests.conftest import Query
+from tests.factories import DAY, MINUTE, T0
+
+DATA_TABLES = ("events", "touches", "contacts", "rejects", "ingest_files", "tracked_links", "pages")
+
+
+def snapshot(query: Query) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table but ingest_runs (a run log that grows by design)."""
+    tables = query.tables()
+    assert set(DATA_TABLES) <= set(tables)
+    tables.pop("ingest_runs")
+    return tables
+
+
+def mixed_log() -> list[Any]:
+    return [
+        f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="u1", ts=T0)),
+        f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE)),
+        f.delivery(f.message("hello", psid="u2", ts=T0 + 2 * MINUTE, referral=f.ads_referral())),
+        "{not json",
+        "",
+        f.feed(f.comment(comment_id="c_1", from_id="F1")),
+        f.send_log("c_1", "u3", ts=T0 + 3 * MINUTE),
+        f.delivery(f.message("thanks", psid="u3", ts=T0 + 4 * MINUTE)),
+        f.delivery(f.read_receipt(T0 + MINUTE, psid="u1", ts=T0 + 5 * MINUTE)),
+        {"object": "page", "entry": []},
+        f.delivery(f.referral("qr_receipt", psid="u1", ts=T0 + DAY)),
+    ]

@@ -1,0 +1,240 @@
+"""Runs in batches: each batch commits on its own, a stopped or killed run is resumed, and the
+end result is that of one clean run (real subprocesses killed with SIGKILL)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import tests.factories as f
+from ingest import pipeline
+from ingest.errors import SourceError
+from tests.conftest import Query
+from tests.ingest.logs import mixed_log, snapshot
+
+
+def test_corrupt_gz_stops_the_run_and_the_next_run_finishes_it(
+    db_path: Path, query: Query, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "64")  # a.ndjson commits before b.gz is read
+    good = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message(psid="u1"))])
+    bad = log_dir / "b.ndjson.gz"
+    bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100)[:-30] + b"garbage")
+    with pytest.raises(SourceError, match=re.escape(str(bad))) as err:
+        pipeline.run([str(log_dir)], db_path)
+    assert "run 1 stays open" in str(err.value) and "resumes it" in str(err.value)
+    # What was committed stays, but the run is open: no contacts until it is finished.
+    assert query("SELECT count(*) FROM events") == [(1,)]
+    assert query("SELECT count(*) FROM contacts") == [(0,)]
+    assert query("SELECT run_id, finished_at FROM ingest_runs") == [(1, None)]
+    assert query("SELECT path FROM ingest_files") == [(str(good.resolve()),)]
+    bad.unlink()
+    result = pipeline.run([str(log_dir)], db_path)
+    assert (result.run_id, result.resumed, result.events_added, result.new_contacts) == (
+        1, True, 1, 1)  # fmt: skip
+    assert query("SELECT run_id, finished_at IS NOT NULL, events_added FROM ingest_runs") == [
+        (1, True, 1)
+    ]
+
+
+def test_tiny_batches_give_the_same_tables_as_one_batch(
+    tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f.write_ndjson(log_dir / "a.ndjson", mixed_log())
+    f.write_ndjson(log_dir / "b.ndjson", [*mixed_log()[:3], f.delivery(f.message(psid="u9"))])
+    tables = []
+    for batch in ("", "300"):  # 300 bytes: every line or two commits on its own
+        monkeypatch.setenv("REFSCOPE_INGEST_BATCH", batch)
+        db_file = tmp_path / f"batch{batch}.duckdb"
+        result = pipeline.run([str(log_dir)], db_file, keep_text=True)
+        assert (result.files_read, result.events_added, result.rejects_added) == (2, 9, 2)
+        query = Query(db_file)
+        tables.append(
+            (
+                snapshot(query),
+                query("SELECT * EXCLUDE (started_at, finished_at, seconds) FROM ingest_runs"),
+            )  # fmt: skip
+        )
+    assert tables[0] == tables[1]
+
+
+def test_a_batch_size_that_is_not_a_size_is_refused(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message())])
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "lots")
+    with pytest.raises(SourceError, match="REFSCOPE_INGEST_BATCH='lots': give a size"):
+        pipeline.run([str(path)], db_path)
+
+
+def test_failure_in_the_first_batch_leaves_no_run(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message())])
+    bad = log_dir / "b.ndjson.gz"
+    bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100)[:-30] + b"garbage")
+    with pytest.raises(SourceError, match=re.escape(str(bad))):
+        pipeline.run([str(log_dir)], db_path)
+    for table in ("events", "rejects", "ingest_runs", "ingest_files", "contacts"):
+        assert query(f"SELECT count(*) FROM {table}") == [(0,)], table
+
+
+# --- crash safety -------------------------------------------------------------------------------
+
+BIG_DELIVERIES = 150_000  # enough for a run of well over a second on a laptop
+TIMING_COLUMNS = "started_at, finished_at, seconds"
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "webhooks.ndjson"
+    path.write_text("\n".join(f.big_log_lines(BIG_DELIVERIES)) + "\n")
+    return path
+
+
+def _ingest_cmd(log: Path, db_file: Path) -> list[str]:
+    return [sys.executable, "-m", "ingest", "ingest", str(log), "--db", str(db_file),
+            "--no-progress"]  # fmt: skip
+
+
+def _ingest_process(log: Path, db_file: Path) -> subprocess.Popen[bytes]:
+    """An ingest in small batches, so that kills land between its commits too."""
+    cwd = Path(pipeline.__file__).parent.parent
+    env = {**os.environ, "REFSCOPE_INGEST_BATCH": "4MB"}
+    return subprocess.Popen(
+        _ingest_cmd(log, db_file),
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _open_run_events(db_file: Path) -> int:
+    """Events committed by a run that has not finished (0 when there is none)."""
+    if not db_file.exists():
+        return 0
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        row = con.execute(
+            """SELECT count(*) FROM events WHERE run_id IN (
+                   SELECT run_id FROM ingest_runs WHERE finished_at IS NULL)"""
+        ).fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def _kill_after(proc: subprocess.Popen[bytes], seconds: float) -> bool:
+    """SIGKILL proc after seconds; True if it was still running then."""
+    try:
+        proc.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        return True
+
+
+def _kill_while_committing(proc: subprocess.Popen[bytes], db_file: Path) -> bool:
+    """SIGKILL proc as soon as its commit starts filling the write-ahead log."""
+    wal = Path(f"{db_file}.wal")
+    while proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > 1_000_000:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def _differences(a: Path, b: Path) -> dict[str, tuple[int, int, int]]:
+    """Tables whose rows differ: {table: (rows in a, rows in b, rows not in both)}."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'a'"
+            ).fetchall()
+        ]
+        assert tables and tables == [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'b'"
+            ).fetchall()
+        ]
+        out = {}
+        for t in tables:
+            cols = "*"
+            where = ""
+            if t == "ingest_runs":
+                # A run killed after its commit was durable is complete: the re-run reads nothing.
+                cols, where = f"* EXCLUDE ({TIMING_COLUMNS})", "WHERE lines_read > 0"
+            rows = f"SELECT {cols} FROM {{db}}.{t} {where}"
+            a_rows, b_rows = (rows.format(db=d) for d in "ab")
+            (n_a,), (n_b,) = (con.execute(f"SELECT count(*) FROM ({q})").fetchone()
+                              for q in (a_rows, b_rows))  # fmt: skip
+            (diff,) = con.execute(
+                f"SELECT count(*) FROM (({a_rows} EXCEPT ALL {b_rows}) "
+                f"UNION ALL ({b_rows} EXCEPT ALL {a_rows}))"
+            ).fetchone()
+            if diff or n_a != n_b:
+                out[t] = (n_a, n_b, diff)
+            elif t in ("events", "contacts", "touches", "rejects", "ingest_runs"):
+                assert n_a > 0, f"{t} is empty: the comparison proves nothing"
+        return out
+    finally:
+        con.close()
+
+
+def test_killed_runs_then_a_rerun_equal_one_clean_run(big_log: Path, tmp_path: Path) -> None:
+    clean_db, crash_db = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
+    done = subprocess.run(_ingest_cmd(big_log, clean_db), capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+
+    # Each kill leaves a run part-way; the next process resumes it and is killed in turn.
+    killed, partial = [], []
+    for s in (0.3, 0.7, 1.2):
+        killed.append(_kill_after(_ingest_process(big_log, crash_db), s))
+        partial.append(_open_run_events(crash_db))
+    killed.append(_kill_while_committing(_ingest_process(big_log, crash_db), crash_db))
+    assert sum(killed) >= 3, f"the ingest finished before it could be killed: {killed}"
+    assert any(partial), "no kill landed between two batches: resuming was not tested"
+
+    done = subprocess.run(_ingest_cmd(big_log, crash_db), capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    assert _differences(clean_db, crash_db) == {}
+
+
+def test_killed_run_keeps_earlier_results_and_is_resumed(big_log: Path, tmp_path: Path) -> None:
+    db_file = tmp_path / "refscope.duckdb"
+    small = f.write_ndjson(tmp_path / "small.ndjson", [f.delivery(f.message(psid="u1"))])
+    pipeline.run([str(small)], db_file)
+    before = snapshot(Query(db_file))
+    proc = _ingest_process(big_log, db_file)
+    wal = Path(f"{db_file}.wal")
+    while proc.poll() is None and not (wal.exists() and wal.stat().st_size > 0):
+        time.sleep(0.002)  # until its first batch commits
+    assert _kill_after(proc, 0.05)
+    query = Query(db_file)
+    after = snapshot(query)
+    for table in ("contacts", "touches", "contact_days"):
+        assert after[table] == before[table], table  # attributed only when the run finishes
+    assert query("SELECT run_id, finished_at IS NULL FROM ingest_runs") == [(1, False), (2, True)]
+    assert query("SELECT count(*) FROM events WHERE run_id = 2")[0][0] > 0
+    result = pipeline.run([str(big_log)], db_file)
+    assert (result.run_id, result.resumed) == (2, True)
+    assert query("SELECT run_id, finished_at IS NULL FROM ingest_runs") == [(1, False), (2, False)]
+    assert query("SELECT count(*) FROM contacts")[0][0] > 1
