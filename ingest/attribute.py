@@ -161,8 +161,8 @@ def refresh_qr_refs(con: duckdb.DuckDBPyConnection) -> None:
 def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
     """Recompute touches and contacts of `rs_affected`; list the new contacts in `rs_new`.
 
-    everyone: every contact with events is in `rs_affected` (all events belong to this run),
-    so no row is checked against it.
+    everyone: every contact with events is affected (all events belong to this run), so all
+    derived rows are rebuilt and `rs_affected` is neither needed nor read.
     """
     scope = "true" if everyone else _SCOPE
     con.execute(_BASE.replace("{scope}", scope))
@@ -174,7 +174,9 @@ def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
     (new,) = con.execute("SELECT count(*) FROM rs_new").fetchone() or (0,)
     for table in ("touches", "contacts", "contact_days"):
         con.execute(
-            f"DELETE FROM {table} t USING rs_affected a "
+            f"DELETE FROM {table}"
+            if everyone
+            else f"DELETE FROM {table} t USING rs_affected a "
             "WHERE t.page_id = a.page_id AND t.psid = a.psid"
         )
     con.execute(_TOUCHES.replace("{scope}", scope))

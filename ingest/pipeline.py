@@ -162,11 +162,13 @@ def _run(
         run_id = res.run_id
         row = con.execute(load.RUN_COPIES, {"run_id": run_id}).fetchone()
         res.events_added -= int(row[0]) if row else 0
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE rs_affected AS
-               SELECT DISTINCT page_id, psid FROM events WHERE run_id = ? AND psid IS NOT NULL""",
-            [run_id],
-        )
+        if older:  # a first run rebuilds every contact: no list of the affected ones
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE rs_affected AS
+                   SELECT DISTINCT page_id, psid FROM events
+                   WHERE run_id = ? AND psid IS NOT NULL""",
+                [run_id],
+            )
         res.new_contacts = attribute.attribute(con, everyone=not older)
         res.new_contacts_by_channel = _by(
             con,
@@ -217,8 +219,10 @@ def _read_files(
     limit = sources.batch_bytes()
     batch: list[tuple[int, sources.Chunk]] = []
     files: dict[int, _FileProgress] = {}  # files with something to record at the next commit
+    held = 0  # bytes in the batch
 
     def flush() -> None:
+        nonlocal held
         if not batch and not files:
             return
         with db.transaction(con):
@@ -240,22 +244,38 @@ def _read_files(
                 _record(con, fp, res)
             runlog.save_counts(con, res)
         if progress and batch:
-            progress(sum(len(c.data) for _, c in batch))
+            progress(held)
         batch.clear()
         files.clear()
+        held = 0
 
+    # A batch never holds more than the limit, and is committed before the next chunk is read
+    # when that chunk cannot join it: only one batch of lines is in memory at a time.
     for file_id, p in enumerate(plans):
+        if held + _next_read(p, p.start_offset, limit) > limit:
+            flush()
         fp = _FileProgress(p, p.start_offset, p.start_line, p.start_offset)
         files[file_id] = fp
         for chunk in sources.read_chunks(p, limit):
+            if held + len(chunk.data) > limit:
+                flush()  # a .gz chunk, whose size is known only once read
             batch.append((file_id, chunk))
+            held += len(chunk.data)
             fp.offset, fp.lines_done = chunk.end_offset, chunk.lines_done
             files[file_id] = fp
-            if sum(len(c.data) for _, c in batch) >= limit:
+            if held + _next_read(p, chunk.end_offset, limit) > limit:
                 flush()
         fp.done = True
         files[file_id] = fp
     flush()
+
+
+def _next_read(p: sources.Plan, offset: int, limit: int) -> int:
+    """At most how many bytes the next chunk of p read from offset holds (0: none left).
+
+    A .gz file's decompressed size is unknown until read: its chunks are checked once read.
+    """
+    return 0 if p.is_gz else min(limit, max(p.size - offset, 0))
 
 
 def _load(

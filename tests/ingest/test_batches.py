@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 import tests.factories as f
-from ingest import pipeline
+from ingest import load, pipeline
 from ingest.errors import SourceError
 from tests.conftest import Query
 from tests.ingest.logs import mixed_log, snapshot
@@ -65,6 +65,27 @@ def test_tiny_batches_give_the_same_tables_as_one_batch(
             )  # fmt: skip
         )
     assert tables[0] == tables[1]
+
+
+def test_a_batch_holds_at_most_the_batch_size(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, n in (("a", 7), ("b", 2), ("c", 3)):
+        f.write_ndjson(log_dir / f"{name}.ndjson",
+                       [f.delivery(f.message(psid=f"{name}{i}", mid=f"m.{name}{i}"))
+                        for i in range(n)])  # fmt: skip
+    longest = max(len(ln) + 1 for p in log_dir.iterdir() for ln in p.read_text().splitlines())
+    limit = 4 * longest  # four lines fit, five never (they are nearly equal in length)
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", str(limit))
+    batches: list[bytes] = []
+    load_batch = load.load_batch
+    monkeypatch.setattr(load, "load_batch", lambda con, chunks, *a, **k: (
+        batches.append(b"".join(c.data for _, c in chunks))
+        or load_batch(con, chunks, *a, **k)))  # fmt: skip
+    assert pipeline.run([str(log_dir)], db_path).events_added == 12
+    # a's 7 lines as 4 + 3; b's 2 join nothing (3 + 2 lines would not fit), c's 3 neither.
+    assert [b.count(b"\n") for b in batches] == [4, 3, 2, 3]
+    assert max(len(b) for b in batches) <= limit
 
 
 def test_a_batch_size_that_is_not_a_size_is_refused(
