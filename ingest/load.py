@@ -156,19 +156,34 @@ def lines_table(chunks: list[tuple[int, Chunk]]) -> tuple[pa.Table, list[Reject]
         n = len(raw)
         line_nos = np.arange(chunk.first_line, chunk.first_line + n, dtype=np.int64)
         rejects.extend((file_id, chunk.first_line + i, why, text) for i, why, text in bad)
-        tables.append(
-            pa.table(
-                {
-                    "rid": np.arange(rid, rid + n, dtype=np.int64),
-                    "file_id": np.full(n, file_id, dtype=np.int32),
-                    "line_no": line_nos,
-                    "raw": raw,
-                }
-            )
-        )
+        tables.append(_lines_of(np.arange(rid, rid + n, dtype=np.int64),
+                                np.full(n, file_id, dtype=np.int32), line_nos, raw))  # fmt: skip
         rid += n
     table = pa.concat_tables(tables)
     return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)), rejects
+
+
+def _lines_of(rid: np.ndarray, file_id: object, line_no: object, raw: pa.Array) -> pa.Table:
+    return pa.Table.from_arrays(
+        [_ints(rid, pa.int64()), _ints(file_id, pa.int32()), _ints(line_no, pa.int64()), raw],
+        names=["rid", "file_id", "line_no", "raw"],
+    )
+
+
+# Arrow arrays built on buffers: pa.array() would import pandas (a fifth of a second) to check
+# whether its argument is a pandas object.
+def _ints(values: object, kind: pa.DataType) -> pa.Array:
+    arr = np.ascontiguousarray(values, dtype=kind.to_pandas_dtype())
+    return pa.Array.from_buffers(kind, len(arr), [None, pa.py_buffer(arr)])
+
+
+def _texts(values: list[str]) -> pa.Array:
+    data = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in data], out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(
+        len(data), pa.py_buffer(offsets), pa.py_buffer(b"".join(data))
+    )
 
 
 def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
@@ -274,15 +289,8 @@ def _redact(raw: str, privacy: Privacy, forgotten: set[str]) -> str:
 
 
 def _repaired_table(rows: list[tuple[int, int, str]]) -> pa.Table:
-    texts = [r[2] for r in rows]
-    return pa.table(
-        {
-            "rid": np.arange(len(rows), dtype=np.int64),
-            "file_id": pa.array([r[0] for r in rows], pa.int32()),
-            "line_no": pa.array([r[1] for r in rows], pa.int64()),
-            "raw": pa.array(texts, pa.large_string()),
-        }
-    )
+    return _lines_of(np.arange(len(rows), dtype=np.int64), [r[0] for r in rows],
+                     [r[1] for r in rows], _texts([r[2] for r in rows]))  # fmt: skip
 
 
 def _load_table(
@@ -333,14 +341,11 @@ def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Rejec
     """Add reject rows for lines not already recorded (one row per file and line)."""
     if not rows:
         return 0
-    tbl = pa.table(
-        {
-            "file_id": pa.array([r[0] for r in rows], pa.int32()),
-            "line_no": pa.array([r[1] for r in rows], pa.int64()),
-            "reason": [r[2] for r in rows],
-            "raw": [r[3] for r in rows],
-        }
-    )
+    tbl = pa.Table.from_arrays(
+        [_ints([r[0] for r in rows], pa.int32()), _ints([r[1] for r in rows], pa.int64()),
+         _texts([r[2] for r in rows]), _texts([r[3] for r in rows])],
+        names=["file_id", "line_no", "reason", "raw"],
+    )  # fmt: skip
     con.register("rs_new_rejects", tbl)
     try:
         row = con.execute(

@@ -8,6 +8,8 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -380,6 +382,18 @@ def test_summary_counts_rejects_by_reason(ingest_lines) -> None:
     result = ingest_lines(["{oops", "{also bad", "[]", f.delivery(f.message())])
     assert result.rejects_by_reason == {"invalid JSON": 2, "not an object": 1}
     assert (result.lines, result.rejects_added, result.events_added) == (4, 3, 1)
+
+
+def test_an_ingest_does_not_import_pandas(db_path: Path, log_dir: Path) -> None:
+    # pandas costs a fifth of a second to import: a small incremental run must not pay it.
+    path = f.write_ndjson(log_dir / "a.ndjson", ["{oops", f.delivery(f.message())])
+    code = (
+        "import sys; from pathlib import Path; from ingest import pipeline; "
+        f"r = pipeline.run([{str(path)!r}], Path({str(db_path)!r})); "
+        "print(r.events_added, r.rejects_added, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1", "False"]
 
 
 # --- unreadable inputs --------------------------------------------------------------------------
