@@ -90,12 +90,14 @@ GROUP BY page_id, psid
 """
 
 # Touches of affected contacts, with the acquiring one chosen: earliest at or before the opening;
-# at the same instant a referral beats a private reply (it is the user's own act).
+# at the same instant a referral beats a private reply (it is the user's own act). A message
+# the chat plugin tagged counts only as the last resort for the first touch, never as a re-entry.
 _TOUCHES = f"""
 INSERT INTO touches
 WITH cand AS (
     SELECT e.event_key, e.page_id, e.psid, e.ts, e.kind AS via, e.channel, e.ref, e.source,
-           e.ad_id, e.ad_title, e.referer_uri, e.is_guest_user, e.post_id, e.comment_id
+           e.ad_id, e.ad_title, e.referer_uri, e.is_guest_user, e.post_id, e.comment_id,
+           e.kind = 'message' AND e.detail IS NOT DISTINCT FROM 'chat_plugin_tag' AS tag_only
     FROM events e
     WHERE e.channel IS NOT NULL AND e.psid IS NOT NULL AND {{scope}}
     -- A private reply is logged twice when both the send log and its echo exist: keep one.
@@ -105,7 +107,8 @@ WITH cand AS (
     SELECT c.*, b.opened_at,
         c.ts <= b.opened_at AND row_number() OVER (
             PARTITION BY c.page_id, c.psid, c.ts <= b.opened_at
-            ORDER BY c.ts, c.via IN ('private_reply', 'message_echo'), c.event_key) = 1 AS first
+            ORDER BY c.tag_only, c.ts, c.via IN ('private_reply', 'message_echo'),
+                     c.event_key) = 1 AS first
     FROM cand c LEFT JOIN rs_base b USING (page_id, psid)
 )
 SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title, referer_uri,
@@ -113,6 +116,7 @@ SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title,
        coalesce(first, false) AS is_first,
        coalesce(NOT first AND via IN {REENTRY_VIAS!r} AND ts > opened_at, false) AS is_reentry
 FROM ranked
+WHERE NOT tag_only OR coalesce(first, false)
 """
 
 # Each contact with its acquiring touch (at most one is_first per contact) and its count of

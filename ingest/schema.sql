@@ -11,7 +11,8 @@ CREATE TABLE IF NOT EXISTS events (
     kind           VARCHAR NOT NULL,    -- message, message_echo, postback, referral, optin, delivery,
                                         -- read, reaction, handover, comment, private_reply, other
     detail         VARCHAR,             -- sub-kind: optin type, reaction action, handover type,
-                                        -- comment verb, or the unknown key of an `other` item
+                                        -- comment verb, the unknown key of an `other` item, or
+                                        -- chat_plugin_tag (a message the chat plugin tagged)
     is_standby     BOOLEAN NOT NULL,    -- arrived in entry[].standby (another app owned the thread)
     channel        VARCHAR,             -- acquisition channel when the event carries a touch
     ref            VARCHAR,

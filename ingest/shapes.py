@@ -37,6 +37,9 @@ _ITEM = {
         "quick_reply": {"payload": V},
         "attachments": [{"type": V}],
         "referral": _REFERRAL,
+        # The chat plugin tagged its messages [{"source": "customer_chat_plugin"}] (seen in
+        # public fixtures, not in Meta's reference): refscope reads it as the widget's trace.
+        "tags": [{"source": V}],
     },
     "postback": {"mid": V, "title": V, "payload": V, "referral": _REFERRAL},
     "referral": _REFERRAL,

@@ -137,9 +137,13 @@ CASE
 END
 """
 
-_TOUCH_SOURCE = """
+# A message the chat plugin tagged: a trace of the widget even when its referral was lost.
+_PLUGIN_TAG = """list_contains(list_transform(x.message.tags, lambda g: lower(g.source)),
+                             'customer_chat_plugin')"""
+_TOUCH_SOURCE = f"""
 CASE WHEN kind = 'optin' THEN
           CASE WHEN x.optin.ref IS NOT NULL THEN coalesce(x.optin.source, 'OPTIN') END
+     WHEN kind = 'message' AND rf IS NULL AND {_PLUGIN_TAG} THEN 'customer_chat_plugin'
      ELSE rf.source END
 """
 
@@ -162,6 +166,7 @@ SELECT
            END) AS event_key,
     page AS page_id, who AS psid, who_is_ref AS is_user_ref, t AS ts, kind,
     CASE kind
+        WHEN 'message' THEN CASE WHEN rf IS NULL AND {_PLUGIN_TAG} THEN 'chat_plugin_tag' END
         WHEN 'optin' THEN x.optin.type
         WHEN 'reaction' THEN x.reaction.action
         WHEN 'handover' THEN CASE WHEN x.pass_thread_control IS NOT NULL THEN 'pass_thread_control'

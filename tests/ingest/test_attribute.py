@@ -181,6 +181,38 @@ def test_chat_plugin_user_ref_is_chat_widget(ingest_lines, query: Query) -> None
     assert query("SELECT count(*) FROM contacts") == [(1,)]
 
 
+PLUGIN_TAGS = [{"source": "customer_chat_plugin"}]
+
+
+def test_chat_plugin_tagged_first_message_is_chat_widget_without_a_referral(
+    ingest_lines, query: Query
+) -> None:
+    # The widget's referral was lost; its messages still carry the plugin's tag.
+    uref = {"user_ref": "uref-2"}
+    ingest_lines(
+        [f.delivery(f.message(text, psid="uref-2", sender=uref, ts=T0 + i * MINUTE,
+                              tags=PLUGIN_TAGS)) for i, text in enumerate(["hi", "open?", "ok"])]
+    )  # fmt: skip
+    c = _contact(query, "uref-2")
+    assert (c["channel"], c["ref"], c["first_touch_at"], c["reentry_count"]) == (
+        "chat_widget", None, utc(T0), 0)  # fmt: skip
+    # One touch, the first message: later tagged messages are neither touches nor re-entries.
+    assert query("SELECT via, is_first, is_reentry FROM touches") == [("message", True, False)]
+
+
+def test_chat_plugin_tag_never_outranks_a_referral(ingest_lines, query: Query) -> None:
+    ingest_lines(
+        [
+            f.delivery(f.referral("bio_link", psid="u1", ts=T0)),
+            f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE, tags=PLUGIN_TAGS)),
+            f.delivery(f.message("hey", psid="u2", ts=T0, tags=[{"source": "other_thing"}])),
+        ]
+    )
+    assert (_contact(query, "u1")["channel"], _contact(query, "u2")["channel"]) == (
+        "m_me_link", "organic")  # fmt: skip
+    assert query("SELECT psid, channel FROM touches") == [("u1", "m_me_link")]
+
+
 def _comment_then_reply(reply: dict[str, Any]) -> list[dict[str, Any]]:
     """A comment by Jane (from.id F1), the page's private reply to PSID u1, then u1 answers."""
     return [
