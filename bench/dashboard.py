@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dashboard import queries  # noqa: E402
+from dashboard.chromium import HEADLESS_ARGS, chromium_path  # noqa: E402
 from dashboard.queries import Filters  # noqa: E402
 from ingest import db, lake  # noqa: E402
 
@@ -43,16 +44,6 @@ DAYS = 730
 EVENTS_PER_DAY = 88  # events per day at demo scale 1 over two years (measured)
 CHUNK_EVENTS = 500_000  # one demo chunk's simulation holds about 1.3 GiB at this size
 TARGET_P95_MS = 150.0
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def mib(kib: int) -> str:
@@ -296,7 +287,7 @@ def time_browser(path: Path, runs: int) -> None:
                 time.sleep(0.2)
         print(f"\nbrowser: page fully rendered (title, last element, charts), {runs} warm runs")
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(executable_path=chromium_path(), args=HEADLESS_ARGS)
             for page_path, title, plots in (
                 ("", "Overview", 2),
                 ("links", "Links & QR codes", 1),

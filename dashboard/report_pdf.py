@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
-import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,10 +16,10 @@ import plotly.graph_objects as go
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from dashboard.chromium import chromium_path
 from dashboard.report_data import Report, Section, format_change, format_value, period, scope
 from ingest.errors import RefscopeError
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # (regular, bold) TrueType fonts, Debian's fonts-dejavu-core then fonts-liberation; without
 # one the PDF falls back to its core fonts, which print Latin-1 only.
 FONTS = (
@@ -40,13 +38,6 @@ HEADING = FontFace(emphasis="BOLD", color=255, fill_color=(31, 78, 121))
 
 class ChromiumMissingError(RefscopeError):
     """The PDF's charts need a Chromium and none was found."""
-
-
-def chromium_path() -> str | None:
-    """BROWSER_PATH if set, else the first Chromium on PATH."""
-    if explicit := os.environ.get("BROWSER_PATH"):
-        return explicit if Path(explicit).is_file() else None
-    return next((p for name in CHROMIUM_NAMES if (p := shutil.which(name))), None)
 
 
 def chart_pngs(figures: list[go.Figure]) -> list[bytes]:

@@ -25,19 +25,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dashboard import queries
+from dashboard.chromium import HEADLESS_ARGS, INSTALL_HINT, chromium_path
 from dashboard.queries import Filters
 from tests.dashboard.conftest import SCREENSHOTS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM = chromium_path() or "/usr/bin/chromium"
+CHROMIUM_ARGS = HEADLESS_ARGS
 READY_SECONDS = 60  # the server answers /_stcore/health about 0.5 s after start; leave slack
 RENDER_MS = 30_000  # a page with a chart renders in 3-4 s here
 PAGES = [  # (sidebar title, URL path, an element the finished page shows, Plotly charts)
@@ -56,7 +49,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not Path(CHROMIUM).exists(),
-        reason=f"{CHROMIUM} is missing: apt-get update && apt-get install -y chromium",
+        reason=f"{CHROMIUM} is missing: {INSTALL_HINT}",
     ),
 ]
 
