@@ -19,6 +19,7 @@ from .errors import SourceError
 
 LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
 CHUNK_BYTES = 128 * 1024 * 1024  # the batch size: fewer, larger batches commit faster
+GZ_PIECES = 4  # a .gz is read in chunks of a quarter of the batch size
 HEAD_BYTES = 4096  # the fingerprint that tells a replaced file from a grown one
 _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 
@@ -164,6 +165,10 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     chunk starts on a line (seeking back over the cut line): no bytes are copied twice.
     """
     chunk_bytes = chunk_bytes or batch_bytes()
+    if p.is_gz:
+        # How much a .gz holds is known only once decompressed, so a batch cannot be committed
+        # before its next chunk is read: smaller chunks keep what is held meanwhile small.
+        chunk_bytes = max(chunk_bytes // GZ_PIECES, 1)
     opener = gzip.open if p.is_gz else open
     try:
         fh = opener(p.path, "rb")
@@ -212,7 +217,7 @@ def _skip(fh: object, offset: int, gz: bool) -> None:
     if gz:
         remaining = offset
         while remaining:
-            got = fh.read(min(remaining, CHUNK_BYTES))  # type: ignore[attr-defined]
+            got = fh.read(min(remaining, 16 << 20))  # type: ignore[attr-defined]
             if not got:
                 break
             remaining -= len(got)

@@ -43,6 +43,17 @@ def test_chunks_are_whole_lines_that_add_up_to_the_file(
     assert chunks[-1][1:] == (line + 1, offset, line) == (7, len(text) - 10, 6)
 
 
+def test_a_gz_is_read_in_quarter_chunks(tmp_path: Path) -> None:
+    # Its size is known only once read: the batch waiting for it stays small meanwhile.
+    text = b"".join(b"line %03d\n" % i for i in range(200))  # 9 bytes a line
+    path = tmp_path / "log.ndjson.gz"
+    path.write_bytes(gzip.compress(text))
+    chunks = _read(path, 400)
+    assert b"".join(c[0] for c in chunks) == text
+    # A quarter of 400 bytes, plus the end of a line cut by the previous read.
+    assert max(len(c[0]) for c in chunks) <= 100 + 9 and len(chunks) >= 1800 // 109
+
+
 def test_a_line_longer_than_a_chunk_is_read_whole(tmp_path: Path) -> None:
     long = b"x" * 10_000
     path = tmp_path / "log.ndjson"
