@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -14,6 +15,7 @@ from dashboard import queries
 from ingest import db, pipeline
 from ingest.demo import write_demo
 from tests import factories as fx
+from tests.dashboard import reference
 
 DEMO_END = dt.date(2026, 11, 24)
 DEMO_DAYS = 120
@@ -133,6 +135,22 @@ def filters() -> queries.Filters:
 def con(demo_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the demo database with the query macros, as the app opens it."""
     c = db.connect(demo_db, read_only=True)
+    queries.install_macros(c)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+# The query tests' fixtures: the demo's contacts as rows, and the small database read-only.
+@pytest.fixture
+def demo_contacts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return reference.contacts(con)
+
+
+@pytest.fixture
+def small(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    c = db.connect(small_db, read_only=True)
     queries.install_macros(c)
     try:
         yield c

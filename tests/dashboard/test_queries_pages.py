@@ -1,0 +1,335 @@
+"""Each page's queries (refs, ads, website chat, comments, retention, contacts) against real
+databases, each number recomputed in Python from the raw tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dashboard import queries
+from dashboard.queries import Filters
+from tests import factories as fx
+from tests.dashboard.conftest import ADS, CHATS, SMALL_ENGAGED, SMALL_RANGE, SMALL_REFS
+from tests.dashboard.reference import (
+    Row,
+    acquired,
+    came_back,
+    contacts,
+    day_of,
+    message_days,
+    nan_or,
+    num,
+    num_or_text,
+    rows,
+    wilson,
+)
+
+REF_CHANNELS = ("m_me_link", "qr_code")
+
+
+# --- refs: m.me links and QR codes -------------------------------------------------------------
+
+
+def expected_refs(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[tuple[str, str], Row]:
+    days = message_days(con)
+    want: dict[tuple[str, str], Row] = {}
+    for t in rows(con, "SELECT * FROM touches WHERE ref IS NOT NULL ORDER BY ts"):
+        if t["channel"] not in REF_CHANNELS or not f.start <= t["ts"].date() <= f.end:
+            continue
+        if f.pages and t["page_id"] not in f.pages:
+            continue
+        r = want.setdefault(
+            (t["page_id"], t["ref"]),
+            {
+                "channel": t["channel"],
+                "new_contacts": 0,
+                "engaged": 0,
+                "returned": 0,
+                "reentries": 0,
+                "first_seen": t["ts"],
+            },
+        )
+        r["reentries"] += t["is_reentry"]
+        r["last_seen"] = t["ts"]
+    for c in acquired(contacts(con), f):
+        if c["channel"] in REF_CHANNELS and c["ref"] is not None:
+            r = want[c["page_id"], c["ref"]]
+            r["channel"] = c["channel"]
+            r["new_contacts"] += 1
+            r["engaged"] += c["second_message_at"] is not None
+            r["returned"] += came_back(c, days, 7)
+    return want
+
+
+def assert_refs_match(df: pd.DataFrame, want: dict[tuple[str, str], Row]) -> None:
+    assert len(df) == len(want)
+    for r in df.to_dict("records"):
+        w = want[r["page_id"], r["ref"]]
+        n, k = w["new_contacts"], w["engaged"]
+        assert (r["channel"], r["new_contacts"], r["engaged"], r["reentries"]) == (
+            w["channel"],
+            n,
+            k,
+            w["reentries"],
+        ), r["ref"]
+        assert (r["first_seen"], r["last_seen"]) == (w["first_seen"], w["last_seen"])
+        assert r["too_few"] == (n < queries.MIN_SAMPLE)
+        if n:
+            assert r["engaged_rate"] == pytest.approx(k / n)
+            assert (r["ci_low"], r["ci_high"]) == pytest.approx(wilson(k, n), abs=1e-12)
+            assert r["ci_low"] <= k / n <= r["ci_high"]
+            assert r["return_7d_rate"] == pytest.approx(w["returned"] / n)
+        else:
+            assert pd.isna(r["engaged_rate"]) and pd.isna(r["ci_low"]) and pd.isna(r["ci_high"])
+
+
+def test_refs_count_contacts_reentries_and_intervals_per_ref(con, demo_contacts):
+    f = Filters(dt.date(2026, 7, 28), dt.date(2026, 11, 24))  # everything
+    df = queries.refs(con, f)
+    want = expected_refs(con, f)
+    assert_refs_match(df, want)
+    assert sum(w["reentries"] for w in want.values()) > 0
+    ref_contacts = [
+        c
+        for c in acquired(demo_contacts, f)
+        if c["channel"] in REF_CHANNELS and c["ref"] is not None
+    ]
+    assert int(df["new_contacts"].sum()) == len(ref_contacts) > 0
+    assert not df["registered"].any()  # the demo registers no tracked links
+    assert list(df["new_contacts"]) == sorted(df["new_contacts"], reverse=True)
+
+
+def test_refs_mark_too_few_below_min_sample_and_registered_links(small):
+    df = queries.refs(small, SMALL_RANGE).set_index("ref")
+    assert_refs_match(df.reset_index(), expected_refs(small, SMALL_RANGE))
+    assert SMALL_REFS == {"qr_big": queries.MIN_SAMPLE, "small": queries.MIN_SAMPLE - 1}
+    assert not df.loc["qr_big", "too_few"] and df.loc["small", "too_few"]
+    assert df.loc["qr_big", ["new_contacts", "engaged"]].tolist() == [30, SMALL_ENGAGED["qr_big"]]
+    assert df.loc["qr_big", ["channel", "campaign", "placement"]].tolist() == [
+        "qr_code",
+        "spring",
+        "window",
+    ]
+    assert df["registered"].to_dict() == {"qr_big": True, "small": False, "qr_late": True}
+
+
+def test_a_qr_ref_seen_only_as_a_reentry_keeps_its_qr_channel(small):
+    df = queries.refs(small, SMALL_RANGE).set_index("ref")
+    assert df.loc["qr_late", ["channel", "new_contacts", "reentries"]].tolist() == ["qr_code", 0, 1]
+    qr = queries.refs(small, Filters(SMALL_RANGE.start, SMALL_RANGE.end, channels=("qr_code",)))
+    assert sorted(qr["ref"]) == ["qr_big", "qr_late"]
+
+
+@pytest.mark.parametrize(
+    "k, n", [(k, n) for n in (1, 2, 7, 29, 30, 500) for k in {0, 1, n // 2, n - 1, n}]
+)
+def test_wilson_macros_match_the_formula(con, k, n):
+    low, high = con.execute("SELECT wilson_low(?, ?), wilson_high(?, ?)", [k, n, k, n]).fetchone()
+    assert (low, high) == pytest.approx(wilson(k, n), abs=1e-12)
+
+
+def test_wilson_formula_matches_published_values_and_is_null_without_contacts(con):
+    # Reference values: Newcombe (1998), Table I, rows 81/263 and 0/10 (Wilson, no correction).
+    assert wilson(81, 263) == pytest.approx((0.2553, 0.3662), abs=5e-5)
+    assert wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=5e-5)
+    assert con.execute("SELECT wilson_low(0, 0), wilson_high(0, 0)").fetchone() == (None, None)
+
+
+# --- ads, website chat, comments ---------------------------------------------------------------
+
+
+def test_ads_count_contacts_per_ad_without_insights(con, demo_contacts, filters):
+    want: dict[str, Row] = {}
+    for c in acquired(demo_contacts, filters):
+        if c["channel"] == "ctm_ad":
+            w = want.setdefault(c["ad_id"], {"new": 0, "engaged": 0, "titles": set()})
+            w["new"] += 1
+            w["engaged"] += c["second_message_at"] is not None
+            w["titles"] |= {c["ad_title"]} - {None}
+    df = queries.ads(con, filters)
+    assert len(df) == len(want) > 1
+    for r in df.to_dict("records"):
+        w = want[r["ad_id"]]
+        assert (r["new_contacts"], r["engaged"]) == (w["new"], w["engaged"])
+        assert r["ad_title"] == (max(w["titles"]) if w["titles"] else r["ad_id"])
+        assert pd.isna(r["spend"]) and pd.isna(r["cost_per_contact"])
+    assert list(df["new_contacts"]) == sorted(df["new_contacts"], reverse=True)
+
+
+def test_ads_join_spend_from_insights_in_range(small):
+    df = queries.ads(small, SMALL_RANGE).set_index("ad_id")
+    sourdough, croissant, bagels = "6000000000001", "6000000000002", "6000000000003"
+    assert list(df.index) == [sourdough, croissant, bagels]
+    assert ADS[sourdough][1:] == (4, 2)
+    row = df.loc[sourdough]
+    assert (row["ad_title"], row["new_contacts"], row["engaged"]) == ("Sourdough", 4, 2)
+    # 20 + 10 in range; the 99 on 2023-12-01 is outside it.
+    assert (row["spend"], row["cost_per_contact"], row["cost_per_engaged"]) == (30.0, 7.5, 15.0)
+    assert row["conversations_started"] == 7
+    assert pd.isna(df.loc[croissant, "spend"]) and df.loc[croissant, "new_contacts"] == 1
+    assert df.loc[bagels, ["ad_title", "new_contacts", "spend"]].tolist() == ["Bagels", 0, 7.5]
+    assert pd.isna(df.loc[bagels, "cost_per_contact"])
+
+
+@pytest.mark.parametrize(
+    "pages, channels, spend, per_contact",
+    [
+        ((), (), 37.5, 37.5 / 69),
+        ((fx.PAGE_ID,), (), 30.0, 30.0 / 69),
+        ((fx.OTHER_PAGE_ID,), (), None, None),
+        ((), ("ctm_ad",), 37.5, 37.5 / 5),
+        ((), ("m_me_link",), None, None),
+    ],
+    ids=["all", "page-with-ad-contacts", "page-without", "ads-channel", "channel-without-ads"],
+)
+def test_kpi_spend_follows_the_page_and_channel_filters(small, pages, channels, spend, per_contact):
+    k = queries.kpis(small, Filters(SMALL_RANGE.start, SMALL_RANGE.end, pages, channels)).iloc[0]
+    assert (num(k["spend"]), num(k["cost_per_contact"])) == (nan_or(spend), nan_or(per_contact))
+
+
+def test_website_chat_counts_guests_and_engaged_per_page(small, con, filters):
+    df = queries.website_chat(small, SMALL_RANGE)
+    want: dict[str, list[int]] = {}
+    for uri, guest, engaged in CHATS:
+        w = want.setdefault(uri, [0, 0, 0])
+        w[0], w[1], w[2] = w[0] + 1, w[1] + guest, w[2] + engaged
+    assert df.to_dict("records") == [
+        {
+            "referer_uri": uri,
+            "new_contacts": n,
+            "guests": g,
+            "guest_share": g / n,
+            "engaged_rate": e / n,
+        }
+        for uri, (n, g, e) in sorted(want.items(), key=lambda kv: -kv[1][0])
+    ]
+    assert queries.website_chat(con, filters).empty  # the plugin was shut down in 2024
+
+
+def test_comments_count_comments_private_replies_and_conversations_per_post(
+    con, demo_contacts, filters
+):
+    events = rows(con, "SELECT * FROM events WHERE kind IN ('comment', 'private_reply')")
+    post_of = {
+        e["comment_id"]: e["post_id"]
+        for e in events
+        if e["kind"] == "comment" and e["comment_id"] is not None
+    }
+    in_range = [e for e in events if filters.start <= e["ts"].date() <= filters.end]
+    added = Counter(
+        (e["page_id"], e["post_id"])
+        for e in in_range
+        if e["kind"] == "comment" and e["detail"] == "add"
+    )
+    replied: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for e in in_range:
+        if e["kind"] == "private_reply":
+            post = e["post_id"] or post_of.get(e["comment_id"]) or "(unknown post)"
+            replied[e["page_id"], post].add(e["comment_id"])
+    conv = Counter(
+        (c["page_id"], c["post_id"] or post_of.get(c["comment_id"]) or "(unknown post)")
+        for c in acquired(demo_contacts, filters)
+        if c["channel"] == "comment_reply"
+    )
+    df = queries.comments(con, filters)
+    keys = set(added) | set(replied) | set(conv)
+    assert len(df) == len(keys) and sum(conv.values()) > 0 and sum(added.values()) > 0
+    for r in df.to_dict("records"):
+        key = (r["page_id"], r["post_id"])
+        n_pr = len(replied.get(key, ()))
+        assert (r["comments"], r["private_replies"], r["conversations"]) == (
+            added[key],
+            n_pr,
+            conv[key],
+        ), key
+        assert num(r["reply_rate"]) == (nan_or(conv[key] / n_pr) if n_pr else None)
+    order = [(-r["comments"], -r["private_replies"], r["post_id"]) for r in df.to_dict("records")]
+    assert order == sorted(order)
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def test_cohorts_share_who_messaged_again_each_week(con, demo_contacts, filters):
+    days = message_days(con)
+    groups: dict[tuple[dt.date, str], list[Row]] = defaultdict(list)
+    for c in acquired(demo_contacts, filters):
+        first = c["first_seen_at"].date()
+        groups[first - dt.timedelta(days=first.weekday()), c["channel"]].append(c)
+    df = queries.cohorts(con, filters)
+    assert len(df) == len(groups)
+    for r in df.to_dict("records"):
+        cs = groups[day_of(r["cohort_week"]), r["channel"]]
+        assert r["contacts"] == len(cs)
+        for w in queries.RETENTION_WEEKS:
+            back = 0
+            for c in cs:
+                first = c["first_seen_at"].date()
+                weeks = {
+                    ((d - first).days - 1) // 7 + 1
+                    for d in days[c["page_id"], c["psid"]]
+                    if d > first
+                }
+                back += w in weeks
+            assert r[f"week_{w}"] == pytest.approx(back / len(cs)), (r["cohort_week"], w)
+    assert df["week_1"].sum() > 0
+
+
+def test_returns_by_channel_share_who_came_back_and_read_rate(con, demo_contacts, filters):
+    days = message_days(con)
+    by_channel: dict[str, list[Row]] = defaultdict(list)
+    for c in acquired(demo_contacts, filters):
+        by_channel[c["channel"]].append(c)
+    df = queries.returns_by_channel(con, filters)
+    assert sorted(df["channel"]) == sorted(by_channel)
+    for r in df.to_dict("records"):
+        cs = by_channel[r["channel"]]
+        assert r["contacts"] == len(cs)
+        for n in queries.RETURN_DAYS:
+            share = sum(came_back(c, days, n) for c in cs) / len(cs)
+            assert r[f"d{n}"] == pytest.approx(share), (r["channel"], n)
+        sent = sum(c["page_message_count"] for c in cs)
+        read = sum(c["page_messages_read"] for c in cs)
+        assert num(r["read_rate"]) == (nan_or(read / sent) if sent else None)
+    assert 0 < df["d7"].max() and (df["d1"] <= df["d7"]).all() and (df["d7"] <= df["d30"]).all()
+
+
+# --- contact rows ------------------------------------------------------------------------------
+
+
+def test_contact_rows_are_the_acquired_contacts_newest_first(con, demo_contacts, filters):
+    want = {(c["page_id"], c["psid"]): c for c in acquired(demo_contacts, filters)}
+    df = queries.contact_rows(con, filters)
+    assert len(df) == len(want)
+    for r in df.to_dict("records"):
+        c = want[r["page_id"], r["psid"]]
+        assert (r["channel"], num_or_text(r["ref"]), r["message_count"]) == (
+            c["channel"],
+            c["ref"],
+            c["message_count"],
+        )
+        assert r["engaged"] == (c["second_message_at"] is not None)
+    assert df["first_seen_at"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("search", ["site_footer", "SOURDOUGH", "QR_"], ids=str.lower)
+def test_contact_search_matches_psid_ref_ad_title_or_page_case_insensitively(
+    con, demo_contacts, filters, search
+):
+    def hit(c: Row) -> bool:
+        fields = (c["psid"], c["ref"], c["ad_title"], c["referer_uri"])
+        return any(v is not None and search.lower() in v.lower() for v in fields)
+
+    want = {(c["page_id"], c["psid"]) for c in acquired(demo_contacts, filters) if hit(c)}
+    df = queries.contact_rows(con, filters, search)
+    assert set(zip(df["page_id"], df["psid"], strict=True)) == want and want
+
+
+def test_contact_search_by_psid_finds_that_contact(con, demo_contacts, filters):
+    c = acquired(demo_contacts, filters)[0]
+    df = queries.contact_rows(con, filters, c["psid"])
+    assert list(df["psid"]) == [c["psid"]]
