@@ -1,11 +1,9 @@
 """The receiver on a real uvicorn server on 127.0.0.1, driven by httpx: handshake, signatures,
-durable logging, clicks and redirects, metrics, and the ingest reading what it wrote."""
+durable logging, metrics, and the ingest reading what it wrote. Clicks: test_receiver_clicks.py."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -13,126 +11,29 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from ingest import db, links, pipeline
+from ingest import pipeline
 from ingest.cli import cli
-from ingest.clicklog import MISS_RECHECK_SECONDS, device_class
-from ingest.receiver import MAX_BODY_BYTES, ReceiverConfig, create_app, envelope_line, log_file
+from ingest.receiver import MAX_BODY_BYTES, ReceiverConfig, envelope_line, log_file
 from tests import factories as f
 from tests.conftest import Query
-
-SECRET = os.urandom(16).hex()
-OTHER_SECRET = os.urandom(16).hex()
-TOKEN = os.urandom(12).hex()
-IPHONE = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/456.0.0.41.109]"
+from tests.ingest.receiver_server import (
+    IPHONE,
+    OTHER_SECRET,
+    SECRET,
+    TOKEN,
+    Receiver,
+    StartReceiver,
+    meta_json,
+    sign,
+    text_delivery,
 )
-
-
-def meta_json(obj: object) -> bytes:
-    """Meta's serialisation: compact, \\uXXXX (lowercase hex) for non-ASCII, `/` as `\\/`."""
-    return json.dumps(obj, separators=(",", ":")).replace("/", "\\/").encode("ascii")
-
-
-def sign(raw: bytes, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-
-
-class _Server(uvicorn.Server):
-    """uvicorn in a thread, with an event set once it accepts connections (httpx's tests)."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
-
-
-@dataclass
-class Receiver:
-    url: str
-    log_dir: Path
-    client: httpx.Client
-    seen: list[httpx.Response] = field(default_factory=list)
-
-    def post(self, raw: bytes, signature: str | None = "sign", **headers: str) -> httpx.Response:
-        if signature == "sign":
-            signature = sign(raw)
-        if signature is not None:
-            headers["X-Hub-Signature-256"] = signature
-        return self.client.post("/webhook", content=raw, headers=headers)
-
-    def get(self, path: str, **kw: Any) -> httpx.Response:
-        return self.client.get(path, **kw)
-
-    def lines(self, stream: str = "webhooks") -> list[bytes]:
-        out: list[bytes] = []
-        for path in sorted(self.log_dir.glob(f"{stream}-*.ndjson")):
-            out.extend(path.read_bytes().splitlines())
-        return out
-
-    def metrics(self) -> dict[str, float]:
-        text = self.get("/metrics").text
-        pairs = (line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
-        return {name: float(value) for name, value in pairs}
-
-
-StartReceiver = Callable[..., Receiver]
-
-
-@pytest.fixture
-def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
-    """Start the app on a real uvicorn server on a free 127.0.0.1 port; stopped after the test."""
-    running: list[tuple[_Server, threading.Thread, socket.socket, httpx.Client]] = []
-
-    def start(config: ReceiverConfig | None = None, **kw: Any) -> Receiver:
-        config = config or ReceiverConfig(
-            tmp_path / "logs", None, (SECRET,), TOKEN, registry_refresh=0.0
-        )
-        server = _Server(uvicorn.Config(
-            create_app(config, **kw), log_config=None, access_log=False, http="h11", ws="none",
-            lifespan="on", loop="asyncio",
-        ))  # fmt: skip
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        assert server.ready.wait(10), "the receiver did not start"
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        receiver = Receiver(url, config.log_dir, httpx.Client(base_url=url))
-        receiver.client.event_hooks["response"] = [lambda r: receiver.seen.append(r)]
-        running.append((server, thread, sock, receiver.client))
-        return receiver
-
-    yield start
-    for server, thread, sock, client in running:
-        client.close()
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-@pytest.fixture
-def receiver(start_receiver: StartReceiver) -> Receiver:
-    return start_receiver()
-
-
-def text_delivery(text: str = "hello", mid: str = "m_1", ts: int = f.T0) -> bytes:
-    return meta_json(f.delivery(f.message(text, mid=mid, ts=ts)))
-
 
 # --- handshake --------------------------------------------------------------------------------
 
@@ -374,139 +275,6 @@ def test_healthz_reports_the_configuration_without_secrets(receiver: Receiver) -
     body = r.json()
     assert body["status"] == "ok" and body["accepting_deliveries"] is True
     assert body["app_secrets"] == 1 and body["verify_token_set"] is True
-
-
-# --- clicks -----------------------------------------------------------------------------------
-
-
-def register(db_path: Path, *new: links.Link) -> None:
-    con = db.connect(db_path)
-    try:
-        links.register(con, list(new))
-    finally:
-        con.close()
-
-
-@pytest.fixture
-def click_receiver(start_receiver: StartReceiver, db_path: Path, tmp_path: Path) -> Receiver:
-    register(
-        db_path,
-        links.make_link(f.PAGE_USERNAME, "spring_menu", "qr"),
-        links.make_link(f.PAGE_USERNAME, "promo=2024"),
-        links.make_link(f.PAGE_USERNAME, "menu"),
-        links.make_link("otherbakery", "menu"),
-    )
-    config = ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN, registry_refresh=0.0)
-    return start_receiver(config)
-
-
-def test_click_redirects_to_m_me_and_logs_no_ip_or_user_agent(click_receiver: Receiver) -> None:
-    r = click_receiver.get("/r/spring_menu", params={"qr": "1"}, headers={"User-Agent": IPHONE})
-    assert r.status_code == 302
-    assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=spring_menu"
-    r = click_receiver.get("/r/promo=2024", headers={"User-Agent": "Mozilla/5.0 (X11; Linux)"})
-    assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=promo%3D2024"
-    first, second = (json.loads(x) for x in click_receiver.lines("clicks"))
-    assert set(first) == {"object", "ts", "ref", "page", "qr", "device"}
-    assert first["object"] == "refscope_click" and abs(first["ts"] - time.time() * 1000) < 60_000
-    assert (first["ref"], first["page"], first["qr"], first["device"]) == (
-        "spring_menu", f.PAGE_USERNAME, True, "mobile"
-    )  # fmt: skip
-    assert (second["ref"], second["qr"], second["device"]) == ("promo=2024", False, "desktop")
-    text = b"".join(p.read_bytes() for p in click_receiver.log_dir.iterdir())
-    assert b"127.0.0.1" not in text and b"iPhone" not in text and b"Linux" not in text
-    assert click_receiver.metrics()["refscope_clicks_total"] == 2
-
-
-def test_click_on_an_unknown_ref_is_404(click_receiver: Receiver) -> None:
-    r = click_receiver.get("/r/nobody_made_this")
-    assert r.status_code == 404 and "not registered" in r.text
-    assert click_receiver.lines("clicks") == []
-
-
-def test_ref_of_several_pages_needs_a_page(click_receiver: Receiver) -> None:
-    r = click_receiver.get("/r/menu")
-    assert r.status_code == 404 and "several pages" in r.text and "?page=" in r.text
-    r = click_receiver.get("/r/menu", params={"page": "OtherBakery"})
-    assert (r.status_code, r.headers["location"]) == (302, "https://m.me/otherbakery?ref=menu")
-    (line,) = click_receiver.lines("clicks")
-    assert json.loads(line)["page"] == "otherbakery"
-
-
-def test_a_link_registered_while_serving_works_at_once(
-    start_receiver: StartReceiver, db_path: Path, tmp_path: Path
-) -> None:
-    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN))
-    assert receiver.get("/r/fresh_ref").status_code == 404
-    register(db_path, links.make_link(f.PAGE_USERNAME, "fresh_ref"))
-    time.sleep(MISS_RECHECK_SECONDS)  # how often an unknown ref may re-read the registry
-    assert receiver.get("/r/fresh_ref").status_code == 302
-
-
-def test_registry_is_kept_while_the_database_is_locked(
-    click_receiver: Receiver, db_path: Path
-) -> None:
-    assert click_receiver.get("/r/spring_menu").status_code == 302
-    holder = subprocess.Popen(  # another process writes: a new link, and keeps the lock
-        [sys.executable, "-c", HOLD_LOCK, str(db_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
-        assert click_receiver.get("/r/spring_menu").status_code == 302
-        assert click_receiver.get("/r/late_ref").status_code == 404
-        assert "locked" in click_receiver.get("/healthz").json()["registry"]["error"]
-    finally:
-        holder.communicate(timeout=30)
-    assert click_receiver.get("/r/late_ref").status_code == 302
-    assert click_receiver.get("/healthz").json()["registry"]["error"] is None
-
-
-HOLD_LOCK = """
-import sys, duckdb
-con = duckdb.connect(sys.argv[1])
-con.execute("INSERT INTO tracked_links VALUES ('late_ref', 'acmebakery', 'm_me_link', NULL, "
-            "NULL, NULL, 'https://m.me/acmebakery?ref=late_ref', now())")
-print("locked", flush=True)
-sys.stdin.read()
-con.close()
-"""
-
-
-@pytest.mark.parametrize(
-    ("user_agent", "device"),
-    [
-        (IPHONE, "mobile"),
-        (
-            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Mobile Safari/537.36",
-            "mobile",
-        ),
-        ("Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15", "tablet"),
-        ("Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 Safari/537.36", "tablet"),
-        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0", "desktop"),
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15", "desktop"),
-        ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "bot"),
-        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "bot"),
-        ("", "other"),
-        (None, "other"),
-        ("SomeTV/1.0", "other"),
-    ],  # fmt: skip
-    ids=[
-        "iphone",
-        "android-phone",
-        "ipad",
-        "android-tablet",
-        "windows",
-        "mac",
-        "fb-preview",
-        "googlebot",
-        "empty",
-        "absent",
-        "unknown",
-    ],  # fmt: skip
-)
-def test_device_class_is_coarse(user_agent: str | None, device: str) -> None:
-    assert device_class(user_agent) == device
 
 
 # --- secrets, the CLI and the ingest ---------------------------------------------------------

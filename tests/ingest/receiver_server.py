@@ -1,0 +1,93 @@
+"""A receiver on a real uvicorn server on 127.0.0.1 for the tests, and Meta-style requests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from ingest import db, links
+from tests import factories as f
+
+SECRET = os.urandom(16).hex()
+OTHER_SECRET = os.urandom(16).hex()
+TOKEN = os.urandom(12).hex()
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/456.0.0.41.109]"
+)
+
+
+def meta_json(obj: object) -> bytes:
+    """Meta's serialisation: compact, \\uXXXX (lowercase hex) for non-ASCII, `/` as `\\/`."""
+    return json.dumps(obj, separators=(",", ":")).replace("/", "\\/").encode("ascii")
+
+
+def sign(raw: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+class ThreadedServer(uvicorn.Server):
+    """uvicorn in a thread, with an event set once it accepts connections (httpx's tests)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+
+@dataclass
+class Receiver:
+    url: str
+    log_dir: Path
+    client: httpx.Client
+    seen: list[httpx.Response] = field(default_factory=list)
+
+    def post(self, raw: bytes, signature: str | None = "sign", **headers: str) -> httpx.Response:
+        if signature == "sign":
+            signature = sign(raw)
+        if signature is not None:
+            headers["X-Hub-Signature-256"] = signature
+        return self.client.post("/webhook", content=raw, headers=headers)
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.client.get(path, **kw)
+
+    def lines(self, stream: str = "webhooks") -> list[bytes]:
+        out: list[bytes] = []
+        for path in sorted(self.log_dir.glob(f"{stream}-*.ndjson")):
+            out.extend(path.read_bytes().splitlines())
+        return out
+
+    def metrics(self) -> dict[str, float]:
+        text = self.get("/metrics").text
+        pairs = (line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+        return {name: float(value) for name, value in pairs}
+
+
+StartReceiver = Callable[..., Receiver]
+
+
+def text_delivery(text: str = "hello", mid: str = "m_1", ts: int = f.T0) -> bytes:
+    return meta_json(f.delivery(f.message(text, mid=mid, ts=ts)))
+
+
+def register(db_path: Path, *new: links.Link) -> None:
+    con = db.connect(db_path)
+    try:
+        links.register(con, list(new))
+    finally:
+        con.close()

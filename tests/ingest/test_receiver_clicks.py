@@ -1,0 +1,134 @@
+"""Tracked-link clicks and scans on the receiver (GET /r/<ref>): redirects, the registry, and
+what is logged (no IP, no user agent, a coarse device class)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest import links
+from ingest.clicklog import MISS_RECHECK_SECONDS, device_class
+from ingest.receiver import ReceiverConfig
+from tests import factories as f
+from tests.ingest.receiver_server import (
+    IPHONE,
+    SECRET,
+    TOKEN,
+    Receiver,
+    StartReceiver,
+    register,
+)
+
+
+def test_click_redirects_to_m_me_and_logs_no_ip_or_user_agent(click_receiver: Receiver) -> None:
+    r = click_receiver.get("/r/spring_menu", params={"qr": "1"}, headers={"User-Agent": IPHONE})
+    assert r.status_code == 302
+    assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=spring_menu"
+    r = click_receiver.get("/r/promo=2024", headers={"User-Agent": "Mozilla/5.0 (X11; Linux)"})
+    assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=promo%3D2024"
+    first, second = (json.loads(x) for x in click_receiver.lines("clicks"))
+    assert set(first) == {"object", "ts", "ref", "page", "qr", "device"}
+    assert first["object"] == "refscope_click" and abs(first["ts"] - time.time() * 1000) < 60_000
+    assert (first["ref"], first["page"], first["qr"], first["device"]) == (
+        "spring_menu", f.PAGE_USERNAME, True, "mobile"
+    )  # fmt: skip
+    assert (second["ref"], second["qr"], second["device"]) == ("promo=2024", False, "desktop")
+    text = b"".join(p.read_bytes() for p in click_receiver.log_dir.iterdir())
+    assert b"127.0.0.1" not in text and b"iPhone" not in text and b"Linux" not in text
+    assert click_receiver.metrics()["refscope_clicks_total"] == 2
+
+
+def test_click_on_an_unknown_ref_is_404(click_receiver: Receiver) -> None:
+    r = click_receiver.get("/r/nobody_made_this")
+    assert r.status_code == 404 and "not registered" in r.text
+    assert click_receiver.lines("clicks") == []
+
+
+def test_ref_of_several_pages_needs_a_page(click_receiver: Receiver) -> None:
+    r = click_receiver.get("/r/menu")
+    assert r.status_code == 404 and "several pages" in r.text and "?page=" in r.text
+    r = click_receiver.get("/r/menu", params={"page": "OtherBakery"})
+    assert (r.status_code, r.headers["location"]) == (302, "https://m.me/otherbakery?ref=menu")
+    (line,) = click_receiver.lines("clicks")
+    assert json.loads(line)["page"] == "otherbakery"
+
+
+def test_a_link_registered_while_serving_works_at_once(
+    start_receiver: StartReceiver, db_path: Path, tmp_path: Path
+) -> None:
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN))
+    assert receiver.get("/r/fresh_ref").status_code == 404
+    register(db_path, links.make_link(f.PAGE_USERNAME, "fresh_ref"))
+    time.sleep(MISS_RECHECK_SECONDS)  # how often an unknown ref may re-read the registry
+    assert receiver.get("/r/fresh_ref").status_code == 302
+
+
+def test_registry_is_kept_while_the_database_is_locked(
+    click_receiver: Receiver, db_path: Path
+) -> None:
+    assert click_receiver.get("/r/spring_menu").status_code == 302
+    holder = subprocess.Popen(  # another process writes: a new link, and keeps the lock
+        [sys.executable, "-c", HOLD_LOCK, str(db_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        assert click_receiver.get("/r/spring_menu").status_code == 302
+        assert click_receiver.get("/r/late_ref").status_code == 404
+        assert "locked" in click_receiver.get("/healthz").json()["registry"]["error"]
+    finally:
+        holder.communicate(timeout=30)
+    assert click_receiver.get("/r/late_ref").status_code == 302
+    assert click_receiver.get("/healthz").json()["registry"]["error"] is None
+
+
+HOLD_LOCK = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("INSERT INTO tracked_links VALUES ('late_ref', 'acmebakery', 'm_me_link', NULL, "
+            "NULL, NULL, 'https://m.me/acmebakery?ref=late_ref', now())")
+print("locked", flush=True)
+sys.stdin.read()
+con.close()
+"""
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "device"),
+    [
+        (IPHONE, "mobile"),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Mobile Safari/537.36",
+            "mobile",
+        ),
+        ("Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15", "tablet"),
+        ("Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 Safari/537.36", "tablet"),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0", "desktop"),
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15", "desktop"),
+        ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "bot"),
+        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "bot"),
+        ("", "other"),
+        (None, "other"),
+        ("SomeTV/1.0", "other"),
+    ],  # fmt: skip
+    ids=[
+        "iphone",
+        "android-phone",
+        "ipad",
+        "android-tablet",
+        "windows",
+        "mac",
+        "fb-preview",
+        "googlebot",
+        "empty",
+        "absent",
+        "unknown",
+    ],  # fmt: skip
+)
+def test_device_class_is_coarse(user_agent: str | None, device: str) -> None:
+    assert device_class(user_agent) == device
