@@ -28,7 +28,7 @@ from dashboard.cli import cli
 from ingest.access import PASSWORD_ENV
 from ingest.demo import write_demo
 from ingest.receiver import MAX_BODY_BYTES, ReceiverConfig
-from tests.ingest.test_receiver import (  # noqa: F401 (start_receiver is a fixture)
+from tests.ingest.receiver_server import (  # noqa: F401 (start_receiver is a fixture)
     Receiver,
     sign,
     start_receiver,
