@@ -121,16 +121,31 @@ def _follow(
 
 
 @cli.command("demo-data")
-@click.option("--days", default=730, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--days", type=click.IntRange(1, 3650), help="Days of logs  [default: 730]")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, instead of --days.")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: yesterday).")
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.01, 100))
 @click.option("--out", default="data/demo", show_default=True, type=click.Path(path_type=Path))
-def demo_data(days: int, end: dt.datetime | None, seed: int, scale: float, out: Path) -> None:
+def demo_data(
+    days: int | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    seed: int,
+    scale: float,
+    out: Path,
+) -> None:
     """Write realistic demo logs: the same for the same seed and end date."""
-    from .demo import write_demo, write_links_csv
+    from .demo import DEFAULT_DAYS, default_end, write_demo, write_links_csv
 
-    summary = write_demo(out, days=days, end=end.date() if end else None, seed=seed, scale=scale)
+    last = end.date() if end else default_end()
+    if start is not None:
+        if days is not None:
+            raise click.UsageError("--start and --days both set the first day: give one of them")
+        days = (last - start.date()).days + 1
+        if not 1 <= days <= 3650:
+            raise click.UsageError(f"--start {start:%Y-%m-%d} must be 1 to 3650 days up to {last}")
+    summary = write_demo(out, days=days or DEFAULT_DAYS, end=last, seed=seed, scale=scale)
     links_csv = write_links_csv(out)
     click.echo(
         f"wrote {len(summary.files)} files, {summary.lines:,} lines "

@@ -49,9 +49,17 @@ class DemoSummary:
     end: dt.date
 
 
+DEFAULT_DAYS = 730
+
+
+def default_end() -> dt.date:
+    """Yesterday, UTC: the last whole day."""
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+
+
 def write_demo(
     out: Path,
-    days: int = 730,
+    days: int = DEFAULT_DAYS,
     end: dt.date | None = None,
     seed: int = 7,
     scale: float = 1.0,
@@ -61,7 +69,7 @@ def write_demo(
         raise ValueError("days must be >= 1 and scale > 0")
     if isinstance(end, dt.datetime):
         end = end.date()
-    end = end or dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    end = end or default_end()
     start = end - dt.timedelta(days=days - 1)
     rng = random.Random(seed)
     sim = Sim(rng, start, end, scale)

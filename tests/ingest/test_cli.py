@@ -117,3 +117,36 @@ def test_db_option_wins_over_the_environment(
     assert result.exit_code == 0, result.output
     assert Query(from_option)("SELECT count(*) FROM contacts") == [(2,)]
     assert not from_env.exists()
+
+
+# --- demo-data ----------------------------------------------------------------------------------
+
+
+def test_demo_data_start_sets_the_first_day(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    args = ["demo-data", "--start", "2024-04-20", "--end", "2024-05-19", "--out", str(out)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    # The same 30 days as --days 30: byte-identical files.
+    same = tmp_path / "same"
+    runner.invoke(cli, ["demo-data", "--days", "30", "--end", "2024-05-19", "--out", str(same)])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {
+        p.name: p.read_bytes() for p in same.iterdir()
+    }
+    # It reaches the chat plugin's last weeks (it shut down on 2024-05-09).
+    assert b"CUSTOMER_CHAT_PLUGIN" in b"".join(p.read_bytes() for p in out.glob("*.ndjson"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2024-01-01", "--days", "3"], "--start and --days both set the first day"),
+        (["--start", "2024-06-02", "--end", "2024-06-01"], "must be 1 to 3650 days up to"),
+    ],
+)
+def test_demo_data_refuses_a_start_it_cannot_use(
+    runner: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(cli, ["demo-data", *args, "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 2 and message in _words(result)
+    assert not (tmp_path / "demo").exists()
