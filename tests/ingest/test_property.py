@@ -36,6 +36,7 @@ VOCABULARY = (
     "delivery", "watermark", "mids", "read", "reaction", "action", "pass_thread_control",
     "field", "value", "item", "verb", "comment_id", "from", "created_time", "received_at",
     "body", "page_id", "request", "response", "recipient_id", "ts", "page", "qr", "device",
+    "tags",
 )  # fmt: skip
 
 leaves = (
@@ -74,6 +75,7 @@ def _bases(i: int) -> list[Any]:
         f.delivery(f.message("hi", psid=psid, ts=ts, mid=mid, quick_reply={"payload": "A"},
                              attachments=[{"type": "image", "payload": {"url": "u"}}])),
         f.delivery(f.message(psid=psid, ts=ts, mid=mid, referral=f.ads_referral())),
+        f.delivery(f.message(psid=psid, ts=ts, mid=mid, tags=[{"source": "customer_chat_plugin"}])),
         f.delivery(f.echo(psid=psid, ts=ts, mid=mid, metadata='{"comment_id":"c1"}')),
         f.delivery(f.echo(psid=psid, ts=ts, mid=mid, reverse=True)),
         f.delivery(f.postback(referral=f.referral_obj(f"r{i}"), psid=psid, ts=ts, mid=mid)),
