@@ -140,6 +140,9 @@ END
 # A message the chat plugin tagged: a trace of the widget even when its referral was lost.
 _PLUGIN_TAG = """list_contains(list_transform(x.message.tags, lambda g: lower(g.source)),
                              'customer_chat_plugin')"""
+# A message sent from a Shops product page: its referral names the product, not a source.
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messages
+_SHOPS_PRODUCT = """(rf.product.id IS NOT NULL AND rf.source IS NULL AND rf.ad_id IS NULL)"""
 _TOUCH_SOURCE = f"""
 CASE WHEN kind = 'optin' THEN
           CASE WHEN x.optin.ref IS NOT NULL THEN coalesce(x.optin.source, 'OPTIN') END
@@ -166,7 +169,8 @@ SELECT
            END) AS event_key,
     page AS page_id, who AS psid, who_is_ref AS is_user_ref, t AS ts, kind,
     CASE kind
-        WHEN 'message' THEN CASE WHEN rf IS NULL AND {_PLUGIN_TAG} THEN 'chat_plugin_tag' END
+        WHEN 'message' THEN CASE WHEN rf IS NULL AND {_PLUGIN_TAG} THEN 'chat_plugin_tag'
+                                 WHEN {_SHOPS_PRODUCT} THEN 'shops_product' END
         WHEN 'optin' THEN x.optin.type
         WHEN 'reaction' THEN x.reaction.action
         WHEN 'handover' THEN CASE WHEN x.pass_thread_control IS NOT NULL THEN 'pass_thread_control'

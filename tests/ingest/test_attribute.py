@@ -313,6 +313,24 @@ def test_unknown_source_is_other_with_the_raw_source_kept(
     assert (c["channel"], c["source"], c["ref"]) == ("other", source, "ig_bio")
 
 
+def test_message_from_a_shops_product_page_is_other(ingest_lines, query: Query) -> None:
+    product = {"product": {"id": "4489216584501234"}}
+    ingest_lines(
+        [
+            f.delivery(f.message("Is this in stock?", psid="u1", ts=T0, referral=product)),
+            f.delivery(f.message("hello", psid="u2", ts=T0)),
+            f.delivery(f.message("and this?", psid="u2", ts=T0 + HOUR, referral=product)),
+        ]
+    )
+    assert (_contact(query, "u1")["channel"], _contact(query, "u2")["channel"]) == (
+        "other", "organic")  # fmt: skip
+    assert query("SELECT psid, detail FROM events WHERE detail IS NOT NULL ORDER BY psid") == [
+        ("u1", "shops_product"), ("u2", "shops_product")]  # fmt: skip
+    # A product page after the conversation opened is a re-entry, as any later referral.
+    assert query("SELECT psid, is_first, is_reentry FROM touches ORDER BY psid") == [
+        ("u1", True, False), ("u2", False, True)]  # fmt: skip
+
+
 def test_later_referrals_are_reentries_and_keep_the_channel(ingest_lines, query: Query) -> None:
     ingest_lines(
         _get_started("u1", ref="bio_link")

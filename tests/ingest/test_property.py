@@ -76,6 +76,7 @@ def _bases(i: int) -> list[Any]:
                              attachments=[{"type": "image", "payload": {"url": "u"}}])),
         f.delivery(f.message(psid=psid, ts=ts, mid=mid, referral=f.ads_referral())),
         f.delivery(f.message(psid=psid, ts=ts, mid=mid, tags=[{"source": "customer_chat_plugin"}])),
+        f.delivery(f.message(psid=psid, ts=ts, mid=mid, referral={"product": {"id": f"p{i}"}})),
         f.delivery(f.echo(psid=psid, ts=ts, mid=mid, metadata='{"comment_id":"c1"}')),
         f.delivery(f.echo(psid=psid, ts=ts, mid=mid, reverse=True)),
         f.delivery(f.postback(referral=f.referral_obj(f"r{i}"), psid=psid, ts=ts, mid=mid)),
