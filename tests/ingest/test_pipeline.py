@@ -19,7 +19,7 @@ import tests.factories as f
 from ingest import pipeline
 from ingest.errors import SourceError
 from tests.conftest import Query, accounted_lines, nonblank_line_numbers
-from tests.factories import PAGE_ID, T0
+from tests.factories import DAY, PAGE_ID, T0, utc
 from tests.ingest.logs import mixed_log, snapshot
 
 # --- idempotence and dedupe ---------------------------------------------------------------------
@@ -82,6 +82,18 @@ def test_same_mid_in_two_different_deliveries_is_one_event(ingest_lines, query: 
     )
     assert query("SELECT psid, line_no FROM events ORDER BY psid") == [("u1", 1), ("u2", 2)]
     assert query("SELECT message_count FROM contacts WHERE psid = 'u1'") == [(1,)]
+
+
+def test_copy_dated_by_its_arrival_in_a_later_run_is_one_event(ingest_lines, query: Query) -> None:
+    # Without a timestamp of its own (or its entry's), a message is dated by its arrival: a
+    # retry that arrived days later still has its mid, and a later run finds the first copy.
+    msg = f.message("hi", psid="u1", mid="m_undated")
+    del msg["timestamp"]
+    body = {"object": "page", "entry": [{"id": PAGE_ID, "messaging": [msg]}]}
+    ingest_lines([f.envelope(body, received_at=T0)], name="a.ndjson")
+    later = ingest_lines([f.envelope(body, received_at=T0 + 3 * DAY)], name="b.ndjson")
+    assert (later.events_parsed, later.events_added) == (1, 0)
+    assert query("SELECT mid, ts FROM events") == [("m_undated", utc(T0))]
 
 
 def test_distinct_events_without_mid_are_not_merged(ingest_lines, query: Query) -> None:
