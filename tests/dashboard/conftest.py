@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +132,22 @@ def filters() -> queries.Filters:
     return queries.Filters(dt.date(2026, 10, 5), dt.date(2026, 11, 1))
 
 
-@pytest.fixture
-def con(demo_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the demo database with the query macros, as the app opens it."""
-    c = db.connect(demo_db, read_only=True)
+@contextmanager
+def opened(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection with the query macros, as the app opens a database."""
+    c = db.connect(path, read_only=True)
     queries.install_macros(c)
     try:
         yield c
     finally:
         c.close()
+
+
+@pytest.fixture
+def con(demo_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The demo database, opened as the app opens it."""
+    with opened(demo_db) as c:
+        yield c
 
 
 # The query tests' fixtures: the demo's contacts as rows, and the small database read-only.
@@ -150,12 +158,8 @@ def demo_contacts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def small(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    c = db.connect(small_db, read_only=True)
-    queries.install_macros(c)
-    try:
+    with opened(small_db) as c:
         yield c
-    finally:
-        c.close()
 
 
 @pytest.hookimpl(wrapper=True)

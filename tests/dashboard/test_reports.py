@@ -30,7 +30,7 @@ from ingest import db, pipeline
 from ingest.demo import write_demo
 from ingest.demo_payloads import ACME, NORTHWIND
 from tests.conftest import Query
-from tests.dashboard.conftest import DEMO_DAYS, DEMO_END
+from tests.dashboard.conftest import DEMO_DAYS, DEMO_END, opened
 
 ROOT = Path(__file__).resolve().parents[2]
 RANGE = Filters(dt.date(2026, 10, 28), dt.date(2026, 11, 24))  # the last 28 days of the demo
@@ -103,12 +103,8 @@ def book(report: reports.Report) -> openpyxl.Workbook:
 
 @pytest.fixture
 def con(report_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    c = db.connect(report_db, read_only=True)
-    queries.install_macros(c)
-    try:
+    with opened(report_db) as c:
         yield c
-    finally:
-        c.close()
 
 
 def rows(ws: Any) -> list[dict[str, Any]]:
