@@ -1,6 +1,6 @@
-"""The pipeline's guarantees: idempotent, deduplicated, incremental, nothing lost.
+"""The pipeline's guarantees: incremental, every input read, nothing lost.
 
-Batches, resuming and crash safety: test_batches.py.
+Idempotence and dedupe: test_dedupe.py. Batches, resuming and crash safety: test_batches.py.
 """
 
 from __future__ import annotations
@@ -19,96 +19,7 @@ import tests.factories as f
 from ingest import pipeline
 from ingest.errors import SourceError
 from tests.conftest import Query, accounted_lines, nonblank_line_numbers
-from tests.factories import DAY, PAGE_ID, T0, utc
-from tests.ingest.logs import mixed_log, snapshot
-
-# --- idempotence and dedupe ---------------------------------------------------------------------
-
-
-def test_ingesting_twice_changes_no_table(ingest_lines, query: Query, log_dir: Path) -> None:
-    first = ingest_lines(mixed_log())
-    before = snapshot(query)
-    assert (first.events_added, first.rejects_added) == (8, 2)
-    again = pipeline.run([str(log_dir / "webhooks.ndjson")], query.path)
-    assert (again.files_read, again.events_added, again.rejects_added) == (0, 0, 0)
-    assert snapshot(query) == before
-
-
-def test_reread_of_an_unchanged_file_by_another_spelling_changes_nothing(
-    ingest_lines, query: Query, log_dir: Path
-) -> None:
-    ingest_lines(mixed_log())
-    before = snapshot(query)
-    before.pop("ingest_files")  # it records the file's new mtime
-    os.utime(log_dir / "webhooks.ndjson", ns=(T0 * 10**6, T0 * 10**6))  # touched, same bytes
-    for spec in (str(log_dir), str(log_dir / "*.ndjson"), str(log_dir / ".." / "logs")):
-        result = pipeline.run([spec], query.path)
-        assert (result.lines, result.events_added, result.rejects_added) == (0, 0, 0)
-        after = snapshot(query)
-        after.pop("ingest_files")
-        assert after == before, spec
-    runs = query("SELECT lines_read, events_added, rejects_added FROM ingest_runs ORDER BY run_id")
-    assert all(r == (0, 0, 0) for r in runs[1:]), runs
-
-
-def test_same_post_twice_in_a_file_is_one_event(ingest_lines, query: Query) -> None:
-    post = f.delivery(f.message(psid="u1", mid="m_1"), f.read_receipt(psid="u1", ts=T0 + 1))
-    result = ingest_lines([post, post])
-    assert (result.events_parsed, result.events_added, result.duplicates) == (4, 2, 2)
-    assert query("SELECT kind, line_no FROM events ORDER BY kind") == [
-        ("message", 1),
-        ("read", 1),
-    ]
-    assert query("SELECT count(*) FROM rejects") == [(0,)]
-
-
-def test_same_post_in_two_files_is_one_event(ingest_lines, query: Query, log_dir: Path) -> None:
-    post = f.delivery(f.referral("bio_link", psid="u1"))
-    ingest_lines([post], name="a.ndjson")
-    second = ingest_lines([post], name="b.ndjson")
-    assert (second.events_parsed, second.events_added) == (1, 0)
-    assert query("SELECT file FROM events") == [(str((log_dir / "a.ndjson").resolve()),)]
-    assert query("SELECT count(*) FROM touches") == [(1,)]
-
-
-def test_same_mid_in_two_different_deliveries_is_one_event(ingest_lines, query: Query) -> None:
-    msg = f.message("hi", psid="u1", ts=T0, mid="m_same")
-    ingest_lines(
-        [
-            f.delivery(msg, time=T0 + 10),
-            f.delivery(f.message("other", psid="u2", ts=T0 + 5), msg, time=T0 + 20_000),
-            f.envelope(f.delivery(msg, time=T0 + 30_000)),
-        ]
-    )
-    assert query("SELECT psid, line_no FROM events ORDER BY psid") == [("u1", 1), ("u2", 2)]
-    assert query("SELECT message_count FROM contacts WHERE psid = 'u1'") == [(1,)]
-
-
-def test_copy_dated_by_its_arrival_in_a_later_run_is_one_event(ingest_lines, query: Query) -> None:
-    # Without a timestamp of its own (or its entry's), a message is dated by its arrival: a
-    # retry that arrived days later still has its mid, and a later run finds the first copy.
-    msg = f.message("hi", psid="u1", mid="m_undated")
-    del msg["timestamp"]
-    body = {"object": "page", "entry": [{"id": PAGE_ID, "messaging": [msg]}]}
-    ingest_lines([f.envelope(body, received_at=T0)], name="a.ndjson")
-    later = ingest_lines([f.envelope(body, received_at=T0 + 3 * DAY)], name="b.ndjson")
-    assert (later.events_parsed, later.events_added) == (1, 0)
-    assert query("SELECT mid, ts FROM events") == [("m_undated", utc(T0))]
-
-
-def test_distinct_events_without_mid_are_not_merged(ingest_lines, query: Query) -> None:
-    ingest_lines(
-        [
-            f.delivery(f.read_receipt(T0, psid="u1", ts=T0)),
-            f.delivery(f.read_receipt(T0 + 1000, psid="u1", ts=T0 + 1000)),
-            f.delivery(f.read_receipt(T0, psid="u2", ts=T0)),
-            f.delivery(f.referral("a", psid="u1", ts=T0 + 2000)),
-            f.delivery(f.referral("b", psid="u1", ts=T0 + 2000)),
-            f.delivery(f.referral("a", psid="u1", ts=T0 + 2000)),  # the retry of the first
-        ]
-    )
-    assert query("SELECT count(*) FROM events") == [(5,)]
-
+from tests.factories import PAGE_ID, T0
 
 # --- incremental reading ------------------------------------------------------------------------
 
