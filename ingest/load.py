@@ -263,12 +263,11 @@ def load_batch(
     privacy = privacy or Privacy()
     table, rejects = lines_table(chunks)
     res = BatchResult(lines=table.num_rows, rejects=rejects)
-    insert = _INSERT_EVENTS.replace("{older}", _OLDER if older_events else "")
-    repaired = _load_table(con, table, run_id, res, privacy, insert)
+    repaired = _load_table(con, table, run_id, res, privacy, older_events)
     if repaired:
         # Second and last pass: lines fixed in Python, under their own line numbers.
         again = BatchResult()
-        _load_table(con, _repaired_table(repaired), run_id, again, privacy, insert, repair=False)
+        _load_table(con, _repaired_table(repaired), run_id, again, privacy, older_events, False)
         res.parsed += again.parsed
         res.added += again.added
         res.rejects.extend(again.rejects)
@@ -307,7 +306,7 @@ def _load_table(
     run_id: int,
     res: BatchResult,
     privacy: Privacy,
-    insert: str,
+    older_events: bool,
     repair: bool = True,
 ) -> list[tuple[int, int, str]]:
     """Load one table of lines into `res`; return the lines worth a repaired second pass."""
@@ -330,7 +329,8 @@ def _load_table(
         if privacy.salt is not None:
             con.execute(PSEUDONYMISE, privacy.pads())
         params = {"run_id": run_id, "keep_text": privacy.keep_text}
-        if "$lo" in insert:  # no events: any instants will do
+        insert = _INSERT_EVENTS.replace("{older}", _OLDER if older_events else "")
+        if older_events:  # with no events, any instants will do
             params |= {"lo": (first or _EPOCH) - COPY_MARGIN, "hi": (last or _EPOCH) + COPY_MARGIN}
         con.execute(_LATER_COPIES)
         row = con.execute(insert, params).fetchone()
