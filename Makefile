@@ -3,8 +3,6 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DB ?= data/refscope.duckdb
-# From before the chat plugin shut down (2024-05-09) to yesterday: every channel shows.
-DEMO_START ?= 2024-01-01
 
 .PHONY: demo test install install-dev dashboard
 
@@ -24,7 +22,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 demo: install
-	$(BIN)/refscope demo-data --start $(DEMO_START) --out data/demo
+	$(BIN)/refscope demo-data --out data/demo
 	$(BIN)/refscope links import data/demo/tracked-links.csv --db $(DB)
 	$(BIN)/refscope ingest data/demo --db $(DB)
 	$(BIN)/refscope dashboard --db $(DB)

@@ -121,7 +121,11 @@ def _follow(
 
 
 @cli.command("demo-data")
-@click.option("--days", type=click.IntRange(1, 3650), help="Days of logs  [default: 730]")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    help="Days of logs  [default: 730, or back to 2024-01-01 when that is more: every channel]",
+)
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, instead of --days.")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: yesterday).")
 @click.option("--seed", default=7, show_default=True, type=int)
@@ -136,7 +140,7 @@ def demo_data(
     out: Path,
 ) -> None:
     """Write realistic demo logs: the same for the same seed and end date."""
-    from .demo import DEFAULT_DAYS, default_end, write_demo, write_links_csv
+    from .demo import default_end, write_demo, write_links_csv
 
     last = end.date() if end else default_end()
     if start is not None:
@@ -145,7 +149,7 @@ def demo_data(
         days = (last - start.date()).days + 1
         if not 1 <= days <= 3650:
             raise click.UsageError(f"--start {start:%Y-%m-%d} must be 1 to 3650 days up to {last}")
-    summary = write_demo(out, days=days or DEFAULT_DAYS, end=last, seed=seed, scale=scale)
+    summary = write_demo(out, days=days, end=last, seed=seed, scale=scale)
     links_csv = write_links_csv(out)
     click.echo(
         f"wrote {len(summary.files)} files, {summary.lines:,} lines "

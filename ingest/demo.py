@@ -50,6 +50,15 @@ class DemoSummary:
 
 
 DEFAULT_DAYS = 730
+# A default run reaches back at least to this day, months before the chat plugin shut down
+# (2024-05-09), so that it shows every channel; past it, two years are plenty.
+DEFAULT_EARLIEST_START = dt.date(2024, 1, 1)
+MAX_DAYS = 3650
+
+
+def default_days(end: dt.date) -> int:
+    """Two years up to `end`, or more to reach back to DEFAULT_EARLIEST_START (within MAX_DAYS)."""
+    return min(MAX_DAYS, max(DEFAULT_DAYS, (end - DEFAULT_EARLIEST_START).days + 1))
 
 
 def default_end() -> dt.date:
@@ -59,17 +68,19 @@ def default_end() -> dt.date:
 
 def write_demo(
     out: Path,
-    days: int = DEFAULT_DAYS,
+    days: int | None = None,
     end: dt.date | None = None,
     seed: int = 7,
     scale: float = 1.0,
 ) -> DemoSummary:
-    """Write `days` days of demo logs ending on `end` (default: yesterday, UTC) into `out`."""
-    if days < 1 or scale <= 0:
-        raise ValueError("days must be >= 1 and scale > 0")
+    """Write `days` days of demo logs ending on `end` into `out` (default: yesterday, UTC, and
+    default_days(end))."""
     if isinstance(end, dt.datetime):
         end = end.date()
     end = end or default_end()
+    days = default_days(end) if days is None else days
+    if days < 1 or scale <= 0:
+        raise ValueError("days must be >= 1 and scale > 0")
     start = end - dt.timedelta(days=days - 1)
     rng = random.Random(seed)
     sim = Sim(rng, start, end, scale)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.demo import ADS, PAGES, QR_REFS, DemoSummary, write_demo
+from ingest.demo import ADS, PAGES, QR_REFS, DemoSummary, default_days, write_demo
 
 SHUTDOWN_MS = 1715212800000  # 2024-05-09T00:00:00Z, the chat plugin's end
 END = dt.date(2026, 3, 15)  # a fixed range with an ad campaign running
@@ -130,9 +130,14 @@ def test_default_run_ends_yesterday_and_is_fast(tmp_path: Path) -> None:
     took = time.perf_counter() - started
     after = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     assert summary.end in (before, after)
-    assert summary.start == summary.end - dt.timedelta(days=729)
-    assert took < 15, f"default run took {took:.1f}s"
-    assert 40_000 <= summary.lines <= 80_000
+    # Two years, or back to 2024-01-01: the chat plugin's last months (it shut down on
+    # 2024-05-09) are in a default run, so every channel shows.
+    assert summary.start == min(summary.end - dt.timedelta(days=729), dt.date(2024, 1, 1))
+    assert took < 20, f"default run took {took:.1f}s"
+    assert 40 * (summary.end - summary.start).days <= summary.lines <= 110_000
+    assert b"CUSTOMER_CHAT_PLUGIN" in b"".join(
+        gzip.decompress(f.read_bytes()) for f in summary.files if f.suffix == ".gz"
+    )
     names = {f.name for f in summary.files}
     for k in range(3):
         assert f"receiver-{summary.end - dt.timedelta(days=k)}.ndjson" in names
@@ -359,3 +364,16 @@ def test_dead_sources_in_old_history(tmp_path: Path) -> None:
     sources = {r["source"] for _, r, _ in old.referrals()}
     assert "DISCOVER_TAB" in sources and "CUSTOMER_CHAT_PLUGIN" in sources
     assert not [it for it in old.of("postback") if "mid" in it["postback"]]  # mid came in v11.0
+
+
+@pytest.mark.parametrize(
+    ("end", "days"),
+    [
+        (dt.date(2025, 6, 30), 730),  # two years already reach back past 2024-01-01
+        (dt.date(2025, 12, 31), 731),  # 2024-01-01 to 2025-12-31
+        (dt.date(2026, 11, 29), 1064),
+        (dt.date(2040, 1, 1), 3650),  # never more than --days allows
+    ],
+)
+def test_default_span_reaches_the_chat_plugin(end: dt.date, days: int) -> None:
+    assert default_days(end) == days
