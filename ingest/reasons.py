@@ -10,19 +10,25 @@ import json
 import re
 from typing import Any
 
+BOM = "\ufeff"
 JSON_WHITESPACE = " \t\r\n"  # the only whitespace JSON allows around a value
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def repair(raw: str) -> str | None:
-    """The line with unpaired UTF-16 surrogate escapes (legal JSON that DuckDB's reader refuses)
-    replaced by U+FFFD, or None when that is not what is wrong with it."""
-    if not _SURROGATE_ESCAPE.search(raw):
+    """The line without a leading byte order mark (a log saved by a Windows tool; RFC 8259 lets a
+    parser ignore it) and with unpaired UTF-16 surrogate escapes (legal JSON that DuckDB's
+    reader refuses) replaced by U+FFFD, or None when that is not what is wrong with it."""
+    unmarked = raw.removeprefix(BOM)
+    surrogates = _SURROGATE_ESCAPE.search(unmarked)
+    if unmarked == raw and not surrogates:
         return None
     try:
-        doc = json.loads(raw.strip(JSON_WHITESPACE), parse_constant=_no_constant)
+        doc = json.loads(unmarked.strip(JSON_WHITESPACE), parse_constant=_no_constant)
     except (ValueError, RecursionError):
-        return None
+        return None  # rejected as it came, mark and all
+    if not surrogates:
+        return unmarked
     fixed = json.dumps(_replace_surrogates(doc), ensure_ascii=False, separators=(",", ":"))
     return fixed if fixed != raw else None
 

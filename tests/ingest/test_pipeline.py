@@ -283,6 +283,19 @@ def test_line_python_reads_but_duckdb_does_not_is_not_silently_vague(
     ), reasons
 
 
+def test_a_byte_order_mark_and_crlf_line_ends_lose_nothing(ingest_lines, query: Query) -> None:
+    # A log saved by a Windows tool: a UTF-8 byte order mark and CRLF line ends.
+    second = f.line(f.delivery(f.message("yo", psid="u2", mid="m_2")))
+    ingest_lines([b"\xef\xbb\xbf" + VALID.encode() + b"\r", second.encode() + b"\r"])
+    assert query("SELECT psid, line_no FROM events ORDER BY 2") == [("u1", 1), ("u2", 2)]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    # A marked line that is broken for another reason is rejected as it came, mark and all.
+    ingest_lines(["\ufeff" + VALID[:-1]], name="broken.ndjson")
+    assert query("SELECT raw, reason LIKE 'invalid JSON: %' FROM rejects") == [
+        ("\ufeff" + VALID[:-1], True)
+    ]
+
+
 def test_summary_groups_item_reasons_without_their_positions(ingest_lines) -> None:
     late = f.message(psid="late", ts="soon")
     result = ingest_lines(
