@@ -141,11 +141,14 @@ def _ingest_process(log: Path, db_file: Path) -> subprocess.Popen[bytes]:
 
 
 def _open_run_events(db_file: Path) -> int:
-    """Events committed by a run that has not finished (0 when there is none)."""
+    """Events committed by a run that has not finished (0 when there is none, or when the kill
+    landed before the schema was made)."""
     if not db_file.exists():
         return 0
     con = duckdb.connect(str(db_file), read_only=True)
     try:
+        if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'events'").fetchone():
+            return 0
         row = con.execute(
             """SELECT count(*) FROM events WHERE run_id IN (
                    SELECT run_id FROM ingest_runs WHERE finished_at IS NULL)"""
