@@ -3,9 +3,10 @@
 The rule (README "Attribution"): a contact is (page_id, psid or user_ref), created by the user's
 own first action. Its channel is that of its earliest touch at or before the moment its
 conversation opened (its first message or postback): a postback/message/top-level referral,
-an optin ref, or a private reply the page sent it. With none, it is `organic`. Referrals after
-the opening are re-entries. Only contacts touched by a run are recomputed, from all their events,
-so the result does not depend on the order in which logs arrive.
+an optin ref, or a private reply the page sent it. With none, it is `organic`. Every other
+referral after its first action is a re-entry, even one before its first message. Only contacts
+touched by a run are recomputed, from all their events, so the result does not depend on the
+order in which logs arrive.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ WITH cand AS (
     QUALIFY e.channel <> 'comment_reply' OR row_number() OVER (
         PARTITION BY e.page_id, e.psid, e.comment_id ORDER BY e.ts, e.event_key) = 1
 ), ranked AS (
-    SELECT c.*, b.opened_at,
+    SELECT c.*, b.opened_at, b.first_seen_at,
         c.ts <= b.opened_at AND row_number() OVER (
             PARTITION BY c.page_id, c.psid, c.ts <= b.opened_at
             ORDER BY c.tag_only, c.ts, c.via IN ('private_reply', 'message_echo'),
@@ -114,7 +115,7 @@ WITH cand AS (
 SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title, referer_uri,
        is_guest_user, post_id, comment_id,
        coalesce(first, false) AS is_first,
-       coalesce(NOT first AND via IN {REENTRY_VIAS!r} AND ts > opened_at, false) AS is_reentry
+       coalesce(NOT first AND via IN {REENTRY_VIAS!r} AND ts > first_seen_at, false) AS is_reentry
 FROM ranked
 WHERE NOT tag_only OR coalesce(first, false)
 """

@@ -144,8 +144,7 @@ _PLUGIN_TAG = """list_contains(list_transform(x.message.tags, lambda g: lower(g.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messages
 _SHOPS_PRODUCT = """(rf.product.id IS NOT NULL AND rf.source IS NULL AND rf.ad_id IS NULL)"""
 _TOUCH_SOURCE = f"""
-CASE WHEN kind = 'optin' THEN
-          CASE WHEN x.optin.ref IS NOT NULL THEN coalesce(x.optin.source, 'OPTIN') END
+CASE WHEN kind = 'optin' THEN x.optin.source
      WHEN kind = 'message' AND rf IS NULL AND {_PLUGIN_TAG} THEN 'customer_chat_plugin'
      ELSE rf.source END
 """
@@ -194,8 +193,11 @@ SELECT
     x.message.app_id AS app_id,
     coalesce(rs_ts(x.delivery.watermark), rs_ts(x.read.watermark)) AS watermark_at,
     rf.ads_context_data.post_id AS post_id,
-    -- A private reply's echo carries the comment id when the page put it in Send API metadata.
-    CASE WHEN kind = 'message_echo' AND json_valid(x.message.metadata)
+    -- A private reply's echo carries the comment id when the page put it in Send API metadata:
+    -- the bare id (Graph's <post>_<comment> digits) or a JSON object with a comment_id key.
+    CASE WHEN kind <> 'message_echo' THEN NULL
+         WHEN regexp_full_match(x.message.metadata, '[0-9]+(_[0-9]+)+') THEN x.message.metadata
+         WHEN json_valid(x.message.metadata)
          THEN json_extract_string(x.message.metadata, '$.comment_id') END AS comment_id,
     NULL::VARCHAR AS commenter_id,
     rid, file_id, line_no,

@@ -350,6 +350,26 @@ def test_later_referrals_are_reentries_and_keep_the_channel(ingest_lines, query:
     assert query("SELECT count(*) FROM contacts") == [(1,)]
 
 
+def test_a_second_referral_before_the_first_message_is_a_reentry(
+    ingest_lines, query: Query
+) -> None:
+    # The user opened the thread from a link, left without writing, came back from an ad and
+    # wrote: the link acquired the contact, the ad is a re-entry (counted, not lost).
+    ingest_lines(
+        [
+            f.delivery(f.referral("site_footer", psid="u1", ts=T0)),
+            f.delivery(f.referral(psid="u1", ts=T0 + HOUR) | {"referral": f.ads_referral()}),
+            f.delivery(f.message(psid="u1", ts=T0 + HOUR + 5000)),
+        ]
+    )
+    c = _contact(query, "u1")
+    assert (c["channel"], c["ref"], c["reentry_count"]) == ("m_me_link", "site_footer", 1)
+    assert query("SELECT channel, is_first, is_reentry FROM touches ORDER BY ts") == [
+        ("m_me_link", True, False),
+        ("ctm_ad", False, True),
+    ]
+
+
 def test_reentry_found_in_a_later_run_updates_the_contact(ingest_lines, query: Query) -> None:
     ingest_lines(_get_started("u1"), name="day1.ndjson")
     result = ingest_lines([f.delivery(f.referral("qr_receipt", psid="u1", ts=T0 + DAY))],

@@ -93,11 +93,11 @@ CASES: dict[str, dict[str, Any]] = {
     "optin.one_time_notif_req": {"kind": "optin", "detail": "one_time_notif_req"},
     "optin.checkbox": {
         "kind": "optin", "psid": "checkbox-user-ref-8a7b6c", "is_user_ref": True,
-        "ref": "checkout_checkbox", "detail": None,
+        "ref": "checkout_checkbox", "detail": None, "source": None, "channel": "other",
     },
     "optin.send_to_messenger": {
         "kind": "optin", "psid": "6512345678901239", "is_user_ref": False,
-        "ref": "receipt_button", "detail": None,
+        "ref": "receipt_button", "detail": None, "source": None, "channel": "other",
     },
     "optin.rn_shortlink": {
         "kind": "optin", "detail": "notification_messages", "ref": "newsletter_signup",
@@ -205,6 +205,8 @@ UNUSABLE_STAMPS = {"placeholder": "TIMESTAMP", "null": None, "empty-string": ""}
 ECHO_METADATA = {
     "comment-id": (json.dumps({"comment_id": "c_42"}), "c_42"),
     "json-without-comment-id": (json.dumps({"campaign": "spring"}), None),
+    "bare-comment-id": ("1122334455_998877", "1122334455_998877"),
+    "bare-numeric-id": ("998877", None),  # not a <post>_<comment> id: some other developer string
     "not-json": ("plain developer string", None),
 }
 BATCHED = f.batch(
