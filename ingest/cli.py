@@ -14,7 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from . import db, lake, pipeline, retention
 from .cli_links import links, pages
-from .cli_options import DB_OPTION
+from .cli_options import DB_OPTION, DEFAULT_LOG_DIR
 from .cli_pull import pull
 from .errors import RefscopeError
 from .privacy import Privacy
@@ -38,7 +38,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @DB_OPTION
 @click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
 @click.option("--keep-text", is_flag=True, default=None,
@@ -62,10 +62,18 @@ def ingest(
 ) -> None:
     """Read webhook logs (files, directories, globs, .gz) into the database.
 
-    Only bytes not read by an earlier run are read; running it twice changes nothing. With
-    --follow it keeps reading what the receiver appends, holding the database only while it
-    loads, so the dashboard stays current.
+    Without PATHS it reads data/logs, where `refscope serve` writes. Only bytes not read by an
+    earlier run are read; running it twice changes nothing. With --follow it keeps reading what
+    the receiver appends, holding the database only while it loads, so the dashboard stays
+    current.
     """
+    if not paths:
+        if not DEFAULT_LOG_DIR.is_dir():
+            raise click.UsageError(
+                f"give the logs to read as PATH: without one, ingest reads {DEFAULT_LOG_DIR} "
+                "(where `refscope serve` writes), and there is no such folder here"
+            )
+        paths = (str(DEFAULT_LOG_DIR),)
     console = Console()
     if follow:
         _follow(console, list(paths), db_file, interval, keep_text, lake_dir)
@@ -201,9 +209,10 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--log-dir", default="data/logs", show_default=True,
+@click.option("--log-dir", default=str(DEFAULT_LOG_DIR), show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
-              help="Where webhooks-*.ndjson and clicks-*.ndjson are appended.")  # fmt: skip
+              help="Where webhooks-*.ndjson and clicks-*.ndjson are appended, "
+              "one file per process and day.")  # fmt: skip
 @DB_OPTION
 def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
     """Receive Messenger webhooks and tracked-link clicks into NDJSON logs.

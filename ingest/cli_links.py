@@ -176,10 +176,19 @@ def pages() -> None:
 @click.option("--name", help="Display name.")
 @DB_OPTION
 def pages_set(page_id: str, username: str | None, name: str | None, db_file: Path) -> None:
-    """Record a page's username and display name; links made by username then find it."""
+    """Record a page's username and display name; links made by username then find it.
+
+    An option left out keeps what was stored before.
+    """
+    if username is None and name is None:
+        raise click.UsageError("give --username, --name or both")
     con = db.connect(db_file)
     try:
         links_mod.learn_page(con, page_id, username, name)
+        row = con.execute(
+            "SELECT username, name FROM pages WHERE page_id = ?", [page_id]
+        ).fetchone()
     finally:
         con.close()
-    click.echo(f"page {page_id}: username {username or '-'}, name {name or '-'}")
+    stored_username, stored_name = row or (None, None)
+    click.echo(f"page {page_id}: username {stored_username or '-'}, name {stored_name or '-'}")

@@ -17,3 +17,6 @@ DB_OPTION = click.option(
     show_default=True,
     help="DuckDB file (or set REFSCOPE_DB).",
 )
+
+# Where `refscope serve` appends its logs, and so what `refscope ingest` reads by default.
+DEFAULT_LOG_DIR = Path("data/logs")

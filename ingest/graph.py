@@ -71,7 +71,7 @@ def _months_back(day: dt.date, months: int) -> dt.date:
 
 
 def default_since(con: duckdb.DuckDBPyConnection, account: str, today: dt.date) -> dt.date:
-    """The day after the last pull minus the revision window, or 90 days back the first time."""
+    """The last pulled day minus the revision window, or 90 days back the first time."""
     row = con.execute(
         "SELECT max(date) FROM ad_insights WHERE account_id = ?", [account.removeprefix("act_")]
     ).fetchone()

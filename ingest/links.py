@@ -181,14 +181,18 @@ def relabel(con: duckdb.DuckDBPyConnection) -> None:
 
 def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | None,
                name: str | None) -> None:  # fmt: skip
-    """Map a numeric page id to its username (what m.me links carry) and display name."""
+    """Map a numeric page id to its username (what m.me links carry) and display name; what is
+    given replaces the stored value, what is None keeps it."""
     check_page(page_id)
     if not _PAGE_ID.fullmatch(page_id):
         raise ValidationError(f"invalid page id {page_id!r}: a page id is numeric")
     if username:
         check_page(username)
-    con.execute("DELETE FROM pages WHERE page_id = ?", [page_id])
-    con.execute("INSERT INTO pages VALUES (?, ?, ?)", [page_id, username, name])
+    con.execute(
+        """INSERT INTO pages VALUES ($id, $username, $name) ON CONFLICT (page_id) DO UPDATE
+           SET username = coalesce($username, username), name = coalesce($name, name)""",
+        {"id": page_id, "username": username, "name": name},
+    )
     relabel(con)
 
 

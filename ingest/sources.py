@@ -104,6 +104,8 @@ def discover(paths: list[str]) -> list[Path]:
         else:
             raise SourceError(f"{spec}: no such file or directory")
     for f in found:
+        if not f.exists():  # a symlink whose target is gone
+            raise SourceError(f"{f}: no such file or directory (a broken symlink)")
         if not os.access(f, os.R_OK):
             raise SourceError(f"{f}: permission denied")
     # Resolved before deduplicating: two spellings (or a symlink) of one file read it once.

@@ -88,10 +88,31 @@ def test_unreadable_input_exits_non_zero_with_a_clear_message(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_ingest_without_paths_is_a_usage_error(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["ingest"])
+def test_ingest_without_paths_reads_the_receivers_log_folder(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["ingest", "--db", "r.duckdb"])
     assert result.exit_code == 2
-    assert "Missing argument 'PATHS...'" in result.output
+    assert "without one, ingest reads data/logs" in result.output
+    assert not (tmp_path / "r.duckdb").exists()
+    logs = tmp_path / "data" / "logs"
+    logs.mkdir(parents=True)
+    _log(logs)
+    result = runner.invoke(cli, ["ingest", "--db", "r.duckdb"])
+    assert result.exit_code == 0, result.output
+    assert Query(tmp_path / "r.duckdb")("SELECT count(*) > 0 FROM events") == [(True,)]
+
+
+def test_a_broken_symlink_is_named_as_such(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "gone.ndjson").symlink_to(tmp_path / "deleted.ndjson")
+    result = runner.invoke(cli, ["ingest", str(folder), "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert "gone.ndjson: no such file or directory (a broken symlink)" in result.output
 
 
 def test_refscope_db_environment_variable_is_the_database(

@@ -191,6 +191,21 @@ def test_a_username_link_finds_its_page_through_pages(
     assert query.scalar("SELECT channel FROM contacts") == "qr_code"
 
 
+def test_pages_set_keeps_what_it_is_not_given(runner: CliRunner, query: Any, db_path: Path) -> None:
+    def pages_set(*args: str) -> Any:
+        return runner.invoke(cli, ["pages", "set", PAGE_ID, *args, "--db", str(db_path)])
+
+    assert pages_set("--username", "acmebakery", "--name", "Acme").exit_code == 0
+    res = pages_set("--name", "Acme Bakery")
+    assert res.exit_code == 0, res.output
+    assert "username acmebakery, name Acme Bakery" in res.output
+    res = pages_set()  # nothing to set: refused, nothing wiped
+    assert res.exit_code == 2 and "give --username, --name or both" in res.output
+    assert query("SELECT page_id, username, name FROM pages") == [
+        (PAGE_ID, "acmebakery", "Acme Bakery")
+    ]
+
+
 def test_a_link_registered_before_the_ingest_attributes_directly(
     ingest_lines: Any, query: Any, db_path: Path
 ) -> None:
