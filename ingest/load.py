@@ -65,8 +65,10 @@ INSERT INTO events
 SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.kind, s.detail,
        s.is_standby,
        CASE WHEN s.detail = 'shops_product' THEN 'other'
-            -- Send to Messenger and checkbox plugins: a ref, and no source to name them by.
-            WHEN s.kind = 'optin' AND s.ref IS NOT NULL AND s.source IS NULL THEN 'other'
+            -- A ref with no source to name its entry point by: a referral still, not organic
+            -- (the Send to Messenger and checkbox plugins' optins are sent so).
+            WHEN s.kind IN ('message', 'postback', 'referral', 'optin') AND s.ref IS NOT NULL
+                 AND s.source IS NULL AND s.ad_id IS NULL THEN 'other'
             ELSE rs_channel(s.kind, s.source, s.ad_id, s.comment_id, s.psid,
                             {attribute.IS_QR.format(t="s")}) END,
        s.ref, s.source, s.ad_id, s.ad_title, s.referer_uri, s.is_guest_user, s.mid,

@@ -119,7 +119,9 @@ CASE
     WHEN (x.sender IS NULL AND x.recipient IS NULL AND kind = 'other'
                        AND x.timestamp IS NULL) THEN 'item is not an event object'
     WHEN page IS NULL THEN 'no page id'
-    WHEN who IS NULL THEN 'no sender id'
+    -- A role change is about the page's apps: Meta sends it without a sender.
+    -- https://developers.facebook.com/docs/messenger-platform/handover-protocol/assign-app-roles
+    WHEN who IS NULL AND x.app_roles IS NULL THEN 'no sender id'
     WHEN t IS NULL THEN 'no valid timestamp'
     WHEN kind IN ('message', 'message_echo') AND rs_id(x.message.mid) IS NULL
         THEN 'message without mid'

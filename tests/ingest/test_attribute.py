@@ -313,6 +313,14 @@ def test_unknown_source_is_other_with_the_raw_source_kept(
     assert (c["channel"], c["source"], c["ref"]) == ("other", source, "ig_bio")
 
 
+def test_a_referral_with_a_ref_and_no_source_is_other(ingest_lines, query: Query) -> None:
+    item = f.referral("mystery", psid="u1", ts=T0)
+    del item["referral"]["source"]
+    ingest_lines([f.delivery(item), f.delivery(f.message(psid="u1", ts=T0 + MINUTE))])
+    c = _contact(query, "u1")
+    assert (c["channel"], c["ref"], c["source"]) == ("other", "mystery", None)
+
+
 def test_message_from_a_shops_product_page_is_other(ingest_lines, query: Query) -> None:
     product = {"product": {"id": "4489216584501234"}}
     ingest_lines(

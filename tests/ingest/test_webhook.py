@@ -112,6 +112,8 @@ CASES: dict[str, dict[str, Any]] = {
     "reaction.unreact": {"kind": "reaction", "detail": "unreact"},
     "handover.pass_thread_control": {"kind": "handover", "detail": "pass_thread_control"},
     "handover.take_thread_control": {"kind": "handover", "detail": "take_thread_control"},
+    # A role change concerns the page's apps, not a user: no sender, no contact.
+    "handover.app_roles": {"kind": "handover", "detail": "app_roles", "psid": None},
     "handover.request_thread_control": {
         "kind": "handover", "detail": "request_thread_control", "is_standby": True,
     },
