@@ -316,13 +316,16 @@ def _record(con: duckdb.DuckDBPyConnection, fp: _FileProgress, res: IngestResult
 
 
 def _reason_family(reason: str) -> str:
-    """Group reasons for the summary: 'invalid JSON: Expecting ...' counts as 'invalid JSON'."""
+    """Group reasons for the summary: 'invalid JSON: Expecting ...' counts as 'invalid JSON',
+    'invalid UTF-8 at byte 29' as 'invalid UTF-8'."""
     if reason.startswith("entry[") or reason.startswith("partly rejected"):
         if "]: " not in reason:
             return reason
         # The item's position goes ("entry[0].messaging[1]: "); a partial reject stays apart.
         partly = "partly rejected: " if reason.startswith("partly rejected") else ""
         return partly + reason.rsplit("]: ", 1)[-1]
+    if reason.startswith("invalid UTF-8 at byte "):
+        return "invalid UTF-8"
     return reason.split(":", 1)[0]
 
 

@@ -229,6 +229,7 @@ def test_lines_that_are_not_utf8_are_rejected_and_their_neighbours_kept(
               for i, t in enumerate(texts[2:])]  # fmt: skip
     result = ingest_lines(lines)
     assert (result.events_added, result.rejects_added) == (4, 2)
+    assert result.rejects_by_reason == {"invalid UTF-8": 2}  # the summary groups the offsets
     assert query("SELECT text FROM events ORDER BY mid") == [(t,) for t in texts]
     assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
         (2, "invalid UTF-8 at byte 29"),
