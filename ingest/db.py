@@ -83,7 +83,13 @@ def connect(
             raise DatabaseError(f"{path}: cannot open: {exc}") from exc
     con.execute("SET enable_progress_bar = false")  # a library prints nothing of its own
     if not read_only:
-        con.execute(schema_sql())
+        # All tables or none: a process killed while creating them leaves no half schema.
+        try:
+            with transaction(con):
+                con.execute(schema_sql())
+        except duckdb.Error as exc:
+            con.close()
+            raise DatabaseError(f"{path}: cannot apply the schema: {exc}") from exc
     return con
 
 

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS touches (
     post_id        VARCHAR,
     comment_id     VARCHAR,
     is_first       BOOLEAN NOT NULL,    -- the touch that acquired the contact
-    is_reentry     BOOLEAN NOT NULL     -- a referral after the contact's conversation had opened
+    is_reentry     BOOLEAN NOT NULL     -- another referral after the contact's first action
 );
 
 -- One row per (page_id, psid): who came in, through what, and how engaged they are.

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 import tests.factories as f
-from ingest import load, pipeline
-from ingest.errors import SourceError
+from ingest import db, load, pipeline
+from ingest.errors import DatabaseError, SourceError
 from tests.conftest import Query
 from tests.ingest.logs import mixed_log, snapshot
 
@@ -219,6 +219,22 @@ def _differences(a: Path, b: Path) -> dict[str, tuple[int, int, int]]:
             elif t in ("events", "contacts", "touches", "rejects", "ingest_runs"):
                 assert n_a > 0, f"{t} is empty: the comparison proves nothing"
         return out
+    finally:
+        con.close()
+
+
+def test_the_schema_is_made_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As if the process died before the last table: the tables made before it are undone.
+    broken = db.schema_sql() + "\nCREATE TABLE last_one (x NO_SUCH_TYPE);"
+    monkeypatch.setattr(db, "schema_sql", lambda: broken)
+    db_file = tmp_path / "r.duckdb"
+    with pytest.raises(DatabaseError, match="cannot apply the schema"):
+        db.connect(db_file)
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
     finally:
         con.close()
 
