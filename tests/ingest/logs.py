@@ -6,9 +6,23 @@ from typing import Any
 
 import tests.factories as f
 from tests.conftest import Query
-from tests.factories import DAY, MINUTE, T0
+from tests.factories import DAY, MINUTE, PAGE_ID, T0
 
 DATA_TABLES = ("events", "touches", "contacts", "rejects", "ingest_files", "tracked_links", "pages")
+
+
+def contact(query: Query, psid: str, page_id: str = PAGE_ID) -> dict[str, Any]:
+    """The contacts row of (page_id, psid)."""
+    return query.one("SELECT * FROM contacts WHERE page_id = ? AND psid = ?", page_id, psid)
+
+
+def get_started(psid: str, source: str = "SHORTLINK", ref: str | None = "bio_link", **kw: Any):
+    """A new thread from an entry point: Get Started postback with referral, then a message."""
+    ts = kw.pop("ts", T0)
+    return [
+        f.delivery(f.postback(referral=f.referral_obj(ref, source, **kw), psid=psid, ts=ts)),
+        f.delivery(f.message("hi", psid=psid, ts=ts + MINUTE)),
+    ]
 
 
 def snapshot(query: Query) -> dict[str, list[tuple[Any, ...]]]:

@@ -1,24 +1,20 @@
-"""Attribution: the channel each contact is acquired through, re-entries and engagement.
+"""Attribution: the channel each contact is acquired through (test_contacts.py: re-entries,
+which events make a contact, engagement).
 
 The rule (ingest/attribute.py): a contact's channel is that of its earliest touch at or before its
-conversation opened; later referrals are re-entry touches; with no touch it is `organic`.
+conversation opened; with no touch it is `organic`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import tests.factories as f
-from ingest import pipeline
 from tests.conftest import Query
-from tests.factories import DAY, HOUR, MINUTE, OTHER_PAGE_ID, PAGE_ID, PAGE_USERNAME, T0, utc
-
-
-def _contact(query: Query, psid: str, page_id: str = PAGE_ID) -> dict[str, Any]:
-    return query.one("SELECT * FROM contacts WHERE page_id = ? AND psid = ?", page_id, psid)
+from tests.factories import HOUR, MINUTE, OTHER_PAGE_ID, PAGE_ID, PAGE_USERNAME, T0, utc
+from tests.ingest.logs import contact, get_started
 
 
 def _register(execute, ref: str, page: str, channel: str = "qr_code") -> None:
@@ -32,18 +28,9 @@ def _register(execute, ref: str, page: str, channel: str = "qr_code") -> None:
     )
 
 
-def _get_started(psid: str, source: str = "SHORTLINK", ref: str | None = "bio_link", **kw: Any):
-    """A new thread from an entry point: Get Started postback with referral, then a message."""
-    ts = kw.pop("ts", T0)
-    return [
-        f.delivery(f.postback(referral=f.referral_obj(ref, source, **kw), psid=psid, ts=ts)),
-        f.delivery(f.message("hi", psid=psid, ts=ts + MINUTE)),
-    ]
-
-
 def test_shortlink_postback_referral_is_m_me_link(ingest_lines, query: Query) -> None:
-    result = ingest_lines(_get_started("u1", ref="bio_link"))
-    c = _contact(query, "u1")
+    result = ingest_lines(get_started("u1", ref="bio_link"))
+    c = contact(query, "u1")
     assert (c["channel"], c["ref"], c["source"]) == ("m_me_link", "bio_link", "SHORTLINK")
     assert (c["first_seen_at"], c["first_touch_at"]) == (utc(T0), utc(T0))
     assert result.new_contacts_by_channel == {"m_me_link": 1}
@@ -68,8 +55,8 @@ def test_ref_registered_as_qr_code_is_qr_code(
         _register(execute, "qr_store12_window", page, channel)
     for page_id, username in pages:
         execute("INSERT INTO pages VALUES (?, ?, ?)", page_id, username, username.title())
-    ingest_lines(_get_started("u1", ref="qr_store12_window"))
-    c = _contact(query, "u1")
+    ingest_lines(get_started("u1", ref="qr_store12_window"))
+    c = contact(query, "u1")
     assert (c["channel"], c["ref"], c["source"]) == ("qr_code", "qr_store12_window", "SHORTLINK")
 
 
@@ -87,8 +74,8 @@ def test_same_ref_on_a_page_without_the_registration_stays_m_me_link(
                        page_id=OTHER_PAGE_ID),
         ]
     )  # fmt: skip
-    assert _contact(query, "u1")["channel"] == "qr_code"
-    assert _contact(query, "u2", OTHER_PAGE_ID)["channel"] == "m_me_link"
+    assert contact(query, "u1")["channel"] == "qr_code"
+    assert contact(query, "u2", OTHER_PAGE_ID)["channel"] == "m_me_link"
 
 
 @pytest.mark.parametrize(
@@ -101,8 +88,8 @@ def test_qr_ref_of_another_page_does_not_make_a_qr_code(
 ) -> None:
     _register(execute, "qr_table_tent", page)
     execute("INSERT INTO pages VALUES (?, ?, ?)", OTHER_PAGE_ID, "northwindcoffee", "Northwind")
-    ingest_lines(_get_started("u1", ref="qr_table_tent"))
-    assert _contact(query, "u1")["channel"] == "m_me_link"
+    ingest_lines(get_started("u1", ref="qr_table_tent"))
+    assert contact(query, "u1")["channel"] == "m_me_link"
 
 
 def test_username_ref_registered_by_two_unmapped_pages_is_not_guessed(
@@ -110,26 +97,26 @@ def test_username_ref_registered_by_two_unmapped_pages_is_not_guessed(
 ) -> None:
     _register(execute, "qr_shared", PAGE_USERNAME)
     _register(execute, "qr_shared", "northwindcoffee", "m_me_link")
-    ingest_lines(_get_started("u1", ref="qr_shared"))
-    assert _contact(query, "u1")["channel"] == "m_me_link"
+    ingest_lines(get_started("u1", ref="qr_shared"))
+    assert contact(query, "u1")["channel"] == "m_me_link"
 
 
 def test_ref_registered_as_link_is_m_me_link(ingest_lines, query: Query, execute) -> None:
     _register(execute, "bio_link", PAGE_ID, "m_me_link")
-    ingest_lines(_get_started("u1", ref="bio_link"))
-    assert _contact(query, "u1")["channel"] == "m_me_link"
+    ingest_lines(get_started("u1", ref="bio_link"))
+    assert contact(query, "u1")["channel"] == "m_me_link"
 
 
 def test_messenger_code_is_qr_code(ingest_lines, query: Query) -> None:
-    ingest_lines(_get_started("u1", source="MESSENGER_CODE", ref="billboard"))
-    c = _contact(query, "u1")
+    ingest_lines(get_started("u1", source="MESSENGER_CODE", ref="billboard"))
+    c = contact(query, "u1")
     assert (c["channel"], c["source"], c["ref"]) == ("qr_code", "MESSENGER_CODE", "billboard")
 
 
 def test_message_referral_from_an_ad_is_ctm_ad(ingest_lines, query: Query) -> None:
     ad = f.ads_referral(ad_id="120208765432109876", ad_title="Spring croissant launch")
     ingest_lines([f.delivery(f.message("Is this available?", psid="u1", referral=ad))])
-    c = _contact(query, "u1")
+    c = contact(query, "u1")
     assert (c["channel"], c["ad_id"], c["ad_title"], c["source"]) == (
         "ctm_ad",
         "120208765432109876",
@@ -154,7 +141,7 @@ def test_top_level_referral_just_before_the_first_message_decides(
     item = f.referral(psid="u1", ts=T0)
     item["referral"] = referral
     ingest_lines([f.delivery(item), f.delivery(f.message(psid="u1", ts=T0 + 2000))])
-    c = _contact(query, "u1")
+    c = contact(query, "u1")
     assert (c["channel"], c["first_touch_at"], c["first_message_at"]) == (
         channel,
         utc(T0),
@@ -171,7 +158,7 @@ def test_chat_plugin_user_ref_is_chat_widget(ingest_lines, query: Query) -> None
                                  ts=T0 + 5000)),
         ]
     )  # fmt: skip
-    c = _contact(query, "uref-1")
+    c = contact(query, "uref-1")
     assert {k: c[k] for k in ("channel", "is_user_ref", "referer_uri", "is_guest_user")} == {
         "channel": "chat_widget",
         "is_user_ref": True,
@@ -193,7 +180,7 @@ def test_chat_plugin_tagged_first_message_is_chat_widget_without_a_referral(
         [f.delivery(f.message(text, psid="uref-2", sender=uref, ts=T0 + i * MINUTE,
                               tags=PLUGIN_TAGS)) for i, text in enumerate(["hi", "open?", "ok"])]
     )  # fmt: skip
-    c = _contact(query, "uref-2")
+    c = contact(query, "uref-2")
     assert (c["channel"], c["ref"], c["first_touch_at"], c["reentry_count"]) == (
         "chat_widget", None, utc(T0), 0)  # fmt: skip
     # One touch, the first message: later tagged messages are neither touches nor re-entries.
@@ -208,7 +195,7 @@ def test_chat_plugin_tag_never_outranks_a_referral(ingest_lines, query: Query) -
             f.delivery(f.message("hey", psid="u2", ts=T0, tags=[{"source": "other_thing"}])),
         ]
     )
-    assert (_contact(query, "u1")["channel"], _contact(query, "u2")["channel"]) == (
+    assert (contact(query, "u1")["channel"], contact(query, "u2")["channel"]) == (
         "m_me_link", "organic")  # fmt: skip
     assert query("SELECT psid, channel FROM touches") == [("u1", "m_me_link")]
 
@@ -235,7 +222,7 @@ def test_private_reply_before_first_message_is_comment_reply(
     ingest_lines, query: Query, reply: dict[str, Any]
 ) -> None:
     ingest_lines(_comment_then_reply(reply))
-    c = _contact(query, "u1")
+    c = contact(query, "u1")
     assert (c["channel"], c["comment_id"], c["first_touch_at"]) == (
         "comment_reply",
         "c_1",
@@ -252,7 +239,7 @@ def test_private_reply_logged_twice_is_one_touch(ingest_lines, query: Query) -> 
         _comment_then_reply(f.send_log("c_1", "u1", ts=T0 + MINUTE))
         + [f.delivery(f.private_reply_echo("c_1", psid="u1", ts=T0 + MINUTE + 800))]
     )
-    assert _contact(query, "u1")["channel"] == "comment_reply"
+    assert contact(query, "u1")["channel"] == "comment_reply"
     assert query("SELECT channel, is_first FROM touches") == [("comment_reply", True)]
 
 
@@ -266,18 +253,18 @@ def test_private_reply_after_the_first_message_is_not_the_acquisition(
             f.delivery(f.message("thanks", psid="u1", ts=T0 + 2 * HOUR)),
         ]
     )
-    c = _contact(query, "u1")
+    c = contact(query, "u1")
     assert (c["channel"], c["reentry_count"]) == ("organic", 0)
 
 
-def test_private_reply_without_an_answer_makes_no_contact(ingest_lines, query: Query) -> None:
+def test_private_reply_without_an_answer_makes_nocontact(ingest_lines, query: Query) -> None:
     ingest_lines([f.feed(f.comment(from_id="F1")), f.send_log("c_1", "u1", ts=T0 + MINUTE)])
     assert query("SELECT count(*) FROM contacts") == [(0,)]
 
 
 def test_first_message_without_referral_is_organic(ingest_lines, query: Query) -> None:
     result = ingest_lines([f.delivery(f.message("hi", psid="u1"))])
-    c = _contact(query, "u1")
+    c = contact(query, "u1")
     assert (c["channel"], c["ref"], c["source"], c["first_touch_at"]) == (
         "organic",
         None,
@@ -295,21 +282,21 @@ def test_contact_can_first_appear_in_standby(ingest_lines, query: Query) -> None
             f.delivery(f.message(psid="u1", ts=T0 + MINUTE), container="standby"),
         ]
     )
-    c = _contact(query, "u1")
+    c = contact(query, "u1")
     assert (c["channel"], c["message_count"], c["first_seen_at"]) == ("m_me_link", 1, utc(T0))
 
 
 def test_get_started_without_referral_is_organic(ingest_lines, query: Query) -> None:
     ingest_lines([f.delivery(f.postback(psid="u1"))])
-    assert _contact(query, "u1")["channel"] == "organic"
+    assert contact(query, "u1")["channel"] == "organic"
 
 
 @pytest.mark.parametrize("source", ["IGME-SOURCE-LINK", "DISCOVER_TAB"])
 def test_unknown_source_is_other_with_the_raw_source_kept(
     ingest_lines, query: Query, source: str
 ) -> None:
-    ingest_lines(_get_started("u1", source=source, ref="ig_bio"))
-    c = _contact(query, "u1")
+    ingest_lines(get_started("u1", source=source, ref="ig_bio"))
+    c = contact(query, "u1")
     assert (c["channel"], c["source"], c["ref"]) == ("other", source, "ig_bio")
 
 
@@ -317,7 +304,7 @@ def test_a_referral_with_a_ref_and_no_source_is_other(ingest_lines, query: Query
     item = f.referral("mystery", psid="u1", ts=T0)
     del item["referral"]["source"]
     ingest_lines([f.delivery(item), f.delivery(f.message(psid="u1", ts=T0 + MINUTE))])
-    c = _contact(query, "u1")
+    c = contact(query, "u1")
     assert (c["channel"], c["ref"], c["source"]) == ("other", "mystery", None)
 
 
@@ -330,168 +317,10 @@ def test_message_from_a_shops_product_page_is_other(ingest_lines, query: Query) 
             f.delivery(f.message("and this?", psid="u2", ts=T0 + HOUR, referral=product)),
         ]
     )
-    assert (_contact(query, "u1")["channel"], _contact(query, "u2")["channel"]) == (
+    assert (contact(query, "u1")["channel"], contact(query, "u2")["channel"]) == (
         "other", "organic")  # fmt: skip
     assert query("SELECT psid, detail FROM events WHERE detail IS NOT NULL ORDER BY psid") == [
         ("u1", "shops_product"), ("u2", "shops_product")]  # fmt: skip
     # A product page after the conversation opened is a re-entry, as any later referral.
     assert query("SELECT psid, is_first, is_reentry FROM touches ORDER BY psid") == [
         ("u1", True, False), ("u2", False, True)]  # fmt: skip
-
-
-def test_later_referrals_are_reentries_and_keep_the_channel(ingest_lines, query: Query) -> None:
-    ingest_lines(
-        _get_started("u1", ref="bio_link")
-        + [
-            f.delivery(f.referral(psid="u1", ts=T0 + 2 * DAY) | {"referral": f.ads_referral()}),
-            f.delivery(f.referral("qr_receipt", psid="u1", ts=T0 + 3 * DAY)),
-        ]
-    )
-    c = _contact(query, "u1")
-    assert (c["channel"], c["ref"], c["reentry_count"]) == ("m_me_link", "bio_link", 2)
-    touches = query("SELECT ts, via, channel, is_first, is_reentry FROM touches ORDER BY ts")
-    assert touches == [
-        (utc(T0), "postback", "m_me_link", True, False),
-        (utc(T0 + 2 * DAY), "referral", "ctm_ad", False, True),
-        (utc(T0 + 3 * DAY), "referral", "m_me_link", False, True),
-    ]
-    assert query("SELECT count(*) FROM contacts") == [(1,)]
-
-
-def test_a_second_referral_before_the_first_message_is_a_reentry(
-    ingest_lines, query: Query
-) -> None:
-    # The user opened the thread from a link, left without writing, came back from an ad and
-    # wrote: the link acquired the contact, the ad is a re-entry (counted, not lost).
-    ingest_lines(
-        [
-            f.delivery(f.referral("site_footer", psid="u1", ts=T0)),
-            f.delivery(f.referral(psid="u1", ts=T0 + HOUR) | {"referral": f.ads_referral()}),
-            f.delivery(f.message(psid="u1", ts=T0 + HOUR + 5000)),
-        ]
-    )
-    c = _contact(query, "u1")
-    assert (c["channel"], c["ref"], c["reentry_count"]) == ("m_me_link", "site_footer", 1)
-    assert query("SELECT channel, is_first, is_reentry FROM touches ORDER BY ts") == [
-        ("m_me_link", True, False),
-        ("ctm_ad", False, True),
-    ]
-
-
-def test_reentry_found_in_a_later_run_updates_the_contact(ingest_lines, query: Query) -> None:
-    ingest_lines(_get_started("u1"), name="day1.ndjson")
-    result = ingest_lines([f.delivery(f.referral("qr_receipt", psid="u1", ts=T0 + DAY))],
-                          name="day2.ndjson")  # fmt: skip
-    assert result.new_contacts == 0
-    c = _contact(query, "u1")
-    assert (c["channel"], c["reentry_count"], c["last_seen_at"]) == (
-        "m_me_link",
-        1,
-        utc(T0 + DAY),
-    )
-
-
-def test_receipts_and_echoes_alone_make_no_contact(ingest_lines, query: Query) -> None:
-    result = ingest_lines(
-        [
-            f.delivery(f.echo(psid="u1", ts=T0)),
-            f.delivery(f.echo(psid="u2", ts=T0, reverse=True)),
-            f.delivery(f.delivery_receipt(["m_x"], T0, psid="u1", ts=T0 + 1)),
-            f.delivery(f.read_receipt(T0, psid="u1", ts=T0 + 2)),
-        ]
-    )
-    assert result.events_added == 4
-    assert query("SELECT count(*) FROM contacts") == [(0,)]
-    assert result.new_contacts == 0
-
-
-def test_same_psid_on_two_pages_is_two_contacts(ingest_lines, query: Query) -> None:
-    ingest_lines(
-        _get_started("u1", ref="bio_link")
-        + [f.delivery(f.message(psid="u1", page_id=OTHER_PAGE_ID), page_id=OTHER_PAGE_ID)]
-    )
-    assert query("SELECT page_id, channel FROM contacts ORDER BY page_id") == [
-        (PAGE_ID, "m_me_link"),
-        (OTHER_PAGE_ID, "organic"),
-    ]
-
-
-def test_engagement_columns(ingest_lines, query: Query) -> None:
-    second = f.message("do you deliver?", psid="u1", ts=T0 + 5 * MINUTE, mid="m_2")
-    ingest_lines(
-        [
-            f.delivery(f.postback(psid="u1", ts=T0)),
-            f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE, mid="m_1")),
-            f.delivery(f.echo(psid="u1", ts=T0 + 2 * MINUTE)),
-            f.delivery(f.delivery_receipt(["m_e"], T0 + 2 * MINUTE, psid="u1", ts=T0 + 3000)),
-            f.delivery(f.read_receipt(T0 + 2 * MINUTE, psid="u1", ts=T0 + 3 * MINUTE)),
-            f.delivery(second),
-            f.delivery(second, time=T0 + 6 * MINUTE),  # Meta retried the POST
-            f.delivery(f.message("bye", psid="u1", ts=T0 + HOUR, mid="m_3")),
-            f.delivery(f.echo("see you", psid="u1", ts=T0 + 2 * HOUR, mid="m_e2")),
-        ]
-    )
-    c = _contact(query, "u1")
-    expected = {
-        "first_seen_at": utc(T0),
-        "first_message_at": utc(T0 + MINUTE),
-        "second_message_at": utc(T0 + 5 * MINUTE),
-        "last_message_at": utc(T0 + HOUR),
-        "message_count": 3,
-        "postback_count": 1,
-        "page_message_count": 2,
-        "last_read_at": utc(T0 + 2 * MINUTE),
-        "last_seen_at": utc(T0 + HOUR),
-    }
-    assert {k: c[k] for k in expected} == expected
-
-
-def test_one_message_has_no_second_message(ingest_lines, query: Query) -> None:
-    ingest_lines([f.delivery(f.message(psid="u1"))])
-    c = _contact(query, "u1")
-    assert (c["message_count"], c["second_message_at"]) == (1, None)
-
-
-def _two_days() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    d1, d2 = T0, T0 + DAY
-    day1 = [
-        *_get_started("u1", ref="bio_link", ts=d1),
-        f.delivery(f.message(psid="u2", ts=d1)),
-        f.feed(f.comment(comment_id="c_3", from_id="F3", created_time=d1 // 1000)),
-        f.send_log("c_3", "u3", ts=d1 + 5 * MINUTE),
-    ]
-    day2 = [
-        f.delivery(f.referral(psid="u1", ts=d2) | {"referral": f.ads_referral()}),
-        f.delivery(f.message(psid="u1", ts=d2 + MINUTE)),
-        f.delivery(f.referral("qr_receipt", psid="u2", ts=d2)),
-        f.delivery(f.message(psid="u3", ts=d2)),
-        f.delivery(f.message(psid="u4", ts=d2, referral=f.ads_referral())),
-        f.delivery(f.delivery_receipt(["m_x"], d2, psid="u5", ts=d2)),
-    ]
-    return day1, day2
-
-
-def test_arrival_order_of_logs_does_not_change_contacts(tmp_path: Path) -> None:
-    day1, day2 = _two_days()
-    logs = {
-        "day1": f.write_ndjson(tmp_path / "day1.ndjson", day1),
-        "day2": f.write_ndjson(tmp_path / "day2.ndjson", day2),
-    }
-    results = {}
-    for order in (("day1", "day2"), ("day2", "day1")):
-        query = Query(tmp_path / f"{'-'.join(order)}.duckdb")
-        for name in order:
-            pipeline.run([str(logs[name])], query.path)
-        results[order] = {
-            "contacts": query("SELECT * FROM contacts ORDER BY ALL"),
-            "touches": query("SELECT * FROM touches ORDER BY ALL"),
-            "channels": query("SELECT psid, channel, reentry_count FROM contacts ORDER BY psid"),
-        }
-    forward, reverse = results.values()
-    assert forward["channels"] == [
-        ("u1", "m_me_link", 1),
-        ("u2", "organic", 1),
-        ("u3", "comment_reply", 0),
-        ("u4", "ctm_ad", 0),
-    ]
-    assert reverse == forward
