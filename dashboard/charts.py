@@ -158,7 +158,8 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
         go.Heatmap(
             z=shares.values,
             x=[w.replace("week_", "week ") for w in weeks],
-            y=[f"{d} ({sizes[d]:,})" for d in shares.index],
+            # DuckDB's DATE reaches pandas as a timestamp: label the day, not its midnight.
+            y=[f"{pd.Timestamp(d):%Y-%m-%d} ({sizes[d]:,})" for d in shares.index],
             colorscale="Blues",
             zmin=0,
             hovertemplate="cohort %{y}, %{x}: %{z:.0%} messaged again<extra></extra>",

@@ -154,6 +154,12 @@ def test_cohort_heatmap_weights_channels_by_cohort_size():
     assert fig.layout.title.text == "Retention by acquisition week"
 
 
+def test_cohort_heatmap_labels_days_as_the_database_returns_them():
+    # DuckDB's DATE column arrives in pandas as datetime64: no "00:00:00" in the labels.
+    as_read = COHORTS.assign(cohort_week=pd.to_datetime(COHORTS["cohort_week"]))
+    assert values(charts.cohort_heatmap(as_read).data[0].y) == ["2026-11-02 (40)", "2026-11-09 (4)"]
+
+
 def test_cohort_heatmap_for_one_channel():
     fig = charts.cohort_heatmap(COHORTS, "ctm_ad")
     assert values(fig.data[0].y) == ["2026-11-02 (30)"]
