@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 import duckdb
 import pandas as pd
 
+from ingest.attribute import USER_KINDS
+
 MIN_SAMPLE = 30  # below this many contacts a rate is marked "too few to judge"
 CHAT_PLUGIN_SHUTDOWN = dt.date(2024, 5, 9)  # Meta switched the chat plugin off that day
 RETENTION_WEEKS = (1, 2, 4, 8, 12)
@@ -52,6 +54,8 @@ _IN_RANGE = """
     AND (len($channels) = 0 OR list_contains($channels, c.channel))
 """
 _PAGES = "(len($pages) = 0 OR list_contains($pages, {t}.page_id))"
+# A page about one channel (ads, comments) shows nothing when the channel filter leaves it out.
+_CHANNEL_CHOSEN = "(len($channels) = 0 OR list_contains($channels, '{channel}'))"
 
 
 def _df(con: duckdb.DuckDBPyConnection, sql: str, f: Filters | None = None) -> pd.DataFrame:
@@ -88,17 +92,25 @@ def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """One row. Columns: new_contacts, engaged, engaged_rate, reachable (contacts whose last own
-    action lies in the 24 hours before the range ends), spend, cost_per_contact."""
+    """One row. Columns: new_contacts, engaged, engaged_rate, reachable (contacts with an own
+    action in the 24 hours before the range ends: the messaging window then open), spend,
+    cost_per_contact (ad spend per contact the ads brought in: other channels cost nothing)."""
     return _df(
         con,
         f"""WITH n AS (
-                SELECT count(*) AS new_contacts, count(c.second_message_at) AS engaged
+                SELECT count(*) AS new_contacts, count(c.second_message_at) AS engaged,
+                       count(*) FILTER (WHERE c.channel = 'ctm_ad') AS ad_contacts
                 FROM contacts c WHERE {_IN_RANGE}
             ), r AS (
+                -- Their actions that day, not their last ever: a range may end in the past.
                 SELECT count(*) AS reachable FROM contacts c
+                SEMI JOIN (
+                    SELECT DISTINCT page_id, psid FROM events e
+                    WHERE e.ts >= $end + INTERVAL 1 DAY - INTERVAL 24 HOUR
+                      AND e.ts < $end + INTERVAL 1 DAY AND e.kind IN {USER_KINDS!r}
+                ) d USING (page_id, psid)
                 WHERE c.last_seen_at >= $end + INTERVAL 1 DAY - INTERVAL 24 HOUR
-                  AND c.last_seen_at < $end + INTERVAL 1 DAY AND {_PAGES.format(t="c")}
+                  AND {_PAGES.format(t="c")}
                   AND (len($channels) = 0 OR list_contains($channels, c.channel))
             ), s AS (
                 SELECT sum(spend) AS spend FROM ad_insights a
@@ -108,7 +120,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                       SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
             )
             SELECT new_contacts, engaged, engaged / nullif(new_contacts, 0) AS engaged_rate,
-                   reachable, spend, spend / nullif(new_contacts, 0) AS cost_per_contact
+                   reachable, spend, spend / nullif(ad_contacts, 0) AS cost_per_contact
             FROM n, r, s""",
         f,
     )
@@ -223,6 +235,7 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    s.spend / nullif(a.engaged, 0) AS cost_per_engaged, s.conversations_started
             FROM acquired a FULL JOIN spent s USING (ad_id)
             WHERE (len($pages) = 0 OR a.ad_id IS NOT NULL)
+              AND {_CHANNEL_CHOSEN.format(channel="ctm_ad")}
             ORDER BY new_contacts DESC, spend DESC NULLS LAST""",
         f,
     )
@@ -279,6 +292,7 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             FROM (SELECT page_id, post_id, count(*) AS comments FROM cm GROUP BY ALL) n
             FULL JOIN pr USING (page_id, post_id)
             FULL JOIN conv USING (page_id, post_id)
+            WHERE {_CHANNEL_CHOSEN.format(channel="comment_reply")}
             ORDER BY comments DESC, private_replies DESC, post_id""",
         f,
     )

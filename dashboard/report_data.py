@@ -29,7 +29,7 @@ KPI_SPECS = (
     ("engaged_rate", "Engaged rate", "pct"),
     ("reachable", "Reachable at the end (24 h)", "int"),
     ("spend", "Ad spend", "money"),
-    ("cost_per_contact", "Cost per new contact", "money"),
+    ("cost_per_contact", "Cost per ad contact", "money"),
 )
 
 

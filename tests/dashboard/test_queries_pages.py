@@ -175,11 +175,23 @@ def test_ads_join_spend_from_insights_in_range(small):
     assert pd.isna(df.loc[bagels, "cost_per_contact"])
 
 
+def test_ads_and_comments_are_empty_when_the_channel_filter_leaves_their_channel_out(
+    small, con, filters
+):
+    others = Filters(SMALL_RANGE.start, SMALL_RANGE.end, channels=("m_me_link",))
+    assert not queries.ads(small, SMALL_RANGE).empty and queries.ads(small, others).empty
+    ads = Filters(SMALL_RANGE.start, SMALL_RANGE.end, channels=("m_me_link", "ctm_ad"))
+    assert len(queries.ads(small, ads)) == len(queries.ads(small, SMALL_RANGE))
+    assert not queries.comments(con, filters).empty
+    assert queries.comments(con, Filters(filters.start, filters.end, channels=("ctm_ad",))).empty
+
+
 @pytest.mark.parametrize(
     "pages, channels, spend, per_contact",
     [
-        ((), (), 37.5, 37.5 / 69),
-        ((fx.PAGE_ID,), (), 30.0, 30.0 / 69),
+        # Spend per contact the ads brought in (5 of the 69), not per contact of any channel.
+        ((), (), 37.5, 37.5 / 5),
+        ((fx.PAGE_ID,), (), 30.0, 30.0 / 5),
         ((fx.OTHER_PAGE_ID,), (), None, None),
         ((), ("ctm_ad",), 37.5, 37.5 / 5),
         ((), ("m_me_link",), None, None),
