@@ -30,8 +30,14 @@ def preset_range(preset: str, last: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def empty_state(message: str) -> None:
+    """An empty database: what to run next."""
     st.info(message)
     st.code("refscope demo-data --out data/demo\nrefscope ingest data/demo", language="bash")
+
+
+def nothing_in_range(message: str) -> None:
+    """The database has data, the filters select none of it."""
+    st.info(f"{message} Widen the date range or clear the page and channel filters.")
 
 
 def global_filters() -> queries.Filters | None:
@@ -42,7 +48,7 @@ def global_filters() -> queries.Filters | None:
     first, last = bounds["first_day"].iloc[0], bounds["last_day"].iloc[0]
     first = first.date() if hasattr(first, "date") else first
     last = last.date() if hasattr(last, "date") else last
-    qp = st.query_params
+    qp = _filter_params()
     preset = qp.get("range", DEFAULT_PRESET)
     if preset not in PRESETS:
         preset = DEFAULT_PRESET
@@ -67,12 +73,39 @@ def global_filters() -> queries.Filters | None:
         default=[c for c in qp.get_all("channel") if c in CHANNELS],
         format_func=charts.channel_label,
     )  # fmt: skip
-    qp.from_dict(
-        {"range": preset, "from": str(start), "to": str(end), "page": chosen_pages,
-         "channel": chosen_channels}
-    )  # fmt: skip
+    chosen = {"range": preset, "from": str(start), "to": str(end), "page": chosen_pages,
+              "channel": chosen_channels}  # fmt: skip
+    st.query_params.from_dict(chosen)
+    st.session_state[_KEPT_FILTERS] = chosen
     st.sidebar.caption(f"Data from {first} to {last}")
     return queries.Filters(start, end, tuple(chosen_pages), tuple(chosen_channels))
+
+
+_FILTER_KEYS = ("range", "from", "to", "page", "channel")
+_KEPT_FILTERS = "rs_kept_filters"
+
+
+class _Params:
+    """The filters' query parameters, read like st.query_params (get, get_all)."""
+
+    def __init__(self, values: dict[str, list[str]]) -> None:
+        self._values = values
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return (self._values.get(key) or [default])[-1]
+
+    def get_all(self, key: str) -> list[str]:
+        return list(self._values.get(key, []))
+
+
+def _filter_params() -> _Params:
+    """The URL's filters; when the URL has none (Streamlit drops the query string on a switch of
+    page), the filters this session chose last, so they follow the user from page to page."""
+    url = {k: st.query_params.get_all(k) for k in _FILTER_KEYS if st.query_params.get_all(k)}
+    if url:
+        return _Params(url)
+    kept = st.session_state.get(_KEPT_FILTERS, {})
+    return _Params({k: v if isinstance(v, list) else [v] for k, v in kept.items()})
 
 
 def _date(value: str | None, default: dt.date) -> dt.date:

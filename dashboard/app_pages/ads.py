@@ -8,7 +8,7 @@ f = st.session_state["filters"]
 st.title("Ads")
 df = store.fetch("ads", f)
 if df.empty:
-    widgets.empty_state("No Click-to-Messenger contacts or ad spend in this range.")
+    widgets.nothing_in_range("No Click-to-Messenger contacts or ad spend in this range.")
     st.stop()
 
 st.plotly_chart(charts.ads_contacts_bar(df))

@@ -8,7 +8,7 @@ f = st.session_state["filters"]
 st.title("Comments")
 df = store.fetch("comments", f)
 if df.empty:
-    widgets.empty_state("No comments or private replies in this range.")
+    widgets.nothing_in_range("No comments or private replies in this range.")
     st.stop()
 
 st.plotly_chart(charts.comments_funnel(df))

@@ -9,7 +9,7 @@ st.title("Contacts")
 search = st.text_input("Search psid, ref, ad title or website page")
 df = store.fetch("contact_rows", f, search)
 if df.empty:
-    widgets.empty_state("No contacts match.")
+    widgets.nothing_in_range("No contacts match.")
     st.stop()
 
 st.caption(f"{len(df):,} contacts acquired {f.start} – {f.end}")

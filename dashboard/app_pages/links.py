@@ -8,7 +8,7 @@ f = st.session_state["filters"]
 st.title("Links & QR codes")
 df = store.fetch("refs", f)
 if df.empty:
-    widgets.empty_state("No m.me link or QR code referrals in this range.")
+    widgets.nothing_in_range("No m.me link or QR code referrals in this range.")
     st.stop()
 
 st.plotly_chart(charts.refs_bar(df))

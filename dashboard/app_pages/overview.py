@@ -9,7 +9,7 @@ st.title("Overview")
 st.caption(f"{f.start} – {f.end}; compared with {f.previous().start} – {f.previous().end}")
 totals = store.fetch("channel_totals", f)
 if totals.empty:
-    widgets.empty_state("No new contacts in this range and filter.")
+    widgets.nothing_in_range("No new contacts in this range and filter.")
     st.stop()
 
 widgets.kpi_row(
@@ -21,7 +21,7 @@ widgets.kpi_row(
         ("engaged_rate", "Engaged rate", "pct"),
         ("reachable", "Reachable now (24 h)", "int"),
         ("spend", "Ad spend", "money"),
-        ("cost_per_contact", "Cost per new contact", "money"),
+        ("cost_per_contact", "Cost per ad contact", "money"),
     ],
 )
 st.plotly_chart(charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f)))

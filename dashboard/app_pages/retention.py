@@ -8,7 +8,7 @@ f = st.session_state["filters"]
 st.title("Retention")
 cohorts = store.fetch("cohorts", f)
 if cohorts.empty:
-    widgets.empty_state("No contacts acquired in this range.")
+    widgets.nothing_in_range("No contacts acquired in this range.")
     st.stop()
 
 channels = sorted(cohorts["channel"].unique())

@@ -13,7 +13,7 @@ if f.end > queries.CHAT_PLUGIN_SHUTDOWN:
     )
 df = store.fetch("website_chat", f)
 if df.empty:
-    widgets.empty_state("No website chat contacts in this range.")
+    widgets.nothing_in_range("No website chat contacts in this range.")
     st.stop()
 
 st.metric("Guest share", f"{df['guests'].sum() / df['new_contacts'].sum():.1%}")

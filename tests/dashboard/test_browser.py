@@ -230,5 +230,19 @@ def test_a_shared_url_opens_with_its_filters(page, server, con, last_day):
     expect(page.get_by_text(f"{n:,} contacts acquired {f.start} – {f.end}")).to_be_visible()
 
 
+def test_filters_follow_the_user_to_another_page(page, server, con, last_day):
+    page.goto(f"{server.url}/?range=Last+7+days&channel=organic&channel=ctm_ad")
+    finished(page, "Overview", PAGES[0][2], 2)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_role("link", name="Contacts", exact=True).click()
+    page.wait_for_url(re.compile(r"/contacts\?"))
+    finished(page, "Contacts", '[data-testid="stDataFrame"]')
+    f = Filters(last_day - dt.timedelta(days=6), last_day, channels=("organic", "ctm_ad"))
+    n = len(queries.contact_rows(con, f))
+    expect(page.get_by_text(f"{n:,} contacts acquired {f.start} – {f.end}")).to_be_visible()
+    assert "range=Last+7+days" in page.url.replace("%20", "+")
+    assert "channel=organic" in page.url and "channel=ctm_ad" in page.url
+
+
 def new_contacts(con: Any, f: Filters) -> int:
     return int(queries.kpis(con, f)["new_contacts"].iloc[0])
