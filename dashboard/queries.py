@@ -54,7 +54,8 @@ _IN_RANGE = """
     AND (len($channels) = 0 OR list_contains($channels, c.channel))
 """
 _PAGES = "(len($pages) = 0 OR list_contains($pages, {t}.page_id))"
-# A page about one channel (ads, comments) shows nothing when the channel filter leaves it out.
+# Figures of one channel (ad spend, the ads and comments pages) are empty when the channel
+# filter leaves that channel out.
 _CHANNEL_CHOSEN = "(len($channels) = 0 OR list_contains($channels, '{channel}'))"
 
 
@@ -115,7 +116,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             ), s AS (
                 SELECT sum(spend) AS spend FROM ad_insights a
                 WHERE a.date BETWEEN $start AND $end
-                  AND (len($channels) = 0 OR list_contains($channels, 'ctm_ad'))
+                  AND {_CHANNEL_CHOSEN.format(channel="ctm_ad")}
                   AND (len($pages) = 0 OR a.ad_id IN (
                       SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
             )
