@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from dashboard import queries  # noqa: E402
 from dashboard.chromium import HEADLESS_ARGS, chromium_path  # noqa: E402
-from dashboard.queries import Filters  # noqa: E402
+from dashboard.filters import Filters  # noqa: E402
 from ingest import db, lake  # noqa: E402
 
 END = dt.date(2026, 11, 24)  # fixed, so a database is the same for the same --events

@@ -66,7 +66,8 @@ def report(start: dt.datetime | None, end: dt.datetime | None, pages: tuple[str,
                 f"cannot tell the format from {out}; give --format "
                 f"({', '.join(FORMATS)})", param_hint="--out"
             )  # fmt: skip
-    from dashboard import queries, reports
+    from dashboard import reports
+    from dashboard.filters import Filters
 
     con = db.connect(db_file, read_only=True)
     try:
@@ -75,7 +76,7 @@ def report(start: dt.datetime | None, end: dt.datetime | None, pages: tuple[str,
         if first > last:
             to = "--to" if end else "the newest event's day; give --to"
             raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")
-        filters = queries.Filters(first, last, pages, channels)
+        filters = Filters(first, last, pages, channels)
         result = reports.gather(reports.connection_fetch(con), filters)
     finally:
         con.close()

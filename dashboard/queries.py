@@ -7,44 +7,17 @@ DataFrame whose columns are listed in its docstring; no Streamlit, no Plotly her
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
 
+from dashboard.filters import Filters
 from ingest.attribute import USER_KINDS
 
 MIN_SAMPLE = 30  # below this many contacts a rate is marked "too few to judge"
 CHAT_PLUGIN_SHUTDOWN = dt.date(2024, 5, 9)  # Meta switched the chat plugin off that day
 RETENTION_WEEKS = (1, 2, 4, 8, 12)
 RETURN_DAYS = (1, 7, 30)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The sidebar's global filters: an inclusive date range, pages and channels (empty = all)."""
-
-    start: dt.date
-    end: dt.date
-    pages: tuple[str, ...] = ()
-    channels: tuple[str, ...] = ()
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def previous(self) -> Filters:
-        """The period before, of the same length, shifted by whole weeks so weekdays align."""
-        shift = dt.timedelta(days=7 * -(-self.days // 7))
-        return replace(self, start=self.start - shift, end=self.end - shift)
-
-    def params(self) -> dict[str, object]:
-        return {
-            "start": self.start,
-            "end": self.end,
-            "pages": list(self.pages),
-            "channels": list(self.channels),
-        }
 
 
 # Contacts acquired in the range, on the chosen pages and channels (alias c).

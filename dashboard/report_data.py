@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import charts, queries
-from dashboard.queries import Filters
+from dashboard.filters import Filters
 
 Fetch = Callable[..., pd.DataFrame]
 TOP_REFS = 20  # a printed page holds about this many rows at the report's font size

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from dashboard import report_html, report_pdf, report_xlsx
-from dashboard.queries import Filters
+from dashboard.filters import Filters
 from dashboard.report_data import Report, connection_fetch, gather, kpi_table, period, scope
 
 __all__ = [

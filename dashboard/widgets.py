@@ -7,8 +7,10 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
 
-from dashboard import charts, queries, reports, store
+from dashboard import charts, reports, store
+from dashboard.filters import Filters
 from ingest.attribute import CHANNELS
 
 PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Previous month",
@@ -40,7 +42,7 @@ def nothing_in_range(message: str) -> None:
     st.info(f"{message} Widen the date range or clear the page and channel filters.")
 
 
-def global_filters() -> queries.Filters | None:
+def global_filters() -> Filters | None:
     """Sidebar filters, read from and written to the URL query string; None if no data."""
     bounds = store.fetch("data_bounds")
     if bounds.empty or int(bounds["contacts"].iloc[0]) == 0:
@@ -78,34 +80,20 @@ def global_filters() -> queries.Filters | None:
     st.query_params.from_dict(chosen)
     st.session_state[_KEPT_FILTERS] = chosen
     st.sidebar.caption(f"Data from {first} to {last}")
-    return queries.Filters(start, end, tuple(chosen_pages), tuple(chosen_channels))
+    return Filters(start, end, tuple(chosen_pages), tuple(chosen_channels))
 
 
 _FILTER_KEYS = ("range", "from", "to", "page", "channel")
 _KEPT_FILTERS = "rs_kept_filters"
 
 
-class _Params:
-    """The filters' query parameters, read like st.query_params (get, get_all)."""
-
-    def __init__(self, values: dict[str, list[str]]) -> None:
-        self._values = values
-
-    def get(self, key: str, default: str | None = None) -> str | None:
-        return (self._values.get(key) or [default])[-1]
-
-    def get_all(self, key: str) -> list[str]:
-        return list(self._values.get(key, []))
-
-
-def _filter_params() -> _Params:
-    """The URL's filters; when the URL has none (Streamlit drops the query string on a switch of
-    page), the filters this session chose last, so they follow the user from page to page."""
-    url = {k: st.query_params.get_all(k) for k in _FILTER_KEYS if st.query_params.get_all(k)}
-    if url:
-        return _Params(url)
-    kept = st.session_state.get(_KEPT_FILTERS, {})
-    return _Params({k: v if isinstance(v, list) else [v] for k, v in kept.items()})
+def _filter_params() -> QueryParamsProxy:
+    """st.query_params; when it holds no filter (Streamlit drops the query string on a switch of
+    page), first filled with the filters this session chose last, so they follow the user."""
+    kept = st.session_state.get(_KEPT_FILTERS)
+    if kept and not any(k in st.query_params for k in _FILTER_KEYS):
+        st.query_params.from_dict(kept)
+    return st.query_params
 
 
 def _date(value: str | None, default: dt.date) -> dt.date:
@@ -151,7 +139,7 @@ def _fmt(v: float, kind: str, sign: str = "") -> str:
     return f"{v:{sign},.0f}"
 
 
-def download_table(df: pd.DataFrame, name: str, f: queries.Filters, **extra: str) -> None:
+def download_table(df: pd.DataFrame, name: str, f: Filters, **extra: str) -> None:
     """CSV, XLSX and Parquet buttons for the table as shown, its filters written into each file.
 
     Each file is built only when its button is clicked.

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from dashboard import queries
+from dashboard.filters import Filters
 from ingest import db, pipeline
 from ingest.demo import write_demo
 from tests import factories as fx
@@ -42,7 +43,7 @@ def demo_copy(demo_db: Path, tmp_path: Path) -> Path:
 
 
 # The hand-built database: contacts on 2023-11-14/15 (fx.T0 is 2023-11-14 22:13 UTC).
-SMALL_RANGE = queries.Filters(dt.date(2023, 11, 14), dt.date(2023, 11, 20))
+SMALL_RANGE = Filters(dt.date(2023, 11, 14), dt.date(2023, 11, 20))
 SMALL_REFS = {"qr_big": 30, "small": 29}  # ref -> contacts acquired through it
 SMALL_ENGAGED = {"qr_big": 12, "small": 10}
 ADS = {"6000000000001": ("Sourdough", 4, 2), "6000000000002": ("Croissant", 1, 0)}
@@ -127,9 +128,9 @@ def small_db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def filters() -> queries.Filters:
+def filters() -> Filters:
     """Four whole weeks inside the demo data, Monday to Sunday."""
-    return queries.Filters(dt.date(2026, 10, 5), dt.date(2026, 11, 1))
+    return Filters(dt.date(2026, 10, 5), dt.date(2026, 11, 1))
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboard.queries import Filters
+from dashboard.filters import Filters
 
 Row = dict[str, Any]
 

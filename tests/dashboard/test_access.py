@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from streamlit.testing.v1 import AppTest
 
 from dashboard import auth, queries, store
+from dashboard.filters import Filters
 from ingest import access
 from ingest.access import AUTH_ENV, PASSWORD_ENV, AccessError
 from ingest.cli import cli
@@ -289,7 +290,7 @@ def test_right_password_shows_the_overview_with_its_kpis(gated, delays, con):
     assert not at.exception, [e.message for e in at.exception]
     assert [t.value for t in at.title] == ["Overview"]
     (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
-    kpis = queries.kpis(con, queries.Filters(last - dt.timedelta(days=27), last))
+    kpis = queries.kpis(con, Filters(last - dt.timedelta(days=27), last))
     new = int(kpis["new_contacts"].iloc[0])
     assert new > 0
     assert [m.value for m in at.metric if m.label == "New contacts"] == [f"{new:,}"]
@@ -419,7 +420,7 @@ def test_real_server_shows_nothing_before_login_and_the_kpis_after(browser_page,
     password.fill(PASSWORD)
     password.press("Enter")
     (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
-    kpis = queries.kpis(con, queries.Filters(last - dt.timedelta(days=27), last))
+    kpis = queries.kpis(con, Filters(last - dt.timedelta(days=27), last))
     expect(kpi(page, "New contacts")).to_have_text(f"{int(kpis['new_contacts'].iloc[0]):,}")
     expect(page.locator(".js-plotly-plot")).to_have_count(2)
     assert PASSWORD not in page.content()

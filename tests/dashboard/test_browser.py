@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from dashboard import queries
 from dashboard.chromium import HEADLESS_ARGS, INSTALL_HINT, chromium_path
-from dashboard.queries import Filters
+from dashboard.filters import Filters
 from tests.dashboard.conftest import SCREENSHOTS
 
 CHROMIUM = chromium_path() or "/usr/bin/chromium"

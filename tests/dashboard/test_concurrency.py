@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 
 from dashboard import queries, store
-from dashboard.queries import Filters
+from dashboard.filters import Filters
 from ingest import db
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, queries
-from dashboard.queries import Filters
+from dashboard.filters import Filters
 from ingest import db
 from tests.dashboard.conftest import CHATS
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dashboard import queries
-from dashboard.queries import Filters
+from dashboard.filters import Filters
 from ingest import db
 from ingest.attribute import USER_KINDS
 from tests import factories as fx

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dashboard import queries
-from dashboard.queries import Filters
+from dashboard.filters import Filters
 from tests import factories as fx
 from tests.dashboard.conftest import ADS, CHATS, SMALL_ENGAGED, SMALL_RANGE, SMALL_REFS
 from tests.dashboard.reference import (

@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts, queries, reports
 from dashboard import cli as dashboard_cli
 from dashboard.cli import cli
-from dashboard.queries import Filters
+from dashboard.filters import Filters
 from ingest import db, pipeline
 from ingest.demo import write_demo
 from ingest.demo_payloads import ACME, NORTHWIND

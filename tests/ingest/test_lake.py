@@ -12,6 +12,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from dashboard import queries
+from dashboard.filters import Filters
 from ingest import db, lake, pipeline, retention
 from ingest.demo import write_demo
 from ingest.privacy import Privacy
@@ -108,7 +109,7 @@ def test_the_dashboard_queries_read_the_lake_like_the_database(
 ) -> None:
     lake_dir = tmp_path / "lake"
     pipeline.run([str(demo_logs)], db_path, lake_dir=lake_dir)
-    f = queries.Filters(dt.date(2026, 10, 1), dt.date(2026, 11, 24))
+    f = Filters(dt.date(2026, 10, 1), dt.date(2026, 11, 24))
     on_lake = db.connect_memory()
     lake.attach_views(on_lake, lake_dir)
     on_db = db.connect(db_path, read_only=True)
