@@ -30,17 +30,22 @@ USER_KINDS = ("message", "postback", "referral", "optin", "reaction")
 REENTRY_VIAS = ("referral", "postback", "message", "optin")
 
 CHANNEL_MACRO = f"""
-CREATE OR REPLACE TEMP MACRO rs_channel(kind, source, ad_id, comment_id, psid, is_qr) AS (
+CREATE OR REPLACE TEMP MACRO rs_channel(kind, detail, source, ref, ad_id, comment_id, psid,
+                                         is_qr) AS (
     CASE
         WHEN kind = 'private_reply' AND psid IS NOT NULL THEN 'comment_reply'
         WHEN kind = 'message_echo' AND comment_id IS NOT NULL THEN 'comment_reply'
         WHEN kind NOT IN ('message', 'postback', 'referral', 'optin') THEN NULL
+        WHEN detail = 'shops_product' THEN 'other'
         WHEN ad_id IS NOT NULL OR upper(source) = 'ADS' THEN 'ctm_ad'
         WHEN upper(source) IN {SHORTLINK_SOURCES!r}
             THEN CASE WHEN is_qr THEN 'qr_code' ELSE 'm_me_link' END
         WHEN upper(source) = 'MESSENGER_CODE' THEN 'qr_code'
         WHEN upper(source) = 'CUSTOMER_CHAT_PLUGIN' THEN 'chat_widget'
         WHEN source IS NOT NULL THEN 'other'
+        -- A ref with no source to name its entry point by: a referral still, not organic
+        -- (the Send to Messenger and checkbox plugins' optins are sent so).
+        WHEN ref IS NOT NULL THEN 'other'
     END
 );
 """

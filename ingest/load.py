@@ -64,13 +64,8 @@ _INSERT_EVENTS = f"""
 INSERT INTO events
 SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.kind, s.detail,
        s.is_standby,
-       CASE WHEN s.detail = 'shops_product' THEN 'other'
-            -- A ref with no source to name its entry point by: a referral still, not organic
-            -- (the Send to Messenger and checkbox plugins' optins are sent so).
-            WHEN s.kind IN ('message', 'postback', 'referral', 'optin') AND s.ref IS NOT NULL
-                 AND s.source IS NULL AND s.ad_id IS NULL THEN 'other'
-            ELSE rs_channel(s.kind, s.source, s.ad_id, s.comment_id, s.psid,
-                            {attribute.IS_QR.format(t="s")}) END,
+       rs_channel(s.kind, s.detail, s.source, s.ref, s.ad_id, s.comment_id, s.psid,
+                  {attribute.IS_QR.format(t="s")}),
        s.ref, s.source, s.ad_id, s.ad_title, s.referer_uri, s.is_guest_user, s.mid,
        CASE WHEN $keep_text THEN s.text END, length(s.text), s.attachment_types,
        s.quick_reply_payload, s.postback_payload, s.app_id, s.watermark_at,
