@@ -1,7 +1,8 @@
 """The shapes of Meta's payloads, as DuckDB `json_transform` structures.
 
-Only the fields refscope reads are named; DuckDB skips the rest. Every leaf is VARCHAR so that
-a wrong type in a field becomes NULL or text instead of an error. No SQL, no I/O.
+Only the fields refscope reads are named; DuckDB skips the rest. Every leaf is VARCHAR (or JSON,
+given its structure later) so that a wrong type in a field becomes NULL or text instead of an
+error. No SQL, no I/O.
 Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
 """
 
@@ -11,9 +12,14 @@ import json
 
 V = "VARCHAR"
 
+# Sub-objects that most items lack are read as JSON text in the first pass, and given their
+# structure only where present (webhook.py): json_transform pays for every field of a structure
+# on every row, present or not, so a wide item structure would cost more than the whole parse.
+J = "JSON"
+
 # Every referral-like object: messaging_referrals, postback.referral, message.referral.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_referrals
-_REFERRAL = {
+REFERRAL = {
     "ref": V,
     "source": V,
     "type": V,
@@ -23,7 +29,15 @@ _REFERRAL = {
     "ads_context_data": {"ad_title": V, "post_id": V},
     "product": {"id": V},
 }
-_CONTROL = {"new_owner_app_id": V, "previous_owner_app_id": V, "requested_owner_app_id": V}
+OPTIN = {"type": V, "ref": V, "user_ref": V, "payload": V, "source": V}
+REACTION = {"mid": V, "action": V, "reaction": V, "emoji": V}
+CONTROL = {"new_owner_app_id": V, "previous_owner_app_id": V, "requested_owner_app_id": V}
+ATTACHMENTS = [{"type": V}]
+# The chat plugin tagged its messages [{"source": "customer_chat_plugin"}] (seen in public
+# fixtures, not in Meta's reference): refscope reads it as the widget's trace.
+TAGS = [{"source": V}]
+QUICK_REPLY = {"payload": V}
+MIDS = [V]
 _ITEM = {
     "sender": {"id": V, "user_ref": V},
     "recipient": {"id": V, "user_ref": V},
@@ -34,23 +48,21 @@ _ITEM = {
         "is_echo": V,
         "app_id": V,
         "metadata": V,
-        "quick_reply": {"payload": V},
-        "attachments": [{"type": V}],
-        "referral": _REFERRAL,
-        # The chat plugin tagged its messages [{"source": "customer_chat_plugin"}] (seen in
-        # public fixtures, not in Meta's reference): refscope reads it as the widget's trace.
-        "tags": [{"source": V}],
+        "quick_reply": J,
+        "attachments": J,
+        "referral": J,
+        "tags": J,
     },
-    "postback": {"mid": V, "title": V, "payload": V, "referral": _REFERRAL},
-    "referral": _REFERRAL,
-    "optin": {"type": V, "ref": V, "user_ref": V, "payload": V, "source": V},
-    "delivery": {"watermark": V, "mids": [V]},
+    "postback": {"mid": V, "title": V, "payload": V, "referral": J},
+    "referral": J,
+    "optin": J,
+    "delivery": {"watermark": V, "mids": J},
     "read": {"watermark": V},
-    "reaction": {"mid": V, "action": V, "reaction": V, "emoji": V},
-    "pass_thread_control": _CONTROL,
-    "take_thread_control": _CONTROL,
-    "request_thread_control": _CONTROL,
-    "app_roles": "JSON",
+    "reaction": J,
+    "pass_thread_control": J,
+    "take_thread_control": J,
+    "request_thread_control": J,
+    "app_roles": J,
 }
 # Page `feed` changes: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
 _CHANGE = {
@@ -66,7 +78,6 @@ _CHANGE = {
         "created_time": V,
     },
 }
-_ENTRY_ITEMS = {"id": V, "time": V, "messaging": [_ITEM], "standby": [_ITEM]}
 _ENTRY_CHANGES = {"id": V, "time": V, "changes": [_CHANGE]}
 
 
@@ -76,7 +87,10 @@ def line_structure(entry: dict[str, object]) -> str:
     return json.dumps({**delivery, "received_at": V, "body": delivery})
 
 
-ITEMS_STRUCTURE = line_structure(_ENTRY_ITEMS)
+# Messaging and standby items are parsed apart: standby lines are rare, and a list in the
+# structure costs its fields on every line.
+MESSAGING_STRUCTURE = line_structure({"id": V, "time": V, "messaging": [_ITEM]})
+STANDBY_STRUCTURE = line_structure({"id": V, "time": V, "standby": [_ITEM]})
 CHANGES_STRUCTURE = line_structure(_ENTRY_CHANGES)
 SEND_STRUCTURE = json.dumps(
     {

@@ -8,13 +8,24 @@ relation and does no I/O of its own. Payload facts: https://developers.facebook.
 
 from __future__ import annotations
 
+import json
+
 from .shapes import (
+    ATTACHMENTS,
     CHANGES_STRUCTURE,
     CLICK_STRUCTURE,
-    ITEMS_STRUCTURE,
+    CONTROL,
     MESSAGING_FIELDS,
+    MESSAGING_STRUCTURE,
+    MIDS,
+    OPTIN,
+    QUICK_REPLY,
+    REACTION,
+    REFERRAL,
     SEND_STRUCTURE,
     SHORTLINK_SOURCES,
+    STANDBY_STRUCTURE,
+    TAGS,
     WRAPPED_CHANGES_STRUCTURE,
     WRAPPED_STRUCTURE,
 )
@@ -55,6 +66,12 @@ def _parse(structure: str) -> str:
     return f"CASE WHEN json_valid(raw) THEN json_transform(raw, '{structure}') END"
 
 
+def _present(value: str, structure: object) -> str:
+    """A sub-object read as JSON text, given its structure on the rows that have it."""
+    shape = json.dumps(structure)
+    return f"CASE WHEN {value} IS NOT NULL THEN json_transform({value}, '{shape}') END"
+
+
 # Entries of the lines that are Page webhook bodies (plain or inside a receiver envelope).
 _ENTRY_ROWS = """lines AS (
     SELECT rid, file_id, line_no, {transform} AS d FROM {source} {where}
@@ -92,7 +109,16 @@ WITH {item_rows}, typed AS (
               OR x.request_thread_control IS NOT NULL OR x.app_roles IS NOT NULL THEN 'handover'
             ELSE 'other'
         END AS kind,
-        coalesce(x.message.referral, x.postback.referral, x.referral) AS rf
+        {rf} AS rf,
+        {optin} AS optin,
+        {reaction} AS reaction,
+        {pass_ctl} AS pass_ctl,
+        {take_ctl} AS take_ctl,
+        {request_ctl} AS request_ctl,
+        {mids} AS mids,
+        {attachments} AS attachments,
+        {tags} AS tags,
+        {quick_reply} AS quick_reply
     FROM item_rows
 ), placed AS (
     SELECT *,
@@ -104,12 +130,24 @@ WITH {item_rows}, typed AS (
     SELECT *,
         CASE WHEN sid = page
              THEN coalesce(rcp, rs_id(x.recipient.user_ref))
-             ELSE coalesce(sid, rs_id(x.sender.user_ref), rs_id(x.optin.user_ref))
+             ELSE coalesce(sid, rs_id(x.sender.user_ref), rs_id(optin.user_ref))
         END AS who,
         CASE WHEN sid = page THEN rcp IS NULL ELSE sid IS NULL END AS who_is_ref
     FROM placed
 )
-"""
+""".format(
+    item_rows="{item_rows}",
+    rf=_present("coalesce(x.message.referral, x.postback.referral, x.referral)", REFERRAL),
+    optin=_present("x.optin", OPTIN),
+    reaction=_present("x.reaction", REACTION),
+    pass_ctl=_present("x.pass_thread_control", CONTROL),
+    take_ctl=_present("x.take_thread_control", CONTROL),
+    request_ctl=_present("x.request_thread_control", CONTROL),
+    mids=_present("x.delivery.mids", MIDS),
+    attachments=_present("x.message.attachments", ATTACHMENTS),
+    tags=_present("x.message.tags", TAGS),
+    quick_reply=_present("x.message.quick_reply", QUICK_REPLY),
+)
 
 # Which items are malformed: the kind's key is there, but what it must carry is not.
 _ITEM_PROBLEM = """
@@ -127,26 +165,27 @@ CASE
         THEN 'message without mid'
     WHEN kind = 'postback' AND x.postback.payload IS NULL AND x.postback.title IS NULL
          AND x.postback.referral IS NULL AND x.postback.mid IS NULL THEN 'empty postback'
-    WHEN kind = 'referral' AND x.referral.source IS NULL AND x.referral.ref IS NULL
-         AND x.referral.ad_id IS NULL THEN 'referral without source'
-    WHEN kind IN ('delivery') AND x.delivery.watermark IS NULL AND x.delivery.mids IS NULL
+    -- A referral item has no message or postback: rf is its referral.
+    WHEN kind = 'referral' AND rf.source IS NULL AND rf.ref IS NULL
+         AND rf.ad_id IS NULL THEN 'referral without source'
+    WHEN kind IN ('delivery') AND x.delivery.watermark IS NULL AND mids IS NULL
         THEN 'delivery without watermark'
     WHEN kind = 'read' AND rs_ts(x.read.watermark) IS NULL THEN 'read without watermark'
-    WHEN kind = 'optin' AND x.optin.type IS NULL AND x.optin.ref IS NULL
-         AND x.optin.payload IS NULL AND x.optin.user_ref IS NULL THEN 'empty optin'
-    WHEN kind = 'reaction' AND x.reaction.mid IS NULL AND x.reaction.action IS NULL
+    WHEN kind = 'optin' AND optin.type IS NULL AND optin.ref IS NULL
+         AND optin.payload IS NULL AND optin.user_ref IS NULL THEN 'empty optin'
+    WHEN kind = 'reaction' AND reaction.mid IS NULL AND reaction.action IS NULL
         THEN 'empty reaction'
 END
 """
 
 # A message the chat plugin tagged: a trace of the widget even when its referral was lost.
-_PLUGIN_TAG = """list_contains(list_transform(x.message.tags, lambda g: lower(g.source)),
+_PLUGIN_TAG = """list_contains(list_transform(tags, lambda g: lower(g.source)),
                              'customer_chat_plugin')"""
 # A message sent from a Shops product page: its referral names the product, not a source.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messages
 _SHOPS_PRODUCT = """(rf.product.id IS NOT NULL AND rf.source IS NULL AND rf.ad_id IS NULL)"""
 _TOUCH_SOURCE = f"""
-CASE WHEN kind = 'optin' THEN x.optin.source
+CASE WHEN kind = 'optin' THEN optin.source
      WHEN kind = 'message' AND rf IS NULL AND {_PLUGIN_TAG} THEN 'customer_chat_plugin'
      ELSE rf.source END
 """
@@ -161,19 +200,18 @@ SELECT
                THEN concat_ws(chr(31), page, kind, coalesce(x.message.mid, x.postback.mid))
                ELSE concat_ws(chr(31), page, who, kind, CAST(epoch_ms(t) AS VARCHAR),
                       rf.ref, rf.source, rf.ad_id, rf.referer_uri, x.postback.payload,
-                      x.optin.type, x.optin.ref, x.optin.payload, x.delivery.watermark,
-                      array_to_string(x.delivery.mids, ','), x.read.watermark,
-                      x.reaction.mid, x.reaction.action, x.reaction.reaction,
-                      x.pass_thread_control.new_owner_app_id,
-                      x.take_thread_control.new_owner_app_id,
-                      x.request_thread_control.requested_owner_app_id, CAST(x.app_roles AS VARCHAR))
+                      optin.type, optin.ref, optin.payload, x.delivery.watermark,
+                      array_to_string(mids, ','), x.read.watermark,
+                      reaction.mid, reaction.action, reaction.reaction,
+                      pass_ctl.new_owner_app_id, take_ctl.new_owner_app_id,
+                      request_ctl.requested_owner_app_id, CAST(x.app_roles AS VARCHAR))
            END) AS event_key,
     page AS page_id, who AS psid, who_is_ref AS is_user_ref, t AS ts, kind,
     CASE kind
         WHEN 'message' THEN CASE WHEN rf IS NULL AND {_PLUGIN_TAG} THEN 'chat_plugin_tag'
                                  WHEN {_SHOPS_PRODUCT} THEN 'shops_product' END
-        WHEN 'optin' THEN x.optin.type
-        WHEN 'reaction' THEN x.reaction.action
+        WHEN 'optin' THEN optin.type
+        WHEN 'reaction' THEN reaction.action
         WHEN 'handover' THEN CASE WHEN x.pass_thread_control IS NOT NULL THEN 'pass_thread_control'
                                   WHEN x.take_thread_control IS NOT NULL THEN 'take_thread_control'
                                   WHEN x.request_thread_control IS NOT NULL
@@ -182,15 +220,15 @@ SELECT
     END AS detail,
     container = 'standby' AS is_standby,
     {_TOUCH_SOURCE} AS source,
-    coalesce(rf.ref, x.optin.ref) AS ref,
+    coalesce(rf.ref, optin.ref) AS ref,
     rs_id(rf.ad_id) AS ad_id,
     rf.ads_context_data.ad_title AS ad_title,
     rf.referer_uri AS referer_uri,
     rs_bool(rf.is_guest_user) AS is_guest_user,
-    coalesce(x.message.mid, x.postback.mid, x.reaction.mid) AS mid,
+    coalesce(x.message.mid, x.postback.mid, reaction.mid) AS mid,
     x.message.text AS text,
-    list_transform(x.message.attachments, lambda a: a.type) AS attachment_types,
-    x.message.quick_reply.payload AS quick_reply_payload,
+    list_transform(attachments, lambda a: a.type) AS attachment_types,
+    quick_reply.payload AS quick_reply_payload,
     x.postback.payload AS postback_payload,
     x.message.app_id AS app_id,
     coalesce(rs_ts(x.delivery.watermark), rs_ts(x.read.watermark)) AS watermark_at,
@@ -224,13 +262,13 @@ _ENTRY_ITEM_ROWS = """{entry_rows}, item_rows AS (
     FROM entry_rows
 )"""
 MESSAGING_ROWS = _ENTRY_ITEM_ROWS.format(
-    entry_rows=_ENTRY_ROWS.format(transform=_parse(ITEMS_STRUCTURE), source="chunk", where=""),
+    entry_rows=_ENTRY_ROWS.format(transform=_parse(MESSAGING_STRUCTURE), source="chunk", where=""),
     container="messaging",
 )
 # Standby items are rare: their lines are found by a substring test before any parsing.
 STANDBY_ROWS = _ENTRY_ITEM_ROWS.format(
     entry_rows=_ENTRY_ROWS.format(
-        transform=_parse(ITEMS_STRUCTURE), source="rs_rare", where=_HAS_STANDBY
+        transform=_parse(STANDBY_STRUCTURE), source="rs_rare", where=_HAS_STANDBY
     ),
     container="standby",
 )
@@ -261,7 +299,7 @@ SAMPLE_ROWS = f"""lines AS (
     FROM lines WHERE d.field IN {MESSAGING_FIELDS!r} AND d.value IS NOT NULL
 )"""
 ITEM_EVENTS = [
-    _ITEM_EVENTS.format(item_rows=rows)
+    _ITEM_EVENTS.replace("{item_rows}", rows)
     for rows in (MESSAGING_ROWS, STANDBY_ROWS, CHANGED_ROWS, SAMPLE_ROWS)
 ]
 
