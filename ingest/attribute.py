@@ -37,6 +37,8 @@ CREATE OR REPLACE TEMP MACRO rs_channel(kind, detail, source, ref, ad_id, commen
         WHEN kind = 'message_echo' AND comment_id IS NOT NULL THEN 'comment_reply'
         WHEN kind NOT IN ('message', 'postback', 'referral', 'optin') THEN NULL
         WHEN detail = 'shops_product' THEN 'other'
+        -- A message the chat plugin tagged: its trace with no source of its own.
+        WHEN detail = 'chat_plugin_tag' THEN 'chat_widget'
         WHEN ad_id IS NOT NULL OR upper(source) = 'ADS' THEN 'ctm_ad'
         WHEN upper(source) IN {SHORTLINK_SOURCES!r}
             THEN CASE WHEN is_qr THEN 'qr_code' ELSE 'm_me_link' END

@@ -107,7 +107,9 @@ CLICK_STRUCTURE = json.dumps({"object": V, "ts": V, "ref": V, "page": V, "qr": V
 
 # The channel for each known referral source; other sources become `other`, raw value kept.
 # QR codes arrive as SHORTLINK: refscope tells them apart by its own tracked_links registry.
-SHORTLINK_SOURCES = ("SHORTLINK", "SHORTLINKS", "SHORT-URL", "SHORT_URL")
+# SHORT-URL is how the messaging_postbacks page's sample spells it; third parties' other
+# spellings (SHORTLINKS) stay unknown, as they advise.
+SHORTLINK_SOURCES = ("SHORTLINK", "SHORT-URL")
 
 # Meta's docs also show messaging events wrapped as {"field": ..., "value": <item>}, inside
 # entry[].changes or as the whole line (the App Dashboard's test samples); accept both.

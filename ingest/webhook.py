@@ -159,7 +159,8 @@ CASE
     WHEN page IS NULL THEN 'no page id'
     -- A role change is about the page's apps: Meta sends it without a sender.
     -- https://developers.facebook.com/docs/messenger-platform/handover-protocol/assign-app-roles
-    WHEN who IS NULL AND x.app_roles IS NULL THEN 'no sender id'
+    -- An item of a kind refscope does not read (policy enforcement, say) may have none either.
+    WHEN who IS NULL AND x.app_roles IS NULL AND kind <> 'other' THEN 'no sender id'
     WHEN t IS NULL THEN 'no valid timestamp'
     WHEN kind IN ('message', 'message_echo') AND rs_id(x.message.mid) IS NULL
         THEN 'message without mid'
@@ -184,11 +185,7 @@ _PLUGIN_TAG = """list_contains(list_transform(tags, lambda g: lower(g.source)),
 # A message sent from a Shops product page: its referral names the product, not a source.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messages
 _SHOPS_PRODUCT = """(rf.product.id IS NOT NULL AND rf.source IS NULL AND rf.ad_id IS NULL)"""
-_TOUCH_SOURCE = f"""
-CASE WHEN kind = 'optin' THEN optin.source
-     WHEN kind = 'message' AND rf IS NULL AND {_PLUGIN_TAG} THEN 'customer_chat_plugin'
-     ELSE rf.source END
-"""
+_TOUCH_SOURCE = """CASE WHEN kind = 'optin' THEN optin.source ELSE rf.source END"""
 
 _ITEM_EVENTS = f"""
 {_ITEMS}
@@ -347,7 +344,12 @@ FROM typed
 # https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/
 SEND_EVENTS = f"""
 WITH rs_lines AS (
-    SELECT rid, file_id, line_no, {_parse(SEND_STRUCTURE)} AS d FROM rs_rare
+    -- A send log line as the page's own code wrote it, or inside a receiver envelope.
+    SELECT rid, file_id, line_no,
+           CASE WHEN json_valid(raw) THEN json_transform(
+               CASE WHEN json_type(raw, '$.body') = 'OBJECT' THEN raw->'$.body' ELSE raw END,
+               '{SEND_STRUCTURE}') END AS d
+    FROM rs_rare
     WHERE contains(raw, '"send_api"')
 )
 SELECT

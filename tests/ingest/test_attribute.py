@@ -181,8 +181,10 @@ def test_chat_plugin_tagged_first_message_is_chat_widget_without_a_referral(
                               tags=PLUGIN_TAGS)) for i, text in enumerate(["hi", "open?", "ok"])]
     )  # fmt: skip
     c = contact(query, "uref-2")
-    assert (c["channel"], c["ref"], c["first_touch_at"], c["reentry_count"]) == (
-        "chat_widget", None, utc(T0), 0)  # fmt: skip
+    # Meta sent no source: none is made up (the raw source is what Meta sent, or nothing).
+    assert (c["channel"], c["ref"], c["source"], c["first_touch_at"], c["reentry_count"]) == (
+        "chat_widget", None, None, utc(T0), 0)  # fmt: skip
+    assert query("SELECT DISTINCT source FROM events") == [(None,)]
     # One touch, the first message: later tagged messages are neither touches nor re-entries.
     assert query("SELECT via, is_first, is_reentry FROM touches") == [("message", True, False)]
 
@@ -291,13 +293,21 @@ def test_get_started_without_referral_is_organic(ingest_lines, query: Query) -> 
     assert contact(query, "u1")["channel"] == "organic"
 
 
-@pytest.mark.parametrize("source", ["IGME-SOURCE-LINK", "DISCOVER_TAB"])
+# SHORTLINKS: a third party's spelling, not Meta's; unknown sources stay `other`.
+@pytest.mark.parametrize("source", ["IGME-SOURCE-LINK", "DISCOVER_TAB", "SHORTLINKS", "SHORT_URL"])
 def test_unknown_source_is_other_with_the_raw_source_kept(
     ingest_lines, query: Query, source: str
 ) -> None:
     ingest_lines(get_started("u1", source=source, ref="ig_bio"))
     c = contact(query, "u1")
     assert (c["channel"], c["source"], c["ref"]) == ("other", source, "ig_bio")
+
+
+def test_the_postback_doc_samples_short_url_is_a_link(ingest_lines, query: Query) -> None:
+    # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks
+    ingest_lines(get_started("u1", source="SHORT-URL", ref="bio_link"))
+    c = contact(query, "u1")
+    assert (c["channel"], c["source"], c["ref"]) == ("m_me_link", "SHORT-URL", "bio_link")
 
 
 def test_a_referral_with_a_ref_and_no_source_is_other(ingest_lines, query: Query) -> None:

@@ -217,6 +217,8 @@ BATCHED = f.batch(
     f.entry(f.message("c", psid="b3", ts=T0 + 3), page_id=f.OTHER_PAGE_ID),
     f.entry(f.reaction(psid="b1", ts=T0 + 4), container="standby"),
 )
+POLICY_ENFORCEMENT = f.other_item("policy-enforcement", {"action": "block", "reason": "spam"})
+del POLICY_ENFORCEMENT["sender"]
 VARIANTS: dict[str, list[Any]] = {
     **{
         f"ts:{name}": [f.delivery(f.message(psid=f"ts:{name}", ts=stamp), time=T0 + 999)]
@@ -247,12 +249,14 @@ VARIANTS: dict[str, list[Any]] = {
         for name, (metadata, _) in ECHO_METADATA.items()
     },
     "send-log": [f.send_log("c_77", "u5", ts=T0, message_id="m_reply_77")],
+    "send-log-envelope": [f.envelope(f.send_log("c_78", "u6", ts=T0, message_id="m_reply_78"))],
     "postback-mids": [
         f.delivery(f.postback(mid="pb_1", psid="p1")),
         f.delivery(f.postback(with_mid=False, psid="p2", referral=f.referral_obj("r2"))),
     ],
     "comment": [f.feed(f.comment(comment_id="c_9", from_id="10158230000000009"))],
     "unknown-key": [f.delivery(f.other_item("messaging_game_plays", {"game_id": "g1"}))],
+    "unknown-key-no-sender": [f.delivery(POLICY_ENFORCEMENT)],
     "escaped-unicode": [
         # Meta's raw bodies escape non-ASCII as \uXXXX (emoji as surrogate pairs) and "/" as "\/"
         f.line(f.delivery(f.message("x", psid="esc", mid="m_esc")))
@@ -335,13 +339,19 @@ def test_echo_metadata_carries_the_private_reply_comment_id(variants, name: str)
     )
 
 
-def test_send_log_line_is_a_private_reply_to_the_recipient(variants) -> None:
-    event = _one(variants, "send-log")
+@pytest.mark.parametrize(
+    "name, psid, comment_id, mid",
+    [("send-log", "u5", "c_77", "m_reply_77"), ("send-log-envelope", "u6", "c_78", "m_reply_78")],
+)
+def test_send_log_line_is_a_private_reply_to_the_recipient(
+    variants, name: str, psid: str, comment_id: str, mid: str
+) -> None:
+    event = _one(variants, name)
     assert {k: event[k] for k in ("kind", "psid", "comment_id", "mid", "page_id", "ts")} == {
         "kind": "private_reply",
-        "psid": "u5",
-        "comment_id": "c_77",
-        "mid": "m_reply_77",
+        "psid": psid,
+        "comment_id": comment_id,
+        "mid": mid,
         "page_id": PAGE_ID,
         "ts": utc(T0),
     }
@@ -364,6 +374,13 @@ def test_unknown_item_key_is_kept_as_other(variants) -> None:
         "messaging_game_plays",
         PSID,
     )
+
+
+def test_unknown_item_without_a_sender_is_kept_as_other(variants) -> None:
+    # messaging_policy_enforcement is about the page, addressed to it with no sender.
+    event = _one(variants, "unknown-key-no-sender")
+    assert (event["kind"], event["detail"], event["psid"], event["page_id"]) == (
+        "other", "policy-enforcement", None, PAGE_ID)  # fmt: skip
 
 
 def test_escaped_unicode_is_decoded(variants) -> None:
