@@ -26,9 +26,9 @@ DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
 REVISION_DAYS = 28  # Meta keeps revising insights for about 28 days: pull them again
 MAX_MONTHS_BACK = 37  # older start dates fail with error 3018
-# Throttling arrives as these error codes, often with HTTP 400, not 429.
-THROTTLE_CODES = {4, 17, 32, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009,
-                  80014}  # fmt: skip
+# Throttling arrives as these error codes, often with HTTP 400, not 429: the app, user, Pages
+# and custom limits, and the business use case limits 80000-80014.
+THROTTLE_CODES = {4, 17, 32, 613, *range(80000, 80015)}
 TRANSIENT_CODES = {1, 2}  # "unknown" / "service temporarily unavailable": retry
 DEFAULT_THROTTLE_WAIT = 60.0  # seconds, when no header says how long
 USAGE_SLOWDOWN_PCT = 90  # above this usage, pause before the next call
@@ -103,15 +103,20 @@ class GraphClient:
         client = self.client or httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
         try:
             while url:
-                body = self._get(client, url, params)
+                body, headers = self._get(client, url, params)
                 yield list(body.get("data") or [])
                 nxt = (body.get("paging") or {}).get("next")
                 url, params = (nxt, None) if nxt else (None, None)
+                if url:
+                    self._respect_usage(headers)
         finally:
             if own:
                 client.close()
 
-    def _get(self, client: httpx.Client, url: str, params: dict[str, str] | None) -> Any:
+    def _get(
+        self, client: httpx.Client, url: str, params: dict[str, str] | None
+    ) -> tuple[dict[str, Any], httpx.Headers]:
+        """One page's body and headers, waiting out throttling and transient failures."""
         for attempt in range(1, MAX_RETRIES + 1):
             # The token travels in a header, never in a URL (URLs end up in logs); Meta's
             # paging.next links carry it as a query parameter, which is dropped.
@@ -122,15 +127,18 @@ class GraphClient:
             except httpx.TransportError as exc:
                 self._pause(min(2.0**attempt, 60.0), attempt, f"network: {type(exc).__name__}")
                 continue
-            self._respect_usage(resp.headers)
             try:
                 body = resp.json()
             except ValueError:
-                body = {}
+                body = None
             err = body.get("error") if isinstance(body, dict) else None
-            if resp.status_code == 200 and not err:
-                return body
-            code = int(err.get("code", 0)) if isinstance(err, dict) else 0
+            if resp.status_code == 200 and isinstance(body, dict) and not err:
+                return body, resp.headers
+            if resp.status_code == 200 and err is None:
+                # A cut or garbled answer is not an empty last page: ask again.
+                self._pause(min(2.0**attempt, 60.0), attempt, "HTTP 200 without a JSON object")
+                continue
+            code = _code(err)
             if code in THROTTLE_CODES or resp.status_code == 429:
                 self._pause(throttle_wait(resp.headers), attempt, f"throttled (code {code})")
                 continue
@@ -148,7 +156,8 @@ class GraphClient:
         self.sleep(seconds)
 
     def _respect_usage(self, headers: httpx.Headers) -> None:
-        """Pause before the next call when any usage header is near its limit."""
+        """Pause before the next page when any usage header of this one is near its limit (a
+        throttled answer is waited out once, in _get, not here too)."""
         if max_usage_pct(headers) >= USAGE_SLOWDOWN_PCT:
             wait = throttle_wait(headers)
             self.waited += wait
@@ -156,6 +165,14 @@ class GraphClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self.token, "***") if self.token else text
+
+
+def _code(err: object) -> int:
+    """The error object's numeric code, 0 when it has none."""
+    try:
+        return int(err.get("code", 0)) if isinstance(err, dict) else 0
+    except (TypeError, ValueError):
+        return 0
 
 
 def _without_token(url: str) -> str:

@@ -31,8 +31,10 @@ class FakeGraph:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     page_size: int = 3
-    # request number (1-based) → (HTTP status, error code, usage header)
-    faults: dict[int, tuple[int, int, dict[str, Any] | None]] = field(default_factory=dict)
+    # request number (1-based) → (HTTP status, error code, usage header); code None: a body
+    # that is not JSON
+    faults: dict[int, tuple[int, int | None, dict[str, Any] | None]] = field(default_factory=dict)
+    usage_pct: int = 10  # call_count in X-App-Usage of the pages answered
     now: float = 0.0
     blocked_until: float = 0.0
     requests: list[dict[str, list[str]]] = field(default_factory=list)
@@ -43,7 +45,7 @@ class FakeGraph:
     def sleep(self, seconds: float) -> None:
         self.now += seconds
 
-    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any], dict]:
+    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
         self.requests.append(query)
         n = len(self.requests)
         if self.auth != f"Bearer {TOKEN}" or "access_token" in query:
@@ -57,6 +59,8 @@ class FakeGraph:
                 headers["X-Business-Use-Case-Usage"] = json.dumps({"1234567890": [usage]})
                 wait = usage.get("estimated_time_to_regain_access", 0) * 60
                 self.blocked_until = self.now + wait
+            if code is None:
+                return status, "<html>upstream cut</html>", headers
             return status, {"error": {"code": code, "message": "slow down"}}, headers
         after = int(query.get("after", ["0"])[0])
         window = json.loads(query["time_range"][0]) if "time_range" in query else None
@@ -71,7 +75,8 @@ class FakeGraph:
                 "access_token": TOKEN,
             }
             body["paging"]["next"] = f"{self.base}{path}?{urlencode(q)}"
-        return 200, body, {"X-App-Usage": json.dumps({"call_count": 10, "total_time": 5})}
+        return 200, body, {"X-App-Usage": json.dumps({"call_count": self.usage_pct,
+                                                      "total_time": 5})}  # fmt: skip
 
 
 STARTED = "onsite_conversion.messaging_conversation_started_7d"
@@ -105,7 +110,7 @@ def graph() -> Iterator[FakeGraph]:
             parts = urlsplit(self.path)
             fake.auth = self.headers.get("Authorization", "")
             status, body, headers = fake.answer(parts.path, parse_qs(parts.query))
-            data = json.dumps(body).encode()
+            data = (body if isinstance(body, str) else json.dumps(body)).encode()
             self.send_response(status)
             for k, v in headers.items():
                 self.send_header(k, v)
@@ -156,7 +161,7 @@ def test_pages_are_followed_until_next_is_absent(
     assert "spend" in first["fields"][0] and "cost_per_action_type" in first["fields"][0]
 
 
-@pytest.mark.parametrize("code", [4, 17, 32, 613, 80000, 80004])
+@pytest.mark.parametrize("code", [4, 17, 32, 613, *range(80000, 80015)])
 def test_throttling_waits_as_the_headers_say(graph: FakeGraph, db_path: Path, code: int) -> None:
     graph.rows = days(3)
     usage = {"type": "ads_insights", "call_count": 100, "estimated_time_to_regain_access": 2}
@@ -164,7 +169,22 @@ def test_throttling_waits_as_the_headers_say(graph: FakeGraph, db_path: Path, co
     res = pull(graph, db_path, since=TODAY - dt.timedelta(days=2))
     assert res.rows == 6
     assert graph.violations == []
-    assert res.waited_seconds >= 120
+    assert res.waited_seconds == 120  # once: the usage header says the same as the error
+
+
+def test_high_usage_slows_down_before_the_next_page_only(graph: FakeGraph, db_path: Path) -> None:
+    graph.rows = days(2)  # 4 rows: two pages
+    graph.usage_pct = 95
+    res = pull(graph, db_path, since=TODAY - dt.timedelta(days=1))
+    assert (res.rows, res.pages) == (4, 2)
+    assert res.waited_seconds == 60  # before the second page, not after the last
+
+
+def test_an_answer_that_is_not_json_is_asked_again(graph: FakeGraph, db_path: Path) -> None:
+    graph.rows = days(1)
+    graph.faults = {1: (200, None, None)}
+    res = pull(graph, db_path, since=TODAY)
+    assert res.rows == 2 and len(graph.requests) == 2
 
 
 def test_throttle_without_header_waits_a_default(graph: FakeGraph, db_path: Path) -> None:
