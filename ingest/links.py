@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import duckdb
 
@@ -24,12 +24,15 @@ from .errors import ValidationError
 # safe in any QR code and spreadsheet.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/m-me-links
 REF_RULE = "a ref uses only A-Z a-z 0-9 _ - = and has 1 to 250 characters"
+# Facebook's username guidelines: letters, digits and periods, at least 5 characters, no
+# extension such as .com; at least one letter (all digits is a page id); 50 at most.
+# https://www.facebook.com/help/105399436216001
 PAGE_RULE = (
-    "a page is a Facebook username (letters, digits and periods, at least 5 characters) "
-    "or a numeric page id"
+    "a page is a Facebook username (5 to 50 letters, digits and periods, with at least one "
+    "letter and no .com or .net ending) or a numeric page id"
 )
 _REF = re.compile(r"[A-Za-z0-9_=-]{1,250}")
-_USERNAME = re.compile(r"[A-Za-z0-9.]{5,}")
+_USERNAME = re.compile(r"(?=.*[A-Za-z])(?!.*\.(?:com|net)$)[A-Za-z0-9.]{5,50}", re.IGNORECASE)
 _PAGE_ID = re.compile(r"[0-9]+")
 LINK_CHANNELS = {"link": "m_me_link", "qr": "qr_code"}
 
@@ -49,9 +52,11 @@ class Link:
     @property
     def url(self) -> str:
         if self.base_url:
-            return f"{self.base_url.rstrip('/')}/r/{quote(self.ref, safe='')}?qr=" + (
-                "1" if self.channel == "qr_code" else "0"
-            )
+            # The page rides along: a ref another page registers later leaves printed codes
+            # resolvable (without it, the redirect would have two targets to choose from).
+            qr = "1" if self.channel == "qr_code" else "0"
+            ref, page = quote(self.ref, safe=""), quote(self.page, safe="")
+            return f"{self.base_url.rstrip('/')}/r/{ref}?page={page}&qr={qr}"
         return f"https://m.me/{self.page}?ref={quote(self.ref, safe='')}"
 
     def attributes(self) -> tuple[str, str | None, str | None, str | None]:
@@ -68,6 +73,18 @@ def check_page(page: str) -> str:
     if _PAGE_ID.fullmatch(page) or _USERNAME.fullmatch(page):
         return page
     raise ValidationError(f"invalid page {page[:60]!r}: {PAGE_RULE}")
+
+
+def check_base_url(url: str) -> str:
+    """A redirect server's address: http(s), a host, nothing a QR scanner could trip on."""
+    parts = urlsplit(url)
+    usable = parts.scheme in ("http", "https") and parts.hostname and not re.search(r"\s", url)
+    if not usable or parts.query or parts.fragment:
+        raise ValidationError(
+            f"invalid redirect address {url[:80]!r}: give http(s)://host[:port][/path], "
+            "with no spaces, query or fragment"
+        )
+    return url
 
 
 def check_channel(channel: str) -> str:
@@ -87,6 +104,11 @@ def slug(text: str) -> str:
 def conventional_ref(campaign: str | None, placement: str | None, month: dt.date) -> str:
     """The naming convention: campaign-placement-YYYY_MM, each part slugged."""
     parts = [slug(p) for p in (campaign, placement) if p and slug(p)]
+    if not parts and (campaign or placement):
+        raise ValidationError(
+            f"cannot build a ref from {campaign or placement!r}: a ref is made of its letters "
+            "and digits A-Z 0-9, and it has none; give a ref"
+        )
     if not parts:
         raise ValidationError("without a ref, give a campaign and/or a placement to build one")
     return check_ref("-".join([*parts, month.strftime("%Y_%m")])[:250])
@@ -104,6 +126,8 @@ def make_link(
 ) -> Link:
     """A validated Link; builds the ref from the naming convention when none is given."""
     page = check_page(page.strip())
+    if base_url:
+        check_base_url(base_url)
     if ref is None or not ref.strip():
         ref = conventional_ref(campaign, placement, today or dt.date.today())
     return Link(

@@ -133,7 +133,9 @@ class LogWriter:
     def _open(self, path: Path) -> tuple[int, bool]:
         """The file's descriptor, and whether it ends in a torn line (a crash mid-write)."""
         if path in self._files:
-            return self._files[path], False
+            if _same_file(path, self._files[path]):
+                return self._files[path], False
+            self._forget(path)  # removed or rotated away: write to a file that is there
         if len(self._files) >= OPEN_FILES:
             self._close_files()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,3 +159,13 @@ class LogWriter:
     def _close_files(self) -> None:
         for path in list(self._files):
             self._forget(path)
+
+
+def _same_file(path: Path, fd: int) -> bool:
+    """Whether path still names the open file (not deleted, not replaced by a rotation)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (held.st_dev, held.st_ino)

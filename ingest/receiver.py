@@ -37,7 +37,9 @@ from .receiver_metrics import Metrics
 
 log = logging.getLogger("refscope.receiver")
 
-MAX_BODY_BYTES = 1024 * 1024  # far above a real batch; bounds what a bad client makes us hold
+# Meta batches up to 1,000 updates in one POST; at Messenger's 2,000-character text limit that
+# is a few MB. The cap bounds what a bad client makes us hold, far above a real batch.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 SIGNATURE_HEADER = "x-hub-signature-256"
 _SIGNATURE = re.compile(r"(?i:sha256)=[0-9a-fA-F]{64}")
 _DIGITS = re.compile(r"[0-9]+")
@@ -230,6 +232,9 @@ class Receiver:
             self.metrics.clicks_refused[found.problem] += 1
             return PlainTextResponse(found.message, 404)
         t = found.target
+        if request.method == "HEAD":  # a link preview or prefetcher, not a visitor
+            return RedirectResponse(clicklog.m_me_url(t.page, t.ref), 302,
+                                    headers={"cache-control": "no-store"})  # fmt: skip
         at = self._now_ms()
         qr = request.query_params.get("qr") == "1"
         device = clicklog.device_class(request.headers.get("user-agent"))
@@ -266,8 +271,10 @@ def create_app(
     r = Receiver(config, fsync, clock)
     app = Starlette(
         routes=[
-            Route("/webhook", r.handshake, methods=["GET"]),
-            Route("/webhook", r.deliver, methods=["POST"]),
+            # A callback URL entered with a trailing slash is served, not redirected: a POST
+            # redirect is not something to count on a sender following.
+            *(Route(path, r.handshake, methods=["GET"]) for path in ("/webhook", "/webhook/")),
+            *(Route(path, r.deliver, methods=["POST"]) for path in ("/webhook", "/webhook/")),
             Route("/r/{ref}", r.click, methods=["GET"]),
             Route("/healthz", r.healthz, methods=["GET"]),
             Route("/metrics", r.metrics_text, methods=["GET"]),

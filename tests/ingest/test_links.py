@@ -105,15 +105,49 @@ def test_ref_rule(ref: str, ok: bool) -> None:
         ("acme_bakery", False),
         ("acme bakery", False),
         ("", False),
+        (".....", False),
+        ("acmebakery.com", False),
+        ("a" * 51, False),
+        ("a" * 50, True),
+        ("acme2024", True),
     ],
-    ids=["username", "periods", "numeric-id", "too-short", "underscore", "space", "empty"],
+    ids=[
+        "username",
+        "periods",
+        "numeric-id",
+        "too-short",
+        "underscore",
+        "space",
+        "empty",
+        "no-letter",
+        "extension",
+        "too-long",
+        "longest",
+        "letters-and-digits",
+    ],
 )
 def test_page_rule(page: str, ok: bool) -> None:
     if ok:
         assert links.check_page(page) == page
     else:
-        with pytest.raises(ValidationError, match="at least 5 characters"):
+        with pytest.raises(ValidationError, match="5 to 50 letters, digits and periods"):
             links.check_page(page)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://x.example", "https://x y.example", "example.org", "https://x.example/?a=1", "https://"],
+)
+def test_a_redirect_address_must_be_a_plain_http_url(url: str) -> None:
+    with pytest.raises(ValidationError, match="invalid redirect address"):
+        links.make_link("acmebakery", "spring", base_url=url)
+    link = links.make_link("acmebakery", "spring", base_url="https://go.example:8443/x")
+    assert link.url == "https://go.example:8443/x/r/spring?page=acmebakery&qr=0"
+
+
+def test_a_campaign_with_nothing_to_build_a_ref_from_says_so() -> None:
+    with pytest.raises(ValidationError, match="cannot build a ref from '日本': .* give a ref"):
+        links.make_link("acmebakery", campaign="日本")
 
 
 def test_ref_from_the_naming_convention() -> None:

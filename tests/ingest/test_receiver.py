@@ -239,6 +239,24 @@ def test_a_torn_last_line_does_not_swallow_the_next_delivery(
     assert json.loads(line) == {"received_at": f.T0, "body": json.loads(raw)}
 
 
+def test_a_log_removed_while_serving_is_opened_anew(receiver: Receiver) -> None:
+    assert receiver.post(text_delivery(mid="m_1")).status_code == 200
+    (path,) = receiver.log_dir.glob("webhooks-*.ndjson")
+    path.unlink()  # a cleanup script, or a rotation that moved it away
+    assert receiver.post(text_delivery(mid="m_2")).status_code == 200
+    (line,) = receiver.lines()
+    assert json.loads(line)["body"] == json.loads(text_delivery(mid="m_2"))
+
+
+def test_a_callback_url_with_a_trailing_slash_is_served(receiver: Receiver) -> None:
+    raw = text_delivery()
+    r = receiver.client.post("/webhook/", content=raw, headers={"X-Hub-Signature-256": sign(raw)})
+    assert r.status_code == 200 and len(receiver.lines()) == 1
+    params = {"hub.mode": "subscribe", "hub.verify_token": TOKEN, "hub.challenge": "42"}
+    r = receiver.get("/webhook/", params=params)
+    assert (r.status_code, r.text) == (200, "42")
+
+
 def test_log_files_are_named_by_stream_utc_day_and_writer(tmp_path: Path) -> None:
     last_ms_of_day = 1_700_006_399_999  # 2023-11-14 23:59:59.999 UTC
     assert log_file(tmp_path, "webhooks", last_ms_of_day).name == "webhooks-2023-11-14.ndjson"

@@ -58,6 +58,26 @@ def test_ref_of_several_pages_needs_a_page(click_receiver: Receiver) -> None:
     assert json.loads(line)["page"] == "otherbakery"
 
 
+def test_a_head_request_redirects_without_logging_a_click(click_receiver: Receiver) -> None:
+    r = click_receiver.client.head("/r/spring_menu", params={"qr": "1"})
+    assert (r.status_code, r.headers["location"]) == (
+        302, f"https://m.me/{f.PAGE_USERNAME}?ref=spring_menu")  # fmt: skip
+    assert click_receiver.lines("clicks") == []
+    assert click_receiver.metrics()["refscope_clicks_total"] == 0
+
+
+def test_a_redirect_link_names_its_page_so_a_shared_ref_still_resolves(
+    click_receiver: Receiver,
+) -> None:
+    # "menu" is registered for two pages: the URL refscope printed for each finds its own.
+    for page in (f.PAGE_USERNAME, "otherbakery"):
+        url = links.make_link(page, "menu", "qr", base_url=click_receiver.url).url
+        assert url == f"{click_receiver.url}/r/menu?page={page}&qr=1"
+        r = click_receiver.get(url.removeprefix(click_receiver.url))
+        assert (r.status_code, r.headers["location"]) == (302, f"https://m.me/{page}?ref=menu")
+    assert [json.loads(x)["qr"] for x in click_receiver.lines("clicks")] == [True, True]
+
+
 def test_a_link_registered_while_serving_works_at_once(
     start_receiver: StartReceiver, db_path: Path, tmp_path: Path
 ) -> None:
