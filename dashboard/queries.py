@@ -45,6 +45,28 @@ def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+# What the dashboard shows changes with more than an ingest: registering links re-labels
+# contacts, `pages set` renames, `forget` and `prune` delete, `pull ads` adds spend. Their
+# tables' sizes and newest stamps tell the cache to start over (a run's own batches, committed
+# before its contacts, do not: its touches and contacts change when it finishes).
+_DATA_VERSION = """
+SELECT [
+    (SELECT count(*) FROM contacts), (SELECT count(*) FROM touches),
+    (SELECT count(*) FROM contact_days), (SELECT count(*) FROM tracked_links),
+    (SELECT count(*) FROM ad_insights), (SELECT count(*) FROM clicks)]::VARCHAR
+    || coalesce((SELECT max(created_at) FROM tracked_links)::VARCHAR, '')
+    || coalesce((SELECT max(pulled_at) FROM ad_insights)::VARCHAR, '')
+    || coalesce((SELECT md5(string_agg(concat_ws(chr(31), page_id, username, name), chr(30)
+                                       ORDER BY page_id)) FROM pages), '')
+"""
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> str:
+    """A fingerprint of what the app shows, besides the last finished run (see _DATA_VERSION)."""
+    row = con.execute(_DATA_VERSION).fetchone()
+    return str(row[0]) if row else ""
+
+
 def data_bounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Columns: first_day, last_day (of events), contacts."""
     return _df(
@@ -152,15 +174,29 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 WHERE t.channel IN ('m_me_link', 'qr_code') AND t.ref IS NOT NULL
                   AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="t")}
                 GROUP BY ALL
+            ), links AS (
+                -- A link made for a username finds its page id through `pages`; unmapped, by
+                -- its ref alone when no other page registered that ref (as attribution does).
+                SELECT l.ref, l.page, l.campaign, l.placement,
+                       coalesce(p.page_id, CASE WHEN regexp_full_match(l.page, '[0-9]+')
+                                                THEN l.page END) AS page_id,
+                       count(DISTINCT lower(l.page)) OVER (PARTITION BY l.ref) = 1 AS solo
+                FROM tracked_links l LEFT JOIN pages p ON lower(p.username) = lower(l.page)
             ), clk AS (
-                SELECT coalesce(p.page_id, k.page) AS page_id, k.ref, count(*) AS clicks,
-                       count(*) FILTER (WHERE k.qr) AS scans
-                FROM clicks k LEFT JOIN pages p ON lower(p.username) = lower(k.page)
+                -- A click carries its link's page as registered: it counts for that link only.
+                SELECT k.ref, k.page, count(*) AS clicks, count(*) FILTER (WHERE k.qr) AS scans
+                FROM clicks k
                 WHERE k.ts >= $start AND k.ts < $end + INTERVAL 1 DAY
                 GROUP BY ALL
-            ), links AS (
-                SELECT coalesce(p.page_id, l.page) AS page_id, l.ref, l.campaign, l.placement
-                FROM tracked_links l LEFT JOIN pages p ON lower(p.username) = lower(l.page)
+            ), linked AS (
+                SELECT s.page_id, s.ref, any_value(l.campaign) AS campaign,
+                       any_value(l.placement) AS placement, sum(k.clicks) AS clicks,
+                       sum(k.scans) AS scans
+                FROM seen s
+                JOIN links l ON l.ref = s.ref
+                     AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo))
+                LEFT JOIN clk k ON k.ref = l.ref AND k.page = l.page
+                GROUP BY s.page_id, s.ref
             )
             SELECT s.page_id, s.ref, coalesce(a.channel, s.channel) AS channel,
                    coalesce(a.new_contacts, 0) AS new_contacts, s.reentries,
@@ -171,15 +207,12 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    coalesce(a.new_contacts, 0) < {MIN_SAMPLE} AS too_few,
                    a.returned_7d / nullif(a.new_contacts, 0) AS return_7d_rate,
                    s.first_seen, s.last_seen, l.ref IS NOT NULL AS registered,
-                   l.campaign, l.placement, coalesce(k.clicks, 0) AS clicks,
-                   coalesce(k.scans, 0) AS scans,
-                   a.new_contacts / nullif(k.clicks, 0) AS contacts_per_click
+                   l.campaign, l.placement, CAST(coalesce(l.clicks, 0) AS BIGINT) AS clicks,
+                   CAST(coalesce(l.scans, 0) AS BIGINT) AS scans,
+                   a.new_contacts / nullif(l.clicks, 0) AS contacts_per_click
             FROM seen s
             LEFT JOIN acquired a USING (page_id, ref)
-            -- A click logged under an unmapped username still finds its ref.
-            LEFT JOIN clk k ON k.ref = s.ref
-                 AND (k.page_id = s.page_id OR NOT regexp_full_match(k.page_id, '[0-9]+'))
-            LEFT JOIN links l ON l.ref = s.ref AND l.page_id = s.page_id
+            LEFT JOIN linked l USING (page_id, ref)
             WHERE len($channels) = 0 OR list_contains($channels, coalesce(a.channel, s.channel))
             ORDER BY new_contacts DESC, s.reentries DESC, s.ref""",
         f,
@@ -240,6 +273,8 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         f"""WITH cm AS (
                 SELECT page_id, post_id, comment_id FROM events
                 WHERE kind = 'comment' AND detail = 'add'
+                  -- The page's own public replies are not comments it received.
+                  AND commenter_id IS DISTINCT FROM page_id
                   AND ts >= $start AND ts < $end + INTERVAL 1 DAY
                   AND {_PAGES.format(t="events")}
             ), post_of AS (

@@ -217,10 +217,7 @@ def _refs(df: pd.DataFrame) -> Section:
         Column("scans", "Scans", "int"),
     )
     note = f"Top {len(top)} of {len(df)} refs by new contacts." if len(df) > len(top) else ""
-    # The same ref on two pages would share one bar: name such bars with their page.
-    shared = df["ref"].duplicated(keep=False)
-    named = df.assign(ref=df["ref"].where(~shared, df["ref"] + " · " + df["page"]))
-    figure = _untitled(charts.refs_bar(named, top=TOP_REFS)) if not df.empty else None
+    figure = _untitled(charts.refs_bar(df, top=TOP_REFS)) if not df.empty else None
     return Section("refs", "Top refs", top, columns, figure, note,
                    "No m.me link or QR code referrals in this range.")  # fmt: skip
 

@@ -1,7 +1,8 @@
 """Read access for the app: short-lived read-only connections, retried while an ingest writes.
 
-Results are cached keyed on the newest finished `ingest_runs` id, so a finished ingest refreshes
-every view without a short TTL, and the cache stays bounded.
+Results are cached keyed on the newest finished `ingest_runs` id and a fingerprint of the tables
+other commands change (links, pages, ad spend, forgotten or pruned rows), so a finished ingest
+or any such command refreshes every view without a short TTL, and the cache stays bounded.
 """
 
 from __future__ import annotations
@@ -57,14 +58,20 @@ def reading() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def status() -> tuple[int, int]:
-    """(last ingest run id, contacts); (-1, 0) when there is no database yet.
+    """(last ingest run id, contacts); (-1, 0) when there is no database yet."""
+    run_id, contacts, _ = _state()
+    return run_id, contacts
+
+
+def _state() -> tuple[int, int, str]:
+    """(last ingest run id, contacts, data version); (-1, 0, "") with no database yet.
 
     Opening the file costs more than most cached answers, so the answer is kept until the
     database file or its write-ahead log changes on disk.
     """
     path = source_path()
     if not path.exists():
-        return -1, 0
+        return -1, 0, ""
     return _status(str(path), _signature(path))
 
 
@@ -80,15 +87,16 @@ def _signature(path: Path) -> tuple[int, ...]:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _status(path: str, signature: tuple[int, ...]) -> tuple[int, int]:
+def _status(path: str, signature: tuple[int, ...]) -> tuple[int, int, str]:
     with reading() as con:
         run = queries.last_run_id(con)
         row = con.execute("SELECT count(*) FROM contacts").fetchone()
-    return run, int(row[0]) if row else 0
+        version = queries.data_version(con)
+    return run, int(row[0]) if row else 0, version
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached(name: str, run_id: int, path: str, args: tuple[Any, ...]) -> pd.DataFrame:
+def _cached(name: str, run_id: int, version: str, path: str, args: tuple[Any, ...]) -> pd.DataFrame:
     fn: Callable[..., pd.DataFrame] = getattr(queries, name)
     for attempt in range(3):
         try:
@@ -102,9 +110,10 @@ def _cached(name: str, run_id: int, path: str, args: tuple[Any, ...]) -> pd.Data
 
 
 def fetch(name: str, *args: Any) -> pd.DataFrame:
-    """Run queries.<name>(con, *args) through the cache keyed on the last ingest run."""
-    run_id, _ = status()
-    return _cached(name, run_id, str(source_path()), args)
+    """Run queries.<name>(con, *args) through the cache keyed on the last ingest run and the
+    data version."""
+    run_id, _, version = _state()
+    return _cached(name, run_id, version, str(source_path()), args)
 
 
 @contextmanager

@@ -43,38 +43,32 @@ def nothing_in_range(message: str) -> None:
 
 
 def global_filters() -> Filters | None:
-    """Sidebar filters, read from and written to the URL query string; None if no data."""
+    """Sidebar filters, read from and written to the URL query string; None if no data.
+
+    The widgets have fixed keys and are seeded from the URL only when they have no state yet:
+    a widget whose index or default changed would be a new widget to Streamlit, and the pick
+    that changed it would be dropped.
+    """
     bounds = store.fetch("data_bounds")
     if bounds.empty or int(bounds["contacts"].iloc[0]) == 0:
         return None
     first, last = bounds["first_day"].iloc[0], bounds["last_day"].iloc[0]
     first = first.date() if hasattr(first, "date") else first
     last = last.date() if hasattr(last, "date") else last
-    qp = _filter_params()
-    preset = qp.get("range", DEFAULT_PRESET)
-    if preset not in PRESETS:
-        preset = DEFAULT_PRESET
-    preset = st.sidebar.selectbox("Date range", PRESETS, index=PRESETS.index(preset))
-    if preset == "Custom":
-        # A shared URL may hold dates outside this database's data: the picker refuses those.
-        start = min(max(_date(qp.get("from"), first), first), last)
-        end = min(max(_date(qp.get("to"), last), start), last)
-        picked = st.sidebar.date_input("From – to", (start, end), first, last)
-        if isinstance(picked, tuple) and len(picked) == 2:
-            start, end = picked
-    else:
-        start, end = preset_range(preset, last)
     pages = store.fetch("page_list")
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
-    chosen_pages = st.sidebar.multiselect(
-        "Pages", list(labels), default=[p for p in qp.get_all("page") if p in labels],
-        format_func=lambda p: labels[p],
-    )  # fmt: skip
-    chosen_channels = st.sidebar.multiselect(
-        "Channels", CHANNELS,
-        default=[c for c in qp.get_all("channel") if c in CHANNELS],
-        format_func=charts.channel_label,
-    )  # fmt: skip
+    _seed_from_url(first, last, labels)
+    preset = st.sidebar.selectbox("Date range", PRESETS, key=_RANGE_KEY)
+    if preset == "Custom":
+        picked = st.sidebar.date_input("From – to", min_value=first, max_value=last,
+                                       key=_DATES_KEY)  # fmt: skip
+        start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (first, last)
+    else:
+        start, end = preset_range(preset, last)
+    chosen_pages = st.sidebar.multiselect("Pages", list(labels), format_func=lambda p: labels[p],
+                                          key=_PAGES_KEY)  # fmt: skip
+    chosen_channels = st.sidebar.multiselect("Channels", CHANNELS, key=_CHANNELS_KEY,
+                                             format_func=charts.channel_label)  # fmt: skip
     chosen = {"range": preset, "from": str(start), "to": str(end), "page": chosen_pages,
               "channel": chosen_channels}  # fmt: skip
     st.query_params.from_dict(chosen)
@@ -85,6 +79,27 @@ def global_filters() -> Filters | None:
 
 _FILTER_KEYS = ("range", "from", "to", "page", "channel")
 _KEPT_FILTERS = "rs_kept_filters"
+_RANGE_KEY, _DATES_KEY = "rs_filter_range", "rs_filter_dates"
+_PAGES_KEY, _CHANNELS_KEY = "rs_filter_pages", "rs_filter_channels"
+
+
+def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> None:
+    """Give each filter widget without state its value from the URL (or from this session's
+    last choice: Streamlit drops the query string on a switch of page)."""
+    qp = _filter_params()
+    state = st.session_state
+    if _RANGE_KEY not in state:
+        preset = qp.get("range", DEFAULT_PRESET)
+        state[_RANGE_KEY] = preset if preset in PRESETS else DEFAULT_PRESET
+    if _DATES_KEY not in state:
+        # A shared URL may hold dates outside this database's data: the picker refuses those.
+        start = min(max(_date(qp.get("from"), first), first), last)
+        end = min(max(_date(qp.get("to"), last), start), last)
+        state[_DATES_KEY] = (start, end)
+    if _PAGES_KEY not in state:
+        state[_PAGES_KEY] = [p for p in qp.get_all("page") if p in labels]
+    if _CHANNELS_KEY not in state:
+        state[_CHANNELS_KEY] = [c for c in qp.get_all("channel") if c in CHANNELS]
 
 
 def _filter_params() -> QueryParamsProxy:

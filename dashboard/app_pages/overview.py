@@ -8,10 +8,7 @@ f = st.session_state["filters"]
 st.title("Overview")
 st.caption(f"{f.start} – {f.end}; compared with {f.previous().start} – {f.previous().end}")
 totals = store.fetch("channel_totals", f)
-if totals.empty:
-    widgets.nothing_in_range("No new contacts in this range and filter.")
-    st.stop()
-
+# The KPIs stand without new contacts too: spend, reachable contacts, the previous period.
 widgets.kpi_row(
     store.fetch("kpis", f),
     store.fetch("kpis", f.previous()),
@@ -24,6 +21,9 @@ widgets.kpi_row(
         ("cost_per_contact", "Cost per ad contact", "money"),
     ],
 )
+if totals.empty:
+    widgets.nothing_in_range("No new contacts in this range and filter.")
+    st.stop()
 st.plotly_chart(charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f)))
 left, right = st.columns([1, 2])
 left.plotly_chart(charts.channel_mix_pie(totals))

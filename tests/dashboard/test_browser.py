@@ -222,6 +222,30 @@ def test_choosing_a_preset_and_a_channel_updates_the_url_and_kpis(page, server, 
     finished(page, "Overview", PAGES[0][2], 2)
 
 
+def test_each_pick_in_a_row_counts(page, server, con, last_day):
+    """Two picks of the same filter one after the other: both apply (a widget re-made from the
+    URL the first pick had rewritten dropped the second)."""
+    page.goto(server.url)
+    finished(page, "Overview", PAGES[0][2], 2)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for preset, days in (("Last 7 days", 7), ("Last 90 days", 90)):
+        sidebar.locator('[data-testid="stSelectbox"]').filter(has_text="Date range").click()
+        page.get_by_role("option", name=preset, exact=True).click()
+        page.wait_for_url(re.compile(rf"[?&]range=Last(\+|%20){days}(\+|%20)days"))
+        f = Filters(last_day - dt.timedelta(days=days - 1), last_day)
+        expect(kpi(page, "New contacts")).to_have_text(f"{new_contacts(con, f):,}")
+    chosen: tuple[str, ...] = ()
+    for channel, label in (("ctm_ad", "Click-to-Messenger ad"), ("organic", "Organic")):
+        box = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Channels")
+        box.locator("input").click()
+        page.get_by_role("option", name=label, exact=True).click()
+        page.wait_for_url(re.compile(rf"[?&]channel={channel}"))
+        chosen += (channel,)
+        f = Filters(last_day - dt.timedelta(days=89), last_day, channels=chosen)
+        expect(kpi(page, "New contacts")).to_have_text(f"{new_contacts(con, f):,}")
+    assert "channel=ctm_ad" in page.url and "range=Last+90+days" in page.url.replace("%20", "+")
+
+
 def test_a_shared_url_opens_with_its_filters(page, server, con, last_day):
     page.goto(f"{server.url}/contacts?range=Last+7+days&channel=ctm_ad")
     finished(page, "Contacts", '[data-testid="stDataFrame"]')

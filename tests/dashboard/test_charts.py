@@ -62,6 +62,7 @@ def test_channel_mix_pie_shows_labels_values_and_channel_colours():
 def test_refs_bar_shows_the_top_refs_largest_on_top():
     df = pd.DataFrame(
         {
+            "page_id": ["p1", "p1", "p1"],
             "ref": ["a", "b", "c"],
             "channel": ["qr_code", "m_me_link", "qr_code"],
             "new_contacts": [30, 20, 10],
@@ -77,6 +78,17 @@ def test_refs_bar_shows_the_top_refs_largest_on_top():
     assert [row[0] for row in bar.customdata] == [8, 9]
     assert fig.layout.title.text == "Top 2 refs by new contacts"
     assert charts.refs_bar(df).layout.title.text == "Top 3 refs by new contacts"
+
+
+def test_refs_bar_gives_a_ref_of_two_pages_a_bar_each():
+    # One name for two bars would make Plotly draw them as one, their contacts added up.
+    df = pd.DataFrame({"page_id": ["p1", "p2", "p1"], "ref": ["footer", "footer", "bio"],
+                       "channel": ["m_me_link"] * 3, "new_contacts": [10, 6, 5],
+                       "engaged": [1, 1, 1]})  # fmt: skip
+    (bar,) = charts.refs_bar(df).data
+    assert values(bar.y) == ["bio", "footer · p2", "footer · p1"]
+    named = df.assign(page=["Acme", "Other", "Acme"])
+    assert values(charts.refs_bar(named).data[0].y)[1:] == ["footer · Other", "footer · Acme"]
 
 
 def test_ads_cost_bar_sorts_by_cost_and_leaves_out_ads_without_one():
@@ -188,7 +200,7 @@ EMPTY: dict[str, tuple[Callable[[pd.DataFrame], go.Figure], list[str], str]] = {
         "y",
     ),
     "channel_mix_pie": (charts.channel_mix_pie, ["channel", "new_contacts"], "values"),
-    "refs_bar": (charts.refs_bar, ["ref", "channel", "new_contacts", "engaged"], "x"),
+    "refs_bar": (charts.refs_bar, ["page_id", "ref", "channel", "new_contacts", "engaged"], "x"),
     "ads_cost_bar": (charts.ads_cost_bar, ["ad_title", "cost_per_contact", "new_contacts"], "y"),
     "ads_contacts_bar": (charts.ads_contacts_bar, ["ad_title", "new_contacts", "engaged"], "y"),
     "website_pages_bar": (charts.website_pages_bar, ["referer_uri", "new_contacts", "guests"], "x"),

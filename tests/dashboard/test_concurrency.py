@@ -14,7 +14,8 @@ import streamlit as st
 
 from dashboard import queries, store
 from dashboard.filters import Filters
-from ingest import db
+from ingest import db, links, retention
+from ingest.privacy import Privacy
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_SECONDS = 8.0  # how long the ingest loop runs
@@ -113,6 +114,40 @@ def test_reads_during_an_ingest_loop_never_fail_and_catch_up(demo_copy, tmp_path
     live = store.fetch("refs", RANGE).set_index("ref").loc["live_ref"]
     assert live["new_contacts"] == runs * PER_RUN
     assert not live["too_few"] or runs * PER_RUN < queries.MIN_SAMPLE
+
+
+def test_commands_other_than_an_ingest_refresh_the_cached_views(demo_copy, monkeypatch):
+    """Registering a QR ref re-labels its contacts at once, and `forget` removes a person:
+    neither writes an ingest run, and the cache must not keep the old figures."""
+    monkeypatch.setenv("REFSCOPE_DB", str(demo_copy))
+    st.cache_data.clear()
+    totals = store.fetch("channel_totals", RANGE).set_index("channel")["new_contacts"]
+    con = db.connect(demo_copy)
+    try:
+        # The busiest ref whose contacts are m_me_link now: registering it as a QR code moves them.
+        ref, page, n = con.execute(
+            """SELECT ref, page_id, count(*) FROM contacts
+               WHERE channel = 'm_me_link' AND first_seen_at >= ? AND first_seen_at < ?
+               GROUP BY ALL ORDER BY 3 DESC, 1 LIMIT 1""",
+            [RANGE.start, RANGE.end + dt.timedelta(days=1)],
+        ).fetchone()
+        links.register(con, [links.make_link(page, ref, "qr")])
+    finally:
+        con.close()
+    after = store.fetch("channel_totals", RANGE).set_index("channel")["new_contacts"]
+    assert after["m_me_link"] == totals["m_me_link"] - n
+    assert after.get("qr_code", 0) == totals.get("qr_code", 0) + n
+
+    before = int(store.fetch("kpis", RANGE)["new_contacts"].iloc[0])
+    con = db.connect(demo_copy)
+    try:
+        (psid, page) = con.execute(
+            "SELECT psid, page_id FROM contacts WHERE first_seen_at >= ? LIMIT 1", [RANGE.start]
+        ).fetchone()
+        retention.forget(con, psid, page, Privacy())
+    finally:
+        con.close()
+    assert int(store.fetch("kpis", RANGE)["new_contacts"].iloc[0]) == before - 1
 
 
 @pytest.fixture(autouse=True)

@@ -129,6 +129,18 @@ def test_ads_page_lists_every_ad_and_says_spend_is_missing(app, con, default_ran
     assert "No ad insights for this range yet" in at.info[0].value
 
 
+def test_overview_keeps_its_kpis_when_no_contact_is_new(open_app, demo_db, con, default_range):
+    # No chat widget contact in the demo's last weeks: nothing new, yet the KPIs still show.
+    at = open_app(demo_db, channel="chat_widget")
+    show(at, "overview")
+    f = Filters(default_range.start, default_range.end, channels=("chat_widget",))
+    assert int(queries.kpis(con, f)["new_contacts"].iloc[0]) == 0
+    assert metric(at, "New contacts").value == "0"
+    assert metric(at, "Reachable now (24 h)").value is not None
+    assert at.info[0].value.startswith("No new contacts in this range and filter. Widen")
+    assert not plotly_specs(at)
+
+
 def test_website_chat_page_warns_that_the_plugin_is_gone(app):
     at = show(app, "website_chat")
     assert "shut the Messenger chat plugin down on 2024-05-09" in at.warning[0].value

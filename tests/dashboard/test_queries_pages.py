@@ -12,8 +12,16 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters
+from ingest import clicklog, db, links, pipeline
 from tests import factories as fx
-from tests.dashboard.conftest import ADS, CHATS, SMALL_ENGAGED, SMALL_RANGE, SMALL_REFS
+from tests.dashboard.conftest import (
+    ADS,
+    CHATS,
+    SMALL_ENGAGED,
+    SMALL_RANGE,
+    SMALL_REFS,
+    opened,
+)
 from tests.dashboard.reference import (
     Row,
     acquired,
@@ -115,6 +123,52 @@ def test_refs_mark_too_few_below_min_sample_and_registered_links(small):
         "window",
     ]
     assert df["registered"].to_dict() == {"qr_big": True, "small": False, "qr_late": True}
+
+
+def test_refs_find_username_links_and_count_each_click_once(tmp_path):
+    """Links registered by username: mapped through `pages`, or by the ref alone when one page
+    registered it; a click counts for its own link only, never for every page of its ref."""
+    day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
+    other = "otherbakery"  # OTHER_PAGE_ID's username, never mapped in `pages`
+    logs = tmp_path / "logs"
+    fx.write_ndjson(logs / "webhooks.ndjson", [
+        fx.delivery(fx.postback(referral=fx.referral_obj(ref), psid=psid, ts=fx.T0,
+                                page_id=page),
+                    page_id=page)
+        for psid, page, ref in (("u1", fx.PAGE_ID, "site_footer"),
+                                ("u2", fx.OTHER_PAGE_ID, "site_footer"),
+                                ("u3", fx.OTHER_PAGE_ID, "solo_ref"))
+    ])  # fmt: skip
+    clicks = [("site_footer", fx.PAGE_USERNAME)] * 2 + [("site_footer", other)]
+    clicks += [("solo_ref", other)] * 3
+    (logs / "clicks.ndjson").write_bytes(
+        b"".join(
+            clicklog.click_line(fx.T0 - 1000, ref, page, True, "mobile") for ref, page in clicks
+        )
+    )
+    path = tmp_path / "r.duckdb"
+    con = db.connect(path)
+    try:
+        con.execute("INSERT INTO pages VALUES (?, ?, NULL)", [fx.PAGE_ID, fx.PAGE_USERNAME])
+        links.register(con, [links.make_link(fx.PAGE_USERNAME, "site_footer"),
+                             links.make_link(other, "site_footer"),
+                             links.make_link(other, "solo_ref", campaign="solo")])  # fmt: skip
+    finally:
+        con.close()
+    pipeline.run([str(logs)], path)
+    with opened(path) as c:
+        df = queries.refs(c, Filters(day, day)).set_index(["page_id", "ref"])
+    got = df[["registered", "clicks", "scans", "campaign"]].astype(object)
+    got = got.where(got.notna(), None).to_dict("index")
+    assert got == {
+        (fx.PAGE_ID, "site_footer"): {"registered": True, "clicks": 2, "scans": 2,
+                                      "campaign": None},
+        # Shared by two pages, and its username unmapped: no page id to tell them apart.
+        (fx.OTHER_PAGE_ID, "site_footer"): {"registered": False, "clicks": 0, "scans": 0,
+                                            "campaign": None},
+        (fx.OTHER_PAGE_ID, "solo_ref"): {"registered": True, "clicks": 3, "scans": 3,
+                                         "campaign": "solo"},
+    }  # fmt: skip
 
 
 def test_a_qr_ref_seen_only_as_a_reentry_keeps_its_qr_channel(small):
@@ -235,8 +289,11 @@ def test_comments_count_comments_private_replies_and_conversations_per_post(
     added = Counter(
         (e["page_id"], e["post_id"])
         for e in in_range
-        if e["kind"] == "comment" and e["detail"] == "add"
+        # The page's own public replies are not comments it received.
+        if e["kind"] == "comment" and e["detail"] == "add" and e["commenter_id"] != e["page_id"]
     )
+    own = [e for e in in_range if e["kind"] == "comment" and e["commenter_id"] == e["page_id"]]
+    assert own, "the demo's pages answer some comments publicly"
     replied: dict[tuple[str, str], set[str]] = defaultdict(set)
     for e in in_range:
         if e["kind"] == "private_reply":

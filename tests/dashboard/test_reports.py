@@ -280,7 +280,9 @@ def test_xlsx_qr_placements_and_comment_funnel_equal_sql(book, sql):
     ts = "ts >= ? AND ts < ? + INTERVAL 1 DAY"
     assert funnel == {
         "Comments received": sql.scalar(
-            f"SELECT count(*) FROM events WHERE kind = 'comment' AND detail = 'add' AND {ts}", *args
+            "SELECT count(*) FROM events WHERE kind = 'comment' AND detail = 'add' "
+            f"AND commenter_id IS DISTINCT FROM page_id AND {ts}",
+            *args,
         ),
         "Private replies sent": sql.scalar(
             f"SELECT count(DISTINCT comment_id) FROM events WHERE kind = 'private_reply' AND {ts}",
