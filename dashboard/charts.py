@@ -156,7 +156,7 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
     grouped = part.groupby("cohort_week")
     sizes = grouped["contacts"].sum()
     shares = grouped.apply(
-        lambda g: pd.Series({w: (g[w] * g["contacts"]).sum() / g["contacts"].sum() for w in weeks}),
+        lambda g: pd.Series({w: _weighted(g[w], g["contacts"]) for w in weeks}),
         include_groups=False,
     )
     fig = go.Figure(
@@ -174,6 +174,13 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
     fig.update_layout(title=title, margin=_LAYOUT["margin"])
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+def _weighted(shares: pd.Series, sizes: pd.Series) -> float | None:
+    """The channels' shares of one cohort week combined, weighted by their contacts; a channel
+    whose week has not ended yet (no share) is left out, and no share at all stays blank."""
+    known = shares.notna()
+    return float((shares[known] * sizes[known]).sum() / sizes[known].sum()) if known.any() else None
 
 
 def returns_bar(df: pd.DataFrame) -> go.Figure:

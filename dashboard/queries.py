@@ -241,7 +241,10 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    s.spend, s.spend / nullif(a.new_contacts, 0) AS cost_per_contact,
                    s.spend / nullif(a.engaged, 0) AS cost_per_engaged, s.conversations_started
             FROM acquired a FULL JOIN spent s USING (ad_id)
-            WHERE (len($pages) = 0 OR a.ad_id IS NOT NULL)
+            -- With pages chosen, the ads seen on them (as for the KPIs' ad spend): also one that
+            -- spent in the range without bringing a contact in it.
+            WHERE (len($pages) = 0 OR coalesce(a.ad_id, s.ad_id) IN (
+                       SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
               AND {_CHANNEL_CHOSEN.format(channel="ctm_ad")}
             ORDER BY new_contacts DESC, spend DESC NULLS LAST""",
         f,
@@ -310,17 +313,24 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Weekly acquisition cohorts. Columns: cohort_week (date, Monday), channel, contacts, and
     week_N (share who sent a message again in week N after acquisition: days 1–7 are week 1)
-    for RETENTION_WEEKS."""
+    for RETENTION_WEEKS, among the contacts whose week N has ended (NULL while none has)."""
+    # A contact whose week N has not ended by the data's last day is not counted in week_N:
+    # not back yet is not "did not come back".
     weeks = ", ".join(
-        f"count(DISTINCT c.psid || c.page_id) FILTER (WHERE d.week = {w}) / count(DISTINCT "
-        f"c.psid || c.page_id) AS week_{w}"
+        f"""count(DISTINCT c.psid || c.page_id) FILTER (WHERE d.week = {w} AND {
+            _ELAPSED.format(days=7 * w)
+        })
+            / nullif(count(DISTINCT c.psid || c.page_id) FILTER (
+                WHERE {_ELAPSED.format(days=7 * w)}), 0) AS week_{w}"""
         for w in RETENTION_WEEKS
     )
     return _df(
         con,
         f"""WITH c AS (
                 -- The range first: the join then grows with the range, not the database.
-                SELECT c.page_id, c.psid, c.channel, c.first_seen_at FROM contacts c
+                SELECT c.page_id, c.psid, c.channel, c.first_seen_at,
+                       (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
+                FROM contacts c
                 WHERE {_IN_RANGE}
             ), d AS (
                 SELECT d.page_id, d.psid,
@@ -338,22 +348,31 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 
 def returns_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Columns: channel, contacts, d1, d7, d30 (share who messaged again within N days after
-    the day they were acquired), read_rate (page messages read / sent)."""
+    the day they were acquired, among those whose N days have passed by the data's last day;
+    NULL while none has), read_rate (page messages read / sent)."""
     cols = ", ".join(
-        f"""count(*) FILTER (WHERE EXISTS (
+        f"""count(*) FILTER (WHERE {_ELAPSED.format(days=n)} AND EXISTS (
                 SELECT 1 FROM contact_days d WHERE d.page_id = c.page_id AND d.psid = c.psid
                   AND d.day > CAST(c.first_seen_at AS DATE)
-                  AND d.day <= CAST(c.first_seen_at AS DATE) + {n})) / count(*) AS d{n}"""
+                  AND d.day <= CAST(c.first_seen_at AS DATE) + {n}))
+            / nullif(count(*) FILTER (WHERE {_ELAPSED.format(days=n)}), 0) AS d{n}"""
         for n in RETURN_DAYS
     )
     return _df(
         con,
         f"""SELECT c.channel, count(*) AS contacts, {cols},
                    sum(c.page_messages_read) / nullif(sum(c.page_message_count), 0) AS read_rate
-            FROM contacts c WHERE {_IN_RANGE}
+            FROM (SELECT *, (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
+                  FROM contacts) c
+            WHERE {_IN_RANGE}
             GROUP BY c.channel ORDER BY contacts DESC, c.channel""",
         f,
     )
+
+
+# A contact's first N days after the day it was acquired have all passed by the data's last day
+# (`data_end`): only then can "came back within N days" be told from "not yet".
+_ELAPSED = "CAST(c.first_seen_at AS DATE) + {days} <= c.data_end"
 
 
 def contact_rows(con: duckdb.DuckDBPyConnection, f: Filters, search: str = "") -> pd.DataFrame:

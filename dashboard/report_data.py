@@ -307,7 +307,8 @@ def _retention(df: pd.DataFrame) -> Section:
         Column("read_rate", "Read rate", "pct"),
     )
     figure = _untitled(charts.returns_bar(df)) if not df.empty else None
-    note = "Share of each channel's new contacts who messaged again within N days."
+    note = ("Share of each channel's new contacts who messaged again within N days, among "
+            "those whose N days had passed when the data ends.")  # fmt: skip
     return Section("retention", "Retention by channel", table, columns, figure, note)
 
 

@@ -15,6 +15,10 @@ channels = sorted(cohorts["channel"].unique())
 pick = st.selectbox("Channel", ["all", *channels], format_func=lambda c: "All channels"
                     if c == "all" else charts.channel_label(c))  # fmt: skip
 st.plotly_chart(charts.cohort_heatmap(cohorts, None if pick == "all" else pick))
+st.caption(
+    "A share counts only the contacts whose week (or N days) had passed when the data ends: "
+    "a contact acquired last week is not yet a contact who did not come back."
+)
 returns = store.fetch("returns_by_channel", f)
 st.plotly_chart(charts.returns_bar(returns))
 st.dataframe(

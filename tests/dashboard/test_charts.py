@@ -166,6 +166,13 @@ def test_cohort_heatmap_weights_channels_by_cohort_size():
     assert fig.layout.title.text == "Retention by acquisition week"
 
 
+def test_cohort_heatmap_leaves_out_channels_whose_week_has_not_ended():
+    # week 2: ctm_ad's has not ended (no share), so the cohort's share is the other channel's.
+    fig = charts.cohort_heatmap(COHORTS.assign(week_2=[0.2, None, None]))
+    z = [list(row) for row in fig.data[0].z]
+    assert z[0][1] == pytest.approx(0.2) and pd.isna(z[1][1])
+
+
 def test_cohort_heatmap_labels_days_as_the_database_returns_them():
     # DuckDB's DATE column arrives in pandas as datetime64: no "00:00:00" in the labels.
     as_read = COHORTS.assign(cohort_week=pd.to_datetime(COHORTS["cohort_week"]))
