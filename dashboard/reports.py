@@ -8,6 +8,8 @@ share it. The report's content lives in report_data; each report format in its o
 from __future__ import annotations
 
 import io
+import shlex
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -123,10 +125,12 @@ def report_file_name(f: Filters, fmt: str) -> str:
     return f"refscope-report-{f.start}-{f.end}.{fmt}"
 
 
-def report_command(f: Filters, fmt: str = "pdf") -> str:
-    """The `refscope report` command line that writes this report."""
+def report_command(f: Filters, fmt: str = "pdf", db: Path | None = None) -> str:
+    """The `refscope report` command line that writes this report; with db, the database by
+    its absolute path (cron does not start in the project's folder)."""
     args = [f"--from {f.start}", f"--to {f.end}"]
     args += [f"--page {p}" for p in f.pages] + [f"--channel {c}" for c in f.channels]
+    args += [f"--db {shlex.quote(str(db.resolve()))}"] if db is not None else []
     return " ".join(["refscope report", *args, f"--format {fmt}"])
 
 

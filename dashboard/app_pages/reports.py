@@ -33,4 +33,4 @@ for fmt, (label, mime) in reports.REPORT_FORMATS.items():
 if not pdf_ok:
     st.caption("The PDF draws its charts with Chromium: `apt-get install chromium` on the server.")
 st.caption("The same report from cron:")
-st.code(reports.report_command(f), language="bash")
+st.code(reports.report_command(f, db=store.database_path()), language="bash")

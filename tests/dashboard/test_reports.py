@@ -499,7 +499,9 @@ def test_reports_page_and_table_pages_offer_their_downloads(report_db, monkeypat
     kpis = at.dataframe[0].value.set_index("Metric")
     now = sum(contacts_by_channel(sql, RANGE).values())
     assert kpis.loc["New contacts", "This period"] == f"{now:,}"
-    assert at.code[0].value == "refscope report --from 2026-10-28 --to 2026-11-24 --format pdf"
+    assert at.code[0].value == (
+        f"refscope report --from 2026-10-28 --to 2026-11-24 --db {report_db.resolve()} --format pdf"
+    )
     at.switch_page("app_pages/ads.py").run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download CSV", "Download XLSX", "Download Parquet"]
