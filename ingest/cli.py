@@ -116,13 +116,29 @@ def _follow(
     interval: float,
     keep_text: bool | None,
     lake_dir: Path | None,
+    cycles: int | None = None,
 ) -> None:
+    """Ingest every interval seconds until interrupted (or for `cycles` rounds); an error is
+    reported and the next round tries again."""
     console.print(f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)")
+    failing: str | None = None  # the error of the last cycle, said once while it lasts
     try:
-        while True:
-            result = pipeline.run(paths, db_file, keep_text=keep_text, lake_dir=lake_dir)
-            if result.files_read:
-                print_summary(console, result)
+        while cycles is None or cycles > 0:
+            cycles = None if cycles is None else cycles - 1
+            try:
+                result = pipeline.run(paths, db_file, keep_text=keep_text, lake_dir=lake_dir)
+            except (RefscopeError, OSError) as exc:
+                # A reader holding the database, a .gz still being written, a file rotated
+                # away between listing and reading: the next cycle may well succeed.
+                if str(exc) != failing:
+                    console.print(f"[red]error:[/] {exc} (trying again every {interval:g} s)")
+                failing = str(exc)
+            else:
+                if failing is not None:
+                    console.print("reading again")
+                failing = None
+                if result.files_read:
+                    print_summary(console, result)
             time.sleep(interval)
     except KeyboardInterrupt:
         console.print("stopped")

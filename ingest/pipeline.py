@@ -326,6 +326,8 @@ def _reason_family(reason: str) -> str:
         return partly + reason.rsplit("]: ", 1)[-1]
     if reason.startswith("invalid UTF-8 at byte "):
         return "invalid UTF-8"
+    if reason.startswith("unsupported object "):  # one per object name would flood the summary
+        return "unsupported object"
     return reason.split(":", 1)[0]
 
 

@@ -83,13 +83,18 @@ def is_log_name(name: str) -> bool:
     return base.endswith(LOG_SUFFIXES)
 
 
+def _unreadable_dir(exc: OSError) -> None:
+    """os.walk skips what it cannot list; a folder of logs left unread is an error here."""
+    raise SourceError(f"{exc.filename}: cannot list the folder: {exc.strerror}") from exc
+
+
 def discover(paths: list[str]) -> list[Path]:
     """Expand files, directories (recursively) and globs into a sorted list of log files."""
     found: set[Path] = set()
     for spec in paths:
         p = Path(spec)
         if p.is_dir():
-            for dirpath, _dirs, files in os.walk(p):
+            for dirpath, _dirs, files in os.walk(p, onerror=_unreadable_dir):
                 found.update(Path(dirpath, f) for f in files if is_log_name(f))
         elif p.is_file():
             found.add(p)

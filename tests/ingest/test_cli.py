@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import io
+import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from rich.console import Console
 
 import tests.factories as f
+from ingest import cli as cli_module
 from ingest.cli import cli
 from tests.conftest import Query
 from tests.factories import MINUTE, T0
@@ -113,6 +118,48 @@ def test_a_broken_symlink_is_named_as_such(
     result = runner.invoke(cli, ["ingest", str(folder), "--db", str(db_path)])
     assert result.exit_code == 1
     assert "gone.ndjson: no such file or directory (a broken symlink)" in result.output
+
+
+def test_a_folder_that_cannot_be_listed_is_an_error(
+    runner: CliRunner, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "logs"
+    (folder / "sub").mkdir(parents=True)
+    f.write_ndjson(folder / "ok.ndjson", [f.delivery(f.message("hi"))])
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:  # root lists any folder: refuse this one as a user would be
+        if Path(path).name == "sub":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = runner.invoke(cli, ["ingest", str(folder), "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert "sub: cannot list the folder: Permission denied" in result.output
+
+
+def test_follow_reports_an_error_and_keeps_going(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    whole = gzip.compress(f.line(f.delivery(f.message("hi"))).encode() + b"\n")
+    (logs / "rotated.ndjson.gz").write_bytes(whole[: len(whole) // 2])  # still being compressed
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:  # between rounds, the compression finishes
+        sleeps.append(seconds)
+        (logs / "rotated.ndjson.gz").write_bytes(whole)
+
+    monkeypatch.setattr(cli_module.time, "sleep", sleep)
+    out = io.StringIO()
+    cli_module._follow(Console(file=out, width=200), [str(logs)], db_path, 2.0, None, None,
+                       cycles=2)  # fmt: skip
+    text = out.getvalue()
+    assert "error:" in text and "rotated.ndjson.gz" in text and "trying again every 2 s" in text
+    assert "reading again" in text and sleeps == [2.0, 2.0]
+    assert Query(db_path)("SELECT kind FROM events") == [("message",)]
 
 
 def test_refscope_db_environment_variable_is_the_database(

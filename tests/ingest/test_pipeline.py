@@ -316,9 +316,11 @@ def test_summary_groups_item_reasons_without_their_positions(ingest_lines) -> No
 
 
 def test_summary_counts_rejects_by_reason(ingest_lines) -> None:
-    result = ingest_lines(["{oops", "{also bad", "[]", f.delivery(f.message())])
-    assert result.rejects_by_reason == {"invalid JSON": 2, "not an object": 1}
-    assert (result.lines, result.rejects_added, result.events_added) == (4, 3, 1)
+    others = [{"object": o, "entry": [f.entry(f.message())]} for o in ("user", "instagram")]
+    result = ingest_lines(["{oops", "{also bad", "[]", f.delivery(f.message()), *others])
+    assert result.rejects_by_reason == {
+        "invalid JSON": 2, "not an object": 1, "unsupported object": 2}  # fmt: skip
+    assert (result.lines, result.rejects_added, result.events_added) == (6, 5, 1)
 
 
 def test_an_ingest_does_not_import_pandas(db_path: Path, log_dir: Path) -> None:
