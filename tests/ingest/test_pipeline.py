@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 import tests.factories as f
@@ -79,6 +80,30 @@ def test_same_size_rewrite_is_read_again(ingest_lines, query: Query, log_dir: Pa
     ingest_lines([f.delivery(f.message(psid="u1", ts=T0, mid="m_aaaa"))])
     ingest_lines([f.delivery(f.message(psid="u1", ts=T0, mid="m_bbbb"))])
     assert query("SELECT mid FROM events ORDER BY mid") == [("m_aaaa",), ("m_bbbb",)]
+
+
+def test_a_line_fixed_in_place_is_read_once_its_file_row_is_deleted(
+    ingest_lines, query: Query, log_dir: Path, db_path: Path
+) -> None:
+    """The README's way to read one file again: delete its row from ingest_files."""
+    lines: list[Any] = [f.delivery(f.message(psid=f"u{i}", ts=T0 + i)) for i in range(60)]
+    bad = f.line(f.delivery(f.message("caf\u00e9", psid="u99", ts=T0 + 99)))
+    lines[50] = bad.replace("\u00e9", "\udce9").encode("utf-8", "surrogateescape")  # \xe9 alone
+    ingest_lines(lines)
+    assert query("SELECT line_no FROM rejects") == [(51,)]
+    log = log_dir / "webhooks.ndjson"
+    log.write_bytes(log.read_bytes().replace(b"caf\xe9", b"cafe"))  # beyond 4 KiB, same size
+    assert pipeline.run([str(log)], db_path).events_added == 0  # not seen as changed
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("DELETE FROM ingest_files WHERE path = ?", [str(log)])
+    finally:
+        con.close()
+    result = pipeline.run([str(log)], db_path, keep_text=True)
+    assert (result.lines, result.events_added) == (60, 1)
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    assert query("SELECT text FROM events WHERE psid = 'u99'") == [("cafe",)]
+    assert query("SELECT count(*) FROM events") == [(60,)]
 
 
 def test_unterminated_last_line_is_read_again_once_complete(
