@@ -62,7 +62,11 @@ def global_filters() -> Filters | None:
     if preset == "Custom":
         picked = st.sidebar.date_input("From – to", min_value=first, max_value=last,
                                        key=_DATES_KEY)  # fmt: skip
-        start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (first, last)
+        if isinstance(picked, tuple) and len(picked) == 2:
+            start, end = picked
+        else:  # one end picked so far: keep the last whole range, which the URL holds
+            qp = st.query_params
+            start, end = _date(qp.get("from"), first), _date(qp.get("to"), last)
     else:
         start, end = preset_range(preset, last)
     chosen_pages = st.sidebar.multiselect("Pages", list(labels), format_func=lambda p: labels[p],
