@@ -37,8 +37,8 @@ from .receiver_metrics import Metrics
 
 log = logging.getLogger("refscope.receiver")
 
-# Meta batches up to 1,000 updates in one POST; at Messenger's 2,000-character text limit that
-# is a few MB. The cap bounds what a bad client makes us hold, far above a real batch.
+# Meta batches up to 1,000 updates in one POST: with long texts, more than 1 MB. The cap bounds
+# what a bad client makes us hold, far above a real batch.
 MAX_BODY_BYTES = 8 * 1024 * 1024
 SIGNATURE_HEADER = "x-hub-signature-256"
 _SIGNATURE = re.compile(r"(?i:sha256)=[0-9a-fA-F]{64}")
