@@ -74,7 +74,7 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
     """New contacts per ref with engaged share. Input: ref, channel, new_contacts, engaged, and
     page (a label) or page_id: the same ref on two pages gets a bar each, named with its page
     (bars of one name would be drawn as one)."""
-    page = df["page"] if "page" in df else df["page_id"]
+    page = (df["page"] if "page" in df else df["page_id"]).fillna("page unknown")
     shared = df["ref"].duplicated(keep=False)
     part = df.assign(bar=df["ref"].where(~shared, df["ref"] + " · " + page)).head(top)
     part = part.iloc[::-1]

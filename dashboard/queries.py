@@ -152,7 +152,8 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per ref of m.me links and QR codes. Columns: page_id, ref, channel, new_contacts,
     reentries, engaged, engaged_rate, ci_low, ci_high (95% Wilson interval), too_few,
     return_7d_rate, first_seen, last_seen, registered, campaign, placement, clicks, scans
-    (clicks through QR codes, from the receiver's /r/<ref> log), contacts_per_click."""
+    (clicks through QR codes, from the receiver's /r/<ref> log), contacts_per_click. A registered
+    link clicked in the range that brought no touch there is a row too, with no contacts."""
     return _df(
         con,
         f"""WITH acquired AS (
@@ -177,7 +178,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             ), links AS (
                 -- A link made for a username finds its page id through `pages`; unmapped, by
                 -- its ref alone when no other page registered that ref (as attribution does).
-                SELECT l.ref, l.page, l.campaign, l.placement,
+                SELECT l.ref, l.page, l.channel, l.campaign, l.placement,
                        coalesce(p.page_id, CASE WHEN regexp_full_match(l.page, '[0-9]+')
                                                 THEN l.page END) AS page_id,
                        count(DISTINCT lower(l.page)) OVER (PARTITION BY l.ref) = 1 AS solo
@@ -197,6 +198,17 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                      AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo))
                 LEFT JOIN clk k ON k.ref = l.ref AND k.page = l.page
                 GROUP BY s.page_id, s.ref
+            ), unseen AS (
+                -- Registered links clicked or scanned in the range that brought no touch:
+                -- a placement that converts nobody is a row too.
+                SELECT l.page_id, l.ref, any_value(l.channel) AS channel,
+                       any_value(l.campaign) AS campaign, any_value(l.placement) AS placement,
+                       sum(k.clicks) AS clicks, sum(k.scans) AS scans
+                FROM links l JOIN clk k ON k.ref = l.ref AND k.page = l.page
+                WHERE {_PAGES.format(t="l")} AND NOT EXISTS (
+                    SELECT 1 FROM seen s WHERE s.ref = l.ref
+                      AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo)))
+                GROUP BY l.page_id, l.ref
             )
             SELECT s.page_id, s.ref, coalesce(a.channel, s.channel) AS channel,
                    coalesce(a.new_contacts, 0) AS new_contacts, s.reentries,
@@ -214,7 +226,12 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             LEFT JOIN acquired a USING (page_id, ref)
             LEFT JOIN linked l USING (page_id, ref)
             WHERE len($channels) = 0 OR list_contains($channels, coalesce(a.channel, s.channel))
-            ORDER BY new_contacts DESC, s.reentries DESC, s.ref""",
+            UNION ALL
+            SELECT page_id, ref, channel, 0, 0, 0, NULL, NULL, NULL, true, NULL, NULL, NULL,
+                   true, campaign, placement, CAST(clicks AS BIGINT), CAST(scans AS BIGINT), 0.0
+            FROM unseen
+            WHERE len($channels) = 0 OR list_contains($channels, channel)
+            ORDER BY new_contacts DESC, reentries DESC, clicks DESC, ref""",
         f,
     )
 

@@ -76,9 +76,29 @@ def _extra(extra: Extra) -> list[tuple[str, str]]:
     return [(k, v) for k, v in (extra or {}).items() if v]
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula. Refs, ad titles and
+# referer URIs come from whoever shares a link or runs an ad: in a CSV such a text gets a
+# leading apostrophe, which spreadsheets show as text. https://owasp.org/www-community/attacks/CSV_Injection
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(df: pd.DataFrame) -> pd.DataFrame:
+    """df with every text cell a spreadsheet would run as a formula quoted as text."""
+    texts = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    if not texts:
+        return df
+    out = df.copy()
+    for c in texts:
+        out[c] = out[c].map(
+            lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_STARTS) else v
+        )
+    return out
+
+
 def table_csv(df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:
-    """CSV with one leading `# refscope …` comment line naming the table and its filters."""
-    return f"# {header_line(name, f, extra)}\n{df.to_csv(index=False)}".encode()
+    """CSV with one leading `# refscope …` comment line naming the table and its filters; texts
+    that a spreadsheet would run as formulas are written as text."""
+    return f"# {header_line(name, f, extra)}\n{_defused(df).to_csv(index=False)}".encode()
 
 
 def table_xlsx(df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:

@@ -157,8 +157,9 @@ def test_refs_find_username_links_and_count_each_click_once(tmp_path):
         con.close()
     pipeline.run([str(logs)], path)
     with opened(path) as c:
-        df = queries.refs(c, Filters(day, day)).set_index(["page_id", "ref"])
-    got = df[["registered", "clicks", "scans", "campaign"]].astype(object)
+        df = queries.refs(c, Filters(day, day)).fillna({"page_id": "?"})
+    got = df.set_index(["page_id", "ref"])[["registered", "clicks", "scans", "campaign"]]
+    got = got.astype(object)
     got = got.where(got.notna(), None).to_dict("index")
     assert got == {
         (fx.PAGE_ID, "site_footer"): {"registered": True, "clicks": 2, "scans": 2,
@@ -168,7 +169,48 @@ def test_refs_find_username_links_and_count_each_click_once(tmp_path):
                                             "campaign": None},
         (fx.OTHER_PAGE_ID, "solo_ref"): {"registered": True, "clicks": 3, "scans": 3,
                                          "campaign": "solo"},
+        # That unmapped link's own click, on a row of its own rather than lost.
+        ("?", "site_footer"): {"registered": True, "clicks": 1, "scans": 1, "campaign": None},
     }  # fmt: skip
+
+
+def test_refs_list_a_link_scanned_in_the_range_that_brought_no_one(tmp_path):
+    """A placement whose code is scanned but converts nobody is what a manager needs to see."""
+    day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
+    logs = tmp_path / "logs"
+    first = fx.postback(referral=fx.referral_obj("qr_tent"), psid="u1", ts=fx.T0)
+    fx.write_ndjson(logs / "webhooks.ndjson", [fx.delivery(first)])
+    clicks = [("qr_tent", fx.PAGE_ID)] * 4 + [("qr_receipt", fx.PAGE_ID)] * 6
+    clicks += [("qr_old", fx.PAGE_ID)]  # the day before: outside the range
+    (logs / "clicks.ndjson").write_bytes(
+        b"".join(
+            clicklog.click_line(fx.T0 - (86_400_000 if ref == "qr_old" else 1000), ref, page,
+                                True, "mobile")
+            for ref, page in clicks
+        )
+    )  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    con = db.connect(path)
+    try:
+        links.register(con, [links.make_link(fx.PAGE_ID, ref, channel="qr", placement=place)
+                             for ref, place in (("qr_tent", "table tent"),
+                                                ("qr_receipt", "receipt"),
+                                                ("qr_old", "door"))])  # fmt: skip
+    finally:
+        con.close()
+    pipeline.run([str(logs)], path)
+    with opened(path) as c:
+        df = queries.refs(c, Filters(day, day)).set_index("ref")
+        other_page = queries.refs(c, Filters(day, day, (fx.OTHER_PAGE_ID,), ()))
+        links_only = queries.refs(c, Filters(day, day, (), ("m_me_link",)))
+    cols = ["channel", "new_contacts", "scans", "placement", "registered"]
+    assert df[cols].to_dict("index") == {
+        "qr_tent": dict(zip(cols, ["qr_code", 1, 4, "table tent", True], strict=True)),
+        "qr_receipt": dict(zip(cols, ["qr_code", 0, 6, "receipt", True], strict=True)),
+    }
+    assert df.loc["qr_receipt", "page_id"] == fx.PAGE_ID
+    assert df.loc["qr_receipt", "contacts_per_click"] == 0
+    assert other_page.empty and links_only.empty
 
 
 def test_a_qr_ref_seen_only_as_a_reentry_keeps_its_qr_channel(small):

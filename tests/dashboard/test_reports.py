@@ -152,6 +152,23 @@ def test_csv_download_reads_back_equal_with_the_filters_in_a_comment(table):
     pd.testing.assert_frame_equal(back, without_none(table), check_dtype=False)
 
 
+def test_csv_download_writes_formula_like_texts_as_text():
+    """A ref or ad title is chosen by whoever shares the link or runs the ad: in a spreadsheet
+    `=HYPERLINK(...)` would run. Such cells get a leading apostrophe; numbers stay numbers."""
+    df = pd.DataFrame(
+        {
+            "ref": ['=HYPERLINK("http://x.test","go")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "ok"],
+            "ad_title": ["-2+3", "\tlead", "spring=sale", None],
+            "spend": [-1.5, 2.0, 0.0, 3.0],
+        }
+    )
+    back = pd.read_csv(io.BytesIO(reports.table_bytes("csv", df, "refs", RANGE)), skiprows=1)
+    assert back["ref"].tolist() == [
+        "'" + df["ref"][0], "'" + df["ref"][1], "'@SUM(1+1)", "ok"]  # fmt: skip
+    assert back["ad_title"].tolist()[:3] == ["'-2+3", "'\tlead", "spring=sale"]
+    assert back["spend"].tolist() == [-1.5, 2.0, 0.0, 3.0]
+
+
 def test_xlsx_download_reads_back_equal_with_a_filters_sheet(table):
     data = reports.table_bytes("xlsx", table, "contacts", RANGE)
     book = openpyxl.load_workbook(io.BytesIO(data))
