@@ -31,17 +31,27 @@ def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
 
-def newest_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
-    """The day of the newest event, None in an empty database."""
-    row = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+def newest_day(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dt.date | None:
+    """The newest whole UTC day with events: today's are left out (a report at 07:00 would
+    compare seven hours with whole days) unless there are no others. None in an empty database.
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    row = con.execute(
+        """SELECT coalesce(CAST(max(ts) FILTER (WHERE ts < $today) AS DATE),
+                           CAST(max(ts) AS DATE))
+           FROM events""",
+        {"today": today},
+    ).fetchone()
     return row[0] if row else None
 
 
 @cli.command()
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
-              help=f"First day (default: {DEFAULT_DAYS - 1} days before --to).")  # fmt: skip
+              help="First day (default: --days days up to --to).")  # fmt: skip
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
-              help="Last day (default: the day of the newest event).")  # fmt: skip
+              help="Last day (default: the newest whole UTC day with events).")  # fmt: skip
+@click.option("--days", type=click.IntRange(1), default=DEFAULT_DAYS, show_default=True,
+              help="Days in the range when --from is not given (rolling, for cron).")  # fmt: skip
 @click.option("--page", "pages", multiple=True, help="Page id; repeat for several (default: all).")
 @click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
               help="Channel; repeat for several (default: all).")  # fmt: skip
@@ -50,9 +60,9 @@ def newest_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Default: refscope-report-<from>-<to>.<format>.")  # fmt: skip
 @DB_OPTION
-def report(start: dt.datetime | None, end: dt.datetime | None, pages: tuple[str, ...],
-           channels: tuple[str, ...], fmt: str | None, out: Path | None,
-           db_file: Path) -> None:  # fmt: skip
+def report(start: dt.datetime | None, end: dt.datetime | None, days: int,
+           pages: tuple[str, ...], channels: tuple[str, ...], fmt: str | None,
+           out: Path | None, db_file: Path) -> None:  # fmt: skip
     """Write a period report: KPIs against the previous period, new contacts per day by
     channel, top refs and QR placements, ads with cost per contact, the comment funnel and
     retention by channel.
@@ -72,9 +82,9 @@ def report(start: dt.datetime | None, end: dt.datetime | None, pages: tuple[str,
     con = db.connect(db_file, read_only=True)
     try:
         last = _day(end) or newest_day(con) or dt.datetime.now(dt.UTC).date()
-        first = _day(start) or last - dt.timedelta(days=DEFAULT_DAYS - 1)
+        first = _day(start) or last - dt.timedelta(days=days - 1)
         if first > last:
-            to = "--to" if end else "the newest event's day; give --to"
+            to = "--to" if end else "the newest whole day with events; give --to"
             raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")
         filters = Filters(first, last, pages, channels)
         result = reports.gather(reports.connection_fetch(con), filters)

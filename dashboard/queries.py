@@ -90,10 +90,17 @@ def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """One row. Columns: new_contacts, engaged, engaged_rate, reachable (contacts with an own
     action in the 24 hours before the range ends: the messaging window then open), spend,
-    cost_per_contact (ad spend per contact the ads brought in: other channels cost nothing)."""
+    cost_per_contact (ad spend per contact the ads brought in: other channels cost nothing).
+    The counts are NULL ("no data", not zero) for a range wholly outside the data's days, such
+    as a previous period from before the first log."""
     return _df(
         con,
-        f"""WITH n AS (
+        f"""WITH span AS (
+                SELECT $end >= CAST(least(min(e.ts), (SELECT min(first_seen_at) FROM contacts))
+                                    AS DATE)
+                   AND $start <= CAST(max(e.ts) AS DATE) AS covered
+                FROM events e
+            ), n AS (
                 SELECT count(*) AS new_contacts, count(c.second_message_at) AS engaged,
                        count(*) FILTER (WHERE c.channel = 'ctm_ad') AS ad_contacts
                 FROM contacts c WHERE {_IN_RANGE}
@@ -115,9 +122,12 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                   AND (len($pages) = 0 OR a.ad_id IN (
                       SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
             )
-            SELECT new_contacts, engaged, engaged / nullif(new_contacts, 0) AS engaged_rate,
-                   reachable, spend, spend / nullif(ad_contacts, 0) AS cost_per_contact
-            FROM n, r, s""",
+            SELECT CASE WHEN covered THEN new_contacts END AS new_contacts,
+                   CASE WHEN covered THEN engaged END AS engaged,
+                   engaged / nullif(new_contacts, 0) AS engaged_rate,
+                   CASE WHEN covered THEN reachable END AS reachable, spend,
+                   spend / nullif(ad_contacts, 0) AS cost_per_contact
+            FROM span, n, r, s""",
         f,
     )
 
@@ -135,15 +145,29 @@ def new_contacts_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFr
 
 def channel_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Columns: channel, new_contacts, engaged (a second inbound message), engaged_rate,
-    reentries (re-entry touches of those contacts)."""
+    reentries (re-entry touches in the range through the channel, as refs() counts them: a
+    past period's figure does not change as contacts come back later)."""
     return _df(
         con,
-        f"""SELECT c.channel, count(*) AS new_contacts,
-                   count(c.second_message_at) AS engaged,
-                   count(c.second_message_at) / count(*) AS engaged_rate,
-                   CAST(sum(c.reentry_count) AS BIGINT) AS reentries
-            FROM contacts c WHERE {_IN_RANGE}
-            GROUP BY c.channel ORDER BY new_contacts DESC, c.channel""",
+        f"""WITH a AS (
+                SELECT c.channel, count(*) AS new_contacts,
+                       count(c.second_message_at) AS engaged
+                FROM contacts c WHERE {_IN_RANGE}
+                GROUP BY c.channel
+            ), r AS (
+                SELECT t.channel, count(*) AS reentries
+                FROM touches t
+                WHERE t.is_reentry AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY
+                  AND {_PAGES.format(t="t")}
+                  AND (len($channels) = 0 OR list_contains($channels, t.channel))
+                GROUP BY t.channel
+            )
+            SELECT channel, coalesce(a.new_contacts, 0) AS new_contacts,
+                   coalesce(a.engaged, 0) AS engaged,
+                   a.engaged / a.new_contacts AS engaged_rate,
+                   coalesce(r.reentries, 0) AS reentries
+            FROM a FULL JOIN r USING (channel)
+            ORDER BY new_contacts DESC, channel""",
         f,
     )
 
@@ -432,10 +456,14 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(
         con,
         """WITH l AS (
-               SELECT t.*, coalesce(p.page_id, t.page) AS page_id
+               -- The page id as refs() and attribution find it: through `pages`, or the
+               -- registered page itself when numeric; the ref alone only when it is neither
+               -- and no other page registered the ref.
+               SELECT t.*, coalesce(p.page_id, CASE WHEN regexp_full_match(t.page, '[0-9]+')
+                                                    THEN t.page END) AS page_id
                FROM tracked_links t LEFT JOIN pages p ON lower(p.username) = lower(t.page)
            ), solo AS (
-               SELECT ref FROM tracked_links GROUP BY ref HAVING count(*) = 1
+               SELECT ref FROM tracked_links GROUP BY ref HAVING count(DISTINCT lower(page)) = 1
            )
            SELECT l.ref, l.page, l.channel, l.campaign, l.placement, l.url, l.created_at,
                   count(c.psid) AS new_contacts,
@@ -443,7 +471,7 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                   max(c.last_seen_at) AS last_contact
            FROM l LEFT JOIN contacts c
              ON c.ref = l.ref AND c.channel IN ('m_me_link', 'qr_code')
-            AND (c.page_id = l.page_id OR l.ref IN (SELECT ref FROM solo))
+            AND (c.page_id = l.page_id OR (l.page_id IS NULL AND l.ref IN (SELECT ref FROM solo)))
            GROUP BY ALL ORDER BY l.created_at DESC, l.ref""",
     )
 

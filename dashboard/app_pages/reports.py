@@ -32,5 +32,10 @@ for fmt, (label, mime) in reports.REPORT_FORMATS.items():
     )
 if not pdf_ok:
     st.caption("The PDF draws its charts with Chromium: `apt-get install chromium` on the server.")
-st.caption("The same report from cron:")
+st.caption("This report again, from the command line:")
 st.code(reports.report_command(f, db=store.database_path()), language="bash")
+st.caption(
+    f"From cron, the last {(f.end - f.start).days + 1} days up to the newest whole day, "
+    "whenever it runs:"
+)
+st.code(reports.report_command(f, db=store.database_path(), rolling=True), language="bash")

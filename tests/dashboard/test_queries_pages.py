@@ -174,6 +174,29 @@ def test_refs_find_username_links_and_count_each_click_once(tmp_path):
     }  # fmt: skip
 
 
+def test_a_link_registered_for_one_page_is_not_credited_with_another_pages_contacts(tmp_path):
+    """The Create links table and Links & QR count a registered link's contacts alike: by its
+    page id when known, by the ref alone only when its page is an unmapped username."""
+    logs = tmp_path / "logs"
+    fx.write_ndjson(logs / "webhooks.ndjson", [
+        fx.delivery(fx.postback(referral=fx.referral_obj(ref), psid=psid, ts=fx.T0))
+        for psid, ref in (("u1", "signature"), ("u2", "signature"), ("u3", "footer"))])  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    con = db.connect(path)
+    try:
+        links.register(con, [links.make_link(fx.OTHER_PAGE_ID, "signature"),
+                             links.make_link("unmappedshop", "footer")])  # fmt: skip
+    finally:
+        con.close()
+    pipeline.run([str(logs)], path)
+    with opened(path) as c:
+        stats = queries.tracked_link_stats(c).set_index("ref")["new_contacts"].to_dict()
+        day = fx.utc(fx.T0).date()
+        seen = queries.refs(c, Filters(day, day)).set_index("ref")
+    assert stats == {"signature": 0, "footer": 1}
+    assert seen["registered"].to_dict() == {"signature": False, "footer": True}
+
+
 def test_refs_list_a_link_scanned_in_the_range_that_brought_no_one(tmp_path):
     """A placement whose code is scanned but converts nobody is what a manager needs to see."""
     day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()

@@ -430,6 +430,33 @@ def test_default_report_is_the_last_28_days_named_by_its_range(
     )
 
 
+def test_the_default_range_ends_on_the_newest_whole_day(db_path):
+    """A report from cron at 07:00 must not compare seven hours of today with whole days."""
+    today = dt.date(2026, 11, 30)
+    con = db.connect(db_path)
+    try:
+        assert dashboard_cli.newest_day(con, today) is None
+        row = "INSERT INTO events (event_key, page_id, is_user_ref, ts, kind, is_standby, file, " \
+              "line_no, run_id) VALUES (?, 'p', false, ?, 'message', false, 'f', 1, 1)"  # fmt: skip
+        con.execute(row, [1, dt.datetime(2026, 11, 30, 6, 59)])
+        assert dashboard_cli.newest_day(con, today) == today  # nothing else: today it is
+        con.execute(row, [2, dt.datetime(2026, 11, 28, 12)])
+        assert dashboard_cli.newest_day(con, today) == dt.date(2026, 11, 28)
+        assert dashboard_cli.newest_day(con, dt.date(2026, 12, 1)) == today
+    finally:
+        con.close()
+
+
+def test_days_sets_a_rolling_range_up_to_the_newest_day(runner, report_db, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["report", "--db", str(report_db), "--days", "7"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "refscope-report-2026-11-18-2026-11-24.pdf").is_file()
+    assert reports.report_command(RANGE, "xlsx", rolling=True) == (
+        "refscope report --days 28 --format xlsx"
+    )
+
+
 def test_an_empty_database_gives_a_report_that_says_so(runner, db_path, tmp_path):
     out = tmp_path / "r.html"
     result = runner.invoke(cli, ["report", "--db", str(db_path), "--out", str(out)])
@@ -518,6 +545,9 @@ def test_reports_page_and_table_pages_offer_their_downloads(report_db, monkeypat
     assert kpis.loc["New contacts", "This period"] == f"{now:,}"
     assert at.code[0].value == (
         f"refscope report --from 2026-10-28 --to 2026-11-24 --db {report_db.resolve()} --format pdf"
+    )
+    assert at.code[1].value == (
+        f"refscope report --days 28 --db {report_db.resolve()} --format pdf"
     )
     at.switch_page("app_pages/ads.py").run()
     labels = [b.proto.label for b in at.get("download_button")]
