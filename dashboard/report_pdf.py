@@ -197,6 +197,20 @@ def _widths(pdf: _Pdf, head: list[str], rows: list[list[str]], size: float,
     return [n + 2.5 for n in need]  # fpdf2's cell padding on both sides
 
 
+def _fit(widths: list[float], total: float = PAGE_WIDTH_MM) -> list[float]:
+    """Widths that add up to at most total by narrowing only the widest columns (long titles
+    wrap), so numbers and ids keep their width instead of breaking mid-number."""
+    if sum(widths) <= total:
+        return widths
+    cap = max(widths)
+    for n in range(1, len(widths) + 1):  # cap the n widest columns at one shared width
+        wide = sorted(widths, reverse=True)
+        cap = (total - sum(wide[n:])) / n
+        if n == len(widths) or cap >= wide[n]:
+            break
+    return [min(w, cap) for w in widths]
+
+
 def _table(pdf: _Pdf, head: list[str], rows: list[list[str]], numeric: list[bool],
            sizes: tuple[float, ...] = (8, 7.5, 7, 6.5)) -> None:  # fmt: skip
     """The largest font size that fits, headers whole if they can be, else wrapped at spaces."""
@@ -205,6 +219,7 @@ def _table(pdf: _Pdf, head: list[str], rows: list[list[str]], numeric: list[bool
         widths = _widths(pdf, head, rows, font_size, wrap)
         if sum(widths) <= PAGE_WIDTH_MM:
             break
+    widths = _fit(widths)
     pdf.set_font(pdf.face, size=font_size)
     align = tuple("RIGHT" if n else "LEFT" for n in numeric)
     with pdf.table(col_widths=tuple(widths), text_align=align, headings_style=HEADING,
@@ -217,8 +232,16 @@ def _table(pdf: _Pdf, head: list[str], rows: list[list[str]], numeric: list[bool
     pdf.ln(2)
 
 
+MISSING_GLYPH = "\ufffd"  # drawn for a character the font lacks (an emoji, CJK with DejaVu)
+
+
 def _safe(pdf: _Pdf, text: str) -> str:
+    """text as the font can print it: a character it lacks shows as a replacement mark, where
+    fpdf2 would leave it out (an ad title's emoji would vanish without a trace)."""
     if pdf.face == "Helvetica":
         text = text.replace("–", "-").replace("—", "-").replace("·", "-")
         return text.encode("latin-1", "replace").decode("latin-1")
-    return text
+    cmap = pdf.fonts[pdf.face.lower()].cmap
+    if all(ord(c) in cmap or c in "\n\r\t" for c in text):
+        return text
+    return "".join(c if ord(c) in cmap or c in "\n\r\t" else MISSING_GLYPH for c in text)

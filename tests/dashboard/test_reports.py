@@ -404,6 +404,24 @@ def test_a_range_without_data_says_so(runner, report_db, tmp_path, fmt):
     assert message in text
 
 
+def test_pdf_tables_narrow_long_texts_not_numbers_and_mark_missing_glyphs():
+    """An ad title with emoji keeps a mark where each emoji was (fpdf2 drops them silently);
+    a long title wraps while a 15-digit page id and the numbers stay whole."""
+    pdf = reports.report_pdf._Pdf("t")
+    if pdf.face == "Helvetica":
+        pytest.skip("no TrueType font installed")
+    pdf.add_page()
+    title = "Flat white \u2615\U0001f389 50% off \u2014 \u4eca\u65e5 " + "spring sale " * 12
+    head = ["Ad", "Page", "New contacts", "Spend"]
+    rows = [[title, "203948571620394", "1,234", "€5,678.90"]] * 3
+    reports.report_pdf._table(pdf, head, rows, [False, False, True, True])
+    text = pypdf.PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0].extract_text()
+    assert "Flat white \u2615\ufffd 50% off \u2014 \ufffd\ufffd" in text
+    assert text.count("203948571620394") == 3 and text.count("€5,678.90") == 3
+    widths = reports.report_pdf._fit([120.0, 25.0, 20.0, 40.0, 90.0])
+    assert widths[1:4] == [25.0, 20.0, 40.0] and sum(widths) == pytest.approx(180)
+
+
 def test_pdf_without_truetype_fonts_falls_back_to_latin_1(report_db, monkeypatch):
     monkeypatch.setattr(reports.report_pdf, "FONTS", ())
     con = db.connect(report_db, read_only=True)
