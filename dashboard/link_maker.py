@@ -5,7 +5,10 @@ Thin glue between Streamlit widgets and ingest.links / ingest.qr, kept out of th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+
+import streamlit as st
 
 from dashboard import store
 from ingest import links, qr
@@ -25,14 +28,26 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
             style: qr.QrStyle) -> Preview:  # fmt: skip
     """Validate the form and render its code; an invalid form returns the rule it broke."""
     try:
-        link = links.make_link(page, ref or None, channel, campaign, placement, notes)
+        link = _as_registered(links.make_link(page, ref or None, channel, campaign, placement,
+                                              notes))  # fmt: skip
         png = qr.png_bytes(link.url, style)
         svg = qr.svg_bytes(link.url, style)
-        label = " / ".join(p for p in (link.campaign, link.placement) if p)
-        sheet = qr.print_sheet([(link.url, link.ref, label)], style)
+        sheet = qr.print_sheet([links.sheet_label(link)], style)
     except RefscopeError as exc:
         return Preview(None, str(exc))
     return Preview(link, None, png, svg, sheet)
+
+
+def _as_registered(link: links.Link) -> links.Link:
+    """The link with its registered URL when its page (any case) and ref are registered: a code
+    downloaded again must encode that URL (a redirect link's scans are counted there)."""
+    table = store.fetch("tracked_link_stats")
+    if table.empty:
+        return link
+    same = table[(table["ref"] == link.ref) & (table["page"].str.lower() == link.page.lower())]
+    if same.empty:
+        return link
+    return dataclasses.replace(link, registered_url=str(same["url"].iloc[0]))
 
 
 def register(link: links.Link) -> str:
@@ -43,6 +58,23 @@ def register(link: links.Link) -> str:
     except RefscopeError as exc:
         return f"Not registered: {exc}"
     return f"Registered {link.ref}." if added else f"{link.ref} was already registered."
+
+
+TOAST_KEY = "create_links_toast"  # session state: the message shown after the rerun
+
+
+def announce_and_rerun(message: str) -> None:
+    """Show a registration's outcome on a fresh run of the page, so the registry table (drawn
+    above the buttons) and the list of unregistered refs show the new state at once."""
+    st.session_state[TOAST_KEY] = message
+    st.cache_data.clear()
+    st.rerun()
+
+
+def show_announcement() -> None:
+    """The toast of the registration that started this run, once."""
+    if message := st.session_state.pop(TOAST_KEY, None):
+        st.toast(message)
 
 
 def register_seen(page_id: str, ref: str, channel: str) -> str:

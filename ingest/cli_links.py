@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +46,41 @@ def _style(box_size: int, border: int, error_correction: str, fg: str, bg: str,
                       logo.read_bytes() if logo else None).checked()  # fmt: skip
 
 
-def _write_codes(out: Path, link: links_mod.Link, style: qr.QrStyle) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    png, svg = out / f"{link.ref}.png", out / f"{link.ref}.svg"
-    png.write_bytes(qr.png_bytes(link.url, style))
-    svg.write_bytes(qr.svg_bytes(link.url, style))
-    return [png, svg]
+OUT_RULE = "--out must be a directory refscope can create and write to"
+
+
+def _prepare_out(out: Path) -> Path:
+    """Create the codes' directory and prove it writable, before anything is registered: a
+    link registered whose code cannot be written would be a half-done command."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write codes to {out}: {exc.strerror or exc}: {OUT_RULE}"
+        ) from exc
+    return out
+
+
+def _write_codes(out: Path, codes: Sequence[links_mod.Link], style: qr.QrStyle) -> list[str]:
+    """Write each link's PNG and SVG, named by `links.code_names`; one line per file saying
+    whether it was written or replaced an older file (never silently)."""
+    done: list[str] = []
+    for link, name in zip(codes, links_mod.code_names(codes), strict=True):
+        done.append(_write(out / f"{name}.png", qr.png_bytes(link.url, style)))
+        done.append(_write(out / f"{name}.svg", qr.svg_bytes(link.url, style)))
+    return done
+
+
+def _write(path: Path, data: bytes) -> str:
+    """Write one file; 'wrote PATH', or 'replaced PATH' when a file was there."""
+    verb = "replaced" if path.exists() else "wrote"
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return f"{verb} {path}"
 
 
 @links.command("create")
@@ -70,17 +101,22 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
     """Register a tracked link and print its URL; with --channel qr also write PNG and SVG."""
     link = links_mod.make_link(page, ref, channel, campaign, placement, notes, base_url)
     style = _style(**qr_args)
+    if link.channel == "qr_code":
+        _prepare_out(out)
     con = db.connect(db_file)
     try:
         added = links_mod.register(con, [link])
+        (stored,) = links_mod.registered(con, [link])
     finally:
         con.close()
-    click.echo(link.url)
+    click.echo(stored.url)
     if not added:
-        click.echo(f"(already registered: {link.ref})", err=True)
+        click.echo(f"(already registered: {stored.ref} for page {stored.page})", err=True)
+        if stored.url != link.url:
+            click.echo(f"(the registered URL is kept, not {link.url})", err=True)
     if link.channel == "qr_code":
-        for path in _write_codes(out, link, style):
-            click.echo(f"wrote {path}", err=True)
+        for line in _write_codes(out, [stored], style):
+            click.echo(line, err=True)
 
 
 @links.command("import")
@@ -97,28 +133,45 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     Every row is checked first: if any is invalid, nothing is written.
     """
     style = _style(**qr_args)
-    report = links_mod.read_csv(csv_file, base_url)
-    if report.errors:
-        for err in report.errors:
-            click.echo(f"{csv_file}:{err}", err=True)
-        raise click.ClickException(f"{len(report.errors)} invalid rows; nothing was registered")
+    if out:
+        _prepare_out(out)
     con = db.connect(db_file)
     try:
+        report = links_mod.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
+        if report.errors:
+            for err in report.errors:
+                click.echo(f"{csv_file}:{err}", err=True)
+            raise click.ClickException(f"{len(report.errors)} invalid rows; nothing was registered")
         added = links_mod.register(con, report.links)
+        stored = links_mod.registered(con, report.links)
     finally:
         con.close()
     click.echo(
         f"registered {len(added)} new links ({len(report.links) - len(added)} already there)"
     )
     if out:
-        codes = [x for x in report.links if x.channel == "qr_code"] or report.links
-        for link in codes:
-            _write_codes(out, link, style)
-        sheet = out / "print-sheet.pdf"
-        sheet.write_bytes(qr.print_sheet(
-            [(x.url, x.ref, " / ".join(p for p in (x.campaign, x.placement) if p)) for x in codes],
-            style))  # fmt: skip
-        click.echo(f"wrote {len(codes)} codes and {sheet}")
+        _write_import_codes(out, stored, style)
+
+
+def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrStyle) -> None:
+    """Every QR code of an import (every code when it has none) and the print sheet."""
+    codes = [x for x in stored if x.channel == "qr_code"] or stored
+    sheet = out / "print-sheet.pdf"
+    lines = _write_codes(out, codes, style)
+    lines.append(_write(sheet, qr.print_sheet([links_mod.sheet_label(x) for x in codes], style)))
+    replaced = sum(line.startswith("replaced") for line in lines)
+    click.echo(f"wrote {len(codes)} codes and {sheet}")
+    names = links_mod.code_names(codes)
+    shared = sorted({x.ref for x, name in zip(codes, names, strict=True) if name != x.ref})
+    if shared:
+        click.echo(
+            f"named <ref>.<page>.png/.svg, as their ref is on several pages: {', '.join(shared)}"
+        )
+    if replaced:
+        click.echo(f"replaced {replaced} files that were already in {out}")
+
+
+TSV_SPACES = str.maketrans("\t\r\n", "   ")
 
 
 @links.command("list")
@@ -130,9 +183,17 @@ def links_list(db_file: Path) -> None:
         rows = links_mod.list_links(con)
     finally:
         con.close()
-    table = Table("ref", "page", "channel", "campaign", "placement", "url", "created")
-    for row in rows:
-        table.add_row(*(str(v) if v is not None else "" for v in row))
+    header = ("ref", "page", "channel", "campaign", "placement", "url", "created")
+    cells = [[str(v) if v is not None else "" for v in row] for row in rows]
+    if not sys.stdout.isatty():
+        # Piped: whole values, one tab-separated line each, for cut, awk or a spreadsheet (a tab
+        # or line break inside a value becomes a space).
+        for line in (header, *cells):
+            click.echo("\t".join(value.translate(TSV_SPACES) for value in line))
+        return
+    table = Table(*header)
+    for row in cells:
+        table.add_row(*row)
     Console().print(table)
 
 
@@ -148,21 +209,19 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
     style = _style(**qr_args)
     con = db.connect(db_file)
     try:
-        rows = con.execute(
-            "SELECT ref, page, channel, campaign, placement, notes, url FROM tracked_links "
-            "WHERE ref = ? AND (? IS NULL OR lower(page) = lower(?))",
-            [ref, page, page],
-        ).fetchall()
+        found = links_mod.Registry.load(con).find(ref, page)
     finally:
         con.close()
-    if not rows:
+    if not found:
         raise click.ClickException(f"ref {ref!r} is not registered (see `refscope links list`)")
-    if len(rows) > 1:
-        raise click.ClickException(f"ref {ref!r} is registered for several pages: give --page")
-    r = rows[0]
-    link = links_mod.Link(r[0], r[1], r[2], r[3], r[4], r[5])
-    for path in _write_codes(out, link, style):
-        click.echo(f"wrote {path}")
+    if len(found) > 1:
+        pages_ = ", ".join(x.page for x in found)
+        raise click.ClickException(
+            f"ref {ref!r} is registered for several pages ({pages_}): give --page"
+        )
+    _prepare_out(out)
+    for line in _write_codes(out, found, style):
+        click.echo(line)
 
 
 @click.group()

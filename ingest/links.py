@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -28,13 +30,20 @@ REF_RULE = "a ref uses only A-Z a-z 0-9 _ - = and has 1 to 250 characters"
 # extension such as .com; at least one letter (all digits is a page id); 50 at most.
 # https://www.facebook.com/help/105399436216001
 PAGE_RULE = (
-    "a page is a Facebook username (5 to 50 letters, digits and periods, with at least one "
+    "a page is a Facebook username (5 to 50 ASCII letters, digits and periods, with at least one "
     "letter and no .com or .net ending) or a numeric page id"
 )
 _REF = re.compile(r"[A-Za-z0-9_=-]{1,250}")
-_USERNAME = re.compile(r"(?=.*[A-Za-z])(?!.*\.(?:com|net)$)[A-Za-z0-9.]{5,50}", re.IGNORECASE)
+# re.ASCII: with Unicode case folding, IGNORECASE lets 'ſ' match [s] and the Kelvin sign [k].
+_USERNAME = re.compile(
+    r"(?=.*[A-Za-z])(?!.*\.(?:com|net)$)[A-Za-z0-9.]{5,50}", re.IGNORECASE | re.ASCII
+)
 _PAGE_ID = re.compile(r"[0-9]+")
 LINK_CHANNELS = {"link": "m_me_link", "qr": "qr_code"}
+REF_MAX = 250
+ONE_MEANING_RULE = (
+    "a ref means one thing per page (a username and its page id in `pages` are one page)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,14 @@ class Link:
     placement: str | None = None
     notes: str | None = None
     base_url: str | None = None  # a refscope redirect server instead of m.me
+    registered_url: str | None = None  # the URL stored in tracked_links, once registered
 
     @property
     def url(self) -> str:
+        """The URL its code encodes: once registered, always the stored one (a code made
+        again must keep pointing where the printed ones do)."""
+        if self.registered_url:
+            return self.registered_url
         if self.base_url:
             # The page rides along: a ref another page registers later leaves printed codes
             # resolvable (without it, the redirect would have two targets to choose from).
@@ -102,16 +116,26 @@ def slug(text: str) -> str:
 
 
 def conventional_ref(campaign: str | None, placement: str | None, month: dt.date) -> str:
-    """The naming convention: campaign-placement-YYYY_MM, each part slugged."""
-    parts = [slug(p) for p in (campaign, placement) if p and slug(p)]
-    if not parts and (campaign or placement):
+    """The naming convention: campaign-placement-YYYY_MM, each part slugged.
+
+    A ref longer than 250 characters loses the end of its campaign part, never its placement
+    or month: two placements of one long campaign must still give two refs.
+    """
+    campaign_part, placement_part = slug(campaign or ""), slug(placement or "")
+    if not (campaign_part or placement_part) and (campaign or placement):
         raise ValidationError(
             f"cannot build a ref from {campaign or placement!r}: a ref is made of its letters "
             "and digits A-Z 0-9, and it has none; give a ref"
         )
-    if not parts:
+    if not (campaign_part or placement_part):
         raise ValidationError("without a ref, give a campaign and/or a placement to build one")
-    return check_ref("-".join([*parts, month.strftime("%Y_%m")])[:250])
+    month_part = month.strftime("%Y_%m")
+    room = REF_MAX - len(month_part) - 1  # what the parts before "-YYYY_MM" may use
+    placement_part = placement_part[:room].rstrip("_")
+    room -= len(placement_part) + 1 if placement_part else 0
+    campaign_part = campaign_part[: max(room, 0)].rstrip("_")
+    parts = [p for p in (campaign_part, placement_part, month_part) if p]
+    return check_ref("-".join(parts))
 
 
 def make_link(
@@ -134,53 +158,117 @@ def make_link(
         ref=check_ref(ref.strip()),
         page=page,
         channel=check_channel(channel),
-        campaign=campaign or None,
-        placement=placement or None,
-        notes=notes or None,
+        campaign=_text(campaign),
+        placement=_text(placement),
+        notes=_text(notes),
         base_url=base_url or None,
     )
+
+
+def _text(value: str | None) -> str | None:
+    """A free-text attribute without surrounding spaces (they never change what it means)."""
+    return (value or "").strip() or None
+
+
+@dataclass
+class Registry:
+    """The registered links and the `pages` mapping, read once to check new links against.
+
+    A page is one page whether a link names it by username or by numeric id: `pages` maps each
+    username (case-insensitively) to its id, so both spellings give the same key.
+    """
+
+    links: dict[tuple[str, str], Link] = field(default_factory=dict)  # (page key, ref) → link
+    page_ids: dict[str, str] = field(default_factory=dict)  # lower-cased username → page id
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> Registry:
+        pages = con.execute("SELECT page_id, username FROM pages WHERE username IS NOT NULL")
+        registry = cls(page_ids={name.lower(): page_id for page_id, name in pages.fetchall()})
+        for row in con.execute(
+            """SELECT ref, page, channel, campaign, placement, notes, url FROM tracked_links
+               ORDER BY created_at, page, ref"""
+        ).fetchall():
+            link = Link(*row[:6], registered_url=row[6])
+            registry.links.setdefault(registry.key(link), link)
+        return registry
+
+    def page_key(self, page: str) -> str:
+        name = page.lower()
+        return self.page_ids.get(name, name)
+
+    def key(self, link: Link) -> tuple[str, str]:
+        return (self.page_key(link.page), link.ref)
+
+    def get(self, link: Link) -> Link | None:
+        """The registered link with the same page and ref, as stored (with its URL)."""
+        return self.links.get(self.key(link))
+
+    def add(self, link: Link) -> None:
+        self.links[self.key(link)] = link
+
+    def conflict(self, link: Link) -> str | None:
+        """Why the link cannot join the registry (the rule it breaks), or None."""
+        known = self.get(link)
+        if known is None or known.attributes() == link.attributes():
+            return None
+        return (
+            f"ref {link.ref!r} is already registered for page {known.page!r} with "
+            f"{_differences(known, link)}: {ONE_MEANING_RULE}"
+        )
+
+    def find(self, ref: str, page: str | None = None) -> list[Link]:
+        """The registered links of a ref, of one page when given (by username or id)."""
+        wanted = self.page_key(page) if page else None
+        return [x for (key, r), x in self.links.items() if r == ref and wanted in (None, key)]
+
+
+ATTRIBUTE_NAMES = ("channel", "campaign", "placement", "notes")
+
+
+def _differences(known: Link, new: Link) -> str:
+    """'channel 'qr_code' (here 'm_me_link')': what a conflicting link changes."""
+    pairs = zip(ATTRIBUTE_NAMES, known.attributes(), new.attributes(), strict=True)
+    return ", ".join(f"{name} {old!r} (here {now!r})" for name, old, now in pairs if old != now)
 
 
 def register(con: duckdb.DuckDBPyConnection, links: Iterable[Link]) -> list[Link]:
     """Add links to the registry and re-label existing contacts; return the new ones.
 
-    The same attributes again are a no-op; a ref already registered for the page with other
-    attributes is refused, and then nothing at all is written.
+    The same attributes again are a no-op; a ref already registered for the page (by username
+    or id) with other attributes is refused, and then nothing at all is written.
     """
     links = list(links)
-    existing = {
-        (page.lower(), ref): (channel, campaign, placement, notes)
-        for ref, page, channel, campaign, placement, notes in con.execute(
-            "SELECT ref, page, channel, campaign, placement, notes FROM tracked_links"
-        ).fetchall()
-    }
-    new: list[Link] = []
-    for link in links:
-        key = (link.page.lower(), link.ref)
-        if key in existing:
-            if existing[key] != link.attributes():
-                raise ValidationError(
-                    f"ref {link.ref!r} is already registered for page {link.page!r} with other "
-                    "attributes: a ref means one thing per page"
-                )
-            continue
-        existing[key] = link.attributes()
-        new.append(link)
-    if not new:
-        return []
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.executemany(
-            "INSERT INTO tracked_links VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [[x.ref, x.page, x.channel, x.campaign, x.placement, x.notes, x.url, now] for x in new],
-        )
-        relabel(con)
+        registry = Registry.load(con)
+        new: list[Link] = []
+        for link in links:
+            if rule := registry.conflict(link):
+                raise ValidationError(rule)
+            if registry.get(link) is None:
+                registry.add(link)
+                new.append(link)
+        if new:
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            con.executemany(
+                "INSERT INTO tracked_links VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [[x.ref, x.page, x.channel, x.campaign, x.placement, x.notes, x.url, now]
+                 for x in new],
+            )  # fmt: skip
+            relabel(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return new
+
+
+def registered(con: duckdb.DuckDBPyConnection, links: Iterable[Link]) -> list[Link]:
+    """Each link as the registry holds it (its stored page spelling and URL); unregistered
+    links are returned as they are."""
+    registry = Registry.load(con)
+    return [registry.get(link) or link for link in links]
 
 
 RELABEL = """
@@ -227,43 +315,117 @@ class ImportReport:
 
 
 IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes")
+REQUIRED_COLUMNS = ("page",)
+COLUMNS_RULE = (
+    f"the header names columns among {', '.join(IMPORT_COLUMNS)}, each once, with "
+    f"{', '.join(REQUIRED_COLUMNS)} required (case and surrounding spaces do not matter)"
+)
 
 
-def read_csv(path: Path, base_url: str | None = None, today: dt.date | None = None) -> ImportReport:
-    """Check every row of a links CSV; the report lists each bad row with its line and rule."""
-    report = ImportReport()
+def read_csv(
+    path: Path,
+    base_url: str | None = None,
+    today: dt.date | None = None,
+    registry: Registry | None = None,
+) -> ImportReport:
+    """Check every row of a links CSV, against each other and the registry when given; the
+    report lists each bad row with the physical line it starts on and the rule it broke."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"{path}: cannot read: {exc}") from exc
-    rows = csv.DictReader(text.splitlines())
-    missing = {"page"} - set(rows.fieldnames or ())
-    if missing:
-        raise ValidationError(f"{path}: the header needs a 'page' column (columns: "
-                              f"{', '.join(IMPORT_COLUMNS)})")  # fmt: skip
-    seen: dict[tuple[str, str], int] = {}
-    for line, row in enumerate(rows, start=2):
-        try:
-            link = make_link(
-                page=(row.get("page") or "").strip(),
-                ref=row.get("ref") or None,
-                channel=(row.get("channel") or "link").strip(),
-                campaign=row.get("campaign") or None,
-                placement=row.get("placement") or None,
-                notes=row.get("notes") or None,
-                base_url=base_url,
-                today=today,
+    rows = (row for row in _csv_rows(path, text) if any(cell.strip() for cell in row[1]))
+    header_line, header = next(rows, (1, []))
+    columns = _columns(path, header_line, header)
+    report = ImportReport()
+    seen: dict[tuple[str, str], tuple[int, Link]] = {}
+    registry = registry or Registry()
+    for line, cells in rows:
+        if len(cells) > len(columns):
+            report.errors.append(
+                f"line {line}: {len(cells)} fields under {len(columns)} columns: a row has no "
+                "more fields than the header (quote a value that holds a comma)"
             )
+            continue
+        try:
+            link = _row_link(dict(zip(columns, cells, strict=False)), base_url, today)
         except ValidationError as exc:
             report.errors.append(f"line {line}: {exc}")
             continue
-        key = (link.page.lower(), link.ref)
+        key = registry.key(link)
         if key in seen:
-            report.errors.append(f"line {line}: ref {link.ref!r} repeats line {seen[key]}")
+            first, earlier = seen[key]
+            if earlier.attributes() != link.attributes():
+                report.errors.append(
+                    f"line {line}: ref {link.ref!r} for page {link.page!r} is on line {first} "
+                    f"with {_differences(earlier, link)}: {ONE_MEANING_RULE}"
+                )
+            continue  # the same row again is a no-op
+        seen[key] = (line, link)
+        if rule := registry.conflict(link):
+            report.errors.append(f"line {line}: {rule}")
             continue
-        seen[key] = line
         report.links.append(link)
     return report
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+    """(physical line the row starts on, fields) for each CSV row, blank rows included.
+
+    The csv module with newline='' keeps a quoted line break inside its field, and ends lines
+    only at CR and LF (str.splitlines also splits on form feed and U+2028, which a note may hold).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    try:
+        for cells in reader:
+            yield start, cells
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ValidationError(
+            f"{path}: line {start}: {exc}: a quoted value starts and ends with a quote, and a "
+            "quote inside it is doubled"
+        ) from exc
+
+
+def _columns(path: Path, line: int, header: list[str]) -> list[str]:
+    """The header's column names, matched after stripping spaces and case-folding; an unknown,
+    repeated or missing column refuses the whole file."""
+    names = [name.strip().casefold() for name in header]
+    problems = [f"unknown column {name!r}" for name in names if name not in IMPORT_COLUMNS]
+    problems += [f"column {n!r} appears {c} times" for n, c in Counter(names).items() if c > 1]
+    problems += [f"no {name!r} column" for name in REQUIRED_COLUMNS if name not in names]
+    if problems:
+        raise ValidationError(f"{path}: line {line}: {'; '.join(problems)}: {COLUMNS_RULE}")
+    return names
+
+
+def _row_link(row: dict[str, str], base_url: str | None, today: dt.date | None) -> Link:
+    return make_link(
+        page=row.get("page", "").strip(),
+        ref=row.get("ref") or None,
+        channel=row.get("channel", "").strip() or "link",
+        campaign=row.get("campaign"),
+        placement=row.get("placement"),
+        notes=row.get("notes"),
+        base_url=base_url,
+        today=today,
+    )
+
+
+def code_names(links: Sequence[Link]) -> list[str]:
+    """File names (without extension) of codes written together: `<ref>`, or `<ref>.<page>`
+    when the ref is on more than one of them, so no page's code overwrites another's (a ref
+    has no period, so the two forms never meet)."""
+    refs = Counter(link.ref for link in links)
+    return [x.ref if refs[x.ref] == 1 else f"{x.ref}.{x.page}" for x in links]
+
+
+def sheet_label(link: Link) -> tuple[str, str, str]:
+    """(url, title, subtitle) of a link on the print sheet: the page is always named, since
+    two pages' flyers may share a ref."""
+    details = " / ".join(p for p in (link.campaign, link.placement) if p)
+    return (link.url, link.ref, " · ".join(p for p in (f"page {link.page}", details) if p))
 
 
 def list_links(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:

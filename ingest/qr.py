@@ -6,9 +6,11 @@ Pure: bytes in, bytes out; writing files is the caller's business.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import qrcode
 import qrcode.constants
@@ -23,6 +25,13 @@ ERROR_LEVELS = {
     "H": qrcode.constants.ERROR_CORRECT_H,
 }
 LOGO_SHARE = 0.22  # logo width / code width: level H restores up to 30% of the modules
+# WCAG's 3:1 for graphics; scanners read dark modules on a light ground, most not the reverse.
+MIN_CONTRAST = 3.0
+CONTRAST_RULE = (
+    f"a QR code needs a foreground darker than its background, with a contrast ratio of at "
+    f"least {MIN_CONTRAST:g}:1 (WCAG), to scan"
+)
+COLOUR_RULE = "give an opaque colour: a name, #rgb, #rrggbb, rgb(), hsl() or hsv()"
 
 
 @dataclass(frozen=True)
@@ -43,21 +52,48 @@ class QrStyle:
             raise ValidationError("box size must be between 1 and 100 pixels")
         if not 0 <= self.border <= 20:
             raise ValidationError("border must be between 0 and 20 modules")
-        for colour in (self.foreground, self.background):
-            try:
-                ImageColor.getrgb(colour)
-            except ValueError as exc:
-                raise ValidationError(f"invalid colour {colour!r}") from exc
+        fg, bg = _hex(self.foreground), _hex(self.background)
+        _check_contrast(fg, bg)
         if self.logo is not None:
             try:
                 Image.open(io.BytesIO(self.logo)).verify()
             except Exception as exc:  # PIL raises many types for a bad image
                 raise ValidationError("the logo is not a readable image") from exc
-        return self
+        # Every output gets #rrggbb: PIL reads syntaxes (hsv(), ...) that SVG viewers do not.
+        return dataclasses.replace(self, foreground=fg, background=bg)
 
     @property
     def level(self) -> int:
         return ERROR_LEVELS["H" if self.logo else self.error_correction]
+
+
+def _hex(colour: str) -> str:
+    """A colour as #rrggbb, from any syntax PIL reads; a translucent one is refused (each
+    output would blend it with a different ground)."""
+    try:
+        rgb = ImageColor.getrgb(colour.strip())
+    except (ValueError, AttributeError) as exc:
+        raise ValidationError(f"invalid colour {colour!r}: {COLOUR_RULE}") from exc
+    if len(rgb) == 4 and rgb[3] != 255:
+        raise ValidationError(f"invalid colour {colour!r}: {COLOUR_RULE}")
+    return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _check_contrast(foreground: str, background: str) -> None:
+    dark, light = _luminance(foreground), _luminance(background)
+    ratio = (max(dark, light) + 0.05) / (min(dark, light) + 0.05)
+    if dark >= light or ratio < MIN_CONTRAST:
+        raise ValidationError(
+            f"foreground {foreground} on background {background} (contrast {ratio:.1f}:1): "
+            f"{CONTRAST_RULE}"
+        )
 
 
 def matrix(url: str, style: QrStyle) -> list[list[bool]]:
@@ -127,10 +163,21 @@ def svg_bytes(url: str, style: QrStyle | None = None) -> bytes:
 
 SHEET_COLUMNS = 3
 SHEET_CELL_MM = (63.0, 80.0)  # width, height of one cut-out: code, ref and placement label
+CODE_MARGIN_MM = 8.0  # left and right of the code in its cell
+LABEL_MARGIN_MM = 2.0  # labels stay this far inside the cut lines
+# The title and subtitle boxes: (top in mm below the code, height in mm, largest and smallest
+# font size in pt). Both end 3.5 mm above the cell's bottom cut line.
+TITLE_BOX = (1.0, 13.0, 9.0, 4.0)
+SUBTITLE_BOX = (14.5, 10.0, 7.0, 4.0)
+PT_MM = 25.4 / 72
+LINE_SPACING = 1.15
 
 
 def print_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = None) -> bytes:
-    """A printable A4 PDF: one cell per (url, title, subtitle), with cut marks at the corners."""
+    """A printable A4 PDF: one cell per (url, title, subtitle), with cut marks at the corners.
+
+    Labels are wrapped and shrunk to stay inside their cell (a 250-character ref included).
+    """
     from fpdf import FPDF  # only the print sheet needs it
 
     style = (style or QrStyle()).checked()
@@ -147,19 +194,40 @@ def print_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = N
         x = left + (slot % SHEET_COLUMNS) * w
         y = top + (slot // SHEET_COLUMNS) * h
         _cut_marks(pdf, x, y, w, h)
-        img = _image(matrix(url, style), style)
-        side = w - 16
-        pdf.image(img, x=x + 8, y=y + 5, w=side, h=side)
-        pdf.set_xy(x + 2, y + side + 7)
-        pdf.cell(w - 4, 5, _latin1(title), align="C")
-        pdf.set_xy(x + 2, y + side + 12)
-        pdf.set_font_size(7)
-        pdf.cell(w - 4, 4, _latin1(subtitle), align="C")
-        pdf.set_font_size(9)
+        side = w - 2 * CODE_MARGIN_MM
+        pdf.image(_image(matrix(url, style), style), x=x + CODE_MARGIN_MM, y=y + 5, w=side, h=side)
+        below = y + 5 + side
+        _label(pdf, title, x, below, TITLE_BOX)
+        _label(pdf, subtitle, x, below, SUBTITLE_BOX)
     if not items:
         pdf.add_page()
         pdf.cell(0, 10, "No links to print.")
     return bytes(pdf.output())
+
+
+def _label(pdf: Any, text: str, x: float, below: float, box: tuple[float, ...]) -> None:
+    """Centred, wrapped text in a box of the cell, at the largest size whose lines fit; what
+    does not fit at the smallest size ends in '...'."""
+    top, height, largest, smallest = box
+    width = SHEET_CELL_MM[0] - 2 * LABEL_MARGIN_MM
+    text = _latin1(text)
+    size = largest
+    while True:
+        pdf.set_font_size(size)
+        line_h = size * PT_MM * LINE_SPACING
+        lines = pdf.multi_cell(width, line_h, text, dry_run=True, output="LINES")
+        if len(lines) * line_h <= height or size <= smallest:
+            break
+        size = max(size - 0.5, smallest)
+    keep = max(int(height // line_h), 1)
+    if len(lines) > keep:
+        last = lines[keep - 1]
+        while last and pdf.get_string_width(last + "...") > width - 2 * pdf.c_margin:
+            last = last[:-1]
+        lines = [*lines[: keep - 1], last + "..."]
+    pdf.set_xy(x + LABEL_MARGIN_MM, below + top)
+    for line in lines:
+        pdf.cell(width, line_h, line, align="C", new_x="LEFT", new_y="NEXT")
 
 
 def _cut_marks(pdf: object, x: float, y: float, w: float, h: float) -> None:

@@ -6,6 +6,7 @@ from dashboard import link_maker, store, widgets
 from ingest import qr
 
 st.title("Create links")
+link_maker.show_announcement()
 pages = store.fetch("known_pages")
 form, shown = st.columns([1, 1])
 with form:
@@ -38,8 +39,7 @@ with shown:
         cols[1].download_button("SVG", p.svg, f"{p.link.ref}.svg", "image/svg+xml")
         cols[2].download_button("Print sheet", p.sheet, f"{p.link.ref}.pdf", "application/pdf")
         if st.button("Register", type="primary"):
-            st.toast(link_maker.register(p.link))
-            st.cache_data.clear()
+            link_maker.announce_and_rerun(link_maker.register(p.link))
 
 st.subheader("Registered links")
 registered = store.fetch("tracked_link_stats")
@@ -70,5 +70,4 @@ if not unregistered.empty:
         (right, "qr", "Register as QR code"),
     ):
         if col.button(label):
-            st.toast(link_maker.register_seen(page_id, seen_ref, kind))
-            st.cache_data.clear()
+            link_maker.announce_and_rerun(link_maker.register_seen(page_id, seen_ref, kind))

@@ -130,7 +130,7 @@ def test_page_rule(page: str, ok: bool) -> None:
     if ok:
         assert links.check_page(page) == page
     else:
-        with pytest.raises(ValidationError, match="5 to 50 letters, digits and periods"):
+        with pytest.raises(ValidationError, match="5 to 50 ASCII letters, digits and periods"):
             links.check_page(page)
 
 
@@ -273,7 +273,7 @@ def test_import_is_all_or_nothing_and_names_each_bad_row(
     assert res.exit_code != 0
     assert "line 3: invalid page 'acme'" in res.output
     assert "line 4: invalid ref 'bad ref'" in res.output
-    assert "line 5: ref 'store_1' repeats line 2" in res.output
+    assert "line 5: ref 'store_1' for page 'acmebakery' is on line 2 with placement" in res.output
     assert query.scalar("SELECT count(*) FROM tracked_links") == 0
 
 
@@ -317,3 +317,159 @@ def test_cli_refuses_a_bad_ref_with_the_rule(runner: CliRunner, db_path: Path) -
     )
     assert res.exit_code != 0
     assert "A-Z a-z 0-9 _ - =" in res.output
+
+
+# --- the registered URL, one page under two names, the naming convention, --out, list -------
+
+
+def test_links_qr_and_create_again_keep_the_registered_redirect_url(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    args = ["--db", str(db_path)]
+    create = ["links", "create", "--page", "acmebakery", "--ref", "flyer", "--channel", "qr"]
+    redirect = "https://go.example/r/flyer?page=acmebakery&qr=1"
+    res = runner.invoke(cli, [*create, "--via-redirect", "https://go.example", *args,
+                              "--out", str(tmp_path / "first")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["links", "qr", "flyer", "--out", str(tmp_path / "again"), *args])
+    assert res.exit_code == 0, res.output
+    assert decode((tmp_path / "again" / "flyer.png").read_bytes()) == redirect
+    assert decode(svg_to_png((tmp_path / "again" / "flyer.svg").read_bytes())) == redirect
+    # The same link made again without --via-redirect: a no-op whose code still counts scans.
+    res = runner.invoke(cli, [*create, "--out", str(tmp_path / "third"), *args])
+    assert res.exit_code == 0, res.output
+    assert decode((tmp_path / "third" / "flyer.png").read_bytes()) == redirect
+    assert res.stdout.strip() == redirect
+    assert "the registered URL is kept, not https://m.me/acmebakery?ref=flyer" in res.output
+
+
+def test_a_username_and_its_page_id_are_one_page_for_one_meaning_per_ref(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    def create(page: str, channel: str) -> Any:
+        args = ["--ref", "x", "--channel", channel, "--out", str(tmp_path), "--db", str(db_path)]
+        return runner.invoke(cli, ["links", "create", "--page", page, *args])
+
+    res = runner.invoke(cli, ["pages", "set", PAGE_ID, "--username", "CafeShop1", "--db",
+                              str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert create("cafeshop1", "qr").exit_code == 0
+    res = create(PAGE_ID, "link")
+    assert res.exit_code == 1
+    assert "ref 'x' is already registered for page 'cafeshop1' with channel 'qr_code'" in (
+        res.output
+    )
+    assert "a ref means one thing per page (a username and its page id" in res.output
+    # The same attributes under the other name: a no-op that prints the registered URL.
+    res = create(PAGE_ID, "qr")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() == "https://m.me/cafeshop1?ref=x"
+    assert query("SELECT page, channel FROM tracked_links") == [("cafeshop1", "qr_code")]
+
+
+def test_a_long_campaign_is_shortened_and_keeps_placement_and_month() -> None:
+    month = dt.date(2026, 3, 1)
+    window = links.conventional_ref("spring " * 60, "window", month)
+    counter = links.conventional_ref("spring " * 60, "counter", month)
+    assert window != counter
+    assert len(window) == len(counter) == 250
+    assert window.startswith("spring_spring") and window.endswith("_spri-window-2026_03")
+    assert counter.endswith("-counter-2026_03")
+    placement_only = links.conventional_ref(None, "x" * 300, month)
+    assert len(placement_only) == 250 and placement_only.endswith("xx-2026_03")
+
+
+@pytest.mark.parametrize("command", ["create", "import", "qr"])
+def test_an_out_that_cannot_be_written_is_refused_before_registering(
+    command: str, tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    out = ["--out", str(blocker / "codes"), "--db", str(db_path)]
+    if command == "qr":
+        con = db.connect(db_path)
+        try:
+            links.register(con, [links.make_link("acmebakery", "window", "qr")])
+        finally:
+            con.close()
+        res = runner.invoke(cli, ["links", "qr", "window", *out])
+    elif command == "import":
+        csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+        res = runner.invoke(cli, ["links", "import", str(csv_file), *out])
+    else:
+        res = runner.invoke(
+            cli, ["links", "create", "--page", "acmebakery", "--ref", "window", "--channel", "qr",
+                  *out],
+        )  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert isinstance(res.exception, SystemExit)  # a message, not a traceback
+    assert "cannot write codes to" in res.output
+    assert "--out must be a directory refscope can create and write to" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == (command == "qr")
+
+
+def test_links_list_piped_prints_whole_values(runner: CliRunner, db_path: Path) -> None:
+    long_ref = "newsletter_" + "x" * 80
+    url = f"https://go.example/r/{long_ref}?page=acmebakery&qr=0"
+    args = ["--page", "acmebakery", "--ref", long_ref, "--campaign", "Spring  Sale"]
+    res = runner.invoke(cli, ["links", "create", *args, "--via-redirect", "https://go.example",
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    header, row = res.output.splitlines()
+    assert header.split("\t") == ["ref", "page", "channel", "campaign", "placement", "url",
+                                  "created"]  # fmt: skip
+    assert row.split("\t")[:6] == [long_ref, "acmebakery", "m_me_link", "Spring  Sale", "", url]
+
+
+@pytest.mark.parametrize(
+    "page",
+    ["ſhopſ1", "\u212aelvinshop", "café.shop", "shop\uff11234"],
+    ids=["long-s", "kelvin-sign", "accent", "fullwidth-digit"],
+)
+def test_a_page_username_is_ascii(page: str) -> None:
+    with pytest.raises(ValidationError, match="5 to 50 ASCII letters, digits and periods"):
+        links.check_page(page)
+
+
+def create_links_page(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The dashboard's Create links page on db_path, through Streamlit's AppTest."""
+    from streamlit.testing.v1 import AppTest  # only these tests drive the dashboard
+
+    monkeypatch.setenv("REFSCOPE_DB", str(db_path))
+    app = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
+    at = AppTest.from_file(str(app), default_timeout=60)
+    at.switch_page("app_pages/create_links.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_registering_a_seen_ref_on_the_page_shows_the_new_registry_at_once(
+    ingest_lines: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_lines(qr_contact_lines())
+    at = create_links_page(db_path, monkeypatch)
+    assert "No links registered yet." in [c.value for c in at.caption]
+    (button,) = [b for b in at.button if b.label == "Register as QR code"]
+    button.click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.toast] == ["Registered qr_flyer."]
+    assert list(at.dataframe[0].value["ref"]) == ["qr_flyer"]
+    assert "Refs seen in the logs but not registered" not in [s.value for s in at.subheader]
+
+
+def test_the_page_previews_a_registered_link_with_its_registered_url(
+    ingest_lines: Any, runner: CliRunner, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_lines(qr_contact_lines())
+    args = ["--page", "acmebakery", "--ref", "bio_link", "--via-redirect", "https://go.example"]
+    res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    at = create_links_page(db_path, monkeypatch)
+    at.selectbox[0].select("other…").run()
+    at.text_input[0].input("AcmeBakery").run()  # page
+    at.text_input[3].input("bio_link").run()  # ref
+    redirect = "https://go.example/r/bio_link?page=acmebakery&qr=0"
+    assert [c.value for c in at.code] == [redirect]  # the URL the downloads encode

@@ -1,0 +1,158 @@
+"""`refscope links import`: header variants, row shapes, physical line numbers, conflicts with
+the registry and inside the file, and code files that never overwrite each other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import links
+from ingest.cli import cli
+from ingest.errors import ValidationError
+from tests.factories import PAGE_ID
+from tests.ingest.test_links import decode, svg_to_png
+
+HEADER = "page,ref,channel,campaign,placement,notes"
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_bytes(text.encode())
+    return path
+
+
+def import_csv(runner: CliRunner, db_path: Path, csv_file: Path, *args: str) -> Any:
+    return runner.invoke(cli, ["links", "import", str(csv_file), *args, "--db", str(db_path)])
+
+
+def test_header_names_are_matched_without_spaces_or_case(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    csv_file = write(tmp_path / "links.csv", "page, Ref , Channel\nacmebakery, window, qr\n")
+    res = import_csv(runner, db_path, csv_file)
+    assert res.exit_code == 0, res.output
+    assert query("SELECT page, ref, channel FROM tracked_links") == [
+        ("acmebakery", "window", "qr_code")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("page,ref,colour", "unknown column 'colour'"),
+        ("ref,channel", "no 'page' column"),
+        ("page,ref,REF ", "column 'ref' appears 2 times"),
+    ],
+    ids=["unknown", "missing", "repeated"],
+)
+def test_a_bad_header_refuses_the_file_naming_the_column(header: str, problem: str,
+                                                         tmp_path: Path) -> None:  # fmt: skip
+    csv_file = write(tmp_path / "links.csv", f"{header}\nacmebakery,window,qr\n")
+    with pytest.raises(ValidationError) as info:
+        links.read_csv(csv_file)
+    assert f"line 1: {problem}" in str(info.value)
+    assert "the header names columns among page, ref, channel" in str(info.value)
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused_with_its_line(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    text = f"{HEADER}\nacmebakery,window,qr,spring,shop, main street,note\n"
+    res = import_csv(runner, db_path, write(tmp_path / "links.csv", text))
+    assert res.exit_code == 1
+    assert "line 2: 7 fields under 6 columns: a row has no more fields than the header" in (
+        res.output
+    )
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+def test_empty_rows_are_skipped_and_line_numbers_stay_physical(tmp_path: Path) -> None:
+    text = (
+        f"{HEADER}\r\n"
+        ",,,,,\r\n"  # line 2: an empty spreadsheet row
+        "\r\n"  # line 3: a blank line
+        'acmebakery,window,qr,spring,shop,"first\nsecond"\r\n'  # lines 4-5: a quoted break
+        "acmebakery,counter,qr,spring,shop,first\u2028second\x0cthird\r\n"  # line 6
+        "acme,door,qr,,,\r\n"  # line 7: a bad page
+    )
+    report = links.read_csv(write(tmp_path / "links.csv", text))
+    assert [x.notes for x in report.links] == ["first\nsecond", "first\u2028second\x0cthird"]
+    assert len(report.errors) == 1 and report.errors[0].startswith("line 7: invalid page 'acme'")
+
+
+def test_an_unclosed_quote_refuses_the_file_with_the_line_it_starts_on(tmp_path: Path) -> None:
+    text = f'{HEADER}\nacmebakery,window,qr,,,ok\nacmebakery,door,qr,,,"open\nacmebakery,x\n'
+    with pytest.raises(ValidationError, match=r"line 3: unexpected end of data: a quoted value"):
+        links.read_csv(write(tmp_path / "links.csv", text))
+
+
+def test_registry_conflicts_are_reported_per_row_with_the_other_errors(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    res = runner.invoke(cli, ["pages", "set", PAGE_ID, "--username", "acmebakery",
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    first = write(tmp_path / "first.csv", f"{HEADER}\nacmebakery,window,qr,spring,,\n"
+                  "acmebakery,door,qr,spring,,\n")  # fmt: skip
+    assert import_csv(runner, db_path, first).exit_code == 0
+    second = write(
+        tmp_path / "second.csv",
+        f"{HEADER}\n"
+        "acmebakery,door,qr,spring,,\n"  # line 2: registered with these attributes: a no-op
+        "AcmeBakery,window,link,spring,,\n"  # line 3: registered as a QR code
+        f"{PAGE_ID},window,qr,summer,,\n"  # line 4: the same page by id, another campaign
+        "acme,counter,qr,,,\n"  # line 5: a bad page
+        "acmebakery,till,qr,,,\n",  # line 6: fine
+    )
+    res = import_csv(runner, db_path, second)
+    assert res.exit_code == 1
+    lines = [x.split(":line ", 1)[1] for x in res.stderr.splitlines() if ":line " in x]
+    assert [x.split(":")[0] for x in lines] == ["3", "4", "5"]
+    assert "ref 'window' is already registered for page 'acmebakery' with channel 'qr_code' " \
+        "(here 'm_me_link'): a ref means one thing per page" in lines[0]  # fmt: skip
+    assert "campaign 'spring' (here 'summer')" in lines[1]
+    assert "3 invalid rows; nothing was registered" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 2
+
+
+def test_a_repeated_row_is_a_no_op_and_a_changed_one_names_both_lines(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    same = write(tmp_path / "same.csv", f"{HEADER}\nacmebakery,window,qr,spring,,\n"
+                 "acmebakery,window,qr,spring,,\n")  # fmt: skip
+    res = import_csv(runner, db_path, same)
+    assert res.exit_code == 0, res.output
+    assert "registered 1 new links (0 already there)" in res.output
+    changed = write(tmp_path / "changed.csv", f"{HEADER}\nacmebakery,door,qr,spring,,\n"
+                    "acmebakery,door,qr,summer,,\n")  # fmt: skip
+    res = import_csv(runner, db_path, changed)
+    assert res.exit_code == 1
+    assert "line 3: ref 'door' for page 'acmebakery' is on line 2 with campaign 'spring' " \
+        "(here 'summer'): a ref means one thing per page" in res.output  # fmt: skip
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 1
+
+
+def test_one_ref_on_two_pages_gives_two_code_files(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    csv_file = write(
+        tmp_path / "links.csv",
+        f"{HEADER}\n1122334455667788,qr_flyer_spring,qr,demo,,\n"
+        "203948571620394,qr_flyer_spring,qr,demo,,\n1122334455667788,qr_window,qr,demo,,\n",
+    )
+    out = tmp_path / "codes"
+    res = import_csv(runner, db_path, csv_file, "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "as their ref is on several pages: qr_flyer_spring" in res.output
+    for page in ("1122334455667788", "203948571620394"):
+        url = f"https://m.me/{page}?ref=qr_flyer_spring"
+        assert decode((out / f"qr_flyer_spring.{page}.png").read_bytes()) == url
+        assert decode(svg_to_png((out / f"qr_flyer_spring.{page}.svg").read_bytes())) == url
+    assert decode((out / "qr_window.png").read_bytes()).endswith("ref=qr_window")
+    assert not (out / "qr_flyer_spring.png").exists()
+    # Writing them again says so: no file is replaced silently.
+    res = import_csv(runner, db_path, csv_file, "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert f"replaced 7 files that were already in {out}" in res.output
