@@ -1,13 +1,15 @@
 """The dashboard's login gate: Streamlit's OIDC login, or the REFSCOPE_DASHBOARD_PASSWORD password.
 
 streamlit_app.py calls require_login() before anything reads the database: until the session is
-logged in it draws only the login screen and stops the script. Decisions live in ingest.access.
+logged in it draws only the login screen and stops the script. Decisions live in ingest.access,
+except which of the people an OIDC provider signs in may enter (the allow-list below).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from time import sleep
 
 import streamlit as st
@@ -17,6 +19,20 @@ from ingest import access
 
 LOGGED_IN = "refscope_logged_in"  # session_state keys: per browser session, never shared
 FAILURES = "refscope_login_failures"
+ALLOWED_EMAILS_ENV = "REFSCOPE_DASHBOARD_ALLOWED_EMAILS"
+
+
+class FailureCount:
+    """Wrong passwords in a row in every session of this process (a right one resets it), and
+    the lock under which one password at a time is compared."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.count = 0
+
+
+# Shared by every session: a guesser who opens a new session does not start the delays over.
+FAILURES_IN_PROCESS = FailureCount()
 
 
 def require_login(pages: Sequence[StreamlitPage]) -> None:
@@ -50,15 +66,31 @@ def _password(pages: Sequence[StreamlitPage], expected: str) -> None:
         given = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Log in")
     if submitted:
-        if access.password_matches(given, expected):
+        if _password_accepted(given, expected):
             st.session_state[LOGGED_IN] = True
-            st.session_state[FAILURES] = 0
             st.rerun()
-        failures = st.session_state.get(FAILURES, 0) + 1
-        st.session_state[FAILURES] = failures
-        sleep(access.retry_delay(failures))  # holds this session's script thread only
         st.error("Wrong password.")
     st.stop()
+
+
+def _password_accepted(given: str, expected: str) -> bool:
+    """Compare one password; after a wrong one, wait as long as the longer run of failures,
+    this session's or the process's, earns (access.retry_delay).
+
+    The wait holds the process-wide lock, so no session's password is compared meanwhile: more
+    sessions, or dropping a slow answer to try again, give a guesser no more tries.
+    """
+    shared = FAILURES_IN_PROCESS
+    with shared.lock:
+        if access.password_matches(given, expected):
+            shared.count = 0
+            st.session_state[FAILURES] = 0
+            return True
+        shared.count += 1
+        mine = st.session_state.get(FAILURES, 0) + 1
+        st.session_state[FAILURES] = mine
+        sleep(access.retry_delay(max(mine, shared.count)))
+    return False
 
 
 def _log_out() -> None:
@@ -66,9 +98,38 @@ def _log_out() -> None:
     st.query_params.clear()  # the filters in the URL say where the data starts and ends
 
 
+def allowed_emails(environ: Mapping[str, str]) -> list[str]:
+    """REFSCOPE_DASHBOARD_ALLOWED_EMAILS as a list: addresses and @domain entries, lower case."""
+    entries = environ.get(ALLOWED_EMAILS_ENV, "").split(",")
+    return [e.strip().lower() for e in entries if e.strip()]
+
+
+def email_allowed(email: object, allowed: Sequence[str]) -> bool:
+    """Whether an address is on the list: listed itself, or at a listed @domain (exactly that
+    domain, not its subdomains)."""
+    if not isinstance(email, str) or "@" not in email:
+        return False
+    email = email.strip().lower()
+    return any(email == a or (a.startswith("@") and email.endswith(a)) for a in allowed)
+
+
 def _oidc(pages: Sequence[StreamlitPage]) -> None:
+    allowed = allowed_emails(os.environ)
+    address = st.get_option("server.address") or ""
+    if not allowed and not access.is_loopback(address):
+        # A provider such as Google signs in anyone with an account: off loopback, the list
+        # of who may enter is what keeps the data in the team.
+        _login_screen(pages)
+        st.error(
+            f"Refusing OpenID Connect logins on {address or 'every interface'}: set "
+            f"{ALLOWED_EMAILS_ENV} to the addresses or @domains that may see the dashboard "
+            "(comma-separated), or serve it on 127.0.0.1 only."
+        )
+        st.stop()
     if st.user.is_logged_in:
         who = st.user.get("email") or st.user.get("name")
+        if allowed and not _user_allowed(allowed):
+            _refused(pages, who)
         if who:
             st.sidebar.caption(f"Signed in as {who}")
         if st.sidebar.button("Log out"):
@@ -81,6 +142,26 @@ def _oidc(pages: Sequence[StreamlitPage]) -> None:
         label = "Log in" if provider is None else f"Log in with {provider}"
         if st.button(label, key=f"login-{provider or 'default'}"):
             st.login(provider)
+    st.stop()
+
+
+def _user_allowed(allowed: Sequence[str]) -> bool:
+    """The signed-in user's email is on the list, and not one the provider says is unverified
+    (an unverified address proves nothing about who signed in)."""
+    return st.user.get("email_verified") is not False and email_allowed(
+        st.user.get("email"), allowed
+    )
+
+
+def _refused(pages: Sequence[StreamlitPage], who: object) -> None:
+    """Stop a signed-in user not on the allow-list, with a way to sign in as someone else."""
+    _login_screen(pages)
+    st.error(
+        f"{who or 'This account'} may not open this dashboard: it is not in {ALLOWED_EMAILS_ENV}."
+    )
+    if st.button("Log out"):
+        st.logout()
+        st.rerun()
     st.stop()
 
 

@@ -4,9 +4,9 @@ The rule (README "Attribution"): a contact is (page_id, psid or user_ref), creat
 own first action. Its channel is that of its earliest touch at or before the moment its
 conversation opened (its first message or postback): a postback/message/top-level referral,
 an optin ref, or a private reply the page sent it. With none, it is `organic`. Every other
-referral after its first action is a re-entry, even one before its first message. Only contacts
-touched by a run are recomputed, from all their events, so the result does not depend on the
-order in which logs arrive.
+referral from its first action on is a re-entry, even one before its first message. Only
+contacts touched by a run are recomputed, from all their events (and what a prune kept of
+them, history.py), so the result does not depend on the order in which logs arrive.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ CHANNELS = (
 # The user's own actions create a contact; deliveries, reads and echoes alone never do.
 USER_KINDS = ("message", "postback", "referral", "optin", "reaction")
 REENTRY_VIAS = ("referral", "postback", "message", "optin")
+# What a contact keeps of the touch that acquired it (besides its channel and instant).
+TOUCH_COLUMNS = ("ref", "source", "ad_id", "ad_title", "referer_uri", "is_guest_user",
+                 "post_id", "comment_id")  # fmt: skip
 
 CHANNEL_MACRO = f"""
 CREATE OR REPLACE TEMP MACRO rs_channel(kind, detail, source, ref, ad_id, comment_id, psid,
@@ -111,18 +114,26 @@ WITH cand AS (
     -- A private reply is logged twice when both the send log and its echo exist: keep one.
     QUALIFY e.channel <> 'comment_reply' OR row_number() OVER (
         PARTITION BY e.page_id, e.psid, e.comment_id ORDER BY e.ts, e.event_key) = 1
-), ranked AS (
+), placed AS (
+    -- A contact that prune trimmed keeps the first touch it had: it may be gone.
     SELECT c.*, b.opened_at, b.first_seen_at,
-        c.ts <= b.opened_at AND row_number() OVER (
-            PARTITION BY c.page_id, c.psid, c.ts <= b.opened_at
-            ORDER BY c.tag_only, c.ts, c.via IN ('private_reply', 'message_echo'),
-                     c.event_key) = 1 AS first
+        CASE WHEN h.page_id IS NULL THEN c.ts <= b.opened_at
+             ELSE coalesce(c.ts = h.first_touch_at AND c.channel = h.channel, false)
+        END AS may_be_first
     FROM cand c LEFT JOIN rs_base b USING (page_id, psid)
+    LEFT JOIN contact_history h USING (page_id, psid)
+), ranked AS (
+    SELECT *,
+        may_be_first AND row_number() OVER (
+            PARTITION BY page_id, psid, may_be_first
+            ORDER BY tag_only, ts, via IN ('private_reply', 'message_echo'),
+                     event_key) = 1 AS first
+    FROM placed
 )
 SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title, referer_uri,
        is_guest_user, post_id, comment_id,
        coalesce(first, false) AS is_first,
-       coalesce(NOT first AND via IN {REENTRY_VIAS!r} AND ts > first_seen_at, false) AS is_reentry
+       coalesce(NOT first AND via IN {REENTRY_VIAS!r} AND ts >= first_seen_at, false) AS is_reentry
 FROM ranked
 WHERE NOT tag_only OR coalesce(first, false)
 """
@@ -136,20 +147,56 @@ WITH r AS (
     FROM touches e WHERE is_reentry AND {scope}
     GROUP BY page_id, psid
 )
-SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at, coalesce(t.channel, 'organic'),
-       t.ref, t.source, t.ad_id, t.ad_title, t.referer_uri, t.is_guest_user,
-       t.post_id, t.comment_id, t.ts, b.first_message_at, b.second_message_at,
-       b.last_message_at, b.message_count, b.postback_count, coalesce(r.reentries, 0),
+SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at,
+       CASE WHEN h.page_id IS NULL THEN coalesce(t.channel, 'organic') ELSE h.channel END,
+       {acquisition}, b.first_message_at, b.second_message_at,
+       b.last_message_at, b.message_count, b.postback_count,
+       coalesce(r.reentries, 0) + coalesce(h.reentry_count, 0),
        b.last_seen_at, b.page_message_count, b.last_read_at,
        coalesce(len(list_filter(b.echo_times, lambda x: x <= b.last_read_at)), 0)
+       -- The removed echoes were all sent before the remaining ones: all read once a later
+       -- read remains, else as many as were read before the prune.
+       + CASE WHEN h.page_id IS NULL THEN 0
+              WHEN b.last_read_at > h.last_read_at OR h.last_read_at IS NULL
+                   AND b.last_read_at IS NOT NULL THEN h.page_message_count
+              ELSE h.page_messages_read END
 FROM rs_base b
 LEFT JOIN touches t ON t.page_id = b.page_id AND t.psid = b.psid AND t.is_first
 LEFT JOIN r ON r.page_id = b.page_id AND r.psid = b.psid
+LEFT JOIN contact_history h ON h.page_id = b.page_id AND h.psid = b.psid
 WHERE b.first_seen_at IS NOT NULL
+""".replace(
+    "{acquisition}",
+    ", ".join(f"CASE WHEN h.page_id IS NULL THEN t.{c} ELSE h.{c} END" for c in TOUCH_COLUMNS)
+    + ", CASE WHEN h.page_id IS NULL THEN t.ts ELSE h.first_touch_at END",
+)
+
+# Tallies of an older and a newer part of one contact's events, as one: `{a}` the removed part
+# kept in contact_history, `{b}` the events that remain (every one later than the removed).
+MERGED_TALLIES = """
+    {b}.is_user_ref OR coalesce({a}.is_user_ref, false) AS is_user_ref,
+    least({a}.first_seen_at, {b}.first_seen_at) AS first_seen_at,
+    greatest({a}.last_seen_at, {b}.last_seen_at) AS last_seen_at,
+    least({a}.first_message_at, {b}.first_message_at) AS first_message_at,
+    list_sort(list_filter([{a}.first_message_at, {a}.second_message_at, {b}.first_message_at,
+                           {b}.second_message_at], lambda x: x IS NOT NULL))[2]
+        AS second_message_at,
+    greatest({a}.last_message_at, {b}.last_message_at) AS last_message_at,
+    coalesce({a}.message_count, 0) + {b}.message_count AS message_count,
+    coalesce({a}.postback_count, 0) + {b}.postback_count AS postback_count,
+    coalesce({a}.page_message_count, 0) + {b}.page_message_count AS page_message_count,
+    greatest({a}.last_read_at, {b}.last_read_at) AS last_read_at"""
+
+# rs_base with what prune removed of each contact added back (its tallies, not its events).
+_WITH_HISTORY = f"""
+CREATE OR REPLACE TEMP TABLE rs_base AS
+SELECT b.page_id, b.psid, {MERGED_TALLIES.format(a="h", b="b")},
+       b.opened_at, b.echo_times
+FROM rs_base b LEFT JOIN contact_history h USING (page_id, psid)
 """
 
 # Only the affected contacts' rows; left out when every contact with events is affected.
-_SCOPE = """EXISTS (
+SCOPE = """EXISTS (
     SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)"""
 
 
@@ -160,6 +207,11 @@ FROM events e
 WHERE kind = 'message' AND psid IS NOT NULL AND {scope}
 GROUP BY ALL
 """
+
+
+def base_sql(scope: str) -> str:
+    """The statement that tallies each contact's events matching scope (alias e) in rs_base."""
+    return _BASE.replace("{scope}", scope)
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -176,8 +228,10 @@ def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
     everyone: every contact with events is affected (all events belong to this run), so all
     derived rows are rebuilt and `rs_affected` is neither needed nor read.
     """
-    scope = "true" if everyone else _SCOPE
-    con.execute(_BASE.replace("{scope}", scope))
+    scope = "true" if everyone else SCOPE
+    con.execute(base_sql(scope))
+    if con.execute("SELECT EXISTS (SELECT 1 FROM contact_history)").fetchone() == (True,):
+        con.execute(_WITH_HISTORY)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rs_new AS
            SELECT page_id, psid FROM rs_base b WHERE first_seen_at IS NOT NULL AND NOT EXISTS (

@@ -9,7 +9,6 @@ only the rare rejected line is looked at in Python, to say exactly what is wrong
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -17,10 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 from . import attribute, reasons, webhook
-from .privacy import PSEUDONYMISE, Privacy, forgotten_hash
+from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
-
-_LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rejected line
 
 # Items of an unknown kind: name them by their key and hash their content for dedupe.
 _OTHER_ITEMS = """
@@ -237,11 +234,14 @@ def _checked_lines(
     return pa.LargeStringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(clean)), bad
 
 
+# A forgotten id is left out as a contact (psid) and as a commenter (commenter_id): each is
+# matched on its own column only, since a commenter id is never joined to a PSID.
 _DROP_FORGOTTEN = """
 DELETE FROM events e
-WHERE e.run_id = $run_id AND e.psid IS NOT NULL AND EXISTS (
+WHERE e.run_id = $run_id AND (e.psid IS NOT NULL OR e.commenter_id IS NOT NULL) AND EXISTS (
     SELECT 1 FROM forgotten g
-    WHERE g.id_hash = sha256(e.psid) AND (g.page_id IS NULL OR g.page_id = e.page_id))
+    WHERE g.id_hash IN (sha256(e.psid), sha256(e.commenter_id))
+      AND (g.page_id IS NULL OR g.page_id = e.page_id))
 """
 
 
@@ -273,25 +273,11 @@ def load_batch(
     if forgotten:
         row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
         res.added -= int(row[0]) if row else 0
-    if privacy.salt is not None or forgotten:
-        res.rejects = [
-            (f, n, why, _redact(raw, privacy, forgotten or set())) for f, n, why, raw in res.rejects
-        ]
+    # Rejected lines are kept whole, under the same rules as events: no text unless kept,
+    # hashed ids when salted, nothing of a forgotten person.
+    gone = frozenset(forgotten or ())
+    res.rejects = [(f, n, why, privacy.redact(raw, gone)) for f, n, why, raw in res.rejects]
     return res
-
-
-def _redact(raw: str, privacy: Privacy, forgotten: set[str]) -> str:
-    """A rejected line's text without forgotten people's ids, and with ids hashed if salted."""
-    if forgotten:
-        raw = _LONG_ID.sub(
-            lambda m: (
-                "<forgotten>"
-                if forgotten_hash(privacy.stored_id(m.group())) in forgotten
-                else m.group()
-            ),
-            raw,
-        )
-    return privacy.redact(raw)
 
 
 def _repaired_table(rows: list[tuple[int, int, str]]) -> pa.Table:

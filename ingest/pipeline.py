@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import attribute, db, lake, load, runlog, sources, webhook
+from . import attribute, db, history, lake, load, runlog, sources, webhook
 from .errors import DatabaseError, RefscopeError
 from .privacy import Privacy
 
@@ -162,6 +162,7 @@ def _run(
         run_id = res.run_id
         row = con.execute(load.RUN_COPIES, {"run_id": run_id}).fetchone()
         res.events_added -= int(row[0]) if row else 0
+        res.events_added -= history.drop_pruned(con, run_id)
         if older:  # a first run rebuilds every contact: no list of the affected ones
             con.execute(
                 """CREATE OR REPLACE TEMP TABLE rs_affected AS

@@ -2,20 +2,41 @@
 
 With REFSCOPE_ID_SALT set, PSIDs and user_refs are stored as HMAC-SHA256(salt, id) — the same
 on every run, useless to the Send API. The salt itself is never stored or printed.
+
+Rejected lines are kept whole in `rejects.raw` so that every line stays accounted for; `redact`
+applies the same rules to their text: message and comment text replaced by a placeholder unless
+text is kept, ids shown hashed when salted, forgotten people's ids blanked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 SALT_ENV = "REFSCOPE_ID_SALT"
 KEEP_TEXT_ENV = "REFSCOPE_KEEP_TEXT"
+FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
 _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
+_SHOWN_HEX = 16  # hex digits of the stored id that a rejected line shows
 _LONG_NUMBER = re.compile(r"\d{10,}")  # PSIDs, page-scoped and app-scoped ids
+_LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rejected line
+
+# One JSON string. An escape is taken whole, so an escaped quote does not end the string; a
+# string cut off by the end of a truncated line (even inside an escape) runs to the end.
+_STRING = r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)'
+# The tokens that give a string its key and its enclosing object. A line is scanned left to
+# right, string by string, so nothing inside a string is ever read as structure.
+_TOKENS = re.compile(
+    rf"(?P<key>{_STRING})\s*:|(?P<value>{_STRING})|(?P<open>[{{\[])|(?P<close>[}}\]])|(?P<sep>,)",
+    re.DOTALL,
+)
+_STRING_PARTS = re.compile(r'"((?:[^"\\]|\\.)*)(\\?)("?)', re.DOTALL)  # text, cut escape, end
+_CUT_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{0,3}\Z")
 
 # HMAC-SHA256 in DuckDB SQL, keyed by the pads passed as parameters (never in the SQL text).
 HMAC_SQL = "sha256(unhex($opad) || unhex(sha256(unhex($ipad) || encode({x}))))"
@@ -56,13 +77,126 @@ class Privacy:
             return psid
         return hmac.new(self.salt, psid.encode(), hashlib.sha256).hexdigest()
 
-    def redact(self, raw: str) -> str:
-        """A rejected line's text with long numeric ids hashed, when ids are pseudonymous."""
+    def shown_id(self, psid: str) -> str:
+        """The id as a rejected line shows it: `id:` and the stored id's first hex digits when
+        salted (enough to tell people apart, not to recompute), else the id itself."""
         if self.salt is None:
+            return psid
+        return "id:" + self.stored_id(psid)[:_SHOWN_HEX]
+
+    def redact(self, raw: str, forgotten: Collection[str] = ()) -> str:
+        """A rejected line's text as `rejects.raw` keeps it.
+
+        Without keep_text, the string values of `text` keys (messages, echoes, send logs) and of
+        `message` keys in a feed change's `value` (comment text) become a placeholder giving
+        their length. With a salt, `user_ref` values and long numbers are shown hashed. Ids whose
+        forgotten_hash is in `forgotten` become FORGOTTEN. The line need not be valid JSON.
+        """
+        if self.keep_text and self.salt is None and not forgotten:
             return raw
-        return _LONG_NUMBER.sub(lambda m: "id:" + self.stored_id(m.group())[:16], raw)
+        return _Redaction(self, frozenset(forgotten)).line(raw)
 
 
 def forgotten_hash(stored_id: str) -> str:
     """What the `forgotten` table records: a hash of the stored id, never the id."""
     return hashlib.sha256(stored_id.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Redaction:
+    """Privacy.redact's rules for one line, given the forgotten ids an ingest honours."""
+
+    privacy: Privacy
+    forgotten: frozenset[str]
+
+    def line(self, raw: str) -> str:
+        """`raw` with each string value rewritten by the rule for its key, and every other part
+        by `ids`. Containers are tracked by the key that opened them (a stack), so a truncated
+        line or a stray bracket only affects what follows it."""
+        out: list[str] = []
+        opened_by: list[str | None] = []  # per open object or array: the key it is the value of
+        key: str | None = None
+        done = 0
+        for m in _TOKENS.finditer(raw):
+            out.append(self.ids(raw[done : m.start()]))
+            done = m.end()
+            if m.lastgroup == "value":
+                out.append(self.value(m.group(), key, opened_by[-1] if opened_by else None))
+                continue
+            out.append(self.ids(m.group()))
+            if m.lastgroup == "key":
+                key = _decode(m.group("key"))
+                continue
+            if m.lastgroup == "open":
+                opened_by.append(key)
+            elif m.lastgroup == "close" and opened_by:
+                opened_by.pop()
+            key = None
+        out.append(self.ids(raw[done:]))
+        return "".join(out)
+
+    def value(self, token: str, key: str | None, parent: str | None) -> str:
+        """One string value, by its key and the key of the object holding it."""
+        is_text = key == "text" or (key == "message" and parent == "value")
+        if is_text and not self.privacy.keep_text:
+            return _placeholder(token)
+        text = _decode(token)
+        if text is None:
+            return self.ids(token)
+        if key == "user_ref":
+            if self.is_forgotten(text):
+                return json.dumps(FORGOTTEN)
+            if self.privacy.salt is not None:
+                return json.dumps(self.privacy.shown_id(text))
+        if text.lstrip(" \t\r\n").startswith(("{", "[")):
+            # A JSON document kept as a string (a body the receiver could not parse): the same
+            # rules inside it, re-encoded only if they changed something.
+            inner = self.line(text)
+            if inner != text:
+                return json.dumps(inner, ensure_ascii=False)
+        return self.ids(token)
+
+    def ids(self, text: str) -> str:
+        """Text outside the values rewritten whole: ids found by their shape."""
+        if self.forgotten:
+            text = _LONG_ID.sub(
+                lambda m: FORGOTTEN if self.is_forgotten(m.group()) else m.group(), text
+            )
+        if self.privacy.salt is not None:
+            text = _LONG_NUMBER.sub(lambda m: self.privacy.shown_id(m.group()), text)
+        return text
+
+    def is_forgotten(self, given: str) -> bool:
+        return bool(self.forgotten) and (
+            forgotten_hash(self.privacy.stored_id(given)) in self.forgotten
+        )
+
+
+def _placeholder(token: str) -> str:
+    """What replaces a removed text: its length keeps the line accountable, and a text that the
+    line cuts off says so."""
+    value, body, closed = _parts(token)
+    n = len(value if value is not None else body)
+    cut = "" if closed else ", cut off"
+    return json.dumps(f"<text removed: {n} character{'' if n == 1 else 's'}{cut}>")
+
+
+def _decode(token: str) -> str | None:
+    """A string token's value, or None (see _parts)."""
+    return _parts(token)[0]
+
+
+def _parts(token: str) -> tuple[str | None, str, bool]:
+    """A string token's value (None if it holds an escape JSON does not have), its text between
+    the quotes, and whether it is closed. Of a string cut off by the end of the line, the value
+    is what there is, without an escape the cut split."""
+    m = _STRING_PARTS.fullmatch(token)
+    assert m is not None, token  # a token matched _STRING
+    body, closed = m.group(1), bool(m.group(3))
+    if not closed:
+        body = _CUT_ESCAPE.sub("", body)
+    try:
+        value = json.loads(f'"{body}"', strict=False)
+    except ValueError:
+        value = None
+    return value, body, closed

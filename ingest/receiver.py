@@ -287,8 +287,18 @@ def create_app(
 
 def writer_id() -> str:
     """This process's part of its log file names: several receivers share a log directory
-    without clashing (host and process id, filename-safe)."""
-    host = re.sub(r"[^A-Za-z0-9_-]+", "_", socket.gethostname())[:40] or "host"
+    without clashing (host and process id, filename-safe).
+
+    A hostname that cannot be kept as it is (over 40 characters, or with characters a file name
+    should not have) is made safe, cut, and followed by a short hash of the whole name, so that
+    two pods whose names differ only past the cut still write to different files.
+    """
+    longest = 40  # characters of the host part
+    name = socket.gethostname()
+    host = re.sub(r"[^A-Za-z0-9_-]+", "_", name) or "host"
+    if host != name or len(host) > longest:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+        host = f"{host[: longest - 9]}-{digest}"
     return f"{host}-{os.getpid()}"
 
 

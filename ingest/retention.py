@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import duckdb
 
+from . import history
 from .errors import ValidationError
-from .privacy import Privacy, forgotten_hash
+from .privacy import FORGOTTEN, Privacy, forgotten_hash
 
 _AGE = re.compile(r"(\d+)\s*([dwmy])")
-_PERSON_TABLES = ("events", "touches", "contacts", "contact_days")
+_PERSON_TABLES = ("events", "touches", "contacts", "contact_days", "contact_history")
 
 
 def parse_age(text: str) -> tuple[int, str]:
@@ -51,10 +52,14 @@ class Pruned:
 
 
 def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
-    """Delete events, touches, clicks and contact days before a date, and contacts left empty."""
+    """Delete events, touches, clicks and contact days before a date, and contacts left empty.
+
+    The contacts it keeps keep their acquisition and the tallies of what it removes (history.py),
+    and later ingests leave out events dated before the latest prune."""
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
+        history.keep(con, before)
         for table, col in (("events", "ts"), ("touches", "ts"), ("clicks", "ts"),
                            ("contact_days", "day")):  # fmt: skip
             row = con.execute(f"DELETE FROM {table} WHERE {col} < ?", [before]).fetchone()
@@ -64,6 +69,7 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
                    SELECT 1 FROM events e WHERE e.page_id = c.page_id AND e.psid = c.psid)"""
         ).fetchone()
         counts["contacts"] = int(row[0]) if row else 0
+        history.forget_orphans(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -76,10 +82,15 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
 def forget(
     con: duckdb.DuckDBPyConnection, psid: str, page_id: str | None, privacy: Privacy
 ) -> dict[str, int]:
-    """Remove every row of one person (on one page or all) and remember to leave them out."""
+    """Remove every row of one person (on one page or all) and remember to leave them out.
+
+    The id is a PSID, a chat plugin user_ref or a commenter id (a comment's from.id): rows are
+    matched on the column that holds that kind of id, `commenter_id` for comments, never by
+    joining one kind to another. The counts are per table, comments apart from other events.
+    """
     psid = psid.strip()
     if not psid:
-        raise ValidationError("give the PSID (or chat plugin user_ref) to forget")
+        raise ValidationError("give the PSID, chat plugin user_ref or commenter id to forget")
     stored = privacy.stored_id(psid)
     page_clause = "" if page_id is None else " AND page_id = ?"
     params: list[object] = [stored] + ([page_id] if page_id is not None else [])
@@ -89,12 +100,11 @@ def forget(
         for table in _PERSON_TABLES:
             row = con.execute(f"DELETE FROM {table} WHERE psid = ?{page_clause}", params).fetchone()
             counts[table] = int(row[0]) if row else 0
-        # Rejected lines may hold the raw id too: they stay accounted for, without it.
         row = con.execute(
-            "UPDATE rejects SET raw = replace(raw, ?, '<forgotten>') WHERE contains(raw, ?)",
-            [psid, psid],
+            f"DELETE FROM events WHERE commenter_id = ?{page_clause}", params
         ).fetchone()
-        counts["rejects"] = int(row[0]) if row else 0
+        counts["comments"] = int(row[0]) if row else 0
+        counts["rejects"] = _forget_in_rejects(con, psid, privacy)
         con.execute(
             "INSERT INTO forgotten VALUES (?, ?, ?)",
             [forgotten_hash(stored), page_id, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
@@ -104,3 +114,16 @@ def forget(
         con.execute("ROLLBACK")
         raise
     return counts
+
+
+def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> int:
+    """Blank the id out of rejected lines (which stay accounted for) in every form a line may
+    hold it: as Privacy.redact shows it, as stored, and as given. The hashed forms go first, so
+    that a short id given cannot break one of them apart."""
+    forms = list(dict.fromkeys([privacy.shown_id(given), privacy.stored_id(given), given]))
+    expr = "raw"
+    for _ in forms:
+        expr = f"replace({expr}, ?, '{FORGOTTEN}')"
+    found = " OR ".join("contains(raw, ?)" for _ in forms)
+    row = con.execute(f"UPDATE rejects SET raw = {expr} WHERE {found}", forms + forms).fetchone()
+    return int(row[0]) if row else 0

@@ -177,6 +177,41 @@ CREATE TABLE IF NOT EXISTS forgotten (
     forgotten_at TIMESTAMP NOT NULL
 );
 
+-- Each `refscope prune`: events before the latest one's date are left out of later ingests.
+CREATE TABLE IF NOT EXISTS prunes (
+    before     DATE NOT NULL,
+    pruned_at  TIMESTAMP NOT NULL
+);
+
+-- What `refscope prune` took from contacts it kept: their acquisition as it stood, and tallies
+-- of their removed events, so that a later run rebuilds them as if nothing had been removed.
+CREATE TABLE IF NOT EXISTS contact_history (
+    page_id            VARCHAR NOT NULL,
+    psid               VARCHAR NOT NULL,
+    is_user_ref        BOOLEAN NOT NULL,
+    first_seen_at      TIMESTAMP,
+    channel            VARCHAR NOT NULL,
+    ref                VARCHAR,
+    source             VARCHAR,
+    ad_id              VARCHAR,
+    ad_title           VARCHAR,
+    referer_uri        VARCHAR,
+    is_guest_user      BOOLEAN,
+    post_id            VARCHAR,
+    comment_id         VARCHAR,
+    first_touch_at     TIMESTAMP,
+    first_message_at   TIMESTAMP,          -- the removed events' tallies from here on
+    second_message_at  TIMESTAMP,
+    last_message_at    TIMESTAMP,
+    message_count      BIGINT NOT NULL,
+    postback_count     BIGINT NOT NULL,
+    reentry_count      BIGINT NOT NULL,
+    last_seen_at       TIMESTAMP,
+    page_message_count BIGINT NOT NULL,
+    last_read_at       TIMESTAMP,
+    page_messages_read BIGINT NOT NULL
+);
+
 -- How far each input has been read; lets a run read only new bytes.
 CREATE TABLE IF NOT EXISTS ingest_files (
     path        VARCHAR NOT NULL,

@@ -203,7 +203,7 @@ SELECT
                       pass_ctl.new_owner_app_id, take_ctl.new_owner_app_id,
                       request_ctl.requested_owner_app_id, CAST(x.app_roles AS VARCHAR))
            END) AS event_key,
-    page AS page_id, who AS psid, who_is_ref AS is_user_ref, t AS ts, kind,
+    page AS page_id, who AS psid, who IS NOT NULL AND who_is_ref AS is_user_ref, t AS ts, kind,
     CASE kind
         WHEN 'message' THEN CASE WHEN rf IS NULL AND {_PLUGIN_TAG} THEN 'chat_plugin_tag'
                                  WHEN {_SHOPS_PRODUCT} THEN 'shops_product' END

@@ -235,9 +235,10 @@ def test_dashboard_uses_oidc_when_the_project_secrets_configure_it(
 
 @pytest.fixture
 def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The gate's sleeps, recorded instead of slept."""
+    """The gate's sleeps, recorded instead of slept; no failures of earlier tests counted."""
     slept: list[float] = []
     monkeypatch.setattr(auth, "sleep", slept.append)
+    monkeypatch.setattr(auth, "FAILURES_IN_PROCESS", auth.FailureCount())
     return slept
 
 
@@ -312,6 +313,27 @@ def test_log_out_returns_to_the_login_screen_and_the_delay_starts_over(gated, de
     assert delays == [1, 1]
 
 
+def test_the_delay_grows_across_sessions_until_a_right_password(gated, delays):
+    log_in(gated.run(), "wrong")
+    other = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    log_in(other.run(), "wrong in a new session")
+    assert_no_data(other)
+    assert delays == [1, 2]
+    log_in(other, PASSWORD)
+    assert [t.value for t in other.title] == ["Overview"]
+    log_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT).run(), "wrong again")
+    assert delays == [1, 2, 1]
+
+
+def test_no_password_is_compared_while_a_wrong_one_waits(gated, monkeypatch):
+    held: list[bool] = []
+    monkeypatch.setattr(
+        auth, "sleep", lambda s: held.append(auth.FAILURES_IN_PROCESS.lock.locked())
+    )
+    log_in(gated.run(), "wrong")
+    assert held == [True]
+
+
 def test_a_set_password_is_asked_for_even_when_the_cli_chose_none(gated, monkeypatch):
     monkeypatch.setenv(AUTH_ENV, "none")
     assert_no_data(gated.run())
@@ -332,6 +354,7 @@ def test_a_login_the_app_cannot_enforce_shows_an_error_and_no_data(gated, monkey
 def oidc_app(monkeypatch: pytest.MonkeyPatch, demo_db: Path) -> AppTest:
     monkeypatch.setenv("REFSCOPE_DB", str(demo_db))
     monkeypatch.setenv(AUTH_ENV, "oidc")
+    monkeypatch.setenv(auth.ALLOWED_EMAILS_ENV, " Ana@Example.com, @team.example ")
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.secrets["auth"] = {
         "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -359,6 +382,63 @@ def test_oidc_logged_in_shows_the_overview_and_a_log_out_button(oidc_app):
     (logout,) = at.sidebar.button
     logout.click()
     assert_no_data(at.run())
+
+
+def assert_signed_in(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.title] == ["Overview"]
+    assert at.metric
+
+
+@pytest.mark.parametrize("email", ["bo@team.example", "ANA@example.com"])
+def test_oidc_lets_in_listed_addresses_and_domains(oidc_app, email):
+    oidc_app.user = {"is_logged_in": True, "email": email}
+    assert_signed_in(oidc_app.run())
+
+
+@pytest.mark.parametrize(
+    "user",
+    [{"email": "eve@gmail.com"}, {"email": "bo@sub.team.example"}, {"name": "No Email"},
+     {"email": "ana@example.com", "email_verified": False}],
+    ids=["other-address", "subdomain", "no-email", "unverified"],
+)  # fmt: skip
+def test_oidc_refuses_a_signed_in_user_not_on_the_list(oidc_app, user):
+    oidc_app.user = {"is_logged_in": True, **user}
+    at = oidc_app.run()
+    assert_no_data(at)
+    assert auth.ALLOWED_EMAILS_ENV in at.error[0].value
+    (logout,) = at.button
+    assert logout.label == "Log out"
+
+
+@pytest.mark.parametrize("logged_in", [False, True], ids=["logged-out", "logged-in"])
+def test_oidc_off_loopback_without_an_allow_list_lets_no_one_in(oidc_app, monkeypatch, logged_in):
+    monkeypatch.delenv(auth.ALLOWED_EMAILS_ENV)
+    oidc_app.user = {"is_logged_in": logged_in, "email": "ana@example.com"}
+    at = oidc_app.run()
+    assert_no_data(at)
+    assert auth.ALLOWED_EMAILS_ENV in at.error[0].value
+    assert not at.button  # not even a way to log in
+
+
+def test_oidc_on_loopback_without_an_allow_list_lets_the_provider_decide(oidc_app, monkeypatch):
+    monkeypatch.delenv(auth.ALLOWED_EMAILS_ENV)
+    real = auth.st.get_option
+    monkeypatch.setattr(
+        auth.st, "get_option", lambda k: "127.0.0.1" if k == "server.address" else real(k)
+    )
+    oidc_app.user = {"is_logged_in": True, "email": "eve@gmail.com"}
+    assert_signed_in(oidc_app.run())
+
+
+def test_allow_list_entries():
+    allowed = auth.allowed_emails({auth.ALLOWED_EMAILS_ENV: "a@x.org, @Team.Example,,"})
+    assert allowed == ["a@x.org", "@team.example"]
+    assert auth.email_allowed("A@X.org", allowed)
+    assert auth.email_allowed("b@team.example", allowed)
+    for email in ("b@x.org", "b@evilteam.example", "b@sub.team.example", "team.example", None):
+        assert not auth.email_allowed(email, allowed), email
+    assert auth.allowed_emails({}) == []
 
 
 # --- the real server in headless Chromium -----------------------------------------------------

@@ -236,6 +236,25 @@ def test_private_reply_before_first_message_is_comment_reply(
     assert query("SELECT count(*) FROM touches WHERE psid = 'F1'") == [(0,)]
 
 
+@pytest.mark.parametrize("reply", PRIVATE_REPLIES)
+def test_a_referral_on_the_first_message_after_a_private_reply_is_a_reentry(
+    ingest_lines, query: Query, reply: dict[str, Any]
+) -> None:
+    """The reply came first and acquired the contact; the ad the user then wrote from is not
+    lost: it is counted as a re-entry, as every other referral from the first action on."""
+    ingest_lines([
+        reply,
+        f.delivery(f.message("about the ad", psid="u1", ts=T0 + 10 * MINUTE,
+                             referral=f.ads_referral())),
+    ])  # fmt: skip
+    c = contact(query, "u1")
+    assert (c["channel"], c["reentry_count"]) == ("comment_reply", 1)
+    assert query("SELECT channel, is_first, is_reentry FROM touches ORDER BY ts") == [
+        ("comment_reply", True, False),
+        ("ctm_ad", False, True),
+    ]
+
+
 def test_private_reply_logged_twice_is_one_touch(ingest_lines, query: Query) -> None:
     ingest_lines(
         _comment_then_reply(f.send_log("c_1", "u1", ts=T0 + MINUTE))

@@ -1,19 +1,25 @@
-"""Privacy: no message text by default, keyed-hash ids with a salt, prune, forget for good."""
+"""Privacy: no message text by default (rejected lines included), keyed-hash ids with a salt,
+prune, forget for good, and receivers' log file names that never clash."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
+import json
+import os
+import re
+import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from ingest import db, pipeline, retention
+from ingest import db, pipeline, receiver, retention
 from ingest.cli import cli
 from ingest.errors import ValidationError
+from ingest.privacy import Privacy
 from tests import factories as f
 from tests.conftest import Query
 
@@ -141,3 +147,98 @@ def test_ages(age: str, expected: dt.date) -> None:
 def test_bad_ages_are_refused(age: str) -> None:
     with pytest.raises(ValidationError, match="d \\(days\\)"):
         retention.parse_age(age)
+
+
+# --- rejected lines keep no more than events --------------------------------------------------
+
+
+def rejected_lines() -> list[str]:
+    """Rejected lines holding message and comment text: partly rejected, a rejected comment, a
+    text with escaped quotes cut off by the end of the line."""
+    good = f.message("Call me on 0701234567", psid="111", ts=f.T0)
+    bad = f.message('I live at "Storgatan 1"', psid="111", ts=f.T0 + 1)
+    del bad["message"]["mid"]  # a message without mid: this item is rejected, the other kept
+    comment = f.comment(text='Say "no" twice')
+    del comment["value"]["comment_id"]
+    cut = f.line(f.delivery(f.message('secret "quoted" words', psid="222", ts=f.T0 + 2)))
+    return [f.line(f.delivery(good, bad)), f.line(f.feed(comment)), cut[: cut.index("words")]]
+
+
+def test_rejected_lines_keep_no_text_by_default(ingest_lines: Any, query: Query) -> None:
+    lines = rejected_lines()
+    ingest_lines(lines, keep_text=False)
+    assert query("SELECT text, text_length FROM events") == [(None, 21)]
+    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    for secret in ("0701234567", "Storgatan", "twice", "secret", "quoted"):
+        assert all(secret not in raw for raw in raws), secret
+    partly = json.loads(lines[0])
+    for item, n in zip(partly["entry"][0]["messaging"], (21, 23), strict=True):
+        item["message"]["text"] = f"<text removed: {n} characters>"
+    assert json.loads(raws[0]) == partly  # the rest of the line is as it came
+    comment = json.loads(raws[1])["entry"][0]["changes"][0]["value"]
+    assert comment["message"] == "<text removed: 14 characters>"
+    assert comment["from"] == {"id": "10158230000000001", "name": "Jane Doe"}
+    assert raws[2].endswith('"text":"<text removed: 16 characters, cut off>"')
+
+
+def test_keep_text_keeps_rejected_lines_as_they_came(ingest_lines: Any, query: Query) -> None:
+    lines = rejected_lines()
+    ingest_lines(lines, keep_text=True)
+    assert [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")] == lines
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [('{"text":"a \\"b\\" c"}', '{"text":"<text removed: 7 characters>"}'),
+     ('{"text": "x\\', '{"text": "<text removed: 1 character, cut off>"'),
+     ('{"text":"caf\\u00', '{"text":"<text removed: 3 characters, cut off>"'),
+     ('"text":"a", text: "b", "message": "c"]}',
+      '"text":"<text removed: 1 character>", text: "b", "message": "c"]}'),
+     ('{"value":{"message":"hi","post":{"message":"x"}}}',
+      '{"value":{"message":"<text removed: 2 characters>","post":{"message":"x"}}}'),
+     ('{"response":{"error":{"message":"(#100) Invalid"}}}',
+      '{"response":{"error":{"message":"(#100) Invalid"}}}'),
+     ('{"received_at":1,"body":"{\\"entry\\":[{\\"messaging\\":[{\\"message\\":{\\"text\\":\\"hi',
+      '{"received_at":1,"body":"{\\"entry\\":[{\\"messaging\\":[{\\"message\\":{\\"text\\":'
+      '\\"<text removed: 2 characters, cut off>\\""')],
+    ids=["escaped-quotes", "cut-in-escape", "cut-in-unicode-escape", "not-json", "comment-only",
+         "graph-error", "body-as-string"],
+)  # fmt: skip
+def test_text_is_found_in_broken_lines(raw: str, expected: str) -> None:
+    assert Privacy().redact(raw) == expected
+    assert Privacy(keep_text=True).redact(raw) == raw
+
+
+def test_salted_rejects_show_user_refs_hashed_like_stored_ids(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, query: Query
+) -> None:
+    monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    ref = "chat-plugin-user-ref-42"
+    plugin = f.delivery(f.chat_plugin_referral(ref, ts=f.T0))
+    optin = f.delivery(f.optin(psid=None, ref="checkout", user_ref=ref, ts=f.T0 + 1))
+    lines = [plugin, f.line(plugin)[:-5], f.line(optin | {"object": "user"})]
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    (stored,) = query("SELECT DISTINCT psid FROM events")[0]
+    assert stored == hmac.new(SALT.encode(), ref.encode(), hashlib.sha256).hexdigest()
+    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    assert len(raws) == 2
+    for raw in raws:
+        assert ref not in raw
+        assert f'"user_ref":"id:{stored[:16]}"' in raw
+
+
+# --- the receiver's log files -----------------------------------------------------------------
+
+
+def test_writer_ids_of_distinct_long_hostnames_differ(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "getpid", lambda: 1)
+    ids = []
+    for host in ("refscope-webhook-receiver-prod-7f9c8d6b5-x7k2p",
+                 "refscope-webhook-receiver-prod-7f9c8d6b5-x9q4z", "web1.example.com",
+                 "web1_example_com", "web-1"):  # fmt: skip
+        monkeypatch.setattr(socket, "gethostname", lambda h=host: h)
+        ids.append(receiver.writer_id())
+    assert len(set(ids)) == len(ids)
+    assert ids[-1] == "web-1-1"  # a short, filename-safe name is kept as it is
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,50}", i) for i in ids)
+    assert ids[0].startswith("refscope-webhook-receiver-prod")

@@ -381,6 +381,7 @@ def test_unknown_item_without_a_sender_is_kept_as_other(variants) -> None:
     event = _one(variants, "unknown-key-no-sender")
     assert (event["kind"], event["detail"], event["psid"], event["page_id"]) == (
         "other", "policy-enforcement", None, PAGE_ID)  # fmt: skip
+    assert event["is_user_ref"] is False  # no one at all, not a user_ref
 
 
 def test_escaped_unicode_is_decoded(variants) -> None:

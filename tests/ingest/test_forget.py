@@ -1,0 +1,114 @@
+"""`refscope forget`: a commenter's comments, and a salted id in every form rejected lines hold."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import pipeline
+from ingest.cli import cli
+from ingest.privacy import Privacy
+from tests import factories as f
+from tests.conftest import Query
+
+SALT = "pepper-for-tests"
+JANE, JOE = "10158230000000001", "10158230000000002"  # commenters: from.id, not PSIDs
+PSID = "5550001112223334"
+
+
+def comment_lines() -> list[Any]:
+    """Jane comments twice on the page and once on another page, Joe once; the page replies
+    privately to Jane's first comment, which reaches PSID (a different id: never joined)."""
+
+    def on(page: str, cid: str, who: str, t: int) -> Any:
+        post = f"{page}_4455667788"
+        c = f.comment(comment_id=f"4455667788_{cid}", post_id=post, from_id=who,
+                      created_time=(f.T0 + t) // 1000)  # fmt: skip
+        return f.feed(c, page_id=page)
+
+    return [
+        on(f.PAGE_ID, "1", JANE, 0),
+        on(f.PAGE_ID, "2", JANE, 60_000),
+        on(f.OTHER_PAGE_ID, "3", JANE, 120_000),
+        on(f.PAGE_ID, "4", JOE, 180_000),
+        f.send_log("4455667788_1", PSID, ts=f.T0 + 240_000),
+        f.delivery(f.message("thanks", psid=PSID, ts=f.T0 + 300_000)),
+    ]
+
+
+def shown_id(given: str) -> str:
+    """How a rejected line shows an id with SALT set: `id:` and 16 hex digits of its HMAC."""
+    return "id:" + hmac.new(SALT.encode(), given.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def comments_by(query: Query) -> list[tuple[str, str]]:
+    return query("SELECT page_id, comment_id FROM events WHERE kind = 'comment' ORDER BY ALL")
+
+
+@pytest.mark.parametrize("salt", [None, SALT], ids=["plain", "salted"])
+def test_forget_a_commenter_removes_their_comments_and_keeps_them_out(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query,
+    monkeypatch: pytest.MonkeyPatch, salt: str | None,
+) -> None:  # fmt: skip
+    if salt:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
+    lines = comment_lines()
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    assert len(comments_by(query)) == 4
+    res = runner.invoke(cli, ["forget", JANE, "--page", f.PAGE_ID, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert "2 comments" in res.output
+    kept = [(f.PAGE_ID, "4455667788_4"), (f.OTHER_PAGE_ID, "4455667788_3")]
+    assert comments_by(query) == kept
+    stored_psid = Privacy(salt=salt.encode() if salt else None).stored_id(PSID)
+    assert query.scalar("SELECT count(*) FROM events WHERE psid = ?", stored_psid) == 2
+    # The same logs read again from scratch: Jane's comments on the page stay out.
+    pipeline.run([str(f.write_ndjson(log_dir / "copy.ndjson", lines))], db_path)
+    assert comments_by(query) == kept
+    assert query.scalar("SELECT count(*) FROM events WHERE psid = ?", stored_psid) == 2
+
+
+def test_forget_a_psid_leaves_comments_it_was_replied_to(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query
+) -> None:
+    lines = comment_lines()
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    res = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert "0 comments" in res.output
+    assert query.scalar("SELECT count(*) FROM events WHERE psid IS NOT NULL") == 0
+    assert len(comments_by(query)) == 4  # Jane's first comment: replied to, but not the PSID
+    pipeline.run([str(f.write_ndjson(log_dir / "copy.ndjson", lines))], db_path)
+    assert len(comments_by(query)) == 4
+
+
+def test_forget_with_a_salt_blanks_the_hashed_ids_rejected_lines_show(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    ref = "chat-plugin-user-ref-42"
+    broken = [
+        f.line(f.delivery(f.message("hi", psid=PSID, ts=f.T0)))[:-3],
+        f.line(f.delivery(f.chat_plugin_referral(ref, ts=f.T0)))[:-3],
+        f.line(f.delivery(f.message("hi", psid="5550001112229999", ts=f.T0)))[:-3],
+    ]
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", broken))], db_path)
+    shown = [shown_id(i) for i in (PSID, ref, "5550001112229999")]
+    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    assert [s in raw for s, raw in zip(shown, raws, strict=True)] == [True, True, True]
+    for given in (PSID, ref):
+        res = runner.invoke(cli, ["forget", given, "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        assert "1 rejects" in res.output
+    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    assert all(s not in "".join(raws) for s in shown[:2])
+    assert ['"<forgotten>"' in raw for raw in raws] == [True, True, False]
+    assert shown[2] in raws[2]  # someone else's id is left as it was
+    assert json.dumps(ref) not in "".join(raws)

@@ -1,0 +1,129 @@
+"""Prune keeps what it takes from a contact it keeps: later runs rebuild that contact as if no
+event had been removed, and pruned history read again from a log stays out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+from ingest import db, pipeline, retention
+from ingest.privacy import Privacy
+from tests import factories as f
+from tests.conftest import Query
+
+OLD = f.T0
+NEW = f.T0 + 400 * f.DAY
+CUT = f.utc(NEW).date() - dt.timedelta(days=30)
+LATER_CUT = f.utc(NEW).date() + dt.timedelta(days=2)
+
+
+def early(psid: str) -> list[Any]:
+    """Came in from an m.me link, wrote twice, was answered and read the answer."""
+    return [
+        f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid=psid, ts=OLD)),
+        f.delivery(f.message("hi", psid=psid, ts=OLD + 1000)),
+        f.delivery(f.echo("hello!", psid=psid, ts=OLD + 2000)),
+        f.delivery(f.read_receipt(psid=psid, ts=OLD + 3000, watermark=OLD + 2500)),
+        f.delivery(f.message("thanks", psid=psid, ts=OLD + 4000)),
+        f.delivery(f.referral(ref="qr_door", psid=psid, ts=OLD + 5 * f.DAY)),  # a re-entry
+    ]
+
+
+def late(psid: str) -> list[Any]:
+    """Back a year later through an ad, before and after the first prune's date."""
+    return [
+        f.delivery(f.echo("news!", psid=psid, ts=NEW - 40 * f.DAY)),
+        f.delivery(f.message("still open?", psid=psid, ts=NEW)),
+        f.delivery(f.referral(ref="qr_window", psid=psid, ts=NEW + f.DAY)),
+    ]
+
+
+def latest(psid: str) -> list[Any]:
+    return [
+        f.delivery(f.message("see you", psid=psid, ts=NEW + 3 * f.DAY)),
+        f.delivery(f.read_receipt(psid=psid, ts=NEW + 3 * f.DAY, watermark=NEW + 3 * f.DAY)),
+    ]
+
+
+def _prune(path: Path, before: dt.date) -> retention.Pruned:
+    con = db.connect(path)
+    try:
+        return retention.prune(con, before)
+    finally:
+        con.close()
+
+
+def _contact(query: Query, psid: str) -> dict[str, Any]:
+    (row,) = query.dicts("SELECT * FROM contacts WHERE psid = ?", psid)
+    return row
+
+
+def test_a_kept_contact_is_rebuilt_as_if_nothing_was_removed(
+    tmp_path: Path, log_dir: Path, db_path: Path, query: Query
+) -> None:
+    whole = tmp_path / "whole.duckdb"
+    lines = early("7") + late("7") + latest("7")
+    pipeline.run([str(f.write_ndjson(tmp_path / "all" / "a.ndjson", lines))], whole)
+    want = _contact(Query(whole), "7")
+    assert (want["channel"], want["ref"], want["reentry_count"]) == ("m_me_link", "bio_link", 2)
+
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", early("7") + late("7")))], db_path)
+    assert _prune(db_path, CUT).events == 7
+    # Back after the prune: the run rebuilds the contact from what is left and its history.
+    pipeline.run([str(f.write_ndjson(log_dir / "b.ndjson", latest("7")))], db_path)
+    assert _contact(query, "7") == want
+    assert query.scalar("SELECT count(*) FROM touches WHERE is_first") == 0  # it was pruned
+
+    # A second prune, later: the history grows by what it removes, and holds.
+    assert _prune(db_path, LATER_CUT).events == 2
+    pipeline.run([str(f.write_ndjson(log_dir / "c.ndjson", [
+        f.delivery(f.message("one more", psid="7", ts=NEW + 4 * f.DAY))]))], db_path)  # fmt: skip
+    pipeline.run([str(f.write_ndjson(tmp_path / "all" / "b.ndjson", [
+        f.delivery(f.message("one more", psid="7", ts=NEW + 4 * f.DAY))]))], whole)  # fmt: skip
+    assert _contact(query, "7") == _contact(Query(whole), "7")
+
+
+def test_a_contact_whose_first_touch_remains_keeps_it(
+    log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """Only echoes and reads before the date: the ad touch after it stays the first."""
+    lines = [
+        f.delivery(f.echo("promo", psid="8", ts=NEW - 40 * f.DAY)),
+        f.delivery(f.message("about the ad", psid="8", ts=NEW, referral=f.ads_referral())),
+    ]
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    before = _contact(query, "8")
+    _prune(db_path, CUT)
+    pipeline.run([str(f.write_ndjson(log_dir / "b.ndjson", latest("8")))], db_path)
+    after = _contact(query, "8")
+    assert (after["channel"], after["first_touch_at"]) == ("ctm_ad", before["first_touch_at"])
+    assert after["page_message_count"] == 1 and after["message_count"] == 2
+    assert query.scalar("SELECT count(*) FROM touches WHERE is_first") == 1
+
+
+def test_pruned_history_read_again_stays_out(log_dir: Path, db_path: Path, query: Query) -> None:
+    log = f.write_ndjson(log_dir / "a.ndjson", early("7") + late("7"))
+    pipeline.run([str(log)], db_path)
+    _prune(db_path, CUT)
+    kept = query("SELECT * FROM events ORDER BY ts")
+    contact = _contact(query, "7")
+    # Renamed by a log rotation, and read again under its new name.
+    shutil.copy(log, log_dir / "a-1.ndjson")
+    result = pipeline.run([str(log_dir / "a-1.ndjson")], db_path)
+    assert result.events_added == 0
+    assert query("SELECT * FROM events ORDER BY ts") == kept
+    assert _contact(query, "7") == contact
+
+
+def test_forget_removes_the_history_too(log_dir: Path, db_path: Path, query: Query) -> None:
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", early("7") + late("7")))], db_path)
+    _prune(db_path, CUT)
+    assert query.scalar("SELECT count(*) FROM contact_history") == 1
+    con = db.connect(db_path)
+    try:
+        retention.forget(con, "7", None, Privacy())
+    finally:
+        con.close()
+    assert query.scalar("SELECT count(*) FROM contact_history") == 0
