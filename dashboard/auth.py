@@ -19,7 +19,7 @@ from ingest import access
 
 LOGGED_IN = "refscope_logged_in"  # session_state keys: per browser session, never shared
 FAILURES = "refscope_login_failures"
-ALLOWED_EMAILS_ENV = "REFSCOPE_DASHBOARD_ALLOWED_EMAILS"
+ALLOWED_EMAILS_ENV = access.ALLOWED_EMAILS_ENV
 
 
 class FailureCount:

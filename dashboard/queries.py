@@ -450,9 +450,11 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(WILSON_MACROS)
 
 
-def tracked_link_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every registered link with what it brought in (all time). Columns: ref, page, channel,
+def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
+    """Every registered link with what it brought in: the contacts it acquired in the range of
+    f (as Links & QR counts them), or all time without f. Columns: ref, page, channel,
     campaign, placement, url, created_at, new_contacts, engaged_rate, last_contact."""
+    f = f or Filters(dt.date(1970, 1, 1), dt.date(9999, 12, 30))
     return _df(
         con,
         """WITH l AS (
@@ -472,7 +474,11 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
            FROM l LEFT JOIN contacts c
              ON c.ref = l.ref AND c.channel IN ('m_me_link', 'qr_code')
             AND (c.page_id = l.page_id OR (l.page_id IS NULL AND l.ref IN (SELECT ref FROM solo)))
+            AND c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY
+           WHERE (len($pages) = 0 OR l.page_id IS NULL OR list_contains($pages, l.page_id))
+             AND (len($channels) = 0 OR list_contains($channels, l.channel))
            GROUP BY ALL ORDER BY l.created_at DESC, l.ref""",
+        f,
     )
 
 

@@ -20,6 +20,8 @@ from .errors import RefscopeError
 PASSWORD_ENV = "REFSCOPE_DASHBOARD_PASSWORD"
 AUTH_ENV = "REFSCOPE_DASHBOARD_AUTH"  # set by `refscope dashboard` for the app: one of MODES
 MODES = ("oidc", "password", "none")
+# Who of those an OIDC provider signs in may enter: addresses or @domains, comma-separated.
+ALLOWED_EMAILS_ENV = "REFSCOPE_DASHBOARD_ALLOWED_EMAILS"
 SECRETS_HINT = (
     "an [auth] section (redirect_uri, cookie_secret, provider) to .streamlit/secrets.toml"
 )
@@ -106,6 +108,12 @@ def serve_access(
     has_authlib = authlib_installed() if authlib is None else authlib
     password = bool(environ.get(PASSWORD_ENV))
     if oidc and has_authlib:
+        if not is_loopback(host) and not environ.get(ALLOWED_EMAILS_ENV, "").strip(","):
+            raise AccessError(
+                f"refusing to serve the dashboard on {host or 'every interface'} with an OIDC "
+                "login that lets in anyone with an account at the provider: set "
+                f"{ALLOWED_EMAILS_ENV} to the addresses or @domains that may enter"
+            )
         return Access("oidc", f"OpenID Connect ([auth] in {oidc})")
     missing = f"; {oidc} has [auth] but st.login needs Authlib: pip install Authlib" if oidc else ""
     if password:

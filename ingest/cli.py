@@ -254,7 +254,7 @@ def prune(age: str, db_file: Path) -> None:
         con.close()
     click.echo(
         f"removed data before {r.before}: {r.events:,} events, {r.touches:,} touches, "
-        f"{r.clicks:,} clicks, {r.contacts:,} contacts"
+        f"{r.clicks:,} clicks, {r.contacts:,} contacts, {r.rejects:,} rejected lines"
     )
 
 
@@ -263,7 +263,10 @@ def prune(age: str, db_file: Path) -> None:
 @click.option("--page", "page_id", help="Only on this page id (default: every page).")
 @DB_OPTION
 def forget(psid: str, page_id: str | None, db_file: Path) -> None:
-    """Remove every row of one person and keep them out of later ingests."""
+    """Remove every row of one person and keep them out of later ingests.
+
+    PSID is a PSID, a chat plugin user_ref or a commenter's id (a comment's from.id).
+    """
     con = db.connect(db_file)
     try:
         counts = retention.forget(con, psid, page_id, Privacy.from_env())

@@ -3,9 +3,10 @@
 With REFSCOPE_ID_SALT set, PSIDs and user_refs are stored as HMAC-SHA256(salt, id) — the same
 on every run, useless to the Send API. The salt itself is never stored or printed.
 
-Rejected lines are kept whole in `rejects.raw` so that every line stays accounted for; `redact`
-applies the same rules to their text: message and comment text replaced by a placeholder unless
-text is kept, ids shown hashed when salted, forgotten people's ids blanked.
+Rejected lines are kept in `rejects.raw` as they came, so that each can be fixed and read again;
+`redact` blanks forgotten people's ids in them and, in a salted (shareable) database, applies
+the rules of events to them too: ids shown hashed, and message and comment text replaced by a
+placeholder unless text is kept.
 """
 
 from __future__ import annotations
@@ -87,12 +88,13 @@ class Privacy:
     def redact(self, raw: str, forgotten: Collection[str] = ()) -> str:
         """A rejected line's text as `rejects.raw` keeps it.
 
-        Without keep_text, the string values of `text` keys (messages, echoes, send logs) and of
+        With a salt: `user_ref` values and long numbers are shown hashed and, without
+        keep_text, the string values of `text` keys (messages, echoes, send logs) and of
         `message` keys in a feed change's `value` (comment text) become a placeholder giving
-        their length. With a salt, `user_ref` values and long numbers are shown hashed. Ids whose
-        forgotten_hash is in `forgotten` become FORGOTTEN. The line need not be valid JSON.
+        their length. Ids whose forgotten_hash is in `forgotten` become FORGOTTEN. The line
+        need not be valid JSON.
         """
-        if self.keep_text and self.salt is None and not forgotten:
+        if self.salt is None and not forgotten:
             return raw
         return _Redaction(self, frozenset(forgotten)).line(raw)
 
@@ -138,7 +140,7 @@ class _Redaction:
     def value(self, token: str, key: str | None, parent: str | None) -> str:
         """One string value, by its key and the key of the object holding it."""
         is_text = key == "text" or (key == "message" and parent == "value")
-        if is_text and not self.privacy.keep_text:
+        if is_text and not self.privacy.keep_text and self.privacy.salt is not None:
             return _placeholder(token)
         text = _decode(token)
         if text is None:

@@ -49,10 +49,12 @@ class Pruned:
     touches: int
     clicks: int
     contacts: int
+    rejects: int = 0
 
 
 def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
-    """Delete events, touches, clicks and contact days before a date, and contacts left empty.
+    """Delete events, touches, clicks and contact days before a date, contacts left empty, and
+    the rejected lines of runs started before it.
 
     The contacts it keeps keep their acquisition and the tallies of what it removes (history.py),
     and later ingests leave out events dated before the latest prune."""
@@ -69,6 +71,13 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
                    SELECT 1 FROM events e WHERE e.page_id = c.page_id AND e.psid = c.psid)"""
         ).fetchone()
         counts["contacts"] = int(row[0]) if row else 0
+        # A rejected line has no date of its own: it goes with the runs that read it before.
+        row = con.execute(
+            """DELETE FROM rejects WHERE run_id IN (
+                   SELECT run_id FROM ingest_runs WHERE started_at < ?)""",
+            [before],
+        ).fetchone()
+        counts["rejects"] = int(row[0]) if row else 0
         history.forget_orphans(con)
         con.execute("COMMIT")
     except BaseException:
@@ -76,7 +85,7 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
         raise
     con.execute("CHECKPOINT")
     return Pruned(before, counts["events"], counts["touches"], counts["clicks"],
-                  counts["contacts"])  # fmt: skip
+                  counts["contacts"], counts["rejects"])  # fmt: skip
 
 
 def forget(

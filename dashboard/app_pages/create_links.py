@@ -41,8 +41,10 @@ with shown:
         if st.button("Register", type="primary"):
             link_maker.announce_and_rerun(link_maker.register(p.link))
 
+f = st.session_state["filters"]
 st.subheader("Registered links")
-registered = store.fetch("tracked_link_stats")
+st.caption(f"New contacts each brought in {f.start} – {f.end}, as on Links & QR codes.")
+registered = store.fetch("tracked_link_stats", f)
 if registered.empty:
     st.caption("No links registered yet.")
 else:
@@ -54,9 +56,8 @@ else:
             "url": st.column_config.LinkColumn("url"),
         },
     )
-    widgets.download_table(registered, "tracked_links", st.session_state["filters"])
+    widgets.download_table(registered, "tracked_links", f)
 
-f = st.session_state["filters"]
 seen = store.fetch("refs", f)
 unregistered = seen[~seen["registered"]] if not seen.empty else seen
 if not unregistered.empty:

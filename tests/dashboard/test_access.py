@@ -78,6 +78,7 @@ def auth_toml(tmp_path: Path) -> Path:
 )  # fmt: skip
 def test_serve_access_picks_the_login(auth_toml, tmp_path, host, password, oidc, authlib, mode):
     env = {PASSWORD_ENV: PASSWORD} if password else {}
+    env |= {access.ALLOWED_EMAILS_ENV: "@example.com"}
     files = [auth_toml if oidc else tmp_path / "missing.toml"]
     chosen = access.serve_access(host, env, files, authlib=authlib)
     assert chosen.mode == mode
@@ -90,6 +91,14 @@ def test_public_address_without_a_login_is_refused_naming_what_to_set(tmp_path, 
         access.serve_access(host, {}, [tmp_path / "none.toml"], authlib=True)
     assert PASSWORD_ENV in str(err.value) and "[auth]" in str(err.value)
     assert ".streamlit/secrets.toml" in str(err.value)
+
+
+def test_public_oidc_without_an_allow_list_is_refused_naming_it(auth_toml):
+    """A provider such as Google signs in anyone with an account: off loopback, OIDC needs a
+    list of who may enter before the dashboard starts."""
+    with pytest.raises(AccessError, match=access.ALLOWED_EMAILS_ENV):
+        access.serve_access("0.0.0.0", {PASSWORD_ENV: PASSWORD}, [auth_toml], authlib=True)
+    assert access.serve_access("127.0.0.1", {}, [auth_toml], authlib=True).mode == "oidc"
 
 
 def test_auth_section_without_authlib_says_to_install_it(auth_toml):
@@ -222,6 +231,7 @@ def test_dashboard_uses_oidc_when_the_project_secrets_configure_it(
     runner, tmp_path, execs, monkeypatch
 ):
     monkeypatch.setattr(access, "authlib_installed", lambda: True)
+    monkeypatch.setenv(access.ALLOWED_EMAILS_ENV, "team@example.com")
     (tmp_path / ".streamlit").mkdir()
     (tmp_path / ".streamlit" / "secrets.toml").write_text(AUTH_TOML)
     result = dashboard_cmd(runner, tmp_path, "0.0.0.0")

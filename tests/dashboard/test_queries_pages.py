@@ -193,7 +193,14 @@ def test_a_link_registered_for_one_page_is_not_credited_with_another_pages_conta
         stats = queries.tracked_link_stats(c).set_index("ref")["new_contacts"].to_dict()
         day = fx.utc(fx.T0).date()
         seen = queries.refs(c, Filters(day, day)).set_index("ref")
+        on_day = queries.tracked_link_stats(c, Filters(day, day))
+        before = queries.tracked_link_stats(
+            c, Filters(day - dt.timedelta(days=7), day - dt.timedelta(days=1))
+        )
     assert stats == {"signature": 0, "footer": 1}
+    # In a range, as Links & QR counts it: the same figure on its day, none the week before.
+    assert on_day.set_index("ref")["new_contacts"].to_dict() == stats
+    assert before.set_index("ref")["new_contacts"].to_dict() == {"signature": 0, "footer": 0}
     assert seen["registered"].to_dict() == {"signature": False, "footer": True}
 
 

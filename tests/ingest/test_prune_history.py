@@ -127,3 +127,14 @@ def test_forget_removes_the_history_too(log_dir: Path, db_path: Path, query: Que
     finally:
         con.close()
     assert query.scalar("SELECT count(*) FROM contact_history") == 0
+
+
+def test_prune_takes_the_rejected_lines_of_runs_started_before_its_date(
+    ingest_lines: Any, db_path: Path, query: Query
+) -> None:
+    ingest_lines([*early("7"), "{broken", "[]"])
+    assert _prune(db_path, dt.date(2000, 1, 1)).rejects == 0
+    assert query.scalar("SELECT count(*) FROM rejects") == 2
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    assert _prune(db_path, tomorrow).rejects == 2
+    assert query.scalar("SELECT count(*) FROM rejects") == 0
