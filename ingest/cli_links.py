@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from . import db, qr
+from . import db, links_csv, qr
 from . import links as links_mod
 from .cli_options import DB_OPTION
 
@@ -137,7 +137,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         _prepare_out(out)
     con = db.connect(db_file)
     try:
-        report = links_mod.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
+        report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
         if report.errors:
             for err in report.errors:
                 click.echo(f"{csv_file}:{err}", err=True)

@@ -6,15 +6,12 @@ Registering a ref re-labels the contacts it already brought in (a QR ref turns t
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import duckdb
@@ -214,7 +211,7 @@ class Registry:
             return None
         return (
             f"ref {link.ref!r} is already registered for page {known.page!r} with "
-            f"{_differences(known, link)}: {ONE_MEANING_RULE}"
+            f"{differences(known, link)}: {ONE_MEANING_RULE}"
         )
 
     def find(self, ref: str, page: str | None = None) -> list[Link]:
@@ -226,7 +223,7 @@ class Registry:
 ATTRIBUTE_NAMES = ("channel", "campaign", "placement", "notes")
 
 
-def _differences(known: Link, new: Link) -> str:
+def differences(known: Link, new: Link) -> str:
     """'channel 'qr_code' (here 'm_me_link')': what a conflicting link changes."""
     pairs = zip(ATTRIBUTE_NAMES, known.attributes(), new.attributes(), strict=True)
     return ", ".join(f"{name} {old!r} (here {now!r})" for name, old, now in pairs if old != now)
@@ -306,111 +303,6 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
         {"id": page_id, "username": username, "name": name},
     )
     relabel(con)
-
-
-@dataclass
-class ImportReport:
-    links: list[Link] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # "line N: rule"
-
-
-IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes")
-REQUIRED_COLUMNS = ("page",)
-COLUMNS_RULE = (
-    f"the header names columns among {', '.join(IMPORT_COLUMNS)}, each once, with "
-    f"{', '.join(REQUIRED_COLUMNS)} required (case and surrounding spaces do not matter)"
-)
-
-
-def read_csv(
-    path: Path,
-    base_url: str | None = None,
-    today: dt.date | None = None,
-    registry: Registry | None = None,
-) -> ImportReport:
-    """Check every row of a links CSV, against each other and the registry when given; the
-    report lists each bad row with the physical line it starts on and the rule it broke."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"{path}: cannot read: {exc}") from exc
-    rows = (row for row in _csv_rows(path, text) if any(cell.strip() for cell in row[1]))
-    header_line, header = next(rows, (1, []))
-    columns = _columns(path, header_line, header)
-    report = ImportReport()
-    seen: dict[tuple[str, str], tuple[int, Link]] = {}
-    registry = registry or Registry()
-    for line, cells in rows:
-        if len(cells) > len(columns):
-            report.errors.append(
-                f"line {line}: {len(cells)} fields under {len(columns)} columns: a row has no "
-                "more fields than the header (quote a value that holds a comma)"
-            )
-            continue
-        try:
-            link = _row_link(dict(zip(columns, cells, strict=False)), base_url, today)
-        except ValidationError as exc:
-            report.errors.append(f"line {line}: {exc}")
-            continue
-        key = registry.key(link)
-        if key in seen:
-            first, earlier = seen[key]
-            if earlier.attributes() != link.attributes():
-                report.errors.append(
-                    f"line {line}: ref {link.ref!r} for page {link.page!r} is on line {first} "
-                    f"with {_differences(earlier, link)}: {ONE_MEANING_RULE}"
-                )
-            continue  # the same row again is a no-op
-        seen[key] = (line, link)
-        if rule := registry.conflict(link):
-            report.errors.append(f"line {line}: {rule}")
-            continue
-        report.links.append(link)
-    return report
-
-
-def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
-    """(physical line the row starts on, fields) for each CSV row, blank rows included.
-
-    The csv module with newline='' keeps a quoted line break inside its field, and ends lines
-    only at CR and LF (str.splitlines also splits on form feed and U+2028, which a note may hold).
-    """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    start = 1
-    try:
-        for cells in reader:
-            yield start, cells
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ValidationError(
-            f"{path}: line {start}: {exc}: a quoted value starts and ends with a quote, and a "
-            "quote inside it is doubled"
-        ) from exc
-
-
-def _columns(path: Path, line: int, header: list[str]) -> list[str]:
-    """The header's column names, matched after stripping spaces and case-folding; an unknown,
-    repeated or missing column refuses the whole file."""
-    names = [name.strip().casefold() for name in header]
-    problems = [f"unknown column {name!r}" for name in names if name not in IMPORT_COLUMNS]
-    problems += [f"column {n!r} appears {c} times" for n, c in Counter(names).items() if c > 1]
-    problems += [f"no {name!r} column" for name in REQUIRED_COLUMNS if name not in names]
-    if problems:
-        raise ValidationError(f"{path}: line {line}: {'; '.join(problems)}: {COLUMNS_RULE}")
-    return names
-
-
-def _row_link(row: dict[str, str], base_url: str | None, today: dt.date | None) -> Link:
-    return make_link(
-        page=row.get("page", "").strip(),
-        ref=row.get("ref") or None,
-        channel=row.get("channel", "").strip() or "link",
-        campaign=row.get("campaign"),
-        placement=row.get("placement"),
-        notes=row.get("notes"),
-        base_url=base_url,
-        today=today,
-    )
 
 
 def code_names(links: Sequence[Link]) -> list[str]:

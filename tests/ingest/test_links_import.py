@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ingest import links
+from ingest import links_csv
 from ingest.cli import cli
 from ingest.errors import ValidationError
 from tests.factories import PAGE_ID
@@ -51,7 +51,7 @@ def test_a_bad_header_refuses_the_file_naming_the_column(header: str, problem: s
                                                          tmp_path: Path) -> None:  # fmt: skip
     csv_file = write(tmp_path / "links.csv", f"{header}\nacmebakery,window,qr\n")
     with pytest.raises(ValidationError) as info:
-        links.read_csv(csv_file)
+        links_csv.read_csv(csv_file)
     assert f"line 1: {problem}" in str(info.value)
     assert "the header names columns among page, ref, channel" in str(info.value)
 
@@ -77,7 +77,7 @@ def test_empty_rows_are_skipped_and_line_numbers_stay_physical(tmp_path: Path) -
         "acmebakery,counter,qr,spring,shop,first\u2028second\x0cthird\r\n"  # line 6
         "acme,door,qr,,,\r\n"  # line 7: a bad page
     )
-    report = links.read_csv(write(tmp_path / "links.csv", text))
+    report = links_csv.read_csv(write(tmp_path / "links.csv", text))
     assert [x.notes for x in report.links] == ["first\nsecond", "first\u2028second\x0cthird"]
     assert len(report.errors) == 1 and report.errors[0].startswith("line 7: invalid page 'acme'")
 
@@ -85,7 +85,7 @@ def test_empty_rows_are_skipped_and_line_numbers_stay_physical(tmp_path: Path) -
 def test_an_unclosed_quote_refuses_the_file_with_the_line_it_starts_on(tmp_path: Path) -> None:
     text = f'{HEADER}\nacmebakery,window,qr,,,ok\nacmebakery,door,qr,,,"open\nacmebakery,x\n'
     with pytest.raises(ValidationError, match=r"line 3: unexpected end of data: a quoted value"):
-        links.read_csv(write(tmp_path / "links.csv", text))
+        links_csv.read_csv(write(tmp_path / "links.csv", text))
 
 
 def test_registry_conflicts_are_reported_per_row_with_the_other_errors(
