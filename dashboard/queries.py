@@ -32,8 +32,10 @@ _PAGES = "(len($pages) = 0 OR list_contains($pages, {t}.page_id))"
 _CHANNEL_CHOSEN = "(len($channels) = 0 OR list_contains($channels, '{channel}'))"
 
 
-def _df(con: duckdb.DuckDBPyConnection, sql: str, f: Filters | None = None) -> pd.DataFrame:
-    return con.execute(sql, f.params() if f else None).df()
+def _df(
+    con: duckdb.DuckDBPyConnection, sql: str, f: Filters | dict[str, object] | None = None
+) -> pd.DataFrame:
+    return con.execute(sql, f.params() if isinstance(f, Filters) else f).df()
 
 
 def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -87,32 +89,40 @@ def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-def kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.DataFrame:
     """One row. Columns: new_contacts, engaged, engaged_rate, reachable (contacts with an own
-    action in the 24 hours before the range ends: the messaging window then open), spend,
-    cost_per_contact (ad spend per contact the ads brought in: other channels cost nothing).
-    The counts are NULL ("no data", not zero) for a range wholly outside the data's days, such
-    as a previous period from before the first log."""
+    action in the 24 hours before the range ends, or before the newest event when the data ends
+    inside the range's last day: the messaging window then open), spend, cost_per_contact (ad
+    spend per contact the ads brought in: other channels cost nothing).
+
+    The contact figures are NULL ("no data", not zero) for a range wholly outside the data's
+    days, and with whole (a previous period to compare with) also for one the data covers only
+    in part: a period half before the first log would show a growth that never happened."""
     return _df(
         con,
-        f"""WITH span AS (
-                SELECT $end >= CAST(least(min(e.ts), (SELECT min(first_seen_at) FROM contacts))
-                                    AS DATE)
-                   AND $start <= CAST(max(e.ts) AS DATE) AS covered
+        f"""WITH bounds AS (
+                SELECT CAST(least(min(e.ts), (SELECT min(first_seen_at) FROM contacts)) AS DATE)
+                           AS first_day,
+                       max(e.ts) AS newest
                 FROM events e
+            ), span AS (
+                SELECT $end >= first_day AND $start <= CAST(newest AS DATE)
+                       AND ($start >= first_day OR NOT $whole) AS covered,
+                       least($end + INTERVAL 1 DAY, newest + INTERVAL 1 MICROSECOND) AS until
+                FROM bounds
             ), n AS (
                 SELECT count(*) AS new_contacts, count(c.second_message_at) AS engaged,
                        count(*) FILTER (WHERE c.channel = 'ctm_ad') AS ad_contacts
                 FROM contacts c WHERE {_IN_RANGE}
             ), r AS (
-                -- Their actions that day, not their last ever: a range may end in the past.
+                -- Their actions then, not their last ever: a range may end in the past.
                 SELECT count(*) AS reachable FROM contacts c
                 SEMI JOIN (
-                    SELECT DISTINCT page_id, psid FROM events e
-                    WHERE e.ts >= $end + INTERVAL 1 DAY - INTERVAL 24 HOUR
-                      AND e.ts < $end + INTERVAL 1 DAY AND e.kind IN {USER_KINDS!r}
+                    SELECT DISTINCT page_id, psid FROM events e, span
+                    WHERE e.ts >= span.until - INTERVAL 24 HOUR AND e.ts < span.until
+                      AND e.kind IN {USER_KINDS!r}
                 ) d USING (page_id, psid)
-                WHERE c.last_seen_at >= $end + INTERVAL 1 DAY - INTERVAL 24 HOUR
+                WHERE c.last_seen_at >= (SELECT until FROM span) - INTERVAL 24 HOUR
                   AND {_PAGES.format(t="c")}
                   AND (len($channels) = 0 OR list_contains($channels, c.channel))
             ), s AS (
@@ -124,11 +134,11 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             )
             SELECT CASE WHEN covered THEN new_contacts END AS new_contacts,
                    CASE WHEN covered THEN engaged END AS engaged,
-                   engaged / nullif(new_contacts, 0) AS engaged_rate,
+                   CASE WHEN covered THEN engaged / nullif(new_contacts, 0) END AS engaged_rate,
                    CASE WHEN covered THEN reachable END AS reachable, spend,
                    spend / nullif(ad_contacts, 0) AS cost_per_contact
             FROM span, n, r, s""",
-        f,
+        f.params() | {"whole": whole},
     )
 
 
@@ -183,12 +193,15 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         f"""WITH acquired AS (
                 SELECT c.page_id, c.ref, any_value(c.channel) AS channel,
                        count(*) AS new_contacts, count(c.second_message_at) AS engaged,
-                       count(*) FILTER (WHERE EXISTS (
+                       -- Among those whose 7 days had passed when the data ends, as Retention.
+                       count(*) FILTER (WHERE {_ELAPSED.format(days=7)}) AS past_7d,
+                       count(*) FILTER (WHERE {_ELAPSED.format(days=7)} AND EXISTS (
                            SELECT 1 FROM contact_days d
                            WHERE d.page_id = c.page_id AND d.psid = c.psid
                              AND d.day > CAST(c.first_seen_at AS DATE)
                              AND d.day <= CAST(c.first_seen_at AS DATE) + 7)) AS returned_7d
-                FROM contacts c
+                FROM (SELECT *, (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
+                      FROM contacts) c
                 WHERE {_IN_RANGE} AND c.channel IN ('m_me_link', 'qr_code') AND c.ref IS NOT NULL
                 GROUP BY ALL
             ), seen AS (
@@ -241,7 +254,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    wilson_low(a.engaged, a.new_contacts) AS ci_low,
                    wilson_high(a.engaged, a.new_contacts) AS ci_high,
                    coalesce(a.new_contacts, 0) < {MIN_SAMPLE} AS too_few,
-                   a.returned_7d / nullif(a.new_contacts, 0) AS return_7d_rate,
+                   a.returned_7d / nullif(a.past_7d, 0) AS return_7d_rate,
                    s.first_seen, s.last_seen, l.ref IS NOT NULL AS registered,
                    l.campaign, l.placement, CAST(coalesce(l.clicks, 0) AS BIGINT) AS clicks,
                    CAST(coalesce(l.scans, 0) AS BIGINT) AS scans,
@@ -419,15 +432,18 @@ _ELAPSED = "CAST(c.first_seen_at AS DATE) + {days} <= c.data_end"
 def contact_rows(con: duckdb.DuckDBPyConnection, f: Filters, search: str = "") -> pd.DataFrame:
     """The contacts behind the numbers. Columns: page_id, psid, first_seen_at, channel, ref,
     ad_id, ad_title, referer_uri, message_count, engaged, reentry_count, last_seen_at."""
-    params = f.params() | {"search": f"%{search}%"}
+    params = f.params() | {"search": search}
     return con.execute(
         f"""SELECT c.page_id, c.psid, c.first_seen_at, c.channel, c.ref, c.ad_id, c.ad_title,
                    c.referer_uri, c.message_count, c.second_message_at IS NOT NULL AS engaged,
                    c.reentry_count, c.last_seen_at
             FROM contacts c
             WHERE {_IN_RANGE}
-              AND ($search = '%%' OR c.psid ILIKE $search OR c.ref ILIKE $search
-                   OR c.ad_title ILIKE $search OR c.referer_uri ILIKE $search)
+              -- The search is text, not a LIKE pattern: `_` and `%` match themselves.
+              AND ($search = '' OR contains(lower(c.psid), lower($search))
+                   OR contains(lower(c.ref), lower($search))
+                   OR contains(lower(c.ad_title), lower($search))
+                   OR contains(lower(c.referer_uri), lower($search)))
             ORDER BY c.first_seen_at DESC, c.page_id, c.psid""",
         params,
     ).df()
@@ -475,8 +491,9 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
              ON c.ref = l.ref AND c.channel IN ('m_me_link', 'qr_code')
             AND (c.page_id = l.page_id OR (l.page_id IS NULL AND l.ref IN (SELECT ref FROM solo)))
             AND c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY
-           WHERE (len($pages) = 0 OR l.page_id IS NULL OR list_contains($pages, l.page_id))
-             AND (len($channels) = 0 OR list_contains($channels, l.channel))
+            -- Every link stays listed; a channel filter leaves out the other channels' counts.
+            AND (len($channels) = 0 OR list_contains($channels, c.channel))
+           WHERE len($pages) = 0 OR l.page_id IS NULL OR list_contains($pages, l.page_id)
            GROUP BY ALL ORDER BY l.created_at DESC, l.ref""",
         f,
     )

@@ -132,7 +132,7 @@ def connection_fetch(con: duckdb.DuckDBPyConnection) -> Fetch:
 
 def gather(fetch: Fetch, f: Filters) -> Report:
     """Run every query the report needs for the range and its previous period."""
-    now, before = fetch("kpis", f), fetch("kpis", f.previous())
+    now, before = fetch("kpis", f), fetch("kpis", f.previous(), True)
     kpis = tuple(
         Kpi(key, label, kind, _scalar(now, key), _scalar(before, key))
         for key, label, kind in KPI_SPECS

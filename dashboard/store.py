@@ -58,7 +58,8 @@ def reading() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def status() -> tuple[int, int]:
-    """(last ingest run id, contacts); (-1, 0) when there is no database yet."""
+    """(last ingest run id, contacts); (-1, 0) when there is no database yet. DatabaseError when
+    the file is there but is not a refscope database (another program's, an empty file)."""
     run_id, contacts, _ = _state()
     return run_id, contacts
 
@@ -88,11 +89,23 @@ def _signature(path: Path) -> tuple[int, ...]:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _status(path: str, signature: tuple[int, ...]) -> tuple[int, int, str]:
-    with reading() as con:
-        run = queries.last_run_id(con)
-        row = con.execute("SELECT count(*) FROM contacts").fetchone()
-        version = queries.data_version(con)
+    try:
+        with reading() as con:
+            run = queries.last_run_id(con)
+            row = con.execute("SELECT count(*) FROM contacts").fetchone()
+            version = queries.data_version(con)
+    except duckdb.CatalogException as exc:
+        raise DatabaseError(f"{path} is not a refscope database (no {_missing(exc)})") from None
+    except duckdb.Error as exc:
+        raise DatabaseError(f"{path} cannot be read as a refscope database: {exc}") from None
     return run, int(row[0]) if row else 0, version
+
+
+def _missing(exc: duckdb.CatalogException) -> str:
+    """The table a CatalogException names, or "refscope tables"."""
+    text = str(exc)
+    return text.split("Table with name ", 1)[1].split(" ", 1)[0] + " table" if (
+        "Table with name " in text) else "refscope tables"  # fmt: skip
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, store, widgets
+from ingest.errors import RefscopeError
 
 st.set_page_config(page_title="refscope", page_icon="📈", layout="wide")
 pages = [
@@ -20,7 +21,13 @@ pages = [
 ]
 auth.require_login(pages)  # before anything reads the database: a login screen shows no data
 
-run_id, contacts = store.status()
+try:
+    run_id, contacts = store.status()
+except RefscopeError as exc:
+    st.title("refscope")
+    st.error(str(exc))
+    widgets.empty_state("Point the dashboard at the database `refscope ingest` writes:")
+    st.stop()
 if run_id < 0 or contacts == 0:
     st.title("refscope")
     widgets.empty_state(

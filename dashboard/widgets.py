@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from functools import partial
 
 import pandas as pd
@@ -34,7 +35,12 @@ def preset_range(preset: str, last: dt.date) -> tuple[dt.date, dt.date]:
 def empty_state(message: str) -> None:
     """An empty database: what to run next."""
     st.info(message)
-    st.code("refscope demo-data --out data/demo\nrefscope ingest data/demo", language="bash")
+    db = shlex.quote(str(store.database_path()))
+    st.code(
+        f"refscope demo-data --out data/demo\nrefscope ingest data/demo --db {db}\n"
+        f"refscope dashboard --db {db}",
+        language="bash",
+    )
 
 
 def nothing_in_range(message: str) -> None:
@@ -77,7 +83,7 @@ def global_filters() -> Filters | None:
               "channel": chosen_channels}  # fmt: skip
     st.query_params.from_dict(chosen)
     st.session_state[_KEPT_FILTERS] = chosen
-    st.sidebar.caption(f"Data from {first} to {last}")
+    st.sidebar.caption(f"Data from {first} to {last}. Days and times are UTC.")
     return Filters(start, end, tuple(chosen_pages), tuple(chosen_channels))
 
 

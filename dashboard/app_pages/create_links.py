@@ -29,7 +29,9 @@ style = qr.QrStyle(error_correction=ec, foreground=fg, background=bg,
                    logo=logo.getvalue() if logo else None)  # fmt: skip
 p = link_maker.preview(page or "", ref, channel, campaign, placement, notes, style)
 with shown:
-    if p.error or p.link is None:
+    if not (ref or campaign or placement):
+        st.info("Give a campaign and placement (the ref is built from them) or a ref.")
+    elif p.error or p.link is None:
         st.error(p.error)
     else:
         st.code(p.link.url, language=None)

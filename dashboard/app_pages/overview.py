@@ -11,7 +11,7 @@ totals = store.fetch("channel_totals", f)
 # The KPIs stand without new contacts too: spend, reachable contacts, the previous period.
 widgets.kpi_row(
     store.fetch("kpis", f),
-    store.fetch("kpis", f.previous()),
+    store.fetch("kpis", f.previous(), True),  # a period the data covers only in part: none
     [
         ("new_contacts", "New contacts", "int"),
         ("engaged", "Engaged contacts", "int"),

@@ -311,3 +311,23 @@ def test_without_contacts_the_app_says_what_to_run_next(open_app, db_path, no_db
     assert at.info[0].value.startswith(f"No contacts in {path} yet")
     assert "refscope ingest" in at.code[0].value
     assert not at.metric and not at.get("plotly_chart")
+    assert f"refscope ingest data/demo --db {path}" in at.code[0].value
+
+
+@pytest.mark.parametrize("kind", ["empty-file", "other-tables", "a-folder"])
+def test_a_file_that_is_not_a_refscope_database_is_said_so(open_app, tmp_path, kind):
+    path = tmp_path / "other.duckdb"
+    if kind == "empty-file":
+        path.touch()
+    elif kind == "other-tables":
+        con = duckdb.connect(str(path))
+        con.execute("CREATE TABLE t (a INTEGER)")
+        con.close()
+    else:
+        path.mkdir()
+    at = open_app(path)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert str(path) in at.error[0].value
+    assert "refscope ingest" in at.code[0].value
+    assert not at.metric

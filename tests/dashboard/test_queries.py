@@ -13,10 +13,10 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters
-from ingest import db
+from ingest import db, pipeline
 from ingest.attribute import USER_KINDS
 from tests import factories as fx
-from tests.dashboard.conftest import SMALL_ENGAGED
+from tests.dashboard.conftest import SMALL_ENGAGED, opened
 from tests.dashboard.reference import (
     acquired,
     contacts,
@@ -327,6 +327,37 @@ def test_each_query_returns_its_documented_columns(con, filters, name):
 def test_a_range_without_data_returns_an_empty_frame(con, name):
     df = getattr(queries, name)(con, EMPTY)
     assert df.empty and list(df.columns) == COLUMNS[name]
+
+
+def test_a_previous_period_the_data_covers_in_part_has_no_kpis(con):
+    """Half before the first log, it would show a growth that never happened."""
+    first = queries.data_bounds(con)["first_day"].iloc[0]
+    first = first.date() if hasattr(first, "date") else first
+    part = Filters(first - dt.timedelta(days=3), first + dt.timedelta(days=24))
+    assert pd.isna(queries.kpis(con, part, True)["new_contacts"].iloc[0])
+    assert pd.isna(queries.kpis(con, part, True)["engaged_rate"].iloc[0])
+    assert int(queries.kpis(con, part)["new_contacts"].iloc[0]) > 0  # the period on screen
+    inside = Filters(first, first + dt.timedelta(days=27))
+    assert int(queries.kpis(con, inside, True)["new_contacts"].iloc[0]) > 0
+
+
+def test_reachable_looks_back_24_hours_from_the_newest_event_on_a_partial_day(tmp_path):
+    """Opened at 07:00, the dashboard's last day holds seven hours: someone who wrote at 10:00
+    the day before is still inside the 24-hour window."""
+    day = fx.T0 - fx.T0 % fx.DAY + 2 * fx.DAY  # midnight
+    lines = [
+        fx.delivery(fx.message("a", psid="early", ts=day - 14 * fx.HOUR)),  # 10:00 the day before
+        fx.delivery(fx.message("b", psid="old", ts=day - 40 * fx.HOUR)),  # outside the window
+        fx.delivery(fx.message("c", psid="today", ts=day + 6 * fx.HOUR)),
+        fx.delivery(fx.message("d", psid="today", ts=day + 7 * fx.HOUR)),
+    ]
+    path = tmp_path / "r.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "logs" / "a.ndjson", lines))], path)
+    today = fx.utc(day).date()
+    with opened(path) as c:
+        assert int(queries.kpis(c, Filters(today, today))["reachable"].iloc[0]) == 2
+        yesterday = today - dt.timedelta(days=1)  # a whole past day: its own 24 hours
+        assert int(queries.kpis(c, Filters(yesterday, yesterday))["reachable"].iloc[0]) == 1
 
 
 def test_a_range_outside_the_data_gives_no_kpis_not_zeros(con, filters):

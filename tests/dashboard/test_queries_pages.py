@@ -44,6 +44,7 @@ REF_CHANNELS = ("m_me_link", "qr_code")
 
 def expected_refs(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[tuple[str, str], Row]:
     days = message_days(con)
+    (newest,) = con.execute("SELECT max(ts) FROM events").fetchone() or (None,)
     want: dict[tuple[str, str], Row] = {}
     for t in rows(con, "SELECT * FROM touches WHERE ref IS NOT NULL ORDER BY ts"):
         if t["channel"] not in REF_CHANNELS or not f.start <= t["ts"].date() <= f.end:
@@ -57,6 +58,7 @@ def expected_refs(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[tuple[str,
                 "new_contacts": 0,
                 "engaged": 0,
                 "returned": 0,
+                "past_7d": 0,
                 "reentries": 0,
                 "first_seen": t["ts"],
             },
@@ -69,7 +71,10 @@ def expected_refs(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[tuple[str,
             r["channel"] = c["channel"]
             r["new_contacts"] += 1
             r["engaged"] += c["second_message_at"] is not None
-            r["returned"] += came_back(c, days, 7)
+            # As Retention: among those whose 7 days had passed when the data ends.
+            if c["first_seen_at"].date() + dt.timedelta(days=7) <= newest.date():
+                r["past_7d"] += 1
+                r["returned"] += came_back(c, days, 7)
     return want
 
 
@@ -90,7 +95,10 @@ def assert_refs_match(df: pd.DataFrame, want: dict[tuple[str, str], Row]) -> Non
             assert r["engaged_rate"] == pytest.approx(k / n)
             assert (r["ci_low"], r["ci_high"]) == pytest.approx(wilson(k, n), abs=1e-12)
             assert r["ci_low"] <= k / n <= r["ci_high"]
-            assert r["return_7d_rate"] == pytest.approx(w["returned"] / n)
+            if w["past_7d"]:
+                assert r["return_7d_rate"] == pytest.approx(w["returned"] / w["past_7d"])
+            else:  # no one's 7 days had passed: not known yet, not 0%
+                assert pd.isna(r["return_7d_rate"])
         else:
             assert pd.isna(r["engaged_rate"]) and pd.isna(r["ci_low"]) and pd.isna(r["ci_high"])
 
@@ -197,10 +205,13 @@ def test_a_link_registered_for_one_page_is_not_credited_with_another_pages_conta
         before = queries.tracked_link_stats(
             c, Filters(day - dt.timedelta(days=7), day - dt.timedelta(days=1))
         )
+        other = queries.tracked_link_stats(c, Filters(day, day, (), ("chat_widget",)))
     assert stats == {"signature": 0, "footer": 1}
     # In a range, as Links & QR counts it: the same figure on its day, none the week before.
     assert on_day.set_index("ref")["new_contacts"].to_dict() == stats
     assert before.set_index("ref")["new_contacts"].to_dict() == {"signature": 0, "footer": 0}
+    # Another channel chosen: every link is still listed, none with contacts of that channel.
+    assert other.set_index("ref")["new_contacts"].to_dict() == {"signature": 0, "footer": 0}
     assert seen["registered"].to_dict() == {"signature": False, "footer": True}
 
 
@@ -489,7 +500,7 @@ def test_contact_rows_are_the_acquired_contacts_newest_first(con, demo_contacts,
     assert df["first_seen_at"].is_monotonic_decreasing
 
 
-@pytest.mark.parametrize("search", ["site_footer", "SOURDOUGH", "QR_"], ids=str.lower)
+@pytest.mark.parametrize("search", ["site_footer", "SOURDOUGH", "QR_", "_"], ids=str.lower)
 def test_contact_search_matches_psid_ref_ad_title_or_page_case_insensitively(
     con, demo_contacts, filters, search
 ):
