@@ -117,7 +117,7 @@ WITH cand AS (
 ), placed AS (
     -- A contact that prune trimmed keeps the first touch it had: it may be gone.
     SELECT c.*, b.opened_at, b.first_seen_at,
-        CASE WHEN h.page_id IS NULL THEN c.ts <= b.opened_at
+        CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN c.ts <= b.opened_at
              ELSE coalesce(c.ts = h.first_touch_at AND c.channel = h.channel, false)
         END AS may_be_first
     FROM cand c LEFT JOIN rs_base b USING (page_id, psid)
@@ -148,18 +148,16 @@ WITH r AS (
     GROUP BY page_id, psid
 )
 SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at,
-       CASE WHEN h.page_id IS NULL THEN coalesce(t.channel, 'organic') ELSE h.channel END,
+       CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN coalesce(t.channel, 'organic')
+            ELSE h.channel END,
        {acquisition}, b.first_message_at, b.second_message_at,
        b.last_message_at, b.message_count, b.postback_count,
        coalesce(r.reentries, 0) + coalesce(h.reentry_count, 0),
        b.last_seen_at, b.page_message_count, b.last_read_at,
        coalesce(len(list_filter(b.echo_times, lambda x: x <= b.last_read_at)), 0)
-       -- The removed echoes were all sent before the remaining ones: all read once a later
-       -- read remains, else as many as were read before the prune.
-       + CASE WHEN h.page_id IS NULL THEN 0
-              WHEN b.last_read_at > h.last_read_at OR h.last_read_at IS NULL
-                   AND b.last_read_at IS NOT NULL THEN h.page_message_count
-              ELSE h.page_messages_read END
+       -- The removed echoes: those read before the prune, and those the newest read reaches.
+       + coalesce(h.page_messages_read, 0)
+       + coalesce(len(list_filter(h.unread_echo_times, lambda x: x <= b.last_read_at)), 0)
 FROM rs_base b
 LEFT JOIN touches t ON t.page_id = b.page_id AND t.psid = b.psid AND t.is_first
 LEFT JOIN r ON r.page_id = b.page_id AND r.psid = b.psid
@@ -167,8 +165,11 @@ LEFT JOIN contact_history h ON h.page_id = b.page_id AND h.psid = b.psid
 WHERE b.first_seen_at IS NOT NULL
 """.replace(
     "{acquisition}",
-    ", ".join(f"CASE WHEN h.page_id IS NULL THEN t.{c} ELSE h.{c} END" for c in TOUCH_COLUMNS)
-    + ", CASE WHEN h.page_id IS NULL THEN t.ts ELSE h.first_touch_at END",
+    ", ".join(
+        f"CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN t.{c} ELSE h.{c} END"
+        for c in TOUCH_COLUMNS
+    )
+    + ", CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN t.ts ELSE h.first_touch_at END",
 )
 
 # Tallies of an older and a newer part of one contact's events, as one: `{a}` the removed part
@@ -191,7 +192,11 @@ MERGED_TALLIES = """
 _WITH_HISTORY = f"""
 CREATE OR REPLACE TEMP TABLE rs_base AS
 SELECT b.page_id, b.psid, {MERGED_TALLIES.format(a="h", b="b")},
-       b.opened_at, b.echo_times
+       -- With no message or postback yet, the conversation "opened" at the first own action,
+       -- which may be among the removed ones.
+       CASE WHEN b.message_count + b.postback_count > 0 THEN b.opened_at
+            ELSE least(h.first_seen_at, b.opened_at) END AS opened_at,
+       b.echo_times
 FROM rs_base b LEFT JOIN contact_history h USING (page_id, psid)
 """
 

@@ -4,9 +4,10 @@ A contact with activity on both sides of the prune date keeps its row, but its e
 its first touch and its first messages among them. Before they go, their tallies (counts,
 first and last instants) and the contact's acquisition as it stood are written to
 `contact_history`; attribution adds them back whenever it rebuilds the contact, so a message
-after the prune does not turn an old contact into a new one from another channel. Each prune
-is recorded in `prunes`: later ingests drop events and clicks dated before the latest prune
-date, so a log read again (renamed, replaced) does not bring pruned history back.
+after the prune does not turn an old contact into a new one from another channel. Of one whose
+conversation had not opened yet, prune keeps the touch events that may still acquire it. Each
+prune is recorded in `prunes`: later ingests drop events and clicks dated before the latest
+prune date, so a log read again (renamed, replaced) does not bring pruned history back.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import datetime as dt
 
 import duckdb
 
-from .attribute import MERGED_TALLIES, SCOPE, base_sql
+from .attribute import MERGED_TALLIES, SCOPE, TOUCH_COLUMNS, base_sql
+from .errors import ValidationError
 
 # Contacts with events before the date and after it: prune keeps them, and their history.
 _TRIMMED = """
@@ -26,29 +28,57 @@ GROUP BY page_id, psid
 HAVING min(ts) < $before AND max(ts) >= $before
 """
 
+# Touch events of trimmed contacts whose conversation had not opened before the date (no
+# message or postback yet): a later message may still make one of them the acquiring touch,
+# so prune keeps them (the acquisition record the README promises), and nothing else of them.
+_KEPT = """
+CREATE OR REPLACE TEMP TABLE rs_kept AS
+SELECT e.event_key FROM events e
+WHERE e.ts < $before AND e.channel IS NOT NULL AND e.psid IS NOT NULL
+  AND EXISTS (SELECT 1 FROM rs_affected a WHERE a.page_id = e.page_id AND a.psid = e.psid)
+  AND NOT EXISTS (SELECT 1 FROM events m
+                  WHERE m.page_id = e.page_id AND m.psid = e.psid AND m.ts < $before
+                    AND m.kind IN ('message', 'postback'))
+"""
+# What prune deletes of events and touches: before the date, but for the kept touches.
+REMOVED = "ts < $before AND event_key NOT IN (SELECT event_key FROM rs_kept)"
+
 # The removed part's tallies (rs_removed), merged with what an earlier prune kept (older),
-# with the acquisition as the contact row has it now (decided with every event still there).
+# with the acquisition as the contact row has it now when it is decided (the conversation
+# opened before the date, so no later event can change it); else none, and later rebuilds
+# decide it from the kept touches.
 _HISTORY = f"""
 CREATE OR REPLACE TEMP TABLE rs_history AS
 WITH r AS (
     SELECT b.*,
-        coalesce(len(list_filter(b.echo_times, lambda x: x <= b.last_read_at)), 0)
-            AS page_messages_read,
         (SELECT count(*) FROM touches t
          WHERE t.page_id = b.page_id AND t.psid = b.psid AND t.is_reentry
-           AND t.ts < $before) AS reentry_count
+           AND t.ts < $before AND t.event_key NOT IN (SELECT event_key FROM rs_kept))
+            AS reentry_count,
+        EXISTS (SELECT 1 FROM events m
+                WHERE m.page_id = b.page_id AND m.psid = b.psid AND m.ts < $before
+                  AND m.kind IN ('message', 'postback')) AS opened_by_message
     FROM rs_removed b
 )
 SELECT r.page_id, r.psid, {MERGED_TALLIES.format(a="h", b="r")},
     coalesce(h.reentry_count, 0) + r.reentry_count AS reentry_count,
-    r.page_messages_read + CASE
-        WHEN h.page_id IS NULL THEN 0
-        WHEN r.last_read_at > h.last_read_at OR h.last_read_at IS NULL
-             AND r.last_read_at IS NOT NULL THEN h.page_message_count
-        ELSE h.page_messages_read END AS page_messages_read,
-    c.channel, c.ref, c.source, c.ad_id, c.ad_title, c.referer_uri, c.is_guest_user,
-    c.post_id, c.comment_id, c.first_touch_at
-FROM r JOIN contacts c USING (page_id, psid)
+    -- Echoes read by the newest removed read; the others keep their instants, for a later
+    -- read (whose watermark may reach back before the date) to count.
+    coalesce(h.page_messages_read, 0) + len(list_filter(
+        list_concat(coalesce(h.unread_echo_times, []), coalesce(r.echo_times, [])),
+        lambda x: x <= greatest(h.last_read_at, r.last_read_at))) AS page_messages_read,
+    list_filter(
+        list_concat(coalesce(h.unread_echo_times, []), coalesce(r.echo_times, [])),
+        lambda x: x > greatest(h.last_read_at, r.last_read_at)
+                  OR greatest(h.last_read_at, r.last_read_at) IS NULL) AS unread_echo_times,
+    coalesce(h.acquired, false) OR r.opened_by_message AS acquired,
+    {
+    ", ".join(
+        f"CASE WHEN coalesce(h.acquired, false) OR r.opened_by_message THEN c.{col} END AS {col}"
+        for col in ("channel", *TOUCH_COLUMNS, "first_touch_at")
+    )
+}
+FROM r LEFT JOIN contacts c USING (page_id, psid)
 LEFT JOIN contact_history h USING (page_id, psid)
 """
 
@@ -59,11 +89,22 @@ INSERT INTO contact_history BY NAME SELECT * FROM rs_history;
 
 
 def keep(con: duckdb.DuckDBPyConnection, before: dt.date) -> None:
-    """Write the history of the contacts a prune at `before` trims; call it in the prune's
-    transaction, before any row is deleted."""
+    """Write the history of the contacts a prune at `before` trims, and list the touch events
+    it keeps (rs_kept, see REMOVED); call it in the prune's transaction, before any deletion.
+
+    Refused while an ingest run is unfinished: its contacts are not rebuilt yet, so their rows
+    cannot stand for what the prune would remove.
+    """
+    row = con.execute("SELECT min(run_id) FROM ingest_runs WHERE finished_at IS NULL").fetchone()
+    if row and row[0] is not None:
+        raise ValidationError(
+            f"ingest run {row[0]} is unfinished: run `refscope ingest` to finish it, then prune"
+        )
     params = {"before": before}
     con.execute(_TRIMMED, params)
-    removed = base_sql(f"e.ts < $before AND {SCOPE}").replace("rs_base", "rs_removed")
+    con.execute(_KEPT, params)
+    scope = f"e.ts < $before AND e.event_key NOT IN (SELECT event_key FROM rs_kept) AND {SCOPE}"
+    removed = base_sql(scope).replace("rs_base", "rs_removed")
     con.execute(removed, params)
     con.execute(_HISTORY, params)
     con.execute(_SAVE)
@@ -71,10 +112,11 @@ def keep(con: duckdb.DuckDBPyConnection, before: dt.date) -> None:
 
 
 def forget_orphans(con: duckdb.DuckDBPyConnection) -> None:
-    """History of contacts no longer in `contacts` goes with them."""
+    """History of people with no event left goes with them (one without a contact row yet,
+    only echoes and reads so far, keeps it: a later message makes the contact)."""
     con.execute(
         """DELETE FROM contact_history h WHERE NOT EXISTS (
-               SELECT 1 FROM contacts c WHERE c.page_id = h.page_id AND c.psid = h.psid)"""
+               SELECT 1 FROM events e WHERE e.page_id = h.page_id AND e.psid = h.psid)"""
     )
 
 

@@ -62,9 +62,11 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
     con.execute("BEGIN TRANSACTION")
     try:
         history.keep(con, before)
-        for table, col in (("events", "ts"), ("touches", "ts"), ("clicks", "ts"),
-                           ("contact_days", "day")):  # fmt: skip
-            row = con.execute(f"DELETE FROM {table} WHERE {col} < ?", [before]).fetchone()
+        params = {"before": before}
+        deletions = (("events", history.REMOVED), ("touches", history.REMOVED),
+                     ("clicks", "ts < $before"), ("contact_days", "day < $before"))  # fmt: skip
+        for table, where in deletions:
+            row = con.execute(f"DELETE FROM {table} WHERE {where}", params).fetchone()
             counts[table] = int(row[0]) if row else 0
         row = con.execute(
             """DELETE FROM contacts c WHERE NOT EXISTS (
@@ -74,8 +76,8 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
         # A rejected line has no date of its own: it goes with the runs that read it before.
         row = con.execute(
             """DELETE FROM rejects WHERE run_id IN (
-                   SELECT run_id FROM ingest_runs WHERE started_at < ?)""",
-            [before],
+                   SELECT run_id FROM ingest_runs WHERE started_at < $before)""",
+            params,
         ).fetchone()
         counts["rejects"] = int(row[0]) if row else 0
         history.forget_orphans(con)

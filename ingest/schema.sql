@@ -190,7 +190,8 @@ CREATE TABLE IF NOT EXISTS contact_history (
     psid               VARCHAR NOT NULL,
     is_user_ref        BOOLEAN NOT NULL,
     first_seen_at      TIMESTAMP,
-    channel            VARCHAR NOT NULL,
+    acquired           BOOLEAN NOT NULL,   -- its conversation had opened: the acquisition is final
+    channel            VARCHAR,            -- the acquisition as it stood, when final
     ref                VARCHAR,
     source             VARCHAR,
     ad_id              VARCHAR,
@@ -209,7 +210,8 @@ CREATE TABLE IF NOT EXISTS contact_history (
     last_seen_at       TIMESTAMP,
     page_message_count BIGINT NOT NULL,
     last_read_at       TIMESTAMP,
-    page_messages_read BIGINT NOT NULL
+    page_messages_read BIGINT NOT NULL,
+    unread_echo_times  TIMESTAMP[]         -- removed echoes no removed read reached
 );
 
 -- How far each input has been read; lets a run read only new bytes.

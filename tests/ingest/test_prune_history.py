@@ -8,7 +8,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ingest import db, pipeline, retention
+from ingest.errors import ValidationError
 from ingest.privacy import Privacy
 from tests import factories as f
 from tests.conftest import Query
@@ -138,3 +141,73 @@ def test_prune_takes_the_rejected_lines_of_runs_started_before_its_date(
     tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     assert _prune(db_path, tomorrow).rejects == 2
     assert query.scalar("SELECT count(*) FROM rejects") == 0
+
+
+D = dt.date(2024, 1, 10)
+DM = int(dt.datetime(2024, 1, 10, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def _pruned_equals_whole(tmp_path: Path, before: list[Any], after: list[Any]) -> dict[str, Any]:
+    """Ingest before, prune at D, ingest after; the contact row must equal the one of a
+    database that read everything and pruned nothing. Returns the pruned one's row."""
+    whole, pruned = tmp_path / "whole.duckdb", tmp_path / "pruned.duckdb"
+    pipeline.run([str(f.write_ndjson(tmp_path / "w" / "a.ndjson", before + after))], whole)
+    pipeline.run([str(f.write_ndjson(tmp_path / "p" / "a.ndjson", before))], pruned)
+    _prune(pruned, D)
+    pipeline.run([str(f.write_ndjson(tmp_path / "p" / "b.ndjson", after))], pruned)
+    got = _contact(Query(pruned), "9")
+    assert got == _contact(Query(whole), "9")
+    return got
+
+
+def test_a_conversation_not_opened_before_the_date_is_still_acquired_by_its_touch(
+    tmp_path: Path,
+) -> None:
+    """A reaction (an own action, not an opening) before the date; the link and the first
+    message after it: the link acquired the contact."""
+    got = _pruned_equals_whole(
+        tmp_path,
+        [f.delivery(f.reaction(psid="9", ts=DM - 5 * f.DAY)),
+         f.delivery(f.echo("hi", psid="9", ts=DM + f.DAY))],
+        [f.delivery(f.referral(ref="flyer", psid="9", ts=DM + 3 * f.DAY)),
+         f.delivery(f.message("hello", psid="9", ts=DM + 3 * f.DAY + 1000))],
+    )  # fmt: skip
+    assert (got["channel"], got["ref"]) == ("m_me_link", "flyer")
+
+
+def test_a_private_reply_before_the_date_to_someone_not_yet_a_contact_is_kept(
+    tmp_path: Path,
+) -> None:
+    got = _pruned_equals_whole(
+        tmp_path,
+        [f.send_log("111_222", "9", ts=DM - 5 * f.DAY),
+         f.delivery(f.echo("x", psid="9", ts=DM - 4 * f.DAY)),
+         f.delivery(f.echo("y", psid="9", ts=DM + f.DAY))],
+        [f.delivery(f.message("hi", psid="9", ts=DM + 3 * f.DAY))],
+    )  # fmt: skip
+    assert (got["channel"], got["page_message_count"]) == ("comment_reply", 2)
+
+
+def test_a_read_after_the_date_reaches_back_to_echoes_before_it(tmp_path: Path) -> None:
+    """Read just after midnight, up to a message sent the evening before: one of two."""
+    got = _pruned_equals_whole(
+        tmp_path,
+        [f.delivery(f.message("hi", psid="9", ts=DM - 5 * f.DAY)),
+         f.delivery(f.echo("a", psid="9", ts=DM - 2 * f.HOUR)),
+         f.delivery(f.echo("b", psid="9", ts=DM - f.HOUR)),
+         f.delivery(f.read_receipt(DM - 90 * f.MINUTE, psid="9", ts=DM + f.HOUR))],
+        [f.delivery(f.message("again", psid="9", ts=DM + 3 * f.DAY))],
+    )  # fmt: skip
+    assert (got["page_message_count"], got["page_messages_read"]) == (2, 1)
+
+
+def test_prune_waits_for_an_unfinished_run(ingest_lines: Any, db_path: Path, query: Query) -> None:
+    ingest_lines(early("7") + late("7"))
+    con = db.connect(db_path)
+    try:
+        con.execute("UPDATE ingest_runs SET finished_at = NULL")
+        with pytest.raises(ValidationError, match="unfinished"):
+            retention.prune(con, CUT)
+    finally:
+        con.close()
+    assert query.scalar("SELECT count(*) FROM prunes") == 0
