@@ -75,6 +75,10 @@ def global_filters() -> Filters | None:
             start, end = _date(qp.get("from"), first), _date(qp.get("to"), last)
     else:
         start, end = preset_range(preset, last)
+        # Custom, when picked next, starts from the range on screen (inside the data, as the
+        # picker requires), not from whatever it held when first drawn.
+        low = min(max(start, first), last)
+        st.session_state[_DATES_KEY] = (low, min(max(end, low), last))
     chosen_pages = st.sidebar.multiselect("Pages", list(labels), format_func=lambda p: labels[p],
                                           key=_PAGES_KEY)  # fmt: skip
     chosen_channels = st.sidebar.multiselect("Channels", CHANNELS, key=_CHANNELS_KEY,

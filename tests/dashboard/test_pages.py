@@ -281,6 +281,15 @@ def test_unknown_query_params_fall_back_to_the_defaults(open_app, demo_db, con, 
     assert metric(at, "New contacts").value == f"{new:,}"
 
 
+def test_custom_starts_from_the_range_on_screen(app, default_range):
+    at = show(app, "overview")
+    at.sidebar.selectbox[0].set_value("Last 7 days").run()
+    at.sidebar.selectbox[0].set_value("Custom").run()
+    week = (default_range.end - dt.timedelta(days=6), default_range.end)
+    assert at.sidebar.date_input[0].value == week
+    assert (at.query_params["from"], at.query_params["to"]) == tuple(map(str, week))
+
+
 def test_changing_the_range_updates_kpis_and_the_url(app, con, default_range):
     at = show(app, "overview")
     at.sidebar.selectbox[0].set_value("Last 90 days").run()
