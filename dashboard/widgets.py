@@ -103,7 +103,9 @@ def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> Non
     qp = _filter_params()
     state = st.session_state
     if _RANGE_KEY not in state:
-        preset = qp.get("range", DEFAULT_PRESET)
+        # A link with dates but no preset (hand-made, or cut short) means those dates.
+        dated = "range" not in qp and ("from" in qp or "to" in qp)
+        preset = qp.get("range", "Custom" if dated else DEFAULT_PRESET)
         state[_RANGE_KEY] = preset if preset in PRESETS else DEFAULT_PRESET
     if _DATES_KEY not in state:
         # A shared URL may hold dates outside this database's data: the picker refuses those.

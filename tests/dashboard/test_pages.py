@@ -281,6 +281,15 @@ def test_unknown_query_params_fall_back_to_the_defaults(open_app, demo_db, con, 
     assert metric(at, "New contacts").value == f"{new:,}"
 
 
+def test_a_url_with_dates_and_no_preset_shows_those_dates(open_app, demo_db, con):
+    at = show(open_app(demo_db, **{"from": "2026-09-01", "to": "2026-09-30"}), "overview")
+    f = Filters(dt.date(2026, 9, 1), dt.date(2026, 9, 30))
+    assert at.sidebar.selectbox[0].value == "Custom"
+    assert at.sidebar.date_input[0].value == (f.start, f.end)
+    new = int(queries.kpis(con, f)["new_contacts"].iloc[0])
+    assert metric(at, "New contacts").value == f"{new:,}"
+
+
 def test_custom_starts_from_the_range_on_screen(app, default_range):
     at = show(app, "overview")
     at.sidebar.selectbox[0].set_value("Last 7 days").run()
