@@ -172,8 +172,8 @@ WHERE b.first_seen_at IS NOT NULL
     + ", CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN t.ts ELSE h.first_touch_at END",
 )
 
-# Tallies of an older and a newer part of one contact's events, as one: `{a}` the removed part
-# kept in contact_history, `{b}` the events that remain (every one later than the removed).
+# Tallies of two parts of one contact's events, as one: `{a}` the removed part kept in
+# contact_history, `{b}` the events that remain.
 MERGED_TALLIES = """
     {b}.is_user_ref OR coalesce({a}.is_user_ref, false) AS is_user_ref,
     least({a}.first_seen_at, {b}.first_seen_at) AS first_seen_at,
