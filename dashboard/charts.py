@@ -150,13 +150,14 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
 
 
 def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
-    """Retention by acquisition week. Input: cohort_week, channel, contacts, week_N columns."""
+    """Retention by acquisition week. Input: cohort_week, channel, contacts, week_N columns and,
+    when given, past_week_N (the contacts each share is of: its weight across channels)."""
     part = df if channel is None else df[df["channel"] == channel]
     weeks = [c for c in df.columns if c.startswith("week_")]
     grouped = part.groupby("cohort_week")
     sizes = grouped["contacts"].sum()
     shares = grouped.apply(
-        lambda g: pd.Series({w: _weighted(g[w], g["contacts"]) for w in weeks}),
+        lambda g: pd.Series({w: _weighted(g[w], g.get(f"past_{w}", g["contacts"])) for w in weeks}),
         include_groups=False,
     )
     fig = go.Figure(
@@ -177,9 +178,10 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
 
 
 def _weighted(shares: pd.Series, sizes: pd.Series) -> float | None:
-    """The channels' shares of one cohort week combined, weighted by their contacts; a channel
-    whose week has not ended yet (no share) is left out, and no share at all stays blank."""
-    known = shares.notna()
+    """The channels' shares of one cohort week combined, weighted by the contacts each share is
+    of; a channel whose week has not ended yet (no share) is left out, and no share at all
+    stays blank."""
+    known = shares.notna() & (sizes > 0)
     return float((shares[known] * sizes[known]).sum() / sizes[known].sum()) if known.any() else None
 
 

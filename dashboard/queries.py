@@ -367,7 +367,8 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Weekly acquisition cohorts. Columns: cohort_week (date, Monday), channel, contacts, and
     week_N (share who sent a message again in week N after acquisition: days 1–7 are week 1)
-    for RETENTION_WEEKS, among the contacts whose week N has ended (NULL while none has)."""
+    for RETENTION_WEEKS, among the contacts whose week N has ended (NULL while none has), then
+    past_week_N (how many those are: the weight of week_N when channels are combined)."""
     # A contact whose week N has not ended by the data's last day is not counted in week_N:
     # not back yet is not "did not come back".
     weeks = ", ".join(
@@ -376,6 +377,11 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         })
             / nullif(count(DISTINCT c.psid || c.page_id) FILTER (
                 WHERE {_ELAPSED.format(days=7 * w)}), 0) AS week_{w}"""
+        for w in RETENTION_WEEKS
+    )
+    past = ", ".join(
+        f"count(DISTINCT c.psid || c.page_id) FILTER (WHERE {_ELAPSED.format(days=7 * w)})"
+        f" AS past_week_{w}"
         for w in RETENTION_WEEKS
     )
     return _df(
@@ -393,7 +399,7 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 WHERE d.day > CAST(c.first_seen_at AS DATE)
             )
             SELECT CAST(date_trunc('week', c.first_seen_at) AS DATE) AS cohort_week, c.channel,
-                   count(DISTINCT c.psid || c.page_id) AS contacts, {weeks}
+                   count(DISTINCT c.psid || c.page_id) AS contacts, {weeks}, {past}
             FROM c LEFT JOIN d USING (page_id, psid)
             GROUP BY ALL ORDER BY cohort_week, c.channel""",
         f,

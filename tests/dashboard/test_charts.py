@@ -166,6 +166,15 @@ def test_cohort_heatmap_weights_channels_by_cohort_size():
     assert fig.layout.title.text == "Retention by acquisition week"
 
 
+def test_cohort_heatmap_weights_each_share_by_the_contacts_it_is_of():
+    """Week 2 of a cohort half of which is not two weeks old: the share of each channel counts
+    by the contacts whose week 2 has ended, not by the whole cohort."""
+    part = COHORTS.assign(past_week_1=[10, 30, 4], past_week_2=[10, 2, 0])
+    z = [list(row) for row in charts.cohort_heatmap(part).data[0].z]
+    # (10 × 0.2 + 2 × 0.0) / 12, where the whole cohort would give (10 × 0.2) / 40
+    assert z[0][1] == pytest.approx(2 / 12)
+
+
 def test_cohort_heatmap_leaves_out_channels_whose_week_has_not_ended():
     # week 2: ctm_ad's has not ended (no share), so the cohort's share is the other channel's.
     fig = charts.cohort_heatmap(COHORTS.assign(week_2=[0.2, None, None]))

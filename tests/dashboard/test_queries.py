@@ -295,6 +295,7 @@ COLUMNS: dict[str, list[str]] = {
         "channel",
         "contacts",
         *[f"week_{w}" for w in queries.RETENTION_WEEKS],
+        *[f"past_week_{w}" for w in queries.RETENTION_WEEKS],
     ],
     "returns_by_channel": ["channel", "contacts", "d1", "d7", "d30", "read_rate"],
     "contact_rows": [
