@@ -1,4 +1,5 @@
-"""Every SQL statement the dashboard runs: one function per question, bound parameters only.
+"""Every question the dashboard asks: one function each, bound parameters only (retention's
+are in retention_queries.py, the pieces they share in query_parts.py).
 
 Each function takes a DuckDB connection (and the global Filters) and returns a pandas
 DataFrame whose columns are listed in its docstring; no Streamlit, no Plotly here.
@@ -12,30 +13,23 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
+from dashboard.query_parts import CAME_BACK as _CAME_BACK
+from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
+from dashboard.query_parts import CONTACTS_TO_DATE as _CONTACTS_TO_DATE
+from dashboard.query_parts import ELAPSED as _ELAPSED
+from dashboard.query_parts import IN_RANGE as _IN_RANGE
+from dashboard.query_parts import PAGES as _PAGES
+from dashboard.query_parts import frame as _df
+
+# Retention's questions live in retention_queries.py; they are asked here like every other one.
+from dashboard.retention_queries import RETENTION_WEEKS as RETENTION_WEEKS
+from dashboard.retention_queries import RETURN_DAYS as RETURN_DAYS
+from dashboard.retention_queries import cohorts as cohorts
+from dashboard.retention_queries import returns_by_channel as returns_by_channel
 from ingest.attribute import USER_KINDS
 
 MIN_SAMPLE = 30  # below this many contacts a rate is marked "too few to judge"
 CHAT_PLUGIN_SHUTDOWN = dt.date(2024, 5, 9)  # Meta switched the chat plugin off that day
-RETENTION_WEEKS = (1, 2, 4, 8, 12)
-RETURN_DAYS = (1, 7, 30)
-
-
-# Contacts acquired in the range, on the chosen pages and channels (alias c).
-_IN_RANGE = """
-    c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY
-    AND (len($pages) = 0 OR list_contains($pages, c.page_id))
-    AND (len($channels) = 0 OR list_contains($channels, c.channel))
-"""
-_PAGES = "(len($pages) = 0 OR list_contains($pages, {t}.page_id))"
-# Figures of one channel (ad spend, the ads and comments pages) are empty when the channel
-# filter leaves that channel out.
-_CHANNEL_CHOSEN = "(len($channels) = 0 OR list_contains($channels, '{channel}'))"
-
-
-def _df(
-    con: duckdb.DuckDBPyConnection, sql: str, f: Filters | dict[str, object] | None = None
-) -> pd.DataFrame:
-    return con.execute(sql, f.params() if isinstance(f, Filters) else f).df()
 
 
 def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -195,13 +189,10 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                        count(*) AS new_contacts, count(c.second_message_at) AS engaged,
                        -- Among those whose 7 days had passed when the data ends, as Retention.
                        count(*) FILTER (WHERE {_ELAPSED.format(days=7)}) AS past_7d,
-                       count(*) FILTER (WHERE {_ELAPSED.format(days=7)} AND EXISTS (
-                           SELECT 1 FROM contact_days d
-                           WHERE d.page_id = c.page_id AND d.psid = c.psid
-                             AND d.day > CAST(c.first_seen_at AS DATE)
-                             AND d.day <= CAST(c.first_seen_at AS DATE) + 7)) AS returned_7d
-                FROM (SELECT *, (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
-                      FROM contacts) c
+                       count(*) FILTER (
+                           WHERE {_ELAPSED.format(days=7)} AND {_CAME_BACK.format(days=7)}
+                       ) AS returned_7d
+                FROM {_CONTACTS_TO_DATE} c
                 WHERE {_IN_RANGE} AND c.channel IN ('m_me_link', 'qr_code') AND c.ref IS NOT NULL
                 GROUP BY ALL
             ), seen AS (
@@ -362,77 +353,6 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             ORDER BY comments DESC, private_replies DESC, post_id""",
         f,
     )
-
-
-def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Weekly acquisition cohorts. Columns: cohort_week (date, Monday), channel, contacts, and
-    week_N (share who sent a message again in week N after acquisition: days 1–7 are week 1)
-    for RETENTION_WEEKS, among the contacts whose week N has ended (NULL while none has), then
-    past_week_N (how many those are: the weight of week_N when channels are combined)."""
-    # A contact whose week N has not ended by the data's last day is not counted in week_N:
-    # not back yet is not "did not come back".
-    weeks = ", ".join(
-        f"""count(DISTINCT c.psid || c.page_id) FILTER (WHERE d.week = {w} AND {
-            _ELAPSED.format(days=7 * w)
-        })
-            / nullif(count(DISTINCT c.psid || c.page_id) FILTER (
-                WHERE {_ELAPSED.format(days=7 * w)}), 0) AS week_{w}"""
-        for w in RETENTION_WEEKS
-    )
-    past = ", ".join(
-        f"count(DISTINCT c.psid || c.page_id) FILTER (WHERE {_ELAPSED.format(days=7 * w)})"
-        f" AS past_week_{w}"
-        for w in RETENTION_WEEKS
-    )
-    return _df(
-        con,
-        f"""WITH c AS (
-                -- The range first: the join then grows with the range, not the database.
-                SELECT c.page_id, c.psid, c.channel, c.first_seen_at,
-                       (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
-                FROM contacts c
-                WHERE {_IN_RANGE}
-            ), d AS (
-                SELECT d.page_id, d.psid,
-                       (d.day - CAST(c.first_seen_at AS DATE) - 1) // 7 + 1 AS week
-                FROM contact_days d JOIN c USING (page_id, psid)
-                WHERE d.day > CAST(c.first_seen_at AS DATE)
-            )
-            SELECT CAST(date_trunc('week', c.first_seen_at) AS DATE) AS cohort_week, c.channel,
-                   count(DISTINCT c.psid || c.page_id) AS contacts, {weeks}, {past}
-            FROM c LEFT JOIN d USING (page_id, psid)
-            GROUP BY ALL ORDER BY cohort_week, c.channel""",
-        f,
-    )
-
-
-def returns_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Columns: channel, contacts, d1, d7, d30 (share who messaged again within N days after
-    the day they were acquired, among those whose N days have passed by the data's last day;
-    NULL while none has), read_rate (page messages read / sent)."""
-    cols = ", ".join(
-        f"""count(*) FILTER (WHERE {_ELAPSED.format(days=n)} AND EXISTS (
-                SELECT 1 FROM contact_days d WHERE d.page_id = c.page_id AND d.psid = c.psid
-                  AND d.day > CAST(c.first_seen_at AS DATE)
-                  AND d.day <= CAST(c.first_seen_at AS DATE) + {n}))
-            / nullif(count(*) FILTER (WHERE {_ELAPSED.format(days=n)}), 0) AS d{n}"""
-        for n in RETURN_DAYS
-    )
-    return _df(
-        con,
-        f"""SELECT c.channel, count(*) AS contacts, {cols},
-                   sum(c.page_messages_read) / nullif(sum(c.page_message_count), 0) AS read_rate
-            FROM (SELECT *, (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
-                  FROM contacts) c
-            WHERE {_IN_RANGE}
-            GROUP BY c.channel ORDER BY contacts DESC, c.channel""",
-        f,
-    )
-
-
-# A contact's first N days after the day it was acquired have all passed by the data's last day
-# (`data_end`): only then can "came back within N days" be told from "not yet".
-_ELAPSED = "CAST(c.first_seen_at AS DATE) + {days} <= c.data_end"
 
 
 def contact_rows(con: duckdb.DuckDBPyConnection, f: Filters, search: str = "") -> pd.DataFrame:

@@ -1,0 +1,44 @@
+"""The pieces the dashboard's queries share: the filters as SQL, and "had time to come back".
+
+queries.py and retention_queries.py build their statements from these, with bound parameters
+only ($start, $end, $pages, $channels).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from dashboard.filters import Filters
+
+# Contacts acquired in the range, on the chosen pages and channels (alias c).
+IN_RANGE = """
+    c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY
+    AND (len($pages) = 0 OR list_contains($pages, c.page_id))
+    AND (len($channels) = 0 OR list_contains($channels, c.channel))
+"""
+PAGES = "(len($pages) = 0 OR list_contains($pages, {t}.page_id))"
+# Figures of one channel (ad spend, the ads and comments pages) are empty when the channel
+# filter leaves that channel out.
+CHANNEL_CHOSEN = "(len($channels) = 0 OR list_contains($channels, '{channel}'))"
+
+
+# Contacts with the data's last day (`data_end`) beside them, for ELAPSED.
+CONTACTS_TO_DATE = """(SELECT *, (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
+                      FROM contacts)"""
+# A contact's first N days after the day it was acquired have all passed by the data's last day
+# (`data_end`): only then can "came back within N days" be told from "not yet".
+ELAPSED = "CAST(c.first_seen_at AS DATE) + {days} <= c.data_end"
+
+
+# The contact (alias c) messaged again within N days after the day it was acquired.
+CAME_BACK = """EXISTS (
+    SELECT 1 FROM contact_days d WHERE d.page_id = c.page_id AND d.psid = c.psid
+      AND d.day > CAST(c.first_seen_at AS DATE)
+      AND d.day <= CAST(c.first_seen_at AS DATE) + {days})"""
+
+
+def frame(
+    con: duckdb.DuckDBPyConnection, sql: str, f: Filters | dict[str, object] | None = None
+) -> pd.DataFrame:
+    return con.execute(sql, f.params() if isinstance(f, Filters) else f).df()
