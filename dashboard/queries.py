@@ -312,6 +312,20 @@ def website_chat(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     )
 
 
+def website_chat_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """One row: new_contacts and guests of the chat plugin in the range, and guest_share
+    (NULL with no contact)."""
+    return _df(
+        con,
+        f"""SELECT count(*) AS new_contacts,
+                   count(*) FILTER (WHERE c.is_guest_user) AS guests,
+                   CASE WHEN count(*) > 0
+                        THEN count(*) FILTER (WHERE c.is_guest_user) / count(*) END AS guest_share
+            FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'chat_widget'""",
+        f,
+    )
+
+
 def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per post. Columns: page_id, post_id, comments, private_replies, conversations
     (contacts acquired by a reply to a comment on the post), reply_rate

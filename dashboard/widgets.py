@@ -107,6 +107,10 @@ def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> Non
         dated = "range" not in qp and ("from" in qp or "to" in qp)
         preset = qp.get("range", "Custom" if dated else DEFAULT_PRESET)
         state[_RANGE_KEY] = preset if preset in PRESETS else DEFAULT_PRESET
+        params = {k: qp.get_all(k) for k in _FILTER_KEYS}
+        ignored = url_problems(params, first, last, labels, custom=preset == "Custom")
+        if ignored:  # said once, when the link is opened: the sidebar then shows what is used
+            st.sidebar.warning("Part of this link could not be used: " + "; ".join(ignored) + ".")
     if _DATES_KEY not in state:
         # A shared URL may hold dates outside this database's data: the picker refuses those.
         start = min(max(_date(qp.get("from"), first), first), last)
@@ -116,6 +120,40 @@ def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> Non
         state[_PAGES_KEY] = [p for p in qp.get_all("page") if p in labels]
     if _CHANNELS_KEY not in state:
         state[_CHANNELS_KEY] = [c for c in qp.get_all("channel") if c in CHANNELS]
+
+
+def url_problems(
+    params: dict[str, list[str]],
+    first: dt.date,
+    last: dt.date,
+    labels: dict[str, str],
+    *,
+    custom: bool,
+) -> list[str]:
+    """What a link's filters hold that the dashboard cannot show, each with what it shows
+    instead (the data runs from first to last; labels are the known pages). Its dates count
+    only in a custom range: a preset's are worked out again from the data."""
+    out = []
+    for preset in params.get("range", [])[:1]:
+        if preset not in PRESETS:
+            out.append(f"range {preset!r} is not one of {', '.join(PRESETS)} "
+                       f"({DEFAULT_PRESET} is shown)")  # fmt: skip
+    for key, what in (("from", "first"), ("to", "last")):
+        for value in params.get(key, [])[:1] if custom else []:
+            day = _day(value)
+            if day is None:
+                out.append(f"{key} {value!r} is not a date like 2026-01-31 (the {what} day of "
+                           "data is used)")  # fmt: skip
+            elif not first <= day <= last:
+                out.append(f"{key} {day} is outside the data ({first} to {last})")
+    unknown = [p for p in params.get("page", []) if p not in labels]
+    if unknown:
+        out.append("no page " + ", ".join(map(repr, unknown)) + " in this database")
+    unknown = [c for c in params.get("channel", []) if c not in CHANNELS]
+    if unknown:
+        out.append(", ".join(map(repr, unknown)) + " is not a channel (one of "
+                   + ", ".join(CHANNELS) + ")")  # fmt: skip
+    return out
 
 
 def _filter_params() -> QueryParamsProxy:
@@ -128,10 +166,14 @@ def _filter_params() -> QueryParamsProxy:
 
 
 def _date(value: str | None, default: dt.date) -> dt.date:
+    return _day(value) or default
+
+
+def _day(value: str | None) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value) if value else default
+        return dt.date.fromisoformat(value) if value else None
     except ValueError:
-        return default
+        return None
 
 
 def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str, str]]) -> None:

@@ -16,7 +16,7 @@ widgets.kpi_row(
         ("new_contacts", "New contacts", "int"),
         ("engaged", "Engaged contacts", "int"),
         ("engaged_rate", "Engaged rate", "pct"),
-        ("reachable", "Reachable now (24 h)", "int"),
+        ("reachable", "Reachable at the end (24 h)", "int"),
         ("spend", "Ad spend", "money"),
         ("cost_per_contact", "Cost per ad contact", "money"),
     ],

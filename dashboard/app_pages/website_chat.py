@@ -16,7 +16,11 @@ if df.empty:
     widgets.nothing_in_range("No website chat contacts in this range.")
     st.stop()
 
-st.metric("Guest share", f"{df['guests'].sum() / df['new_contacts'].sum():.1%}")
+widgets.kpi_row(
+    store.fetch("website_chat_totals", f),
+    store.fetch("website_chat_totals", f.previous()),
+    [("guest_share", "Guest share", "pct")],
+)
 st.plotly_chart(charts.website_pages_bar(df))
 st.dataframe(
     df,

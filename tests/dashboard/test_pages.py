@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, queries
 from dashboard.filters import Filters
-from ingest import db
+from ingest import db, pipeline
+from tests import factories as fx
 from tests.dashboard.conftest import CHATS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,7 +137,7 @@ def test_overview_keeps_its_kpis_when_no_contact_is_new(open_app, demo_db, con, 
     f = Filters(default_range.start, default_range.end, channels=("chat_widget",))
     assert int(queries.kpis(con, f)["new_contacts"].iloc[0]) == 0
     assert metric(at, "New contacts").value == "0"
-    assert metric(at, "Reachable now (24 h)").value is not None
+    assert metric(at, "Reachable at the end (24 h)").value is not None
     assert at.info[0].value.startswith("No new contacts in this range and filter. Widen")
     assert not plotly_specs(at)
 
@@ -154,6 +155,27 @@ def test_website_chat_page_shows_the_guest_share(open_app, small_db):
     guests = sum(guest for _, guest, _ in CHATS)
     assert metric(at, "Guest share").value == f"{guests / len(CHATS):.1%}"
     assert not at.warning  # the range ends before the shutdown
+
+
+def test_website_chat_guest_share_compares_with_the_previous_period(open_app, tmp_path):
+    """One guest of two in the week before, three of four in the week on screen."""
+    lines = []
+    for n, (days, guest) in enumerate([(0, True), (1, False), (7, True), (8, True), (9, True),
+                                       (10, False)]):  # fmt: skip
+        user, ts = f"chat-user-{n}", fx.T0 + days * fx.DAY
+        ref = fx.chat_plugin_referral(user, referer_uri="https://acme.example/", ts=ts,
+                                      is_guest_user=guest)  # fmt: skip
+        lines += [fx.delivery(ref), fx.delivery(fx.message("hi", psid=user, ts=ts + 1000,
+                                                           sender={"user_ref": user}))]  # fmt: skip
+    path = tmp_path / "chat.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    day = (fx.T0 // 1000 + 7 * 86400) // 86400
+    start = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+    at = open_app(path, range="Custom", **{"from": str(start),
+                                           "to": str(start + dt.timedelta(days=6))})  # fmt: skip
+    at = show(at, "website_chat")
+    assert metric(at, "Guest share").value == "75.0%"
+    assert metric(at, "Guest share").delta == "+25.0 pts"
 
 
 def test_comments_page_funnel_sums_the_posts(app, con, default_range):
@@ -279,6 +301,33 @@ def test_unknown_query_params_fall_back_to_the_defaults(open_app, demo_db, con, 
     assert at.sidebar.multiselect[1].value == []
     new = int(queries.kpis(con, default_range)["new_contacts"].iloc[0])
     assert metric(at, "New contacts").value == f"{new:,}"
+
+
+def test_a_link_with_unusable_filters_says_what_it_could_not_use(open_app, demo_db):
+    at = show(open_app(demo_db, range="Last 1000 days", channel=["fax", "ctm_ad"], page="999"),
+              "overview")  # fmt: skip
+    (warning,) = [w.value for w in at.sidebar.warning]
+    assert "range 'Last 1000 days' is not one of" in warning
+    assert "'fax' is not a channel" in warning and "no page '999'" in warning
+    assert at.sidebar.multiselect[1].value == ["ctm_ad"]
+    at.sidebar.selectbox[0].set_value("Last 7 days").run()  # said once, when opened
+    assert not at.sidebar.warning
+
+
+def test_a_custom_link_outside_the_data_says_so(open_app, demo_db):
+    at = show(open_app(demo_db, range="Custom", **{"from": "2001-01-01", "to": "2026-09-30"}),
+              "overview")  # fmt: skip
+    (warning,) = [w.value for w in at.sidebar.warning]
+    assert "from 2001-01-01 is outside the data" in warning and "2026-09-30" not in warning
+
+
+def test_the_dashboards_own_links_raise_no_warning(open_app, demo_db):
+    at = show(open_app(demo_db), "overview")
+    at.sidebar.selectbox[0].set_value("Last 90 days").run()
+    at.sidebar.multiselect[1].set_value(["ctm_ad"]).run()
+    again = show(open_app(demo_db, **dict(at.query_params)), "overview")
+    assert not again.sidebar.warning
+    assert again.sidebar.selectbox[0].value == "Last 90 days"
 
 
 def test_a_url_with_dates_and_no_preset_shows_those_dates(open_app, demo_db, con):

@@ -368,6 +368,15 @@ def test_website_chat_counts_guests_and_engaged_per_page(small, con, filters):
     assert queries.website_chat(con, filters).empty  # the plugin was shut down in 2024
 
 
+def test_website_chat_totals_give_the_guest_share_of_the_range(small, con, filters):
+    (row,) = queries.website_chat_totals(small, SMALL_RANGE).to_dict("records")
+    guests = sum(guest for _, guest, _ in CHATS)
+    assert row == {"new_contacts": len(CHATS), "guests": guests,
+                   "guest_share": guests / len(CHATS)}  # fmt: skip
+    (none,) = queries.website_chat_totals(con, filters).to_dict("records")
+    assert (none["new_contacts"], none["guests"]) == (0, 0) and pd.isna(none["guest_share"])
+
+
 def test_comments_count_comments_private_replies_and_conversations_per_post(
     con, demo_contacts, filters
 ):
