@@ -26,6 +26,8 @@ _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
 _SHOWN_HEX = 16  # hex digits of the stored id that a rejected line shows
 _LONG_NUMBER = re.compile(r"\d{10,}")  # PSIDs, page-scoped and app-scoped ids
 _LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rejected line
+# Keys whose long numbers are instants, not ids: shown as they came (a reject may be about them).
+_TIME_KEYS = frozenset({"timestamp", "time", "watermark", "created_time", "received_at", "ts"})
 
 # One JSON string. An escape is taken whole, so an escaped quote does not end the string; a
 # string cut off by the end of a truncated line (even inside an escape) runs to the end.
@@ -120,7 +122,7 @@ class _Redaction:
         key: str | None = None
         done = 0
         for m in _TOKENS.finditer(raw):
-            out.append(self.ids(raw[done : m.start()]))
+            out.append(self.ids(raw[done : m.start()], key))
             done = m.end()
             if m.lastgroup == "value":
                 out.append(self.value(m.group(), key, opened_by[-1] if opened_by else None))
@@ -134,7 +136,7 @@ class _Redaction:
             elif m.lastgroup == "close" and opened_by:
                 opened_by.pop()
             key = None
-        out.append(self.ids(raw[done:]))
+        out.append(self.ids(raw[done:], key))
         return "".join(out)
 
     def value(self, token: str, key: str | None, parent: str | None) -> str:
@@ -156,15 +158,16 @@ class _Redaction:
             inner = self.line(text)
             if inner != text:
                 return json.dumps(inner, ensure_ascii=False)
-        return self.ids(token)
+        return self.ids(token, key)
 
-    def ids(self, text: str) -> str:
-        """Text outside the values rewritten whole: ids found by their shape."""
+    def ids(self, text: str, key: str | None = None) -> str:
+        """Text outside the values rewritten whole: ids found by their shape (the value of key,
+        when it is one: an instant's digits are no id)."""
         if self.forgotten:
             text = _LONG_ID.sub(
                 lambda m: FORGOTTEN if self.is_forgotten(m.group()) else m.group(), text
             )
-        if self.privacy.salt is not None:
+        if self.privacy.salt is not None and key not in _TIME_KEYS:
             text = _LONG_NUMBER.sub(lambda m: self.privacy.shown_id(m.group()), text)
         return text
 

@@ -175,7 +175,7 @@ def test_salted_rejected_lines_keep_no_text(
     raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
     for secret in ("0701234567", "Storgatan", "twice", "secret", "quoted"):
         assert all(secret not in raw for raw in raws), secret
-    # Long numbers (ids, and timestamps alike) show hashed: the lines are no longer JSON.
+    # Long numbers show hashed (ids; not instants, see below): the lines are no longer JSON.
     assert re.findall(r'"text":"(<text removed: [^"]*>)"', raws[0]) == [
         "<text removed: 21 characters>", "<text removed: 23 characters>"]  # fmt: skip
     assert '"message":"<text removed: 14 characters>"' in raws[1]
@@ -183,6 +183,23 @@ def test_salted_rejected_lines_keep_no_text(
     pipeline.run([str(f.write_ndjson(log_dir / "b.ndjson", lines))], db_path, keep_text=True)
     kept = [r[0] for r in query("SELECT raw FROM rejects WHERE file LIKE '%b.ndjson'")]
     assert any("Storgatan" in raw for raw in kept)
+
+
+def test_salted_rejected_lines_show_instants_as_they_came(
+    ingest_lines: Any, monkeypatch: pytest.MonkeyPatch, query: Query
+) -> None:
+    """A reject is often about its timestamp: instants are no ids, and are not hashed."""
+    monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    psid = "2718281828459045"
+    bad = f.message("hi", psid=psid, ts=f.T0)
+    del bad["message"]["mid"]
+    stringly = f.delivery(f.read_receipt(psid=psid, watermark=f.T0 + 5))
+    stringly["entry"][0]["messaging"][0]["timestamp"] = str(f.T0 + 9)
+    stringly["entry"][0]["messaging"][0]["read"]["watermark"] = "not a time"
+    ingest_lines([f.line(f.delivery(bad)), f.line(stringly)])
+    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    assert len(raws) == 2 and all(psid not in raw for raw in raws)
+    assert f'"timestamp":{f.T0}' in raws[0] and f'"timestamp":"{f.T0 + 9}"' in raws[1]
 
 
 def test_rejected_lines_are_kept_as_they_came_without_a_salt(
