@@ -44,6 +44,7 @@ class IngestResult:
     new_contacts_by_channel: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     lake: lake.SyncResult | None = None
+    warnings: list[str] = field(default_factory=list)  # inputs read only in part, and why
     resumed: bool = False  # carried on a run that was killed part-way
     started: bool = False  # its ingest_runs row exists
 
@@ -257,15 +258,21 @@ def _read_files(
             flush()
         fp = _FileProgress(p, p.start_offset, p.start_line, p.start_offset)
         files[file_id] = fp
-        for chunk in sources.read_chunks(p, limit):
-            if held + len(chunk.data) > limit:
-                flush()  # a .gz chunk, whose size is known only once read
-            batch.append((file_id, chunk))
-            held += len(chunk.data)
-            fp.offset, fp.lines_done = chunk.end_offset, chunk.lines_done
+        try:
+            for chunk in sources.read_chunks(p, limit):
+                if held + len(chunk.data) > limit:
+                    flush()  # a .gz chunk, whose size is known only once read
+                batch.append((file_id, chunk))
+                held += len(chunk.data)
+                fp.offset, fp.lines_done = chunk.end_offset, chunk.lines_done
+                files[file_id] = fp
+                if held + _next_read(p, chunk.end_offset, limit) > limit:
+                    flush()
+        except sources.TruncatedGzip as exc:
+            # Recorded as read part-way: the next run reads on from where this one stopped.
+            res.warnings.append(str(exc))
             files[file_id] = fp
-            if held + _next_read(p, chunk.end_offset, limit) > limit:
-                flush()
+            continue
         fp.done = True
         files[file_id] = fp
     flush()

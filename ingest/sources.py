@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,11 @@ CHUNK_BYTES = 128 * 1024 * 1024  # the batch size: fewer, larger batches commit 
 GZ_PIECES = 4  # a .gz is read in chunks of a quarter of the batch size
 HEAD_BYTES = 4096  # the fingerprint that tells a replaced file from a grown one
 _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
+
+
+class TruncatedGzip(SourceError):
+    """A .gz whose compressed stream ends early (a file still being written): every whole line
+    before the cut was yielded; the rest is read by a later run, once the file is complete."""
 
 
 def batch_bytes() -> int:
@@ -183,11 +189,27 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
         raise SourceError(f"{p.path}: {exc.strerror}") from exc
     with fh:
         offset, line = p.start_offset, p.start_line
+        cut_short = False
         try:
             _skip(fh, p.local_start, p.is_gz)
             carry = b""
             while True:
-                block = fh.read(chunk_bytes)
+                try:
+                    block = fh.read(chunk_bytes)
+                except EOFError:
+                    if not p.is_gz:
+                        raise
+                    # The stream ends early: that read's bytes are lost with the error, so they
+                    # are read again in small pieces, up to the cut.
+                    at = p.local_start + offset - p.start_offset + len(carry)
+                    buf = carry + _before_cut(p.path, at)
+                    cut = buf.rfind(b"\n") + 1
+                    if cut:
+                        n = buf.count(b"\n", 0, cut)
+                        yield Chunk(memoryview(buf)[:cut], line + 1, offset + cut, line + n)
+                        line += n
+                    cut_short = True
+                    break
                 if not block:
                     break
                 buf = carry + block if carry else block
@@ -212,10 +234,32 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                 yield Chunk(data, line + 1, offset + cut, line + n)
                 offset += cut
                 line += n
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
             raise SourceError(f"{p.path}: cannot read: {exc}") from exc
+        if cut_short:
+            # The part-line before the cut is not read: the file is incomplete, not its line.
+            raise TruncatedGzip(
+                f"{p.path}: the compressed stream ends early (still being written?): read to "
+                f"line {line:,}; the rest is read once the file is complete"
+            )
         if carry:
             yield Chunk(memoryview(carry), line + 1, offset, line)
+
+
+TRUNCATED_PIECE = 64 * 1024  # what a .gz cut short may lose before the cut, at most
+
+
+def _before_cut(path: Path, start: int) -> bytes:
+    """The decompressed bytes of a truncated .gz from start up to (about) where it ends."""
+    pieces: list[bytes] = []
+    with gzip.open(path, "rb") as fh:
+        _skip(fh, start, True)
+        try:
+            while piece := fh.read(TRUNCATED_PIECE):
+                pieces.append(piece)
+        except EOFError:
+            pass
+    return b"".join(pieces)
 
 
 def _skip(fh: object, offset: int, gz: bool) -> None:

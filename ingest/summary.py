@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import pipeline
 
 
 def print_summary(console: Console, r: pipeline.IngestResult) -> None:
+    for warning in r.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if r.lake is not None:
         console.print(
             f"lake: {r.lake.written} partitions written, {r.lake.removed} removed, "

@@ -22,13 +22,21 @@ from tests.conftest import Query
 from tests.ingest.logs import mixed_log, snapshot
 
 
+def _corrupt_gz() -> bytes:
+    """A .gz whose compressed data is damaged from its start (one cut short is no error): its
+    first block has the reserved block type, so not one byte of it decompresses."""
+    data = bytearray(gzip.compress(b'{"object":"page"}\n' * 100, mtime=0))
+    data[10] |= 0b111
+    return bytes(data)
+
+
 def test_corrupt_gz_stops_the_run_and_the_next_run_finishes_it(
     db_path: Path, query: Query, log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "64")  # a.ndjson commits before b.gz is read
     good = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message(psid="u1"))])
     bad = log_dir / "b.ndjson.gz"
-    bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100)[:-30] + b"garbage")
+    bad.write_bytes(_corrupt_gz())
     with pytest.raises(SourceError, match=re.escape(str(bad))) as err:
         pipeline.run([str(log_dir)], db_path)
     assert "run 1 stays open" in str(err.value) and "resumes it" in str(err.value)
@@ -102,7 +110,7 @@ def test_failure_in_the_first_batch_leaves_no_run(
 ) -> None:
     f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message())])
     bad = log_dir / "b.ndjson.gz"
-    bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100)[:-30] + b"garbage")
+    bad.write_bytes(_corrupt_gz())
     with pytest.raises(SourceError, match=re.escape(str(bad))):
         pipeline.run([str(log_dir)], db_path)
     for table in ("events", "rejects", "ingest_runs", "ingest_files", "contacts"):

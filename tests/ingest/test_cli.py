@@ -78,19 +78,59 @@ def test_missing_path_exits_non_zero_naming_it(
     assert "Traceback" not in result.output
 
 
+def _corrupt(at: int) -> bytes:
+    """A .gz with bytes damaged at `at` (from the end when negative): at 10, its first block
+    has the reserved block type; at -6, the CRC is wrong."""
+    data = bytearray(gzip.compress(b'{"object": "page"}\n' * 5000, mtime=0))
+    data[at] |= 0b111
+    data[at + 1] ^= 0xFF
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
-    "spec, message",
-    [("*.ndjson", "no files match"), ("broken.ndjson.gz", "cannot read")],
-    ids=["glob-matching-nothing", "corrupt-gz"],
+    "spec, content, message",
+    [
+        ("*.ndjson", b"", "no files match"),
+        ("broken.ndjson.gz", b"hello\n", "cannot read: Not a gzipped file"),
+        ("broken.ndjson.gz", _corrupt(-6), "cannot read: CRC check failed"),
+        ("broken.ndjson.gz", _corrupt(10), "cannot read: Error -3 while decompressing"),
+    ],
+    ids=["glob-matching-nothing", "not-gz", "bad-crc", "corrupt-deflate"],
 )
 def test_unreadable_input_exits_non_zero_with_a_clear_message(
-    runner: CliRunner, db_path: Path, tmp_path: Path, spec: str, message: str
+    runner: CliRunner, db_path: Path, tmp_path: Path, spec: str, content: bytes, message: str
 ) -> None:
-    (tmp_path / "broken.ndjson.gz").write_bytes(gzip.compress(b"{}\n" * 50)[:20])
+    (tmp_path / "broken.ndjson.gz").write_bytes(content)
     result = runner.invoke(cli, ["ingest", str(tmp_path / spec), "--db", str(db_path)])
     assert result.exit_code == 1
-    assert message in result.output and str(tmp_path) in result.output
+    assert message in _words(result) and str(tmp_path) in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_gz_still_being_written_is_read_up_to_its_cut_then_on_from_there(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """The other inputs are read; the .gz gives its whole lines now and the rest once it is
+    complete, with nothing read twice and nothing lost."""
+    lines = [f.line(f.delivery(f.message("hi", psid=f"u{i}", ts=T0 + i))) for i in range(3000)]
+    whole = gzip.compress("".join(x + "\n" for x in lines).encode(), mtime=0)
+    gz = log_dir / "rotated.ndjson.gz"
+    gz.write_bytes(whole[: len(whole) * 2 // 3])
+    _log(log_dir)
+    first = runner.invoke(cli, ["ingest", str(log_dir), "--db", str(db_path)])
+    assert first.exit_code == 0, first.output
+    assert "compressed stream ends early (still being written?)" in _words(first)
+    ((read,),) = query("SELECT lines_done FROM ingest_files WHERE path LIKE '%rotated%'")
+    assert 0 < read < 3000
+    assert query("SELECT count(*) FROM events WHERE file LIKE '%rotated%'") == [(read,)]
+    assert query("SELECT count(*) FROM events WHERE file LIKE '%webhooks%'") == [(3,)]
+    gz.write_bytes(whole)
+    second = runner.invoke(cli, ["ingest", str(log_dir), "--db", str(db_path)])
+    assert second.exit_code == 0, second.output
+    assert "still being written" not in second.output
+    assert f"{3000 - read:,} lines" in _words(second) and "0 duplicates" in _words(second)
+    assert query("SELECT count(*), count(DISTINCT psid) FROM events WHERE file LIKE '%rot%'") == [
+        (3000, 3000)]  # fmt: skip
 
 
 def test_ingest_without_paths_reads_the_receivers_log_folder(
@@ -145,10 +185,11 @@ def test_follow_reports_an_error_and_keeps_going(
     logs = tmp_path / "logs"
     logs.mkdir()
     whole = gzip.compress(f.line(f.delivery(f.message("hi"))).encode() + b"\n")
-    (logs / "rotated.ndjson.gz").write_bytes(whole[: len(whole) // 2])  # still being compressed
+    broken = whole[:-6] + bytes(b ^ 0xFF for b in whole[-6:-4]) + whole[-4:]  # a bad CRC
+    (logs / "rotated.ndjson.gz").write_bytes(broken)
     sleeps: list[float] = []
 
-    def sleep(seconds: float) -> None:  # between rounds, the compression finishes
+    def sleep(seconds: float) -> None:  # between rounds, the file is copied again, whole
         sleeps.append(seconds)
         (logs / "rotated.ndjson.gz").write_bytes(whole)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,26 @@ def test_a_gz_is_read_in_quarter_chunks(tmp_path: Path) -> None:
     assert b"".join(c[0] for c in chunks) == text
     # A quarter of 400 bytes, plus the end of a line cut by the previous read.
     assert max(len(c[0]) for c in chunks) <= 100 + 9 and len(chunks) >= 1800 // 109
+
+
+@pytest.mark.parametrize("chunk_bytes", [40, 4000, 1 << 20])
+def test_a_gz_cut_short_gives_its_whole_lines_then_says_so(
+    tmp_path: Path, chunk_bytes: int
+) -> None:
+    text = b"".join(b"line %05d\n" % i for i in range(20000))  # 11 bytes a line
+    whole = gzip.compress(text, mtime=0)
+    path = tmp_path / "log.ndjson.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    p = sources.plan(path, None)
+    assert p is not None
+    got: list[bytes] = []
+    with pytest.raises(sources.TruncatedGzip, match="ends early"):
+        got.extend(bytes(c.data) for c in sources.read_chunks(p, chunk_bytes))
+    read = b"".join(got)
+    # Every whole line before the cut, but for at most a small piece lost to it.
+    there = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(whole[: len(whole) // 2])
+    assert text.startswith(read) and read.endswith(b"\n")
+    assert len(there) - sources.TRUNCATED_PIECE - 11 <= len(read) <= len(there)
 
 
 def test_a_line_longer_than_a_chunk_is_read_whole(tmp_path: Path) -> None:
