@@ -29,7 +29,8 @@ UPDATE rs_stage s SET
 FROM (
     SELECT s.rid, s.ei, s.ii, s.container,
            json_extract(l.raw, CASE
-               WHEN s.container = 'sample' THEN '$.value'
+               WHEN s.container = 'sample'
+               THEN CASE WHEN (l.raw->'$.body') IS NOT NULL THEN '$.body.value' ELSE '$.value' END
                ELSE CASE WHEN (l.raw->'$.body') IS NOT NULL THEN '$.body' ELSE '$' END
                     || '.entry[' || (s.ei - 1) || '].' || s.container || '[' || (s.ii - 1) || ']'
                     || CASE WHEN s.container = 'changes' THEN '.value' ELSE '' END

@@ -114,6 +114,9 @@ SHORTLINK_SOURCES = ("SHORTLINK", "SHORT-URL")
 # Meta's docs also show messaging events wrapped as {"field": ..., "value": <item>}, inside
 # entry[].changes or as the whole line (the App Dashboard's test samples); accept both.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks
+# Every Page messaging field of the webhook field list is one: an item of a kind refscope does
+# not read (a game play, a policy enforcement) is still a messaging item, kept as `other` with
+# its sender and instant. https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events
 MESSAGING_FIELDS = (
     "messages",
     "message_echoes",
@@ -126,7 +129,13 @@ MESSAGING_FIELDS = (
     "message_edits",
     "messaging_handovers",
     "standby",
+    "messaging_account_linking",
+    "messaging_policy_enforcement",
+    "messaging_feedback",
+    "messaging_game_plays",
+    "send_cart",
 )
 WRAPPED = {"field": V, "value": _ITEM}
 WRAPPED_CHANGES_STRUCTURE = line_structure({"id": V, "time": V, "changes": [WRAPPED]})
-WRAPPED_STRUCTURE = json.dumps(WRAPPED)
+# A sample line as it came, or inside the envelope refscope's receiver writes around a POST.
+WRAPPED_STRUCTURE = json.dumps({**WRAPPED, "received_at": V, "body": WRAPPED})

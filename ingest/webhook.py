@@ -286,14 +286,22 @@ CHANGED_ROWS = """{entry_rows}, change_rows AS (
     fields=repr(MESSAGING_FIELDS),
 )
 _SAMPLE_PARSE = _parse(WRAPPED_STRUCTURE)
+# A sample posted to refscope's receiver (the App Dashboard's test button) is logged inside its
+# envelope, whose received_at then dates an item stamped with a placeholder ("TIMESTAMP").
 SAMPLE_ROWS = f"""lines AS (
     SELECT rid, file_id, line_no, {_SAMPLE_PARSE} AS d FROM rs_rare
     WHERE contains(raw, '"field"')
+), samples AS (
+    SELECT rid, file_id, line_no,
+           CASE WHEN d.body IS NOT NULL THEN d.body.field ELSE d.field END AS field,
+           CASE WHEN d.body IS NOT NULL THEN d.body.value ELSE d.value END AS x,
+           CASE WHEN d.body IS NOT NULL THEN rs_ts(d.received_at) END AS received_ts
+    FROM lines
 ), item_rows AS (
-    SELECT rid, file_id, line_no, NULL::TIMESTAMP AS received_ts, 'page' AS obj, NULL AS entry_id,
-           NULL AS entry_time, NULL::BIGINT AS ei, d.value AS x, NULL::BIGINT AS ii,
+    SELECT rid, file_id, line_no, received_ts, 'page' AS obj, NULL AS entry_id,
+           NULL AS entry_time, NULL::BIGINT AS ei, x, NULL::BIGINT AS ii,
            'sample' AS container
-    FROM lines WHERE d.field IN {MESSAGING_FIELDS!r} AND d.value IS NOT NULL
+    FROM samples WHERE field IN {MESSAGING_FIELDS!r} AND x IS NOT NULL
 )"""
 ITEM_EVENTS = [
     _ITEM_EVENTS.replace("{item_rows}", rows)

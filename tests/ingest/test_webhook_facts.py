@@ -1,0 +1,146 @@
+"""Delivery shapes named by Meta's webhook documentation that the other parser tests leave out.
+
+Each line goes through the real pipeline into a real DuckDB file.
+Field list: https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import tests.factories as f
+from tests.conftest import Query
+from tests.factories import PAGE_ID, T0, utc
+
+# The Page messaging fields besides the ones refscope reads, each with an item of its kind
+# (the item's key is what `detail` keeps).
+OTHER_FIELDS = {
+    "messaging_game_plays": ("game_play", {"game_id": "g1", "player_id": "p1", "score": 10}),
+    "messaging_account_linking": ("account_linking", {"status": "linked"}),
+    "messaging_feedback": ("messaging_feedback", {"feedback_screens": []}),
+    "send_cart": ("send_cart", {"items": []}),
+}
+
+
+def _item(key: str, body: Any, psid: str, ts: int) -> dict[str, Any]:
+    return f.other_item(key, body, psid=psid, ts=ts)
+
+
+def _changes(field: str, value: dict[str, Any]) -> dict[str, Any]:
+    """A Page webhook body carrying a messaging item wrapped as a change (entry.time in s)."""
+    change = {"field": field, "value": value}
+    return {"object": "page", "entry": [{"id": PAGE_ID, "time": T0 // 1000, "changes": [change]}]}
+
+
+@pytest.mark.parametrize("form", ["sample", "changes"])
+@pytest.mark.parametrize("field", list(OTHER_FIELDS))
+def test_a_wrapped_item_of_any_messaging_field_keeps_its_sender(
+    ingest_lines, query: Query, field: str, form: str
+) -> None:
+    key, body = OTHER_FIELDS[field]
+    item = _item(key, body, "u1", T0 + 4321)
+    wrapped = {"field": field, "value": item}
+    ingest_lines([wrapped if form == "sample" else _changes(field, item)])
+    assert query("SELECT line_no, reason FROM rejects") == []
+    event = query.one("SELECT * FROM events")
+    assert {k: event[k] for k in ("kind", "detail", "psid", "page_id", "ts")} == {
+        "kind": "other",
+        "detail": key,
+        "psid": "u1",
+        "page_id": PAGE_ID,
+        "ts": utc(T0 + 4321),  # the item's own instant, not the entry's
+    }
+
+
+@pytest.mark.parametrize("form", ["sample", "changes"])
+def test_a_wrapped_policy_enforcement_is_kept_without_a_sender(
+    ingest_lines, query: Query, form: str
+) -> None:
+    item = f.other_item("policy-enforcement", {"action": "block", "reason": "spam"}, ts=T0 + 7)
+    del item["sender"]
+    field = "messaging_policy_enforcement"
+    ingest_lines([{"field": field, "value": item} if form == "sample" else _changes(field, item)])
+    assert query("SELECT line_no, reason FROM rejects") == []
+    event = query.one("SELECT kind, detail, psid, page_id, ts FROM events")
+    assert event == {
+        "kind": "other",
+        "detail": "policy-enforcement",
+        "psid": None,
+        "page_id": PAGE_ID,
+        "ts": utc(T0 + 7),
+    }
+
+
+# The messaging_postbacks page's sample: wrapped, timestamp a string of seconds, SHORT-URL.
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks
+POSTBACK_SAMPLE = {
+    "field": "messaging_postbacks",
+    "value": {
+        "sender": {"id": "12334"},
+        "recipient": {"id": "23245"},
+        "timestamp": "1527459824",
+        "postback": {
+            "title": "TITLE-FOR-THE-CTA",
+            "mid": "m-mid",
+            "payload": "DEVELOPER-DEFINED-PAYLOAD",
+            "referral": {"ref": "USER-DEFINED-REFERRAL-PARAM", "source": "SHORT-URL",
+                         "type": "OPEN_THREAD"},
+        },
+    },
+}  # fmt: skip
+
+
+def test_a_sample_inside_the_receivers_envelope_reads_like_the_sample(
+    ingest_lines, query: Query
+) -> None:
+    # The receiver logs what the App Dashboard's test button posts inside its envelope.
+    ingest_lines([POSTBACK_SAMPLE], name="plain.ndjson")
+    plain = query("SELECT * EXCLUDE (file, run_id) FROM events")
+    ingest_lines([f.envelope(POSTBACK_SAMPLE)], name="enveloped.ndjson")
+    assert query("SELECT reason FROM rejects") == []
+    assert query("SELECT * EXCLUDE (file, run_id) FROM events") == plain  # one event, deduped
+    assert query("SELECT count(DISTINCT file) FROM events") == [(1,)]
+    c = query.one("SELECT channel, ref, source FROM contacts WHERE psid = '12334'")
+    assert (c["channel"], c["ref"], c["source"]) == (
+        "m_me_link", "USER-DEFINED-REFERRAL-PARAM", "SHORT-URL")  # fmt: skip
+
+
+def test_an_enveloped_sample_alone_becomes_its_event(ingest_lines, query: Query) -> None:
+    ingest_lines([f.envelope(POSTBACK_SAMPLE)])
+    assert query("SELECT reason FROM rejects") == []
+    event = query.one("SELECT kind, psid, page_id, ts, mid, channel FROM events")
+    assert event == {
+        "kind": "postback",
+        "psid": "12334",
+        "page_id": "23245",
+        "ts": utc(1527459824000),
+        "mid": "m-mid",
+        "channel": "m_me_link",
+    }
+
+
+def test_an_enveloped_samples_placeholder_timestamp_falls_back_to_received_at(
+    ingest_lines, query: Query
+) -> None:
+    # The messaging_optins page quotes its timestamp as the placeholder "TIMESTAMP".
+    # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_optins
+    item = f.optin(type="notification_messages", payload="p", psid="u2", ts="TIMESTAMP")
+    ingest_lines([f.envelope({"field": "messaging_optins", "value": item}, received_at=T0 + 9)])
+    assert query("SELECT reason FROM rejects") == []
+    event = query.one("SELECT kind, detail, psid, ts FROM events")
+    assert event == {"kind": "optin", "detail": "notification_messages", "psid": "u2",
+                     "ts": utc(T0 + 9)}  # fmt: skip
+
+
+def test_an_enveloped_sample_of_an_unknown_kind_is_named_by_its_key(
+    ingest_lines, query: Query
+) -> None:
+    """An `other` item is named by its own key and keyed on its content, in an envelope too."""
+    item = f.other_item("message_edit", {"mid": "m_1", "text": "fixed", "num_edit": 1}, psid="u3")
+    again = f.other_item("message_edit", {"mid": "m_1", "text": "fixed again", "num_edit": 2},
+                         psid="u3")  # fmt: skip
+    ingest_lines([f.envelope({"field": "message_edits", "value": v}) for v in (item, again)])
+    assert query("SELECT reason FROM rejects") == []
+    assert query("SELECT kind, detail, psid FROM events") == [("other", "message_edit", "u3")] * 2
