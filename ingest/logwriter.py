@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,13 +75,15 @@ class LogWriter:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, self._pending = self._pending, []
-            if not batch:
+            if not self._pending:
+                # Checked before every wait, not only after a wake-up: lines appended while a
+                # batch was being written, before close(), are written before the task ends.
                 if self._closing:
                     return
+                await self._wake.wait()
+                self._wake.clear()
                 continue
+            batch, self._pending = self._pending, []
             try:
                 stats = await loop.run_in_executor(self._pool, self._write, batch)
             except Exception as exc:
@@ -108,6 +110,7 @@ class LogWriter:
             by_path.setdefault(path, []).append(line)
         written, fsyncs = 0, []
         fds = []
+        self._make_room(by_path.keys())
         for path, lines in by_path.items():
             fd, torn = self._open(path)
             data = (b"\n" if torn else b"") + b"".join(lines)
@@ -136,20 +139,31 @@ class LogWriter:
             if _same_file(path, self._files[path]):
                 return self._files[path], False
             self._forget(path)  # removed or rotated away: write to a file that is there
-        if len(self._files) >= OPEN_FILES:
-            self._close_files()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
-        size = os.fstat(fd).st_size
-        if size == 0:  # possibly new: make its directory entry durable too
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        try:
+            size = os.fstat(fd).st_size
+            if size == 0:  # possibly new: make its directory entry durable too
+                _fsync_dir(path.parent)
+            # A line without its newline would swallow the next line written: start a new one.
+            torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+        except OSError:
+            os.close(fd)  # opened again, and its directory fsynced, by the next batch
+            raise
         self._files[path] = fd
-        # A line without its newline would swallow the next line written: start a fresh one.
-        return fd, size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+        return fd, torn
+
+    def _make_room(self, batch: Iterable[Path]) -> None:
+        """Close files this batch does not write to while more than OPEN_FILES would be open.
+
+        Never one the batch uses: its descriptor is still to be fsynced once every file is
+        written, and a closed one would be fsynced by number (an error, or another file).
+        """
+        keep = set(batch)
+        for path in [p for p in self._files if p not in keep]:
+            if len(self._files.keys() | keep) <= OPEN_FILES:
+                break
+            self._forget(path)
 
     def _forget(self, path: Path) -> None:
         fd = self._files.pop(path, None)
@@ -159,6 +173,32 @@ class LogWriter:
     def _close_files(self) -> None:
         for path in list(self._files):
             self._forget(path)
+
+
+def make_dirs(path: Path) -> None:
+    """mkdir -p that makes each directory it creates durable: the entry of a new directory is
+    in its parent, which is fsynced, or a crash could lose the directory with the logs in it."""
+    missing: list[Path] = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir()
+        except FileExistsError:
+            if not new.is_dir():
+                raise
+        _fsync_dir(new.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def _same_file(path: Path, fd: int) -> bool:

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from . import clicklog
 from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
 from .logwriter import BatchStats as BatchStats
-from .logwriter import LogWriter, log_file
+from .logwriter import LogWriter, log_file, make_dirs
 from .receiver_metrics import REFUSALS as REFUSALS
 from .receiver_metrics import Metrics
 
@@ -142,7 +142,7 @@ class Receiver:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.config.log_dir)
         self.writer = LogWriter(self.metrics, self.fsync)
         self.writer.start()
         cfg = self.config

@@ -1,0 +1,127 @@
+"""The receiver's log writer on real files: no line acknowledged before its own file's fsync, also
+around midnight when a batch opens a new day's file; log directories it creates made durable; and
+a clean shutdown that writes every line accepted before close() and then returns (Meta retries
+what is not answered 200: https://developers.facebook.com/docs/messenger-platform/faq)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from ingest.logwriter import OPEN_FILES, LogWriter, log_file
+from ingest.receiver import ReceiverConfig
+from ingest.receiver_metrics import Metrics
+from tests import factories as f
+from tests.ingest.receiver_server import SECRET, TOKEN, StartReceiver, text_delivery
+
+DAY_MS = 86_400_000
+
+
+def record_directory_fsyncs(monkeypatch: pytest.MonkeyPatch) -> set[int]:
+    """The inodes of the directories fsynced from now on (os.fsync still runs)."""
+    synced: set[int] = set()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            synced.add(st.st_ino)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return synced
+
+
+def test_a_batch_that_opens_a_new_days_file_fsyncs_every_file_it_wrote(tmp_path: Path) -> None:
+    synced: list[int] = []  # inode of each fsynced descriptor, batch by batch
+
+    def fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        os.fsync(fd)
+
+    # Two streams, two days: the writer holds OPEN_FILES files open when the third day starts.
+    held = [
+        log_file(tmp_path, s, f.T0 + d * DAY_MS) for d in (0, 1) for s in ("webhooks", "clicks")
+    ]
+    assert len(held) == OPEN_FILES
+    late = held[2]  # webhooks, day 2: a request answered at 23:59:59.999
+    new = log_file(tmp_path, "webhooks", f.T0 + 2 * DAY_MS)  # one at 00:00:00.001, same batch
+
+    async def scenario() -> None:
+        writer = LogWriter(Metrics(), fsync)
+        writer.start()
+        for path in held:
+            await writer.append(path, b'{"n":0}\n')
+        synced.clear()
+        # Appended in one turn of the loop: the writer takes both in one batch.
+        await asyncio.gather(writer.append(late, b'{"n":1}\n'), writer.append(new, b'{"n":2}\n'))
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert late.read_bytes() == b'{"n":0}\n{"n":1}\n' and new.read_bytes() == b'{"n":2}\n'
+    # Both acknowledged lines were fsynced in their own file, not one file twice.
+    assert sorted(synced) == sorted([late.stat().st_ino, new.stat().st_ino])
+
+
+def test_close_writes_what_was_appended_during_a_batch_and_returns(tmp_path: Path) -> None:
+    path = log_file(tmp_path, "webhooks", f.T0)
+    in_fsync, release = threading.Event(), threading.Event()
+
+    def slow_fsync(fd: int) -> None:  # the first fsync waits until the test lets it go
+        if not release.is_set():
+            in_fsync.set()
+            assert release.wait(10)
+        os.fsync(fd)
+
+    async def scenario() -> None:
+        writer = LogWriter(Metrics(), slow_fsync)
+        writer.start()
+        first = asyncio.create_task(writer.append(path, b'{"n":1}\n'))
+        assert await asyncio.to_thread(in_fsync.wait, 10)  # batch 1 is being fsynced
+        second = asyncio.create_task(writer.append(path, b'{"n":2}\n'))
+        await asyncio.sleep(0)  # line 2 is pending: accepted before the shutdown began
+        closing = asyncio.create_task(writer.close())  # uvicorn's lifespan shutdown
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.wait_for(closing, 10)  # returns, so the process can exit
+        await asyncio.wait_for(asyncio.gather(first, second), 1)  # both were acknowledged
+
+    asyncio.run(scenario())
+    assert path.read_bytes() == b'{"n":1}\n{"n":2}\n'
+
+
+def test_a_log_directory_it_creates_is_made_durable_in_its_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced_dirs = record_directory_fsyncs(monkeypatch)
+    log_dir = tmp_path / "data" / "logs"  # neither exists yet: `refscope serve` on a new host
+    path = log_file(log_dir, "webhooks", f.T0)
+
+    async def scenario() -> None:
+        writer = LogWriter(Metrics())
+        writer.start()
+        await writer.append(path, b'{"n":1}\n')  # acknowledged: it must survive a power cut
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert path.read_bytes() == b'{"n":1}\n'
+    # The file's entry is in logs/, logs' entry in data/, data's entry in tmp_path.
+    for directory in (log_dir, log_dir.parent, tmp_path):
+        assert directory.stat().st_ino in synced_dirs, directory
+
+
+def test_the_receiver_makes_the_log_directory_it_creates_durable(
+    start_receiver: StartReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced_dirs = record_directory_fsyncs(monkeypatch)
+    log_dir = tmp_path / "data" / "logs"  # created by the receiver's startup
+    receiver = start_receiver(ReceiverConfig(log_dir, None, (SECRET,), TOKEN))
+    assert receiver.post(text_delivery()).status_code == 200
+    assert len(receiver.lines()) == 1
+    for directory in (log_dir, log_dir.parent, tmp_path):
+        assert directory.stat().st_ino in synced_dirs, directory
