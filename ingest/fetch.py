@@ -48,9 +48,26 @@ def safe_url(url: str) -> str:
     """The URL without user info or query string, fit for messages and the database."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
     if parts.port:
         host += f":{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def check_url(url: str) -> None:
+    """Refuse what is not an http(s) URL with a host, before any request (no retries)."""
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 (raises on a port that is not a number in range)
+    except ValueError:
+        ok = False
+    if not ok:  # the URL itself is not shown: it may hold credentials
+        raise SourceError(
+            "pull logs needs an http:// or https:// URL with a host (and a valid port), "
+            f"got one starting {url.partition(':')[0][:12]!r}"
+        )
 
 
 def parse_headers(values: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -73,6 +90,7 @@ def pull(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Pulled:
     """Download what is new at url into a spool file and plan its ingest."""
+    check_url(url)
     own = client is None
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True)
     puller = _Puller(url, dict(headers or {}), client, spool_dir or Path(tempfile.gettempdir()),
@@ -104,22 +122,33 @@ class _Puller:
             return self._whole(state)
         overlap, digest = int(tail.group(1)), tail.group(2)
         start = state.offset_done - overlap
-        status, spool, size, total = self._get({"Range": f"bytes={start}-"})
+        # Offsets count the file's own bytes, so the range is asked of the identity encoding
+        # (a range of a gzip-encoded answer would count compressed bytes): RFC 9110 §14.
+        status, spool, size, answer = self._get(
+            {"Range": f"bytes={start}-", "Accept-Encoding": "identity"}
+        )
         if status == 416:
-            if total is not None and total < state.offset_done:  # shrank: a new file
-                return self._whole(state)
-            return Pulled(None, status, 0)
-        if status == 206:
+            # Not even the bytes before the offset are there: the file shrank, so it is a new
+            # one (with or without a Content-Range saying its size).
+            spool.unlink(missing_ok=True)
+            return self._whole(state)
+        if status == 200:
+            # Range ignored: this answer is the whole file already; no second download.
+            return self._planned(spool, size, state, skip=None, status=status)
+        if status == 206 and not _encoded(answer) and _range_start(answer) in (start, None):
             with open(spool, "rb") as fh:
                 same = hashlib.md5(fh.read(overlap)).hexdigest() == digest
             if same and size >= overlap:
                 return self._planned(spool, size, state, skip=overlap, status=status)
-        # Range ignored (200) or the overlap differs: the file was replaced; read it whole.
+        # The overlap differs (the file was replaced) or the part is not the one asked for.
         spool.unlink(missing_ok=True)
         return self._whole(state)
 
     def _whole(self, state: FileState | None) -> Pulled:
         status, spool, size, _ = self._get({})
+        if status not in (200, 204):  # e.g. a redirect not followed: nothing usable
+            spool.unlink(missing_ok=True)
+            raise SourceError(f"{self.name}: the server answered HTTP {status} to a plain GET")
         return self._planned(spool, size, state, skip=None, status=status)
 
     def _planned(
@@ -145,17 +174,23 @@ class _Puller:
             cond["If-None-Match"] = validator
         elif kind == "last-modified":
             cond["If-Modified-Since"] = validator
-        status, spool, size, _ = self._get(cond, raw=True)
-        if status == 304:
-            return Pulled(None, status, 0)
+        # identity: the file's own bytes, not compressed again on the way (kept raw below).
+        status, spool, size, _ = self._get({**cond, "Accept-Encoding": "identity"}, raw=True)
+        if status != 200:  # 304: unchanged
+            spool.unlink(missing_ok=True)
+            if status == 304:
+                return Pulled(None, status, 0)
+            raise SourceError(f"{self.name}: the server answered HTTP {status} to a plain GET")
         plan = Plan(spool, size, 0, True, 0, 0, state is not None, name=self.name, read_from=0,
                     fingerprint=self._validator or f"size:{size}")  # fmt: skip
         return Pulled(plan, status, size)
 
     _validator: str = ""
 
-    def _get(self, extra: dict[str, str], raw: bool = False) -> tuple[int, Path, int, int | None]:
-        """GET with retries into a spool file: (status, spool, bytes, total size if told)."""
+    def _get(
+        self, extra: dict[str, str], raw: bool = False
+    ) -> tuple[int, Path, int, httpx.Headers]:
+        """GET with retries into a spool file: (status, spool, bytes, the answer's headers)."""
         for attempt in range(1, RETRIES + 1):
             spool = self.spool_dir / f"refscope-pull-{os.getpid()}-{time.monotonic_ns()}"
             try:
@@ -170,11 +205,20 @@ class _Puller:
                     with open(spool, "wb") as fh:
                         if r.status_code in (200, 206):
                             # A .gz stays compressed (raw); Content-Encoding is undone otherwise.
-                            blocks = r.iter_raw(STREAM_BLOCK) if raw else r.iter_bytes(STREAM_BLOCK)
+                            # An encoded part of a range is kept raw too: plain() refuses it.
+                            keep = raw or (r.status_code == 206 and _encoded(r.headers))
+                            blocks = (
+                                r.iter_raw(STREAM_BLOCK) if keep else r.iter_bytes(STREAM_BLOCK)
+                            )
                             for block in blocks:
                                 fh.write(block)
                                 size += len(block)
-                    return r.status_code, spool, size, _total(r.headers)
+                    return r.status_code, spool, size, r.headers
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects,
+                    httpx.DecodingError) as exc:  # fmt: skip
+                # Not worth retrying: a bad URL or redirect, a body that cannot be decoded.
+                spool.unlink(missing_ok=True)
+                raise SourceError(f"{self.name}: {type(exc).__name__}: {exc}") from None
             except (httpx.TransportError, _Retry) as exc:
                 spool.unlink(missing_ok=True)
                 if attempt == RETRIES:
@@ -211,9 +255,14 @@ def _tail_fingerprint(spool: Path, skip: int, start: int) -> str:
         return f"tail:{n}:{hashlib.md5(fh.read(n)).hexdigest()}"
 
 
-def _total(headers: httpx.Headers) -> int | None:
-    m = re.search(r"/(\d+)$", headers.get("content-range", ""))
+def _range_start(headers: httpx.Headers) -> int | None:
+    """The first byte of a 206 part (Content-Range: bytes <first>-<last>/<size>)."""
+    m = re.match(r"\s*bytes\s+(\d+)-", headers.get("content-range", ""))
     return int(m.group(1)) if m else None
+
+
+def _encoded(headers: httpx.Headers) -> bool:
+    return headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
 
 
 def _validator(headers: httpx.Headers) -> str:

@@ -9,6 +9,7 @@ https://developers.facebook.com/docs/graph-api/overview/rate-limiting
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import time
@@ -19,6 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import duckdb
 import httpx
+import pyarrow as pa
 
 from .errors import RefscopeError, ValidationError
 
@@ -66,8 +68,24 @@ def check_range(since: dt.date, until: dt.date, today: dt.date) -> None:
 
 
 def _months_back(day: dt.date, months: int) -> dt.date:
+    """The same day `months` earlier (the month's last day when it is shorter): a day 29-31
+    must not be moved back to the 28th, which would be more than `months` back."""
     y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
-    return dt.date(y, m + 1, min(day.day, 28))
+    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def check_base_url(base_url: str) -> None:
+    """Refuse a base URL that is not http(s)://host before any request (no retries)."""
+    try:
+        parts = urlsplit(base_url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 (raises on a port that is not a number in range)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValidationError(
+            f"invalid Graph API base URL {base_url[:60]!r}: expected http(s)://host[:port]"
+        )
 
 
 def default_since(con: duckdb.DuckDBPyConnection, account: str, today: dt.date) -> dt.date:
@@ -106,7 +124,8 @@ class GraphClient:
                 body, headers = self._get(client, url, params)
                 yield list(body.get("data") or [])
                 nxt = (body.get("paging") or {}).get("next")
-                url, params = (nxt, None) if nxt else (None, None)
+                url, params = (self._next_url(nxt), None) if isinstance(nxt, str) and nxt else (
+                    None, None)  # fmt: skip
                 if url:
                     self._respect_usage(headers)
         finally:
@@ -124,9 +143,14 @@ class GraphClient:
             headers = {"Authorization": f"Bearer {self.token}"}
             try:
                 resp = client.get(url, params=params, headers=headers)
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+                # A bad URL stays bad: no retries, a plain message (never the token).
+                raise GraphError(self._scrub(f"Graph API URL refused: {exc}")) from None
             except httpx.TransportError as exc:
                 self._pause(min(2.0**attempt, 60.0), attempt, f"network: {type(exc).__name__}")
                 continue
+            except httpx.HTTPError as exc:  # too many redirects, an undecodable body
+                raise GraphError(self._scrub(f"Graph API: {type(exc).__name__}: {exc}")) from None
             try:
                 body = resp.json()
             except ValueError:
@@ -139,13 +163,17 @@ class GraphClient:
                 self._pause(min(2.0**attempt, 60.0), attempt, "HTTP 200 without a JSON object")
                 continue
             code = _code(err)
+            msg = err.get("message", "") if isinstance(err, dict) else resp.text[:200]
             if code in THROTTLE_CODES or resp.status_code == 429:
                 self._pause(throttle_wait(resp.headers), attempt, f"throttled (code {code})")
                 continue
-            if resp.status_code >= 500 or code in TRANSIENT_CODES:
-                self._pause(min(2.0**attempt, 60.0), attempt, f"HTTP {resp.status_code}")
+            # Meta marks errors worth retrying with is_transient, whatever their code or status:
+            # https://developers.facebook.com/docs/graph-api/guides/error-handling
+            transient = isinstance(err, dict) and err.get("is_transient") is True
+            if resp.status_code >= 500 or code in TRANSIENT_CODES or transient:
+                why = f"HTTP {resp.status_code}" + (f", error {code}: {msg}" if code else "")
+                self._pause(min(2.0**attempt, 60.0), attempt, self._scrub(why))
                 continue
-            msg = err.get("message", "") if isinstance(err, dict) else resp.text[:200]
             raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {msg}"))
         raise GraphError(f"Graph API still failing after {MAX_RETRIES} attempts")
 
@@ -155,10 +183,22 @@ class GraphClient:
         self.waited += seconds
         self.sleep(seconds)
 
+    def _next_url(self, nxt: str) -> str:
+        """paging.next, without its access_token, on the configured base URL's origin: the
+        token is sent to that origin only, never to whatever host a response body names (Meta's
+        links name graph.facebook.com even when the base URL is a proxy)."""
+        url = urlsplit(_without_token(nxt))
+        base = urlsplit(self.base_url)
+        if (url.scheme, url.netloc) == (base.scheme, base.netloc):
+            return urlunsplit(url)
+        path = base.path.rstrip("/") + "/" + url.path.lstrip("/")
+        return urlunsplit(url._replace(scheme=base.scheme, netloc=base.netloc, path=path))
+
     def _respect_usage(self, headers: httpx.Headers) -> None:
-        """Pause before the next page when any usage header of this one is near its limit (a
-        throttled answer is waited out once, in _get, not here too)."""
-        if max_usage_pct(headers) >= USAGE_SLOWDOWN_PCT:
+        """Pause before the next page when any usage header of this one is near its limit, or
+        says access is to be regained later (a throttled answer is waited out once, in _get,
+        not here too)."""
+        if max_usage_pct(headers) >= USAGE_SLOWDOWN_PCT or regain_seconds(headers) > 0:
             wait = throttle_wait(headers)
             self.waited += wait
             self.sleep(wait)
@@ -212,6 +252,15 @@ def max_usage_pct(headers: httpx.Headers) -> float:
     return max(values, default=0.0)
 
 
+def regain_seconds(headers: httpx.Headers) -> float:
+    """The longest estimated_time_to_regain_access (minutes) in the headers, in seconds."""
+    waits = [
+        float(e["estimated_time_to_regain_access"]) * 60 for e in _usage_entries(headers)
+        if isinstance(e.get("estimated_time_to_regain_access"), int | float)
+    ]  # fmt: skip
+    return max(waits, default=0.0)
+
+
 def throttle_wait(headers: httpx.Headers) -> float:
     """Seconds to wait: estimated_time_to_regain_access (minutes) or reset_time_duration."""
     waits = []
@@ -224,7 +273,9 @@ def throttle_wait(headers: httpx.Headers) -> float:
     return max(positive) if positive else DEFAULT_THROTTLE_WAIT
 
 
-def insight_row(r: dict[str, Any], pulled_at: dt.datetime) -> list[Any]:
+def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") -> list[Any]:
+    """A row of ad_insights; account_id falls back to the account asked for (default_since
+    finds the last pulled day by it)."""
     actions = r.get("actions") or []
     started = next(
         (a.get("value") for a in actions if isinstance(a, dict)
@@ -239,7 +290,7 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime) -> list[Any]:
         r.get("adset_name"),
         r.get("campaign_id"),
         r.get("campaign_name"),
-        r.get("account_id"),
+        r.get("account_id") or account.removeprefix("act_") or None,
         _num(r.get("spend"), float),
         _num(r.get("impressions"), int),
         _num(r.get("clicks"), int),
@@ -257,9 +308,28 @@ def _num(v: Any, kind: type) -> Any:
         return None
 
 
+_COLUMNS = pa.schema([
+    ("date", pa.date32()), ("ad_id", pa.string()), ("ad_name", pa.string()),
+    ("adset_id", pa.string()), ("adset_name", pa.string()), ("campaign_id", pa.string()),
+    ("campaign_name", pa.string()), ("account_id", pa.string()), ("spend", pa.float64()),
+    ("impressions", pa.int64()), ("clicks", pa.int64()), ("conversations_started", pa.int64()),
+    ("actions", pa.string()), ("cost_per_action_type", pa.string()),
+    ("pulled_at", pa.timestamp("us")),
+])  # fmt: skip
+
+
 def store(con: duckdb.DuckDBPyConnection, rows: list[list[Any]]) -> None:
-    """Upsert rows: a re-pull replaces the revised day and ad."""
-    if rows:
-        con.executemany(
-            "INSERT OR REPLACE INTO ad_insights VALUES (" + ", ".join("?" * 15) + ")", rows
-        )
+    """Upsert rows: a re-pull replaces the revised day and ad. One statement, so all or none
+    land; a day and ad met twice in one pull (pages shift while Meta revises) keeps the last."""
+    last = {(r[0], r[1]): r for r in rows}
+    if not last:
+        return
+    cols = list(zip(*last.values(), strict=True))
+    table = pa.Table.from_arrays(
+        [pa.array(c, type=f.type) for c, f in zip(cols, _COLUMNS, strict=True)], schema=_COLUMNS
+    )
+    con.register("_refscope_insights", table)
+    try:
+        con.execute("INSERT OR REPLACE INTO ad_insights SELECT * FROM _refscope_insights")
+    finally:
+        con.unregister("_refscope_insights")

@@ -21,6 +21,7 @@ def pull_logs(
     client: httpx.Client | None = None,
 ) -> pipeline.IngestResult | None:
     """Pull url's new bytes and ingest them; None when the server had nothing new."""
+    fetch.check_url(url)
     path = db.db_path(db_file)
     con = db.connect(path)
     try:
@@ -57,6 +58,7 @@ def pull_ads(
         raise ValidationError(f"invalid account {account!r}: an ad account is act_<digits>")
     if not token:
         raise ValidationError("no access token: set REFSCOPE_META_TOKEN")
+    graph.check_base_url(base_url)
     today = today or dt.datetime.now(dt.UTC).date()
     path = db.db_path(db_file)
     if since is None:
@@ -72,7 +74,7 @@ def pull_ads(
     rows: list[list[object]] = []
     pages = 0
     for page in api.insights(account, since, until):  # the DB is not held while pulling
-        rows.extend(graph.insight_row(r, pulled_at) for r in page)
+        rows.extend(graph.insight_row(r, pulled_at, account) for r in page)
         pages += 1
         if on_page:
             on_page(len(rows))

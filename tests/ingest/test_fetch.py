@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ingest import remote
+from ingest import fetch, remote
 from ingest.cli import cli
 from ingest.errors import SourceError
 from tests.factories import batch, entry, message
@@ -31,6 +31,11 @@ class Site:
     ranges: bool = True
     fail_next: int = 0  # answer this many requests with 503 first
     require_auth: bool = False
+    range_total: bool = True  # a 416 says the size (Content-Range: bytes */size)
+    # gzip the answer when the request accepts it; a Range then counts the gzipped bytes (the
+    # representation's, RFC 9110 §14), as a server with precompressed files does
+    gzip_encoding: bool = False
+    redirects: dict[str, str] = field(default_factory=dict)  # path → Location
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
 
@@ -47,9 +52,16 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 return self._send(503, b"busy")
             if site.require_auth and self.headers.get("Authorization") != TOKEN:
                 return self._send(401, b"no")
+            target = site.redirects.get(self.path.partition("?")[0])
+            if target:
+                return self._send(302, b"", {"Location": target})
             body = site.files.get(self.path)
             if body is None:
                 return self._send(404, b"missing")
+            extra = {}
+            if site.gzip_encoding and "gzip" in self.headers.get("Accept-Encoding", ""):
+                body = gzip.compress(body, mtime=0)
+                extra = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
             etag = '"' + hashlib.md5(body).hexdigest() + '"'
             if self.headers.get("If-None-Match") == etag:
                 return self._send(304, b"", {"ETag": etag})
@@ -57,11 +69,12 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if rng and site.ranges:
                 start = int(rng.removeprefix("bytes=").rstrip("-"))
                 if start >= len(body):
-                    return self._send(416, b"", {"Content-Range": f"bytes */{len(body)}"})
+                    size = {"Content-Range": f"bytes */{len(body)}"} if site.range_total else {}
+                    return self._send(416, b"", size)
                 part = body[start:]
                 cr = f"bytes {start}-{len(body) - 1}/{len(body)}"
-                return self._send(206, part, {"Content-Range": cr, "ETag": etag})
-            return self._send(200, body, {"ETag": etag})
+                return self._send(206, part, {"Content-Range": cr, "ETag": etag, **extra})
+            return self._send(200, body, {"ETag": etag, **extra})
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
@@ -206,3 +219,95 @@ def test_auth_errors_are_clear_and_never_show_the_token(
     s.require_auth = False
     res = runner.invoke(cli, ["pull", "logs", base + "/nope.ndjson", "--db", str(db_path)])
     assert res.exit_code != 0 and "no log at this URL" in res.output
+
+
+def test_a_shrunk_file_is_read_whole_even_without_a_size_in_the_416(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    s, base = site
+    s.range_total = False  # Content-Range on a 416 is only a SHOULD (RFC 9110 §15.5.17)
+    s.files["/log.ndjson"] = lines(0, 40)
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    s.files["/log.ndjson"] = lines(200, 2)  # rotated: a new, short file
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 2
+    assert query.scalar("SELECT count(*) FROM events") == 42
+
+
+def test_a_range_ignored_is_not_downloaded_twice(site: Any, db_path: Path, query: Any) -> None:
+    s, base = site
+    s.ranges = False
+    s.files["/log.ndjson"] = lines(0, 20)
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    s.files["/log.ndjson"] += lines(20, 3)
+    before, sent = len(s.requests), s.sent
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 3
+    assert len(s.requests) - before == 1  # the 200 to the Range request is the whole file
+    assert s.sent - sent == len(s.files["/log.ndjson"])
+    assert query.scalar("SELECT count(*) FROM events") == 23
+
+
+def test_ranges_count_the_file_bytes_when_the_server_gzips(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    s, base = site
+    s.gzip_encoding = True
+    s.files["/log.ndjson"] = lines(0, 50)
+    first = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert first is not None and first.events_added == 50  # gzip-encoded, decoded on the way
+    s.files["/log.ndjson"] += lines(50, 10)
+    second = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert second is not None and second.events_added == 10 and second.duplicates == 0
+    assert s.requests[-1]["Range"].startswith("bytes=")
+    assert s.requests[-1]["Accept-Encoding"] == "identity"
+    assert query.scalar("SELECT count(*) FROM events") == 60
+    assert query.scalar("SELECT count(*) FROM rejects") == 0
+
+
+def test_no_spool_file_is_left_behind(site: Any, db_path: Path) -> None:
+    s, base = site
+    s.files["/export.ndjson.gz"] = gzip.compress(lines(0, 5))
+    s.files["/log.ndjson"] = lines(0, 30)
+    for _ in range(2):  # the second: a 304, and a 206 with nothing new
+        remote.pull_logs(base + "/export.ndjson.gz", {}, db_path)
+        remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    s.files["/log.ndjson"] = lines(0, 1)  # shrank: a 416, then the whole file
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert list((db_path.parent / ".pull").iterdir()) == []
+
+
+def test_redirects_are_followed_and_a_loop_is_a_clear_error(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 3)
+    s.redirects = {"/latest": "/log.ndjson", "/loop": "/loop"}
+    res = remote.pull_logs(base + "/latest", {}, db_path)
+    assert res is not None and res.events_added == 3
+    out = runner.invoke(cli, ["pull", "logs", base + "/loop?sig=abc", "--db", str(db_path)])
+    assert out.exit_code == 1 and "redirects" in out.output.lower(), out.output
+    assert "/loop:" in out.output and "sig=abc" not in out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://127.0.0.1/log.ndjson", "127.0.0.1/log.ndjson", "http://127.0.0.1:99999/log.ndjson",
+     "http:///log.ndjson"],
+)  # fmt: skip
+def test_a_bad_url_is_refused_at_once(
+    url: str, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("ingest.fetch.time.sleep", waits.append)
+    out = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert out.exit_code == 1 and "http:// or https:// URL" in out.output, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    assert waits == []
+
+
+def test_an_ipv6_host_keeps_its_brackets_in_the_stored_name() -> None:
+    assert (
+        fetch.safe_url("http://u:p@[::1]:8080/log.ndjson?sig=1") == "http://[::1]:8080/log.ndjson"
+    )
