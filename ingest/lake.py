@@ -4,16 +4,23 @@
 tables to `<lake>/<table>.parquet`. A sync compares a fingerprint of every partition with the
 lake's manifest and rewrites only those that changed (an ingest, a prune, a forget, a newly
 registered link), so the lake equals the database after every run and a re-run writes nothing.
+
+Partition folders are named as DuckDB and Hive name them: the page id percent-encoded (any
+string the logs held is a valid name), `__HIVE_DEFAULT_PARTITION__` for none. Parquet has no
+128-bit integer, so `event_key` and `click_key` are written as their decimal digits (a DOUBLE
+would keep 53 of their bits); the dashboard's views read them back as the database types.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import duckdb
 
@@ -27,9 +34,14 @@ PARTITIONED = {
     "contacts": ("first_seen_at", "t.page_id"),
     "clicks": ("ts", _CLICK_PAGE),
 }
-WHOLE = ("contact_days", "tracked_links", "pages", "ad_insights", "ingest_runs")
+WHOLE = ("contact_days", "tracked_links", "pages", "ad_insights", "ingest_runs", "prunes")
 MANIFEST = "_manifest.json"
 HIVE_TYPES = "{'page_id': VARCHAR, 'date': DATE}"
+# The manifest's "_format": a lake written in another format is rewritten whole at the next
+# sync. 2: 128-bit keys as decimal digits, partition names percent-encoded (1: keys as DOUBLE).
+FORMAT = 2
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # a partition column that is NULL
+WIDE = ("HUGEINT", "UHUGEINT")  # integer types Parquet cannot hold: written as VARCHAR
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class SyncResult:
 def is_stale(lake: Path, db_file: Path) -> bool:
     """Whether the database changed (a prune, a forget, a link) since the lake was synced."""
     manifest = lake / MANIFEST
-    if not manifest.exists():
+    if not manifest.exists() or _read_manifest(manifest).get("_format") != FORMAT:
         return True
     changed = max(
         (p.stat().st_mtime_ns for p in (db_file, db_file.with_name(db_file.name + ".wal"))
@@ -52,44 +64,65 @@ def is_stale(lake: Path, db_file: Path) -> bool:
     return changed > manifest.stat().st_mtime_ns
 
 
-def _fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+def _read_manifest(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+Part = tuple[str | None, dt.date]  # a partition's page_id and date, as values
+
+
+def _fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[Part, str]]:
+    """Per partition (by its folder name): its values and a fingerprint of its rows."""
     ts, page = PARTITIONED[table]
     rows = con.execute(
         f"""SELECT {page} AS page_id, CAST(t.{ts} AS DATE) AS date,
                    count(*) || ':' || bit_xor(hash(t)) AS fp
             FROM {table} t GROUP BY ALL"""
     ).fetchall()
-    return {_part(p, d): fp for p, d, fp in rows}
+    return {_part(p, d): ((p, d), fp) for p, d, fp in rows}
 
 
 def _part(page_id: object, date: object) -> str:
-    return f"page_id={page_id}/date={date}"
+    """A partition's folder: `page_id=<percent-encoded id>/date=<YYYY-MM-DD>`."""
+    value = NULL_PARTITION if page_id is None else quote(str(page_id), safe="")
+    return f"page_id={value}/date={date}"
+
+
+def _part_of_folder(page_folder: str, date_folder: str) -> str:
+    """The canonical folder name of a partition as a writer named it (see _part)."""
+    value = page_folder.removeprefix("page_id=")
+    page_id = None if value == NULL_PARTITION else unquote(value)
+    return _part(page_id, date_folder.removeprefix("date="))
 
 
 def sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     """Bring the lake in line with the database, rewriting only partitions that changed."""
     lake.mkdir(parents=True, exist_ok=True)
     manifest_path = lake / MANIFEST
-    old = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    new: dict[str, dict[str, str]] = {}
+    old = _read_manifest(manifest_path)
+    same_format = old.get("_format") == FORMAT
+    new: dict[str, object] = {"_format": FORMAT}
     written = removed = unchanged = 0
     for table in PARTITIONED:
         current = _fingerprints(con, table)
         before = old.get(table, {})
-        changed = [p for p, fp in current.items() if before.get(p) != fp]
+        changed = [p for p, (_, fp) in current.items() if not same_format or before.get(p) != fp]
         gone = [p for p in before if p not in current]
         if changed:
-            _write_partitions(con, table, lake, changed)
+            _write_partitions(con, table, lake, {p: current[p][0] for p in changed})
         for p in gone:
             shutil.rmtree(lake / table / p, ignore_errors=True)
             _prune_empty(lake / table / p)
         written += len(changed)
         removed += len(gone)
         unchanged += len(current) - len(changed)
-        new[table] = current
+        new[table] = {p: fp for p, (_, fp) in current.items()}
     for table in WHOLE:
         tmp = lake / f".{table}.{uuid.uuid4().hex}.parquet"
-        con.execute(f"COPY {table} TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(
+            f"COPY (SELECT {_as_written(con, table)} FROM {table} t) TO '{_sql_path(tmp)}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
         os.replace(tmp, lake / f"{table}.parquet")
     tmp_manifest = lake / f".{MANIFEST}.tmp"
     tmp_manifest.write_text(json.dumps(new, sort_keys=True))
@@ -97,31 +130,55 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     return SyncResult(written, removed, unchanged)
 
 
+def _as_written(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """`t.*`, with the 128-bit integers as their decimal digits (see WIDE)."""
+    wide = [
+        str(name)
+        for name, kind in con.execute(
+            """SELECT column_name, data_type FROM duckdb_columns()
+               WHERE database_name = current_database() AND schema_name = 'main'
+                 AND table_name = ? ORDER BY column_index""",
+            [table],
+        ).fetchall()
+        if kind in WIDE
+    ]
+    if not wide:
+        return "t.*"
+    return "t.* REPLACE (" + ", ".join(f'CAST(t."{n}" AS VARCHAR) AS "{n}"' for n in wide) + ")"
+
+
 def _write_partitions(
-    con: duckdb.DuckDBPyConnection, table: str, lake: Path, parts: list[str]
+    con: duckdb.DuckDBPyConnection, table: str, lake: Path, parts: dict[str, Part]
 ) -> None:
     """Write the changed partitions to a staging folder, then swap each into place."""
     ts, page = PARTITIONED[table]
     staging = lake / f".staging-{table}-{uuid.uuid4().hex}"
-    keys = [(p.split("/")[0][8:], p.split("/")[1][5:]) for p in parts]
     con.execute("CREATE OR REPLACE TEMP TABLE rs_lake_parts (page_id VARCHAR, date DATE)")
-    con.executemany("INSERT INTO rs_lake_parts VALUES (?, ?)", [list(k) for k in keys])
-    cols = "t.*" if table != "clicks" else f"t.*, {page} AS page_id"
-    con.execute(
-        f"""COPY (
-                SELECT * FROM (SELECT {cols}, CAST(t.{ts} AS DATE) AS date FROM {table} t) t
-                SEMI JOIN rs_lake_parts k ON k.page_id = t.page_id AND k.date = t.date
-            ) TO '{_sql_path(staging)}'
-            (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (page_id, date))"""
-    )
-    for p in parts:
-        target = lake / table / p
-        fresh = staging / p
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(fresh, target)
-    shutil.rmtree(staging, ignore_errors=True)
+    con.executemany("INSERT INTO rs_lake_parts VALUES (?, ?)", [list(k) for k in parts.values()])
+    cols = _as_written(con, table) + (f", {page} AS page_id" if table == "clicks" else "")
+    try:
+        con.execute(
+            f"""COPY (
+                    SELECT * FROM (SELECT {cols}, CAST(t.{ts} AS DATE) AS date FROM {table} t) t
+                    SEMI JOIN rs_lake_parts k
+                        ON k.page_id IS NOT DISTINCT FROM t.page_id AND k.date = t.date
+                ) TO '{_sql_path(staging)}'
+                (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (page_id, date))"""
+        )
+        staged = {
+            _part_of_folder(d.parent.name, d.name): d for d in staging.glob("page_id=*/date=*")
+        }
+        missing = sorted(set(parts) - set(staged))
+        if missing:
+            raise RuntimeError(f"lake: {table} partitions not written: {', '.join(missing[:5])}")
+        for p in parts:
+            target = lake / table / p
+            if target.exists():
+                shutil.rmtree(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged[p], target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _prune_empty(path: Path) -> None:
@@ -135,28 +192,37 @@ def _sql_path(path: Path) -> str:
 
 
 def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
-    """Make the lake readable under the contract's table names (the dashboard's --lake)."""
-    for table in PARTITIONED:
-        glob = _sql_path(lake / table / "*" / "*" / "*.parquet")
-        drop = "date, page_id" if table == "clicks" else "date"
-        if any((lake / table).glob("*/*/*.parquet")):
-            con.execute(
-                f"""CREATE OR REPLACE VIEW {table} AS SELECT * EXCLUDE ({drop})
-                    FROM read_parquet('{glob}', hive_partitioning = true,
-                                      hive_types = {HIVE_TYPES})"""
+    """Make the lake readable under the contract's table names (the dashboard's --lake): the
+    database's columns, in its order and with its types."""
+    _empty_schema(con)
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for table, name, kind in con.execute(
+        """SELECT table_name, column_name, data_type FROM duckdb_columns()
+           WHERE schema_name = 'rs_empty' ORDER BY table_name, column_index"""
+    ).fetchall():
+        columns.setdefault(str(table), []).append((str(name), str(kind)))
+    for table in (*PARTITIONED, *WHOLE):
+        if table in PARTITIONED:
+            present = any((lake / table).glob("*/*/*.parquet"))
+            source = (
+                f"read_parquet('{_sql_path(lake / table / '*' / '*' / '*.parquet')}', "
+                f"hive_partitioning = true, hive_types = {HIVE_TYPES})"
             )
-        else:  # an empty table keeps its columns: take them from the schema
-            _empty_view(con, table)
-    for table in WHOLE:
-        path = lake / f"{table}.parquet"
-        if path.exists():
-            con.execute(f"CREATE OR REPLACE VIEW {table} AS "
-                        f"SELECT * FROM read_parquet('{_sql_path(path)}')")  # fmt: skip
         else:
-            _empty_view(con, table)
+            present = (lake / f"{table}.parquet").exists()
+            source = f"read_parquet('{_sql_path(lake / f'{table}.parquet')}')"
+        if not present:  # an empty table keeps its columns: take them from the schema
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM rs_empty.{table}")
+            continue
+        cols = ", ".join(
+            f'CAST("{n}" AS {kind}) AS "{n}"' if kind in WIDE else f'"{n}"'
+            for n, kind in columns[table]
+        )
+        con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} FROM {source}")
 
 
-def _empty_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
+def _empty_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """The contract's tables, empty, in schema rs_empty: the views' columns and types."""
     from .db import schema_sql
 
     con.execute("CREATE SCHEMA IF NOT EXISTS rs_empty")
@@ -165,4 +231,3 @@ def _empty_view(con: duckdb.DuckDBPyConnection, table: str) -> None:
         con.execute(schema_sql())
     finally:
         con.execute("SET schema = 'main'")
-    con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM rs_empty.{table}")

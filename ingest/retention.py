@@ -6,6 +6,7 @@ re-reading old logs does not bring the person back.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ def parse_age(text: str) -> tuple[int, str]:
 
 
 def cutoff(text: str, today: dt.date) -> dt.date:
+    """The first day an age keeps: `1m` on 30 November keeps 30 October on, not the 28th; in
+    a month without that day, its last day (`1m` on 31 March: 28 or 29 February)."""
     n, unit = parse_age(text)
     if unit == "d":
         return today - dt.timedelta(days=n)
@@ -39,7 +42,7 @@ def cutoff(text: str, today: dt.date) -> dt.date:
         return today - dt.timedelta(weeks=n)
     months = n * (12 if unit == "y" else 1)
     y, m = divmod(today.year * 12 + today.month - 1 - months, 12)
-    return dt.date(y, m + 1, min(today.day, 28))
+    return dt.date(y, m + 1, min(today.day, calendar.monthrange(y, m + 1)[1]))
 
 
 @dataclass(frozen=True)
