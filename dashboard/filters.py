@@ -31,3 +31,31 @@ class Filters:
             "pages": list(self.pages),
             "channels": list(self.channels),
         }
+
+
+@dataclass(frozen=True)
+class ContactPick:
+    """The Contacts page's picks that narrow its rows to those behind one figure of another
+    page: exact values (None = any)."""
+
+    ref: str | None = None  # an m.me link or QR code ref (Links & QR codes)
+    ad_id: str | None = None  # a Click-to-Messenger ad (Ads)
+    post_id: str | None = None  # the post of a comment reply (Comments)
+    referer_uri: str | None = None  # a website page of the chat plugin (Website chat)
+    engaged: bool | None = None  # sent a second message, or not
+
+    def params(self) -> dict[str, object]:
+        return {
+            "ref": self.ref,
+            "ad_id": self.ad_id,
+            "post_id": self.post_id,
+            "referer_uri": self.referer_uri,
+            "engaged": self.engaged,
+        }
+
+    def described(self) -> dict[str, str]:
+        """The picks made, as text (written into a download with its filters)."""
+        out = {k: str(v) for k, v in self.params().items() if v is not None and k != "engaged"}
+        if self.engaged is not None:
+            out["engaged"] = "yes" if self.engaged else "no"
+        return out

@@ -12,7 +12,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from dashboard.filters import Filters
+from dashboard.filters import ContactPick, Filters
 from dashboard.query_parts import CAME_BACK as _CAME_BACK
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
 from dashboard.query_parts import CONTACTS_TO_DATE as _CONTACTS_TO_DATE
@@ -64,10 +64,12 @@ def data_version(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def data_bounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Columns: first_day, last_day (of events), contacts."""
+    """Columns: first_day, last_day (of events), contacts. After a prune the data starts on its
+    date: the older touches it keeps (of conversations not yet opened) are no whole days."""
     return _df(
         con,
-        """SELECT CAST(min(ts) AS DATE) AS first_day, CAST(max(ts) AS DATE) AS last_day,
+        """SELECT CAST(greatest(min(ts), (SELECT max(before) FROM prunes)) AS DATE) AS first_day,
+                  CAST(max(ts) AS DATE) AS last_day,
                   (SELECT count(*) FROM contacts) AS contacts
            FROM events""",
     )
@@ -95,8 +97,9 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
     return _df(
         con,
         f"""WITH bounds AS (
-                SELECT CAST(least(min(e.ts), (SELECT min(first_seen_at) FROM contacts)) AS DATE)
-                           AS first_day,
+                -- After a prune, the data starts on its date (see data_bounds).
+                SELECT CAST(greatest(least(min(e.ts), (SELECT min(first_seen_at) FROM contacts)),
+                                     (SELECT max(before) FROM prunes)) AS DATE) AS first_day,
                        max(e.ts) AS newest
                 FROM events e
             ), span AS (
@@ -369,21 +372,43 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     )
 
 
-def contact_rows(con: duckdb.DuckDBPyConnection, f: Filters, search: str = "") -> pd.DataFrame:
+def contact_rows(
+    con: duckdb.DuckDBPyConnection, f: Filters, search: str = "", pick: ContactPick | None = None
+) -> pd.DataFrame:
     """The contacts behind the numbers. Columns: page_id, psid, first_seen_at, channel, ref,
-    ad_id, ad_title, referer_uri, message_count, engaged, reentry_count, last_seen_at."""
-    params = f.params() | {"search": search}
+    ad_id, ad_title, referer_uri, post_id (of the comment a reply was sent to, as comments()
+    finds it), message_count, engaged, reentry_count, last_seen_at.
+
+    pick narrows them to the rows behind one figure: an m.me link or QR ref (as refs() counts
+    it), an ad, a post or website page ('(unknown post)' and '(unknown page)' as shown), engaged
+    or not."""
+    params = f.params() | {"search": search} | (pick or ContactPick()).params()
     return con.execute(
-        f"""SELECT c.page_id, c.psid, c.first_seen_at, c.channel, c.ref, c.ad_id, c.ad_title,
-                   c.referer_uri, c.message_count, c.second_message_at IS NOT NULL AS engaged,
-                   c.reentry_count, c.last_seen_at
-            FROM contacts c
-            WHERE {_IN_RANGE}
-              -- The search is text, not a LIKE pattern: `_` and `%` match themselves.
-              AND ($search = '' OR contains(lower(c.psid), lower($search))
-                   OR contains(lower(c.ref), lower($search))
-                   OR contains(lower(c.ad_title), lower($search))
-                   OR contains(lower(c.referer_uri), lower($search)))
+        f"""WITH c AS (
+                SELECT c.*, CASE WHEN c.channel = 'comment_reply'
+                                 THEN coalesce(c.post_id, (
+                                          SELECT any_value(e.post_id) FROM events e
+                                          WHERE e.kind = 'comment'
+                                            AND e.comment_id = c.comment_id), '(unknown post)')
+                                 ELSE c.post_id END AS post_of
+                FROM contacts c
+                WHERE {_IN_RANGE}
+                  -- The search is text, not a LIKE pattern: `_` and `%` match themselves.
+                  AND ($search = '' OR contains(lower(c.psid), lower($search))
+                       OR contains(lower(c.ref), lower($search))
+                       OR contains(lower(c.ad_title), lower($search))
+                       OR contains(lower(c.referer_uri), lower($search)))
+                  AND ($ref IS NULL OR (c.ref = $ref AND c.channel IN ('m_me_link', 'qr_code')))
+                  AND ($ad_id IS NULL OR (c.ad_id = $ad_id AND c.channel = 'ctm_ad'))
+                  AND ($referer_uri IS NULL OR (c.channel = 'chat_widget'
+                       AND coalesce(c.referer_uri, '(unknown page)') = $referer_uri))
+                  AND ($engaged IS NULL OR (c.second_message_at IS NOT NULL) = $engaged)
+            )
+            SELECT c.page_id, c.psid, c.first_seen_at, c.channel, c.ref, c.ad_id, c.ad_title,
+                   c.referer_uri, c.post_of AS post_id, c.message_count,
+                   c.second_message_at IS NOT NULL AS engaged, c.reentry_count, c.last_seen_at
+            FROM c
+            WHERE $post_id IS NULL OR (c.channel = 'comment_reply' AND c.post_of = $post_id)
             ORDER BY c.first_seen_at DESC, c.page_id, c.psid""",
         params,
     ).df()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
 
 from dashboard import charts, reports, store
-from dashboard.filters import Filters
+from dashboard.filters import ContactPick, Filters
 from ingest.attribute import CHANNELS
 
 PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Previous month",
@@ -210,6 +212,42 @@ def _fmt(v: float, kind: str, sign: str = "") -> str:
     if kind == "money":
         return f"{v:{sign},.2f}"
     return f"{v:{sign},.0f}"
+
+
+LINK_CHANNELS = ("m_me_link", "qr_code")  # the channels whose refs Links & QR codes lists
+
+
+def contact_picks(rows: pd.DataFrame) -> ContactPick:
+    """Pickers that narrow the Contacts page to the rows behind one figure of another page: a
+    link or QR ref, an ad, a post, a website page, engaged or not. Their choices are those the
+    rows (contact_rows' columns) hold; a picker with none is left out."""
+    links = rows.loc[rows["channel"].isin(LINK_CHANNELS), "ref"]
+    ads = rows[rows["channel"] == "ctm_ad"].dropna(subset=["ad_id"])
+    titles = ads.dropna(subset=["ad_title"]).drop_duplicates("ad_id")
+    titles = dict(zip(titles["ad_id"], titles["ad_title"], strict=True))
+    posts = rows.loc[rows["channel"] == "comment_reply", "post_id"]
+    chats = rows.loc[rows["channel"] == "chat_widget", "referer_uri"].fillna("(unknown page)")
+    pickers: list[tuple[str, str, pd.Series, Callable[[Any], str]]] = [
+        ("ref", "Link or QR ref", links, str),
+        ("ad_id", "Ad", ads["ad_id"], lambda a: f"{titles[a]} ({a})" if a in titles else a),
+        ("post_id", "Post", posts, str),
+        ("referer_uri", "Website page", chats, str),
+    ]
+    chosen: dict[str, object] = {}
+    shown = [p for p in pickers if p[2].notna().any()]
+    cols = st.columns(len(shown) + 1)
+    for col, (name, label, values, fmt) in zip(cols, shown, strict=False):
+        options = [None, *sorted(values.dropna().unique())]
+        chosen[name] = col.selectbox(label, options, format_func=partial(_or_any, fmt),
+                                     key=f"rs_pick_{name}")  # fmt: skip
+    yes_no = partial(_or_any, lambda v: "yes" if v else "no")
+    chosen["engaged"] = cols[-1].selectbox("Engaged", [None, True, False], format_func=yes_no,
+                                           key="rs_pick_engaged")  # fmt: skip
+    return ContactPick(**chosen)  # type: ignore[arg-type]
+
+
+def _or_any(fmt: Callable[[Any], str], value: object) -> str:
+    return "any" if value is None else fmt(value)
 
 
 def download_table(df: pd.DataFrame, name: str, f: Filters, **extra: str) -> None:

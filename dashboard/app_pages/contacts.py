@@ -1,4 +1,4 @@
-"""Contacts: the rows behind every number, searchable and downloadable."""
+"""Contacts: the rows behind every number, searchable, narrowed by picks and downloadable."""
 
 import streamlit as st
 
@@ -7,11 +7,18 @@ from dashboard import store, widgets
 f = st.session_state["filters"]
 st.title("Contacts")
 search = st.text_input("Search psid, ref, ad title or website page")
-df = store.fetch("contact_rows", f, search)
+rows = store.fetch("contact_rows", f, search)
+if rows.empty:
+    widgets.nothing_in_range("No contacts match.")
+    st.stop()
+
+# The rows behind one figure of another page: its ref, ad, post or website page.
+pick = widgets.contact_picks(rows)
+df = store.fetch("contact_rows", f, search, pick)
 if df.empty:
     widgets.nothing_in_range("No contacts match.")
     st.stop()
 
 st.caption(f"{len(df):,} contacts acquired {f.start} – {f.end}")
 st.dataframe(df, hide_index=True)
-widgets.download_table(df, "contacts", f, search=search)
+widgets.download_table(df, "contacts", f, search=search, **pick.described())

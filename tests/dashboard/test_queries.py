@@ -13,7 +13,7 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters
-from ingest import db, pipeline
+from ingest import db, pipeline, retention
 from ingest.attribute import USER_KINDS
 from tests import factories as fx
 from tests.dashboard.conftest import SMALL_ENGAGED, opened
@@ -38,6 +38,28 @@ def test_data_bounds_are_the_first_and_last_event_days_and_the_contact_count(con
     assert day_of(b["first_day"].iloc[0]) == min(stamps).date() == dt.date(2026, 7, 28)
     assert day_of(b["last_day"].iloc[0]) == max(stamps).date()
     assert int(b["contacts"].iloc[0]) == len(demo_contacts) > 0
+
+
+def test_after_a_prune_the_data_starts_on_its_date(tmp_path):
+    """Prune keeps an older touch of a conversation not yet opened: no whole day of data."""
+    cut = fx.utc(fx.T0 + 10 * fx.DAY).date()
+    log = fx.write_ndjson(tmp_path / "webhooks.ndjson", [
+        fx.delivery(fx.referral(ref="flyer", psid="early", ts=fx.T0)),
+        fx.delivery(fx.message("hi", psid="early", ts=fx.T0 + 15 * fx.DAY)),
+        fx.delivery(fx.message("hi", psid="late", ts=fx.T0 + 20 * fx.DAY)),
+    ])  # fmt: skip
+    path = tmp_path / "pruned.duckdb"
+    pipeline.run([str(log)], path)
+    con = db.connect(path)
+    try:
+        retention.prune(con, cut)
+        assert con.execute("SELECT psid FROM events WHERE ts < ?", [cut]).fetchall() == [("early",)]
+        assert day_of(queries.data_bounds(con)["first_day"].iloc[0]) == cut
+        # A previous period from before the prune is no period to compare with.
+        half = Filters(cut - dt.timedelta(days=3), cut + dt.timedelta(days=24))
+        assert pd.isna(queries.kpis(con, half, True)["new_contacts"].iloc[0])
+    finally:
+        con.close()
 
 
 def test_page_list_falls_back_to_the_page_id_when_the_page_is_unknown(con, demo_contacts):
@@ -307,6 +329,7 @@ COLUMNS: dict[str, list[str]] = {
         "ad_id",
         "ad_title",
         "referer_uri",
+        "post_id",
         "message_count",
         "engaged",
         "reentry_count",

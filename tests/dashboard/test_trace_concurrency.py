@@ -1,0 +1,87 @@
+"""The pages themselves, loaded again and again while an ingest writes every second: no error
+reaches the user, and once the writer stops they show the numbers of its last run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.test_concurrency import INGEST_LOOP, PER_RUN, RANGE, WRITE_SECONDS, fresh
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "streamlit_app.py"
+PAGES = ("overview", "links", "retention", "contacts", "comments")
+
+
+def load(page: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update(range="Custom", **{"from": str(RANGE.start), "to": str(RANGE.end)})
+    if page != "overview":
+        at.switch_page(f"app_pages/{page}.py")
+    at.run()
+    return at
+
+
+def shown_new_contacts(at: AppTest) -> str:
+    (m,) = [m for m in at.metric if m.label == "New contacts"]
+    return str(m.value)
+
+
+def test_pages_loaded_during_an_ingest_loop_show_no_error_and_catch_up(
+    demo_copy, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("REFSCOPE_DB", str(demo_copy))
+    before = int(fresh(demo_copy, "kpis")["new_contacts"].iloc[0])
+    args = [str(demo_copy), str(tmp_path / "live.ndjson"), str(WRITE_SECONDS), str(PER_RUN)]
+    writer = subprocess.Popen(
+        [sys.executable, "-c", INGEST_LOOP, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    loads, seen = 0, []
+    try:
+        while writer.poll() is None:
+            page = PAGES[loads % len(PAGES)]
+            at = load(page)
+            assert not at.exception, (page, [e.message for e in at.exception])
+            assert not at.error, (page, [e.value for e in at.error])
+            if page == "overview":
+                seen.append(int(shown_new_contacts(at).replace(",", "")))
+            loads += 1
+        out, err = writer.communicate(timeout=60)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.communicate()
+    assert writer.returncode == 0, err
+    runs = int(out.split()[-1])
+    assert runs >= 2 and loads >= len(PAGES)
+    assert seen == sorted(seen) and seen[0] >= before
+
+    # After the run: every page shows what a fresh read of the database says.
+    after = before + runs * PER_RUN
+    assert int(fresh(demo_copy, "kpis")["new_contacts"].iloc[0]) == after
+    assert shown_new_contacts(load("overview")) == f"{after:,}"
+    contacts = load("contacts")
+    assert f"{after:,} contacts acquired {RANGE.start} – {RANGE.end}" in [
+        c.value for c in contacts.caption
+    ]
+    links = load("links")
+    live = fresh(demo_copy, "refs").set_index("ref").loc["live_ref"]
+    assert live["new_contacts"] == runs * PER_RUN
+    assert len(links.dataframe[0].value) == len(fresh(demo_copy, "refs"))
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()

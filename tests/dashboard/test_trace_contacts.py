@@ -1,0 +1,108 @@
+"""Contacts shows the rows behind any number: picking a ref, an ad, a post, a website page or
+engaged narrows it to exactly the contacts another page counts there."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import queries
+from dashboard.filters import ContactPick, Filters
+from tests.dashboard.conftest import CHATS, SMALL_RANGE
+from tests.dashboard.reference import acquired
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
+
+
+def picked(con: duckdb.DuckDBPyConnection, f: Filters, **pick: Any) -> set[tuple[str, str]]:
+    df = queries.contact_rows(con, f, "", ContactPick(**pick))
+    return set(zip(df["page_id"], df["psid"], strict=True))
+
+
+def test_picking_a_ref_gives_the_contacts_links_counts_for_it(con, demo_contacts, filters):
+    refs = queries.refs(con, filters)
+    assert len(refs) > 3
+    for r in refs.itertuples():
+        f = Filters(filters.start, filters.end, (r.page_id,))
+        want = {(c["page_id"], c["psid"]) for c in acquired(demo_contacts, f)
+                if c["ref"] == r.ref and c["channel"] in ("m_me_link", "qr_code")}  # fmt: skip
+        assert picked(con, f, ref=r.ref) == want
+        assert len(want) == r.new_contacts
+
+
+def test_picking_an_ad_gives_its_contacts_also_those_without_a_title(con, demo_contacts, filters):
+    ads = queries.ads(con, filters)
+    untitled = 0
+    for r in ads.itertuples():
+        want = [c for c in acquired(demo_contacts, filters) if c["ad_id"] == r.ad_id]
+        untitled += sum(c["ad_title"] is None for c in want)
+        assert picked(con, filters, ad_id=r.ad_id) == {(c["page_id"], c["psid"]) for c in want}
+        assert len(want) == r.new_contacts
+    assert untitled > 0  # a title search alone could not find these
+
+
+def test_picking_a_post_gives_the_conversations_comments_counts_for_it(con, filters):
+    posts = queries.comments(con, filters)
+    posts = posts[posts["conversations"] > 0]
+    assert len(posts) > 1
+    for r in posts.itertuples():
+        f = Filters(filters.start, filters.end, (r.page_id,))
+        df = queries.contact_rows(con, f, "", ContactPick(post_id=r.post_id))
+        assert len(df) == r.conversations
+        assert set(df["channel"]) == {"comment_reply"} and set(df["post_id"]) == {r.post_id}
+
+
+def test_contact_rows_name_the_post_of_each_comment_reply(con, filters):
+    """The contact row of a reply carries no post: it is found through its comment."""
+    df = queries.contact_rows(con, filters)
+    replies = df[df["channel"] == "comment_reply"]
+    assert len(replies) > 0 and replies["post_id"].notna().all()
+    posts = set(queries.comments(con, filters)["post_id"])
+    assert set(replies["post_id"]) <= posts
+
+
+def test_picking_a_website_page_gives_its_chat_contacts_only(small):
+    for r in queries.website_chat(small, SMALL_RANGE).itertuples():
+        df = queries.contact_rows(small, SMALL_RANGE, "", ContactPick(referer_uri=r.referer_uri))
+        assert len(df) == r.new_contacts == sum(uri == r.referer_uri for uri, *_ in CHATS)
+    # A search for the home page also finds every other page of the site; the pick does not.
+    home = "https://acme.example/"
+    assert len(queries.contact_rows(small, SMALL_RANGE, home)) == len(CHATS)
+    assert len(queries.contact_rows(small, SMALL_RANGE, "", ContactPick(referer_uri=home))) == 1
+
+
+@pytest.mark.parametrize("engaged", [True, False], ids=["engaged", "not-engaged"])
+def test_picking_engaged_gives_the_contacts_the_kpi_counts(con, demo_contacts, filters, engaged):
+    want = {(c["page_id"], c["psid"]) for c in acquired(demo_contacts, filters)
+            if (c["second_message_at"] is not None) == engaged}  # fmt: skip
+    assert picked(con, filters, engaged=engaged) == want
+    kpi = queries.kpis(con, filters).iloc[0]
+    assert len(want) == (kpi["engaged"] if engaged else kpi["new_contacts"] - kpi["engaged"])
+
+
+def test_contacts_page_narrows_to_the_rows_behind_an_ads_figure(monkeypatch, demo_db, con):
+    (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+    f = Filters(last - dt.timedelta(days=27), last)
+    ad = queries.ads(con, f).iloc[0]
+    monkeypatch.setenv("REFSCOPE_DB", str(demo_db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page("app_pages/contacts.py")
+    at.run()
+    assert not at.exception
+    labels = [s.label for s in at.selectbox if s.key and s.key.startswith("rs_pick_")]
+    assert labels == ["Link or QR ref", "Ad", "Post", "Engaged"]  # no chat contacts here
+    pick = at.selectbox(key="rs_pick_ad_id")
+    assert f"{ad['ad_title']} ({ad['ad_id']})" in pick.options
+    pick.set_value(ad["ad_id"]).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == ad["new_contacts"] > 0
+    assert f"{ad['new_contacts']:,} contacts acquired {f.start} – {f.end}" in [
+        c.value for c in at.caption
+    ]
+    at.selectbox(key="rs_pick_engaged").set_value(True).run()
+    assert len(at.dataframe[0].value) == ad["engaged"]
