@@ -234,7 +234,8 @@ def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
     """Receive Messenger webhooks and tracked-link clicks into NDJSON logs.
 
     Secrets come from the environment only: REFSCOPE_APP_SECRET (several comma-separated
-    during a rotation) and REFSCOPE_VERIFY_TOKEN. /r/<ref> follows the links in --db.
+    during a rotation) and REFSCOPE_VERIFY_TOKEN; REFSCOPE_MAX_BODY (default 1MB) caps a
+    delivery. /r/<ref> follows the links in --db.
     """
     from .receiver import serve as run_receiver
 

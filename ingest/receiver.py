@@ -28,7 +28,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import clicklog
+from . import clicklog, sources
 from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
 from .logwriter import BatchStats as BatchStats
 from .logwriter import LogWriter, log_file, make_dirs
@@ -37,9 +37,10 @@ from .receiver_metrics import Metrics
 
 log = logging.getLogger("refscope.receiver")
 
-# Meta batches up to 1,000 updates in one POST: with long texts, more than 1 MB. The cap bounds
-# what a bad client makes us hold, far above a real batch.
-MAX_BODY_BYTES = 8 * 1024 * 1024
+# The cap bounds what a bad client makes us hold. Meta batches up to 1,000 updates in one POST,
+# which with long texts may pass 1 MiB: REFSCOPE_MAX_BODY raises it ("8MB").
+MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_ENV = "REFSCOPE_MAX_BODY"
 SIGNATURE_HEADER = "x-hub-signature-256"
 _SIGNATURE = re.compile(r"(?i:sha256)=[0-9a-fA-F]{64}")
 _DIGITS = re.compile(r"[0-9]+")
@@ -69,10 +70,12 @@ class ReceiverConfig:
         cls, log_dir: Path, db_path: Path | None = None, environ: Mapping[str, str] = os.environ,
         **kw: Any,
     ) -> ReceiverConfig:  # fmt: skip
-        """Secrets from REFSCOPE_APP_SECRET (comma-separated) and REFSCOPE_VERIFY_TOKEN."""
+        """Secrets from REFSCOPE_APP_SECRET (comma-separated) and REFSCOPE_VERIFY_TOKEN; the
+        body cap from REFSCOPE_MAX_BODY."""
         raw = environ.get("REFSCOPE_APP_SECRET", "")
         secrets = tuple(s.strip() for s in raw.split(",") if s.strip())
         token = environ.get("REFSCOPE_VERIFY_TOKEN", "").strip() or None
+        kw.setdefault("max_body", sources.size_setting(MAX_BODY_ENV, MAX_BODY_BYTES, environ))
         return cls(log_dir, db_path, secrets, token, **kw)
 
 

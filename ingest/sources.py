@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +32,18 @@ class TruncatedGzip(SourceError):
 
 def batch_bytes() -> int:
     """The batch size: CHUNK_BYTES, or REFSCOPE_INGEST_BATCH ("8MB", "512KiB", bytes)."""
-    spec = os.environ.get("REFSCOPE_INGEST_BATCH", "").strip()
+    return size_setting("REFSCOPE_INGEST_BATCH", CHUNK_BYTES)
+
+
+def size_setting(name: str, default: int, environ: Mapping[str, str] = os.environ) -> int:
+    """A size in bytes from the environment variable `name` ("8MB", "512KiB", "1048576"; K, M
+    and G are powers of 1024), or default when it is unset."""
+    spec = environ.get(name, "").strip()
     if not spec:
-        return CHUNK_BYTES
+        return default
     m = _SIZE.fullmatch(spec)
     if m is None or int(m.group(1)) == 0:
-        raise SourceError(f"REFSCOPE_INGEST_BATCH={spec!r}: give a size such as 8MB or 512KB")
+        raise SourceError(f"{name}={spec!r}: give a size such as 8MB or 512KB")
     return int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from ingest import pipeline
 from ingest.cli import cli
+from ingest.errors import SourceError
 from ingest.receiver import MAX_BODY_BYTES, ReceiverConfig, envelope_line, log_file
 from tests import factories as f
 from tests.conftest import Query
@@ -123,6 +124,32 @@ def test_meta_escaped_unicode_body_is_accepted_and_a_reserialised_signature_refu
     assert json.loads(line)["body"]["entry"][0]["messaging"][0]["message"]["text"].startswith(
         "Hej! \u00e4\u00f6\u00e5"
     )
+
+
+@pytest.mark.parametrize(
+    ("setting", "size", "status"),
+    [
+        (None, 1024 * 1024, 200),
+        (None, 1024 * 1024 + 1, 413),
+        ("8MB", 2 * 1024 * 1024, 200),
+        ("8MB", 8 * 1024 * 1024 + 1, 413),
+    ],  # fmt: skip
+    ids=["1MiB", "over-1MiB", "raised-2MiB", "over-raised"],
+)
+def test_the_body_cap_is_1_mib_unless_raised(
+    start_receiver: StartReceiver, tmp_path: Path, setting: str | None, size: int, status: int
+) -> None:
+    environ = {"REFSCOPE_APP_SECRET": SECRET} | ({"REFSCOPE_MAX_BODY": setting} if setting else {})
+    receiver = start_receiver(ReceiverConfig.from_env(tmp_path / "logs", environ=environ))
+    head = b'{"object":"page","entry":[],"pad":"'
+    raw = head + b"x" * (size - len(head) - 2) + b'"}'
+    assert len(raw) == size and receiver.post(raw).status_code == status
+    assert len(receiver.lines()) == (status == 200)
+
+
+def test_a_body_cap_that_is_no_size_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="REFSCOPE_MAX_BODY='lots': give a size"):
+        ReceiverConfig.from_env(tmp_path, environ={"REFSCOPE_MAX_BODY": "lots"})
 
 
 def test_oversized_body_is_refused_with_413(receiver: Receiver) -> None:
