@@ -330,9 +330,9 @@ def website_chat_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFr
 
 
 def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per post. Columns: page_id, post_id, comments, private_replies, conversations
-    (contacts acquired by a reply to a comment on the post), reply_rate
-    (conversations / private replies)."""
+    """Per post. Columns: page_id, post_id, comments, private_replies (sent in the range: by
+    send log or by the echo naming its comment), conversations (contacts acquired by a reply
+    to a comment on the post), reply_rate (conversations / private replies)."""
     return _df(
         con,
         f"""WITH cm AS (
@@ -345,12 +345,23 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             ), post_of AS (
                 SELECT DISTINCT comment_id, post_id FROM events
                 WHERE kind = 'comment' AND comment_id IS NOT NULL
-            ), pr AS (
-                SELECT e.page_id, coalesce(e.post_id, po.post_id, '(unknown post)') AS post_id,
-                       count(DISTINCT e.comment_id) AS private_replies
+            ), sent AS (
+                -- A private reply is known by its send log (one that went through: Meta
+                -- answered with the recipient or the message) or by the page's echo carrying
+                -- the comment id; both give one reply, dated by the first.
+                SELECT e.page_id, coalesce(e.comment_id, 'post ' || e.post_id) AS reply_to,
+                       min(e.ts) AS ts,
+                       coalesce(any_value(e.post_id), any_value(po.post_id), '(unknown post)')
+                           AS post_id
                 FROM events e LEFT JOIN post_of po USING (comment_id)
-                WHERE e.kind = 'private_reply' AND e.ts >= $start
-                  AND e.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="e")}
+                WHERE ((e.kind = 'private_reply' AND (e.psid IS NOT NULL OR e.mid IS NOT NULL))
+                       OR (e.kind = 'message_echo' AND e.comment_id IS NOT NULL))
+                  AND coalesce(e.comment_id, e.post_id) IS NOT NULL
+                  AND {_PAGES.format(t="e")}
+                GROUP BY ALL
+            ), pr AS (
+                SELECT page_id, post_id, count(*) AS private_replies FROM sent
+                WHERE ts >= $start AND ts < $end + INTERVAL 1 DAY
                 GROUP BY ALL
             ), conv AS (
                 SELECT c.page_id, coalesce(c.post_id, po.post_id, '(unknown post)') AS post_id,

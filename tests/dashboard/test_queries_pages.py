@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -380,7 +381,9 @@ def test_website_chat_totals_give_the_guest_share_of_the_range(small, con, filte
 def test_comments_count_comments_private_replies_and_conversations_per_post(
     con, demo_contacts, filters
 ):
-    events = rows(con, "SELECT * FROM events WHERE kind IN ('comment', 'private_reply')")
+    events = rows(
+        con, "SELECT * FROM events WHERE kind IN ('comment', 'private_reply', 'message_echo')"
+    )
     post_of = {
         e["comment_id"]: e["post_id"]
         for e in events
@@ -395,11 +398,19 @@ def test_comments_count_comments_private_replies_and_conversations_per_post(
     )
     own = [e for e in in_range if e["kind"] == "comment" and e["commenter_id"] == e["page_id"]]
     assert own, "the demo's pages answer some comments publicly"
-    replied: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for e in in_range:
-        if e["kind"] == "private_reply":
+    # A reply by its send log (one Meta answered) or its echo naming the comment; the first
+    # of them dates it.
+    first: dict[tuple[str, str], tuple[Any, str]] = {}
+    for e in events:
+        sent = e["kind"] == "private_reply" and (e["psid"] or e["mid"])
+        if (sent or e["kind"] == "message_echo") and e["comment_id"]:
             post = e["post_id"] or post_of.get(e["comment_id"]) or "(unknown post)"
-            replied[e["page_id"], post].add(e["comment_id"])
+            key = (e["page_id"], e["comment_id"])
+            first[key] = min(first.get(key, (e["ts"], post)), (e["ts"], post))
+    replied: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (page, comment), (ts, post) in first.items():
+        if filters.start <= ts.date() <= filters.end:
+            replied[page, post].add(comment)
     conv = Counter(
         (c["page_id"], c["post_id"] or post_of.get(c["comment_id"]) or "(unknown post)")
         for c in acquired(demo_contacts, filters)
@@ -419,6 +430,38 @@ def test_comments_count_comments_private_replies_and_conversations_per_post(
         assert num(r["reply_rate"]) == (nan_or(conv[key] / n_pr) if n_pr else None)
     order = [(-r["comments"], -r["private_replies"], r["post_id"]) for r in df.to_dict("records")]
     assert order == sorted(order)
+
+
+def test_comments_count_replies_known_by_echo_or_send_log_once_and_not_failed_sends(tmp_path):
+    """Four comments on one post: two answered through an echo naming them (no send log), one
+    by send log and echo, one whose send Meta refused; the first answer writes back."""
+    post, ts = f"{fx.PAGE_ID}_777", fx.T0
+    ids = [f"777_{n}" for n in (1, 2, 3, 4)]
+    failed = fx.send_log(ids[2], None, ts=ts + 3000)
+    failed["response"] = {"error": {"message": "(#10900) Activity already replied to",
+                                    "code": 10900}}  # fmt: skip
+    lines = [
+        fx.feed(
+            *(fx.comment(comment_id=c, post_id=post, from_id=f"1000{n}") for n, c in enumerate(ids))
+        ),  # fmt: skip
+        fx.delivery(fx.private_reply_echo(ids[0], psid="a", ts=ts + 1000)),
+        fx.delivery(fx.message("yes please", psid="a", ts=ts + 60_000)),
+        fx.send_log(ids[1], "b", ts=ts + 2000),
+        fx.delivery(fx.private_reply_echo(ids[1], psid="b", ts=ts + 2500, mid="m_reply_777_2")),
+        failed,
+        fx.delivery(fx.private_reply_echo(ids[3], psid="d", ts=ts + 4000)),
+    ]
+    path = tmp_path / "comments.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    con = db.connect(path)
+    try:
+        day = fx.utc(ts).date()
+        (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
+    finally:
+        con.close()
+    assert (row["post_id"], row["comments"], row["private_replies"], row["conversations"]) == (
+        post, 4, 3, 1)  # fmt: skip
+    assert row["reply_rate"] == 1 / 3
 
 
 # --- retention ---------------------------------------------------------------------------------

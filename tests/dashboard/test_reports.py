@@ -302,7 +302,9 @@ def test_xlsx_qr_placements_and_comment_funnel_equal_sql(book, sql):
             *args,
         ),
         "Private replies sent": sql.scalar(
-            f"SELECT count(DISTINCT comment_id) FROM events WHERE kind = 'private_reply' AND {ts}",
+            "SELECT count(*) FROM (SELECT min(ts) AS ts FROM events WHERE comment_id IS NOT NULL"
+            " AND (kind = 'message_echo' OR (kind = 'private_reply' AND psid IS NOT NULL))"
+            f" GROUP BY page_id, comment_id) WHERE {ts}",
             *args,
         ),
         "Conversations opened": contacts_by_channel(sql, RANGE)["comment_reply"],
