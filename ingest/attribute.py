@@ -112,8 +112,11 @@ WITH cand AS (
     FROM events e
     WHERE e.channel IS NOT NULL AND e.psid IS NOT NULL AND {{scope}}
     -- A private reply is logged twice when both the send log and its echo exist: keep one.
+    -- Keyed on what it replied to (a comment, or a visitor post: no comment_id), among private
+    -- replies only: other touches have no comment_id either, and must not hide one.
     QUALIFY e.channel <> 'comment_reply' OR row_number() OVER (
-        PARTITION BY e.page_id, e.psid, e.comment_id ORDER BY e.ts, e.event_key) = 1
+        PARTITION BY e.page_id, e.psid, e.channel, coalesce(e.comment_id, e.post_id)
+        ORDER BY e.ts, e.event_key) = 1
 ), placed AS (
     -- A contact that prune trimmed keeps the first touch it had: it may be gone.
     SELECT c.*, b.opened_at, b.first_seen_at,
