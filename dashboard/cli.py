@@ -15,6 +15,7 @@ import click
 from ingest import db
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
+from ingest.cli_options import page_ids
 
 if TYPE_CHECKING:
     import duckdb
@@ -52,7 +53,8 @@ def newest_day(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> 
               help="Last day (default: the newest whole UTC day with events).")  # fmt: skip
 @click.option("--days", type=click.IntRange(1), default=DEFAULT_DAYS, show_default=True,
               help="Days in the range when --from is not given (rolling, for cron).")  # fmt: skip
-@click.option("--page", "pages", multiple=True, help="Page id; repeat for several (default: all).")
+@click.option("--page", "pages", multiple=True, callback=page_ids,
+              help="Page id; repeat for several (default: all).")  # fmt: skip
 @click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
               help="Channel; repeat for several (default: all).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(FORMATS),

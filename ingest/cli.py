@@ -3,24 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
+import signal
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from . import db, lake, pipeline, retention
 from .cli_links import links, pages
-from .cli_options import DB_OPTION, DEFAULT_LOG_DIR
+from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, page_ids
 from .cli_pull import pull
-from .errors import RefscopeError
+from .errors import DatabaseError, RefscopeError, SourceError
 from .privacy import Privacy
 from .summary import print_summary
 
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024  # below this an ingest is over before a bar helps
+
+
+def one_line(text: str) -> str:
+    """An error message on one line: a server's HTML answer quoted in one keeps no breaks."""
+    return " ".join(text.split())
+
+
+def os_error_message(exc: OSError) -> str:
+    """'PATH: reason' of a file the command could not create, open or write."""
+    where = ": ".join(str(x) for x in (exc.filename, exc.filename2) if x is not None)
+    reason = exc.strerror or str(exc)
+    return f"{where}: {reason}" if where else reason
 
 
 class _Group(click.Group):
@@ -28,7 +45,12 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RefscopeError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(one_line(str(exc))) from exc
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): nothing to tell it
+        except OSError as exc:
+            # A folder it may not create, a file it may not write: one line, no traceback.
+            raise click.ClickException(one_line(os_error_message(exc))) from exc
 
 
 @click.group(cls=_Group)
@@ -40,7 +62,9 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1)
 @DB_OPTION
-@click.option("--progress/--no-progress", default=None, help="Force the progress bar on or off.")
+@click.option("--progress/--no-progress", default=None,
+              help="Force the progress bar on or off (default: on a terminal, for 50 MB or "
+              "more).")  # fmt: skip
 @click.option("--keep-text", is_flag=True, default=None,
               help="Also store message text (default: type, length and attachment kinds only; "
               "or set REFSCOPE_KEEP_TEXT=1).")  # fmt: skip
@@ -60,7 +84,7 @@ def ingest(
     follow: bool,
     interval: float,
 ) -> None:
-    """Read webhook logs (files, directories, globs, .gz) into the database.
+    """Read webhook and click logs (files, directories, globs, .gz) into the database.
 
     Without PATHS it reads data/logs, where `refscope serve` writes. Only bytes not read by an
     earlier run are read; running it twice changes nothing. With --follow it keeps reading what
@@ -76,7 +100,8 @@ def ingest(
         paths = (str(DEFAULT_LOG_DIR),)
     console = Console()
     if follow:
-        _follow(console, list(paths), db_file, interval, keep_text, lake_dir)
+        _follow(console, list(paths), db_file, interval, keep_text, lake_dir,
+                err_console=Console(stderr=True))  # fmt: skip
         return
     show = console.is_terminal if progress is None else progress
     bar = Progress(
@@ -92,7 +117,7 @@ def ingest(
 
     def on_plan(total: int) -> None:
         bar.update(task, total=total)
-        if total >= PROGRESS_MIN_BYTES:
+        if total >= PROGRESS_MIN_BYTES or progress:
             bar.start()
 
     try:
@@ -117,11 +142,18 @@ def _follow(
     keep_text: bool | None,
     lake_dir: Path | None,
     cycles: int | None = None,
+    err_console: Console | None = None,
 ) -> None:
-    """Ingest every interval seconds until interrupted (or for `cycles` rounds); an error is
-    reported and the next round tries again."""
+    """Ingest every interval seconds until interrupted (Ctrl-C or SIGTERM, as a service manager
+    stops it) or for `cycles` rounds; an error is reported and the next round tries again.
+
+    What no later round can mend is refused at once: a PATH that does not exist (a glob may
+    match nothing yet) and a database that cannot be opened for a reason other than a lock."""
+    errors = err_console or console
+    _follow_preflight(paths, db_file)
     console.print(f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)")
     failing: str | None = None  # the error of the last cycle, said once while it lasts
+    restore = _stop_on_sigterm()
     try:
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
@@ -131,7 +163,11 @@ def _follow(
                 # A reader holding the database, a .gz still being written, a file rotated
                 # away between listing and reading: the next cycle may well succeed.
                 if str(exc) != failing:
-                    console.print(f"[red]error:[/] {exc} (trying again every {interval:g} s)")
+                    errors.print(
+                        f"[red]error:[/] {escape(one_line(str(exc)))} "
+                        f"(trying again every {interval:g} s)",
+                        soft_wrap=True,
+                    )
                 failing = str(exc)
             else:
                 if failing is not None:
@@ -142,6 +178,36 @@ def _follow(
             time.sleep(interval)
     except KeyboardInterrupt:
         console.print("stopped")
+    finally:
+        restore()
+
+
+def _follow_preflight(paths: list[str], db_file: Path) -> None:
+    for spec in paths:
+        if not glob.has_magic(spec) and not os.path.lexists(spec):
+            raise SourceError(f"{spec}: no such file or directory")
+    try:
+        db.connect(db_file).close()
+    except DatabaseError as exc:
+        if not str(exc).endswith(LOCKED):  # a lock passes: the rounds wait for it
+            raise
+
+
+LOCKED = "locked by another process"  # the end of db.connect's message for a held lock
+
+
+def _stop_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM stop --follow as Ctrl-C does: between rounds, or by rolling the load back.
+    Returns what puts the previous handler back."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command("demo-data")
@@ -239,15 +305,40 @@ def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
     """
     from .receiver import serve as run_receiver
 
+    _check_log_dir(log_dir)
     run_receiver(host, port, log_dir, db_file)
 
 
+def _check_log_dir(log_dir: Path) -> None:
+    """Create the log folder and prove it writable before the server starts: found out at
+    startup, it is a server traceback; found out at the first delivery, a lost one."""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=log_dir):
+            pass
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write logs to {log_dir}: {exc.strerror or exc}: --log-dir must be a folder "
+            "refscope can create and write to"
+        ) from exc
+
+
 @cli.command()
-@click.option("--older-than", "age", required=True, help="e.g. 90d, 12w, 25m, 2y.")
+@click.option("--older-than", "age", required=True, metavar="AGE",
+              help="A number and d, w, m or y: e.g. 90d, 12w, 25m, 2y.")  # fmt: skip
 @DB_OPTION
 def prune(age: str, db_file: Path) -> None:
     """Delete events, touches and clicks older than AGE, and contacts with nothing left."""
-    before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())
+    try:
+        before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())
+    except (ValueError, OverflowError) as exc:  # a ValidationError is a RefscopeError
+        if isinstance(exc, RefscopeError):
+            raise
+        raise click.ClickException(
+            f"invalid age {age!r}: it reaches back before the year 1; give a smaller number"
+        ) from exc
+    if not db_file.exists():
+        raise click.ClickException(f"{db_file}: no database yet; nothing to prune")
     con = db.connect(db_file)
     try:
         r = retention.prune(con, before)
@@ -261,7 +352,8 @@ def prune(age: str, db_file: Path) -> None:
 
 @cli.command()
 @click.argument("psid")
-@click.option("--page", "page_id", help="Only on this page id (default: every page).")
+@click.option("--page", "page_id", callback=page_ids,
+              help="Only on this page id (default: every page).")  # fmt: skip
 @DB_OPTION
 def forget(psid: str, page_id: str | None, db_file: Path) -> None:
     """Remove every row of one person and keep them out of later ingests.
@@ -274,6 +366,12 @@ def forget(psid: str, page_id: str | None, db_file: Path) -> None:
     finally:
         con.close()
     click.echo("forgotten: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
+    if not any(counts.values()):
+        where = f" on page {page_id}" if page_id else ""
+        click.echo(
+            f"no row held that id{where} (check it); later ingests leave it out all the same",
+            err=True,
+        )
 
 
 cli.add_command(links)

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from . import db, links_csv, qr
 from . import links as links_mod
-from .cli_options import DB_OPTION
+from .cli_options import DB_OPTION, page_ids
 
 
 @click.group()
@@ -178,11 +178,13 @@ TSV_SPACES = str.maketrans("\t\r\n", "   ")
 @DB_OPTION
 def links_list(db_file: Path) -> None:
     """List registered links."""
-    con = db.connect(db_file)
-    try:
-        rows = links_mod.list_links(con)
-    finally:
-        con.close()
+    rows: list[tuple[object, ...]] = []
+    if db_file.exists():  # with no database yet, no links: none is created to say so
+        con = db.connect(db_file)
+        try:
+            rows = links_mod.list_links(con)
+        finally:
+            con.close()
     header = ("ref", "page", "channel", "campaign", "placement", "url", "created")
     cells = [[str(v) if v is not None else "" for v in row] for row in rows]
     if not sys.stdout.isatty():
@@ -190,6 +192,9 @@ def links_list(db_file: Path) -> None:
         # or line break inside a value becomes a space).
         for line in (header, *cells):
             click.echo("\t".join(value.translate(TSV_SPACES) for value in line))
+        return
+    if not cells:
+        click.echo(f"no links registered in {db_file} (see `refscope links create`)")
         return
     table = Table(*header)
     for row in cells:
@@ -207,6 +212,11 @@ def links_list(db_file: Path) -> None:
 def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: Any) -> None:
     """Write the QR code (PNG and SVG) of a registered link again."""
     style = _style(**qr_args)
+    if not db_file.exists():
+        raise click.ClickException(
+            f"ref {ref!r} is not registered: {db_file}: no database yet (see `refscope links "
+            "create`)"
+        )
     con = db.connect(db_file)
     try:
         found = links_mod.Registry.load(con).find(ref, page)
@@ -230,7 +240,7 @@ def pages() -> None:
 
 
 @pages.command("set")
-@click.argument("page_id")
+@click.argument("page_id", callback=page_ids)
 @click.option("--username", help="The page's username, as in https://m.me/<username>.")
 @click.option("--name", help="Display name.")
 @DB_OPTION

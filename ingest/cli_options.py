@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -20,3 +22,20 @@ DB_OPTION = click.option(
 
 # Where `refscope serve` appends its logs, and so what `refscope ingest` reads by default.
 DEFAULT_LOG_DIR = Path("data/logs")
+
+_PAGE_ID = re.compile(r"[0-9]+")
+PageIds = TypeVar("PageIds", str, tuple[str, ...], None)
+
+
+def page_ids(ctx: click.Context, param: click.Parameter, value: PageIds) -> PageIds:
+    """Check a page id option or argument (one or several): webhooks, and so every table, know
+    a page by its numeric id; a username or a typo would match nothing, silently."""
+    for given in (value,) if isinstance(value, str) else value or ():
+        if not _PAGE_ID.fullmatch(given):
+            raise click.BadParameter(
+                f"{given!r} is not a page id: a page id is numeric, as in webhooks (a "
+                "username is mapped to its id with `refscope pages set`)",
+                ctx=ctx,
+                param=param,
+            )
+    return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import click
@@ -11,7 +12,11 @@ from rich.console import Console
 
 from . import fetch, graph, remote
 from .cli_options import DB_OPTION
+from .errors import RefscopeError
 from .summary import print_summary
+
+# The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
+_SPOOL = re.compile(r"\S*refscope-pull-\d+-\d+")
 
 
 @click.group()
@@ -26,7 +31,14 @@ def pull() -> None:
 def pull_logs(url: str, headers: tuple[str, ...], db_file: Path) -> None:
     """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
     console = Console()
-    result = remote.pull_logs(url, fetch.parse_headers(headers), db_file)
+    try:
+        result = remote.pull_logs(url, fetch.parse_headers(headers), db_file)
+    except RefscopeError as exc:
+        # "<spool>: cannot read: Not a gzipped file" names a file the user never saw.
+        named = _SPOOL.sub(lambda _: fetch.safe_url(url), str(exc))
+        if named == str(exc):
+            raise
+        raise click.ClickException(named) from exc
     if result is None:
         console.print(f"nothing new at {fetch.safe_url(url)}")
     else:

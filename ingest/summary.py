@@ -10,22 +10,25 @@ from . import pipeline
 
 
 def print_summary(console: Console, r: pipeline.IngestResult) -> None:
+    """Each sentence on one line however narrow the output (soft_wrap): a log written by cron
+    keeps a run's figures on one line, for grep, and the terminal wraps them for the eye."""
     for warning in r.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if r.lake is not None:
         console.print(
             f"lake: {r.lake.written} partitions written, {r.lake.removed} removed, "
             f"{r.lake.unchanged} unchanged"
         )
     if r.files_read == 0:
-        console.print(f"nothing new to read in {r.files} files ({r.seconds:.2f} s)")
+        console.print(f"nothing new to read in {r.files} files ({r.seconds:.2f} s)", soft_wrap=True)
         return
     resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
     console.print(
         f"run {r.run_id}{resumed}: {r.files_read} of {r.files} files read, {r.lines:,} lines, "
         f"{r.events_parsed:,} events ({r.events_added:,} new, {r.duplicates:,} duplicates), "
         f"{r.rejects_added:,} rejects, {r.new_contacts:,} new contacts "
-        f"in {r.seconds:.2f} s ({r.events_per_second:,.0f} events/s)"
+        f"in {r.seconds:.2f} s ({r.events_per_second:,.0f} events/s)",
+        soft_wrap=True,
     )
     for title, counts in (
         ("events by kind", r.events_by_kind),

@@ -1,0 +1,310 @@
+"""The command line as a newcomer and a cron job meet it: one clear line per error, exit codes,
+nothing created by a command that only reads, output that greps."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+import tests.factories as f
+from dashboard.cli import cli
+from ingest import cli as cli_module
+from tests.conftest import Query
+from tests.factories import MINUTE, T0
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _log(folder: Path, name: str = "webhooks.ndjson") -> Path:
+    return f.write_ndjson(
+        folder / name,
+        [
+            f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="u1", ts=T0)),
+            f.delivery(f.message("hello", psid="u2", ts=T0 + MINUTE)),
+        ],
+    )
+
+
+def _one_error_line(result: Result, code: int = 1) -> str:
+    """The single 'Error: …' line of a failed command, after checking there is no traceback."""
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+# --- files it cannot create: one line, never a traceback --------------------------------------
+
+
+def test_a_database_folder_that_cannot_be_made_is_one_error_line(
+    runner: CliRunner, tmp_path: Path, log_dir: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(blocker / "x.duckdb")])
+    line = _one_error_line(result)
+    assert str(blocker) in line and "File exists" in line
+
+
+def test_a_report_it_cannot_write_is_one_error_line(
+    runner: CliRunner, tmp_path: Path, db_path: Path, log_dir: Path
+) -> None:
+    assert runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)]).exit_code == 0
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = blocker / "report.html"
+    result = runner.invoke(cli, ["report", "--db", str(db_path), "--out", str(out)])
+    assert str(blocker) in _one_error_line(result)
+
+
+def test_serve_checks_its_log_folder_before_the_server_starts(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingest.receiver
+
+    started: list[object] = []
+    monkeypatch.setattr(ingest.receiver, "serve", lambda *a: started.append(a))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    logs = blocker / "logs"
+    result = runner.invoke(cli, ["serve", "--log-dir", str(logs), "--db", str(tmp_path / "d")])
+    line = _one_error_line(result)
+    assert f"cannot write logs to {logs}" in line and "--log-dir" in line
+    assert started == []
+    ok = runner.invoke(cli, ["serve", "--log-dir", str(tmp_path / "logs"), "--db", "d.duckdb"])
+    assert ok.exit_code == 0, ok.output
+    assert len(started) == 1 and (tmp_path / "logs").is_dir()
+
+
+# --- prune -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("age", ["99999y", "99999999999d"])
+def test_prune_an_age_beyond_the_calendar_is_refused_in_one_line(
+    runner: CliRunner, db_path: Path, age: str
+) -> None:
+    result = runner.invoke(cli, ["prune", "--older-than", age, "--db", str(db_path)])
+    assert f"invalid age '{age}'" in _one_error_line(result)
+
+
+def test_prune_of_a_database_that_is_not_there_creates_none(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.duckdb"
+    result = runner.invoke(cli, ["prune", "--older-than", "25m", "--db", str(missing)])
+    assert f"{missing}: no database yet" in _one_error_line(result)
+    assert not missing.exists()
+
+
+def test_prune_help_names_its_value_as_the_text_does(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["prune", "--help"])
+    assert "--older-than AGE" in result.output
+
+
+# --- reading commands create nothing -------------------------------------------------------------
+
+
+def test_links_list_and_qr_without_a_database_create_none(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.duckdb"
+    listed = runner.invoke(cli, ["links", "list", "--db", str(missing)])
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.splitlines() == ["ref\tpage\tchannel\tcampaign\tplacement\turl\tcreated"]
+    qr = runner.invoke(cli, ["links", "qr", "spring", "--db", str(missing), "--out", str(tmp_path)])
+    line = _one_error_line(qr)
+    assert "'spring' is not registered" in line and "no database yet" in line
+    assert not missing.exists()
+
+
+# --- page ids ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["pages", "set", "abc", "--username", "mypage"],
+        ["pages", "set", "mypage", "--name", "My page"],
+        ["forget", "u1", "--page", "mypage"],
+        ["report", "--page", "123", "--page", "my page", "--format", "html"],
+    ],
+    ids=["pages-set-short", "pages-set-username", "forget", "report"],
+)
+def test_a_page_that_is_not_a_numeric_id_is_refused_before_anything_is_done(
+    runner: CliRunner, tmp_path: Path, args: list[str]
+) -> None:
+    db_file = tmp_path / "r.duckdb"
+    result = runner.invoke(cli, [*args, "--db", str(db_file)])
+    line = _one_error_line(result, code=2)
+    assert "is not a page id: a page id is numeric" in line
+    assert "username (5 to 50" not in line  # not the rule of another kind of value
+    assert not db_file.exists()
+
+
+def test_forget_says_when_no_row_held_the_id(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    assert runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)]).exit_code == 0
+    typo = runner.invoke(cli, ["forget", "u9", "--db", str(db_path)])
+    assert typo.exit_code == 0, typo.output
+    assert "no row held that id" in typo.stderr
+    found = runner.invoke(cli, ["forget", "u1", "--db", str(db_path)])
+    assert found.exit_code == 0 and "no row held" not in found.output
+
+
+# --- output a cron log can grep ------------------------------------------------------------------
+
+
+def test_the_run_summary_is_one_line_when_piped(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    (run,) = [line for line in result.stdout.splitlines() if line.startswith("run ")]
+    assert "files read" in run and "new contacts in" in run and run.endswith("events/s)"), run
+
+
+def test_progress_forces_the_bar_even_for_a_small_input(
+    runner: CliRunner, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[bool] = []
+
+    class Recording(cli_module.Progress):
+        def start(self) -> None:
+            started.append(True)
+
+    monkeypatch.setattr(cli_module, "Progress", Recording)
+    path = str(_log(log_dir))
+    assert runner.invoke(cli, ["ingest", path, "--db", str(db_path)]).exit_code == 0
+    assert started == []  # piped and small: no bar
+    other = str(db_path.with_name("other.duckdb"))
+    forced = runner.invoke(cli, ["ingest", path, "--db", other, "--progress"])
+    assert forced.exit_code == 0, forced.output
+    assert started == [True]
+
+
+# --- pull: errors about the URL, on one line ------------------------------------------------------
+
+
+@pytest.fixture
+def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A static HTTP server on 127.0.0.1 (Python's, which ignores Range) serving a folder."""
+    root = tmp_path / "www"
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kw: object) -> None:
+            super().__init__(*args, directory=str(root), **kw)  # type: ignore[arg-type]
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_pull_logs_names_the_url_not_its_spool_file(
+    runner: CliRunner, db_path: Path, http_root: tuple[Path, str]
+) -> None:
+    root, base = http_root
+    (root / "export.ndjson.gz").write_text("<!doctype html><p>sign in</p>\n")
+    result = runner.invoke(cli, ["pull", "logs", f"{base}/export.ndjson.gz", "--db", str(db_path)])
+    line = _one_error_line(result)
+    assert f"Error: {base}/export.ndjson.gz: cannot read: Not a gzipped file" in line
+    assert "refscope-pull-" not in result.output and ".pull" not in result.output
+    (root / "ok.ndjson.gz").write_bytes(gzip.compress(_log(root).read_bytes()))
+    ok = runner.invoke(cli, ["pull", "logs", f"{base}/ok.ndjson.gz", "--db", str(db_path)])
+    assert ok.exit_code == 0, ok.output
+    assert Query(db_path)("SELECT count(*) FROM events") == [(2,)]
+
+
+def test_an_error_quoting_a_servers_html_is_one_line(
+    runner: CliRunner, db_path: Path, http_root: tuple[Path, str]
+) -> None:
+    _root, base = http_root  # nothing there: Python's server answers 404 with an HTML page
+    args = ["pull", "ads", "--account", "act_1", "--base-url", base, "--db", str(db_path)]
+    result = runner.invoke(cli, args, env={"REFSCOPE_META_TOKEN": "tok-not-shown"})
+    line = _one_error_line(result)
+    assert "Graph API error 404" in line and "tok-not-shown" not in result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+# --- ingest --follow ----------------------------------------------------------------------------
+
+
+def test_follow_refuses_a_path_that_is_not_there_at_once(
+    runner: CliRunner, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_module.time, "sleep", lambda s: pytest.fail("it started following"))
+    missing = tmp_path / "logz"
+    result = runner.invoke(cli, ["ingest", str(missing), "--follow", "--db", str(db_path)])
+    assert f"{missing}: no such file or directory" in _one_error_line(result)
+
+
+def test_follow_refuses_a_file_that_is_not_a_database_at_once(
+    runner: CliRunner, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_module.time, "sleep", lambda s: pytest.fail("it started following"))
+    not_db = tmp_path / "notes.duckdb"
+    not_db.write_text("hello\n")
+    _log(log_dir)
+    result = runner.invoke(cli, ["ingest", str(log_dir), "--follow", "--db", str(not_db)])
+    assert f"{not_db}: cannot open" in _one_error_line(result)
+
+
+def _refscope(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
+    return subprocess.Popen(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
+        cwd=cwd,
+        env=dict(env, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_follow_stops_on_sigterm_as_on_ctrl_c_and_says_errors_on_stderr(tmp_path: Path) -> None:
+    """A service manager stops with SIGTERM: the loop ends cleanly with exit 0; the errors of a
+    round go to stderr, the summaries to stdout."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    (logs / "half.ndjson.gz").write_bytes(b"not gzip at all\n")
+    marker = tmp_path / "db.duckdb"
+    proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db", str(marker),
+                     cwd=tmp_path)  # fmt: skip
+    try:
+        time.sleep(0.5)
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # a round or several, failing on the .gz
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, (out, err)
+    assert out.splitlines()[-1] == "stopped", out
+    assert "half.ndjson.gz: cannot read: Not a gzipped file" in err
+    assert "error:" not in out
