@@ -24,9 +24,14 @@ CHANNEL_LABELS = {
     "organic": "Organic",
     "other": "Other",
 }
+# The legend sits at the foot of the figure (container coordinates), under the axis labels: a
+# fixed place in plot coordinates lands on the tick labels once a narrow screen tilts them. Its
+# entries keep the traces' order (a horizontal legend of stacked bars would reverse it).
+LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
+          "traceorder": "normal"}  # fmt: skip
 _LAYOUT = {
     "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-    "legend": {"orientation": "h", "y": -0.15},
+    "legend": LEGEND,
     "hovermode": "x unified",
 }
 
@@ -63,10 +68,13 @@ def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
             marker_colors=[CHANNEL_COLORS.get(c, "#333333") for c in df["channel"]],
             hole=0.5,
             sort=False,
-            hovertemplate="%{label}: %{value:,} (%{percent})<extra></extra>",
+            # One format for every slice (Plotly's own drops or keeps decimals slice by slice).
+            texttemplate="%{percent:.0%}",
+            hovertemplate="%{label}: %{value:,} new contacts (%{percent:.1%})<extra></extra>",
         )
     )
-    fig.update_layout(title="Channel mix", margin=_LAYOUT["margin"])
+    # Below the donut, not beside it: on a phone a legend at the side squeezes the donut.
+    fig.update_layout(title="Channel mix", margin=_LAYOUT["margin"], legend=LEGEND)
     return fig
 
 
@@ -77,7 +85,7 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
     page = (df["page"] if "page" in df else df["page_id"]).fillna("page unknown")
     shared = df["ref"].duplicated(keep=False)
     part = df.assign(bar=df["ref"].where(~shared, df["ref"] + " · " + page)).head(top)
-    part = part.iloc[::-1]
+    part = part.iloc[::-1].assign(label=[channel_label(c) for c in part["channel"].iloc[::-1]])
     fig = go.Figure()
     fig.add_bar(
         y=part["bar"],
@@ -85,11 +93,21 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
         orientation="h",
         name="new contacts",
         marker_color=[CHANNEL_COLORS.get(c, "#333333") for c in part["channel"]],
-        customdata=part[["engaged"]],
-        hovertemplate="%{y}: %{x:,} new contacts, %{customdata[0]:,} engaged<extra></extra>",
+        customdata=part[["engaged", "label"]],
+        hovertemplate="%{y} (%{customdata[1]}): %{x:,} new contacts, %{customdata[0]:,} engaged"
+        "<extra></extra>",
     )
     fig.update_layout(title=f"Top {min(top, len(df))} refs by new contacts", **_LAYOUT)
+    fig.update_layout(hovermode="closest")  # one bar per ref: its own hover, not a y-unified one
     fig.update_xaxes(title="new contacts")
+    # One trace coloured bar by bar has no legend: say which colour is which channel.
+    shown = [c for c in CHANNEL_COLORS if c in set(part["channel"])]
+    if shown:
+        key = "   ".join(
+            f'<span style="color:{CHANNEL_COLORS[c]}">■</span> {channel_label(c)}' for c in shown
+        )
+        fig.add_annotation(text=key, showarrow=False, xref="paper", yref="paper", x=1, y=1,
+                           xanchor="right", yanchor="bottom", name="channel key")  # fmt: skip
     return fig
 
 
@@ -106,6 +124,7 @@ def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
         "<extra></extra>",
     )
     fig.update_layout(title="Cost per new contact", **_LAYOUT)
+    fig.update_layout(hovermode="closest")
     fig.update_yaxes(title="spend / new contact")
     return fig
 
@@ -114,9 +133,12 @@ def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
     """New and engaged contacts per ad. Input: ad_title, new_contacts, engaged."""
     fig = go.Figure()
     fig.add_bar(x=df["ad_title"], y=df["new_contacts"], name="new contacts",
-                marker_color=CHANNEL_COLORS["ctm_ad"])  # fmt: skip
-    fig.add_bar(x=df["ad_title"], y=df["engaged"], name="engaged", marker_color="#F0B27A")
+                marker_color=CHANNEL_COLORS["ctm_ad"],
+                hovertemplate="%{y:,} new contacts<extra></extra>")  # fmt: skip
+    fig.add_bar(x=df["ad_title"], y=df["engaged"], name="engaged", marker_color="#F0B27A",
+                hovertemplate="%{y:,} engaged<extra></extra>")  # fmt: skip
     fig.update_layout(title="Contacts per ad", barmode="group", **_LAYOUT)
+    fig.update_yaxes(title="contacts")
     return fig
 
 
@@ -125,10 +147,13 @@ def website_pages_bar(df: pd.DataFrame) -> go.Figure:
     part = df.head(20).iloc[::-1]
     fig = go.Figure()
     fig.add_bar(y=part["referer_uri"], x=part["new_contacts"] - part["guests"], orientation="h",
-                name="logged in", marker_color=CHANNEL_COLORS["chat_widget"])  # fmt: skip
+                name="logged in", marker_color=CHANNEL_COLORS["chat_widget"],
+                hovertemplate="%{x:,} logged in<extra></extra>")  # fmt: skip
     fig.add_bar(y=part["referer_uri"], x=part["guests"], orientation="h", name="guests",
-                marker_color="#E8B9D6")  # fmt: skip
+                marker_color="#E8B9D6", hovertemplate="%{x:,} guests<extra></extra>")  # fmt: skip
     fig.update_layout(title="Website chat contacts by page", barmode="stack", **_LAYOUT)
+    fig.update_layout(hovermode="y unified")  # the bars lie along y: one hover per page
+    fig.update_xaxes(title="new contacts")
     return fig
 
 
@@ -168,12 +193,17 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
             y=[f"{pd.Timestamp(d):%Y-%m-%d} ({sizes[d]:,})" for d in shares.index],
             colorscale="Blues",
             zmin=0,
+            # Shares, as the table and the hover give them; a week not yet over stays blank.
+            texttemplate="%{z:.0%}",
+            colorbar={"tickformat": ".0%"},
+            hoverongaps=False,
             hovertemplate="cohort %{y}, %{x}: %{z:.0%} messaged again<extra></extra>",
         )
     )
     title = "Retention by acquisition week" + (f" — {channel_label(channel)}" if channel else "")
     fig.update_layout(title=title, margin=_LAYOUT["margin"])
-    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="week after acquisition")
+    fig.update_yaxes(autorange="reversed", title="cohort week (contacts)")
     return fig
 
 
@@ -183,6 +213,10 @@ def _weighted(shares: pd.Series, sizes: pd.Series) -> float | None:
     stays blank."""
     known = shares.notna() & (sizes > 0)
     return float((shares[known] * sizes[known]).sum() / sizes[known].sum()) if known.any() else None
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
 
 
 def returns_bar(df: pd.DataFrame) -> go.Figure:
@@ -195,8 +229,13 @@ def returns_bar(df: pd.DataFrame) -> go.Figure:
             name=col.upper(),
             marker_color=[CHANNEL_COLORS.get(c, "#333333") for c in df["channel"]],
             marker_opacity=shade,
-            hovertemplate="%{x}: %{y:.1%} back within " + col[1:] + " days<extra></extra>",
+            # Each bar says which it is: a legend would show every trace in the first channel's
+            # colour, the bars being coloured by channel. No bar (days not passed), no label.
+            text=[col.upper() if pd.notna(v) else "" for v in df[col]],
+            textposition="outside",
+            hovertemplate=f"%{{x}}: %{{y:.1%}} back within {_days(int(col[1:]))}<extra></extra>",
         )
     fig.update_layout(title="Came back within 1 / 7 / 30 days", barmode="group", **_LAYOUT)
-    fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(showlegend=False, hovermode="closest")
+    fig.update_yaxes(tickformat=".0%", title="came back")
     return fig

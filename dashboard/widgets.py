@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
 
-from dashboard import charts, reports, store
+from dashboard import charts, queries, reports, store
 from dashboard.filters import ContactPick, Filters
 from ingest.attribute import CHANNELS
 
@@ -45,9 +45,37 @@ def empty_state(message: str) -> None:
     )
 
 
-def nothing_in_range(message: str) -> None:
-    """The database has data, the filters select none of it."""
-    st.info(f"{message} Widen the date range or clear the page and channel filters.")
+def nothing_in_range(
+    message: str, f: Filters | None = None, channels: tuple[str, ...] = (), also: str = ""
+) -> None:
+    """The database has data, the filters select none of it: say which to change. channels are
+    those the page is about (a channel filter that leaves them all out is the one to clear);
+    also names the page's own filters (a search, pickers)."""
+    if f is not None and channels and f.channels and not set(channels) & set(f.channels):
+        names = " and ".join(charts.channel_label(c) for c in channels)
+        hint = f"The channel filter leaves out {names}: add it in the sidebar or clear the filter."
+    else:
+        own = f"{also} and " if also else ""
+        hint = f"Widen the date range or clear {own}the page and channel filters."
+    st.info(f"{message} {hint}")
+
+
+def no_website_chat(f: Filters) -> None:
+    """No chat plugin contact in the range: the filters, or a range (or all the data) after Meta
+    switched the plugin off, when widening the range cannot help unless the data reaches back."""
+    shutdown = queries.CHAT_PLUGIN_SHUTDOWN
+    message = "No website chat contacts in this range."
+    bounds = store.fetch("data_bounds")
+    first = bounds["first_day"].iloc[0] if not bounds.empty else None
+    first = first.date() if hasattr(first, "date") else first
+    if f.start <= shutdown or first is None or (f.channels and "chat_widget" not in f.channels):
+        nothing_in_range(message, f, ("chat_widget",))
+    elif first <= shutdown:
+        st.info(f"{message} Widen it to days before {shutdown}, when Meta shut the chat plugin "
+                f"down (the data starts on {first}).")  # fmt: skip
+    else:
+        st.info(f"{message} Widening it will not help: the data starts on {first}, after Meta "
+                f"shut the chat plugin down on {shutdown}.")  # fmt: skip
 
 
 def global_filters() -> Filters | None:
@@ -178,12 +206,17 @@ def _day(value: str | None) -> dt.date | None:
         return None
 
 
+KPI_PER_ROW = 3
+
+
 def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str, str]]) -> None:
     """Metrics with their change against the previous period.
 
-    specs: (column, label, kind) where kind is "int", "pct" or "money".
+    specs: (column, label, kind) where kind is "int", "pct" or "money". At most KPI_PER_ROW
+    to a row: six side by side cut their labels short next to the sidebar.
     """
-    cols = st.columns(len(specs))
+    per_row = min(KPI_PER_ROW, len(specs))
+    cols = [col for _ in range(0, len(specs), per_row) for col in st.columns(per_row)]
     for col, (name, label, kind) in zip(cols, specs, strict=True):
         value = _value(now, name)
         prev = _value(before, name)
@@ -265,3 +298,67 @@ def download_table(df: pd.DataFrame, name: str, f: Filters, **extra: str) -> Non
             key=f"download-{name}-{fmt}",
             on_click="ignore",
         )
+
+
+def _columns() -> dict[str, Any]:
+    """Every table column of the app as a reader names it, with its format (rates as percent,
+    money with two decimals, times to the minute)."""
+    cc = st.column_config
+    pct, money, when = "percent", "%.2f", "YYYY-MM-DD HH:mm"
+    number = {
+        "new_contacts": ("New contacts", None), "engaged": ("Engaged", None),
+        "reentries": ("Re-entries", None), "clicks": ("Clicks", None), "scans": ("QR scans", None),
+        "guests": ("Guests", None), "comments": ("Comments", None),
+        "private_replies": ("Private replies", None), "conversations": ("Conversations", None),
+        "contacts": ("Contacts", None), "message_count": ("Messages", None),
+        "reentry_count": ("Re-entries", None),
+        "conversations_started": ("Meta: conversations started", None),
+        "engaged_rate": ("Engaged rate", pct), "ci_low": ("95% low", pct),
+        "ci_high": ("95% high", pct), "return_7d_rate": ("7-day return", pct),
+        "contacts_per_click": ("Contacts / click", pct), "guest_share": ("Guest share", pct),
+        "reply_rate": ("Reply → conversation", pct), "d1": ("D1", pct), "d7": ("D7", pct),
+        "d30": ("D30", pct), "read_rate": ("Read rate", pct), "spend": ("Spend", money),
+        "cost_per_contact": ("Cost / new contact", money),
+        "cost_per_engaged": ("Cost / engaged", money),
+    }  # fmt: skip
+    text = {
+        "page_id": "Page id", "page": "Page", "psid": "PSID", "ref": "Ref", "channel": "Channel",
+        "campaign": "Campaign", "placement": "Placement", "ad_id": "Ad id", "ad_title": "Ad",
+        "referer_uri": "Website page", "post_id": "Post",
+    }  # fmt: skip
+    times = {
+        "first_seen": "First seen", "last_seen": "Last seen", "first_seen_at": "First seen",
+        "last_seen_at": "Last seen", "created_at": "Registered", "last_contact": "Last contact",
+    }  # fmt: skip
+    out: dict[str, Any] = {
+        k: cc.NumberColumn(label, format=fmt) for k, (label, fmt) in number.items()
+    }
+    out |= {k: cc.TextColumn(label) for k, label in text.items()}
+    out |= {k: cc.DatetimeColumn(label, format=when) for k, label in times.items()}
+    out |= {"too_few": cc.CheckboxColumn("Too few to judge"),
+            "registered": cc.CheckboxColumn("Registered"),
+            "url": cc.LinkColumn("Link")}  # fmt: skip
+    return out
+
+
+# Identifiers a reader seldom needs first, the ad's title beside them: shown after the figures.
+# (A page id stays where it is: it tells apart a ref two pages use.)
+_LAST = ("ad_id",)
+
+
+def table(df: pd.DataFrame, hide_empty: tuple[str, ...] = ()) -> None:
+    """A dataframe with readable column names and formats, channels by name, ids last.
+    hide_empty: columns left out when they hold no value at all (figures not loaded yet)."""
+    config = _columns()
+    shown = df.assign(channel=df["channel"].map(charts.channel_label)) if "channel" in df else df
+    if "engaged" in df and df["engaged"].dtype == bool:  # a contact's yes / no, not a count
+        config["engaged"] = st.column_config.CheckboxColumn("Engaged")
+    empty = {c for c in hide_empty if c in df and df[c].isna().all()}
+    order = [c for c in df if c not in _LAST and c not in empty]
+    order += [c for c in _LAST if c in df]
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_order=order,
+        column_config={k: v for k, v in config.items() if k in df},
+    )

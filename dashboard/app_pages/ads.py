@@ -8,7 +8,8 @@ f = st.session_state["filters"]
 st.title("Ads")
 df = store.fetch("ads", f)
 if df.empty:
-    widgets.nothing_in_range("No Click-to-Messenger contacts or ad spend in this range.")
+    widgets.nothing_in_range("No Click-to-Messenger contacts or ad spend in this range.", f,
+                             ("ctm_ad",))  # fmt: skip
     st.stop()
 
 st.plotly_chart(charts.ads_contacts_bar(df))
@@ -16,15 +17,7 @@ if df["spend"].notna().any():
     st.plotly_chart(charts.ads_cost_bar(df))
 else:
     st.info("No ad insights for this range yet: cost figures appear once ad spend is loaded.")
-st.dataframe(
-    df,
-    hide_index=True,
-    column_config={
-        "engaged_rate": st.column_config.NumberColumn("engaged rate", format="percent"),
-        "spend": st.column_config.NumberColumn("spend", format="%.2f"),
-        "cost_per_contact": st.column_config.NumberColumn("cost / new contact", format="%.2f"),
-        "cost_per_engaged": st.column_config.NumberColumn("cost / engaged", format="%.2f"),
-        "conversations_started": st.column_config.NumberColumn("Meta: conversations started"),
-    },
-)
+# Without ad insights the spend columns would read "None" all the way down: the note says why.
+widgets.table(df, hide_empty=("spend", "cost_per_contact", "cost_per_engaged",
+                              "conversations_started"))  # fmt: skip
 widgets.download_table(df, "ads", f)

@@ -9,16 +9,16 @@ st.title("Contacts")
 search = st.text_input("Search psid, ref, ad title or website page")
 rows = store.fetch("contact_rows", f, search)
 if rows.empty:
-    widgets.nothing_in_range("No contacts match.")
+    widgets.nothing_in_range("No contacts match.", also="the search" if search else "")
     st.stop()
 
 # The rows behind one figure of another page: its ref, ad, post or website page.
 pick = widgets.contact_picks(rows)
 df = store.fetch("contact_rows", f, search, pick)
 if df.empty:
-    widgets.nothing_in_range("No contacts match.")
+    widgets.nothing_in_range("No contacts match.", also="the picks above")
     st.stop()
 
 st.caption(f"{len(df):,} contacts acquired {f.start} – {f.end}")
-st.dataframe(df, hide_index=True)
+widgets.table(df)
 widgets.download_table(df, "contacts", f, search=search, **pick.described())

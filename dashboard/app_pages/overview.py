@@ -27,9 +27,6 @@ if totals.empty:
 st.plotly_chart(charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f)))
 left, right = st.columns([1, 2])
 left.plotly_chart(charts.channel_mix_pie(totals))
-right.dataframe(
-    totals.assign(channel=totals["channel"].map(charts.channel_label)),
-    hide_index=True,
-    column_config={"engaged_rate": st.column_config.NumberColumn("engaged rate", format="percent")},
-)
+with right:
+    widgets.table(totals)
 widgets.download_table(totals, "channel_totals", f)

@@ -21,14 +21,5 @@ st.caption(
 )
 returns = store.fetch("returns_by_channel", f)
 st.plotly_chart(charts.returns_bar(returns))
-st.dataframe(
-    returns.assign(channel=returns["channel"].map(charts.channel_label)),
-    hide_index=True,
-    column_config={
-        c: st.column_config.NumberColumn(
-            c.upper() if c != "read_rate" else "read rate", format="percent"
-        )  # fmt: skip
-        for c in ("d1", "d7", "d30", "read_rate")
-    },
-)
+widgets.table(returns)
 widgets.download_table(returns, "returns_by_channel", f)

@@ -13,7 +13,7 @@ if f.end > queries.CHAT_PLUGIN_SHUTDOWN:
     )
 df = store.fetch("website_chat", f)
 if df.empty:
-    widgets.nothing_in_range("No website chat contacts in this range.")
+    widgets.no_website_chat(f)
     st.stop()
 
 widgets.kpi_row(
@@ -22,12 +22,5 @@ widgets.kpi_row(
     [("guest_share", "Guest share", "pct")],
 )
 st.plotly_chart(charts.website_pages_bar(df))
-st.dataframe(
-    df,
-    hide_index=True,
-    column_config={
-        "guest_share": st.column_config.NumberColumn("guest share", format="percent"),
-        "engaged_rate": st.column_config.NumberColumn("engaged rate", format="percent"),
-    },
-)
+widgets.table(df)
 widgets.download_table(df, "website_chat", f)

@@ -241,3 +241,98 @@ def test_an_empty_frame_gives_an_empty_figure_not_an_error(name):
     fig.to_json()  # what Streamlit sends to the browser
     plotted = [v for t in fig.data for v in values(getattr(t, axis))]
     assert plotted == ([0, 0, 0] if name == "comments_funnel" else [])
+
+
+# Every figure with a legend: where it sits and in which order.
+WITH_LEGEND = {
+    "new_contacts_by_day_bar": lambda: charts.new_contacts_by_day_bar(
+        pd.DataFrame({"day": [D1, D1], "channel": ["qr_code", "ctm_ad"], "contacts": [1, 2]})
+    ),
+    "channel_mix_pie": lambda: charts.channel_mix_pie(
+        pd.DataFrame({"channel": ["organic", "ctm_ad"], "new_contacts": [7, 2]})
+    ),
+    "ads_contacts_bar": lambda: charts.ads_contacts_bar(
+        pd.DataFrame({"ad_title": ["A long ad title"], "new_contacts": [3], "engaged": [1]})
+    ),
+    "website_pages_bar": lambda: charts.website_pages_bar(
+        pd.DataFrame({"referer_uri": ["/menu"], "new_contacts": [5], "guests": [2]})
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WITH_LEGEND), ids=list(WITH_LEGEND))
+def test_legends_sit_below_the_axis_labels_in_trace_order(name):
+    """A legend placed in plot coordinates (y=-0.15) landed on the x tick labels once a phone's
+    width tilted them; at the foot of the figure it cannot. A horizontal legend of stacked bars
+    read in reverse (Other first, m.me link last) unless its order is the traces'."""
+    legend = WITH_LEGEND[name]().layout.legend
+    assert legend.orientation == "h"
+    assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")
+    if name != "channel_mix_pie":
+        assert legend.traceorder == "normal"
+
+
+def test_channel_mix_pie_gives_every_share_one_format():
+    # Plotly's own percent text shows 5.9% next to 6.64% and 30.3%.
+    (pie,) = charts.channel_mix_pie(
+        pd.DataFrame({"channel": ["organic", "ctm_ad"], "new_contacts": [7, 2]})
+    ).data
+    assert pie.texttemplate == "%{percent:.0%}"
+    assert "new contacts" in pie.hovertemplate
+
+
+def test_refs_bar_says_which_colour_is_which_channel():
+    """One trace coloured bar by bar has no legend entries: a key names each channel shown."""
+    df = pd.DataFrame({"page_id": ["p1", "p1"], "ref": ["a", "b"],
+                       "channel": ["qr_code", "m_me_link"], "new_contacts": [3, 2],
+                       "engaged": [1, 1]})  # fmt: skip
+    fig = charts.refs_bar(df)
+    (key,) = [a for a in fig.layout.annotations if a.name == "channel key"]
+    for channel in ("m_me_link", "qr_code"):
+        assert f'color:{CHANNEL_COLORS[channel]}">■</span> {charts.channel_label(channel)}' in (
+            key.text
+        )
+    (bar,) = fig.data
+    assert [row[1] for row in bar.customdata] == ["m.me link", "QR code"]
+    assert "%{customdata[1]}" in bar.hovertemplate
+    only_qr = charts.refs_bar(df.head(1))
+    assert "m.me link" not in only_qr.layout.annotations[0].text
+
+
+def test_axes_say_what_they_count():
+    ads = charts.ads_contacts_bar(
+        pd.DataFrame({"ad_title": ["A"], "new_contacts": [3], "engaged": [1]})
+    )
+    assert ads.layout.yaxis.title.text == "contacts"
+    assert [t.hovertemplate for t in ads.data] == [
+        "%{y:,} new contacts<extra></extra>",
+        "%{y:,} engaged<extra></extra>",
+    ]
+    pages = charts.website_pages_bar(
+        pd.DataFrame({"referer_uri": ["/menu"], "new_contacts": [5], "guests": [2]})
+    )
+    assert pages.layout.xaxis.title.text == "new contacts"
+    assert pages.layout.hovermode == "y unified"  # horizontal bars: one hover per page
+
+
+def test_cohort_heatmap_shows_shares_as_percent_in_its_cells_and_scale():
+    fig = charts.cohort_heatmap(COHORTS.assign(week_2=[0.2, None, None]))
+    (heat,) = fig.data
+    assert heat.colorbar.tickformat == ".0%"  # not 0.05 … 0.35
+    assert heat.texttemplate == "%{z:.0%}"
+    assert heat.hoverongaps is False  # a week not over yet has no share to hover
+    assert fig.layout.xaxis.title.text == "week after acquisition"
+    assert fig.layout.yaxis.title.text == "cohort week (contacts)"
+
+
+def test_returns_bar_labels_each_bar_instead_of_a_one_colour_legend():
+    """The legend drew D1, D7 and D30 all in the first channel's colour: each bar is labelled
+    instead, and a share not known yet (N days not passed) has neither bar nor label."""
+    df = pd.DataFrame({"channel": ["qr_code", "organic"], "d1": [0.1, 0.2], "d7": [0.3, 0.4],
+                       "d30": [0.5, None]})  # fmt: skip
+    fig = charts.returns_bar(df)
+    assert fig.layout.showlegend is False
+    assert [values(t.text) for t in fig.data] == [["D1", "D1"], ["D7", "D7"], ["D30", ""]]
+    assert fig.layout.yaxis.title.text == "came back"
+    assert "back within 1 day<" in fig.data[0].hovertemplate  # not "1 days"
+    assert "back within 30 days<" in fig.data[2].hovertemplate

@@ -398,3 +398,88 @@ def test_a_file_that_is_not_a_refscope_database_is_said_so(open_app, tmp_path, k
     assert str(path) in at.error[0].value
     assert "refscope ingest" in at.code[0].value
     assert not at.metric
+
+
+# --- what a reader sees: table headers, empty states that say what to change, KPI layout --------
+
+
+def headers(at: AppTest, i: int = 0) -> list[str]:
+    """The column headers table i shows, in order (its label, else the column's name)."""
+    proto = at.dataframe[i].proto
+    config = json.loads(proto.columns)
+    return [config.get(c, {}).get("label") or c for c in proto.column_order]
+
+
+@pytest.mark.parametrize("page", ["overview", "links", "ads", "comments", "retention", "contacts"])
+def test_tables_have_readable_headers_and_channel_names(app, page):
+    """Headers were column names (new_contacts, reentries, ad_title, referer_uri) and channels
+    codes (ctm_ad) next to charts that name them "Click-to-Messenger ad"."""
+    at = show(app, page)
+    shown = headers(at)
+    assert shown and not [h for h in shown if "_" in h], shown
+    df = at.dataframe[0].value
+    if "channel" in df:
+        assert set(df["channel"]) <= set(charts.CHANNEL_LABELS.values())
+
+
+def test_table_formats_rates_as_percent_and_money_with_cents(open_app, small_db):
+    at = open_app(small_db, range="Custom", **{"from": "2023-11-14", "to": "2023-11-15"})
+    at = show(at, "ads")
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["engaged_rate"]["type_config"]["format"] == "percent"
+    assert config["spend"]["type_config"]["format"] == "%.2f"
+    assert config["cost_per_contact"]["label"] == "Cost / new contact"
+    assert list(at.dataframe[0].proto.column_order)[-1] == "ad_id"  # the title says which ad
+
+
+def test_ads_table_leaves_out_spend_columns_with_no_spend_loaded(app):
+    # Without ad insights the four cost columns read "None" on every row; the note says why.
+    at = show(app, "ads")
+    assert "No ad insights for this range yet" in at.info[0].value
+    order = list(at.dataframe[0].proto.column_order)
+    assert "spend" not in order and "cost_per_contact" not in order
+    assert "new_contacts" in order
+
+
+@pytest.mark.parametrize(
+    "page, channel, message",
+    [
+        ("ads", "Click-to-Messenger ad", "No Click-to-Messenger contacts or ad spend"),
+        ("links", "m.me link and QR code", "No m.me link or QR code referrals"),
+        ("comments", "Comment reply", "No comments or private replies"),
+    ],
+)
+def test_a_channel_filter_that_leaves_a_page_out_says_so(open_app, demo_db, page, channel, message):
+    """With only Organic chosen, "Widen the date range" cannot help: the filter is the cause."""
+    at = show(open_app(demo_db, channel="organic"), page)
+    (info,) = [i.value for i in at.info]
+    assert info.startswith(message)
+    assert f"The channel filter leaves out {channel}: add it" in info
+    assert "Widen" not in info
+
+
+def test_website_chat_after_the_shutdown_says_widening_cannot_help(app, con):
+    """The demo's data starts after Meta switched the chat plugin off: no range has any."""
+    at = show(app, "website_chat")
+    (first,) = con.execute("SELECT CAST(min(ts) AS DATE) FROM events").fetchone()
+    assert at.info[0].value == (
+        "No website chat contacts in this range. Widening it will not help: the data starts on "
+        f"{first}, after Meta shut the chat plugin down on {queries.CHAT_PLUGIN_SHUTDOWN}."
+    )
+
+
+def test_contacts_with_a_search_that_finds_nothing_says_to_clear_it(app):
+    at = show(app, "contacts")
+    at.text_input[0].input("no-such-contact-anywhere").run()
+    assert at.info[0].value == (
+        "No contacts match. Widen the date range or clear the search and the page and channel "
+        "filters."
+    )
+
+
+def test_overview_kpis_stand_three_to_a_row(app):
+    """Six KPIs side by side next to the sidebar cut "Reachable at the end (24 h)" short."""
+    at = show(app, "overview")
+    assert len(at.metric) == 6
+    weights = [c.proto.weight for c in at.columns]
+    assert weights[:6] == pytest.approx([1 / 3] * 6)
