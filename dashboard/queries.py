@@ -93,7 +93,9 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
 
     The contact figures are NULL ("no data", not zero) for a range wholly outside the data's
     days, and with whole (a previous period to compare with) also for one the data covers only
-    in part: a period half before the first log would show a growth that never happened."""
+    in part: a period half before the first log would show a growth that never happened. With
+    whole, spend and cost_per_contact are NULL too for a period that starts before the first
+    day of pulled ad insights."""
     return _df(
         con,
         f"""WITH bounds AS (
@@ -132,9 +134,14 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
             SELECT CASE WHEN covered THEN new_contacts END AS new_contacts,
                    CASE WHEN covered THEN engaged END AS engaged,
                    CASE WHEN covered THEN engaged / nullif(new_contacts, 0) END AS engaged_rate,
-                   CASE WHEN covered THEN reachable END AS reachable, spend,
-                   spend / nullif(ad_contacts, 0) AS cost_per_contact
-            FROM span, n, r, s""",
+                   CASE WHEN covered THEN reachable END AS reachable,
+                   CASE WHEN spend_covered THEN spend END AS spend,
+                   CASE WHEN spend_covered AND (covered OR NOT $whole)
+                        THEN spend / nullif(ad_contacts, 0) END AS cost_per_contact
+            FROM span, n, r, s,
+                 -- Spend likewise: a previous period that starts before the first pulled day
+                 -- is no spend to compare with.
+                 (SELECT NOT $whole OR $start >= min(date) AS spend_covered FROM ad_insights)""",
         f.params() | {"whole": whole},
     )
 

@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -153,7 +154,8 @@ def _follow(
     _follow_preflight(paths, db_file)
     console.print(f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)")
     failing: str | None = None  # the error of the last cycle, said once while it lasts
-    restore = _stop_on_sigterm()
+    stop = threading.Event()  # set by Ctrl-C or SIGTERM
+    restore = _stop_on_signals(stop)
     try:
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
@@ -176,7 +178,11 @@ def _follow(
                 if result.files_read:
                     print_summary(console, result)
             time.sleep(interval)
-    except KeyboardInterrupt:
+    except BaseException:
+        # A stop inside a DuckDB query surfaces as DuckDB's own "interrupted" error: stopped
+        # all the same (the round's batch rolls back; the next ingest resumes the run).
+        if not stop.is_set():
+            raise
         console.print("stopped")
     finally:
         restore()
@@ -196,18 +202,24 @@ def _follow_preflight(paths: list[str], db_file: Path) -> None:
 LOCKED = "locked by another process"  # the end of db.connect's message for a held lock
 
 
-def _stop_on_sigterm() -> Callable[[], None]:
-    """Make SIGTERM stop --follow as Ctrl-C does: between rounds, or by rolling the load back.
-    Returns what puts the previous handler back."""
+def _stop_on_signals(stopped: threading.Event) -> Callable[[], None]:
+    """Make Ctrl-C and SIGTERM stop --follow alike, between rounds or by rolling the load back,
+    and record that they did in `stopped`. Returns what puts the previous handlers back."""
 
     def stop(signum: int, frame: object) -> None:
+        stopped.set()
         raise KeyboardInterrupt
 
     try:
-        previous = signal.signal(signal.SIGTERM, stop)
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
         return lambda: None
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 @cli.command("demo-data")

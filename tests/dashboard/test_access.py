@@ -477,7 +477,10 @@ def browser_page() -> Iterator[Page]:
 
 
 def settled(page: Page) -> str:
+    """The page once its script run has ended: no running indicator and no stale element left
+    over from the previous run (a rerun shows them faded until it finishes)."""
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=RENDER_MS)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=RENDER_MS)
     return page.locator("body").inner_text()
 
 

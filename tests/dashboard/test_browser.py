@@ -165,9 +165,10 @@ def finished(page: Page, title: str, ready: str, plots: int | None = None) -> No
     """Wait for the page's title, its last element and its charts, then check nothing failed."""
     expect(page.locator("h1").filter(has_text=title)).to_be_visible()
     expect(page.locator(ready).first).to_be_visible()
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0)  # the last page's leftovers
     if plots is not None:
         expect(page.locator(".js-plotly-plot")).to_have_count(plots)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Traceback" not in page.locator("body").inner_text()
 

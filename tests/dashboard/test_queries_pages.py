@@ -350,6 +350,15 @@ def test_kpi_spend_follows_the_page_and_channel_filters(small, pages, channels, 
     assert (num(k["spend"]), num(k["cost_per_contact"])) == (nan_or(spend), nan_or(per_contact))
 
 
+def test_a_previous_period_before_the_first_pulled_spend_has_no_spend(small):
+    """Half before the first day of ad insights, its spend would show a growth never made."""
+    part = Filters(SMALL_RANGE.start - dt.timedelta(days=1), SMALL_RANGE.end)
+    assert num(queries.kpis(small, part)["spend"].iloc[0]) == 37.5  # the period on screen
+    compared = queries.kpis(small, part, True).iloc[0]
+    assert pd.isna(compared["spend"]) and pd.isna(compared["cost_per_contact"])
+    assert num(queries.kpis(small, SMALL_RANGE, True)["spend"].iloc[0]) == 37.5
+
+
 def test_website_chat_counts_guests_and_engaged_per_page(small, con, filters):
     df = queries.website_chat(small, SMALL_RANGE)
     want: dict[str, list[int]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import io
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from rich.console import Console
 
 import tests.factories as f
 from dashboard.cli import cli
@@ -308,3 +310,25 @@ def test_follow_stops_on_sigterm_as_on_ctrl_c_and_says_errors_on_stderr(tmp_path
     assert out.splitlines()[-1] == "stopped", out
     assert "half.ndjson.gz: cannot read: Not a gzipped file" in err
     assert "error:" not in out
+
+
+def test_follow_stopped_inside_a_duckdb_query_says_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB turns the interrupt of a running query into its own error: still a stop."""
+
+    def run(*args: object, **kw: object) -> object:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)  # as systemd stops the service mid-round
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise RuntimeError("Query interrupted") from None  # what DuckDB raises
+        raise AssertionError("SIGTERM did not interrupt the round")
+
+    monkeypatch.setattr(cli_module.pipeline, "run", run)
+    (tmp_path / "logs").mkdir()
+    out = io.StringIO()
+    cli_module._follow(Console(file=out, width=200), [str(tmp_path / "logs")],
+                       tmp_path / "db.duckdb", 0.1, None, None, cycles=3)  # fmt: skip
+    assert out.getvalue().splitlines()[-1] == "stopped"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
