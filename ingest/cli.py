@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import glob
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -287,6 +289,7 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
         if not (lake_dir / lake.MANIFEST).exists():
             raise click.ClickException(f"{lake_dir}: no lake here; run `refscope ingest --lake`")
         env["REFSCOPE_LAKE"] = str(lake_dir.resolve())
+    _check_port(host, port)
     args = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.port", str(port), "--server.address", host,
@@ -318,7 +321,28 @@ def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
     from .receiver import serve as run_receiver
 
     _check_log_dir(log_dir)
+    _check_port(host, port)
     run_receiver(host, port, log_dir, db_file)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse at once an address another process listens on, or one this machine does not
+    have: the server would fail after the line saying where it runs."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+            probe.bind(address)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"--host {host}: unknown address ({exc.strerror})") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is already in use (another refscope running?): "
+                "stop it or pass --port"
+            ) from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _check_log_dir(log_dir: Path) -> None:

@@ -24,8 +24,10 @@ import httpx
 from .errors import SourceError
 from .sources import FileState, Plan
 
-RETRIES = 5  # attempts for 5xx answers and connection errors, with exponential backoff
+RETRIES = 5  # attempts for 5xx, 408 and 429 answers and connection errors, backing off
 BACKOFF_SECONDS = 0.5
+RETRY_AFTER_CAP = 300.0  # the longest Retry-After honoured, in seconds
+BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 STREAM_BLOCK = 1024 * 1024
 OVERLAP = 4096  # bytes re-fetched before the offset to prove the file is the same one
@@ -195,8 +197,8 @@ class _Puller:
             spool = self.spool_dir / f"refscope-pull-{os.getpid()}-{time.monotonic_ns()}"
             try:
                 with self.client.stream("GET", self.url, headers={**self.headers, **extra}) as r:
-                    if r.status_code >= 500:
-                        raise _Retry(f"HTTP {r.status_code}")
+                    if r.status_code >= 500 or r.status_code in BUSY:
+                        raise _Retry(f"HTTP {r.status_code}", _retry_after(r.headers))
                     if r.status_code >= 400 and r.status_code != 416:
                         why = _CLEAR.get(r.status_code, f"the server answered HTTP {r.status_code}")
                         raise SourceError(f"{self.name}: {why}")
@@ -211,6 +213,11 @@ class _Puller:
                                 r.iter_raw(STREAM_BLOCK) if keep else r.iter_bytes(STREAM_BLOCK)
                             )
                             for block in blocks:
+                                if not size and _html_page(r.headers, block):
+                                    raise SourceError(
+                                        f"{self.name}: the server answered with a web page "
+                                        "(a login or error page?), not a log; nothing was read"
+                                    )
                                 fh.write(block)
                                 size += len(block)
                     return r.status_code, spool, size, r.headers
@@ -224,7 +231,8 @@ class _Puller:
                 if attempt == RETRIES:
                     raise SourceError(f"{self.name}: giving up after {RETRIES} attempts: "
                                       f"{type(exc).__name__} {exc}") from None  # fmt: skip
-                self.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+                wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
+                self.sleep(max(wait, exc.after if isinstance(exc, _Retry) else 0.0))
             except BaseException:
                 spool.unlink(missing_ok=True)
                 raise
@@ -273,5 +281,19 @@ def _validator(headers: httpx.Headers) -> str:
     return ""
 
 
+def _html_page(headers: httpx.Headers, first: bytes) -> bool:
+    """An HTML answer: labelled text/html and starting with a tag (a log line starts with {)."""
+    html = "html" in headers.get("content-type", "").lower()
+    return html and first.lstrip()[:1] == b"<"
+
+
+def _retry_after(headers: httpx.Headers) -> float:
+    """A Retry-After in seconds (RFC 9110 §10.2.3), capped; 0 when absent or an HTTP date."""
+    value = headers.get("retry-after", "").strip()
+    return min(float(value), RETRY_AFTER_CAP) if value.isdigit() else 0.0
+
+
 class _Retry(Exception):
-    pass
+    def __init__(self, message: str, after: float = 0.0) -> None:
+        super().__init__(message)
+        self.after = after  # what the server asked to wait, in seconds

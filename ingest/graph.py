@@ -119,6 +119,7 @@ class GraphClient:
         }
         own = self.client is None
         client = self.client or httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0))
+        seen: set[str] = set()
         try:
             while url:
                 body, headers = self._get(client, url, params)
@@ -126,7 +127,12 @@ class GraphClient:
                 nxt = (body.get("paging") or {}).get("next")
                 url, params = (self._next_url(nxt), None) if isinstance(nxt, str) and nxt else (
                     None, None)  # fmt: skip
+                if url in seen:  # a server that pages in a circle would never end
+                    raise GraphError(
+                        "Graph API paging.next leads back to a page already read; stopped"
+                    )
                 if url:
+                    seen.add(url)
                     self._respect_usage(headers)
         finally:
             if own:

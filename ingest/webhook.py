@@ -356,17 +356,23 @@ WITH rs_lines AS (
     SELECT rid, file_id, line_no,
            CASE WHEN json_valid(raw) THEN json_transform(
                CASE WHEN json_type(raw, '$.body') = 'OBJECT' THEN raw->'$.body' ELSE raw END,
-               '{SEND_STRUCTURE}') END AS d
+               '{SEND_STRUCTURE}') END AS d,
+           -- Inside an envelope, a line without a timestamp of its own is dated by its arrival.
+           CASE WHEN NOT json_valid(raw) THEN NULL
+                WHEN json_type(raw, '$.body') = 'OBJECT'
+                THEN rs_ts(json_extract_string(raw, '$.received_at')) END AS received_ts
     FROM rs_rare
     WHERE contains(raw, '"send_api"')
+), rs_sends AS (
+    SELECT *, coalesce(rs_ts(d.timestamp), received_ts) AS t FROM rs_lines
 )
 SELECT
     rs_key([rs_id(d.page_id), 'private_reply',
             coalesce(d.response.message_id, d.request.recipient.comment_id,
                      d.request.recipient.post_id),
-            CAST(epoch_ms(rs_ts(d.timestamp)) AS VARCHAR)]) AS event_key,
+            CAST(epoch_ms(t) AS VARCHAR)]) AS event_key,
     rs_id(d.page_id) AS page_id, rs_id(d.response.recipient_id) AS psid, false AS is_user_ref,
-    rs_ts(d.timestamp) AS ts, 'private_reply' AS kind,
+    t AS ts, 'private_reply' AS kind,
     CASE WHEN d.response.recipient_id IS NULL THEN 'no recipient_id' END AS detail,
     false AS is_standby, NULL AS source, NULL AS ref, NULL AS ad_id, NULL AS ad_title,
     NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, d.response.message_id AS mid,
@@ -376,12 +382,12 @@ SELECT
     NULL AS commenter_id,
     rid, file_id, line_no,
     CASE WHEN rs_id(d.page_id) IS NULL THEN 'send log without page_id'
-         WHEN rs_ts(d.timestamp) IS NULL THEN 'no valid timestamp'
+         WHEN t IS NULL THEN 'no valid timestamp'
          WHEN d.request.recipient.comment_id IS NULL AND d.request.recipient.post_id IS NULL
              THEN 'send log without recipient comment_id or post_id'
     END AS problem,
     NULL::BIGINT AS ei, NULL::BIGINT AS ii, 'send_api' AS container
-FROM rs_lines
+FROM rs_sends
 WHERE d.object = 'send_api'
 """
 

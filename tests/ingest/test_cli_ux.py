@@ -91,6 +91,36 @@ def test_serve_checks_its_log_folder_before_the_server_starts(
     assert len(started) == 1 and (tmp_path / "logs").is_dir()
 
 
+@pytest.mark.parametrize("command", ["dashboard", "serve"])
+def test_a_port_in_use_is_refused_before_anything_starts(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    import socket
+
+    import ingest.receiver
+
+    started: list[object] = []
+    monkeypatch.setattr(ingest.receiver, "serve", lambda *a: started.append(a))
+    monkeypatch.setattr(os, "execve", lambda *a: started.append(a))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = runner.invoke(cli, [command, "--port", port, "--db", str(tmp_path / "x.duckdb")])
+        line = _one_error_line(result)
+        assert f"port {port} on 127.0.0.1 is already in use" in line and "--port" in line
+        assert "refscope dashboard on" not in result.output  # no line saying it runs
+        assert started == []
+    monkeypatch.setenv("REFSCOPE_DASHBOARD_PASSWORD", "a-long-test-password")  # off loopback
+    unknown = runner.invoke(cli, [command, "--host", "no-such-host.invalid", "--port", port])
+    assert "--host no-such-host.invalid: unknown address" in _one_error_line(unknown)
+    assert started == []
+    freed = runner.invoke(cli, [command, "--port", port, "--db", str(tmp_path / "x.duckdb")])
+    assert freed.exit_code == 0 and len(started) == 1, freed.output
+
+
 # --- prune -------------------------------------------------------------------------------------
 
 

@@ -29,13 +29,16 @@ class Site:
 
     files: dict[str, bytes] = field(default_factory=dict)
     ranges: bool = True
-    fail_next: int = 0  # answer this many requests with 503 first
+    fail_next: int = 0  # answer this many requests with fail_status first
+    fail_status: int = 503
+    fail_headers: dict[str, str] = field(default_factory=dict)
     require_auth: bool = False
     range_total: bool = True  # a 416 says the size (Content-Range: bytes */size)
     # gzip the answer when the request accepts it; a Range then counts the gzipped bytes (the
     # representation's, RFC 9110 §14), as a server with precompressed files does
     gzip_encoding: bool = False
     redirects: dict[str, str] = field(default_factory=dict)  # path → Location
+    content_types: dict[str, str] = field(default_factory=dict)  # path → Content-Type
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
 
@@ -49,7 +52,7 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             site.requests.append(dict(self.headers))
             if site.fail_next:
                 site.fail_next -= 1
-                return self._send(503, b"busy")
+                return self._send(site.fail_status, b"busy", site.fail_headers)
             if site.require_auth and self.headers.get("Authorization") != TOKEN:
                 return self._send(401, b"no")
             target = site.redirects.get(self.path.partition("?")[0])
@@ -62,6 +65,8 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if site.gzip_encoding and "gzip" in self.headers.get("Accept-Encoding", ""):
                 body = gzip.compress(body, mtime=0)
                 extra = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+            if self.path in site.content_types:
+                extra["Content-Type"] = site.content_types[self.path]
             etag = '"' + hashlib.md5(body).hexdigest() + '"'
             if self.headers.get("If-None-Match") == etag:
                 return self._send(304, b"", {"ETag": etag})
@@ -193,6 +198,44 @@ def test_transient_failures_are_retried(site: Any, db_path: Path, query: Any) ->
     s.fail_next = 10
     with pytest.raises(SourceError, match="giving up after 5 attempts"):
         remote.pull_logs(base + "/log.ndjson", {}, db_path)
+
+
+@pytest.mark.parametrize("status", [408, 429])
+def test_busy_answers_are_retried_after_the_wait_the_server_asks(
+    site: Any, tmp_path: Path, status: int
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 5)
+    s.fail_next, s.fail_status, s.fail_headers = 2, status, {"Retry-After": "7"}
+    waits: list[float] = []
+    got = fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert got.status == 200 and got.plan is not None and got.bytes == len(lines(0, 5))
+    assert waits == [7.0, 7.0]
+    s.fail_next, s.fail_headers = 1, {"Retry-After": "86400"}  # capped: not a day's hang
+    waits.clear()
+    fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert waits == [fetch.RETRY_AFTER_CAP]
+    s.fail_next, s.fail_headers = 1, {}  # no Retry-After: the usual backoff
+    waits.clear()
+    fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert waits == [fetch.BACKOFF_SECONDS]
+
+
+def test_a_web_page_instead_of_a_log_is_refused_and_nothing_is_read(
+    site: Any, db_path: Path, runner: CliRunner, query: Any
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = b"<!DOCTYPE html>\n<html><body>Sign in</body></html>\n"
+    s.content_types["/log.ndjson"] = "text/html; charset=utf-8"
+    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    assert res.exit_code == 1 and "answered with a web page" in res.output, res.output
+    # Once the URL serves the log, all of it is read: nothing was recorded as read before.
+    s.files["/log.ndjson"] = lines(0, 3)
+    s.content_types["/log.ndjson"] = "text/html"  # a mislabelled log is still a log
+    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert query("SELECT count(*) FROM events") == [(3,)]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
 def test_auth_errors_are_clear_and_never_show_the_token(

@@ -41,6 +41,7 @@ class FakeGraph:
     violations: list[str] = field(default_factory=list)
     base: str = ""
     auth: str = ""  # the Authorization header of the request being answered
+    circular: bool = False  # every next link leads to the second page, itself included
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
@@ -71,7 +72,7 @@ class FakeGraph:
         if after + self.page_size < len(rows):
             # Meta's next links carry the token; the client must not send it back in the URL.
             q = {k: v[0] for k, v in query.items()} | {
-                "after": str(after + self.page_size),
+                "after": str(self.page_size if self.circular else after + self.page_size),
                 "access_token": TOKEN,
             }
             body["paging"]["next"] = f"{self.base}{path}?{urlencode(q)}"
@@ -159,6 +160,13 @@ def test_pages_are_followed_until_next_is_absent(
     first = graph.requests[0]
     assert first["level"] == ["ad"] and first["time_increment"] == ["1"]
     assert "spend" in first["fields"][0] and "cost_per_action_type" in first["fields"][0]
+
+
+def test_paging_in_a_circle_stops_with_a_clear_error(graph: FakeGraph, db_path: Path) -> None:
+    graph.rows, graph.circular = days(5), True
+    with pytest.raises(GraphError, match="leads back to a page already read"):
+        pull(graph, db_path, since=TODAY - dt.timedelta(days=4))
+    assert len(graph.requests) == 2
 
 
 @pytest.mark.parametrize("code", [4, 17, 32, 613, *range(80000, 80015)])

@@ -250,6 +250,10 @@ VARIANTS: dict[str, list[Any]] = {
     },
     "send-log": [f.send_log("c_77", "u5", ts=T0, message_id="m_reply_77")],
     "send-log-envelope": [f.envelope(f.send_log("c_78", "u6", ts=T0, message_id="m_reply_78"))],
+    "send-log-envelope-undated": [
+        f.envelope(f.send_log("c_79", "u7", ts="TIMESTAMP", message_id="m_reply_79"),
+                   received_at=T0)
+    ],
     "postback-mids": [
         f.delivery(f.postback(mid="pb_1", psid="p1")),
         f.delivery(f.postback(with_mid=False, psid="p2", referral=f.referral_obj("r2"))),
@@ -341,8 +345,9 @@ def test_echo_metadata_carries_the_private_reply_comment_id(variants, name: str)
 
 @pytest.mark.parametrize(
     "name, psid, comment_id, mid",
-    [("send-log", "u5", "c_77", "m_reply_77"), ("send-log-envelope", "u6", "c_78", "m_reply_78")],
-)
+    [("send-log", "u5", "c_77", "m_reply_77"), ("send-log-envelope", "u6", "c_78", "m_reply_78"),
+     ("send-log-envelope-undated", "u7", "c_79", "m_reply_79")],
+)  # fmt: skip
 def test_send_log_line_is_a_private_reply_to_the_recipient(
     variants, name: str, psid: str, comment_id: str, mid: str
 ) -> None:
