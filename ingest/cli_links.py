@@ -103,6 +103,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
     style = _style(**qr_args)
     if link.channel == "qr_code":
         _prepare_out(out)
+        qr.matrix(link.url, style.checked())  # a code that would not scan registers nothing
     con = db.connect(db_file)
     try:
         added = links_mod.register(con, [link])
@@ -142,6 +143,9 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
             for err in report.errors:
                 click.echo(f"{csv_file}:{err}", err=True)
             raise click.ClickException(f"{len(report.errors)} invalid rows; nothing was registered")
+        if out:  # a code that would not scan registers nothing (the check is kept for writing)
+            for link in [x for x in report.links if x.channel == "qr_code"] or report.links:
+                qr.matrix(link.url, style.checked())
         added = links_mod.register(con, report.links)
         stored = links_mod.registered(con, report.links)
     finally:

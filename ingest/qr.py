@@ -15,7 +15,7 @@ from typing import Any
 
 import qrcode
 import qrcode.constants
-from PIL import Image, ImageColor
+from PIL import Image, ImageColor, ImageOps
 
 from .errors import ValidationError
 
@@ -34,6 +34,8 @@ CONTRAST_RULE = (
 )
 COLOUR_RULE = "give an opaque colour: a name, #rgb, #rrggbb, rgb(), hsl() or hsv()"
 SCAN_CHECK_PX = (600, 1000)  # rendered-SVG widths a code is also read back at
+QUIET_ZONE = 4  # modules of background a reader needs around a code (ISO/IEC 18004)
+CHECK_BOX = 4  # pixels per module a code is read back at, at least
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class QrStyle:
     """How a code looks. A logo forces error correction H so the code still scans."""
 
     box_size: int = 10  # pixels per module in the PNG (and SVG user units)
-    border: int = 4  # quiet zone in modules; 4 is the standard's minimum
+    border: int = QUIET_ZONE  # quiet zone in modules; under 4, leave room around it
     error_correction: str = "M"
     foreground: str = "#000000"
     background: str = "#ffffff"
@@ -123,22 +125,32 @@ def _masked(url: str, style: QrStyle, mask: int | None) -> list[list[bool]]:
 @functools.lru_cache(maxsize=512)
 def _scanning_mask(url: str, style: QrStyle) -> int | None:
     """The mask of the first code (the encoder's choice, then masks 0 to 7) that reads back as
-    url; None (the encoder's choice) without OpenCV or when none does."""
+    url; None (the encoder's choice) without OpenCV. A code no mask makes readable is refused.
+
+    A code with a quiet zone under the standard's is read back on that much more of its
+    background (where it is printed or placed must give it that), and one of fewer pixels per
+    module at CHECK_BOX (it is scaled up to be printed or shown).
+    """
     read = _reader()
     if read is None:
         return None
+    looks = dataclasses.replace(style, box_size=max(style.box_size, CHECK_BOX))
+    margin = max(QUIET_ZONE - style.border, 0) * looks.box_size
     tried: list[list[list[bool]]] = []
     for mask in (None, *range(8)):
         m = _masked(url, style, mask)
         if m in tried:
             continue
         tried.append(m)
-        img = _image(m, style).convert("L")
+        img = ImageOps.expand(_image(m, looks), margin, fill=style.background).convert("L")
         # The SVG drawn off the module grid (crispEdges: modules a pixel wider or narrower).
         drawn = [img.resize((px, px), Image.Resampling.NEAREST) for px in SCAN_CHECK_PX]
         if all(read(x) == url for x in (img, *drawn)):
             return mask
-    return None
+    raise ValidationError(
+        f"the QR code of {url} does not scan: read back, no mask pattern gave the URL; "
+        "a larger --box-size, a smaller logo or more contrast usually mends it"
+    )
 
 
 @functools.cache

@@ -4,11 +4,15 @@ labels that stay inside their cell."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fpdf import FPDF
+from PIL import Image, ImageOps
 from pypdf import PdfReader
 
+from dashboard.cli import cli
 from ingest import links, qr
 from ingest.errors import ValidationError
 from tests.ingest.test_links import URL, decode, svg_to_png
@@ -80,3 +84,38 @@ def test_print_sheet_labels_stay_inside_their_cell_and_name_the_page() -> None:
     assert "page 1122334455667788 · demo / flyer" in text
     assert "page 203948571620394 · demo / flyer" in text
     assert "page acmebakery" in text
+
+
+@pytest.mark.parametrize("border", [0, 1, 3])
+def test_a_code_with_a_narrow_quiet_zone_has_it_and_scans_once_placed_on_its_background(
+    border: int,
+) -> None:
+    style = qr.QrStyle(border=border, box_size=5)
+    img = Image.open(io.BytesIO(qr.png_bytes(URL, style))).convert("RGB")
+    n = len(qr.matrix(URL, style.checked()))
+    assert img.size == (n * 5, n * 5)
+    dark = [x for x in range(img.width) if img.getpixel((x, border * 5 + 2)) == (0, 0, 0)]
+    assert dark[0] == border * 5  # the finder pattern starts right after the quiet zone
+    placed = ImageOps.expand(img, (qr.QUIET_ZONE - border) * 5, fill="white")
+    buf = io.BytesIO()
+    placed.save(buf, format="PNG")
+    assert decode(buf.getvalue()) == URL
+
+
+def test_a_code_that_does_not_read_back_is_refused_and_registers_nothing(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(qr, "_reader", lambda: lambda img: "")  # no mask ever reads back
+    qr._scanning_mask.cache_clear()
+    with pytest.raises(ValidationError, match="does not scan"):
+        qr.png_bytes(URL + "_unread")
+    db_file = tmp_path / "r.duckdb"
+    args = ["links", "create", "--page", "acmebakery", "--ref", "qr_never", "--channel", "qr",
+            "--out", str(tmp_path / "codes"), "--db", str(db_file)]  # fmt: skip
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 1 and "does not scan" in res.output, res.output
+    assert "Traceback" not in res.output
+    assert list((tmp_path / "codes").glob("*")) == []
+    listed = runner.invoke(cli, ["links", "list", "--db", str(db_file)])
+    assert "qr_never" not in listed.output
+    qr._scanning_mask.cache_clear()
