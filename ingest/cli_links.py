@@ -257,7 +257,8 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
         raise click.UsageError("give --username, --name or both")
     con = db.connect(db_file)
     try:
-        links_mod.learn_page(con, page_id, username, name)
+        with db.transaction(con):
+            moved = links_mod.learn_page(con, page_id, username, name)
         row = con.execute(
             "SELECT username, name FROM pages WHERE page_id = ?", [page_id]
         ).fetchone()
@@ -265,3 +266,6 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
         con.close()
     stored_username, stored_name = row or (None, None)
     click.echo(f"page {page_id}: username {stored_username or '-'}, name {stored_name or '-'}")
+    for other in moved:
+        click.echo(f"(page {other} no longer has username {username}: a username is one page's)",
+                   err=True)  # fmt: skip

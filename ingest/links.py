@@ -289,20 +289,32 @@ def relabel(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | None,
-               name: str | None) -> None:  # fmt: skip
+               name: str | None) -> list[str]:  # fmt: skip
     """Map a numeric page id to its username (what m.me links carry) and display name; what is
-    given replaces the stored value, what is None keeps it."""
+    given replaces the stored value, what is None keeps it.
+
+    A username belongs to one page at a time: pages that held it (in any case) lose it, and
+    their ids are returned.
+    """
     check_page(page_id)
     if not _PAGE_ID.fullmatch(page_id):
         raise ValidationError(f"invalid page id {page_id!r}: a page id is numeric")
+    moved: list[str] = []
     if username:
         check_page(username)
+        rows = con.execute(
+            """UPDATE pages SET username = NULL
+               WHERE lower(username) = lower(?) AND page_id <> ? RETURNING page_id""",
+            [username, page_id],
+        ).fetchall()
+        moved = sorted(r[0] for r in rows)
     con.execute(
         """INSERT INTO pages VALUES ($id, $username, $name) ON CONFLICT (page_id) DO UPDATE
            SET username = coalesce($username, username), name = coalesce($name, name)""",
         {"id": page_id, "username": username, "name": name},
     )
     relabel(con)
+    return moved
 
 
 def code_names(links: Sequence[Link]) -> list[str]:

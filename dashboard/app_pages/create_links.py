@@ -50,14 +50,7 @@ registered = store.fetch("tracked_link_stats", f)
 if registered.empty:
     st.caption("No links registered yet.")
 else:
-    st.dataframe(
-        registered,
-        hide_index=True,
-        column_config={
-            "engaged_rate": st.column_config.NumberColumn("engaged rate", format="percent"),
-            "url": st.column_config.LinkColumn("url"),
-        },
-    )
+    widgets.table(registered)
     widgets.download_table(registered, "tracked_links", f)
 
 seen = store.fetch("refs", f)

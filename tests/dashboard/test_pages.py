@@ -240,6 +240,9 @@ def test_create_links_page_registers_a_link(open_app, demo_copy):
         con.close()
     assert rows == [("spring_window", "m_me_link", "spring", "window")]
     assert list(at.dataframe[0].value["ref"]) == ["spring_window"]
+    shown = headers(at)  # the registry reads like every other table
+    assert "Engaged rate" in shown and not [h for h in shown if "_" in h], shown
+    assert set(at.dataframe[0].value["channel"]) == {"m.me link"}
 
 
 # --- filters in the URL ------------------------------------------------------------------------

@@ -18,7 +18,16 @@ from pypdf import PdfReader
 from ingest import db, links, qr
 from ingest.cli import cli
 from ingest.errors import ValidationError
-from tests.factories import PAGE_ID, PSID, batch, entry, message, postback, referral_obj
+from tests.factories import (
+    OTHER_PAGE_ID,
+    PAGE_ID,
+    PSID,
+    batch,
+    entry,
+    message,
+    postback,
+    referral_obj,
+)
 
 
 def decode(png: bytes) -> str:
@@ -238,6 +247,25 @@ def test_pages_set_keeps_what_it_is_not_given(runner: CliRunner, query: Any, db_
     assert query("SELECT page_id, username, name FROM pages") == [
         (PAGE_ID, "acmebakery", "Acme Bakery")
     ]
+
+
+def test_a_username_moves_to_the_page_set_last(
+    runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    # Facebook gives a username to one page at a time: two ids under one username would count
+    # a link made by username for both pages.
+    def pages_set(page_id: str, *args: str) -> Any:
+        return runner.invoke(cli, ["pages", "set", page_id, *args, "--db", str(db_path)])
+
+    assert pages_set(PAGE_ID, "--username", "acmebakery", "--name", "Acme").exit_code == 0
+    res = pages_set(OTHER_PAGE_ID, "--username", "AcmeBakery")
+    assert res.exit_code == 0, res.output
+    assert f"page {PAGE_ID} no longer has username AcmeBakery" in res.stderr
+    assert query("SELECT page_id, username, name FROM pages ORDER BY page_id") == sorted(
+        [(PAGE_ID, None, "Acme"), (OTHER_PAGE_ID, "AcmeBakery", None)]
+    )
+    res = pages_set(OTHER_PAGE_ID, "--username", "AcmeBakery")  # again: nothing moves
+    assert res.exit_code == 0 and "no longer" not in res.stderr
 
 
 def test_a_link_registered_before_the_ingest_attributes_directly(
