@@ -164,6 +164,8 @@ def _follow(
             try:
                 result = pipeline.run(paths, db_file, keep_text=keep_text, lake_dir=lake_dir)
             except (RefscopeError, OSError) as exc:
+                if stop.is_set():  # the stop broke a query, which said so as a load error
+                    raise KeyboardInterrupt from exc
                 # A reader holding the database, a .gz still being written, a file rotated
                 # away between listing and reading: the next cycle may well succeed.
                 if str(exc) != failing:

@@ -149,7 +149,7 @@ def _scanning_mask(url: str, style: QrStyle) -> int | None:
             return mask
     raise ValidationError(
         f"the QR code of {url} does not scan: read back, no mask pattern gave the URL; "
-        "a larger --box-size, a smaller logo or more contrast usually mends it"
+        "a larger box size (--box-size), a smaller logo or more contrast usually mends it"
     )
 
 

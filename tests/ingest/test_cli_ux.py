@@ -22,6 +22,7 @@ from rich.console import Console
 import tests.factories as f
 from dashboard.cli import cli
 from ingest import cli as cli_module
+from ingest.errors import DatabaseError
 from tests.conftest import Query
 from tests.factories import MINUTE, T0
 
@@ -342,17 +343,23 @@ def test_follow_stops_on_sigterm_as_on_ctrl_c_and_says_errors_on_stderr(tmp_path
     assert "error:" not in out
 
 
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("Query interrupted"), DatabaseError("loading x failed: Query interrupted")],
+    ids=["duckdb", "wrapped-by-the-load"],
+)
 def test_follow_stopped_inside_a_duckdb_query_says_stopped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
-    """DuckDB turns the interrupt of a running query into its own error: still a stop."""
+    """DuckDB turns the interrupt of a running query into its own error (which the load wraps
+    as a database error, one a round may otherwise retry): still a stop."""
 
     def run(*args: object, **kw: object) -> object:
         try:
             os.kill(os.getpid(), signal.SIGTERM)  # as systemd stops the service mid-round
             time.sleep(5)
         except KeyboardInterrupt:
-            raise RuntimeError("Query interrupted") from None  # what DuckDB raises
+            raise error from None
         raise AssertionError("SIGTERM did not interrupt the round")
 
     monkeypatch.setattr(cli_module.pipeline, "run", run)
