@@ -312,7 +312,12 @@ def _record(con: duckdb.DuckDBPyConnection, fp: _FileProgress, res: IngestResult
     p = fp.plan
     if not fp.done and p.name is not None:
         return  # a pulled input is recorded once whole: its fingerprint is of its end
-    head = p.fingerprint or sources.prefix_hash(p.path, p.size if p.is_gz else fp.offset)
+    if p.fingerprint:
+        head = p.fingerprint
+    elif p.is_gz:
+        head = sources.prefix_hash(p.path, p.size)
+    else:
+        head = sources.fingerprint(p.path, fp.offset)
     con.execute("DELETE FROM ingest_files WHERE path = ?", [p.key])
     con.execute(
         "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -219,7 +219,8 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     path        VARCHAR NOT NULL,
     size        BIGINT NOT NULL,        -- bytes on disk when last read
     mtime_ns    BIGINT NOT NULL,
-    head_hash   VARCHAR NOT NULL,       -- md5 of the first bytes: a replaced file is read anew
+    head_hash   VARCHAR NOT NULL,       -- md5s of the first 4 KiB and of the 4 KiB before
+                                        -- offset_done: a replaced file is read anew
     offset_done BIGINT NOT NULL,        -- (uncompressed) bytes consumed, ending at a newline
     lines_done  BIGINT NOT NULL,
     run_id      INTEGER NOT NULL

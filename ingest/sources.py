@@ -129,6 +129,28 @@ def discover(paths: list[str]) -> list[Path]:
     return sorted({f.resolve() for f in found}, key=str)
 
 
+def fingerprint(path: Path, offset: int) -> str:
+    """What a plain file read to offset is told apart by: md5s of its first HEAD_BYTES and of
+    the HEAD_BYTES before offset (a file rewritten from a copy of its start differs there)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(min(offset, HEAD_BYTES))
+            start = max(offset - HEAD_BYTES, 0)
+            fh.seek(start)
+            tail = fh.read(offset - start)
+    except OSError as exc:
+        raise SourceError(f"{path}: {exc.strerror}") from exc
+    return f"{hashlib.md5(head).hexdigest()}+{hashlib.md5(tail).hexdigest()}"
+
+
+def _same_start(path: Path, offset: int, stored: str) -> bool:
+    """Whether the file's first offset bytes are (by fingerprint) those read before. A
+    database written before the tail was fingerprinted holds the head's md5 alone."""
+    if "+" in stored:
+        return fingerprint(path, offset) == stored
+    return prefix_hash(path, offset) == stored
+
+
 def prefix_hash(path: Path, n: int) -> str:
     """md5 of the first n bytes (at most HEAD_BYTES) as stored: the fingerprint of a file."""
     try:
@@ -160,7 +182,7 @@ def plan(path: Path, state: FileState | None) -> Plan | None:
     else:
         grown = (
             st.st_size >= state.offset_done
-            and prefix_hash(path, state.offset_done) == state.head_hash
+            and _same_start(path, state.offset_done, state.head_hash)
             and _ends_line(path, state.offset_done)
         )
     if not grown:

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 import tests.factories as f
-from ingest import pipeline
+from ingest import pipeline, sources
 from ingest.errors import SourceError
 from tests.conftest import Query, accounted_lines, nonblank_line_numbers
 from tests.factories import PAGE_ID, T0
@@ -88,11 +88,13 @@ def test_a_line_fixed_in_place_is_read_once_its_file_row_is_deleted(
     """The README's way to read one file again: delete its row from ingest_files."""
     lines: list[Any] = [f.delivery(f.message(psid=f"u{i}", ts=T0 + i)) for i in range(60)]
     bad = f.line(f.delivery(f.message("caf\u00e9", psid="u99", ts=T0 + 99)))
-    lines[50] = bad.replace("\u00e9", "\udce9").encode("utf-8", "surrogateescape")  # \xe9 alone
+    lines[29] = bad.replace("\u00e9", "\udce9").encode("utf-8", "surrogateescape")  # \xe9 alone
     ingest_lines(lines)
-    assert query("SELECT line_no FROM rejects") == [(51,)]
+    assert query("SELECT line_no FROM rejects") == [(30,)]
     log = log_dir / "webhooks.ndjson"
-    log.write_bytes(log.read_bytes().replace(b"caf\xe9", b"cafe"))  # beyond 4 KiB, same size
+    at = log.read_bytes().index(b"caf\xe9")
+    assert sources.HEAD_BYTES < at < log.stat().st_size - sources.HEAD_BYTES  # the middle
+    log.write_bytes(log.read_bytes().replace(b"caf\xe9", b"cafe"))  # same size
     assert pipeline.run([str(log)], db_path).events_added == 0  # not seen as changed
     con = duckdb.connect(str(db_path))
     try:
@@ -104,6 +106,43 @@ def test_a_line_fixed_in_place_is_read_once_its_file_row_is_deleted(
     assert query("SELECT count(*) FROM rejects") == [(0,)]
     assert query("SELECT text FROM events WHERE psid = 'u99'") == [("cafe",)]
     assert query("SELECT count(*) FROM events") == [(60,)]
+
+
+def _messages(prefix: str, n: int, ts: int) -> list[Any]:
+    return [
+        f.delivery(f.message(psid=f"{prefix}{i:02}", ts=ts + i, mid=f"m_{prefix}{i:02}"))
+        for i in range(n)
+    ]
+
+
+def test_a_file_rewritten_from_a_copy_of_its_start_is_read_from_the_start(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    """Same first 4 KiB, other lines after them, the old end on a line end: not a grown file."""
+    common = _messages("u", 40, T0)
+    ingest_lines([*common, *_messages("a", 20, T0 + 100)])
+    log = log_dir / "webhooks.ndjson"
+    old_size = log.stat().st_size
+    assert log.read_bytes().index(b'"u20"') > sources.HEAD_BYTES
+    result = ingest_lines([*common, *_messages("b", 30, T0 + 200)])
+    assert log.read_bytes()[old_size - 1 : old_size] == b"\n"  # where a grown file reads on
+    assert (result.lines, result.events_added) == (70, 30)
+    assert query("SELECT count(*) FROM events WHERE psid LIKE 'b%'") == [(30,)]
+    assert query("SELECT count(*) FROM events") == [(90,)]
+
+
+def test_a_file_recorded_by_an_earlier_version_still_reads_on_from_its_offset(
+    ingest_lines, query: Query, log_dir: Path, db_path: Path
+) -> None:
+    ingest_lines(_messages("u", 40, T0))
+    log = log_dir / "webhooks.ndjson"
+    con = duckdb.connect(str(db_path))
+    try:  # the fingerprint as it was stored before: the md5 of the first 4 KiB alone
+        con.execute("UPDATE ingest_files SET head_hash = ?", [sources.prefix_hash(log, 10**9)])
+    finally:
+        con.close()
+    result = ingest_lines(_messages("n", 3, T0 + 100), append=True)
+    assert (result.lines, result.events_added) == (3, 3)
 
 
 def test_unterminated_last_line_is_read_again_once_complete(
