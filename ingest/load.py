@@ -36,7 +36,8 @@ FROM (
                     || CASE WHEN s.container = 'changes' THEN '.value' ELSE '' END
            END) AS item
     FROM rs_stage s JOIN chunk l USING (rid)
-    WHERE s.kind = 'other' AND s.container NOT IN ('send_api', 'feed') AND s.problem IS NULL
+    WHERE s.kind = 'other' AND s.container NOT IN ('send_api', 'feed', 'feed_sample')
+      AND s.problem IS NULL
 ) o
 WHERE s.rid = o.rid AND s.ei IS NOT DISTINCT FROM o.ei
   AND s.ii IS NOT DISTINCT FROM o.ii AND s.container = o.container
@@ -119,7 +120,7 @@ WITH flagged AS (
     SELECT rid,
            count(*) FILTER (WHERE problem IS NULL) AS good,
            arg_min(CASE WHEN container IN ('send_api', 'click') THEN problem
-                WHEN container = 'sample' THEN 'value: ' || problem
+                WHEN container IN ('sample', 'feed_sample') THEN 'value: ' || problem
                                   ELSE 'entry[' || (ei - 1) || '].'
                                        || replace(container, 'feed', 'changes') || '['
                                        || (ii - 1) || ']: ' || problem END,

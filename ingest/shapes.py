@@ -81,6 +81,10 @@ _CHANGE = {
 _ENTRY_CHANGES = {"id": V, "time": V, "changes": [_CHANGE]}
 
 
+# A Page field's sample line (the App Dashboard's test button), as it came or in the envelope.
+SAMPLE_CHANGE_STRUCTURE = json.dumps({**_CHANGE, "received_at": V, "body": _CHANGE})
+
+
 def line_structure(entry: dict[str, object]) -> str:
     """A webhook body, or the envelope refscope's receiver writes around one."""
     delivery = {"object": V, "entry": [entry]}

@@ -22,6 +22,7 @@ from .shapes import (
     QUICK_REPLY,
     REACTION,
     REFERRAL,
+    SAMPLE_CHANGE_STRUCTURE,
     SEND_STRUCTURE,
     SHORTLINK_SOURCES,
     STANDBY_STRUCTURE,
@@ -215,7 +216,7 @@ SELECT
                                       THEN 'request_thread_control'
                                   ELSE 'app_roles' END
     END AS detail,
-    container = 'standby' AS is_standby,
+    is_standby,
     {_TOUCH_SOURCE} AS source,
     coalesce(rf.ref, optin.ref) AS ref,
     rs_id(rf.ad_id) AS ad_id,
@@ -255,7 +256,7 @@ _HAS_CHANGES = """WHERE contains(raw, '"changes"')"""
 _ENTRY_ITEM_ROWS = """{entry_rows}, item_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
            unnest(e.{container}) AS x, generate_subscripts(e.{container}, 1) AS ii,
-           '{container}' AS container
+           '{container}' AS container, '{container}' = 'standby' AS is_standby
     FROM entry_rows
 )"""
 MESSAGING_ROWS = _ENTRY_ITEM_ROWS.format(
@@ -275,7 +276,7 @@ CHANGED_ROWS = """{entry_rows}, change_rows AS (
     FROM entry_rows
 ), item_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, entry_id, entry_time, ei, c.value AS x, ii,
-           'changes' AS container
+           'changes' AS container, c.field = 'standby' AS is_standby
     FROM change_rows WHERE c.field IN {fields}
 )""".format(
     entry_rows=_ENTRY_ROWS.format(
@@ -300,7 +301,7 @@ SAMPLE_ROWS = f"""lines AS (
 ), item_rows AS (
     SELECT rid, file_id, line_no, received_ts, 'page' AS obj, NULL AS entry_id,
            NULL AS entry_time, NULL::BIGINT AS ei, x, NULL::BIGINT AS ii,
-           'sample' AS container
+           'sample' AS container, field = 'standby' AS is_standby
     FROM samples WHERE field IN {MESSAGING_FIELDS!r} AND x IS NOT NULL
 )"""
 ITEM_EVENTS = [
@@ -310,14 +311,33 @@ ITEM_EVENTS = [
 
 
 # Page feed changes (comments). created_time is in seconds; from.id is not a PSID.
-CHANGE_EVENTS = f"""
-WITH {_ENTRY_ROWS.format(transform=_parse(CHANGES_STRUCTURE), source="rs_rare", where=_HAS_CHANGES)}
+_CHANGE_ROWS = f"""{
+    _ENTRY_ROWS.format(transform=_parse(CHANGES_STRUCTURE), source="rs_rare", where=_HAS_CHANGES)
+}
 , change_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time,
            ei,
-           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii
+           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii, 'feed' AS container
     FROM entry_rows
-), typed AS (
+)"""
+# A Page field's sample from the App Dashboard's test button: one change, no entry. Its page
+# is the prefix of its post id (<PAGE_ID>_<POST_ID>).
+# https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
+_SAMPLE_CHANGE_ROWS = f"""lines AS (
+    SELECT rid, file_id, line_no, {_parse(SAMPLE_CHANGE_STRUCTURE)} AS d FROM rs_rare
+    WHERE contains(raw, '"field"')
+), change_rows AS (
+    SELECT rid, file_id, line_no,
+           CASE WHEN d.body IS NOT NULL THEN rs_ts(d.received_at) END AS received_ts,
+           'page' AS obj, c, NULL AS entry_time, NULL::BIGINT AS ei, NULL::BIGINT AS ii,
+           rs_id(regexp_extract(c.value.post_id, '^([0-9]+)_', 1)) AS page,
+           'feed_sample' AS container
+    FROM (SELECT *, CASE WHEN d.body IS NOT NULL THEN d.body
+                         ELSE {{'field': d.field, 'value': d.value}} END AS c FROM lines)
+    WHERE c.field IS NOT NULL AND c.field NOT IN {MESSAGING_FIELDS!r}
+)"""
+_CHANGE_EVENTS = f"""
+WITH {{change_rows}}, typed AS (
     SELECT *,
         coalesce(rs_ts(c.value.created_time), rs_ts(entry_time), received_ts) AS t,
         CASE WHEN c.field = 'feed' AND c.value.item = 'comment' THEN 'comment' ELSE 'other' END
@@ -344,9 +364,12 @@ SELECT
          WHEN t IS NULL THEN 'no valid timestamp'
          WHEN kind = 'comment' AND c.value.comment_id IS NULL THEN 'comment without comment_id'
     END AS problem,
-    ei, ii, 'feed' AS container
+    ei, ii, container
 FROM typed
 """
+CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _CHANGE_ROWS)
+SAMPLE_CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _SAMPLE_CHANGE_ROWS)
+
 
 # Send API log lines: a private reply the page sent to a comment (or visitor post).
 # https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/
@@ -414,6 +437,7 @@ STAGE_PARTS: tuple[tuple[str | None, str], ...] = (
     ('"standby"', ITEM_EVENTS[1]),
     ('"changes"', ITEM_EVENTS[2]),
     ('"field"', ITEM_EVENTS[3]),
+    ('"field"', SAMPLE_CHANGE_EVENTS),
     ('"changes"', CHANGE_EVENTS),
     ('"send_api"', SEND_EVENTS),
     ('"refscope_click"', CLICK_EVENTS),

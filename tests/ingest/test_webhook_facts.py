@@ -144,3 +144,46 @@ def test_an_enveloped_sample_of_an_unknown_kind_is_named_by_its_key(
     ingest_lines([f.envelope({"field": "message_edits", "value": v}) for v in (item, again)])
     assert query("SELECT reason FROM rejects") == []
     assert query("SELECT kind, detail, psid FROM events") == [("other", "message_edit", "u3")] * 2
+
+
+# The App Dashboard's test button sends each field's sample wrapped, with no entry.
+@pytest.mark.parametrize("form", ["sample", "changes"])
+def test_a_wrapped_standby_item_is_standby(ingest_lines, query: Query, form: str) -> None:
+    item = f.message("hello", psid="u1", ts=T0 + 9)
+    wrapped = {"field": "standby", "value": item}
+    ingest_lines([wrapped if form == "sample" else _changes("standby", item)])
+    assert query("SELECT line_no, reason FROM rejects") == []
+    assert query("SELECT kind, psid, is_standby FROM events") == [("message", "u1", True)]
+
+
+@pytest.mark.parametrize("enveloped", [False, True], ids=["as-sent", "in-envelope"])
+def test_a_feed_sample_is_a_comment_of_the_page_its_post_id_names(
+    ingest_lines, query: Query, enveloped: bool
+) -> None:
+    sample = {"field": "feed", "value": f.comment()["value"]}
+    ingest_lines([f.envelope(sample) if enveloped else sample])
+    assert query("SELECT line_no, reason FROM rejects") == []
+    event = query.one(
+        "SELECT kind, detail, page_id, psid, comment_id, commenter_id, ts FROM events"
+    )
+    assert event == {
+        "kind": "comment",
+        "detail": "add",
+        "page_id": PAGE_ID,  # the prefix of post_id: <PAGE_ID>_<POST_ID>
+        "psid": None,
+        "comment_id": "4455667788_1357924680",
+        "commenter_id": "10158230000000001",
+        "ts": utc(T0 // 1000 * 1000),
+    }
+
+
+def test_a_page_field_sample_with_no_post_to_name_its_page_is_rejected_for_that(
+    ingest_lines, query: Query
+) -> None:
+    ingest_lines([{"field": "ratings", "value": {"item": "rating", "verb": "add"}},
+                  {"field": "name", "value": "Acme Bakery"}])  # fmt: skip
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "value: no page id"),
+        (2, "value: no page id"),
+    ]
+    assert query("SELECT count(*) FROM events") == [(0,)]
