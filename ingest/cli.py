@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+import duckdb
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -361,11 +362,30 @@ def _check_log_dir(log_dir: Path) -> None:
         ) from exc
 
 
+# A forget or a prune is brought to the lake at once, not left for the next `ingest --lake`.
+LAKE_SYNC_OPTION = click.option(
+    "--lake", "lake_dir", envvar="REFSCOPE_LAKE", type=click.Path(file_okay=False, path_type=Path),
+    help="Bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line too.",
+)  # fmt: skip
+
+
+def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> None:
+    if lake_dir is None:
+        return
+    if not (lake_dir / lake.MANIFEST).exists():
+        click.echo(f"(no lake at {lake_dir} yet: nothing to bring in line)", err=True)
+        return
+    r = lake.sync(con, lake_dir)
+    click.echo(f"lake: {r.written} partitions written, {r.removed} removed, "
+               f"{r.unchanged} unchanged")  # fmt: skip
+
+
 @cli.command()
 @click.option("--older-than", "age", required=True, metavar="AGE",
               help="A number and d, w, m or y: e.g. 90d, 12w, 25m, 2y.")  # fmt: skip
+@LAKE_SYNC_OPTION
 @DB_OPTION
-def prune(age: str, db_file: Path) -> None:
+def prune(age: str, lake_dir: Path | None, db_file: Path) -> None:
     """Delete events, touches and clicks older than AGE, and contacts with nothing left."""
     try:
         before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())
@@ -380,20 +400,22 @@ def prune(age: str, db_file: Path) -> None:
     con = db.connect(db_file)
     try:
         r = retention.prune(con, before)
+        click.echo(
+            f"removed data before {r.before}: {r.events:,} events, {r.touches:,} touches, "
+            f"{r.clicks:,} clicks, {r.contacts:,} contacts, {r.rejects:,} rejected lines"
+        )
+        _sync_lake(con, lake_dir)
     finally:
         con.close()
-    click.echo(
-        f"removed data before {r.before}: {r.events:,} events, {r.touches:,} touches, "
-        f"{r.clicks:,} clicks, {r.contacts:,} contacts, {r.rejects:,} rejected lines"
-    )
 
 
 @cli.command()
 @click.argument("psid")
 @click.option("--page", "page_id", callback=page_ids,
               help="Only on this page id (default: every page).")  # fmt: skip
+@LAKE_SYNC_OPTION
 @DB_OPTION
-def forget(psid: str, page_id: str | None, db_file: Path) -> None:
+def forget(psid: str, page_id: str | None, lake_dir: Path | None, db_file: Path) -> None:
     """Remove every row of one person and keep them out of later ingests.
 
     PSID is a PSID, a chat plugin user_ref or a commenter's id (a comment's from.id).
@@ -401,15 +423,16 @@ def forget(psid: str, page_id: str | None, db_file: Path) -> None:
     con = db.connect(db_file)
     try:
         counts = retention.forget(con, psid, page_id, Privacy.from_env())
+        click.echo("forgotten: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
+        if not any(counts.values()):
+            where = f" on page {page_id}" if page_id else ""
+            click.echo(
+                f"no row held that id{where} (check it); later ingests leave it out all the same",
+                err=True,
+            )
+        _sync_lake(con, lake_dir)
     finally:
         con.close()
-    click.echo("forgotten: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
-    if not any(counts.values()):
-        where = f" on page {page_id}" if page_id else ""
-        click.echo(
-            f"no row held that id{where} (check it); later ingests leave it out all the same",
-            err=True,
-        )
 
 
 cli.add_command(links)

@@ -154,3 +154,33 @@ def test_dashboard_refuses_a_folder_without_a_lake(tmp_path: Path) -> None:
 
     res = CliRunner().invoke(cli, ["dashboard", "--lake", str(tmp_path)])
     assert res.exit_code != 0 and "no lake here" in res.output
+
+
+def test_forget_and_prune_bring_the_lake_in_line_at_once(
+    demo_logs: Path, db_path: Path, tmp_path: Path, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import cli
+
+    lake_dir = tmp_path / "lake"
+    runner = CliRunner()
+    pipeline.run([str(demo_logs)], db_path, lake_dir=lake_dir)
+    psid = query.scalar("SELECT psid FROM contacts ORDER BY psid LIMIT 1")
+    res = runner.invoke(cli, ["forget", psid, "--lake", str(lake_dir), "--db", str(db_path)])
+    assert res.exit_code == 0 and "lake: " in res.output, res.output
+    events = ds.dataset(lake_dir / "events", format="parquet", partitioning="hive")
+    assert psid not in set(events.to_table(columns=["psid"])["psid"].to_pylist())
+    monkeypatch.setenv("REFSCOPE_LAKE", str(lake_dir))  # as set for the whole deployment
+    res = runner.invoke(cli, ["prune", "--older-than", "1w", "--db", str(db_path)])
+    assert res.exit_code == 0 and "removed" in res.output, res.output
+    newest = query.scalar("SELECT max(ts) FROM events")
+    dates = {p.name for p in (lake_dir / "events").glob("page_id=*/date=*")}
+    oldest_kept = query.scalar("SELECT CAST(min(ts) AS DATE) FROM events")
+    assert newest is None or min(dates) == f"date={oldest_kept}"
+    assert counts_by_channel_arrow(lake_dir) == dict(
+        query("SELECT channel, count(*) FROM contacts GROUP BY ALL")
+    )
+    res = runner.invoke(cli, ["forget", "123", "--lake", str(tmp_path / "none"),
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0 and "no lake at" in res.stderr
