@@ -324,10 +324,39 @@ _COLUMNS = pa.schema([
 ])  # fmt: skip
 
 
-def store(con: duckdb.DuckDBPyConnection, rows: list[list[Any]]) -> None:
-    """Upsert rows: a re-pull replaces the revised day and ad. One statement, so all or none
-    land; a day and ad met twice in one pull (pages shift while Meta revises) keeps the last."""
+def store(
+    con: duckdb.DuckDBPyConnection,
+    rows: list[list[Any]],
+    window: tuple[str, dt.date, dt.date] | None = None,
+) -> None:
+    """Upsert rows: a re-pull replaces the revised day and ad; a day and ad met twice in one
+    pull (pages shift while Meta revises) keeps the last.
+
+    window (account id, since, until) says the rows are the whole answer for that account and
+    those days: its stored rows that the answer no longer holds go (Meta leaves out a day and
+    ad with no delivery, so one revised to nothing stops coming). Run it in a transaction.
+    """
     last = {(r[0], r[1]): r for r in rows}
+    if window is not None:
+        account_id, since, until = window
+        kept = pa.Table.from_arrays(
+            [
+                pa.array([k[0] for k in last], pa.date32()),
+                pa.array([k[1] for k in last], pa.string()),
+            ],
+            names=["date", "ad_id"],
+        )
+        con.register("_refscope_kept", kept)
+        try:
+            con.execute(
+                """DELETE FROM ad_insights a
+                   WHERE a.account_id = ? AND a.date BETWEEN ? AND ?
+                     AND NOT EXISTS (SELECT 1 FROM _refscope_kept k
+                                     WHERE k.date = a.date AND k.ad_id = a.ad_id)""",
+                [account_id, since, until],
+            )
+        finally:
+            con.unregister("_refscope_kept")
     if not last:
         return
     cols = list(zip(*last.values(), strict=True))

@@ -80,7 +80,8 @@ def pull_ads(
             on_page(len(rows))
     con = db.connect(path)
     try:
-        graph.store(con, rows)
+        with db.transaction(con):  # the whole answer for these days, or nothing of it
+            graph.store(con, rows, (account.removeprefix("act_"), since, until))
     finally:
         con.close()
     return graph.PullResult(len(rows), pages, since, until, api.waited)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -218,6 +219,37 @@ def test_a_repull_replaces_revised_numbers(graph: FakeGraph, db_path: Path, quer
     assert query.scalar("SELECT count(*) FROM ad_insights") == 60
     assert query.scalar("SELECT count(*) FROM ad_insights WHERE spend = 99") == 2 * 29
     assert query.scalar("SELECT min(date) FROM ad_insights WHERE spend = 99") == res.since
+
+
+def test_a_day_and_ad_meta_no_longer_returns_is_removed_on_repull(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """Meta leaves out a day and ad with no delivery: one revised to nothing stops coming."""
+    graph.rows = days(5)
+    since = TODAY - dt.timedelta(days=4)
+    pull(graph, db_path, since=since)
+    con = duckdb.connect(str(db_path))
+    try:  # another account's row on the same days stays
+        con.execute("""INSERT INTO ad_insights (date, ad_id, account_id, spend)
+                       VALUES (?, '999', '555', 1.0)""", [since])  # fmt: skip
+    finally:
+        con.close()
+    gone = (str(since + dt.timedelta(days=2)), "602")
+    graph.rows = [r for r in graph.rows if (r["date_start"], r["ad_id"]) != gone]
+    pull(graph, db_path, since=since + dt.timedelta(days=1))
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '1234567890'") == 9
+    assert (
+        query.scalar(
+            "SELECT count(*) FROM ad_insights WHERE CAST(date AS VARCHAR) = ? AND ad_id = ?", *gone
+        )
+        == 0
+    )
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '555'") == 1
+    graph.rows = []  # a failed pull removes nothing
+    graph.faults = {len(graph.requests) + 1: (400, 100, None)}
+    with pytest.raises(GraphError):
+        pull(graph, db_path, since=since)
+    assert query.scalar("SELECT count(*) FROM ad_insights") == 10
 
 
 def test_ranges_older_than_37_months_are_refused(graph: FakeGraph, db_path: Path) -> None:
