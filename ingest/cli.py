@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import glob
 import os
 import signal
-import socket
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -21,9 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from . import db, lake, pipeline, retention
+from . import db, lake, pipeline, preflight, retention
 from .cli_links import links, pages
-from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, page_ids
+from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, lake_option, page_ids
 from .cli_pull import pull
 from .errors import DatabaseError, RefscopeError, SourceError
 from .privacy import Privacy
@@ -72,10 +69,7 @@ def cli() -> None:
 @click.option("--keep-text", is_flag=True, default=None,
               help="Also store message text (default: type, length and attachment kinds only; "
               "or set REFSCOPE_KEEP_TEXT=1).")  # fmt: skip
-@click.option("--lake", "lake_dir", envvar="REFSCOPE_LAKE",
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Also keep a hive-partitioned Parquet copy of the tables here "
-              "(or REFSCOPE_LAKE).")  # fmt: skip
+@lake_option("Also keep a hive-partitioned Parquet copy of the tables here (or REFSCOPE_LAKE).")
 @click.option("--follow", is_flag=True, help="Keep running: read new lines as they arrive.")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
               help="Seconds between reads with --follow.")  # fmt: skip
@@ -292,7 +286,7 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
         if not (lake_dir / lake.MANIFEST).exists():
             raise click.ClickException(f"{lake_dir}: no lake here; run `refscope ingest --lake`")
         env["REFSCOPE_LAKE"] = str(lake_dir.resolve())
-    _check_port(host, port)
+    preflight.check_port(host, port)
     args = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.port", str(port), "--server.address", host,
@@ -323,50 +317,15 @@ def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
     """
     from .receiver import serve as run_receiver
 
-    _check_log_dir(log_dir)
-    _check_port(host, port)
+    preflight.check_log_dir(log_dir)
+    preflight.check_port(host, port)
     run_receiver(host, port, log_dir, db_file)
 
 
-def _check_port(host: str, port: int) -> None:
-    """Refuse at once an address another process listens on, or one this machine does not
-    have: the server would fail after the line saying where it runs."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        family, kind, proto, _, address = infos[0]
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
-            probe.bind(address)
-    except socket.gaierror as exc:
-        raise click.ClickException(f"--host {host}: unknown address ({exc.strerror})") from None
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise click.ClickException(
-                f"port {port} on {host} is already in use (another refscope running?): "
-                "stop it or pass --port"
-            ) from None
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-
-
-def _check_log_dir(log_dir: Path) -> None:
-    """Create the log folder and prove it writable before the server starts: found out at
-    startup, it is a server traceback; found out at the first delivery, a lost one."""
-    try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=log_dir):
-            pass
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot write logs to {log_dir}: {exc.strerror or exc}: --log-dir must be a folder "
-            "refscope can create and write to"
-        ) from exc
-
-
 # A forget or a prune is brought to the lake at once, not left for the next `ingest --lake`.
-LAKE_SYNC_OPTION = click.option(
-    "--lake", "lake_dir", envvar="REFSCOPE_LAKE", type=click.Path(file_okay=False, path_type=Path),
-    help="Bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line too.",
-)  # fmt: skip
+LAKE_SYNC_OPTION = lake_option(
+    "Bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line too."
+)
 
 
 def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> None:
@@ -375,9 +334,7 @@ def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> None:
     if not (lake_dir / lake.MANIFEST).exists():
         click.echo(f"(no lake at {lake_dir} yet: nothing to bring in line)", err=True)
         return
-    r = lake.sync(con, lake_dir)
-    click.echo(f"lake: {r.written} partitions written, {r.removed} removed, "
-               f"{r.unchanged} unchanged")  # fmt: skip
+    click.echo(lake.sync(con, lake_dir).line())
 
 
 @cli.command()

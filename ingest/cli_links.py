@@ -144,7 +144,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
                 click.echo(f"{csv_file}:{err}", err=True)
             raise click.ClickException(f"{len(report.errors)} invalid rows; nothing was registered")
         if out:  # a code that would not scan registers nothing (the check is kept for writing)
-            for link in [x for x in report.links if x.channel == "qr_code"] or report.links:
+            for link in _import_codes(report.links):
                 qr.matrix(link.url, style.checked())
         added = links_mod.register(con, report.links)
         stored = links_mod.registered(con, report.links)
@@ -157,9 +157,14 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         _write_import_codes(out, stored, style)
 
 
+def _import_codes(imported: list[links_mod.Link]) -> list[links_mod.Link]:
+    """The links of an import whose codes are written: its QR codes, or every link if none."""
+    return [x for x in imported if x.channel == "qr_code"] or imported
+
+
 def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrStyle) -> None:
     """Every QR code of an import (every code when it has none) and the print sheet."""
-    codes = [x for x in stored if x.channel == "qr_code"] or stored
+    codes = _import_codes(stored)
     sheet = out / "print-sheet.pdf"
     lines = _write_codes(out, codes, style)
     lines.append(_write(sheet, qr.print_sheet([links_mod.sheet_label(x) for x in codes], style)))

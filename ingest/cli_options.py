@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -20,11 +21,19 @@ DB_OPTION = click.option(
     help="DuckDB file (or set REFSCOPE_DB).",
 )
 
+
+def lake_option(help: str) -> Callable[[F], F]:
+    """--lake DIR (or REFSCOPE_LAKE): the Parquet lake `ingest --lake` keeps."""
+    return click.option("--lake", "lake_dir", envvar="REFSCOPE_LAKE", help=help,
+                        type=click.Path(file_okay=False, path_type=Path))  # fmt: skip
+
+
 # Where `refscope serve` appends its logs, and so what `refscope ingest` reads by default.
 DEFAULT_LOG_DIR = Path("data/logs")
 
 _PAGE_ID = re.compile(r"[0-9]+")
 PageIds = TypeVar("PageIds", str, tuple[str, ...], None)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def page_ids(ctx: click.Context, param: click.Parameter, value: PageIds) -> PageIds:

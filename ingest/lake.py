@@ -50,6 +50,11 @@ class SyncResult:
     removed: int  # partitions deleted (their rows are gone from the database)
     unchanged: int
 
+    def line(self) -> str:
+        """The sync as the commands report it."""
+        return (f"lake: {self.written} partitions written, {self.removed} removed, "
+                f"{self.unchanged} unchanged")  # fmt: skip
+
 
 def is_stale(lake: Path, db_file: Path) -> bool:
     """Whether the database changed (a prune, a forget, a link) since the lake was synced."""

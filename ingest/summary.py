@@ -15,10 +15,7 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     for warning in r.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if r.lake is not None:
-        console.print(
-            f"lake: {r.lake.written} partitions written, {r.lake.removed} removed, "
-            f"{r.lake.unchanged} unchanged"
-        )
+        console.print(r.lake.line())
     if r.files_read == 0:
         console.print(f"nothing new to read in {r.files} files ({r.seconds:.2f} s)", soft_wrap=True)
         return

@@ -1,0 +1,45 @@
+"""Checks a server command makes before it starts: what it would otherwise find out after
+printing where it runs, or at its first request."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import tempfile
+from pathlib import Path
+
+import click
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse at once an address another process listens on, or one this machine does not
+    have: the server would fail after the line saying where it runs."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+            probe.bind(address)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"--host {host}: unknown address ({exc.strerror})") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"port {port} on {host} is already in use (another refscope running?): "
+                "stop it or pass --port"
+            ) from None
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def check_log_dir(log_dir: Path) -> None:
+    """Create the log folder and prove it writable before the server starts: found out at
+    startup, it is a server traceback; found out at the first delivery, a lost one."""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=log_dir):
+            pass
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write logs to {log_dir}: {exc.strerror or exc}: --log-dir must be a folder "
+            "refscope can create and write to"
+        ) from exc
