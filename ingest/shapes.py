@@ -2,7 +2,8 @@
 
 Only the fields refscope reads are named; DuckDB skips the rest. Every leaf is VARCHAR (or JSON,
 given its structure later) so that a wrong type in a field becomes NULL or text instead of an
-error. No SQL, no I/O.
+error; an instant read only as an instant is DOUBLE (T), which takes numbers and digit strings
+alike, and makes anything else NULL. No SQL, no I/O.
 Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
 """
 
@@ -16,6 +17,8 @@ V = "VARCHAR"
 # structure only where present (webhook.py): json_transform pays for every field of a structure
 # on every row, present or not, so a wide item structure would cost more than the whole parse.
 J = "JSON"
+# Instants only ever read through rs_ts(): a number is not turned into text and back.
+T = "DOUBLE"
 
 # Every referral-like object: messaging_referrals, postback.referral, message.referral.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_referrals
@@ -41,7 +44,7 @@ MIDS = [V]
 _ITEM = {
     "sender": {"id": V, "user_ref": V},
     "recipient": {"id": V, "user_ref": V},
-    "timestamp": V,
+    "timestamp": T,
     "message": {
         "mid": V,
         "text": V,
@@ -88,13 +91,13 @@ SAMPLE_CHANGE_STRUCTURE = json.dumps({**_CHANGE, "received_at": V, "body": _CHAN
 def line_structure(entry: dict[str, object]) -> str:
     """A webhook body, or the envelope refscope's receiver writes around one."""
     delivery = {"object": V, "entry": [entry]}
-    return json.dumps({**delivery, "received_at": V, "body": delivery})
+    return json.dumps({**delivery, "received_at": T, "body": delivery})
 
 
 # Messaging and standby items are parsed apart: standby lines are rare, and a list in the
 # structure costs its fields on every line.
-MESSAGING_STRUCTURE = line_structure({"id": V, "time": V, "messaging": [_ITEM]})
-STANDBY_STRUCTURE = line_structure({"id": V, "time": V, "standby": [_ITEM]})
+MESSAGING_STRUCTURE = line_structure({"id": V, "time": T, "messaging": [_ITEM]})
+STANDBY_STRUCTURE = line_structure({"id": V, "time": T, "standby": [_ITEM]})
 CHANGES_STRUCTURE = line_structure(_ENTRY_CHANGES)
 SEND_STRUCTURE = json.dumps(
     {
