@@ -1,5 +1,6 @@
-"""Every question the dashboard asks: one function each, bound parameters only (retention's
-are in retention_queries.py, the pieces they share in query_parts.py).
+"""Every question the dashboard asks: one function each, bound parameters only (the per-channel
+pages' are in channel_queries.py, retention's in retention_queries.py, the pieces they share in
+query_parts.py; all are asked through this module).
 
 Each function takes a DuckDB connection (and the global Filters) and returns a pandas
 DataFrame whose columns are listed in its docstring; no Streamlit, no Plotly here.
@@ -12,23 +13,25 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+# The per-channel pages' questions (channel_queries.py) and retention's (retention_queries.py):
+# every question is asked through this module.
+from dashboard.channel_queries import ads as ads
+from dashboard.channel_queries import comments as comments
+from dashboard.channel_queries import refs as refs
+from dashboard.channel_queries import website_chat as website_chat
+from dashboard.channel_queries import website_chat_totals as website_chat_totals
 from dashboard.filters import ContactPick, Filters
-from dashboard.query_parts import CAME_BACK as _CAME_BACK
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
-from dashboard.query_parts import CONTACTS_TO_DATE as _CONTACTS_TO_DATE
-from dashboard.query_parts import ELAPSED as _ELAPSED
 from dashboard.query_parts import IN_RANGE as _IN_RANGE
+from dashboard.query_parts import MIN_SAMPLE as MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
 from dashboard.query_parts import frame as _df
-
-# Retention's questions live in retention_queries.py; they are asked here like every other one.
 from dashboard.retention_queries import RETENTION_WEEKS as RETENTION_WEEKS
 from dashboard.retention_queries import RETURN_DAYS as RETURN_DAYS
 from dashboard.retention_queries import cohorts as cohorts
 from dashboard.retention_queries import returns_by_channel as returns_by_channel
 from ingest.attribute import USER_KINDS
 
-MIN_SAMPLE = 30  # below this many contacts a rate is marked "too few to judge"
 CHAT_PLUGIN_SHUTDOWN = dt.date(2024, 5, 9)  # Meta switched the chat plugin off that day
 
 
@@ -182,210 +185,6 @@ def channel_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    coalesce(r.reentries, 0) AS reentries
             FROM a FULL JOIN r USING (channel)
             ORDER BY new_contacts DESC, channel""",
-        f,
-    )
-
-
-def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per ref of m.me links and QR codes. Columns: page_id, ref, channel, new_contacts,
-    reentries, engaged, engaged_rate, ci_low, ci_high (95% Wilson interval), too_few,
-    return_7d_rate, first_seen, last_seen, registered, campaign, placement, clicks, scans
-    (clicks through QR codes, from the receiver's /r/<ref> log), contacts_per_click. A registered
-    link clicked in the range that brought no touch there is a row too, with no contacts."""
-    return _df(
-        con,
-        f"""WITH acquired AS (
-                SELECT c.page_id, c.ref, any_value(c.channel) AS channel,
-                       count(*) AS new_contacts, count(c.second_message_at) AS engaged,
-                       -- Among those whose 7 days had passed when the data ends, as Retention.
-                       count(*) FILTER (WHERE {_ELAPSED.format(days=7)}) AS past_7d,
-                       count(*) FILTER (
-                           WHERE {_ELAPSED.format(days=7)} AND {_CAME_BACK.format(days=7)}
-                       ) AS returned_7d
-                FROM {_CONTACTS_TO_DATE} c
-                WHERE {_IN_RANGE} AND c.channel IN ('m_me_link', 'qr_code') AND c.ref IS NOT NULL
-                GROUP BY ALL
-            ), seen AS (
-                SELECT t.page_id, t.ref, any_value(t.channel) AS channel,
-                       count(*) FILTER (WHERE t.is_reentry) AS reentries,
-                       min(t.ts) AS first_seen, max(t.ts) AS last_seen
-                FROM touches t
-                WHERE t.channel IN ('m_me_link', 'qr_code') AND t.ref IS NOT NULL
-                  AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="t")}
-                GROUP BY ALL
-            ), links AS (
-                -- A link made for a username finds its page id through `pages`; unmapped, by
-                -- its ref alone when no other page registered that ref (as attribution does).
-                SELECT l.ref, l.page, l.channel, l.campaign, l.placement,
-                       coalesce(p.page_id, CASE WHEN regexp_full_match(l.page, '[0-9]+')
-                                                THEN l.page END) AS page_id,
-                       count(DISTINCT lower(l.page)) OVER (PARTITION BY l.ref) = 1 AS solo
-                FROM tracked_links l LEFT JOIN pages p ON lower(p.username) = lower(l.page)
-            ), clk AS (
-                -- A click carries its link's page as registered: it counts for that link only.
-                SELECT k.ref, k.page, count(*) AS clicks, count(*) FILTER (WHERE k.qr) AS scans
-                FROM clicks k
-                WHERE k.ts >= $start AND k.ts < $end + INTERVAL 1 DAY
-                GROUP BY ALL
-            ), linked AS (
-                SELECT s.page_id, s.ref, any_value(l.campaign) AS campaign,
-                       any_value(l.placement) AS placement, sum(k.clicks) AS clicks,
-                       sum(k.scans) AS scans
-                FROM seen s
-                JOIN links l ON l.ref = s.ref
-                     AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo))
-                LEFT JOIN clk k ON k.ref = l.ref AND k.page = l.page
-                GROUP BY s.page_id, s.ref
-            ), unseen AS (
-                -- Registered links clicked or scanned in the range that brought no touch:
-                -- a placement that converts nobody is a row too.
-                SELECT l.page_id, l.ref, any_value(l.channel) AS channel,
-                       any_value(l.campaign) AS campaign, any_value(l.placement) AS placement,
-                       sum(k.clicks) AS clicks, sum(k.scans) AS scans
-                FROM links l JOIN clk k ON k.ref = l.ref AND k.page = l.page
-                WHERE {_PAGES.format(t="l")} AND NOT EXISTS (
-                    SELECT 1 FROM seen s WHERE s.ref = l.ref
-                      AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo)))
-                GROUP BY l.page_id, l.ref
-            )
-            SELECT s.page_id, s.ref, coalesce(a.channel, s.channel) AS channel,
-                   coalesce(a.new_contacts, 0) AS new_contacts, s.reentries,
-                   coalesce(a.engaged, 0) AS engaged,
-                   a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
-                   wilson_low(a.engaged, a.new_contacts) AS ci_low,
-                   wilson_high(a.engaged, a.new_contacts) AS ci_high,
-                   coalesce(a.new_contacts, 0) < {MIN_SAMPLE} AS too_few,
-                   a.returned_7d / nullif(a.past_7d, 0) AS return_7d_rate,
-                   s.first_seen, s.last_seen, l.ref IS NOT NULL AS registered,
-                   l.campaign, l.placement, CAST(coalesce(l.clicks, 0) AS BIGINT) AS clicks,
-                   CAST(coalesce(l.scans, 0) AS BIGINT) AS scans,
-                   a.new_contacts / nullif(l.clicks, 0) AS contacts_per_click
-            FROM seen s
-            LEFT JOIN acquired a USING (page_id, ref)
-            LEFT JOIN linked l USING (page_id, ref)
-            WHERE len($channels) = 0 OR list_contains($channels, coalesce(a.channel, s.channel))
-            UNION ALL
-            SELECT page_id, ref, channel, 0, 0, 0, NULL, NULL, NULL, true, NULL, NULL, NULL,
-                   true, campaign, placement, CAST(clicks AS BIGINT), CAST(scans AS BIGINT), 0.0
-            FROM unseen
-            WHERE len($channels) = 0 OR list_contains($channels, channel)
-            ORDER BY new_contacts DESC, reentries DESC, clicks DESC, ref""",
-        f,
-    )
-
-
-def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per Click-to-Messenger ad. Columns: ad_id, ad_title, new_contacts, engaged,
-    engaged_rate, spend, cost_per_contact, cost_per_engaged, conversations_started (Meta's)."""
-    return _df(
-        con,
-        f"""WITH acquired AS (
-                SELECT c.ad_id, max(c.ad_title) AS ad_title, count(*) AS new_contacts,
-                       count(c.second_message_at) AS engaged
-                FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'ctm_ad'
-                GROUP BY c.ad_id
-            ), spent AS (
-                SELECT ad_id, max(ad_name) AS ad_name, sum(spend) AS spend,
-                       sum(conversations_started) AS conversations_started
-                FROM ad_insights WHERE date BETWEEN $start AND $end GROUP BY ad_id
-            )
-            SELECT coalesce(a.ad_id, s.ad_id) AS ad_id,
-                   coalesce(a.ad_title, s.ad_name, coalesce(a.ad_id, s.ad_id)) AS ad_title,
-                   coalesce(a.new_contacts, 0) AS new_contacts, coalesce(a.engaged, 0) AS engaged,
-                   a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
-                   s.spend, s.spend / nullif(a.new_contacts, 0) AS cost_per_contact,
-                   s.spend / nullif(a.engaged, 0) AS cost_per_engaged, s.conversations_started
-            FROM acquired a FULL JOIN spent s USING (ad_id)
-            -- With pages chosen, the ads seen on them (as for the KPIs' ad spend): also one that
-            -- spent in the range without bringing a contact in it.
-            WHERE (len($pages) = 0 OR coalesce(a.ad_id, s.ad_id) IN (
-                       SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
-              AND {_CHANNEL_CHOSEN.format(channel="ctm_ad")}
-            ORDER BY new_contacts DESC, spend DESC NULLS LAST""",
-        f,
-    )
-
-
-def website_chat(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Chat plugin contacts per website page. Columns: referer_uri, new_contacts, guests,
-    guest_share, engaged_rate."""
-    return _df(
-        con,
-        f"""SELECT coalesce(c.referer_uri, '(unknown page)') AS referer_uri,
-                   count(*) AS new_contacts,
-                   count(*) FILTER (WHERE c.is_guest_user) AS guests,
-                   count(*) FILTER (WHERE c.is_guest_user) / count(*) AS guest_share,
-                   count(c.second_message_at) / count(*) AS engaged_rate
-            FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'chat_widget'
-            GROUP BY ALL ORDER BY new_contacts DESC, referer_uri""",
-        f,
-    )
-
-
-def website_chat_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """One row: new_contacts and guests of the chat plugin in the range, and guest_share
-    (NULL with no contact)."""
-    return _df(
-        con,
-        f"""SELECT count(*) AS new_contacts,
-                   count(*) FILTER (WHERE c.is_guest_user) AS guests,
-                   CASE WHEN count(*) > 0
-                        THEN count(*) FILTER (WHERE c.is_guest_user) / count(*) END AS guest_share
-            FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'chat_widget'""",
-        f,
-    )
-
-
-def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per post. Columns: page_id, post_id, comments, private_replies (sent in the range: by
-    send log or by the echo naming its comment), conversations (contacts acquired by a reply
-    to a comment on the post), reply_rate (conversations / private replies)."""
-    return _df(
-        con,
-        f"""WITH cm AS (
-                SELECT page_id, post_id, comment_id FROM events
-                WHERE kind = 'comment' AND detail = 'add'
-                  -- The page's own public replies are not comments it received.
-                  AND commenter_id IS DISTINCT FROM page_id
-                  AND ts >= $start AND ts < $end + INTERVAL 1 DAY
-                  AND {_PAGES.format(t="events")}
-            ), post_of AS (
-                SELECT DISTINCT comment_id, post_id FROM events
-                WHERE kind = 'comment' AND comment_id IS NOT NULL
-            ), sent AS (
-                -- A private reply is known by its send log (one that went through: Meta
-                -- answered with the recipient or the message) or by the page's echo carrying
-                -- the comment id; both give one reply, dated by the first.
-                SELECT e.page_id, coalesce(e.comment_id, 'post ' || e.post_id) AS reply_to,
-                       min(e.ts) AS ts,
-                       coalesce(any_value(e.post_id), any_value(po.post_id), '(unknown post)')
-                           AS post_id
-                FROM events e LEFT JOIN post_of po USING (comment_id)
-                WHERE ((e.kind = 'private_reply' AND (e.psid IS NOT NULL OR e.mid IS NOT NULL))
-                       OR (e.kind = 'message_echo' AND e.comment_id IS NOT NULL))
-                  AND coalesce(e.comment_id, e.post_id) IS NOT NULL
-                  AND {_PAGES.format(t="e")}
-                GROUP BY ALL
-            ), pr AS (
-                SELECT page_id, post_id, count(*) AS private_replies FROM sent
-                WHERE ts >= $start AND ts < $end + INTERVAL 1 DAY
-                GROUP BY ALL
-            ), conv AS (
-                SELECT c.page_id, coalesce(c.post_id, po.post_id, '(unknown post)') AS post_id,
-                       count(*) AS conversations
-                FROM contacts c LEFT JOIN post_of po USING (comment_id)
-                WHERE {_IN_RANGE} AND c.channel = 'comment_reply'
-                GROUP BY ALL
-            )
-            SELECT page_id, post_id, coalesce(n.comments, 0) AS comments,
-                   coalesce(pr.private_replies, 0) AS private_replies,
-                   coalesce(conv.conversations, 0) AS conversations,
-                   coalesce(conv.conversations, 0) / nullif(pr.private_replies, 0) AS reply_rate
-            FROM (SELECT page_id, post_id, count(*) AS comments FROM cm GROUP BY ALL) n
-            FULL JOIN pr USING (page_id, post_id)
-            FULL JOIN conv USING (page_id, post_id)
-            WHERE {_CHANNEL_CHOSEN.format(channel="comment_reply")}
-            ORDER BY comments DESC, private_replies DESC, post_id""",
         f,
     )
 

@@ -1,7 +1,7 @@
 """The pieces the dashboard's queries share: the filters as SQL, and "had time to come back".
 
-queries.py and retention_queries.py build their statements from these, with bound parameters
-only ($start, $end, $pages, $channels).
+queries.py, channel_queries.py and retention_queries.py build their statements from these, with
+bound parameters only ($start, $end, $pages, $channels).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
+
+MIN_SAMPLE = 30  # below this many contacts a rate is marked "too few to judge"
 
 # Contacts acquired in the range, on the chosen pages and channels (alias c).
 IN_RANGE = """

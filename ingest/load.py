@@ -2,7 +2,7 @@
 
 A batch holds whole-line chunks of one or more files (small files share a batch, so a run over
 hundreds of daily logs does not pay per file). Lines reach DuckDB as an Arrow string column
-built straight on the bytes (numpy finds the newlines), DuckDB parses them (webhook.py), and
+built straight on the bytes (numpy finds the newlines), DuckDB parses them (stage.py), and
 only the rare rejected line is looked at in Python, to say exactly what is wrong with it.
 """
 
@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import attribute, reasons, webhook
+from . import attribute, reasons, stage
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
 
@@ -300,10 +300,10 @@ def _load_table(
     repaired: list[tuple[int, int, str]] = []
     con.register("chunk", table)
     try:
-        con.execute(webhook.RARE_LINES)
-        row = con.execute(webhook.RARE_FOUND).fetchone() or ()
-        found = {m for m, hit in zip(webhook.RARE_MARKERS, row, strict=True) if hit}
-        con.execute(webhook.stage_sql(found))
+        con.execute(stage.RARE_LINES)
+        row = con.execute(stage.RARE_FOUND).fetchone() or ()
+        found = {m for m, hit in zip(stage.RARE_MARKERS, row, strict=True) if hit}
+        con.execute(stage.stage_sql(found))
         con.execute(_OTHER_ITEMS)
         if '"refscope_click"' in found:
             con.execute(_INSERT_CLICKS, {"run_id": run_id})

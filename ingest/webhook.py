@@ -1,9 +1,10 @@
-"""Messenger deliveries → normalised event rows, in DuckDB SQL.
+"""Messenger deliveries → normalised event rows, in DuckDB SQL: messaging and standby items.
 
-The only module that knows Meta's payload shapes. It parses with DuckDB's JSON reader (one
-`json_transform` per line with an explicit structure), so millions of lines never pass through
-Python objects. Pure: it builds SQL over a registered `chunk(rid, file_id, line_no, raw)`
-relation and does no I/O of its own. Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
+With comment_events.py (feed changes, send logs), the only module that knows Meta's payload
+shapes. It parses with DuckDB's JSON reader (one `json_transform` per line with an explicit
+structure), so millions of lines never pass through Python objects. Pure: it builds SQL over a
+registered `chunk(rid, file_id, line_no, raw)` relation and does no I/O of its own; stage.py
+puts the pieces together. Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 
 from .shapes import (
     ATTACHMENTS,
-    CHANGES_STRUCTURE,
     CLICK_STRUCTURE,
     CONTROL,
     MESSAGING_FIELDS,
@@ -22,8 +22,6 @@ from .shapes import (
     QUICK_REPLY,
     REACTION,
     REFERRAL,
-    SAMPLE_CHANGE_STRUCTURE,
-    SEND_STRUCTURE,
     SHORTLINK_SOURCES,
     STANDBY_STRUCTURE,
     TAGS,
@@ -62,7 +60,8 @@ CREATE OR REPLACE TEMP MACRO rs_is_shortlink(source) AS (
 """
 
 
-def _parse(structure: str) -> str:
+def parse_raw(structure: str) -> str:
+    """The SQL that parses each line's `raw` into structure (NULL when it is not JSON)."""
     # json_transform raises on malformed JSON: try() makes it NULL (those lines become rejects).
     return f"CASE WHEN json_valid(raw) THEN json_transform(raw, '{structure}') END"
 
@@ -74,7 +73,7 @@ def _present(value: str, structure: object) -> str:
 
 
 # Entries of the lines that are Page webhook bodies (plain or inside a receiver envelope).
-_ENTRY_ROWS = """lines AS (
+ENTRY_ROWS = """lines AS (
     SELECT rid, file_id, line_no, {transform} AS d FROM {source} {where}
 ), entries AS (
     SELECT rid, file_id, line_no,
@@ -243,16 +242,8 @@ SELECT
     ei, ii, container
 FROM addressed
 """
-# Standby, changes, wrapped and send-log lines are rare: one substring scan copies them to
-# `rs_rare`, and only those lines are parsed again for these kinds.
-RARE_LINES = """
-CREATE OR REPLACE TEMP TABLE rs_rare AS
-SELECT rid, file_id, line_no, raw FROM chunk
--- One regular expression (a single pass) is about 3x faster here than five contains().
-WHERE regexp_matches(raw, '"(?:standby|changes|field|send_api|refscope_click)"')
-"""
-_HAS_STANDBY = """WHERE contains(raw, '"standby"')"""
-_HAS_CHANGES = """WHERE contains(raw, '"changes"')"""
+HAS_STANDBY = """WHERE contains(raw, '"standby"')"""
+HAS_CHANGES = """WHERE contains(raw, '"changes"')"""
 _ENTRY_ITEM_ROWS = """{entry_rows}, item_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
            unnest(e.{container}) AS x, generate_subscripts(e.{container}, 1) AS ii,
@@ -260,13 +251,15 @@ _ENTRY_ITEM_ROWS = """{entry_rows}, item_rows AS (
     FROM entry_rows
 )"""
 MESSAGING_ROWS = _ENTRY_ITEM_ROWS.format(
-    entry_rows=_ENTRY_ROWS.format(transform=_parse(MESSAGING_STRUCTURE), source="chunk", where=""),
+    entry_rows=ENTRY_ROWS.format(
+        transform=parse_raw(MESSAGING_STRUCTURE), source="chunk", where=""
+    ),
     container="messaging",
 )
 # Standby items are rare: their lines are found by a substring test before any parsing.
 STANDBY_ROWS = _ENTRY_ITEM_ROWS.format(
-    entry_rows=_ENTRY_ROWS.format(
-        transform=_parse(STANDBY_STRUCTURE), source="rs_rare", where=_HAS_STANDBY
+    entry_rows=ENTRY_ROWS.format(
+        transform=parse_raw(STANDBY_STRUCTURE), source="rs_rare", where=HAS_STANDBY
     ),
     container="standby",
 )
@@ -279,14 +272,14 @@ CHANGED_ROWS = """{entry_rows}, change_rows AS (
            'changes' AS container, c.field = 'standby' AS is_standby
     FROM change_rows WHERE c.field IN {fields}
 )""".format(
-    entry_rows=_ENTRY_ROWS.format(
-        transform=_parse(WRAPPED_CHANGES_STRUCTURE),
+    entry_rows=ENTRY_ROWS.format(
+        transform=parse_raw(WRAPPED_CHANGES_STRUCTURE),
         source="rs_rare",
-        where=_HAS_CHANGES,
+        where=HAS_CHANGES,
     ),
     fields=repr(MESSAGING_FIELDS),
 )
-_SAMPLE_PARSE = _parse(WRAPPED_STRUCTURE)
+_SAMPLE_PARSE = parse_raw(WRAPPED_STRUCTURE)
 # A sample posted to refscope's receiver (the App Dashboard's test button) is logged inside its
 # envelope, whose received_at then dates an item stamped with a placeholder ("TIMESTAMP").
 SAMPLE_ROWS = f"""lines AS (
@@ -310,114 +303,10 @@ ITEM_EVENTS = [
 ]
 
 
-# Page feed changes (comments). created_time is in seconds; from.id is not a PSID.
-_CHANGE_ROWS = f"""{
-    _ENTRY_ROWS.format(transform=_parse(CHANGES_STRUCTURE), source="rs_rare", where=_HAS_CHANGES)
-}
-, change_rows AS (
-    SELECT rid, file_id, line_no, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time,
-           ei,
-           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii, 'feed' AS container
-    FROM entry_rows
-)"""
-# A Page field's sample from the App Dashboard's test button: one change, no entry. Its page
-# is the prefix of its post id (<PAGE_ID>_<POST_ID>).
-# https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
-_SAMPLE_CHANGE_ROWS = f"""lines AS (
-    SELECT rid, file_id, line_no, {_parse(SAMPLE_CHANGE_STRUCTURE)} AS d FROM rs_rare
-    WHERE contains(raw, '"field"')
-), change_rows AS (
-    SELECT rid, file_id, line_no,
-           CASE WHEN d.body IS NOT NULL THEN rs_ts(d.received_at) END AS received_ts,
-           'page' AS obj, c, NULL AS entry_time, NULL::BIGINT AS ei, NULL::BIGINT AS ii,
-           rs_id(regexp_extract(c.value.post_id, '^([0-9]+)_', 1)) AS page,
-           'feed_sample' AS container
-    FROM (SELECT *, CASE WHEN d.body IS NOT NULL THEN d.body
-                         ELSE {{'field': d.field, 'value': d.value}} END AS c FROM lines)
-    WHERE c.field IS NOT NULL AND c.field NOT IN {MESSAGING_FIELDS!r}
-)"""
-_CHANGE_EVENTS = f"""
-WITH {{change_rows}}, typed AS (
-    SELECT *,
-        coalesce(rs_ts(c.value.created_time), rs_ts(entry_time), received_ts) AS t,
-        CASE WHEN c.field = 'feed' AND c.value.item = 'comment' THEN 'comment' ELSE 'other' END
-            AS kind
-    FROM change_rows
-    WHERE c.field IS NULL OR c.field NOT IN {MESSAGING_FIELDS!r}
-)
-SELECT
-    rs_key([page, kind, c.field, c.value.item, c.value.verb, c.value.comment_id, c.value.post_id,
-            CAST(epoch_ms(t) AS VARCHAR), md5(coalesce(c.value.message, ''))]) AS event_key,
-    page AS page_id, NULL::VARCHAR AS psid, false AS is_user_ref, t AS ts, kind,
-    CASE WHEN kind = 'comment' THEN c.value.verb
-         ELSE coalesce(c.field, '?') || coalesce('.' || c.value.item, '') END AS detail,
-    false AS is_standby, NULL AS source, NULL AS ref, NULL AS ad_id, NULL AS ad_title,
-    NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, NULL AS mid,
-    c.value.message AS text, NULL::VARCHAR[] AS attachment_types, NULL AS quick_reply_payload,
-    NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
-    c.value.post_id AS post_id, c.value.comment_id AS comment_id,
-    rs_id(c.value."from".id) AS commenter_id,
-    rid, file_id, line_no,
-    CASE WHEN obj <> 'page' THEN 'unsupported object'
-         WHEN c IS NULL OR c.field IS NULL THEN 'change without field'
-         WHEN page IS NULL THEN 'no page id'
-         WHEN t IS NULL THEN 'no valid timestamp'
-         WHEN kind = 'comment' AND c.value.comment_id IS NULL THEN 'comment without comment_id'
-    END AS problem,
-    ei, ii, container
-FROM typed
-"""
-CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _CHANGE_ROWS)
-SAMPLE_CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _SAMPLE_CHANGE_ROWS)
-
-
-# Send API log lines: a private reply the page sent to a comment (or visitor post).
-# https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/
-SEND_EVENTS = f"""
-WITH rs_lines AS (
-    -- A send log line as the page's own code wrote it, or inside a receiver envelope.
-    SELECT rid, file_id, line_no,
-           CASE WHEN json_valid(raw) THEN json_transform(
-               CASE WHEN json_type(raw, '$.body') = 'OBJECT' THEN raw->'$.body' ELSE raw END,
-               '{SEND_STRUCTURE}') END AS d,
-           -- Inside an envelope, a line without a timestamp of its own is dated by its arrival.
-           CASE WHEN NOT json_valid(raw) THEN NULL
-                WHEN json_type(raw, '$.body') = 'OBJECT'
-                THEN rs_ts(json_extract_string(raw, '$.received_at')) END AS received_ts
-    FROM rs_rare
-    WHERE contains(raw, '"send_api"')
-), rs_sends AS (
-    SELECT *, coalesce(rs_ts(d.timestamp), received_ts) AS t FROM rs_lines
-)
-SELECT
-    rs_key([rs_id(d.page_id), 'private_reply',
-            coalesce(d.response.message_id, d.request.recipient.comment_id,
-                     d.request.recipient.post_id),
-            CAST(epoch_ms(t) AS VARCHAR)]) AS event_key,
-    rs_id(d.page_id) AS page_id, rs_id(d.response.recipient_id) AS psid, false AS is_user_ref,
-    t AS ts, 'private_reply' AS kind,
-    CASE WHEN d.response.recipient_id IS NULL THEN 'no recipient_id' END AS detail,
-    false AS is_standby, NULL AS source, NULL AS ref, NULL AS ad_id, NULL AS ad_title,
-    NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, d.response.message_id AS mid,
-    NULL AS text, NULL::VARCHAR[] AS attachment_types, NULL AS quick_reply_payload,
-    NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
-    d.request.recipient.post_id AS post_id, d.request.recipient.comment_id AS comment_id,
-    NULL AS commenter_id,
-    rid, file_id, line_no,
-    CASE WHEN rs_id(d.page_id) IS NULL THEN 'send log without page_id'
-         WHEN t IS NULL THEN 'no valid timestamp'
-         WHEN d.request.recipient.comment_id IS NULL AND d.request.recipient.post_id IS NULL
-             THEN 'send log without recipient comment_id or post_id'
-    END AS problem,
-    NULL::BIGINT AS ei, NULL::BIGINT AS ii, 'send_api' AS container
-FROM rs_sends
-WHERE d.object = 'send_api'
-"""
-
 # Scans and clicks of tracked links (refscope's receiver, GET /r/<ref>): rows for `clicks`.
 CLICK_EVENTS = f"""
 WITH rs_lines AS (
-    SELECT rid, file_id, line_no, {_parse(CLICK_STRUCTURE)} AS d
+    SELECT rid, file_id, line_no, {parse_raw(CLICK_STRUCTURE)} AS d
     FROM rs_rare WHERE contains(raw, '"refscope_click"')
 )
 SELECT rid, file_id, line_no, 'click' AS kind, 'click' AS container, rs_ts(d.ts) AS ts,
@@ -428,29 +317,3 @@ SELECT rid, file_id, line_no, 'click' AS kind, 'click' AS container, rs_ts(d.ts)
 FROM rs_lines
 WHERE d.object = 'refscope_click'
 """
-
-
-# The stage of a batch: messaging items always; each rare kind only when a line of the batch
-# holds its marker (planning a branch costs more than running it on no rows).
-STAGE_PARTS: tuple[tuple[str | None, str], ...] = (
-    (None, ITEM_EVENTS[0]),
-    ('"standby"', ITEM_EVENTS[1]),
-    ('"changes"', ITEM_EVENTS[2]),
-    ('"field"', ITEM_EVENTS[3]),
-    ('"field"', SAMPLE_CHANGE_EVENTS),
-    ('"changes"', CHANGE_EVENTS),
-    ('"send_api"', SEND_EVENTS),
-    ('"refscope_click"', CLICK_EVENTS),
-)
-RARE_MARKERS = sorted({m for m, _ in STAGE_PARTS if m is not None})
-RARE_FOUND = "SELECT {} FROM rs_rare".format(
-    ", ".join(f"coalesce(bool_or(contains(raw, '{m}')), false)" for m in RARE_MARKERS)
-)
-
-
-def stage_sql(found: set[str]) -> str:
-    """CREATE the batch's stage from the parts whose marker is in found (RARE_FOUND's)."""
-    parts = [q for m, q in STAGE_PARTS if m is None or m in found]
-    return "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + "\nUNION ALL BY NAME\n".join(
-        f"({q})" for q in parts
-    )

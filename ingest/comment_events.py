@@ -1,0 +1,121 @@
+"""Comments and private replies → normalised event rows, in DuckDB SQL.
+
+Page `feed` changes (a comment added, edited or removed), a Page field's sample from the App
+Dashboard's test button, and the Send API log lines of private replies. Built on webhook.py's
+parsing pieces; pure SQL over the batch's `rs_rare` lines, like it.
+Payload facts: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
+"""
+
+from __future__ import annotations
+
+from .shapes import (
+    CHANGES_STRUCTURE,
+    MESSAGING_FIELDS,
+    SAMPLE_CHANGE_STRUCTURE,
+    SEND_STRUCTURE,
+)
+from .webhook import ENTRY_ROWS, HAS_CHANGES, parse_raw
+
+# Page feed changes (comments). created_time is in seconds; from.id is not a PSID.
+_CHANGE_ROWS = f"""{
+    ENTRY_ROWS.format(transform=parse_raw(CHANGES_STRUCTURE), source="rs_rare", where=HAS_CHANGES)
+}
+, change_rows AS (
+    SELECT rid, file_id, line_no, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time,
+           ei,
+           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii, 'feed' AS container
+    FROM entry_rows
+)"""
+# A Page field's sample from the App Dashboard's test button: one change, no entry. Its page
+# is the prefix of its post id (<PAGE_ID>_<POST_ID>).
+# https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
+_SAMPLE_CHANGE_ROWS = f"""lines AS (
+    SELECT rid, file_id, line_no, {parse_raw(SAMPLE_CHANGE_STRUCTURE)} AS d FROM rs_rare
+    WHERE contains(raw, '"field"')
+), change_rows AS (
+    SELECT rid, file_id, line_no,
+           CASE WHEN d.body IS NOT NULL THEN rs_ts(d.received_at) END AS received_ts,
+           'page' AS obj, c, NULL AS entry_time, NULL::BIGINT AS ei, NULL::BIGINT AS ii,
+           rs_id(regexp_extract(c.value.post_id, '^([0-9]+)_', 1)) AS page,
+           'feed_sample' AS container
+    FROM (SELECT *, CASE WHEN d.body IS NOT NULL THEN d.body
+                         ELSE {{'field': d.field, 'value': d.value}} END AS c FROM lines)
+    WHERE c.field IS NOT NULL AND c.field NOT IN {MESSAGING_FIELDS!r}
+)"""
+_CHANGE_EVENTS = f"""
+WITH {{change_rows}}, typed AS (
+    SELECT *,
+        coalesce(rs_ts(c.value.created_time), rs_ts(entry_time), received_ts) AS t,
+        CASE WHEN c.field = 'feed' AND c.value.item = 'comment' THEN 'comment' ELSE 'other' END
+            AS kind
+    FROM change_rows
+    WHERE c.field IS NULL OR c.field NOT IN {MESSAGING_FIELDS!r}
+)
+SELECT
+    rs_key([page, kind, c.field, c.value.item, c.value.verb, c.value.comment_id, c.value.post_id,
+            CAST(epoch_ms(t) AS VARCHAR), md5(coalesce(c.value.message, ''))]) AS event_key,
+    page AS page_id, NULL::VARCHAR AS psid, false AS is_user_ref, t AS ts, kind,
+    CASE WHEN kind = 'comment' THEN c.value.verb
+         ELSE coalesce(c.field, '?') || coalesce('.' || c.value.item, '') END AS detail,
+    false AS is_standby, NULL AS source, NULL AS ref, NULL AS ad_id, NULL AS ad_title,
+    NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, NULL AS mid,
+    c.value.message AS text, NULL::VARCHAR[] AS attachment_types, NULL AS quick_reply_payload,
+    NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
+    c.value.post_id AS post_id, c.value.comment_id AS comment_id,
+    rs_id(c.value."from".id) AS commenter_id,
+    rid, file_id, line_no,
+    CASE WHEN obj <> 'page' THEN 'unsupported object'
+         WHEN c IS NULL OR c.field IS NULL THEN 'change without field'
+         WHEN page IS NULL THEN 'no page id'
+         WHEN t IS NULL THEN 'no valid timestamp'
+         WHEN kind = 'comment' AND c.value.comment_id IS NULL THEN 'comment without comment_id'
+    END AS problem,
+    ei, ii, container
+FROM typed
+"""
+CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _CHANGE_ROWS)
+SAMPLE_CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _SAMPLE_CHANGE_ROWS)
+
+
+# Send API log lines: a private reply the page sent to a comment (or visitor post).
+# https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/
+SEND_EVENTS = f"""
+WITH rs_lines AS (
+    -- A send log line as the page's own code wrote it, or inside a receiver envelope.
+    SELECT rid, file_id, line_no,
+           CASE WHEN json_valid(raw) THEN json_transform(
+               CASE WHEN json_type(raw, '$.body') = 'OBJECT' THEN raw->'$.body' ELSE raw END,
+               '{SEND_STRUCTURE}') END AS d,
+           -- Inside an envelope, a line without a timestamp of its own is dated by its arrival.
+           CASE WHEN NOT json_valid(raw) THEN NULL
+                WHEN json_type(raw, '$.body') = 'OBJECT'
+                THEN rs_ts(json_extract_string(raw, '$.received_at')) END AS received_ts
+    FROM rs_rare
+    WHERE contains(raw, '"send_api"')
+), rs_sends AS (
+    SELECT *, coalesce(rs_ts(d.timestamp), received_ts) AS t FROM rs_lines
+)
+SELECT
+    rs_key([rs_id(d.page_id), 'private_reply',
+            coalesce(d.response.message_id, d.request.recipient.comment_id,
+                     d.request.recipient.post_id),
+            CAST(epoch_ms(t) AS VARCHAR)]) AS event_key,
+    rs_id(d.page_id) AS page_id, rs_id(d.response.recipient_id) AS psid, false AS is_user_ref,
+    t AS ts, 'private_reply' AS kind,
+    CASE WHEN d.response.recipient_id IS NULL THEN 'no recipient_id' END AS detail,
+    false AS is_standby, NULL AS source, NULL AS ref, NULL AS ad_id, NULL AS ad_title,
+    NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, d.response.message_id AS mid,
+    NULL AS text, NULL::VARCHAR[] AS attachment_types, NULL AS quick_reply_payload,
+    NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
+    d.request.recipient.post_id AS post_id, d.request.recipient.comment_id AS comment_id,
+    NULL AS commenter_id,
+    rid, file_id, line_no,
+    CASE WHEN rs_id(d.page_id) IS NULL THEN 'send log without page_id'
+         WHEN t IS NULL THEN 'no valid timestamp'
+         WHEN d.request.recipient.comment_id IS NULL AND d.request.recipient.post_id IS NULL
+             THEN 'send log without recipient comment_id or post_id'
+    END AS problem,
+    NULL::BIGINT AS ei, NULL::BIGINT AS ii, 'send_api' AS container
+FROM rs_sends
+WHERE d.object = 'send_api'
+"""
