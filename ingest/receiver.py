@@ -170,11 +170,12 @@ class Receiver:
         q = request.query_params
         if not self.config.verify_token:
             return PlainTextResponse("REFSCOPE_VERIFY_TOKEN is not set on this receiver", 503)
-        if q.get("hub.mode") != "subscribe" or "hub.challenge" not in q:
-            return PlainTextResponse("expected hub.mode=subscribe and a hub.challenge", 400)
+        # The token first: whoever does not hold it learns nothing more of what is expected.
         given = q.get("hub.verify_token", "").encode()
         if not hmac.compare_digest(given, self.config.verify_token.encode()):
             return PlainTextResponse("wrong hub.verify_token", 403)
+        if q.get("hub.mode") != "subscribe" or "hub.challenge" not in q:
+            return PlainTextResponse("expected hub.mode=subscribe and a hub.challenge", 400)
         return PlainTextResponse(q["hub.challenge"], headers={"x-content-type-options": "nosniff"})
 
     def _refuse(self, reason: str, status: int, message: str) -> Response:

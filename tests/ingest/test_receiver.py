@@ -53,8 +53,20 @@ def test_handshake_echoes_the_challenge(receiver: Receiver) -> None:
         ({"hub.mode": "subscribe", "hub.challenge": "1"}, 403),
         ({"hub.mode": "subscribe", "hub.verify_token": TOKEN + "x", "hub.challenge": "1"}, 403),
         ({"hub.mode": "unsubscribe", "hub.verify_token": TOKEN, "hub.challenge": "1"}, 400),
+        ({"hub.verify_token": TOKEN, "hub.mode": "subscribe"}, 400),
+        # A wrong token is refused as such, whatever else is wrong with the request.
+        ({"hub.mode": "unsubscribe", "hub.verify_token": "nope", "hub.challenge": "1"}, 403),
+        ({"hub.verify_token": "nope"}, 403),
     ],
-    ids=["wrong-token", "no-token", "longer-token", "not-subscribe"],
+    ids=[
+        "wrong-token",
+        "no-token",
+        "longer-token",
+        "not-subscribe",
+        "no-challenge",
+        "wrong-token-and-mode",
+        "wrong-token-only",
+    ],
 )
 def test_handshake_with_a_wrong_token_is_refused(
     receiver: Receiver, params: dict[str, str], status: int
