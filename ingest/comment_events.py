@@ -67,6 +67,9 @@ SELECT
     CASE WHEN obj <> 'page' THEN 'unsupported object'
          WHEN c IS NULL OR c.field IS NULL THEN 'change without field'
          WHEN page IS NULL THEN 'no page id'
+         -- Every feed change names its item (comment, status, reaction…); other Page fields
+         -- may carry a bare value (a new name).
+         WHEN c.field = 'feed' AND c.value.item IS NULL THEN 'feed change without item'
          WHEN t IS NULL THEN 'no valid timestamp'
          WHEN kind = 'comment' AND c.value.comment_id IS NULL THEN 'comment without comment_id'
     END AS problem,

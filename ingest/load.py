@@ -43,6 +43,27 @@ WHERE s.rid = o.rid AND s.ei IS NOT DISTINCT FROM o.ei
   AND s.ii IS NOT DISTINCT FROM o.ii AND s.container = o.container
 """
 
+# An echo with no entry id (a wrapped sample, an entry without one) names its page only by its
+# direction, and Meta's docs show both: sender = page now, recipient = page in older versions.
+# Taken as now unless its recipient is a page refscope knows and its sender is not.
+# https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes/
+_GUESSED_ECHOES = """
+SELECT count(*) FROM rs_stage WHERE kind = 'message_echo' AND page_guessed AND problem IS NULL
+"""
+_OLD_DIRECTION_ECHOES = """
+WITH known AS (
+    SELECT page_id FROM pages
+    UNION SELECT page_id FROM rs_stage WHERE NOT coalesce(page_guessed, false)
+                                        AND problem IS NULL AND page_id IS NOT NULL
+    UNION SELECT DISTINCT page_id FROM events
+)
+UPDATE rs_stage s SET page_id = s.psid, psid = s.page_id,
+    -- The key of an echo (kind and mid under its page), under the page it really has.
+    event_key = md5_number(concat_ws(chr(31), s.psid, s.kind, s.mid))
+WHERE s.kind = 'message_echo' AND s.page_guessed AND s.problem IS NULL
+  AND s.psid IN (SELECT page_id FROM known) AND s.page_id NOT IN (SELECT page_id FROM known)
+"""
+
 # Later copies of an event within the batch (a POST retried in the same file): the window runs
 # over the few duplicated keys only, not over every row. Copies in other batches of the same
 # run are removed once, when the run ends (RUN_COPIES); copies of earlier runs' events are
@@ -305,6 +326,8 @@ def _load_table(
         found = {m for m, hit in zip(stage.RARE_MARKERS, row, strict=True) if hit}
         con.execute(stage.stage_sql(found))
         con.execute(_OTHER_ITEMS)
+        if (con.execute(_GUESSED_ECHOES).fetchone() or (0,))[0]:
+            con.execute(_OLD_DIRECTION_ECHOES)
         if '"refscope_click"' in found:
             con.execute(_INSERT_CLICKS, {"run_id": run_id})
         row = con.execute(

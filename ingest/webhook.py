@@ -239,6 +239,8 @@ SELECT
     NULL::VARCHAR AS commenter_id,
     rid, file_id, line_no,
     {_ITEM_PROBLEM} AS problem,
+    -- No entry id named the page: an echo's page is then a guess from its direction.
+    page_hint IS NULL AS page_guessed,
     ei, ii, container
 FROM addressed
 """

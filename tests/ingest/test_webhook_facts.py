@@ -187,3 +187,63 @@ def test_a_page_field_sample_with_no_post_to_name_its_page_is_rejected_for_that(
         (2, "value: no page id"),
     ]
     assert query("SELECT count(*) FROM events") == [(0,)]
+
+
+def test_a_feed_change_without_an_item_is_rejected(ingest_lines, query: Query) -> None:
+    entry = _changes("feed", f.comment()["value"])
+    bare = _changes("name", {})
+    bare["entry"][0]["changes"][0]["value"] = "Acme"
+    lines: list[Any] = [
+        {**entry, "entry": [{**entry["entry"][0], "changes": [{"field": "feed", "value": None}]}]},
+        {**entry, "entry": [{**entry["entry"][0], "changes": [{"field": "feed"}]}]},
+        {**entry, "entry": [{**entry["entry"][0], "changes": [{"field": "feed", "value": "x"}]}]},
+        {**entry, "entry": [{**entry["entry"][0], "changes": [{"field": "feed", "value": {}}]}]},
+        {"field": "feed", "value": None},
+        bare,  # another Page field's bare value is kept, as before
+    ]
+    ingest_lines(lines)
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "entry[0].changes[0]: feed change without item"),
+        (2, "entry[0].changes[0]: feed change without item"),
+        (3, "entry[0].changes[0]: feed change without item"),
+        (4, "entry[0].changes[0]: feed change without item"),
+        (5, "value: no page id"),
+    ]
+    assert query("SELECT line_no, kind, detail FROM events") == [(6, "other", "name")]
+
+
+@pytest.mark.parametrize("known_by", ["same-batch", "earlier-run", "pages"])
+def test_an_old_direction_echo_without_entry_id_is_turned_by_the_pages_refscope_knows(
+    ingest_lines, query: Query, execute, known_by: str
+) -> None:
+    """An echo's page is its sender now and its recipient in older docs: with no entry id to
+    say which, a side that is a known page decides."""
+    reply = f.echo("Thanks!", psid="u1", ts=T0 + 5, mid="m_old", metadata='{"comment_id": "1_2"}',
+                   reverse=True)  # fmt: skip
+    now = f.echo("Hi", psid="u2", ts=T0 + 6, mid="m_now")
+    samples = [
+        {"field": "message_echoes", "value": reply},
+        {"field": "message_echoes", "value": now},
+    ]
+    first = f.delivery(f.message(psid="u3", ts=T0))
+    if known_by == "pages":
+        execute("INSERT INTO pages VALUES (?, 'acme', 'Acme')", PAGE_ID)
+        ingest_lines(samples)
+    elif known_by == "earlier-run":
+        ingest_lines([first])
+        ingest_lines(samples, name="later.ndjson")
+    else:
+        ingest_lines([first, *samples])
+    rows = query("SELECT mid, page_id, psid, channel FROM events WHERE kind = 'message_echo' "
+                 "ORDER BY mid")  # fmt: skip
+    assert rows == [("m_now", PAGE_ID, "u2", None), ("m_old", PAGE_ID, "u1", "comment_reply")]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_an_echo_without_entry_id_whose_pages_are_unknown_is_read_as_sender_is_page(
+    ingest_lines, query: Query
+) -> None:
+    reply = f.echo("Thanks!", psid="u1", ts=T0 + 5, mid="m_old", reverse=True)
+    ingest_lines([{"field": "message_echoes", "value": reply}])
+    # Nothing tells the sides apart: the current direction is the one taken (README).
+    assert query("SELECT page_id, psid FROM events") == [("u1", PAGE_ID)]
