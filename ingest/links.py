@@ -7,6 +7,7 @@ Registering a ref re-labels the contacts it already brought in (a QR ref turns t
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -128,7 +129,12 @@ def conventional_ref(campaign: str | None, placement: str | None, month: dt.date
         raise ValidationError("without a ref, give a campaign and/or a placement to build one")
     month_part = month.strftime("%Y_%m")
     room = REF_MAX - len(month_part) - 1  # what the parts before "-YYYY_MM" may use
-    placement_part = placement_part[:room].rstrip("_")
+    if len(placement_part) > room:
+        raise ValidationError(
+            f"the placement makes {len(placement_part)} characters of the ref, and with its month "
+            f"a ref has at most {REF_MAX} ({REF_RULE}): shorten the placement to {room} "
+            "letters and digits, or give a ref"
+        )
     room -= len(placement_part) + 1 if placement_part else 0
     campaign_part = campaign_part[: max(room, 0)].rstrip("_")
     parts = [p for p in (campaign_part, placement_part, month_part) if p]
@@ -317,12 +323,27 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
     return moved
 
 
+# A file name holds at most 255 bytes: this much, with ".png" or ".svg" after it.
+NAME_MAX = 251
+
+
 def code_names(links: Sequence[Link]) -> list[str]:
     """File names (without extension) of codes written together: `<ref>`, or `<ref>.<page>`
     when the ref is on more than one of them, so no page's code overwrites another's (a ref
-    has no period, so the two forms never meet)."""
+    has no period, so the two forms never meet). A `<ref>.<page>` too long for a file name
+    keeps the start of its ref and a hash of all of it: `<start>~<hash>.<page>` (no ref has
+    a `~`, so it is never another ref's name)."""
     refs = Counter(link.ref for link in links)
-    return [x.ref if refs[x.ref] == 1 else f"{x.ref}.{x.page}" for x in links]
+    return [x.ref if refs[x.ref] == 1 else _shared_name(x.ref, x.page) for x in links]
+
+
+def _shared_name(ref: str, page: str) -> str:
+    name = f"{ref}.{page}"
+    if len(name.encode()) <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(ref.encode()).hexdigest()[:12]
+    keep = NAME_MAX - len(page.encode()) - len(digest) - 2
+    return f"{ref[:keep]}~{digest}.{page}"
 
 
 def sheet_label(link: Link) -> tuple[str, str, str]:

@@ -403,8 +403,30 @@ def test_a_long_campaign_is_shortened_and_keeps_placement_and_month() -> None:
     assert len(window) == len(counter) == 250
     assert window.startswith("spring_spring") and window.endswith("_spri-window-2026_03")
     assert counter.endswith("-counter-2026_03")
-    placement_only = links.conventional_ref(None, "x" * 300, month)
-    assert len(placement_only) == 250 and placement_only.endswith("xx-2026_03")
+    # A placement that fills the room before the month leaves none for the campaign.
+    longest = links.conventional_ref("spring", "x" * 242, month)
+    assert longest == "x" * 242 + "-2026_03"
+
+
+@pytest.mark.parametrize("campaign", [None, "spring"])
+def test_a_placement_too_long_for_a_ref_is_refused_not_cut(campaign: str | None) -> None:
+    """Cut, two long placements could share a ref: the rule is said instead."""
+    with pytest.raises(ValidationError, match=r"placement makes 243 characters.*at most 250"):
+        links.conventional_ref(campaign, "x" * 243, dt.date(2026, 3, 1))
+
+
+def test_a_shared_ref_too_long_for_a_file_name_is_named_by_its_start_and_a_hash() -> None:
+    ref = "L" * 250
+    pages = ["acmeshop", "acme.shop.long.username.example"]
+    names = links.code_names([links.make_link(p, ref, "qr") for p in pages] +
+                             [links.make_link("acmeshop", "L" * 249 + "M", "qr"),
+                              links.make_link("otherpage", "L" * 249 + "M", "qr")])  # fmt: skip
+    assert len(set(names)) == 4
+    for name, page in zip(names, [*pages, "acmeshop", "otherpage"], strict=True):
+        assert len(f"{name}.png".encode()) <= 255
+        assert name.startswith("L" * 200) and name.endswith(f".{page}") and "~" in name
+    short = links.code_names([links.make_link(p, "window", "qr") for p in pages])
+    assert short == [f"window.{p}" for p in pages]
 
 
 @pytest.mark.parametrize("command", ["create", "import", "qr"])

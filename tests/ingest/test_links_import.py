@@ -156,3 +156,20 @@ def test_one_ref_on_two_pages_gives_two_code_files(
     res = import_csv(runner, db_path, csv_file, "--out", str(out))
     assert res.exit_code == 0, res.output
     assert f"replaced 7 files that were already in {out}" in res.output
+
+
+def test_a_longest_ref_on_two_pages_is_written_under_names_a_file_system_takes(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    ref = "L" * 250  # `<ref>.<page>.png` would pass the 255-byte limit of a file name
+    pages = ("acmeshop", "acme.shop.long.username.example")
+    csv_file = write(tmp_path / "long.csv", f"{HEADER}\n" + "".join(
+        f"{page},{ref},qr,,,\n" for page in pages))  # fmt: skip
+    out = tmp_path / "codes"
+    res = import_csv(runner, db_path, csv_file, "--out", str(out))
+    assert res.exit_code == 0, res.output
+    for page in pages:
+        (png,) = out.glob(f"*~*.{page}.png")
+        assert decode(png.read_bytes()) == f"https://m.me/{page}?ref={ref}"
+        assert len(png.name.encode()) <= 255 and png.name.startswith("L" * 200)
+    assert (out / "print-sheet.pdf").exists()
