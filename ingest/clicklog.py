@@ -75,6 +75,12 @@ class Target:
     ref: str
     page: str
     channel: str
+    # Every name of its page, lower-cased: as registered, and its id or username from `pages`
+    # (a username and the id it maps to are one page, as everywhere in refscope).
+    names: frozenset[str] = frozenset()
+
+    def named(self, page: str) -> bool:
+        return page.lower() in (self.names or {self.page.lower()})
 
 
 @dataclass(frozen=True)
@@ -91,13 +97,20 @@ def load_registry(path: Path, wait: float = REGISTRY_LOCK_WAIT) -> dict[str, tup
     con = db.connect(path, read_only=True, wait=wait)
     try:
         rows = con.execute("SELECT ref, page, channel FROM tracked_links ORDER BY page").fetchall()
+        pages = con.execute("SELECT page_id, username FROM pages").fetchall()
     except duckdb.Error as exc:
         raise DatabaseError(f"{path}: cannot read tracked_links: {exc}") from exc
     finally:
         con.close()
+    aliases: dict[str, set[str]] = {}  # a page's name → all of its names
+    for page_id, username in pages:
+        names = {n.lower() for n in (page_id, username) if n}
+        for name in names:
+            aliases.setdefault(name, set()).update(names)
     out: dict[str, list[Target]] = {}
     for ref, page, channel in rows:
-        out.setdefault(ref, []).append(Target(ref, page, channel))
+        names = frozenset(aliases.get(page.lower(), set()) | {page.lower()})
+        out.setdefault(ref, []).append(Target(ref, page, channel, names))
     return {ref: tuple(targets) for ref, targets in out.items()}
 
 
@@ -176,7 +189,7 @@ class Registry:
             self.start_refresh()
         targets = self.refs.get(ref, ())
         if page:
-            targets = tuple(t for t in targets if t.page.lower() == page.lower())
+            targets = tuple(t for t in targets if t.named(page))
         if not targets:
             where = f" for page {page!r}" if page else ""
             msg = f"ref {ref[:100]!r} is not registered{where} (see `refscope links list`)"

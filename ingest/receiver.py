@@ -171,10 +171,12 @@ class Receiver:
         if not self.config.verify_token:
             return PlainTextResponse("REFSCOPE_VERIFY_TOKEN is not set on this receiver", 503)
         # The token first: whoever does not hold it learns nothing more of what is expected.
-        given = q.get("hub.verify_token", "").encode()
+        # One token only: with two, which one counted would depend on their order.
+        tokens = q.getlist("hub.verify_token")
+        given = tokens[0].encode() if len(tokens) == 1 else b""
         if not hmac.compare_digest(given, self.config.verify_token.encode()):
             return PlainTextResponse("wrong hub.verify_token", 403)
-        if q.get("hub.mode") != "subscribe" or "hub.challenge" not in q:
+        if q.get("hub.mode") != "subscribe" or not q.get("hub.challenge"):
             return PlainTextResponse("expected hub.mode=subscribe and a hub.challenge", 400)
         return PlainTextResponse(q["hub.challenge"], headers={"x-content-type-options": "nosniff"})
 

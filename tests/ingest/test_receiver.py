@@ -57,6 +57,25 @@ def test_handshake_echoes_the_challenge(receiver: Receiver) -> None:
         # A wrong token is refused as such, whatever else is wrong with the request.
         ({"hub.mode": "unsubscribe", "hub.verify_token": "nope", "hub.challenge": "1"}, 403),
         ({"hub.verify_token": "nope"}, 403),
+        ({"hub.mode": "subscribe", "hub.verify_token": TOKEN, "hub.challenge": ""}, 400),
+        (
+            [
+                ("hub.mode", "subscribe"),
+                ("hub.verify_token", "nope"),
+                ("hub.verify_token", TOKEN),
+                ("hub.challenge", "1"),
+            ],
+            403,
+        ),
+        (
+            [
+                ("hub.mode", "subscribe"),
+                ("hub.verify_token", TOKEN),
+                ("hub.verify_token", "nope"),
+                ("hub.challenge", "1"),
+            ],
+            403,
+        ),
     ],
     ids=[
         "wrong-token",
@@ -66,10 +85,13 @@ def test_handshake_echoes_the_challenge(receiver: Receiver) -> None:
         "no-challenge",
         "wrong-token-and-mode",
         "wrong-token-only",
+        "empty-challenge",
+        "two-tokens-right-last",
+        "two-tokens-right-first",
     ],
 )
 def test_handshake_with_a_wrong_token_is_refused(
-    receiver: Receiver, params: dict[str, str], status: int
+    receiver: Receiver, params: dict[str, str] | list[tuple[str, str]], status: int
 ) -> None:
     r = receiver.get("/webhook", params=params)
     assert r.status_code == status

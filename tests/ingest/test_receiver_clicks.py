@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import links
+from ingest import db, links
 from ingest.clicklog import MISS_RECHECK_SECONDS, device_class
 from ingest.receiver import ReceiverConfig
 from tests import factories as f
@@ -152,3 +152,25 @@ con.close()
 )
 def test_device_class_is_coarse(user_agent: str | None, device: str) -> None:
     assert device_class(user_agent) == device
+
+
+def test_a_page_is_found_by_its_username_or_its_id(
+    start_receiver: StartReceiver, db_path: Path, tmp_path: Path
+) -> None:
+    """`pages` maps a username to its page id: ?page= may give either, as everywhere."""
+    made = [("1234567890", "shared_ref"), ("otherpage", "shared_ref"), ("acmeshop", "plain_1")]
+    register(db_path, *(links.make_link(page, ref) for page, ref in made))
+    con = db.connect(db_path)
+    try:
+        links.learn_page(con, "1234567890", "acmeshop", None)
+    finally:
+        con.close()
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN))
+    for path, page, to in (
+        ("/r/shared_ref", "AcmeShop", "https://m.me/1234567890?ref=shared_ref"),
+        ("/r/shared_ref", "otherpage", "https://m.me/otherpage?ref=shared_ref"),
+        ("/r/plain_1", "1234567890", "https://m.me/acmeshop?ref=plain_1"),
+    ):
+        r = receiver.get(path, params={"page": page})
+        assert (r.status_code, r.headers.get("location")) == (302, to), (path, page)
+    assert receiver.get("/r/shared_ref", params={"page": "nobody"}).status_code == 404
