@@ -53,9 +53,15 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     if not isinstance(doc, dict):
         return f"not an object: a JSON {_json_type(doc)}"
     if "body" in doc and "received_at" in doc:
-        if not isinstance(doc["body"], dict):
-            return "envelope body is not an object"
-        doc = doc["body"]
+        body = doc["body"]
+        if isinstance(body, str):
+            # The receiver keeps a body that is not JSON as a string: say what is wrong with it.
+            if _ESCAPED_BYTE.search(body) and not _is_json(body):
+                return "envelope body is not an object: not UTF-8 (kept with \\x escapes)"
+            return f"envelope body is not an object: {explain_reject(body, None, 0)}"
+        if not isinstance(body, dict):
+            return f"envelope body is not an object but a JSON {_json_type(body)}"
+        doc = body
     obj = doc.get("object")
     if obj in ("send_api", "refscope_click"):
         kind = "send log" if obj == "send_api" else "click log line"
@@ -85,6 +91,18 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     ):
         return "no messaging, standby or changes items"
     return "no usable event in delivery"
+
+
+# How the receiver writes a byte that is not UTF-8 (Python's backslashreplace).
+_ESCAPED_BYTE = re.compile(r"\\x[0-9a-f]{2}")
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _no_constant(name: str) -> None:

@@ -19,6 +19,7 @@ import pytest
 import tests.factories as f
 from ingest import pipeline, sources
 from ingest.errors import SourceError
+from ingest.receiver import envelope_line
 from tests.conftest import Query, accounted_lines, nonblank_line_numbers
 from tests.factories import PAGE_ID, T0
 
@@ -426,3 +427,19 @@ def test_unreadable_file_is_a_source_error(db_path: Path, tmp_path: Path) -> Non
     path.chmod(0)
     with pytest.raises(SourceError, match="permission denied"):
         pipeline.run([str(path)], db_path)
+
+
+def test_a_logged_body_that_is_not_json_is_rejected_with_what_is_wrong_with_it(
+    ingest_lines, query: Query
+) -> None:
+    """The receiver keeps a signed body that is not JSON as a string in its envelope."""
+    bodies = [b'{"object": "page", "entry": [', b'{"object": "page", "x": "\xff\xfe"}',
+              b'{"object": "page", "entry": [], "t": NaN}', b"[1, 2]"]  # fmt: skip
+    ingest_lines([envelope_line(b, T0) for b in bodies])
+    reasons = [r for (r,) in query("SELECT reason FROM rejects ORDER BY line_no")]
+    assert reasons[0].startswith("envelope body is not an object: invalid JSON: ")
+    assert reasons[1:] == [
+        "envelope body is not an object: not UTF-8 (kept with \\x escapes)",
+        "envelope body is not an object: invalid JSON: NaN is not JSON",
+        "envelope body is not an object but a JSON array",
+    ]
