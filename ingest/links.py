@@ -100,10 +100,13 @@ def check_base_url(url: str) -> str:
 
 
 def check_channel(channel: str) -> str:
-    if channel in LINK_CHANNELS:
-        return LINK_CHANNELS[channel]
-    if channel in LINK_CHANNELS.values():
-        return channel
+    """The stored channel for link or qr (or the stored names themselves), in any case: a
+    spreadsheet's "QR" is the same channel."""
+    key = channel.strip().lower()
+    if key in LINK_CHANNELS:
+        return LINK_CHANNELS[key]
+    if key in LINK_CHANNELS.values():
+        return key
     raise ValidationError(f"invalid channel {channel!r}: use link or qr")
 
 

@@ -173,3 +173,19 @@ def test_a_longest_ref_on_two_pages_is_written_under_names_a_file_system_takes(
         assert decode(png.read_bytes()) == f"https://m.me/{page}?ref={ref}"
         assert len(png.name.encode()) <= 255 and png.name.startswith("L" * 200)
     assert (out / "print-sheet.pdf").exists()
+
+
+def test_a_channel_is_read_whatever_its_case(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    csv_file = write(tmp_path / "case.csv", f"{HEADER}\nacmebakery,door,QR,,,\n"
+                     "acmebakery,menu,Link,,,\nacmebakery,till,Qr_Code,,,\n"
+                     "acmebakery,card,sms,,,\n")  # fmt: skip
+    res = import_csv(runner, db_path, csv_file)
+    assert res.exit_code == 1 and "line 5" in res.output and "invalid channel 'sms'" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0  # all or nothing
+    csv_file.write_text("\n".join(csv_file.read_text().splitlines()[:-1]) + "\n")
+    res = import_csv(runner, db_path, csv_file)
+    assert res.exit_code == 0, res.output
+    assert query("SELECT ref, channel FROM tracked_links ORDER BY ref") == [
+        ("door", "qr_code"), ("menu", "m_me_link"), ("till", "qr_code")]  # fmt: skip
