@@ -56,9 +56,10 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         body = doc["body"]
         if isinstance(body, str):
             # The receiver keeps a body that is not JSON as a string: say what is wrong with it.
+            what = "envelope body is not an object but a string"
             if _ESCAPED_BYTE.search(body) and not _is_json(body):
-                return "envelope body is not an object: not UTF-8 (kept with \\x escapes)"
-            return f"envelope body is not an object: {explain_reject(body, None, 0)}"
+                return f"{what}: not UTF-8 (kept with \\x escapes)"
+            return f"{what}: {explain_reject(body, None, 0)}"
         if not isinstance(body, dict):
             return f"envelope body is not an object but a JSON {_json_type(body)}"
         doc = body

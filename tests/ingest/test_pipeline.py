@@ -437,9 +437,10 @@ def test_a_logged_body_that_is_not_json_is_rejected_with_what_is_wrong_with_it(
               b'{"object": "page", "entry": [], "t": NaN}', b"[1, 2]"]  # fmt: skip
     ingest_lines([envelope_line(b, T0) for b in bodies])
     reasons = [r for (r,) in query("SELECT reason FROM rejects ORDER BY line_no")]
-    assert reasons[0].startswith("envelope body is not an object: invalid JSON: ")
+    what = "envelope body is not an object but a string"
+    assert reasons[0].startswith(f"{what}: invalid JSON: ")
     assert reasons[1:] == [
-        "envelope body is not an object: not UTF-8 (kept with \\x escapes)",
-        "envelope body is not an object: invalid JSON: NaN is not JSON",
+        f"{what}: not UTF-8 (kept with \\x escapes)",
+        f"{what}: invalid JSON: NaN is not JSON",
         "envelope body is not an object but a JSON array",
     ]
