@@ -29,11 +29,11 @@ CHANNEL_LABELS = {
 # entries keep the traces' order (a horizontal legend of stacked bars would reverse it).
 LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
           "traceorder": "normal"}  # fmt: skip
-_LAYOUT = {
-    "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-    "legend": LEGEND,
-    "hovermode": "x unified",
-}
+# Narrow margins, grown by each axis to fit its tick labels and title: plotly.js does not grow
+# them by default, and a figure exported for a report (kaleido) would cut its labels off.
+_AXES = {"xaxis": {"automargin": True}, "yaxis": {"automargin": True}}
+_MARGIN = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, **_AXES}
+_LAYOUT = {**_MARGIN, "legend": LEGEND, "hovermode": "x unified"}
 
 
 def channel_label(channel: str) -> str:
@@ -74,7 +74,7 @@ def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
         )
     )
     # Below the donut, not beside it: on a phone a legend at the side squeezes the donut.
-    fig.update_layout(title="Channel mix", margin=_LAYOUT["margin"], legend=LEGEND)
+    fig.update_layout(title="Channel mix", legend=LEGEND, **_MARGIN)
     return fig
 
 
@@ -170,7 +170,7 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
             textinfo="value+percent initial",
         )
     )
-    fig.update_layout(title="Comment funnel", margin=_LAYOUT["margin"])
+    fig.update_layout(title="Comment funnel", **_MARGIN)
     return fig
 
 
@@ -201,7 +201,7 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
         )
     )
     title = "Retention by acquisition week" + (f" — {channel_label(channel)}" if channel else "")
-    fig.update_layout(title=title, margin=_LAYOUT["margin"])
+    fig.update_layout(title=title, **_MARGIN)
     fig.update_xaxes(title="week after acquisition")
     fig.update_yaxes(autorange="reversed", title="cohort week (contacts)")
     return fig

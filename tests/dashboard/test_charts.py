@@ -336,3 +336,12 @@ def test_returns_bar_labels_each_bar_instead_of_a_one_colour_legend():
     assert fig.layout.yaxis.title.text == "came back"
     assert "back within 1 day<" in fig.data[0].hovertemplate  # not "1 days"
     assert "back within 30 days<" in fig.data[2].hovertemplate
+
+
+@pytest.mark.parametrize("name", list(EMPTY), ids=list(EMPTY))
+def test_axes_grow_the_margins_to_fit_their_labels(name):
+    """plotly.js keeps the 10 px margins unless an axis may grow them: exported for a report
+    (kaleido), refs and funnel stages were cut down to their last letters."""
+    fn, columns, _ = EMPTY[name]
+    layout = fn(pd.DataFrame(columns=columns)).layout
+    assert (layout.xaxis.automargin, layout.yaxis.automargin) == (True, True)
