@@ -21,8 +21,10 @@ widgets.kpi_row(
         ("cost_per_contact", "Cost per ad contact", "money"),
     ],
 )
-if totals.empty:
+if not totals["new_contacts"].sum():
     widgets.nothing_in_range("No new contacts in this range and filter.")
+    if not totals.empty:  # contacts came back, though: through which channels
+        widgets.table(totals)
     st.stop()
 st.plotly_chart(charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f)))
 left, right = st.columns([1, 2])
