@@ -304,7 +304,7 @@ def _columns() -> dict[str, Any]:
     """Every table column of the app as a reader names it, with its format (rates as percent,
     money with two decimals, times to the minute)."""
     cc = st.column_config
-    pct, money, when = "percent", "%.2f", "YYYY-MM-DD HH:mm"
+    pct, money, ratio, when = "percent", "%.2f", "%.2f", "YYYY-MM-DD HH:mm"
     number = {
         "new_contacts": ("New contacts", None), "engaged": ("Engaged", None),
         "reentries": ("Re-entries", None), "clicks": ("Clicks", None), "scans": ("QR scans", None),
@@ -315,7 +315,7 @@ def _columns() -> dict[str, Any]:
         "conversations_started": ("Meta: conversations started", None),
         "engaged_rate": ("Engaged rate", pct), "ci_low": ("95% low", pct),
         "ci_high": ("95% high", pct), "return_7d_rate": ("7-day return", pct),
-        "contacts_per_click": ("Contacts / click", pct), "guest_share": ("Guest share", pct),
+        "contacts_per_click": ("Contacts / click", ratio), "guest_share": ("Guest share", pct),
         "reply_rate": ("Reply → conversation", pct), "d1": ("D1", pct), "d7": ("D7", pct),
         "d30": ("D30", pct), "read_rate": ("Read rate", pct), "spend": ("Spend", money),
         "cost_per_contact": ("Cost / new contact", money),
