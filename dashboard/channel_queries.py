@@ -15,6 +15,7 @@ from dashboard.query_parts import CAME_BACK as _CAME_BACK
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
 from dashboard.query_parts import CONTACTS_TO_DATE as _CONTACTS_TO_DATE
 from dashboard.query_parts import ELAPSED as _ELAPSED
+from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
 from dashboard.query_parts import IN_RANGE as _IN_RANGE
 from dashboard.query_parts import MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
@@ -157,24 +158,28 @@ def website_chat(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     )
 
 
-def website_chat_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+def website_chat_totals(
+    con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False
+) -> pd.DataFrame:
     """One row: new_contacts and guests of the chat plugin in the range, and guest_share
-    (NULL with no contact)."""
+    (NULL with no contact; with whole, a previous period to compare with, also NULL when the
+    range starts before the data does, as the KPIs' figures)."""
     return _df(
         con,
         f"""SELECT count(*) AS new_contacts,
                    count(*) FILTER (WHERE c.is_guest_user) AS guests,
-                   CASE WHEN count(*) > 0
+                   CASE WHEN count(*) > 0 AND (NOT $whole OR $start >= {_FIRST_DAY})
                         THEN count(*) FILTER (WHERE c.is_guest_user) / count(*) END AS guest_share
             FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'chat_widget'""",
-        f,
+        f.params() | {"whole": whole},
     )
 
 
 def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per post. Columns: page_id, post_id, comments, private_replies (sent in the range: by
     send log or by the echo naming its comment), conversations (contacts acquired by a reply
-    to a comment on the post), reply_rate (conversations / private replies)."""
+    sent in the range to a comment on the post), reply_rate (conversations / private replies:
+    a share of the replies, at most 1)."""
     return _df(
         con,
         f"""WITH cm AS (
@@ -206,10 +211,14 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 WHERE ts >= $start AND ts < $end + INTERVAL 1 DAY
                 GROUP BY ALL
             ), conv AS (
+                -- Dated by the reply that opened them, as the replies are: a reply opens at
+                -- most one conversation, so the rate stays a share (by the contact's first
+                -- message, replies sent before the range counted on top of those in it).
                 SELECT c.page_id, coalesce(c.post_id, po.post_id, '(unknown post)') AS post_id,
                        count(*) AS conversations
                 FROM contacts c LEFT JOIN post_of po USING (comment_id)
-                WHERE {_IN_RANGE} AND c.channel = 'comment_reply'
+                WHERE {_IN_RANGE.replace("c.first_seen_at", "c.first_touch_at")}
+                  AND c.channel = 'comment_reply'
                 GROUP BY ALL
             )
             SELECT page_id, post_id, coalesce(n.comments, 0) AS comments,

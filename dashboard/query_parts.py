@@ -25,6 +25,11 @@ PAGES = "(len($pages) = 0 OR list_contains($pages, {t}.page_id))"
 CHANNEL_CHOSEN = "(len($channels) = 0 OR list_contains($channels, '{channel}'))"
 
 
+# The data's first day, as the KPIs count it: after a prune, the prune's date.
+FIRST_DAY = """(SELECT CAST(greatest(least(min(e.ts), (SELECT min(first_seen_at) FROM contacts)),
+                                 (SELECT max(before) FROM prunes)) AS DATE) FROM events e)"""
+
+
 # Contacts with the data's last day (`data_end`) beside them, for ELAPSED.
 CONTACTS_TO_DATE = """(SELECT *, (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
                       FROM contacts)"""

@@ -18,7 +18,7 @@ if df.empty:
 
 widgets.kpi_row(
     store.fetch("website_chat_totals", f),
-    store.fetch("website_chat_totals", f.previous()),
+    store.fetch("website_chat_totals", f.previous(), True),  # a period covered in part: none
     [("guest_share", "Guest share", "pct")],
 )
 st.plotly_chart(charts.website_pages_bar(df))

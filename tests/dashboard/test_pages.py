@@ -142,6 +142,24 @@ def test_overview_keeps_its_kpis_when_no_contact_is_new(open_app, demo_db, con, 
     assert not plotly_specs(at)
 
 
+def test_overview_with_only_reentries_says_nothing_is_new_and_draws_no_empty_chart(
+    open_app, tmp_path
+):
+    """A contact acquired before the range came back in it: a re-entry, no new contact."""
+    later = fx.T0 + 10 * fx.DAY
+    lines = [fx.delivery(fx.message("hi", psid="u1", ts=fx.T0)),
+             fx.delivery(fx.referral("spring_menu", psid="u1", ts=later))]  # fmt: skip
+    path = tmp_path / "reentry.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    day = dt.date(1970, 1, 1) + dt.timedelta(days=later // 1000 // 86400)
+    at = show(open_app(path, range="Custom", **{"from": str(day), "to": str(day)}), "overview")
+    assert metric(at, "New contacts").value == "0"
+    assert at.info[0].value.startswith("No new contacts in this range and filter.")
+    assert not plotly_specs(at)
+    (table,) = at.dataframe
+    assert table.value[["new_contacts", "reentries"]].values.tolist() == [[0, 1]]
+
+
 def test_website_chat_page_warns_that_the_plugin_is_gone(app):
     at = show(app, "website_chat")
     assert "shut the Messenger chat plugin down on 2024-05-09" in at.warning[0].value
@@ -176,6 +194,27 @@ def test_website_chat_guest_share_compares_with_the_previous_period(open_app, tm
     at = show(at, "website_chat")
     assert metric(at, "Guest share").value == "75.0%"
     assert metric(at, "Guest share").delta == "+25.0 pts"
+
+
+def test_website_chat_guest_share_has_no_delta_against_a_period_the_data_covers_in_part(
+    open_app, tmp_path
+):
+    """The data starts on day 0; the week on screen starts on day 4, so the week before it
+    starts before the data: no share to compare with, as for the Overview's KPIs."""
+    lines = []
+    for n, (days, guest) in enumerate([(0, True), (1, True), (7, False), (8, True)]):
+        user, ts = f"chat-user-{n}", fx.T0 + days * fx.DAY
+        ref = fx.chat_plugin_referral(user, referer_uri="https://acme.example/", ts=ts,
+                                      is_guest_user=guest)  # fmt: skip
+        lines.append(fx.delivery(ref))
+    path = tmp_path / "chat.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    start = dt.date(1970, 1, 1) + dt.timedelta(days=fx.T0 // 1000 // 86400 + 4)
+    at = open_app(path, range="Custom", **{"from": str(start),
+                                           "to": str(start + dt.timedelta(days=6))})  # fmt: skip
+    at = show(at, "website_chat")
+    assert metric(at, "Guest share").value == "50.0%"
+    assert not metric(at, "Guest share").delta  # no change shown
 
 
 def test_comments_page_funnel_sums_the_posts(app, con, default_range):
@@ -433,6 +472,14 @@ def test_table_formats_rates_as_percent_and_money_with_cents(open_app, small_db)
     assert config["spend"]["type_config"]["format"] == "%.2f"
     assert config["cost_per_contact"]["label"] == "Cost / new contact"
     assert list(at.dataframe[0].proto.column_order)[-1] == "ad_id"  # the title says which ad
+
+
+def test_contacts_per_click_is_a_ratio_not_a_percentage(app):
+    """11 contacts from 4 clicks is 2.75 a click, not "275%"."""
+    at = show(app, "links")
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["contacts_per_click"]["type_config"]["format"] == "%.2f"
+    assert config["engaged_rate"]["type_config"]["format"] == "percent"
 
 
 def test_ads_table_leaves_out_spend_columns_with_no_spend_loaded(app):

@@ -473,6 +473,36 @@ def test_comments_count_replies_known_by_echo_or_send_log_once_and_not_failed_se
     assert row["reply_rate"] == 1 / 3
 
 
+def test_a_conversation_is_dated_by_the_reply_that_opened_it_so_the_rate_is_a_share(tmp_path):
+    """ "a" was replied to on day 0 and wrote back on day 2; "b" commented, got its reply and
+    wrote back on day 2. Day 2 sent one reply, which opened one conversation: 100%, not 200%."""
+    post, day0, day2 = f"{fx.PAGE_ID}_777", fx.T0, fx.T0 + 2 * fx.DAY
+    lines = [
+        fx.feed(fx.comment(comment_id="777_1", post_id=post, created_time=day0 // 1000)),
+        fx.send_log("777_1", "a", ts=day0 + 1000),
+        fx.delivery(fx.message("hi", psid="a", ts=day2 + 500)),
+        fx.feed(
+            fx.comment(
+                comment_id="777_2", post_id=post, from_id="10002", created_time=day2 // 1000
+            ),
+            time=day2 // 1000,
+        ),  # fmt: skip
+        fx.send_log("777_2", "b", ts=day2 + 1000),
+        fx.delivery(fx.message("hello", psid="b", ts=day2 + 2000)),
+    ]
+    path = tmp_path / "comments.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    con = db.connect(path)
+    try:
+        rows = {d: queries.comments(con, Filters(d, d)).to_dict("records")
+                for d in (fx.utc(day0).date(), fx.utc(day2).date())}  # fmt: skip
+    finally:
+        con.close()
+    (first,), (third,) = rows.values()
+    assert (first["private_replies"], first["conversations"], first["reply_rate"]) == (1, 1, 1)
+    assert (third["private_replies"], third["conversations"], third["reply_rate"]) == (1, 1, 1)
+
+
 # --- retention ---------------------------------------------------------------------------------
 
 
