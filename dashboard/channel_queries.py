@@ -178,8 +178,8 @@ def website_chat_totals(
 def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per post. Columns: page_id, post_id, comments, private_replies (sent in the range: by
     send log or by the echo naming its comment), conversations (contacts acquired by a reply
-    sent in the range to a comment on the post), reply_rate (conversations / private replies:
-    a share of the replies, at most 1)."""
+    to a comment on the post), reply_rate (the share of the private replies sent in the range
+    that opened a conversation: at most 1)."""
     return _df(
         con,
         f"""WITH cm AS (
@@ -211,20 +211,30 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 WHERE ts >= $start AND ts < $end + INTERVAL 1 DAY
                 GROUP BY ALL
             ), conv AS (
-                -- Dated by the reply that opened them, as the replies are: a reply opens at
-                -- most one conversation, so the rate stays a share (by the contact's first
-                -- message, replies sent before the range counted on top of those in it).
                 SELECT c.page_id, coalesce(c.post_id, po.post_id, '(unknown post)') AS post_id,
-                       count(*) AS conversations
+                       -- Acquired in the range, as everywhere (Overview, Contacts).
+                       count(*) FILTER (WHERE c.first_seen_at >= $start
+                                          AND c.first_seen_at < $end + INTERVAL 1 DAY)
+                           AS conversations,
+                       -- For the rate, those dated by the reply that opened them, as the
+                       -- replies are: a reply opens at most one, so the rate is a share of
+                       -- the range's replies (an earlier reply's would count on top).
+                       count(*) FILTER (WHERE c.first_touch_at >= $start
+                                          AND c.first_touch_at < $end + INTERVAL 1 DAY)
+                           AS opened_by_replies
                 FROM contacts c LEFT JOIN post_of po USING (comment_id)
-                WHERE {_IN_RANGE.replace("c.first_seen_at", "c.first_touch_at")}
-                  AND c.channel = 'comment_reply'
+                WHERE c.channel = 'comment_reply' AND {_PAGES.format(t="c")}
+                  AND (len($channels) = 0 OR list_contains($channels, c.channel))
+                  AND ((c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY)
+                       OR (c.first_touch_at >= $start
+                           AND c.first_touch_at < $end + INTERVAL 1 DAY))
                 GROUP BY ALL
             )
             SELECT page_id, post_id, coalesce(n.comments, 0) AS comments,
                    coalesce(pr.private_replies, 0) AS private_replies,
                    coalesce(conv.conversations, 0) AS conversations,
-                   coalesce(conv.conversations, 0) / nullif(pr.private_replies, 0) AS reply_rate
+                   coalesce(conv.opened_by_replies, 0) / nullif(pr.private_replies, 0)
+                       AS reply_rate
             FROM (SELECT page_id, post_id, count(*) AS comments FROM cm GROUP BY ALL) n
             FULL JOIN pr USING (page_id, post_id)
             FULL JOIN conv USING (page_id, post_id)

@@ -473,9 +473,10 @@ def test_comments_count_replies_known_by_echo_or_send_log_once_and_not_failed_se
     assert row["reply_rate"] == 1 / 3
 
 
-def test_a_conversation_is_dated_by_the_reply_that_opened_it_so_the_rate_is_a_share(tmp_path):
-    """ "a" was replied to on day 0 and wrote back on day 2; "b" commented, got its reply and
-    wrote back on day 2. Day 2 sent one reply, which opened one conversation: 100%, not 200%."""
+def test_the_reply_rate_is_the_share_of_the_ranges_replies_that_opened_a_conversation(tmp_path):
+    """Contact a was replied to on day 0 and wrote back on day 2; b commented, got its reply
+    and wrote back on day 2. Day 2 opened two conversations (as Overview counts them) but sent
+    one reply, which opened one: 100%, not 200%. Day 0's reply opened one too."""
     post, day0, day2 = f"{fx.PAGE_ID}_777", fx.T0, fx.T0 + 2 * fx.DAY
     lines = [
         fx.feed(fx.comment(comment_id="777_1", post_id=post, created_time=day0 // 1000)),
@@ -499,8 +500,8 @@ def test_a_conversation_is_dated_by_the_reply_that_opened_it_so_the_rate_is_a_sh
     finally:
         con.close()
     (first,), (third,) = rows.values()
-    assert (first["private_replies"], first["conversations"], first["reply_rate"]) == (1, 1, 1)
-    assert (third["private_replies"], third["conversations"], third["reply_rate"]) == (1, 1, 1)
+    assert (first["private_replies"], first["conversations"], first["reply_rate"]) == (1, 0, 1)
+    assert (third["private_replies"], third["conversations"], third["reply_rate"]) == (1, 2, 1)
 
 
 # --- retention ---------------------------------------------------------------------------------
