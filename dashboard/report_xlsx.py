@@ -22,7 +22,7 @@ from dashboard.report_data import Column, Report, Section, format_change, period
 
 NUMBER_FORMATS = {
     "int": "#,##0",
-    "float": "0.####",
+    "float": "General",  # "0.####" shows a whole 280 as "280."
     "money": "#,##0.00",
     "pct": "0.0%",
     "date": "yyyy-mm-dd",

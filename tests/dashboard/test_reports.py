@@ -169,6 +169,15 @@ def test_csv_download_writes_formula_like_texts_as_text():
     assert back["spend"].tolist() == [-1.5, 2.0, 0.0, 3.0]
 
 
+def test_xlsx_download_shows_a_whole_float_without_a_trailing_point():
+    df = pd.DataFrame({"ref": ["a", "b"], "contacts_per_click": [280.0, 2.75]})
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "refs", RANGE)))
+    cells = [row[1] for row in book["refs"].iter_rows(min_row=2)]
+    assert [c.value for c in cells] == [280, 2.75]
+    # Excel draws 280 under "0.####" as "280."; "General" draws "280" and "2.75".
+    assert {c.number_format for c in cells} == {"General"}
+
+
 def test_xlsx_download_reads_back_equal_with_a_filters_sheet(table):
     data = reports.table_bytes("xlsx", table, "contacts", RANGE)
     book = openpyxl.load_workbook(io.BytesIO(data))
