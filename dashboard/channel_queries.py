@@ -224,7 +224,6 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                            AS opened_by_replies
                 FROM contacts c LEFT JOIN post_of po USING (comment_id)
                 WHERE c.channel = 'comment_reply' AND {_PAGES.format(t="c")}
-                  AND (len($channels) = 0 OR list_contains($channels, c.channel))
                   AND ((c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY)
                        OR (c.first_touch_at >= $start
                            AND c.first_touch_at < $end + INTERVAL 1 DAY))

@@ -22,6 +22,7 @@ from dashboard.channel_queries import website_chat as website_chat
 from dashboard.channel_queries import website_chat_totals as website_chat_totals
 from dashboard.filters import ContactPick, Filters
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
+from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
 from dashboard.query_parts import IN_RANGE as _IN_RANGE
 from dashboard.query_parts import MIN_SAMPLE as MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
@@ -103,10 +104,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
         con,
         f"""WITH bounds AS (
                 -- After a prune, the data starts on its date (see data_bounds).
-                SELECT CAST(greatest(least(min(e.ts), (SELECT min(first_seen_at) FROM contacts)),
-                                     (SELECT max(before) FROM prunes)) AS DATE) AS first_day,
-                       max(e.ts) AS newest
-                FROM events e
+                SELECT {_FIRST_DAY} AS first_day, (SELECT max(ts) FROM events) AS newest
             ), span AS (
                 SELECT $end >= first_day AND $start <= CAST(newest AS DATE)
                        AND ($start >= first_day OR NOT $whole) AS covered,

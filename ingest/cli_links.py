@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from . import db, links_csv, qr
+from . import db, links_csv, preflight, qr
 from . import links as links_mod
 from .cli_options import DB_OPTION, page_ids
 
@@ -52,14 +51,7 @@ OUT_RULE = "--out must be a directory refscope can create and write to"
 def _prepare_out(out: Path) -> Path:
     """Create the codes' directory and prove it writable, before anything is registered: a
     link registered whose code cannot be written would be a half-done command."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot write codes to {out}: {exc.strerror or exc}: {OUT_RULE}"
-        ) from exc
+    preflight.check_writable_dir(out, "codes", OUT_RULE)
     return out
 
 

@@ -47,9 +47,6 @@ WHERE s.rid = o.rid AND s.ei IS NOT DISTINCT FROM o.ei
 # direction, and Meta's docs show both: sender = page now, recipient = page in older versions.
 # Taken as now unless its recipient is a page refscope knows and its sender is not.
 # https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes/
-_GUESSED_ECHOES = """
-SELECT count(*) FROM rs_stage WHERE kind = 'message_echo' AND page_guessed AND problem IS NULL
-"""
 _OLD_DIRECTION_ECHOES = """
 WITH known AS (
     SELECT page_id FROM pages
@@ -326,15 +323,16 @@ def _load_table(
         found = {m for m, hit in zip(stage.RARE_MARKERS, row, strict=True) if hit}
         con.execute(stage.stage_sql(found))
         con.execute(_OTHER_ITEMS)
-        if (con.execute(_GUESSED_ECHOES).fetchone() or (0,))[0]:
-            con.execute(_OLD_DIRECTION_ECHOES)
         if '"refscope_click"' in found:
             con.execute(_INSERT_CLICKS, {"run_id": run_id})
         row = con.execute(
-            """SELECT count(*), min(ts), max(ts) FROM rs_stage
-               WHERE problem IS NULL AND kind <> 'click'"""
+            """SELECT count(*), min(ts), max(ts),
+                      count(*) FILTER (WHERE kind = 'message_echo' AND page_guessed)
+               FROM rs_stage WHERE problem IS NULL AND kind <> 'click'"""
         ).fetchone()
-        n, first, last = row or (0, None, None)
+        n, first, last, guessed_echoes = row or (0, None, None, 0)
+        if guessed_echoes:  # turning them changes neither their number nor their instants
+            con.execute(_OLD_DIRECTION_ECHOES)
         res.parsed = int(n)
         if privacy.salt is not None:
             con.execute(PSEUDONYMISE, privacy.pads())

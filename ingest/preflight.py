@@ -34,12 +34,19 @@ def check_port(host: str, port: int) -> None:
 def check_log_dir(log_dir: Path) -> None:
     """Create the log folder and prove it writable before the server starts: found out at
     startup, it is a server traceback; found out at the first delivery, a lost one."""
+    check_writable_dir(
+        log_dir, "logs", "--log-dir must be a folder refscope can create and write to"
+    )
+
+
+def check_writable_dir(path: Path, what: str, rule: str) -> None:
+    """Create the folder and prove it writable (a file made and removed there), or stop with
+    what could not be written, why, and the option's rule."""
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=log_dir):
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as exc:
         raise click.ClickException(
-            f"cannot write logs to {log_dir}: {exc.strerror or exc}: --log-dir must be a folder "
-            "refscope can create and write to"
+            f"cannot write {what} to {path}: {exc.strerror or exc}: {rule}"
         ) from exc

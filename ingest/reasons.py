@@ -57,7 +57,7 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         if isinstance(body, str):
             # The receiver keeps a body that is not JSON as a string: say what is wrong with it.
             what = "envelope body is not an object but a string"
-            if _ESCAPED_BYTE.search(body) and not _is_json(body):
+            if _ESCAPED_BYTE.search(body) and not is_json_text(body):
                 return f"{what}: not UTF-8 (kept with \\x escapes)"
             return f"{what}: {explain_reject(body, None, 0)}"
         if not isinstance(body, dict):
@@ -98,7 +98,8 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
 _ESCAPED_BYTE = re.compile(r"\\x[0-9a-f]{2}")
 
 
-def _is_json(text: str) -> bool:
+def is_json_text(text: str) -> bool:
+    """Strict JSON text: no NaN or Infinity, which Python's reader would take."""
     try:
         json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError):
