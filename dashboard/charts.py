@@ -112,19 +112,32 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
 
 
 def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
-    """Cost per new contact per ad. Input: ad_title, cost_per_contact, new_contacts."""
+    """Cost per new contact per ad; an ad that spent and brought no contact is shown apart,
+    by its spend (what one contact would have cost). Input: ad_title, cost_per_contact,
+    new_contacts, and spend when there is any."""
     part = df.dropna(subset=["cost_per_contact"]).sort_values("cost_per_contact")
     fig = go.Figure()
     fig.add_bar(
         x=part["ad_title"],
         y=part["cost_per_contact"],
+        name="cost per new contact",
         marker_color=CHANNEL_COLORS["ctm_ad"],
         customdata=part[["new_contacts"]],
         hovertemplate="%{x}: %{y:,.2f} per new contact (%{customdata[0]:,} contacts)"
         "<extra></extra>",
     )
+    if "spend" in df:
+        wasted = df[(df["new_contacts"] == 0) & (df["spend"] > 0)].sort_values("spend")
+        if not wasted.empty:
+            fig.add_bar(
+                x=wasted["ad_title"],
+                y=wasted["spend"],
+                name="spent, no new contact (its spend)",
+                marker_color="#7F7F7F",
+                hovertemplate="%{x}: spent %{y:,.2f}, no new contact<extra></extra>",
+            )
     fig.update_layout(title="Cost per new contact", **_LAYOUT)
-    fig.update_layout(hovermode="closest")
+    fig.update_layout(hovermode="closest", showlegend=len(fig.data) > 1)
     fig.update_yaxes(title="spend / new contact")
     return fig
 

@@ -270,7 +270,7 @@ def _ads(df: pd.DataFrame) -> Section:
     )
     figure = None
     if not df.empty:
-        spent = df["cost_per_contact"].notna().any()
+        spent = bool((df["spend"] > 0).any())  # an ad that spent with no contact is charted too
         figure = _untitled(charts.ads_cost_bar(df) if spent else charts.ads_contacts_bar(top))
     note = "" if df.empty or df["spend"].notna().any() else "No ad spend loaded for this range."
     return Section("ads", "Ads", top, columns, figure, note,

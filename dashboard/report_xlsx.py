@@ -238,11 +238,14 @@ def _chart(wb: Workbook, s: Section) -> Any:
                           "values": ref("new_contacts"), "fill": {"color": "#0072B2"}})  # fmt: skip
         chart.set_y_axis({"reverse": True})
     elif s.key == "ads":
-        spent = s.table["cost_per_contact"].notna().any()
-        col = "cost_per_contact" if spent else "new_contacts"
+        # With spend, its bar stands beside the cost per contact: an ad that spent and brought
+        # no contact has no cost per contact, but is not left out of the chart.
+        spent = bool((s.table["spend"] > 0).any())
+        series = [("cost_per_contact", charts.CHANNEL_COLORS["ctm_ad"]), ("spend", "#7F7F7F")]
         chart = wb.add_chart({"type": "column"})
-        chart.add_series({"name": label(col), "categories": ref("ad_title"), "values": ref(col),
-                          "fill": {"color": charts.CHANNEL_COLORS["ctm_ad"]}})  # fmt: skip
+        for col, color in series if spent else [("new_contacts", series[0][1])]:
+            chart.add_series({"name": label(col), "categories": ref("ad_title"),
+                              "values": ref(col), "fill": {"color": color}})  # fmt: skip
     elif s.key == "funnel":
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({"name": "Count", "categories": ref("stage"), "values": ref("count"),
@@ -256,6 +259,8 @@ def _chart(wb: Workbook, s: Section) -> Any:
     else:
         return None
     chart.set_title({"name": s.title})
-    chart.set_legend({"position": "bottom"} if s.key in ("daily", "retention", "channels")
-                     else {"none": True})  # fmt: skip
+    legend = s.key in ("daily", "retention", "channels") or (
+        s.key == "ads" and len(chart.series) > 1
+    )
+    chart.set_legend({"position": "bottom"} if legend else {"none": True})
     return chart

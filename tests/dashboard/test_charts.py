@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+import xlsxwriter
 
-from dashboard import charts
+from dashboard import charts, report_data, report_xlsx
 from dashboard.charts import CHANNEL_COLORS
 from ingest.attribute import CHANNELS
 
@@ -103,6 +105,25 @@ def test_ads_cost_bar_sorts_by_cost_and_leaves_out_ads_without_one():
     assert (values(bar.x), values(bar.y)) == (["Cheap", "Dear"], [1.25, 4.5])
     assert [row[0] for row in bar.customdata] == [8, 2]
     assert bar.marker.color == CHANNEL_COLORS["ctm_ad"]
+
+
+def test_ads_cost_bar_shows_an_ad_that_spent_without_bringing_a_contact_apart():
+    df = pd.DataFrame(
+        {
+            "ad_title": ["Cheap", "Flop", "Big flop", "No spend"],
+            "cost_per_contact": [1.25, math.nan, math.nan, math.nan],
+            "new_contacts": [8, 0, 0, 3],
+            "spend": [10.0, 40.0, 95.5, math.nan],
+        }
+    )
+    fig = charts.ads_cost_bar(df)
+    cost, wasted = fig.data
+    assert (values(cost.x), values(cost.y)) == (["Cheap"], [1.25])
+    assert (values(wasted.x), values(wasted.y)) == (["Flop", "Big flop"], [40.0, 95.5])
+    assert "no new contact" in wasted.name and "no new contact" in wasted.hovertemplate
+    assert fig.layout.showlegend is True
+    # Without such an ad, one series and no legend.
+    assert len(charts.ads_cost_bar(df.iloc[[0, 3]]).data) == 1
 
 
 def test_ads_contacts_bar_groups_new_and_engaged_per_ad():
@@ -345,3 +366,26 @@ def test_axes_grow_the_margins_to_fit_their_labels(name):
     fn, columns, _ = EMPTY[name]
     layout = fn(pd.DataFrame(columns=columns)).layout
     assert (layout.xaxis.automargin, layout.yaxis.automargin) == (True, True)
+
+
+def test_the_ads_report_charts_cost_when_the_only_spending_ads_brought_no_contact():
+    df = pd.DataFrame(
+        {
+            "ad_id": ["1", "2"],
+            "ad_title": ["Flop", "Unpaid"],
+            "new_contacts": [0, 4],
+            "engaged": [0, 1],
+            "spend": [55.0, math.nan],
+            "cost_per_contact": [math.nan, math.nan],
+            "cost_per_engaged": [math.nan, math.nan],
+            "conversations_started": [math.nan, math.nan],
+        }
+    )
+    section = report_data._ads(df)
+    assert [(values(t.x), values(t.y)) for t in section.figure.data] == [
+        ([], []), (["Flop"], [55.0])]  # fmt: skip
+    # The XLSX report's native chart: the spend series beside the cost per contact.
+    wb = xlsxwriter.Workbook(io.BytesIO())
+    chart = report_xlsx._chart(wb, section)
+    assert [x["values"] for x in chart.series] == ["Ads!$F$2:$F$3", "Ads!$E$2:$E$3"]
+    wb.close()
