@@ -33,6 +33,21 @@ class Filters:
         }
 
 
+def spend_gap(f: Filters, first: dt.date | None, last: dt.date | None) -> str:
+    """What to say when the pulled ad insights (first to last day) cover the range only in part:
+    its spend then counts some days only, and its cost per contact is understated. "" when they
+    cover it all, or when there are none (a page says that on its own)."""
+    if first is None or last is None or (f.start >= first and f.end <= last):
+        return ""
+    if f.end < first or f.start > last:
+        return (f"Ad insights are pulled for {first} – {last}, none of this range: it counts no "
+                "ad spend.")  # fmt: skip
+    lo, hi = max(f.start, first), min(f.end, last)
+    return (f"Ad insights cover {lo} – {hi} of this range (pulled for {first} – {last}): spend "
+            "counts those days only, so cost per contact is understated (refscope pull ads "
+            "fetches the other days).")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ContactPick:
     """The Contacts page's picks that narrow its rows to those behind one figure of another

@@ -79,6 +79,11 @@ def data_bounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def spend_days(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row. Columns: first_day, last_day of the pulled ad insights (NULL with none)."""
+    return _df(con, "SELECT min(date) AS first_day, max(date) AS last_day FROM ad_insights")
+
+
 def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Columns: page_id, label (display name or username when known, else the id)."""
     return _df(

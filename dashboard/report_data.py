@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import charts, queries
-from dashboard.filters import Filters
+from dashboard.filters import Filters, spend_gap
 
 Fetch = Callable[..., pd.DataFrame]
 TOP_REFS = 20  # a printed page holds about this many rows at the report's font size
@@ -141,14 +141,14 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     refs = fetch("refs", f)
     refs = refs.assign(page=refs["page_id"].map(lambda p: labels.get(p, p)))
-    ads = fetch("ads", f)
+    ads, days = fetch("ads", f), fetch("spend_days")
     comments = fetch("comments", f)
     sections = (
         _daily(fetch("new_contacts_by_day", f), f),
         _channels(fetch("channel_totals", f)),
         _refs(refs),
         _placements(refs),
-        _ads(ads),
+        _ads(ads, spend_gap(f, day_cell(days, "first_day"), day_cell(days, "last_day"))),
         _funnel(comments),
         _retention(fetch("returns_by_channel", f)),
     )
@@ -158,6 +158,12 @@ def gather(fetch: Fetch, f: Filters) -> Report:
 def _untitled(fig: go.Figure) -> go.Figure:
     """The section heading names the chart; a second title would only repeat it."""
     return fig.update_layout(title_text="", margin_t=20)
+
+
+def day_cell(df: pd.DataFrame, name: str) -> dt.date | None:
+    """The first row's value of a date column as a date (None when there is none)."""
+    v = None if df.empty else df[name].iloc[0]
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
 
 
 def _scalar(df: pd.DataFrame, name: str) -> float | None:
@@ -256,7 +262,8 @@ def _placements(refs: pd.DataFrame) -> Section:
                    note="Unregistered QR refs are listed under the ref.")  # fmt: skip
 
 
-def _ads(df: pd.DataFrame) -> Section:
+def _ads(df: pd.DataFrame, gap: str = "") -> Section:
+    """Per ad; gap says when the ad insights cover the range only in part."""
     top = df.head(TOP_ADS)
     columns = (
         Column("ad_title", "Ad"),
@@ -272,7 +279,8 @@ def _ads(df: pd.DataFrame) -> Section:
     if not df.empty:
         spent = bool((df["spend"] > 0).any())  # an ad that spent with no contact is charted too
         figure = _untitled(charts.ads_cost_bar(df) if spent else charts.ads_contacts_bar(top))
-    note = "" if df.empty or df["spend"].notna().any() else "No ad spend loaded for this range."
+    unspent = not df.empty and df["spend"].isna().all()
+    note = gap or ("No ad spend loaded for this range." if unspent else "")
     return Section("ads", "Ads", top, columns, figure, note,
                    "No Click-to-Messenger contacts or ad spend in this range.")  # fmt: skip
 

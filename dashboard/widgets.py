@@ -13,7 +13,8 @@ import streamlit as st
 from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
 
 from dashboard import charts, queries, reports, store
-from dashboard.filters import ContactPick, Filters
+from dashboard.filters import ContactPick, Filters, spend_gap
+from dashboard.report_data import day_cell
 from ingest.attribute import CHANNELS
 
 PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Previous month",
@@ -65,9 +66,7 @@ def no_website_chat(f: Filters) -> None:
     switched the plugin off, when widening the range cannot help unless the data reaches back."""
     shutdown = queries.CHAT_PLUGIN_SHUTDOWN
     message = "No website chat contacts in this range."
-    bounds = store.fetch("data_bounds")
-    first = bounds["first_day"].iloc[0] if not bounds.empty else None
-    first = first.date() if hasattr(first, "date") else first
+    first = day_cell(store.fetch("data_bounds"), "first_day")
     if f.start <= shutdown or first is None or (f.channels and "chat_widget" not in f.channels):
         nothing_in_range(message, f, ("chat_widget",))
     elif first <= shutdown:
@@ -204,6 +203,14 @@ def _day(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def spend_coverage(f: Filters) -> None:
+    """A caption under spend figures when the pulled ad insights cover the range only in part."""
+    days = store.fetch("spend_days")
+    note = spend_gap(f, *(day_cell(days, c) for c in ("first_day", "last_day")))
+    if note:
+        st.caption(note)
 
 
 KPI_PER_ROW = 3

@@ -12,6 +12,7 @@ if df.empty:
                              ("ctm_ad",))  # fmt: skip
     st.stop()
 
+widgets.spend_coverage(f)
 st.plotly_chart(charts.ads_contacts_bar(df))
 if df["spend"].notna().any():
     st.plotly_chart(charts.ads_cost_bar(df))

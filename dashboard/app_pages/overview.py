@@ -21,6 +21,7 @@ widgets.kpi_row(
         ("cost_per_contact", "Cost per ad contact", "money"),
     ],
 )
+widgets.spend_coverage(f)
 if not totals["new_contacts"].sum():
     widgets.nothing_in_range("No new contacts in this range and filter.")
     if not totals.empty:  # contacts came back, though: through which channels

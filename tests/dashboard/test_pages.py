@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, queries
+from dashboard import charts, queries, reports
 from dashboard.filters import Filters
 from ingest import db, pipeline
 from tests import factories as fx
-from tests.dashboard.conftest import CHATS
+from tests.dashboard.conftest import CHATS, opened
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -128,6 +128,32 @@ def test_ads_page_lists_every_ad_and_says_spend_is_missing(app, con, default_ran
     assert len(at.dataframe[0].value) == len(queries.ads(con, default_range)) > 0
     assert len(plotly_specs(at)) == 1
     assert "No ad insights for this range yet" in at.info[0].value
+
+
+@pytest.mark.parametrize("page", ["overview", "ads"])
+def test_spend_of_a_range_the_ad_insights_cover_in_part_says_so(open_app, small_db, page):
+    # The data spans 2023-11-14 – 2023-11-15; the insights from the 15th on (the 14th is gone).
+    con = db.connect(small_db)
+    try:
+        con.execute("DELETE FROM ad_insights WHERE date = '2023-11-14'")
+    finally:
+        con.close()
+    at = show(open_app(small_db, range="Custom", **{"from": "2023-11-14", "to": "2023-11-15"}),
+              page)  # fmt: skip
+    notes = [c.value for c in at.caption if "Ad insights" in c.value]
+    assert notes == [
+        "Ad insights cover 2023-11-15 – 2023-11-15 of this range (pulled for 2023-11-15 – "
+        "2023-12-01): spend counts those days only, so cost per contact is understated "
+        "(refscope pull ads fetches the other days)."
+    ]
+    # The reports' Ads section carries the same note.
+    with opened(small_db) as con:
+        f = Filters(dt.date(2023, 11, 14), dt.date(2023, 11, 15))
+        report = reports.gather(reports.connection_fetch(con), f)
+    assert [s.note for s in report.sections if s.key == "ads"] == notes
+    covered = show(open_app(small_db, range="Custom", **{"from": "2023-11-15", "to": "2023-11-15"}),
+                   page)  # fmt: skip
+    assert not [c for c in covered.caption if "Ad insights" in c.value]
 
 
 def test_overview_keeps_its_kpis_when_no_contact_is_new(open_app, demo_db, con, default_range):

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from dashboard import queries
-from dashboard.filters import Filters
+from dashboard.filters import Filters, spend_gap
+from dashboard.report_data import day_cell
 from ingest import db, pipeline, retention
 from ingest.attribute import USER_KINDS
 from tests import factories as fx
@@ -217,6 +218,26 @@ def test_previous_period_has_the_same_length_and_weekdays_just_before(start, day
     assert (f.start - prev.end).days <= 7  # the nearest aligned period, not an older one
     assert (f.start - prev.start).days % 7 == 0
     assert (prev.pages, prev.channels) == (f.pages, f.channels)
+
+
+@pytest.mark.parametrize(
+    "start, end, want",
+    [
+        ("2023-11-14", "2023-12-01", ""),  # covered
+        ("2023-11-10", "2023-11-20", "cover 2023-11-14 – 2023-11-20 of this range"),
+        ("2023-11-20", "2023-12-09", "cover 2023-11-20 – 2023-12-01 of this range"),
+        ("2023-12-02", "2023-12-09", "none of this range"),
+    ],
+    ids=["covered", "starts-before", "ends-after", "outside"],
+)
+def test_spend_gap_says_which_days_of_the_range_the_ad_insights_cover(small, start, end, want):
+    f = Filters(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    days = queries.spend_days(small)
+    first, last = (day_cell(days, c) for c in ("first_day", "last_day"))
+    assert (first, last) == (dt.date(2023, 11, 14), dt.date(2023, 12, 1))
+    note = spend_gap(f, first, last)
+    assert (want in note) if want else note == ""
+    assert spend_gap(f, None, None) == ""  # no insights at all: the pages say so themselves
 
 
 def test_kpis_of_the_previous_period_count_its_own_contacts(con, demo_contacts, filters):
