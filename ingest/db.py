@@ -6,6 +6,7 @@ file locked retries for a while, then says so clearly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -103,3 +104,17 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, table: object) -> Iterator[None]:
+    """table visible to SQL as name for the block. When the block fails in a transaction, the
+    transaction is aborted and unregistering fails too: the block's own error is the one raised."""
+    con.register(name, table)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)

@@ -22,6 +22,7 @@ import duckdb
 import httpx
 import pyarrow as pa
 
+from . import db
 from .errors import RefscopeError, ValidationError
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -346,8 +347,7 @@ def store(
             ],
             names=["date", "ad_id"],
         )
-        con.register("_refscope_kept", kept)
-        try:
+        with db.registered(con, "_refscope_kept", kept):
             con.execute(
                 """DELETE FROM ad_insights a
                    WHERE a.account_id = ? AND a.date BETWEEN ? AND ?
@@ -355,16 +355,11 @@ def store(
                                      WHERE k.date = a.date AND k.ad_id = a.ad_id)""",
                 [account_id, since, until],
             )
-        finally:
-            con.unregister("_refscope_kept")
     if not last:
         return
     cols = list(zip(*last.values(), strict=True))
     table = pa.Table.from_arrays(
         [pa.array(c, type=f.type) for c, f in zip(cols, _COLUMNS, strict=True)], schema=_COLUMNS
     )
-    con.register("_refscope_insights", table)
-    try:
+    with db.registered(con, "_refscope_insights", table):
         con.execute("INSERT OR REPLACE INTO ad_insights SELECT * FROM _refscope_insights")
-    finally:
-        con.unregister("_refscope_insights")

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import attribute, reasons, stage
+from . import attribute, db, reasons, stage
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
 
@@ -157,6 +157,9 @@ ORDER BY 1, 2
 """
 
 BATCH_ROWS = 16384  # lines per Arrow record batch: DuckDB parallelises over batches
+# Bytes per record batch, at most (one longer line makes a batch alone): DuckDB parses a record
+# batch's lines together, so a batch of near-1 MiB deliveries (1,000 items each) must hold few.
+BATCH_TEXT_BYTES = 8 * 2**20
 
 Reject = tuple[int, int, str, str]  # (file_id, line_no, reason, raw)
 
@@ -184,7 +187,21 @@ def lines_table(chunks: list[tuple[int, Chunk]]) -> tuple[pa.Table, list[Reject]
                                 np.full(n, file_id, dtype=np.int32), line_nos, raw))  # fmt: skip
         rid += n
     table = pa.concat_tables(tables)
-    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS)), rejects
+    return pa.Table.from_batches([b for t in table.to_batches() for b in _slices(t)]), rejects
+
+
+def _slices(batch: pa.RecordBatch) -> list[pa.RecordBatch]:
+    """batch cut into slices of at most BATCH_ROWS lines and BATCH_TEXT_BYTES of text, each of
+    one line at least."""
+    raw = batch.column(batch.schema.get_field_index("raw"))
+    n = batch.num_rows
+    ends = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset : raw.offset + n + 1]
+    cuts, at = [0], 0
+    while at < n:
+        fit = int(np.searchsorted(ends, ends[at] + BATCH_TEXT_BYTES, side="right")) - 1
+        at = min(max(fit, at + 1), at + BATCH_ROWS, n)
+        cuts.append(at)
+    return [batch.slice(a, b - a) for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def _lines_of(rid: np.ndarray, file_id: object, line_no: object, raw: pa.Array) -> pa.Table:
@@ -316,8 +333,7 @@ def _load_table(
 ) -> list[tuple[int, int, str]]:
     """Load one table of lines into `res`; return the lines worth a repaired second pass."""
     repaired: list[tuple[int, int, str]] = []
-    con.register("chunk", table)
-    try:
+    with db.registered(con, "chunk", table):
         con.execute(stage.RARE_LINES)
         row = con.execute(stage.RARE_FOUND).fetchone() or ()
         found = {m for m, hit in zip(stage.RARE_MARKERS, row, strict=True) if hit}
@@ -352,8 +368,6 @@ def _load_table(
                 continue
             reason = reasons.explain_reject(raw, problem, good)
             res.rejects.append((file_id, line_no, reason, raw.rstrip("\r\n")))
-    finally:
-        con.unregister("chunk")
     return repaired
 
 
@@ -366,8 +380,7 @@ def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Rejec
          _texts([r[2] for r in rows]), _texts([r[3] for r in rows])],
         names=["file_id", "line_no", "reason", "raw"],
     )  # fmt: skip
-    con.register("rs_new_rejects", tbl)
-    try:
+    with db.registered(con, "rs_new_rejects", tbl):
         row = con.execute(
             """INSERT INTO rejects
                SELECT k, path, line_no, reason, raw, $run_id FROM (
@@ -379,6 +392,4 @@ def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Rejec
                WHERE k NOT IN (SELECT reject_key FROM rejects)""",
             {"run_id": run_id},
         ).fetchone()
-    finally:
-        con.unregister("rs_new_rejects")
     return int(row[0]) if row else 0

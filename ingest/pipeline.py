@@ -125,9 +125,7 @@ def _run(
     privacy: Privacy,
 ) -> IngestResult:
     # Bounded: past this DuckDB spills to disk, so a large log does not grow the process.
-    con.execute(
-        "SET memory_limit = ?", [os.environ.get("REFSCOPE_INGEST_MEMORY", INGEST_MEMORY_LIMIT)]
-    )
+    con.execute("SET memory_limit = ?", [_memory_limit()])
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
     res = runlog.resume(con, IngestResult)
@@ -299,7 +297,13 @@ def _load(
         out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older)
     except duckdb.Error as exc:
         names = sorted({str(plans[i].path) for i, _ in batch})
-        raise DatabaseError(f"loading {', '.join(names)} failed: {exc}") from exc
+        why = str(exc)
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            # DuckDB's own advice (threads, insertion order) is not the user's to follow.
+            why = (f"{why.splitlines()[0]}: a batch of {sources.batch_bytes() / 2**20:.0f} MiB "
+                   f"needs more than REFSCOPE_INGEST_MEMORY={_memory_limit()}; raise it, or "
+                   "lower REFSCOPE_INGEST_BATCH")  # fmt: skip
+        raise DatabaseError(f"loading {', '.join(names)} failed: {why}") from exc
     res.lines += out.lines
     res.events_parsed += out.parsed
     res.events_added += out.added
@@ -326,6 +330,10 @@ def _record(con: duckdb.DuckDBPyConnection, fp: _FileProgress, res: IngestResult
     )  # fmt: skip
     res.bytes_read += fp.offset - fp.recorded
     fp.recorded = fp.offset
+
+
+def _memory_limit() -> str:
+    return os.environ.get("REFSCOPE_INGEST_MEMORY", INGEST_MEMORY_LIMIT)
 
 
 def _reason_family(reason: str) -> str:

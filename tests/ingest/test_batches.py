@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 import tests.factories as f
-from ingest import db, load, pipeline
+from ingest import db, load, pipeline, sources
 from ingest.errors import DatabaseError, SourceError
 from tests.conftest import Query
 from tests.ingest.logs import mixed_log, snapshot
@@ -286,3 +286,57 @@ def test_killed_run_keeps_earlier_results_and_is_resumed(big_log: Path, tmp_path
     assert (result.run_id, result.resumed) == (2, True)
     assert query("SELECT run_id, finished_at IS NULL FROM ingest_runs") == [(1, False), (2, False)]
     assert query("SELECT count(*) FROM contacts")[0][0] > 1
+
+
+def _full_deliveries(n: int) -> list[f.Json]:
+    """n POSTs near the receiver's 1 MiB cap: 1,000 messages of 880 characters each."""
+    return [
+        f.delivery(*(f.message("x" * 880, psid=f"9{k % 500:015d}", ts=f.T0 + k, mid=f"m_{k}")
+                     for k in range(i * 1000, (i + 1) * 1000)))
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_a_batch_of_full_size_deliveries_stays_within_the_memory_share(
+    db_path: Path, query: Query, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default share is 600 MB for a batch of 128 MiB; these 26 MB need far less than 150 MB
+    # once DuckDB parses a few long lines at a time, not a whole vector of them.
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "150MB")
+    log = f.write_ndjson(log_dir / "big.ndjson", _full_deliveries(30))
+    assert log.stat().st_size > 26_000_000
+    result = pipeline.run([str(log)], db_path)
+    assert (result.events_added, result.rejects_added) == (30_000, 0)
+    assert query("SELECT count(*), count(DISTINCT psid), min(text_length) FROM events") == [
+        (30_000, 500, 880)
+    ]
+
+
+def test_running_out_of_memory_says_so_and_which_setting_to_change(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "40MB")
+    log = f.write_ndjson(log_dir / "big.ndjson", _full_deliveries(30))
+    with pytest.raises(DatabaseError) as err:
+        pipeline.run([str(log)], db_path)
+    # DuckDB's error, not the aborted transaction's that followed it, and what to do about it.
+    message = str(err.value)
+    assert "Out of Memory" in message and "aborted" not in message
+    assert "REFSCOPE_INGEST_MEMORY=40MB; raise it, or lower REFSCOPE_INGEST_BATCH" in message
+    assert "SET threads" not in message
+
+
+def test_record_batches_hold_few_long_lines_and_many_short_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(load, "BATCH_TEXT_BYTES", 100)
+    monkeypatch.setattr(load, "BATCH_ROWS", 4)
+    sizes = [10] * 9 + [250] + [40, 40, 40] + [99, 1]
+    data = b"".join(b"x" * (n - 1) + b"\n" for n in sizes)
+    chunk = sources.Chunk(memoryview(data), 1, len(data), len(sizes))
+    table, rejects = load.lines_table([(0, chunk)])
+    batches = table.to_batches()
+    lengths = [[len(s) for s in b.column(3).to_pylist()] for b in batches]
+    assert lengths == [[10] * 4, [10] * 4, [10], [250], [40, 40], [40], [99, 1]]
+    assert table.column("line_no").to_pylist() == list(range(1, len(sizes) + 1))
+    assert rejects == []
