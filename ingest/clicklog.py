@@ -194,14 +194,17 @@ class Registry:
             where = f" for page {page!r}" if page else ""
             msg = f"ref {ref[:100]!r} is not registered{where} (see `refscope links list`)"
             return Resolution(None, "unknown_ref", msg)
-        if len(targets) > 1:
+        if len({t.names for t in targets}) > 1:
             pages = ", ".join(t.page for t in targets)
             return Resolution(
                 None,
                 "ambiguous_page",
                 f"ref {ref[:100]!r} is registered for several pages ({pages}): add ?page=<page>",
             )
-        return Resolution(targets[0])
+        # One page, maybe registered under its id and under its username: the spelling asked
+        # for, else the first.
+        asked = [t for t in targets if page and t.page.lower() == page.lower()]
+        return Resolution((asked or list(targets))[0])
 
     def health(self) -> dict[str, object]:
         return {

@@ -31,6 +31,10 @@ PAGE_RULE = (
     "a page is a Facebook username (5 to 50 ASCII letters, digits and periods, with at least one "
     "letter and no .com or .net ending) or a numeric page id"
 )
+USERNAME_RULE = (
+    "a username has 5 to 50 ASCII letters, digits and periods, with at least one letter and no "
+    ".com or .net ending (all digits is a page id)"
+)
 _REF = re.compile(r"[A-Za-z0-9_=-]{1,250}")
 # re.ASCII: with Unicode case folding, IGNORECASE lets 'ſ' match [s] and the Kelvin sign [k].
 _USERNAME = re.compile(
@@ -309,8 +313,9 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
     if not _PAGE_ID.fullmatch(page_id):
         raise ValidationError(f"invalid page id {page_id!r}: a page id is numeric")
     moved: list[str] = []
-    if username:
-        check_page(username)
+    if username is not None:
+        if not _USERNAME.fullmatch(username):
+            raise ValidationError(f"invalid username {username[:60]!r}: {USERNAME_RULE}")
         rows = con.execute(
             """UPDATE pages SET username = NULL
                WHERE lower(username) = lower(?) AND page_id <> ? RETURNING page_id""",
@@ -322,8 +327,25 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
            SET username = coalesce($username, username), name = coalesce($name, name)""",
         {"id": page_id, "username": username, "name": name},
     )
+    if rule := _two_meanings(con):
+        raise ValidationError(rule)
     relabel(con)
     return moved
+
+
+def _two_meanings(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why the registry, read with the current `pages`, breaks the one-meaning rule (a ref
+    registered under a page's id and under its username with different attributes), or None."""
+    registry = Registry(page_ids=Registry.load(con).page_ids)
+    for row in con.execute(
+        "SELECT ref, page, channel, campaign, placement, notes FROM tracked_links "
+        "ORDER BY created_at, page, ref"
+    ).fetchall():
+        link = Link(*row)
+        if rule := registry.conflict(link):
+            return f"{rule}; `pages set` would make them one page"
+        registry.add(link)
+    return None
 
 
 # A file name holds at most 255 bytes: this much, with ".png" or ".svg" after it.

@@ -249,6 +249,42 @@ def test_pages_set_keeps_what_it_is_not_given(runner: CliRunner, query: Any, db_
     ]
 
 
+@pytest.mark.parametrize("username", ["67890", "", "abc", "shop.com", "my shop"])
+def test_pages_set_refuses_a_username_that_is_none(
+    runner: CliRunner, query: Any, db_path: Path, username: str
+) -> None:
+    # All digits is another page's id: taking it for a username would make two pages one.
+    res = runner.invoke(cli, ["pages", "set", PAGE_ID, "--username", username, "--db",
+                              str(db_path)])  # fmt: skip
+    assert res.exit_code != 0
+    assert f"invalid username {username!r}: {links.USERNAME_RULE}" in res.output
+    assert query("SELECT count(*) FROM pages") == [(0,)]
+
+
+def test_pages_set_refuses_to_give_one_page_two_meanings_for_a_ref(
+    runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    def run(*args: str) -> Any:
+        return runner.invoke(cli, [*args, "--db", str(db_path)])
+
+    for page, channel in ((PAGE_ID, "qr"), ("acmebakery", "link")):
+        res = run("links", "create", "--page", page, "--ref", "ok1", "--channel", channel,
+                  "--out", str(db_path.parent))  # fmt: skip
+        assert res.exit_code == 0, res.output
+    res = run("pages", "set", PAGE_ID, "--username", "acmebakery")
+    assert res.exit_code != 0
+    assert "ref 'ok1' is already registered for page" in res.output
+    assert links.ONE_MEANING_RULE in res.output and "would make them one page" in res.output
+    assert query("SELECT count(*) FROM pages") == [(0,)]  # nothing written
+    # The same meaning under both names is one link twice: the mapping is taken.
+    for page in (OTHER_PAGE_ID, "NorthwindCoffee"):
+        res = run("links", "create", "--page", page, "--ref", "ok2", "--channel", "qr", "--out",
+                  str(db_path.parent))  # fmt: skip
+        assert res.exit_code == 0, res.output
+    res = run("pages", "set", OTHER_PAGE_ID, "--username", "northwindcoffee")
+    assert res.exit_code == 0, res.output
+
+
 def test_a_username_moves_to_the_page_set_last(
     runner: CliRunner, query: Any, db_path: Path
 ) -> None:

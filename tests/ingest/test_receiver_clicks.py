@@ -58,6 +58,27 @@ def test_ref_of_several_pages_needs_a_page(click_receiver: Receiver) -> None:
     assert json.loads(line)["page"] == "otherbakery"
 
 
+def test_a_ref_registered_under_a_page_id_and_its_username_is_one_page(
+    click_receiver: Receiver, db_path: Path
+) -> None:
+    # Both registered first, then `pages set` makes the id and the username one page.
+    register(db_path, links.make_link(f.OTHER_PAGE_ID, "flyer7", "qr"),
+             links.make_link("shoppage", "flyer7", "qr"))  # fmt: skip
+    con = db.connect(db_path)
+    try:
+        with db.transaction(con):
+            links.learn_page(con, f.OTHER_PAGE_ID, "shoppage", None)
+    finally:
+        con.close()
+    for page in (f.OTHER_PAGE_ID, "ShopPage"):
+        r = click_receiver.get("/r/flyer7", params={"page": page, "qr": "1"})
+        want = f"https://m.me/{page.lower()}?ref=flyer7"
+        assert (r.status_code, r.headers["location"]) == (302, want)
+    r = click_receiver.get("/r/flyer7")  # one page: no ?page= needed
+    assert r.status_code == 302 and r.headers["location"].endswith("?ref=flyer7")
+    assert len(click_receiver.lines("clicks")) == 3
+
+
 def test_a_head_request_redirects_without_logging_a_click(click_receiver: Receiver) -> None:
     r = click_receiver.client.head("/r/spring_menu", params={"qr": "1"})
     assert (r.status_code, r.headers["location"]) == (
