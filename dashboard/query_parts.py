@@ -30,9 +30,12 @@ FIRST_DAY = """(SELECT CAST(greatest(least(min(e.ts), (SELECT min(first_seen_at)
                                  (SELECT max(before) FROM prunes)) AS DATE) FROM events e)"""
 
 
+# The data's last day that is over: the newest event's, unless that is today (UTC), whose
+# evening is still to come (a dashboard opened at 07:00), as a report's newest whole day.
+DATA_END = """(SELECT least(CAST(max(ts) AS DATE), CAST(timezone('UTC', now()) AS DATE) - 1)
+               FROM events)"""
 # Contacts with the data's last day (`data_end`) beside them, for ELAPSED.
-CONTACTS_TO_DATE = """(SELECT *, (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
-                      FROM contacts)"""
+CONTACTS_TO_DATE = f"""(SELECT *, {DATA_END} AS data_end FROM contacts)"""
 # A contact's first N days after the day it was acquired have all passed by the data's last day
 # (`data_end`): only then can "came back within N days" be told from "not yet".
 ELAPSED = "CAST(c.first_seen_at AS DATE) + {days} <= c.data_end"

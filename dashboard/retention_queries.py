@@ -10,7 +10,14 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.query_parts import CAME_BACK, CONTACTS_TO_DATE, ELAPSED, IN_RANGE, frame
+from dashboard.query_parts import (
+    CAME_BACK,
+    CONTACTS_TO_DATE,
+    DATA_END,
+    ELAPSED,
+    IN_RANGE,
+    frame,
+)
 
 RETENTION_WEEKS = (1, 2, 4, 8, 12)
 RETURN_DAYS = (1, 7, 30)
@@ -41,7 +48,7 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         f"""WITH c AS (
                 -- The range first: the join then grows with the range, not the database.
                 SELECT c.page_id, c.psid, c.channel, c.first_seen_at,
-                       (SELECT CAST(max(ts) AS DATE) FROM events) AS data_end
+                       {DATA_END} AS data_end
                 FROM contacts c
                 WHERE {IN_RANGE}
             ), d AS (

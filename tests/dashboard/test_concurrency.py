@@ -149,6 +149,21 @@ def test_commands_other_than_an_ingest_refresh_the_cached_views(demo_copy, monke
         con.close()
     assert int(store.fetch("kpis", RANGE)["new_contacts"].iloc[0]) == before - 1
 
+    # A commenter is no contact: forgetting one deletes comment events only.
+    comments = int(store.fetch("comments", RANGE)["comments"].sum())
+    con = db.connect(demo_copy)
+    try:
+        (commenter, page, n) = con.execute(
+            """SELECT commenter_id, page_id, count(*) FROM events
+               WHERE kind = 'comment' AND detail = 'add' AND ts >= ? AND ts < ?
+               GROUP BY ALL ORDER BY 3 DESC, 1 LIMIT 1""",
+            [RANGE.start, RANGE.end + dt.timedelta(days=1)],
+        ).fetchone()
+        retention.forget(con, commenter, page, Privacy())
+    finally:
+        con.close()
+    assert int(store.fetch("comments", RANGE)["comments"].sum()) == comments - n
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:

@@ -7,9 +7,14 @@ import datetime as dt
 from collections import defaultdict
 
 import duckdb
+import pandas as pd
 import pytest
 
 from dashboard import queries
+from dashboard.filters import Filters
+from ingest import pipeline
+from tests import factories as fx
+from tests.dashboard.conftest import opened
 from tests.dashboard.reference import (
     Row,
     acquired,
@@ -25,8 +30,9 @@ from tests.dashboard.reference import (
 
 
 def data_end(con: duckdb.DuckDBPyConnection) -> dt.date:
+    """The newest event's day, unless that is today (UTC): a day not over yet has not passed."""
     (day,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
-    return day
+    return min(day, dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
 
 
 def elapsed(c: Row, days: int, end: dt.date) -> bool:
@@ -92,6 +98,26 @@ def test_returns_by_channel_share_who_came_back_and_read_rate(con, demo_contacts
 
 
 # --- contact rows ------------------------------------------------------------------------------
+
+
+def test_a_day_not_over_yet_has_not_passed_for_retention(tmp_path):
+    """Data up to this morning: yesterday's contact has not had its first day after yet."""
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    yesterday = today - dt.timedelta(days=1)
+    ms = lambda t: int(t.replace(tzinfo=dt.UTC).timestamp() * 1000)  # noqa: E731
+    log = fx.write_ndjson(tmp_path / "logs" / "w.ndjson", [
+        fx.delivery(fx.message("hi", psid="7001", ts=ms(yesterday + dt.timedelta(hours=10)))),
+        fx.delivery(fx.message("hi", psid="7002", ts=ms(today))),
+    ])  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    pipeline.run([str(log)], path)
+    with opened(path) as c:
+        f = Filters(yesterday.date(), today.date())
+        (row,) = queries.returns_by_channel(c, f).to_dict("records")
+        assert (row["channel"], row["contacts"]) == ("organic", 2)
+        assert all(pd.isna(row[k]) for k in ("d1", "d7", "d30"))  # not 0%: nobody's day passed
+        (week,) = queries.cohorts(c, f).to_dict("records")
+        assert week["contacts"] == 2 and pd.isna(week["week_1"])
 
 
 def test_contact_rows_are_the_acquired_contacts_newest_first(con, demo_contacts, filters):
