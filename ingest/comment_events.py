@@ -99,10 +99,13 @@ WITH rs_lines AS (
     SELECT *, coalesce(rs_ts(d.timestamp), received_ts) AS t FROM rs_lines
 )
 SELECT
-    rs_key([rs_id(d.page_id), 'private_reply',
-            coalesce(d.response.message_id, d.request.recipient.comment_id,
-                     d.request.recipient.post_id),
-            CAST(epoch_ms(t) AS VARCHAR)]) AS event_key,
+    -- The sent message's id names it (a line logged twice, dated by two arrivals, is one
+    -- send); without one, what it answered and when.
+    rs_key(CASE WHEN rs_id(d.response.message_id) IS NOT NULL
+                THEN [rs_id(d.page_id), 'private_reply', d.response.message_id]
+                ELSE [rs_id(d.page_id), 'private_reply',
+                      coalesce(d.request.recipient.comment_id, d.request.recipient.post_id),
+                      CAST(epoch_ms(t) AS VARCHAR)] END) AS event_key,
     rs_id(d.page_id) AS page_id, rs_id(d.response.recipient_id) AS psid, false AS is_user_ref,
     t AS ts, 'private_reply' AS kind,
     CASE WHEN d.response.recipient_id IS NULL THEN 'no recipient_id' END AS detail,

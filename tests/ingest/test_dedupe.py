@@ -84,6 +84,23 @@ def test_copy_dated_by_its_arrival_in_a_later_run_is_one_event(ingest_lines, que
     assert query("SELECT mid, ts FROM events") == [("m_undated", utc(T0))]
 
 
+def test_a_send_log_line_logged_twice_and_dated_by_its_arrivals_is_one_event(
+    ingest_lines, query: Query
+) -> None:
+    # No timestamp of its own: each copy is dated by its arrival, but the sent message's id is
+    # the same. Two different replies to one comment stay two.
+    line = f.send_log(message_id="m_sent_1")
+    del line["timestamp"]
+    other = f.send_log(message_id="m_sent_2")
+    del other["timestamp"]
+    ingest_lines([f.envelope(line, received_at=T0), f.envelope(other, received_at=T0 + 60_000)],
+                 name="a.ndjson")  # fmt: skip
+    later = ingest_lines([f.envelope(line, received_at=T0 + 2 * DAY)], name="b.ndjson")
+    assert (later.events_parsed, later.events_added) == (1, 0)
+    assert query("SELECT mid, ts FROM events ORDER BY mid") == [
+        ("m_sent_1", utc(T0)), ("m_sent_2", utc(T0 + 60_000))]  # fmt: skip
+
+
 def test_distinct_events_without_mid_are_not_merged(ingest_lines, query: Query) -> None:
     ingest_lines(
         [
