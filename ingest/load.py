@@ -169,6 +169,7 @@ class BatchResult:
     lines: int = 0
     parsed: int = 0  # events found in the batch, before dedupe
     added: int = 0  # events new to the database
+    left_out: int = 0  # events of forgotten people, dropped
     rejects: list[Reject] = field(default_factory=list)
 
 
@@ -309,7 +310,8 @@ def load_batch(
         res.rejects.extend(again.rejects)
     if forgotten:
         row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
-        res.added -= int(row[0]) if row else 0
+        res.left_out = int(row[0]) if row else 0
+        res.added -= res.left_out
     # Rejected lines are kept whole, under the same rules as events: no text unless kept,
     # hashed ids when salted, nothing of a forgotten person.
     gone = frozenset(forgotten or ())

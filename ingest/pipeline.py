@@ -38,6 +38,7 @@ class IngestResult:
     events_parsed: int = 0
     events_added: int = 0
     rejects_added: int = 0
+    left_out: int = 0  # events of forgotten people and pruned days: read, never stored
     new_contacts: int = 0
     seconds: float = 0.0
     events_by_kind: dict[str, int] = field(default_factory=dict)
@@ -50,7 +51,7 @@ class IngestResult:
 
     @property
     def duplicates(self) -> int:
-        return self.events_parsed - self.events_added
+        return self.events_parsed - self.events_added - self.left_out
 
     @property
     def events_per_second(self) -> float:
@@ -161,7 +162,9 @@ def _run(
         run_id = res.run_id
         row = con.execute(load.RUN_COPIES, {"run_id": run_id}).fetchone()
         res.events_added -= int(row[0]) if row else 0
-        res.events_added -= history.drop_pruned(con, run_id)
+        pruned = history.drop_pruned(con, run_id)
+        res.events_added -= pruned
+        res.left_out += pruned
         if older:  # a first run rebuilds every contact: no list of the affected ones
             con.execute(
                 """CREATE OR REPLACE TEMP TABLE rs_affected AS
@@ -307,6 +310,7 @@ def _load(
     res.lines += out.lines
     res.events_parsed += out.parsed
     res.events_added += out.added
+    res.left_out += out.left_out
     res.rejects_added += load.insert_rejects(con, res.run_id, out.rejects)
 
 

@@ -19,6 +19,7 @@ _COUNTS = {
     "events_added": "events_added",
     "rejects_added": "rejects_added",
     "bytes_read": "bytes_read",
+    "events_left_out": "left_out",
 }
 
 
@@ -30,6 +31,7 @@ class Counts(Protocol):
     events_parsed: int
     events_added: int
     rejects_added: int
+    left_out: int
     new_contacts: int
     seconds: float
     resumed: bool

@@ -167,8 +167,12 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     duplicates    BIGINT,
     rejects_added BIGINT,
     new_contacts  BIGINT,
-    seconds       DOUBLE
+    seconds       DOUBLE,
+    events_left_out BIGINT              -- read, not stored: forgotten people's and pruned days'
 );
+
+-- Databases made before the column existed get it.
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS events_left_out BIGINT;
 
 -- People removed with `refscope forget`: later ingests leave them out.
 CREATE TABLE IF NOT EXISTS forgotten (

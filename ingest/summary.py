@@ -22,7 +22,8 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
     console.print(
         f"run {r.run_id}{resumed}: {r.files_read} of {r.files} files read, {r.lines:,} lines, "
-        f"{r.events_parsed:,} events ({r.events_added:,} new, {r.duplicates:,} duplicates), "
+        f"{r.events_parsed:,} events ({r.events_added:,} new, {r.duplicates:,} duplicates"
+        f"{f', {r.left_out:,} left out: forgotten or pruned' if r.left_out else ''}), "
         f"{r.rejects_added:,} rejects, {r.new_contacts:,} new contacts "
         f"in {r.seconds:.2f} s ({r.events_per_second:,.0f} events/s)",
         soft_wrap=True,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ingest import pipeline
+from ingest import db, pipeline
 from ingest.cli import cli
 from ingest.privacy import Privacy
 from tests import factories as f
@@ -68,9 +68,14 @@ def test_forget_a_commenter_removes_their_comments_and_keeps_them_out(
     assert comments_by(query) == kept
     stored_psid = Privacy(salt=salt.encode() if salt else None).stored_id(PSID)
     assert query.scalar("SELECT count(*) FROM events WHERE psid = ?", stored_psid) == 2
-    # The same logs read again from scratch: Jane's comments on the page stay out.
-    pipeline.run([str(f.write_ndjson(log_dir / "copy.ndjson", lines))], db_path)
+    # The same logs read again from scratch: Jane's comments on the page stay out, counted as
+    # left out, not as duplicates.
+    again = pipeline.run([str(f.write_ndjson(log_dir / "copy.ndjson", lines))], db_path)
     assert comments_by(query) == kept
+    assert (again.events_parsed, again.events_added, again.left_out, again.duplicates) == (
+        6, 0, 2, 4)  # fmt: skip
+    assert query("SELECT duplicates, events_left_out FROM ingest_runs WHERE run_id = ?",
+                 again.run_id) == [(4, 2)]  # fmt: skip
     assert query.scalar("SELECT count(*) FROM events WHERE psid = ?", stored_psid) == 2
 
 
@@ -112,3 +117,19 @@ def test_forget_with_a_salt_blanks_the_hashed_ids_rejected_lines_show(
     assert ['"<forgotten>"' in raw for raw in raws] == [True, True, False]
     assert shown[2] in raws[2]  # someone else's id is left as it was
     assert json.dumps(ref) not in "".join(raws)
+
+
+def test_the_summary_counts_a_forgotten_persons_events_apart_from_duplicates(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    # A database made before ingest_runs had the column gets it when opened for writing.
+    con = db.connect(db_path)
+    con.execute("ALTER TABLE ingest_runs DROP COLUMN events_left_out")
+    con.close()
+    lines = comment_lines()
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    assert runner.invoke(cli, ["forget", JOE, "--db", str(db_path)]).exit_code == 0
+    res = runner.invoke(cli, ["ingest", str(f.write_ndjson(log_dir / "b.ndjson", lines)),
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "6 events (0 new, 5 duplicates, 1 left out: forgotten or pruned)" in res.output
