@@ -70,13 +70,15 @@ def data_version(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def data_bounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Columns: first_day, last_day (of events), contacts. After a prune the data starts on its
-    date: the older touches it keeps (of conversations not yet opened) are no whole days."""
+    """Columns: first_day, last_day (of events), contacts, pruned (first_day is a prune's date).
+    After a prune the data starts on its date: the older touches it keeps (of conversations not
+    yet opened) are no whole days."""
     return _df(
         con,
         """SELECT CAST(greatest(min(ts), (SELECT max(before) FROM prunes)) AS DATE) AS first_day,
                   CAST(max(ts) AS DATE) AS last_day,
-                  (SELECT count(*) FROM contacts) AS contacts
+                  (SELECT count(*) FROM contacts) AS contacts,
+                  (SELECT max(before) FROM prunes) IS NOT NULL AS pruned
            FROM events""",
     )
 

@@ -104,6 +104,9 @@ def global_filters() -> Filters | None:
             start, end = _date(qp.get("from"), first), _date(qp.get("to"), last)
     else:
         start, end = preset_range(preset, last)
+        if bool(bounds["pruned"].iloc[0]) and start < first <= end:
+            # Before a prune only the contacts still active after it are left: no whole days.
+            start = first
         # Custom, when picked next, starts from the range on screen (inside the data, as the
         # picker requires), not from whatever it held when first drawn.
         low = min(max(start, first), last)
@@ -116,7 +119,8 @@ def global_filters() -> Filters | None:
               "channel": chosen_channels}  # fmt: skip
     st.query_params.from_dict(chosen)
     st.session_state[_KEPT_FILTERS] = chosen
-    st.sidebar.caption(f"Data from {first} to {last}. Days and times are UTC.")
+    pruned = " (pruned before)" if bool(bounds["pruned"].iloc[0]) else ""
+    st.sidebar.caption(f"Data from {first}{pruned} to {last}. Days and times are UTC.")
     return Filters(start, end, tuple(chosen_pages), tuple(chosen_channels))
 
 
