@@ -84,7 +84,7 @@ SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.k
        rs_channel(s.kind, s.detail, s.source, s.ref, s.ad_id, s.comment_id, s.psid,
                   {attribute.IS_QR.format(t="s")}),
        s.ref, s.source, s.ad_id, s.ad_title, s.referer_uri, s.is_guest_user, s.mid,
-       CASE WHEN $keep_text THEN s.text END, length(s.text), s.attachment_types,
+       CASE WHEN $keep_text THEN s.text END, s.text_length, s.attachment_types,
        s.quick_reply_payload, s.postback_payload, s.app_id, s.watermark_at,
        s.post_id, s.comment_id, s.commenter_id, f.path, s.line_no, $run_id
 FROM rs_stage s JOIN rs_files f USING (file_id)
@@ -339,7 +339,7 @@ def _load_table(
         con.execute(stage.RARE_LINES)
         row = con.execute(stage.RARE_FOUND).fetchone() or ()
         found = {m for m, hit in zip(stage.RARE_MARKERS, row, strict=True) if hit}
-        con.execute(stage.stage_sql(found))
+        con.execute(stage.stage_sql(found, privacy.keep_text))
         con.execute(_OTHER_ITEMS)
         if '"refscope_click"' in found:
             con.execute(_INSERT_CLICKS, {"run_id": run_id})

@@ -36,9 +36,13 @@ RARE_FOUND = "SELECT {} FROM rs_rare".format(
 )
 
 
-def stage_sql(found: set[str]) -> str:
-    """CREATE the batch's stage from the parts whose marker is in found (RARE_FOUND's)."""
+def stage_sql(found: set[str], keep_text: bool = True) -> str:
+    """CREATE the batch's stage from the parts whose marker is in found (RARE_FOUND's).
+
+    Without keep_text the stage holds the texts' lengths only: a batch of long messages then
+    takes no memory for texts that are not stored."""
     parts = [q for m, q in STAGE_PARTS if m is None or m in found]
-    return "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + "\nUNION ALL BY NAME\n".join(
-        f"({q})" for q in parts
-    )
+    union = "\nUNION ALL BY NAME\n".join(f"({q})" for q in parts)
+    if not keep_text:
+        union = f"SELECT * REPLACE (NULL::VARCHAR AS text) FROM ({union})"
+    return "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + union

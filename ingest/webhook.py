@@ -224,6 +224,7 @@ SELECT
     rs_bool(rf.is_guest_user) AS is_guest_user,
     coalesce(x.message.mid, x.postback.mid, reaction.mid) AS mid,
     x.message.text AS text,
+    length(x.message.text) AS text_length,
     list_transform(attachments, lambda a: a.type) AS attachment_types,
     quick_reply.payload AS quick_reply_payload,
     x.postback.payload AS postback_payload,
