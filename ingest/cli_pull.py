@@ -42,6 +42,7 @@ def pull_logs(url: str, headers: tuple[str, ...], db_file: Path) -> None:
     if result is None:
         console.print(f"nothing new at {fetch.safe_url(url)}")
     else:
+        result.warnings = [_SPOOL.sub(lambda _: fetch.safe_url(url), w) for w in result.warnings]
         print_summary(console, result)
 
 

@@ -97,13 +97,31 @@ def pull(
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True)
     puller = _Puller(url, dict(headers or {}), client, spool_dir or Path(tempfile.gettempdir()),
                      sleep)  # fmt: skip
+    hook = _own_origin_only(url, set(headers or {}))
+    client.event_hooks["request"].append(hook)
     try:
         if urlsplit(url).path.endswith(".gz"):
             return puller.whole_gz(state)
         return puller.plain(state)
     finally:
+        client.event_hooks["request"].remove(hook)
         if own:
             client.close()
+
+
+def _own_origin_only(url: str, names: set[str]) -> Callable[[httpx.Request], None]:
+    """A request hook that drops the user's headers (credentials, API keys) from a request a
+    redirect sends to another origin: httpx drops only Authorization."""
+    first = httpx.URL(url)
+    origin = (first.scheme, first.host, first.port)
+    lowered = {n.lower() for n in names}
+
+    def hook(request: httpx.Request) -> None:
+        if (request.url.scheme, request.url.host, request.url.port) != origin:
+            for name in [k for k in request.headers if k.lower() in lowered]:
+                del request.headers[name]
+
+    return hook
 
 
 @dataclass
@@ -151,6 +169,10 @@ class _Puller:
         if status not in (200, 204):  # e.g. a redirect not followed: nothing usable
             spool.unlink(missing_ok=True)
             raise SourceError(f"{self.name}: the server answered HTTP {status} to a plain GET")
+        if _is_gzip(spool):
+            # A gzip export at a URL without .gz (an /export endpoint, a redirect to a .gz):
+            # read as one, whole each time.
+            return self._gz_planned(spool, size, state, status)
         return self._planned(spool, size, state, skip=None, status=status)
 
     def _planned(
@@ -183,6 +205,9 @@ class _Puller:
             if status == 304:
                 return Pulled(None, status, 0)
             raise SourceError(f"{self.name}: the server answered HTTP {status} to a plain GET")
+        return self._gz_planned(spool, size, state, status)
+
+    def _gz_planned(self, spool: Path, size: int, state: FileState | None, status: int) -> Pulled:
         plan = Plan(spool, size, 0, True, 0, 0, state is not None, name=self.name, read_from=0,
                     fingerprint=self._validator or f"size:{size}")  # fmt: skip
         return Pulled(plan, status, size)
@@ -229,14 +254,21 @@ class _Puller:
             except (httpx.TransportError, _Retry) as exc:
                 spool.unlink(missing_ok=True)
                 if attempt == RETRIES:
+                    why = str(exc) if isinstance(exc, _Retry) else f"{type(exc).__name__} {exc}"
                     raise SourceError(f"{self.name}: giving up after {RETRIES} attempts: "
-                                      f"{type(exc).__name__} {exc}") from None  # fmt: skip
+                                      f"{why}") from None  # fmt: skip
                 wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
                 self.sleep(max(wait, exc.after if isinstance(exc, _Retry) else 0.0))
             except BaseException:
                 spool.unlink(missing_ok=True)
                 raise
         raise AssertionError("unreachable")
+
+
+def _is_gzip(spool: Path) -> bool:
+    """The file starts with gzip's magic bytes (no NDJSON line does: 0x1f is a control byte)."""
+    with open(spool, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
 
 
 def _tail_fingerprint(spool: Path, skip: int, start: int) -> str:

@@ -172,7 +172,8 @@ class GraphClient:
             code = _code(err)
             msg = err.get("message", "") if isinstance(err, dict) else resp.text[:200]
             if code in THROTTLE_CODES or resp.status_code == 429:
-                self._pause(throttle_wait(resp.headers), attempt, f"throttled (code {code})")
+                why = f"throttled (code {code}" + (f": {msg})" if msg else ")")
+                self._pause(throttle_wait(resp.headers), attempt, self._scrub(why))
                 continue
             # Meta marks errors worth retrying with is_transient, whatever their code or status:
             # https://developers.facebook.com/docs/graph-api/guides/error-handling
@@ -283,6 +284,16 @@ def throttle_wait(headers: httpx.Headers) -> float:
 def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") -> list[Any]:
     """A row of ad_insights; account_id falls back to the account asked for (default_since
     finds the last pulled day by it)."""
+    missing = [k for k in ("date_start", "ad_id") if not r.get(k)]
+    if missing:
+        has = ", ".join(sorted(map(str, r))) or "no field"
+        raise GraphError(f"Graph API: an insights row without {' or '.join(missing)} (it has "
+                         f"{has}): nothing is stored")  # fmt: skip
+    try:
+        day = dt.date.fromisoformat(str(r["date_start"]))
+    except ValueError:
+        raise GraphError(f"Graph API: an insights row with date_start {str(r['date_start'])[:40]!r}"
+                         ", not a date (YYYY-MM-DD): nothing is stored") from None  # fmt: skip
     actions = r.get("actions") or []
     started = next(
         (a.get("value") for a in actions if isinstance(a, dict)
@@ -290,7 +301,7 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
         None,
     )  # fmt: skip
     return [
-        dt.date.fromisoformat(str(r["date_start"])),
+        day,
         str(r["ad_id"]),
         r.get("ad_name"),
         r.get("adset_id"),

@@ -16,7 +16,7 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if r.lake is not None:
         console.print(r.lake.line())
-    if r.files_read == 0:
+    if r.files_read == 0 and r.lines == 0:  # a file read in part has its lines counted
         console.print(f"nothing new to read in {r.files} files ({r.seconds:.2f} s)", soft_wrap=True)
         return
     resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""

@@ -189,6 +189,24 @@ def test_gz_export_uses_a_conditional_get(site: Any, db_path: Path, query: Any) 
     assert s.requests[-1].get("If-None-Match")
 
 
+def test_a_gz_export_at_a_url_without_gz_is_read_as_one(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    s, base = site
+    s.files["/export"] = gzip.compress(lines(0, 30))
+    s.content_types["/export"] = "application/gzip"
+    s.files["/day1.ndjson.gz"] = gzip.compress(lines(30, 20))
+    s.redirects = {"/latest": "/day1.ndjson.gz"}
+    for path, n in (("/export", 30), ("/latest", 20)):
+        res = remote.pull_logs(base + path, {}, db_path)
+        assert res is not None and (res.events_added, res.rejects_added) == (n, 0), path
+    assert query("SELECT count(*) FROM events") == [(50,)]
+    # Pulled again: read whole again, and nothing is added twice.
+    res = remote.pull_logs(base + "/export", {}, db_path)
+    assert res is None or (res.events_added, res.rejects_added) == (0, 0)
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
 def test_transient_failures_are_retried(site: Any, db_path: Path, query: Any) -> None:
     s, base = site
     s.files["/log.ndjson"] = lines(0, 5)
@@ -354,3 +372,35 @@ def test_an_ipv6_host_keeps_its_brackets_in_the_stored_name() -> None:
     assert (
         fetch.safe_url("http://u:p@[::1]:8080/log.ndjson?sig=1") == "http://[::1]:8080/log.ndjson"
     )
+
+
+def test_a_gz_cut_short_says_what_was_read_under_its_url(
+    site: Any, db_path: Path, runner: CliRunner, query: Any
+) -> None:
+    s, base = site
+    whole = gzip.compress(lines(0, 3000))
+    s.files["/t.ndjson.gz"] = whole[: len(whole) * 2 // 3]
+    out = runner.invoke(cli, ["pull", "logs", base + "/t.ndjson.gz", "--db", str(db_path)])
+    assert out.exit_code == 0, out.output
+    (n,) = query("SELECT count(*) FROM events")[0]
+    assert 0 < n < 3000
+    assert f"warning: {base}/t.ndjson.gz: the compressed stream ends early" in out.output
+    assert "refscope-pull-" not in out.output and "nothing new to read" not in out.output
+    assert f"{n:,} events ({n:,} new" in out.output
+
+
+def test_a_redirect_to_another_host_gets_none_of_the_users_headers(
+    site: Any, db_path: Path
+) -> None:
+    s, base = site
+    s.files["/f.ndjson"] = lines(0, 3)
+    other = base.replace("127.0.0.1", "localhost")  # the same server, another origin
+    s.redirects = {"/ext.ndjson": f"{other}/f.ndjson", "/same.ndjson": "/f.ndjson"}
+    headers = {"Authorization": TOKEN, "X-Api-Key": "KEYSECRET11"}
+    assert remote.pull_logs(base + "/ext.ndjson", headers, db_path) is not None
+    sent = s.requests[-1]
+    assert sent["Host"].startswith("localhost") and "X-Api-Key" not in sent
+    assert "Authorization" not in sent
+    # On the same origin they follow the redirect.
+    remote.pull_logs(base + "/same.ndjson", headers, db_path)
+    assert s.requests[-1].get("X-Api-Key") == "KEYSECRET11"

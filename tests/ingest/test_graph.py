@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,8 +67,9 @@ class FakeGraph:
             return status, {"error": {"code": code, "message": "slow down"}}, headers
         after = int(query.get("after", ["0"])[0])
         window = json.loads(query["time_range"][0]) if "time_range" in query else None
-        rows = [r for r in self.rows if not window or window["since"] <= r["date_start"]
-                <= window["until"]]  # fmt: skip
+        # A row whose date_start is missing or no date is served whatever the window.
+        rows = [r for r in self.rows if not window or not str(r.get("date_start", "-"))[:1]
+                .isdigit() or window["since"] <= r["date_start"] <= window["until"]]  # fmt: skip
         page = rows[after : after + self.page_size]
         body: dict[str, Any] = {"data": page, "paging": {"cursors": {"after": str(after)}}}
         if after + self.page_size < len(rows):
@@ -285,3 +287,33 @@ def test_graph_errors_are_clear(graph: FakeGraph, db_path: Path) -> None:
     graph.faults = {1: (400, 100, None)}
     with pytest.raises(GraphError, match="Graph API error 100"):
         pull(graph, db_path, since=TODAY)
+
+
+def test_giving_up_on_throttling_says_metas_message(graph: FakeGraph, db_path: Path) -> None:
+    graph.rows = days(1)
+    graph.faults = {n: (400, 17, None) for n in range(1, 20)}
+    with pytest.raises(GraphError) as err:
+        pull(graph, db_path, since=TODAY)
+    assert "throttled (code 17: slow down); giving up after" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("date_start", None, "an insights row without date_start (it has "),
+        ("ad_id", None, "an insights row without ad_id (it has "),
+        ("date_start", "yesterday", "an insights row with date_start 'yesterday', not a date"),
+    ],
+)
+def test_an_insights_row_missing_its_day_or_ad_is_a_clear_error(
+    graph: FakeGraph, db_path: Path, query: Any, field: str, value: Any, message: str
+) -> None:
+    graph.rows = days(2)
+    bad = graph.rows[3]
+    if value is None:
+        del bad[field]
+    else:
+        bad[field] = value
+    with pytest.raises(GraphError, match=re.escape(message)):
+        pull(graph, db_path, since=TODAY - dt.timedelta(days=1))
+    assert query("SELECT count(*) FROM ad_insights") == [(0,)]  # nothing half-stored
