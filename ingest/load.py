@@ -120,13 +120,24 @@ DELETE FROM events WHERE run_id = $run_id AND rowid IN (
     ) WHERE n > 1)
 """
 
+# A click is named by its file, its line's text and which copy of that text in the file it is
+# (two scans in one millisecond make the same line twice): not by its line number, so a file
+# replaced by one that starts later (a rolling window) adds only its new clicks. The copies
+# counted are this batch's, and the stored ones of earlier lines.
 _INSERT_CLICKS = """
 INSERT INTO clicks
 SELECT k, ts, ref, page_id, qr, detail, path, line_no, $run_id FROM (
-    SELECT rs_key([f.path, CAST(s.line_no AS VARCHAR), c.raw]) AS k, s.ts, s.ref, s.page_id,
-           s.qr, s.detail, f.path, s.line_no
-    FROM rs_stage s JOIN chunk c ON c.rid = s.rid JOIN rs_files f ON f.file_id = s.file_id
-    WHERE s.kind = 'click' AND s.problem IS NULL
+    SELECT rs_key([n.path, n.raw, CAST(n.copy + (
+               SELECT count(*) FROM clicks k
+               WHERE k.file = n.path AND k.line_no < n.line_no AND k.ts = n.ts AND k.ref = n.ref
+                 AND k.page IS NOT DISTINCT FROM n.page_id AND k.qr = n.qr
+                 AND k.device IS NOT DISTINCT FROM n.detail) AS VARCHAR)]) AS k, n.*
+    FROM (
+        SELECT s.ts, s.ref, s.page_id, s.qr, s.detail, f.path, s.line_no, c.raw,
+               row_number() OVER (PARTITION BY f.path, c.raw ORDER BY s.line_no) AS copy
+        FROM rs_stage s JOIN chunk c ON c.rid = s.rid JOIN rs_files f ON f.file_id = s.file_id
+        WHERE s.kind = 'click' AND s.problem IS NULL
+    ) n
 ) WHERE k NOT IN (SELECT click_key FROM clicks)
 """
 

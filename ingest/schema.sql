@@ -134,7 +134,7 @@ CREATE TABLE IF NOT EXISTS ad_insights (
 
 -- Scans and clicks of tracked links, from the receiver's click log (GET /r/<ref>).
 CREATE TABLE IF NOT EXISTS clicks (
-    click_key   UHUGEINT NOT NULL,      -- md5 of (file, line_no, raw)
+    click_key   UHUGEINT NOT NULL,      -- md5 of (file, raw, which copy of raw in the file)
     ts          TIMESTAMP NOT NULL,
     ref         VARCHAR NOT NULL,
     page        VARCHAR,                -- the page as the link was registered

@@ -113,3 +113,32 @@ def test_distinct_events_without_mid_are_not_merged(ingest_lines, query: Query) 
         ]
     )
     assert query("SELECT count(*) FROM events") == [(5,)]
+
+
+def _click(i: int, ts: int) -> dict[str, object]:
+    return {"object": "refscope_click", "ts": ts, "ref": f"qr_{i % 3}", "page": "acmebakery",
+            "qr": True, "device": "mobile"}  # fmt: skip
+
+
+def test_a_click_log_replaced_by_a_later_window_adds_only_its_new_clicks(
+    ingest_lines, query: Query
+) -> None:
+    # Clicks 0-99, then the file holds clicks 50-119 (a rolling window). Clicks 10 and 11 are
+    # two scans in one millisecond: the same line twice, two clicks.
+    clicks = [_click(i, T0 + 1000 * i) for i in range(120)]
+    clicks[11] = clicks[10]
+    ingest_lines(clicks[:100], name="clicks.ndjson")
+    assert query("SELECT count(*) FROM clicks") == [(100,)]
+    ingest_lines(clicks[50:], name="clicks.ndjson")
+    assert query("SELECT count(*), count(DISTINCT ts) FROM clicks") == [(120, 119)]
+    ingest_lines(clicks[5:15], name="other.ndjson")  # another file: clicks of its own
+    assert query("SELECT count(*) FROM clicks") == [(130,)]
+
+
+def test_the_same_click_line_twice_in_two_batches_is_two_clicks(
+    ingest_lines, query: Query, monkeypatch
+) -> None:
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "64")  # a batch per line
+    same = _click(1, T0)
+    ingest_lines([same, _click(2, T0 + 1), same, same], name="clicks.ndjson")
+    assert query("SELECT count(*), count(DISTINCT click_key) FROM clicks") == [(4, 4)]
