@@ -15,7 +15,7 @@ import click
 from ingest import db
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
-from ingest.cli_options import page_ids
+from ingest.cli_options import check_day, page_ids
 
 if TYPE_CHECKING:
     import duckdb
@@ -51,8 +51,9 @@ def newest_day(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> 
               help="First day (default: --days days up to --to).")  # fmt: skip
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
               help="Last day (default: the newest whole UTC day with events).")  # fmt: skip
-@click.option("--days", type=click.IntRange(1), default=DEFAULT_DAYS, show_default=True,
-              help="Days in the range when --from is not given (rolling, for cron).")  # fmt: skip
+@click.option("--days", type=click.IntRange(1, 3650),
+              help=f"Days in the range, instead of --from (rolling, for cron)  [default: "
+                   f"{DEFAULT_DAYS}]")  # fmt: skip
 @click.option("--page", "pages", multiple=True, callback=page_ids,
               help="Page id; repeat for several (default: all).")  # fmt: skip
 @click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
@@ -62,7 +63,7 @@ def newest_day(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> 
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Default: refscope-report-<from>-<to>.<format>.")  # fmt: skip
 @DB_OPTION
-def report(start: dt.datetime | None, end: dt.datetime | None, days: int,
+def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
            pages: tuple[str, ...], channels: tuple[str, ...], fmt: str | None,
            out: Path | None, db_file: Path) -> None:  # fmt: skip
     """Write a period report: KPIs against the previous period, new contacts per day by
@@ -81,10 +82,15 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int,
     from dashboard import reports
     from dashboard.filters import Filters
 
+    if start is not None and days is not None:
+        raise click.UsageError("--from and --days both set the first day: give one of them")
+    for value, option in ((start, "--from"), (end, "--to")):
+        if value is not None:
+            check_day(value.date(), option)
     con = db.connect(db_file, read_only=True)
     try:
         last = _day(end) or newest_day(con) or dt.datetime.now(dt.UTC).date()
-        first = _day(start) or last - dt.timedelta(days=days - 1)
+        first = _day(start) or last - dt.timedelta(days=(days or DEFAULT_DAYS) - 1)
         if first > last:
             to = "--to" if end else "the newest whole day with events; give --to"
             raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")

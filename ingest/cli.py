@@ -20,7 +20,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from . import db, lake, pipeline, preflight, retention
 from .cli_links import links, pages
-from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, lake_option, page_ids
+from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option, page_ids
 from .cli_pull import pull
 from .errors import DatabaseError, RefscopeError, SourceError
 from .privacy import Privacy
@@ -118,6 +118,8 @@ def ingest(
         if total >= PROGRESS_MIN_BYTES or progress:
             bar.start()
 
+    stop = threading.Event()  # set by Ctrl-C or SIGTERM
+    restore = _stop_on_signals(stop)
     try:
         result = pipeline.run(
             list(paths),
@@ -127,7 +129,17 @@ def ingest(
             keep_text=keep_text,
             lake_dir=lake_dir,
         )
+    except BaseException:
+        # A stop inside a DuckDB query surfaces as its "interrupted" error, or as a load error
+        # saying so: stopped all the same, the batch rolled back.
+        if not stop.is_set():
+            raise
+        bar.stop()
+        console.print("stopped: what was committed stays; the next `refscope ingest` of the "
+                      "same inputs resumes the run", soft_wrap=True)  # fmt: skip
+        sys.exit(130)
     finally:
+        restore()
         bar.stop()
     print_summary(console, result)
 
@@ -243,13 +255,16 @@ def demo_data(
     """Write realistic demo logs: the same for the same seed and end date."""
     from .demo import default_end, write_demo, write_links_csv
 
-    last = end.date() if end else default_end()
+    last = check_day(end.date(), "--end") if end else default_end()
     if start is not None:
+        check_day(start.date(), "--start")
         if days is not None:
             raise click.UsageError("--start and --days both set the first day: give one of them")
         days = (last - start.date()).days + 1
         if not 1 <= days <= 3650:
             raise click.UsageError(f"--start {start:%Y-%m-%d} must be 1 to 3650 days up to {last}")
+    if days is not None:
+        check_day(last - dt.timedelta(days=days - 1), "--days")
     summary = write_demo(out, days=days, end=last, seed=seed, scale=scale)
     links_csv = write_links_csv(out)
     click.echo(

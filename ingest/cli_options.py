@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -48,3 +49,15 @@ def page_ids(ctx: click.Context, param: click.Parameter, value: PageIds) -> Page
                 param=param,
             )
     return value
+
+
+# Instants outside these years are no timestamps to the ingest (webhook.rs_ts): a day outside
+# them is refused, not turned into dates Python or DuckDB cannot hold.
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+
+
+def check_day(day: dt.date, option: str) -> dt.date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise click.BadParameter(f"{day} is outside {FIRST_DAY} – {LAST_DAY}, the days refscope "
+                                 "reads", param_hint=option)  # fmt: skip
+    return day

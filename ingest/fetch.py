@@ -78,8 +78,17 @@ def parse_headers(values: tuple[str, ...] | list[str]) -> dict[str, str]:
         name, sep, rest = value.partition(":")
         if not sep or not name.strip():
             raise SourceError(f"a header is 'Name: value', got one starting {value[:12]!r}")
+        if not _sendable(value):
+            # Named, never shown: the value may be a credential.
+            raise SourceError(f"header {name.strip()[:40]!r}: a header holds printable ASCII "
+                              "only (no accents, no line breaks)")  # fmt: skip
         headers[name.strip()] = rest.strip()
     return headers
+
+
+def _sendable(text: str) -> bool:
+    """Printable ASCII (spaces allowed): what an HTTP header line can carry as it is."""
+    return text.isascii() and text.isprintable()
 
 
 def pull(

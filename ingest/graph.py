@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 import duckdb
 import httpx
@@ -170,7 +170,8 @@ class GraphClient:
                 self._pause(min(2.0**attempt, 60.0), attempt, "HTTP 200 without a JSON object")
                 continue
             code = _code(err)
-            msg = err.get("message", "") if isinstance(err, dict) else resp.text[:200]
+            # Scrubbed before it is cut: a cut could leave the start of an echoed token.
+            msg = err.get("message", "") if isinstance(err, dict) else self._scrub(resp.text)[:200]
             if code in THROTTLE_CODES or resp.status_code == 429:
                 why = f"throttled (code {code}" + (f": {msg})" if msg else ")")
                 self._pause(throttle_wait(resp.headers), attempt, self._scrub(why))
@@ -212,7 +213,13 @@ class GraphClient:
             self.sleep(wait)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self.token, "***") if self.token else text
+        """text without the token, as sent or URL-encoded (an echo of a request URL)."""
+        if not self.token:
+            return text
+        t = self.token
+        for form in dict.fromkeys([t, quote(t, safe=""), quote_plus(t), t.replace("/", "\\/")]):
+            text = text.replace(form, "***")
+        return text
 
 
 def _code(err: object) -> int:

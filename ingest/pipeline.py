@@ -19,12 +19,14 @@ from pathlib import Path
 import duckdb
 
 from . import attribute, db, history, lake, load, runlog, sources, webhook
-from .errors import DatabaseError, RefscopeError
+from .errors import DatabaseError, RefscopeError, ValidationError
 from .privacy import Privacy
 
 # DuckDB's share of memory in an ingest; past it, it spills to disk. Batches commit one by one,
 # so this bounds the process whatever the size of the run. REFSCOPE_INGEST_MEMORY overrides it.
 INGEST_MEMORY_LIMIT = "600MB"
+MEMORY_ENV = "REFSCOPE_INGEST_MEMORY"
+MIN_MEMORY = 64 * 2**20  # below this not even a small batch fits
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 
 
@@ -126,7 +128,7 @@ def _run(
     privacy: Privacy,
 ) -> IngestResult:
     # Bounded: past this DuckDB spills to disk, so a large log does not grow the process.
-    con.execute("SET memory_limit = ?", [_memory_limit()])
+    con.execute("SET memory_limit = ?", [f"{_memory_bytes()}B"])
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
     res = runlog.resume(con, IngestResult)
@@ -337,7 +339,16 @@ def _record(con: duckdb.DuckDBPyConnection, fp: _FileProgress, res: IngestResult
 
 
 def _memory_limit() -> str:
-    return os.environ.get("REFSCOPE_INGEST_MEMORY", INGEST_MEMORY_LIMIT)
+    return os.environ.get(MEMORY_ENV, "").strip() or INGEST_MEMORY_LIMIT
+
+
+def _memory_bytes() -> int:
+    """REFSCOPE_INGEST_MEMORY in bytes; a value that is no size, or too small, is refused."""
+    limit = sources.size_setting(MEMORY_ENV, 600 * 2**20)  # INGEST_MEMORY_LIMIT
+    if limit < MIN_MEMORY:
+        raise ValidationError(f"{MEMORY_ENV}={_memory_limit()!r}: give at least 64MB "
+                              f"(default {INGEST_MEMORY_LIMIT})")  # fmt: skip
+    return limit
 
 
 def _reason_family(reason: str) -> str:

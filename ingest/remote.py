@@ -58,6 +58,10 @@ def pull_ads(
         raise ValidationError(f"invalid account {account!r}: an ad account is act_<digits>")
     if not token:
         raise ValidationError("no access token: set REFSCOPE_META_TOKEN")
+    if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
+        # Said without the token: it is a secret even when it is a broken one.
+        raise ValidationError("REFSCOPE_META_TOKEN holds characters no access token has "
+                              "(spaces, line breaks or accents): check how it was set")  # fmt: skip
     graph.check_base_url(base_url)
     today = today or dt.datetime.now(dt.UTC).date()
     path = db.db_path(db_file)

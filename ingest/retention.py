@@ -132,12 +132,20 @@ def forget(
 
 def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> int:
     """Blank the id out of rejected lines (which stay accounted for) in every form a line may
-    hold it: as Privacy.redact shows it, as stored, and as given. The hashed forms go first, so
-    that a short id given cannot break one of them apart."""
+    hold it: as Privacy.redact shows it, as stored, and as given. Only a whole id goes (not the
+    same digits inside a longer number or name), and the hashed forms go first, so that a short
+    id given cannot break one of them apart."""
     forms = list(dict.fromkeys([privacy.shown_id(given), privacy.stored_id(given), given]))
+    # An underscore parts ids (Meta writes <post>_<comment>; a mid may hold ids between them).
+    patterns = [f"(^|[^A-Za-z0-9.-]){re.escape(form)}([^A-Za-z0-9.-]|$)" for form in forms]
     expr = "raw"
     for _ in forms:
-        expr = f"replace({expr}, ?, '{FORGOTTEN}')"
-    found = " OR ".join("contains(raw, ?)" for _ in forms)
-    row = con.execute(f"UPDATE rejects SET raw = {expr} WHERE {found}", forms + forms).fetchone()
+        # Twice: a match takes the character after it, which may be the one before the next.
+        expr = (
+            f"regexp_replace(regexp_replace({expr}, ?, '\\1{FORGOTTEN}\\2', 'g'), ?, "
+            f"'\\1{FORGOTTEN}\\2', 'g')"
+        )
+    found = " OR ".join("regexp_matches(raw, ?)" for _ in forms)
+    params = [x for pat in patterns for x in (pat, pat)] + patterns
+    row = con.execute(f"UPDATE rejects SET raw = {expr} WHERE {found}", params).fetchone()
     return int(row[0]) if row else 0

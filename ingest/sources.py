@@ -104,6 +104,9 @@ def discover(paths: list[str]) -> list[Path]:
     """Expand files, directories (recursively) and globs into a sorted list of log files."""
     found: set[Path] = set()
     for spec in paths:
+        if not spec.strip():
+            # Path("") is the current folder: an unset $LOGDIR must not read all of it.
+            raise SourceError("an empty PATH: give a file, a directory or a glob")
         p = Path(spec)
         if p.is_dir():
             for dirpath, _dirs, files in os.walk(p, onerror=_unreadable_dir):

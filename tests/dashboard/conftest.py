@@ -14,7 +14,7 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters
-from ingest import db, pipeline
+from ingest import db, pipeline, retention
 from ingest.demo import write_demo
 from tests import factories as fx
 from tests.dashboard import reference
@@ -118,6 +118,24 @@ def build_small_db(path: Path) -> None:
         )
     finally:
         con.close()
+
+
+def build_pruned_db(path: Path) -> dt.date:
+    """A database pruned before its cut, returned: "early" came in before it and is still
+    active after it (its older touch is kept), "late" came in after."""
+    cut = fx.utc(fx.T0 + 10 * fx.DAY).date()
+    log = fx.write_ndjson(path.parent / "logs" / "pruned.ndjson", [
+        fx.delivery(fx.referral(ref="flyer", psid="early", ts=fx.T0)),
+        fx.delivery(fx.message("hi", psid="early", ts=fx.T0 + 15 * fx.DAY)),
+        fx.delivery(fx.message("hi", psid="late", ts=fx.T0 + 20 * fx.DAY)),
+    ])  # fmt: skip
+    pipeline.run([str(log)], path)
+    con = db.connect(path)
+    try:
+        retention.prune(con, cut)
+    finally:
+        con.close()
+    return cut
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, queries, reports
 from dashboard.filters import Filters
-from ingest import db, pipeline, retention
+from ingest import db, pipeline
 from tests import factories as fx
-from tests.dashboard.conftest import CHATS, opened
+from tests.dashboard.conftest import CHATS, build_pruned_db, opened
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -118,19 +118,8 @@ def test_overview_kpis_equal_the_queries(app, con, default_range):
 def test_after_a_prune_a_preset_range_starts_on_the_prune_date(open_app, tmp_path):
     # "early" came in before the prune and is still active after it: kept, but its day is no
     # whole day of data any more. "Last 28 days" reaches back before the prune.
-    cut = fx.utc(fx.T0 + 10 * fx.DAY).date()
-    log = fx.write_ndjson(tmp_path / "logs" / "w.ndjson", [
-        fx.delivery(fx.referral(ref="flyer", psid="early", ts=fx.T0)),
-        fx.delivery(fx.message("hi", psid="early", ts=fx.T0 + 15 * fx.DAY)),
-        fx.delivery(fx.message("hi", psid="late", ts=fx.T0 + 20 * fx.DAY)),
-    ])  # fmt: skip
     path = tmp_path / "pruned.duckdb"
-    pipeline.run([str(log)], path)
-    con = db.connect(path)
-    try:
-        retention.prune(con, cut)
-    finally:
-        con.close()
+    cut = build_pruned_db(path)
     at = show(open_app(path, range="Last 28 days"), "overview")
     last = fx.utc(fx.T0 + 20 * fx.DAY).date()
     assert (at.query_params["from"], at.query_params["to"]) == (str(cut), str(last))

@@ -14,10 +14,10 @@ import pytest
 from dashboard import queries
 from dashboard.filters import Filters, spend_gap
 from dashboard.report_data import day_cell
-from ingest import db, pipeline, retention
+from ingest import db, pipeline
 from ingest.attribute import USER_KINDS
 from tests import factories as fx
-from tests.dashboard.conftest import SMALL_ENGAGED, opened
+from tests.dashboard.conftest import SMALL_ENGAGED, build_pruned_db, opened
 from tests.dashboard.reference import (
     acquired,
     contacts,
@@ -43,17 +43,10 @@ def test_data_bounds_are_the_first_and_last_event_days_and_the_contact_count(con
 
 def test_after_a_prune_the_data_starts_on_its_date(tmp_path):
     """Prune keeps an older touch of a conversation not yet opened: no whole day of data."""
-    cut = fx.utc(fx.T0 + 10 * fx.DAY).date()
-    log = fx.write_ndjson(tmp_path / "webhooks.ndjson", [
-        fx.delivery(fx.referral(ref="flyer", psid="early", ts=fx.T0)),
-        fx.delivery(fx.message("hi", psid="early", ts=fx.T0 + 15 * fx.DAY)),
-        fx.delivery(fx.message("hi", psid="late", ts=fx.T0 + 20 * fx.DAY)),
-    ])  # fmt: skip
     path = tmp_path / "pruned.duckdb"
-    pipeline.run([str(log)], path)
+    cut = build_pruned_db(path)
     con = db.connect(path)
     try:
-        retention.prune(con, cut)
         assert con.execute("SELECT psid FROM events WHERE ts < ?", [cut]).fetchall() == [("early",)]
         assert day_of(queries.data_bounds(con)["first_day"].iloc[0]) == cut
         # A previous period from before the prune is no period to compare with.

@@ -529,8 +529,19 @@ def test_a_missing_database_is_an_error_not_a_report(runner, tmp_path):
         (["--from", "2026-12-01"], "2026-12-01 is after 2026-11-24"),
         (["--from", "2026-11-02", "--to", "2026-11-01"], "2026-11-02 is after 2026-11-01"),
         (["--format", "docx"], "'docx' is not one of 'pdf', 'xlsx', 'html'"),
+        (["--from", "2026-11-20", "--days", "5"], "--from and --days both set the first day"),
+        (["--from", "0001-01-01", "--to", "0001-01-02"], "0001-01-01 is outside 2000-01-01"),
+        (["--to", "9999-12-31"], "9999-12-31 is outside 2000-01-01 – 2099-12-31"),
     ],
-    ids=["unknown-suffix", "from-after-newest-data", "from-after-to", "unknown-format"],
+    ids=[
+        "unknown-suffix",
+        "from-after-newest-data",
+        "from-after-to",
+        "unknown-format",
+        "from-and-days",
+        "year-1",
+        "year-9999",
+    ],  # fmt: skip
 )
 def test_report_refuses_what_it_cannot_write(
     runner, report_db, tmp_path, monkeypatch, args, message

@@ -17,7 +17,7 @@ import pytest
 
 import tests.factories as f
 from ingest import db, load, pipeline, sources
-from ingest.errors import DatabaseError, SourceError
+from ingest.errors import DatabaseError, RefscopeError, SourceError
 from tests.conftest import Query
 from tests.ingest.logs import mixed_log, snapshot
 
@@ -315,14 +315,14 @@ def test_a_batch_of_full_size_deliveries_stays_within_the_memory_share(
 def test_running_out_of_memory_says_so_and_which_setting_to_change(
     db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "40MB")
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")  # the least it takes
     log = f.write_ndjson(log_dir / "big.ndjson", _full_deliveries(30))
     with pytest.raises(DatabaseError) as err:
         pipeline.run([str(log)], db_path)
     # DuckDB's error, not the aborted transaction's that followed it, and what to do about it.
     message = str(err.value)
     assert "Out of Memory" in message and "aborted" not in message
-    assert "REFSCOPE_INGEST_MEMORY=40MB; raise it, or lower REFSCOPE_INGEST_BATCH" in message
+    assert "REFSCOPE_INGEST_MEMORY=64MB; raise it, or lower REFSCOPE_INGEST_BATCH" in message
     assert "SET threads" not in message
 
 
@@ -340,3 +340,47 @@ def test_record_batches_hold_few_long_lines_and_many_short_ones(
     assert lengths == [[10] * 4, [10] * 4, [10], [250], [40, 40], [40], [99, 1]]
     assert table.column("line_no").to_pylist() == list(range(1, len(sizes) + 1))
     assert rejects == []
+
+
+def test_ctrl_c_stops_an_ingest_with_a_message_and_the_rerun_finishes_it(
+    big_log: Path, tmp_path: Path
+) -> None:
+    clean_db, stopped_db = tmp_path / "clean.duckdb", tmp_path / "stopped.duckdb"
+    done = subprocess.run(_ingest_cmd(big_log, clean_db), capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    stopped = 0
+    for wait in (0.4, 0.9):  # one early, one later: in a query, between batches
+        proc = subprocess.Popen(_ingest_cmd(big_log, stopped_db), cwd=Path(pipeline.__file__)
+                                .parent.parent, env={**os.environ, "REFSCOPE_INGEST_BATCH": "4MB"},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate()
+        if proc.returncode == 0:
+            continue  # it finished first
+        stopped += 1
+        text = (out + err).decode()
+        assert proc.returncode == 130, text
+        assert "stopped:" in text and "resumes the run" in text
+        assert "Traceback" not in text
+    assert stopped, "the ingest finished before Ctrl-C"
+    done = subprocess.run(_ingest_cmd(big_log, stopped_db), capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    assert _differences(clean_db, stopped_db) == {}
+
+
+@pytest.mark.parametrize(
+    "value, rule",
+    [("abc", "give a size such as 8MB"), ("-1", "give a size such as 8MB"),
+     ("0", "give a size such as 8MB"), ("600", "give at least 64MB"),
+     ("1KB", "give at least 64MB")],
+)  # fmt: skip
+def test_a_memory_setting_that_is_no_size_is_refused_with_the_rule(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, value: str, rule: str
+) -> None:
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", value)
+    log = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message(psid="u1"))])
+    with pytest.raises(RefscopeError, match=re.escape(f"REFSCOPE_INGEST_MEMORY={value!r}: {rule}")):
+        pipeline.run([str(log)], db_path)

@@ -107,6 +107,19 @@ def test_unreadable_input_exits_non_zero_with_a_clear_message(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.parametrize("spec", ["", "  "])
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(
+    runner: CliRunner, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, spec: str,
+    query: Query,
+) -> None:  # fmt: skip
+    _log(log_dir)
+    monkeypatch.chdir(log_dir)  # a folder with a log in it: "" must not read it
+    result = runner.invoke(cli, ["ingest", spec, "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert "an empty PATH: give a file, a directory or a glob" in result.output
+    assert query("SELECT count(*) FROM events") == [(0,)]
+
+
 def test_a_gz_still_being_written_is_read_up_to_its_cut_then_on_from_there(
     runner: CliRunner, db_path: Path, log_dir: Path, query: Query
 ) -> None:
@@ -251,6 +264,9 @@ def test_demo_data_start_sets_the_first_day(runner: CliRunner, tmp_path: Path) -
     [
         (["--start", "2024-01-01", "--days", "3"], "--start and --days both set the first day"),
         (["--start", "2024-06-02", "--end", "2024-06-01"], "must be 1 to 3650 days up to"),
+        (["--days", "2", "--end", "0001-01-01"], "0001-01-01 is outside 2000-01-01"),
+        (["--end", "9999-12-31"], "9999-12-31 is outside 2000-01-01 – 2099-12-31"),
+        (["--days", "30", "--end", "2000-01-10"], "1999-12-12 is outside 2000-01-01"),
     ],
 )
 def test_demo_data_refuses_a_start_it_cannot_use(

@@ -404,3 +404,10 @@ def test_a_redirect_to_another_host_gets_none_of_the_users_headers(
     # On the same origin they follow the redirect.
     remote.pull_logs(base + "/same.ndjson", headers, db_path)
     assert s.requests[-1].get("X-Api-Key") == "KEYSECRET11"
+
+
+@pytest.mark.parametrize("header", ["X-A: é", "X-Key: abc\r\ndef"])
+def test_a_header_no_request_can_carry_is_refused_without_showing_it(header: str) -> None:
+    with pytest.raises(SourceError, match="a header holds printable ASCII only") as err:
+        fetch.parse_headers([header])
+    assert header.split(":")[1].strip()[:3] not in str(err.value)

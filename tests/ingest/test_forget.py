@@ -133,3 +133,18 @@ def test_the_summary_counts_a_forgotten_persons_events_apart_from_duplicates(
                               "--db", str(db_path)])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "6 events (0 new, 5 duplicates, 1 left out: forgotten or pruned)" in res.output
+
+
+def test_forget_blanks_only_the_whole_id_in_rejected_lines(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query
+) -> None:
+    # The id's digits also stand inside a longer id and a timestamp: those stay as they are.
+    bad = ('{"object":"page","entry":[{"id":"20394855550001112223334","time":55500011122233340,'
+           '"messaging":[{"sender":{"id":"5550001112223334"},"recipient":{"id":"1"}]}')  # fmt: skip
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", [bad]))], db_path)
+    (before,) = query("SELECT raw FROM rejects")[0]
+    res = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+    assert res.exit_code == 0 and "1 rejects" in res.output, res.output
+    (after,) = query("SELECT raw FROM rejects")[0]
+    assert after == before.replace('"id":"5550001112223334"', '"id":"<forgotten>"')
+    assert after.count("<forgotten>") == 1

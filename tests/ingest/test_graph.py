@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import duckdb
 import pytest
@@ -44,6 +44,7 @@ class FakeGraph:
     base: str = ""
     auth: str = ""  # the Authorization header of the request being answered
     circular: bool = False  # every next link leads to the second page, itself included
+    echo: str = ""  # a text body answered with HTTP 400 ({token}: the token it was sent)
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
@@ -51,6 +52,8 @@ class FakeGraph:
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
         self.requests.append(query)
         n = len(self.requests)
+        if self.echo:
+            return 400, self.echo.format(token=self.auth.removeprefix("Bearer ")), {}
         if self.auth != f"Bearer {TOKEN}" or "access_token" in query:
             return 400, {"error": {"code": 190, "message": "Invalid OAuth access token"}}, {}
         if self.now < self.blocked_until:
@@ -317,3 +320,31 @@ def test_an_insights_row_missing_its_day_or_ad_is_a_clear_error(
     with pytest.raises(GraphError, match=re.escape(message)):
         pull(graph, db_path, since=TODAY - dt.timedelta(days=1))
     assert query("SELECT count(*) FROM ad_insights") == [(0,)]  # nothing half-stored
+
+
+@pytest.mark.parametrize(
+    "echo",
+    ["x" * 170 + " token={token} rejected", "bad token {quoted}", "<p>{token}</p>"],
+    ids=["cut-after-170", "url-encoded", "html"],
+)
+def test_an_error_body_echoing_the_token_never_shows_it(
+    graph: FakeGraph, db_path: Path, echo: str
+) -> None:
+    token = "EAAGzSECRETtok3n/ZZqq+9/abcdefXYZ"
+    graph.echo = echo.replace("{quoted}", quote(token, safe=""))
+    with pytest.raises(GraphError) as err:
+        remote.pull_ads(ACCOUNT, token, db_path, base_url=graph.base, sleep=graph.sleep,
+                        today=TODAY, since=TODAY)  # fmt: skip
+    text = str(err.value)
+    assert "Graph API error 400" in text
+    assert "SECRET" not in text and "EAAG" not in text
+
+
+@pytest.mark.parametrize("token", ["SECRETtøk", "SECRET\r", " ", "SEC RET"])
+def test_a_token_no_header_can_carry_is_refused_without_showing_it(
+    graph: FakeGraph, db_path: Path, token: str
+) -> None:
+    with pytest.raises(ValidationError, match="holds characters no access token has") as err:
+        remote.pull_ads(ACCOUNT, token, db_path, base_url=graph.base, sleep=graph.sleep,
+                        today=TODAY, since=TODAY)  # fmt: skip
+    assert "SEC" not in str(err.value) and graph.requests == []
