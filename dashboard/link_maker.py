@@ -24,6 +24,11 @@ class Preview:
     sheet: bytes = b""
 
 
+def page_option(label: str, page: str) -> str:
+    """A page as the picker shows it: its name and how links name it, once when they agree."""
+    return page if label == page else f"{label} ({page})"
+
+
 def preview(page: str, ref: str, channel: str, campaign: str, placement: str, notes: str,
             style: qr.QrStyle) -> Preview:  # fmt: skip
     """Validate the form and render its code; an invalid form returns the rule it broke."""

@@ -146,8 +146,10 @@ def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> Non
             st.sidebar.warning("Part of this link could not be used: " + "; ".join(ignored) + ".")
     if _DATES_KEY not in state:
         # A shared URL may hold dates outside this database's data: the picker refuses those.
-        start = min(max(_date(qp.get("from"), first), first), last)
-        end = min(max(_date(qp.get("to"), last), start), last)
+        # Dates the wrong way round are taken the right way round (url_problems says so).
+        start, end = sorted((_date(qp.get("from"), first), _date(qp.get("to"), last)))
+        start = min(max(start, first), last)
+        end = min(max(end, start), last)
         state[_DATES_KEY] = (start, end)
     if _PAGES_KEY not in state:
         state[_PAGES_KEY] = [p for p in qp.get_all("page") if p in labels]
@@ -179,6 +181,9 @@ def url_problems(
                            "data is used)")  # fmt: skip
             elif not first <= day <= last:
                 out.append(f"{key} {day} is outside the data ({first} to {last})")
+    start, end = (_day((params.get(k) or [""])[0]) for k in ("from", "to"))
+    if custom and start and end and end < start:
+        out.append(f"to {end} is before from {start} (the range {end} to {start} is shown)")
     unknown = [p for p in params.get("page", []) if p not in labels]
     if unknown:
         out.append("no page " + ", ".join(map(repr, unknown)) + " in this database")
@@ -278,16 +283,49 @@ def contact_picks(rows: pd.DataFrame) -> ContactPick:
         ("referer_uri", "Website page", chats, str),
     ]
     chosen: dict[str, object] = {}
+    cleared: list[str] = []
     shown = [p for p in pickers if p[2].notna().any()]
     cols = st.columns(len(shown) + 1)
     for col, (name, label, values, fmt) in zip(cols, shown, strict=False):
         options = [None, *sorted(values.dropna().unique())]
-        chosen[name] = col.selectbox(label, options, format_func=partial(_or_any, fmt),
-                                     key=f"rs_pick_{name}")  # fmt: skip
+        key = f"rs_pick_{name}"
+        _restore(key)
+        if st.session_state.get(key) not in options:
+            # A pick no contact of these filters has (the range changed): back to "any".
+            cleared.append(f"{label.lower()} {fmt(st.session_state[key])}")
+            st.session_state[key] = None
+        chosen[name] = _kept(key, col.selectbox(label, options, key=key,
+                                                format_func=partial(_or_any, fmt)))  # fmt: skip
     yes_no = partial(_or_any, lambda v: "yes" if v else "no")
-    chosen["engaged"] = cols[-1].selectbox("Engaged", [None, True, False], format_func=yes_no,
-                                           key="rs_pick_engaged")  # fmt: skip
+    _restore("rs_pick_engaged")
+    chosen["engaged"] = _kept("rs_pick_engaged", cols[-1].selectbox(
+        "Engaged", [None, True, False], format_func=yes_no, key="rs_pick_engaged"))  # fmt: skip
+    if cleared:
+        st.caption(f"No contact of these filters has {', '.join(cleared)}: that pick is cleared.")
     return ContactPick(**chosen)  # type: ignore[arg-type]
+
+
+def contact_search() -> str:
+    """The Contacts page's search box, kept for the session like its picks."""
+    _restore("rs_contacts_search")
+    return str(_kept("rs_contacts_search", st.text_input(
+        "Search psid, ref, ad title or website page", key="rs_contacts_search")))  # fmt: skip
+
+
+# Streamlit forgets the state of widgets a page switch does not draw: the Contacts page's
+# search and picks are kept here, and given back when the page is drawn again.
+_KEPT_PICKS = "rs_kept_picks"
+
+
+def _restore(key: str) -> None:
+    kept = st.session_state.get(_KEPT_PICKS, {})
+    if key not in st.session_state and key in kept:
+        st.session_state[key] = kept[key]
+
+
+def _kept(key: str, value: Any) -> Any:
+    st.session_state.setdefault(_KEPT_PICKS, {})[key] = value
+    return value
 
 
 def _or_any(fmt: Callable[[Any], str], value: object) -> str:

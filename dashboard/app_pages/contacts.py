@@ -6,7 +6,7 @@ from dashboard import store, widgets
 
 f = st.session_state["filters"]
 st.title("Contacts")
-search = st.text_input("Search psid, ref, ad title or website page")
+search = widgets.contact_search()
 rows = store.fetch("contact_rows", f, search)
 if rows.empty:
     widgets.nothing_in_range("No contacts match.", also="the search" if search else "")

@@ -11,8 +11,9 @@ pages = store.fetch("known_pages")
 form, shown = st.columns([1, 1])
 with form:
     options = list(pages["page"]) + ["other…"]
+    labels = dict(zip(pages["page"], pages["label"], strict=True))
     pick = st.selectbox("Page", options, format_func=lambda p: p if p == "other…" else
-                        f"{pages.set_index('page').loc[p, 'label']} ({p})")  # fmt: skip
+                        link_maker.page_option(labels[p], p))  # fmt: skip
     page = st.text_input("Page username or id") if pick == "other…" else pick
     channel = st.radio("Kind", ["link", "qr"], horizontal=True,
                        format_func={"link": "m.me link", "qr": "QR code"}.get)  # fmt: skip

@@ -303,6 +303,9 @@ def test_reports_page_offers_the_report_of_the_current_filters(app, con, default
 def test_create_links_page_registers_a_link(open_app, demo_copy):
     at = show(open_app(demo_copy), "create_links")
     assert "No links registered yet." in [c.value for c in at.caption]
+    # The demo's pages have no username: each is shown by its id, once.
+    assert at.selectbox[0].options[:2] == sorted(at.selectbox[0].options[:2]) and all(
+        o.isdigit() for o in at.selectbox[0].options[:2])  # fmt: skip
     at.text_input[0].input("spring").run()  # campaign
     at.text_input[1].input("window").run()  # placement
     at.text_input[2].input("spring_window").run()  # ref
@@ -360,7 +363,7 @@ def test_query_params_choose_pages_and_a_custom_range(open_app, demo_db, con):
     "start, end, want",
     [
         ("2020-01-01", "2030-01-01", ("2026-07-28", "2026-11-24")),
-        ("2026-09-30", "2026-09-01", ("2026-09-30", "2026-09-30")),
+        ("2026-09-30", "2026-09-01", ("2026-09-01", "2026-09-30")),  # the right way round
         ("not-a-date", "2026-08-31", ("2026-07-28", "2026-08-31")),
     ],
     ids=["outside-the-data", "reversed", "unreadable"],
@@ -373,6 +376,9 @@ def test_a_custom_range_from_the_url_is_kept_inside_the_data(
     assert at.sidebar.date_input[0].value == (f.start, f.end)
     new = int(queries.kpis(con, f)["new_contacts"].iloc[0])
     assert metric(at, "New contacts").value == f"{new:,}"
+    if (start, end) == ("2026-09-30", "2026-09-01"):
+        (warning,) = [w.value for w in at.sidebar.warning]
+        assert "to 2026-09-01 is before from 2026-09-30" in warning
 
 
 def test_unknown_query_params_fall_back_to_the_defaults(open_app, demo_db, con, default_range):

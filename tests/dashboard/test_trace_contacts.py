@@ -106,3 +106,37 @@ def test_contacts_page_narrows_to_the_rows_behind_an_ads_figure(monkeypatch, dem
     ]
     at.selectbox(key="rs_pick_engaged").set_value(True).run()
     assert len(at.dataframe[0].value) == ad["engaged"]
+
+
+def test_contacts_picks_survive_a_page_switch_and_a_pick_the_range_lacks_is_cleared(
+    monkeypatch, demo_db, con
+):
+    monkeypatch.setenv("REFSCOPE_DB", str(demo_db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"range": "Last 90 days"})
+    at.switch_page("app_pages/contacts.py")
+    at.run()
+    (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+    week = Filters(last - dt.timedelta(days=6), last)
+    in_week = set(queries.contact_rows(con, week)["ref"].dropna())
+    refs = at.selectbox(key="rs_pick_ref").options[1:]
+    gone = next(r for r in refs if r not in in_week)  # a ref of the 90 days, none this week
+    at.selectbox(key="rs_pick_ref").set_value(gone).run()
+    at.selectbox(key="rs_pick_engaged").set_value(True).run()
+    at.text_input(key="rs_contacts_search").input(gone[:4]).run()  # still finds it
+    n = len(at.dataframe[0].value)
+    # Away and back: the search and picks are where they were.
+    at.switch_page("app_pages/ads.py").run()
+    at.switch_page("app_pages/contacts.py").run()
+    assert not at.exception
+    assert at.selectbox(key="rs_pick_ref").value == gone
+    assert at.selectbox(key="rs_pick_engaged").value is True
+    assert at.text_input(key="rs_contacts_search").value == gone[:4]
+    assert len(at.dataframe[0].value) == n
+    # A week without that ref: the pick goes back to "any", and the page says so.
+    at.sidebar.selectbox[0].set_value("Last 7 days").run()
+    assert not at.exception
+    assert at.selectbox(key="rs_pick_ref").value is None
+    assert f"No contact of these filters has link or qr ref {gone}: that pick is cleared." in [
+        c.value for c in at.caption
+    ]
