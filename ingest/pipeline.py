@@ -72,7 +72,7 @@ def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
 
 def plan_files(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[sources.Plan]:
     states = file_states(con)
-    plans = [sources.plan(p, states.get(str(p))) for p in paths]
+    plans = [sources.plan(p, states.get(sources.path_key(p))) for p in paths]
     return [p for p in plans if p is not None]
 
 
@@ -301,7 +301,7 @@ def _load(
     try:
         out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older)
     except duckdb.Error as exc:
-        names = sorted({str(plans[i].path) for i, _ in batch})
+        names = sorted({plans[i].key for i, _ in batch})
         why = str(exc)
         if isinstance(exc, duckdb.OutOfMemoryException):
             # DuckDB's own advice (threads, insertion order) is not the user's to follow.

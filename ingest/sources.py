@@ -83,7 +83,7 @@ class Plan:
 
     @property
     def key(self) -> str:
-        return self.name or str(self.path)
+        return self.name or path_key(self.path)
 
     @property
     def local_start(self) -> int:
@@ -98,6 +98,12 @@ def is_log_name(name: str) -> bool:
 def _unreadable_dir(exc: OSError) -> None:
     """os.walk skips what it cannot list; a folder of logs left unread is an error here."""
     raise SourceError(f"{exc.filename}: cannot list the folder: {exc.strerror}") from exc
+
+
+def path_key(path: Path) -> str:
+    """A file's name in the database: its path, with bytes that are not UTF-8 (a name made on
+    another system) written as \\xNN, so that it can be stored and found again."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def discover(paths: list[str]) -> list[Path]:

@@ -348,24 +348,20 @@ def test_ctrl_c_stops_an_ingest_with_a_message_and_the_rerun_finishes_it(
     clean_db, stopped_db = tmp_path / "clean.duckdb", tmp_path / "stopped.duckdb"
     done = subprocess.run(_ingest_cmd(big_log, clean_db), capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
-    stopped = 0
-    for wait in (0.4, 0.9):  # one early, one later: in a query, between batches
-        proc = subprocess.Popen(_ingest_cmd(big_log, stopped_db), cwd=Path(pipeline.__file__)
-                                .parent.parent, env={**os.environ, "REFSCOPE_INGEST_BATCH": "4MB"},
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-        try:
-            proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate()
-        if proc.returncode == 0:
-            continue  # it finished first
-        stopped += 1
-        text = (out + err).decode()
-        assert proc.returncode == 130, text
-        assert "stopped:" in text and "resumes the run" in text
-        assert "Traceback" not in text
-    assert stopped, "the ingest finished before Ctrl-C"
+    proc = subprocess.Popen(_ingest_cmd(big_log, stopped_db), cwd=Path(pipeline.__file__)
+                            .parent.parent, env={**os.environ, "REFSCOPE_INGEST_BATCH": "4MB"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    # Once the database is open (the command, its Ctrl-C handling included, is running).
+    while proc.poll() is None and not stopped_db.exists():
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the ingest finished before Ctrl-C"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate()
+    text = (out + err).decode()
+    assert proc.returncode == 130, text
+    assert "stopped:" in text and "resumes the run" in text
+    assert "Traceback" not in text
     done = subprocess.run(_ingest_cmd(big_log, stopped_db), capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
     assert _differences(clean_db, stopped_db) == {}

@@ -275,3 +275,18 @@ def test_demo_data_refuses_a_start_it_cannot_use(
     result = runner.invoke(cli, ["demo-data", *args, "--out", str(tmp_path / "demo")])
     assert result.exit_code == 2 and message in _words(result)
     assert not (tmp_path / "demo").exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_found_again(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query
+) -> None:
+    odd = Path(os.fsdecode(bytes(log_dir) + b"/x_\xff.ndjson"))
+    odd.write_bytes((f.line(f.delivery(f.message("hi", psid="u1"))) + "\n").encode())
+    _log(log_dir)  # the folder's other log is read too
+    first = runner.invoke(cli, ["ingest", str(log_dir), "--db", str(db_path)])
+    assert first.exit_code == 0, first.output
+    assert query("SELECT path FROM ingest_files WHERE path LIKE '%x_%'") == [
+        (str(log_dir) + "/x_\\xff.ndjson",)
+    ]
+    again = runner.invoke(cli, ["ingest", str(log_dir), "--db", str(db_path)])
+    assert again.exit_code == 0 and "nothing new to read in 2 files" in again.output
