@@ -133,8 +133,12 @@ SELECT k, ts, ref, page_id, qr, detail, path, line_no, $run_id FROM (
                  AND k.page IS NOT DISTINCT FROM n.page_id AND k.qr = n.qr
                  AND k.device IS NOT DISTINCT FROM n.detail) AS VARCHAR)]) AS k, n.*
     FROM (
-        SELECT s.ts, s.ref, s.page_id, s.qr, s.detail, f.path, s.line_no, c.raw,
-               row_number() OVER (PARTITION BY f.path, c.raw ORDER BY s.line_no) AS copy
+        -- The text without its line end: a last line read before its newline was written
+        -- is the same click once it has one.
+        SELECT s.ts, s.ref, s.page_id, s.qr, s.detail, f.path, s.line_no,
+               rtrim(c.raw, chr(13) || chr(10)) AS raw,
+               row_number() OVER (PARTITION BY f.path, rtrim(c.raw, chr(13) || chr(10))
+                                  ORDER BY s.line_no) AS copy
         FROM rs_stage s JOIN chunk c ON c.rid = s.rid JOIN rs_files f ON f.file_id = s.file_id
         WHERE s.kind = 'click' AND s.problem IS NULL
     ) n

@@ -142,3 +142,17 @@ def test_the_same_click_line_twice_in_two_batches_is_two_clicks(
     same = _click(1, T0)
     ingest_lines([same, _click(2, T0 + 1), same, same], name="clicks.ndjson")
     assert query("SELECT count(*), count(DISTINCT click_key) FROM clicks") == [(4, 4)]
+
+
+def test_a_last_click_line_read_before_its_newline_is_one_click(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    ingest_lines([_click(1, T0), _click(2, T0 + 1)], name="clicks.ndjson")
+    path = log_dir / "clicks.ndjson"
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # the writer had not ended the line yet
+    fresh = pipeline.run([str(path)], query.path)  # replaced: read again from the start
+    assert fresh.rejects_added == 0
+    with open(path, "ab") as fh:
+        fh.write(b"\n")
+    pipeline.run([str(path)], query.path)
+    assert query("SELECT count(*) FROM clicks") == [(2,)]
