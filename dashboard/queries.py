@@ -54,8 +54,10 @@ SELECT [
     (SELECT count(*) FROM contacts), (SELECT count(*) FROM touches),
     (SELECT count(*) FROM contact_days), (SELECT count(*) FROM tracked_links),
     (SELECT count(*) FROM ad_insights), (SELECT count(*) FROM clicks),
-    -- Forgetting a commenter deletes comment events only.
-    (SELECT count(*) FROM events)]::VARCHAR
+    -- Forgetting a commenter deletes comment events only. The events of finished runs: a
+    -- running one's batches do not start the cache over.
+    (SELECT count(*) FROM events WHERE run_id <= (
+        SELECT max(run_id) FROM ingest_runs WHERE finished_at IS NOT NULL))]::VARCHAR
     || coalesce((SELECT max(created_at) FROM tracked_links)::VARCHAR, '')
     || coalesce((SELECT max(pulled_at) FROM ad_insights)::VARCHAR, '')
     || coalesce((SELECT md5(string_agg(concat_ws(chr(31), page_id, username, name), chr(30)
