@@ -181,7 +181,7 @@ def links_list(db_file: Path) -> None:
     """List registered links."""
     rows: list[tuple[object, ...]] = []
     if db_file.exists():  # with no database yet, no links: none is created to say so
-        con = db.connect(db_file)
+        con = db.connect(db_file, read_only=True)  # beside a reader, on a read-only file
         try:
             rows = links_mod.list_links(con)
         finally:
@@ -218,7 +218,7 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
             f"ref {ref!r} is not registered: {db_file}: no database yet (see `refscope links "
             "create`)"
         )
-    con = db.connect(db_file)
+    con = db.connect(db_file, read_only=True)
     try:
         found = links_mod.Registry.load(con).find(ref, page)
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -559,3 +561,29 @@ def test_the_page_previews_a_registered_link_with_its_registered_url(
     at.text_input[3].input("bio_link").run()  # ref
     redirect = "https://go.example/r/bio_link?page=acmebakery&qr=0"
     assert [c.value for c in at.code] == [redirect]  # the URL the downloads encode
+
+
+def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    args = ["--page", "acmebakery", "--ref", "flyer", "--channel", "qr", "--out", str(tmp_path)]
+    res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    # Another process holds the file open read-only (a dashboard's query, say): a writer
+    # would have to wait for it.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], "
+         "read_only=True); print('ready', flush=True); time.sleep(60)", str(db_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        res = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
+        assert res.exit_code == 0 and "flyer" in res.output, res.output
+        out = tmp_path / "again"
+        res = runner.invoke(cli, ["links", "qr", "flyer", "--out", str(out), "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        assert (out / "flyer.png").is_file()
+    finally:
+        holder.kill()
+        holder.communicate()  # reaps it and closes its pipe
