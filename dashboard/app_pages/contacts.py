@@ -2,18 +2,18 @@
 
 import streamlit as st
 
-from dashboard import store, widgets
+from dashboard import contact_widgets, store, widgets
 
 f = st.session_state["filters"]
 st.title("Contacts")
-search = widgets.contact_search()
+search = contact_widgets.contact_search()
 rows = store.fetch("contact_rows", f, search)
 if rows.empty:
     widgets.nothing_in_range("No contacts match.", also="the search" if search else "")
     st.stop()
 
 # The rows behind one figure of another page: its ref, ad, post or website page.
-pick = widgets.contact_picks(rows)
+pick = contact_widgets.contact_picks(rows)
 df = store.fetch("contact_rows", f, search, pick)
 if df.empty:
     widgets.nothing_in_range("No contacts match.", also="the picks above")
