@@ -93,9 +93,19 @@ def check_page(page: str) -> str:
 
 def check_base_url(url: str) -> str:
     """A redirect server's address: http(s), a host, nothing a QR scanner could trip on."""
-    parts = urlsplit(url)
-    usable = parts.scheme in ("http", "https") and parts.hostname and not re.search(r"\s", url)
-    if not usable or parts.query or parts.fragment:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number in range)
+    except ValueError:  # an unclosed IPv6 bracket, a port such as 99999 or "abc"
+        parts = None
+    usable = (
+        parts is not None
+        and parts.scheme in ("http", "https")
+        and parts.hostname
+        and not parts.netloc.endswith(":")  # an empty port: no server listens there
+        and not re.search(r"[\s?#]", url)  # even an empty '?' or '#' would cut /r/<ref> off
+    )
+    if not usable:
         raise ValidationError(
             f"invalid redirect address {url[:80]!r}: give http(s)://host[:port][/path], "
             "with no spaces, query or fragment"

@@ -147,7 +147,21 @@ def test_page_rule(page: str, ok: bool) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["ftp://x.example", "https://x y.example", "example.org", "https://x.example/?a=1", "https://"],
+    [
+        "ftp://x.example",
+        "https://x y.example",
+        "example.org",
+        "https://x.example/?a=1",
+        "https://",
+        # An empty query or fragment still cuts the link: /r/<ref> would follow '#' or '?'.
+        "https://x.example/#",
+        "https://x.example/?",
+        # A port no server can listen on, and a host urlsplit cannot read (no traceback).
+        "https://x.example:99999",
+        "https://x.example:abc",
+        "https://x.example:",
+        "http://[::1",
+    ],
 )
 def test_a_redirect_address_must_be_a_plain_http_url(url: str) -> None:
     with pytest.raises(ValidationError, match="invalid redirect address"):
