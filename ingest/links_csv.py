@@ -26,6 +26,7 @@ class ImportReport:
 
 IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes")
 REQUIRED_COLUMNS = ("page",)
+ENCODING_RULE = "a links CSV is UTF-8 (in Excel: save as CSV UTF-8)"
 COLUMNS_RULE = (
     f"the header names columns among {', '.join(IMPORT_COLUMNS)}, each once, with "
     f"{', '.join(REQUIRED_COLUMNS)} required (case and surrounding spaces do not matter)"
@@ -41,9 +42,19 @@ def read_csv(
     """Check every row of a links CSV, against each other and the registry when given; the
     report lists each bad row with the physical line it starts on and the rule it broke."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"{path}: cannot read: {exc}") from exc
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # The codec's byte position means nothing in a spreadsheet: the line, and what to do.
+        bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+        line = raw.count(b"\n", 0, exc.start + bom) + 1
+        raise ValidationError(
+            f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start + bom]:02x}): "
+            f"{ENCODING_RULE}"
+        ) from None
     rows = (row for row in _csv_rows(path, text) if any(cell.strip() for cell in row[1]))
     header_line, header = next(rows, (1, []))
     columns = _columns(path, header_line, header)

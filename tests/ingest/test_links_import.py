@@ -88,6 +88,24 @@ def test_an_unclosed_quote_refuses_the_file_with_the_line_it_starts_on(tmp_path:
         links_csv.read_csv(write(tmp_path / "links.csv", text))
 
 
+@pytest.mark.parametrize(
+    ("encoding", "line"), [("cp1252", 3), ("latin-1", 3), ("utf-16", 1)], ids=str
+)
+def test_a_file_that_is_not_utf8_is_refused_with_its_line_and_the_rule(
+    tmp_path: Path, runner: CliRunner, db_path: Path, encoding: str, line: int
+) -> None:
+    # Excel's plain "CSV" on Windows is cp1252, its "Unicode text" UTF-16: the first byte
+    # that is not UTF-8 says which line to look at, and the rule says what to save instead.
+    text = f"{HEADER}\nacmebakery,window,qr,,,ok\nacmebakery,door,qr,Été,Vitrine,ok\n"
+    path = tmp_path / "links.csv"
+    path.write_bytes(text.encode(encoding))
+    res = import_csv(runner, db_path, path)
+    assert res.exit_code == 1
+    assert f"links.csv: line {line}: not UTF-8 text" in res.output
+    assert "a links CSV is UTF-8 (in Excel: save as CSV UTF-8)" in res.output
+    assert "codec" not in res.output
+
+
 def test_registry_conflicts_are_reported_per_row_with_the_other_errors(
     tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
 ) -> None:
