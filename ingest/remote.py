@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,7 +55,7 @@ def pull_ads(
     sleep: Callable[[float], None] = time.sleep,
 ) -> graph.PullResult:
     """Pull daily per-ad insights of an ad account into ad_insights (revised days replaced)."""
-    if not account.startswith("act_") or not account[4:].isdigit():
+    if not re.fullmatch(r"act_[0-9]+", account):  # str.isdigit() also takes '²' and '١'
         raise ValidationError(f"invalid account {account!r}: an ad account is act_<digits>")
     if not token:
         raise ValidationError("no access token: set REFSCOPE_META_TOKEN")

@@ -280,8 +280,11 @@ def test_the_token_never_appears_in_output(
 
 
 def test_bad_account_and_missing_token_are_refused(graph: FakeGraph, db_path: Path) -> None:
-    with pytest.raises(ValidationError, match="act_<digits>"):
-        remote.pull_ads("1234", TOKEN, db_path, base_url=graph.base)
+    # Digits are 0-9: Arabic-Indic or superscript digits are no ad account, and are not sent.
+    for account in ("1234", "act_١٢٣", "act_²", "act_", "act_12a"):
+        with pytest.raises(ValidationError, match="act_<digits>"):
+            remote.pull_ads(account, TOKEN, db_path, base_url=graph.base)
+    assert graph.requests == []
     with pytest.raises(ValidationError, match="REFSCOPE_META_TOKEN"):
         remote.pull_ads(ACCOUNT, "", db_path, base_url=graph.base)
 
