@@ -331,7 +331,8 @@ def _html_page(headers: httpx.Headers, first: bytes) -> bool:
 def _retry_after(headers: httpx.Headers) -> float:
     """A Retry-After in seconds (RFC 9110 §10.2.3), capped; 0 when absent or an HTTP date."""
     value = headers.get("retry-after", "").strip()
-    return min(float(value), RETRY_AFTER_CAP) if value.isdigit() else 0.0
+    # [0-9], not str.isdigit(): a header is latin-1 text, and '²' (0xb2) is a digit to Python.
+    return min(float(value), RETRY_AFTER_CAP) if re.fullmatch(r"[0-9]+", value) else 0.0
 
 
 class _Retry(Exception):

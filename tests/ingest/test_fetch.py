@@ -237,6 +237,12 @@ def test_busy_answers_are_retried_after_the_wait_the_server_asks(
     waits.clear()
     fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
     assert waits == [fetch.BACKOFF_SECONDS]
+    # Not a number of seconds (the latin-1 byte 0xb2 is '²', which str.isdigit() takes): the
+    # usual backoff, not a traceback.
+    s.fail_next, s.fail_headers = 1, {"Retry-After": "\u00b2"}
+    waits.clear()
+    fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert waits == [fetch.BACKOFF_SECONDS]
 
 
 def test_a_web_page_instead_of_a_log_is_refused_and_nothing_is_read(
