@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -18,16 +17,9 @@ from fpdf.fonts import FontFace
 
 from dashboard.chromium import chromium_path
 from dashboard.report_data import Report, Section, format_change, format_value, period, scope
+from ingest import pdf_text
 from ingest.errors import RefscopeError
 
-# (regular, bold) TrueType fonts, Debian's fonts-dejavu-core then fonts-liberation; without
-# one the PDF falls back to its core fonts, which print Latin-1 only.
-FONTS = (
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
-)  # fmt: skip
 CHART_PX = (1000, 420)  # layout pixels; rendered at 2x so print stays sharp
 CHART_TIMEOUT = 60.0  # seconds per chart before kaleido gives up
 PAGE_WIDTH_MM = 180  # A4 minus 15 mm margins
@@ -89,7 +81,7 @@ class _Pdf(FPDF):
         self.report_title = title
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(True, margin=15)
-        self.face = _font(self)
+        self.face = pdf_text.body_font(self)
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -98,15 +90,6 @@ class _Pdf(FPDF):
         text = f"{self.report_title} · page {self.page_no()}/{{nb}}"
         self.cell(0, 5, _safe(self, text), align="C")
         self.set_text_color(0)
-
-
-def _font(pdf: FPDF) -> str:
-    for regular, bold in FONTS:
-        if Path(regular).is_file() and Path(bold).is_file():
-            pdf.add_font("Body", "", regular)
-            pdf.add_font("Body", "B", bold)
-            return "Body"
-    return "Helvetica"
 
 
 def report_pdf(report: Report) -> bytes:
@@ -232,16 +215,5 @@ def _table(pdf: _Pdf, head: list[str], rows: list[list[str]], numeric: list[bool
     pdf.ln(2)
 
 
-MISSING_GLYPH = "\ufffd"  # drawn for a character the font lacks (an emoji, CJK with DejaVu)
-
-
 def _safe(pdf: _Pdf, text: str) -> str:
-    """text as the font can print it: a character it lacks shows as a replacement mark, where
-    fpdf2 would leave it out (an ad title's emoji would vanish without a trace)."""
-    if pdf.face == "Helvetica":
-        text = text.replace("–", "-").replace("—", "-").replace("·", "-")
-        return text.encode("latin-1", "replace").decode("latin-1")
-    cmap = pdf.fonts[pdf.face.lower()].cmap
-    if all(ord(c) in cmap or c in "\n\r\t" for c in text):
-        return text
-    return "".join(c if ord(c) in cmap or c in "\n\r\t" else MISSING_GLYPH for c in text)
+    return pdf_text.printable(pdf, pdf.face, text)

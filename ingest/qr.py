@@ -17,6 +17,7 @@ import qrcode
 import qrcode.constants
 from PIL import Image, ImageColor, ImageOps
 
+from . import pdf_text
 from .errors import ValidationError
 
 ERROR_LEVELS = {
@@ -249,7 +250,8 @@ def print_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = N
     style = (style or QrStyle()).checked()
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
-    pdf.set_font("Helvetica", size=9)
+    face = pdf_text.body_font(pdf, bold=False)  # "Łódź", not "?ód?"
+    pdf.set_font(face, size=9)
     w, h = SHEET_CELL_MM
     left, top = (210 - SHEET_COLUMNS * w) / 2, 12.0
     rows = int((297 - 2 * top) // h)
@@ -263,8 +265,8 @@ def print_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = N
         side = w - 2 * CODE_MARGIN_MM
         pdf.image(_image(matrix(url, style), style), x=x + CODE_MARGIN_MM, y=y + 5, w=side, h=side)
         below = y + 5 + side
-        _label(pdf, title, x, below, TITLE_BOX)
-        _label(pdf, subtitle, x, below, SUBTITLE_BOX)
+        _label(pdf, pdf_text.printable(pdf, face, title), x, below, TITLE_BOX)
+        _label(pdf, pdf_text.printable(pdf, face, subtitle), x, below, SUBTITLE_BOX)
     if not items:
         pdf.add_page()
         pdf.cell(0, 10, "No links to print.")
@@ -276,7 +278,6 @@ def _label(pdf: Any, text: str, x: float, below: float, box: tuple[float, ...]) 
     does not fit at the smallest size ends in '...'."""
     top, height, largest, smallest = box
     width = SHEET_CELL_MM[0] - 2 * LABEL_MARGIN_MM
-    text = _latin1(text)
     size = largest
     while True:
         pdf.set_font_size(size)
@@ -301,8 +302,3 @@ def _cut_marks(pdf: object, x: float, y: float, w: float, h: float) -> None:
     for cx, cy in ((x, y), (x + w, y), (x, y + h), (x + w, y + h)):
         pdf.line(cx - mark, cy, cx + mark, cy)  # type: ignore[attr-defined]
         pdf.line(cx, cy - mark, cx, cy + mark)  # type: ignore[attr-defined]
-
-
-def _latin1(text: str) -> str:
-    # The PDF core fonts are Latin-1; other characters print as '?'.
-    return text.encode("latin-1", "replace").decode("latin-1")

@@ -26,7 +26,7 @@ from dashboard import charts, queries, reports
 from dashboard import cli as dashboard_cli
 from dashboard.cli import cli
 from dashboard.filters import Filters
-from ingest import db, pipeline
+from ingest import db, pdf_text, pipeline
 from ingest.demo import write_demo
 from ingest.demo_payloads import ACME, NORTHWIND
 from tests.conftest import Query
@@ -434,7 +434,7 @@ def test_pdf_tables_narrow_long_texts_not_numbers_and_mark_missing_glyphs():
 
 
 def test_pdf_without_truetype_fonts_falls_back_to_latin_1(report_db, monkeypatch):
-    monkeypatch.setattr(reports.report_pdf, "FONTS", ())
+    monkeypatch.setattr(pdf_text, "FONTS", ())
     con = db.connect(report_db, read_only=True)
     try:
         empty = reports.gather(reports.connection_fetch(con), EMPTY)

@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 from pypdf import PdfReader
 
 from dashboard.cli import cli
-from ingest import links, qr
+from ingest import links, pdf_text, qr
 from ingest.errors import ValidationError
 from tests.ingest.test_links import URL, decode, svg_to_png
 
@@ -68,7 +68,7 @@ def test_print_sheet_labels_stay_inside_their_cell_and_name_the_page() -> None:
     pdf = qr.print_sheet([links.sheet_label(x) for x in items])
     runs = text_runs(pdf)
     metrics = FPDF(unit="pt")
-    metrics.set_font("Helvetica")
+    metrics.set_font(pdf_text.body_font(metrics, bold=False))  # the sheet's own font
     cell_w, cell_h = (v * MM for v in qr.SHEET_CELL_MM)
     left0 = (210 * MM - qr.SHEET_COLUMNS * cell_w) / 2
     top = A4_HEIGHT_PT - 12 * MM
@@ -78,12 +78,24 @@ def test_print_sheet_labels_stay_inside_their_cell_and_name_the_page() -> None:
         left, right = left0 + column * cell_w, left0 + (column + 1) * cell_w
         assert left < x and x + metrics.get_string_width(text) < right, (text, size)
         assert top - cell_h < y - size * 0.25 and y + size < top, (text, y)
+    metrics.add_page()
+    metrics.cell(text="x")
+    metrics.output()  # fpdf2 reads a TrueType font lazily: output() is done with its file
     in_first_cell = [t for t, x, _, _ in runs if x < left0 + cell_w]
     assert "".join(in_first_cell).startswith(long_ref)  # the whole ref, wrapped
     text = " ".join(t for t, _, _, _ in runs)
     assert "page 1122334455667788 · demo / flyer" in text
     assert "page 203948571620394 · demo / flyer" in text
     assert "page acmebakery" in text
+
+
+@pytest.mark.skipif(pdf_text.font_files() is None, reason="no TrueType font installed")
+def test_print_sheet_labels_keep_letters_beyond_latin1() -> None:
+    # Excel's CSVs bring en dashes and curly quotes; teams name campaigns in their language.
+    item = links.make_link("acmebakery", "qr_lodz", "qr", "Łódź – “wiosna”", "Кафе 2")
+    text = " ".join(t for t, _, _, _ in text_runs(qr.print_sheet([links.sheet_label(item)])))
+    assert "Łódź – “wiosna” / Кафе 2" in text
+    assert "?" not in text
 
 
 @pytest.mark.parametrize("border", [0, 1, 3])

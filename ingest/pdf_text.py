@@ -1,0 +1,51 @@
+"""Text in generated PDFs (print sheets, reports): a TrueType font when the system has one, and
+every character shown, as itself or as a visible replacement mark.
+
+fpdf2's core fonts print Latin-1 only: a campaign named "Łódź" would come out as "?ód?".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+# (regular, bold) TrueType fonts, Debian's fonts-dejavu-core then fonts-liberation; without
+# one the PDF falls back to its core fonts, which print Latin-1 only.
+FONTS = (
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
+)  # fmt: skip
+CORE_FONT = "Helvetica"
+MISSING_GLYPH = "\ufffd"  # drawn for a character the font lacks (an emoji, CJK with DejaVu)
+
+
+def font_files() -> tuple[str, str] | None:
+    """The (regular, bold) TrueType files the PDFs use, if the system has a pair."""
+    return next(((r, b) for r, b in FONTS if Path(r).is_file() and Path(b).is_file()), None)
+
+
+def body_font(pdf: Any, *, bold: bool = True) -> str:
+    """Add the first TrueType font found to pdf (an fpdf2 FPDF) and return its family name;
+    the core font when there is none. Leave out bold when the PDF has no bold text: fpdf2
+    closes a font's file only once it wrote text in it."""
+    files = font_files()
+    if files is None:
+        return CORE_FONT
+    pdf.add_font("Body", "", files[0])
+    if bold:
+        pdf.add_font("Body", "B", files[1])
+    return "Body"
+
+
+def printable(pdf: Any, face: str, text: str) -> str:
+    """text as the font can print it: a character it lacks shows as a replacement mark, where
+    fpdf2 would leave it out (an ad title's emoji would vanish without a trace)."""
+    if face == CORE_FONT:
+        text = text.replace("–", "-").replace("—", "-").replace("·", "-")
+        return text.encode("latin-1", "replace").decode("latin-1")
+    cmap = pdf.fonts[face.lower()].cmap
+    if all(ord(c) in cmap or c in "\n\r\t" for c in text):
+        return text
+    return "".join(c if ord(c) in cmap or c in "\n\r\t" else MISSING_GLYPH for c in text)
