@@ -360,6 +360,8 @@ def _reason_family(reason: str) -> str:
         # The item's position goes ("entry[0].messaging[1]: "); a partial reject stays apart.
         partly = "partly rejected: " if reason.startswith("partly rejected") else ""
         return partly + reason.rsplit("]: ", 1)[-1]
+    if reason.startswith("value: "):  # a wrapped sample's item: its problem, as for an item's
+        return reason.removeprefix("value: ")
     if reason.startswith("invalid UTF-8 at byte "):
         return "invalid UTF-8"
     if reason.startswith("unsupported object "):  # one per object name would flood the summary

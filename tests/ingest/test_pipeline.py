@@ -388,6 +388,25 @@ def test_summary_counts_rejects_by_reason(ingest_lines) -> None:
     assert (result.lines, result.rejects_added, result.events_added) == (6, 5, 1)
 
 
+def test_summary_groups_a_samples_rejects_by_their_problem(ingest_lines) -> None:
+    # A wrapped sample's reason is "value: <problem>": the summary names the problem, as it
+    # does for an item's ("entry[0].messaging[1]: <problem>"), not the word "value".
+    no_mid = f.message()
+    del no_mid["message"]["mid"]
+    no_sender = f.message()
+    del no_sender["sender"]
+    result = ingest_lines(
+        [
+            {"field": "messages", "value": no_mid},
+            f.envelope({"field": "messages", "value": no_sender}),
+            {"field": "feed", "value": {"item": "comment", "verb": "add", "post_id": "x_1"}},
+            f.delivery(no_mid),
+        ]
+    )
+    assert result.rejects_by_reason == {
+        "message without mid": 2, "no sender id": 1, "no page id": 1}  # fmt: skip
+
+
 def test_an_ingest_does_not_import_pandas(db_path: Path, log_dir: Path) -> None:
     # pandas costs a fifth of a second to import: a small incremental run must not pay it.
     path = f.write_ndjson(log_dir / "a.ndjson", ["{oops", f.delivery(f.message())])
