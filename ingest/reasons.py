@@ -72,6 +72,9 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     if item_problem:
         prefix = "partly rejected: " if good_events else ""
         return prefix + item_problem
+    if "entry" not in doc and "field" in doc and doc.get("value") is None:
+        # A wrapped sample ({"field": ..., "value": {...}}) whose item is missing.
+        return "sample without value"
     if "entry" not in doc:
         return "no entry list"
     entries = doc["entry"]
