@@ -18,7 +18,9 @@ from .webhook import ENTRY_ROWS, HAS_CHANGES, parse_raw
 
 # Page feed changes (comments). created_time is in seconds; from.id is not a PSID.
 _CHANGE_ROWS = f"""{
-    ENTRY_ROWS.format(transform=parse_raw(CHANGES_STRUCTURE), source="rs_rare", where=HAS_CHANGES)
+    ENTRY_ROWS.format(
+        transform=parse_raw(CHANGES_STRUCTURE), source="rs_rare", where=HAS_CHANGES, gap="false"
+    )
 }
 , change_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time,

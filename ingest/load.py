@@ -148,10 +148,11 @@ SELECT k, ts, ref, page_id, qr, detail, path, line_no, $run_id FROM (
 # Lines that yielded no event, or whose items were partly malformed: one reject row each.
 _TROUBLED_LINES = """
 WITH flagged AS (
-    SELECT DISTINCT rid FROM rs_stage WHERE problem IS NOT NULL
+    SELECT DISTINCT rid FROM rs_stage WHERE problem IS NOT NULL OR entry_gap
 ), per_line AS (
     SELECT rid,
            count(*) FILTER (WHERE problem IS NULL) AS good,
+           coalesce(bool_or(entry_gap), false) AS gap,
            arg_min(CASE WHEN container IN ('send_api', 'click') THEN problem
                 WHEN container IN ('sample', 'feed_sample') THEN 'value: ' || problem
                                   ELSE 'entry[' || (ei - 1) || '].'
@@ -163,10 +164,10 @@ WITH flagged AS (
     SELECT rid FROM chunk ANTI JOIN rs_stage USING (rid)
 )
 -- Blank lines are dropped in Python: a filter on raw here would run over every line.
-SELECT c.file_id, c.line_no, c.raw, p.problem, p.good
+SELECT c.file_id, c.line_no, c.raw, p.problem, p.good, p.gap
 FROM chunk c JOIN per_line p USING (rid)
 UNION ALL
-SELECT c.file_id, c.line_no, c.raw, NULL, 0
+SELECT c.file_id, c.line_no, c.raw, NULL, 0, false
 FROM chunk c SEMI JOIN eventless USING (rid)
 ORDER BY 1, 2
 """
@@ -376,9 +377,13 @@ def _load_table(
         con.execute(_LATER_COPIES)
         row = con.execute(insert, params).fetchone()
         res.added = int(row[0]) if row else 0
-        for file_id, line_no, raw, problem, good in con.execute(_TROUBLED_LINES).fetchall():
+        for file_id, line_no, raw, problem, good, gap in con.execute(_TROUBLED_LINES).fetchall():
             if problem is None and not good and not raw.strip(reasons.JSON_WHITESPACE):
                 continue  # a blank line
+            if problem is None and gap:  # every item good, an entry without messaging items
+                problem = reasons.entry_problem(raw)
+                if problem is None:
+                    continue  # one of standby or changes items, or with nothing in it
             fixed = reasons.repair(raw) if repair and not good and not problem else None
             if fixed is not None:
                 repaired.append((file_id, line_no, fixed))

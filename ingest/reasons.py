@@ -82,12 +82,9 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         return f"entry is not a list but a JSON {_json_type(entries)}"
     if not entries:
         return "empty entry list"
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict):
-            return f"entry[{i}] is not an object"
-        for key in ("messaging", "standby", "changes"):
-            if key in entry and not isinstance(entry[key], list):
-                return f"entry[{i}].{key} is not a list"
+    broken = _broken_entry(entries)
+    if broken:
+        return broken
     if (
         good_events == 0
         and raw.strip()
@@ -99,6 +96,29 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
 
 # How the receiver writes a byte that is not UTF-8 (Python's backslashreplace).
 _ESCAPED_BYTE = re.compile(r"\\x[0-9a-f]{2}")
+
+
+def entry_problem(raw: str) -> str | None:
+    """What is wrong with the first broken entry of a delivery (one that is not an object, or
+    whose item list is not a list); None when none is."""
+    try:
+        doc = json.loads(raw.strip(JSON_WHITESPACE), parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(doc, dict) and isinstance(doc.get("body"), dict) and "received_at" in doc:
+        doc = doc["body"]
+    entries = doc.get("entry") if isinstance(doc, dict) else None
+    return _broken_entry(entries) if isinstance(entries, list) else None
+
+
+def _broken_entry(entries: list[Any]) -> str | None:
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            return f"entry[{i}] is not an object"
+        for key in ("messaging", "standby", "changes"):
+            if key in entry and not isinstance(entry[key], list):
+                return f"entry[{i}].{key} is not a list"
+    return None
 
 
 def is_json_text(text: str) -> bool:

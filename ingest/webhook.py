@@ -84,9 +84,17 @@ ENTRY_ROWS = """lines AS (
     FROM lines
 ), entry_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, unnest(entries) AS e,
-           generate_subscripts(entries, 1) AS ei
+           generate_subscripts(entries, 1) AS ei, {gap} AS entry_gap
     FROM entries
 )"""
+# Whether an entry of a batched line gave no messaging item: beside good entries, a non-object
+# entry or a `messaging` that is no list must not vanish. The line's items carry the flag, and
+# load.py reads such a line again to say what is wrong (an entry of standby or changes items,
+# read elsewhere, or one with nothing in it, is not). A line of one such entry has no item at
+# all, and is explained whole.
+MESSAGING_GAP = """CASE WHEN len(entries) > 1
+                       THEN list_bool_or(list_transform(entries, lambda n: n.messaging IS NULL))
+                       ELSE false END"""
 
 # Messaging items, one row each, with entry context: `{item_rows}` is one of the *_ROWS below.
 _ITEMS = """
@@ -242,7 +250,7 @@ SELECT
     {_ITEM_PROBLEM} AS problem,
     -- No entry id named the page: an echo's page is then a guess from its direction.
     page_hint IS NULL AS page_guessed,
-    ei, ii, container
+    ei, ii, container, entry_gap
 FROM addressed
 """
 HAS_STANDBY = """WHERE contains(raw, '"standby"')"""
@@ -250,35 +258,36 @@ HAS_CHANGES = """WHERE contains(raw, '"changes"')"""
 _ENTRY_ITEM_ROWS = """{entry_rows}, item_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
            unnest(e.{container}) AS x, generate_subscripts(e.{container}, 1) AS ii,
-           '{container}' AS container, '{container}' = 'standby' AS is_standby
+           '{container}' AS container, '{container}' = 'standby' AS is_standby, entry_gap
     FROM entry_rows
 )"""
 MESSAGING_ROWS = _ENTRY_ITEM_ROWS.format(
     entry_rows=ENTRY_ROWS.format(
-        transform=parse_raw(MESSAGING_STRUCTURE), source="chunk", where=""
+        transform=parse_raw(MESSAGING_STRUCTURE), source="chunk", where="", gap=MESSAGING_GAP
     ),
     container="messaging",
 )
 # Standby items are rare: their lines are found by a substring test before any parsing.
 STANDBY_ROWS = _ENTRY_ITEM_ROWS.format(
     entry_rows=ENTRY_ROWS.format(
-        transform=parse_raw(STANDBY_STRUCTURE), source="rs_rare", where=HAS_STANDBY
+        transform=parse_raw(STANDBY_STRUCTURE), source="rs_rare", where=HAS_STANDBY, gap="false"
     ),
     container="standby",
 )
 CHANGED_ROWS = """{entry_rows}, change_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, e.id AS entry_id, e.time AS entry_time, ei,
-           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii
+           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii, entry_gap
     FROM entry_rows
 ), item_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, entry_id, entry_time, ei, c.value AS x, ii,
-           'changes' AS container, c.field = 'standby' AS is_standby
+           'changes' AS container, c.field = 'standby' AS is_standby, entry_gap
     FROM change_rows WHERE c.field IN {fields}
 )""".format(
     entry_rows=ENTRY_ROWS.format(
         transform=parse_raw(WRAPPED_CHANGES_STRUCTURE),
         source="rs_rare",
         where=HAS_CHANGES,
+        gap="false",
     ),
     fields=repr(MESSAGING_FIELDS),
 )
@@ -297,7 +306,7 @@ SAMPLE_ROWS = f"""lines AS (
 ), item_rows AS (
     SELECT rid, file_id, line_no, received_ts, 'page' AS obj, NULL AS entry_id,
            NULL AS entry_time, NULL::BIGINT AS ei, x, NULL::BIGINT AS ii,
-           'sample' AS container, field = 'standby' AS is_standby
+           'sample' AS container, field = 'standby' AS is_standby, false AS entry_gap
     FROM samples WHERE field IN {MESSAGING_FIELDS!r} AND x IS NOT NULL
 )"""
 ITEM_EVENTS = [

@@ -331,6 +331,36 @@ def test_every_line_becomes_events_or_one_reject_with_a_reason(
     assert query("SELECT psid FROM events WHERE line_no = ?", 4 + 2 * partly) == [("u7",)]
 
 
+def test_a_broken_entry_beside_good_ones_is_rejected_not_dropped(
+    ingest_lines, query: Query
+) -> None:
+    def ok(psid: str) -> Any:
+        return f.entry(f.message(psid=psid, ts=T0))
+
+    no_sender = f.message(psid="u9", ts=T0)
+    del no_sender["sender"]
+    lines = [
+        f.batch(ok("u1"), "junk"),
+        f.batch(ok("u2"), {"id": PAGE_ID, "time": T0, "messaging": "x"}),
+        f.envelope(f.batch(ok("u3"), [f.message(psid="u8")])),
+        # Nothing of these is lost: an empty entry, and entries read as standby and changes.
+        f.batch(ok("u4"), {"id": PAGE_ID, "time": T0}),
+        f.batch(ok("u5"), f.entry(f.message(psid="u6", ts=T0 + 1), container="standby")),
+        f.batch(ok("u7"), f.feed(f.comment())["entry"][0]),
+        # An item's own problem is named, not the entry it left without messaging items.
+        f.delivery(no_sender, container="standby"),
+    ]
+    result = ingest_lines(lines)
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "partly rejected: entry[1] is not an object"),
+        (2, "partly rejected: entry[1].messaging is not a list"),
+        (3, "partly rejected: entry[1] is not an object"),
+        (7, "entry[0].standby[0]: no sender id"),
+    ]
+    assert query("SELECT DISTINCT line_no FROM events ORDER BY 1") == [(i,) for i in range(1, 7)]
+    assert result.events_parsed == result.events_added == 8
+
+
 VALID = f.line(f.delivery(f.message("hi", psid="u1", mid="m_1")))
 NOT_QUITE_JSON = [
     pytest.param("\x0c" + VALID, id="form-feed-before-json"),
