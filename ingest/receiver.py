@@ -8,6 +8,7 @@ The durable log writer lives in `logwriter` and the /metrics counters in `receiv
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import hashlib
@@ -41,6 +42,9 @@ log = logging.getLogger("refscope.receiver")
 # which with long texts may pass 1 MiB: REFSCOPE_MAX_BODY raises it ("8MB").
 MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_ENV = "REFSCOPE_MAX_BODY"
+# A body must arrive within this many seconds: a client that trickles its bytes would otherwise
+# hold a connection (and its buffer) for ever. Meta's deliveries take a fraction of a second.
+BODY_TIMEOUT_SECONDS = 30.0
 SIGNATURE_HEADER = "x-hub-signature-256"
 _SIGNATURE = re.compile(r"(?i:sha256)=[0-9a-fA-F]{64}")
 _DIGITS = re.compile(r"[0-9]+")
@@ -64,6 +68,8 @@ class ReceiverConfig:
     """Seconds between reads of tracked_links."""
     max_body: int = MAX_BODY_BYTES
     """Largest delivery accepted, in bytes."""
+    body_timeout: float = BODY_TIMEOUT_SECONDS
+    """Seconds a delivery's body may take to arrive."""
 
     @classmethod
     def from_env(
@@ -176,10 +182,13 @@ class Receiver:
             return PlainTextResponse("expected hub.mode=subscribe and a hub.challenge", 400)
         return PlainTextResponse(q["hub.challenge"], headers={"x-content-type-options": "nosniff"})
 
-    def _refuse(self, reason: str, status: int, message: str) -> Response:
+    def _refuse(self, reason: str, status: int, message: str, close: bool = False) -> Response:
         self.metrics.refused[reason] += 1
         log.info("delivery refused: %s", reason)
-        return PlainTextResponse(message, status)
+        # close: the rest of a body that stopped coming must not be read as the next request.
+        return PlainTextResponse(
+            message, status, headers={"connection": "close"} if close else None
+        )
 
     async def _read_body(self, request: Request) -> bytes | None:
         """The raw body, or None once it passes max_body (counted as it streams in)."""
@@ -209,9 +218,13 @@ class Receiver:
         if problem:
             return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}")
         try:
-            raw = await self._read_body(request)
+            raw = await asyncio.wait_for(self._read_body(request), cfg.body_timeout)
         except ClientDisconnect:
             return PlainTextResponse("the body did not arrive", 400)  # nobody reads this
+        except TimeoutError:
+            return self._refuse("slow_body", 408,
+                                f"the body did not arrive within {cfg.body_timeout:g} s",
+                                close=True)  # fmt: skip
         if raw is None:
             return self._refuse("too_large", 413, too_large)
         problem = signature_problem(raw, header, cfg.app_secrets)

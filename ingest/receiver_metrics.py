@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-REFUSALS = ("missing", "malformed", "mismatch", "no_secret_configured", "too_large")
+REFUSALS = ("missing", "malformed", "mismatch", "no_secret_configured", "too_large", "slow_body")
 
 
 class Metrics:

@@ -202,6 +202,29 @@ def test_oversized_body_is_refused_with_413(receiver: Receiver) -> None:
     assert receiver.metrics()['refscope_deliveries_refused_total{reason="too_large"}'] == 2
 
 
+def test_a_body_that_trickles_in_is_refused_with_408_and_the_connection_closed(
+    start_receiver: StartReceiver, tmp_path: Path
+) -> None:
+    config = ReceiverConfig(tmp_path / "logs", None, (SECRET,), TOKEN, body_timeout=0.5)
+    receiver = start_receiver(config)
+    raw = text_delivery()
+    port = int(receiver.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"X-Hub-Signature-256: %s\r\nContent-Length: %d\r\n\r\n%s"
+                  % (sign(raw).encode(), len(raw), raw[:10]))  # fmt: skip
+        started = time.monotonic()
+        answer = b""
+        while chunk := s.recv(4096):  # the server closes the connection once it answered
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"the body did not arrive within 0.5 s" in answer
+    assert time.monotonic() - started < 5
+    assert receiver.lines() == []
+    assert receiver.metrics()['refscope_deliveries_refused_total{reason="slow_body"}'] == 1
+    assert receiver.post(raw).status_code == 200  # a prompt body is still taken
+
+
 def test_rotation_accepts_either_secret_and_refuses_a_third(
     start_receiver: StartReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
