@@ -298,10 +298,12 @@ WHERE t.channel IN ('m_me_link', 'qr_code') AND upper(t.source) IN {sources}
 
 
 def relabel(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute m.me link / QR code channels of events, touches and contacts from the registry."""
+    """Recompute m.me link / QR code channels of events, touches and contacts from the registry,
+    and of the acquisitions a prune kept in contact_history (a later rebuild of the contact
+    takes its channel from there)."""
     attribute.install_macros(con)
     attribute.refresh_qr_refs(con)
-    for table in ("events", "touches", "contacts"):
+    for table in ("events", "touches", "contacts", "contact_history"):
         con.execute(
             RELABEL.format(
                 table=table,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ingest import db, pipeline, retention
+from ingest import db, links, pipeline, retention
 from ingest.errors import ValidationError
 from ingest.privacy import Privacy
 from tests import factories as f
@@ -104,6 +104,23 @@ def test_a_contact_whose_first_touch_remains_keeps_it(
     assert (after["channel"], after["first_touch_at"]) == ("ctm_ad", before["first_touch_at"])
     assert after["page_message_count"] == 1 and after["message_count"] == 2
     assert query.scalar("SELECT count(*) FROM touches WHERE is_first") == 1
+
+
+def test_a_ref_registered_as_a_qr_code_after_the_prune_stays_so_when_rebuilt(
+    log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """The ref that acquired a kept contact is registered as a QR code after the prune: the
+    contact is re-labelled at once, and a later message does not bring the old label back."""
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", early("7") + late("7")))], db_path)
+    _prune(db_path, CUT)
+    con = db.connect(db_path)
+    try:
+        links.register(con, [links.make_link(f.PAGE_ID, "bio_link", channel="qr")])
+    finally:
+        con.close()
+    assert _contact(query, "7")["channel"] == "qr_code"
+    pipeline.run([str(f.write_ndjson(log_dir / "b.ndjson", latest("7")))], db_path)
+    assert (_contact(query, "7")["channel"], _contact(query, "7")["ref"]) == ("qr_code", "bio_link")
 
 
 def test_pruned_history_read_again_stays_out(log_dir: Path, db_path: Path, query: Query) -> None:
