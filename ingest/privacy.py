@@ -25,7 +25,9 @@ FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected 
 _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
 _SHOWN_HEX = 16  # hex digits of the stored id that a rejected line shows
 _LONG_NUMBER = re.compile(r"\d{10,}")  # PSIDs, page-scoped and app-scoped ids
+_MIN_ID = 10  # the shortest id looked for in a rejected line's text
 _LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rejected line
+_ID_PARTS = 8  # an id inside a longer word has at most this many parts between underscores
 # Keys whose long numbers are instants, not ids: shown as they came (a reject may be about them).
 _TIME_KEYS = frozenset({"timestamp", "time", "watermark", "created_time", "received_at", "ts"})
 
@@ -164,12 +166,30 @@ class _Redaction:
         """Text outside the values rewritten whole: ids found by their shape (the value of key,
         when it is one: an instant's digits are no id)."""
         if self.forgotten:
-            text = _LONG_ID.sub(
-                lambda m: FORGOTTEN if self.is_forgotten(m.group()) else m.group(), text
-            )
+            text = _LONG_ID.sub(lambda m: self.unless_forgotten(m.group()), text)
         if self.privacy.salt is not None and key not in _TIME_KEYS:
             text = _LONG_NUMBER.sub(lambda m: self.privacy.shown_id(m.group()), text)
         return text
+
+    def unless_forgotten(self, word: str) -> str:
+        """word with each forgotten id in it blanked: the whole word, or a part of it between
+        underscores, which part ids as `forget` takes them (`USER_<PSID>`, a mid); in a word
+        of a few parts, also a run of parts (an id that holds an underscore itself)."""
+        if self.is_forgotten(word):
+            return FORGOTTEN
+        parts = word.split("_")
+        longest = _ID_PARTS if len(parts) <= 2 * _ID_PARTS else 1  # bounded work per word
+        out: list[str] = []
+        i = 0
+        while i < len(parts):
+            # The longest run of parts from i that is a forgotten id, else part i as it is.
+            ends = range(min(len(parts), i + longest), i, -1) if parts[i] else ()
+            runs = ((j, "_".join(parts[i:j])) for j in ends if parts[j - 1])
+            j = next((j for j, run in runs
+                      if len(run) >= _MIN_ID and self.is_forgotten(run)), None)  # fmt: skip
+            out.append(parts[i] if j is None else FORGOTTEN)
+            i = i + 1 if j is None else j
+        return "_".join(out)
 
     def is_forgotten(self, given: str) -> bool:
         return bool(self.forgotten) and (

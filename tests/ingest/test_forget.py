@@ -148,3 +148,35 @@ def test_forget_blanks_only_the_whole_id_in_rejected_lines(
     (after,) = query("SELECT raw FROM rejects")[0]
     assert after == before.replace('"id":"5550001112223334"', '"id":"<forgotten>"')
     assert after.count("<forgotten>") == 1
+
+
+@pytest.mark.parametrize("salt", [None, SALT], ids=["plain", "salted"])
+def test_rejected_lines_read_after_a_forget_are_blanked_as_a_forget_blanks_them(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, salt: str | None
+) -> None:
+    """Forget, then read the logs; or read them, then forget: the same rejected lines, the id
+    blanked wherever it stands whole (also between underscores, as in a payload or a mid)."""
+    if salt:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
+    ok = f.message("hi", psid=PSID, ts=f.T0, quick_reply={"payload": f"USER_{PSID}"})
+    broken = [
+        # Partly rejected: its second item has no sender.
+        f.line(f.delivery(ok, {"recipient": {"id": f.PAGE_ID}, "timestamp": f.T0, "message": {}})),
+        f.line(f.delivery(f.postback(f"USER_{PSID}_MENU", psid=PSID, ts=f.T0)))[:-3],
+    ]
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", broken)
+    seen_first, forgot_first = tmp_path / "seen.duckdb", tmp_path / "forgot.duckdb"
+
+    def forget(path: Path) -> None:
+        res = runner.invoke(cli, ["forget", PSID, "--db", str(path)])
+        assert res.exit_code == 0, res.output
+
+    pipeline.run([str(log)], seen_first)
+    forget(seen_first)
+    forget(forgot_first)
+    pipeline.run([str(log)], forgot_first)
+    sql = "SELECT line_no, reason, raw FROM rejects ORDER BY line_no"
+    after, before = Query(seen_first)(sql), Query(forgot_first)(sql)
+    assert len(after) == 2
+    assert all(PSID not in raw and "<forgotten>" in raw for _, _, raw in after)
+    assert before == after
