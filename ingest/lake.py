@@ -112,7 +112,8 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
         current = _fingerprints(con, table)
         before = old.get(table, {})
         changed = [p for p, (_, fp) in current.items() if not same_format or before.get(p) != fp]
-        gone = [p for p in before if p not in current]
+        # Also a folder the manifest does not name: a sync that died after swapping it in.
+        gone = [p for p in {*before, *_on_disk(lake / table)} if p not in current]
         if changed:
             _write_partitions(con, table, lake, {p: current[p][0] for p in changed})
         for p in gone:
@@ -184,6 +185,12 @@ def _write_partitions(
             os.replace(staged[p], target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _on_disk(folder: Path) -> set[str]:
+    """The partitions a table's folder holds, by their canonical names (see _part)."""
+    return {_part_of_folder(d.parent.name, d.name) for d in folder.glob("page_id=*/date=*")
+            if d.is_dir()}  # fmt: skip
 
 
 def _prune_empty(path: Path) -> None:

@@ -184,3 +184,39 @@ def test_forget_and_prune_bring_the_lake_in_line_at_once(
     res = runner.invoke(cli, ["forget", "123", "--lake", str(tmp_path / "none"),
                               "--db", str(db_path)])  # fmt: skip
     assert res.exit_code == 0 and "no lake at" in res.stderr
+
+
+def test_a_partition_left_by_a_sync_that_died_goes_when_its_rows_are_gone(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync killed after swapping in a new partition, before its manifest: that partition
+    is on disk but not in the manifest. Its rows forgotten, the next run removes it."""
+    from tests import factories as f
+
+    logs, lake_dir = tmp_path / "logs", tmp_path / "lake"
+    first = f.write_ndjson(logs / "a.ndjson", [f.delivery(f.message(psid="7001", ts=f.T0))])
+    pipeline.run([str(first)], db_path, lake_dir=lake_dir)
+    later = f.T0 + 3 * f.DAY
+    second = f.write_ndjson(logs / "b.ndjson", [f.delivery(f.message(psid="7002", ts=later))])
+    replace = lake.os.replace
+
+    def dies_after_a_swap(src: Any, dst: Any) -> None:
+        replace(src, dst)
+        if ".staging-" in str(src):
+            raise KeyboardInterrupt  # killed here: the partition is in, the manifest is not
+
+    monkeypatch.setattr(lake.os, "replace", dies_after_a_swap)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run([str(second)], db_path, lake_dir=lake_dir)
+    monkeypatch.setattr(lake.os, "replace", replace)
+    day = f"date={f.utc(later).date()}"
+    assert list((lake_dir / "events").glob(f"page_id=*/{day}"))  # written, not in the manifest
+    con = db.connect(db_path)
+    try:
+        retention.forget(con, "7002", None, Privacy())
+    finally:
+        con.close()
+    pipeline.run([str(first), str(second)], db_path, lake_dir=lake_dir)
+    assert not list((lake_dir / "events").glob(f"page_id=*/{day}"))
+    events = ds.dataset(lake_dir / "events", format="parquet", partitioning="hive")
+    assert set(events.to_table(columns=["psid"])["psid"].to_pylist()) == {"7001"}
