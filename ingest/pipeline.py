@@ -139,6 +139,8 @@ def _run(
                                 seconds=time.perf_counter() - started)  # fmt: skip
         # Its row is written with its first batch: a run that fails before leaves no trace.
         res = IngestResult(run_id=runlog.last_run_id(con) + 1)
+    with db.transaction(con):
+        privacy.check_scheme(con)  # ids stored one way only: refused before anything is read
     res.files = n_inputs
     if on_plan:
         on_plan(sum(p.size - (0 if p.is_gz else p.start_offset) for p in plans))

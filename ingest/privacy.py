@@ -18,10 +18,17 @@ import os
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .errors import ValidationError
+
+if TYPE_CHECKING:
+    import duckdb
 
 SALT_ENV = "REFSCOPE_ID_SALT"
 KEEP_TEXT_ENV = "REFSCOPE_KEEP_TEXT"
 FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
+_SCHEME_TEXT = b"refscope: how this database stores ids"  # keyed by the salt in id_scheme
 _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
 _SHOWN_HEX = 16  # hex digits of the stored id that a rejected line shows
 _LONG_NUMBER = re.compile(r"\d{10,}")  # PSIDs, page-scoped and app-scoped ids
@@ -75,6 +82,47 @@ class Privacy:
             "ipad": bytes(b ^ 0x36 for b in key).hex(),
             "opad": bytes(b ^ 0x5C for b in key).hex(),
         }
+
+    def scheme(self) -> str:
+        """How ids are stored under this setting, as `id_scheme` records it: `plain`, or a keyed
+        hash of a fixed text (not the salt), which tells one salt from another."""
+        if self.salt is None:
+            return "plain"
+        return "salted:" + hmac.new(self.salt, _SCHEME_TEXT, hashlib.sha256).hexdigest()[:16]
+
+    def check_scheme(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Refuse to store or look up ids in a database that holds them stored another way (made
+        without the salt, with it, or with another one): everyone would become a second contact
+        and forgotten people would come back. A database without ids takes this setting's way.
+        Call it in a transaction."""
+        row = con.execute("SELECT any_value(scheme), count(*) FROM id_scheme").fetchone()
+        stored = row[0] if row else None
+        (holds,) = con.execute(
+            "SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM forgotten)"
+        ).fetchone() or (False,)
+        if holds and stored is None:
+            # Made before id_scheme: a sample of its ids says whether they are hashed.
+            (hashed,) = con.execute(
+                """SELECT bool_and(regexp_full_match(id, '[0-9a-f]{64}')) FROM (
+                       SELECT coalesce(psid, commenter_id) AS id FROM events
+                       WHERE id IS NOT NULL LIMIT 100)"""
+            ).fetchone() or (None,)
+            if hashed is not None and hashed != (self.salt is not None):
+                stored = "salted:?" if hashed else "plain"
+        if holds and stored is not None and stored != self.scheme():
+            if stored == "plain":
+                why = "stores ids as they came (it was made without REFSCOPE_ID_SALT): unset it"
+            elif self.salt is None:
+                why = "stores ids hashed with REFSCOPE_ID_SALT: set the salt it was made with"
+            else:
+                why = "was made with another REFSCOPE_ID_SALT: set the salt it was made with"
+            raise ValidationError(
+                f"this database {why}, or start a new database (a database keeps one salt, or "
+                "none, for life)"
+            )
+        if stored != self.scheme():
+            con.execute("DELETE FROM id_scheme")
+            con.execute("INSERT INTO id_scheme VALUES (?)", [self.scheme()])
 
     def stored_id(self, psid: str) -> str:
         """The id as the database holds it."""

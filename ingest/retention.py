@@ -111,6 +111,7 @@ def forget(
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
+        privacy.check_scheme(con)  # the id as stored under another salt would match nothing
         for table in _PERSON_TABLES:
             row = con.execute(f"DELETE FROM {table} WHERE psid = ?{page_clause}", params).fetchone()
             counts[table] = int(row[0]) if row else 0

@@ -181,6 +181,12 @@ CREATE TABLE IF NOT EXISTS forgotten (
     forgotten_at TIMESTAMP NOT NULL
 );
 
+-- How the ids are stored: `plain`, or `salted:` and a keyed hash of a fixed text under
+-- REFSCOPE_ID_SALT (never the salt itself). A run under another salt is refused.
+CREATE TABLE IF NOT EXISTS id_scheme (
+    scheme       VARCHAR NOT NULL
+);
+
 -- Each `refscope prune`: events before the latest one's date are left out of later ingests.
 CREATE TABLE IF NOT EXISTS prunes (
     before     DATE NOT NULL,

@@ -267,3 +267,37 @@ def test_writer_ids_of_distinct_long_hostnames_differ(monkeypatch: pytest.Monkey
     assert ids[-1] == "web-1-1"  # a short, filename-safe name is kept as it is
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,50}", i) for i in ids)
     assert ids[0].startswith("refscope-webhook-receiver-prod")
+
+
+@pytest.mark.parametrize(
+    ("first", "then"), [(None, SALT), (SALT, None), (SALT, "another-salt")],
+    ids=["salt-set-later", "salt-unset-later", "salt-changed"],
+)  # fmt: skip
+def test_a_run_under_another_salt_than_the_databases_is_refused(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, query: Query,
+    runner: CliRunner, first: str | None, then: str | None,
+) -> None:  # fmt: skip
+    """Ids stored one way and then another would make everyone a second contact, and bring
+    back people forgotten under the first salt: refused, with nothing written."""
+
+    def salt(value: str | None) -> None:
+        if value is None:
+            monkeypatch.delenv("REFSCOPE_ID_SALT", raising=False)
+        else:
+            monkeypatch.setenv("REFSCOPE_ID_SALT", value)
+
+    salt(first)
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", conversation("111", f.T0)))], db_path)
+    res = runner.invoke(cli, ["forget", "222", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    before = query.tables()
+    salt(then)
+    later = f.write_ndjson(log_dir / "b.ndjson", conversation("222", f.T0 + f.DAY))
+    with pytest.raises(ValidationError, match="REFSCOPE_ID_SALT"):
+        pipeline.run([str(later)], db_path)
+    res = runner.invoke(cli, ["forget", "111", "--db", str(db_path)])
+    assert res.exit_code != 0 and "REFSCOPE_ID_SALT" in res.output, res.output
+    assert query.tables() == before
+    salt(first)  # the database's own salt again: all is well
+    assert pipeline.run([str(later)], db_path).events_added == 0  # 222 was forgotten
+    assert query.scalar("SELECT count(*) FROM contacts") == 1
