@@ -123,23 +123,26 @@ DELETE FROM events WHERE run_id = $run_id AND rowid IN (
 # A click is named by its file, its line's text and which copy of that text in the file it is
 # (two scans in one millisecond make the same line twice): not by its line number, so a file
 # replaced by one that starts later (a rolling window) adds only its new clicks. The copies
-# counted are this batch's, and the stored ones of earlier lines.
+# counted are this batch's, and the stored ones of the lines before those the batch reads of
+# the file (a stored copy the batch reads again is one of the batch's).
 _INSERT_CLICKS = """
 INSERT INTO clicks
 SELECT k, ts, ref, page_id, qr, detail, path, line_no, $run_id FROM (
     SELECT rs_key([n.path, n.raw, CAST(n.copy + (
                SELECT count(*) FROM clicks k
-               WHERE k.file = n.path AND k.line_no < n.line_no AND k.ts = n.ts AND k.ref = n.ref
-                 AND k.page IS NOT DISTINCT FROM n.page_id AND k.qr = n.qr
+               WHERE k.file = n.path AND k.line_no < n.first_line AND k.ts = n.ts
+                 AND k.ref = n.ref AND k.page IS NOT DISTINCT FROM n.page_id AND k.qr = n.qr
                  AND k.device IS NOT DISTINCT FROM n.detail) AS VARCHAR)]) AS k, n.*
     FROM (
         -- The text without its line end: a last line read before its newline was written
         -- is the same click once it has one.
-        SELECT s.ts, s.ref, s.page_id, s.qr, s.detail, f.path, s.line_no,
+        SELECT s.ts, s.ref, s.page_id, s.qr, s.detail, f.path, s.line_no, b.first_line,
                rtrim(c.raw, chr(13) || chr(10)) AS raw,
                row_number() OVER (PARTITION BY f.path, rtrim(c.raw, chr(13) || chr(10))
                                   ORDER BY s.line_no) AS copy
         FROM rs_stage s JOIN chunk c ON c.rid = s.rid JOIN rs_files f ON f.file_id = s.file_id
+        JOIN (SELECT file_id, min(line_no) AS first_line FROM chunk GROUP BY file_id) b
+            ON b.file_id = s.file_id
         WHERE s.kind = 'click' AND s.problem IS NULL
     ) n
 ) WHERE k NOT IN (SELECT click_key FROM clicks)

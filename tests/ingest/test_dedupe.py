@@ -156,3 +156,18 @@ def test_a_last_click_line_read_before_its_newline_is_one_click(
         fh.write(b"\n")
     pipeline.run([str(path)], query.path)
     assert query("SELECT count(*) FROM clicks") == [(2,)]
+
+
+def test_two_scans_in_one_millisecond_read_in_two_runs_stay_two_when_read_again(
+    ingest_lines, query: Query, execute
+) -> None:
+    """The first scan is read, the second appended after it; then the whole file is read again
+    (its ingest_files row deleted): the clicks it already had, no more."""
+    clicks = [_click(i, T0 + 1000 * i) for i in range(20)]
+    clicks[11] = clicks[10]
+    ingest_lines(clicks[:11], name="clicks.ndjson")
+    ingest_lines(clicks[11:], name="clicks.ndjson", append=True)
+    assert query("SELECT count(*) FROM clicks") == [(20,)]
+    execute("DELETE FROM ingest_files")
+    ingest_lines(clicks, name="clicks.ndjson")
+    assert query("SELECT count(*), count(DISTINCT click_key) FROM clicks") == [(20, 20)]
