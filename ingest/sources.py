@@ -271,7 +271,11 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                 yield Chunk(data, line + 1, offset + cut, line + n)
                 offset += cut
                 line += n
-        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        except gzip.BadGzipFile as exc:
+            if not (p.is_gz and _header_begun(p.path)):
+                raise SourceError(f"{p.path}: cannot read: {exc}") from exc
+            cut_short = True  # caught before its gzip header was all written
+        except (OSError, EOFError, zlib.error) as exc:
             raise SourceError(f"{p.path}: cannot read: {exc}") from exc
         if cut_short:
             # The part-line before the cut is not read: the file is incomplete, not its line.
@@ -281,6 +285,16 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
             )
         if carry:
             yield Chunk(memoryview(carry), line + 1, offset, line)
+
+
+_GZIP_HEADER = 10  # bytes: magic (1f 8b), method (08), flags, mtime, extra flags, OS
+
+
+def _header_begun(path: Path) -> bool:
+    """Whether the file holds only the start of a gzip header (its writer just began)."""
+    with open(path, "rb") as fh:
+        head = fh.read(_GZIP_HEADER)
+    return len(head) < _GZIP_HEADER and b"\x1f\x8b\x08".startswith(head[:3])
 
 
 TRUNCATED_PIECE = 64 * 1024  # what a .gz cut short may lose before the cut, at most

@@ -75,6 +75,21 @@ def test_a_gz_cut_short_gives_its_whole_lines_then_says_so(
     assert len(there) - sources.TRUNCATED_PIECE - 11 <= len(read) <= len(there)
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 9])
+def test_a_gz_caught_within_its_header_is_cut_short_not_unreadable(
+    tmp_path: Path, size: int
+) -> None:
+    path = tmp_path / "log.ndjson.gz"
+    path.write_bytes(gzip.compress(b"line\n", mtime=0)[:size])
+    p = sources.plan(path, None)
+    assert p is not None
+    with pytest.raises(sources.TruncatedGzip, match="ends early"):
+        list(sources.read_chunks(p, 1 << 20))
+    path.write_bytes(b"\x1f\x8c")  # not the start of a gzip header: unreadable
+    with pytest.raises(sources.SourceError, match="cannot read: Not a gzipped file"):
+        list(sources.read_chunks(sources.plan(path, None), 1 << 20))  # type: ignore[arg-type]
+
+
 def test_a_line_longer_than_a_chunk_is_read_whole(tmp_path: Path) -> None:
     long = b"x" * 10_000
     path = tmp_path / "log.ndjson"
