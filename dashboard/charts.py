@@ -111,14 +111,24 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
     return fig
 
 
+def _ad_bars(df: pd.DataFrame) -> pd.Series:
+    """Each ad's bar name: its title, with its id when another ad has that title (a duplicated
+    ad keeps it). Bars of one name would be drawn as one, their values stacked."""
+    if "ad_id" not in df:
+        return df["ad_title"]
+    shared = df["ad_title"].duplicated(keep=False)
+    return df["ad_title"].where(~shared, df["ad_title"] + " · " + df["ad_id"])
+
+
 def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
     """Cost per new contact per ad; an ad that spent and brought no contact is shown apart,
     by its spend (what one contact would have cost). Input: ad_title, cost_per_contact,
-    new_contacts, and spend when there is any."""
+    new_contacts, and spend when there is any (and ad_id: two ads of one title get a bar each)."""
+    df = df.assign(bar=_ad_bars(df))
     part = df.dropna(subset=["cost_per_contact"]).sort_values("cost_per_contact")
     fig = go.Figure()
     fig.add_bar(
-        x=part["ad_title"],
+        x=part["bar"],
         y=part["cost_per_contact"],
         name="cost per new contact",
         marker_color=CHANNEL_COLORS["ctm_ad"],
@@ -130,7 +140,7 @@ def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
         wasted = df[(df["new_contacts"] == 0) & (df["spend"] > 0)].sort_values("spend")
         if not wasted.empty:
             fig.add_bar(
-                x=wasted["ad_title"],
+                x=wasted["bar"],
                 y=wasted["spend"],
                 name="spent, no new contact (its spend)",
                 marker_color="#7F7F7F",
@@ -143,12 +153,13 @@ def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
 
 
 def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
-    """New and engaged contacts per ad. Input: ad_title, new_contacts, engaged."""
+    """New and engaged contacts per ad. Input: ad_title, new_contacts, engaged (and ad_id)."""
+    bars = _ad_bars(df)
     fig = go.Figure()
-    fig.add_bar(x=df["ad_title"], y=df["new_contacts"], name="new contacts",
+    fig.add_bar(x=bars, y=df["new_contacts"], name="new contacts",
                 marker_color=CHANNEL_COLORS["ctm_ad"],
                 hovertemplate="%{y:,} new contacts<extra></extra>")  # fmt: skip
-    fig.add_bar(x=df["ad_title"], y=df["engaged"], name="engaged", marker_color="#F0B27A",
+    fig.add_bar(x=bars, y=df["engaged"], name="engaged", marker_color="#F0B27A",
                 hovertemplate="%{y:,} engaged<extra></extra>")  # fmt: skip
     fig.update_layout(title="Contacts per ad", barmode="group", **_LAYOUT)
     fig.update_yaxes(title="contacts")

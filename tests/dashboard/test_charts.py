@@ -137,6 +137,23 @@ def test_ads_contacts_bar_groups_new_and_engaged_per_ad():
     assert fig.data[0].marker.color == CHANNEL_COLORS["ctm_ad"]
 
 
+def test_ads_bars_give_two_ads_of_one_title_a_bar_each():
+    # A duplicated ad keeps its title: one name for two bars would make Plotly stack them, and
+    # the cost chart would show their costs per contact added up (10 + 30 as one ad's 40).
+    df = pd.DataFrame({"ad_id": ["601", "602", "603", "604"],
+                       "ad_title": ["Spring", "Spring", "Other", "Spring"],
+                       "new_contacts": [10, 3, 4, 0], "engaged": [5, 1, 2, 0],
+                       "spend": [100.0, 90.0, 20.0, 50.0],
+                       "cost_per_contact": [10.0, 30.0, 5.0, math.nan]})  # fmt: skip
+    cost, wasted = charts.ads_cost_bar(df).data
+    assert (values(cost.x), values(cost.y)) == (
+        ["Other", "Spring · 601", "Spring · 602"], [5.0, 10.0, 30.0])  # fmt: skip
+    assert values(wasted.x) == ["Spring · 604"]
+    new, engaged = charts.ads_contacts_bar(df).data
+    assert values(new.x) == values(engaged.x) == [
+        "Spring · 601", "Spring · 602", "Other", "Spring · 604"]  # fmt: skip
+
+
 def test_website_pages_bar_splits_logged_in_and_guests():
     df = pd.DataFrame({"referer_uri": ["/menu", "/"], "new_contacts": [5, 2], "guests": [2, 2]})
     fig = charts.website_pages_bar(df)
