@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ingest import db
+from ingest import db, lake
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
 from ingest.cli_options import check_day, page_ids
@@ -63,9 +63,12 @@ def newest_day(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> 
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Default: refscope-report-<from>-<to>.<format>.")  # fmt: skip
 @DB_OPTION
+@click.option("--lake", "lake_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Read the Parquet lake written by `ingest --lake` instead of a database "
+                   "(as `dashboard --lake`).")  # fmt: skip
 def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
            pages: tuple[str, ...], channels: tuple[str, ...], fmt: str | None,
-           out: Path | None, db_file: Path) -> None:  # fmt: skip
+           out: Path | None, db_file: Path, lake_dir: Path | None) -> None:  # fmt: skip
     """Write a period report: KPIs against the previous period, new contacts per day by
     channel, top refs and QR placements, ads with cost per contact, the comment funnel and
     retention by channel.
@@ -87,7 +90,7 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
     for value, option in ((start, "--from"), (end, "--to")):
         if value is not None:
             check_day(value.date(), option)
-    con = db.connect(db_file, read_only=True)
+    con = _reading(db_file, lake_dir)
     try:
         last = _day(end) or newest_day(con) or dt.datetime.now(dt.UTC).date()
         first = _day(start) or last - dt.timedelta(days=(days or DEFAULT_DAYS) - 1)
@@ -105,6 +108,17 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
     click.echo(f"wrote {out} ({fmt}, {first} – {last}, {len(data):,} bytes)")
     if not result.has_data:
         click.echo(result.no_data_message, err=True)
+
+
+def _reading(db_file: Path, lake_dir: Path | None) -> duckdb.DuckDBPyConnection:
+    """The database read-only, or with a lake its Parquet files under the tables' names."""
+    if lake_dir is None:
+        return db.connect(db_file, read_only=True)
+    if not (lake_dir / lake.MANIFEST).exists():
+        raise click.ClickException(f"{lake_dir}: no lake here; run `refscope ingest --lake`")
+    con = db.connect_memory()
+    lake.attach_views(con, lake_dir)
+    return con
 
 
 def main() -> None:

@@ -146,15 +146,24 @@ def report_file_name(f: Filters, fmt: str) -> str:
 
 
 def report_command(
-    f: Filters, fmt: str = "pdf", db: Path | None = None, *, rolling: bool = False
+    f: Filters,
+    fmt: str = "pdf",
+    db: Path | None = None,
+    *,
+    lake: Path | None = None,
+    rolling: bool = False,
 ) -> str:
     """The `refscope report` command line that writes this report; with db, the database by
-    its absolute path (cron does not start in the project's folder). rolling: the same number
-    of days, ending on the newest whole day whenever it runs, instead of these dates."""
+    its absolute path (cron does not start in the project's folder); with lake (a dashboard
+    reading a Parquet lake), that lake instead. rolling: the same number of days, ending on the
+    newest whole day whenever it runs, instead of these dates."""
     days = (f.end - f.start).days + 1
     args = [f"--days {days}"] if rolling else [f"--from {f.start}", f"--to {f.end}"]
     args += [f"--page {p}" for p in f.pages] + [f"--channel {c}" for c in f.channels]
-    args += [f"--db {shlex.quote(str(db.resolve()))}"] if db is not None else []
+    if lake is not None:
+        args.append(f"--lake {shlex.quote(str(lake.resolve()))}")
+    elif db is not None:
+        args.append(f"--db {shlex.quote(str(db.resolve()))}")
     return " ".join(["refscope report", *args, f"--format {fmt}"])
 
 

@@ -33,9 +33,11 @@ for fmt, (label, mime) in reports.REPORT_FORMATS.items():
 if not pdf_ok:
     st.caption("The PDF draws its charts with Chromium: `apt-get install chromium` on the server.")
 st.caption("This report again, from the command line:")
-st.code(reports.report_command(f, db=store.database_path()), language="bash")
+# With `dashboard --lake`, the command reads the same lake (there is no database then).
+db, lake = store.database_path(), store.lake_path()
+st.code(reports.report_command(f, db=db, lake=lake), language="bash")
 st.caption(
     f"From cron, the last {(f.end - f.start).days + 1} days up to the newest whole day, "
     "whenever it runs:"
 )
-st.code(reports.report_command(f, db=store.database_path(), rolling=True), language="bash")
+st.code(reports.report_command(f, db=db, lake=lake, rolling=True), language="bash")

@@ -27,6 +27,7 @@ from dashboard import cli as dashboard_cli
 from dashboard.cli import cli
 from dashboard.filters import Filters
 from ingest import db, pdf_text, pipeline
+from ingest import db, lake, pipeline
 from ingest.demo import write_demo
 from ingest.demo_payloads import ACME, NORTHWIND
 from tests.conftest import Query
@@ -592,6 +593,39 @@ def test_reports_page_and_table_pages_offer_their_downloads(report_db, monkeypat
     at.switch_page("app_pages/ads.py").run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Download CSV", "Download XLSX", "Download Parquet"]
+
+
+def test_reports_page_on_a_lake_gives_a_command_that_reads_the_lake(
+    report_db, monkeypatch, runner, tmp_path
+):
+    """`dashboard --lake` has no database: its command must read the same lake, not a
+    database file that is not there (or another one)."""
+    lake_dir = tmp_path / "lake"
+    con = db.connect(report_db, read_only=True)
+    try:
+        lake.sync(con, lake_dir)
+    finally:
+        con.close()
+    monkeypatch.setenv("REFSCOPE_LAKE", str(lake_dir))
+    monkeypatch.setenv("REFSCOPE_DB", str(tmp_path / "no-such.duckdb"))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = at.dataframe[0].value.set_index("Metric")
+    assert at.code[0].value == (
+        f"refscope report --from 2026-10-28 --to 2026-11-24 --lake {lake_dir.resolve()} "
+        "--format pdf"
+    )
+    assert at.code[1].value == f"refscope report --days 28 --lake {lake_dir.resolve()} --format pdf"
+    out = tmp_path / "lake.xlsx"
+    args = at.code[0].value.split()[2:-2]
+    result = runner.invoke(cli, ["report", *args, "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    summary = {r[0]: r[5] for r in book["Summary"].iter_rows(values_only=True)}
+    assert summary["New contacts"] == shown.loc["New contacts", "Change"]
+    assert summary["Ad spend"] == shown.loc["Ad spend", "Change"]
 
 
 def test_pdf_button_is_off_without_chromium(report_db, monkeypatch, tmp_path):
