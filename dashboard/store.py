@@ -131,8 +131,19 @@ def fetch(name: str, *args: Any) -> pd.DataFrame:
 
 @contextmanager
 def writing() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short write connection (registering links); waits while an ingest holds the file."""
-    con = db.connect(database_path(), wait=READ_RETRY_SECONDS)
+    """A short write connection (registering links); waits while an ingest holds the file.
+
+    A dashboard reading a lake writes to the database the lake is kept from; it never makes
+    a new one (what it registered there would never reach the lake)."""
+    path, lake_dir = database_path(), lake_path()
+    if lake_dir is not None and not path.exists():
+        raise DatabaseError(
+            f"the dashboard reads the lake {lake_dir} and there is no database at {path}: "
+            "register links in the database the lake is kept from (`refscope links create "
+            "--db FILE`, or `refscope dashboard --lake DIR --db FILE`); they reach the lake at "
+            "its next `refscope ingest --lake`"
+        )
+    con = db.connect(path, wait=READ_RETRY_SECONDS)
     try:
         yield con
     finally:

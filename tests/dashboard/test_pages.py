@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, queries, reports
 from dashboard.filters import Filters
-from ingest import db, pipeline
+from ingest import db, lake, pipeline
 from tests import factories as fx
 from tests.dashboard.conftest import CHATS, build_pruned_db, opened
 
@@ -323,6 +323,30 @@ def test_create_links_page_registers_a_link(open_app, demo_copy):
     shown = headers(at)  # the registry reads like every other table
     assert "Engaged rate" in shown and not [h for h in shown if "_" in h], shown
     assert set(at.dataframe[0].value["channel"]) == {"m.me link"}
+
+
+def test_create_links_on_a_lake_without_a_database_registers_nothing(
+    monkeypatch, demo_db, tmp_path
+):
+    """`dashboard --lake` reads no database: registering must not make a new, empty one (the
+    link would never reach the lake, yet the page said it was registered)."""
+    lake_dir = tmp_path / "lake"
+    con = db.connect(demo_db, read_only=True)
+    try:
+        lake.sync(con, lake_dir)
+    finally:
+        con.close()
+    missing = tmp_path / "data" / "refscope.duckdb"
+    monkeypatch.setenv("REFSCOPE_LAKE", str(lake_dir))
+    monkeypatch.setenv("REFSCOPE_DB", str(missing))
+    at = show(AppTest.from_file(str(APP), default_timeout=TIMEOUT), "create_links")
+    at.text_input[2].input("spring_window").run()  # ref
+    (register,) = [b for b in at.button if b.label == "Register"]
+    register.click().run()
+    assert not at.exception
+    assert not missing.exists()
+    (toast,) = [t.value for t in at.toast]
+    assert toast.startswith("Not registered:") and str(lake_dir) in toast, toast
 
 
 # --- filters in the URL ------------------------------------------------------------------------
