@@ -26,8 +26,7 @@ from dashboard import charts, queries, reports
 from dashboard import cli as dashboard_cli
 from dashboard.cli import cli
 from dashboard.filters import Filters
-from ingest import db, pdf_text, pipeline
-from ingest import db, lake, pipeline
+from ingest import db, lake, pdf_text, pipeline
 from ingest.demo import write_demo
 from ingest.demo_payloads import ACME, NORTHWIND
 from tests.conftest import Query
