@@ -97,6 +97,7 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
         if first > last:
             to = "--to" if end else "the newest whole day with events; give --to"
             raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")
+        first = _after_prune(con, first, last)
         filters = Filters(first, last, pages, channels)
         result = reports.gather(reports.connection_fetch(con), filters)
     finally:
@@ -108,6 +109,25 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
     click.echo(f"wrote {out} ({fmt}, {first} – {last}, {len(data):,} bytes)")
     if not result.has_data:
         click.echo(result.no_data_message, err=True)
+
+
+def _after_prune(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:
+    """The report's first day, moved to the last prune's date when the range starts before it
+    (as the dashboard's ranges do): before it only the contacts still active after it are
+    left, so those days' totals would contradict each other."""
+    row = con.execute("SELECT max(before) FROM prunes").fetchone()
+    pruned = row[0] if row else None
+    if pruned is None or first >= pruned:
+        return first
+    if last < pruned:
+        raise click.BadParameter(
+            f"{first} – {last} is before {pruned}, the date the data was pruned from "
+            "(`refscope prune`): only the contacts still active after it are left",
+            param_hint="--from/--to",
+        )
+    click.echo(f"the report starts on {pruned}, not {first}: the data before it was pruned",
+               err=True)  # fmt: skip
+    return pruned
 
 
 def _reading(db_file: Path, lake_dir: Path | None) -> duckdb.DuckDBPyConnection:

@@ -30,7 +30,7 @@ from ingest import db, lake, pdf_text, pipeline
 from ingest.demo import write_demo
 from ingest.demo_payloads import ACME, NORTHWIND
 from tests.conftest import Query
-from tests.dashboard.conftest import DEMO_DAYS, DEMO_END, opened
+from tests.dashboard.conftest import DEMO_DAYS, DEMO_END, build_pruned_db, opened
 
 ROOT = Path(__file__).resolve().parents[2]
 RANGE = Filters(dt.date(2026, 10, 28), dt.date(2026, 11, 24))  # the last 28 days of the demo
@@ -457,6 +457,27 @@ def test_default_report_is_the_last_28_days_named_by_its_range(
         dt.datetime(2026, 10, 28),
         dt.datetime(2026, 11, 24),
     )
+
+
+def test_a_report_starting_before_a_prune_starts_on_its_date(runner, tmp_path):
+    """Before a prune only the contacts active after it are left: a report there would count
+    them as that period's, as the dashboard's ranges do not."""
+    path = tmp_path / "pruned.duckdb"
+    cut = build_pruned_db(path)
+    out = tmp_path / "r.xlsx"
+    args = ["report", "--db", str(path), "--out", str(out), "--to", str(cut + dt.timedelta(12))]
+    result = runner.invoke(cli, [*args, "--from", str(cut - dt.timedelta(5))])
+    assert result.exit_code == 0, result.output
+    assert f"the report starts on {cut}, not {cut - dt.timedelta(5)}" in result.output
+    summary = {
+        r[0]: r[1] for r in openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True)
+    }
+    assert summary["From"] == dt.datetime.combine(cut, dt.time())
+    before = ["report", "--db", str(path), "--out", str(out), "--from",
+              str(cut - dt.timedelta(8)), "--to", str(cut - dt.timedelta(1))]  # fmt: skip
+    result = runner.invoke(cli, before)
+    assert result.exit_code == 2
+    assert f"is before {cut}, the date the data was pruned from" in result.output
 
 
 def test_the_default_range_ends_on_the_newest_whole_day(db_path):
