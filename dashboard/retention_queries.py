@@ -31,15 +31,15 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     # A contact whose week N has not ended by the data's last day is not counted in week_N:
     # not back yet is not "did not come back".
     weeks = ", ".join(
-        f"""count(DISTINCT c.psid || c.page_id) FILTER (WHERE d.week = {w} AND {
+        f"""count(DISTINCT (c.page_id, c.psid)) FILTER (WHERE d.week = {w} AND {
             ELAPSED.format(days=7 * w)
         })
-            / nullif(count(DISTINCT c.psid || c.page_id) FILTER (
+            / nullif(count(DISTINCT (c.page_id, c.psid)) FILTER (
                 WHERE {ELAPSED.format(days=7 * w)}), 0) AS week_{w}"""
         for w in RETENTION_WEEKS
     )
     past = ", ".join(
-        f"count(DISTINCT c.psid || c.page_id) FILTER (WHERE {ELAPSED.format(days=7 * w)})"
+        f"count(DISTINCT (c.page_id, c.psid)) FILTER (WHERE {ELAPSED.format(days=7 * w)})"
         f" AS past_week_{w}"
         for w in RETENTION_WEEKS
     )
@@ -58,7 +58,7 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 WHERE d.day > CAST(c.first_seen_at AS DATE)
             )
             SELECT CAST(date_trunc('week', c.first_seen_at) AS DATE) AS cohort_week, c.channel,
-                   count(DISTINCT c.psid || c.page_id) AS contacts, {weeks}, {past}
+                   count(DISTINCT (c.page_id, c.psid)) AS contacts, {weeks}, {past}
             FROM c LEFT JOIN d USING (page_id, psid)
             GROUP BY ALL ORDER BY cohort_week, c.channel""",
         f,

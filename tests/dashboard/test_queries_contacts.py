@@ -97,6 +97,21 @@ def test_returns_by_channel_share_who_came_back_and_read_rate(con, demo_contacts
     assert 0 < df["d7"].max()
 
 
+def test_cohorts_count_two_contacts_whose_ids_run_together_as_two(tmp_path):
+    """Page 345's PSID 12 and page 45's PSID 123 both read "12345" when their ids are joined."""
+    day = fx.T0 + 20 * fx.DAY
+    log = fx.write_ndjson(tmp_path / "logs" / "w.ndjson", [
+        fx.delivery(fx.message("hi", psid="12", ts=day), page_id="345"),
+        fx.delivery(fx.message("hi", psid="123", ts=day + 1), page_id="45"),
+    ])  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    pipeline.run([str(log)], path)
+    with opened(path) as c:
+        start = fx.utc(day).date()
+        (week,) = queries.cohorts(c, Filters(start, start)).to_dict("records")
+    assert week["contacts"] == 2
+
+
 # --- contact rows ------------------------------------------------------------------------------
 
 
