@@ -229,11 +229,12 @@ def _refs(df: pd.DataFrame) -> Section:
 
 
 def _placements(refs: pd.DataFrame) -> Section:
-    """QR code refs summed per placement; a ref not registered with one stands for itself."""
+    """QR code refs summed per placement; a ref not registered with one stands for itself.
+    Codes counts each page's ref apart: two pages' flyers may share a ref."""
     qr = refs[refs["channel"] == "qr_code"]
     columns = (
         Column("placement", "Placement"),
-        Column("refs", "Refs", "int"),
+        Column("refs", "Codes", "int"),
         Column("new_contacts", "New contacts", "int"),
         Column("engaged", "Engaged", "int"),
         Column("engaged_rate", "Engaged rate", "pct"),
@@ -248,7 +249,7 @@ def _placements(refs: pd.DataFrame) -> Section:
         qr.assign(placement=key)
         .groupby("placement", as_index=False)
         .agg(
-            refs=("ref", "nunique"),
+            refs=("ref", "size"),  # rows are (page, ref): one code each
             new_contacts=("new_contacts", "sum"),
             engaged=("engaged", "sum"),
             scans=("scans", "sum"),

@@ -22,7 +22,7 @@ import pypdf
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, queries, reports
+from dashboard import charts, queries, report_data, reports
 from dashboard import cli as dashboard_cli
 from dashboard.cli import cli
 from dashboard.filters import Filters
@@ -289,6 +289,17 @@ def test_xlsx_ads_sheet_has_spend_and_cost_per_contact_from_sql(book, sql):
         assert ads[ad_id]["Cost per contact"] == pytest.approx(spend / n)
     unspent = [r for r in ads.values() if r["Ad id"] not in dict(SPENT_ADS)]
     assert unspent and all(r["Spend"] is None for r in unspent)
+
+
+def test_qr_placements_count_a_ref_two_pages_share_as_two_codes():
+    refs = pd.DataFrame({
+        "page_id": ["1", "2", "1"], "ref": ["qr_flyer", "qr_flyer", "qr_door"],
+        "channel": ["qr_code"] * 3, "placement": ["flyer", "flyer", None],
+        "new_contacts": [8, 3, 1], "engaged": [4, 1, 0], "scans": [40, 12, 2],
+    })  # fmt: skip
+    table = report_data._placements(refs).table.set_index("placement")
+    assert table.loc["flyer", ["refs", "new_contacts", "scans"]].tolist() == [2, 11, 52]
+    assert table.loc["qr_door", "refs"] == 1
 
 
 def test_xlsx_qr_placements_and_comment_funnel_equal_sql(book, sql):
