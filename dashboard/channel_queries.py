@@ -105,7 +105,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    true, campaign, placement, CAST(clicks AS BIGINT), CAST(scans AS BIGINT), 0.0
             FROM unseen
             WHERE len($channels) = 0 OR list_contains($channels, channel)
-            ORDER BY new_contacts DESC, reentries DESC, clicks DESC, ref""",
+            ORDER BY new_contacts DESC, reentries DESC, clicks DESC, ref, page_id""",
         f,
     )
 
@@ -137,7 +137,7 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             WHERE (len($pages) = 0 OR coalesce(a.ad_id, s.ad_id) IN (
                        SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
               AND {_CHANNEL_CHOSEN.format(channel="ctm_ad")}
-            ORDER BY new_contacts DESC, spend DESC NULLS LAST""",
+            ORDER BY new_contacts DESC, spend DESC NULLS LAST, ad_id""",
         f,
     )
 

@@ -285,7 +285,7 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
             -- Every link stays listed; a channel filter leaves out the other channels' counts.
             AND (len($channels) = 0 OR list_contains($channels, c.channel))
            WHERE len($pages) = 0 OR l.page_id IS NULL OR list_contains($pages, l.page_id)
-           GROUP BY ALL ORDER BY l.created_at DESC, l.ref""",
+           GROUP BY ALL ORDER BY l.created_at DESC, l.ref, l.page""",
         f,
     )
 

@@ -14,7 +14,7 @@ import pytest
 from dashboard import queries
 from dashboard.filters import Filters, spend_gap
 from dashboard.report_data import day_cell
-from ingest import db, pipeline
+from ingest import db, links, pipeline
 from ingest.attribute import USER_KINDS
 from tests import factories as fx
 from tests.dashboard.conftest import SMALL_ENGAGED, build_pruned_db, opened
@@ -115,6 +115,22 @@ def test_tracked_link_stats_count_what_each_registered_link_brought_in(small):
     assert big["last_contact"] == max(c["last_seen_at"] for c in cs)
     late = df.loc["qr_late"]
     assert late["new_contacts"] == 0 and pd.isna(late["engaged_rate"])
+
+
+def test_links_registered_together_under_one_ref_are_listed_in_page_order(db_path):
+    """Rows that tie on the sort keys must come in one order, on the database and the lake."""
+    con = db.connect(db_path)
+    try:
+        links.register(
+            con, [links.make_link(p, "menu") for p in ("zetabakery", "alphabakery", "midbakery")]
+        )
+        assert queries.tracked_link_stats(con)["page"].tolist() == [
+            "alphabakery",
+            "midbakery",
+            "zetabakery",
+        ]
+    finally:
+        con.close()
 
 
 # --- KPIs and contacts per day / channel -------------------------------------------------------
