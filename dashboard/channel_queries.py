@@ -132,9 +132,10 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    s.spend, s.spend / nullif(a.new_contacts, 0) AS cost_per_contact,
                    s.spend / nullif(a.engaged, 0) AS cost_per_engaged, s.conversations_started
             FROM acquired a FULL JOIN spent s USING (ad_id)
-            -- With pages chosen, the ads seen on them (as for the KPIs' ad spend): also one that
-            -- spent in the range without bringing a contact in it.
-            WHERE (len($pages) = 0 OR coalesce(a.ad_id, s.ad_id) IN (
+            -- With pages chosen, their ad contacts (also those whose referral named no ad) and
+            -- the ads seen on them (as for the KPIs' ad spend): also one that spent in the range
+            -- without bringing a contact in it.
+            WHERE (len($pages) = 0 OR a.new_contacts IS NOT NULL OR s.ad_id IN (
                        SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
               AND {_CHANNEL_CHOSEN.format(channel="ctm_ad")}
             ORDER BY new_contacts DESC, spend DESC NULLS LAST, ad_id""",

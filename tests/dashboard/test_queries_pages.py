@@ -331,6 +331,25 @@ def test_ads_and_comments_are_empty_when_the_channel_filter_leaves_their_channel
     assert queries.comments(con, Filters(filters.start, filters.end, channels=("ctm_ad",))).empty
 
 
+def test_ads_of_a_page_keep_its_ad_contacts_whose_referral_named_no_ad(small_db):
+    """The ad id is optional in a referral (facts §2): such an ad contact of the chosen page is
+    still one of the page's ad contacts, as the KPIs count it."""
+    ts = fx.T0 + 2 * fx.HOUR
+    log = fx.write_ndjson(small_db.parent / "logs" / "no_ad_id.ndjson", [
+        fx.delivery(fx.postback(referral=fx.referral_obj(None, "ADS"), psid="noad", ts=ts)),
+        fx.delivery(fx.message("hi", psid="noad", ts=ts + fx.MINUTE)),
+    ])  # fmt: skip
+    pipeline.run([str(log)], small_db)
+    with opened(small_db) as small:
+        everywhere = queries.ads(small, SMALL_RANGE)
+        on_page = Filters(SMALL_RANGE.start, SMALL_RANGE.end, pages=(fx.PAGE_ID,))
+        df = queries.ads(small, on_page)
+        kpi_contacts = 30.0 / queries.kpis(small, on_page)["cost_per_contact"].iloc[0]
+    assert everywhere["new_contacts"].sum() == 6 and everywhere["ad_id"].isna().sum() == 1
+    assert df["new_contacts"].sum() == round(kpi_contacts) == 6
+    assert df["ad_id"].isna().sum() == 1
+
+
 @pytest.mark.parametrize(
     "pages, channels, spend, per_contact",
     [
