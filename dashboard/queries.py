@@ -26,6 +26,7 @@ from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
 from dashboard.query_parts import IN_RANGE as _IN_RANGE
 from dashboard.query_parts import MIN_SAMPLE as MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
+from dashboard.query_parts import SPEND_DAYS as _SPEND_DAYS
 from dashboard.query_parts import frame as _df
 from dashboard.retention_queries import RETENTION_WEEKS as RETENTION_WEEKS
 from dashboard.retention_queries import RETURN_DAYS as RETURN_DAYS
@@ -53,7 +54,8 @@ _DATA_VERSION = """
 SELECT [
     (SELECT count(*) FROM contacts), (SELECT count(*) FROM touches),
     (SELECT count(*) FROM contact_days), (SELECT count(*) FROM tracked_links),
-    (SELECT count(*) FROM ad_insights), (SELECT count(*) FROM clicks),
+    (SELECT count(*) FROM ad_insights), (SELECT count(*) FROM ad_pulls),
+    (SELECT count(*) FROM clicks),
     -- Forgetting a commenter deletes comment events only. The events of finished runs: a
     -- running one's batches do not start the cache over.
     (SELECT count(*) FROM events WHERE run_id <= (
@@ -86,8 +88,9 @@ def data_bounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def spend_days(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row. Columns: first_day, last_day of the pulled ad insights (NULL with none)."""
-    return _df(con, "SELECT min(date) AS first_day, max(date) AS last_day FROM ad_insights")
+    """One row. Columns: first_day, last_day of the pulled ad insights (NULL with none): the days
+    the pulls asked for, also those Meta left out for no delivery."""
+    return _df(con, f"SELECT first_day, last_day FROM {_SPEND_DAYS}")
 
 
 def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -153,7 +156,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
             FROM span, n, r, s,
                  -- Spend likewise: a previous period that starts before the first pulled day
                  -- is no spend to compare with.
-                 (SELECT NOT $whole OR $start >= min(date) AS spend_covered FROM ad_insights)""",
+                 (SELECT NOT $whole OR $start >= first_day AS spend_covered FROM {_SPEND_DAYS})""",
         f.params() | {"whole": whole},
     )
 

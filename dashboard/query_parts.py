@@ -30,6 +30,13 @@ FIRST_DAY = """(SELECT CAST(greatest(least(min(e.ts), (SELECT min(first_seen_at)
                                  (SELECT max(before) FROM prunes)) AS DATE) FROM events e)"""
 
 
+# The days the pulled ad insights cover: those the pulls asked for (Meta leaves out a day with no
+# delivery), else (insights stored without a pull) the days they hold.
+SPEND_DAYS = """(SELECT least(min(p.since), (SELECT min(date) FROM ad_insights)) AS first_day,
+                        greatest(max(p.until), (SELECT max(date) FROM ad_insights)) AS last_day
+                 FROM ad_pulls p)"""
+
+
 # The data's last day that is over: the newest event's, unless that is today (UTC), whose
 # evening is still to come (a dashboard opened at 07:00), as a report's newest whole day.
 DATA_END = """(SELECT least(CAST(max(ts) AS DATE), CAST(timezone('UTC', now()) AS DATE) - 1)

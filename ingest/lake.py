@@ -34,7 +34,15 @@ PARTITIONED = {
     "contacts": ("first_seen_at", "t.page_id"),
     "clicks": ("ts", _CLICK_PAGE),
 }
-WHOLE = ("contact_days", "tracked_links", "pages", "ad_insights", "ingest_runs", "prunes")
+WHOLE = (
+    "contact_days",
+    "tracked_links",
+    "pages",
+    "ad_insights",
+    "ad_pulls",
+    "ingest_runs",
+    "prunes",
+)
 MANIFEST = "_manifest.json"
 HIVE_TYPES = "{'page_id': VARCHAR, 'date': DATE}"
 # The manifest's "_format": a lake written in another format is rewritten whole at the next

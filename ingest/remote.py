@@ -87,6 +87,11 @@ def pull_ads(
     try:
         with db.transaction(con):  # the whole answer for these days, or nothing of it
             graph.store(con, rows, (account.removeprefix("act_"), since, until))
+            # The days asked for are covered, also those Meta left out for no delivery.
+            con.execute(
+                "INSERT INTO ad_pulls VALUES (?, ?, ?, ?)",
+                [account.removeprefix("act_"), since, until, pulled_at],
+            )
     finally:
         con.close()
     return graph.PullResult(len(rows), pages, since, until, api.waited)

@@ -132,6 +132,15 @@ CREATE TABLE IF NOT EXISTS ad_insights (
     PRIMARY KEY (date, ad_id)
 );
 
+-- Each `refscope pull ads`: the account and the days it asked for. Meta leaves out a day and ad
+-- with no delivery, so these (not the days ad_insights holds) say which days the spend covers.
+CREATE TABLE IF NOT EXISTS ad_pulls (
+    account_id VARCHAR NOT NULL,
+    since      DATE NOT NULL,
+    until      DATE NOT NULL,
+    pulled_at  TIMESTAMP NOT NULL
+);
+
 -- Scans and clicks of tracked links, from the receiver's click log (GET /r/<ref>).
 CREATE TABLE IF NOT EXISTS clicks (
     click_key   UHUGEINT NOT NULL,      -- md5 of (file, raw, which copy of raw in the file)

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pandas as pd
 import pytest
 
+from dashboard import queries
+from dashboard.filters import Filters, spend_gap
 from ingest import db, graph, remote
 from ingest.errors import ValidationError
 from ingest.graph import GraphError
@@ -225,5 +228,27 @@ def test_storing_many_rows_is_one_quick_statement(tmp_path: Path) -> None:
             "WHERE date = ? AND ad_id = '0'", [TODAY]
         ).fetchone() == (9.5, 2, json.dumps([{"action_type": STARTED, "value": "2"}]))  # fmt: skip
         assert took < 3, took
+    finally:
+        con.close()
+
+
+def test_days_meta_left_out_for_no_delivery_are_pulled_days(api: Server, db_path: Path) -> None:
+    """Meta leaves out a day and ad with no delivery: the days a pull asked for are covered even
+    when the ads stopped before its end or started after its start. The dashboard must not call
+    their spend understated, nor a previous period inside them one without spend to compare."""
+    since, until = TODAY - dt.timedelta(days=20), TODAY - dt.timedelta(days=1)
+    api.rows = [row(TODAY - dt.timedelta(days=d), "9", "4.00") for d in (8, 9, 10)]
+    pull(api, db_path, since=since, until=until)
+    week = Filters(TODAY - dt.timedelta(days=7), TODAY - dt.timedelta(days=1))  # no delivery
+    con = db.connect(db_path, read_only=True)
+    try:
+        days = queries.spend_days(con).iloc[0]
+        got = (pd.Timestamp(days["first_day"]).date(), pd.Timestamp(days["last_day"]).date())
+        assert got == (since, until)
+        assert spend_gap(week, *got) == ""
+        before = week.previous()  # 14 - 20 days back: pulled, no delivery either
+        assert before.start >= since
+        compared = queries.kpis(con, Filters(before.start, week.end), True).iloc[0]
+        assert compared["spend"] == 12.0
     finally:
         con.close()
