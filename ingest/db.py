@@ -7,6 +7,7 @@ file locked retries for a while, then says so clearly.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 import time
@@ -83,6 +84,8 @@ def connect(
         except duckdb.Error as exc:
             raise DatabaseError(f"{path}: cannot open: {exc}") from exc
     con.execute("SET enable_progress_bar = false")  # a library prints nothing of its own
+    if read_only:
+        _stand_in_tables(con)
     if not read_only:
         # All tables or none: a process killed while creating them leaves no half schema.
         try:
@@ -92,6 +95,30 @@ def connect(
             con.close()
             raise DatabaseError(f"{path}: cannot apply the schema: {exc}") from exc
     return con
+
+
+@functools.cache
+def _schema_tables() -> dict[str, str]:
+    """Each table of the schema and its CREATE statement."""
+    mem = duckdb.connect(":memory:")
+    try:
+        mem.execute(schema_sql())
+        return dict(mem.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
+    finally:
+        mem.close()
+
+
+def _stand_in_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """A file written by an older refscope lacks the tables added since, until the next ingest
+    applies the schema: a reader sees them empty (temporary tables), not an error."""
+    present = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    ).fetchall()}  # fmt: skip
+    if not {"events", "ingest_runs"} <= present:
+        return  # not a refscope database (another program's, an empty file): it stays so
+    for table, create in _schema_tables().items():
+        if table not in present:
+            con.execute(create.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
 
 
 @contextmanager

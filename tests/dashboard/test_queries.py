@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -52,6 +53,32 @@ def test_after_a_prune_the_data_starts_on_its_date(tmp_path):
         # A previous period from before the prune is no period to compare with.
         half = Filters(cut - dt.timedelta(days=3), cut + dt.timedelta(days=24))
         assert pd.isna(queries.kpis(con, half, True)["new_contacts"].iloc[0])
+    finally:
+        con.close()
+
+
+def test_a_database_from_before_a_new_table_is_read_with_that_table_empty(tmp_path):
+    """The dashboard opens read-only: tables added to the schema since the file was last
+    written (by the next ingest) must read as empty, not fail every page."""
+    path = tmp_path / "old.duckdb"
+    build_pruned_db(path)
+    con = db.connect(path)
+    con.execute("DROP TABLE ad_pulls")
+    con.execute("DROP TABLE prunes")
+    con.close()
+    con = db.connect(path, read_only=True)
+    try:
+        assert queries.spend_days(con).isna().all(axis=None)
+        assert queries.kpis(con, Filters(dt.date(2020, 1, 1), dt.date(2030, 1, 1)))[
+            "new_contacts"].iloc[0] == 2  # fmt: skip
+    finally:
+        con.close()
+    other = tmp_path / "other.duckdb"  # another program's file is no refscope database
+    duckdb.connect(str(other)).execute("CREATE TABLE orders (id INTEGER)").close()
+    con = db.connect(other, read_only=True)
+    try:
+        with pytest.raises(duckdb.CatalogException, match="ingest_runs"):
+            con.execute("SELECT count(*) FROM ingest_runs")
     finally:
         con.close()
 
