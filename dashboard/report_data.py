@@ -281,7 +281,12 @@ def _ads(df: pd.DataFrame, gap: str = "") -> Section:
         spent = bool((df["spend"] > 0).any())  # an ad that spent with no contact is charted too
         figure = _untitled(charts.ads_cost_bar(df) if spent else charts.ads_contacts_bar(top))
     unspent = not df.empty and df["spend"].isna().all()
-    note = gap or ("No ad spend loaded for this range." if unspent else "")
+    notes = [gap or ("No ad spend loaded for this range." if unspent else "")]
+    if len(df) > len(top):  # the rest, spent ads without contacts among them, are not listed
+        left = df.iloc[len(top) :]
+        notes.append(f"Top {len(top)} of {len(df)} ads by new contacts; the other "
+                     f"{len(left)} spent {left['spend'].sum():,.2f}.")  # fmt: skip
+    note = " ".join(n for n in notes if n)
     return Section("ads", "Ads", top, columns, figure, note,
                    "No Click-to-Messenger contacts or ad spend in this range.")  # fmt: skip
 

@@ -291,6 +291,22 @@ def test_xlsx_ads_sheet_has_spend_and_cost_per_contact_from_sql(book, sql):
     assert unspent and all(r["Spend"] is None for r in unspent)
 
 
+def test_an_ads_table_cut_to_the_top_says_so_and_what_the_rest_spent():
+    n = report_data.TOP_ADS + 3
+    ads = pd.DataFrame({
+        "ad_title": [f"ad {i}" for i in range(n)], "ad_id": [str(i) for i in range(n)],
+        "new_contacts": [n - i for i in range(n)], "engaged": [0] * n, "spend": [10.0] * n,
+        "cost_per_contact": [10.0 / (n - i) for i in range(n)], "cost_per_engaged": [None] * n,
+        "conversations_started": [0] * n,
+    })  # fmt: skip
+    section = report_data._ads(ads)
+    assert len(section.table) == report_data.TOP_ADS
+    assert (
+        section.note
+        == f"Top {report_data.TOP_ADS} of {n} ads by new contacts; the other 3 spent 30.00."
+    )
+
+
 def test_qr_placements_count_a_ref_two_pages_share_as_two_codes():
     refs = pd.DataFrame({
         "page_id": ["1", "2", "1"], "ref": ["qr_flyer", "qr_flyer", "qr_door"],
