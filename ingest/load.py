@@ -64,12 +64,13 @@ WHERE s.kind = 'message_echo' AND s.page_guessed AND s.problem IS NULL
 # Later copies of an event within the batch (a POST retried in the same file): the window runs
 # over the few duplicated keys only, not over every row. Copies in other batches of the same
 # run are removed once, when the run ends (RUN_COPIES); copies of earlier runs' events are
-# never inserted (_OLDER).
+# never inserted (_OLDER). Copies dated by their arrival (a line without a timestamp of its
+# own) keep the earliest instant, whichever was read first: the order of logs changes nothing.
 _LATER_COPIES = """
 CREATE OR REPLACE TEMP TABLE rs_later AS
 SELECT rid, ei, ii, container FROM (
     SELECT rid, ei, ii, container,
-           row_number() OVER (PARTITION BY event_key ORDER BY rid, ei, ii) AS n
+           row_number() OVER (PARTITION BY event_key ORDER BY ts, rid, ei, ii) AS n
     FROM rs_stage
     WHERE problem IS NULL AND kind <> 'click' AND event_key IN (
         SELECT event_key FROM rs_stage WHERE problem IS NULL AND kind <> 'click'
@@ -102,17 +103,27 @@ WHERE s.problem IS NULL AND s.kind <> 'click'
 # few row groups instead of every key. The margin covers copies dated by their arrival.
 _OLDER = """AND NOT EXISTS (SELECT 1 FROM events e
                 WHERE e.ts BETWEEN $lo AND $hi
-                  AND e.event_key = s.event_key AND e.run_id <> $run_id)"""
+                  AND e.event_key = s.event_key AND e.run_id <> $run_id AND e.ts <= s.ts)"""
+# An earlier run's copy dated later than one of this batch (both dated by their arrival): the
+# batch's copy replaces it (not before the latest prune: that copy would be left out).
+_LATER_STORED = """
+DELETE FROM events e
+WHERE e.ts BETWEEN $lo AND $hi AND e.run_id <> $run_id
+  AND e.event_key IN (
+      SELECT s.event_key FROM rs_stage s
+      WHERE s.problem IS NULL AND s.kind <> 'click' AND s.ts < e.ts
+        AND s.ts >= coalesce((SELECT max(CAST(before AS TIMESTAMP)) FROM prunes), s.ts))
+"""
 COPY_MARGIN = dt.timedelta(days=30)
 _EPOCH = dt.datetime(2000, 1, 1)
 
-# Events of this run whose key an earlier line of the run already gave (the first by file and
-# line stays): a POST retried across batches or files.
+# Events of this run whose key an earlier line of the run already gave (the earliest dated, then
+# the first by file and line, stays): a POST retried across batches or files.
 RUN_COPIES = """
 DELETE FROM events WHERE run_id = $run_id AND rowid IN (
     SELECT rowid FROM (
         SELECT rowid, row_number() OVER (
-            PARTITION BY event_key ORDER BY file, line_no, rowid) AS n
+            PARTITION BY event_key ORDER BY ts, file, line_no, rowid) AS n
         FROM events
         WHERE run_id = $run_id AND event_key IN (
             SELECT event_key FROM events WHERE run_id = $run_id
@@ -378,6 +389,8 @@ def _load_table(
         if older_events:  # with no events, any instants will do
             params |= {"lo": (first or _EPOCH) - COPY_MARGIN, "hi": (last or _EPOCH) + COPY_MARGIN}
         con.execute(_LATER_COPIES)
+        if older_events:
+            con.execute(_LATER_STORED, {k: params[k] for k in ("run_id", "lo", "hi")})
         row = con.execute(insert, params).fetchone()
         res.added = int(row[0]) if row else 0
         for file_id, line_no, raw, problem, good, gap in con.execute(_TROUBLED_LINES).fetchall():

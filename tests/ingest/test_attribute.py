@@ -353,3 +353,28 @@ def test_message_from_a_shops_product_page_is_other(ingest_lines, query: Query) 
     # A product page after the conversation opened is a re-entry, as any later referral.
     assert query("SELECT psid, is_first, is_reentry FROM touches ORDER BY psid") == [
         ("u1", True, False), ("u2", False, True)]  # fmt: skip
+
+
+@pytest.mark.parametrize("runs", [1, 2], ids=["one-run", "two-runs"])
+@pytest.mark.parametrize("later_first", [False, True], ids=["earlier-first", "later-first"])
+def test_a_send_log_line_dated_by_two_arrivals_dates_the_reply_by_the_first(
+    ingest_lines, query: Query, runs: int, later_first: bool
+) -> None:
+    """A send-log line without a timestamp of its own, logged twice (README: dated by its
+    envelope's received_at): the reply was sent by the first arrival, whatever order the logs
+    are read in, so the message between the two arrivals follows it."""
+    line = f.send_log("c_1", "u1")
+    del line["timestamp"]
+    copies = [f.envelope(line, received_at=T0 + t) for t in (MINUTE, 2 * HOUR)]
+    if later_first:
+        copies.reverse()
+    msg = f.delivery(f.message("yes please", psid="u1", ts=T0 + HOUR))
+    if runs == 1:
+        ingest_lines([copies[0], msg, copies[1]])
+    else:
+        ingest_lines([copies[0], msg], name="a.ndjson")
+        ingest_lines([copies[1]], name="b.ndjson")
+    c = contact(query, "u1")
+    assert (c["channel"], c["first_touch_at"]) == ("comment_reply", utc(T0 + MINUTE))
+    assert query("SELECT ts, via, is_first FROM touches") == [
+        (utc(T0 + MINUTE), "private_reply", True)]  # fmt: skip
