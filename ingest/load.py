@@ -389,10 +389,12 @@ def _load_table(
         if older_events:  # with no events, any instants will do
             params |= {"lo": (first or _EPOCH) - COPY_MARGIN, "hi": (last or _EPOCH) + COPY_MARGIN}
         con.execute(_LATER_COPIES)
+        replaced = 0  # stored copies that an earlier-dated copy of this batch takes the place of
         if older_events:
-            con.execute(_LATER_STORED, {k: params[k] for k in ("run_id", "lo", "hi")})
+            row = con.execute(_LATER_STORED, {k: params[k] for k in ("run_id", "lo", "hi")})
+            replaced = int((row.fetchone() or (0,))[0])
         row = con.execute(insert, params).fetchone()
-        res.added = int(row[0]) if row else 0
+        res.added = (int(row[0]) if row else 0) - replaced
         for file_id, line_no, raw, problem, good, gap in con.execute(_TROUBLED_LINES).fetchall():
             if problem is None and not good and not raw.strip(reasons.JSON_WHITESPACE):
                 continue  # a blank line

@@ -373,7 +373,10 @@ def test_a_send_log_line_dated_by_two_arrivals_dates_the_reply_by_the_first(
         ingest_lines([copies[0], msg, copies[1]])
     else:
         ingest_lines([copies[0], msg], name="a.ndjson")
-        ingest_lines([copies[1]], name="b.ndjson")
+        second = ingest_lines([copies[1]], name="b.ndjson")
+        # A copy taking the stored one's place is a duplicate, not a new event.
+        assert (second.events_added, second.duplicates) == (0, 1)
+    assert query("SELECT count(*) FROM events") == [(2,)]
     c = contact(query, "u1")
     assert (c["channel"], c["first_touch_at"]) == ("comment_reply", utc(T0 + MINUTE))
     assert query("SELECT ts, via, is_first FROM touches") == [
