@@ -124,6 +124,7 @@ SELECT
          WHEN d.request.recipient.comment_id IS NULL AND d.request.recipient.post_id IS NULL
              THEN 'send log without recipient comment_id or post_id'
     END AS problem,
+    rs_ts(d.timestamp) IS NULL AS by_arrival,
     NULL::BIGINT AS ei, NULL::BIGINT AS ii, 'send_api' AS container
 FROM rs_sends
 WHERE d.object = 'send_api'

@@ -103,16 +103,18 @@ WHERE s.problem IS NULL AND s.kind <> 'click'
 # few row groups instead of every key. The margin covers copies dated by their arrival.
 _OLDER = """AND NOT EXISTS (SELECT 1 FROM events e
                 WHERE e.ts BETWEEN $lo AND $hi
-                  AND e.event_key = s.event_key AND e.run_id <> $run_id AND e.ts <= s.ts)"""
+                  AND e.event_key = s.event_key AND e.run_id <> $run_id)"""
 # An earlier run's copy dated later than one of this batch (both dated by their arrival): the
 # batch's copy replaces it (not before the latest prune: that copy would be left out).
 _LATER_STORED = """
-DELETE FROM events e
-WHERE e.ts BETWEEN $lo AND $hi AND e.run_id <> $run_id
-  AND e.event_key IN (
-      SELECT s.event_key FROM rs_stage s
-      WHERE s.problem IS NULL AND s.kind <> 'click' AND s.ts < e.ts
-        AND s.ts >= coalesce((SELECT max(CAST(before AS TIMESTAMP)) FROM prunes), s.ts))
+DELETE FROM events e USING (
+    SELECT event_key, min(ts) AS ts FROM rs_stage
+    WHERE problem IS NULL AND kind <> 'click' AND by_arrival
+      AND ts >= coalesce((SELECT max(CAST(before AS TIMESTAMP)) FROM prunes), ts)
+    GROUP BY event_key
+) s
+WHERE e.event_key = s.event_key AND s.ts < e.ts
+  AND e.ts BETWEEN $lo AND $hi AND e.run_id <> $run_id
 """
 COPY_MARGIN = dt.timedelta(days=30)
 _EPOCH = dt.datetime(2000, 1, 1)
@@ -375,10 +377,11 @@ def _load_table(
             con.execute(_INSERT_CLICKS, {"run_id": run_id})
         row = con.execute(
             """SELECT count(*), min(ts), max(ts),
-                      count(*) FILTER (WHERE kind = 'message_echo' AND page_guessed)
+                      count(*) FILTER (WHERE kind = 'message_echo' AND page_guessed),
+                      count(*) FILTER (WHERE by_arrival)
                FROM rs_stage WHERE problem IS NULL AND kind <> 'click'"""
         ).fetchone()
-        n, first, last, guessed_echoes = row or (0, None, None, 0)
+        n, first, last, guessed_echoes, by_arrival = row or (0, None, None, 0, 0)
         if guessed_echoes:  # turning them changes neither their number nor their instants
             con.execute(_OLD_DIRECTION_ECHOES)
         res.parsed = int(n)
@@ -390,7 +393,7 @@ def _load_table(
             params |= {"lo": (first or _EPOCH) - COPY_MARGIN, "hi": (last or _EPOCH) + COPY_MARGIN}
         con.execute(_LATER_COPIES)
         replaced = 0  # stored copies that an earlier-dated copy of this batch takes the place of
-        if older_events:
+        if older_events and by_arrival:  # only copies dated by arrival differ in instant
             row = con.execute(_LATER_STORED, {k: params[k] for k in ("run_id", "lo", "hi")})
             replaced = int((row.fetchone() or (0,))[0])
         row = con.execute(insert, params).fetchone()

@@ -250,6 +250,8 @@ SELECT
     {_ITEM_PROBLEM} AS problem,
     -- No entry id named the page: an echo's page is then a guess from its direction.
     page_hint IS NULL AS page_guessed,
+    -- Dated by its arrival: copies of it may carry different instants (load.py keeps the first).
+    rs_ts(x.timestamp) IS NULL AND rs_ts(entry_time) IS NULL AS by_arrival,
     ei, ii, container, entry_gap
 FROM addressed
 """
