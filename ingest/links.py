@@ -247,9 +247,15 @@ ATTRIBUTE_NAMES = ("channel", "campaign", "placement", "notes")
 
 
 def differences(known: Link, new: Link) -> str:
-    """'channel 'qr_code' (here 'm_me_link')': what a conflicting link changes."""
+    """'channel 'qr_code' (here 'm_me_link')': what a conflicting link changes; an attribute
+    left out is 'no campaign (here 'spring')' or 'campaign 'spring' (here none)'."""
     pairs = zip(ATTRIBUTE_NAMES, known.attributes(), new.attributes(), strict=True)
-    return ", ".join(f"{name} {old!r} (here {now!r})" for name, old, now in pairs if old != now)
+    return ", ".join(
+        f"{f'no {name}' if old is None else f'{name} {old!r}'} "
+        f"(here {'none' if now is None else repr(now)})"
+        for name, old, now in pairs
+        if old != now
+    )
 
 
 def register(con: duckdb.DuckDBPyConnection, links: Iterable[Link]) -> list[Link]:

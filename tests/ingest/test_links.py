@@ -201,6 +201,22 @@ def test_same_ref_twice_is_a_no_op_and_other_attributes_are_refused(db_path: Pat
     assert n == 1
 
 
+def test_a_conflict_names_an_attribute_left_out_in_words_not_as_none(db_path: Path) -> None:
+    con = db.connect(db_path)
+    try:
+        links.register(con, [links.make_link("acmebakery", "flyer1", "qr")])
+        with pytest.raises(ValidationError) as added:
+            links.register(con, [links.make_link("acmebakery", "flyer1", "qr", "spring")])
+        links.register(con, [links.make_link("acmebakery", "flyer2", "qr", "spring")])
+        with pytest.raises(ValidationError) as dropped:
+            links.register(con, [links.make_link("acmebakery", "flyer2", "qr")])
+    finally:
+        con.close()
+    assert "with no campaign (here 'spring')" in str(added.value)
+    assert "with campaign 'spring' (here none)" in str(dropped.value)
+    assert "None" not in str(added.value) + str(dropped.value)
+
+
 def qr_contact_lines(ref: str = "qr_flyer") -> list[Any]:
     ref_obj = referral_obj(ref, "SHORTLINK")
     return [
