@@ -23,3 +23,18 @@ def test_readme_channel_table_matches_the_vocabulary() -> None:
 def test_readme_opens_with_the_two_commands() -> None:
     head = README.split("## Commands", 1)[0]
     assert "make demo" in head and "make test" in head
+
+
+def test_readme_gives_report_days_as_the_alternative_to_from() -> None:
+    """`--days` sets the first day, as `--from` does (the two are refused together); `--to`
+    goes with either."""
+    from click.testing import CliRunner
+
+    synopses = re.findall(r"`refscope report \[[^`]*`", README)
+    assert synopses
+    for synopsis in synopses:
+        assert "[--from DATE \\| --days 28] [--to DATE]" in synopsis, synopsis
+    res = CliRunner().invoke(
+        cli, ["report", "--from", "2026-01-01", "--days", "7", "--format", "html"]
+    )
+    assert res.exit_code == 2 and "--from and --days both set the first day" in res.output
