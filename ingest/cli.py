@@ -310,10 +310,9 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
         "--server.port", str(port), "--server.address", host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    click.echo(
-        f"refscope dashboard on http://{'localhost' if host == '127.0.0.1' else host}:{port}"
-        f" (login: {login.why})"
-    )
+    # An IPv6 address goes in brackets, or the URL does not open (http://::1:8501).
+    shown = "localhost" if host == "127.0.0.1" else f"[{host}]" if ":" in host else host
+    click.echo(f"refscope dashboard on http://{shown}:{port} (login: {login.why})")
     sys.stdout.flush()  # execve replaces the process before Python would flush
     os.execve(sys.executable, args, env)
 

@@ -122,6 +122,27 @@ def test_a_port_in_use_is_refused_before_anything_starts(
     assert freed.exit_code == 0 and len(started) == 1, freed.output
 
 
+@pytest.mark.parametrize(
+    ("host", "url"), [("127.0.0.1", "http://localhost:"), ("::1", "http://[::1]:")]
+)
+def test_the_dashboard_line_gives_a_url_that_opens(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str, url: str
+) -> None:
+    import socket
+
+    started: list[object] = []
+    monkeypatch.setattr(os, "execve", lambda *a: started.append(a))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(cli, ["dashboard", "--host", host, "--port", str(port)])
+    assert result.exit_code == 0 and len(started) == 1, result.output
+    assert f"refscope dashboard on {url}{port} " in result.output
+
+
 # --- prune -------------------------------------------------------------------------------------
 
 
