@@ -38,3 +38,25 @@ def test_readme_gives_report_days_as_the_alternative_to_from() -> None:
         cli, ["report", "--from", "2026-01-01", "--days", "7", "--format", "html"]
     )
     assert res.exit_code == 2 and "--from and --days both set the first day" in res.output
+
+
+def test_readme_says_what_a_csv_download_does_to_a_formula_like_text() -> None:
+    """A ref may start with `=` or `-`: the CSV writes it with a leading apostrophe (CSV
+    injection), which a reader of the README must know to read the file back."""
+    import datetime as dt
+    import io
+
+    import pandas as pd
+
+    from dashboard import reports
+    from dashboard.filters import Filters
+
+    f = Filters(dt.date(2026, 10, 28), dt.date(2026, 11, 24), (), ())
+    data = reports.table_csv(pd.DataFrame({"ref": ["=promo", "ok"]}), "refs", f)
+    assert data.decode().splitlines()[0] == (
+        "# refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all"
+    )
+    back = pd.read_csv(io.BytesIO(data), skiprows=1)["ref"].tolist()
+    assert back == ["'=promo", "ok"]
+    csv_bullet = README.split("- CSV: a first line", 1)[1].split("\n- ", 1)[0]
+    assert "`=promo` reads back as `'=promo`" in csv_bullet
