@@ -26,8 +26,8 @@ def parse_age(text: str) -> tuple[int, str]:
     m = _AGE.fullmatch(text.strip().lower())
     if not m or int(m.group(1)) == 0:
         raise ValidationError(
-            f"invalid age {text!r}: a number and a unit, d (days), w (weeks), m (months) or "
-            "y (years), e.g. 25m"
+            f"invalid age {text!r}: a whole number of at least 1 and a unit, d (days), "
+            "w (weeks), m (months) or y (years), e.g. 25m"
         )
     return int(m.group(1)), m.group(2)
 
