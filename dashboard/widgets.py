@@ -38,8 +38,11 @@ def empty_state(message: str) -> None:
     """An empty database: what to run next."""
     st.info(message)
     db = shlex.quote(str(store.database_path()))
+    # As `make demo` and the README: without the demo's links its QR contacts are m.me links.
     st.code(
-        f"refscope demo-data --out data/demo\nrefscope ingest data/demo --db {db}\n"
+        f"refscope demo-data --out data/demo\n"
+        f"refscope links import data/demo/tracked-links.csv --db {db}\n"
+        f"refscope ingest data/demo --db {db}\n"
         f"refscope dashboard --db {db}",
         language="bash",
     )

@@ -489,6 +489,11 @@ def test_without_contacts_the_app_says_what_to_run_next(open_app, db_path, no_db
     assert "refscope ingest" in at.code[0].value
     assert not at.metric and not at.get("plotly_chart")
     assert f"refscope ingest data/demo --db {path}" in at.code[0].value
+    # the demo's QR codes registered first, as `make demo` does: else no QR code channel
+    commands = at.code[0].value.splitlines()
+    assert commands.index(f"refscope links import data/demo/tracked-links.csv --db {path}") < (
+        commands.index(f"refscope ingest data/demo --db {path}")
+    )
 
 
 @pytest.mark.parametrize("kind", ["empty-file", "other-tables", "a-folder"])
