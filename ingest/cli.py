@@ -394,6 +394,7 @@ def forget(psid: str, page_id: str | None, lake_dir: Path | None, db_file: Path)
 
     PSID is a PSID, a chat plugin user_ref or a commenter's id (a comment's from.id).
     """
+    created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
     con = db.connect(db_file)
     try:
         counts = retention.forget(con, psid, page_id, Privacy.from_env())
@@ -404,6 +405,9 @@ def forget(psid: str, page_id: str | None, lake_dir: Path | None, db_file: Path)
                 f"no row held that id{where} (check it); later ingests leave it out all the same",
                 err=True,
             )
+        if created:
+            click.echo(f"{db_file} did not exist: it was created to keep the forget (is that "
+                       "the database you ingest into?)", err=True)  # fmt: skip
         _sync_lake(con, lake_dir)
     finally:
         con.close()

@@ -227,6 +227,11 @@ def test_forget_says_when_no_row_held_the_id(
     assert "no row held that id" in typo.stderr
     found = runner.invoke(cli, ["forget", "u1", "--db", str(db_path)])
     assert found.exit_code == 0 and "no row held" not in found.output
+    elsewhere = db_path.with_name("refscpoe.duckdb")  # a mistyped --db
+    missing = runner.invoke(cli, ["forget", "u1", "--db", str(elsewhere)])
+    assert missing.exit_code == 0  # a forget before the first ingest is kept for it
+    assert f"{elsewhere} did not exist: it was created to keep the forget" in missing.stderr
+    assert "did not exist" not in found.output
 
 
 # --- output a cron log can grep ------------------------------------------------------------------
