@@ -57,6 +57,11 @@ def pull_ads(
     """Pull daily per-ad insights of an ad account into ad_insights (revised days replaced)."""
     if not re.fullmatch(r"act_[0-9]+", account):  # str.isdigit() also takes '²' and '١'
         raise ValidationError(f"invalid account {account!r}: an ad account is act_<digits>")
+    if not re.fullmatch(r"v[0-9]+\.[0-9]+", api_version):  # it is a path segment of every URL
+        raise ValidationError(
+            f"invalid API version {api_version[:20]!r}: a Graph API version is v<major>.<minor> "
+            f"(such as {graph.DEFAULT_API_VERSION})"
+        )
     if not token:
         raise ValidationError("no access token: set REFSCOPE_META_TOKEN")
     if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):

@@ -284,6 +284,9 @@ def test_bad_account_and_missing_token_are_refused(graph: FakeGraph, db_path: Pa
     for account in ("1234", "act_١٢٣", "act_²", "act_", "act_12a"):
         with pytest.raises(ValidationError, match="act_<digits>"):
             remote.pull_ads(account, TOKEN, db_path, base_url=graph.base)
+    for version in ("23", "v23", "23.0", "v23.0/..", "latest"):
+        with pytest.raises(ValidationError, match=r"a Graph API version is v<major>\.<minor>"):
+            remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=graph.base, api_version=version)
     assert graph.requests == []
     with pytest.raises(ValidationError, match="REFSCOPE_META_TOKEN"):
         remote.pull_ads(ACCOUNT, "", db_path, base_url=graph.base)
