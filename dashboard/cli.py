@@ -87,6 +87,9 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
 
     if start is not None and days is not None:
         raise click.UsageError("--from and --days both set the first day: give one of them")
+    given = click.get_current_context().get_parameter_source("db_file")
+    if lake_dir is not None and given is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--db and --lake both name what to read: give one of them")
     for value, option in ((start, "--from"), (end, "--to")):
         if value is not None:
             check_day(value.date(), option)

@@ -642,6 +642,13 @@ def test_reports_page_and_table_pages_offer_their_downloads(report_db, monkeypat
     assert labels == ["Download CSV", "Download XLSX", "Download Parquet"]
 
 
+def test_report_refuses_a_database_and_a_lake_together(runner, report_db, tmp_path):
+    args = ["report", "--db", str(report_db), "--lake", str(tmp_path), "--format", "xlsx"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    assert "--db and --lake both name what to read: give one of them" in result.output
+
+
 def test_reports_page_on_a_lake_gives_a_command_that_reads_the_lake(
     report_db, monkeypatch, runner, tmp_path
 ):
