@@ -134,7 +134,9 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         if report.errors:
             for err in report.errors:
                 click.echo(f"{csv_file}:{err}", err=True)
-            raise click.ClickException(f"{len(report.errors)} invalid rows; nothing was registered")
+            raise click.ClickException(
+                f"{_count(len(report.errors), 'invalid row')}; nothing was registered"
+            )
         if out:  # a code that would not scan registers nothing (the check is kept for writing)
             for link in _import_codes(report.links):
                 qr.matrix(link.url, style.checked())
@@ -143,7 +145,8 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     finally:
         con.close()
     click.echo(
-        f"registered {len(added)} new links ({len(report.links) - len(added)} already there)"
+        f"registered {_count(len(added), 'new link')} "
+        f"({len(report.links) - len(added)} already there)"
     )
     if out:
         _write_import_codes(out, stored, style)
@@ -266,3 +269,8 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
     for other in moved:
         click.echo(f"(page {other} no longer has username {username}: a username is one page's)",
                    err=True)  # fmt: skip
+
+
+def _count(n: int, noun: str) -> str:
+    """ "1 new link", "3 new links"."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -142,7 +142,7 @@ def test_a_repeated_row_is_a_no_op_and_a_changed_one_names_both_lines(
                  "acmebakery,window,qr,spring,,\n")  # fmt: skip
     res = import_csv(runner, db_path, same)
     assert res.exit_code == 0, res.output
-    assert "registered 1 new links (0 already there)" in res.output
+    assert "registered 1 new link (0 already there)" in res.output
     changed = write(tmp_path / "changed.csv", f"{HEADER}\nacmebakery,door,qr,spring,,\n"
                     "acmebakery,door,qr,summer,,\n")  # fmt: skip
     res = import_csv(runner, db_path, changed)
