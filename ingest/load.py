@@ -2,8 +2,8 @@
 
 A batch holds whole-line chunks of one or more files (small files share a batch, so a run over
 hundreds of daily logs does not pay per file). Lines reach DuckDB as an Arrow string column
-built straight on the bytes (numpy finds the newlines), DuckDB parses them (stage.py), and
-only the rare rejected line is looked at in Python, to say exactly what is wrong with it.
+built straight on the bytes (lines.py), DuckDB parses them (stage.py), and only the rare
+rejected line is looked at in Python, to say exactly what is wrong with it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import attribute, db, reasons, stage
+from . import attribute, db, lines, reasons, stage
+from .lines import Reject
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
 
@@ -188,13 +189,6 @@ FROM chunk c SEMI JOIN eventless USING (rid)
 ORDER BY 1, 2
 """
 
-BATCH_ROWS = 16384  # lines per Arrow record batch: DuckDB parallelises over batches
-# Bytes per record batch, at most (one longer line makes a batch alone): DuckDB parses a record
-# batch's lines together, so a batch of near-1 MiB deliveries (1,000 items each) must hold few.
-BATCH_TEXT_BYTES = 8 * 2**20
-
-Reject = tuple[int, int, str, str]  # (file_id, line_no, reason, raw)
-
 
 @dataclass
 class BatchResult:
@@ -203,105 +197,6 @@ class BatchResult:
     added: int = 0  # events new to the database
     left_out: int = 0  # events of forgotten people, dropped
     rejects: list[Reject] = field(default_factory=list)
-
-
-def lines_table(chunks: list[tuple[int, Chunk]]) -> tuple[pa.Table, list[Reject]]:
-    """The chunks as (rid, file_id, line_no, raw) rows; lines that are not UTF-8 are rejected
-    here (their text is emptied so that nothing else judges them)."""
-    tables: list[pa.Table] = []
-    rejects: list[Reject] = []
-    rid = 0
-    for file_id, chunk in chunks:
-        raw, bad = _lines(chunk)
-        n = len(raw)
-        line_nos = np.arange(chunk.first_line, chunk.first_line + n, dtype=np.int64)
-        rejects.extend((file_id, chunk.first_line + i, why, text) for i, why, text in bad)
-        tables.append(_lines_of(np.arange(rid, rid + n, dtype=np.int64),
-                                np.full(n, file_id, dtype=np.int32), line_nos, raw))  # fmt: skip
-        rid += n
-    table = pa.concat_tables(tables)
-    return pa.Table.from_batches([b for t in table.to_batches() for b in _slices(t)]), rejects
-
-
-def _slices(batch: pa.RecordBatch) -> list[pa.RecordBatch]:
-    """batch cut into slices of at most BATCH_ROWS lines and BATCH_TEXT_BYTES of text, each of
-    one line at least."""
-    raw = batch.column(batch.schema.get_field_index("raw"))
-    n = batch.num_rows
-    ends = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset : raw.offset + n + 1]
-    cuts, at = [0], 0
-    while at < n:
-        fit = int(np.searchsorted(ends, ends[at] + BATCH_TEXT_BYTES, side="right")) - 1
-        at = min(max(fit, at + 1), at + BATCH_ROWS, n)
-        cuts.append(at)
-    return [batch.slice(a, b - a) for a, b in zip(cuts, cuts[1:], strict=False)]
-
-
-def _lines_of(rid: np.ndarray, file_id: object, line_no: object, raw: pa.Array) -> pa.Table:
-    return pa.Table.from_arrays(
-        [_ints(rid, pa.int64()), _ints(file_id, pa.int32()), _ints(line_no, pa.int64()), raw],
-        names=["rid", "file_id", "line_no", "raw"],
-    )
-
-
-# Arrow arrays built on buffers: pa.array() would import pandas (a fifth of a second) to check
-# whether its argument is a pandas object.
-def _ints(values: object, kind: pa.DataType) -> pa.Array:
-    arr = np.ascontiguousarray(values, dtype=kind.to_pandas_dtype())
-    return pa.Array.from_buffers(kind, len(arr), [None, pa.py_buffer(arr)])
-
-
-def _texts(values: list[str]) -> pa.Array:
-    data = [v.encode("utf-8") for v in values]
-    offsets = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum([len(d) for d in data], out=offsets[1:])
-    return pa.LargeStringArray.from_buffers(
-        len(data), pa.py_buffer(offsets), pa.py_buffer(b"".join(data))
-    )
-
-
-def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
-    data = chunk.data
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
-    if len(data) and data[-1] != 10:
-        ends = np.append(ends, len(data))
-    offsets = np.concatenate(([0], ends)).astype(np.int64)
-    lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
-    try:
-        lines.validate(full=True)  # UTF-8, in Arrow's C++: no Python string is made
-    except pa.ArrowInvalid:
-        return _checked_lines(data, offsets)
-    return lines, []
-
-
-def _checked_lines(
-    data: memoryview, offsets: np.ndarray
-) -> tuple[pa.Array, list[tuple[int, str, str]]]:
-    """The lines with those that are not UTF-8 emptied, and why each of those was rejected.
-
-    Only lines holding a byte >= 0x80 can be invalid: just those are decoded in Python.
-    """
-    arr = np.frombuffer(data, dtype=np.uint8)
-    high = np.flatnonzero(arr >= 0x80)
-    suspects = np.unique(np.searchsorted(offsets, high, side="right") - 1)
-    bad: list[tuple[int, str, str]] = []
-    for i in suspects.tolist():
-        b = bytes(data[offsets[i] : offsets[i + 1]])
-        try:
-            b.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raw = b.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
-            bad.append((i, f"invalid UTF-8 at byte {exc.start}", raw))
-    # The good lines' bytes, in order; the bad ones become empty lines.
-    idx = [i for i, _, _ in bad]
-    starts = [0, *(int(offsets[i + 1]) for i in idx)]
-    stops = [*(int(offsets[i]) for i in idx), int(offsets[-1])]
-    clean = b"".join(bytes(data[a:b]) for a, b in zip(starts, stops, strict=True))
-    lengths = np.diff(offsets)
-    lengths[idx] = 0
-    new_offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    n = len(offsets) - 1
-    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(clean)), bad
 
 
 # A forgotten id is left out as a contact (psid) and as a commenter (commenter_id): each is
@@ -330,7 +225,7 @@ def load_batch(
     within the run stay until RUN_COPIES removes them at the end of the run.
     """
     privacy = privacy or Privacy()
-    table, rejects = lines_table(chunks)
+    table, rejects = lines.lines_table(chunks)
     res = BatchResult(lines=table.num_rows, rejects=rejects)
     repaired = _load_table(con, table, run_id, res, privacy, older_events)
     if repaired:
@@ -352,8 +247,8 @@ def load_batch(
 
 
 def _repaired_table(rows: list[tuple[int, int, str]]) -> pa.Table:
-    return _lines_of(np.arange(len(rows), dtype=np.int64), [r[0] for r in rows],
-                     [r[1] for r in rows], _texts([r[2] for r in rows]))  # fmt: skip
+    return lines.table_of(np.arange(len(rows), dtype=np.int64), [r[0] for r in rows],
+                     [r[1] for r in rows], lines.texts([r[2] for r in rows]))  # fmt: skip
 
 
 def _load_table(
@@ -419,8 +314,8 @@ def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Rejec
     if not rows:
         return 0
     tbl = pa.Table.from_arrays(
-        [_ints([r[0] for r in rows], pa.int32()), _ints([r[1] for r in rows], pa.int64()),
-         _texts([r[2] for r in rows]), _texts([r[3] for r in rows])],
+        [lines.ints([r[0] for r in rows], pa.int32()), lines.ints([r[1] for r in rows], pa.int64()),
+         lines.texts([r[2] for r in rows]), lines.texts([r[3] for r in rows])],
         names=["file_id", "line_no", "reason", "raw"],
     )  # fmt: skip
     with db.registered(con, "rs_new_rejects", tbl):

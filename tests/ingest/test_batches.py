@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 import tests.factories as f
-from ingest import db, load, pipeline, sources
+from ingest import db, lines, load, pipeline, sources
 from ingest.errors import DatabaseError, RefscopeError, SourceError
 from tests.conftest import Query
 from tests.ingest.logs import mixed_log, snapshot
@@ -329,12 +329,12 @@ def test_running_out_of_memory_says_so_and_which_setting_to_change(
 def test_record_batches_hold_few_long_lines_and_many_short_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(load, "BATCH_TEXT_BYTES", 100)
-    monkeypatch.setattr(load, "BATCH_ROWS", 4)
+    monkeypatch.setattr(lines, "BATCH_TEXT_BYTES", 100)
+    monkeypatch.setattr(lines, "BATCH_ROWS", 4)
     sizes = [10] * 9 + [250] + [40, 40, 40] + [99, 1]
     data = b"".join(b"x" * (n - 1) + b"\n" for n in sizes)
     chunk = sources.Chunk(memoryview(data), 1, len(data), len(sizes))
-    table, rejects = load.lines_table([(0, chunk)])
+    table, rejects = lines.lines_table([(0, chunk)])
     batches = table.to_batches()
     lengths = [[len(s) for s in b.column(3).to_pylist()] for b in batches]
     assert lengths == [[10] * 4, [10] * 4, [10], [250], [40, 40], [40], [99, 1]]

@@ -1,0 +1,119 @@
+"""Log chunks → the Arrow table of lines DuckDB parses: no Python string per line.
+
+numpy finds the newlines, Arrow checks the UTF-8 in C++, and only a line holding a byte over
+0x7F is decoded in Python, to say exactly why it is rejected. The table is cut into record
+batches that DuckDB parses in parallel, each small enough for a batch of long deliveries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from .sources import Chunk
+
+BATCH_ROWS = 16384  # lines per Arrow record batch: DuckDB parallelises over batches
+# Bytes per record batch, at most (one longer line makes a batch alone): DuckDB parses a record
+# batch's lines together, so a batch of near-1 MiB deliveries (1,000 items each) must hold few.
+BATCH_TEXT_BYTES = 8 * 2**20
+
+Reject = tuple[int, int, str, str]  # (file_id, line_no, reason, raw)
+
+
+def lines_table(chunks: list[tuple[int, Chunk]]) -> tuple[pa.Table, list[Reject]]:
+    """The chunks as (rid, file_id, line_no, raw) rows; lines that are not UTF-8 are rejected
+    here (their text is emptied so that nothing else judges them)."""
+    tables: list[pa.Table] = []
+    rejects: list[Reject] = []
+    rid = 0
+    for file_id, chunk in chunks:
+        raw, bad = _lines(chunk)
+        n = len(raw)
+        line_nos = np.arange(chunk.first_line, chunk.first_line + n, dtype=np.int64)
+        rejects.extend((file_id, chunk.first_line + i, why, text) for i, why, text in bad)
+        tables.append(table_of(np.arange(rid, rid + n, dtype=np.int64),
+                                np.full(n, file_id, dtype=np.int32), line_nos, raw))  # fmt: skip
+        rid += n
+    table = pa.concat_tables(tables)
+    return pa.Table.from_batches([b for t in table.to_batches() for b in _slices(t)]), rejects
+
+
+def _slices(batch: pa.RecordBatch) -> list[pa.RecordBatch]:
+    """batch cut into slices of at most BATCH_ROWS lines and BATCH_TEXT_BYTES of text, each of
+    one line at least."""
+    raw = batch.column(batch.schema.get_field_index("raw"))
+    n = batch.num_rows
+    ends = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset : raw.offset + n + 1]
+    cuts, at = [0], 0
+    while at < n:
+        fit = int(np.searchsorted(ends, ends[at] + BATCH_TEXT_BYTES, side="right")) - 1
+        at = min(max(fit, at + 1), at + BATCH_ROWS, n)
+        cuts.append(at)
+    return [batch.slice(a, b - a) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def table_of(rid: np.ndarray, file_id: object, line_no: object, raw: pa.Array) -> pa.Table:
+    return pa.Table.from_arrays(
+        [ints(rid, pa.int64()), ints(file_id, pa.int32()), ints(line_no, pa.int64()), raw],
+        names=["rid", "file_id", "line_no", "raw"],
+    )
+
+
+# Arrow arrays built on buffers: pa.array() would import pandas (a fifth of a second) to check
+# whether its argument is a pandas object.
+def ints(values: object, kind: pa.DataType) -> pa.Array:
+    arr = np.ascontiguousarray(values, dtype=kind.to_pandas_dtype())
+    return pa.Array.from_buffers(kind, len(arr), [None, pa.py_buffer(arr)])
+
+
+def texts(values: list[str]) -> pa.Array:
+    data = [v.encode("utf-8") for v in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in data], out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(
+        len(data), pa.py_buffer(offsets), pa.py_buffer(b"".join(data))
+    )
+
+
+def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
+    data = chunk.data
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+    if len(data) and data[-1] != 10:
+        ends = np.append(ends, len(data))
+    offsets = np.concatenate(([0], ends)).astype(np.int64)
+    lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        lines.validate(full=True)  # UTF-8, in Arrow's C++: no Python string is made
+    except pa.ArrowInvalid:
+        return _checked_lines(data, offsets)
+    return lines, []
+
+
+def _checked_lines(
+    data: memoryview, offsets: np.ndarray
+) -> tuple[pa.Array, list[tuple[int, str, str]]]:
+    """The lines with those that are not UTF-8 emptied, and why each of those was rejected.
+
+    Only lines holding a byte >= 0x80 can be invalid: just those are decoded in Python.
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    high = np.flatnonzero(arr >= 0x80)
+    suspects = np.unique(np.searchsorted(offsets, high, side="right") - 1)
+    bad: list[tuple[int, str, str]] = []
+    for i in suspects.tolist():
+        b = bytes(data[offsets[i] : offsets[i + 1]])
+        try:
+            b.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raw = b.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+            bad.append((i, f"invalid UTF-8 at byte {exc.start}", raw))
+    # The good lines' bytes, in order; the bad ones become empty lines.
+    idx = [i for i, _, _ in bad]
+    starts = [0, *(int(offsets[i + 1]) for i in idx)]
+    stops = [*(int(offsets[i]) for i in idx), int(offsets[-1])]
+    clean = b"".join(bytes(data[a:b]) for a, b in zip(starts, stops, strict=True))
+    lengths = np.diff(offsets)
+    lengths[idx] = 0
+    new_offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    n = len(offsets) - 1
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(clean)), bad
