@@ -14,7 +14,7 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters
-from ingest import db, pipeline, retention
+from ingest import db, lake, pipeline, retention
 from ingest.demo import write_demo
 from tests import factories as fx
 from tests.dashboard import reference
@@ -136,6 +136,16 @@ def build_pruned_db(path: Path) -> dt.date:
     finally:
         con.close()
     return cut
+
+
+def lake_of(path: Path, lake_dir: Path) -> Path:
+    """The Parquet lake of the database at path, written to lake_dir (as `ingest --lake`)."""
+    con = db.connect(path, read_only=True)
+    try:
+        lake.sync(con, lake_dir)
+    finally:
+        con.close()
+    return lake_dir
 
 
 @pytest.fixture

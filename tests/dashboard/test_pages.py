@@ -17,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, queries, reports
 from dashboard.filters import Filters
-from ingest import db, lake, pipeline
+from ingest import db, pipeline
 from tests import factories as fx
-from tests.dashboard.conftest import CHATS, build_pruned_db, opened
+from tests.dashboard.conftest import CHATS, build_pruned_db, lake_of, opened
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -330,12 +330,7 @@ def test_create_links_on_a_lake_without_a_database_registers_nothing(
 ):
     """`dashboard --lake` reads no database: registering must not make a new, empty one (the
     link would never reach the lake, yet the page said it was registered)."""
-    lake_dir = tmp_path / "lake"
-    con = db.connect(demo_db, read_only=True)
-    try:
-        lake.sync(con, lake_dir)
-    finally:
-        con.close()
+    lake_dir = lake_of(demo_db, tmp_path / "lake")
     missing = tmp_path / "data" / "refscope.duckdb"
     monkeypatch.setenv("REFSCOPE_LAKE", str(lake_dir))
     monkeypatch.setenv("REFSCOPE_DB", str(missing))

@@ -26,11 +26,11 @@ from dashboard import charts, queries, report_data, reports
 from dashboard import cli as dashboard_cli
 from dashboard.cli import cli
 from dashboard.filters import Filters
-from ingest import db, lake, pdf_text, pipeline
+from ingest import db, pdf_text, pipeline
 from ingest.demo import write_demo
 from ingest.demo_payloads import ACME, NORTHWIND
 from tests.conftest import Query
-from tests.dashboard.conftest import DEMO_DAYS, DEMO_END, build_pruned_db, opened
+from tests.dashboard.conftest import DEMO_DAYS, DEMO_END, build_pruned_db, lake_of, opened
 
 ROOT = Path(__file__).resolve().parents[2]
 RANGE = Filters(dt.date(2026, 10, 28), dt.date(2026, 11, 24))  # the last 28 days of the demo
@@ -654,12 +654,7 @@ def test_reports_page_on_a_lake_gives_a_command_that_reads_the_lake(
 ):
     """`dashboard --lake` has no database: its command must read the same lake, not a
     database file that is not there (or another one)."""
-    lake_dir = tmp_path / "lake"
-    con = db.connect(report_db, read_only=True)
-    try:
-        lake.sync(con, lake_dir)
-    finally:
-        con.close()
+    lake_dir = lake_of(report_db, tmp_path / "lake")
     monkeypatch.setenv("REFSCOPE_LAKE", str(lake_dir))
     monkeypatch.setenv("REFSCOPE_DB", str(tmp_path / "no-such.duckdb"))
     at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)

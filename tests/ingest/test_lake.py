@@ -156,33 +156,6 @@ def test_dashboard_refuses_a_folder_without_a_lake(tmp_path: Path) -> None:
     assert res.exit_code != 0 and "no lake here" in res.output
 
 
-def test_dashboard_on_a_database_reads_it_with_refscope_lake_set(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """REFSCOPE_LAKE set for the whole deployment (for ingest, prune, forget) must not turn
-    `dashboard --db FILE` into a dashboard on the lake: only `--lake` does."""
-    import os
-
-    from click.testing import CliRunner
-
-    from ingest.cli import cli
-
-    path = tmp_path / "refscope.duckdb"
-    db.connect(path).close()
-    calls: list[dict[str, str]] = []
-
-    def execve(_: str, args: list[str], env: dict[str, str]) -> None:
-        calls.append(env)
-        raise RuntimeError("stopped before Streamlit")
-
-    monkeypatch.setattr(os, "execve", execve)
-    monkeypatch.setenv("REFSCOPE_LAKE", str(tmp_path / "lake"))
-    res = CliRunner().invoke(cli, ["dashboard", "--db", str(path), "--port", "8698"])
-    assert isinstance(res.exception, RuntimeError), res.output
-    assert calls[0]["REFSCOPE_DB"] == str(path.resolve())
-    assert "REFSCOPE_LAKE" not in calls[0]
-
-
 def test_forget_and_prune_bring_the_lake_in_line_at_once(
     demo_logs: Path, db_path: Path, tmp_path: Path, query: Query, monkeypatch: pytest.MonkeyPatch
 ) -> None:

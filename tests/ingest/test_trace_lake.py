@@ -173,26 +173,44 @@ def test_a_lake_of_an_earlier_format_is_rewritten_whole(
     assert pipeline.run([str(log)], db_path, lake_dir=lake_dir).lake is None
 
 
-def test_dashboard_lake_runs_without_a_database_file(
-    runner: CliRunner, db_path: Path, log_dir: Path, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    lake_dir = tmp_path / "lake"
-    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines()))], db_path, lake_dir=lake_dir)
+def dashboard_env(monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, str]:
+    """The environment `refscope dashboard ARGS` starts Streamlit with (execve stopped)."""
     calls: list[dict[str, str]] = []
 
-    def execve(path: str, args: list[str], env: dict[str, str]) -> None:
+    def execve(_path: str, _args: list[str], env: dict[str, str]) -> None:
         calls.append(env)
         raise RuntimeError("stopped before Streamlit")
 
     monkeypatch.setattr(os, "execve", execve)
+    res = CliRunner().invoke(cli, ["dashboard", *args])
+    assert isinstance(res.exception, RuntimeError), res.output
+    return calls[0]
+
+
+def test_dashboard_lake_runs_without_a_database_file(
+    db_path: Path, log_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake_dir = tmp_path / "lake"
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines()))], db_path, lake_dir=lake_dir)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
     absent = tmp_path / "none.duckdb"
-    res = runner.invoke(cli, ["dashboard", "--lake", str(lake_dir), "--db", str(absent)])
-    assert isinstance(res.exception, RuntimeError), res.output
-    assert calls[0]["REFSCOPE_LAKE"] == str(lake_dir.resolve())
+    env = dashboard_env(monkeypatch, "--lake", str(lake_dir), "--db", str(absent))
+    assert env["REFSCOPE_LAKE"] == str(lake_dir.resolve())
     assert not absent.exists()
+
+
+def test_dashboard_on_a_database_reads_it_with_refscope_lake_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """REFSCOPE_LAKE set for the whole deployment (for ingest, prune, forget) must not turn
+    `dashboard --db FILE` into a dashboard on the lake: only `--lake` does."""
+    path = tmp_path / "refscope.duckdb"
+    db.connect(path).close()
+    monkeypatch.setenv("REFSCOPE_LAKE", str(tmp_path / "lake"))
+    env = dashboard_env(monkeypatch, "--db", str(path), "--port", "8698")
+    assert env["REFSCOPE_DB"] == str(path.resolve())
+    assert "REFSCOPE_LAKE" not in env
 
 
 def test_a_salted_lake_holds_no_salt_and_no_raw_id(
