@@ -13,17 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-import duckdb
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from . import db, lake, pipeline, preflight, retention
+from . import db, lake, pipeline, preflight
 from .cli_links import links, pages
-from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option, page_ids
+from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option
 from .cli_pull import pull
+from .cli_retention import forget, prune
 from .errors import DatabaseError, RefscopeError, SourceError
-from .privacy import Privacy
 from .summary import print_summary
 
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024  # below this an ingest is over before a bar helps
@@ -339,83 +338,11 @@ def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
     run_receiver(host, port, log_dir, db_file)
 
 
-# A forget or a prune is brought to the lake at once, not left for the next `ingest --lake`.
-LAKE_SYNC_OPTION = lake_option(
-    "Bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line too."
-)
-
-
-def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> None:
-    if lake_dir is None:
-        return
-    if not (lake_dir / lake.MANIFEST).exists():
-        click.echo(f"(no lake at {lake_dir} yet: nothing to bring in line)", err=True)
-        return
-    click.echo(lake.sync(con, lake_dir).line())
-
-
-@cli.command()
-@click.option("--older-than", "age", required=True, metavar="AGE",
-              help="A number and d, w, m or y: e.g. 90d, 12w, 25m, 2y.")  # fmt: skip
-@LAKE_SYNC_OPTION
-@DB_OPTION
-def prune(age: str, lake_dir: Path | None, db_file: Path) -> None:
-    """Delete events, touches and clicks older than AGE, and contacts with nothing left."""
-    try:
-        before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())
-    except (ValueError, OverflowError) as exc:  # a ValidationError is a RefscopeError
-        if isinstance(exc, RefscopeError):
-            raise
-        raise click.ClickException(
-            f"invalid age {age!r}: it reaches back before the year 1; give a smaller number"
-        ) from exc
-    if not db_file.exists():
-        raise click.ClickException(f"{db_file}: no database yet; nothing to prune")
-    con = db.connect(db_file)
-    try:
-        r = retention.prune(con, before)
-        click.echo(
-            f"removed data before {r.before}: {r.events:,} events, {r.touches:,} touches, "
-            f"{r.clicks:,} clicks, {r.contacts:,} contacts, {r.rejects:,} rejected lines"
-        )
-        _sync_lake(con, lake_dir)
-    finally:
-        con.close()
-
-
-@cli.command()
-@click.argument("psid")
-@click.option("--page", "page_id", callback=page_ids,
-              help="Only on this page id (default: every page).")  # fmt: skip
-@LAKE_SYNC_OPTION
-@DB_OPTION
-def forget(psid: str, page_id: str | None, lake_dir: Path | None, db_file: Path) -> None:
-    """Remove every row of one person and keep them out of later ingests.
-
-    PSID is a PSID, a chat plugin user_ref or a commenter's id (a comment's from.id).
-    """
-    created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
-    con = db.connect(db_file)
-    try:
-        counts = retention.forget(con, psid, page_id, Privacy.from_env())
-        click.echo("forgotten: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
-        if not any(counts.values()):
-            where = f" on page {page_id}" if page_id else ""
-            click.echo(
-                f"no row held that id{where} (check it); later ingests leave it out all the same",
-                err=True,
-            )
-        if created:
-            click.echo(f"{db_file} did not exist: it was created to keep the forget (is that "
-                       "the database you ingest into?)", err=True)  # fmt: skip
-        _sync_lake(con, lake_dir)
-    finally:
-        con.close()
-
-
 cli.add_command(links)
 cli.add_command(pages)
 cli.add_command(pull)
+cli.add_command(prune)
+cli.add_command(forget)
 
 
 def main() -> None:
