@@ -118,8 +118,9 @@ def _after_prune(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) 
     """The report's first day, moved to the last prune's date when the range starts before it
     (as the dashboard's ranges do): before it only the contacts still active after it are
     left, so those days' totals would contradict each other."""
-    row = con.execute("SELECT max(before) FROM prunes").fetchone()
-    pruned = row[0] if row else None
+    from dashboard import queries
+
+    pruned = queries.last_prune(con)
     if pruned is None or first >= pruned:
         return first
     if last < pruned:

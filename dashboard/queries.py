@@ -73,6 +73,12 @@ def data_version(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0]) if row else ""
 
 
+def last_prune(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The date the latest `refscope prune` removed data before; None when never pruned."""
+    row = con.execute("SELECT max(before) FROM prunes").fetchone()
+    return row[0] if row else None
+
+
 def data_bounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Columns: first_day, last_day (of events), contacts, pruned (first_day is a prune's date).
     After a prune the data starts on its date: the older touches it keeps (of conversations not
