@@ -111,6 +111,7 @@ def _part_of_folder(page_folder: str, date_folder: str) -> str:
 def sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     """Bring the lake in line with the database, rewriting only partitions that changed."""
     lake.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(lake)
     manifest_path = lake / MANIFEST
     old = _read_manifest(manifest_path)
     same_format = old.get("_format") == FORMAT
@@ -193,6 +194,18 @@ def _write_partitions(
             os.replace(staged[p], target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_leftovers(lake: Path) -> None:
+    """Delete what a sync killed before its cleanup left: staging folders and unfinished files.
+
+    They hold rows (people's ids among them) that no later forget or prune would reach. Only
+    the process holding the database's write lock syncs, so none of them is still being written.
+    """
+    for leftover in lake.glob(".staging-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in [*lake.glob(".*.parquet"), lake / f".{MANIFEST}.tmp"]:
+        leftover.unlink(missing_ok=True)
 
 
 def _on_disk(folder: Path) -> set[str]:

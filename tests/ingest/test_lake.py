@@ -220,3 +220,56 @@ def test_a_partition_left_by_a_sync_that_died_goes_when_its_rows_are_gone(
     assert not list((lake_dir / "events").glob(f"page_id=*/{day}"))
     events = ds.dataset(lake_dir / "events", format="parquet", partitioning="hive")
     assert set(events.to_table(columns=["psid"])["psid"].to_pylist()) == {"7001"}
+
+
+_KILLED_MID_SYNC = """
+import os, signal, sys
+from pathlib import Path
+from ingest import lake, pipeline
+
+replace = lake.os.replace
+
+def killed_after_a_swap(src, dst):
+    replace(src, dst)
+    if ".staging-" in str(src):
+        os.kill(os.getpid(), signal.SIGKILL)  # no cleanup runs, as when the machine dies
+
+lake.os.replace = killed_after_a_swap
+pipeline.run([sys.argv[1]], Path(sys.argv[2]), lake_dir=Path(sys.argv[3]))
+"""
+
+
+def test_a_sync_killed_mid_way_leaves_no_rows_that_forget_cannot_reach(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """SIGKILLed between two partition swaps, a sync leaves its staging folder behind, holding
+    people's rows: the next sync removes it, so a forget reaches every copy of them."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests import factories as f
+
+    logs, lake_dir = tmp_path / "logs", tmp_path / "lake"
+    days = [f.T0 + n * f.DAY for n in range(4)]
+    log = f.write_ndjson(
+        logs / "a.ndjson", [f.delivery(f.message(psid="7001", ts=t)) for t in days]
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_MID_SYNC, str(log), str(db_path), str(lake_dir)],
+        cwd=Path(pipeline.__file__).parent.parent,
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    assert list(lake_dir.glob(".staging-*/page_id=*/date=*/*.parquet"))  # what the kill left
+    con = db.connect(db_path)
+    try:
+        retention.forget(con, "7001", None, Privacy())
+        lake.sync(con, lake_dir)
+    finally:
+        con.close()
+    assert not [p.name for p in lake_dir.iterdir() if p.name.startswith(".")]
+    for part in lake_dir.rglob("*.parquet"):
+        table = ds.dataset(part, format="parquet").to_table()
+        assert "psid" not in table.column_names or "7001" not in table["psid"].to_pylist(), part
