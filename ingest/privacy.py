@@ -28,6 +28,16 @@ if TYPE_CHECKING:
 SALT_ENV = "REFSCOPE_ID_SALT"
 KEEP_TEXT_ENV = "REFSCOPE_KEEP_TEXT"
 FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
+NAME_REMOVED = "<name removed>"  # a commenter's name (`from.name`) in a salted rejected line
+# The name beside a blanked id in a comment's `from` object ({"id": ..., "name": ...}, either
+# order): a forgotten person's name goes with their id. One pattern for Python and DuckDB (RE2),
+# used with FORGOTTEN_NAME_AS (\1 and \2 are the parts kept).
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+FORGOTTEN_NAMES = (
+    rf'("from"\s*:\s*\{{[^{{}}]*"{FORGOTTEN}"[^{{}}]*"name"\s*:\s*){_JSON_STRING}()',
+    rf'("from"\s*:\s*\{{[^{{}}]*"name"\s*:\s*){_JSON_STRING}([^{{}}]*"{FORGOTTEN}")',
+)
+FORGOTTEN_NAME_AS = rf'\1"{FORGOTTEN}"\2'
 _SCHEME_TEXT = b"refscope: how this database stores ids"  # keyed by the salt in id_scheme
 _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
 _SHOWN_HEX = 16  # hex digits of the stored id that a rejected line shows
@@ -140,15 +150,20 @@ class Privacy:
     def redact(self, raw: str, forgotten: Collection[str] = ()) -> str:
         """A rejected line's text as `rejects.raw` keeps it.
 
-        With a salt: `user_ref` values and long numbers are shown hashed and, without
-        keep_text, the string values of `text` keys (messages, echoes, send logs) and of
-        `message` keys in a feed change's `value` (comment text) become a placeholder giving
-        their length. Ids whose forgotten_hash is in `forgotten` become FORGOTTEN. The line
-        need not be valid JSON.
+        With a salt: `user_ref` values and long numbers are shown hashed, a comment's
+        `from.name` becomes NAME_REMOVED and, without keep_text, the string values of `text`
+        keys (messages, echoes, send logs) and of `message` keys in a feed change's `value`
+        (comment text) become a placeholder giving their length. Ids whose forgotten_hash is in
+        `forgotten` become FORGOTTEN, and so does the name beside one in a `from` object. The
+        line need not be valid JSON.
         """
         if self.salt is None and not forgotten:
             return raw
-        return _Redaction(self, frozenset(forgotten)).line(raw)
+        line = _Redaction(self, frozenset(forgotten)).line(raw)
+        if FORGOTTEN in line:
+            for pattern in FORGOTTEN_NAMES:
+                line = re.sub(pattern, FORGOTTEN_NAME_AS, line)
+        return line
 
 
 def forgotten_hash(stored_id: str) -> str:
@@ -194,6 +209,8 @@ class _Redaction:
         is_text = key == "text" or (key == "message" and parent == "value")
         if is_text and not self.privacy.keep_text and self.privacy.salt is not None:
             return _placeholder(token)
+        if key == "name" and parent == "from" and self.privacy.salt is not None:
+            return json.dumps(NAME_REMOVED)  # a commenter's name tells who they are like an id
         text = _decode(token)
         if text is None:
             return self.ids(token)

@@ -15,7 +15,7 @@ import duckdb
 
 from . import history
 from .errors import ValidationError
-from .privacy import FORGOTTEN, Privacy, forgotten_hash
+from .privacy import FORGOTTEN, FORGOTTEN_NAME_AS, FORGOTTEN_NAMES, Privacy, forgotten_hash
 
 _AGE = re.compile(r"(\d+)\s*([dwmy])")
 _PERSON_TABLES = ("events", "touches", "contacts", "contact_days", "contact_history")
@@ -133,9 +133,10 @@ def forget(
 
 def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> int:
     """Blank the id out of rejected lines (which stay accounted for) in every form a line may
-    hold it: as Privacy.redact shows it, as stored, and as given. Only a whole id goes (not the
-    same digits inside a longer number or name), and the hashed forms go first, so that a short
-    id given cannot break one of them apart."""
+    hold it: as Privacy.redact shows it, as stored, and as given, and the name beside it in a
+    comment's `from` object. Only a whole id goes (not the same digits inside a longer number
+    or name), and the hashed forms go first, so that a short id given cannot break one of them
+    apart."""
     forms = list(dict.fromkeys([privacy.shown_id(given), privacy.stored_id(given), given]))
     # An underscore parts ids (Meta writes <post>_<comment>; a mid may hold ids between them).
     patterns = [f"(^|[^A-Za-z0-9.-]){re.escape(form)}([^A-Za-z0-9.-]|$)" for form in forms]
@@ -146,7 +147,10 @@ def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Priv
             f"regexp_replace(regexp_replace({expr}, ?, '\\1{FORGOTTEN}\\2', 'g'), ?, "
             f"'\\1{FORGOTTEN}\\2', 'g')"
         )
+    for _ in FORGOTTEN_NAMES:  # and the name beside it in a comment's `from`
+        expr = f"regexp_replace({expr}, ?, ?, 'g')"
     found = " OR ".join("regexp_matches(raw, ?)" for _ in forms)
-    params = [x for pat in patterns for x in (pat, pat)] + patterns
+    names = [x for pat in FORGOTTEN_NAMES for x in (pat, FORGOTTEN_NAME_AS)]
+    params = [x for pat in patterns for x in (pat, pat)] + names + patterns
     row = con.execute(f"UPDATE rejects SET raw = {expr} WHERE {found}", params).fetchone()
     return int(row[0]) if row else 0

@@ -180,3 +180,38 @@ def test_rejected_lines_read_after_a_forget_are_blanked_as_a_forget_blanks_them(
     assert len(after) == 2
     assert all(PSID not in raw and "<forgotten>" in raw for _, _, raw in after)
     assert before == after
+
+
+@pytest.mark.parametrize("salt", [None, SALT], ids=["plain", "salted"])
+def test_a_forgotten_commenters_name_goes_from_rejected_lines_with_their_id(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, salt: str | None
+) -> None:
+    """A comment's `from` holds the commenter's name beside their id: forgotten, before or after
+    the line is read, the name goes too; a salted database never keeps it."""
+    if salt:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
+
+    def cut(who: str, cid: str) -> str:  # a comment line whose end the writer never wrote
+        c = f.comment(comment_id=f"4455667788_{cid}", from_id=who)
+        return f.line(f.feed(c))[:-5]
+
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [cut(JANE, "1"), cut(JOE, "2")])
+    seen_first, forgot_first = tmp_path / "seen.duckdb", tmp_path / "forgot.duckdb"
+
+    def forget(path: Path) -> None:
+        res = runner.invoke(cli, ["forget", JANE, "--db", str(path)])
+        assert res.exit_code == 0, res.output
+
+    pipeline.run([str(log)], seen_first)
+    if not salt:
+        assert "Jane Doe" in Query(seen_first).scalar("SELECT string_agg(raw) FROM rejects")
+    forget(seen_first)
+    forget(forgot_first)
+    pipeline.run([str(log)], forgot_first)
+    sql = "SELECT line_no, raw FROM rejects ORDER BY line_no"
+    after, before = Query(seen_first)(sql), Query(forgot_first)(sql)
+    assert before == after
+    (_, jane), (_, joe) = after
+    assert '"from":{"id":"<forgotten>","name":"<forgotten>"}' in jane
+    assert ("<name removed>" if salt else "Jane Doe") in joe  # Joe's name, not forgotten
+    assert "<forgotten>" not in joe
