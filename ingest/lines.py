@@ -16,6 +16,7 @@ BATCH_ROWS = 16384  # lines per Arrow record batch: DuckDB parallelises over bat
 # Bytes per record batch, at most (one longer line makes a batch alone): DuckDB parses a record
 # batch's lines together, so a batch of near-1 MiB deliveries (1,000 items each) must hold few.
 BATCH_TEXT_BYTES = 8 * 2**20
+SCAN_BLOCK = 2**20  # bytes searched for newlines at a time
 
 Reject = tuple[int, int, str, str]  # (file_id, line_no, reason, raw)
 
@@ -77,7 +78,7 @@ def texts(values: list[str]) -> pa.Array:
 
 def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     data = chunk.data
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + 1
+    ends = _line_ends(np.frombuffer(data, dtype=np.uint8))
     if len(data) and data[-1] != 10:
         ends = np.append(ends, len(data))
     offsets = np.concatenate(([0], ends)).astype(np.int64)
@@ -87,6 +88,19 @@ def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     except pa.ArrowInvalid:
         return _checked_lines(data, offsets)
     return lines, []
+
+
+def _line_ends(arr: np.ndarray) -> np.ndarray:
+    """The offsets just past each newline, found a block at a time: one comparison over the
+    whole chunk would allocate a mask as large as the chunk, and fresh pages cost more than the
+    scan (0.7 s against 0.07 s for 128 MiB here)."""
+    mask = np.empty(min(len(arr), SCAN_BLOCK), dtype=bool)
+    found = []
+    for at in range(0, len(arr), SCAN_BLOCK):
+        part = mask[: min(SCAN_BLOCK, len(arr) - at)]
+        np.equal(arr[at : at + SCAN_BLOCK], 10, out=part)
+        found.append(np.flatnonzero(part) + (at + 1))
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
 
 
 def _checked_lines(

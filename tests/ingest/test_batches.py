@@ -342,6 +342,22 @@ def test_record_batches_hold_few_long_lines_and_many_short_ones(
     assert rejects == []
 
 
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
+def test_lines_are_cut_the_same_whatever_the_newline_scan_block(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """Newlines on either side of a scan block's edge, blank lines, and a last line with no
+    newline: the same lines for every block size."""
+    monkeypatch.setattr(lines, "SCAN_BLOCK", block)
+    data = b'{"a":1}\n\n\n{"b":22}\r\nx\n{"last":true}'
+    chunk = sources.Chunk(memoryview(data), 5, len(data), 10)
+    table, rejects = lines.lines_table([(0, chunk)])
+    expected = ['{"a":1}\n', "\n", "\n", '{"b":22}\r\n', "x\n", '{"last":true}']
+    assert table.column("raw").to_pylist() == expected
+    assert table.column("line_no").to_pylist() == [5, 6, 7, 8, 9, 10]
+    assert rejects == []
+
+
 def test_ctrl_c_stops_an_ingest_with_a_message_and_the_rerun_finishes_it(
     big_log: Path, tmp_path: Path
 ) -> None:
