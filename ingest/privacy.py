@@ -66,7 +66,10 @@ HMAC_SQL = "sha256(unhex($opad) || unhex(sha256(unhex($ipad) || encode({x}))))"
 PSEUDONYMISE = f"""
 UPDATE rs_stage SET
     psid = {HMAC_SQL.format(x="psid")},
-    commenter_id = {HMAC_SQL.format(x="commenter_id")},
+    -- The page's own comments (its public replies) keep its id: no person's, and stored
+    -- as it came in page_id, where the comment funnel tells them from comments received.
+    commenter_id = CASE WHEN commenter_id = page_id THEN commenter_id
+                        ELSE {HMAC_SQL.format(x="commenter_id")} END,
     event_key = md5_number({HMAC_SQL.format(x="CAST(event_key AS VARCHAR)")})
 """
 

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from dashboard import queries
+from dashboard.filters import Filters
 from ingest import db, pipeline, receiver, retention
 from ingest.cli import cli
 from ingest.errors import ValidationError
@@ -67,6 +69,28 @@ def test_salted_ids_are_keyed_hashes_stable_across_runs(
     assert query.scalar("SELECT count(*) FROM events") == 3  # the second file deduplicated
     dump = "\n".join(str(r) for rows in query.tables().values() for r in rows)
     assert "'111'" not in dump and SALT not in dump
+
+
+def test_salted_comment_funnel_leaves_out_the_pages_own_public_replies(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, query: Query
+) -> None:
+    # The page id is no person's id: hashed, the page's own replies became comments received.
+    monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    lines = [
+        f.feed(f.comment()),
+        f.feed(f.comment(comment_id="4455667788_2468", from_id=f.PAGE_ID, text="See inbox!",
+                         created_time=f.T0 // 1000 + 60)),
+    ]  # fmt: skip
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    hashed = hmac.new(SALT.encode(), b"10158230000000001", hashlib.sha256).hexdigest()
+    assert sorted(query("SELECT commenter_id FROM events")) == sorted([(hashed,), (f.PAGE_ID,)])
+    day = f.utc(f.T0).date()
+    con = db.connect(db_path, read_only=True)
+    try:
+        (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
+    finally:
+        con.close()
+    assert row["comments"] == 1
 
 
 def test_forget_removes_a_person_and_a_reingest_leaves_them_out(
