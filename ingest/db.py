@@ -91,7 +91,7 @@ def connect(
         try:
             with transaction(con):
                 con.execute(schema_sql())
-        except duckdb.Error as exc:
+        except (duckdb.Error, DatabaseError) as exc:
             con.close()
             raise DatabaseError(f"{path}: cannot apply the schema: {exc}") from exc
     return con
@@ -130,7 +130,11 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    con.execute("COMMIT")
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        # Written to disk only now: a full disk or a file size limit fails here, said in one line.
+        raise DatabaseError(f"cannot commit: {exc}") from exc
 
 
 @contextmanager

@@ -232,10 +232,10 @@ def _read_files(
         nonlocal held
         if not batch and not files:
             return
+        started = res.started
         with db.transaction(con):
-            if not res.started:
+            if not started:
                 runlog.start(con, res.run_id)
-                res.started = True
             for fp in files.values():
                 if not fp.cleared:
                     # Lines about to be read again (an unfinished last line, a replaced
@@ -250,6 +250,7 @@ def _read_files(
             for fp in files.values():
                 _record(con, fp, res)
             runlog.save_counts(con, res)
+        res.started = True  # its row is committed: a later failure leaves the run open
         if progress and batch:
             progress(held)
         batch.clear()

@@ -405,3 +405,34 @@ def test_follow_stopped_inside_a_duckdb_query_says_stopped(
                        tmp_path / "db.duckdb", 0.1, None, None, cycles=3)  # fmt: skip
     assert out.getvalue().splitlines()[-1] == "stopped"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
+# --- hostile disks and inputs: one line, never a traceback -------------------------------------
+
+
+def test_a_disk_that_fills_up_at_the_commit_is_one_error_line(tmp_path: Path) -> None:
+    """A commit is where a full disk shows (DuckDB writes its log then): a file size limit
+    stands in for one. It was DuckDB's traceback, and claimed a run that never started."""
+    import resource
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = [f.delivery(f.message("hi " * 50, psid=f"u{i}", ts=T0 + i)) for i in range(6000)]
+    f.write_ndjson(logs / "webhooks.ndjson", lines)  # about 3 MB
+    limit = 1 << 20
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(logs),
+         "--db", str(tmp_path / "db.duckdb")],
+        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+        preexec_fn=small_disk, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("Error: cannot commit: "), errors
+    assert "File too large" in errors[0] and "stays open" not in errors[0], errors
