@@ -94,10 +94,16 @@ def run(
     privacy = Privacy.from_env(keep_text)
     files = sources.discover(paths)
     path = db.db_path(db_file)
+    # `refscope ingest data/*` names the database beside the logs: it is no log, and reading it
+    # would add its own bytes as rejects on every run (it changes with each).
+    own = {path.resolve(), path.resolve().with_name(path.name + ".wal")}
+    skipped = [f for f in files if f in own]
+    files = [f for f in files if f not in own]
     con = db.connect(path)
     try:
         plans = plan_files(con, files)
         result = _run(con, plans, len(files), started, on_plan, progress, privacy)
+        result.warnings += [f"{f}: the database itself, not a log: left out" for f in skipped]
         if lake_dir is not None and (result.files_read or lake.is_stale(lake_dir, path)):
             # After the commit: a crash here leaves the lake behind, and the next run catches up.
             result.lake = lake.sync(con, lake_dir)

@@ -233,6 +233,26 @@ def test_a_file_named_twice_in_one_run_is_read_once(db_path: Path, query: Query,
     assert query("SELECT files_read, lines_read FROM ingest_runs") == [(1, 2)]
 
 
+def test_the_database_named_beside_the_logs_is_left_out(runner, tmp_path: Path) -> None:
+    """`refscope ingest data/*` in the default layout names data/refscope.duckdb too: it was read
+    as a log, its bytes stored as rejects, again on every run (each run changes it)."""
+    from dashboard.cli import cli
+
+    data = tmp_path / "data"
+    f.write_ndjson(data / "logs" / "webhooks.ndjson", [f.delivery(f.message(psid="u1", ts=T0))])
+    db_file = data / "refscope.duckdb"
+    pipeline.run([str(data / "logs")], db_file)
+    for _ in range(2):
+        result = runner.invoke(cli, ["ingest", *map(str, sorted(data.iterdir())),
+                                     "--db", str(db_file)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert f"warning: {db_file}: the database itself, not a log: left out" in result.output
+        assert "nothing new to read in 1 files" in result.output
+    q = Query(db_file)
+    assert q("SELECT count(*) FROM rejects") == [(0,)]
+    assert q("SELECT count(*) FROM ingest_files WHERE path = ?", str(db_file)) == [(0,)]
+
+
 def test_rejects_of_several_files_in_one_run_name_their_own_file(
     db_path: Path, query: Query, log_dir: Path
 ) -> None:
