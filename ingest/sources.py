@@ -132,6 +132,8 @@ def discover(paths: list[str]) -> list[Path]:
     for f in found:
         if not f.exists():  # a symlink whose target is gone
             raise SourceError(f"{f}: no such file or directory (a broken symlink)")
+        if not f.is_file():  # a named pipe or socket in a folder of logs: reading it would hang
+            raise SourceError(f"{f}: not a regular file")
         if not os.access(f, os.R_OK):
             raise SourceError(f"{f}: permission denied")
     # Resolved before deduplicating: two spellings (or a symlink) of one file read it once.

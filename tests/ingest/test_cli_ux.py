@@ -436,3 +436,23 @@ def test_a_disk_that_fills_up_at_the_commit_is_one_error_line(tmp_path: Path) ->
     errors = proc.stderr.strip().splitlines()
     assert len(errors) == 1 and errors[0].startswith("Error: cannot commit: "), errors
     assert "File too large" in errors[0] and "stays open" not in errors[0], errors
+
+
+def test_a_named_pipe_in_a_folder_of_logs_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO named like a log was opened and read: the ingest hung until a writer came. Named
+    on its own it was refused; within a folder it is refused alike."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    os.mkfifo(logs / "pipe.ndjson")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(logs),
+         "--db", str(tmp_path / "db.duckdb")],
+        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [
+        f"Error: {logs / 'pipe.ndjson'}: not a regular file"
+    ]
