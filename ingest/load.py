@@ -294,7 +294,7 @@ def _load_table(
         row = con.execute(insert, params).fetchone()
         res.added = (int(row[0]) if row else 0) - replaced
         for file_id, line_no, raw, problem, good, gap in con.execute(_TROUBLED_LINES).fetchall():
-            if problem is None and not good and not raw.strip(reasons.JSON_WHITESPACE):
+            if problem is None and not good and reasons.is_blank(raw):
                 continue  # a blank line
             if problem is None and gap:  # every item good, an entry without messaging items
                 problem = reasons.entry_problem(raw)

@@ -15,6 +15,12 @@ JSON_WHITESPACE = " \t\r\n"  # the only whitespace JSON allows around a value
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
+def is_blank(raw: str) -> bool:
+    """Whether the line holds nothing but JSON whitespace, after a byte order mark if any (an
+    empty file saved by a Windows tool is the mark alone)."""
+    return not raw.removeprefix(BOM).strip(JSON_WHITESPACE)
+
+
 def repair(raw: str) -> str | None:
     """The line without a leading byte order mark (a log saved by a Windows tool; RFC 8259 lets a
     parser ignore it) and with unpaired UTF-16 surrogate escapes (legal JSON that DuckDB's

@@ -415,6 +415,15 @@ def test_a_byte_order_mark_and_crlf_line_ends_lose_nothing(ingest_lines, query: 
     ]
 
 
+def test_a_byte_order_mark_alone_is_a_blank_line(ingest_lines, query: Query) -> None:
+    """An empty log saved by a Windows tool holds the mark alone (or with a line end): read as if
+    absent, that is a blank line, not a reject ("Unexpected UTF-8 BOM")."""
+    result = ingest_lines([b"\xef\xbb\xbf\r", VALID, b"\xef\xbb\xbf  \t"])
+    assert (result.lines, result.rejects_added) == (3, 0)
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    assert query("SELECT psid, line_no FROM events") == [("u1", 2)]
+
+
 def test_summary_groups_item_reasons_without_their_positions(ingest_lines) -> None:
     late = f.message(psid="late", ts="soon")
     result = ingest_lines(
