@@ -91,10 +91,48 @@ def connect(
         try:
             with transaction(con):
                 con.execute(schema_sql())
-        except (duckdb.Error, DatabaseError) as exc:
+                _check_columns(con, path)  # rolls the schema back out of another's database
+        except DatabaseError:
+            con.close()
+            raise
+        except duckdb.Error as exc:
             con.close()
             raise DatabaseError(f"{path}: cannot apply the schema: {exc}") from exc
     return con
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a file holding a table of refscope's name without its first column (another
+    program's DuckDB file): every query would fail on it with DuckDB's traceback. Only the
+    first: a database of an older refscope may lack columns added later, never that one."""
+    present = set(
+        con.execute(
+            """SELECT table_name, column_name FROM duckdb_columns()
+               WHERE database_name = current_database() AND schema_name = 'main'"""
+        ).fetchall()
+    )
+    for table, first in _schema_first_columns().items():
+        if (table, first) not in present:
+            raise DatabaseError(
+                f"{path}: not a refscope database: its table {table} has no column {first} "
+                "(another program's file?); give another --db"
+            )
+
+
+@functools.cache
+def _schema_first_columns() -> dict[str, str]:
+    """Each table of the schema and its first column."""
+    mem = duckdb.connect(":memory:")
+    try:
+        mem.execute(schema_sql())
+        return dict(
+            mem.execute(
+                """SELECT table_name, column_name FROM duckdb_columns()
+                   WHERE schema_name = 'main' AND NOT internal AND column_index = 1"""
+            ).fetchall()
+        )
+    finally:
+        mem.close()
 
 
 @functools.cache

@@ -456,3 +456,20 @@ def test_a_named_pipe_in_a_folder_of_logs_is_refused_not_waited_on(tmp_path: Pat
     assert proc.stderr.strip().splitlines() == [
         f"Error: {logs / 'pipe.ndjson'}: not a regular file"
     ]
+
+
+def test_another_programs_duckdb_file_is_refused_and_left_as_it_was(
+    runner: CliRunner, tmp_path: Path, log_dir: Path
+) -> None:
+    """REFSCOPE_DB pointing at another team's DuckDB file with a table named `events`: the
+    schema kept that table, and the first query failed with DuckDB's Binder Error traceback."""
+    import duckdb
+
+    other = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE events (x INTEGER)")
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(other)])
+    line = _one_error_line(result)
+    assert f"{other}: not a refscope database: its table events has no column event_key" in line
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert con.execute("SHOW TABLES").fetchall() == [("events",)]  # nothing of refscope's
