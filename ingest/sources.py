@@ -22,6 +22,7 @@ LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
 CHUNK_BYTES = 128 * 1024 * 1024  # the batch size: fewer, larger batches commit faster
 GZ_PIECES = 4  # a .gz is read in chunks of a quarter of the batch size
 HEAD_BYTES = 4096  # the fingerprint that tells a replaced file from a grown one
+MAX_SIZE = 2**40  # the largest size setting: 1 TiB
 _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 
 
@@ -44,7 +45,10 @@ def size_setting(name: str, default: int, environ: Mapping[str, str] = os.enviro
     m = _SIZE.fullmatch(spec)
     if m is None or int(m.group(1)) == 0:
         raise SourceError(f"{name}={spec!r}: give a size such as 8MB or 512KB")
-    return int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
+    size = int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
+    if size > MAX_SIZE:  # no read or memory limit takes it
+        raise SourceError(f"{name}={spec!r}: give a size of at most 1024G")
+    return size
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,11 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
             cut_short = True  # caught before its gzip header was all written
         except (OSError, EOFError, zlib.error) as exc:
             raise SourceError(f"{p.path}: cannot read: {exc}") from exc
+        except MemoryError as exc:  # a read takes room for a whole chunk before it reads
+            raise SourceError(
+                f"{p.path}: no memory for a chunk of {chunk_bytes / 2**20:,.0f} MiB: lower "
+                "REFSCOPE_INGEST_BATCH"
+            ) from exc
         if cut_short:
             # The part-line before the cut is not read: the file is incomplete, not its line.
             raise TruncatedGzip(

@@ -473,3 +473,37 @@ def test_another_programs_duckdb_file_is_refused_and_left_as_it_was(
     assert f"{other}: not a refscope database: its table events has no column event_key" in line
     with duckdb.connect(str(other), read_only=True) as con:
         assert con.execute("SHOW TABLES").fetchall() == [("events",)]  # nothing of refscope's
+
+
+@pytest.mark.parametrize(
+    ("batch", "said"),
+    [
+        ("99999999999999999999G", "REFSCOPE_INGEST_BATCH='99999999999999999999G': give a size of "
+                                  "at most 1024G"),
+        ("16G", "no memory for a chunk of 16,384 MiB: lower REFSCOPE_INGEST_BATCH"),
+    ],
+    ids=["beyond-any-read", "beyond-memory"],
+)  # fmt: skip
+def test_a_batch_size_too_large_to_read_is_one_error_line(
+    tmp_path: Path, batch: str, said: str
+) -> None:
+    """A read takes room for a whole batch: a size past memory (4 GB of address space here)
+    was a MemoryError traceback, one past any read an OverflowError, even for a tiny log."""
+    import resource
+
+    log = _log(tmp_path)
+    limit = 4 << 30
+
+    def small_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(log),
+         "--db", str(tmp_path / "db.duckdb")],
+        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT), REFSCOPE_INGEST_BATCH=batch),
+        capture_output=True, text=True, preexec_fn=small_memory, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("Error: ") and said in errors[0], errors
