@@ -74,6 +74,19 @@ UPDATE rs_stage SET
 """
 
 
+_YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def keep_text_setting(value: str) -> bool:
+    """REFSCOPE_KEEP_TEXT as a yes or no. Spaces and a line end around it (an env file saved on
+    Windows) do not count; a value that is neither is refused: read as no, the texts the team
+    asked for were never stored, and a later ingest of the same logs adds none."""
+    word = value.strip().lower()
+    if word not in _YES + _NO:
+        raise ValidationError(f"{KEEP_TEXT_ENV}={value!r}: give 1 to keep message text, 0 not to")
+    return word in _YES
+
+
 @dataclass(frozen=True)
 class Privacy:
     keep_text: bool = False
@@ -83,7 +96,7 @@ class Privacy:
     def from_env(cls, keep_text: bool | None = None) -> Privacy:
         salt = os.environ.get(SALT_ENV) or None
         if keep_text is None:
-            keep_text = os.environ.get(KEEP_TEXT_ENV, "").lower() in ("1", "true", "yes")
+            keep_text = keep_text_setting(os.environ.get(KEEP_TEXT_ENV, ""))
         return cls(keep_text, salt.encode() if salt else None)
 
     def pads(self) -> dict[str, str]:

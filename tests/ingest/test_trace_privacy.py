@@ -43,7 +43,10 @@ def conversation(psid: str, ts: int, page: str = f.PAGE_ID) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize(("setting", "kept"), [("1", True), ("true", True), ("0", False)])
+@pytest.mark.parametrize(
+    ("setting", "kept"),
+    [("1", True), ("true", True), ("0", False), ("1\r", True), (" on ", True), ("off", False)],
+)
 def test_the_keep_text_setting(
     runner: CliRunner, db_path: Path, log_dir: Path, query: Query,
     monkeypatch: pytest.MonkeyPatch, setting: str, kept: bool,
@@ -54,6 +57,19 @@ def test_the_keep_text_setting(
     assert res.exit_code == 0, res.output
     expected = "call me on 0701234567" if kept else None
     assert query("SELECT text, text_length FROM events WHERE kind = 'message'") == [(expected, 21)]
+
+
+def test_a_keep_text_setting_that_is_neither_yes_nor_no_is_refused(
+    runner: CliRunner, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read as no, "keep" (or "1" with a Windows line end) stored no text, silently, and the
+    events it made keep none when the logs are read again."""
+    monkeypatch.setenv("REFSCOPE_KEEP_TEXT", "keep")
+    log = f.write_ndjson(log_dir / "a.ndjson", conversation("111", f.T0))
+    res = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert "Error: REFSCOPE_KEEP_TEXT='keep': give 1 to keep message text, 0 not to" in res.output
+    assert "Traceback" not in res.output
 
 
 def test_prune_through_the_cli_removes_old_clicks_events_and_empty_contacts(
