@@ -80,6 +80,9 @@ def connect(
                 continue
             if any(h in msg for h in _LOCK_HINTS):
                 raise DatabaseError(f"{path}: locked by another process") from exc
+            if _is_sqlite(path):
+                # DuckDB reaches for its sqlite extension, and its error says to install it.
+                msg = "a SQLite file, not a DuckDB database"
             raise DatabaseError(f"{path}: cannot open: {msg}") from exc
         except duckdb.Error as exc:
             raise DatabaseError(f"{path}: cannot open: {exc}") from exc
@@ -117,6 +120,17 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                 f"{path}: not a refscope database: its table {table} has no column {first} "
                 "(another program's file?); give another --db"
             )
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
 
 
 @functools.cache

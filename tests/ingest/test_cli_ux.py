@@ -507,3 +507,18 @@ def test_a_batch_size_too_large_to_read_is_one_error_line(
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     errors = proc.stderr.strip().splitlines()
     assert len(errors) == 1 and errors[0].startswith("Error: ") and said in errors[0], errors
+
+
+def test_a_sqlite_file_as_the_database_is_named_so(
+    runner: CliRunner, tmp_path: Path, log_dir: Path
+) -> None:
+    """DuckDB opens a SQLite file through an extension, and its error told the user to install
+    it (then refscope would write its tables into that file)."""
+    import sqlite3
+
+    lite = tmp_path / "app.db"
+    with sqlite3.connect(lite) as con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(lite)])
+    line = _one_error_line(result)
+    assert line == f"Error: {lite}: cannot open: a SQLite file, not a DuckDB database"
