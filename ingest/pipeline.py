@@ -199,7 +199,13 @@ def _run(
         res.seconds = time.perf_counter() - started
         runlog.finish(con, res)
     # Fold the write-ahead log into the file now, not in the next reader's open.
-    con.execute("CHECKPOINT")
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error as exc:  # a full disk: the run is in the log, safe, but say so
+        raise DatabaseError(
+            f"run {res.run_id} is committed, but writing it into the database file failed: "
+            f"{exc}; the next open of the database writes it, once there is room"
+        ) from exc
     return res
 
 

@@ -22,6 +22,7 @@ from rich.console import Console
 import tests.factories as f
 from dashboard.cli import cli
 from ingest import cli as cli_module
+from ingest import pipeline
 from ingest.errors import DatabaseError
 from tests.conftest import Query
 from tests.factories import MINUTE, T0
@@ -522,3 +523,34 @@ def test_a_sqlite_file_as_the_database_is_named_so(
     result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(lite)])
     line = _one_error_line(result)
     assert line == f"Error: {lite}: cannot open: a SQLite file, not a DuckDB database"
+
+
+def test_a_disk_that_fills_up_at_the_checkpoint_says_the_run_is_safe(tmp_path: Path) -> None:
+    """The run is committed to DuckDB's log; folding it into the file needs room the file size
+    limit (a full disk) denies. That was DuckDB's FATAL traceback, as if the run were lost."""
+    import resource
+
+    db_file = tmp_path / "db.duckdb"
+    first = [f.delivery(f.message("hi", psid=f"a{i}", ts=T0 + i)) for i in range(200)]
+    pipeline.run([str(f.write_ndjson(tmp_path / "a.ndjson", first))], db_file)
+    limit = db_file.stat().st_size  # the log fits; the file may not grow
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    second = [f.delivery(f.message("hi", psid=f"b{i}", ts=T0 + i)) for i in range(200)]
+    log = f.write_ndjson(tmp_path / "b.ndjson", second)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(log),
+         "--db", str(db_file)],
+        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+        preexec_fn=small_disk, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("Error: run 2 is committed, but writing it into the database "
+                                "file failed: "), errors  # fmt: skip
+    assert pipeline.run([str(log)], db_file).files_read == 0  # nothing to read again
+    assert Query(db_file).scalar("SELECT count(*) FROM events") == 400
