@@ -26,7 +26,17 @@ DB_OPTION = click.option(
 def lake_option(help: str) -> Callable[[F], F]:
     """--lake DIR (or REFSCOPE_LAKE): the Parquet lake `ingest --lake` keeps."""
     return click.option("--lake", "lake_dir", envvar="REFSCOPE_LAKE", help=help,
-                        type=click.Path(file_okay=False, path_type=Path))  # fmt: skip
+                        type=click.Path(file_okay=False), callback=_lake_folder)  # fmt: skip
+
+
+def _lake_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """An empty --lake (`--lake "$LAKE"` with LAKE unset) was the current folder: the lake's
+    folders and files were written, and its old partitions removed, wherever it ran."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("an empty folder name: give the lake's folder", ctx, param)
+    return Path(value)
 
 
 # Where `refscope serve` appends its logs, and so what `refscope ingest` reads by default.

@@ -554,3 +554,19 @@ def test_a_disk_that_fills_up_at_the_checkpoint_says_the_run_is_safe(tmp_path: P
                                 "file failed: "), errors  # fmt: skip
     assert pipeline.run([str(log)], db_file).files_read == 0  # nothing to read again
     assert Query(db_file).scalar("SELECT count(*) FROM events") == 400
+
+
+def test_an_empty_lake_folder_is_refused_not_taken_for_the_current_one(
+    runner: CliRunner, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--lake "$LAKE"` with LAKE unset wrote the lake's folders and files (and removed old
+    partitions) in whatever folder the command ran in."""
+    here = tmp_path / "home"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    log = _log(log_dir)
+    for args in (["ingest", str(log)], ["prune", "--older-than", "100y"]):
+        result = runner.invoke(cli, [*args, "--db", str(tmp_path / "db.duckdb"), "--lake", ""])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--lake': an empty folder name" in result.output
+    assert list(here.iterdir()) == []
