@@ -119,7 +119,15 @@ def discover(paths: list[str]) -> list[Path]:
             raise SourceError("an empty PATH: give a file, a directory or a glob")
         p = Path(spec)
         if p.is_dir():
-            for dirpath, _dirs, files in os.walk(p, onerror=_unreadable_dir):
+            # A linked folder (an archive on another disk) is read too, as a glob reads it; one
+            # reached again (a link back up the tree) is not walked twice.
+            walked: set[str] = set()
+            for dirpath, dirs, files in os.walk(p, onerror=_unreadable_dir, followlinks=True):
+                real = os.path.realpath(dirpath)
+                if real in walked:
+                    dirs.clear()
+                    continue
+                walked.add(real)
                 found.update(Path(dirpath, f) for f in files if is_log_name(f))
         elif p.is_file():
             found.add(p)

@@ -222,6 +222,21 @@ def test_directories_are_read_recursively_and_globs_expand(
     assert Query(other)("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u3",)]
 
 
+def test_a_linked_folder_below_a_directory_is_read_as_a_glob_reads_it(
+    db_path: Path, query: Query, tmp_path: Path
+) -> None:
+    """An archive on another disk linked into the log folder was left out without a word (a
+    glob over the folder read it); a link back up the tree is not walked round and round."""
+    logs, archive = tmp_path / "logs", tmp_path / "disk2" / "archive"
+    f.write_ndjson(logs / "today.ndjson", [f.delivery(f.message(psid="u1", ts=T0))])
+    f.write_ndjson(archive / "old.ndjson", [f.delivery(f.message(psid="u2", ts=T0))])
+    os.symlink(archive, logs / "archive")
+    os.symlink(logs, archive / "back")
+    result = pipeline.run([str(logs)], db_path)
+    assert (result.files, result.rejects_added) == (2, 0)
+    assert query("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u2",)]
+
+
 def test_a_file_named_twice_in_one_run_is_read_once(db_path: Path, query: Query,
                                                      log_dir: Path) -> None:  # fmt: skip
     path = f.write_ndjson(log_dir / "webhooks.ndjson", [f.delivery(f.message()), "{oops"])
