@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from . import reasons
 from .sources import Chunk
 
 BATCH_ROWS = 16384  # lines per Arrow record batch: DuckDB parallelises over batches
@@ -120,7 +121,8 @@ def _checked_lines(
             b.decode("utf-8")
         except UnicodeDecodeError as exc:
             raw = b.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
-            bad.append((i, f"invalid UTF-8 at byte {exc.start}", raw))
+            utf16 = b.startswith((b"\xff\xfe", b"\xfe\xff"))  # its byte order mark
+            bad.append((i, reasons.UTF16 if utf16 else f"invalid UTF-8 at byte {exc.start}", raw))
     # The good lines' bytes, in order; the bad ones become empty lines.
     idx = [i for i, _, _ in bad]
     starts = [0, *(int(offsets[i + 1]) for i in idx)]

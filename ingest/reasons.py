@@ -49,8 +49,24 @@ def _replace_surrogates(v: Any) -> Any:
     return v
 
 
+UTF16 = "UTF-16 text, not UTF-8: save the log as UTF-8"  # PowerShell 5's `>` writes UTF-16
+
+
+def is_utf16(raw: str) -> bool:
+    """Whether the line is a line of UTF-16 text read as UTF-8: a zero byte beside each ASCII
+    character (the zero before the first one is the previous line end's)."""
+    text = raw.rstrip("\r\n")
+    return (
+        len(text) >= 2
+        and bool(text.strip("\x00"))
+        and (all(c == "\x00" for c in text[0::2]) or all(c == "\x00" for c in text[1::2]))
+    )
+
+
 def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     """A specific reason for a line that DuckDB could not turn (wholly) into events."""
+    if is_utf16(raw):
+        return UTF16
     try:
         doc = json.loads(raw.strip(JSON_WHITESPACE), parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:

@@ -439,6 +439,20 @@ def test_a_byte_order_mark_alone_is_a_blank_line(ingest_lines, query: Query) -> 
     assert query("SELECT psid, line_no FROM events") == [("u1", 2)]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_log_is_rejected_as_such(
+    db_path: Path, query: Query, log_dir: Path, encoding: str
+) -> None:
+    """PowerShell 5's `>` saves UTF-16: its lines were "invalid UTF-8 at byte 0" and "invalid
+    JSON: Expecting value", which sent the team looking for broken deliveries."""
+    text = "\r\n".join([VALID, f.line(f.delivery(f.message("yo", psid="u2", mid="m_2")))])
+    path = log_dir / "exported.ndjson"
+    path.write_bytes((text + "\r\n").encode(encoding))
+    pipeline.run([str(path)], db_path)
+    reasons = query("SELECT line_no, reason FROM rejects WHERE line_no <= 2 ORDER BY 1")
+    assert reasons == [(n, "UTF-16 text, not UTF-8: save the log as UTF-8") for n in (1, 2)]
+
+
 def test_summary_groups_item_reasons_without_their_positions(ingest_lines) -> None:
     late = f.message(psid="late", ts="soon")
     result = ingest_lines(
