@@ -168,6 +168,29 @@ def _run(
                 ) from exc
             raise
     # The run's events are all committed: attribute them, and close the run, in one transaction.
+    try:
+        _finish(con, res, older, started)
+    except duckdb.Error as exc:
+        why = str(exc).splitlines()[0]
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            why += f": attributing the run needs more than {MEMORY_ENV}={_memory_limit()}; raise it"
+        raise DatabaseError(
+            f"attributing run {res.run_id} failed: {why} (run {res.run_id} stays open with what "
+            "it loaded so far; the next `refscope ingest` resumes it)"
+        ) from exc
+    # Fold the write-ahead log into the file now, not in the next reader's open.
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error as exc:  # a full disk: the run is in the log, safe, but say so
+        raise DatabaseError(
+            f"run {res.run_id} is committed, but writing it into the database file failed: "
+            f"{exc}; the next open of the database writes it, once there is room"
+        ) from exc
+    return res
+
+
+def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, started: float) -> None:
+    """Attribute the run's events and close its row, in one transaction."""
     with db.transaction(con):
         run_id = res.run_id
         row = con.execute(load.RUN_COPIES, {"run_id": run_id}).fetchone()
@@ -198,15 +221,6 @@ def _run(
         res.rejects_by_reason = dict(reasons)
         res.seconds = time.perf_counter() - started
         runlog.finish(con, res)
-    # Fold the write-ahead log into the file now, not in the next reader's open.
-    try:
-        con.execute("CHECKPOINT")
-    except duckdb.Error as exc:  # a full disk: the run is in the log, safe, but say so
-        raise DatabaseError(
-            f"run {res.run_id} is committed, but writing it into the database file failed: "
-            f"{exc}; the next open of the database writes it, once there is room"
-        ) from exc
-    return res
 
 
 @dataclass

@@ -570,3 +570,30 @@ def test_an_empty_lake_folder_is_refused_not_taken_for_the_current_one(
         assert result.exit_code == 2, result.output
         assert "Invalid value for '--lake': an empty folder name" in result.output
     assert list(here.iterdir()) == []
+
+
+def test_attribution_out_of_memory_names_the_setting_and_the_run_resumes(tmp_path: Path) -> None:
+    """500,000 new contacts attributed at the smallest memory setting (64MB): the batches fit,
+    the attribution did not, and that was DuckDB's traceback. It now says which setting to
+    raise, and the next ingest, given more, finishes the run."""
+    template = f.line(f.delivery(f.message("hi", psid="PSID", mid="MID", ts=T0)))
+    log = tmp_path / "webhooks.ndjson"
+    with log.open("w") as fh:
+        for i in range(500_000):
+            fh.write(template.replace("PSID", f"u{i}").replace("MID", f"m{i}") + "\n")
+    db_file = tmp_path / "db.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(log),
+         "--db", str(db_file)],
+        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT), REFSCOPE_INGEST_MEMORY="64MB"),
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("Error: attributing run 1 failed: Out of Memory Error"), errors
+    assert "needs more than REFSCOPE_INGEST_MEMORY=64MB; raise it" in errors[0]
+    assert "run 1 stays open" in errors[0]
+    result = pipeline.run([str(log)], db_file)
+    assert (result.run_id, result.resumed, result.new_contacts) == (1, True, 500_000)
