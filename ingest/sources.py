@@ -119,21 +119,15 @@ def discover(paths: list[str]) -> list[Path]:
             raise SourceError("an empty PATH: give a file, a directory or a glob")
         p = Path(spec)
         if p.is_dir():
-            # A linked folder (an archive on another disk) is read too, as a glob reads it; one
-            # reached again (a link back up the tree) is not walked twice.
-            walked: set[str] = set()
-            for dirpath, dirs, files in os.walk(p, onerror=_unreadable_dir, followlinks=True):
-                real = os.path.realpath(dirpath)
-                if real in walked:
-                    dirs.clear()
-                    continue
-                walked.add(real)
-                found.update(Path(dirpath, f) for f in files if is_log_name(f))
+            found.update(_logs_below(p))
         elif p.is_file():
             found.add(p)
         elif glob.has_magic(spec):
-            matches = [Path(m) for m in glob.glob(spec, recursive=True)]
-            files = [m for m in matches if m.is_file()]
+            # Each match is read as if named on its own: a folder for its logs, as when the
+            # shell expands the glob (quoted, as --follow needs, its folders were left out).
+            files: set[Path] = set()
+            for m in map(Path, glob.glob(spec, recursive=True)):
+                files.update(_logs_below(m) if m.is_dir() else [m] if m.is_file() else [])
             if not files:
                 raise SourceError(f"no files match {spec!r}")
             found.update(files)
@@ -150,6 +144,21 @@ def discover(paths: list[str]) -> list[Path]:
             raise SourceError(f"{f}: permission denied")
     # Resolved before deduplicating: two spellings (or a symlink) of one file read it once.
     return sorted({f.resolve() for f in found}, key=str)
+
+
+def _logs_below(folder: Path) -> set[Path]:
+    """The log files below a folder. A linked folder (an archive on another disk) is read too,
+    as a glob reads it; one reached again (a link back up the tree) is not walked twice."""
+    found: set[Path] = set()
+    walked: set[str] = set()
+    for dirpath, dirs, files in os.walk(folder, onerror=_unreadable_dir, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in walked:
+            dirs.clear()
+            continue
+        walked.add(real)
+        found.update(Path(dirpath, f) for f in files if is_log_name(f))
+    return found
 
 
 def fingerprint(path: Path, offset: int) -> str:

@@ -237,6 +237,22 @@ def test_a_linked_folder_below_a_directory_is_read_as_a_glob_reads_it(
     assert query("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u2",)]
 
 
+def test_a_glob_matching_folders_reads_their_logs_as_the_shell_would(
+    db_path: Path, query: Query, tmp_path: Path
+) -> None:
+    """`refscope ingest --follow '/srv/refscope/*'` (quoted, so each round finds new folders)
+    matched one folder per day and read none of them: only files matched were read."""
+    root = tmp_path / "srv"
+    f.write_ndjson(root / "2023-11-14" / "webhooks.ndjson", [f.delivery(f.message(psid="u1"))])
+    f.write_ndjson(root / "2023-11-15" / "webhooks.ndjson", [f.delivery(f.message(psid="u2"))])
+    f.write_ndjson(root / "loose.ndjson", [f.delivery(f.message(psid="u3"))])
+    result = pipeline.run([str(root / "*")], db_path)
+    assert (result.files, result.rejects_added) == (3, 0)
+    assert query("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u2",), ("u3",)]
+    with pytest.raises(SourceError, match="no files match"):
+        pipeline.run([str(tmp_path / "srv" / "2023-11-1[4]" / "*.jsonl")], db_path)
+
+
 def test_a_file_named_twice_in_one_run_is_read_once(db_path: Path, query: Query,
                                                      log_dir: Path) -> None:  # fmt: skip
     path = f.write_ndjson(log_dir / "webhooks.ndjson", [f.delivery(f.message()), "{oops"])
