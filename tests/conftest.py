@@ -133,9 +133,12 @@ def runner() -> Iterator[CliRunner]:
 
 
 def nonblank_line_numbers(data: bytes) -> set[int]:
-    """1-based numbers of the lines that hold more than JSON whitespace."""
+    """1-based numbers of the lines that hold more than JSON whitespace (after a leading byte
+    order mark, which is read as if absent)."""
     lines = data.split(b"\n")
-    return {i for i, text in enumerate(lines, 1) if text.strip(b" \t\r\n")}
+    return {
+        i for i, text in enumerate(lines, 1) if text.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n")
+    }
 
 
 def accounted_lines(query: Query, path: Path) -> tuple[set[int], list[int]]:
