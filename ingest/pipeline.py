@@ -300,6 +300,11 @@ def _read_files(
                 files[file_id] = fp
                 if held + _next_read(p, chunk.end_offset, limit) > limit:
                     flush()
+        except sources.ReplacedWhileRead as exc:
+            # Left as it was recorded: the next run sees the new file and plans it afresh.
+            res.warnings.append(str(exc))
+            files.pop(file_id, None)
+            continue
         except sources.TruncatedGzip as exc:
             # Recorded as read part-way: the next run reads on from where this one stopped.
             res.warnings.append(str(exc))

@@ -26,6 +26,11 @@ MAX_SIZE = 2**40  # the largest size setting: 1 TiB
 _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 
 
+class ReplacedWhileRead(SourceError):
+    """A file replaced under its name (rotated) after it was planned: its plan (an offset into
+    the file it replaced) is not for it; nothing of it is read, and the next run plans anew."""
+
+
 class TruncatedGzip(SourceError):
     """A .gz whose compressed stream ends early (a file still being written): every whole line
     before the cut was yielded; the rest is read by a later run, once the file is complete."""
@@ -84,6 +89,7 @@ class Plan:
     name: str | None = None  # the input's name in the database (a pulled URL); default: path
     read_from: int | None = None  # where reading starts in `path`; default: start_offset
     fingerprint: str | None = None  # stored instead of the head hash (an HTTP validator)
+    identity: tuple[int, int] | None = None  # (device, inode) when planned: a rotation shows
 
     @property
     def key(self) -> str:
@@ -206,7 +212,8 @@ def plan(path: Path, state: FileState | None) -> Plan | None:
     if state is not None and st.st_size == state.size and st.st_mtime_ns == state.mtime_ns:
         return None
     gz = path.suffix == ".gz"
-    fresh = Plan(path, st.st_size, st.st_mtime_ns, gz, 0, 0, state is not None)
+    identity = (st.st_dev, st.st_ino)
+    fresh = Plan(path, st.st_size, st.st_mtime_ns, gz, 0, 0, state is not None, identity=identity)
     if state is None:
         return fresh
     if gz:
@@ -219,7 +226,8 @@ def plan(path: Path, state: FileState | None) -> Plan | None:
         )
     if not grown:
         return fresh
-    return Plan(path, st.st_size, st.st_mtime_ns, gz, state.offset_done, state.lines_done, False)
+    return Plan(path, st.st_size, st.st_mtime_ns, gz, state.offset_done, state.lines_done, False,
+                identity=identity)  # fmt: skip
 
 
 def _ends_line(path: Path, offset: int) -> bool:
@@ -248,6 +256,10 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     except OSError as exc:
         raise SourceError(f"{p.path}: {exc.strerror}") from exc
     with fh:
+        if p.identity is not None and _identity(fh) != p.identity:
+            raise ReplacedWhileRead(
+                f"{p.path}: replaced (rotated?) since this run listed it: read by the next run"
+            )
         offset, line = p.start_offset, p.start_line
         cut_short = False
         try:
@@ -313,6 +325,11 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
             )
         if carry:
             yield Chunk(memoryview(carry), line + 1, offset, line)
+
+
+def _identity(fh: object) -> tuple[int, int]:
+    st = os.fstat(fh.fileno())  # type: ignore[attr-defined]
+    return st.st_dev, st.st_ino
 
 
 _GZIP_HEADER = 10  # bytes: magic (1f 8b), method (08), flags, mtime, extra flags, OS

@@ -146,6 +146,31 @@ def test_a_file_recorded_by_an_earlier_version_still_reads_on_from_its_offset(
     assert (result.lines, result.events_added) == (3, 3)
 
 
+def test_a_log_rotated_between_planning_and_reading_loses_none_of_the_new_one(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    """Logrotate renames the log and starts a new one while a run is on its other files: the
+    new file was read from the old one's offset, and its first lines were never read."""
+    log = log_dir / "webhooks.ndjson"
+    old = [f.delivery(f.message(psid=f"o{i}", ts=T0 + i)) for i in range(3)]
+    f.write_ndjson(log, old)
+    pipeline.run([str(log)], db_path)
+    f.write_ndjson(log, [f.delivery(f.message(psid="o3", ts=T0 + 3))], mode="a")  # it grew
+    new = [f.delivery(f.message(psid=f"n{i}", ts=T0 + 10 + i)) for i in range(12)]
+
+    def rotate(total: int) -> None:  # after the plan, before the read
+        log.rename(log_dir / "webhooks-1.ndjson")
+        f.write_ndjson(log, new)
+
+    result = pipeline.run([str(log)], db_path, on_plan=rotate)
+    assert result.warnings == [f"{log}: replaced (rotated?) since this run listed it: read by "
+                               "the next run"]  # fmt: skip
+    pipeline.run([str(log_dir)], db_path)
+    psids = {r[0] for r in query("SELECT psid FROM events")}
+    assert psids == {f"o{i}" for i in range(4)} | {f"n{i}" for i in range(12)}
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
 def test_unterminated_last_line_is_read_again_once_complete(
     ingest_lines, query: Query, log_dir: Path
 ) -> None:
