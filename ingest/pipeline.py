@@ -253,9 +253,10 @@ def _read_files(
     batch: list[tuple[int, sources.Chunk]] = []
     files: dict[int, _FileProgress] = {}  # files with something to record at the next commit
     held = 0  # bytes in the batch
+    advanced = 0  # bytes on disk read for the batch: the progress bar's steps
 
     def flush() -> None:
-        nonlocal held
+        nonlocal held, advanced
         if not batch and not files:
             return
         started = res.started
@@ -277,11 +278,11 @@ def _read_files(
                 _record(con, fp, res)
             runlog.save_counts(con, res)
         res.started = True  # its row is committed: a later failure leaves the run open
-        if progress and batch:
-            progress(held)
+        if progress and advanced:
+            progress(advanced)
         batch.clear()
         files.clear()
-        held = 0
+        held = advanced = 0
 
     # A batch never holds more than the limit, and is committed before the next chunk is read
     # when that chunk cannot join it: only one batch of lines is in memory at a time.
@@ -290,12 +291,16 @@ def _read_files(
             flush()
         fp = _FileProgress(p, p.start_offset, p.start_line, p.start_offset)
         files[file_id] = fp
+        disk_at = 0  # of a .gz, the compressed bytes read before the chunk
         try:
             for chunk in sources.read_chunks(p, limit):
                 if held + len(chunk.data) > limit:
                     flush()  # a .gz chunk, whose size is known only once read
                 batch.append((file_id, chunk))
                 held += len(chunk.data)
+                # A .gz's bar total is its size on disk: count what was read of that.
+                advanced += chunk.disk_at - disk_at if p.is_gz else len(chunk.data)
+                disk_at = chunk.disk_at
                 fp.offset, fp.lines_done = chunk.end_offset, chunk.lines_done
                 files[file_id] = fp
                 if held + _next_read(p, chunk.end_offset, limit) > limit:

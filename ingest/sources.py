@@ -73,6 +73,9 @@ class Chunk:
     first_line: int  # 1-based number of the first line in the file
     end_offset: int  # (uncompressed) offset just after the last complete line
     lines_done: int  # complete lines in the file up to end_offset
+    # A .gz's compressed bytes read up to this chunk's end: what a progress bar counts, since
+    # its total is the files' sizes on disk (a plain file's chunk counts its own length).
+    disk_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,8 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                     cut = buf.rfind(b"\n") + 1
                     if cut:
                         n = buf.count(b"\n", 0, cut)
-                        yield Chunk(memoryview(buf)[:cut], line + 1, offset + cut, line + n)
+                        yield Chunk(memoryview(buf)[:cut], line + 1, offset + cut, line + n,
+                                    p.size)  # fmt: skip
                         line += n
                     cut_short = True
                     break
@@ -303,7 +307,7 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                     data, carry = (memoryview(buf)[:cut], buf[cut:]) if cut < len(buf) else (
                         memoryview(buf), b"")  # fmt: skip
                 n = buf.count(b"\n", 0, cut)
-                yield Chunk(data, line + 1, offset + cut, line + n)
+                yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p))
                 offset += cut
                 line += n
         except gzip.BadGzipFile as exc:
@@ -324,7 +328,12 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                 f"line {line:,}; the rest is read once the file is complete"
             )
         if carry:
-            yield Chunk(memoryview(carry), line + 1, offset, line)
+            yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p))
+
+
+def _disk_at(fh: object, p: Plan) -> int:
+    """How far into a .gz on disk its reader is (read-ahead included; 0 for a plain file)."""
+    return fh.fileobj.tell() if p.is_gz else 0  # type: ignore[attr-defined]
 
 
 def _identity(fh: object) -> tuple[int, int]:

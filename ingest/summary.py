@@ -17,7 +17,8 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     if r.lake is not None:
         console.print(r.lake.line())
     if r.files_read == 0 and r.lines == 0:  # a file read in part has its lines counted
-        console.print(f"nothing new to read in {r.files} files ({r.seconds:.2f} s)", soft_wrap=True)
+        files = "1 file" if r.files == 1 else f"{r.files} files"
+        console.print(f"nothing new to read in {files} ({r.seconds:.2f} s)", soft_wrap=True)
         return
     resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
     console.print(

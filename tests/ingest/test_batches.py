@@ -96,6 +96,27 @@ def test_a_batch_holds_at_most_the_batch_size(
     assert max(len(b) for b in batches) <= limit
 
 
+def test_the_progress_bar_ends_at_its_total_for_plain_and_gz_logs(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bar's total is the inputs' size on disk: its steps add up to it, a .gz's counted in
+    compressed bytes (in decompressed ones the bar ran far past its end)."""
+    lines_ = [f.delivery(f.message(psid=f"u{i}", mid=f"m.{i}")) for i in range(3000)]
+    f.write_ndjson(log_dir / "a.ndjson", lines_[:1000])
+    plain = (log_dir / "a.ndjson").read_bytes()
+    f.write_ndjson(log_dir / "b.ndjson", lines_[1000:])
+    (log_dir / "b.ndjson.gz").write_bytes(gzip.compress((log_dir / "b.ndjson").read_bytes()))
+    (log_dir / "b.ndjson").unlink()
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "64KB")  # many batches, several chunks a .gz
+    totals: list[int] = []
+    steps: list[int] = []
+    result = pipeline.run([str(log_dir)], db_path, on_plan=totals.append, progress=steps.append)
+    assert result.events_added == 3000
+    on_disk = len(plain) + (log_dir / "b.ndjson.gz").stat().st_size
+    assert totals == [on_disk]
+    assert len(steps) > 3 and sum(steps) == on_disk
+
+
 def test_a_batch_size_that_is_not_a_size_is_refused(
     db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

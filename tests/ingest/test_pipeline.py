@@ -303,7 +303,7 @@ def test_the_database_named_beside_the_logs_is_left_out(runner, tmp_path: Path) 
                                      "--db", str(db_file)])  # fmt: skip
         assert result.exit_code == 0, result.output
         assert f"warning: {db_file}: the database itself, not a log: left out" in result.output
-        assert "nothing new to read in 1 files" in result.output
+        assert "nothing new to read in 1 file (" in result.output
     q = Query(db_file)
     assert q("SELECT count(*) FROM rejects") == [(0,)]
     assert q("SELECT count(*) FROM ingest_files WHERE path = ?", str(db_file)) == [(0,)]
