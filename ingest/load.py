@@ -138,28 +138,38 @@ DELETE FROM events WHERE run_id = $run_id AND rowid IN (
 # (two scans in one millisecond make the same line twice): not by its line number, so a file
 # replaced by one that starts later (a rolling window) adds only its new clicks. The copies
 # counted are this batch's, and the stored ones of the lines before those the batch reads of
-# the file (a stored copy the batch reads again is one of the batch's).
+# the file (a stored copy the batch reads again is one of the batch's). The file is named
+# without a `.gz` ending: a log gzipped after it was read is the same log, and its clicks are
+# not counted again (also when both are there, as `gzip -k` leaves them); a click stored by an
+# earlier version under its `.gz` name (k_file) is not counted again either.
 _INSERT_CLICKS = """
 INSERT INTO clicks
 SELECT k, ts, ref, page_id, qr, detail, path, line_no, $run_id FROM (
-    SELECT rs_key([n.path, n.raw, CAST(n.copy + (
-               SELECT count(*) FROM clicks k
-               WHERE k.file = n.path AND k.line_no < n.first_line AND k.ts = n.ts
-                 AND k.ref = n.ref AND k.page IS NOT DISTINCT FROM n.page_id AND k.qr = n.qr
-                 AND k.device IS NOT DISTINCT FROM n.detail) AS VARCHAR)]) AS k, n.*
+    SELECT rs_key([m.log, m.raw, m.nth]) AS k, rs_key([m.path, m.raw, m.nth]) AS k_file, m.*
     FROM (
-        -- The text without its line end: a last line read before its newline was written
-        -- is the same click once it has one.
-        SELECT s.ts, s.ref, s.page_id, s.qr, s.detail, f.path, s.line_no, b.first_line,
-               rtrim(c.raw, chr(13) || chr(10)) AS raw,
-               row_number() OVER (PARTITION BY f.path, rtrim(c.raw, chr(13) || chr(10))
-                                  ORDER BY s.line_no) AS copy
-        FROM rs_stage s JOIN chunk c ON c.rid = s.rid JOIN rs_files f ON f.file_id = s.file_id
-        JOIN (SELECT file_id, min(line_no) AS first_line FROM chunk GROUP BY file_id) b
-            ON b.file_id = s.file_id
-        WHERE s.kind = 'click' AND s.problem IS NULL
-    ) n
-) WHERE k NOT IN (SELECT click_key FROM clicks)
+        SELECT CAST(n.copy + (
+                   SELECT count(*) FROM clicks k
+                   WHERE regexp_replace(k.file, '\\.gz$', '') = n.log
+                     AND k.line_no < n.first_line AND k.ts = n.ts AND k.ref = n.ref
+                     AND k.page IS NOT DISTINCT FROM n.page_id AND k.qr = n.qr
+                     AND k.device IS NOT DISTINCT FROM n.detail) AS VARCHAR) AS nth, n.*
+        FROM (
+            -- The text without its line end: a last line read before its newline was written
+            -- is the same click once it has one.
+            SELECT s.ts, s.ref, s.page_id, s.qr, s.detail, f.path, s.line_no, b.first_line,
+                   regexp_replace(f.path, '\\.gz$', '') AS log,
+                   rtrim(c.raw, chr(13) || chr(10)) AS raw,
+                   row_number() OVER (PARTITION BY f.path, rtrim(c.raw, chr(13) || chr(10))
+                                      ORDER BY s.line_no) AS copy
+            FROM rs_stage s JOIN chunk c ON c.rid = s.rid
+            JOIN rs_files f ON f.file_id = s.file_id
+            JOIN (SELECT file_id, min(line_no) AS first_line FROM chunk GROUP BY file_id) b
+                ON b.file_id = s.file_id
+            WHERE s.kind = 'click' AND s.problem IS NULL
+        ) n
+    ) m
+) WHERE k NOT IN (SELECT click_key FROM clicks) AND k_file NOT IN (SELECT click_key FROM clicks)
+QUALIFY row_number() OVER (PARTITION BY k ORDER BY path) = 1
 """
 
 # Lines that yielded no event, or whose items were partly malformed: one reject row each.

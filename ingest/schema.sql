@@ -143,7 +143,7 @@ CREATE TABLE IF NOT EXISTS ad_pulls (
 
 -- Scans and clicks of tracked links, from the receiver's click log (GET /r/<ref>).
 CREATE TABLE IF NOT EXISTS clicks (
-    click_key   UHUGEINT NOT NULL,      -- md5 of (file, raw, which copy of raw in the file)
+    click_key   UHUGEINT NOT NULL,      -- md5 of (file without .gz, raw, which copy of raw in it)
     ts          TIMESTAMP NOT NULL,
     ref         VARCHAR NOT NULL,
     page        VARCHAR,                -- the page as the link was registered

@@ -3,6 +3,7 @@ twice (a retried POST, the same mid in two deliveries, a copy in a later run) is
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
@@ -156,6 +157,35 @@ def test_a_last_click_line_read_before_its_newline_is_one_click(
         fh.write(b"\n")
     pipeline.run([str(path)], query.path)
     assert query("SELECT count(*) FROM clicks") == [(2,)]
+
+
+def test_a_click_log_gzipped_after_it_was_read_adds_no_clicks(
+    ingest_lines, query: Query, execute, log_dir: Path
+) -> None:
+    """`gzip clicks-….ndjson` (an old day's log compressed) is the same log, not a renamed one:
+    its clicks, two scans in one millisecond among them, are not counted again; a click added
+    before it was compressed is."""
+    clicks = [_click(i, T0 + 1000 * i) for i in range(12)]
+    clicks[6] = clicks[5]
+    ingest_lines(clicks[:10], name="clicks-2026-11-30.vm-1.ndjson")
+    ingest_lines(clicks[10:], name="clicks-2026-11-30.vm-1.ndjson", append=True)
+    assert query("SELECT count(*) FROM clicks") == [(12,)]
+    log = log_dir / "clicks-2026-11-30.vm-1.ndjson"
+    ingest_lines(clicks + [_click(12, T0 + 12_000)], name=log.name)  # one more, then gzipped
+    gz = log.with_name(log.name + ".gz")
+    gz.write_bytes(gzip.compress(log.read_bytes()))
+    log.unlink()
+    result = pipeline.run([str(log_dir)], query.path)
+    assert result.files_read == 1
+    assert query("SELECT count(*), count(DISTINCT ts) FROM clicks") == [(13, 12)]
+    # `gzip -k`: the log and its .gz side by side, read in one run, are one log.
+    kept = log_dir / "clicks-2026-12-01.vm-1.ndjson"
+    ingest_lines([_click(20, T0 + 20_000), _click(20, T0 + 20_000)], name=kept.name)
+    kept.with_name(kept.name + ".gz").write_bytes(gzip.compress(kept.read_bytes()))
+    execute("DELETE FROM clicks WHERE file = ?", str(kept))
+    execute("DELETE FROM ingest_files WHERE path = ?", str(kept))
+    pipeline.run([str(log_dir)], query.path)
+    assert query("SELECT count(*), count(DISTINCT ts) FROM clicks") == [(15, 13)]
 
 
 def test_two_scans_in_one_millisecond_read_in_two_runs_stay_two_when_read_again(
