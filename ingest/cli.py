@@ -160,7 +160,9 @@ def _follow(
     match nothing yet) and a database that cannot be opened for a reason other than a lock."""
     errors = err_console or console
     _follow_preflight(paths, db_file)
-    console.print(f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)")
+    console.print(
+        f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)", soft_wrap=True
+    )
     failing: str | None = None  # the error of the last cycle, said once while it lasts
     stop = threading.Event()  # set by Ctrl-C or SIGTERM
     restore = _stop_on_signals(stop)

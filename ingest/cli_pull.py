@@ -40,7 +40,7 @@ def pull_logs(url: str, headers: tuple[str, ...], db_file: Path) -> None:
             raise
         raise click.ClickException(named) from exc
     if result is None:
-        console.print(f"nothing new at {fetch.safe_url(url)}")
+        console.print(f"nothing new at {fetch.safe_url(url)}", soft_wrap=True)
     else:
         result.warnings = [_SPOOL.sub(lambda _: fetch.safe_url(url), w) for w in result.warnings]
         print_summary(console, result)
@@ -76,5 +76,6 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
         )  # fmt: skip
     console.print(
         f"{result.rows:,} insight rows ({result.pages} pages) for {result.since} – "
-        f"{result.until}; waited {result.waited_seconds:.0f} s for rate limits"
+        f"{result.until}; waited {result.waited_seconds:.0f} s for rate limits",
+        soft_wrap=True,
     )

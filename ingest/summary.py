@@ -15,7 +15,7 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     for warning in r.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if r.lake is not None:
-        console.print(r.lake.line())
+        console.print(r.lake.line(), soft_wrap=True)
     if r.files_read == 0 and r.lines == 0:  # a file read in part has its lines counted
         files = "1 file" if r.files == 1 else f"{r.files} files"
         console.print(f"nothing new to read in {files} ({r.seconds:.2f} s)", soft_wrap=True)

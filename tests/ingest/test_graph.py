@@ -279,6 +279,22 @@ def test_the_token_never_appears_in_output(
     assert TOKEN not in res.output and "2 insight rows" in res.output
 
 
+def test_the_pull_summary_is_one_line_in_a_log(
+    graph: FakeGraph, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron job's log (stdout not a terminal, 80 columns) keeps the summary on one line."""
+    graph.rows = days(40)
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    since = TODAY - dt.timedelta(days=39)
+    args = ["pull", "ads", "--account", ACCOUNT, "--base-url", graph.base,
+            "--since", str(since), "--until", str(TODAY), "--db", str(db_path)]  # fmt: skip
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert len(res.output.strip().splitlines()) == 1, res.output
+    assert re.fullmatch(rf"80 insight rows \(\d+ pages\) for {since} – {TODAY}; waited 0 s "
+                        "for rate limits", res.output.strip()), res.output  # fmt: skip
+
+
 def test_bad_account_and_missing_token_are_refused(graph: FakeGraph, db_path: Path) -> None:
     # Digits are 0-9: Arabic-Indic or superscript digits are no ad account, and are not sent.
     for account in ("1234", "act_١٢٣", "act_²", "act_", "act_12a"):
