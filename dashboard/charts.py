@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -36,12 +38,18 @@ _MARGIN = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, **_AXES}
 _LAYOUT = {**_MARGIN, "legend": LEGEND, "hovermode": "x unified"}
 
 
+_DAY_MS = 24 * 3600 * 1000  # a day on a date axis
+
+
 def channel_label(channel: str) -> str:
     return CHANNEL_LABELS.get(channel, channel)
 
 
-def new_contacts_by_day_bar(df: pd.DataFrame) -> go.Figure:
-    """Stacked bars of new contacts per day by channel. Input: day, channel, contacts."""
+def new_contacts_by_day_bar(
+    df: pd.DataFrame, start: dt.date | None = None, end: dt.date | None = None
+) -> go.Figure:
+    """Stacked bars of new contacts per day by channel. Input: day, channel, contacts; the
+    axis spans start to end (default: the days in df), a whole day to each bar."""
     fig = go.Figure()
     for channel in CHANNEL_COLORS:
         part = df[df["channel"] == channel]
@@ -53,9 +61,20 @@ def new_contacts_by_day_bar(df: pd.DataFrame) -> go.Figure:
             name=channel_label(channel),
             marker_color=CHANNEL_COLORS[channel],
             hovertemplate="%{y:,} new contacts<extra>" + channel_label(channel) + "</extra>",
+            width=_DAY_MS * 0.8,  # plotly sizes bars by their spacing: one day's is a hairline
         )
     fig.update_layout(barmode="stack", title="New contacts per day", **_LAYOUT)
     fig.update_yaxes(title="new contacts")
+    days = pd.to_datetime(df["day"]) if not df.empty else pd.Series(dtype="datetime64[ns]")
+    first = pd.Timestamp(start) if start is not None else days.min()
+    last = pd.Timestamp(end) if end is not None else days.max()
+    if pd.notna(first) and pd.notna(last):
+        # Left to itself, plotly zooms the axis of one day's bars into milliseconds
+        # ("23:59:59.9996"): the range's days, and a tick a day while they are few.
+        half = pd.Timedelta(hours=12)
+        fig.update_xaxes(range=[(first - half).isoformat(), (last + half).isoformat()])
+        if (last - first).days < 14:
+            fig.update_xaxes(dtick=_DAY_MS)
     return fig
 
 

@@ -189,7 +189,7 @@ def _daily(df: pd.DataFrame, f: Filters) -> Section:
     columns.append(Column("total", "Total", "int"))
     return Section(
         "daily", "New contacts per day", table, tuple(columns),
-        _untitled(charts.new_contacts_by_day_bar(df)),
+        _untitled(charts.new_contacts_by_day_bar(df, f.start, f.end)),
     )  # fmt: skip
 
 

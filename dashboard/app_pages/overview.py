@@ -27,7 +27,9 @@ if not totals["new_contacts"].sum():
     if not totals.empty:  # contacts came back, though: through which channels
         widgets.table(totals)
     st.stop()
-st.plotly_chart(charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f)))
+st.plotly_chart(
+    charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f), f.start, f.end)
+)
 left, right = st.columns([1, 2])
 left.plotly_chart(charts.channel_mix_pie(totals))
 with right:

@@ -14,6 +14,7 @@ import xlsxwriter
 
 from dashboard import charts, report_data, report_xlsx
 from dashboard.charts import CHANNEL_COLORS
+from dashboard.chromium import chromium_path
 from ingest.attribute import CHANNELS
 
 D1, D2 = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
@@ -47,6 +48,23 @@ def test_new_contacts_by_day_stacks_one_trace_per_channel_in_colour_order():
         ("QR code", [D1, D2], [3, 4], CHANNEL_COLORS["qr_code"]),
         ("Click-to-Messenger ad", [D1], [5], CHANNEL_COLORS["ctm_ad"]),
     ]
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="plotly.js lays the axis out in Chromium")
+def test_one_day_of_new_contacts_keeps_an_axis_of_days():
+    """Contacts on one day only (a new page, a one-day report): plotly zoomed the axis into
+    milliseconds and labelled the bar "23:59:59.9996". The axis spans the range's days, a
+    tick a day."""
+    df = pd.DataFrame({"day": [D2], "channel": ["qr_code"], "contacts": [5]})
+    start = D2 - dt.timedelta(days=6)
+    for span, first in (((), D2), ((start, D2), start)):
+        fig = charts.new_contacts_by_day_bar(df, *span)
+        axis = fig.full_figure_for_development(warn=False).layout.xaxis  # as plotly.js draws it
+        assert axis.dtick == 86_400_000
+        assert fig.data[0].width == 0.8 * 86_400_000  # a bar of most of a day, not a hairline
+        assert [pd.Timestamp(x) for x in axis.range] == [
+            pd.Timestamp(first) - pd.Timedelta(hours=12), pd.Timestamp(D2) + pd.Timedelta(hours=12)
+        ]  # fmt: skip
 
 
 def test_channel_mix_pie_shows_labels_values_and_channel_colours():
