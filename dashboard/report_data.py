@@ -113,6 +113,11 @@ def period(f: Filters) -> str:
     return f"{f.start} – {f.end}"
 
 
+def length(f: Filters) -> str:
+    """The range's length: "1 day", "28 days"."""
+    return "1 day" if f.days == 1 else f"{f.days} days"
+
+
 def scope(f: Filters) -> str:
     pages = ", ".join(f.pages) if f.pages else "all"
     channels = ", ".join(f.channels) if f.channels else "all"

@@ -10,7 +10,15 @@ import html
 
 from plotly.offline import get_plotlyjs
 
-from dashboard.report_data import Report, Section, format_change, format_value, period, scope
+from dashboard.report_data import (
+    Report,
+    Section,
+    format_change,
+    format_value,
+    length,
+    period,
+    scope,
+)
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -46,7 +54,7 @@ def report_html(report: Report) -> bytes:
     out += [
         "</head><body>",
         "<h1>refscope report</h1>",
-        f'<p class="meta">{_e(period(f))} ({f.days} days), compared with {_e(period(p))}; '
+        f'<p class="meta">{_e(period(f))} ({length(f)}), compared with {_e(period(p))}; '
         f"{_e(scope(f))}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC.</p>",
     ]
     if not report.has_data:

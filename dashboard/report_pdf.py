@@ -16,7 +16,15 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from dashboard.chromium import chromium_path
-from dashboard.report_data import Report, Section, format_change, format_value, period, scope
+from dashboard.report_data import (
+    Report,
+    Section,
+    format_change,
+    format_value,
+    length,
+    period,
+    scope,
+)
 from ingest import pdf_text
 from ingest.errors import RefscopeError
 
@@ -104,7 +112,7 @@ def report_pdf(report: Report) -> bytes:
     pdf.set_font(pdf.face, "B", 18)
     _text(pdf, "refscope report", 9)
     pdf.set_font(pdf.face, size=9)
-    _text(pdf, f"{period(f)} ({f.days} days), compared with {period(p)}", 5)
+    _text(pdf, f"{period(f)} ({length(f)}), compared with {period(p)}", 5)
     _text(pdf, f"{scope(f)} · generated {report.generated_at:%Y-%m-%d %H:%M} UTC", 5)
     if not report.has_data:
         pdf.ln(3)

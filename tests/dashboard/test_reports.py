@@ -422,6 +422,20 @@ def test_pdf_report_from_the_cli_holds_the_kpis_and_charts(runner, report_db, tm
     assert sum(len(p.images) for p in pdf.pages) == 6
 
 
+@pytest.mark.parametrize("fmt", [pytest.param("pdf", marks=needs_chromium), "html"])
+def test_a_one_day_report_says_1_day(report_db, fmt):
+    day = RANGE.end
+    con = db.connect(report_db, read_only=True)
+    try:
+        one = reports.gather(reports.connection_fetch(con), Filters(day, day))
+    finally:
+        con.close()
+    out = reports.render(one, fmt)
+    text = (pypdf.PdfReader(io.BytesIO(out)).pages[0].extract_text() if fmt == "pdf"
+            else out.decode())  # fmt: skip
+    assert f"{day} – {day} (1 day), compared with" in text
+
+
 @pytest.mark.parametrize("fmt", ["pdf", "xlsx", "html"], ids=["pdf", "xlsx", "html"])
 def test_a_range_without_data_says_so(runner, report_db, tmp_path, fmt):
     out = tmp_path / f"empty.{fmt}"
