@@ -26,8 +26,9 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per ref of m.me links and QR codes. Columns: page_id, ref, channel, new_contacts,
     reentries, engaged, engaged_rate, ci_low, ci_high (95% Wilson interval), too_few,
     return_7d_rate, first_seen, last_seen, registered, campaign, placement, clicks, scans
-    (clicks through QR codes, from the receiver's /r/<ref> log), contacts_per_click. A registered
-    link clicked in the range that brought no touch there is a row too, with no contacts."""
+    (clicks through QR codes, from the receiver's /r/<ref> log; a bot's are left out),
+    contacts_per_click. A registered link clicked in the range that brought no touch there is a
+    row too, with no contacts."""
     return _df(
         con,
         f"""WITH acquired AS (
@@ -59,9 +60,11 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 FROM tracked_links l LEFT JOIN pages p ON lower(p.username) = lower(l.page)
             ), clk AS (
                 -- A click carries its link's page as registered: it counts for that link only.
+                -- A bot's GET (a link preview, a crawler) is logged, but is nobody's click.
                 SELECT k.ref, k.page, count(*) AS clicks, count(*) FILTER (WHERE k.qr) AS scans
                 FROM clicks k
                 WHERE k.ts >= $start AND k.ts < $end + INTERVAL 1 DAY
+                  AND k.device IS DISTINCT FROM 'bot'
                 GROUP BY ALL
             ), linked AS (
                 SELECT s.page_id, s.ref, any_value(l.campaign) AS campaign,

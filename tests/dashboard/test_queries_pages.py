@@ -253,6 +253,35 @@ def test_refs_list_a_link_scanned_in_the_range_that_brought_no_one(tmp_path):
     assert other_page.empty and links_only.empty
 
 
+def test_link_preview_fetchers_are_not_counted_as_clicks(tmp_path):
+    """A link shared in Messenger or Slack is fetched (GET) by the preview bot: the receiver
+    logs it as device `bot`, and Links & QR counts people's clicks and scans, not those."""
+    day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
+    logs = tmp_path / "logs"
+    first = fx.postback(referral=fx.referral_obj("bio"), psid="u1", ts=fx.T0)
+    fx.write_ndjson(logs / "webhooks.ndjson", [fx.delivery(first)])
+    preview = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
+    devices = ["mobile", "desktop", clicklog.device_class(preview), "bot"]
+    clicks = [("bio", d) for d in devices] + [("shared_only", "bot")] * 2
+    (logs / "clicks.ndjson").write_bytes(b"".join(
+        clicklog.click_line(fx.T0 - 1000 - i, ref, fx.PAGE_ID, ref == "bio", device)
+        for i, (ref, device) in enumerate(clicks)))  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    con = db.connect(path)
+    try:
+        links.register(con, [links.make_link(fx.PAGE_ID, "bio", channel="qr"),
+                             links.make_link(fx.PAGE_ID, "shared_only")])  # fmt: skip
+    finally:
+        con.close()
+    pipeline.run([str(logs)], path)
+    with opened(path) as c:
+        assert c.execute("SELECT count(*) FROM clicks WHERE device = 'bot'").fetchone() == (4,)
+        df = queries.refs(c, Filters(day, day)).set_index("ref")
+    assert df[["new_contacts", "clicks", "scans"]].to_dict("index") == {
+        "bio": {"new_contacts": 1, "clicks": 2, "scans": 2}}  # fmt: skip
+    assert df.loc["bio", "contacts_per_click"] == 0.5
+
+
 def test_a_qr_ref_seen_only_as_a_reentry_keeps_its_qr_channel(small):
     df = queries.refs(small, SMALL_RANGE).set_index("ref")
     assert df.loc["qr_late", ["channel", "new_contacts", "reentries"]].tolist() == ["qr_code", 0, 1]
