@@ -13,7 +13,7 @@ from rich.table import Table
 
 from . import db, links_csv, preflight, qr
 from . import links as links_mod
-from .cli_options import DB_OPTION, page_ids
+from .cli_options import DB_OPTION, counted, page_ids
 
 
 @click.group()
@@ -135,7 +135,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
             for err in report.errors:
                 click.echo(f"{csv_file}:{err}", err=True)
             raise click.ClickException(
-                f"{_count(len(report.errors), 'invalid row')}; nothing was registered"
+                f"{counted(len(report.errors), 'invalid row')}; nothing was registered"
             )
         if out:  # a code that would not scan registers nothing (the check is kept for writing)
             for link in _import_codes(report.links):
@@ -145,7 +145,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     finally:
         con.close()
     click.echo(
-        f"registered {_count(len(added), 'new link')} "
+        f"registered {counted(len(added), 'new link')} "
         f"({len(report.links) - len(added)} already there)"
     )
     if out:
@@ -269,8 +269,3 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
     for other in moved:
         click.echo(f"(page {other} no longer has username {username}: a username is one page's)",
                    err=True)  # fmt: skip
-
-
-def _count(n: int, noun: str) -> str:
-    """ "1 new link", "3 new links"."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")

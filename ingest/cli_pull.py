@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from . import fetch, graph, remote
-from .cli_options import DB_OPTION
+from .cli_options import DB_OPTION, counted
 from .errors import RefscopeError
 from .summary import print_summary
 
@@ -75,7 +75,8 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
             on_page=lambda n: status.update(f"pulling ad insights… {n:,} rows"),
         )  # fmt: skip
     console.print(
-        f"{result.rows:,} insight rows ({result.pages} pages) for {result.since} – "
+        f"{counted(result.rows, 'insight row')} ({counted(result.pages, 'result page')} of the "
+        f"Graph API) for {result.since} – "
         f"{result.until}; waited {result.waited_seconds:.0f} s for rate limits",
         soft_wrap=True,
     )

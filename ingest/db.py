@@ -189,6 +189,20 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise DatabaseError(f"cannot commit: {exc}") from exc
 
 
+def checkpoint(con: duckdb.DuckDBPyConnection, done: str) -> None:
+    """Fold the write-ahead log into the database file now, not in the next reader's open.
+
+    `done` names what was committed, for the error when the disk refuses the room (a full disk,
+    a file size limit): it is safe in the log, and the next open of the database writes it."""
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        raise DatabaseError(
+            f"{done} is committed, but writing it into the database file failed: {exc}; the "
+            "next open of the database writes it, once there is room"
+        ) from exc
+
+
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, name: str, table: object) -> Iterator[None]:
     """table visible to SQL as name for the block. When the block fails in a transaction, the

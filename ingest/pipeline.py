@@ -178,14 +178,7 @@ def _run(
             f"attributing run {res.run_id} failed: {why} (run {res.run_id} stays open with what "
             "it loaded so far; the next `refscope ingest` resumes it)"
         ) from exc
-    # Fold the write-ahead log into the file now, not in the next reader's open.
-    try:
-        con.execute("CHECKPOINT")
-    except duckdb.Error as exc:  # a full disk: the run is in the log, safe, but say so
-        raise DatabaseError(
-            f"run {res.run_id} is committed, but writing it into the database file failed: "
-            f"{exc}; the next open of the database writes it, once there is room"
-        ) from exc
+    db.checkpoint(con, f"run {res.run_id}")
     return res
 
 

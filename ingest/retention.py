@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from . import history
+from . import db, history
 from .errors import ValidationError
 from .privacy import FORGOTTEN, FORGOTTEN_NAME_AS, FORGOTTEN_NAMES, Privacy, forgotten_hash
 
@@ -62,8 +62,7 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
     The contacts it keeps keep their acquisition and the tallies of what it removes (history.py),
     and later ingests leave out events dated before the latest prune."""
     counts: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with db.transaction(con):
         history.keep(con, before)
         params = {"before": before}
         deletions = (("events", history.REMOVED), ("touches", history.REMOVED),
@@ -84,11 +83,7 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
         ).fetchone()
         counts["rejects"] = int(row[0]) if row else 0
         history.forget_orphans(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("CHECKPOINT")
+    db.checkpoint(con, f"the prune before {before}")
     return Pruned(before, counts["events"], counts["touches"], counts["clicks"],
                   counts["contacts"], counts["rejects"])  # fmt: skip
 

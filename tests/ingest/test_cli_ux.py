@@ -411,32 +411,51 @@ def test_follow_stopped_inside_a_duckdb_query_says_stopped(
 # --- hostile disks and inputs: one line, never a traceback -------------------------------------
 
 
-def test_a_disk_that_fills_up_at_the_commit_is_one_error_line(tmp_path: Path) -> None:
-    """A commit is where a full disk shows (DuckDB writes its log then): a file size limit
-    stands in for one. It was DuckDB's traceback, and claimed a run that never started."""
+def _on_a_small_disk(limit: int, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`refscope ARGS` run where no file may grow past limit bytes (a full disk, as a file size
+    limit stands in for one)."""
     import resource
-
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    lines = [f.delivery(f.message("hi " * 50, psid=f"u{i}", ts=T0 + i)) for i in range(6000)]
-    f.write_ndjson(logs / "webhooks.ndjson", lines)  # about 3 MB
-    limit = 1 << 20
 
     def small_disk() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(logs),
-         "--db", str(tmp_path / "db.duckdb")],
-        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+    return subprocess.run(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
+        cwd=cwd, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
         preexec_fn=small_disk, timeout=120,
     )  # fmt: skip
+
+
+def test_a_disk_that_fills_up_at_the_commit_is_one_error_line(tmp_path: Path) -> None:
+    """A commit is where a full disk shows (DuckDB writes its log then): a file size limit
+    stands in for one. It was DuckDB's traceback, and claimed a run that never started."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = [f.delivery(f.message("hi " * 50, psid=f"u{i}", ts=T0 + i)) for i in range(6000)]
+    f.write_ndjson(logs / "webhooks.ndjson", lines)  # about 3 MB
+    proc = _on_a_small_disk(1 << 20, tmp_path, "ingest", str(logs),
+                            "--db", str(tmp_path / "db.duckdb"))  # fmt: skip
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr, proc.stderr
     errors = proc.stderr.strip().splitlines()
     assert len(errors) == 1 and errors[0].startswith("Error: cannot commit: "), errors
     assert "File too large" in errors[0] and "stays open" not in errors[0], errors
+
+
+def test_a_prune_the_disk_cannot_commit_is_one_error_line_and_removes_nothing(
+    tmp_path: Path,
+) -> None:
+    """prune's commit on a full disk was DuckDB's traceback of a failed ROLLBACK, hiding why."""
+    db_file = tmp_path / "db.duckdb"
+    old = [f.delivery(f.message("hi", psid=f"a{i}", ts=T0 + i)) for i in range(50)]
+    pipeline.run([str(f.write_ndjson(tmp_path / "a.ndjson", old))], db_file)
+    proc = _on_a_small_disk(1, tmp_path, "prune", "--older-than", "1d", "--db", str(db_file))
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("Error: cannot commit: "), errors
+    assert "File too large" in errors[0], errors
+    assert Query(db_file).scalar("SELECT count(*) FROM events") == 50
 
 
 def test_a_named_pipe_in_a_folder_of_logs_is_refused_not_waited_on(tmp_path: Path) -> None:
@@ -528,25 +547,14 @@ def test_a_sqlite_file_as_the_database_is_named_so(
 def test_a_disk_that_fills_up_at_the_checkpoint_says_the_run_is_safe(tmp_path: Path) -> None:
     """The run is committed to DuckDB's log; folding it into the file needs room the file size
     limit (a full disk) denies. That was DuckDB's FATAL traceback, as if the run were lost."""
-    import resource
-
     db_file = tmp_path / "db.duckdb"
     first = [f.delivery(f.message("hi", psid=f"a{i}", ts=T0 + i)) for i in range(200)]
     pipeline.run([str(f.write_ndjson(tmp_path / "a.ndjson", first))], db_file)
-    limit = db_file.stat().st_size  # the log fits; the file may not grow
-
-    def small_disk() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
     second = [f.delivery(f.message("hi", psid=f"b{i}", ts=T0 + i)) for i in range(200)]
     log = f.write_ndjson(tmp_path / "b.ndjson", second)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(log),
-         "--db", str(db_file)],
-        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
-        preexec_fn=small_disk, timeout=120,
-    )  # fmt: skip
+    # The log fits; the file may not grow.
+    proc = _on_a_small_disk(db_file.stat().st_size, tmp_path, "ingest", str(log),
+                            "--db", str(db_file))  # fmt: skip
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     errors = proc.stderr.strip().splitlines()
     assert len(errors) == 1, errors

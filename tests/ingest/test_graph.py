@@ -291,7 +291,8 @@ def test_the_pull_summary_is_one_line_in_a_log(
     res = runner.invoke(cli, args)
     assert res.exit_code == 0, res.output
     assert len(res.output.strip().splitlines()) == 1, res.output
-    assert re.fullmatch(rf"80 insight rows \(\d+ pages\) for {since} – {TODAY}; waited 0 s "
+    assert re.fullmatch(rf"80 insight rows \(\d+ result pages? of the Graph API\) for {since} – "
+                        rf"{TODAY}; waited 0 s "
                         "for rate limits", res.output.strip()), res.output  # fmt: skip
 
 
