@@ -228,6 +228,9 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
         lambda g: pd.Series({w: _weighted(g[w], g.get(f"past_{w}", g["contacts"])) for w in weeks}),
         include_groups=False,
     )
+    # The scale starts at 0%. plotly.js ignores zmin without zmax and scales to the shares
+    # alone: one share of 29% was drawn on a scale from -21% to 79%.
+    top = shares.max(axis=None) if not shares.empty else None
     fig = go.Figure(
         go.Heatmap(
             z=shares.values,
@@ -236,6 +239,7 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
             y=[f"{pd.Timestamp(d):%Y-%m-%d} ({sizes[d]:,})" for d in shares.index],
             colorscale="Blues",
             zmin=0,
+            zmax=float(top) if pd.notna(top) and top > 0 else 1,
             # Shares, as the table and the hover give them; a week not yet over stays blank.
             texttemplate="%{z:.0%}",
             colorbar={"tickformat": ".0%"},

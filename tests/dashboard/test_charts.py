@@ -424,3 +424,16 @@ def test_the_ads_report_charts_cost_when_the_only_spending_ads_brought_no_contac
     chart = report_xlsx._chart(wb, section)
     assert [x["values"] for x in chart.series] == ["Ads!$F$2:$F$3", "Ads!$E$2:$E$3"]
     wb.close()
+
+
+@pytest.mark.parametrize(
+    "week_1, top",
+    [([0.5, 0.1, 0.25], 0.25), ([0.29, None, None], 0.29), ([0.0, 0.0, 0.0], 1), ([None] * 3, 1)],
+    ids=["several", "one-share", "all-zero", "none-yet"],
+)
+def test_cohort_heatmap_scale_runs_from_zero_percent_to_the_largest_share(week_1, top):
+    """plotly.js honours zmin only beside a zmax above it; alone, one share of 29% got a
+    scale from -21% to 79% (a negative retention on the colour bar)."""
+    df = COHORTS.assign(week_1=week_1, week_2=[None] * 3)
+    (heat,) = charts.cohort_heatmap(df).data
+    assert heat.zmin == 0 and heat.zmax == pytest.approx(top)
