@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 
@@ -33,19 +34,42 @@ class Filters:
         }
 
 
-def spend_gap(f: Filters, first: dt.date | None, last: dt.date | None) -> str:
-    """What to say when the pulled ad insights (first to last day) cover the range only in part:
-    its spend then counts some days only, and its cost per contact is understated. "" when they
-    cover it all, or when there are none (a page says that on its own)."""
-    if first is None or last is None or (f.start >= first and f.end <= last):
+def spend_gap(
+    f: Filters, first: dt.date | None, last: dt.date | None, missing: Sequence[dt.date] = ()
+) -> str:
+    """What to say when the pulled ad insights (first to last day, but for the missing days
+    between two pulls) cover the range only in part: its spend then counts some days only, and
+    its cost per contact is understated. "" when they cover it all, or when there are none (a
+    page says that on its own)."""
+    if first is None or last is None:
         return ""
     if f.end < first or f.start > last:
         return (f"Ad insights are pulled for {first} – {last}, none of this range: it counts no "
                 "ad spend.")  # fmt: skip
-    lo, hi = max(f.start, first), min(f.end, last)
-    return (f"Ad insights cover {lo} – {hi} of this range (pulled for {first} – {last}): spend "
-            "counts those days only, so cost per contact is understated (refscope pull ads "
-            "fetches the other days).")  # fmt: skip
+    days = "1 day" if len(missing) == 1 else f"{len(missing)} days"
+    gap = f"no pull asked for {days} of it ({_spans(missing)})" if missing else ""
+    if f.start < first or f.end > last:
+        lo, hi = max(f.start, first), min(f.end, last)
+        covered = f"Ad insights cover {lo} – {hi} of this range (pulled for {first} – {last})"
+        note = f"{covered}, and {gap}" if gap else covered
+    elif gap:
+        note = f"Ad insights cover this range but for the days between pulls: {gap}"
+    else:
+        return ""
+    counted = "the pulled days" if gap else "those days"
+    return (f"{note}: spend counts {counted} only, so cost per contact is understated "
+            "(refscope pull ads fetches the other days).")  # fmt: skip
+
+
+def _spans(days: Sequence[dt.date]) -> str:
+    """Days as runs: "2023-11-05 – 2023-11-07, 2023-11-12"."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and day - runs[-1][-1] == dt.timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(f"{r[0]} – {r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 @dataclass(frozen=True)

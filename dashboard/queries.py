@@ -27,6 +27,7 @@ from dashboard.query_parts import IN_RANGE as _IN_RANGE
 from dashboard.query_parts import MIN_SAMPLE as MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
 from dashboard.query_parts import SPEND_DAYS as _SPEND_DAYS
+from dashboard.query_parts import SPEND_MISSING as _SPEND_MISSING
 from dashboard.query_parts import frame as _df
 from dashboard.retention_queries import RETENTION_WEEKS as RETENTION_WEEKS
 from dashboard.retention_queries import RETURN_DAYS as RETURN_DAYS
@@ -99,6 +100,13 @@ def spend_days(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(con, f"SELECT first_day, last_day FROM {_SPEND_DAYS}")
 
 
+def spend_missing(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Columns: day — each day of the range, between the first and the last pulled day, that no
+    pull asked for (a gap between two pulls): its spend is not counted."""
+    return _df(con, f"SELECT day FROM {_SPEND_MISSING} ORDER BY day",
+               {"start": f.start, "end": f.end})  # fmt: skip
+
+
 def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Columns: page_id, label (display name or username when known, else the id)."""
     return _df(
@@ -160,9 +168,11 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
                    CASE WHEN spend_covered AND (covered OR NOT $whole)
                         THEN spend / nullif(ad_contacts, 0) END AS cost_per_contact
             FROM span, n, r, s,
-                 -- Spend likewise: a previous period that starts before the first pulled day
-                 -- is no spend to compare with.
-                 (SELECT NOT $whole OR $start >= first_day AS spend_covered FROM {_SPEND_DAYS})""",
+                 -- Spend likewise: a previous period that starts before the first pulled day,
+                 -- or holds days no pull asked for, is no spend to compare with.
+                 (SELECT NOT $whole OR ($start >= first_day
+                                        AND NOT EXISTS (SELECT 1 FROM {_SPEND_MISSING}))
+                         AS spend_covered FROM {_SPEND_DAYS})""",
         f.params() | {"whole": whole},
     )
 

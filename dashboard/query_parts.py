@@ -35,6 +35,18 @@ FIRST_DAY = """(SELECT CAST(greatest(least(min(e.ts), (SELECT min(first_seen_at)
 SPEND_DAYS = """(SELECT least(min(p.since), (SELECT min(date) FROM ad_insights)) AS first_day,
                         greatest(max(p.until), (SELECT max(date) FROM ad_insights)) AS last_day
                  FROM ad_pulls p)"""
+# Days from $start to $end between the first and the last pulled day that no pull asked for and
+# no insight row holds: a gap between two pulls, whose spend is not counted. Insights stored
+# without any pull (by hand, or by a refscope that kept no `ad_pulls`) tell no gap from a day
+# Meta left out for no delivery: none then.
+SPEND_MISSING = f"""(
+    SELECT CAST(t.d AS DATE) AS day
+    FROM range(CAST($start AS TIMESTAMP), CAST($end AS TIMESTAMP) + INTERVAL 1 DAY,
+               INTERVAL 1 DAY) t(d), {SPEND_DAYS} s
+    WHERE CAST(t.d AS DATE) BETWEEN s.first_day AND s.last_day
+      AND EXISTS (SELECT 1 FROM ad_pulls)
+      AND NOT EXISTS (SELECT 1 FROM ad_pulls p WHERE CAST(t.d AS DATE) BETWEEN p.since AND p.until)
+      AND NOT EXISTS (SELECT 1 FROM ad_insights a WHERE a.date = CAST(t.d AS DATE)))"""
 
 
 # The data's last day that is over: the newest event's, unless that is today (UTC), whose

@@ -146,14 +146,16 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     refs = fetch("refs", f)
     refs = refs.assign(page=refs["page_id"].map(lambda p: labels.get(p, p)))
-    ads, days = fetch("ads", f), fetch("spend_days")
+    ads, days, missing = fetch("ads", f), fetch("spend_days"), fetch("spend_missing", f)
+    first, last = day_cell(days, "first_day"), day_cell(days, "last_day")
+    gap = spend_gap(f, first, last, day_list(missing, "day"))
     comments = fetch("comments", f)
     sections = (
         _daily(fetch("new_contacts_by_day", f), f),
         _channels(fetch("channel_totals", f)),
         _refs(refs),
         _placements(refs),
-        _ads(ads, spend_gap(f, day_cell(days, "first_day"), day_cell(days, "last_day"))),
+        _ads(ads, gap),
         _funnel(comments),
         _retention(fetch("returns_by_channel", f)),
     )
@@ -169,6 +171,11 @@ def day_cell(df: pd.DataFrame, name: str) -> dt.date | None:
     """The first row's value of a date column as a date (None when there is none)."""
     v = None if df.empty else df[name].iloc[0]
     return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+
+def day_list(df: pd.DataFrame, name: str) -> list[dt.date]:
+    """A date column's values as dates."""
+    return [pd.Timestamp(v).date() for v in df[name]]
 
 
 def _scalar(df: pd.DataFrame, name: str) -> float | None:

@@ -13,7 +13,7 @@ from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
 
 from dashboard import charts, queries, reports, store
 from dashboard.filters import Filters, spend_gap
-from dashboard.report_data import day_cell
+from dashboard.report_data import day_cell, day_list
 from ingest.attribute import CHANNELS
 
 PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Previous month",
@@ -218,8 +218,9 @@ def _day(value: str | None) -> dt.date | None:
 
 def spend_coverage(f: Filters) -> None:
     """A caption under spend figures when the pulled ad insights cover the range only in part."""
-    days = store.fetch("spend_days")
-    note = spend_gap(f, *(day_cell(days, c) for c in ("first_day", "last_day")))
+    days, missing = store.fetch("spend_days"), store.fetch("spend_missing", f)
+    note = spend_gap(f, *(day_cell(days, c) for c in ("first_day", "last_day")),
+                     day_list(missing, "day"))  # fmt: skip
     if note:
         st.caption(note)
 

@@ -14,7 +14,7 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters, spend_gap
-from dashboard.report_data import day_cell
+from dashboard.report_data import day_cell, day_list
 from ingest import db, links, pipeline
 from ingest.attribute import USER_KINDS
 from tests import factories as fx
@@ -274,6 +274,34 @@ def test_spend_gap_says_which_days_of_the_range_the_ad_insights_cover(small, sta
     note = spend_gap(f, first, last)
     assert (want in note) if want else note == ""
     assert spend_gap(f, None, None) == ""  # no insights at all: the pages say so themselves
+
+
+def test_days_between_two_pulls_are_a_gap_in_the_spend(small_db):
+    """Coverage ran from the first pulled day to the last: days between two pulls, never
+    asked for, read as pulled, and their missing spend went without a word."""
+    f = Filters(dt.date(2023, 11, 15), dt.date(2023, 11, 28))
+    with opened(small_db) as c:  # insights stored without a pull tell no gap
+        assert queries.spend_missing(c, f).empty
+    con = db.connect(small_db)
+    con.execute("""INSERT INTO ad_pulls VALUES
+                   ('act_1', '2023-11-14', '2023-11-16', now()),
+                   ('act_1', '2023-11-25', '2023-12-01', now())""")
+    con.close()
+    with opened(small_db) as c:
+        missing = day_list(queries.spend_missing(c, f), "day")
+        assert missing == [dt.date(2023, 11, d) for d in range(17, 25)]
+        days = queries.spend_days(c)
+        first, last = (day_cell(days, n) for n in ("first_day", "last_day"))
+        note = spend_gap(f, first, last, missing)
+        assert "no pull asked for 8 days of it (2023-11-17 – 2023-11-24)" in note, note
+        assert "spend counts the pulled days only" in note, note
+        # A range the pulls cover has nothing to say, and its spend compares.
+        pulled = Filters(dt.date(2023, 11, 25), dt.date(2023, 12, 1))
+        assert queries.spend_missing(c, pulled).empty
+        assert spend_gap(pulled, first, last, []) == ""
+        assert queries.kpis(c, pulled, whole=True)["spend"].iloc[0] == 99.0
+        # As a previous period, a range with a gap is no spend to compare with.
+        assert pd.isna(queries.kpis(c, f, whole=True)["spend"].iloc[0])
 
 
 def test_kpis_of_the_previous_period_count_its_own_contacts(con, demo_contacts, filters):
