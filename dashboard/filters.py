@@ -15,10 +15,18 @@ class Filters:
     end: dt.date
     pages: tuple[str, ...] = ()
     channels: tuple[str, ...] = ()
+    # The days a preset asked for ("Last 28 days") when a prune cut the range shorter: what a
+    # rolling report of the same choice asks for, once the cut is no longer inside it.
+    asked_days: int | None = None
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+    @property
+    def rolling_days(self) -> int:
+        """The length of a rolling report of these filters (`refscope report --days N`)."""
+        return self.asked_days or self.days
 
     def previous(self) -> Filters:
         """The period before, of the same length, shifted by whole weeks so weekdays align."""

@@ -155,10 +155,10 @@ def report_command(
 ) -> str:
     """The `refscope report` command line that writes this report; with db, the database by
     its absolute path (cron does not start in the project's folder); with lake (a dashboard
-    reading a Parquet lake), that lake instead. rolling: the same number of days, ending on the
-    newest whole day whenever it runs, instead of these dates."""
-    days = (f.end - f.start).days + 1
-    args = [f"--days {days}"] if rolling else [f"--from {f.start}", f"--to {f.end}"]
+    reading a Parquet lake), that lake instead. rolling: the same number of days (those a preset
+    asked for, where a prune cut the range shorter), ending on the newest whole day whenever it
+    runs, instead of these dates."""
+    args = [f"--days {f.rolling_days}"] if rolling else [f"--from {f.start}", f"--to {f.end}"]
     args += [f"--page {p}" for p in f.pages] + [f"--channel {c}" for c in f.channels]
     if lake is not None:
         args.append(f"--lake {shlex.quote(str(lake.resolve()))}")

@@ -96,6 +96,7 @@ def global_filters() -> Filters | None:
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     _seed_from_url(first, last, labels)
     preset = st.sidebar.selectbox("Date range", PRESETS, key=_RANGE_KEY)
+    asked = None  # a preset's days, when a prune cut them (what a rolling report asks for)
     if preset == "Custom":
         picked = st.sidebar.date_input("From – to", min_value=first, max_value=last,
                                        key=_DATES_KEY)  # fmt: skip
@@ -108,7 +109,7 @@ def global_filters() -> Filters | None:
         start, end = preset_range(preset, last)
         if bool(bounds["pruned"].iloc[0]) and start < first <= end:
             # Before a prune only the contacts still active after it are left: no whole days.
-            start = first
+            asked, start = (end - start).days + 1, first
         # Custom, when picked next, starts from the range on screen (inside the data, as the
         # picker requires), not from whatever it held when first drawn.
         low = min(max(start, first), last)
@@ -123,7 +124,7 @@ def global_filters() -> Filters | None:
     st.session_state[_KEPT_FILTERS] = chosen
     pruned = " (pruned before)" if bool(bounds["pruned"].iloc[0]) else ""
     st.sidebar.caption(f"Data from {first}{pruned} to {last}. Days and times are UTC.")
-    return Filters(start, end, tuple(chosen_pages), tuple(chosen_channels))
+    return Filters(start, end, tuple(chosen_pages), tuple(chosen_channels), asked)
 
 
 _FILTER_KEYS = ("range", "from", "to", "page", "channel")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -133,20 +134,14 @@ def _is_sqlite(path: Path) -> bool:
         return False
 
 
+_FIRST_COLUMN = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\s*\(\s*(?:--[^\n]*\n\s*)*(\w+)")
+
+
 @functools.cache
 def _schema_first_columns() -> dict[str, str]:
-    """Each table of the schema and its first column."""
-    mem = duckdb.connect(":memory:")
-    try:
-        mem.execute(schema_sql())
-        return dict(
-            mem.execute(
-                """SELECT table_name, column_name FROM duckdb_columns()
-                   WHERE schema_name = 'main' AND NOT internal AND column_index = 1"""
-            ).fetchall()
-        )
-    finally:
-        mem.close()
+    """Each table of the schema and its first column, read from its text: an in-memory
+    database to ask would cost every short command (an unchanged ingest) a tenth of its time."""
+    return dict(_FIRST_COLUMN.findall(schema_sql()))
 
 
 @functools.cache

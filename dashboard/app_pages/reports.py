@@ -37,7 +37,6 @@ st.caption("This report again, from the command line:")
 db, lake = store.database_path(), store.lake_path()
 st.code(reports.report_command(f, db=db, lake=lake), language="bash")
 st.caption(
-    f"From cron, the last {(f.end - f.start).days + 1} days up to the newest whole day, "
-    "whenever it runs:"
+    f"From cron, the last {f.rolling_days} days up to the newest whole day, whenever it runs:"
 )
 st.code(reports.report_command(f, db=db, lake=lake, rolling=True), language="bash")

@@ -125,6 +125,13 @@ def test_after_a_prune_a_preset_range_starts_on_the_prune_date(open_app, tmp_pat
     assert (at.query_params["from"], at.query_params["to"]) == (str(cut), str(last))
     assert metric(at, "New contacts").value == "1"  # "late" only
     assert any(f"Data from {cut} (pruned before)" in c.value for c in at.sidebar.caption)
+    # Its report from cron asks for the 28 days chosen, not the days left after the cut: those
+    # would stay that few for good.
+    at = show(open_app(path, range="Last 28 days"), "reports")
+    again, rolling = [c.value for c in at.code]
+    assert f"--from {cut} --to {last}" in again
+    assert "--days 28 " in rolling, rolling
+    assert any("From cron, the last 28 days" in c.value for c in at.caption)
 
 
 def test_links_page_lists_every_ref_seen(app, con, default_range):

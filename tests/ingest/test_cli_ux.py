@@ -22,7 +22,7 @@ from rich.console import Console
 import tests.factories as f
 from dashboard.cli import cli
 from ingest import cli as cli_module
-from ingest import pipeline
+from ingest import db, pipeline
 from ingest.errors import DatabaseError
 from tests.conftest import Query
 from tests.factories import MINUTE, T0
@@ -476,6 +476,21 @@ def test_a_named_pipe_in_a_folder_of_logs_is_refused_not_waited_on(tmp_path: Pat
     assert proc.stderr.strip().splitlines() == [
         f"Error: {logs / 'pipe.ndjson'}: not a regular file"
     ]
+
+
+def test_the_first_columns_read_from_the_schema_text_are_duckdbs() -> None:
+    """The check of another program's file reads each table's first column from schema.sql's
+    text: every table of the schema, and the column DuckDB makes first."""
+    import duckdb
+
+    mem = duckdb.connect(":memory:")
+    mem.execute(db.schema_sql())
+    first = dict(
+        mem.execute("""SELECT table_name, column_name FROM duckdb_columns()
+                                WHERE NOT internal AND column_index = 1""").fetchall()
+    )
+    mem.close()
+    assert db._schema_first_columns() == first
 
 
 def test_another_programs_duckdb_file_is_refused_and_left_as_it_was(
