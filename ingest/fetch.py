@@ -37,6 +37,7 @@ _CLEAR = {
     404: "no log at this URL",
 }
 _TAIL = re.compile(r"tail:(\d+):([0-9a-f]{32})")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 §5.1)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ def parse_headers(values: tuple[str, ...] | list[str]) -> dict[str, str]:
         name, sep, rest = value.partition(":")
         if not sep or not name.strip():
             raise SourceError(f"a header is 'Name: value', got one starting {value[:12]!r}")
+        if _sendable(value) and not _TOKEN.fullmatch(name.strip()):
+            # Refused here: httpx would refuse it on every retry, as if the server were down.
+            raise SourceError(f"header {name.strip()[:40]!r}: a header name is letters, digits and "
+                              "!#$%&'*+-.^_`|~ only (no spaces)")  # fmt: skip
         if not _sendable(value):
             # Named, never shown: the value may be a credential.
             raise SourceError(f"header {name.strip()[:40]!r}: a header holds printable ASCII "

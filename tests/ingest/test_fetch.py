@@ -417,3 +417,17 @@ def test_a_header_no_request_can_carry_is_refused_without_showing_it(header: str
     with pytest.raises(SourceError, match="a header holds printable ASCII only") as err:
         fetch.parse_headers([header])
     assert header.split(":")[1].strip()[:3] not in str(err.value)
+
+
+@pytest.mark.parametrize("header", ["Bad Name: v", "X-Key(1): v", "X/Y: v"])
+def test_a_header_name_no_request_can_carry_is_refused_before_any_request(
+    site: Any, db_path: Path, runner: CliRunner, header: str
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 2)
+    res = runner.invoke(
+        cli, ["pull", "logs", base + "/log.ndjson", "--header", header, "--db", str(db_path)]
+    )
+    assert res.exit_code != 0
+    assert "a header name is letters, digits and" in res.output, res.output
+    assert "attempts" not in res.output and s.requests == []
