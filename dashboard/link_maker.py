@@ -46,6 +46,8 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
 def _as_registered(link: links.Link) -> links.Link:
     """The link with its registered URL when its page (any case) and ref are registered: a code
     downloaded again must encode that URL (a redirect link's scans are counted there)."""
+    if not store.source_path().exists():  # no database yet: nothing registered
+        return link
     table = store.fetch("tracked_link_stats")
     if table.empty:
         return link

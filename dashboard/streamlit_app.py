@@ -29,10 +29,16 @@ except RefscopeError as exc:
     widgets.empty_state("Point the dashboard at the database `refscope ingest` writes:")
     st.stop()
 if run_id < 0 or contacts == 0:
-    st.title("refscope")
-    widgets.empty_state(
-        f"No contacts in {store.database_path()} yet. Ingest some Messenger logs first:"
-    )
+
+    def nothing_yet() -> None:
+        st.title("refscope")
+        widgets.empty_state(
+            f"No contacts in {store.database_path()} yet. Ingest some Messenger logs first:"
+        )
+
+    # Links and codes are made before anyone scans them: Create links works without contacts.
+    st.session_state["filters"] = None
+    st.navigation([st.Page(nothing_yet, title="Overview", default=True), pages[-1]]).run()
     st.stop()
 
 st.session_state["filters"] = widgets.global_filters()

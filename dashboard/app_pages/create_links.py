@@ -1,5 +1,6 @@
 """Create links: a tracked m.me link or QR code with live preview, and the registry."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import link_maker, store, widgets
@@ -7,7 +8,8 @@ from ingest import qr
 
 st.title("Create links")
 link_maker.show_announcement()
-pages = store.fetch("known_pages")
+f = st.session_state["filters"]  # None: no contacts yet (maybe no database)
+pages = store.fetch("known_pages") if f else pd.DataFrame({"page": [], "label": []})
 form, shown = st.columns([1, 1])
 with form:
     options = list(pages["page"]) + ["other…"]
@@ -44,8 +46,16 @@ with shown:
         if st.button("Register", type="primary"):
             link_maker.announce_and_rerun(link_maker.register(p.link))
 
-f = st.session_state["filters"]
 st.subheader("Registered links")
+if f is None:
+    registered = (
+        store.fetch("tracked_link_stats") if store.source_path().exists() else pd.DataFrame()
+    )
+    if registered.empty:
+        st.caption("No links registered yet.")
+    else:
+        widgets.table(registered)
+    st.stop()
 st.caption(f"New contacts each brought in {f.start} – {f.end}, as on Links & QR codes.")
 registered = store.fetch("tracked_link_stats", f)
 if registered.empty:

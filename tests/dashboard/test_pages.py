@@ -498,6 +498,35 @@ def test_without_contacts_the_app_says_what_to_run_next(open_app, db_path, no_db
     )
 
 
+@pytest.mark.parametrize("state", ["schema-only", "missing"])
+def test_links_are_made_on_create_links_before_any_contact_arrived(
+    open_app, db_path, tmp_path, state
+):
+    """A team prints its first QR codes before anyone has scanned one: Create links is there
+    on a database without contacts (or none yet), and registers into it."""
+    path = db_path if state == "schema-only" else tmp_path / "new" / "refscope.duckdb"
+    at = open_app(path)
+    at.run()
+    assert at.info[0].value.startswith(f"No contacts in {path} yet")
+    at.switch_page("app_pages/create_links.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.title] == ["Create links"]
+    assert "No links registered yet." in [c.value for c in at.caption]
+    at.selectbox[0].select("other…").run()
+    at.text_input[0].input("1122334455667788").run()  # the page's id
+    at.text_input[3].input("first_flyer").run()  # ref
+    (register,) = [b for b in at.button if b.label == "Register"]
+    register.click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    con = db.connect(path, read_only=True)
+    try:
+        rows = con.execute("SELECT ref, page FROM tracked_links").fetchall()
+    finally:
+        con.close()
+    assert rows == [("first_flyer", "1122334455667788")]
+    assert list(at.dataframe[0].value["ref"]) == ["first_flyer"]
+
+
 @pytest.mark.parametrize("kind", ["empty-file", "other-tables", "a-folder"])
 def test_a_file_that_is_not_a_refscope_database_is_said_so(open_app, tmp_path, kind):
     path = tmp_path / "other.duckdb"
