@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import threading
 from typing import Any
 
@@ -45,6 +46,12 @@ def chart_pngs(figures: list[go.Figure]) -> list[bytes]:
     if not figures:
         return []
     path = chromium_path()
+    if path is None and (explicit := os.environ.get("BROWSER_PATH")):
+        raise ChromiumMissingError(
+            f"PDF reports draw their charts with Chromium: BROWSER_PATH names no file "
+            f"({explicit}); point it at a Chromium, or unset it to use the one on PATH "
+            "(apt-get install chromium); HTML and XLSX reports need no browser"
+        )
     if path is None:
         raise ChromiumMissingError(
             "PDF reports draw their charts with Chromium: install it (apt-get install chromium) "

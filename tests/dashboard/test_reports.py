@@ -630,6 +630,20 @@ def test_missing_chromium_is_a_clear_error(report, monkeypatch, tmp_path):
     assert not reports.pdf_available()
 
 
+def test_a_browser_path_naming_no_file_is_named_not_asked_for(report, monkeypatch, tmp_path):
+    """BROWSER_PATH set to a wrong path: the error names it; "set BROWSER_PATH" misled."""
+    wrong = tmp_path / "no-such-chromium"
+    monkeypatch.setenv("BROWSER_PATH", str(wrong))
+    with pytest.raises(reports.report_pdf.ChromiumMissingError) as err:
+        reports.render(report, "pdf")
+    assert f"BROWSER_PATH names no file ({wrong})" in str(err.value)
+    assert "or set BROWSER_PATH" not in str(err.value)
+    monkeypatch.delenv("BROWSER_PATH")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Chromium anywhere
+    with pytest.raises(reports.report_pdf.ChromiumMissingError, match="or set BROWSER_PATH"):
+        reports.render(report, "pdf")
+
+
 # --- the dashboard -----------------------------------------------------------------------------
 
 
