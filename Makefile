@@ -3,6 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DB ?= data/refscope.duckdb
+DEMO ?= data/demo
 
 .PHONY: demo test install install-dev dashboard
 
@@ -21,10 +22,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-demo: install
-	$(BIN)/refscope demo-data --out data/demo
-	$(BIN)/refscope links import data/demo/tracked-links.csv --db $(DB)
-	$(BIN)/refscope ingest data/demo --db $(DB)
+# The demo logs are written once: written again on a later day (they end yesterday), the same
+# files would hold other events, and the database would keep both.
+$(DEMO)/.written: | $(VENV)/.installed
+	$(BIN)/refscope demo-data --out $(DEMO)
+	touch $@
+
+demo: install $(DEMO)/.written
+	$(BIN)/refscope links import $(DEMO)/tracked-links.csv --db $(DB)
+	$(BIN)/refscope ingest $(DEMO) --db $(DB)
 	$(BIN)/refscope dashboard --db $(DB)
 
 test: install-dev

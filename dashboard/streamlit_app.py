@@ -17,8 +17,9 @@ pages = [
     st.Page("app_pages/retention.py", title="Retention"),
     st.Page("app_pages/contacts.py", title="Contacts"),
     st.Page("app_pages/reports.py", title="Reports"),
-    st.Page("app_pages/create_links.py", title="Create links"),
 ]
+create_links = st.Page("app_pages/create_links.py", title="Create links")
+pages.append(create_links)
 auth.require_login(pages)  # before anything reads the database: a login screen shows no data
 
 try:
@@ -38,7 +39,7 @@ if run_id < 0 or contacts == 0:
 
     # Links and codes are made before anyone scans them: Create links works without contacts.
     st.session_state["filters"] = None
-    st.navigation([st.Page(nothing_yet, title="Overview", default=True), pages[-1]]).run()
+    st.navigation([st.Page(nothing_yet, title="Overview", default=True), create_links]).run()
     st.stop()
 
 st.session_state["filters"] = widgets.global_filters()

@@ -60,3 +60,25 @@ def test_readme_says_what_a_csv_download_does_to_a_formula_like_text() -> None:
     assert back == ["'=promo", "ok"]
     csv_bullet = README.split("- CSV: a first line", 1)[1].split("\n- ", 1)[0]
     assert "`=promo` reads back as `'=promo`" in csv_bullet
+
+
+def test_make_demo_writes_the_demo_logs_once(tmp_path: Path) -> None:
+    """A later `make demo` reads the logs of the first: written again (they end yesterday),
+    the same files would hold other events, and the database would keep both."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    demo = tmp_path / "demo"
+
+    def planned() -> str:
+        # -n: the commands make would run, none run; DB elsewhere than the project's.
+        return subprocess.run(
+            ["make", "-n", "-C", str(root), "demo", f"DEMO={demo}", f"DB={tmp_path / 'x.duckdb'}"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+
+    assert f"refscope demo-data --out {demo}" in planned()
+    demo.mkdir()
+    (demo / ".written").touch()  # as the first `make demo` leaves it
+    again = planned()
+    assert "demo-data" not in again and f"refscope ingest {demo}" in again
