@@ -164,7 +164,7 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
     lines = _write_codes(out, codes, style)
     lines.append(_write(sheet, qr.print_sheet([links_mod.sheet_label(x) for x in codes], style)))
     replaced = sum(line.startswith("replaced") for line in lines)
-    click.echo(f"wrote {len(codes)} codes and {sheet}")
+    click.echo(f"wrote {counted(len(codes), 'code')} and {sheet}")
     names = links_mod.code_names(codes)
     shared = sorted({x.ref for x, name in zip(codes, names, strict=True) if name != x.ref})
     if shared:

@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import pipeline
+from .cli_options import counted
 
 
 def print_summary(console: Console, r: pipeline.IngestResult) -> None:
@@ -23,9 +24,10 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
     console.print(
         f"run {r.run_id}{resumed}: {r.files_read} of {r.files} files read, {r.lines:,} lines, "
-        f"{r.events_parsed:,} events ({r.events_added:,} new, {r.duplicates:,} duplicates"
+        f"{counted(r.events_parsed, 'event')} ({r.events_added:,} new, "
+        f"{counted(r.duplicates, 'duplicate')}"
         f"{f', {r.left_out:,} left out: forgotten or pruned' if r.left_out else ''}), "
-        f"{r.rejects_added:,} rejects, {r.new_contacts:,} new contacts "
+        f"{counted(r.rejects_added, 'reject')}, {counted(r.new_contacts, 'new contact')} "
         f"in {r.seconds:.2f} s ({r.events_per_second:,.0f} events/s)",
         soft_wrap=True,
     )
