@@ -69,15 +69,21 @@ def spend_gap(
             "(refscope pull ads fetches the other days).")  # fmt: skip
 
 
+_SPANS_SHOWN = 3  # runs of days a note names; the rest it counts
+
+
 def _spans(days: Sequence[dt.date]) -> str:
-    """Days as runs: "2023-11-05 – 2023-11-07, 2023-11-12"."""
+    """Days as runs: "2023-11-05 – 2023-11-07, 2023-11-12", the first few and how many more."""
     runs: list[list[dt.date]] = []
     for day in sorted(days):
         if runs and day - runs[-1][-1] == dt.timedelta(days=1):
             runs[-1].append(day)
         else:
             runs.append([day])
-    return ", ".join(f"{r[0]} – {r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+    shown = [f"{r[0]} – {r[-1]}" if len(r) > 1 else str(r[0]) for r in runs[:_SPANS_SHOWN]]
+    if len(runs) > _SPANS_SHOWN:
+        shown.append(f"{len(runs) - _SPANS_SHOWN} more stretches")
+    return ", ".join(shown)
 
 
 @dataclass(frozen=True)

@@ -295,6 +295,10 @@ def test_days_between_two_pulls_are_a_gap_in_the_spend(small_db):
         note = spend_gap(f, first, last, missing)
         assert "no pull asked for 8 days of it (2023-11-17 – 2023-11-24)" in note, note
         assert "spend counts the pulled days only" in note, note
+        # Scattered gaps: the first stretches named, the rest counted.
+        scattered = [dt.date(2023, 11, d) for d in (17, 18, 20, 22, 24, 26)]
+        note = spend_gap(f, first, last, scattered)
+        assert "6 days of it (2023-11-17 – 2023-11-18, 2023-11-20, 2023-11-22, 2 more " in note
         # A range the pulls cover has nothing to say, and its spend compares.
         pulled = Filters(dt.date(2023, 11, 25), dt.date(2023, 12, 1))
         assert queries.spend_missing(c, pulled).empty
