@@ -183,6 +183,8 @@ class GraphClient:
                 why = f"HTTP {resp.status_code}" + (f", error {code}: {msg}" if code else "")
                 self._pause(min(2.0**attempt, 60.0), attempt, self._scrub(why))
                 continue
+            # An answer without a word (a proxy's 404, a wrong --base-url): say what there was.
+            msg = str(msg).strip() or f"HTTP {resp.status_code} with an empty answer"
             raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {msg}"))
         raise GraphError(f"Graph API still failing after {MAX_RETRIES} attempts")
 

@@ -363,6 +363,15 @@ def test_an_error_body_echoing_the_token_never_shows_it(
     assert "SECRET" not in text and "EAAG" not in text
 
 
+def test_an_error_with_an_empty_answer_says_so(graph: FakeGraph, db_path: Path) -> None:
+    """The message ended at "Graph API error 400:", with nothing after it."""
+    graph.echo = " "
+    with pytest.raises(GraphError) as err:
+        remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=graph.base, sleep=graph.sleep,
+                        today=TODAY, since=TODAY)  # fmt: skip
+    assert str(err.value) == "Graph API error 400: HTTP 400 with an empty answer"
+
+
 @pytest.mark.parametrize("token", ["SECRETtøk", "SECRET\r", " ", "SEC RET"])
 def test_a_token_no_header_can_carry_is_refused_without_showing_it(
     graph: FakeGraph, db_path: Path, token: str
