@@ -140,7 +140,7 @@ _FIRST_COLUMN = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\s*\(\s*(?:--[^\n]*
 @functools.cache
 def _schema_first_columns() -> dict[str, str]:
     """Each table of the schema and its first column, read from its text: an in-memory
-    database to ask would cost every short command (an unchanged ingest) a tenth of its time."""
+    database to ask costs about 40 ms, as much as an unchanged ingest's whole run."""
     return dict(_FIRST_COLUMN.findall(schema_sql()))
 
 
