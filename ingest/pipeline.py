@@ -21,6 +21,7 @@ import duckdb
 from . import attribute, db, history, lake, load, runlog, sources, webhook
 from .errors import DatabaseError, RefscopeError, ValidationError
 from .privacy import Privacy
+from .reasons import family as reason_family
 
 # DuckDB's share of memory in an ingest; past it, it spills to disk. Batches commit one by one,
 # so this bounds the process whatever the size of the run. REFSCOPE_INGEST_MEMORY overrides it.
@@ -210,7 +211,7 @@ def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, star
         reasons: Counter[str] = Counter()
         sql = "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY ALL"
         for reason, n in _by(con, sql, [run_id]).items():
-            reasons[_reason_family(reason)] += n
+            reasons[reason_family(reason)] += n
         res.rejects_by_reason = dict(reasons)
         res.seconds = time.perf_counter() - started
         runlog.finish(con, res)
@@ -381,24 +382,6 @@ def _memory_bytes() -> int:
         raise ValidationError(f"{MEMORY_ENV}={_memory_limit()!r}: give at least 64MB "
                               f"(default {INGEST_MEMORY_LIMIT})")  # fmt: skip
     return limit
-
-
-def _reason_family(reason: str) -> str:
-    """Group reasons for the summary: 'invalid JSON: Expecting ...' counts as 'invalid JSON',
-    'invalid UTF-8 at byte 29' as 'invalid UTF-8'."""
-    if reason.startswith("entry[") or reason.startswith("partly rejected"):
-        if "]: " not in reason:
-            return reason
-        # The item's position goes ("entry[0].messaging[1]: "); a partial reject stays apart.
-        partly = "partly rejected: " if reason.startswith("partly rejected") else ""
-        return partly + reason.rsplit("]: ", 1)[-1]
-    if reason.startswith("value: "):  # a wrapped sample's item: its problem, as for an item's
-        return reason.removeprefix("value: ")
-    if reason.startswith("invalid UTF-8 at byte "):
-        return "invalid UTF-8"
-    if reason.startswith("unsupported object "):  # one per object name would flood the summary
-        return "unsupported object"
-    return reason.split(":", 1)[0]
 
 
 def _by(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> dict[str, int]:

@@ -160,3 +160,21 @@ def _json_type(v: object) -> str:
     return {list: "array", str: "string", bool: "boolean", dict: "object"}.get(
         type(v), "null" if v is None else "number"
     )
+
+
+def family(reason: str) -> str:
+    """Group reasons for the summary: 'invalid JSON: Expecting ...' counts as 'invalid JSON',
+    'invalid UTF-8 at byte 29' as 'invalid UTF-8'."""
+    if reason.startswith("entry[") or reason.startswith("partly rejected"):
+        if "]: " not in reason:
+            return reason
+        # The item's position goes ("entry[0].messaging[1]: "); a partial reject stays apart.
+        partly = "partly rejected: " if reason.startswith("partly rejected") else ""
+        return partly + reason.rsplit("]: ", 1)[-1]
+    if reason.startswith("value: "):  # a wrapped sample's item: its problem, as for an item's
+        return reason.removeprefix("value: ")
+    if reason.startswith("invalid UTF-8 at byte "):
+        return "invalid UTF-8"
+    if reason.startswith("unsupported object "):  # one per object name would flood the summary
+        return "unsupported object"
+    return reason.split(":", 1)[0]
