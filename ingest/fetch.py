@@ -58,15 +58,19 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def check_url(url: str) -> None:
-    """Refuse what is not an http(s) URL with a host, before any request (no retries)."""
+def is_http_url(url: str) -> bool:
+    """Whether url is http(s)://host with a valid port, if any."""
     try:
         parts = urlsplit(url)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
         parts.port  # noqa: B018 (raises on a port that is not a number in range)
     except ValueError:
-        ok = False
-    if not ok:  # the URL itself is not shown: it may hold credentials
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def check_url(url: str) -> None:
+    """Refuse what is not an http(s) URL with a host, before any request (no retries)."""
+    if not is_http_url(url):  # the URL itself is not shown: it may hold credentials
         raise SourceError(
             "pull logs needs an http:// or https:// URL with a host (and a valid port), "
             f"got one starting {url.partition(':')[0][:12]!r}"

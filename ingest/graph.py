@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from . import db
 from .errors import RefscopeError, ValidationError
+from .fetch import is_http_url
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
@@ -77,13 +78,7 @@ def _months_back(day: dt.date, months: int) -> dt.date:
 
 def check_base_url(base_url: str) -> None:
     """Refuse a base URL that is not http(s)://host before any request (no retries)."""
-    try:
-        parts = urlsplit(base_url)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 (raises on a port that is not a number in range)
-    except ValueError:
-        ok = False
-    if not ok:
+    if not is_http_url(base_url):
         raise ValidationError(
             f"invalid Graph API base URL {base_url[:60]!r}: expected http(s)://host[:port]"
         )

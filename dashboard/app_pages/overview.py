@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, store, widgets
+from dashboard import charts, report_data, store, widgets
 
 f = st.session_state["filters"]
 st.title("Overview")
@@ -12,14 +12,7 @@ totals = store.fetch("channel_totals", f)
 widgets.kpi_row(
     store.fetch("kpis", f),
     store.fetch("kpis", f.previous(), True),  # a period the data covers only in part: none
-    [
-        ("new_contacts", "New contacts", "int"),
-        ("engaged", "Engaged contacts", "int"),
-        ("engaged_rate", "Engaged rate", "pct"),
-        ("reachable", "Reachable at the end (24 h)", "int"),
-        ("spend", "Ad spend", "money"),
-        ("cost_per_contact", "Cost per ad contact", "money"),
-    ],
+    list(report_data.KPI_SPECS),  # the same KPIs as the report's
 )
 widgets.spend_coverage(f)
 if not totals["new_contacts"].sum():
