@@ -29,9 +29,10 @@ REGISTRY_LOCK_WAIT = 0.5  # a click never waits long for an ingest holding the w
 MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at most this often
 
 # Order matters: an iPhone's User-Agent also says "Mac OS X", an Android tablet's lacks "Mobile".
+# WhatsApp's link-preview fetch ("WhatsApp/2.23.20.0 A") runs as the sender types a link.
 _BOT = re.compile(
-    r"bot|crawl|spider|slurp|facebookexternalhit|preview|curl|wget|python|httpx|okhttp|"
-    r"headless|lighthouse|monitor|scan",
+    r"bot|crawl|spider|slurp|facebookexternalhit|whatsapp|preview|curl|wget|python|httpx|"
+    r"okhttp|headless|lighthouse|monitor|scan",
     re.I,
 )
 _TABLET = re.compile(r"ipad|tablet|kindle|silk/|playbook|nexus (7|9|10)", re.I)

@@ -153,6 +153,9 @@ con.close()
         ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15", "desktop"),
         ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", "bot"),
         ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "bot"),
+        # WhatsApp fetches a link's preview as the sender types it.
+        ("WhatsApp/2.23.20.0 A", "bot"),
+        ("WhatsApp/2.2337.7 i", "bot"),
         ("", "other"),
         (None, "other"),
         ("SomeTV/1.0", "other"),
@@ -166,6 +169,8 @@ con.close()
         "mac",
         "fb-preview",
         "googlebot",
+        "whatsapp-preview-android",
+        "whatsapp-preview-ios",
         "empty",
         "absent",
         "unknown",
