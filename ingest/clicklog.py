@@ -35,6 +35,8 @@ _BOT = re.compile(
     r"okhttp|headless|lighthouse|monitor|scan",
     re.I,
 )
+# An Android phone names its model ("Android 10; CUBOT X30)"): a brand such as CUBOT is no bot.
+_ANDROID_MODEL = re.compile(r"(android [\d.]+;)[^;)]*", re.I)
 _TABLET = re.compile(r"ipad|tablet|kindle|silk/|playbook|nexus (7|9|10)", re.I)
 _MOBILE = re.compile(r"mobi|iphone|ipod|android|windows phone|blackberry|opera mini", re.I)
 _DESKTOP = re.compile(r"windows nt|macintosh|mac os x|x11|linux|cros", re.I)
@@ -46,7 +48,7 @@ def device_class(user_agent: str | None) -> str:
     ua = user_agent or ""
     if not ua.strip():
         return "other"
-    if _BOT.search(ua):
+    if _BOT.search(_ANDROID_MODEL.sub(r"\1", ua)):
         return "bot"
     if _TABLET.search(ua) or ("android" in ua.lower() and "mobile" not in ua.lower()):
         return "tablet"

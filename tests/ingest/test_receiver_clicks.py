@@ -156,6 +156,20 @@ con.close()
         # WhatsApp fetches a link's preview as the sender types it.
         ("WhatsApp/2.23.20.0 A", "bot"),
         ("WhatsApp/2.2337.7 i", "bot"),
+        # A phone whose model name holds "bot" (the CUBOT brand) is a person...
+        (
+            "Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0.0.0 Mobile Safari/537.36",
+            "mobile",
+        ),
+        ("Mozilla/5.0 (Linux; Android 9; CUBOT_P30 Build/PPR1.180610.011) Mobile", "mobile"),
+        # ...and Google's smartphone crawler, which names a phone model too, is a bot.
+        (
+            "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36 (compatible; Googlebot/2.1; "
+            "+http://www.google.com/bot.html)",
+            "bot",
+        ),
         ("", "other"),
         (None, "other"),
         ("SomeTV/1.0", "other"),
@@ -171,6 +185,9 @@ con.close()
         "googlebot",
         "whatsapp-preview-android",
         "whatsapp-preview-ios",
+        "cubot-phone",
+        "cubot-phone-build",
+        "googlebot-smartphone",
         "empty",
         "absent",
         "unknown",
