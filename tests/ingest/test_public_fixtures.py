@@ -833,9 +833,55 @@ OTHERS: dict[str, tuple[Json, list[Json], list[Json]]] = {
     ),
 }
 
+# messenger4j/messenger4j src/test/java/com/github/messenger4j/test/integration/WebhookTest.java
+# (Meta's documented samples of its time, placeholders kept)
+MESSENGER4J: dict[str, tuple[Json, list[Json], list[Json]]] = {
+    # shouldHandleMessengerCodeReferralEvent: the dead parametric code is a QR code
+    "messenger4j/messenger_code_referral": (
+        entry("<PAGE_ID>", {"sender": {"id": "<USER_ID>"}, "recipient": {"id": "<PAGE_ID>"},
+                            "timestamp": 1458692752478, "referral": {
+                                "ref": "<REF DATA PASSED IN CODE>", "source": "MESSENGER_CODE",
+                                "type": "OPEN_THREAD"}}, time=1458692752478),
+        [ev(kind="referral", page_id="<PAGE_ID>", psid="<USER_ID>", ts=utc(1458692752478),
+            channel="qr_code", ref="<REF DATA PASSED IN CODE>", source="MESSENGER_CODE")],
+        [contact(page_id="<PAGE_ID>", psid="<USER_ID>", channel="qr_code",
+                 ref="<REF DATA PASSED IN CODE>", source="MESSENGER_CODE",
+                 first_seen_at=utc(1458692752478), first_touch_at=utc(1458692752478))],
+    ),
+    # shouldHandleDiscoverTabReferralEvent: no ref; a source refscope has no channel for
+    "messenger4j/discover_tab_referral": (
+        entry("<PAGE_ID>", {"sender": {"id": "<USER_ID>"}, "recipient": {"id": "<PAGE_ID>"},
+                            "timestamp": 1458692752478, "referral": {
+                                "source": "DISCOVER_TAB", "type": "OPEN_THREAD"}},
+              time=1458692752478),
+        [ev(kind="referral", page_id="<PAGE_ID>", psid="<USER_ID>", ts=utc(1458692752478),
+            channel="other", source="DISCOVER_TAB")],
+        [contact(page_id="<PAGE_ID>", psid="<USER_ID>", channel="other", source="DISCOVER_TAB",
+                 first_seen_at=utc(1458692752478), first_touch_at=utc(1458692752478))],
+    ),
+    # shouldHandleMessageDeliveredEventWithoutMids: no mids, no timestamp of its own
+    "messenger4j/delivery_without_mids": (
+        entry("PAGE_ID", {"sender": {"id": "USER_ID"}, "recipient": {"id": "PAGE_ID"},
+                          "delivery": {"watermark": 1458668856253}}, time=1458692752478),
+        [ev(kind="delivery", page_id="PAGE_ID", psid="USER_ID", ts=utc(1458692752478),
+            watermark_at=utc(1458668856253))],
+        [],
+    ),
+    # shouldHandleEventTypeThatIsUnsupported
+    "messenger4j/unsupported_event_type": (
+        entry("PAGE_ID", {"sender": {"id": "USER_ID"}, "recipient": {"id": "PAGE_ID"},
+                          "timestamp": 1458692752478, "EVENT_TYPE_THAT_IS_UNSUPPORTED": {
+                              "mid": "mid.1457764197618:41d102a3e1ae206a38"}},
+              time=1458692752478),
+        [ev(kind="other", detail="EVENT_TYPE_THAT_IS_UNSUPPORTED", page_id="PAGE_ID",
+            psid="USER_ID", ts=utc(1458692752478))],
+        [],
+    ),
+}
+
 # fmt: on
 
-SINGLE = COURIER | BOTTENDER | FEED | OTHERS
+SINGLE = COURIER | BOTTENDER | FEED | OTHERS | MESSENGER4J
 
 
 def _ingest(tmp: Path, lines: list[Any]) -> Query:
