@@ -184,7 +184,14 @@ class Receiver:
 
     def _refuse(self, reason: str, status: int, message: str, close: bool = False) -> Response:
         self.metrics.refused[reason] += 1
-        log.info("delivery refused: %s", reason)
+        if reason == "too_large":
+            # A signed batch from Meta may be this large: its retries stop after a while, and
+            # then it is lost. The operator's log says what to raise.
+            log.warning("delivery refused: too_large (over %s bytes): if Meta sent it, raise "
+                        "%s, or it is lost once Meta stops retrying", self.config.max_body,
+                        MAX_BODY_ENV)  # fmt: skip
+        else:
+            log.info("delivery refused: %s", reason)
         # close: the rest of a body that stopped coming must not be read as the next request.
         return PlainTextResponse(
             message, status, headers={"connection": "close"} if close else None

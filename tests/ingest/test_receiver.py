@@ -186,9 +186,15 @@ def test_a_body_cap_that_is_no_size_is_refused(tmp_path: Path) -> None:
         ReceiverConfig.from_env(tmp_path, environ={"REFSCOPE_MAX_BODY": "lots"})
 
 
-def test_oversized_body_is_refused_with_413(receiver: Receiver) -> None:
+def test_oversized_body_is_refused_with_413(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
     raw = b'{"object":"page","pad":"' + b"x" * MAX_BODY_BYTES + b'"}'
     assert receiver.post(raw).status_code == 413
+    # A batch of Meta's may be this large: the operator is told, not just a debug line.
+    (warning,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "REFSCOPE_MAX_BODY" in warning.getMessage(), warning.getMessage()
+    assert f"over {MAX_BODY_BYTES} bytes" in warning.getMessage()
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted while streaming
         for i in range(0, len(raw), 64 * 1024):
