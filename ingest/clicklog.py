@@ -29,10 +29,11 @@ REGISTRY_LOCK_WAIT = 0.5  # a click never waits long for an ingest holding the w
 MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at most this often
 
 # Order matters: an iPhone's User-Agent also says "Mac OS X", an Android tablet's lacks "Mobile".
-# WhatsApp's link-preview fetch ("WhatsApp/2.23.20.0 A") runs as the sender types a link.
+# WhatsApp's link-preview fetch ("WhatsApp/2.23.20.0 A") runs as the sender types a link; each
+# Mastodon server a post reaches fetches its links' previews ("http.rb/5.1.1 (Mastodon/4.2.1").
 _BOT = re.compile(
-    r"bot|crawl|spider|slurp|facebookexternalhit|whatsapp|preview|curl|wget|python|httpx|"
-    r"okhttp|headless|lighthouse|monitor|scan",
+    r"bot|crawl|spider|slurp|facebookexternalhit|whatsapp|mastodon|embedly|iframely|preview|"
+    r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|scan",
     re.I,
 )
 # An Android phone names its model ("Android 10; CUBOT X30)"): a brand such as CUBOT is no bot.
