@@ -297,7 +297,9 @@ def create_app(
             # redirect is not something to count on a sender following.
             *(Route(path, r.handshake, methods=["GET"]) for path in ("/webhook", "/webhook/")),
             *(Route(path, r.deliver, methods=["POST"]) for path in ("/webhook", "/webhook/")),
-            Route("/r/{ref}", r.click, methods=["GET"]),
+            # A trailing slash (typed, or added by a site builder) is the same link: Starlette's
+            # own redirect for it would name this host, not the proxy's, and drop its prefix.
+            *(Route(path, r.click, methods=["GET"]) for path in ("/r/{ref}", "/r/{ref}/")),
             Route("/healthz", r.healthz, methods=["GET"]),
             Route("/metrics", r.metrics_text, methods=["GET"]),
         ],

@@ -79,6 +79,13 @@ def test_a_ref_registered_under_a_page_id_and_its_username_is_one_page(
     assert len(click_receiver.lines("clicks")) == 3
 
 
+def test_a_trailing_slash_is_the_same_link(click_receiver: Receiver) -> None:
+    r = click_receiver.get("/r/spring_menu/", params={"qr": "1"})
+    assert (r.status_code, r.headers["location"]) == (
+        302, f"https://m.me/{f.PAGE_USERNAME}?ref=spring_menu")  # fmt: skip
+    assert [json.loads(x)["ref"] for x in click_receiver.lines("clicks")] == ["spring_menu"]
+
+
 def test_a_head_request_redirects_without_logging_a_click(click_receiver: Receiver) -> None:
     r = click_receiver.client.head("/r/spring_menu", params={"qr": "1"})
     assert (r.status_code, r.headers["location"]) == (
