@@ -195,7 +195,7 @@ class Registry:
         if page:
             targets = tuple(t for t in targets if t.named(page))
         if not targets:
-            where = f" for page {page!r}" if page else ""
+            where = f" for page {page[:100]!r}" if page else ""
             msg = f"ref {ref[:100]!r} is not registered{where} (see `refscope links list`)"
             return Resolution(None, "unknown_ref", msg)
         if len({t.names for t in targets}) > 1:

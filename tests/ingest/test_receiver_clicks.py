@@ -46,6 +46,9 @@ def test_click_redirects_to_m_me_and_logs_no_ip_or_user_agent(click_receiver: Re
 def test_click_on_an_unknown_ref_is_404(click_receiver: Receiver) -> None:
     r = click_receiver.get("/r/nobody_made_this")
     assert r.status_code == 404 and "not registered" in r.text
+    # What a visitor typed is shown cut short, the page as the ref.
+    r = click_receiver.get("/r/spring_menu", params={"page": "p" * 5000})
+    assert r.status_code == 404 and "p" * 100 in r.text and len(r.text) < 400, len(r.text)
     assert click_receiver.lines("clicks") == []
 
 
