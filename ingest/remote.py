@@ -92,11 +92,13 @@ def pull_ads(
     try:
         with db.transaction(con):  # the whole answer for these days, or nothing of it
             graph.store(con, rows, (account.removeprefix("act_"), since, until))
-            # The days asked for are covered, also those Meta left out for no delivery.
-            con.execute(
-                "INSERT INTO ad_pulls VALUES (?, ?, ?, ?)",
-                [account.removeprefix("act_"), since, until, pulled_at],
-            )
+            # The days asked for are covered, also those Meta left out for no delivery; not
+            # those after today, which have no spend yet (an --until at a month's end).
+            if since <= today:
+                con.execute(
+                    "INSERT INTO ad_pulls VALUES (?, ?, ?, ?)",
+                    [account.removeprefix("act_"), since, min(until, today), pulled_at],
+                )
     finally:
         con.close()
     return graph.PullResult(len(rows), pages, since, until, api.waited)

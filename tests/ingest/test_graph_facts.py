@@ -252,3 +252,29 @@ def test_days_meta_left_out_for_no_delivery_are_pulled_days(api: Server, db_path
         assert compared["spend"] == 12.0
     finally:
         con.close()
+
+
+def test_days_after_today_are_not_recorded_as_pulled(api: Server, db_path: Path) -> None:
+    """A pull `--until` the end of a month still running asks Meta for days that have not
+    happened: they hold no spend yet, so they must not count as covered once their contacts
+    come in (their cost per contact would look free)."""
+    since, until = TODAY - dt.timedelta(days=3), TODAY + dt.timedelta(days=6)
+    api.rows = [row(TODAY - dt.timedelta(days=d), "9", "4.00") for d in (0, 1, 2, 3)]
+    pull(api, db_path, since=since, until=until)
+    con = db.connect(db_path, read_only=True)
+    try:
+        days = queries.spend_days(con).iloc[0]
+        got = (pd.Timestamp(days["first_day"]).date(), pd.Timestamp(days["last_day"]).date())
+        assert got == (since, TODAY)
+        later = Filters(TODAY - dt.timedelta(days=1), TODAY + dt.timedelta(days=5))
+        assert f"cover {later.start} – {TODAY} of this range" in spend_gap(later, *got)
+    finally:
+        con.close()
+    # A pull entirely in the future covers nothing.
+    pull(api, db_path, since=TODAY + dt.timedelta(days=1), until=until)
+    con = db.connect(db_path, read_only=True)
+    try:
+        last = con.execute("SELECT max(until) FROM ad_pulls").fetchone()
+        assert last == (TODAY,)
+    finally:
+        con.close()
