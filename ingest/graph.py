@@ -119,8 +119,18 @@ class GraphClient:
         try:
             while url:
                 body, headers = self._get(client, url, params)
-                yield list(body.get("data") or [])
-                nxt = (body.get("paging") or {}).get("next")
+                data, paging = body.get("data") or [], body.get("paging") or {}
+                if (
+                    not isinstance(data, list)
+                    or not isinstance(paging, dict)
+                    or not all(isinstance(r, dict) for r in data)
+                ):  # another API at --base-url, or a proxy that rewrote the answer
+                    raise GraphError(
+                        "Graph API: an answer not shaped like insights (data is not a list of "
+                        "rows, or paging not an object): is --base-url the Graph API?"
+                    )
+                yield data
+                nxt = paging.get("next")
                 url, params = (self._next_url(nxt), None) if isinstance(nxt, str) and nxt else (
                     None, None)  # fmt: skip
                 if url in seen:  # a server that pages in a circle would never end

@@ -278,3 +278,18 @@ def test_days_after_today_are_not_recorded_as_pulled(api: Server, db_path: Path)
         assert last == (TODAY,)
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"data": {"id": "1"}}, {"data": ["2026-11-24"]}, {"data": [], "paging": ["next"]}],
+    ids=["data-object", "row-not-object", "paging-list"],
+)
+def test_an_answer_not_shaped_like_insights_is_a_clear_error(
+    api: Server, db_path: Path, body: dict[str, Any]
+) -> None:
+    """A --base-url that names another JSON API (or a proxy that rewrites answers): a traceback
+    said nothing of which answer was wrong."""
+    api.script = {1: (200, body, {})}
+    with pytest.raises(GraphError, match="Graph API: an answer not shaped like insights"):
+        pull(api, db_path, since=TODAY)
