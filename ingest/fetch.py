@@ -226,8 +226,10 @@ class _Puller:
         return self._gz_planned(spool, size, state, status)
 
     def _gz_planned(self, spool: Path, size: int, state: FileState | None, status: int) -> Pulled:
-        plan = Plan(spool, size, 0, True, 0, 0, state is not None, name=self.name, read_from=0,
-                    fingerprint=self._validator or f"size:{size}")  # fmt: skip
+        # A .gz that came decompressed is read as it came: Cloud Storage transcodes a gzip object
+        # stored with Content-Encoding: gzip for a request that does not accept gzip.
+        plan = Plan(spool, size, 0, _is_gzip(spool), 0, 0, state is not None, name=self.name,
+                    read_from=0, fingerprint=self._validator or f"size:{size}")  # fmt: skip
         return Pulled(plan, status, size)
 
     _validator: str = ""

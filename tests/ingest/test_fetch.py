@@ -189,6 +189,23 @@ def test_gz_export_uses_a_conditional_get(site: Any, db_path: Path, query: Any) 
     assert s.requests[-1].get("If-None-Match")
 
 
+def test_a_gz_object_served_decompressed_is_read_as_plain_text(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    """Cloud Storage serves a gzip object stored with Content-Encoding: gzip decompressed to a
+    request that does not accept gzip (decompressive transcoding), so the .gz URL answers plain
+    NDJSON: https://cloud.google.com/storage/docs/transcoding. It was "Not a gzipped file"."""
+    s, base = site
+    s.files["/logs/day.ndjson.gz"] = lines(0, 30)  # what the identity request gets back
+    res = remote.pull_logs(base + "/logs/day.ndjson.gz", {}, db_path)
+    assert res is not None and (res.events_added, res.rejects_added) == (30, 0)
+    assert remote.pull_logs(base + "/logs/day.ndjson.gz", {}, db_path) is None  # same ETag
+    s.files["/logs/day.ndjson.gz"] = lines(0, 45)
+    res = remote.pull_logs(base + "/logs/day.ndjson.gz", {}, db_path)
+    assert res is not None and (res.events_added, res.rejects_added) == (15, 0)
+    assert query("SELECT count(*), count(DISTINCT event_key) FROM events") == [(45, 45)]
+
+
 def test_a_gz_export_at_a_url_without_gz_is_read_as_one(
     site: Any, db_path: Path, query: Any
 ) -> None:
