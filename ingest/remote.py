@@ -71,6 +71,7 @@ def pull_ads(
     graph.check_base_url(base_url)
     today = today or dt.datetime.now(dt.UTC).date()
     path = db.db_path(db_file)
+    asked_since = since is not None
     if since is None:
         con = db.connect(path)
         try:
@@ -78,6 +79,12 @@ def pull_ads(
         finally:
             con.close()
     until = until or today
+    if not asked_since and since > until:
+        # The start was not given: say where it came from, not "--since … is after --until".
+        raise ValidationError(
+            f"--until {until} is before {since}, where a pull without --since starts (28 days "
+            "before the last pulled day, or 90 days back the first time): give --since too"
+        )
     graph.check_range(since, until, today)
     api = graph.GraphClient(token, base_url, api_version, client, sleep)
     pulled_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)

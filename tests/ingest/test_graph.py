@@ -380,3 +380,19 @@ def test_a_token_no_header_can_carry_is_refused_without_showing_it(
         remote.pull_ads(ACCOUNT, token, db_path, base_url=graph.base, sleep=graph.sleep,
                         today=TODAY, since=TODAY)  # fmt: skip
     assert "SEC" not in str(err.value) and graph.requests == []
+
+
+def test_an_until_before_the_default_start_names_the_default_not_a_since(
+    graph: FakeGraph, db_path: Path
+) -> None:
+    """It said "--since 2026-10-27 is after --until …" to someone who gave no --since."""
+    graph.rows = days(3)
+    pull(graph, db_path, since=TODAY - dt.timedelta(days=2))
+    with pytest.raises(ValidationError) as err:
+        pull(graph, db_path, until=TODAY - dt.timedelta(days=40))
+    assert str(err.value) == (
+        f"--until {TODAY - dt.timedelta(days=40)} is before {TODAY - dt.timedelta(days=28)}, "
+        "where a pull without --since starts (28 days before the last pulled day, or 90 days "
+        "back the first time): give --since too"
+    )
+    assert "--since 20" not in str(err.value)
