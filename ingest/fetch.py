@@ -58,6 +58,26 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+SPOOL_PREFIX = "refscope-pull-"
+# A spool file is written while it downloads and read by the ingest right after: one this old
+# is a killed pull's (SIGKILL, the OOM killer), which its own cleanup never reached.
+STALE_SPOOL_SECONDS = 24 * 3600
+
+
+def sweep_spool(spool_dir: Path, now: float | None = None) -> int:
+    """Delete killed pulls' downloads left in spool_dir; return how many."""
+    cutoff = (time.time() if now is None else now) - STALE_SPOOL_SECONDS
+    gone = 0
+    for f in spool_dir.glob(SPOOL_PREFIX + "*"):
+        try:
+            if f.is_file() and f.stat().st_mtime < cutoff:
+                f.unlink()
+                gone += 1
+        except OSError:
+            continue  # another pull removed it first, or it is not ours to remove
+    return gone
+
+
 def is_http_url(url: str) -> bool:
     """Whether url is http(s)://host with a valid port, if any."""
     try:
@@ -239,7 +259,7 @@ class _Puller:
     ) -> tuple[int, Path, int, httpx.Headers]:
         """GET with retries into a spool file: (status, spool, bytes, the answer's headers)."""
         for attempt in range(1, RETRIES + 1):
-            spool = self.spool_dir / f"refscope-pull-{os.getpid()}-{time.monotonic_ns()}"
+            spool = self.spool_dir / f"{SPOOL_PREFIX}{os.getpid()}-{time.monotonic_ns()}"
             try:
                 with self.client.stream("GET", self.url, headers={**self.headers, **extra}) as r:
                     if r.status_code >= 500 or r.status_code in BUSY:

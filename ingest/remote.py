@@ -31,6 +31,7 @@ def pull_logs(
         con.close()  # not held while downloading
     spool_dir = path.parent / ".pull"
     spool_dir.mkdir(parents=True, exist_ok=True)
+    fetch.sweep_spool(spool_dir)
     pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client)
     if pulled.plan is None:
         return None

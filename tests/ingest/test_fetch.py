@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -139,6 +141,23 @@ def test_second_pull_asks_only_for_new_bytes(site: Any, db_path: Path, query: An
     assert query.scalar("SELECT count(DISTINCT line_no) FROM events") == 60
     assert query.scalar("SELECT max(line_no) FROM events") == 60
     assert query.scalar("SELECT DISTINCT file FROM events") == base + "/log.ndjson"
+
+
+def test_a_killed_pulls_download_is_swept_and_a_running_ones_kept(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 5)
+    spool = db_path.parent / ".pull"
+    spool.mkdir(parents=True)
+    killed, running = spool / "refscope-pull-4242-1", spool / "refscope-pull-4343-2"
+    for f in (killed, running):
+        f.write_bytes(b"x" * 1000)
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(killed, (two_days_ago, two_days_ago))
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert sorted(p.name for p in spool.iterdir()) == [running.name]
+    assert query.scalar("SELECT count(*) FROM events") == 5
 
 
 def test_a_replaced_file_is_read_whole_without_duplicates(
