@@ -417,3 +417,24 @@ def test_a_memory_setting_that_is_no_size_is_refused_with_the_rule(
     log = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message(psid="u1"))])
     with pytest.raises(RefscopeError, match=re.escape(f"REFSCOPE_INGEST_MEMORY={value!r}: {rule}")):
         pipeline.run([str(log)], db_path)
+
+
+def test_many_small_files_share_record_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of many small files (a day per file) is parsed in record batches of up to
+    BATCH_ROWS lines, not one per file; a chunk of JOIN_BELOW_ROWS lines or more is kept whole
+    (not copied)."""
+    monkeypatch.setattr(lines, "BATCH_ROWS", 10)
+    monkeypatch.setattr(lines, "JOIN_BELOW_ROWS", 5)
+    small = b'{"a":1}\n{"b":2}\n'
+    big = b'{"c":3}\n' * 6
+    chunks = [(i, sources.Chunk(memoryview(small), 1, len(small), 2)) for i in range(12)]
+    chunks.insert(6, (99, sources.Chunk(memoryview(big), 7, len(big), 12)))
+    table, rejects = lines.lines_table(chunks)
+    assert [b.num_rows for b in table.to_batches()] == [10, 2, 6, 10, 2]
+    assert table.column("rid").to_pylist() == list(range(30))
+    assert table.column("file_id").to_pylist() == (
+        [i for i in range(6) for _ in "ab"] + [99] * 6 + [i for i in range(6, 12) for _ in "ab"]
+    )
+    assert table.column("line_no").to_pylist() == [1, 2] * 6 + list(range(7, 13)) + [1, 2] * 6
+    assert table.column("raw").to_pylist()[-1] == '{"b":2}\n'
+    assert rejects == []
