@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from . import attribute, db, history, lake, load, runlog, sources, webhook
+from . import attribute, db, history, lake, lines, load, runlog, sources, webhook
 from .errors import DatabaseError, RefscopeError, ValidationError
 from .privacy import Privacy
 from .reasons import family as reason_family
@@ -240,8 +241,13 @@ def _read_files(
     """Read every planned file in batches of about batch_bytes(), each committed on its own with
     the file offsets it reached, so memory stays bounded and a killed run resumes."""
     con.execute("CREATE OR REPLACE TEMP TABLE rs_files (file_id INTEGER, path VARCHAR)")
-    con.executemany("INSERT INTO rs_files VALUES (?, ?)", [[i, p.key] for i, p in
-                                                          enumerate(plans)])  # fmt: skip
+    # From one Arrow table: executemany runs a statement per file (1.7 s for 10,000 files).
+    names = pa.Table.from_arrays(
+        [lines.ints(range(len(plans)), pa.int32()), lines.texts([p.key for p in plans])],
+        names=["file_id", "path"],
+    )
+    with db.registered(con, "rs_plans", names):
+        con.execute("INSERT INTO rs_files SELECT file_id, path FROM rs_plans")
     forgotten = {r[0] for r in con.execute("SELECT id_hash FROM forgotten").fetchall()}
     limit = sources.batch_bytes()
     batch: list[tuple[int, sources.Chunk]] = []
@@ -257,19 +263,12 @@ def _read_files(
         with db.transaction(con):
             if not started:
                 runlog.start(con, res.run_id)
-            for fp in files.values():
-                if not fp.cleared:
-                    # Lines about to be read again (an unfinished last line, a replaced
-                    # file) are judged anew: their old rejects go.
-                    con.execute(
-                        "DELETE FROM rejects WHERE file = ? AND line_no > ?",
-                        [fp.plan.key, fp.plan.start_line],
-                    )
-                    fp.cleared = True
+            # Lines about to be read again (an unfinished last line, a replaced file) are
+            # judged anew: their old rejects go.
+            _clear_rejects(con, [fp for fp in files.values() if not fp.cleared])
             if batch:
                 _load(con, plans, batch, res, privacy, forgotten, older)
-            for fp in files.values():
-                _record(con, fp, res)
+            _record(con, list(files.values()), res)
             runlog.save_counts(con, res)
         res.started = True  # its row is committed: a later failure leaves the run open
         if progress and advanced:
@@ -349,26 +348,60 @@ def _load(
     res.rejects_added += load.insert_rejects(con, res.run_id, out.rejects)
 
 
-def _record(con: duckdb.DuckDBPyConnection, fp: _FileProgress, res: IngestResult) -> None:
-    """Write how far a file was read. A file read part-way is stored with mtime -1, so the next
-    plan sees it changed and, its first bytes matching, reads on from the offset."""
-    p = fp.plan
-    if not fp.done and p.name is not None:
-        return  # a pulled input is recorded once whole: its fingerprint is of its end
-    if p.fingerprint:
-        head = p.fingerprint
-    elif p.is_gz:
-        head = sources.prefix_hash(p.path, p.size)
-    else:
-        head = sources.fingerprint(p.path, fp.offset)
-    con.execute("DELETE FROM ingest_files WHERE path = ?", [p.key])
-    con.execute(
-        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [p.key, p.size, p.mtime_ns if fp.done else -1, head, fp.offset, fp.lines_done,
-         res.run_id],
+def _clear_rejects(con: duckdb.DuckDBPyConnection, fps: list[_FileProgress]) -> None:
+    """Delete the rejects of the lines these files read again, in one statement for all of
+    them (one per file cost a scan of `rejects` each: seconds for thousands of daily files)."""
+    if not fps:
+        return
+    tbl = pa.Table.from_arrays(
+        [lines.texts([fp.plan.key for fp in fps]),
+         lines.ints([fp.plan.start_line for fp in fps], pa.int64())],
+        names=["file", "start_line"],
     )  # fmt: skip
-    res.bytes_read += fp.offset - fp.recorded
-    fp.recorded = fp.offset
+    with db.registered(con, "rs_cleared", tbl):
+        con.execute(
+            """DELETE FROM rejects r USING rs_cleared c
+               WHERE r.file = c.file AND r.line_no > c.start_line"""
+        )
+    for fp in fps:
+        fp.cleared = True
+
+
+def _record(con: duckdb.DuckDBPyConnection, fps: list[_FileProgress], res: IngestResult) -> None:
+    """Write how far the files were read, in one statement for all of them. A file read part-way
+    is stored with mtime -1, so the next plan sees it changed and, its first bytes matching,
+    reads on from the offset."""
+    rows = []
+    for fp in fps:
+        p = fp.plan
+        if not fp.done and p.name is not None:
+            continue  # a pulled input is recorded once whole: its fingerprint is of its end
+        if p.fingerprint:
+            head = p.fingerprint
+        elif p.is_gz:
+            head = sources.prefix_hash(p.path, p.size)
+        else:
+            head = sources.fingerprint(p.path, fp.offset)
+        rows.append((p.key, p.size, p.mtime_ns if fp.done else -1, head, fp.offset,
+                     fp.lines_done))  # fmt: skip
+        res.bytes_read += fp.offset - fp.recorded
+        fp.recorded = fp.offset
+    if not rows:
+        return
+    cols = list(zip(*rows, strict=True))
+    tbl = pa.Table.from_arrays(
+        [lines.texts(list(cols[0])), *(lines.ints(c, pa.int64()) for c in cols[1:3]),
+         lines.texts(list(cols[3])), *(lines.ints(c, pa.int64()) for c in cols[4:])],
+        names=["path", "size", "mtime_ns", "head_hash", "offset_done", "lines_done"],
+    )  # fmt: skip
+    with db.registered(con, "rs_recorded", tbl):
+        con.execute("DELETE FROM ingest_files WHERE path IN (SELECT path FROM rs_recorded)")
+        con.execute(
+            """INSERT INTO ingest_files
+               SELECT path, size, mtime_ns, head_hash, offset_done, lines_done, $run_id
+               FROM rs_recorded""",
+            {"run_id": res.run_id},
+        )
 
 
 def _memory_limit() -> str:

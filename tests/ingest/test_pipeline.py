@@ -595,3 +595,50 @@ def test_a_logged_body_that_is_not_json_is_rejected_with_what_is_wrong_with_it(
         f"{what}: invalid JSON: NaN is not JSON",
         "envelope body is not an object but a JSON array",
     ]
+
+
+class _CountingConnection:
+    """A connection that counts the statements run through it."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, counts: list[str]) -> None:
+        self._con, self._counts = con, counts
+
+    def execute(self, sql: str, *args: Any) -> _CountingConnection:
+        self._counts.append(sql)
+        self._con.execute(sql, *args)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+
+def test_a_run_over_many_files_runs_no_statement_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day per file over years: the files' offsets and the rejects of lines read again are
+    written in one statement per batch, not one per file (each cost a scan of its table)."""
+    statements: list[str] = []
+    connect = pipeline.db.connect
+
+    def counting(*args: Any, **kwargs: Any) -> _CountingConnection:
+        return _CountingConnection(connect(*args, **kwargs), statements)
+
+    monkeypatch.setattr(pipeline.db, "connect", counting)
+
+    def run(n_files: int) -> int:
+        logs = tmp_path / f"logs{n_files}"
+        logs.mkdir()
+        for day in range(n_files):
+            f.write_ndjson(logs / f"webhooks-{day:03d}.ndjson",
+                           [f.delivery(f.message(psid=f"u{day}", mid=f"m{n_files}_{day}")),
+                            "not json"])  # fmt: skip
+        statements.clear()
+        pipeline.run([str(logs)], tmp_path / f"{n_files}.duckdb")
+        return len(statements)
+
+    assert run(2) == run(40)
+    monkeypatch.undo()
+    query = Query(tmp_path / "40.duckdb")
+    assert query("SELECT count(*), sum(lines_done) FROM ingest_files") == [(40, 80)]
+    assert query("SELECT count(*), count(DISTINCT file) FROM rejects") == [(40, 40)]
+    assert query("SELECT count(*) FROM events") == [(40,)]
