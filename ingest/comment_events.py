@@ -31,7 +31,7 @@ _CHANGE_ROWS = f"""{
 # A Page field's sample from the App Dashboard's test button: one change, no entry. Its page
 # is the prefix of its post id (<PAGE_ID>_<POST_ID>).
 # https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
-_SAMPLE_CHANGE_ROWS = f"""lines AS (
+_SAMPLE_CHANGE_ROWS = f"""lines AS MATERIALIZED (
     SELECT rid, file_id, line_no, {parse_raw(SAMPLE_CHANGE_STRUCTURE)} AS d FROM rs_rare
     WHERE contains(raw, '"field"')
 ), change_rows AS (

@@ -296,7 +296,7 @@ CHANGED_ROWS = """{entry_rows}, change_rows AS (
 _SAMPLE_PARSE = parse_raw(WRAPPED_STRUCTURE)
 # A sample posted to refscope's receiver (the App Dashboard's test button) is logged inside its
 # envelope, whose received_at then dates an item stamped with a placeholder ("TIMESTAMP").
-SAMPLE_ROWS = f"""lines AS (
+SAMPLE_ROWS = f"""lines AS MATERIALIZED (
     SELECT rid, file_id, line_no, {_SAMPLE_PARSE} AS d FROM rs_rare
     WHERE contains(raw, '"field"')
 ), samples AS (

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 import tests.factories as f
-from ingest import pipeline
+from ingest import attribute, pipeline, stage, webhook
 from tests.conftest import WEBHOOK_CASES, Query
 from tests.factories import PAGE_ID, PSID, T0, utc
 
@@ -416,3 +416,19 @@ def test_event_keys_keep_their_formula_across_versions(tmp_path: Path) -> None:
             assert query("SELECT event_key FROM events WHERE kind = ?", kind) == [(key,)], kind
     finally:
         con.close()
+
+
+def test_a_sample_line_is_parsed_once_not_once_per_use_of_its_fields() -> None:
+    """Every feed change has a "field", so every line of a feed-heavy log goes through the
+    sample parts: their parse must run once per line. Inlined, it ran once for each use of its
+    result (16 times in the sample change part's plan), slower than reading the changes."""
+    con = duckdb.connect()
+    con.execute(webhook.MACROS)
+    attribute.install_macros(con)
+    con.execute("CREATE TEMP TABLE rs_rare (rid BIGINT, file_id INTEGER, line_no BIGINT, "
+                "raw VARCHAR)")  # fmt: skip
+    sample_parts = [q for marker, q in stage.STAGE_PARTS if marker == '"field"']
+    assert len(sample_parts) == 2
+    for sql in sample_parts:
+        plan = "".join(row[1] for row in con.execute("EXPLAIN " + sql).fetchall())
+        assert plan.count("json_transform(") <= 1
