@@ -20,6 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .db import key_text
 from .errors import ValidationError
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ UPDATE rs_stage SET
     -- as it came in page_id, where the comment funnel tells them from comments received.
     commenter_id = CASE WHEN commenter_id = page_id THEN commenter_id
                         ELSE {HMAC_SQL.format(x="commenter_id")} END,
-    event_key = md5_number({HMAC_SQL.format(x="CAST(event_key AS VARCHAR)")})
+    event_key = md5_number({HMAC_SQL.format(x=key_text("event_key"))})
 """
 
 
