@@ -247,9 +247,16 @@ class _Puller:
 
     def _gz_planned(self, spool: Path, size: int, state: FileState | None, status: int) -> Pulled:
         # A .gz that came decompressed is read as it came: Cloud Storage transcodes a gzip object
-        # stored with Content-Encoding: gzip for a request that does not accept gzip.
-        plan = Plan(spool, size, 0, _is_gzip(spool), 0, 0, state is not None, name=self.name,
-                    read_from=0, fingerprint=self._validator or f"size:{size}")  # fmt: skip
+        # stored with Content-Encoding: gzip for a request that does not accept gzip. Anything
+        # else that is not gzip (a page of text at the export's URL) is no log at all.
+        gz = _is_gzip(spool)
+        if not gz and not _starts_as_ndjson(spool):
+            spool.unlink(missing_ok=True)
+            raise SourceError(
+                f"{self.name}: cannot read: Not a gzipped file, nor NDJSON text; nothing was read"
+            )
+        plan = Plan(spool, size, 0, gz, 0, 0, state is not None, name=self.name, read_from=0,
+                    fingerprint=self._validator or f"size:{size}")  # fmt: skip
         return Pulled(plan, status, size)
 
     _validator: str = ""
@@ -309,6 +316,13 @@ def _is_gzip(spool: Path) -> bool:
     """The file starts with gzip's magic bytes (no NDJSON line does: 0x1f is a control byte)."""
     with open(spool, "rb") as fh:
         return fh.read(2) == b"\x1f\x8b"
+
+
+def _starts_as_ndjson(spool: Path) -> bool:
+    """Its first line that is not blank opens a JSON object (or there is none)."""
+    with open(spool, "rb") as fh:
+        head = fh.read(64 * 1024).removeprefix(b"\xef\xbb\xbf").lstrip()
+    return head[:1] in (b"{", b"")
 
 
 def _tail_fingerprint(spool: Path, skip: int, start: int) -> str:
