@@ -255,6 +255,25 @@ def test_a_referral_on_the_first_message_after_a_private_reply_is_a_reentry(
     ]
 
 
+def test_a_referral_at_the_instant_of_a_private_reply_acquires_the_contact(
+    ingest_lines, query: Query
+) -> None:
+    """At the same instant the user's own referral beats the page's private reply, whatever
+    their event keys (several people, so that some reply key sorts before its referral's)."""
+    people = [f"u{i}" for i in range(8)]
+    lines: list[dict[str, Any]] = []
+    for i, psid in enumerate(people):
+        lines += [
+            f.send_log(f"c_{i}", psid, ts=T0 + MINUTE),
+            f.delivery(f.referral("bio_link", psid=psid, ts=T0 + MINUTE)),
+            f.delivery(f.message("hi", psid=psid, ts=T0 + 10 * MINUTE)),
+        ]
+    ingest_lines(lines)
+    assert query("SELECT DISTINCT channel FROM contacts") == [("m_me_link",)]
+    assert query("SELECT via, is_first, count(*) FROM touches GROUP BY ALL ORDER BY via") == [
+        ("private_reply", False, len(people)), ("referral", True, len(people))]  # fmt: skip
+
+
 def test_private_reply_logged_twice_is_one_touch(ingest_lines, query: Query) -> None:
     ingest_lines(
         _comment_then_reply(f.send_log("c_1", "u1", ts=T0 + MINUTE))
