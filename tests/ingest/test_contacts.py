@@ -123,6 +123,21 @@ def test_engagement_columns(ingest_lines, query: Query) -> None:
     assert {k: c[k] for k in expected} == expected
 
 
+def test_an_echo_sent_at_the_read_watermark_is_read(ingest_lines, query: Query) -> None:
+    """A read's watermark: every message sent before or at it was read (Meta's message_reads
+    reference); an echo after it was not."""
+    ingest_lines(
+        [
+            f.delivery(f.message("hi", psid="u1", ts=T0)),
+            f.delivery(f.echo("hello!", psid="u1", ts=T0 + MINUTE, mid="m_e1")),
+            f.delivery(f.echo("anything else?", psid="u1", ts=T0 + 2 * MINUTE, mid="m_e2")),
+            f.delivery(f.read_receipt(T0 + MINUTE, psid="u1", ts=T0 + 3 * MINUTE)),
+        ]
+    )
+    c = contact(query, "u1")
+    assert (c["page_message_count"], c["page_messages_read"]) == (2, 1)
+
+
 def test_one_message_has_no_second_message(ingest_lines, query: Query) -> None:
     ingest_lines([f.delivery(f.message(psid="u1"))])
     c = contact(query, "u1")
