@@ -138,6 +138,19 @@ def test_an_echo_sent_at_the_read_watermark_is_read(ingest_lines, query: Query) 
     assert (c["page_message_count"], c["page_messages_read"]) == (2, 1)
 
 
+def test_last_message_at_is_the_last_inbound_message(ingest_lines, query: Query) -> None:
+    """A postback or a reaction after the last message is seen (last_seen_at), not a message."""
+    ingest_lines(
+        [
+            f.delivery(f.message("hi", psid="u1", ts=T0)),
+            f.delivery(f.postback("MENU", psid="u1", ts=T0 + HOUR)),
+            f.delivery(f.reaction("m_e", psid="u1", ts=T0 + 2 * HOUR)),
+        ]
+    )
+    c = contact(query, "u1")
+    assert (c["last_message_at"], c["last_seen_at"]) == (utc(T0), utc(T0 + 2 * HOUR))
+
+
 def test_one_message_has_no_second_message(ingest_lines, query: Query) -> None:
     ingest_lines([f.delivery(f.message(psid="u1"))])
     c = contact(query, "u1")
