@@ -432,3 +432,28 @@ def test_a_sample_line_is_parsed_once_not_once_per_use_of_its_fields() -> None:
     for sql in sample_parts:
         plan = "".join(row[1] for row in con.execute("EXPLAIN " + sql).fetchall())
         assert plan.count("json_transform(") <= 1
+
+
+def test_referral_keys_keep_their_formula_across_versions(tmp_path: Path) -> None:
+    """A referral has no mid: its key is its normalised fields, each of which must stay in it
+    (a referral stored under an older key would be added again, as a second re-entry)."""
+    query = _ingest_to(
+        tmp_path,
+        [
+            f.delivery(f.chat_plugin_referral("uref-9", ts=T0)),
+            f.delivery(f.referral(None, "ADS", psid="u_ad", ts=T0, ad_id="23843301927710456")),
+        ],
+    )
+    sep = "\x1f"
+    expected = {
+        "uref-9": sep.join([PAGE_ID, "uref-9", "referral", str(T0), "menu_page",
+                            "CUSTOMER_CHAT_PLUGIN", "https://www.acmebakery.example/menu"]),
+        "u_ad": sep.join([PAGE_ID, "u_ad", "referral", str(T0), "ADS", "23843301927710456"]),
+    }  # fmt: skip
+    con = duckdb.connect()
+    try:
+        for psid, text in expected.items():
+            (key,) = con.execute("SELECT md5_number(?)", [text]).fetchone() or (None,)
+            assert query("SELECT event_key FROM events WHERE psid = ?", psid) == [(key,)], psid
+    finally:
+        con.close()
