@@ -7,6 +7,8 @@ import gzip
 import os
 from pathlib import Path
 
+import pytest
+
 import tests.factories as f
 from ingest import pipeline
 from tests.conftest import Query
@@ -83,6 +85,24 @@ def test_copy_dated_by_its_arrival_in_a_later_run_is_one_event(ingest_lines, que
     later = ingest_lines([f.envelope(body, received_at=T0 + 3 * DAY)], name="b.ndjson")
     assert (later.events_parsed, later.events_added) == (1, 0)
     assert query("SELECT mid, ts FROM events") == [("m_undated", utc(T0))]
+
+
+@pytest.mark.parametrize("batch", ["64", "64MiB"], ids=["a-batch-each", "one-batch"])
+def test_copies_dated_by_their_arrival_in_one_run_keep_the_earliest(
+    db_path: Path, log_dir: Path, query: Query, monkeypatch: pytest.MonkeyPatch, batch: str
+) -> None:
+    """Read in one run, the later arrival first (its file sorts first): the copy that stays
+    is the earliest dated, whether the copies share a batch or not."""
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", batch)
+    msg = f.message("hi", psid="u1", mid="m_undated")
+    del msg["timestamp"]
+    body = {"object": "page", "entry": [{"id": PAGE_ID, "messaging": [msg]}]}
+    f.write_ndjson(log_dir / "a.ndjson", [f.envelope(body, received_at=T0 + 3 * DAY)])
+    f.write_ndjson(log_dir / "b.ndjson", [f.envelope(body, received_at=T0)])
+    result = pipeline.run([str(log_dir)], db_path)
+    assert (result.events_parsed, result.events_added) == (2, 1)
+    assert query("SELECT mid, ts FROM events") == [("m_undated", utc(T0))]
+    assert query("SELECT first_seen_at FROM contacts") == [(utc(T0),)]
 
 
 def test_a_send_log_line_logged_twice_and_dated_by_its_arrivals_is_one_event(
