@@ -228,3 +228,19 @@ def test_prune_waits_for_an_unfinished_run(ingest_lines: Any, db_path: Path, que
     finally:
         con.close()
     assert query.scalar("SELECT count(*) FROM prunes") == 0
+
+
+def test_a_contact_whose_last_event_is_at_the_prune_instant_keeps_its_acquisition(
+    tmp_path: Path,
+) -> None:
+    """Prune keeps what is dated at or after midnight of its date: a message at that very
+    instant makes a kept contact, whose history (the link that acquired it) is kept."""
+    got = _pruned_equals_whole(
+        tmp_path,
+        [f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="9", ts=DM - 5 * f.DAY)),
+         f.delivery(f.message("hi", psid="9", ts=DM))],
+        [f.delivery(f.message("again", psid="9", ts=DM + 3 * f.DAY))],
+    )  # fmt: skip
+    assert (got["channel"], got["ref"], got["message_count"]) == ("m_me_link", "bio_link", 2)
+
+
