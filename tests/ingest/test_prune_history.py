@@ -244,3 +244,20 @@ def test_a_contact_whose_last_event_is_at_the_prune_instant_keeps_its_acquisitio
     assert (got["channel"], got["ref"], got["message_count"]) == ("m_me_link", "bio_link", 2)
 
 
+def test_prune_keeps_no_touch_of_a_conversation_opened_by_a_postback(
+    log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """Only touches of a conversation not yet opened are kept: one opened by Get Started
+    before the date has its acquisition in its history, and its touches go."""
+    lines = [
+        f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="9", ts=DM - 5 * f.DAY)),
+        f.delivery(f.referral(ref="qr_door", psid="9", ts=DM - 3 * f.DAY)),
+        f.delivery(f.message("hi", psid="9", ts=DM + f.DAY)),
+    ]
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    assert _prune(db_path, D).events == 2
+    assert query("SELECT count(*) FROM events WHERE ts < ?", f.utc(DM)) == [(0,)]
+    c = _contact(query, "9")
+    assert (c["channel"], c["ref"], c["reentry_count"]) == ("m_me_link", "bio_link", 1)
+
+
