@@ -261,3 +261,16 @@ def test_prune_keeps_no_touch_of_a_conversation_opened_by_a_postback(
     assert (c["channel"], c["ref"], c["reentry_count"]) == ("m_me_link", "bio_link", 1)
 
 
+def test_prune_keeps_the_contact_days_of_its_date(
+    log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """Days from the prune date on are kept: their messages count in Retention."""
+    lines = [
+        f.delivery(f.message("hi", psid="9", ts=DM - 5 * f.DAY)),
+        f.delivery(f.message("morning", psid="9", ts=DM + f.HOUR)),
+    ]
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    _prune(db_path, D)
+    assert query("SELECT day, messages FROM contact_days") == [(D, 1)]
+
+
