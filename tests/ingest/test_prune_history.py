@@ -274,3 +274,19 @@ def test_prune_keeps_the_contact_days_of_its_date(
     assert query("SELECT day, messages FROM contact_days") == [(D, 1)]
 
 
+def test_pruned_history_of_the_eve_of_the_date_read_again_stays_out(
+    log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """Everything dated before midnight of the prune date stays out, the evening before too."""
+    lines = [
+        f.delivery(f.message("hi", psid="9", ts=DM - 5 * f.DAY)),
+        f.delivery(f.message("evening", psid="9", ts=DM - f.HOUR)),
+        f.delivery(f.message("morning", psid="9", ts=DM + f.HOUR)),
+    ]
+    log = f.write_ndjson(log_dir / "a.ndjson", lines)
+    pipeline.run([str(log)], db_path)
+    _prune(db_path, D)
+    shutil.copy(log, log_dir / "a-1.ndjson")
+    result = pipeline.run([str(log_dir / "a-1.ndjson")], db_path)
+    assert (result.events_added, result.left_out) == (0, 2)
+    assert query("SELECT count(*) FROM events") == [(1,)]
