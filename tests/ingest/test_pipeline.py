@@ -208,6 +208,17 @@ def test_complete_last_line_without_newline_is_not_counted_twice(
     assert query("SELECT max(lines_done) FROM ingest_files") == [(2,)]
 
 
+def test_a_rejected_last_line_stays_rejected_when_the_file_grows(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    """Only the lines read again lose their old rejects: a complete last line read before
+    is not read again, and its reject stays (one row per line, never none)."""
+    ingest_lines([f.delivery(f.message(psid="u1", ts=T0)), "{broken"])
+    result = ingest_lines([f.delivery(f.message(psid="u2", ts=T0 + 1))], append=True)
+    assert (result.lines, result.events_added, result.rejects_added) == (1, 1, 0)
+    assert query("SELECT line_no, raw FROM rejects") == [(2, "{broken")]
+
+
 # --- inputs: .gz, directories, globs ------------------------------------------------------------
 
 
