@@ -229,6 +229,15 @@ def test_channel_totals_count_new_engaged_and_reentries_per_channel(con, demo_co
     assert int(df["engaged"].sum()) == int(kpis["engaged"])
 
 
+def test_channel_totals_count_the_reentries_of_the_ranges_last_day(con):
+    """A range takes in its end day whole: a one-day range counts that day's re-entries."""
+    stamps = [r["ts"] for r in rows(con, "SELECT ts FROM touches WHERE is_reentry")]
+    day = Counter(ts.date() for ts in stamps).most_common(1)[0][0]
+    want = sum(ts.date() == day for ts in stamps)
+    df = queries.channel_totals(con, Filters(day, day))
+    assert int(df["reentries"].sum()) == want > 0
+
+
 # --- the previous period -----------------------------------------------------------------------
 
 
