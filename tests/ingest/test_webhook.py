@@ -203,7 +203,9 @@ SAME_INSTANT = {
     "ms-float": float(T0),
     "ms-exponent-string": "1.7e12",
 }
-UNUSABLE_STAMPS = {"placeholder": "TIMESTAMP", "null": None, "empty-string": ""}
+# Instants outside 2000–2100 are missing too: a doc sample's 1970 placeholder, a year 2200.
+UNUSABLE_STAMPS = {"placeholder": "TIMESTAMP", "null": None, "empty-string": "",
+                   "sample-1970": 2222222, "year-2200": 7258118400000}  # fmt: skip
 ECHO_METADATA = {
     "comment-id": (json.dumps({"comment_id": "c_42"}), "c_42"),
     "json-without-comment-id": (json.dumps({"campaign": "spring"}), None),
