@@ -202,6 +202,25 @@ def test_chat_plugin_tag_never_outranks_a_referral(ingest_lines, query: Query) -
     assert query("SELECT psid, channel FROM touches") == [("u1", "m_me_link")]
 
 
+def test_a_tagged_message_with_a_referral_of_its_own_is_that_referral(
+    ingest_lines, query: Query
+) -> None:
+    """The plugin's tag stands in only for a missing referral: a tagged message that carries
+    one (an ad's) is that referral's touch, and later in a conversation a re-entry."""
+    ingest_lines(
+        [
+            f.delivery(f.referral("bio_link", psid="u1", ts=T0)),
+            f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE)),
+            f.delivery(f.message("about the ad", psid="u1", ts=T0 + HOUR,
+                                 referral=f.ads_referral(), tags=PLUGIN_TAGS)),
+        ]
+    )  # fmt: skip
+    c = contact(query, "u1")
+    assert (c["channel"], c["reentry_count"]) == ("m_me_link", 1)
+    assert query("SELECT via, channel, is_first, is_reentry FROM touches ORDER BY ts") == [
+        ("referral", "m_me_link", True, False), ("message", "ctm_ad", False, True)]  # fmt: skip
+
+
 def _comment_then_reply(reply: dict[str, Any]) -> list[dict[str, Any]]:
     """A comment by Jane (from.id F1), the page's private reply to PSID u1, then u1 answers."""
     return [
