@@ -346,6 +346,8 @@ def test_rejects_of_several_files_in_one_run_name_their_own_file(
 
 NO_SENDER = f.delivery(f.message(psid="u1"))
 del NO_SENDER["entry"][0]["messaging"][0]["sender"]
+NO_COMMENT_ID = f.comment()
+del NO_COMMENT_ID["value"]["comment_id"]
 BAD_LINES: list[tuple[Any, str]] = [
     ('{"object": "page", "entry": [', r"invalid JSON: \S.*"),
     ('{"object":"page","entry":[{"id":"1","time":NaN}]}', r"invalid JSON: NaN is not JSON"),
@@ -363,6 +365,7 @@ BAD_LINES: list[tuple[Any, str]] = [
     (b'{"object": "page", "entry": [\xff\xfe]}', r"invalid UTF-8 at byte 29"),
     (f.delivery(f.message(), obj="instagram"), r"unsupported object 'instagram'.*"),
     (NO_SENDER, r"entry\[0\]\.messaging\[0\]: no sender id"),
+    (f.feed(NO_COMMENT_ID), r"entry\[0\]\.changes\[0\]: comment without comment_id"),
     (f.delivery(f.message(ts="TIMESTAMP"), time="TIMESTAMP"),
      r"entry\[0\]\.messaging\[0\]: no valid timestamp"),
     (f.delivery(f.message(psid="u7", ts=T0), f.message(ts="soon"), time="TIMESTAMP"),
