@@ -82,3 +82,15 @@ def test_make_demo_writes_the_demo_logs_once(tmp_path: Path) -> None:
     (demo / ".written").touch()  # as the first `make demo` leaves it
     again = planned()
     assert "demo-data" not in again and f"refscope ingest {demo}" in again
+
+
+def test_readme_lake_names_every_table_the_lake_writes() -> None:
+    """The lake bullet lists the partitioned and the small tables: a table the lake gains must
+    be named there (`ad_pulls` was written and read by `dashboard --lake` but not listed)."""
+    from ingest import lake
+
+    bullet = README.split("- **The lake.**", 1)[1].split("\n- **", 1)[0]
+    partitioned, whole = bullet.split("`DIR/<table>.parquet`", 1)[0].split("small\n  tables", 1)
+    for table in lake.PARTITIONED:
+        assert f"`{table}`" in partitioned, table
+    assert re.findall(r"`([a-z_]+)`", whole) == list(lake.WHOLE)
