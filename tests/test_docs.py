@@ -94,3 +94,16 @@ def test_readme_lake_names_every_table_the_lake_writes() -> None:
     for table in lake.PARTITIONED:
         assert f"`{table}`" in partitioned, table
     assert re.findall(r"`([a-z_]+)`", whole) == list(lake.WHOLE)
+
+
+def test_readme_gives_pull_ads_default_start_as_the_help_does() -> None:
+    """`pull ads` without `--since`: 28 days before the last pulled day, or 90 days back on an
+    account's first pull (the README named only the first)."""
+    from click.testing import CliRunner
+
+    help_text = " ".join(CliRunner().invoke(cli, ["pull", "ads", "--help"]).output.split())
+    assert "28 days before the last pulled day, or 90 days back" in help_text
+    bullet = README.split("- `refscope pull ads --account", 1)[1].split("\n- ", 1)[0]
+    bullet = " ".join(bullet.split())
+    assert "28 days before the last pulled day" in bullet
+    assert "with no row of the account yet from 90 days back" in bullet
