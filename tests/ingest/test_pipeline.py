@@ -109,6 +109,30 @@ def test_a_line_fixed_in_place_is_read_once_its_file_row_is_deleted(
     assert query("SELECT count(*) FROM events") == [(60,)]
 
 
+def test_ingest_files_names_a_file_by_its_resolved_absolute_path(
+    query: Query, tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's `DELETE FROM ingest_files WHERE path = '...'` needs the path as stored: the
+    absolute one with links resolved, whatever spelling the ingest was given."""
+    real = tmp_path / "archive"
+    real.mkdir()
+    f.write_ndjson(real / "webhooks.ndjson", [f.delivery(f.message(psid="u1", ts=T0))])
+    (tmp_path / "linked").symlink_to(real)
+    monkeypatch.chdir(tmp_path)
+    pipeline.run(["linked"], db_path)
+    stored = str((real / "webhooks.ndjson").resolve())
+    assert query("SELECT path FROM ingest_files") == [(stored,)]
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("DELETE FROM ingest_files WHERE path = ?", [stored])
+    finally:
+        con.close()
+    assert pipeline.run(["linked"], db_path).lines == 1  # read again from the start
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    said = " ".join(readme.split("DELETE FROM ingest_files", 1)[1][:200].split())
+    assert "the file's absolute path, links resolved" in said
+
+
 def _messages(prefix: str, n: int, ts: int) -> list[Any]:
     return [
         f.delivery(f.message(psid=f"{prefix}{i:02}", ts=ts + i, mid=f"m_{prefix}{i:02}"))
