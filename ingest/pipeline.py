@@ -43,6 +43,7 @@ class IngestResult:
     events_added: int = 0
     rejects_added: int = 0
     left_out: int = 0  # events of forgotten people and pruned days: read, never stored
+    clicks_added: int = 0  # click lines stored in `clicks` (neither events nor rejects)
     new_contacts: int = 0
     seconds: float = 0.0
     events_by_kind: dict[str, int] = field(default_factory=dict)
@@ -209,6 +210,8 @@ def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, star
         res.events_by_kind = _by(
             con, "SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY ALL", [run_id]
         )
+        row = con.execute("SELECT count(*) FROM clicks WHERE run_id = ?", [run_id]).fetchone()
+        res.clicks_added = int(row[0]) if row else 0
         reasons: Counter[str] = Counter()
         sql = "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY ALL"
         for reason, n in _by(con, sql, [run_id]).items():

@@ -22,11 +22,14 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         console.print(f"nothing new to read in {files} ({r.seconds:.2f} s)", soft_wrap=True)
         return
     resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
+    # Click lines become `clicks` rows, neither events nor rejects: said when there are any.
+    clicks = f"{counted(r.clicks_added, 'click')}, " if r.clicks_added else ""
     console.print(
         f"run {r.run_id}{resumed}: {r.files_read} of {r.files} files read, {r.lines:,} lines, "
         f"{counted(r.events_parsed, 'event')} ({r.events_added:,} new, "
         f"{counted(r.duplicates, 'duplicate')}"
         f"{f', {r.left_out:,} left out: forgotten or pruned' if r.left_out else ''}), "
+        f"{clicks}"
         f"{counted(r.rejects_added, 'reject')}, {counted(r.new_contacts, 'new contact')} "
         f"in {r.seconds:.2f} s ({r.events_per_second:,.0f} events/s)",
         soft_wrap=True,

@@ -57,6 +57,26 @@ def test_ingest_prints_a_summary_and_exits_zero(
         assert heading in lines, f"{heading!r} is not one line of its own:\n{result.output}"
 
 
+def test_the_summary_counts_the_clicks_a_click_log_adds(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    """A click line becomes a `clicks` row, neither an event nor a reject: the summary says
+    how many, or a click log read whole looked like lines gone nowhere ("3 lines, 0 events")."""
+    clicks = [
+        {"object": "refscope_click", "ts": T0 + i, "ref": "flyer", "page": "acmebakery",
+         "qr": True, "device": "mobile"}
+        for i in range(3)
+    ]  # fmt: skip
+    log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", clicks)
+    result = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert "3 lines, 0 events (0 new, 0 duplicates), 3 clicks, 0 rejects" in _words(result)
+    assert Query(db_path)("SELECT count(*) FROM clicks") == [(3,)]
+    f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", [*clicks, clicks[0]], mode="w")
+    again = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert "0 events (0 new, 0 duplicates), 1 click, 0 rejects" in _words(again)
+
+
 def test_second_ingest_of_the_same_log_adds_nothing(
     runner: CliRunner, db_path: Path, log_dir: Path
 ) -> None:
