@@ -25,7 +25,8 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     # Click lines become `clicks` rows, neither events nor rejects: said when there are any.
     clicks = f"{counted(r.clicks_added, 'click')}, " if r.clicks_added else ""
     console.print(
-        f"run {r.run_id}{resumed}: {r.files_read} of {r.files} files read, {r.lines:,} lines, "
+        f"run {r.run_id}{resumed}: {r.files_read} of {r.files} files read, "
+        f"{counted(r.lines, 'line')}, "
         f"{counted(r.events_parsed, 'event')} ({r.events_added:,} new, "
         f"{counted(r.duplicates, 'duplicate')}"
         f"{f', {r.left_out:,} left out: forgotten or pruned' if r.left_out else ''}), "

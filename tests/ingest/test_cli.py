@@ -74,7 +74,8 @@ def test_the_summary_counts_the_clicks_a_click_log_adds(
     assert Query(db_path)("SELECT count(*) FROM clicks") == [(3,)]
     f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", [*clicks, clicks[0]], mode="w")
     again = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
-    assert "0 events (0 new, 0 duplicates), 1 click, 0 rejects" in _words(again)
+    # The grown file's one new line (a second click of the same instant): "1 line", "1 click".
+    assert "1 line, 0 events (0 new, 0 duplicates), 1 click, 0 rejects" in _words(again)
 
 
 def test_second_ingest_of_the_same_log_adds_nothing(
