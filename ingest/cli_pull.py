@@ -68,11 +68,19 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
     """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
     console = Console()
     with console.status("pulling ad insights…") as status:
+
+        def waiting(why: str) -> None:  # on a terminal in the spinner, else a line (cron's log)
+            if console.is_terminal:
+                status.update(f"pulling ad insights… {why}")
+            else:
+                click.echo(f"pull ads: {why}", err=True)
+
         result = remote.pull_ads(
             account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,
             since=since.date() if since else None, until=until.date() if until else None,
             base_url=base_url, api_version=api_version,
             on_page=lambda n: status.update(f"pulling ad insights… {n:,} rows"),
+            on_wait=waiting,
         )  # fmt: skip
     console.print(
         f"{counted(result.rows, 'insight row')} ({counted(result.pages, 'result page')} of the "

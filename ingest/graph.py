@@ -102,6 +102,8 @@ class GraphClient:
     client: httpx.Client | None = None
     sleep: Callable[[float], None] = time.sleep
     waited: float = 0.0
+    # Told why and how long before each wait: a pull that waits minutes is not silent.
+    on_wait: Callable[[str], None] | None = None
 
     def insights(self, account: str, since: dt.date, until: dt.date) -> Iterator[list[Any]]:
         """Pages of daily per-ad insight rows, following paging.next until it is absent."""
@@ -196,6 +198,12 @@ class GraphClient:
     def _pause(self, seconds: float, attempt: int, why: str) -> None:
         if attempt == MAX_RETRIES:
             raise GraphError(f"Graph API: {why}; giving up after {MAX_RETRIES} attempts")
+        self._wait(seconds, f"{why}; retrying in {seconds:.0f} s (attempt {attempt + 1} of "
+                            f"{MAX_RETRIES})")  # fmt: skip
+
+    def _wait(self, seconds: float, why: str) -> None:
+        if self.on_wait:
+            self.on_wait(why)
         self.waited += seconds
         self.sleep(seconds)
 
@@ -216,8 +224,7 @@ class GraphClient:
         not here too)."""
         if max_usage_pct(headers) >= USAGE_SLOWDOWN_PCT or regain_seconds(headers) > 0:
             wait = throttle_wait(headers)
-            self.waited += wait
-            self.sleep(wait)
+            self._wait(wait, f"near the Graph API's rate limit: waiting {wait:.0f} s")
 
     def _scrub(self, text: str) -> str:
         """text without the token, as sent or URL-encoded (an echo of a request URL)."""

@@ -54,6 +54,7 @@ def pull_ads(
     on_page: Callable[[int], None] | None = None,
     today: dt.date | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    on_wait: Callable[[str], None] | None = None,
 ) -> graph.PullResult:
     """Pull daily per-ad insights of an ad account into ad_insights (revised days replaced)."""
     if not re.fullmatch(r"act_[0-9]+", account):  # str.isdigit() also takes '²' and '١'
@@ -87,7 +88,7 @@ def pull_ads(
             "before the last pulled day, or 90 days back the first time): give --since too"
         )
     graph.check_range(since, until, today)
-    api = graph.GraphClient(token, base_url, api_version, client, sleep)
+    api = graph.GraphClient(token, base_url, api_version, client, sleep, on_wait=on_wait)
     pulled_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows: list[list[object]] = []
     pages = 0

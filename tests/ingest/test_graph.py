@@ -186,6 +186,35 @@ def test_throttling_waits_as_the_headers_say(graph: FakeGraph, db_path: Path, co
     assert res.waited_seconds == 120  # once: the usage header says the same as the error
 
 
+def test_each_wait_is_told_why_and_for_how_long(graph: FakeGraph, db_path: Path) -> None:
+    graph.rows = days(2)  # two pages
+    usage = {"type": "ads_insights", "call_count": 100, "estimated_time_to_regain_access": 2}
+    graph.faults = {1: (400, 80000, usage)}
+    told: list[str] = []
+    res = pull(graph, db_path, since=TODAY - dt.timedelta(days=1), on_wait=told.append)
+    assert res.rows == 4
+    assert len(told) == 1, told
+    assert told[0].startswith("throttled (code 80000") and told[0].endswith(
+        "retrying in 120 s (attempt 2 of 8)"), told  # fmt: skip
+
+
+def test_a_cron_log_shows_the_retries_of_a_pull(
+    graph: FakeGraph, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a terminal: each wait is a line on stderr (a pull retrying for minutes said nothing)."""
+    graph.rows = days(1)
+    graph.faults = {1: (500, 2, None)}  # transient: retried after 2 s
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    args = ["pull", "ads", "--account", ACCOUNT, "--base-url", graph.base,
+            "--since", str(TODAY), "--until", str(TODAY), "--db", str(db_path)]  # fmt: skip
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    (line,) = res.stderr.splitlines()
+    assert line.startswith("pull ads: HTTP 500, error 2") and line.endswith(
+        "retrying in 2 s (attempt 2 of 8)"), line  # fmt: skip
+    assert TOKEN not in res.stderr
+
+
 def test_high_usage_slows_down_before_the_next_page_only(graph: FakeGraph, db_path: Path) -> None:
     graph.rows = days(2)  # 4 rows: two pages
     graph.usage_pct = 95
