@@ -506,3 +506,19 @@ def test_a_schema_only_database_answers_every_query(db_path, filters):
             assert getattr(queries, name)(c, filters).empty, name
     finally:
         c.close()
+
+
+def test_reachable_counts_only_the_chosen_channels_contacts(con, demo_contacts, filters):
+    """Reachable with a channel filter: those of the chosen channels' contacts who acted in the
+    range's last 24 hours, as every other KPI of the row narrows to them."""
+    acted = {(p, u) for p, u, ts, kind in con.execute(
+        "SELECT page_id, psid, ts, kind FROM events WHERE psid IS NOT NULL").fetchall()
+        if ts.date() == filters.end and kind in USER_KINDS}  # fmt: skip
+    channel = {(c["page_id"], c["psid"]): c["channel"] for c in demo_contacts}
+    counts = {}
+    for ch in sorted(set(channel.values())):
+        f = Filters(filters.start, filters.end, channels=(ch,))
+        counts[ch] = int(queries.kpis(con, f)["reachable"].iloc[0])
+        assert counts[ch] == sum(channel.get(k) == ch for k in acted), ch
+    assert sum(counts.values()) == int(queries.kpis(con, filters)["reachable"].iloc[0])
+    assert sum(n > 0 for n in counts.values()) > 1
