@@ -522,3 +522,18 @@ def test_reachable_counts_only_the_chosen_channels_contacts(con, demo_contacts, 
         assert counts[ch] == sum(channel.get(k) == ch for k in acted), ch
     assert sum(counts.values()) == int(queries.kpis(con, filters)["reachable"].iloc[0])
     assert sum(n > 0 for n in counts.values()) > 1
+
+
+def test_channel_totals_count_only_the_chosen_pages_reentries(con, filters):
+    """With a page chosen, the Channels table's re-entries are that page's, as its new
+    contacts are."""
+    touches = rows(con, "SELECT page_id, channel, ts FROM touches WHERE is_reentry")
+    pages = sorted({t["page_id"] for t in touches})
+    assert len(pages) == 2
+    for page in pages:
+        f = Filters(filters.start, filters.end, pages=(page,))
+        want = Counter(t["channel"] for t in touches
+                       if t["page_id"] == page and f.start <= t["ts"].date() <= f.end)  # fmt: skip
+        df = queries.channel_totals(con, f)
+        got = {r.channel: int(r.reentries) for r in df.itertuples() if r.reentries}
+        assert got == dict(want) and want, page
