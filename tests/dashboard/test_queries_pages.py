@@ -548,3 +548,25 @@ def test_the_reply_rate_is_the_share_of_the_ranges_replies_that_opened_a_convers
     (first,), (third,) = rows.values()
     assert (first["private_replies"], first["conversations"], first["reply_rate"]) == (1, 0, 1)
     assert (third["private_replies"], third["conversations"], third["reply_rate"]) == (1, 2, 1)
+
+
+def test_scans_are_the_clicks_through_the_qr_code_only(tmp_path):
+    """A link's clicks are every visit of /r/<ref>; its scans only those the receiver logged as
+    coming from the QR code: the same link shared as a URL is no scan of the printed code."""
+    day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
+    logs = tmp_path / "logs"
+    first = fx.postback(referral=fx.referral_obj("menu"), psid="u1", ts=fx.T0)
+    fx.write_ndjson(logs / "webhooks.ndjson", [fx.delivery(first)])
+    (logs / "clicks.ndjson").write_bytes(b"".join(
+        clicklog.click_line(fx.T0 - 1000 - i, "menu", fx.PAGE_ID, qr, "mobile")
+        for i, qr in enumerate([True, True, True, False, False])))  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    con = db.connect(path)
+    try:
+        links.register(con, [links.make_link(fx.PAGE_ID, "menu", channel="qr")])
+    finally:
+        con.close()
+    pipeline.run([str(logs)], path)
+    with opened(path) as c:
+        df = queries.refs(c, Filters(day, day)).set_index("ref")
+    assert df.loc["menu", ["new_contacts", "clicks", "scans"]].tolist() == [1, 5, 3]
