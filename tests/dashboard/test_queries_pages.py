@@ -570,3 +570,22 @@ def test_scans_are_the_clicks_through_the_qr_code_only(tmp_path):
     with opened(path) as c:
         df = queries.refs(c, Filters(day, day)).set_index("ref")
     assert df.loc["menu", ["new_contacts", "clicks", "scans"]].tolist() == [1, 5, 3]
+
+
+def test_ads_with_as_many_contacts_list_the_bigger_spender_first(small_db):
+    """Ads sort by new contacts, then by spend: among those that brought no one, the report's
+    top rows are the ones that cost most, not the cheapest."""
+    con = db.connect(small_db)
+    try:
+        con.execute(
+            """INSERT INTO ad_insights (date, ad_id, ad_name, spend, conversations_started)
+               VALUES ('2023-11-16', '6000000000004', 'Rye', 3.0, 0),
+                      ('2023-11-16', '6000000000005', 'Baguette', 12.0, 0)"""
+        )
+    finally:
+        con.close()
+    with opened(small_db) as small:
+        df = queries.ads(small, SMALL_RANGE)
+    unbringing = df[df["new_contacts"] == 0]
+    assert list(unbringing["ad_id"]) == ["6000000000005", "6000000000003", "6000000000004"]
+    assert list(unbringing["spend"]) == [12.0, 7.5, 3.0]
