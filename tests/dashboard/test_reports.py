@@ -713,3 +713,9 @@ def test_pdf_button_is_off_without_chromium(report_db, monkeypatch, tmp_path):
     at.switch_page("app_pages/reports.py").run()
     disabled = {b.proto.label: b.proto.disabled for b in at.get("download_button")}
     assert disabled == {"Download PDF": True, "Download XLSX": False, "Download HTML": False}
+
+
+def test_a_rates_change_prints_in_percentage_points():
+    """Engaged rate 20% -> 25% is +5.0 pts, as the KPI row says, not +0.1."""
+    k = report_data.Kpi("engaged_rate", "Engaged rate", "pct", 0.25, 0.2)
+    assert report_data.format_change(k) == "+5.0 pts"
