@@ -719,3 +719,8 @@ def test_a_rates_change_prints_in_percentage_points():
     """Engaged rate 20% -> 25% is +5.0 pts, as the KPI row says, not +0.1."""
     k = report_data.Kpi("engaged_rate", "Engaged rate", "pct", 0.25, 0.2)
     assert report_data.format_change(k) == "+5.0 pts"
+
+
+def test_a_share_prints_as_a_percentage():
+    """A rate is stored 0-1 and printed as a percentage: 0.253 is 25.3%, not 0.3."""
+    assert report_data.format_value(0.253, "pct") == "25.3%"
