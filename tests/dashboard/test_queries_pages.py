@@ -487,6 +487,26 @@ def test_comments_count_comments_private_replies_and_conversations_per_post(
     assert order == sorted(order)
 
 
+def test_comments_of_one_page_count_only_its_comments_replies_and_conversations(
+    con, demo_contacts, filters
+):
+    """Each page's posts, comments, replies and conversations, with only that page chosen: the
+    same rows as that page's share of the unfiltered table (none of the other page's)."""
+    everyone = queries.comments(con, filters)
+    pages = sorted(everyone["page_id"].unique())
+    assert len(pages) == 2, pages  # the demo's two pages both get comments
+    for page in pages:
+        chosen = queries.comments(con, Filters(filters.start, filters.end, pages=(page,)))
+        mine = everyone[everyone["page_id"] == page].reset_index(drop=True)
+        assert set(chosen["page_id"]) == {page}
+        assert chosen.to_dict("records") == mine.to_dict("records"), page
+        conv = sum(
+            1 for c in acquired(demo_contacts, filters)
+            if c["channel"] == "comment_reply" and c["page_id"] == page
+        )  # fmt: skip
+        assert int(chosen["conversations"].sum()) == conv > 0, page
+
+
 def test_comments_count_replies_known_by_echo_or_send_log_once_and_not_failed_sends(tmp_path):
     """Four comments on one post: two answered through an echo naming them (no send log), one
     by send log and echo, one whose send Meta refused; the first answer writes back."""
