@@ -31,6 +31,14 @@ def test_colours_that_would_not_scan_are_refused(foreground: str, background: st
         qr.png_bytes(URL, qr.QrStyle(foreground=foreground, background=background))
 
 
+def test_the_contrast_rule_is_three_to_one_exactly() -> None:
+    # Grey on white: #aaaaaa is 2.3:1 and #959595 just under 3:1 (refused), #949494 3.03:1.
+    for grey, ratio in (("#aaaaaa", "2.3"), ("#959595", "3.0")):
+        with pytest.raises(ValidationError, match=rf"#ffffff \(contrast {ratio}:1\)"):
+            qr.QrStyle(foreground=grey, background="#ffffff").checked()
+    assert qr.QrStyle(foreground="#949494", background="#ffffff").checked().foreground == "#949494"
+
+
 def test_every_colour_reaches_the_svg_as_rrggbb() -> None:
     style = qr.QrStyle(foreground="hsv(240, 100%, 40%)", background="hsl(50, 100%, 95%)")
     svg = qr.svg_bytes(URL, style).decode()
