@@ -617,3 +617,9 @@ def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
     finally:
         holder.kill()
         holder.communicate()  # reaps it and closes its pipe
+
+
+def test_the_m_me_url_carries_the_ref_url_encoded() -> None:
+    # Meta: the ref "must be URL-encoded"; of the ref characters only '=' changes.
+    link = links.make_link("acmebakery", "utm=spring-2026_03")
+    assert link.url == "https://m.me/acmebakery?ref=utm%3Dspring-2026_03"
