@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import cairosvg
 import pytest
 from click.testing import CliRunner
 from fpdf import FPDF
@@ -139,3 +140,15 @@ def test_a_code_that_does_not_read_back_is_refused_and_registers_nothing(
     listed = runner.invoke(cli, ["links", "list", "--db", str(db_file)])
     assert "qr_never" not in listed.output
     qr._scanning_mask.cache_clear()
+
+
+@pytest.mark.parametrize("ref", ["flyer_15", "flyer_48"])
+def test_an_svg_drawn_600_or_1000_pixels_wide_still_scans(ref: str) -> None:
+    # The encoder's own mask for these refs reads back as the PNG but not once drawn 1000 (15)
+    # or 600 (48) pixels wide: the read-back at those widths must pick another mask.
+    url = f"https://m.me/acmebakery?ref={ref}"
+    svg = qr.svg_bytes(url)
+    for width in (600, 1000):
+        png = cairosvg.svg2png(bytestring=svg, output_width=width, background_color="white")
+        assert decode(bytes(png)) == url, width
+    assert decode(qr.png_bytes(url)) == url
