@@ -127,12 +127,23 @@ def test_signed_delivery_is_logged_once_with_its_raw_body(receiver: Receiver) ->
         (None, "missing"),
         ("", "missing"),
         ("sha1=" + "0" * 40, "malformed"),
+        # The right HMAC-SHA256 under another algorithm's name is not Meta's header either.
+        (sign(text_delivery()).replace("sha256=", "sha1=", 1), "malformed"),
         ("sha256=xyz", "malformed"),
         ("sha256=" + "g" * 64, "malformed"),
         (sign(b"another body"), "mismatch"),
         (sign(text_delivery(), OTHER_SECRET), "mismatch"),
     ],
-    ids=["missing", "empty", "sha1", "short", "not-hex", "other-body", "other-secret"],
+    ids=[
+        "missing",
+        "empty",
+        "sha1",
+        "sha1-prefix",
+        "short",
+        "not-hex",
+        "other-body",
+        "other-secret",
+    ],
 )
 def test_bad_signature_is_refused_and_nothing_is_written(
     receiver: Receiver, signature: str | None, reason: str
