@@ -4,6 +4,7 @@ durable logging, metrics, and the ingest reading what it wrote. Clicks: test_rec
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import os
@@ -21,7 +22,13 @@ import pytest
 from ingest import pipeline
 from ingest.cli import cli
 from ingest.errors import SourceError
-from ingest.receiver import MAX_BODY_BYTES, ReceiverConfig, envelope_line, log_file
+from ingest.receiver import (
+    MAX_BODY_BYTES,
+    ReceiverConfig,
+    envelope_line,
+    log_file,
+    signature_problem,
+)
 from tests import factories as f
 from tests.conftest import Query
 from tests.ingest.receiver_server import (
@@ -500,3 +507,21 @@ def test_ingest_reads_the_receiver_logs(click_receiver: Receiver, db_path: Path)
         ("spring_menu", f.PAGE_USERNAME, True, "mobile")
     ]
     assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_the_signature_is_compared_in_constant_time_under_every_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compared: list[bytes] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append(b)
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    raw = text_delivery()
+    given = sign(raw, OTHER_SECRET)
+    assert signature_problem(raw, given, (SECRET, OTHER_SECRET)) is None
+    # hmac.compare_digest, not ==, and for each secret: the time says nothing of which matched.
+    assert compared == [bytes.fromhex(given.removeprefix("sha256="))] * 2
