@@ -291,6 +291,7 @@ def test_json_body_with_line_breaks_stays_one_line() -> None:
     raw = b'{\r\n  "object": "page",\n  "entry": []\r\n}\r\n'
     line = envelope_line(raw, 5)
     assert line.count(b"\n") == 1 and line.endswith(b"}\n")
+    assert b"\r" not in line  # a lone CR ends a line for str.splitlines and many tools
     assert json.loads(line) == {"received_at": 5, "body": {"object": "page", "entry": []}}
 
 
