@@ -51,6 +51,17 @@ def test_text_is_not_kept_by_default(ingest_lines: Any, query: Query) -> None:
     assert rows[0]["postback_payload"] == "GET_STARTED"
 
 
+def test_text_is_not_kept_without_the_flag_or_the_setting(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REFSCOPE_KEEP_TEXT", raising=False)
+    log = f.write_ndjson(log_dir / "a.ndjson", conversation("111", f.T0))
+    res = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert query.scalar("SELECT count(text_length) FROM events") == 2
+    assert query.scalar("SELECT count(text) FROM events") == 0
+
+
 def test_keep_text_opts_in(runner: CliRunner, db_path: Path, log_dir: Path, query: Query) -> None:
     log = f.write_ndjson(log_dir / "a.ndjson", conversation("111", f.T0))
     res = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path), "--keep-text"])
