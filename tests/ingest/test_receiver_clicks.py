@@ -43,6 +43,14 @@ def test_click_redirects_to_m_me_and_logs_no_ip_or_user_agent(click_receiver: Re
     assert click_receiver.metrics()["refscope_clicks_total"] == 2
 
 
+def test_a_click_through_a_links_qr_0_address_is_not_a_scan(click_receiver: Receiver) -> None:
+    # A redirect link made for the link channel carries qr=0 (links.Link.url): not a QR scan.
+    r = click_receiver.get("/r/spring_menu", params={"qr": "0"})
+    assert r.status_code == 302
+    (line,) = click_receiver.lines("clicks")
+    assert json.loads(line)["qr"] is False
+
+
 def test_click_on_an_unknown_ref_is_404(click_receiver: Receiver) -> None:
     r = click_receiver.get("/r/nobody_made_this")
     assert r.status_code == 404 and "not registered" in r.text
