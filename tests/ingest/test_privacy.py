@@ -354,3 +354,13 @@ def test_salted_keys_are_hashed_from_their_decimal_digits_without_duckdbs_slow_c
     assert len(rows) == 5000 + len(edges)
     assert [b for _, b in rows[: len(edges)]] == [str(e) for e in edges]
     assert all(a == b for a, b in rows)
+
+
+def test_a_salted_rejected_comment_shows_no_commenters_name() -> None:
+    raw = (
+        '{"object":"page","entry":[{"changes":[{"field":"feed","value":{"item":"comment",'
+        '"from":{"id":"5550001112","name":"Anna Berg"},"message":"hi","verb":"bogus"}}]}]}'
+    )
+    shown = Privacy(salt=SALT.encode()).redact(raw)
+    assert "Anna Berg" not in shown and '"name":"<name removed>"' in shown
+    assert Privacy().redact(raw) == raw  # without a salt, rejects are kept as they came
