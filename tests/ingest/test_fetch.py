@@ -243,10 +243,11 @@ def test_a_gz_export_at_a_url_without_gz_is_read_as_one(
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
-def test_transient_failures_are_retried(site: Any, db_path: Path, query: Any) -> None:
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_transient_failures_are_retried(site: Any, db_path: Path, query: Any, status: int) -> None:
     s, base = site
     s.files["/log.ndjson"] = lines(0, 5)
-    s.fail_next = 3
+    s.fail_next, s.fail_status = 3, status  # a plain 500 too: any 5xx may pass
     res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert res is not None and res.events_added == 5
     s.fail_next = 10
