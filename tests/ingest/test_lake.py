@@ -13,9 +13,10 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters
-from ingest import db, lake, pipeline, retention
+from ingest import db, lake, links, pipeline, retention
 from ingest.demo import write_demo
 from ingest.privacy import Privacy
+from tests import factories as f
 from tests.conftest import Query
 
 
@@ -86,6 +87,30 @@ def test_a_rerun_rewrites_nothing_and_changes_rewrite_only_their_partitions(
     )
     assert psid not in set(events["psid"].to_pylist())
     assert page
+
+
+def test_a_qr_code_registered_after_a_sync_relabels_the_lake_too(
+    db_path: Path, tmp_path: Path, query: Query
+) -> None:
+    """A re-label keeps every partition's row count: the sync must still see it and rewrite."""
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
+        f.delivery(f.postback(referral=f.referral_obj("flyer9"), psid=f"u{i}", ts=f.T0 + i))
+        for i in range(3)
+    ])  # fmt: skip
+    lake_dir = tmp_path / "lake"
+    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    assert counts_by_channel_arrow(lake_dir) == {"m_me_link": 3}
+    con = db.connect(db_path)
+    try:
+        assert links.register(con, [links.make_link(f.PAGE_ID, "flyer9", "qr")])
+        synced = lake.sync(con, lake_dir)
+    finally:
+        con.close()
+    assert synced.written > 0
+    assert dict(query("SELECT channel, count(*) FROM contacts GROUP BY ALL")) == {"qr_code": 3}
+    assert counts_by_channel_arrow(lake_dir) == {"qr_code": 3}
+    touches = ds.dataset(lake_dir / "touches", format="parquet", partitioning="hive").to_table()
+    assert set(touches["channel"].to_pylist()) == {"qr_code"}
 
 
 def test_pruned_partitions_disappear(
