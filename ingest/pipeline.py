@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import attribute, db, history, lake, lines, load, runlog, sources, webhook
+from . import attribute, db, history, lake, lines, load, offsets, runlog, sources, webhook
 from .errors import DatabaseError, RefscopeError, ValidationError
 from .privacy import Privacy
 from .reasons import family as reason_family
@@ -221,18 +221,6 @@ def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, star
         runlog.finish(con, res)
 
 
-@dataclass
-class _FileProgress:
-    """How far one planned file has been read into the current and earlier batches."""
-
-    plan: sources.Plan
-    offset: int
-    lines_done: int
-    recorded: int  # the offset last written to ingest_files
-    done: bool = False  # read to its end
-    cleared: bool = False  # the rejects of the lines it reads again are deleted
-
-
 def _read_files(
     con: duckdb.DuckDBPyConnection,
     plans: list[sources.Plan],
@@ -254,7 +242,7 @@ def _read_files(
     forgotten = {r[0] for r in con.execute("SELECT id_hash FROM forgotten").fetchall()}
     limit = sources.batch_bytes()
     batch: list[tuple[int, sources.Chunk]] = []
-    files: dict[int, _FileProgress] = {}  # files with something to record at the next commit
+    files: dict[int, offsets.FileProgress] = {}  # files with something to record at the next commit
     held = 0  # bytes in the batch
     advanced = 0  # bytes on disk read for the batch: the progress bar's steps
 
@@ -268,10 +256,10 @@ def _read_files(
                 runlog.start(con, res.run_id)
             # Lines about to be read again (an unfinished last line, a replaced file) are
             # judged anew: their old rejects go.
-            _clear_rejects(con, [fp for fp in files.values() if not fp.cleared])
+            offsets.clear_rejects(con, [fp for fp in files.values() if not fp.cleared])
             if batch:
                 _load(con, plans, batch, res, privacy, forgotten, older)
-            _record(con, list(files.values()), res)
+            res.bytes_read += offsets.record(con, list(files.values()), res.run_id)
             runlog.save_counts(con, res)
         res.started = True  # its row is committed: a later failure leaves the run open
         if progress and advanced:
@@ -285,7 +273,7 @@ def _read_files(
     for file_id, p in enumerate(plans):
         if held + _next_read(p, p.start_offset, limit) > limit:
             flush()
-        fp = _FileProgress(p, p.start_offset, p.start_line, p.start_offset)
+        fp = offsets.FileProgress(p, p.start_offset, p.start_line, p.start_offset)
         files[file_id] = fp
         disk_at = 0  # of a .gz, the compressed bytes read before the chunk
         try:
@@ -349,62 +337,6 @@ def _load(
     res.events_added += out.added
     res.left_out += out.left_out
     res.rejects_added += load.insert_rejects(con, res.run_id, out.rejects)
-
-
-def _clear_rejects(con: duckdb.DuckDBPyConnection, fps: list[_FileProgress]) -> None:
-    """Delete the rejects of the lines these files read again, in one statement for all of
-    them (one per file cost a scan of `rejects` each: seconds for thousands of daily files)."""
-    if not fps:
-        return
-    tbl = pa.Table.from_arrays(
-        [lines.texts([fp.plan.key for fp in fps]),
-         lines.ints([fp.plan.start_line for fp in fps], pa.int64())],
-        names=["file", "start_line"],
-    )  # fmt: skip
-    with db.registered(con, "rs_cleared", tbl):
-        con.execute(
-            """DELETE FROM rejects r USING rs_cleared c
-               WHERE r.file = c.file AND r.line_no > c.start_line"""
-        )
-    for fp in fps:
-        fp.cleared = True
-
-
-def _record(con: duckdb.DuckDBPyConnection, fps: list[_FileProgress], res: IngestResult) -> None:
-    """Write how far the files were read, in one statement for all of them. A file read part-way
-    is stored with mtime -1, so the next plan sees it changed and, its first bytes matching,
-    reads on from the offset."""
-    rows = []
-    for fp in fps:
-        p = fp.plan
-        if not fp.done and p.name is not None:
-            continue  # a pulled input is recorded once whole: its fingerprint is of its end
-        if p.fingerprint:
-            head = p.fingerprint
-        elif p.is_gz:
-            head = sources.prefix_hash(p.path, p.size)
-        else:
-            head = sources.fingerprint(p.path, fp.offset)
-        rows.append((p.key, p.size, p.mtime_ns if fp.done else -1, head, fp.offset,
-                     fp.lines_done))  # fmt: skip
-        res.bytes_read += fp.offset - fp.recorded
-        fp.recorded = fp.offset
-    if not rows:
-        return
-    cols = list(zip(*rows, strict=True))
-    tbl = pa.Table.from_arrays(
-        [lines.texts(list(cols[0])), *(lines.ints(c, pa.int64()) for c in cols[1:3]),
-         lines.texts(list(cols[3])), *(lines.ints(c, pa.int64()) for c in cols[4:])],
-        names=["path", "size", "mtime_ns", "head_hash", "offset_done", "lines_done"],
-    )  # fmt: skip
-    with db.registered(con, "rs_recorded", tbl):
-        con.execute("DELETE FROM ingest_files WHERE path IN (SELECT path FROM rs_recorded)")
-        con.execute(
-            """INSERT INTO ingest_files
-               SELECT path, size, mtime_ns, head_hash, offset_done, lines_done, $run_id
-               FROM rs_recorded""",
-            {"run_id": res.run_id},
-        )
 
 
 def _memory_limit() -> str:

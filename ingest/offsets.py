@@ -1,0 +1,82 @@
+"""How far each input was read: the file offsets a batch records in `ingest_files`, and the
+rejects of the lines it reads again, each written in one statement for all of a batch's files
+(a statement per file cost seconds for thousands of daily logs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from . import db, lines, sources
+
+
+@dataclass
+class FileProgress:
+    """How far one planned file has been read into the current and earlier batches."""
+
+    plan: sources.Plan
+    offset: int
+    lines_done: int
+    recorded: int  # the offset last written to ingest_files
+    done: bool = False  # read to its end
+    cleared: bool = False  # the rejects of the lines it reads again are deleted
+
+
+def clear_rejects(con: duckdb.DuckDBPyConnection, fps: list[FileProgress]) -> None:
+    """Delete the rejects of the lines these files read again, in one statement for all of
+    them (one per file cost a scan of `rejects` each: seconds for thousands of daily files)."""
+    if not fps:
+        return
+    tbl = pa.Table.from_arrays(
+        [lines.texts([fp.plan.key for fp in fps]),
+         lines.ints([fp.plan.start_line for fp in fps], pa.int64())],
+        names=["file", "start_line"],
+    )  # fmt: skip
+    with db.registered(con, "rs_cleared", tbl):
+        con.execute(
+            """DELETE FROM rejects r USING rs_cleared c
+               WHERE r.file = c.file AND r.line_no > c.start_line"""
+        )
+    for fp in fps:
+        fp.cleared = True
+
+
+def record(con: duckdb.DuckDBPyConnection, fps: list[FileProgress], run_id: int) -> int:
+    """Write how far the files were read, in one statement for all of them. A file read part-way
+    is stored with mtime -1, so the next plan sees it changed and, its first bytes matching,
+    reads on from the offset. Returns the bytes read since the files were last recorded."""
+    rows = []
+    read = 0
+    for fp in fps:
+        p = fp.plan
+        if not fp.done and p.name is not None:
+            continue  # a pulled input is recorded once whole: its fingerprint is of its end
+        if p.fingerprint:
+            head = p.fingerprint
+        elif p.is_gz:
+            head = sources.prefix_hash(p.path, p.size)
+        else:
+            head = sources.fingerprint(p.path, fp.offset)
+        rows.append((p.key, p.size, p.mtime_ns if fp.done else -1, head, fp.offset,
+                     fp.lines_done))  # fmt: skip
+        read += fp.offset - fp.recorded
+        fp.recorded = fp.offset
+    if not rows:
+        return read
+    cols = list(zip(*rows, strict=True))
+    tbl = pa.Table.from_arrays(
+        [lines.texts(list(cols[0])), *(lines.ints(c, pa.int64()) for c in cols[1:3]),
+         lines.texts(list(cols[3])), *(lines.ints(c, pa.int64()) for c in cols[4:])],
+        names=["path", "size", "mtime_ns", "head_hash", "offset_done", "lines_done"],
+    )  # fmt: skip
+    with db.registered(con, "rs_recorded", tbl):
+        con.execute("DELETE FROM ingest_files WHERE path IN (SELECT path FROM rs_recorded)")
+        con.execute(
+            """INSERT INTO ingest_files
+               SELECT path, size, mtime_ns, head_hash, offset_done, lines_done, $run_id
+               FROM rs_recorded""",
+            {"run_id": run_id},
+        )
+    return read
