@@ -81,7 +81,7 @@ def ingest(
     follow: bool,
     interval: float,
 ) -> None:
-    """Read webhook and click logs (files, directories, globs, .gz) into the database.
+    """Read webhook, click and ad insights logs (files, directories, globs, .gz) into the database.
 
     Without PATHS it reads data/logs, where `refscope serve` writes. Only bytes not read by an
     earlier run are read; running it twice changes nothing. With --follow it keeps reading what

@@ -7,7 +7,8 @@ No network and no clock except for the default `end` (yesterday, UTC); the same
   (``.ndjson.gz`` for months more than 12 months before `end`);
 - ``receiver-YYYY-MM-DD.ndjson`` for the last 3 days: ``{"received_at": <ms>, "body": <body>}``
   envelopes, as our own receiver writes them (always written, possibly empty);
-- ``sendlog-YYYY-MM.ndjson``: our Send API log of private replies to comments.
+- ``sendlog-YYYY-MM.ndjson``: our Send API log of private replies to comments;
+- ``ad-insights.ndjson``: the ads' daily spend, as the Marketing API answers it (`demo_ads`).
 
 It simulates contacts arriving through every entry point (m.me links, QR codes, Click-to-Messenger
 ads, the dead chat plugin, private replies to comments, optins, organic), their conversations and
@@ -25,6 +26,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import demo_ads
 from .demo_catalog import ADS, LINK_REFS, PAGES, QR_REFS
 from .demo_packing import assemble, blanks, file_boundaries, malformed, with_retries, write_files
 from .demo_traffic import Sim
@@ -33,6 +35,7 @@ __all__ = ["ADS", "LINK_REFS", "PAGES", "QR_REFS", "DemoSummary", "write_demo", 
 
 OWN_FILE = re.compile(
     r"webhooks-\d{4}-\d{2}\.ndjson(\.gz)?|receiver-\d{4}-\d{2}-\d{2}\.ndjson|sendlog-\d{4}-\d{2}\.ndjson"
+    r"|ad-insights\.ndjson"
 )
 
 
@@ -93,9 +96,10 @@ def write_demo(
         if old.is_file() and OWN_FILE.fullmatch(old.name):
             old.unlink()
     files, counts = write_files(out, posts, sim.sends, start, end, rng)
+    insights = demo_ads.write(out, sim.events, start, end, seed)
     return DemoSummary(
-        files=files,
-        lines=counts["lines"],
+        files=sorted([*files, insights]),
+        lines=counts["lines"] + len(insights.read_bytes().splitlines()),
         malformed_lines=counts["bad"],
         duplicate_lines=counts["dup"],
         pages={page: username for page, username, _ in PAGES},

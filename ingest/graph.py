@@ -347,7 +347,7 @@ def _num(v: Any, kind: type) -> Any:
         return None
 
 
-_COLUMNS = pa.schema([
+COLUMNS = pa.schema([
     ("date", pa.date32()), ("ad_id", pa.string()), ("ad_name", pa.string()),
     ("adset_id", pa.string()), ("adset_name", pa.string()), ("campaign_id", pa.string()),
     ("campaign_name", pa.string()), ("account_id", pa.string()), ("spend", pa.float64()),
@@ -355,6 +355,14 @@ _COLUMNS = pa.schema([
     ("actions", pa.string()), ("cost_per_action_type", pa.string()),
     ("pulled_at", pa.timestamp("us")),
 ])  # fmt: skip
+
+
+def insights_table(rows: list[list[Any]]) -> pa.Table:
+    """Rows of insight_row as an Arrow table of ad_insights' columns."""
+    cols = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(c, type=f.type) for c, f in zip(cols, COLUMNS, strict=True)], schema=COLUMNS
+    )
 
 
 def store(
@@ -389,9 +397,5 @@ def store(
             )
     if not last:
         return
-    cols = list(zip(*last.values(), strict=True))
-    table = pa.Table.from_arrays(
-        [pa.array(c, type=f.type) for c, f in zip(cols, _COLUMNS, strict=True)], schema=_COLUMNS
-    )
-    with db.registered(con, "_refscope_insights", table):
+    with db.registered(con, "_refscope_insights", insights_table(list(last.values()))):
         con.execute("INSERT OR REPLACE INTO ad_insights SELECT * FROM _refscope_insights")

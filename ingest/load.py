@@ -9,13 +9,14 @@ rejected line is looked at in Python, to say exactly what is wrong with it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import attribute, db, lines, reasons, stage
+from . import attribute, db, insight_lines, lines, reasons, stage
 from .lines import Reject
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
@@ -206,6 +207,7 @@ class BatchResult:
     parsed: int = 0  # events found in the batch, before dedupe
     added: int = 0  # events new to the database
     left_out: int = 0  # events of forgotten people, dropped
+    insights: int = 0  # ad insights rows stored (insight_lines.py)
     rejects: list[Reject] = field(default_factory=list)
 
 
@@ -227,23 +229,28 @@ def load_batch(
     privacy: Privacy | None = None,
     forgotten: set[str] | None = None,
     older_events: bool = True,
+    pulled_at: Mapping[int, dt.datetime] | None = None,
 ) -> BatchResult:
     """Parse a batch, add its new events, and say which lines are rejected and why.
 
     Needs the temp table `rs_files(file_id, path)` for the file ids used in chunks. Events
     that earlier runs hold are left out (unless older_events says there are none); copies
-    within the run stay until RUN_COPIES removes them at the end of the run.
+    within the run stay until RUN_COPIES removes them at the end of the run. Ad insights lines
+    are stored as of pulled_at[file_id] (default: now).
     """
     privacy = privacy or Privacy()
+    pulled_at = pulled_at or {}
     table, rejects = lines.lines_table(chunks)
     res = BatchResult(lines=table.num_rows, rejects=rejects)
-    repaired = _load_table(con, table, run_id, res, privacy, older_events)
+    repaired = _load_table(con, table, run_id, res, privacy, older_events, pulled_at)
     if repaired:
         # Second and last pass: lines fixed in Python, under their own line numbers.
         again = BatchResult()
-        _load_table(con, _repaired_table(repaired), run_id, again, privacy, older_events, False)
+        _load_table(con, _repaired_table(repaired), run_id, again, privacy, older_events,
+                    pulled_at, False)  # fmt: skip
         res.parsed += again.parsed
         res.added += again.added
+        res.insights += again.insights
         res.rejects.extend(again.rejects)
     if forgotten:
         row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
@@ -268,6 +275,7 @@ def _load_table(
     res: BatchResult,
     privacy: Privacy,
     older_events: bool,
+    pulled_at: Mapping[int, dt.datetime],
     repair: bool = True,
 ) -> list[tuple[int, int, str]]:
     """Load one table of lines into `res`; return the lines worth a repaired second pass."""
@@ -303,7 +311,13 @@ def _load_table(
             replaced = int((row.fetchone() or (0,))[0])
         row = con.execute(insert, params).fetchone()
         res.added = (int(row[0]) if row else 0) - replaced
+        insights: insight_lines.Handled = set()
+        if found.intersection(insight_lines.MARKERS):
+            res.insights, insights, rejected = insight_lines.load(con, pulled_at)
+            res.rejects.extend(rejected)
         for file_id, line_no, raw, problem, good, gap in con.execute(_TROUBLED_LINES).fetchall():
+            if (file_id, line_no) in insights:
+                continue  # stored, or rejected with its own reason, above
             if problem is None and not good and reasons.is_blank(raw):
                 continue  # a blank line
             if problem is None and gap:  # every item good, an entry without messaging items

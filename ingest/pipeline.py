@@ -9,6 +9,7 @@ Memory stays bounded by a batch, not by the size of the run.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections import Counter
@@ -44,6 +45,7 @@ class IngestResult:
     rejects_added: int = 0
     left_out: int = 0  # events of forgotten people and pruned days: read, never stored
     clicks_added: int = 0  # click lines stored in `clicks` (neither events nor rejects)
+    insights_added: int = 0  # ad insights rows stored from files (insight_lines.py)
     new_contacts: int = 0
     seconds: float = 0.0
     events_by_kind: dict[str, int] = field(default_factory=dict)
@@ -321,8 +323,11 @@ def _load(
     forgotten: set[str],
     older: bool,
 ) -> None:
+    # A file's ad insights are as of its last change: read again, they replace nothing newer.
+    # An input pulled over HTTP has no such time (0): its insights are as of now.
+    pulled_at = {i: _utc(plans[i].mtime_ns) for i, _ in batch if plans[i].mtime_ns > 0}
     try:
-        out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older)
+        out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older, pulled_at)
     except duckdb.Error as exc:
         names = sorted({plans[i].key for i, _ in batch})
         why = str(exc)
@@ -336,7 +341,12 @@ def _load(
     res.events_parsed += out.parsed
     res.events_added += out.added
     res.left_out += out.left_out
+    res.insights_added += out.insights
     res.rejects_added += load.insert_rejects(con, res.run_id, out.rejects)
+
+
+def _utc(ns: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).replace(tzinfo=None)
 
 
 def _memory_limit() -> str:

@@ -165,6 +165,8 @@ def _json_type(v: object) -> str:
 def family(reason: str) -> str:
     """Group reasons for the summary: 'invalid JSON: Expecting ...' counts as 'invalid JSON',
     'invalid UTF-8 at byte 29' as 'invalid UTF-8'."""
+    if reason.startswith("data["):  # an ad insights page's row ("data[3]: "): its problem
+        return reason.split("]: ", 1)[-1]
     if reason.startswith("entry[") or reason.startswith("partly rejected"):
         if "]: " not in reason:
             return reason

@@ -6,16 +6,17 @@ changes, send logs, clicks) only from the lines holding its marker, found in one
 
 from __future__ import annotations
 
+from . import insight_lines
 from .comment_events import CHANGE_EVENTS, SAMPLE_CHANGE_EVENTS, SEND_EVENTS
 from .webhook import CLICK_EVENTS, ITEM_EVENTS
 
-# Standby, changes, wrapped and send-log lines are rare: one substring scan copies them to
-# `rs_rare`, and only those lines are parsed again for these kinds.
+# Standby, changes, wrapped, send-log, click and ad insights lines are rare: one substring scan
+# copies them to `rs_rare`, and only those lines are parsed again for these kinds.
 RARE_LINES = """
 CREATE OR REPLACE TEMP TABLE rs_rare AS
 SELECT rid, file_id, line_no, raw FROM chunk
--- One regular expression (a single pass) is about 3x faster here than five contains().
-WHERE regexp_matches(raw, '"(?:standby|changes|field|send_api|refscope_click)"')
+-- One regular expression (a single pass) is about 3x faster here than seven contains().
+WHERE regexp_matches(raw, '"(?:standby|changes|field|send_api|refscope_click|data|date_start)"')
 """
 
 # The stage of a batch: messaging items always; each rare kind only when a line of the batch
@@ -30,7 +31,8 @@ STAGE_PARTS: tuple[tuple[str | None, str], ...] = (
     ('"send_api"', SEND_EVENTS),
     ('"refscope_click"', CLICK_EVENTS),
 )
-RARE_MARKERS = sorted({m for m, _ in STAGE_PARTS if m is not None})
+# Ad insights lines have no stage part: insight_lines.py reads them from rs_rare.
+RARE_MARKERS = sorted({m for m, _ in STAGE_PARTS if m is not None} | set(insight_lines.MARKERS))
 RARE_FOUND = "SELECT {} FROM rs_rare".format(
     ", ".join(f"coalesce(bool_or(contains(raw, '{m}')), false)" for m in RARE_MARKERS)
 )

@@ -14,7 +14,7 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters
-from ingest import db, lake, pipeline, retention
+from ingest import db, demo_ads, lake, pipeline, retention
 from ingest.demo import write_demo
 from tests import factories as fx
 from tests.dashboard import reference
@@ -26,9 +26,13 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """120 days of seeded demo logs loaded by the real pipeline; read-only for every test."""
+    """120 days of seeded demo logs loaded by the real pipeline; read-only for every test.
+
+    Without the demo's ad spend: tests that need spend load their own, known figures
+    (SPENT_ADS), and test_demo_spend.py checks the demo's."""
     root = tmp_path_factory.mktemp("demo")
     write_demo(root / "logs", days=DEMO_DAYS, end=DEMO_END, seed=7, scale=0.5)
+    (root / "logs" / demo_ads.FILE).unlink()
     path = root / "refscope.duckdb"
     pipeline.run([str(root / "logs")], path)
     yield path

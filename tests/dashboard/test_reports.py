@@ -26,7 +26,7 @@ from dashboard import charts, queries, report_data, reports
 from dashboard import cli as dashboard_cli
 from dashboard.cli import cli
 from dashboard.filters import Filters
-from ingest import db, pdf_text, pipeline
+from ingest import db, demo_ads, pdf_text, pipeline
 from ingest.demo import write_demo
 from ingest.demo_payloads import ACME, NORTHWIND
 from tests.conftest import Query
@@ -57,9 +57,11 @@ needs_chromium = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def report_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo logs with QR codes registered (placements) and daily ad spend, ingested."""
+    """The demo logs with QR codes registered (placements) and daily ad spend, ingested (this
+    spend, SPENT_ADS, in place of the demo's own: some ads have none)."""
     root = tmp_path_factory.mktemp("report")
     write_demo(root / "logs", days=DEMO_DAYS, end=DEMO_END, seed=7, scale=0.5)
+    (root / "logs" / demo_ads.FILE).unlink()
     path = root / "refscope.duckdb"
     con = db.connect(path)
     try:

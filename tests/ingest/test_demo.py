@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest import demo_ads, graph
 from ingest.demo import ADS, PAGES, QR_REFS, DemoSummary, default_days, write_demo
 
 SHUTDOWN_MS = 1715212800000  # 2024-05-09T00:00:00Z, the chat plugin's end
@@ -56,6 +57,7 @@ class Parsed:
     items: list[tuple[str, str, dict]] = field(default_factory=list)  # (page, key, item)
     changes: list[tuple[dict, dict]] = field(default_factory=list)  # (entry, value)
     sends: list[dict] = field(default_factory=list)
+    insight_pages: list[dict] = field(default_factory=list)
 
     def of(self, kind: str) -> list[dict]:
         return [it for _, _, it in self.items if kind in it]
@@ -83,6 +85,9 @@ def parse(summary: DemoSummary) -> Parsed:
                 continue
             if path.name.startswith("sendlog-"):
                 got.sends.append(json.loads(line))
+                continue
+            if path.name == demo_ads.FILE:
+                got.insight_pages.append(json.loads(line))
                 continue
             body = body_of(path.name, line)
             if body is None:
@@ -214,6 +219,42 @@ def test_ad_referrals_match_the_ads_catalogue(small: Parsed) -> None:
         if "ads_context_data" in r:
             assert r["ads_context_data"]["ad_title"] == title
     assert any("ads_context_data" in r for r, _ in found)
+
+
+def test_ad_insights_hold_each_ad_and_day_it_ran_once(small: Parsed) -> None:
+    """A row per ad and day in the range it ran (Graph's level=ad, time_increment=1), in pages
+    of one account each, the account of the ad's page."""
+    start, end = small.summary.start, small.summary.end
+    rows = [r for p in small.insight_pages for r in p["data"]]
+    assert all(len(p["data"]) <= demo_ads.PAGE_ROWS for p in small.insight_pages)
+    assert all(len({r["account_id"] for r in p["data"]}) == 1 for p in small.insight_pages)
+    expected = set()
+    for ad_id, _, _, ran_from, ran_to in ADS:
+        day = max(ran_from, start)
+        while day <= min(ran_to or end, end):
+            expected.add((ad_id, str(day)))
+            day += dt.timedelta(days=1)
+    assert expected and sorted((r["ad_id"], r["date_start"]) for r in rows) == sorted(expected)
+    page_of = {ad_id: page for ad_id, page, *_ in ADS}
+    for r in rows:
+        assert r["account_id"] == demo_ads.ACCOUNTS[page_of[r["ad_id"]]]
+        assert r["date_stop"] == r["date_start"] and float(r["spend"]) > 0
+
+
+def test_ad_insights_count_at_least_the_ads_conversations(small: Parsed) -> None:
+    """Meta's conversations started, per ad and day, are the ad's referrals that day or one more
+    (a thread already open): never fewer than the logs show."""
+    seen: dict[tuple[str, str], int] = {}
+    for _, r, it in small.referrals():
+        if r["source"] == "ADS":
+            day = str(dt.datetime.fromtimestamp(ms(it["timestamp"]) / 1000, dt.UTC).date())
+            seen[(r["ad_id"], day)] = seen.get((r["ad_id"], day), 0) + 1
+    started = graph.CONVERSATIONS_STARTED
+    for p in small.insight_pages:
+        for r in p["data"]:
+            n = sum(int(a["value"]) for a in r["actions"] if a["action_type"] == started)
+            assert n - seen.get((r["ad_id"], r["date_start"]), 0) in (0, 1), r
+    assert seen  # the check ran over real ad days
 
 
 def test_comments_private_replies_and_their_links(small: Parsed) -> None:

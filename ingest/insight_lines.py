@@ -1,0 +1,105 @@
+"""Ad insights read from log files: lines holding what the Marketing API's insights edge answers.
+
+A line is either one answer page, `{"data": [<row>, ...], "paging": {...}}` (as saved from the
+Graph API Explorer, `curl` or an export job, one page per line), or one row of such a page,
+`{"date_start": "2026-11-02", "ad_id": "...", "spend": "12.34", ...}`. Rows land in
+`ad_insights` as `refscope pull ads` stores them (graph.insight_row), dated by the file's
+modification time: a day and ad already held from a newer pull or file stays as it is.
+https://developers.facebook.com/docs/marketing-api/insights
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+
+from . import db, graph
+
+# Lines holding one of these keys are looked at here (an empty page has no row, and so no
+# date_start); rs_rare (stage.py) copies them out of the batch.
+MARKERS = ('"data"', '"date_start"')
+_LINES = "SELECT file_id, line_no, raw FROM rs_rare WHERE " + " OR ".join(
+    f"contains(raw, '{m}')" for m in MARKERS
+)
+
+# Newer data wins: a file read again, or an older export, does not undo a later pull.
+_REPLACED = """DELETE FROM ad_insights a USING rs_insights n
+               WHERE a.date = n.date AND a.ad_id = n.ad_id AND a.pulled_at <= n.pulled_at"""
+_STORE = """INSERT INTO ad_insights
+            SELECT * FROM rs_insights n WHERE NOT EXISTS (
+                SELECT 1 FROM ad_insights a WHERE a.date = n.date AND a.ad_id = n.ad_id)"""
+
+Handled = set[tuple[int, int]]  # (file_id, line_no) of the insights lines
+Rejected = list[tuple[int, int, str, str]]  # (file_id, line_no, reason, raw)
+
+
+def rows_of(obj: object) -> list[object] | None:
+    """The insight rows a parsed line holds, or None when it is no insights line (a webhook
+    body, say, which has `entry` or `object`)."""
+    if not isinstance(obj, dict) or "entry" in obj or "object" in obj:
+        return None
+    if isinstance(obj.get("data"), list):
+        return list(obj["data"])
+    return [obj] if "date_start" in obj else None
+
+
+def problem(obj: dict[str, object], rows: list[object]) -> str | None:
+    """Why the rows of the line obj cannot be stored (the first bad one, by its index in a
+    page), or None. A page without rows is rejected too: it holds nothing to store, and every
+    line is accounted for by a row somewhere."""
+    page = isinstance(obj.get("data"), list)
+    if page and not rows:
+        return "insights page without rows"
+    for i, row in enumerate(rows):
+        where = f"data[{i}]: " if page else ""
+        if not isinstance(row, dict):
+            return f"{where}insights row is not an object"
+        missing = [k for k in ("date_start", "ad_id") if row.get(k) in (None, "")]
+        if missing:
+            return f"{where}insights row without {' or '.join(missing)}"
+        try:
+            dt.date.fromisoformat(str(row["date_start"]))
+        except ValueError:
+            return f"{where}insights row with date_start that is not a date (YYYY-MM-DD)"
+    return None
+
+
+def load(
+    con: duckdb.DuckDBPyConnection, pulled_at: Mapping[int, dt.datetime]
+) -> tuple[int, Handled, Rejected]:
+    """Store the insights lines of the batch's rs_rare; pulled_at gives each file's instant
+    (default: now).
+
+    Returns the rows stored, the lines handled here (the stage has no event for them; they are
+    not rejects) and, among those, the lines rejected whole, with why.
+    """
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    handled: Handled = set()
+    rejected: Rejected = []
+    rows: list[list[Any]] = []
+    for file_id, line_no, raw in con.execute(_LINES).fetchall():
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            continue  # not JSON: rejected as such with the other lines
+        found = rows_of(obj)
+        if found is None:
+            continue
+        handled.add((file_id, line_no))
+        why = problem(obj, found)
+        if why is not None:
+            rejected.append((file_id, line_no, why, raw.rstrip("\r\n")))
+            continue
+        at = pulled_at.get(file_id, now)
+        rows.extend(graph.insight_row(r, at) for r in found if isinstance(r, dict))
+    last = {(r[0], r[1]): r for r in rows}  # a day and ad twice: the last line read wins
+    if not last:
+        return 0, handled, rejected
+    with db.registered(con, "rs_insights", graph.insights_table(list(last.values()))):
+        con.execute(_REPLACED)
+        row = con.execute(_STORE).fetchone()
+    return (int(row[0]) if row else 0), handled, rejected

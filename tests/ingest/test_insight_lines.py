@@ -1,0 +1,122 @@
+"""Ad insights read from log files: Graph API answer pages or single rows, one per line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import tests.factories as f
+from dashboard.cli import cli
+from ingest import db, graph, pipeline
+from tests.conftest import IngestLines, Query
+
+STARTED = graph.CONVERSATIONS_STARTED
+
+
+def row(day: str = "2026-11-02", ad_id: str = "6000000000001", spend: str = "12.34",
+        **more: object) -> dict[str, object]:  # fmt: skip
+    return {"date_start": day, "date_stop": day, "ad_id": ad_id, "spend": spend, **more}
+
+
+def page(*rows: object) -> dict[str, object]:
+    return {"data": list(rows), "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}}
+
+
+def test_pages_and_single_rows_land_in_ad_insights_beside_webhooks(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    started = [{"action_type": "link_click", "value": "20"},
+               {"action_type": STARTED, "value": "3"}]  # fmt: skip
+    res = ingest_lines([
+        page(row(account_id="1234", ad_name="Autumn", impressions="1000", clicks="20",
+                 actions=started),
+             row("2026-11-03", spend="0.5")),
+        row("2026-11-04", ad_id="6000000000002", spend="7"),
+        f.delivery(f.message("hi")),
+    ])  # fmt: skip
+    assert query(
+        """SELECT date, ad_id, ad_name, account_id, spend, impressions, clicks,
+                  conversations_started FROM ad_insights ORDER BY date"""
+    ) == [
+        (dt.date(2026, 11, 2), "6000000000001", "Autumn", "1234", 12.34, 1000, 20, 3),
+        (dt.date(2026, 11, 3), "6000000000001", None, None, 0.5, None, None, None),
+        (dt.date(2026, 11, 4), "6000000000002", None, None, 7.0, None, None, None),
+    ]
+    assert (res.insights_added, res.events_added, res.rejects_added) == (3, 1, 0)
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_a_line_with_a_bad_row_is_rejected_whole_and_says_which_row(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    res = ingest_lines([
+        page(row(), {"date_start": "2026-11-03"}),
+        page(row(), "not a row"),
+        row("02/11/2026"),
+        {"date_start": "2026-11-02", "spend": "1"},
+        {"data": []},
+    ])  # fmt: skip
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "data[1]: insights row without ad_id"),
+        (2, "data[1]: insights row is not an object"),
+        (3, "insights row with date_start that is not a date (YYYY-MM-DD)"),
+        (4, "insights row without ad_id"),
+        (5, "insights page without rows"),
+    ]
+    assert query("SELECT count(*) FROM ad_insights") == [(0,)]  # nothing of a rejected line
+    assert res.rejects_by_reason["insights row without ad_id"] == 2
+
+
+def test_a_webhook_body_holding_the_same_keys_is_still_a_webhook_body(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    body = f.delivery(f.message("hi"))
+    res = ingest_lines([{**body, "data": [row()]}, {**body, "date_start": "2026-11-02"}])
+    assert query("SELECT count(*) FROM ad_insights") == [(0,)]
+    assert res.events_parsed == 2 and res.rejects_added == 0
+
+
+def test_a_grown_file_adds_its_new_pages_and_a_rerun_changes_nothing(
+    ingest_lines: IngestLines, query: Query, db_path: Path, log_dir: Path
+) -> None:
+    ingest_lines([page(row("2026-11-02"))], "ads.ndjson")
+    before = query.tables()
+    assert pipeline.run([str(log_dir / "ads.ndjson")], db_path).insights_added == 0
+    assert query.tables() == before
+    res = ingest_lines([page(row("2026-11-03", spend="4"))], "ads.ndjson", append=True)
+    assert res.insights_added == 1
+    assert query("SELECT date, spend FROM ad_insights ORDER BY date") == [
+        (dt.date(2026, 11, 2), 12.34), (dt.date(2026, 11, 3), 4.0)]  # fmt: skip
+
+
+def test_newer_insights_win_whichever_is_read_last(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """A file's rows are as of its last change: an older export read later does not undo a
+    later pull, and a newer file replaces what an older one stored."""
+    pulled = dt.datetime(2026, 11, 20, 12, 0)
+    con = db.connect(db_path)
+    with db.transaction(con):
+        graph.store(con, [graph.insight_row(row(spend="30"), pulled, "act_1")])
+    con.close()
+    old = f.write_ndjson(log_dir / "old.ndjson", [page(row(spend="10"), row("2026-11-03"))])
+    os.utime(old, (pulled.timestamp() - 86400, pulled.timestamp() - 86400))
+    assert pipeline.run([str(old)], db_path).insights_added == 1  # only the day not held
+    assert query("SELECT date, spend FROM ad_insights ORDER BY date") == [
+        (dt.date(2026, 11, 2), 30.0), (dt.date(2026, 11, 3), 12.34)]  # fmt: skip
+    new = f.write_ndjson(log_dir / "new.ndjson", [page(row(spend="31"))])
+    assert pipeline.run([str(new)], db_path).insights_added == 1
+    assert query("SELECT spend, pulled_at > ? FROM ad_insights WHERE date = '2026-11-02'",
+                 pulled) == [(31.0, True)]  # fmt: skip
+
+
+def test_the_summary_counts_the_insights_rows(
+    runner: CliRunner, log_dir: Path, db_path: Path
+) -> None:
+    log = f.write_ndjson(log_dir / "ads.ndjson", [page(row(), row("2026-11-03"))])
+    out = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert out.exit_code == 0, out.output
+    assert "1 line, 0 events (0 new, 0 duplicates), 2 ad insights rows, 0 rejects" in out.output
