@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import demo_catalog as cat
 from . import demo_payloads as p
@@ -179,7 +179,8 @@ class Conversations:
     def _control(self, c: Contact, t: int, kind: str, previous: int, new: int) -> int:
         t += self.rng.randint(10 * 60_000, DAY_MS)
         meta = "agent_takeover" if kind == "take_thread_control" else "resolved"
-        self._user(c, t, **{kind: p.thread_control(previous, new, meta)})
+        event: dict[str, Any] = {kind: p.thread_control(previous, new, meta)}  # not key or ts
+        self._user(c, t, **event)
         return t
 
     def _turns(self) -> int:

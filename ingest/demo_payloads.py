@@ -68,7 +68,7 @@ def shortlink(ref: str) -> dict:
 def ads_referral(ad_id: str, page_id: str, title: str, with_context: bool = True) -> dict:
     """CTM ad referral; `ads_context_data` on message.referral and top-level referrals."""
     ref = {"ref": AD_REFS[ad_id]} if ad_id in AD_REFS else {}
-    out = {**ref, "ad_id": ad_id, "source": "ADS", "type": "OPEN_THREAD"}
+    out: dict[str, object] = {**ref, "ad_id": ad_id, "source": "ADS", "type": "OPEN_THREAD"}
     if with_context:
         n = int(ad_id[-9:])
         media = "video_url" if n % 3 == 0 else "photo_url"
@@ -82,7 +82,7 @@ def ads_referral(ad_id: str, page_id: str, title: str, with_context: bool = True
 
 def plugin_referral(ref: str | None, uri: str, guest: bool | None) -> dict:
     """Website chat plugin (dead since 2024-05-09). Note the one-"r" `referer_uri`."""
-    out = {"ref": ref} if ref else {}
+    out: dict[str, object] = {"ref": ref} if ref else {}
     out.update({"source": "CUSTOMER_CHAT_PLUGIN", "type": "OPEN_THREAD", "referer_uri": uri})
     if guest is not None:
         out["is_guest_user"] = guest
@@ -128,7 +128,7 @@ def echo_message(mid: str, text: str, app_id: int, metadata: str | None = None) 
 
 
 def postback(payload: str, mid: str | None, referral: dict | None) -> dict:
-    out = {"mid": mid} if mid else {}
+    out: dict[str, object] = {"mid": mid} if mid else {}
     out.update({"title": "Get Started", "payload": payload})
     if referral:
         out["referral"] = referral
@@ -148,7 +148,7 @@ def thread_control(previous: int | None, new: int, metadata: str) -> dict:
 
 
 def notification_optin(token: str, expiry_ms: int, day: Date, stop: bool) -> dict:
-    out = {
+    out: dict[str, object] = {
         "type": "notification_messages",
         "payload": "SEASONAL_MENU",
         "title": "Seasonal menu updates",

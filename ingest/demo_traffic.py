@@ -172,6 +172,7 @@ class Sim(Conversations):
         rng = self.rng
         known = [c for c in self.contacts[page][-200:] if c.psid]
         c = rng.choice(known) if known and rng.random() < 0.15 else self._contact(page)
+        assert c.psid is not None  # a known contact has one, and so has a new one by PSID
         comment_id = self._comment(page, t, "add")
         sent = t + rng.randint(40_000, 12 * 60_000)
         with_meta = rng.random() < 0.5 if metadata is None else metadata
