@@ -37,7 +37,7 @@ def schema_sql() -> str:
     return resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-def _config(read_only: bool) -> dict[str, str | bool]:
+def _config(read_only: bool) -> dict[str, str | bool | int | float | list[str]]:
     # A home directory of our own: DuckDB must never try to write extensions to ~/.duckdb.
     home = Path(tempfile.gettempdir()) / "refscope-duckdb-home"
     home.mkdir(exist_ok=True)

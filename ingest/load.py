@@ -282,8 +282,8 @@ def _load_table(
     repaired: list[tuple[int, int, str]] = []
     with db.registered(con, "chunk", table):
         con.execute(stage.RARE_LINES)
-        row = con.execute(stage.RARE_FOUND).fetchone() or ()
-        found = {m for m, hit in zip(stage.RARE_MARKERS, row, strict=True) if hit}
+        rare = con.execute(stage.RARE_FOUND).fetchone() or ()
+        found = {m for m, hit in zip(stage.RARE_MARKERS, rare, strict=True) if hit}
         con.execute(stage.stage_sql(found, privacy.keep_text))
         con.execute(_OTHER_ITEMS)
         if '"refscope_click"' in found:
@@ -300,15 +300,15 @@ def _load_table(
         res.parsed = int(n)
         if privacy.salt is not None:
             con.execute(PSEUDONYMISE, privacy.pads())
-        params = {"run_id": run_id, "keep_text": privacy.keep_text}
+        params: dict[str, object] = {"run_id": run_id, "keep_text": privacy.keep_text}
         insert = _INSERT_EVENTS.replace("{older}", _OLDER if older_events else "")
         if older_events:  # with no events, any instants will do
             params |= {"lo": (first or _EPOCH) - COPY_MARGIN, "hi": (last or _EPOCH) + COPY_MARGIN}
         con.execute(_LATER_COPIES)
         replaced = 0  # stored copies that an earlier-dated copy of this batch takes the place of
         if older_events and by_arrival:  # only copies dated by arrival differ in instant
-            row = con.execute(_LATER_STORED, {k: params[k] for k in ("run_id", "lo", "hi")})
-            replaced = int((row.fetchone() or (0,))[0])
+            stored = con.execute(_LATER_STORED, {k: params[k] for k in ("run_id", "lo", "hi")})
+            replaced = int((stored.fetchone() or (0,))[0])
         row = con.execute(insert, params).fetchone()
         res.added = (int(row[0]) if row else 0) - replaced
         insights: insight_lines.Handled = set()

@@ -10,6 +10,7 @@ Payload facts: https://developers.facebook.com/docs/messenger-platform/webhooks
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 V = "VARCHAR"
 
@@ -88,7 +89,7 @@ _ENTRY_CHANGES = {"id": V, "time": V, "changes": [_CHANGE]}
 SAMPLE_CHANGE_STRUCTURE = json.dumps({**_CHANGE, "received_at": V, "body": _CHANGE})
 
 
-def line_structure(entry: dict[str, object]) -> str:
+def line_structure(entry: Mapping[str, object]) -> str:
     """A webhook body, or the envelope refscope's receiver writes around one."""
     delivery = {"object": V, "entry": [entry]}
     return json.dumps({**delivery, "received_at": T, "body": delivery})
