@@ -50,7 +50,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def page_ids(ctx: click.Context, param: click.Parameter, value: PageIds) -> PageIds:
     """Check a page id option or argument (one or several): webhooks, and so every table, know
     a page by its numeric id; a username or a typo would match nothing, silently."""
-    for given in (value,) if isinstance(value, str) else value or ():
+    givens: tuple[str, ...] = (value,) if isinstance(value, str) else value or ()
+    for given in givens:
         if not _PAGE_ID.fullmatch(given):
             raise click.BadParameter(
                 f"{given!r} is not a page id: a page id is numeric, as in webhooks (a "

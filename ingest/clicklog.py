@@ -113,8 +113,8 @@ def load_registry(path: Path, wait: float = REGISTRY_LOCK_WAIT) -> dict[str, tup
             aliases.setdefault(name, set()).update(names)
     out: dict[str, list[Target]] = {}
     for ref, page, channel in rows:
-        names = frozenset(aliases.get(page.lower(), set()) | {page.lower()})
-        out.setdefault(ref, []).append(Target(ref, page, channel, names))
+        page_names = frozenset(aliases.get(page.lower(), set()) | {page.lower()})
+        out.setdefault(ref, []).append(Target(ref, page, channel, page_names))
     return {ref: tuple(targets) for ref, targets in out.items()}
 
 

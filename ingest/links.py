@@ -205,11 +205,11 @@ class Registry:
     def load(cls, con: duckdb.DuckDBPyConnection) -> Registry:
         pages = con.execute("SELECT page_id, username FROM pages WHERE username IS NOT NULL")
         registry = cls(page_ids={name.lower(): page_id for page_id, name in pages.fetchall()})
-        for row in con.execute(
+        for ref, page, channel, campaign, placement, notes, url in con.execute(
             """SELECT ref, page, channel, campaign, placement, notes, url FROM tracked_links
                ORDER BY created_at, page, ref"""
         ).fetchall():
-            link = Link(*row[:6], registered_url=row[6])
+            link = Link(ref, page, channel, campaign, placement, notes, registered_url=url)
             registry.links.setdefault(registry.key(link), link)
         return registry
 

@@ -102,7 +102,7 @@ def forget(
         raise ValidationError("give the PSID, chat plugin user_ref or commenter id to forget")
     stored = privacy.stored_id(psid)
     page_clause = "" if page_id is None else " AND page_id = ?"
-    params: list[object] = [stored] + ([page_id] if page_id is not None else [])
+    params: list[object] = [stored] if page_id is None else [stored, page_id]
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
