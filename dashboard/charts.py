@@ -224,7 +224,9 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
     weeks = [c for c in df.columns if c.startswith("week_")]
     grouped = part.groupby("cohort_week")
     sizes = grouped["contacts"].sum()
-    shares = grouped.apply(
+    # pandas-stubs follow pandas 3, whose default include_groups=False they leave out; pandas
+    # 2.2 (which Streamlit still allows) needs it said.
+    shares = grouped.apply(  # type: ignore[call-overload]
         lambda g: pd.Series({w: _weighted(g[w], g.get(f"past_{w}", g["contacts"])) for w in weeks}),
         include_groups=False,
     )

@@ -20,8 +20,8 @@ def contact_picks(rows: pd.DataFrame) -> ContactPick:
     rows (contact_rows' columns) hold; a picker with none is left out."""
     links = rows.loc[rows["channel"].isin(LINK_CHANNELS), "ref"]
     ads = rows[rows["channel"] == "ctm_ad"].dropna(subset=["ad_id"])
-    titles = ads.dropna(subset=["ad_title"]).drop_duplicates("ad_id")
-    titles = dict(zip(titles["ad_id"], titles["ad_title"], strict=True))
+    named = ads.dropna(subset=["ad_title"]).drop_duplicates("ad_id")
+    titles = dict(zip(named["ad_id"], named["ad_title"], strict=True))
     posts = rows.loc[rows["channel"] == "comment_reply", "post_id"]
     chats = rows.loc[rows["channel"] == "chat_widget", "referer_uri"].fillna("(unknown page)")
     pickers: list[tuple[str, str, pd.Series, Callable[[Any], str]]] = [

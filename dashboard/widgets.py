@@ -220,8 +220,8 @@ def _day(value: str | None) -> dt.date | None:
 def spend_coverage(f: Filters) -> None:
     """A caption under spend figures when the pulled ad insights cover the range only in part."""
     days, missing = store.fetch("spend_days"), store.fetch("spend_missing", f)
-    note = spend_gap(f, *(day_cell(days, c) for c in ("first_day", "last_day")),
-                     day_list(missing, "day"))  # fmt: skip
+    first, last = (day_cell(days, c) for c in ("first_day", "last_day"))
+    note = spend_gap(f, first, last, day_list(missing, "day"))
     if note:
         st.caption(note)
 
@@ -341,7 +341,7 @@ def table(df: pd.DataFrame, hide_empty: tuple[str, ...] = ()) -> None:
     if "engaged" in df and df["engaged"].dtype == bool:  # a contact's yes / no, not a count
         config["engaged"] = st.column_config.CheckboxColumn("Engaged")
     empty = {c for c in hide_empty if c in df and df[c].isna().all()}
-    order = [c for c in df if c not in _LAST and c not in empty]
+    order = [str(c) for c in df if c not in _LAST and c not in empty]
     order += [c for c in _LAST if c in df]
     st.dataframe(
         shown,
