@@ -36,4 +36,5 @@ demo: install $(DEMO)/.written
 test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest

@@ -84,6 +84,24 @@ def test_make_demo_writes_the_demo_logs_once(tmp_path: Path) -> None:
     assert "demo-data" not in again and f"refscope ingest {demo}" in again
 
 
+def test_readme_names_the_checks_make_test_runs() -> None:
+    """`make test` runs the checks its README line names, in that order (mypy joined them)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    planned = subprocess.run(
+        ["make", "-n", "-C", str(root), "test"], capture_output=True, text=True, check=True
+    ).stdout
+    tools = ("ruff", "mypy", "pytest")
+    run = [
+        line.split("/bin/", 1)[1].removesuffix(" .")
+        for line in planned.splitlines()
+        if "/bin/" in line and line.split("/bin/", 1)[1].startswith(tools)
+    ]
+    line = README.split("make test   # ", 1)[1].split("\n", 1)[0]
+    assert line.split(", ")[1:] == run == ["ruff check", "ruff format --check", "mypy", "pytest"]
+
+
 def test_readme_lake_names_every_table_the_lake_writes() -> None:
     """The lake bullet lists the partitioned and the small tables: a table the lake gains must
     be named there (`ad_pulls` was written and read by `dashboard --lake` but not listed)."""
