@@ -28,7 +28,11 @@ $(DEMO)/.written: | $(VENV)/.installed
 	$(BIN)/refscope demo-data --out $(DEMO)
 	touch $@
 
+# The demo pages' usernames and names (ingest/demo_catalog.py PAGES): the dashboard then shows
+# "Acme Bakery", not 1122334455667788, and makes links to m.me/acmebakery.
 demo: install $(DEMO)/.written
+	$(BIN)/refscope pages set 1122334455667788 --username acmebakery --name "Acme Bakery" --db $(DB)
+	$(BIN)/refscope pages set 203948571620394 --username northwindcoffee --name "Northwind Coffee" --db $(DB)
 	$(BIN)/refscope links import $(DEMO)/tracked-links.csv --db $(DB)
 	$(BIN)/refscope ingest $(DEMO) --db $(DB)
 	$(BIN)/refscope dashboard --db $(DB)

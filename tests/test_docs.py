@@ -84,6 +84,22 @@ def test_make_demo_writes_the_demo_logs_once(tmp_path: Path) -> None:
     assert "demo-data" not in again and f"refscope ingest {demo}" in again
 
 
+def test_make_demo_names_the_demo_pages(tmp_path: Path) -> None:
+    """`make demo` records each demo page's username and name as the demo's catalogue has them."""
+    import subprocess
+
+    from ingest.demo_catalog import PAGES
+
+    root = Path(__file__).resolve().parent.parent
+    planned = subprocess.run(
+        ["make", "-n", "-C", str(root), "demo", f"DEMO={tmp_path}", f"DB={tmp_path / 'x.db'}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    sets = [line.split("pages set ", 1)[1] for line in planned.splitlines() if "pages set " in line]
+    assert sets == [f'{page} --username {user} --name "{name}" --db {tmp_path / "x.db"}'
+                    for page, user, name in PAGES]  # fmt: skip
+
+
 def test_readme_names_the_checks_make_test_runs() -> None:
     """`make test` runs the checks its README line names, in that order (mypy joined them)."""
     import subprocess
