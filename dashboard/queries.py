@@ -117,6 +117,16 @@ def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def with_page_labels(df: pd.DataFrame, pages: pd.DataFrame) -> pd.DataFrame:
+    """df with a `page` column beside its page_id: the label page_list gives it (its id when
+    the page is not among them)."""
+    labels = dict(zip(pages["page_id"], pages["label"], strict=True))
+    out = df.copy()
+    at = list(out.columns).index("page_id") + 1
+    out.insert(at, "page", [labels.get(p, p) for p in out["page_id"]])
+    return out
+
+
 def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.DataFrame:
     """One row. Columns: new_contacts, engaged, engaged_rate, reachable (contacts with an own
     action in the 24 hours before the range ends, or before the newest event when the data ends

@@ -142,10 +142,7 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         Kpi(key, label, kind, _scalar(now, key), _scalar(before, key))
         for key, label, kind in KPI_SPECS
     )
-    pages = fetch("page_list")
-    labels = dict(zip(pages["page_id"], pages["label"], strict=True))
-    refs = fetch("refs", f)
-    refs = refs.assign(page=refs["page_id"].map(lambda p: labels.get(p, p)))
+    refs = queries.with_page_labels(fetch("refs", f), fetch("page_list"))
     ads, days, missing = fetch("ads", f), fetch("spend_days"), fetch("spend_missing", f)
     first, last = day_cell(days, "first_day"), day_cell(days, "last_day")
     gap = spend_gap(f, first, last, day_list(missing, "day"))

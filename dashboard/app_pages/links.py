@@ -6,7 +6,7 @@ from dashboard import charts, queries, store, widgets
 
 f = st.session_state["filters"]
 st.title("Links & QR codes")
-df = store.fetch("refs", f)
+df = queries.with_page_labels(store.fetch("refs", f), store.fetch("page_list"))
 if df.empty:
     widgets.nothing_in_range("No m.me link or QR code referrals in this range.", f,
                              widgets.LINK_CHANNELS)  # fmt: skip

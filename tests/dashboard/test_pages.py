@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts, queries, reports
 from dashboard.filters import Filters
 from ingest import db, pipeline
+from ingest.demo_catalog import ACME, NORTHWIND
 from tests import factories as fx
 from tests.dashboard.conftest import CHATS, build_pruned_db, lake_of, opened
 
@@ -140,6 +141,23 @@ def test_links_page_lists_every_ref_seen(app, con, default_range):
     assert len(at.dataframe[0].value) == len(refs) > 0
     assert len(plotly_specs(at)) == 1
     assert f"{len(refs)} refs seen in the logs are not registered" in at.info[0].value
+
+
+def test_links_page_names_each_refs_page_when_pages_are_named(open_app, demo_copy):
+    """After `refscope pages set`, a ref is shown with its page's name (a ref on two pages gets
+    a bar named with it), not the page's numeric id; an unnamed page keeps its id."""
+    con = db.connect(demo_copy)
+    try:
+        con.execute("INSERT INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [ACME])
+    finally:
+        con.close()
+    at = show(open_app(demo_copy), "links")
+    table = at.dataframe[0].value
+    assert set(table["page"]) == {"Acme Bakery", NORTHWIND}
+    assert (table["page"] == "Acme Bakery").tolist() == (table["page_id"] == ACME).tolist()
+    bars = plotly_specs(at)[0]["data"][0]["y"]
+    assert any(b.endswith(" · Acme Bakery") for b in bars)
+    assert not any(b.endswith(f" · {ACME}") for b in bars)
 
 
 def test_ads_page_lists_every_ad_and_says_spend_is_missing(app, con, default_range):
