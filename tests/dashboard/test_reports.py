@@ -279,6 +279,19 @@ def test_xlsx_kpis_are_numbers_against_the_previous_period(book, sql):
     assert ws.cell(row=ws.max_row, column=1).value  # section notes follow the KPIs
 
 
+def test_xlsx_a_rates_change_is_in_points_with_no_change_percent(book, report):
+    """A rate's change is a difference of points: a Change % of it (25% -> 30% as "+20%")
+    would read as a growth of the rate itself."""
+    ws = book["Summary"]
+    labels = {r[0]: r[1:] for r in ws.iter_rows(values_only=True) if r[0]}
+    k = next(k for k in report.kpis if k.key == "engaged_rate")
+    assert k.value and k.previous and k.value != k.previous
+    value, previous, change, relative = labels["Engaged rate"][:4]
+    assert change == pytest.approx(value - previous)
+    assert relative is None
+    assert labels["New contacts"][3] is not None  # a count's Change % is there
+
+
 def test_xlsx_ads_sheet_has_spend_and_cost_per_contact_from_sql(book, sql):
     ads = {r["Ad id"]: r for r in rows(book["Ads"])}
     for ad_id, _ in SPENT_ADS:
