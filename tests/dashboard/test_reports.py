@@ -362,6 +362,17 @@ def test_xlsx_qr_placements_and_comment_funnel_equal_sql(book, sql):
     }
 
 
+def test_xlsx_comment_funnel_shares_are_fractions_of_the_comments(book):
+    """Each stage's share is of the comments received (as the funnel chart's "percent
+    initial"), stored as a fraction the cell's format shows as a percentage."""
+    funnel = rows(book["Comment funnel"])
+    comments = funnel[0]["Count"]
+    assert [r["Stage"] for r in funnel][0] == "Comments received" and comments > 0
+    assert funnel[1]["Count"] != comments  # else a share of another stage would pass
+    for r in funnel:
+        assert r["Share of comments"] == pytest.approx(r["Count"] / comments), r["Stage"]
+
+
 def test_xlsx_retention_sheet_covers_every_new_contact(book, sql):
     retention = rows(book["Retention by channel"])
     by_channel = contacts_by_channel(sql, RANGE)
