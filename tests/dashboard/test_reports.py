@@ -322,6 +322,18 @@ def test_an_ads_table_cut_to_the_top_says_so_and_what_the_rest_spent():
     )
 
 
+def test_an_ads_table_with_some_spend_does_not_say_none_was_loaded(book, report):
+    """ "No ad spend loaded" is for ads none of which has spend: here two ads spent, the others
+    brought contacts without spend rows, and the note would deny the spend beside it."""
+    ads = report.section("ads")
+    assert ads.table["spend"].notna().any() and ads.table["spend"].isna().any()
+    assert "No ad spend loaded" not in ads.note
+    notes = [r[0] for r in book["Summary"].iter_rows(values_only=True) if r[0]]
+    assert not any("No ad spend loaded" in str(n) for n in notes)
+    unspent = ads.table.assign(spend=None, cost_per_contact=None, cost_per_engaged=None)
+    assert report_data._ads(unspent).note == "No ad spend loaded for this range."
+
+
 def test_qr_placements_count_a_ref_two_pages_share_as_two_codes():
     refs = pd.DataFrame({
         "page_id": ["1", "2", "1"], "ref": ["qr_flyer", "qr_flyer", "qr_door"],
