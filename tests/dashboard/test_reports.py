@@ -334,6 +334,22 @@ def test_an_ads_table_with_some_spend_does_not_say_none_was_loaded(book, report)
     assert report_data._ads(unspent).note == "No ad spend loaded for this range."
 
 
+def test_a_refs_table_says_it_is_cut_only_when_it_is():
+    def refs(n: int) -> pd.DataFrame:
+        return pd.DataFrame({
+            "page_id": ["1"] * n, "ref": [f"r{i}" for i in range(n)], "channel": ["m_me_link"] * n,
+            "new_contacts": [n - i for i in range(n)], "engaged": [0] * n,
+        })  # fmt: skip
+
+    assert report_data._refs(refs(3)).note == ""
+    assert report_data._refs(refs(report_data.TOP_REFS)).note == ""
+    n = report_data.TOP_REFS + 2
+    assert (
+        report_data._refs(refs(n)).note
+        == f"Top {report_data.TOP_REFS} of {n} refs by new contacts."
+    )
+
+
 def test_qr_placements_count_a_ref_two_pages_share_as_two_codes():
     refs = pd.DataFrame({
         "page_id": ["1", "2", "1"], "ref": ["qr_flyer", "qr_flyer", "qr_door"],
