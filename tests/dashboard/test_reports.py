@@ -371,6 +371,8 @@ def test_xlsx_qr_placements_and_comment_funnel_equal_sql(book, sql):
         want[where[ref]] = want.get(where[ref], 0) + n
     assert {p: r["New contacts"] for p, r in placements.items() if r["New contacts"]} == want
     assert len(want) > 1 and set(placements) <= set(where.values())
+    listed = [r["New contacts"] for r in rows(book["QR placements"])]
+    assert listed == sorted(listed, reverse=True) and len(set(listed)) > 1  # most first
     funnel = {r["Stage"]: r["Count"] for r in rows(book["Comment funnel"])}
     args = (RANGE.start, RANGE.end)
     ts = "ts >= ? AND ts < ? + INTERVAL 1 DAY"
