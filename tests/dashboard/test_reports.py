@@ -771,6 +771,23 @@ def test_pdf_button_is_off_without_chromium(report_db, monkeypatch, tmp_path):
     assert disabled == {"Download PDF": True, "Download XLSX": False, "Download HTML": False}
 
 
+def test_a_previous_period_the_data_covers_in_part_is_not_compared(report_db):
+    """The data starts on 2026-07-28: a week from 07-31 is compared with 07-24 – 07-30, of which
+    it holds three days only. Those few contacts against a whole week are a growth that never
+    happened: the report has no previous figure there, as the Overview has none."""
+    f = Filters(dt.date(2026, 7, 31), dt.date(2026, 8, 6))
+    con = db.connect(report_db, read_only=True)
+    try:
+        part = reports.gather(reports.connection_fetch(con), f)
+        assert queries.kpis(con, f.previous())["new_contacts"].iloc[0] > 0  # there are some
+    finally:
+        con.close()
+    kpis = {k.key: k for k in part.kpis}
+    assert kpis["new_contacts"].value and kpis["new_contacts"].previous is None
+    table = reports.kpi_table(part).set_index("Metric")
+    assert table.loc["New contacts", ["Previous period", "Change"]].tolist() == ["—", "—"]
+
+
 def test_a_rates_change_prints_in_percentage_points():
     """Engaged rate 20% -> 25% is +5.0 pts, as the KPI row says, not +0.1."""
     k = report_data.Kpi("engaged_rate", "Engaged rate", "pct", 0.25, 0.2)
