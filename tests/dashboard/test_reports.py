@@ -788,6 +788,13 @@ def test_a_previous_period_the_data_covers_in_part_is_not_compared(report_db):
     assert table.loc["New contacts", ["Previous period", "Change"]].tolist() == ["—", "—"]
 
 
+def test_a_money_change_keeps_its_cents_and_a_count_is_whole():
+    spend = report_data.Kpi("spend", "Ad spend", "money", 110.5, 100.0)
+    assert report_data.format_change(spend) == "+10.50 (+10.5%)"
+    count = report_data.Kpi("new_contacts", "New contacts", "int", 1180.0, 1000.0)
+    assert report_data.format_change(count) == "+180 (+18.0%)"
+
+
 def test_a_rates_change_prints_in_percentage_points():
     """Engaged rate 20% -> 25% is +5.0 pts, as the KPI row says, not +0.1."""
     k = report_data.Kpi("engaged_rate", "Engaged rate", "pct", 0.25, 0.2)
