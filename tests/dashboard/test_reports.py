@@ -412,6 +412,27 @@ def test_xlsx_retention_sheet_covers_every_new_contact(book, sql):
     assert all(0 <= r["Back within 7 days"] <= 1 for r in retention)
 
 
+def test_xlsx_cells_show_rates_as_percent_money_with_cents_and_counts_whole(book):
+    """The numbers are stored as they are (a rate 0-1) and drawn by their cell's format: a
+    rate with no percent format reads 0.3, a spend without cents hides them."""
+    ws = book["Summary"]
+    cells = {r[0].value: r[1:] for r in ws.iter_rows() if r[0].value}
+    fmt = {k: [c.number_format for c in v[:3]] for k, v in cells.items()}
+    assert fmt["New contacts"] == ["#,##0"] * 3
+    assert fmt["Engaged rate"] == ["0.0%"] * 3
+    assert fmt["Ad spend"] == ["#,##0.00"] * 3
+    assert cells["New contacts"][3].value is not None  # Change %: of the previous value
+    assert {cells[k][3].number_format for k in ("New contacts", "Ad spend")} == {"0.0%"}
+    ads = book["Ads"]
+    header = [c.value for c in ads[1]]
+    spend = [r[header.index("Spend")] for r in ads.iter_rows(min_row=2)]
+    assert {c.number_format for c in spend if c.value is not None} == {"#,##0.00"}
+    retention = book["Retention by channel"]
+    header = [c.value for c in retention[1]]
+    week = [r[header.index("Back within 7 days")] for r in retention.iter_rows(min_row=2)]
+    assert {c.number_format for c in week if c.value is not None} == {"0.0%"}
+
+
 def test_xlsx_chart_sheet_holds_native_charts(report):
     data = reports.render(report, "xlsx")
     with zipfile.ZipFile(io.BytesIO(data)) as z:
