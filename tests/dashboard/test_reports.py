@@ -433,6 +433,16 @@ def test_xlsx_cells_show_rates_as_percent_money_with_cents_and_counts_whole(book
     assert {c.number_format for c in week if c.value is not None} == {"0.0%"}
 
 
+def test_xlsx_daily_chart_stacks_the_channels_not_their_total(report):
+    """A Total series stacked on the channels would draw every day twice as high."""
+    data = reports.render(report, "xlsx")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        daily = z.read("xl/charts/chart1.xml").decode()
+    channels = report.section("daily").columns[1:-1]
+    assert daily.count("<c:ser>") == len(channels) > 1
+    assert "'New contacts per day'!$" + chr(ord("A") + len(channels) + 1) not in daily
+
+
 def test_xlsx_chart_sheet_holds_native_charts(report):
     data = reports.render(report, "xlsx")
     with zipfile.ZipFile(io.BytesIO(data)) as z:
