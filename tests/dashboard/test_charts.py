@@ -144,6 +144,21 @@ def test_ads_cost_bar_shows_an_ad_that_spent_without_bringing_a_contact_apart():
     assert len(charts.ads_cost_bar(df.iloc[[0, 3]]).data) == 1
 
 
+def test_ads_cost_bar_leaves_an_ad_without_contacts_or_spend_out_of_the_spent_bars():
+    """An ad with a zero-spend day (or no insights) and no contact did not spend: it is not
+    one of the "spent, no new contact" bars, which would show it as a 0.00 spender."""
+    df = pd.DataFrame(
+        {
+            "ad_title": ["Cheap", "Flop", "Paused", "Not pulled"],
+            "cost_per_contact": [1.25, math.nan, math.nan, math.nan],
+            "new_contacts": [8, 0, 0, 0],
+            "spend": [10.0, 40.0, 0.0, math.nan],
+        }
+    )
+    cost, wasted = charts.ads_cost_bar(df).data
+    assert (values(wasted.x), values(wasted.y)) == (["Flop"], [40.0])
+
+
 def test_ads_contacts_bar_groups_new_and_engaged_per_ad():
     df = pd.DataFrame({"ad_title": ["A", "B"], "new_contacts": [10, 4], "engaged": [6, 1]})
     fig = charts.ads_contacts_bar(df)
