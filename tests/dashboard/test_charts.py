@@ -216,6 +216,14 @@ def test_comments_funnel_sums_over_posts():
     assert funnel.marker.color == CHANNEL_COLORS["comment_reply"]
 
 
+def test_comments_funnel_gives_each_stage_as_a_share_of_the_comments():
+    """As the report's "Share of comments": replies and conversations as parts of the comments
+    received, not of the stage before (3 conversations of 15 comments are 20%, not 50%)."""
+    df = pd.DataFrame({"comments": [10, 5], "private_replies": [4, 2], "conversations": [3, 0]})
+    (funnel,) = charts.comments_funnel(df).data
+    assert funnel.textinfo == "value+percent initial"
+
+
 COHORTS = pd.DataFrame(
     {
         "cohort_week": [D1, D1, D1 + dt.timedelta(days=7)],
