@@ -285,6 +285,22 @@ def test_spend_gap_says_which_days_of_the_range_the_ad_insights_cover(small, sta
     assert spend_gap(f, None, None) == ""  # no insights at all: the pages say so themselves
 
 
+def test_spend_gap_at_its_edges_names_the_days_as_they_are():
+    """A range starting on the last pulled day has that day's spend; one missing day is "1
+    day"; three stretches are all named, with no "0 more stretches"."""
+    first, last = dt.date(2023, 11, 14), dt.date(2023, 12, 1)
+    f = Filters(last, dt.date(2023, 12, 7))
+    note = spend_gap(f, first, last)
+    assert "cover 2023-12-01 – 2023-12-01 of this range" in note, note
+    assert "none of this range" not in note
+    f = Filters(dt.date(2023, 11, 15), dt.date(2023, 11, 28))
+    note = spend_gap(f, first, last, [dt.date(2023, 11, 20)])
+    assert "no pull asked for 1 day of it (2023-11-20): spend counts" in note, note
+    three = [dt.date(2023, 11, d) for d in (17, 19, 21)]
+    note = spend_gap(f, first, last, three)
+    assert "3 days of it (2023-11-17, 2023-11-19, 2023-11-21): spend counts" in note, note
+
+
 def test_days_between_two_pulls_are_a_gap_in_the_spend(small_db):
     """Coverage ran from the first pulled day to the last: days between two pulls, never
     asked for, read as pulled, and their missing spend went without a word."""
