@@ -67,6 +67,16 @@ def test_one_day_of_new_contacts_keeps_an_axis_of_days():
         ]  # fmt: skip
 
 
+def test_a_range_of_under_two_weeks_has_a_tick_a_day():
+    """Left to itself, plotly.js ticks a 13-day axis every second day: each day gets its
+    tick while they are under 14; from 14 on plotly.js spaces them."""
+    df = pd.DataFrame({"day": [D2], "channel": ["qr_code"], "contacts": [5]})
+    fig = charts.new_contacts_by_day_bar(df, D2 - dt.timedelta(days=12), D2)
+    assert fig.layout.xaxis.dtick == 86_400_000
+    fig = charts.new_contacts_by_day_bar(df, D2 - dt.timedelta(days=14), D2)
+    assert fig.layout.xaxis.dtick is None
+
+
 def test_channel_mix_pie_shows_labels_values_and_channel_colours():
     df = pd.DataFrame({"channel": ["organic", "ctm_ad", "mystery"], "new_contacts": [7, 2, 1]})
     (pie,) = charts.channel_mix_pie(df).data
