@@ -385,6 +385,21 @@ def test_query_params_choose_the_range_and_channel(open_app, demo_db, con, defau
     assert at.query_params["channel"] == "ctm_ad"
 
 
+@pytest.mark.parametrize(
+    ("preset", "start", "end"),
+    [("Month to date", "2026-11-01", "2026-11-24"), ("Previous month", "2026-10-01", "2026-10-31")],
+    ids=["month-to-date", "previous-month"],
+)
+def test_month_presets_are_whole_calendar_months(open_app, demo_db, con, preset, start, end):
+    """The data ends on 2026-11-24: month to date is from the 1st, the previous month all of
+    October (its 31st too), nothing of the month before or after."""
+    at = show(open_app(demo_db, range=preset), "overview")
+    assert (at.query_params["from"], at.query_params["to"]) == (start, end)
+    f = Filters(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    new = int(queries.kpis(con, f)["new_contacts"].iloc[0])
+    assert metric(at, "New contacts").value == f"{new:,}"
+
+
 def test_query_params_choose_pages_and_a_custom_range(open_app, demo_db, con):
     page = queries.page_list(con)["page_id"].iloc[0]
     f = Filters(
