@@ -670,3 +670,30 @@ def test_overview_kpis_stand_three_to_a_row(app):
     assert len(at.metric) == 6
     weights = [c.proto.weight for c in at.columns]
     assert weights[:6] == pytest.approx([1 / 3] * 6)
+
+
+def _kpi_row_app() -> None:
+    """A page with only a KPI row of a count, a rate and money above and below 1,000."""
+    import pandas as pd
+
+    from dashboard import widgets
+
+    now = pd.DataFrame({"new_contacts": [1234.0], "engaged_rate": [0.25], "spend": [1500.5]})
+    before = pd.DataFrame({"new_contacts": [1000.0], "engaged_rate": [0.2], "spend": [1200.0]})
+    specs = [("new_contacts", "New contacts", "int"), ("engaged_rate", "Engaged rate", "pct"),
+             ("spend", "Ad spend", "money")]  # fmt: skip
+    widgets.kpi_row(now, before, specs)
+
+
+def test_kpi_row_shows_thousands_points_and_cents_and_spending_more_in_red():
+    """More contacts is good news (green); more spend for them is not (red)."""
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    at = AppTest.from_function(_kpi_row_app, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = {m.label: (m.value, m.delta, m.proto.color) for m in at.metric}
+    assert shown == {
+        "New contacts": ("1,234", "+234", MetricProto.MetricColor.GREEN),
+        "Engaged rate": ("25.0%", "+5.0 pts", MetricProto.MetricColor.GREEN),
+        "Ad spend": ("1,500.50", "+300.50", MetricProto.MetricColor.RED),
+    }
