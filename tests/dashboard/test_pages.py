@@ -12,12 +12,13 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, queries, reports
 from dashboard.filters import Filters
-from ingest import db, pipeline
+from ingest import db, pipeline, retention
 from ingest.demo_catalog import ACME, NORTHWIND
 from tests import factories as fx
 from tests.dashboard.conftest import CHATS, build_pruned_db, lake_of, opened
@@ -133,6 +134,27 @@ def test_after_a_prune_a_preset_range_starts_on_the_prune_date(open_app, tmp_pat
     assert f"--from {cut} --to {last}" in again
     assert "--days 28 " in rolling, rolling
     assert any("From cron, the last 28 days" in c.value for c in at.caption)
+
+
+def test_a_preset_ending_on_the_prune_date_starts_on_it(open_app, tmp_path):
+    """The newest data is on the prune date itself: "Last 7 days" is that one day, not six
+    pruned days before it (where only contacts still active after the prune are left)."""
+    path = tmp_path / "pruned.duckdb"
+    cut = fx.utc(fx.T0 + 10 * fx.DAY).date()
+    log = fx.write_ndjson(tmp_path / "logs" / "pruned.ndjson", [
+        fx.delivery(fx.referral(ref="flyer", psid="early", ts=fx.T0)),
+        fx.delivery(fx.message("hi", psid="early", ts=fx.T0 + 10 * fx.DAY + 3600_000)),
+    ])  # fmt: skip
+    pipeline.run([str(log)], path)
+    con = db.connect(path)
+    try:
+        retention.prune(con, cut)
+        bounds = queries.data_bounds(con)[["first_day", "last_day"]].iloc[0]
+        assert [pd.Timestamp(d).date() for d in bounds] == [cut, cut]
+    finally:
+        con.close()
+    at = show(open_app(path, range="Last 7 days"), "overview")
+    assert (at.query_params["from"], at.query_params["to"]) == (str(cut), str(cut))
 
 
 def test_links_page_lists_every_ref_seen(app, con, default_range):
