@@ -237,6 +237,18 @@ def test_throttle_without_header_waits_a_default(graph: FakeGraph, db_path: Path
     assert res.rows == 2 and res.waited_seconds >= 60
 
 
+def test_throttle_with_a_zero_wait_in_its_header_waits_the_default(
+    graph: FakeGraph, db_path: Path
+) -> None:
+    """ "Regain access in 0 minutes" while throttled is no time to wait: asking again at once
+    would spend the attempts in a burst."""
+    graph.rows = days(1)
+    usage = {"type": "ads_insights", "call_count": 100, "estimated_time_to_regain_access": 0}
+    graph.faults = {1: (400, 80000, usage)}
+    res = pull(graph, db_path, since=TODAY)
+    assert res.rows == 2 and res.waited_seconds == 60
+
+
 def test_transient_failures_are_retried(graph: FakeGraph, db_path: Path) -> None:
     graph.rows = days(2)
     graph.faults = {1: (500, 2, None), 2: (503, 1, None)}
