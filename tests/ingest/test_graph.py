@@ -267,6 +267,23 @@ def test_a_repull_replaces_revised_numbers(graph: FakeGraph, db_path: Path, quer
     assert query.scalar("SELECT min(date) FROM ad_insights WHERE spend = 99") == res.since
 
 
+def test_a_first_pull_of_an_account_goes_90_days_back_whatever_others_pulled(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """Another account's days say nothing of this one's: started from them, its first pull
+    would leave out the 60 days before them for good."""
+    con = duckdb.connect(str(db_path))
+    try:
+        other = "INSERT INTO ad_insights (date, ad_id, account_id, spend) VALUES (?, '9', '555', 1)"
+        con.execute(other, [TODAY - dt.timedelta(days=2)])
+    finally:
+        con.close()
+    graph.rows = days(100)
+    res = pull(graph, db_path)
+    assert res.since == TODAY - dt.timedelta(days=90)
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '1234567890'") == 182
+
+
 def test_a_day_and_ad_meta_no_longer_returns_is_removed_on_repull(
     graph: FakeGraph, db_path: Path, query: Any
 ) -> None:
