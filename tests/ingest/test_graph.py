@@ -255,6 +255,14 @@ def test_transient_failures_are_retried(graph: FakeGraph, db_path: Path) -> None
     assert pull(graph, db_path, since=TODAY - dt.timedelta(days=1)).rows == 4
 
 
+def test_a_plain_http_500_is_retried(graph: FakeGraph, db_path: Path) -> None:
+    """A proxy's bare 500 page (no Graph error code) is a server failure like a 503."""
+    graph.rows = days(1)
+    graph.faults = {1: (500, None, None)}
+    res = pull(graph, db_path, since=TODAY)
+    assert res.rows == 2 and len(graph.requests) == 2
+
+
 def test_a_repull_replaces_revised_numbers(graph: FakeGraph, db_path: Path, query: Any) -> None:
     graph.rows = days(30)
     pull(graph, db_path, since=TODAY - dt.timedelta(days=29))
