@@ -263,6 +263,23 @@ def test_a_plain_http_500_is_retried(graph: FakeGraph, db_path: Path) -> None:
     assert res.rows == 2 and len(graph.requests) == 2
 
 
+def test_a_pull_removes_nothing_of_another_accounts_same_days(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """Rows a pull's answer does not hold go only for the account pulled: another account's
+    ads are not in its answer."""
+    con = duckdb.connect(str(db_path))
+    try:
+        other = "INSERT INTO ad_insights (date, ad_id, account_id, spend) VALUES (?, '9', '555', 1)"
+        con.executemany(other, [[TODAY - dt.timedelta(days=d)] for d in range(5)])
+    finally:
+        con.close()
+    graph.rows = days(5)
+    pull(graph, db_path, since=TODAY - dt.timedelta(days=4))
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '555'") == 5
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '1234567890'") == 10
+
+
 def test_a_repull_replaces_revised_numbers(graph: FakeGraph, db_path: Path, query: Any) -> None:
     graph.rows = days(30)
     pull(graph, db_path, since=TODAY - dt.timedelta(days=29))
