@@ -340,6 +340,20 @@ def test_a_day_and_ad_meta_no_longer_returns_is_removed_on_repull(
     assert query.scalar("SELECT count(*) FROM ad_insights") == 10
 
 
+def test_a_day_and_ad_gone_on_the_first_or_last_pulled_day_is_removed(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """The days of a re-pull count from --since to --until, both included."""
+    graph.rows = days(5)
+    since = TODAY - dt.timedelta(days=4)
+    pull(graph, db_path, since=since)
+    edges = {(str(since), "602"), (str(TODAY), "601")}
+    graph.rows = [r for r in graph.rows if (r["date_start"], r["ad_id"]) not in edges]
+    pull(graph, db_path, since=since, until=TODAY)
+    left = query("SELECT CAST(date AS VARCHAR), ad_id FROM ad_insights")
+    assert len(left) == 8 and not edges & set(left)
+
+
 def test_ranges_older_than_37_months_are_refused(graph: FakeGraph, db_path: Path) -> None:
     with pytest.raises(ValidationError, match="37 months"):
         pull(graph, db_path, since=dt.date(2023, 1, 1))
