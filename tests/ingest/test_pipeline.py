@@ -170,6 +170,28 @@ def test_a_file_recorded_by_an_earlier_version_still_reads_on_from_its_offset(
     assert (result.lines, result.events_added) == (3, 3)
 
 
+def test_a_file_recorded_by_an_earlier_version_and_rewritten_from_its_start_is_read_anew(
+    ingest_lines, query: Query, log_dir: Path, db_path: Path
+) -> None:
+    """An earlier version stored the md5 of the first 4 KiB alone: a file rewritten from a copy
+    of its start matches it, and its old end falls inside a line now. Read on from there, that
+    line's rest would be a reject and the lines before it lost."""
+    common = _messages("u", 40, T0)
+    ingest_lines([*common, *_messages("a", 20, T0 + 100)])
+    log = log_dir / "webhooks.ndjson"
+    old_size = log.stat().st_size
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("UPDATE ingest_files SET head_hash = ?", [sources.prefix_hash(log, 10**9)])
+    finally:
+        con.close()
+    result = ingest_lines([*common, *_messages("bb", 30, T0 + 200)])
+    assert log.read_bytes()[old_size - 1 : old_size] != b"\n"  # the old end is mid-line
+    assert (result.lines, result.events_added) == (70, 30)
+    assert query("SELECT count(*) FROM events WHERE psid LIKE 'bb%'") == [(30,)]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
 def test_a_log_rotated_between_planning_and_reading_loses_none_of_the_new_one(
     db_path: Path, query: Query, log_dir: Path
 ) -> None:
