@@ -137,6 +137,23 @@ def test_pruned_history_read_again_stays_out(log_dir: Path, db_path: Path, query
     assert _contact(query, "7") == contact
 
 
+def test_after_two_prunes_history_read_again_stays_out_up_to_the_later_date(
+    log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """A log read again after prunes at CUT and LATER_CUT: what lies between the two dates was
+    pruned too, and stays out as what lies before the first."""
+    log = f.write_ndjson(log_dir / "a.ndjson", early("7") + late("7") + latest("7"))
+    pipeline.run([str(log)], db_path)
+    _prune(db_path, CUT)
+    _prune(db_path, LATER_CUT)
+    kept = query("SELECT * FROM events ORDER BY ts")
+    assert kept and all(e["ts"].date() >= LATER_CUT for e in query.dicts("SELECT ts FROM events"))
+    shutil.copy(log, log_dir / "a-1.ndjson")
+    result = pipeline.run([str(log_dir / "a-1.ndjson")], db_path)
+    assert result.events_added == 0
+    assert query("SELECT * FROM events ORDER BY ts") == kept
+
+
 def test_forget_removes_the_history_too(log_dir: Path, db_path: Path, query: Query) -> None:
     pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", early("7") + late("7")))], db_path)
     _prune(db_path, CUT)
