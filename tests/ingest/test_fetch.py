@@ -432,6 +432,19 @@ def test_a_gz_cut_short_says_what_was_read_under_its_url(
     assert f"{n:,} events ({n:,} new" in out.output
 
 
+def test_a_damaged_gz_is_an_error_under_its_url_not_the_download_file(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    """The pull reads a download file the user never named: its error names the URL."""
+    s, base = site
+    whole = gzip.compress(lines(0, 300))
+    s.files["/d.ndjson.gz"] = whole[:30] + bytes(b ^ 0x55 for b in whole[30:60]) + whole[60:]
+    out = runner.invoke(cli, ["pull", "logs", base + "/d.ndjson.gz", "--db", str(db_path)])
+    assert out.exit_code == 1, out.output
+    assert f"{base}/d.ndjson.gz: cannot read" in out.output
+    assert "refscope-pull-" not in out.output
+
+
 def test_a_redirect_to_another_host_gets_none_of_the_users_headers(
     site: Any, db_path: Path
 ) -> None:
