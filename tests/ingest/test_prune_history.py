@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ingest import db, links, pipeline, retention
+from ingest import clicklog, db, links, pipeline, retention
 from ingest.errors import ValidationError
 from ingest.privacy import Privacy
 from tests import factories as f
@@ -152,6 +152,23 @@ def test_after_two_prunes_history_read_again_stays_out_up_to_the_later_date(
     result = pipeline.run([str(log_dir / "a-1.ndjson")], db_path)
     assert result.events_added == 0
     assert query("SELECT * FROM events ORDER BY ts") == kept
+
+
+def test_pruned_clicks_read_again_stay_out(log_dir: Path, db_path: Path, query: Query) -> None:
+    log = log_dir / "clicks.ndjson"
+    log.write_bytes(b"".join(clicklog.click_line(ts, "bio_link", f.PAGE_ID, False, "mobile")
+                             for ts in (OLD, NEW)))  # fmt: skip
+    pipeline.run([str(log)], db_path)
+    assert query("SELECT count(*) FROM clicks") == [(2,)]
+    _prune(db_path, CUT)
+    assert query("SELECT count(*) FROM clicks") == [(1,)]
+    con = db.connect(db_path)
+    try:  # read again from its start, as after its file row is lost
+        con.execute("DELETE FROM ingest_files")
+    finally:
+        con.close()
+    pipeline.run([str(log)], db_path)
+    assert [d.date() for (d,) in query("SELECT ts FROM clicks")] == [f.utc(NEW).date()]
 
 
 def test_forget_removes_the_history_too(log_dir: Path, db_path: Path, query: Query) -> None:
