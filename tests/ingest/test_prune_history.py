@@ -252,6 +252,20 @@ def test_a_read_after_the_date_reaches_back_to_echoes_before_it(tmp_path: Path) 
     assert (got["page_message_count"], got["page_messages_read"]) == (2, 1)
 
 
+def test_an_echo_read_at_its_own_instant_stays_read_after_the_prune(tmp_path: Path) -> None:
+    """A read's watermark covers the messages sent up to and at it: an echo at the watermark
+    instant was read, and stays so in the history prune keeps."""
+    got = _pruned_equals_whole(
+        tmp_path,
+        [f.delivery(f.message("hi", psid="9", ts=DM - 5 * f.DAY)),
+         f.delivery(f.echo("hello", psid="9", ts=DM - 4 * f.DAY)),
+         f.delivery(f.read_receipt(psid="9", ts=DM - 3 * f.DAY, watermark=DM - 4 * f.DAY)),
+         f.delivery(f.echo("still there?", psid="9", ts=DM + f.HOUR))],
+        [f.delivery(f.message("again", psid="9", ts=DM + f.DAY))],
+    )  # fmt: skip
+    assert got["page_messages_read"] == 1
+
+
 def test_prune_waits_for_an_unfinished_run(ingest_lines: Any, db_path: Path, query: Query) -> None:
     ingest_lines(early("7") + late("7"))
     con = db.connect(db_path)
