@@ -88,6 +88,29 @@ def test_a_kept_contact_is_rebuilt_as_if_nothing_was_removed(
     assert _contact(query, "7") == _contact(Query(whole), "7")
 
 
+def test_a_second_prune_without_messages_keeps_the_first_prunes_acquisition(
+    tmp_path: Path, log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """Between the two prune dates only an echo and a QR re-entry: the acquisition the first
+    prune kept (the m.me link, long before) is still decided, and no later run hands the
+    contact to the QR code."""
+    lines = early("7") + [
+        f.delivery(f.echo("news!", psid="7", ts=NEW)),
+        f.delivery(f.referral(ref="qr_window", psid="7", ts=NEW + f.DAY)),
+        f.delivery(f.message("see you", psid="7", ts=NEW + 3 * f.DAY)),
+    ]
+    more = [f.delivery(f.message("one more", psid="7", ts=NEW + 4 * f.DAY))]
+    whole = tmp_path / "whole.duckdb"
+    pipeline.run([str(f.write_ndjson(tmp_path / "all" / "a.ndjson", lines + more))], whole)
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    _prune(db_path, CUT)
+    _prune(db_path, LATER_CUT)
+    pipeline.run([str(f.write_ndjson(log_dir / "b.ndjson", more))], db_path)
+    got = _contact(query, "7")
+    assert (got["channel"], got["ref"]) == ("m_me_link", "bio_link")
+    assert got == _contact(Query(whole), "7")
+
+
 def test_a_contact_whose_first_touch_remains_keeps_it(
     log_dir: Path, db_path: Path, query: Query
 ) -> None:
