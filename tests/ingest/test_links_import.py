@@ -106,6 +106,18 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line_and_the_rule(
     assert "codec" not in res.output
 
 
+def test_a_file_with_a_utf8_mark_and_cp1252_text_names_the_byte_and_its_line(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """The byte-order mark is not part of the decoded text: the byte named is the É itself."""
+    text = f"{HEADER}\nacmebakery,window,qr,,,ok\nacmebakery,door,qr,Été,Vitrine,ok\n"
+    path = tmp_path / "links.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("cp1252"))
+    res = import_csv(runner, db_path, path)
+    assert res.exit_code == 1
+    assert "links.csv: line 3: not UTF-8 text (byte 0xc9)" in res.output
+
+
 def test_registry_conflicts_are_reported_per_row_with_the_other_errors(
     tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
 ) -> None:
