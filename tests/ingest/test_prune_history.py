@@ -194,6 +194,21 @@ def test_pruned_clicks_read_again_stay_out(log_dir: Path, db_path: Path, query: 
     assert [d.date() for (d,) in query("SELECT ts FROM clicks")] == [f.utc(NEW).date()]
 
 
+def test_a_contact_pruned_whole_by_a_later_prune_comes_back_as_new(
+    log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """The first prune kept its history; the second takes all of its events: the history goes
+    with them, and a message after that is a new contact's, not the old acquisition's."""
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", early("7") + late("7")))], db_path)
+    _prune(db_path, CUT)
+    _prune(db_path, LATER_CUT)
+    assert query("SELECT count(*) FROM contacts") == [(0,)]
+    back = [f.delivery(f.message("hello again", psid="7", ts=NEW + 5 * f.DAY))]
+    pipeline.run([str(f.write_ndjson(log_dir / "b.ndjson", back))], db_path)
+    got = _contact(query, "7")
+    assert (got["channel"], got["first_seen_at"]) == ("organic", f.utc(NEW + 5 * f.DAY))
+
+
 def test_forget_removes_the_history_too(log_dir: Path, db_path: Path, query: Query) -> None:
     pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", early("7") + late("7")))], db_path)
     _prune(db_path, CUT)
