@@ -300,6 +300,28 @@ def test_a_sync_killed_mid_way_leaves_no_rows_that_forget_cannot_reach(
         assert "psid" not in table.column_names or "7001" not in table["psid"].to_pylist(), part
 
 
+def test_a_whole_table_file_left_unfinished_by_a_sync_goes_at_the_next(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Killed while writing a small table, a sync leaves its `.<table>.<id>.parquet` behind,
+    people's rows in it: the next sync deletes it, or no forget would reach them."""
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [f.delivery(f.message(psid="7001"))])
+    pipeline.run([str(log)], db_path)
+    lake_dir = tmp_path / "lake"
+    con = db.connect(db_path)
+    try:
+        lake.sync(con, lake_dir)
+        left = lake_dir / ".contact_days.0123456789abcdef.parquet"
+        left.write_bytes((lake_dir / "contact_days.parquet").read_bytes())
+        assert "7001" in ds.dataset(left, format="parquet").to_table()["psid"].to_pylist()
+        retention.forget(con, "7001", None, Privacy())
+        lake.sync(con, lake_dir)
+    finally:
+        con.close()
+    assert not left.exists()
+    assert [p.name for p in lake_dir.iterdir() if p.name.startswith(".")] == []
+
+
 def test_keys_reach_the_lake_as_their_digits_without_duckdbs_slow_cast(db_path: Path) -> None:
     """event_key and click_key (UHUGEINT) are written as their decimal digits, worked out by
     db.key_text: DuckDB's own cast took 40 us a key (a first sync of 200k events 12 s, not 1 s).
