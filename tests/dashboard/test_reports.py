@@ -490,6 +490,13 @@ def test_html_report_prints_the_kpis(report, sql):
     )
 
 
+def test_html_report_prints_each_kpis_change_and_its_share(report, sql):
+    html = reports.render(report, "html").decode()
+    now, before = (sum(contacts_by_channel(sql, f).values()) for f in (RANGE, BEFORE))
+    change = f"{now - before:+,} ({(now - before) / before:+.1%})"
+    assert f"<td class='num'>{before:,}</td><td class='num'>{change}</td></tr>" in html
+
+
 # --- the CLI and the PDF -----------------------------------------------------------------------
 
 
