@@ -497,6 +497,13 @@ def test_html_report_prints_each_kpis_change_and_its_share(report, sql):
     assert f"<td class='num'>{before:,}</td><td class='num'>{change}</td></tr>" in html
 
 
+def test_html_tables_align_percentages_right_as_numbers(report):
+    """A rate column reads down its decimal points like the counts beside it."""
+    html = reports.render(report, "html").decode()
+    shares = re.findall(r"<td( class='num')?>\d+\.\d%</td>", html)
+    assert len(shares) > 10 and set(shares) == {" class='num'"}
+
+
 # --- the CLI and the PDF -----------------------------------------------------------------------
 
 
