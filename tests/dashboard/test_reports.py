@@ -523,6 +523,18 @@ def test_pdf_report_from_the_cli_holds_the_kpis_and_charts(runner, report_db, tm
     assert sum(len(p.images) for p in pdf.pages) == 6
 
 
+@needs_chromium
+def test_pdf_tables_print_rates_as_percent_and_money_with_cents(report):
+    text = "\n".join(
+        p.extract_text() for p in pypdf.PdfReader(io.BytesIO(reports.render(report, "pdf"))).pages
+    )
+    retention = report.section("retention").table.dropna(subset=["d7"])
+    d7 = [f"{v:.1%}" for v in retention["d7"]]
+    assert d7 and all(v in text for v in d7), d7
+    spend = [f"{v:,.2f}" for v in report.section("ads").table["spend"].dropna()]
+    assert spend and all(v in text for v in spend), spend
+
+
 @pytest.mark.parametrize("fmt", [pytest.param("pdf", marks=needs_chromium), "html"])
 def test_a_one_day_report_says_1_day(report_db, fmt):
     day = RANGE.end
