@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from ingest import db, lake, pipeline, retention
+from ingest import db, lake, links, pipeline, retention
 from ingest.cli import cli
 from ingest.privacy import Privacy
 from tests import factories as f
@@ -126,6 +126,24 @@ def test_the_lake_keeps_128_bit_keys_exactly(
         assert types["event_key"] == "UHUGEINT"
     finally:
         on_lake.close()
+
+
+def test_a_click_on_a_link_registered_under_a_username_in_other_case_is_filed_under_its_page(
+    tmp_path: Path, db_path: Path
+) -> None:
+    """A username is one page whatever its case (as everywhere in refscope): a link registered
+    as m.me/AcmeBakery files its clicks under the page id acmebakery maps to."""
+    click = {"object": "refscope_click", "ts": f.T0, "ref": "bio_link", "page": "AcmeBakery",
+             "qr": False, "device": "mobile"}  # fmt: skip
+    pipeline.run([str(f.write_ndjson(tmp_path / "logs" / "c.ndjson", [click]))], db_path)
+    lake_dir = tmp_path / "lake"
+    con = db.connect(db_path)
+    try:
+        links.learn_page(con, f.PAGE_ID, "acmebakery", None)
+        lake.sync(con, lake_dir)
+    finally:
+        con.close()
+    assert lake_rows(lake_dir, "clicks", ["ref", "page_id"]) == [("bio_link", f.PAGE_ID)]
 
 
 def test_any_page_id_and_a_click_without_a_page_reach_the_lake(
