@@ -293,8 +293,11 @@ def _ads(df: pd.DataFrame, gap: str = "") -> Section:
     notes = [gap or ("No ad spend loaded for this range." if unspent else "")]
     if len(df) > len(top):  # the rest, spent ads without contacts among them, are not listed
         left = df.iloc[len(top) :]
+        # Without a spend row the rest spent nothing known: "spent 0.00" would claim it.
+        spent_rest = (f"spent {left['spend'].sum():,.2f}" if left["spend"].notna().any()
+                      else "have no spend loaded")  # fmt: skip
         notes.append(f"Top {len(top)} of {len(df)} ads by new contacts; the other "
-                     f"{len(left)} spent {left['spend'].sum():,.2f}.")  # fmt: skip
+                     f"{len(left)} {spent_rest}.")  # fmt: skip
     note = " ".join(n for n in notes if n)
     return Section("ads", "Ads", top, columns, figure, note,
                    "No Click-to-Messenger contacts or ad spend in this range.")  # fmt: skip
