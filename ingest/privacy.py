@@ -30,6 +30,10 @@ SALT_ENV = "REFSCOPE_ID_SALT"
 KEEP_TEXT_ENV = "REFSCOPE_KEEP_TEXT"
 FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
 NAME_REMOVED = "<name removed>"  # a commenter's name (`from.name`) in a salted rejected line
+TOKEN_REMOVED = "<token removed>"  # an access token in a rejected line, salted or not
+# A Graph API answer saved to a file holds the token that asked for it in paging.next (and a
+# saved request may hold it as a key): never kept in rejects.raw.
+_TOKEN = re.compile(r'(access_token=|"access_token"\s*:\s*")[^&"\s\\]+')
 # The name beside a blanked id in a comment's `from` object ({"id": ..., "name": ...}, either
 # order): a forgotten person's name goes with their id. One pattern for Python and DuckDB (RE2),
 # used with FORGOTTEN_NAME_AS (\1 and \2 are the parts kept).
@@ -172,8 +176,10 @@ class Privacy:
         keys (messages, echoes, send logs) and of `message` keys in a feed change's `value`
         (comment text) become a placeholder giving their length. Ids whose forgotten_hash is in
         `forgotten` become FORGOTTEN, and so does the name beside one in a `from` object. The
-        line need not be valid JSON.
+        line need not be valid JSON. An access token (`access_token=...`) becomes TOKEN_REMOVED
+        always.
         """
+        raw = _TOKEN.sub(rf"\1{TOKEN_REMOVED}", raw)
         if self.salt is None and not forgotten:
             return raw
         line = _Redaction(self, frozenset(forgotten)).line(raw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -120,3 +121,19 @@ def test_the_summary_counts_the_insights_rows(
     out = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
     assert out.exit_code == 0, out.output
     assert "1 line, 0 events (0 new, 0 duplicates), 2 ad insights rows, 0 rejects" in out.output
+
+
+def test_a_rejected_page_keeps_no_access_token(ingest_lines: IngestLines, query: Query) -> None:
+    """A page saved from curl or the Graph API Explorer has paging.next holding the token that
+    asked for it: a rejected line keeps its text, never the token (nor a cut-off page's)."""
+    token = "EAAGm0PX4ZCpsBAKZAtokenZDZD"
+    nxt = f"https://graph.facebook.com/v23.0/act_1/insights?access_token={token}&after=QVFJ"
+    res = ingest_lines([
+        {"data": [], "paging": {"next": nxt}},
+        {"data": [{"date_start": "2026-11-02", "campaign_id": "1"}], "paging": {"next": nxt}},
+        json.dumps({"data": [row()], "paging": {"next": nxt}})[:-3],  # cut off
+    ])  # fmt: skip
+    assert res.rejects_added == 3
+    raws = [r for (r,) in query("SELECT raw FROM rejects ORDER BY line_no")]
+    assert len(raws) == 3 and all("access_token=<token removed>&after=QVFJ" in r for r in raws)
+    assert not any(token in r for r in raws)
