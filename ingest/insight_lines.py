@@ -65,6 +65,11 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
             dt.date.fromisoformat(str(row["date_start"]))
         except ValueError:
             return f"{where}insights row with date_start that is not a date (YYYY-MM-DD)"
+        # An answer without time_increment=1 (the whole range, or monthly) holds a row per
+        # ad of several days: stored as its first day's, their spend lands on one day.
+        if row.get("date_stop") not in (None, "", row["date_start"]):
+            return (f"{where}insights row for more than one day (date_stop is not date_start; "
+                    "ask with time_increment=1)")  # fmt: skip
     return None
 
 

@@ -137,3 +137,24 @@ def test_a_rejected_page_keeps_no_access_token(ingest_lines: IngestLines, query:
     raws = [r for (r,) in query("SELECT raw FROM rejects ORDER BY line_no")]
     assert len(raws) == 3 and all("access_token=<token removed>&after=QVFJ" in r for r in raws)
     assert not any(token in r for r in raws)
+
+
+def test_a_row_of_more_than_one_day_is_rejected_not_stored_as_its_first_day(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """Without time_increment=1 (an export's default: the whole range, or monthly) a row's
+    spend is that of date_start to date_stop: stored as date_start's, a month's spend lands on
+    its first day."""
+    res = ingest_lines([
+        page(row("2026-11-02"), {**row("2026-11-01", spend="300"), "date_stop": "2026-11-30"}),
+        {**row("2026-11-01", spend="70"), "date_stop": "2026-11-07"},
+        row("2026-11-03"),
+    ])  # fmt: skip
+    why = (
+        "insights row for more than one day (date_stop is not date_start; ask with "
+        "time_increment=1)"
+    )
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, f"data[1]: {why}"), (2, why)]  # fmt: skip
+    assert query("SELECT date, spend FROM ad_insights") == [(dt.date(2026, 11, 3), 12.34)]
+    assert res.rejects_by_reason == {why: 2}
