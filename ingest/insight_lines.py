@@ -22,8 +22,8 @@ from . import db, graph
 # Lines holding one of these keys are looked at here (an empty page has no row, and so no
 # date_start); rs_rare (stage.py) copies them out of the batch.
 MARKERS = ('"data"', '"date_start"')
-_LINES = "SELECT file_id, line_no, raw FROM rs_rare WHERE " + " OR ".join(
-    f"contains(raw, '{m}')" for m in MARKERS
+_LINES = "SELECT file_id, line_no, raw FROM rs_rare WHERE {} ORDER BY file_id, line_no".format(
+    " OR ".join(f"contains(raw, '{m}')" for m in MARKERS)
 )
 
 # Newer data wins: a file read again, or an older export, does not undo a later pull.
@@ -101,7 +101,12 @@ def load(
             continue
         at = pulled_at.get(file_id, now)
         rows.extend(graph.insight_row(r, at) for r in found if isinstance(r, dict))
-    last = {(r[0], r[1]): r for r in rows}  # a day and ad twice: the last line read wins
+    # A day and ad twice: the newer file's wins (as across runs), else the last line read.
+    last: dict[tuple[Any, Any], list[Any]] = {}
+    for r in rows:
+        held = last.get((r[0], r[1]))
+        if held is None or held[-1] <= r[-1]:
+            last[(r[0], r[1])] = r
     if not last:
         return 0, handled, rejected
     with db.registered(con, "rs_insights", graph.insights_table(list(last.values()))):

@@ -158,3 +158,18 @@ def test_a_row_of_more_than_one_day_is_rejected_not_stored_as_its_first_day(
         (1, f"data[1]: {why}"), (2, why)]  # fmt: skip
     assert query("SELECT date, spend FROM ad_insights") == [(dt.date(2026, 11, 3), 12.34)]
     assert res.rejects_by_reason == {why: 2}
+
+
+def test_of_two_files_read_in_one_run_the_newer_wins_whichever_is_read_last(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """As when the two are read in two runs: the newer export's day and ad is kept, also when
+    the older file comes later in the run's order (by name)."""
+    new = f.write_ndjson(log_dir / "a-new.ndjson", [page(row(spend="31"))])
+    old = f.write_ndjson(log_dir / "b-old.ndjson", [page(row(spend="10"), row("2026-11-03"))])
+    week_ago = dt.datetime(2026, 11, 20).timestamp()
+    os.utime(old, (week_ago, week_ago))
+    res = pipeline.run([str(new), str(old)], db_path)
+    assert res.insights_added == 2
+    assert query("SELECT date, spend FROM ad_insights ORDER BY date") == [
+        (dt.date(2026, 11, 2), 31.0), (dt.date(2026, 11, 3), 12.34)]  # fmt: skip
