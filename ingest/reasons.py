@@ -97,6 +97,11 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     if "entry" not in doc and "field" in doc and doc.get("value") is None:
         # A wrapped sample ({"field": ..., "value": {...}}) whose item is missing.
         return "sample without value"
+    if "entry" not in doc and isinstance(doc.get("error"), dict):
+        # Meta's error answer, saved by an export or curl in place of an insights page.
+        err = doc["error"]
+        return (f"Graph API error answer, no insights: {str(err.get('message'))[:200]} "
+                f"(code {err.get('code')})")  # fmt: skip
     if "entry" not in doc:
         return "no entry list"
     entries = doc["entry"]

@@ -173,3 +173,19 @@ def test_of_two_files_read_in_one_run_the_newer_wins_whichever_is_read_last(
     assert res.insights_added == 2
     assert query("SELECT date, spend FROM ad_insights ORDER BY date") == [
         (dt.date(2026, 11, 2), 31.0), (dt.date(2026, 11, 3), 12.34)]  # fmt: skip
+
+
+def test_a_graph_api_error_saved_in_place_of_a_page_is_rejected_as_one(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """An export job or curl that met a limit or an expired token saves Meta's error answer
+    (https://developers.facebook.com/docs/graph-api/guides/error-handling): the reject says so
+    and what Meta said, not "no entry list" as for a webhook body."""
+    error = {"message": "(#17) User request limit reached", "type": "OAuthException",
+             "code": 17, "error_subcode": 2446079, "fbtrace_id": "AbCdEf"}  # fmt: skip
+    res = ingest_lines([{"error": error}, page(row())])
+    assert query("SELECT line_no, reason FROM rejects") == [
+        (1, "Graph API error answer, no insights: (#17) User request limit reached (code 17)")
+    ]
+    assert res.rejects_by_reason == {"Graph API error answer, no insights": 1}
+    assert res.insights_added == 1
