@@ -324,12 +324,12 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
     return [
         day,
         str(r["ad_id"]),
-        r.get("ad_name"),
-        r.get("adset_id"),
-        r.get("adset_name"),
-        r.get("campaign_id"),
-        r.get("campaign_name"),
-        r.get("account_id") or account.removeprefix("act_") or None,
+        _text(r.get("ad_name")),
+        _text(r.get("adset_id")),
+        _text(r.get("adset_name")),
+        _text(r.get("campaign_id")),
+        _text(r.get("campaign_name")),
+        _text(r.get("account_id")) or account.removeprefix("act_") or None,
         _num(r.get("spend"), float),
         _num(r.get("impressions"), int),
         _num(r.get("clicks"), int),
@@ -338,6 +338,14 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
         json.dumps(r.get("cost_per_action_type") or []),
         pulled_at,
     ]
+
+
+# The id and name fields of ad_insights: Meta writes them as strings; a file may hold numbers.
+TEXT_FIELDS = ("ad_name", "adset_id", "adset_name", "campaign_id", "campaign_name", "account_id")
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None else str(v)
 
 
 def _num(v: Any, kind: type) -> Any:

@@ -65,6 +65,9 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
             dt.date.fromisoformat(str(row["date_start"]))
         except ValueError:
             return f"{where}insights row with date_start that is not a date (YYYY-MM-DD)"
+        for k in ("ad_id", *graph.TEXT_FIELDS):  # a number is stored as its digits
+            if not isinstance(row.get(k), str | int | None) or isinstance(row.get(k), bool):
+                return f"{where}insights row with {k} that is not text"
         # An answer without time_increment=1 (the whole range, or monthly) holds a row per
         # ad of several days: stored as its first day's, their spend lands on one day.
         if row.get("date_stop") not in (None, "", row["date_start"]):

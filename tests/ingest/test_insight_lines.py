@@ -189,3 +189,28 @@ def test_a_graph_api_error_saved_in_place_of_a_page_is_rejected_as_one(
     ]
     assert res.rejects_by_reason == {"Graph API error answer, no insights": 1}
     assert res.insights_added == 1
+
+
+def test_ids_written_as_json_numbers_are_stored_as_text_and_a_nested_name_is_rejected(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """A file made by a script or a BI export may write ids as numbers; Meta writes strings.
+    Either is stored as the digits; an object where a name belongs is a reject, and neither
+    stops the run (it stopped with a pyarrow traceback, and so did every later run)."""
+    res = ingest_lines([
+        {"date_start": "2026-11-02", "ad_id": 600, "adset_id": 700, "campaign_id": 800,
+         "account_id": 123, "ad_name": 2026, "spend": 5},
+        page(row("2026-11-03", ad_name={"text": "Autumn"})),
+        row("2026-11-04"),
+    ])  # fmt: skip
+    assert query(
+        "SELECT date, ad_id, adset_id, campaign_id, account_id, ad_name, spend FROM ad_insights"
+        " ORDER BY date"
+    ) == [
+        (dt.date(2026, 11, 2), "600", "700", "800", "123", "2026", 5.0),
+        (dt.date(2026, 11, 4), "6000000000001", None, None, None, None, 12.34),
+    ]
+    assert query("SELECT line_no, reason FROM rejects") == [
+        (2, "data[0]: insights row with ad_name that is not text")
+    ]
+    assert res.insights_added == 2
