@@ -303,8 +303,8 @@ def throttle_wait(headers: httpx.Headers) -> float:
 
 
 def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") -> list[Any]:
-    """A row of ad_insights; account_id falls back to the account asked for (default_since
-    finds the last pulled day by it)."""
+    """A row of ad_insights; account_id (without `act_`) falls back to the account asked for
+    (default_since finds the last pulled day by it)."""
     missing = [k for k in ("date_start", "ad_id") if not r.get(k)]
     if missing:
         has = ", ".join(sorted(map(str, r))) or "no field"
@@ -329,7 +329,7 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
         _text(r.get("adset_name")),
         _text(r.get("campaign_id")),
         _text(r.get("campaign_name")),
-        _text(r.get("account_id")) or account.removeprefix("act_") or None,
+        (_text(r.get("account_id")) or account).removeprefix("act_") or None,
         _num(r.get("spend"), float),
         _num(r.get("impressions"), int),
         _num(r.get("clicks"), int),

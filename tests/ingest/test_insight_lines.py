@@ -214,3 +214,17 @@ def test_ids_written_as_json_numbers_are_stored_as_text_and_a_nested_name_is_rej
         (2, "data[0]: insights row with ad_name that is not text")
     ]
     assert res.insights_added == 2
+
+
+def test_an_account_id_with_act_is_stored_without_it_as_pull_ads_stores_it(
+    ingest_lines: IngestLines, query: Query, db_path: Path
+) -> None:
+    """`pull ads --account act_1` finds and replaces its account's rows by the bare id: a row of
+    a file naming its account `act_1` (as the API path and Ads Manager do) is that account's."""
+    ingest_lines([page(row(account_id="act_1"), row("2026-11-03", account_id="1"))])
+    assert query("SELECT DISTINCT account_id FROM ad_insights") == [("1",)]
+    con = db.connect(db_path, read_only=True)
+    try:
+        assert graph.default_since(con, "act_1", dt.date(2026, 11, 20)) == dt.date(2026, 10, 6)
+    finally:
+        con.close()
