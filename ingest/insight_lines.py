@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,12 +69,25 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
         for k in ("ad_id", *graph.TEXT_FIELDS):  # a number is stored as its digits
             if not isinstance(row.get(k), str | int | None) or isinstance(row.get(k), bool):
                 return f"{where}insights row with {k} that is not text"
+        for k in ("spend", "impressions", "clicks"):  # Meta's strings of digits, or numbers
+            if row.get(k) not in (None, "") and not _is_number(row[k]):
+                return f"{where}insights row with {k} that is not a number"
         # An answer without time_increment=1 (the whole range, or monthly) holds a row per
         # ad of several days: stored as its first day's, their spend lands on one day.
         if row.get("date_stop") not in (None, "", row["date_start"]):
             return (f"{where}insights row for more than one day (date_stop is not date_start; "
                     "ask with time_increment=1)")  # fmt: skip
     return None
+
+
+def _is_number(v: object) -> bool:
+    """Whether v is a finite number, or a string of one ("12.34"; not "1,234.50")."""
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except ValueError:
+        return False
 
 
 def load(

@@ -228,3 +228,27 @@ def test_an_account_id_with_act_is_stored_without_it_as_pull_ads_stores_it(
         assert graph.default_since(con, "act_1", dt.date(2026, 11, 20)) == dt.date(2026, 10, 6)
     finally:
         con.close()
+
+
+def test_a_spend_that_is_not_a_number_is_rejected_not_stored_as_no_spend(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """A spreadsheet's "1,234.50" or "12,34" was stored as a NULL spend: the day's spend lost
+    with no reject, and the day counted as covered."""
+    res = ingest_lines([
+        row(spend="1,234.50"),
+        page(row("2026-11-03", spend="12,34")),
+        row("2026-11-04", impressions="n/a"),
+        row("2026-11-05", spend="NaN"),
+        row("2026-11-06", spend=7.5, impressions="1000", clicks=3),
+    ])  # fmt: skip
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "insights row with spend that is not a number"),
+        (2, "data[0]: insights row with spend that is not a number"),
+        (3, "insights row with impressions that is not a number"),
+        (4, "insights row with spend that is not a number"),
+    ]
+    assert query("SELECT date, spend, impressions, clicks FROM ad_insights") == [
+        (dt.date(2026, 11, 6), 7.5, 1000, 3)
+    ]
+    assert res.insights_added == 1
