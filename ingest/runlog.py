@@ -20,6 +20,7 @@ _COUNTS = {
     "rejects_added": "rejects_added",
     "bytes_read": "bytes_read",
     "events_left_out": "left_out",
+    "insights_added": "insights_added",
 }
 
 
@@ -32,6 +33,7 @@ class Counts(Protocol):
     events_added: int
     rejects_added: int
     left_out: int
+    insights_added: int
     new_contacts: int
     seconds: float
     resumed: bool

@@ -177,11 +177,13 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     rejects_added BIGINT,
     new_contacts  BIGINT,
     seconds       DOUBLE,
-    events_left_out BIGINT              -- read, not stored: forgotten people's and pruned days'
+    events_left_out BIGINT,             -- read, not stored: forgotten people's and pruned days'
+    insights_added BIGINT               -- ad_insights rows stored from insights lines
 );
 
--- Databases made before the column existed get it.
+-- Databases made before the columns existed get them.
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS events_left_out BIGINT;
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS insights_added BIGINT;
 
 -- People removed with `refscope forget`: later ingests leave them out.
 CREATE TABLE IF NOT EXISTS forgotten (

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import tests.factories as f
 from dashboard.cli import cli
 from ingest import db, graph, pipeline
+from ingest.errors import RefscopeError
 from tests.conftest import IngestLines, Query
 
 STARTED = graph.CONVERSATIONS_STARTED
@@ -252,3 +255,21 @@ def test_a_spend_that_is_not_a_number_is_rejected_not_stored_as_no_spend(
         (dt.date(2026, 11, 6), 7.5, 1000, 3)
     ]
     assert res.insights_added == 1
+
+
+def test_a_resumed_run_counts_the_insights_rows_of_its_interrupted_part(
+    db_path: Path, log_dir: Path, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The summary of a resumed run says its counts include the interrupted part: the ad
+    insights rows stored before the stop too (it said none), and ingest_runs records them."""
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "64")  # a.ndjson commits before b.gz is read
+    f.write_ndjson(log_dir / "a.ndjson", [page(row(), row("2026-11-03"))])
+    bad = log_dir / "b.ndjson.gz"
+    bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100, mtime=0)[:10] + b"\xff" * 40)
+    with pytest.raises(RefscopeError, match="run 1 stays open"):
+        pipeline.run([str(log_dir)], db_path)
+    assert query("SELECT count(*) FROM ad_insights") == [(2,)]
+    bad.unlink()
+    res = pipeline.run([str(log_dir)], db_path)
+    assert (res.resumed, res.insights_added) == (True, 2)
+    assert query("SELECT insights_added FROM ingest_runs") == [(2,)]
