@@ -92,12 +92,13 @@ def _is_number(v: object) -> bool:
 
 def load(
     con: duckdb.DuckDBPyConnection, pulled_at: Mapping[int, dt.datetime]
-) -> tuple[int, Handled, Rejected]:
+) -> tuple[int, int, Handled, Rejected]:
     """Store the insights lines of the batch's rs_rare; pulled_at gives each file's instant
     (default: now).
 
-    Returns the rows stored, the lines handled here (the stage has no event for them; they are
-    not rejects) and, among those, the lines rejected whole, with why.
+    Returns the rows stored, the rows not stored (a newer or as new row of the day and ad is
+    held, or read later in the batch), the lines handled here (the stage has no event for them;
+    they are not rejects) and, among those, the lines rejected whole, with why.
     """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     handled: Handled = set()
@@ -125,8 +126,9 @@ def load(
         if held is None or held[-1] <= r[-1]:
             last[(r[0], r[1])] = r
     if not last:
-        return 0, handled, rejected
+        return 0, 0, handled, rejected
     with db.registered(con, "rs_insights", graph.insights_table(list(last.values()))):
         con.execute(_REPLACED)
         row = con.execute(_STORE).fetchone()
-    return (int(row[0]) if row else 0), handled, rejected
+    stored = int(row[0]) if row else 0
+    return stored, len(rows) - stored, handled, rejected

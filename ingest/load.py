@@ -208,6 +208,7 @@ class BatchResult:
     added: int = 0  # events new to the database
     left_out: int = 0  # events of forgotten people, dropped
     insights: int = 0  # ad insights rows stored (insight_lines.py)
+    insights_not_newer: int = 0  # ad insights rows not stored: as new or newer ones held
     rejects: list[Reject] = field(default_factory=list)
 
 
@@ -251,6 +252,7 @@ def load_batch(
         res.parsed += again.parsed
         res.added += again.added
         res.insights += again.insights
+        res.insights_not_newer += again.insights_not_newer
         res.rejects.extend(again.rejects)
     if forgotten:
         row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
@@ -313,7 +315,9 @@ def _load_table(
         res.added = (int(row[0]) if row else 0) - replaced
         insights: insight_lines.Handled = set()
         if found.intersection(insight_lines.MARKERS):
-            res.insights, insights, rejected = insight_lines.load(con, pulled_at)
+            res.insights, res.insights_not_newer, insights, rejected = insight_lines.load(
+                con, pulled_at
+            )
             res.rejects.extend(rejected)
         for file_id, line_no, raw, problem, good, gap in con.execute(_TROUBLED_LINES).fetchall():
             if (file_id, line_no) in insights:

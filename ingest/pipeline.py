@@ -46,6 +46,7 @@ class IngestResult:
     left_out: int = 0  # events of forgotten people and pruned days: read, never stored
     clicks_added: int = 0  # click lines stored in `clicks` (neither events nor rejects)
     insights_added: int = 0  # ad insights rows stored from files (insight_lines.py)
+    insights_not_newer: int = 0  # ad insights rows of files not stored: as new or newer held
     new_contacts: int = 0
     seconds: float = 0.0
     events_by_kind: dict[str, int] = field(default_factory=dict)
@@ -342,6 +343,7 @@ def _load(
     res.events_added += out.added
     res.left_out += out.left_out
     res.insights_added += out.insights
+    res.insights_not_newer += out.insights_not_newer
     res.rejects_added += load.insert_rejects(con, res.run_id, out.rejects)
 
 

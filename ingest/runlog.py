@@ -21,6 +21,7 @@ _COUNTS = {
     "bytes_read": "bytes_read",
     "events_left_out": "left_out",
     "insights_added": "insights_added",
+    "insights_not_newer": "insights_not_newer",
 }
 
 
@@ -34,6 +35,7 @@ class Counts(Protocol):
     rejects_added: int
     left_out: int
     insights_added: int
+    insights_not_newer: int
     new_contacts: int
     seconds: float
     resumed: bool

@@ -24,9 +24,11 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
     # Click lines become `clicks` rows, neither events nor rejects: said when there are any.
     clicks = f"{counted(r.clicks_added, 'click')}, " if r.clicks_added else ""
-    # Ad insights lines likewise become `ad_insights` rows.
-    if r.insights_added:
-        clicks += f"{counted(r.insights_added, 'ad insights row')}, "
+    # Ad insights lines likewise become `ad_insights` rows, or none where newer ones are held.
+    if r.insights_added or r.insights_not_newer:
+        kept = f" ({r.insights_not_newer:,} not newer than those held, not stored)"
+        clicks += f"{counted(r.insights_added, 'ad insights row')}"
+        clicks += f"{kept if r.insights_not_newer else ''}, "
     console.print(
         f"run {r.run_id}{resumed}: {r.files_read} of {r.files} files read, "
         f"{counted(r.lines, 'line')}, "

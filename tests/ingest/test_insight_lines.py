@@ -273,3 +273,26 @@ def test_a_resumed_run_counts_the_insights_rows_of_its_interrupted_part(
     res = pipeline.run([str(log_dir)], db_path)
     assert (res.resumed, res.insights_added) == (True, 2)
     assert query("SELECT insights_added FROM ingest_runs") == [(2,)]
+
+
+def test_the_summary_says_which_insights_rows_were_not_stored_as_older_than_those_held(
+    runner: CliRunner, log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """An export older than a pull, read after it: its lines became no row and no reject, and
+    the summary said "2 lines, 0 events (0 new, 0 duplicates), 0 rejects"."""
+    pulled = dt.datetime(2026, 11, 20, 12, 0)
+    con = db.connect(db_path)
+    with db.transaction(con):
+        graph.store(con, [graph.insight_row(row(spend="30"), pulled, "act_1"),
+                          graph.insight_row(row("2026-11-03"), pulled, "act_1")])  # fmt: skip
+    con.close()
+    old = f.write_ndjson(log_dir / "old.ndjson", [page(row(), row("2026-11-03")),
+                                                  row("2026-11-04")])  # fmt: skip
+    os.utime(old, (pulled.timestamp() - 86400, pulled.timestamp() - 86400))
+    out = runner.invoke(cli, ["ingest", str(old), "--db", str(db_path)])
+    assert out.exit_code == 0, out.output
+    assert (
+        "2 lines, 0 events (0 new, 0 duplicates), 1 ad insights row (2 not newer than those "
+        "held, not stored), 0 rejects"
+    ) in out.output
+    assert query("SELECT insights_added, insights_not_newer FROM ingest_runs") == [(1, 2)]
