@@ -350,9 +350,15 @@ def _text(v: Any) -> str | None:
 
 def _num(v: Any, kind: type) -> Any:
     try:
-        return kind(float(v)) if v is not None else None
-    except (TypeError, ValueError):
+        n = kind(float(v)) if v is not None else None
+    except (TypeError, ValueError, OverflowError):  # int(float("inf"))
         return None
+    return None if kind is int and not fits_bigint(n) else n
+
+
+def fits_bigint(v: Any) -> bool:
+    """Whether the number v (or its string) fits a BIGINT column (impressions, clicks...)."""
+    return v is None or abs(float(v)) < 2**63
 
 
 COLUMNS = pa.schema([

@@ -72,6 +72,8 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
         for k in ("spend", "impressions", "clicks"):  # Meta's strings of digits, or numbers
             if row.get(k) not in (None, "") and not _is_number(row[k]):
                 return f"{where}insights row with {k} that is not a number"
+            if k != "spend" and row.get(k) not in (None, "") and not graph.fits_bigint(row[k]):
+                return f"{where}insights row with {k} out of range"
         # An answer without time_increment=1 (the whole range, or monthly) holds a row per
         # ad of several days: stored as its first day's, their spend lands on one day.
         if row.get("date_stop") not in (None, "", row["date_start"]):

@@ -296,3 +296,22 @@ def test_the_summary_says_which_insights_rows_were_not_stored_as_older_than_thos
         "held, not stored), 0 rejects"
     ) in out.output
     assert query("SELECT insights_added, insights_not_newer FROM ingest_runs") == [(1, 2)]
+
+
+def test_a_count_beyond_a_bigint_is_a_reject_not_a_traceback(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """impressions "1e19" stopped the run with an OverflowError traceback (and every later run
+    at the same line); conversations started that large is left out, as one not a number."""
+    huge = [{"action_type": STARTED, "value": "1e19"}]
+    res = ingest_lines([
+        row(impressions="1e19"),
+        row("2026-11-03", actions=huge),
+        row("2026-11-04", actions=[{"action_type": STARTED, "value": "Infinity"}]),
+    ])  # fmt: skip
+    assert query("SELECT line_no, reason FROM rejects") == [
+        (1, "insights row with impressions out of range")
+    ]
+    assert query("SELECT date, conversations_started FROM ad_insights ORDER BY date") == [
+        (dt.date(2026, 11, 3), None), (dt.date(2026, 11, 4), None)]  # fmt: skip
+    assert res.insights_added == 2
