@@ -69,6 +69,9 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
         for k in ("ad_id", *graph.TEXT_FIELDS):  # a number is stored as its digits
             if not isinstance(row.get(k), str | int | None) or isinstance(row.get(k), bool):
                 return f"{where}insights row with {k} that is not text"
+        for k in ("actions", "cost_per_action_type"):  # lists of {action_type, value}
+            if not isinstance(row.get(k), list | None):
+                return f"{where}insights row with {k} that is not a list"
         for k in ("spend", "impressions", "clicks"):  # Meta's strings of digits, or numbers
             if row.get(k) not in (None, "") and not _is_number(row[k]):
                 return f"{where}insights row with {k} that is not a number"

@@ -315,3 +315,23 @@ def test_a_count_beyond_a_bigint_is_a_reject_not_a_traceback(
     assert query("SELECT date, conversations_started FROM ad_insights ORDER BY date") == [
         (dt.date(2026, 11, 3), None), (dt.date(2026, 11, 4), None)]  # fmt: skip
     assert res.insights_added == 2
+
+
+def test_actions_that_are_not_a_list_are_a_reject_not_a_traceback(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """Meta's actions and cost_per_action_type are lists of {action_type, value}; `"actions": 5`
+    stopped the run with a TypeError traceback (and every later run at the same line)."""
+    res = ingest_lines([
+        row(actions=5),
+        page(row("2026-11-03", cost_per_action_type={"link_click": "0.5"})),
+        row("2026-11-04", actions=[{"action_type": STARTED, "value": "2"}]),
+    ])  # fmt: skip
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "insights row with actions that is not a list"),
+        (2, "data[0]: insights row with cost_per_action_type that is not a list"),
+    ]
+    assert query("SELECT date, conversations_started FROM ad_insights") == [
+        (dt.date(2026, 11, 4), 2)
+    ]
+    assert res.insights_added == 1
