@@ -112,8 +112,8 @@ def load(
     for file_id, line_no, raw in con.execute(_LINES).fetchall():
         try:
             obj = json.loads(raw)
-        except ValueError:
-            continue  # not JSON: rejected as such with the other lines
+        except (ValueError, RecursionError):
+            continue  # not JSON (or nested too deep): rejected as such with the other lines
         found = rows_of(obj)
         if found is None:
             continue

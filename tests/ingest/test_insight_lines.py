@@ -335,3 +335,13 @@ def test_actions_that_are_not_a_list_are_a_reject_not_a_traceback(
         (dt.date(2026, 11, 4), 2)
     ]
     assert res.insights_added == 1
+
+
+def test_a_deeply_nested_line_naming_data_is_a_reject_not_a_traceback(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """Python's json gives up on 200,000 nested arrays with a RecursionError: the line is
+    rejected as the parser says (it stopped the run, and every later run at the same line)."""
+    res = ingest_lines(['{"data": ' + "[" * 200_000 + "]" * 200_000 + "}", row()])
+    assert [r[:15] for (r,) in query("SELECT reason FROM rejects")] == ["invalid JSON: m"]
+    assert res.insights_added == 1
