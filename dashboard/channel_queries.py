@@ -124,7 +124,7 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'ctm_ad'
                 GROUP BY c.ad_id
             ), spent AS (
-                SELECT ad_id, max(ad_name) AS ad_name, sum(spend) AS spend,
+                SELECT ad_id, max(ad_name) AS ad_name, round(sum(spend), 2) AS spend,
                        sum(conversations_started) AS conversations_started
                 FROM ad_insights WHERE date BETWEEN $start AND $end GROUP BY ad_id
             )

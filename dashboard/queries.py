@@ -164,7 +164,8 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
                   AND {_PAGES.format(t="c")}
                   AND (len($channels) = 0 OR list_contains($channels, c.channel))
             ), s AS (
-                SELECT sum(spend) AS spend FROM ad_insights a
+                -- Meta's spend is cents: summed as doubles it grew tails (857.8000000000004).
+                SELECT round(sum(spend), 2) AS spend FROM ad_insights a
                 WHERE a.date BETWEEN $start AND $end
                   AND {_CHANNEL_CHOSEN.format(channel="ctm_ad")}
                   AND (len($pages) = 0 OR a.ad_id IN (

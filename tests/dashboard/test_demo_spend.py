@@ -94,3 +94,11 @@ def test_the_ads_page_shows_cost_per_contact(
     titles = [lay.get("yaxis", {}).get("title", {}).get("text") for lay in layouts]
     assert titles == ["contacts", "spend / new contact"]
     assert not any("No ad insights" in i.value for i in at.info)
+
+
+def test_spend_sums_are_whole_cents(con: duckdb.DuckDBPyConnection) -> None:
+    # Meta's spend is an amount in cents; summed as doubles it read 234.97999999999996 in the
+    # Ads table's CSV download and 857.8000000000004 in the report's XLSX.
+    f = _range(con)
+    spends = [*queries.ads(con, f)["spend"], queries.kpis(con, f)["spend"].iloc[0]]
+    assert spends and all(s == round(s, 2) for s in spends), spends
