@@ -3,8 +3,10 @@
 One row per ad and day it ran (`level=ad`, `time_increment=1`), in answer pages of 25 rows, one
 page per line, as `refscope ingest` reads ad insights from files. Spend follows each ad's
 conversations in the demo's own logs (its ADS referrals that day), so cost per contact comes
-out near a real campaign's; Meta's count of conversations started is a little higher than the
-contacts refscope attributes (it also counts people who already had a thread).
+out near a real campaign's. Meta's count of conversations started is higher than the contacts
+refscope attributes to the ad, up to about twice for ads that run for years: it counts every
+ADS referral of the day (people who already had a thread, each time they come back through
+the ad), and one more on about a quarter of the days.
 https://developers.facebook.com/docs/marketing-api/insights
 """
 
