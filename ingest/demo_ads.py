@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .demo_catalog import ACME, ADS, NORTHWIND
 from .demo_conversation import Ev, day_of
-from .graph import CONVERSATIONS_STARTED
+from .insight_rows import CONVERSATIONS_STARTED
 
 FILE = "ad-insights.ndjson"
 ACCOUNTS = {ACME: "104455667788990", NORTHWIND: "209988776655443"}  # act_<id>, one per page

@@ -3,7 +3,7 @@
 A line is either one answer page, `{"data": [<row>, ...], "paging": {...}}` (as saved from the
 Graph API Explorer, `curl` or an export job, one page per line), or one row of such a page,
 `{"date_start": "2026-11-02", "ad_id": "...", "spend": "12.34", ...}`. Rows land in
-`ad_insights` as `refscope pull ads` stores them (graph.insight_row), dated by the file's
+`ad_insights` as `refscope pull ads` stores them (insight_rows.insight_row), dated by the file's
 modification time: a day and ad already held from a newer pull or file stays as it is.
 https://developers.facebook.com/docs/marketing-api/insights
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from . import db, graph
+from . import db, insight_rows
 
 # Lines holding one of these keys are looked at here (an empty page has no row, and so no
 # date_start); rs_rare (stage.py) copies them out of the batch.
@@ -66,16 +66,17 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
             dt.date.fromisoformat(str(row["date_start"]))
         except ValueError:
             return f"{where}insights row with date_start that is not a date (YYYY-MM-DD)"
-        for k in ("ad_id", *graph.TEXT_FIELDS):  # a number is stored as its digits
+        for k in ("ad_id", *insight_rows.TEXT_FIELDS):  # a number is stored as its digits
             if not isinstance(row.get(k), str | int | None) or isinstance(row.get(k), bool):
                 return f"{where}insights row with {k} that is not text"
         for k in ("actions", "cost_per_action_type"):  # lists of {action_type, value}
             if not isinstance(row.get(k), list | None):
                 return f"{where}insights row with {k} that is not a list"
         for k in ("spend", "impressions", "clicks"):  # Meta's strings of digits, or numbers
-            if row.get(k) not in (None, "") and not _is_number(row[k]):
+            given = row.get(k) not in (None, "")
+            if given and not _is_number(row[k]):
                 return f"{where}insights row with {k} that is not a number"
-            if k != "spend" and row.get(k) not in (None, "") and not graph.fits_bigint(row[k]):
+            if k != "spend" and given and not insight_rows.fits_bigint(row[k]):
                 return f"{where}insights row with {k} out of range"
         # An answer without time_increment=1 (the whole range, or monthly) holds a row per
         # ad of several days: stored as its first day's, their spend lands on one day.
@@ -123,7 +124,7 @@ def load(
             rejected.append((file_id, line_no, why, raw.rstrip("\r\n")))
             continue
         at = pulled_at.get(file_id, now)
-        rows.extend(graph.insight_row(r, at) for r in found if isinstance(r, dict))
+        rows.extend(insight_rows.insight_row(r, at) for r in found if isinstance(r, dict))
     # A day and ad twice: the newer file's wins (as across runs), else the last line read.
     last: dict[tuple[Any, Any], list[Any]] = {}
     for r in rows:
@@ -132,7 +133,7 @@ def load(
             last[(r[0], r[1])] = r
     if not last:
         return 0, 0, handled, rejected
-    with db.registered(con, "rs_insights", graph.insights_table(list(last.values()))):
+    with db.registered(con, "rs_insights", insight_rows.insights_table(list(last.values()))):
         con.execute(_REPLACED)
         row = con.execute(_STORE).fetchone()
     stored = int(row[0]) if row else 0

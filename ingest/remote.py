@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from . import db, fetch, graph, pipeline
+from . import db, fetch, graph, insight_rows, pipeline
 from .errors import ValidationError
 
 
@@ -93,14 +93,14 @@ def pull_ads(
     rows: list[list[object]] = []
     pages = 0
     for page in api.insights(account, since, until):  # the DB is not held while pulling
-        rows.extend(graph.insight_row(r, pulled_at, account) for r in page)
+        rows.extend(insight_rows.insight_row(r, pulled_at, account) for r in page)
         pages += 1
         if on_page:
             on_page(len(rows))
     con = db.connect(path)
     try:
         with db.transaction(con):  # the whole answer for these days, or nothing of it
-            graph.store(con, rows, (account.removeprefix("act_"), since, until))
+            insight_rows.store(con, rows, (account.removeprefix("act_"), since, until))
             # The days asked for are covered, also those Meta left out for no delivery; not
             # those after today, which have no spend yet (an --until at a month's end).
             if since <= today:

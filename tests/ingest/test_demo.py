@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import demo_ads, graph
+from ingest import demo_ads, insight_rows
 from ingest.demo import ADS, PAGES, QR_REFS, DemoSummary, default_days, write_demo
 
 SHUTDOWN_MS = 1715212800000  # 2024-05-09T00:00:00Z, the chat plugin's end
@@ -249,7 +249,7 @@ def test_ad_insights_count_at_least_the_ads_conversations(small: Parsed) -> None
         if r["source"] == "ADS":
             day = str(dt.datetime.fromtimestamp(ms(it["timestamp"]) / 1000, dt.UTC).date())
             seen[(r["ad_id"], day)] = seen.get((r["ad_id"], day), 0) + 1
-    started = graph.CONVERSATIONS_STARTED
+    started = insight_rows.CONVERSATIONS_STARTED
     for p in small.insight_pages:
         for r in p["data"]:
             n = sum(int(a["value"]) for a in r["actions"] if a["action_type"] == started)

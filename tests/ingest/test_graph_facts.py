@@ -23,7 +23,7 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters, spend_gap
-from ingest import db, graph, remote
+from ingest import db, graph, insight_rows, remote
 from ingest.errors import ValidationError
 from ingest.graph import GraphError
 
@@ -215,12 +215,12 @@ def test_storing_many_rows_is_one_quick_statement(tmp_path: Path) -> None:
     try:
         at = dt.datetime(2026, 11, 24, 12)
         rows = [
-            graph.insight_row(row(TODAY - dt.timedelta(days=d), str(ad), "1.00"), at)
+            insight_rows.insight_row(row(TODAY - dt.timedelta(days=d), str(ad), "1.00"), at)
             for d in range(100) for ad in range(40)
         ]  # fmt: skip
-        rows.append(graph.insight_row(row(TODAY, "0", "9.50"), at))
+        rows.append(insight_rows.insight_row(row(TODAY, "0", "9.50"), at))
         started = time.perf_counter()
-        graph.store(con, rows)
+        insight_rows.store(con, rows)
         took = time.perf_counter() - started
         assert con.execute("SELECT count(*) FROM ad_insights").fetchone() == (4000,)
         assert con.execute(

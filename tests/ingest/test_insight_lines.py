@@ -13,11 +13,11 @@ from click.testing import CliRunner
 
 import tests.factories as f
 from dashboard.cli import cli
-from ingest import db, graph, pipeline
+from ingest import db, graph, insight_rows, pipeline
 from ingest.errors import RefscopeError
 from tests.conftest import IngestLines, Query
 
-STARTED = graph.CONVERSATIONS_STARTED
+STARTED = insight_rows.CONVERSATIONS_STARTED
 
 
 def row(day: str = "2026-11-02", ad_id: str = "6000000000001", spend: str = "12.34",
@@ -104,7 +104,7 @@ def test_newer_insights_win_whichever_is_read_last(
     pulled = dt.datetime(2026, 11, 20, 12, 0)
     con = db.connect(db_path)
     with db.transaction(con):
-        graph.store(con, [graph.insight_row(row(spend="30"), pulled, "act_1")])
+        insight_rows.store(con, [insight_rows.insight_row(row(spend="30"), pulled, "act_1")])
     con.close()
     old = f.write_ndjson(log_dir / "old.ndjson", [page(row(spend="10"), row("2026-11-03"))])
     os.utime(old, (pulled.timestamp() - 86400, pulled.timestamp() - 86400))
@@ -283,8 +283,9 @@ def test_the_summary_says_which_insights_rows_were_not_stored_as_older_than_thos
     pulled = dt.datetime(2026, 11, 20, 12, 0)
     con = db.connect(db_path)
     with db.transaction(con):
-        graph.store(con, [graph.insight_row(row(spend="30"), pulled, "act_1"),
-                          graph.insight_row(row("2026-11-03"), pulled, "act_1")])  # fmt: skip
+        stored = [insight_rows.insight_row(row(spend="30"), pulled, "act_1"),
+                  insight_rows.insight_row(row("2026-11-03"), pulled, "act_1")]  # fmt: skip
+        insight_rows.store(con, stored)
     con.close()
     old = f.write_ndjson(log_dir / "old.ndjson", [page(row(), row("2026-11-03")),
                                                   row("2026-11-04")])  # fmt: skip

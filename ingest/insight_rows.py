@@ -1,0 +1,132 @@
+"""Rows of `ad_insights`: an insights answer's row as stored, whether `refscope pull ads` pulled
+it (graph.py) or `refscope ingest` read it from a file (insight_lines.py).
+Facts: https://developers.facebook.com/docs/marketing-api/insights
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from . import db
+from .graph import GraphError
+
+# UNCONFIRMED name (public code, not Meta's reference): kept in `actions` whatever it is.
+CONVERSATIONS_STARTED = "onsite_conversion.messaging_conversation_started_7d"
+
+
+def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") -> list[Any]:
+    """A row of ad_insights; account_id (without `act_`) falls back to the account asked for
+    (default_since finds the last pulled day by it)."""
+    missing = [k for k in ("date_start", "ad_id") if not r.get(k)]
+    if missing:
+        has = ", ".join(sorted(map(str, r))) or "no field"
+        raise GraphError(f"Graph API: an insights row without {' or '.join(missing)} (it has "
+                         f"{has}): nothing is stored")  # fmt: skip
+    try:
+        day = dt.date.fromisoformat(str(r["date_start"]))
+    except ValueError:
+        raise GraphError(f"Graph API: an insights row with date_start {str(r['date_start'])[:40]!r}"
+                         ", not a date (YYYY-MM-DD): nothing is stored") from None  # fmt: skip
+    actions = r.get("actions") or []
+    started = next(
+        (a.get("value") for a in actions if isinstance(a, dict)
+         and a.get("action_type") == CONVERSATIONS_STARTED),
+        None,
+    )  # fmt: skip
+    return [
+        day,
+        str(r["ad_id"]),
+        _text(r.get("ad_name")),
+        _text(r.get("adset_id")),
+        _text(r.get("adset_name")),
+        _text(r.get("campaign_id")),
+        _text(r.get("campaign_name")),
+        (_text(r.get("account_id")) or account).removeprefix("act_") or None,
+        _num(r.get("spend"), float),
+        _num(r.get("impressions"), int),
+        _num(r.get("clicks"), int),
+        _num(started, int),
+        json.dumps(actions),
+        json.dumps(r.get("cost_per_action_type") or []),
+        pulled_at,
+    ]
+
+
+# The id and name fields of ad_insights: Meta writes them as strings; a file may hold numbers.
+TEXT_FIELDS = ("ad_name", "adset_id", "adset_name", "campaign_id", "campaign_name", "account_id")
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _num(v: Any, kind: type) -> Any:
+    try:
+        n = kind(float(v)) if v is not None else None
+    except (TypeError, ValueError, OverflowError):  # int(float("inf"))
+        return None
+    return None if kind is int and not fits_bigint(n) else n
+
+
+def fits_bigint(v: Any) -> bool:
+    """Whether the number v (or its string) fits a BIGINT column (impressions, clicks...)."""
+    return v is None or abs(float(v)) < 2**63
+
+
+COLUMNS = pa.schema([
+    ("date", pa.date32()), ("ad_id", pa.string()), ("ad_name", pa.string()),
+    ("adset_id", pa.string()), ("adset_name", pa.string()), ("campaign_id", pa.string()),
+    ("campaign_name", pa.string()), ("account_id", pa.string()), ("spend", pa.float64()),
+    ("impressions", pa.int64()), ("clicks", pa.int64()), ("conversations_started", pa.int64()),
+    ("actions", pa.string()), ("cost_per_action_type", pa.string()),
+    ("pulled_at", pa.timestamp("us")),
+])  # fmt: skip
+
+
+def insights_table(rows: list[list[Any]]) -> pa.Table:
+    """Rows of insight_row as an Arrow table of ad_insights' columns."""
+    cols = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(c, type=f.type) for c, f in zip(cols, COLUMNS, strict=True)], schema=COLUMNS
+    )
+
+
+def store(
+    con: duckdb.DuckDBPyConnection,
+    rows: list[list[Any]],
+    window: tuple[str, dt.date, dt.date] | None = None,
+) -> None:
+    """Upsert rows: a re-pull replaces the revised day and ad; a day and ad met twice in one
+    pull (pages shift while Meta revises) keeps the last.
+
+    window (account id, since, until) says the rows are the whole answer for that account and
+    those days: its stored rows that the answer no longer holds go (Meta leaves out a day and
+    ad with no delivery, so one revised to nothing stops coming). Run it in a transaction.
+    """
+    last = {(r[0], r[1]): r for r in rows}
+    if window is not None:
+        account_id, since, until = window
+        kept = pa.Table.from_arrays(
+            [
+                pa.array([k[0] for k in last], pa.date32()),
+                pa.array([k[1] for k in last], pa.string()),
+            ],
+            names=["date", "ad_id"],
+        )
+        with db.registered(con, "_refscope_kept", kept):
+            con.execute(
+                """DELETE FROM ad_insights a
+                   WHERE a.account_id = ? AND a.date BETWEEN ? AND ?
+                     AND NOT EXISTS (SELECT 1 FROM _refscope_kept k
+                                     WHERE k.date = a.date AND k.ad_id = a.ad_id)""",
+                [account_id, since, until],
+            )
+    if not last:
+        return
+    with db.registered(con, "_refscope_insights", insights_table(list(last.values()))):
+        con.execute("INSERT OR REPLACE INTO ad_insights SELECT * FROM _refscope_insights")
