@@ -425,3 +425,19 @@ def big_log_lines(n: int, seed: int = 1) -> list[str]:
             continue
         out.append(line(delivery(item)))
     return out
+
+
+def register_qr(db_path: Path, ref: str, page_id: str = PAGE_ID) -> Path:
+    """ref registered as a QR code of page_id (the database made if need be)."""
+    from ingest import db
+
+    con = db.connect(db_path)
+    try:
+        con.execute(
+            """INSERT INTO tracked_links (ref, page, channel, url, created_at)
+               VALUES (?, ?, 'qr_code', ?, TIMESTAMP '2023-11-01 09:00:00')""",
+            [ref, page_id, f"https://m.me/{page_id}?ref={ref}"],
+        )
+    finally:
+        con.close()
+    return db_path

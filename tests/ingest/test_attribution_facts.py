@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import tests.factories as f
-from ingest import db, pipeline
+from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, HOUR, MINUTE, OTHER_PAGE_ID, PAGE_ID, T0, utc
 
@@ -165,19 +165,6 @@ EXPECTED = [
 ]  # fmt: skip
 
 
-def _register_qr(db_path: Path) -> None:
-    """QR_REF registered as a QR code of PAGE_ID (creating the database if need be)."""
-    con = db.connect(db_path)
-    try:
-        con.execute(
-            """INSERT INTO tracked_links (ref, page, channel, url, created_at)
-               VALUES (?, ?, 'qr_code', ?, TIMESTAMP '2023-11-01 09:00:00')""",
-            [QR_REF, PAGE_ID, f"https://m.me/{PAGE_ID}?ref={QR_REF}"],
-        )
-    finally:
-        con.close()
-
-
 def _tables(query: Query) -> dict[str, list[tuple[Any, ...]]]:
     return {
         "contacts": query("SELECT * FROM contacts ORDER BY ALL"),
@@ -188,7 +175,7 @@ def _tables(query: Query) -> dict[str, list[tuple[Any, ...]]]:
 def test_every_entry_point_gives_the_documented_contact(
     ingest_lines, query: Query, db_path: Path
 ) -> None:
-    _register_qr(db_path)
+    f.register_qr(db_path, QR_REF)
     result = ingest_lines(scenario())
     got = query(f"SELECT {CONTACT_COLUMNS} FROM contacts WHERE page_id = ? ORDER BY psid", PAGE_ID)
     assert got == sorted(EXPECTED)
@@ -205,7 +192,7 @@ def test_every_entry_point_gives_the_documented_contact(
 
 
 def test_every_touch_is_kept_with_its_role(ingest_lines, query: Query, db_path: Path) -> None:
-    _register_qr(db_path)
+    f.register_qr(db_path, QR_REF)
     ingest_lines(scenario())
     sql = """SELECT psid, ts, via, channel, is_first, is_reentry FROM touches
              WHERE psid IN ('after', 'twice', 'pr_log', 'pr_echo', 'pr_after', 'visitor', 'back')
@@ -231,14 +218,14 @@ def test_every_touch_is_kept_with_its_role(ingest_lines, query: Query, db_path: 
 def test_files_runs_and_order_change_nothing(tmp_path: Path) -> None:
     lines = scenario()
     whole = tmp_path / "whole.duckdb"
-    _register_qr(whole)
+    f.register_qr(whole, QR_REF)
     pipeline.run([str(f.write_ndjson(tmp_path / "all" / "all.ndjson", lines))], whole)
     want = _tables(Query(whole))
 
     # The same events cut into overlapping files, the later ones first, in several runs, then
     # everything again under another name.
     split = tmp_path / "split.duckdb"
-    _register_qr(split)
+    f.register_qr(split, QR_REF)
     third = len(lines) // 3
     parts = [lines[2 * third :], lines[third - 5 : 2 * third], lines[: third + 5]]
     for i, part in enumerate(parts):

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tests.factories as f
-from ingest import db, pipeline
+from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, HOUR, MINUTE, OTHER_PAGE_ID, PAGE_ID, T0, utc
 
@@ -392,19 +392,6 @@ CONTACT_COLUMNS = (
 )  # fmt: skip
 
 
-def _new_db(path: Path) -> Path:
-    con = db.connect(path)
-    try:
-        con.execute(
-            """INSERT INTO tracked_links (ref, page, channel, url, created_at)
-               VALUES (?, ?, 'qr_code', ?, TIMESTAMP '2023-11-01 09:00:00')""",
-            [QR_REF, PAGE_ID, f"https://m.me/{PAGE_ID}?ref={QR_REF}"],
-        )
-    finally:
-        con.close()
-    return path
-
-
 def _contacts(query: Query) -> dict[tuple[str, str], Json]:
     rows = query.dicts(f"SELECT page_id, psid, {', '.join(CONTACT_COLUMNS)} FROM contacts")
     return {(r.pop("page_id"), r.pop("psid")): r for r in rows}
@@ -471,7 +458,7 @@ def schedules(draw: st.DrawFn, lines: list[str]) -> Schedule:
 
 
 def _ingest_in_runs(tmp: Path, schedule: Schedule, lines: list[str]) -> Query:
-    path = _new_db(tmp / "runs.duckdb")
+    path = f.register_qr(tmp / "runs.duckdb", QR_REF)
     logs = tmp / "logs"
     logs.mkdir()
     for run, folder in zip(schedule.runs, schedule.folder, strict=True):
@@ -497,7 +484,7 @@ def _check(tmp: Path, events: list[Act], lines: list[str], schedule: Schedule) -
     if schedule.salt:
         os.environ["REFSCOPE_ID_SALT"] = SALT
     try:
-        whole = _new_db(tmp / "whole.duckdb")
+        whole = f.register_qr(tmp / "whole.duckdb", QR_REF)
         pipeline.run([str(f.write_ndjson(tmp / "all" / "all.ndjson", lines))], whole)
         want = Query(whole)
         got = _ingest_in_runs(tmp, schedule, lines)
