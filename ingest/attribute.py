@@ -93,8 +93,7 @@ SELECT page_id, psid,
     count(*) FILTER (WHERE kind = 'message') AS message_count,
     count(*) FILTER (WHERE kind = 'postback') AS postback_count,
     count(*) FILTER (WHERE kind = 'message_echo') AS page_message_count,
-    max(watermark_at) FILTER (WHERE kind = 'read') AS last_read_at,
-    list(ts) FILTER (WHERE kind = 'message_echo') AS echo_times
+    max(watermark_at) FILTER (WHERE kind = 'read') AS last_read_at{{echo_times}}
 FROM events e
 WHERE psid IS NOT NULL AND {{scope}}
 GROUP BY page_id, psid
@@ -157,13 +156,14 @@ SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at,
        b.last_message_at, b.message_count, b.postback_count,
        coalesce(r.reentries, 0) + coalesce(h.reentry_count, 0),
        b.last_seen_at, b.page_message_count, b.last_read_at,
-       coalesce(len(list_filter(b.echo_times, lambda x: x <= b.last_read_at)), 0)
+       coalesce(rd.echoes_read, 0)
        -- The removed echoes: those read before the prune, and those the newest read reaches.
        + coalesce(h.page_messages_read, 0)
        + coalesce(len(list_filter(h.unread_echo_times, lambda x: x <= b.last_read_at)), 0)
 FROM rs_base b
 LEFT JOIN touches t ON t.page_id = b.page_id AND t.psid = b.psid AND t.is_first
 LEFT JOIN r ON r.page_id = b.page_id AND r.psid = b.psid
+LEFT JOIN rs_read rd ON rd.page_id = b.page_id AND rd.psid = b.psid
 LEFT JOIN contact_history h ON h.page_id = b.page_id AND h.psid = b.psid
 WHERE b.first_seen_at IS NOT NULL
 """.replace(
@@ -198,8 +198,7 @@ SELECT b.page_id, b.psid, {MERGED_TALLIES.format(a="h", b="b")},
        -- With no message or postback yet, the conversation "opened" at the first own action,
        -- which may be among the removed ones.
        CASE WHEN b.message_count + b.postback_count > 0 THEN b.opened_at
-            ELSE least(h.first_seen_at, b.opened_at) END AS opened_at,
-       b.echo_times
+            ELSE least(h.first_seen_at, b.opened_at) END AS opened_at
 FROM rs_base b LEFT JOIN contact_history h USING (page_id, psid)
 """
 
@@ -217,9 +216,23 @@ GROUP BY ALL
 """
 
 
-def base_sql(scope: str) -> str:
-    """The statement that tallies each contact's events matching scope (alias e) in rs_base."""
-    return _BASE.replace("{scope}", scope)
+# Each contact's page messages that its latest read reaches, counted in a second pass: a list of
+# echo instants per contact (filtered against the read afterwards) does not spill, and ran out
+# of the default memory on a first ingest of about 4M contacts.
+_ECHOES_READ = """
+CREATE OR REPLACE TEMP TABLE rs_read AS
+SELECT e.page_id, e.psid, count(*) AS echoes_read
+FROM events e JOIN rs_base b ON b.page_id = e.page_id AND b.psid = e.psid
+WHERE e.kind = 'message_echo' AND e.ts <= b.last_read_at
+GROUP BY ALL
+"""
+
+
+def base_sql(scope: str, echo_times: bool = False) -> str:
+    """The statement that tallies each contact's events matching scope (alias e) in rs_base;
+    with echo_times, also the list of its page messages' instants (for prune's history)."""
+    times = ",\n    list(ts) FILTER (WHERE kind = 'message_echo') AS echo_times"
+    return _BASE.replace("{scope}", scope).replace("{echo_times}", times if echo_times else "")
 
 
 def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -240,6 +253,8 @@ def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
     con.execute(base_sql(scope))
     if con.execute("SELECT EXISTS (SELECT 1 FROM contact_history)").fetchone() == (True,):
         con.execute(_WITH_HISTORY)
+    # rs_base holds the scope's contacts only: the join keeps their events, no other's.
+    con.execute(_ECHOES_READ)
     con.execute(
         """CREATE OR REPLACE TEMP TABLE rs_new AS
            SELECT page_id, psid FROM rs_base b WHERE first_seen_at IS NOT NULL AND NOT EXISTS (

@@ -104,7 +104,7 @@ def keep(con: duckdb.DuckDBPyConnection, before: dt.date) -> None:
     con.execute(_TRIMMED, params)
     con.execute(_KEPT, params)
     scope = f"e.ts < $before AND e.event_key NOT IN (SELECT event_key FROM rs_kept) AND {SCOPE}"
-    removed = base_sql(scope).replace("rs_base", "rs_removed")
+    removed = base_sql(scope, echo_times=True).replace("rs_base", "rs_removed")
     con.execute(removed, params)
     con.execute(_HISTORY, params)
     con.execute(_SAVE)

@@ -1,0 +1,109 @@
+"""Attribution of a big first ingest against a bare GROUP BY of the same events, in one run.
+
+    python bench/attribution.py [--events 12000000] [--people 4000000] [--memory 600MB]
+
+Writes a database of N events of about M people (a message, echo, read, delivery and tagged
+postback in turn), then times, each in a fresh process at the ingest's memory limit:
+  floor        one GROUP BY of the events per contact, with five aggregates, into a table
+  attribution  what an ingest's last transaction does with a first run's events: touches,
+               contacts and their daily messages, rebuilt for everyone
+and prints seconds, events/s, peak RSS and the ratio attribution/floor. The defaults make about
+3.8M contacts, more than a first ingest of two busy pages' years of logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BUILD = """
+import sys
+from pathlib import Path
+from ingest import db
+con = db.connect(Path(sys.argv[1]))
+con.execute('''INSERT INTO events BY NAME
+    SELECT md5_number(CAST(i AS VARCHAR)) AS event_key, '1122334455667788' AS page_id,
+           CAST(1000000000000000 + hash(i) % $people AS VARCHAR) AS psid, false AS is_user_ref,
+           make_timestamp(1735689600000000 + i * 1000000) AS ts,
+           ['message', 'message_echo', 'read', 'delivery', 'postback'][1 + i % 5] AS kind,
+           false AS is_standby, CASE WHEN i % 5 = 4 THEN 'm_me_link' END AS channel,
+           CASE WHEN i % 5 = 2 THEN make_timestamp(1735689600000000 + i * 1000000) END
+               AS watermark_at,
+           'bench.ndjson' AS file, i AS line_no, 1 AS run_id
+    FROM range($events) t(i)''', {"events": int(sys.argv[2]), "people": int(sys.argv[3])})
+con.close()
+"""
+FLOOR = """
+import resource, sys, time
+from pathlib import Path
+from ingest import db
+con = db.connect(Path(sys.argv[1]))
+con.execute(f"SET memory_limit = '{sys.argv[2]}'")
+t = time.perf_counter()
+con.execute('''CREATE OR REPLACE TEMP TABLE floor AS
+    SELECT page_id, psid, count(*) AS n, min(ts) AS first, max(ts) AS last,
+           count(*) FILTER (WHERE kind = 'message') AS messages, max(watermark_at) AS read
+    FROM events WHERE psid IS NOT NULL GROUP BY page_id, psid''')
+secs = time.perf_counter() - t
+rows = con.execute("SELECT count(*) FROM events").fetchone()[0]
+print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rows)
+"""
+ATTRIBUTION = """
+import resource, sys, time
+from pathlib import Path
+from ingest import attribute, db, webhook
+con = db.connect(Path(sys.argv[1]))
+con.execute(f"SET memory_limit = '{sys.argv[2]}'")
+con.execute(webhook.MACROS)
+attribute.install_macros(con)
+attribute.refresh_qr_refs(con)
+t = time.perf_counter()
+con.execute("BEGIN TRANSACTION")
+new = attribute.attribute(con, everyone=True)
+con.execute("ROLLBACK")  # the database stays as built: the bench can be run again on it
+secs = time.perf_counter() - t
+rows = con.execute("SELECT count(*) FROM events").fetchone()[0]
+print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rows, new)
+"""
+
+
+def child(code: str, *args: str) -> list[str]:
+    """Run code in a fresh interpreter and return the words it printed."""
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         cwd=ROOT)  # fmt: skip
+    if out.returncode:
+        errors = [x for x in out.stderr.splitlines() if "Error" in x] or [out.stderr.strip()]
+        sys.exit(f"benchmark step failed: {errors[-1]}")
+    return out.stdout.split()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--events", type=int, default=12_000_000)
+    ap.add_argument("--people", type=int, default=4_000_000)
+    ap.add_argument("--memory", default="600MB", help="the ingest's default memory limit")
+    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    a = ap.parse_args()
+    work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "attribution.duckdb"
+    if not path.exists():
+        child(BUILD, str(path), str(a.events), str(a.people))
+    print(f"database: {a.events:,} events of up to {a.people:,} people, memory {a.memory}")
+    results = {}
+    for name, code in (("floor", FLOOR), ("attribution", ATTRIBUTION)):
+        secs, rss_kib, rows, *rest = child(code, str(path), a.memory)
+        results[name] = float(secs)
+        extra = f"  new contacts {int(rest[0]):,}" if rest else ""
+        print(f"{name:12s} {float(secs):7.2f} s  {int(rows) / float(secs):>12,.0f} events/s  "
+              f"peak RSS {int(rss_kib) / 1024:6.0f} MiB{extra}")  # fmt: skip
+    print(f"ratio attribution/floor {results['attribution'] / results['floor']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
