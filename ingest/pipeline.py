@@ -146,7 +146,9 @@ def _run(
     res = runlog.resume(con, IngestResult)
     if res is None:
         if not plans:
-            # Nothing new: no transaction, no run row, the database is left untouched.
+            # Nothing new: no run row, the database is left untouched; a salt that is not the
+            # database's is still refused (a run with new lines would be).
+            privacy.check_scheme(con, record=False)
             return IngestResult(run_id=runlog.last_run_id(con), files=n_inputs,
                                 seconds=time.perf_counter() - started)  # fmt: skip
         # Its row is written with its first batch: a run that fails before leaves no trace.

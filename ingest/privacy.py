@@ -121,11 +121,11 @@ class Privacy:
             return "plain"
         return "salted:" + hmac.new(self.salt, _SCHEME_TEXT, hashlib.sha256).hexdigest()[:16]
 
-    def check_scheme(self, con: duckdb.DuckDBPyConnection) -> None:
+    def check_scheme(self, con: duckdb.DuckDBPyConnection, record: bool = True) -> None:
         """Refuse to store or look up ids in a database that holds them stored another way (made
         without the salt, with it, or with another one): everyone would become a second contact
-        and forgotten people would come back. A database without ids takes this setting's way.
-        Call it in a transaction."""
+        and forgotten people would come back. A database without ids takes this setting's way
+        (unless not record: then nothing is written). Call it in a transaction."""
         row = con.execute("SELECT any_value(scheme), count(*) FROM id_scheme").fetchone()
         stored = row[0] if row else None
         (holds,) = con.execute(
@@ -151,7 +151,7 @@ class Privacy:
                 f"this database {why}, or start a new database (a database keeps one salt, or "
                 "none, for life)"
             )
-        if stored != self.scheme():
+        if record and stored != self.scheme():
             con.execute("DELETE FROM id_scheme")
             con.execute("INSERT INTO id_scheme VALUES (?)", [self.scheme()])
 

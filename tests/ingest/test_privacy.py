@@ -331,6 +331,9 @@ def test_a_run_under_another_salt_than_the_databases_is_refused(
     later = f.write_ndjson(log_dir / "b.ndjson", conversation("222", f.T0 + f.DAY))
     with pytest.raises(ValidationError, match="REFSCOPE_ID_SALT"):
         pipeline.run([str(later)], db_path)
+    # Also with nothing new to read: not "nothing new", as if the salt were right.
+    res = runner.invoke(cli, ["ingest", str(log_dir / "a.ndjson"), "--db", str(db_path)])
+    assert res.exit_code != 0 and "REFSCOPE_ID_SALT" in res.output, res.output
     res = runner.invoke(cli, ["forget", "111", "--db", str(db_path)])
     assert res.exit_code != 0 and "REFSCOPE_ID_SALT" in res.output, res.output
     assert query.tables() == before
