@@ -54,8 +54,12 @@ WITH {{change_rows}}, typed AS (
     WHERE c.field IS NULL OR c.field NOT IN {MESSAGING_FIELDS!r}
 )
 SELECT
+    -- A comment is named by its comment_id; a reaction, a like or a share has no id of its
+    -- own, and who made it tells two on one post in one second apart (rs_key skips the NULL:
+    -- the keys of comments and of changes with no `from` are as before).
     rs_key([page, kind, c.field, c.value.item, c.value.verb, c.value.comment_id, c.value.post_id,
-            CAST(epoch_ms(t) AS VARCHAR), md5(coalesce(c.value.message, ''))]) AS event_key,
+            CAST(epoch_ms(t) AS VARCHAR), md5(coalesce(c.value.message, '')),
+            CASE WHEN kind <> 'comment' THEN rs_id(c.value."from".id) END]) AS event_key,
     page AS page_id, NULL::VARCHAR AS psid, false AS is_user_ref, t AS ts, kind,
     CASE WHEN kind = 'comment' THEN c.value.verb
          ELSE coalesce(c.field, '?') || coalesce('.' || c.value.item, '') END AS detail,
