@@ -141,3 +141,15 @@ def test_readme_gives_pull_ads_default_start_as_the_help_does() -> None:
     bullet = " ".join(bullet.split())
     assert "28 days before the last pulled day" in bullet
     assert "with no row of the account yet from 90 days back" in bullet
+
+
+def test_readme_subscribes_to_every_field_whose_events_refscope_reads() -> None:
+    """Standby items (threads another app owns: a contact can first appear there), reactions
+    (they create a contact) and handovers come only to an app subscribed to their fields
+    (https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events)."""
+    setup = README.split("subscribe the app to", 1)[1].split("(<https", 1)[0]
+    fields = re.findall(r"`([a-z_]+)`", setup)
+    for field in ("messages", "messaging_postbacks", "messaging_referrals", "message_echoes",
+                  "message_deliveries", "message_reads", "messaging_optins",
+                  "message_reactions", "messaging_handovers", "standby", "feed"):  # fmt: skip
+        assert field in fields, field
