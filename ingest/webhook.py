@@ -203,7 +203,11 @@ SELECT
     md5_number(CASE WHEN kind IN ('message', 'message_echo') OR
                          (kind = 'postback' AND rs_id(x.postback.mid) IS NOT NULL)
                THEN concat_ws(chr(31), page, kind, coalesce(x.message.mid, x.postback.mid))
-               ELSE concat_ws(chr(31), page, who, kind, CAST(epoch_ms(t) AS VARCHAR),
+               -- The item's own instant only: an entry's `time` is when the notification
+               -- was sent, so a retried copy of an item without one (a delivery receipt) would
+               -- get another key. https://developers.facebook.com/docs/graph-api/webhooks/getting-started
+               ELSE concat_ws(chr(31), page, who, kind,
+                      CAST(epoch_ms(rs_ts(x.timestamp)) AS VARCHAR),
                       rf.ref, rf.source, rf.ad_id, rf.referer_uri, x.postback.payload,
                       optin.type, optin.ref, optin.payload, x.delivery.watermark,
                       array_to_string(mids, ','), x.read.watermark,
@@ -250,8 +254,9 @@ SELECT
     {_ITEM_PROBLEM} AS problem,
     -- No entry id named the page: an echo's page is then a guess from its direction.
     page_hint IS NULL AS page_guessed,
-    -- Dated by its arrival: copies of it may carry different instants (load.py keeps the first).
-    rs_ts(x.timestamp) IS NULL AND rs_ts(entry_time) IS NULL AS by_arrival,
+    -- Dated by its entry's sending or its arrival: copies of it may carry different instants
+    -- (load.py keeps the first).
+    rs_ts(x.timestamp) IS NULL AS by_arrival,
     ei, ii, container, entry_gap
 FROM addressed
 """
