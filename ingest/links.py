@@ -81,14 +81,45 @@ class Link:
 
 def check_ref(ref: str) -> str:
     if not _REF.fullmatch(ref):
-        raise ValidationError(f"invalid ref {ref[:60]!r}: {REF_RULE}")
+        raise ValidationError(f"invalid ref {_shown(ref)} ({_ref_fault(ref)}): {REF_RULE}")
     return ref
 
 
 def check_page(page: str) -> str:
     if _PAGE_ID.fullmatch(page) or _USERNAME.fullmatch(page):
         return page
-    raise ValidationError(f"invalid page {page[:60]!r}: {PAGE_RULE}")
+    raise ValidationError(f"invalid page {_shown(page)} ({_page_fault(page)}): {PAGE_RULE}")
+
+
+_SHOWN = 60  # characters of a refused value an error message quotes
+
+
+def _shown(value: str) -> str:
+    """A refused value, quoted; a long one cut, and marked as cut (the rest is not "missing")."""
+    return repr(value) if len(value) <= _SHOWN else f"{value[:_SHOWN]!r}…"
+
+
+def _first_bad(value: str, allowed: str) -> str | None:
+    """The first character outside the class `allowed`, and where: "' ' at character 4"."""
+    bad = re.search(f"[^{allowed}]", value)
+    return f"{bad.group()!r} at character {bad.start() + 1}" if bad else None
+
+
+def _ref_fault(ref: str) -> str:
+    """Which part of REF_RULE the ref breaks (a long ref's bad character may lie past what the
+    message quotes of it)."""
+    return _first_bad(ref, "A-Za-z0-9_=-") or f"{len(ref)} characters"
+
+
+def _page_fault(page: str) -> str:
+    """Which part of PAGE_RULE the page breaks."""
+    if bad := _first_bad(page, "A-Za-z0-9."):
+        return bad
+    if not 5 <= len(page) <= 50:
+        return f"{len(page)} characters"
+    if not re.search("[A-Za-z]", page):
+        return "no letter"
+    return f"ends in {page[-4:]}"
 
 
 def check_base_url(url: str) -> str:

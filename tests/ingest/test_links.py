@@ -107,6 +107,39 @@ def test_ref_rule(ref: str, ok: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("x" * 251, "invalid ref '" + "x" * 60 + "'… (251 characters): a ref uses only"),
+        ("x" * 100 + "/x", "invalid ref '" + "x" * 60 + "'… ('/' at character 101): a ref"),
+        ("bad ref", "invalid ref 'bad ref' (' ' at character 4): a ref uses only"),
+    ],
+    ids=["too-long", "bad-character-past-the-quoted-start", "space"],
+)
+def test_a_refused_ref_says_which_part_of_the_rule_it_broke(value: str, message: str) -> None:
+    """A message quotes the start of a long ref: it says that it is cut, and what is wrong (a
+    251-character ref read as 60 allowed characters 'breaking' the rule)."""
+    with pytest.raises(ValidationError) as refused:
+        links.check_ref(value)
+    assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("page", "fault"),
+    [
+        ("acme", "(4 characters)"),
+        ("a" * 70, "'" + "a" * 60 + "'… (70 characters)"),
+        ("acme_bakery", "('_' at character 5)"),
+        (".....", "(no letter)"),
+        ("acmebakery.net", "(ends in .net)"),
+    ],
+)
+def test_a_refused_page_says_which_part_of_the_rule_it_broke(page: str, fault: str) -> None:
+    with pytest.raises(ValidationError, match="5 to 50 ASCII letters") as refused:
+        links.check_page(page)
+    assert fault in str(refused.value)
+
+
+@pytest.mark.parametrize(
     ("page", "ok"),
     [
         ("acmebakery", True),
