@@ -91,6 +91,8 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
                  placement: str | None, notes: str | None, base_url: str | None, out: Path,
                  db_file: Path, **qr_args: Any) -> None:  # fmt: skip
     """Register a tracked link and print its URL; with --channel qr also write PNG and SVG."""
+    if ref is not None:  # an empty --ref "$REF" is a bad ref, not "build one from the campaign"
+        links_mod.check_ref(ref.strip())
     link = links_mod.make_link(page, ref, channel, campaign, placement, notes, base_url)
     style = _style(**qr_args)
     if link.channel == "qr_code":

@@ -448,6 +448,19 @@ def test_cli_refuses_a_bad_ref_with_the_rule(runner: CliRunner, db_path: Path) -
     assert "A-Z a-z 0-9 _ - =" in res.output
 
 
+@pytest.mark.parametrize("ref", ["", "  "])
+def test_cli_refuses_an_empty_ref_given_with_the_rule(
+    runner: CliRunner, db_path: Path, query: Any, ref: str
+) -> None:
+    """`--ref "$REF"` with REF unset is a bad ref: it did not register a ref built from the
+    campaign (or say "without a ref, give a campaign"), as leaving --ref out does."""
+    args = ["links", "create", "--page", "acmebakery", "--campaign", "spring", "--ref", ref]
+    res = runner.invoke(cli, [*args, "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert "invalid ref '' (0 characters): a ref uses only A-Z a-z 0-9 _ - =" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
 # --- the registered URL, one page under two names, the naming convention, --out, list -------
 
 
