@@ -44,14 +44,12 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
 
 
 def _as_registered(link: links.Link) -> links.Link:
-    """The link with its registered URL when its page (any case) and ref are registered: a code
-    downloaded again must encode that URL (a redirect link's scans are counted there)."""
+    """The link with its registered URL when its page (any case, or its other name in `pages`)
+    and ref are registered: a code downloaded again must encode that URL (a redirect link's
+    scans are counted there)."""
     if not store.source_path().exists():  # no database yet: nothing registered
         return link
-    table = store.fetch("tracked_link_stats")
-    if table.empty:
-        return link
-    same = table[(table["ref"] == link.ref) & (table["page"].str.lower() == link.page.lower())]
+    same = store.fetch("registered_url", link.page, link.ref)
     if same.empty:
         return link
     return dataclasses.replace(link, registered_url=str(same["url"].iloc[0]))

@@ -320,6 +320,24 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
     )
 
 
+def registered_url(con: duckdb.DuckDBPyConnection, page: str, ref: str) -> pd.DataFrame:
+    """The URL a link of page and ref is registered with (no row when it is not), as `links
+    create` finds it: a page by username or id in any case, a username and the page id `pages`
+    maps it to being one page. Columns: url."""
+    return _df(
+        con,
+        """WITH wanted AS (
+               SELECT coalesce(any_value(page_id), lower($page)) AS page_key FROM pages
+               WHERE lower(username) = lower($page)
+           )
+           SELECT t.url FROM tracked_links t
+           LEFT JOIN pages p ON lower(p.username) = lower(t.page), wanted w
+           WHERE t.ref = $ref AND coalesce(p.page_id, lower(t.page)) = w.page_key
+           ORDER BY t.created_at, t.page LIMIT 1""",
+        {"page": page, "ref": ref},
+    )
+
+
 def known_pages(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Pages a link can be made for. Columns: page (username when known, else id), label."""
     return _df(

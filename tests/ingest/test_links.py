@@ -639,6 +639,41 @@ def test_the_page_previews_a_registered_link_with_its_registered_url(
     assert [c.value for c in at.code] == [redirect]  # the URL the downloads encode
 
 
+@pytest.mark.parametrize(
+    ("registered_as", "previewed_as"),
+    [(PAGE_ID, "AcmeBakery"), ("acmebakery", PAGE_ID)],
+    ids=["id-previewed-by-username", "username-previewed-by-id"],
+)
+def test_the_page_previews_a_link_of_the_same_page_under_its_other_name_with_its_url(
+    ingest_lines: Any,
+    runner: CliRunner,
+    db_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    registered_as: str,
+    previewed_as: str,
+) -> None:
+    """A username and the page id `pages` maps it to are one page: the registry holds the link
+    already (`links create` keeps its URL), so the preview and its downloads encode the
+    registered redirect, not an m.me URL that counts no scan (the page offers the username)."""
+    ingest_lines(qr_contact_lines())
+    res = runner.invoke(
+        cli, ["pages", "set", PAGE_ID, "--username", "acmebakery", "--db", str(db_path)]
+    )
+    assert res.exit_code == 0, res.output
+    args = ["--page", registered_as, "--ref", "bio_link", "--via-redirect", "https://go.example"]
+    res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    redirect = f"https://go.example/r/bio_link?page={registered_as}&qr=0"
+    res = runner.invoke(cli, ["links", "create", "--page", previewed_as, "--ref", "bio_link",
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0 and res.stdout.strip() == redirect, res.output
+    at = create_links_page(db_path, monkeypatch)
+    at.selectbox[0].select("other…").run()
+    at.text_input[0].input(previewed_as).run()  # page
+    at.text_input[3].input("bio_link").run()  # ref
+    assert [c.value for c in at.code] == [redirect]  # the URL the downloads encode
+
+
 def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
     runner: CliRunner, db_path: Path, tmp_path: Path
 ) -> None:
