@@ -251,6 +251,9 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
     )
     title = "Retention by acquisition week" + (f" — {channel_label(channel)}" if channel else "")
     fig.update_layout(title=title, **_MARGIN)
+    if not part.empty and not shares.notna().any(axis=None):
+        _no_share_yet(fig, "No cohort's first week has ended by the data's last day: the shares "
+                      "show once one has.")  # fmt: skip
     fig.update_xaxes(title="week after acquisition")
     fig.update_yaxes(autorange="reversed", title="cohort week (contacts)")
     return fig
@@ -287,4 +290,15 @@ def returns_bar(df: pd.DataFrame) -> go.Figure:
     fig.update_layout(title="Came back within 1 / 7 / 30 days", barmode="group", **_LAYOUT)
     fig.update_layout(showlegend=False, hovermode="closest")
     fig.update_yaxes(tickformat=".0%", title="came back")
+    if not df.empty and not df[["d1", "d7", "d30"]].notna().any(axis=None):
+        # Bars of no value leave plotly a scale from -100% to 400%.
+        fig.update_yaxes(range=[0, 1])
+        _no_share_yet(fig, "No contact's first day after acquisition has passed by the data's "
+                      "last day: D1, D7 and D30 show once it has.")  # fmt: skip
     return fig
+
+
+def _no_share_yet(fig: go.Figure, text: str) -> None:
+    """Say on a retention chart why it is blank: none of its contacts has had the time."""
+    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                       name="no share yet")  # fmt: skip

@@ -297,6 +297,25 @@ def test_returns_bar_has_d1_d7_d30_traces_in_channel_colours():
         assert values(t.marker.color) == [CHANNEL_COLORS["qr_code"], CHANNEL_COLORS["organic"]]
 
 
+def test_retention_charts_say_why_they_are_blank_when_no_contacts_days_have_passed():
+    """A range of the data's last days ("Month to date" on the 1st): no contact has had a whole
+    day, let alone a week, so every share is blank. The charts said nothing (an empty heatmap,
+    an empty bar chart on a scale from -100% to 400%): they say why, on a 0-100% scale."""
+    young = pd.DataFrame({"channel": ["ctm_ad", "qr_code"], "d1": [None, None],
+                          "d7": [None, None], "d30": [None, None]})  # fmt: skip
+    fig = charts.returns_bar(young)
+    (note,) = [a for a in fig.layout.annotations if a.name == "no share yet"]
+    assert "no contact's first day after acquisition has passed" in note.text.lower()
+    assert tuple(fig.layout.yaxis.range) == (0, 1)
+    weeks = COHORTS.assign(week_1=[None] * 3, week_2=[None] * 3)
+    (note,) = [a for a in charts.cohort_heatmap(weeks).layout.annotations
+               if a.name == "no share yet"]  # fmt: skip
+    assert "no cohort's first week has ended" in note.text.lower()
+    # With a share known, no such note.
+    assert not charts.returns_bar(young.assign(d1=[0.1, None])).layout.annotations
+    assert not charts.cohort_heatmap(COHORTS).layout.annotations
+
+
 # (chart, its input columns, the plotted numbers of its figure)
 EMPTY: dict[str, tuple[Callable[[pd.DataFrame], go.Figure], list[str], str]] = {
     "new_contacts_by_day_bar": (
