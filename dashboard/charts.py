@@ -118,7 +118,7 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
     )
     fig.update_layout(title=f"Top {min(top, len(df))} refs by new contacts", **_LAYOUT)
     fig.update_layout(hovermode="closest")  # one bar per ref: its own hover, not a y-unified one
-    fig.update_xaxes(title="new contacts")
+    fig.update_xaxes(title="new contacts", rangemode="nonnegative")
     # One trace coloured bar by bar has no legend: say which colour is which channel.
     shown = [c for c in CHANNEL_COLORS if c in set(part["channel"])]
     if shown:
@@ -167,7 +167,7 @@ def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
             )
     fig.update_layout(title="Cost per new contact", **_LAYOUT)
     fig.update_layout(hovermode="closest", showlegend=len(fig.data) > 1)
-    fig.update_yaxes(title="spend / new contact")
+    fig.update_yaxes(title="spend / new contact", rangemode="nonnegative")
     return fig
 
 
@@ -181,7 +181,8 @@ def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
     fig.add_bar(x=bars, y=df["engaged"], name="engaged", marker_color="#F0B27A",
                 hovertemplate="%{y:,} engaged<extra></extra>")  # fmt: skip
     fig.update_layout(title="Contacts per ad", barmode="group", **_LAYOUT)
-    fig.update_yaxes(title="contacts")
+    # Counts: an ad that brought no one is a bar of 0, not a scale from -1 to 1.
+    fig.update_yaxes(title="contacts", rangemode="nonnegative")
     return fig
 
 

@@ -423,6 +423,19 @@ def test_axes_say_what_they_count():
     assert pages.layout.hovermode == "y unified"  # horizontal bars: one hover per page
 
 
+def test_count_axes_do_not_run_below_zero_when_every_count_is_zero():
+    """A day the ads spent without bringing anyone (or refs seen only as re-entries): every
+    bar is 0, and plotly's own scale ran from -1 to 1 contacts."""
+    ads = pd.DataFrame({"ad_title": ["A", "B"], "ad_id": ["1", "2"], "new_contacts": [0, 0],
+                        "engaged": [0, 0], "cost_per_contact": [None, None],
+                        "spend": [1.5, 6.0]})  # fmt: skip
+    assert charts.ads_contacts_bar(ads).layout.yaxis.rangemode == "nonnegative"
+    assert charts.ads_cost_bar(ads).layout.yaxis.rangemode == "nonnegative"
+    refs = pd.DataFrame({"page_id": ["1"], "ref": ["qr"], "channel": ["qr_code"],
+                         "new_contacts": [0], "engaged": [0]})  # fmt: skip
+    assert charts.refs_bar(refs).layout.xaxis.rangemode == "nonnegative"
+
+
 def test_cohort_heatmap_shows_shares_as_percent_in_its_cells_and_scale():
     fig = charts.cohort_heatmap(COHORTS.assign(week_2=[0.2, None, None]))
     (heat,) = fig.data
