@@ -88,6 +88,12 @@ def ingest(
     the receiver appends, holding the database only while it loads, so the dashboard stays
     current.
     """
+    source = click.get_current_context().get_parameter_source("interval")
+    if not follow and source is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError(
+            "--interval is the pause between reads with --follow: give --follow too "
+            "(without it, ingest reads once and stops)"
+        )
     if not paths:
         if not DEFAULT_LOG_DIR.is_dir():
             raise click.UsageError(

@@ -321,6 +321,17 @@ def test_an_error_quoting_a_servers_html_is_one_line(
 # --- ingest --follow ----------------------------------------------------------------------------
 
 
+def test_interval_without_follow_is_refused_before_anything_is_read(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """`--interval 60` alone read once and stopped, as if the pause had been taken."""
+    log = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message("hi"))])
+    result = runner.invoke(cli, ["ingest", str(log), "--interval", "60", "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "--interval is the pause between reads with --follow" in result.output
+    assert query.scalar("SELECT count(*) FROM ingest_files") == 0
+
+
 def test_follow_refuses_a_path_that_is_not_there_at_once(
     runner: CliRunner, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
