@@ -106,12 +106,14 @@ WHERE s.problem IS NULL AND s.kind <> 'click'
 _OLDER = """AND NOT EXISTS (SELECT 1 FROM events e
                 WHERE e.ts BETWEEN $lo AND $hi
                   AND e.event_key = s.event_key AND e.run_id <> $run_id)"""
-# An earlier run's copy dated later than one of this batch (both dated by their arrival): the
-# batch's copy replaces it (not before the latest prune: that copy would be left out).
+# An earlier run's copy dated later than one of this batch: the batch's copy replaces it (not
+# before the latest prune: that copy would be left out), so the earliest stays whichever run
+# read it first, as within a run. Only copies dated by their arrival, and copies named by a mid
+# (whose instant is not in the key), can differ in instant.
 _LATER_STORED = """
 DELETE FROM events e USING (
     SELECT event_key, min(ts) AS ts FROM rs_stage
-    WHERE problem IS NULL AND kind <> 'click' AND by_arrival
+    WHERE problem IS NULL AND kind <> 'click' AND (by_arrival OR mid IS NOT NULL)
       AND ts >= coalesce((SELECT max(CAST(before AS TIMESTAMP)) FROM prunes), ts)
     GROUP BY event_key
 ) s
@@ -292,11 +294,10 @@ def _load_table(
             con.execute(_INSERT_CLICKS, {"run_id": run_id})
         row = con.execute(
             """SELECT count(*), min(ts), max(ts),
-                      count(*) FILTER (WHERE kind = 'message_echo' AND page_guessed),
-                      count(*) FILTER (WHERE by_arrival)
+                      count(*) FILTER (WHERE kind = 'message_echo' AND page_guessed)
                FROM rs_stage WHERE problem IS NULL AND kind <> 'click'"""
         ).fetchone()
-        n, first, last, guessed_echoes, by_arrival = row or (0, None, None, 0, 0)
+        n, first, last, guessed_echoes = row or (0, None, None, 0)
         if guessed_echoes:  # turning them changes neither their number nor their instants
             con.execute(_OLD_DIRECTION_ECHOES)
         res.parsed = int(n)
@@ -308,7 +309,7 @@ def _load_table(
             params |= {"lo": (first or _EPOCH) - COPY_MARGIN, "hi": (last or _EPOCH) + COPY_MARGIN}
         con.execute(_LATER_COPIES)
         replaced = 0  # stored copies that an earlier-dated copy of this batch takes the place of
-        if older_events and by_arrival:  # only copies dated by arrival differ in instant
+        if older_events and n:
             stored = con.execute(_LATER_STORED, {k: params[k] for k in ("run_id", "lo", "hi")})
             replaced = int((stored.fetchone() or (0,))[0])
         row = con.execute(insert, params).fetchone()

@@ -87,6 +87,23 @@ def test_copy_dated_by_its_arrival_in_a_later_run_is_one_event(ingest_lines, que
     assert query("SELECT mid, ts FROM events") == [("m_undated", utc(T0))]
 
 
+def test_copies_of_one_mid_with_two_instants_keep_the_earliest_in_any_order_of_runs(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """Two copies of a message (one mid) stamped with different instants: read in one run, the
+    earliest stays; read in two runs, the later copy first, the same, not the first one read
+    (the order in which logs arrive changes nothing)."""
+    early = f.delivery(f.message("hi", psid="u1", ts=T0, mid="m_twice"))
+    late = f.delivery(f.message("hi", psid="u1", ts=T0 + DAY, mid="m_twice"))
+    f.write_ndjson(log_dir / "a.ndjson", [late])
+    pipeline.run([str(log_dir / "a.ndjson")], db_path)
+    f.write_ndjson(log_dir / "b.ndjson", [early])
+    later = pipeline.run([str(log_dir / "b.ndjson")], db_path)
+    assert (later.events_parsed, later.events_added) == (1, 0)
+    assert query("SELECT mid, ts FROM events") == [("m_twice", utc(T0))]
+    assert query("SELECT first_seen_at, first_message_at FROM contacts") == [(utc(T0), utc(T0))]
+
+
 @pytest.mark.parametrize("batch", ["64", "64MiB"], ids=["a-batch-each", "one-batch"])
 def test_copies_dated_by_their_arrival_in_one_run_keep_the_earliest(
     db_path: Path, log_dir: Path, query: Query, monkeypatch: pytest.MonkeyPatch, batch: str
