@@ -81,13 +81,18 @@ def last_prune(con: duckdb.DuckDBPyConnection) -> dt.date | None:
 
 
 def data_bounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Columns: first_day, last_day (of events), contacts, pruned (first_day is a prune's date).
-    After a prune the data starts on its date: the older touches it keeps (of conversations not
-    yet opened) are no whole days."""
+    """Columns: first_day, last_day (of events), whole_day, contacts, pruned (first_day is a
+    prune's date). After a prune the data starts on its date: the older touches it keeps (of
+    conversations not yet opened) are no whole days. whole_day is the newest whole UTC day with
+    events, where preset ranges end, as a report's: today's are left out (a dashboard opened at
+    07:00 would compare seven hours with whole days) unless there are no others."""
     return _df(
         con,
         """SELECT CAST(greatest(min(ts), (SELECT max(before) FROM prunes)) AS DATE) AS first_day,
                   CAST(max(ts) AS DATE) AS last_day,
+                  coalesce(CAST(max(ts) FILTER (
+                               WHERE ts < CAST(timezone('UTC', now()) AS DATE)) AS DATE),
+                           CAST(max(ts) AS DATE)) AS whole_day,
                   (SELECT count(*) FROM contacts) AS contacts,
                   (SELECT max(before) FROM prunes) IS NOT NULL AS pruned
            FROM events""",

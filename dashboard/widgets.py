@@ -21,6 +21,11 @@ PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Prev
 DEFAULT_PRESET = "Last 28 days"
 
 
+def _cell_day(value: Any) -> dt.date:
+    """A date cell of a query's frame (a date, or a pandas timestamp) as a date."""
+    return value.date() if hasattr(value, "date") else value
+
+
 def preset_range(preset: str, last: dt.date) -> tuple[dt.date, dt.date]:
     """The inclusive range a preset means when the newest data is on `last`."""
     if preset.startswith("Last "):
@@ -89,9 +94,8 @@ def global_filters() -> Filters | None:
     bounds = store.fetch("data_bounds")
     if bounds.empty or int(bounds["contacts"].iloc[0]) == 0:
         return None
-    first, last = bounds["first_day"].iloc[0], bounds["last_day"].iloc[0]
-    first = first.date() if hasattr(first, "date") else first
-    last = last.date() if hasattr(last, "date") else last
+    days = [_cell_day(bounds[c].iloc[0]) for c in ("first_day", "last_day", "whole_day")]
+    first, last, whole = days
     pages = store.fetch("page_list")
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     _seed_from_url(first, last, labels)
@@ -106,7 +110,7 @@ def global_filters() -> Filters | None:
             qp = st.query_params
             start, end = _date(qp.get("from"), first), _date(qp.get("to"), last)
     else:
-        start, end = preset_range(preset, last)
+        start, end = preset_range(preset, whole)  # Custom reaches today's events
         if bool(bounds["pruned"].iloc[0]) and start < first <= end:
             # Before a prune only the contacts still active after it are left: no whole days.
             asked, start = (end - start).days + 1, first

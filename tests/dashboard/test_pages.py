@@ -117,6 +117,27 @@ def test_overview_kpis_equal_the_queries(app, con, default_range):
     assert len(at.dataframe[0].value) == len(queries.channel_totals(con, default_range))
 
 
+def test_presets_end_on_the_newest_whole_day_not_on_today(open_app, tmp_path):
+    """With `ingest --follow`, today's events are in: a preset still ends yesterday, as a
+    report does (seven hours of today against whole days would read as a fall every morning),
+    and Custom reaches today."""
+    now = dt.datetime.now(dt.UTC)
+    today = int(now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+    path, logs = tmp_path / "live.duckdb", tmp_path / "logs"
+    lines = [fx.delivery(fx.message("hi", psid=f"u{i}", ts=today - i * fx.DAY + fx.MINUTE))
+             for i in range(3)]  # fmt: skip
+    pipeline.run([str(fx.write_ndjson(logs / "a.ndjson", lines))], path)
+    yesterday = now.date() - dt.timedelta(days=1)
+    at = show(open_app(path, range="Last 7 days"), "overview")
+    week = (str(yesterday - dt.timedelta(days=6)), str(yesterday))
+    assert (at.query_params["from"], at.query_params["to"]) == week
+    assert metric(at, "New contacts").value == "2"  # yesterday's and the day before's
+    assert any(f"to {now.date()}." in c.value for c in at.sidebar.caption)
+    at = show(open_app(path, range="Custom", **{"from": str(yesterday), "to": str(now.date())}),
+              "overview")  # fmt: skip
+    assert metric(at, "New contacts").value == "2"  # yesterday's and today's
+
+
 def test_after_a_prune_a_preset_range_starts_on_the_prune_date(open_app, tmp_path):
     # "early" came in before the prune and is still active after it: kept, but its day is no
     # whole day of data any more. "Last 28 days" reaches back before the prune.
