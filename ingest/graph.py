@@ -33,7 +33,7 @@ MAX_MONTHS_BACK = 37  # older start dates fail with error 3018
 THROTTLE_CODES = {4, 17, 32, 613, *range(80000, 80015)}
 TRANSIENT_CODES = {1, 2}  # "unknown" / "service temporarily unavailable": retry
 DEFAULT_THROTTLE_WAIT = 60.0  # seconds, when no header says how long
-USAGE_SLOWDOWN_PCT = 90  # above this usage, pause before the next call
+USAGE_SLOWDOWN_PCT = 90  # at this usage or above, pause before the next call
 MAX_RETRIES = 8
 FIELDS = (
     "date_start,date_stop,account_id,campaign_id,campaign_name,adset_id,adset_name,ad_id,"

@@ -223,6 +223,18 @@ def test_high_usage_slows_down_before_the_next_page_only(graph: FakeGraph, db_pa
     assert res.waited_seconds == 60  # before the second page, not after the last
 
 
+@pytest.mark.parametrize(("usage_pct", "waited"), [(89, 0), (90, 60)])
+def test_usage_of_90_percent_or_more_slows_down(
+    graph: FakeGraph, db_path: Path, usage_pct: int, waited: int
+) -> None:
+    """The boundary: a usage header at exactly 90% pauses before the next page, 89% does not."""
+    graph.rows = days(2)  # 4 rows: two pages
+    graph.usage_pct = usage_pct
+    res = pull(graph, db_path, since=TODAY - dt.timedelta(days=1))
+    assert (res.rows, res.pages) == (4, 2)
+    assert res.waited_seconds == waited
+
+
 def test_an_answer_that_is_not_json_is_asked_again(graph: FakeGraph, db_path: Path) -> None:
     graph.rows = days(1)
     graph.faults = {1: (200, None, None)}
