@@ -115,6 +115,48 @@ def test_a_qr_code_registered_after_a_sync_relabels_the_lake_too(
     assert set(touches["channel"].to_pylist()) == {"qr_code"}
 
 
+_REGISTER_AND_DIE = """
+import os, sys
+from pathlib import Path
+from ingest import db, links
+
+con = db.connect(Path(sys.argv[1]))
+links.register(con, [links.make_link(sys.argv[2], "flyer9", "qr")])
+os._exit(0)  # committed, never closed: the change is in the .wal only, not checkpointed
+"""
+
+
+def test_a_change_still_in_the_wal_makes_the_lake_stale(
+    db_path: Path, tmp_path: Path, query: Query
+) -> None:
+    """A command killed after its commit leaves its change in the database's `.wal`, the file
+    itself as old as the lake: the next ingest (no new lines) must still bring the lake in line."""
+    import subprocess
+    import sys
+
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
+        f.delivery(f.postback(referral=f.referral_obj("flyer9"), psid=f"u{i}", ts=f.T0 + i))
+        for i in range(3)
+    ])  # fmt: skip
+    lake_dir = tmp_path / "lake"
+    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    assert counts_by_channel_arrow(lake_dir) == {"m_me_link": 3}
+    proc = subprocess.run(
+        [sys.executable, "-c", _REGISTER_AND_DIE, str(db_path), f.PAGE_ID],
+        cwd=Path(pipeline.__file__).parent.parent,
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    wal = db_path.with_name(db_path.name + ".wal")
+    synced_at = (lake_dir / lake.MANIFEST).stat().st_mtime_ns
+    assert wal.exists() and db_path.stat().st_mtime_ns <= synced_at  # the case under test
+    result = pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    assert result.files_read == 0 and result.lake is not None and result.lake.written > 0
+    assert counts_by_channel_arrow(lake_dir) == {"qr_code": 3}
+    assert dict(query("SELECT channel, count(*) FROM contacts GROUP BY ALL")) == {"qr_code": 3}
+
+
 def test_pruned_partitions_disappear(
     demo_logs: Path, db_path: Path, tmp_path: Path, query: Query
 ) -> None:
