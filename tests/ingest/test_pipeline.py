@@ -284,6 +284,26 @@ def test_gz_log_is_read_and_appended_members_only_once(db_path: Path, query: Que
     assert query("SELECT psid, line_no FROM events ORDER BY line_no") == [("u1", 1), ("u2", 2)]
 
 
+def test_gz_replaced_by_one_of_the_same_size_is_read_again(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    """Same size, new modification time: another .gz, read from its start (not skipped)."""
+    path = log_dir / "webhooks.ndjson.gz"
+
+    def write(mid: str, mtime_ns: int) -> int:
+        line = f.line(f.delivery(f.message(psid="u1", ts=T0, mid=mid))).encode() + b"\n"
+        path.write_bytes(gzip.compress(line, mtime=0))
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+        return path.stat().st_size
+
+    size = write("m_aaaa", 1_700_000_000_000_000_000)
+    pipeline.run([str(path)], db_path)
+    assert write("m_bbbb", 1_700_000_060_000_000_000) == size
+    result = pipeline.run([str(path)], db_path)
+    assert (result.files_read, result.lines, result.events_added) == (1, 1, 1)
+    assert query("SELECT mid FROM events ORDER BY mid") == [("m_aaaa",), ("m_bbbb",)]
+
+
 def test_directories_are_read_recursively_and_globs_expand(
     db_path: Path, query: Query, tmp_path: Path
 ) -> None:
