@@ -55,10 +55,8 @@ def record(con: duckdb.DuckDBPyConnection, fps: list[FileProgress], run_id: int)
             continue  # a pulled input is recorded once whole: its fingerprint is of its end
         if p.fingerprint:
             head = p.fingerprint
-        elif p.is_gz:
-            head = sources.prefix_hash(p.path, p.size)
-        else:
-            head = sources.fingerprint(p.path, fp.offset)
+        else:  # a .gz by its compressed size, a plain file by the offset read
+            head = sources.fingerprint(p.path, p.size if p.is_gz else fp.offset)
         rows.append((p.key, p.size, p.mtime_ns if fp.done else -1, head, fp.offset,
                      fp.lines_done))  # fmt: skip
         read += fp.offset - fp.recorded

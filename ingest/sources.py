@@ -171,8 +171,9 @@ def _logs_below(folder: Path) -> set[Path]:
 
 
 def fingerprint(path: Path, offset: int) -> str:
-    """What a plain file read to offset is told apart by: md5s of its first HEAD_BYTES and of
-    the HEAD_BYTES before offset (a file rewritten from a copy of its start differs there)."""
+    """What a file read to offset (a .gz: its size) is told apart by: md5s of its first
+    HEAD_BYTES and of the HEAD_BYTES before offset (a file rewritten from a copy of its start
+    differs there)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(min(offset, HEAD_BYTES))
@@ -220,7 +221,9 @@ def plan(path: Path, state: FileState | None) -> Plan | None:
     if state is None:
         return fresh
     if gz:
-        grown = st.st_size >= state.size and prefix_hash(path, state.size) == state.head_hash
+        # Appended members leave the old bytes as they were, to their last: a file compressed
+        # anew from a copy of its start has the same first 4 KiB, not the same end.
+        grown = st.st_size >= state.size and _same_start(path, state.size, state.head_hash)
     else:
         grown = (
             st.st_size >= state.offset_done
