@@ -153,3 +153,16 @@ def test_readme_subscribes_to_every_field_whose_events_refscope_reads() -> None:
                   "message_deliveries", "message_reads", "messaging_optins",
                   "message_reactions", "messaging_handovers", "standby", "feed"):  # fmt: skip
         assert field in fields, field
+
+
+def test_readme_and_changelog_give_the_receivers_body_cap() -> None:
+    """The receiver refuses a body over its cap with 413; README and the changelog's Unreleased
+    lines give the cap the code has (one Unreleased line still said 8 MiB after it became 1 MiB)."""
+    from ingest.receiver import MAX_BODY_BYTES
+
+    changelog = (Path(__file__).resolve().parent.parent / "CHANGELOG.md").read_text("utf-8")
+    unreleased = " ".join(changelog.split("## [Unreleased]", 1)[1].split("\n## [", 1)[0].split())
+    caps = re.findall(r"body cap is (\d+) MiB", unreleased)
+    readme_caps = re.findall(r"a body over (\d+) MiB gets 413", " ".join(README.split()))
+    assert caps and readme_caps
+    assert {int(n) * 1024 * 1024 for n in caps + readme_caps} == {MAX_BODY_BYTES}
