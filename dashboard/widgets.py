@@ -14,6 +14,7 @@ from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
 from dashboard import charts, queries, reports, store
 from dashboard.filters import Filters, spend_gap
 from dashboard.report_data import day_cell, day_list
+from ingest import demo_catalog
 from ingest.attribute import CHANNELS
 
 PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Previous month",
@@ -43,9 +44,15 @@ def empty_state(message: str) -> None:
     """An empty database: what to run next."""
     st.info(message)
     db = shlex.quote(str(store.database_path()))
-    # As `make demo` and the README: without the demo's links its QR contacts are m.me links.
+    # As `make demo` and the README: without the demo's links its QR contacts are m.me links,
+    # and without its pages' names every chart and filter shows page ids.
+    pages = "".join(
+        f"refscope pages set {page} --username {user} --name {shlex.quote(name)} --db {db}\n"
+        for page, user, name in demo_catalog.PAGES
+    )
     st.code(
         f"refscope demo-data --out data/demo\n"
+        f"{pages}"
         f"refscope links import data/demo/tracked-links.csv --db {db}\n"
         f"refscope ingest data/demo --db {db}\n"
         f"refscope dashboard --db {db}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -572,6 +573,12 @@ def test_without_contacts_the_app_says_what_to_run_next(open_app, db_path, no_db
     assert commands.index(f"refscope links import data/demo/tracked-links.csv --db {path}") < (
         commands.index(f"refscope ingest data/demo --db {path}")
     )
+    # the demo's pages named, as `make demo` does: else every chart and filter shows page ids
+    from ingest.demo_catalog import PAGES
+
+    named = [shlex.split(c)[3:] for c in commands if c.startswith("refscope pages set ")]
+    assert named == [[page, "--username", user, "--name", name, "--db", str(path)]
+                     for page, user, name in PAGES]  # fmt: skip
 
 
 @pytest.mark.parametrize("state", ["schema-only", "missing"])
