@@ -75,8 +75,15 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
 
     PDF needs Chromium for its charts; HTML (charts included, opens offline) and XLSX do not.
     """
+    named = SUFFIXES.get(out.suffix.lower()) if out else None
+    if fmt is not None and named is not None and named != fmt:
+        # an XLSX file named .pdf opens in nothing
+        raise click.BadParameter(
+            f"{out} is named as {named}, not {fmt}: give --out a .{fmt} name, or leave out "
+            "--format", param_hint="--out"
+        )  # fmt: skip
     if fmt is None:
-        fmt = SUFFIXES.get(out.suffix.lower()) if out else "pdf"
+        fmt = named if out else "pdf"
         if fmt is None:
             raise click.BadParameter(
                 f"cannot tell the format from {out}; give --format "
