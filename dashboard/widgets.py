@@ -22,11 +22,6 @@ PRESETS = ("Last 7 days", "Last 28 days", "Last 90 days", "Month to date", "Prev
 DEFAULT_PRESET = "Last 28 days"
 
 
-def _cell_day(value: Any) -> dt.date:
-    """A date cell of a query's frame (a date, or a pandas timestamp) as a date."""
-    return value.date() if hasattr(value, "date") else value
-
-
 def preset_range(preset: str, last: dt.date) -> tuple[dt.date, dt.date]:
     """The inclusive range a preset means when the newest data is on `last`."""
     if preset.startswith("Last "):
@@ -101,8 +96,9 @@ def global_filters() -> Filters | None:
     bounds = store.fetch("data_bounds")
     if bounds.empty or int(bounds["contacts"].iloc[0]) == 0:
         return None
-    days = [_cell_day(bounds[c].iloc[0]) for c in ("first_day", "last_day", "whole_day")]
-    first, last, whole = days
+    first, last, whole = (day_cell(bounds, c) for c in ("first_day", "last_day", "whole_day"))
+    if first is None or last is None or whole is None:  # contacts without events: none to show
+        return None
     pages = store.fetch("page_list")
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     _seed_from_url(first, last, labels)
