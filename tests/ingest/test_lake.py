@@ -38,6 +38,19 @@ def counts_by_channel_arrow(lake_dir: Path) -> dict[str, int]:
     return {c["values"]: c["counts"] for c in counts}
 
 
+def _three_flyer_contacts_in_a_lake(db_path: Path, tmp_path: Path) -> Path:
+    """Three contacts of the ref flyer9 (m.me links until it is registered as a QR code),
+    ingested with a lake: the lake's folder."""
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
+        f.delivery(f.postback(referral=f.referral_obj("flyer9"), psid=f"u{i}", ts=f.T0 + i))
+        for i in range(3)
+    ])  # fmt: skip
+    lake_dir = tmp_path / "lake"
+    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    assert counts_by_channel_arrow(lake_dir) == {"m_me_link": 3}
+    return lake_dir
+
+
 def test_lake_equals_the_database_read_by_another_engine(
     demo_logs: Path, db_path: Path, tmp_path: Path, query: Query
 ) -> None:
@@ -95,13 +108,7 @@ def test_a_qr_code_registered_after_a_sync_relabels_the_lake_too(
     db_path: Path, tmp_path: Path, query: Query
 ) -> None:
     """A re-label keeps every partition's row count: the sync must still see it and rewrite."""
-    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
-        f.delivery(f.postback(referral=f.referral_obj("flyer9"), psid=f"u{i}", ts=f.T0 + i))
-        for i in range(3)
-    ])  # fmt: skip
-    lake_dir = tmp_path / "lake"
-    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
-    assert counts_by_channel_arrow(lake_dir) == {"m_me_link": 3}
+    lake_dir = _three_flyer_contacts_in_a_lake(db_path, tmp_path)
     con = db.connect(db_path)
     try:
         assert links.register(con, [links.make_link(f.PAGE_ID, "flyer9", "qr")])
@@ -134,13 +141,7 @@ def test_a_change_still_in_the_wal_makes_the_lake_stale(
     import subprocess
     import sys
 
-    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
-        f.delivery(f.postback(referral=f.referral_obj("flyer9"), psid=f"u{i}", ts=f.T0 + i))
-        for i in range(3)
-    ])  # fmt: skip
-    lake_dir = tmp_path / "lake"
-    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
-    assert counts_by_channel_arrow(lake_dir) == {"m_me_link": 3}
+    lake_dir = _three_flyer_contacts_in_a_lake(db_path, tmp_path)
     proc = subprocess.run(
         [sys.executable, "-c", _REGISTER_AND_DIE, str(db_path), f.PAGE_ID],
         cwd=Path(pipeline.__file__).parent.parent,
@@ -151,7 +152,7 @@ def test_a_change_still_in_the_wal_makes_the_lake_stale(
     wal = db_path.with_name(db_path.name + ".wal")
     synced_at = (lake_dir / lake.MANIFEST).stat().st_mtime_ns
     assert wal.exists() and db_path.stat().st_mtime_ns <= synced_at  # the case under test
-    result = pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    result = pipeline.run([str(tmp_path / "logs" / "a.ndjson")], db_path, lake_dir=lake_dir)
     assert result.files_read == 0 and result.lake is not None and result.lake.written > 0
     assert counts_by_channel_arrow(lake_dir) == {"qr_code": 3}
     assert dict(query("SELECT channel, count(*) FROM contacts GROUP BY ALL")) == {"qr_code": 3}
