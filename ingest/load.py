@@ -183,12 +183,13 @@ WITH flagged AS (
     SELECT rid,
            count(*) FILTER (WHERE problem IS NULL) AS good,
            coalesce(bool_or(entry_gap), false) AS gap,
-           arg_min(CASE WHEN container IN ('send_api', 'click') THEN problem
+           -- Every malformed item of the line, in its order (reasons.items_problem joins them).
+           list(CASE WHEN container IN ('send_api', 'click') THEN problem
                 WHEN container IN ('sample', 'feed_sample') THEN 'value: ' || problem
                                   ELSE 'entry[' || (ei - 1) || '].'
                                        || replace(container, 'feed', 'changes') || '['
-                                       || (ii - 1) || ']: ' || problem END,
-                   [ei, ii]) FILTER (WHERE problem IS NOT NULL) AS problem
+                                       || (ii - 1) || ']: ' || problem END
+                ORDER BY ei, ii) FILTER (WHERE problem IS NOT NULL) AS problem
     FROM rs_stage WHERE rid IN (SELECT rid FROM flagged) GROUP BY rid
 ), eventless AS (
     SELECT rid FROM chunk ANTI JOIN rs_stage USING (rid)
@@ -320,7 +321,8 @@ def _load_table(
                 con, pulled_at
             )
             res.rejects.extend(rejected)
-        for file_id, line_no, raw, problem, good, gap in con.execute(_TROUBLED_LINES).fetchall():
+        for file_id, line_no, raw, problems, good, gap in con.execute(_TROUBLED_LINES).fetchall():
+            problem = reasons.items_problem(problems)
             if (file_id, line_no) in insights:
                 continue  # stored, or rejected with its own reason, above
             if problem is None and not good and reasons.is_blank(raw):

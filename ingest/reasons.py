@@ -167,12 +167,27 @@ def _json_type(v: object) -> str:
     )
 
 
+# A line's malformed items named in its reason at the most; the rest are counted.
+ITEMS_NAMED = 5
+
+
+def items_problem(problems: list[str] | None) -> str | None:
+    """One reason for a line's malformed items: each named with its problem, in their order
+    ("entry[0].messaging[0]: message without mid; entry[0].messaging[2]: no sender id")."""
+    if not problems:
+        return None
+    more = len(problems) - ITEMS_NAMED
+    counted = [f"{more} more malformed items"] if more > 0 else []
+    return "; ".join(problems[:ITEMS_NAMED] + counted)
+
+
 def family(reason: str) -> str:
     """Group reasons for the summary: 'invalid JSON: Expecting ...' counts as 'invalid JSON',
     'invalid UTF-8 at byte 29' as 'invalid UTF-8'."""
     if reason.startswith("data["):  # an ad insights page's row ("data[3]: "): its problem
         return reason.split("]: ", 1)[-1]
     if reason.startswith("entry[") or reason.startswith("partly rejected"):
+        reason = reason.split("; ", 1)[0]  # a line's first malformed item names its family
         if "]: " not in reason:
             return reason
         # The item's position goes ("entry[0].messaging[1]: "); a partial reject stays apart.

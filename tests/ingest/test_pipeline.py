@@ -480,6 +480,14 @@ BAD_LINES: list[tuple[Any, str]] = [
      r"entry\[0\]\.messaging\[0\]: no valid timestamp"),
     (f.delivery(f.message(psid="u7", ts=T0), f.message(ts="soon"), time="TIMESTAMP"),
      r"partly rejected: entry\[0\]\.messaging\[1\]: no valid timestamp"),
+    # Every malformed item is named, in its order, up to five; the rest are counted.
+    (f.delivery(f.message(psid="u8", ts=T0), f.message(ts="soon"), NO_SENDER["entry"][0]
+                ["messaging"][0], time="TIMESTAMP"),
+     r"partly rejected: entry\[0\]\.messaging\[1\]: no valid timestamp; "
+     r"entry\[0\]\.messaging\[2\]: no sender id"),
+    (f.delivery(*(f.message(ts="soon") for _ in range(7)), time="TIMESTAMP"),
+     "; ".join(rf"entry\[0\]\.messaging\[{i}\]: no valid timestamp" for i in range(5))
+     + "; 2 more malformed items"),
     ({"object": "page", "entry": [{"id": PAGE_ID, "time": T0}]},
      r"no messaging, standby or changes items"),
 ]  # fmt: skip

@@ -199,9 +199,11 @@ def line_events(obj: object, qr_refs: set) -> tuple[list[dict], str | None]:
             events.append(
                 {"page": page, "psid": None, "kind": kind, "ts": ts, "touch": None, "key": key}
             )
+    named = "; ".join(problems[:5]) + (f"; {len(problems) - 5} more malformed items"
+                                       if len(problems) > 5 else "")  # fmt: skip
     if problems and not events:
-        return [], problems[0]
-    return events, ("partly rejected: " + problems[0]) if problems else None
+        return [], named
+    return events, ("partly rejected: " + named) if problems else None
 
 
 def read_logs(paths: list[Path], qr_refs: set) -> tuple[list[dict], dict]:
