@@ -98,7 +98,8 @@ def run(
     """
     started = time.perf_counter()
     privacy = Privacy.from_env(keep_text)
-    files = sources.discover(paths)
+    unread: list[str] = []  # folders none of whose files is read by its name
+    files = sources.discover(paths, unread)
     path = db.db_path(db_file)
     # `refscope ingest data/*` names the database beside the logs: it is no log, and reading it
     # would add its own bytes as rejects on every run (it changes with each).
@@ -109,6 +110,7 @@ def run(
     try:
         plans = plan_files(con, files)
         result = _run(con, plans, len(files), started, on_plan, progress, privacy)
+        result.warnings += unread
         result.warnings += [f"{f}: the database itself, not a log: left out" for f in skipped]
         if lake_dir is not None and (result.files_read or lake.is_stale(lake_dir, path)):
             # After the commit: a crash here leaves the lake behind, and the next run catches up.

@@ -119,8 +119,11 @@ def path_key(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def discover(paths: list[str]) -> list[Path]:
-    """Expand files, directories (recursively) and globs into a sorted list of log files."""
+def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
+    """Expand files, directories (recursively) and globs into a sorted list of log files.
+
+    A directory none of whose files has a log name (only rotated ones, `x.ndjson.1`) is said
+    in warnings: "0 files" alone read as if everything had been read before."""
     found: set[Path] = set()
     for spec in paths:
         if not spec.strip():
@@ -128,7 +131,11 @@ def discover(paths: list[str]) -> list[Path]:
             raise SourceError("an empty PATH: give a file, a directory or a glob")
         p = Path(spec)
         if p.is_dir():
-            found.update(_logs_below(p))
+            others: list[str] = []
+            logs = _logs_below(p, others)
+            found.update(logs)
+            if not logs and others and warnings is not None:
+                warnings.append(_none_read(spec, others))
         elif p.is_file():
             found.add(p)
         elif glob.has_magic(spec):
@@ -155,9 +162,20 @@ def discover(paths: list[str]) -> list[Path]:
     return sorted({f.resolve() for f in found}, key=str)
 
 
-def _logs_below(folder: Path) -> set[Path]:
+def _none_read(spec: str, others: list[str]) -> str:
+    names = sorted(others)
+    shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
+    return (
+        f"{spec}: no file is read by its name ({len(names):,} left out: {shown}): "
+        f"a folder is read for {', '.join('*' + s for s in LOG_SUFFIXES)} and their .gz; "
+        "give such a file as a PATH to read it"
+    )
+
+
+def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
     """The log files below a folder. A linked folder (an archive on another disk) is read too,
-    as a glob reads it; one reached again (a link back up the tree) is not walked twice."""
+    as a glob reads it; one reached again (a link back up the tree) is not walked twice. The
+    names of other files (not dot files) go to others."""
     found: set[Path] = set()
     walked: set[str] = set()
     for dirpath, dirs, files in os.walk(folder, onerror=_unreadable_dir, followlinks=True):
@@ -167,6 +185,8 @@ def _logs_below(folder: Path) -> set[Path]:
             continue
         walked.add(real)
         found.update(Path(dirpath, f) for f in files if is_log_name(f))
+        if others is not None:
+            others.extend(f for f in files if not is_log_name(f) and not f.startswith("."))
     return found
 
 

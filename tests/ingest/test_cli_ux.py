@@ -631,3 +631,30 @@ def test_attribution_out_of_memory_names_the_setting_and_the_run_resumes(tmp_pat
     assert "run 1 stays open" in errors[0]
     result = pipeline.run([str(log)], db_file)
     assert (result.run_id, result.resumed, result.new_contacts) == (1, True, 500_000)
+
+
+def test_a_folder_of_rotated_logs_only_says_why_none_is_read(tmp_path: Path) -> None:
+    """A folder holding only logrotate's names (x.ndjson.1, its .gz, a dateext one) was read as
+    "nothing new to read in 0 files", as if all were read: it now says what it left out, and
+    which names a folder scan reads. A dot file (a .gitkeep) is not counted."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs, "webhooks.ndjson.1")
+    (logs / "webhooks.ndjson.2.gz").write_bytes(gzip.compress(b"{}\n"))
+    _log(logs, "webhooks.ndjson-20261201")
+    (logs / ".gitkeep").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(logs),
+         "--db", str(tmp_path / "db.duckdb")],
+        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    out = " ".join(proc.stdout.split())
+    assert (
+        f"warning: {logs}: no file is read by its name (3 left out: webhooks.ndjson-20261201, "
+        "webhooks.ndjson.1, webhooks.ndjson.2.gz): a folder is read for *.ndjson, *.jsonl, "
+        "*.json and their .gz; give such a file as a PATH to read it"
+    ) in out, out
+    assert "nothing new to read in 0 files" in out
