@@ -27,8 +27,9 @@ _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 
 
 class ReplacedWhileRead(SourceError):
-    """A file replaced under its name (rotated) after it was planned: its plan (an offset into
-    the file it replaced) is not for it; nothing of it is read, and the next run plans anew."""
+    """A file replaced under its name (rotated), or removed, after it was planned: its plan (an
+    offset into the file it replaced) is not for it; nothing of it is read, and the next run
+    plans anew."""
 
 
 class TruncatedGzip(SourceError):
@@ -279,6 +280,14 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     opener = gzip.open if p.is_gz else open
     try:
         fh = opener(p.path, "rb")
+    except FileNotFoundError as exc:
+        if p.name is not None:  # a pulled input's spool file: not a log rotated away
+            raise SourceError(f"{p.path}: {exc.strerror}") from exc
+        # Removed (a retention job) or rotated away before its new file exists: nothing of it
+        # is there to read, and the other inputs are read as usual.
+        raise ReplacedWhileRead(
+            f"{p.path}: removed (rotated?) since this run listed it: not read"
+        ) from exc
     except OSError as exc:
         raise SourceError(f"{p.path}: {exc.strerror}") from exc
     with fh:

@@ -217,6 +217,24 @@ def test_a_log_rotated_between_planning_and_reading_loses_none_of_the_new_one(
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
+def test_a_log_removed_between_planning_and_reading_leaves_the_others_read(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    """A log removed (a retention job) or rotated away before its new file exists, while a run
+    is on its other files, stopped the run with a bare "No such file or directory"; it is
+    left out with a warning, as a log replaced meanwhile is, and the others are read."""
+    gone = f.write_ndjson(log_dir / "webhooks-1.ndjson", [f.delivery(f.message(psid="g"))])
+    three = [f.delivery(f.message(psid=f"k{i}", ts=T0 + i)) for i in range(3)]
+    kept = f.write_ndjson(log_dir / "webhooks-2.ndjson", three)
+
+    result = pipeline.run([str(log_dir)], db_path, on_plan=lambda total: gone.unlink())
+    assert result.warnings == [f"{gone}: removed (rotated?) since this run listed it: not read"]
+    assert query("SELECT DISTINCT file FROM events") == [(str(kept),)]
+    assert query("SELECT count(*) FROM events") == [(3,)]
+    assert query("SELECT path FROM ingest_files") == [(str(kept),)]
+    assert query("SELECT finished_at IS NOT NULL FROM ingest_runs") == [(True,)]
+
+
 def test_unterminated_last_line_is_read_again_once_complete(
     ingest_lines, query: Query, log_dir: Path
 ) -> None:
