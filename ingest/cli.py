@@ -23,7 +23,7 @@ from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option
 from .cli_pull import pull
 from .cli_retention import forget, prune
 from .errors import DatabaseError, RefscopeError, SourceError
-from .summary import print_summary
+from .summary import print_summary, print_warnings
 
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024  # below this an ingest is over before a bar helps
 
@@ -170,6 +170,7 @@ def _follow(
         f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)", soft_wrap=True
     )
     failing: str | None = None  # the error of the last cycle, said once while it lasts
+    warned: list[str] = []  # the warnings of the last cycle, likewise
     stop = threading.Event()  # set by Ctrl-C or SIGTERM
     restore = _stop_on_signals(stop)
     try:
@@ -195,6 +196,9 @@ def _follow(
                 failing = None
                 if result.files_read:
                     print_summary(console, result)
+                elif result.warnings != warned:  # a folder of no log name: said once
+                    print_warnings(console, result.warnings)
+                warned = result.warnings
             time.sleep(interval)
     except BaseException:
         # A stop inside a DuckDB query surfaces as DuckDB's own "interrupted" error: stopped

@@ -13,8 +13,7 @@ from .cli_options import counted
 def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     """Each sentence on one line however narrow the output (soft_wrap): a log written by cron
     keeps a run's figures on one line, for grep, and the terminal wraps them for the eye."""
-    for warning in r.warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    print_warnings(console, r.warnings)
     if r.lake is not None:
         console.print(r.lake.line(), soft_wrap=True)
     if r.files_read == 0 and r.lines == 0:  # a file read in part has its lines counted
@@ -53,3 +52,8 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             table.add_row(key, f"{n:,}")
         console.print(table)
+
+
+def print_warnings(console: Console, warnings: list[str]) -> None:
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)

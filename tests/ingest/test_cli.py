@@ -238,6 +238,23 @@ def test_follow_reports_an_error_and_keeps_going(
     assert Query(db_path)("SELECT kind FROM events") == [("message",)]
 
 
+def test_follow_says_once_that_a_folder_holds_no_log_name(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Following a folder of rotated logs only (webhooks.ndjson.1) printed nothing but
+    "following …": a round that reads nothing printed no warning. It is said once."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    f.write_ndjson(logs / "webhooks.ndjson.1", [f.delivery(f.message("hi"))])
+    monkeypatch.setattr(cli_module.time, "sleep", lambda seconds: None)
+    out = io.StringIO()
+    cli_module._follow(Console(file=out, width=200), [str(logs)], db_path, 2.0, None, None,
+                       cycles=3)  # fmt: skip
+    text = out.getvalue()
+    assert text.count(f"warning: {logs}: no file is read by its name (1 left out: ") == 1, text
+    assert Query(db_path)("SELECT count(*) FROM events") == [(0,)]
+
+
 def test_refscope_db_environment_variable_is_the_database(
     runner: CliRunner, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
