@@ -336,6 +336,9 @@ def _load_table(
                 repaired.append((file_id, line_no, fixed))
                 continue
             reason = reasons.explain_reject(raw, problem, good)
+            if not raw.endswith("\n") and reason.startswith("invalid JSON"):
+                # Only a file's last line lacks its newline: cut short by a writer still at it.
+                reason = f"{reasons.UNFINISHED}: {reason}"
             res.rejects.append((file_id, line_no, reason, raw.rstrip("\r\n")))
     return repaired
 

@@ -49,6 +49,8 @@ def _replace_surrogates(v: Any) -> Any:
     return v
 
 
+# A file's last line without its newline: most likely its writer is still at it.
+UNFINISHED = "unfinished last line (no newline yet; read again once it has one)"
 UTF16 = "UTF-16 text, not UTF-8: save the log as UTF-8"  # PowerShell 5's `>` writes UTF-16
 
 

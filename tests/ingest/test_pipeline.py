@@ -243,10 +243,14 @@ def test_unterminated_last_line_is_read_again_once_complete(
     ingest_lines([f.delivery(f.message("first", psid="u1", ts=T0))])
     with open(path, "a") as fh:  # the writer is halfway through line 2
         fh.write(complete[:40])
-    pipeline.run([str(path)], query.path)
-    assert query("SELECT line_no, reason LIKE 'invalid JSON: %', raw FROM rejects") == [
+    result = pipeline.run([str(path)], query.path)
+    reason = "unfinished last line (no newline yet; read again once it has one): invalid JSON: %"
+    assert query("SELECT line_no, reason LIKE ?, raw FROM rejects", reason) == [
         (2, True, complete[:40])
     ]
+    assert result.rejects_by_reason == {
+        "unfinished last line (no newline yet; read again once it has one)": 1
+    }
     with open(path, "a") as fh:
         fh.write(complete[40:] + "\n")
     result = pipeline.run([str(path)], query.path, keep_text=True)
