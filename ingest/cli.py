@@ -19,7 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from . import db, lake, pipeline, preflight
 from .cli_links import links, pages
-from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option
+from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, counted, lake_option
 from .cli_pull import pull
 from .cli_retention import forget, prune
 from .errors import DatabaseError, RefscopeError, SourceError
@@ -281,7 +281,8 @@ def demo_data(
     links_csv = write_links_csv(out)
     click.echo(
         f"wrote {len(summary.files)} files, {summary.lines:,} lines "
-        f"({summary.malformed_lines} malformed, {summary.duplicate_lines} retried) to {out}; "
+        f"({summary.malformed_lines} malformed, {summary.duplicate_lines} retried) and "
+        f"{counted(summary.blank_lines, 'blank line')} to {out}; "
         f"its links to register: {links_csv}"
     )
 

@@ -46,6 +46,7 @@ class DemoSummary:
     files: list[Path]
     lines: int
     malformed_lines: int  # not JSON, not UTF-8, or not a delivery object
+    blank_lines: int  # not in lines: an ingest counts them among its lines and skips them
     duplicate_lines: int  # verbatim retries of an earlier POST body (in any file)
     pages: dict[str, str]  # page_id -> username
     start: dt.date
@@ -101,6 +102,7 @@ def write_demo(
         files=sorted([*files, insights]),
         lines=counts["lines"] + len(insights.read_bytes().splitlines()),
         malformed_lines=counts["bad"],
+        blank_lines=counts.get("blank", 0),
         duplicate_lines=counts["dup"],
         pages={page: username for page, username, _ in PAGES},
         start=start,

@@ -298,6 +298,23 @@ def test_demo_data_start_sets_the_first_day(runner: CliRunner, tmp_path: Path) -
     assert b"CUSTOMER_CHAT_PLUGIN" in b"".join(p.read_bytes() for p in out.glob("*.ndjson"))
 
 
+def test_demo_data_says_the_lines_an_ingest_of_them_counts(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """An ingest counts blank lines among its lines (and skips them): the demo says how many it
+    wrote, so its figure and the ingest's add up."""
+    out = tmp_path / "demo"
+    said = runner.invoke(
+        cli, ["demo-data", "--days", "30", "--end", "2024-05-19", "--out", str(out)]
+    )
+    m = re.search(r"([\d,]+) lines \(.*\) and ([\d,]+) blank lines? to", said.output)
+    assert m, said.output
+    lines, blank = (int(g.replace(",", "")) for g in m.groups())
+    assert blank >= 1
+    ingested = runner.invoke(cli, ["ingest", str(out), "--db", str(tmp_path / "r.duckdb")])
+    assert f"{lines + blank:,} lines" in ingested.output, ingested.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
