@@ -115,8 +115,9 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 
 def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per Click-to-Messenger ad. Columns: ad_id, ad_title, new_contacts, engaged,
-    engaged_rate, spend, cost_per_contact, cost_per_engaged, conversations_started (Meta's)."""
-    return _df(
+    engaged_rate, spend, cost_per_contact, cost_per_engaged, conversations_started (Meta's; a
+    whole count, missing for an ad without insights: pandas makes such a column float)."""
+    df = _df(
         con,
         f"""WITH acquired AS (
                 SELECT c.ad_id, max(c.ad_title) AS ad_title, count(*) AS new_contacts,
@@ -144,6 +145,7 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             ORDER BY new_contacts DESC, spend DESC NULLS LAST, ad_id""",
         f,
     )
+    return df.astype({"conversations_started": "Int64"})
 
 
 def website_chat(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

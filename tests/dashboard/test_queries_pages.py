@@ -4,6 +4,7 @@ recomputed in Python from the raw tables (retention and contact rows: test_queri
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -11,7 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboard import queries
+from dashboard import queries, reports
 from dashboard.filters import Filters
 from ingest import clicklog, db, links, pipeline
 from tests import factories as fx
@@ -338,6 +339,17 @@ def test_ads_join_spend_from_insights_in_range(small):
     assert pd.isna(df.loc[croissant, "spend"]) and df.loc[croissant, "new_contacts"] == 1
     assert df.loc[bagels, ["ad_title", "new_contacts", "spend"]].tolist() == ["Bagels", 0, 7.5]
     assert pd.isna(df.loc[bagels, "cost_per_contact"])
+
+
+def test_meta_conversations_are_a_whole_count_in_the_downloads(small):
+    """An ad without an insights row has no count: the column read 7.0 and 1.0 in the CSV,
+    and as a float without a thousands format in the XLSX download."""
+    df = queries.ads(small, SMALL_RANGE)
+    assert pd.api.types.is_integer_dtype(df["conversations_started"])
+    csv = reports.table_bytes("csv", df, "ads", SMALL_RANGE).decode()
+    back = pd.read_csv(io.StringIO(csv), skiprows=1, dtype=str).set_index("ad_id")
+    assert back.loc["6000000000001", "conversations_started"] == "7"
+    assert pd.isna(back.loc["6000000000002", "conversations_started"])  # no insights row
 
 
 def test_ads_of_a_page_include_one_that_spent_without_new_contacts(small):
