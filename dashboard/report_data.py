@@ -115,7 +115,7 @@ def period(f: Filters) -> str:
 
 def length(f: Filters) -> str:
     """The range's length: "1 day", "28 days"."""
-    return "1 day" if f.days == 1 else f"{f.days} days"
+    return "1 day" if f.days == 1 else f"{f.days:,} days"
 
 
 def scope(f: Filters) -> str:

@@ -166,7 +166,7 @@ def _section(pdf: _Pdf, s: Section, png: bytes | None) -> None:
     note = s.note
     shown = s.table.head(PDF_MAX_ROWS)
     if len(shown) < len(s.table):
-        note += f" The first {len(shown)} of {len(s.table)} rows; all are in the XLSX report."
+        note += f" The first {len(shown)} of {len(s.table):,} rows; all are in the XLSX report."
     if note:
         pdf.set_text_color(90)
         _text(pdf, note.strip(), 5)

@@ -80,8 +80,13 @@ def write_cell(ws: Worksheet, row: int, col: int, v: Any, kind: str, fmt: _Forma
         ws.write_string(row, col, str(v))
 
 
+# Money columns of the dashboard's tables: cents and thousands, as the report's Ads sheet.
+MONEY_COLUMNS = ("spend", "cost_per_contact", "cost_per_engaged")
+
+
 def infer_columns(df: pd.DataFrame) -> tuple[Column, ...]:
-    """Column kinds from the frame's dtypes (for tables exported as they are)."""
+    """Column kinds from the frame's dtypes (for tables exported as they are); a money column
+    by its name."""
     out = []
     for name in df.columns:
         s = df[name]
@@ -90,7 +95,7 @@ def infer_columns(df: pd.DataFrame) -> tuple[Column, ...]:
         elif pd.api.types.is_integer_dtype(s):
             kind = "int"
         elif pd.api.types.is_float_dtype(s):
-            kind = "float"
+            kind = "money" if name in MONEY_COLUMNS else "float"
         elif pd.api.types.is_datetime64_any_dtype(s):
             kind = "datetime"
         elif s.map(lambda v: isinstance(v, dt.date)).any():

@@ -296,17 +296,19 @@ def download_table(df: pd.DataFrame, name: str, f: Filters, **extra: str) -> Non
 
 def _columns() -> dict[str, Any]:
     """Every table column of the app as a reader names it, with its format (rates as percent,
-    money with two decimals, times to the minute)."""
+    counts and money with thousands separators as the KPIs and reports write them, money with
+    two decimals, times to the minute)."""
     cc = st.column_config
-    pct, money, ratio, when = "percent", "%.2f", "%.2f", "YYYY-MM-DD HH:mm"
+    pct, money, ratio, when = "percent", "%,.2f", "%.2f", "YYYY-MM-DD HH:mm"
+    count = "%,d"
     number = {
-        "new_contacts": ("New contacts", None), "engaged": ("Engaged", None),
-        "reentries": ("Re-entries", None), "clicks": ("Clicks", None), "scans": ("QR scans", None),
-        "guests": ("Guests", None), "comments": ("Comments", None),
-        "private_replies": ("Private replies", None), "conversations": ("Conversations", None),
-        "contacts": ("Contacts", None), "message_count": ("Messages", None),
-        "reentry_count": ("Re-entries", None),
-        "conversations_started": ("Meta: conversations started", None),
+        "new_contacts": ("New contacts", count), "engaged": ("Engaged", count),
+        "reentries": ("Re-entries", count), "clicks": ("Clicks", count),
+        "scans": ("QR scans", count), "guests": ("Guests", count), "comments": ("Comments", count),
+        "private_replies": ("Private replies", count),
+        "conversations": ("Conversations", count), "contacts": ("Contacts", count),
+        "message_count": ("Messages", count), "reentry_count": ("Re-entries", count),
+        "conversations_started": ("Meta: conversations started", count),
         "engaged_rate": ("Engaged rate", pct), "ci_low": ("95% low", pct),
         "ci_high": ("95% high", pct), "return_7d_rate": ("7-day return", pct),
         "contacts_per_click": ("Contacts / click", ratio), "guest_share": ("Guest share", pct),

@@ -656,7 +656,11 @@ def test_table_formats_rates_as_percent_and_money_with_cents(open_app, small_db)
     at = show(at, "ads")
     config = json.loads(at.dataframe[0].proto.columns)
     assert config["engaged_rate"]["type_config"]["format"] == "percent"
-    assert config["spend"]["type_config"]["format"] == "%.2f"
+    # With thousands separators, as the KPIs and reports write them (12,345.67, not 12345.67).
+    assert config["spend"]["type_config"]["format"] == "%,.2f"
+    assert config["cost_per_contact"]["type_config"]["format"] == "%,.2f"
+    assert config["new_contacts"]["type_config"]["format"] == "%,d"
+    assert config["conversations_started"]["type_config"]["format"] == "%,d"
     assert config["cost_per_contact"]["label"] == "Cost / new contact"
     assert list(at.dataframe[0].proto.column_order)[-1] == "ad_id"  # the title says which ad
 

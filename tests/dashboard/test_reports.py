@@ -181,6 +181,16 @@ def test_xlsx_download_shows_a_whole_float_without_a_trailing_point():
     assert {c.number_format for c in cells} == {"General"}
 
 
+def test_xlsx_download_shows_spend_and_costs_as_money_with_thousands():
+    """4570.46 of spend read "4570.46" in the Ads download and "4,570.46" in the report."""
+    df = pd.DataFrame({"ad_id": ["1"], "spend": [4570.46], "cost_per_contact": [9.89],
+                       "cost_per_engaged": [12.0], "contacts_per_click": [2.75]})  # fmt: skip
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "ads", RANGE)))
+    (row,) = book["ads"].iter_rows(min_row=2)
+    assert [c.number_format for c in row[1:]] == ["#,##0.00"] * 3 + ["General"]
+    assert row[1].value == 4570.46
+
+
 def test_xlsx_download_reads_back_equal_with_a_filters_sheet(table):
     data = reports.table_bytes("xlsx", table, "contacts", RANGE)
     book = openpyxl.load_workbook(io.BytesIO(data))
@@ -566,6 +576,11 @@ def test_a_one_day_report_says_1_day(report_db, fmt):
     text = (pypdf.PdfReader(io.BytesIO(out)).pages[0].extract_text() if fmt == "pdf"
             else out.decode())  # fmt: skip
     assert f"{day} – {day} (1 day), compared with" in text
+
+
+def test_a_long_range_writes_its_days_with_a_thousands_separator():
+    """Counts are written 1,066 everywhere else in the report, not "(1066 days)"."""
+    assert report_data.length(Filters(dt.date(2024, 1, 1), dt.date(2026, 12, 1))) == "1,066 days"
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "xlsx", "html"], ids=["pdf", "xlsx", "html"])
