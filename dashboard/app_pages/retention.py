@@ -15,6 +15,7 @@ channels = sorted(cohorts["channel"].unique())
 pick = st.selectbox("Channel", ["all", *channels], format_func=lambda c: "All channels"
                     if c == "all" else charts.channel_label(c))  # fmt: skip
 st.plotly_chart(charts.cohort_heatmap(cohorts, None if pick == "all" else pick))
+widgets.download_table(cohorts, "cohorts", f)  # the heatmap's shares, per channel
 st.caption(
     "A share counts only the contacts whose week (or N days) had passed when the data ends: "
     "a contact acquired last week is not yet a contact who did not come back."

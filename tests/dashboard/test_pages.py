@@ -345,6 +345,15 @@ def test_retention_page_shows_cohorts_and_returns_per_channel(app, con, default_
     assert at.selectbox[0].options == ["All channels", *map(charts.channel_label, channels)]
 
 
+def test_retention_page_downloads_its_cohort_table_as_well_as_its_returns(app):
+    """The cohort heatmap's numbers could only be read off the chart: every other view's table
+    downloads, and so do the cohorts (week by week, per channel)."""
+    at = show(app, "retention")
+    keys = [b.key for b in at.get("download_button")]
+    assert keys == [f"download-{name}-{fmt}" for name in ("cohorts", "returns_by_channel")
+                    for fmt in ("csv", "xlsx", "parquet")]  # fmt: skip
+
+
 def test_contacts_page_counts_and_searches_contacts(app, con, default_range):
     at = show(app, "contacts")
     n = len(queries.contact_rows(con, default_range))
