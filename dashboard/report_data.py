@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from dashboard import charts, queries
 from dashboard.filters import Filters, spend_gap
+from ingest.wording import counted
 
 Fetch = Callable[..., pd.DataFrame]
 TOP_REFS = 20  # a printed page holds about this many rows at the report's font size
@@ -319,7 +320,7 @@ def _funnel(comments: pd.DataFrame) -> Section:
     table["share"] = [n / totals[0] if totals[0] else math.nan for n in totals]
     return Section("funnel", "Comment funnel", table, columns,
                    _untitled(charts.comments_funnel(comments)),
-                   note=f"Over {len(comments)} posts.")  # fmt: skip
+                   note=f"Over {counted(len(comments), 'post')}.")  # fmt: skip
 
 
 def _retention(df: pd.DataFrame) -> Section:

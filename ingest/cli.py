@@ -24,6 +24,7 @@ from .cli_pull import pull
 from .cli_retention import forget, prune
 from .errors import DatabaseError, RefscopeError, SourceError
 from .summary import print_summary, print_warnings
+from .wording import counted
 
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024  # below this an ingest is over before a bar helps
 
@@ -280,7 +281,7 @@ def demo_data(
     summary = write_demo(out, days=days, end=last, seed=seed, scale=scale)
     links_csv = write_links_csv(out)
     click.echo(
-        f"wrote {len(summary.files)} files, {summary.lines:,} lines "
+        f"wrote {counted(len(summary.files), 'file')}, {counted(summary.lines, 'line')} "
         f"({summary.malformed_lines} malformed, {summary.duplicate_lines} retried) and "
         f"{counted(summary.blank_lines, 'blank line')} to {out}; "
         f"its links to register: {links_csv}"

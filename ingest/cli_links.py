@@ -13,7 +13,8 @@ from rich.table import Table
 
 from . import db, links_csv, preflight, qr
 from . import links as links_mod
-from .cli_options import DB_OPTION, counted, page_ids
+from .cli_options import DB_OPTION, page_ids
+from .wording import counted
 
 
 @click.group()
@@ -174,7 +175,8 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
             f"named <ref>.<page>.png/.svg, as their ref is on several pages: {', '.join(shared)}"
         )
     if replaced:
-        click.echo(f"replaced {replaced} files that were already in {out}")
+        were = "was" if replaced == 1 else "were"
+        click.echo(f"replaced {counted(replaced, 'file')} that {were} already in {out}")
 
 
 TSV_SPACES = str.maketrans("\t\r\n", "   ")

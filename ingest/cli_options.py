@@ -72,8 +72,3 @@ def check_day(day: dt.date, option: str) -> dt.date:
         raise click.BadParameter(f"{day} is outside {FIRST_DAY} – {LAST_DAY}, the days refscope "
                                  "reads", param_hint=option)  # fmt: skip
     return day
-
-
-def counted(n: int, noun: str) -> str:
-    """ "1 new link", "3 new links": n with its noun, in the plural but for one."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -11,9 +11,10 @@ import click
 from rich.console import Console
 
 from . import fetch, graph, remote
-from .cli_options import DB_OPTION, counted
+from .cli_options import DB_OPTION
 from .errors import RefscopeError
 from .summary import print_summary
+from .wording import counted
 
 # The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
 _SPOOL = re.compile(r"\S*refscope-pull-\d+-\d+")

@@ -13,8 +13,19 @@ from . import db, lake, retention
 from .cli_options import DB_OPTION, lake_option, page_ids
 from .errors import RefscopeError
 from .privacy import Privacy
+from .wording import counted
 
 # A forget or a prune is brought to the lake at once, not left for the next `ingest --lake`.
+# What forget's counts are of (retention.forget's keys), as (one, several).
+FORGOTTEN = {
+    "events": ("event", "events"),
+    "touches": ("touch", "touches"),
+    "contacts": ("contact", "contacts"),
+    "contact_days": ("contact day", "contact days"),
+    "contact_history": ("history row", "history rows"),
+    "comments": ("comment", "comments"),
+    "rejects": ("rejected line", "rejected lines"),
+}
 LAKE_SYNC_OPTION = lake_option(
     "Bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line too."
 )
@@ -50,8 +61,9 @@ def prune(age: str, lake_dir: Path | None, db_file: Path) -> None:
     try:
         r = retention.prune(con, before)
         click.echo(
-            f"removed data before {r.before}: {r.events:,} events, {r.touches:,} touches, "
-            f"{r.clicks:,} clicks, {r.contacts:,} contacts, {r.rejects:,} rejected lines"
+            f"removed data before {r.before}: {counted(r.events, 'event')}, "
+            f"{counted(r.touches, 'touch', 'touches')}, {counted(r.clicks, 'click')}, "
+            f"{counted(r.contacts, 'contact')}, {counted(r.rejects, 'rejected line')}"
         )
         _sync_lake(con, lake_dir)
     finally:
@@ -73,7 +85,7 @@ def forget(psid: str, page_id: str | None, lake_dir: Path | None, db_file: Path)
     con = db.connect(db_file)
     try:
         counts = retention.forget(con, psid, page_id, Privacy.from_env())
-        click.echo("forgotten: " + ", ".join(f"{n:,} {table}" for table, n in counts.items()))
+        click.echo("forgotten: " + ", ".join(counted(n, *FORGOTTEN[t]) for t, n in counts.items()))
         if not any(counts.values()):
             where = f" on page {page_id}" if page_id else ""
             click.echo(

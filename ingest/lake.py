@@ -25,6 +25,7 @@ from urllib.parse import quote, unquote
 import duckdb
 
 from . import db
+from .wording import counted
 
 # A click names its page as the link was registered: its numeric id when `pages` knows it.
 _CLICK_PAGE = """coalesce((SELECT any_value(p.page_id) FROM pages p
@@ -62,8 +63,8 @@ class SyncResult:
 
     def line(self) -> str:
         """The sync as the commands report it."""
-        return (f"lake: {self.written} partitions written, {self.removed} removed, "
-                f"{self.unchanged} unchanged")  # fmt: skip
+        return (f"lake: {counted(self.written, 'partition')} written, {self.removed:,} removed, "
+                f"{self.unchanged:,} unchanged")  # fmt: skip
 
 
 def is_stale(lake: Path, db_file: Path) -> bool:

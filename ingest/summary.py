@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import pipeline
-from .cli_options import counted
+from .wording import counted
 
 
 def print_summary(console: Console, r: pipeline.IngestResult) -> None:
@@ -17,7 +17,7 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     if r.lake is not None:
         console.print(r.lake.line(), soft_wrap=True)
     if r.files_read == 0 and r.lines == 0:  # a file read in part has its lines counted
-        files = "1 file" if r.files == 1 else f"{r.files} files"
+        files = counted(r.files, "file")
         console.print(f"nothing new to read in {files} ({r.seconds:.2f} s)", soft_wrap=True)
         return
     resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
@@ -29,7 +29,7 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         clicks += f"{counted(r.insights_added, 'ad insights row')}"
         clicks += f"{kept if r.insights_not_newer else ''}, "
     console.print(
-        f"run {r.run_id}{resumed}: {r.files_read} of {r.files} files read, "
+        f"run {r.run_id}{resumed}: {r.files_read:,} of {counted(r.files, 'file')} read, "
         f"{counted(r.lines, 'line')}, "
         f"{counted(r.events_parsed, 'event')} ({r.events_added:,} new, "
         f"{counted(r.duplicates, 'duplicate')}"

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import contact_widgets, store, widgets
+from ingest.wording import counted
 
 f = st.session_state["filters"]
 st.title("Contacts")
@@ -19,6 +20,6 @@ if df.empty:
     widgets.nothing_in_range("No contacts match.", also="the picks above")
     st.stop()
 
-st.caption(f"{len(df):,} contacts acquired {f.start} – {f.end}")
+st.caption(f"{counted(len(df), 'contact')} acquired {f.start} – {f.end}")
 widgets.table(df)
 widgets.download_table(df, "contacts", f, search=search, **pick.described())

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, queries, store, widgets
+from ingest.wording import counted
 
 f = st.session_state["filters"]
 st.title("Links & QR codes")
@@ -20,8 +21,9 @@ st.caption(
 widgets.table(df)
 unregistered = int((~df["registered"]).sum())
 if unregistered:
+    are, them = ("is", "it") if unregistered == 1 else ("are", "them")
     st.info(
-        f"{unregistered} refs seen in the logs are not registered in tracked_links: register "
-        "them on Create links to give them a campaign and placement."
+        f"{counted(unregistered, 'ref')} seen in the logs {are} not registered in tracked_links: "
+        f"register {them} on Create links to give {them} a campaign and placement."
     )
 widgets.download_table(df, "refs", f)

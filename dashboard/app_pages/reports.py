@@ -5,6 +5,7 @@ from functools import partial
 import streamlit as st
 
 from dashboard import reports, store
+from ingest.wording import counted
 
 f = st.session_state["filters"]
 st.title("Reports")
@@ -37,6 +38,7 @@ st.caption("This report again, from the command line:")
 db, lake = store.database_path(), store.lake_path()
 st.code(reports.report_command(f, db=db, lake=lake), language="bash")
 st.caption(
-    f"From cron, the last {f.rolling_days} days up to the newest whole day, whenever it runs:"
+    f"From cron, the last {counted(f.rolling_days, 'day')} up to the newest whole day, whenever "
+    "it runs:"
 )
 st.code(reports.report_command(f, db=db, lake=lake, rolling=True), language="bash")

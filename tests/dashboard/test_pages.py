@@ -354,6 +354,20 @@ def test_retention_page_downloads_its_cohort_table_as_well_as_its_returns(app):
                     for fmt in ("csv", "xlsx", "parquet")]  # fmt: skip
 
 
+def test_one_of_a_kind_is_said_in_the_singular(open_app, small_db):
+    """ "1 contacts acquired", "1 refs seen in the logs are not registered", "the last 1 days"."""
+    small = {"range": "Custom", "from": "2023-11-14", "to": "2023-11-15"}
+    at = show(open_app(small_db, **small), "links")
+    assert any(i.value.startswith("1 ref seen in the logs is not registered in tracked_links: "
+                                  "register it on Create links") for i in at.info)  # fmt: skip
+    at = show(open_app(small_db, **small), "contacts")
+    at.text_input[0].input("7100000000000001").run()
+    assert "1 contact acquired 2023-11-14 – 2023-11-15" in [c.value for c in at.caption]
+    one_day = {"range": "Custom", "from": "2023-11-14", "to": "2023-11-14"}
+    at = show(open_app(small_db, **one_day), "reports")
+    assert any(c.value.startswith("From cron, the last 1 day up to") for c in at.caption)
+
+
 def test_contacts_page_counts_and_searches_contacts(app, con, default_range):
     at = show(app, "contacts")
     n = len(queries.contact_rows(con, default_range))

@@ -578,6 +578,11 @@ def test_a_one_day_report_says_1_day(report_db, fmt):
     assert f"{day} – {day} (1 day), compared with" in text
 
 
+def test_a_comment_funnel_of_one_post_says_post():
+    one = pd.DataFrame({"comments": [3], "private_replies": [2], "conversations": [1]})
+    assert report_data._funnel(one).note == "Over 1 post."
+
+
 def test_a_long_range_writes_its_days_with_a_thousands_separator():
     """Counts are written 1,066 everywhere else in the report, not "(1066 days)"."""
     assert report_data.length(Filters(dt.date(2024, 1, 1), dt.date(2026, 12, 1))) == "1,066 days"

@@ -46,7 +46,7 @@ def test_ingest_prints_a_summary_and_exits_zero(
     assert result.exit_code == 0, result.output
     out = _words(result)
     # One of a kind is said so: "1 duplicate", "1 reject".
-    assert "1 of 1 files read, 6 lines, 4 events (3 new, 1 duplicate), 1 reject, " in out
+    assert "1 of 1 file read, 6 lines, 4 events (3 new, 1 duplicate), 1 reject, " in out
     assert "2 new contacts" in out
     assert re.search(r"\([\d,]+ events/s\)", out), out
     assert "events by kind message 2 postback 1" in out

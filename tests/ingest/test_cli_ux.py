@@ -7,6 +7,7 @@ import gzip
 import http.server
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -235,6 +236,29 @@ def test_forget_says_when_no_row_held_the_id(
     assert "did not exist" not in found.output
 
 
+def test_one_of_a_kind_is_said_in_the_singular(
+    runner: CliRunner, db_path: Path, log_dir: Path, tmp_path: Path
+) -> None:
+    """ "1 contacts", "1 touches", "1 of 1 files read", "1 partitions written": one is singular
+    in every count a command prints, as "1 duplicate" and "1 reject" already were."""
+    log = _log(log_dir)
+    run = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path),
+                              "--lake", str(tmp_path / "lake")])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert "1 of 1 file read, 2 lines" in run.output
+    again = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert "nothing new to read in 1 file" in again.output
+    found = runner.invoke(cli, ["forget", "u1", "--db", str(db_path),
+                                "--lake", str(tmp_path / "lake")])  # fmt: skip
+    assert found.exit_code == 0, found.output
+    assert found.output.startswith(
+        "forgotten: 1 event, 1 touch, 1 contact, 0 contact days, 0 history rows, 0 comments, "
+        "0 rejected lines\n"
+    ), found.output
+    assert "lake: " in found.output
+    assert not re.search(r"\b1 [a-z_ ]*?s\b[,\n]", found.output), found.output
+
+
 # --- output a cron log can grep ------------------------------------------------------------------
 
 
@@ -244,7 +268,7 @@ def test_the_run_summary_is_one_line_when_piped(
     result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)])
     assert result.exit_code == 0, result.output
     (run,) = [line for line in result.stdout.splitlines() if line.startswith("run ")]
-    assert "files read" in run and "new contacts in" in run and run.endswith("events/s)"), run
+    assert "1 of 1 file read" in run and "new contacts in" in run and run.endswith("events/s)"), run
 
 
 def test_progress_forces_the_bar_even_for_a_small_input(

@@ -85,7 +85,7 @@ def test_prune_through_the_cli_removes_old_clicks_events_and_empty_contacts(
     assert query.scalar("SELECT count(*) FROM clicks") == 2
     res = runner.invoke(cli, ["prune", "--older-than", "4w", "--db", str(db_path)])
     assert res.exit_code == 0, res.output
-    assert "2 events" in res.output and "1 clicks" in res.output and "1 contacts" in res.output
+    assert "2 events, " in res.output and "1 click, " in res.output and "1 contact, " in res.output
     assert query("SELECT psid FROM contacts") == [("2",)]
     assert query.scalar("SELECT count(*) FROM clicks") == 1
     since = dt.datetime.fromtimestamp(recent / 1000, dt.UTC).replace(tzinfo=None)
