@@ -11,6 +11,8 @@ them, history.py), so the result does not depend on the order in which logs arri
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from .shapes import SHORTLINK_SOURCES
@@ -182,8 +184,8 @@ MERGED_TALLIES = """
     least({a}.first_seen_at, {b}.first_seen_at) AS first_seen_at,
     greatest({a}.last_seen_at, {b}.last_seen_at) AS last_seen_at,
     least({a}.first_message_at, {b}.first_message_at) AS first_message_at,
-    list_sort(list_filter([{a}.first_message_at, {a}.second_message_at, {b}.first_message_at,
-                           {b}.second_message_at], lambda x: x IS NOT NULL))[2]
+    list_sort(list_distinct([{a}.first_message_at, {a}.second_message_at,
+                             {b}.first_message_at, {b}.second_message_at]))[2]
         AS second_message_at,
     greatest({a}.last_message_at, {b}.last_message_at) AS last_message_at,
     coalesce({a}.message_count, 0) + {b}.message_count AS message_count,
@@ -228,6 +230,28 @@ GROUP BY ALL
 """
 
 
+# min(ts, 2) gives a contact's first instant twice when two messages share it (a text and a
+# photo sent in one go): the second message is the first one after it. Such ties are few, so
+# they are looked up afterwards rather than by a DISTINCT aggregate over every contact.
+_SECOND_APART = """
+UPDATE {table} b SET second_message_at = (
+    SELECT min(e.ts) FROM events e
+    WHERE e.page_id = b.page_id AND e.psid = b.psid AND e.kind = 'message'
+      AND e.ts > b.first_message_at AND {scope})
+WHERE b.second_message_at = b.first_message_at
+"""
+
+
+def second_message_apart(
+    con: duckdb.DuckDBPyConnection, scope: str, table: str = "rs_base", params: Any = None
+) -> None:
+    """In table (as base_sql made it), a second message at the first one's instant becomes the
+    first message after it (NULL without one): engaged means a message after the first."""
+    tie = f"SELECT EXISTS (SELECT 1 FROM {table} WHERE second_message_at = first_message_at)"
+    if con.execute(tie).fetchone() == (True,):
+        con.execute(_SECOND_APART.format(table=table, scope=scope), params)
+
+
 def base_sql(scope: str, echo_times: bool = False) -> str:
     """The statement that tallies each contact's events matching scope (alias e) in rs_base;
     with echo_times, also the list of its page messages' instants (for prune's history)."""
@@ -251,6 +275,7 @@ def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
     """
     scope = "true" if everyone else SCOPE
     con.execute(base_sql(scope))
+    second_message_apart(con, scope)
     if con.execute("SELECT EXISTS (SELECT 1 FROM contact_history)").fetchone() == (True,):
         con.execute(_WITH_HISTORY)
     # rs_base holds the scope's contacts only: the join keeps their events, no other's.

@@ -16,7 +16,7 @@ import datetime as dt
 
 import duckdb
 
-from .attribute import MERGED_TALLIES, SCOPE, TOUCH_COLUMNS, base_sql
+from .attribute import MERGED_TALLIES, SCOPE, TOUCH_COLUMNS, base_sql, second_message_apart
 from .errors import ValidationError
 
 # Contacts with events before the date and after it: prune keeps them, and their history.
@@ -106,6 +106,7 @@ def keep(con: duckdb.DuckDBPyConnection, before: dt.date) -> None:
     scope = f"e.ts < $before AND e.event_key NOT IN (SELECT event_key FROM rs_kept) AND {SCOPE}"
     removed = base_sql(scope, echo_times=True).replace("rs_base", "rs_removed")
     con.execute(removed, params)
+    second_message_apart(con, scope, "rs_removed", params)
     con.execute(_HISTORY, params)
     con.execute(_SAVE)
     con.execute("INSERT INTO prunes VALUES (?, ?)", [before, _now()])

@@ -15,6 +15,8 @@ from tests.conftest import Query
 from tests.factories import DAY, HOUR, MINUTE, OTHER_PAGE_ID, PAGE_ID, T0, utc
 from tests.ingest.logs import contact, get_started
 
+PHOTO = {"type": "image", "payload": {"url": "https://example.com/p.jpg"}}
+
 
 def test_later_referrals_are_reentries_and_keep_the_channel(ingest_lines, query: Query) -> None:
     ingest_lines(
@@ -155,6 +157,26 @@ def test_one_message_has_no_second_message(ingest_lines, query: Query) -> None:
     ingest_lines([f.delivery(f.message(psid="u1"))])
     c = contact(query, "u1")
     assert (c["message_count"], c["second_message_at"]) == (1, None)
+
+
+def test_two_messages_of_one_instant_are_not_a_second_message_after_the_first(
+    ingest_lines, query: Query
+) -> None:
+    """Engaged is "a second inbound message after the first" (schema.sql, README): a text and
+    a photo sent in one go arrive as two messages of one millisecond, and made a contact who
+    never wrote again engaged, its second message at its first."""
+    ingest_lines(
+        [
+            f.delivery(f.message("hi", psid="u1", ts=T0, mid="m_a"),
+                       f.message(None, psid="u1", ts=T0, mid="m_b", attachments=[PHOTO])),
+            f.delivery(f.message("hi", psid="u2", ts=T0, mid="m_c"),
+                       f.message(None, psid="u2", ts=T0, mid="m_d", attachments=[PHOTO])),
+            f.delivery(f.message("and?", psid="u2", ts=T0 + MINUTE, mid="m_e")),
+        ]
+    )  # fmt: skip
+    one, two = contact(query, "u1"), contact(query, "u2")
+    assert (one["message_count"], one["second_message_at"]) == (2, None)
+    assert (two["message_count"], two["second_message_at"]) == (3, utc(T0 + MINUTE))
 
 
 def _two_days() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -275,7 +275,8 @@ def attribute(events: list[dict]) -> dict[tuple[str, str], dict]:
             "first_seen_at": own[0]["ts"],
             **{name: acquired.get(name) for name in ACQUIRED},
             "first_message_at": messages[0] if messages else None,
-            "second_message_at": messages[1] if len(messages) > 1 else None,
+            # After the first: a message of the first one's instant is not a second one.
+            "second_message_at": min((t for t in messages if t > messages[0]), default=None),
             "last_message_at": messages[-1] if messages else None,
             "message_count": len(messages),
             "postback_count": sum(e["kind"] == "postback" for e in own),
