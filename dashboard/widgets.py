@@ -294,12 +294,17 @@ def download_table(df: pd.DataFrame, name: str, f: Filters, **extra: str) -> Non
         )
 
 
+PERCENT = "%.1f%%"  # of a rate times 100
+
+
 def _columns() -> dict[str, Any]:
     """Every table column of the app as a reader names it, with its format (rates as percent,
     counts and money with thousands separators as the KPIs and reports write them, money with
     two decimals, times to the minute)."""
     cc = st.column_config
-    pct, money, ratio, when = "percent", "%,.2f", "%.2f", "YYYY-MM-DD HH:mm"
+    # Rates are shown in percent (table() scales them) with one decimal, as the KPIs and reports
+    # write them: Streamlit's "percent" wrote 84% beside 84.19% in one column.
+    pct, money, ratio, when = PERCENT, "%,.2f", "%.2f", "YYYY-MM-DD HH:mm"
     count = "%,d"
     number = {
         "new_contacts": ("New contacts", count), "engaged": ("Engaged", count),
@@ -347,6 +352,9 @@ def table(df: pd.DataFrame, hide_empty: tuple[str, ...] = ()) -> None:
     hide_empty: columns left out when they hold no value at all (figures not loaded yet)."""
     config = _columns()
     shown = df.assign(channel=df["channel"].map(charts.channel_label)) if "channel" in df else df
+    rates = [c for c, v in config.items() if c in df and v.get("type_config", {}).get("format")
+             == PERCENT]  # fmt: skip
+    shown = shown.assign(**{c: df[c] * 100 for c in rates})
     if "engaged" in df and df["engaged"].dtype == bool:  # a contact's yes / no, not a count
         config["engaged"] = st.column_config.CheckboxColumn("Engaged")
     empty = {c for c in hide_empty if c in df and df[c].isna().all()}

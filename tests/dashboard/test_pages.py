@@ -678,7 +678,10 @@ def test_table_formats_rates_as_percent_and_money_with_cents(open_app, small_db)
     at = open_app(small_db, range="Custom", **{"from": "2023-11-14", "to": "2023-11-15"})
     at = show(at, "ads")
     config = json.loads(at.dataframe[0].proto.columns)
-    assert config["engaged_rate"]["type_config"]["format"] == "percent"
+    # One decimal, as the KPIs and reports: Streamlit's "percent" showed 90% beside 82.47%.
+    assert config["engaged_rate"]["type_config"]["format"] == "%.1f%%"
+    shown = at.dataframe[0].value.set_index("ad_id")["engaged_rate"]
+    assert shown["6000000000001"] == 50.0  # 2 of 4, in percent
     # With thousands separators, as the KPIs and reports write them (12,345.67, not 12345.67).
     assert config["spend"]["type_config"]["format"] == "%,.2f"
     assert config["cost_per_contact"]["type_config"]["format"] == "%,.2f"
@@ -693,7 +696,7 @@ def test_contacts_per_click_is_a_ratio_not_a_percentage(app):
     at = show(app, "links")
     config = json.loads(at.dataframe[0].proto.columns)
     assert config["contacts_per_click"]["type_config"]["format"] == "%.2f"
-    assert config["engaged_rate"]["type_config"]["format"] == "percent"
+    assert config["engaged_rate"]["type_config"]["format"] == "%.1f%%"
 
 
 def test_ads_table_leaves_out_spend_columns_with_no_spend_loaded(app):
