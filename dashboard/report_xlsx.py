@@ -82,11 +82,20 @@ def write_cell(ws: Worksheet, row: int, col: int, v: Any, kind: str, fmt: _Forma
 
 # Money columns of the dashboard's tables: cents and thousands, as the report's Ads sheet.
 MONEY_COLUMNS = ("spend", "cost_per_contact", "cost_per_engaged")
+# Their rates (0-1), in percent as on screen and in the report's sheets; week_N of cohorts too.
+RATE_COLUMNS = ("engaged_rate", "ci_low", "ci_high", "return_7d_rate", "guest_share",
+                "reply_rate", "d1", "d7", "d30", "read_rate")  # fmt: skip
+
+
+def _float_kind(name: str) -> str:
+    if name in MONEY_COLUMNS:
+        return "money"
+    return "pct" if name in RATE_COLUMNS or re.fullmatch(r"week_\d+", name) else "float"
 
 
 def infer_columns(df: pd.DataFrame) -> tuple[Column, ...]:
-    """Column kinds from the frame's dtypes (for tables exported as they are); a money column
-    by its name."""
+    """Column kinds from the frame's dtypes (for tables exported as they are); a money or rate
+    column by its name."""
     out = []
     for name in df.columns:
         s = df[name]
@@ -95,7 +104,7 @@ def infer_columns(df: pd.DataFrame) -> tuple[Column, ...]:
         elif pd.api.types.is_integer_dtype(s):
             kind = "int"
         elif pd.api.types.is_float_dtype(s):
-            kind = "money" if name in MONEY_COLUMNS else "float"
+            kind = _float_kind(str(name))
         elif pd.api.types.is_datetime64_any_dtype(s):
             kind = "datetime"
         elif s.map(lambda v: isinstance(v, dt.date)).any():

@@ -191,6 +191,17 @@ def test_xlsx_download_shows_spend_and_costs_as_money_with_thousands():
     assert row[1].value == 4570.46
 
 
+def test_xlsx_download_shows_rates_as_percent_as_the_report_does():
+    """An engaged rate of 0.8247 read "0.8247" in a downloaded table, "82.5%" in the report's
+    sheet and on screen."""
+    df = pd.DataFrame({"channel": ["organic"], "engaged_rate": [0.8247], "d7": [0.35],
+                       "week_1": [0.2], "past_week_1": [10]})  # fmt: skip
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "cohorts", RANGE)))
+    (row,) = book["cohorts"].iter_rows(min_row=2)
+    assert [c.number_format for c in row[1:]] == ["0.0%"] * 3 + ["#,##0"]
+    assert row[1].value == 0.8247
+
+
 def test_xlsx_download_reads_back_equal_with_a_filters_sheet(table):
     data = reports.table_bytes("xlsx", table, "contacts", RANGE)
     book = openpyxl.load_workbook(io.BytesIO(data))
