@@ -19,7 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from . import db, lake, pipeline, preflight
 from .cli_links import links, pages
-from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, counted, lake_option
+from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option
 from .cli_pull import pull
 from .cli_retention import forget, prune
 from .errors import DatabaseError, RefscopeError, SourceError
