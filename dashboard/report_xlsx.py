@@ -106,7 +106,8 @@ def infer_columns(df: pd.DataFrame) -> tuple[Column, ...]:
         elif pd.api.types.is_float_dtype(s):
             kind = _float_kind(str(name))
         elif pd.api.types.is_datetime64_any_dtype(s):
-            kind = "datetime"
+            # DuckDB hands a DATE column (a cohort's week) to pandas as midnight timestamps.
+            kind = "date" if s.dropna().eq(s.dropna().dt.normalize()).all() else "datetime"
         elif s.map(lambda v: isinstance(v, dt.date)).any():
             kind = "date"
         else:

@@ -202,6 +202,24 @@ def test_xlsx_download_shows_rates_as_percent_as_the_report_does():
     assert row[1].value == 0.8247
 
 
+def test_xlsx_download_writes_a_date_column_as_a_date():
+    """A DATE column (a cohort's week) reaches pandas as midnight timestamps: it read
+    "2026-11-02 00:00:00" in a downloaded table; a timestamp column keeps its time."""
+    con = duckdb.connect()
+    df = con.execute(
+        "SELECT DATE '2026-11-02' AS cohort_week, TIMESTAMP '2026-11-02 09:30:00' AS first_seen_at,"
+        " TIMESTAMP '2026-11-02 00:00:00' AS at_midnight_too"
+        " UNION ALL SELECT DATE '2026-11-09', TIMESTAMP '2026-11-09 00:00:00', NULL"
+    ).df()
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "cohorts", RANGE)))
+    first, second = book["cohorts"].iter_rows(min_row=2)
+    assert [c.number_format for c in first] == ["yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss", "yyyy-mm-dd"]
+    assert first[0].value == dt.datetime(2026, 11, 2) and second[0].value == dt.datetime(
+        2026, 11, 9
+    )
+    assert first[1].value == dt.datetime(2026, 11, 2, 9, 30)
+
+
 def test_xlsx_download_reads_back_equal_with_a_filters_sheet(table):
     data = reports.table_bytes("xlsx", table, "contacts", RANGE)
     book = openpyxl.load_workbook(io.BytesIO(data))
