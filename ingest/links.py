@@ -1,4 +1,5 @@
-"""Tracked links: validate refs and page names, build m.me URLs, keep the `tracked_links` registry.
+"""Tracked links: build m.me URLs, keep the `tracked_links` registry and the `pages` map (each
+part's rule: link_rules.py).
 
 Registering a ref re-labels the contacts it already brought in (a QR ref turns their
 `m_me_link` into `qr_code`), so no re-ingest is needed. Every refusal names the rule it broke.
@@ -8,41 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import duckdb
 
 from . import attribute
 from .errors import ValidationError
+from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_RULE too)
+    USERNAME_RULE,
+    check_base_url,
+    check_channel,
+    check_page,
+    check_page_id,
+    check_ref,
+    check_username,
+    conventional_ref,
+)
 
-# Meta allows refs up to 2,083 URL-encoded characters of [A-Za-z0-9_=-]; 250 keeps every ref
-# safe in any QR code and spreadsheet.
-# https://developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/m-me-links
-REF_RULE = "a ref uses only A-Z a-z 0-9 _ - = and has 1 to 250 characters"
-# Facebook's username guidelines: letters, digits and periods, at least 5 characters, no
-# extension such as .com; at least one letter (all digits is a page id); 50 at most.
-# https://www.facebook.com/help/105399436216001
-PAGE_RULE = (
-    "a page is a Facebook username (5 to 50 ASCII letters, digits and periods, with at least one "
-    "letter and no .com or .net ending) or a numeric page id"
-)
-USERNAME_RULE = (
-    "a username has 5 to 50 ASCII letters, digits and periods, with at least one letter and no "
-    ".com or .net ending (all digits is a page id)"
-)
-_REF = re.compile(r"[A-Za-z0-9_=-]{1,250}")
-# re.ASCII: with Unicode case folding, IGNORECASE lets 'ſ' match [s] and the Kelvin sign [k].
-_USERNAME = re.compile(
-    r"(?=.*[A-Za-z])(?!.*\.(?:com|net)$)[A-Za-z0-9.]{5,50}", re.IGNORECASE | re.ASCII
-)
-_PAGE_ID = re.compile(r"[0-9]+")
-LINK_CHANNELS = {"link": "m_me_link", "qr": "qr_code"}
-REF_MAX = 250
 ONE_MEANING_RULE = (
     "a ref means one thing per page (a username and its page id in `pages` are one page)"
 )
@@ -77,116 +63,6 @@ class Link:
 
     def attributes(self) -> tuple[str, str | None, str | None, str | None]:
         return (self.channel, self.campaign, self.placement, self.notes)
-
-
-def check_ref(ref: str) -> str:
-    if not _REF.fullmatch(ref):
-        raise ValidationError(f"invalid ref {_shown(ref)} ({_ref_fault(ref)}): {REF_RULE}")
-    return ref
-
-
-def check_page(page: str) -> str:
-    if _PAGE_ID.fullmatch(page) or _USERNAME.fullmatch(page):
-        return page
-    raise ValidationError(f"invalid page {_shown(page)} ({_page_fault(page)}): {PAGE_RULE}")
-
-
-_SHOWN = 60  # characters of a refused value an error message quotes
-
-
-def _shown(value: str) -> str:
-    """A refused value, quoted; a long one cut, and marked as cut (the rest is not "missing")."""
-    return repr(value) if len(value) <= _SHOWN else f"{value[:_SHOWN]!r}…"
-
-
-def _first_bad(value: str, allowed: str) -> str | None:
-    """The first character outside the class `allowed`, and where: "' ' at character 4"."""
-    bad = re.search(f"[^{allowed}]", value)
-    return f"{bad.group()!r} at character {bad.start() + 1}" if bad else None
-
-
-def _ref_fault(ref: str) -> str:
-    """Which part of REF_RULE the ref breaks (a long ref's bad character may lie past what the
-    message quotes of it)."""
-    return _first_bad(ref, "A-Za-z0-9_=-") or f"{len(ref)} characters"
-
-
-def _page_fault(page: str) -> str:
-    """Which part of PAGE_RULE the page breaks."""
-    if bad := _first_bad(page, "A-Za-z0-9."):
-        return bad
-    if not 5 <= len(page) <= 50:
-        return f"{len(page)} characters"
-    if not re.search("[A-Za-z]", page):
-        return "no letter"
-    return f"ends in {page[-4:]}"
-
-
-def check_base_url(url: str) -> str:
-    """A redirect server's address: http(s), a host, nothing a QR scanner could trip on."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is not a number in range)
-    except ValueError:  # an unclosed IPv6 bracket, a port such as 99999 or "abc"
-        parts = None
-    usable = (
-        parts is not None
-        and parts.scheme in ("http", "https")
-        and parts.hostname
-        and not parts.netloc.endswith(":")  # an empty port: no server listens there
-        and not re.search(r"[\s?#]", url)  # even an empty '?' or '#' would cut /r/<ref> off
-    )
-    if not usable:
-        raise ValidationError(
-            f"invalid redirect address {url[:80]!r}: give http(s)://host[:port][/path], "
-            "with no spaces, query or fragment"
-        )
-    return url
-
-
-def check_channel(channel: str) -> str:
-    """The stored channel for link or qr (or the stored names themselves), in any case: a
-    spreadsheet's "QR" is the same channel."""
-    key = channel.strip().lower()
-    if key in LINK_CHANNELS:
-        return LINK_CHANNELS[key]
-    if key in LINK_CHANNELS.values():
-        return key
-    raise ValidationError(f"invalid channel {channel!r}: use link or qr")
-
-
-def slug(text: str) -> str:
-    """Lower-case ASCII words joined by underscores: 'Store #12' → 'store_12'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
-
-
-def conventional_ref(campaign: str | None, placement: str | None, month: dt.date) -> str:
-    """The naming convention: campaign-placement-YYYY_MM, each part slugged.
-
-    A ref longer than 250 characters loses the end of its campaign part, never its placement
-    or month: two placements of one long campaign must still give two refs.
-    """
-    campaign_part, placement_part = slug(campaign or ""), slug(placement or "")
-    if not (campaign_part or placement_part) and (campaign or placement):
-        raise ValidationError(
-            f"cannot build a ref from {campaign or placement!r}: a ref is made of its letters "
-            "and digits A-Z 0-9, and it has none; give a ref"
-        )
-    if not (campaign_part or placement_part):
-        raise ValidationError("without a ref, give a campaign and/or a placement to build one")
-    month_part = month.strftime("%Y_%m")
-    room = REF_MAX - len(month_part) - 1  # what the parts before "-YYYY_MM" may use
-    if len(placement_part) > room:
-        raise ValidationError(
-            f"the placement makes {len(placement_part)} characters of the ref, and with its month "
-            f"a ref has at most {REF_MAX} ({REF_RULE}): shorten the placement to {room} "
-            "letters and digits, or give a ref"
-        )
-    room -= len(placement_part) + 1 if placement_part else 0
-    campaign_part = campaign_part[: max(room, 0)].rstrip("_")
-    parts = [p for p in (campaign_part, placement_part, month_part) if p]
-    return check_ref("-".join(parts))
 
 
 def make_link(
@@ -358,13 +234,10 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
     A username belongs to one page at a time: pages that held it (in any case) lose it, and
     their ids are returned.
     """
-    check_page(page_id)
-    if not _PAGE_ID.fullmatch(page_id):
-        raise ValidationError(f"invalid page id {page_id!r}: a page id is numeric")
+    check_page_id(page_id)
     moved: list[str] = []
     if username is not None:
-        if not _USERNAME.fullmatch(username):
-            raise ValidationError(f"invalid username {username[:60]!r}: {USERNAME_RULE}")
+        check_username(username)
         rows = con.execute(
             """UPDATE pages SET username = NULL
                WHERE lower(username) = lower(?) AND page_id <> ? RETURNING page_id""",
