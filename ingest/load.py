@@ -21,15 +21,16 @@ from .lines import Reject
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
 
-# Items of an unknown kind: name them by their key and hash their content for dedupe.
+# Items of an unknown kind: name them by their key and hash their content for dedupe. Like
+# every messaging item, keyed on its own instant only: an entry's `time` is when a retry was sent.
 _OTHER_ITEMS = """
 UPDATE rs_stage s SET
     detail = coalesce(list_filter(json_keys(o.item),
                       lambda k: k NOT IN ('sender', 'recipient', 'timestamp'))[1], '?'),
-    event_key = rs_key([s.page_id, s.psid, 'other', CAST(epoch_ms(s.ts) AS VARCHAR),
-                        md5(CAST(o.item AS VARCHAR))])
+    event_key = rs_key([s.page_id, s.psid, 'other', o.own_ms, md5(CAST(o.item AS VARCHAR))])
 FROM (
-    SELECT s.rid, s.ei, s.ii, s.container,
+    SELECT *, CAST(epoch_ms(rs_ts(json_extract_string(item, '$.timestamp'))) AS VARCHAR) AS own_ms
+    FROM (SELECT s.rid, s.ei, s.ii, s.container,
            json_extract(l.raw, CASE
                WHEN s.container = 'sample'
                THEN CASE WHEN (l.raw->'$.body') IS NOT NULL THEN '$.body.value' ELSE '$.value' END
@@ -39,7 +40,7 @@ FROM (
            END) AS item
     FROM rs_stage s JOIN chunk l USING (rid)
     WHERE s.kind = 'other' AND s.container NOT IN ('send_api', 'feed', 'feed_sample')
-      AND s.problem IS NULL
+      AND s.problem IS NULL)
 ) o
 WHERE s.rid = o.rid AND s.ei IS NOT DISTINCT FROM o.ei
   AND s.ii IS NOT DISTINCT FROM o.ii AND s.container = o.container
