@@ -22,12 +22,16 @@ from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
 
 # Items of an unknown kind: name them by their key and hash their content for dedupe. Like
-# every messaging item, keyed on its own instant only: an entry's `time` is when a retry was sent.
+# every messaging item, keyed on its own instant only (an entry's `time` is when a retry was
+# sent), written as milliseconds: the same item is one event however its timestamp was spelled.
 _OTHER_ITEMS = """
 UPDATE rs_stage s SET
     detail = coalesce(list_filter(json_keys(o.item),
                       lambda k: k NOT IN ('sender', 'recipient', 'timestamp'))[1], '?'),
-    event_key = rs_key([s.page_id, s.psid, 'other', o.own_ms, md5(CAST(o.item AS VARCHAR))])
+    event_key = rs_key([s.page_id, s.psid, 'other', o.own_ms, md5(CASE
+        WHEN o.own_ms IS NULL THEN CAST(o.item AS VARCHAR)
+        ELSE regexp_replace(CAST(o.item AS VARCHAR), '"timestamp":("[^"]*"|[-+.0-9eE]+)',
+                            '"timestamp":' || o.own_ms) END)])
 FROM (
     SELECT *, CAST(epoch_ms(rs_ts(json_extract_string(item, '$.timestamp'))) AS VARCHAR) AS own_ms
     FROM (SELECT s.rid, s.ei, s.ii, s.container,

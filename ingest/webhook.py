@@ -45,6 +45,11 @@ CREATE OR REPLACE TEMP MACRO rs_ts(v) AS (
     CASE WHEN rs_ms(v) BETWEEN 946684800000 AND 4102444800000
          THEN make_timestamp(CAST(rs_ms(v) * 1000 AS BIGINT)) END
 );
+-- An instant inside a key: as milliseconds, however it was written (text that is no instant
+-- as it came).
+CREATE OR REPLACE TEMP MACRO rs_instant(v) AS (
+    coalesce(CAST(epoch_ms(rs_ts(v)) AS VARCHAR), v)
+);
 -- An id given as an object or a list is a wrong type, not an id.
 CREATE OR REPLACE TEMP MACRO rs_id(v) AS (
     CASE WHEN v IS NULL OR v = '' OR left(v, 1) IN ('{{', '[') THEN NULL ELSE v END
@@ -209,8 +214,8 @@ SELECT
                ELSE concat_ws(chr(31), page, who, kind,
                       CAST(epoch_ms(rs_ts(x.timestamp)) AS VARCHAR),
                       rf.ref, rf.source, rf.ad_id, rf.referer_uri, x.postback.payload,
-                      optin.type, optin.ref, optin.payload, x.delivery.watermark,
-                      array_to_string(mids, ','), x.read.watermark,
+                      optin.type, optin.ref, optin.payload, rs_instant(x.delivery.watermark),
+                      array_to_string(mids, ','), rs_instant(x.read.watermark),
                       reaction.mid, reaction.action, reaction.reaction,
                       pass_ctl.new_owner_app_id, take_ctl.new_owner_app_id,
                       request_ctl.requested_owner_app_id, CAST(x.app_roles AS VARCHAR))

@@ -248,7 +248,10 @@ WRAPPERS: dict[str, Callable[[list[Unit]], dict[str, list[Any]]]] = {
     "standby": in_standby,
     "batched": batched,
     "gz": gzipped,
+    "seconds": partial(restamped, lambda v: _ms(v) // 1000),
     "milliseconds": partial(restamped, _ms),
+    "ms_digit_string": partial(restamped, lambda v: str(_ms(v))),
+    "s_digit_string": partial(restamped, lambda v: str(_ms(v) // 1000)),
 }
 
 
