@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 
 import tests.factories as f
+from ingest import db as refscope_db
 from ingest import pipeline, remote
-from tests.conftest import Query
 from tests.factories import MINUTE, OTHER_PAGE_ID, PAGE_ID, T0
+from tests.ingest.receiver_server import StartReceiver, meta_json
 
 P = "6512345678901234"
 NOISE = "7700000000000077"
@@ -47,7 +48,7 @@ def _msg(ts: int, text: str = "hi", psid: str = P, **kw: Any) -> Any:
 
 
 SCENARIOS: dict[str, list[Unit]] = {
-    "message_text": _items(_msg(T0), _msg(T0 + MINUTE, "again")),
+    "message_text": _items(_msg(T0), _msg(T0 + MINUTE, "ça va? \U0001f44d https://x/y")),
     "message_attachments": _items(
         _msg(
             T0,
@@ -217,6 +218,35 @@ def batched(units: list[Unit]) -> dict[str, list[Any]]:
     return {"webhooks.ndjson": [f.batch(*entries), *sends]}
 
 
+def standby_in_envelope(units: list[Unit]) -> dict[str, list[Any]]:
+    return {"webhooks.ndjson": [f.envelope(_body(u, "standby"), SENT + 500) for u in units]}
+
+
+def one_entry(units: list[Unit]) -> dict[str, list[Any]]:
+    """Every messaging item of the scenario in one entry's `messaging` (§1: iterate both)."""
+    items = [x for k, x in units if k == "item"]
+    rest = [_body(u) for u in units if u[0] != "item"]
+    return {"webhooks.ndjson": ([f.delivery(*items, time=SENT)] if items else []) + rest}
+
+
+def mixed_in_envelope(units: list[Unit]) -> dict[str, list[Any]]:
+    """One logged POST: entries of messaging, standby and feed changes, other pages among them."""
+    entries = _noise(T0 - 5000)
+    for i, (kind, x) in enumerate(units):
+        if kind == "item":
+            entries.append(f.entry(x, time=SENT, container=("messaging", "standby")[i % 2]))
+    changes = [x for k, x in units if k == "change"]
+    if changes:
+        entries.insert(1, {"id": PAGE_ID, "time": SENT // 1000, "changes": changes})
+    sends = [f.envelope(x, SENT + 500) for k, x in units if k == "send"]
+    return {"webhooks.ndjson": [f.envelope(f.batch(*entries), SENT + 500), *sends]}
+
+
+def meta_serialised(units: list[Unit]) -> dict[str, list[Any]]:
+    """As Meta writes a body: `\\uXXXX` for non-ASCII, `/` as `\\/`."""
+    return {"webhooks.ndjson": [meta_json(_body(u)) for u in units]}
+
+
 def gzipped(units: list[Unit]) -> dict[str, list[Any]]:
     return {"webhooks.ndjson.gz": [_body(u) for u in units]}
 
@@ -248,6 +278,10 @@ WRAPPERS: dict[str, Callable[[list[Unit]], dict[str, list[Any]]]] = {
     "standby": in_standby,
     "batched": batched,
     "gz": gzipped,
+    "standby_in_envelope": standby_in_envelope,
+    "one_entry": one_entry,
+    "mixed_in_envelope": mixed_in_envelope,
+    "meta_serialised": meta_serialised,
     "seconds": partial(restamped, lambda v: _ms(v) // 1000),
     "milliseconds": partial(restamped, _ms),
     "ms_digit_string": partial(restamped, lambda v: str(_ms(v))),
@@ -295,23 +329,32 @@ def _write(log_dir: Path, files: dict[str, list[Any]]) -> list[Path]:
 
 
 # Rows of a scenario's page and people, without where and when they were read.
+# (Each query's first column is the page, left out of the rows it gives.)
 _ROWS = {
-    "events": """SELECT * EXCLUDE (file, line_no, run_id, is_standby) FROM events
-                 WHERE page_id = $1 AND coalesce(psid, '') <> $2 ORDER BY ALL""",
-    "touches": "SELECT * FROM touches WHERE page_id = $1 AND psid <> $2 ORDER BY ALL",
-    "contacts": "SELECT * FROM contacts WHERE page_id = $1 AND psid <> $2 ORDER BY ALL",
-    "standby": """SELECT DISTINCT is_standby FROM events
-                  WHERE page_id = $1 AND psid <> $2 AND kind NOT IN ('comment', 'private_reply')""",
+    "events": """SELECT page_id, * EXCLUDE (file, line_no, run_id, is_standby) FROM events
+                 WHERE coalesce(psid, '') <> $noise ORDER BY ALL""",
+    "touches": "SELECT page_id, * FROM touches WHERE psid <> $noise ORDER BY ALL",
+    "contacts": "SELECT page_id, * FROM contacts WHERE psid <> $noise ORDER BY ALL",
+    "standby": """SELECT DISTINCT page_id, is_standby FROM events
+                  WHERE psid <> $noise AND kind NOT IN ('comment', 'private_reply')
+                  ORDER BY ALL""",
 }
 Rows = dict[str, dict[str, Any]]
 
 
 def _rows(db: Path) -> Rows:
     """Each scenario's rows, and the rejects of the whole run under "rejects"."""
-    q = Query(db)
-    out: Rows = {name: {t: q(sql, page, NOISE) for t, sql in _ROWS.items()}
-                 for name, page in PAGES.items()}  # fmt: skip
-    out["rejects"] = {"all": q("SELECT reason, raw FROM rejects ORDER BY ALL")}
+    con = refscope_db.connect(db, read_only=True)
+    try:
+        out: Rows = {name: {t: [] for t in _ROWS} for name in PAGES}
+        scenario = {page: name for name, page in PAGES.items()}
+        for table, sql in _ROWS.items():
+            for page, *row in con.execute(sql, {"noise": NOISE}).fetchall():
+                if page in scenario:
+                    out[scenario[page]][table].append(tuple(row))
+        out["rejects"] = {"all": con.execute("SELECT reason, raw FROM rejects").fetchall()}
+    finally:
+        con.close()
     return out
 
 
@@ -397,7 +440,7 @@ def test_every_wrapper_gives_the_rows_of_plain_bodies(
 ) -> None:
     got = wrapped(wrapper)
     _same(got, reference, scenario)
-    if wrapper == "standby" and scenario != "feed_comments":
+    if wrapper in ("standby", "standby_in_envelope") and scenario != "feed_comments":
         assert got[scenario]["standby"] == [(True,)]
 
 
@@ -455,3 +498,25 @@ def test_a_pulled_log_gives_the_rows_of_plain_bodies(
     scenario: str, name: str, pulled: dict[str, Rows], reference: Rows
 ) -> None:
     _same(pulled[name], reference, scenario)
+
+
+def test_deliveries_posted_to_the_receiver_give_the_rows_of_plain_bodies(
+    start_receiver: StartReceiver, tmp_path: Path, reference: Rows
+) -> None:
+    """Each POST signed and sent as Meta sends it, one alone and one batched, through a real
+    receiver; its log (and the page's send log beside it) ingested."""
+    receiver = start_receiver()
+    sends = []
+    for lines in (_log(plain)["webhooks.ndjson"], _log(batched)["webhooks.ndjson"]):
+        for text in lines:
+            body = json.loads(text)
+            if body.get("object") == "send_api":
+                sends.append(text)
+            else:
+                assert receiver.post(meta_json(body)).status_code == 200
+    (sent,) = _write(receiver.log_dir, {"sends.ndjson": sends})
+    db = tmp_path / "db.duckdb"
+    _ingest(db, [*sorted(receiver.log_dir.glob("webhooks-*.ndjson")), sent])
+    got = _rows(db)
+    for scenario in SCENARIOS:
+        _same(got, reference, scenario)
