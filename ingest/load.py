@@ -52,12 +52,15 @@ WHERE s.rid = o.rid AND s.ei IS NOT DISTINCT FROM o.ei
 
 # An echo with no entry id (a wrapped sample, an entry without one) names its page only by its
 # direction, and Meta's docs show both: sender = page now, recipient = page in older versions.
-# Taken as now unless its recipient is a page refscope knows and its sender is not.
+# Taken as now unless its recipient is a page refscope knows and its sender is not. Any other
+# item names its page by its recipient without doubt, entry id or not: known in this batch as
+# well as in a later one, so that the order of logs changes nothing.
 # https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes/
 _OLD_DIRECTION_ECHOES = """
 WITH known AS (
     SELECT page_id FROM pages
-    UNION SELECT page_id FROM rs_stage WHERE NOT coalesce(page_guessed, false)
+    UNION SELECT page_id FROM rs_stage WHERE (NOT coalesce(page_guessed, false)
+                                              OR kind <> 'message_echo')
                                         AND problem IS NULL AND page_id IS NOT NULL
     UNION SELECT DISTINCT page_id FROM events
 )

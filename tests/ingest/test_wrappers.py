@@ -247,6 +247,34 @@ def meta_serialised(units: list[Unit]) -> dict[str, list[Any]]:
     return {"webhooks.ndjson": [meta_json(_body(u)) for u in units]}
 
 
+# The webhook field of each item key, for the wrapped form of Meta's samples.
+_FIELDS = {
+    "postback": "messaging_postbacks",
+    "referral": "messaging_referrals",
+    "optin": "messaging_optins",
+    "delivery": "message_deliveries",
+    "read": "message_reads",
+    "reaction": "message_reactions",
+    "pass_thread_control": "messaging_handovers",
+    "message_edit": "message_edits",
+    "policy_enforcement": "messaging_policy_enforcement",
+    "messaging_feedback": "messaging_feedback",
+}
+
+
+def _field(item: Any) -> str:
+    if "message" in item:
+        return "message_echoes" if item["message"].get("is_echo") else "messages"
+    return next(_FIELDS[k] for k in item if k in _FIELDS)
+
+
+def samples_in_envelope(units: list[Unit]) -> dict[str, list[Any]]:
+    """Each item as Meta's samples show it, `{"field", "value"}` with no entry (README), as the
+    receiver logs it: the App Dashboard's test button, or a relay that forwards items so."""
+    lines = [{"field": _field(x), "value": x} if k == "item" else x for k, x in units]
+    return {"webhooks.ndjson": [f.envelope(x, SENT) for x in lines]}
+
+
 def gzipped(units: list[Unit]) -> dict[str, list[Any]]:
     return {"webhooks.ndjson.gz": [_body(u) for u in units]}
 
@@ -282,6 +310,7 @@ WRAPPERS: dict[str, Callable[[list[Unit]], dict[str, list[Any]]]] = {
     "one_entry": one_entry,
     "mixed_in_envelope": mixed_in_envelope,
     "meta_serialised": meta_serialised,
+    "samples_in_envelope": samples_in_envelope,
     "seconds": partial(restamped, lambda v: _ms(v) // 1000),
     "milliseconds": partial(restamped, _ms),
     "ms_digit_string": partial(restamped, lambda v: str(_ms(v))),
