@@ -48,7 +48,9 @@ def _msg(ts: int, text: str = "hi", psid: str = P, **kw: Any) -> Any:
 
 
 SCENARIOS: dict[str, list[Unit]] = {
-    "message_text": _items(_msg(T0), _msg(T0 + MINUTE, "ça va? \U0001f44d https://x/y")),
+    "message_text": _items(
+        _msg(T0), _msg(T0 + MINUTE, "ça va? \U0001f44d https://x/y \u2028 next\u0085line")
+    ),
     "message_attachments": _items(
         _msg(
             T0,
@@ -484,11 +486,16 @@ def retried(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rows]:
     _ingest(folder / "two_runs.duckdb", [first])
     _ingest(folder / "two_runs.duckdb", [first, second])
     _ingest(folder / "one_run.duckdb", [second, first])
-    return {"two_runs": _rows(folder / "two_runs.duckdb"),
-            "one_run": _rows(folder / "one_run.duckdb")}  # fmt: skip
+    # The retry's log read first (a backfill of older logs comes later).
+    _ingest(folder / "retry_first.duckdb", [second])
+    _ingest(folder / "retry_first.duckdb", [first, second])
+    return {runs: _rows(folder / f"{runs}.duckdb") for runs in RUNS}
 
 
-@pytest.mark.parametrize("runs", ["two_runs", "one_run"])
+RUNS = ("two_runs", "one_run", "retry_first")
+
+
+@pytest.mark.parametrize("runs", RUNS)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_a_retry_in_another_file_changes_nothing(
     scenario: str, runs: str, retried: dict[str, Rows], reference: Rows
