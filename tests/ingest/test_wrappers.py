@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -397,6 +398,16 @@ def _ingested(folder: Path, files: dict[str, list[Any]]) -> Rows:
     db = folder / "db.duckdb"
     _ingest(db, _write(folder, files))
     return _rows(db)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def clean_module_env() -> Iterator[None]:
+    """The module's ingests run before each test's clean_env: no REFSCOPE_* of the caller."""
+    mp = pytest.MonkeyPatch()
+    for name in [n for n in os.environ if n.startswith("REFSCOPE_")]:
+        mp.delenv(name)
+    yield
+    mp.undo()
 
 
 @pytest.fixture(scope="module")
