@@ -25,7 +25,7 @@ import pytest
 
 import tests.factories as f
 from ingest import db as refscope_db
-from ingest import pipeline, remote
+from ingest import links, pipeline, remote
 from tests.factories import MINUTE, OTHER_PAGE_ID, PAGE_ID, T0
 from tests.ingest.receiver_server import StartReceiver, meta_json
 
@@ -92,6 +92,12 @@ SCENARIOS: dict[str, list[Unit]] = {
         f.referral("ig", "IGME-SOURCE-LINK", psid=P, ts=T0), _msg(T0 + 1000)
     ),
     "referral_seconds_precision": _items(f.referral("sec", psid=P, ts=T0 // 1000), _msg(T0 + 1000)),
+    "referral_qr_code": _items(f.referral("qr_store12", psid=P, ts=T0), _msg(T0 + 1000)),
+    # The messaging_postbacks page's sample: a string timestamp in seconds, SHORT-URL.
+    "postback_doc_sample": _items(
+        f.postback(referral=f.referral_obj("doc", "SHORT-URL"), psid=P, ts=str(T0 // 1000)),
+        _msg(T0 + MINUTE),
+    ),
     "chat_plugin_guest": _items(
         f.chat_plugin_referral(USER_REF, ts=T0),
         f.message("hi", psid=USER_REF, sender={"user_ref": USER_REF}, ts=T0 + MINUTE),
@@ -108,6 +114,17 @@ SCENARIOS: dict[str, list[Unit]] = {
             ts=T0,
         ),
         _msg(T0 + MINUTE),
+    ),
+    "chat_plugin_user_ref_postback": _items(
+        f.postback(
+            referral=f.referral_obj(
+                "home", "CUSTOMER_CHAT_PLUGIN", referer_uri="https://shop.example/"
+            ),
+            psid=USER_REF,
+            sender={"user_ref": USER_REF},
+            ts=T0,
+        ),
+        f.message("hi", psid=USER_REF, sender={"user_ref": USER_REF}, ts=T0 + MINUTE),
     ),
     "optin_notification_messages": _items(
         f.optin(
@@ -168,6 +185,22 @@ SCENARIOS: dict[str, list[Unit]] = {
         ("send", f.send_log(COMMENT, P, ts=T0 + MINUTE)),
         ("item", _msg(T0 + 2 * MINUTE)),
     ],
+    "send_log_and_its_echo": [
+        ("send", f.send_log(COMMENT, P, ts=T0 + MINUTE, message_id="m_reply")),
+        ("item", f.private_reply_echo(COMMENT, psid=P, ts=T0 + MINUTE, mid="m_reply")),
+        ("item", _msg(T0 + 2 * MINUTE)),
+        ("item", f.referral(None, "ADS", psid=P, ts=T0 + 3 * MINUTE, ad_id="2384330192771")),
+    ],
+    "visitor_post_private_reply": [
+        (
+            "send",
+            {
+                **f.send_log(psid=P, ts=T0 + MINUTE, message_id="m_post"),
+                "request": {"recipient": {"post_id": f"{PAGE_ID}_99887766"}},
+            },
+        ),
+        ("item", _msg(T0 + 2 * MINUTE)),
+    ],  # fmt: skip
     "echo_metadata_private_reply": _items(
         f.private_reply_echo(COMMENT, psid=P, ts=T0 + MINUTE), _msg(T0 + 2 * MINUTE)
     ),
@@ -390,8 +423,19 @@ def _rows(db: Path) -> Rows:
     return out
 
 
+def _registered(db: Path) -> Path:
+    """db, which a new database registers the QR code the scenarios scan in first."""
+    if not db.exists():
+        con = refscope_db.connect(db)
+        try:
+            links.register(con, [links.make_link(PAGES["referral_qr_code"], "qr_store12", "qr")])
+        finally:
+            con.close()
+    return db
+
+
 def _ingest(db: Path, paths: list[Path]) -> None:
-    pipeline.run([str(p) for p in paths], db, keep_text=True)
+    pipeline.run([str(p) for p in paths], _registered(db), keep_text=True)
 
 
 def _ingested(folder: Path, files: dict[str, list[Any]]) -> Rows:
@@ -447,6 +491,11 @@ DECIDED = {
     "referral_shortlink_before_message": ("m_me_link", "flyer9", "SHORTLINK", None),
     "referral_ads_reentry": ("organic", None, None, None),
     "referral_messenger_code": ("qr_code", "code1", "MESSENGER_CODE", None),
+    "referral_qr_code": ("qr_code", "qr_store12", "SHORTLINK", None),
+    "postback_doc_sample": ("m_me_link", "doc", "SHORT-URL", None),
+    "chat_plugin_user_ref_postback": ("chat_widget", "home", "CUSTOMER_CHAT_PLUGIN", None),
+    "send_log_and_its_echo": ("comment_reply", None, None, None),
+    "visitor_post_private_reply": ("comment_reply", None, None, None),
     "referral_unknown_source": ("other", "ig", "IGME-SOURCE-LINK", None),
     "chat_plugin_guest": ("chat_widget", "menu_page", "CUSTOMER_CHAT_PLUGIN", None),
     "chat_plugin_postback": ("chat_widget", "menu", "CUSTOMER_CHAT_PLUGIN", None),
@@ -530,7 +579,7 @@ def pulled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Rows]
             _write(root, {name: _log(plain)["webhooks.ndjson"]})
             db = root / f"{name}.duckdb"
             url = f"http://127.0.0.1:{server.server_address[1]}/{name}"
-            assert remote.pull_logs(url, {}, db) is not None
+            assert remote.pull_logs(url, {}, _registered(db)) is not None
             out[name] = _rows(db)
         yield out
     finally:
