@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from . import db, lake, pipeline, preflight
+from . import db, lake, pipeline, preflight, sources
 from .cli_links import links, pages
 from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option
 from .cli_pull import pull
@@ -214,7 +214,7 @@ def _follow(
 def _follow_preflight(paths: list[str], db_file: Path) -> None:
     for spec in paths:
         if not glob.has_magic(spec) and not os.path.lexists(spec):
-            raise SourceError(f"{spec}: no such file or directory")
+            raise SourceError(sources.missing(spec))
     try:
         db.connect(db_file).close()
     except DatabaseError as exc:

@@ -120,6 +120,13 @@ def path_key(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def missing(spec: str) -> str:
+    """Why a PATH that names nothing on disk cannot be read; a URL is pulled, not ingested."""
+    if re.match(r"https?://", spec, re.IGNORECASE):
+        return f"{spec}: a URL, not a file or directory: read it with `refscope pull logs URL`"
+    return f"{spec}: no such file or directory"
+
+
 def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
     """Expand files, directories (recursively) and globs into a sorted list of log files.
 
@@ -151,7 +158,7 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
         elif p.exists():
             raise SourceError(f"{spec}: not a regular file or directory")
         else:
-            raise SourceError(f"{spec}: no such file or directory")
+            raise SourceError(missing(spec))
     for f in found:
         if not f.exists():  # a symlink whose target is gone
             raise SourceError(f"{f}: no such file or directory (a broken symlink)")

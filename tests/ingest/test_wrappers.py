@@ -22,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 import tests.factories as f
 from ingest import db as refscope_db
 from ingest import links, pipeline, remote
+from ingest.cli import cli
 from tests.factories import MINUTE, OTHER_PAGE_ID, PAGE_ID, T0
 from tests.ingest.receiver_server import StartReceiver, meta_json
 
@@ -616,3 +618,16 @@ def test_deliveries_posted_to_the_receiver_give_the_rows_of_plain_bodies(
     got = _rows(db)
     for scenario in SCENARIOS:
         _same(got, reference, scenario)
+
+
+@pytest.mark.parametrize("follow", [[], ["--follow"]], ids=["once", "follow"])
+def test_a_url_given_to_ingest_points_to_pull_logs(tmp_path: Path, follow: list[str]) -> None:
+    """A log served over HTTP is read with `refscope pull logs URL` (README); `ingest URL`
+    said the URL was no such file or directory."""
+    url = "http://127.0.0.1:9/webhooks.ndjson"
+    db = tmp_path / "db.duckdb"
+    res = CliRunner().invoke(cli, ["ingest", *follow, url, "--db", str(db)])
+    assert res.exit_code != 0
+    assert f"{url}: a URL, not a file or directory: read it with `refscope pull logs URL`" in (
+        res.output
+    )
