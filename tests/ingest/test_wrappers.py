@@ -46,7 +46,7 @@ def _items(*items: Any) -> list[Unit]:
     return [("item", i) for i in items]
 
 
-def _msg(ts: int, text: str = "hi", psid: str = P, **kw: Any) -> Any:
+def _msg(ts: int, text: str | None = "hi", psid: str = P, **kw: Any) -> Any:
     return f.message(text, psid=psid, ts=ts, **kw)
 
 
