@@ -57,8 +57,11 @@ SELECT
     -- A comment is named by its comment_id; a reaction, a like or a share has no id of its
     -- own, and who made it tells two on one post in one second apart (rs_key skips the NULL:
     -- the keys of comments and of changes with no `from` are as before).
+    -- Its own instant only: an entry's `time` is when Meta sent the notification, another for
+    -- each retry (the copies dated so keep the earliest, by_arrival).
     rs_key([page, kind, c.field, c.value.item, c.value.verb, c.value.comment_id, c.value.post_id,
-            CAST(epoch_ms(t) AS VARCHAR), md5(coalesce(c.value.message, '')),
+            CAST(epoch_ms(rs_ts(c.value.created_time)) AS VARCHAR),
+            md5(coalesce(c.value.message, '')),
             CASE WHEN kind <> 'comment' THEN rs_id(c.value."from".id) END]) AS event_key,
     page AS page_id, NULL::VARCHAR AS psid, false AS is_user_ref, t AS ts, kind,
     CASE WHEN kind = 'comment' THEN c.value.verb
@@ -71,6 +74,7 @@ SELECT
     c.value.post_id AS post_id, c.value.comment_id AS comment_id,
     rs_id(c.value."from".id) AS commenter_id,
     rid, file_id, line_no,
+    rs_ts(c.value.created_time) IS NULL AS by_arrival,
     CASE WHEN obj <> 'page' THEN 'unsupported object'
          WHEN c IS NULL OR c.field IS NULL THEN 'change without field'
          WHEN page IS NULL THEN 'no page id'

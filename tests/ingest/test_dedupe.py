@@ -122,6 +122,26 @@ def test_copies_dated_by_their_arrival_in_one_run_keep_the_earliest(
     assert query("SELECT first_seen_at FROM contacts") == [(utc(T0),)]
 
 
+@pytest.mark.parametrize("item", ["comment", "reaction"])
+def test_a_feed_change_without_created_time_retried_in_a_later_run_is_one_event(
+    db_path: Path, log_dir: Path, query: Query, item: str
+) -> None:
+    """A feed change without `created_time` is dated by its entry's `time`, when Meta sent
+    the notification: a retry has another. It is the same change, and the earliest copy
+    stays, whichever run read it first."""
+    change = f.comment(created_time=None)
+    del change["value"]["created_time"]
+    if item == "reaction":
+        change["value"].update(item="reaction", reaction_type="like", verb="add")
+        del change["value"]["comment_id"]
+    f.write_ndjson(log_dir / "a.ndjson", [f.feed(change, time=T0 // 1000 + 60)])
+    pipeline.run([str(log_dir / "a.ndjson")], db_path)
+    f.write_ndjson(log_dir / "b.ndjson", [f.feed(change, time=T0 // 1000)])
+    later = pipeline.run([str(log_dir / "b.ndjson")], db_path)
+    assert (later.events_parsed, later.events_added) == (1, 0)
+    assert query("SELECT ts FROM events") == [(utc(T0),)]
+
+
 def test_a_send_log_line_logged_twice_and_dated_by_its_arrivals_is_one_event(
     ingest_lines, query: Query
 ) -> None:
