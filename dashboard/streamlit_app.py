@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import auth, store, widgets
-from ingest.errors import RefscopeError
+from ingest.errors import DatabaseLocked, RefscopeError
 
 st.set_page_config(page_title="refscope", page_icon="📈", layout="wide")
 pages = [
@@ -24,6 +24,10 @@ auth.require_login(pages)  # before anything reads the database: a login screen 
 
 try:
     run_id, contacts = store.status()
+except DatabaseLocked:
+    st.title("refscope")
+    widgets.database_busy()
+    st.stop()
 except RefscopeError as exc:
     st.title("refscope")
     st.error(str(exc))
@@ -42,6 +46,9 @@ if run_id < 0 or contacts == 0:
     st.navigation([st.Page(nothing_yet, title="Overview", default=True), create_links]).run()
     st.stop()
 
-st.session_state["filters"] = widgets.global_filters()
-page = st.navigation(pages)
-page.run()
+try:
+    st.session_state["filters"] = widgets.global_filters()
+    page = st.navigation(pages)
+    page.run()
+except DatabaseLocked:  # a view not in the cache, while a long run or a prune writes
+    widgets.database_busy()

@@ -35,6 +35,15 @@ def preset_range(preset: str, last: dt.date) -> tuple[dt.date, dt.date]:
     raise ValueError(preset)
 
 
+def database_busy() -> None:
+    """Another process (an ingest, prune, forget) held the file for longer than the app waits."""
+    st.warning(
+        f"{store.database_path()} is being written by another process (an ingest, `prune`, "
+        f"`forget`...) and did not come free within {store.READ_RETRY_SECONDS:g} s: reload the "
+        "page in a moment."
+    )
+
+
 def empty_state(message: str) -> None:
     """An empty database: what to run next."""
     st.info(message)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import DatabaseError
+from .errors import DatabaseError, DatabaseLocked
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
@@ -80,7 +80,7 @@ def connect(
                 delay = min(delay * 2, 0.5)
                 continue
             if any(h in msg for h in _LOCK_HINTS):
-                raise DatabaseError(f"{path}: locked by another process") from exc
+                raise DatabaseLocked(f"{path}: locked by another process") from exc
             if _is_sqlite(path):
                 # DuckDB reaches for its sqlite extension, and its error says to install it.
                 msg = "a SQLite file, not a DuckDB database"

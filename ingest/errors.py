@@ -3,6 +3,7 @@
 RefscopeError
  ├── SourceError      an input path cannot be found or read
  ├── DatabaseError    the database file cannot be opened (locked, not DuckDB, wrong schema)
+ │    └── DatabaseLocked  another process held its write lock for longer than the wait
  └── ValidationError  a user-given value breaks a rule (refs, page names, dates)
 """
 
@@ -17,6 +18,10 @@ class SourceError(RefscopeError):
 
 class DatabaseError(RefscopeError):
     """The database file cannot be opened or used."""
+
+
+class DatabaseLocked(DatabaseError):
+    """Another process held the database file for longer than the wait."""
 
 
 class ValidationError(RefscopeError):

@@ -85,3 +85,44 @@ def _empty_cache() -> Iterator[None]:
     st.cache_data.clear()
     yield
     st.cache_data.clear()
+
+
+# Holds the database's write lock, as a long first ingest or a prune does, after committing a
+# change (with "write") so the app's status is read again, until its stdin closes.
+HOLD_LOCK = """
+import sys
+import duckdb
+con = duckdb.connect(sys.argv[1])
+if sys.argv[2] == "write":
+    con.execute("UPDATE pages SET name = name || ' (held)'")
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("change", ["hold", "write"])
+def test_a_writer_holding_the_file_past_the_wait_is_a_notice_not_a_traceback(
+    small_db, monkeypatch, change
+):
+    """A writer that keeps the file longer than the app waits (a first ingest of years of logs,
+    a prune) made every page not in the cache a DatabaseError traceback, or, once it had
+    committed something, the empty database's "point the dashboard at..." advice."""
+    monkeypatch.setenv("REFSCOPE_DB", str(small_db))
+    monkeypatch.setattr("dashboard.store.READ_RETRY_SECONDS", 1.0)
+    assert not load("overview").exception  # the views of these filters are cached
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(small_db), change],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        at.query_params.update(range="Custom", **{"from": "2023-11-02", "to": "2023-11-20"})
+        at.run()
+    finally:
+        holder.communicate(timeout=60)
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.code, [c.value for c in at.code]  # no demo commands for a database in use
+    (notice,) = [w.value for w in at.warning if "another process" in w.value]
+    assert "is being written by another process" in notice
+    assert "reload" in notice
