@@ -216,7 +216,9 @@ def _follow_preflight(paths: list[str], db_file: Path) -> None:
         if not glob.has_magic(spec) and not os.path.lexists(spec):
             raise SourceError(sources.missing(spec))
     try:
-        db.connect(db_file).close()
+        # No wait for a lock, which passes anyway: waiting, it would start silently, and
+        # before Ctrl-C and SIGTERM stop it cleanly.
+        db.connect(db_file, wait=0).close()
     except DatabaseError as exc:
         if not str(exc).endswith(LOCKED):  # a lock passes: the rounds wait for it
             raise

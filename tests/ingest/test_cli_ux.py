@@ -415,6 +415,42 @@ def test_follow_stops_on_sigterm_as_on_ctrl_c_and_says_errors_on_stderr(tmp_path
     assert "error:" not in out
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_follow_started_while_another_process_writes_follows_at_once_and_stops_cleanly(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Started while another ingest (or a prune) holds the database, --follow said nothing for
+    the 30 s its check of the database waited for the lock, only to let the lock pass, and a
+    Ctrl-C then was click's "Aborted!" with exit 1, a SIGTERM a kill by signal without a word."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    db_file = tmp_path / "db.duckdb"
+    db.connect(db_file).close()
+    hold = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+    hold += "sys.stdin.read()"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db",
+                         str(db_file), cwd=tmp_path)  # fmt: skip
+        try:
+            time.sleep(6)  # well within the lock wait: the rounds wait, not the start
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    finally:
+        holder.communicate(timeout=60)
+    assert proc.returncode == 0, (out, err)
+    assert out.splitlines()[0].startswith(f"following {logs} every 0.2 s"), out
+    assert out.splitlines()[-1] == "stopped", out
+    assert "Aborted" not in err and "Traceback" not in err, err
+    assert Query(db_file).scalar("SELECT count(*) FROM ingest_runs") == 0  # nothing half-written
+
+
 @pytest.mark.parametrize(
     "error",
     [RuntimeError("Query interrupted"), DatabaseError("loading x failed: Query interrupted")],
