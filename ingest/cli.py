@@ -58,6 +58,15 @@ class _Group(click.Group):
 @click.version_option(package_name="refscope")
 def cli() -> None:
     """refscope: which Messenger entry points bring in contacts, and what they are worth."""
+    db.on_lock_wait = _say_lock_wait
+
+
+def _say_lock_wait(path: Path, seconds: float) -> None:
+    click.echo(
+        f"{path}: locked by another process (an ingest, prune or forget); waiting up to "
+        f"{seconds:.0f} s more",
+        err=True,
+    )
 
 
 @cli.command()

@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -23,6 +23,10 @@ from .errors import DatabaseError, DatabaseLocked
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
+# Called once when a connect has waited this long for a lock, with the path and the seconds it
+# will still wait: the CLI says so, rather than sit silent (a library prints nothing itself).
+LOCK_NOTICE_AFTER = 1.0
+on_lock_wait: Callable[[Path, float], None] | None = None
 _LOCK_HINTS = ("lock", "Conflicting", "being used by another")
 
 
@@ -67,15 +71,21 @@ def connect(
         raise DatabaseError(f"{path}: no database yet; run `refscope ingest` first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait
+    started = time.monotonic()
+    deadline = started + wait
     delay = 0.05
+    told = False
     while True:
         try:
             con = duckdb.connect(str(path), read_only=read_only, config=_config(read_only))
             break
         except duckdb.IOException as exc:
             msg = str(exc)
-            if any(h in msg for h in _LOCK_HINTS) and time.monotonic() < deadline:
+            now = time.monotonic()
+            if any(h in msg for h in _LOCK_HINTS) and now < deadline:
+                if not told and on_lock_wait is not None and now - started >= LOCK_NOTICE_AFTER:
+                    on_lock_wait(path, deadline - now)
+                    told = True
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
                 continue

@@ -451,6 +451,27 @@ def test_follow_started_while_another_process_writes_follows_at_once_and_stops_c
     assert Query(db_file).scalar("SELECT count(*) FROM ingest_runs") == 0  # nothing half-written
 
 
+def test_a_command_waiting_for_the_lock_says_so_then_goes_on(tmp_path: Path) -> None:
+    """A command started while another process writes waited up to 30 s saying nothing, as if
+    hung; after a second it now says what it waits for, and goes on once the file is free."""
+    db_file = tmp_path / "db.duckdb"
+    db.connect(db_file).close()
+    hold = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True)"
+    hold += "; time.sleep(3); con.close()"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        proc = _refscope("pages", "set", "1122334455", "--name", "Acme", "--db", str(db_file),
+                         cwd=tmp_path)  # fmt: skip
+        out, err = proc.communicate(timeout=60)
+    finally:
+        holder.communicate(timeout=60)
+    assert proc.returncode == 0, (out, err)
+    assert err.count("locked by another process (an ingest, prune or forget); waiting up to") == 1
+    assert Query(db_file)("SELECT page_id, name FROM pages") == [("1122334455", "Acme")]
+
+
 @pytest.mark.parametrize(
     "error",
     [RuntimeError("Query interrupted"), DatabaseError("loading x failed: Query interrupted")],
