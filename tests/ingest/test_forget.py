@@ -111,7 +111,7 @@ def test_forget_with_a_salt_blanks_the_hashed_ids_rejected_lines_show(
     for given in (PSID, ref):
         res = runner.invoke(cli, ["forget", given, "--db", str(db_path)])
         assert res.exit_code == 0, res.output
-        assert "1 rejects" in res.output
+        assert "1 rejected line" in res.output
     raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
     assert all(s not in "".join(raws) for s in shown[:2])
     assert ['"<forgotten>"' in raw for raw in raws] == [True, True, False]
@@ -144,7 +144,7 @@ def test_forget_blanks_only_the_whole_id_in_rejected_lines(
     pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", [bad]))], db_path)
     (before,) = query("SELECT raw FROM rejects")[0]
     res = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
-    assert res.exit_code == 0 and "1 rejects" in res.output, res.output
+    assert res.exit_code == 0 and "1 rejected line" in res.output, res.output
     (after,) = query("SELECT raw FROM rejects")[0]
     assert after == before.replace('"id":"5550001112223334"', '"id":"<forgotten>"')
     assert after.count("<forgotten>") == 1
