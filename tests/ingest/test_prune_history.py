@@ -304,6 +304,24 @@ def test_an_echo_read_at_its_own_instant_stays_read_after_the_prune(tmp_path: Pa
     assert got["page_messages_read"] == 1
 
 
+def test_a_text_and_a_photo_sent_in_one_go_before_the_date_are_one_first_message(
+    tmp_path: Path,
+) -> None:
+    """Two messages of one instant are no second message after the first, in the history
+    prune keeps too: the second message is the one written a day later, before the date."""
+    got = _pruned_equals_whole(
+        tmp_path,
+        [f.delivery(f.message("hi", psid="9", ts=DM - 5 * f.DAY, mid="m_a"),
+                    f.message(None, psid="9", ts=DM - 5 * f.DAY, mid="m_b",
+                              attachments=[{"type": "image",
+                                            "payload": {"url": "https://example.com/p.jpg"}}])),
+         f.delivery(f.message("and?", psid="9", ts=DM - 4 * f.DAY, mid="m_c")),
+         f.delivery(f.echo("hello", psid="9", ts=DM + f.HOUR))],
+        [f.delivery(f.message("again", psid="9", ts=DM + f.DAY, mid="m_d"))],
+    )  # fmt: skip
+    assert (got["message_count"], got["second_message_at"]) == (4, f.utc(DM - 4 * f.DAY))
+
+
 def test_prune_waits_for_an_unfinished_run(ingest_lines: Any, db_path: Path, query: Query) -> None:
     ingest_lines(early("7") + late("7"))
     con = db.connect(db_path)
