@@ -179,6 +179,25 @@ def test_two_messages_of_one_instant_are_not_a_second_message_after_the_first(
     assert (two["message_count"], two["second_message_at"]) == (3, utc(T0 + MINUTE))
 
 
+def test_a_page_reply_after_two_messages_of_one_instant_is_no_second_message(
+    ingest_lines, query: Query
+) -> None:
+    """The second message is the person's next message: a page's answer, a read or a postback
+    after a text and a photo sent in one go does not make the contact engaged."""
+    ingest_lines(
+        [
+            f.delivery(f.message("hi", psid="u1", ts=T0, mid="m_a"),
+                       f.message(None, psid="u1", ts=T0, mid="m_b", attachments=[PHOTO])),
+            f.delivery(f.echo("hello!", psid="u1", ts=T0 + MINUTE, mid="m_e")),
+            f.delivery(f.read_receipt(T0 + MINUTE, psid="u1", ts=T0 + 2 * MINUTE)),
+            f.delivery(f.postback(psid="u1", ts=T0 + 3 * MINUTE)),
+            f.delivery(f.message("thanks", psid="u1", ts=T0 + HOUR, mid="m_c")),
+        ]
+    )  # fmt: skip
+    c = contact(query, "u1")
+    assert (c["message_count"], c["second_message_at"]) == (3, utc(T0 + HOUR))
+
+
 def _two_days() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     d1, d2 = T0, T0 + DAY
     day1 = [
