@@ -198,6 +198,25 @@ def test_a_page_reply_after_two_messages_of_one_instant_is_no_second_message(
     assert (c["message_count"], c["second_message_at"]) == (3, utc(T0 + HOUR))
 
 
+def test_a_read_on_another_page_reads_no_page_message_of_the_same_psid(
+    ingest_lines, query: Query
+) -> None:
+    """page_messages_read counts the contact's own page's messages its read reaches: the
+    same psid on another page, with a later read there, reads none of them."""
+    ingest_lines(
+        [
+            f.delivery(f.message("hi", psid="u1", ts=T0)),
+            f.delivery(f.echo("hello!", psid="u1", ts=T0 + MINUTE, mid="m_e1")),
+            f.delivery(f.message("hi", psid="u1", page_id=OTHER_PAGE_ID, ts=T0, mid="m_o"),
+                       page_id=OTHER_PAGE_ID),
+            f.delivery(f.read_receipt(T0 + HOUR, psid="u1", page_id=OTHER_PAGE_ID,
+                                      ts=T0 + HOUR), page_id=OTHER_PAGE_ID),
+        ]
+    )  # fmt: skip
+    got = query("SELECT page_id, page_message_count, page_messages_read FROM contacts")
+    assert sorted(got) == sorted([(PAGE_ID, 1, 0), (OTHER_PAGE_ID, 0, 0)])
+
+
 def _two_days() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     d1, d2 = T0, T0 + DAY
     day1 = [
