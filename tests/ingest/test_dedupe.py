@@ -104,6 +104,22 @@ def test_copies_of_one_mid_with_two_instants_keep_the_earliest_in_any_order_of_r
     assert query("SELECT first_seen_at, first_message_at FROM contacts") == [(utc(T0), utc(T0))]
 
 
+def test_a_later_run_with_an_earlier_and_a_later_copy_keeps_the_earliest(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """A message (one mid) read first at a middle instant, then in one later log both before
+    and after it: the earliest of the three stays, as if all were read in one run."""
+    copy = {ts: f.delivery(f.message("hi", psid="u1", ts=ts, mid="m_thrice"))
+            for ts in (T0, T0 + DAY, T0 + 2 * DAY)}  # fmt: skip
+    f.write_ndjson(log_dir / "a.ndjson", [copy[T0 + DAY]])
+    pipeline.run([str(log_dir / "a.ndjson")], db_path)
+    f.write_ndjson(log_dir / "b.ndjson", [copy[T0 + 2 * DAY], copy[T0]])
+    later = pipeline.run([str(log_dir / "b.ndjson")], db_path)
+    assert (later.events_parsed, later.events_added) == (2, 0)
+    assert query("SELECT mid, ts FROM events") == [("m_thrice", utc(T0))]
+    assert query("SELECT first_seen_at FROM contacts") == [(utc(T0),)]
+
+
 @pytest.mark.parametrize("batch", ["64", "64MiB"], ids=["a-batch-each", "one-batch"])
 def test_copies_dated_by_their_arrival_in_one_run_keep_the_earliest(
     db_path: Path, log_dir: Path, query: Query, monkeypatch: pytest.MonkeyPatch, batch: str
