@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any
 
+from .wording import counted
+
 BOM = "\ufeff"
 JSON_WHITESPACE = " \t\r\n"  # the only whitespace JSON allows around a value
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -179,8 +181,8 @@ def items_problem(problems: list[str] | None) -> str | None:
     if not problems:
         return None
     more = len(problems) - ITEMS_NAMED
-    counted = [f"{more} more malformed items"] if more > 0 else []
-    return "; ".join(problems[:ITEMS_NAMED] + counted)
+    rest = [counted(more, "more malformed item")] if more > 0 else []
+    return "; ".join(problems[:ITEMS_NAMED] + rest)
 
 
 def family(reason: str) -> str:

@@ -510,6 +510,9 @@ BAD_LINES: list[tuple[Any, str]] = [
     (f.delivery(*(f.message(ts="soon") for _ in range(7)), time="TIMESTAMP"),
      "; ".join(rf"entry\[0\]\.messaging\[{i}\]: no valid timestamp" for i in range(5))
      + "; 2 more malformed items"),
+    (f.delivery(*(f.message(ts="soon") for _ in range(6)), time="TIMESTAMP"),
+     "; ".join(rf"entry\[0\]\.messaging\[{i}\]: no valid timestamp" for i in range(5))
+     + "; 1 more malformed item"),
     ({"object": "page", "entry": [{"id": PAGE_ID, "time": T0}]},
      r"no messaging, standby or changes items"),
 ]  # fmt: skip

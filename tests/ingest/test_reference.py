@@ -199,8 +199,9 @@ def line_events(obj: object, qr_refs: set) -> tuple[list[dict], str | None]:
             events.append(
                 {"page": page, "psid": None, "kind": kind, "ts": ts, "touch": None, "key": key}
             )
-    named = "; ".join(problems[:5]) + (f"; {len(problems) - 5} more malformed items"
-                                       if len(problems) > 5 else "")  # fmt: skip
+    more = len(problems) - 5
+    named = "; ".join(problems[:5]) + (f"; {more} more malformed item{'s' * (more != 1)}"
+                                       if more > 0 else "")  # fmt: skip
     if problems and not events:
         return [], named
     return events, ("partly rejected: " + named) if problems else None
