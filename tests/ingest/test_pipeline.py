@@ -513,6 +513,8 @@ BAD_LINES: list[tuple[Any, str]] = [
     (f.delivery(*(f.message(ts="soon") for _ in range(6)), time="TIMESTAMP"),
      "; ".join(rf"entry\[0\]\.messaging\[{i}\]: no valid timestamp" for i in range(5))
      + "; 1 more malformed item"),
+    (f.delivery(*(f.message(ts="soon") for _ in range(5)), time="TIMESTAMP"),
+     "; ".join(rf"entry\[0\]\.messaging\[{i}\]: no valid timestamp" for i in range(5))),
     ({"object": "page", "entry": [{"id": PAGE_ID, "time": T0}]},
      r"no messaging, standby or changes items"),
 ]  # fmt: skip
