@@ -517,6 +517,11 @@ BAD_LINES: list[tuple[Any, str]] = [
      "; ".join(rf"entry\[0\]\.messaging\[{i}\]: no valid timestamp" for i in range(5))),
     ({"object": "page", "entry": [{"id": PAGE_ID, "time": T0}]},
      r"no messaging, standby or changes items"),
+    # In the order of the line: entry by entry, each entry's items in theirs.
+    (f.batch(f.entry(f.message(psid="u9", ts=T0), f.message(ts="soon"), time="TIMESTAMP"),
+             NO_SENDER["entry"][0]),
+     r"partly rejected: entry\[0\]\.messaging\[1\]: no valid timestamp; "
+     r"entry\[1\]\.messaging\[0\]: no sender id"),
 ]  # fmt: skip
 
 
