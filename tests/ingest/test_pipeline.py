@@ -262,6 +262,18 @@ def test_unterminated_last_line_is_read_again_once_complete(
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
+def test_a_whole_last_line_without_newline_is_rejected_for_what_it_lacks(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    """A last line that is whole JSON was not cut short: its reason is its own, not the
+    unfinished line's, which would tell the team to wait for a newline that changes nothing."""
+    path = log_dir / "webhooks.ndjson"
+    path.write_text(f.line(f.delivery(f.message(psid="u1", ts=T0))) + "\n" + '{"object": "page"}')
+    result = pipeline.run([str(path)], query.path)
+    assert query("SELECT line_no, reason FROM rejects") == [(2, "no entry list")]
+    assert result.rejects_by_reason == {"no entry list": 1}
+
+
 def test_complete_last_line_without_newline_is_not_counted_twice(
     ingest_lines, query: Query, log_dir: Path
 ) -> None:
