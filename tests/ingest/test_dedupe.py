@@ -158,6 +158,22 @@ def test_a_feed_change_without_created_time_retried_in_a_later_run_is_one_event(
     assert query("SELECT ts FROM events") == [(utc(T0),)]
 
 
+def test_a_delivery_receipt_without_timestamp_retried_in_a_later_run_is_one_event(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """A receipt without a timestamp of its own is dated by its entry's `time`, when Meta sent
+    the notification: a retry has a later one. It is the same receipt, and the earliest copy
+    stays, whichever run read it first."""
+    receipt = f.delivery_receipt(["m_e"], T0, psid="u1")
+    del receipt["timestamp"]
+    f.write_ndjson(log_dir / "a.ndjson", [f.delivery(receipt, time=T0 + 20_000)])
+    pipeline.run([str(log_dir / "a.ndjson")], db_path)
+    f.write_ndjson(log_dir / "b.ndjson", [f.delivery(receipt, time=T0)])
+    later = pipeline.run([str(log_dir / "b.ndjson")], db_path)
+    assert (later.events_parsed, later.events_added) == (1, 0)
+    assert query("SELECT kind, ts FROM events") == [("delivery", utc(T0))]
+
+
 def test_a_send_log_line_logged_twice_and_dated_by_its_arrivals_is_one_event(
     ingest_lines, query: Query
 ) -> None:
