@@ -318,6 +318,17 @@ def test_gz_log_is_read_and_appended_members_only_once(db_path: Path, query: Que
     assert query("SELECT psid, line_no FROM events ORDER BY line_no") == [("u1", 1), ("u2", 2)]
 
 
+def test_a_gz_only_touched_is_not_read_again(db_path: Path, query: Query, log_dir: Path) -> None:
+    """Same bytes, new modification time (a backup restored it, `touch`): nothing new to read,
+    as for a plain file; its rejected line is not counted again."""
+    path = _gz(log_dir / "webhooks.ndjson.gz", [f.delivery(f.message(psid="u1", ts=T0)), [1]])
+    pipeline.run([str(path)], db_path)
+    os.utime(path, ns=(1_700_000_060_000_000_000, 1_700_000_060_000_000_000))
+    result = pipeline.run([str(path)], db_path)
+    assert (result.lines, result.events_parsed, result.rejects_added) == (0, 0, 0)
+    assert query("SELECT count(*) FROM rejects") == [(1,)]
+
+
 def test_gz_replaced_by_one_of_the_same_size_is_read_again(
     db_path: Path, query: Query, log_dir: Path
 ) -> None:
