@@ -126,3 +126,14 @@ def test_batch_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
         assert sources.batch_bytes() == n
     monkeypatch.delenv("REFSCOPE_INGEST_BATCH")
     assert sources.batch_bytes() == sources.CHUNK_BYTES
+
+
+def test_a_folder_with_a_log_beside_rotated_ones_warns_of_nothing(tmp_path: Path) -> None:
+    """The warning is for a folder none of whose files is read: one with a log read beside
+    rotated copies (and a README) has nothing to say."""
+    (tmp_path / "webhooks.ndjson").write_text("{}\n")
+    (tmp_path / "webhooks.ndjson.1").write_text("{}\n")
+    (tmp_path / "README.txt").write_text("logs\n")
+    warnings: list[str] = []
+    assert sources.discover([str(tmp_path)], warnings) == [(tmp_path / "webhooks.ndjson")]
+    assert warnings == []
