@@ -137,3 +137,14 @@ def test_a_folder_with_a_log_beside_rotated_ones_warns_of_nothing(tmp_path: Path
     warnings: list[str] = []
     assert sources.discover([str(tmp_path)], warnings) == [(tmp_path / "webhooks.ndjson")]
     assert warnings == []
+
+
+@pytest.mark.parametrize("url", ["HTTPS://example.com/webhooks.ndjson", "Http://127.0.0.1:9/x"])
+def test_a_url_in_capitals_is_still_told_to_go_through_pull_logs(url: str) -> None:
+    """A URL's scheme is case-insensitive (pull logs reads HTTPS://): given to ingest, it is
+    pointed to `refscope pull logs URL`, not called a missing file."""
+    with pytest.raises(sources.SourceError) as exc:
+        sources.discover([url])
+    assert str(exc.value) == (
+        f"{url}: a URL, not a file or directory: read it with `refscope pull logs URL`"
+    )
