@@ -148,3 +148,22 @@ def test_a_url_in_capitals_is_still_told_to_go_through_pull_logs(url: str) -> No
     assert str(exc.value) == (
         f"{url}: a URL, not a file or directory: read it with `refscope pull logs URL`"
     )
+
+
+def test_the_files_a_folder_leaves_out_are_named_in_order_across_its_subfolders(
+    tmp_path: Path,
+) -> None:
+    """The first three names left out are the first three in order, wherever they lie: the
+    folder's own files are walked before its subfolders'."""
+    (tmp_path / "z.ndjson.1").write_text("{}\n")
+    (tmp_path / "y.ndjson.1").write_text("{}\n")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "a.ndjson.1").write_text("{}\n")
+    (tmp_path / "old" / "b.ndjson.1").write_text("{}\n")
+    warnings: list[str] = []
+    assert sources.discover([str(tmp_path)], warnings) == []
+    assert warnings == [
+        f"{tmp_path}: no file is read by its name (4 left out: a.ndjson.1, b.ndjson.1, "
+        "y.ndjson.1, …): a folder is read for *.ndjson, *.jsonl, *.json and their .gz; give "
+        "such a file as a PATH to read it"
+    ]
