@@ -112,8 +112,9 @@ def test_ref_rule(ref: str, ok: bool) -> None:
         ("x" * 251, "invalid ref '" + "x" * 60 + "'… (251 characters): a ref uses only"),
         ("x" * 100 + "/x", "invalid ref '" + "x" * 60 + "'… ('/' at character 101): a ref"),
         ("bad ref", "invalid ref 'bad ref' (' ' at character 4): a ref uses only"),
+        ("utm=" + "x" * 247, "invalid ref 'utm=" + "x" * 56 + "'… (251 characters): a ref"),
     ],
-    ids=["too-long", "bad-character-past-the-quoted-start", "space"],
+    ids=["too-long", "bad-character-past-the-quoted-start", "space", "too-long-with-equals"],
 )
 def test_a_refused_ref_says_which_part_of_the_rule_it_broke(value: str, message: str) -> None:
     """A message quotes the start of a long ref: it says that it is cut, and what is wrong (a
