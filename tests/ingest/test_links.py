@@ -132,6 +132,7 @@ def test_a_refused_ref_says_which_part_of_the_rule_it_broke(value: str, message:
         ("acme_bakery", "('_' at character 5)"),
         (".....", "(no letter)"),
         ("acmebakery.net", "(ends in .net)"),
+        ("a" * 46 + ".com", "'" + "a" * 46 + ".com' (ends in .com)"),
     ],
 )
 def test_a_refused_page_says_which_part_of_the_rule_it_broke(page: str, fault: str) -> None:
