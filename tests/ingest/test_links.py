@@ -134,6 +134,7 @@ def test_a_refused_ref_says_which_part_of_the_rule_it_broke(value: str, message:
         ("acmebakery.net", "(ends in .net)"),
         ("a" * 46 + ".com", "'" + "a" * 46 + ".com' (ends in .com)"),
         ("a" * 60, "'" + "a" * 60 + "' (60 characters)"),  # quoted whole: no mark of a cut
+        ("ACMEBAKERY.COM", "(ends in .COM)"),
     ],
 )
 def test_a_refused_page_says_which_part_of_the_rule_it_broke(page: str, fault: str) -> None:
