@@ -202,6 +202,25 @@ def test_xlsx_download_shows_rates_as_percent_as_the_report_does():
     assert row[1].value == 0.8247
 
 
+def test_xlsx_download_formats_every_rate_and_money_column_as_the_screen_does():
+    """Each column a table shows in percent (the web chat's guest share, retention's read
+    rate...) or as money is a percent or money cell in its XLSX download: a guest share read
+    0.75 in the download beside 75.0% on screen."""
+    from dashboard import widgets
+
+    shown = {name: c["type_config"]["format"] for name, c in widgets._columns().items()
+             if c.get("type_config", {}).get("format") in (widgets.PERCENT, "%,.2f")}  # fmt: skip
+    assert {"guest_share", "read_rate", "reply_rate", "spend"} <= set(shown)
+    df = pd.DataFrame({name: [0.75] for name in shown})
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "table", RANGE)))
+    (header,) = book["table"].iter_rows(max_row=1, values_only=True)
+    (row,) = book["table"].iter_rows(min_row=2)
+    want = {widgets.PERCENT: "0.0%", "%,.2f": "#,##0.00"}
+    assert {h: c.number_format for h, c in zip(header, row, strict=True)} == {
+        name: want[fmt] for name, fmt in shown.items()
+    }
+
+
 def test_xlsx_download_writes_a_date_column_as_a_date():
     """A DATE column (a cohort's week) reaches pandas as midnight timestamps: it read
     "2026-11-02 00:00:00" in a downloaded table; a timestamp column keeps its time."""
