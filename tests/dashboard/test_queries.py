@@ -42,6 +42,21 @@ def test_data_bounds_are_the_first_and_last_event_days_and_the_contact_count(con
     assert int(b["contacts"].iloc[0]) == len(demo_contacts) > 0
 
 
+def test_an_event_at_midnight_today_is_todays_not_a_whole_day(tmp_path):
+    """Today starts at 00:00:00.000 UTC: a contact arriving on that instant is today's, so the
+    newest whole day, where presets end, is still yesterday."""
+    midnight = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    ms = int(midnight.timestamp() * 1000)
+    lines = [fx.delivery(fx.message("hi", psid="u1", ts=ms - 12 * fx.HOUR)),
+             fx.delivery(fx.message("hi", psid="u2", ts=ms))]  # fmt: skip
+    path = tmp_path / "live.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "logs" / "a.ndjson", lines))], path)
+    with opened(path) as con:
+        b = queries.data_bounds(con)
+    yesterday = midnight.date() - dt.timedelta(days=1)
+    assert (day_cell(b, "whole_day"), day_cell(b, "last_day")) == (yesterday, midnight.date())
+
+
 def test_after_a_prune_the_data_starts_on_its_date(tmp_path):
     """Prune keeps an older touch of a conversation not yet opened: no whole day of data."""
     path = tmp_path / "pruned.duckdb"
