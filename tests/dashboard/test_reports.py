@@ -738,6 +738,20 @@ def test_the_default_range_ends_on_the_newest_whole_day(db_path):
         con.close()
 
 
+def test_an_event_at_midnight_today_does_not_make_today_the_newest_whole_day(db_path):
+    """Today starts at its 00:00:00: an event on that instant is today's, not yesterday's."""
+    today = dt.date(2026, 11, 30)
+    con = db.connect(db_path)
+    try:
+        row = "INSERT INTO events (event_key, page_id, is_user_ref, ts, kind, is_standby, file, " \
+              "line_no, run_id) VALUES (?, 'p', false, ?, 'message', false, 'f', 1, 1)"  # fmt: skip
+        con.execute(row, [1, dt.datetime(2026, 11, 28, 12)])
+        con.execute(row, [2, dt.datetime(2026, 11, 30)])
+        assert dashboard_cli.newest_day(con, today) == dt.date(2026, 11, 28)
+    finally:
+        con.close()
+
+
 def test_days_sets_a_rolling_range_up_to_the_newest_day(runner, report_db, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(cli, ["report", "--db", str(report_db), "--days", "7"])
