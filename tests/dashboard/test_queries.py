@@ -57,6 +57,19 @@ def test_an_event_at_midnight_today_is_todays_not_a_whole_day(tmp_path):
     assert (day_cell(b, "whole_day"), day_cell(b, "last_day")) == (yesterday, midnight.date())
 
 
+def test_with_only_todays_events_the_newest_whole_day_is_today(tmp_path):
+    """A first day of webhooks has no whole day before it: presets end today, rather than the
+    dashboard having no range to show."""
+    now = dt.datetime.now(dt.UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    lines = [fx.delivery(fx.message("hi", psid="u1", ts=int(midnight.timestamp() * 1000)))]
+    path = tmp_path / "first_day.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "logs" / "a.ndjson", lines))], path)
+    with opened(path) as con:
+        b = queries.data_bounds(con)
+    assert (day_cell(b, "whole_day"), day_cell(b, "last_day")) == (now.date(), now.date())
+
+
 def test_after_a_prune_the_data_starts_on_its_date(tmp_path):
     """Prune keeps an older touch of a conversation not yet opened: no whole day of data."""
     path = tmp_path / "pruned.duckdb"
