@@ -803,6 +803,7 @@ def test_a_missing_database_is_an_error_not_a_report(runner, tmp_path):
     [
         (["--out", "report.txt"], "cannot tell the format from report.txt"),
         (["--format", "xlsx", "--out", "report.pdf"], "report.pdf is named as pdf, not xlsx"),
+        (["--format", "xlsx", "--out", "REPORT.PDF"], "REPORT.PDF is named as pdf, not xlsx"),
         (["--from", "2026-12-01"], "2026-12-01 is after 2026-11-24"),
         (["--from", "2026-11-02", "--to", "2026-11-01"], "2026-11-02 is after 2026-11-01"),
         (["--format", "docx"], "'docx' is not one of 'pdf', 'xlsx', 'html'"),
@@ -813,6 +814,7 @@ def test_a_missing_database_is_an_error_not_a_report(runner, tmp_path):
     ids=[
         "unknown-suffix",
         "format-and-suffix-disagree",
+        "format-and-capital-suffix-disagree",
         "from-after-newest-data",
         "from-after-to",
         "unknown-format",
