@@ -277,6 +277,22 @@ def test_a_private_reply_before_the_date_to_someone_not_yet_a_contact_is_kept(
     assert (got["channel"], got["page_message_count"]) == ("comment_reply", 2)
 
 
+def test_a_private_reply_kept_by_the_prune_stays_read_by_a_read_it_removed(
+    tmp_path: Path,
+) -> None:
+    """A commenter read the page's private reply and wrote only after the date: prune keeps the
+    reply (it may still acquire the contact) and removes the read; the reply is still read."""
+    got = _pruned_equals_whole(
+        tmp_path,
+        [f.delivery(f.private_reply_echo("111_222", psid="9", ts=DM - 5 * f.DAY, mid="m_pr")),
+         f.delivery(f.read_receipt(DM - 5 * f.DAY, psid="9", ts=DM - 4 * f.DAY)),
+         f.delivery(f.echo("news", psid="9", ts=DM + f.HOUR, mid="m_news"))],
+        [f.delivery(f.message("hi", psid="9", ts=DM + f.DAY))],
+    )  # fmt: skip
+    assert (got["channel"], got["page_message_count"], got["page_messages_read"]) == (
+        "comment_reply", 2, 1)  # fmt: skip
+
+
 def test_a_read_after_the_date_reaches_back_to_echoes_before_it(tmp_path: Path) -> None:
     """Read just after midnight, up to a message sent the evening before: one of two."""
     got = _pruned_equals_whole(
