@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -377,15 +378,29 @@ def test_follow_refuses_a_file_that_is_not_a_database_at_once(
 
 
 def _refscope(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
     return subprocess.Popen(
         [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
         cwd=cwd,
-        env=dict(env, PYTHONPATH=str(ROOT)),
+        env=_clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _run_refscope(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, **run: Any
+) -> subprocess.CompletedProcess[str]:
+    """refscope run to its end in a process of its own, without the caller's REFSCOPE_*."""
+    return subprocess.run(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
+        cwd=cwd, env=_clean_env(env), capture_output=True, text=True, **run,
+    )  # fmt: skip
+
+
+def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
+    return dict(env, PYTHONPATH=str(ROOT), **(extra or {}))
 
 
 def test_follow_stops_on_sigterm_as_on_ctrl_c_and_says_errors_on_stderr(tmp_path: Path) -> None:
@@ -511,12 +526,7 @@ def _on_a_small_disk(limit: int, cwd: Path, *args: str) -> subprocess.CompletedP
     def small_disk() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
-    return subprocess.run(
-        [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
-        cwd=cwd, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
-        preexec_fn=small_disk, timeout=120,
-    )  # fmt: skip
+    return _run_refscope(*args, cwd=cwd, preexec_fn=small_disk, timeout=120)
 
 
 def test_a_disk_that_fills_up_at_the_commit_is_one_error_line(tmp_path: Path) -> None:
@@ -557,13 +567,8 @@ def test_a_named_pipe_in_a_folder_of_logs_is_refused_not_waited_on(tmp_path: Pat
     logs.mkdir()
     _log(logs)
     os.mkfifo(logs / "pipe.ndjson")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(logs),
-         "--db", str(tmp_path / "db.duckdb")],
-        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
-        timeout=60,
-    )  # fmt: skip
+    proc = _run_refscope("ingest", str(logs), "--db", str(tmp_path / "db.duckdb"), cwd=tmp_path,
+                         timeout=60)  # fmt: skip
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     assert proc.stderr.strip().splitlines() == [
         f"Error: {logs / 'pipe.ndjson'}: not a regular file"
@@ -624,13 +629,9 @@ def test_a_batch_size_too_large_to_read_is_one_error_line(
     def small_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(log),
-         "--db", str(tmp_path / "db.duckdb")],
-        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT), REFSCOPE_INGEST_BATCH=batch),
-        capture_output=True, text=True, preexec_fn=small_memory, timeout=120,
-    )  # fmt: skip
+    proc = _run_refscope("ingest", str(log), "--db", str(tmp_path / "db.duckdb"), cwd=tmp_path,
+                         env={"REFSCOPE_INGEST_BATCH": batch}, preexec_fn=small_memory,
+                         timeout=120)  # fmt: skip
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     errors = proc.stderr.strip().splitlines()
     assert len(errors) == 1 and errors[0].startswith("Error: ") and said in errors[0], errors
@@ -697,13 +698,8 @@ def test_attribution_out_of_memory_names_the_setting_and_the_run_resumes(tmp_pat
         for i in range(500_000):
             fh.write(template.replace("PSID", f"u{i}").replace("MID", f"m{i}") + "\n")
     db_file = tmp_path / "db.duckdb"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(log),
-         "--db", str(db_file)],
-        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT), REFSCOPE_INGEST_MEMORY="64MB"),
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    proc = _run_refscope("ingest", str(log), "--db", str(db_file), cwd=tmp_path,
+                         env={"REFSCOPE_INGEST_MEMORY": "64MB"}, timeout=300)  # fmt: skip
     assert proc.returncode == 1, (proc.stdout, proc.stderr)
     errors = proc.stderr.strip().splitlines()
     assert len(errors) == 1, errors
@@ -724,13 +720,8 @@ def test_a_folder_of_rotated_logs_only_says_why_none_is_read(tmp_path: Path) -> 
     (logs / "webhooks.ndjson.2.gz").write_bytes(gzip.compress(b"{}\n"))
     _log(logs, "webhooks.ndjson-20261201")
     (logs / ".gitkeep").write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
-    proc = subprocess.run(
-        [sys.executable, "-c", "from dashboard.cli import main; main()", "ingest", str(logs),
-         "--db", str(tmp_path / "db.duckdb")],
-        cwd=tmp_path, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
-        timeout=60,
-    )  # fmt: skip
+    proc = _run_refscope("ingest", str(logs), "--db", str(tmp_path / "db.duckdb"), cwd=tmp_path,
+                         timeout=60)  # fmt: skip
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     out = " ".join(proc.stdout.split())
     assert (
