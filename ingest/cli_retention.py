@@ -15,7 +15,6 @@ from .errors import RefscopeError
 from .privacy import Privacy
 from .wording import counted
 
-# A forget or a prune is brought to the lake at once, not left for the next `ingest --lake`.
 # What forget's counts are of (retention.forget's keys), as (one, several).
 FORGOTTEN = {
     "events": ("event", "events"),
@@ -26,6 +25,7 @@ FORGOTTEN = {
     "comments": ("comment", "comments"),
     "rejects": ("rejected line", "rejected lines"),
 }
+# A forget or a prune is brought to the lake at once, not left for the next `ingest --lake`.
 LAKE_SYNC_OPTION = lake_option(
     "Bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line too."
 )
