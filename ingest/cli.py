@@ -133,7 +133,7 @@ def ingest(
         if total >= PROGRESS_MIN_BYTES or progress:
             bar.start()
 
-    stop = threading.Event()  # set by Ctrl-C or SIGTERM
+    stop = _Stop()
     restore = _stop_on_signals(stop)
     try:
         result = pipeline.run(
@@ -152,7 +152,7 @@ def ingest(
         bar.stop()
         console.print("stopped: what was committed stays; the next `refscope ingest` of the "
                       "same inputs resumes the run", soft_wrap=True)  # fmt: skip
-        sys.exit(130)
+        sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()
         bar.stop()
@@ -181,7 +181,7 @@ def _follow(
     )
     failing: str | None = None  # the error of the last cycle, said once while it lasts
     warned: list[str] = []  # the warnings of the last cycle, likewise
-    stop = threading.Event()  # set by Ctrl-C or SIGTERM
+    stop = _Stop()
     restore = _stop_on_signals(stop)
     try:
         while cycles is None or cycles > 0:
@@ -236,11 +236,18 @@ def _follow_preflight(paths: list[str], db_file: Path) -> None:
 LOCKED = "locked by another process"  # the end of db.connect's message for a held lock
 
 
-def _stop_on_signals(stopped: threading.Event) -> Callable[[], None]:
+class _Stop(threading.Event):
+    """Set by Ctrl-C (SIGINT) or SIGTERM; signum says which."""
+
+    signum: int = signal.SIGINT
+
+
+def _stop_on_signals(stopped: _Stop) -> Callable[[], None]:
     """Make Ctrl-C and SIGTERM stop --follow alike, between rounds or by rolling the load back,
     and record that they did in `stopped`. Returns what puts the previous handlers back."""
 
     def stop(signum: int, frame: object) -> None:
+        stopped.signum = signum
         stopped.set()
         raise KeyboardInterrupt
 

@@ -383,9 +383,14 @@ def test_lines_are_cut_the_same_whatever_the_newline_scan_block(
     assert rejects == []
 
 
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
 def test_ctrl_c_stops_an_ingest_with_a_message_and_the_rerun_finishes_it(
-    big_log: Path, tmp_path: Path
+    big_log: Path, tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:
+    """Stopped by Ctrl-C or SIGTERM (a service manager, `timeout`), the run rolls its batch back
+    and exits as a shell reports a stop by that signal (128 + its number: it was 130 for both)."""
     clean_db, stopped_db = tmp_path / "clean.duckdb", tmp_path / "stopped.duckdb"
     done = subprocess.run(_ingest_cmd(big_log, clean_db), capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
@@ -397,10 +402,10 @@ def test_ctrl_c_stops_an_ingest_with_a_message_and_the_rerun_finishes_it(
         time.sleep(0.01)
     time.sleep(0.3)
     assert proc.poll() is None, "the ingest finished before Ctrl-C"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate()
     text = (out + err).decode()
-    assert proc.returncode == 130, text
+    assert proc.returncode == code, text
     assert "stopped:" in text and "resumes the run" in text
     assert "Traceback" not in text
     done = subprocess.run(_ingest_cmd(big_log, stopped_db), capture_output=True, check=False)
