@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-from . import db, lake, pipeline, preflight, sources
+from . import db, discovery, lake, pipeline, preflight
 from .cli_links import links, pages
 from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option
 from .cli_pull import pull
@@ -223,7 +223,7 @@ def _follow(
 def _follow_preflight(paths: list[str], db_file: Path) -> None:
     for spec in paths:
         if not glob.has_magic(spec) and not os.path.lexists(spec):
-            raise SourceError(sources.missing(spec))
+            raise SourceError(discovery.missing(spec))
     try:
         # No wait for a lock, which passes anyway: waiting, it would start silently, and
         # before Ctrl-C and SIGTERM stop it cleanly.

@@ -20,7 +20,19 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import attribute, db, history, lake, lines, load, offsets, runlog, sources, webhook
+from . import (
+    attribute,
+    db,
+    discovery,
+    history,
+    lake,
+    lines,
+    load,
+    offsets,
+    runlog,
+    sources,
+    webhook,
+)
 from .errors import DatabaseError, RefscopeError, ValidationError
 from .privacy import Privacy
 from .reasons import family as reason_family
@@ -99,7 +111,7 @@ def run(
     started = time.perf_counter()
     privacy = Privacy.from_env(keep_text)
     unread: list[str] = []  # folders none of whose files is read by its name
-    files = sources.discover(paths, unread)
+    files = discovery.discover(paths, unread)
     path = db.db_path(db_file)
     # `refscope ingest data/*` names the database beside the logs: it is no log, and reading it
     # would add its own bytes as rejects on every run (it changes with each).

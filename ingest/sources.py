@@ -1,12 +1,11 @@
 """Input files → chunks of whole lines, each with its first line number and byte offsets.
 
-Owns finding inputs (files, directories, globs, .gz) and reading only what a previous run has
-not consumed. It knows nothing of JSON: a chunk is bytes that end at a newline.
+Owns reading only what a previous run has not consumed (discovery.py finds the inputs). It
+knows nothing of JSON: a chunk is bytes that end at a newline.
 """
 
 from __future__ import annotations
 
-import glob
 import gzip
 import hashlib
 import os
@@ -18,7 +17,6 @@ from pathlib import Path
 
 from .errors import SourceError
 
-LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
 CHUNK_BYTES = 128 * 1024 * 1024  # the batch size: fewer, larger batches commit faster
 GZ_PIECES = 4  # a .gz is read in chunks of a quarter of the batch size
 HEAD_BYTES = 4096  # the fingerprint that tells a replaced file from a grown one
@@ -104,98 +102,10 @@ class Plan:
         return self.start_offset if self.read_from is None else self.read_from
 
 
-def is_log_name(name: str) -> bool:
-    base = name[:-3] if name.endswith(".gz") else name
-    return base.endswith(LOG_SUFFIXES)
-
-
-def _unreadable_dir(exc: OSError) -> None:
-    """os.walk skips what it cannot list; a folder of logs left unread is an error here."""
-    raise SourceError(f"{exc.filename}: cannot list the folder: {exc.strerror}") from exc
-
-
 def path_key(path: Path) -> str:
     """A file's name in the database: its path, with bytes that are not UTF-8 (a name made on
     another system) written as \\xNN, so that it can be stored and found again."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def missing(spec: str) -> str:
-    """Why a PATH that names nothing on disk cannot be read; a URL is pulled, not ingested."""
-    if re.match(r"https?://", spec, re.IGNORECASE):
-        return f"{spec}: a URL, not a file or directory: read it with `refscope pull logs URL`"
-    return f"{spec}: no such file or directory"
-
-
-def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
-    """Expand files, directories (recursively) and globs into a sorted list of log files.
-
-    A directory none of whose files has a log name (only rotated ones, `x.ndjson.1`) is said
-    in warnings: "0 files" alone read as if everything had been read before."""
-    found: set[Path] = set()
-    for spec in paths:
-        if not spec.strip():
-            # Path("") is the current folder: an unset $LOGDIR must not read all of it.
-            raise SourceError("an empty PATH: give a file, a directory or a glob")
-        p = Path(spec)
-        if p.is_dir():
-            others: list[str] = []
-            logs = _logs_below(p, others)
-            found.update(logs)
-            if not logs and others and warnings is not None:
-                warnings.append(_none_read(spec, others))
-        elif p.is_file():
-            found.add(p)
-        elif glob.has_magic(spec):
-            # Each match is read as if named on its own: a folder for its logs, as when the
-            # shell expands the glob (quoted, as --follow needs, its folders were left out).
-            files: set[Path] = set()
-            for m in map(Path, glob.glob(spec, recursive=True)):
-                files.update(_logs_below(m) if m.is_dir() else [m] if m.is_file() else [])
-            if not files:
-                raise SourceError(f"no files match {spec!r}")
-            found.update(files)
-        elif p.exists():
-            raise SourceError(f"{spec}: not a regular file or directory")
-        else:
-            raise SourceError(missing(spec))
-    for f in found:
-        if not f.exists():  # a symlink whose target is gone
-            raise SourceError(f"{f}: no such file or directory (a broken symlink)")
-        if not f.is_file():  # a named pipe or socket in a folder of logs: reading it would hang
-            raise SourceError(f"{f}: not a regular file")
-        if not os.access(f, os.R_OK):
-            raise SourceError(f"{f}: permission denied")
-    # Resolved before deduplicating: two spellings (or a symlink) of one file read it once.
-    return sorted({f.resolve() for f in found}, key=str)
-
-
-def _none_read(spec: str, others: list[str]) -> str:
-    names = sorted(others)
-    shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
-    return (
-        f"{spec}: no file is read by its name ({len(names):,} left out: {shown}): "
-        f"a folder is read for {', '.join('*' + s for s in LOG_SUFFIXES)} and their .gz; "
-        "give such a file as a PATH to read it"
-    )
-
-
-def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
-    """The log files below a folder. A linked folder (an archive on another disk) is read too,
-    as a glob reads it; one reached again (a link back up the tree) is not walked twice. The
-    names of other files (not dot files) go to others."""
-    found: set[Path] = set()
-    walked: set[str] = set()
-    for dirpath, dirs, files in os.walk(folder, onerror=_unreadable_dir, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in walked:
-            dirs.clear()
-            continue
-        walked.add(real)
-        found.update(Path(dirpath, f) for f in files if is_log_name(f))
-        if others is not None:
-            others.extend(f for f in files if not is_log_name(f) and not f.startswith("."))
-    return found
 
 
 def fingerprint(path: Path, offset: int) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import sources
+from ingest import discovery, sources
 
 
 def _read(path: Path, chunk_bytes: int) -> list[tuple[bytes, int, int, int]]:
@@ -135,7 +135,7 @@ def test_a_folder_with_a_log_beside_rotated_ones_warns_of_nothing(tmp_path: Path
     (tmp_path / "webhooks.ndjson.1").write_text("{}\n")
     (tmp_path / "README.txt").write_text("logs\n")
     warnings: list[str] = []
-    assert sources.discover([str(tmp_path)], warnings) == [(tmp_path / "webhooks.ndjson")]
+    assert discovery.discover([str(tmp_path)], warnings) == [(tmp_path / "webhooks.ndjson")]
     assert warnings == []
 
 
@@ -144,7 +144,7 @@ def test_a_url_in_capitals_is_still_told_to_go_through_pull_logs(url: str) -> No
     """A URL's scheme is case-insensitive (pull logs reads HTTPS://): given to ingest, it is
     pointed to `refscope pull logs URL`, not called a missing file."""
     with pytest.raises(sources.SourceError) as exc:
-        sources.discover([url])
+        discovery.discover([url])
     assert str(exc.value) == (
         f"{url}: a URL, not a file or directory: read it with `refscope pull logs URL`"
     )
@@ -161,7 +161,7 @@ def test_the_files_a_folder_leaves_out_are_named_in_order_across_its_subfolders(
     (tmp_path / "old" / "a.ndjson.1").write_text("{}\n")
     (tmp_path / "old" / "b.ndjson.1").write_text("{}\n")
     warnings: list[str] = []
-    assert sources.discover([str(tmp_path)], warnings) == []
+    assert discovery.discover([str(tmp_path)], warnings) == []
     assert warnings == [
         f"{tmp_path}: no file is read by its name (4 left out: a.ndjson.1, b.ndjson.1, "
         "y.ndjson.1, …): a folder is read for *.ndjson, *.jsonl, *.json and their .gz; give "
