@@ -341,6 +341,9 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.port", str(port), "--server.address", host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        # Streamlit's developer menu (Deploy, Clear cache, Auto rerun) is not for a team
+        # reading its numbers: Deploy would offer to publish the app on Streamlit's cloud.
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
     # An IPv6 address goes in brackets, or the URL does not open (http://::1:8501).
     shown = "localhost" if host == "127.0.0.1" else f"[{host}]" if ":" in host else host

@@ -192,6 +192,18 @@ def test_every_page_opens_from_the_sidebar(page, server):
         finished(page, title, ready, plots)
 
 
+def test_readers_get_no_developer_menu(page, server):
+    """No Deploy button (it offers to publish the app on Streamlit's cloud), no Clear cache:
+    the menu keeps what a reader uses."""
+    page.goto(server.url)
+    finished(page, "Overview", PAGES[0][2], 2)
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
+    page.locator('[data-testid="stMainMenu"]').click()
+    menu = page.locator('[data-testid="stMainMenuPopover"]')
+    expect(menu).to_contain_text("Print")
+    expect(menu).not_to_contain_text("Clear cache")
+
+
 @pytest.mark.parametrize(
     "title, path, ready, plots", PAGES, ids=[p[1] or "overview" for p in PAGES]
 )
