@@ -40,6 +40,22 @@ def test_readme_gives_report_days_as_the_alternative_to_from() -> None:
     assert res.exit_code == 2 and "--from and --days both set the first day" in res.output
 
 
+def test_readme_and_help_say_an_out_without_a_report_suffix_needs_format(tmp_path: Path) -> None:
+    """PDF is the format only without `--out`: `--out weekly.txt` is refused, not written as a
+    PDF (README and `--help` said "else pdf" after the suffix)."""
+    from click.testing import CliRunner
+
+    res = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "x.duckdb"),
+                                   "--out", str(tmp_path / "weekly.txt")])  # fmt: skip
+    assert res.exit_code == 2 and "cannot tell the format" in res.output
+    assert not (tmp_path / "weekly.txt").exists()
+    help_text = " ".join(CliRunner().invoke(cli, ["report", "--help"]).output.split())
+    assert "without --out, pdf" in help_text
+    text = " ".join(README.split())
+    assert "else pdf when there is no `--out`" in text
+    assert "else PDF when there is no `--out`; an `--out` with another suffix or none" in text
+
+
 def test_readme_says_what_a_csv_download_does_to_a_formula_like_text() -> None:
     """A ref may start with `=` or `-`: the CSV writes it with a leading apostrophe (CSV
     injection), which a reader of the README must know to read the file back."""
