@@ -63,8 +63,8 @@ def cli() -> None:
 
 def _say_lock_wait(path: Path, seconds: float) -> None:
     click.echo(
-        f"{path}: locked by another process (an ingest, prune or forget); waiting up to "
-        f"{seconds:.0f} s more",
+        f"{path}: locked by another process (a refscope command, or a session that has it open: "
+        f"a read-only one too); waiting up to {seconds:.0f} s more",
         err=True,
     )
 

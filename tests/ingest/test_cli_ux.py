@@ -466,6 +466,13 @@ def test_follow_started_while_another_process_writes_follows_at_once_and_stops_c
     assert Query(db_file).scalar("SELECT count(*) FROM ingest_runs") == 0  # nothing half-written
 
 
+# What a command waiting for the database says it waits for.
+LOCK_WAIT = (
+    "locked by another process (a refscope command, or a session that has it open: "
+    "a read-only one too)"
+)
+
+
 def test_a_command_waiting_for_the_lock_says_so_then_goes_on(tmp_path: Path) -> None:
     """A command started while another process writes waited up to 30 s saying nothing, as if
     hung; after a second it now says what it waits for, and goes on once the file is free."""
@@ -483,7 +490,31 @@ def test_a_command_waiting_for_the_lock_says_so_then_goes_on(tmp_path: Path) -> 
     finally:
         holder.communicate(timeout=60)
     assert proc.returncode == 0, (out, err)
-    assert err.count("locked by another process (an ingest, prune or forget); waiting up to") == 1
+    assert err.count(f"{db_file}: {LOCK_WAIT}; waiting up to") == 1
+    assert Query(db_file)("SELECT page_id, name FROM pages") == [("1122334455", "Acme")]
+
+
+def test_a_read_only_session_holding_the_file_is_named_as_what_a_writer_waits_for(
+    tmp_path: Path,
+) -> None:
+    """DuckDB lets no process write while another has the file open, read-only included: an
+    analyst's SQL session made `pages set` wait, and the message named only "an ingest, prune
+    or forget", none of which was running."""
+    db_file = tmp_path / "db.duckdb"
+    db.connect(db_file).close()
+    hold = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True)"
+    hold += "; print('held', flush=True); time.sleep(3); con.close()"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdout=subprocess.PIPE,
+                              text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        proc = _refscope("pages", "set", "1122334455", "--name", "Acme", "--db", str(db_file),
+                         cwd=tmp_path)  # fmt: skip
+        out, err = proc.communicate(timeout=60)
+    finally:
+        holder.communicate(timeout=60)
+    assert proc.returncode == 0, (out, err)
+    assert err.count(f"{db_file}: {LOCK_WAIT}; waiting up to") == 1, err
     assert Query(db_file)("SELECT page_id, name FROM pages") == [("1122334455", "Acme")]
 
 
