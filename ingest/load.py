@@ -220,6 +220,7 @@ class BatchResult:
     left_out: int = 0  # events of forgotten people, dropped
     insights: int = 0  # ad insights rows stored (insight_lines.py)
     insights_not_newer: int = 0  # ad insights rows not stored: as new or newer ones held
+    clicks: int = 0  # click lines read (stored in `clicks` or already there)
     rejects: list[Reject] = field(default_factory=list)
 
 
@@ -264,6 +265,7 @@ def load_batch(
         res.added += again.added
         res.insights += again.insights
         res.insights_not_newer += again.insights_not_newer
+        res.clicks += again.clicks
         res.rejects.extend(again.rejects)
     if forgotten:
         row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
@@ -301,6 +303,10 @@ def _load_table(
         con.execute(_OTHER_ITEMS)
         if '"refscope_click"' in found:
             con.execute(_INSERT_CLICKS, {"run_id": run_id})
+            row = con.execute(
+                "SELECT count(*) FROM rs_stage WHERE kind = 'click' AND problem IS NULL"
+            ).fetchone()
+            res.clicks = int(row[0]) if row else 0
         row = con.execute(
             """SELECT count(*), min(ts), max(ts),
                       count(*) FILTER (WHERE kind = 'message_echo' AND page_guessed)

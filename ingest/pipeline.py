@@ -56,6 +56,7 @@ class IngestResult:
     events_added: int = 0
     rejects_added: int = 0
     left_out: int = 0  # events of forgotten people and pruned days: read, never stored
+    clicks_read: int = 0  # click lines read: stored in `clicks`, or already held there
     clicks_added: int = 0  # click lines stored in `clicks` (neither events nor rejects)
     insights_added: int = 0  # ad insights rows stored from files (insight_lines.py)
     insights_not_newer: int = 0  # ad insights rows of files not stored: as new or newer held
@@ -360,6 +361,7 @@ def _load(
     res.left_out += out.left_out
     res.insights_added += out.insights
     res.insights_not_newer += out.insights_not_newer
+    res.clicks_read += out.clicks
     res.rejects_added += load.insert_rejects(con, res.run_id, out.rejects)
 
 

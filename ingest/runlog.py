@@ -22,6 +22,7 @@ _COUNTS = {
     "events_left_out": "left_out",
     "insights_added": "insights_added",
     "insights_not_newer": "insights_not_newer",
+    "clicks_read": "clicks_read",
 }
 
 
@@ -36,6 +37,7 @@ class Counts(Protocol):
     left_out: int
     insights_added: int
     insights_not_newer: int
+    clicks_read: int
     new_contacts: int
     seconds: float
     resumed: bool

@@ -179,13 +179,15 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     seconds       DOUBLE,
     events_left_out BIGINT,             -- read, not stored: forgotten people's and pruned days'
     insights_added BIGINT,              -- ad_insights rows stored from insights lines
-    insights_not_newer BIGINT           -- their rows not stored: as new or newer ones held
+    insights_not_newer BIGINT,          -- their rows not stored: as new or newer ones held
+    clicks_read   BIGINT                -- click lines read, stored or already held
 );
 
 -- Databases made before the columns existed get them.
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS events_left_out BIGINT;
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS insights_added BIGINT;
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS insights_not_newer BIGINT;
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS clicks_read BIGINT;
 
 -- People removed with `refscope forget`: later ingests leave them out.
 CREATE TABLE IF NOT EXISTS forgotten (

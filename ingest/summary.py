@@ -21,8 +21,10 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         console.print(f"nothing new to read in {files} ({r.seconds:.2f} s)", soft_wrap=True)
         return
     resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
-    # Click lines become `clicks` rows, neither events nor rejects: said when there are any.
-    clicks = f"{counted(r.clicks_added, 'click')}, " if r.clicks_added else ""
+    # Click lines become `clicks` rows, neither events nor rejects: said when there are any,
+    # with how many are new (a log read again, or gzipped since, holds clicks already stored).
+    clicks = f"{counted(r.clicks_read, 'click')} ({r.clicks_added:,} new), " if (
+        r.clicks_read or r.clicks_added) else ""  # fmt: skip
     # Ad insights lines likewise become `ad_insights` rows, or none where newer ones are held.
     if r.insights_added or r.insights_not_newer:
         kept = f" ({r.insights_not_newer:,} not newer than those held, not stored)"

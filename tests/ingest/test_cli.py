@@ -61,7 +61,8 @@ def test_the_summary_counts_the_clicks_a_click_log_adds(
     runner: CliRunner, db_path: Path, log_dir: Path
 ) -> None:
     """A click line becomes a `clicks` row, neither an event nor a reject: the summary says
-    how many, or a click log read whole looked like lines gone nowhere ("3 lines, 0 events")."""
+    how many, and how many are new, or a click log read whole looked like lines gone nowhere
+    ("3 lines, 0 events")."""
     clicks = [
         {"object": "refscope_click", "ts": T0 + i, "ref": "flyer", "page": "acmebakery",
          "qr": True, "device": "mobile"}
@@ -70,12 +71,35 @@ def test_the_summary_counts_the_clicks_a_click_log_adds(
     log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", clicks)
     result = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
     assert result.exit_code == 0, result.output
-    assert "3 lines, 0 events (0 new, 0 duplicates), 3 clicks, 0 rejects" in _words(result)
+    assert "3 lines, 0 events (0 new, 0 duplicates), 3 clicks (3 new), 0 rejects" in _words(result)
     assert Query(db_path)("SELECT count(*) FROM clicks") == [(3,)]
     f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", [*clicks, clicks[0]], mode="w")
     again = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
     # The grown file's one new line (a second click of the same instant): "1 line", "1 click".
-    assert "1 line, 0 events (0 new, 0 duplicates), 1 click, 0 rejects" in _words(again)
+    assert "1 line, 0 events (0 new, 0 duplicates), 1 click (1 new), 0 rejects" in _words(again)
+
+
+def test_the_summary_counts_clicks_already_held_as_read_not_new(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    """A click log gzipped after it was read is read again: its clicks are held already, and
+    the summary says it read them, or its lines went nowhere ("3 lines, 0 events, 0 rejects");
+    each run's count is kept in ingest_runs."""
+    clicks = [
+        {"object": "refscope_click", "ts": T0 + i, "ref": "flyer", "page": "acmebakery",
+         "qr": False, "device": "desktop"}
+        for i in range(3)
+    ]  # fmt: skip
+    log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", clicks)
+    assert runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)]).exit_code == 0
+    gz = log.with_name(log.name + ".gz")
+    gz.write_bytes(gzip.compress(log.read_bytes()))
+    log.unlink()
+    again = runner.invoke(cli, ["ingest", str(gz), "--db", str(db_path)])
+    assert again.exit_code == 0, again.output
+    assert "3 lines, 0 events (0 new, 0 duplicates), 3 clicks (0 new), 0 rejects" in _words(again)
+    assert Query(db_path)("SELECT count(*) FROM clicks") == [(3,)]
+    assert Query(db_path)("SELECT clicks_read FROM ingest_runs ORDER BY run_id") == [(3,), (3,)]
 
 
 def test_second_ingest_of_the_same_log_adds_nothing(
