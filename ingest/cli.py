@@ -127,8 +127,11 @@ def ingest(
         disable=not show,
     )
     task = bar.add_task("ingest", total=None)
+    planned = False  # the database is open and the run planned: stopped before, nothing is written
 
     def on_plan(total: int) -> None:
+        nonlocal planned
+        planned = True
         bar.update(task, total=total)
         if total >= PROGRESS_MIN_BYTES or progress:
             bar.start()
@@ -150,8 +153,11 @@ def ingest(
         if not stop.is_set():
             raise
         bar.stop()
-        console.print("stopped: what was committed stays; the next `refscope ingest` of the "
-                      "same inputs resumes the run", soft_wrap=True)  # fmt: skip
+        if not planned:  # waiting for another process's lock, say: no run of its own began
+            console.print("stopped before reading anything: nothing was written", soft_wrap=True)
+        else:
+            console.print("stopped: what was committed stays; the next `refscope ingest` of "
+                          "the same inputs resumes the run", soft_wrap=True)  # fmt: skip
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()

@@ -494,6 +494,32 @@ def test_a_command_waiting_for_the_lock_says_so_then_goes_on(tmp_path: Path) -> 
     assert Query(db_file)("SELECT page_id, name FROM pages") == [("1122334455", "Acme")]
 
 
+def test_an_ingest_stopped_while_waiting_for_the_lock_says_nothing_was_written(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C while another process held the file said "the next `refscope ingest` ... resumes
+    the run": no run had begun, and there is none to resume."""
+    db_file = tmp_path / "db.duckdb"
+    db.connect(db_file).close()
+    hold = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True)"
+    hold += "; sys.stdin.readline(); con.close()"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        proc = _refscope("ingest", str(_log(tmp_path)), "--db", str(db_file), cwd=tmp_path)
+        assert proc.stderr is not None
+        assert LOCK_WAIT in proc.stderr.readline()  # waiting, a second in
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "stopped before reading anything: nothing was written" in out, (out, err)
+    assert "resumes" not in out and "Traceback" not in out + err
+    assert Query(db_file)("SELECT count(*) FROM ingest_runs") == [(0,)]
+
+
 def test_a_read_only_session_holding_the_file_is_named_as_what_a_writer_waits_for(
     tmp_path: Path,
 ) -> None:
