@@ -154,13 +154,33 @@ def test_contact_rows_are_the_acquired_contacts_newest_first(con, demo_contacts,
 def test_contact_search_matches_psid_ref_ad_title_or_page_case_insensitively(
     con, demo_contacts, filters, search
 ):
+    # An ad's title is also that of the contacts whose referral carried none.
+    titles: dict[str, str] = {}
+    for c in demo_contacts:
+        if c["ad_title"] is not None:
+            titles[c["ad_id"]] = max(titles.get(c["ad_id"], ""), c["ad_title"])
+
     def hit(c: Row) -> bool:
-        fields = (c["psid"], c["ref"], c["ad_title"], c["referer_uri"])
+        fields = (c["psid"], c["ref"], c["ad_title"] or titles.get(c["ad_id"]), c["referer_uri"])
         return any(v is not None and search.lower() in v.lower() for v in fields)
 
     want = {(c["page_id"], c["psid"]) for c in acquired(demo_contacts, filters) if hit(c)}
     df = queries.contact_rows(con, filters, search)
     assert set(zip(df["page_id"], df["psid"], strict=True)) == want and want
+
+
+def test_contact_rows_name_each_ad_as_the_ads_page_does(con, filters):
+    """A referral without ads_context_data has no title of its own: the row shows the title
+    the Ads page gives its ad (it showed none), and a search by that title finds every contact
+    the Ads page counts for it."""
+    ads = queries.ads(con, filters)
+    rows = queries.contact_rows(con, filters)
+    ad_rows = rows[rows["channel"] == "ctm_ad"]
+    titles = dict(zip(ads["ad_id"], ads["ad_title"], strict=True))
+    assert list(ad_rows["ad_title"]) == [titles[a] for a in ad_rows["ad_id"]]
+    for ad in ads[ads["new_contacts"] > 0].itertuples():
+        found = queries.contact_rows(con, filters, ad.ad_title)
+        assert len(found[found["ad_id"] == ad.ad_id]) == ad.new_contacts, ad.ad_title
 
 
 def test_contact_search_by_psid_finds_that_contact(con, demo_contacts, filters):
