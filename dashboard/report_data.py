@@ -88,6 +88,22 @@ class Report:
     kpis: tuple[Kpi, ...]
     sections: tuple[Section, ...]
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    page_labels: dict[str, str] = field(default_factory=dict)  # page id -> name, as page_list
+
+    @property
+    def pages(self) -> str:
+        """The chosen pages by name, each with its id ("all" for none), as the tables name them."""
+        named = ((self.page_labels.get(p, p), p) for p in self.filters.pages)
+        return ", ".join(n if n == p else f"{n} ({p})" for n, p in named) or "all"
+
+    @property
+    def channels(self) -> str:
+        """The chosen channels by name ("all" for none)."""
+        return ", ".join(map(charts.channel_label, self.filters.channels)) or "all"
+
+    @property
+    def scope(self) -> str:
+        return f"pages: {self.pages}, channels: {self.channels}"
 
     @property
     def previous(self) -> Filters:
@@ -102,7 +118,7 @@ class Report:
     @property
     def no_data_message(self) -> str:
         return (
-            f"No data for {period(self.filters)} ({scope(self.filters)}): no new contacts, "
+            f"No data for {period(self.filters)} ({self.scope}): no new contacts, "
             "comments or ad spend in this range."
         )
 
@@ -143,7 +159,8 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         Kpi(key, label, kind, _scalar(now, key), _scalar(before, key))
         for key, label, kind in KPI_SPECS
     )
-    refs = queries.with_page_labels(fetch("refs", f), fetch("page_list"))
+    pages = fetch("page_list")
+    refs = queries.with_page_labels(fetch("refs", f), pages)
     ads, days, missing = fetch("ads", f), fetch("spend_days"), fetch("spend_missing", f)
     first, last = day_cell(days, "first_day"), day_cell(days, "last_day")
     gap = spend_gap(f, first, last, day_list(missing, "day"))
@@ -157,7 +174,8 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         _funnel(comments),
         _retention(fetch("returns_by_channel", f)),
     )
-    return Report(f, kpis, sections)
+    labels = dict(zip(pages["page_id"], pages["label"], strict=True))
+    return Report(f, kpis, sections, page_labels=labels)
 
 
 def _untitled(fig: go.Figure) -> go.Figure:

@@ -17,7 +17,6 @@ from dashboard.report_data import (
     format_value,
     length,
     period,
-    scope,
 )
 
 CSS = """
@@ -55,7 +54,7 @@ def report_html(report: Report) -> bytes:
         "</head><body>",
         "<h1>refscope report</h1>",
         f'<p class="meta">{_e(period(f))} ({length(f)}), compared with {_e(period(p))}; '
-        f"{_e(scope(f))}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC.</p>",
+        f"{_e(report.scope)}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC.</p>",
     ]
     if not report.has_data:
         out.append(f'<p class="empty">{_e(report.no_data_message)}</p>')

@@ -24,7 +24,6 @@ from dashboard.report_data import (
     format_value,
     length,
     period,
-    scope,
 )
 from ingest import pdf_text
 from ingest.errors import RefscopeError
@@ -120,7 +119,7 @@ def report_pdf(report: Report) -> bytes:
     _text(pdf, "refscope report", 9)
     pdf.set_font(pdf.face, size=9)
     _text(pdf, f"{period(f)} ({length(f)}), compared with {period(p)}", 5)
-    _text(pdf, f"{scope(f)} · generated {report.generated_at:%Y-%m-%d %H:%M} UTC", 5)
+    _text(pdf, f"{report.scope} · generated {report.generated_at:%Y-%m-%d %H:%M} UTC", 5)
     if not report.has_data:
         pdf.ln(3)
         pdf.set_font(pdf.face, "B", 11)

@@ -18,7 +18,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from dashboard import charts
-from dashboard.report_data import Column, Report, Section, format_change, period, scope
+from dashboard.report_data import Column, Report, Section, format_change, period
 
 NUMBER_FORMATS = {
     "int": "#,##0",
@@ -163,7 +163,7 @@ def report_workbook(report: Report) -> bytes:
     """Summary (period, filters, KPIs), Charts (native), then one sheet per section."""
     f = report.filters
     buf = io.BytesIO()
-    wb = _workbook(buf, f"refscope report {period(f)}", scope(f))
+    wb = _workbook(buf, f"refscope report {period(f)}", report.scope)
     fmt = _Formats(wb)
     _summary(wb.add_worksheet("Summary"), report, fmt)
     chart_ws = wb.add_worksheet(CHARTS_SHEET)
@@ -182,8 +182,8 @@ def _summary(ws: Worksheet, report: Report, fmt: _Formats) -> None:
         ("To", f.end, "date"),
         ("Compared with", p.start, "date"),
         ("until", p.end, "date"),
-        ("Pages", ", ".join(f.pages) or "all", "text"),
-        ("Channels", ", ".join(f.channels) or "all", "text"),
+        ("Pages", report.pages, "text"),
+        ("Channels", report.channels, "text"),
         ("Generated (UTC)", report.generated_at, "datetime"),
     ]
     for r, (label, value, kind) in enumerate(rows, start=2):

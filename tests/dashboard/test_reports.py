@@ -626,6 +626,30 @@ def test_a_one_day_report_says_1_day(report_db, fmt):
     assert f"{day} – {day} (1 day), compared with" in text
 
 
+@pytest.mark.parametrize("fmt", [pytest.param("pdf", marks=needs_chromium), "xlsx", "html"])
+def test_a_report_of_chosen_pages_and_channels_names_them(report_db, tmp_path, fmt):
+    """A manager reads "Acme Bakery (id)" and "QR code", as in the report's tables, not the
+    bare page id and channel key (the header said pages: 1122334455667788, channels: qr_code)."""
+    path = tmp_path / "named.duckdb"
+    path.write_bytes(report_db.read_bytes())
+    con = db.connect(path)
+    try:
+        con.execute("INSERT OR REPLACE INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [ACME])
+        f = Filters(RANGE.start, RANGE.end, (ACME,), ("qr_code", "m_me_link"))
+        out = reports.render(reports.gather(reports.connection_fetch(con), f), fmt)
+    finally:
+        con.close()
+    if fmt == "xlsx":
+        ws = openpyxl.load_workbook(io.BytesIO(out))["Summary"]
+        text = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c)
+    elif fmt == "pdf":
+        text = pypdf.PdfReader(io.BytesIO(out)).pages[0].extract_text()
+    else:
+        text = out.decode()
+    assert f"Acme Bakery ({ACME})" in text and "QR code, m.me link" in text
+    assert "qr_code" not in text and "m_me_link" not in text
+
+
 def test_a_comment_funnel_of_one_post_says_post():
     one = pd.DataFrame({"comments": [3], "private_replies": [2], "conversations": [1]})
     assert report_data._funnel(one).note == "Over 1 post."
@@ -770,12 +794,13 @@ def test_an_empty_database_gives_a_report_that_says_so(runner, db_path, tmp_path
 
 
 @pytest.mark.parametrize(
-    ("option", "value", "column"),
-    [("--page", ACME, "page_id"), ("--channel", "qr_code", "channel")],
+    ("option", "value", "column", "shown"),
+    # A page without a name in `pages` is shown by its id; a channel by its name.
+    [("--page", ACME, "page_id", ACME), ("--channel", "qr_code", "channel", "QR code")],
     ids=["page", "channel"],
 )
 def test_page_and_channel_options_limit_the_report(
-    runner, report_db, tmp_path, sql, option, value, column
+    runner, report_db, tmp_path, sql, option, value, column, shown
 ):
     out = tmp_path / "part.xlsx"
     args = [option, value, "--from", "2026-10-28", "--to", "2026-11-24", "--out", str(out)]
@@ -787,7 +812,7 @@ def test_page_and_channel_options_limit_the_report(
     book = openpyxl.load_workbook(out)
     assert sum(r["Total"] for r in rows(book["New contacts per day"])) == n
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True)}
-    assert summary["Pages" if option == "--page" else "Channels"] == value
+    assert summary["Pages" if option == "--page" else "Channels"] == shown
 
 
 def test_a_missing_database_is_an_error_not_a_report(runner, tmp_path):
