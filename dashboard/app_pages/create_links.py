@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import link_maker, store, widgets
+from dashboard import link_maker, queries, store, widgets
 from ingest import qr
 
 st.title("Create links")
@@ -64,12 +64,14 @@ else:
     widgets.table(registered)
     widgets.download_table(registered, "tracked_links", f)
 
-seen = store.fetch("refs", f)
+seen = queries.with_page_labels(store.fetch("refs", f), store.fetch("page_list"))
 unregistered = seen[~seen["registered"]] if not seen.empty else seen
 if not unregistered.empty:
     st.subheader("Refs seen in the logs but not registered")
     keys = [f"{r.page_id} · {r.ref}" for r in unregistered.itertuples()]
-    choice = st.selectbox("Ref", keys)
+    # Each by its page's name, as Links & QR codes shows it (the key keeps the page id).
+    named = {f"{r.page_id} · {r.ref}": f"{r.page} · {r.ref}" for r in unregistered.itertuples()}
+    choice = st.selectbox("Ref", keys, format_func=lambda k: named[k])
     page_id, seen_ref = choice.split(" · ", 1)
     left, right = st.columns(2)
     for col, kind, label in (

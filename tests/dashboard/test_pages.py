@@ -417,6 +417,30 @@ def test_create_links_page_registers_a_link(open_app, demo_copy):
     assert set(at.dataframe[0].value["channel"]) == {"m.me link"}
 
 
+def test_create_links_names_the_page_of_each_unregistered_ref(open_app, demo_copy):
+    """The refs seen but not registered are listed by page name, as on Links & QR codes (they
+    read 1122334455667788 · bio_link); picking one still registers it for that page id."""
+    con = db.connect(demo_copy)
+    try:
+        con.execute("INSERT OR REPLACE INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [ACME])
+    finally:
+        con.close()
+    at = show(open_app(demo_copy), "create_links")
+    (seen,) = [s for s in at.selectbox if s.label == "Ref"]
+    acme = [o for o in seen.options if o.startswith("Acme Bakery · ")]
+    assert acme and not [o for o in seen.options if o.startswith(f"{ACME} ")], seen.options
+    seen.set_value(f"{ACME} · {acme[0].split(' · ', 1)[1]}").run()
+    (register,) = [b for b in at.button if b.label == "Register as m.me link"]
+    register.click().run()
+    assert not at.exception
+    con = db.connect(demo_copy, read_only=True)
+    try:
+        rows = con.execute("SELECT page, ref FROM tracked_links").fetchall()
+    finally:
+        con.close()
+    assert rows == [(ACME, acme[0].split(" · ", 1)[1])]
+
+
 def test_create_links_on_a_lake_without_a_database_registers_nothing(
     monkeypatch, demo_db, tmp_path
 ):
