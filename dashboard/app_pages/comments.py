@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, store, widgets
+from dashboard import charts, queries, store, widgets
 
 f = st.session_state["filters"]
 st.title("Comments")
@@ -13,5 +13,6 @@ if df.empty:
     st.stop()
 
 st.plotly_chart(charts.comments_funnel(df))
+df = queries.with_page_labels(df, store.fetch("page_list"))  # each post's page by name
 widgets.table(df)
 widgets.download_table(df, "comments", f)
