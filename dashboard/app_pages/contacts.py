@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import contact_widgets, store, widgets
+from dashboard import contact_widgets, queries, store, widgets
 from ingest.wording import counted
 
 f = st.session_state["filters"]
@@ -21,5 +21,6 @@ if df.empty:
     st.stop()
 
 st.caption(f"{counted(len(df), 'contact')} acquired {f.start} – {f.end}")
+df = queries.with_page_labels(df, store.fetch("page_list"))  # each contact's page by name
 widgets.table(df)
 widgets.download_table(df, "contacts", f, search=search, **pick.described())

@@ -218,6 +218,19 @@ def test_comments_page_names_each_posts_page_when_pages_are_named(open_app, demo
     assert (table["page"] == "Acme Bakery").tolist() == (table["page_id"] == ACME).tolist()
 
 
+def test_contacts_page_names_each_contacts_page_when_pages_are_named(open_app, demo_copy):
+    """Each contact's page by name beside its id, as the other pages' tables show it."""
+    con = db.connect(demo_copy)
+    try:
+        con.execute("INSERT INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [ACME])
+    finally:
+        con.close()
+    at = show(open_app(demo_copy), "contacts")
+    table = at.dataframe[0].value
+    assert set(table["page"]) == {"Acme Bakery", NORTHWIND}
+    assert (table["page"] == "Acme Bakery").tolist() == (table["page_id"] == ACME).tolist()
+
+
 def test_ads_page_lists_every_ad_and_says_spend_is_missing(app, con, default_range):
     at = show(app, "ads")
     assert len(at.dataframe[0].value) == len(queries.ads(con, default_range)) > 0
