@@ -35,6 +35,8 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
     try:
         link = _as_registered(links.make_link(page, ref or None, channel, campaign, placement,
                                               notes))  # fmt: skip
+        if rule := _conflict(link):  # said before a code is offered, not after Register
+            return Preview(None, rule)
         png = qr.png_bytes(link.url, style)
         svg = qr.svg_bytes(link.url, style)
         sheet = qr.print_sheet([links.sheet_label(link)], style)
@@ -53,6 +55,15 @@ def _as_registered(link: links.Link) -> links.Link:
     if same.empty:
         return link
     return dataclasses.replace(link, registered_url=str(same["url"].iloc[0]))
+
+
+def _conflict(link: links.Link) -> str | None:
+    """The one-meaning rule the link breaks against the registry, or None."""
+    if not store.source_path().exists():  # no database yet: nothing registered
+        return None
+    found = store.fetch("link_conflict", link.page, link.ref, link.channel, link.campaign,
+                        link.placement, link.notes)  # fmt: skip
+    return None if found.empty else str(found["rule"].iloc[0])
 
 
 def register(link: links.Link) -> str:

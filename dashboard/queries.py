@@ -33,6 +33,7 @@ from dashboard.retention_queries import RETENTION_WEEKS as RETENTION_WEEKS
 from dashboard.retention_queries import RETURN_DAYS as RETURN_DAYS
 from dashboard.retention_queries import cohorts as cohorts
 from dashboard.retention_queries import returns_by_channel as returns_by_channel
+from ingest import links
 from ingest.attribute import USER_KINDS
 
 CHAT_PLUGIN_SHUTDOWN = dt.date(2024, 5, 9)  # Meta switched the chat plugin off that day
@@ -331,6 +332,17 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
            GROUP BY ALL ORDER BY l.created_at DESC, l.ref, l.page""",
         f,
     )
+
+
+def link_conflict(
+    con: duckdb.DuckDBPyConnection, page: str, ref: str, channel: str, campaign: str | None,
+    placement: str | None, notes: str | None,
+) -> pd.DataFrame:  # fmt: skip
+    """Why a link of these attributes cannot be registered: the one-meaning rule it breaks, as
+    `links create` refuses it (no row when it can be). Columns: rule."""
+    link = links.Link(ref, page, channel, campaign, placement, notes)
+    rule = links.Registry.load(con).conflict(link)
+    return pd.DataFrame({"rule": [rule] if rule else []}, dtype=object)
 
 
 def registered_url(con: duckdb.DuckDBPyConnection, page: str, ref: str) -> pd.DataFrame:

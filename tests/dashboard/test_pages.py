@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, queries, reports
 from dashboard.filters import Filters
-from ingest import db, pipeline, retention
+from ingest import db, links, pipeline, retention
 from ingest.demo_catalog import ACME, NORTHWIND
 from tests import factories as fx
 from tests.dashboard.conftest import CHATS, build_pruned_db, lake_of, opened
@@ -442,6 +442,33 @@ def test_create_links_page_registers_a_link(open_app, demo_copy):
     shown = headers(at)  # the registry reads like every other table
     assert "Engaged rate" in shown and not [h for h in shown if "_" in h], shown
     assert set(at.dataframe[0].value["channel"]) == {"m.me link"}
+
+
+def test_create_links_refuses_a_ref_of_another_meaning_before_offering_its_code(
+    open_app, demo_copy
+):
+    """A ref registered for the page with other attributes breaks the one-meaning rule: the
+    form says so at once, with no code to download (it offered the code and Register, and
+    only a toast after the click said no)."""
+    con = db.connect(demo_copy)
+    try:
+        con.execute("INSERT INTO tracked_links VALUES ('spring_window', ?, 'm_me_link', "
+                    "'spring', 'window', NULL, ?, TIMESTAMP '2026-01-01')",
+                    [ACME, f"https://m.me/{ACME}?ref=spring_window"])  # fmt: skip
+    finally:
+        con.close()
+    at = show(open_app(demo_copy), "create_links")
+    at.selectbox[0].set_value(ACME).run()
+    at.text_input[0].input("autumn").run()  # campaign
+    at.text_input[1].input("window").run()  # placement
+    at.text_input[2].input("spring_window").run()  # ref
+    assert [e.value for e in at.error] == [
+        f"ref 'spring_window' is already registered for page '{ACME}' with campaign 'spring' "
+        f"(here 'autumn'): {links.ONE_MEANING_RULE}"
+    ]
+    assert not at.code and not [b for b in at.button if b.label == "Register"]
+    at.text_input[0].input("spring").run()  # the registered meaning: its code again
+    assert not at.error and [c.value for c in at.code] == [f"https://m.me/{ACME}?ref=spring_window"]
 
 
 def test_create_links_names_the_page_of_each_unregistered_ref(open_app, demo_copy):
