@@ -885,6 +885,8 @@ def edge_lines() -> list[object]:
         post(item("5008", T, "referral", link("lnk", ad_id="777"))),
         # lowercase source
         post(item("5009", T, "referral", link("low", "shortlink"))),
+        # lowercase chat plugin source
+        post(item("5011", T, "referral", link("low_plugin", "customer_chat_plugin"))),
         # tagged message same instant as private reply
         send_log("5010", T, "1500_5010"),
         post(msg("5010", T, tags=[{"source": "customer_chat_plugin"}])),
