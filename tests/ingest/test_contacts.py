@@ -37,6 +37,28 @@ def test_later_referrals_are_reentries_and_keep_the_channel(ingest_lines, query:
     assert query("SELECT count(*) FROM contacts") == [(1,)]
 
 
+def test_later_optins_with_a_ref_are_reentries(ingest_lines, query: Query) -> None:
+    """An optin with a ref is a touch (README "Attribution"): after the first action, one from
+    an m.me/rn link (ref, source SHORTLINK) or the Send to Messenger plugin (data-ref, no
+    source) is a re-entry, as a referral is.
+    https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_optins
+    """
+    ingest_lines(
+        [
+            f.delivery(f.message("hi", psid="u1", ts=T0)),
+            f.delivery(f.optin(psid="u1", ts=T0 + DAY, type="notification_messages",
+                               payload="P", ref="rn_weekly", source="SHORTLINK")),
+            f.delivery(f.optin(psid="u1", ts=T0 + 2 * DAY, ref="stm_receipt")),
+        ]
+    )  # fmt: skip
+    c = contact(query, "u1")
+    assert (c["channel"], c["reentry_count"]) == ("organic", 2)
+    assert query("SELECT via, channel, ref, is_first, is_reentry FROM touches ORDER BY ts") == [
+        ("optin", "m_me_link", "rn_weekly", False, True),
+        ("optin", "other", "stm_receipt", False, True),
+    ]
+
+
 def test_a_second_referral_before_the_first_message_is_a_reentry(
     ingest_lines, query: Query
 ) -> None:
