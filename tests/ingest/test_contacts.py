@@ -175,6 +175,25 @@ def test_last_message_at_is_the_last_inbound_message(ingest_lines, query: Query)
     assert (c["last_message_at"], c["last_seen_at"]) == (utc(T0), utc(T0 + 2 * HOUR))
 
 
+def test_contact_days_count_inbound_messages_only(ingest_lines, query: Query) -> None:
+    """contact_days holds the days a contact sent inbound messages (README, the SQL contract):
+    a day with only a postback, a reaction or the page's reply is not one, and each day's
+    messages add up to the contact's message_count."""
+    ingest_lines(
+        [
+            f.delivery(f.postback(psid="u1", ts=T0)),
+            f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE, mid="m_1")),
+            f.delivery(f.postback("MENU", psid="u1", ts=T0 + DAY)),
+            f.delivery(f.reaction("m_e", psid="u1", ts=T0 + DAY + MINUTE)),
+            f.delivery(f.echo("see you", psid="u1", ts=T0 + 2 * DAY, mid="m_e2")),
+            f.delivery(f.message("back", psid="u1", ts=T0 + 3 * DAY, mid="m_2")),
+        ]
+    )
+    days = query("SELECT day, messages FROM contact_days ORDER BY day")
+    assert days == [(utc(T0).date(), 1), (utc(T0 + 3 * DAY).date(), 1)]
+    assert contact(query, "u1")["message_count"] == sum(n for _, n in days)
+
+
 def test_one_message_has_no_second_message(ingest_lines, query: Query) -> None:
     ingest_lines([f.delivery(f.message(psid="u1"))])
     c = contact(query, "u1")
