@@ -132,8 +132,10 @@ def test_message_referral_from_an_ad_is_ctm_ad(ingest_lines, query: Query) -> No
         (f.referral_obj("site_footer"), "m_me_link"),
         (f.ads_referral(), "ctm_ad"),
         (f.referral_obj("billboard", "MESSENGER_CODE"), "qr_code"),
+        # README: ctm_ad is source ADS "or an ad_id": a referral naming only its ad is one.
+        ({"ad_id": "23843301927710456", "type": "OPEN_THREAD"}, "ctm_ad"),
     ],
-    ids=["shortlink", "ads", "messenger-code"],
+    ids=["shortlink", "ads", "messenger-code", "ad-id-without-source"],
 )
 def test_top_level_referral_just_before_the_first_message_decides(
     ingest_lines, query: Query, referral: dict[str, Any], channel: str
