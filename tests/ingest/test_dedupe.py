@@ -104,6 +104,22 @@ def test_copies_of_one_mid_with_two_instants_keep_the_earliest_in_any_order_of_r
     assert query("SELECT first_seen_at, first_message_at FROM contacts") == [(utc(T0), utc(T0))]
 
 
+def test_copies_of_one_postback_mid_with_two_instants_are_one_event(
+    ingest_lines, query: Query
+) -> None:
+    """A postback carries a mid since v11.0, and dedupe goes by mid where there is one: two
+    copies of one postback stamped with different instants are one postback, the earliest.
+    https://developers.facebook.com/docs/messenger-platform/webhook"""
+    ingest_lines(
+        [
+            f.delivery(f.postback(psid="u1", ts=T0 + DAY, mid="pb_twice")),
+            f.delivery(f.postback(psid="u1", ts=T0, mid="pb_twice")),
+        ]
+    )
+    assert query("SELECT kind, mid, ts FROM events") == [("postback", "pb_twice", utc(T0))]
+    assert query("SELECT postback_count, first_seen_at FROM contacts") == [(1, utc(T0))]
+
+
 def test_a_later_run_with_an_earlier_and_a_later_copy_keeps_the_earliest(
     db_path: Path, log_dir: Path, query: Query
 ) -> None:
