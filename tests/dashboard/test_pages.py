@@ -187,48 +187,31 @@ def test_links_page_lists_every_ref_seen(app, con, default_range):
     assert f"{len(refs)} refs seen in the logs are not registered" in at.info[0].value
 
 
-def test_links_page_names_each_refs_page_when_pages_are_named(open_app, demo_copy):
-    """After `refscope pages set`, a ref is shown with its page's name (a ref on two pages gets
-    a bar named with it), not the page's numeric id; an unnamed page keeps its id."""
-    con = db.connect(demo_copy)
+def _name_acme(path: Path) -> None:
+    """`refscope pages set` of the demo's first page; the other stays unnamed."""
+    con = db.connect(path)
     try:
         con.execute("INSERT INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [ACME])
     finally:
         con.close()
-    at = show(open_app(demo_copy), "links")
-    table = at.dataframe[0].value
+
+
+@pytest.mark.parametrize("page", ["links", "comments", "contacts"])
+def test_tables_name_each_rows_page_when_pages_are_named(open_app, demo_copy, page):
+    """After `refscope pages set`, a table shows the page's name beside its id (Comments and
+    Contacts showed the id alone); an unnamed page keeps its id."""
+    _name_acme(demo_copy)
+    table = show(open_app(demo_copy), page).dataframe[0].value
     assert set(table["page"]) == {"Acme Bakery", NORTHWIND}
     assert (table["page"] == "Acme Bakery").tolist() == (table["page_id"] == ACME).tolist()
-    bars = plotly_specs(at)[0]["data"][0]["y"]
+
+
+def test_links_page_names_each_refs_bar_by_its_page(open_app, demo_copy):
+    """A ref on two pages gets a bar named with its page's name, not its numeric id."""
+    _name_acme(demo_copy)
+    bars = plotly_specs(show(open_app(demo_copy), "links"))[0]["data"][0]["y"]
     assert any(b.endswith(" · Acme Bakery") for b in bars)
     assert not any(b.endswith(f" · {ACME}") for b in bars)
-
-
-def test_comments_page_names_each_posts_page_when_pages_are_named(open_app, demo_copy):
-    """The posts' table shows the page's name beside its id, as Links & QR codes does (it
-    showed the id alone); an unnamed page keeps its id."""
-    con = db.connect(demo_copy)
-    try:
-        con.execute("INSERT INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [ACME])
-    finally:
-        con.close()
-    at = show(open_app(demo_copy), "comments")
-    table = at.dataframe[0].value
-    assert set(table["page"]) == {"Acme Bakery", NORTHWIND}
-    assert (table["page"] == "Acme Bakery").tolist() == (table["page_id"] == ACME).tolist()
-
-
-def test_contacts_page_names_each_contacts_page_when_pages_are_named(open_app, demo_copy):
-    """Each contact's page by name beside its id, as the other pages' tables show it."""
-    con = db.connect(demo_copy)
-    try:
-        con.execute("INSERT INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [ACME])
-    finally:
-        con.close()
-    at = show(open_app(demo_copy), "contacts")
-    table = at.dataframe[0].value
-    assert set(table["page"]) == {"Acme Bakery", NORTHWIND}
-    assert (table["page"] == "Acme Bakery").tolist() == (table["page_id"] == ACME).tolist()
 
 
 def test_ads_page_lists_every_ad_and_says_spend_is_missing(app, con, default_range):
@@ -474,11 +457,7 @@ def test_create_links_refuses_a_ref_of_another_meaning_before_offering_its_code(
 def test_create_links_names_the_page_of_each_unregistered_ref(open_app, demo_copy):
     """The refs seen but not registered are listed by page name, as on Links & QR codes (they
     read 1122334455667788 · bio_link); picking one still registers it for that page id."""
-    con = db.connect(demo_copy)
-    try:
-        con.execute("INSERT OR REPLACE INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [ACME])
-    finally:
-        con.close()
+    _name_acme(demo_copy)
     at = show(open_app(demo_copy), "create_links")
     (seen,) = [s for s in at.selectbox if s.label == "Ref"]
     acme = [o for o in seen.options if o.startswith("Acme Bakery · ")]

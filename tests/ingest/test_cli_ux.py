@@ -3,6 +3,7 @@ nothing created by a command that only reads, output that greps."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import io
@@ -473,24 +474,40 @@ LOCK_WAIT = (
 )
 
 
-def test_a_command_waiting_for_the_lock_says_so_then_goes_on(tmp_path: Path) -> None:
-    """A command started while another process writes waited up to 30 s saying nothing, as if
-    hung; after a second it now says what it waits for, and goes on once the file is free."""
-    db_file = tmp_path / "db.duckdb"
-    db.connect(db_file).close()
-    hold = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True)"
-    hold += "; time.sleep(3); con.close()"
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdout=subprocess.PIPE,
-                              text=True)  # fmt: skip
+@contextlib.contextmanager
+def _held(db_file: Path, read_only: bool = False) -> Iterator[None]:
+    """Another process has db_file open (read-only, or to write) until the block ends."""
+    hold = "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == '1')"
+    hold += "; print('held', flush=True); sys.stdin.readline(); con.close()"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file), str(int(read_only))],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        holder.communicate("\n", timeout=60)
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["writer", "read-only-session"])
+def test_a_command_waiting_for_the_lock_says_so_then_goes_on(
+    tmp_path: Path, read_only: bool
+) -> None:
+    """A command started while another process holds the file waited up to 30 s saying
+    nothing, as if hung; after a second it now says what it waits for, and goes on once the
+    file is free. DuckDB lets no process write while another has the file open, read-only
+    included: the message named only "an ingest, prune or forget", when an analyst's SQL
+    session made `pages set` wait."""
+    db_file = tmp_path / "db.duckdb"
+    db.connect(db_file).close()
+    with _held(db_file, read_only):
         proc = _refscope("pages", "set", "1122334455", "--name", "Acme", "--db", str(db_file),
                          cwd=tmp_path)  # fmt: skip
-        out, err = proc.communicate(timeout=60)
-    finally:
-        holder.communicate(timeout=60)
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # a second in, while the file is still held
+    out, err = proc.communicate(timeout=60)
+    err = first + err
     assert proc.returncode == 0, (out, err)
-    assert err.count(f"{db_file}: {LOCK_WAIT}; waiting up to") == 1
+    assert err.count(f"{db_file}: {LOCK_WAIT}; waiting up to") == 1, err
     assert Query(db_file)("SELECT page_id, name FROM pages") == [("1122334455", "Acme")]
 
 
@@ -501,47 +518,16 @@ def test_an_ingest_stopped_while_waiting_for_the_lock_says_nothing_was_written(
     the run": no run had begun, and there is none to resume."""
     db_file = tmp_path / "db.duckdb"
     db.connect(db_file).close()
-    hold = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True)"
-    hold += "; sys.stdin.readline(); con.close()"
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with _held(db_file):
         proc = _refscope("ingest", str(_log(tmp_path)), "--db", str(db_file), cwd=tmp_path)
         assert proc.stderr is not None
         assert LOCK_WAIT in proc.stderr.readline()  # waiting, a second in
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
-    finally:
-        holder.communicate("\n", timeout=60)
     assert proc.returncode == 130, (out, err)
     assert "stopped before reading anything: nothing was written" in out, (out, err)
     assert "resumes" not in out and "Traceback" not in out + err
     assert Query(db_file)("SELECT count(*) FROM ingest_runs") == [(0,)]
-
-
-def test_a_read_only_session_holding_the_file_is_named_as_what_a_writer_waits_for(
-    tmp_path: Path,
-) -> None:
-    """DuckDB lets no process write while another has the file open, read-only included: an
-    analyst's SQL session made `pages set` wait, and the message named only "an ingest, prune
-    or forget", none of which was running."""
-    db_file = tmp_path / "db.duckdb"
-    db.connect(db_file).close()
-    hold = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True)"
-    hold += "; print('held', flush=True); time.sleep(3); con.close()"
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdout=subprocess.PIPE,
-                              text=True)  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        proc = _refscope("pages", "set", "1122334455", "--name", "Acme", "--db", str(db_file),
-                         cwd=tmp_path)  # fmt: skip
-        out, err = proc.communicate(timeout=60)
-    finally:
-        holder.communicate(timeout=60)
-    assert proc.returncode == 0, (out, err)
-    assert err.count(f"{db_file}: {LOCK_WAIT}; waiting up to") == 1, err
-    assert Query(db_file)("SELECT page_id, name FROM pages") == [("1122334455", "Acme")]
 
 
 @pytest.mark.parametrize(
