@@ -402,24 +402,25 @@ def test_reports_page_offers_the_report_of_the_current_filters(app, con, default
     assert f"--days {days} " in rolling and "--from" not in rolling
 
 
+def _fill_link(at: AppTest, campaign: str, placement: str, ref: str) -> None:
+    """Type a link's campaign, placement and ref into the Create links form."""
+    for i, value in enumerate((campaign, placement, ref)):  # each run redraws the form
+        at.text_input[i].input(value).run()
+
+
 def test_create_links_page_registers_a_link(open_app, demo_copy):
     at = show(open_app(demo_copy), "create_links")
     assert "No links registered yet." in [c.value for c in at.caption]
     # The demo's pages have no username: each is shown by its id, once.
     assert at.selectbox[0].options[:2] == sorted(at.selectbox[0].options[:2]) and all(
         o.isdigit() for o in at.selectbox[0].options[:2])  # fmt: skip
-    at.text_input[0].input("spring").run()  # campaign
-    at.text_input[1].input("window").run()  # placement
-    at.text_input[2].input("spring_window").run()  # ref
+    _fill_link(at, "spring", "window", "spring_window")
     assert [c.value for c in at.code] == [f"https://m.me/{at.selectbox[0].value}?ref=spring_window"]
     (register,) = [b for b in at.button if b.label == "Register"]
     register.click().run()
     assert not at.exception
-    con = db.connect(demo_copy, read_only=True)
-    try:
+    with opened(demo_copy) as con:
         rows = con.execute("SELECT ref, channel, campaign, placement FROM tracked_links").fetchall()
-    finally:
-        con.close()
     assert rows == [("spring_window", "m_me_link", "spring", "window")]
     assert list(at.dataframe[0].value["ref"]) == ["spring_window"]
     shown = headers(at)  # the registry reads like every other table
@@ -442,9 +443,7 @@ def test_create_links_refuses_a_ref_of_another_meaning_before_offering_its_code(
         con.close()
     at = show(open_app(demo_copy), "create_links")
     at.selectbox[0].set_value(ACME).run()
-    at.text_input[0].input("autumn").run()  # campaign
-    at.text_input[1].input("window").run()  # placement
-    at.text_input[2].input("spring_window").run()  # ref
+    _fill_link(at, "autumn", "window", "spring_window")
     assert [e.value for e in at.error] == [
         f"ref 'spring_window' is already registered for page '{ACME}' with campaign 'spring' "
         f"(here 'autumn'): {links.ONE_MEANING_RULE}"
@@ -466,11 +465,8 @@ def test_create_links_names_the_page_of_each_unregistered_ref(open_app, demo_cop
     (register,) = [b for b in at.button if b.label == "Register as m.me link"]
     register.click().run()
     assert not at.exception
-    con = db.connect(demo_copy, read_only=True)
-    try:
+    with opened(demo_copy) as con:
         rows = con.execute("SELECT page, ref FROM tracked_links").fetchall()
-    finally:
-        con.close()
     assert rows == [(ACME, acme[0].split(" · ", 1)[1])]
 
 

@@ -57,17 +57,19 @@ def test_ingest_prints_a_summary_and_exits_zero(
         assert heading in lines, f"{heading!r} is not one line of its own:\n{result.output}"
 
 
+def _clicks(n: int) -> list[dict[str, Any]]:
+    """n scans of a tracked link's QR code, a millisecond apart, as the receiver logs them."""
+    return [{"object": "refscope_click", "ts": T0 + i, "ref": "flyer", "page": "acmebakery",
+             "qr": True, "device": "mobile"} for i in range(n)]  # fmt: skip
+
+
 def test_the_summary_counts_the_clicks_a_click_log_adds(
     runner: CliRunner, db_path: Path, log_dir: Path
 ) -> None:
     """A click line becomes a `clicks` row, neither an event nor a reject: the summary says
     how many, and how many are new, or a click log read whole looked like lines gone nowhere
     ("3 lines, 0 events")."""
-    clicks = [
-        {"object": "refscope_click", "ts": T0 + i, "ref": "flyer", "page": "acmebakery",
-         "qr": True, "device": "mobile"}
-        for i in range(3)
-    ]  # fmt: skip
+    clicks = _clicks(3)
     log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", clicks)
     result = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
     assert result.exit_code == 0, result.output
@@ -85,11 +87,7 @@ def test_the_summary_counts_clicks_already_held_as_read_not_new(
     """A click log gzipped after it was read is read again: its clicks are held already, and
     the summary says it read them, or its lines went nowhere ("3 lines, 0 events, 0 rejects");
     each run's count is kept in ingest_runs."""
-    clicks = [
-        {"object": "refscope_click", "ts": T0 + i, "ref": "flyer", "page": "acmebakery",
-         "qr": False, "device": "desktop"}
-        for i in range(3)
-    ]  # fmt: skip
+    clicks = _clicks(3)
     log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", clicks)
     assert runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)]).exit_code == 0
     gz = log.with_name(log.name + ".gz")
