@@ -273,12 +273,20 @@ _ENTRY_ITEM_ROWS = """{entry_rows}, item_rows AS (
            '{container}' AS container, '{container}' = 'standby' AS is_standby, entry_gap
     FROM entry_rows
 )"""
-MESSAGING_ROWS = _ENTRY_ITEM_ROWS.format(
-    entry_rows=ENTRY_ROWS.format(
-        transform=parse_raw(MESSAGING_STRUCTURE), source="chunk", where="", gap=MESSAGING_GAP
-    ),
-    container="messaging",
-)
+
+
+def messaging_rows(transform: str, source: str) -> str:
+    """The messaging items of source's lines (rid, file_id, line_no and what transform reads
+    into a parsed line `d`): `chunk`'s raw text here; bench/ingest_parts.py reads a file."""
+    return _ENTRY_ITEM_ROWS.format(
+        entry_rows=ENTRY_ROWS.format(
+            transform=transform, source=source, where="", gap=MESSAGING_GAP
+        ),
+        container="messaging",
+    )
+
+
+MESSAGING_ROWS = messaging_rows(parse_raw(MESSAGING_STRUCTURE), "chunk")
 # Standby items are rare: their lines are found by a substring test before any parsing.
 STANDBY_ROWS = _ENTRY_ITEM_ROWS.format(
     entry_rows=ENTRY_ROWS.format(
@@ -321,10 +329,14 @@ SAMPLE_ROWS = f"""lines AS MATERIALIZED (
            'sample' AS container, field = 'standby' AS is_standby, false AS entry_gap
     FROM samples WHERE field IN {MESSAGING_FIELDS!r} AND x IS NOT NULL
 )"""
-ITEM_EVENTS = [
-    _ITEM_EVENTS.replace("{item_rows}", rows)
-    for rows in (MESSAGING_ROWS, STANDBY_ROWS, CHANGED_ROWS, SAMPLE_ROWS)
-]
+
+
+def item_events(item_rows: str) -> str:
+    """Event rows (with each item's problem, if any) of the items item_rows gives."""
+    return _ITEM_EVENTS.replace("{item_rows}", item_rows)
+
+
+ITEM_EVENTS = [item_events(r) for r in (MESSAGING_ROWS, STANDBY_ROWS, CHANGED_ROWS, SAMPLE_ROWS)]
 
 
 # Scans and clicks of tracked links (refscope's receiver, GET /r/<ref>): rows for `clicks`.

@@ -1,0 +1,46 @@
+"""The benchmarks run, on tiny inputs, and print the figures a closing note quotes.
+
+Their speed is not judged here (bench/ measures it on full-size inputs): only that each script
+still works against the code, which a change to the ingest's SQL or CLI could break unseen.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
+
+CASES = {
+    "ingest": (["--deliveries", "2000"],
+               [rf"ratio full/floor\s+{NUMBER}", rf"ratio rerun/floor\s+{NUMBER}",
+                rf"peak RSS of the full ingest {NUMBER} GiB"]),
+    "ingest_parts": (["--deliveries", "2000"],
+                     [rf"^parse\s+{NUMBER} s", rf"^insert\s+{NUMBER} s",
+                      rf"^attribute\s+{NUMBER} s",
+                      rf"parse \+ insert \+ attribute {NUMBER} s: ratio to the floor {NUMBER}"]),
+    "attribution": (["--events", "5000", "--people", "1000"],
+                    [rf"ratio attribution/floor {NUMBER}"]),
+    "receiver": (["--deliveries", "200", "--workers", "4"],
+                 [r"0 acknowledged missing", rf"durable / no-fsync throughput: {NUMBER}"]),
+    "dashboard": (["--events", "20000", "--runs", "1"],
+                  [rf"peak RSS of this process \(queries, pages\): {NUMBER} MiB",
+                   r"every query p95 <= \d+ ms: (yes|no)"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("script", sorted(CASES))
+def test_bench_script_runs_and_prints_its_figures(script: str, tmp_path: Path) -> None:
+    args, expected = CASES[script]
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{script}.py"), *args, "--keep", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    for pattern in expected:
+        assert re.search(pattern, out.stdout, re.MULTILINE), (pattern, out.stdout[-2000:])
