@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import tests.factories as f
-from ingest import pipeline
+from ingest import db, pipeline, webhook
+from ingest.privacy import HMAC_SQL, Privacy
 from tests.conftest import Query
 from tests.factories import DAY, PAGE_ID, T0, utc
 from tests.ingest.logs import mixed_log, snapshot
@@ -306,3 +307,42 @@ def test_two_scans_in_one_millisecond_read_in_two_runs_stay_two_when_read_again(
     execute("DELETE FROM ingest_files")
     ingest_lines(clicks, name="clicks.ndjson")
     assert query("SELECT count(*), count(DISTINCT click_key) FROM clicks") == [(20, 20)]
+
+
+@pytest.mark.parametrize("salt", [None, "pepper-for-tests"])
+def test_a_private_reply_an_earlier_version_keyed_is_not_stored_again_when_read_again(
+    ingest_lines, query: Query, db_path: Path, log_dir: Path, monkeypatch, salt
+) -> None:
+    """Before 2026-12-01 a private reply with a message_id was keyed on that id and its instant;
+    a database of then, upgraded, reads its send log again (renamed, gzipped): still one reply."""
+    if salt:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
+    lines = [f.send_log(ts=T0), f.delivery(f.message("hi", ts=T0 + 60_000))]
+    ingest_lines(lines, name="sendlog.ndjson")
+    # The key as the earlier version stored it (the database stores it keyed-hashed under a salt).
+    privacy = Privacy.from_env()
+    was = "rs_key([page_id, 'private_reply', mid, CAST(epoch_ms(ts) AS VARCHAR)])"
+    if salt:
+        was = f"md5_number({HMAC_SQL.format(x=db.key_text(was))})"
+    con = db.connect(db_path)
+    try:
+        con.execute(webhook.MACROS)
+        con.execute(
+            f"""CREATE TEMP TABLE old AS SELECT event_key AS k, {was} AS was FROM events
+                WHERE kind = 'private_reply'""",
+            privacy.pads() if salt else None,
+        )
+        con.execute("UPDATE events SET event_key = was FROM old WHERE event_key = k")
+        con.execute("UPDATE touches SET event_key = was FROM old WHERE event_key = k")
+    finally:
+        con.close()
+    before = snapshot(query)
+    log = log_dir / "sendlog.ndjson"
+    log.with_name(log.name + ".gz").write_bytes(gzip.compress(log.read_bytes()))
+    log.unlink()
+    result = pipeline.run([str(log_dir)], query.path)
+    assert (result.files_read, result.events_added) == (1, 0)
+    assert query("SELECT count(*) FROM events WHERE kind = 'private_reply'") == [(1,)]
+    after = snapshot(query)
+    for table in ("events", "touches", "contacts"):
+        assert len(after[table]) == len(before[table]), table
