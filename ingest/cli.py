@@ -15,18 +15,17 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from . import db, discovery, lake, pipeline, preflight
 from .cli_links import links, pages
 from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option
+from .cli_progress import ReadBar
 from .cli_pull import pull
+from .cli_rebuild import rebuild
 from .cli_retention import forget, prune
 from .errors import DatabaseError, RefscopeError, SourceError
 from .summary import print_summary, print_warnings
 from .wording import counted
-
-PROGRESS_MIN_BYTES = 50 * 1024 * 1024  # below this an ingest is over before a bar helps
 
 
 def one_line(text: str) -> str:
@@ -116,25 +115,13 @@ def ingest(
         _follow(console, list(paths), db_file, interval, keep_text, lake_dir,
                 err_console=Console(stderr=True))  # fmt: skip
         return
-    show = console.is_terminal if progress is None else progress
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=not show,
-    )
-    task = bar.add_task("ingest", total=None)
+    bar = ReadBar(console, progress)
     planned = False  # the database is open and the run planned: stopped before, nothing is written
 
     def on_plan(total: int) -> None:
         nonlocal planned
         planned = True
-        bar.update(task, total=total)
-        if total >= PROGRESS_MIN_BYTES or progress:
-            bar.start()
+        bar.plan(total)
 
     stop = _Stop()
     restore = _stop_on_signals(stop)
@@ -143,7 +130,7 @@ def ingest(
             list(paths),
             db_file,
             on_plan=on_plan,
-            progress=lambda n: bar.advance(task, n),
+            progress=bar.advance,
             keep_text=keep_text,
             lake_dir=lake_dir,
         )
@@ -385,6 +372,7 @@ cli.add_command(pages)
 cli.add_command(pull)
 cli.add_command(prune)
 cli.add_command(forget)
+cli.add_command(rebuild)
 
 
 def main() -> None:

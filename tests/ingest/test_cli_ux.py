@@ -25,7 +25,7 @@ from rich.console import Console
 import tests.factories as f
 from dashboard.cli import cli
 from ingest import cli as cli_module
-from ingest import db, pipeline
+from ingest import cli_progress, db, pipeline
 from ingest.errors import DatabaseError
 from tests.conftest import Query
 from tests.factories import MINUTE, T0
@@ -278,11 +278,11 @@ def test_progress_forces_the_bar_even_for_a_small_input(
 ) -> None:
     started: list[bool] = []
 
-    class Recording(cli_module.Progress):
+    class Recording(cli_progress.Progress):
         def start(self) -> None:
             started.append(True)
 
-    monkeypatch.setattr(cli_module, "Progress", Recording)
+    monkeypatch.setattr(cli_progress, "Progress", Recording)
     path = str(_log(log_dir))
     assert runner.invoke(cli, ["ingest", path, "--db", str(db_path)]).exit_code == 0
     assert started == []  # piped and small: no bar

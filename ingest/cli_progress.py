@@ -1,0 +1,37 @@
+"""The progress bar of a long read (`ingest`, `rebuild`): shown on a terminal for big inputs."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+PROGRESS_MIN_BYTES = 50 * 1024 * 1024  # below this an ingest is over before a bar helps
+
+
+class ReadBar:
+    """A bar over the bytes to read; progress forces it on or off (None: on a terminal, for
+    PROGRESS_MIN_BYTES or more)."""
+
+    def __init__(self, console: Console, progress: bool | None) -> None:
+        self.forced = progress
+        self.bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=not (console.is_terminal if progress is None else progress),
+        )
+        self.task = self.bar.add_task("ingest", total=None)
+
+    def plan(self, total: int) -> None:
+        self.bar.update(self.task, total=total)
+        if total >= PROGRESS_MIN_BYTES or self.forced:
+            self.bar.start()
+
+    def advance(self, n: int) -> None:
+        self.bar.advance(self.task, n)
+
+    def stop(self) -> None:
+        self.bar.stop()

@@ -1,0 +1,78 @@
+"""`refscope rebuild`: the logs read again into a new database, under this version's rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import db
+from . import rebuild as rebuild_mod
+from .cli_options import DB_OPTION
+from .cli_progress import ReadBar
+from .summary import print_summary
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+@DB_OPTION
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The new database file to write; it must not exist yet.")  # fmt: skip
+@click.option("--keep-text/--no-keep-text", default=None,
+              help="Store message text (default: as the database to rebuild did).")  # fmt: skip
+@click.option("--allow-missing", is_flag=True,
+              help="Rebuild although inputs the database read are gone or changed: their "
+              "events are not in the new file.")  # fmt: skip
+@click.option("--progress/--no-progress", default=None,
+              help="Force the progress bar on or off (default: on a terminal, for 50 MB or "
+              "more).")  # fmt: skip
+def rebuild(
+    paths: tuple[str, ...],
+    db_file: Path,
+    out: Path,
+    keep_text: bool | None,
+    allow_missing: bool,
+    progress: bool | None,
+) -> None:
+    """Read the logs again into a new database file, under this version's rules.
+
+    Rows an earlier version stored keep its rules (event keys, channels: see CHANGELOG.md).
+    Without PATHS it reads every input the database read before. Pages, tracked links,
+    forgotten people, prunes and pulled ad insights are carried over. The database is left as
+    it is: check the new file, then put it in its place.
+    """
+    if not db_file.exists():
+        raise click.ClickException(f"{db_file}: no database to rebuild")
+    rebuild_mod.check_out(db_file, out)
+    old = db.connect(db_file, read_only=True)
+    try:
+        found = rebuild_mod.inputs(old, list(paths))
+    finally:
+        old.close()
+    problem = found.problem()
+    console = Console()
+    if problem and not allow_missing:
+        raise click.ClickException(
+            f"{problem}. Give them as PATH (or the files that hold their lines now), or pass "
+            "--allow-missing to rebuild without their events"
+        )
+    if problem:
+        click.echo(f"left out (--allow-missing): {problem}", err=True)
+    if not found.files:
+        raise click.ClickException(f"nothing to read: {db_file} read no file that is still there; "
+                                   "give the logs as PATH")  # fmt: skip
+    bar = ReadBar(console, progress)
+    try:
+        done = rebuild_mod.rebuild(db_file, out, found.files, keep_text, on_plan=bar.plan,
+                                   progress=bar.advance)  # fmt: skip
+    finally:
+        bar.stop()
+    print_summary(console, done.result)
+    carried = ", ".join(f"{t} {n:,}" for t, n in done.carried.items())
+    console.print(f"carried over from {db_file}: {carried}", soft_wrap=True)
+    rows = ", ".join(f"{t} {done.before[t]:,} → {done.after[t]:,}" for t in done.before)
+    console.print(f"rows before → after: {rows}", soft_wrap=True)
+    console.print(f"message text {'kept' if done.keep_text else 'not kept'}", soft_wrap=True)
+    console.print(f"{db_file} is unchanged. Check {out}, then put it in its place (with no "
+                  f"refscope process running): mv {out} {db_file}", soft_wrap=True)  # fmt: skip

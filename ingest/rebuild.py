@@ -1,0 +1,194 @@
+"""A new database read again from the raw logs, under today's rules (`refscope rebuild`).
+
+Rows an earlier version stored keep that version's rules: its event keys, its channels (the
+CHANGELOG's "Changed" lists each change). The raw logs are the source of truth, so a rebuild
+reads them again into a new file, and carries over what no log holds: pages, tracked links,
+forgotten people, prunes and the history they kept, the id scheme and pulled ad insights. The
+old file is left as it is. Every input the old database read must be read again, or the
+rebuild is refused: a log deleted, moved or rotated since would lose its events.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from . import db, discovery, pipeline, sources
+from .errors import DatabaseError, SourceError
+from .privacy import Privacy
+
+# What no log holds: set by commands (pages, links, forget, prune, pull ads) or kept by a prune.
+CARRIED = ("pages", "tracked_links", "forgotten", "id_scheme", "prunes", "contact_history",
+           "ad_insights", "ad_pulls")  # fmt: skip
+COUNTED = ("events", "touches", "contacts", "clicks", "rejects")
+SHOWN = 10  # inputs named in an error; the rest are counted
+URL = re.compile(r"https?://", re.IGNORECASE)
+
+
+@dataclass
+class Inputs:
+    """The files to read, and the old database's inputs they do not cover."""
+
+    files: list[Path]
+    missing: list[str] = field(default_factory=list)  # read before, not among the files
+    changed: list[str] = field(default_factory=list)  # among them, no longer what was read
+    pulled: list[str] = field(default_factory=list)  # URLs read by `pull logs`: no file to read
+
+    def problem(self) -> str | None:
+        parts = []
+        if self.missing:
+            parts.append(f"read before and not found now: {_names(self.missing)}")
+        if self.pulled:
+            parts.append(f"pulled over HTTP, not files (pull them again into the new file "
+                         f"after the rebuild): {_names(self.pulled)}")  # fmt: skip
+        if self.changed:
+            parts.append(f"changed since they were read (rotated or rewritten: the lines read "
+                         f"then are no longer in them): {_names(self.changed)}")  # fmt: skip
+        return "; ".join(parts) or None
+
+
+@dataclass
+class Rebuilt:
+    result: pipeline.IngestResult
+    carried: dict[str, int]  # rows of each CARRIED table
+    before: dict[str, int]  # rows of each COUNTED table, in the old database
+    after: dict[str, int]  # and in the new one
+    keep_text: bool
+
+
+def _names(keys: list[str]) -> str:
+    more = f" and {len(keys) - SHOWN:,} more" if len(keys) > SHOWN else ""
+    return ", ".join(keys[:SHOWN]) + more
+
+
+def inputs(old: duckdb.DuckDBPyConnection, paths: list[str]) -> Inputs:
+    """The files a rebuild reads: paths (files, folders, globs), or with none every input the
+    old database read that is still a file (or gzipped since: `x.ndjson.gz` for `x.ndjson`)."""
+    states = pipeline.file_states(old)
+    if paths:
+        files = discovery.discover(paths)
+    else:
+        files = sorted({f for f in map(_on_disk, states) if f is not None})
+    named = {_same(f): f for f in files}
+    twins = {_same(_gz_twin(f)) for f in files}
+    res = Inputs(files)
+    for key, state in sorted(states.items()):
+        if URL.match(key):
+            res.pulled.append(key)
+        elif _same(Path(key)) in named:
+            if _changed(named[_same(Path(key))], state):
+                res.changed.append(key)
+        elif _same(Path(key)) not in twins:
+            res.missing.append(key)
+    return res
+
+
+def _on_disk(key: str) -> Path | None:
+    for p in (Path(key), Path(key + ".gz")):
+        if p.is_file():
+            return p
+    return None
+
+
+def _gz_twin(p: Path) -> Path:
+    """The name a log had before it was gzipped (x.ndjson for x.ndjson.gz)."""
+    return p.with_suffix("") if p.suffix == ".gz" else p
+
+
+def _same(p: Path) -> str:
+    with contextlib.suppress(OSError):
+        return str(p.resolve())
+    return str(p)
+
+
+def _changed(path: Path, state: sources.FileState) -> bool:
+    """Whether path no longer starts with what was read of it (a plain log rotated in place)."""
+    try:
+        plan = sources.plan(path, state)
+    except SourceError:
+        return True
+    return plan is not None and plan.replaced
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {t: int((con.execute(f"SELECT count(*) FROM {t}").fetchone() or (0,))[0])
+            for t in COUNTED}  # fmt: skip
+
+
+def stored_text(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT EXISTS (SELECT 1 FROM events WHERE text IS NOT NULL)").fetchone()
+    return bool(row and row[0])
+
+
+def check_out(old: Path, out: Path) -> None:
+    """Refuse a target that is the old database or any file already there: nothing is
+    overwritten."""
+    if _same(out) == _same(old):
+        raise DatabaseError(f"{out}: that is the database to rebuild; --out names a new file")
+    for f in (out, out.with_name(out.name + ".wal")):
+        if f.exists():
+            raise DatabaseError(f"{f}: already there; --out names a file that does not exist yet "
+                                "(a rebuild overwrites nothing)")  # fmt: skip
+
+
+def carry(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Copy the CARRIED tables' rows into the new database, by the columns both have (an older
+    version's table may lack a column added since: it is left to its default)."""
+    carried = {}
+    with db.transaction(new):
+        for table in CARRIED:
+            have = [d[0] for d in old.execute(f"SELECT * FROM {table} LIMIT 0").description]
+            want = {d[0] for d in new.execute(f"SELECT * FROM {table} LIMIT 0").description}
+            cols = ", ".join(f'"{c}"' for c in have if c in want)
+            rows = old.sql(f"SELECT {cols} FROM {table}").to_arrow_table()
+            with db.registered(new, "rs_carried", rows):
+                new.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM rs_carried")
+            carried[table] = rows.num_rows
+    return carried
+
+
+def rebuild(
+    old_file: Path,
+    out: Path,
+    files: list[Path],
+    keep_text: bool | None = None,
+    *,
+    on_plan: Callable[[int], None] | None = None,
+    progress: pipeline.ProgressFn | None = None,
+) -> Rebuilt:
+    """Read files into the new database out, with the old one's CARRIED rows; out is removed
+    again if anything fails, so a rebuild is done whole or not at all."""
+    check_out(old_file, out)
+    old = db.connect(old_file, read_only=True)
+    try:
+        before = counts(old)
+        # Texts the old database kept are kept again, unless told otherwise.
+        text = keep_text if keep_text is not None else (True if stored_text(old) else None)
+        # Ids under the old one's salt, or none: forgotten people are known by that hash only.
+        Privacy.from_env(text).check_scheme(old, record=False)
+        new = db.connect(out)
+    except BaseException:
+        old.close()
+        raise
+    try:
+        try:
+            carried = carry(old, new)
+        finally:
+            old.close()
+        new.close()
+        result = pipeline.run([str(f) for f in files], out, on_plan=on_plan, progress=progress,
+                              keep_text=text)  # fmt: skip
+        new = db.connect(out, read_only=True)
+        after = counts(new)
+    except BaseException:
+        new.close()
+        for f in (out, out.with_name(out.name + ".wal")):
+            f.unlink(missing_ok=True)
+        raise
+    new.close()
+    return Rebuilt(result, carried, before, after, Privacy.from_env(text).keep_text)

@@ -1,0 +1,230 @@
+"""`refscope rebuild`: the logs read again into a new file, with what no log holds carried over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import tests.factories as f
+from ingest import db, lake, pipeline, retention
+from ingest.cli import cli
+from ingest.privacy import Privacy
+from tests.conftest import Query
+from tests.factories import DAY, MINUTE, PAGE_ID, T0
+from tests.ingest.logs import get_started, mixed_log
+
+
+def _later_log() -> list[Any]:
+    return [
+        *get_started("u5", ref="qr_window", ts=T0 + 2 * DAY),
+        f.delivery(f.message("hi", psid="u6", ts=T0 + 2 * DAY + MINUTE)),
+        f.delivery(f.message("bye", psid="u2", ts=T0 + 2 * DAY + 2 * MINUTE)),
+        f.feed(f.comment(comment_id="c_9", from_id="F9", created_time=(T0 + 2 * DAY) // 1000)),
+    ]
+
+
+@pytest.fixture
+def old(tmp_path: Path) -> Path:
+    """A database as a team's looks after a while: two runs, a page named, a QR code, a person
+    forgotten and a prune."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    path = tmp_path / "old.duckdb"
+    f.register_qr(path, "qr_window")
+    a = f.write_ndjson(logs / "a.ndjson", mixed_log())
+    pipeline.run([str(a)], path, keep_text=True)
+    b = f.write_ndjson(logs / "b.ndjson", _later_log())
+    pipeline.run([str(b)], path, keep_text=True)
+    con = db.connect(path)
+    try:
+        con.execute("INSERT INTO pages VALUES (?, 'acme', 'Acme Bakery')", [PAGE_ID])
+        retention.forget(con, "u2", None, Privacy())
+        retention.prune(con, (f.utc(T0) + dt.timedelta(days=1)).date())
+    finally:
+        con.close()
+    return path
+
+
+def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table but the run log, without run ids: what a rebuild must give again."""
+    query = Query(path)
+    out = {}
+    for table in query.tables():
+        if table == "ingest_runs":
+            continue
+        cols = [r[0] for r in query(f"SELECT column_name FROM duckdb_columns() WHERE table_name = "
+                                    f"'{table}' AND column_name <> 'run_id'")]  # fmt: skip
+        out[table] = query(f"SELECT {', '.join(cols)} FROM {table} ORDER BY ALL")
+    return out
+
+
+def _rebuild(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["rebuild", *args])
+
+
+def test_a_rebuild_gives_again_every_row_and_carries_what_no_log_holds(old: Path) -> None:
+    new = old.with_name("new.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert _rows(new) == _rows(old)
+    q = Query(new)
+    # The forgotten person stays out, the prune's history stays, the QR code still counts.
+    assert q.scalar("SELECT count(*) FROM events WHERE psid = 'u2'") == 0
+    assert q.scalar("SELECT min(ts) FROM events") >= f.utc(T0) + dt.timedelta(hours=2)
+    assert q.scalar("SELECT channel FROM contacts WHERE psid = 'u5'") == "qr_code"
+    assert q.scalar("SELECT channel FROM contacts WHERE psid = 'u1'") == "m_me_link"
+    n = q.scalar("SELECT count(*) FROM events")
+    assert f"rows before → after: events {n} → {n}" in res.output
+    assert "message text kept" in res.output
+    assert f"{old} is unchanged" in res.output
+
+
+def test_rows_an_earlier_version_stored_take_todays_rules(old: Path, tmp_path: Path) -> None:
+    # As an earlier version would have left them: another key, another channel.
+    con = db.connect(old)
+    try:
+        con.execute("UPDATE events SET event_key = event_key + 1 WHERE kind = 'comment'")
+        con.execute("UPDATE contacts SET channel = 'organic' WHERE psid = 'u5'")
+    finally:
+        con.close()
+    gz = tmp_path / "logs" / "b.ndjson.gz"
+    gz.write_bytes(gzip.compress((tmp_path / "logs" / "b.ndjson").read_bytes()))
+    new = old.with_name("new.duckdb")
+    assert _rebuild("--db", str(old), "--out", str(new), str(tmp_path / "logs" / "a.ndjson"),
+                    str(tmp_path / "logs" / "b.ndjson")).exit_code == 0  # fmt: skip
+    assert Query(new).scalar("SELECT channel FROM contacts WHERE psid = 'u5'") == "qr_code"
+    # The log gzipped since adds nothing to the rebuilt file; the old one stores its comment
+    # again under today's key.
+    assert pipeline.run([str(gz)], new).events_added == 0
+    assert pipeline.run([str(gz)], old).events_added == 1
+
+
+@pytest.mark.parametrize("change", ["deleted", "rewritten", "pulled"])
+def test_an_input_not_read_again_refuses_the_rebuild_unless_allowed(
+    old: Path, tmp_path: Path, change: str
+) -> None:
+    b = tmp_path / "logs" / "b.ndjson"
+    if change == "deleted":
+        b.unlink()
+        said = f"read before and not found now: {b}"
+    elif change == "rewritten":
+        f.write_ndjson(b, [f.delivery(f.message("new", psid="u7", ts=T0 + 3 * DAY))])
+        said = f"changed since they were read (rotated or rewritten: the lines read then are no longer in them): {b}"  # noqa: E501
+    else:
+        con = db.connect(old)
+        try:
+            con.execute("INSERT INTO ingest_files VALUES ('https://logs.example/x.ndjson', 1, 1, "
+                        "'h', 1, 1, 1)")  # fmt: skip
+        finally:
+            con.close()
+        said = "pulled over HTTP, not files (pull them again into the new file after the rebuild): https://logs.example/x.ndjson"  # noqa: E501
+    new = old.with_name("new.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 1
+    assert said in " ".join(res.output.split())
+    assert "--allow-missing" in res.output
+    assert not new.exists()
+    res = _rebuild("--db", str(old), "--out", str(new), "--allow-missing")
+    assert res.exit_code == 0, res.output
+    assert said in " ".join(res.output.split())
+    held = Query(new)("SELECT DISTINCT psid FROM events WHERE psid IN ('u5', 'u7') ORDER BY 1")
+    assert held == {"deleted": [], "rewritten": [("u7",)], "pulled": [("u5",)]}[change]
+
+
+def test_a_log_gzipped_since_it_was_read_is_read_as_gz(old: Path, tmp_path: Path) -> None:
+    a = tmp_path / "logs" / "a.ndjson"
+    with open(a, "rb") as src, gzip.open(a.with_name("a.ndjson.gz"), "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    a.unlink()
+    new = old.with_name("new.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert Query(new)("SELECT DISTINCT file FROM events ORDER BY 1") == [
+        (str(a) + ".gz",), (str(tmp_path / "logs" / "b.ndjson"),)]  # fmt: skip
+    assert _rows(new)["contacts"] == _rows(old)["contacts"]
+
+
+def test_texts_are_kept_as_the_old_database_kept_them_unless_told(old: Path) -> None:
+    new = old.with_name("new.duckdb")
+    assert _rebuild("--db", str(old), "--out", str(new)).exit_code == 0
+    assert Query(new).scalar("SELECT count(text) FROM events") > 0
+    bare = old.with_name("bare.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(bare), "--no-keep-text")
+    assert res.exit_code == 0 and "message text not kept" in res.output
+    assert Query(bare).scalar("SELECT count(text) FROM events") == 0
+
+
+def test_a_target_that_exists_or_is_the_database_itself_is_refused(old: Path) -> None:
+    there = old.with_name("there.duckdb")
+    there.write_bytes(b"keep me")
+    res = _rebuild("--db", str(old), "--out", str(there))
+    assert res.exit_code == 1 and "already there" in res.output
+    assert there.read_bytes() == b"keep me"
+    res = _rebuild("--db", str(old), "--out", str(old))
+    assert res.exit_code == 1 and "that is the database to rebuild" in res.output
+    res = _rebuild("--db", str(old.with_name("none.duckdb")), "--out", str(there) + "2")
+    assert res.exit_code == 1 and "no database to rebuild" in res.output
+
+
+def test_a_salted_database_is_rebuilt_under_its_salt_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = f.write_ndjson(tmp_path / "a.ndjson", mixed_log())
+    salted = tmp_path / "salted.duckdb"
+    monkeypatch.setenv("REFSCOPE_ID_SALT", "pepper-for-tests")
+    pipeline.run([str(log)], salted)
+    monkeypatch.delenv("REFSCOPE_ID_SALT")
+    new = tmp_path / "new.duckdb"
+    res = _rebuild("--db", str(salted), "--out", str(new))
+    # Rebuilt without it, the ids would be stored as they came.
+    assert res.exit_code == 1 and "REFSCOPE_ID_SALT" in res.output
+    assert "pepper" not in res.output
+    assert not new.exists() and not new.with_name("new.duckdb.wal").exists()
+    monkeypatch.setenv("REFSCOPE_ID_SALT", "pepper-for-tests")
+    assert _rebuild("--db", str(salted), "--out", str(new)).exit_code == 0
+    assert _rows(new) == _rows(salted)
+
+
+def test_a_rebuild_stopped_part_way_leaves_no_new_file(
+    old: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.run
+
+    def stopped(*args: Any, **kw: Any) -> pipeline.IngestResult:
+        real(*args, **kw)
+        raise KeyboardInterrupt  # Ctrl-C once the run is written
+
+    monkeypatch.setattr(pipeline, "run", stopped)
+    new = old.with_name("new.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 1
+    assert not new.exists() and not new.with_name("new.duckdb.wal").exists()
+
+
+def test_the_lake_follows_the_rebuilt_file_at_the_next_ingest(old: Path, tmp_path: Path) -> None:
+    lake_dir = tmp_path / "lake"
+    con = db.connect(old)
+    try:
+        con.execute("UPDATE contacts SET channel = 'organic' WHERE psid = 'u5'")  # an old rule
+        lake.sync(con, lake_dir)
+    finally:
+        con.close()
+    new = old.with_name("new.duckdb")
+    assert _rebuild("--db", str(old), "--out", str(new)).exit_code == 0
+    new.replace(old)
+    pipeline.run([], old, lake_dir=lake_dir)
+    con = db.connect_memory()
+    try:
+        (channel,) = con.execute(
+            "SELECT channel FROM read_parquet(?, hive_partitioning = true) WHERE psid = 'u5'",
+            [str(lake_dir / "contacts" / "*" / "*" / "*.parquet")],
+        ).fetchone() or (None,)
+    finally:
+        con.close()
+    assert channel == "qr_code"
