@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard import queries
 from dashboard.filters import Filters
@@ -18,6 +19,7 @@ from ingest import db, demo_ads, lake, pipeline, retention
 from ingest.demo import write_demo
 from tests import factories as fx
 from tests.dashboard import reference
+from tests.dashboard.screen import APP, TIMEOUT
 
 DEMO_END = dt.date(2026, 11, 24)
 DEMO_DAYS = 120
@@ -193,6 +195,32 @@ def demo_contacts(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 def small(small_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     with opened(small_db) as c:
         yield c
+
+
+# The page tests' fixtures: the app on a database file, on the demo, and its default range.
+@pytest.fixture
+def open_app(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """AppTest of the whole app on a database file (set before the first run)."""
+
+    def start(path: Path, **query: str | list[str]) -> AppTest:
+        monkeypatch.setenv("REFSCOPE_DB", str(path))
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.query_params.update(query)
+        return at
+
+    return start
+
+
+@pytest.fixture
+def app(open_app: Any, demo_db: Path) -> AppTest:
+    return open_app(demo_db)
+
+
+@pytest.fixture
+def default_range(con: duckdb.DuckDBPyConnection) -> Filters:
+    """The app's default: the 28 days ending on the newest event's day."""
+    (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+    return Filters(last - dt.timedelta(days=27), last)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -17,7 +17,7 @@ from dashboard.filters import Filters
 from ingest import demo_ads, pipeline
 from ingest.demo import write_demo
 from tests.dashboard.conftest import DEMO_END, opened
-from tests.dashboard.test_pages import APP, TIMEOUT
+from tests.dashboard.screen import APP, TIMEOUT
 
 
 @pytest.fixture(scope="module")

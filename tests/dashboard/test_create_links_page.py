@@ -1,0 +1,98 @@
+"""The Create links page: registering a link, refusing a ref of another meaning, naming
+unregistered refs' pages, and registering nothing on a lake."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from ingest import db, links
+from ingest.demo_catalog import ACME
+from tests.dashboard.conftest import lake_of, opened
+from tests.dashboard.screen import APP, TIMEOUT, _name_acme, headers, show
+
+
+def _fill_link(at: AppTest, campaign: str, placement: str, ref: str) -> None:
+    """Type a link's campaign, placement and ref into the Create links form."""
+    for i, value in enumerate((campaign, placement, ref)):  # each run redraws the form
+        at.text_input[i].input(value).run()
+
+
+def test_create_links_page_registers_a_link(open_app, demo_copy):
+    at = show(open_app(demo_copy), "create_links")
+    assert "No links registered yet." in [c.value for c in at.caption]
+    # The demo's pages have no username: each is shown by its id, once.
+    assert at.selectbox[0].options[:2] == sorted(at.selectbox[0].options[:2]) and all(
+        o.isdigit() for o in at.selectbox[0].options[:2])  # fmt: skip
+    _fill_link(at, "spring", "window", "spring_window")
+    assert [c.value for c in at.code] == [f"https://m.me/{at.selectbox[0].value}?ref=spring_window"]
+    (register,) = [b for b in at.button if b.label == "Register"]
+    register.click().run()
+    assert not at.exception
+    with opened(demo_copy) as con:
+        rows = con.execute("SELECT ref, channel, campaign, placement FROM tracked_links").fetchall()
+    assert rows == [("spring_window", "m_me_link", "spring", "window")]
+    assert list(at.dataframe[0].value["ref"]) == ["spring_window"]
+    shown = headers(at)  # the registry reads like every other table
+    assert "Engaged rate" in shown and not [h for h in shown if "_" in h], shown
+    assert set(at.dataframe[0].value["channel"]) == {"m.me link"}
+
+
+def test_create_links_refuses_a_ref_of_another_meaning_before_offering_its_code(
+    open_app, demo_copy
+):
+    """A ref registered for the page with other attributes breaks the one-meaning rule: the
+    form says so at once, with no code to download (it offered the code and Register, and
+    only a toast after the click said no)."""
+    con = db.connect(demo_copy)
+    try:
+        con.execute("INSERT INTO tracked_links VALUES ('spring_window', ?, 'm_me_link', "
+                    "'spring', 'window', NULL, ?, TIMESTAMP '2026-01-01')",
+                    [ACME, f"https://m.me/{ACME}?ref=spring_window"])  # fmt: skip
+    finally:
+        con.close()
+    at = show(open_app(demo_copy), "create_links")
+    at.selectbox[0].set_value(ACME).run()
+    _fill_link(at, "autumn", "window", "spring_window")
+    assert [e.value for e in at.error] == [
+        f"ref 'spring_window' is already registered for page '{ACME}' with campaign 'spring' "
+        f"(here 'autumn'): {links.ONE_MEANING_RULE}"
+    ]
+    assert not at.code and not [b for b in at.button if b.label == "Register"]
+    at.text_input[0].input("spring").run()  # the registered meaning: its code again
+    assert not at.error and [c.value for c in at.code] == [f"https://m.me/{ACME}?ref=spring_window"]
+
+
+def test_create_links_names_the_page_of_each_unregistered_ref(open_app, demo_copy):
+    """The refs seen but not registered are listed by page name, as on Links & QR codes (they
+    read 1122334455667788 · bio_link); picking one still registers it for that page id."""
+    _name_acme(demo_copy)
+    at = show(open_app(demo_copy), "create_links")
+    (seen,) = [s for s in at.selectbox if s.label == "Ref"]
+    acme = [o for o in seen.options if o.startswith("Acme Bakery · ")]
+    assert acme and not [o for o in seen.options if o.startswith(f"{ACME} ")], seen.options
+    seen.set_value(f"{ACME} · {acme[0].split(' · ', 1)[1]}").run()
+    (register,) = [b for b in at.button if b.label == "Register as m.me link"]
+    register.click().run()
+    assert not at.exception
+    with opened(demo_copy) as con:
+        rows = con.execute("SELECT page, ref FROM tracked_links").fetchall()
+    assert rows == [(ACME, acme[0].split(" · ", 1)[1])]
+
+
+def test_create_links_on_a_lake_without_a_database_registers_nothing(
+    monkeypatch, demo_db, tmp_path
+):
+    """`dashboard --lake` reads no database: registering must not make a new, empty one (the
+    link would never reach the lake, yet the page said it was registered)."""
+    lake_dir = lake_of(demo_db, tmp_path / "lake")
+    missing = tmp_path / "data" / "refscope.duckdb"
+    monkeypatch.setenv("REFSCOPE_LAKE", str(lake_dir))
+    monkeypatch.setenv("REFSCOPE_DB", str(missing))
+    at = show(AppTest.from_file(str(APP), default_timeout=TIMEOUT), "create_links")
+    at.text_input[2].input("spring_window").run()  # ref
+    (register,) = [b for b in at.button if b.label == "Register"]
+    register.click().run()
+    assert not at.exception
+    assert not missing.exists()
+    (toast,) = [t.value for t in at.toast]
+    assert toast.startswith("Not registered:") and str(lake_dir) in toast, toast

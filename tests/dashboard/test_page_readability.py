@@ -1,0 +1,129 @@
+"""What a reader sees: table headers and formats, empty states that say what to change, and
+the KPI row's layout and colours."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import charts, queries
+from tests.dashboard.screen import TIMEOUT, headers, show
+
+
+@pytest.mark.parametrize("page", ["overview", "links", "ads", "comments", "retention", "contacts"])
+def test_tables_have_readable_headers_and_channel_names(app, page):
+    """Headers were column names (new_contacts, reentries, ad_title, referer_uri) and channels
+    codes (ctm_ad) next to charts that name them "Click-to-Messenger ad"."""
+    at = show(app, page)
+    shown = headers(at)
+    assert shown and not [h for h in shown if "_" in h], shown
+    df = at.dataframe[0].value
+    if "channel" in df:
+        assert set(df["channel"]) <= set(charts.CHANNEL_LABELS.values())
+
+
+def test_table_formats_rates_as_percent_and_money_with_cents(open_app, small_db):
+    at = open_app(small_db, range="Custom", **{"from": "2023-11-14", "to": "2023-11-15"})
+    at = show(at, "ads")
+    config = json.loads(at.dataframe[0].proto.columns)
+    # One decimal, as the KPIs and reports: Streamlit's "percent" showed 90% beside 82.47%.
+    assert config["engaged_rate"]["type_config"]["format"] == "%.1f%%"
+    shown = at.dataframe[0].value.set_index("ad_id")["engaged_rate"]
+    assert shown["6000000000001"] == 50.0  # 2 of 4, in percent
+    # With thousands separators, as the KPIs and reports write them (12,345.67, not 12345.67).
+    assert config["spend"]["type_config"]["format"] == "%,.2f"
+    assert config["cost_per_contact"]["type_config"]["format"] == "%,.2f"
+    assert config["new_contacts"]["type_config"]["format"] == "%,d"
+    assert config["conversations_started"]["type_config"]["format"] == "%,d"
+    assert config["cost_per_contact"]["label"] == "Cost / new contact"
+    assert list(at.dataframe[0].proto.column_order)[-1] == "ad_id"  # the title says which ad
+
+
+def test_contacts_per_click_is_a_ratio_not_a_percentage(app):
+    """11 contacts from 4 clicks is 2.75 a click, not "275%"."""
+    at = show(app, "links")
+    config = json.loads(at.dataframe[0].proto.columns)
+    assert config["contacts_per_click"]["type_config"]["format"] == "%.2f"
+    assert config["engaged_rate"]["type_config"]["format"] == "%.1f%%"
+
+
+def test_ads_table_leaves_out_spend_columns_with_no_spend_loaded(app):
+    # Without ad insights the four cost columns read "None" on every row; the note says why.
+    at = show(app, "ads")
+    assert "No ad insights for this range yet" in at.info[0].value
+    order = list(at.dataframe[0].proto.column_order)
+    assert "spend" not in order and "cost_per_contact" not in order
+    assert "new_contacts" in order
+
+
+@pytest.mark.parametrize(
+    "page, channel, message",
+    [
+        ("ads", "Click-to-Messenger ad", "No Click-to-Messenger contacts or ad spend"),
+        ("links", "m.me link and QR code", "No m.me link or QR code referrals"),
+        ("comments", "Comment reply", "No comments or private replies"),
+    ],
+)
+def test_a_channel_filter_that_leaves_a_page_out_says_so(open_app, demo_db, page, channel, message):
+    """With only Organic chosen, "Widen the date range" cannot help: the filter is the cause."""
+    at = show(open_app(demo_db, channel="organic"), page)
+    (info,) = [i.value for i in at.info]
+    assert info.startswith(message)
+    assert f"The channel filter leaves out {channel}: add it" in info
+    assert "Widen" not in info
+
+
+def test_website_chat_after_the_shutdown_says_widening_cannot_help(app, con):
+    """The demo's data starts after Meta switched the chat plugin off: no range has any."""
+    at = show(app, "website_chat")
+    (first,) = con.execute("SELECT CAST(min(ts) AS DATE) FROM events").fetchone()
+    assert at.info[0].value == (
+        "No website chat contacts in this range. Widening it will not help: the data starts on "
+        f"{first}, after Meta shut the chat plugin down on {queries.CHAT_PLUGIN_SHUTDOWN}."
+    )
+
+
+def test_contacts_with_a_search_that_finds_nothing_says_to_clear_it(app):
+    at = show(app, "contacts")
+    at.text_input[0].input("no-such-contact-anywhere").run()
+    assert at.info[0].value == (
+        "No contacts match. Widen the date range or clear the search and the page and channel "
+        "filters."
+    )
+
+
+def test_overview_kpis_stand_three_to_a_row(app):
+    """Six KPIs side by side next to the sidebar cut "Reachable at the end (24 h)" short."""
+    at = show(app, "overview")
+    assert len(at.metric) == 6
+    weights = [c.proto.weight for c in at.columns]
+    assert weights[:6] == pytest.approx([1 / 3] * 6)
+
+
+def _kpi_row_app() -> None:
+    """A page with only a KPI row of a count, a rate and money above and below 1,000."""
+    import pandas as pd
+
+    from dashboard import widgets
+
+    now = pd.DataFrame({"new_contacts": [1234.0], "engaged_rate": [0.25], "spend": [1500.5]})
+    before = pd.DataFrame({"new_contacts": [1000.0], "engaged_rate": [0.2], "spend": [1200.0]})
+    specs = [("new_contacts", "New contacts", "int"), ("engaged_rate", "Engaged rate", "pct"),
+             ("spend", "Ad spend", "money")]  # fmt: skip
+    widgets.kpi_row(now, before, specs)
+
+
+def test_kpi_row_shows_thousands_points_and_cents_and_spending_more_in_red():
+    """More contacts is good news (green); more spend for them is not (red)."""
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    at = AppTest.from_function(_kpi_row_app, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = {m.label: (m.value, m.delta, m.proto.color) for m in at.metric}
+    assert shown == {
+        "New contacts": ("1,234", "+234", MetricProto.MetricColor.GREEN),
+        "Engaged rate": ("25.0%", "+5.0 pts", MetricProto.MetricColor.GREEN),
+        "Ad spend": ("1,500.50", "+300.50", MetricProto.MetricColor.RED),
+    }
