@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,15 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import queries
+from dashboard import queries, reports
 from dashboard.filters import Filters
 from ingest import db, demo_ads, lake, pipeline, retention
 from ingest.demo import write_demo
 from tests import factories as fx
+from tests.conftest import Query
 from tests.dashboard import reference
+from tests.dashboard.report_setup import QR_LINKS, RANGE, SPENT_ADS
 from tests.dashboard.screen import APP, TIMEOUT
 
 DEMO_END = dt.date(2026, 11, 24)
@@ -221,6 +225,55 @@ def default_range(con: duckdb.DuckDBPyConnection) -> Filters:
     """The app's default: the 28 days ending on the newest event's day."""
     (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
     return Filters(last - dt.timedelta(days=27), last)
+
+
+# The report tests' fixtures: one demo database with QR placements and spend, read-only.
+@pytest.fixture(scope="session")
+def report_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo logs with QR codes registered (placements) and daily ad spend, ingested (this
+    spend, SPENT_ADS, in place of the demo's own: some ads have none)."""
+    root = tmp_path_factory.mktemp("report")
+    write_demo(root / "logs", days=DEMO_DAYS, end=DEMO_END, seed=7, scale=0.5)
+    (root / "logs" / demo_ads.FILE).unlink()
+    path = root / "refscope.duckdb"
+    con = db.connect(path)
+    try:
+        for ref, page, placement in QR_LINKS:
+            con.execute(
+                "INSERT INTO tracked_links VALUES (?, ?, 'qr_code', 'demo', ?, NULL, ?, "
+                "TIMESTAMP '2026-01-01')",
+                [ref, page, placement, f"https://m.me/{page}?ref={ref}"],
+            )
+        for i, (ad_id, name) in enumerate(SPENT_ADS):
+            con.execute(
+                """INSERT INTO ad_insights (date, ad_id, ad_name, spend, conversations_started)
+                   SELECT CAST(d AS DATE), ?, ?, 2.5 + dayofmonth(d) % 4 + ?, 1
+                   FROM range(DATE '2026-09-01', DATE '2026-11-25', INTERVAL 1 DAY) t(d)""",
+                [ad_id, name, i * 1.25],
+            )
+    finally:
+        con.close()
+    pipeline.run([str(root / "logs")], path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sql(report_db: Path) -> Query:
+    return Query(report_db)
+
+
+@pytest.fixture(scope="session")
+def report(report_db: Path) -> reports.Report:
+    con = db.connect(report_db, read_only=True)
+    try:
+        return reports.gather(reports.connection_fetch(con), RANGE)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def book(report: reports.Report) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
 
 
 @pytest.hookimpl(wrapper=True)

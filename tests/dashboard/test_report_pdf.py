@@ -1,0 +1,99 @@
+"""The PDF report: its KPIs, charts and tables as printed, its fonts and glyphs, and the
+errors when Chromium is missing."""
+
+from __future__ import annotations
+
+import io
+
+import pypdf
+import pytest
+
+from dashboard import reports
+from dashboard.cli import cli
+from ingest import db, pdf_text
+from tests.dashboard.report_setup import (
+    BEFORE,
+    EMPTY,
+    RANGE,
+    SECTIONS,
+    contacts_by_channel,
+    needs_chromium,
+)
+
+
+@needs_chromium
+def test_pdf_report_from_the_cli_holds_the_kpis_and_charts(runner, report_db, tmp_path, sql):
+    out = tmp_path / "weekly.pdf"
+    result = runner.invoke(cli, ["report", "--db", str(report_db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"wrote {out} (pdf, 2026-10-28 – 2026-11-24")
+    pdf = pypdf.PdfReader(out)
+    text = "\n".join(p.extract_text() for p in pdf.pages)
+    now, before = (sum(contacts_by_channel(sql, f).values()) for f in (RANGE, BEFORE))
+    assert f"New contacts {now:,} {before:,} {now - before:+,}" in text
+    assert "2026-10-28 – 2026-11-24 (28 days), compared with 2026-09-30 – 2026-10-27" in text
+    for title in SECTIONS:
+        assert title in text
+    assert sum(len(p.images) for p in pdf.pages) == 6
+
+
+@needs_chromium
+def test_pdf_tables_print_rates_as_percent_and_money_with_cents(report):
+    text = "\n".join(
+        p.extract_text() for p in pypdf.PdfReader(io.BytesIO(reports.render(report, "pdf"))).pages
+    )
+    retention = report.section("retention").table.dropna(subset=["d7"])
+    d7 = [f"{v:.1%}" for v in retention["d7"]]
+    assert d7 and all(v in text for v in d7), d7
+    spend = [f"{v:,.2f}" for v in report.section("ads").table["spend"].dropna()]
+    assert spend and all(v in text for v in spend), spend
+
+
+def test_pdf_tables_narrow_long_texts_not_numbers_and_mark_missing_glyphs():
+    """An ad title with emoji keeps a mark where each emoji was (fpdf2 drops them silently);
+    a long title wraps while a 15-digit page id and the numbers stay whole."""
+    pdf = reports.report_pdf._Pdf("t")
+    if pdf.face == "Helvetica":
+        pytest.skip("no TrueType font installed")
+    pdf.add_page()
+    title = "Flat white \u2615\U0001f389 50% off \u2014 \u4eca\u65e5 " + "spring sale " * 12
+    head = ["Ad", "Page", "New contacts", "Spend"]
+    rows = [[title, "203948571620394", "1,234", "€5,678.90"]] * 3
+    reports.report_pdf._table(pdf, head, rows, [False, False, True, True])
+    text = pypdf.PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0].extract_text()
+    assert "Flat white \u2615\ufffd 50% off \u2014 \ufffd\ufffd" in text
+    assert text.count("203948571620394") == 3 and text.count("€5,678.90") == 3
+    widths = reports.report_pdf._fit([120.0, 25.0, 20.0, 40.0, 90.0])
+    assert widths[1:4] == [25.0, 20.0, 40.0] and sum(widths) == pytest.approx(180)
+
+
+def test_pdf_without_truetype_fonts_falls_back_to_latin_1(report_db, monkeypatch):
+    monkeypatch.setattr(pdf_text, "FONTS", ())
+    con = db.connect(report_db, read_only=True)
+    try:
+        empty = reports.gather(reports.connection_fetch(con), EMPTY)
+    finally:
+        con.close()
+    pdf = pypdf.PdfReader(io.BytesIO(reports.render(empty, "pdf")))
+    assert "No data for 2020-01-01 - 2020-01-28" in pdf.pages[0].extract_text()
+
+
+def test_missing_chromium_is_a_clear_error(report, monkeypatch, tmp_path):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    with pytest.raises(reports.report_pdf.ChromiumMissingError, match="apt-get install chromium"):
+        reports.render(report, "pdf")
+    assert not reports.pdf_available()
+
+
+def test_a_browser_path_naming_no_file_is_named_not_asked_for(report, monkeypatch, tmp_path):
+    """BROWSER_PATH set to a wrong path: the error names it; "set BROWSER_PATH" misled."""
+    wrong = tmp_path / "no-such-chromium"
+    monkeypatch.setenv("BROWSER_PATH", str(wrong))
+    with pytest.raises(reports.report_pdf.ChromiumMissingError) as err:
+        reports.render(report, "pdf")
+    assert f"BROWSER_PATH names no file ({wrong})" in str(err.value)
+    assert "or set BROWSER_PATH" not in str(err.value)
+    monkeypatch.delenv("BROWSER_PATH")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Chromium anywhere
+    with pytest.raises(reports.report_pdf.ChromiumMissingError, match="or set BROWSER_PATH"):
+        reports.render(report, "pdf")

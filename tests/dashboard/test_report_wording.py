@@ -1,0 +1,175 @@
+"""What the report says in any format: its sections' notes (tables cut to the top, spend
+not loaded, placements), its range, pages and channels, and its KPIs' changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+
+import openpyxl
+import pandas as pd
+import pypdf
+import pytest
+
+from dashboard import queries, report_data, reports
+from dashboard.filters import Filters
+from ingest import db
+from ingest.demo_payloads import ACME
+from tests.dashboard.report_setup import RANGE, needs_chromium
+
+
+def test_an_ads_table_cut_to_the_top_says_so_and_what_the_rest_spent():
+    n = report_data.TOP_ADS + 3
+    ads = pd.DataFrame({
+        "ad_title": [f"ad {i}" for i in range(n)], "ad_id": [str(i) for i in range(n)],
+        "new_contacts": [n - i for i in range(n)], "engaged": [0] * n, "spend": [10.0] * n,
+        "cost_per_contact": [10.0 / (n - i) for i in range(n)], "cost_per_engaged": [None] * n,
+        "conversations_started": [0] * n,
+    })  # fmt: skip
+    section = report_data._ads(ads)
+    assert len(section.table) == report_data.TOP_ADS
+    assert (
+        section.note
+        == f"Top {report_data.TOP_ADS} of {n} ads by new contacts; the other 3 spent 30.00."
+    )
+
+
+def test_an_ads_table_cut_to_the_top_claims_no_spend_of_ads_without_spend_rows():
+    """Without ad insights the ads not listed spent nothing known: "spent 0.00" after "No ad
+    spend loaded" contradicted it."""
+    n = report_data.TOP_ADS + 3
+    ads = pd.DataFrame({
+        "ad_title": [f"ad {i}" for i in range(n)], "ad_id": [str(i) for i in range(n)],
+        "new_contacts": [n - i for i in range(n)], "engaged": [0] * n, "spend": [math.nan] * n,
+        "cost_per_contact": [math.nan] * n, "cost_per_engaged": [math.nan] * n,
+        "conversations_started": [math.nan] * n,
+    })  # fmt: skip
+    assert report_data._ads(ads).note == (
+        f"No ad spend loaded for this range. Top {report_data.TOP_ADS} of {n} ads by new "
+        "contacts; the other 3 have no spend loaded."
+    )
+    ads["spend"] = [10.0] * report_data.TOP_ADS + [math.nan, 2.5, math.nan]
+    assert report_data._ads(ads).note.endswith("; the other 3 spent 2.50.")
+
+
+def test_an_ads_table_with_some_spend_does_not_say_none_was_loaded(book, report):
+    """ "No ad spend loaded" is for ads none of which has spend: here two ads spent, the others
+    brought contacts without spend rows, and the note would deny the spend beside it."""
+    ads = report.section("ads")
+    assert ads.table["spend"].notna().any() and ads.table["spend"].isna().any()
+    assert "No ad spend loaded" not in ads.note
+    notes = [r[0] for r in book["Summary"].iter_rows(values_only=True) if r[0]]
+    assert not any("No ad spend loaded" in str(n) for n in notes)
+    unspent = ads.table.assign(spend=None, cost_per_contact=None, cost_per_engaged=None)
+    assert report_data._ads(unspent).note == "No ad spend loaded for this range."
+
+
+def test_a_refs_table_says_it_is_cut_only_when_it_is():
+    def refs(n: int) -> pd.DataFrame:
+        return pd.DataFrame({
+            "page_id": ["1"] * n, "ref": [f"r{i}" for i in range(n)], "channel": ["m_me_link"] * n,
+            "new_contacts": [n - i for i in range(n)], "engaged": [0] * n,
+        })  # fmt: skip
+
+    assert report_data._refs(refs(3)).note == ""
+    assert report_data._refs(refs(report_data.TOP_REFS)).note == ""
+    n = report_data.TOP_REFS + 2
+    assert (
+        report_data._refs(refs(n)).note
+        == f"Top {report_data.TOP_REFS} of {n} refs by new contacts."
+    )
+
+
+def test_qr_placements_count_a_ref_two_pages_share_as_two_codes():
+    refs = pd.DataFrame({
+        "page_id": ["1", "2", "1"], "ref": ["qr_flyer", "qr_flyer", "qr_door"],
+        "channel": ["qr_code"] * 3, "placement": ["flyer", "flyer", None],
+        "new_contacts": [8, 3, 1], "engaged": [4, 1, 0], "scans": [40, 12, 2],
+    })  # fmt: skip
+    table = report_data._placements(refs).table.set_index("placement")
+    assert table.loc["flyer", ["refs", "new_contacts", "scans"]].tolist() == [2, 11, 52]
+    assert table.loc["qr_door", "refs"] == 1
+
+
+@pytest.mark.parametrize("fmt", [pytest.param("pdf", marks=needs_chromium), "html"])
+def test_a_one_day_report_says_1_day(report_db, fmt):
+    day = RANGE.end
+    con = db.connect(report_db, read_only=True)
+    try:
+        one = reports.gather(reports.connection_fetch(con), Filters(day, day))
+    finally:
+        con.close()
+    out = reports.render(one, fmt)
+    text = (pypdf.PdfReader(io.BytesIO(out)).pages[0].extract_text() if fmt == "pdf"
+            else out.decode())  # fmt: skip
+    assert f"{day} – {day} (1 day), compared with" in text
+
+
+@pytest.mark.parametrize("fmt", [pytest.param("pdf", marks=needs_chromium), "xlsx", "html"])
+def test_a_report_of_chosen_pages_and_channels_names_them(report_db, tmp_path, fmt):
+    """A manager reads "Acme Bakery (id)" and "QR code", as in the report's tables, not the
+    bare page id and channel key (the header said pages: 1122334455667788, channels: qr_code)."""
+    path = tmp_path / "named.duckdb"
+    path.write_bytes(report_db.read_bytes())
+    con = db.connect(path)
+    try:
+        con.execute("INSERT OR REPLACE INTO pages VALUES (?, 'acmebakery', 'Acme Bakery')", [ACME])
+        f = Filters(RANGE.start, RANGE.end, (ACME,), ("qr_code", "m_me_link"))
+        out = reports.render(reports.gather(reports.connection_fetch(con), f), fmt)
+    finally:
+        con.close()
+    if fmt == "xlsx":
+        ws = openpyxl.load_workbook(io.BytesIO(out))["Summary"]
+        text = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c)
+    elif fmt == "pdf":
+        text = pypdf.PdfReader(io.BytesIO(out)).pages[0].extract_text()
+    else:
+        text = out.decode()
+    assert f"Acme Bakery ({ACME})" in text and "QR code, m.me link" in text
+    assert "qr_code" not in text and "m_me_link" not in text
+
+
+def test_a_comment_funnel_of_one_post_says_post():
+    one = pd.DataFrame({"comments": [3], "private_replies": [2], "conversations": [1]})
+    assert report_data._funnel(one).note == "Over 1 post."
+
+
+def test_a_long_range_writes_its_days_with_a_thousands_separator():
+    """Counts are written 1,066 everywhere else in the report, not "(1066 days)"."""
+    assert report_data.length(Filters(dt.date(2024, 1, 1), dt.date(2026, 12, 1))) == "1,066 days"
+
+
+def test_a_previous_period_the_data_covers_in_part_is_not_compared(report_db):
+    """The data starts on 2026-07-28: a week from 07-31 is compared with 07-24 – 07-30, of which
+    it holds three days only. Those few contacts against a whole week are a growth that never
+    happened: the report has no previous figure there, as the Overview has none."""
+    f = Filters(dt.date(2026, 7, 31), dt.date(2026, 8, 6))
+    con = db.connect(report_db, read_only=True)
+    try:
+        part = reports.gather(reports.connection_fetch(con), f)
+        assert queries.kpis(con, f.previous())["new_contacts"].iloc[0] > 0  # there are some
+    finally:
+        con.close()
+    kpis = {k.key: k for k in part.kpis}
+    assert kpis["new_contacts"].value and kpis["new_contacts"].previous is None
+    table = reports.kpi_table(part).set_index("Metric")
+    assert table.loc["New contacts", ["Previous period", "Change"]].tolist() == ["—", "—"]
+
+
+def test_a_money_change_keeps_its_cents_and_a_count_is_whole():
+    spend = report_data.Kpi("spend", "Ad spend", "money", 110.5, 100.0)
+    assert report_data.format_change(spend) == "+10.50 (+10.5%)"
+    count = report_data.Kpi("new_contacts", "New contacts", "int", 1180.0, 1000.0)
+    assert report_data.format_change(count) == "+180 (+18.0%)"
+
+
+def test_a_rates_change_prints_in_percentage_points():
+    """Engaged rate 20% -> 25% is +5.0 pts, as the KPI row says, not +0.1."""
+    k = report_data.Kpi("engaged_rate", "Engaged rate", "pct", 0.25, 0.2)
+    assert report_data.format_change(k) == "+5.0 pts"
+
+
+def test_a_share_prints_as_a_percentage():
+    """A rate is stored 0-1 and printed as a percentage: 0.253 is 25.3%, not 0.3."""
+    assert report_data.format_value(0.253, "pct") == "25.3%"

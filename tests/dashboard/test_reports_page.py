@@ -1,0 +1,73 @@
+"""The dashboard's Reports page: its downloads and commands, on a database and on a lake,
+and its PDF button without Chromium."""
+
+from __future__ import annotations
+
+import openpyxl
+from streamlit.testing.v1 import AppTest
+
+from dashboard.cli import cli
+from tests.dashboard.conftest import lake_of
+from tests.dashboard.report_setup import RANGE, contacts_by_channel
+from tests.dashboard.screen import ROOT
+
+
+def test_reports_page_and_table_pages_offer_their_downloads(report_db, monkeypatch, sql):
+    monkeypatch.setenv("REFSCOPE_DB", str(report_db))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [t.value for t in at.title] == ["Reports"]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download PDF", "Download XLSX", "Download HTML"]
+    kpis = at.dataframe[0].value.set_index("Metric")
+    now = sum(contacts_by_channel(sql, RANGE).values())
+    assert kpis.loc["New contacts", "This period"] == f"{now:,}"
+    assert at.code[0].value == (
+        f"refscope report --from 2026-10-28 --to 2026-11-24 --db {report_db.resolve()} --format pdf"
+    )
+    assert at.code[1].value == (
+        f"refscope report --days 28 --db {report_db.resolve()} --format pdf"
+    )
+    at.switch_page("app_pages/ads.py").run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download CSV", "Download XLSX", "Download Parquet"]
+
+
+def test_reports_page_on_a_lake_gives_a_command_that_reads_the_lake(
+    report_db, monkeypatch, runner, tmp_path
+):
+    """`dashboard --lake` has no database: its command must read the same lake, not a
+    database file that is not there (or another one)."""
+    lake_dir = lake_of(report_db, tmp_path / "lake")
+    monkeypatch.setenv("REFSCOPE_LAKE", str(lake_dir))
+    monkeypatch.setenv("REFSCOPE_DB", str(tmp_path / "no-such.duckdb"))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = at.dataframe[0].value.set_index("Metric")
+    assert at.code[0].value == (
+        f"refscope report --from 2026-10-28 --to 2026-11-24 --lake {lake_dir.resolve()} "
+        "--format pdf"
+    )
+    assert at.code[1].value == f"refscope report --days 28 --lake {lake_dir.resolve()} --format pdf"
+    out = tmp_path / "lake.xlsx"
+    args = at.code[0].value.split()[2:-2]
+    result = runner.invoke(cli, ["report", *args, "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    summary = {r[0]: r[5] for r in book["Summary"].iter_rows(values_only=True)}
+    assert summary["New contacts"] == shown.loc["New contacts", "Change"]
+    assert summary["Ad spend"] == shown.loc["Ad spend", "Change"]
+
+
+def test_pdf_button_is_off_without_chromium(report_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("REFSCOPE_DB", str(report_db))
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-such-chromium"))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    disabled = {b.proto.label: b.proto.disabled for b in at.get("download_button")}
+    assert disabled == {"Download PDF": True, "Download XLSX": False, "Download HTML": False}

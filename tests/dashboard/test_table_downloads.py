@@ -1,0 +1,192 @@
+"""The table downloads, read back: CSV, XLSX and Parquet equal their frame, carry their
+filters, and format each column as the screen does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from dashboard import queries, reports
+from dashboard.filters import Filters
+from ingest.demo_payloads import ACME
+from tests.dashboard.conftest import opened
+from tests.dashboard.report_setup import RANGE
+
+
+def without_none(df: pd.DataFrame) -> pd.DataFrame:
+    """CSV and XLSX have no null text, only an empty cell: compare all-None columns as such."""
+    return df.astype({c: "str" for c in df.columns if df[c].dtype == object})
+
+
+@pytest.fixture
+def con(report_db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with opened(report_db) as c:
+        yield c
+
+
+@pytest.fixture(params=["refs", "contact_rows"])
+def table(request: pytest.FixtureRequest, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Frames with text ids, ints, floats with gaps, booleans, timestamps and all-None columns."""
+    df = getattr(queries, request.param)(con, RANGE)
+    assert len(df) > 10
+    return df
+
+
+def test_csv_download_reads_back_equal_with_the_filters_in_a_comment(table):
+    data = reports.table_bytes("csv", table, "refs", RANGE)
+    first, _ = data.decode().split("\n", 1)
+    assert first == "# refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all"
+    dates = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
+    texts = {c: "str" for c in table.columns if table[c].dtype == object or c.endswith("_id")}
+    texts |= {c: "str" for c in ("psid", "ref", "channel", "ad_title") if c in table.columns}
+    back = pd.read_csv(io.BytesIO(data), skiprows=1, parse_dates=dates, dtype=texts)
+    pd.testing.assert_frame_equal(back, without_none(table), check_dtype=False)
+
+
+def test_csv_download_writes_formula_like_texts_as_text():
+    """A ref or ad title is chosen by whoever shares the link or runs the ad: in a spreadsheet
+    `=HYPERLINK(...)` would run. Such cells get a leading apostrophe; numbers stay numbers."""
+    df = pd.DataFrame(
+        {
+            "ref": ['=HYPERLINK("http://x.test","go")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "ok"],
+            "ad_title": ["-2+3", "\tlead", "spring=sale", None],
+            "spend": [-1.5, 2.0, 0.0, 3.0],
+        }
+    )
+    back = pd.read_csv(io.BytesIO(reports.table_bytes("csv", df, "refs", RANGE)), skiprows=1)
+    assert back["ref"].tolist() == [
+        "'" + df["ref"][0], "'" + df["ref"][1], "'@SUM(1+1)", "ok"]  # fmt: skip
+    assert back["ad_title"].tolist()[:3] == ["'-2+3", "'\tlead", "spring=sale"]
+    assert back["spend"].tolist() == [-1.5, 2.0, 0.0, 3.0]
+
+
+def test_xlsx_download_shows_a_whole_float_without_a_trailing_point():
+    df = pd.DataFrame({"ref": ["a", "b"], "contacts_per_click": [280.0, 2.75]})
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "refs", RANGE)))
+    cells = [row[1] for row in book["refs"].iter_rows(min_row=2)]
+    assert [c.value for c in cells] == [280, 2.75]
+    # Excel draws 280 under "0.####" as "280."; "General" draws "280" and "2.75".
+    assert {c.number_format for c in cells} == {"General"}
+
+
+def test_xlsx_download_shows_spend_and_costs_as_money_with_thousands():
+    """4570.46 of spend read "4570.46" in the Ads download and "4,570.46" in the report."""
+    df = pd.DataFrame({"ad_id": ["1"], "spend": [4570.46], "cost_per_contact": [9.89],
+                       "cost_per_engaged": [12.0], "contacts_per_click": [2.75]})  # fmt: skip
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "ads", RANGE)))
+    (row,) = book["ads"].iter_rows(min_row=2)
+    assert [c.number_format for c in row[1:]] == ["#,##0.00"] * 3 + ["General"]
+    assert row[1].value == 4570.46
+
+
+def test_xlsx_download_shows_rates_as_percent_as_the_report_does():
+    """An engaged rate of 0.8247 read "0.8247" in a downloaded table, "82.5%" in the report's
+    sheet and on screen."""
+    df = pd.DataFrame({"channel": ["organic"], "engaged_rate": [0.8247], "d7": [0.35],
+                       "week_1": [0.2], "past_week_1": [10]})  # fmt: skip
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "cohorts", RANGE)))
+    (row,) = book["cohorts"].iter_rows(min_row=2)
+    assert [c.number_format for c in row[1:]] == ["0.0%"] * 3 + ["#,##0"]
+    assert row[1].value == 0.8247
+
+
+def test_xlsx_download_formats_every_rate_and_money_column_as_the_screen_does():
+    """Each column a table shows in percent (the web chat's guest share, retention's read
+    rate...) or as money is a percent or money cell in its XLSX download: a guest share read
+    0.75 in the download beside 75.0% on screen."""
+    from dashboard import widgets
+
+    shown = {name: c["type_config"]["format"] for name, c in widgets._columns().items()
+             if c.get("type_config", {}).get("format") in (widgets.PERCENT, "%,.2f")}  # fmt: skip
+    assert {"guest_share", "read_rate", "reply_rate", "spend"} <= set(shown)
+    df = pd.DataFrame({name: [0.75] for name in shown})
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "table", RANGE)))
+    (header,) = book["table"].iter_rows(max_row=1, values_only=True)
+    (row,) = book["table"].iter_rows(min_row=2)
+    want = {widgets.PERCENT: "0.0%", "%,.2f": "#,##0.00"}
+    assert {h: c.number_format for h, c in zip(header, row, strict=True)} == {
+        name: want[fmt] for name, fmt in shown.items()
+    }
+
+
+def test_xlsx_download_writes_a_date_column_as_a_date():
+    """A DATE column (a cohort's week) reaches pandas as midnight timestamps: it read
+    "2026-11-02 00:00:00" in a downloaded table; a timestamp column keeps its time."""
+    con = duckdb.connect()
+    df = con.execute(
+        "SELECT DATE '2026-11-02' AS cohort_week, TIMESTAMP '2026-11-02 09:30:00' AS first_seen_at,"
+        " TIMESTAMP '2026-11-02 00:00:00' AS at_midnight_too"
+        " UNION ALL SELECT DATE '2026-11-09', TIMESTAMP '2026-11-09 00:00:00', NULL"
+    ).df()
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "cohorts", RANGE)))
+    first, second = book["cohorts"].iter_rows(min_row=2)
+    assert [c.number_format for c in first] == ["yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss", "yyyy-mm-dd"]
+    assert first[0].value == dt.datetime(2026, 11, 2) and second[0].value == dt.datetime(
+        2026, 11, 9
+    )
+    assert first[1].value == dt.datetime(2026, 11, 2, 9, 30)
+
+
+def test_xlsx_download_reads_back_equal_with_a_filters_sheet(table):
+    data = reports.table_bytes("xlsx", table, "contacts", RANGE)
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["contacts", "filters"]
+    filters = dict(book["filters"].iter_rows(min_row=2, values_only=True))
+    assert filters == {
+        "table": "contacts",
+        "from": dt.datetime(2026, 10, 28),
+        "to": dt.datetime(2026, 11, 24),
+        "pages": "all",
+        "channels": "all",
+    }
+    sheet = book["contacts"]
+    header = [c.value for c in sheet[1]]
+    for c in ("page_id", "ad_id", "psid"):  # long ids stay text: as numbers they would round
+        if c in header:
+            cells = [row[header.index(c)] for row in sheet.iter_rows(min_row=2)]
+            assert {x.data_type for x in cells if x.value is not None} == {"s"}, c
+    texts = {c: "str" for c in table.columns if pd.api.types.is_string_dtype(table[c])}
+    back = pd.read_excel(io.BytesIO(data), sheet_name="contacts", dtype=texts)
+    for c in table.columns:  # Excel keeps time to the millisecond at best
+        if pd.api.types.is_datetime64_any_dtype(table[c]):
+            assert (back[c] - table[c]).abs().max() < pd.Timedelta(milliseconds=1), c
+            back[c] = table[c]
+    pd.testing.assert_frame_equal(back, without_none(table), check_dtype=False)
+
+
+def test_parquet_download_reads_back_equal_with_the_filters_as_metadata(table):
+    data = reports.table_bytes("parquet", table, "refs", RANGE)
+    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(data)), table)
+    meta = pq.read_schema(io.BytesIO(data)).metadata
+    assert meta[b"refscope.table"] == b"refs"
+    assert meta[b"refscope.from"] == b"2026-10-28"
+    assert meta[b"refscope.to"] == b"2026-11-24"
+    assert meta[b"refscope.pages"] == b"all"
+
+
+def test_download_records_pages_channels_and_search():
+    f = Filters(RANGE.start, RANGE.end, (ACME,), ("qr_code", "m_me_link"))
+    df = pd.DataFrame({"psid": ["1"], "contacts": [3]})
+    extra = {"search": "spring"}
+    head = reports.table_bytes("csv", df, "contacts", f, extra).decode().splitlines()[0]
+    assert head == (
+        f"# refscope contacts, 2026-10-28 – 2026-11-24, pages: {ACME}, "
+        "channels: qr_code, m_me_link, search: spring"
+    )
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "contacts", f, extra)))
+    filters = dict(book["filters"].iter_rows(min_row=2, values_only=True))
+    assert (filters["pages"], filters["channels"], filters["search"]) == (
+        ACME, "qr_code, m_me_link", "spring")  # fmt: skip
+    meta = pq.read_schema(io.BytesIO(reports.table_bytes("parquet", df, "c", f, extra))).metadata
+    assert meta[b"refscope.channels"] == b"qr_code, m_me_link"
+    assert meta[b"refscope.search"] == b"spring"
+    empty_search = reports.table_bytes("csv", df, "contacts", f, {"search": ""}).decode()
+    assert "search" not in empty_search.splitlines()[0]
