@@ -351,6 +351,9 @@ def _columns() -> dict[str, Any]:
     return out
 
 
+# A cell with no value, as the reports write it (Streamlit's own is "None").
+MISSING = "—"
+
 # Identifiers a reader seldom needs first, the ad's title beside them: shown after the figures.
 # (A page id stays where it is: it tells apart a ref two pages use.)
 _LAST = ("ad_id",)
@@ -374,4 +377,5 @@ def table(df: pd.DataFrame, hide_empty: tuple[str, ...] = ()) -> None:
         hide_index=True,
         column_order=order,
         column_config={k: v for k, v in config.items() if k in df},
+        placeholder=MISSING,
     )

@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard import reports, store
+from dashboard import reports, store, widgets
 from ingest.wording import counted
 
 f = st.session_state["filters"]
@@ -18,7 +18,7 @@ report = reports.gather(store.fetch, f)
 if not report.has_data:
     st.info(report.no_data_message + " The files say so too.")
 
-st.dataframe(reports.kpi_table(report), hide_index=True)
+st.dataframe(reports.kpi_table(report), hide_index=True, placeholder=widgets.MISSING)
 pdf_ok = reports.pdf_available()
 row = st.container(horizontal=True)
 for fmt, (label, mime) in reports.REPORT_FORMATS.items():

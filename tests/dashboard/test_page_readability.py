@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, queries
-from tests.dashboard.screen import TIMEOUT, headers, show
+from tests.dashboard.screen import TIMEOUT, TITLES, headers, show
 
 
 @pytest.mark.parametrize("page", ["overview", "links", "ads", "comments", "retention", "contacts"])
@@ -127,3 +127,13 @@ def test_kpi_row_shows_thousands_points_and_cents_and_spending_more_in_red():
         "Engaged rate": ("25.0%", "+5.0 pts", MetricProto.MetricColor.GREEN),
         "Ad spend": ("1,500.50", "+300.50", MetricProto.MetricColor.RED),
     }
+
+
+# Each page with a table on the demo's default range (no chat plugin then, no link registered).
+@pytest.mark.parametrize("page", sorted(set(TITLES) - {"website_chat", "create_links"}))
+def test_a_cell_without_a_value_reads_as_a_dash_as_in_the_reports(app, page):
+    """Streamlit wrote "None" in such a cell (an ad's missing title, a contact without a ref),
+    beside reports that write "—"."""
+    at = show(app, page)
+    assert at.dataframe, "the page shows a table"
+    assert {d.proto.placeholder for d in at.dataframe} == {"—"}
