@@ -25,6 +25,10 @@ from .privacy import Privacy
 # What no log holds: set by commands (pages, links, forget, prune, pull ads) or kept by a prune.
 CARRIED = ("pages", "tracked_links", "forgotten", "id_scheme", "prunes", "contact_history",
            "ad_insights", "ad_pulls")  # fmt: skip
+# Events a prune kept, dated before it (touches that may still acquire a contact, history.py):
+# an ingest leaves out events dated before the latest prune, so the logs cannot give them back.
+# They are carried under run 0, no run of the new file's.
+KEPT = "ts < (SELECT max(CAST(before AS TIMESTAMP)) FROM prunes)"
 COUNTED = ("events", "touches", "contacts", "clicks", "rejects")
 SHOWN = 10  # inputs named in an error; the rest are counted
 URL = re.compile(r"https?://", re.IGNORECASE)
@@ -138,18 +142,33 @@ def check_out(old: Path, out: Path) -> None:
 
 def carry(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Copy the CARRIED tables' rows into the new database, by the columns both have (an older
-    version's table may lack a column added since: it is left to its default)."""
+    version's table may lack a column added since: it is left to its default), and the events
+    prunes kept (KEPT)."""
     carried = {}
     with db.transaction(new):
         for table in CARRIED:
-            have = [d[0] for d in old.execute(f"SELECT * FROM {table} LIMIT 0").description]
-            want = {d[0] for d in new.execute(f"SELECT * FROM {table} LIMIT 0").description}
-            cols = ", ".join(f'"{c}"' for c in have if c in want)
-            rows = old.sql(f"SELECT {cols} FROM {table}").to_arrow_table()
-            with db.registered(new, "rs_carried", rows):
-                new.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM rs_carried")
-            carried[table] = rows.num_rows
+            carried[table] = _copy(old, new, table)
+        kept = _copy(old, new, "events", KEPT)
+        if kept:
+            carried["events kept by a prune"] = kept
     return carried
+
+
+def _copy(
+    old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection, table: str, where: str = "true"
+) -> int:
+    have = old.execute(f"SELECT * FROM {table} LIMIT 0").description
+    want = {d[0] for d in new.execute(f"SELECT * FROM {table} LIMIT 0").description}
+    cols = [f'"{d[0]}"' for d in have if d[0] in want and d[0] != "run_id"]
+    # Arrow has no 128-bit integer (an event key would come back as a wrong decimal): as text.
+    picked = [f'"{d[0]}"::VARCHAR AS "{d[0]}"' if str(d[1]) == "UHUGEINT" else f'"{d[0]}"'
+              for d in have if d[0] in want and d[0] != "run_id"]  # fmt: skip
+    rows = old.sql(f"SELECT {', '.join(picked)} FROM {table} WHERE {where}").to_arrow_table()
+    run = ", run_id" if "run_id" in want else ""
+    with db.registered(new, "rs_carried", rows):
+        new.execute(f"INSERT INTO {table} ({', '.join(cols)}{run}) "
+                    f"SELECT {', '.join(cols)}{', 0' if run else ''} FROM rs_carried")  # fmt: skip
+    return rows.num_rows
 
 
 def rebuild(

@@ -228,3 +228,28 @@ def test_the_lake_follows_the_rebuilt_file_at_the_next_ingest(old: Path, tmp_pat
     finally:
         con.close()
     assert channel == "qr_code"
+
+
+def test_a_touch_a_prune_kept_still_acquires_its_contact_after_a_rebuild(tmp_path: Path) -> None:
+    # u9 came through a link before the prune's date and wrote only after it: the prune keeps
+    # that touch (the logs read again cannot give it back, being dated before the prune).
+    log = f.write_ndjson(tmp_path / "a.ndjson", [
+        f.delivery(f.referral("spring_menu", psid="u9", ts=T0)),
+        f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE)),
+        f.delivery(f.message("later", psid="u9", ts=T0 + 3 * DAY)),
+        f.delivery(f.message("later", psid="u1", ts=T0 + 3 * DAY)),
+    ])  # fmt: skip
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(log)], old)
+    con = db.connect(old)
+    try:
+        retention.prune(con, (f.utc(T0) + dt.timedelta(days=1)).date())
+    finally:
+        con.close()
+    assert Query(old).scalar("SELECT channel FROM contacts WHERE psid = 'u9'") == "m_me_link"
+    new = tmp_path / "new.duckdb"
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert Query(new).scalar("SELECT channel FROM contacts WHERE psid = 'u9'") == "m_me_link"
+    assert _rows(new) == _rows(old)
+    assert "events kept by a prune 1" in res.output
