@@ -84,12 +84,30 @@ def inputs(old: duckdb.DuckDBPyConnection, paths: list[str]) -> Inputs:
     for key, state in sorted(states.items()):
         if URL.match(key):
             res.pulled.append(key)
+        elif any(_holds(f, key, state) for f in files):
+            continue  # by its name, or renamed or rotated away under another one
         elif _same(Path(key)) in named:
-            if _changed(named[_same(Path(key))], state):
-                res.changed.append(key)
+            res.changed.append(key)
         elif _same(Path(key)) not in twins:
             res.missing.append(key)
     return res
+
+
+def _holds(path: Path, key: str, state: sources.FileState) -> bool:
+    """Whether path holds what was read of the input key: it is that file, or another that
+    starts with the same bytes (the log renamed, or rotated away to `x.ndjson.1`)."""
+    if path.suffix == ".gz" and not key.endswith(".gz"):
+        return False  # a plain log gzipped since: its compressed bytes cannot be compared
+    if path.suffix != ".gz" and key.endswith(".gz"):
+        return False
+    if _same(path) != _same(Path(key)):
+        read = state.size if key.endswith(".gz") else state.offset_done
+        try:
+            if path.stat().st_size < read:
+                return False  # too short to hold it (checked before reading anything of it)
+        except OSError:
+            return False
+    return not _changed(path, state)
 
 
 def _on_disk(key: str) -> Path | None:

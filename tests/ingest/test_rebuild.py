@@ -253,3 +253,26 @@ def test_a_touch_a_prune_kept_still_acquires_its_contact_after_a_rebuild(tmp_pat
     assert Query(new).scalar("SELECT channel FROM contacts WHERE psid = 'u9'") == "m_me_link"
     assert _rows(new) == _rows(old)
     assert "events kept by a prune 1" in res.output
+
+
+@pytest.mark.parametrize("where", ["rotated", "moved"])
+def test_an_input_renamed_since_is_found_in_the_paths_given(
+    old: Path, tmp_path: Path, where: str
+) -> None:
+    logs = tmp_path / "logs"
+    b = logs / "b.ndjson"
+    if where == "rotated":  # logrotate: b.ndjson.1 holds what was read, b.ndjson starts anew
+        b.rename(logs / "b.ndjson.1")
+        f.write_ndjson(b, [f.delivery(f.message("new", psid="u7", ts=T0 + 3 * DAY))])
+        paths = [str(logs / "a.ndjson"), str(logs / "b.ndjson.1"), str(b)]
+    else:
+        (tmp_path / "archive").mkdir()
+        b.rename(tmp_path / "archive" / "b-2023.ndjson")
+        paths = [str(logs), str(tmp_path / "archive")]
+    new = old.with_name("new.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(new), *paths)
+    assert res.exit_code == 0, res.output
+    assert "--allow-missing" not in res.output
+    assert set(_rows(old)["contacts"]) <= set(_rows(new)["contacts"])
+    held = Query(new)("SELECT DISTINCT psid FROM events WHERE psid IN ('u5', 'u6') ORDER BY 1")
+    assert held == [("u5",), ("u6",)]
