@@ -30,9 +30,14 @@ _LINES = "SELECT file_id, line_no, raw FROM rs_rare WHERE {} ORDER BY file_id, l
 # Newer data wins: a file read again, or an older export, does not undo a later pull.
 _REPLACED = """DELETE FROM ad_insights a USING rs_insights n
                WHERE a.date = n.date AND a.ad_id = n.ad_id AND a.pulled_at <= n.pulled_at"""
+# Nor does it bring back a day and ad that a later pull of its account left out (revised to no
+# delivery: the pull removed it).
 _STORE = """INSERT INTO ad_insights
             SELECT * FROM rs_insights n WHERE NOT EXISTS (
-                SELECT 1 FROM ad_insights a WHERE a.date = n.date AND a.ad_id = n.ad_id)"""
+                SELECT 1 FROM ad_insights a WHERE a.date = n.date AND a.ad_id = n.ad_id)
+            AND NOT EXISTS (
+                SELECT 1 FROM ad_pulls p WHERE p.account_id = n.account_id
+                  AND n.date BETWEEN p.since AND p.until AND p.pulled_at > n.pulled_at)"""
 
 Handled = set[tuple[int, int]]  # (file_id, line_no) of the insights lines
 Rejected = list[tuple[int, int, str, str]]  # (file_id, line_no, reason, raw)

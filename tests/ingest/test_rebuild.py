@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ingest.privacy import Privacy
 from tests.conftest import Query
 from tests.factories import DAY, MINUTE, PAGE_ID, T0
 from tests.ingest.logs import get_started, mixed_log
+from tests.ingest.test_graph import FakeGraph, graph, insight, pull  # noqa: F401 (a fixture)
 
 
 def _later_log() -> list[Any]:
@@ -276,3 +278,27 @@ def test_an_input_renamed_since_is_found_in_the_paths_given(
     assert set(_rows(old)["contacts"]) <= set(_rows(new)["contacts"])
     held = Query(new)("SELECT DISTINCT psid FROM events WHERE psid IN ('u5', 'u6') ORDER BY 1")
     assert held == [("u5",), ("u6",)]
+
+
+def test_a_day_and_ad_a_later_pull_left_out_stays_out_of_the_rebuilt_file(
+    tmp_path: Path,
+    graph: FakeGraph,  # noqa: F811 (the fixture imported above)
+) -> None:
+    # An export read first; then a pull of the same days, where Meta left out ad 602's
+    # 2026-11-21 (revised to no delivery): the pull removed it.
+    export = [
+        insight(day, ad, "10.00") for day in ("2026-11-20", "2026-11-21") for ad in ("601", "602")
+    ]
+    log = f.write_ndjson(tmp_path / "insights.ndjson", [*export, *mixed_log()])
+    stamp = dt.datetime(2026, 11, 22, tzinfo=dt.UTC).timestamp()
+    os.utime(log, (stamp, stamp))
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(log)], old)
+    graph.rows = [r for r in export if (r["date_start"], r["ad_id"]) != ("2026-11-21", "602")]
+    pull(graph, old, since=dt.date(2026, 11, 20), until=dt.date(2026, 11, 21))
+    held = "SELECT date, ad_id FROM ad_insights ORDER BY ALL"
+    assert len(Query(old)(held)) == 3
+    new = tmp_path / "new.duckdb"
+    assert _rebuild("--db", str(old), "--out", str(new)).exit_code == 0
+    assert Query(new)(held) == Query(old)(held)
+    assert Query(new).scalar("SELECT sum(spend) FROM ad_insights") == 30.0
