@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -23,6 +20,7 @@ from .cli_progress import ReadBar
 from .cli_pull import pull
 from .cli_rebuild import rebuild
 from .cli_retention import forget, prune
+from .cli_stop import Stop, stop_on_signals
 from .errors import DatabaseError, RefscopeError, SourceError
 from .summary import print_summary, print_warnings
 from .wording import counted
@@ -123,8 +121,8 @@ def ingest(
         planned = True
         bar.plan(total)
 
-    stop = _Stop()
-    restore = _stop_on_signals(stop)
+    stop = Stop()
+    restore = stop_on_signals(stop)
     try:
         result = pipeline.run(
             list(paths),
@@ -174,8 +172,8 @@ def _follow(
     )
     failing: str | None = None  # the error of the last cycle, said once while it lasts
     warned: list[str] = []  # the warnings of the last cycle, likewise
-    stop = _Stop()
-    restore = _stop_on_signals(stop)
+    stop = Stop()
+    restore = stop_on_signals(stop)
     try:
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
@@ -227,33 +225,6 @@ def _follow_preflight(paths: list[str], db_file: Path) -> None:
 
 
 LOCKED = "locked by another process"  # the end of db.connect's message for a held lock
-
-
-class _Stop(threading.Event):
-    """Set by Ctrl-C (SIGINT) or SIGTERM; signum says which."""
-
-    signum: int = signal.SIGINT
-
-
-def _stop_on_signals(stopped: _Stop) -> Callable[[], None]:
-    """Make Ctrl-C and SIGTERM stop --follow alike, between rounds or by rolling the load back,
-    and record that they did in `stopped`. Returns what puts the previous handlers back."""
-
-    def stop(signum: int, frame: object) -> None:
-        stopped.signum = signum
-        stopped.set()
-        raise KeyboardInterrupt
-
-    try:
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread: leave signals alone
-        return lambda: None
-
-    def restore() -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-    return restore
 
 
 @cli.command("demo-data")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from . import db
 from . import rebuild as rebuild_mod
 from .cli_options import DB_OPTION
 from .cli_progress import ReadBar
+from .cli_stop import Stop, stop_on_signals
 from .summary import print_summary
 
 
@@ -63,10 +65,21 @@ def rebuild(
         raise click.ClickException(f"nothing to read: {db_file} read no file that is still there; "
                                    "give the logs as PATH")  # fmt: skip
     bar = ReadBar(console, progress)
+    stop = Stop()
+    restore = stop_on_signals(stop)  # SIGTERM too: a stop must not leave a half-built file
     try:
         done = rebuild_mod.rebuild(db_file, out, found.files, keep_text, on_plan=bar.plan,
                                    progress=bar.advance)  # fmt: skip
+    except BaseException:
+        # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
+        if not stop.is_set():
+            raise
+        bar.stop()
+        console.print(f"stopped: {out} is not written (a rebuild is whole or nothing); "
+                      f"{db_file} is unchanged", soft_wrap=True)  # fmt: skip
+        sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
+        restore()
         bar.stop()
     print_summary(console, done.result)
     carried = ", ".join(f"{t} {n:,}" for t, n in done.carried.items())

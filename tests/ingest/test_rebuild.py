@@ -6,6 +6,10 @@ import datetime as dt
 import gzip
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -302,3 +306,33 @@ def test_a_day_and_ad_a_later_pull_left_out_stays_out_of_the_rebuilt_file(
     assert _rebuild("--db", str(old), "--out", str(new)).exit_code == 0
     assert Query(new)(held) == Query(old)(held)
     assert Query(new).scalar("SELECT sum(spend) FROM ad_insights") == 30.0
+
+
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_a_rebuild_stopped_by_a_signal_removes_its_file_and_says_so(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    log = tmp_path / "webhooks.ndjson"
+    log.write_text("\n".join(f.big_log_lines(60_000)) + "\n")
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(log)], old)
+    before = old.read_bytes()
+    new = tmp_path / "new.duckdb"
+    cmd = [sys.executable, "-m", "ingest", "rebuild", "--db", str(old), "--out", str(new)]
+    proc = subprocess.Popen(cmd, cwd=Path(pipeline.__file__).parent.parent, env={
+        **os.environ, "REFSCOPE_INGEST_BATCH": "4MB"}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)  # fmt: skip
+    while proc.poll() is None and not new.exists():  # the new file is being written
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the rebuild finished before the stop"
+    proc.send_signal(sig)
+    out, err = proc.communicate()
+    text = (out + err).decode()
+    assert proc.returncode == code, text
+    assert "Traceback" not in text
+    assert f"stopped: {new} is not written" in " ".join(text.split())
+    assert not new.exists() and not new.with_name("new.duckdb.wal").exists()
+    assert old.read_bytes() == before
