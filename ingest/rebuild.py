@@ -152,6 +152,10 @@ def check_out(old: Path, out: Path) -> None:
     overwritten."""
     if _same(out) == _same(old):
         raise DatabaseError(f"{out}: that is the database to rebuild; --out names a new file")
+    if _same(out) == _same(old.with_name(old.name + ".wal")):
+        # DuckDB deletes a write-ahead log that is not its database's at the next write.
+        raise DatabaseError(f"{out}: that is the write-ahead log of the database to rebuild; "
+                            "--out names a new file")  # fmt: skip
     for f in (out, out.with_name(out.name + ".wal")):
         if f.exists():
             raise DatabaseError(f"{f}: already there; --out names a file that does not exist yet "

@@ -174,6 +174,10 @@ def test_a_target_that_exists_or_is_the_database_itself_is_refused(old: Path) ->
     assert there.read_bytes() == b"keep me"
     res = _rebuild("--db", str(old), "--out", str(old))
     assert res.exit_code == 1 and "that is the database to rebuild" in res.output
+    # Its write-ahead log's name: the next write to the database would delete the new file.
+    res = _rebuild("--db", str(old), "--out", str(old) + ".wal")
+    assert res.exit_code == 1 and "write-ahead log of the database to rebuild" in res.output
+    assert not old.with_name(old.name + ".wal").exists()
     res = _rebuild("--db", str(old.with_name("none.duckdb")), "--out", str(there) + "2")
     assert res.exit_code == 1 and "no database to rebuild" in res.output
 
