@@ -11,7 +11,10 @@ rebuild is refused: a log deleted, moved or rotated since would lose its events.
 from __future__ import annotations
 
 import contextlib
+import gzip
+import hashlib
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,16 +82,18 @@ def inputs(old: duckdb.DuckDBPyConnection, paths: list[str]) -> Inputs:
     else:
         files = sorted({f for f in map(_on_disk, states) if f is not None})
     named = {_same(f): f for f in files}
-    twins = {_same(_gz_twin(f)) for f in files}
+    twins = {_same(_gz_twin(f)): f for f in files if f.suffix == ".gz"}
     res = Inputs(files)
     for key, state in sorted(states.items()):
         if URL.match(key):
             res.pulled.append(key)
         elif any(_holds(f, key, state) for f in files):
-            continue  # by its name, or renamed or rotated away under another one
+            continue  # by its name, gzipped, or renamed or rotated away under another one
         elif _same(Path(key)) in named:
             res.changed.append(key)
-        elif _same(Path(key)) not in twins:
+        elif _same(Path(key)) in twins:  # gzipped since, but not holding what was read
+            res.changed.append(f"{key} (now {twins[_same(Path(key))].name})")
+        else:
             res.missing.append(key)
     return res
 
@@ -97,7 +102,7 @@ def _holds(path: Path, key: str, state: sources.FileState) -> bool:
     """Whether path holds what was read of the input key: it is that file, or another that
     starts with the same bytes (the log renamed, or rotated away to `x.ndjson.1`)."""
     if path.suffix == ".gz" and not key.endswith(".gz"):
-        return False  # a plain log gzipped since: its compressed bytes cannot be compared
+        return _gz_holds(path, state)  # a plain log gzipped since (`x.ndjson.1.gz`, too)
     if path.suffix != ".gz" and key.endswith(".gz"):
         return False
     if _same(path) != _same(Path(key)):
@@ -108,6 +113,27 @@ def _holds(path: Path, key: str, state: sources.FileState) -> bool:
         except OSError:
             return False
     return not _changed(path, state)
+
+
+def _gz_holds(path: Path, state: sources.FileState) -> bool:
+    """Whether a .gz decompresses to what was read of a plain log: the same fingerprint
+    (sources.fingerprint) of its first offset_done bytes; the first HEAD_BYTES are compared
+    first, so that a .gz of another log is not decompressed any further."""
+    n = state.offset_done
+    head_hash, _, tail_hash = state.head_hash.partition("+")
+    try:
+        with gzip.open(path, "rb") as fh:
+            head = fh.read(min(n, sources.HEAD_BYTES))
+            if hashlib.md5(head).hexdigest() != head_hash:
+                return False
+            if not tail_hash:  # a database written before the tail was fingerprinted
+                return len(head) == min(n, sources.HEAD_BYTES)
+            start = max(n - sources.HEAD_BYTES, 0)
+            fh.seek(start)
+            tail = fh.read(n - start)
+    except (OSError, EOFError, zlib.error):
+        return False  # damaged, or ends before what was read: not the same lines
+    return hashlib.md5(tail).hexdigest() == tail_hash
 
 
 def _on_disk(key: str) -> Path | None:

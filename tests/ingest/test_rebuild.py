@@ -340,3 +340,25 @@ def test_a_rebuild_stopped_by_a_signal_removes_its_file_and_says_so(
     assert f"stopped: {new} is not written" in " ".join(text.split())
     assert not new.exists() and not new.with_name("new.duckdb.wal").exists()
     assert old.read_bytes() == before
+
+
+def test_a_gz_is_taken_for_a_log_only_when_it_holds_what_was_read(
+    old: Path, tmp_path: Path
+) -> None:
+    a = tmp_path / "logs" / "a.ndjson"
+    lines = a.read_bytes().splitlines(keepends=True)
+    # Gzipped since, but only its first lines (a gzip still running, a copy cut short).
+    a.with_name("a.ndjson.gz").write_bytes(gzip.compress(b"".join(lines[:2])))
+    a.unlink()
+    new = old.with_name("new.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 1, res.output
+    assert f"no longer in them): {a} (now a.ndjson.gz)" in " ".join(res.output.split())
+    assert not new.exists()
+    # Rotated and compressed by logrotate under another name, and given as PATH: it holds them.
+    a.with_name("a.ndjson.gz").unlink()
+    rotated = a.with_name("a.ndjson.1.gz")
+    rotated.write_bytes(gzip.compress(b"".join(lines)))
+    res = _rebuild("--db", str(old), "--out", str(new), str(rotated), str(tmp_path / "logs"))
+    assert res.exit_code == 0, res.output
+    assert _rows(new)["contacts"] == _rows(old)["contacts"]
