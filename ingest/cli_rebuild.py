@@ -69,7 +69,7 @@ def rebuild(
     restore = stop_on_signals(stop)  # SIGTERM too: a stop must not leave a half-built file
     try:
         done = rebuild_mod.rebuild(db_file, out, found.files, keep_text, on_plan=bar.plan,
-                                   progress=bar.advance)  # fmt: skip
+                                   progress=bar.advance, covered=found.covered)  # fmt: skip
     except BaseException:
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if not stop.is_set():

@@ -15,7 +15,7 @@ import gzip
 import hashlib
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,12 @@ CARRIED = ("pages", "tracked_links", "forgotten", "id_scheme", "prunes", "contac
 # an ingest leaves out events dated before the latest prune, so the logs cannot give them back.
 # They are carried under run 0, no run of the new file's.
 KEPT = "ts < (SELECT max(CAST(before AS TIMESTAMP)) FROM prunes)"
+# The lines of inputs last read by a run that started before the latest prune: the prune
+# deleted their rejects (retention.prune), which the logs read again would bring back.
+PRUNED_REJECTS = """
+SELECT f.path, f.lines_done FROM ingest_files f JOIN ingest_runs r USING (run_id)
+WHERE r.started_at < (SELECT max(CAST(before AS TIMESTAMP)) FROM prunes)
+"""
 COUNTED = ("events", "touches", "contacts", "clicks", "rejects")
 SHOWN = 10  # inputs named in an error; the rest are counted
 URL = re.compile(r"https?://", re.IGNORECASE)
@@ -45,6 +51,7 @@ class Inputs:
     missing: list[str] = field(default_factory=list)  # read before, not among the files
     changed: list[str] = field(default_factory=list)  # among them, no longer what was read
     pulled: list[str] = field(default_factory=list)  # URLs read by `pull logs`: no file to read
+    covered: dict[str, Path] = field(default_factory=dict)  # each input read: the file holding it
 
     def problem(self) -> str | None:
         parts = []
@@ -87,8 +94,8 @@ def inputs(old: duckdb.DuckDBPyConnection, paths: list[str]) -> Inputs:
     for key, state in sorted(states.items()):
         if URL.match(key):
             res.pulled.append(key)
-        elif any(_holds(f, key, state) for f in files):
-            continue  # by its name, gzipped, or renamed or rotated away under another one
+        elif (holder := next((f for f in files if _holds(f, key, state)), None)) is not None:
+            res.covered[key] = holder  # by its name, gzipped, or renamed or rotated away
         elif _same(Path(key)) in named:
             res.changed.append(key)
         elif _same(Path(key)) in twins:  # gzipped since, but not holding what was read
@@ -227,9 +234,11 @@ def rebuild(
     *,
     on_plan: Callable[[int], None] | None = None,
     progress: pipeline.ProgressFn | None = None,
+    covered: Mapping[str, Path] | None = None,
 ) -> Rebuilt:
     """Read files into the new database out, with the old one's CARRIED rows; out is removed
-    again if anything fails, so a rebuild is done whole or not at all."""
+    again if anything fails, so a rebuild is done whole or not at all. covered names the file
+    read for an input of the old database that is not read under its own name."""
     check_out(old_file, out)
     old = db.connect(old_file, read_only=True)
     try:
@@ -238,6 +247,9 @@ def rebuild(
         text = keep_text if keep_text is not None else (True if stored_text(old) else None)
         # Ids under the old one's salt, or none: forgotten people are known by that hash only.
         Privacy.from_env(text).check_scheme(old, record=False)
+        held = dict(covered or {})
+        pruned = [(sources.path_key(held.get(key, Path(key))), lines)
+                  for key, lines in old.execute(PRUNED_REJECTS).fetchall()]  # fmt: skip
         new = db.connect(out)
     except BaseException:
         old.close()
@@ -250,6 +262,10 @@ def rebuild(
         new.close()
         result = pipeline.run([str(f) for f in files], out, on_plan=on_plan, progress=progress,
                               keep_text=text)  # fmt: skip
+        if pruned:
+            new = db.connect(out)
+            new.executemany("DELETE FROM rejects WHERE file = ? AND line_no <= ?", pruned)
+            new.close()
         new = db.connect(out, read_only=True)
         after = counts(new)
     except BaseException:

@@ -362,3 +362,33 @@ def test_a_gz_is_taken_for_a_log_only_when_it_holds_what_was_read(
     res = _rebuild("--db", str(old), "--out", str(new), str(rotated), str(tmp_path / "logs"))
     assert res.exit_code == 0, res.output
     assert _rows(new)["contacts"] == _rows(old)["contacts"]
+
+
+def test_rejected_lines_a_prune_removed_stay_out_of_the_rebuilt_file(tmp_path: Path) -> None:
+    # A rejected line holding someone's id and words, read by a run long before the prune's
+    # date: the prune removed it with its run (retention.prune); a newer run's reject stays.
+    early = tmp_path / "early.ndjson"
+    said = '{"sender": {"id": "3141592653589793"}, "text": "call me", broken'
+    early.write_text(f.line(f.delivery(f.message("hi", psid="u1", ts=T0))) + "\n" + said + "\n")
+    late = f.write_ndjson(tmp_path / "late.ndjson", ["not json", f.delivery(f.message(
+        "hi", psid="u1", ts=T0 + 400 * DAY))])  # fmt: skip
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(early)], old)
+    con = db.connect(old)
+    try:
+        con.execute("UPDATE ingest_runs SET started_at = started_at - INTERVAL 60 DAY")
+    finally:
+        con.close()
+    pipeline.run([str(late)], old)
+    con = db.connect(old)
+    try:
+        retention.prune(con, dt.date.today() - dt.timedelta(days=30))
+    finally:
+        con.close()
+    assert Query(old)("SELECT file FROM rejects") == [(str(late),)]
+    new = tmp_path / "new.duckdb"
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert Query(new)("SELECT file, line_no, raw FROM rejects") == Query(old)(
+        "SELECT file, line_no, raw FROM rejects")  # fmt: skip
+    assert "rejects 1 → 1" in res.output
