@@ -52,11 +52,13 @@ class Inputs:
     changed: list[str] = field(default_factory=list)  # among them, no longer what was read
     pulled: list[str] = field(default_factory=list)  # URLs read by `pull logs`: no file to read
     covered: dict[str, Path] = field(default_factory=dict)  # each input read: the file holding it
+    given: bool = False  # files from PATHs (else the old inputs still on disk)
 
     def problem(self) -> str | None:
         parts = []
         if self.missing:
-            parts.append(f"read before and not found now: {_names(self.missing)}")
+            where = "among the PATHs given" if self.given else "found now"
+            parts.append(f"read before and not {where}: {_names(self.missing)}")
         if self.pulled:
             parts.append(f"pulled over HTTP, not files (pull them again into the new file "
                          f"after the rebuild): {_names(self.pulled)}")  # fmt: skip
@@ -90,7 +92,7 @@ def inputs(old: duckdb.DuckDBPyConnection, paths: list[str]) -> Inputs:
         files = sorted({f for f in map(_on_disk, states) if f is not None})
     named = {_same(f): f for f in files}
     twins = {_same(_gz_twin(f)): f for f in files if f.suffix == ".gz"}
-    res = Inputs(files)
+    res = Inputs(files, given=bool(paths))
     for key, state in sorted(states.items()):
         if URL.match(key):
             res.pulled.append(key)

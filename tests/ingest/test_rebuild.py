@@ -392,3 +392,11 @@ def test_rejected_lines_a_prune_removed_stay_out_of_the_rebuilt_file(tmp_path: P
     assert Query(new)("SELECT file, line_no, raw FROM rejects") == Query(old)(
         "SELECT file, line_no, raw FROM rejects")  # fmt: skip
     assert "rejects 1 → 1" in res.output
+
+
+def test_an_input_left_out_of_the_paths_given_is_not_called_gone(old: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "logs" / "a.ndjson", tmp_path / "logs" / "b.ndjson"
+    res = _rebuild("--db", str(old), "--out", str(old.with_name("new.duckdb")), str(a))
+    assert res.exit_code == 1
+    assert f"read before and not among the PATHs given: {b}" in " ".join(res.output.split())
+    assert b.exists()
