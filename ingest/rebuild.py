@@ -182,7 +182,7 @@ def stored_text(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def check_out(old: Path, out: Path) -> None:
+def check_out(old: Path, out: Path, *, work: bool = True) -> None:
     """Refuse a target that is the old database or any file already there: nothing is
     overwritten."""
     if _same(out) == _same(old):
@@ -195,6 +195,16 @@ def check_out(old: Path, out: Path) -> None:
         if f.exists():
             raise DatabaseError(f"{f}: already there; --out names a file that does not exist yet "
                                 "(a rebuild overwrites nothing)")  # fmt: skip
+    for f in (partial(out), partial(out).with_name(partial(out).name + ".wal")):
+        if work and f.exists():
+            raise DatabaseError(f"{f}: left by a rebuild that did not finish (killed, or still "
+                                "running): remove it once no rebuild is running")  # fmt: skip
+
+
+def partial(out: Path) -> Path:
+    """Where the new database is written: renamed to out once whole, so that out never names a
+    half-built file (a rebuild killed part-way leaves this one)."""
+    return out.with_name(out.name + ".partial")
 
 
 def carry(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -242,6 +252,7 @@ def rebuild(
     again if anything fails, so a rebuild is done whole or not at all. covered names the file
     read for an input of the old database that is not read under its own name."""
     check_out(old_file, out)
+    work = partial(out)
     old = db.connect(old_file, read_only=True)
     try:
         before = counts(old)
@@ -252,7 +263,7 @@ def rebuild(
         held = dict(covered or {})
         pruned = [(sources.path_key(held.get(key, Path(key))), lines)
                   for key, lines in old.execute(PRUNED_REJECTS).fetchall()]  # fmt: skip
-        new = db.connect(out)
+        new = db.connect(work)
     except BaseException:
         old.close()
         raise
@@ -262,18 +273,21 @@ def rebuild(
         finally:
             old.close()
         new.close()
-        result = pipeline.run([str(f) for f in files], out, on_plan=on_plan, progress=progress,
-                              keep_text=text)  # fmt: skip
+        result = pipeline.run([str(f) for f in files], work, on_plan=on_plan,
+                              progress=progress, keep_text=text)  # fmt: skip
+        new = db.connect(work)
         if pruned:
-            new = db.connect(out)
             new.executemany("DELETE FROM rejects WHERE file = ? AND line_no <= ?", pruned)
-            new.close()
-        new = db.connect(out, read_only=True)
         after = counts(new)
+        new.close()
+        check_out(old_file, out, work=False)  # nothing put there meanwhile
+        wal = work.with_name(work.name + ".wal")
+        if wal.exists():  # closing folds it in, unless the disk refused the room
+            wal.rename(out.with_name(out.name + ".wal"))
+        work.rename(out)
     except BaseException:
         new.close()
-        for f in (out, out.with_name(out.name + ".wal")):
+        for f in (work, work.with_name(work.name + ".wal")):
             f.unlink(missing_ok=True)
         raise
-    new.close()
     return Rebuilt(result, carried, before, after, Privacy.from_env(text).keep_text)

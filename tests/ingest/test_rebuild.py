@@ -328,7 +328,7 @@ def test_a_rebuild_stopped_by_a_signal_removes_its_file_and_says_so(
     proc = subprocess.Popen(cmd, cwd=Path(pipeline.__file__).parent.parent, env={
         **os.environ, "REFSCOPE_INGEST_BATCH": "4MB"}, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)  # fmt: skip
-    while proc.poll() is None and not new.exists():  # the new file is being written
+    while proc.poll() is None and not new.with_name("new.duckdb.partial").exists():  # written
         time.sleep(0.01)
     time.sleep(0.3)
     assert proc.poll() is None, "the rebuild finished before the stop"
@@ -339,6 +339,7 @@ def test_a_rebuild_stopped_by_a_signal_removes_its_file_and_says_so(
     assert "Traceback" not in text
     assert f"stopped: {new} is not written" in " ".join(text.split())
     assert not new.exists() and not new.with_name("new.duckdb.wal").exists()
+    assert list(tmp_path.glob("new.duckdb*")) == []
     assert old.read_bytes() == before
 
 
@@ -400,3 +401,33 @@ def test_an_input_left_out_of_the_paths_given_is_not_called_gone(old: Path, tmp_
     assert res.exit_code == 1
     assert f"read before and not among the PATHs given: {b}" in " ".join(res.output.split())
     assert b.exists()
+
+
+def test_a_rebuild_killed_part_way_leaves_no_file_under_the_new_name(tmp_path: Path) -> None:
+    log = tmp_path / "webhooks.ndjson"
+    log.write_text("\n".join(f.big_log_lines(60_000)) + "\n")
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(log)], old)
+    new = tmp_path / "new.duckdb"
+    cmd = [sys.executable, "-m", "ingest", "rebuild", "--db", str(old), "--out", str(new)]
+    proc = subprocess.Popen(cmd, cwd=Path(pipeline.__file__).parent.parent, env={
+        **os.environ, "REFSCOPE_INGEST_BATCH": "4MB"}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)  # fmt: skip
+    work = new.with_name("new.duckdb.partial")
+    while proc.poll() is None and not (work.exists() or new.exists()):
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the rebuild finished before the kill"
+    proc.kill()  # SIGKILL, a power cut: nothing runs to clean up
+    proc.communicate()
+    # Nothing named new.duckdb to be moved into place as if whole; the next rebuild says why.
+    assert not new.exists() and work.exists()
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 1
+    assert f"{work}: left by a rebuild that did not finish" in " ".join(res.output.split())
+    work.unlink()
+    work.with_name(work.name + ".wal").unlink(missing_ok=True)
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert _rows(new) == _rows(old)
+    assert list(tmp_path.glob("new.duckdb*")) == [new]
