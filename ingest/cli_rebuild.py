@@ -22,7 +22,8 @@ from .summary import print_summary
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The new database file to write; it must not exist yet.")  # fmt: skip
 @click.option("--keep-text/--no-keep-text", default=None,
-              help="Store message text (default: as the database to rebuild did).")  # fmt: skip
+              help="Store message text (default: when the database to rebuild holds any, or "
+              "REFSCOPE_KEEP_TEXT=1).")  # fmt: skip
 @click.option("--allow-missing", is_flag=True,
               help="Rebuild although inputs the database read are gone or changed: their "
               "events are not in the new file.")  # fmt: skip
