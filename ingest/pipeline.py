@@ -14,7 +14,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import duckdb
@@ -193,7 +193,7 @@ def _run(
             raise
     # The run's events are all committed: attribute them, and close the run, in one transaction.
     try:
-        _finish(con, res, older, started)
+        _finish_in_memory(con, res, older, started)
     except duckdb.Error as exc:
         why = str(exc).splitlines()[0]
         if isinstance(exc, duckdb.OutOfMemoryException):
@@ -204,6 +204,32 @@ def _run(
         ) from exc
     db.checkpoint(con, f"run {res.run_id}")
     return res
+
+
+def _finish_in_memory(
+    con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, started: float
+) -> None:
+    """_finish(); when it runs out of memory on several threads, once more on one thread.
+
+    Each thread of a join or an aggregate holds its own share of the state, so one thread fits
+    where two did not (at 64MB, 500,000 new contacts overflowed on two threads, not on one).
+    The failed attempt rolled back, so it starts again from the run's counts before it."""
+    before = replace(res)
+    try:
+        _finish(con, res, older, started)
+        return
+    except duckdb.OutOfMemoryException:
+        row = con.execute("SELECT current_setting('threads')").fetchone()
+        threads = int(row[0]) if row else 1
+        if threads <= 1:
+            raise
+    for f in fields(res):
+        setattr(res, f.name, getattr(before, f.name))
+    con.execute("SET threads = 1")
+    try:
+        _finish(con, res, older, started)
+    finally:
+        con.execute(f"SET threads = {threads}")
 
 
 def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, started: float) -> None:

@@ -734,8 +734,8 @@ def test_an_empty_lake_folder_is_refused_not_taken_for_the_current_one(
 def test_attribution_out_of_memory_names_the_setting_and_the_run_resumes(tmp_path: Path) -> None:
     """New contacts attributed at the smallest memory setting (64MB): the batches fit, the
     attribution did not, and that was DuckDB's traceback. It now says which setting to raise,
-    and the next ingest, given more, finishes the run. 1.6M contacts: 500,000 overflowed on two
-    threads only, and fitted when a busy machine left DuckDB one (one overflows past ~1.1M)."""
+    and the next ingest, given more, finishes the run. 1.6M contacts: a run that overflows on
+    two threads is tried again on one, which overflows past about 1.1M."""
     template = f.line(f.delivery(f.message("hi", psid="PSID", mid="MID", ts=T0)))
     log = tmp_path / "webhooks.ndjson"
     with log.open("w") as fh:
