@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 import tests.factories as f
 from ingest import db, lake, pipeline, retention
+from ingest import rebuild as rebuild_mod
 from ingest.cli import cli
 from ingest.privacy import Privacy
 from tests.conftest import Query
@@ -431,3 +432,11 @@ def test_a_rebuild_killed_part_way_leaves_no_file_under_the_new_name(tmp_path: P
     assert res.exit_code == 0, res.output
     assert _rows(new) == _rows(old)
     assert list(tmp_path.glob("new.duckdb*")) == [new]
+
+
+def test_an_error_names_ten_inputs_and_counts_the_rest() -> None:
+    ten = [f"/logs/{i:02}.ndjson" for i in range(10)]
+    said = rebuild_mod.Inputs([], missing=ten).problem()
+    assert said == f"read before and not found now: {', '.join(ten)}"
+    twelve = rebuild_mod.Inputs([], missing=[*ten, "/logs/10.ndjson", "/logs/11.ndjson"])
+    assert twelve.problem() == f"read before and not found now: {', '.join(ten)} and 2 more"
