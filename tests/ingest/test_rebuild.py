@@ -440,3 +440,13 @@ def test_an_error_names_ten_inputs_and_counts_the_rest() -> None:
     assert said == f"read before and not found now: {', '.join(ten)}"
     twelve = rebuild_mod.Inputs([], missing=[*ten, "/logs/10.ndjson", "/logs/11.ndjson"])
     assert twelve.problem() == f"read before and not found now: {', '.join(ten)} and 2 more"
+
+
+def test_a_log_kept_beside_its_gz_is_read_under_its_own_name(old: Path, tmp_path: Path) -> None:
+    # `gzip -k`: both are there, and both hold what was read; the log is read as it was.
+    a = tmp_path / "logs" / "a.ndjson"
+    a.with_name("a.ndjson.gz").write_bytes(gzip.compress(a.read_bytes()))
+    new = old.with_name("new.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert _rows(new) == _rows(old)
