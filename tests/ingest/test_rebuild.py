@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import tests.factories as f
-from ingest import db, lake, pipeline, retention
+from ingest import db, lake, pipeline, retention, sources
 from ingest import rebuild as rebuild_mod
 from ingest.cli import cli
 from ingest.privacy import Privacy
@@ -450,3 +450,21 @@ def test_a_log_kept_beside_its_gz_is_read_under_its_own_name(old: Path, tmp_path
     res = _rebuild("--db", str(old), "--out", str(new))
     assert res.exit_code == 0, res.output
     assert _rows(new) == _rows(old)
+
+
+def test_a_gz_that_ends_before_what_was_read_is_not_taken_for_the_log(tmp_path: Path) -> None:
+    # Past the fingerprint's first bytes: only its last bytes read tell the gz cut short.
+    log = tmp_path / "webhooks.ndjson"
+    lines = [line + "\n" for line in f.big_log_lines(400)]
+    log.write_text("".join(lines))
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(log)], old)
+    cut = "".join(lines[: len(lines) * 3 // 4]).encode()
+    assert len(cut) > 2 * sources.HEAD_BYTES
+    log.with_name("webhooks.ndjson.gz").write_bytes(gzip.compress(cut))
+    log.unlink()
+    new = tmp_path / "new.duckdb"
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 1, res.output
+    assert f"no longer in them): {log} (now webhooks.ndjson.gz)" in " ".join(res.output.split())
+    assert not new.exists()
