@@ -468,3 +468,27 @@ def test_a_gz_that_ends_before_what_was_read_is_not_taken_for_the_log(tmp_path: 
     assert res.exit_code == 1, res.output
     assert f"no longer in them): {log} (now webhooks.ndjson.gz)" in " ".join(res.output.split())
     assert not new.exists()
+
+
+def test_rejected_lines_a_prune_removed_stay_out_when_their_log_was_rotated_since(
+    tmp_path: Path,
+) -> None:
+    # As above, the log rotated away since (logrotate: early.ndjson.1) and given as PATH.
+    early = tmp_path / "early.ndjson"
+    said = '{"sender": {"id": "3141592653589793"}, "text": "call me", broken'
+    early.write_text(f.line(f.delivery(f.message("hi", psid="u1", ts=T0))) + "\n" + said + "\n")
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(early)], old)
+    con = db.connect(old)
+    try:
+        con.execute("UPDATE ingest_runs SET started_at = started_at - INTERVAL 60 DAY")
+        retention.prune(con, dt.date.today() - dt.timedelta(days=30))
+    finally:
+        con.close()
+    assert Query(old).scalar("SELECT count(*) FROM rejects") == 0
+    rotated = early.rename(tmp_path / "early.ndjson.1")
+    new = tmp_path / "new.duckdb"
+    res = _rebuild("--db", str(old), "--out", str(new), str(rotated))
+    assert res.exit_code == 0, res.output
+    assert Query(new).scalar("SELECT count(*) FROM rejects") == 0
+    assert "rejects 0 → 0" in res.output
