@@ -492,3 +492,16 @@ def test_rejected_lines_a_prune_removed_stay_out_when_their_log_was_rotated_sinc
     assert res.exit_code == 0, res.output
     assert Query(new).scalar("SELECT count(*) FROM rejects") == 0
     assert "rejects 0 → 0" in res.output
+
+
+def test_a_rebuild_with_every_input_gone_reads_nothing_and_writes_nothing(
+    old: Path, tmp_path: Path
+) -> None:
+    # --allow-missing leaves the gone inputs out, but a file of carried rows alone is no rebuild.
+    shutil.rmtree(tmp_path / "logs")
+    new = old.with_name("new.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(new), "--allow-missing")
+    assert res.exit_code == 1
+    assert f"nothing to read: {old} read no file that is still there" in " ".join(
+        res.output.split())  # fmt: skip
+    assert list(tmp_path.glob("new.duckdb*")) == []
