@@ -90,6 +90,9 @@ def test_a_rebuild_gives_again_every_row_and_carries_what_no_log_holds(old: Path
     assert f"rows before → after: events {n} → {n}" in res.output
     assert "message text kept" in res.output
     assert f"{old} is unchanged" in res.output
+    # The prune kept no touch dated before it: nothing is said of kept events.
+    assert Query(old).scalar(f"SELECT count(*) FROM events WHERE {rebuild_mod.KEPT}") == 0
+    assert "kept by a prune" not in res.output
 
 
 def test_rows_an_earlier_version_stored_take_todays_rules(old: Path, tmp_path: Path) -> None:
