@@ -508,3 +508,27 @@ def test_a_rebuild_with_every_input_gone_reads_nothing_and_writes_nothing(
     assert f"nothing to read: {old} read no file that is still there" in " ".join(
         res.output.split())  # fmt: skip
     assert list(tmp_path.glob("new.duckdb*")) == []
+
+
+def test_an_event_at_the_prunes_very_instant_is_read_again_not_carried(tmp_path: Path) -> None:
+    # An ingest keeps what is dated at the prune's instant (only what is before it is left out),
+    # so the logs give it back: it is no event the prune kept.
+    day = (f.utc(T0) + dt.timedelta(days=1)).date()
+    midnight = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() * 1000)
+    log = f.write_ndjson(tmp_path / "a.ndjson", [
+        f.delivery(f.message("early", psid="u1", ts=T0)),
+        f.delivery(f.message("on the dot", psid="u1", ts=midnight)),
+    ])  # fmt: skip
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(log)], old)
+    con = db.connect(old)
+    try:
+        retention.prune(con, day)
+    finally:
+        con.close()
+    assert Query(old).scalar("SELECT count(*) FROM events") == 1
+    new = tmp_path / "new.duckdb"
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert "kept by a prune" not in res.output
+    assert Query(new)("SELECT run_id, ts FROM events") == [(1, f.utc(midnight))]
