@@ -532,3 +532,18 @@ def test_an_event_at_the_prunes_very_instant_is_read_again_not_carried(tmp_path:
     assert res.exit_code == 0, res.output
     assert "kept by a prune" not in res.output
     assert Query(new)("SELECT run_id, ts FROM events") == [(1, f.utc(midnight))]
+
+
+def test_a_gz_renamed_to_a_name_read_as_plain_does_not_stand_for_it(tmp_path: Path) -> None:
+    # Its bytes are what was read, but compressed: read as plain lines they would be garbage.
+    gz = tmp_path / "logs" / "a.ndjson.gz"
+    gz.parent.mkdir()
+    gz.write_bytes(gzip.compress(b"".join(f.line(e).encode() + b"\n" for e in mixed_log())))
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(gz)], old)
+    rotated = gz.rename(gz.with_name("a.ndjson.gz.1"))
+    new = tmp_path / "new.duckdb"
+    res = _rebuild("--db", str(old), "--out", str(new), str(rotated))
+    assert res.exit_code == 1, res.output
+    assert f"read before and not among the PATHs given: {gz}" in " ".join(res.output.split())
+    assert not new.exists()
