@@ -403,6 +403,33 @@ def test_attribution_out_of_memory_is_tried_once_more_on_one_thread(
     assert snapshot(Query(db_path)) == snapshot(Query(tmp_path / "clean.duckdb"))
 
 
+def test_attribution_failing_otherwise_than_out_of_memory_is_not_tried_again(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only running out of memory is tried again on one thread: a query interrupted (a stop)
+    or another error of DuckDB's stands, and fails the run at once."""
+    log = f.write_ndjson(log_dir / "mixed.ndjson", mixed_log())
+    connect, finish = db.connect, runlog.finish
+    seen: list[int] = []
+
+    def on_threads(path: Path, **kw: Any) -> duckdb.DuckDBPyConnection:
+        con = connect(path, **kw)
+        con.execute("SET threads = 3")
+        return con
+
+    def interrupted_once(con: duckdb.DuckDBPyConnection, res: pipeline.IngestResult) -> None:
+        seen.append(_threads(con))
+        if len(seen) == 1:
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        finish(con, res)
+
+    monkeypatch.setattr(db, "connect", on_threads)
+    monkeypatch.setattr(runlog, "finish", interrupted_once)
+    with pytest.raises(DatabaseError, match="attributing run 1 failed: INTERRUPT Error"):
+        pipeline.run([str(log)], db_path)
+    assert seen == [3]
+
+
 def test_new_contacts_past_two_threads_memory_fit_on_one(
     db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
