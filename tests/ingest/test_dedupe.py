@@ -346,3 +346,6 @@ def test_a_private_reply_an_earlier_version_keyed_is_not_stored_again_when_read_
     after = snapshot(query)
     for table in ("events", "touches", "contacts"):
         assert len(after[table]) == len(before[table]), table
+    # Its touch took today's key with it: the touch still names its event.
+    assert query("""SELECT count(*) FROM touches t JOIN events e USING (event_key)
+                    WHERE t.via = 'private_reply' AND e.kind = 'private_reply'""") == [(1,)]
