@@ -346,3 +346,32 @@ def test_a_deeply_nested_line_naming_data_is_a_reject_not_a_traceback(
     res = ingest_lines(['{"data": ' + "[" * 200_000 + "]" * 200_000 + "}", row()])
     assert [r[:15] for (r,) in query("SELECT reason FROM rejects")] == ["invalid JSON: m"]
     assert res.insights_added == 1
+
+
+def test_only_a_later_pull_of_the_rows_account_and_day_keeps_a_file_row_out(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """A pull left out the days it covered that Meta revised to no delivery: a file older than
+    the pull does not bring them back, its first day and its last. A pull of another account,
+    of other days, or made before the file was written (or as it was: as new, the file wins),
+    keeps nothing out."""
+    pulled = dt.datetime(2026, 11, 20, 12, 0)
+    earlier, written = pulled - dt.timedelta(days=2), pulled - dt.timedelta(days=1)
+    con = db.connect(db_path)
+    try:
+        con.executemany("INSERT INTO ad_pulls VALUES (?, ?, ?, ?)", [
+            ("1234", dt.date(2026, 11, 2), dt.date(2026, 11, 3), pulled),
+            ("9999", dt.date(2026, 11, 4), dt.date(2026, 11, 4), pulled),
+            ("1234", dt.date(2026, 11, 6), dt.date(2026, 11, 6), earlier),
+            ("1234", dt.date(2026, 11, 7), dt.date(2026, 11, 7), written),
+        ])  # fmt: skip
+    finally:
+        con.close()
+    days = ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07"]
+    log = f.write_ndjson(log_dir / "export.ndjson", [page(*(row(d, account_id="1234")
+                                                           for d in days))])  # fmt: skip
+    os.utime(log, (written.replace(tzinfo=dt.UTC).timestamp(),) * 2)
+    assert pipeline.run([str(log)], db_path).insights_added == 4
+    assert query("SELECT CAST(date AS VARCHAR) FROM ad_insights ORDER BY 1") == [
+        ("2026-11-04",), ("2026-11-05",), ("2026-11-06",), ("2026-11-07",)]  # fmt: skip
+    assert query("SELECT DISTINCT pulled_at FROM ad_insights") == [(written,)]
