@@ -25,7 +25,7 @@ from rich.console import Console
 import tests.factories as f
 from dashboard.cli import cli
 from ingest import cli as cli_module
-from ingest import cli_progress, db, pipeline
+from ingest import cli_progress, cli_stop, db, pipeline
 from ingest.errors import DatabaseError
 from tests.conftest import Query
 from tests.factories import MINUTE, T0
@@ -556,6 +556,31 @@ def test_follow_stopped_inside_a_duckdb_query_says_stopped(
                        tmp_path / "db.duckdb", 0.1, None, None, cycles=3)  # fmt: skip
     assert out.getvalue().splitlines()[-1] == "stopped"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
+def test_a_stop_records_its_signal_and_puts_back_the_handlers_it_found() -> None:
+    """Ctrl-C and SIGTERM stop alike and say which stopped; afterwards each signal has the
+    handler it had before (a caller's own, too), not Python's or the system's default."""
+
+    def mine(signum: int, frame: object) -> None:  # a handler of the caller's
+        raise AssertionError("the caller's handler ran while stopping was on")
+
+    found = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, mine)
+    try:
+        stop = cli_stop.Stop()
+        restore = cli_stop.stop_on_signals(stop)
+        try:
+            assert not stop.is_set()
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGTERM)
+            assert stop.is_set() and stop.signum == signal.SIGTERM
+        finally:
+            restore()
+        assert signal.getsignal(signal.SIGTERM) is mine
+        assert signal.getsignal(signal.SIGINT) is found[signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGTERM, found[signal.SIGTERM])
 
 
 # --- hostile disks and inputs: one line, never a traceback -------------------------------------
