@@ -583,6 +583,20 @@ def test_a_stop_records_its_signal_and_puts_back_the_handlers_it_found() -> None
         signal.signal(signal.SIGTERM, found[signal.SIGTERM])
 
 
+def test_stopping_set_up_off_the_main_thread_leaves_the_signals_alone() -> None:
+    """Only the main thread may set a handler (a command run from a server's worker thread):
+    there it is left alone, and putting back does nothing."""
+    found = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    restores: list[Any] = []
+    worker = threading.Thread(target=lambda: restores.append(cli_stop.stop_on_signals(
+        cli_stop.Stop())))  # fmt: skip
+    worker.start()
+    worker.join()
+    assert len(restores) == 1
+    restores[0]()
+    assert {sig: signal.getsignal(sig) for sig in found} == found
+
+
 # --- hostile disks and inputs: one line, never a traceback -------------------------------------
 
 
