@@ -547,3 +547,17 @@ def test_a_gz_renamed_to_a_name_read_as_plain_does_not_stand_for_it(tmp_path: Pa
     assert res.exit_code == 1, res.output
     assert f"read before and not among the PATHs given: {gz}" in " ".join(res.output.split())
     assert not new.exists()
+
+
+def test_a_write_ahead_log_left_by_a_rebuild_that_did_not_finish_is_refused_too(
+    old: Path,
+) -> None:
+    # Its .partial removed but not its log: the new file would start by replaying it.
+    new = old.with_name("new.duckdb")
+    stale = old.with_name("new.duckdb.partial.wal")
+    stale.write_bytes(b"left behind")
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 1
+    assert f"{stale}: left by a rebuild that did not finish" in " ".join(res.output.split())
+    assert stale.read_bytes() == b"left behind"
+    assert list(old.parent.glob("new.duckdb*")) == [stale]
