@@ -561,3 +561,22 @@ def test_a_write_ahead_log_left_by_a_rebuild_that_did_not_finish_is_refused_too(
     assert f"{stale}: left by a rebuild that did not finish" in " ".join(res.output.split())
     assert stale.read_bytes() == b"left behind"
     assert list(old.parent.glob("new.duckdb*")) == [stale]
+
+
+def test_a_file_put_under_the_new_name_while_rebuilding_is_not_replaced(
+    old: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new = old.with_name("new.duckdb")
+    real = pipeline.run
+
+    def meanwhile(*args: Any, **kw: Any) -> pipeline.IngestResult:
+        done = real(*args, **kw)
+        new.write_bytes(b"put there meanwhile")  # another rebuild, a copy, an editor
+        return done
+
+    monkeypatch.setattr(pipeline, "run", meanwhile)
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 1
+    assert f"{new}: already there" in " ".join(res.output.split())
+    assert new.read_bytes() == b"put there meanwhile"
+    assert list(old.parent.glob("new.duckdb*")) == [new]
