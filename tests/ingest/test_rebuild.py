@@ -580,3 +580,17 @@ def test_a_file_put_under_the_new_name_while_rebuilding_is_not_replaced(
     assert f"{new}: already there" in " ".join(res.output.split())
     assert new.read_bytes() == b"put there meanwhile"
     assert list(old.parent.glob("new.duckdb*")) == [new]
+
+
+def test_text_kept_because_refscope_keep_text_is_set_is_said_to_be_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = f.write_ndjson(tmp_path / "a.ndjson", mixed_log())
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(log)], old, keep_text=False)
+    monkeypatch.setenv("REFSCOPE_KEEP_TEXT", "1")
+    new = tmp_path / "new.duckdb"
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert Query(new).scalar("SELECT count(text) FROM events") > 0
+    assert "message text kept" in res.output
