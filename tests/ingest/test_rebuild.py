@@ -594,3 +594,19 @@ def test_text_kept_because_refscope_keep_text_is_set_is_said_to_be_kept(
     assert res.exit_code == 0, res.output
     assert Query(new).scalar("SELECT count(text) FROM events") > 0
     assert "message text kept" in res.output
+
+
+def test_a_database_made_before_the_id_scheme_was_recorded_is_rebuilt_and_left_as_it_is(
+    old: Path,
+) -> None:
+    # The old file is opened read-only: its scheme is checked, not recorded there.
+    con = db.connect(old)
+    try:
+        con.execute("DELETE FROM id_scheme")
+    finally:
+        con.close()
+    new = old.with_name("new.duckdb")
+    res = _rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert Query(old).scalar("SELECT count(*) FROM id_scheme") == 0
+    assert Query(new).scalar("SELECT any_value(scheme) FROM id_scheme") == "plain"
