@@ -145,6 +145,10 @@ def test_an_input_not_read_again_refuses_the_rebuild_unless_allowed(
     assert said in " ".join(res.output.split())
     held = Query(new)("SELECT DISTINCT psid FROM events WHERE psid IN ('u5', 'u7') ORDER BY 1")
     assert held == {"deleted": [], "rewritten": [("u7",)], "pulled": [("u5",)]}[change]
+    count = "SELECT count(*) FROM events"
+    assert f"events {Query(old).scalar(count)} → {Query(new).scalar(count)}," in res.output
+    if change == "deleted":
+        assert Query(new).scalar(count) < Query(old).scalar(count)
 
 
 def test_a_log_gzipped_since_it_was_read_is_read_as_gz(old: Path, tmp_path: Path) -> None:
