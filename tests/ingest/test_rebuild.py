@@ -614,3 +614,18 @@ def test_a_database_made_before_the_id_scheme_was_recorded_is_rebuilt_and_left_a
     assert res.exit_code == 0, res.output
     assert Query(old).scalar("SELECT count(*) FROM id_scheme") == 0
     assert Query(new).scalar("SELECT any_value(scheme) FROM id_scheme") == "plain"
+
+
+def test_a_gz_read_as_gz_and_moved_since_is_found_in_the_paths_given(tmp_path: Path) -> None:
+    # Its size on disk, not the lines it decompressed to, is what a file holding it must reach.
+    gz = tmp_path / "logs" / "a.ndjson.gz"
+    gz.parent.mkdir()
+    gz.write_bytes(gzip.compress(b"".join(f.line(e).encode() + b"\n" for e in mixed_log())))
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(gz)], old)
+    (tmp_path / "archive").mkdir()
+    moved = gz.rename(tmp_path / "archive" / "a-2023.ndjson.gz")
+    new = tmp_path / "new.duckdb"
+    res = _rebuild("--db", str(old), "--out", str(new), str(moved))
+    assert res.exit_code == 0, res.output
+    assert _rows(new)["contacts"] == _rows(old)["contacts"]
