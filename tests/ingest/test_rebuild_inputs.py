@@ -169,13 +169,19 @@ def test_a_gz_that_ends_before_what_was_read_is_not_taken_for_the_log(tmp_path: 
     assert not new.exists()
 
 
-def test_a_gz_renamed_to_a_name_read_as_plain_does_not_stand_for_it(tmp_path: Path) -> None:
-    # Its bytes are what was read, but compressed: read as plain lines they would be garbage.
+def _read_as_gz(tmp_path: Path) -> tuple[Path, Path]:
+    """A log read as a .gz (logs/a.ndjson.gz), and the database that read it."""
     gz = tmp_path / "logs" / "a.ndjson.gz"
     gz.parent.mkdir()
     gz.write_bytes(gzip.compress(b"".join(f.line(e).encode() + b"\n" for e in mixed_log())))
     old = tmp_path / "old.duckdb"
     pipeline.run([str(gz)], old)
+    return gz, old
+
+
+def test_a_gz_renamed_to_a_name_read_as_plain_does_not_stand_for_it(tmp_path: Path) -> None:
+    # Its bytes are what was read, but compressed: read as plain lines they would be garbage.
+    gz, old = _read_as_gz(tmp_path)
     rotated = gz.rename(gz.with_name("a.ndjson.gz.1"))
     new = tmp_path / "new.duckdb"
     res = run_rebuild("--db", str(old), "--out", str(new), str(rotated))
@@ -186,11 +192,7 @@ def test_a_gz_renamed_to_a_name_read_as_plain_does_not_stand_for_it(tmp_path: Pa
 
 def test_a_gz_read_as_gz_and_moved_since_is_found_in_the_paths_given(tmp_path: Path) -> None:
     # Its size on disk, not the lines it decompressed to, is what a file holding it must reach.
-    gz = tmp_path / "logs" / "a.ndjson.gz"
-    gz.parent.mkdir()
-    gz.write_bytes(gzip.compress(b"".join(f.line(e).encode() + b"\n" for e in mixed_log())))
-    old = tmp_path / "old.duckdb"
-    pipeline.run([str(gz)], old)
+    gz, old = _read_as_gz(tmp_path)
     (tmp_path / "archive").mkdir()
     moved = gz.rename(tmp_path / "archive" / "a-2023.ndjson.gz")
     new = tmp_path / "new.duckdb"
