@@ -144,10 +144,22 @@ SELECT was, now FROM (
 ) WHERE was = before AND was <> now
 """
 
+# Two copies of one reply that now share today's key (one read again under it by a version that
+# did not rekey, or two dated apart by their arrival): one stays, as in a run (RUN_COPIES), the
+# earliest dated, then the first by file and line; of their touches, the one that acquired.
+_REKEYED_COPIES = """
+DELETE FROM {table} WHERE rowid IN (
+    SELECT rowid FROM (
+        SELECT rowid, row_number() OVER (PARTITION BY page_id, event_key ORDER BY {order}) AS n
+        FROM {table} WHERE {kind} = 'private_reply' AND event_key IN (SELECT now FROM rs_rekeyed)
+    ) WHERE n > 1
+)"""
+
 
 def rekey_private_replies(con: duckdb.DuckDBPyConnection, privacy: Privacy) -> None:
     """Give the private replies an earlier version keyed on their instant too today's key (in
-    the events and their touches). Call it in a transaction, with webhook.MACROS installed."""
+    the events and their touches), and keep one of the copies that then share a key. Call it in
+    a transaction, with webhook.MACROS installed."""
 
     def stored(key: str) -> str:  # the key as the database holds it: keyed-hashed under a salt
         return f"md5_number({HMAC_SQL.format(x=db.key_text(key))})" if privacy.salt else key
@@ -156,11 +168,13 @@ def rekey_private_replies(con: duckdb.DuckDBPyConnection, privacy: Privacy) -> N
         _REKEYED.format(now=stored(_PRIVATE_REPLY_KEY), before=stored(_PRIVATE_REPLY_KEY_BEFORE)),
         privacy.pads() if privacy.salt else None,
     )
-    for table, kind in (("events", "kind"), ("touches", "via")):
+    for table, kind, order in (("events", "kind", "ts, file, line_no"),
+                               ("touches", "via", "is_first DESC, ts")):  # fmt: skip
         con.execute(
             f"""UPDATE {table} t SET event_key = r.now FROM rs_rekeyed r
                 WHERE t.{kind} = 'private_reply' AND t.event_key = r.was"""
         )
+        con.execute(_REKEYED_COPIES.format(table=table, kind=kind, order=order))
 
 
 # Events of this run whose key an earlier line of the run already gave (the earliest dated, then
