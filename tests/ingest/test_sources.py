@@ -75,6 +75,32 @@ def test_a_gz_cut_short_gives_its_whole_lines_then_says_so(
     assert len(there) - sources.TRUNCATED_PIECE - 11 <= len(read) <= len(there)
 
 
+def test_a_gz_cut_short_after_a_read_that_ended_mid_line_gives_that_line_once(
+    tmp_path: Path,
+) -> None:
+    """The read that meets the cut loses its bytes; they are read again from where the part-line
+    carried over from the read before it starts, not after it: from after it, that part came
+    twice. A read of half the bytes before the cut, ending mid-line, leaves more than a piece
+    after it to read again."""
+    text = b"".join(b"line %05d\n" % i for i in range(40000))  # 11 bytes a line
+    whole = gzip.compress(text, mtime=0)
+    path = tmp_path / "log.ndjson.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    there = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(whole[: len(whole) // 2])
+    piece = len(there) // 2 + 5
+    piece += piece % 11 == 0  # the first read ends mid-line
+    assert len(there) - piece > sources.TRUNCATED_PIECE
+    p = sources.plan(path, None)
+    assert p is not None
+    got: list[tuple[bytes, int, int, int]] = []
+    with pytest.raises(sources.TruncatedGzip, match="ends early"):
+        got.extend((bytes(c.data), c.first_line, c.end_offset, c.lines_done)
+                   for c in sources.read_chunks(p, piece * sources.GZ_PIECES))  # fmt: skip
+    read = b"".join(c[0] for c in got)
+    assert text.startswith(read) and len(read) >= len(there) - sources.TRUNCATED_PIECE - 11
+    assert got[-1][2:] == (len(read), read.count(b"\n"))
+
+
 @pytest.mark.parametrize("size", [1, 2, 3, 9])
 def test_a_gz_caught_within_its_header_is_cut_short_not_unreadable(
     tmp_path: Path, size: int
