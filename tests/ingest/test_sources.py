@@ -116,6 +116,20 @@ def test_a_gz_caught_within_its_header_is_cut_short_not_unreadable(
         list(sources.read_chunks(sources.plan(path, None), 1 << 20))  # type: ignore[arg-type]
 
 
+def test_a_gz_whose_check_fails_is_unreadable_not_cut_short(tmp_path: Path) -> None:
+    """A whole gzip header and a stream that fails its CRC is a damaged file, not one caught
+    while its writer was beginning it: the run stops on it instead of reading on later."""
+    damaged = bytearray(gzip.compress(b"line\n" * 3, mtime=0))
+    damaged[-8] ^= 0xFF  # the CRC-32 of the uncompressed bytes
+    path = tmp_path / "log.ndjson.gz"
+    path.write_bytes(bytes(damaged))
+    p = sources.plan(path, None)
+    assert p is not None
+    with pytest.raises(sources.SourceError, match="cannot read: CRC check failed") as exc:
+        list(sources.read_chunks(p, 1 << 20))
+    assert not isinstance(exc.value, sources.TruncatedGzip)
+
+
 def test_a_line_longer_than_a_chunk_is_read_whole(tmp_path: Path) -> None:
     long = b"x" * 10_000
     path = tmp_path / "log.ndjson"
