@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
 from pathlib import Path
 
@@ -152,6 +153,24 @@ def test_reading_resumes_at_the_planned_offset(tmp_path: Path) -> None:
     p = sources.plan(path, state)
     assert p is not None and (p.start_offset, p.start_line) == (8, 2)
     assert [(bytes(c.data), c.first_line) for c in sources.read_chunks(p, 2)] == [(b"three\n", 3)]
+
+
+def test_the_fingerprint_is_of_the_first_and_the_last_head_bytes_before_the_offset(
+    tmp_path: Path,
+) -> None:
+    """What ingest_files stores, and rebuild computes again from a .gz of the log: the md5s of
+    the first HEAD_BYTES and of the HEAD_BYTES just before the offset, not one byte more."""
+    data = bytes(range(256)) * 40  # 10,240 bytes: a window moved by a byte holds others
+    path = tmp_path / "log.ndjson"
+    path.write_bytes(data)
+
+    def md5(b: bytes) -> str:
+        return hashlib.md5(b).hexdigest()
+
+    n = sources.HEAD_BYTES
+    for offset in (10, n, n + 1, 7001, len(data)):
+        tail = data[max(offset - n, 0) : offset]
+        assert sources.fingerprint(path, offset) == f"{md5(data[: min(offset, n)])}+{md5(tail)}"
 
 
 def test_batch_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
