@@ -217,6 +217,31 @@ def test_a_log_rotated_between_planning_and_reading_loses_none_of_the_new_one(
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
+def test_a_log_first_seen_and_rotated_between_planning_and_reading_is_left_to_the_next_run(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    """A log planned from its start (never read, or replaced) is checked for a rotation too: the
+    new file under its name is not the one planned, whose size and time it would be stored
+    under, and is read by the next run."""
+    log = log_dir / "webhooks.ndjson"
+    f.write_ndjson(log, [f.delivery(f.message(psid=f"o{i}", ts=T0 + i)) for i in range(3)])
+    new = [f.delivery(f.message(psid=f"n{i}", ts=T0 + 10 + i)) for i in range(12)]
+
+    def rotate(total: int) -> None:  # after the plan, before the read
+        log.rename(log_dir / "webhooks-1.ndjson")
+        f.write_ndjson(log, new)
+
+    result = pipeline.run([str(log)], db_path, on_plan=rotate)
+    assert result.warnings == [f"{log}: replaced (rotated?) since this run listed it: read by "
+                               "the next run"]  # fmt: skip
+    assert query("SELECT count(*) FROM events") == [(0,)]
+    assert query("SELECT count(*) FROM ingest_files") == [(0,)]
+    pipeline.run([str(log_dir)], db_path)
+    psids = {r[0] for r in query("SELECT psid FROM events")}
+    assert psids == {f"o{i}" for i in range(3)} | {f"n{i}" for i in range(12)}
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
 def test_a_log_removed_between_planning_and_reading_leaves_the_others_read(
     db_path: Path, query: Query, log_dir: Path
 ) -> None:
