@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ingest import fetch, remote
+from ingest import fetch, pipeline, remote
 from ingest.cli import cli
 from ingest.errors import SourceError
 from tests.factories import batch, entry, message
@@ -170,6 +170,36 @@ def test_a_replaced_file_is_read_whole_without_duplicates(
     res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert res is not None and res.events_added == 5
     assert query.scalar("SELECT count(*) FROM events") == 35
+
+
+def test_a_pull_stopped_part_way_records_no_offset_and_the_next_pull_finishes_it(
+    site: Any, db_path: Path, query: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pulled input is recorded once read whole: the download is gone after a run that stops
+    after its first batch, and its fingerprint is of its end, not of where it stopped."""
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 50)
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "2KB")
+    load, batches = pipeline._load, []
+
+    def second_batch_fails(*args: Any) -> None:
+        batches.append(1)
+        if len(batches) == 2:
+            raise SourceError("stopped by the test")
+        load(*args)
+
+    monkeypatch.setattr(pipeline, "_load", second_batch_fails)
+    with pytest.raises(SourceError, match="stopped by the test"):
+        remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert 0 < query.scalar("SELECT count(*) FROM events") < 50
+    assert query.scalar("SELECT count(*) FROM ingest_files") == 0
+    monkeypatch.setattr(pipeline, "_load", load)
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.resumed
+    assert query.scalar("SELECT count(*) FROM events") == 50
+    assert query("SELECT offset_done, lines_done FROM ingest_files") == [
+        (len(s.files["/log.ndjson"]), 50)
+    ]
 
 
 def test_a_server_without_ranges_still_works(site: Any, db_path: Path, query: Any) -> None:
