@@ -29,6 +29,7 @@ from . import (
     lines,
     load,
     offsets,
+    rekey,
     runlog,
     sources,
     webhook,
@@ -170,7 +171,7 @@ def _run(
         res = IngestResult(run_id=runlog.last_run_id(con) + 1)
     with db.transaction(con):
         privacy.check_scheme(con)  # ids stored one way only: refused before anything is read
-        load.rekey_private_replies(con, privacy)  # an earlier version's keys, before any copy
+        rekey.private_replies(con, privacy)  # an earlier version's keys, before any copy
     res.files = n_inputs
     if on_plan:
         on_plan(sum(p.size - (0 if p.is_gz else p.start_offset) for p in plans))
