@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,19 @@ def test_a_file_recorded_by_an_earlier_version_and_rewritten_from_its_start_is_r
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
+def _rotated_after_planning(log: Path) -> Callable[[int], None]:
+    """A run's on_plan that does what logrotate does between the plan and the read: the log
+    renamed to webhooks-1.ndjson, a new one of 12 lines (psids n0..n11) under its name."""
+
+    def rotate(total: int) -> None:
+        log.rename(log.with_name("webhooks-1.ndjson"))
+        f.write_ndjson(
+            log, [f.delivery(f.message(psid=f"n{i}", ts=T0 + 10 + i)) for i in range(12)]
+        )
+
+    return rotate
+
+
 def test_a_log_rotated_between_planning_and_reading_loses_none_of_the_new_one(
     db_path: Path, query: Query, log_dir: Path
 ) -> None:
@@ -202,13 +216,7 @@ def test_a_log_rotated_between_planning_and_reading_loses_none_of_the_new_one(
     f.write_ndjson(log, old)
     pipeline.run([str(log)], db_path)
     f.write_ndjson(log, [f.delivery(f.message(psid="o3", ts=T0 + 3))], mode="a")  # it grew
-    new = [f.delivery(f.message(psid=f"n{i}", ts=T0 + 10 + i)) for i in range(12)]
-
-    def rotate(total: int) -> None:  # after the plan, before the read
-        log.rename(log_dir / "webhooks-1.ndjson")
-        f.write_ndjson(log, new)
-
-    result = pipeline.run([str(log)], db_path, on_plan=rotate)
+    result = pipeline.run([str(log)], db_path, on_plan=_rotated_after_planning(log))
     assert result.warnings == [f"{log}: replaced (rotated?) since this run listed it: read by "
                                "the next run"]  # fmt: skip
     pipeline.run([str(log_dir)], db_path)
@@ -225,13 +233,7 @@ def test_a_log_first_seen_and_rotated_between_planning_and_reading_is_left_to_th
     under, and is read by the next run."""
     log = log_dir / "webhooks.ndjson"
     f.write_ndjson(log, [f.delivery(f.message(psid=f"o{i}", ts=T0 + i)) for i in range(3)])
-    new = [f.delivery(f.message(psid=f"n{i}", ts=T0 + 10 + i)) for i in range(12)]
-
-    def rotate(total: int) -> None:  # after the plan, before the read
-        log.rename(log_dir / "webhooks-1.ndjson")
-        f.write_ndjson(log, new)
-
-    result = pipeline.run([str(log)], db_path, on_plan=rotate)
+    result = pipeline.run([str(log)], db_path, on_plan=_rotated_after_planning(log))
     assert result.warnings == [f"{log}: replaced (rotated?) since this run listed it: read by "
                                "the next run"]  # fmt: skip
     assert query("SELECT count(*) FROM events") == [(0,)]
