@@ -201,6 +201,16 @@ def check_out(old: Path, out: Path, *, work: bool = True) -> None:
                                 "running): remove it once no rebuild is running")  # fmt: skip
 
 
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders of folder's path that do not exist yet, deepest first."""
+    missing = []
+    for d in (folder, *folder.parents):
+        if d.exists():
+            break
+        missing.append(d)
+    return missing
+
+
 def partial(out: Path) -> Path:
     """Where the new database is written: renamed to out once whole, so that out never names a
     half-built file (a rebuild killed part-way leaves this one)."""
@@ -250,8 +260,28 @@ def rebuild(
 ) -> Rebuilt:
     """Read files into the new database out, with the old one's CARRIED rows; out is removed
     again if anything fails, so a rebuild is done whole or not at all. covered names the file
-    read for an input of the old database that is not read under its own name."""
+    read for an input of the old database that is not read under its own name. The folders it
+    created for out go too."""
     check_out(old_file, out)
+    made = _missing_folders(out.parent)  # db.connect creates them
+    try:
+        return _write(old_file, out, files, keep_text, on_plan, progress, dict(covered or {}))
+    except BaseException:
+        for d in made:  # deepest first; one that holds something else now stays
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        raise
+
+
+def _write(
+    old_file: Path,
+    out: Path,
+    files: list[Path],
+    keep_text: bool | None,
+    on_plan: Callable[[int], None] | None,
+    progress: pipeline.ProgressFn | None,
+    held: dict[str, Path],
+) -> Rebuilt:
     work = partial(out)
     old = db.connect(old_file, read_only=True)
     try:
@@ -260,7 +290,6 @@ def rebuild(
         text = keep_text if keep_text is not None else (True if stored_text(old) else None)
         # Ids under the old one's salt, or none: forgotten people are known by that hash only.
         Privacy.from_env(text).check_scheme(old, record=False)
-        held = dict(covered or {})
         pruned = [(sources.path_key(held.get(key, Path(key))), lines)
                   for key, lines in old.execute(PRUNED_REJECTS).fetchall()]  # fmt: skip
         new = db.connect(work)

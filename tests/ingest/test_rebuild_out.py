@@ -83,6 +83,31 @@ def test_a_rebuild_stopped_part_way_leaves_no_new_file(
     assert not new.exists() and not new.with_name("new.duckdb.wal").exists()
 
 
+def test_a_failed_rebuild_removes_the_folders_it_made_for_the_new_file(
+    old: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failed(*args: Any, **kw: Any) -> pipeline.IngestResult:
+        if (old.parent / "made").exists():
+            (old.parent / "made" / "in" / "kept.txt").write_text("put there meanwhile")
+        raise KeyboardInterrupt  # Ctrl-C part-way
+
+    monkeypatch.setattr(pipeline, "run", failed)
+    res = run_rebuild("--db", str(old), "--out", str(old.parent / "new" / "deep" / "r.duckdb"))
+    assert res.exit_code == 1
+    assert not (old.parent / "new").exists()
+    # A folder that was there, and one that holds something else by then, stay.
+    (old.parent / "made").mkdir()
+    new = old.parent / "made" / "in" / "deeper" / "r.duckdb"
+    res = run_rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 1
+    assert not new.parent.exists()
+    assert [p.name for p in (old.parent / "made" / "in").iterdir()] == ["kept.txt"]
+    monkeypatch.undo()
+    res = run_rebuild("--db", str(old), "--out", str(old.parent / "new" / "r.duckdb"))
+    assert res.exit_code == 0, res.output
+    assert (old.parent / "new" / "r.duckdb").is_file()
+
+
 @pytest.mark.parametrize(
     ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
 )
