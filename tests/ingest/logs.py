@@ -25,6 +25,13 @@ def get_started(psid: str, source: str = "SHORTLINK", ref: str | None = "bio_lin
     ]
 
 
+def messages(prefix: str, n: int, ts: int) -> list[Any]:
+    return [
+        f.delivery(f.message(psid=f"{prefix}{i:02}", ts=ts + i, mid=f"m_{prefix}{i:02}"))
+        for i in range(n)
+    ]
+
+
 def snapshot(query: Query) -> dict[str, list[tuple[Any, ...]]]:
     """Every table but ingest_runs (a run log that grows by design)."""
     tables = query.tables()

@@ -1,0 +1,258 @@
+"""Nothing lost: every line becomes events or one reject with a reason, counted by reason."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tests.factories as f
+from ingest import pipeline
+from ingest.receiver import envelope_line
+from tests.conftest import Query, accounted_lines, nonblank_line_numbers
+from tests.factories import PAGE_ID, T0
+
+NO_SENDER = f.delivery(f.message(psid="u1"))
+del NO_SENDER["entry"][0]["messaging"][0]["sender"]
+NO_COMMENT_ID = f.comment()
+del NO_COMMENT_ID["value"]["comment_id"]
+BAD_LINES: list[tuple[Any, str]] = [
+    ('{"object": "page", "entry": [', r"invalid JSON: \S.*"),
+    ('{"object":"page","entry":[{"id":"1","time":NaN}]}', r"invalid JSON: NaN is not JSON"),
+    ("[1, 2, 3]", r"not an object: a JSON array"),
+    ('"just a string"', r"not an object: a JSON string"),
+    ("42", r"not an object: a JSON number"),
+    ("null", r"not an object: a JSON null"),
+    ('{"object": "page"}', r"no entry list"),
+    ('{"field": "messages"}', r"sample without value"),
+    ('{"received_at": 1700000000000, "body": {"field": "messages", "value": null}}',
+     r"sample without value"),
+    ('{"object": "page", "entry": {"id": "1"}}', r"entry is not a list but a JSON object"),
+    ('{"object": "page", "entry": []}', r"empty entry list"),
+    ('{"object": "page", "entry": [7]}', r"entry\[0\] is not an object"),
+    (b'{"object": "page", "entry": [\xff\xfe]}', r"invalid UTF-8 at byte 29"),
+    (f.delivery(f.message(), obj="instagram"), r"unsupported object 'instagram'.*"),
+    (NO_SENDER, r"entry\[0\]\.messaging\[0\]: no sender id"),
+    (f.feed(NO_COMMENT_ID), r"entry\[0\]\.changes\[0\]: comment without comment_id"),
+    (f.delivery(f.message(ts="TIMESTAMP"), time="TIMESTAMP"),
+     r"entry\[0\]\.messaging\[0\]: no valid timestamp"),
+    (f.delivery(f.message(psid="u7", ts=T0), f.message(ts="soon"), time="TIMESTAMP"),
+     r"partly rejected: entry\[0\]\.messaging\[1\]: no valid timestamp"),
+    # Every malformed item is named, in its order, up to five; the rest are counted.
+    (f.delivery(f.message(psid="u8", ts=T0), f.message(ts="soon"), NO_SENDER["entry"][0]
+                ["messaging"][0], time="TIMESTAMP"),
+     r"partly rejected: entry\[0\]\.messaging\[1\]: no valid timestamp; "
+     r"entry\[0\]\.messaging\[2\]: no sender id"),
+    (f.delivery(*(f.message(ts="soon") for _ in range(7)), time="TIMESTAMP"),
+     "; ".join(rf"entry\[0\]\.messaging\[{i}\]: no valid timestamp" for i in range(5))
+     + "; 2 more malformed items"),
+    (f.delivery(*(f.message(ts="soon") for _ in range(6)), time="TIMESTAMP"),
+     "; ".join(rf"entry\[0\]\.messaging\[{i}\]: no valid timestamp" for i in range(5))
+     + "; 1 more malformed item"),
+    (f.delivery(*(f.message(ts="soon") for _ in range(5)), time="TIMESTAMP"),
+     "; ".join(rf"entry\[0\]\.messaging\[{i}\]: no valid timestamp" for i in range(5))),
+    ({"object": "page", "entry": [{"id": PAGE_ID, "time": T0}]},
+     r"no messaging, standby or changes items"),
+    # In the order of the line: entry by entry, each entry's items in theirs.
+    (f.batch(f.entry(f.message(psid="u9", ts=T0), f.message(ts="soon"), time="TIMESTAMP"),
+             NO_SENDER["entry"][0]),
+     r"partly rejected: entry\[0\]\.messaging\[1\]: no valid timestamp; "
+     r"entry\[1\]\.messaging\[0\]: no sender id"),
+]  # fmt: skip
+
+
+def test_lines_that_are_not_utf8_are_rejected_and_their_neighbours_kept(
+    ingest_lines, query: Query
+) -> None:
+    texts = ["caf\u00e9 \u2615", "plain", "\U0001f950 croissant?", "na\u00efve"]
+    lines: list[Any] = [f.delivery(f.message(texts[0], psid="u1", ts=T0, mid="m_0"))]
+    lines.append(b'{"object": "page", "entry": [\xe9\xff]}')
+    lines.append(f.delivery(f.message(texts[1], psid="u1", ts=T0 + 1, mid="m_1")))
+    lines.append(b'{"object": "page", "x": "\xc3"}')  # a multi-byte character cut short
+    lines += [f.delivery(f.message(t, psid="u2", ts=T0 + 2 + i, mid=f"m_{2 + i}"))
+              for i, t in enumerate(texts[2:])]  # fmt: skip
+    result = ingest_lines(lines)
+    assert (result.events_added, result.rejects_added) == (4, 2)
+    assert result.rejects_by_reason == {"invalid UTF-8": 2}  # the summary groups the offsets
+    assert query("SELECT text FROM events ORDER BY mid") == [(t,) for t in texts]
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (2, "invalid UTF-8 at byte 29"),
+        (4, "invalid UTF-8 at byte 25"),
+    ]
+
+
+def test_every_line_becomes_events_or_one_reject_with_a_reason(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    good = f.delivery(f.message(psid="u1", ts=T0))
+    lines: list[Any] = [good, "", "   \t"]
+    for bad, _ in BAD_LINES:
+        lines += [bad, f.delivery(f.message(psid="u1", ts=T0 + len(lines)))]
+    lines.append(f.line(f.delivery(f.message(psid="u2", ts=T0))) + "\r")  # CRLF line ending
+    ingest_lines(lines)
+    path = log_dir / "webhooks.ndjson"
+    with_events, rejected = accounted_lines(query, path)
+    assert sorted(rejected) == sorted(set(rejected)), "a line has two reject rows"
+    assert with_events | set(rejected) == nonblank_line_numbers(path.read_bytes())
+    rejects = {r["line_no"]: r for r in query.dicts("SELECT * FROM rejects")}
+    for i, (bad, pattern) in enumerate(BAD_LINES):
+        line_no = 4 + 2 * i
+        row = rejects[line_no]
+        assert re.fullmatch(pattern, row["reason"]), (line_no, row["reason"])
+        raw = bad if isinstance(bad, str | bytes) else f.line(bad)
+        expected_raw = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
+        assert (row["raw"], row["file"]) == (expected_raw, str(path.resolve()))
+    assert set(rejects) == {4 + 2 * i for i in range(len(BAD_LINES))}
+    partly = next(i for i, (_, p) in enumerate(BAD_LINES) if p.startswith("partly"))
+    assert query("SELECT psid FROM events WHERE line_no = ?", 4 + 2 * partly) == [("u7",)]
+
+
+def test_a_broken_entry_beside_good_ones_is_rejected_not_dropped(
+    ingest_lines, query: Query
+) -> None:
+    def ok(psid: str) -> Any:
+        return f.entry(f.message(psid=psid, ts=T0))
+
+    no_sender = f.message(psid="u9", ts=T0)
+    del no_sender["sender"]
+    lines = [
+        f.batch(ok("u1"), "junk"),
+        f.batch(ok("u2"), {"id": PAGE_ID, "time": T0, "messaging": "x"}),
+        f.envelope(f.batch(ok("u3"), [f.message(psid="u8")])),
+        # Nothing of these is lost: an empty entry, and entries read as standby and changes.
+        f.batch(ok("u4"), {"id": PAGE_ID, "time": T0}),
+        f.batch(ok("u5"), f.entry(f.message(psid="u6", ts=T0 + 1), container="standby")),
+        f.batch(ok("u7"), f.feed(f.comment())["entry"][0]),
+        # An item's own problem is named, not the entry it left without messaging items.
+        f.delivery(no_sender, container="standby"),
+    ]
+    result = ingest_lines(lines)
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "partly rejected: entry[1] is not an object"),
+        (2, "partly rejected: entry[1].messaging is not a list"),
+        (3, "partly rejected: entry[1] is not an object"),
+        (7, "entry[0].standby[0]: no sender id"),
+    ]
+    assert query("SELECT DISTINCT line_no FROM events ORDER BY 1") == [(i,) for i in range(1, 7)]
+    assert result.events_parsed == result.events_added == 8
+
+
+VALID = f.line(f.delivery(f.message("hi", psid="u1", mid="m_1")))
+NOT_QUITE_JSON = [
+    pytest.param("\x0c" + VALID, id="form-feed-before-json"),
+    pytest.param("\u00a0" + VALID, id="no-break-space-before-json"),
+    pytest.param(VALID.replace('"hi"', '"\\ud83d"'), id="lone-surrogate-escape"),
+]
+
+
+@pytest.mark.parametrize("text", NOT_QUITE_JSON)
+def test_line_python_reads_but_duckdb_does_not_is_not_silently_vague(
+    ingest_lines, query: Query, text: str
+) -> None:
+    ingest_lines([text])
+    events = query("SELECT kind FROM events")
+    reasons = [r[0] for r in query("SELECT reason FROM rejects")]
+    # Either the line is read, or the reason says what is wrong with it.
+    assert events == [("message",)] or (
+        len(reasons) == 1 and reasons[0].startswith("invalid JSON: ")
+    ), reasons
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_lose_nothing(ingest_lines, query: Query) -> None:
+    # A log saved by a Windows tool: a UTF-8 byte order mark and CRLF line ends.
+    second = f.line(f.delivery(f.message("yo", psid="u2", mid="m_2")))
+    ingest_lines([b"\xef\xbb\xbf" + VALID.encode() + b"\r", second.encode() + b"\r"])
+    assert query("SELECT psid, line_no FROM events ORDER BY 2") == [("u1", 1), ("u2", 2)]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    # A marked line that is broken for another reason is rejected as it came, mark and all.
+    ingest_lines(["\ufeff" + VALID[:-1]], name="broken.ndjson")
+    assert query("SELECT raw, reason LIKE 'invalid JSON: %' FROM rejects") == [
+        ("\ufeff" + VALID[:-1], True)
+    ]
+
+
+def test_a_byte_order_mark_alone_is_a_blank_line(ingest_lines, query: Query) -> None:
+    """An empty log saved by a Windows tool holds the mark alone (or with a line end): read as if
+    absent, that is a blank line, not a reject ("Unexpected UTF-8 BOM")."""
+    result = ingest_lines([b"\xef\xbb\xbf\r", VALID, b"\xef\xbb\xbf  \t"])
+    assert (result.lines, result.rejects_added) == (3, 0)
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    assert query("SELECT psid, line_no FROM events") == [("u1", 2)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_log_is_rejected_as_such(
+    db_path: Path, query: Query, log_dir: Path, encoding: str
+) -> None:
+    """PowerShell 5's `>` saves UTF-16: its lines were "invalid UTF-8 at byte 0" and "invalid
+    JSON: Expecting value", which sent the team looking for broken deliveries."""
+    text = "\r\n".join([VALID, f.line(f.delivery(f.message("yo", psid="u2", mid="m_2")))])
+    path = log_dir / "exported.ndjson"
+    path.write_bytes((text + "\r\n").encode(encoding))
+    pipeline.run([str(path)], db_path)
+    reasons = query("SELECT line_no, reason FROM rejects WHERE line_no <= 2 ORDER BY 1")
+    assert reasons == [(n, "UTF-16 text, not UTF-8: save the log as UTF-8") for n in (1, 2)]
+
+
+def test_summary_groups_item_reasons_without_their_positions(ingest_lines) -> None:
+    late = f.message(psid="late", ts="soon")
+    result = ingest_lines(
+        [
+            f.delivery(f.message(psid="u1", ts=T0), late, time="TIMESTAMP"),
+            f.delivery(f.message(psid="u2", ts=T0), f.message(psid="u3", ts=T0 + 1), late,
+                       time="TIMESTAMP"),
+            f.delivery(f.message(psid="u4", ts=T0 + 2), late, late, time="TIMESTAMP"),
+            f.delivery(late, time="TIMESTAMP"),
+        ]
+    )  # fmt: skip
+    assert result.rejects_added == 4
+    assert result.rejects_by_reason == {
+        "partly rejected: no valid timestamp": 3,
+        "no valid timestamp": 1,
+    }
+
+
+def test_summary_counts_rejects_by_reason(ingest_lines) -> None:
+    others = [{"object": o, "entry": [f.entry(f.message())]} for o in ("user", "instagram")]
+    result = ingest_lines(["{oops", "{also bad", "[]", f.delivery(f.message()), *others])
+    assert result.rejects_by_reason == {
+        "invalid JSON": 2, "not an object": 1, "unsupported object": 2}  # fmt: skip
+    assert (result.lines, result.rejects_added, result.events_added) == (6, 5, 1)
+
+
+def test_summary_groups_a_samples_rejects_by_their_problem(ingest_lines) -> None:
+    # A wrapped sample's reason is "value: <problem>": the summary names the problem, as it
+    # does for an item's ("entry[0].messaging[1]: <problem>"), not the word "value".
+    no_mid = f.message()
+    del no_mid["message"]["mid"]
+    no_sender = f.message()
+    del no_sender["sender"]
+    result = ingest_lines(
+        [
+            {"field": "messages", "value": no_mid},
+            f.envelope({"field": "messages", "value": no_sender}),
+            {"field": "feed", "value": {"item": "comment", "verb": "add", "post_id": "x_1"}},
+            f.delivery(no_mid),
+        ]
+    )
+    assert result.rejects_by_reason == {
+        "message without mid": 2, "no sender id": 1, "no page id": 1}  # fmt: skip
+
+
+def test_a_logged_body_that_is_not_json_is_rejected_with_what_is_wrong_with_it(
+    ingest_lines, query: Query
+) -> None:
+    """The receiver keeps a signed body that is not JSON as a string in its envelope."""
+    bodies = [b'{"object": "page", "entry": [', b'{"object": "page", "x": "\xff\xfe"}',
+              b'{"object": "page", "entry": [], "t": NaN}', b"[1, 2]"]  # fmt: skip
+    ingest_lines([envelope_line(b, T0) for b in bodies])
+    reasons = [r for (r,) in query("SELECT reason FROM rejects ORDER BY line_no")]
+    what = "envelope body is not an object but a string"
+    assert reasons[0].startswith(f"{what}: invalid JSON: ")
+    assert reasons[1:] == [
+        f"{what}: not UTF-8 (kept with \\x escapes)",
+        f"{what}: invalid JSON: NaN is not JSON",
+        "envelope body is not an object but a JSON array",
+    ]
