@@ -1,0 +1,63 @@
+"""The command line as the cli tests run it: a small log, the one error line of a failed
+command, and refscope in a process of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from click.testing import Result
+
+import tests.factories as f
+from tests.factories import MINUTE, T0
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _log(folder: Path, name: str = "webhooks.ndjson") -> Path:
+    return f.write_ndjson(
+        folder / name,
+        [
+            f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="u1", ts=T0)),
+            f.delivery(f.message("hello", psid="u2", ts=T0 + MINUTE)),
+        ],
+    )
+
+
+def _one_error_line(result: Result, code: int = 1) -> str:
+    """The single 'Error: …' line of a failed command, after checking there is no traceback."""
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def _refscope(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
+        cwd=cwd,
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _run_refscope(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, **run: Any
+) -> subprocess.CompletedProcess[str]:
+    """refscope run to its end in a process of its own, without the caller's REFSCOPE_*."""
+    return subprocess.run(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
+        cwd=cwd, env=_clean_env(env), capture_output=True, text=True, **run,
+    )  # fmt: skip
+
+
+def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
+    return dict(env, PYTHONPATH=str(ROOT), **(extra or {}))

@@ -1,0 +1,216 @@
+"""One error line and nothing created: paths a command cannot use, values it refuses."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dashboard.cli import cli
+from tests.conftest import Query
+from tests.ingest.cli_setup import _log, _one_error_line
+
+# --- files it cannot create: one line, never a traceback --------------------------------------
+
+
+def test_a_database_folder_that_cannot_be_made_is_one_error_line(
+    runner: CliRunner, tmp_path: Path, log_dir: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(blocker / "x.duckdb")])
+    line = _one_error_line(result)
+    assert str(blocker) in line and "File exists" in line
+
+
+def test_a_report_it_cannot_write_is_one_error_line(
+    runner: CliRunner, tmp_path: Path, db_path: Path, log_dir: Path
+) -> None:
+    assert runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)]).exit_code == 0
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = blocker / "report.html"
+    result = runner.invoke(cli, ["report", "--db", str(db_path), "--out", str(out)])
+    assert str(blocker) in _one_error_line(result)
+
+
+def test_serve_checks_its_log_folder_before_the_server_starts(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingest.receiver
+
+    started: list[object] = []
+    monkeypatch.setattr(ingest.receiver, "serve", lambda *a: started.append(a))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    logs = blocker / "logs"
+    result = runner.invoke(cli, ["serve", "--log-dir", str(logs), "--db", str(tmp_path / "d")])
+    line = _one_error_line(result)
+    assert f"cannot write logs to {logs}" in line and "--log-dir" in line
+    assert started == []
+    ok = runner.invoke(cli, ["serve", "--log-dir", str(tmp_path / "logs"), "--db", "d.duckdb"])
+    assert ok.exit_code == 0, ok.output
+    assert len(started) == 1 and (tmp_path / "logs").is_dir()
+
+
+@pytest.mark.parametrize("command", ["dashboard", "serve"])
+def test_a_port_in_use_is_refused_before_anything_starts(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    import socket
+
+    import ingest.receiver
+
+    started: list[object] = []
+    monkeypatch.setattr(ingest.receiver, "serve", lambda *a: started.append(a))
+    monkeypatch.setattr(os, "execve", lambda *a: started.append(a))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = runner.invoke(cli, [command, "--port", port, "--db", str(tmp_path / "x.duckdb")])
+        line = _one_error_line(result)
+        assert f"port {port} on 127.0.0.1 is already in use" in line and "--port" in line
+        assert "refscope dashboard on" not in result.output  # no line saying it runs
+        assert started == []
+    monkeypatch.setenv("REFSCOPE_DASHBOARD_PASSWORD", "a-long-test-password")  # off loopback
+    unknown = runner.invoke(cli, [command, "--host", "no-such-host.invalid", "--port", port])
+    assert "--host no-such-host.invalid: unknown address" in _one_error_line(unknown)
+    assert started == []
+    freed = runner.invoke(cli, [command, "--port", port, "--db", str(tmp_path / "x.duckdb")])
+    assert freed.exit_code == 0 and len(started) == 1, freed.output
+
+
+# --- prune -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("age", ["99999y", "99999999999d"])
+def test_prune_an_age_beyond_the_calendar_is_refused_in_one_line(
+    runner: CliRunner, db_path: Path, age: str
+) -> None:
+    result = runner.invoke(cli, ["prune", "--older-than", age, "--db", str(db_path)])
+    assert f"invalid age '{age}'" in _one_error_line(result)
+
+
+@pytest.mark.parametrize("age", ["0d", "-3d", "25", "25x"])
+def test_prune_an_age_that_is_no_age_names_the_rule_it_breaks(
+    runner: CliRunner, db_path: Path, age: str
+) -> None:
+    result = runner.invoke(cli, ["prune", "--older-than", age, "--db", str(db_path)])
+    assert f"invalid age '{age}': a whole number of at least 1 and a unit" in _one_error_line(
+        result
+    )
+
+
+def test_prune_of_a_database_that_is_not_there_creates_none(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.duckdb"
+    result = runner.invoke(cli, ["prune", "--older-than", "25m", "--db", str(missing)])
+    assert f"{missing}: no database yet" in _one_error_line(result)
+    assert not missing.exists()
+
+
+def test_prune_help_names_its_value_as_the_text_does(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["prune", "--help"])
+    assert "--older-than AGE" in result.output
+
+
+# --- reading commands create nothing -------------------------------------------------------------
+
+
+def test_links_list_and_qr_without_a_database_create_none(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    missing = tmp_path / "typo.duckdb"
+    listed = runner.invoke(cli, ["links", "list", "--db", str(missing)])
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.splitlines() == ["ref\tpage\tchannel\tcampaign\tplacement\turl\tcreated"]
+    qr = runner.invoke(cli, ["links", "qr", "spring", "--db", str(missing), "--out", str(tmp_path)])
+    line = _one_error_line(qr)
+    assert "'spring' is not registered" in line and "no database yet" in line
+    assert not missing.exists()
+
+
+# --- page ids ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["pages", "set", "abc", "--username", "mypage"],
+        ["pages", "set", "mypage", "--name", "My page"],
+        ["forget", "u1", "--page", "mypage"],
+        ["report", "--page", "123", "--page", "my page", "--format", "html"],
+    ],
+    ids=["pages-set-short", "pages-set-username", "forget", "report"],
+)
+def test_a_page_that_is_not_a_numeric_id_is_refused_before_anything_is_done(
+    runner: CliRunner, tmp_path: Path, args: list[str]
+) -> None:
+    db_file = tmp_path / "r.duckdb"
+    result = runner.invoke(cli, [*args, "--db", str(db_file)])
+    line = _one_error_line(result, code=2)
+    assert "is not a page id: a page id is numeric" in line
+    assert "username (5 to 50" not in line  # not the rule of another kind of value
+    assert not db_file.exists()
+
+
+# --- pull: errors about the URL, on one line ------------------------------------------------------
+
+
+@pytest.fixture
+def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A static HTTP server on 127.0.0.1 (Python's, which ignores Range) serving a folder."""
+    root = tmp_path / "www"
+    root.mkdir()
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kw: object) -> None:
+            super().__init__(*args, directory=str(root), **kw)  # type: ignore[arg-type]
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_pull_logs_names_the_url_not_its_spool_file(
+    runner: CliRunner, db_path: Path, http_root: tuple[Path, str]
+) -> None:
+    root, base = http_root
+    (root / "export.ndjson.gz").write_text("<!doctype html><p>sign in</p>\n")
+    result = runner.invoke(cli, ["pull", "logs", f"{base}/export.ndjson.gz", "--db", str(db_path)])
+    line = _one_error_line(result)
+    assert f"Error: {base}/export.ndjson.gz: cannot read: Not a gzipped file" in line
+    assert "refscope-pull-" not in result.output and ".pull" not in result.output
+    (root / "ok.ndjson.gz").write_bytes(gzip.compress(_log(root).read_bytes()))
+    ok = runner.invoke(cli, ["pull", "logs", f"{base}/ok.ndjson.gz", "--db", str(db_path)])
+    assert ok.exit_code == 0, ok.output
+    assert Query(db_path)("SELECT count(*) FROM events") == [(2,)]
+
+
+def test_an_error_quoting_a_servers_html_is_one_line(
+    runner: CliRunner, db_path: Path, http_root: tuple[Path, str]
+) -> None:
+    _root, base = http_root  # nothing there: Python's server answers 404 with an HTML page
+    args = ["pull", "ads", "--account", "act_1", "--base-url", base, "--db", str(db_path)]
+    result = runner.invoke(cli, args, env={"REFSCOPE_META_TOKEN": "tok-not-shown"})
+    line = _one_error_line(result)
+    assert "Graph API error 404" in line and "tok-not-shown" not in result.output
+    assert result.stderr.count("\n") == 1, result.stderr

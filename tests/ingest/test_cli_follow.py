@@ -1,0 +1,251 @@
+"""`ingest --follow`, a stop by Ctrl-C or SIGTERM, and a wait for another process's lock."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+import tests.factories as f
+from dashboard.cli import cli
+from ingest import cli as cli_module
+from ingest import cli_stop, db
+from ingest.errors import DatabaseError
+from tests.conftest import Query
+from tests.ingest.cli_setup import _log, _one_error_line, _refscope
+
+
+def test_interval_without_follow_is_refused_before_anything_is_read(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """`--interval 60` alone read once and stopped, as if the pause had been taken."""
+    log = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message("hi"))])
+    result = runner.invoke(cli, ["ingest", str(log), "--interval", "60", "--db", str(db_path)])
+    assert result.exit_code == 2
+    assert "--interval is the pause between reads with --follow" in result.output
+    assert query.scalar("SELECT count(*) FROM ingest_files") == 0
+
+
+def test_follow_refuses_a_path_that_is_not_there_at_once(
+    runner: CliRunner, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_module.time, "sleep", lambda s: pytest.fail("it started following"))
+    missing = tmp_path / "logz"
+    result = runner.invoke(cli, ["ingest", str(missing), "--follow", "--db", str(db_path)])
+    assert f"{missing}: no such file or directory" in _one_error_line(result)
+
+
+def test_follow_refuses_a_file_that_is_not_a_database_at_once(
+    runner: CliRunner, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_module.time, "sleep", lambda s: pytest.fail("it started following"))
+    not_db = tmp_path / "notes.duckdb"
+    not_db.write_text("hello\n")
+    _log(log_dir)
+    result = runner.invoke(cli, ["ingest", str(log_dir), "--follow", "--db", str(not_db)])
+    assert f"{not_db}: cannot open" in _one_error_line(result)
+
+
+def test_follow_stops_on_sigterm_as_on_ctrl_c_and_says_errors_on_stderr(tmp_path: Path) -> None:
+    """A service manager stops with SIGTERM: the loop ends cleanly with exit 0; the errors of a
+    round go to stderr, the summaries to stdout."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    (logs / "half.ndjson.gz").write_bytes(b"not gzip at all\n")
+    marker = tmp_path / "db.duckdb"
+    proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db", str(marker),
+                     cwd=tmp_path)  # fmt: skip
+    try:
+        time.sleep(0.5)
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)  # a round or several, failing on the .gz
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, (out, err)
+    assert out.splitlines()[-1] == "stopped", out
+    assert "half.ndjson.gz: cannot read: Not a gzipped file" in err
+    assert "error:" not in out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_follow_started_while_another_process_writes_follows_at_once_and_stops_cleanly(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Started while another ingest (or a prune) holds the database, --follow said nothing for
+    the 30 s its check of the database waited for the lock, only to let the lock pass, and a
+    Ctrl-C then was click's "Aborted!" with exit 1, a SIGTERM a kill by signal without a word."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    db_file = tmp_path / "db.duckdb"
+    db.connect(db_file).close()
+    hold = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+    hold += "sys.stdin.read()"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db",
+                         str(db_file), cwd=tmp_path)  # fmt: skip
+        try:
+            time.sleep(6)  # well within the lock wait: the rounds wait, not the start
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    finally:
+        holder.communicate(timeout=60)
+    assert proc.returncode == 0, (out, err)
+    assert out.splitlines()[0].startswith(f"following {logs} every 0.2 s"), out
+    assert out.splitlines()[-1] == "stopped", out
+    assert "Aborted" not in err and "Traceback" not in err, err
+    assert Query(db_file).scalar("SELECT count(*) FROM ingest_runs") == 0  # nothing half-written
+
+
+# What a command waiting for the database says it waits for.
+LOCK_WAIT = (
+    "locked by another process (a refscope command, or a session that has it open: "
+    "a read-only one too)"
+)
+
+
+@contextlib.contextmanager
+def _held(db_file: Path, read_only: bool = False) -> Iterator[None]:
+    """Another process has db_file open (read-only, or to write) until the block ends."""
+    hold = "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == '1')"
+    hold += "; print('held', flush=True); sys.stdin.readline(); con.close()"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file), str(int(read_only))],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        holder.communicate("\n", timeout=60)
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["writer", "read-only-session"])
+def test_a_command_waiting_for_the_lock_says_so_then_goes_on(
+    tmp_path: Path, read_only: bool
+) -> None:
+    """A command started while another process holds the file waited up to 30 s saying
+    nothing, as if hung; after a second it now says what it waits for, and goes on once the
+    file is free. DuckDB lets no process write while another has the file open, read-only
+    included: the message named only "an ingest, prune or forget", when an analyst's SQL
+    session made `pages set` wait."""
+    db_file = tmp_path / "db.duckdb"
+    db.connect(db_file).close()
+    with _held(db_file, read_only):
+        proc = _refscope("pages", "set", "1122334455", "--name", "Acme", "--db", str(db_file),
+                         cwd=tmp_path)  # fmt: skip
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # a second in, while the file is still held
+    out, err = proc.communicate(timeout=60)
+    err = first + err
+    assert proc.returncode == 0, (out, err)
+    assert err.count(f"{db_file}: {LOCK_WAIT}; waiting up to") == 1, err
+    assert Query(db_file)("SELECT page_id, name FROM pages") == [("1122334455", "Acme")]
+
+
+def test_an_ingest_stopped_while_waiting_for_the_lock_says_nothing_was_written(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C while another process held the file said "the next `refscope ingest` ... resumes
+    the run": no run had begun, and there is none to resume."""
+    db_file = tmp_path / "db.duckdb"
+    db.connect(db_file).close()
+    with _held(db_file):
+        proc = _refscope("ingest", str(_log(tmp_path)), "--db", str(db_file), cwd=tmp_path)
+        assert proc.stderr is not None
+        assert LOCK_WAIT in proc.stderr.readline()  # waiting, a second in
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "stopped before reading anything: nothing was written" in out, (out, err)
+    assert "resumes" not in out and "Traceback" not in out + err
+    assert Query(db_file)("SELECT count(*) FROM ingest_runs") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("Query interrupted"), DatabaseError("loading x failed: Query interrupted")],
+    ids=["duckdb", "wrapped-by-the-load"],
+)
+def test_follow_stopped_inside_a_duckdb_query_says_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """DuckDB turns the interrupt of a running query into its own error (which the load wraps
+    as a database error, one a round may otherwise retry): still a stop."""
+
+    def run(*args: object, **kw: object) -> object:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)  # as systemd stops the service mid-round
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise error from None
+        raise AssertionError("SIGTERM did not interrupt the round")
+
+    monkeypatch.setattr(cli_module.pipeline, "run", run)
+    (tmp_path / "logs").mkdir()
+    out = io.StringIO()
+    cli_module._follow(Console(file=out, width=200), [str(tmp_path / "logs")],
+                       tmp_path / "db.duckdb", 0.1, None, None, cycles=3)  # fmt: skip
+    assert out.getvalue().splitlines()[-1] == "stopped"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+
+
+def test_a_stop_records_its_signal_and_puts_back_the_handlers_it_found() -> None:
+    """Ctrl-C and SIGTERM stop alike and say which stopped; afterwards each signal has the
+    handler it had before (a caller's own, too), not Python's or the system's default."""
+
+    def mine(signum: int, frame: object) -> None:  # a handler of the caller's
+        raise AssertionError("the caller's handler ran while stopping was on")
+
+    found = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, mine)
+    try:
+        stop = cli_stop.Stop()
+        restore = cli_stop.stop_on_signals(stop)
+        try:
+            assert not stop.is_set()
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGTERM)
+            assert stop.is_set() and stop.signum == signal.SIGTERM
+        finally:
+            restore()
+        assert signal.getsignal(signal.SIGTERM) is mine
+        assert signal.getsignal(signal.SIGINT) is found[signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGTERM, found[signal.SIGTERM])
+
+
+def test_stopping_set_up_off_the_main_thread_leaves_the_signals_alone() -> None:
+    """Only the main thread may set a handler (a command run from a server's worker thread):
+    there it is left alone, and putting back does nothing."""
+    found = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    restores: list[Any] = []
+    worker = threading.Thread(target=lambda: restores.append(cli_stop.stop_on_signals(
+        cli_stop.Stop())))  # fmt: skip
+    worker.start()
+    worker.join()
+    assert len(restores) == 1
+    restores[0]()
+    assert {sig: signal.getsignal(sig) for sig in found} == found

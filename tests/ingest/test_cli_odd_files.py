@@ -1,0 +1,114 @@
+"""Files that are no log or no refscope database: a pipe, rotated logs, another program's."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dashboard.cli import cli
+from ingest import db
+from tests.ingest.cli_setup import _log, _one_error_line, _run_refscope
+
+
+def test_a_named_pipe_in_a_folder_of_logs_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO named like a log was opened and read: the ingest hung until a writer came. Named
+    on its own it was refused; within a folder it is refused alike."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    os.mkfifo(logs / "pipe.ndjson")
+    proc = _run_refscope("ingest", str(logs), "--db", str(tmp_path / "db.duckdb"), cwd=tmp_path,
+                         timeout=60)  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [
+        f"Error: {logs / 'pipe.ndjson'}: not a regular file"
+    ]
+
+
+def test_a_folder_of_rotated_logs_only_says_why_none_is_read(tmp_path: Path) -> None:
+    """A folder holding only logrotate's names (x.ndjson.1, its .gz, a dateext one) was read as
+    "nothing new to read in 0 files", as if all were read: it now says what it left out, and
+    which names a folder scan reads. A dot file (a .gitkeep) is not counted."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs, "webhooks.ndjson.1")
+    (logs / "webhooks.ndjson.2.gz").write_bytes(gzip.compress(b"{}\n"))
+    _log(logs, "webhooks.ndjson-20261201")
+    (logs / ".gitkeep").write_text("")
+    proc = _run_refscope("ingest", str(logs), "--db", str(tmp_path / "db.duckdb"), cwd=tmp_path,
+                         timeout=60)  # fmt: skip
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    out = " ".join(proc.stdout.split())
+    assert (
+        f"warning: {logs}: no file is read by its name (3 left out: webhooks.ndjson-20261201, "
+        "webhooks.ndjson.1, webhooks.ndjson.2.gz): a folder is read for *.ndjson, *.jsonl, "
+        "*.json and their .gz; give such a file as a PATH to read it"
+    ) in out, out
+    assert "nothing new to read in 0 files" in out
+
+
+def test_the_first_columns_read_from_the_schema_text_are_duckdbs() -> None:
+    """The check of another program's file reads each table's first column from schema.sql's
+    text: every table of the schema, and the column DuckDB makes first."""
+    import duckdb
+
+    mem = duckdb.connect(":memory:")
+    mem.execute(db.schema_sql())
+    first = dict(
+        mem.execute("""SELECT table_name, column_name FROM duckdb_columns()
+                                WHERE NOT internal AND column_index = 1""").fetchall()
+    )
+    mem.close()
+    assert db._schema_first_columns() == first
+
+
+def test_another_programs_duckdb_file_is_refused_and_left_as_it_was(
+    runner: CliRunner, tmp_path: Path, log_dir: Path
+) -> None:
+    """REFSCOPE_DB pointing at another team's DuckDB file with a table named `events`: the
+    schema kept that table, and the first query failed with DuckDB's Binder Error traceback."""
+    import duckdb
+
+    other = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE events (x INTEGER)")
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(other)])
+    line = _one_error_line(result)
+    assert f"{other}: not a refscope database: its table events has no column event_key" in line
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert con.execute("SHOW TABLES").fetchall() == [("events",)]  # nothing of refscope's
+
+
+def test_a_sqlite_file_as_the_database_is_named_so(
+    runner: CliRunner, tmp_path: Path, log_dir: Path
+) -> None:
+    """DuckDB opens a SQLite file through an extension, and its error told the user to install
+    it (then refscope would write its tables into that file)."""
+    import sqlite3
+
+    lite = tmp_path / "app.db"
+    with sqlite3.connect(lite) as con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(lite)])
+    line = _one_error_line(result)
+    assert line == f"Error: {lite}: cannot open: a SQLite file, not a DuckDB database"
+
+
+def test_an_empty_lake_folder_is_refused_not_taken_for_the_current_one(
+    runner: CliRunner, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--lake "$LAKE"` with LAKE unset wrote the lake's folders and files (and removed old
+    partitions) in whatever folder the command ran in."""
+    here = tmp_path / "home"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    log = _log(log_dir)
+    for args in (["ingest", str(log)], ["prune", "--older-than", "100y"]):
+        result = runner.invoke(cli, [*args, "--db", str(tmp_path / "db.duckdb"), "--lake", ""])
+        assert result.exit_code == 2, result.output
+        assert "Invalid value for '--lake': an empty folder name" in result.output
+    assert list(here.iterdir()) == []

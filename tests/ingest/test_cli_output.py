@@ -1,0 +1,105 @@
+"""What the commands print: counts in the singular, a one-line summary, the bar, the URL."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dashboard.cli import cli
+from ingest import cli_progress
+from tests.ingest.cli_setup import _log
+
+
+@pytest.mark.parametrize(
+    ("host", "url"), [("127.0.0.1", "http://localhost:"), ("::1", "http://[::1]:")]
+)
+def test_the_dashboard_line_gives_a_url_that_opens(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, host: str, url: str
+) -> None:
+    import socket
+
+    started: list[object] = []
+    monkeypatch.setattr(os, "execve", lambda *a: started.append(a))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.bind((host, 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(cli, ["dashboard", "--host", host, "--port", str(port)])
+    assert result.exit_code == 0 and len(started) == 1, result.output
+    assert f"refscope dashboard on {url}{port} " in result.output
+
+
+def test_forget_says_when_no_row_held_the_id(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    assert runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)]).exit_code == 0
+    typo = runner.invoke(cli, ["forget", "u9", "--db", str(db_path)])
+    assert typo.exit_code == 0, typo.output
+    assert "no row held that id" in typo.stderr
+    found = runner.invoke(cli, ["forget", "u1", "--db", str(db_path)])
+    assert found.exit_code == 0 and "no row held" not in found.output
+    elsewhere = db_path.with_name("refscpoe.duckdb")  # a mistyped --db
+    missing = runner.invoke(cli, ["forget", "u1", "--db", str(elsewhere)])
+    assert missing.exit_code == 0  # a forget before the first ingest is kept for it
+    assert f"{elsewhere} did not exist: it was created to keep the forget" in missing.stderr
+    assert "did not exist" not in found.output
+
+
+def test_one_of_a_kind_is_said_in_the_singular(
+    runner: CliRunner, db_path: Path, log_dir: Path, tmp_path: Path
+) -> None:
+    """ "1 contacts", "1 touches", "1 of 1 files read", "1 partitions written": one is singular
+    in every count a command prints, as "1 duplicate" and "1 reject" already were."""
+    log = _log(log_dir)
+    run = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path),
+                              "--lake", str(tmp_path / "lake")])  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert "1 of 1 file read, 2 lines" in run.output
+    again = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert "nothing new to read in 1 file" in again.output
+    found = runner.invoke(cli, ["forget", "u1", "--db", str(db_path),
+                                "--lake", str(tmp_path / "lake")])  # fmt: skip
+    assert found.exit_code == 0, found.output
+    assert found.output.startswith(
+        "forgotten: 1 event, 1 touch, 1 contact, 0 contact days, 0 history rows, 0 comments, "
+        "0 rejected lines\n"
+    ), found.output
+    assert "lake: " in found.output
+    assert not re.search(r"\b1 [a-z_ ]*?s\b[,\n]", found.output), found.output
+
+
+# --- output a cron log can grep ------------------------------------------------------------------
+
+
+def test_the_run_summary_is_one_line_when_piped(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    (run,) = [line for line in result.stdout.splitlines() if line.startswith("run ")]
+    assert "1 of 1 file read" in run and "new contacts in" in run and run.endswith("events/s)"), run
+
+
+def test_progress_forces_the_bar_even_for_a_small_input(
+    runner: CliRunner, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[bool] = []
+
+    class Recording(cli_progress.Progress):
+        def start(self) -> None:
+            started.append(True)
+
+    monkeypatch.setattr(cli_progress, "Progress", Recording)
+    path = str(_log(log_dir))
+    assert runner.invoke(cli, ["ingest", path, "--db", str(db_path)]).exit_code == 0
+    assert started == []  # piped and small: no bar
+    other = str(db_path.with_name("other.duckdb"))
+    forced = runner.invoke(cli, ["ingest", path, "--db", other, "--progress"])
+    assert forced.exit_code == 0, forced.output
+    assert started == [True]
