@@ -13,7 +13,7 @@ from ingest import links_csv
 from ingest.cli import cli
 from ingest.errors import ValidationError
 from tests.factories import PAGE_ID
-from tests.ingest.test_links import decode, svg_to_png
+from tests.ingest.links_setup import decode, svg_to_png
 
 HEADER = "page,ref,channel,campaign,placement,notes"
 

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from dashboard.cli import cli
 from ingest import links, pdf_text, qr
 from ingest.errors import ValidationError
-from tests.ingest.test_links import URL, decode, svg_to_png
+from tests.ingest.links_setup import URL, decode, svg_to_png
 
 MM = 72 / 25.4  # PDF points per millimetre
 A4_HEIGHT_PT = 297 * MM

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from ingest import qr
 from ingest.cli import cli
-from tests.ingest.test_links import decode, logo_png, svg_to_png
+from tests.ingest.links_setup import decode, logo_png, svg_to_png
 
 # Real-looking refs whose lowest-penalty code OpenCV 5 could not find (one in about 70).
 UNREADABLE_BEFORE = [

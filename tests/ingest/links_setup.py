@@ -1,0 +1,42 @@
+"""The tracked-link tests' helpers: a code read back to its text, an SVG code rendered to pixels,
+a logo, and the log of a contact who came through a QR ref."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import cairosvg
+import cv2
+import numpy as np
+from PIL import Image
+
+from tests.factories import batch, entry, message, postback, referral_obj
+
+
+def decode(png: bytes) -> str:
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    text, _points, _ = cv2.QRCodeDetector().detectAndDecode(img)
+    return str(text)
+
+
+def svg_to_png(svg: bytes) -> bytes:
+    return bytes(cairosvg.svg2png(bytestring=svg, output_width=600, background_color="white"))
+
+
+def logo_png() -> bytes:
+    img = Image.new("RGB", (120, 120), (200, 30, 30))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+URL = "https://m.me/acmebakery?ref=qr_store12_window"
+
+
+def qr_contact_lines(ref: str = "qr_flyer") -> list[Any]:
+    ref_obj = referral_obj(ref, "SHORTLINK")
+    return [
+        batch(entry(postback(referral=ref_obj, ts=1_700_000_000_000))),
+        batch(entry(message("hi", ts=1_700_000_001_000))),
+    ]

@@ -1,0 +1,140 @@
+"""The registry of links and pages: a link registered twice, a conflict named in words, `pages set`,
+and one meaning per ref for a username and its page id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import db, links
+from ingest.cli import cli
+from ingest.errors import ValidationError
+from tests.factories import OTHER_PAGE_ID, PAGE_ID
+
+
+def test_same_ref_twice_is_a_no_op_and_other_attributes_are_refused(db_path: Path) -> None:
+    con = db.connect(db_path)
+    try:
+        a = links.make_link("acmebakery", "flyer1", "qr", "spring")
+        assert links.register(con, [a]) == [a]
+        assert links.register(con, [a]) == []
+        b = links.make_link("acmebakery", "flyer1", "link", "spring")
+        with pytest.raises(ValidationError, match="already registered"):
+            links.register(con, [b])
+        (n,) = con.execute("SELECT count(*) FROM tracked_links").fetchone() or (0,)
+    finally:
+        con.close()
+    assert n == 1
+
+
+def test_a_conflict_names_an_attribute_left_out_in_words_not_as_none(db_path: Path) -> None:
+    con = db.connect(db_path)
+    try:
+        links.register(con, [links.make_link("acmebakery", "flyer1", "qr")])
+        with pytest.raises(ValidationError) as added:
+            links.register(con, [links.make_link("acmebakery", "flyer1", "qr", "spring")])
+        links.register(con, [links.make_link("acmebakery", "flyer2", "qr", "spring")])
+        with pytest.raises(ValidationError) as dropped:
+            links.register(con, [links.make_link("acmebakery", "flyer2", "qr")])
+    finally:
+        con.close()
+    assert "with no campaign (here 'spring')" in str(added.value)
+    assert "with campaign 'spring' (here none)" in str(dropped.value)
+    assert "None" not in str(added.value) + str(dropped.value)
+
+
+def test_pages_set_keeps_what_it_is_not_given(runner: CliRunner, query: Any, db_path: Path) -> None:
+    def pages_set(*args: str) -> Any:
+        return runner.invoke(cli, ["pages", "set", PAGE_ID, *args, "--db", str(db_path)])
+
+    assert pages_set("--username", "acmebakery", "--name", "Acme").exit_code == 0
+    res = pages_set("--name", "Acme Bakery")
+    assert res.exit_code == 0, res.output
+    assert "username acmebakery, name Acme Bakery" in res.output
+    res = pages_set()  # nothing to set: refused, nothing wiped
+    assert res.exit_code == 2 and "give --username, --name or both" in res.output
+    assert query("SELECT page_id, username, name FROM pages") == [
+        (PAGE_ID, "acmebakery", "Acme Bakery")
+    ]
+
+
+@pytest.mark.parametrize("username", ["67890", "", "abc", "shop.com", "my shop"])
+def test_pages_set_refuses_a_username_that_is_none(
+    runner: CliRunner, query: Any, db_path: Path, username: str
+) -> None:
+    # All digits is another page's id: taking it for a username would make two pages one.
+    res = runner.invoke(cli, ["pages", "set", PAGE_ID, "--username", username, "--db",
+                              str(db_path)])  # fmt: skip
+    assert res.exit_code != 0
+    assert f"invalid username {username!r}: {links.USERNAME_RULE}" in res.output
+    assert query("SELECT count(*) FROM pages") == [(0,)]
+
+
+def test_pages_set_refuses_to_give_one_page_two_meanings_for_a_ref(
+    runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    def run(*args: str) -> Any:
+        return runner.invoke(cli, [*args, "--db", str(db_path)])
+
+    for page, channel in ((PAGE_ID, "qr"), ("acmebakery", "link")):
+        res = run("links", "create", "--page", page, "--ref", "ok1", "--channel", channel,
+                  "--out", str(db_path.parent))  # fmt: skip
+        assert res.exit_code == 0, res.output
+    res = run("pages", "set", PAGE_ID, "--username", "acmebakery")
+    assert res.exit_code != 0
+    assert "ref 'ok1' is already registered for page" in res.output
+    assert links.ONE_MEANING_RULE in res.output and "would make them one page" in res.output
+    assert query("SELECT count(*) FROM pages") == [(0,)]  # nothing written
+    # The same meaning under both names is one link twice: the mapping is taken.
+    for page in (OTHER_PAGE_ID, "NorthwindCoffee"):
+        res = run("links", "create", "--page", page, "--ref", "ok2", "--channel", "qr", "--out",
+                  str(db_path.parent))  # fmt: skip
+        assert res.exit_code == 0, res.output
+    res = run("pages", "set", OTHER_PAGE_ID, "--username", "northwindcoffee")
+    assert res.exit_code == 0, res.output
+
+
+def test_a_username_moves_to_the_page_set_last(
+    runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    # Facebook gives a username to one page at a time: two ids under one username would count
+    # a link made by username for both pages.
+    def pages_set(page_id: str, *args: str) -> Any:
+        return runner.invoke(cli, ["pages", "set", page_id, *args, "--db", str(db_path)])
+
+    assert pages_set(PAGE_ID, "--username", "acmebakery", "--name", "Acme").exit_code == 0
+    res = pages_set(OTHER_PAGE_ID, "--username", "AcmeBakery")
+    assert res.exit_code == 0, res.output
+    assert f"page {PAGE_ID} no longer has username AcmeBakery" in res.stderr
+    assert query("SELECT page_id, username, name FROM pages ORDER BY page_id") == sorted(
+        [(PAGE_ID, None, "Acme"), (OTHER_PAGE_ID, "AcmeBakery", None)]
+    )
+    res = pages_set(OTHER_PAGE_ID, "--username", "AcmeBakery")  # again: nothing moves
+    assert res.exit_code == 0 and "no longer" not in res.stderr
+
+
+def test_a_username_and_its_page_id_are_one_page_for_one_meaning_per_ref(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    def create(page: str, channel: str) -> Any:
+        args = ["--ref", "x", "--channel", channel, "--out", str(tmp_path), "--db", str(db_path)]
+        return runner.invoke(cli, ["links", "create", "--page", page, *args])
+
+    res = runner.invoke(cli, ["pages", "set", PAGE_ID, "--username", "CafeShop1", "--db",
+                              str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert create("cafeshop1", "qr").exit_code == 0
+    res = create(PAGE_ID, "link")
+    assert res.exit_code == 1
+    assert "ref 'x' is already registered for page 'cafeshop1' with channel 'qr_code'" in (
+        res.output
+    )
+    assert "a ref means one thing per page (a username and its page id" in res.output
+    # The same attributes under the other name: a no-op that prints the registered URL.
+    res = create(PAGE_ID, "qr")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() == "https://m.me/cafeshop1?ref=x"
+    assert query("SELECT page, channel FROM tracked_links") == [("cafeshop1", "qr_code")]

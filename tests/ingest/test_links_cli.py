@@ -1,0 +1,188 @@
+"""`refscope links create, import, qr and list`: codes and a print sheet written, bad refs and an
+--out it cannot write refused, the registered URL kept, and reading beside a reader."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from ingest import db, links
+from ingest.cli import cli
+from tests.ingest.links_setup import decode, svg_to_png
+
+
+def write_csv(path: Path, rows: list[str]) -> Path:
+    path.write_text("page,ref,channel,campaign,placement,notes\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_import_is_all_or_nothing_and_names_each_bad_row(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    csv_file = write_csv(
+        tmp_path / "flyers.csv",
+        [
+            "acmebakery,store_1,qr,spring,store 1,",
+            "acme,store_2,qr,spring,store 2,",
+            "acmebakery,bad ref,qr,spring,store 3,",
+            "acmebakery,store_1,qr,spring,store 1 again,",
+        ],
+    )
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code != 0
+    assert "line 3: invalid page 'acme'" in res.output
+    assert "line 4: invalid ref 'bad ref'" in res.output
+    assert "line 5: ref 'store_1' for page 'acmebakery' is on line 2 with placement" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+def test_import_writes_codes_and_a_print_sheet(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    rows = [f"acmebakery,store_{i},qr,spring,Store {i},window" for i in range(1, 15)]
+    csv_file = write_csv(tmp_path / "flyers.csv", rows)
+    out = tmp_path / "codes"
+    res = runner.invoke(
+        cli, ["links", "import", str(csv_file), "--out", str(out), "--db", str(db_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links WHERE channel = 'qr_code'") == 14
+    for i in (1, 14):
+        assert decode((out / f"store_{i}.png").read_bytes()).endswith(f"ref=store_{i}")
+        assert decode(svg_to_png((out / f"store_{i}.svg").read_bytes())).endswith(f"ref=store_{i}")
+    reader = PdfReader(out / "print-sheet.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) == 2  # 9 cells a page
+    assert "store_1" in text and "store_14" in text and "spring / Store 7" in text
+
+
+def test_links_qr_regenerates_a_registered_code(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    args = ["--db", str(db_path)]
+    runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "bio_link", *args])
+    res = runner.invoke(cli, ["links", "qr", "bio_link", "--out", str(tmp_path), *args])
+    assert res.exit_code == 0, res.output
+    assert (
+        decode((tmp_path / "bio_link.png").read_bytes()) == "https://m.me/acmebakery?ref=bio_link"
+    )
+    res = runner.invoke(cli, ["links", "qr", "nobody", *args])
+    assert res.exit_code != 0 and "not registered" in res.output
+
+
+def test_cli_refuses_a_bad_ref_with_the_rule(runner: CliRunner, db_path: Path) -> None:
+    res = runner.invoke(
+        cli, ["links", "create", "--page", "acmebakery", "--ref", "a b", "--db", str(db_path)]
+    )
+    assert res.exit_code != 0
+    assert "A-Z a-z 0-9 _ - =" in res.output
+
+
+@pytest.mark.parametrize("ref", ["", "  "])
+def test_cli_refuses_an_empty_ref_given_with_the_rule(
+    runner: CliRunner, db_path: Path, query: Any, ref: str
+) -> None:
+    """`--ref "$REF"` with REF unset is a bad ref: it did not register a ref built from the
+    campaign (or say "without a ref, give a campaign"), as leaving --ref out does."""
+    args = ["links", "create", "--page", "acmebakery", "--campaign", "spring", "--ref", ref]
+    res = runner.invoke(cli, [*args, "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert "invalid ref '' (0 characters): a ref uses only A-Z a-z 0-9 _ - =" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+def test_links_qr_and_create_again_keep_the_registered_redirect_url(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    args = ["--db", str(db_path)]
+    create = ["links", "create", "--page", "acmebakery", "--ref", "flyer", "--channel", "qr"]
+    redirect = "https://go.example/r/flyer?page=acmebakery&qr=1"
+    res = runner.invoke(cli, [*create, "--via-redirect", "https://go.example", *args,
+                              "--out", str(tmp_path / "first")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["links", "qr", "flyer", "--out", str(tmp_path / "again"), *args])
+    assert res.exit_code == 0, res.output
+    assert decode((tmp_path / "again" / "flyer.png").read_bytes()) == redirect
+    assert decode(svg_to_png((tmp_path / "again" / "flyer.svg").read_bytes())) == redirect
+    # The same link made again without --via-redirect: a no-op whose code still counts scans.
+    res = runner.invoke(cli, [*create, "--out", str(tmp_path / "third"), *args])
+    assert res.exit_code == 0, res.output
+    assert decode((tmp_path / "third" / "flyer.png").read_bytes()) == redirect
+    assert res.stdout.strip() == redirect
+    assert "the registered URL is kept, not https://m.me/acmebakery?ref=flyer" in res.output
+
+
+@pytest.mark.parametrize("command", ["create", "import", "qr"])
+def test_an_out_that_cannot_be_written_is_refused_before_registering(
+    command: str, tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    out = ["--out", str(blocker / "codes"), "--db", str(db_path)]
+    if command == "qr":
+        con = db.connect(db_path)
+        try:
+            links.register(con, [links.make_link("acmebakery", "window", "qr")])
+        finally:
+            con.close()
+        res = runner.invoke(cli, ["links", "qr", "window", *out])
+    elif command == "import":
+        csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+        res = runner.invoke(cli, ["links", "import", str(csv_file), *out])
+    else:
+        res = runner.invoke(
+            cli, ["links", "create", "--page", "acmebakery", "--ref", "window", "--channel", "qr",
+                  *out],
+        )  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert isinstance(res.exception, SystemExit)  # a message, not a traceback
+    assert "cannot write codes to" in res.output
+    assert "--out must be a directory refscope can create and write to" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == (command == "qr")
+
+
+def test_links_list_piped_prints_whole_values(runner: CliRunner, db_path: Path) -> None:
+    long_ref = "newsletter_" + "x" * 80
+    url = f"https://go.example/r/{long_ref}?page=acmebakery&qr=0"
+    args = ["--page", "acmebakery", "--ref", long_ref, "--campaign", "Spring  Sale"]
+    res = runner.invoke(cli, ["links", "create", *args, "--via-redirect", "https://go.example",
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    header, row = res.output.splitlines()
+    assert header.split("\t") == ["ref", "page", "channel", "campaign", "placement", "url",
+                                  "created"]  # fmt: skip
+    assert row.split("\t")[:6] == [long_ref, "acmebakery", "m_me_link", "Spring  Sale", "", url]
+
+
+def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    args = ["--page", "acmebakery", "--ref", "flyer", "--channel", "qr", "--out", str(tmp_path)]
+    res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    # Another process holds the file open read-only (a dashboard's query, say): a writer
+    # would have to wait for it.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], "
+         "read_only=True); print('ready', flush=True); time.sleep(60)", str(db_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        res = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
+        assert res.exit_code == 0 and "flyer" in res.output, res.output
+        out = tmp_path / "again"
+        res = runner.invoke(cli, ["links", "qr", "flyer", "--out", str(out), "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        assert (out / "flyer.png").is_file()
+    finally:
+        holder.kill()
+        holder.communicate()  # reaps it and closes its pipe
