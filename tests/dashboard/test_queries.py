@@ -1,5 +1,6 @@
 """queries.py against real databases, each number recomputed in Python from the raw tables:
-bounds, KPIs, filters and empty ranges. Each page's own queries: test_queries_pages.py."""
+bounds, KPIs, filters and empty ranges. Each page's own queries: test_queries_refs.py,
+test_queries_ads.py, test_queries_website_chat.py and test_queries_comments.py."""
 
 from __future__ import annotations
 

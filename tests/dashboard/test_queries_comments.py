@@ -1,0 +1,150 @@
+"""The Comments page's queries against real databases: comments, private replies and conversations
+per post, for one page or all, and the reply rate, each recomputed in Python from the raw tables."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from dashboard import queries
+from dashboard.filters import Filters
+from ingest import db, pipeline
+from tests import factories as fx
+from tests.dashboard.reference import acquired, nan_or, num, rows
+
+
+def test_comments_count_comments_private_replies_and_conversations_per_post(
+    con, demo_contacts, filters
+):
+    events = rows(
+        con, "SELECT * FROM events WHERE kind IN ('comment', 'private_reply', 'message_echo')"
+    )
+    post_of = {
+        e["comment_id"]: e["post_id"]
+        for e in events
+        if e["kind"] == "comment" and e["comment_id"] is not None
+    }
+    in_range = [e for e in events if filters.start <= e["ts"].date() <= filters.end]
+    added = Counter(
+        (e["page_id"], e["post_id"])
+        for e in in_range
+        # The page's own public replies are not comments it received.
+        if e["kind"] == "comment" and e["detail"] == "add" and e["commenter_id"] != e["page_id"]
+    )
+    own = [e for e in in_range if e["kind"] == "comment" and e["commenter_id"] == e["page_id"]]
+    assert own, "the demo's pages answer some comments publicly"
+    # A reply by its send log (one Meta answered) or its echo naming the comment; the first
+    # of them dates it.
+    first: dict[tuple[str, str], tuple[Any, str]] = {}
+    for e in events:
+        sent = e["kind"] == "private_reply" and (e["psid"] or e["mid"])
+        if (sent or e["kind"] == "message_echo") and e["comment_id"]:
+            post = e["post_id"] or post_of.get(e["comment_id"]) or "(unknown post)"
+            key = (e["page_id"], e["comment_id"])
+            first[key] = min(first.get(key, (e["ts"], post)), (e["ts"], post))
+    replied: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (page, comment), (ts, post) in first.items():
+        if filters.start <= ts.date() <= filters.end:
+            replied[page, post].add(comment)
+    conv = Counter(
+        (c["page_id"], c["post_id"] or post_of.get(c["comment_id"]) or "(unknown post)")
+        for c in acquired(demo_contacts, filters)
+        if c["channel"] == "comment_reply"
+    )
+    df = queries.comments(con, filters)
+    keys = set(added) | set(replied) | set(conv)
+    assert len(df) == len(keys) and sum(conv.values()) > 0 and sum(added.values()) > 0
+    for r in df.to_dict("records"):
+        key = (r["page_id"], r["post_id"])
+        n_pr = len(replied.get(key, ()))
+        assert (r["comments"], r["private_replies"], r["conversations"]) == (
+            added[key],
+            n_pr,
+            conv[key],
+        ), key
+        assert num(r["reply_rate"]) == (nan_or(conv[key] / n_pr) if n_pr else None)
+    order = [(-r["comments"], -r["private_replies"], r["post_id"]) for r in df.to_dict("records")]
+    assert order == sorted(order)
+
+
+def test_comments_of_one_page_count_only_its_comments_replies_and_conversations(
+    con, demo_contacts, filters
+):
+    """Each page's posts, comments, replies and conversations, with only that page chosen: the
+    same rows as that page's share of the unfiltered table (none of the other page's)."""
+    everyone = queries.comments(con, filters)
+    pages = sorted(everyone["page_id"].unique())
+    assert len(pages) == 2, pages  # the demo's two pages both get comments
+    for page in pages:
+        chosen = queries.comments(con, Filters(filters.start, filters.end, pages=(page,)))
+        mine = everyone[everyone["page_id"] == page].reset_index(drop=True)
+        assert set(chosen["page_id"]) == {page}
+        assert chosen.to_dict("records") == mine.to_dict("records"), page
+        conv = sum(
+            1 for c in acquired(demo_contacts, filters)
+            if c["channel"] == "comment_reply" and c["page_id"] == page
+        )  # fmt: skip
+        assert int(chosen["conversations"].sum()) == conv > 0, page
+
+
+def test_comments_count_replies_known_by_echo_or_send_log_once_and_not_failed_sends(tmp_path):
+    """Four comments on one post: two answered through an echo naming them (no send log), one
+    by send log and echo, one whose send Meta refused; the first answer writes back."""
+    post, ts = f"{fx.PAGE_ID}_777", fx.T0
+    ids = [f"777_{n}" for n in (1, 2, 3, 4)]
+    failed = fx.send_log(ids[2], None, ts=ts + 3000)
+    failed["response"] = {"error": {"message": "(#10900) Activity already replied to",
+                                    "code": 10900}}  # fmt: skip
+    lines = [
+        fx.feed(
+            *(fx.comment(comment_id=c, post_id=post, from_id=f"1000{n}") for n, c in enumerate(ids))
+        ),  # fmt: skip
+        fx.delivery(fx.private_reply_echo(ids[0], psid="a", ts=ts + 1000)),
+        fx.delivery(fx.message("yes please", psid="a", ts=ts + 60_000)),
+        fx.send_log(ids[1], "b", ts=ts + 2000),
+        fx.delivery(fx.private_reply_echo(ids[1], psid="b", ts=ts + 2500, mid="m_reply_777_2")),
+        failed,
+        fx.delivery(fx.private_reply_echo(ids[3], psid="d", ts=ts + 4000)),
+    ]
+    path = tmp_path / "comments.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    con = db.connect(path)
+    try:
+        day = fx.utc(ts).date()
+        (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
+    finally:
+        con.close()
+    assert (row["post_id"], row["comments"], row["private_replies"], row["conversations"]) == (
+        post, 4, 3, 1)  # fmt: skip
+    assert row["reply_rate"] == 1 / 3
+
+
+def test_the_reply_rate_is_the_share_of_the_ranges_replies_that_opened_a_conversation(tmp_path):
+    """Contact a was replied to on day 0 and wrote back on day 2; b commented, got its reply
+    and wrote back on day 2. Day 2 opened two conversations (as Overview counts them) but sent
+    one reply, which opened one: 100%, not 200%. Day 0's reply opened one too."""
+    post, day0, day2 = f"{fx.PAGE_ID}_777", fx.T0, fx.T0 + 2 * fx.DAY
+    lines = [
+        fx.feed(fx.comment(comment_id="777_1", post_id=post, created_time=day0 // 1000)),
+        fx.send_log("777_1", "a", ts=day0 + 1000),
+        fx.delivery(fx.message("hi", psid="a", ts=day2 + 500)),
+        fx.feed(
+            fx.comment(
+                comment_id="777_2", post_id=post, from_id="10002", created_time=day2 // 1000
+            ),
+            time=day2 // 1000,
+        ),  # fmt: skip
+        fx.send_log("777_2", "b", ts=day2 + 1000),
+        fx.delivery(fx.message("hello", psid="b", ts=day2 + 2000)),
+    ]
+    path = tmp_path / "comments.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    con = db.connect(path)
+    try:
+        rows = {d: queries.comments(con, Filters(d, d)).to_dict("records")
+                for d in (fx.utc(day0).date(), fx.utc(day2).date())}  # fmt: skip
+    finally:
+        con.close()
+    (first,), (third,) = rows.values()
+    assert (first["private_replies"], first["conversations"], first["reply_rate"]) == (1, 0, 1)
+    assert (third["private_replies"], third["conversations"], third["reply_rate"]) == (1, 2, 1)
