@@ -222,6 +222,25 @@ def test_distinct_events_without_mid_are_not_merged(ingest_lines, query: Query) 
     assert query("SELECT count(*) FROM events") == [(5,)]
 
 
+def test_an_unknown_item_retried_with_its_timestamp_spelled_otherwise_is_one_event(
+    ingest_lines, query: Query
+) -> None:
+    """An item of a kind refscope does not know is keyed on its content with its own instant
+    written as milliseconds: a copy whose timestamp is in seconds or a digit string (read by
+    magnitude, as every timestamp) is the same event; another text at that instant is not."""
+
+    def edit(ts: object, text: str = "hello (edited)") -> dict[str, object]:
+        body = {"mid": "m_edited", "text": text, "num_edit": 1}
+        return f.delivery(f.other_item(body=body, psid="u1", ts=ts), time=T0 + 10)
+
+    result = ingest_lines([edit(T0), edit(T0 // 1000), edit(str(T0)), edit(T0, "hi (edited)")])
+    assert (result.events_parsed, result.events_added) == (4, 2)
+    assert query("SELECT kind, detail, ts, line_no FROM events ORDER BY line_no") == [
+        ("other", "message_edit", utc(T0), 1),
+        ("other", "message_edit", utc(T0), 4),
+    ]
+
+
 def _click(i: int, ts: int) -> dict[str, object]:
     return {"object": "refscope_click", "ts": ts, "ref": f"qr_{i % 3}", "page": "acmebakery",
             "qr": True, "device": "mobile"}  # fmt: skip
