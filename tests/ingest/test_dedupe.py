@@ -137,6 +137,20 @@ def test_a_later_run_with_an_earlier_and_a_later_copy_keeps_the_earliest(
     assert query("SELECT first_seen_at FROM contacts") == [(utc(T0),)]
 
 
+def test_a_copy_at_the_same_instant_in_a_later_run_leaves_the_stored_event_as_it_was(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    """Only an earlier-dated copy takes the place of a stored event: a message (one mid) read
+    again in a later run at its instant stays the first run's, under its file, line and run."""
+    post = f.delivery(f.message("hi", psid="u1", ts=T0, mid="m_again"))
+    ingest_lines([post], name="a.ndjson")
+    later = ingest_lines([f.delivery(f.message(psid="u2", ts=T0 + 1)), post], name="b.ndjson")
+    assert (later.events_parsed, later.events_added, later.duplicates) == (2, 1, 1)
+    assert query("SELECT file, line_no, run_id FROM events WHERE mid = 'm_again'") == [
+        (str((log_dir / "a.ndjson").resolve()), 1, 1)
+    ]
+
+
 @pytest.mark.parametrize("batch", ["64", "64MiB"], ids=["a-batch-each", "one-batch"])
 def test_copies_dated_by_their_arrival_in_one_run_keep_the_earliest(
     db_path: Path, log_dir: Path, query: Query, monkeypatch: pytest.MonkeyPatch, batch: str
