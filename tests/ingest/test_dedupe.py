@@ -169,6 +169,26 @@ def test_copies_dated_by_their_arrival_in_one_run_keep_the_earliest(
     assert query("SELECT first_seen_at FROM contacts") == [(utc(T0),)]
 
 
+def test_copies_dated_by_their_arrival_in_two_batches_of_a_later_run_keep_the_earliest(
+    db_path: Path, log_dir: Path, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, in a run after another (whose events a run checks for copies): a copy that an
+    earlier batch of the same run stored does not keep out an earlier-dated one."""
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "64")  # a batch per file
+    f.write_ndjson(log_dir / "0.ndjson", [f.delivery(f.message(psid="u0", ts=T0 - DAY))])
+    pipeline.run([str(log_dir / "0.ndjson")], db_path)
+    msg = f.message("hi", psid="u1", mid="m_undated")
+    del msg["timestamp"]
+    body = {"object": "page", "entry": [{"id": PAGE_ID, "messaging": [msg]}]}
+    f.write_ndjson(log_dir / "a.ndjson", [f.envelope(body, received_at=T0 + 3 * DAY)])
+    f.write_ndjson(log_dir / "b.ndjson", [f.envelope(body, received_at=T0)])
+    result = pipeline.run([str(log_dir / "a.ndjson"), str(log_dir / "b.ndjson")], db_path)
+    assert (result.events_parsed, result.events_added) == (2, 1)
+    assert query("SELECT ts, file FROM events WHERE mid = 'm_undated'") == [
+        (utc(T0), str((log_dir / "b.ndjson").resolve()))
+    ]
+
+
 @pytest.mark.parametrize("item", ["comment", "reaction"])
 def test_a_feed_change_without_created_time_retried_in_a_later_run_is_one_event(
     db_path: Path, log_dir: Path, query: Query, item: str
