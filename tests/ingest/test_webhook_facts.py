@@ -240,6 +240,18 @@ def test_an_old_direction_echo_without_entry_id_is_turned_by_the_pages_refscope_
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
+def test_an_old_direction_echo_turned_to_its_page_is_one_event_with_its_copy_under_an_entry_id(
+    ingest_lines, query: Query
+) -> None:
+    """Turned, an echo is keyed (kind and mid) under the page it really has: the same echo
+    (one mid) under an entry that names its page, and as a sample after it, is one event;
+    the entry's echo alone makes its page known."""
+    reply = f.echo("Thanks!", psid="u1", ts=T0 + 5, mid="m_old", reverse=True)
+    result = ingest_lines([f.delivery(reply), {"field": "message_echoes", "value": reply}])
+    assert (result.events_parsed, result.events_added) == (2, 1)
+    assert query("SELECT mid, page_id, psid, line_no FROM events") == [("m_old", PAGE_ID, "u1", 1)]
+
+
 def test_an_echo_without_entry_id_whose_pages_are_unknown_is_read_as_sender_is_page(
     ingest_lines, query: Query
 ) -> None:
