@@ -160,6 +160,24 @@ def test_pruned_history_read_again_stays_out(log_dir: Path, db_path: Path, query
     assert _contact(query, "7") == contact
 
 
+def test_a_kept_message_is_not_replaced_by_an_earlier_copy_from_before_the_prune(
+    log_dir: Path, db_path: Path, query: Query
+) -> None:
+    """A message (one mid) kept by the prune, then a copy of it stamped days earlier, before
+    the prune's date: that copy would be pruned history, so the message stays as it was
+    rather than give way to it and go with it."""
+    msg = {ts: f.delivery(f.message("hi", psid="7", ts=ts, mid="m_kept"))
+           for ts in (NEW - 29 * f.DAY, NEW - 32 * f.DAY)}  # fmt: skip
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", [msg[NEW - 29 * f.DAY]]))], db_path)
+    _prune(db_path, CUT)
+    kept = query("SELECT * FROM events")
+    assert [r[-1] for r in query("SELECT mid, ts FROM events")] == [f.utc(NEW - 29 * f.DAY)]
+    result = pipeline.run([str(f.write_ndjson(log_dir / "b.ndjson", [msg[NEW - 32 * f.DAY]]))],
+                          db_path)  # fmt: skip
+    assert (result.events_parsed, result.events_added) == (1, 0)
+    assert query("SELECT * FROM events") == kept
+
+
 def test_after_two_prunes_history_read_again_stays_out_up_to_the_later_date(
     log_dir: Path, db_path: Path, query: Query
 ) -> None:
