@@ -347,6 +347,23 @@ def test_a_click_log_gzipped_after_it_was_read_adds_no_clicks(
     assert query("SELECT count(*), count(DISTINCT ts) FROM clicks") == [(15, 13)]
 
 
+def test_a_gz_click_log_keyed_by_an_earlier_version_under_its_gz_name_adds_no_clicks(
+    query: Query, execute, log_dir: Path
+) -> None:
+    """An earlier version named a gzipped click log's clicks by its `.gz` name: read again (its
+    ingest_files row deleted), the log adds none of them."""
+    line = f.line(_click(1, T0))
+    gz = log_dir / "clicks-2026-11-30.vm-1.ndjson.gz"
+    gz.write_bytes(gzip.compress((line + "\n").encode()))
+    pipeline.run([str(gz)], query.path)
+    execute("UPDATE clicks SET click_key = md5_number(array_to_string([file, ?, '1'], chr(31)))",
+            line)  # fmt: skip
+    execute("DELETE FROM ingest_files")
+    again = pipeline.run([str(gz)], query.path)
+    assert (again.clicks_read, again.clicks_added) == (1, 0)
+    assert query("SELECT count(*), min(file) FROM clicks") == [(1, str(gz.resolve()))]
+
+
 def test_two_scans_in_one_millisecond_read_in_two_runs_stay_two_when_read_again(
     ingest_lines, query: Query, execute
 ) -> None:
