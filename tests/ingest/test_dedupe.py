@@ -318,6 +318,21 @@ def test_a_last_click_line_read_before_its_newline_is_one_click(
     assert query("SELECT count(*) FROM clicks") == [(2,)]
 
 
+def test_two_scans_in_one_millisecond_the_second_before_its_newline_are_two_clicks(
+    query: Query, log_dir: Path
+) -> None:
+    """The same line twice, the last one read before the writer ended it: two clicks, as many
+    once its newline is there."""
+    path = f.write_ndjson(log_dir / "clicks.ndjson", [_click(1, T0), _click(1, T0)])
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # the writer had not ended the line yet
+    pipeline.run([str(path)], query.path)
+    assert query("SELECT count(*), count(DISTINCT click_key) FROM clicks") == [(2, 2)]
+    with open(path, "ab") as fh:
+        fh.write(b"\n")
+    pipeline.run([str(path)], query.path)
+    assert query("SELECT count(*), count(DISTINCT click_key) FROM clicks") == [(2, 2)]
+
+
 def test_a_click_log_gzipped_after_it_was_read_adds_no_clicks(
     ingest_lines, query: Query, execute, log_dir: Path
 ) -> None:
