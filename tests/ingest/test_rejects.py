@@ -173,6 +173,23 @@ def test_a_byte_order_mark_and_crlf_line_ends_lose_nothing(ingest_lines, query: 
     ]
 
 
+def test_a_marked_line_read_on_its_second_pass_keeps_its_malformed_items_reject(
+    ingest_lines, query: Query
+) -> None:
+    """A line DuckDB reads only once its byte order mark is gone is judged again: a malformed
+    item in it is rejected as in any other line, beside its good items' events."""
+    no_sender = f.message(psid="u9", mid="m_9")
+    del no_sender["sender"]
+    marked = "\ufeff" + f.line(f.delivery(f.message("hi", psid="u1", mid="m_1"), no_sender))
+    result = ingest_lines([marked, "\ufeff" + f.line(f.delivery(no_sender))])
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "partly rejected: entry[0].messaging[1]: no sender id"),
+        (2, "entry[0].messaging[0]: no sender id"),
+    ]
+    assert query("SELECT psid, line_no FROM events") == [("u1", 1)]
+    assert (result.events_added, result.rejects_added) == (1, 2)
+
+
 def test_a_byte_order_mark_alone_is_a_blank_line(ingest_lines, query: Query) -> None:
     """An empty log saved by a Windows tool holds the mark alone (or with a line end): read as if
     absent, that is a blank line, not a reject ("Unexpected UTF-8 BOM")."""
