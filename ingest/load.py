@@ -266,7 +266,9 @@ def load_batch(
         res.insights += again.insights
         res.insights_not_newer += again.insights_not_newer
         res.clicks += again.clicks
-        res.rejects.extend(again.rejects)
+        # A fixed line still rejected is kept as it came (its mark, its escapes), as any other.
+        came = {(f, n): raw for f, n, _, raw in repaired}
+        res.rejects.extend((f, n, why, came.get((f, n), raw)) for f, n, why, raw in again.rejects)
     if forgotten:
         row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
         res.left_out = int(row[0]) if row else 0
@@ -278,7 +280,7 @@ def load_batch(
     return res
 
 
-def _repaired_table(rows: list[tuple[int, int, str]]) -> pa.Table:
+def _repaired_table(rows: list[tuple[int, int, str, str]]) -> pa.Table:
     return lines.table_of(np.arange(len(rows), dtype=np.int64), [r[0] for r in rows],
                      [r[1] for r in rows], lines.texts([r[2] for r in rows]))  # fmt: skip
 
@@ -292,9 +294,10 @@ def _load_table(
     older_events: bool,
     pulled_at: Mapping[int, dt.datetime],
     repair: bool = True,
-) -> list[tuple[int, int, str]]:
-    """Load one table of lines into `res`; return the lines worth a repaired second pass."""
-    repaired: list[tuple[int, int, str]] = []
+) -> list[tuple[int, int, str, str]]:
+    """Load one table of lines into `res`; return the lines worth a repaired second pass, as
+    (file_id, line_no, fixed text, text as it came without its line end)."""
+    repaired: list[tuple[int, int, str, str]] = []
     with db.registered(con, "chunk", table):
         con.execute(stage.RARE_LINES)
         rare = con.execute(stage.RARE_FOUND).fetchone() or ()
@@ -347,7 +350,7 @@ def _load_table(
                     continue  # one of standby or changes items, or with nothing in it
             fixed = reasons.repair(raw) if repair and not good and not problem else None
             if fixed is not None:
-                repaired.append((file_id, line_no, fixed))
+                repaired.append((file_id, line_no, fixed, raw.rstrip("\r\n")))
                 continue
             reason = reasons.explain_reject(raw, problem, good)
             if not raw.endswith("\n") and reason.startswith("invalid JSON"):

@@ -190,6 +190,20 @@ def test_a_marked_line_read_on_its_second_pass_keeps_its_malformed_items_reject(
     assert (result.events_added, result.rejects_added) == (1, 2)
 
 
+def test_a_line_fixed_for_its_second_pass_and_still_rejected_is_kept_as_it_came(
+    ingest_lines, query: Query
+) -> None:
+    """The mark and a lone surrogate escape are taken out only for DuckDB to read the line:
+    if it is rejected all the same, its reject row holds it as it came, mark and escape."""
+    no_sender = f.message(psid="u9", mid="m_9")
+    del no_sender["sender"]
+    marked = "\ufeff" + f.line(f.delivery(no_sender))
+    good = f.message("hi", psid="u8", mid="m_8")
+    escaped = f.line(f.delivery(good, no_sender)).replace('"hi"', '"\\ud83d"')
+    ingest_lines([marked, escaped])
+    assert query("SELECT line_no, raw FROM rejects ORDER BY line_no") == [(1, marked), (2, escaped)]
+
+
 def test_a_byte_order_mark_alone_is_a_blank_line(ingest_lines, query: Query) -> None:
     """An empty log saved by a Windows tool holds the mark alone (or with a line end): read as if
     absent, that is a blank line, not a reject ("Unexpected UTF-8 BOM")."""
