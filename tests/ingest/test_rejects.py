@@ -83,6 +83,15 @@ def test_lines_that_are_not_utf8_are_rejected_and_their_neighbours_kept(
     ]
 
 
+def test_a_line_whose_only_byte_not_utf8_is_its_first_is_rejected_as_such(
+    ingest_lines, query: Query
+) -> None:
+    good = f.delivery(f.message("hi", psid="u1", mid="m_1"))
+    result = ingest_lines([good, b"\xff" + f.line(good).encode(), good])
+    assert (result.events_added, result.rejects_added) == (1, 1)
+    assert query("SELECT line_no, reason FROM rejects") == [(2, "invalid UTF-8 at byte 0")]
+
+
 def test_every_line_becomes_events_or_one_reject_with_a_reason(
     ingest_lines, query: Query, log_dir: Path
 ) -> None:
