@@ -236,6 +236,18 @@ def test_a_utf16_log_is_rejected_as_such(
     assert reasons == [(n, "UTF-16 text, not UTF-8: save the log as UTF-8") for n in (1, 2)]
 
 
+def test_a_big_endian_utf16_log_with_its_byte_order_mark_is_rejected_as_such(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    """A UTF-16 log written big-endian starts with its mark, FE FF (little-endian: FF FE)."""
+    text = "\r\n".join([VALID, f.line(f.delivery(f.message("yo", psid="u2", mid="m_2")))])
+    path = log_dir / "exported.ndjson"
+    path.write_bytes(b"\xfe\xff" + (text + "\r\n").encode("utf-16-be"))
+    pipeline.run([str(path)], db_path)
+    reasons = query("SELECT line_no, reason FROM rejects WHERE line_no <= 2 ORDER BY 1")
+    assert reasons == [(n, "UTF-16 text, not UTF-8: save the log as UTF-8") for n in (1, 2)]
+
+
 def test_summary_groups_item_reasons_without_their_positions(ingest_lines) -> None:
     late = f.message(psid="late", ts="soon")
     result = ingest_lines(
