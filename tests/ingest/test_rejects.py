@@ -148,6 +148,25 @@ def test_a_broken_entry_beside_good_ones_is_rejected_not_dropped(
     assert result.events_parsed == result.events_added == 8
 
 
+def test_an_item_list_that_is_not_a_list_beside_good_entries_is_rejected_not_dropped(
+    ingest_lines, query: Query
+) -> None:
+    # Each of an entry's item lists: messaging is checked above, standby and changes here.
+    change = f.feed(f.comment())["entry"][0]["changes"][0]
+    lines = [
+        f.batch(f.entry(f.message(psid="u1", ts=T0)),
+                {"id": PAGE_ID, "time": T0, "changes": change}),
+        f.batch(f.entry(f.message(psid="u2", ts=T0)),
+                {"id": PAGE_ID, "time": T0, "standby": f.message(psid="u3", ts=T0)}),
+    ]  # fmt: skip
+    ingest_lines(lines)
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "partly rejected: entry[1].changes is not a list"),
+        (2, "partly rejected: entry[1].standby is not a list"),
+    ]
+    assert query("SELECT psid, line_no FROM events ORDER BY line_no") == [("u1", 1), ("u2", 2)]
+
+
 VALID = f.line(f.delivery(f.message("hi", psid="u1", mid="m_1")))
 NOT_QUITE_JSON = [
     pytest.param("\x0c" + VALID, id="form-feed-before-json"),
