@@ -312,6 +312,23 @@ def test_busy_answers_are_retried_after_the_wait_the_server_asks(
     assert waits == [fetch.BACKOFF_SECONDS]
 
 
+def test_a_pull_gives_up_after_every_attempt_with_the_waits_doubling(
+    site: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull that says it gave up after 5 attempts made five requests, not four, with the
+    backoff doubling from BACKOFF_SECONDS between them (the other tests set it to 0)."""
+    monkeypatch.setattr("ingest.fetch.BACKOFF_SECONDS", 0.5)
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 5)
+    s.fail_next = 100
+    waits: list[float] = []
+    with pytest.raises(SourceError, match=f"giving up after {fetch.RETRIES} attempts: HTTP 503"):
+        fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert len(s.requests) == fetch.RETRIES == 5
+    assert waits == [0.5, 1.0, 2.0, 4.0]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_web_page_instead_of_a_log_is_refused_and_nothing_is_read(
     site: Any, db_path: Path, runner: CliRunner, query: Any
 ) -> None:
