@@ -329,6 +329,21 @@ def test_a_pull_gives_up_after_every_attempt_with_the_waits_doubling(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_giving_up_names_the_url_without_its_query_or_user_info(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    """A signed URL's query and the user info are credentials: the error after the last
+    attempt names the URL without them."""
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 2)
+    s.fail_next = 100
+    url = base.replace("//", "//reader:PASSW0RD@") + "/log.ndjson?sig=QUERYSECRET"
+    res = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert f"{base}/log.ndjson: giving up after 5 attempts: HTTP 503" in res.output, res.output
+    assert "QUERYSECRET" not in res.output and "PASSW0RD" not in res.output
+
+
 def test_a_web_page_instead_of_a_log_is_refused_and_nothing_is_read(
     site: Any, db_path: Path, runner: CliRunner, query: Any
 ) -> None:
