@@ -524,6 +524,28 @@ def test_a_redirect_to_another_host_gets_none_of_the_users_headers(
     assert s.requests[-1].get("X-Api-Key") == "KEYSECRET11"
 
 
+def test_a_redirect_to_another_port_of_the_same_host_gets_none_of_the_users_headers(
+    site: Any, db_path: Path
+) -> None:
+    """Another port is another origin (another server, maybe another user's): the README's
+    "scheme, host or port"."""
+    s, base = site
+    other = Site(files={"/f.ndjson": lines(0, 3)})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(other))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        s.redirects = {"/ext.ndjson": f"http://127.0.0.1:{server.server_address[1]}/f.ndjson"}
+        headers = {"Authorization": TOKEN, "X-Api-Key": "KEYSECRET11"}
+        res = remote.pull_logs(base + "/ext.ndjson", headers, db_path)
+        assert res is not None and res.events_added == 3
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert s.requests[-1].get("X-Api-Key") == "KEYSECRET11"  # asked of the URL's own origin
+    assert len(other.requests) == 1
+    assert "X-Api-Key" not in other.requests[0] and "Authorization" not in other.requests[0]
+
+
 @pytest.mark.parametrize("header", ["X-A: é", "X-Key: abc\r\ndef"])
 def test_a_header_no_request_can_carry_is_refused_without_showing_it(header: str) -> None:
     with pytest.raises(SourceError, match="a header holds printable ASCII only") as err:
