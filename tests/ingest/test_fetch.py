@@ -473,6 +473,17 @@ def test_a_bad_url_is_refused_at_once(
     assert waits == []
 
 
+@pytest.mark.parametrize(
+    "url", ["ftp://reader:PASSW0RD@127.0.0.1/log.ndjson", "http:reader:PASSW0RD@127.0.0.1/x"]
+)
+def test_a_bad_url_is_refused_without_showing_its_credentials(
+    url: str, db_path: Path, runner: CliRunner
+) -> None:
+    out = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert out.exit_code == 1 and "http:// or https:// URL" in out.output, out.output
+    assert "PASSW0RD" not in out.output and "reader" not in out.output
+
+
 def test_an_ipv6_host_keeps_its_brackets_in_the_stored_name() -> None:
     assert (
         fetch.safe_url("http://u:p@[::1]:8080/log.ndjson?sig=1") == "http://[::1]:8080/log.ndjson"
