@@ -41,6 +41,7 @@ class Site:
     gzip_encoding: bool = False
     redirects: dict[str, str] = field(default_factory=dict)  # path → Location
     content_types: dict[str, str] = field(default_factory=dict)  # path → Content-Type
+    answers: dict[str, int] = field(default_factory=dict)  # path → a status answered bodiless
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
 
@@ -57,6 +58,8 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 return self._send(site.fail_status, b"busy", site.fail_headers)
             if site.require_auth and self.headers.get("Authorization") != TOKEN:
                 return self._send(401, b"no")
+            if self.path in site.answers:
+                return self._send(site.answers[self.path], b"")
             target = site.redirects.get(self.path.partition("?")[0])
             if target:
                 return self._send(302, b"", {"Location": target})
@@ -227,6 +230,19 @@ def test_an_unfinished_last_line_is_pulled_again_once_complete(
     remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert query.scalar("SELECT count(*) FROM events") == 4
     assert query.scalar("SELECT count(*) FROM rejects") == 0
+
+
+def test_an_export_answering_no_content_is_nothing_new_not_an_error(
+    site: Any, db_path: Path, runner: CliRunner, query: Any
+) -> None:
+    """An export endpoint with nothing in it yet may answer 204 No Content."""
+    s, base = site
+    s.answers["/export"] = 204
+    res = runner.invoke(cli, ["pull", "logs", base + "/export", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert f"nothing new at {base}/export" in res.output
+    assert query("SELECT count(*) FROM ingest_files") == [(0,)]
+    assert list((db_path.parent / ".pull").iterdir()) == []
 
 
 def test_gz_export_uses_a_conditional_get(site: Any, db_path: Path, query: Any) -> None:
