@@ -146,6 +146,24 @@ def test_second_pull_asks_only_for_new_bytes(site: Any, db_path: Path, query: An
     assert query.scalar("SELECT DISTINCT file FROM events") == base + "/log.ndjson"
 
 
+def test_a_signed_url_whose_query_changes_still_asks_only_for_new_bytes(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    """The input is the URL without its query (a signature that changes with each pull): the
+    second pull finds what the first read and asks for the bytes after it."""
+    s, base = site
+    s.files["/log.ndjson?sig=one"] = lines(0, 50)
+    first = remote.pull_logs(base + "/log.ndjson?sig=one", {}, db_path)
+    assert first is not None and first.events_added == 50
+    s.files["/log.ndjson?sig=two"] = lines(0, 50) + lines(50, 10)
+    sent = s.sent
+    second = remote.pull_logs(base + "/log.ndjson?sig=two", {}, db_path)
+    assert second is not None and (second.events_added, second.duplicates) == (10, 0)
+    assert s.requests[-1]["Range"].startswith("bytes=")
+    assert s.sent - sent < len(lines(50, 10)) + 4096 + 1
+    assert query("SELECT path, lines_done FROM ingest_files") == [(base + "/log.ndjson", 60)]
+
+
 def test_a_killed_pulls_download_is_swept_and_a_running_ones_kept(
     site: Any, db_path: Path, query: Any
 ) -> None:
