@@ -263,6 +263,27 @@ def test_an_export_answering_no_content_is_nothing_new_not_an_error(
     assert list((db_path.parent / ".pull").iterdir()) == []
 
 
+def test_a_pull_that_brings_only_part_of_a_line_keeps_the_next_one_to_a_range(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    """A pull whose new bytes end no line keeps the fingerprint of what was read whole, so the
+    pull after it still asks only for the bytes after that, not for the whole file again."""
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 50)
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    s.files["/log.ndjson"] = lines(0, 50) + lines(50, 1)[:40]
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert query("SELECT count(*) FROM events") == [(50,)]
+    s.files["/log.ndjson"] = lines(0, 52)
+    sent = s.sent
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and (res.events_added, res.duplicates) == (2, 0)
+    assert s.requests[-1]["Range"].startswith("bytes=")
+    assert s.sent - sent < len(lines(50, 2)) + 4096 + 1
+    assert query("SELECT count(*) FROM events") == [(52,)]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
 def test_gz_export_uses_a_conditional_get(site: Any, db_path: Path, query: Any) -> None:
     s, base = site
     s.files["/export.ndjson.gz"] = gzip.compress(lines(0, 40))
