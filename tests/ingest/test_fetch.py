@@ -41,6 +41,7 @@ class Site:
     gzip_encoding: bool = False
     redirects: dict[str, str] = field(default_factory=dict)  # path → Location
     content_types: dict[str, str] = field(default_factory=dict)  # path → Content-Type
+    last_modified: str = ""  # when set: a Last-Modified (no ETag), If-Modified-Since honoured
     answers: dict[str, int] = field(default_factory=dict)  # path → a status answered bodiless
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
@@ -75,6 +76,11 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             etag = '"' + hashlib.md5(body).hexdigest() + '"'
             if self.headers.get("If-None-Match") == etag:
                 return self._send(304, b"", {"ETag": etag})
+            validator = {"ETag": etag}
+            if site.last_modified:
+                validator = {"Last-Modified": site.last_modified}
+                if self.headers.get("If-Modified-Since") == site.last_modified:
+                    return self._send(304, b"", validator)
             rng = self.headers.get("Range")
             if rng and site.ranges:
                 start = int(rng.removeprefix("bytes=").rstrip("-"))
@@ -83,8 +89,8 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     return self._send(416, b"", size)
                 part = body[start:]
                 cr = f"bytes {start}-{len(body) - 1}/{len(body)}"
-                return self._send(206, part, {"Content-Range": cr, "ETag": etag, **extra})
-            return self._send(200, body, {"ETag": etag, **extra})
+                return self._send(206, part, {"Content-Range": cr, **validator, **extra})
+            return self._send(200, body, {**validator, **extra})
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
@@ -291,6 +297,25 @@ def test_gz_export_uses_a_conditional_get(site: Any, db_path: Path, query: Any) 
     assert res is not None and res.events_added == 40
     assert remote.pull_logs(base + "/export.ndjson.gz", {}, db_path) is None
     assert s.requests[-1].get("If-None-Match")
+
+
+def test_gz_export_uses_last_modified_when_the_server_sends_no_etag(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    s, base = site
+    s.last_modified = "Wed, 15 Nov 2023 08:00:00 GMT"
+    s.files["/export.ndjson.gz"] = gzip.compress(lines(0, 40))
+    res = remote.pull_logs(base + "/export.ndjson.gz", {}, db_path)
+    assert res is not None and res.events_added == 40
+    sent = s.sent
+    assert remote.pull_logs(base + "/export.ndjson.gz", {}, db_path) is None
+    assert s.requests[-1].get("If-Modified-Since") == s.last_modified
+    assert s.sent == sent  # a 304: not downloaded again
+    s.last_modified = "Thu, 16 Nov 2023 08:00:00 GMT"
+    s.files["/export.ndjson.gz"] = gzip.compress(lines(0, 45))
+    res = remote.pull_logs(base + "/export.ndjson.gz", {}, db_path)
+    assert res is not None and (res.events_added, res.rejects_added) == (5, 0)
+    assert query("SELECT count(*) FROM events") == [(45,)]
 
 
 def test_a_gz_object_served_decompressed_is_read_as_plain_text(
