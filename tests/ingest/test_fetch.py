@@ -170,6 +170,21 @@ def test_a_signed_url_whose_query_changes_still_asks_only_for_new_bytes(
     assert query("SELECT path, lines_done FROM ingest_files") == [(base + "/log.ndjson", 60)]
 
 
+def test_nothing_new_names_the_url_without_its_query_or_user_info(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    s, base = site
+    s.files["/log.ndjson?sig=QUERYSECRET"] = lines(0, 5)
+    url = base.replace("//", "//reader:PASSW0RD@") + "/log.ndjson?sig=QUERYSECRET"
+    first = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert again.exit_code == 0, again.output
+    assert f"nothing new at {base}/log.ndjson\n" in again.output, again.output
+    for out in (first.output, again.output):
+        assert "QUERYSECRET" not in out and "PASSW0RD" not in out
+
+
 def test_a_killed_pulls_download_is_swept_and_a_running_ones_kept(
     site: Any, db_path: Path, query: Any
 ) -> None:
