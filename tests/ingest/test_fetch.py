@@ -41,6 +41,7 @@ class Site:
     gzip_encoding: bool = False
     redirects: dict[str, str] = field(default_factory=dict)  # path → Location
     content_types: dict[str, str] = field(default_factory=dict)  # path → Content-Type
+    gzip_always: bool = False  # gzip also an answer to a request asking for identity (misbehaving)
     last_modified: str = ""  # when set: a Last-Modified (no ETag), If-Modified-Since honoured
     answers: dict[str, int] = field(default_factory=dict)  # path → a status answered bodiless
     requests: list[dict[str, str]] = field(default_factory=list)
@@ -68,7 +69,8 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if body is None:
                 return self._send(404, b"missing")
             extra = {}
-            if site.gzip_encoding and "gzip" in self.headers.get("Accept-Encoding", ""):
+            accepted = "gzip" in self.headers.get("Accept-Encoding", "")
+            if site.gzip_always or (site.gzip_encoding and accepted):
                 body = gzip.compress(body, mtime=0)
                 extra = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
             if self.path in site.content_types:
@@ -524,6 +526,25 @@ def test_ranges_count_the_file_bytes_when_the_server_gzips(
     assert s.requests[-1]["Accept-Encoding"] == "identity"
     assert query.scalar("SELECT count(*) FROM events") == 60
     assert query.scalar("SELECT count(*) FROM rejects") == 0
+
+
+def test_a_range_gzipped_against_the_identity_asked_is_refused_and_the_file_read_whole(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    """A server that gzips its answer to a Range asking for the identity encoding sends a slice
+    of a gzip stream, which no decoder can read: the part is kept raw and refused, and the file
+    is fetched whole, not the pull failed."""
+    s, base = site
+    s.gzip_always = True
+    s.files["/log.ndjson"] = lines(0, 17)  # more than OVERLAP: the range starts past byte 0
+    first = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert first is not None and first.events_added == 17
+    s.files["/log.ndjson"] += lines(17, 3)
+    before = len(s.requests)
+    second = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert second is not None and (second.events_added, second.rejects_added) == (3, 0)
+    assert ["Range" in r for r in s.requests[before:]] == [True, False]  # the part, the whole
+    assert query("SELECT count(*) FROM events") == [(20,)]
 
 
 def test_no_spool_file_is_left_behind(site: Any, db_path: Path) -> None:
