@@ -198,6 +198,20 @@ def test_a_folder_with_a_log_beside_rotated_ones_warns_of_nothing(tmp_path: Path
     assert warnings == []
 
 
+def test_an_empty_folder_or_one_of_dot_files_warns_of_nothing(tmp_path: Path) -> None:
+    """The warning names files left out: a folder with none (empty, or a .gitkeep and an
+    editor's .swp only) has none to name, and no "0 left out" to say."""
+    empty, dots = tmp_path / "empty", tmp_path / "dots"
+    (empty / "sub").mkdir(parents=True)
+    dots.mkdir()
+    (dots / ".gitkeep").write_text("")
+    (dots / ".webhooks.ndjson.swp").write_text("x")
+    for folder in (empty, dots):
+        warnings: list[str] = []
+        assert discovery.discover([str(folder)], warnings) == []
+        assert warnings == [], folder
+
+
 @pytest.mark.parametrize("url", ["HTTPS://example.com/webhooks.ndjson", "Http://127.0.0.1:9/x"])
 def test_a_url_in_capitals_is_still_told_to_go_through_pull_logs(url: str) -> None:
     """A URL's scheme is case-insensitive (pull logs reads HTTPS://): given to ingest, it is
