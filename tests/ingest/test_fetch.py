@@ -187,6 +187,22 @@ def test_nothing_new_names_the_url_without_its_query_or_user_info(
         assert "QUERYSECRET" not in out and "PASSW0RD" not in out
 
 
+def test_ingest_files_holds_a_pulled_logs_size_as_served(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    """ingest_files.size of a pulled log is the log's size, as for a file on disk, also after a
+    pull of only its new bytes."""
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 30)
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    n = len(s.files["/log.ndjson"])
+    assert query("SELECT size, offset_done FROM ingest_files") == [(n, n)]
+    s.files["/log.ndjson"] += lines(30, 5)
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    n = len(s.files["/log.ndjson"])
+    assert query("SELECT size, offset_done, lines_done FROM ingest_files") == [(n, n, 35)]
+
+
 def test_a_killed_pulls_download_is_swept_and_a_running_ones_kept(
     site: Any, db_path: Path, query: Any
 ) -> None:
