@@ -368,6 +368,18 @@ def test_a_gz_object_served_decompressed_is_read_as_plain_text(
     assert query("SELECT count(*), count(DISTINCT event_key) FROM events") == [(45, 45)]
 
 
+def test_a_gz_object_served_decompressed_with_a_byte_order_mark_is_read(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    """A log saved by a Windows tool starts with a byte order mark: served decompressed at its
+    .gz URL, it is still NDJSON text, not "Not a gzipped file"."""
+    s, base = site
+    s.files["/logs/win.ndjson.gz"] = b"\xef\xbb\xbf" + lines(0, 3)
+    res = remote.pull_logs(base + "/logs/win.ndjson.gz", {}, db_path)
+    assert res is not None and (res.events_added, res.rejects_added) == (3, 0)
+    assert query("SELECT count(*) FROM events") == [(3,)]
+
+
 def test_a_gz_export_at_a_url_without_gz_is_read_as_one(
     site: Any, db_path: Path, query: Any
 ) -> None:
