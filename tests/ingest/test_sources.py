@@ -198,6 +198,25 @@ def test_a_folder_with_a_log_beside_rotated_ones_warns_of_nothing(tmp_path: Path
     assert warnings == []
 
 
+def test_inputs_are_listed_in_name_order_whatever_order_they_are_given_in(
+    tmp_path: Path,
+) -> None:
+    """Files are read in name order (a day's log before the next day's, so a delivery logged in
+    both is kept under the earlier one), however the PATHs, folders and globs are given."""
+    for name in ("2023-11-15/webhooks.ndjson", "2023-11-14/webhooks.ndjson.gz",
+                 "2023-11-14/clicks.jsonl", "loose.json"):  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}\n")
+    got = discovery.discover([str(tmp_path / "loose.json"), str(tmp_path / "2023-11-15"),
+                              str(tmp_path / "2023-11-1[4]")])  # fmt: skip
+    assert got == [
+        tmp_path / "2023-11-14" / "clicks.jsonl",
+        tmp_path / "2023-11-14" / "webhooks.ndjson.gz",
+        tmp_path / "2023-11-15" / "webhooks.ndjson",
+        tmp_path / "loose.json",
+    ]
+
+
 def test_an_empty_folder_or_one_of_dot_files_warns_of_nothing(tmp_path: Path) -> None:
     """The warning names files left out: a folder with none (empty, or a .gitkeep and an
     editor's .swp only) has none to name, and no "0 left out" to say."""
