@@ -147,6 +147,23 @@ def test_a_linked_folder_below_a_directory_is_read_as_a_glob_reads_it(
     assert query("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u2",)]
 
 
+def test_a_folder_linked_back_up_its_tree_twice_is_walked_once(tmp_path: Path) -> None:
+    """A folder reached again is not walked below either: two links back up the tree (a
+    `current` and a `latest` link to the log folder inside it) would otherwise double the
+    walk at each level, down to the kernel's limit of links in a path. Run in a process of its
+    own, so that a hang is a failure."""
+    logs = tmp_path / "logs"
+    f.write_ndjson(logs / "today.ndjson", [f.delivery(f.message(psid="u1", ts=T0))])
+    os.symlink(logs, logs / "current")
+    os.symlink(logs, logs / "latest")
+    code = "import sys; from ingest import discovery; print(discovery.discover(sys.argv[1:]))"
+    args = [sys.executable, "-c", code, str(logs)]
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=60, cwd=root)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == repr([(logs / "today.ndjson").resolve()])
+
+
 def test_a_glob_matching_folders_reads_their_logs_as_the_shell_would(
     db_path: Path, query: Query, tmp_path: Path
 ) -> None:
