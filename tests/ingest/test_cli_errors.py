@@ -59,6 +59,22 @@ def test_serve_checks_its_log_folder_before_the_server_starts(
     assert len(started) == 1 and (tmp_path / "logs").is_dir()
 
 
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's /sys")
+def test_serve_refuses_a_log_folder_that_exists_but_cannot_be_written(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder that is there but refuses new files (sysfs refuses them even to root, as a
+    folder of another user refuses them to refscope) is found out before the server starts."""
+    import ingest.receiver
+
+    started: list[object] = []
+    monkeypatch.setattr(ingest.receiver, "serve", lambda *a: started.append(a))
+    result = runner.invoke(cli, ["serve", "--log-dir", "/sys/kernel", "--db", str(tmp_path / "d")])
+    line = _one_error_line(result)
+    assert "cannot write logs to /sys/kernel" in line and "--log-dir" in line
+    assert started == []
+
+
 @pytest.mark.parametrize("command", ["dashboard", "serve"])
 def test_a_port_in_use_is_refused_before_anything_starts(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
