@@ -98,19 +98,23 @@ def check_url(url: str) -> None:
 
 
 def parse_headers(values: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """--header values as a dict. A refused one is named by its place, never quoted: any part
+    of it (`Bearer s3cr…` without its colon, a name run into its value) may be a credential."""
     headers: dict[str, str] = {}
-    for value in values:
+    for n, value in enumerate(values, 1):
+        which = f"--header #{n} of {len(values)}" if len(values) > 1 else "--header"
         name, sep, rest = value.partition(":")
         if not sep or not name.strip():
-            raise SourceError(f"a header is 'Name: value', got one starting {value[:12]!r}")
+            raise SourceError(f"{which}: a header is 'Name: value' (a name, a colon, a value); "
+                              "not shown, as it may hold a credential")  # fmt: skip
         if _sendable(value) and not _TOKEN.fullmatch(name.strip()):
             # Refused here: httpx would refuse it on every retry, as if the server were down.
-            raise SourceError(f"header {name.strip()[:40]!r}: a header name is letters, digits and "
-                              "!#$%&'*+-.^_`|~ only (no spaces)")  # fmt: skip
+            raise SourceError(f"{which}: a header name is letters, digits and "
+                              "!#$%&'*+-.^_`|~ only (no spaces); not shown, as it may hold a "
+                              "credential")  # fmt: skip
         if not _sendable(value):
-            # Named, never shown: the value may be a credential.
-            raise SourceError(f"header {name.strip()[:40]!r}: a header holds printable ASCII "
-                              "only (no accents, no line breaks)")  # fmt: skip
+            raise SourceError(f"{which}: a header holds printable ASCII only (no accents, no "
+                              "line breaks); not shown, as it may hold a credential")  # fmt: skip
         headers[name.strip()] = rest.strip()
     return headers
 

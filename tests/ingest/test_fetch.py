@@ -708,6 +708,27 @@ def test_a_header_no_request_can_carry_is_refused_without_showing_it(header: str
     assert header.split(":")[1].strip()[:3] not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("header", "rule"),
+    [
+        ("Bearer s3cr3t-t0ken", "a header is 'Name: value'"),  # the name and its colon forgotten
+        (": s3cr3t-t0ken", "a header is 'Name: value'"),
+        ("Authorization Bearer s3cr3t-t0ken: x", "a header name is letters, digits and"),
+        ("X-Key: s3cr3t-t0kén", "a header holds printable ASCII only"),
+    ],
+)
+def test_no_part_of_a_refused_header_is_shown_and_its_place_is_named(
+    header: str, rule: str
+) -> None:
+    with pytest.raises(SourceError) as err:
+        fetch.parse_headers(["Accept: text/plain", header])
+    said = str(err.value)
+    assert said.startswith(f"--header #2 of 2: {rule}"), said
+    assert "s3cr" not in said and "t0k" not in said and "Bearer" not in said
+    with pytest.raises(SourceError, match="^--header: "):
+        fetch.parse_headers([header])
+
+
 @pytest.mark.parametrize("header", ["Bad Name: v", "X-Key(1): v", "X/Y: v"])
 def test_a_header_name_no_request_can_carry_is_refused_before_any_request(
     site: Any, db_path: Path, runner: CliRunner, header: str
