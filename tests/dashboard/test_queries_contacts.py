@@ -112,6 +112,26 @@ def test_cohorts_count_two_contacts_whose_ids_run_together_as_two(tmp_path):
     assert week["contacts"] == 2
 
 
+def test_a_contact_acquired_at_midnight_is_that_days_alone(tmp_path):
+    """A day runs from 00:00:00.000 UTC up to the next day's: a contact arriving on that instant
+    is the new day's, counted in a range that starts on it and not in one that ends before."""
+    midnight = fx.T0 - fx.T0 % fx.DAY + 2 * fx.DAY
+    log = fx.write_ndjson(tmp_path / "logs" / "w.ndjson", [
+        fx.delivery(fx.message("hi", psid="u1", ts=midnight - 12 * fx.HOUR)),
+        fx.delivery(fx.message("hi", psid="u2", ts=midnight)),
+    ])  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    pipeline.run([str(log)], path)
+    day = fx.utc(midnight).date()
+    before = day - dt.timedelta(days=1)
+    with opened(path) as c:
+        for f in (Filters(day, day), Filters(before, before)):
+            (row,) = queries.returns_by_channel(c, f).to_dict("records")
+            assert row["contacts"] == 1, f
+            (week,) = queries.cohorts(c, f).to_dict("records")
+            assert week["contacts"] == 1, f
+
+
 # --- contact rows ------------------------------------------------------------------------------
 
 
