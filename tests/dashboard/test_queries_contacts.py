@@ -132,6 +132,25 @@ def test_a_contact_acquired_at_midnight_is_that_days_alone(tmp_path):
             assert week["contacts"] == 1, f
 
 
+def test_a_psid_coming_back_on_another_page_is_not_a_return(tmp_path):
+    """PSIDs are page-scoped: the same id messaging another page later is another contact."""
+    log = fx.write_ndjson(tmp_path / "logs" / "w.ndjson", [
+        fx.delivery(fx.message("hi", psid="u1", ts=fx.T0)),
+        fx.delivery(fx.message("hi", psid="u1", ts=fx.T0 + 2 * fx.DAY, page_id=fx.OTHER_PAGE_ID),
+                    page_id=fx.OTHER_PAGE_ID),
+        fx.delivery(fx.message("hi", psid="u9", ts=fx.T0 + 40 * fx.DAY)),  # the data ends later
+    ])  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    pipeline.run([str(log)], path)
+    day = fx.utc(fx.T0).date()
+    f = Filters(day, day, pages=(fx.PAGE_ID,))
+    with opened(path) as c:
+        (row,) = queries.returns_by_channel(c, f).to_dict("records")
+        (week,) = queries.cohorts(c, f).to_dict("records")
+    assert row["contacts"] == 1 and (row["d1"], row["d7"], row["d30"]) == (0, 0, 0)
+    assert week["contacts"] == 1 and week["week_1"] == 0
+
+
 # --- contact rows ------------------------------------------------------------------------------
 
 
