@@ -151,6 +151,22 @@ def test_a_psid_coming_back_on_another_page_is_not_a_return(tmp_path):
     assert week["contacts"] == 1 and week["week_1"] == 0
 
 
+def test_a_return_on_the_data_s_last_day_counts_for_the_week_it_ends(tmp_path):
+    """A week ending on the data's last day has passed: a return on that day is counted."""
+    log = fx.write_ndjson(tmp_path / "logs" / "w.ndjson", [
+        fx.delivery(fx.message("hi", psid="u1", ts=fx.T0)),
+        fx.delivery(fx.message("again", psid="u1", ts=fx.T0 + 7 * fx.DAY)),
+    ])  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    pipeline.run([str(log)], path)
+    day = fx.utc(fx.T0).date()
+    with opened(path) as c:
+        (week,) = queries.cohorts(c, Filters(day, day)).to_dict("records")
+        (row,) = queries.returns_by_channel(c, Filters(day, day)).to_dict("records")
+    assert (week["contacts"], week["week_1"], week["past_week_1"]) == (1, 1, 1)
+    assert pd.isna(week["week_2"]) and row["d7"] == 1
+
+
 # --- contact rows ------------------------------------------------------------------------------
 
 
