@@ -71,6 +71,8 @@ def test_cohorts_share_who_messaged_again_each_week(con, demo_contacts, filters)
                 back += w in weeks
             assert num(r[f"week_{w}"]) == pytest.approx(share(back, len(done))), (
                 r["cohort_week"], w)  # fmt: skip
+            # The weight of week_w when channels are combined: those whose week w has ended.
+            assert r[f"past_week_{w}"] == len(done), (r["cohort_week"], w)
     assert df["week_1"].sum() > 0 and unfinished > 0
 
 
