@@ -5,6 +5,7 @@ Python from the raw tables."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pandas as pd
@@ -259,6 +260,32 @@ def test_link_preview_fetchers_are_not_counted_as_clicks(tmp_path):
     assert df[["new_contacts", "clicks", "scans"]].to_dict("index") == {
         "bio": {"new_contacts": 1, "clicks": 2, "scans": 2}}  # fmt: skip
     assert df.loc["bio", "contacts_per_click"] == 0.5
+
+
+def test_a_click_logged_without_a_device_is_counted(tmp_path):
+    """Only a bot's GET is left out: a click line carrying no device class is someone's click."""
+    day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
+    logs = tmp_path / "logs"
+    first = fx.postback(referral=fx.referral_obj("bio"), psid="u1", ts=fx.T0)
+    fx.write_ndjson(logs / "webhooks.ndjson", [fx.delivery(first)])
+    no_device = {"object": "refscope_click", "ts": fx.T0 - 2000, "ref": "bio",
+                 "page": fx.PAGE_ID, "qr": True}  # fmt: skip
+    (logs / "clicks.ndjson").write_bytes(
+        clicklog.click_line(fx.T0 - 1000, "bio", fx.PAGE_ID, True, "mobile")
+        + json.dumps(no_device).encode()
+        + b"\n"
+    )
+    path = tmp_path / "r.duckdb"
+    con = db.connect(path)
+    try:
+        links.register(con, [links.make_link(fx.PAGE_ID, "bio", channel="qr")])
+    finally:
+        con.close()
+    pipeline.run([str(logs)], path)
+    with opened(path) as c:
+        assert c.execute("SELECT count(*) FROM clicks WHERE device IS NULL").fetchone() == (1,)
+        df = queries.refs(c, Filters(day, day)).set_index("ref")
+    assert df.loc["bio", ["clicks", "scans"]].tolist() == [2, 2]
 
 
 def test_a_qr_ref_seen_only_as_a_reentry_keeps_its_qr_channel(small):
