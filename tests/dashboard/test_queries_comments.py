@@ -148,3 +148,28 @@ def test_the_reply_rate_is_the_share_of_the_ranges_replies_that_opened_a_convers
     (first,), (third,) = rows.values()
     assert (first["private_replies"], first["conversations"], first["reply_rate"]) == (1, 0, 1)
     assert (third["private_replies"], third["conversations"], third["reply_rate"]) == (1, 2, 1)
+
+
+def test_a_comment_whose_author_meta_left_out_is_a_comment_received(tmp_path):
+    """Meta may send a comment without `from`: only the page's own are not comments received."""
+    post = f"{fx.PAGE_ID}_777"
+    anonymous = fx.comment(comment_id="777_1", post_id=post)
+    del anonymous["value"]["from"]
+    lines = [
+        fx.feed(
+            anonymous,
+            fx.comment(comment_id="777_2", post_id=post, from_id="10002"),
+            fx.comment(comment_id="777_3", post_id=post, from_id=fx.PAGE_ID),
+        )
+    ]
+    path = tmp_path / "comments.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    con = db.connect(path)
+    try:
+        assert con.execute("SELECT count(*) FROM events WHERE kind = 'comment' "
+                           "AND commenter_id IS NULL").fetchone() == (1,)  # fmt: skip
+        day = fx.utc(fx.T0).date()
+        (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
+    finally:
+        con.close()
+    assert (row["post_id"], row["comments"]) == (post, 2)
