@@ -3,9 +3,12 @@ of the site, and the guest share of the range."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from dashboard import queries
+from dashboard.filters import Filters
 from tests.dashboard.conftest import CHATS, SMALL_RANGE
 
 
@@ -35,3 +38,14 @@ def test_website_chat_totals_give_the_guest_share_of_the_range(small, con, filte
                    "guest_share": guests / len(CHATS)}  # fmt: skip
     (none,) = queries.website_chat_totals(con, filters).to_dict("records")
     assert (none["new_contacts"], none["guests"]) == (0, 0) and pd.isna(none["guest_share"])
+
+
+def test_a_guest_share_to_compare_with_needs_the_range_to_start_on_or_after_the_data(small):
+    """With `whole` (a previous period), a range starting on the data's first day is whole; one
+    starting the day before is not, and has no share to compare with."""
+    guests = sum(guest for _, guest, _ in CHATS)
+    (row,) = queries.website_chat_totals(small, SMALL_RANGE, whole=True).to_dict("records")
+    assert row["guest_share"] == guests / len(CHATS)
+    early = Filters(SMALL_RANGE.start - dt.timedelta(days=1), SMALL_RANGE.end)
+    (row,) = queries.website_chat_totals(small, early, whole=True).to_dict("records")
+    assert row["new_contacts"] == len(CHATS) and pd.isna(row["guest_share"])
