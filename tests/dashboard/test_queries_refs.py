@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -264,24 +265,12 @@ def test_link_preview_fetchers_are_not_counted_as_clicks(tmp_path):
 
 def test_a_click_logged_without_a_device_is_counted(tmp_path):
     """Only a bot's GET is left out: a click line carrying no device class is someone's click."""
-    day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
-    logs = tmp_path / "logs"
-    first = fx.postback(referral=fx.referral_obj("bio"), psid="u1", ts=fx.T0)
-    fx.write_ndjson(logs / "webhooks.ndjson", [fx.delivery(first)])
     no_device = {"object": "refscope_click", "ts": fx.T0 - 2000, "ref": "bio",
                  "page": fx.PAGE_ID, "qr": True}  # fmt: skip
-    (logs / "clicks.ndjson").write_bytes(
-        clicklog.click_line(fx.T0 - 1000, "bio", fx.PAGE_ID, True, "mobile")
-        + json.dumps(no_device).encode()
-        + b"\n"
+    clicks = clicklog.click_line(fx.T0 - 1000, "bio", fx.PAGE_ID, True, "mobile")
+    path, day = _qr_link_with_clicks(
+        tmp_path, "bio", clicks + json.dumps(no_device).encode() + b"\n"
     )
-    path = tmp_path / "r.duckdb"
-    con = db.connect(path)
-    try:
-        links.register(con, [links.make_link(fx.PAGE_ID, "bio", channel="qr")])
-    finally:
-        con.close()
-    pipeline.run([str(logs)], path)
     with opened(path) as c:
         assert c.execute("SELECT count(*) FROM clicks WHERE device IS NULL").fetchone() == (1,)
         df = queries.refs(c, Filters(day, day)).set_index("ref")
@@ -313,20 +302,26 @@ def test_wilson_formula_matches_published_values_and_is_null_without_contacts(co
 def test_scans_are_the_clicks_through_the_qr_code_only(tmp_path):
     """A link's clicks are every visit of /r/<ref>; its scans only those the receiver logged as
     coming from the QR code: the same link shared as a URL is no scan of the printed code."""
-    day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
-    logs = tmp_path / "logs"
-    first = fx.postback(referral=fx.referral_obj("menu"), psid="u1", ts=fx.T0)
-    fx.write_ndjson(logs / "webhooks.ndjson", [fx.delivery(first)])
-    (logs / "clicks.ndjson").write_bytes(b"".join(
-        clicklog.click_line(fx.T0 - 1000 - i, "menu", fx.PAGE_ID, qr, "mobile")
-        for i, qr in enumerate([True, True, True, False, False])))  # fmt: skip
-    path = tmp_path / "r.duckdb"
-    con = db.connect(path)
-    try:
-        links.register(con, [links.make_link(fx.PAGE_ID, "menu", channel="qr")])
-    finally:
-        con.close()
-    pipeline.run([str(logs)], path)
+    clicks = b"".join(clicklog.click_line(fx.T0 - 1000 - i, "menu", fx.PAGE_ID, qr, "mobile")
+                      for i, qr in enumerate([True, True, True, False, False]))  # fmt: skip
+    path, day = _qr_link_with_clicks(tmp_path, "menu", clicks)
     with opened(path) as c:
         df = queries.refs(c, Filters(day, day)).set_index("ref")
     assert df.loc["menu", ["new_contacts", "clicks", "scans"]].tolist() == [1, 5, 3]
+
+
+def _qr_link_with_clicks(tmp_path: Path, ref: str, clicks: bytes) -> tuple[Path, dt.date]:
+    """A database from one contact who came by the QR code `ref` (registered) and the click
+    log `clicks`; with the day of that contact's arrival."""
+    logs = tmp_path / "logs"
+    first = fx.postback(referral=fx.referral_obj(ref), psid="u1", ts=fx.T0)
+    fx.write_ndjson(logs / "webhooks.ndjson", [fx.delivery(first)])
+    (logs / "clicks.ndjson").write_bytes(clicks)
+    path = tmp_path / "r.duckdb"
+    con = db.connect(path)
+    try:
+        links.register(con, [links.make_link(fx.PAGE_ID, ref, channel="qr")])
+    finally:
+        con.close()
+    pipeline.run([str(logs)], path)
+    return path, dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
