@@ -194,10 +194,12 @@ def _write_partitions(
         missing = sorted(set(parts) - set(staged))
         if missing:
             raise RuntimeError(f"lake: {table} partitions not written: {', '.join(missing[:5])}")
-        for p in parts:
+        # The old folder is moved aside (into the staging folder, deleted with it), not deleted
+        # in place: a reader never finds the partition missing while its files go.
+        for n, p in enumerate(parts):
             target = lake / table / p
             if target.exists():
-                shutil.rmtree(target)
+                os.replace(target, staging / f"replaced-{n}")
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged[p], target)
     finally:

@@ -104,6 +104,33 @@ def test_a_rerun_rewrites_nothing_and_changes_rewrite_only_their_partitions(
     assert page
 
 
+def test_a_rewritten_partition_never_lies_empty_while_its_old_files_go(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader of the lake (Spark, Trino, `dashboard --lake`) may list a partition while a sync
+    rewrites it: its old folder is moved aside and the new one moved in, never deleted in place
+    (a window of seconds on a large partition, in which its rows were missing)."""
+    lake_dir = _three_flyer_contacts_in_a_lake(db_path, tmp_path)
+    live = set(lake_dir.glob("*/page_id=*/date=*"))
+    deleted: list[Path] = []
+    rmtree = lake.shutil.rmtree
+
+    def recorded(path: Any, *args: Any, **kwargs: Any) -> None:
+        deleted.append(Path(path))
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(lake.shutil, "rmtree", recorded)
+    con = db.connect(db_path)
+    try:
+        links.register(con, [links.make_link(f.PAGE_ID, "flyer9", channel="qr")])
+        assert lake.sync(con, lake_dir).written > 0
+    finally:
+        con.close()
+    assert counts_by_channel_arrow(lake_dir) == {"qr_code": 3}  # the partitions were rewritten
+    assert deleted and not live.intersection(deleted)
+    assert [p.name for p in lake_dir.iterdir() if p.name.startswith(".")] == []
+
+
 def test_a_qr_code_registered_after_a_sync_relabels_the_lake_too(
     db_path: Path, tmp_path: Path, query: Query
 ) -> None:
