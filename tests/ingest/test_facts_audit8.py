@@ -241,3 +241,46 @@ def test_optins_without_a_ref_are_organic_and_an_m_me_rn_optin_acquires(
         ("rn", "notification_messages"),
         ("stop", "notification_messages"),
     ]
+
+
+def one_post_of_every_container() -> Lines:
+    """One POST batching two pages: an entry holding messaging, standby and changes items at
+    once, another page's standby, and the comment's later edit and removal (created_time in s);
+    then the same POST again inside the receiver's envelope (Meta's retry)."""
+    mixed = f.entry(f.message(psid="mx1", ts=T0), f.referral("r_mx2", psid="mx2", ts=T0))
+    mixed["standby"] = [f.message(psid="mx3", ts=T0 + SECOND), f.echo(psid="mx3", ts=T0 + 2000)]
+    mixed["changes"] = [f.comment(comment_id="4455667788_901", from_id="F9")]
+    other = f.entry(f.message(psid="mx4", page_id=f.OTHER_PAGE_ID, ts=T0),
+                    page_id=f.OTHER_PAGE_ID, container="standby")  # fmt: skip
+    later = T0 // 1000 + 60
+    edits = {"id": PAGE_ID, "time": later, "changes": [
+        f.comment("edited", comment_id="4455667788_901", from_id="F9", text="Sundays too?",
+                  created_time=later),
+        f.comment("remove", comment_id="4455667788_901", from_id="F9", text=None,
+                  created_time=later + 60),
+    ]}  # fmt: skip
+    body = f.batch(mixed, other, edits)
+    return [body, f.envelope(body, T0 + 20_000)]
+
+
+def test_an_entry_with_messaging_standby_and_changes_in_a_batch_of_two_pages_is_read_whole(
+    ingest_lines, query: Query
+) -> None:
+    result = ingest_lines(one_post_of_every_container())
+    assert query("SELECT page_id, psid, kind, detail, is_standby FROM events ORDER BY ALL") == [
+        (PAGE_ID, "mx1", "message", None, False),
+        (PAGE_ID, "mx2", "referral", None, False),
+        (PAGE_ID, "mx3", "message", None, True),
+        (PAGE_ID, "mx3", "message_echo", None, True),
+        (PAGE_ID, None, "comment", "add", False),
+        (PAGE_ID, None, "comment", "edited", False),
+        (PAGE_ID, None, "comment", "remove", False),
+        (f.OTHER_PAGE_ID, "mx4", "message", None, True),
+    ]
+    assert (result.events_added, result.duplicates) == (8, 8)
+    assert query("SELECT page_id, psid, channel FROM contacts ORDER BY ALL") == [
+        (PAGE_ID, "mx1", "organic"),
+        (PAGE_ID, "mx2", "m_me_link"),
+        (PAGE_ID, "mx3", "organic"),
+        (f.OTHER_PAGE_ID, "mx4", "organic"),
+    ]
