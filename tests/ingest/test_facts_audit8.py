@@ -284,3 +284,70 @@ def test_an_entry_with_messaging_standby_and_changes_in_a_batch_of_two_pages_is_
         (PAGE_ID, "mx3", "organic"),
         (f.OTHER_PAGE_ID, "mx4", "organic"),
     ]
+
+
+def _item(**kind: Any) -> dict[str, Any]:
+    return {"sender": {"id": "w1"}, "recipient": {"id": PAGE_ID}, "timestamp": T0, **kind}
+
+
+# Each event key of Meta's item with a value of the wrong type, and what refscope says of it.
+WRONG_TYPES = [
+    (_item(message="hello"), "message without mid"),
+    (_item(message={"mid": ["m_1"], "text": "hi"}), "message without mid"),
+    (_item(postback="GET_STARTED"), "empty postback"),
+    (_item(referral="spring_menu"), "referral without source"),
+    (_item(optin="notification_messages"), "empty optin"),
+    (_item(optin=["notification_messages"]), "empty optin"),
+    (_item(delivery="m_1"), "delivery without watermark"),
+    (_item(read={"watermark": "yesterday"}), "read without watermark"),
+    (_item(read=T0), "read without watermark"),
+    (_item(reaction="love"), "empty reaction"),
+    (_item(message={"mid": "m_2"}) | {"sender": "w1"}, "no sender id"),
+    (_item(message={"mid": "m_3"}) | {"sender": {"id": ["w1"]}}, "no sender id"),
+]
+
+
+def test_each_event_of_the_wrong_type_is_rejected_with_its_reason(
+    ingest_lines, query: Query
+) -> None:
+    ingest_lines([f.delivery(item) for item, _ in WRONG_TYPES])
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (n, f"entry[0].messaging[0]: {reason}") for n, (_, reason) in enumerate(WRONG_TYPES, 1)
+    ]
+    assert query("SELECT count(*) FROM events") == [(0,)]
+
+
+def test_fields_of_a_wrong_type_that_still_say_enough_are_read(ingest_lines, query: Query) -> None:
+    """A timestamp that is no instant falls back to the entry's time; an is_echo spelled as a
+    string and Send API metadata logged as an object still name the private reply; a source or
+    ref given as a number is kept as text; an attachment list given as an object is left out."""
+    as_object = {"comment_id": "4455667788_55"}
+    ingest_lines(
+        [
+            f.delivery(_item(message={"mid": "m_t1"}) | {"timestamp": True}, time=T0 + 1000),
+            f.delivery(_item(message={"mid": "m_t2"}) | {"timestamp": {"s": 1}}, time=T0 + 2000),
+            f.delivery(
+                f.echo(psid="w2", ts=T0 + 3000, mid="m_e")
+                | {"message": {"mid": "m_e", "is_echo": "true", "metadata": as_object}}
+            ),
+            f.delivery(f.message(psid="w2", ts=T0 + 4000)),
+            f.delivery(_item(referral={"ref": 5, "source": 7}) | {"sender": {"id": "w3"}}),
+            f.delivery(_item(message={"mid": "m_a", "attachments": {"type": "image"}})),
+        ]
+    )
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    rows = query("SELECT psid, kind, ts, ref, source, comment_id, attachment_types FROM events "
+                 "ORDER BY line_no")  # fmt: skip
+    assert rows == [
+        ("w1", "message", f.utc(T0 + 1000), None, None, None, None),
+        ("w1", "message", f.utc(T0 + 2000), None, None, None, None),
+        ("w2", "message_echo", f.utc(T0 + 3000), None, None, "4455667788_55", None),
+        ("w2", "message", f.utc(T0 + 4000), None, None, None, None),
+        ("w3", "referral", f.utc(T0), "5", "7", None, None),
+        ("w1", "message", f.utc(T0), None, None, None, None),
+    ]
+    assert query("SELECT psid, channel FROM contacts ORDER BY psid") == [
+        ("w1", "organic"),
+        ("w2", "comment_reply"),
+        ("w3", "other"),
+    ]
