@@ -7,9 +7,11 @@ https://developers.facebook.com/docs/messenger-platform/reference/webhook-events
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import tests.factories as f
+from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, HOUR, MINUTE, PAGE_ID, T0
 
@@ -351,3 +353,40 @@ def test_fields_of_a_wrong_type_that_still_say_enough_are_read(ingest_lines, que
         ("w2", "comment_reply"),
         ("w3", "other"),
     ]
+
+
+def test_these_logs_dealt_over_runs_backwards_and_read_again_give_the_same_tables(
+    tmp_path: Path,
+) -> None:
+    """README "Attribution": a contact touched by a run is recomputed from all its events, so
+    the order in which logs arrive changes nothing; read again, nothing changes either."""
+    lines = [
+        *late_referral(), *replies_then_get_started(), *guest_then_logged_in(),
+        *standby_only(), *visitor_post_reply_first(), *commenter_with_a_psids_digits(),
+        *handovers_and_an_unreact(), *optins_of_each_type(), *one_post_of_every_container(),
+    ]  # fmt: skip
+
+    def tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+        q = Query(path)
+        return {
+            "events": q("SELECT * EXCLUDE (file, line_no, run_id) FROM events ORDER BY ALL"),
+            "touches": q("SELECT * FROM touches ORDER BY ALL"),
+            "contacts": q("SELECT * FROM contacts ORDER BY ALL"),
+            "contact_days": q("SELECT * FROM contact_days ORDER BY ALL"),
+        }
+
+    whole = tmp_path / "whole.duckdb"
+    pipeline.run([str(f.write_ndjson(tmp_path / "all" / "all.ndjson", lines))], whole)
+    want = tables(whole)
+    assert len(want["contacts"]) == 16
+
+    # Dealt like cards over four files, so that the lines of one case land in different runs,
+    # each file backwards and the last dealt read first.
+    apart = tmp_path / "apart.duckdb"
+    for n in (3, 2, 1, 0):
+        part = list(reversed(lines[n::4]))
+        pipeline.run([str(f.write_ndjson(tmp_path / "dealt" / f"part{n}.ndjson", part))], apart)
+    assert tables(apart) == want
+    again = pipeline.run([str(f.write_ndjson(tmp_path / "again.ndjson", lines))], apart)
+    assert (again.events_added, again.new_contacts) == (0, 0)
+    assert tables(apart) == want
