@@ -390,3 +390,31 @@ def test_these_logs_dealt_over_runs_backwards_and_read_again_give_the_same_table
     again = pipeline.run([str(f.write_ndjson(tmp_path / "again.ndjson", lines))], apart)
     assert (again.events_added, again.new_contacts) == (0, 0)
     assert tables(apart) == want
+
+
+def test_a_private_replys_echo_in_standby_acquires_in_either_direction(
+    ingest_lines, query: Query
+) -> None:
+    """While the Page Inbox owns the thread, the echo of the page's private reply comes in
+    standby[] (Meta's echo sample shows one there), in the new or the old direction: it names
+    the comment all the same. An echo of Meta's own inbox app, without metadata, names none."""
+    inbox = 263902037430900
+    ingest_lines(
+        [
+            f.delivery(f.private_reply_echo("4455667788_31", psid="new_way", ts=T0 + MINUTE),
+                       container="standby"),
+            f.delivery(f.message(psid="new_way", ts=T0 + 2 * MINUTE), container="standby"),
+            f.delivery(f.private_reply_echo("4455667788_32", psid="old_way", ts=T0 + MINUTE,
+                                            reverse=True), container="standby"),
+            f.delivery(f.message(psid="old_way", ts=T0 + 2 * MINUTE)),
+            f.delivery(f.echo(psid="inbox", ts=T0, app_id=inbox), container="standby"),
+            f.delivery(f.message(psid="inbox", ts=T0 + MINUTE)),
+        ]
+    )  # fmt: skip
+    rows = query("SELECT psid, channel, comment_id, first_touch_at, page_message_count "
+                 "FROM contacts ORDER BY psid")  # fmt: skip
+    assert rows == [
+        ("inbox", "organic", None, None, 1),
+        ("new_way", "comment_reply", "4455667788_31", f.utc(T0 + MINUTE), 1),
+        ("old_way", "comment_reply", "4455667788_32", f.utc(T0 + MINUTE), 1),
+    ]
