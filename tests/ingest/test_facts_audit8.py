@@ -418,3 +418,33 @@ def test_a_private_replys_echo_in_standby_acquires_in_either_direction(
         ("new_way", "comment_reply", "4455667788_31", f.utc(T0 + MINUTE), 1),
         ("old_way", "comment_reply", "4455667788_32", f.utc(T0 + MINUTE), 1),
     ]
+
+
+def test_echoes_and_receipts_before_a_contact_exists_or_alone_in_a_later_run_count_for_it(
+    ingest_lines, query: Query
+) -> None:
+    """The page's message, its delivery and its read make no contact, but once the person
+    writes they are its engagement facts; a later run holding only such events updates it."""
+    seen = "SELECT first_seen_at, first_message_at, page_message_count, last_read_at FROM contacts"
+    first = ingest_lines(
+        [
+            f.delivery(f.echo(psid="quiet", ts=T0)),
+            f.delivery(f.delivery_receipt([f.mid_for("quiet", T0)], T0, psid="quiet", ts=T0 + 1)),
+            f.delivery(f.read_receipt(T0, psid="quiet", ts=T0 + 2)),
+        ],
+        "webhooks-1.ndjson",
+    )
+    assert (first.events_added, first.new_contacts) == (3, 0)
+    second = ingest_lines([f.delivery(f.message(psid="quiet", ts=T0 + HOUR))], "webhooks-2.ndjson")
+    assert second.new_contacts == 1
+    assert query(seen) == [(f.utc(T0 + HOUR), f.utc(T0 + HOUR), 1, f.utc(T0))]
+    third = ingest_lines(
+        [
+            f.delivery(f.echo("Here you go", psid="quiet", ts=T0 + 2 * HOUR)),
+            f.delivery(f.read_receipt(T0 + 2 * HOUR, psid="quiet", ts=T0 + 3 * HOUR)),
+        ],
+        "webhooks-3.ndjson",
+    )
+    assert third.new_contacts == 0
+    assert query(seen) == [(f.utc(T0 + HOUR), f.utc(T0 + HOUR), 2, f.utc(T0 + 2 * HOUR))]
+    assert query("SELECT channel FROM contacts") == [("organic",)]
