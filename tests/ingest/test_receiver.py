@@ -51,6 +51,8 @@ def test_handshake_echoes_the_challenge(receiver: Receiver) -> None:
     r = receiver.get("/webhook", params=params)
     assert (r.status_code, r.text) == (200, "1158201444")
     assert r.headers["content-type"].startswith("text/plain")
+    # The challenge is whatever the caller sent: no browser may sniff it into HTML.
+    assert r.headers["x-content-type-options"] == "nosniff"
 
 
 @pytest.mark.parametrize(
