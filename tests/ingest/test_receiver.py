@@ -166,6 +166,12 @@ def test_bad_signature_is_refused_and_nothing_is_written(
     assert receiver.metrics()["refscope_deliveries_accepted_total"] == 0
 
 
+def test_a_signature_in_capitals_is_accepted(receiver: Receiver) -> None:
+    raw = text_delivery()
+    assert receiver.post(raw, sign(raw).upper()).status_code == 200  # SHA256=ABC…
+    assert len(receiver.lines()) == 1
+
+
 def test_meta_escaped_unicode_body_is_accepted_and_a_reserialised_signature_refused(
     receiver: Receiver,
 ) -> None:
