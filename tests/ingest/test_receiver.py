@@ -259,6 +259,20 @@ def test_a_body_that_trickles_in_is_refused_with_408_and_the_connection_closed(
     assert receiver.post(raw).status_code == 200  # a prompt body is still taken
 
 
+def test_a_delivery_without_a_signature_is_refused_before_its_body_arrives(
+    receiver: Receiver,
+) -> None:
+    # Whoever cannot sign is not waited for (30 s) nor has a buffer held for it.
+    port = int(receiver.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        answer = b""
+        while not answer.endswith(b"X-Hub-Signature-256 missing") and (chunk := s.recv(4096)):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 403 ") and answer.endswith(b"missing")
+    assert receiver.metrics()['refscope_deliveries_refused_total{reason="missing"}'] == 1
+
+
 def test_rotation_accepts_either_secret_and_refuses_a_third(
     start_receiver: StartReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
