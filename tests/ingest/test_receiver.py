@@ -116,6 +116,19 @@ def test_handshake_without_a_configured_token_is_503(
     assert r.status_code == 503 and "REFSCOPE_VERIFY_TOKEN" in r.text
 
 
+def test_the_verify_token_from_the_environment_is_trimmed_and_a_blank_one_is_unset(
+    tmp_path: Path,
+) -> None:
+    def token(value: str) -> str | None:
+        return ReceiverConfig.from_env(
+            tmp_path, environ={"REFSCOPE_VERIFY_TOKEN": value}
+        ).verify_token
+
+    assert token(f" {TOKEN}\n") == TOKEN  # as pasted into an env file
+    assert token(" \t") is None and token("") is None
+    assert ReceiverConfig.from_env(tmp_path, environ={}).verify_token is None
+
+
 # --- deliveries -------------------------------------------------------------------------------
 
 
