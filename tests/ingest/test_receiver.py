@@ -129,6 +129,22 @@ def test_the_verify_token_from_the_environment_is_trimmed_and_a_blank_one_is_uns
     assert ReceiverConfig.from_env(tmp_path, environ={}).verify_token is None
 
 
+def test_the_verify_token_is_compared_in_constant_time(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compared: list[bytes] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append(b)
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    params = {"hub.mode": "subscribe", "hub.verify_token": TOKEN[:-1], "hub.challenge": "1"}
+    assert receiver.get("/webhook", params=params).status_code == 403
+    assert compared == [TOKEN.encode()]
+
+
 # --- deliveries -------------------------------------------------------------------------------
 
 
