@@ -116,6 +116,14 @@ def test_handshake_without_a_configured_token_is_503(
     assert r.status_code == 503 and "REFSCOPE_VERIFY_TOKEN" in r.text
 
 
+def test_an_empty_verify_token_lets_no_handshake_through(
+    start_receiver: StartReceiver, tmp_path: Path
+) -> None:
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", None, (SECRET,), ""))
+    r = receiver.get("/webhook", params={"hub.mode": "subscribe", "hub.challenge": "1"})
+    assert r.status_code == 503 and r.text != "1"
+
+
 def test_the_verify_token_from_the_environment_is_trimmed_and_a_blank_one_is_unset(
     tmp_path: Path,
 ) -> None:
