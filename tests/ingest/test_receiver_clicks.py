@@ -29,6 +29,8 @@ def test_click_redirects_to_m_me_and_logs_no_ip_or_user_agent(click_receiver: Re
     r = click_receiver.get("/r/spring_menu", params={"qr": "1"}, headers={"User-Agent": IPHONE})
     assert r.status_code == 302
     assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=spring_menu"
+    # A cached redirect would take the next click straight to m.me, uncounted.
+    assert r.headers["cache-control"] == "no-store"
     r = click_receiver.get("/r/promo=2024", headers={"User-Agent": "Mozilla/5.0 (X11; Linux)"})
     assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=promo%3D2024"
     first, second = (json.loads(x) for x in click_receiver.lines("clicks"))
