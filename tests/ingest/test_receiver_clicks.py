@@ -107,6 +107,25 @@ def test_a_head_request_redirects_without_logging_a_click(click_receiver: Receiv
     assert click_receiver.metrics()["refscope_clicks_total"] == 0
 
 
+def test_a_click_that_cannot_be_logged_still_reaches_the_page(
+    start_receiver: StartReceiver, db_path: Path, tmp_path: Path
+) -> None:
+    register(db_path, links.make_link(f.PAGE_USERNAME, "menu"))
+
+    def fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    config = ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN, registry_refresh=0.0)
+    receiver = start_receiver(config, fsync=fsync)
+    r = receiver.get("/r/menu")
+    assert (r.status_code, r.headers["location"]) == (
+        302,
+        f"https://m.me/{f.PAGE_USERNAME}?ref=menu",
+    )
+    metrics = receiver.metrics()
+    assert (metrics["refscope_clicks_total"], metrics["refscope_write_errors_total"]) == (0, 1)
+
+
 def test_a_redirect_link_names_its_page_so_a_shared_ref_still_resolves(
     click_receiver: Receiver,
 ) -> None:
