@@ -465,6 +465,13 @@ def test_healthz_reports_the_configuration_without_secrets(receiver: Receiver) -
     assert body["app_secrets"] == 1 and body["verify_token_set"] is True
 
 
+def test_healthz_uptime_counts_from_the_start(start_receiver: StartReceiver) -> None:
+    now = [1_700_000_000.0]
+    receiver = start_receiver(clock=lambda: now[0])
+    now[0] += 12.5
+    assert receiver.get("/healthz").json()["uptime_seconds"] == 12.5
+
+
 # --- secrets, the CLI and the ingest ---------------------------------------------------------
 
 
