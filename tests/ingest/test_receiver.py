@@ -533,6 +533,7 @@ def test_serve_command_runs_the_receiver_without_an_access_log(tmp_path: Path) -
     assert len(list((tmp_path / "logs").glob("webhooks-*.ndjson"))) == 1
     assert b"Uvicorn running" in out and b"1 app secret(s)" in out
     assert SECRET.encode() not in out and TOKEN.encode() not in out and b"GET /" not in out
+    assert "server" not in r.headers  # no "uvicorn" for a scanner to match
 
 
 def test_serve_help_names_the_secret_variables() -> None:
