@@ -445,6 +445,17 @@ def test_metrics_count_deliveries_refusals_and_bytes(receiver: Receiver) -> None
     r = receiver.get("/metrics")
     assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert "# TYPE refscope_deliveries_refused_total counter" in r.text
+    assert r.text.endswith("\n")  # the exposition format ends its last line too
+    types = [line.split()[2:] for line in r.text.splitlines() if line.startswith("# TYPE")]
+    assert {name.removeprefix("refscope_"): kind for name, kind in types} == {
+        **dict.fromkeys(["deliveries_accepted_total", "deliveries_refused_total",
+                         "write_errors_total", "bytes_written_total", "lines_written_total",
+                         "write_batches_total", "clicks_total", "clicks_refused_total"],
+                        "counter"),
+        "fsync_seconds": "summary",
+        "fsync_seconds_max": "gauge",
+        "registry_refs": "gauge",
+    }  # fmt: skip
     m = receiver.metrics()
     assert m["refscope_deliveries_accepted_total"] == 3
     assert m['refscope_deliveries_refused_total{reason="missing"}'] == 1
