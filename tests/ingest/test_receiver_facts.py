@@ -9,6 +9,7 @@ import asyncio
 import os
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,25 @@ def test_the_receiver_makes_the_log_directory_it_creates_durable(
     assert len(receiver.lines()) == 1
     for directory in (log_dir, log_dir.parent, tmp_path):
         assert directory.stat().st_ino in synced_dirs, directory
+
+
+def write_lines(path: Path, *lines: bytes, fsync: Callable[[int], None] = os.fsync) -> Metrics:
+    """Each line appended by a writer of its own, one after another; the writer's metrics."""
+    metrics = Metrics()
+
+    async def scenario() -> None:
+        for line in lines:
+            writer = LogWriter(metrics, fsync)
+            writer.start()
+            await writer.append(path, line)
+            await writer.close()
+
+    asyncio.run(scenario())
+    return metrics
+
+
+def test_a_log_that_is_there_is_appended_to(tmp_path: Path) -> None:
+    # A restarted receiver, or one whose descriptor was closed, finds today's log there.
+    path = log_file(tmp_path, "webhooks", f.T0)
+    write_lines(path, b'{"n":1}\n', b'{"n":2}\n')
+    assert path.read_bytes() == b'{"n":1}\n{"n":2}\n'
