@@ -148,3 +148,19 @@ def test_a_log_that_is_there_is_appended_to(tmp_path: Path) -> None:
     path = log_file(tmp_path, "webhooks", f.T0)
     write_lines(path, b'{"n":1}\n', b'{"n":2}\n')
     assert path.read_bytes() == b'{"n":1}\n{"n":2}\n'
+
+
+def test_a_short_write_is_written_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:  # a few bytes at a time, as os.write may
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return real_write(fd, bytes(data[:5]))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    path = log_file(tmp_path, "webhooks", f.T0)
+    write_lines(path, b'{"n":1,"text":"a longer line"}\n', b'{"n":2}\n')
+    assert path.read_bytes() == b'{"n":1,"text":"a longer line"}\n{"n":2}\n'
