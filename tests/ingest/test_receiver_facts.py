@@ -164,3 +164,31 @@ def test_a_short_write_is_written_to_its_end(
     path = log_file(tmp_path, "webhooks", f.T0)
     write_lines(path, b'{"n":1,"text":"a longer line"}\n', b'{"n":2}\n')
     assert path.read_bytes() == b'{"n":1,"text":"a longer line"}\n{"n":2}\n'
+
+
+def test_a_write_that_failed_half_way_does_not_swallow_the_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+    failures = [OSError(28, "No space left on device")]
+
+    def write(fd: int, data: bytes) -> int:  # the disk fills up after a few bytes
+        if failures and stat.S_ISREG(os.fstat(fd).st_mode):
+            real_write(fd, bytes(data[:9]))
+            raise failures.pop()
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    path = log_file(tmp_path, "webhooks", f.T0)
+    line = b'{"received_at":1,"body":{}}\n'
+
+    async def scenario() -> None:
+        writer = LogWriter(Metrics())
+        writer.start()
+        with pytest.raises(OSError):
+            await writer.append(path, line)  # answered 500: Meta retries
+        await writer.append(path, line)
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert path.read_bytes() == line[:9] + b"\n" + line  # the retry on a line of its own
