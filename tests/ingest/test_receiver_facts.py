@@ -192,3 +192,19 @@ def test_a_write_that_failed_half_way_does_not_swallow_the_retry(
 
     asyncio.run(scenario())
     assert path.read_bytes() == line[:9] + b"\n" + line  # the retry on a line of its own
+
+
+def test_the_writer_counts_lines_not_files_in_a_batch(tmp_path: Path) -> None:
+    webhooks, clicks = (log_file(tmp_path, s, f.T0) for s in ("webhooks", "clicks"))
+    metrics = Metrics()
+
+    async def scenario() -> None:
+        writer = LogWriter(metrics)
+        writer.start()
+        # Appended in one turn of the loop: one batch, two files, three lines.
+        await asyncio.gather(*(writer.append(p, b'{"n":1}\n') for p in (webhooks, clicks, clicks)))
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert (metrics.batches, metrics.lines_written, metrics.fsync_count) == (1, 3, 2)
+    assert metrics.bytes_written == 3 * len(b'{"n":1}\n')
