@@ -208,3 +208,22 @@ def test_the_writer_counts_lines_not_files_in_a_batch(tmp_path: Path) -> None:
     asyncio.run(scenario())
     assert (metrics.batches, metrics.lines_written, metrics.fsync_count) == (1, 3, 2)
     assert metrics.bytes_written == 3 * len(b'{"n":1}\n')
+
+
+def test_a_failed_batch_counts_a_write_error_per_request(tmp_path: Path) -> None:
+    def fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    metrics = Metrics()
+    path = log_file(tmp_path, "webhooks", f.T0)
+
+    async def scenario() -> None:
+        writer = LogWriter(metrics, fsync)
+        writer.start()
+        appends = (writer.append(path, b'{"n":%d}\n' % n) for n in range(3))  # one batch
+        results = await asyncio.gather(*appends, return_exceptions=True)
+        assert [type(r) for r in results] == [OSError] * 3  # each answered 500
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert (metrics.write_errors, metrics.batches, metrics.lines_written) == (3, 0, 0)
