@@ -9,6 +9,7 @@ import asyncio
 import os
 import stat
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -227,3 +228,14 @@ def test_a_failed_batch_counts_a_write_error_per_request(tmp_path: Path) -> None
 
     asyncio.run(scenario())
     assert (metrics.write_errors, metrics.batches, metrics.lines_written) == (3, 0, 0)
+
+
+def test_the_longest_fsync_is_kept_across_batches(tmp_path: Path) -> None:
+    delays = [0.05]
+
+    def fsync(fd: int) -> None:  # the first one slow, the next ones not
+        time.sleep(delays.pop() if delays else 0)
+        os.fsync(fd)
+
+    metrics = write_lines(log_file(tmp_path, "webhooks", f.T0), b"{}\n", b"{}\n", fsync=fsync)
+    assert metrics.fsync_count == 2 and metrics.fsync_max >= 0.05
