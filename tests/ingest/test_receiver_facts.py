@@ -239,3 +239,10 @@ def test_the_longest_fsync_is_kept_across_batches(tmp_path: Path) -> None:
 
     metrics = write_lines(log_file(tmp_path, "webhooks", f.T0), b"{}\n", b"{}\n", fsync=fsync)
     assert metrics.fsync_count == 2 and metrics.fsync_max >= 0.05
+
+
+def test_a_new_log_is_not_readable_by_others(tmp_path: Path) -> None:
+    # Its lines hold what people wrote to the page: no other account on the host reads them.
+    path = log_file(tmp_path, "webhooks", f.T0)
+    write_lines(path, b"{}\n")
+    assert stat.S_IMODE(path.stat().st_mode) & 0o027 == 0, oct(path.stat().st_mode)
