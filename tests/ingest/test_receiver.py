@@ -434,6 +434,21 @@ def test_log_files_are_named_by_stream_utc_day_and_writer(tmp_path: Path) -> Non
     assert log_file(tmp_path, "clicks", f.T0, "b2").name == "clicks-2023-11-14.b2.ndjson"
 
 
+@pytest.mark.parametrize("tz", ["XYZ-14", "XYZ+12"], ids=["utc+14", "utc-12"])
+def test_log_files_are_named_by_the_utc_day_whatever_the_hosts_time_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tz: str
+) -> None:
+    monkeypatch.setenv("TZ", tz)
+    time.tzset()
+    try:
+        first_ms, last_ms = 1_699_920_000_000, 1_700_006_399_999  # 2023-11-14, UTC
+        for at in (first_ms, last_ms):
+            assert log_file(tmp_path, "webhooks", at).name == "webhooks-2023-11-14.ndjson"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 # --- health and metrics -----------------------------------------------------------------------
 
 
