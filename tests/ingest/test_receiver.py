@@ -621,6 +621,10 @@ def test_the_signature_is_compared_in_constant_time_under_every_secret(
     assert signature_problem(raw, given, (SECRET, OTHER_SECRET)) is None
     # hmac.compare_digest, not ==, and for each secret: the time says nothing of which matched.
     assert compared == [bytes.fromhex(given.removeprefix("sha256="))] * 2
+    compared.clear()  # also when the first secret matches: the second is still tried
+    given = sign(raw, SECRET)
+    assert signature_problem(raw, given, (SECRET, OTHER_SECRET)) is None
+    assert compared == [bytes.fromhex(given.removeprefix("sha256="))] * 2
 
 
 def test_without_a_secret_no_signature_is_valid() -> None:
