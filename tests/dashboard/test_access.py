@@ -101,6 +101,11 @@ def test_public_oidc_without_an_allow_list_is_refused_naming_it(auth_toml):
     assert access.serve_access("127.0.0.1", {}, [auth_toml], authlib=True).mode == "oidc"
 
 
+def test_an_allow_list_of_commas_only_is_no_allow_list(auth_toml):
+    with pytest.raises(AccessError, match=access.ALLOWED_EMAILS_ENV):
+        access.serve_access("0.0.0.0", {access.ALLOWED_EMAILS_ENV: ",,"}, [auth_toml], authlib=True)
+
+
 def test_auth_section_without_authlib_says_to_install_it(auth_toml):
     with pytest.raises(AccessError, match="Authlib"):
         access.serve_access("0.0.0.0", {}, [auth_toml], authlib=False)
