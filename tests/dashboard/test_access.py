@@ -147,9 +147,10 @@ def test_secrets_files_are_streamlits_global_project_and_app_files(tmp_path):
         ({AUTH_ENV: "password", PASSWORD_ENV: PASSWORD}, "password"),
         ({PASSWORD_ENV: PASSWORD}, "password"),
         ({AUTH_ENV: "none", PASSWORD_ENV: PASSWORD}, "password"),
+        ({AUTH_ENV: " OIDC "}, "oidc"),
     ],
     ids=["unset", "none", "oidc", "oidc-and-password", "password", "password-only",
-         "password-despite-none"],
+         "password-despite-none", "oidc-spaced-capitals"],
 )  # fmt: skip
 def test_the_app_enforces_the_cli_choice_and_any_set_password(env, mode):
     assert access.app_mode(env) == mode
