@@ -173,6 +173,19 @@ def test_password_comparison():
     assert not access.password_matches(PASSWORD + "x", PASSWORD)
 
 
+def test_password_comparison_is_constant_time(monkeypatch):
+    compared = []
+    real = access.hmac.compare_digest
+
+    def spy(a, b):
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(access.hmac, "compare_digest", spy)
+    assert not access.password_matches("guess", PASSWORD)
+    assert len(compared) == 1 and all(len(x) == 32 for x in compared[0])  # the two digests
+
+
 def test_retry_delay_doubles_and_is_capped():
     delays = [access.retry_delay(n) for n in range(0, 9)]
     assert delays == [0, 1, 2, 4, 8, 16, access.RETRY_DELAY_CAP, 30, 30]
