@@ -186,6 +186,15 @@ def test_password_comparison_is_constant_time(monkeypatch):
     assert len(compared) == 1 and all(len(x) == 32 for x in compared[0])  # the two digests
 
 
+@pytest.mark.parametrize(
+    "version, ok",
+    [("1.3.1", False), ("1.3.2", True), ("1.3.10", True), ("1.4", True), ("2.0.0", True)],
+)
+def test_authlib_from_the_oldest_version_st_login_accepts(monkeypatch, version, ok):
+    monkeypatch.setattr(access.metadata, "version", lambda name: version)
+    assert access.authlib_installed() is ok
+
+
 def test_retry_delay_doubles_and_is_capped():
     delays = [access.retry_delay(n) for n in range(0, 9)]
     assert delays == [0, 1, 2, 4, 8, 16, access.RETRY_DELAY_CAP, 30, 30]
