@@ -310,6 +310,12 @@ def test_a_delivery_without_a_signature_is_refused_before_its_body_arrives(
     assert receiver.metrics()['refscope_deliveries_refused_total{reason="missing"}'] == 1
 
 
+def test_a_body_has_30_seconds_to_arrive_unless_told_otherwise(tmp_path: Path) -> None:
+    # Enough for a batch of Meta's on a slow link; a trickling client is cut off after it.
+    assert ReceiverConfig(tmp_path).body_timeout == 30.0
+    assert ReceiverConfig.from_env(tmp_path, environ={}).body_timeout == 30.0
+
+
 def test_rotation_accepts_either_secret_and_refuses_a_third(
     start_receiver: StartReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
