@@ -12,8 +12,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -495,6 +497,31 @@ def test_healthz_reports_the_configuration_without_secrets(receiver: Receiver) -
     body = r.json()
     assert body["status"] == "ok" and body["accepting_deliveries"] is True
     assert body["app_secrets"] == 1 and body["verify_token_set"] is True
+
+
+def test_healthz_counts_the_lines_waiting_for_the_disk(start_receiver: StartReceiver) -> None:
+    in_fsync, release = threading.Event(), threading.Event()
+
+    def slow_fsync(fd: int) -> None:  # the first batch waits until the test lets it go
+        if not release.is_set():
+            in_fsync.set()
+            assert release.wait(10)
+        os.fsync(fd)
+
+    receiver = start_receiver(fsync=slow_fsync)
+    with ThreadPoolExecutor(2) as pool:
+        try:
+            first = pool.submit(receiver.post, text_delivery(mid="m_1"))
+            assert in_fsync.wait(10)
+            second = pool.submit(receiver.post, text_delivery(mid="m_2"))
+            deadline = time.monotonic() + 5
+            while (pending := receiver.get("/healthz").json()["pending_writes"]) != 1:
+                assert time.monotonic() < deadline, pending
+                time.sleep(0.01)
+        finally:
+            release.set()
+        assert [first.result().status_code, second.result().status_code] == [200, 200]
+    assert receiver.get("/healthz").json()["pending_writes"] == 0
 
 
 def test_healthz_uptime_counts_from_the_start(start_receiver: StartReceiver) -> None:
