@@ -246,3 +246,20 @@ def test_a_new_log_is_not_readable_by_others(tmp_path: Path) -> None:
     path = log_file(tmp_path, "webhooks", f.T0)
     write_lines(path, b"{}\n")
     assert stat.S_IMODE(path.stat().st_mode) & 0o027 == 0, oct(path.stat().st_mode)
+
+
+def test_a_log_replaced_by_a_file_of_the_same_size_is_opened_anew(tmp_path: Path) -> None:
+    path = log_file(tmp_path, "webhooks", f.T0)
+    moved = tmp_path / "moved.ndjson"
+
+    async def scenario() -> None:
+        writer = LogWriter(Metrics())
+        writer.start()
+        await writer.append(path, b'{"n":1}\n')
+        path.rename(moved)  # rotated away, and a copy (say, from a backup) put in its place
+        path.write_bytes(moved.read_bytes())
+        await writer.append(path, b'{"n":2}\n')
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert path.read_bytes() == b'{"n":1}\n{"n":2}\n' and moved.read_bytes() == b'{"n":1}\n'
