@@ -263,3 +263,24 @@ def test_a_log_replaced_by_a_file_of_the_same_size_is_opened_anew(tmp_path: Path
 
     asyncio.run(scenario())
     assert path.read_bytes() == b'{"n":1}\n{"n":2}\n' and moved.read_bytes() == b'{"n":1}\n'
+
+
+def test_after_close_an_append_fails_at_once_and_no_file_is_left_open(tmp_path: Path) -> None:
+    fds: list[int] = []
+
+    def fsync(fd: int) -> None:
+        fds.append(fd)
+        os.fsync(fd)
+
+    async def scenario() -> None:
+        writer = LogWriter(Metrics(), fsync)
+        writer.start()
+        await writer.append(log_file(tmp_path, "webhooks", f.T0), b"{}\n")
+        await writer.close()
+        with pytest.raises(OSError, match="not running"):  # answered 500, not left waiting
+            await asyncio.wait_for(writer.append(log_file(tmp_path, "clicks", f.T0), b"{}\n"), 5)
+        (fd,) = fds
+        with pytest.raises(OSError):
+            os.fstat(fd)  # closed
+
+    asyncio.run(scenario())
