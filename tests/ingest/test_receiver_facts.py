@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import stat
 import threading
 import time
@@ -284,3 +285,18 @@ def test_after_close_an_append_fails_at_once_and_no_file_is_left_open(tmp_path: 
             os.fstat(fd)  # closed
 
     asyncio.run(scenario())
+
+
+def test_a_log_directory_removed_while_serving_is_made_again(tmp_path: Path) -> None:
+    path = log_file(tmp_path / "logs", "webhooks", f.T0)
+
+    async def scenario() -> None:
+        writer = LogWriter(Metrics())
+        writer.start()
+        await writer.append(path, b'{"n":1}\n')
+        shutil.rmtree(path.parent)  # a cleanup that went one level too far
+        await writer.append(path, b'{"n":2}\n')
+        await writer.close()
+
+    asyncio.run(scenario())
+    assert path.read_bytes() == b'{"n":2}\n'
