@@ -108,7 +108,9 @@ def serve_access(
     has_authlib = authlib_installed() if authlib is None else authlib
     password = bool(environ.get(PASSWORD_ENV))
     if oidc and has_authlib:
-        if not is_loopback(host) and not environ.get(ALLOWED_EMAILS_ENV, "").strip(","):
+        # Read as the app reads it: entries between commas, blanks left out.
+        listed = [e for e in environ.get(ALLOWED_EMAILS_ENV, "").split(",") if e.strip()]
+        if not is_loopback(host) and not listed:
             raise AccessError(
                 f"refusing to serve the dashboard on {host or 'every interface'} with an OIDC "
                 "login that lets in anyone with an account at the provider: set "

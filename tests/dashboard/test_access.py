@@ -106,6 +106,15 @@ def test_an_allow_list_of_commas_only_is_no_allow_list(auth_toml):
         access.serve_access("0.0.0.0", {access.ALLOWED_EMAILS_ENV: ",,"}, [auth_toml], authlib=True)
 
 
+@pytest.mark.parametrize("listed", [" ", " , ,", "\t"], ids=["space", "spaced-commas", "tab"])
+def test_an_allow_list_of_blanks_is_no_allow_list_as_for_the_app(auth_toml, listed):
+    """The app reads such a list as empty and lets no one in: the CLI refuses to start it."""
+    env = {access.ALLOWED_EMAILS_ENV: listed}
+    assert auth.allowed_emails(env) == []
+    with pytest.raises(AccessError, match=access.ALLOWED_EMAILS_ENV):
+        access.serve_access("0.0.0.0", env, [auth_toml], authlib=True)
+
+
 def test_auth_section_without_authlib_says_to_install_it(auth_toml):
     with pytest.raises(AccessError, match="Authlib"):
         access.serve_access("0.0.0.0", {}, [auth_toml], authlib=False)
