@@ -303,6 +303,7 @@ def test_writer_ids_of_distinct_long_hostnames_differ(monkeypatch: pytest.Monkey
     assert ids[-1] == "web-1-1"  # a short, filename-safe name is kept as it is
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,50}", i) for i in ids)
     assert ids[0].startswith("refscope-webhook-receiver-prod")
+    assert [len(i.removesuffix("-1")) for i in ids[:2]] == [40, 40]  # cut to 40, hash included
 
 
 @pytest.mark.parametrize(
