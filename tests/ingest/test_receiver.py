@@ -116,6 +116,7 @@ def test_handshake_without_a_configured_token_is_503(
     params = {"hub.mode": "subscribe", "hub.verify_token": "", "hub.challenge": "1"}
     r = receiver.get("/webhook", params=params)
     assert r.status_code == 503 and "REFSCOPE_VERIFY_TOKEN" in r.text
+    assert receiver.get("/healthz").json()["verify_token_set"] is False
 
 
 def test_an_empty_verify_token_lets_no_handshake_through(
