@@ -300,3 +300,18 @@ def test_a_log_directory_removed_while_serving_is_made_again(tmp_path: Path) -> 
 
     asyncio.run(scenario())
     assert path.read_bytes() == b'{"n":2}\n'
+
+
+def test_a_line_appended_as_the_shutdown_begins_is_written(tmp_path: Path) -> None:
+    path = log_file(tmp_path, "webhooks", f.T0)
+
+    async def scenario() -> None:
+        writer = LogWriter(Metrics())
+        writer.start()
+        await asyncio.sleep(0)  # the writer waits for lines
+        # One turn of the loop: a request's line, then uvicorn's lifespan shutdown.
+        both = asyncio.gather(writer.append(path, b'{"n":1}\n'), writer.close())
+        await asyncio.wait_for(both, 5)  # acknowledged, not left waiting
+
+    asyncio.run(scenario())
+    assert path.read_bytes() == b'{"n":1}\n'
