@@ -87,7 +87,10 @@ class LogWriter:
             try:
                 stats = await loop.run_in_executor(self._pool, self._write, batch)
             except Exception as exc:
-                log.error("log write failed, %d requests answered 500: %s", len(batch), exc)
+                # A delivery waiting on it is answered 500 (Meta retries it); a click is still
+                # redirected, its line lost.
+                log.error("log write failed for %d lines (deliveries answered 500 for Meta to "
+                          "retry, clicks redirected unlogged): %s", len(batch), exc)  # fmt: skip
                 self.metrics.write_errors += len(batch)
                 for _, _, fut in batch:
                     if not fut.done():

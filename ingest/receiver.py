@@ -218,12 +218,13 @@ class Receiver:
         length = request.headers.get("content-length")
         if length is not None and not _DIGITS.fullmatch(length):
             return PlainTextResponse("invalid Content-Length", 400)
-        if length is not None and int(length) > cfg.max_body:
-            return self._refuse("too_large", 413, too_large)
+        # Unsigned first: a large request that Meta did not send is no cue to raise the cap.
         header = request.headers.get(SIGNATURE_HEADER)
         problem = header_problem(header)
         if problem:
             return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}")
+        if length is not None and int(length) > cfg.max_body:
+            return self._refuse("too_large", 413, too_large)
         try:
             raw = await asyncio.wait_for(self._read_body(request), cfg.body_timeout)
         except ClientDisconnect:

@@ -276,6 +276,21 @@ def test_oversized_body_is_refused_with_413(
     assert receiver.metrics()['refscope_deliveries_refused_total{reason="too_large"}'] == 2
 
 
+def test_an_unsigned_oversized_request_is_refused_as_unsigned_with_no_cue_to_raise_the_cap(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warning to raise REFSCOPE_MAX_BODY is for a batch Meta may have sent: a request
+    without a signature is not one, whatever its size."""
+    raw = b'{"object":"page","pad":"' + b"x" * MAX_BODY_BYTES + b'"}'
+    r = receiver.client.post("/webhook", content=raw)
+    assert r.status_code == 403 and "missing" in r.text
+    assert not [r for r in caplog.records if "REFSCOPE_MAX_BODY" in r.getMessage()]
+    refused = receiver.metrics()
+    assert refused['refscope_deliveries_refused_total{reason="missing"}'] == 1
+    assert refused['refscope_deliveries_refused_total{reason="too_large"}'] == 0
+    assert receiver.lines() == []
+
+
 def test_a_body_that_trickles_in_is_refused_with_408_and_the_connection_closed(
     start_receiver: StartReceiver, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ what is not answered 200: https://developers.facebook.com/docs/messenger-platfor
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import stat
@@ -212,7 +213,9 @@ def test_the_writer_counts_lines_not_files_in_a_batch(tmp_path: Path) -> None:
     assert metrics.bytes_written == 3 * len(b'{"n":1}\n')
 
 
-def test_a_failed_batch_counts_a_write_error_per_request(tmp_path: Path) -> None:
+def test_a_failed_batch_counts_a_write_error_per_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     def fsync(fd: int) -> None:
         raise OSError(5, "Input/output error")
 
@@ -229,6 +232,10 @@ def test_a_failed_batch_counts_a_write_error_per_request(tmp_path: Path) -> None
 
     asyncio.run(scenario())
     assert (metrics.write_errors, metrics.batches, metrics.lines_written) == (3, 0, 0)
+    # The operator's line counts lines: a click in the batch was redirected, not answered 500.
+    (error,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert error.startswith("log write failed for 3 lines (deliveries answered 500"), error
+    assert "clicks redirected unlogged" in error and "Input/output error" in error
 
 
 def test_the_longest_fsync_is_kept_across_batches(tmp_path: Path) -> None:
