@@ -144,7 +144,11 @@ def app_mode(environ: Mapping[str, str]) -> str:
 
 def password_matches(given: str, expected: str) -> bool:
     """Constant-time comparison; digests first, so the time does not even tell the length."""
-    digest = [hashlib.sha256(p.encode("utf-8")).digest() for p in (given, expected)]
+    # surrogatepass: a password set in the environment from bytes that are not UTF-8 holds lone
+    # surrogates (Python's surrogateescape); it compares as those bytes, never raises.
+    digest = [
+        hashlib.sha256(p.encode("utf-8", "surrogatepass")).digest() for p in (given, expected)
+    ]
     return hmac.compare_digest(*digest)
 
 

@@ -182,6 +182,15 @@ def test_password_comparison():
     assert not access.password_matches(PASSWORD + "x", PASSWORD)
 
 
+def test_a_password_set_from_bytes_that_are_not_utf8_compares_without_an_error():
+    """os.environ holds such bytes as lone surrogates (surrogateescape): a login attempt is
+    told no (or yes, given the same), not a crash of the login page."""
+    expected = b"caf\xe9-42".decode("utf-8", "surrogateescape")  # a Latin-1 shell's "café-42"
+    assert not access.password_matches("café-42", expected)
+    assert not access.password_matches("", expected)
+    assert access.password_matches(expected, expected)
+
+
 def test_password_comparison_is_constant_time(monkeypatch):
     compared = []
     real = access.hmac.compare_digest
