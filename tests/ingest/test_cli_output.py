@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from dashboard.cli import cli
 from ingest import cli_progress
@@ -103,3 +105,28 @@ def test_progress_forces_the_bar_even_for_a_small_input(
     forced = runner.invoke(cli, ["ingest", path, "--db", other, "--progress"])
     assert forced.exit_code == 0, forced.output
     assert started == [True]
+
+
+MB_50 = 50 * 1024 * 1024  # "on a terminal, for 50 MB or more", as `ingest --help` says
+
+
+@pytest.mark.parametrize(
+    ("terminal", "forced", "total", "shown"),
+    [
+        (True, None, MB_50 - 1, False),  # on a terminal, small: over before a bar would help
+        (True, None, MB_50, True),  # on a terminal, 50 MB: the bar
+        (False, None, MB_50, False),  # piped (cron's log), however big: no bar
+        (True, False, MB_50, False),  # --no-progress on a terminal: none
+        (False, True, 1, True),  # --progress piped and small: the bar all the same
+    ],
+)
+def test_the_bar_shows_on_a_terminal_from_50_mb_unless_forced(
+    terminal: bool, forced: bool | None, total: int, shown: bool
+) -> None:
+    console = Console(file=io.StringIO(), force_terminal=terminal)
+    bar = cli_progress.ReadBar(console, forced)
+    try:
+        bar.plan(total)
+        assert bar.bar.live.is_started is shown
+    finally:
+        bar.stop()
