@@ -112,6 +112,25 @@ def test_second_ingest_of_the_same_log_adds_nothing(
     assert Query(db_path).tables() == before
 
 
+def test_a_run_without_new_contacts_still_breaks_its_rejects_down_by_reason(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    """The breakdowns are printed each on its own: a run that meets no new contact (the log
+    grown by a known contact's message and a broken line) still says why its line was
+    rejected."""
+    log = _log(log_dir)
+    assert runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)]).exit_code == 0
+    f.write_ndjson(log, [f.delivery(f.message("again", psid="u2", ts=T0 + 3 * MINUTE)),
+                         "{truncated"], mode="a")  # fmt: skip
+    again = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert again.exit_code == 0, again.output
+    out = _words(again)
+    assert "1 event (1 new, 0 duplicates), 1 reject, 0 new contacts" in out
+    assert "events by kind message 1" in out
+    assert "new contacts by channel" not in out
+    assert "rejects by reason invalid JSON 1" in out
+
+
 def test_missing_path_exits_non_zero_naming_it(
     runner: CliRunner, db_path: Path, tmp_path: Path
 ) -> None:
