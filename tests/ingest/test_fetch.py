@@ -663,6 +663,27 @@ def test_a_damaged_gz_is_an_error_under_its_url_not_the_download_file(
     assert "refscope-pull-" not in out.output
 
 
+def test_an_error_or_warning_under_a_signed_url_shows_neither_its_query_nor_user_info(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    """The download file's name is replaced by the URL as `nothing new at` shows it: without
+    the signature or the password a terminal, or cron's log, would keep."""
+    s, base = site
+    whole = gzip.compress(lines(0, 3000))
+    s.files["/d.ndjson.gz?sig=QUERYSECRET"] = whole[:30] + bytes(b ^ 0x55 for b in whole[30:60])
+    s.files["/t.ndjson.gz?sig=QUERYSECRET"] = whole[: len(whole) * 2 // 3]
+    signed = base.replace("//", "//reader:PASSW0RD@") + "/{}.ndjson.gz?sig=QUERYSECRET"
+    damaged = runner.invoke(cli, ["pull", "logs", signed.format("d"), "--db", str(db_path)])
+    assert damaged.exit_code == 1, damaged.output
+    assert f"Error: {base}/d.ndjson.gz: cannot read" in damaged.output
+    cut = runner.invoke(cli, ["pull", "logs", signed.format("t"), "--db", str(db_path)])
+    assert cut.exit_code == 0, cut.output
+    assert f"warning: {base}/t.ndjson.gz: the compressed stream ends early" in cut.output
+    for out in (damaged.output, cut.output):
+        assert "QUERYSECRET" not in out and "PASSW0RD" not in out
+        assert "refscope-pull-" not in out
+
+
 def test_a_redirect_to_another_host_gets_none_of_the_users_headers(
     site: Any, db_path: Path
 ) -> None:
