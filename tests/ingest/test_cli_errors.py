@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from dashboard.cli import cli
+from ingest.cli import os_error_message
 from tests.conftest import Query
 from tests.ingest.cli_setup import _log, _one_error_line
 
@@ -27,6 +28,21 @@ def test_a_database_folder_that_cannot_be_made_is_one_error_line(
     result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(blocker / "x.duckdb")])
     line = _one_error_line(result)
     assert str(blocker) in line and "File exists" in line
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (OSError(13, "Permission denied", "a.duckdb"), "a.duckdb: Permission denied"),
+        # A rename or a link names both files: the one it could not move, and where to.
+        (OSError(18, "Invalid cross-device link", "new.tmp", None, "lake/x.parquet"),
+         "new.tmp: lake/x.parquet: Invalid cross-device link"),
+        (OSError(28, "No space left on device"), "No space left on device"),  # no file: no ": "
+        (OSError("disk on fire"), "disk on fire"),  # no strerror: the error as it reads
+    ],
+)  # fmt: skip
+def test_a_file_error_names_the_files_then_the_reason(error: OSError, line: str) -> None:
+    assert os_error_message(error) == line
 
 
 def test_a_report_it_cannot_write_is_one_error_line(
