@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -130,3 +131,19 @@ def test_the_bar_shows_on_a_terminal_from_50_mb_unless_forced(
         assert bar.bar.live.is_started is shown
     finally:
         bar.stop()
+
+
+def test_a_reader_gone_away_gets_no_error_line(
+    runner: CliRunner, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`refscope ingest … | head -1`: the summary's write to a closed pipe fails, which is no
+    error of the run to report ("Error: Broken pipe" on stderr) as a file error would be."""
+    from ingest import cli as cli_module
+
+    def closed_pipe(*args: object) -> None:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    monkeypatch.setattr(cli_module, "print_summary", closed_pipe)
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)])
+    assert result.exit_code == 1  # as click ends a command whose stdout went away
+    assert "Error" not in result.stderr and "Broken pipe" not in result.stderr, result.stderr
