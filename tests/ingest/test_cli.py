@@ -279,6 +279,54 @@ def test_follow_reports_an_error_and_keeps_going(
     assert Query(db_path)("SELECT kind FROM events") == [("message",)]
 
 
+def test_follow_says_an_error_once_while_it_lasts(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A .gz that stays broken fails every round: said once, not every few seconds into the
+    service's log; a different error is said when it comes."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    whole = gzip.compress(f.line(f.delivery(f.message("hi"))).encode() + b"\n")
+    (logs / "rotated.ndjson.gz").write_bytes(whole[:-6] + b"\x00\x00" + whole[-4:])  # bad CRC
+    rounds: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        rounds.append(seconds)
+        if len(rounds) == 3:  # then another error: the folder's file is not a gzip at all
+            (logs / "rotated.ndjson.gz").write_bytes(b"not gzip\n")
+
+    monkeypatch.setattr(cli_module.time, "sleep", sleep)
+    out = io.StringIO()
+    cli_module._follow(Console(file=out, width=200), [str(logs)], db_path, 2.0, None, None,
+                       cycles=5)  # fmt: skip
+    text = out.getvalue()
+    assert rounds == [2.0] * 5
+    assert text.count("error:") == 2, text
+    assert text.count("CRC check failed") == 1 and text.count("Not a gzipped file") == 1, text
+
+
+def test_follow_starts_on_a_glob_matching_nothing_yet_and_a_symlink_to_a_file_to_come(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a PATH that is not there at all is refused at once: a glob may match nothing yet,
+    and a symlink may point at the file the receiver has not created yet."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    current = tmp_path / "current.ndjson"
+    current.symlink_to(tmp_path / "webhooks-2024-11-25.ndjson")
+
+    def sleep(seconds: float) -> None:  # the receiver writes its first lines
+        f.write_ndjson(logs / "webhooks.ndjson", [f.delivery(f.message("hi", psid="u1"))])
+        f.write_ndjson(tmp_path / "webhooks-2024-11-25.ndjson",
+                       [f.delivery(f.message("hey", psid="u2"))])  # fmt: skip
+
+    monkeypatch.setattr(cli_module.time, "sleep", sleep)
+    out = io.StringIO()
+    cli_module._follow(Console(file=out, width=200), [str(logs / "*.ndjson"), str(current)],
+                       db_path, 2.0, None, None, cycles=2)  # fmt: skip
+    assert Query(db_path)("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u2",)]
+
+
 def test_follow_says_once_that_a_folder_holds_no_log_name(
     db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
