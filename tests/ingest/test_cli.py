@@ -396,12 +396,17 @@ def test_demo_data_says_the_lines_an_ingest_of_them_counts(
     said = runner.invoke(
         cli, ["demo-data", "--days", "30", "--end", "2024-05-19", "--out", str(out)]
     )
-    m = re.search(r"([\d,]+) lines \(.*\) and ([\d,]+) blank lines? to", said.output)
+    m = re.search(
+        r"([\d,]+) lines \(([\d,]+) malformed, [\d,]+ retried\) and ([\d,]+) blank lines? to",
+        said.output,
+    )
     assert m, said.output
-    lines, blank = (int(g.replace(",", "")) for g in m.groups())
-    assert blank >= 1
+    lines, malformed, blank = (int(g.replace(",", "")) for g in m.groups())
+    assert blank >= 1 and malformed >= 2
     ingested = runner.invoke(cli, ["ingest", str(out), "--db", str(tmp_path / "r.duckdb")])
     assert f"{lines + blank:,} lines" in ingested.output, ingested.output
+    # Each malformed line is one reject of the ingest: the demo's own figure for them.
+    assert f", {malformed:,} rejects, " in ingested.output, ingested.output
 
 
 @pytest.mark.parametrize(
