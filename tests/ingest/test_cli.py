@@ -414,6 +414,7 @@ def test_demo_data_says_the_lines_an_ingest_of_them_counts(
     [
         (["--start", "2024-01-01", "--days", "3"], "--start and --days both set the first day"),
         (["--start", "2024-06-02", "--end", "2024-06-01"], "must be 1 to 3650 days up to"),
+        (["--start", "2010-01-01", "--end", "2024-05-19"], "must be 1 to 3650 days up to"),
         (["--days", "2", "--end", "0001-01-01"], "0001-01-01 is outside 2000-01-01"),
         (["--end", "9999-12-31"], "9999-12-31 is outside 2000-01-01 – 2099-12-31"),
         (["--days", "30", "--end", "2000-01-10"], "1999-12-12 is outside 2000-01-01"),
