@@ -147,3 +147,19 @@ def test_a_reader_gone_away_gets_no_error_line(
     result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path)])
     assert result.exit_code == 1  # as click ends a command whose stdout went away
     assert "Error" not in result.stderr and "Broken pipe" not in result.stderr, result.stderr
+
+
+def test_a_warning_shows_a_name_in_brackets_as_it_is(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """A folder or file name is no markup: "[old]" in a warning stays in it, as typed."""
+    logs = tmp_path / "logs [old]"
+    logs.mkdir()
+    _log(logs, "webhooks.ndjson.1 [bold]")
+    result = runner.invoke(cli, ["ingest", str(logs), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert (
+        f"warning: {logs}: no file is read by its name (1 left out: webhooks.ndjson.1 [bold])"
+        in out
+    ), out
