@@ -98,17 +98,19 @@ def test_a_sqlite_file_as_the_database_is_named_so(
     assert line == f"Error: {lite}: cannot open: a SQLite file, not a DuckDB database"
 
 
+@pytest.mark.parametrize("spec", ["", "  "])
 def test_an_empty_lake_folder_is_refused_not_taken_for_the_current_one(
-    runner: CliRunner, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, spec: str
 ) -> None:
     """`--lake "$LAKE"` with LAKE unset wrote the lake's folders and files (and removed old
-    partitions) in whatever folder the command ran in."""
+    partitions) in whatever folder the command ran in; a name of blanks only is no folder
+    name either (as an empty PATH is refused)."""
     here = tmp_path / "home"
     here.mkdir()
     monkeypatch.chdir(here)
     log = _log(log_dir)
     for args in (["ingest", str(log)], ["prune", "--older-than", "100y"]):
-        result = runner.invoke(cli, [*args, "--db", str(tmp_path / "db.duckdb"), "--lake", ""])
+        result = runner.invoke(cli, [*args, "--db", str(tmp_path / "db.duckdb"), "--lake", spec])
         assert result.exit_code == 2, result.output
         assert "Invalid value for '--lake': an empty folder name" in result.output
     assert list(here.iterdir()) == []
