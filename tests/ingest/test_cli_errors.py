@@ -181,9 +181,10 @@ def test_links_list_and_qr_without_a_database_create_none(
         ["pages", "set", "abc", "--username", "mypage"],
         ["pages", "set", "mypage", "--name", "My page"],
         ["forget", "u1", "--page", "mypage"],
+        ["forget", "u1", "--page", "1122334455/"],  # a typo after the digits: all must be
         ["report", "--page", "123", "--page", "my page", "--format", "html"],
     ],
-    ids=["pages-set-short", "pages-set-username", "forget", "report"],
+    ids=["pages-set-short", "pages-set-username", "forget", "forget-digits-then-typo", "report"],
 )
 def test_a_page_that_is_not_a_numeric_id_is_refused_before_anything_is_done(
     runner: CliRunner, tmp_path: Path, args: list[str]
