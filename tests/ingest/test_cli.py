@@ -428,6 +428,20 @@ def test_demo_data_refuses_a_start_it_cannot_use(
     assert not (tmp_path / "demo").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["--start", "2000-01-01", "--end", "2000-01-01"], ["--days", "1", "--end", "2099-12-31"]],
+    ids=["first-day", "last-day"],
+)
+def test_demo_data_takes_the_first_and_last_days_refscope_reads(
+    runner: CliRunner, tmp_path: Path, args: list[str]
+) -> None:
+    """2000-01-01 – 2099-12-31 are the days refscope reads, both ends included."""
+    result = runner.invoke(cli, ["demo-data", *args, "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("wrote "), result.output
+
+
 def test_a_file_name_that_is_not_utf8_is_read_and_found_again(
     runner: CliRunner, db_path: Path, log_dir: Path, query: Query
 ) -> None:
