@@ -12,8 +12,10 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+import tests.factories as f
 from dashboard.cli import cli
 from ingest import cli_progress
+from tests.factories import MINUTE, T0
 from tests.ingest.cli_setup import _log
 
 
@@ -163,3 +165,31 @@ def test_a_warning_shows_a_name_in_brackets_as_it_is(
         f"warning: {logs}: no file is read by its name (1 left out: webhooks.ndjson.1 [bold])"
         in out
     ), out
+
+
+def test_prune_says_what_it_removed_of_each_kind(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    """Each figure under its own name and in its own plural ("2 touchs", or the clicks
+    counted as contacts would misreport what a retention policy deleted)."""
+    click = {"object": "refscope_click", "ref": "flyer", "page": "acmebakery", "qr": True,
+             "device": "mobile"}  # fmt: skip
+    log = f.write_ndjson(
+        log_dir / "webhooks.ndjson",
+        [
+            f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="u1", ts=T0)),
+            f.delivery(f.postback(referral=f.referral_obj("flyer"), psid="u2", ts=T0 + MINUTE)),
+            f.delivery(f.message("hello", psid="u2", ts=T0 + 2 * MINUTE)),
+        ],
+    )
+    clicks = f.write_ndjson(log_dir / "clicks-2023-11-14.vm-1.ndjson",
+                            [{**click, "ts": T0 + i} for i in range(4)])  # fmt: skip
+    ingested = runner.invoke(cli, ["ingest", str(log), str(clicks), "--db", str(db_path)])
+    assert ingested.exit_code == 0, ingested.output
+    result = runner.invoke(cli, ["prune", "--older-than", "1d", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(
+        r"removed data before \d{4}-\d\d-\d\d: 3 events, 2 touches, 4 clicks, 2 contacts, "
+        r"0 rejected lines\n",
+        result.output,
+    ), result.output
