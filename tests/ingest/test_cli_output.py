@@ -193,3 +193,22 @@ def test_prune_says_what_it_removed_of_each_kind(
         r"0 rejected lines\n",
         result.output,
     ), result.output
+
+
+def test_forget_says_its_figures_in_the_plural_and_the_page_it_looked_on(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    log = f.write_ndjson(
+        log_dir / "webhooks.ndjson",
+        [
+            f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="u1", ts=T0)),
+            f.delivery(f.postback(referral=f.referral_obj("flyer"), psid="u1", ts=T0 + MINUTE)),
+        ],
+    )
+    assert runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)]).exit_code == 0
+    found = runner.invoke(cli, ["forget", "u1", "--db", str(db_path)])
+    assert found.exit_code == 0, found.output
+    assert found.output.startswith("forgotten: 2 events, 2 touches, 1 contact, "), found.output
+    again = runner.invoke(cli, ["forget", "u1", "--page", f.PAGE_ID, "--db", str(db_path)])
+    assert again.exit_code == 0, again.output
+    assert f"no row held that id on page {f.PAGE_ID} (check it)" in again.stderr, again.stderr
