@@ -212,3 +212,27 @@ def test_forget_says_its_figures_in_the_plural_and_the_page_it_looked_on(
     again = runner.invoke(cli, ["forget", "u1", "--page", f.PAGE_ID, "--db", str(db_path)])
     assert again.exit_code == 0, again.output
     assert f"no row held that id on page {f.PAGE_ID} (check it)" in again.stderr, again.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "forced"), [([], None), (["--progress"], True), (["--no-progress"], False)]
+)
+def test_ingest_leaves_the_bar_to_the_terminal_unless_told(
+    runner: CliRunner, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    flag: list[str], forced: bool | None,
+) -> None:  # fmt: skip
+    """Without --progress or --no-progress the bar is the terminal's call (None), as the help
+    says: "default: on a terminal, for 50 MB or more"."""
+    from ingest import cli as cli_module
+
+    given: list[bool | None] = []
+
+    class Recording(cli_progress.ReadBar):
+        def __init__(self, console: Console, progress: bool | None) -> None:
+            given.append(progress)
+            super().__init__(console, progress)
+
+    monkeypatch.setattr(cli_module, "ReadBar", Recording)
+    result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path), *flag])
+    assert result.exit_code == 0, result.output
+    assert given == [forced]
