@@ -38,6 +38,26 @@ def test_interval_without_follow_is_refused_before_anything_is_read(
     assert query.scalar("SELECT count(*) FROM ingest_files") == 0
 
 
+def test_follow_reads_every_5_seconds_unless_told(
+    runner: CliRunner, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--follow` alone pauses 5 s between reads, as `ingest --help` shows; --interval sets it."""
+    rounds: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        rounds.append(seconds)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C after the first round
+
+    monkeypatch.setattr(cli_module.time, "sleep", sleep)
+    log = str(_log(log_dir))
+    for args, pause in (([], 5.0), (["--interval", "0.5"], 0.5)):
+        result = runner.invoke(cli, ["ingest", log, "--follow", "--db", str(db_path), *args])
+        assert result.exit_code == 0, result.output
+        assert f"every {pause:g} s (Ctrl-C stops)" in result.output
+        assert rounds[-1] == pause and result.output.endswith("stopped\n"), result.output
+    assert "[default: 5.0;" in " ".join(runner.invoke(cli, ["ingest", "--help"]).output.split())
+
+
 def test_follow_refuses_a_path_that_is_not_there_at_once(
     runner: CliRunner, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
