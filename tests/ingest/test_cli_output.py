@@ -236,3 +236,28 @@ def test_ingest_leaves_the_bar_to_the_terminal_unless_told(
     result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(db_path), *flag])
     assert result.exit_code == 0, result.output
     assert given == [forced]
+
+
+def test_a_resumed_runs_summary_says_its_counts_include_the_interrupted_part(
+    runner: CliRunner, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stopped by a broken .gz after a batch committed, then run again: "2 new contacts"
+    counts the part read before the stop too, which the summary says."""
+    import gzip
+
+    from ingest import pipeline
+    from ingest.errors import RefscopeError
+
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "64")  # a.ndjson commits before b.gz is read
+    _log(log_dir, "a.ndjson")
+    bad = log_dir / "b.ndjson.gz"
+    bad.write_bytes(gzip.compress(b'{"object":"page"}\n' * 100, mtime=0)[:10] + b"\xff" * 40)
+    with pytest.raises(RefscopeError, match="run 1 stays open"):
+        pipeline.run([str(log_dir)], db_path)
+    bad.unlink()
+    result = runner.invoke(cli, ["ingest", str(log_dir), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert "run 1 (resumed: the counts include its interrupted part): " in result.output
+    assert "2 new contacts" in result.output
+    fresh = runner.invoke(cli, ["ingest", str(_log(log_dir, "c.ndjson")), "--db", str(db_path)])
+    assert "run 2: " in fresh.output and "resumed" not in fresh.output, fresh.output
