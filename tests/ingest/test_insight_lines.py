@@ -375,3 +375,25 @@ def test_only_a_later_pull_of_the_rows_account_and_day_keeps_a_file_row_out(
     assert query("SELECT CAST(date AS VARCHAR) FROM ad_insights ORDER BY 1") == [
         ("2026-11-04",), ("2026-11-05",), ("2026-11-06",), ("2026-11-07",)]  # fmt: skip
     assert query("SELECT DISTINCT pulled_at FROM ad_insights") == [(written,)]
+
+
+def test_the_summary_says_so_when_no_insights_row_was_newer_than_those_held(
+    runner: CliRunner, log_dir: Path, db_path: Path
+) -> None:
+    """An export wholly older than a pull: "0 ad insights rows (2 not newer …)" explains its
+    lines, which would otherwise have gone nowhere ("2 lines, 0 events, 0 rejects")."""
+    pulled = dt.datetime(2026, 11, 20, 12, 0)
+    con = db.connect(db_path)
+    with db.transaction(con):
+        stored = [insight_rows.insight_row(row(spend="30"), pulled, "act_1"),
+                  insight_rows.insight_row(row("2026-11-03"), pulled, "act_1")]  # fmt: skip
+        insight_rows.store(con, stored)
+    con.close()
+    old = f.write_ndjson(log_dir / "old.ndjson", [row(), row("2026-11-03")])
+    os.utime(old, (pulled.timestamp() - 86400, pulled.timestamp() - 86400))
+    out = runner.invoke(cli, ["ingest", str(old), "--db", str(db_path)])
+    assert out.exit_code == 0, out.output
+    assert (
+        "2 lines, 0 events (0 new, 0 duplicates), 0 ad insights rows (2 not newer than those "
+        "held, not stored), 0 rejects"
+    ) in out.output, out.output
