@@ -284,7 +284,7 @@ def test_follow_says_an_error_once_while_it_lasts(
 ) -> None:
     """A .gz that stays broken fails every round: said once, not every few seconds into the
     service's log; a different error is said when it comes."""
-    logs = tmp_path / "logs"
+    logs = tmp_path / "logs [old]"  # a name in brackets, shown as it is: no markup
     logs.mkdir()
     whole = gzip.compress(f.line(f.delivery(f.message("hi"))).encode() + b"\n")
     (logs / "rotated.ndjson.gz").write_bytes(whole[:-6] + b"\x00\x00" + whole[-4:])  # bad CRC
@@ -303,6 +303,7 @@ def test_follow_says_an_error_once_while_it_lasts(
     assert rounds == [2.0] * 5
     assert text.count("error:") == 2, text
     assert text.count("CRC check failed") == 1 and text.count("Not a gzipped file") == 1, text
+    assert text.count(f"{logs}/rotated.ndjson.gz: cannot read") == 2, text
 
 
 def test_follow_starts_on_a_glob_matching_nothing_yet_and_a_symlink_to_a_file_to_come(
