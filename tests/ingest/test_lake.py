@@ -244,13 +244,18 @@ def test_the_app_runs_on_the_lake_without_a_database(
     assert values["lake"] == values["db"] and values["db"]
 
 
-def test_dashboard_refuses_a_folder_without_a_lake(tmp_path: Path) -> None:
+def test_dashboard_refuses_a_folder_without_a_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from click.testing import CliRunner
 
     from ingest.cli import cli
 
+    started: list[object] = []  # were it to start, Streamlit would replace the test's process
+    monkeypatch.setattr("os.execve", lambda *a: started.append(a))
     res = CliRunner().invoke(cli, ["dashboard", "--lake", str(tmp_path)])
     assert res.exit_code != 0 and "no lake here" in res.output
+    assert started == []
 
 
 def test_forget_and_prune_bring_the_lake_in_line_at_once(
