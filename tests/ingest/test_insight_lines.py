@@ -20,7 +20,7 @@ from tests.conftest import IngestLines, Query
 STARTED = insight_rows.CONVERSATIONS_STARTED
 
 
-def row(day: str = "2026-11-02", ad_id: str = "6000000000001", spend: str = "12.34",
+def row(day: str = "2026-11-02", ad_id: str = "6000000000001", spend: object = "12.34",
         **more: object) -> dict[str, object]:  # fmt: skip
     return {"date_start": day, "date_stop": day, "ad_id": ad_id, "spend": spend, **more}
 
