@@ -175,8 +175,11 @@ class Receiver:
         # The token first: whoever does not hold it learns nothing more of what is expected.
         # One token only: with two, which one counted would depend on their order.
         tokens = q.getlist("hub.verify_token")
-        given = tokens[0].encode() if len(tokens) == 1 else b""
-        if not hmac.compare_digest(given, self.config.verify_token.encode()):
+        # surrogatepass: a token set from bytes that are not UTF-8 is refused, not a crash.
+        given = tokens[0].encode("utf-8", "surrogatepass") if len(tokens) == 1 else b""
+        if not hmac.compare_digest(
+            given, self.config.verify_token.encode("utf-8", "surrogatepass")
+        ):
             return PlainTextResponse("wrong hub.verify_token", 403)
         if q.get("hub.mode") != "subscribe" or not q.get("hub.challenge"):
             return PlainTextResponse("expected hub.mode=subscribe and a hub.challenge", 400)
@@ -275,7 +278,7 @@ class Receiver:
             "status": "ok",
             "accepting_deliveries": bool(self.config.app_secrets),
             "app_secrets": len(self.config.app_secrets),
-            "verify_token_set": self.config.verify_token is not None,
+            "verify_token_set": bool(self.config.verify_token),  # "" lets no handshake through
             "pending_writes": self.writer.pending if self.writer else 0,
             "uptime_seconds": round(self.clock() - self.started_at, 3),
             "registry": self.registry.health(),

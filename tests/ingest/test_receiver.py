@@ -125,6 +125,18 @@ def test_an_empty_verify_token_lets_no_handshake_through(
     receiver = start_receiver(ReceiverConfig(tmp_path / "logs", None, (SECRET,), ""))
     r = receiver.get("/webhook", params={"hub.mode": "subscribe", "hub.challenge": "1"})
     assert r.status_code == 503 and r.text != "1"
+    assert receiver.get("/healthz").json()["verify_token_set"] is False  # as the handshake says
+
+
+def test_a_verify_token_set_from_bytes_that_are_not_utf8_refuses_a_wrong_token_with_403(
+    start_receiver: StartReceiver, tmp_path: Path
+) -> None:
+    """os.environ holds such bytes as lone surrogates: a handshake is compared, not a 500."""
+    token = b"caf\xe9".decode("utf-8", "surrogateescape")
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", None, (SECRET,), token))
+    params = {"hub.mode": "subscribe", "hub.verify_token": "café", "hub.challenge": "7"}
+    r = receiver.get("/webhook", params=params)
+    assert r.status_code == 403 and r.text == "wrong hub.verify_token"
 
 
 def test_the_verify_token_from_the_environment_is_trimmed_and_a_blank_one_is_unset(
