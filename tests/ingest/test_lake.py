@@ -109,7 +109,7 @@ def test_a_rewritten_partition_never_lies_empty_while_its_old_files_go(
 ) -> None:
     """A reader of the lake (Spark, Trino, `dashboard --lake`) may list a partition while a sync
     rewrites it: its old folder is moved aside and the new one moved in, never deleted in place
-    (a window of seconds on a large partition, in which its rows were missing)."""
+    (its rows were missing while its old files went)."""
     lake_dir = _three_flyer_contacts_in_a_lake(db_path, tmp_path)
     live = set(lake_dir.glob("*/page_id=*/date=*"))
     deleted: list[Path] = []

@@ -152,17 +152,23 @@ def test_the_verify_token_from_the_environment_is_trimmed_and_a_blank_one_is_uns
     assert ReceiverConfig.from_env(tmp_path, environ={}).verify_token is None
 
 
-def test_the_verify_token_is_compared_in_constant_time(
-    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    compared: list[bytes] = []
+@pytest.fixture
+def compared(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """What hmac.compare_digest is asked to compare against, call by call, from now on."""
+    seen: list[bytes] = []
     real = hmac.compare_digest
 
     def spy(a: bytes, b: bytes) -> bool:
-        compared.append(b)
+        seen.append(b)
         return real(a, b)
 
     monkeypatch.setattr(hmac, "compare_digest", spy)
+    return seen
+
+
+def test_the_verify_token_is_compared_in_constant_time(
+    receiver: Receiver, compared: list[bytes]
+) -> None:
     params = {"hub.mode": "subscribe", "hub.verify_token": TOKEN[:-1], "hub.challenge": "1"}
     assert receiver.get("/webhook", params=params).status_code == 403
     assert compared == [TOKEN.encode()]
@@ -667,16 +673,8 @@ def test_ingest_reads_the_receiver_logs(click_receiver: Receiver, db_path: Path)
 
 
 def test_the_signature_is_compared_in_constant_time_under_every_secret(
-    monkeypatch: pytest.MonkeyPatch,
+    compared: list[bytes],
 ) -> None:
-    compared: list[bytes] = []
-    real = hmac.compare_digest
-
-    def spy(a: bytes, b: bytes) -> bool:
-        compared.append(b)
-        return real(a, b)
-
-    monkeypatch.setattr(hmac, "compare_digest", spy)
     raw = text_delivery()
     given = sign(raw, OTHER_SECRET)
     assert signature_problem(raw, given, (SECRET, OTHER_SECRET)) is None
