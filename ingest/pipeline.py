@@ -14,7 +14,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import duckdb
@@ -37,6 +37,7 @@ from . import (
 from .errors import DatabaseError, RefscopeError, ValidationError
 from .privacy import Privacy
 from .reasons import family as reason_family
+from .run_result import IngestResult
 
 # DuckDB's share of memory in an ingest; past it, it spills to disk. Batches commit one by one,
 # so this bounds the process whatever the size of the run. REFSCOPE_INGEST_MEMORY overrides it.
@@ -44,40 +45,6 @@ INGEST_MEMORY_LIMIT = "600MB"
 MEMORY_ENV = "REFSCOPE_INGEST_MEMORY"
 MIN_MEMORY = 64 * 2**20  # below this not even a small batch fits
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
-
-
-@dataclass
-class IngestResult:
-    run_id: int
-    files: int = 0
-    files_read: int = 0
-    bytes_read: int = 0
-    lines: int = 0
-    events_parsed: int = 0
-    events_added: int = 0
-    rejects_added: int = 0
-    left_out: int = 0  # events of forgotten people and pruned days: read, never stored
-    clicks_read: int = 0  # click lines read: stored in `clicks`, or already held there
-    clicks_added: int = 0  # click lines stored in `clicks` (neither events nor rejects)
-    insights_added: int = 0  # ad insights rows stored from files (insight_lines.py)
-    insights_not_newer: int = 0  # ad insights rows of files not stored: as new or newer held
-    new_contacts: int = 0
-    seconds: float = 0.0
-    events_by_kind: dict[str, int] = field(default_factory=dict)
-    new_contacts_by_channel: dict[str, int] = field(default_factory=dict)
-    rejects_by_reason: dict[str, int] = field(default_factory=dict)
-    lake: lake.SyncResult | None = None
-    warnings: list[str] = field(default_factory=list)  # inputs read only in part, and why
-    resumed: bool = False  # carried on a run that was killed part-way
-    started: bool = False  # its ingest_runs row exists
-
-    @property
-    def duplicates(self) -> int:
-        return self.events_parsed - self.events_added - self.left_out
-
-    @property
-    def events_per_second(self) -> float:
-        return self.events_parsed / self.seconds if self.seconds > 0 else 0.0
 
 
 def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
