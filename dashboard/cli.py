@@ -109,6 +109,7 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
             to = "--to" if end else "the newest whole day with events; give --to"
             raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")
         first = _after_prune(con, first, last)
+        _check_pages(con, pages)
         filters = Filters(first, last, pages, channels)
         result = reports.gather(reports.connection_fetch(con), filters)
     finally:
@@ -120,6 +121,22 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
     click.echo(f"wrote {out} ({fmt}, {first} – {last}, {len(data):,} bytes)")
     if not result.has_data:
         click.echo(result.no_data_message, err=True)
+
+
+def _check_pages(con: duckdb.DuckDBPyConnection, pages: tuple[str, ...]) -> None:
+    """Refuse a page id nothing in the data knows: its report would be empty, and look like
+    a page with no contacts rather than a typo."""
+    from dashboard import queries
+
+    unknown = queries.unknown_pages(con, list(pages))
+    if unknown:
+        known = queries.page_list(con)
+        pairs = zip(known.page_id, known.label, strict=True)
+        names = ", ".join(p if p == label else f"{p} ({label})" for p, label in pairs)
+        raise click.BadParameter(
+            f"no page {', '.join(unknown)} in the data (pages: {names or 'none yet'})",
+            param_hint="--page",
+        )
 
 
 def _after_prune(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:

@@ -123,6 +123,21 @@ def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def unknown_pages(con: duckdb.DuckDBPyConnection, page_ids: list[str]) -> list[str]:
+    """Those of page_ids that no table knows: no event, contact or `pages` row names them."""
+    return [
+        r[0]
+        for r in con.execute(
+            """SELECT given FROM unnest($ids::VARCHAR[]) g(given)
+               WHERE given NOT IN (SELECT page_id FROM pages)
+                 AND given NOT IN (SELECT page_id FROM contacts)
+                 AND NOT EXISTS (SELECT 1 FROM events WHERE page_id = given)
+               ORDER BY given""",
+            {"ids": page_ids},
+        ).fetchall()
+    ]
+
+
 def with_page_labels(df: pd.DataFrame, pages: pd.DataFrame) -> pd.DataFrame:
     """df with a `page` column beside its page_id: the label page_list gives it (its id when
     the page is not among them)."""

@@ -200,3 +200,13 @@ def test_report_refuses_a_database_and_a_lake_together(runner, report_db, tmp_pa
     result = runner.invoke(cli, args)
     assert result.exit_code == 2
     assert "--db and --lake both name what to read: give one of them" in result.output
+
+
+def test_a_page_nothing_knows_is_refused_with_the_pages_there_are(runner, report_db, tmp_path):
+    out = tmp_path / "r.html"
+    args = ["--page", ACME, "--page", "999", "--format", "html", "--out", str(out)]
+    result = runner.invoke(cli, ["report", "--db", str(report_db), *args])
+    assert result.exit_code == 2
+    assert "no page 999 in the data (pages: " in result.stderr
+    assert ACME in result.stderr.split("(pages: ")[1]
+    assert not out.exists()
