@@ -4,7 +4,8 @@ The rule (README "Attribution"): a contact is (page_id, psid or user_ref), creat
 own first action. Its channel is that of its earliest touch at or before the moment its
 conversation opened (its first message or postback): a postback/message/top-level referral,
 an optin ref, or a private reply the page sent it. With none, it is `organic`. Every other
-referral from its first action on is a re-entry, even one before its first message. Only
+referral from its first action on is a re-entry, even one before its first message, but for a
+message repeating the referral of the touch just before it (one click reported twice). Only
 contacts touched by a run are recomputed, from all their events (and what a prune kept of
 them, history.py), so the result does not depend on the order in which logs arrive.
 """
@@ -131,14 +132,29 @@ WITH cand AS (
         may_be_first AND row_number() OVER (
             PARTITION BY page_id, psid, may_be_first
             ORDER BY tag_only, ts, via IN ('private_reply', 'message_echo'),
-                     event_key) = 1 AS first
+                     event_key) = 1 AS first,
+        lag(CASE WHEN NOT tag_only THEN struct_pack(ts, channel, ad_id, ref) END IGNORE NULLS)
+            -- At one instant the page's private reply comes before the user's own touch.
+            OVER (PARTITION BY page_id, psid
+                  ORDER BY ts, via NOT IN ('private_reply', 'message_echo'), event_key) AS prev
     FROM placed
+), judged AS (
+    -- A message carrying the ad id or ref of the contact's touch just before it, within the
+    -- 24 hours that touch opened, is that same entry: the ad's first message after a Get
+    -- Started or a re-entry referral of the same click, not another visit.
+    SELECT *,
+        via = 'message' AND (ad_id IS NOT NULL OR ref IS NOT NULL)
+            AND coalesce(prev.ts >= ts - INTERVAL 24 HOUR AND prev.channel = channel
+                         AND prev.ad_id IS NOT DISTINCT FROM ad_id
+                         AND prev.ref IS NOT DISTINCT FROM ref, false) AS repeats
+    FROM ranked
 )
 SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title, referer_uri,
        is_guest_user, post_id, comment_id,
        coalesce(first, false) AS is_first,
-       coalesce(NOT first AND via IN {REENTRY_VIAS!r} AND ts >= first_seen_at, false) AS is_reentry
-FROM ranked
+       coalesce(NOT first AND NOT repeats AND via IN {REENTRY_VIAS!r} AND ts >= first_seen_at,
+                false) AS is_reentry
+FROM judged
 WHERE NOT tag_only OR coalesce(first, false)
 """
 

@@ -42,6 +42,7 @@ def d(*items: dict[str, Any], **kw: Any) -> dict[str, Any]:
 def scenario() -> list[dict[str, Any]]:
     """One person per case; every line as Meta (or the page's send log) would write it."""
     ad = f.ads_referral(ad_id="120208765432109876", ad_title="Spring croissant launch")
+    other_ad = f.ads_referral(ad_id="120208765432100000")
     return [
         # Get Started from an m.me link, a registered QR code and an ad (postback.referral).
         d(f.postback(referral=f.referral_obj("bio_link"), psid="mme", ts=T0)),
@@ -118,6 +119,18 @@ def scenario() -> list[dict[str, Any]]:
         d(f.message(psid="back", ts=T0 + MINUTE)),
         d(f.referral(psid="back", ts=T0 + 2 * DAY) | {"referral": ad}),
         d(f.referral(QR_REF, psid="back", ts=T0 + 3 * DAY)),
+        # One ad click reported twice: Get Started (postback.referral), then the first message
+        # carrying the same ad's referral; an existing thread re-entered from an ad (top-level
+        # referral), then its message with that referral. Each is one entry. The same ad a day
+        # and a half later, or another ad, is another visit.
+        d(f.postback(referral=ad, psid="gs_ad", ts=T0)),
+        d(f.message("price?", psid="gs_ad", ts=T0 + MINUTE, referral=ad)),
+        d(f.message("hello", psid="re_ad", ts=T0)),
+        d(f.referral(psid="re_ad", ts=T0 + DAY) | {"referral": ad}),
+        d(f.message("still on?", psid="re_ad", ts=T0 + DAY + 10 * MINUTE, referral=ad)),
+        d(f.postback(referral=ad, psid="ad_later", ts=T0)),
+        d(f.message("back again", psid="ad_later", ts=T0 + 36 * HOUR, referral=ad)),
+        d(f.message("other ad", psid="ad_later", ts=T0 + 36 * HOUR + MINUTE, referral=other_ad)),
     ]
 
 
@@ -162,6 +175,10 @@ EXPECTED = [
     ("react", "organic", None, None, None, t(T0), None, None, None, 0, 0),
     ("back", "m_me_link", "bio_link", "SHORTLINK", None, t(T0), t(T0), t(T0 + MINUTE), None, 1,
      2),
+    ("gs_ad", "ctm_ad", None, "ADS", A, t(T0), t(T0), t(T0 + MINUTE), None, 1, 0),
+    ("re_ad", "organic", None, None, None, t(T0), None, t(T0), t(T0 + DAY + 10 * MINUTE), 2, 1),
+    ("ad_later", "ctm_ad", None, "ADS", A, t(T0), t(T0), t(T0 + 36 * HOUR),
+     t(T0 + 36 * HOUR + MINUTE), 2, 2),
 ]  # fmt: skip
 
 
@@ -195,16 +212,24 @@ def test_every_touch_is_kept_with_its_role(ingest_lines, query: Query, db_path: 
     f.register_qr(db_path, QR_REF)
     ingest_lines(scenario())
     sql = """SELECT psid, ts, via, channel, is_first, is_reentry FROM touches
-             WHERE psid IN ('after', 'twice', 'pr_log', 'pr_echo', 'pr_after', 'visitor', 'back')
+             WHERE psid IN ('after', 'twice', 'pr_log', 'pr_echo', 'pr_after', 'visitor', 'back',
+                            'gs_ad', 're_ad', 'ad_later')
              ORDER BY psid, ts"""
     assert query(sql) == [
+        ("ad_later", t(T0), "postback", "ctm_ad", True, False),
+        ("ad_later", t(T0 + 36 * HOUR), "message", "ctm_ad", False, True),
+        ("ad_later", t(T0 + 36 * HOUR + MINUTE), "message", "ctm_ad", False, True),
         ("after", t(T0 + DAY), "referral", "m_me_link", False, True),
         ("back", t(T0), "postback", "m_me_link", True, False),
         ("back", t(T0 + 2 * DAY), "referral", "ctm_ad", False, True),
         ("back", t(T0 + 3 * DAY), "referral", "qr_code", False, True),
+        ("gs_ad", t(T0), "postback", "ctm_ad", True, False),
+        ("gs_ad", t(T0 + MINUTE), "message", "ctm_ad", False, False),
         ("pr_after", t(T0 + HOUR), "private_reply", "comment_reply", False, False),
         ("pr_echo", t(T0 + MINUTE), "message_echo", "comment_reply", True, False),
         ("pr_log", t(T0 + MINUTE), "private_reply", "comment_reply", True, False),
+        ("re_ad", t(T0 + DAY), "referral", "ctm_ad", False, True),
+        ("re_ad", t(T0 + DAY + 10 * MINUTE), "message", "ctm_ad", False, False),
         ("twice", t(T0), "referral", "m_me_link", True, False),
         # Private replies to visitor posts (no comment_id): each one is a touch of its own.
         ("visitor", t(T0), "postback", "m_me_link", True, False),

@@ -364,9 +364,19 @@ def reference(
             touches[(*key, utc(opened), "message")] = {"is_first": True, "is_reentry": False}
         else:
             channel = "organic"
+        # A message repeating the ad id or ref of the touch just before it (at one instant a
+        # private reply comes first), within 24 hours, is that same entry.
+        ordered = sorted(touching, key=lambda a: (a.ts, a.channel != "comment_reply"))
+        before_it = dict(zip((id(a) for a in ordered), [None, *ordered], strict=False))
         reentries = 0
         for a in touching:
-            is_reentry = a is not first and a.is_referral and a.ts >= first_seen
+            p = before_it[id(a)]
+            repeats = (
+                a.via == "message" and (a.ad_id is not None or a.ref is not None)
+                and p is not None and p.ts >= a.ts - DAY
+                and (p.channel, p.ad_id, p.ref) == (a.channel, a.ad_id, a.ref)
+            )  # fmt: skip
+            is_reentry = a is not first and not repeats and a.is_referral and a.ts >= first_seen
             reentries += is_reentry
             touches[(*key, utc(a.ts), a.via)] = {"is_first": a is first, "is_reentry": is_reentry}
         messages = sorted(a.ts for a in acts_ if a.is_message)
