@@ -92,6 +92,15 @@ def keep_text_setting(value: str) -> bool:
     return word in _YES
 
 
+def salt_setting() -> bytes | None:
+    """REFSCOPE_ID_SALT's bytes as the environment holds them, or None when unset or empty.
+
+    os.fsencode undoes how os.environ decoded them (surrogateescape on POSIX), so a salt that is
+    not UTF-8 keys the HMAC as it was set, not a crash whose traceback is about it; a UTF-8 salt
+    gives the bytes it always gave, and with them the ids a database already holds."""
+    return os.fsencode(os.environ.get(SALT_ENV, "")) or None
+
+
 @dataclass(frozen=True)
 class Privacy:
     keep_text: bool = False
@@ -99,10 +108,9 @@ class Privacy:
 
     @classmethod
     def from_env(cls, keep_text: bool | None = None) -> Privacy:
-        salt = os.environ.get(SALT_ENV) or None
         if keep_text is None:
             keep_text = keep_text_setting(os.environ.get(KEEP_TEXT_ENV, ""))
-        return cls(keep_text, salt.encode() if salt else None)
+        return cls(keep_text, salt_setting())
 
     def pads(self) -> dict[str, str]:
         """HMAC's inner and outer pads as hex: parameters for HMAC_SQL."""
