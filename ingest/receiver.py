@@ -100,9 +100,11 @@ def signature_problem(raw: bytes, header: str | None, secrets: tuple[str, ...]) 
     if problem or header is None:
         return problem
     given = bytes.fromhex(header.strip()[len("sha256=") :])
-    # Every secret is tried, so the time taken does not say which one matched.
+    # Every secret is tried, so the time taken does not say which one matched. os.fsencode: the
+    # bytes the environment holds, which Meta's HMAC is keyed with; a secret set from bytes
+    # that are not UTF-8 (lone surrogates in os.environ) would make .encode() raise: a 500.
     matches = [
-        hmac.compare_digest(hmac.new(s.encode(), raw, hashlib.sha256).digest(), given)
+        hmac.compare_digest(hmac.new(os.fsencode(s), raw, hashlib.sha256).digest(), given)
         for s in secrets
     ]
     return None if any(matches) else "mismatch"
