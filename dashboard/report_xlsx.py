@@ -31,6 +31,9 @@ NUMBER_FORMATS = {
 MAX_WIDTH = 60  # characters; longer text wraps off-screen rather than widening the sheet
 CHART_SIZE = {"x_scale": 1.5, "y_scale": 1.25}  # 720 × 360 px
 CHARTS_SHEET = "Charts"
+# An Excel sheet holds 1,048,576 rows, the header one of them, and xlsxwriter skips a cell below
+# them without a word: a longer table is cut at this many rows, and the workbook says so.
+MAX_ROWS = 1_048_575
 
 
 class _Formats:
@@ -116,9 +119,19 @@ def infer_columns(df: pd.DataFrame) -> tuple[Column, ...]:
     return tuple(out)
 
 
+def cut_note(name: str, rows: int) -> str:
+    """What a workbook says of a table of this many rows that a sheet cannot hold ("" if it
+    can): the reader of a cut table must not take its rows for all of them."""
+    if rows <= MAX_ROWS:
+        return ""
+    return f"table {name}: first {MAX_ROWS:,} of {rows:,} rows; the sheet limit of Excel"
+
+
 def write_frame(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], fmt: _Formats,
                 empty_note: str = "") -> None:  # fmt: skip
-    """Header on row 1, one typed row per record below, frozen header and an autofilter."""
+    """Header on row 1, one typed row per record below, frozen header and an autofilter; the
+    first MAX_ROWS records only (see cut_note)."""
+    df = df.iloc[:MAX_ROWS]
     for c, col in enumerate(columns):
         ws.write_string(0, c, col.label, fmt.header)
         values = df[col.name].tolist() if col.name in df.columns else [None] * len(df)
@@ -142,7 +155,10 @@ def sheet_name(name: str) -> str:
 
 
 def table_workbook(df: pd.DataFrame, name: str, items: list[tuple[str, Any]]) -> bytes:
-    """The table on a sheet named after it and the filters on a "filters" sheet."""
+    """The table on a sheet named after it and the filters on a "filters" sheet, with a note
+    when the table is longer than a sheet."""
+    note = cut_note(name, len(df))
+    items = items + [("note", note)] if note else items
     buf = io.BytesIO()
     wb = _workbook(buf, f"refscope {name}", "; ".join(f"{k}: {v}" for k, v in items))
     fmt = _Formats(wb)
@@ -206,9 +222,10 @@ def _summary(ws: Worksheet, report: Report, fmt: _Formats) -> None:
     ws.write_string(r, 0, "Rates change in percentage points; Change % is against the previous "
                     "period.", fmt.note)  # fmt: skip
     for s in report.sections:
-        if s.note:
-            r += 1
-            ws.write_string(r, 0, f"{s.title}: {s.note}", fmt.note)
+        for note in (f"{s.title}: {s.note}" if s.note else "", cut_note(s.title, len(s.table))):
+            if note:
+                r += 1
+                ws.write_string(r, 0, note, fmt.note)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 5, 16)
 
@@ -225,7 +242,7 @@ def _charts(wb: Workbook, ws: Worksheet, report: Report, fmt: _Formats) -> None:
 
 
 def _chart(wb: Workbook, s: Section) -> Any:
-    sheet, n = sheet_name(s.title), len(s.table)
+    sheet, n = sheet_name(s.title), min(len(s.table), MAX_ROWS)
     names = [c.name for c in s.columns]
 
     def ref(col: str) -> list[Any]:
