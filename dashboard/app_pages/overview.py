@@ -19,6 +19,7 @@ if not totals["new_contacts"].sum():
     widgets.nothing_in_range("No new contacts in this range and filter.")
     if not totals.empty:  # contacts came back, though: through which channels
         widgets.table(totals)
+        widgets.download_table(totals, "channel_totals", f)  # as every table shown
     st.stop()
 st.plotly_chart(
     charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f), f.start, f.end)
