@@ -204,7 +204,11 @@ def links_list(db_file: Path) -> None:
     if not cells:
         click.echo(f"no links registered in {db_file} (see `refscope links create`)")
         return
-    table = Table(*header)
+    # On a terminal, a value too wide for its column folds onto more lines rather than being
+    # cut with "…": a ref or URL cut short could not be copied (rich's default ellipsises).
+    table = Table()
+    for name in header:
+        table.add_column(name, overflow="fold", no_wrap=False)
     for row in cells:
         table.add_row(*row)
     Console().print(table)

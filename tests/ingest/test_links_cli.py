@@ -3,8 +3,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +22,7 @@ from pypdf import PdfReader
 
 from ingest import db, links
 from ingest.cli import cli
+from tests.ingest.cli_setup import _clean_env
 from tests.ingest.links_setup import decode, svg_to_png
 
 
@@ -160,6 +169,67 @@ def test_links_list_piped_prints_whole_values(runner: CliRunner, db_path: Path) 
     assert header.split("\t") == ["ref", "page", "channel", "campaign", "placement", "url",
                                   "created"]  # fmt: skip
     assert row.split("\t")[:6] == [long_ref, "acmebakery", "m_me_link", "Spring  Sale", "", url]
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _on_a_terminal(*args: str, cwd: Path, columns: int = 80) -> str:
+    """refscope's output on a real pseudo-terminal `columns` wide (both the terminal's size and
+    COLUMNS say so), colours and styles stripped."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = _clean_env({"COLUMNS": str(columns), "LINES": "24", "TERM": "xterm-256color"})
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
+        cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+    )  # fmt: skip
+    os.close(follower)
+    out = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], deadline - time.monotonic())
+            if not ready:
+                break
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(leader)
+        code = proc.wait(timeout=10)
+    assert code == 0, out.decode(errors="replace")
+    return ANSI.sub("", out.decode()).replace("\r\n", "\n")
+
+
+def test_links_list_on_an_80_column_terminal_folds_long_values_whole(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """A ref or URL wider than its column is folded onto more lines, never cut with "…": all
+    of it is on the screen, to be copied."""
+    long_ref = "newsletter_" + "x" * 80 + "_end"
+    url = f"https://go.example/r/{long_ref}?page=acmebakery&qr=0"
+    args = ["--page", "acmebakery", "--ref", long_ref, "--via-redirect", "https://go.example"]
+    res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path)
+    assert "…" not in screen, screen
+    assert "\t" not in screen  # the table, not the piped tab-separated lines
+    lines = screen.splitlines()
+    assert lines and all(len(line) <= 80 for line in lines), screen
+    rows = [line.split("│")[1:-1] for line in lines if line.startswith("│")]
+    assert {len(cells) for cells in rows} == {7}, screen
+    ref_parts = [cells[0].strip() for cells in rows if cells[0].strip()]
+    url_parts = [cells[5].strip() for cells in rows if cells[5].strip()]
+    assert len(ref_parts) > 1 and len(url_parts) > 1, screen  # folded, at 80 columns
+    assert "".join(ref_parts) == long_ref
+    assert "".join(url_parts) == url
+    assert "".join(cells[1].strip() for cells in rows) == "acmebakery"
 
 
 def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
