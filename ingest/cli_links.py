@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import db, links_csv, preflight, qr
 from . import links as links_mod
@@ -209,8 +210,8 @@ def links_list(db_file: Path) -> None:
     table = Table()
     for name in header:
         table.add_column(name, overflow="fold", no_wrap=False)
-    for row in cells:
-        table.add_row(*row)
+    for row in cells:  # as Text: a campaign such as "[/x]" is not rich markup
+        table.add_row(*(Text(value) for value in row))
     Console().print(table)
 
 

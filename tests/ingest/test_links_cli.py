@@ -232,6 +232,22 @@ def test_links_list_on_an_80_column_terminal_folds_long_values_whole(
     assert "".join(cells[1].strip() for cells in rows) == "acmebakery"
 
 
+def test_links_list_on_a_terminal_shows_brackets_as_typed(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """A campaign or placement in square brackets is text, not rich markup: "[/x]" was a
+    MarkupError traceback, "[b]window" showed as a bold "window"."""
+    args = ["--page", "acmebakery", "--ref", "flyer", "--campaign", "[/x][b]Q1",
+            "--placement", "[b]window"]  # fmt: skip
+    res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path)
+    rows = [line.split("│")[1:-1] for line in screen.splitlines() if line.startswith("│")]
+    assert rows, screen
+    assert "".join(cells[3].strip() for cells in rows) == "[/x][b]Q1"
+    assert "".join(cells[4].strip() for cells in rows) == "[b]window"
+
+
 def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
     runner: CliRunner, db_path: Path, tmp_path: Path
 ) -> None:
