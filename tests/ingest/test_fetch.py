@@ -53,6 +53,14 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
+        def handle_one_request(self) -> None:
+            # A client that hangs up early (a pull that stops reading, a refused answer) is no
+            # fault of the server's: no BrokenPipeError or ConnectionResetError traceback.
+            try:
+                super().handle_one_request()
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             site.requests.append(dict(self.headers))
             if site.fail_next:
