@@ -1,0 +1,88 @@
+"""`refscope pull logs` against a busy or failing server: 5xx, 408 and 429 retried, the wait a
+server asks kept (capped), the backoff doubling, and giving up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import fetch, remote
+from ingest.cli import cli
+from ingest.errors import SourceError
+from tests.ingest.fetch_server import lines
+
+pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits (one test sets its own)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_transient_failures_are_retried(site: Any, db_path: Path, query: Any, status: int) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 5)
+    s.fail_next, s.fail_status = 3, status  # a plain 500 too: any 5xx may pass
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 5
+    s.fail_next = 10
+    with pytest.raises(SourceError, match="giving up after 5 attempts"):
+        remote.pull_logs(base + "/log.ndjson", {}, db_path)
+
+
+@pytest.mark.parametrize("status", [408, 429])
+def test_busy_answers_are_retried_after_the_wait_the_server_asks(
+    site: Any, tmp_path: Path, status: int
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 5)
+    s.fail_next, s.fail_status, s.fail_headers = 2, status, {"Retry-After": "7"}
+    waits: list[float] = []
+    got = fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert got.status == 200 and got.plan is not None and got.bytes == len(lines(0, 5))
+    assert waits == [7.0, 7.0]
+    s.fail_next, s.fail_headers = 1, {"Retry-After": "86400"}  # capped: not a day's hang
+    waits.clear()
+    fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert waits == [fetch.RETRY_AFTER_CAP]
+    s.fail_next, s.fail_headers = 1, {}  # no Retry-After: the usual backoff
+    waits.clear()
+    fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert waits == [fetch.BACKOFF_SECONDS]
+    # Not a number of seconds (the latin-1 byte 0xb2 is '²', which str.isdigit() takes): the
+    # usual backoff, not a traceback.
+    s.fail_next, s.fail_headers = 1, {"Retry-After": "\u00b2"}
+    waits.clear()
+    fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert waits == [fetch.BACKOFF_SECONDS]
+
+
+def test_a_pull_gives_up_after_every_attempt_with_the_waits_doubling(
+    site: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pull that says it gave up after 5 attempts made five requests, not four, with the
+    backoff doubling from BACKOFF_SECONDS between them (the other tests set it to 0)."""
+    monkeypatch.setattr("ingest.fetch.BACKOFF_SECONDS", 0.5)
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 5)
+    s.fail_next = 100
+    waits: list[float] = []
+    with pytest.raises(SourceError, match=f"giving up after {fetch.RETRIES} attempts: HTTP 503"):
+        fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert len(s.requests) == fetch.RETRIES == 5
+    assert waits == [0.5, 1.0, 2.0, 4.0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_giving_up_names_the_url_without_its_query_or_user_info(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    """A signed URL's query and the user info are credentials: the error after the last
+    attempt names the URL without them."""
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 2)
+    s.fail_next = 100
+    url = base.replace("//", "//reader:PASSW0RD@") + "/log.ndjson?sig=QUERYSECRET"
+    res = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert f"{base}/log.ndjson: giving up after 5 attempts: HTTP 503" in res.output, res.output
+    assert "QUERYSECRET" not in res.output and "PASSW0RD" not in res.output

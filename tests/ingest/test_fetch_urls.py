@@ -1,0 +1,190 @@
+"""`refscope pull logs`: the URL, redirects and headers: bad URLs and headers refused without
+showing credentials, the user's headers kept to the URL's origin, a web page or a 401 clear."""
+
+from __future__ import annotations
+
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import fetch, remote
+from ingest.cli import cli
+from ingest.errors import SourceError
+from tests.ingest.fetch_server import TOKEN, Site, lines, make_handler
+
+pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits (one test sets its own)
+
+
+def test_a_web_page_instead_of_a_log_is_refused_and_nothing_is_read(
+    site: Any, db_path: Path, runner: CliRunner, query: Any
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = b"<!DOCTYPE html>\n<html><body>Sign in</body></html>\n"
+    s.content_types["/log.ndjson"] = "text/html; charset=utf-8"
+    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    assert res.exit_code == 1 and "answered with a web page" in res.output, res.output
+    # Once the URL serves the log, all of it is read: nothing was recorded as read before.
+    s.files["/log.ndjson"] = lines(0, 3)
+    s.content_types["/log.ndjson"] = "text/html"  # a mislabelled log is still a log
+    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert query("SELECT count(*) FROM events") == [(3,)]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_auth_errors_are_clear_and_never_show_the_token(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    s, base = site
+    s.require_auth = True
+    s.files["/log.ndjson"] = lines(0, 2)
+    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    assert res.exit_code != 0 and "wants credentials" in res.output
+    res = runner.invoke(
+        cli,
+        ["pull", "logs", base + "/log.ndjson", "--header", "Authorization: Bearer wrong",
+         "--db", str(db_path)],
+    )  # fmt: skip
+    assert res.exit_code != 0 and "wants credentials" in res.output and "wrong" not in res.output
+    res = runner.invoke(
+        cli,
+        ["pull", "logs", base + "/log.ndjson", "--header", f"Authorization: {TOKEN}",
+         "--db", str(db_path)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "s3cr3t" not in res.output
+    s.require_auth = False
+    res = runner.invoke(cli, ["pull", "logs", base + "/nope.ndjson", "--db", str(db_path)])
+    assert res.exit_code != 0 and "no log at this URL" in res.output
+
+
+def test_redirects_are_followed_and_a_loop_is_a_clear_error(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 3)
+    s.redirects = {"/latest": "/log.ndjson", "/loop": "/loop"}
+    res = remote.pull_logs(base + "/latest", {}, db_path)
+    assert res is not None and res.events_added == 3
+    out = runner.invoke(cli, ["pull", "logs", base + "/loop?sig=abc", "--db", str(db_path)])
+    assert out.exit_code == 1 and "redirects" in out.output.lower(), out.output
+    assert "/loop:" in out.output and "sig=abc" not in out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://127.0.0.1/log.ndjson", "127.0.0.1/log.ndjson", "http://127.0.0.1:99999/log.ndjson",
+     "http:///log.ndjson"],
+)  # fmt: skip
+def test_a_bad_url_is_refused_at_once(
+    url: str, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr("ingest.fetch.time.sleep", waits.append)
+    out = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert out.exit_code == 1 and "http:// or https:// URL" in out.output, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    assert waits == []
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://reader:PASSW0RD@127.0.0.1/log.ndjson", "http:reader:PASSW0RD@127.0.0.1/x"]
+)
+def test_a_bad_url_is_refused_without_showing_its_credentials(
+    url: str, db_path: Path, runner: CliRunner
+) -> None:
+    out = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert out.exit_code == 1 and "http:// or https:// URL" in out.output, out.output
+    assert "PASSW0RD" not in out.output and "reader" not in out.output
+
+
+def test_an_ipv6_host_keeps_its_brackets_in_the_stored_name() -> None:
+    assert (
+        fetch.safe_url("http://u:p@[::1]:8080/log.ndjson?sig=1") == "http://[::1]:8080/log.ndjson"
+    )
+
+
+def test_a_redirect_to_another_host_gets_none_of_the_users_headers(
+    site: Any, db_path: Path
+) -> None:
+    s, base = site
+    s.files["/f.ndjson"] = lines(0, 3)
+    other = base.replace("127.0.0.1", "localhost")  # the same server, another origin
+    s.redirects = {"/ext.ndjson": f"{other}/f.ndjson", "/same.ndjson": "/f.ndjson"}
+    headers = {"Authorization": TOKEN, "X-Api-Key": "KEYSECRET11"}
+    assert remote.pull_logs(base + "/ext.ndjson", headers, db_path) is not None
+    sent = s.requests[-1]
+    assert sent["Host"].startswith("localhost") and "X-Api-Key" not in sent
+    assert "Authorization" not in sent
+    # On the same origin they follow the redirect.
+    remote.pull_logs(base + "/same.ndjson", headers, db_path)
+    assert s.requests[-1].get("X-Api-Key") == "KEYSECRET11"
+
+
+def test_a_redirect_to_another_port_of_the_same_host_gets_none_of_the_users_headers(
+    site: Any, db_path: Path
+) -> None:
+    """Another port is another origin (another server, maybe another user's): the README's
+    "scheme, host or port"."""
+    s, base = site
+    other = Site(files={"/f.ndjson": lines(0, 3)})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(other))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        s.redirects = {"/ext.ndjson": f"http://127.0.0.1:{server.server_address[1]}/f.ndjson"}
+        headers = {"Authorization": TOKEN, "X-Api-Key": "KEYSECRET11"}
+        res = remote.pull_logs(base + "/ext.ndjson", headers, db_path)
+        assert res is not None and res.events_added == 3
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert s.requests[-1].get("X-Api-Key") == "KEYSECRET11"  # asked of the URL's own origin
+    assert len(other.requests) == 1
+    assert "X-Api-Key" not in other.requests[0] and "Authorization" not in other.requests[0]
+
+
+@pytest.mark.parametrize("header", ["X-A: é", "X-Key: abc\r\ndef"])
+def test_a_header_no_request_can_carry_is_refused_without_showing_it(header: str) -> None:
+    with pytest.raises(SourceError, match="a header holds printable ASCII only") as err:
+        fetch.parse_headers([header])
+    assert header.split(":")[1].strip()[:3] not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("header", "rule"),
+    [
+        ("Bearer s3cr3t-t0ken", "a header is 'Name: value'"),  # the name and its colon forgotten
+        (": s3cr3t-t0ken", "a header is 'Name: value'"),
+        ("Authorization Bearer s3cr3t-t0ken: x", "a header name is letters, digits and"),
+        ("X-Key: s3cr3t-t0kén", "a header holds printable ASCII only"),
+    ],
+)
+def test_no_part_of_a_refused_header_is_shown_and_its_place_is_named(
+    header: str, rule: str
+) -> None:
+    with pytest.raises(SourceError) as err:
+        fetch.parse_headers(["Accept: text/plain", header])
+    said = str(err.value)
+    assert said.startswith(f"--header #2 of 2: {rule}"), said
+    assert "s3cr" not in said and "t0k" not in said and "Bearer" not in said
+    with pytest.raises(SourceError, match="^--header: "):
+        fetch.parse_headers([header])
+
+
+@pytest.mark.parametrize("header", ["Bad Name: v", "X-Key(1): v", "X/Y: v"])
+def test_a_header_name_no_request_can_carry_is_refused_before_any_request(
+    site: Any, db_path: Path, runner: CliRunner, header: str
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 2)
+    res = runner.invoke(
+        cli, ["pull", "logs", base + "/log.ndjson", "--header", header, "--db", str(db_path)]
+    )
+    assert res.exit_code != 0
+    assert "a header name is letters, digits and" in res.output, res.output
+    assert "attempts" not in res.output and s.requests == []
