@@ -1,0 +1,166 @@
+"""An ingest's memory: full-size deliveries within the share, running out of memory said with the
+setting to change, attribution tried again on one thread, and memory settings checked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+import tests.factories as f
+from ingest import db, pipeline, runlog
+from ingest.errors import DatabaseError, RefscopeError
+from tests.conftest import Query
+from tests.ingest.logs import mixed_log, snapshot
+
+
+def _full_deliveries(n: int) -> list[f.Json]:
+    """n POSTs near the receiver's 1 MiB cap: 1,000 messages of 880 characters each."""
+    return [
+        f.delivery(*(f.message("x" * 880, psid=f"9{k % 500:015d}", ts=f.T0 + k, mid=f"m_{k}")
+                     for k in range(i * 1000, (i + 1) * 1000)))
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_a_batch_of_full_size_deliveries_stays_within_the_memory_share(
+    db_path: Path, query: Query, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The default share is 600 MB for a batch of 128 MiB; these 26 MB need far less than 150 MB
+    # once DuckDB parses a few long lines at a time, not a whole vector of them.
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "150MB")
+    log = f.write_ndjson(log_dir / "big.ndjson", _full_deliveries(30))
+    assert log.stat().st_size > 26_000_000
+    result = pipeline.run([str(log)], db_path)
+    assert (result.events_added, result.rejects_added) == (30_000, 0)
+    assert query("SELECT count(*), count(DISTINCT psid), min(text_length) FROM events") == [
+        (30_000, 500, 880)
+    ]
+
+
+def test_running_out_of_memory_says_so_and_which_setting_to_change(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")  # the least it takes
+    log = f.write_ndjson(log_dir / "big.ndjson", _full_deliveries(30))
+    with pytest.raises(DatabaseError) as err:
+        pipeline.run([str(log)], db_path)
+    # DuckDB's error, not the aborted transaction's that followed it, and what to do about it.
+    message = str(err.value)
+    assert "Out of Memory" in message and "aborted" not in message
+    assert "REFSCOPE_INGEST_MEMORY=64MB; raise it, or lower REFSCOPE_INGEST_BATCH" in message
+    assert "SET threads" not in message
+
+
+def _threads(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT current_setting('threads')").fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.parametrize("threads", [3, 1])
+def test_attribution_out_of_memory_is_tried_once_more_on_one_thread(
+    threads: int, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Attribution that ran out of memory failed the run, though on one thread it would have
+    fitted (each thread holds its own share of a join). It is now tried once more on one thread,
+    from the run's counts before the failed try; DuckDB's thread count is set back after. On
+    one thread from the start, there is nothing to try again: the error stands."""
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "64")  # the copy is found in a later batch
+    log = f.write_ndjson(log_dir / "mixed.ndjson", [*mixed_log(), mixed_log()[1]])
+    clean = pipeline.run([str(log)], tmp_path / "clean.duckdb")
+    connect, finish, checkpoint = db.connect, runlog.finish, db.checkpoint
+    seen: list[int] = []
+
+    def on_threads(path: Path, **kw: Any) -> duckdb.DuckDBPyConnection:
+        con = connect(path, **kw)
+        con.execute(f"SET threads = {threads}")
+        return con
+
+    def out_of_memory_once(con: duckdb.DuckDBPyConnection, res: pipeline.IngestResult) -> None:
+        seen.append(_threads(con))
+        if len(seen) == 1:  # after the run's counts were taken down and contacts attributed
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        finish(con, res)
+
+    def checkpoint_on(con: duckdb.DuckDBPyConnection, done: str) -> None:
+        seen.append(_threads(con))
+        checkpoint(con, done)
+
+    monkeypatch.setattr(db, "connect", on_threads)
+    monkeypatch.setattr(runlog, "finish", out_of_memory_once)
+    monkeypatch.setattr(db, "checkpoint", checkpoint_on)
+    if threads == 1:
+        with pytest.raises(DatabaseError, match="attributing run 1 failed: Out of Memory Error"):
+            pipeline.run([str(log)], db_path)
+        assert seen == [1]
+        return
+    result = pipeline.run([str(log)], db_path)
+    assert seen == [3, 1, 3]
+    fields = ("events_added", "duplicates", "left_out", "new_contacts", "events_by_kind",
+              "new_contacts_by_channel", "rejects_by_reason")  # fmt: skip
+    assert [getattr(result, k) for k in fields] == [getattr(clean, k) for k in fields]
+    assert clean.duplicates == 1 and clean.new_contacts == 3
+    assert snapshot(Query(db_path)) == snapshot(Query(tmp_path / "clean.duckdb"))
+
+
+def test_attribution_failing_otherwise_than_out_of_memory_is_not_tried_again(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only running out of memory is tried again on one thread: a query interrupted (a stop)
+    or another error of DuckDB's stands, and fails the run at once."""
+    log = f.write_ndjson(log_dir / "mixed.ndjson", mixed_log())
+    connect, finish = db.connect, runlog.finish
+    seen: list[int] = []
+
+    def on_threads(path: Path, **kw: Any) -> duckdb.DuckDBPyConnection:
+        con = connect(path, **kw)
+        con.execute("SET threads = 3")
+        return con
+
+    def interrupted_once(con: duckdb.DuckDBPyConnection, res: pipeline.IngestResult) -> None:
+        seen.append(_threads(con))
+        if len(seen) == 1:
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        finish(con, res)
+
+    monkeypatch.setattr(db, "connect", on_threads)
+    monkeypatch.setattr(runlog, "finish", interrupted_once)
+    with pytest.raises(DatabaseError, match="attributing run 1 failed: INTERRUPT Error"):
+        pipeline.run([str(log)], db_path)
+    assert seen == [3]
+
+
+def test_new_contacts_past_two_threads_memory_fit_on_one(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the smallest setting (64MB), 500,000 new contacts overflowed attribution on two
+    threads (this machine's) and fit on one: the run now finishes, in one go."""
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
+    template = f.line(f.delivery(f.message("hi", psid="PSID", mid="MID", ts=f.T0)))
+    log = log_dir / "webhooks.ndjson"
+    with log.open("w") as fh:
+        for i in range(500_000):
+            fh.write(template.replace("PSID", f"u{i}").replace("MID", f"m{i}") + "\n")
+    result = pipeline.run([str(log)], db_path)
+    assert (result.run_id, result.resumed, result.new_contacts) == (1, False, 500_000)
+    assert Query(db_path).scalar("SELECT count(*) FROM contacts WHERE channel = 'organic'") == (
+        500_000
+    )
+
+
+@pytest.mark.parametrize(
+    "value, rule",
+    [("abc", "give a size such as 8MB"), ("-1", "give a size such as 8MB"),
+     ("0", "give a size such as 8MB"), ("600", "give at least 64MB"),
+     ("1KB", "give at least 64MB")],
+)  # fmt: skip
+def test_a_memory_setting_that_is_no_size_is_refused_with_the_rule(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, value: str, rule: str
+) -> None:
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", value)
+    log = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message(psid="u1"))])
+    with pytest.raises(RefscopeError, match=re.escape(f"REFSCOPE_INGEST_MEMORY={value!r}: {rule}")):
+        pipeline.run([str(log)], db_path)
