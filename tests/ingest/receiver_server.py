@@ -8,8 +8,12 @@ import hmac
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,3 +151,39 @@ def click_receiver(start_receiver: StartReceiver, db_path: Path, tmp_path: Path)
     )
     config = ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN, registry_refresh=0.0)
     return start_receiver(config)
+
+
+@dataclass
+class ServeProcess:
+    """`refscope serve` in a process of its own: its URL, then (once stopped) its output."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    out: bytes = b""
+
+
+@contextmanager
+def serve_process(tmp_path: Path, env: Mapping[Any, Any]) -> Iterator[ServeProcess]:
+    """Run `python -m ingest serve` on a free port of 127.0.0.1 with env, logging to
+    tmp_path/logs, until it answers /healthz; SIGTERM it on the way out (its output is then in
+    .out)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = [sys.executable, "-m", "ingest", "serve", "--port", str(port),
+            "--log-dir", str(tmp_path / "logs"), "--db", str(tmp_path / "none.duckdb")]  # fmt: skip
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    served = ServeProcess(proc, f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(served.url + "/healthz").raise_for_status()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, "serve did not start"
+                time.sleep(0.05)
+        yield served
+    finally:
+        proc.terminate()
+        served.out, _ = proc.communicate(timeout=20)

@@ -10,8 +10,6 @@ import logging
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -41,6 +39,7 @@ from tests.ingest.receiver_server import (
     Receiver,
     StartReceiver,
     meta_json,
+    serve_process,
     sign,
     text_delivery,
 )
@@ -596,32 +595,16 @@ def test_no_secret_appears_in_responses_logs_or_metrics(
 
 
 def test_serve_command_runs_the_receiver_without_an_access_log(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "REFSCOPE_APP_SECRET": SECRET, "REFSCOPE_VERIFY_TOKEN": TOKEN}
-    args = [sys.executable, "-m", "ingest", "serve", "--port", str(port),
-            "--log-dir", str(tmp_path / "logs"), "--db", str(tmp_path / "none.duckdb")]  # fmt: skip
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/healthz").raise_for_status()
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and proc.poll() is None, "serve did not start"
-                time.sleep(0.05)
+    with serve_process(tmp_path, env) as served:
         params = {"hub.mode": "subscribe", "hub.verify_token": TOKEN, "hub.challenge": "7"}
-        assert httpx.get(url + "/webhook", params=params).text == "7"
+        assert httpx.get(served.url + "/webhook", params=params).text == "7"
         raw = text_delivery()
-        r = httpx.post(url + "/webhook", content=raw, headers={"X-Hub-Signature-256": sign(raw)})
+        headers = {"X-Hub-Signature-256": sign(raw)}
+        r = httpx.post(served.url + "/webhook", content=raw, headers=headers)
         assert r.status_code == 200
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=20)
-    assert proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
+    out = served.out
+    assert served.proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
     assert b"Application shutdown complete" in out
     assert len(list((tmp_path / "logs").glob("webhooks-*.ndjson"))) == 1
     assert b"Uvicorn running" in out and b"1 app secret(s)" in out

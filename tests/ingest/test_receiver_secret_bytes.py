@@ -9,17 +9,18 @@ import hmac
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from ingest.receiver import ReceiverConfig
 from tests.ingest.cli_setup import ROOT
-from tests.ingest.receiver_server import OTHER_SECRET, StartReceiver, text_delivery
+from tests.ingest.receiver_server import (
+    OTHER_SECRET,
+    StartReceiver,
+    serve_process,
+    text_delivery,
+)
 
 # "été-…" in Latin-1: os.environ holds its first and third bytes as lone surrogates.
 SECRET = b"\xe9t\xe9-" + os.urandom(8).hex().encode()
@@ -51,33 +52,18 @@ def test_a_secret_that_is_not_utf8_verifies_deliveries_beside_another(
 def test_serve_keys_the_signature_with_the_secrets_bytes_and_never_prints_them(
     tmp_path: Path,
 ) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {os.fsencode(k): os.fsencode(v) for k, v in os.environ.items()
            if not k.startswith("REFSCOPE_")}  # fmt: skip
     env |= {b"PYTHONPATH": os.fsencode(ROOT), b"REFSCOPE_APP_SECRET": SECRET}
-    args = [sys.executable, "-m", "ingest", "serve", "--port", str(port),
-            "--log-dir", str(tmp_path / "logs"), "--db", str(tmp_path / "none.duckdb")]  # fmt: skip
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/healthz").raise_for_status()
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and proc.poll() is None, "serve did not start"
-                time.sleep(0.05)
+    with serve_process(tmp_path, env) as served:
         raw = text_delivery()
         posts = [{"X-Hub-Signature-256": sign(raw, key)} for key in (SECRET, SECRET[1:])]
-        statuses = [httpx.post(url + "/webhook", content=raw, headers=h).status_code for h in posts]
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=20)
+        statuses = [
+            httpx.post(served.url + "/webhook", content=raw, headers=h).status_code for h in posts
+        ]
+    out = served.out
     assert statuses == [200, 403], out.decode("utf-8", "replace")
-    assert proc.returncode in (0, -signal.SIGTERM)
+    assert served.proc.returncode in (0, -signal.SIGTERM)
     assert b"1 app secret(s)" in out and b"Traceback" not in out
     assert SECRET not in out and SECRET[4:] not in out
     (log,) = (tmp_path / "logs").glob("webhooks-*.ndjson")
