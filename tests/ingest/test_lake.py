@@ -108,8 +108,8 @@ def test_a_rewritten_partition_never_lies_empty_while_its_old_files_go(
     db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A reader of the lake (Spark, Trino, `dashboard --lake`) may list a partition while a sync
-    rewrites it: its old folder is moved aside and the new one moved in, never deleted in place
-    (its rows were missing while its old files went)."""
+    rewrites it: its files are renamed over, never its folder deleted in place (its rows were
+    missing while its old files went). test_lake_readers reads during syncs."""
     lake_dir = _three_flyer_contacts_in_a_lake(db_path, tmp_path)
     live = set(lake_dir.glob("*/page_id=*/date=*"))
     deleted: list[Path] = []
