@@ -4,6 +4,7 @@ RefscopeError
  ├── SourceError      an input path cannot be found or read
  ├── DatabaseError    the database file cannot be opened (locked, not DuckDB, wrong schema)
  │    └── DatabaseLocked  another process held its write lock for longer than the wait
+ ├── LakeError        the Parquet lake cannot be written (a full volume, a folder in the way)
  └── ValidationError  a user-given value breaks a rule (refs, page names, dates)
 """
 
@@ -26,3 +27,7 @@ class DatabaseLocked(DatabaseError):
 
 class ValidationError(RefscopeError):
     """A value given by the user breaks a documented rule."""
+
+
+class LakeError(RefscopeError):
+    """The Parquet lake cannot be written; the database is not affected."""

@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -25,6 +25,7 @@ from urllib.parse import quote, unquote
 import duckdb
 
 from . import db
+from .errors import LakeError
 from .wording import counted
 
 # A click names its page as the link was registered: its numeric id when `pages` knows it.
@@ -112,7 +113,32 @@ def _part_of_folder(page_folder: str, date_folder: str) -> str:
 
 
 def sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
-    """Bring the lake in line with the database, rewriting only partitions that changed."""
+    """Bring the lake in line with the database, rewriting only partitions that changed.
+
+    A lake that cannot be written (a full volume, a file where a folder goes) is a LakeError,
+    one line naming the folder and the reason, not a traceback: the database is committed
+    before a sync, and the next one (its manifest still the old) brings the lake in line."""
+    try:
+        return _sync(con, lake)
+    except OSError as exc:
+        raise LakeError(_cannot_write(lake, exc.strerror or str(exc))) from exc
+    except duckdb.IOException as exc:  # DuckDB's own write of a Parquet file: no OSError
+        raise LakeError(_cannot_write(lake, _io_reason(exc))) from exc
+
+
+def _cannot_write(lake: Path, reason: str) -> str:
+    return (f"{lake}: the Parquet lake could not be written: {reason} (the database is "
+            "up to date; the next sync brings the lake in line)")  # fmt: skip
+
+
+def _io_reason(exc: duckdb.IOException) -> str:
+    """The reason in DuckDB's message: its errno's words when it gives one (its message is
+    a JSON object with the path and the errno, on a full volume "errno":"28")."""
+    found = re.search(r'"errno"\s*:\s*"?(\d+)', str(exc))
+    return os.strerror(int(found[1])) if found else str(exc).removeprefix("IO Error: ")
+
+
+def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     lake.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(lake)
     manifest_path = lake / MANIFEST
@@ -136,15 +162,21 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
         unchanged += len(current) - len(changed)
         new[table] = {p: fp for p, (_, fp) in current.items()}
     for table in WHOLE:
-        tmp = lake / f".{table}.{uuid.uuid4().hex}.parquet"
-        con.execute(
-            f"COPY (SELECT {_as_written(con, table)} FROM {table} t) TO '{_sql_path(tmp)}' "
-            "(FORMAT parquet, COMPRESSION zstd)"
-        )
-        os.replace(tmp, lake / f"{table}.parquet")
+        tmp = lake / f".{table}.parquet.tmp"  # one name: a crash's leftover is found and cleaned
+        try:
+            con.execute(
+                f"COPY (SELECT {_as_written(con, table)} FROM {table} t) TO '{_sql_path(tmp)}' "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+            os.replace(tmp, lake / f"{table}.parquet")
+        finally:
+            tmp.unlink(missing_ok=True)  # a write that failed half-way (a full volume)
     tmp_manifest = lake / f".{MANIFEST}.tmp"
-    tmp_manifest.write_text(json.dumps(new, sort_keys=True))
-    os.replace(tmp_manifest, manifest_path)
+    try:
+        tmp_manifest.write_text(json.dumps(new, sort_keys=True))
+        os.replace(tmp_manifest, manifest_path)
+    finally:
+        tmp_manifest.unlink(missing_ok=True)
     return SyncResult(written, removed, unchanged)
 
 
@@ -228,7 +260,8 @@ def _remove_leftovers(lake: Path) -> None:
     """
     for leftover in lake.glob(".staging-*"):
         shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in [*lake.glob(".*.parquet"), lake / f".{MANIFEST}.tmp"]:
+    # `.*.parquet`: an earlier version's unfinished files, named with a random id.
+    for leftover in [*lake.glob(".*.parquet"), *lake.glob(".*.tmp")]:
         leftover.unlink(missing_ok=True)
 
 

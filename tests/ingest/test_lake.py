@@ -383,8 +383,9 @@ def test_a_sync_killed_mid_way_leaves_no_rows_that_forget_cannot_reach(
 def test_a_whole_table_file_left_unfinished_by_a_sync_goes_at_the_next(
     db_path: Path, tmp_path: Path
 ) -> None:
-    """Killed while writing a small table, a sync leaves its `.<table>.<id>.parquet` behind,
-    people's rows in it: the next sync deletes it, or no forget would reach them."""
+    """Killed while writing a small table, a sync leaves its `.<table>.parquet.tmp` behind (an
+    earlier version's `.<table>.<id>.parquet`), people's rows in it: the next sync deletes it,
+    or no forget would reach them."""
     log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [f.delivery(f.message(psid="7001"))])
     pipeline.run([str(log)], db_path)
     lake_dir = tmp_path / "lake"
@@ -393,6 +394,7 @@ def test_a_whole_table_file_left_unfinished_by_a_sync_goes_at_the_next(
         lake.sync(con, lake_dir)
         left = lake_dir / ".contact_days.0123456789abcdef.parquet"
         left.write_bytes((lake_dir / "contact_days.parquet").read_bytes())
+        (lake_dir / ".contact_days.parquet.tmp").write_bytes(left.read_bytes())
         assert "7001" in ds.dataset(left, format="parquet").to_table()["psid"].to_pylist()
         retention.forget(con, "7001", None, Privacy())
         lake.sync(con, lake_dir)
