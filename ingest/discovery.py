@@ -1,7 +1,9 @@
 """Finding inputs: files, folders (recursively, by log name), globs, each named once.
 
 A folder is read for its logs' names (LOG_SUFFIXES and their .gz); a folder holding none
-(only rotated names, `x.ndjson.1`) is said in warnings, not read as "0 files".
+(only rotated names, `x.ndjson.1`) is said in warnings, not read as "0 files". A Parquet lake
+kept among the logs (`ingest data/logs --lake data/logs/lake`) is no input: its manifest has
+a log's name, and read as one it was a reject, and a new sync, at every run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from pathlib import Path
 
 from .errors import SourceError
+from .lake import MANIFEST, WHOLE
 
 LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
 
@@ -19,6 +22,14 @@ LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
 def is_log_name(name: str) -> bool:
     base = name[:-3] if name.endswith(".gz") else name
     return base.endswith(LOG_SUFFIXES)
+
+
+def is_lake(folder: Path) -> bool:
+    """Whether a folder is a Parquet lake: its manifest beside its small tables' files (a sync
+    writes them before the manifest). A `_manifest.json` elsewhere may well be a log."""
+    return (folder / MANIFEST).is_file() and any(
+        (folder / f"{table}.parquet").is_file() for table in WHOLE
+    )
 
 
 def _unreadable_dir(exc: OSError) -> None:
@@ -65,6 +76,10 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
             raise SourceError(f"{spec}: not a regular file or directory")
         else:
             raise SourceError(missing(spec))
+    manifests = {f for f in found if f.name == MANIFEST and is_lake(f.parent)}
+    if manifests and warnings is not None:  # named, or matched by a glob: said, not read
+        warnings += [f"{m}: a Parquet lake's manifest, not a log: left out" for m in manifests]
+    found -= manifests
     for f in found:
         if not f.exists():  # a symlink whose target is gone
             raise SourceError(f"{f}: no such file or directory (a broken symlink)")
@@ -89,7 +104,7 @@ def _none_read(spec: str, others: list[str]) -> str:
 def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
     """The log files below a folder. A linked folder (an archive on another disk) is read too,
     as a glob reads it; one reached again (a link back up the tree) is not walked twice. The
-    names of other files (not dot files) go to others."""
+    names of other files (not dot files) go to others. A lake's folder is not walked."""
     found: set[Path] = set()
     walked: set[str] = set()
     for dirpath, dirs, files in os.walk(folder, onerror=_unreadable_dir, followlinks=True):
@@ -98,6 +113,9 @@ def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
             dirs.clear()
             continue
         walked.add(real)
+        if MANIFEST in files and is_lake(Path(dirpath)):
+            dirs.clear()
+            continue
         found.update(Path(dirpath, f) for f in files if is_log_name(f))
         if others is not None:
             others.extend(f for f in files if not is_log_name(f) and not f.startswith("."))

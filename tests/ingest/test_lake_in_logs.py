@@ -1,0 +1,49 @@
+"""A lake kept inside the folder of logs it is written from: its files are no logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest import discovery, lake, pipeline
+from tests import factories as f
+from tests.conftest import Query
+
+
+def test_a_lake_inside_the_logs_folder_is_not_read_as_logs(
+    db_path: Path, tmp_path: Path, query: Query
+) -> None:
+    """Its `_manifest.json` has a log's name: read at every run, it was a reject, and the run
+    (a file read) synced the lake again, a new manifest to read at the next."""
+    logs = tmp_path / "logs"
+    log = f.write_ndjson(logs / "a.ndjson", [f.delivery(f.message(psid="7001", ts=f.T0))])
+    lake_dir = logs / "lake"
+    first = pipeline.run([str(logs)], db_path, lake_dir=lake_dir)
+    assert first.files_read == 1 and first.lake is not None and first.lake.written > 0
+    manifest = (lake_dir / lake.MANIFEST).stat().st_mtime_ns
+    for _ in range(2):
+        again = pipeline.run([str(logs)], db_path, lake_dir=lake_dir)
+        assert (again.files, again.files_read, again.rejects_added) == (1, 0, 0)
+        assert again.lake is None or (again.lake.written, again.lake.removed) == (0, 0)
+    assert query.scalar("SELECT count(*) FROM rejects") == 0
+    assert (lake_dir / lake.MANIFEST).stat().st_mtime_ns == manifest  # no sync since
+    assert discovery.discover([str(logs)]) == [log.resolve()]
+
+
+def test_a_lake_manifest_matched_by_a_glob_or_named_is_left_out_with_a_warning(
+    db_path: Path, tmp_path: Path
+) -> None:
+    logs = tmp_path / "logs"
+    log = f.write_ndjson(logs / "a.json", [f.delivery(f.message(psid="7001", ts=f.T0))])
+    pipeline.run([str(logs)], db_path, lake_dir=logs / "lake")
+    manifest = logs / "lake" / lake.MANIFEST
+    for spec in (f"{logs}/**/*.json", str(manifest)):
+        warnings: list[str] = []
+        found = discovery.discover([spec, str(log)], warnings)
+        assert found == [log.resolve()], spec
+        assert any("lake" in w and lake.MANIFEST in w for w in warnings), warnings
+
+
+def test_a_json_file_named_like_the_manifest_outside_a_lake_is_still_read(tmp_path: Path) -> None:
+    """Only a lake's own manifest (beside its small tables' files) is left out."""
+    log = f.write_ndjson(tmp_path / "logs" / lake.MANIFEST, [f.delivery(f.message(psid="7001"))])
+    assert discovery.discover([str(tmp_path / "logs")]) == [log.resolve()]
