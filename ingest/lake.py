@@ -69,9 +69,13 @@ class SyncResult:
 
 
 def is_stale(lake: Path, db_file: Path) -> bool:
-    """Whether the database changed (a prune, a forget, a link) since the lake was synced."""
+    """Whether the database changed (a prune, a forget, a link) since the lake was synced, or a
+    partition folder the manifest names is gone (deleted by hand: a stat each, no listing)."""
     manifest = lake / MANIFEST
-    if not manifest.exists() or _read_manifest(manifest).get("_format") != FORMAT:
+    synced = _read_manifest(manifest)
+    if synced.get("_format") != FORMAT:
+        return True
+    if any(not (lake / t / p).is_dir() for t in PARTITIONED for p in synced.get(t, {})):
         return True
     changed = max(
         (p.stat().st_mtime_ns for p in (db_file, db_file.with_name(db_file.name + ".wal"))
@@ -149,7 +153,13 @@ def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     for table in PARTITIONED:
         current = _fingerprints(con, table)
         before = old.get(table, {})
-        changed = [p for p, (_, fp) in current.items() if not same_format or before.get(p) != fp]
+        # A partition whose file is gone from disk (deleted by hand) is written again, its
+        # fingerprint in the manifest notwithstanding: else it stayed missing for good.
+        present = _on_disk(lake / table, "*.parquet")
+        changed = [
+            p for p, (_, fp) in current.items()
+            if not same_format or before.get(p) != fp or p not in present
+        ]  # fmt: skip
         # Also a folder the manifest does not name: a sync that died after swapping it in.
         gone = [p for p in {*before, *_on_disk(lake / table)} if p not in current]
         if changed:
@@ -265,8 +275,12 @@ def _remove_leftovers(lake: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def _on_disk(folder: Path) -> set[str]:
-    """The partitions a table's folder holds, by their canonical names (see _part)."""
+def _on_disk(folder: Path, holding: str | None = None) -> set[str]:
+    """The partitions a table's folder holds, by their canonical names (see _part); with
+    holding (a glob), only those holding a file of that name."""
+    if holding is not None:
+        files = folder.glob(f"page_id=*/date=*/{holding}")
+        return {_part_of_folder(f.parent.parent.name, f.parent.name) for f in files}
     return {_part_of_folder(d.parent.name, d.name) for d in folder.glob("page_id=*/date=*")
             if d.is_dir()}  # fmt: skip
 

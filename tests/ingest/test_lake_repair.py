@@ -1,0 +1,78 @@
+"""A partition deleted from the lake by hand (or by a disk tool) is written again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.dataset as ds
+
+from ingest import db, lake, pipeline
+from tests import factories as f
+from tests.conftest import Query
+
+
+def _lake_of_three_days(db_path: Path, tmp_path: Path) -> tuple[Path, Path]:
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
+        f.delivery(f.message(psid=f"700{n}", ts=f.T0 + n * f.DAY)) for n in range(3)
+    ])  # fmt: skip
+    lake_dir = tmp_path / "lake"
+    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    return log, lake_dir
+
+
+def _rows(lake_dir: Path, table: str) -> int:
+    return ds.dataset(lake_dir / table, format="parquet", partitioning="hive").count_rows()
+
+
+def test_a_sync_writes_again_the_partitions_gone_from_disk(
+    db_path: Path, tmp_path: Path, query: Query
+) -> None:
+    """The manifest said them current, so a sync rewrote nothing and they stayed missing."""
+    _, lake_dir = _lake_of_three_days(db_path, tmp_path)
+    folder = sorted((lake_dir / "events").glob("page_id=*/date=*"))[1]
+    shutil.rmtree(folder)
+    file = next((lake_dir / "contacts").glob("page_id=*/date=*/*.parquet"))
+    file.unlink()  # its folder kept, empty
+    assert _rows(lake_dir, "events") == 2
+    con = db.connect(db_path)
+    try:
+        synced = lake.sync(con, lake_dir)
+        assert (synced.written, synced.removed) == (2, 0)
+        assert lake.sync(con, lake_dir).written == 0  # mended: the next finds nothing to do
+    finally:
+        con.close()
+    assert folder.is_dir() and file.exists()
+    assert _rows(lake_dir, "events") == query.scalar("SELECT count(*) FROM events") == 3
+    assert _rows(lake_dir, "contacts") == query.scalar("SELECT count(*) FROM contacts")
+
+
+def test_an_ingest_with_nothing_new_mends_a_partition_folder_deleted_by_hand(
+    db_path: Path, tmp_path: Path
+) -> None:
+    log, lake_dir = _lake_of_three_days(db_path, tmp_path)
+    folder = sorted((lake_dir / "contacts").glob("page_id=*/date=*"))[0]
+    shutil.rmtree(folder)
+    assert lake.is_stale(lake_dir, db_path)
+    again = pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    assert again.files_read == 0 and again.lake is not None and again.lake.written == 1
+    assert folder.is_dir() and _rows(lake_dir, "contacts") == 3
+    assert not lake.is_stale(lake_dir, db_path)
+
+
+def test_partitions_of_odd_page_ids_are_found_on_disk(db_path: Path, tmp_path: Path) -> None:
+    """Folder names are percent-encoded page ids: each found as the manifest names it, or every
+    run would take the lake for stale and every sync rewrite them."""
+    pages = ("a/b", "100%", "x=y z", "ä")
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
+        f.delivery(f.message(psid=f"700{n}", ts=f.T0), page_id=page) for n, page in enumerate(pages)
+    ])  # fmt: skip
+    lake_dir = tmp_path / "lake"
+    first = pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    assert first.lake is not None and first.lake.written >= len(pages)
+    assert not lake.is_stale(lake_dir, db_path)
+    con = db.connect(db_path)
+    try:
+        assert lake.sync(con, lake_dir).written == 0
+    finally:
+        con.close()
