@@ -33,6 +33,9 @@ CHROMIUM = chromium_path() or "/usr/bin/chromium"
 CHROMIUM_ARGS = HEADLESS_ARGS
 READY_SECONDS = 60  # the server answers /_stcore/health about 0.5 s after start; leave slack
 RENDER_MS = 30_000  # a page with a chart renders in 3-4 s here
+# expect() waits 5 s by default, not the page's default timeout: a first render on a busy
+# machine took longer (Overview's metrics not yet drawn), so expectations wait as actions do.
+expect.set_options(timeout=RENDER_MS)
 PAGES = [  # (sidebar title, URL path, an element the finished page shows, Plotly charts)
     ("Overview", "", '[data-testid="stMetricValue"]', 2),
     ("Links & QR codes", "links", '[data-testid="stDataFrame"]', 1),
