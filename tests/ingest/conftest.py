@@ -5,6 +5,7 @@ from tests.ingest.fetch_server import fast_retries, site  # noqa: F401 (fixtures
 from tests.ingest.rebuild_setup import old  # noqa: F401 (a fixture)
 from tests.ingest.receiver_server import (  # noqa: F401 (fixtures)
     click_receiver,
+    compared,
     receiver,
     start_receiver,
 )

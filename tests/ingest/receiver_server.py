@@ -153,6 +153,20 @@ def click_receiver(start_receiver: StartReceiver, db_path: Path, tmp_path: Path)
     return start_receiver(config)
 
 
+@pytest.fixture
+def compared(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """What hmac.compare_digest is asked to compare against, call by call, from now on."""
+    seen: list[bytes] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        seen.append(b)
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    return seen
+
+
 @dataclass
 class ServeProcess:
     """`refscope serve` in a process of its own: its URL, then (once stopped) its output."""

@@ -1,0 +1,123 @@
+"""Request bodies on the receiver, on a real uvicorn server on 127.0.0.1: the 1 MiB cap (and
+raising it), 413 for an oversized body, 408 for one that trickles in, and unsigned deliveries
+refused before their body arrives."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import SourceError
+from ingest.receiver import MAX_BODY_BYTES, ReceiverConfig
+from tests.ingest.receiver_server import SECRET, TOKEN, Receiver, StartReceiver, sign, text_delivery
+
+
+@pytest.mark.parametrize(
+    ("setting", "size", "status"),
+    [
+        (None, 1024 * 1024, 200),
+        (None, 1024 * 1024 + 1, 413),
+        ("8MB", 2 * 1024 * 1024, 200),
+        ("8MB", 8 * 1024 * 1024 + 1, 413),
+    ],  # fmt: skip
+    ids=["1MiB", "over-1MiB", "raised-2MiB", "over-raised"],
+)
+def test_the_body_cap_is_1_mib_unless_raised(
+    start_receiver: StartReceiver, tmp_path: Path, setting: str | None, size: int, status: int
+) -> None:
+    environ = {"REFSCOPE_APP_SECRET": SECRET} | ({"REFSCOPE_MAX_BODY": setting} if setting else {})
+    receiver = start_receiver(ReceiverConfig.from_env(tmp_path / "logs", environ=environ))
+    head = b'{"object":"page","entry":[],"pad":"'
+    raw = head + b"x" * (size - len(head) - 2) + b'"}'
+    assert len(raw) == size and receiver.post(raw).status_code == status
+    assert len(receiver.lines()) == (status == 200)
+
+
+def test_a_body_cap_that_is_no_size_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="REFSCOPE_MAX_BODY='lots': give a size"):
+        ReceiverConfig.from_env(tmp_path, environ={"REFSCOPE_MAX_BODY": "lots"})
+
+
+def test_oversized_body_is_refused_with_413(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    raw = b'{"object":"page","pad":"' + b"x" * MAX_BODY_BYTES + b'"}'
+    assert receiver.post(raw).status_code == 413
+    # A batch of Meta's may be this large: the operator is told, not just a debug line.
+    (warning,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "REFSCOPE_MAX_BODY" in warning.getMessage(), warning.getMessage()
+    assert f"over {MAX_BODY_BYTES} bytes" in warning.getMessage()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted while streaming
+        for i in range(0, len(raw), 64 * 1024):
+            yield raw[i : i + 64 * 1024]
+
+    r = receiver.client.post(
+        "/webhook", content=chunks(), headers={"X-Hub-Signature-256": sign(raw)}
+    )
+    assert r.status_code == 413
+    assert receiver.lines() == []
+    assert receiver.metrics()['refscope_deliveries_refused_total{reason="too_large"}'] == 2
+
+
+def test_an_unsigned_oversized_request_is_refused_as_unsigned_with_no_cue_to_raise_the_cap(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The warning to raise REFSCOPE_MAX_BODY is for a batch Meta may have sent: a request
+    without a signature is not one, whatever its size."""
+    raw = b'{"object":"page","pad":"' + b"x" * MAX_BODY_BYTES + b'"}'
+    r = receiver.client.post("/webhook", content=raw)
+    assert r.status_code == 403 and "missing" in r.text
+    assert not [r for r in caplog.records if "REFSCOPE_MAX_BODY" in r.getMessage()]
+    refused = receiver.metrics()
+    assert refused['refscope_deliveries_refused_total{reason="missing"}'] == 1
+    assert refused['refscope_deliveries_refused_total{reason="too_large"}'] == 0
+    assert receiver.lines() == []
+
+
+def test_a_body_that_trickles_in_is_refused_with_408_and_the_connection_closed(
+    start_receiver: StartReceiver, tmp_path: Path
+) -> None:
+    config = ReceiverConfig(tmp_path / "logs", None, (SECRET,), TOKEN, body_timeout=0.5)
+    receiver = start_receiver(config)
+    raw = text_delivery()
+    port = int(receiver.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"X-Hub-Signature-256: %s\r\nContent-Length: %d\r\n\r\n%s"
+                  % (sign(raw).encode(), len(raw), raw[:10]))  # fmt: skip
+        started = time.monotonic()
+        answer = b""
+        while chunk := s.recv(4096):  # the server closes the connection once it answered
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"the body did not arrive within 0.5 s" in answer
+    assert time.monotonic() - started < 5
+    assert receiver.lines() == []
+    assert receiver.metrics()['refscope_deliveries_refused_total{reason="slow_body"}'] == 1
+    assert receiver.post(raw).status_code == 200  # a prompt body is still taken
+
+
+def test_a_delivery_without_a_signature_is_refused_before_its_body_arrives(
+    receiver: Receiver,
+) -> None:
+    # Whoever cannot sign is not waited for (30 s) nor has a buffer held for it.
+    port = int(receiver.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        answer = b""
+        while not answer.endswith(b"X-Hub-Signature-256 missing") and (chunk := s.recv(4096)):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 403 ") and answer.endswith(b"missing")
+    assert receiver.metrics()['refscope_deliveries_refused_total{reason="missing"}'] == 1
+
+
+def test_a_body_has_30_seconds_to_arrive_unless_told_otherwise(tmp_path: Path) -> None:
+    # Enough for a batch of Meta's on a slow link; a trickling client is cut off after it.
+    assert ReceiverConfig(tmp_path).body_timeout == 30.0
+    assert ReceiverConfig.from_env(tmp_path, environ={}).body_timeout == 30.0
