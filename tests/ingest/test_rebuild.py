@@ -18,9 +18,9 @@ from ingest import db, lake, pipeline, retention
 from ingest import rebuild as rebuild_mod
 from tests.conftest import Query
 from tests.factories import DAY, MINUTE, T0
+from tests.ingest.graph_setup import FakeGraph, insight, pull
 from tests.ingest.logs import mixed_log
 from tests.ingest.rebuild_setup import every_row, prune, run_rebuild
-from tests.ingest.test_graph import FakeGraph, graph, insight, pull  # noqa: F401 (a fixture)
 
 
 def test_a_rebuild_gives_again_every_row_and_carries_what_no_log_holds(old: Path) -> None:
@@ -238,7 +238,7 @@ def test_rejected_lines_a_prune_removed_stay_out_when_their_log_was_rotated_sinc
 
 def test_a_day_and_ad_a_later_pull_left_out_stays_out_of_the_rebuilt_file(
     tmp_path: Path,
-    graph: FakeGraph,  # noqa: F811 (the fixture imported above)
+    graph: FakeGraph,
 ) -> None:
     # An export read first; then a pull of the same days, where Meta left out ad 602's
     # 2026-11-21 (revised to no delivery): the pull removed it.

@@ -1,0 +1,161 @@
+"""`refscope pull ads` against a fake Graph API on 127.0.0.1: refused ranges, accounts, versions
+and tokens, clear errors, the token never shown (also when an error body echoes it), and the
+one-line summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import remote
+from ingest.cli import cli
+from ingest.errors import ValidationError
+from ingest.graph import GraphError
+from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, FakeGraph, days, pull
+
+
+def test_ranges_older_than_37_months_are_refused(graph: FakeGraph, db_path: Path) -> None:
+    with pytest.raises(ValidationError, match="37 months"):
+        pull(graph, db_path, since=dt.date(2023, 1, 1))
+    assert graph.requests == []
+
+
+def test_the_token_never_appears_in_output(
+    graph: FakeGraph, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph.rows = days(2)
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", "EAAB-wrong-token-456")
+    args = ["pull", "ads", "--account", ACCOUNT, "--base-url", graph.base,
+            "--since", str(TODAY), "--db", str(db_path)]  # fmt: skip
+    res = runner.invoke(cli, args)
+    assert res.exit_code != 0 and "Invalid OAuth access token" in res.output
+    assert "EAAB-wrong" not in res.output
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert TOKEN not in res.output and "2 insight rows" in res.output
+
+
+def test_the_pull_summary_is_one_line_in_a_log(
+    graph: FakeGraph, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron job's log (stdout not a terminal, 80 columns) keeps the summary on one line."""
+    graph.rows = days(40)
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    since = TODAY - dt.timedelta(days=39)
+    args = ["pull", "ads", "--account", ACCOUNT, "--base-url", graph.base,
+            "--since", str(since), "--until", str(TODAY), "--db", str(db_path)]  # fmt: skip
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert len(res.output.strip().splitlines()) == 1, res.output
+    assert re.fullmatch(rf"80 insight rows \(\d+ result pages? of the Graph API\) for {since} – "
+                        rf"{TODAY}; waited 0 s "
+                        "for rate limits", res.output.strip()), res.output  # fmt: skip
+
+
+def test_bad_account_and_missing_token_are_refused(graph: FakeGraph, db_path: Path) -> None:
+    # Digits are 0-9: Arabic-Indic or superscript digits are no ad account, and are not sent.
+    for account in ("1234", "act_١٢٣", "act_²", "act_", "act_12a"):
+        with pytest.raises(ValidationError, match="act_<digits>"):
+            remote.pull_ads(account, TOKEN, db_path, base_url=graph.base)
+    for version in ("23", "v23", "23.0", "v23.0/..", "latest"):
+        with pytest.raises(ValidationError, match=r"a Graph API version is v<major>\.<minor>"):
+            remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=graph.base, api_version=version)
+    assert graph.requests == []
+    with pytest.raises(ValidationError, match="REFSCOPE_META_TOKEN"):
+        remote.pull_ads(ACCOUNT, "", db_path, base_url=graph.base)
+
+
+def test_graph_errors_are_clear(graph: FakeGraph, db_path: Path) -> None:
+    graph.faults = {1: (400, 100, None)}
+    with pytest.raises(GraphError, match="Graph API error 100"):
+        pull(graph, db_path, since=TODAY)
+
+
+def test_giving_up_on_throttling_says_metas_message(graph: FakeGraph, db_path: Path) -> None:
+    graph.rows = days(1)
+    graph.faults = {n: (400, 17, None) for n in range(1, 20)}
+    with pytest.raises(GraphError) as err:
+        pull(graph, db_path, since=TODAY)
+    assert "throttled (code 17: slow down); giving up after" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("date_start", None, "an insights row without date_start (it has "),
+        ("ad_id", None, "an insights row without ad_id (it has "),
+        ("date_start", "yesterday", "an insights row with date_start 'yesterday', not a date"),
+    ],
+)
+def test_an_insights_row_missing_its_day_or_ad_is_a_clear_error(
+    graph: FakeGraph, db_path: Path, query: Any, field: str, value: Any, message: str
+) -> None:
+    graph.rows = days(2)
+    bad = graph.rows[3]
+    if value is None:
+        del bad[field]
+    else:
+        bad[field] = value
+    with pytest.raises(GraphError, match=re.escape(message)):
+        pull(graph, db_path, since=TODAY - dt.timedelta(days=1))
+    assert query("SELECT count(*) FROM ad_insights") == [(0,)]  # nothing half-stored
+
+
+@pytest.mark.parametrize(
+    "echo",
+    ["x" * 170 + " token={token} rejected", "bad token {quoted}", "<p>{token}</p>"],
+    ids=["cut-after-170", "url-encoded", "html"],
+)
+def test_an_error_body_echoing_the_token_never_shows_it(
+    graph: FakeGraph, db_path: Path, echo: str
+) -> None:
+    token = "EAAGzSECRETtok3n/ZZqq+9/abcdefXYZ"
+    graph.echo = echo.replace("{quoted}", quote(token, safe=""))
+    with pytest.raises(GraphError) as err:
+        remote.pull_ads(ACCOUNT, token, db_path, base_url=graph.base, sleep=graph.sleep,
+                        today=TODAY, since=TODAY)  # fmt: skip
+    text = str(err.value)
+    assert "Graph API error 400" in text
+    assert "SECRET" not in text and "EAAG" not in text
+
+
+def test_an_error_with_an_empty_answer_says_so(graph: FakeGraph, db_path: Path) -> None:
+    """The message ended at "Graph API error 400:", with nothing after it."""
+    graph.echo = " "
+    with pytest.raises(GraphError) as err:
+        remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=graph.base, sleep=graph.sleep,
+                        today=TODAY, since=TODAY)  # fmt: skip
+    assert str(err.value) == "Graph API error 400: HTTP 400 with an empty answer"
+
+
+@pytest.mark.parametrize("token", ["SECRETtøk", "SECRET\r", " ", "SEC RET"])
+def test_a_token_no_header_can_carry_is_refused_without_showing_it(
+    graph: FakeGraph, db_path: Path, token: str
+) -> None:
+    with pytest.raises(ValidationError, match="holds characters no access token has") as err:
+        remote.pull_ads(ACCOUNT, token, db_path, base_url=graph.base, sleep=graph.sleep,
+                        today=TODAY, since=TODAY)  # fmt: skip
+    assert "SEC" not in str(err.value) and graph.requests == []
+
+
+def test_an_until_before_the_default_start_names_the_default_not_a_since(
+    graph: FakeGraph, db_path: Path
+) -> None:
+    """It said "--since 2026-10-27 is after --until …" to someone who gave no --since."""
+    graph.rows = days(3)
+    pull(graph, db_path, since=TODAY - dt.timedelta(days=2))
+    with pytest.raises(ValidationError) as err:
+        pull(graph, db_path, until=TODAY - dt.timedelta(days=40))
+    assert str(err.value) == (
+        f"--until {TODAY - dt.timedelta(days=40)} is before {TODAY - dt.timedelta(days=28)}, "
+        "where a pull without --since starts (28 days before the last pulled day, or 90 days "
+        "back the first time): give --since too"
+    )
+    assert "--since 20" not in str(err.value)

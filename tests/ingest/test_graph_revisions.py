@@ -1,0 +1,106 @@
+"""`refscope pull ads` against a fake Graph API on 127.0.0.1: what a repull replaces and removes
+(revised numbers, days and ads Meta no longer returns), never another account's, and how far
+back a first pull goes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ingest.graph import GraphError
+from tests.ingest.graph_setup import TODAY, FakeGraph, days, pull
+
+
+def test_a_pull_removes_nothing_of_another_accounts_same_days(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """Rows a pull's answer does not hold go only for the account pulled: another account's
+    ads are not in its answer."""
+    con = duckdb.connect(str(db_path))
+    try:
+        other = "INSERT INTO ad_insights (date, ad_id, account_id, spend) VALUES (?, '9', '555', 1)"
+        con.executemany(other, [[TODAY - dt.timedelta(days=d)] for d in range(5)])
+    finally:
+        con.close()
+    graph.rows = days(5)
+    pull(graph, db_path, since=TODAY - dt.timedelta(days=4))
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '555'") == 5
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '1234567890'") == 10
+
+
+def test_a_repull_replaces_revised_numbers(graph: FakeGraph, db_path: Path, query: Any) -> None:
+    graph.rows = days(30)
+    pull(graph, db_path, since=TODAY - dt.timedelta(days=29))
+    for r in graph.rows:
+        r["spend"] = "99.00"
+    res = pull(graph, db_path)  # default: the last 28 days again
+    assert res.since == TODAY - dt.timedelta(days=28)
+    assert query.scalar("SELECT count(*) FROM ad_insights") == 60
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE spend = 99") == 2 * 29
+    assert query.scalar("SELECT min(date) FROM ad_insights WHERE spend = 99") == res.since
+
+
+def test_a_first_pull_of_an_account_goes_90_days_back_whatever_others_pulled(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """Another account's days say nothing of this one's: started from them, its first pull
+    would leave out the 60 days before them for good."""
+    con = duckdb.connect(str(db_path))
+    try:
+        other = "INSERT INTO ad_insights (date, ad_id, account_id, spend) VALUES (?, '9', '555', 1)"
+        con.execute(other, [TODAY - dt.timedelta(days=2)])
+    finally:
+        con.close()
+    graph.rows = days(100)
+    res = pull(graph, db_path)
+    assert res.since == TODAY - dt.timedelta(days=90)
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '1234567890'") == 182
+
+
+def test_a_day_and_ad_meta_no_longer_returns_is_removed_on_repull(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """Meta leaves out a day and ad with no delivery: one revised to nothing stops coming."""
+    graph.rows = days(5)
+    since = TODAY - dt.timedelta(days=4)
+    pull(graph, db_path, since=since)
+    con = duckdb.connect(str(db_path))
+    try:  # another account's row on the same days stays
+        con.execute("""INSERT INTO ad_insights (date, ad_id, account_id, spend)
+                       VALUES (?, '999', '555', 1.0)""", [since])  # fmt: skip
+    finally:
+        con.close()
+    gone = (str(since + dt.timedelta(days=2)), "602")
+    graph.rows = [r for r in graph.rows if (r["date_start"], r["ad_id"]) != gone]
+    pull(graph, db_path, since=since + dt.timedelta(days=1))
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '1234567890'") == 9
+    assert (
+        query.scalar(
+            "SELECT count(*) FROM ad_insights WHERE CAST(date AS VARCHAR) = ? AND ad_id = ?", *gone
+        )
+        == 0
+    )
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '555'") == 1
+    graph.rows = []  # a failed pull removes nothing
+    graph.faults = {len(graph.requests) + 1: (400, 100, None)}
+    with pytest.raises(GraphError):
+        pull(graph, db_path, since=since)
+    assert query.scalar("SELECT count(*) FROM ad_insights") == 10
+
+
+def test_a_day_and_ad_gone_on_the_first_or_last_pulled_day_is_removed(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """The days of a re-pull count from --since to --until, both included."""
+    graph.rows = days(5)
+    since = TODAY - dt.timedelta(days=4)
+    pull(graph, db_path, since=since)
+    edges = {(str(since), "602"), (str(TODAY), "601")}
+    graph.rows = [r for r in graph.rows if (r["date_start"], r["ad_id"]) not in edges]
+    pull(graph, db_path, since=since, until=TODAY)
+    left = query("SELECT CAST(date AS VARCHAR), ad_id FROM ad_insights")
+    assert len(left) == 8 and not edges & set(left)
