@@ -1,14 +1,14 @@
-"""charts.py with small hand-made frames: the numbers, names and colours on each trace."""
+"""charts.py with small hand-made frames: the numbers, names and colours on each trace of the
+contacts, channel, refs, ads, website and comments charts. Retention's charts:
+test_charts_retention.py; empty frames, legends, axes and margins: test_charts_layout.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import math
-from collections.abc import Callable
 
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
 import xlsxwriter
 
@@ -16,13 +16,7 @@ from dashboard import charts, report_data, report_xlsx
 from dashboard.charts import CHANNEL_COLORS
 from dashboard.chromium import chromium_path
 from ingest.attribute import CHANNELS
-
-D1, D2 = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
-
-
-def values(seq: object) -> list[object]:
-    """A trace's data as a plain list (plotly keeps tuples or numpy arrays; None when unset)."""
-    return [] if seq is None else list(seq)  # type: ignore[call-overload]
+from tests.dashboard.chart_setup import D1, D2, values
 
 
 def test_every_channel_has_a_colour_and_a_label():
@@ -234,240 +228,6 @@ def test_comments_funnel_gives_each_stage_as_a_share_of_the_comments():
     assert funnel.textinfo == "value+percent initial"
 
 
-COHORTS = pd.DataFrame(
-    {
-        "cohort_week": [D1, D1, D1 + dt.timedelta(days=7)],
-        "channel": ["qr_code", "ctm_ad", "qr_code"],
-        "contacts": [10, 30, 4],
-        "week_1": [0.5, 0.1, 0.25],
-        "week_2": [0.2, 0.0, 0.0],
-    }
-)
-
-
-def test_cohort_heatmap_weights_channels_by_cohort_size():
-    fig = charts.cohort_heatmap(COHORTS)
-    (heat,) = fig.data
-    assert values(heat.x) == ["week 1", "week 2"]
-    assert values(heat.y) == ["2026-11-02 (40)", "2026-11-09 (4)"]
-    # week 1 of the first cohort: (10 × 0.5 + 30 × 0.1) / 40
-    assert [v for row in heat.z for v in row] == pytest.approx([0.2, 0.05, 0.25, 0.0])
-    assert fig.layout.title.text == "Retention by acquisition week"
-
-
-def test_cohort_heatmap_weights_each_share_by_the_contacts_it_is_of():
-    """Week 2 of a cohort half of which is not two weeks old: the share of each channel counts
-    by the contacts whose week 2 has ended, not by the whole cohort."""
-    part = COHORTS.assign(past_week_1=[10, 30, 4], past_week_2=[10, 2, 0])
-    z = [list(row) for row in charts.cohort_heatmap(part).data[0].z]
-    # (10 × 0.2 + 2 × 0.0) / 12, where the whole cohort would give (10 × 0.2) / 40
-    assert z[0][1] == pytest.approx(2 / 12)
-
-
-def test_cohort_heatmap_leaves_out_channels_whose_week_has_not_ended():
-    # week 2: ctm_ad's has not ended (no share), so the cohort's share is the other channel's.
-    fig = charts.cohort_heatmap(COHORTS.assign(week_2=[0.2, None, None]))
-    z = [list(row) for row in fig.data[0].z]
-    assert z[0][1] == pytest.approx(0.2) and pd.isna(z[1][1])
-
-
-def test_cohort_heatmap_labels_days_as_the_database_returns_them():
-    # DuckDB's DATE column arrives in pandas as datetime64: no "00:00:00" in the labels.
-    as_read = COHORTS.assign(cohort_week=pd.to_datetime(COHORTS["cohort_week"]))
-    assert values(charts.cohort_heatmap(as_read).data[0].y) == ["2026-11-02 (40)", "2026-11-09 (4)"]
-
-
-def test_cohort_heatmap_for_one_channel():
-    fig = charts.cohort_heatmap(COHORTS, "ctm_ad")
-    assert values(fig.data[0].y) == ["2026-11-02 (30)"]
-    assert [v for row in fig.data[0].z for v in row] == pytest.approx([0.1, 0.0])
-    assert fig.layout.title.text.endswith("Click-to-Messenger ad")
-
-
-def test_returns_bar_has_d1_d7_d30_traces_in_channel_colours():
-    df = pd.DataFrame(
-        {"channel": ["qr_code", "organic"], "d1": [0.1, 0.2], "d7": [0.3, 0.4], "d30": [0.5, 0.6]}
-    )
-    fig = charts.returns_bar(df)
-    assert [t.name for t in fig.data] == ["D1", "D7", "D30"]
-    assert [t.marker.opacity for t in fig.data] == [0.45, 0.7, 1.0]
-    assert [values(t.y) for t in fig.data] == [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
-    for t in fig.data:
-        assert values(t.x) == ["QR code", "Organic"]
-        assert values(t.marker.color) == [CHANNEL_COLORS["qr_code"], CHANNEL_COLORS["organic"]]
-
-
-def test_retention_charts_say_why_they_are_blank_when_no_contacts_days_have_passed():
-    """A range of the data's last days ("Month to date" on the 1st): no contact has had a whole
-    day, let alone a week, so every share is blank. The charts said nothing (an empty heatmap,
-    an empty bar chart on a scale from -100% to 400%): they say why, on a 0-100% scale."""
-    young = pd.DataFrame({"channel": ["ctm_ad", "qr_code"], "d1": [None, None],
-                          "d7": [None, None], "d30": [None, None]})  # fmt: skip
-    fig = charts.returns_bar(young)
-    (note,) = [a for a in fig.layout.annotations if a.name == "no share yet"]
-    assert "no contact's first day after acquisition has passed" in note.text.lower()
-    assert tuple(fig.layout.yaxis.range) == (0, 1)
-    weeks = COHORTS.assign(week_1=[None] * 3, week_2=[None] * 3)
-    (note,) = [a for a in charts.cohort_heatmap(weeks).layout.annotations
-               if a.name == "no share yet"]  # fmt: skip
-    assert "no cohort's first week has ended" in note.text.lower()
-    # With a share known, no such note.
-    assert not charts.returns_bar(young.assign(d1=[0.1, None])).layout.annotations
-    assert not charts.cohort_heatmap(COHORTS).layout.annotations
-
-
-# (chart, its input columns, the plotted numbers of its figure)
-EMPTY: dict[str, tuple[Callable[[pd.DataFrame], go.Figure], list[str], str]] = {
-    "new_contacts_by_day_bar": (
-        charts.new_contacts_by_day_bar,
-        ["day", "channel", "contacts"],
-        "y",
-    ),
-    "channel_mix_pie": (charts.channel_mix_pie, ["channel", "new_contacts"], "values"),
-    "refs_bar": (charts.refs_bar, ["page_id", "ref", "channel", "new_contacts", "engaged"], "x"),
-    "ads_cost_bar": (charts.ads_cost_bar, ["ad_title", "cost_per_contact", "new_contacts"], "y"),
-    "ads_contacts_bar": (charts.ads_contacts_bar, ["ad_title", "new_contacts", "engaged"], "y"),
-    "website_pages_bar": (charts.website_pages_bar, ["referer_uri", "new_contacts", "guests"], "x"),
-    "comments_funnel": (
-        charts.comments_funnel,
-        ["comments", "private_replies", "conversations"],
-        "x",
-    ),
-    "cohort_heatmap": (
-        charts.cohort_heatmap,
-        ["cohort_week", "channel", "contacts", "week_1"],
-        "z",
-    ),
-    "returns_bar": (charts.returns_bar, ["channel", "d1", "d7", "d30"], "y"),
-}
-
-
-@pytest.mark.parametrize("name", list(EMPTY), ids=list(EMPTY))
-def test_an_empty_frame_gives_an_empty_figure_not_an_error(name):
-    fn, columns, axis = EMPTY[name]
-    fig = fn(pd.DataFrame(columns=columns))
-    fig.to_json()  # what Streamlit sends to the browser
-    plotted = [v for t in fig.data for v in values(getattr(t, axis))]
-    assert plotted == ([0, 0, 0] if name == "comments_funnel" else [])
-
-
-# Every figure with a legend: where it sits and in which order.
-WITH_LEGEND = {
-    "new_contacts_by_day_bar": lambda: charts.new_contacts_by_day_bar(
-        pd.DataFrame({"day": [D1, D1], "channel": ["qr_code", "ctm_ad"], "contacts": [1, 2]})
-    ),
-    "channel_mix_pie": lambda: charts.channel_mix_pie(
-        pd.DataFrame({"channel": ["organic", "ctm_ad"], "new_contacts": [7, 2]})
-    ),
-    "ads_contacts_bar": lambda: charts.ads_contacts_bar(
-        pd.DataFrame({"ad_title": ["A long ad title"], "new_contacts": [3], "engaged": [1]})
-    ),
-    "website_pages_bar": lambda: charts.website_pages_bar(
-        pd.DataFrame({"referer_uri": ["/menu"], "new_contacts": [5], "guests": [2]})
-    ),
-}
-
-
-@pytest.mark.parametrize("name", list(WITH_LEGEND), ids=list(WITH_LEGEND))
-def test_legends_sit_below_the_axis_labels_in_trace_order(name):
-    """A legend placed in plot coordinates (y=-0.15) landed on the x tick labels once a phone's
-    width tilted them; at the foot of the figure it cannot. A horizontal legend of stacked bars
-    read in reverse (Other first, m.me link last) unless its order is the traces'."""
-    legend = WITH_LEGEND[name]().layout.legend
-    assert legend.orientation == "h"
-    assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")
-    if name != "channel_mix_pie":
-        assert legend.traceorder == "normal"
-
-
-def test_channel_mix_pie_gives_every_share_one_format():
-    # Plotly's own percent text shows 5.9% next to 6.64% and 30.3%.
-    (pie,) = charts.channel_mix_pie(
-        pd.DataFrame({"channel": ["organic", "ctm_ad"], "new_contacts": [7, 2]})
-    ).data
-    assert pie.texttemplate == "%{percent:.0%}"
-    assert "new contacts" in pie.hovertemplate
-
-
-def test_refs_bar_says_which_colour_is_which_channel():
-    """One trace coloured bar by bar has no legend entries: a key names each channel shown."""
-    df = pd.DataFrame({"page_id": ["p1", "p1"], "ref": ["a", "b"],
-                       "channel": ["qr_code", "m_me_link"], "new_contacts": [3, 2],
-                       "engaged": [1, 1]})  # fmt: skip
-    fig = charts.refs_bar(df)
-    (key,) = [a for a in fig.layout.annotations if a.name == "channel key"]
-    for channel in ("m_me_link", "qr_code"):
-        assert f'color:{CHANNEL_COLORS[channel]}">■</span> {charts.channel_label(channel)}' in (
-            key.text
-        )
-    (bar,) = fig.data
-    assert [row[1] for row in bar.customdata] == ["m.me link", "QR code"]
-    assert "%{customdata[1]}" in bar.hovertemplate
-    only_qr = charts.refs_bar(df.head(1))
-    assert "m.me link" not in only_qr.layout.annotations[0].text
-
-
-def test_axes_say_what_they_count():
-    ads = charts.ads_contacts_bar(
-        pd.DataFrame({"ad_title": ["A"], "new_contacts": [3], "engaged": [1]})
-    )
-    assert ads.layout.yaxis.title.text == "contacts"
-    assert [t.hovertemplate for t in ads.data] == [
-        "%{y:,} new contacts<extra></extra>",
-        "%{y:,} engaged<extra></extra>",
-    ]
-    pages = charts.website_pages_bar(
-        pd.DataFrame({"referer_uri": ["/menu"], "new_contacts": [5], "guests": [2]})
-    )
-    assert pages.layout.xaxis.title.text == "new contacts"
-    assert pages.layout.hovermode == "y unified"  # horizontal bars: one hover per page
-
-
-def test_count_axes_do_not_run_below_zero_when_every_count_is_zero():
-    """A day the ads spent without bringing anyone (or refs seen only as re-entries): every
-    bar is 0, and plotly's own scale ran from -1 to 1 contacts."""
-    ads = pd.DataFrame({"ad_title": ["A", "B"], "ad_id": ["1", "2"], "new_contacts": [0, 0],
-                        "engaged": [0, 0], "cost_per_contact": [None, None],
-                        "spend": [1.5, 6.0]})  # fmt: skip
-    assert charts.ads_contacts_bar(ads).layout.yaxis.rangemode == "nonnegative"
-    assert charts.ads_cost_bar(ads).layout.yaxis.rangemode == "nonnegative"
-    refs = pd.DataFrame({"page_id": ["1"], "ref": ["qr"], "channel": ["qr_code"],
-                         "new_contacts": [0], "engaged": [0]})  # fmt: skip
-    assert charts.refs_bar(refs).layout.xaxis.rangemode == "nonnegative"
-
-
-def test_cohort_heatmap_shows_shares_as_percent_in_its_cells_and_scale():
-    fig = charts.cohort_heatmap(COHORTS.assign(week_2=[0.2, None, None]))
-    (heat,) = fig.data
-    assert heat.colorbar.tickformat == ".0%"  # not 0.05 … 0.35
-    assert heat.texttemplate == "%{z:.0%}"
-    assert heat.hoverongaps is False  # a week not over yet has no share to hover
-    assert fig.layout.xaxis.title.text == "week after acquisition"
-    assert fig.layout.yaxis.title.text == "cohort week (contacts)"
-
-
-def test_returns_bar_labels_each_bar_instead_of_a_one_colour_legend():
-    """The legend drew D1, D7 and D30 all in the first channel's colour: each bar is labelled
-    instead, and a share not known yet (N days not passed) has neither bar nor label."""
-    df = pd.DataFrame({"channel": ["qr_code", "organic"], "d1": [0.1, 0.2], "d7": [0.3, 0.4],
-                       "d30": [0.5, None]})  # fmt: skip
-    fig = charts.returns_bar(df)
-    assert fig.layout.showlegend is False
-    assert [values(t.text) for t in fig.data] == [["D1", "D1"], ["D7", "D7"], ["D30", ""]]
-    assert fig.layout.yaxis.title.text == "came back"
-    assert "back within 1 day<" in fig.data[0].hovertemplate  # not "1 days"
-    assert "back within 30 days<" in fig.data[2].hovertemplate
-
-
-@pytest.mark.parametrize("name", list(EMPTY), ids=list(EMPTY))
-def test_axes_grow_the_margins_to_fit_their_labels(name):
-    """plotly.js keeps the 10 px margins unless an axis may grow them: exported for a report
-    (kaleido), refs and funnel stages were cut down to their last letters."""
-    fn, columns, _ = EMPTY[name]
-    layout = fn(pd.DataFrame(columns=columns)).layout
-    assert (layout.xaxis.automargin, layout.yaxis.automargin) == (True, True)
-
-
 def test_the_ads_report_charts_cost_when_the_only_spending_ads_brought_no_contact():
     df = pd.DataFrame(
         {
@@ -489,16 +249,3 @@ def test_the_ads_report_charts_cost_when_the_only_spending_ads_brought_no_contac
     chart = report_xlsx._chart(wb, section)
     assert [x["values"] for x in chart.series] == ["Ads!$F$2:$F$3", "Ads!$E$2:$E$3"]
     wb.close()
-
-
-@pytest.mark.parametrize(
-    "week_1, top",
-    [([0.5, 0.1, 0.25], 0.25), ([0.29, None, None], 0.29), ([0.0, 0.0, 0.0], 1), ([None] * 3, 1)],
-    ids=["several", "one-share", "all-zero", "none-yet"],
-)
-def test_cohort_heatmap_scale_runs_from_zero_percent_to_the_largest_share(week_1, top):
-    """plotly.js honours zmin only beside a zmax above it; alone, one share of 29% got a
-    scale from -21% to 79% (a negative retention on the colour bar)."""
-    df = COHORTS.assign(week_1=week_1, week_2=[None] * 3)
-    (heat,) = charts.cohort_heatmap(df).data
-    assert heat.zmin == 0 and heat.zmax == pytest.approx(top)
