@@ -1,14 +1,24 @@
-"""Helpers shared by the ingest tests: a small log of every kind, and a snapshot of the tables."""
+"""Helpers shared by the ingest tests: lines ingested into a database of their own, a small log
+of every kind, and a snapshot of the tables."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import tests.factories as f
+from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, MINUTE, PAGE_ID, T0
 
 DATA_TABLES = ("events", "touches", "contacts", "rejects", "ingest_files", "tracked_links", "pages")
+
+
+def _ingest_to(tmp: Path, lines: list[Any]) -> Query:
+    db_file = tmp / "refscope.duckdb"
+    log = f.write_ndjson(tmp / "webhooks.ndjson", lines)
+    pipeline.run([str(log)], db_file, keep_text=True)  # these tests read the text back
+    return Query(db_file)
 
 
 def contact(query: Query, psid: str, page_id: str = PAGE_ID) -> dict[str, Any]:
