@@ -1,5 +1,5 @@
-"""The command line as the cli tests run it: a small log, the one error line of a failed
-command, and refscope in a process of its own."""
+"""The command line as the cli tests run it: small logs, the output as words, the one error line
+of a failed command, and refscope in a process of its own."""
 
 from __future__ import annotations
 
@@ -25,6 +25,26 @@ def _log(folder: Path, name: str = "webhooks.ndjson") -> Path:
             f.delivery(f.message("hello", psid="u2", ts=T0 + MINUTE)),
         ],
     )
+
+
+def _log_with_retry(log_dir: Path) -> Path:
+    """Two people's log with a retried delivery and a truncated line among them (test_cli*.py)."""
+    return f.write_ndjson(
+        log_dir / "webhooks.ndjson",
+        [
+            f.delivery(f.postback(referral=f.referral_obj("bio_link"), psid="u1", ts=T0)),
+            f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE, mid="m_1")),
+            f.delivery(f.message("hi", psid="u1", ts=T0 + MINUTE, mid="m_1")),  # retried
+            f.delivery(f.message("hello", psid="u2", ts=T0 + 2 * MINUTE)),
+            "{truncated",
+            "",
+        ],
+    )
+
+
+def _words(result: Result) -> str:
+    """The output with runs of whitespace as one space: rich wraps titles to the table width."""
+    return " ".join(result.output.split())
 
 
 def _one_error_line(result: Result, code: int = 1) -> str:

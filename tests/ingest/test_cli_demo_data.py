@@ -1,0 +1,83 @@
+"""`refscope demo-data` through click's runner: its start day, the lines an ingest of them
+counts, the starts it refuses, and the first and last days refscope reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ingest.cli import cli
+from tests.ingest.cli_setup import _words
+
+
+def test_demo_data_start_sets_the_first_day(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    args = ["demo-data", "--start", "2024-04-20", "--end", "2024-05-19", "--out", str(out)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    # The same 30 days as --days 30: byte-identical files.
+    same = tmp_path / "same"
+    runner.invoke(cli, ["demo-data", "--days", "30", "--end", "2024-05-19", "--out", str(same)])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {
+        p.name: p.read_bytes() for p in same.iterdir()
+    }
+    # It reaches the chat plugin's last weeks (it shut down on 2024-05-09).
+    assert b"CUSTOMER_CHAT_PLUGIN" in b"".join(p.read_bytes() for p in out.glob("*.ndjson"))
+
+
+def test_demo_data_says_the_lines_an_ingest_of_them_counts(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """An ingest counts blank lines among its lines (and skips them): the demo says how many it
+    wrote, so its figure and the ingest's add up."""
+    out = tmp_path / "demo"
+    said = runner.invoke(
+        cli, ["demo-data", "--days", "30", "--end", "2024-05-19", "--out", str(out)]
+    )
+    m = re.search(
+        r"([\d,]+) lines \(([\d,]+) malformed, [\d,]+ retried\) and ([\d,]+) blank lines? to",
+        said.output,
+    )
+    assert m, said.output
+    lines, malformed, blank = (int(g.replace(",", "")) for g in m.groups())
+    assert blank >= 1 and malformed >= 2
+    ingested = runner.invoke(cli, ["ingest", str(out), "--db", str(tmp_path / "r.duckdb")])
+    assert f"{lines + blank:,} lines" in ingested.output, ingested.output
+    # Each malformed line is one reject of the ingest: the demo's own figure for them.
+    assert f", {malformed:,} rejects, " in ingested.output, ingested.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2024-01-01", "--days", "3"], "--start and --days both set the first day"),
+        (["--start", "2024-06-02", "--end", "2024-06-01"], "must be 1 to 3650 days up to"),
+        (["--start", "2010-01-01", "--end", "2024-05-19"], "must be 1 to 3650 days up to"),
+        (["--days", "2", "--end", "0001-01-01"], "0001-01-01 is outside 2000-01-01"),
+        (["--end", "9999-12-31"], "9999-12-31 is outside 2000-01-01 – 2099-12-31"),
+        (["--days", "30", "--end", "2000-01-10"], "1999-12-12 is outside 2000-01-01"),
+    ],
+)
+def test_demo_data_refuses_a_start_it_cannot_use(
+    runner: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(cli, ["demo-data", *args, "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 2 and message in _words(result)
+    assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--start", "2000-01-01", "--end", "2000-01-01"], ["--days", "1", "--end", "2099-12-31"]],
+    ids=["first-day", "last-day"],
+)
+def test_demo_data_takes_the_first_and_last_days_refscope_reads(
+    runner: CliRunner, tmp_path: Path, args: list[str]
+) -> None:
+    """2000-01-01 – 2099-12-31 are the days refscope reads, both ends included."""
+    result = runner.invoke(cli, ["demo-data", *args, "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("wrote "), result.output
