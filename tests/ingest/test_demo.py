@@ -1,108 +1,21 @@
-"""The demo generator writes real files that look like Meta's deliveries; parse them back."""
+"""The demo generator writes real files that look like Meta's deliveries; parse them back: one
+small run's files, entry points, event variants and dirty input. Runs of their own (determinism,
+defaults, the chat plugin's lifetime): test_demo_runs.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import re
-import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import pytest
 
 from ingest import demo_ads, insight_rows
-from ingest.demo import ADS, PAGES, QR_REFS, DemoSummary, default_days, write_demo
+from ingest.demo import ADS, PAGES, QR_REFS
+from tests.ingest.demo_setup import END, Parsed, body_of, ms, run
 
-SHUTDOWN_MS = 1715212800000  # 2024-05-09T00:00:00Z, the chat plugin's end
-END = dt.date(2026, 3, 15)  # a fixed range with an ad campaign running
 ENVELOPE = re.compile(rb'\{"received_at":\d+,"body":(.*)\}')
-
-
-def ms(value: int | str) -> int:
-    value = int(value)
-    return value * 1000 if value < 1e12 else value
-
-
-def raw_lines(path: Path) -> list[bytes]:
-    data = path.read_bytes()
-    if path.name.endswith(".gz"):
-        data = gzip.decompress(data)
-    assert not data or data.endswith(b"\n")
-    return data.split(b"\n")[:-1]
-
-
-def body_of(name: str, line: bytes) -> dict | None:
-    """The delivery object of a webhooks/receiver line, or None when the line is malformed."""
-    try:
-        obj = json.loads(line)
-    except ValueError:  # includes UnicodeDecodeError
-        return None
-    if name.startswith("receiver-"):
-        obj = obj.get("body") if isinstance(obj, dict) else None
-    ok = (
-        isinstance(obj, dict) and obj.get("object") == "page" and isinstance(obj.get("entry"), list)
-    )
-    return obj if ok else None
-
-
-@dataclass
-class Parsed:
-    summary: DemoSummary
-    lines: dict[str, list[bytes]] = field(default_factory=dict)
-    bodies: list[tuple[str, bytes, dict]] = field(default_factory=list)
-    bad: list[tuple[str, bytes]] = field(default_factory=list)
-    items: list[tuple[str, str, dict]] = field(default_factory=list)  # (page, key, item)
-    changes: list[tuple[dict, dict]] = field(default_factory=list)  # (entry, value)
-    sends: list[dict] = field(default_factory=list)
-    insight_pages: list[dict] = field(default_factory=list)
-
-    def of(self, kind: str) -> list[dict]:
-        return [it for _, _, it in self.items if kind in it]
-
-    def referrals(self) -> list[tuple[str, dict, dict]]:
-        """(where, referral, item) for top-level, postback and message referrals."""
-        out = []
-        for _, _, it in self.items:
-            for where, holder in (
-                ("top", it),
-                ("postback", it.get("postback")),
-                ("message", it.get("message")),
-            ):
-                if holder and "referral" in holder:
-                    out.append((where, holder["referral"], it))
-        return out
-
-
-def parse(summary: DemoSummary) -> Parsed:
-    got = Parsed(summary)
-    for path in summary.files:
-        got.lines[path.name] = raw_lines(path)
-        for line in got.lines[path.name]:
-            if not line:
-                continue
-            if path.name.startswith("sendlog-"):
-                got.sends.append(json.loads(line))
-                continue
-            if path.name == demo_ads.FILE:
-                got.insight_pages.append(json.loads(line))
-                continue
-            body = body_of(path.name, line)
-            if body is None:
-                got.bad.append((path.name, line))
-                continue
-            got.bodies.append((path.name, line, body))
-            for entry in body["entry"]:
-                for key in ("messaging", "standby"):
-                    got.items += [(entry["id"], key, it) for it in entry.get(key, [])]
-                got.changes += [(entry, ch["value"]) for ch in entry.get("changes", [])]
-    return got
-
-
-def run(out: Path, **kw) -> Parsed:
-    return parse(write_demo(out, **kw))
 
 
 @pytest.fixture(scope="module")
@@ -110,61 +23,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Parsed:
     return run(tmp_path_factory.mktemp("small"), days=60, end=END, scale=0.3)
 
 
-@pytest.fixture(scope="module")
-def plugin_era(tmp_path_factory: pytest.TempPathFactory) -> Parsed:
-    return run(tmp_path_factory.mktemp("plugin"), days=120, end=dt.date(2024, 6, 30), scale=0.3)
-
-
-# --- determinism, defaults, files ---------------------------------------------------------------
-
-
-def test_same_arguments_give_byte_identical_files(tmp_path: Path) -> None:
-    kw = {"days": 45, "end": END, "seed": 3, "scale": 0.3}
-    a, b = write_demo(tmp_path / "a", **kw), write_demo(tmp_path / "b", **kw)
-    assert [f.name for f in a.files] == [f.name for f in b.files]
-    assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a.files, b.files, strict=True))
-    assert replace(a, files=[]) == replace(b, files=[])
-    c = write_demo(tmp_path / "c", **{**kw, "seed": 4})
-    assert [f.read_bytes() for f in c.files] != [f.read_bytes() for f in a.files]
-
-
-def test_default_run_ends_yesterday_and_is_fast(tmp_path: Path) -> None:
-    before = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    started = time.perf_counter()
-    summary = write_demo(tmp_path)
-    took = time.perf_counter() - started
-    after = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    assert summary.end in (before, after)
-    # Two years, or back to 2024-01-01: the chat plugin's last months (it shut down on
-    # 2024-05-09) are in a default run, so every channel shows.
-    assert summary.start == min(summary.end - dt.timedelta(days=729), dt.date(2024, 1, 1))
-    assert took < 20, f"default run took {took:.1f}s"
-    assert 40 * (summary.end - summary.start).days <= summary.lines <= 110_000
-    assert b"CUSTOMER_CHAT_PLUGIN" in b"".join(
-        gzip.decompress(f.read_bytes()) for f in summary.files if f.suffix == ".gz"
-    )
-    names = {f.name for f in summary.files}
-    for k in range(3):
-        assert f"receiver-{summary.end - dt.timedelta(days=k)}.ndjson" in names
-    months = sorted(n for n in names if n.startswith("webhooks-"))
-    assert months[0] == f"webhooks-{summary.start:%Y-%m}.ndjson.gz"
-    for name in months:
-        age = summary.end.year * 12 + summary.end.month - int(name[9:13]) * 12 - int(name[14:16])
-        assert name.endswith(".gz") == (age > 12), name
-    last_webhooks = max(n[9:16] for n in names if n.startswith("webhooks-"))
-    assert last_webhooks == f"{summary.end - dt.timedelta(days=3):%Y-%m}"
-    assert summary.pages == {page: username for page, username, _ in PAGES}
-    assert sum(1 for f in summary.files for line in raw_lines(f) if line) == summary.lines
-
-
-def test_rewrite_clears_only_its_own_files(tmp_path: Path) -> None:
-    (tmp_path / "webhooks-1999-01.ndjson").write_text("{}\n")
-    (tmp_path / "receiver-1999-01-01.ndjson").write_text("{}\n")
-    (tmp_path / "notes.txt").write_text("keep me")
-    (tmp_path / "webhooks-backup.ndjson").write_text("keep me too")
-    summary = write_demo(tmp_path, days=10, end=END, scale=0.2)
-    left = {p.name for p in tmp_path.iterdir()}
-    assert left == {f.name for f in summary.files} | {"notes.txt", "webhooks-backup.ndjson"}
+# --- the files ------------------------------------------------------------------------------------
 
 
 def test_lines_are_compact_ascii_in_time_order(small: Parsed) -> None:
@@ -373,48 +232,3 @@ def test_retried_duplicates_cross_files(small: Parsed) -> None:
     webhooks = [n for n in small.lines if n.startswith("webhooks-")]
     shared = set(small.lines[webhooks[0]]) & set(small.lines[webhooks[1]]) - {b""}
     assert shared
-
-
-# --- the chat plugin's lifetime -----------------------------------------------------------------
-
-
-def test_chat_plugin_only_before_its_shutdown(plugin_era: Parsed) -> None:
-    plugin = [
-        (w, r, it) for w, r, it in plugin_era.referrals() if r["source"] == "CUSTOMER_CHAT_PLUGIN"
-    ]
-    assert {w for w, _, _ in plugin} == {"top", "postback"}
-    assert all(r["referer_uri"].startswith("https://www.") for _, r, _ in plugin)
-    assert any("user_ref" in it["sender"] and "id" not in it["sender"] for _, _, it in plugin)
-    assert {type(r["is_guest_user"]) for _, r, _ in plugin} == {bool}
-    from_refs = [
-        it for _, _, it in plugin_era.items if "user_ref" in it["sender"] and "optin" not in it
-    ]
-    assert from_refs and all(ms(it["timestamp"]) < SHUTDOWN_MS for it in from_refs)
-    assert any(ms(it["timestamp"]) >= SHUTDOWN_MS for _, _, it in plugin_era.items)
-
-
-def test_no_chat_plugin_after_its_shutdown(tmp_path: Path) -> None:
-    later = run(tmp_path, days=40, end=dt.date(2024, 7, 31), scale=0.3)
-    assert later.items
-    assert not [r for _, r, _ in later.referrals() if r["source"] == "CUSTOMER_CHAT_PLUGIN"]
-    assert not [it for _, _, it in later.items if "user_ref" in it["sender"] and "optin" not in it]
-
-
-def test_dead_sources_in_old_history(tmp_path: Path) -> None:
-    old = run(tmp_path, days=60, end=dt.date(2019, 12, 31), scale=0.3)
-    sources = {r["source"] for _, r, _ in old.referrals()}
-    assert "DISCOVER_TAB" in sources and "CUSTOMER_CHAT_PLUGIN" in sources
-    assert not [it for it in old.of("postback") if "mid" in it["postback"]]  # mid came in v11.0
-
-
-@pytest.mark.parametrize(
-    ("end", "days"),
-    [
-        (dt.date(2025, 6, 30), 730),  # two years already reach back past 2024-01-01
-        (dt.date(2025, 12, 31), 731),  # 2024-01-01 to 2025-12-31
-        (dt.date(2026, 11, 29), 1064),
-        (dt.date(2040, 1, 1), 3650),  # never more than --days allows
-    ],
-)
-def test_default_span_reaches_the_chat_plugin(end: dt.date, days: int) -> None:
-    assert default_days(end) == days

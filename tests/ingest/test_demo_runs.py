@@ -1,0 +1,120 @@
+"""Runs of the demo generator of their own, parsed back: the same arguments give byte-identical
+files, the default run ends yesterday and is fast, a rewrite clears only its own files, and the
+chat plugin appears only before its shutdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ingest.demo import PAGES, default_days, write_demo
+from tests.ingest.demo_setup import END, Parsed, ms, raw_lines, run
+
+SHUTDOWN_MS = 1715212800000  # 2024-05-09T00:00:00Z, the chat plugin's end
+
+
+@pytest.fixture(scope="module")
+def plugin_era(tmp_path_factory: pytest.TempPathFactory) -> Parsed:
+    return run(tmp_path_factory.mktemp("plugin"), days=120, end=dt.date(2024, 6, 30), scale=0.3)
+
+
+# --- determinism, defaults, files ---------------------------------------------------------------
+
+
+def test_same_arguments_give_byte_identical_files(tmp_path: Path) -> None:
+    kw = {"days": 45, "end": END, "seed": 3, "scale": 0.3}
+    a, b = write_demo(tmp_path / "a", **kw), write_demo(tmp_path / "b", **kw)
+    assert [f.name for f in a.files] == [f.name for f in b.files]
+    assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a.files, b.files, strict=True))
+    assert replace(a, files=[]) == replace(b, files=[])
+    c = write_demo(tmp_path / "c", **{**kw, "seed": 4})
+    assert [f.read_bytes() for f in c.files] != [f.read_bytes() for f in a.files]
+
+
+def test_default_run_ends_yesterday_and_is_fast(tmp_path: Path) -> None:
+    before = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    started = time.perf_counter()
+    summary = write_demo(tmp_path)
+    took = time.perf_counter() - started
+    after = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    assert summary.end in (before, after)
+    # Two years, or back to 2024-01-01: the chat plugin's last months (it shut down on
+    # 2024-05-09) are in a default run, so every channel shows.
+    assert summary.start == min(summary.end - dt.timedelta(days=729), dt.date(2024, 1, 1))
+    assert took < 20, f"default run took {took:.1f}s"
+    assert 40 * (summary.end - summary.start).days <= summary.lines <= 110_000
+    assert b"CUSTOMER_CHAT_PLUGIN" in b"".join(
+        gzip.decompress(f.read_bytes()) for f in summary.files if f.suffix == ".gz"
+    )
+    names = {f.name for f in summary.files}
+    for k in range(3):
+        assert f"receiver-{summary.end - dt.timedelta(days=k)}.ndjson" in names
+    months = sorted(n for n in names if n.startswith("webhooks-"))
+    assert months[0] == f"webhooks-{summary.start:%Y-%m}.ndjson.gz"
+    for name in months:
+        age = summary.end.year * 12 + summary.end.month - int(name[9:13]) * 12 - int(name[14:16])
+        assert name.endswith(".gz") == (age > 12), name
+    last_webhooks = max(n[9:16] for n in names if n.startswith("webhooks-"))
+    assert last_webhooks == f"{summary.end - dt.timedelta(days=3):%Y-%m}"
+    assert summary.pages == {page: username for page, username, _ in PAGES}
+    assert sum(1 for f in summary.files for line in raw_lines(f) if line) == summary.lines
+
+
+def test_rewrite_clears_only_its_own_files(tmp_path: Path) -> None:
+    (tmp_path / "webhooks-1999-01.ndjson").write_text("{}\n")
+    (tmp_path / "receiver-1999-01-01.ndjson").write_text("{}\n")
+    (tmp_path / "notes.txt").write_text("keep me")
+    (tmp_path / "webhooks-backup.ndjson").write_text("keep me too")
+    summary = write_demo(tmp_path, days=10, end=END, scale=0.2)
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {f.name for f in summary.files} | {"notes.txt", "webhooks-backup.ndjson"}
+
+
+# --- the chat plugin's lifetime -----------------------------------------------------------------
+
+
+def test_chat_plugin_only_before_its_shutdown(plugin_era: Parsed) -> None:
+    plugin = [
+        (w, r, it) for w, r, it in plugin_era.referrals() if r["source"] == "CUSTOMER_CHAT_PLUGIN"
+    ]
+    assert {w for w, _, _ in plugin} == {"top", "postback"}
+    assert all(r["referer_uri"].startswith("https://www.") for _, r, _ in plugin)
+    assert any("user_ref" in it["sender"] and "id" not in it["sender"] for _, _, it in plugin)
+    assert {type(r["is_guest_user"]) for _, r, _ in plugin} == {bool}
+    from_refs = [
+        it for _, _, it in plugin_era.items if "user_ref" in it["sender"] and "optin" not in it
+    ]
+    assert from_refs and all(ms(it["timestamp"]) < SHUTDOWN_MS for it in from_refs)
+    assert any(ms(it["timestamp"]) >= SHUTDOWN_MS for _, _, it in plugin_era.items)
+
+
+def test_no_chat_plugin_after_its_shutdown(tmp_path: Path) -> None:
+    later = run(tmp_path, days=40, end=dt.date(2024, 7, 31), scale=0.3)
+    assert later.items
+    assert not [r for _, r, _ in later.referrals() if r["source"] == "CUSTOMER_CHAT_PLUGIN"]
+    assert not [it for _, _, it in later.items if "user_ref" in it["sender"] and "optin" not in it]
+
+
+def test_dead_sources_in_old_history(tmp_path: Path) -> None:
+    old = run(tmp_path, days=60, end=dt.date(2019, 12, 31), scale=0.3)
+    sources = {r["source"] for _, r, _ in old.referrals()}
+    assert "DISCOVER_TAB" in sources and "CUSTOMER_CHAT_PLUGIN" in sources
+    assert not [it for it in old.of("postback") if "mid" in it["postback"]]  # mid came in v11.0
+
+
+@pytest.mark.parametrize(
+    ("end", "days"),
+    [
+        (dt.date(2025, 6, 30), 730),  # two years already reach back past 2024-01-01
+        (dt.date(2025, 12, 31), 731),  # 2024-01-01 to 2025-12-31
+        (dt.date(2026, 11, 29), 1064),
+        (dt.date(2040, 1, 1), 3650),  # never more than --days allows
+    ],
+)
+def test_default_span_reaches_the_chat_plugin(end: dt.date, days: int) -> None:
+    assert default_days(end) == days
