@@ -224,7 +224,7 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                     if not p.is_gz:
                         raise
                     # The stream ends early: that read's bytes are lost with the error, so they
-                    # are read again in small pieces, up to the cut.
+                    # are decoded again by zlib, up to the cut.
                     at = p.local_start + offset - p.start_offset + len(carry)
                     buf = carry + _before_cut(p.path, at)
                     cut = buf.rfind(b"\n") + 1
@@ -300,20 +300,31 @@ def _header_begun(path: Path) -> bool:
     return len(head) < _GZIP_HEADER and b"\x1f\x8b\x08".startswith(head[:3])
 
 
-TRUNCATED_PIECE = 64 * 1024  # what a .gz cut short may lose before the cut, at most
+GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib reads a gzip member, header and trailer included
 
 
 def _before_cut(path: Path, start: int) -> bytes:
-    """The decompressed bytes of a truncated .gz from start up to (about) where it ends."""
-    pieces: list[bytes] = []
-    with gzip.open(path, "rb") as fh:
-        _skip(fh, start, True)
-        try:
-            while piece := fh.read(TRUNCATED_PIECE):
-                pieces.append(piece)
-        except EOFError:
-            pass
-    return b"".join(pieces)
+    """The decompressed bytes of a truncated .gz from start up to where it ends: zlib hands
+    over all it could decode (gzip's reader drops its last read at the cut). Each member of a
+    multi-member file in turn; trailing bytes that start no member end it, as for gzip."""
+    kept: list[bytes] = []
+    at = 0  # decompressed bytes so far
+    inflate = zlib.decompressobj(GZIP_WBITS)
+    with open(path, "rb") as fh:
+        while raw := fh.read(1 << 20):
+            while raw:
+                try:
+                    data = inflate.decompress(raw)
+                except zlib.error:
+                    return b"".join(kept)
+                if at + len(data) > start:
+                    kept.append(data[max(start - at, 0) :])
+                at += len(data)
+                raw = b""
+                if inflate.eof:  # a member ends: what follows starts the next one
+                    raw = inflate.unused_data
+                    inflate = zlib.decompressobj(GZIP_WBITS)
+    return b"".join(kept)
 
 
 def _skip(fh: object, offset: int, gz: bool) -> None:
