@@ -339,15 +339,15 @@ def _load_table(
             )
             res.rejects.extend(rejected)
         for file_id, line_no, raw, problems, good, gap in con.execute(_TROUBLED_LINES).fetchall():
-            problem = reasons.items_problem(problems)
             if (file_id, line_no) in insights:
                 continue  # stored, or rejected with its own reason, above
+            # An entry without messaging items (gap) may be broken, beside items good or not.
+            broken = reasons.entry_problems(raw) if gap else []
+            problem = reasons.items_problem(reasons.in_entry_order([*(problems or []), *broken]))
             if problem is None and not good and reasons.is_blank(raw):
                 continue  # a blank line
-            if problem is None and gap:  # every item good, an entry without messaging items
-                problem = reasons.entry_problem(raw)
-                if problem is None:
-                    continue  # one of standby or changes items, or with nothing in it
+            if problem is None and gap:
+                continue  # one of standby or changes items, or with nothing in it
             fixed = reasons.repair(raw) if repair and not good and not problem else None
             if fixed is not None:
                 repaired.append((file_id, line_no, fixed, raw.rstrip("\r\n")))

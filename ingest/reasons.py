@@ -129,27 +129,47 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
 _ESCAPED_BYTE = re.compile(r"\\x[0-9a-f]{2}")
 
 
-def entry_problem(raw: str) -> str | None:
-    """What is wrong with the first broken entry of a delivery (one that is not an object, or
-    whose item list is not a list); None when none is."""
+def entry_problems(raw: str) -> list[str]:
+    """What is wrong with each broken entry of a delivery (one that is not an object, or whose
+    item list is not a list), in their order; none when none is."""
     try:
         doc = json.loads(raw.strip(JSON_WHITESPACE), parse_constant=_no_constant)
     except (ValueError, RecursionError):
-        return None
+        return []
     if isinstance(doc, dict) and isinstance(doc.get("body"), dict) and "received_at" in doc:
         doc = doc["body"]
     entries = doc.get("entry") if isinstance(doc, dict) else None
-    return _broken_entry(entries) if isinstance(entries, list) else None
+    return _broken_entries(entries) if isinstance(entries, list) else []
 
 
 def _broken_entry(entries: list[Any]) -> str | None:
+    broken = _broken_entries(entries)
+    return broken[0] if broken else None
+
+
+def _broken_entries(entries: list[Any]) -> list[str]:
+    found = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
-            return f"entry[{i}] is not an object"
+            found.append(f"entry[{i}] is not an object")
+            continue
         for key in ("messaging", "standby", "changes"):
             if key in entry and not isinstance(entry[key], list):
-                return f"entry[{i}].{key} is not a list"
-    return None
+                found.append(f"entry[{i}].{key} is not a list")
+    return found
+
+
+_ENTRY_AT = re.compile(r"entry\[(\d+)\]")
+
+
+def in_entry_order(problems: list[str]) -> list[str]:
+    """Items' and entries' problems by the entry they are in (an item's before its entry's)."""
+
+    def at(problem: str) -> int:
+        m = _ENTRY_AT.match(problem)
+        return int(m.group(1)) if m else -1
+
+    return sorted(problems, key=at)
 
 
 def is_json_text(text: str) -> bool:

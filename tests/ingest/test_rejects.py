@@ -148,6 +148,34 @@ def test_a_broken_entry_beside_good_ones_is_rejected_not_dropped(
     assert result.events_parsed == result.events_added == 8
 
 
+def test_a_broken_entry_beside_a_malformed_item_is_named_too(ingest_lines, query: Query) -> None:
+    """Each problem of the line, in the order of its entries: the broken entry is not hidden
+    by the malformed item beside it, good items or none."""
+    no_sender = f.message(psid="u9", ts=T0 + 5)
+    del no_sender["sender"]
+    lines = [
+        f.batch(f.entry(f.message(psid="u1", ts=T0), no_sender), 42),
+        f.batch(42, f.entry(f.message(psid="u2", ts=T0), no_sender)),
+        f.batch(
+            {"id": PAGE_ID, "time": T0, "messaging": {"x": 1}},
+            f.entry(f.message(psid="u3", ts=T0), no_sender),
+        ),
+        f.batch(f.entry(no_sender), 42),
+    ]
+    ingest_lines(lines)
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "partly rejected: entry[0].messaging[1]: no sender id; entry[1] is not an object"),
+        (2, "partly rejected: entry[0] is not an object; entry[1].messaging[1]: no sender id"),
+        (
+            3,
+            "partly rejected: entry[0].messaging is not a list; "
+            "entry[1].messaging[1]: no sender id",
+        ),
+        (4, "entry[0].messaging[0]: no sender id; entry[1] is not an object"),
+    ]
+    assert query("SELECT DISTINCT line_no FROM events ORDER BY 1") == [(1,), (2,), (3,)]
+
+
 def test_an_item_list_that_is_not_a_list_beside_good_entries_is_rejected_not_dropped(
     ingest_lines, query: Query
 ) -> None:
