@@ -20,7 +20,7 @@ import streamlit as st
 
 from dashboard import queries
 from ingest import db, lake
-from ingest.errors import DatabaseError
+from ingest.errors import DatabaseError, DatabaseLocked
 
 READ_RETRY_SECONDS = 20.0  # an ingest holds the write lock only while it loads
 
@@ -42,14 +42,17 @@ def source_path() -> Path:
 
 
 @contextmanager
-def reading() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection; waits while a writer holds the file."""
+def reading(wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection; waits while a writer holds the file (READ_RETRY_SECONDS unless
+    told)."""
     lake_dir = lake_path()
     if lake_dir is not None:
         con = db.connect_memory()
         lake.attach_views(con, lake_dir)
     else:
-        con = db.connect(database_path(), read_only=True, wait=READ_RETRY_SECONDS)
+        con = db.connect(
+            database_path(), read_only=True, wait=READ_RETRY_SECONDS if wait is None else wait
+        )
     try:
         queries.install_macros(con)
         yield con
@@ -64,16 +67,39 @@ def status() -> tuple[int, int]:
     return run_id, contacts
 
 
+def writer_busy() -> bool:
+    """Whether the last look at the database found another process writing it, so the views
+    show the data of the last state read before (see `_state`)."""
+    last = _LAST.get(str(source_path()))
+    return last is not None and last[1]
+
+
+# The last state read of each file, and whether a writer held the file at the last look.
+_LAST: dict[str, tuple[tuple[int, int, str], bool]] = {}
+
+
 def _state() -> tuple[int, int, str]:
     """(last ingest run id, contacts, data version); (-1, 0, "") with no database yet.
 
     Opening the file costs more than most cached answers, so the answer is kept until the
-    database file or its write-ahead log changes on disk.
+    database file or its write-ahead log changes on disk. While another process holds the
+    file (an ingest that runs for minutes), the app keeps the last state it read, so every
+    view already cached for it is served at once; only a first look waits for the writer.
     """
     path = source_path()
     if not path.exists():
         return -1, 0, ""
-    return _status(str(path), _signature(path))
+    key = str(path)
+    last = _LAST.get(key)
+    try:
+        state = _status(key, _signature(path), 0.0 if last else READ_RETRY_SECONDS)
+    except DatabaseLocked:
+        if last is None:
+            raise
+        _LAST[key] = (last[0], True)
+        return last[0]
+    _LAST[key] = (state, False)
+    return state
 
 
 def _signature(path: Path) -> tuple[int, ...]:
@@ -88,9 +114,10 @@ def _signature(path: Path) -> tuple[int, ...]:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _status(path: str, signature: tuple[int, ...]) -> tuple[int, int, str]:
+def _status(path: str, signature: tuple[int, ...], _wait: float) -> tuple[int, int, str]:
+    """Read the state; `_wait` (not part of the cache key) is how long to wait for a writer."""
     try:
-        with reading() as con:
+        with reading(_wait) as con:
             run = queries.last_run_id(con)
             row = con.execute("SELECT count(*) FROM contacts").fetchone()
             version = queries.data_version(con)

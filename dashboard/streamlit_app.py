@@ -33,6 +33,8 @@ except RefscopeError as exc:
     st.error(str(exc))
     widgets.empty_state("Point the dashboard at the database `refscope ingest` writes:")
     st.stop()
+if store.writer_busy():
+    widgets.writer_busy(run_id)
 if run_id < 0 or contacts == 0:
 
     def nothing_yet() -> None:

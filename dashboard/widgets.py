@@ -44,6 +44,16 @@ def database_busy() -> None:
     )
 
 
+def writer_busy(run_id: int) -> None:
+    """Another process is writing the file: the views show what its last finished run left."""
+    st.info(
+        f"{store.database_path()} is being written by another process (an ingest, `prune`, "
+        f"`forget`...): showing the data as of ingest run {run_id} until it finishes. Views "
+        "not opened before wait for it.",
+        icon="⏳",
+    )
+
+
 def empty_state(message: str) -> None:
     """An empty database: what to run next."""
     st.info(message)
