@@ -47,6 +47,11 @@ def _style(box_size: int, border: int, error_correction: str, fg: str, bg: str,
                       logo.read_bytes() if logo else None).checked()  # fmt: skip
 
 
+# A code of an m.me link's ref would count its scans as link clicks, not as QR scans.
+QR_ONLY_RULE = (
+    "a QR code is for a ref registered with channel qr (make one with `refscope links create "
+    "--channel qr` and a new ref)"
+)
 OUT_RULE = "--out must be a directory refscope can create and write to"
 
 
@@ -120,7 +125,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--via-redirect", "base_url", help="Point the links at refscope's /r/<ref> server.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Write every QR code and a printable PDF sheet here.")  # fmt: skip
+              help="Write the code of every qr row and a printable PDF sheet here.")  # fmt: skip
 @qr_options
 @DB_OPTION
 def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file: Path,
@@ -130,8 +135,6 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     Every row is checked first: if any is invalid, nothing is written.
     """
     style = _style(**qr_args)
-    if out:
-        _prepare_out(out)
     con = db.connect(db_file)
     try:
         report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
@@ -141,8 +144,10 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
             raise click.ClickException(
                 f"{counted(len(report.errors), 'invalid row')}; nothing was registered"
             )
-        if out:  # a code that would not scan registers nothing (the check is kept for writing)
-            for link in _import_codes(report.links):
+        codes = _import_codes(report.links)
+        if out and codes:  # checked before anything is registered; no qr row, no folder
+            _prepare_out(out)
+            for link in codes:  # a code that would not scan registers nothing
                 qr.matrix(link.url, style.checked())
         added = links_mod.register(con, report.links)
         stored = links_mod.registered(con, report.links)
@@ -152,17 +157,23 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         f"registered {counted(len(added), 'new link')} "
         f"({len(report.links) - len(added)} already there)"
     )
-    if out:
+    if out and codes:
         _write_import_codes(out, stored, style)
+    elif out:
+        click.echo(
+            f"{csv_file} has no qr rows, so nothing was written to {out} (a QR code is for a "
+            "ref registered with channel qr)"
+        )
 
 
 def _import_codes(imported: list[links_mod.Link]) -> list[links_mod.Link]:
-    """The links of an import whose codes are written: its QR codes, or every link if none."""
-    return [x for x in imported if x.channel == "qr_code"] or imported
+    """The links of an import whose codes are written: its QR codes only (a code printed for
+    an m.me link's ref would count its scans as m.me link clicks)."""
+    return [x for x in imported if x.channel == "qr_code"]
 
 
 def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrStyle) -> None:
-    """Every QR code of an import (every code when it has none) and the print sheet."""
+    """Every QR code of an import and the print sheet of them."""
     codes = _import_codes(stored)
     sheet = out / "print-sheet.pdf"
     lines = _write_codes(out, codes, style)
@@ -223,7 +234,7 @@ def links_list(db_file: Path) -> None:
 @qr_options
 @DB_OPTION
 def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: Any) -> None:
-    """Write the QR code (PNG and SVG) of a registered link again."""
+    """Write the QR code (PNG and SVG) of a ref registered as qr again."""
     style = _style(**qr_args)
     if not db_file.exists():
         raise click.ClickException(
@@ -241,6 +252,12 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
         pages_ = ", ".join(x.page for x in found)
         raise click.ClickException(
             f"ref {ref!r} is registered for several pages ({pages_}): give --page"
+        )
+    (link,) = found
+    if link.channel != "qr_code":
+        raise click.ClickException(
+            f"ref {ref!r} is registered for page {link.page!r} as an m.me link, not a QR code: "
+            f"{QR_ONLY_RULE}"
         )
     _prepare_out(out)
     for line in _write_codes(out, found, style):

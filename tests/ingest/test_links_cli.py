@@ -75,14 +75,32 @@ def test_links_qr_regenerates_a_registered_code(
     tmp_path: Path, runner: CliRunner, db_path: Path
 ) -> None:
     args = ["--db", str(db_path)]
-    runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "bio_link", *args])
-    res = runner.invoke(cli, ["links", "qr", "bio_link", "--out", str(tmp_path), *args])
+    create = ["links", "create", "--page", "acmebakery", "--ref", "flyer", "--channel", "qr"]
+    res = runner.invoke(cli, [*create, "--out", str(tmp_path / "first"), *args])
     assert res.exit_code == 0, res.output
-    assert (
-        decode((tmp_path / "bio_link.png").read_bytes()) == "https://m.me/acmebakery?ref=bio_link"
-    )
+    res = runner.invoke(cli, ["links", "qr", "flyer", "--out", str(tmp_path), *args])
+    assert res.exit_code == 0, res.output
+    assert decode((tmp_path / "flyer.png").read_bytes()) == "https://m.me/acmebakery?ref=flyer"
     res = runner.invoke(cli, ["links", "qr", "nobody", *args])
     assert res.exit_code != 0 and "not registered" in res.output
+
+
+def test_links_qr_refuses_a_ref_registered_as_a_link_with_the_rule(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """A code printed for an m.me link's ref would count its scans as link clicks: `links qr`
+    wrote one for any registered ref."""
+    args = ["--db", str(db_path)]
+    res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "bio_link",
+                              *args])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "codes"
+    res = runner.invoke(cli, ["links", "qr", "bio_link", "--out", str(out), *args])
+    assert res.exit_code == 1, res.output
+    assert isinstance(res.exception, SystemExit)  # a message, not a traceback
+    assert "ref 'bio_link' is registered for page 'acmebakery' as an m.me link, not a QR " \
+        "code: a QR code is for a ref registered with channel qr" in res.output  # fmt: skip
+    assert not out.exists()  # refused before the folder is made
 
 
 def test_cli_refuses_a_bad_ref_with_the_rule(runner: CliRunner, db_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from ingest import links_csv
 from ingest.cli import cli
@@ -219,3 +220,36 @@ def test_a_channel_is_read_whatever_its_case(
     assert res.exit_code == 0, res.output
     assert query("SELECT ref, channel FROM tracked_links ORDER BY ref") == [
         ("door", "qr_code"), ("menu", "m_me_link"), ("till", "qr_code")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "rows",
+    ["acmebakery,menu,link,,,\nacmebakery,bio,,,,\n", ""],
+    ids=["only-link-rows", "header-only"],
+)
+def test_a_file_without_qr_rows_writes_no_codes_and_no_sheet(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path, rows: str
+) -> None:
+    """Codes are for `qr` rows: a file of links only wrote a code for each link (whose scans
+    count as m.me link clicks) and a print sheet of them; a header alone, an empty sheet."""
+    csv_file = write(tmp_path / "links.csv", f"{HEADER}\n{rows}")
+    out = tmp_path / "codes"
+    res = import_csv(runner, db_path, csv_file, "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert f"{csv_file} has no qr rows, so nothing was written to {out}" in res.stdout
+    assert not out.exists()
+    assert query.scalar("SELECT count(*) FROM tracked_links") == rows.count("\n")
+
+
+def test_a_file_mixing_link_and_qr_rows_writes_the_qr_codes_only(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    csv_file = write(tmp_path / "links.csv", f"{HEADER}\nacmebakery,menu,link,,,\n"
+                     "acmebakery,window,qr,,,\n")  # fmt: skip
+    out = tmp_path / "codes"
+    res = import_csv(runner, db_path, csv_file, "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "wrote 1 code and" in res.stdout
+    assert sorted(x.name for x in out.iterdir()) == ["print-sheet.pdf", "window.png", "window.svg"]
+    text = "\n".join(page.extract_text() for page in PdfReader(out / "print-sheet.pdf").pages)
+    assert "window" in text and "menu" not in text
