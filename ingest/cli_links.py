@@ -99,7 +99,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
                  db_file: Path, **qr_args: Any) -> None:  # fmt: skip
     """Register a tracked link and print its URL; with --channel qr also write PNG and SVG."""
     if ref is not None:  # an empty --ref "$REF" is a bad ref, not "build one from the campaign"
-        links_mod.check_ref(ref.strip())
+        links_mod.check_ref(ref)
     link = links_mod.make_link(page, ref, channel, campaign, placement, notes, base_url)
     style = _style(**qr_args)
     if link.channel == "qr_code":

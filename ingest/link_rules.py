@@ -77,14 +77,24 @@ def _first_bad(value: str, allowed: str) -> str | None:
     return f"{bad.group()!r} at character {bad.start() + 1}" if bad else None
 
 
+def _spaces(value: str) -> str | None:
+    """The whitespace around the value, said in words, or None: it is refused, never stripped
+    (the value registered and encoded would not be the one given)."""
+    if value == value.strip():
+        return None
+    return "leading or trailing whitespace" if value.strip() else "only whitespace"
+
+
 def _ref_fault(ref: str) -> str:
     """Which part of REF_RULE the ref breaks (a long ref's bad character may lie past what the
     message quotes of it)."""
-    return _first_bad(ref, "A-Za-z0-9_=-") or f"{len(ref)} characters"
+    return _spaces(ref) or _first_bad(ref, "A-Za-z0-9_=-") or f"{len(ref)} characters"
 
 
 def _page_fault(page: str) -> str:
     """Which part of PAGE_RULE the page breaks."""
+    if spaces := _spaces(page):
+        return spaces
     if bad := _first_bad(page, "A-Za-z0-9."):
         return bad
     if not 5 <= len(page) <= 50:

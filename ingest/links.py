@@ -75,14 +75,15 @@ def make_link(
     base_url: str | None = None,
     today: dt.date | None = None,
 ) -> Link:
-    """A validated Link; builds the ref from the naming convention when none is given."""
-    page = check_page(page.strip())
+    """A validated Link; builds the ref from the naming convention when none is given (None or
+    empty). A page or ref with surrounding whitespace is refused, not stripped."""
+    page = check_page(page)
     if base_url:
         check_base_url(base_url)
-    if ref is None or not ref.strip():
+    if not ref:
         ref = conventional_ref(campaign, placement, today or dt.date.today())
     return Link(
-        ref=check_ref(ref.strip()),
+        ref=check_ref(ref),
         page=page,
         channel=check_channel(channel),
         campaign=_text(campaign),

@@ -122,8 +122,9 @@ def _columns(path: Path, line: int, header: list[str]) -> list[str]:
 
 
 def _row_link(row: dict[str, str], base_url: str | None, today: dt.date | None) -> Link:
+    # A page or ref with surrounding spaces (" window") is refused by make_link, not stripped.
     return make_link(
-        page=row.get("page", "").strip(),
+        page=row.get("page", ""),
         ref=row.get("ref") or None,
         channel=row.get("channel", "").strip() or "link",
         campaign=row.get("campaign"),

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest import db, links
 from ingest.demo_catalog import ACME
+from ingest.link_rules import REF_RULE
 from tests.dashboard.conftest import lake_of, opened
 from tests.dashboard.screen import APP, TIMEOUT, _name_acme, headers, show
 
@@ -96,3 +97,16 @@ def test_create_links_on_a_lake_without_a_database_registers_nothing(
     assert not missing.exists()
     (toast,) = [t.value for t in at.toast]
     assert toast.startswith("Not registered:") and str(lake_dir) in toast, toast
+
+
+def test_create_links_refuses_a_ref_with_surrounding_spaces_with_the_rule(open_app, demo_copy):
+    """The form passes what was typed to make_link, which refuses it as the CLI does: a ref
+    pasted with a space was stripped, and the code offered was not of the ref typed."""
+    at = show(open_app(demo_copy), "create_links")
+    _fill_link(at, "spring", "window", "spring_window ")
+    assert [e.value for e in at.error] == [
+        f"invalid ref 'spring_window ' (leading or trailing whitespace): {REF_RULE}"
+    ]
+    assert not at.code and not [b for b in at.button if b.label == "Register"]
+    with opened(demo_copy) as con:
+        assert con.execute("SELECT count(*) FROM tracked_links").fetchone() == (0,)

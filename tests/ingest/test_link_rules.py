@@ -199,3 +199,23 @@ def test_the_m_me_url_carries_the_ref_url_encoded() -> None:
     # Meta: the ref "must be URL-encoded"; of the ref characters only '=' changes.
     link = links.make_link("acmebakery", "utm=spring-2026_03")
     assert link.url == "https://m.me/acmebakery?ref=utm%3Dspring-2026_03"
+
+
+@pytest.mark.parametrize(
+    ("page", "ref", "message"),
+    [
+        ("acmebakery", " spring", "invalid ref ' spring' (leading or trailing whitespace)"),
+        ("acmebakery", "spring\t", "invalid ref 'spring\\t' (leading or trailing whitespace)"),
+        ("acmebakery", "   ", "invalid ref '   ' (only whitespace)"),
+        (" acmebakery ", "spring", "invalid page ' acmebakery ' (leading or trailing whitespace)"),
+        ("1122334455667788\n", "spring", "invalid page '1122334455667788\\n' (leading or"),
+    ],
+    ids=["ref-leading", "ref-trailing-tab", "ref-only-spaces", "page-both", "page-id-newline"],
+)
+def test_a_page_or_ref_with_surrounding_whitespace_is_refused_not_stripped(
+    page: str, ref: str, message: str
+) -> None:
+    """make_link stripped them: the link registered was not the one given."""
+    with pytest.raises(ValidationError) as refused:
+        links.make_link(page, ref, campaign="spring", placement="window")
+    assert str(refused.value).startswith(message)

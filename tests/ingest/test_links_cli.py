@@ -111,16 +111,45 @@ def test_cli_refuses_a_bad_ref_with_the_rule(runner: CliRunner, db_path: Path) -
     assert "A-Z a-z 0-9 _ - =" in res.output
 
 
-@pytest.mark.parametrize("ref", ["", "  "])
+@pytest.mark.parametrize(("ref", "fault"), [("", "0 characters"), (" ", "only whitespace")])
 def test_cli_refuses_an_empty_ref_given_with_the_rule(
-    runner: CliRunner, db_path: Path, query: Any, ref: str
+    runner: CliRunner, db_path: Path, query: Any, ref: str, fault: str
 ) -> None:
     """`--ref "$REF"` with REF unset is a bad ref: it did not register a ref built from the
     campaign (or say "without a ref, give a campaign"), as leaving --ref out does."""
     args = ["links", "create", "--page", "acmebakery", "--campaign", "spring", "--ref", ref]
     res = runner.invoke(cli, [*args, "--db", str(db_path)])
     assert res.exit_code == 1, res.output
-    assert "invalid ref '' (0 characters): a ref uses only A-Z a-z 0-9 _ - =" in res.output
+    assert f"invalid ref {ref!r} ({fault}): a ref uses only A-Z a-z 0-9 _ - =" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "shown"),
+    [
+        ("--ref", " spring ", "invalid ref ' spring ' (leading or trailing whitespace): a ref "
+                              "uses only A-Z a-z 0-9 _ - ="),
+        ("--ref", "spring\n", "invalid ref 'spring\\n' (leading or trailing whitespace)"),
+        ("--page", " acmebakery", "invalid page ' acmebakery' (leading or trailing whitespace): "
+                                  "a page is a Facebook username"),
+        ("--page", "1122334455667788 ", "invalid page '1122334455667788 ' (leading or trailing "
+                                        "whitespace)"),
+    ],
+    ids=["ref-spaces", "ref-newline", "page-space", "page-id-space"],
+)  # fmt: skip
+def test_cli_refuses_a_ref_or_page_with_surrounding_whitespace(
+    runner: CliRunner, db_path: Path, query: Any, tmp_path: Path, option: str, value: str,
+    shown: str,
+) -> None:  # fmt: skip
+    """Refused with the rule, like any other bad character: it was stripped silently."""
+    given = {"--page": "acmebakery", "--ref": "spring", option: value}
+    args = [x for pair in given.items() for x in pair]
+    res = runner.invoke(cli, ["links", "create", *args, "--channel", "qr",
+                              "--out", str(tmp_path / "codes"), "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert isinstance(res.exception, SystemExit)
+    assert shown in res.output
+    assert not (tmp_path / "codes").exists()
     assert query.scalar("SELECT count(*) FROM tracked_links") == 0
 
 

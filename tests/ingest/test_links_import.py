@@ -31,7 +31,7 @@ def import_csv(runner: CliRunner, db_path: Path, csv_file: Path, *args: str) -> 
 def test_header_names_are_matched_without_spaces_or_case(
     tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
 ) -> None:
-    csv_file = write(tmp_path / "links.csv", "page, Ref , Channel\nacmebakery, window, qr\n")
+    csv_file = write(tmp_path / "links.csv", "page, Ref , Channel\nacmebakery,window, qr\n")
     res = import_csv(runner, db_path, csv_file)
     assert res.exit_code == 0, res.output
     assert query("SELECT page, ref, channel FROM tracked_links") == [
@@ -253,3 +253,24 @@ def test_a_file_mixing_link_and_qr_rows_writes_the_qr_codes_only(
     assert sorted(x.name for x in out.iterdir()) == ["print-sheet.pdf", "window.png", "window.svg"]
     text = "\n".join(page.extract_text() for page in PdfReader(out / "print-sheet.pdf").pages)
     assert "window" in text and "menu" not in text
+
+
+def test_a_page_or_ref_with_surrounding_spaces_is_refused_with_its_line(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """They were stripped: the ref registered was not the one in the file."""
+    text = (f"{HEADER}\nacmebakery,window,qr,,,\nacmebakery, door,qr,,,\n"
+            "acmebakery ,till,qr,,,\nacmebakery,\t,qr,spring,shop,\n")  # fmt: skip
+    res = import_csv(runner, db_path, write(tmp_path / "links.csv", text))
+    assert res.exit_code == 1
+    lines = [x.split(":line ", 1)[1] for x in res.stderr.splitlines() if ":line " in x]
+    assert lines == [
+        "3: invalid ref ' door' (leading or trailing whitespace): a ref uses only A-Z a-z 0-9 "
+        "_ - = and has 1 to 250 characters",
+        "4: invalid page 'acmebakery ' (leading or trailing whitespace): a page is a Facebook "
+        "username (5 to 50 ASCII letters, digits and periods, with at least one letter and no "
+        ".com or .net ending) or a numeric page id",
+        "5: invalid ref '\\t' (only whitespace): a ref uses only A-Z a-z 0-9 _ - = and has 1 "
+        "to 250 characters",
+    ]
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
