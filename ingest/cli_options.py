@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from . import db
+from .link_rules import PAGE_ID_RULE, is_page_id
 
 DB_OPTION = click.option(
     "--db",
@@ -42,7 +42,6 @@ def _lake_folder(ctx: click.Context, param: click.Parameter, value: str | None) 
 # Where `refscope serve` appends its logs, and so what `refscope ingest` reads by default.
 DEFAULT_LOG_DIR = Path("data/logs")
 
-_PAGE_ID = re.compile(r"[0-9]+")
 PageIds = TypeVar("PageIds", str, tuple[str, ...], None)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,9 +51,9 @@ def page_ids(ctx: click.Context, param: click.Parameter, value: PageIds) -> Page
     a page by its numeric id; a username or a typo would match nothing, silently."""
     givens: tuple[str, ...] = (value,) if isinstance(value, str) else value or ()
     for given in givens:
-        if not _PAGE_ID.fullmatch(given):
+        if not is_page_id(given):
             raise click.BadParameter(
-                f"{given!r} is not a page id: a page id is numeric, as in webhooks (a "
+                f"{given!r} is not a page id: {PAGE_ID_RULE}, as in webhooks (a "
                 "username is mapped to its id with `refscope pages set`)",
                 ctx=ctx,
                 param=param,

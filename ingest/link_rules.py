@@ -17,12 +17,15 @@ from .errors import ValidationError
 # safe in any QR code and spreadsheet.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/m-me-links
 REF_RULE = "a ref uses only A-Z a-z 0-9 _ - = and has 1 to 250 characters"
+# Meta's page ids are positive integers, written without leading zeros: "0" or "0123456" is
+# no page's id (as text it would never match the id webhooks carry).
+PAGE_ID_RULE = "a page id is numeric, a positive number not starting with 0"
 # Facebook's username guidelines: letters, digits and periods, at least 5 characters, no
 # extension such as .com; at least one letter (all digits is a page id); 50 at most.
 # https://www.facebook.com/help/105399436216001
 PAGE_RULE = (
     "a page is a Facebook username (5 to 50 ASCII letters, digits and periods, with at least one "
-    "letter and no .com or .net ending) or a numeric page id"
+    "letter and no .com or .net ending) or a numeric page id (not starting with 0)"
 )
 USERNAME_RULE = (
     "a username has 5 to 50 ASCII letters, digits and periods, with at least one letter and no "
@@ -33,7 +36,7 @@ _REF = re.compile(r"[A-Za-z0-9_=-]{1,250}")
 _USERNAME = re.compile(
     r"(?=.*[A-Za-z])(?!.*\.(?:com|net)$)[A-Za-z0-9.]{5,50}", re.IGNORECASE | re.ASCII
 )
-_PAGE_ID = re.compile(r"[0-9]+")
+_PAGE_ID = re.compile(r"[1-9][0-9]*")
 LINK_CHANNELS = {"link": "m_me_link", "qr": "qr_code"}
 REF_MAX = 250
 
@@ -50,10 +53,14 @@ def check_page(page: str) -> str:
     raise ValidationError(f"invalid page {_shown(page)} ({_page_fault(page)}): {PAGE_RULE}")
 
 
+def is_page_id(value: str) -> bool:
+    return _PAGE_ID.fullmatch(value) is not None
+
+
 def check_page_id(page_id: str) -> str:
     check_page(page_id)
-    if not _PAGE_ID.fullmatch(page_id):
-        raise ValidationError(f"invalid page id {page_id!r}: a page id is numeric")
+    if not is_page_id(page_id):
+        raise ValidationError(f"invalid page id {_shown(page_id)}: {PAGE_ID_RULE}")
     return page_id
 
 
@@ -97,6 +104,8 @@ def _page_fault(page: str) -> str:
         return spaces
     if bad := _first_bad(page, "A-Za-z0-9."):
         return bad
+    if re.fullmatch("[0-9]+", page):  # all digits: a page id, but for its leading 0
+        return "a page id starting with 0"
     if not 5 <= len(page) <= 50:
         return f"{len(page)} characters"
     if not re.search("[A-Za-z]", page):

@@ -183,8 +183,18 @@ def test_links_list_and_qr_without_a_database_create_none(
         ["forget", "u1", "--page", "mypage"],
         ["forget", "u1", "--page", "1122334455/"],  # a typo after the digits: all must be
         ["report", "--page", "123", "--page", "my page", "--format", "html"],
+        ["pages", "set", "0123456", "--name", "My page"],  # no page id starts with 0
+        ["report", "--page", "0", "--format", "html"],
     ],
-    ids=["pages-set-short", "pages-set-username", "forget", "forget-digits-then-typo", "report"],
+    ids=[
+        "pages-set-short",
+        "pages-set-username",
+        "forget",
+        "forget-digits-then-typo",
+        "report",
+        "pages-set-leading-zero",
+        "report-zero",
+    ],
 )
 def test_a_page_that_is_not_a_numeric_id_is_refused_before_anything_is_done(
     runner: CliRunner, tmp_path: Path, args: list[str]

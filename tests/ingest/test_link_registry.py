@@ -138,3 +138,30 @@ def test_a_username_and_its_page_id_are_one_page_for_one_meaning_per_ref(
     assert res.exit_code == 0, res.output
     assert res.stdout.strip() == "https://m.me/cafeshop1?ref=x"
     assert query("SELECT page, channel FROM tracked_links") == [("cafeshop1", "qr_code")]
+
+
+@pytest.mark.parametrize("page_id", ["0", "0123456", "01122334455667788"])
+def test_a_page_id_that_is_zero_or_starts_with_0_is_refused(
+    runner: CliRunner, query: Any, db_path: Path, page_id: str
+) -> None:
+    """Meta's page ids are positive numbers without leading zeros: "0" or "0123456" was taken
+    as a page id, by `links create --page` and `pages set`, and would never match a webhook."""
+    res = runner.invoke(cli, ["links", "create", "--page", page_id, "--ref", "spring",
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert f"invalid page '{page_id}' (a page id starting with 0): a page is a Facebook " \
+        "username" in res.output  # fmt: skip
+    assert "or a numeric page id (not starting with 0)" in res.output
+    res = runner.invoke(cli, ["pages", "set", page_id, "--username", "acmebakery",
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert f"'{page_id}' is not a page id: a page id is numeric, a positive number not " \
+        "starting with 0" in res.output  # fmt: skip
+    con = db.connect(db_path)
+    try:
+        with pytest.raises(ValidationError, match="a page id starting with 0"):
+            links.learn_page(con, page_id, "acmebakery", None)
+        assert con.execute("SELECT count(*) FROM pages").fetchone() == (0,)
+    finally:
+        con.close()
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0

@@ -63,6 +63,8 @@ def test_a_refused_ref_says_which_part_of_the_rule_it_broke(value: str, message:
         ("a" * 46 + ".com", "'" + "a" * 46 + ".com' (ends in .com)"),
         ("a" * 60, "'" + "a" * 60 + "' (60 characters)"),  # quoted whole: no mark of a cut
         ("ACMEBAKERY.COM", "(ends in .COM)"),
+        ("0", "'0' (a page id starting with 0)"),
+        ("0123456", "'0123456' (a page id starting with 0)"),
     ],
 )
 def test_a_refused_page_says_which_part_of_the_rule_it_broke(page: str, fault: str) -> None:
@@ -86,6 +88,11 @@ def test_a_refused_page_says_which_part_of_the_rule_it_broke(page: str, fault: s
         ("a" * 51, False),
         ("a" * 50, True),
         ("acme2024", True),
+        ("0", False),
+        ("0123456", False),
+        ("00000", False),
+        ("1", True),
+        ("0acme", True),
     ],
     ids=[
         "username",
@@ -100,6 +107,11 @@ def test_a_refused_page_says_which_part_of_the_rule_it_broke(page: str, fault: s
         "too-long",
         "longest",
         "letters-and-digits",
+        "zero",
+        "id-with-leading-zero",
+        "zeros",
+        "one",
+        "username-starting-with-0",
     ],
 )
 def test_page_rule(page: str, ok: bool) -> None:
