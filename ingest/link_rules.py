@@ -113,8 +113,25 @@ def _page_fault(page: str) -> str:
     return f"ends in {page[-4:]}"
 
 
+# user:password@ before the host: the netloc's userinfo (urlsplit's rule: up to its last '@'),
+# and, to mask in a message, whatever stands before an '@' ahead of the first / ? or #.
+_USERINFO = re.compile(r"\s*(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*@")
+_BEFORE_AT = re.compile(r"^(\s*(?:[A-Za-z][A-Za-z0-9+.-]*:)?/*)[^/?#]*@")
+CREDENTIALS_RULE = (
+    "a redirect address holds no user name or password (user:password@host): every link and "
+    "printed code would carry it; give http(s)://host[:port][/path]"
+)
+
+
 def check_base_url(url: str) -> str:
-    """A redirect server's address: http(s), a host, nothing a QR scanner could trip on."""
+    """A redirect server's address: http(s), a host, nothing a QR scanner could trip on, and no
+    credentials (a refusal never repeats them)."""
+    shown = _BEFORE_AT.sub(r"\1…@", url)[:80]
+    if _USERINFO.match(url):
+        raise ValidationError(
+            f"invalid redirect address {shown!r} (a user name or password before '@'): "
+            f"{CREDENTIALS_RULE}"
+        )
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a port that is not a number in range)
@@ -129,7 +146,7 @@ def check_base_url(url: str) -> str:
     )
     if not usable:
         raise ValidationError(
-            f"invalid redirect address {url[:80]!r}: give http(s)://host[:port][/path], "
+            f"invalid redirect address {shown!r}: give http(s)://host[:port][/path], "
             "with no spaces, query or fragment"
         )
     return url

@@ -231,3 +231,42 @@ def test_a_page_or_ref_with_surrounding_whitespace_is_refused_not_stripped(
     with pytest.raises(ValidationError) as refused:
         links.make_link(page, ref, campaign="spring", placement="window")
     assert str(refused.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:s3cret@go.example", "https://…@go.example"),
+        ("https://user@go.example:8443/x", "https://…@go.example:8443/x"),
+        ("https://@go.example", "https://…@go.example"),
+        ("http://a:s3cret@b:s3cret@go.example/r", "http://…@go.example/r"),
+        ("https://user:s3cret@go.example/?a=1", "https://…@go.example/?a=1"),
+        ("https://user:s3cret@[::1", "https://…@[::1"),
+    ],
+    ids=["user-password", "user-port-path", "empty-userinfo", "two-ats", "with-query", "bad-host"],
+)
+def test_a_redirect_address_with_credentials_is_refused_without_repeating_them(
+    url: str, shown: str
+) -> None:
+    """user:password@host was accepted and put in every link and printed code."""
+    with pytest.raises(ValidationError) as refused:
+        links.make_link("acmebakery", "spring", "qr", base_url=url)
+    message = str(refused.value)
+    assert message.startswith(
+        f"invalid redirect address {shown!r} (a user name or password before '@'): a redirect "
+        "address holds no user name or password"
+    )
+    assert "s3cret" not in message and "user" not in message.split("(", 1)[0]
+
+
+@pytest.mark.parametrize("url", ["//user:s3cret@go.example", "user:s3cret@go.example",
+                                 " https://user:s3cret@go.example"])  # fmt: skip
+def test_no_refused_redirect_address_repeats_a_password(url: str) -> None:
+    with pytest.raises(ValidationError, match="invalid redirect address") as refused:
+        links.make_link("acmebakery", "spring", base_url=url)
+    assert "s3cret" not in str(refused.value)
+
+
+def test_an_at_sign_in_a_redirect_path_is_no_credential() -> None:
+    link = links.make_link("acmebakery", "spring", base_url="https://go.example/team@shop")
+    assert link.url == "https://go.example/team@shop/r/spring?page=acmebakery&qr=0"

@@ -174,6 +174,28 @@ def test_links_qr_and_create_again_keep_the_registered_redirect_url(
     assert "the registered URL is kept, not https://m.me/acmebakery?ref=flyer" in res.output
 
 
+@pytest.mark.parametrize("command", ["create", "import"])
+def test_a_redirect_address_with_a_password_is_refused_before_anything_is_written(
+    command: str, tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """`--via-redirect https://user:pw@host` was taken: the password was in every code."""
+    out = tmp_path / "codes"
+    base = ["--via-redirect", "https://ops:s3cret@go.example", "--out", str(out),
+            "--db", str(db_path)]  # fmt: skip
+    if command == "import":
+        csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+        res = runner.invoke(cli, ["links", "import", str(csv_file), *base])
+    else:
+        res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "window",
+                                  "--channel", "qr", *base])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert "invalid redirect address 'https://…@go.example' (a user name or password before " \
+        "'@'): a redirect address holds no user name or password" in res.output  # fmt: skip
+    assert "s3cret" not in res.output
+    assert not out.exists()
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
 @pytest.mark.parametrize("command", ["create", "import", "qr"])
 def test_an_out_that_cannot_be_written_is_refused_before_registering(
     command: str, tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
