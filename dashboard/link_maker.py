@@ -30,13 +30,16 @@ def page_option(label: str, page: str) -> str:
 
 
 def preview(page: str, ref: str, channel: str, campaign: str, placement: str, notes: str,
-            style: qr.QrStyle) -> Preview:  # fmt: skip
-    """Validate the form and render its code; an invalid form returns the rule it broke."""
+            style: qr.QrStyle | None) -> Preview:  # fmt: skip
+    """Validate the form and render its code (a QR code's, given its style: an m.me link has
+    none); an invalid form returns the rule it broke."""
     try:
         link = _as_registered(links.make_link(page, ref or None, channel, campaign, placement,
                                               notes))  # fmt: skip
         if rule := _conflict(link):  # said before a code is offered, not after Register
             return Preview(None, rule)
+        if style is None:
+            return Preview(link, None)
         png = qr.png_bytes(link.url, style)
         svg = qr.svg_bytes(link.url, style)
         sheet = qr.print_sheet([links.sheet_label(link)], style)

@@ -23,13 +23,15 @@ with form:
     placement = st.text_input("Placement")
     ref = st.text_input("Ref (empty: campaign-placement-month)")
     notes = st.text_input("Notes")
-    with st.expander("QR style"):
-        ec = st.selectbox("Error correction", list(qr.ERROR_LEVELS), index=1)
-        fg = st.color_picker("Foreground", "#000000")
-        bg = st.color_picker("Background", "#ffffff")
-        logo = st.file_uploader("Centre logo (forces error correction H)", type=["png", "jpg"])
-style = qr.QrStyle(error_correction=ec, foreground=fg, background=bg,
-                   logo=logo.getvalue() if logo else None)  # fmt: skip
+    style = None  # an m.me link gets no code: a printed code's scans would count as link clicks
+    if channel == "qr":
+        with st.expander("QR style"):
+            ec = st.selectbox("Error correction", list(qr.ERROR_LEVELS), index=1)
+            fg = st.color_picker("Foreground", "#000000")
+            bg = st.color_picker("Background", "#ffffff")
+            logo = st.file_uploader("Centre logo (forces error correction H)", type=["png", "jpg"])
+        style = qr.QrStyle(error_correction=ec, foreground=fg, background=bg,
+                           logo=logo.getvalue() if logo else None)  # fmt: skip
 p = link_maker.preview(page or "", ref, channel, campaign, placement, notes, style)
 with shown:
     if not (ref or campaign or placement):
@@ -38,11 +40,14 @@ with shown:
         st.error(p.error)
     else:
         st.code(p.link.url, language=None)
-        st.image(p.png, width=260, caption=p.link.ref)
-        cols = st.columns(3)
-        cols[0].download_button("PNG", p.png, f"{p.link.ref}.png", "image/png")
-        cols[1].download_button("SVG", p.svg, f"{p.link.ref}.svg", "image/svg+xml")
-        cols[2].download_button("Print sheet", p.sheet, f"{p.link.ref}.pdf", "application/pdf")
+        if p.png:
+            st.image(p.png, width=260, caption=p.link.ref)
+            cols = st.columns(3)
+            cols[0].download_button("PNG", p.png, f"{p.link.ref}.png", "image/png")
+            cols[1].download_button("SVG", p.svg, f"{p.link.ref}.svg", "image/svg+xml")
+            cols[2].download_button("Print sheet", p.sheet, f"{p.link.ref}.pdf", "application/pdf")
+        else:
+            st.caption("An m.me link has no QR code: choose QR code to print one.")
         if st.button("Register", type="primary"):
             link_maker.announce_and_rerun(link_maker.register(p.link))
 

@@ -38,6 +38,23 @@ def test_create_links_page_registers_a_link(open_app, demo_copy):
     assert set(at.dataframe[0].value["channel"]) == {"m.me link"}
 
 
+def test_only_a_qr_code_gets_a_code_to_print(open_app, demo_copy):
+    """An m.me link shows its URL and no code: a printed code's scans would count as link
+    clicks. Choosing QR code offers the image and its downloads."""
+    at = show(open_app(demo_copy), "create_links")
+    _fill_link(at, "spring", "window", "spring_window")
+    downloads = ("PNG", "SVG", "Print sheet")
+    assert [c.value for c in at.code] == [f"https://m.me/{at.selectbox[0].value}?ref=spring_window"]
+    assert not at.get("image") and not at.expander and not at.color_picker
+    assert "An m.me link has no QR code: choose QR code to print one." in [
+        c.value for c in at.caption
+    ]
+    at.radio[0].set_value("qr").run()
+    assert not at.exception and [e.label for e in at.expander] == ["QR style"]
+    assert len(at.get("image")) == 1
+    assert [b.proto.label for b in at.get("download_button")] == list(downloads)
+
+
 def test_create_links_refuses_a_ref_of_another_meaning_before_offering_its_code(
     open_app, demo_copy
 ):
