@@ -1,13 +1,14 @@
 """A fake Graph API insights endpoint on 127.0.0.1 for the `refscope pull ads` tests, with a fake
-clock; the fixture that serves it (tests/ingest/conftest.py imports it), insights rows, and a
-pull against it."""
+clock; the server any such fake answers on, the fixture that serves it (tests/ingest/conftest.py
+imports it), insights rows, and a pull against it."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +22,9 @@ from ingest import remote
 TOKEN = "EAAB-fake-graph-token-123"
 ACCOUNT = "act_1234567890"
 TODAY = dt.date(2026, 11, 24)
+
+# what a fake endpoint answers a request: HTTP status, body (JSON, or a str sent as is), headers
+Answer = tuple[int, Any, dict[str, str]]
 
 
 @dataclass
@@ -45,7 +49,7 @@ class FakeGraph:
     def sleep(self, seconds: float) -> None:
         self.now += seconds
 
-    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any, dict]:
+    def answer(self, path: str, query: dict[str, list[str]]) -> Answer:
         self.requests.append(query)
         n = len(self.requests)
         if self.echo:
@@ -101,9 +105,10 @@ def insight(day: str, ad: str, spend: str, started: str = "3") -> dict[str, Any]
     }  # fmt: skip
 
 
-@pytest.fixture
-def graph() -> Iterator[FakeGraph]:
-    fake = FakeGraph()
+@contextmanager
+def serving(answer: Callable[[str, dict[str, list[str]], str], Answer]) -> Iterator[str]:
+    """Serves GETs on 127.0.0.1 while open, yielding its base URL: `answer(path, query,
+    Authorization header)` gives the status, the body (JSON, or a str sent as is) and headers."""
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
@@ -111,8 +116,8 @@ def graph() -> Iterator[FakeGraph]:
 
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             parts = urlsplit(self.path)
-            fake.auth = self.headers.get("Authorization", "")
-            status, body, headers = fake.answer(parts.path, parse_qs(parts.query))
+            auth = self.headers.get("Authorization", "")
+            status, body, headers = answer(parts.path, parse_qs(parts.query), auth)
             data = (body if isinstance(body, str) else json.dumps(body)).encode()
             self.send_response(status)
             for k, v in headers.items():
@@ -123,14 +128,24 @@ def graph() -> Iterator[FakeGraph]:
             self.wfile.write(data)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield fake
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeGraph]:
+    fake = FakeGraph()
+
+    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        fake.auth = auth
+        return fake.answer(path, query)
+
+    with serving(answer) as fake.base:
+        yield fake
 
 
 def pull(graph: FakeGraph, db_path: Path, **kw: Any) -> Any:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
@@ -26,13 +24,11 @@ from dashboard.filters import Filters, spend_gap
 from ingest import db, graph, insight_rows, remote
 from ingest.errors import ValidationError
 from ingest.graph import GraphError
+from tests.ingest.graph_setup import STARTED, Answer, serving
 
 TOKEN = "EAAB-facts-graph-token-789"
 ACCOUNT = "act_555"
 TODAY = dt.date(2026, 11, 24)
-STARTED = "onsite_conversion.messaging_conversation_started_7d"
-
-Answer = tuple[int, Any, dict[str, str]]
 
 
 @dataclass
@@ -71,38 +67,11 @@ class Server:
         return 200, body, self.page_headers(n)
 
 
-def serve(fake: Server) -> tuple[ThreadingHTTPServer, str]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-            parts = urlsplit(self.path)
-            auth = self.headers.get("Authorization", "")
-            status, body, headers = fake.answer(parts.path, parse_qs(parts.query), auth)
-            data = (body if isinstance(body, str) else json.dumps(body)).encode()
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 @pytest.fixture
 def api() -> Iterator[Server]:
     fake = Server()
-    server, fake.base = serve(fake)
-    try:
+    with serving(fake.answer) as fake.base:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def row(day: dt.date, ad: str, spend: str, *, account: bool = True) -> dict[str, Any]:
@@ -158,14 +127,10 @@ def test_the_token_goes_only_to_the_configured_origin(
     """Meta's paging.next names graph.facebook.com even when the base URL is a proxy: the next
     page is asked of the base URL's origin, and the token is never sent to another host."""
     other = Server()
-    server, other.base = serve(other)  # another origin: 127.0.0.1, another port
-    try:
+    with serving(other.answer) as other.base:  # another origin: 127.0.0.1, another port
         api.next_base = other.base
         api.rows = [row(TODAY - dt.timedelta(days=i), "7", f"{i}.00") for i in range(5)]
         res = pull(api, db_path, since=TODAY - dt.timedelta(days=4))
-    finally:
-        server.shutdown()
-        server.server_close()
     assert other.requests == []
     assert (res.rows, res.pages) == (5, 3) and len(api.requests) == 3
     assert [q.get("after", ["0"])[0] for _, q, _, _ in api.requests] == ["0", "2", "4"]
