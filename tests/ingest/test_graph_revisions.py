@@ -61,10 +61,21 @@ def test_a_first_pull_of_an_account_goes_90_days_back_whatever_others_pulled(
     assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '1234567890'") == 182
 
 
+@pytest.mark.parametrize(
+    ("gone", "repull"),
+    [({(2, "602")}, {"since": 1}), ({(0, "602"), (4, "601")}, {"since": 0, "until": 4})],
+    ids=["a-middle-day", "the-first-and-last-days"],
+)
 def test_a_day_and_ad_meta_no_longer_returns_is_removed_on_repull(
-    graph: FakeGraph, db_path: Path, query: Any
+    graph: FakeGraph,
+    db_path: Path,
+    query: Any,
+    gone: set[tuple[int, str]],
+    repull: dict[str, int],
 ) -> None:
-    """Meta leaves out a day and ad with no delivery: one revised to nothing stops coming."""
+    """Meta leaves out a day and ad with no delivery: one revised to nothing stops coming, on
+    any day of the re-pull; its days count from --since to --until, both included. (`gone`:
+    days after the first pulled day, and ad; `repull`: its --since/--until the same way.)"""
     graph.rows = days(5)
     since = TODAY - dt.timedelta(days=4)
     pull(graph, db_path, since=since)
@@ -74,33 +85,17 @@ def test_a_day_and_ad_meta_no_longer_returns_is_removed_on_repull(
                        VALUES (?, '999', '555', 1.0)""", [since])  # fmt: skip
     finally:
         con.close()
-    gone = (str(since + dt.timedelta(days=2)), "602")
-    graph.rows = [r for r in graph.rows if (r["date_start"], r["ad_id"]) != gone]
-    pull(graph, db_path, since=since + dt.timedelta(days=1))
-    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '1234567890'") == 9
-    assert (
-        query.scalar(
-            "SELECT count(*) FROM ad_insights WHERE CAST(date AS VARCHAR) = ? AND ad_id = ?", *gone
-        )
-        == 0
+    gone_rows = {(str(since + dt.timedelta(days=d)), ad) for d, ad in gone}
+    graph.rows = [r for r in graph.rows if (r["date_start"], r["ad_id"]) not in gone_rows]
+    pull(graph, db_path, **{k: since + dt.timedelta(days=d) for k, d in repull.items()})
+    left = query("SELECT CAST(date AS VARCHAR), ad_id FROM ad_insights")
+    assert len(left) == 11 - len(gone) and not gone_rows & set(left)
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '1234567890'") == (
+        10 - len(gone)
     )
     assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '555'") == 1
     graph.rows = []  # a failed pull removes nothing
     graph.faults = {len(graph.requests) + 1: (400, 100, None)}
     with pytest.raises(GraphError):
         pull(graph, db_path, since=since)
-    assert query.scalar("SELECT count(*) FROM ad_insights") == 10
-
-
-def test_a_day_and_ad_gone_on_the_first_or_last_pulled_day_is_removed(
-    graph: FakeGraph, db_path: Path, query: Any
-) -> None:
-    """The days of a re-pull count from --since to --until, both included."""
-    graph.rows = days(5)
-    since = TODAY - dt.timedelta(days=4)
-    pull(graph, db_path, since=since)
-    edges = {(str(since), "602"), (str(TODAY), "601")}
-    graph.rows = [r for r in graph.rows if (r["date_start"], r["ad_id"]) not in edges]
-    pull(graph, db_path, since=since, until=TODAY)
-    left = query("SELECT CAST(date AS VARCHAR), ad_id FROM ad_insights")
-    assert len(left) == 8 and not edges & set(left)
+    assert query.scalar("SELECT count(*) FROM ad_insights") == 11 - len(gone)
