@@ -10,6 +10,7 @@ from dashboard import queries
 from dashboard.filters import Filters
 from ingest import db, pipeline
 from tests import factories as fx
+from tests import factories_feed as ff
 from tests.dashboard.reference import acquired, nan_or, num, rows
 
 
@@ -92,16 +93,16 @@ def test_comments_count_replies_known_by_echo_or_send_log_once_and_not_failed_se
     by send log and echo, one whose send Meta refused; the first answer writes back."""
     post, ts = f"{fx.PAGE_ID}_777", fx.T0
     ids = [f"777_{n}" for n in (1, 2, 3, 4)]
-    failed = fx.send_log(ids[2], None, ts=ts + 3000)
+    failed = ff.send_log(ids[2], None, ts=ts + 3000)
     failed["response"] = {"error": {"message": "(#10900) Activity already replied to",
                                     "code": 10900}}  # fmt: skip
     lines = [
-        fx.feed(
-            *(fx.comment(comment_id=c, post_id=post, from_id=f"1000{n}") for n, c in enumerate(ids))
+        ff.feed(
+            *(ff.comment(comment_id=c, post_id=post, from_id=f"1000{n}") for n, c in enumerate(ids))
         ),  # fmt: skip
         fx.delivery(fx.private_reply_echo(ids[0], psid="a", ts=ts + 1000)),
         fx.delivery(fx.message("yes please", psid="a", ts=ts + 60_000)),
-        fx.send_log(ids[1], "b", ts=ts + 2000),
+        ff.send_log(ids[1], "b", ts=ts + 2000),
         fx.delivery(fx.private_reply_echo(ids[1], psid="b", ts=ts + 2500, mid="m_reply_777_2")),
         failed,
         fx.delivery(fx.private_reply_echo(ids[3], psid="d", ts=ts + 4000)),
@@ -125,16 +126,16 @@ def test_the_reply_rate_is_the_share_of_the_ranges_replies_that_opened_a_convers
     one reply, which opened one: 100%, not 200%. Day 0's reply opened one too."""
     post, day0, day2 = f"{fx.PAGE_ID}_777", fx.T0, fx.T0 + 2 * fx.DAY
     lines = [
-        fx.feed(fx.comment(comment_id="777_1", post_id=post, created_time=day0 // 1000)),
-        fx.send_log("777_1", "a", ts=day0 + 1000),
+        ff.feed(ff.comment(comment_id="777_1", post_id=post, created_time=day0 // 1000)),
+        ff.send_log("777_1", "a", ts=day0 + 1000),
         fx.delivery(fx.message("hi", psid="a", ts=day2 + 500)),
-        fx.feed(
-            fx.comment(
+        ff.feed(
+            ff.comment(
                 comment_id="777_2", post_id=post, from_id="10002", created_time=day2 // 1000
             ),
             time=day2 // 1000,
         ),  # fmt: skip
-        fx.send_log("777_2", "b", ts=day2 + 1000),
+        ff.send_log("777_2", "b", ts=day2 + 1000),
         fx.delivery(fx.message("hello", psid="b", ts=day2 + 2000)),
     ]
     path = tmp_path / "comments.duckdb"
@@ -153,13 +154,13 @@ def test_the_reply_rate_is_the_share_of_the_ranges_replies_that_opened_a_convers
 def test_a_comment_whose_author_meta_left_out_is_a_comment_received(tmp_path):
     """Meta may send a comment without `from`: only the page's own are not comments received."""
     post = f"{fx.PAGE_ID}_777"
-    anonymous = fx.comment(comment_id="777_1", post_id=post)
+    anonymous = ff.comment(comment_id="777_1", post_id=post)
     del anonymous["value"]["from"]
     lines = [
-        fx.feed(
+        ff.feed(
             anonymous,
-            fx.comment(comment_id="777_2", post_id=post, from_id="10002"),
-            fx.comment(comment_id="777_3", post_id=post, from_id=fx.PAGE_ID),
+            ff.comment(comment_id="777_2", post_id=post, from_id="10002"),
+            ff.comment(comment_id="777_3", post_id=post, from_id=fx.PAGE_ID),
         )
     ]
     path = tmp_path / "comments.duckdb"

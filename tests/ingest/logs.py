@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, MINUTE, PAGE_ID, T0
@@ -57,8 +58,8 @@ def mixed_log() -> list[Any]:
         f.delivery(f.message("hello", psid="u2", ts=T0 + 2 * MINUTE, referral=f.ads_referral())),
         "{not json",
         "",
-        f.feed(f.comment(comment_id="c_1", from_id="F1")),
-        f.send_log("c_1", "u3", ts=T0 + 3 * MINUTE),
+        ff.feed(ff.comment(comment_id="c_1", from_id="F1")),
+        ff.send_log("c_1", "u3", ts=T0 + 3 * MINUTE),
         f.delivery(f.message("thanks", psid="u3", ts=T0 + 4 * MINUTE)),
         f.delivery(f.read_receipt(T0 + MINUTE, psid="u1", ts=T0 + 5 * MINUTE)),
         {"object": "page", "entry": []},

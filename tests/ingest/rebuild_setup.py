@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import db, pipeline, retention
 from ingest.cli import cli
 from ingest.privacy import Privacy
@@ -24,7 +25,7 @@ def later_log() -> list[Any]:
         *get_started("u5", ref="qr_window", ts=T0 + 2 * DAY),
         f.delivery(f.message("hi", psid="u6", ts=T0 + 2 * DAY + MINUTE)),
         f.delivery(f.message("bye", psid="u2", ts=T0 + 2 * DAY + 2 * MINUTE)),
-        f.feed(f.comment(comment_id="c_9", from_id="F9", created_time=(T0 + 2 * DAY) // 1000)),
+        ff.feed(ff.comment(comment_id="c_9", from_id="F9", created_time=(T0 + 2 * DAY) // 1000)),
     ]
 
 

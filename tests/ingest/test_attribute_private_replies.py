@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import tests.factories as f
+import tests.factories_feed as ff
 from tests.conftest import Query
 from tests.factories import HOUR, MINUTE, T0, utc
 from tests.ingest.logs import contact
@@ -22,14 +23,14 @@ from tests.ingest.logs import contact
 def _comment_then_reply(reply: dict[str, Any]) -> list[dict[str, Any]]:
     """A comment by Jane (from.id F1), the page's private reply to PSID u1, then u1 answers."""
     return [
-        f.feed(f.comment(comment_id="c_1", from_id="F1", created_time=T0 // 1000)),
+        ff.feed(ff.comment(comment_id="c_1", from_id="F1", created_time=T0 // 1000)),
         reply,
         f.delivery(f.message("yes please", psid="u1", ts=T0 + 10 * MINUTE)),
     ]
 
 
 PRIVATE_REPLIES = [
-    pytest.param(f.send_log("c_1", "u1", ts=T0 + MINUTE), id="send-log"),
+    pytest.param(ff.send_log("c_1", "u1", ts=T0 + MINUTE), id="send-log"),
     pytest.param(
         f.delivery(f.private_reply_echo("c_1", psid="u1", ts=T0 + MINUTE)), id="echo-metadata"
     ),
@@ -81,7 +82,7 @@ def test_a_referral_at_the_instant_of_a_private_reply_acquires_the_contact(
     lines: list[dict[str, Any]] = []
     for i, psid in enumerate(people):
         lines += [
-            f.send_log(f"c_{i}", psid, ts=T0 + MINUTE),
+            ff.send_log(f"c_{i}", psid, ts=T0 + MINUTE),
             f.delivery(f.referral("bio_link", psid=psid, ts=T0 + MINUTE)),
             f.delivery(f.message("hi", psid=psid, ts=T0 + 10 * MINUTE)),
         ]
@@ -93,7 +94,7 @@ def test_a_referral_at_the_instant_of_a_private_reply_acquires_the_contact(
 
 def test_private_reply_logged_twice_is_one_touch(ingest_lines, query: Query) -> None:
     ingest_lines(
-        _comment_then_reply(f.send_log("c_1", "u1", ts=T0 + MINUTE))
+        _comment_then_reply(ff.send_log("c_1", "u1", ts=T0 + MINUTE))
         + [f.delivery(f.private_reply_echo("c_1", psid="u1", ts=T0 + MINUTE + 800))]
     )
     assert contact(query, "u1")["channel"] == "comment_reply"
@@ -106,7 +107,7 @@ def test_private_reply_after_the_first_message_is_not_the_acquisition(
     ingest_lines(
         [
             f.delivery(f.message("hi", psid="u1", ts=T0)),
-            f.send_log("c_1", "u1", ts=T0 + HOUR),
+            ff.send_log("c_1", "u1", ts=T0 + HOUR),
             f.delivery(f.message("thanks", psid="u1", ts=T0 + 2 * HOUR)),
         ]
     )
@@ -115,7 +116,7 @@ def test_private_reply_after_the_first_message_is_not_the_acquisition(
 
 
 def test_private_reply_without_an_answer_makes_nocontact(ingest_lines, query: Query) -> None:
-    ingest_lines([f.feed(f.comment(from_id="F1")), f.send_log("c_1", "u1", ts=T0 + MINUTE)])
+    ingest_lines([ff.feed(ff.comment(from_id="F1")), ff.send_log("c_1", "u1", ts=T0 + MINUTE)])
     assert query("SELECT count(*) FROM contacts") == [(0,)]
 
 
@@ -127,7 +128,7 @@ def test_a_send_log_line_dated_by_two_arrivals_dates_the_reply_by_the_first(
     """A send-log line without a timestamp of its own, logged twice (README: dated by its
     envelope's received_at): the reply was sent by the first arrival, whatever order the logs
     are read in, so the message between the two arrivals follows it."""
-    line = f.send_log("c_1", "u1")
+    line = ff.send_log("c_1", "u1")
     del line["timestamp"]
     copies = [f.envelope(line, received_at=T0 + t) for t in (MINUTE, 2 * HOUR)]
     if later_first:

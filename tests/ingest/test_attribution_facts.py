@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, HOUR, MINUTE, OTHER_PAGE_ID, PAGE_ID, T0, utc
@@ -24,7 +25,7 @@ CONTACT_COLUMNS = (
 
 def visitor_post_reply(post_id: str, psid: str, ts: int) -> dict[str, Any]:
     """A send-log line of a private reply to a visitor post (recipient.post_id, §4)."""
-    line = f.send_log(psid=psid, ts=ts, message_id=f"m_reply_{post_id}")
+    line = ff.send_log(psid=psid, ts=ts, message_id=f"m_reply_{post_id}")
     line["request"]["recipient"] = {"post_id": post_id}
     return line
 
@@ -72,14 +73,14 @@ def scenario() -> list[dict[str, Any]]:
         d(f.referral("flyer", psid="twice", ts=T0), time=T0 + 20_000),
         d(f.message(psid="twice", ts=T0 + MINUTE)),
         # Private replies: before the first inbound message (send log, echo), and after it.
-        f.feed(f.comment(comment_id="c_1", from_id="F1", created_time=T0 // 1000)),
-        f.send_log("c_1", "pr_log", ts=T0 + MINUTE),
+        ff.feed(ff.comment(comment_id="c_1", from_id="F1", created_time=T0 // 1000)),
+        ff.send_log("c_1", "pr_log", ts=T0 + MINUTE),
         d(f.message("yes please", psid="pr_log", ts=T0 + 10 * MINUTE)),
-        f.feed(f.comment(comment_id="c_2", from_id="F2", created_time=T0 // 1000)),
+        ff.feed(ff.comment(comment_id="c_2", from_id="F2", created_time=T0 // 1000)),
         d(f.private_reply_echo("c_2", psid="pr_echo", ts=T0 + MINUTE)),
         d(f.message("ok", psid="pr_echo", ts=T0 + HOUR)),
         d(f.message("hi", psid="pr_after", ts=T0)),
-        f.send_log("c_3", "pr_after", ts=T0 + HOUR),
+        ff.send_log("c_3", "pr_after", ts=T0 + HOUR),
         # A contact acquired by a link, later privately answered on a post it left on the page.
         d(f.postback(referral=f.referral_obj("bio_link"), psid="visitor", ts=T0)),
         d(f.message(psid="visitor", ts=T0 + MINUTE)),

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, HOUR, MINUTE, OTHER_PAGE_ID, PAGE_ID, T0, utc
@@ -188,7 +189,7 @@ class Act:
             ][self.metadata]
             return f.echo(psid=psid, mid=self.mid, reverse=self.reverse, metadata=metadata, **kw)
         if k == "send_reply":
-            line = f.send_log(self.comment_id, psid, message_id=self.mid, **kw)
+            line = ff.send_log(self.comment_id, psid, message_id=self.mid, **kw)
             if self.post:
                 line["request"]["recipient"] = {"post_id": f"{self.page}_{7000 + self.n}"}
             if self.undated:

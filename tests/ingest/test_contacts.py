@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, HOUR, MINUTE, OTHER_PAGE_ID, PAGE_ID, T0, utc
@@ -263,8 +264,8 @@ def _two_days() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     day1 = [
         *get_started("u1", ref="bio_link", ts=d1),
         f.delivery(f.message(psid="u2", ts=d1)),
-        f.feed(f.comment(comment_id="c_3", from_id="F3", created_time=d1 // 1000)),
-        f.send_log("c_3", "u3", ts=d1 + 5 * MINUTE),
+        ff.feed(ff.comment(comment_id="c_3", from_id="F3", created_time=d1 // 1000)),
+        ff.send_log("c_3", "u3", ts=d1 + 5 * MINUTE),
     ]
     day2 = [
         f.delivery(f.referral(psid="u1", ts=d2) | {"referral": f.ads_referral()}),

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, PAGE_ID, T0, utc
@@ -196,14 +197,14 @@ def test_a_feed_change_without_created_time_retried_in_a_later_run_is_one_event(
     """A feed change without `created_time` is dated by its entry's `time`, when Meta sent
     the notification: a retry has another. It is the same change, and the earliest copy
     stays, whichever run read it first."""
-    change = f.comment(created_time=None)
+    change = ff.comment(created_time=None)
     del change["value"]["created_time"]
     if item == "reaction":
         change["value"].update(item="reaction", reaction_type="like", verb="add")
         del change["value"]["comment_id"]
-    f.write_ndjson(log_dir / "a.ndjson", [f.feed(change, time=T0 // 1000 + 60)])
+    f.write_ndjson(log_dir / "a.ndjson", [ff.feed(change, time=T0 // 1000 + 60)])
     pipeline.run([str(log_dir / "a.ndjson")], db_path)
-    f.write_ndjson(log_dir / "b.ndjson", [f.feed(change, time=T0 // 1000)])
+    f.write_ndjson(log_dir / "b.ndjson", [ff.feed(change, time=T0 // 1000)])
     later = pipeline.run([str(log_dir / "b.ndjson")], db_path)
     assert (later.events_parsed, later.events_added) == (1, 0)
     assert query("SELECT ts FROM events") == [(utc(T0),)]
@@ -230,9 +231,9 @@ def test_a_send_log_line_logged_twice_and_dated_by_its_arrivals_is_one_event(
 ) -> None:
     # No timestamp of its own: each copy is dated by its arrival, but the sent message's id is
     # the same. Two different replies to one comment stay two.
-    line = f.send_log(message_id="m_sent_1")
+    line = ff.send_log(message_id="m_sent_1")
     del line["timestamp"]
-    other = f.send_log(message_id="m_sent_2")
+    other = ff.send_log(message_id="m_sent_2")
     del other["timestamp"]
     ingest_lines([f.envelope(line, received_at=T0), f.envelope(other, received_at=T0 + 60_000)],
                  name="a.ndjson")  # fmt: skip

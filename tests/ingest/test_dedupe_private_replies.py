@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import db, pipeline, webhook
 from ingest.privacy import HMAC_SQL, Privacy
 from tests.conftest import Query
@@ -24,7 +25,7 @@ def test_a_private_reply_an_earlier_version_keyed_is_not_stored_again_when_read_
     a database of then, upgraded, reads its send log again (renamed, gzipped): still one reply."""
     if salt:
         monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
-    lines = [f.send_log(ts=T0), f.delivery(f.message("hi", ts=T0 + 60_000))]
+    lines = [ff.send_log(ts=T0), f.delivery(f.message("hi", ts=T0 + 60_000))]
     ingest_lines(lines, name="sendlog.ndjson")
     # The key as the earlier version stored it (the database stores it keyed-hashed under a salt).
     privacy = Privacy.from_env()
@@ -69,7 +70,7 @@ def test_copies_of_a_private_reply_that_share_todays_key_once_rekeyed_are_one(
     """A database of before 2026-12-01 holding one reply twice: read again (a renamed log) by a
     version keying on the id alone, or logged twice and dated by its arrivals. Rekeyed, both
     copies had one key and both stayed; the earliest dated stays, with the touch that acquired."""
-    ingest_lines([f.send_log(ts=T0), f.delivery(f.message("hi", ts=T0 + 60_000))], name="s.ndjson")
+    ingest_lines([ff.send_log(ts=T0), f.delivery(f.message("hi", ts=T0 + 60_000))], name="s.ndjson")
     acquired = "SELECT psid, first_seen_at, channel, comment_id FROM contacts"
     contacts = query(acquired)
     was = "rs_key([page_id, 'private_reply', mid, CAST(epoch_ms(ts) AS VARCHAR)])"

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-import tests.factories as f
+import tests.factories_feed as ff
 from tests.conftest import Query
 from tests.factories import PAGE_ID, T0
 
@@ -39,8 +39,8 @@ def test_feed_reactions_of_two_people_in_one_second_are_two_events(
     """A reaction, a like or a share has no id of its own: who made it tells two apart. Two
     people reacting to one post within the same second (created_time is in seconds) were
     one event, the other counted as a duplicate of it."""
-    batched = f.feed(feed_reaction("10158230000000001"), feed_reaction("10158230000000002"))
-    alone = f.feed(feed_reaction("10158230000000003", "love"))
+    batched = ff.feed(feed_reaction("10158230000000001"), feed_reaction("10158230000000002"))
+    alone = ff.feed(feed_reaction("10158230000000003", "love"))
     result = ingest_lines([batched, alone, batched])  # the batch delivered twice
     assert query("SELECT reason FROM rejects") == []
     rows = query("SELECT kind, detail, commenter_id FROM events ORDER BY commenter_id")
@@ -55,8 +55,8 @@ def test_feed_reactions_of_two_people_in_one_second_are_two_events(
 def test_a_comments_key_keeps_its_formula(ingest_lines, query: Query) -> None:
     """A comment is named by its comment_id: its key stays as it was (a changed key would add
     every comment again when a log is read anew)."""
-    ingest_lines([f.feed(f.comment())])
-    value = f.comment()["value"]
+    ingest_lines([ff.feed(ff.comment())])
+    value = ff.comment()["value"]
     text = "\x1f".join(
         [PAGE_ID, "comment", "feed", "comment", "add", value["comment_id"], POST_ID,
          str(T0 // 1000 * 1000)]

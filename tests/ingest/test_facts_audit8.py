@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, HOUR, MINUTE, PAGE_ID, T0
@@ -32,9 +33,9 @@ def late_referral() -> Lines:
 
 def replies_then_get_started() -> Lines:
     return [
-        f.send_log("4455667788_11", "pb_plain", ts=T0),
+        ff.send_log("4455667788_11", "pb_plain", ts=T0),
         f.delivery(f.postback(psid="pb_plain", ts=T0 + MINUTE)),
-        f.send_log("4455667788_12", "pb_ref", ts=T0),
+        ff.send_log("4455667788_12", "pb_ref", ts=T0),
         f.delivery(f.postback(referral=f.referral_obj("bio"), psid="pb_ref", ts=T0 + MINUTE)),
     ]
 
@@ -64,15 +65,15 @@ def standby_only() -> Lines:
 
 
 def visitor_post_reply_first() -> Lines:
-    reply = f.send_log(psid="visitor", ts=T0, message_id="m_reply_post")
+    reply = ff.send_log(psid="visitor", ts=T0, message_id="m_reply_post")
     reply["request"]["recipient"] = {"post_id": VISITOR_POST}
     return [reply, f.delivery(f.message(psid="visitor", ts=T0 + HOUR))]
 
 
 def commenter_with_a_psids_digits() -> Lines:
     return [
-        f.feed(f.comment(comment_id="4455667788_777", from_id="6500000000000777")),
-        f.feed(f.comment(comment_id="4455667788_778", from_id="6500000000000778")),
+        ff.feed(ff.comment(comment_id="4455667788_777", from_id="6500000000000777")),
+        ff.feed(ff.comment(comment_id="4455667788_778", from_id="6500000000000778")),
         f.delivery(f.message(psid="6500000000000777", ts=T0 + DAY)),
     ]
 
@@ -252,14 +253,14 @@ def one_post_of_every_container() -> Lines:
     then the same POST again inside the receiver's envelope (Meta's retry)."""
     mixed = f.entry(f.message(psid="mx1", ts=T0), f.referral("r_mx2", psid="mx2", ts=T0))
     mixed["standby"] = [f.message(psid="mx3", ts=T0 + SECOND), f.echo(psid="mx3", ts=T0 + 2000)]
-    mixed["changes"] = [f.comment(comment_id="4455667788_901", from_id="F9")]
+    mixed["changes"] = [ff.comment(comment_id="4455667788_901", from_id="F9")]
     other = f.entry(f.message(psid="mx4", page_id=f.OTHER_PAGE_ID, ts=T0),
                     page_id=f.OTHER_PAGE_ID, container="standby")  # fmt: skip
     later = T0 // 1000 + 60
     edits = {"id": PAGE_ID, "time": later, "changes": [
-        f.comment("edited", comment_id="4455667788_901", from_id="F9", text="Sundays too?",
+        ff.comment("edited", comment_id="4455667788_901", from_id="F9", text="Sundays too?",
                   created_time=later),
-        f.comment("remove", comment_id="4455667788_901", from_id="F9", text=None,
+        ff.comment("remove", comment_id="4455667788_901", from_id="F9", text=None,
                   created_time=later + 60),
     ]}  # fmt: skip
     body = f.batch(mixed, other, edits)

@@ -15,6 +15,7 @@ from ingest import db, pipeline
 from ingest.cli import cli
 from ingest.privacy import Privacy
 from tests import factories as f
+from tests import factories_feed as ff
 from tests.conftest import Query
 
 SALT = "pepper-for-tests"
@@ -28,16 +29,16 @@ def comment_lines() -> list[Any]:
 
     def on(page: str, cid: str, who: str, t: int) -> Any:
         post = f"{page}_4455667788"
-        c = f.comment(comment_id=f"4455667788_{cid}", post_id=post, from_id=who,
+        c = ff.comment(comment_id=f"4455667788_{cid}", post_id=post, from_id=who,
                       created_time=(f.T0 + t) // 1000)  # fmt: skip
-        return f.feed(c, page_id=page)
+        return ff.feed(c, page_id=page)
 
     return [
         on(f.PAGE_ID, "1", JANE, 0),
         on(f.PAGE_ID, "2", JANE, 60_000),
         on(f.OTHER_PAGE_ID, "3", JANE, 120_000),
         on(f.PAGE_ID, "4", JOE, 180_000),
-        f.send_log("4455667788_1", PSID, ts=f.T0 + 240_000),
+        ff.send_log("4455667788_1", PSID, ts=f.T0 + 240_000),
         f.delivery(f.message("thanks", psid=PSID, ts=f.T0 + 300_000)),
     ]
 
@@ -192,8 +193,8 @@ def test_a_forgotten_commenters_name_goes_from_rejected_lines_with_their_id(
         monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
 
     def cut(who: str, cid: str) -> str:  # a comment line whose end the writer never wrote
-        c = f.comment(comment_id=f"4455667788_{cid}", from_id=who)
-        return f.line(f.feed(c))[:-5]
+        c = ff.comment(comment_id=f"4455667788_{cid}", from_id=who)
+        return f.line(ff.feed(c))[:-5]
 
     log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [cut(JANE, "1"), cut(JOE, "2")])
     seen_first, forgot_first = tmp_path / "seen.duckdb", tmp_path / "forgot.duckdb"

@@ -23,6 +23,7 @@ from ingest.cli import cli
 from ingest.errors import ValidationError
 from ingest.privacy import PSEUDONYMISE, Privacy
 from tests import factories as f
+from tests import factories_feed as ff
 from tests.conftest import Query
 
 SALT = "pepper-for-tests"
@@ -89,8 +90,8 @@ def test_salted_comment_funnel_leaves_out_the_pages_own_public_replies(
     # The page id is no person's id: hashed, the page's own replies became comments received.
     monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
     lines = [
-        f.feed(f.comment()),
-        f.feed(f.comment(comment_id="4455667788_2468", from_id=f.PAGE_ID, text="See inbox!",
+        ff.feed(ff.comment()),
+        ff.feed(ff.comment(comment_id="4455667788_2468", from_id=f.PAGE_ID, text="See inbox!",
                          created_time=f.T0 // 1000 + 60)),
     ]  # fmt: skip
     pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
@@ -193,10 +194,10 @@ def rejected_lines() -> list[str]:
     good = f.message("Call me on 0701234567", psid="111", ts=f.T0)
     bad = f.message('I live at "Storgatan 1"', psid="111", ts=f.T0 + 1)
     del bad["message"]["mid"]  # a message without mid: this item is rejected, the other kept
-    comment = f.comment(text='Say "no" twice')
+    comment = ff.comment(text='Say "no" twice')
     del comment["value"]["comment_id"]
     cut = f.line(f.delivery(f.message('secret "quoted" words', psid="222", ts=f.T0 + 2)))
-    return [f.line(f.delivery(good, bad)), f.line(f.feed(comment)), cut[: cut.index("words")]]
+    return [f.line(f.delivery(good, bad)), f.line(ff.feed(comment)), cut[: cut.index("words")]]
 
 
 def test_salted_rejected_lines_keep_no_text(

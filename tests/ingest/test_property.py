@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import pipeline
 from tests.conftest import Query, accounted_lines, nonblank_line_numbers
 from tests.factories import T0
@@ -92,8 +93,8 @@ def _bases(i: int) -> list[Any]:
         f.delivery(f.reaction(mid, psid=psid, ts=ts)),
         f.delivery(f.handover("take_thread_control", psid=psid, ts=ts), container="standby"),
         f.delivery(f.other_item(psid=psid, ts=ts)),
-        f.feed(f.comment(comment_id=f"c_{i}", created_time=ts // 1000)),
-        f.send_log(f"c_{i}", psid, ts=ts, message_id=mid),
+        ff.feed(ff.comment(comment_id=f"c_{i}", created_time=ts // 1000)),
+        ff.send_log(f"c_{i}", psid, ts=ts, message_id=mid),
         f.envelope(f.delivery(f.message(psid=psid, ts=ts, mid=mid))),
         {"object": "refscope_click", "ts": ts, "ref": f"r{i}", "page": f.PAGE_USERNAME,
          "qr": True, "device": "mobile"},

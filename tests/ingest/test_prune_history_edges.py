@@ -12,6 +12,7 @@ from typing import Any
 
 from ingest import pipeline
 from tests import factories as f
+from tests import factories_feed as ff
 from tests.conftest import Query
 from tests.ingest.prune_setup import _contact, _prune
 
@@ -52,7 +53,7 @@ def test_a_private_reply_before_the_date_to_someone_not_yet_a_contact_is_kept(
 ) -> None:
     got = _pruned_equals_whole(
         tmp_path,
-        [f.send_log("111_222", "9", ts=DM - 5 * f.DAY),
+        [ff.send_log("111_222", "9", ts=DM - 5 * f.DAY),
          f.delivery(f.echo("x", psid="9", ts=DM - 4 * f.DAY)),
          f.delivery(f.echo("y", psid="9", ts=DM + f.DAY))],
         [f.delivery(f.message("hi", psid="9", ts=DM + 3 * f.DAY))],

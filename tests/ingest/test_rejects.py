@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import pipeline
 from ingest.receiver import envelope_line
 from tests.conftest import Query, accounted_lines, nonblank_line_numbers
@@ -16,7 +17,7 @@ from tests.factories import PAGE_ID, T0
 
 NO_SENDER = f.delivery(f.message(psid="u1"))
 del NO_SENDER["entry"][0]["messaging"][0]["sender"]
-NO_COMMENT_ID = f.comment()
+NO_COMMENT_ID = ff.comment()
 del NO_COMMENT_ID["value"]["comment_id"]
 BAD_LINES: list[tuple[Any, str]] = [
     ('{"object": "page", "entry": [', r"invalid JSON: \S.*"),
@@ -35,7 +36,7 @@ BAD_LINES: list[tuple[Any, str]] = [
     (b'{"object": "page", "entry": [\xff\xfe]}', r"invalid UTF-8 at byte 29"),
     (f.delivery(f.message(), obj="instagram"), r"unsupported object 'instagram'.*"),
     (NO_SENDER, r"entry\[0\]\.messaging\[0\]: no sender id"),
-    (f.feed(NO_COMMENT_ID), r"entry\[0\]\.changes\[0\]: comment without comment_id"),
+    (ff.feed(NO_COMMENT_ID), r"entry\[0\]\.changes\[0\]: comment without comment_id"),
     (f.delivery(f.message(ts="TIMESTAMP"), time="TIMESTAMP"),
      r"entry\[0\]\.messaging\[0\]: no valid timestamp"),
     (f.delivery(f.message(psid="u7", ts=T0), f.message(ts="soon"), time="TIMESTAMP"),
@@ -133,7 +134,7 @@ def test_a_broken_entry_beside_good_ones_is_rejected_not_dropped(
         # Nothing of these is lost: an empty entry, and entries read as standby and changes.
         f.batch(ok("u4"), {"id": PAGE_ID, "time": T0}),
         f.batch(ok("u5"), f.entry(f.message(psid="u6", ts=T0 + 1), container="standby")),
-        f.batch(ok("u7"), f.feed(f.comment())["entry"][0]),
+        f.batch(ok("u7"), ff.feed(ff.comment())["entry"][0]),
         # An item's own problem is named, not the entry it left without messaging items.
         f.delivery(no_sender, container="standby"),
     ]
@@ -180,7 +181,7 @@ def test_an_item_list_that_is_not_a_list_beside_good_entries_is_rejected_not_dro
     ingest_lines, query: Query
 ) -> None:
     # Each of an entry's item lists: messaging is checked above, standby and changes here.
-    change = f.feed(f.comment())["entry"][0]["changes"][0]
+    change = ff.feed(ff.comment())["entry"][0]["changes"][0]
     lines = [
         f.batch(f.entry(f.message(psid="u1", ts=T0)),
                 {"id": PAGE_ID, "time": T0, "changes": change}),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import tests.factories as f
+import tests.factories_feed as ff
 from tests.conftest import Query
 from tests.factories import PAGE_ID, T0, utc
 
@@ -160,7 +161,7 @@ def test_a_wrapped_standby_item_is_standby(ingest_lines, query: Query, form: str
 def test_a_feed_sample_is_a_comment_of_the_page_its_post_id_names(
     ingest_lines, query: Query, enveloped: bool
 ) -> None:
-    sample = {"field": "feed", "value": f.comment()["value"]}
+    sample = {"field": "feed", "value": ff.comment()["value"]}
     ingest_lines([f.envelope(sample) if enveloped else sample])
     assert query("SELECT line_no, reason FROM rejects") == []
     event = query.one(
@@ -190,7 +191,7 @@ def test_a_page_field_sample_with_no_post_to_name_its_page_is_rejected_for_that(
 
 
 def test_a_feed_change_without_an_item_is_rejected(ingest_lines, query: Query) -> None:
-    entry = _changes("feed", f.comment()["value"])
+    entry = _changes("feed", ff.comment()["value"])
     bare = _changes("name", {})
     bare["entry"][0]["changes"][0]["value"] = "Acme"
     lines: list[Any] = [

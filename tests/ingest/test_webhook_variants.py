@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import tests.factories as f
+import tests.factories_feed as ff
 from tests.factories import PAGE_ID, PSID, T0, utc
 from tests.ingest.logs import _ingest_to
 
@@ -72,17 +73,17 @@ VARIANTS: dict[str, list[Any]] = {
         f"metadata:{name}": [f.delivery(f.echo(psid=name, mid=f"m_{name}", metadata=metadata))]
         for name, (metadata, _) in ECHO_METADATA.items()
     },
-    "send-log": [f.send_log("c_77", "u5", ts=T0, message_id="m_reply_77")],
-    "send-log-envelope": [f.envelope(f.send_log("c_78", "u6", ts=T0, message_id="m_reply_78"))],
+    "send-log": [ff.send_log("c_77", "u5", ts=T0, message_id="m_reply_77")],
+    "send-log-envelope": [f.envelope(ff.send_log("c_78", "u6", ts=T0, message_id="m_reply_78"))],
     "send-log-envelope-undated": [
-        f.envelope(f.send_log("c_79", "u7", ts="TIMESTAMP", message_id="m_reply_79"),
+        f.envelope(ff.send_log("c_79", "u7", ts="TIMESTAMP", message_id="m_reply_79"),
                    received_at=T0)
     ],
     "postback-mids": [
         f.delivery(f.postback(mid="pb_1", psid="p1")),
         f.delivery(f.postback(with_mid=False, psid="p2", referral=f.referral_obj("r2"))),
     ],
-    "comment": [f.feed(f.comment(comment_id="c_9", from_id="10158230000000009"))],
+    "comment": [ff.feed(ff.comment(comment_id="c_9", from_id="10158230000000009"))],
     "unknown-key": [f.delivery(f.other_item("messaging_game_plays", {"game_id": "g1"}))],
     "unknown-key-no-sender": [f.delivery(POLICY_ENFORCEMENT)],
     "escaped-unicode": [

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import tests.factories as f
+import tests.factories_feed as ff
 from tests.factories import MINUTE, PAGE_ID, T0
 
 P = "6512345678901234"
@@ -156,17 +157,17 @@ SCENARIOS: dict[str, list[Unit]] = {
         },
     ),
     "feed_comments": [
-        ("change", f.comment("add", created_time=T0 // 1000)),
-        ("change", f.comment("edited", text="edited!", created_time=T0 // 1000 + 60)),
-        ("change", f.comment("remove", text=None, created_time=T0 // 1000 + 120)),
+        ("change", ff.comment("add", created_time=T0 // 1000)),
+        ("change", ff.comment("edited", text="edited!", created_time=T0 // 1000 + 60)),
+        ("change", ff.comment("remove", text=None, created_time=T0 // 1000 + 120)),
     ],
     "send_log_private_reply": [
-        ("change", f.comment("add", created_time=T0 // 1000)),
-        ("send", f.send_log(COMMENT, P, ts=T0 + MINUTE)),
+        ("change", ff.comment("add", created_time=T0 // 1000)),
+        ("send", ff.send_log(COMMENT, P, ts=T0 + MINUTE)),
         ("item", _msg(T0 + 2 * MINUTE)),
     ],
     "send_log_and_its_echo": [
-        ("send", f.send_log(COMMENT, P, ts=T0 + MINUTE, message_id="m_reply")),
+        ("send", ff.send_log(COMMENT, P, ts=T0 + MINUTE, message_id="m_reply")),
         ("item", f.private_reply_echo(COMMENT, psid=P, ts=T0 + MINUTE, mid="m_reply")),
         ("item", _msg(T0 + 2 * MINUTE)),
         ("item", f.referral(None, "ADS", psid=P, ts=T0 + 3 * MINUTE, ad_id="2384330192771")),
@@ -175,7 +176,7 @@ SCENARIOS: dict[str, list[Unit]] = {
         (
             "send",
             {
-                **f.send_log(psid=P, ts=T0 + MINUTE, message_id="m_post"),
+                **ff.send_log(psid=P, ts=T0 + MINUTE, message_id="m_post"),
                 "request": {"recipient": {"post_id": f"{PAGE_ID}_99887766"}},
             },
         ),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import tests.factories as f
+import tests.factories_feed as ff
 from ingest import db as refscope_db
 from ingest import links, pipeline
 from tests.factories import OTHER_PAGE_ID, PAGE_ID, T0
@@ -27,7 +28,7 @@ def _body(unit: Unit, container: str = "messaging") -> Any:
     if kind == "item":
         return f.delivery(x, container=container, time=SENT)
     if kind == "change":
-        return f.feed(x, time=SENT // 1000)
+        return ff.feed(x, time=SENT // 1000)
     return x
 
 
