@@ -29,6 +29,23 @@ def page(*rows: object) -> dict[str, object]:
     return {"data": list(rows), "paging": {"cursors": {"before": "QVFI", "after": "QVFJ"}}}
 
 
+PULLED = dt.datetime(2026, 11, 20, 12, 0)
+
+
+def older_than_a_pull(
+    db_path: Path, log_dir: Path, held: list[dict[str, object]], lines: list[object]
+) -> Path:
+    """The rows `held` stored by a pull of act_1 at PULLED, and an export of `lines` written a
+    day before it: log_dir/old.ndjson."""
+    con = db.connect(db_path)
+    with db.transaction(con):
+        insight_rows.store(con, [insight_rows.insight_row(r, PULLED, "act_1") for r in held])
+    con.close()
+    old = f.write_ndjson(log_dir / "old.ndjson", lines)
+    os.utime(old, (PULLED.timestamp() - 86400, PULLED.timestamp() - 86400))
+    return old
+
+
 def test_pages_and_single_rows_land_in_ad_insights_beside_webhooks(
     ingest_lines: IngestLines, query: Query
 ) -> None:
@@ -101,20 +118,16 @@ def test_newer_insights_win_whichever_is_read_last(
 ) -> None:
     """A file's rows are as of its last change: an older export read later does not undo a
     later pull, and a newer file replaces what an older one stored."""
-    pulled = dt.datetime(2026, 11, 20, 12, 0)
-    con = db.connect(db_path)
-    with db.transaction(con):
-        insight_rows.store(con, [insight_rows.insight_row(row(spend="30"), pulled, "act_1")])
-    con.close()
-    old = f.write_ndjson(log_dir / "old.ndjson", [page(row(spend="10"), row("2026-11-03"))])
-    os.utime(old, (pulled.timestamp() - 86400, pulled.timestamp() - 86400))
+    old = older_than_a_pull(
+        db_path, log_dir, [row(spend="30")], [page(row(spend="10"), row("2026-11-03"))]
+    )
     assert pipeline.run([str(old)], db_path).insights_added == 1  # only the day not held
     assert query("SELECT date, spend FROM ad_insights ORDER BY date") == [
         (dt.date(2026, 11, 2), 30.0), (dt.date(2026, 11, 3), 12.34)]  # fmt: skip
     new = f.write_ndjson(log_dir / "new.ndjson", [page(row(spend="31"))])
     assert pipeline.run([str(new)], db_path).insights_added == 1
     assert query("SELECT spend, pulled_at > ? FROM ad_insights WHERE date = '2026-11-02'",
-                 pulled) == [(31.0, True)]  # fmt: skip
+                 PULLED) == [(31.0, True)]  # fmt: skip
 
 
 def test_the_summary_counts_the_insights_rows(
@@ -280,16 +293,10 @@ def test_the_summary_says_which_insights_rows_were_not_stored_as_older_than_thos
 ) -> None:
     """An export older than a pull, read after it: its lines became no row and no reject, and
     the summary said "2 lines, 0 events (0 new, 0 duplicates), 0 rejects"."""
-    pulled = dt.datetime(2026, 11, 20, 12, 0)
-    con = db.connect(db_path)
-    with db.transaction(con):
-        stored = [insight_rows.insight_row(row(spend="30"), pulled, "act_1"),
-                  insight_rows.insight_row(row("2026-11-03"), pulled, "act_1")]  # fmt: skip
-        insight_rows.store(con, stored)
-    con.close()
-    old = f.write_ndjson(log_dir / "old.ndjson", [page(row(), row("2026-11-03")),
-                                                  row("2026-11-04")])  # fmt: skip
-    os.utime(old, (pulled.timestamp() - 86400, pulled.timestamp() - 86400))
+    held = [row(spend="30"), row("2026-11-03")]
+    old = older_than_a_pull(
+        db_path, log_dir, held, [page(row(), row("2026-11-03")), row("2026-11-04")]
+    )
     out = runner.invoke(cli, ["ingest", str(old), "--db", str(db_path)])
     assert out.exit_code == 0, out.output
     assert (
@@ -382,15 +389,9 @@ def test_the_summary_says_so_when_no_insights_row_was_newer_than_those_held(
 ) -> None:
     """An export wholly older than a pull: "0 ad insights rows (2 not newer …)" explains its
     lines, which would otherwise have gone nowhere ("2 lines, 0 events, 0 rejects")."""
-    pulled = dt.datetime(2026, 11, 20, 12, 0)
-    con = db.connect(db_path)
-    with db.transaction(con):
-        stored = [insight_rows.insight_row(row(spend="30"), pulled, "act_1"),
-                  insight_rows.insight_row(row("2026-11-03"), pulled, "act_1")]  # fmt: skip
-        insight_rows.store(con, stored)
-    con.close()
-    old = f.write_ndjson(log_dir / "old.ndjson", [row(), row("2026-11-03")])
-    os.utime(old, (pulled.timestamp() - 86400, pulled.timestamp() - 86400))
+    old = older_than_a_pull(
+        db_path, log_dir, [row(spend="30"), row("2026-11-03")], [row(), row("2026-11-03")]
+    )
     out = runner.invoke(cli, ["ingest", str(old), "--db", str(db_path)])
     assert out.exit_code == 0, out.output
     assert (
