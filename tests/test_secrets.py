@@ -9,10 +9,9 @@ import io
 import json
 import logging
 import os
-import threading
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from tests.ingest.receiver_server import (  # noqa: F401 (start_receiver is a fi
     start_receiver,
     text_delivery,
 )
+from tests.local_http import served
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -202,14 +202,8 @@ def oauth_refusing_graph() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(Handler) as base:
+        yield base
 
 
 def pull_ads(runner: CliRunner, base_url: str, db: Path) -> Any:

@@ -7,15 +7,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from tests.factories import batch, entry, message
+from tests.local_http import served
 
 TOKEN = "Bearer s3cr3t-test-token"
 
@@ -112,14 +112,8 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def site() -> Iterator[tuple[Site, str]]:
     s = Site()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(s))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield s, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(make_handler(s)) as base:
+        yield s, base
 
 
 def lines(start: int, n: int) -> bytes:

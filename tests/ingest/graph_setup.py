@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -18,6 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from ingest import remote
+from tests.local_http import served
 
 TOKEN = "EAAB-fake-graph-token-123"
 ACCOUNT = "act_1234567890"
@@ -127,13 +127,8 @@ def serving(answer: Callable[[str, dict[str, list[str]], str], Answer]) -> Itera
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(Handler) as base:
+        yield base
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import http.server
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from dashboard.cli import cli
 from ingest.cli import os_error_message
 from tests.conftest import Query
 from tests.ingest.cli_setup import _log, _one_error_line
+from tests.local_http import served
 
 # --- files it cannot create: one line, never a traceback --------------------------------------
 
@@ -223,14 +223,8 @@ def http_root(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(Quiet) as base:
+        yield root, base
 
 
 def test_pull_logs_names_the_url_not_its_spool_file(

@@ -3,8 +3,6 @@ showing credentials, the user's headers kept to the URL's origin, a web page or 
 
 from __future__ import annotations
 
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from ingest import fetch, remote
 from ingest.cli import cli
 from ingest.errors import SourceError
 from tests.ingest.fetch_server import TOKEN, Site, lines, make_handler
+from tests.local_http import served
 
 pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits (one test sets its own)
 
@@ -133,16 +132,11 @@ def test_a_redirect_to_another_port_of_the_same_host_gets_none_of_the_users_head
     "scheme, host or port"."""
     s, base = site
     other = Site(files={"/f.ndjson": lines(0, 3)})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(other))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        s.redirects = {"/ext.ndjson": f"http://127.0.0.1:{server.server_address[1]}/f.ndjson"}
+    with served(make_handler(other)) as other_base:
+        s.redirects = {"/ext.ndjson": f"{other_base}/f.ndjson"}
         headers = {"Authorization": TOKEN, "X-Api-Key": "KEYSECRET11"}
         res = remote.pull_logs(base + "/ext.ndjson", headers, db_path)
         assert res is not None and res.events_added == 3
-    finally:
-        server.shutdown()
-        server.server_close()
     assert s.requests[-1].get("X-Api-Key") == "KEYSECRET11"  # asked of the URL's own origin
     assert len(other.requests) == 1
     assert "X-Api-Key" not in other.requests[0] and "Authorization" not in other.requests[0]

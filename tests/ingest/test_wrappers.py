@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable, Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -41,6 +40,7 @@ from tests.ingest.wrappers_setup import (
     batched,
     plain,
 )
+from tests.local_http import served
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -168,23 +168,20 @@ def pulled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Rows]
     root = tmp_path_factory.mktemp("served")
     handler = partial(SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *a: None  # type: ignore[attr-defined]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    mp = pytest.MonkeyPatch()
-    mp.setenv("REFSCOPE_KEEP_TEXT", "1")
-    try:
-        out = {}
-        for name in ("webhooks.ndjson", "webhooks.ndjson.gz"):
-            _write(root, {name: _log(plain)["webhooks.ndjson"]})
-            db = root / f"{name}.duckdb"
-            url = f"http://127.0.0.1:{server.server_address[1]}/{name}"
-            assert remote.pull_logs(url, {}, _registered(db)) is not None
-            out[name] = _rows(db)
-        yield out
-    finally:
-        mp.undo()
-        server.shutdown()
-        server.server_close()
+    with served(handler) as base:
+        mp = pytest.MonkeyPatch()
+        mp.setenv("REFSCOPE_KEEP_TEXT", "1")
+        try:
+            out = {}
+            for name in ("webhooks.ndjson", "webhooks.ndjson.gz"):
+                _write(root, {name: _log(plain)["webhooks.ndjson"]})
+                db = root / f"{name}.duckdb"
+                url = f"{base}/{name}"
+                assert remote.pull_logs(url, {}, _registered(db)) is not None
+                out[name] = _rows(db)
+            yield out
+        finally:
+            mp.undo()
 
 
 @pytest.mark.parametrize("name", ["webhooks.ndjson", "webhooks.ndjson.gz"])
