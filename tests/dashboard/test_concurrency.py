@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -52,6 +53,29 @@ print(runs)
 """
 
 
+def while_ingesting(db_file: Path, log: Path, step: Callable[[], None]) -> int:
+    """Runs INGEST_LOOP on db_file and log in another process, calling step() until it is done;
+    the runs it made."""
+    args = [str(db_file), str(log), str(WRITE_SECONDS), str(PER_RUN)]
+    writer = subprocess.Popen(
+        [sys.executable, "-c", INGEST_LOOP, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while writer.poll() is None:
+            step()
+        out, err = writer.communicate(timeout=60)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.communicate()
+    assert writer.returncode == 0, err
+    return int(out.split()[-1])
+
+
 def fresh(path: Path, name: str) -> pd.DataFrame:
     con = db.connect(path, read_only=True)
     queries.install_macros(con)
@@ -66,42 +90,20 @@ def test_reads_during_an_ingest_loop_never_fail_and_catch_up(demo_copy, tmp_path
     monkeypatch.setenv("REFSCOPE_DB", str(demo_copy))
     st.cache_data.clear()
     before = int(fresh(demo_copy, "kpis")["new_contacts"].iloc[0])
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            INGEST_LOOP,
-            str(demo_copy),
-            str(tmp_path / "live.ndjson"),
-            str(WRITE_SECONDS),
-            str(PER_RUN),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     seen: list[int] = []
-    reads = 0
-    try:
-        while writer.poll() is None:
-            kpis = store.fetch("kpis", RANGE)
-            store.fetch("channel_totals", RANGE)
-            store.fetch("refs", RANGE)
-            with store.reading() as con:
-                by_day = queries.new_contacts_by_day(con, RANGE)
-            seen.append(int(kpis["new_contacts"].iloc[0]))
-            assert int(by_day["contacts"].sum()) >= seen[-1]  # read later, never older
-            reads += 1
-        out, err = writer.communicate(timeout=60)
-    finally:
-        if writer.poll() is None:
-            writer.kill()
-            writer.communicate()
-    assert writer.returncode == 0, err
-    runs = int(out.split()[-1])
+
+    def read() -> None:
+        kpis = store.fetch("kpis", RANGE)
+        store.fetch("channel_totals", RANGE)
+        store.fetch("refs", RANGE)
+        with store.reading() as con:
+            by_day = queries.new_contacts_by_day(con, RANGE)
+        seen.append(int(kpis["new_contacts"].iloc[0]))
+        assert int(by_day["contacts"].sum()) >= seen[-1]  # read later, never older
+
+    runs = while_ingesting(demo_copy, tmp_path / "live.ndjson", read)
     assert runs >= 3, f"the writer was starved: {runs} runs in {WRITE_SECONDS} s"
-    assert reads >= 10
+    assert len(seen) >= 10  # reads
     assert seen == sorted(seen) and seen[0] >= before
     assert len(set(seen)) > 1, "the reads never saw an ingest land"
 

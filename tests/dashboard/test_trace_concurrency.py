@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.test_concurrency import INGEST_LOOP, PER_RUN, RANGE, WRITE_SECONDS, fresh
+from tests.dashboard.test_concurrency import PER_RUN, RANGE, fresh, while_ingesting
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -38,32 +38,20 @@ def test_pages_loaded_during_an_ingest_loop_show_no_error_and_catch_up(
 ):
     monkeypatch.setenv("REFSCOPE_DB", str(demo_copy))
     before = int(fresh(demo_copy, "kpis")["new_contacts"].iloc[0])
-    args = [str(demo_copy), str(tmp_path / "live.ndjson"), str(WRITE_SECONDS), str(PER_RUN)]
-    writer = subprocess.Popen(
-        [sys.executable, "-c", INGEST_LOOP, *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    loads, seen = 0, []
-    try:
-        while writer.poll() is None:
-            page = PAGES[loads % len(PAGES)]
-            at = load(page)
-            assert not at.exception, (page, [e.message for e in at.exception])
-            assert not at.error, (page, [e.value for e in at.error])
-            if page == "overview":
-                seen.append(int(shown_new_contacts(at).replace(",", "")))
-            loads += 1
-        out, err = writer.communicate(timeout=60)
-    finally:
-        if writer.poll() is None:
-            writer.kill()
-            writer.communicate()
-    assert writer.returncode == 0, err
-    runs = int(out.split()[-1])
-    assert runs >= 2 and loads >= len(PAGES)
+    loads: list[str] = []
+    seen: list[int] = []
+
+    def load_next() -> None:
+        page = PAGES[len(loads) % len(PAGES)]
+        at = load(page)
+        assert not at.exception, (page, [e.message for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
+        if page == "overview":
+            seen.append(int(shown_new_contacts(at).replace(",", "")))
+        loads.append(page)
+
+    runs = while_ingesting(demo_copy, tmp_path / "live.ndjson", load_next)
+    assert runs >= 2 and len(loads) >= len(PAGES)
     assert seen == sorted(seen) and seen[0] >= before
 
     # After the run: every page shows what a fresh read of the database says.
