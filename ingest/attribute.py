@@ -131,12 +131,16 @@ WITH cand AS (
     SELECT *,
         may_be_first AND row_number() OVER (
             PARTITION BY page_id, psid, may_be_first
-            ORDER BY tag_only, ts, via IN ('private_reply', 'message_echo'),
+            ORDER BY tag_only, ts, via IN ('private_reply', 'message_echo'), via = 'message',
                      event_key) = 1 AS first,
         lag(CASE WHEN NOT tag_only THEN struct_pack(ts, channel, ad_id, ref) END IGNORE NULLS)
-            -- At one instant the page's private reply comes before the user's own touch.
+            -- At one instant the page's private reply comes before the user's own touch, and
+            -- a referral (a Get Started's, a top-level one) before the message repeating it:
+            -- one click reported twice in one second (Meta dates some items in seconds) is one
+            -- entry, whichever way the items' keys happen to order.
             OVER (PARTITION BY page_id, psid
-                  ORDER BY ts, via NOT IN ('private_reply', 'message_echo'), event_key) AS prev
+                  ORDER BY ts, via NOT IN ('private_reply', 'message_echo'), via = 'message',
+                           event_key) AS prev
     FROM placed
 ), judged AS (
     -- A message carrying the ad id or ref of the contact's touch just before it, within the
