@@ -76,11 +76,14 @@ WHERE s.kind = 'message_echo' AND s.page_guessed AND s.problem IS NULL
 # run are removed once, when the run ends (RUN_COPIES); copies of earlier runs' events are
 # never inserted (_OLDER). Copies dated by their arrival (a line without a timestamp of its
 # own) keep the earliest instant, whichever was read first: the order of logs changes nothing.
+# At one instant a copy from messaging[] stays over one from standby[] (two apps of the page
+# logging one event: the thread owner's and another's), whichever log was read first.
 _LATER_COPIES = """
 CREATE OR REPLACE TEMP TABLE rs_later AS
 SELECT rid, ei, ii, container FROM (
     SELECT rid, ei, ii, container,
-           row_number() OVER (PARTITION BY event_key ORDER BY ts, rid, ei, ii) AS n
+           row_number() OVER (PARTITION BY event_key ORDER BY ts, is_standby, rid, ei, ii)
+               AS n
     FROM rs_stage
     WHERE problem IS NULL AND kind <> 'click' AND event_key IN (
         SELECT event_key FROM rs_stage WHERE problem IS NULL AND kind <> 'click'
@@ -128,16 +131,29 @@ DELETE FROM events e USING (
 WHERE e.event_key = s.event_key AND s.ts < e.ts
   AND e.ts BETWEEN $lo AND $hi AND e.run_id <> $run_id
 """
+# An earlier run's copy from standby[] at the instant of a copy of this batch from messaging[]:
+# the batch's copy replaces it, as within a run. Stored standby copies are few: the join is
+# built on them.
+_STANDBY_STORED = """
+DELETE FROM events e USING (
+    SELECT DISTINCT event_key, ts FROM rs_stage
+    WHERE problem IS NULL AND kind <> 'click' AND NOT is_standby
+      AND ts >= coalesce((SELECT max(CAST(before AS TIMESTAMP)) FROM prunes), ts)
+) s
+WHERE e.is_standby AND e.event_key = s.event_key AND e.ts = s.ts
+  AND e.ts BETWEEN $lo AND $hi AND e.run_id <> $run_id
+"""
 COPY_MARGIN = dt.timedelta(days=30)
 _EPOCH = dt.datetime(2000, 1, 1)
 
 # Events of this run whose key an earlier line of the run already gave (the earliest dated, then
-# the first by file and line, stays): a POST retried across batches or files.
+# one from messaging[] over standby[], then the first by file and line, stays): a POST retried
+# across batches or files.
 RUN_COPIES = """
 DELETE FROM events WHERE run_id = $run_id AND rowid IN (
     SELECT rowid FROM (
         SELECT rowid, row_number() OVER (
-            PARTITION BY event_key ORDER BY ts, file, line_no, rowid) AS n
+            PARTITION BY event_key ORDER BY ts, is_standby, file, line_no, rowid) AS n
         FROM events
         WHERE run_id = $run_id AND event_key IN (
             SELECT event_key FROM events WHERE run_id = $run_id
@@ -328,8 +344,9 @@ def _load_table(
         con.execute(_LATER_COPIES)
         replaced = 0  # stored copies that an earlier-dated copy of this batch takes the place of
         if older_events and n:
-            stored = con.execute(_LATER_STORED, {k: params[k] for k in ("run_id", "lo", "hi")})
-            replaced = int((stored.fetchone() or (0,))[0])
+            window = {k: params[k] for k in ("run_id", "lo", "hi")}
+            for sql in (_LATER_STORED, _STANDBY_STORED):
+                replaced += int((con.execute(sql, window).fetchone() or (0,))[0])
         row = con.execute(insert, params).fetchone()
         res.added = (int(row[0]) if row else 0) - replaced
         insights: insight_lines.Handled = set()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 import tests.factories as f
 from tests.conftest import Query
 from tests.factories import T0
@@ -65,4 +67,55 @@ def test_a_reentry_referral_and_its_message_in_one_second_are_one_reentry(
     assert rows == [(who, "organic", 1) for who in PEOPLE]
     assert query("SELECT via, count(*) FROM touches WHERE is_reentry GROUP BY via") == [
         ("referral", len(PEOPLE))
+    ]
+
+
+def one_event_in_two_apps_logs() -> tuple[Lines, Lines]:
+    """The same message, referral and reaction as the thread owner's app logged them
+    (messaging[]) and as a second app of the page logged them (standby[], while it did not own
+    the thread): https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_handovers"""
+    items = [
+        f.referral("window_sticker", psid="two_apps", ts=T0),
+        f.message(psid="two_apps", ts=T0 + SECOND, mid="m_two_apps"),
+        f.reaction("m_page_said", psid="two_apps", ts=T0 + 2 * SECOND),
+    ]
+    owner = [f.delivery(i) for i in items]
+    other_app = [f.delivery(i, container="standby") for i in items]
+    return owner, other_app
+
+
+@pytest.mark.parametrize("batch", [None, "64"])
+def test_one_event_in_messaging_and_standby_is_kept_alike_whichever_log_comes_first(
+    ingest_lines, query: Query, monkeypatch: pytest.MonkeyPatch, batch: str | None
+) -> None:
+    """Copies of one event are one event, and which copy stays does not depend on the order the
+    logs are read in: the thread owner's (messaging[]) over standby[]'s, in one batch or in
+    several of one run. (The first one read stayed: its is_standby was whichever log came
+    first, in one run or over two.)"""
+    if batch is not None:
+        monkeypatch.setenv("REFSCOPE_INGEST_BATCH", batch)  # a batch a line
+    owner, other_app = one_event_in_two_apps_logs()
+    result = ingest_lines(other_app + owner)
+    assert (result.events_added, result.duplicates) == (3, 3)
+    assert query("SELECT kind, is_standby FROM events ORDER BY kind") == [
+        ("message", False),
+        ("reaction", False),
+        ("referral", False),
+    ]
+
+
+def test_copies_in_standby_read_first_in_an_earlier_run_give_way_to_messaging(
+    ingest_lines, query: Query
+) -> None:
+    owner, other_app = one_event_in_two_apps_logs()
+    ingest_lines(other_app, "second_app.ndjson")
+    result = ingest_lines(owner, "owner_app.ndjson")
+    assert (result.events_added, result.duplicates) == (0, 3)
+    assert query("SELECT kind, is_standby FROM events ORDER BY kind") == [
+        ("message", False),
+        ("reaction", False),
+        ("referral", False),
+    ]
+    assert query("SELECT psid, channel, message_count, reentry_count FROM contacts") == [
+        ("two_apps", "m_me_link", 1, 0)
     ]
