@@ -117,15 +117,17 @@ class GraphClient:
         try:
             while url:
                 body, headers = self._get(client, url, params)
-                data, paging = body.get("data") or [], body.get("paging") or {}
+                # Meta's answer always has `data` (`[]` for days without delivery): one without
+                # is not an empty answer, whose days would lose their stored rows.
+                data, paging = body.get("data"), body.get("paging") or {}
                 if (
                     not isinstance(data, list)
                     or not isinstance(paging, dict)
                     or not all(isinstance(r, dict) for r in data)
                 ):  # another API at --base-url, or a proxy that rewrote the answer
                     raise GraphError(
-                        "Graph API: an answer not shaped like insights (data is not a list of "
-                        "rows, or paging not an object): is --base-url the Graph API?"
+                        "Graph API: an answer not shaped like insights (no data list of rows, "
+                        "or paging not an object): is --base-url the Graph API?"
                     )
                 yield data
                 nxt = paging.get("next")

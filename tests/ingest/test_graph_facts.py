@@ -258,3 +258,21 @@ def test_an_answer_not_shaped_like_insights_is_a_clear_error(
     api.script = {1: (200, body, {})}
     with pytest.raises(GraphError, match="Graph API: an answer not shaped like insights"):
         pull(api, db_path, since=TODAY)
+
+
+@pytest.mark.parametrize("body", [{}, {"paging": {"cursors": {}}}, {"data": None}],
+                         ids=["empty", "paging-only", "data-null"])  # fmt: skip
+def test_an_answer_without_data_removes_nothing(
+    api: Server, db_path: Path, query: Any, body: dict[str, Any]
+) -> None:
+    """Meta's insights answer always has `data` (`[]` for days without delivery). A 200 with
+    none (a proxy's or another API's JSON) was taken for an empty answer: the re-pull removed
+    every stored row of its days and recorded them as pulled, without spend."""
+    api.rows = [row(TODAY - dt.timedelta(days=d), "9", "4.00") for d in range(3)]
+    pull(api, db_path, since=TODAY - dt.timedelta(days=2))
+    assert query.scalar("SELECT sum(spend) FROM ad_insights") == 12.0
+    api.script = {len(api.requests) + 1: (200, body, {})}
+    with pytest.raises(GraphError, match="Graph API: an answer not shaped like insights"):
+        pull(api, db_path, since=TODAY - dt.timedelta(days=2))
+    assert query.scalar("SELECT sum(spend) FROM ad_insights") == 12.0
+    assert query.scalar("SELECT count(*) FROM ad_pulls") == 1
