@@ -32,6 +32,11 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
     except ValueError:
         raise GraphError(f"Graph API: an insights row with date_start {str(r['date_start'])[:40]!r}"
                          ", not a date (YYYY-MM-DD): nothing is stored") from None  # fmt: skip
+    if r.get("date_stop") not in (None, "", r["date_start"]):
+        # Asked without time_increment=1: its spend is of several days, not of date_start's.
+        raise GraphError(f"Graph API: an insights row for more than one day ({day} to "
+                         f"{str(r['date_stop'])[:40]}; asked without time_increment=1?): "
+                         "nothing is stored")  # fmt: skip
     actions = r.get("actions") or []
     started = next(
         (a.get("value") for a in actions if isinstance(a, dict)

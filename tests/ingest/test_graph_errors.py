@@ -159,3 +159,17 @@ def test_an_until_before_the_default_start_names_the_default_not_a_since(
         "back the first time): give --since too"
     )
     assert "--since 20" not in str(err.value)
+
+
+def test_an_insights_row_of_more_than_one_day_is_a_clear_error(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """An answer asked without time_increment=1 (a proxy's cached answer, say) holds one row per
+    ad for several days: stored as its first day's, their whole spend landed on that day. An
+    insights file with such a row is rejected; a pull stops, nothing stored."""
+    graph.rows = days(2)
+    graph.rows[3]["date_stop"] = str(TODAY + dt.timedelta(days=6))
+    with pytest.raises(GraphError, match=re.escape("an insights row for more than one day")):
+        pull(graph, db_path, since=TODAY - dt.timedelta(days=1))
+    assert query("SELECT count(*) FROM ad_insights") == [(0,)]
+    assert query("SELECT count(*) FROM ad_pulls") == [(0,)]
