@@ -36,17 +36,29 @@ SPEND_DAYS = """(SELECT least(min(p.since), (SELECT min(date) FROM ad_insights))
                         greatest(max(p.until), (SELECT max(date) FROM ad_insights)) AS last_day
                  FROM ad_pulls p)"""
 # Days from $start to $end between the first and the last pulled day that no pull asked for and
-# no insight row holds: a gap between two pulls, whose spend is not counted. Insights stored
-# without any pull (by hand, or by a refscope that kept no `ad_pulls`) tell no gap from a day
-# Meta left out for no delivery: none then.
+# no insight row holds: a gap between two pulls, whose spend is not counted. Each ad account is
+# pulled on its own, so also a day after an account's first pulled day, up to the last day any
+# pull asked for, that neither its pulls nor its rows hold (its pulls stopped short of the
+# others'). Insights stored without any pull (by hand, or by a refscope that kept no `ad_pulls`)
+# tell no gap from a day Meta left out for no delivery: none then.
 SPEND_MISSING = f"""(
     SELECT CAST(t.d AS DATE) AS day
     FROM range(CAST($start AS TIMESTAMP), CAST($end AS TIMESTAMP) + INTERVAL 1 DAY,
                INTERVAL 1 DAY) t(d), {SPEND_DAYS} s
     WHERE CAST(t.d AS DATE) BETWEEN s.first_day AND s.last_day
       AND EXISTS (SELECT 1 FROM ad_pulls)
-      AND NOT EXISTS (SELECT 1 FROM ad_pulls p WHERE CAST(t.d AS DATE) BETWEEN p.since AND p.until)
-      AND NOT EXISTS (SELECT 1 FROM ad_insights a WHERE a.date = CAST(t.d AS DATE)))"""
+      AND ((NOT EXISTS (SELECT 1 FROM ad_pulls p
+                        WHERE CAST(t.d AS DATE) BETWEEN p.since AND p.until)
+            AND NOT EXISTS (SELECT 1 FROM ad_insights a WHERE a.date = CAST(t.d AS DATE)))
+           OR EXISTS (
+               SELECT 1 FROM (SELECT account_id, min(since) AS first_day FROM ad_pulls
+                              GROUP BY account_id) f
+               WHERE CAST(t.d AS DATE) >= f.first_day
+                 AND CAST(t.d AS DATE) <= (SELECT max(until) FROM ad_pulls)
+                 AND NOT EXISTS (SELECT 1 FROM ad_pulls p WHERE p.account_id = f.account_id
+                                   AND CAST(t.d AS DATE) BETWEEN p.since AND p.until)
+                 AND NOT EXISTS (SELECT 1 FROM ad_insights a WHERE a.account_id = f.account_id
+                                   AND a.date = CAST(t.d AS DATE)))))"""
 
 
 # The data's last day that is over: the newest event's, unless that is today (UTC), whose

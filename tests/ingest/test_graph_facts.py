@@ -276,3 +276,32 @@ def test_an_answer_without_data_removes_nothing(
         pull(api, db_path, since=TODAY - dt.timedelta(days=2))
     assert query.scalar("SELECT sum(spend) FROM ad_insights") == 12.0
     assert query.scalar("SELECT count(*) FROM ad_pulls") == 1
+
+
+def test_days_one_account_left_unpulled_are_a_gap_in_the_spend(api: Server, db_path: Path) -> None:
+    """Each ad account is pulled on its own. One pulled to yesterday covered the days another's
+    pulls stopped short of (a cron job of its own that broke): their spend, never pulled,
+    went missing from the spend and the cost per contact without a note."""
+    for account, spend, stop in (("555", "4.00", 1), ("777", "2.00", 6)):
+        since, until = TODAY - dt.timedelta(days=9), TODAY - dt.timedelta(days=stop)
+        api.rows = [row(since + dt.timedelta(days=d), f"{account}0", spend)
+                    for d in range((until - since).days + 1)]  # fmt: skip
+        for r in api.rows:
+            r["account_id"] = account
+        remote.pull_ads(f"act_{account}", TOKEN, db_path, since=since, until=until,
+                        base_url=api.base, sleep=api.sleep, today=TODAY)  # fmt: skip
+    f = Filters(TODAY - dt.timedelta(days=9), TODAY - dt.timedelta(days=1))
+    con = db.connect(db_path, read_only=True)
+    try:
+        missing = [pd.Timestamp(d).date() for d in queries.spend_missing(con, f)["day"]]
+        assert missing == [TODAY - dt.timedelta(days=d) for d in (5, 4, 3, 2, 1)]
+        days = queries.spend_days(con).iloc[0]
+        got = (pd.Timestamp(days["first_day"]).date(), pd.Timestamp(days["last_day"]).date())
+        assert "spend counts the pulled days only" in spend_gap(f, *got, missing)
+        # Nor is it a previous period to compare with; the days both pulled are.
+        assert pd.isna(queries.kpis(con, f, True).iloc[0]["spend"])
+        both = Filters(TODAY - dt.timedelta(days=9), TODAY - dt.timedelta(days=6))
+        assert queries.spend_missing(con, both).empty
+        assert queries.kpis(con, both, True).iloc[0]["spend"] == 24.0
+    finally:
+        con.close()
