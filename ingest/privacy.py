@@ -34,6 +34,8 @@ TOKEN_REMOVED = "<token removed>"  # an access token in a rejected line, salted 
 # A Graph API answer saved to a file holds the token that asked for it in paging.next (and a
 # saved request may hold it as a key): never kept in rejects.raw.
 _TOKEN = re.compile(r'(access_token=|"access_token"\s*:\s*")[^&"\s\\]+')
+# Meta's error answer to a malformed token quotes it ("Malformed access token EAAG...").
+_ECHOED_TOKEN = re.compile(r"(access token )[A-Za-z0-9]{20,}")
 # The name beside a blanked id in a comment's `from` object ({"id": ..., "name": ...}, either
 # order): a forgotten person's name goes with their id. One pattern for Python and DuckDB (RE2),
 # used with FORGOTTEN_NAME_AS (\1 and \2 are the parts kept).
@@ -187,7 +189,7 @@ class Privacy:
         line need not be valid JSON. An access token (`access_token=...`) becomes TOKEN_REMOVED
         always.
         """
-        raw = _TOKEN.sub(rf"\1{TOKEN_REMOVED}", raw)
+        raw = without_tokens(raw)
         if self.salt is None and not forgotten:
             return raw
         line = _Redaction(self, frozenset(forgotten)).line(raw)
@@ -195,6 +197,13 @@ class Privacy:
             for pattern in FORGOTTEN_NAMES:
                 line = re.sub(pattern, FORGOTTEN_NAME_AS, line)
         return line
+
+
+def without_tokens(text: str) -> str:
+    """text with each access token it holds as TOKEN_REMOVED: in a URL's query, as a JSON key's
+    value, or quoted by an error message."""
+    text = _TOKEN.sub(rf"\1{TOKEN_REMOVED}", text)
+    return _ECHOED_TOKEN.sub(rf"\1{TOKEN_REMOVED}", text)
 
 
 def forgotten_hash(stored_id: str) -> str:

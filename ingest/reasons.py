@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from .privacy import without_tokens
 from .wording import counted
 
 BOM = "\ufeff"
@@ -104,8 +105,9 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     if "entry" not in doc and isinstance(doc.get("error"), dict):
         # Meta's error answer, saved by an export or curl in place of an insights page.
         err = doc["error"]
-        return (f"Graph API error answer, no insights: {str(err.get('message'))[:200]} "
-                f"(code {err.get('code')})")  # fmt: skip
+        # Without a token it quotes (Meta's answer to a malformed one), then cut.
+        said = without_tokens(str(err.get("message")))[:200]
+        return f"Graph API error answer, no insights: {said} (code {err.get('code')})"
     if "entry" not in doc:
         return "no entry list"
     entries = doc["entry"]

@@ -155,6 +155,23 @@ def test_a_rejected_page_keeps_no_access_token(ingest_lines: IngestLines, query:
     assert not any(token in r for r in raws)
 
 
+def test_a_saved_error_echoing_the_token_keeps_no_access_token(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """Meta's answer to a malformed token quotes it ("Malformed access token EAAG..."): saved
+    in place of a page, it is rejected, and neither its reason nor its text keeps the token."""
+    token = "EAAGm0PX4ZCpsBAKZAtokenZDZD"
+    err = {"error": {"message": f"Malformed access token {token}", "type": "OAuthException",
+                     "code": 190, "fbtrace_id": "AbCdEf"}}  # fmt: skip
+    res = ingest_lines([err])
+    assert res.rejects_added == 1
+    ((reason, raw),) = query("SELECT reason, raw FROM rejects")
+    assert token not in reason and token not in raw
+    assert reason == ("Graph API error answer, no insights: Malformed access token "
+                      "<token removed> (code 190)")  # fmt: skip
+    assert '"Malformed access token <token removed>"' in raw
+
+
 def test_a_row_of_more_than_one_day_is_rejected_not_stored_as_its_first_day(
     ingest_lines: IngestLines, query: Query
 ) -> None:
