@@ -37,7 +37,7 @@ USAGE_SLOWDOWN_PCT = 90  # at this usage or above, pause before the next call
 MAX_RETRIES = 8
 FIELDS = (
     "date_start,date_stop,account_id,campaign_id,campaign_name,adset_id,adset_name,ad_id,"
-    "ad_name,spend,impressions,clicks,actions,cost_per_action_type"
+    "ad_name,spend,impressions,clicks,actions,cost_per_action_type,account_currency"
 )
 
 

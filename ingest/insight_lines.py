@@ -91,6 +91,19 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
     return None
 
 
+def _other_currency(obj: dict[str, object], rows: list[object], held: str, of: str) -> str | None:
+    """Why rows cannot be stored beside spend in the currency held (of account `of`): the first
+    row in another one, by its index in a page. None when they can (or no currency is held)."""
+    page = isinstance(obj.get("data"), list)
+    for i, row in enumerate(rows):
+        said = row.get("account_currency") if isinstance(row, dict) else None
+        if held and said not in (None, "", held):
+            where = f"data[{i}]: " if page else ""
+            return f"{where}insights row in {said}: this database holds ad spend in {held} " \
+                   f"(account {of})"  # fmt: skip
+    return None
+
+
 def _is_number(v: object) -> bool:
     """Whether v is a finite number, or a string of one ("12.34"; not "1,234.50")."""
     if isinstance(v, bool) or not isinstance(v, str | int | float):
@@ -115,6 +128,8 @@ def load(
     handled: Handled = set()
     rejected: Rejected = []
     rows: list[list[Any]] = []
+    # Spend is added up across accounts: one currency (the stored spend's, else the first said).
+    currency, of = insight_rows.held_currency(con)
     for file_id, line_no, raw in con.execute(_LINES).fetchall():
         try:
             obj = json.loads(raw)
@@ -124,17 +139,21 @@ def load(
         if found is None:
             continue
         handled.add((file_id, line_no))
-        why = problem(obj, found)
+        why = problem(obj, found) or _other_currency(obj, found, currency, of)
         if why is not None:
             rejected.append((file_id, line_no, why, raw.rstrip("\r\n")))
             continue
         at = pulled_at.get(file_id, now)
-        rows.extend(insight_rows.insight_row(r, at) for r in found if isinstance(r, dict))
+        new = [insight_rows.insight_row(r, at) for r in found if isinstance(r, dict)]
+        rows.extend(new)
+        said = next((r for r in new if r[insight_rows.CURRENCY] is not None), None)
+        if not currency and said is not None:
+            currency, of = said[insight_rows.CURRENCY], said[insight_rows.ACCOUNT] or "?"
     # A day and ad twice: the newer file's wins (as across runs), else the last line read.
     last: dict[tuple[Any, Any], list[Any]] = {}
     for r in rows:
         held = last.get((r[0], r[1]))
-        if held is None or held[-1] <= r[-1]:
+        if held is None or held[insight_rows.PULLED_AT] <= r[insight_rows.PULLED_AT]:
             last[(r[0], r[1])] = r
     if not last:
         return 0, 0, handled, rejected

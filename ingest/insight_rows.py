@@ -59,11 +59,18 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
         json.dumps(actions),
         json.dumps(r.get("cost_per_action_type") or []),
         pulled_at,
+        _text(r.get("account_currency")),
     ]
 
 
+ACCOUNT = 7  # the index of account_id in a row of insight_row
+PULLED_AT = 14  # of pulled_at
+CURRENCY = 15  # and of account_currency
+
+
 # The id and name fields of ad_insights: Meta writes them as strings; a file may hold numbers.
-TEXT_FIELDS = ("ad_name", "adset_id", "adset_name", "campaign_id", "campaign_name", "account_id")
+TEXT_FIELDS = ("ad_name", "adset_id", "adset_name", "campaign_id", "campaign_name", "account_id",
+               "account_currency")  # fmt: skip
 
 
 def _text(v: Any) -> str | None:
@@ -89,8 +96,21 @@ COLUMNS = pa.schema([
     ("campaign_name", pa.string()), ("account_id", pa.string()), ("spend", pa.float64()),
     ("impressions", pa.int64()), ("clicks", pa.int64()), ("conversations_started", pa.int64()),
     ("actions", pa.string()), ("cost_per_action_type", pa.string()),
-    ("pulled_at", pa.timestamp("us")),
+    ("pulled_at", pa.timestamp("us")), ("account_currency", pa.string()),
 ])  # fmt: skip
+
+
+def held_currency(con: duckdb.DuckDBPyConnection, account_id: str | None = None) -> tuple[str, str]:
+    """A currency the stored spend is in, and an account of it ('' and '' with none said),
+    leaving out account_id's own rows (a re-pull replaces them)."""
+    found = con.execute(
+        """SELECT account_currency, coalesce(account_id, '?') FROM ad_insights
+           WHERE account_currency IS NOT NULL
+             AND ($account IS NULL OR account_id IS DISTINCT FROM $account)
+           ORDER BY pulled_at DESC LIMIT 1""",
+        {"account": account_id},
+    ).fetchall()
+    return (str(found[0][0]), str(found[0][1])) if found else ("", "")
 
 
 def insights_table(rows: list[list[Any]]) -> pa.Table:

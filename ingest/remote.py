@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import httpx
 
 from . import db, fetch, graph, insight_rows, pipeline
@@ -100,6 +101,7 @@ def pull_ads(
     con = db.connect(path)
     try:
         with db.transaction(con):  # the whole answer for these days, or nothing of it
+            _one_currency(con, account, rows)
             insight_rows.store(con, rows, (account.removeprefix("act_"), since, until))
             # The days asked for are covered, also those Meta left out for no delivery; not
             # those after today, which have no spend yet (an --until at a month's end).
@@ -111,3 +113,16 @@ def pull_ads(
     finally:
         con.close()
     return graph.PullResult(len(rows), pages, since, until, api.waited)
+
+
+def _one_currency(con: duckdb.DuckDBPyConnection, account: str, rows: list[list[object]]) -> None:
+    """Refuse rows in another currency than the stored spend of other accounts: the KPIs and
+    reports add spend up across accounts, and a sum of dollars and euros is in no currency."""
+    theirs = {str(r[insight_rows.CURRENCY]) for r in rows if r[insight_rows.CURRENCY] is not None}
+    held, of = insight_rows.held_currency(con, account.removeprefix("act_"))
+    if held and theirs - {held}:
+        raise ValidationError(
+            f"{account} spends in {', '.join(sorted(theirs))}; this database holds ad spend in "
+            f"{held} (account {of}): spend is added up across accounts, so pull an account of "
+            "another currency into a database of its own (--db); nothing is stored"
+        )

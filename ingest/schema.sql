@@ -129,8 +129,11 @@ CREATE TABLE IF NOT EXISTS ad_insights (
     actions       JSON,
     cost_per_action_type JSON,
     pulled_at     TIMESTAMP,
+    account_currency VARCHAR,           -- the account's (USD, EUR...): one per database
     PRIMARY KEY (date, ad_id)
 );
+-- Databases made before the column existed get it (last, as in a new one).
+ALTER TABLE ad_insights ADD COLUMN IF NOT EXISTS account_currency VARCHAR;
 
 -- Each `refscope pull ads`: the account and the days it asked for. Meta leaves out a day and ad
 -- with no delivery, so these (not the days ad_insights holds) say which days the spend covers.

@@ -305,3 +305,28 @@ def test_days_one_account_left_unpulled_are_a_gap_in_the_spend(api: Server, db_p
         assert queries.kpis(con, both, True).iloc[0]["spend"] == 24.0
     finally:
         con.close()
+
+
+def test_an_account_of_another_currency_is_refused(api: Server, db_path: Path, query: Any) -> None:
+    """Spend is added up across ad accounts (the KPIs, the reports): an account that spends in
+    euros beside one in dollars made a sum of both, in no currency. Its pull stops, nothing
+    stored; an account of the same currency is pulled as before."""
+    since = TODAY - dt.timedelta(days=1)
+
+    def pull_account(account: str, currency: str) -> graph.PullResult:
+        api.rows = [row(since + dt.timedelta(days=d), f"{account}0", "4.00") for d in (0, 1)]
+        for r in api.rows:
+            r |= {"account_id": account, "account_currency": currency}
+        return remote.pull_ads(f"act_{account}", TOKEN, db_path, since=since, until=TODAY,
+                               base_url=api.base, sleep=api.sleep, today=TODAY)  # fmt: skip
+
+    pull_account("555", "USD")
+    assert "account_currency" in api.requests[-1][1]["fields"][0].split(",")
+    refused = r"act_777 spends in EUR; this database holds ad spend in USD \(account 555\)"
+    with pytest.raises(ValidationError, match=refused):
+        pull_account("777", "EUR")
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id = '777'") == 0
+    assert query.scalar("SELECT count(*) FROM ad_pulls WHERE account_id = '777'") == 0
+    assert pull_account("888", "USD").rows == 2
+    assert pull_account("555", "USD").rows == 2  # a re-pull of the first as well
+    assert query("SELECT DISTINCT account_currency FROM ad_insights") == [("USD",)]

@@ -172,6 +172,27 @@ def test_a_saved_error_echoing_the_token_keeps_no_access_token(
     assert '"Malformed access token <token removed>"' in raw
 
 
+def test_a_line_of_another_currency_than_the_stored_spend_is_rejected(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """Spend is added up across ad accounts: a file of an account spending in euros beside
+    spend in dollars made a sum in no currency. Its line is rejected, naming both."""
+    res = ingest_lines([
+        page(row(account_id="1", account_currency="USD")),
+        page(row("2026-11-03", ad_id="7000000000001", account_id="2", account_currency="EUR")),
+        row("2026-11-04", account_id="1", account_currency="USD"),
+        row("2026-11-04", ad_id="8000000000001", account_id="3"),  # none said: as before
+    ])  # fmt: skip
+    assert (res.insights_added, res.rejects_added) == (3, 1)
+    assert query("SELECT line_no, reason FROM rejects") == [
+        (2, "data[0]: insights row in EUR: this database holds ad spend in USD (account 1)")
+    ]
+    assert query("SELECT DISTINCT account_currency FROM ad_insights ORDER BY 1") == [
+        ("USD",),
+        (None,),
+    ]
+
+
 def test_a_row_of_more_than_one_day_is_rejected_not_stored_as_its_first_day(
     ingest_lines: IngestLines, query: Query
 ) -> None:
