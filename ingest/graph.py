@@ -165,7 +165,7 @@ class GraphClient:
                 raise GraphError(self._scrub(f"Graph API: {type(exc).__name__}: {exc}")) from None
             try:
                 body = resp.json()
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested deeper than it parses
                 body = None
             err = body.get("error") if isinstance(body, dict) else None
             if resp.status_code == 200 and isinstance(body, dict) and not err:

@@ -330,3 +330,16 @@ def test_an_account_of_another_currency_is_refused(api: Server, db_path: Path, q
     assert pull_account("888", "USD").rows == 2
     assert pull_account("555", "USD").rows == 2  # a re-pull of the first as well
     assert query("SELECT DISTINCT account_currency FROM ad_insights") == [("USD",)]
+
+
+def test_an_answer_nested_too_deep_to_parse_is_asked_again(
+    api: Server, db_path: Path, query: Any
+) -> None:
+    """A body nested deeper than Python's parser goes (a garbled answer, or a hostile
+    --base-url) raised RecursionError, not ValueError: a traceback. It is an answer that is not
+    JSON, asked again like one."""
+    api.rows = [row(TODAY, "9", "1.25")]
+    api.script = {1: (200, "[" * 100_000, {})}
+    res = pull(api, db_path, since=TODAY)
+    assert res.rows == 1 and len(api.requests) == 2
+    assert query.scalar("SELECT spend FROM ad_insights") == 1.25
