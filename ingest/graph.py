@@ -97,7 +97,7 @@ class GraphClient:
     api_version: str = DEFAULT_API_VERSION
     client: httpx.Client | None = None
     sleep: Callable[[float], None] = time.sleep
-    waited: float = 0.0
+    waited: float = 0.0  # seconds waited for rate limits (not the backoff after failures)
     # Told why and how long before each wait: a pull that waits minutes is not silent.
     on_wait: Callable[[str], None] | None = None
 
@@ -179,7 +179,7 @@ class GraphClient:
             msg = err.get("message", "") if isinstance(err, dict) else self._scrub(resp.text)[:200]
             if code in THROTTLE_CODES or resp.status_code == 429:
                 why = f"throttled (code {code}" + (f": {msg})" if msg else ")")
-                self._pause(throttle_wait(resp.headers), attempt, self._scrub(why))
+                self._pause(throttle_wait(resp.headers), attempt, self._scrub(why), limit=True)
                 continue
             # Meta marks errors worth retrying with is_transient, whatever their code or status:
             # https://developers.facebook.com/docs/graph-api/guides/error-handling
@@ -193,16 +193,19 @@ class GraphClient:
             raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {msg}"))
         raise GraphError(f"Graph API still failing after {MAX_RETRIES} attempts")
 
-    def _pause(self, seconds: float, attempt: int, why: str) -> None:
+    def _pause(self, seconds: float, attempt: int, why: str, limit: bool = False) -> None:
         if attempt == MAX_RETRIES:
             raise GraphError(f"Graph API: {why}; giving up after {MAX_RETRIES} attempts")
         self._wait(seconds, f"{why}; retrying in {seconds:.0f} s (attempt {attempt + 1} of "
-                            f"{MAX_RETRIES})")  # fmt: skip
+                            f"{MAX_RETRIES})", limit)  # fmt: skip
 
-    def _wait(self, seconds: float, why: str) -> None:
+    def _wait(self, seconds: float, why: str, limit: bool = True) -> None:
+        """Sleep, saying why; `waited` counts the waits for rate limits (limit), not the
+        backoff after a failure."""
         if self.on_wait:
             self.on_wait(why)
-        self.waited += seconds
+        if limit:
+            self.waited += seconds
         self.sleep(seconds)
 
     def _next_url(self, nxt: str) -> str:

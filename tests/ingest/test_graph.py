@@ -138,3 +138,14 @@ def test_a_plain_http_500_is_retried(graph: FakeGraph, db_path: Path) -> None:
     graph.faults = {1: (500, None, None)}
     res = pull(graph, db_path, since=TODAY)
     assert res.rows == 2 and len(graph.requests) == 2
+
+
+def test_only_rate_limits_count_as_waited_for_rate_limits(graph: FakeGraph, db_path: Path) -> None:
+    """The summary says "waited N s for rate limits": the backoff after a server failure or a
+    cut answer (2 s, 4 s...) was counted in it too (a pull that met one 60 s throttle and three
+    failures said 74 s)."""
+    graph.rows = days(1)
+    graph.faults = {1: (502, None, None), 2: (200, None, None), 3: (400, 17, None)}
+    res = pull(graph, db_path, since=TODAY)
+    assert res.rows == 2 and len(graph.requests) == 4
+    assert res.waited_seconds == 60 and graph.now == 66  # 2 s and 4 s of backoff besides
