@@ -32,6 +32,11 @@ MAX_MONTHS_BACK = 37  # older start dates fail with error 3018
 # and custom limits, and the business use case limits 80000-80014.
 THROTTLE_CODES = {4, 17, 32, 613, *range(80000, 80015)}
 TRANSIENT_CODES = {1, 2}  # "unknown" / "service temporarily unavailable": retry
+# (code, error_subcode) of an insights call that asks for too much data at once ("reduce the
+# amount of data", "request timed out: try a smaller date range"): asked again as is, it fails
+# again. https://developers.facebook.com/docs/marketing-api/insights/best-practices and
+# https://developers.facebook.com/documentation/ads-commerce/marketing-api/insights/error-codes
+TOO_MUCH_DATA = {(100, 1487534), (100, 1504018), (2, 1504038)}
 DEFAULT_THROTTLE_WAIT = 60.0  # seconds, when no header says how long
 USAGE_SLOWDOWN_PCT = 90  # at this usage or above, pause before the next call
 MAX_RETRIES = 8
@@ -43,6 +48,10 @@ FIELDS = (
 
 class GraphError(RefscopeError):
     """The Graph API refused the request (message without the token)."""
+
+
+class TooMuchData(GraphError):
+    """Meta refused the call as too much data: a smaller date range may be answered."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +186,8 @@ class GraphClient:
             code = _code(err)
             # Scrubbed before it is cut: a cut could leave the start of an echoed token.
             msg = err.get("message", "") if isinstance(err, dict) else self._scrub(resp.text)[:200]
+            if (code, _code(err, "error_subcode")) in TOO_MUCH_DATA:
+                raise TooMuchData(self._scrub(f"Graph API error {code}: {msg}"))
             if code in THROTTLE_CODES or resp.status_code == 429:
                 why = f"throttled (code {code}" + (f": {msg})" if msg else ")")
                 self._pause(throttle_wait(resp.headers), attempt, self._scrub(why), limit=True)
@@ -237,10 +248,10 @@ class GraphClient:
         return text
 
 
-def _code(err: object) -> int:
-    """The error object's numeric code, 0 when it has none."""
+def _code(err: object, key: str = "code") -> int:
+    """The error object's numeric code (or another key's, error_subcode), 0 when it has none."""
     try:
-        return int(err.get("code", 0)) if isinstance(err, dict) else 0
+        return int(err.get(key, 0)) if isinstance(err, dict) else 0
     except (TypeError, ValueError):
         return 0
 

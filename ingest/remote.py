@@ -93,11 +93,30 @@ def pull_ads(
     pulled_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows: list[list[object]] = []
     pages = 0
-    for page in api.insights(account, since, until):  # the DB is not held while pulling
-        rows.extend(insight_rows.insight_row(r, pulled_at, account) for r in page)
-        pages += 1
-        if on_page:
-            on_page(len(rows))
+
+    def pull_days(first: dt.date, last: dt.date) -> None:
+        """The rows of first to last into rows; a range Meta finds too much data for one
+        call is asked in halves (its rows read before the refusal are dropped)."""
+        nonlocal pages
+        got: list[list[object]] = []
+        n = 0
+        try:
+            for page in api.insights(account, first, last):  # the DB is not held while pulling
+                got.extend(insight_rows.insight_row(r, pulled_at, account) for r in page)
+                n += 1
+                if on_page:
+                    on_page(len(rows) + len(got))
+        except graph.TooMuchData:
+            if first == last:
+                raise
+            mid = first + (last - first) // 2
+            pull_days(first, mid)
+            pull_days(mid + dt.timedelta(days=1), last)
+            return
+        rows.extend(got)
+        pages += n
+
+    pull_days(since, until)
     con = db.connect(path)
     try:
         with db.transaction(con):  # the whole answer for these days, or nothing of it

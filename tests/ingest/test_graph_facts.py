@@ -343,3 +343,51 @@ def test_an_answer_nested_too_deep_to_parse_is_asked_again(
     res = pull(api, db_path, since=TODAY)
     assert res.rows == 1 and len(api.requests) == 2
     assert query.scalar("SELECT spend FROM ad_insights") == 1.25
+
+
+@dataclass
+class Limited(Server):
+    """An insights endpoint that refuses a range of more than `most` days as Meta refuses too
+    much data for one call (error 100, subcode 1487534), and answers the days asked for."""
+
+    most: int = 3
+
+    def answer(self, path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        if "time_range" in query:
+            days = json.loads(query["time_range"][0])
+            since, until = (dt.date.fromisoformat(days[k]) for k in ("since", "until"))
+            if (until - since).days + 1 > self.most:
+                self.requests.append((path, query, auth, self.now))
+                err = {"message": "Please reduce the amount of data you're asking for, then "
+                       "retry your request", "type": "OAuthException", "code": 100,
+                       "error_subcode": 1487534, "fbtrace_id": "AbC"}  # fmt: skip
+                return 400, {"error": err}, {}
+            self.rows = [r for r in self.all if since <= dt.date.fromisoformat(r["date_start"])
+                         <= until]  # fmt: skip
+        return super().answer(path, query, auth)
+
+    all: list[dict[str, Any]] = field(default_factory=list)
+
+
+def test_a_range_meta_finds_too_much_data_for_is_pulled_in_parts(db_path: Path, query: Any) -> None:
+    """Meta refuses an insights call that asks for too much data (error 100, subcode 1487534)
+    and says to ask for a smaller date range: the pull stopped, and the next one, asking the
+    same 28 days, again. The range is asked in halves until Meta answers, stored as one pull."""
+    fake = Limited(most=3)
+    server, fake.base = serve(fake)
+    try:
+        since = TODAY - dt.timedelta(days=9)
+        fake.all = [row(since + dt.timedelta(days=d), ad, "1.50") for d in range(10)
+                    for ad in ("9", "10")]  # fmt: skip
+        res = pull(fake, db_path, since=since, until=TODAY)
+        assert (res.rows, res.since, res.until) == (20, since, TODAY)
+        assert query.scalar("SELECT count(*) FROM ad_insights") == 20
+        assert query.scalar("SELECT sum(spend) FROM ad_insights") == 30.0
+        assert query("SELECT since, until FROM ad_pulls") == [(since, TODAY)]
+        fake.most = 0  # not even one day: Meta's message, nothing stored
+        with pytest.raises(GraphError, match="reduce the amount of data"):
+            pull(fake, db_path, since=since, until=TODAY)
+        assert query.scalar("SELECT count(*) FROM ad_pulls") == 1
+    finally:
+        server.shutdown()
+        server.server_close()
