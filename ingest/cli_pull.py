@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sys
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from . import fetch, graph, remote
 from .cli_options import DB_OPTION
+from .cli_stop import Stop, stop_on_signals
 from .errors import RefscopeError
 from .summary import print_summary
 from .wording import counted
@@ -32,14 +34,25 @@ def pull() -> None:
 def pull_logs(url: str, headers: tuple[str, ...], db_file: Path) -> None:
     """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
     console = Console()
+    stop = Stop()
+    restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
     try:
         result = remote.pull_logs(url, fetch.parse_headers(headers), db_file)
-    except RefscopeError as exc:
+    except BaseException as exc:
+        # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
+        if stop.is_set():
+            console.print("stopped: what was committed stays; the next `refscope pull logs` of "
+                          "this URL goes on from there", soft_wrap=True)  # fmt: skip
+            sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
+        if not isinstance(exc, RefscopeError):
+            raise
         # "<spool>: cannot read: Not a gzipped file" names a file the user never saw.
         named = _SPOOL.sub(lambda _: fetch.safe_url(url), str(exc))
         if named == str(exc):
             raise
         raise click.ClickException(named) from exc
+    finally:
+        restore()
     if result is None:
         console.print(f"nothing new at {fetch.safe_url(url)}", soft_wrap=True)
     else:
@@ -68,21 +81,33 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
              api_version: str, base_url: str, db_file: Path) -> None:  # fmt: skip
     """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
     console = Console()
-    with console.status("pulling ad insights…") as status:
+    stop = Stop()
+    restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
+    try:
+        with console.status("pulling ad insights…") as status:
 
-        def waiting(why: str) -> None:  # on a terminal in the spinner, else a line (cron's log)
-            if console.is_terminal:
-                status.update(f"pulling ad insights… {why}")
-            else:
-                click.echo(f"pull ads: {why}", err=True)
+            def waiting(why: str) -> None:  # on a terminal in the spinner, else a line (cron)
+                if console.is_terminal:
+                    status.update(f"pulling ad insights… {why}")
+                else:
+                    click.echo(f"pull ads: {why}", err=True)
 
-        result = remote.pull_ads(
-            account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,
-            since=since.date() if since else None, until=until.date() if until else None,
-            base_url=base_url, api_version=api_version,
-            on_page=lambda n: status.update(f"pulling ad insights… {n:,} rows"),
-            on_wait=waiting,
-        )  # fmt: skip
+            result = remote.pull_ads(
+                account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,
+                since=since.date() if since else None, until=until.date() if until else None,
+                base_url=base_url, api_version=api_version,
+                on_page=lambda n: status.update(f"pulling ad insights… {n:,} rows"),
+                on_wait=waiting,
+            )  # fmt: skip
+    except BaseException:
+        if not stop.is_set():
+            raise
+        console.print("stopped: nothing was stored (a pull stores its rows at once, when "
+                      "every page has come); the next `refscope pull ads` asks again",
+                      soft_wrap=True)  # fmt: skip
+        sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
+    finally:
+        restore()
     console.print(
         f"{counted(result.rows, 'insight row')} ({counted(result.pages, 'result page')} of the "
         f"Graph API) for {result.since} – "
