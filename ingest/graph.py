@@ -201,7 +201,8 @@ class GraphClient:
                 continue
             # An answer without a word (a proxy's 404, a wrong --base-url): say what there was.
             msg = str(msg).strip() or f"HTTP {resp.status_code} with an empty answer"
-            raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {msg}"))
+            raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {msg}"
+                                         f"{_details(err)}"))  # fmt: skip
         raise GraphError(f"Graph API still failing after {MAX_RETRIES} attempts")
 
     def _pause(self, seconds: float, attempt: int, why: str, limit: bool = False) -> None:
@@ -254,6 +255,18 @@ def _code(err: object, key: str = "code") -> int:
         return int(err.get(key, 0)) if isinstance(err, dict) else 0
     except (TypeError, ValueError):
         return 0
+
+
+def _details(err: object) -> str:
+    """What else Meta's error object says, for a message: its type, error_subcode (one code
+    190 from another) and fbtrace_id (what Meta's support asks for); "" with none of them.
+    https://developers.facebook.com/docs/graph-api/guides/error-handling"""
+    if not isinstance(err, dict):
+        return ""
+    said = [str(err["type"])[:60]] if err.get("type") else []
+    said += [f"{k.removeprefix('error_')} {str(err[k])[:60]}"
+             for k in ("error_subcode", "fbtrace_id") if err.get(k)]  # fmt: skip
+    return f" ({', '.join(said)})" if said else ""
 
 
 def _without_token(url: str) -> str:

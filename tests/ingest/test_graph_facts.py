@@ -391,3 +391,18 @@ def test_a_range_meta_finds_too_much_data_for_is_pulled_in_parts(db_path: Path, 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_error_names_its_type_subcode_and_fbtrace_id(api: Server, db_path: Path) -> None:
+    """Meta's error object says more than its code: error_subcode tells one code 190 from
+    another (463: the token expired; 460: the password changed), and fbtrace_id is what Meta's
+    support asks for. The message gave the code and text only."""
+    err = {"message": "Error validating access token: Session has expired", "code": 190,
+           "type": "OAuthException", "error_subcode": 463, "fbtrace_id": "A1b2C3d4"}  # fmt: skip
+    api.script = {1: (400, {"error": err}, {})}
+    with pytest.raises(GraphError) as exc:
+        pull(api, db_path, since=TODAY)
+    assert str(exc.value) == (
+        "Graph API error 190: Error validating access token: Session has expired "
+        "(OAuthException, subcode 463, fbtrace_id A1b2C3d4)"
+    )
