@@ -57,7 +57,10 @@ SPEND_MISSING = f"""(
                  AND CAST(t.d AS DATE) <= (SELECT max(until) FROM ad_pulls)
                  AND NOT EXISTS (SELECT 1 FROM ad_pulls p WHERE p.account_id = f.account_id
                                    AND CAST(t.d AS DATE) BETWEEN p.since AND p.until)
-                 AND NOT EXISTS (SELECT 1 FROM ad_insights a WHERE a.account_id = f.account_id
+                 -- A row that names no account (an insights file without account_id) may
+                 -- be any account's.
+                 AND NOT EXISTS (SELECT 1 FROM ad_insights a
+                                 WHERE (a.account_id = f.account_id OR a.account_id IS NULL)
                                    AND a.date = CAST(t.d AS DATE)))))"""
 
 

@@ -305,6 +305,15 @@ def test_days_one_account_left_unpulled_are_a_gap_in_the_spend(api: Server, db_p
         assert queries.kpis(con, both, True).iloc[0]["spend"] == 24.0
     finally:
         con.close()
+    # A row that names no account (an insights file without account_id) may be any account's.
+    con = db.connect(db_path)
+    try:
+        con.execute("INSERT INTO ad_insights (date, ad_id, spend) VALUES (?, '1', 1.0)",
+                    [TODAY - dt.timedelta(days=5)])  # fmt: skip
+        missing = [pd.Timestamp(d).date() for d in queries.spend_missing(con, f)["day"]]
+        assert missing == [TODAY - dt.timedelta(days=d) for d in (4, 3, 2, 1)]
+    finally:
+        con.close()
 
 
 def test_an_account_of_another_currency_is_refused(api: Server, db_path: Path, query: Any) -> None:
