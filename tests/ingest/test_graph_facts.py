@@ -383,8 +383,7 @@ def test_a_range_meta_finds_too_much_data_for_is_pulled_in_parts(db_path: Path, 
     and says to ask for a smaller date range: the pull stopped, and the next one, asking the
     same 28 days, again. The range is asked in halves until Meta answers, stored as one pull."""
     fake = Limited(most=3)
-    server, fake.base = serve(fake)
-    try:
+    with serving(fake.answer) as fake.base:
         since = TODAY - dt.timedelta(days=9)
         fake.all = [row(since + dt.timedelta(days=d), ad, "1.50") for d in range(10)
                     for ad in ("9", "10")]  # fmt: skip
@@ -397,9 +396,6 @@ def test_a_range_meta_finds_too_much_data_for_is_pulled_in_parts(db_path: Path, 
         with pytest.raises(GraphError, match="reduce the amount of data"):
             pull(fake, db_path, since=since, until=TODAY)
         assert query.scalar("SELECT count(*) FROM ad_pulls") == 1
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_an_error_names_its_type_subcode_and_fbtrace_id(api: Server, db_path: Path) -> None:
