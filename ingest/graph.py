@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import ipaddress
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -82,11 +83,29 @@ def _months_back(day: dt.date, months: int) -> dt.date:
 
 
 def check_base_url(base_url: str) -> None:
-    """Refuse a base URL that is not http(s)://host before any request (no retries)."""
+    """Refuse a base URL that is not http(s)://host before any request (no retries), and plain
+    http to any host but this machine: the access token travels in every request's header."""
     if not is_http_url(base_url):
         raise ValidationError(
             f"invalid Graph API base URL {base_url[:60]!r}: expected http(s)://host[:port]"
         )
+    parts = urlsplit(base_url)
+    if parts.scheme == "http" and not _loopback(parts.hostname or ""):
+        raise ValidationError(
+            f"refused Graph API base URL http://{(parts.hostname or '')[:60]}: plain http would "
+            "send the access token unencrypted; use https (http only to this machine: "
+            "localhost, 127.0.0.1, ::1)"
+        )
+
+
+def _loopback(host: str) -> bool:
+    """Whether host names this machine: localhost or a loopback address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def default_since(con: duckdb.DuckDBPyConnection, account: str, today: dt.date) -> dt.date:

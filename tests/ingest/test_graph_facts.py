@@ -138,6 +138,29 @@ def test_the_token_goes_only_to_the_configured_origin(
     assert query.scalar("SELECT count(*) FROM ad_insights") == 5
 
 
+@pytest.mark.parametrize(
+    "base",
+    [
+        "http://graph.facebook.com",
+        "http://10.0.0.8:8080",
+        "http://[2001:db8::1]",
+        "HTTP://proxy.example",
+    ],
+)
+def test_plain_http_to_another_machine_is_refused_before_any_request(
+    db_path: Path, base: str
+) -> None:
+    """The access token travels in every request's Authorization header: over plain http to
+    another machine anyone on the way reads it. Only https, or http to this machine (a local
+    proxy, a test server), is taken; the message names the host, never the token."""
+    with pytest.raises(ValidationError, match="plain http would send the access token") as exc:
+        remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=base, since=TODAY, today=TODAY)
+    assert TOKEN not in str(exc.value)
+    for local in ("http://localhost:1", "http://127.0.0.2:1", "http://[::1]:1"):
+        graph.check_base_url(local)  # no error: this machine
+    graph.check_base_url("https://graph.facebook.com")
+
+
 @pytest.mark.parametrize("base", ["graph.facebook.com", "ftp://127.0.0.1", "http://"])
 def test_a_bad_base_url_is_refused_before_any_request(db_path: Path, base: str) -> None:
     waits: list[float] = []
