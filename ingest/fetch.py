@@ -274,7 +274,7 @@ class _Puller:
             try:
                 with self.client.stream("GET", self.url, headers={**self.headers, **extra}) as r:
                     if r.status_code >= 500 or r.status_code in BUSY:
-                        raise _Retry(f"HTTP {r.status_code}", _retry_after(r.headers))
+                        raise _Retry(f"HTTP {r.status_code}", retry_after(r.headers))
                     if r.status_code >= 400 and r.status_code != 416:
                         why = _CLEAR.get(r.status_code, f"the server answered HTTP {r.status_code}")
                         raise SourceError(f"{self.name}: {why}")
@@ -377,7 +377,7 @@ def _html_page(headers: httpx.Headers, first: bytes) -> bool:
     return html and first.lstrip()[:1] == b"<"
 
 
-def _retry_after(headers: httpx.Headers) -> float:
+def retry_after(headers: httpx.Headers) -> float:
     """A Retry-After in seconds (RFC 9110 §10.2.3), capped; 0 when absent or an HTTP date."""
     value = headers.get("retry-after", "").strip()
     # [0-9], not str.isdigit(): a header is latin-1 text, and '²' (0xb2) is a digit to Python.

@@ -23,7 +23,7 @@ import duckdb
 import httpx
 
 from .errors import RefscopeError, ValidationError
-from .fetch import is_http_url
+from .fetch import is_http_url, retry_after
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
@@ -207,16 +207,21 @@ class GraphClient:
             msg = err.get("message", "") if isinstance(err, dict) else self._scrub(resp.text)[:200]
             if (code, _code(err, "error_subcode")) in TOO_MUCH_DATA:
                 raise TooMuchData(self._scrub(f"Graph API error {code}: {msg}"))
+            # A Retry-After (RFC 9110, a 429 or 503 of Meta's edge or a proxy) is waited out.
+            told = retry_after(resp.headers)
             if code in THROTTLE_CODES or resp.status_code == 429:
                 why = f"throttled (code {code}" + (f": {msg})" if msg else ")")
-                self._pause(throttle_wait(resp.headers), attempt, self._scrub(why), limit=True)
+                # Meta's usage headers say how long (60 s when they do not); a bare 429 (no
+                # error code: a proxy's, Meta's edge) its Retry-After when it has one.
+                wait = told if told and not code else max(told, throttle_wait(resp.headers))
+                self._pause(wait, attempt, self._scrub(why), limit=True)
                 continue
             # Meta marks errors worth retrying with is_transient, whatever their code or status:
             # https://developers.facebook.com/docs/graph-api/guides/error-handling
             transient = isinstance(err, dict) and err.get("is_transient") is True
             if resp.status_code >= 500 or code in TRANSIENT_CODES or transient:
                 why = f"HTTP {resp.status_code}" + (f", error {code}: {msg}" if code else "")
-                self._pause(min(2.0**attempt, 60.0), attempt, self._scrub(why))
+                self._pause(told or min(2.0**attempt, 60.0), attempt, self._scrub(why))
                 continue
             # An answer without a word (a proxy's 404, a wrong --base-url): say what there was.
             msg = str(msg).strip() or f"HTTP {resp.status_code} with an empty answer"

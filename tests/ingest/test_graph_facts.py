@@ -421,6 +421,26 @@ def test_a_range_meta_finds_too_much_data_for_is_pulled_in_parts(db_path: Path, 
         assert query.scalar("SELECT count(*) FROM ad_pulls") == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "waited"),
+    [
+        (503, "<html>Service Unavailable</html>", 0.0),  # a failure: not a rate limit
+        (429, "<html>Too Many Requests</html>", 7.0),  # a bare 429 (a proxy's): a rate limit
+    ],
+)
+def test_a_retry_after_is_waited_out(
+    api: Server, db_path: Path, status: int, body: str, waited: float
+) -> None:
+    """A 429 or 503 with Retry-After (Meta's edge or a proxy in front of it) says how long to
+    wait (RFC 9110): it was not read, a 503 was asked again after 2 s and a bare 429 after 60."""
+    api.rows = [row(TODAY, "9", "1.50")]
+    api.script = {1: (status, body, {"Retry-After": "7"})}
+    res = pull(api, db_path, since=TODAY)
+    assert res.rows == 1 and len(api.requests) == 2
+    assert api.requests[1][3] == 7.0  # the second request, 7 s on the fake clock
+    assert res.waited_seconds == waited
+
+
 def test_an_error_names_its_type_subcode_and_fbtrace_id(api: Server, db_path: Path) -> None:
     """Meta's error object says more than its code: error_subcode tells one code 190 from
     another (463: the token expired; 460: the password changed), and fbtrace_id is what Meta's
