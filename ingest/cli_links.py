@@ -135,6 +135,8 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     Every row is checked first: if any is invalid, nothing is written.
     """
     style = _style(**qr_args)
+    if base_url:  # once, not on every row
+        links_mod.check_base_url(base_url)
     con = db.connect(db_file)
     try:
         report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))

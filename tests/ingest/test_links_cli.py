@@ -182,9 +182,11 @@ def test_a_redirect_address_with_a_password_is_refused_before_anything_is_writte
     out = tmp_path / "codes"
     base = ["--via-redirect", "https://ops:s3cret@go.example", "--out", str(out),
             "--db", str(db_path)]  # fmt: skip
-    if command == "import":
-        csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+    if command == "import":  # said once, not once per row
+        rows = ["acmebakery,window,qr,,,", "acmebakery,door,qr,,,", "acmebakery,till,link,,,"]
+        csv_file = write_csv(tmp_path / "flyers.csv", rows)
         res = runner.invoke(cli, ["links", "import", str(csv_file), *base])
+        assert res.output.count("invalid redirect address") == 1, res.output
     else:
         res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "window",
                                   "--channel", "qr", *base])  # fmt: skip
