@@ -37,14 +37,26 @@ _TOKEN = re.compile(r'(access_token=|"access_token"\s*:\s*")[^&"\s\\]+')
 # Meta's error answer to a malformed token quotes it ("Malformed access token EAAG...").
 _ECHOED_TOKEN = re.compile(r"(access token )[A-Za-z0-9]{20,}")
 # The name beside a blanked id in a comment's `from` object ({"id": ..., "name": ...}, either
-# order): a forgotten person's name goes with their id. One pattern for Python and DuckDB (RE2),
-# used with FORGOTTEN_NAME_AS (\1 and \2 are the parts kept).
+# order): a forgotten person's name goes with their id, also in a body the receiver kept as a
+# JSON string (its quotes escaped: \"from\"). One pattern for Python and DuckDB (RE2) per
+# (pattern, replacement) pair; \1 and \2 are the parts kept.
 _JSON_STRING = r'"(?:[^"\\]|\\.)*"'
-FORGOTTEN_NAMES = (
-    rf'("from"\s*:\s*\{{[^{{}}]*"{FORGOTTEN}"[^{{}}]*"name"\s*:\s*){_JSON_STRING}()',
-    rf'("from"\s*:\s*\{{[^{{}}]*"name"\s*:\s*){_JSON_STRING}([^{{}}]*"{FORGOTTEN}")',
-)
-FORGOTTEN_NAME_AS = rf'\1"{FORGOTTEN}"\2'
+# A JSON string inside a JSON string: its quotes are \", its escapes \\ and what follows.
+_ESCAPED_STRING = r'\\"(?:\\\\(?:\\\\|\\"|\\[^"\\]|[^"\\])|\\[^"\\]|[^"\\])*\\"'
+
+
+def _forgotten_names(q: str, string: str) -> tuple[tuple[str, str], ...]:
+    """The patterns for one way of quoting: q is a quote as the line holds it."""
+    return (
+        (rf"({q}from{q}\s*:\s*\{{[^{{}}]*{q}{FORGOTTEN}{q}[^{{}}]*{q}name{q}\s*:\s*){string}()",
+         rf"\1{q}{FORGOTTEN}{q}\2"),
+        (rf"({q}from{q}\s*:\s*\{{[^{{}}]*{q}name{q}\s*:\s*){string}([^{{}}]*{q}{FORGOTTEN}{q})",
+         rf"\1{q}{FORGOTTEN}{q}\2"),
+    )  # fmt: skip
+
+
+FORGOTTEN_NAMES = (*_forgotten_names('"', _JSON_STRING),
+                   *_forgotten_names(r'\\"', _ESCAPED_STRING))  # fmt: skip
 _SCHEME_TEXT = b"refscope: how this database stores ids"  # keyed by the salt in id_scheme
 _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
 _SHOWN_HEX = 16  # hex digits of the stored id that a rejected line shows
@@ -194,8 +206,8 @@ class Privacy:
             return raw
         line = _Redaction(self, frozenset(forgotten)).line(raw)
         if FORGOTTEN in line:
-            for pattern in FORGOTTEN_NAMES:
-                line = re.sub(pattern, FORGOTTEN_NAME_AS, line)
+            for pattern, named in FORGOTTEN_NAMES:
+                line = re.sub(pattern, named, line)
         return line
 
 

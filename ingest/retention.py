@@ -15,7 +15,7 @@ import duckdb
 
 from . import db, history
 from .errors import ValidationError
-from .privacy import FORGOTTEN, FORGOTTEN_NAME_AS, FORGOTTEN_NAMES, Privacy, forgotten_hash
+from .privacy import FORGOTTEN, FORGOTTEN_NAMES, Privacy, forgotten_hash
 
 _AGE = re.compile(r"(\d+)\s*([dwmy])")
 _PERSON_TABLES = ("events", "touches", "contacts", "contact_days", "contact_history")
@@ -145,7 +145,7 @@ def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Priv
     for _ in FORGOTTEN_NAMES:  # and the name beside it in a comment's `from`
         expr = f"regexp_replace({expr}, ?, ?, 'g')"
     found = " OR ".join("regexp_matches(raw, ?)" for _ in forms)
-    names = [x for pat in FORGOTTEN_NAMES for x in (pat, FORGOTTEN_NAME_AS)]
+    names = [x for pair in FORGOTTEN_NAMES for x in pair]
     params = [x for pat in patterns for x in (pat, pat)] + names + patterns
     row = con.execute(f"UPDATE rejects SET raw = {expr} WHERE {found}", params).fetchone()
     return int(row[0]) if row else 0

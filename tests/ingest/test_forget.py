@@ -216,3 +216,29 @@ def test_a_forgotten_commenters_name_goes_from_rejected_lines_with_their_id(
     assert '"from":{"id":"<forgotten>","name":"<forgotten>"}' in jane
     assert ("<name removed>" if salt else "Jane Doe") in joe  # Joe's name, not forgotten
     assert "<forgotten>" not in joe
+
+
+@pytest.mark.parametrize("salt", [None, SALT], ids=["plain", "salted"])
+def test_a_forgotten_commenters_name_goes_from_a_body_the_receiver_kept_as_a_string(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, salt: str | None
+) -> None:
+    """A delivery that is not JSON is logged with its body as a JSON string (its quotes
+    escaped): the commenter's name goes with their id there too, forgotten before or after."""
+    if salt:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
+    comment = ff.comment(comment_id="4455667788_1", from_id=JANE)
+    body = f.line(ff.feed(comment)) + " and then some"  # not JSON: kept as a string
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [f.envelope(body)])
+    seen_first, forgot_first = tmp_path / "seen.duckdb", tmp_path / "forgot.duckdb"
+    pipeline.run([str(log)], seen_first)
+    if not salt:
+        assert '\\"name\\":\\"Jane Doe\\"' in Query(seen_first).scalar("SELECT raw FROM rejects")
+    for path in (seen_first, forgot_first):
+        res = runner.invoke(cli, ["forget", JANE, "--db", str(path)])
+        assert res.exit_code == 0, res.output
+    pipeline.run([str(log)], forgot_first)
+    sql = "SELECT raw FROM rejects"
+    after, before = Query(seen_first).scalar(sql), Query(forgot_first).scalar(sql)
+    assert before == after
+    assert '\\"from\\":{\\"id\\":\\"<forgotten>\\",\\"name\\":\\"<forgotten>\\"}' in after
+    assert "Jane Doe" not in after
