@@ -107,6 +107,7 @@ def forget(
     con.execute("BEGIN TRANSACTION")
     try:
         privacy.check_scheme(con)  # the id as stored under another salt would match nothing
+        _refuse_a_page_id(con, psid)
         for table in _PERSON_TABLES:
             row = con.execute(f"DELETE FROM {table} WHERE psid = ?{page_clause}", params).fetchone()
             counts[table] = int(row[0]) if row else 0
@@ -124,6 +125,22 @@ def forget(
         con.execute("ROLLBACK")
         raise
     return counts
+
+
+def _refuse_a_page_id(con: duckdb.DuckDBPyConnection, given: str) -> None:
+    """A page's id names no person: the page's own comments keep it as their commenter id (with
+    a salt too), so forgetting it would take them from the comment funnel, and from every later
+    ingest, for good."""
+    (known,) = con.execute(
+        """SELECT EXISTS (SELECT 1 FROM pages WHERE page_id = $id)
+               OR EXISTS (SELECT 1 FROM events WHERE page_id = $id)""",
+        {"id": given},
+    ).fetchone() or (False,)
+    if known:
+        raise ValidationError(
+            f"{given} is a page's id, no person's (the page's own comments hold it): nothing "
+            "was forgotten; give the PSID, user_ref or commenter id of the person"
+        )
 
 
 def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> int:

@@ -120,6 +120,32 @@ def test_forget_with_a_salt_blanks_the_hashed_ids_rejected_lines_show(
     assert json.dumps(ref) not in "".join(raws)
 
 
+@pytest.mark.parametrize("salt", [None, SALT], ids=["plain", "salted"])
+def test_forget_refuses_a_page_id(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query,
+    monkeypatch: pytest.MonkeyPatch, salt: str | None,
+) -> None:  # fmt: skip
+    """The page's own public replies keep its id as their commenter id: a page id given to
+    forget (a slip) would take them from the comment funnel, and from every later ingest."""
+    if salt:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
+    reply = ff.feed(ff.comment(comment_id="4455667788_9", from_id=f.PAGE_ID,
+                               created_time=(f.T0 + 360_000) // 1000))  # fmt: skip
+    broken = f.line(f.delivery(f.message("hi", psid=PSID, ts=f.T0)))[:-3]
+    lines = [*comment_lines(), reply, broken]
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    rejects = query("SELECT raw FROM rejects")
+    for page in (f.PAGE_ID, f.OTHER_PAGE_ID):
+        res = runner.invoke(cli, ["forget", page, "--db", str(db_path)])
+        assert res.exit_code != 0
+        assert f"{page} is a page's id, no person's" in res.output
+    assert len(comments_by(query)) == 5
+    assert query.scalar("SELECT count(*) FROM forgotten") == 0
+    assert query("SELECT raw FROM rejects") == rejects
+    pipeline.run([str(f.write_ndjson(log_dir / "copy.ndjson", lines))], db_path)
+    assert len(comments_by(query)) == 5
+
+
 def test_the_summary_counts_a_forgotten_persons_events_apart_from_duplicates(
     runner: CliRunner, db_path: Path, log_dir: Path
 ) -> None:
