@@ -1,6 +1,9 @@
 """Attribution against the documented rule (README "Attribution"), one realistic log at a time:
-every entry point of shared/messenger-webhooks.md §3-§4 for its own person, the contacts and
-touches that must come out, and the same tables whatever the files, their order and the runs.
+every entry point Meta documents (m.me links, ads, the chat plugin, private replies to comments:
+https://developers.facebook.com/docs/messenger-platform/discovery and
+https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/) for its own
+person, the contacts and touches that must come out, and the same tables whatever the files,
+their order and the runs.
 """
 
 from __future__ import annotations

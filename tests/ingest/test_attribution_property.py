@@ -2,7 +2,8 @@
 
 A small reference of the README's rule ("Attribution", in attribution_model.py) computes, per
 (page_id, psid or user_ref), the channel, ref, ad_id, first_seen_at, message counts, re-entries
-and each touch's role from realistic event sequences (shared/messenger-webhooks.md §2-§4:
+and each touch's role from realistic event sequences (as Meta's webhook reference shows them,
+https://developers.facebook.com/docs/messenger-platform/webhooks:
 messages with and without an ad's referral or the chat plugin's tag, postbacks with and without
 referral, top-level referrals also dated in seconds, optins, echoes in both directions carrying
 a comment id, send-log private replies, reactions, deliveries, reads, standby items). The events
