@@ -1,0 +1,114 @@
+"""`refscope pull ads` against Graph API answers that are hard to take: nested too deep to parse,
+a range Meta finds too much data for, a Retry-After to wait out, an error object to report whole.
+
+https://developers.facebook.com/docs/graph-api/guides/error-handling and
+https://developers.facebook.com/docs/marketing-api/insights/best-practices
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.graph import GraphError
+from tests.ingest.graph_setup import Answer, serving
+from tests.ingest.test_graph_facts import TODAY, Server, api, pull, row
+
+__all__ = ["api"]  # the fixture, shared with test_graph_facts.py
+
+
+def test_an_answer_nested_too_deep_to_parse_is_asked_again(
+    api: Server, db_path: Path, query: Any
+) -> None:
+    """A body nested deeper than Python's parser goes (a garbled answer, or a hostile
+    --base-url) raised RecursionError, not ValueError: a traceback. It is an answer that is not
+    JSON, asked again like one."""
+    api.rows = [row(TODAY, "9", "1.25")]
+    api.script = {1: (200, "[" * 100_000, {})}
+    res = pull(api, db_path, since=TODAY)
+    assert res.rows == 1 and len(api.requests) == 2
+    assert query.scalar("SELECT spend FROM ad_insights") == 1.25
+
+
+@dataclass
+class Limited(Server):
+    """An insights endpoint that refuses a range of more than `most` days as Meta refuses too
+    much data for one call (error 100, subcode 1487534), and answers the days asked for."""
+
+    most: int = 3
+
+    def answer(self, path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        if "time_range" in query:
+            days = json.loads(query["time_range"][0])
+            since, until = (dt.date.fromisoformat(days[k]) for k in ("since", "until"))
+            if (until - since).days + 1 > self.most:
+                self.requests.append((path, query, auth, self.now))
+                err = {"message": "Please reduce the amount of data you're asking for, then "
+                       "retry your request", "type": "OAuthException", "code": 100,
+                       "error_subcode": 1487534, "fbtrace_id": "AbC"}  # fmt: skip
+                return 400, {"error": err}, {}
+            self.rows = [r for r in self.all if since <= dt.date.fromisoformat(r["date_start"])
+                         <= until]  # fmt: skip
+        return super().answer(path, query, auth)
+
+    all: list[dict[str, Any]] = field(default_factory=list)
+
+
+def test_a_range_meta_finds_too_much_data_for_is_pulled_in_parts(db_path: Path, query: Any) -> None:
+    """Meta refuses an insights call that asks for too much data (error 100, subcode 1487534)
+    and says to ask for a smaller date range: the pull stopped, and the next one, asking the
+    same 28 days, again. The range is asked in halves until Meta answers, stored as one pull."""
+    fake = Limited(most=3)
+    with serving(fake.answer) as fake.base:
+        since = TODAY - dt.timedelta(days=9)
+        fake.all = [row(since + dt.timedelta(days=d), ad, "1.50") for d in range(10)
+                    for ad in ("9", "10")]  # fmt: skip
+        res = pull(fake, db_path, since=since, until=TODAY)
+        assert (res.rows, res.since, res.until) == (20, since, TODAY)
+        assert query.scalar("SELECT count(*) FROM ad_insights") == 20
+        assert query.scalar("SELECT sum(spend) FROM ad_insights") == 30.0
+        assert query("SELECT since, until FROM ad_pulls") == [(since, TODAY)]
+        fake.most = 0  # not even one day: Meta's message, nothing stored
+        with pytest.raises(GraphError, match="reduce the amount of data"):
+            pull(fake, db_path, since=since, until=TODAY)
+        assert query.scalar("SELECT count(*) FROM ad_pulls") == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "waited"),
+    [
+        (503, "<html>Service Unavailable</html>", 0.0),  # a failure: not a rate limit
+        (429, "<html>Too Many Requests</html>", 7.0),  # a bare 429 (a proxy's): a rate limit
+    ],
+)
+def test_a_retry_after_is_waited_out(
+    api: Server, db_path: Path, status: int, body: str, waited: float
+) -> None:
+    """A 429 or 503 with Retry-After (Meta's edge or a proxy in front of it) says how long to
+    wait (RFC 9110): it was not read, a 503 was asked again after 2 s and a bare 429 after 60."""
+    api.rows = [row(TODAY, "9", "1.50")]
+    api.script = {1: (status, body, {"Retry-After": "7"})}
+    res = pull(api, db_path, since=TODAY)
+    assert res.rows == 1 and len(api.requests) == 2
+    assert api.requests[1][3] == 7.0  # the second request, 7 s on the fake clock
+    assert res.waited_seconds == waited
+
+
+def test_an_error_names_its_type_subcode_and_fbtrace_id(api: Server, db_path: Path) -> None:
+    """Meta's error object says more than its code: error_subcode tells one code 190 from
+    another (463: the token expired; 460: the password changed), and fbtrace_id is what Meta's
+    support asks for. The message gave the code and text only."""
+    err = {"message": "Error validating access token: Session has expired", "code": 190,
+           "type": "OAuthException", "error_subcode": 463, "fbtrace_id": "A1b2C3d4"}  # fmt: skip
+    api.script = {1: (400, {"error": err}, {})}
+    with pytest.raises(GraphError) as exc:
+        pull(api, db_path, since=TODAY)
+    assert str(exc.value) == (
+        "Graph API error 190: Error validating access token: Session has expired "
+        "(OAuthException, subcode 463, fbtrace_id A1b2C3d4)"
+    )
