@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import ipaddress
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlu
 import duckdb
 import httpx
 
+from .access import is_loopback
 from .errors import RefscopeError, ValidationError
 from .fetch import is_http_url, retry_after
 
@@ -90,22 +90,12 @@ def check_base_url(base_url: str) -> None:
             f"invalid Graph API base URL {base_url[:60]!r}: expected http(s)://host[:port]"
         )
     parts = urlsplit(base_url)
-    if parts.scheme == "http" and not _loopback(parts.hostname or ""):
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         raise ValidationError(
             f"refused Graph API base URL http://{(parts.hostname or '')[:60]}: plain http would "
             "send the access token unencrypted; use https (http only to this machine: "
             "localhost, 127.0.0.1, ::1)"
         )
-
-
-def _loopback(host: str) -> bool:
-    """Whether host names this machine: localhost or a loopback address."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def default_since(con: duckdb.DuckDBPyConnection, account: str, today: dt.date) -> dt.date:
