@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from . import (
     attribute,
+    copies,
     db,
     discovery,
     history,
@@ -204,7 +205,7 @@ def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, star
     """Attribute the run's events and close its row, in one transaction."""
     with db.transaction(con):
         run_id = res.run_id
-        row = con.execute(load.RUN_COPIES, {"run_id": run_id}).fetchone()
+        row = con.execute(copies.RUN_COPIES, {"run_id": run_id}).fetchone()
         res.events_added -= int(row[0]) if row else 0
         pruned = history.drop_pruned(con, run_id)
         res.events_added -= pruned

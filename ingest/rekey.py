@@ -25,8 +25,9 @@ SELECT was, now FROM (
 """
 
 # Two copies of one reply that now share today's key (one read again under it by a version that
-# did not rekey, or two dated apart by their arrival): one stays, as in a run (load.RUN_COPIES), the
-# earliest dated, then the first by file and line; of their touches, the one that acquired.
+# did not rekey, or two dated apart by their arrival): one stays, as in a run
+# (copies.RUN_COPIES), the earliest dated, then the first by file and line; of their touches,
+# the one that acquired.
 _REKEYED_COPIES = """
 DELETE FROM {table} WHERE rowid IN (
     SELECT rowid FROM (
