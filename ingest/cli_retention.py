@@ -23,6 +23,7 @@ FORGOTTEN = {
     "contact_days": ("contact day", "contact days"),
     "contact_history": ("history row", "history rows"),
     "comments": ("comment", "comments"),
+    "feed_changes": ("other feed change", "other feed changes"),  # reactions, likes, shares…
     "rejects": ("rejected line", "rejected lines"),
 }
 # A forget or a prune is brought to the lake at once, not left for the next `ingest --lake`.

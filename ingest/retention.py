@@ -95,7 +95,8 @@ def forget(
 
     The id is a PSID, a chat plugin user_ref or a commenter id (a comment's from.id): rows are
     matched on the column that holds that kind of id, `commenter_id` for comments, never by
-    joining one kind to another. The counts are per table, comments apart from other events.
+    joining one kind to another. The counts are per table, a commenter's comments and their other
+    feed changes (reactions…) apart from other events.
     """
     psid = psid.strip()
     if not psid:
@@ -111,10 +112,13 @@ def forget(
         for table in _PERSON_TABLES:
             row = con.execute(f"DELETE FROM {table} WHERE psid = ?{page_clause}", params).fetchone()
             counts[table] = int(row[0]) if row else 0
-        row = con.execute(
-            f"DELETE FROM events WHERE commenter_id = ?{page_clause}", params
-        ).fetchone()
-        counts["comments"] = int(row[0]) if row else 0
+        # A commenter's comments, and apart from them the rest of their feed activity
+        # (reactions, likes, shares…), which keeps their id as its commenter id too.
+        for key, kind in (("comments", "kind = 'comment'"), ("feed_changes", "kind <> 'comment'")):
+            row = con.execute(
+                f"DELETE FROM events WHERE commenter_id = ? AND {kind}{page_clause}", params
+            ).fetchone()
+            counts[key] = int(row[0]) if row else 0
         counts["rejects"] = _forget_in_rejects(con, psid, privacy)
         con.execute(
             "INSERT INTO forgotten VALUES (?, ?, ?)",

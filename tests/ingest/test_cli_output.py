@@ -73,7 +73,7 @@ def test_one_of_a_kind_is_said_in_the_singular(
     assert found.exit_code == 0, found.output
     assert found.output.startswith(
         "forgotten: 1 event, 1 touch, 1 contact, 0 contact days, 0 history rows, 0 comments, "
-        "0 rejected lines\n"
+        "0 other feed changes, 0 rejected lines\n"
     ), found.output
     assert "lake: " in found.output
     assert not re.search(r"\b1 [a-z_ ]*?s\b[,\n]", found.output), found.output
