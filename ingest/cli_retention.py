@@ -85,9 +85,16 @@ def forget(psid: str, page_id: str | None, lake_dir: Path | None, db_file: Path)
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
     con = db.connect(db_file)
     try:
-        counts = retention.forget(con, psid, page_id, Privacy.from_env())
-        click.echo("forgotten: " + ", ".join(counted(n, *FORGOTTEN[t]) for t, n in counts.items()))
-        if not any(counts.values()):
+        done = retention.forget(con, psid, page_id, Privacy.from_env())
+        counts = done.counts
+        if done.already and not any(counts.values()):
+            where = " on every page" if done.already == "*" else f" on page {done.already}"
+            click.echo(f"{psid.strip()} was already forgotten{where}: nothing left to remove")
+        else:
+            click.echo(
+                "forgotten: " + ", ".join(counted(n, *FORGOTTEN[t]) for t, n in counts.items())
+            )
+        if not any(counts.values()) and not done.already:
             where = f" on page {page_id}" if page_id else ""
             click.echo(
                 f"no row held that id{where} (check it); later ingests leave it out all the same",

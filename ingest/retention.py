@@ -46,6 +46,15 @@ def cutoff(text: str, today: dt.date) -> dt.date:
 
 
 @dataclass(frozen=True)
+class Forgot:
+    """What a forget removed, per table (see forget), and where the person was already
+    forgotten before it (a page id, `*` for every page; None: they were not)."""
+
+    counts: dict[str, int]
+    already: str | None = None
+
+
+@dataclass(frozen=True)
 class Pruned:
     before: dt.date
     events: int
@@ -90,13 +99,14 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
 
 def forget(
     con: duckdb.DuckDBPyConnection, psid: str, page_id: str | None, privacy: Privacy
-) -> dict[str, int]:
+) -> Forgot:
     """Remove every row of one person (on one page or all) and remember to leave them out.
 
     The id is a PSID, a chat plugin user_ref or a commenter id (a comment's from.id): rows are
     matched on the column that holds that kind of id, `commenter_id` for comments, never by
     joining one kind to another. The counts are per table, a commenter's comments and their other
-    feed changes (reactions…) apart from other events.
+    feed changes (reactions…) apart from other events. A person forgotten again (on that page,
+    or on every page) is recorded once.
     """
     psid = psid.strip()
     if not psid:
@@ -120,15 +130,32 @@ def forget(
             ).fetchone()
             counts[key] = int(row[0]) if row else 0
         counts["rejects"] = _forget_in_rejects(con, psid, privacy)
-        con.execute(
-            "INSERT INTO forgotten VALUES (?, ?, ?)",
-            [forgotten_hash(stored), page_id, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
-        )
+        already = _remember(con, forgotten_hash(stored), page_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return counts
+    return Forgot(counts, already)
+
+
+def _remember(con: duckdb.DuckDBPyConnection, id_hash: str, page_id: str | None) -> str | None:
+    """Record a forgotten id once: not again where a row already covers it (that page, or every
+    page), which is returned (`*` for every page); forgotten on every page, its rows of single
+    pages go."""
+    (covered,) = con.execute(
+        """SELECT min(coalesce(page_id, '*')) FROM forgotten
+           WHERE id_hash = $h AND (page_id IS NULL OR page_id = $page)""",
+        {"h": id_hash, "page": page_id},
+    ).fetchone() or (None,)
+    if covered is not None:
+        return str(covered)
+    if page_id is None:
+        con.execute("DELETE FROM forgotten WHERE id_hash = ?", [id_hash])
+    con.execute(
+        "INSERT INTO forgotten VALUES (?, ?, ?)",
+        [id_hash, page_id, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+    )
+    return None
 
 
 def _refuse_a_page_id(con: duckdb.DuckDBPyConnection, given: str) -> None:

@@ -209,9 +209,12 @@ def test_forget_says_its_figures_in_the_plural_and_the_page_it_looked_on(
     found = runner.invoke(cli, ["forget", "u1", "--db", str(db_path)])
     assert found.exit_code == 0, found.output
     assert found.output.startswith("forgotten: 2 events, 2 touches, 1 contact, "), found.output
+    typo = runner.invoke(cli, ["forget", "u2", "--page", f.PAGE_ID, "--db", str(db_path)])
+    assert typo.exit_code == 0, typo.output
+    assert f"no row held that id on page {f.PAGE_ID} (check it)" in typo.stderr, typo.stderr
     again = runner.invoke(cli, ["forget", "u1", "--page", f.PAGE_ID, "--db", str(db_path)])
     assert again.exit_code == 0, again.output
-    assert f"no row held that id on page {f.PAGE_ID} (check it)" in again.stderr, again.stderr
+    assert again.output == "u1 was already forgotten on every page: nothing left to remove\n"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from tests import factories_feed as ff
 from tests.conftest import Query
 
 JANE = "10158230000000001"  # a commenter: from.id, not a PSID
+PSID = "5550001112223334"
 
 
 def reaction(who: str, t: int) -> Any:
@@ -39,3 +40,35 @@ def test_forget_names_a_commenters_reactions_apart_from_their_comments(
     assert res.exit_code == 0, res.output
     assert "2 comments, 3 other feed changes" in res.output
     assert query.scalar("SELECT count(*) FROM events") == 0
+
+
+def test_forgetting_the_same_person_again_records_them_once(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query
+) -> None:
+    lines = [f.delivery(f.message("hi", psid=PSID, ts=f.T0))]
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    first = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+    assert first.exit_code == 0, first.output
+    assert "1 event" in first.output and "already" not in first.output
+    again = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+    assert again.exit_code == 0, again.output
+    assert f"{PSID} was already forgotten on every page: nothing left to remove" in again.output
+    assert query.scalar("SELECT count(*) FROM forgotten") == 1
+    # Forgotten everywhere already: forgetting them on one page adds nothing either.
+    page = runner.invoke(cli, ["forget", PSID, "--page", f.PAGE_ID, "--db", str(db_path)])
+    assert page.exit_code == 0 and "already forgotten" in page.output, page.output
+    assert query("SELECT page_id FROM forgotten") == [(None,)]
+
+
+def test_a_person_forgotten_on_one_page_is_forgotten_on_every_page_when_asked(
+    runner: CliRunner, db_path: Path, query: Query
+) -> None:
+    for i, page in enumerate((f.PAGE_ID, f.PAGE_ID, f.OTHER_PAGE_ID)):
+        res = runner.invoke(cli, ["forget", PSID, "--page", page, "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        assert ("was already forgotten on page" in res.output) == (i == 1), res.output
+    assert query.scalar("SELECT count(*) FROM forgotten") == 2
+    res = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+    assert res.exit_code == 0 and "already" not in res.output, res.output
+    # One row per page until forgotten on every page, which stands for them all.
+    assert query("SELECT page_id FROM forgotten") == [(None,)]
