@@ -4,9 +4,9 @@ With REFSCOPE_ID_SALT set, PSIDs and user_refs are stored as HMAC-SHA256(salt, i
 on every run, useless to the Send API. The salt itself is never stored or printed.
 
 Rejected lines are kept in `rejects.raw` as they came, so that each can be fixed and read again;
-`redact` blanks forgotten people's ids in them and, in a salted (shareable) database, applies
-the rules of events to them too: ids shown hashed, and message and comment text replaced by a
-placeholder unless text is kept.
+`redact` blanks forgotten people's ids (and their texts) in them and, in a salted (shareable)
+database, applies the rules of events to them too: ids shown hashed, and message and comment
+text replaced by a placeholder unless text is kept.
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING
 
 from .db import key_text
 from .errors import ValidationError
+from .reject_text import FORGOTTEN as FORGOTTEN  # what a forgotten id becomes in a line
+from .reject_text import TOKENS, decode, is_text, placeholder, without_forgotten_texts
 
 if TYPE_CHECKING:
     import duckdb
 
 SALT_ENV = "REFSCOPE_ID_SALT"
 KEEP_TEXT_ENV = "REFSCOPE_KEEP_TEXT"
-FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
 NAME_REMOVED = "<name removed>"  # a commenter's name (`from.name`) in a salted rejected line
 TOKEN_REMOVED = "<token removed>"  # an access token in a rejected line, salted or not
 # A Graph API answer saved to a file holds the token that asked for it in paging.next (and a
@@ -66,18 +67,6 @@ _LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rej
 _ID_PARTS = 8  # an id inside a longer word has at most this many parts between underscores
 # Keys whose long numbers are instants, not ids: shown as they came (a reject may be about them).
 _TIME_KEYS = frozenset({"timestamp", "time", "watermark", "created_time", "received_at", "ts"})
-
-# One JSON string. An escape is taken whole, so an escaped quote does not end the string; a
-# string cut off by the end of a truncated line (even inside an escape) runs to the end.
-_STRING = r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)'
-# The tokens that give a string its key and its enclosing object. A line is scanned left to
-# right, string by string, so nothing inside a string is ever read as structure.
-_TOKENS = re.compile(
-    rf"(?P<key>{_STRING})\s*:|(?P<value>{_STRING})|(?P<open>[{{\[])|(?P<close>[}}\]])|(?P<sep>,)",
-    re.DOTALL,
-)
-_STRING_PARTS = re.compile(r'"((?:[^"\\]|\\.)*)(\\?)("?)', re.DOTALL)  # text, cut escape, end
-_CUT_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{0,3}\Z")
 
 # HMAC-SHA256 in DuckDB SQL, keyed by the pads passed as parameters (never in the SQL text).
 HMAC_SQL = "sha256(unhex($opad) || unhex(sha256(unhex($ipad) || encode({x}))))"
@@ -198,8 +187,9 @@ class Privacy:
         keys (messages, echoes, send logs) and of `message` keys in a feed change's `value`
         (comment text) become a placeholder giving their length. Ids whose forgotten_hash is in
         `forgotten` become FORGOTTEN, and so does the name beside one in a `from` object. The
-        line need not be valid JSON. An access token (`access_token=...`) becomes TOKEN_REMOVED
-        always.
+        line need not be valid JSON. The texts of a forgotten person's items become the
+        placeholder too, whatever keep_text says (reject_text.without_forgotten_texts). An
+        access token (`access_token=...`) becomes TOKEN_REMOVED always.
         """
         raw = without_tokens(raw)
         if self.salt is None and not forgotten:
@@ -208,6 +198,7 @@ class Privacy:
         if FORGOTTEN in line:
             for pattern, named in FORGOTTEN_NAMES:
                 line = re.sub(pattern, named, line)
+            line = without_forgotten_texts(line)
         return line
 
 
@@ -238,7 +229,7 @@ class _Redaction:
         opened_by: list[str | None] = []  # per open object or array: the key it is the value of
         key: str | None = None
         done = 0
-        for m in _TOKENS.finditer(raw):
+        for m in TOKENS.finditer(raw):
             out.append(self.ids(raw[done : m.start()], key))
             done = m.end()
             if m.lastgroup == "value":
@@ -246,7 +237,7 @@ class _Redaction:
                 continue
             out.append(self.ids(m.group()))
             if m.lastgroup == "key":
-                key = _decode(m.group("key"))
+                key = decode(m.group("key"))
                 continue
             if m.lastgroup == "open":
                 opened_by.append(key)
@@ -258,12 +249,11 @@ class _Redaction:
 
     def value(self, token: str, key: str | None, parent: str | None) -> str:
         """One string value, by its key and the key of the object holding it."""
-        is_text = key == "text" or (key == "message" and parent == "value")
-        if is_text and not self.privacy.keep_text and self.privacy.salt is not None:
-            return _placeholder(token)
+        if is_text(key, parent) and not self.privacy.keep_text and self.privacy.salt is not None:
+            return placeholder(token)
         if key == "name" and parent == "from" and self.privacy.salt is not None:
             return json.dumps(NAME_REMOVED)  # a commenter's name tells who they are like an id
-        text = _decode(token)
+        text = decode(token)
         if text is None:
             return self.ids(token)
         if key == "user_ref":
@@ -312,33 +302,3 @@ class _Redaction:
         return bool(self.forgotten) and (
             forgotten_hash(self.privacy.stored_id(given)) in self.forgotten
         )
-
-
-def _placeholder(token: str) -> str:
-    """What replaces a removed text: its length keeps the line accountable, and a text that the
-    line cuts off says so."""
-    value, body, closed = _parts(token)
-    n = len(value if value is not None else body)
-    cut = "" if closed else ", cut off"
-    return json.dumps(f"<text removed: {n} character{'' if n == 1 else 's'}{cut}>")
-
-
-def _decode(token: str) -> str | None:
-    """A string token's value, or None (see _parts)."""
-    return _parts(token)[0]
-
-
-def _parts(token: str) -> tuple[str | None, str, bool]:
-    """A string token's value (None if it holds an escape JSON does not have), its text between
-    the quotes, and whether it is closed. Of a string cut off by the end of the line, the value
-    is what there is, without an escape the cut split."""
-    m = _STRING_PARTS.fullmatch(token)
-    assert m is not None, token  # a token matched _STRING
-    body, closed = m.group(1), bool(m.group(3))
-    if not closed:
-        body = _CUT_ESCAPE.sub("", body)
-    try:
-        value = json.loads(f'"{body}"', strict=False)
-    except ValueError:
-        value = None
-    return value, body, closed

@@ -16,6 +16,7 @@ import duckdb
 from . import db, history
 from .errors import ValidationError
 from .privacy import FORGOTTEN, FORGOTTEN_NAMES, Privacy, forgotten_hash
+from .reject_text import without_forgotten_texts
 
 _AGE = re.compile(r"(\d+)\s*([dwmy])")
 _PERSON_TABLES = ("events", "touches", "contacts", "contact_days", "contact_history")
@@ -177,9 +178,9 @@ def _refuse_a_page_id(con: duckdb.DuckDBPyConnection, given: str) -> None:
 def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> int:
     """Blank the id out of rejected lines (which stay accounted for) in every form a line may
     hold it: as Privacy.redact shows it, as stored, and as given, and the name beside it in a
-    comment's `from` object. Only a whole id goes (not the same digits inside a longer number
-    or name), and the hashed forms go first, so that a short id given cannot break one of them
-    apart."""
+    comment's `from` object, and the texts of the items holding it. Only a whole id goes (not
+    the same digits inside a longer number or name), and the hashed forms go first, so that a
+    short id given cannot break one of them apart."""
     forms = list(dict.fromkeys([privacy.shown_id(given), privacy.stored_id(given), given]))
     # An underscore parts ids (Meta writes <post>_<comment>; a mid may hold ids between them).
     patterns = [f"(^|[^A-Za-z0-9.-]){re.escape(form)}([^A-Za-z0-9.-]|$)" for form in forms]
@@ -196,4 +197,12 @@ def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Priv
     names = [x for pair in FORGOTTEN_NAMES for x in pair]
     params = [x for pat in patterns for x in (pat, pat)] + names + patterns
     row = con.execute(f"UPDATE rejects SET raw = {expr} WHERE {found}", params).fetchone()
+    # And the texts of the items that held it (a regular expression cannot tell the items of a
+    # line apart): the lines that hold a forgotten id, read string by string.
+    held = con.execute(
+        "SELECT rowid, raw FROM rejects WHERE contains(raw, ?)", [FORGOTTEN]
+    ).fetchall()
+    changed = [(new, rowid) for rowid, raw in held if (new := without_forgotten_texts(raw)) != raw]
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
     return int(row[0]) if row else 0

@@ -1,0 +1,123 @@
+"""A rejected line read string by string, valid JSON or not: its tokens, which strings are
+message or comment text, the placeholder that replaces one, and a forgotten person's texts.
+
+A rejected line may be cut off, or hold a body the receiver kept as a JSON string: the scan
+never parses it whole, so a truncated line or a stray bracket only affects what follows it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
+
+# One JSON string. An escape is taken whole, so an escaped quote does not end the string; a
+# string cut off by the end of a truncated line (even inside an escape) runs to the end.
+_STRING = r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)'
+# The tokens that give a string its key and its enclosing object. A line is scanned left to
+# right, string by string, so nothing inside a string is ever read as structure.
+TOKENS = re.compile(
+    rf"(?P<key>{_STRING})\s*:|(?P<value>{_STRING})|(?P<open>[{{\[])|(?P<close>[}}\]])|(?P<sep>,)",
+    re.DOTALL,
+)
+_STRING_PARTS = re.compile(r'"((?:[^"\\]|\\.)*)(\\?)("?)', re.DOTALL)  # text, cut escape, end
+_CUT_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{0,3}\Z")
+_PLACEHOLDER = re.compile(r"<text removed: \d+ characters?(, cut off)?>")
+# The arrays whose elements are one person's items: a messaging item, a Page field's change.
+_ITEMS = frozenset({"messaging", "standby", "changes"})
+
+
+def is_text(key: str | None, parent: str | None) -> bool:
+    """Whether a string value is a message's or a comment's text, by its key and the key of the
+    object holding it: `text` (messages, echoes, send logs), a feed change's `value.message`."""
+    return key == "text" or (key == "message" and parent == "value")
+
+
+def placeholder(token: str) -> str:
+    """What replaces a removed text: its length keeps the line accountable, and a text that the
+    line cuts off says so."""
+    value, body, closed = parts(token)
+    n = len(value if value is not None else body)
+    cut = "" if closed else ", cut off"
+    return json.dumps(f"<text removed: {n} character{'' if n == 1 else 's'}{cut}>")
+
+
+def decode(token: str) -> str | None:
+    """A string token's value, or None (see parts)."""
+    return parts(token)[0]
+
+
+def parts(token: str) -> tuple[str | None, str, bool]:
+    """A string token's value (None if it holds an escape JSON does not have), its text between
+    the quotes, and whether it is closed. Of a string cut off by the end of the line, the value
+    is what there is, without an escape the cut split."""
+    m = _STRING_PARTS.fullmatch(token)
+    assert m is not None, token  # a token matched _STRING
+    body, closed = m.group(1), bool(m.group(3))
+    if not closed:
+        body = _CUT_ESCAPE.sub("", body)
+    try:
+        value = json.loads(f'"{body}"', strict=False)
+    except ValueError:
+        value = None
+    return value, body, closed
+
+
+def without_forgotten_texts(line: str) -> str:
+    """line with the texts of a forgotten person as placeholders: each text of an item (an
+    element of `messaging`, `standby` or `changes`) that holds FORGOTTEN, and every text of a
+    line that holds it outside such an item (a send log) or of a text outside the items of a
+    line that holds it at all. A body kept as a JSON string is read the same way inside."""
+    if FORGOTTEN not in line:
+        return line
+    tokens = list(TOKENS.finditer(line))
+    # First pass: the item of each token (the offset of the outermost item it is in, or -1)
+    # and the key of the object holding it, and which items hold the mark.
+    where: list[tuple[int, str | None, str | None]] = []
+    held: set[int] = set()
+    opened: list[tuple[str | None, str, int]] = []  # per open container: key, bracket, item
+    key: str | None = None
+    done = 0
+    for m in tokens:
+        item = opened[-1][2] if opened else -1
+        if FORGOTTEN in line[done : m.end()]:
+            held.add(item)
+        done = m.end()
+        where.append((item, key, opened[-1][0] if opened else None))
+        kind = m.lastgroup
+        if kind == "key":
+            key = decode(m.group("key"))
+            continue
+        if kind == "open":
+            within = opened[-1] if opened else None
+            if item < 0 and within and within[1] == "[" and within[0] in _ITEMS:
+                item = m.start()
+            opened.append((key, m.group(), item))
+        elif kind == "close" and opened:
+            opened.pop()
+        key = None
+    if FORGOTTEN in line[done:]:
+        held.add(opened[-1][2] if opened else -1)
+    everywhere = -1 in held  # the mark outside every item: no text is anyone else's for sure
+    out: list[str] = []
+    done = 0
+    for m, (item, key, parent) in zip(tokens, where, strict=True):
+        if m.lastgroup != "value":
+            continue
+        out.append(line[done : m.start()])
+        done = m.end()
+        out.append(_value(m.group(), key, parent, everywhere or item in held or item < 0))
+    out.append(line[done:])
+    return "".join(out)
+
+
+def _value(token: str, key: str | None, parent: str | None, theirs: bool) -> str:
+    """One string value of a line holding FORGOTTEN; theirs: it may be the person's text."""
+    text = decode(token)
+    if text is not None and text.lstrip(" \t\r\n").startswith(("{", "[")):
+        inner = without_forgotten_texts(text)  # a JSON document kept as a string
+        return json.dumps(inner, ensure_ascii=False) if inner != text else token
+    if theirs and is_text(key, parent) and not _PLACEHOLDER.fullmatch(text or ""):
+        return placeholder(token)
+    return token
