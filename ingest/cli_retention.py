@@ -74,7 +74,8 @@ def prune(age: str, lake_dir: Path | None, db_file: Path) -> None:
 @click.command()
 @click.argument("psid")
 @click.option("--page", "page_id", callback=page_ids,
-              help="Only on this page id (default: every page).")  # fmt: skip
+              help="Only on this page id (default: every page); rejected lines are blanked "
+                   "on every page.")  # fmt: skip
 @LAKE_SYNC_OPTION
 @DB_OPTION
 def forget(psid: str, page_id: str | None, lake_dir: Path | None, db_file: Path) -> None:

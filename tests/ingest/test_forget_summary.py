@@ -72,3 +72,22 @@ def test_a_person_forgotten_on_one_page_is_forgotten_on_every_page_when_asked(
     assert res.exit_code == 0 and "already" not in res.output, res.output
     # One row per page until forgotten on every page, which stands for them all.
     assert query("SELECT page_id FROM forgotten") == [(None,)]
+
+
+def test_forget_on_one_page_blanks_rejected_lines_of_every_page(
+    runner: CliRunner, db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """A rejected line is often cut off, its page unknown: `--page` spares none of them, while
+    the events of other pages stay."""
+    on_page = f.delivery(f.message("hi", psid=PSID, ts=f.T0))
+    hey = f.message("hey", psid=PSID, page_id=f.OTHER_PAGE_ID, ts=f.T0 + 1)
+    elsewhere = f.delivery(hey, page_id=f.OTHER_PAGE_ID)
+    lines = [on_page, elsewhere, f.line(on_page)[:-3], f.line(elsewhere)[:-3]]
+    pipeline.run([str(f.write_ndjson(log_dir / "a.ndjson", lines))], db_path)
+    res = runner.invoke(cli, ["forget", PSID, "--page", f.OTHER_PAGE_ID, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert "2 rejected lines" in res.output
+    assert query("SELECT page_id FROM events") == [(f.PAGE_ID,)]
+    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    assert len(raws) == 2 and all(PSID not in raw and "<forgotten>" in raw for raw in raws)
+    assert all("<text removed: " in raw for raw in raws)
