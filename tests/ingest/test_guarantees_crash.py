@@ -1,0 +1,111 @@
+"""Black-box crash safety on realistic mixed logs (blackbox_logs.py): real ingest processes,
+in small batches, killed with SIGKILL at random moments and while committing, then a re-run,
+leave every table as one clean run leaves it."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest import pipeline
+from tests.conftest import Query
+from tests.ingest.blackbox_logs import Generator
+from tests.ingest.test_guarantees_blackbox import TIMING, write_all
+
+SEED = 4242
+BATCH = "64KiB"  # many commits: kills land between them and inside them
+
+
+def _process(root: Path, db_file: Path) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "ingest", "ingest", str(root), "--db", str(db_file),
+           "--no-progress"]  # fmt: skip
+    return subprocess.Popen(
+        cmd,
+        cwd=Path(pipeline.__file__).parent.parent,
+        env={**os.environ, "REFSCOPE_INGEST_BATCH": BATCH},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _killed(proc: subprocess.Popen[bytes], at: float, db_file: Path, on_commit: bool) -> bool:
+    """SIGKILL proc `at` seconds in or, on_commit, as soon as its write-ahead log changes after
+    that (a batch being committed); False when it finished first."""
+    wal = Path(f"{db_file}.wal")
+    deadline = time.monotonic() + at
+    seen: int | None = None  # the log's size at the deadline
+    while proc.poll() is None:
+        if time.monotonic() >= deadline:
+            size = wal.stat().st_size if wal.exists() else -1
+            if seen is None:
+                seen = size
+            if not on_commit or size != seen:
+                proc.send_signal(signal.SIGKILL)
+                proc.communicate()
+                return True
+        time.sleep(0.001)
+    _, err = proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    return False
+
+
+def _tables(db_file: Path) -> dict[str, list[tuple[Any, ...]]]:
+    q = Query(db_file)
+    tables = q.tables()
+    # A process killed after its last commit leaves a whole run: its re-run reads nothing.
+    tables["ingest_runs"] = q(f"SELECT * EXCLUDE ({TIMING}) FROM ingest_runs ORDER BY ALL")
+    return tables
+
+
+def _open_runs(db_file: Path) -> int:
+    if not db_file.exists():
+        return 0
+    try:
+        q = Query(db_file)
+        return int(q.scalar("SELECT count(*) FROM ingest_runs WHERE finished_at IS NULL"))
+    except Exception:  # killed before its schema was made: no table to ask
+        return 0
+
+
+def test_runs_killed_at_random_moments_then_a_rerun_equal_one_clean_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_all(tmp_path / "logs", Generator(SEED, users=300).logs())
+    clean_db, crash_db = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", BATCH)
+    started = time.monotonic()
+    pipeline.run([str(root)], clean_db)
+    took = time.monotonic() - started
+    clean = _tables(clean_db)
+    for table in ("events", "touches", "contacts", "rejects", "ingest_files"):
+        assert clean[table], f"{table} is empty: the comparison proves nothing"
+
+    rng = random.Random(SEED)
+    kills, open_after = [], []
+    earliest = 0.3  # a process needs about a second to start, more on a loaded machine
+    # Each process resumes what the last one left, and is killed in turn: at a random moment,
+    # or (every other one) while it commits a batch. A kill before a process's first commit
+    # leaves nothing of it: the next one waits longer.
+    for attempt in range(12):
+        if sum(kills) >= 4 and sum(map(bool, open_after)) >= 2:
+            break
+        at = rng.uniform(earliest, earliest + 0.5 + took / 3)
+        kills.append(_killed(_process(root, crash_db), at, crash_db, attempt % 2 == 1))
+        open_after.append(_open_runs(crash_db))
+        if not kills[-1]:
+            break  # it finished: nothing is left to kill
+        if not open_after[-1]:
+            earliest += 0.4
+    assert sum(kills) >= 3, f"the ingest finished before it could be killed: {kills}"
+    assert any(open_after), "no kill left a run open: resuming was not tested"
+    assert not _killed(_process(root, crash_db), 600, crash_db, False)
+    got = _tables(crash_db)
+    assert {t for t in clean if clean[t] != got.get(t)} == set()
