@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import attribute, copies, db, insight_lines, lines, reasons, stage
+from . import attribute, copies, db, echoes, insight_lines, lines, reasons, stage
 from .lines import Reject
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
@@ -48,27 +48,6 @@ FROM (
 ) o
 WHERE s.rid = o.rid AND s.ei IS NOT DISTINCT FROM o.ei
   AND s.ii IS NOT DISTINCT FROM o.ii AND s.container = o.container
-"""
-
-# An echo with no entry id (a wrapped sample, an entry without one) names its page only by its
-# direction, and Meta's docs show both: sender = page now, recipient = page in older versions.
-# Taken as now unless its recipient is a page refscope knows and its sender is not. Any other
-# item names its page by its recipient without doubt, entry id or not: known in this batch as
-# well as in a later one, so that the order of logs changes nothing.
-# https://developers.facebook.com/docs/messenger-platform/reference/webhook-events/message-echoes/
-_OLD_DIRECTION_ECHOES = """
-WITH known AS (
-    SELECT page_id FROM pages
-    UNION SELECT page_id FROM rs_stage WHERE (NOT coalesce(page_guessed, false)
-                                              OR kind <> 'message_echo')
-                                        AND problem IS NULL AND page_id IS NOT NULL
-    UNION SELECT DISTINCT page_id FROM events
-)
-UPDATE rs_stage s SET page_id = s.psid, psid = s.page_id,
-    -- The key of an echo (kind and mid under its page), under the page it really has.
-    event_key = md5_number(concat_ws(chr(31), s.psid, s.kind, s.mid))
-WHERE s.kind = 'message_echo' AND s.page_guessed AND s.problem IS NULL
-  AND s.psid IN (SELECT page_id FROM known) AND s.page_id NOT IN (SELECT page_id FROM known)
 """
 
 _INSERT_EVENTS = f"""
@@ -261,7 +240,7 @@ def _load_table(
         ).fetchone()
         n, first, last, guessed_echoes = row or (0, None, None, 0)
         if guessed_echoes:  # turning them changes neither their number nor their instants
-            con.execute(_OLD_DIRECTION_ECHOES)
+            con.execute(echoes.OLD_DIRECTION)
         res.parsed = int(n)
         if privacy.salt is not None:
             con.execute(PSEUDONYMISE, privacy.pads())
@@ -280,6 +259,8 @@ def _load_table(
                 replaced += int((con.execute(sql, window).fetchone() or (0,))[0])
         row = con.execute(insert, params).fetchone()
         res.added = (int(row[0]) if row else 0) - replaced
+        # Echoes an earlier batch of the run filed under a guessed page this batch names.
+        res.added -= echoes.turn_stored(con, run_id, privacy)
         insights: insight_lines.Handled = set()
         if found.intersection(insight_lines.MARKERS):
             res.insights, res.insights_not_newer, insights, rejected = insight_lines.load(
