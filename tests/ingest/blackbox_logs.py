@@ -17,7 +17,6 @@ from __future__ import annotations
 import gzip
 import json
 import random
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ FILES = (
     ("archive/2025-06-13.jsonl.gz", True, True),
 )
 SEND_LOG = "send/private-replies.ndjson"
+OPENINGS = ("get_started", "ads_message", "referral", "plugin", "optin", "organic", "reply")
 
 
 @dataclass
@@ -119,11 +119,9 @@ class Generator:
             mids.append(mid)
             return self.item(page, me, self.ts(t), "message", {"mid": mid} | extra)
 
-        opening = rng.choice(
-            ["get_started", "ads_message", "referral", "plugin", "optin", "organic", "reply"]
-        )
+        opening = OPENINGS[u % len(OPENINGS)]  # every way in, each a few times
         if opening == "get_started":
-            source = rng.choice(["SHORTLINK", "ADS", "SHORTLINK"])
+            source = ("SHORTLINK", "ADS")[u // len(OPENINGS) % 2]
             ref: Json = {"ref": f"qr_store{u % 5}" if u % 3 else f"bio_{u % 4}", "source": source,
                          "type": "OPEN_THREAD"}  # fmt: skip
             if source == "ADS":
@@ -279,6 +277,7 @@ class Generator:
             for container in ("standby", "messaging"):
                 body = self.post(page, [item], container)
                 rng.choice(logs).lines.append(Line(dumps(body), group=groups))
+        groups = self.arrival_copies(logs, groups)
         for log in logs:
             rng.shuffle(log.lines)
         # Deliveries that batch several entries, one of them a mid another delivery had.
@@ -300,8 +299,37 @@ class Generator:
         last = self.item(PAGES[1], {"id": self.uid()}, T0 + 9, "message", {"mid": "m_last"})
         body = self.post(PAGES[1], [last])
         logs[3].lines.append(Line(dumps(body)))
-        sends = Log(SEND_LOG, lines=[Line(dumps(s)) for s in self.sends])
+        # The page's own send log; some lines inside a receiver envelope.
+        sends = Log(SEND_LOG)
+        for x in self.sends:
+            wrapped = rng.random() < 0.3
+            sends.lines.append(Line(wrap(x, x["timestamp"] + 3) if wrapped else dumps(x)))
         return [*logs, sends]
+
+    def arrival_copies(self, logs: list[Log], groups: int) -> int:
+        """Items dated by their arrival (no timestamp of their own): a delivery receipt by its
+        entry's time, a sample (the App Dashboard's test button) with Meta's placeholder by its
+        envelope's received_at. Sent again later, they are one event (the earliest). And a POST
+        whose entry holds two items. Returns the last copy group used."""
+        rng = self.rng
+        receiver = [x for x in logs if x.name.startswith("receiver/")]
+        for _ in range(3):
+            page, psid, at = rng.choice(PAGES), self.uid(), T0 + rng.randrange(10**7)
+            item = self.item(page, {"id": psid}, "TIMESTAMP", "message", {"mid": f"m_{self.uid()}"})
+            receipt = {"sender": {"id": psid}, "recipient": {"id": page},
+                       "delivery": {"mids": [f"m_{self.uid()}"], "watermark": at - 9}}  # fmt: skip
+            sample = {"field": "messages", "value": item}
+            for k in range(2):
+                entry = {"id": page, "time": at + k * 30_000, "messaging": [receipt]}
+                body = {"object": "page", "entry": [entry]}
+                rng.choice(logs).lines.append(Line(dumps(body), group=groups + 1))
+                rng.choice(receiver).lines.append(Line(wrap(sample, at + k), group=groups + 2))
+            groups += 2
+        page, psid, at = PAGES[0], self.uid(), T0 + rng.randrange(10**7)
+        two = [self.item(page, {"id": psid}, at, "message", {"mid": f"m_{self.uid()}"}),
+               self.item(page, {"id": psid}, at + 1, "read", {"watermark": at - 5})]  # fmt: skip
+        rng.choice(logs).lines.append(Line(dumps(self.post(page, two))))
+        return groups
 
 
 def wrap(body: Json, received_at: int) -> bytes:
@@ -368,6 +396,3 @@ def split_points(rng: random.Random, size: int, parts: int) -> list[int]:
 def visible(text: bytes) -> str:
     """A line as a reject row keeps it: bytes that are not UTF-8 as \\xNN."""
     return text.decode("utf-8", "backslashreplace")
-
-
-REASON_ANY = re.compile(r".")

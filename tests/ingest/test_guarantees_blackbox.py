@@ -22,6 +22,8 @@ TIMING = "started_at, finished_at, seconds"
 # Digits 1-9 turned round, 0 kept: every id, mid and instant changes, no number gains a
 # leading zero, and the file keeps its size.
 OTHER_DIGITS = bytes.maketrans(b"123456789", b"234567891")
+KINDS = ("message", "message_echo", "postback", "referral", "optin", "delivery", "read",
+         "reaction", "handover", "comment", "private_reply", "other")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +95,12 @@ def test_every_non_blank_line_gives_events_or_one_specific_reject(
     files = {str((root / log.name).resolve()) for log in logs}
     assert {r[0] for r in q("SELECT path FROM ingest_files")} == files  # notes.txt is not read
     assert {r[0] for r in q("SELECT file FROM events UNION SELECT file FROM rejects")} <= files
+    # The logs hold every kind of event, through every way in.
+    kinds = {r[0] for r in q("SELECT DISTINCT kind FROM events")}
+    assert kinds == set(KINDS)
+    channels = {r[0] for r in q("SELECT DISTINCT channel FROM contacts")}
+    assert channels >= {"m_me_link", "ctm_ad", "chat_widget", "comment_reply", "organic"}
+    assert q("SELECT bool_or(is_standby), bool_or(is_user_ref) FROM events") == [(True, True)]
     groups: dict[int, list[bool]] = {}
     whole: dict[int, bool] = {}
     for log in logs:
