@@ -101,6 +101,12 @@ def test_every_non_blank_line_gives_events_or_one_specific_reject(
     channels = {r[0] for r in q("SELECT DISTINCT channel FROM contacts")}
     assert channels >= {"m_me_link", "ctm_ad", "chat_widget", "comment_reply", "organic"}
     assert q("SELECT bool_or(is_standby), bool_or(is_user_ref) FROM events") == [(True, True)]
+    assert_accounted(db_file, root, logs)
+
+
+def assert_accounted(db_file: Path, root: Path, logs: list[Log]) -> None:
+    """Every non-blank line of the logs under root gives events or one reject, as meant."""
+    q = Query(db_file)
     groups: dict[int, list[bool]] = {}
     whole: dict[int, bool] = {}
     for log in logs:
@@ -160,6 +166,7 @@ def test_order_split_and_growth_change_nothing(
     for log in sorted(logs, key=lambda x: x.name, reverse=True):
         ingest([whole / log.name], reversed_db)
     assert differing(expected, outcome(reversed_db)) == {}
+    assert_accounted(reversed_db, whole, logs)
 
     # The files written in appends, cut anywhere, a run after each round.
     grown = tmp_path / "grown"
@@ -169,6 +176,7 @@ def test_order_split_and_growth_change_nothing(
             path.unlink() if path.is_file() else path.rmdir()
         grown_db = tmp_path / f"grown{parts}.duckdb"
         _grow(grown, logs, grown_db, parts, seed)
+        assert_accounted(grown_db, grown, logs)
         got = outcome(_same_paths(grown_db, grown, whole))
         assert differing(expected, got) == {}, f"{parts} appends"
 
