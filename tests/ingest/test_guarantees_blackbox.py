@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from ingest import pipeline
@@ -177,7 +178,7 @@ def test_order_split_and_growth_change_nothing(
         grown_db = tmp_path / f"grown{parts}.duckdb"
         _grow(grown, logs, grown_db, parts, seed)
         assert_accounted(grown_db, grown, logs)
-        got = outcome(_same_paths(grown_db, grown, whole))
+        got = outcome(same_paths(grown_db, grown, whole))
         assert differing(expected, got) == {}, f"{parts} appends"
 
     # Small batches: many commits in one run give what one batch gives.
@@ -187,15 +188,12 @@ def test_order_split_and_growth_change_nothing(
     assert differing(expected, outcome(small)) == {}
 
 
-def _same_paths(db_file: Path, now: Path, was: Path) -> Path:
-    """The database with its files named as if read from `was`, for rejects to compare."""
-    import duckdb
-
+def same_paths(db_file: Path, now: Path, was: Path) -> Path:
+    """The database with its rejects' files named as if read from `was`, to compare them."""
     con = duckdb.connect(str(db_file))
     try:
-        for table in ("rejects",):
-            con.execute(f"UPDATE {table} SET file = replace(file, ?, ?)",
-                        [str(now.resolve()), str(was.resolve())])  # fmt: skip
+        con.execute("UPDATE rejects SET file = replace(file, ?, ?)",
+                    [str(now.resolve()), str(was.resolve())])  # fmt: skip
     finally:
         con.close()
     return db_file

@@ -4,6 +4,7 @@ leave every table as one clean run leaves it."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import random
 import signal
@@ -17,8 +18,15 @@ import pytest
 
 from ingest import pipeline
 from tests.conftest import Query
-from tests.ingest.blackbox_logs import Generator
-from tests.ingest.test_guarantees_blackbox import TIMING, write_all
+from tests.ingest.blackbox_logs import Generator, split_points
+from tests.ingest.test_guarantees_blackbox import (
+    TIMING,
+    assert_accounted,
+    differing,
+    outcome,
+    same_paths,
+    write_all,
+)
 
 SEED = 4242
 BATCH = "64KiB"  # many commits: kills land between them and inside them
@@ -109,3 +117,32 @@ def test_runs_killed_at_random_moments_then_a_rerun_equal_one_clean_run(
     assert not _killed(_process(root, crash_db), 600, crash_db, False)
     got = _tables(crash_db)
     assert {t for t in clean if clean[t] != got.get(t)} == set()
+
+
+def test_runs_killed_while_the_files_grow_then_a_rerun_equal_one_clean_run(
+    tmp_path: Path,
+) -> None:
+    """The receiver appends while the ingest is killed: a part-read file, its unfinished last
+    line, a .gz with a new member; the run that finishes reads on from what was committed."""
+    logs = Generator(SEED + 1, users=150).logs()
+    whole = write_all(tmp_path / "whole", logs)
+    pipeline.run([str(whole)], tmp_path / "clean.duckdb")
+    root, crash_db = tmp_path / "logs", tmp_path / "crash.duckdb"
+    rng = random.Random(SEED)
+    cuts = {log.name: split_points(rng, len(log.content()), 3) for log in logs}
+    kills = []
+    for step in range(3):
+        for log in logs:
+            data = log.content()
+            piece = data[cuts[log.name][step - 1] if step else 0 : cuts[log.name][step]]
+            path = root / log.name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "ab") as fh:
+                fh.write(gzip.compress(piece, mtime=0) if log.name.endswith(".gz") else piece)
+        at = rng.uniform(0.5, 1.8)
+        kills.append(_killed(_process(root, crash_db), at, crash_db, step == 1))
+    assert any(kills), "the ingest finished before it could be killed"
+    assert not _killed(_process(root, crash_db), 600, crash_db, False)
+    assert_accounted(crash_db, root, logs)
+    got = outcome(same_paths(crash_db, root, whole))
+    assert differing(outcome(tmp_path / "clean.duckdb"), got) == {}
