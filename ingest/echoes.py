@@ -56,7 +56,7 @@ WHERE e.run_id = $run_id AND e.kind = 'message_echo' AND e.psid = k.stored
 RETURNING e.event_key
 """
 
-# Turned, a copy that an earlier run holds under its page stays alone (as _OLDER in load.py
+# Turned, a copy that an earlier run holds under its page stays alone (as copies.OLDER
 # would have left this one out); copies within the run go when it ends (RUN_COPIES).
 _OLDER_COPIES = """
 DELETE FROM events e
