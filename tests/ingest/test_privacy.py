@@ -239,6 +239,14 @@ def test_salted_rejected_lines_show_instants_as_they_came(
     assert f'"timestamp":{f.T0}' in raws[0] and f'"timestamp":"{f.T0 + 9}"' in raws[1]
 
 
+def test_an_instant_at_the_end_of_a_cut_line_is_shown_as_it_came() -> None:
+    """A line cut after a time key's number: the number is still that key's value, no id."""
+    privacy = Privacy(salt=SALT.encode())
+    raw = '{"sender":{"id":"2718281828459045"},"timestamp":1458692752478'
+    shown = privacy.shown_id("2718281828459045")
+    assert privacy.redact(raw) == f'{{"sender":{{"id":"{shown}"}},"timestamp":1458692752478'
+
+
 def test_rejected_lines_are_kept_as_they_came_without_a_salt(
     ingest_lines: Any, query: Query
 ) -> None:
