@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from .db import key_text
 from .errors import ValidationError
 from .reject_text import FORGOTTEN as FORGOTTEN  # what a forgotten id becomes in a line
-from .reject_text import TOKENS, decode, is_text, placeholder, without_forgotten_texts
+from .reject_text import decode, is_text, placeholder, walk, without_forgotten_texts
 
 if TYPE_CHECKING:
     import duckdb
@@ -223,28 +223,19 @@ class _Redaction:
 
     def line(self, raw: str) -> str:
         """`raw` with each string value rewritten by the rule for its key, and every other part
-        by `ids`. Containers are tracked by the key that opened them (a stack), so a truncated
-        line or a stray bracket only affects what follows it."""
+        by `ids` (reject_text.walk reads it)."""
         out: list[str] = []
-        opened_by: list[str | None] = []  # per open object or array: the key it is the value of
-        key: str | None = None
         done = 0
-        for m in TOKENS.finditer(raw):
+        for m, key, opened in walk(raw):
+            if m is None:  # the text after the last token
+                out.append(self.ids(raw[done:], key))
+                break
             out.append(self.ids(raw[done : m.start()], key))
             done = m.end()
             if m.lastgroup == "value":
-                out.append(self.value(m.group(), key, opened_by[-1] if opened_by else None))
-                continue
-            out.append(self.ids(m.group()))
-            if m.lastgroup == "key":
-                key = decode(m.group("key"))
-                continue
-            if m.lastgroup == "open":
-                opened_by.append(key)
-            elif m.lastgroup == "close" and opened_by:
-                opened_by.pop()
-            key = None
-        out.append(self.ids(raw[done:], key))
+                out.append(self.value(m.group(), key, opened[-1][0] if opened else None))
+            else:
+                out.append(self.ids(m.group()))
         return "".join(out)
 
     def value(self, token: str, key: str | None, parent: str | None) -> str:

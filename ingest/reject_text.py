@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
 
@@ -64,6 +65,42 @@ def parts(token: str) -> tuple[str | None, str, bool]:
     return value, body, closed
 
 
+# An open container: the key it is the value of, its bracket, its offset in the line.
+Opened = tuple[str | None, str, int]
+
+
+def walk(line: str) -> Iterator[tuple[re.Match[str] | None, str | None, list[Opened]]]:
+    """Each token of line, then None for the text after the last one, with the key it is the
+    value of (a key holds until a token other than a value) and the containers open around it,
+    outermost first (the list changes as the walk goes on: read it before the next token). A
+    truncated line or a stray bracket only affects what follows it."""
+    opened: list[Opened] = []
+    key: str | None = None
+    for m in TOKENS.finditer(line):
+        yield m, key, opened
+        kind = m.lastgroup
+        if kind == "value":
+            continue
+        if kind == "key":
+            key = decode(m.group("key"))
+            continue
+        if kind == "open":
+            opened.append((key, m.group(), m.start()))
+        elif kind == "close" and opened:
+            opened.pop()
+        key = None
+    yield None, key, opened
+
+
+def _item(opened: list[Opened]) -> int:
+    """The offset of the outermost item (an element of `messaging`, `standby` or `changes`)
+    among the open containers, or -1 outside every item."""
+    for outer, inner in zip(opened, opened[1:], strict=False):
+        if outer[1] == "[" and outer[0] in _ITEMS:
+            return inner[2]
+    return -1
+
+
 def without_forgotten_texts(line: str) -> str:
     """line with the texts of a forgotten person as placeholders: each text of an item (an
     element of `messaging`, `standby` or `changes`) that holds FORGOTTEN, and every text of a
@@ -71,40 +108,23 @@ def without_forgotten_texts(line: str) -> str:
     line that holds it at all. A body kept as a JSON string is read the same way inside."""
     if FORGOTTEN not in line:
         return line
-    tokens = list(TOKENS.finditer(line))
-    # First pass: the item of each token (the offset of the outermost item it is in, or -1)
-    # and the key of the object holding it, and which items hold the mark.
-    where: list[tuple[int, str | None, str | None]] = []
+    # First pass: each value with its key, the key of the object holding it and its item, and
+    # which items hold the mark (-1: outside every item).
+    values: list[tuple[re.Match[str], str | None, str | None, int]] = []
     held: set[int] = set()
-    opened: list[tuple[str | None, str, int]] = []  # per open container: key, bracket, item
-    key: str | None = None
     done = 0
-    for m in tokens:
-        item = opened[-1][2] if opened else -1
-        if FORGOTTEN in line[done : m.end()]:
+    for m, key, opened in walk(line):
+        item = _item(opened)
+        end = len(line) if m is None else m.end()
+        if FORGOTTEN in line[done:end]:
             held.add(item)
-        done = m.end()
-        where.append((item, key, opened[-1][0] if opened else None))
-        kind = m.lastgroup
-        if kind == "key":
-            key = decode(m.group("key"))
-            continue
-        if kind == "open":
-            within = opened[-1] if opened else None
-            if item < 0 and within and within[1] == "[" and within[0] in _ITEMS:
-                item = m.start()
-            opened.append((key, m.group(), item))
-        elif kind == "close" and opened:
-            opened.pop()
-        key = None
-    if FORGOTTEN in line[done:]:
-        held.add(opened[-1][2] if opened else -1)
+        done = end
+        if m is not None and m.lastgroup == "value":
+            values.append((m, key, opened[-1][0] if opened else None, item))
     everywhere = -1 in held  # the mark outside every item: no text is anyone else's for sure
     out: list[str] = []
     done = 0
-    for m, (item, key, parent) in zip(tokens, where, strict=True):
-        if m.lastgroup != "value":
-            continue
+    for m, key, parent, item in values:
         out.append(line[done : m.start()])
         done = m.end()
         out.append(_value(m.group(), key, parent, everywhere or item in held or item < 0))
