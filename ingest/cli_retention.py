@@ -64,7 +64,8 @@ def prune(age: str, lake_dir: Path | None, db_file: Path) -> None:
         click.echo(
             f"removed data before {r.before}: {counted(r.events, 'event')}, "
             f"{counted(r.touches, 'touch', 'touches')}, {counted(r.clicks, 'click')}, "
-            f"{counted(r.contacts, 'contact')}, {counted(r.rejects, 'rejected line')}"
+            f"{counted(r.contact_days, 'contact day')}, {counted(r.contacts, 'contact')}, "
+            f"{counted(r.rejects, 'rejected line')}"
         )
         _sync_lake(con, lake_dir)
     finally:

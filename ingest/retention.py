@@ -61,6 +61,7 @@ class Pruned:
     events: int
     touches: int
     clicks: int
+    contact_days: int
     contacts: int
     rejects: int = 0
 
@@ -95,7 +96,7 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
         history.forget_orphans(con)
     db.checkpoint(con, f"the prune before {before}")
     return Pruned(before, counts["events"], counts["touches"], counts["clicks"],
-                  counts["contacts"], counts["rejects"])  # fmt: skip
+                  counts["contact_days"], counts["contacts"], counts["rejects"])  # fmt: skip
 
 
 def forget(

@@ -189,8 +189,8 @@ def test_prune_says_what_it_removed_of_each_kind(
     result = runner.invoke(cli, ["prune", "--older-than", "1d", "--db", str(db_path)])
     assert result.exit_code == 0, result.output
     assert re.fullmatch(
-        r"removed data before \d{4}-\d\d-\d\d: 3 events, 2 touches, 4 clicks, 2 contacts, "
-        r"0 rejected lines\n",
+        r"removed data before \d{4}-\d\d-\d\d: 3 events, 2 touches, 4 clicks, 1 contact day, "
+        r"2 contacts, 0 rejected lines\n",
         result.output,
     ), result.output
 
