@@ -27,8 +27,11 @@ from .wording import counted
 
 
 def one_line(text: str) -> str:
-    """An error message on one line: a server's HTML answer quoted in one keeps no breaks."""
-    return " ".join(text.split())
+    """An error message on one line: a server's HTML answer quoted in one keeps no breaks.
+
+    Only line breaks and the blanks around them become one space: a quoted value keeps its
+    own runs of spaces ('a  b' is not shown as 'a b')."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def os_error_message(exc: OSError) -> str:

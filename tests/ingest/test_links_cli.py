@@ -103,12 +103,14 @@ def test_links_qr_refuses_a_ref_registered_as_a_link_with_the_rule(
     assert not out.exists()  # refused before the folder is made
 
 
-def test_cli_refuses_a_bad_ref_with_the_rule(runner: CliRunner, db_path: Path) -> None:
+@pytest.mark.parametrize("ref", ["a b", "a  b", "a   b  "])
+def test_cli_refuses_a_bad_ref_with_the_rule(runner: CliRunner, db_path: Path, ref: str) -> None:
+    """The message quotes the ref as given: its runs of spaces are not collapsed."""
     res = runner.invoke(
-        cli, ["links", "create", "--page", "acmebakery", "--ref", "a b", "--db", str(db_path)]
+        cli, ["links", "create", "--page", "acmebakery", "--ref", ref, "--db", str(db_path)]
     )
     assert res.exit_code != 0
-    assert "A-Z a-z 0-9 _ - =" in res.output
+    assert f"invalid ref {ref!r} " in res.output and "A-Z a-z 0-9 _ - =" in res.output
 
 
 @pytest.mark.parametrize(("ref", "fault"), [("", "0 characters"), (" ", "only whitespace")])
