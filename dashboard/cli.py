@@ -32,20 +32,6 @@ def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value else None
 
 
-def newest_day(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dt.date | None:
-    """The newest whole UTC day with events: today's are left out (a report at 07:00 would
-    compare seven hours with whole days) unless there are no others. None in an empty database.
-    """
-    today = today or dt.datetime.now(dt.UTC).date()
-    row = con.execute(
-        """SELECT coalesce(CAST(max(ts) FILTER (WHERE ts < $today) AS DATE),
-                           CAST(max(ts) AS DATE))
-           FROM events""",
-        {"today": today},
-    ).fetchone()
-    return row[0] if row else None
-
-
 @cli.command()
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]),
               help="First day (default: --days days up to --to).")  # fmt: skip
@@ -90,7 +76,7 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
                 f"cannot tell the format from {out}; give --format "
                 f"({', '.join(FORMATS)})", param_hint="--out"
             )  # fmt: skip
-    from dashboard import reports
+    from dashboard import queries, reports
     from dashboard.filters import Filters
 
     if start is not None and days is not None:
@@ -103,7 +89,7 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
             check_day(value.date(), option)
     con = _reading(db_file, lake_dir)
     try:
-        last = _day(end) or newest_day(con) or dt.datetime.now(dt.UTC).date()
+        last = _day(end) or queries.newest_day(con) or dt.datetime.now(dt.UTC).date()
         first = _day(start) or last - dt.timedelta(days=(days or DEFAULT_DAYS) - 1)
         if first > last:
             to = "--to" if end else "the newest whole day with events; give --to"

@@ -48,6 +48,26 @@ def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+def contact_count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many contacts the database holds (the app's empty state is none)."""
+    row = con.execute("SELECT count(*) FROM contacts").fetchone()
+    return int(row[0]) if row else 0
+
+
+def newest_day(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> dt.date | None:
+    """The newest whole UTC day with events: today's are left out (a report at 07:00 would
+    compare seven hours with whole days) unless there are no others. None in an empty database.
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    row = con.execute(
+        """SELECT coalesce(CAST(max(ts) FILTER (WHERE ts < $today) AS DATE),
+                           CAST(max(ts) AS DATE))
+           FROM events""",
+        {"today": today},
+    ).fetchone()
+    return row[0] if row else None
+
+
 # What the dashboard shows changes with more than an ingest: registering links re-labels
 # contacts, `pages set` renames, `forget` and `prune` delete, `pull ads` adds spend. Their
 # tables' sizes and newest stamps tell the cache to start over (a run's own batches, committed

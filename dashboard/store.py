@@ -119,13 +119,13 @@ def _status(path: str, signature: tuple[int, ...], _wait: float) -> tuple[int, i
     try:
         with reading(_wait) as con:
             run = queries.last_run_id(con)
-            row = con.execute("SELECT count(*) FROM contacts").fetchone()
+            contacts = queries.contact_count(con)
             version = queries.data_version(con)
     except duckdb.CatalogException as exc:
         raise DatabaseError(f"{path} is not a refscope database (no {_missing(exc)})") from None
     except duckdb.Error as exc:
         raise DatabaseError(f"{path} cannot be read as a refscope database: {exc}") from None
-    return run, int(row[0]) if row else 0, version
+    return run, contacts, version
 
 
 def _missing(exc: duckdb.CatalogException) -> str:

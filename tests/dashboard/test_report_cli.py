@@ -10,7 +10,7 @@ import pypdf
 import pytest
 
 from dashboard import cli as dashboard_cli
-from dashboard import reports
+from dashboard import queries, reports
 from dashboard.cli import cli
 from ingest import db
 from ingest.demo_payloads import ACME
@@ -79,14 +79,14 @@ def test_the_default_range_ends_on_the_newest_whole_day(db_path):
     today = dt.date(2026, 11, 30)
     con = db.connect(db_path)
     try:
-        assert dashboard_cli.newest_day(con, today) is None
+        assert queries.newest_day(con, today) is None
         row = "INSERT INTO events (event_key, page_id, is_user_ref, ts, kind, is_standby, file, " \
               "line_no, run_id) VALUES (?, 'p', false, ?, 'message', false, 'f', 1, 1)"  # fmt: skip
         con.execute(row, [1, dt.datetime(2026, 11, 30, 6, 59)])
-        assert dashboard_cli.newest_day(con, today) == today  # nothing else: today it is
+        assert queries.newest_day(con, today) == today  # nothing else: today it is
         con.execute(row, [2, dt.datetime(2026, 11, 28, 12)])
-        assert dashboard_cli.newest_day(con, today) == dt.date(2026, 11, 28)
-        assert dashboard_cli.newest_day(con, dt.date(2026, 12, 1)) == today
+        assert queries.newest_day(con, today) == dt.date(2026, 11, 28)
+        assert queries.newest_day(con, dt.date(2026, 12, 1)) == today
     finally:
         con.close()
 
@@ -100,7 +100,7 @@ def test_an_event_at_midnight_today_does_not_make_today_the_newest_whole_day(db_
               "line_no, run_id) VALUES (?, 'p', false, ?, 'message', false, 'f', 1, 1)"  # fmt: skip
         con.execute(row, [1, dt.datetime(2026, 11, 28, 12)])
         con.execute(row, [2, dt.datetime(2026, 11, 30)])
-        assert dashboard_cli.newest_day(con, today) == dt.date(2026, 11, 28)
+        assert queries.newest_day(con, today) == dt.date(2026, 11, 28)
     finally:
         con.close()
 
