@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import shlex
 from functools import partial
 from typing import Any
@@ -270,13 +271,23 @@ def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str,
         if value is not None and prev is not None:
             diff = value - prev
             delta = f"{diff:+.1%}".replace("%", " pts") if kind == "pct" else _fmt(diff, kind, "+")
+        # No change as shown (+0, -0.00, +0.0 pts): neither up nor down, in grey.
+        unchanged = delta is not None and not any(c in "123456789" for c in delta)
         col.metric(
             label,
             _fmt(value, kind) if value is not None else "—",
-            delta,
-            delta_color="inverse" if kind == "money" else "normal",
+            delta.lstrip("+-") if delta is not None and unchanged else delta,
+            delta_color="off" if unchanged else "inverse" if kind == "money" else "normal",
             help="Change against the previous period of the same length, aligned by weekday.",
+            **(_NO_ARROW if unchanged else {}),
         )
+
+
+# Streamlit draws an arrow beside any delta but "0" unless told not to (delta_arrow, which
+# older Streamlit versions lack: they show the grey delta with its arrow).
+_NO_ARROW: dict[str, Any] = (
+    {"delta_arrow": "off"} if "delta_arrow" in inspect.signature(st.metric).parameters else {}
+)
 
 
 def _value(df: pd.DataFrame, name: str) -> float | None:

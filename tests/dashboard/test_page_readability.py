@@ -129,6 +129,35 @@ def test_kpi_row_shows_thousands_points_and_cents_and_spending_more_in_red():
     }
 
 
+def _kpi_row_unchanged_app() -> None:
+    """A KPI row whose figures did not change, or changed by less than they are shown to."""
+    import pandas as pd
+
+    from dashboard import widgets
+
+    now = pd.DataFrame({"new_contacts": [245.0], "engaged_rate": [0.7431], "spend": [10.0]})
+    before = pd.DataFrame({"new_contacts": [245.0], "engaged_rate": [0.7429], "spend": [10.001]})
+    specs = [("new_contacts", "New contacts", "int"), ("engaged_rate", "Engaged rate", "pct"),
+             ("spend", "Ad spend", "money")]  # fmt: skip
+    widgets.kpi_row(now, before, specs)
+
+
+def test_kpi_row_shows_no_change_without_an_arrow_or_a_colour():
+    """245 new contacts against 245 was shown as "+0" with a green up arrow, as if it had
+    grown; a change too small to show (+0.0 pts, -0.00) likewise went up or down in colour."""
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    at = AppTest.from_function(_kpi_row_unchanged_app, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = {m.label: (m.delta, m.proto.color, m.proto.direction) for m in at.metric}
+    gray, none = MetricProto.MetricColor.GRAY, MetricProto.MetricDirection.NONE
+    assert shown == {
+        "New contacts": ("0", gray, none),
+        "Engaged rate": ("0.0 pts", gray, none),
+        "Ad spend": ("0.00", gray, none),
+    }
+
+
 # Each page with a table on the demo's default range (no chat plugin then, no link registered).
 @pytest.mark.parametrize("page", sorted(set(TITLES) - {"website_chat", "create_links"}))
 def test_a_cell_without_a_value_reads_as_a_dash_as_in_the_reports(app, page):
