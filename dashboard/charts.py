@@ -252,12 +252,22 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
     )
     title = "Retention by acquisition week" + (f" — {channel_label(channel)}" if channel else "")
     fig.update_layout(title=title, **_MARGIN)
+    # Plotly's default 450 px squeezed a long range's cohorts (two years: 152 rows of under
+    # 2 px, their shares blank): taller, each row keeps room for its label and share.
+    height = _HEATMAP_FRAME_PX + _HEATMAP_ROW_PX * len(shares)
+    if height > _DEFAULT_HEIGHT:
+        fig.update_layout(height=height)
     if not part.empty and not shares.notna().any(axis=None):
         _no_share_yet(fig, "No cohort's first week has ended by the data's last day: the shares "
                       "show once one has.")  # fmt: skip
     fig.update_xaxes(title="week after acquisition")
     fig.update_yaxes(autorange="reversed", title="cohort week (contacts)")
     return fig
+
+
+_DEFAULT_HEIGHT = 450  # plotly's, and Streamlit's for a figure without one
+_HEATMAP_ROW_PX = 20  # a cohort week's row: its 12 px label and its share's text
+_HEATMAP_FRAME_PX = 130  # the title, the week axis and its title
 
 
 def _weighted(shares: pd.Series, sizes: pd.Series) -> float | None:

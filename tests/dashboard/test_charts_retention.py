@@ -129,3 +129,23 @@ def test_cohort_heatmap_scale_runs_from_zero_percent_to_the_largest_share(week_1
     df = COHORTS.assign(week_1=week_1, week_2=[None] * 3)
     (heat,) = charts.cohort_heatmap(df).data
     assert heat.zmin == 0 and heat.zmax == pytest.approx(top)
+
+
+def _weeks(n: int) -> pd.DataFrame:
+    days = [D1 + dt.timedelta(days=7 * i) for i in range(n)]
+    return pd.DataFrame({"cohort_week": days, "channel": ["qr_code"] * n, "contacts": [40] * n,
+                         "week_1": [0.3] * n, "week_2": [0.1] * n})  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [22, 152])
+def test_cohort_heatmap_grows_with_its_cohorts_so_each_row_stays_readable(n):
+    """Two years of weekly cohorts (Custom, the whole data) were squeezed into the default
+    450 px: 152 rows of under 2 px, their shares blank and most labels dropped. Each row gets
+    room for its label and share text."""
+    fig = charts.cohort_heatmap(_weeks(n))
+    # 18 px a row (a 12 px label, its cell's share) beside the title and the week axis.
+    assert fig.layout.height is not None and fig.layout.height >= 18 * n + 100
+
+
+def test_cohort_heatmap_of_a_few_weeks_keeps_the_default_height():
+    assert charts.cohort_heatmap(_weeks(4)).layout.height is None
