@@ -103,7 +103,10 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
     (bars of one name would be drawn as one)."""
     page = (df["page"] if "page" in df else df["page_id"]).fillna("page unknown")
     shared = df["ref"].duplicated(keep=False)
-    part = df.assign(bar=df["ref"].where(~shared, df["ref"] + " · " + page)).head(top)
+    named = df.assign(bar=df["ref"].where(~shared, df["ref"] + " · " + page))
+    # A ref seen in the range only through a re-entry or a click has no bar to draw: it stays
+    # in the table, not among the top refs by new contacts (an empty bar, or a blank chart).
+    part = named[named["new_contacts"].fillna(0) > 0].head(top)
     part = part.iloc[::-1].assign(label=[channel_label(c) for c in part["channel"].iloc[::-1]])
     fig = go.Figure()
     fig.add_bar(
@@ -116,7 +119,14 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
         hovertemplate="%{y} (%{customdata[1]}): %{x:,} new contacts, %{customdata[0]:,} engaged"
         "<extra></extra>",
     )
-    fig.update_layout(title=f"Top {min(top, len(df))} refs by new contacts", **_LAYOUT)
+    title = f"Top {len(part)} refs by new contacts" if len(part) else "Refs by new contacts"
+    fig.update_layout(title=title, **_LAYOUT)
+    if part.empty and not df.empty:
+        fig.add_annotation(text="No ref brought a new contact in this range: the table lists the "
+                           "refs seen in it (re-entries, clicks).", showarrow=False, xref="paper",
+                           yref="paper", x=0.5, y=0.5, name="no new contact")  # fmt: skip
+        fig.update_xaxes(visible=False)  # no scale to read, and no bar to put on one
+        fig.update_yaxes(visible=False)
     fig.update_layout(hovermode="closest")  # one bar per ref: its own hover, not a y-unified one
     fig.update_xaxes(title="new contacts", rangemode="nonnegative")
     # One trace coloured bar by bar has no legend: say which colour is which channel.

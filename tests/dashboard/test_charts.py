@@ -115,6 +115,27 @@ def test_refs_bar_gives_a_ref_of_two_pages_a_bar_each():
     assert values(charts.refs_bar(named).data[0].y)[1:] == ["footer · Other", "footer · Acme"]
 
 
+def test_refs_bar_draws_only_refs_that_brought_a_new_contact_and_says_when_none_did():
+    """A ref seen in the range only through a re-entry (or a click) was drawn as an empty bar
+    among the "Top 15 refs by new contacts"; on a day when only such refs were seen the chart
+    was blank, "Top 1 refs" over an axis from 0 to 1, and said nothing about why. The table
+    beside it keeps them."""
+    df = pd.DataFrame({"page_id": ["p1"] * 3, "ref": ["a", "b", "c"],
+                       "channel": ["qr_code", "m_me_link", "qr_code"],
+                       "new_contacts": [5, 0, 0], "engaged": [1, 0, 0]})  # fmt: skip
+    fig = charts.refs_bar(df)
+    (bar,) = fig.data
+    assert (values(bar.y), values(bar.x)) == (["a"], [5])
+    assert fig.layout.title.text == "Top 1 refs by new contacts"
+    assert not [a for a in fig.layout.annotations if a.name == "no new contact"]
+    fig = charts.refs_bar(df.iloc[1:])
+    assert [values(t.x) for t in fig.data] == [[]]
+    (note,) = [a for a in fig.layout.annotations if a.name == "no new contact"]
+    assert "no ref brought a new contact in this range" in note.text.lower()
+    assert fig.layout.title.text == "Refs by new contacts"
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+
+
 def test_ads_cost_bar_sorts_by_cost_and_leaves_out_ads_without_one():
     df = pd.DataFrame(
         {
