@@ -249,8 +249,8 @@ def demo_data(
     scale: float,
     out: Path,
 ) -> None:
-    """Write realistic demo logs and the demo ads' daily spend: the same for the same seed and
-    end date."""
+    """Write realistic demo logs, click logs and the demo ads' daily spend: the same for the
+    same seed and end date."""
     from .demo import default_end, write_demo, write_links_csv
 
     last = check_day(end.date(), "--end") if end else default_end()

@@ -8,7 +8,14 @@ No network and no clock except for the default `end` (yesterday, UTC); the same
 - ``receiver-YYYY-MM-DD.ndjson`` for the last 3 days: ``{"received_at": <ms>, "body": <body>}``
   envelopes, as our own receiver writes them (always written, possibly empty);
 - ``sendlog-YYYY-MM.ndjson``: our Send API log of private replies to comments;
-- ``ad-insights.ndjson``: the ads' daily spend, as the Marketing API answers it (`demo_ads`).
+- ``ad-insights.ndjson``: the ads' daily spend, as the Marketing API answers it (`demo_ads`);
+- ``clicks-YYYY-MM-DD.ndjson``, one per day with clicks: the scans and clicks `refscope serve`
+  logs at ``GET /r/<ref>`` for the links of ``tracked-links.csv`` (`write_links_csv`), each
+  SHORTLINK contact's a few minutes before its first event, and more that brought no one
+  (`demo_clicks`).
+
+The ad insights and the click logs draw on random streams of their own, so the other files do
+not change with them.
 
 It simulates contacts arriving through every entry point (m.me links, QR codes, Click-to-Messenger
 ads, the dead chat plugin, private replies to comments, optins, organic), their conversations and
@@ -26,7 +33,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import demo_ads
+from . import demo_ads, demo_clicks
 from .demo_catalog import ADS, LINK_REFS, PAGES, QR_REFS
 from .demo_packing import assemble, blanks, file_boundaries, malformed, with_retries, write_files
 from .demo_traffic import Sim
@@ -35,7 +42,7 @@ __all__ = ["ADS", "LINK_REFS", "PAGES", "QR_REFS", "DemoSummary", "write_demo", 
 
 OWN_FILE = re.compile(
     r"webhooks-\d{4}-\d{2}\.ndjson(\.gz)?|receiver-\d{4}-\d{2}-\d{2}\.ndjson|sendlog-\d{4}-\d{2}\.ndjson"
-    r"|ad-insights\.ndjson"
+    r"|ad-insights\.ndjson|clicks-\d{4}-\d{2}-\d{2}\.ndjson"
 )
 
 
@@ -98,9 +105,11 @@ def write_demo(
             old.unlink()
     files, counts = write_files(out, posts, sim.sends, start, end, rng)
     insights = demo_ads.write(out, sim.events, start, end, seed)
+    clicks = demo_clicks.write(out, sim.events, start, end, seed)
+    extra = [insights, *clicks]
     return DemoSummary(
-        files=sorted([*files, insights]),
-        lines=counts["lines"] + len(insights.read_bytes().splitlines()),
+        files=sorted([*files, *extra]),
+        lines=counts["lines"] + sum(len(f.read_bytes().splitlines()) for f in extra),
         malformed_lines=counts["bad"],
         blank_lines=counts.get("blank", 0),
         duplicate_lines=counts["dup"],

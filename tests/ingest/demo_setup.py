@@ -1,5 +1,5 @@
 """The demo generator's files parsed back for test_demo*.py: their lines, the delivery bodies,
-the items and changes of their entries, the send log and the ad insights."""
+the items and changes of their entries, the send log, the ad insights and the click log."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ class Parsed:
     changes: list[tuple[dict, dict]] = field(default_factory=list)  # (entry, value)
     sends: list[dict] = field(default_factory=list)
     insight_pages: list[dict] = field(default_factory=list)
+    clicks: list[tuple[str, dict]] = field(default_factory=list)  # (file name, click line)
 
     def of(self, kind: str) -> list[dict]:
         return [it for _, _, it in self.items if kind in it]
@@ -82,6 +83,9 @@ def parse(summary: DemoSummary) -> Parsed:
                 continue
             if path.name == demo_ads.FILE:
                 got.insight_pages.append(json.loads(line))
+                continue
+            if path.name.startswith("clicks-"):
+                got.clicks.append((path.name, json.loads(line)))
                 continue
             body = body_of(path.name, line)
             if body is None:

@@ -149,6 +149,8 @@ def line_events(obj: object, qr_refs: set) -> tuple[list[dict], str | None]:
             return [], "envelope body is not an object"
     if "data" in obj and "object" not in obj:
         return [], "insights"  # ad insights, not events: outside this reference
+    if obj.get("object") == "refscope_click":
+        return [], "clicks"  # the receiver's click log, not events: outside this reference too
     if "field" in obj and "value" in obj and "sender" in obj["value"]:  # a wrapped sample
         value = obj["value"]
         sender, recipient = ids(value.get("sender")), ids(value.get("recipient"))
@@ -224,7 +226,7 @@ def read_logs(paths: list[Path], qr_refs: set) -> tuple[list[dict], dict]:
                 rejects[(path.name, no)] = "invalid JSON"
                 continue
             line_found, problem = line_events(obj, qr_refs)
-            if problem is not None and problem != "insights":
+            if problem is not None and problem not in ("insights", "clicks"):
                 rejects[(path.name, no)] = problem
             found += line_found
     pages = {ev["page"] for ev in found if "pages_if_swapped" not in ev}

@@ -1,11 +1,14 @@
 """`refscope demo-data` through click's runner: its start day, the lines an ingest of them
-counts, the starts it refuses, and the first and last days refscope reads."""
+counts, the click logs an ingest loads, the starts it refuses, and the first and last days
+refscope reads."""
 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -48,6 +51,46 @@ def test_demo_data_says_the_lines_an_ingest_of_them_counts(
     assert f"{lines + blank:,} lines" in ingested.output, ingested.output
     # Each malformed line is one reject of the ingest: the demo's own figure for them.
     assert f", {malformed:,} rejects, " in ingested.output, ingested.output
+
+
+def test_demo_click_logs_load_into_clicks_and_change_no_contact(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`make demo`'s steps: the click logs become `clicks` rows without a reject, each contact
+    who came through a registered link has its click minutes before, and without the click logs
+    the events, touches and contacts are the same."""
+    out, bare = tmp_path / "demo", tmp_path / "bare"
+    args = ["demo-data", "--days", "45", "--end", "2026-11-30", "--scale", "0.5", "--out"]
+    assert runner.invoke(cli, [*args, str(out)]).exit_code == 0
+    shutil.copytree(out, bare, ignore=shutil.ignore_patterns("clicks-*"))
+    lines = sum(len(p.read_bytes().splitlines()) for p in out.glob("clicks-*.ndjson"))
+    assert lines > 0
+    for logs in (out, bare):
+        db = str(tmp_path / f"{logs.name}.duckdb")
+        links = runner.invoke(cli, ["links", "import", str(logs / "tracked-links.csv"), "--db", db])
+        assert links.exit_code == 0, links.output
+        ingested = runner.invoke(cli, ["ingest", str(logs), "--db", db])
+        assert ingested.exit_code == 0, ingested.output
+    tables = "SELECT * FROM {} ORDER BY ALL"
+    events_sql = "SELECT event_key, ts, kind, psid FROM events ORDER BY ALL"
+    with duckdb.connect(str(tmp_path / "demo.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM clicks").fetchone() == (lines,)
+        bad = "SELECT count(*) FROM rejects WHERE file LIKE '%clicks-%'"
+        assert con.execute(bad).fetchone() == (0,)
+        unclicked = con.execute("""
+            SELECT count(*) FILTER (WHERE NOT EXISTS (
+                       SELECT 1 FROM clicks k WHERE k.ref = c.ref AND k.page = c.page_id
+                         AND k.ts BETWEEN c.first_touch_at - INTERVAL 5 MINUTE
+                                      AND c.first_touch_at)), count(*)
+            FROM contacts c JOIN tracked_links l ON l.ref = c.ref AND l.page = c.page_id
+            WHERE c.channel IN ('m_me_link', 'qr_code')""").fetchone()  # fmt: skip
+        assert unclicked is not None and unclicked[0] == 0 and unclicked[1] >= 20
+        got = {t: con.execute(tables.format(t)).fetchall() for t in ("touches", "contacts")}
+        events = con.execute(events_sql).fetchall()
+    with duckdb.connect(str(tmp_path / "bare.duckdb"), read_only=True) as con:
+        assert got == {t: con.execute(tables.format(t)).fetchall() for t in ("touches", "contacts")}
+        assert events == con.execute(events_sql).fetchall()
+        assert con.execute("SELECT count(*) FROM clicks").fetchone() == (0,)
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,21 @@
 """The demo generator writes real files that look like Meta's deliveries; parse them back: one
-small run's files, entry points, event variants and dirty input. Runs of their own (determinism,
-defaults, the chat plugin's lifetime): test_demo_runs.py."""
+small run's files, entry points, event variants, dirty input and the click log. Runs of their own
+(determinism, defaults, the chat plugin's lifetime): test_demo_runs.py."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from ingest import demo_ads, insight_rows
-from ingest.demo import ADS, PAGES, QR_REFS
+from ingest import clicklog, demo_ads, insight_rows
+from ingest.demo import ADS, PAGES, QR_REFS, write_links_csv
+from ingest.logwriter import log_file
 from tests.ingest.demo_setup import END, Parsed, body_of, ms, run
 
 ENVELOPE = re.compile(rb'\{"received_at":\d+,"body":(.*)\}')
@@ -232,3 +235,94 @@ def test_retried_duplicates_cross_files(small: Parsed) -> None:
     webhooks = [n for n in small.lines if n.startswith("webhooks-")]
     shared = set(small.lines[webhooks[0]]) & set(small.lines[webhooks[1]]) - {b""}
     assert shared
+
+
+# --- the click log --------------------------------------------------------------------------------
+
+LEAD_MS = 5 * 60_000  # a click is at most a few minutes before the referral it led to
+
+
+def registered_links(tmp_path: Path) -> dict[tuple[str, str], bool]:
+    """(page, ref) -> is a QR code, as the demo's links CSV registers them."""
+    with write_links_csv(tmp_path).open(encoding="utf-8") as f:
+        return {(r["page"], r["ref"]): r["channel"] == "qr" for r in csv.DictReader(f)}
+
+
+def test_click_logs_are_the_receivers_lines_for_registered_links(
+    small: Parsed, tmp_path: Path
+) -> None:
+    """One `clicks-YYYY-MM-DD.ndjson` per day with clicks, named and written as `refscope serve`
+    does, for the links the demo's CSV registers only, with their QR flag."""
+    links = registered_links(tmp_path)
+    start_ms = int(dt.datetime.combine(small.summary.start, dt.time(), dt.UTC).timestamp()) * 1000
+    end_ms = start_ms + ((small.summary.end - small.summary.start).days + 1) * 86_400_000
+    names = [n for n in small.lines if n.startswith("clicks-")]
+    assert len(names) >= 20 and all(
+        re.fullmatch(r"clicks-\d{4}-\d{2}-\d{2}\.ndjson", n) for n in names
+    )
+    for name in names:
+        lines = small.lines[name]
+        docs = [json.loads(x) for x in lines]
+        assert docs and [d["ts"] for d in docs] == sorted(d["ts"] for d in docs)
+        for raw, d in zip(lines, docs, strict=True):
+            line = clicklog.click_line(d["ts"], d["ref"], d["page"], d["qr"], d["device"])
+            assert raw + b"\n" == line
+            assert log_file(Path(), "clicks", d["ts"]).name == name
+            assert links[(d["page"], d["ref"])] is d["qr"]  # a KeyError: not registered
+            assert start_ms <= d["ts"] < end_ms and d["device"] in clicklog.DEVICES
+    clicks = [d for _, d in small.clicks]
+    assert len(clicks) == sum(len(small.lines[n]) for n in names)
+    scans = [d for d in clicks if d["qr"]]
+    assert scans and len(scans) < len(clicks)
+    assert Counter(d["device"] for d in scans)["mobile"] >= 0.8 * len(scans)
+    assert "bot" not in {d["device"] for d in scans}
+    assert {d["device"] for d in clicks if not d["qr"]} >= {"mobile", "desktop"}
+
+
+def first_touches(small: Parsed) -> dict[tuple[str, str], tuple[int, dict]]:
+    """(page, psid) -> the time and item of the person's first action of their own."""
+    first: dict[tuple[str, str], tuple[int, dict]] = {}
+    for page, _, it in small.items:
+        psid = it["sender"].get("id")
+        if not psid or psid == page or (it.get("message") or {}).get("is_echo"):
+            continue
+        at = ms(it["timestamp"])
+        if (page, psid) not in first or at < first[(page, psid)][0]:
+            first[(page, psid)] = (at, it)
+    return first
+
+
+def test_every_contact_through_a_tracked_link_clicked_it_first(
+    small: Parsed, tmp_path: Path
+) -> None:
+    """Clicks -> contacts is a funnel: each contact who first wrote through a registered ref
+    clicked it a few minutes before at most, and more people clicked than wrote."""
+    links = registered_links(tmp_path)
+    times: dict[tuple[str, str], list[int]] = {}
+    for _, d in small.clicks:
+        times.setdefault((d["page"], d["ref"]), []).append(d["ts"])
+    contacts: Counter[tuple[str, str]] = Counter()
+    for (page, _), (at, it) in first_touches(small).items():
+        ref = it.get("referral") or (it.get("postback") or {}).get("referral") or {}
+        if ref.get("source") != "SHORTLINK" or (page, ref.get("ref")) not in links:
+            continue
+        contacts[(page, ref["ref"])] += 1
+        assert any(at - LEAD_MS <= t <= at for t in times[(page, ref["ref"])]), (page, ref, at)
+    assert len(contacts) >= 6 and any(ref.startswith("qr_") for _, ref in contacts)
+    total = sum(len(t) for t in times.values())
+    assert 1.5 * sum(contacts.values()) <= total <= 5 * sum(contacts.values())
+    ratios = {key: len(times[key]) / n for key, n in contacts.items() if n >= 5}
+    assert max(ratios.values()) - min(ratios.values()) >= 0.5  # placements differ
+    # A link is clicked from the day it first brought someone in (as a contact or a re-entry);
+    # some who come back through it click it again.
+    first: dict[tuple[str, str], int] = {}
+    again = []
+    for where, r, it in small.referrals():
+        key, at = (it["recipient"]["id"], r.get("ref")), ms(it["timestamp"])
+        if r["source"] == "SHORTLINK" and key in links:
+            first[key] = min(first.get(key, at), at)
+            if where == "top":
+                again.append(any(at - LEAD_MS <= t <= at for t in times.get(key, [])))
+    assert any(again) and not all(again)
+    for key, ts in times.items():
+        assert min(ts) >= first[key] // 86_400_000 * 86_400_000 - LEAD_MS, key

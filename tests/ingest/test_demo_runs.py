@@ -1,6 +1,7 @@
 """Runs of the demo generator of their own, parsed back: the same arguments give byte-identical
-files, the default run ends yesterday and is fast, a rewrite clears only its own files, and the
-chat plugin appears only before its shutdown."""
+files (the click logs leave the others as they were), the default run ends yesterday and is
+fast, a rewrite clears only its own files, and the chat plugin appears only before its
+shutdown."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest import demo_clicks
 from ingest.demo import PAGES, default_days, write_demo
 from tests.ingest.demo_setup import END, Parsed, ms, raw_lines, run
 
@@ -31,9 +33,25 @@ def test_same_arguments_give_byte_identical_files(tmp_path: Path) -> None:
     a, b = write_demo(tmp_path / "a", **kw), write_demo(tmp_path / "b", **kw)
     assert [f.name for f in a.files] == [f.name for f in b.files]
     assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a.files, b.files, strict=True))
+    assert sum(f.name.startswith("clicks-") for f in a.files) >= 20  # the click logs too
     assert replace(a, files=[]) == replace(b, files=[])
     c = write_demo(tmp_path / "c", **{**kw, "seed": 4})
     assert [f.read_bytes() for f in c.files] != [f.read_bytes() for f in a.files]
+
+
+def test_click_logs_leave_the_other_files_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The click logs draw on a random stream of their own: without them, every other file is
+    byte for byte the same."""
+    kw = {"days": 45, "end": END, "seed": 3, "scale": 0.3}
+    with_clicks = write_demo(tmp_path / "a", **kw)
+    monkeypatch.setattr(demo_clicks, "write", lambda *a, **k: [])
+    without = write_demo(tmp_path / "b", **kw)
+    others = [f for f in with_clicks.files if not f.name.startswith("clicks-")]
+    assert len(others) < len(with_clicks.files)
+    assert [f.name for f in others] == [f.name for f in without.files]
+    assert all(x.read_bytes() == y.read_bytes() for x, y in zip(others, without.files, strict=True))
 
 
 def test_default_run_ends_yesterday_and_is_fast(tmp_path: Path) -> None:
@@ -68,11 +86,14 @@ def test_default_run_ends_yesterday_and_is_fast(tmp_path: Path) -> None:
 def test_rewrite_clears_only_its_own_files(tmp_path: Path) -> None:
     (tmp_path / "webhooks-1999-01.ndjson").write_text("{}\n")
     (tmp_path / "receiver-1999-01-01.ndjson").write_text("{}\n")
+    (tmp_path / "clicks-1999-01-01.ndjson").write_text("{}\n")
+    (tmp_path / "clicks-1999-01-01.vm-1.ndjson").write_text("a real receiver's log\n")
     (tmp_path / "notes.txt").write_text("keep me")
     (tmp_path / "webhooks-backup.ndjson").write_text("keep me too")
     summary = write_demo(tmp_path, days=10, end=END, scale=0.2)
     left = {p.name for p in tmp_path.iterdir()}
-    assert left == {f.name for f in summary.files} | {"notes.txt", "webhooks-backup.ndjson"}
+    kept = {"notes.txt", "webhooks-backup.ndjson", "clicks-1999-01-01.vm-1.ndjson"}
+    assert left == {f.name for f in summary.files} | kept
 
 
 # --- the chat plugin's lifetime -----------------------------------------------------------------
