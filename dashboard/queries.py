@@ -338,8 +338,10 @@ def install_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
     """Every registered link with what it brought in: the contacts it acquired in the range of
-    f (as Links & QR counts them), or all time without f. Columns: ref, page, channel,
-    campaign, placement, url, created_at, new_contacts, engaged_rate, last_contact."""
+    f (as Links & QR counts them), or all time without f. Columns: ref, page (as registered,
+    as its URL has it), page_name (the page's display name, as other pages show it: its name or
+    username in `pages`, else as registered), channel, campaign, placement, url, created_at,
+    new_contacts, engaged_rate, last_contact."""
     f = f or Filters(dt.date(1970, 1, 1), dt.date(9999, 12, 30))
     return _df(
         con,
@@ -353,11 +355,13 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
            ), solo AS (
                SELECT ref FROM tracked_links GROUP BY ref HAVING count(DISTINCT lower(page)) = 1
            )
-           SELECT l.ref, l.page, l.channel, l.campaign, l.placement, l.url, l.created_at,
+           SELECT l.ref, l.page, coalesce(n.name, n.username, l.page) AS page_name, l.channel,
+                  l.campaign, l.placement, l.url, l.created_at,
                   count(c.psid) AS new_contacts,
                   count(c.second_message_at) / nullif(count(c.psid), 0) AS engaged_rate,
                   max(c.last_seen_at) AS last_contact
-           FROM l LEFT JOIN contacts c
+           FROM l LEFT JOIN pages n ON n.page_id = l.page_id
+           LEFT JOIN contacts c
              ON c.ref = l.ref AND c.channel IN ('m_me_link', 'qr_code')
             AND (c.page_id = l.page_id OR (l.page_id IS NULL AND l.ref IN (SELECT ref FROM solo)))
             AND c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY

@@ -353,9 +353,9 @@ def _columns() -> dict[str, Any]:
         "cost_per_engaged": ("Cost / engaged", money),
     }  # fmt: skip
     text = {
-        "page_id": "Page id", "page": "Page", "psid": "PSID", "ref": "Ref", "channel": "Channel",
-        "campaign": "Campaign", "placement": "Placement", "ad_id": "Ad id", "ad_title": "Ad",
-        "referer_uri": "Website page", "post_id": "Post",
+        "page_id": "Page id", "page": "Page", "page_name": "Page name", "psid": "PSID",
+        "ref": "Ref", "channel": "Channel", "campaign": "Campaign", "placement": "Placement",
+        "ad_id": "Ad id", "ad_title": "Ad", "referer_uri": "Website page", "post_id": "Post",
     }  # fmt: skip
     times = {
         "first_seen": "First seen", "last_seen": "Last seen", "first_seen_at": "First seen",

@@ -157,6 +157,36 @@ def test_tracked_link_stats_count_what_each_registered_link_brought_in(small):
     assert late["new_contacts"] == 0 and pd.isna(late["engaged_rate"])
 
 
+def test_tracked_link_stats_name_each_page_as_the_other_pages_do(db_path):
+    """The registry listed a link's page only as it was registered (a username, or the numeric
+    id), while every other table says "Acme Bakery": page_name is the page's name (else its
+    username) in `pages`, whichever way the link names it, and the page as registered when
+    `pages` does not know it."""
+    con = db.connect(db_path)
+    try:
+        links.learn_page(con, "1122334455667788", "acmebakery", "Acme Bakery")
+        links.learn_page(con, "203948571620394", "northwindcoffee", None)
+        made = [
+            links.make_link(p, r)
+            for p, r in (
+                ("acmebakery", "a"),
+                ("1122334455667788", "b"),
+                ("203948571620394", "c"),
+                ("otherbakery", "d"),
+            )
+        ]
+        links.register(con, made)
+        df = queries.tracked_link_stats(con).set_index("ref")
+        assert df[["page", "page_name"]].to_dict("index") == {
+            "a": {"page": "acmebakery", "page_name": "Acme Bakery"},
+            "b": {"page": "1122334455667788", "page_name": "Acme Bakery"},
+            "c": {"page": "203948571620394", "page_name": "northwindcoffee"},
+            "d": {"page": "otherbakery", "page_name": "otherbakery"},
+        }
+    finally:
+        con.close()
+
+
 def test_links_registered_together_under_one_ref_are_listed_in_page_order(db_path):
     """Rows that tie on the sort keys must come in one order, on the database and the lake."""
     con = db.connect(db_path)
