@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -43,6 +44,14 @@ _DAY_MS = 24 * 3600 * 1000  # a day on a date axis
 
 def channel_label(channel: str) -> str:
     return CHANNEL_LABELS.get(channel, channel)
+
+
+def in_channel_order(channels: Iterable[str]) -> list[str]:
+    """The distinct channels given, in the order the sidebar, legends and tables use (the
+    contract's), any channel outside it last by name."""
+    given = set(channels)
+    known = [c for c in CHANNEL_LABELS if c in given]
+    return known + sorted(given - set(known))
 
 
 def new_contacts_by_day_bar(

@@ -11,7 +11,7 @@ if cohorts.empty:
     widgets.nothing_in_range("No contacts acquired in this range.")
     st.stop()
 
-channels = sorted(cohorts["channel"].unique())
+channels = charts.in_channel_order(cohorts["channel"])
 pick = st.selectbox("Channel", ["all", *channels], format_func=lambda c: "All channels"
                     if c == "all" else charts.channel_label(c))  # fmt: skip
 st.plotly_chart(charts.cohort_heatmap(cohorts, None if pick == "all" else pick))

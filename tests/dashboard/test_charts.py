@@ -270,3 +270,13 @@ def test_the_ads_report_charts_cost_when_the_only_spending_ads_brought_no_contac
     chart = report_xlsx._chart(wb, section)
     assert [x["values"] for x in chart.series] == ["Ads!$F$2:$F$3", "Ads!$E$2:$E$3"]
     wb.close()
+
+
+def test_channels_are_put_in_the_sidebars_order_with_unknown_ones_last():
+    """The Retention picker listed channels by their code (Comment reply before Click-to-
+    Messenger ad before m.me link), unlike the sidebar, legends and tables."""
+    given = ["organic", "comment_reply", "zz_new", "m_me_link", "ctm_ad", "organic", "aa_new"]
+    assert charts.in_channel_order(given) == [
+        "m_me_link", "comment_reply", "ctm_ad", "organic", "aa_new", "zz_new"
+    ]  # fmt: skip
+    assert list(charts.CHANNEL_LABELS) == list(CHANNELS)  # one order everywhere
