@@ -294,6 +294,6 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
         con.close()
     stored_username, stored_name = row or (None, None)
     click.echo(f"page {page_id}: username {stored_username or '-'}, name {stored_name or '-'}")
-    for other in moved:
-        click.echo(f"(page {other} no longer has username {username}: a username is one page's)",
+    for other, held in moved:
+        click.echo(f"(page {other} no longer has username {held}: a username is one page's)",
                    err=True)  # fmt: skip

@@ -228,23 +228,23 @@ def relabel(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | None,
-               name: str | None) -> list[str]:  # fmt: skip
+               name: str | None) -> list[tuple[str, str]]:  # fmt: skip
     """Map a numeric page id to its username (what m.me links carry) and display name; what is
     given replaces the stored value, what is None keeps it.
 
     A username belongs to one page at a time: pages that held it (in any case) lose it, and
-    their ids are returned.
+    are returned as (page id, the username as they held it).
     """
     check_page_id(page_id)
-    moved: list[str] = []
+    moved: list[tuple[str, str]] = []
     if username is not None:
         check_username(username)
-        rows = con.execute(
-            """UPDATE pages SET username = NULL
-               WHERE lower(username) = lower(?) AND page_id <> ? RETURNING page_id""",
-            [username, page_id],
-        ).fetchall()
-        moved = sorted(r[0] for r in rows)
+        held = "WHERE lower(username) = lower(?) AND page_id <> ?"
+        moved = sorted(
+            con.execute(f"SELECT page_id, username FROM pages {held}", [username, page_id])
+            .fetchall()
+        )  # fmt: skip
+        con.execute(f"UPDATE pages SET username = NULL {held}", [username, page_id])
     con.execute(
         """INSERT INTO pages VALUES ($id, $username, $name) ON CONFLICT (page_id) DO UPDATE
            SET username = coalesce($username, username), name = coalesce($name, name)""",

@@ -108,7 +108,8 @@ def test_a_username_moves_to_the_page_set_last(
     assert pages_set(PAGE_ID, "--username", "acmebakery", "--name", "Acme").exit_code == 0
     res = pages_set(OTHER_PAGE_ID, "--username", "AcmeBakery")
     assert res.exit_code == 0, res.output
-    assert f"page {PAGE_ID} no longer has username AcmeBakery" in res.stderr
+    # Named as that page held it: `acmebakery`, not the new spelling.
+    assert f"page {PAGE_ID} no longer has username acmebakery:" in res.stderr
     assert query("SELECT page_id, username, name FROM pages ORDER BY page_id") == sorted(
         [(PAGE_ID, None, "Acme"), (OTHER_PAGE_ID, "AcmeBakery", None)]
     )
