@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, store, widgets
+from dashboard import auth, sidebar_filters, store, widgets
 from ingest.errors import DatabaseLocked, RefscopeError
 
 st.set_page_config(page_title="refscope", page_icon="📈", layout="wide")
@@ -49,7 +49,7 @@ if run_id < 0 or contacts == 0:
     st.stop()
 
 try:
-    st.session_state["filters"] = widgets.global_filters()
+    st.session_state["filters"] = sidebar_filters.global_filters()
     page = st.navigation(pages)
     page.run()
 except DatabaseLocked:  # a view not in the cache, while a long run or a prune writes
