@@ -216,7 +216,7 @@ class GraphClient:
             # An answer without a word (a proxy's 404, a wrong --base-url): say what there was.
             msg = str(msg).strip() or f"HTTP {resp.status_code} with an empty answer"
             raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {msg}"
-                                         f"{_details(err)}"))  # fmt: skip
+                                         f"{_details(err)}{_what_to_do(code)}"))  # fmt: skip
         raise GraphError(f"Graph API still failing after {MAX_RETRIES} attempts")
 
     def _pause(self, seconds: float, attempt: int, why: str, limit: bool = False) -> None:
@@ -281,6 +281,19 @@ def _details(err: object) -> str:
     said += [f"{k.removeprefix('error_')} {str(err[k])[:60]}"
              for k in ("error_subcode", "fbtrace_id") if err.get(k)]  # fmt: skip
     return f" ({', '.join(said)})" if said else ""
+
+
+def _what_to_do(code: int) -> str:
+    """Meta's recovery tactic for an error that asking again cannot mend, as a sentence for the
+    message; "" for other codes. https://developers.facebook.com/docs/graph-api/guides/error-handling
+    (insights need ads_read: https://developers.facebook.com/docs/marketing-api/insights)"""
+    if code in (102, 190):  # API session; access token expired
+        return (". The access token has expired, was revoked or is not valid: "
+                "get a new one and set it in REFSCOPE_META_TOKEN")  # fmt: skip
+    if code == 10 or 200 <= code <= 299:  # API permission denied; API permission
+        return (". The access token lacks a permission this call needs "
+                "(ads_read, for the ad account's insights)")  # fmt: skip
+    return ""
 
 
 def _without_token(url: str) -> str:

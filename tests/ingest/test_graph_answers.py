@@ -110,5 +110,45 @@ def test_an_error_names_its_type_subcode_and_fbtrace_id(api: Server, db_path: Pa
         pull(api, db_path, since=TODAY)
     assert str(exc.value) == (
         "Graph API error 190: Error validating access token: Session has expired "
-        "(OAuthException, subcode 463, fbtrace_id A1b2C3d4)"
+        "(OAuthException, subcode 463, fbtrace_id A1b2C3d4). The access token has expired, was "
+        "revoked or is not valid: get a new one and set it in REFSCOPE_META_TOKEN"
     )
+    assert len(api.requests) == 1  # asked once: asking again cannot mend a token
+
+
+PERMISSION = "lacks a permission this call needs (ads_read, for the ad account's insights)"
+
+
+@pytest.mark.parametrize(
+    ("code", "hint"),
+    [
+        (102, "get a new one and set it in REFSCOPE_META_TOKEN"),  # API session
+        (10, PERMISSION),  # API permission denied
+        (200, PERMISSION),  # API permissions, 200-299
+        (299, PERMISSION),
+    ],
+)
+def test_an_error_no_retry_mends_says_what_to_do(
+    api: Server, db_path: Path, code: int, hint: str
+) -> None:
+    """Meta's table of recovery tactics: codes 102 and 190 want a new access token, 10 and
+    200-299 a permission the token lacks. The message gave Meta's text only, which names
+    neither the remedy nor where refscope takes the token from."""
+    err = {"message": f"(#{code}) Something about the token", "code": code,
+           "type": "OAuthException"}  # fmt: skip
+    api.script = {1: (400, {"error": err}, {})}
+    with pytest.raises(GraphError) as exc:
+        pull(api, db_path, since=TODAY)
+    assert str(exc.value).startswith(f"Graph API error {code}: (#{code}) Something about")
+    assert str(exc.value).endswith(hint)
+    assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize("code", [100, 300, 9])
+def test_other_errors_get_no_remedy(api: Server, db_path: Path, code: int) -> None:
+    """Only the codes Meta gives a remedy for get one: a bad parameter (100) says Meta's words."""
+    err = {"message": "Invalid parameter", "code": code, "type": "OAuthException"}
+    api.script = {1: (400, {"error": err}, {})}
+    with pytest.raises(GraphError) as exc:
+        pull(api, db_path, since=TODAY)
+    assert str(exc.value) == f"Graph API error {code}: Invalid parameter (OAuthException)"
