@@ -305,7 +305,9 @@ def _without_token(url: str) -> str:
 
 def _usage_entries(headers: httpx.Headers) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for name in ("x-app-usage", "x-ad-account-usage", "x-page-usage"):
+    # x-fb-ads-insights-throttle: the Insights API's own (app_id_util_pct, acc_id_util_pct).
+    # https://developers.facebook.com/docs/marketing-api/insights/best-practices
+    for name in ("x-app-usage", "x-ad-account-usage", "x-page-usage", "x-fb-ads-insights-throttle"):
         if name in headers:
             try:
                 v = json.loads(headers[name])
@@ -325,7 +327,7 @@ def _usage_entries(headers: httpx.Headers) -> list[dict[str, Any]]:
 
 
 def max_usage_pct(headers: httpx.Headers) -> float:
-    keys = ("call_count", "total_cputime", "total_time", "acc_id_util_pct")
+    keys = ("call_count", "total_cputime", "total_time", "acc_id_util_pct", "app_id_util_pct")
     values = [
         float(e[k]) for e in _usage_entries(headers) for k in keys
         if isinstance(e.get(k), int | float)

@@ -121,6 +121,22 @@ def test_a_page_saying_when_access_returns_is_waited_out(api: Server, db_path: P
     assert api.requests[1][3] >= 180 and res.waited_seconds == 180
 
 
+@pytest.mark.parametrize("key", ["app_id_util_pct", "acc_id_util_pct"])
+def test_the_insights_throttle_header_near_its_limit_slows_down(
+    api: Server, db_path: Path, key: str
+) -> None:
+    """The Insights API's own usage header, x-fb-ads-insights-throttle, near 100% for the app
+    or the ad account: the next page waits (60 s, as nothing says how long). It was not read:
+    the next page was asked for at once."""
+    api.rows = [row(TODAY, str(ad), "2.00") for ad in range(4)]  # two pages
+    usage = {"app_id_util_pct": 5, "acc_id_util_pct": 5} | {key: 95}
+    api.page_headers = lambda n: {"x-fb-ads-insights-throttle": json.dumps(usage)} if n == 1 else {}
+    res = pull(api, db_path, since=TODAY)
+    assert (res.rows, res.pages) == (4, 2)
+    assert api.requests[1][3] >= graph.DEFAULT_THROTTLE_WAIT
+    assert res.waited_seconds == graph.DEFAULT_THROTTLE_WAIT
+
+
 def test_the_token_goes_only_to_the_configured_origin(
     api: Server, db_path: Path, query: Any
 ) -> None:
