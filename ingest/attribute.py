@@ -122,7 +122,12 @@ WITH cand AS (
 ), placed AS (
     -- A contact that prune trimmed keeps the first touch it had: it may be gone.
     SELECT c.*, b.opened_at, b.first_seen_at,
-        CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN c.ts <= b.opened_at
+        CASE WHEN h.page_id IS NULL OR NOT h.acquired
+             THEN c.ts <= b.opened_at
+                  -- The plugin's Get Started lost its referral too: the first message, tagged,
+                  -- in the 24 hours the Get Started opened, still says where it was tapped.
+                  OR (c.tag_only AND c.ts = b.first_message_at
+                      AND c.ts <= b.opened_at + INTERVAL 24 HOUR)
              ELSE coalesce(c.ts = h.first_touch_at AND c.channel = h.channel, false)
         END AS may_be_first
     FROM cand c LEFT JOIN rs_base b USING (page_id, psid)

@@ -268,7 +268,12 @@ def attribute(events: list[dict]) -> dict[tuple[str, str], dict]:
         acquired = {"channel": "organic"}
         if first is not None:
             acquired = {**first["touch"], "first_touch_at": first["ts"]}
-        elif first_message and first_message.get("plugin_tag") and first_message["ts"] <= opened:
+        elif (
+            first_message
+            and first_message.get("plugin_tag")
+            # the first message, opening the conversation or within 24 h of a Get Started
+            and first_message["ts"] <= opened + dt.timedelta(hours=24)
+        ):
             acquired = {"channel": "chat_widget", "first_touch_at": first_message["ts"]}
         echoes = [e["ts"] for e in evs if e["kind"] == "message_echo"]
         read_at = max((e["watermark"] for e in evs if e["kind"] == "read"), default=None)

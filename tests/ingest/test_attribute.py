@@ -204,6 +204,56 @@ def test_chat_plugin_tag_never_outranks_a_referral(ingest_lines, query: Query) -
     assert query("SELECT psid, channel FROM touches") == [("u1", "m_me_link")]
 
 
+def test_a_plugin_get_started_without_its_referral_then_a_tagged_message_is_chat_widget(
+    ingest_lines, query: Query
+) -> None:
+    """The plugin's Get Started lost its referral as its message did: the postback opened the
+    conversation, and the first message, which the plugin tagged, came a minute later. It
+    was organic: the tag counted only on a message that opened the conversation itself."""
+    uref = {"user_ref": "uref-7"}
+    ingest_lines(
+        [
+            f.delivery(f.postback(psid="uref-7", sender=uref, ts=T0)),
+            f.delivery(
+                f.message("hi", psid="uref-7", sender=uref, ts=T0 + MINUTE, tags=PLUGIN_TAGS)
+            ),  # fmt: skip
+            f.delivery(
+                f.message("ok", psid="uref-7", sender=uref, ts=T0 + 2 * MINUTE, tags=PLUGIN_TAGS)
+            ),  # fmt: skip
+        ]
+    )
+    c = contact(query, "uref-7")
+    assert (c["channel"], c["first_seen_at"], c["first_touch_at"], c["reentry_count"]) == (
+        "chat_widget", utc(T0), utc(T0 + MINUTE), 0)  # fmt: skip
+    assert query("SELECT via, ts, is_first, is_reentry FROM touches") == [
+        ("message", utc(T0 + MINUTE), True, False)
+    ]
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        pytest.param([("hi", None, MINUTE), ("ok", PLUGIN_TAGS, 2 * MINUTE)], id="second-tagged"),
+        pytest.param([("hi", PLUGIN_TAGS, 25 * HOUR)], id="tagged-a-day-later"),
+    ],
+)
+def test_a_get_started_then_no_tagged_first_message_that_day_stays_organic(
+    ingest_lines, query: Query, later: list[tuple[str, Any, int]]
+) -> None:
+    """Only the first message stands for a lost Get Started referral, and only in the 24 hours
+    the Get Started opened: a tagged second message, or a first one a day later (another
+    conversation), says nothing of how the first began."""
+    ingest_lines(
+        [f.delivery(f.postback(psid="u9", ts=T0))]
+        + [
+            f.delivery(f.message(text, psid="u9", ts=T0 + at, **({"tags": tags} if tags else {})))
+            for text, tags, at in later
+        ]
+    )
+    assert contact(query, "u9")["channel"] == "organic"
+    assert query("SELECT count(*) FROM touches") == [(0,)]
+
+
 def test_a_tagged_message_with_a_referral_of_its_own_is_that_referral(
     ingest_lines, query: Query
 ) -> None:
