@@ -174,3 +174,34 @@ def test_a_comment_whose_author_meta_left_out_is_a_comment_received(tmp_path):
     finally:
         con.close()
     assert (row["post_id"], row["comments"]) == (post, 2)
+
+
+def test_a_send_log_without_recipient_id_is_a_reply_sent_and_its_echo_links_the_conversation(
+    tmp_path,
+):
+    """Whether the Send API answers a comment_id send with a recipient_id is not shown by an
+    official example (https://developers.facebook.com/docs/messenger-platform/reference/send-api):
+    a send log with the message_id alone is a reply that went through. Comment 1's send log has
+    its echo (naming the comment) and the user wrote back; comment 2's has neither: two
+    replies, one conversation."""
+    post, ts = f"{fx.PAGE_ID}_777", fx.T0
+    lines = [
+        ff.feed(
+            *(ff.comment(comment_id=f"777_{n}", post_id=post, from_id=f"1000{n}") for n in (1, 2))
+        ),
+        ff.send_log("777_1", None, ts=ts + 1000, message_id="m_reply_1"),
+        fx.delivery(fx.private_reply_echo("777_1", psid="a", ts=ts + 1500, mid="m_reply_1")),
+        fx.delivery(fx.message("yes please", psid="a", ts=ts + 60_000)),
+        ff.send_log("777_2", None, ts=ts + 2000, message_id="m_reply_2"),
+    ]
+    path = tmp_path / "comments.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    con = db.connect(path)
+    try:
+        day = fx.utc(ts).date()
+        (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
+    finally:
+        con.close()
+    assert (row["post_id"], row["comments"], row["private_replies"], row["conversations"]) == (
+        post, 2, 2, 1)  # fmt: skip
+    assert row["reply_rate"] == 1 / 2
