@@ -124,9 +124,11 @@ WITH cand AS (
     SELECT c.*, b.opened_at, b.first_seen_at,
         CASE WHEN h.page_id IS NULL OR NOT h.acquired
              THEN c.ts <= b.opened_at
-                  -- The plugin's Get Started lost its referral too: the first message, tagged,
-                  -- in the 24 hours the Get Started opened, still says where it was tapped.
-                  OR (c.tag_only AND c.ts = b.first_message_at
+                  -- A postback without referral opened the conversation (an ice breaker, whose
+                  -- referral Meta may not send; a Get Started that lost it): the first
+                  -- message's own touch (an ad's message.referral, the chat plugin's tag) in
+                  -- the 24 hours it opened still says where the contact came from.
+                  OR (c.via = 'message' AND c.ts = b.first_message_at
                       AND c.ts <= b.opened_at + INTERVAL 24 HOUR)
              ELSE coalesce(c.ts = h.first_touch_at AND c.channel = h.channel, false)
         END AS may_be_first

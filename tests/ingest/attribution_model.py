@@ -205,14 +205,22 @@ def reference(
         first_seen = min(a.ts for a in own)
         openers = sorted((a for a in acts_ if a.is_message or a.is_postback), key=lambda a: a.ts)
         opened = openers[0].ts if openers else first_seen
-        before = [a for a in touching if a.ts <= opened]
+        # The first message's own touch (an ad's referral, the plugin's tag) also counts when
+        # a postback without referral opened the conversation less than 24 hours before it.
+        first_message = min((a.ts for a in acts_ if a.is_message), default=None)
+        in_time = first_message is not None and first_message <= opened + DAY
+        before = [
+            a for a in touching
+            if a.ts <= opened or (a.via == "message" and a.ts == first_message and in_time)
+        ]  # fmt: skip
         first = min(before, key=lambda a: (a.ts, not a.is_referral)) if before else None
+        tagged = any(a.kind == "message_tag" and a.ts == first_message for a in acts_)
         if first is not None:
             channel = first.channel
-        elif openers and openers[0].kind == "message_tag":
+        elif tagged and in_time:
             # The plugin's tag, failing any other touch: a touch only as the acquiring one.
             channel = "chat_widget"
-            touches[(*key, utc(opened), "message")] = {"is_first": True, "is_reentry": False}
+            touches[(*key, utc(first_message), "message")] = {"is_first": True, "is_reentry": False}
         else:
             channel = "organic"
         # A message repeating the ad id or ref of the touch just before it (at one instant a

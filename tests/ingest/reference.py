@@ -33,6 +33,9 @@ ACQUIRED = [
 ]
 
 
+DAY = dt.timedelta(hours=24)
+
+
 def instant(value: object) -> dt.datetime | None:
     """A Messenger time by magnitude: below 1e12 seconds, else milliseconds; digit strings too."""
     if isinstance(value, str) and value.strip().isdigit():
@@ -254,27 +257,33 @@ def attribute(events: list[dict]) -> dict[tuple[str, str], dict]:
             continue  # deliveries, reads, echoes, private replies alone make no contact
         talks = [e["ts"] for e in own if e["kind"] in ("message", "postback")]
         opened = min(talks) if talks else own[0]["ts"]
+        first_message = min(
+            (e for e in own if e["kind"] == "message"), key=lambda e: e["ts"], default=None
+        )
+        # The first message's own touch counts within 24 h of a postback without referral
+        # that opened the conversation (an ice breaker, a Get Started that lost its referral).
+        start = first_message["ts"] if first_message else None  # messages may share it
+        in_time = start is not None and start <= opened + DAY
         touches = sorted(
-            (e for e in evs if e["touch"] and e["ts"] <= opened),
+            (
+                e
+                for e in evs
+                if e["touch"]
+                and (e["ts"] <= opened or (e["kind"] == "message" and e["ts"] == start and in_time))
+            ),
             # the earliest; at one instant the user's own referral before a private reply
             key=lambda e: (e["ts"], e["touch"]["via"] == "private_reply"),
         )
         first = touches[0] if touches else None
         messages = sorted(e["ts"] for e in own if e["kind"] == "message")
         user_touches = [e for e in evs if e["touch"] and e["touch"]["via"] != "private_reply"]
-        first_message = min(
-            (e for e in own if e["kind"] == "message"), key=lambda e: e["ts"], default=None
-        )
         acquired = {"channel": "organic"}
         if first is not None:
             acquired = {**first["touch"], "first_touch_at": first["ts"]}
-        elif (
-            first_message
-            and first_message.get("plugin_tag")
-            # the first message, opening the conversation or within 24 h of a Get Started
-            and first_message["ts"] <= opened + dt.timedelta(hours=24)
+        elif in_time and any(
+            e["kind"] == "message" and e["ts"] == start and e.get("plugin_tag") for e in own
         ):
-            acquired = {"channel": "chat_widget", "first_touch_at": first_message["ts"]}
+            acquired = {"channel": "chat_widget", "first_touch_at": start}
         echoes = [e["ts"] for e in evs if e["kind"] == "message_echo"]
         read_at = max((e["watermark"] for e in evs if e["kind"] == "read"), default=None)
         contacts[who] = {

@@ -231,6 +231,50 @@ def test_a_plugin_get_started_without_its_referral_then_a_tagged_message_is_chat
 
 
 @pytest.mark.parametrize(
+    ("messages", "channel", "ad_id", "touches", "reentries"),
+    [
+        pytest.param(
+            [(MINUTE, True)], "ctm_ad", "777", [(MINUTE, True, False)], 0, id="first-message-ad"
+        ),
+        pytest.param(
+            [(MINUTE, False), (2 * MINUTE, True)], "organic", None, [(2 * MINUTE, False, True)],
+            1, id="second-message-ad",
+        ),
+        pytest.param(
+            [(25 * HOUR, True)], "organic", None, [(25 * HOUR, False, True)], 1,
+            id="a-day-later",
+        ),
+    ],
+)  # fmt: skip
+def test_a_postback_without_referral_leaves_the_first_messages_ad_referral_first(
+    ingest_lines,
+    query: Query,
+    messages: list[tuple[int, bool]],
+    channel: str,
+    ad_id: str | None,
+    touches: list[tuple[int, bool, bool]],
+    reentries: int,
+) -> None:
+    """Whether an ice breaker's postback carries its Click-to-Messenger ad's referral is not
+    documented (https://developers.facebook.com/documentation/business-messaging/messenger-platform/reference/messenger-profile-api/ice-breakers):
+    when it does not, the ad's referral comes on the first message. That message, within 24 hours of
+    the postback that opened the conversation, acquires the contact for the ad. It was organic
+    with one re-entry. A later message's referral, or a first one a day later, is a re-entry."""
+    ice_breaker = f.postback("ICE_PRICES", title="What are your prices?", psid="ib2", ts=T0)
+    sent = [
+        f.message("hi", psid="ib2", ts=T0 + at,
+                  **({"referral": f.ads_referral(ad_id="777")} if ad else {}))
+        for at, ad in messages
+    ]  # fmt: skip
+    ingest_lines([f.delivery(ice_breaker), *(f.delivery(m) for m in sent)])
+    c = contact(query, "ib2")
+    assert (c["channel"], c["ad_id"], c["reentry_count"]) == (channel, ad_id, reentries)
+    assert query("SELECT via, ts, is_first, is_reentry FROM touches") == [
+        ("message", utc(T0 + at), first, again) for at, first, again in touches
+    ]
+
+
+@pytest.mark.parametrize(
     "later",
     [
         pytest.param([("hi", None, MINUTE), ("ok", PLUGIN_TAGS, 2 * MINUTE)], id="second-tagged"),
