@@ -124,15 +124,12 @@ WITH cand AS (
     SELECT c.*, b.opened_at, b.first_seen_at,
         CASE WHEN h.page_id IS NULL OR NOT h.acquired
              THEN c.ts <= b.opened_at
-                  -- A postback without referral opened the conversation (an ice breaker, whose
-                  -- referral Meta may not send; a Get Started that lost it): the first
-                  -- message's own touch (an ad's message.referral, the chat plugin's tag) in
-                  -- the 24 hours it opened still says where the contact came from.
-                  OR (c.via = 'message' AND c.ts = b.first_message_at
-                      AND c.ts <= b.opened_at + INTERVAL 24 HOUR)
+                  -- or the first message's own touch after a postback (_MESSAGE_FIRST)
+                  OR coalesce(c.via = 'message' AND c.ts = f.first_message_at, false)
              ELSE coalesce(c.ts = h.first_touch_at AND c.channel = h.channel, false)
         END AS may_be_first
     FROM cand c LEFT JOIN rs_base b USING (page_id, psid)
+    LEFT JOIN rs_message_first f USING (page_id, psid)
     LEFT JOIN contact_history h USING (page_id, psid)
 ), ranked AS (
     SELECT *,
@@ -167,6 +164,21 @@ SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title,
                 false) AS is_reentry
 FROM judged
 WHERE NOT tag_only OR coalesce(first, false)
+"""
+
+# A postback without referral opened the conversation (an ice breaker, whose referral Meta may
+# not send; a Get Started that lost it): the first message's own touch (an ad's
+# message.referral, the chat plugin's tag) in the 24 hours after still says where the contact
+# came from. Those few contacts, with that instant: a table of their own keeps rs_base's join in
+# _TOUCHES as small as it was (3.8M contacts of a first run fit the default memory).
+_MESSAGE_FIRST = """
+CREATE OR REPLACE TEMP TABLE rs_message_first AS
+SELECT b.page_id, b.psid, b.first_message_at
+FROM rs_base b
+WHERE b.first_message_at > b.opened_at AND b.first_message_at <= b.opened_at + INTERVAL 24 HOUR
+  AND EXISTS (SELECT 1 FROM events e
+              WHERE e.kind = 'message' AND e.channel IS NOT NULL AND e.page_id = b.page_id
+                AND e.psid = b.psid AND e.ts = b.first_message_at)
 """
 
 # Each contact with its acquiring touch (at most one is_first per contact) and its count of
@@ -320,6 +332,7 @@ def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
             else f"DELETE FROM {table} t USING rs_affected a "
             "WHERE t.page_id = a.page_id AND t.psid = a.psid"
         )
+    con.execute(_MESSAGE_FIRST)
     con.execute(_TOUCHES.replace("{scope}", scope))
     con.execute(_CONTACTS.replace("{scope}", scope))
     con.execute(_CONTACT_DAYS.replace("{scope}", scope))
