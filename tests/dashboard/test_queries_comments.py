@@ -107,14 +107,7 @@ def test_comments_count_replies_known_by_echo_or_send_log_once_and_not_failed_se
         failed,
         fx.delivery(fx.private_reply_echo(ids[3], psid="d", ts=ts + 4000)),
     ]
-    path = tmp_path / "comments.duckdb"
-    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
-    con = db.connect(path)
-    try:
-        day = fx.utc(ts).date()
-        (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
-    finally:
-        con.close()
+    row = _one_day_row(tmp_path, lines, ts)
     assert (row["post_id"], row["comments"], row["private_replies"], row["conversations"]) == (
         post, 4, 3, 1)  # fmt: skip
     assert row["reply_rate"] == 1 / 3
@@ -194,6 +187,14 @@ def test_a_send_log_without_recipient_id_is_a_reply_sent_and_its_echo_links_the_
         fx.delivery(fx.message("yes please", psid="a", ts=ts + 60_000)),
         ff.send_log("777_2", None, ts=ts + 2000, message_id="m_reply_2"),
     ]
+    row = _one_day_row(tmp_path, lines, ts)
+    assert (row["post_id"], row["comments"], row["private_replies"], row["conversations"]) == (
+        post, 2, 2, 1)  # fmt: skip
+    assert row["reply_rate"] == 1 / 2
+
+
+def _one_day_row(tmp_path, lines: list[Any], ts: int) -> dict[str, Any]:
+    """The Comments table's one row for the day of ts, after ingesting lines into a new file."""
     path = tmp_path / "comments.duckdb"
     pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
     con = db.connect(path)
@@ -202,6 +203,4 @@ def test_a_send_log_without_recipient_id_is_a_reply_sent_and_its_echo_links_the_
         (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
     finally:
         con.close()
-    assert (row["post_id"], row["comments"], row["private_replies"], row["conversations"]) == (
-        post, 2, 2, 1)  # fmt: skip
-    assert row["reply_rate"] == 1 / 2
+    return row
