@@ -256,6 +256,13 @@ def test_a_new_log_is_not_readable_by_others(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) & 0o027 == 0, oct(path.stat().st_mode)
 
 
+def test_the_directories_made_for_a_log_are_not_open_to_others(tmp_path: Path) -> None:
+    path = log_file(tmp_path / "logs" / "page", "webhooks", f.T0)
+    write_lines(path, b"{}\n")
+    for made in (tmp_path / "logs", tmp_path / "logs" / "page"):
+        assert stat.S_IMODE(made.stat().st_mode) & 0o027 == 0, (made, oct(made.stat().st_mode))
+
+
 def test_a_log_replaced_by_a_file_of_the_same_size_is_opened_anew(tmp_path: Path) -> None:
     path = log_file(tmp_path, "webhooks", f.T0)
     moved = tmp_path / "moved.ndjson"
