@@ -121,7 +121,7 @@ WITH cand AS (
         ORDER BY e.ts, e.event_key) = 1
 ), placed AS (
     -- A contact that prune trimmed keeps the first touch it had: it may be gone.
-    SELECT c.*, b.opened_at, b.first_seen_at,
+    SELECT c.*, b.opened_at, b.first_seen_at, mb.message_before,
         CASE WHEN h.page_id IS NULL OR NOT h.acquired
              THEN c.ts <= b.opened_at
                   -- or the first message's own touch after a postback (_MESSAGE_FIRST)
@@ -131,6 +131,7 @@ WITH cand AS (
     FROM cand c LEFT JOIN rs_base b USING (page_id, psid)
     LEFT JOIN rs_message_first f USING (page_id, psid)
     LEFT JOIN contact_history h USING (page_id, psid)
+    LEFT JOIN rs_message_before mb USING (event_key)
 ), ranked AS (
     SELECT *,
         may_be_first AND row_number() OVER (
@@ -149,12 +150,17 @@ WITH cand AS (
 ), judged AS (
     -- A message carrying the ad id or ref of the contact's touch just before it, within the
     -- 24 hours that touch opened, is that same entry: the ad's first message after a Get
-    -- Started or a re-entry referral of the same click, not another visit.
+    -- Started or a re-entry referral of the same click, not another visit. Only the first
+    -- message since that touch: Meta puts an ad's referral on the first message after a click
+    -- only, so a later one (or one after a message that carried the touch) is another click.
+    -- https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messages
     SELECT *,
         via = 'message' AND (ad_id IS NOT NULL OR ref IS NOT NULL)
             AND coalesce(prev.ts >= ts - INTERVAL 24 HOUR AND prev.channel = channel
                          AND prev.ad_id IS NOT DISTINCT FROM ad_id
-                         AND prev.ref IS NOT DISTINCT FROM ref, false) AS repeats
+                         AND prev.ref IS NOT DISTINCT FROM ref
+                         AND (message_before IS NULL OR message_before < prev.ts), false)
+            AS repeats
     FROM ranked
 )
 SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title, referer_uri,
@@ -179,6 +185,19 @@ WHERE b.first_message_at > b.opened_at AND b.first_message_at <= b.opened_at + I
   AND EXISTS (SELECT 1 FROM events e
               WHERE e.kind = 'message' AND e.channel IS NOT NULL AND e.page_id = b.page_id
                 AND e.psid = b.psid AND e.ts = b.first_message_at)
+"""
+
+# Each message that carries a referral (it may repeat the touch before it), with the instant of
+# the contact's message before it: a message since that touch makes it another visit. Those
+# messages are few; the other messages are only probed.
+_MESSAGE_BEFORE = """
+CREATE OR REPLACE TEMP TABLE rs_message_before AS
+SELECT e.event_key, (SELECT max(m.ts) FROM events m
+                     WHERE m.kind = 'message' AND m.page_id = e.page_id AND m.psid = e.psid
+                       AND m.ts < e.ts) AS message_before
+FROM events e
+WHERE e.kind = 'message' AND e.channel IS NOT NULL AND e.psid IS NOT NULL
+  AND (e.ad_id IS NOT NULL OR e.ref IS NOT NULL) AND {scope}
 """
 
 # Each contact with its acquiring touch (at most one is_first per contact) and its count of
@@ -333,6 +352,7 @@ def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
             "WHERE t.page_id = a.page_id AND t.psid = a.psid"
         )
     con.execute(_MESSAGE_FIRST)
+    con.execute(_MESSAGE_BEFORE.replace("{scope}", scope))
     con.execute(_TOUCHES.replace("{scope}", scope))
     con.execute(_CONTACTS.replace("{scope}", scope))
     con.execute(_CONTACT_DAYS.replace("{scope}", scope))

@@ -224,9 +224,12 @@ def reference(
         else:
             channel = "organic"
         # A message repeating the ad id or ref of the touch just before it (at one instant a
-        # private reply comes first), within 24 hours, is that same entry.
+        # private reply comes first), within 24 hours, is that same entry, when it is the
+        # first message since that touch (a message between, or the touch's own, makes it
+        # another click).
         ordered = sorted(touching, key=lambda a: (a.ts, a.channel != "comment_reply"))
         before_it = dict(zip((id(a) for a in ordered), [None, *ordered], strict=False))
+        message_times = [x.ts for x in acts_ if x.is_message]
         reentries = 0
         for a in touching:
             p = before_it[id(a)]
@@ -234,6 +237,7 @@ def reference(
                 a.via == "message" and (a.ad_id is not None or a.ref is not None)
                 and p is not None and p.ts >= a.ts - DAY
                 and (p.channel, p.ad_id, p.ref) == (a.channel, a.ad_id, a.ref)
+                and not any(p.ts <= m < a.ts for m in message_times)
             )  # fmt: skip
             is_reentry = a is not first and not repeats and a.is_referral and a.ts >= first_seen
             reentries += is_reentry
