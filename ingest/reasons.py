@@ -68,6 +68,16 @@ def is_utf16(raw: str) -> bool:
     )
 
 
+_NO_USABLE_EVENT = "no usable event in delivery"
+# What a well-formed line whose items were not read is told: never the reason for a body that
+# another receiver kept as a string of JSON (its items were not read because it is a string).
+_UNREAD = (
+    _NO_USABLE_EVENT,
+    "send log without usable fields",
+    "click log line without usable fields",
+)
+
+
 def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     """A specific reason for a line that DuckDB could not turn (wholly) into events."""
     if is_utf16(raw):
@@ -86,7 +96,12 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
             what = "envelope body is not an object but a string"
             if _ESCAPED_BYTE.search(body) and not is_json_text(body):
                 return f"{what}: not UTF-8 (kept with \\x escapes)"
-            return f"{what}: {explain_reject(body, None, 0)}"
+            said = explain_reject(body, None, 0)
+            if said in _UNREAD:
+                # A well-formed line kept as text by another receiver: its items were never read,
+                # so "no usable event" would blame them; the string is what is wrong.
+                return f"{what} of JSON: log the body as an object"
+            return f"{what}: {said}"
         if not isinstance(body, dict):
             return f"envelope body is not an object but a JSON {_json_type(body)}"
         doc = body
@@ -124,7 +139,7 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         and all(not any(e.get(k) for k in ("messaging", "standby", "changes")) for e in entries)
     ):
         return "no messaging, standby or changes items"
-    return "no usable event in delivery"
+    return _NO_USABLE_EVENT
 
 
 # How the receiver writes a byte that is not UTF-8 (Python's backslashreplace).
