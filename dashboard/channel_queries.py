@@ -130,7 +130,10 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 FROM ad_insights WHERE date BETWEEN $start AND $end GROUP BY ad_id
             )
             SELECT coalesce(a.ad_id, s.ad_id) AS ad_id,
-                   coalesce(a.ad_title, s.ad_name, coalesce(a.ad_id, s.ad_id)) AS ad_title,
+                   -- The ad contacts whose referral named no ad (ADS without ad_id) are one
+                   -- row: named, or a chart drops their bar and a table shows a blank row.
+                   coalesce(a.ad_title, s.ad_name, coalesce(a.ad_id, s.ad_id), '(unknown ad)')
+                       AS ad_title,
                    coalesce(a.new_contacts, 0) AS new_contacts, coalesce(a.engaged, 0) AS engaged,
                    a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
                    s.spend, s.spend / nullif(a.new_contacts, 0) AS cost_per_contact,

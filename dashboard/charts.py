@@ -155,7 +155,9 @@ def _ad_bars(df: pd.DataFrame) -> pd.Series:
     if "ad_id" not in df:
         return df["ad_title"]
     shared = df["ad_title"].duplicated(keep=False)
-    return df["ad_title"].where(~shared, df["ad_title"] + " · " + df["ad_id"])
+    # A title from the referral of ad contacts without an ad id: NaN would drop their bar.
+    ids = df["ad_id"].fillna("no ad id")
+    return df["ad_title"].where(~shared, df["ad_title"] + " · " + ids)
 
 
 def ads_cost_bar(df: pd.DataFrame) -> go.Figure:

@@ -1,0 +1,47 @@
+"""Ad contacts whose referral named no ad (source ADS without an ad_id, as a Get Started
+from an ad may come) on the Ads page: a named bar and row, never dropped or blank."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest import pipeline
+from tests import factories as fx
+from tests.dashboard.screen import numbers, plotly_specs, show
+
+AD_ID = "6000000000001"
+
+
+def build(path: Path, referral_title: str | None) -> None:
+    """Two contacts of ad AD_ID ("Winter promo"), three whose ADS referral has no ad_id (the
+    last carrying the ad's title in ads_context_data when referral_title is given)."""
+    lines: list[fx.Json] = []
+    for n in range(5):
+        psid, ts = f"73{n:014d}", fx.T0 + n * fx.MINUTE
+        if n < 2:
+            ref = fx.ads_referral(ad_id=AD_ID, ad_title="Winter promo")
+        elif n == 4 and referral_title:
+            ref = fx.referral_obj(None, "ADS", ads_context_data={"ad_title": referral_title})
+        else:
+            ref = fx.referral_obj(None, "ADS")
+        lines.append(fx.delivery(fx.postback(referral=ref, psid=psid, ts=ts)))
+        lines.append(fx.delivery(fx.message("hi", psid=psid, ts=ts + 1000)))
+    log = fx.write_ndjson(path.parent / "logs" / "webhooks.ndjson", lines)
+    pipeline.run([str(log)], path)
+
+
+@pytest.mark.parametrize("referral_title", [None, "Winter promo"], ids=["untitled", "same-title"])
+def test_every_ad_contact_has_a_named_bar_and_row(open_app, db_path, query, referral_title):
+    build(db_path, referral_title)
+    assert query.scalar("SELECT count(*) FROM contacts WHERE channel = 'ctm_ad'") == 5
+    at = show(open_app(db_path), "ads")
+    (spec,) = [s for s in plotly_specs(at) if "Contacts per ad" in str(s["layout"]["title"])]
+    bars = spec["data"][0]  # new contacts
+    assert all(isinstance(x, str) and x for x in bars["x"]), bars["x"]
+    assert sum(numbers(bars["y"])) == 5  # none dropped
+    titles = list(at.dataframe[0].value["ad_title"])
+    assert all(isinstance(t, str) and t for t in titles), titles
+    if referral_title is None:
+        assert "(unknown ad)" in titles
