@@ -98,6 +98,18 @@ def data_version(con: duckdb.DuckDBPyConnection) -> str:
     return str(row[0]) if row else ""
 
 
+def ingest_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row over the finished ingest runs. Columns: runs, lines (read), events (stored),
+    rejects (lines rejected)."""
+    return _df(
+        con,
+        """SELECT count(*) AS runs, coalesce(sum(lines_read), 0) AS lines,
+                  coalesce(sum(events_added), 0) AS events,
+                  coalesce(sum(rejects_added), 0) AS rejects
+           FROM ingest_runs WHERE finished_at IS NOT NULL""",
+    )
+
+
 def last_prune(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The date the latest `refscope prune` removed data before; None when never pruned."""
     row = con.execute("SELECT max(before) FROM prunes").fetchone()

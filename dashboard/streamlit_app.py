@@ -39,9 +39,7 @@ if run_id < 0 or contacts == 0:
 
     def nothing_yet() -> None:
         st.title("refscope")
-        widgets.empty_state(
-            f"No contacts in {store.database_path()} yet. Ingest some Messenger logs first:"
-        )
+        widgets.no_contacts_yet(run_id)
 
     # Links and codes are made before anyone scans them: Create links works without contacts.
     st.session_state["filters"] = None

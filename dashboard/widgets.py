@@ -15,6 +15,7 @@ from dashboard import charts, queries, reports, store
 from dashboard.filters import Filters, spend_gap
 from dashboard.report_data import day_cell, day_list
 from ingest import demo_catalog
+from ingest.wording import counted
 
 
 def database_busy() -> None:
@@ -54,6 +55,29 @@ def empty_state(message: str) -> None:
         f"refscope dashboard --db {db}",
         language="bash",
     )
+
+
+def no_contacts_yet(run_id: int) -> None:
+    """A database without contacts: after ingest runs that stored none, what they read (every
+    line rejected, or no user's own action among the events), not only "ingest some logs"."""
+    path = store.database_path()
+    totals = store.fetch("ingest_totals") if run_id >= 0 else None
+    if totals is None or totals.empty or not int(totals["lines"].iloc[0]):
+        empty_state(f"No contacts in {path} yet. Ingest some Messenger logs first:")
+        return
+    lines, events, rejects = (int(totals[c].iloc[0]) for c in ("lines", "events", "rejects"))
+    why = []
+    if rejects:
+        why.append(f"{counted(rejects, 'line')} of the {lines:,} read were rejected (`SELECT "
+                   "reason, count(*) FROM rejects GROUP BY reason` says why)")  # fmt: skip
+    if events:
+        why.append(f"the {counted(events, 'event')} stored hold no user's own action (a "
+                   "message, postback, referral, optin or reaction), which makes a "
+                   "contact")  # fmt: skip
+    if not why:  # ad insights or clicks only
+        why.append(f"the {counted(lines, 'line')} read held no Messenger events")
+    empty_state(f"No contacts in {path} yet: " + "; ".join(why)
+                + ". Ingest other logs, or try the demo:")  # fmt: skip
 
 
 def nothing_in_range(
