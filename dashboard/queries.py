@@ -334,14 +334,16 @@ def contact_rows(
     ).df()
 
 
+# Kept within 0 and 1: at k = 0 (or k = n) rounding left -3e-17 (or 1.0000000000000002), shown
+# as "-0.0%" beside a ref of 5 contacts none of whom engaged.
 WILSON_MACROS = """
 CREATE OR REPLACE TEMP MACRO wilson_low(k, n) AS (
-    CASE WHEN n > 0 THEN (k / n + 1.96 ^ 2 / (2 * n)
-         - 1.96 * sqrt(k / n * (1 - k / n) / n + 1.96 ^ 2 / (4 * n ^ 2))) / (1 + 1.96 ^ 2 / n) END
+    CASE WHEN n > 0 THEN greatest(0, (k / n + 1.96 ^ 2 / (2 * n)
+         - 1.96 * sqrt(k / n * (1 - k / n) / n + 1.96 ^ 2 / (4 * n ^ 2))) / (1 + 1.96 ^ 2 / n)) END
 );
 CREATE OR REPLACE TEMP MACRO wilson_high(k, n) AS (
-    CASE WHEN n > 0 THEN (k / n + 1.96 ^ 2 / (2 * n)
-         + 1.96 * sqrt(k / n * (1 - k / n) / n + 1.96 ^ 2 / (4 * n ^ 2))) / (1 + 1.96 ^ 2 / n) END
+    CASE WHEN n > 0 THEN least(1, (k / n + 1.96 ^ 2 / (2 * n)
+         + 1.96 * sqrt(k / n * (1 - k / n) / n + 1.96 ^ 2 / (4 * n ^ 2))) / (1 + 1.96 ^ 2 / n)) END
 );
 """
 
