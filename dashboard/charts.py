@@ -54,6 +54,21 @@ def in_channel_order(channels: Iterable[str]) -> list[str]:
     return known + sorted(given - set(known))
 
 
+LABEL_CHARS = 48  # a bar's name on its axis; the hover keeps it whole
+
+
+def _short_ticks(fig: go.Figure, axis: str, names: Iterable[object]) -> None:
+    """Cut the category labels of axis ("xaxis", "yaxis") longer than LABEL_CHARS in the middle
+    (a ref's month, a web address's page stay): one of 200 characters (refs may have 250) left
+    every bar a sliver beside it. The bars keep their whole names, in their hovers too."""
+    full = [str(n) for n in names]
+    if any(len(n) > LABEL_CHARS for n in full):
+        head = LABEL_CHARS * 2 // 3
+        tail = LABEL_CHARS - head - 1
+        text = [n if len(n) <= LABEL_CHARS else f"{n[:head]}…{n[-tail:]}" for n in full]
+        fig.update_layout({axis: {"tickmode": "array", "tickvals": full, "ticktext": text}})
+
+
 def new_contacts_by_day_bar(
     df: pd.DataFrame, start: dt.date | None = None, end: dt.date | None = None
 ) -> go.Figure:
@@ -137,6 +152,7 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
         fig.update_xaxes(visible=False)  # no scale to read, and no bar to put on one
         fig.update_yaxes(visible=False)
     fig.update_layout(hovermode="closest")  # one bar per ref: its own hover, not a y-unified one
+    _short_ticks(fig, "yaxis", part["bar"])
     fig.update_xaxes(title="new contacts", rangemode="nonnegative")
     # One trace coloured bar by bar has no legend: say which colour is which channel.
     shown = [c for c in CHANNEL_COLORS if c in set(part["channel"])]
@@ -188,6 +204,7 @@ def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
             )
     fig.update_layout(title="Cost per new contact", **_LAYOUT)
     fig.update_layout(hovermode="closest", showlegend=len(fig.data) > 1)
+    _short_ticks(fig, "xaxis", [x for trace in fig.data for x in trace.x])
     fig.update_yaxes(title="spend / new contact", rangemode="nonnegative")
     return fig
 
@@ -202,6 +219,7 @@ def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
     fig.add_bar(x=bars, y=df["engaged"], name="engaged", marker_color="#F0B27A",
                 hovertemplate="%{y:,} engaged<extra></extra>")  # fmt: skip
     fig.update_layout(title="Contacts per ad", barmode="group", **_LAYOUT)
+    _short_ticks(fig, "xaxis", bars)
     # Counts: an ad that brought no one is a bar of 0, not a scale from -1 to 1.
     fig.update_yaxes(title="contacts", rangemode="nonnegative")
     return fig
@@ -218,6 +236,7 @@ def website_pages_bar(df: pd.DataFrame) -> go.Figure:
                 marker_color="#E8B9D6", hovertemplate="%{x:,} guests<extra></extra>")  # fmt: skip
     fig.update_layout(title="Website chat contacts by page", barmode="stack", **_LAYOUT)
     fig.update_layout(hovermode="y unified")  # the bars lie along y: one hover per page
+    _short_ticks(fig, "yaxis", part["referer_uri"])
     fig.update_xaxes(title="new contacts")
     return fig
 
