@@ -110,6 +110,21 @@ def ingest_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def data_kinds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row: whether the data holds any refs (m.me link and QR code touches, or clicks of
+    tracked links), ads (ad contacts or ad insights) and comments (comments or private replies)
+    at all, in any range and on any page."""
+    return _df(
+        con,
+        """SELECT EXISTS (SELECT 1 FROM touches WHERE channel IN ('m_me_link', 'qr_code')
+                          AND ref IS NOT NULL) OR EXISTS (SELECT 1 FROM clicks) AS refs,
+                  EXISTS (SELECT 1 FROM contacts WHERE channel = 'ctm_ad')
+                      OR EXISTS (SELECT 1 FROM ad_insights) AS ads,
+                  EXISTS (SELECT 1 FROM events WHERE kind IN ('comment', 'private_reply')
+                          OR (kind = 'message_echo' AND comment_id IS NOT NULL)) AS comments""",
+    )
+
+
 def last_prune(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The date the latest `refscope prune` removed data before; None when never pruned."""
     row = con.execute("SELECT max(before) FROM prunes").fetchone()

@@ -81,14 +81,21 @@ def no_contacts_yet(run_id: int) -> None:
 
 
 def nothing_in_range(
-    message: str, f: Filters | None = None, channels: tuple[str, ...] = (), also: str = ""
+    message: str,
+    f: Filters | None = None,
+    channels: tuple[str, ...] = (),
+    also: str = "",
+    kind: str = "",
 ) -> None:
     """The database has data, the filters select none of it: say which to change. channels are
     those the page is about (a channel filter that leaves them all out is the one to clear);
-    also names the page's own filters (a search, pickers)."""
+    also names the page's own filters (a search, pickers); kind (a data_kinds column) what the
+    page shows, which the database may hold none of in any range (no filter helps then)."""
     if f is not None and channels and f.channels and not set(channels) & set(f.channels):
         names = " and ".join(charts.channel_label(c) for c in channels)
         hint = f"The channel filter leaves out {names}: add it in the sidebar or clear the filter."
+    elif kind and not bool(store.fetch("data_kinds")[kind].iloc[0]):
+        hint = "The database holds none in any range: no date range or filter will show any."
     else:
         own = f"{also} and " if also else ""
         hint = f"Widen the date range or clear {own}the page and channel filters."

@@ -9,7 +9,7 @@ st.title("Ads")
 df = store.fetch("ads", f)
 if df.empty:
     widgets.nothing_in_range("No Click-to-Messenger contacts or ad spend in this range.", f,
-                             ("ctm_ad",))  # fmt: skip
+                             ("ctm_ad",), kind="ads")  # fmt: skip
     st.stop()
 
 widgets.spend_coverage(f)

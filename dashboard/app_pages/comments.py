@@ -9,7 +9,7 @@ st.title("Comments")
 df = store.fetch("comments", f)
 if df.empty:
     widgets.nothing_in_range("No comments or private replies in this range.", f,
-                             ("comment_reply",))  # fmt: skip
+                             ("comment_reply",), kind="comments")  # fmt: skip
     st.stop()
 
 st.plotly_chart(charts.comments_funnel(df))

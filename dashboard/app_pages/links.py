@@ -10,7 +10,7 @@ st.title("Links & QR codes")
 df = queries.with_page_labels(store.fetch("refs", f), store.fetch("page_list"))
 if df.empty:
     widgets.nothing_in_range("No m.me link or QR code referrals in this range.", f,
-                             widgets.LINK_CHANNELS)  # fmt: skip
+                             widgets.LINK_CHANNELS, kind="refs")  # fmt: skip
     st.stop()
 
 st.plotly_chart(charts.refs_bar(df))
