@@ -1,9 +1,10 @@
 """Attribution of a big first ingest against a bare GROUP BY of the same events, in one run.
 
-    python bench/attribution.py [--events 12000000] [--people 4000000] [--memory 600MB]
+    python bench/attribution.py [--events 12000000] [--people 4000000] [--memory 600MB] [--ads]
 
 Writes a database of N events of about M people (a message, echo, read, delivery and tagged
-postback in turn), then times, each in a fresh process at the ingest's memory limit:
+postback in turn; with --ads, one event in 25 is a message with an ad's referral, as on a page
+running Click-to-Messenger ads), then times, each in a fresh process at the ingest's memory limit:
   floor        one GROUP BY of the events per contact, with five aggregates, into a table
   attribution  what an ingest's last transaction does with a first run's events: touches,
                contacts and their daily messages, rebuilt for everyone
@@ -31,11 +32,15 @@ con.execute('''INSERT INTO events BY NAME
            CAST(1000000000000000 + hash(i) % $people AS VARCHAR) AS psid, false AS is_user_ref,
            make_timestamp(1735689600000000 + i * 1000000) AS ts,
            ['message', 'message_echo', 'read', 'delivery', 'postback'][1 + i % 5] AS kind,
-           false AS is_standby, CASE WHEN i % 5 = 4 THEN 'm_me_link' END AS channel,
+           false AS is_standby,
+           CASE WHEN $ads AND i % 25 = 0 THEN 'ctm_ad' WHEN i % 5 = 4 THEN 'm_me_link' END
+               AS channel,
+           CASE WHEN $ads AND i % 25 = 0 THEN 'bench_ad_' || i % 97 END AS ad_id,
            CASE WHEN i % 5 = 2 THEN make_timestamp(1735689600000000 + i * 1000000) END
                AS watermark_at,
            'bench.ndjson' AS file, i AS line_no, 1 AS run_id
-    FROM range($events) t(i)''', {"events": int(sys.argv[2]), "people": int(sys.argv[3])})
+    FROM range($events) t(i)''',
+    {"events": int(sys.argv[2]), "people": int(sys.argv[3]), "ads": sys.argv[4] == "ads"})
 con.close()
 """
 FLOOR = """
@@ -87,14 +92,16 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=12_000_000)
     ap.add_argument("--people", type=int, default=4_000_000)
     ap.add_argument("--memory", default="600MB", help="the ingest's default memory limit")
+    ap.add_argument("--ads", action="store_true", help="one event in 25 an ad's first message")
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
     a = ap.parse_args()
     work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    path = work / "attribution.duckdb"
+    path = work / f"attribution{'-ads' if a.ads else ''}.duckdb"
     if not path.exists():
-        child(BUILD, str(path), str(a.events), str(a.people))
-    print(f"database: {a.events:,} events of up to {a.people:,} people, memory {a.memory}")
+        child(BUILD, str(path), str(a.events), str(a.people), "ads" if a.ads else "plain")
+    ads = ", one in 25 an ad's message" if a.ads else ""
+    print(f"database: {a.events:,} events of up to {a.people:,} people{ads}, memory {a.memory}")
     results = {}
     for name, code in (("floor", FLOOR), ("attribution", ATTRIBUTION)):
         secs, rss_kib, rows, *rest = child(code, str(path), a.memory)

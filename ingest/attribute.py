@@ -102,6 +102,16 @@ WHERE psid IS NOT NULL AND {{scope}}
 GROUP BY page_id, psid
 """
 
+
+def _order_of(t: str) -> str:
+    """A touch's place among its contact's touches: by instant, then the page's private reply,
+    the user's referral, the message repeating it; the key settles the rest."""
+    return (
+        f"struct_pack({t}.ts, own := {t}.via NOT IN ('private_reply', 'message_echo'), "
+        f"msg := {t}.via = 'message', k := {t}.event_key)"
+    )
+
+
 # Touches of affected contacts, with the acquiring one chosen: earliest at or before the opening;
 # at the same instant a referral beats a private reply (it is the user's own act). A message
 # the chat plugin tagged counts only as the last resort for the first touch, never as a re-entry.
@@ -132,21 +142,31 @@ WITH cand AS (
     LEFT JOIN rs_message_first f USING (page_id, psid)
     LEFT JOIN contact_history h USING (page_id, psid)
     LEFT JOIN rs_message_before mb USING (event_key)
+), firsts AS (
+    -- An aggregate and a join, not windows: a window over every touch ran out of the default
+    -- memory on two threads in a first run of 3.8M contacts (one in 25 events an ad's message).
+    SELECT min(struct_pack(tag_only, ts, reply := via IN ('private_reply', 'message_echo'),
+                           msg := via = 'message', event_key)).event_key AS event_key
+    FROM placed WHERE may_be_first
+    GROUP BY page_id, psid
+), prevs AS (
+    -- The touch just before each message carrying a referral (few of all touches), tagged
+    -- messages left out, looked for in the 24 hours a repeat falls in. At one instant the
+    -- page's private reply comes before the user's own touch, and a referral (a Get Started's,
+    -- a top-level one) before the message repeating it: one click reported twice in one second
+    -- (Meta dates some items in seconds) is one entry, whichever way the items' keys order.
+    SELECT m.event_key,
+           max(struct_pack(o := {_order_of("t")}, ts := t.ts, channel := t.channel,
+                           ad_id := t.ad_id, ref := t.ref)) AS prev
+    FROM placed m JOIN placed t ON t.page_id = m.page_id AND t.psid = m.psid
+    WHERE m.via = 'message' AND (m.ad_id IS NOT NULL OR m.ref IS NOT NULL) AND NOT m.tag_only
+      AND NOT t.tag_only AND t.ts >= m.ts - INTERVAL 24 HOUR
+      AND {_order_of("t")} < {_order_of("m")}
+    GROUP BY m.event_key
 ), ranked AS (
-    SELECT *,
-        may_be_first AND row_number() OVER (
-            PARTITION BY page_id, psid, may_be_first
-            ORDER BY tag_only, ts, via IN ('private_reply', 'message_echo'), via = 'message',
-                     event_key) = 1 AS first,
-        lag(CASE WHEN NOT tag_only THEN struct_pack(ts, channel, ad_id, ref) END IGNORE NULLS)
-            -- At one instant the page's private reply comes before the user's own touch, and
-            -- a referral (a Get Started's, a top-level one) before the message repeating it:
-            -- one click reported twice in one second (Meta dates some items in seconds) is one
-            -- entry, whichever way the items' keys happen to order.
-            OVER (PARTITION BY page_id, psid
-                  ORDER BY ts, via NOT IN ('private_reply', 'message_echo'), via = 'message',
-                           event_key) AS prev
-    FROM placed
+    SELECT p.*, p.may_be_first AND p.event_key IN (SELECT event_key FROM firsts) AS first,
+           v.prev
+    FROM placed p LEFT JOIN prevs v USING (event_key)
 ), judged AS (
     -- A message carrying the ad id or ref of the contact's touch just before it, within the
     -- 24 hours that touch opened, is that same entry: the ad's first message after a Get

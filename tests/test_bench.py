@@ -26,6 +26,9 @@ CASES = {
                       rf"parse \+ insert \+ attribute {NUMBER} s: ratio to the floor {NUMBER}"]),
     "attribution": (["--events", "5000", "--people", "1000"],
                     [rf"ratio attribution/floor {NUMBER}"]),
+    "attribution --ads": (["--ads", "--events", "5000", "--people", "1000"],
+                          [r"one in 25 an ad's message", rf"new contacts {NUMBER}",
+                           rf"ratio attribution/floor {NUMBER}"]),
     "receiver": (["--deliveries", "200", "--workers", "4"],
                  [r"0 acknowledged missing", rf"durable / no-fsync throughput: {NUMBER}"]),
     "dashboard": (["--events", "20000", "--runs", "1"],
@@ -34,9 +37,10 @@ CASES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("script", sorted(CASES))
-def test_bench_script_runs_and_prints_its_figures(script: str, tmp_path: Path) -> None:
-    args, expected = CASES[script]
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bench_script_runs_and_prints_its_figures(case: str, tmp_path: Path) -> None:
+    args, expected = CASES[case]
+    script = case.split()[0]
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / f"{script}.py"), *args, "--keep", str(tmp_path)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path,
