@@ -117,18 +117,22 @@ def _order_of(t: str) -> str:
 # the chat plugin tagged counts only as the last resort for the first touch, never as a re-entry.
 _TOUCHES = f"""
 INSERT INTO touches
-WITH cand AS (
+WITH twins AS (
+    -- A private reply is logged twice when both the send log and its echo exist: keep one.
+    -- Keyed on what it replied to (a comment, or a visitor post: no comment_id), among private
+    -- replies only: other touches have no comment_id either, and must not hide one.
+    SELECT e.event_key FROM events e
+    WHERE e.channel = 'comment_reply' AND e.psid IS NOT NULL AND {{scope}}
+    QUALIFY row_number() OVER (
+        PARTITION BY e.page_id, e.psid, coalesce(e.comment_id, e.post_id)
+        ORDER BY e.ts, e.event_key) > 1
+), cand AS (
     SELECT e.event_key, e.page_id, e.psid, e.ts, e.kind AS via, e.channel, e.ref, e.source,
            e.ad_id, e.ad_title, e.referer_uri, e.is_guest_user, e.post_id, e.comment_id,
            e.kind = 'message' AND e.detail IS NOT DISTINCT FROM 'chat_plugin_tag' AS tag_only
     FROM events e
     WHERE e.channel IS NOT NULL AND e.psid IS NOT NULL AND {{scope}}
-    -- A private reply is logged twice when both the send log and its echo exist: keep one.
-    -- Keyed on what it replied to (a comment, or a visitor post: no comment_id), among private
-    -- replies only: other touches have no comment_id either, and must not hide one.
-    QUALIFY e.channel <> 'comment_reply' OR row_number() OVER (
-        PARTITION BY e.page_id, e.psid, e.channel, coalesce(e.comment_id, e.post_id)
-        ORDER BY e.ts, e.event_key) = 1
+      AND e.event_key NOT IN (SELECT event_key FROM twins)
 ), placed AS (
     -- A contact that prune trimmed keeps the first touch it had: it may be gone.
     SELECT c.*, b.opened_at, b.first_seen_at, mb.message_before,
