@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import httpx
 from .access import is_loopback
 from .errors import RefscopeError, ValidationError
 from .fetch import is_http_url, retry_after
+from .link_rules import has_userinfo, userinfo_masked
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
@@ -82,12 +84,28 @@ def _months_back(day: dt.date, months: int) -> dt.date:
     return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
 
 
+BASE_URL_RULE = (
+    "a Graph API base URL is http(s)://host[:port][/path], with no user name or password (the "
+    "access token is the one credential sent; httpx would send those in its place) and no query "
+    "or fragment (the API version and /{account}/insights follow the path)"
+)
+
+
 def check_base_url(base_url: str) -> None:
-    """Refuse a base URL that is not http(s)://host before any request (no retries), and plain
-    http to any host but this machine: the access token travels in every request's header."""
-    if not is_http_url(base_url):
+    """Refuse a base URL that is not http(s)://host[/path] before any request (no retries), one
+    with credentials (never shown), a query or a fragment, and plain http to any host but this
+    machine: the access token travels in every request's header."""
+    shown = userinfo_masked(base_url)[:60]
+    if has_userinfo(base_url):
         raise ValidationError(
-            f"invalid Graph API base URL {base_url[:60]!r}: expected http(s)://host[:port]"
+            f"invalid Graph API base URL {shown!r} (a user name or password before '@'): "
+            f"{BASE_URL_RULE}"
+        )
+    if not is_http_url(base_url):
+        raise ValidationError(f"invalid Graph API base URL {shown!r}: {BASE_URL_RULE}")
+    if re.search(r"[?#]", base_url):  # even an empty one: the path appended would follow it
+        raise ValidationError(
+            f"invalid Graph API base URL {shown!r} (a query or fragment): {BASE_URL_RULE}"
         )
     parts = urlsplit(base_url)
     if parts.scheme == "http" and not is_loopback(parts.hostname or ""):

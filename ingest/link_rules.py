@@ -123,6 +123,16 @@ CREDENTIALS_RULE = (
 )
 
 
+def has_userinfo(url: str) -> bool:
+    """Whether url holds a user name or password (user:password@) before its host."""
+    return _USERINFO.match(url) is not None
+
+
+def userinfo_masked(url: str) -> str:
+    """url with what stands before an '@' ahead of its path shown as '…', fit for a message."""
+    return _BEFORE_AT.sub(r"\1…@", url)
+
+
 def check_base_url(url: str) -> str:
     """A redirect server's address: http(s), a host, nothing a QR scanner could trip on, and no
     credentials (a refusal never repeats them)."""

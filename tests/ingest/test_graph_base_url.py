@@ -1,0 +1,75 @@
+"""`refscope pull ads --base-url` (or REFSCOPE_GRAPH_URL): what an address may hold.
+
+The API version and `/{account}/insights` are appended to the base URL's path, and the access
+token is the request's only credential: a query or fragment would swallow that path (the
+request went to `/`), and a `user:password@` made httpx send Basic credentials in place of the
+token (Meta then answers "invalid OAuth access token"). Both are refused before any request,
+naming the rule and never quoting the password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import remote
+from ingest.cli import cli
+from ingest.errors import ValidationError
+from ingest.graph import check_base_url
+from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, FakeGraph
+
+PASSWORD = "PR0XY-PASSW0RD"
+CREDENTIALS = "a user name or password before '@'"  # the refusal's words for user:password@
+
+
+@pytest.mark.parametrize(
+    ("at", "rule"),
+    [
+        (lambda b: b.replace("//", f"//reader:{PASSWORD}@"), CREDENTIALS),
+        (lambda b: b.replace("http://", f"ftp://reader:{PASSWORD}@"), CREDENTIALS),
+        (lambda b: b + "/?appsecret_proof=1", "a query or fragment"),
+        (lambda b: b + "/graph#v", "a query or fragment"),
+        (lambda b: b + "?", "a query or fragment"),
+    ],
+)
+def test_a_base_url_with_credentials_a_query_or_a_fragment_is_refused(
+    graph: FakeGraph, db_path: Path, at: Callable[[str], str], rule: str
+) -> None:
+    """Against the fake Graph API on 127.0.0.1: before this rule, these reached it (with Basic
+    credentials in place of the token, answered "invalid OAuth access token", or asking `/`),
+    or were refused with the password quoted."""
+    base = at(graph.base)
+    with pytest.raises(ValidationError, match=rule) as exc:
+        remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=base, sleep=graph.sleep,
+                        since=TODAY, today=TODAY)  # fmt: skip
+    assert PASSWORD not in str(exc.value) and TOKEN not in str(exc.value)
+    assert graph.requests == []
+
+
+def test_the_fake_graph_gets_the_token_and_the_insights_path_from_a_plain_base_url(
+    graph: FakeGraph, db_path: Path
+) -> None:
+    """The base URL as it should be (a path prefix is fine: a proxy's) still pulls."""
+    graph.rows = []
+    for base in (graph.base, graph.base + "/"):
+        res = remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=base, sleep=graph.sleep,
+                              since=TODAY - dt.timedelta(days=1), today=TODAY)  # fmt: skip
+        assert res.pages == 1
+    assert "time_range" in graph.requests[-1]  # the insights call, with its parameters
+    check_base_url("https://proxy.example/graph")  # a path prefix: no error
+
+
+def test_refscope_graph_url_with_a_password_is_refused_without_showing_it(
+    graph: FakeGraph, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    monkeypatch.setenv("REFSCOPE_GRAPH_URL", graph.base.replace("//", f"//reader:{PASSWORD}@"))
+    res = CliRunner().invoke(cli, ["pull", "ads", "--account", ACCOUNT, "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert f"({CREDENTIALS})" in res.output
+    assert PASSWORD not in res.output and TOKEN not in res.output
+    assert graph.requests == []
