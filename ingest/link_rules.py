@@ -66,7 +66,9 @@ def check_page_id(page_id: str) -> str:
 
 def check_username(username: str) -> str:
     if not _USERNAME.fullmatch(username):
-        raise ValidationError(f"invalid username {username[:60]!r}: {USERNAME_RULE}")
+        raise ValidationError(
+            f"invalid username {_shown(username)} ({_username_fault(username)}): {USERNAME_RULE}"
+        )
     return username
 
 
@@ -111,6 +113,19 @@ def _page_fault(page: str) -> str:
     if not re.search("[A-Za-z]", page):
         return "no letter"
     return f"ends in {page[-4:]}"
+
+
+def _username_fault(name: str) -> str:
+    """Which part of USERNAME_RULE the name breaks."""
+    if spaces := _spaces(name):
+        return spaces
+    if bad := _first_bad(name, "A-Za-z0-9."):
+        return bad
+    if not 5 <= len(name) <= 50:
+        return f"{len(name)} characters"
+    if not re.search("[A-Za-z]", name):
+        return "no letter: all digits is a page id"
+    return f"ends in {name[-4:]}"
 
 
 # user:password@ before the host: the netloc's userinfo (urlsplit's rule: up to its last '@'),

@@ -61,15 +61,19 @@ def test_pages_set_keeps_what_it_is_not_given(runner: CliRunner, query: Any, db_
     ]
 
 
-@pytest.mark.parametrize("username", ["67890", "", "abc", "shop.com", "my shop"])
+@pytest.mark.parametrize(
+    ("username", "fault"),
+    [("67890", "no letter: all digits is a page id"), ("", "0 characters"),
+     ("abc", "3 characters"), ("shop.com", "ends in .com"), ("my shop", "' ' at character 3")],
+)  # fmt: skip
 def test_pages_set_refuses_a_username_that_is_none(
-    runner: CliRunner, query: Any, db_path: Path, username: str
+    runner: CliRunner, query: Any, db_path: Path, username: str, fault: str
 ) -> None:
     # All digits is another page's id: taking it for a username would make two pages one.
     res = runner.invoke(cli, ["pages", "set", PAGE_ID, "--username", username, "--db",
                               str(db_path)])  # fmt: skip
     assert res.exit_code != 0
-    assert f"invalid username {username!r}: {links.USERNAME_RULE}" in res.output
+    assert f"invalid username {username!r} ({fault}): {links.USERNAME_RULE}" in res.output
     assert query("SELECT count(*) FROM pages") == [(0,)]
 
 

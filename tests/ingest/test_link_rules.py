@@ -74,6 +74,27 @@ def test_a_refused_page_says_which_part_of_the_rule_it_broke(page: str, fault: s
 
 
 @pytest.mark.parametrize(
+    ("username", "fault"),
+    [
+        ("67890", "'67890' (no letter: all digits is a page id)"),
+        ("", "'' (0 characters)"),
+        ("abc", "'abc' (3 characters)"),
+        ("shop.com", "'shop.com' (ends in .com)"),
+        ("my shop", "'my shop' (' ' at character 3)"),
+        (" acmebakery", "' acmebakery' (leading or trailing whitespace)"),
+        ("a" * 70, "'" + "a" * 60 + "'… (70 characters)"),
+        ("acmé.bakery", "'acmé.bakery' ('é' at character 4)"),
+    ],
+)
+def test_a_refused_username_says_which_part_of_the_rule_it_broke(username: str, fault: str) -> None:
+    """As a refused page or ref does (`pages set --username`): the rule, and which part of it
+    the value broke, a long value quoted in part and marked as cut."""
+    with pytest.raises(ValidationError) as refused:
+        links.check_username(username)
+    assert str(refused.value) == f"invalid username {fault}: {links.USERNAME_RULE}"
+
+
+@pytest.mark.parametrize(
     ("page", "ok"),
     [
         ("acmebakery", True),
