@@ -20,7 +20,8 @@ from urllib.parse import quote
 import duckdb
 
 from . import db
-from .errors import DatabaseError
+from .errors import DatabaseError, DatabaseLocked, ValidationError
+from .link_rules import check_page, check_ref
 
 log = logging.getLogger("refscope.receiver")
 
@@ -92,8 +93,9 @@ class Resolution:
     """A ref resolved against the registry: a target, or why there is none."""
 
     target: Target | None
-    problem: str | None = None  # "unknown_ref" or "ambiguous_page"
+    problem: str | None = None  # "unknown_ref", "ambiguous_page" or "registry_locked"
     message: str = ""
+    unchecked: bool = False  # the target is the request's own ?page=: the registry was locked
 
 
 def load_registry(path: Path, wait: float = REGISTRY_LOCK_WAIT) -> dict[str, tuple[Target, ...]]:
@@ -148,6 +150,7 @@ class Registry:
         self.refs: dict[str, tuple[Target, ...]] = {}
         self.loaded_at: float | None = None  # wall-clock time of the last good load
         self.error: str | None = None  # why the last re-read failed (no secret in it)
+        self.locked = False  # the last re-read failed because another process holds the file
         self._checked = -float("inf")  # monotonic time of the last attempt
         self._state: tuple[tuple[int, int] | None, ...] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -180,9 +183,9 @@ class Registry:
         except Exception as exc:  # locked, missing, not DuckDB: keep the last good copy
             if self.error != str(exc):
                 log.warning("tracked links not re-read, keeping the last good copy: %s", exc)
-            self.error = str(exc)
+            self.error, self.locked = str(exc), isinstance(exc, DatabaseLocked)
             return
-        self._state, self.error, self.loaded_at = state, None, time.time()
+        self._state, self.error, self.locked, self.loaded_at = state, None, False, time.time()
 
     async def resolve(self, ref: str, page: str | None) -> Resolution:
         """The one target of ref (chosen by ?page= when the ref has several pages)."""
@@ -194,6 +197,8 @@ class Registry:
         targets = self.refs.get(ref, ())
         if page:
             targets = tuple(t for t in targets if t.named(page))
+        if not targets and self.locked:
+            return _while_locked(ref, page)
         if not targets:
             where = f" for page {page[:100]!r}" if page else ""
             msg = f"ref {ref[:100]!r} is not registered{where} (see `refscope links list`)"
@@ -218,3 +223,24 @@ class Registry:
             "loaded_at": self.loaded_at,
             "error": self.error,
         }
+
+
+def _while_locked(ref: str, page: str | None) -> Resolution:
+    """A ref the cached registry does not hold, while another process locks the database: it
+    may have been registered since (or before a receiver started during the lock), so it is
+    not called unregistered. A link that names its page (as `links create --via-redirect`
+    writes them) goes there, when ref and page follow the rules; one without, nowhere yet."""
+    try:
+        check_ref(ref)
+        if page:
+            check_page(page)
+    except ValidationError as exc:
+        return Resolution(None, "unknown_ref", f"{exc} (see `refscope links list`)")
+    if page:
+        return Resolution(Target(ref, page, ""), unchecked=True)
+    return Resolution(
+        None,
+        "registry_locked",
+        f"the tracked links cannot be read now (the database is locked by another process), "
+        f"so where ref {ref[:100]!r} leads is not known yet: try again in a few seconds",
+    )

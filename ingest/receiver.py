@@ -258,6 +258,8 @@ class Receiver:
         if found.target is None:
             assert found.problem is not None
             self.metrics.clicks_refused[found.problem] += 1
+            if found.problem == "registry_locked":  # not "not registered": not known yet
+                return PlainTextResponse(found.message, 503, headers={"retry-after": "5"})
             return PlainTextResponse(found.message, 404)
         t = found.target
         if request.method == "HEAD":  # a link preview or prefetcher, not a visitor
@@ -272,6 +274,7 @@ class Receiver:
             pass  # the visitor still reaches the page; the error is counted and logged
         else:
             self.metrics.clicks += 1
+            self.metrics.clicks_unchecked += found.unchecked
         return RedirectResponse(clicklog.m_me_url(t.page, t.ref), 302,
                                 headers={"cache-control": "no-store"})  # fmt: skip
 

@@ -22,7 +22,8 @@ class Metrics:
         self.fsync_count = 0
         self.fsync_max = 0.0
         self.clicks = 0
-        self.clicks_refused = {"unknown_ref": 0, "ambiguous_page": 0}
+        self.clicks_refused = {"unknown_ref": 0, "ambiguous_page": 0, "registry_locked": 0}
+        self.clicks_unchecked = 0  # redirected by their ?page= while the registry was locked
 
     def render(self, registry_refs: int) -> str:
         """The Prometheus text exposition format."""
@@ -48,8 +49,11 @@ class Metrics:
             ("fsync_seconds_max", "gauge", "Longest single fsync.", {"": self.fsync_max}),
             ("clicks_total", "counter", "Tracked-link clicks and scans logged.",
              {"": self.clicks}),
-            ("clicks_refused_total", "counter", "Clicks answered 404, by reason.",
-             by("reason", self.clicks_refused)),
+            ("clicks_unchecked_total", "counter",
+             "Clicks logged and redirected by their ?page= while the registry was locked.",
+             {"": self.clicks_unchecked}),
+            ("clicks_refused_total", "counter", "Clicks answered 404 (503 while the registry "
+             "is locked), by reason.", by("reason", self.clicks_refused)),
             ("registry_refs", "gauge", "Refs in the cached tracked-links registry.",
              {"": registry_refs}),
         ]  # fmt: skip

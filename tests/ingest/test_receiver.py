@@ -166,7 +166,8 @@ def test_metrics_count_deliveries_refusals_and_bytes(receiver: Receiver) -> None
     assert {name.removeprefix("refscope_"): kind for name, kind in types} == {
         **dict.fromkeys(["deliveries_accepted_total", "deliveries_refused_total",
                          "write_errors_total", "bytes_written_total", "lines_written_total",
-                         "write_batches_total", "clicks_total", "clicks_refused_total"],
+                         "write_batches_total", "clicks_total", "clicks_unchecked_total",
+                         "clicks_refused_total"],
                         "counter"),
         "fsync_seconds": "summary",
         "fsync_seconds_max": "gauge",
