@@ -149,3 +149,19 @@ def test_only_rate_limits_count_as_waited_for_rate_limits(graph: FakeGraph, db_p
     res = pull(graph, db_path, since=TODAY)
     assert res.rows == 2 and len(graph.requests) == 4
     assert res.waited_seconds == 60 and graph.now == 66  # 2 s and 4 s of backoff besides
+
+
+def test_progress_counts_the_rows_of_each_page_as_it_comes(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """Issue 6: "show progress". The spinner is told the rows read so far after every page,
+    before anything is stored (the rows are stored at once, when every page has come)."""
+    graph.rows = days(5)  # 10 rows, pages of 3
+    told: list[tuple[int, int]] = []
+
+    def on_page(rows: int) -> None:
+        told.append((rows, query.scalar("SELECT count(*) FROM ad_insights")))
+
+    res = pull(graph, db_path, since=TODAY - dt.timedelta(days=4), on_page=on_page)
+    assert res.rows == 10
+    assert told == [(3, 0), (6, 0), (9, 0), (10, 0)]
