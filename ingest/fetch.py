@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import SourceError
+from .http_failures import refused_certificate
 from .sources import FileState, Plan
 
 RETRIES = 5  # attempts for 5xx, 408 and 429 answers and connection errors, backing off
@@ -304,6 +305,8 @@ class _Puller:
                 raise SourceError(f"{self.name}: {type(exc).__name__}: {exc}") from None
             except (httpx.TransportError, _Retry) as exc:
                 spool.unlink(missing_ok=True)
+                if refused := refused_certificate(exc):
+                    raise SourceError(f"{self.name}: {refused}") from None
                 if attempt == RETRIES:
                     why = str(exc) if isinstance(exc, _Retry) else f"{type(exc).__name__} {exc}"
                     raise SourceError(f"{self.name}: giving up after {RETRIES} attempts: "

@@ -25,6 +25,7 @@ import httpx
 from .access import is_loopback
 from .errors import RefscopeError, ValidationError
 from .fetch import is_http_url, retry_after
+from .http_failures import refused_certificate
 from .link_rules import has_userinfo, userinfo_masked
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -195,7 +196,11 @@ class GraphClient:
                 # A bad URL stays bad: no retries, a plain message (never the token).
                 raise GraphError(self._scrub(f"Graph API URL refused: {exc}")) from None
             except httpx.TransportError as exc:
-                self._pause(min(2.0**attempt, 60.0), attempt, f"network: {type(exc).__name__}")
+                if refused := refused_certificate(exc):
+                    raise GraphError(f"Graph API: {refused}") from None
+                said = self._scrub(str(exc))[:200]  # the OS's words: refused, reset, timed out
+                why = f"network: {type(exc).__name__}" + (f" ({said})" if said else "")
+                self._pause(min(2.0**attempt, 60.0), attempt, why)
                 continue
             except httpx.HTTPError as exc:  # too many redirects, an undecodable body
                 raise GraphError(self._scrub(f"Graph API: {type(exc).__name__}: {exc}")) from None
