@@ -41,7 +41,7 @@ def require_login(pages: Sequence[StreamlitPage]) -> None:
     The login screen keeps `pages` hidden but known, so the page in the URL opens after login.
     """
     try:
-        mode = access.app_mode(os.environ)
+        mode = access.app_mode(os.environ, st.get_option("server.address") or "")
     except access.AccessError as exc:  # a misconfigured server shows nothing rather than all
         _login_screen(pages)
         st.error(str(exc))

@@ -128,8 +128,13 @@ def serve_access(
     )
 
 
-def app_mode(environ: Mapping[str, str]) -> str:
-    """The login the app enforces: the CLI's choice, and the password whenever one is set."""
+def app_mode(environ: Mapping[str, str], address: str = "127.0.0.1") -> str:
+    """The login the app enforces: the CLI's choice, and the password whenever one is set.
+
+    address is Streamlit's server.address ("" when unset: every interface). An app that
+    `refscope dashboard` did not start (`streamlit run` directly: no AUTH_ENV) and has no
+    password is refused off loopback, as the command refuses to start there.
+    """
     chosen = environ.get(AUTH_ENV, "").strip().lower()
     if chosen not in ("", *MODES):
         raise AccessError(f"{AUTH_ENV} must be one of {', '.join(MODES)}")
@@ -139,6 +144,12 @@ def app_mode(environ: Mapping[str, str]) -> str:
         return "password"
     if chosen == "password":
         raise AccessError(f"{AUTH_ENV} is password but {PASSWORD_ENV} is not set")
+    if chosen == "" and not is_loopback(address):
+        raise AccessError(
+            f"refusing to show the dashboard on {address or 'every interface'} without a "
+            f"login: start it with `refscope dashboard`, set {PASSWORD_ENV}, or serve it on "
+            "127.0.0.1 only (--server.address 127.0.0.1)"
+        )
     return "none"
 
 

@@ -24,6 +24,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("REFSCOPE_") or any(h in name.upper() for h in SECRET_HINTS):
             monkeypatch.delenv(name)
+    # As `refscope dashboard` on 127.0.0.1 tells the app (AppTest has no server.address).
+    monkeypatch.setenv("REFSCOPE_DASHBOARD_AUTH", "none")
 
 
 @pytest.fixture

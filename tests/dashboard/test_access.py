@@ -160,6 +160,15 @@ def test_the_app_refuses_a_login_it_cannot_enforce(env):
         access.app_mode(env)
 
 
+@pytest.mark.parametrize("address", ["", "0.0.0.0", "::", "10.0.0.5"])
+def test_an_app_the_cli_did_not_start_needs_a_login_off_loopback(address):
+    with pytest.raises(AccessError, match="without a login"):
+        access.app_mode({}, address)
+    assert access.app_mode({PASSWORD_ENV: PASSWORD}, address) == "password"
+    assert access.app_mode({AUTH_ENV: "none"}, address) == "none"  # the CLI chose: loopback
+    assert access.app_mode({}, "127.0.0.1") == access.app_mode({}, "::1") == "none"
+
+
 def test_password_comparison():
     assert access.password_matches(PASSWORD, PASSWORD)
     assert not access.password_matches(PASSWORD[:-1], PASSWORD)

@@ -137,6 +137,29 @@ def test_a_login_the_app_cannot_enforce_shows_an_error_and_no_data(gated, monkey
     assert not at.text_input
 
 
+@pytest.mark.parametrize("address", [None, "0.0.0.0", "192.168.1.20"], ids=["unset", "any", "lan"])
+def test_an_app_not_started_by_refscope_dashboard_refuses_to_show_data_off_loopback(
+    monkeypatch, demo_db, address
+):
+    """`streamlit run dashboard/streamlit_app.py` (no AUTH_ENV, so no choice of the CLI) with no
+    password: Streamlit serves every interface by default, so the app shows an error, no data."""
+    monkeypatch.delenv(AUTH_ENV)
+    monkeypatch.setenv("REFSCOPE_DB", str(demo_db))
+    real = auth.st.get_option
+    monkeypatch.setattr(
+        auth.st, "get_option", lambda k: address if k == "server.address" else real(k)
+    )
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert_no_data(at)
+    assert "without a login" in at.error[0].value and PASSWORD_ENV in at.error[0].value
+    monkeypatch.setattr(
+        auth.st, "get_option", lambda k: "127.0.0.1" if k == "server.address" else real(k)
+    )
+    assert [t.value for t in AppTest.from_file(str(APP), default_timeout=TIMEOUT).run().title] == [
+        "Overview"
+    ]
+
+
 @pytest.fixture
 def oidc_app(monkeypatch: pytest.MonkeyPatch, demo_db: Path) -> AppTest:
     monkeypatch.setenv("REFSCOPE_DB", str(demo_db))
