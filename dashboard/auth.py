@@ -148,9 +148,17 @@ def _oidc(pages: Sequence[StreamlitPage]) -> None:
 def _user_allowed(allowed: Sequence[str]) -> bool:
     """The signed-in user's email is on the list, and not one the provider says is unverified
     (an unverified address proves nothing about who signed in)."""
-    return st.user.get("email_verified") is not False and email_allowed(
+    return not email_unverified(st.user.get("email_verified")) and email_allowed(
         st.user.get("email"), allowed
     )
+
+
+def email_unverified(claim: object) -> bool:
+    """Whether the provider's email_verified claim says no: false, or the string "false" that
+    some providers send. Absent says nothing."""
+    if isinstance(claim, str):
+        return claim.strip().lower() == "false"
+    return claim is False
 
 
 def _refused(pages: Sequence[StreamlitPage], who: object) -> None:

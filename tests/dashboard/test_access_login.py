@@ -201,16 +201,22 @@ def assert_signed_in(at: AppTest) -> None:
 
 
 @pytest.mark.parametrize("email", ["bo@team.example", "ANA@example.com"])
-def test_oidc_lets_in_listed_addresses_and_domains(oidc_app, email):
-    oidc_app.user = {"is_logged_in": True, "email": email}
+@pytest.mark.parametrize("verified", [{}, {"email_verified": True}, {"email_verified": "true"}],
+                         ids=["claim-absent", "verified", "verified-string"])  # fmt: skip
+def test_oidc_lets_in_listed_addresses_and_domains(oidc_app, email, verified):
+    oidc_app.user = {"is_logged_in": True, "email": email, **verified}
     assert_signed_in(oidc_app.run())
 
 
 @pytest.mark.parametrize(
     "user",
     [{"email": "eve@gmail.com"}, {"email": "bo@sub.team.example"}, {"name": "No Email"},
-     {"email": "ana@example.com", "email_verified": False}],
-    ids=["other-address", "subdomain", "no-email", "unverified"],
+     {"email": "ana@example.com", "email_verified": False},
+     # Some providers send the claim as a string.
+     {"email": "ana@example.com", "email_verified": "false"},
+     {"email": "ana@example.com", "email_verified": " False "}],
+    ids=["other-address", "subdomain", "no-email", "unverified", "unverified-string",
+         "unverified-string-spaced"],
 )  # fmt: skip
 def test_oidc_refuses_a_signed_in_user_not_on_the_list(oidc_app, user):
     oidc_app.user = {"is_logged_in": True, **user}
