@@ -67,6 +67,10 @@ _LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rej
 _ID_PARTS = 8  # an id inside a longer word has at most this many parts between underscores
 # Keys whose long numbers are instants, not ids: shown as they came (a reject may be about them).
 _TIME_KEYS = frozenset({"timestamp", "time", "watermark", "created_time", "received_at", "ts"})
+# A shared location's numbers (an attachment's payload.coordinates): what a person sent, as
+# its text is; kept in a rejected line only where text is.
+_COORDINATE_KEYS = frozenset({"lat", "long"})
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 # HMAC-SHA256 in DuckDB SQL, keyed by the pads passed as parameters (never in the SQL text).
 HMAC_SQL = "sha256(unhex($opad) || unhex(sha256(unhex($ipad) || encode({x}))))"
@@ -184,12 +188,14 @@ class Privacy:
 
         With a salt: `user_ref` values and long numbers are shown hashed, a comment's
         `from.name` becomes NAME_REMOVED and, without keep_text, the string values of `text`
-        keys (messages, echoes, send logs) and of `message` keys in a feed change's `value`
-        (comment text) become a placeholder giving their length. Ids whose forgotten_hash is in
-        `forgotten` become FORGOTTEN, and so does the name beside one in a `from` object. The
-        line need not be valid JSON. The texts of a forgotten person's items become the
-        placeholder too, whatever keep_text says (reject_text.without_forgotten_texts). An
-        access token (`access_token=...`) becomes TOKEN_REMOVED always.
+        keys (messages, echoes, send logs), of `message` keys in a feed change's `value`
+        (comment text) and of an attachment's `payload.url` become a placeholder giving their
+        length, and a shared location's `lat` and `long` become null. Ids whose forgotten_hash
+        is in `forgotten` become FORGOTTEN, and so does the name beside one in a `from` object.
+        The line need not be valid JSON. The texts (and attachment URLs) of a forgotten
+        person's items become the placeholder too, whatever keep_text says
+        (reject_text.without_forgotten_texts). An access token (`access_token=...`) becomes
+        TOKEN_REMOVED always.
         """
         raw = without_tokens(raw)
         if self.salt is None and not forgotten:
@@ -263,6 +269,9 @@ class _Redaction:
     def ids(self, text: str, key: str | None = None) -> str:
         """Text outside the values rewritten whole: ids found by their shape (the value of key,
         when it is one: an instant's digits are no id)."""
+        hide_sent = self.privacy.salt is not None and not self.privacy.keep_text
+        if key in _COORDINATE_KEYS and hide_sent:
+            return _NUMBER.sub("null", text)
         if self.forgotten:
             text = _LONG_ID.sub(lambda m: self.unless_forgotten(m.group()), text)
         if self.privacy.salt is not None and key not in _TIME_KEYS:

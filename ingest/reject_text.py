@@ -31,8 +31,13 @@ _ITEMS = frozenset({"messaging", "standby", "changes"})
 
 def is_text(key: str | None, parent: str | None) -> bool:
     """Whether a string value is a message's or a comment's text, by its key and the key of the
-    object holding it: `text` (messages, echoes, send logs), a feed change's `value.message`."""
-    return key == "text" or (key == "message" and parent == "value")
+    object holding it: `text` (messages, echoes, send logs), a feed change's `value.message`,
+    and an attachment's `payload.url` (the photo, video, audio or file a person sent)."""
+    return (
+        key == "text"
+        or (key == "message" and parent == "value")
+        or (key == "url" and parent == "payload")
+    )
 
 
 def placeholder(token: str) -> str:

@@ -1,0 +1,70 @@
+"""What a person sent as an attachment, in a rejected line: a salted database read without
+--keep-text keeps a photo's or file's URL and a shared location no more than the text beside
+it, and `forget` takes the URLs of the person's items with their text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import pipeline
+from ingest.cli import cli
+from tests import factories as f
+from tests.conftest import Query
+
+SALT = "pepper-for-tests"
+PSID = "5550001112223334"
+PHOTO = "https://scontent.xx.fbcdn.net/v/t1.15752-9/123_456_n.jpg?oh=abc&oe=def"
+LAT, LONG = 52.520008, 13.404954
+
+
+def rejected_message() -> str:
+    """A message without a mid (rejected) holding a photo and a location pin."""
+    item = f.message("see you here", psid=PSID, ts=f.T0)
+    del item["message"]["mid"]
+    item["message"]["attachments"] = [
+        {"type": "image", "payload": {"url": PHOTO}},
+        {"type": "location", "payload": {"coordinates": {"lat": LAT, "long": LONG}}},
+    ]
+    return f.line(f.delivery(item))
+
+
+def sent() -> list[str]:
+    return [str(LAT), str(LONG), PHOTO, PHOTO.split("?")[0], "see you here"]
+
+
+@pytest.mark.parametrize(
+    ("salt", "keep_text", "hidden"),
+    [(SALT, False, True), (SALT, True, False), (None, False, False)],
+    ids=["salted", "salted-keep-text", "plain"],
+)  # fmt: skip
+def test_a_rejected_lines_attachments_go_where_its_text_goes(
+    tmp_path: Path, db_path: Path, query: Query, monkeypatch: pytest.MonkeyPatch,
+    salt: str | None, keep_text: bool, hidden: bool,
+) -> None:  # fmt: skip
+    if salt:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
+    raw = rejected_message()
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [raw])
+    pipeline.run([str(log)], db_path, keep_text=keep_text)
+    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    found = [s for s in sent() if s in kept]
+    assert found == ([] if hidden else sent()), kept
+    attachments = json.loads(kept)["entry"][0]["messaging"][0]["message"]["attachments"]
+    assert [a["type"] for a in attachments] == ["image", "location"]  # still valid JSON
+
+
+def test_forget_takes_the_url_of_the_persons_attachment_from_rejected_lines(
+    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner
+) -> None:
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [rejected_message()])
+    pipeline.run([str(log)], db_path)
+    assert PHOTO in query("SELECT raw FROM rejects")[0][0]  # no salt: kept as it came
+    result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    assert PSID not in kept and "see you here" not in kept
+    assert PHOTO.split("?")[0] not in kept, kept
