@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ SECRETS_HINT = (
     "an [auth] section (redirect_uri, cookie_secret, provider) to .streamlit/secrets.toml"
 )
 AUTHLIB_MIN = (1, 3, 2)  # the oldest Authlib that st.login accepts
+# An allow-list entry: an address, or @domain for every address there.
+_EMAIL_ENTRY = re.compile(r"[^@\s,]*@[^@\s,]+\.[^@\s,]+")
 RETRY_DELAY_FIRST = 1.0  # seconds after the first wrong password; doubled after each next one
 RETRY_DELAY_CAP = 30.0  # keeps a typo cheap while holding a guesser to ~2 tries a minute
 
@@ -110,6 +113,13 @@ def serve_access(
     if oidc and has_authlib:
         # Read as the app reads it: entries between commas, blanks left out.
         listed = [e for e in environ.get(ALLOWED_EMAILS_ENV, "").split(",") if e.strip()]
+        malformed = [e.strip() for e in listed if not _EMAIL_ENTRY.fullmatch(e.strip())]
+        if malformed:
+            # "example.com" matches no address: everyone would be refused after signing in.
+            raise AccessError(
+                f"{ALLOWED_EMAILS_ENV}: {', '.join(repr(e) for e in malformed)} is neither an "
+                "address (ana@example.com) nor a domain written with its @ (@example.com)"
+            )
         if not is_loopback(host) and not listed:
             raise AccessError(
                 f"refusing to serve the dashboard on {host or 'every interface'} with an OIDC "

@@ -5,6 +5,7 @@ test_access_login.py; the real server in headless Chromium: test_access_browser.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,25 @@ def test_an_allow_list_of_blanks_is_no_allow_list_as_for_the_app(auth_toml, list
     assert auth.allowed_emails(env) == []
     with pytest.raises(AccessError, match=access.ALLOWED_EMAILS_ENV):
         access.serve_access("0.0.0.0", env, [auth_toml], authlib=True)
+
+
+@pytest.mark.parametrize(
+    "listed", ["example.com", "ana@example.com, team.example", "ana", "@", "ana@@example.com"]
+)
+def test_an_allow_list_entry_that_matches_no_address_is_refused_naming_it(auth_toml, listed):
+    """An entry the app could never match (a domain without its @) would refuse everyone after
+    they signed in: the CLI says which entry, on loopback too."""
+    env = {access.ALLOWED_EMAILS_ENV: listed}
+    bad = listed.split(",")[-1].strip()
+    for host in ("0.0.0.0", "127.0.0.1"):
+        with pytest.raises(AccessError, match=re.escape(repr(bad))):
+            access.serve_access(host, env, [auth_toml], authlib=True)
+
+
+@pytest.mark.parametrize("listed", ["ana@example.com", " @Example.com , bo@team.example.org "])
+def test_addresses_and_at_domains_are_accepted(auth_toml, listed):
+    env = {access.ALLOWED_EMAILS_ENV: listed}
+    assert access.serve_access("0.0.0.0", env, [auth_toml], authlib=True).mode == "oidc"
 
 
 def test_auth_section_without_authlib_says_to_install_it(auth_toml):
