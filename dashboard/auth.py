@@ -41,7 +41,7 @@ def require_login(pages: Sequence[StreamlitPage]) -> None:
     The login screen keeps `pages` hidden but known, so the page in the URL opens after login.
     """
     try:
-        mode = access.app_mode(os.environ, st.get_option("server.address") or "")
+        mode = access.app_mode(os.environ, st.get_option("server.address") or "", _visitor())
     except access.AccessError as exc:  # a misconfigured server shows nothing rather than all
         _login_screen(pages)
         st.error(str(exc))
@@ -50,6 +50,11 @@ def require_login(pages: Sequence[StreamlitPage]) -> None:
         _oidc(pages)
     elif mode == "password":
         _password(pages, os.environ[access.PASSWORD_ENV])
+
+
+def _visitor() -> str | None:
+    """The address this session came from; None on this machine (as Streamlit reports it)."""
+    return st.context.ip_address
 
 
 def _login_screen(pages: Sequence[StreamlitPage]) -> None:

@@ -138,12 +138,16 @@ def serve_access(
     )
 
 
-def app_mode(environ: Mapping[str, str], address: str = "127.0.0.1") -> str:
+def app_mode(
+    environ: Mapping[str, str], address: str = "127.0.0.1", visitor: str | None = None
+) -> str:
     """The login the app enforces: the CLI's choice, and the password whenever one is set.
 
-    address is Streamlit's server.address ("" when unset: every interface). An app that
-    `refscope dashboard` did not start (`streamlit run` directly: no AUTH_ENV) and has no
-    password is refused off loopback, as the command refuses to start there.
+    address is Streamlit's server.address ("" when unset: every interface), visitor the
+    address the session came from (None: this machine). An app that `refscope dashboard` did
+    not start (`streamlit run` directly: no AUTH_ENV) and has no password shows nothing to a
+    visitor from another machine when it listens beyond loopback, as the command refuses to
+    start there; on this machine it works as the command's does.
     """
     chosen = environ.get(AUTH_ENV, "").strip().lower()
     if chosen not in ("", *MODES):
@@ -154,11 +158,11 @@ def app_mode(environ: Mapping[str, str], address: str = "127.0.0.1") -> str:
         return "password"
     if chosen == "password":
         raise AccessError(f"{AUTH_ENV} is password but {PASSWORD_ENV} is not set")
-    if chosen == "" and not is_loopback(address):
+    if chosen == "" and not is_loopback(address) and not is_loopback(visitor or "localhost"):
         raise AccessError(
-            f"refusing to show the dashboard on {address or 'every interface'} without a "
-            f"login: start it with `refscope dashboard`, set {PASSWORD_ENV}, or serve it on "
-            "127.0.0.1 only (--server.address 127.0.0.1)"
+            "refusing to show the dashboard to another machine without a login (it listens "
+            f"on {address or 'every interface'}): start it with `refscope dashboard`, set "
+            f"{PASSWORD_ENV}, or serve it on 127.0.0.1 only (--server.address 127.0.0.1)"
         )
     return "none"
 

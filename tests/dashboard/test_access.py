@@ -182,11 +182,14 @@ def test_the_app_refuses_a_login_it_cannot_enforce(env):
 
 @pytest.mark.parametrize("address", ["", "0.0.0.0", "::", "10.0.0.5"])
 def test_an_app_the_cli_did_not_start_needs_a_login_off_loopback(address):
-    with pytest.raises(AccessError, match="without a login"):
-        access.app_mode({}, address)
-    assert access.app_mode({PASSWORD_ENV: PASSWORD}, address) == "password"
-    assert access.app_mode({AUTH_ENV: "none"}, address) == "none"  # the CLI chose: loopback
-    assert access.app_mode({}, "127.0.0.1") == access.app_mode({}, "::1") == "none"
+    visitor = "10.0.0.9"  # a session from another machine
+    with pytest.raises(AccessError, match="another machine without a login"):
+        access.app_mode({}, address, visitor)
+    assert access.app_mode({PASSWORD_ENV: PASSWORD}, address, visitor) == "password"
+    assert access.app_mode({AUTH_ENV: "none"}, address, visitor) == "none"  # the CLI chose
+    # This machine's own browser (Streamlit says None for it) sees what the command shows.
+    assert access.app_mode({}, address, None) == access.app_mode({}, address, "::1") == "none"
+    assert access.app_mode({}, "127.0.0.1", visitor) == access.app_mode({}, "::1") == "none"
 
 
 def test_password_comparison():

@@ -142,16 +142,23 @@ def test_an_app_not_started_by_refscope_dashboard_refuses_to_show_data_off_loopb
     monkeypatch, demo_db, address
 ):
     """`streamlit run dashboard/streamlit_app.py` (no AUTH_ENV, so no choice of the CLI) with no
-    password: Streamlit serves every interface by default, so the app shows an error, no data."""
+    password: Streamlit serves every interface by default, so a visitor from another machine
+    gets an error, no data; this machine's own browser sees the dashboard."""
     monkeypatch.delenv(AUTH_ENV)
     monkeypatch.setenv("REFSCOPE_DB", str(demo_db))
     real = auth.st.get_option
     monkeypatch.setattr(
         auth.st, "get_option", lambda k: address if k == "server.address" else real(k)
     )
+    monkeypatch.setattr(auth, "_visitor", lambda: "192.168.1.30")
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     assert_no_data(at)
     assert "without a login" in at.error[0].value and PASSWORD_ENV in at.error[0].value
+    monkeypatch.setattr(auth, "_visitor", lambda: None)  # Streamlit's word for this machine
+    assert [t.value for t in AppTest.from_file(str(APP), default_timeout=TIMEOUT).run().title] == [
+        "Overview"
+    ]
+    monkeypatch.setattr(auth, "_visitor", lambda: "192.168.1.30")
     monkeypatch.setattr(
         auth.st, "get_option", lambda k: "127.0.0.1" if k == "server.address" else real(k)
     )
