@@ -65,6 +65,12 @@ SPOOL_PREFIX = "refscope-pull-"
 STALE_SPOOL_SECONDS = 24 * 3600
 
 
+def _private(path: str, flags: int) -> int:
+    """Open a spool file readable by this account and its group only, as the receiver's logs
+    are: it holds the people's messages."""
+    return os.open(path, flags, 0o640)
+
+
 def sweep_spool(spool_dir: Path, now: float | None = None) -> int:
     """Delete killed pulls' downloads left in spool_dir; return how many."""
     cutoff = (time.time() if now is None else now) - STALE_SPOOL_SECONDS
@@ -281,7 +287,7 @@ class _Puller:
                         raise SourceError(f"{self.name}: {why}")
                     self._validator = _validator(r.headers)
                     size = 0
-                    with open(spool, "wb") as fh:
+                    with open(spool, "wb", opener=_private) as fh:
                         if r.status_code in (200, 206):
                             # A .gz stays compressed (raw); Content-Encoding is undone otherwise.
                             # An encoded part of a range is kept raw too: plain() refuses it.

@@ -31,7 +31,7 @@ def pull_logs(
     finally:
         con.close()  # not held while downloading
     spool_dir = path.parent / ".pull"
-    spool_dir.mkdir(parents=True, exist_ok=True)
+    spool_dir.mkdir(mode=0o750, parents=True, exist_ok=True)  # not listed by other accounts
     fetch.sweep_spool(spool_dir)
     pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client)
     if pulled.plan is None:
