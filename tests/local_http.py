@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,14 +10,34 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 
+class _TLSServer(ThreadingHTTPServer):
+    """Speaks TLS with `context` on each connection; a client hanging up on the certificate is
+    not an error worth printing."""
+
+    context: ssl.SSLContext
+
+    def get_request(self) -> Any:
+        sock, addr = super().get_request()
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 @contextmanager
-def served(handler: Callable[..., Any]) -> Iterator[str]:
+def served(handler: Callable[..., Any], tls: ssl.SSLContext | None = None) -> Iterator[str]:
     """Serves `handler` (a request handler class, or a partial of one) on a free port of
-    127.0.0.1 in a thread while open, yielding its base URL; shut down and closed after."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    127.0.0.1 in a thread while open, yielding its base URL (https with a `tls` context); shut
+    down and closed after."""
+    server: ThreadingHTTPServer
+    if tls is None:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    else:
+        server = secure = _TLSServer(("127.0.0.1", 0), handler)
+        secure.context = tls
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

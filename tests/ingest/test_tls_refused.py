@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from ingest import fetch, remote
 from ingest.errors import SourceError
 from ingest.graph import GraphError
 from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN
+from tests.local_http import served
 
 REFUSED = "TLS certificate was refused"
 
@@ -64,22 +64,8 @@ def untrusted(tmp_path: Path) -> Iterator[str]:
     cert_file, key_file = _self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
-
-    class Server(ThreadingHTTPServer):
-        def get_request(self) -> Any:
-            sock, addr = super().get_request()
-            return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
-
-        def handle_error(self, request: Any, client_address: Any) -> None:
-            pass  # the client hanging up on the certificate
-
-    server = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served(Handler, tls=context) as url:
+        yield url
 
 
 def test_pull_ads_says_the_certificate_was_refused_and_does_not_wait(
