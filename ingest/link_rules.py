@@ -102,21 +102,19 @@ def _ref_fault(ref: str) -> str:
 
 def _page_fault(page: str) -> str:
     """Which part of PAGE_RULE the page breaks."""
-    if spaces := _spaces(page):
-        return spaces
-    if bad := _first_bad(page, "A-Za-z0-9."):
-        return bad
     if re.fullmatch("[0-9]+", page):  # all digits: a page id, but for its leading 0
         return "a page id starting with 0"
-    if not 5 <= len(page) <= 50:
-        return f"{len(page)} characters"
-    if not re.search("[A-Za-z]", page):
-        return "no letter"
-    return f"ends in {page[-4:]}"
+    return _name_fault(page, "no letter")
 
 
 def _username_fault(name: str) -> str:
     """Which part of USERNAME_RULE the name breaks."""
+    return _name_fault(name, "no letter: all digits is a page id")
+
+
+def _name_fault(name: str, no_letter: str) -> str:
+    """Which part of the rule a page username breaks: whitespace, a character, its length, no
+    letter (said as no_letter), else its end."""
     if spaces := _spaces(name):
         return spaces
     if bad := _first_bad(name, "A-Za-z0-9."):
@@ -124,7 +122,7 @@ def _username_fault(name: str) -> str:
     if not 5 <= len(name) <= 50:
         return f"{len(name)} characters"
     if not re.search("[A-Za-z]", name):
-        return "no letter: all digits is a page id"
+        return no_letter
     return f"ends in {name[-4:]}"
 
 
@@ -151,8 +149,8 @@ def userinfo_masked(url: str) -> str:
 def check_base_url(url: str) -> str:
     """A redirect server's address: http(s), a host, nothing a QR scanner could trip on, and no
     credentials (a refusal never repeats them)."""
-    shown = _BEFORE_AT.sub(r"\1…@", url)[:80]
-    if _USERINFO.match(url):
+    shown = userinfo_masked(url)[:80]
+    if has_userinfo(url):
         raise ValidationError(
             f"invalid redirect address {shown!r} (a user name or password before '@'): "
             f"{CREDENTIALS_RULE}"
