@@ -234,9 +234,9 @@ class _Redaction:
         done = 0
         for m, key, opened in walk(raw):
             if m is None:  # the text after the last token
-                out.append(self.ids(raw[done:], key))
+                out.append(self.ids(raw[done:], key, bare=True))
                 break
-            out.append(self.ids(raw[done : m.start()], key))
+            out.append(self.ids(raw[done : m.start()], key, bare=True))
             done = m.end()
             if m.lastgroup == "value":
                 out.append(self.value(m.group(), key, opened[-1][0] if opened else None))
@@ -266,16 +266,21 @@ class _Redaction:
                 return json.dumps(inner, ensure_ascii=False)
         return self.ids(token, key)
 
-    def ids(self, text: str, key: str | None = None) -> str:
+    def ids(self, text: str, key: str | None = None, bare: bool = False) -> str:
         """Text outside the values rewritten whole: ids found by their shape (the value of key,
-        when it is one: an instant's digits are no id)."""
+        when it is one: an instant's digits are no id). Outside any string (bare), an id sent
+        as a JSON number is shown as a JSON string: the line stays JSON if it was."""
+
+        def shown(changed: str, word: str) -> str:
+            return json.dumps(changed) if bare and changed != word else changed
+
         hide_sent = self.privacy.salt is not None and not self.privacy.keep_text
         if key in _COORDINATE_KEYS and hide_sent:
             return _NUMBER.sub("null", text)
         if self.forgotten:
-            text = _LONG_ID.sub(lambda m: self.unless_forgotten(m.group()), text)
+            text = _LONG_ID.sub(lambda m: shown(self.unless_forgotten(m[0]), m[0]), text)
         if self.privacy.salt is not None and key not in _TIME_KEYS:
-            text = _LONG_NUMBER.sub(lambda m: self.privacy.shown_id(m.group()), text)
+            text = _LONG_NUMBER.sub(lambda m: shown(self.privacy.shown_id(m[0]), m[0]), text)
         return text
 
     def unless_forgotten(self, word: str) -> str:
