@@ -84,7 +84,10 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         return UTF16
     try:
         doc = json.loads(raw.strip(JSON_WHITESPACE), parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        # Well-formed, maybe, but no delivery nests this deep: Python's parser stops at ~1,000.
+        return "invalid JSON: nested too deeply (1,000 levels or more)"
+    except ValueError as exc:
         msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
         return f"invalid JSON: {msg}"
     if not isinstance(doc, dict):

@@ -23,6 +23,8 @@ BAD_LINES: list[tuple[Any, str]] = [
     ('{"object": "page", "entry": [', r"invalid JSON: \S.*"),
     ('{"object":"page","entry":[{"id":"1","time":NaN}]}', r"invalid JSON: NaN is not JSON"),
     ("[1, 2, 3]", r"not an object: a JSON array"),
+    ('{"object": "page", "entry": ' + "[" * 5000 + "]" * 5000 + "}",
+     r"invalid JSON: nested too deeply \(1,000 levels or more\)"),
     ('"just a string"', r"not an object: a JSON string"),
     ("42", r"not an object: a JSON number"),
     ("null", r"not an object: a JSON null"),
