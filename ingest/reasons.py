@@ -87,9 +87,12 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     except RecursionError:
         # Well-formed, maybe, but no delivery nests this deep: Python's parser stops at ~1,000.
         return "invalid JSON: nested too deeply (1,000 levels or more)"
+    except json.JSONDecodeError as exc:
+        # Where, counted in characters of the line as it came (1 is its first).
+        at = exc.pos + len(raw) - len(raw.lstrip(JSON_WHITESPACE)) + 1
+        return f"invalid JSON: {exc.msg.removesuffix(' at')} at character {at}"
     except ValueError as exc:
-        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        return f"invalid JSON: {msg}"
+        return f"invalid JSON: {exc}"
     if not isinstance(doc, dict):
         return f"not an object: a JSON {_json_type(doc)}"
     if "body" in doc and "received_at" in doc:

@@ -20,7 +20,11 @@ del NO_SENDER["entry"][0]["messaging"][0]["sender"]
 NO_COMMENT_ID = ff.comment()
 del NO_COMMENT_ID["value"]["comment_id"]
 BAD_LINES: list[tuple[Any, str]] = [
-    ('{"object": "page", "entry": [', r"invalid JSON: \S.*"),
+    ('{"object": "page", "entry": [', r"invalid JSON: Expecting value at character 30"),
+    ('  {"object": "page", "x": "a\x00b"}',
+     r"invalid JSON: Invalid control character at character 29"),
+    ('{"object": "page", "entry": [] ]', r"invalid JSON: Expecting ',' delimiter at character 32"),
+    ('{"object": "page"} x', r"invalid JSON: Extra data at character 20"),
     ('{"object":"page","entry":[{"id":"1","time":NaN}]}', r"invalid JSON: NaN is not JSON"),
     ("[1, 2, 3]", r"not an object: a JSON array"),
     ('{"object": "page", "entry": ' + "[" * 5000 + "]" * 5000 + "}",
