@@ -30,12 +30,13 @@ def page_option(label: str, page: str) -> str:
 
 
 def preview(page: str, ref: str, channel: str, campaign: str, placement: str, notes: str,
-            style: qr.QrStyle | None) -> Preview:  # fmt: skip
+            style: qr.QrStyle | None, base_url: str = "") -> Preview:  # fmt: skip
     """Validate the form and render its code (a QR code's, given its style: an m.me link has
-    none); an invalid form returns the rule it broke."""
+    none); an invalid form returns the rule it broke. With base_url (refscope serve's public
+    address) the link points at its /r/<ref>, where every click and scan is counted."""
     try:
         link = _as_registered(links.make_link(page, ref or None, channel, campaign, placement,
-                                              notes))  # fmt: skip
+                                              notes, base_url.strip() or None))  # fmt: skip
         if rule := _conflict(link):  # said before a code is offered, not after Register
             return Preview(None, rule)
         if style is None:

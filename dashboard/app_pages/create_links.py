@@ -23,6 +23,11 @@ with form:
     placement = st.text_input("Placement")
     ref = st.text_input("Ref (empty: campaign-placement-month)")
     notes = st.text_input("Notes")
+    base_url = st.text_input(
+        "Count clicks and scans through (optional)", placeholder="https://go.example.com",
+        help="The public address of `refscope serve`: the link or code points at its "
+        "/r/<ref>, which counts each click or scan and sends the person on to m.me.",
+    )  # fmt: skip
     style = None  # an m.me link gets no code: a printed code's scans would count as link clicks
     if channel == "qr":
         with st.expander("QR style"):
@@ -32,7 +37,7 @@ with form:
             logo = st.file_uploader("Centre logo (forces error correction H)", type=["png", "jpg"])
         style = qr.QrStyle(error_correction=ec, foreground=fg, background=bg,
                            logo=logo.getvalue() if logo else None)  # fmt: skip
-p = link_maker.preview(page or "", ref, channel, campaign, placement, notes, style)
+p = link_maker.preview(page or "", ref, channel, campaign, placement, notes, style, base_url)
 with shown:
     if not (ref or campaign or placement):
         st.info("Give a campaign and placement (the ref is built from them) or a ref.")

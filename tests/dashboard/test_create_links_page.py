@@ -127,3 +127,31 @@ def test_create_links_refuses_a_ref_with_surrounding_spaces_with_the_rule(open_a
     assert not at.code and not [b for b in at.button if b.label == "Register"]
     with opened(demo_copy) as con:
         assert con.execute("SELECT count(*) FROM tracked_links").fetchone() == (0,)
+
+
+def test_create_links_points_a_code_at_the_redirect_server_given(open_app, demo_copy):
+    """As `links create --via-redirect`: with refscope serve's address the code encodes its
+    /r/<ref>, where each scan is counted, and that URL is registered; a bad address is
+    refused with the rule it broke, and no code is offered."""
+    at = show(open_app(demo_copy), "create_links")
+    page = at.selectbox[0].value
+    at.radio[0].set_value("qr").run()
+    _fill_link(at, "spring", "window", "spring_window")
+    (server,) = [t for t in at.text_input if t.label.startswith("Count clicks and scans")]
+    server.input("go.example.com").run()
+    assert [e.value for e in at.error] == [
+        "invalid redirect address 'go.example.com': give http(s)://host[:port][/path], "
+        "with no spaces, query or fragment"
+    ]
+    assert not at.code and not at.get("image")
+    server.input("https://go.example.com/").run()
+    url = f"https://go.example.com/r/spring_window?page={page}&qr=1"
+    assert not at.error and [c.value for c in at.code] == [url]
+    assert len(at.get("image")) == 1
+    (register,) = [b for b in at.button if b.label == "Register"]
+    register.click().run()
+    assert not at.exception
+    with opened(demo_copy) as con:
+        assert con.execute("SELECT ref, channel, url FROM tracked_links").fetchall() == [
+            ("spring_window", "qr_code", url)
+        ]
