@@ -20,6 +20,7 @@ from dashboard.query_parts import IN_RANGE as _IN_RANGE
 from dashboard.query_parts import MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
 from dashboard.query_parts import frame as _df
+from dashboard.query_parts import with_today as _with_today
 
 
 def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -109,7 +110,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             FROM unseen
             WHERE len($channels) = 0 OR list_contains($channels, channel)
             ORDER BY new_contacts DESC, reentries DESC, clicks DESC, ref, page_id""",
-        f,
+        _with_today(f),
     )
 
 

@@ -13,6 +13,8 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
+from dashboard import query_parts
+
 # The per-channel pages' questions (channel_queries.py), tracked links' (link_queries.py) and
 # retention's (retention_queries.py): every question is asked through this module.
 from dashboard.channel_queries import ads as ads
@@ -61,7 +63,7 @@ def newest_day(con: duckdb.DuckDBPyConnection, today: dt.date | None = None) -> 
     """The newest whole UTC day with events: today's are left out (a report at 07:00 would
     compare seven hours with whole days) unless there are no others. None in an empty database.
     """
-    today = today or dt.datetime.now(dt.UTC).date()
+    today = today or query_parts.utc_today()
     row = con.execute(
         """SELECT coalesce(CAST(max(ts) FILTER (WHERE ts < $today) AS DATE),
                            CAST(max(ts) AS DATE))
@@ -141,12 +143,12 @@ def data_bounds(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         con,
         """SELECT CAST(greatest(min(ts), (SELECT max(before) FROM prunes)) AS DATE) AS first_day,
                   CAST(max(ts) AS DATE) AS last_day,
-                  coalesce(CAST(max(ts) FILTER (
-                               WHERE ts < CAST(timezone('UTC', now()) AS DATE)) AS DATE),
+                  coalesce(CAST(max(ts) FILTER (WHERE ts < CAST($today AS DATE)) AS DATE),
                            CAST(max(ts) AS DATE)) AS whole_day,
                   (SELECT count(*) FROM contacts) AS contacts,
                   (SELECT max(before) FROM prunes) IS NOT NULL AS pruned
            FROM events""",
+        {"today": query_parts.utc_today()},
     )
 
 

@@ -6,6 +6,8 @@ bound parameters only ($start, $end, $pages, $channels).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
 
@@ -64,10 +66,20 @@ SPEND_MISSING = f"""(
                                    AND a.date = CAST(t.d AS DATE)))))"""
 
 
-# The data's last day that is over: the newest event's, unless that is today (UTC), whose
-# evening is still to come (a dashboard opened at 07:00), as a report's newest whole day.
-DATA_END = """(SELECT least(CAST(max(ts) AS DATE), CAST(timezone('UTC', now()) AS DATE) - 1)
-               FROM events)"""
+def utc_today() -> dt.date:
+    """Today (UTC), given to the queries as $today: the app's cache keeps an answer per day, so a
+    dashboard left open overnight moves on at 00:00 UTC without waiting for an ingest."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def with_today(f: Filters) -> dict[str, object]:
+    """The filters' parameters and $today (utc_today), for statements that tell a whole day."""
+    return f.params() | {"today": utc_today()}
+
+
+# The data's last day that is over: the newest event's, unless that is today (UTC, $today),
+# whose evening is still to come (a dashboard opened at 07:00), as a report's newest whole day.
+DATA_END = """(SELECT least(CAST(max(ts) AS DATE), CAST($today AS DATE) - 1) FROM events)"""
 # Contacts with the data's last day (`data_end`) beside them, for ELAPSED.
 CONTACTS_TO_DATE = f"""(SELECT *, {DATA_END} AS data_end FROM contacts)"""
 # A contact's first N days after the day it was acquired have all passed by the data's last day

@@ -17,6 +17,7 @@ from dashboard.query_parts import (
     ELAPSED,
     IN_RANGE,
     frame,
+    with_today,
 )
 
 RETENTION_WEEKS = (1, 2, 4, 8, 12)
@@ -61,7 +62,7 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    count(DISTINCT (c.page_id, c.psid)) AS contacts, {weeks}, {past}
             FROM c LEFT JOIN d USING (page_id, psid)
             GROUP BY ALL ORDER BY cohort_week, c.channel""",
-        f,
+        with_today(f),
     )
 
 
@@ -81,5 +82,5 @@ def returns_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFra
             FROM {CONTACTS_TO_DATE} c
             WHERE {IN_RANGE}
             GROUP BY c.channel ORDER BY contacts DESC, c.channel""",
-        f,
+        with_today(f),
     )

@@ -1,12 +1,14 @@
 """Read access for the app: short-lived read-only connections, retried while an ingest writes.
 
-Results are cached keyed on the newest finished `ingest_runs` id and a fingerprint of the tables
-other commands change (links, pages, ad spend, forgotten or pruned rows), so a finished ingest
-or any such command refreshes every view without a short TTL, and the cache stays bounded.
+Results are cached keyed on the newest finished `ingest_runs` id, a fingerprint of the tables
+other commands change (links, pages, ad spend, forgotten or pruned rows) and the UTC day (which
+decides the newest whole day of data), so a finished ingest, any such command or 00:00 UTC
+refreshes every view without a short TTL, and the cache stays bounded.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +20,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries
+from dashboard import queries, query_parts
 from ingest import db, lake
 from ingest.errors import DatabaseError, DatabaseLocked
 
@@ -136,7 +138,11 @@ def _missing(exc: duckdb.CatalogException) -> str:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached(name: str, run_id: int, version: str, path: str, args: tuple[Any, ...]) -> pd.DataFrame:
+def _cached(
+    name: str, run_id: int, version: str, path: str, today: dt.date, args: tuple[Any, ...]
+) -> pd.DataFrame:
+    """queries.<name>(con, *args); today (UTC) is part of the key: a new day turns today's events
+    into a whole day, where presets end and retention counts days as passed."""
     fn: Callable[..., pd.DataFrame] = getattr(queries, name)
     for attempt in range(3):
         try:
@@ -150,10 +156,10 @@ def _cached(name: str, run_id: int, version: str, path: str, args: tuple[Any, ..
 
 
 def fetch(name: str, *args: Any) -> pd.DataFrame:
-    """Run queries.<name>(con, *args) through the cache keyed on the last ingest run and the
-    data version."""
+    """Run queries.<name>(con, *args) through the cache keyed on the last ingest run, the
+    data version and the UTC day."""
     run_id, _, version = _state()
-    return _cached(name, run_id, version, str(source_path()), args)
+    return _cached(name, run_id, version, str(source_path()), query_parts.utc_today(), args)
 
 
 @contextmanager

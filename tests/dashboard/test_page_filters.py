@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from dashboard import queries
+from dashboard import queries, query_parts, store
 from dashboard.filters import Filters
 from ingest import db, pipeline, retention
 from tests import factories as fx
@@ -207,3 +207,29 @@ def test_changing_the_range_updates_kpis_and_the_url(app, con, default_range):
     assert metric(at, "New contacts").value == f"{new:,}"
     assert at.query_params["range"] == "Last 90 days"
     assert at.query_params["from"] == str(f.start)
+
+
+def test_a_new_utc_day_moves_the_presets_on_without_an_ingest(open_app, tmp_path, monkeypatch):
+    """A dashboard left open overnight: at 00:00 UTC today's events become a whole day, so the
+    presets end on it and Retention counts it as passed, with no ingest run in between to start
+    the cache over."""
+    now = dt.datetime.now(dt.UTC)
+    today = int(now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+    path, logs = tmp_path / "overnight.duckdb", tmp_path / "logs"
+    lines = [fx.delivery(fx.message("hi", psid=f"u{i}", ts=today - i * fx.DAY + fx.HOUR))
+             for i in range(3)]  # fmt: skip
+    pipeline.run([str(fx.write_ndjson(logs / "a.ndjson", lines))], path)
+    yesterday = now.date() - dt.timedelta(days=1)
+    at = show(open_app(path, range="Last 7 days"), "overview")
+    assert at.query_params["to"] == str(yesterday)
+    assert metric(at, "New contacts").value == "2"
+    assert pd.isna(store.fetch("returns_by_channel", Filters(yesterday, yesterday))["d1"].iloc[0])
+
+    tomorrow = now.date() + dt.timedelta(days=1)
+    monkeypatch.setattr(query_parts, "utc_today", lambda: tomorrow, raising=False)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.query_params["to"] == str(now.date())  # today, a whole day now
+    assert metric(at, "New contacts").value == "3"
+    # Yesterday's contact has had its first day (today) and did not come back in it.
+    assert store.fetch("returns_by_channel", Filters(yesterday, yesterday))["d1"].iloc[0] == 0
