@@ -340,7 +340,8 @@ def returns_bar(df: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(title="Came back within 1 / 7 / 30 days", barmode="group", **_LAYOUT)
     fig.update_layout(showlegend=False, hovermode="closest")
-    fig.update_yaxes(tickformat=".0%", title="came back")
+    # Shares: bars that are all 0% get a scale from 0%, not plotly's own from -100% to 100%.
+    fig.update_yaxes(tickformat=".0%", title="came back", rangemode="nonnegative")
     if not df.empty and not df[["d1", "d7", "d30"]].notna().any(axis=None):
         # Bars of no value leave plotly a scale from -100% to 400%.
         fig.update_yaxes(range=[0, 1])

@@ -9,7 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, queries
-from tests.dashboard.screen import TIMEOUT, TITLES, headers, show
+from ingest import pipeline
+from tests import factories as fx
+from tests.dashboard.screen import TIMEOUT, TITLES, headers, numbers, plotly_specs, show
 
 
 @pytest.mark.parametrize("page", ["overview", "links", "ads", "comments", "retention", "contacts"])
@@ -166,3 +168,19 @@ def test_a_cell_without_a_value_reads_as_a_dash_as_in_the_reports(app, page):
     at = show(app, page)
     assert at.dataframe, "the page shows a table"
     assert {d.proto.placeholder for d in at.dataframe} == {"—"}
+
+
+def test_returns_chart_of_shares_that_are_all_zero_has_no_negative_scale(open_app, tmp_path):
+    """Contacts of a range none of whom came back: every D1 bar is 0%, and plotly's own scale
+    ran from -100% to 100% (a share below zero, and no bar to see)."""
+    lines = [fx.delivery(fx.message("hi", psid=f"u{i}", ts=fx.T0 + i * fx.MINUTE))
+             for i in range(2)]  # fmt: skip
+    lines.append(fx.delivery(fx.message("hi", psid="later", ts=fx.T0 + 3 * fx.DAY)))
+    path = tmp_path / "gone.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "logs" / "a.ndjson", lines))], path)
+    day = str(fx.utc(fx.T0).date())
+    at = show(open_app(path, range="Custom", **{"from": day, "to": day}), "retention")
+    returns = plotly_specs(at)[1]
+    assert numbers(returns["data"][0]["y"]) == [0.0]  # D1: back within a day, none
+    yaxis = returns["layout"]["yaxis"]
+    assert yaxis.get("rangemode") == "nonnegative" or yaxis.get("range", [-1])[0] >= 0, yaxis
