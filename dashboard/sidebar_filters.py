@@ -50,6 +50,7 @@ def global_filters() -> Filters | None:
     preset = st.sidebar.selectbox("Date range", PRESETS, key=_RANGE_KEY)
     asked = None  # a preset's days, when a prune cut them (what a rolling report asks for)
     if preset == "Custom":
+        _keep_dates_inside(first, last)
         picked = st.sidebar.date_input("From – to", min_value=first, max_value=last,
                                        key=_DATES_KEY)  # fmt: skip
         if isinstance(picked, tuple) and len(picked) == 2:
@@ -110,6 +111,16 @@ def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> Non
         state[_PAGES_KEY] = [p for p in qp.get_all("page") if p in labels]
     if _CHANNELS_KEY not in state:
         state[_CHANNELS_KEY] = [c for c in qp.get_all("channel") if c in CHANNELS]
+
+
+def _keep_dates_inside(first: dt.date, last: dt.date) -> None:
+    """Move the custom dates this session picked inside the data: a `prune` (or `forget`) run
+    while the app is open moves its first or last day, and the picker refuses dates beyond."""
+    kept = st.session_state.get(_DATES_KEY)
+    if isinstance(kept, tuple) and kept:
+        inside = tuple(min(max(day, first), last) for day in kept)
+        if inside != kept:
+            st.session_state[_DATES_KEY] = inside
 
 
 def url_problems(

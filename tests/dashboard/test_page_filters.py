@@ -77,6 +77,30 @@ def test_a_preset_ending_on_the_prune_date_starts_on_it(open_app, tmp_path):
     assert (at.query_params["from"], at.query_params["to"]) == (str(cut), str(cut))
 
 
+def test_a_custom_range_open_while_a_prune_runs_moves_inside_the_data(open_app, tmp_path):
+    """A session on a custom range from the first day: a `refscope prune` moves the data's first
+    day past it, and the next click raised StreamlitValueBelowMinError (the date picker kept
+    dates before its new minimum) instead of showing the data left."""
+    first = fx.utc(fx.T0).date()
+    last = fx.utc(fx.T0 + 20 * fx.DAY).date()
+    lines = [fx.delivery(fx.message("hi", psid=f"u{i}", ts=fx.T0 + i * 5 * fx.DAY))
+             for i in range(5)]  # fmt: skip
+    path = tmp_path / "pruned.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "logs" / "a.ndjson", lines))], path)
+    at = show(open_app(path, range="Custom", **{"from": str(first), "to": str(last)}), "overview")
+    assert metric(at, "New contacts").value == "5"
+    cut = fx.utc(fx.T0 + 10 * fx.DAY).date()
+    con = db.connect(path)
+    try:
+        retention.prune(con, cut)
+    finally:
+        con.close()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert (at.query_params["from"], at.query_params["to"]) == (str(cut), str(last))
+    assert metric(at, "New contacts").value == "3"  # those acquired on and after the cut
+
+
 def test_query_params_choose_the_range_and_channel(open_app, demo_db, con, default_range):
     at = show(open_app(demo_db, range="Last 7 days", channel="ctm_ad"), "overview")
     last = default_range.end
