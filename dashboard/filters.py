@@ -47,9 +47,9 @@ def spend_gap(
 ) -> str:
     """What to say when the pulled ad insights (first to last day, but for the missing days
     between two pulls) cover the range only in part: its spend then counts some days only, and
-    its cost per contact is understated. "" when they cover it all, or when there are none (a
-    page says that on its own)."""
-    if first is None or last is None:
+    its cost per contact is understated. "" when they cover it all, when there are none (a
+    page says that on its own), or when the channel filter leaves out the ads (no spend counts)."""
+    if first is None or last is None or (f.channels and "ctm_ad" not in f.channels):
         return ""
     if f.end < first or f.start > last:
         return (f"Ad insights are pulled for {first} – {last}, none of this range: it counts no "

@@ -104,6 +104,30 @@ def test_spend_of_a_range_the_ad_insights_cover_in_part_says_so(open_app, small_
     assert not [c for c in covered.caption if "Ad insights" in c.value]
 
 
+def test_a_channel_filter_without_ads_counts_no_spend_and_says_nothing_of_its_coverage(
+    open_app, small_db
+):
+    """Organic contacts only: the Overview counts no ad spend ("—"), so a note that the spend
+    counts some days only and its cost per contact is understated speaks of nothing shown."""
+    con = db.connect(small_db)
+    try:
+        con.execute("DELETE FROM ad_insights WHERE date = '2023-11-14'")
+    finally:
+        con.close()
+    dates = {"from": "2023-11-14", "to": "2023-11-15"}
+    at = show(open_app(small_db, range="Custom", channel="organic", **dates), "overview")
+    assert metric(at, "Ad spend").value == "—"
+    assert not [c.value for c in at.caption if "Ad insights" in c.value]
+    with opened(small_db) as con:  # nor does the report of these filters
+        f = Filters(dt.date(2023, 11, 14), dt.date(2023, 11, 15), channels=("organic",))
+        report = reports.gather(reports.connection_fetch(con), f)
+    assert [s.note for s in report.sections if s.key == "ads"] == [""]
+    # With the ads' channel among those chosen, the note stays.
+    at = show(open_app(small_db, range="Custom", channel=["organic", "ctm_ad"], **dates),
+              "overview")  # fmt: skip
+    assert [c.value for c in at.caption if "Ad insights" in c.value]
+
+
 def test_overview_keeps_its_kpis_when_no_contact_is_new(open_app, demo_db, con, default_range):
     # No chat widget contact in the demo's last weeks: nothing new, yet the KPIs still show.
     at = open_app(demo_db, channel="chat_widget")
