@@ -83,6 +83,8 @@ SELECT [
     (SELECT count(*) FROM contact_days), (SELECT count(*) FROM tracked_links),
     (SELECT count(*) FROM ad_insights), (SELECT count(*) FROM ad_pulls),
     (SELECT count(*) FROM clicks),
+    -- A prune that removed nothing (data younger than its date) still makes the data pruned.
+    (SELECT count(*) FROM prunes),
     -- Forgetting a commenter deletes comment events only. The events of finished runs: a
     -- running one's batches do not start the cache over.
     (SELECT count(*) FROM events WHERE run_id <= (

@@ -101,6 +101,25 @@ def test_a_custom_range_open_while_a_prune_runs_moves_inside_the_data(open_app, 
     assert metric(at, "New contacts").value == "3"  # those acquired on and after the cut
 
 
+def test_a_prune_that_removes_nothing_still_refreshes_the_view(open_app, tmp_path):
+    """`refscope prune --older-than 25m` from cron on younger data removes nothing, but from then
+    on the data counts as pruned: the open view says so at once, not after the next ingest."""
+    lines = [fx.delivery(fx.message("hi", psid=f"u{i}", ts=fx.T0 + i * fx.DAY)) for i in range(3)]
+    path = tmp_path / "young.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "logs" / "a.ndjson", lines))], path)
+    at = show(open_app(path, range="Last 28 days"), "overview")
+    assert not any("(pruned before)" in c.value for c in at.sidebar.caption)
+    con = db.connect(path)
+    try:
+        retention.prune(con, fx.utc(fx.T0).date() - dt.timedelta(days=30))
+        assert con.execute("SELECT count(*) FROM events").fetchone() == (3,)
+    finally:
+        con.close()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("(pruned before)" in c.value for c in at.sidebar.caption)
+
+
 def test_query_params_choose_the_range_and_channel(open_app, demo_db, con, default_range):
     at = show(open_app(demo_db, range="Last 7 days", channel="ctm_ad"), "overview")
     last = default_range.end
