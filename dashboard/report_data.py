@@ -1,7 +1,8 @@
 """What a period report holds: KPIs against the previous period and one section per question.
 
 Built from queries.py through a `fetch(name, *args)` callable (the app's cache or a plain
-connection), so the same Report feeds the PDF, XLSX and HTML writers. No Streamlit, no I/O.
+connection), so the same Report (its parts in report_model) feeds the PDF, XLSX and HTML writers.
+No Streamlit, no I/O.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -18,6 +19,13 @@ import plotly.graph_objects as go
 
 from dashboard import charts, queries
 from dashboard.filters import Filters, spend_gap
+from dashboard.report_model import Column as Column
+from dashboard.report_model import Kpi as Kpi
+from dashboard.report_model import Report as Report
+from dashboard.report_model import Section as Section
+from dashboard.report_model import length as length
+from dashboard.report_model import period as period
+from dashboard.report_model import scope as scope
 from ingest.wording import counted
 
 Fetch = Callable[..., pd.DataFrame]
@@ -32,113 +40,11 @@ KPI_SPECS = (
     ("spend", "Ad spend", "money"),
     ("cost_per_contact", "Cost per ad contact", "money"),
 )
-
-
-@dataclass(frozen=True)
-class Column:
-    """A table column as shown: name in the frame, header label, kind (text, int, float, pct,
-    money, date, datetime, bool) deciding its number format."""
-
-    name: str
-    label: str
-    kind: str = "text"
-
-
-@dataclass(frozen=True)
-class Kpi:
-    key: str
-    label: str
-    kind: str
-    value: float | None
-    previous: float | None
-
-    @property
-    def change(self) -> float | None:
-        """Difference to the previous period (percentage points for rates)."""
-        if self.value is None or self.previous is None:
-            return None
-        return self.value - self.previous
-
-    @property
-    def relative(self) -> float | None:
-        """Change as a share of the previous value; None for rates and from zero."""
-        if self.change is None or self.kind == "pct" or not self.previous:
-            return None
-        return self.change / self.previous
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str  # stable id: HTML anchors, chart ids
-    title: str  # heading and XLSX sheet name (at most 31 characters)
-    table: pd.DataFrame
-    columns: tuple[Column, ...]
-    figure: go.Figure | None = None
-    note: str = ""
-    empty_note: str = "No data in this range."
-
-    @property
-    def empty(self) -> bool:
-        return bool(self.table.empty)
-
-
-@dataclass(frozen=True)
-class Report:
-    filters: Filters
-    kpis: tuple[Kpi, ...]
-    sections: tuple[Section, ...]
-    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    page_labels: dict[str, str] = field(default_factory=dict)  # page id -> name, as page_list
-
-    @property
-    def pages(self) -> str:
-        """The chosen pages by name, each with its id ("all" for none), as the tables name them."""
-        named = ((self.page_labels.get(p, p), p) for p in self.filters.pages)
-        return ", ".join(n if n == p else f"{n} ({p})" for n, p in named) or "all"
-
-    @property
-    def channels(self) -> str:
-        """The chosen channels by name ("all" for none)."""
-        return ", ".join(map(charts.channel_label, self.filters.channels)) or "all"
-
-    @property
-    def scope(self) -> str:
-        return f"pages: {self.pages}, channels: {self.channels}"
-
-    @property
-    def previous(self) -> Filters:
-        return self.filters.previous()
-
-    @property
-    def has_data(self) -> bool:
-        return any(not s.empty for s in self.sections) or any(
-            bool(k.value) for k in self.kpis if k.key in ("new_contacts", "spend")
-        )
-
-    @property
-    def no_data_message(self) -> str:
-        return (
-            f"No data for {period(self.filters)} ({self.scope}): no new contacts, "
-            "comments or ad spend in this range."
-        )
-
-    def section(self, key: str) -> Section:
-        return next(s for s in self.sections if s.key == key)
-
-
-def period(f: Filters) -> str:
-    return f"{f.start} – {f.end}"
-
-
-def length(f: Filters) -> str:
-    """The range's length: "1 day", "28 days"."""
-    return "1 day" if f.days == 1 else f"{f.days:,} days"
-
-
-def scope(f: Filters) -> str:
-    pages = ", ".join(f.pages) if f.pages else "all"
-    channels = ", ".join(f.channels) if f.channels else "all"
-    return f"pages: {pages}, channels: {channels}"
+# The sections about some channels only, and what they are called in a note.
+SECTION_CHANNELS = {"refs": (("m_me_link", "qr_code"), "m.me links and QR codes"),
+                    "placements": (("qr_code",), "QR codes"),
+                    "ads": (("ctm_ad",), "Click-to-Messenger ads"),
+                    "funnel": (("comment_reply",), "comment replies")}  # fmt: skip
 
 
 def connection_fetch(con: duckdb.DuckDBPyConnection) -> Fetch:
@@ -175,7 +81,18 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         _retention(fetch("returns_by_channel", f)),
     )
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
-    return Report(f, kpis, sections, page_labels=labels)
+    return Report(f, kpis, tuple(_left_out(s, f) for s in sections), page_labels=labels)
+
+
+def _left_out(s: Section, f: Filters) -> Section:
+    """An empty section whose channels the channel filter leaves out says so: "none in this
+    range" would deny the comments or ad spend the range had."""
+    channels, name = SECTION_CHANNELS.get(s.key, ((), ""))
+    if not (s.empty and channels and f.channels) or set(channels) & set(f.channels):
+        return s
+    chosen = ", ".join(map(charts.channel_label, f.channels))
+    return replace(s, empty_note=f"The channel filter ({chosen}) leaves out {name}: none of "
+                   "their figures are in this report.")  # fmt: skip
 
 
 def _untitled(fig: go.Figure) -> go.Figure:

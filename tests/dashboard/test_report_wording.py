@@ -16,7 +16,7 @@ from dashboard import queries, report_data, reports
 from dashboard.filters import Filters
 from ingest import db
 from ingest.demo_payloads import ACME
-from tests.dashboard.report_setup import RANGE, needs_chromium
+from tests.dashboard.report_setup import EMPTY, RANGE, needs_chromium
 
 
 def test_an_ads_table_cut_to_the_top_says_so_and_what_the_rest_spent():
@@ -173,3 +173,40 @@ def test_a_rates_change_prints_in_percentage_points():
 def test_a_share_prints_as_a_percentage():
     """A rate is stored 0-1 and printed as a percentage: 0.253 is 25.3%, not 0.3."""
     assert report_data.format_value(0.253, "pct") == "25.3%"
+
+
+def _gathered(path, f):
+    con = db.connect(path, read_only=True)
+    try:
+        return reports.gather(reports.connection_fetch(con), f)
+    finally:
+        con.close()
+
+
+def test_a_section_the_channel_filter_leaves_out_says_so_not_that_the_range_had_none(report_db):
+    """A report of QR codes and organic contacts: the range had comments and ad spend, which
+    the channel filter leaves out; "No comments or private replies in this range" denied them."""
+    report = _gathered(report_db, Filters(RANGE.start, RANGE.end, channels=("qr_code", "organic")))
+    ads, funnel = report.section("ads"), report.section("funnel")
+    assert ads.empty and funnel.empty
+    assert ads.empty_note == ("The channel filter (QR code, Organic) leaves out Click-to-Messenger "
+                              "ads: none of their figures are in this report.")  # fmt: skip
+    assert funnel.empty_note == ("The channel filter (QR code, Organic) leaves out comment "
+                                 "replies: none of their figures are in this report.")  # fmt: skip
+    assert not report.section("placements").empty  # QR codes chosen: shown as ever
+    html = reports.render(report, "html").decode()
+    assert ads.empty_note in html and "No comments or private replies" not in html
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    assert book["Ads"]["A2"].value == ads.empty_note
+    assert book["Comment funnel"]["A2"].value == funnel.empty_note
+
+
+def test_a_section_whose_channel_is_chosen_keeps_saying_the_range_had_none(report_db):
+    report = _gathered(report_db, Filters(EMPTY.start, EMPTY.end, channels=("ctm_ad",)))
+    assert report.section("ads").empty_note == (
+        "No Click-to-Messenger contacts or ad spend in this range."
+    )
+    assert report.section("refs").empty_note == (
+        "The channel filter (Click-to-Messenger ad) leaves out m.me links and QR codes: none of "
+        "their figures are in this report."
+    )

@@ -1,0 +1,120 @@
+"""The period report's parts: its columns, KPIs, sections and the report itself, with how a
+range and its filters are written; report_data fills them, the writers print them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import charts
+from dashboard.filters import Filters
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column as shown: name in the frame, header label, kind (text, int, float, pct,
+    money, date, datetime, bool) deciding its number format."""
+
+    name: str
+    label: str
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    kind: str
+    value: float | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        """Difference to the previous period (percentage points for rates)."""
+        if self.value is None or self.previous is None:
+            return None
+        return self.value - self.previous
+
+    @property
+    def relative(self) -> float | None:
+        """Change as a share of the previous value; None for rates and from zero."""
+        if self.change is None or self.kind == "pct" or not self.previous:
+            return None
+        return self.change / self.previous
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # stable id: HTML anchors, chart ids
+    title: str  # heading and XLSX sheet name (at most 31 characters)
+    table: pd.DataFrame
+    columns: tuple[Column, ...]
+    figure: go.Figure | None = None
+    note: str = ""
+    empty_note: str = "No data in this range."
+
+    @property
+    def empty(self) -> bool:
+        return bool(self.table.empty)
+
+
+@dataclass(frozen=True)
+class Report:
+    filters: Filters
+    kpis: tuple[Kpi, ...]
+    sections: tuple[Section, ...]
+    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    page_labels: dict[str, str] = field(default_factory=dict)  # page id -> name, as page_list
+
+    @property
+    def pages(self) -> str:
+        """The chosen pages by name, each with its id ("all" for none), as the tables name them."""
+        named = ((self.page_labels.get(p, p), p) for p in self.filters.pages)
+        return ", ".join(n if n == p else f"{n} ({p})" for n, p in named) or "all"
+
+    @property
+    def channels(self) -> str:
+        """The chosen channels by name ("all" for none)."""
+        return ", ".join(map(charts.channel_label, self.filters.channels)) or "all"
+
+    @property
+    def scope(self) -> str:
+        return f"pages: {self.pages}, channels: {self.channels}"
+
+    @property
+    def previous(self) -> Filters:
+        return self.filters.previous()
+
+    @property
+    def has_data(self) -> bool:
+        return any(not s.empty for s in self.sections) or any(
+            bool(k.value) for k in self.kpis if k.key in ("new_contacts", "spend")
+        )
+
+    @property
+    def no_data_message(self) -> str:
+        return (
+            f"No data for {period(self.filters)} ({self.scope}): no new contacts, "
+            "comments or ad spend in this range."
+        )
+
+    def section(self, key: str) -> Section:
+        return next(s for s in self.sections if s.key == key)
+
+
+def period(f: Filters) -> str:
+    return f"{f.start} – {f.end}"
+
+
+def length(f: Filters) -> str:
+    """The range's length: "1 day", "28 days"."""
+    return "1 day" if f.days == 1 else f"{f.days:,} days"
+
+
+def scope(f: Filters) -> str:
+    pages = ", ".join(f.pages) if f.pages else "all"
+    channels = ", ".join(f.channels) if f.channels else "all"
+    return f"pages: {pages}, channels: {channels}"
