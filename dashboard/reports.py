@@ -50,23 +50,25 @@ REPORT_FORMATS = {
 }
 METADATA_PREFIX = "refscope."  # Parquet key-value metadata keys we add
 Extra = dict[str, str] | None  # a page's own filters, e.g. {"search": "spring"}
+ALL_DATES, NO_SCOPE = "all dates", "pages: all, channels: all"  # a table shown without filters
 
 
-def header_line(name: str, f: Filters, extra: Extra = None) -> str:
-    """`refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all[, search: x]`."""
-    parts = [f"refscope {name}", period(f), scope(f)]
+def header_line(name: str, f: Filters | None, extra: Extra = None) -> str:
+    """`refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all[, search: x]`; without
+    filters (a database with no contacts yet has no range) `all dates` and no page or channel."""
+    parts = [f"refscope {name}", period(f) if f else ALL_DATES, scope(f) if f else NO_SCOPE]
     parts += [f"{k}: {v}" for k, v in _extra(extra)]
     return " ".join(", ".join(parts).split())  # one line, whatever a search held
 
 
-def filter_items(name: str, f: Filters, extra: Extra = None) -> list[tuple[str, Any]]:
-    """The filters as (key, value) pairs; dates stay dates."""
+def filter_items(name: str, f: Filters | None, extra: Extra = None) -> list[tuple[str, Any]]:
+    """The filters as (key, value) pairs; dates stay dates ("all" without filters)."""
     items: list[tuple[str, Any]] = [
         ("table", name),
-        ("from", f.start),
-        ("to", f.end),
-        ("pages", ", ".join(f.pages) or "all"),
-        ("channels", ", ".join(f.channels) or "all"),
+        ("from", f.start if f else "all"),
+        ("to", f.end if f else "all"),
+        ("pages", ", ".join(f.pages if f else ()) or "all"),
+        ("channels", ", ".join(f.channels if f else ()) or "all"),
     ]
     return items + _extra(extra)
 
@@ -95,18 +97,18 @@ def _defused(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def table_csv(df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:
+def table_csv(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:
     """CSV with one leading `# refscope …` comment line naming the table and its filters; texts
     that a spreadsheet would run as formulas are written as text."""
     return f"# {header_line(name, f, extra)}\n{_defused(df).to_csv(index=False)}".encode()
 
 
-def table_xlsx(df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:
+def table_xlsx(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:
     """A sheet named after the table (typed cells, formatted header) and a "filters" sheet."""
     return report_xlsx.table_workbook(df, name, filter_items(name, f, extra))
 
 
-def table_parquet(df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:
+def table_parquet(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:
     """Parquet with the filters as key-value metadata (refscope.table, refscope.from, …)."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     ours = {f"{METADATA_PREFIX}{k}": str(v) for k, v in filter_items(name, f, extra)}
@@ -121,13 +123,15 @@ def table_parquet(df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) 
 _TABLE_WRITERS = {"csv": table_csv, "xlsx": table_xlsx, "parquet": table_parquet}
 
 
-def table_bytes(fmt: str, df: pd.DataFrame, name: str, f: Filters, extra: Extra = None) -> bytes:
-    """The table in one of TABLE_FORMATS."""
+def table_bytes(
+    fmt: str, df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None
+) -> bytes:
+    """The table in one of TABLE_FORMATS (f None: a table shown without filters)."""
     return _TABLE_WRITERS[fmt](df, name, f, extra)
 
 
-def table_file_name(name: str, f: Filters, fmt: str) -> str:
-    return f"refscope-{name}-{f.start}-{f.end}.{fmt}"
+def table_file_name(name: str, f: Filters | None, fmt: str) -> str:
+    return f"refscope-{name}-{f.start}-{f.end}.{fmt}" if f else f"refscope-{name}.{fmt}"
 
 
 def render(report: Report, fmt: str) -> bytes:

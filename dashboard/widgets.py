@@ -181,8 +181,9 @@ def _fmt(v: float, kind: str, sign: str = "") -> str:
 LINK_CHANNELS = ("m_me_link", "qr_code")  # the channels whose refs Links & QR codes lists
 
 
-def download_table(df: pd.DataFrame, name: str, f: Filters, **extra: str) -> None:
-    """CSV, XLSX and Parquet buttons for the table as shown, its filters written into each file.
+def download_table(df: pd.DataFrame, name: str, f: Filters | None, **extra: str) -> None:
+    """CSV, XLSX and Parquet buttons for the table as shown, its filters written into each file
+    (f None: a table shown before there are any, as "all dates").
 
     Each file is built only when its button is clicked.
     """

@@ -65,6 +65,7 @@ if f is None:
         st.caption("No links registered yet.")
     else:
         widgets.table(registered)
+        widgets.download_table(registered, "tracked_links", None)  # no range yet: all dates
     st.stop()
 st.caption(f"New contacts each brought in {f.start} – {f.end}, as on Links & QR codes.")
 registered = store.fetch("tracked_link_stats", f)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from dashboard import reports
 from ingest import db, links
 from ingest.demo_catalog import ACME
 from ingest.link_rules import REF_RULE
@@ -155,3 +156,26 @@ def test_create_links_points_a_code_at_the_redirect_server_given(open_app, demo_
         assert con.execute("SELECT ref, channel, url FROM tracked_links").fetchall() == [
             ("spring_window", "qr_code", url)
         ]
+
+
+def test_create_links_without_contacts_downloads_the_registry_it_shows(open_app, tmp_path):
+    """Links are registered before anyone scans them: the registry shown then downloads as the
+    one with contacts does, its file saying it covers all dates (there is no range yet)."""
+    path = tmp_path / "links-only.duckdb"
+    con = db.connect(path)
+    try:
+        links.register(con, [links.make_link(ACME, "spring_window", "qr", "spring", "window")])
+    finally:
+        con.close()
+    at = show(open_app(path), "create_links")
+    assert not at.exception
+    assert list(at.dataframe[0].value["ref"]) == ["spring_window"]
+    keys = [b.key for b in at.get("download_button")]
+    assert [k for k in keys if k.startswith("download-tracked_links-")] == [
+        "download-tracked_links-csv", "download-tracked_links-xlsx",
+        "download-tracked_links-parquet"]  # fmt: skip
+    data = reports.table_bytes("csv", at.dataframe[0].value, "tracked_links", None)
+    first, rest = data.decode().split("\n", 1)
+    assert first == "# refscope tracked_links, all dates, pages: all, channels: all"
+    assert "spring_window" in rest
+    assert reports.table_file_name("tracked_links", None, "csv") == "refscope-tracked_links.csv"
