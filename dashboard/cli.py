@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
+import duckdb
 
 from ingest import db, lake
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
 from ingest.cli_options import check_day, page_ids
-
-if TYPE_CHECKING:
-    import duckdb
 
 __all__ = ["cli", "main"]
 
@@ -89,6 +86,7 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
             check_day(value.date(), option)
     con = _reading(db_file, lake_dir)
     try:
+        _check_refscope(con, lake_dir or db_file)
         last = _day(end) or queries.newest_day(con) or dt.datetime.now(dt.UTC).date()
         first = _day(start) or last - dt.timedelta(days=(days or DEFAULT_DAYS) - 1)
         if first > last:
@@ -107,6 +105,18 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
     click.echo(f"wrote {out} ({fmt}, {first} – {last}, {len(data):,} bytes)")
     if not result.has_data:
         click.echo(result.no_data_message, err=True)
+
+
+def _check_refscope(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse another program's DuckDB file (--db naming the wrong one) in one line, as the
+    dashboard does, before any query fails on a table it lacks."""
+    from dashboard import queries
+
+    try:
+        queries.newest_day(con)
+        queries.last_run_id(con)
+    except duckdb.CatalogException as exc:
+        raise db.not_refscope(path, exc) from None
 
 
 def _check_pages(con: duckdb.DuckDBPyConnection, pages: tuple[str, ...]) -> None:

@@ -124,17 +124,10 @@ def _status(path: str, signature: tuple[int, ...], _wait: float) -> tuple[int, i
             contacts = queries.contact_count(con)
             version = queries.data_version(con)
     except duckdb.CatalogException as exc:
-        raise DatabaseError(f"{path} is not a refscope database (no {_missing(exc)})") from None
+        raise db.not_refscope(path, exc) from None
     except duckdb.Error as exc:
         raise DatabaseError(f"{path} cannot be read as a refscope database: {exc}") from None
     return run, contacts, version
-
-
-def _missing(exc: duckdb.CatalogException) -> str:
-    """The table a CatalogException names, or "refscope tables"."""
-    text = str(exc)
-    return text.split("Table with name ", 1)[1].split(" ", 1)[0] + " table" if (
-        "Table with name " in text) else "refscope tables"  # fmt: skip
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -136,6 +136,15 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 
+def not_refscope(path: Path | str, exc: duckdb.CatalogException) -> DatabaseError:
+    """The error for a file without the table a query asked for: another program's DuckDB file
+    (or an empty one), not a refscope database."""
+    text = str(exc)
+    table = text.split("Table with name ", 1)[1].split(" ", 1)[0] + " table" if (
+        "Table with name " in text) else "refscope tables"  # fmt: skip
+    return DatabaseError(f"{path} is not a refscope database (no {table})")
+
+
 def _is_sqlite(path: Path) -> bool:
     try:
         with open(path, "rb") as fh:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import openpyxl
 import pypdf
 import pytest
@@ -209,4 +210,19 @@ def test_a_page_nothing_knows_is_refused_with_the_pages_there_are(runner, report
     assert result.exit_code == 2
     assert "no page 999 in the data (pages: " in result.stderr
     assert ACME in result.stderr.split("(pages: ")[1]
+    assert not out.exists()
+
+
+def test_a_duckdb_file_of_another_program_is_refused_in_one_line(runner, tmp_path):
+    """--db naming another program's DuckDB file (a typo, the wrong folder) is a clear error,
+    as the dashboard says it, not a traceback from the first query; and nothing is written."""
+    path = tmp_path / "analytics.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE orders (id INTEGER)")
+    con.close()
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(cli, ["report", "--db", str(path), "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # a click error, not a traceback
+    assert f"{path} is not a refscope database (no events table)" in result.output
     assert not out.exists()
