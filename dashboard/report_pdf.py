@@ -37,7 +37,7 @@ HEADING = FontFace(emphasis="BOLD", color=255, fill_color=(31, 78, 121))
 
 
 class ChromiumMissingError(RefscopeError):
-    """The PDF's charts need a Chromium and none was found."""
+    """The PDF's charts need a Chromium: none was found, or the one found did not start."""
 
 
 def chart_pngs(figures: list[go.Figure]) -> list[bytes]:
@@ -57,6 +57,7 @@ def chart_pngs(figures: list[go.Figure]) -> list[bytes]:
             "or set BROWSER_PATH; HTML and XLSX reports need no browser"
         )
     import kaleido  # only PDFs with charts need it
+    from choreographer import errors as browser  # kaleido's driver of the Chromium
 
     width, height = CHART_PX
     opts = {"format": "png", "width": width, "height": height, "scale": 2}
@@ -67,7 +68,16 @@ def chart_pngs(figures: list[go.Figure]) -> list[bytes]:
         async with kaleido.Kaleido(path=path, mathjax=False, timeout=CHART_TIMEOUT) as k:
             return [await k.calc_fig(fig, opts=opts) for fig in figures]
 
-    pngs: list[bytes] = _run_in_thread(render)
+    try:
+        pngs: list[bytes] = _run_in_thread(render)
+    except (browser.BrowserFailedError, browser.BrowserClosedError, browser.BrowserDepsError) as e:
+        # A broken install or a file that is no Chromium: one line for a cron job's mail.
+        raise ChromiumMissingError(
+            f"PDF reports draw their charts with Chromium: Chromium at {path} did not start "
+            f"({e.args[0] if e.args else type(e).__name__}); check that `{path} --headless "
+            "--version` runs, or point BROWSER_PATH at another; HTML and XLSX reports need no "
+            "browser"
+        ) from e
     return pngs
 
 

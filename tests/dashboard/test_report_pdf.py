@@ -97,3 +97,22 @@ def test_a_browser_path_naming_no_file_is_named_not_asked_for(report, monkeypatc
     monkeypatch.setenv("PATH", str(tmp_path))  # no Chromium anywhere
     with pytest.raises(reports.report_pdf.ChromiumMissingError, match="or set BROWSER_PATH"):
         reports.render(report, "pdf")
+
+
+def test_a_chromium_that_does_not_start_is_a_clear_error_and_writes_nothing(
+    runner, report_db, monkeypatch, tmp_path
+):
+    """BROWSER_PATH naming a file that is no working Chromium (a broken install, a wrapper
+    script): a cron job's mail says which browser failed in one line, not a traceback."""
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("BROWSER_PATH", str(broken))
+    out = tmp_path / "weekly.pdf"
+    args = ["report", "--db", str(report_db), "--from", "2026-10-28", "--to", "2026-11-24"]
+    result = runner.invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # a click error, not a traceback
+    assert f"Chromium at {broken} did not start" in result.output
+    assert "HTML and XLSX reports need no browser" in result.output
+    assert not out.exists()
