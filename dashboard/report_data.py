@@ -305,6 +305,21 @@ def kpi_table(report: Report) -> pd.DataFrame:
     )
 
 
+def kpi_frame(report: Report) -> pd.DataFrame:
+    """The KPIs as numbers, one row each as kpi_table shows them: rates as shares, change in
+    the metric's unit (shares for rates), change_share against the previous value."""
+    return pd.DataFrame(
+        {
+            "metric": [k.label for k in report.kpis],
+            "this_period": [k.value for k in report.kpis],
+            "previous_period": [k.previous for k in report.kpis],
+            "change": [k.change for k in report.kpis],
+            "change_share": [k.relative for k in report.kpis],
+        },
+    ).astype({"this_period": float, "previous_period": float, "change": float,
+              "change_share": float})  # fmt: skip
+
+
 def format_change(k: Kpi) -> str:
     """The change against the previous period: "+12 (+8.0%)", "+3.1 pts", or "—"."""
     if k.change is None:

@@ -18,7 +18,15 @@ import pyarrow.parquet as pq
 
 from dashboard import report_html, report_pdf, report_xlsx
 from dashboard.filters import Filters
-from dashboard.report_data import Report, connection_fetch, gather, kpi_table, period, scope
+from dashboard.report_data import (
+    Report,
+    connection_fetch,
+    gather,
+    kpi_frame,
+    kpi_table,
+    period,
+    scope,
+)
 
 __all__ = [
     "REPORT_FORMATS",
@@ -27,6 +35,7 @@ __all__ = [
     "connection_fetch",
     "gather",
     "header_line",
+    "kpi_frame",
     "kpi_table",
     "pdf_available",
     "render",

@@ -19,6 +19,7 @@ if not report.has_data:
     st.info(report.no_data_message + " The files say so too.")
 
 st.dataframe(reports.kpi_table(report), hide_index=True, placeholder=widgets.MISSING)
+widgets.download_table(reports.kpi_frame(report), "kpis", f)  # its figures as numbers
 pdf_ok = reports.pdf_available()
 row = st.container(horizontal=True)
 for fmt, (label, mime) in reports.REPORT_FORMATS.items():

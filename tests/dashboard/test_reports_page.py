@@ -3,10 +3,15 @@ and its PDF button without Chromium."""
 
 from __future__ import annotations
 
+import io
+
 import openpyxl
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import reports
 from dashboard.cli import cli
+from ingest import db
 from tests.dashboard.conftest import lake_of
 from tests.dashboard.report_setup import RANGE, contacts_by_channel
 from tests.dashboard.screen import ROOT
@@ -20,7 +25,8 @@ def test_reports_page_and_table_pages_offer_their_downloads(report_db, monkeypat
     assert not at.exception, [e.message for e in at.exception]
     assert [t.value for t in at.title] == ["Reports"]
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Download PDF", "Download XLSX", "Download HTML"]
+    assert labels == ["Download CSV", "Download XLSX", "Download Parquet",  # the KPI table
+                      "Download PDF", "Download XLSX", "Download HTML"]  # fmt: skip
     kpis = at.dataframe[0].value.set_index("Metric")
     now = sum(contacts_by_channel(sql, RANGE).values())
     assert kpis.loc["New contacts", "This period"] == f"{now:,}"
@@ -69,5 +75,37 @@ def test_pdf_button_is_off_without_chromium(report_db, monkeypatch, tmp_path):
     at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
     at.run()
     at.switch_page("app_pages/reports.py").run()
-    disabled = {b.proto.label: b.proto.disabled for b in at.get("download_button")}
-    assert disabled == {"Download PDF": True, "Download XLSX": False, "Download HTML": False}
+    disabled = {b.key: b.proto.disabled for b in at.get("download_button")}
+    assert disabled == {"download-kpis-csv": False, "download-kpis-xlsx": False,
+                        "download-kpis-parquet": False, "report-pdf": True,
+                        "report-xlsx": False, "report-html": False}  # fmt: skip
+
+
+def test_reports_page_kpi_table_downloads_as_numbers(report_db, monkeypatch, sql):
+    """The KPI table the page shows downloads as every table does, its figures as numbers (the
+    text on screen, "+12 (+8.0%)", would be no figure in a spreadsheet)."""
+    monkeypatch.setenv("REFSCOPE_DB", str(report_db))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    keys = [b.key for b in at.get("download_button")]
+    assert keys[:3] == ["download-kpis-csv", "download-kpis-xlsx", "download-kpis-parquet"]
+    con = db.connect(report_db, read_only=True)
+    try:
+        report = reports.gather(reports.connection_fetch(con), RANGE)
+    finally:
+        con.close()
+    frame = reports.kpi_frame(report)
+    assert list(frame["metric"]) == list(at.dataframe[0].value["Metric"])
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", frame, "kpis", RANGE)))
+    got = {r[0]: r[1:] for r in book["kpis"].iter_rows(min_row=2, values_only=True)}
+    now = sum(contacts_by_channel(sql, RANGE).values())
+    before = sum(contacts_by_channel(sql, RANGE.previous()).values())
+    assert got["New contacts"] == (
+        now,
+        before,
+        now - before,
+        pytest.approx((now - before) / before),
+    )
+    assert all(isinstance(v, int | float) for v in got["Ad spend"])
