@@ -54,7 +54,8 @@ def report_html(report: Report) -> bytes:
         "</head><body>",
         "<h1>refscope report</h1>",
         f'<p class="meta">{_e(period(f))} ({length(f)}), compared with {_e(period(p))}; '
-        f"{_e(report.scope)}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC.</p>",
+        f"{_e(report.scope)}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. Days and times "
+        "are UTC.</p>",
     ]
     if not report.has_data:
         out.append(f'<p class="empty">{_e(report.no_data_message)}</p>')

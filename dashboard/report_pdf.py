@@ -128,7 +128,7 @@ def report_pdf(report: Report) -> bytes:
     pdf.set_font(pdf.face, "B", 18)
     _text(pdf, "refscope report", 9)
     pdf.set_font(pdf.face, size=9)
-    _text(pdf, f"{period(f)} ({length(f)}), compared with {period(p)}", 5)
+    _text(pdf, f"{period(f)} ({length(f)}), compared with {period(p)}; days and times are UTC", 5)
     _text(pdf, f"{report.scope} · generated {report.generated_at:%Y-%m-%d %H:%M} UTC", 5)
     if not report.has_data:
         pdf.ln(3)

@@ -200,6 +200,7 @@ def _summary(ws: Worksheet, report: Report, fmt: _Formats) -> None:
         ("until", p.end, "date"),
         ("Pages", report.pages, "text"),
         ("Channels", report.channels, "text"),
+        ("Days and times", "UTC", "text"),  # a day runs from 00:00 UTC
         ("Generated (UTC)", report.generated_at, "datetime"),
     ]
     for r, (label, value, kind) in enumerate(rows, start=2):

@@ -210,3 +210,16 @@ def test_a_section_whose_channel_is_chosen_keeps_saying_the_range_had_none(repor
         "The channel filter (Click-to-Messenger ad) leaves out m.me links and QR codes: none of "
         "their figures are in this report."
     )
+
+
+def test_every_report_format_says_its_days_and_times_are_utc(report_db):
+    """Days are cut at midnight UTC (the sidebar says so): a manager in New York reading "New
+    contacts per day" in the file alone must learn it from the file."""
+    report = _gathered(report_db, EMPTY)  # no charts: the PDF needs no Chromium
+    html = reports.render(report, "html").decode()
+    assert "Days and times are UTC." in html
+    pdf = pypdf.PdfReader(io.BytesIO(reports.render(report, "pdf")))
+    assert "days and times are UTC" in pdf.pages[0].extract_text()
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
+    assert summary["Days and times"] == "UTC"
