@@ -27,7 +27,8 @@ h1 { margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #
 table { border-collapse: collapse; font-size: .9rem; margin: .5rem 0; }
 th { background: #1f4e79; color: #fff; text-align: left; padding: .3rem .6rem; }
 td { border-bottom: 1px solid #e5e5e5; padding: .25rem .6rem; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.long { overflow-wrap: anywhere; min-width: 10rem; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .chart { width: 100%; height: 420px; }
 """
 DRAW = """
@@ -37,6 +38,7 @@ document.querySelectorAll('script[data-chart]').forEach(function (s) {
 });
 """
 NUMERIC = ("int", "float", "money", "pct")
+LONG_WORD = 40  # characters of one word that a text cell breaks anywhere (td.long)
 
 
 def report_html(report: Report) -> bytes:
@@ -102,11 +104,17 @@ def _section(s: Section) -> str:
     body = []
     for record in s.table.to_dict("records"):
         cells = "".join(
-            f"<td class='num'>{_e(format_value(record.get(c.name), c.kind))}</td>"
-            if c.kind in NUMERIC
-            else f"<td>{_e(format_value(record.get(c.name), c.kind))}</td>"
-            for c in s.columns
+            _cell(format_value(record.get(c.name), c.kind), c.kind in NUMERIC) for c in s.columns
         )
         body.append(f"<tr>{cells}</tr>")
     parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
     return "\n".join(parts)
+
+
+def _cell(text: str, numeric: bool) -> str:
+    """A table cell; a text with a word too long for a column (a ref of 250 characters) breaks
+    anywhere, where it would widen the page past the window."""
+    if numeric:
+        return f"<td class='num'>{_e(text)}</td>"
+    long = any(len(word) > LONG_WORD for word in text.split())
+    return f"<td class='long'>{_e(text)}</td>" if long else f"<td>{_e(text)}</td>"
