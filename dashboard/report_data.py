@@ -204,8 +204,10 @@ def _placements(refs: pd.DataFrame) -> Section:
     table["engaged_rate"] = table["engaged"] / table["new_contacts"].where(
         table["new_contacts"] > 0
     )
+    note = ("A QR ref without a placement (not registered, or registered without one) is "
+            "listed under the ref." if qr["placement"].isna().any() else "")  # fmt: skip
     return Section("placements", "QR placements", table.reset_index(drop=True), columns,
-                   note="Unregistered QR refs are listed under the ref.")  # fmt: skip
+                   note=note)  # fmt: skip
 
 
 def _ads(df: pd.DataFrame, gap: str = "") -> Section:

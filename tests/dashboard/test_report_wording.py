@@ -223,3 +223,19 @@ def test_every_report_format_says_its_days_and_times_are_utc(report_db):
     book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
     summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
     assert summary["Days and times"] == "UTC"
+
+
+def test_the_placements_note_speaks_only_of_refs_listed_under_themselves():
+    """Every QR code registered with a placement: no note that "unregistered QR refs are listed
+    under the ref" (there are none); a code without one is named for what it is."""
+    refs = pd.DataFrame({
+        "page_id": ["1", "1"], "ref": ["qr_flyer", "qr_door"], "channel": ["qr_code"] * 2,
+        "placement": ["flyer", "door"], "new_contacts": [8, 1], "engaged": [4, 0],
+        "scans": [40, 2],
+    })  # fmt: skip
+    assert report_data._placements(refs).note == ""
+    refs.loc[1, "placement"] = None
+    assert report_data._placements(refs).note == (
+        "A QR ref without a placement (not registered, or registered without one) is listed "
+        "under the ref."
+    )
