@@ -7,8 +7,10 @@ BROWSER_PATH), offline. A report without data needs no chart and so no Chromium.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import os
+import subprocess
 import threading
 from typing import Any
 
@@ -38,6 +40,30 @@ HEADING = FontFace(emphasis="BOLD", color=255, fill_color=(31, 78, 121))
 
 class ChromiumMissingError(RefscopeError):
     """The PDF's charts need a Chromium: none was found, or the one found did not start."""
+
+
+def pdf_problem() -> str:
+    """Why a PDF with charts cannot be made here ("" when it can): no Chromium, or one that
+    does not run (a broken install), which the PDF's download would fail on unseen."""
+    path = chromium_path()
+    if path is None:
+        return "The PDF draws its charts with Chromium: `apt-get install chromium` on the server."
+    if not _runs(path, os.stat(path).st_mtime_ns):
+        return (f"The PDF draws its charts with Chromium, and the one at {path} does not run "
+                f"(`{path} --headless --version` fails): reinstall it or point BROWSER_PATH at "
+                "another.")  # fmt: skip
+    return ""
+
+
+@functools.lru_cache(maxsize=8)
+def _runs(path: str, mtime_ns: int) -> bool:
+    """Whether the browser at path answers `--version` (asked once per file and version)."""
+    try:
+        done = subprocess.run([path, "--headless", "--version"], capture_output=True,
+                              timeout=15, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def chart_pngs(figures: list[go.Figure]) -> list[bytes]:

@@ -38,6 +38,7 @@ __all__ = [
     "kpi_frame",
     "kpi_table",
     "pdf_available",
+    "pdf_problem",
     "render",
     "report_command",
     "report_file_name",
@@ -181,5 +182,10 @@ def report_command(
 
 
 def pdf_available() -> bool:
-    """Whether a Chromium for the PDF's charts is installed."""
-    return report_pdf.chromium_path() is not None
+    """Whether a Chromium for the PDF's charts is installed and runs."""
+    return not report_pdf.pdf_problem()
+
+
+def pdf_problem() -> str:
+    """Why the PDF cannot be made here, for the Reports page ("" when it can)."""
+    return report_pdf.pdf_problem()

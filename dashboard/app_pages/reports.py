@@ -20,7 +20,7 @@ if not report.has_data:
 
 st.dataframe(reports.kpi_table(report), hide_index=True, placeholder=widgets.MISSING)
 widgets.download_table(reports.kpi_frame(report), "kpis", f)  # its figures as numbers
-pdf_ok = reports.pdf_available()
+pdf_problem = reports.pdf_problem()  # no Chromium, or one that does not run
 row = st.container(horizontal=True)
 for fmt, (label, mime) in reports.REPORT_FORMATS.items():
     row.download_button(
@@ -30,10 +30,10 @@ for fmt, (label, mime) in reports.REPORT_FORMATS.items():
         mime,
         key=f"report-{fmt}",
         on_click="ignore",
-        disabled=fmt == "pdf" and not pdf_ok,
+        disabled=fmt == "pdf" and bool(pdf_problem),
     )
-if not pdf_ok:
-    st.caption("The PDF draws its charts with Chromium: `apt-get install chromium` on the server.")
+if pdf_problem:
+    st.caption(pdf_problem)
 st.caption("This report again, from the command line:")
 # With `dashboard --lake`, the command reads the same lake (there is no database then).
 db, lake = store.database_path(), store.lake_path()

@@ -109,3 +109,22 @@ def test_reports_page_kpi_table_downloads_as_numbers(report_db, monkeypatch, sql
         pytest.approx((now - before) / before),
     )
     assert all(isinstance(v, int | float) for v in got["Ad spend"])
+
+
+def test_pdf_button_is_off_with_a_chromium_that_does_not_run(report_db, monkeypatch, tmp_path):
+    """A Chromium that is there but does not run (a broken install): the PDF button did nothing
+    at all when clicked (the error went to the server's log only); now it is off and says why."""
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("REFSCOPE_DB", str(report_db))
+    monkeypatch.setenv("BROWSER_PATH", str(broken))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    disabled = {b.key: b.proto.disabled for b in at.get("download_button")}
+    assert disabled["report-pdf"] and not disabled["report-html"]
+    said = [c.value for c in at.caption]
+    assert any(f"the one at {broken} does not run" in c for c in said), said
+    assert not reports.pdf_available()
