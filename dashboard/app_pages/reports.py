@@ -21,6 +21,7 @@ if not report.has_data:
 st.dataframe(reports.kpi_table(report), hide_index=True, placeholder=widgets.MISSING)
 widgets.download_table(reports.kpi_frame(report), "kpis", f)  # its figures as numbers
 pdf_problem = reports.pdf_problem()  # no Chromium, or one that does not run
+st.caption("The whole report, every section with its charts:")  # not the table's XLSX above
 row = st.container(horizontal=True)
 for fmt, (label, mime) in reports.REPORT_FORMATS.items():
     row.download_button(

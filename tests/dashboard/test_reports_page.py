@@ -91,6 +91,8 @@ def test_reports_page_kpi_table_downloads_as_numbers(report_db, monkeypatch, sql
     assert not at.exception, [e.message for e in at.exception]
     keys = [b.key for b in at.get("download_button")]
     assert keys[:3] == ["download-kpis-csv", "download-kpis-xlsx", "download-kpis-parquet"]
+    # Two XLSX buttons: the report's are told apart from the table's
+    assert "The whole report, every section with its charts:" in [c.value for c in at.caption]
     con = db.connect(report_db, read_only=True)
     try:
         report = reports.gather(reports.connection_fetch(con), RANGE)
