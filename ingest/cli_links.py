@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -205,6 +206,8 @@ def links_list(db_file: Path) -> None:
         con = db.connect(db_file, read_only=True)  # beside a reader, on a read-only file
         try:
             rows = links_mod.list_links(con)
+        except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
+            raise db.not_refscope(db_file, exc) from None
         finally:
             con.close()
     header = ("ref", "page", "channel", "campaign", "placement", "url", "created")

@@ -236,6 +236,13 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
     are returned as (page id, the username as they held it).
     """
     check_page_id(page_id)
+    if name is not None:
+        name = name.strip()  # as every free-text attribute: spaces around it mean nothing
+        if not name:
+            raise ValidationError(
+                "invalid page name (blank): give the name the page shows on Facebook, or "
+                "leave --name out to keep the stored one"
+            )
     moved: list[tuple[str, str]] = []
     if username is not None:
         check_username(username)

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -251,3 +252,29 @@ def test_an_error_quoting_a_servers_html_is_one_line(
     line = _one_error_line(result)
     assert "Graph API error 404" in line and "tok-not-shown" not in result.output
     assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_a_blank_page_name_is_refused_and_a_name_is_kept_without_surrounding_spaces(
+    runner: CliRunner, tmp_path: Path, query: Query
+) -> None:
+    """A name of spaces only was stored, and the pages showed the page by an empty label."""
+    db_file = tmp_path / "r.duckdb"
+    args = ["pages", "set", "1122334455", "--db", str(db_file)]
+    line = _one_error_line(runner.invoke(cli, [*args, "--name", "   "]))
+    assert "invalid page name (blank)" in line, line
+    result = runner.invoke(cli, [*args, "--name", "  Acme Bakery "])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(db_file), read_only=True) as con:
+        assert con.execute("SELECT page_id, name FROM pages").fetchall() == [
+            ("1122334455", "Acme Bakery")
+        ]
+
+
+def test_links_list_refuses_another_programs_duckdb_file_in_one_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    other = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE sales (x INTEGER)")
+    line = _one_error_line(runner.invoke(cli, ["links", "list", "--db", str(other)]))
+    assert line == f"Error: {other} is not a refscope database (no tracked_links table)"
