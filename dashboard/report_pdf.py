@@ -199,9 +199,12 @@ def _section(pdf: _Pdf, s: Section, png: bytes | None) -> None:
         _text(pdf, s.empty_note, 5)
         return
     note = s.note
-    shown = s.table.head(PDF_MAX_ROWS)
+    # A table of days shows its newest ones (those a reader asks about); others their top rows.
+    newest = s.key == "daily"
+    shown = s.table.tail(PDF_MAX_ROWS) if newest else s.table.head(PDF_MAX_ROWS)
     if len(shown) < len(s.table):
-        note += f" The first {len(shown)} of {len(s.table):,} rows; all are in the XLSX report."
+        which = "last" if newest else "first"
+        note += f" The {which} {len(shown)} of {len(s.table):,} rows; all are in the XLSX report."
     if note:
         pdf.set_text_color(90)
         _text(pdf, note.strip(), 5)

@@ -3,6 +3,7 @@ errors when Chromium is missing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pypdf
@@ -10,6 +11,7 @@ import pytest
 
 from dashboard import reports
 from dashboard.cli import cli
+from dashboard.filters import Filters
 from ingest import db, pdf_text
 from tests.dashboard.report_setup import (
     BEFORE,
@@ -116,3 +118,23 @@ def test_a_chromium_that_does_not_start_is_a_clear_error_and_writes_nothing(
     assert f"Chromium at {broken} did not start" in result.output
     assert "HTML and XLSX reports need no browser" in result.output
     assert not out.exists()
+
+
+@needs_chromium
+def test_a_pdf_daily_table_longer_than_a_page_shows_its_newest_days(report_db):
+    """90 days: the PDF's table holds the last 40 (it held the oldest, ending 50 days before
+    the report's end); the note says which, and that all are in the XLSX report."""
+    days = Filters(RANGE.end - dt.timedelta(days=89), RANGE.end)
+    con = db.connect(report_db, read_only=True)
+    try:
+        report = reports.gather(reports.connection_fetch(con), days)
+    finally:
+        con.close()
+    daily = report.section("daily").table
+    assert len(daily) == 90
+    pages = pypdf.PdfReader(io.BytesIO(reports.render(report, "pdf"))).pages
+    text = "\n".join(p.extract_text() for p in pages)
+    assert "The last 40 of 90 rows; all are in the XLSX report." in text
+    # The first of the last 40 days is listed; the day before it (listed before) is not.
+    shown, left = (str(d)[:10] for d in (daily["day"].iloc[50], daily["day"].iloc[49]))
+    assert shown in text and left not in text, (shown, left)
