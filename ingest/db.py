@@ -27,6 +27,7 @@ LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock be
 # will still wait: the CLI says so, rather than sit silent (a library prints nothing itself).
 LOCK_NOTICE_AFTER = 1.0
 on_lock_wait: Callable[[Path, float], None] | None = None
+NOT_DUCKDB = "not a DuckDB database file"
 _LOCK_HINTS = ("lock", "Conflicting", "being used by another")
 
 
@@ -96,7 +97,14 @@ def connect(
                 msg = "a SQLite file, not a DuckDB database"
             raise DatabaseError(f"{path}: cannot open: {msg}") from exc
         except duckdb.Error as exc:
+            if "in-memory database in read-only mode" in str(exc):  # a data file, read-only
+                raise DatabaseError(f"{path}: cannot open: {NOT_DUCKDB}") from exc
             raise DatabaseError(f"{path}: cannot open: {exc}") from exc
+    if _in_memory(con):
+        # An existing JSON, CSV or Parquet file is opened as an in-memory database over its
+        # data: a run would report what it stored and store nothing.
+        con.close()
+        raise DatabaseError(f"{path}: cannot open: {NOT_DUCKDB}")
     con.execute("SET enable_progress_bar = false")  # a library prints nothing of its own
     if read_only:
         _stand_in_tables(con)
@@ -143,6 +151,13 @@ def not_refscope(path: Path | str, exc: duckdb.CatalogException) -> DatabaseErro
     table = text.split("Table with name ", 1)[1].split(" ", 1)[0] + " table" if (
         "Table with name " in text) else "refscope tables"  # fmt: skip
     return DatabaseError(f"{path} is not a refscope database (no {table})")
+
+
+def _in_memory(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return row is None or row[0] is None
 
 
 def _is_sqlite(path: Path) -> bool:

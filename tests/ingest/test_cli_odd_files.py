@@ -114,3 +114,29 @@ def test_an_empty_lake_folder_is_refused_not_taken_for_the_current_one(
         assert result.exit_code == 2, result.output
         assert "Invalid value for '--lake': an empty folder name" in result.output
     assert list(here.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["old.ndjson", "contacts.csv", "empty.json"])
+def test_a_data_file_as_the_database_is_refused_not_read_into_memory(
+    tmp_path: Path, name: str
+) -> None:
+    """DuckDB opens an existing JSON, CSV or Parquet file given as the database as an
+    in-memory database over its data: `ingest --db old.ndjson` printed its summary, exit 0,
+    and stored nothing anywhere."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    target = tmp_path / name
+    content = "" if name == "empty.json" else _log(tmp_path, "x.ndjson").read_text()
+    if name.endswith(".csv"):
+        content = "page_id,psid\n1,2\n"
+    target.write_text(content)
+    for args in (("ingest", str(logs)), ("report", "--out", str(tmp_path / "r.html"))):
+        proc = _run_refscope(*args, "--db", str(target), cwd=tmp_path, timeout=120)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        assert proc.stderr.strip().splitlines() == [
+            f"Error: {target}: cannot open: not a DuckDB database file"
+        ], args
+        assert "run 1" not in proc.stdout
+    assert target.read_text() == content
+    assert not (tmp_path / "r.html").exists()
