@@ -12,14 +12,26 @@ import click
 from . import db
 from .link_rules import PAGE_ID_RULE, is_page_id
 
+
+def _db_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """An empty --db (`--db "$DB"` with DB unset) was the current folder, and DuckDB's error
+    said so obscurely; a name of blanks only made a database of that name where it ran."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("an empty file name: give the database file", ctx, param)
+    return Path(value)
+
+
 DB_OPTION = click.option(
     "--db",
     "db_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
     envvar="REFSCOPE_DB",
     default=str(db.DEFAULT_DB),
     show_default=True,
     help="DuckDB file (or set REFSCOPE_DB).",
+    callback=_db_file,
 )
 
 

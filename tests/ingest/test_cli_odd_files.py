@@ -140,3 +140,21 @@ def test_a_data_file_as_the_database_is_refused_not_read_into_memory(
         assert "run 1" not in proc.stdout
     assert target.read_text() == content
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize("spec", ["", "  "])
+def test_an_empty_database_name_is_refused_not_taken_for_the_current_folder(
+    runner: CliRunner, tmp_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, spec: str
+) -> None:
+    """`--db "$DB"` with DB unset failed with DuckDB's `.: cannot open: IO Error: Could not
+    read from file ...: Is a directory`; a name of blanks only created a database file of that
+    name in whatever folder the command ran in. Both are refused, as an empty --lake is."""
+    here = tmp_path / "home"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    log = _log(log_dir)
+    for args in (["ingest", str(log)], ["prune", "--older-than", "100y"], ["links", "list"]):
+        result = runner.invoke(cli, [*args, "--db", spec])
+        assert result.exit_code == 2, (args, result.output)
+        assert "Invalid value for '--db': an empty file name" in result.output, result.output
+    assert list(here.iterdir()) == []
