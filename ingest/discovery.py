@@ -67,7 +67,7 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
             # Each match is read as if named on its own: a folder for its logs, as when the
             # shell expands the glob (quoted, as --follow needs, its folders were left out).
             files: set[Path] = set()
-            for m in map(Path, glob.glob(spec, recursive=True)):
+            for m in map(Path, _glob(spec)):
                 files.update(_logs_below(m) if m.is_dir() else [m] if m.is_file() else [])
             if not files:
                 raise SourceError(f"no files match {spec!r}")
@@ -89,6 +89,36 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
             raise SourceError(f"{f}: permission denied")
     # Resolved before deduplicating: two spellings (or a symlink) of one file read it once.
     return sorted({f.resolve() for f in found}, key=str)
+
+
+def _glob(spec: str) -> list[str]:
+    """glob.glob(spec, recursive=True), but a `**` searches each folder once: Python's glob
+    follows linked folders at every level, and two links back up the tree (`current`,
+    `latest`) doubled its search at each one, down to the kernel's limit of links in a path.
+    As glob's, a `**` enters no hidden folder."""
+    parts = spec.split(os.sep)
+    if "**" not in parts:
+        return glob.glob(spec, recursive=True)
+    i = parts.index("**")
+    head = os.sep.join(parts[:i]) or (os.sep if i == 1 else os.curdir)
+    rest = parts[i + 1 :]  # [""] for a trailing separator: folders only, as glob's
+    found: list[str] = []
+    for base in glob.glob(head) if glob.has_magic(head) else [head]:
+        walked: set[str] = set()
+        for dirpath, dirs, files in os.walk(base, followlinks=True):
+            real = os.path.realpath(dirpath)
+            if real in walked:
+                dirs.clear()
+                continue
+            walked.add(real)
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            here = i == 0 and dirpath == base  # the current folder, which glob never names
+            if rest:
+                found += _glob(os.path.join("" if here else glob.escape(dirpath), *rest))
+            else:
+                top = [] if here else [dirpath]
+                found += [*top, *(os.path.join(dirpath, f) for f in files if f[0] != ".")]
+    return found
 
 
 def _none_read(spec: str, others: list[str]) -> str:

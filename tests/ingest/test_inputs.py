@@ -166,6 +166,36 @@ def test_a_folder_linked_back_up_its_tree_twice_is_walked_once(tmp_path: Path) -
     assert out.stdout.strip() == repr([(logs / "today.ndjson").resolve()])
 
 
+@pytest.mark.parametrize("pattern", ["**/*.ndjson", "**", "**/2026-*/*.ndjson"])
+def test_a_recursive_glob_over_a_folder_linked_back_up_its_tree_ends(
+    tmp_path: Path, pattern: str
+) -> None:
+    """The folder above, given as a glob (`'logs/**/*.ndjson'`, quoted for --follow): Python's
+    glob followed both links at every level, down to the kernel's limit of links in a path,
+    and the run never ended. Each folder is searched once, and what the glob matches is
+    unchanged: a nested folder's logs, not a hidden folder's."""
+    logs = tmp_path / "logs"
+    f.write_ndjson(logs / "today.ndjson", [f.delivery(f.message(psid="u1", ts=T0))])
+    f.write_ndjson(logs / "2026-12" / "2026-11" / "a.ndjson", [f.delivery(f.message(ts=T0))])
+    f.write_ndjson(logs / ".hidden" / "2026-10" / "b.ndjson", [f.delivery(f.message(ts=T0))])
+    os.symlink(logs, logs / "current")
+    os.symlink(logs, logs / "latest")
+    code = "import sys; from ingest import discovery; print(discovery.discover(sys.argv[1:]))"
+    args = [sys.executable, "-c", code, f"{logs}/{pattern}"]
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=60, cwd=root)
+    assert out.returncode == 0, out.stderr
+    nested = (logs / "2026-12" / "2026-11" / "a.ndjson").resolve()
+    expected = {
+        "**/*.ndjson": [nested, (logs / "today.ndjson").resolve()],
+        "**": [nested, (logs / "today.ndjson").resolve()],  # folders: their logs, hidden too
+        "**/2026-*/*.ndjson": [nested],
+    }[pattern]
+    if pattern == "**":
+        expected.insert(0, (logs / ".hidden" / "2026-10" / "b.ndjson").resolve())
+    assert out.stdout.strip() == repr(expected)
+
+
 def test_a_glob_matching_folders_reads_their_logs_as_the_shell_would(
     db_path: Path, query: Query, tmp_path: Path
 ) -> None:
