@@ -267,7 +267,7 @@ def demo_data(
     links_csv = write_links_csv(out)
     click.echo(
         f"wrote {counted(len(summary.files), 'file')}, {counted(summary.lines, 'line')} "
-        f"({summary.malformed_lines} malformed, {summary.duplicate_lines} retried) and "
+        f"({summary.malformed_lines:,} malformed, {summary.duplicate_lines:,} retried) and "
         f"{counted(summary.blank_lines, 'blank line')} to {out}; "
         f"its links to register: {links_csv}"
     )

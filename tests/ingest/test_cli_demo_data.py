@@ -4,6 +4,7 @@ refscope reads."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from pathlib import Path
@@ -124,3 +125,24 @@ def test_demo_data_takes_the_first_and_last_days_refscope_reads(
     result = runner.invoke(cli, ["demo-data", *args, "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("wrote "), result.output
+
+
+def test_demo_data_writes_its_counts_as_the_other_figures_beside_them(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two years of demo logs said `183,674 lines (34 malformed, 1700 retried)`: the retried
+    and malformed lines lacked the thousands separator every other figure has."""
+    import ingest.demo as demo
+
+    real = demo.write_demo
+
+    def more(*args: object, **kwargs: object) -> demo.DemoSummary:
+        summary = real(*args, **kwargs)  # type: ignore[arg-type]
+        return dataclasses.replace(summary, duplicate_lines=1700, malformed_lines=1234)
+
+    monkeypatch.setattr(demo, "write_demo", more)
+    out = tmp_path / "demo"
+    result = runner.invoke(cli, ["demo-data", "--days", "1", "--end", "2026-11-30",
+                                 "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "(1,234 malformed, 1,700 retried)" in _words(result), result.output
