@@ -154,6 +154,9 @@ def plan(path: Path, state: FileState | None) -> Plan | None:
     if state is not None and st.st_size == state.size and st.st_mtime_ns == state.mtime_ns:
         return None
     gz = path.suffix == ".gz"
+    if not gz and _gzip_data(path):
+        # Read as text, its compressed bytes were a run of `invalid UTF-8` rejects.
+        raise SourceError(f"{path}: gzip data in a file not named .gz: rename it {path.name}.gz")
     identity = (st.st_dev, st.st_ino)
     fresh = Plan(path, st.st_size, st.st_mtime_ns, gz, 0, 0, state is not None, identity=identity)
     if state is None:
@@ -172,6 +175,14 @@ def plan(path: Path, state: FileState | None) -> Plan | None:
         return fresh
     return Plan(path, st.st_size, st.st_mtime_ns, gz, state.offset_done, state.lines_done, False,
                 identity=identity)  # fmt: skip
+
+
+def _gzip_data(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == b"\x1f\x8b"
+    except OSError as exc:
+        raise SourceError(f"{path}: {exc.strerror}") from exc
 
 
 def _ends_line(path: Path, offset: int) -> bool:

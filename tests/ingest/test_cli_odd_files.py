@@ -158,3 +158,25 @@ def test_an_empty_database_name_is_refused_not_taken_for_the_current_folder(
         assert result.exit_code == 2, (args, result.output)
         assert "Invalid value for '--db': an empty file name" in result.output, result.output
     assert list(here.iterdir()) == []
+
+
+def test_a_gzipped_log_not_named_gz_is_named_as_such_not_read_as_noise(tmp_path: Path) -> None:
+    """A log gzipped under its own name (`gzip -c x.ndjson > y.ndjson`) was read as text: its
+    compressed bytes became a run of `invalid UTF-8` rejects, and its events were not read.
+    It is an error naming the fix, before anything is read; renamed, it is read."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    text = _log(tmp_path, "plain.ndjson").read_bytes()
+    (logs / "webhooks.ndjson").write_bytes(gzip.compress(text))
+    _log(logs, "other.ndjson")
+    db_file = tmp_path / "db.duckdb"
+    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [
+        f"Error: {logs / 'webhooks.ndjson'}: gzip data in a file not named .gz: "
+        "rename it webhooks.ndjson.gz"
+    ]
+    (logs / "webhooks.ndjson").rename(logs / "webhooks.ndjson.gz")
+    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "0 rejects" in proc.stdout and "2 of 2 files read" in proc.stdout, proc.stdout
