@@ -133,8 +133,9 @@ def _none_read(spec: str, others: list[str]) -> str:
 
 def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
     """The log files below a folder. A linked folder (an archive on another disk) is read too,
-    as a glob reads it; one reached again (a link back up the tree) is not walked twice. The
-    names of other files (not dot files) go to others. A lake's folder is not walked."""
+    as a glob reads it; one reached again (a link back up the tree) is not walked twice. Dot
+    files and folders are left out; the names of other files go to others. A lake's folder is
+    not walked."""
     found: set[Path] = set()
     walked: set[str] = set()
     for dirpath, dirs, files in os.walk(folder, onerror=_unreadable_dir, followlinks=True):
@@ -146,7 +147,11 @@ def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
         if MANIFEST in files and is_lake(Path(dirpath)):
             dirs.clear()
             continue
+        # Dot files and folders are not read, as a shell's `*` and a glob's `**` leave them out:
+        # an editor's lock link (`.#webhooks.ndjson`, broken by design) stopped the whole run.
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        files = [f for f in files if not f.startswith(".")]
         found.update(Path(dirpath, f) for f in files if is_log_name(f))
         if others is not None:
-            others.extend(f for f in files if not is_log_name(f) and not f.startswith("."))
+            others.extend(f for f in files if not is_log_name(f))
     return found

@@ -180,3 +180,25 @@ def test_a_gzipped_log_not_named_gz_is_named_as_such_not_read_as_noise(tmp_path:
     proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "0 rejects" in proc.stdout and "2 of 2 files read" in proc.stdout, proc.stdout
+
+
+def test_a_folder_scan_leaves_out_dot_files_and_folders(tmp_path: Path) -> None:
+    """As a shell's `*`: an editor's lock link (`.#webhooks.ndjson`, pointing nowhere) stopped
+    the run as a broken symlink, and a hidden folder's copies were read as logs."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    (logs / ".#webhooks.ndjson").symlink_to("root@host.4242:1733270400")
+    (logs / ".trash").mkdir()
+    (logs / ".trash" / "old.ndjson").write_text("not json\n")
+    (logs / ".partial.ndjson").write_text("not json either\n")
+    db_file = tmp_path / "db.duckdb"
+    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    con = db.connect(db_file, read_only=True)
+    try:
+        files = con.execute("SELECT path FROM ingest_files").fetchall()
+        rejects = con.execute("SELECT count(*) FROM rejects").fetchone()
+    finally:
+        con.close()
+    assert files == [(str((logs / "webhooks.ndjson").resolve()),)] and rejects == (0,)
