@@ -28,6 +28,7 @@ shapes in `demo_payloads`; https://developers.facebook.com/docs/messenger-platfo
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import random
 import re
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from . import demo_ads, demo_clicks
 from .demo_catalog import ADS, LINK_REFS, PAGES, QR_REFS
 from .demo_packing import assemble, blanks, file_boundaries, malformed, with_retries, write_files
 from .demo_traffic import Sim
+from .errors import ValidationError
 
 __all__ = ["ADS", "LINK_REFS", "PAGES", "QR_REFS", "DemoSummary", "write_demo", "write_links_csv"]
 
@@ -44,6 +46,36 @@ OWN_FILE = re.compile(
     r"webhooks-\d{4}-\d{2}\.ndjson(\.gz)?|receiver-\d{4}-\d{2}-\d{2}\.ndjson|sendlog-\d{4}-\d{2}\.ndjson"
     r"|ad-insights\.ndjson|clicks-\d{4}-\d{2}-\d{2}\.ndjson"
 )
+LINKS_CSV = "tracked-links.csv"
+# What every file the demo writes holds near its start: a demo page's id, or an ad account's.
+_DEMO_IDS = tuple(sorted({page for page, _, _ in PAGES} | set(demo_ads.ACCOUNTS.values())))
+
+
+def _written_by_demo(path: Path) -> bool:
+    """Whether a file of one of the demo's names is the demo's own (empty, or naming a demo page
+    or ad account in its first 64 KiB): a team's own log of that name is not replaced."""
+    try:
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as fh:
+            head = fh.read(2**16)
+    except (OSError, EOFError):  # gzip.BadGzipFile is an OSError
+        return False
+    return not head or any(i.encode() in head for i in _DEMO_IDS)
+
+
+def _replaceable(out: Path) -> list[Path]:
+    """The demo's earlier files in out, to be replaced; refused, before anything is written,
+    when one of them is not the demo's (`--out` naming a folder of real logs by mistake)."""
+    if not out.is_dir():
+        return []
+    old = [p for p in sorted(out.iterdir()) if p.is_file() and OWN_FILE.fullmatch(p.name)]
+    foreign = [p for p in [*old, out / LINKS_CSV] if p.is_file() and not _written_by_demo(p)]
+    if foreign:
+        more = f" (and {len(foreign) - 1:,} more)" if len(foreign) > 1 else ""
+        raise ValidationError(
+            f"{foreign[0]}{more}: a demo file's name, but not written by demo-data: it is not "
+            "replaced; give --out an empty folder or one demo-data wrote"
+        )
+    return old
 
 
 @dataclass(frozen=True)
@@ -93,16 +125,16 @@ def write_demo(
     if days < 1 or scale <= 0:
         raise ValueError("days must be >= 1 and scale > 0")
     start = end - dt.timedelta(days=days - 1)
+    out = Path(out)
+    old = _replaceable(out)
     rng = random.Random(seed)
     sim = Sim(rng, start, end, scale)
     sim.run()
     posts = with_retries(assemble(sim.events, rng), rng, file_boundaries(start, end))
     posts += malformed(rng, sim, len(posts)) + blanks(rng, start, end, len(posts))
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for old in sorted(out.iterdir()):
-        if old.is_file() and OWN_FILE.fullmatch(old.name):
-            old.unlink()
+    for path in old:
+        path.unlink()
     files, counts = write_files(out, posts, sim.sends, start, end, rng)
     insights = demo_ads.write(out, sim.events, start, end, seed)
     clicks = demo_clicks.write(out, sim.events, start, end, seed)

@@ -5,6 +5,7 @@ refscope reads."""
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import re
 import shutil
 from pathlib import Path
@@ -146,3 +147,28 @@ def test_demo_data_writes_its_counts_as_the_other_figures_beside_them(
                                  "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "(1,234 malformed, 1,700 retried)" in _words(result), result.output
+
+
+@pytest.mark.parametrize(
+    "name", ["clicks-2026-12-01.ndjson", "webhooks-2026-11.ndjson.gz", "tracked-links.csv"]
+)
+def test_demo_data_replaces_only_its_own_files(
+    runner: CliRunner, tmp_path: Path, name: str
+) -> None:
+    """--out naming a folder of real logs by mistake: a file of a demo file's name that the demo
+    did not write is refused, with nothing written or removed (it was deleted, or overwritten).
+    The demo's own files, an earlier run's, are replaced."""
+    out = tmp_path / "logs"
+    args = ["demo-data", "--days", "20", "--end", "2026-12-03", "--out", str(out)]
+    assert runner.invoke(cli, args).exit_code == 0
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    real = tmp_path / "real"
+    real.mkdir()
+    line = b'{"object":"refscope_click","ts":1764547200000,"ref":"menu","page":"987654321"}\n'
+    (real / name).write_bytes(gzip.compress(line) if name.endswith(".gz") else line)
+    before = {p.name: p.read_bytes() for p in real.iterdir()}
+    result = runner.invoke(cli, [*args[:-1], str(real)])
+    assert result.exit_code == 1, result.output
+    assert f"{real / name}: a demo file's name, but not written by demo-data" in result.output
+    assert {p.name: p.read_bytes() for p in real.iterdir()} == before

@@ -84,9 +84,11 @@ def test_default_run_ends_yesterday_and_is_fast(tmp_path: Path) -> None:
 
 
 def test_rewrite_clears_only_its_own_files(tmp_path: Path) -> None:
-    (tmp_path / "webhooks-1999-01.ndjson").write_text("{}\n")
-    (tmp_path / "receiver-1999-01-01.ndjson").write_text("{}\n")
-    (tmp_path / "clicks-1999-01-01.ndjson").write_text("{}\n")
+    """An earlier demo's files (of other days: a demo page's lines, or empty) go; others stay."""
+    earlier = f'{{"object":"page","entry":[{{"id":"{PAGES[0][0]}"}}]}}\n'
+    (tmp_path / "webhooks-1999-01.ndjson").write_text(earlier)
+    (tmp_path / "receiver-1999-01-01.ndjson").write_text("")
+    (tmp_path / "clicks-1999-01-01.ndjson").write_text(earlier)
     (tmp_path / "clicks-1999-01-01.vm-1.ndjson").write_text("a real receiver's log\n")
     (tmp_path / "notes.txt").write_text("keep me")
     (tmp_path / "webhooks-backup.ndjson").write_text("keep me too")
