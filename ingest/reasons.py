@@ -110,7 +110,11 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
             return f"{what}: {said}"
         if not isinstance(body, dict):
             return f"envelope body is not an object but a JSON {_json_type(body)}"
+        if "body" in body and "received_at" in body:
+            return "envelope inside an envelope: its body must be the POST body Meta sent"
         doc = body
+    elif "received_at" in doc and "entry" not in doc:
+        return "envelope without body"
     obj = doc.get("object")
     if obj in ("send_api", "refscope_click"):
         kind = "send log" if obj == "send_api" else "click log line"
