@@ -46,6 +46,12 @@ def channel_label(channel: str) -> str:
     return CHANNEL_LABELS.get(channel, channel)
 
 
+def in_currency(label: str, currency: str) -> str:
+    """A money label with the currency of the spend: "Ad spend (USD)"; the label alone when no
+    currency is known (insights without account_currency, or none)."""
+    return f"{label} ({currency})" if currency else label
+
+
 def in_channel_order(channels: Iterable[str]) -> list[str]:
     """The distinct channels given, in the order the sidebar, legends and tables use (the
     contract's), any channel outside it last by name."""
@@ -176,11 +182,13 @@ def _ad_bars(df: pd.DataFrame) -> pd.Series:
     return df["ad_title"].where(~shared, df["ad_title"] + " · " + ids)
 
 
-def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
+def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
     """Cost per new contact per ad; an ad that spent and brought no contact is shown apart,
     by its spend (what one contact would have cost). Input: ad_title, cost_per_contact,
-    new_contacts, and spend when there is any (and ad_id: two ads of one title get a bar each)."""
+    new_contacts, and spend when there is any (and ad_id: two ads of one title get a bar each).
+    currency: the spend's (queries.spend_currency), named on the axis and in the hovers."""
     df = df.assign(bar=_ad_bars(df))
+    unit = f" {currency}" if currency else ""
     part = df.dropna(subset=["cost_per_contact"]).sort_values("cost_per_contact")
     fig = go.Figure()
     fig.add_bar(
@@ -189,7 +197,7 @@ def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
         name="cost per new contact",
         marker_color=CHANNEL_COLORS["ctm_ad"],
         customdata=part[["new_contacts"]],
-        hovertemplate="%{x}: %{y:,.2f} per new contact (%{customdata[0]:,} contacts)"
+        hovertemplate="%{x}: %{y:,.2f}" + unit + " per new contact (%{customdata[0]:,} contacts)"
         "<extra></extra>",
     )
     if "spend" in df:
@@ -200,12 +208,12 @@ def ads_cost_bar(df: pd.DataFrame) -> go.Figure:
                 y=wasted["spend"],
                 name="spent, no new contact (its spend)",
                 marker_color="#7F7F7F",
-                hovertemplate="%{x}: spent %{y:,.2f}, no new contact<extra></extra>",
+                hovertemplate="%{x}: spent %{y:,.2f}" + unit + ", no new contact<extra></extra>",
             )
     fig.update_layout(title="Cost per new contact", **_LAYOUT)
     fig.update_layout(hovermode="closest", showlegend=len(fig.data) > 1)
     _short_ticks(fig, "xaxis", [x for trace in fig.data for x in trace.x])
-    fig.update_yaxes(title="spend / new contact", rangemode="nonnegative")
+    fig.update_yaxes(title=in_currency("spend / new contact", currency), rangemode="nonnegative")
     return fig
 
 

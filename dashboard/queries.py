@@ -160,6 +160,17 @@ def spend_days(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _df(con, f"SELECT first_day, last_day FROM {_SPEND_DAYS}")
 
 
+def spend_currency(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row. Columns: currency — the ISO 4217 code (USD, SEK...) of the pulled ad spend, the
+    ad account's account_currency (the ingest keeps one per database); NULL when no insights
+    say one."""
+    return _df(
+        con,
+        """SELECT (SELECT account_currency FROM ad_insights WHERE account_currency IS NOT NULL
+                   ORDER BY pulled_at DESC NULLS LAST LIMIT 1) AS currency""",
+    )
+
+
 def spend_missing(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Columns: day — each day of the range, between the first and the last pulled day, that no
     pull asked for (a gap between two pulls): its spend is not counted."""

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -31,7 +32,8 @@ from ingest.wording import counted
 Fetch = Callable[..., pd.DataFrame]
 TOP_REFS = 20  # a printed page holds about this many rows at the report's font size
 TOP_ADS = 20
-# (column of queries.kpis, label, kind): the Overview page's KPI row.
+# (column of queries.kpis, label, kind): the Overview page's KPI row (money labels name the
+# spend's currency when one is known: kpi_specs).
 KPI_SPECS = (
     ("new_contacts", "New contacts", "int"),
     ("engaged", "Engaged contacts", "int"),
@@ -45,6 +47,19 @@ SECTION_CHANNELS = {"refs": (("m_me_link", "qr_code"), "m.me links and QR codes"
                     "placements": (("qr_code",), "QR codes"),
                     "ads": (("ctm_ad",), "Click-to-Messenger ads"),
                     "funnel": (("comment_reply",), "comment replies")}  # fmt: skip
+
+
+def currency_code(df: pd.DataFrame) -> str:
+    """The currency queries.spend_currency names ("" when none is known)."""
+    v = None if df.empty else df["currency"].iloc[0]
+    return "" if v is None or pd.isna(v) else str(v)
+
+
+def kpi_specs(currency: str = "") -> list[tuple[str, str, str]]:
+    """KPI_SPECS with each money label naming the currency ("Ad spend (USD)"), as they were
+    when none is known."""
+    return [(key, charts.in_currency(label, currency) if kind == "money" else label, kind)
+            for key, label, kind in KPI_SPECS]  # fmt: skip
 
 
 def connection_fetch(con: duckdb.DuckDBPyConnection) -> Fetch:
@@ -61,9 +76,10 @@ def connection_fetch(con: duckdb.DuckDBPyConnection) -> Fetch:
 def gather(fetch: Fetch, f: Filters) -> Report:
     """Run every query the report needs for the range and its previous period."""
     now, before = fetch("kpis", f), fetch("kpis", f.previous(), True)
+    currency = currency_code(fetch("spend_currency"))
     kpis = tuple(
         Kpi(key, label, kind, _scalar(now, key), _scalar(before, key))
-        for key, label, kind in KPI_SPECS
+        for key, label, kind in kpi_specs(currency)
     )
     pages = fetch("page_list")
     refs = queries.with_page_labels(fetch("refs", f), pages)
@@ -76,7 +92,7 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         _channels(fetch("channel_totals", f)),
         _refs(refs),
         _placements(refs),
-        _ads(ads, gap),
+        _ads(ads, gap, currency),
         _funnel(comments),
         _retention(fetch("returns_by_channel", f)),
     )
@@ -210,29 +226,34 @@ def _placements(refs: pd.DataFrame) -> Section:
                    note=note)  # fmt: skip
 
 
-def _ads(df: pd.DataFrame, gap: str = "") -> Section:
-    """Per ad; gap says when the ad insights cover the range only in part."""
+def _ads(df: pd.DataFrame, gap: str = "", currency: str = "") -> Section:
+    """Per ad; gap says when the ad insights cover the range only in part; currency (the
+    spend's, "" when unknown) is named in the money columns' labels."""
     top = df.head(TOP_ADS)
+    money = partial(charts.in_currency, currency=currency)
     columns = (
         Column("ad_title", "Ad"),
         Column("ad_id", "Ad id"),
         Column("new_contacts", "New contacts", "int"),
         Column("engaged", "Engaged", "int"),
-        Column("spend", "Spend", "money"),
-        Column("cost_per_contact", "Cost per contact", "money"),
-        Column("cost_per_engaged", "Cost per engaged", "money"),
+        Column("spend", money("Spend"), "money"),
+        Column("cost_per_contact", money("Cost per contact"), "money"),
+        Column("cost_per_engaged", money("Cost per engaged"), "money"),
         Column("conversations_started", "Meta: conversations", "int"),
     )
     figure = None
     if not df.empty:
         spent = bool((df["spend"] > 0).any())  # an ad that spent with no contact is charted too
-        figure = _untitled(charts.ads_cost_bar(df) if spent else charts.ads_contacts_bar(top))
+        figure = _untitled(
+            charts.ads_cost_bar(df, currency) if spent else charts.ads_contacts_bar(top)
+        )
     unspent = not df.empty and df["spend"].isna().all()
     notes = [gap or ("No ad spend loaded for this range." if unspent else "")]
     if len(df) > len(top):  # the rest, spent ads without contacts among them, are not listed
         left = df.iloc[len(top) :]
         # Without a spend row the rest spent nothing known: "spent 0.00" would claim it.
-        spent_rest = (f"spent {left['spend'].sum():,.2f}" if left["spend"].notna().any()
+        unit = f" {currency}" if currency else ""
+        spent_rest = (f"spent {left['spend'].sum():,.2f}{unit}" if left["spend"].notna().any()
                       else "have no spend loaded")  # fmt: skip
         notes.append(f"Top {len(top)} of {len(df)} ads by new contacts; the other "
                      f"{len(left)} {spent_rest}.")  # fmt: skip

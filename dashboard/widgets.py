@@ -13,7 +13,8 @@ import streamlit as st
 
 from dashboard import charts, queries, reports, store
 from dashboard.filters import Filters, spend_gap
-from dashboard.report_data import day_cell, day_list
+from dashboard.report_data import currency_code, day_cell, day_list
+from dashboard.report_xlsx import MONEY_COLUMNS
 from ingest import demo_catalog
 from ingest.wording import counted
 
@@ -127,6 +128,11 @@ def spend_coverage(f: Filters) -> None:
         st.caption(note)
 
 
+def currency() -> str:
+    """The currency of the pulled ad spend, named beside money ("" when none is known)."""
+    return currency_code(store.fetch("spend_currency"))
+
+
 KPI_PER_ROW = 3
 
 
@@ -202,10 +208,10 @@ def download_table(df: pd.DataFrame, name: str, f: Filters | None, **extra: str)
 PERCENT = "%.1f%%"  # of a rate times 100
 
 
-def _columns() -> dict[str, Any]:
+def _columns(currency: str = "") -> dict[str, Any]:
     """Every table column of the app as a reader names it, with its format (rates as percent,
     counts and money with thousands separators as the KPIs and reports write them, money with
-    two decimals, times to the minute)."""
+    two decimals and its currency when one is known, times to the minute)."""
     cc = st.column_config
     # Rates are shown in percent (table() scales them) with one decimal, as the KPIs and reports
     # write them: Streamlit's "percent" wrote 84% beside 84.19% in one column.
@@ -227,6 +233,9 @@ def _columns() -> dict[str, Any]:
         "cost_per_contact": ("Cost / new contact", money),
         "cost_per_engaged": ("Cost / engaged", money),
     }  # fmt: skip
+    for name in MONEY_COLUMNS:
+        label, fmt = number[name]
+        number[name] = (charts.in_currency(label, currency), fmt)
     text = {
         "page_id": "Page id", "page": "Page", "page_name": "Page name", "psid": "PSID",
         "ref": "Ref", "channel": "Channel", "campaign": "Campaign", "placement": "Placement",
@@ -257,8 +266,9 @@ _LAST = ("ad_id",)
 
 def table(df: pd.DataFrame, hide_empty: tuple[str, ...] = ()) -> None:
     """A dataframe with readable column names and formats, channels by name, ids last.
-    hide_empty: columns left out when they hold no value at all (figures not loaded yet)."""
-    config = _columns()
+    hide_empty: columns left out when they hold no value at all (figures not loaded yet). Money
+    columns name the spend's currency."""
+    config = _columns(currency() if any(c in df for c in MONEY_COLUMNS) else "")
     shown = df.assign(channel=df["channel"].map(charts.channel_label)) if "channel" in df else df
     rates = [c for c, v in config.items() if c in df and v.get("type_config", {}).get("format")
              == PERCENT]  # fmt: skip

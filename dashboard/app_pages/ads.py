@@ -15,7 +15,7 @@ if df.empty:
 widgets.spend_coverage(f)
 st.plotly_chart(charts.ads_contacts_bar(df))
 if df["spend"].notna().any():
-    st.plotly_chart(charts.ads_cost_bar(df))
+    st.plotly_chart(charts.ads_cost_bar(df, widgets.currency()))
 else:
     st.info("No ad insights for this range yet: cost figures appear once ad spend is loaded.")
 # Without ad insights the spend columns would read "None" all the way down: the note says why.

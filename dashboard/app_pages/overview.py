@@ -12,7 +12,7 @@ totals = store.fetch("channel_totals", f)
 widgets.kpi_row(
     store.fetch("kpis", f),
     store.fetch("kpis", f.previous(), True),  # a period the data covers only in part: none
-    list(report_data.KPI_SPECS),  # the same KPIs as the report's
+    report_data.kpi_specs(widgets.currency()),  # the same KPIs as the report's
 )
 widgets.spend_coverage(f)
 if not totals["new_contacts"].sum():
