@@ -26,6 +26,7 @@ from .insight_rows import CONVERSATIONS_STARTED
 
 FILE = "ad-insights.ndjson"
 ACCOUNTS = {ACME: "104455667788990", NORTHWIND: "209988776655443"}  # act_<id>, one per page
+CURRENCY = "USD"  # both accounts': refscope keeps one currency per database
 PAGE_ROWS = 25  # the Graph API's default page size
 
 
@@ -68,7 +69,7 @@ def rows(events: Iterable[Ev], start: dt.date, end: dt.date, seed: int) -> list[
                 "adset_id": str(int(campaign) + 10), "adset_name": f"{title}: Messenger",
                 "ad_id": ad_id, "ad_name": title, "spend": f"{spend:.2f}",
                 "impressions": str(impressions), "clicks": str(clicks),
-                "actions": actions, "cost_per_action_type": cost,
+                "actions": actions, "cost_per_action_type": cost, "account_currency": CURRENCY,
             })  # fmt: skip
             day += dt.timedelta(days=1)
     return out

@@ -92,7 +92,7 @@ def test_the_ads_page_shows_cost_per_contact(
     assert not at.exception, [e.message for e in at.exception]
     layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
     titles = [lay.get("yaxis", {}).get("title", {}).get("text") for lay in layouts]
-    assert titles == ["contacts", "spend / new contact"]
+    assert titles == ["contacts", "spend / new contact (USD)"]  # the demo spends in USD
     assert not any("No ad insights" in i.value for i in at.info)
 
 
