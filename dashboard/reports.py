@@ -64,11 +64,12 @@ ALL_DATES, NO_SCOPE = "all dates", "pages: all, channels: all"  # a table shown 
 
 
 def header_line(name: str, f: Filters | None, extra: Extra = None) -> str:
-    """`refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all[, search: x]`; without
-    filters (a database with no contacts yet has no range) `all dates` and no page or channel."""
+    """`refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all[, search: x], UTC`;
+    without filters (a database with no contacts yet has no range) `all dates` and no page or
+    channel. Its days and times are UTC, as everywhere in refscope: a file alone says so."""
     parts = [f"refscope {name}", period(f) if f else ALL_DATES, scope(f) if f else NO_SCOPE]
     parts += [f"{k}: {v}" for k, v in _extra(extra)]
-    return " ".join(", ".join(parts).split())  # one line, whatever a search held
+    return " ".join(", ".join([*parts, "UTC"]).split())  # one line, whatever a search held
 
 
 def filter_items(name: str, f: Filters | None, extra: Extra = None) -> list[tuple[str, Any]]:
@@ -80,7 +81,7 @@ def filter_items(name: str, f: Filters | None, extra: Extra = None) -> list[tupl
         ("pages", ", ".join(f.pages if f else ()) or "all"),
         ("channels", ", ".join(f.channels if f else ()) or "all"),
     ]
-    return items + _extra(extra)
+    return [*items, *_extra(extra), ("timezone", "UTC")]
 
 
 def _extra(extra: Extra) -> list[tuple[str, str]]:

@@ -43,7 +43,7 @@ def table(request: pytest.FixtureRequest, con: duckdb.DuckDBPyConnection) -> pd.
 def test_csv_download_reads_back_equal_with_the_filters_in_a_comment(table):
     data = reports.table_bytes("csv", table, "refs", RANGE)
     first, _ = data.decode().split("\n", 1)
-    assert first == "# refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all"
+    assert first == "# refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all, UTC"
     dates = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
     texts = {c: "str" for c in table.columns if table[c].dtype == object or c.endswith("_id")}
     texts |= {c: "str" for c in ("psid", "ref", "channel", "ad_title") if c in table.columns}
@@ -146,6 +146,7 @@ def test_xlsx_download_reads_back_equal_with_a_filters_sheet(table):
         "to": dt.datetime(2026, 11, 24),
         "pages": "all",
         "channels": "all",
+        "timezone": "UTC",
     }
     sheet = book["contacts"]
     header = [c.value for c in sheet[1]]
@@ -179,7 +180,7 @@ def test_download_records_pages_channels_and_search():
     head = reports.table_bytes("csv", df, "contacts", f, extra).decode().splitlines()[0]
     assert head == (
         f"# refscope contacts, 2026-10-28 – 2026-11-24, pages: {ACME}, "
-        "channels: qr_code, m_me_link, search: spring"
+        "channels: qr_code, m_me_link, search: spring, UTC"
     )
     book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "contacts", f, extra)))
     filters = dict(book["filters"].iter_rows(min_row=2, values_only=True))
@@ -188,5 +189,6 @@ def test_download_records_pages_channels_and_search():
     meta = pq.read_schema(io.BytesIO(reports.table_bytes("parquet", df, "c", f, extra))).metadata
     assert meta[b"refscope.channels"] == b"qr_code, m_me_link"
     assert meta[b"refscope.search"] == b"spring"
+    assert filters["timezone"] == "UTC" and meta[b"refscope.timezone"] == b"UTC"
     empty_search = reports.table_bytes("csv", df, "contacts", f, {"search": ""}).decode()
     assert "search" not in empty_search.splitlines()[0]
