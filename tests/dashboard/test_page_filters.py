@@ -4,6 +4,7 @@ filters a URL's query parameters choose."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,16 +17,23 @@ from tests.dashboard.conftest import build_pruned_db
 from tests.dashboard.screen import metric, show
 
 
+def _a_message_a_day_to_today(tmp_path: Path, after: int) -> tuple[dt.datetime, Path]:
+    """A database of three people's first messages, one a day, `after` ms past 00:00 UTC of
+    today and the two days before; returns now (UTC) and its path."""
+    now = dt.datetime.now(dt.UTC)
+    today = int(now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+    path, logs = tmp_path / "live.duckdb", tmp_path / "logs"
+    lines = [fx.delivery(fx.message("hi", psid=f"u{i}", ts=today - i * fx.DAY + after))
+             for i in range(3)]  # fmt: skip
+    pipeline.run([str(fx.write_ndjson(logs / "a.ndjson", lines))], path)
+    return now, path
+
+
 def test_presets_end_on_the_newest_whole_day_not_on_today(open_app, tmp_path):
     """With `ingest --follow`, today's events are in: a preset still ends yesterday, as a
     report does (seven hours of today against whole days would read as a fall every morning),
     and Custom reaches today."""
-    now = dt.datetime.now(dt.UTC)
-    today = int(now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
-    path, logs = tmp_path / "live.duckdb", tmp_path / "logs"
-    lines = [fx.delivery(fx.message("hi", psid=f"u{i}", ts=today - i * fx.DAY + fx.MINUTE))
-             for i in range(3)]  # fmt: skip
-    pipeline.run([str(fx.write_ndjson(logs / "a.ndjson", lines))], path)
+    now, path = _a_message_a_day_to_today(tmp_path, fx.MINUTE)
     yesterday = now.date() - dt.timedelta(days=1)
     at = show(open_app(path, range="Last 7 days"), "overview")
     week = (str(yesterday - dt.timedelta(days=6)), str(yesterday))
@@ -256,12 +264,7 @@ def test_a_new_utc_day_moves_the_presets_on_without_an_ingest(open_app, tmp_path
     """A dashboard left open overnight: at 00:00 UTC today's events become a whole day, so the
     presets end on it and Retention counts it as passed, with no ingest run in between to start
     the cache over."""
-    now = dt.datetime.now(dt.UTC)
-    today = int(now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
-    path, logs = tmp_path / "overnight.duckdb", tmp_path / "logs"
-    lines = [fx.delivery(fx.message("hi", psid=f"u{i}", ts=today - i * fx.DAY + fx.HOUR))
-             for i in range(3)]  # fmt: skip
-    pipeline.run([str(fx.write_ndjson(logs / "a.ndjson", lines))], path)
+    now, path = _a_message_a_day_to_today(tmp_path, fx.HOUR)
     yesterday = now.date() - dt.timedelta(days=1)
     at = show(open_app(path, range="Last 7 days"), "overview")
     assert at.query_params["to"] == str(yesterday)
@@ -269,7 +272,7 @@ def test_a_new_utc_day_moves_the_presets_on_without_an_ingest(open_app, tmp_path
     assert pd.isna(store.fetch("returns_by_channel", Filters(yesterday, yesterday))["d1"].iloc[0])
 
     tomorrow = now.date() + dt.timedelta(days=1)
-    monkeypatch.setattr(query_parts, "utc_today", lambda: tomorrow, raising=False)
+    monkeypatch.setattr(query_parts, "utc_today", lambda: tomorrow)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.query_params["to"] == str(now.date())  # today, a whole day now
