@@ -152,7 +152,7 @@ def _run(
     older = bool(row and row[0])
     if plans:
         try:
-            _read_files(con, plans, res, progress, privacy, older)
+            _read_files(con, plans, res, progress, privacy, older, started)
         except RefscopeError as exc:
             if res.started:  # some batches are committed: say what happens to them
                 raise type(exc)(
@@ -233,7 +233,7 @@ def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, star
         for reason, n in _by(con, sql, [run_id]).items():
             reasons[reason_family(reason)] += n
         res.rejects_by_reason = dict(reasons)
-        res.seconds = time.perf_counter() - started
+        res.seconds = _elapsed(res, started)
         runlog.finish(con, res)
 
 
@@ -244,6 +244,7 @@ def _read_files(
     progress: ProgressFn | None,
     privacy: Privacy,
     older: bool,
+    started: float,
 ) -> None:
     """Read every planned file in batches of about batch_bytes(), each committed on its own with
     the file offsets it reached, so memory stays bounded and a killed run resumes."""
@@ -266,9 +267,8 @@ def _read_files(
         nonlocal held, advanced
         if not batch and not files:
             return
-        started = res.started
         with db.transaction(con):
-            if not started:
+            if not res.started:
                 runlog.start(con, res.run_id)
             # Lines about to be read again (an unfinished last line, a replaced file) are
             # judged anew: their old rejects go.
@@ -276,6 +276,7 @@ def _read_files(
             if batch:
                 _load(con, plans, batch, res, privacy, forgotten, older)
             res.bytes_read += offsets.record(con, list(files.values()), res.run_id)
+            res.seconds = _elapsed(res, started)
             runlog.save_counts(con, res)
         res.started = True  # its row is committed: a later failure leaves the run open
         if progress and advanced:
@@ -318,6 +319,12 @@ def _read_files(
         fp.done = True
         files[file_id] = fp
     flush()
+
+
+def _elapsed(res: IngestResult, started: float) -> float:
+    """The run's seconds so far: this process's, and those a resumed run's killed processes
+    spent up to their last commit (its counts carry their lines, so its events/s must too)."""
+    return res.earlier_seconds + time.perf_counter() - started
 
 
 def _next_read(p: sources.Plan, offset: int, limit: int) -> int:

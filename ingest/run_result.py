@@ -23,7 +23,8 @@ class IngestResult:
     insights_added: int = 0  # ad insights rows stored from files (insight_lines.py)
     insights_not_newer: int = 0  # ad insights rows of files not stored: as new or newer held
     new_contacts: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # over every process of a resumed run, to its last commit
+    earlier_seconds: float = 0.0  # of a resumed run: what its killed processes had committed
     events_by_kind: dict[str, int] = field(default_factory=dict)
     new_contacts_by_channel: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)

@@ -40,6 +40,7 @@ class Counts(Protocol):
     clicks_read: int
     new_contacts: int
     seconds: float
+    earlier_seconds: float
     resumed: bool
     started: bool
 
@@ -67,35 +68,37 @@ def resume(con: duckdb.DuckDBPyConnection, make: type[C]) -> C | None:
     """The counts of an unfinished (killed) run, to carry on with; None when there is none."""
     cols = ", ".join(_COUNTS)
     row = con.execute(
-        f"""SELECT run_id, {cols} FROM ingest_runs
+        f"""SELECT run_id, coalesce(seconds, 0), {cols} FROM ingest_runs
             WHERE finished_at IS NULL ORDER BY run_id DESC LIMIT 1"""
     ).fetchone()
     if row is None:
         return None
     res = make(run_id=int(row[0]))  # type: ignore[call-arg]
-    for field, value in zip(_COUNTS.values(), row[1:], strict=True):
+    res.earlier_seconds = float(row[1])  # the killed processes' time, to their last commit
+    for field, value in zip(_COUNTS.values(), row[2:], strict=True):
         setattr(res, field, int(value or 0))
     res.resumed = res.started = True
     return res
 
 
 def save_counts(con: duckdb.DuckDBPyConnection, res: Counts) -> None:
-    """Store the counts so far, in the transaction of the batch that reached them."""
+    """Store the counts so far, and the seconds spent on them, in the transaction of the
+    batch that reached them: a run resumed after a kill goes on from both."""
     sets = ", ".join(f"{col} = ?" for col in _COUNTS)
     con.execute(
-        f"""UPDATE ingest_runs SET {sets},
+        f"""UPDATE ingest_runs SET {sets}, seconds = ?,
                 files_read = (SELECT count(*) FROM ingest_files WHERE run_id = ?)
             WHERE run_id = ?""",
-        [*(getattr(res, f) for f in _COUNTS.values()), res.run_id, res.run_id],
+        [*(getattr(res, f) for f in _COUNTS.values()), res.seconds, res.run_id, res.run_id],
     )
 
 
 def finish(con: duckdb.DuckDBPyConnection, res: Counts) -> None:
     save_counts(con, res)
     con.execute(
-        """UPDATE ingest_runs SET finished_at = ?, duplicates = ?, new_contacts = ?, seconds = ?
+        """UPDATE ingest_runs SET finished_at = ?, duplicates = ?, new_contacts = ?
            WHERE run_id = ? RETURNING files_read""",
-        [_now(), res.duplicates, res.new_contacts, res.seconds, res.run_id],
+        [_now(), res.duplicates, res.new_contacts, res.run_id],
     )
     row = con.fetchone()
     res.files_read = int(row[0]) if row else 0

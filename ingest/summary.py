@@ -20,7 +20,7 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         files = counted(r.files, "file")
         console.print(f"nothing new to read in {files} ({r.seconds:.2f} s)", soft_wrap=True)
         return
-    resumed = " (resumed: the counts include its interrupted part)" if r.resumed else ""
+    resumed = " (resumed: the counts and seconds include its interrupted part)" if r.resumed else ""
     # Click lines become `clicks` rows, neither events nor rejects: said when there are any,
     # with how many are new (a log read again, or gzipped since, holds clicks already stored).
     clicks = f"{counted(r.clicks_read, 'click')} ({r.clicks_added:,} new), " if (

@@ -187,9 +187,17 @@ def test_killed_run_keeps_earlier_results_and_is_resumed(big_log: Path, tmp_path
         assert after[table] == before[table], table  # attributed only when the run finishes
     assert query("SELECT run_id, finished_at IS NULL FROM ingest_runs") == [(1, False), (2, True)]
     assert query("SELECT count(*) FROM events WHERE run_id = 2")[0][0] > 0
+    # Its seconds are committed with its counts: the resumed run's events/s counts both.
+    (killed_seconds,) = query("SELECT seconds FROM ingest_runs WHERE run_id = 2")[0]
+    assert killed_seconds is not None and killed_seconds > 0
+    t0 = time.perf_counter()
     result = pipeline.run([str(big_log)], db_file)
+    wall = time.perf_counter() - t0
     assert (result.run_id, result.resumed) == (2, True)
     assert query("SELECT run_id, finished_at IS NULL FROM ingest_runs") == [(1, False), (2, False)]
+    assert result.earlier_seconds == killed_seconds
+    assert killed_seconds < result.seconds <= killed_seconds + wall
+    assert query("SELECT seconds FROM ingest_runs WHERE run_id = 2") == [(result.seconds,)]
     assert query("SELECT count(*) FROM contacts")[0][0] > 1
 
 

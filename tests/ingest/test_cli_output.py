@@ -260,7 +260,7 @@ def test_a_resumed_runs_summary_says_its_counts_include_the_interrupted_part(
     bad.unlink()
     result = runner.invoke(cli, ["ingest", str(log_dir), "--db", str(db_path)])
     assert result.exit_code == 0, result.output
-    assert "run 1 (resumed: the counts include its interrupted part): " in result.output
+    assert "run 1 (resumed: the counts and seconds include its interrupted part): " in result.output
     assert "2 new contacts" in result.output
     fresh = runner.invoke(cli, ["ingest", str(_log(log_dir, "c.ndjson")), "--db", str(db_path)])
     assert "run 2: " in fresh.output and "resumed" not in fresh.output, fresh.output
