@@ -1,8 +1,8 @@
 """Comments and private replies → normalised event rows, in DuckDB SQL.
 
 Page `feed` changes (a comment added, edited or removed), a Page field's sample from the App
-Dashboard's test button, and the Send API log lines of private replies. Built on webhook.py's
-parsing pieces; pure SQL over the batch's `rs_rare` lines, like it.
+Dashboard's test button, and the Send API log lines of private replies (and of other sends).
+Built on webhook.py's parsing pieces; pure SQL over the batch's `rs_rare` lines, like it.
 Payload facts: https://developers.facebook.com/docs/graph-api/webhooks/reference/page/
 """
 
@@ -91,8 +91,11 @@ CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _CHANGE_ROWS)
 SAMPLE_CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _SAMPLE_CHANGE_ROWS)
 
 
-# Send API log lines: a private reply the page sent to a comment (or visitor post).
+# Send API log lines: a private reply the page sent to a comment (or visitor post). A team that
+# logs every send writes its other sends the same way: each is kept as an event of kind `other`
+# (detail `send_api`), the page's own message, which opens no contact and is no touch.
 # https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/
+# https://developers.facebook.com/docs/messenger-platform/reference/send-api
 SEND_EVENTS = f"""
 WITH rs_lines AS (
     -- A send log line as the page's own code wrote it, or inside a receiver envelope.
@@ -107,30 +110,45 @@ WITH rs_lines AS (
     FROM rs_rare
     WHERE contains(raw, '"send_api"')
 ), rs_sends AS (
-    SELECT *, coalesce(rs_ts(d.timestamp), received_ts) AS t FROM rs_lines
+    SELECT *, coalesce(rs_ts(d.timestamp), received_ts) AS t,
+           rcp.comment_id IS NOT NULL OR rcp.post_id IS NOT NULL AS private,
+           -- Who another send went to: the PSID the response names, else the request's.
+           coalesce(rs_id(d.response.recipient_id), rs_id(rcp.id)) AS to_psid
+    FROM (SELECT *, d.request.recipient AS rcp FROM rs_lines)
 )
 SELECT
     -- The sent message's id names it (a line logged twice, dated by two arrivals, is one
-    -- send); without one, what it answered and when.
-    rs_key(CASE WHEN rs_id(d.response.message_id) IS NOT NULL
+    -- send); without one, what it answered (or whom it went to) and when.
+    rs_key(CASE WHEN NOT private
+                THEN [rs_id(d.page_id), 'send_api', coalesce(rs_id(d.response.message_id),
+                      CAST(epoch_ms(t) AS VARCHAR)), to_psid, rs_id(rcp.user_ref),
+                      rcp.phone_number, rcp.notification_messages_token,
+                      rcp.one_time_notif_token]
+                WHEN rs_id(d.response.message_id) IS NOT NULL
                 THEN [rs_id(d.page_id), 'private_reply', d.response.message_id]
                 ELSE [rs_id(d.page_id), 'private_reply',
-                      coalesce(d.request.recipient.comment_id, d.request.recipient.post_id),
+                      coalesce(rcp.comment_id, rcp.post_id),
                       CAST(epoch_ms(t) AS VARCHAR)] END) AS event_key,
-    rs_id(d.page_id) AS page_id, rs_id(d.response.recipient_id) AS psid, false AS is_user_ref,
-    t AS ts, 'private_reply' AS kind,
-    CASE WHEN d.response.recipient_id IS NULL THEN 'no recipient_id' END AS detail,
+    rs_id(d.page_id) AS page_id,
+    CASE WHEN private THEN rs_id(d.response.recipient_id)
+         ELSE coalesce(to_psid, rs_id(rcp.user_ref)) END AS psid,
+    NOT private AND to_psid IS NULL AND rs_id(rcp.user_ref) IS NOT NULL AS is_user_ref,
+    t AS ts, CASE WHEN private THEN 'private_reply' ELSE 'other' END AS kind,
+    CASE WHEN NOT private THEN 'send_api'
+         WHEN d.response.recipient_id IS NULL THEN 'no recipient_id' END AS detail,
     false AS is_standby, NULL AS source, NULL AS ref, NULL AS ad_id, NULL AS ad_title,
     NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, d.response.message_id AS mid,
     NULL AS text, NULL::VARCHAR[] AS attachment_types, NULL AS quick_reply_payload,
     NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
-    d.request.recipient.post_id AS post_id, d.request.recipient.comment_id AS comment_id,
+    rcp.post_id AS post_id, rcp.comment_id AS comment_id,
     NULL AS commenter_id,
     rid, file_id, line_no,
     CASE WHEN rs_id(d.page_id) IS NULL THEN 'send log without page_id'
          WHEN t IS NULL THEN 'no valid timestamp'
-         WHEN d.request.recipient.comment_id IS NULL AND d.request.recipient.post_id IS NULL
-             THEN 'send log without recipient comment_id or post_id'
+         WHEN NOT private AND to_psid IS NULL AND rs_id(rcp.user_ref) IS NULL
+              AND rcp.phone_number IS NULL AND rcp.notification_messages_token IS NULL
+              AND rcp.one_time_notif_token IS NULL
+             THEN 'send log without recipient'
     END AS problem,
     rs_ts(d.timestamp) IS NULL AS by_arrival,
     NULL::BIGINT AS ei, NULL::BIGINT AS ii, 'send_api' AS container

@@ -105,7 +105,17 @@ SEND_STRUCTURE = json.dumps(
         "object": V,
         "page_id": V,
         "timestamp": V,
-        "request": {"recipient": {"comment_id": V, "post_id": V}},
+        "request": {
+            "recipient": {
+                "comment_id": V,
+                "post_id": V,
+                "id": V,
+                "user_ref": V,
+                "phone_number": V,
+                "notification_messages_token": V,
+                "one_time_notif_token": V,
+            }
+        },
         "response": {"recipient_id": V, "message_id": V},
     }
 )
