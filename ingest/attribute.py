@@ -349,8 +349,17 @@ def refresh_qr_refs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(QR_REFS)
 
 
+# The channels of the earlier contacts about to be recomputed (a late referral or private reply
+# may change one), and after attribute() those it changed, as "was → now" and how many.
+_WAS = "CREATE OR REPLACE TEMP TABLE rs_was AS SELECT c.page_id, c.psid, c.channel FROM contacts c "
+CHANNEL_CHANGES = """SELECT w.channel || ' → ' || c.channel, count(*)
+FROM rs_was w JOIN contacts c USING (page_id, psid)
+WHERE c.channel IS DISTINCT FROM w.channel GROUP BY ALL"""
+
+
 def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
-    """Recompute touches and contacts of `rs_affected`; list the new contacts in `rs_new`.
+    """Recompute touches and contacts of `rs_affected`; list the new contacts in `rs_new`, and
+    the earlier ones' channels before in `rs_was` (CHANNEL_CHANGES).
 
     everyone: every contact with events is affected (all events belong to this run), so all
     derived rows are rebuilt and `rs_affected` is neither needed nor read.
@@ -368,6 +377,7 @@ def attribute(con: duckdb.DuckDBPyConnection, *, everyone: bool = False) -> int:
                SELECT 1 FROM contacts c WHERE c.page_id = b.page_id AND c.psid = b.psid)"""
     )
     (new,) = con.execute("SELECT count(*) FROM rs_new").fetchone() or (0,)
+    con.execute(_WAS + ("WHERE false" if everyone else "JOIN rs_affected USING (page_id, psid)"))
     for table in ("touches", "contacts", "contact_days"):
         con.execute(
             f"DELETE FROM {table}"

@@ -223,6 +223,7 @@ def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, star
             "SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid) GROUP BY ALL",
             [],
         )
+        res.channel_changes = _by(con, attribute.CHANNEL_CHANGES, [])
         res.events_by_kind = _by(
             con, "SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY ALL", [run_id]
         )

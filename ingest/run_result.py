@@ -27,6 +27,8 @@ class IngestResult:
     earlier_seconds: float = 0.0  # of a resumed run: what its killed processes had committed
     events_by_kind: dict[str, int] = field(default_factory=dict)
     new_contacts_by_channel: dict[str, int] = field(default_factory=dict)
+    # Earlier contacts this run gave another channel ("organic → m_me_link": a late referral).
+    channel_changes: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     lake: lake.SyncResult | None = None
     warnings: list[str] = field(default_factory=list)  # inputs read only in part, and why

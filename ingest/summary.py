@@ -44,6 +44,7 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     for title, counts in (
         ("events by kind", r.events_by_kind),
         ("new contacts by channel", r.new_contacts_by_channel),
+        ("earlier contacts whose channel changed", r.channel_changes),
         ("rejects by reason", r.rejects_by_reason),
     ):
         if not counts:
