@@ -32,8 +32,11 @@ MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at mos
 # Order matters: an iPhone's User-Agent also says "Mac OS X", an Android tablet's lacks "Mobile".
 # WhatsApp's link-preview fetch ("WhatsApp/2.23.20.0 A") runs as the sender types a link; each
 # Mastodon server a post reaches fetches its links' previews ("http.rb/5.1.1 (Mastodon/4.2.1").
+# "(?<!cu)bot": the CUBOT phone brand is named outside the Android model too, by in-app browsers
+# (Instagram's "Android (29/10; 480dpi; …; CUBOT; X30; …)", Telegram's, Facebook's FBMF/CUBOT)
+# and UC Browser ("Android 9; en-US; CUBOT X19"); no crawler's name ends in "cubot".
 _BOT = re.compile(
-    r"bot|crawl|spider|slurp|facebookexternalhit|whatsapp|mastodon|embedly|iframely|preview|"
+    r"(?<!cu)bot|crawl|spider|slurp|facebookexternalhit|whatsapp|mastodon|embedly|iframely|preview|"
     r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|scan",
     re.I,
 )

@@ -203,6 +203,32 @@ con.close()
             "mobile",
         ),
         ("Mozilla/5.0 (Linux; Android 9; CUBOT_P30 Build/PPR1.180610.011) Mobile", "mobile"),
+        # ...also where an in-app browser or UC Browser names the brand outside the model.
+        (
+            "Mozilla/5.0 (Linux; Android 10; X30 Build/QP1A.190711.020; wv) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.163 Mobile Safari/537.36 "
+            "Instagram 309.0.0.40.113 Android (29/10; 480dpi; 1080x2201; CUBOT; X30; X30; mt6771; "
+            "en_US; 541635869)",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 9; X19 Build/PPR1.180610.011; wv) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Version/4.0 Chrome/119.0 Mobile Safari/537.36 [FB_IAB/FB4A;"
+            "FBAV/441.0.0.33.113;FBLC/en_US;FBMF/CUBOT;FBBD/CUBOT;FBDV/X19;FBSV/9;]",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 10; X30 Build/QP1A.190711.020; wv) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Version/4.0 Chrome/119.0 Mobile Safari/537.36 "
+            "Telegram-Android/10.2.3 (Cubot X30; Android 10; SDK 29; AVERAGE)",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (Linux; U; Android 9; en-US; CUBOT X19 Build/PPR1.180610.011) "
+            "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/78.0 UCBrowser/13.4.0.1306 "
+            "Mobile Safari/537.36",
+            "mobile",
+        ),
         # ...and Google's smartphone crawler, which names a phone model too, is a bot.
         (
             "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 "
@@ -232,6 +258,10 @@ con.close()
         "whatsapp-preview-ios",
         "cubot-phone",
         "cubot-phone-build",
+        "cubot-instagram-in-app",
+        "cubot-facebook-in-app",
+        "cubot-telegram-in-app",
+        "cubot-uc-browser",
         "googlebot-smartphone",
         "mastodon-preview-bot",
         "mastodon-preview",
