@@ -20,7 +20,7 @@ from ingest import remote
 from ingest.cli import cli
 from ingest.errors import ValidationError
 from ingest.graph import check_base_url
-from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, FakeGraph
+from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, FakeGraph, serving
 
 PASSWORD = "PR0XY-PASSW0RD"
 CREDENTIALS = "a user name or password before '@'"  # the refusal's words for user:password@
@@ -73,3 +73,28 @@ def test_refscope_graph_url_with_a_password_is_refused_without_showing_it(
     assert f"({CREDENTIALS})" in res.output
     assert PASSWORD not in res.output and TOKEN not in res.output
     assert graph.requests == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_proxy_from_the_environment_never_gets_a_request_to_this_machine(
+    graph: FakeGraph, db_path: Path, monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    """Plain http is taken only to this machine because the token goes with every request: an
+    HTTP_PROXY from the environment (a corporate one, set for everything) got each request,
+    token and all, in clear text, and answered for a server it cannot reach."""
+    proxied: list[str] = []
+
+    def proxy(path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        proxied.append(auth)
+        return 502, "proxy: no route to the client's own machine", {}
+
+    with serving(proxy) as proxy_url:
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, proxy_url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        res = remote.pull_ads(ACCOUNT, TOKEN, db_path, since=TODAY, today=TODAY,
+                              base_url=graph.base.replace("127.0.0.1", host),
+                              sleep=graph.sleep)  # fmt: skip
+    assert proxied == []
+    assert res.pages == 1 and len(graph.requests) == 1
