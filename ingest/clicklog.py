@@ -192,7 +192,9 @@ class Registry:
 
     async def resolve(self, ref: str, page: str | None) -> Resolution:
         """The one target of ref (chosen by ?page= when the ref has several pages)."""
-        if ref not in self.refs:
+        known = self.refs.get(ref, ())
+        # A miss also when ref is held for other pages only: registered for this one since.
+        if not known or (page and not any(t.named(page) for t in known)):
             if self._older_than(min(self.refresh_seconds, MISS_RECHECK_SECONDS)):
                 await self.refresh()  # cheap when the file is unchanged: two stat() calls
         elif self._older_than(self.refresh_seconds):

@@ -148,6 +148,27 @@ def test_a_link_registered_while_serving_works_at_once(
     assert receiver.get("/r/fresh_ref").status_code == 302
 
 
+def test_a_ref_registered_for_another_page_while_serving_works_at_once(
+    start_receiver: StartReceiver, db_path: Path, tmp_path: Path
+) -> None:
+    """A ref the registry holds for one page, registered for a second: the second page's code
+    (`?page=` names it) works at once too, as a new ref does; it was 404 until the next
+    periodic re-read, the scan lost."""
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN))
+    register(db_path, links.make_link(f.PAGE_USERNAME, "fresh_ref"))
+    time.sleep(MISS_RECHECK_SECONDS)
+    assert receiver.get("/r/fresh_ref", params={"page": f.PAGE_USERNAME}).status_code == 302
+    register(db_path, links.make_link("otherbakery", "fresh_ref"))
+    time.sleep(MISS_RECHECK_SECONDS)
+    r = receiver.get("/r/fresh_ref", params={"page": "otherbakery", "qr": "1"})
+    assert (r.status_code, r.headers.get("location")) == (
+        302, "https://m.me/otherbakery?ref=fresh_ref"
+    )  # fmt: skip
+    assert [json.loads(x)["page"] for x in receiver.lines("clicks")] == [
+        f.PAGE_USERNAME, "otherbakery"
+    ]  # fmt: skip
+
+
 def test_registry_is_kept_while_the_database_is_locked(
     click_receiver: Receiver, db_path: Path
 ) -> None:
