@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import SourceError
-from .http_failures import refused_certificate
+from .http_failures import direct_to_this_machine, refused_certificate
 from .sources import FileState, Plan
 
 RETRIES = 5  # attempts for 5xx, 408 and 429 answers and connection errors, backing off
@@ -142,8 +142,8 @@ def pull(
 ) -> Pulled:
     """Download what is new at url into a spool file and plan its ingest."""
     check_url(url)
-    own = client is None
-    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True)
+    own, mounts = client is None, direct_to_this_machine(url)  # this machine: never via a proxy
+    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True, mounts=mounts)
     puller = _Puller(url, dict(headers or {}), client, spool_dir or Path(tempfile.gettempdir()),
                      sleep)  # fmt: skip
     hook = _own_origin_only(url, set(headers or {}))

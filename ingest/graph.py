@@ -25,7 +25,7 @@ import httpx
 from .access import is_loopback
 from .errors import RefscopeError, ValidationError
 from .fetch import is_http_url, retry_after
-from .http_failures import refused_certificate
+from .http_failures import direct_to_this_machine, refused_certificate
 from .link_rules import has_userinfo, userinfo_masked
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -150,7 +150,7 @@ class GraphClient:
         }
         own = self.client is None
         client = self.client or httpx.Client(
-            timeout=httpx.Timeout(60.0, connect=10.0), mounts=_direct_on_this_machine(self.base_url)
+            timeout=httpx.Timeout(60.0, connect=10.0), mounts=direct_to_this_machine(self.base_url)
         )
         seen: set[str] = set()
         try:
@@ -319,16 +319,6 @@ def _what_to_do(code: int) -> str:
         return (". The access token lacks a permission this call needs "
                 "(ads_read, for the ad account's insights)")  # fmt: skip
     return ""
-
-
-def _direct_on_this_machine(base_url: str) -> dict[str, httpx.BaseTransport | None]:
-    """No proxy from the environment (HTTP_PROXY, ALL_PROXY) for a base URL on this machine:
-    plain http is allowed there only because the token then never leaves it, and a proxy
-    elsewhere cannot reach this machine's loopback anyway."""
-    host = urlsplit(base_url).hostname or ""
-    if not is_loopback(host):
-        return {}
-    return {f"all://{f'[{host}]' if ':' in host else host}": None}  # None: no proxy
 
 
 def _without_token(url: str) -> str:

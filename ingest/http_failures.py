@@ -1,8 +1,23 @@
-"""What an HTTP client's failure says, for `pull logs` and `pull ads` alike."""
+"""What an HTTP client's failure says, and where it asks, for `pull logs` and `pull ads` alike."""
 
 from __future__ import annotations
 
 import ssl
+from urllib.parse import urlsplit
+
+import httpx
+
+from .access import is_loopback
+
+
+def direct_to_this_machine(url: str) -> dict[str, httpx.BaseTransport | None]:
+    """httpx mounts that ask url's host directly when it is this machine (localhost, 127.0.0.1,
+    ::1), never through a proxy from the environment (HTTP_PROXY, ALL_PROXY): a proxy elsewhere
+    cannot reach this machine's loopback, and would read the request's credentials on the way."""
+    host = urlsplit(url).hostname or ""
+    if not is_loopback(host):
+        return {}
+    return {f"all://{f'[{host}]' if ':' in host else host}": None}  # None: no proxy
 
 
 def refused_certificate(exc: BaseException) -> str | None:

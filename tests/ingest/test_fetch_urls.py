@@ -182,3 +182,23 @@ def test_a_header_name_no_request_can_carry_is_refused_before_any_request(
     assert res.exit_code != 0
     assert "a header name is letters, digits and" in res.output, res.output
     assert "attempts" not in res.output and s.requests == []
+
+
+def test_a_proxy_from_the_environment_never_gets_a_pull_from_this_machine(
+    site: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy set for everything (HTTP_PROXY, ALL_PROXY) cannot reach this machine's own
+    server: it got the request, with the --header credentials, and its answer was taken for
+    the log's ("no log at this URL")."""
+    s, base = site
+    s.files["/f.ndjson"] = lines(0, 3)
+    proxy = Site()
+    with served(make_handler(proxy)) as proxy_url:
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, proxy_url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        res = remote.pull_logs(base + "/f.ndjson", {"Authorization": TOKEN}, db_path)
+    assert proxy.requests == []
+    assert res is not None and res.events_added == 3
+    assert s.requests[-1]["Authorization"] == TOKEN
