@@ -57,8 +57,10 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 SELECT l.ref, l.page, l.channel, l.campaign, l.placement,
                        coalesce(p.page_id, CASE WHEN regexp_full_match(l.page, '[0-9]+')
                                                 THEN l.page END) AS page_id,
-                       count(DISTINCT lower(l.page)) OVER (PARTITION BY l.ref) = 1 AS solo
-                FROM tracked_links l LEFT JOIN pages p ON lower(p.username) = lower(l.page)
+                       count(DISTINCT replace(lower(l.page), '.', '')) OVER (PARTITION BY l.ref)
+                           = 1 AS solo
+                FROM tracked_links l LEFT JOIN pages p
+                  ON replace(lower(p.username), '.', '') = replace(lower(l.page), '.', '')
             ), clk AS (
                 -- A click carries its link's page as registered: it counts for that link only.
                 -- A bot's GET (a link preview, a crawler) is logged, but is nobody's click.

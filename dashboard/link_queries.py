@@ -29,9 +29,11 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
                -- and no other page registered the ref.
                SELECT t.*, coalesce(p.page_id, CASE WHEN regexp_full_match(t.page, '[0-9]+')
                                                     THEN t.page END) AS page_id
-               FROM tracked_links t LEFT JOIN pages p ON lower(p.username) = lower(t.page)
+               FROM tracked_links t LEFT JOIN pages p
+                 ON replace(lower(p.username), '.', '') = replace(lower(t.page), '.', '')
            ), solo AS (
-               SELECT ref FROM tracked_links GROUP BY ref HAVING count(DISTINCT lower(page)) = 1
+               SELECT ref FROM tracked_links GROUP BY ref
+               HAVING count(DISTINCT replace(lower(page), '.', '')) = 1
            )
            SELECT l.ref, l.page, coalesce(n.name, n.username, l.page) AS page_name, l.channel,
                   l.campaign, l.placement, l.url, l.created_at,
@@ -69,12 +71,13 @@ def registered_url(con: duckdb.DuckDBPyConnection, page: str, ref: str) -> pd.Da
     return _df(
         con,
         """WITH wanted AS (
-               SELECT coalesce(any_value(page_id), lower($page)) AS page_key FROM pages
-               WHERE lower(username) = lower($page)
+               SELECT coalesce(any_value(page_id), replace(lower($page), '.', '')) AS page_key
+               FROM pages WHERE replace(lower(username), '.', '') = replace(lower($page), '.', '')
            )
            SELECT t.url FROM tracked_links t
-           LEFT JOIN pages p ON lower(p.username) = lower(t.page), wanted w
-           WHERE t.ref = $ref AND coalesce(p.page_id, lower(t.page)) = w.page_key
+           LEFT JOIN pages p
+             ON replace(lower(p.username), '.', '') = replace(lower(t.page), '.', ''), wanted w
+           WHERE t.ref = $ref AND coalesce(p.page_id, replace(lower(t.page), '.', '')) = w.page_key
            ORDER BY t.created_at, t.page LIMIT 1""",
         {"page": page, "ref": ref},
     )

@@ -67,9 +67,10 @@ WITH resolved AS (
            coalesce(p.page_id, CASE WHEN regexp_full_match(t.page, '[0-9]+') THEN t.page END)
                AS page_id
     FROM tracked_links t
-    LEFT JOIN pages p ON lower(p.username) = lower(t.page)
+    LEFT JOIN pages p ON replace(lower(p.username), '.', '') = replace(lower(t.page), '.', '')
 ), solo AS (
-    SELECT ref FROM tracked_links GROUP BY ref HAVING count(DISTINCT lower(page)) = 1
+    SELECT ref FROM tracked_links GROUP BY ref
+    HAVING count(DISTINCT replace(lower(page), '.', '')) = 1
 )
 SELECT DISTINCT ref, page_id FROM resolved
 WHERE channel = 'qr_code'

@@ -21,7 +21,7 @@ import duckdb
 
 from . import db
 from .errors import DatabaseError, DatabaseLocked, ValidationError
-from .link_rules import check_page, check_ref
+from .link_rules import check_page, check_ref, username_key
 
 log = logging.getLogger("refscope.receiver")
 
@@ -83,12 +83,12 @@ class Target:
     ref: str
     page: str
     channel: str
-    # Every name of its page, lower-cased: as registered, and its id or username from `pages`
-    # (a username and the id it maps to are one page, as everywhere in refscope).
+    # Every name of its page, as username_key spells it: as registered, and its id or username
+    # from `pages` (a username and the id it maps to are one page, as everywhere in refscope).
     names: frozenset[str] = frozenset()
 
     def named(self, page: str) -> bool:
-        return page.lower() in (self.names or {self.page.lower()})
+        return username_key(page) in (self.names or {username_key(self.page)})
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,13 @@ def load_registry(path: Path, wait: float = REGISTRY_LOCK_WAIT) -> dict[str, tup
         con.close()
     aliases: dict[str, set[str]] = {}  # a page's name → all of its names
     for page_id, username in pages:
-        names = {n.lower() for n in (page_id, username) if n}
+        names = {username_key(n) for n in (page_id, username) if n}
         for name in names:
             aliases.setdefault(name, set()).update(names)
     out: dict[str, list[Target]] = {}
     for ref, page, channel in rows:
-        page_names = frozenset(aliases.get(page.lower(), set()) | {page.lower()})
+        key = username_key(page)
+        page_names = frozenset(aliases.get(key, set()) | {key})
         out.setdefault(ref, []).append(Target(ref, page, channel, page_names))
     return {ref: tuple(targets) for ref, targets in out.items()}
 
@@ -217,7 +218,7 @@ class Registry:
             )
         # One page, maybe registered under its id and under its username: the spelling asked
         # for, else the first.
-        asked = [t for t in targets if page and t.page.lower() == page.lower()]
+        asked = [t for t in targets if page and username_key(t.page) == username_key(page)]
         return Resolution((asked or list(targets))[0])
 
     def health(self) -> dict[str, object]:

@@ -30,7 +30,8 @@ from .wording import counted
 
 # A click names its page as the link was registered: its numeric id when `pages` knows it.
 _CLICK_PAGE = """coalesce((SELECT any_value(p.page_id) FROM pages p
-                            WHERE lower(p.username) = lower(t.page)), t.page)"""
+                            WHERE replace(lower(p.username), '.', '')
+                                  = replace(lower(t.page), '.', '')), t.page)"""
 # table → (the timestamp that dates a row, the page id expression over alias t)
 PARTITIONED = {
     "events": ("ts", "t.page_id"),

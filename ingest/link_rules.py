@@ -21,7 +21,8 @@ REF_RULE = "a ref uses only A-Z a-z 0-9 _ - = and has 1 to 250 characters"
 # no page's id (as text it would never match the id webhooks carry).
 PAGE_ID_RULE = "a page id is numeric, a positive number not starting with 0"
 # Facebook's username guidelines: letters, digits and periods, at least 5 characters, no
-# extension such as .com; at least one letter (all digits is a page id); 50 at most.
+# extension such as .com; at least one letter (all digits is a page id); 50 at most. Periods
+# and capitalization do not tell usernames apart (username_key).
 # https://www.facebook.com/help/105399436216001
 PAGE_RULE = (
     "a page is a Facebook username (5 to 50 ASCII letters, digits and periods, with at least one "
@@ -39,6 +40,13 @@ _USERNAME = re.compile(
 _PAGE_ID = re.compile(r"[1-9][0-9]*")
 LINK_CHANNELS = {"link": "m_me_link", "qr": "qr_code"}
 REF_MAX = 250
+
+
+def username_key(page: str) -> str:
+    """A page's name as Facebook tells usernames apart: periods and capitalization do not
+    (johnsmith55, John.Smith55 and john.smith.55 are one username; a page id has neither).
+    SQL spells it replace(lower(x), '.', '')."""
+    return page.replace(".", "").lower()
 
 
 def check_ref(ref: str) -> str:

@@ -27,6 +27,7 @@ from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_R
     check_ref,
     check_username,
     conventional_ref,
+    username_key,
 )
 
 ONE_MEANING_RULE = (
@@ -103,16 +104,17 @@ class Registry:
     """The registered links and the `pages` mapping, read once to check new links against.
 
     A page is one page whether a link names it by username or by numeric id: `pages` maps each
-    username (case-insensitively) to its id, so both spellings give the same key.
+    username (as Facebook tells usernames apart: not by case or periods) to its id, so every
+    spelling gives the same key.
     """
 
     links: dict[tuple[str, str], Link] = field(default_factory=dict)  # (page key, ref) → link
-    page_ids: dict[str, str] = field(default_factory=dict)  # lower-cased username → page id
+    page_ids: dict[str, str] = field(default_factory=dict)  # username_key(username) → page id
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> Registry:
         pages = con.execute("SELECT page_id, username FROM pages WHERE username IS NOT NULL")
-        registry = cls(page_ids={name.lower(): page_id for page_id, name in pages.fetchall()})
+        registry = cls(page_ids={username_key(x): page_id for page_id, x in pages.fetchall()})
         for ref, page, channel, campaign, placement, notes, url in con.execute(
             """SELECT ref, page, channel, campaign, placement, notes, url FROM tracked_links
                ORDER BY created_at, page, ref"""
@@ -122,7 +124,7 @@ class Registry:
         return registry
 
     def page_key(self, page: str) -> str:
-        name = page.lower()
+        name = username_key(page)
         return self.page_ids.get(name, name)
 
     def key(self, link: Link) -> tuple[str, str]:
@@ -232,8 +234,8 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
     """Map a numeric page id to its username (what m.me links carry) and display name; what is
     given replaces the stored value, what is None keeps it.
 
-    A username belongs to one page at a time: pages that held it (in any case) lose it, and
-    are returned as (page id, the username as they held it).
+    A username belongs to one page at a time: pages that held it (in any case, with or without
+    periods) lose it, and are returned as (page id, the username as they held it).
     """
     check_page_id(page_id)
     if name is not None:
@@ -246,7 +248,9 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
     moved: list[tuple[str, str]] = []
     if username is not None:
         check_username(username)
-        held = "WHERE lower(username) = lower(?) AND page_id <> ?"
+        held = (
+            "WHERE replace(lower(username), '.', '') = replace(lower(?), '.', '') AND page_id <> ?"
+        )
         moved = sorted(
             con.execute(f"SELECT page_id, username FROM pages {held}", [username, page_id])
             .fetchall()

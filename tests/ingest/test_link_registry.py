@@ -3,6 +3,7 @@ and one meaning per ref for a username and its page id."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from ingest import db, links
 from ingest.cli import cli
 from ingest.errors import ValidationError
 from tests.factories import OTHER_PAGE_ID, PAGE_ID
+from tests.ingest.links_setup import qr_contact_lines
 
 
 def test_same_ref_twice_is_a_no_op_and_other_attributes_are_refused(db_path: Path) -> None:
@@ -170,3 +172,69 @@ def test_a_page_id_that_is_zero_or_starts_with_0_is_refused(
     finally:
         con.close()
     assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+def test_a_username_with_periods_is_the_same_page_for_one_meaning_per_ref(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """Facebook tells usernames apart by neither periods nor case (Acme.Bakery is acmebakery):
+    a ref registered for the page by its id could be registered again, as a QR code, for the
+    same page spelled with a period."""
+
+    def create(page: str, channel: str) -> Any:
+        args = ["--ref", "x", "--channel", channel, "--out", str(tmp_path), "--db", str(db_path)]
+        return runner.invoke(cli, ["links", "create", "--page", page, *args])
+
+    res = runner.invoke(cli, ["pages", "set", PAGE_ID, "--username", "acmebakery", "--db",
+                              str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert create(PAGE_ID, "link").exit_code == 0
+    res = create("Acme.Bakery", "qr")
+    assert res.exit_code == 1, res.output
+    assert f"ref 'x' is already registered for page '{PAGE_ID}' with channel 'm_me_link'" in (
+        res.output
+    )
+    # A username given to another page with periods is taken from the first.
+    res = runner.invoke(cli, ["pages", "set", OTHER_PAGE_ID, "--username", "acme.bakery",
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert f"page {PAGE_ID} no longer has username acmebakery:" in res.stderr
+
+
+def test_a_qr_code_registered_by_username_with_periods_counts_its_contacts(
+    ingest_lines: Any, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """The contacts of a QR ref registered for `Acme.Bakery`, whose page `pages` knows as
+    `acmebakery`, are QR code contacts of that page, registered (the ref is also another
+    page's, so the ref alone cannot tell)."""
+    from dashboard import queries  # the Links & QR codes page's question
+    from dashboard.filters import Filters
+
+    ingest_lines(qr_contact_lines("qr_door"))
+
+    def run(*args: str) -> Any:
+        res = runner.invoke(cli, [*args, "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        return res
+
+    out = str(db_path.parent)
+    run("pages", "set", PAGE_ID, "--username", "acmebakery")
+    run("links", "create", "--page", "Acme.Bakery", "--ref", "qr_door", "--channel", "qr",
+        "--out", out)  # fmt: skip
+    run("links", "create", "--page", OTHER_PAGE_ID, "--ref", "qr_door", "--channel", "link")
+    assert query("SELECT page_id, ref, channel FROM contacts") == [(PAGE_ID, "qr_door", "qr_code")]
+    con = db.connect(db_path, read_only=True)
+    try:
+        queries.install_macros(con)
+        f = Filters(dt.date(2023, 11, 1), dt.date(2023, 11, 30))
+        refs = queries.refs(con, f)
+        stats = queries.tracked_link_stats(con, f)  # the Create links page's registry
+    finally:
+        con.close()
+    assert refs[["page_id", "ref", "channel", "new_contacts", "registered"]].values.tolist() == [
+        [PAGE_ID, "qr_door", "qr_code", 1, True]
+    ]
+    assert stats[["page", "page_name", "new_contacts"]].values.tolist() == [
+        [OTHER_PAGE_ID, OTHER_PAGE_ID, 0],
+        ["Acme.Bakery", "acmebakery", 1],
+    ]
