@@ -55,7 +55,8 @@ def read_csv(
             f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start + bom]:02x}): "
             f"{ENCODING_RULE}"
         ) from None
-    rows = (row for row in _csv_rows(path, text) if any(cell.strip() for cell in row[1]))
+    delimiter = _delimiter(text)
+    rows = (row for row in _csv_rows(path, text, delimiter) if any(cell.strip() for cell in row[1]))
     header_line, header = next(rows, (1, []))
     columns = _columns(path, header_line, header)
     report = ImportReport()
@@ -65,7 +66,7 @@ def read_csv(
         if len(cells) > len(columns):
             report.errors.append(
                 f"line {line}: {len(cells)} fields under {len(columns)} columns: a row has no "
-                "more fields than the header (quote a value that holds a comma)"
+                f"more fields than the header (quote a value that holds a {DELIMITERS[delimiter]})"
             )
             continue
         try:
@@ -90,13 +91,25 @@ def read_csv(
     return report
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+# What separates fields, told by the header: a comma, else the semicolon that Excel writes (also
+# as "CSV UTF-8") where the list separator is one (German, French, Swedish ... settings), or a
+# tab (a sheet's cells pasted as text). No column name holds any of them.
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _delimiter(text: str) -> str:
+    """The header's field separator: the first non-blank line's comma, semicolon or tab."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    return next((d for d in DELIMITERS if d in header), ",")
+
+
+def _csv_rows(path: Path, text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """(physical line the row starts on, fields) for each CSV row, blank rows included.
 
     The csv module with newline='' keeps a quoted line break inside its field, and ends lines
     only at CR and LF (str.splitlines also splits on form feed and U+2028, which a note may hold).
     """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1
     try:
         for cells in reader:

@@ -274,3 +274,26 @@ def test_a_page_or_ref_with_surrounding_spaces_is_refused_with_its_line(
         "to 250 characters",
     ]
     assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+@pytest.mark.parametrize(
+    ("sep", "name"), [(";", "semicolon"), ("\t", "tab")], ids=["semicolon", "tab"]
+)
+def test_a_file_separated_by_semicolons_or_tabs_is_read_by_its_header(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path, sep: str, name: str
+) -> None:
+    """Excel saves CSV, even "CSV UTF-8", with semicolons where the list separator is one
+    (German, French, Swedish settings); cells pasted from a sheet are tab-separated. Such a
+    file was refused whole: unknown column 'page;ref;channel;campaign'."""
+    rows = [["Page", "Ref", "Channel", "Campaign"], ["acmebakery", "window", "QR", "Spring, 2026"]]
+    text = "\ufeff" + "".join(sep.join(row) + "\r\n" for row in rows)
+    res = import_csv(runner, db_path, write(tmp_path / "links.csv", text))
+    assert res.exit_code == 0, res.output
+    assert query("SELECT page, ref, channel, campaign FROM tracked_links") == [
+        ("acmebakery", "window", "qr_code", "Spring, 2026")
+    ]
+    extra = write(tmp_path / "extra.csv", f"page{sep}ref\nacmebakery{sep}door{sep}x\n")
+    res = import_csv(runner, db_path, extra)
+    assert res.exit_code == 1
+    assert f"line 2: 3 fields under 2 columns: a row has no more fields than the header " \
+        f"(quote a value that holds a {name})" in res.output  # fmt: skip
