@@ -190,9 +190,11 @@ def _image(m: list[list[bool]], style: QrStyle) -> Image.Image:
                 px[x, y] = fg
     img = small.resize((n * style.box_size, n * style.box_size), Image.Resampling.NEAREST)
     if style.logo:
-        logo = Image.open(io.BytesIO(style.logo)).convert("RGBA")
+        # Scaled to the share, up as well as down, as the SVG draws it: a small logo (a 32 px
+        # favicon) is the same size in the PNG, the print sheet and the SVG, whose read-back
+        # check is made on this image.
         side = int(img.width * LOGO_SHARE)
-        logo.thumbnail((side, side))
+        logo = ImageOps.contain(Image.open(io.BytesIO(style.logo)).convert("RGBA"), (side, side))
         pos = ((img.width - logo.width) // 2, (img.height - logo.height) // 2)
         img.paste(logo, pos, logo)
     return img

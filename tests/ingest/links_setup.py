@@ -20,12 +20,12 @@ def decode(png: bytes) -> str:
     return str(text)
 
 
-def svg_to_png(svg: bytes) -> bytes:
-    return bytes(cairosvg.svg2png(bytestring=svg, output_width=600, background_color="white"))
+def svg_to_png(svg: bytes, width: int = 600) -> bytes:
+    return bytes(cairosvg.svg2png(bytestring=svg, output_width=width, background_color="white"))
 
 
-def logo_png() -> bytes:
-    img = Image.new("RGB", (120, 120), (200, 30, 30))
+def logo_png(side: int = 120) -> bytes:
+    img = Image.new("RGB", (side, side), (200, 30, 30))
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
@@ -42,3 +43,26 @@ def test_a_logo_forces_high_error_correction() -> None:
     with_logo = qr.matrix(URL, qr.QrStyle(error_correction="L", logo=logo_png()))
     assert qr.QrStyle(logo=logo_png()).level == qr.ERROR_LEVELS["H"]
     assert len(with_logo) > len(plain)  # level H needs more modules for the same data
+
+
+def _logo_box(png: bytes) -> tuple[int, int]:
+    """Width and height of the red logo in a code."""
+    red = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    ys, xs = np.nonzero((red[..., 0] > 150) & (red[..., 1] < 80) & (red[..., 2] < 80))
+    return int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+
+
+@pytest.mark.parametrize("side", [32, 400])
+def test_a_logo_is_drawn_at_one_size_in_the_png_and_the_svg(side: int) -> None:
+    """A logo smaller than its share of the code (a 32 px favicon) was drawn at 32 px in the
+    PNG, the preview and the print sheet, and at 22% of the code (106 px) in the SVG, whose
+    read-back check was made on the PNG: the SVG's larger logo was never read back."""
+    style = qr.QrStyle(logo=logo_png(side))
+    png = qr.png_bytes(URL, style)
+    width = Image.open(io.BytesIO(png)).width
+    svg = svg_to_png(qr.svg_bytes(URL, style), width)
+    share = int(width * qr.LOGO_SHARE)
+    (png_w, png_h), (svg_w, svg_h) = _logo_box(png), _logo_box(svg)
+    assert abs(png_w - share) <= 1 and abs(png_h - share) <= 1
+    assert abs(svg_w - png_w) <= 2 and abs(svg_h - png_h) <= 2
+    assert decode(png) == URL and decode(svg) == URL
