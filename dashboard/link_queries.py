@@ -45,8 +45,10 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
              ON c.ref = l.ref AND c.channel IN ('m_me_link', 'qr_code')
             AND (c.page_id = l.page_id OR (l.page_id IS NULL AND l.ref IN (SELECT ref FROM solo)))
             AND c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY
-            -- Every link stays listed; a channel filter leaves out the other channels' counts.
+            -- Every link stays listed; a channel filter leaves out the other channels' counts,
+            -- a page filter the other pages' (a link of an unmapped username is any page's).
             AND (len($channels) = 0 OR list_contains($channels, c.channel))
+            AND (len($pages) = 0 OR list_contains($pages, c.page_id))
            WHERE len($pages) = 0 OR l.page_id IS NULL OR list_contains($pages, l.page_id)
            GROUP BY ALL ORDER BY l.created_at DESC, l.ref, l.page""",
         f,

@@ -325,3 +325,32 @@ def _qr_link_with_clicks(tmp_path: Path, ref: str, clicks: bytes) -> tuple[Path,
         con.close()
     pipeline.run([str(logs)], path)
     return path, dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
+
+
+def test_a_page_filter_leaves_other_pages_contacts_out_of_a_link_of_an_unmapped_username(
+    tmp_path,
+):
+    """A link made by a username `pages` does not map is listed under every page filter: its
+    count was of every page's contacts, so with the other page chosen the Create links table
+    credited it with a contact that Links & QR codes did not show."""
+    logs = tmp_path / "logs"
+    fx.write_ndjson(logs / "webhooks.ndjson", [
+        fx.delivery(fx.postback(referral=fx.referral_obj("footer"), psid="u1", ts=fx.T0))
+    ])  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    con = db.connect(path)
+    try:
+        links.register(con, [links.make_link("unmappedshop", "footer")])
+    finally:
+        con.close()
+    pipeline.run([str(logs)], path)
+    day = fx.utc(fx.T0).date()
+    with opened(path) as c:
+        counts = {
+            page: (
+                queries.tracked_link_stats(c, Filters(day, day, (page,)))["new_contacts"].tolist(),
+                queries.refs(c, Filters(day, day, (page,)))["new_contacts"].tolist(),
+            )
+            for page in (fx.PAGE_ID, fx.OTHER_PAGE_ID)
+        }
+    assert counts == {fx.PAGE_ID: ([1], [1]), fx.OTHER_PAGE_ID: ([0], [])}
