@@ -31,6 +31,12 @@ COLUMNS_RULE = (
     f"the header names columns among {', '.join(IMPORT_COLUMNS)}, each once, with "
     f"{', '.join(REQUIRED_COLUMNS)} required (case and surrounding spaces do not matter)"
 )
+# Excel writes the empty columns of a sheet's used range (a cell once formatted or cleared) as
+# trailing separators: a header cell left blank is no column, as long as its cells are blank.
+UNNAMED_RULE = (
+    "a value under a column whose header cell is blank: name the column (among "
+    f"{', '.join(IMPORT_COLUMNS)}) or clear its cells"
+)
 
 
 def read_csv(
@@ -68,6 +74,9 @@ def read_csv(
                 f"line {line}: {len(cells)} fields under {len(columns)} columns: a row has no "
                 f"more fields than the header (quote a value that holds a {DELIMITERS[delimiter]})"
             )
+            continue
+        if any(c.strip() for name, c in zip(columns, cells, strict=False) if not name):
+            report.errors.append(f"line {line}: {UNNAMED_RULE}")
             continue
         try:
             link = _row_link(dict(zip(columns, cells, strict=False)), base_url, today)
@@ -124,10 +133,12 @@ def _csv_rows(path: Path, text: str, delimiter: str = ",") -> Iterator[tuple[int
 
 def _columns(path: Path, line: int, header: list[str]) -> list[str]:
     """The header's column names, matched after stripping spaces and case-folding; an unknown,
-    repeated or missing column refuses the whole file."""
+    repeated or missing column refuses the whole file. A blank header cell names no column
+    ('': its cells must be blank)."""
     names = [name.strip().casefold() for name in header]
-    problems = [f"unknown column {name!r}" for name in names if name not in IMPORT_COLUMNS]
-    problems += [f"column {n!r} appears {c} times" for n, c in Counter(names).items() if c > 1]
+    named = [name for name in names if name]
+    problems = [f"unknown column {name!r}" for name in named if name not in IMPORT_COLUMNS]
+    problems += [f"column {n!r} appears {c} times" for n, c in Counter(named).items() if c > 1]
     problems += [f"no {name!r} column" for name in REQUIRED_COLUMNS if name not in names]
     if problems:
         raise ValidationError(f"{path}: line {line}: {'; '.join(problems)}: {COLUMNS_RULE}")

@@ -297,3 +297,23 @@ def test_a_file_separated_by_semicolons_or_tabs_is_read_by_its_header(
     assert res.exit_code == 1
     assert f"line 2: 3 fields under 2 columns: a row has no more fields than the header " \
         f"(quote a value that holds a {name})" in res.output  # fmt: skip
+
+
+def test_blank_header_cells_excel_adds_name_no_column_while_their_cells_are_blank(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """Excel saves the empty columns of a sheet's used range as trailing separators on every
+    line: such a file was refused whole, as `unknown column ''`."""
+    text = f"{HEADER},,\r\nacmebakery,window,qr,spring,,,,\r\n,,,,,,,\r\n"
+    res = import_csv(runner, db_path, write(tmp_path / "links.csv", text))
+    assert res.exit_code == 0, res.output
+    assert query("SELECT ref, channel, campaign FROM tracked_links") == [
+        ("window", "qr_code", "spring")
+    ]
+    # A value under a blank header cell belongs to no column: that row is refused.
+    text = "page,,ref\r\nacmebakery,,door\r\nacmebakery,qr,door2\r\n"
+    res = import_csv(runner, db_path, write(tmp_path / "named.csv", text))
+    assert res.exit_code == 1
+    assert f"named.csv:line 3: {links_csv.UNNAMED_RULE}" in res.output
+    assert "line 2" not in res.output
+    assert query("SELECT count(*) FROM tracked_links") == [(1,)]
