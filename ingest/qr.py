@@ -16,6 +16,7 @@ from typing import Any
 import qrcode
 import qrcode.constants
 from PIL import Image, ImageColor, ImageOps
+from qrcode.exceptions import DataOverflowError
 
 from . import pdf_text
 from .errors import ValidationError
@@ -114,12 +115,25 @@ def matrix(url: str, style: QrStyle) -> list[list[bool]]:
     return _masked(url, style, _scanning_mask(url, style))
 
 
+# Bytes the largest code (version 40) holds at each error-correction level (ISO/IEC 18004).
+CAPACITY = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
+
+
 def _masked(url: str, style: QrStyle, mask: int | None) -> list[list[bool]]:
     qr = qrcode.QRCode(
         error_correction=style.level, border=style.border, box_size=1, mask_pattern=mask
     )
     qr.add_data(url)
-    qr.make(fit=True)
+    try:
+        qr.make(fit=True)
+    except (ValueError, DataOverflowError):  # more than version 40 holds ("version 41")
+        level = "H" if style.logo else style.error_correction
+        raise ValidationError(
+            f"the URL {url[:60]!r}… is {len(url.encode()):,} bytes: a QR code at error "
+            f"correction {level}{' (a logo forces H)' if style.logo else ''} holds at most "
+            f"{CAPACITY[level]:,}; shorten the redirect address, or choose a lower error "
+            "correction"
+        ) from None
     return qr.get_matrix()
 
 

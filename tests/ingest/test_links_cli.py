@@ -345,3 +345,25 @@ def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
     finally:
         holder.kill()
         holder.communicate()  # reaps it and closes its pipe
+
+
+@pytest.mark.parametrize(("level", "most"), [("H", "1,273"), ("M", "2,331")])
+def test_a_url_too_long_for_any_qr_code_is_refused_with_the_rule(
+    tmp_path: Path, runner: CliRunner, db_path: Path, level: str, most: str
+) -> None:
+    """A long redirect address made a URL no QR code version holds: a traceback from the
+    encoder ("Invalid version (was 41 ...)"), in the CLI and on the Create links page."""
+    base = "https://go.example.com/" + "a" * 2400
+    res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "x",
+                              "--channel", "qr", "--via-redirect", base, "--error-correction",
+                              level, "--out", str(tmp_path), "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert f"bytes: a QR code at error correction {level} holds at most {most}; shorten the " \
+        "redirect address" in res.output  # fmt: skip
+    assert isinstance(res.exception, SystemExit)  # a refusal, not the encoder's ValueError
+    assert list(tmp_path.glob("*.png")) == []
+    con = db.connect(db_path, read_only=True)
+    try:
+        assert links.list_links(con) == []
+    finally:
+        con.close()
