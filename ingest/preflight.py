@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from .logwriter import make_dirs
+
 
 def check_port(host: str, port: int) -> None:
     """Refuse at once an address another process listens on, or one this machine does not
@@ -33,10 +35,17 @@ def check_port(host: str, port: int) -> None:
 
 def check_log_dir(log_dir: Path) -> None:
     """Create the log folder and prove it writable before the server starts: found out at
-    startup, it is a server traceback; found out at the first delivery, a lost one."""
-    check_writable_dir(
-        log_dir, "logs", "--log-dir must be a folder refscope can create and write to"
-    )
+    startup, it is a server traceback; found out at the first delivery, a lost one. The folders
+    it creates are 0750, as the receiver makes them (logwriter.make_dirs): the logs' names say
+    which days a page had traffic."""
+    rule = "--log-dir must be a folder refscope can create and write to"
+    try:
+        make_dirs(log_dir)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write logs to {log_dir}: {exc.strerror or exc}: {rule}"
+        ) from exc
+    check_writable_dir(log_dir, "logs", rule)
 
 
 def check_writable_dir(path: Path, what: str, rule: str) -> None:

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import signal
+import stat
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -271,6 +272,25 @@ def test_serve_command_runs_the_receiver_without_an_access_log(tmp_path: Path) -
     assert b"Uvicorn running" in out and b"1 app secret(s)" in out
     assert SECRET.encode() not in out and TOKEN.encode() not in out and b"GET /" not in out
     assert "server" not in r.headers  # no "uvicorn" for a scanner to match
+
+
+def test_serve_makes_its_log_folder_closed_to_other_accounts(tmp_path: Path) -> None:
+    # The logs' names say which days a page had traffic: the folder `serve` creates for them
+    # is 0750 as the receiver's own folders are, also under the usual umask 022.
+    env = {**os.environ, "REFSCOPE_APP_SECRET": SECRET, "REFSCOPE_VERIFY_TOKEN": TOKEN}
+    old = os.umask(0o022)  # inherited by the serve process
+    try:
+        with serve_process(tmp_path, env) as served:
+            raw = text_delivery()
+            r = httpx.post(
+                served.url + "/webhook", content=raw, headers={"X-Hub-Signature-256": sign(raw)}
+            )
+            assert r.status_code == 200
+    finally:
+        os.umask(old)
+    logs = tmp_path / "logs"
+    assert len(list(logs.glob("webhooks-*.ndjson"))) == 1
+    assert stat.S_IMODE(logs.stat().st_mode) == 0o750, oct(logs.stat().st_mode)
 
 
 def test_serve_help_names_the_secret_variables() -> None:
