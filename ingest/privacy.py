@@ -139,12 +139,15 @@ class Privacy:
     def check_scheme(self, con: duckdb.DuckDBPyConnection, record: bool = True) -> None:
         """Refuse to store or look up ids in a database that holds them stored another way (made
         without the salt, with it, or with another one): everyone would become a second contact
-        and forgotten people would come back. A database without ids takes this setting's way
-        (unless not record: then nothing is written). Call it in a transaction."""
+        and forgotten people would come back. Rejected lines hold ids too, shown the way of the
+        run that read them (as they came, text included, without a salt). A database without
+        ids takes this setting's way (unless not record: then nothing is written). Call it in a
+        transaction."""
         row = con.execute("SELECT any_value(scheme), count(*) FROM id_scheme").fetchone()
         stored = row[0] if row else None
         (holds,) = con.execute(
-            "SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM forgotten)"
+            """SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM forgotten)
+                   OR EXISTS (SELECT 1 FROM rejects)"""
         ).fetchone() or (False,)
         if holds and stored is None:
             # Made before id_scheme: a sample of its ids says whether they are hashed.
