@@ -296,6 +296,14 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+def _sql_glob(folder: Path, pattern: str = "") -> str:
+    """A path for read_parquet, which globs every path it is given: the folder's own `[`, `*`
+    and `?` as themselves (`[[]`: a lake at `lake [b]` was read as `lake b`, or found empty),
+    then pattern as a glob."""
+    literal = re.sub(r"([\[*?])", r"[\1]", str(folder))
+    return _sql_path(Path(literal) / pattern if pattern else Path(literal))
+
+
 def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     """Make the lake readable under the contract's table names (the dashboard's --lake): the
     database's columns, in its order and with its types."""
@@ -310,12 +318,12 @@ def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
         if table in PARTITIONED:
             present = any((lake / table).glob("*/*/*.parquet"))
             source = (
-                f"read_parquet('{_sql_path(lake / table / '*' / '*' / '*.parquet')}', "
+                f"read_parquet('{_sql_glob(lake / table, '*/*/*.parquet')}', "
                 f"hive_partitioning = true, hive_types = {HIVE_TYPES})"
             )
         else:
             present = (lake / f"{table}.parquet").exists()
-            source = f"read_parquet('{_sql_path(lake / f'{table}.parquet')}')"
+            source = f"read_parquet('{_sql_glob(lake / f'{table}.parquet')}')"
         if not present:  # an empty table keeps its columns: take them from the schema
             con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM rs_empty.{table}")
             continue

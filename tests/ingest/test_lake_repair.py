@@ -76,3 +76,24 @@ def test_partitions_of_odd_page_ids_are_found_on_disk(db_path: Path, tmp_path: P
         assert lake.sync(con, lake_dir).written == 0
     finally:
         con.close()
+
+
+def test_a_lake_in_a_folder_named_with_glob_characters_is_read_as_named(
+    db_path: Path, tmp_path: Path, query: Query
+) -> None:
+    """DuckDB globs the paths read_parquet is given: `lake [1]` was read as `lake 1` (another
+    lake beside it, silently) or found empty ("No files found"), so dashboard and report
+    --lake failed on a folder with `[` in its name."""
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
+        f.delivery(f.message(psid=f"700{n}", ts=f.T0 + n * f.DAY)) for n in range(3)
+    ])  # fmt: skip
+    lake_dir = tmp_path / "lake [1]?*"
+    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    con = db.connect_memory()
+    try:
+        lake.attach_views(con, lake_dir)
+        for table in ("events", "contacts", "ingest_runs"):
+            got = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+            assert got == (query.scalar(f"SELECT count(*) FROM {table}"),), table
+    finally:
+        con.close()
