@@ -70,20 +70,40 @@ class SyncResult:
 
 
 def is_stale(lake: Path, db_file: Path) -> bool:
-    """Whether the database changed (a prune, a forget, a link) since the lake was synced, or a
-    partition folder the manifest names is gone (deleted by hand: a stat each, no listing)."""
+    """Whether the database changed (a prune, a forget, a link) since the lake was synced, or is
+    another file (moved into its place), or a partition folder the manifest names is gone
+    (deleted by hand: a stat each, no listing)."""
     manifest = lake / MANIFEST
     synced = _read_manifest(manifest)
     if synced.get("_format") != FORMAT:
         return True
     if any(not (lake / t / p).is_dir() for t in PARTITIONED for p in synced.get(t, {})):
         return True
+    if synced.get("_database") != _identity(db_file):
+        return True  # another file put in its place (a rebuild moved in): its mtime is older
     changed = max(
         (p.stat().st_mtime_ns for p in (db_file, db_file.with_name(db_file.name + ".wal"))
          if p.exists()),
         default=0,
     )  # fmt: skip
     return changed > manifest.stat().st_mtime_ns
+
+
+def _identity(db_file: Path | None) -> list[int] | None:
+    """The database file's device and inode: a file moved into its place (`mv new.duckdb
+    refscope.duckdb`, as rebuild says) keeps its own, older mtime, but not the inode."""
+    if db_file is None or not db_file.exists():
+        return None
+    st = db_file.stat()
+    return [st.st_dev, st.st_ino]
+
+
+def _db_file(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the connection's database (None in memory)."""
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return Path(row[0]) if row and row[0] else None
 
 
 def _read_manifest(path: Path) -> dict:
@@ -149,7 +169,7 @@ def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     manifest_path = lake / MANIFEST
     old = _read_manifest(manifest_path)
     same_format = old.get("_format") == FORMAT
-    new: dict[str, object] = {"_format": FORMAT}
+    new: dict[str, object] = {"_format": FORMAT, "_database": _identity(_db_file(con))}
     written = removed = unchanged = 0
     for table in PARTITIONED:
         current = _fingerprints(con, table)
