@@ -53,14 +53,19 @@ def record(con: duckdb.DuckDBPyConnection, fps: list[FileProgress], run_id: int)
         p = fp.plan
         if not fp.done and p.name is not None:
             continue  # a pulled input is recorded once whole: its fingerprint is of its end
+        read += fp.offset - fp.recorded
+        fp.recorded = fp.offset
         if p.fingerprint:
             head = p.fingerprint
         else:  # a .gz by its compressed size, a plain file by the offset read
-            head = sources.fingerprint(p.path, p.size if p.is_gz else fp.offset)
+            try:
+                head = sources.fingerprint(p.path, p.size if p.is_gz else fp.offset, p.identity)
+            except sources.ReplacedWhileRead:
+                # Rotated or removed since it was read: not recorded, the next run plans the
+                # file now there afresh (what was read is kept, its copies deduplicated).
+                continue
         rows.append((p.key, p.size, p.mtime_ns if fp.done else -1, head, fp.offset,
                      fp.lines_done))  # fmt: skip
-        read += fp.offset - fp.recorded
-        fp.recorded = fp.offset
     if not rows:
         return read
     cols = list(zip(*rows, strict=True))

@@ -108,16 +108,26 @@ def path_key(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def fingerprint(path: Path, offset: int) -> str:
+def fingerprint(path: Path, offset: int, identity: tuple[int, int] | None = None) -> str:
     """What a file read to offset (a .gz: its size) is told apart by: md5s of its first
     HEAD_BYTES and of the HEAD_BYTES before offset (a file rewritten from a copy of its start
-    differs there)."""
+    differs there).
+
+    With identity (the read file's device and inode): ReplacedWhileRead when path names another
+    file by now, or none. The new file's fingerprint stored with the old one's offset would
+    have the next run skip as many of its bytes."""
     try:
         with open(path, "rb") as fh:
+            if identity is not None and _identity(fh) != identity:
+                raise ReplacedWhileRead(f"{path}: replaced (rotated?) while this run read it")
             head = fh.read(min(offset, HEAD_BYTES))
             start = max(offset - HEAD_BYTES, 0)
             fh.seek(start)
             tail = fh.read(offset - start)
+    except FileNotFoundError as exc:
+        if identity is not None:
+            raise ReplacedWhileRead(f"{path}: removed while this run read it") from exc
+        raise SourceError(f"{path}: {exc.strerror}") from exc
     except OSError as exc:
         raise SourceError(f"{path}: {exc.strerror}") from exc
     return f"{hashlib.md5(head).hexdigest()}+{hashlib.md5(tail).hexdigest()}"

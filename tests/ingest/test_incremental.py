@@ -306,3 +306,52 @@ def test_a_rejected_last_line_stays_rejected_when_the_file_grows(
     result = ingest_lines([f.delivery(f.message(psid="u2", ts=T0 + 1))], append=True)
     assert (result.lines, result.events_added, result.rejects_added) == (1, 1, 0)
     assert query("SELECT line_no, raw FROM rejects") == [(2, "{broken")]
+
+
+def _replaced_before_its_commit(
+    monkeypatch: pytest.MonkeyPatch, log: Path, new: list[Any] | None
+) -> None:
+    """Replace log (rotated: renamed away, a new file in its place; new None: removed) once it is
+    read, before its batch commits its offset."""
+    from ingest import offsets
+
+    record = offsets.record
+
+    def replaced_then_recorded(*args: Any) -> int:
+        if log.exists():
+            log.rename(log.with_name("webhooks-1.log"))  # a name no ingest reads
+            if new is not None:
+                f.write_ndjson(log, new)
+        return record(*args)
+
+    monkeypatch.setattr(offsets, "record", replaced_then_recorded)
+
+
+def test_a_log_replaced_after_it_was_read_is_read_from_its_start_next_time(
+    db_path: Path, query: Query, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The offset read in the old file was stored with the new file's fingerprint: the next run
+    took the new file for grown and skipped as many of its bytes (its first lines, lost)."""
+    log = log_dir / "webhooks.ndjson"
+    old = [f.delivery(f.message(psid=f"o{i}", ts=T0 + i)) for i in range(3)]
+    new = [f.delivery(f.message(psid=f"n{i}", ts=T0 + i)) for i in range(6)]
+    f.write_ndjson(log, old)
+    _replaced_before_its_commit(monkeypatch, log, new)
+    first = pipeline.run([str(log)], db_path)
+    assert first.warnings == [] and log.stat().st_size > first.bytes_read
+    monkeypatch.undo()
+    pipeline.run([str(log)], db_path)
+    psids = {r[0] for r in query("SELECT psid FROM events")}
+    assert psids == {f"o{i}" for i in range(3)} | {f"n{i}" for i in range(6)}
+
+
+def test_a_log_removed_after_it_was_read_leaves_the_run_finished(
+    db_path: Path, query: Query, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its offset could not be fingerprinted: the run stopped, "No such file or directory"."""
+    log = f.write_ndjson(log_dir / "webhooks.ndjson", [f.delivery(f.message(psid="g"))])
+    _replaced_before_its_commit(monkeypatch, log, None)
+    pipeline.run([str(log_dir)], db_path)
+    assert query("SELECT psid FROM events") == [("g",)]
+    assert query("SELECT finished_at IS NOT NULL FROM ingest_runs") == [(True,)]
+    assert query("SELECT count(*) FROM ingest_files") == [(0,)]
