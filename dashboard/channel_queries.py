@@ -21,6 +21,7 @@ from dashboard.query_parts import MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
 from dashboard.query_parts import frame as _df
 from dashboard.query_parts import with_today as _with_today
+from ingest.link_rules import same_username_sql, username_key_sql
 
 
 def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -57,10 +58,10 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 SELECT l.ref, l.page, l.channel, l.campaign, l.placement,
                        coalesce(p.page_id, CASE WHEN regexp_full_match(l.page, '[0-9]+')
                                                 THEN l.page END) AS page_id,
-                       count(DISTINCT replace(lower(l.page), '.', '')) OVER (PARTITION BY l.ref)
+                       count(DISTINCT {username_key_sql("l.page")}) OVER (PARTITION BY l.ref)
                            = 1 AS solo
                 FROM tracked_links l LEFT JOIN pages p
-                  ON replace(lower(p.username), '.', '') = replace(lower(l.page), '.', '')
+                  ON {same_username_sql("p.username", "l.page")}
             ), clk AS (
                 -- A click carries its link's page as registered: it counts for that link only.
                 -- A bot's GET (a link preview, a crawler) is logged, but is nobody's click.

@@ -12,6 +12,7 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.query_parts import frame as _df
 from ingest import links
+from ingest.link_rules import same_username_sql, username_key_sql
 
 
 def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
@@ -23,17 +24,17 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
     f = f or Filters(dt.date(1970, 1, 1), dt.date(9999, 12, 30))
     return _df(
         con,
-        """WITH l AS (
+        f"""WITH l AS (
                -- The page id as refs() and attribution find it: through `pages`, or the
                -- registered page itself when numeric; the ref alone only when it is neither
                -- and no other page registered the ref.
                SELECT t.*, coalesce(p.page_id, CASE WHEN regexp_full_match(t.page, '[0-9]+')
                                                     THEN t.page END) AS page_id
                FROM tracked_links t LEFT JOIN pages p
-                 ON replace(lower(p.username), '.', '') = replace(lower(t.page), '.', '')
+                 ON {same_username_sql("p.username", "t.page")}
            ), solo AS (
                SELECT ref FROM tracked_links GROUP BY ref
-               HAVING count(DISTINCT replace(lower(page), '.', '')) = 1
+               HAVING count(DISTINCT {username_key_sql("page")}) = 1
            )
            SELECT l.ref, l.page, coalesce(n.name, n.username, l.page) AS page_name, l.channel,
                   l.campaign, l.placement, l.url, l.created_at,
@@ -72,14 +73,14 @@ def registered_url(con: duckdb.DuckDBPyConnection, page: str, ref: str) -> pd.Da
     maps it to being one page. Columns: url."""
     return _df(
         con,
-        """WITH wanted AS (
-               SELECT coalesce(any_value(page_id), replace(lower($page), '.', '')) AS page_key
-               FROM pages WHERE replace(lower(username), '.', '') = replace(lower($page), '.', '')
+        f"""WITH wanted AS (
+               SELECT coalesce(any_value(page_id), {username_key_sql("$page")}) AS page_key
+               FROM pages WHERE {same_username_sql("username", "$page")}
            )
            SELECT t.url FROM tracked_links t
            LEFT JOIN pages p
-             ON replace(lower(p.username), '.', '') = replace(lower(t.page), '.', ''), wanted w
-           WHERE t.ref = $ref AND coalesce(p.page_id, replace(lower(t.page), '.', '')) = w.page_key
+             ON {same_username_sql("p.username", "t.page")}, wanted w
+           WHERE t.ref = $ref AND coalesce(p.page_id, {username_key_sql("t.page")}) = w.page_key
            ORDER BY t.created_at, t.page LIMIT 1""",
         {"page": page, "ref": ref},
     )

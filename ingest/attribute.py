@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 
+from .link_rules import same_username_sql, username_key_sql
 from .shapes import SHORTLINK_SOURCES
 
 # The channel vocabulary of the public contract (README "Attribution"), in display order.
@@ -60,17 +61,17 @@ CREATE OR REPLACE TEMP MACRO rs_channel(kind, detail, source, ref, ad_id, commen
 
 # Refs registered as QR codes, by page id. A link registered by username finds its page through
 # `pages`; when that is unknown, the ref alone decides if only one page registered it.
-QR_REFS = """
+QR_REFS = f"""
 CREATE OR REPLACE TEMP TABLE rs_qr AS
 WITH resolved AS (
     SELECT t.ref, t.page, t.channel,
            coalesce(p.page_id, CASE WHEN regexp_full_match(t.page, '[0-9]+') THEN t.page END)
                AS page_id
     FROM tracked_links t
-    LEFT JOIN pages p ON replace(lower(p.username), '.', '') = replace(lower(t.page), '.', '')
+    LEFT JOIN pages p ON {same_username_sql("p.username", "t.page")}
 ), solo AS (
     SELECT ref FROM tracked_links GROUP BY ref
-    HAVING count(DISTINCT replace(lower(page), '.', '')) = 1
+    HAVING count(DISTINCT {username_key_sql("page")}) = 1
 )
 SELECT DISTINCT ref, page_id FROM resolved
 WHERE channel = 'qr_code'

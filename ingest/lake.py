@@ -26,12 +26,12 @@ import duckdb
 
 from . import db
 from .errors import LakeError
+from .link_rules import same_username_sql
 from .wording import counted
 
 # A click names its page as the link was registered: its numeric id when `pages` knows it.
-_CLICK_PAGE = """coalesce((SELECT any_value(p.page_id) FROM pages p
-                            WHERE replace(lower(p.username), '.', '')
-                                  = replace(lower(t.page), '.', '')), t.page)"""
+_CLICK_PAGE = f"""coalesce((SELECT any_value(p.page_id) FROM pages p
+                            WHERE {same_username_sql("p.username", "t.page")}), t.page)"""
 # table → (the timestamp that dates a row, the page id expression over alias t)
 PARTITIONED = {
     "events": ("ts", "t.page_id"),

@@ -45,8 +45,18 @@ REF_MAX = 250
 def username_key(page: str) -> str:
     """A page's name as Facebook tells usernames apart: periods and capitalization do not
     (johnsmith55, John.Smith55 and john.smith.55 are one username; a page id has neither).
-    SQL spells it replace(lower(x), '.', '')."""
+    username_key_sql spells it in SQL."""
     return page.replace(".", "").lower()
+
+
+def username_key_sql(expr: str) -> str:
+    """username_key in SQL, over expr (a column or a parameter)."""
+    return f"replace(lower({expr}), '.', '')"
+
+
+def same_username_sql(left: str, right: str) -> str:
+    """SQL: left and right name the same username (see username_key)."""
+    return f"{username_key_sql(left)} = {username_key_sql(right)}"
 
 
 def check_ref(ref: str) -> str:

@@ -27,6 +27,7 @@ from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_R
     check_ref,
     check_username,
     conventional_ref,
+    same_username_sql,
     username_key,
 )
 
@@ -248,9 +249,7 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
     moved: list[tuple[str, str]] = []
     if username is not None:
         check_username(username)
-        held = (
-            "WHERE replace(lower(username), '.', '') = replace(lower(?), '.', '') AND page_id <> ?"
-        )
+        held = f"WHERE {same_username_sql('username', '?')} AND page_id <> ?"
         moved = sorted(
             con.execute(f"SELECT page_id, username FROM pages {held}", [username, page_id])
             .fetchall()

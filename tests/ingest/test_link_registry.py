@@ -4,6 +4,7 @@ and one meaning per ref for a username and its page id."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,13 +124,20 @@ def test_a_username_moves_to_the_page_set_last(
     assert res.exit_code == 0 and "no longer" not in res.stderr
 
 
+def _ref_x_creator(runner: CliRunner, out: Path, db_path: Path) -> Callable[[str, str], Any]:
+    """`links create --ref x` for a page and channel, writing into out."""
+
+    def create(page: str, channel: str) -> Any:
+        args = ["--ref", "x", "--channel", channel, "--out", str(out), "--db", str(db_path)]
+        return runner.invoke(cli, ["links", "create", "--page", page, *args])
+
+    return create
+
+
 def test_a_username_and_its_page_id_are_one_page_for_one_meaning_per_ref(
     tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
 ) -> None:
-    def create(page: str, channel: str) -> Any:
-        args = ["--ref", "x", "--channel", channel, "--out", str(tmp_path), "--db", str(db_path)]
-        return runner.invoke(cli, ["links", "create", "--page", page, *args])
-
+    create = _ref_x_creator(runner, tmp_path, db_path)
     res = runner.invoke(cli, ["pages", "set", PAGE_ID, "--username", "CafeShop1", "--db",
                               str(db_path)])  # fmt: skip
     assert res.exit_code == 0, res.output
@@ -180,10 +188,7 @@ def test_a_username_with_periods_is_the_same_page_for_one_meaning_per_ref(
     """Facebook tells usernames apart by neither periods nor case (Acme.Bakery is acmebakery):
     a ref registered for the page by its id could be registered again, as a QR code, for the
     same page spelled with a period."""
-
-    def create(page: str, channel: str) -> Any:
-        args = ["--ref", "x", "--channel", channel, "--out", str(tmp_path), "--db", str(db_path)]
-        return runner.invoke(cli, ["links", "create", "--page", page, *args])
+    create = _ref_x_creator(runner, tmp_path, db_path)
 
     res = runner.invoke(cli, ["pages", "set", PAGE_ID, "--username", "acmebakery", "--db",
                               str(db_path)])  # fmt: skip
