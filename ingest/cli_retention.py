@@ -4,13 +4,15 @@ and, with --lake, in the Parquet lake at once."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import click
 import duckdb
 
-from . import db, lake, retention
+from . import db, lake, retention, rewrite
 from .cli_options import DB_OPTION, lake_option, page_ids
+from .cli_stop import Stop, stop_on_signals
 from .errors import RefscopeError
 from .privacy import Privacy
 from .wording import counted
@@ -41,12 +43,41 @@ def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> None:
     click.echo(lake.sync(con, lake_dir).line())
 
 
+def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: str) -> None:
+    """Write the database file anew (rewrite.py), so that the bytes of the rows just removed
+    leave it; done names what is committed whatever happens, again what rewrites it later."""
+    remain = (f"the removed rows are gone from every query, but their bytes may remain in "
+              f"{db_file} until a rewrite ({again})")  # fmt: skip
+    stop = Stop()
+    restore = stop_on_signals(stop)  # SIGTERM too: a stop must not leave the partial file
+    try:
+        r = rewrite.rewrite(con, db_file)
+    except BaseException as exc:
+        # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
+        if stop.is_set():
+            click.echo(f"stopped: {db_file} was not rewritten (it is as it was after the "
+                       f"{done}): {remain}", err=True)  # fmt: skip
+            sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
+        if isinstance(exc, RefscopeError):
+            raise RefscopeError(f"the {done} is committed, but {db_file} was not rewritten: "
+                                f"{exc}. It is as it was after the {done}: "
+                                f"{remain}") from exc  # fmt: skip
+        raise
+    finally:
+        restore()
+    click.echo(f"rewrote {db_file} ({r.before / 2**20:,.1f} MiB → {r.after / 2**20:,.1f} MiB): "
+               "the removed rows' bytes are gone from it")  # fmt: skip
+
+
 @click.command()
 @click.option("--older-than", "age", required=True, metavar="AGE",
               help="A number and d, w, m or y: e.g. 90d, 12w, 25m, 2y.")  # fmt: skip
+@click.option("--rewrite", "rewrite_file", is_flag=True,
+              help="Then write the database file anew, so that the removed rows' bytes leave it "
+                   "(as long as a copy of the database takes).")  # fmt: skip
 @LAKE_SYNC_OPTION
 @DB_OPTION
-def prune(age: str, lake_dir: Path | None, db_file: Path) -> None:
+def prune(age: str, rewrite_file: bool, lake_dir: Path | None, db_file: Path) -> None:
     """Delete events, touches and clicks older than AGE, and contacts with nothing left."""
     try:
         before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())
@@ -68,6 +99,8 @@ def prune(age: str, lake_dir: Path | None, db_file: Path) -> None:
             f"{counted(r.rejects, 'rejected line')}"
         )
         _sync_lake(con, lake_dir)
+        if rewrite_file:
+            _rewrite(con, db_file, "prune", f"`refscope prune --older-than {age} --rewrite` again")
     finally:
         con.close()
 
@@ -77,12 +110,19 @@ def prune(age: str, lake_dir: Path | None, db_file: Path) -> None:
 @click.option("--page", "page_id", callback=page_ids,
               help="Only on this page id (default: every page); rejected lines are blanked "
                    "on every page.")  # fmt: skip
+@click.option("--rewrite/--no-rewrite", "rewrite_file", default=True,
+              help="Write the database file anew after the deletions, so that the person's "
+                   "bytes leave it (default); --no-rewrite leaves them until a later "
+                   "rewrite.")  # fmt: skip
 @LAKE_SYNC_OPTION
 @DB_OPTION
-def forget(psid: str, page_id: str | None, lake_dir: Path | None, db_file: Path) -> None:
+def forget(
+    psid: str, page_id: str | None, rewrite_file: bool, lake_dir: Path | None, db_file: Path
+) -> None:
     """Remove every row of one person and keep them out of later ingests.
 
-    PSID is a PSID, a chat plugin user_ref or a commenter's id (a comment's from.id).
+    PSID is a PSID, a chat plugin user_ref or a commenter's id (a comment's from.id). The
+    database file is then written anew, so that no byte of theirs stays in it.
     """
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
     con = db.connect(db_file)
@@ -106,5 +146,11 @@ def forget(psid: str, page_id: str | None, lake_dir: Path | None, db_file: Path)
             click.echo(f"{db_file} did not exist: it was created to keep the forget (is that "
                        "the database you ingest into?)", err=True)  # fmt: skip
         _sync_lake(con, lake_dir)
+        if rewrite_file:
+            _rewrite(con, db_file, "forget", "`refscope forget` again with the same id and options")
+        else:
+            click.echo(f"not rewritten (--no-rewrite): the removed rows' bytes may remain in "
+                       f"{db_file} until a rewrite (`refscope forget` again with the same id, "
+                       "without --no-rewrite)", err=True)  # fmt: skip
     finally:
         con.close()

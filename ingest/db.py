@@ -38,6 +38,17 @@ def db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(os.environ.get("REFSCOPE_DB") or DEFAULT_DB)
 
 
+def wal(path: Path) -> Path:
+    """The write-ahead log DuckDB keeps beside a database file."""
+    return path.with_name(path.name + ".wal")
+
+
+def partial(path: Path) -> Path:
+    """Where a new database file is written before it is renamed to path, once whole (rebuild,
+    rewrite), so that path never names a half-written file."""
+    return path.with_name(path.name + ".partial")
+
+
 def schema_sql() -> str:
     return resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8")
 

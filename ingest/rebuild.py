@@ -187,15 +187,15 @@ def check_out(old: Path, out: Path, *, work: bool = True) -> None:
     overwritten."""
     if _same(out) == _same(old):
         raise DatabaseError(f"{out}: that is the database to rebuild; --out names a new file")
-    if _same(out) == _same(old.with_name(old.name + ".wal")):
+    if _same(out) == _same(db.wal(old)):
         # DuckDB deletes a write-ahead log that is not its database's at the next write.
         raise DatabaseError(f"{out}: that is the write-ahead log of the database to rebuild; "
                             "--out names a new file")  # fmt: skip
-    for f in (out, out.with_name(out.name + ".wal")):
+    for f in (out, db.wal(out)):
         if f.exists():
             raise DatabaseError(f"{f}: already there; --out names a file that does not exist yet "
                                 "(a rebuild overwrites nothing)")  # fmt: skip
-    for f in (partial(out), partial(out).with_name(partial(out).name + ".wal")):
+    for f in (db.partial(out), db.wal(db.partial(out))):
         if work and f.exists():
             raise DatabaseError(f"{f}: left by a rebuild that did not finish (killed, or still "
                                 "running): remove it once no rebuild is running")  # fmt: skip
@@ -209,12 +209,6 @@ def _missing_folders(folder: Path) -> list[Path]:
             break
         missing.append(d)
     return missing
-
-
-def partial(out: Path) -> Path:
-    """Where the new database is written: renamed to out once whole, so that out never names a
-    half-built file (a rebuild killed part-way leaves this one)."""
-    return out.with_name(out.name + ".partial")
 
 
 def carry(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -282,7 +276,7 @@ def _write(
     progress: pipeline.ProgressFn | None,
     held: dict[str, Path],
 ) -> Rebuilt:
-    work = partial(out)
+    work = db.partial(out)  # a rebuild killed part-way leaves this one
     old = db.connect(old_file, read_only=True)
     try:
         before = counts(old)
@@ -310,13 +304,12 @@ def _write(
         after = counts(new)
         new.close()
         check_out(old_file, out, work=False)  # nothing put there meanwhile
-        wal = work.with_name(work.name + ".wal")
-        if wal.exists():  # closing folds it in, unless the disk refused the room
-            wal.rename(out.with_name(out.name + ".wal"))
+        if db.wal(work).exists():  # closing folds it in, unless the disk refused the room
+            db.wal(work).rename(db.wal(out))
         work.rename(out)
     except BaseException:
         new.close()
-        for f in (work, work.with_name(work.name + ".wal")):
+        for f in (work, db.wal(work)):
             f.unlink(missing_ok=True)
         raise
     return Rebuilt(result, carried, before, after, Privacy.from_env(text).keep_text)
