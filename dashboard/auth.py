@@ -41,7 +41,8 @@ def require_login(pages: Sequence[StreamlitPage]) -> None:
     The login screen keeps `pages` hidden but known, so the page in the URL opens after login.
     """
     try:
-        mode = access.app_mode(os.environ, st.get_option("server.address") or "", _visitor())
+        address = st.get_option("server.address") or ""
+        mode = access.app_mode(os.environ, address, _visitor(), _headers())
     except access.AccessError as exc:  # a misconfigured server shows nothing rather than all
         _login_screen(pages)
         st.error(str(exc))
@@ -55,6 +56,13 @@ def require_login(pages: Sequence[StreamlitPage]) -> None:
 def _visitor() -> str | None:
     """The address this session came from; None on this machine (as Streamlit reports it)."""
     return st.context.ip_address
+
+
+def _headers() -> list[tuple[str, str]]:
+    """The headers of this session's request (its WebSocket handshake), repeats kept: where a
+    reverse proxy names whom it forwards."""
+    headers = st.context.headers
+    return [(name, value) for name in headers for value in headers.get_all(name)]
 
 
 def _login_screen(pages: Sequence[StreamlitPage]) -> None:

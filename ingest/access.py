@@ -31,6 +31,8 @@ AUTHLIB_MIN = (1, 3, 2)  # the oldest Authlib that st.login accepts
 _EMAIL_ENTRY = re.compile(r"[^@\s,]*@[^@\s,]+\.[^@\s,]+")
 RETRY_DELAY_FIRST = 1.0  # seconds after the first wrong password; doubled after each next one
 RETRY_DELAY_CAP = 30.0  # keeps a typo cheap while holding a guesser to ~2 tries a minute
+# One piece of a header: a quoted string (with backslash escapes), or a run of anything else.
+_PIECE = re.compile(r'"(?:[^"\\]|\\.)*"?|[^,;"]+|[,;]')
 
 
 class AccessError(RefscopeError):
@@ -57,6 +59,61 @@ def is_loopback(host: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return ip.ipv4_mapped.is_loopback
     return ip.is_loopback
+
+
+def forwarded_addresses(headers: Iterable[tuple[str, str]]) -> list[str]:
+    """Every address the proxy headers among `headers` (name, value pairs, names in any case,
+    repeats kept) name, one per hop: "" for a hop they name no address for (a `Forwarded`
+    element without for=, an empty entry)."""
+    found: list[str] = []
+    for name, value in headers:
+        kind = name.strip().lower()
+        if kind == "forwarded":
+            found += [node for element in _split(value, ",") for node in _forwarded_for(element)]
+        elif kind == "x-forwarded-for":
+            found += [_node(entry) for entry in value.split(",")]
+        elif kind == "x-real-ip":
+            found.append(_node(value))
+    return found
+
+
+def forwarded_from_elsewhere(headers: Iterable[tuple[str, str]]) -> bool:
+    """Whether a request came through a proxy for a visitor beyond this machine: it carries a
+    proxy header (Forwarded, X-Forwarded-For, X-Real-IP) and not every hop it names is
+    loopback. A proxy on this machine connects from 127.0.0.1 whoever it forwards; a client
+    can only add hops, never remove the proxy's, so one loopback hop among others proves
+    nothing; a hop named by no address ("") counts as beyond."""
+    return not all(is_loopback(address) for address in forwarded_addresses(headers))
+
+
+def _split(value: str, separator: str) -> list[str]:
+    """value cut at `separator` outside quoted strings."""
+    parts, current = [], ""
+    for piece in _PIECE.findall(value):
+        if piece == separator:
+            parts.append(current)
+            current = ""
+        else:
+            current += piece
+    return [*parts, current]
+
+
+def _forwarded_for(element: str) -> list[str]:
+    """The for= nodes of one `Forwarded` element ([""] without one)."""
+    pairs = [pair.partition("=") for pair in _split(element, ";")]
+    return [_node(node) for key, _, node in pairs if key.strip().lower() == "for"] or [""]
+
+
+def _node(node: str) -> str:
+    """The address in a node: unquoted, without [] or :port ("" when empty)."""
+    node = node.strip()
+    if node.startswith('"'):
+        node = re.sub(r"\\(.)", r"\1", node.strip('"')).strip()
+    if node.startswith("["):
+        return node[1 : node.find("]")] if "]" in node else node[1:]
+    if node.count(":") == 1:  # IPv4 (or a name) with a port; IPv6 has more colons
+        return node.partition(":")[0]
+    return node
 
 
 def secrets_files(app: Path, cwd: Path | None = None, home: Path | None = None) -> list[Path]:
@@ -139,15 +196,20 @@ def serve_access(
 
 
 def app_mode(
-    environ: Mapping[str, str], address: str = "127.0.0.1", visitor: str | None = None
+    environ: Mapping[str, str],
+    address: str = "127.0.0.1",
+    visitor: str | None = None,
+    headers: Iterable[tuple[str, str]] = (),
 ) -> str:
     """The login the app enforces: the CLI's choice, and the password whenever one is set.
 
     address is Streamlit's server.address ("" when unset: every interface), visitor the
-    address the session came from (None: this machine). An app that `refscope dashboard` did
-    not start (`streamlit run` directly: no AUTH_ENV) and has no password shows nothing to a
-    visitor from another machine when it listens beyond loopback, as the command refuses to
-    start there; on this machine it works as the command's does.
+    address the session came from (None: this machine), headers those of its request. An app
+    that `refscope dashboard` did not start (`streamlit run` directly: no AUTH_ENV) and has no
+    password shows nothing to a visitor from another machine when it listens beyond loopback,
+    as the command refuses to start there; on this machine it works as the command's does.
+    A session a reverse proxy forwarded from beyond the machine (forwarded_from_elsewhere)
+    has no login-free view at all: a proxy on this machine connects from loopback.
     """
     chosen = environ.get(AUTH_ENV, "").strip().lower()
     if chosen not in ("", *MODES):
@@ -158,6 +220,12 @@ def app_mode(
         return "password"
     if chosen == "password":
         raise AccessError(f"{AUTH_ENV} is password but {PASSWORD_ENV} is not set")
+    if forwarded_from_elsewhere(headers):
+        raise AccessError(
+            "refusing to show the dashboard without a login to a visitor a reverse proxy "
+            f"forwarded from another machine: set {PASSWORD_ENV}, or add {SECRETS_HINT} "
+            f"(with {ALLOWED_EMAILS_ENV}), and restart it"
+        )
     if chosen == "" and not is_loopback(address) and not is_loopback(visitor or "localhost"):
         raise AccessError(
             "refusing to show the dashboard to another machine without a login (it listens "

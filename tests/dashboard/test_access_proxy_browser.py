@@ -1,0 +1,64 @@
+"""A reverse proxy on the same machine in front of `refscope dashboard` on 127.0.0.1, with no
+login set, in headless Chromium: the proxy connects from loopback whoever it forwards, so a
+visitor it forwards from another machine sees only the error saying what to set; one it
+forwards from this machine sees the dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import duckdb
+import pytest
+from playwright.sync_api import Page, expect
+
+from dashboard import queries
+from dashboard.filters import Filters
+from ingest.access import PASSWORD_ENV
+from tests.dashboard.reverse_proxy import reverse_proxy
+from tests.dashboard.test_access_browser import (  # noqa: F401 (browser_page is a fixture)
+    assert_page_shows_no_data,
+    browser_page,
+    needs_chromium,
+)
+from tests.dashboard.test_browser import free_port, kpi, run_dashboard
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+
+@pytest.fixture(scope="module")
+def open_server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """`refscope dashboard` on 127.0.0.1 with no login (none needed there); its port."""
+    root = tmp_path_factory.mktemp("proxied")
+    with run_dashboard(demo_db, root / "dashboard.log", {"HOME": str(root)}, cwd=root) as srv:
+        port = urlsplit(srv.url).port
+        assert port is not None
+        yield port
+
+
+def test_a_visitor_a_local_proxy_forwards_from_elsewhere_sees_no_data(
+    browser_page: Page,  # noqa: F811 (the fixture imported above)
+    open_server: int,
+) -> None:
+    forwarded = [("X-Forwarded-For", "203.0.113.7"), ("X-Real-IP", "203.0.113.7")]  # nginx's
+    with reverse_proxy(free_port(), open_server, forwarded) as url:
+        page = browser_page
+        page.goto(f"{url}/contacts")
+        expect(page.get_by_text("refusing to show the dashboard without a login")).to_be_visible()
+        expect(page.get_by_text(PASSWORD_ENV)).to_be_visible()
+        assert_page_shows_no_data(page)
+
+
+def test_a_visitor_a_local_proxy_forwards_from_this_machine_sees_the_dashboard(
+    browser_page: Page,  # noqa: F811 (the fixture imported above)
+    open_server: int,
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    with reverse_proxy(free_port(), open_server, [("X-Forwarded-For", "127.0.0.1")]) as url:
+        page = browser_page
+        page.goto(url)
+        (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+        kpis = queries.kpis(con, Filters(last - dt.timedelta(days=27), last))
+        expect(kpi(page, "New contacts")).to_have_text(f"{int(kpis['new_contacts'].iloc[0]):,}")
