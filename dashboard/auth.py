@@ -40,15 +40,16 @@ def require_login(pages: Sequence[StreamlitPage]) -> None:
 
     The login screen keeps `pages` hidden but known, so the page in the URL opens after login.
     """
+    address = st.get_option("server.address") or ""
+    headers = _headers()
     try:
-        address = st.get_option("server.address") or ""
-        mode = access.app_mode(os.environ, address, _visitor(), _headers())
+        mode = access.app_mode(os.environ, address, _visitor(), headers)
     except access.AccessError as exc:  # a misconfigured server shows nothing rather than all
         _login_screen(pages)
         st.error(str(exc))
         st.stop()
     if mode == "oidc":
-        _oidc(pages)
+        _oidc(pages, address, headers)
     elif mode == "password":
         _password(pages, os.environ[access.PASSWORD_ENV])
 
@@ -126,18 +127,14 @@ def email_allowed(email: object, allowed: Sequence[str]) -> bool:
     return any(email == a or (a.startswith("@") and email.endswith(a)) for a in allowed)
 
 
-def _oidc(pages: Sequence[StreamlitPage]) -> None:
+def _oidc(pages: Sequence[StreamlitPage], address: str, headers: list[tuple[str, str]]) -> None:
     allowed = allowed_emails(os.environ)
-    address = st.get_option("server.address") or ""
-    if not allowed and not access.is_loopback(address):
-        # A provider such as Google signs in anyone with an account: off loopback, the list
-        # of who may enter is what keeps the data in the team.
+    refusal = access.oidc_refusal(address, headers, bool(allowed))
+    if refusal:
+        # A provider such as Google signs in anyone with an account: beyond this machine, the
+        # list of who may enter is what keeps the data in the team.
         _login_screen(pages)
-        st.error(
-            f"Refusing OpenID Connect logins on {address or 'every interface'}: set "
-            f"{ALLOWED_EMAILS_ENV} to the addresses or @domains that may see the dashboard "
-            "(comma-separated), or serve it on 127.0.0.1 only."
-        )
+        st.error(refusal)
         st.stop()
     if st.user.is_logged_in:
         who = st.user.get("email") or st.user.get("name")

@@ -86,6 +86,25 @@ def forwarded_from_elsewhere(headers: Iterable[tuple[str, str]]) -> bool:
     return not all(is_loopback(address) for address in forwarded_addresses(headers))
 
 
+def oidc_refusal(address: str, headers: Iterable[tuple[str, str]], listed: bool) -> str | None:
+    """Why the app must offer this session no OIDC login (None: it may): a provider such as
+    Google signs in anyone with an account, so without an allow-list (listed) only a session
+    from this machine to an app on loopback may sign in."""
+    if listed:
+        return None
+    if not is_loopback(address):
+        where = f"on {address or 'every interface'}"
+    elif forwarded_from_elsewhere(headers):
+        where = "that a reverse proxy forwards from another machine"
+    else:
+        return None
+    return (
+        f"Refusing OpenID Connect logins {where}: set {ALLOWED_EMAILS_ENV} to the addresses "
+        "or @domains that may see the dashboard (comma-separated), or serve it on 127.0.0.1 "
+        "only."
+    )
+
+
 def _split(value: str, separator: str) -> list[str]:
     """value cut at `separator` outside quoted strings."""
     parts, current = [], ""
