@@ -86,6 +86,18 @@ def forwarded_from_elsewhere(headers: Iterable[tuple[str, str]]) -> bool:
     return not all(is_loopback(address) for address in forwarded_addresses(headers))
 
 
+def named_elsewhere(headers: Iterable[tuple[str, str]]) -> bool:
+    """Whether the request's Host header names anything but this machine's own: localhost, a
+    name under .localhost (browsers resolve those themselves) or a loopback address. A site
+    whose name its DNS answers with 127.0.0.1 (DNS rebinding) reads, from a page of its own in
+    this machine's browser, whatever this name serves; so may a proxy that passes its public
+    name on. No Host header (no browser) says nothing."""
+    hosts = [_node(value) for name, value in headers if name.strip().lower() == "host"]
+    return not all(
+        is_loopback(host) or host.lower().rstrip(".").endswith(".localhost") for host in hosts
+    )
+
+
 def oidc_refusal(address: str, headers: Iterable[tuple[str, str]], listed: bool) -> str | None:
     """Why the app must offer this session no OIDC login (None: it may): a provider such as
     Google signs in anyone with an account, so without an allow-list (listed) only a session
@@ -228,7 +240,8 @@ def app_mode(
     password shows nothing to a visitor from another machine when it listens beyond loopback,
     as the command refuses to start there; on this machine it works as the command's does.
     A session a reverse proxy forwarded from beyond the machine (forwarded_from_elsewhere)
-    has no login-free view at all: a proxy on this machine connects from loopback.
+    has no login-free view at all: a proxy on this machine connects from loopback. Nor has a
+    page opened under a name that is not this machine's own (named_elsewhere).
     """
     chosen = environ.get(AUTH_ENV, "").strip().lower()
     if chosen not in ("", *MODES):
@@ -244,6 +257,13 @@ def app_mode(
             "refusing to show the dashboard without a login to a visitor a reverse proxy "
             f"forwarded from another machine: set {PASSWORD_ENV}, or add {SECRETS_HINT} "
             f"(with {ALLOWED_EMAILS_ENV}), and restart it"
+        )
+    if named_elsewhere(headers):
+        raise AccessError(
+            "refusing to show the dashboard without a login under a name other than localhost "
+            "or a loopback address (a reverse proxy's, or a site's that points its name at this "
+            f"machine): open it as localhost, or set {PASSWORD_ENV}, or add {SECRETS_HINT}, "
+            "and restart it"
         )
     if chosen == "" and not is_loopback(address) and not is_loopback(visitor or "localhost"):
         raise AccessError(

@@ -155,3 +155,32 @@ def test_oidc_needs_an_allow_list_for_every_session_from_beyond_the_machine():
     assert "0.0.0.0" in (access.oidc_refusal("0.0.0.0", local, listed=False) or "")
     assert access.oidc_refusal("::1", local, listed=False) is None
     assert access.oidc_refusal("127.0.0.1", elsewhere, listed=True) is None
+
+
+OWN_NAMES = ["localhost:8501", "LOCALHOST", "localhost.:8501", "127.0.0.1:8501", "127.0.0.1",
+             "[::1]:8501", "[::1]", "refscope.localhost:8501"]  # fmt: skip
+OTHER_NAMES = ["rebind.example:8501", "dash.example.com", "192.168.1.20:8501", "[2001:db8::1]:80",
+               "localhost.example.com", "", "127.0.0.1.nip.io:8501"]  # fmt: skip
+
+
+@pytest.mark.parametrize("host", OWN_NAMES)
+def test_a_page_opened_as_this_machine_is_named_here(host):
+    assert not access.named_elsewhere([("Host", host), ("Origin", "https://evil.example")])
+    assert access.app_mode({AUTH_ENV: "none"}, "127.0.0.1", None, [("host", host)]) == "none"
+
+
+@pytest.mark.parametrize("host", OTHER_NAMES, ids=[h or "empty" for h in OTHER_NAMES])
+def test_a_page_opened_under_another_name_needs_a_login(host):
+    """DNS rebinding: a site whose name resolves to 127.0.0.1 reads what that name serves."""
+    assert access.named_elsewhere([("HOST", host)])
+    assert access.named_elsewhere([("Host", "localhost:8501"), ("Host", host)])
+    for env in ({AUTH_ENV: "none"}, {}):
+        with pytest.raises(AccessError, match="name other than localhost") as refused:
+            access.app_mode(env, "127.0.0.1", None, [("Host", host)])
+        assert PASSWORD_ENV in str(refused.value)
+    assert access.app_mode({PASSWORD_ENV: PASSWORD}, "::1", None, [("Host", host)]) == "password"
+
+
+def test_no_host_header_names_nowhere():
+    assert not access.named_elsewhere([])
+    assert not access.named_elsewhere([("X-Forwarded-Host", "dash.example.com")])

@@ -1,7 +1,8 @@
 """A reverse proxy on the same machine in front of `refscope dashboard` on 127.0.0.1, with no
 login set, in headless Chromium: the proxy connects from loopback whoever it forwards, so a
 visitor it forwards from another machine sees only the error saying what to set; one it
-forwards from this machine sees the dashboard."""
+forwards from this machine sees the dashboard. So does a page opened under a name that is not
+this machine's own (DNS rebinding: a site's name answered with 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, expect, sync_playwright
 
 from dashboard import queries
 from dashboard.filters import Filters
@@ -23,7 +24,14 @@ from tests.dashboard.test_access_browser import (  # noqa: F401 (browser_page is
     browser_page,
     needs_chromium,
 )
-from tests.dashboard.test_browser import free_port, kpi, run_dashboard
+from tests.dashboard.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RENDER_MS,
+    free_port,
+    kpi,
+    run_dashboard,
+)
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -62,3 +70,26 @@ def test_a_visitor_a_local_proxy_forwards_from_this_machine_sees_the_dashboard(
         (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
         kpis = queries.kpis(con, Filters(last - dt.timedelta(days=27), last))
         expect(kpi(page, "New contacts")).to_have_text(f"{int(kpis['new_contacts'].iloc[0]):,}")
+
+
+def test_a_page_opened_under_a_name_rebound_to_this_machine_sees_no_data(open_server, con):
+    """What DNS rebinding gives a site: its own name resolving to 127.0.0.1 in this machine's
+    browser, so its script shares an origin with the dashboard (Chromium maps the name)."""
+    rule = "--host-resolver-rules=MAP rebind.example 127.0.0.1"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rule])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(RENDER_MS)
+            page.goto(f"http://rebind.example:{open_server}/")
+            expect(page.get_by_text("name other than localhost")).to_be_visible()
+            assert_page_shows_no_data(page)
+            assert "New contacts" not in page.evaluate("document.body.innerText")
+
+            page.goto(f"http://localhost:{open_server}/")
+            (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+            kpis = queries.kpis(con, Filters(last - dt.timedelta(days=27), last))
+            expected = f"{int(kpis['new_contacts'].iloc[0]):,}"
+            expect(kpi(page, "New contacts")).to_have_text(expected)
+        finally:
+            browser.close()
