@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import RefscopeError
 
@@ -87,15 +88,31 @@ def forwarded_from_elsewhere(headers: Iterable[tuple[str, str]]) -> bool:
 
 
 def named_elsewhere(headers: Iterable[tuple[str, str]]) -> bool:
-    """Whether the request's Host header names anything but this machine's own: localhost, a
-    name under .localhost (browsers resolve those themselves) or a loopback address. A site
-    whose name its DNS answers with 127.0.0.1 (DNS rebinding) reads, from a page of its own in
-    this machine's browser, whatever this name serves; so may a proxy that passes its public
-    name on. No Host header (no browser) says nothing."""
-    hosts = [_node(value) for name, value in headers if name.strip().lower() == "host"]
+    """Whether the request's Host header, or its Origin (the address of the page that opened
+    it, which a browser sends with every WebSocket), names anything but this machine's own:
+    localhost, a name under .localhost (browsers resolve those themselves) or a loopback
+    address. A site whose DNS answers its name with 127.0.0.1 (DNS rebinding) reads, from a
+    page of its own in this machine's browser, whatever this name serves; a proxy that
+    rewrites Host and adds no header still leaves the Origin of the page it serves. No Host
+    or Origin header (no browser) says nothing."""
+    hosts = []
+    for name, value in headers:
+        kind = name.strip().lower()
+        if kind == "host":
+            hosts.append(_node(value))
+        elif kind == "origin":
+            hosts.append(_origin_host(value))
     return not all(
         is_loopback(host) or host.lower().rstrip(".").endswith(".localhost") for host in hosts
     )
+
+
+def _origin_host(origin: str) -> str:
+    """The host of an Origin header ("" for "null" or anything not a URL)."""
+    try:
+        return urlsplit(origin.strip()).hostname or ""
+    except ValueError:
+        return ""
 
 
 def oidc_refusal(address: str, headers: Iterable[tuple[str, str]], listed: bool) -> str | None:

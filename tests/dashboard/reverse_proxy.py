@@ -21,7 +21,9 @@ def _pipe(source: socket.socket, target: socket.socket) -> None:
             target.shutdown(socket.SHUT_WR)
 
 
-def _forward(client: socket.socket, upstream: int, added: Sequence[tuple[str, str]]) -> None:
+def _forward(
+    client: socket.socket, upstream: int, added: Sequence[tuple[str, str]], host: bool
+) -> None:
     with client:
         head = b""
         while b"\r\n\r\n" not in head:
@@ -35,6 +37,9 @@ def _forward(client: socket.socket, upstream: int, added: Sequence[tuple[str, st
         if not upgrade:  # one request per connection, so each one carries the added headers
             lines = [line for line in lines if not line.lower().startswith(b"connection:")]
             lines.append(b"Connection: close")
+        if host:  # nginx's default: the upstream's address, not the name the browser used
+            lines = [line for line in lines if not line.lower().startswith(b"host:")]
+            lines.append(f"Host: 127.0.0.1:{upstream}".encode())
         lines += [f"{name}: {value}".encode("latin-1") for name, value in added]
         with socket.create_connection(("127.0.0.1", upstream)) as server:
             server.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + rest)
@@ -45,9 +50,11 @@ def _forward(client: socket.socket, upstream: int, added: Sequence[tuple[str, st
 
 
 @contextlib.contextmanager
-def reverse_proxy(port: int, upstream: int, added: Sequence[tuple[str, str]]) -> Iterator[str]:
-    """Forwards 127.0.0.1:port to 127.0.0.1:upstream, adding `added` to every request, while
-    open; yields its base URL."""
+def reverse_proxy(
+    port: int, upstream: int, added: Sequence[tuple[str, str]], *, host: bool = False
+) -> Iterator[str]:
+    """Forwards 127.0.0.1:port to 127.0.0.1:upstream, adding `added` to every request (and
+    with `host`, naming the upstream in Host), while open; yields its base URL."""
     listener = socket.create_server(("127.0.0.1", port))
     listener.settimeout(0.2)  # how soon the accepting thread sees it should stop
     stopping = threading.Event()
@@ -58,7 +65,8 @@ def reverse_proxy(port: int, upstream: int, added: Sequence[tuple[str, str]]) ->
                 client, _ = listener.accept()
             except TimeoutError:
                 continue
-            threading.Thread(target=_forward, args=(client, upstream, added), daemon=True).start()
+            forward = (client, upstream, added, host)
+            threading.Thread(target=_forward, args=forward, daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

@@ -165,7 +165,7 @@ OTHER_NAMES = ["rebind.example:8501", "dash.example.com", "192.168.1.20:8501", "
 
 @pytest.mark.parametrize("host", OWN_NAMES)
 def test_a_page_opened_as_this_machine_is_named_here(host):
-    assert not access.named_elsewhere([("Host", host), ("Origin", "https://evil.example")])
+    assert not access.named_elsewhere([("Host", host), ("Origin", f"http://{host}")])
     assert access.app_mode({AUTH_ENV: "none"}, "127.0.0.1", None, [("host", host)]) == "none"
 
 
@@ -184,3 +184,21 @@ def test_a_page_opened_under_another_name_needs_a_login(host):
 def test_no_host_header_names_nowhere():
     assert not access.named_elsewhere([])
     assert not access.named_elsewhere([("X-Forwarded-Host", "dash.example.com")])
+
+
+@pytest.mark.parametrize(
+    "origin, elsewhere",
+    [("http://localhost:8501", False), ("http://127.0.0.1:8501", False),
+     ("http://[::1]:8501", False), ("HTTP://LOCALHOST", False),
+     ("http://refscope.localhost", False),
+     ("https://dash.example.com", True), ("http://192.168.1.20", True), ("null", True),
+     ("", True), ("http://[bad", True)],
+)  # fmt: skip
+def test_the_origin_of_the_page_must_be_this_machine_too(origin, elsewhere):
+    """A proxy that rewrites Host to 127.0.0.1 and adds no header (nginx's defaults) still
+    leaves the Origin of the page it serves, which a browser sends with the WebSocket."""
+    headers = [("Host", "127.0.0.1:8501"), ("Origin", origin)]
+    assert access.named_elsewhere(headers) is elsewhere
+    if elsewhere:
+        with pytest.raises(AccessError, match="name other than localhost"):
+            access.app_mode({AUTH_ENV: "none"}, "127.0.0.1", None, headers)

@@ -93,3 +93,38 @@ def test_a_page_opened_under_a_name_rebound_to_this_machine_sees_no_data(open_se
             expect(kpi(page, "New contacts")).to_have_text(expected)
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def open_server_any_origin(
+    demo_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[int]:
+    """As open_server, with Streamlit's cross-origin check off (server.enableCORS false, as
+    guides to running it behind a proxy often set): the WebSocket accepts any Origin."""
+    root = tmp_path_factory.mktemp("any-origin")
+    env = {"HOME": str(root), "STREAMLIT_SERVER_ENABLE_CORS": "false"}
+    with run_dashboard(demo_db, root / "dashboard.log", env, cwd=root) as srv:
+        port = urlsplit(srv.url).port
+        assert port is not None
+        yield port
+
+
+def test_a_proxy_that_adds_no_header_still_leaves_the_origin_of_its_page(
+    open_server_any_origin: int,
+) -> None:
+    """nginx's defaults: Host names the upstream (127.0.0.1), no X-Forwarded-*; the browser's
+    Origin is the proxy's public name (Chromium maps it to the proxy on 127.0.0.1)."""
+    rule = "--host-resolver-rules=MAP dash.example 127.0.0.1"
+    with (
+        reverse_proxy(free_port(), open_server_any_origin, [], host=True) as url,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rule])
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(RENDER_MS)
+            page.goto(url.replace("127.0.0.1", "dash.example"))
+            expect(page.get_by_text("name other than localhost")).to_be_visible()
+            assert_page_shows_no_data(page)
+        finally:
+            browser.close()
