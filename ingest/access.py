@@ -125,6 +125,8 @@ def oidc_refusal(address: str, headers: Iterable[tuple[str, str]], listed: bool)
         where = f"on {address or 'every interface'}"
     elif forwarded_from_elsewhere(headers):
         where = "that a reverse proxy forwards from another machine"
+    elif named_elsewhere(headers):
+        where = "to a page under a name other than localhost or a loopback address"
     else:
         return None
     return (
