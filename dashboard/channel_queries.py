@@ -23,6 +23,9 @@ from dashboard.query_parts import frame as _df
 from dashboard.query_parts import with_today as _with_today
 from ingest.link_rules import same_username_sql, username_key_sql
 
+# The ref alone finds an unmapped username's link only on a page whose username is unknown.
+_UNNAMED = "s.page_id NOT IN (SELECT page_id FROM pages WHERE username IS NOT NULL)"
+
 
 def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per ref of m.me links and QR codes. Columns: page_id, ref, channel, new_contacts,
@@ -76,7 +79,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                        sum(k.scans) AS scans
                 FROM seen s
                 JOIN links l ON l.ref = s.ref
-                     AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo))
+                     AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo AND {_UNNAMED}))
                 LEFT JOIN clk k ON k.ref = l.ref AND k.page = l.page
                 GROUP BY s.page_id, s.ref
             ), unseen AS (
@@ -88,7 +91,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 FROM links l JOIN clk k ON k.ref = l.ref AND k.page = l.page
                 WHERE {_PAGES.format(t="l")} AND NOT EXISTS (
                     SELECT 1 FROM seen s WHERE s.ref = l.ref
-                      AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo)))
+                      AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo AND {_UNNAMED})))
                 GROUP BY l.page_id, l.ref
             )
             SELECT s.page_id, s.ref, coalesce(a.channel, s.channel) AS channel,

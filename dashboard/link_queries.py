@@ -44,7 +44,9 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
            FROM l LEFT JOIN pages n ON n.page_id = l.page_id
            LEFT JOIN contacts c
              ON c.ref = l.ref AND c.channel IN ('m_me_link', 'qr_code')
-            AND (c.page_id = l.page_id OR (l.page_id IS NULL AND l.ref IN (SELECT ref FROM solo)))
+            AND (c.page_id = l.page_id OR (l.page_id IS NULL AND l.ref IN (SELECT ref FROM solo)
+                                           AND c.page_id NOT IN (SELECT page_id FROM pages
+                                                                 WHERE username IS NOT NULL)))
             AND c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY
             -- Every link stays listed; a channel filter leaves out the other channels' counts,
             -- a page filter the other pages' (a link of an unmapped username is any page's).

@@ -60,7 +60,8 @@ CREATE OR REPLACE TEMP MACRO rs_channel(kind, detail, source, ref, ad_id, commen
 """
 
 # Refs registered as QR codes, by page id. A link registered by username finds its page through
-# `pages`; when that is unknown, the ref alone decides if only one page registered it.
+# `pages`; when that is unknown, the ref alone decides if only one page registered it (on
+# pages whose username is unknown: IS_QR).
 QR_REFS = f"""
 CREATE OR REPLACE TEMP TABLE rs_qr AS
 WITH resolved AS (
@@ -78,11 +79,13 @@ WHERE channel = 'qr_code'
   AND (page_id IS NOT NULL OR ref IN (SELECT ref FROM solo))
 """
 
-# Uncorrelated IN lists: a correlated EXISTS here costs a join per chunk row.
+# Uncorrelated IN lists: a correlated EXISTS here costs a join per chunk row. The ref alone
+# stands for an unmapped username's page only on a page whose username `pages` does not know.
 IS_QR = """({t}.ref IS NOT NULL AND (
     {t}.page_id || chr(31) || {t}.ref IN (
         SELECT page_id || chr(31) || ref FROM rs_qr WHERE page_id IS NOT NULL)
-    OR {t}.ref IN (SELECT ref FROM rs_qr WHERE page_id IS NULL)))"""
+    OR ({t}.ref IN (SELECT ref FROM rs_qr WHERE page_id IS NULL)
+        AND {t}.page_id NOT IN (SELECT page_id FROM pages WHERE username IS NOT NULL))))"""
 
 _BASE = f"""
 CREATE OR REPLACE TEMP TABLE rs_base AS

@@ -354,3 +354,29 @@ def test_a_page_filter_leaves_other_pages_contacts_out_of_a_link_of_an_unmapped_
             for page in (fx.PAGE_ID, fx.OTHER_PAGE_ID)
         }
     assert counts == {fx.PAGE_ID: ([1], [1]), fx.OTHER_PAGE_ID: ([0], [])}
+
+
+def test_a_link_of_an_unmapped_username_is_not_credited_with_a_page_pages_names_otherwise(
+    tmp_path,
+):
+    """The ref alone finds an unmapped username's link only on pages whose username is unknown:
+    the page `pages` names northwindcoffee is not unmappedshop, its `footer` contact not the
+    link's, in the Create links table and in Links & QR codes alike."""
+    logs = tmp_path / "logs"
+    fx.write_ndjson(logs / "webhooks.ndjson", [
+        fx.delivery(fx.postback(referral=fx.referral_obj("footer"), psid="u1", ts=fx.T0))
+    ])  # fmt: skip
+    path = tmp_path / "r.duckdb"
+    con = db.connect(path)
+    try:
+        con.execute("INSERT INTO pages VALUES (?, 'northwindcoffee', NULL)", [fx.PAGE_ID])
+        links.register(con, [links.make_link("unmappedshop", "footer")])
+    finally:
+        con.close()
+    pipeline.run([str(logs)], path)
+    day = fx.utc(fx.T0).date()
+    with opened(path) as c:
+        stats = queries.tracked_link_stats(c)["new_contacts"].tolist()
+        seen = queries.refs(c, Filters(day, day)).set_index("ref")
+    assert stats == [0]
+    assert seen.loc["footer", ["registered", "channel"]].tolist() == [False, "m_me_link"]

@@ -66,3 +66,26 @@ def test_a_link_registered_before_the_ingest_attributes_directly(
         con.close()
     ingest_lines(qr_contact_lines())
     assert query.scalar("SELECT channel FROM contacts") == "qr_code"
+
+
+@pytest.mark.parametrize("registered", ["before", "after"], ids=["link-first", "ingest-first"])
+def test_a_link_of_an_unmapped_username_is_not_a_page_pages_names_otherwise(
+    registered: str, ingest_lines: Any, query: Any, runner: CliRunner, db_path: Path
+) -> None:
+    """The ref alone stands for an unmapped username's page only where the page's username is
+    unknown: a page `pages` names northwindcoffee is not acmebakery, its m.me link no QR code."""
+    res = runner.invoke(
+        cli, ["pages", "set", PAGE_ID, "--username", "northwindcoffee", "--db", str(db_path)]
+    )
+    assert res.exit_code == 0, res.output
+    create = ["links", "create", "--page", "acmebakery", "--ref", "qr_flyer", "--channel", "qr",
+              "--out", str(db_path.parent / "codes"), "--db", str(db_path)]  # fmt: skip
+    if registered == "before":
+        assert runner.invoke(cli, create).exit_code == 0
+    ingest_lines(qr_contact_lines())
+    if registered == "after":
+        assert runner.invoke(cli, create).exit_code == 0
+    assert query.scalar("SELECT channel FROM contacts WHERE psid = ?", PSID) == "m_me_link"
+    assert set(query("SELECT DISTINCT channel FROM events WHERE ref = 'qr_flyer'")) == {
+        ("m_me_link",)
+    }
