@@ -23,11 +23,18 @@ import httpx
 
 from .errors import SourceError
 from .http_failures import direct_to_this_machine, refused_certificate
+from .http_headers import (
+    conditional,
+    encoded,
+    html_page,
+    range_start,
+    retry_after,
+    validator,
+)
 from .sources import FileState, Plan
 
 RETRIES = 5  # attempts for 5xx, 408 and 429 answers and connection errors, backing off
 BACKOFF_SECONDS = 0.5
-RETRY_AFTER_CAP = 300.0  # the longest Retry-After honoured, in seconds
 BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 STREAM_BLOCK = 1024 * 1024
@@ -186,16 +193,22 @@ class _Puller:
         return safe_url(self.url)
 
     def plain(self, state: FileState | None) -> Pulled:
-        tail = _TAIL.fullmatch(state.head_hash) if state else None
+        # The tail's fingerprint, then the validator of the answer it was read from, if any.
+        fingerprint, _, validator = (state.head_hash if state else "").partition(" ")
+        tail = _TAIL.fullmatch(fingerprint) if state else None
         if state is None or state.offset_done == 0 or tail is None:
             return self._whole(state)
         overlap, digest = int(tail.group(1)), tail.group(2)
         start = state.offset_done - overlap
         # Offsets count the file's own bytes, so the range is asked of the identity encoding
         # (a range of a gzip-encoded answer would count compressed bytes): RFC 9110 §14.
+        # Conditional too: a server that ignores Range sends an unchanged log as a 304.
         status, spool, size, answer = self._get(
-            {"Range": f"bytes={start}-", "Accept-Encoding": "identity"}
+            {"Range": f"bytes={start}-", "Accept-Encoding": "identity", **conditional(validator)}
         )
+        if status == 304:
+            spool.unlink(missing_ok=True)
+            return Pulled(None, status, 0)
         if status == 416:
             # Not even the bytes before the offset are there: the file shrank, so it is a new
             # one (with or without a Content-Range saying its size).
@@ -204,7 +217,7 @@ class _Puller:
         if status == 200:
             # Range ignored: this answer is the whole file already; no second download.
             return self._planned(spool, size, state, skip=None, status=status)
-        if status == 206 and not _encoded(answer) and _range_start(answer) in (start, None):
+        if status == 206 and not encoded(answer) and range_start(answer) in (start, None):
             with open(spool, "rb") as fh:
                 same = hashlib.md5(fh.read(overlap)).hexdigest() == digest
             if same and size >= overlap:
@@ -235,18 +248,16 @@ class _Puller:
         if fresh <= 0:
             spool.unlink(missing_ok=True)
             return Pulled(None, status, 0)
-        fingerprint = _tail_fingerprint(spool, skip, start) or (state.head_hash if state else "")
+        old = state.head_hash.partition(" ")[0] if state else ""
+        fingerprint = _tail_fingerprint(spool, skip, start) or old
+        if fingerprint and self._validator:  # asked for with the next Range, conditionally
+            fingerprint += " " + self._validator
         plan = Plan(spool, start + fresh, 0, False, start, line, skip == 0 and state is not None,
                     name=self.name, read_from=skip, fingerprint=fingerprint)  # fmt: skip
         return Pulled(plan, status, fresh)
 
     def whole_gz(self, state: FileState | None) -> Pulled:
-        kind, _, validator = (state.head_hash if state else "").partition(":")
-        cond = {}
-        if kind == "etag":
-            cond["If-None-Match"] = validator
-        elif kind == "last-modified":
-            cond["If-Modified-Since"] = validator
+        cond = conditional(state.head_hash if state else "")
         # identity: the file's own bytes, not compressed again on the way (kept raw below).
         status, spool, size, _ = self._get({**cond, "Accept-Encoding": "identity"}, raw=True)
         if status != 200:  # 304: unchanged
@@ -285,18 +296,18 @@ class _Puller:
                     if r.status_code >= 400 and r.status_code != 416:
                         why = _CLEAR.get(r.status_code, f"the server answered HTTP {r.status_code}")
                         raise SourceError(f"{self.name}: {why}")
-                    self._validator = _validator(r.headers)
+                    self._validator = validator(r.headers)
                     size = 0
                     with open(spool, "wb", opener=_private) as fh:
                         if r.status_code in (200, 206):
                             # A .gz stays compressed (raw); Content-Encoding is undone otherwise.
                             # An encoded part of a range is kept raw too: plain() refuses it.
-                            keep = raw or (r.status_code == 206 and _encoded(r.headers))
+                            keep = raw or (r.status_code == 206 and encoded(r.headers))
                             blocks = (
                                 r.iter_raw(STREAM_BLOCK) if keep else r.iter_bytes(STREAM_BLOCK)
                             )
                             for block in blocks:
-                                if not size and _html_page(r.headers, block):
+                                if not size and html_page(r.headers, block):
                                     raise SourceError(
                                         f"{self.name}: the server answered with a web page "
                                         "(a login or error page?), not a log; nothing was read"
@@ -360,37 +371,6 @@ def _tail_fingerprint(spool: Path, skip: int, start: int) -> str:
         n = min(OVERLAP, cut)
         fh.seek(cut - n)
         return f"tail:{n}:{hashlib.md5(fh.read(n)).hexdigest()}"
-
-
-def _range_start(headers: httpx.Headers) -> int | None:
-    """The first byte of a 206 part (Content-Range: bytes <first>-<last>/<size>)."""
-    m = re.match(r"\s*bytes\s+(\d+)-", headers.get("content-range", ""))
-    return int(m.group(1)) if m else None
-
-
-def _encoded(headers: httpx.Headers) -> bool:
-    return headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
-
-
-def _validator(headers: httpx.Headers) -> str:
-    if "etag" in headers:
-        return "etag:" + headers["etag"]
-    if "last-modified" in headers:
-        return "last-modified:" + headers["last-modified"]
-    return ""
-
-
-def _html_page(headers: httpx.Headers, first: bytes) -> bool:
-    """An HTML answer: labelled text/html and starting with a tag (a log line starts with {)."""
-    html = "html" in headers.get("content-type", "").lower()
-    return html and first.lstrip()[:1] == b"<"
-
-
-def retry_after(headers: httpx.Headers) -> float:
-    """A Retry-After in seconds (RFC 9110 §10.2.3), capped; 0 when absent or an HTTP date."""
-    value = headers.get("retry-after", "").strip()
-    # [0-9], not str.isdigit(): a header is latin-1 text, and '²' (0xb2) is a digit to Python.
-    return min(float(value), RETRY_AFTER_CAP) if re.fullmatch(r"[0-9]+", value) else 0.0
 
 
 class _Retry(Exception):

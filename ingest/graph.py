@@ -24,8 +24,9 @@ import httpx
 
 from .access import is_loopback
 from .errors import RefscopeError, ValidationError
-from .fetch import is_http_url, retry_after
+from .fetch import is_http_url
 from .http_failures import direct_to_this_machine, refused_certificate
+from .http_headers import retry_after
 from .link_rules import has_userinfo, userinfo_masked
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"

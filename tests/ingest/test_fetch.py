@@ -245,3 +245,26 @@ def test_no_spool_file_is_left_behind(site: Any, db_path: Path) -> None:
     s.files["/log.ndjson"] = lines(0, 1)  # shrank: a 416, then the whole file
     remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert list((db_path.parent / ".pull").iterdir()) == []
+
+
+@pytest.mark.parametrize("validator", ["etag", "last-modified"])
+def test_an_unchanged_log_on_a_server_without_ranges_is_not_downloaded_again(
+    site: Any, db_path: Path, query: Any, validator: str
+) -> None:
+    """A server that ignores Range but sends a validator (Python's http.server sends only
+    Last-Modified) is asked conditionally: an unchanged log is a 304, nothing is read again."""
+    s, base = site
+    s.ranges = False
+    if validator == "last-modified":
+        s.last_modified = "Wed, 15 Nov 2023 08:00:00 GMT"
+    s.files["/log.ndjson"] = lines(0, 20)
+    remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    sent = s.sent
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is None
+    assert s.sent == sent  # a 304: not downloaded again
+    s.files["/log.ndjson"] += lines(20, 3)
+    s.last_modified = s.last_modified and "Thu, 16 Nov 2023 08:00:00 GMT"
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 3
+    assert query.scalar("SELECT count(*) FROM events") == 23
+    assert query.scalar("SELECT count(*) FROM rejects") == 0

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ingest import fetch, remote
+from ingest import fetch, http_headers, remote
 from ingest.cli import cli
 from ingest.errors import SourceError
 from tests.ingest.fetch_server import lines
@@ -43,7 +43,7 @@ def test_busy_answers_are_retried_after_the_wait_the_server_asks(
     s.fail_next, s.fail_headers = 1, {"Retry-After": "86400"}  # capped: not a day's hang
     waits.clear()
     fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
-    assert waits == [fetch.RETRY_AFTER_CAP]
+    assert waits == [http_headers.RETRY_AFTER_CAP]
     s.fail_next, s.fail_headers = 1, {}  # no Retry-After: the usual backoff
     waits.clear()
     fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)

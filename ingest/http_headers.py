@@ -1,0 +1,56 @@
+"""What the headers of an HTTP answer say to a pull: which version of a file it is (ETag,
+Last-Modified) and how to ask for a later one, which part of it came (Content-Range), in which
+encoding, and how long to wait before asking again (Retry-After). RFC 9110.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+RETRY_AFTER_CAP = 300.0  # the longest Retry-After honoured, in seconds
+
+
+def range_start(headers: httpx.Headers) -> int | None:
+    """The first byte of a 206 part (Content-Range: bytes <first>-<last>/<size>)."""
+    m = re.match(r"\s*bytes\s+(\d+)-", headers.get("content-range", ""))
+    return int(m.group(1)) if m else None
+
+
+def encoded(headers: httpx.Headers) -> bool:
+    """Whether the body comes in a Content-Encoding (gzip...), not as the file's own bytes."""
+    return headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
+
+
+def validator(headers: httpx.Headers) -> str:
+    """What tells this version of the file from a later one: etag:<ETag>, last-modified:<date>,
+    or "" without either."""
+    if "etag" in headers:
+        return "etag:" + headers["etag"]
+    if "last-modified" in headers:
+        return "last-modified:" + headers["last-modified"]
+    return ""
+
+
+def conditional(validator: str) -> dict[str, str]:
+    """The request header asking for the file only if changed since a stored validator."""
+    kind, _, value = validator.partition(":")
+    if kind == "etag":
+        return {"If-None-Match": value}
+    if kind == "last-modified":
+        return {"If-Modified-Since": value}
+    return {}
+
+
+def html_page(headers: httpx.Headers, first: bytes) -> bool:
+    """An HTML answer: labelled text/html and starting with a tag (a log line starts with {)."""
+    html = "html" in headers.get("content-type", "").lower()
+    return html and first.lstrip()[:1] == b"<"
+
+
+def retry_after(headers: httpx.Headers) -> float:
+    """A Retry-After in seconds (RFC 9110 §10.2.3), capped; 0 when absent or an HTTP date."""
+    value = headers.get("retry-after", "").strip()
+    # [0-9], not str.isdigit(): a header is latin-1 text, and '²' (0xb2) is a digit to Python.
+    return min(float(value), RETRY_AFTER_CAP) if re.fullmatch(r"[0-9]+", value) else 0.0
