@@ -6,6 +6,7 @@ encoding, and how long to wait before asking again (Retry-After). RFC 9110.
 from __future__ import annotations
 
 import re
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -25,12 +26,24 @@ def encoded(headers: httpx.Headers) -> bool:
 
 def validator(headers: httpx.Headers) -> str:
     """What tells this version of the file from a later one: etag:<ETag>, last-modified:<date>,
-    or "" without either."""
+    or "" without either (or with a Last-Modified that cannot tell)."""
     if "etag" in headers:
         return "etag:" + headers["etag"]
-    if "last-modified" in headers:
+    if "last-modified" in headers and _settled(headers):
         return "last-modified:" + headers["last-modified"]
     return ""
+
+
+def _settled(headers: httpx.Headers) -> bool:
+    """Whether Last-Modified is a second or more before the answer's Date: a file written again
+    within that second keeps its Last-Modified, so a later one is not told apart by it (a weak
+    validator, RFC 9110 §8.8.2.2); nor is one without a Date."""
+    try:
+        modified = parsedate_to_datetime(headers["last-modified"])
+        sent = parsedate_to_datetime(headers["date"])
+        return (sent - modified).total_seconds() >= 1
+    except (KeyError, TypeError, ValueError):  # absent, not a date, or naive beside aware
+        return False
 
 
 def conditional(validator: str) -> dict[str, str]:

@@ -38,6 +38,7 @@ class Site:
     content_types: dict[str, str] = field(default_factory=dict)  # path → Content-Type
     gzip_always: bool = False  # gzip also an answer to a request asking for identity (misbehaving)
     last_modified: str = ""  # when set: a Last-Modified (no ETag), If-Modified-Since honoured
+    date: str = ""  # when set: the Date of every answer (default: the time it is sent)
     answers: dict[str, int] = field(default_factory=dict)  # path → a status answered bodiless
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
@@ -47,6 +48,9 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
             pass
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            return site.date or super().date_time_string(timestamp)
 
         def handle_one_request(self) -> None:
             # A client that hangs up early (a pull that stops reading, a refused answer) is no

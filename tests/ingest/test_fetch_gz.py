@@ -175,3 +175,25 @@ def test_an_error_or_warning_under_a_signed_url_shows_neither_its_query_nor_user
     for out in (damaged.output, cut.output):
         assert "QUERYSECRET" not in out and "PASSW0RD" not in out
         assert "refscope-pull-" not in out
+
+
+@pytest.mark.parametrize("path", ["/t.ndjson.gz", "/t.ndjson"])
+def test_a_last_modified_of_the_second_the_answer_was_sent_is_not_asked_with(
+    site: Any, db_path: Path, query: Any, path: str
+) -> None:
+    """A file written again within the second its answer was sent keeps that Last-Modified (a
+    second's resolution), so such a one is weak (RFC 9110 §8.8.2.2): If-Modified-Since with it
+    would be a 304 and the rest of the file never read."""
+    s, base = site
+    s.last_modified = s.date = "Wed, 15 Nov 2023 08:00:00 GMT"
+    whole = lines(0, 3000)
+    half = whole[: whole.rindex(b"\n", 0, len(whole) // 2) + 1]
+    s.files[path] = gzip.compress(half) if path.endswith(".gz") else half
+    remote.pull_logs(base + path, {}, db_path)
+    assert query("SELECT count(*) FROM events") == [(half.count(b"\n"),)]
+    s.files[path] = gzip.compress(whole) if path.endswith(".gz") else whole  # the same second
+    s.date = "Wed, 15 Nov 2023 08:00:05 GMT"
+    res = remote.pull_logs(base + path, {}, db_path)
+    assert res is not None and res.events_added == 3000 - half.count(b"\n")
+    assert query("SELECT count(*) FROM events") == [(3000,)]
+    assert not any("If-Modified-Since" in r for r in s.requests)
