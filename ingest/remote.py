@@ -131,7 +131,9 @@ def pull_ads(
                 )
     finally:
         con.close()
-    return graph.PullResult(len(rows), pages, since, until, api.waited)
+    # A day and ad met on two pages (pages shift while Meta revises) is one row, stored once.
+    stored = len({(r[0], r[1]) for r in rows})
+    return graph.PullResult(stored, pages, since, until, api.waited)
 
 
 def _one_currency(con: duckdb.DuckDBPyConnection, account: str, rows: list[list[object]]) -> None:

@@ -33,6 +33,28 @@ def test_pages_are_followed_until_next_is_absent(
     assert "spend" in first["fields"][0] and "cost_per_action_type" in first["fields"][0]
 
 
+def test_a_day_and_ad_served_on_two_pages_is_one_row_told_and_stored(
+    graph: FakeGraph,
+    db_path: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    query: Any,
+) -> None:
+    """Pages shift while Meta revises: a day and ad met again on a later page is stored once,
+    as last seen, and counted once in what the pull says."""
+    graph.rows = days(2)
+    graph.rows.append(dict(graph.rows[0], spend="11.00"))  # page 2 repeats page 1's first row
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    since = str(TODAY - dt.timedelta(days=1))
+    out = runner.invoke(cli, ["pull", "ads", "--account", ACCOUNT, "--since", since,
+                              "--until", str(TODAY), "--base-url", graph.base,
+                              "--db", str(db_path)])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert query.scalar("SELECT count(*) FROM ad_insights") == 4
+    assert query.scalar("SELECT sum(spend) FROM ad_insights") == 11.0 + 10.5 + 11.5 + 11.5
+    assert "4 insight rows (2 result pages" in out.output, out.output
+
+
 def test_paging_in_a_circle_stops_with_a_clear_error(graph: FakeGraph, db_path: Path) -> None:
     graph.rows, graph.circular = days(5), True
     with pytest.raises(GraphError, match="leads back to a page already read"):
