@@ -197,7 +197,8 @@ class _Puller:
         fingerprint, _, validator = (state.head_hash if state else "").partition(" ")
         tail = _TAIL.fullmatch(fingerprint) if state else None
         if state is None or state.offset_done == 0 or tail is None:
-            return self._whole(state)
+            # A gzip export read whole last time is asked with its validator, as a .gz URL is.
+            return self._whole(state, conditional(state.head_hash) if state else {})
         overlap, digest = int(tail.group(1)), tail.group(2)
         start = state.offset_done - overlap
         # Offsets count the file's own bytes, so the range is asked of the identity encoding
@@ -226,8 +227,11 @@ class _Puller:
         spool.unlink(missing_ok=True)
         return self._whole(state)
 
-    def _whole(self, state: FileState | None) -> Pulled:
-        status, spool, size, _ = self._get({})
+    def _whole(self, state: FileState | None, cond: dict[str, str] | None = None) -> Pulled:
+        status, spool, size, _ = self._get(cond or {})
+        if status == 304 and cond:  # unchanged since it was read whole
+            spool.unlink(missing_ok=True)
+            return Pulled(None, status, 0)
         if status not in (200, 204):  # e.g. a redirect not followed: nothing usable
             spool.unlink(missing_ok=True)
             raise SourceError(f"{self.name}: the server answered HTTP {status} to a plain GET")

@@ -197,3 +197,21 @@ def test_a_last_modified_of_the_second_the_answer_was_sent_is_not_asked_with(
     assert res is not None and res.events_added == 3000 - half.count(b"\n")
     assert query("SELECT count(*) FROM events") == [(3000,)]
     assert not any("If-Modified-Since" in r for r in s.requests)
+
+
+def test_an_unchanged_gz_export_at_a_url_without_gz_is_not_downloaded_again(
+    site: Any, db_path: Path, query: Any
+) -> None:
+    """A gzip export at /export is read whole, as one at a .gz URL, and asked again as that one
+    is: with its ETag, so an unchanged export is a 304, nothing new."""
+    s, base = site
+    s.files["/export"] = gzip.compress(lines(0, 30))
+    s.content_types["/export"] = "application/gzip"
+    remote.pull_logs(base + "/export", {}, db_path)
+    sent = s.sent
+    assert remote.pull_logs(base + "/export", {}, db_path) is None
+    assert s.sent == sent and s.requests[-1].get("If-None-Match")
+    s.files["/export"] = gzip.compress(lines(0, 35))
+    res = remote.pull_logs(base + "/export", {}, db_path)
+    assert res is not None and (res.events_added, res.rejects_added) == (5, 0)
+    assert query("SELECT count(*) FROM events") == [(35,)]
