@@ -6,6 +6,8 @@ encoding, and how long to wait before asking again (Retry-After). RFC 9110.
 from __future__ import annotations
 
 import re
+import time
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -63,7 +65,24 @@ def html_page(headers: httpx.Headers, first: bytes) -> bool:
 
 
 def retry_after(headers: httpx.Headers) -> float:
-    """A Retry-After in seconds (RFC 9110 §10.2.3), capped; 0 when absent or an HTTP date."""
+    """A Retry-After in seconds, given as seconds or as the HTTP date to wait until (RFC 9110
+    §10.2.3), capped; 0 when absent, not either, or a date past."""
     value = headers.get("retry-after", "").strip()
     # [0-9], not str.isdigit(): a header is latin-1 text, and '²' (0xb2) is a digit to Python.
-    return min(float(value), RETRY_AFTER_CAP) if re.fullmatch(r"[0-9]+", value) else 0.0
+    if re.fullmatch(r"[0-9]+", value):
+        return min(float(value), RETRY_AFTER_CAP)
+    until = _instant(value)
+    if until is None:
+        return 0.0
+    # Counted from the answer's Date, on the server's clock as the date is, when it has one.
+    now = _instant(headers.get("date", ""))
+    return min(max(until - (time.time() if now is None else now), 0.0), RETRY_AFTER_CAP)
+
+
+def _instant(value: str) -> float | None:
+    """An HTTP date as a Unix time (one without a zone, -0000, is UTC); None when not one."""
+    try:
+        when = parsedate_to_datetime(value)
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+    except (TypeError, ValueError, OverflowError):
+        return None

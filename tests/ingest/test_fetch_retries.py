@@ -3,6 +3,8 @@ server asks kept (capped), the backoff doubling, and giving up."""
 
 from __future__ import annotations
 
+import time
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +88,24 @@ def test_giving_up_names_the_url_without_its_query_or_user_info(
     assert res.exit_code == 1, res.output
     assert f"{base}/log.ndjson: giving up after 5 attempts: HTTP 503" in res.output, res.output
     assert "QUERYSECRET" not in res.output and "PASSW0RD" not in res.output
+
+
+def test_a_retry_after_given_as_a_date_is_waited_out(site: Any, tmp_path: Path) -> None:
+    """Retry-After is a number of seconds or an HTTP date (RFC 9110 §10.2.3): a date is waited
+    out until then (capped), not taken for no wait at all."""
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 5)
+    later = formatdate(time.time() + 60, usegmt=True)
+    s.fail_next, s.fail_status, s.fail_headers = 1, 503, {"Retry-After": later}
+    waits: list[float] = []
+    got = fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert got.status == 200 and len(waits) == 1
+    assert 55 <= waits[0] <= 60, waits
+    s.fail_next, s.fail_headers = 1, {"Retry-After": formatdate(time.time() + 86400, usegmt=True)}
+    waits.clear()
+    fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert waits == [http_headers.RETRY_AFTER_CAP]
+    s.fail_next, s.fail_headers = 1, {"Retry-After": formatdate(time.time() - 60, usegmt=True)}
+    waits.clear()
+    fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert waits == [fetch.BACKOFF_SECONDS]  # a date past: the usual backoff
