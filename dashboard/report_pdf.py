@@ -35,6 +35,9 @@ CHART_TIMEOUT = 60.0  # seconds per chart before kaleido gives up
 PAGE_WIDTH_MM = 180  # A4 minus 15 mm margins
 NUMERIC = ("int", "float", "money", "pct")
 PDF_MAX_ROWS = 40  # a longer table (a daily one over months) is the XLSX report's job
+# A longer text (a ref may hold 2,083 characters) is cut in the middle: wrapped in its column,
+# its row grew taller than a page, which fpdf2 refuses to draw.
+PDF_CELL_CHARS = 200
 HEADING = FontFace(emphasis="BOLD", color=255, fill_color=(31, 78, 121))
 
 
@@ -205,18 +208,30 @@ def _section(pdf: _Pdf, s: Section, png: bytes | None) -> None:
     if len(shown) < len(s.table):
         which = "last" if newest else "first"
         note += f" The {which} {len(shown)} of {len(s.table):,} rows; all are in the XLSX report."
+    rows = [
+        [format_value(v, c.kind) for c, v in zip(s.columns, rec, strict=True)]
+        for rec in shown[[c.name for c in s.columns]].itertuples(index=False)
+    ]
+    if any(len(v) > PDF_CELL_CHARS for row in rows for v in row):
+        rows = [[_shortened(v) for v in row] for row in rows]
+        note += (f" Texts longer than {PDF_CELL_CHARS} characters are cut in the middle (…); "
+                 "the XLSX and HTML reports hold them whole.")  # fmt: skip
     if note:
         pdf.set_text_color(90)
         _text(pdf, note.strip(), 5)
         pdf.set_text_color(0)
     if png is not None:
         pdf.image(io.BytesIO(png), w=PAGE_WIDTH_MM, h=chart_mm)
-    rows = [
-        [format_value(v, c.kind) for c, v in zip(s.columns, rec, strict=True)]
-        for rec in shown[[c.name for c in s.columns]].itertuples(index=False)
-    ]
     numeric = [c.kind in NUMERIC for c in s.columns]
     _table(pdf, [c.label for c in s.columns], rows, numeric)
+
+
+def _shortened(text: str) -> str:
+    """text cut in the middle to PDF_CELL_CHARS characters (a ref's start and end stay)."""
+    if len(text) <= PDF_CELL_CHARS:
+        return text
+    head = PDF_CELL_CHARS * 2 // 3
+    return f"{text[:head]}…{text[-(PDF_CELL_CHARS - head - 1) :]}"
 
 
 def _widths(pdf: _Pdf, head: list[str], rows: list[list[str]], size: float,

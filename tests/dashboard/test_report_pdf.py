@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
+import string
 
 import pypdf
 import pytest
@@ -138,3 +140,27 @@ def test_a_pdf_daily_table_longer_than_a_page_shows_its_newest_days(report_db):
     # The first of the last 40 days is listed; the day before it (listed before) is not.
     shown, left = (str(d)[:10] for d in (daily["day"].iloc[50], daily["day"].iloc[49]))
     assert shown in text and left not in text, (shown, left)
+
+
+@needs_chromium
+def test_a_ref_as_long_as_meta_allows_is_cut_in_the_pdf_not_a_traceback(runner, tmp_path):
+    """Meta takes a ref of 2,083 characters: wrapped in the Top refs column, its row was taller
+    than a page and fpdf2 stopped the report ('too high and cannot be rendered'). The PDF cuts
+    such a text in the middle and says so; the XLSX keeps it whole."""
+    from ingest import pipeline
+    from tests import factories as fx
+
+    rng = random.Random(1)
+    ref = "".join(rng.choice(string.ascii_letters + string.digits + "_-=") for _ in range(2083))
+    first = fx.postback(referral=fx.referral_obj(ref), psid="u1", ts=fx.T0)
+    path = tmp_path / "long.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "w.ndjson", [fx.delivery(first)]))], path)
+    out = tmp_path / "r.pdf"
+    day = str(fx.utc(fx.T0).date())
+    args = ["report", "--db", str(path), "--from", day, "--to", day, "--out", str(out)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(out).pages).replace("\n", "")
+    assert ref[:40] in text and ref[-40:] in text
+    assert ref not in text
+    assert "Texts longer than 200 characters are cut in the middle (…)" in text
