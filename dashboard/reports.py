@@ -108,10 +108,18 @@ def _defused(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _comment(line: str) -> str:
+    """The `# refscope …` line with each of its comma-separated parts that a spreadsheet would
+    run as a formula, or read as a quoted field running into the rows below, quoted as text: a
+    spreadsheet splits it like any row, and a picked ref or a search may hold commas."""
+    starts = (*_FORMULA_STARTS, '"')
+    return ",".join("'" + p if p.startswith(starts) else p for p in f"# {line}".split(","))
+
+
 def table_csv(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:
     """CSV with one leading `# refscope …` comment line naming the table and its filters; texts
     that a spreadsheet would run as formulas are written as text."""
-    return f"# {header_line(name, f, extra)}\n{_defused(df).to_csv(index=False)}".encode()
+    return f"{_comment(header_line(name, f, extra))}\n{_defused(df).to_csv(index=False)}".encode()
 
 
 def table_xlsx(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:

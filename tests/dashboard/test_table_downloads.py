@@ -3,6 +3,7 @@ filters, and format each column as the screen does."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dashboard import queries, reports
-from dashboard.filters import Filters
+from dashboard.filters import ContactPick, Filters
 from ingest.demo_payloads import ACME
 from tests.dashboard.conftest import opened
 from tests.dashboard.report_setup import RANGE
@@ -192,3 +193,17 @@ def test_download_records_pages_channels_and_search():
     assert filters["timezone"] == "UTC" and meta[b"refscope.timezone"] == b"UTC"
     empty_search = reports.table_bytes("csv", df, "contacts", f, {"search": ""}).decode()
     assert "search" not in empty_search.splitlines()[0]
+
+
+def test_csv_comment_line_runs_no_formula_from_a_picked_ref():
+    """A ref is whatever a link's sharer typed, commas too: picked on Contacts, it is written
+    into the CSV's first line, which a spreadsheet splits at its commas like any row. A part
+    there starting with = (or a quote, opening a field that runs into the rows below) was a
+    formula cell, or swallowed the header; it is written as text, like the table's cells."""
+    pick = ContactPick(ref="x,=cmd|' /C calc'!A0", referer_uri='https://a.test/?q=1,"@SUM(1)')
+    df = pd.DataFrame({"psid": ["1", "2"]})
+    data = reports.table_bytes("csv", df, "contacts", RANGE, {"search": "a,+b", **pick.described()})
+    first, header, *rest = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    assert not [c for c in first if c.lstrip('"').startswith(("=", "+", "-", "@"))], first
+    assert "'=cmd|' /C calc'!A0" in first
+    assert header == ["psid"] and rest == [["1"], ["2"]]
