@@ -70,7 +70,7 @@ def test_readme_says_what_a_csv_download_does_to_a_formula_like_text() -> None:
 
     f = Filters(dt.date(2026, 10, 28), dt.date(2026, 11, 24), (), ())
     data = reports.table_csv(pd.DataFrame({"ref": ["=promo", "ok"]}), "refs", f)
-    assert data.decode().splitlines()[0] == (
+    assert data.decode("utf-8-sig").splitlines()[0] == (
         "# refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all, UTC"
     )
     back = pd.read_csv(io.BytesIO(data), skiprows=1)["ref"].tolist()

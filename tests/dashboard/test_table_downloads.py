@@ -3,6 +3,7 @@ filters, and format each column as the screen does."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -43,7 +44,7 @@ def table(request: pytest.FixtureRequest, con: duckdb.DuckDBPyConnection) -> pd.
 
 def test_csv_download_reads_back_equal_with_the_filters_in_a_comment(table):
     data = reports.table_bytes("csv", table, "refs", RANGE)
-    first, _ = data.decode().split("\n", 1)
+    first, _ = data.decode("utf-8-sig").split("\n", 1)
     assert first == "# refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all, UTC"
     dates = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
     texts = {c: "str" for c in table.columns if table[c].dtype == object or c.endswith("_id")}
@@ -178,7 +179,8 @@ def test_download_records_pages_channels_and_search():
     f = Filters(RANGE.start, RANGE.end, (ACME,), ("qr_code", "m_me_link"))
     df = pd.DataFrame({"psid": ["1"], "contacts": [3]})
     extra = {"search": "spring"}
-    head = reports.table_bytes("csv", df, "contacts", f, extra).decode().splitlines()[0]
+    head = reports.table_bytes("csv", df, "contacts", f, extra).decode("utf-8-sig")
+    head = head.splitlines()[0]
     assert head == (
         f"# refscope contacts, 2026-10-28 – 2026-11-24, pages: {ACME}, "
         "channels: qr_code, m_me_link, search: spring, UTC"
@@ -207,3 +209,16 @@ def test_csv_comment_line_runs_no_formula_from_a_picked_ref():
     assert not [c for c in first if c.lstrip('"').startswith(("=", "+", "-", "@"))], first
     assert "'=cmd|' /C calc'!A0" in first
     assert header == ["psid"] and rest == [["1"], ["2"]]
+
+
+def test_csv_download_starts_with_a_byte_order_mark_for_excel():
+    """Excel opens a CSV without a UTF-8 byte order mark in the system's code page: every
+    file's first line (its en dash) and a page named Café read as mojibake ("Caf\u00c3\u00a9")."""
+    df = pd.DataFrame({"page": ["Café Ünïcødé", "日本語"], "new_contacts": [1, 2]})
+    data = reports.table_bytes("csv", df, "refs", RANGE)
+    assert data.startswith(codecs.BOM_UTF8)
+    first, header, *rest = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    assert first[0] == "# refscope refs" and first[1] == " 2026-10-28 – 2026-11-24"
+    assert rest == [["Café Ünïcødé", "1"], ["日本語", "2"]]
+    back = pd.read_csv(io.BytesIO(data), skiprows=1)  # as the README says to read it back
+    assert back["page"].tolist() == ["Café Ünïcødé", "日本語"]
