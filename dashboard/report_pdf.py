@@ -10,10 +10,12 @@ import asyncio
 import functools
 import io
 import os
+import re
 import subprocess
 import threading
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -38,6 +40,9 @@ PDF_MAX_ROWS = 40  # a longer table (a daily one over months) is the XLSX report
 # A longer text (a ref may hold 2,083 characters) is cut in the middle: wrapped in its column,
 # its row grew taller than a page, which fpdf2 refuses to draw.
 PDF_CELL_CHARS = 200
+# Characters XML does not allow: kaleido draws each chart from an SVG, and one of them in a ref
+# or an ad title made plotly.js fail there, and with it the whole PDF.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 HEADING = FontFace(emphasis="BOLD", color=255, fill_color=(31, 78, 121))
 
 
@@ -176,9 +181,25 @@ def report_pdf(report: Report) -> bytes:
 
 
 def _static(s: Section) -> go.Figure:
-    fig = go.Figure(s.figure)
+    """The section's figure for kaleido: no hover, and a character XML does not allow shown as
+    the mark the tables show for a character they cannot print."""
+    fig = go.Figure(_xml_safe(go.Figure(s.figure).to_plotly_json()))
     fig.update_layout(hovermode=False, paper_bgcolor="white", margin={"t": 50, "b": 40})
     return fig
+
+
+def _xml_safe(value: Any) -> Any:
+    """value (a figure's JSON-like data) with each string's characters XML does not allow
+    replaced by pdf_text.MISSING_GLYPH."""
+    if isinstance(value, str):
+        return NOT_IN_XML.sub(pdf_text.MISSING_GLYPH, value)
+    if isinstance(value, dict):
+        return {k: _xml_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_xml_safe(v) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return [_xml_safe(v) for v in value.tolist()]
+    return value
 
 
 def _text(pdf: _Pdf, text: str, height: float) -> None:

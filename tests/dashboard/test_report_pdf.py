@@ -164,3 +164,26 @@ def test_a_ref_as_long_as_meta_allows_is_cut_in_the_pdf_not_a_traceback(runner, 
     assert ref[:40] in text and ref[-40:] in text
     assert ref not in text
     assert "Texts longer than 200 characters are cut in the middle (…)" in text
+
+
+@needs_chromium
+def test_a_ref_with_a_control_character_is_charted_in_the_pdf_not_a_traceback(runner, tmp_path):
+    """A ref is whatever the link's sharer typed: one control character (not allowed in the
+    SVG kaleido reads each chart from) stopped the whole PDF with kaleido's 'Error 525:
+    plotly.js error'. The chart shows the replacement mark the PDF's tables show."""
+    from ingest import pipeline
+    from tests import factories as fx
+
+    firsts = [fx.postback(referral=fx.referral_obj(ref), psid=psid, ts=fx.T0)
+              for ref, psid in (("spring\x01menu", "u1"), ("bell\x07\ufffe", "u2"))]  # fmt: skip
+    path = tmp_path / "control.duckdb"
+    lines = [fx.delivery(first) for first in firsts]
+    pipeline.run([str(fx.write_ndjson(tmp_path / "w.ndjson", lines))], path)
+    out = tmp_path / "r.pdf"
+    day = str(fx.utc(fx.T0).date())
+    args = ["report", "--db", str(path), "--from", day, "--to", day, "--out", str(out)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    pdf = pypdf.PdfReader(out)
+    assert "spring\ufffdmenu" in "".join(p.extract_text() for p in pdf.pages)
+    assert sum(len(p.images) for p in pdf.pages) >= 3  # the refs chart among them
