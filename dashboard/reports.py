@@ -119,9 +119,11 @@ def _comment(line: str) -> str:
 def table_csv(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:
     """UTF-8 CSV with one leading `# refscope …` comment line naming the table and its filters;
     texts that a spreadsheet would run as formulas are written as text. It starts with a byte
-    order mark: without one, Excel reads a CSV in the system's code page (Café as CafÃ©)."""
-    text = f"{_comment(header_line(name, f, extra))}\n{_defused(df).to_csv(index=False)}"
-    return text.encode("utf-8-sig")
+    order mark: without one, Excel reads a CSV in the system's code page (Café as CafÃ©). Lines
+    end in CRLF (RFC 4180): the writer then quotes a text holding a bare carriage return, which
+    readers otherwise take for the end of its row."""
+    body = _defused(df).to_csv(index=False, lineterminator="\r\n")
+    return f"{_comment(header_line(name, f, extra))}\r\n{body}".encode("utf-8-sig")
 
 
 def table_xlsx(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:

@@ -175,7 +175,7 @@ def test_create_links_without_contacts_downloads_the_registry_it_shows(open_app,
         "download-tracked_links-csv", "download-tracked_links-xlsx",
         "download-tracked_links-parquet"]  # fmt: skip
     data = reports.table_bytes("csv", at.dataframe[0].value, "tracked_links", None)
-    first, rest = data.decode("utf-8-sig").split("\n", 1)
+    first, rest = data.decode("utf-8-sig").split("\r\n", 1)
     assert first == "# refscope tracked_links, all dates, pages: all, channels: all, UTC"
     assert "spring_window" in rest
     assert reports.table_file_name("tracked_links", None, "csv") == "refscope-tracked_links.csv"

@@ -44,7 +44,7 @@ def table(request: pytest.FixtureRequest, con: duckdb.DuckDBPyConnection) -> pd.
 
 def test_csv_download_reads_back_equal_with_the_filters_in_a_comment(table):
     data = reports.table_bytes("csv", table, "refs", RANGE)
-    first, _ = data.decode("utf-8-sig").split("\n", 1)
+    first, _ = data.decode("utf-8-sig").split("\r\n", 1)
     assert first == "# refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all, UTC"
     dates = [c for c in table.columns if pd.api.types.is_datetime64_any_dtype(table[c])]
     texts = {c: "str" for c in table.columns if table[c].dtype == object or c.endswith("_id")}
@@ -222,3 +222,16 @@ def test_csv_download_starts_with_a_byte_order_mark_for_excel():
     assert rest == [["Café Ünïcødé", "1"], ["日本語", "2"]]
     back = pd.read_csv(io.BytesIO(data), skiprows=1)  # as the README says to read it back
     assert back["page"].tolist() == ["Café Ünïcødé", "日本語"]
+
+
+def test_csv_text_with_a_carriage_return_stays_in_its_cell():
+    """A ref may hold a carriage return (README): written unquoted, a reader split its row
+    there, and the cell after it began a row of its own: `'\\r=cmd…` became a row "'" and a row
+    starting with the formula the apostrophe was to defuse."""
+    df = pd.DataFrame({"ref": ["\r=cmd|' /C calc'!A0", "ok\rx", "a\r\nb"], "n": [1, 2, 3]})
+    data = reports.table_bytes("csv", df, "refs", RANGE)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows[1:] == [["ref", "n"], ["'\r=cmd|' /C calc'!A0", "1"], ["ok\rx", "2"],
+                        ["a\r\nb", "3"]]  # fmt: skip
+    back = pd.read_csv(io.BytesIO(data), skiprows=1)
+    assert back["ref"].tolist() == ["'\r=cmd|' /C calc'!A0", "ok\rx", "a\r\nb"]
