@@ -43,7 +43,7 @@ def printable(pdf: Any, face: str, text: str) -> str:
     """text as the font can print it: a character it lacks shows as a replacement mark, where
     fpdf2 would leave it out (an ad title's emoji would vanish without a trace)."""
     if face == CORE_FONT:
-        text = text.replace("–", "-").replace("—", "-").replace("·", "-")
+        text = text.replace("–", "-").replace("—", "-").replace("·", "-").replace("…", "...")
         return text.encode("latin-1", "replace").decode("latin-1")
     cmap = pdf.fonts[face.lower()].cmap
     if all(ord(c) in cmap or c in "\n\r\t" for c in text):

@@ -164,6 +164,15 @@ def test_a_ref_as_long_as_meta_allows_is_cut_in_the_pdf_not_a_traceback(runner, 
     assert ref[:40] in text and ref[-40:] in text
     assert ref not in text
     assert "Texts longer than 200 characters are cut in the middle (…)" in text
+    assert f"{ref[:133]}…{ref[-66:]}" in text
+
+
+def test_a_text_cut_in_the_pdf_is_marked_in_the_core_fonts_too(monkeypatch):
+    """Without a TrueType font the cut's mark is three periods, not latin-1's "?"."""
+    monkeypatch.setattr(pdf_text, "FONTS", ())
+    pdf = reports.report_pdf._Pdf("t")
+    cut = reports.report_pdf._shortened("a" * 150 + "b" * 150)
+    assert pdf_text.printable(pdf, pdf.face, cut) == "a" * 133 + "..." + "b" * 66
 
 
 @needs_chromium
