@@ -127,7 +127,9 @@ def _check_pages(con: duckdb.DuckDBPyConnection, pages: tuple[str, ...]) -> None
     unknown = queries.unknown_pages(con, list(pages))
     if unknown:
         known = queries.page_list(con)
-        pairs = zip(known.page_id, known.label, strict=True)
+        # A label naming its id already (pages of one name, page_list) is given as a name.
+        pairs = ((p, label.removesuffix(f" ({p})"))
+                 for p, label in zip(known.page_id, known.label, strict=True))  # fmt: skip
         names = ", ".join(p if p == label else f"{p} ({label})" for p, label in pairs)
         raise click.BadParameter(
             f"no page {', '.join(unknown)} in the data (pages: {names or 'none yet'})",

@@ -179,12 +179,18 @@ def spend_missing(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 
 
 def page_list(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Columns: page_id, label (display name or username when known, else the id)."""
+    """Columns: page_id, label (display name or username when known, else the id; with the id
+    after it when another page has that label too: a picker hands an option back by its label,
+    so two pages shown alike would be one)."""
     return _df(
         con,
-        """SELECT c.page_id, coalesce(p.name, p.username, c.page_id) AS label
-           FROM (SELECT DISTINCT page_id FROM contacts) c
-           LEFT JOIN pages p USING (page_id) ORDER BY label""",
+        """WITH named AS (
+               SELECT c.page_id, coalesce(p.name, p.username, c.page_id) AS name
+               FROM (SELECT DISTINCT page_id FROM contacts) c LEFT JOIN pages p USING (page_id)
+           )
+           SELECT page_id, CASE WHEN count(*) OVER (PARTITION BY name) > 1
+                                THEN name || ' (' || page_id || ')' ELSE name END AS label
+           FROM named ORDER BY label, page_id""",
     )
 
 

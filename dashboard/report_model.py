@@ -73,7 +73,9 @@ class Report:
     def pages(self) -> str:
         """The chosen pages by name, each with its id ("all" for none), as the tables name them."""
         named = ((self.page_labels.get(p, p), p) for p in self.filters.pages)
-        return ", ".join(n if n == p else f"{n} ({p})" for n, p in named) or "all"
+        # A label already naming its id (pages of one name, page_list) is not given it twice.
+        return ", ".join(n if n == p or n.endswith(f" ({p})") else f"{n} ({p})"
+                         for n, p in named) or "all"  # fmt: skip
 
     @property
     def channels(self) -> str:
