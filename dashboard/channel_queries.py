@@ -127,12 +127,13 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     df = _df(
         con,
         f"""WITH acquired AS (
-                SELECT c.ad_id, max(c.ad_title) AS ad_title, count(*) AS new_contacts,
+                -- An empty ads_context_data.ad_title (an ad without a headline) is no title.
+                SELECT c.ad_id, max(nullif(c.ad_title, '')) AS ad_title, count(*) AS new_contacts,
                        count(c.second_message_at) AS engaged
                 FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'ctm_ad'
                 GROUP BY c.ad_id
             ), spent AS (
-                SELECT ad_id, max(ad_name) AS ad_name, round(sum(spend), 2) AS spend,
+                SELECT ad_id, max(nullif(ad_name, '')) AS ad_name, round(sum(spend), 2) AS spend,
                        sum(conversations_started) AS conversations_started
                 FROM ad_insights WHERE date BETWEEN $start AND $end GROUP BY ad_id
             )

@@ -335,12 +335,13 @@ def contact_rows(
         f"""WITH titled AS (
                 -- An ad's title as the Ads page names it: a referral without ads_context_data
                 -- takes the title another contact's referral gave, else the insights' ad name.
-                SELECT ad_id, max(ad_title) AS title FROM contacts
-                WHERE ad_title IS NOT NULL GROUP BY ad_id
+                -- An empty title (an ad without a headline) is none, as on the Ads page.
+                SELECT ad_id, max(nullif(ad_title, '')) AS title FROM contacts GROUP BY ad_id
             ), named AS (
-                SELECT ad_id, max(ad_name) AS title FROM ad_insights GROUP BY ad_id
+                SELECT ad_id, max(nullif(ad_name, '')) AS title FROM ad_insights GROUP BY ad_id
             ), c AS (
-                SELECT c.* REPLACE (coalesce(c.ad_title, t.title, n.title) AS ad_title),
+                SELECT c.* REPLACE (coalesce(nullif(c.ad_title, ''), t.title, n.title)
+                                    AS ad_title),
                        CASE WHEN c.channel = 'comment_reply'
                             THEN coalesce(c.post_id, (
                                      SELECT any_value(e.post_id) FROM events e
@@ -352,7 +353,8 @@ def contact_rows(
                   -- The search is text, not a LIKE pattern: `_` and `%` match themselves.
                   AND ($search = '' OR contains(lower(c.psid), lower($search))
                        OR contains(lower(c.ref), lower($search))
-                       OR contains(lower(coalesce(c.ad_title, t.title, n.title)), lower($search))
+                       OR contains(lower(coalesce(nullif(c.ad_title, ''), t.title, n.title)),
+                                   lower($search))
                        OR contains(lower(c.referer_uri), lower($search)))
                   AND ($ref IS NULL OR (c.ref = $ref AND c.channel IN ('m_me_link', 'qr_code')))
                   AND ($ad_id IS NULL OR (c.ad_id = $ad_id AND c.channel = 'ctm_ad'))

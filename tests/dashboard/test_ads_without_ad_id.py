@@ -45,3 +45,24 @@ def test_every_ad_contact_has_a_named_bar_and_row(open_app, db_path, query, refe
     assert all(isinstance(t, str) and t for t in titles), titles
     if referral_title is None:
         assert "(unknown ad)" in titles
+
+
+def test_an_ad_whose_referrals_carry_an_empty_title_is_named_by_its_insights(
+    open_app, db_path, execute
+):
+    """ads_context_data with "ad_title": "" (an ad without a headline) is no title: the ad is
+    named as the insights name it, on the Ads page and on Contacts, never a blank bar or row."""
+    lines = []
+    for n in range(2):
+        psid, ts = f"74{n:014d}", fx.T0 + n * fx.MINUTE
+        ref = fx.ads_referral(ad_id=AD_ID, ad_title="")
+        lines.append(fx.delivery(fx.postback(referral=ref, psid=psid, ts=ts)))
+    pipeline.run([str(fx.write_ndjson(db_path.parent / "logs" / "a.ndjson", lines))], db_path)
+    execute("INSERT INTO ad_insights (date, ad_id, ad_name, spend) VALUES (?, ?, 'Winter promo', "
+            "5.0)", fx.utc(fx.T0).date(), AD_ID)  # fmt: skip
+    at = show(open_app(db_path), "ads")
+    (spec,) = [s for s in plotly_specs(at) if "Contacts per ad" in str(s["layout"]["title"])]
+    assert list(spec["data"][0]["x"]) == ["Winter promo"]
+    assert list(at.dataframe[0].value["ad_title"]) == ["Winter promo"]
+    at = show(open_app(db_path), "contacts")
+    assert set(at.dataframe[0].value["ad_title"]) == {"Winter promo"}
