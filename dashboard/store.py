@@ -115,14 +115,34 @@ def _signature(path: Path) -> tuple[int, ...]:
     return tuple(sig)
 
 
+def _read(fn: Callable[[duckdb.DuckDBPyConnection], Any], wait: float | None = None) -> Any:
+    """fn on a new read connection, again (three tries in all) when the read failed because a
+    file changed under it: a database's (an IOException), or a lake's Parquet file, which an
+    `ingest --lake` replaced between DuckDB's reads of its footer and of its pages (a plain
+    duckdb.Error: "TProtocolException: Invalid data")."""
+    for attempt in range(3):
+        try:
+            with reading(wait) as con:
+                return fn(con)
+        except duckdb.CatalogException:
+            raise  # a table missing is no race: not a refscope database
+        except duckdb.Error as exc:
+            torn = isinstance(exc, duckdb.IOException) or lake_path() is not None
+            if not torn or attempt == 2:
+                raise
+            time.sleep(0.5)
+    raise DatabaseError("unreachable")
+
+
+def _state_of(con: duckdb.DuckDBPyConnection) -> tuple[int, int, str]:
+    return queries.last_run_id(con), queries.contact_count(con), queries.data_version(con)
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def _status(path: str, signature: tuple[int, ...], _wait: float) -> tuple[int, int, str]:
     """Read the state; `_wait` (not part of the cache key) is how long to wait for a writer."""
     try:
-        with reading(_wait) as con:
-            run = queries.last_run_id(con)
-            contacts = queries.contact_count(con)
-            version = queries.data_version(con)
+        run, contacts, version = _read(_state_of, _wait)
     except duckdb.CatalogException as exc:
         raise db.not_refscope(path, exc) from None
     except duckdb.Error as exc:
@@ -137,15 +157,8 @@ def _cached(
     """queries.<name>(con, *args); today (UTC) is part of the key: a new day turns today's events
     into a whole day, where presets end and retention counts days as passed."""
     fn: Callable[..., pd.DataFrame] = getattr(queries, name)
-    for attempt in range(3):
-        try:
-            with reading() as con:
-                return fn(con, *args)
-        except duckdb.IOException:
-            if attempt == 2:
-                raise
-            time.sleep(0.5)
-    raise DatabaseError("unreachable")
+    frame: pd.DataFrame = _read(lambda con: fn(con, *args))
+    return frame
 
 
 def fetch(name: str, *args: Any) -> pd.DataFrame:
