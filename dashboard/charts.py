@@ -40,6 +40,9 @@ _LAYOUT = {**_MARGIN, "legend": LEGEND, "hovermode": "x unified"}
 
 
 _DAY_MS = 24 * 3600 * 1000  # a day on a date axis
+# An axis of names: plotly takes names made of digits (a store's number as its ref, an ad named
+# by its id) for numbers, and draws their bars at y = 101 and 2500 on a scale of thousands.
+_NAMES = {"type": "category"}
 
 
 def channel_label(channel: str) -> str:
@@ -158,6 +161,7 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
         fig.update_xaxes(visible=False)  # no scale to read, and no bar to put on one
         fig.update_yaxes(visible=False)
     fig.update_layout(hovermode="closest")  # one bar per ref: its own hover, not a y-unified one
+    fig.update_yaxes(_NAMES)
     _short_ticks(fig, "yaxis", part["bar"])
     fig.update_xaxes(title="new contacts", rangemode="nonnegative")
     # One trace coloured bar by bar has no legend: say which colour is which channel.
@@ -212,6 +216,7 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
             )
     fig.update_layout(title="Cost per new contact", **_LAYOUT)
     fig.update_layout(hovermode="closest", showlegend=len(fig.data) > 1)
+    fig.update_xaxes(_NAMES)
     _short_ticks(fig, "xaxis", [x for trace in fig.data for x in trace.x])
     fig.update_yaxes(title=in_currency("spend / new contact", currency), rangemode="nonnegative")
     return fig
@@ -227,6 +232,7 @@ def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
     fig.add_bar(x=bars, y=df["engaged"], name="engaged", marker_color="#F0B27A",
                 hovertemplate="%{y:,} engaged<extra></extra>")  # fmt: skip
     fig.update_layout(title="Contacts per ad", barmode="group", **_LAYOUT)
+    fig.update_xaxes(_NAMES)
     _short_ticks(fig, "xaxis", bars)
     # Counts: an ad that brought no one is a bar of 0, not a scale from -1 to 1.
     fig.update_yaxes(title="contacts", rangemode="nonnegative")
@@ -244,6 +250,7 @@ def website_pages_bar(df: pd.DataFrame) -> go.Figure:
                 marker_color="#E8B9D6", hovertemplate="%{x:,} guests<extra></extra>")  # fmt: skip
     fig.update_layout(title="Website chat contacts by page", barmode="stack", **_LAYOUT)
     fig.update_layout(hovermode="y unified")  # the bars lie along y: one hover per page
+    fig.update_yaxes(_NAMES)
     _short_ticks(fig, "yaxis", part["referer_uri"])
     fig.update_xaxes(title="new contacts")
     return fig
