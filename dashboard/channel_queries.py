@@ -21,10 +21,10 @@ from dashboard.query_parts import MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
 from dashboard.query_parts import frame as _df
 from dashboard.query_parts import with_today as _with_today
-from ingest.link_rules import same_username_sql, username_key_sql
+from ingest.link_rules import same_username_sql, username_key_sql, username_unknown_sql
 
 # The ref alone finds an unmapped username's link only on a page whose username is unknown.
-_UNNAMED = "s.page_id NOT IN (SELECT page_id FROM pages WHERE username IS NOT NULL)"
+_UNNAMED = username_unknown_sql("s.page_id")
 
 
 def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

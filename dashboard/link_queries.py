@@ -12,7 +12,7 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.query_parts import frame as _df
 from ingest import links
-from ingest.link_rules import same_username_sql, username_key_sql
+from ingest.link_rules import same_username_sql, username_key_sql, username_unknown_sql
 
 
 def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
@@ -45,8 +45,7 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
            LEFT JOIN contacts c
              ON c.ref = l.ref AND c.channel IN ('m_me_link', 'qr_code')
             AND (c.page_id = l.page_id OR (l.page_id IS NULL AND l.ref IN (SELECT ref FROM solo)
-                                           AND c.page_id NOT IN (SELECT page_id FROM pages
-                                                                 WHERE username IS NOT NULL)))
+                                           AND {username_unknown_sql("c.page_id")}))
             AND c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY
             -- Every link stays listed; a channel filter leaves out the other channels' counts,
             -- a page filter the other pages' (a link of an unmapped username is any page's).

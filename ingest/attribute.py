@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from .link_rules import same_username_sql, username_key_sql
+from .link_rules import same_username_sql, username_key_sql, username_unknown_sql
 from .shapes import SHORTLINK_SOURCES
 
 # The channel vocabulary of the public contract (README "Attribution"), in display order.
@@ -81,11 +81,11 @@ WHERE channel = 'qr_code'
 
 # Uncorrelated IN lists: a correlated EXISTS here costs a join per chunk row. The ref alone
 # stands for an unmapped username's page only on a page whose username `pages` does not know.
-IS_QR = """({t}.ref IS NOT NULL AND (
-    {t}.page_id || chr(31) || {t}.ref IN (
+IS_QR = f"""({{t}}.ref IS NOT NULL AND (
+    {{t}}.page_id || chr(31) || {{t}}.ref IN (
         SELECT page_id || chr(31) || ref FROM rs_qr WHERE page_id IS NOT NULL)
-    OR ({t}.ref IN (SELECT ref FROM rs_qr WHERE page_id IS NULL)
-        AND {t}.page_id NOT IN (SELECT page_id FROM pages WHERE username IS NOT NULL))))"""
+    OR ({{t}}.ref IN (SELECT ref FROM rs_qr WHERE page_id IS NULL)
+        AND {username_unknown_sql("{t}.page_id")})))"""
 
 _BASE = f"""
 CREATE OR REPLACE TEMP TABLE rs_base AS

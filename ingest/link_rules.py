@@ -59,6 +59,12 @@ def same_username_sql(left: str, right: str) -> str:
     return f"{username_key_sql(left)} = {username_key_sql(right)}"
 
 
+def username_unknown_sql(page_id: str) -> str:
+    """SQL: `pages` knows no username for page_id, so a link registered by a username it does not
+    map may be that page's (found by the ref alone)."""
+    return f"{page_id} NOT IN (SELECT page_id FROM pages WHERE username IS NOT NULL)"
+
+
 def check_ref(ref: str) -> str:
     if not _REF.fullmatch(ref):
         raise ValidationError(f"invalid ref {_shown(ref)} ({_ref_fault(ref)}): {REF_RULE}")

@@ -327,12 +327,9 @@ def _qr_link_with_clicks(tmp_path: Path, ref: str, clicks: bytes) -> tuple[Path,
     return path, dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
 
 
-def test_a_page_filter_leaves_other_pages_contacts_out_of_a_link_of_an_unmapped_username(
-    tmp_path,
-):
-    """A link made by a username `pages` does not map is listed under every page filter: its
-    count was of every page's contacts, so with the other page chosen the Create links table
-    credited it with a contact that Links & QR codes did not show."""
+def _unmapped_footer_db(tmp_path, username=None):
+    """A database holding a `footer` m.me link contact of fx.PAGE_ID (named `username` in
+    `pages`, if given) and the `footer` link registered by the username `pages` does not map."""
     logs = tmp_path / "logs"
     fx.write_ndjson(logs / "webhooks.ndjson", [
         fx.delivery(fx.postback(referral=fx.referral_obj("footer"), psid="u1", ts=fx.T0))
@@ -340,10 +337,22 @@ def test_a_page_filter_leaves_other_pages_contacts_out_of_a_link_of_an_unmapped_
     path = tmp_path / "r.duckdb"
     con = db.connect(path)
     try:
+        if username:
+            con.execute("INSERT INTO pages VALUES (?, ?, NULL)", [fx.PAGE_ID, username])
         links.register(con, [links.make_link("unmappedshop", "footer")])
     finally:
         con.close()
     pipeline.run([str(logs)], path)
+    return path
+
+
+def test_a_page_filter_leaves_other_pages_contacts_out_of_a_link_of_an_unmapped_username(
+    tmp_path,
+):
+    """A link made by a username `pages` does not map is listed under every page filter: its
+    count was of every page's contacts, so with the other page chosen the Create links table
+    credited it with a contact that Links & QR codes did not show."""
+    path = _unmapped_footer_db(tmp_path)
     day = fx.utc(fx.T0).date()
     with opened(path) as c:
         counts = {
@@ -362,18 +371,7 @@ def test_a_link_of_an_unmapped_username_is_not_credited_with_a_page_pages_names_
     """The ref alone finds an unmapped username's link only on pages whose username is unknown:
     the page `pages` names northwindcoffee is not unmappedshop, its `footer` contact not the
     link's, in the Create links table and in Links & QR codes alike."""
-    logs = tmp_path / "logs"
-    fx.write_ndjson(logs / "webhooks.ndjson", [
-        fx.delivery(fx.postback(referral=fx.referral_obj("footer"), psid="u1", ts=fx.T0))
-    ])  # fmt: skip
-    path = tmp_path / "r.duckdb"
-    con = db.connect(path)
-    try:
-        con.execute("INSERT INTO pages VALUES (?, 'northwindcoffee', NULL)", [fx.PAGE_ID])
-        links.register(con, [links.make_link("unmappedshop", "footer")])
-    finally:
-        con.close()
-    pipeline.run([str(logs)], path)
+    path = _unmapped_footer_db(tmp_path, username="northwindcoffee")
     day = fx.utc(fx.T0).date()
     with opened(path) as c:
         stats = queries.tracked_link_stats(c)["new_contacts"].tolist()
