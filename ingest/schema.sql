@@ -11,9 +11,14 @@ CREATE TABLE IF NOT EXISTS events (
     kind           VARCHAR NOT NULL,    -- message, message_echo, postback, referral, optin, delivery,
                                         -- read, reaction, handover, comment, private_reply, other
     detail         VARCHAR,             -- sub-kind: optin type, reaction action, handover type,
-                                        -- comment verb, the unknown key of an `other` item,
-                                        -- chat_plugin_tag (a message the chat plugin tagged) or
-                                        -- shops_product (a message from a Shops product page)
+                                        -- comment verb (add, edited, remove), field.item of
+                                        -- another feed change (feed.reaction, feed.share, …),
+                                        -- the unknown key of an `other` item, send_api (a
+                                        -- send-log line that is no private reply), no
+                                        -- recipient_id (a private reply the Send API gave no
+                                        -- PSID), chat_plugin_tag (a message the chat plugin
+                                        -- tagged) or shops_product (a message from a Shops
+                                        -- product page)
     is_standby     BOOLEAN NOT NULL,    -- arrived in entry[].standby (another app owned the thread)
     channel        VARCHAR,             -- acquisition channel when the event carries a touch
     ref            VARCHAR,
