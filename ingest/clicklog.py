@@ -35,9 +35,14 @@ MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at mos
 # "(?<!cu)bot": the CUBOT phone brand is named outside the Android model too, by in-app browsers
 # (Instagram's "Android (29/10; 480dpi; …; CUBOT; X30; …)", Telegram's, Facebook's FBMF/CUBOT)
 # and UC Browser ("Android 9; en-US; CUBOT X19"); no crawler's name ends in "cubot".
+# A fetcher that names where to reach its owner ("+http://naver.me/spd", "+mailto:...") is no
+# person's browser, whatever it calls itself (Naver's Yeti, Google Sheets' link fetches), and
+# neither is an HTTP library's default ("Go-http-client/1.1", "axios/1.6.2", "Java/17", and
+# Android's own "Dalvik/2.1.0 (Linux; U; Android 11; …)", which an app fetching a link sends).
 _BOT = re.compile(
     r"(?<!cu)bot|crawl|spider|slurp|facebookexternalhit|whatsapp|mastodon|embedly|iframely|preview|"
-    r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|scan",
+    r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|scan|\+(?:https?:|mailto:)|"
+    r"go-http-client|axios/|java/|apache-httpclient|libwww-perl|dalvik/",
     re.I,
 )
 # An Android phone names its model ("Android 10; CUBOT X30)"): a brand such as CUBOT is no bot.

@@ -1,0 +1,62 @@
+"""Automated fetchers of a tracked link that do not call themselves bots (GET /r/<ref> on a
+real uvicorn server on 127.0.0.1): a crawler naming where to reach its owner, or an HTTP
+library's default User-Agent, is logged as device `bot`, so it is not counted as a click."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.clicklog import device_class
+from tests.ingest.receiver_server import IPHONE, Receiver
+
+AUTOMATED = [
+    "Mozilla/5.0 (compatible; Yeti/1.1; +http://naver.me/spd)",  # Naver's crawler
+    "Mozilla/5.0 (compatible; GoogleDocs; apps-spreadsheets; +http://docs.google.com)",
+    "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+    "Mozilla/5.0 (compatible; ExampleCards/1.1; +mailto:support@example.org)",
+    "Go-http-client/1.1",
+    "axios/1.6.2",
+    "Java/17.0.2",
+    "Apache-HttpClient/4.5.13 (Java/11.0.9)",
+    "libwww-perl/6.72",
+    "Dalvik/2.1.0 (Linux; U; Android 11; Pixel 5 Build/RQ3A.210805.001.A1)",  # not a tablet
+]
+
+
+@pytest.mark.parametrize("user_agent", AUTOMATED)
+def test_an_automated_fetcher_is_a_bot(user_agent: str) -> None:
+    assert device_class(user_agent) == "bot"
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "device"),
+    [
+        (IPHONE, "mobile"),
+        (
+            "Mozilla/5.0 (Linux; Android 13; SM-S901B Build/TP1A.220624.014; wv) "
+            "AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/119.0.6045.163 Mobile "
+            "Safari/537.36 [FB_IAB/FB4A;FBAV/444.0.0.0.110;]",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0",
+            "desktop",
+        ),
+    ],
+    ids=["iphone", "facebook-in-app", "edge"],
+)
+def test_people_are_not_bots(user_agent: str, device: str) -> None:
+    assert device_class(user_agent) == device
+
+
+def test_an_automated_fetch_is_redirected_and_logged_as_a_bot(click_receiver: Receiver) -> None:
+    for user_agent in (AUTOMATED[0], AUTOMATED[4], IPHONE):
+        r = click_receiver.get("/r/spring_menu", params={"qr": "1"},
+                               headers={"User-Agent": user_agent})  # fmt: skip
+        assert r.status_code == 302
+        assert r.headers["location"].startswith("https://m.me/")
+    devices = [json.loads(line)["device"] for line in click_receiver.lines("clicks")]
+    assert devices == ["bot", "bot", "mobile"]
