@@ -9,6 +9,7 @@ The durable log writer lives in `logwriter` and the /metrics counters in `receiv
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import dataclasses
 import hashlib
@@ -121,9 +122,12 @@ def is_json(raw: bytes) -> bool:
 
 def envelope_line(raw: bytes, received_at_ms: int) -> bytes:
     """The log line for a delivery: its raw bytes untouched, or as a string if not JSON."""
-    if is_json(raw):
+    # A leading UTF-8 byte order mark (a payload saved by a Windows tool and replayed) cannot
+    # stand inside the envelope: the JSON after it is logged, as the ingest reads a bare line.
+    unmarked = raw.removeprefix(codecs.BOM_UTF8)
+    if is_json(unmarked):
         # Valid JSON holds CR/LF only as whitespace between tokens: spaces keep it one line.
-        body = raw.replace(b"\r", b" ").replace(b"\n", b" ")
+        body = unmarked.replace(b"\r", b" ").replace(b"\n", b" ")
     else:
         body = json.dumps(raw.decode("utf-8", "backslashreplace")).encode("ascii")
     return b'{"received_at":%d,"body":%s}\n' % (received_at_ms, body)
