@@ -41,10 +41,14 @@ MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at mos
 # Android's own "Dalvik/2.1.0 (Linux; U; Android 11; …)", which an app fetching a link sends).
 _BOT = re.compile(
     r"(?<!cu)bot|crawl|spider|slurp|facebookexternalhit|whatsapp|mastodon|embedly|iframely|preview|"
-    r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|scan|\+(?:https?:|mailto:)|"
+    r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|\+(?:https?:|mailto:)|"
     r"go-http-client|axios/|java/|apache-httpclient|libwww-perl|dalvik/",
     re.I,
 )
+# A security scanner says "scan" ("urlscan", "masscan"); so does the web view of a QR scanner app,
+# which a person scans a code with ("... Mobile Safari/537.36 QRScannerApp/1.0"): on a phone or
+# tablet it is no bot.
+_SCANNER = re.compile(r"scan", re.I)
 # An Android phone names its model ("Android 10; CUBOT X30)"): a brand such as CUBOT is no bot.
 _ANDROID_MODEL = re.compile(r"(android [\d.]+;)[^;)]*", re.I)
 _TABLET = re.compile(r"ipad|tablet|kindle|silk/|playbook|nexus (7|9|10)", re.I)
@@ -58,7 +62,10 @@ def device_class(user_agent: str | None) -> str:
     ua = user_agent or ""
     if not ua.strip():
         return "other"
-    if _BOT.search(_ANDROID_MODEL.sub(r"\1", ua)):
+    named = _ANDROID_MODEL.sub(r"\1", ua)
+    if _BOT.search(named) or (
+        _SCANNER.search(named) and not (_MOBILE.search(ua) or _TABLET.search(ua))
+    ):
         return "bot"
     if _TABLET.search(ua) or ("android" in ua.lower() and "mobile" not in ua.lower()):
         return "tablet"
