@@ -241,6 +241,9 @@ def links_list(db_file: Path) -> None:
 def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: Any) -> None:
     """Write the QR code (PNG and SVG) of a ref registered as qr again."""
     style = _style(**qr_args)
+    links_mod.check_ref(ref)  # a bad ref or page is refused with its rule, not "not registered"
+    if page is not None:
+        links_mod.check_page(page)
     if not db_file.exists():
         raise click.ClickException(
             f"ref {ref!r} is not registered: {db_file}: no database yet (see `refscope links "
@@ -248,9 +251,15 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
         )
     con = db.connect(db_file, read_only=True)
     try:
-        found = links_mod.Registry.load(con).find(ref, page)
+        registry = links_mod.Registry.load(con)
     finally:
         con.close()
+    found = registry.find(ref, page)
+    if not found and page and (elsewhere := registry.find(ref)):
+        raise click.ClickException(
+            f"ref {ref!r} is not registered for page {page!r}, only for "
+            f"{', '.join(repr(x.page) for x in elsewhere)} (see `refscope links list`)"
+        )
     if not found:
         raise click.ClickException(f"ref {ref!r} is not registered (see `refscope links list`)")
     if len(found) > 1:
