@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -183,11 +184,17 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
     lines.append(_write(sheet, qr.print_sheet([links_mod.sheet_label(x) for x in codes], style)))
     replaced = sum(line.startswith("replaced") for line in lines)
     click.echo(f"wrote {counted(len(codes), 'code')} and {sheet}")
-    names = links_mod.code_names(codes)
-    shared = sorted({x.ref for x, name in zip(codes, names, strict=True) if name != x.ref})
+    pages_of = Counter(x.ref for x in codes)
+    shared = sorted({x.ref for x in codes if pages_of[x.ref] > 1})
     if shared:
         click.echo(
             f"named <ref>.<page>.png/.svg, as their ref is on several pages: {', '.join(shared)}"
+        )
+    cased = links_mod.case_twins(codes)
+    if cased:
+        click.echo(
+            "named <ref>~<hash>.png/.svg, as their refs differ only in case (one file to a "
+            f"file system that ignores case): {', '.join(cased)}"
         )
     if replaced:
         were = "was" if replaced == 1 else "were"

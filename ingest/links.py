@@ -290,8 +290,27 @@ def code_names(links: Sequence[Link]) -> list[str]:
     when the ref is on more than one of them, so no page's code overwrites another's (a ref
     has no period, so the two forms never meet). A `<ref>.<page>` too long for a file name
     keeps the start of its ref and a hash of all of it: `<start>~<hash>.<page>` (no ref has
-    a `~`, so it is never another ref's name)."""
+    a `~`, so it is never another ref's name). So do names equal but for case (refs `Spring`
+    and `spring`): a file system that ignores case, as macOS's and Windows' do by default,
+    holds one file for both, the second code written over the first."""
     refs = Counter(link.ref for link in links)
+    twins = set(case_twins(links))
+    return [
+        _hashed_name(x.ref, x.page, refs[x.ref] > 1) if x.ref in twins else name
+        for name, x in zip(_names(links, refs), links, strict=True)
+    ]
+
+
+def case_twins(links: Sequence[Link]) -> list[str]:
+    """The refs code_names names by a hash as their names are equal but for case."""
+    names = _names(links, Counter(link.ref for link in links))
+    folded = Counter(name.casefold() for name in names)
+    return sorted(
+        {x.ref for name, x in zip(names, links, strict=True) if folded[name.casefold()] > 1}
+    )
+
+
+def _names(links: Sequence[Link], refs: Counter[str]) -> list[str]:
     return [x.ref if refs[x.ref] == 1 else _shared_name(x.ref, x.page) for x in links]
 
 
@@ -299,9 +318,16 @@ def _shared_name(ref: str, page: str) -> str:
     name = f"{ref}.{page}"
     if len(name.encode()) <= NAME_MAX:
         return name
+    return _hashed_name(ref, page, shared=True)
+
+
+def _hashed_name(ref: str, page: str, shared: bool) -> str:
+    """`<start>~<hash>`, or `<start>~<hash>.<page>` for a shared ref: the start of the ref and
+    a hash of all of it, within NAME_MAX."""
     digest = hashlib.sha256(ref.encode()).hexdigest()[:12]
-    keep = NAME_MAX - len(page.encode()) - len(digest) - 2
-    return f"{ref[:keep]}~{digest}.{page}"
+    tail = f".{page}" if shared else ""
+    keep = NAME_MAX - len(tail.encode()) - len(digest) - 1
+    return f"{ref[:keep]}~{digest}{tail}"
 
 
 def sheet_label(link: Link) -> tuple[str, str, str]:

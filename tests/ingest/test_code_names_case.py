@@ -1,0 +1,55 @@
+"""Code files of refs equal but for case (`Spring`, `spring`): a file system that ignores case,
+as macOS's and Windows' do by default, holds one file for `Spring.png` and `spring.png`, so the
+second code was written over the first (and the import said it replaced a file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from ingest import links
+from ingest.cli import cli
+from tests.ingest.links_setup import decode
+
+
+def test_refs_equal_but_for_case_get_file_names_equal_in_no_case() -> None:
+    codes = [links.make_link(page, ref, "qr") for page, ref in [
+        ("acmebakery", "Spring"), ("acmebakery", "spring"), ("acmebakery", "summer"),
+        ("acmebakery", "Window"), ("otherbakery", "Window"), ("acmebakery", "window"),
+        ("otherbakery", "window"), ("acmebakery", "S" * 250), ("acmebakery", "s" * 250),
+    ]]  # fmt: skip
+    names = links.code_names(codes)
+    assert len({name.casefold() for name in names}) == len(codes), names
+    assert all(len(f"{name}.png".encode()) <= 255 for name in names)
+    assert names[2] == "summer"  # a name no other shares in any case is the ref
+    assert names[0].startswith("Spring~") and names[1].startswith("spring~")
+    assert names[3].startswith("Window~") and names[3].endswith(".acmebakery")
+    assert links.case_twins(codes) == sorted(
+        ["Spring", "spring", "Window", "window", "S" * 250, "s" * 250]
+    )
+
+
+def test_an_import_writes_one_code_file_for_each_ref_of_refs_equal_but_for_case(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    csv_file = tmp_path / "flyers.csv"
+    csv_file.write_text(
+        "page,ref,channel\nacmebakery,Spring,qr\nacmebakery,spring,qr\nacmebakery,summer,qr\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "print"
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--out", str(out),
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    files = sorted(p.name for p in out.iterdir())
+    assert len({name.casefold() for name in files}) == len(files) == 7, files  # and the sheet
+    by_url: dict[str, Any] = {}
+    for png in out.glob("*.png"):
+        by_url[decode(png.read_bytes())] = png.name
+    assert sorted(by_url) == [f"https://m.me/acmebakery?ref={r}" for r in ("Spring", "spring",
+                                                                          "summer")]  # fmt: skip
+    assert by_url["https://m.me/acmebakery?ref=summer"] == "summer.png"
+    assert "refs differ only in case" in res.output and "Spring, spring" in res.output
+    assert "replaced" not in res.output
