@@ -7,7 +7,10 @@ ingest must never import dashboard, so the console script points here: this modu
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 import duckdb
@@ -22,6 +25,7 @@ __all__ = ["cli", "main"]
 DEFAULT_DAYS = 28  # the dashboard's default range, "Last 28 days"
 # reports.REPORT_FORMATS, spelled out so other commands don't pay for importing plotly & co.
 FORMATS = ("pdf", "xlsx", "html")
+T = TypeVar("T")
 SUFFIXES = {".pdf": "pdf", ".xlsx": "xlsx", ".html": "html", ".htm": "html"}
 
 
@@ -84,20 +88,23 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
     for value, option in ((start, "--from"), (end, "--to")):
         if value is not None:
             check_day(value.date(), option)
-    con = _reading(db_file, lake_dir)
-    try:
+
+    def read(con: duckdb.DuckDBPyConnection) -> tuple[Filters, str | None, reports.Report]:
         _check_refscope(con, lake_dir or db_file)
         last = _day(end) or queries.newest_day(con) or dt.datetime.now(dt.UTC).date()
         first = _day(start) or last - dt.timedelta(days=(days or DEFAULT_DAYS) - 1)
         if first > last:
             to = "--to" if end else "the newest whole day with events; give --to"
             raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")
-        first = _after_prune(con, first, last)
+        first, moved = _after_prune(con, first, last)
         _check_pages(con, pages)
         filters = Filters(first, last, pages, channels)
-        result = reports.gather(reports.connection_fetch(con), filters)
-    finally:
-        con.close()
+        return filters, moved, reports.gather(reports.connection_fetch(con), filters)
+
+    filters, moved, result = _read(db_file, lake_dir, read)
+    first, last = filters.start, filters.end
+    if moved:
+        click.echo(moved, err=True)
     data = reports.render(result, fmt)
     out = out or Path(reports.report_file_name(filters, fmt))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -137,24 +144,47 @@ def _check_pages(con: duckdb.DuckDBPyConnection, pages: tuple[str, ...]) -> None
         )
 
 
-def _after_prune(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> dt.date:
+def _after_prune(
+    con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date
+) -> tuple[dt.date, str | None]:
     """The report's first day, moved to the last prune's date when the range starts before it
-    (as the dashboard's ranges do): before it only the contacts still active after it are
-    left, so those days' totals would contradict each other."""
+    (as the dashboard's ranges do), and the line that says so: before it only the contacts
+    still active after it are left, so those days' totals would contradict each other."""
     from dashboard import queries
 
     pruned = queries.last_prune(con)
     if pruned is None or first >= pruned:
-        return first
+        return first, None
     if last < pruned:
         raise click.BadParameter(
             f"{first} – {last} is before {pruned}, the date the data was pruned from "
             "(`refscope prune`): only the contacts still active after it are left",
             param_hint="--from/--to",
         )
-    click.echo(f"the report starts on {pruned}, not {first}: the data before it was pruned",
-               err=True)  # fmt: skip
-    return pruned
+    return pruned, f"the report starts on {pruned}, not {first}: the data before it was pruned"
+
+
+def _read(
+    db_file: Path, lake_dir: Path | None, read: Callable[[duckdb.DuckDBPyConnection], T]
+) -> T:
+    """read on the database or the lake; on a lake, again on a new connection (three tries in
+    all) when it failed because `ingest --lake` replaced a Parquet file under it (DuckDB read
+    the footer of one file and the pages of the next: "TProtocolException: Invalid data"), or
+    removed a partition between the listing and the opening of its files."""
+    for attempt in range(3):
+        try:
+            con = _reading(db_file, lake_dir)  # on a lake, its views read the files' footers
+            try:
+                return read(con)
+            finally:
+                con.close()
+        except duckdb.CatalogException:
+            raise  # a table missing is no race
+        except duckdb.Error:
+            if lake_dir is None or attempt == 2:
+                raise
+        time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def _reading(db_file: Path, lake_dir: Path | None) -> duckdb.DuckDBPyConnection:
