@@ -13,7 +13,7 @@ import duckdb
 from . import db, lake, retention, rewrite
 from .cli_options import DB_OPTION, lake_option, page_ids
 from .cli_stop import Stop, stop_on_signals
-from .errors import RefscopeError
+from .errors import LakeError, RefscopeError
 from .privacy import Privacy
 from .wording import counted
 
@@ -34,13 +34,19 @@ LAKE_SYNC_OPTION = lake_option(
 )
 
 
-def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> None:
+def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> LakeError | None:
+    """Bring the lake in line; a lake that cannot be written is returned, to be raised once the
+    database is rewritten: the removed rows' bytes must not stay in it because of the lake."""
     if lake_dir is None:
-        return
+        return None
     if not (lake_dir / lake.MANIFEST).exists():
         click.echo(f"(no lake at {lake_dir} yet: nothing to bring in line)", err=True)
-        return
-    click.echo(lake.sync(con, lake_dir).line())
+        return None
+    try:
+        click.echo(lake.sync(con, lake_dir).line())
+    except LakeError as exc:
+        return exc
+    return None
 
 
 def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: str) -> None:
@@ -98,9 +104,11 @@ def prune(age: str, rewrite_file: bool, lake_dir: Path | None, db_file: Path) ->
             f"{counted(r.contact_days, 'contact day')}, {counted(r.contacts, 'contact')}, "
             f"{counted(r.rejects, 'rejected line')}"
         )
-        _sync_lake(con, lake_dir)
+        unsynced = _sync_lake(con, lake_dir)
         if rewrite_file:
             _rewrite(con, db_file, "prune", f"`refscope prune --older-than {age} --rewrite` again")
+        if unsynced:
+            raise unsynced
     finally:
         con.close()
 
@@ -145,12 +153,14 @@ def forget(
         if created:
             click.echo(f"{db_file} did not exist: it was created to keep the forget (is that "
                        "the database you ingest into?)", err=True)  # fmt: skip
-        _sync_lake(con, lake_dir)
+        unsynced = _sync_lake(con, lake_dir)
         if rewrite_file:
             _rewrite(con, db_file, "forget", "`refscope forget` again with the same id and options")
         else:
             click.echo(f"not rewritten (--no-rewrite): the removed rows' bytes may remain in "
                        f"{db_file} until a rewrite (`refscope forget` again with the same id, "
                        "without --no-rewrite)", err=True)  # fmt: skip
+        if unsynced:
+            raise unsynced
     finally:
         con.close()
