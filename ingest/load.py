@@ -226,6 +226,8 @@ def _load_table(
         rare = con.execute(stage.RARE_FOUND).fetchone() or ()
         found = {m for m, hit in zip(stage.RARE_MARKERS, rare, strict=True) if hit}
         con.execute(stage.stage_sql(found, privacy.keep_text))
+        if found.intersection(stage.BROKEN_LISTS_MARKERS):
+            con.execute(stage.BROKEN_LISTS)
         con.execute(_OTHER_ITEMS)
         if '"refscope_click"' in found:
             con.execute(_INSERT_CLICKS, {"run_id": run_id})

@@ -38,6 +38,33 @@ RARE_FOUND = "SELECT {} FROM rs_rare".format(
 )
 
 
+# A line whose item list is no list (an object, a string) beside good items: the messaging part
+# flags only a batch's entries that gave no messaging item, so a broken list in an entry that
+# also holds good items, or a broken standby or changes list, lost its items without a word.
+# Such a line holds a rare marker (standby or changes): a regular expression finds the few
+# candidates, whose entries are then looked at as JSON; load.py names each broken one. A null
+# list holds no items: it is not broken.
+BROKEN_LISTS = r"""
+UPDATE rs_stage SET entry_gap = true
+WHERE rid IN (
+    SELECT rid FROM (
+        SELECT rid, CASE WHEN json_type(raw, '$.body') = 'OBJECT' THEN raw->'$.body.entry'
+                         ELSE raw->'$.entry' END AS entries
+        FROM rs_rare
+        WHERE regexp_matches(raw, '"(?:messaging|standby|changes)"\s*:\s*[^\[\sn]')
+          AND json_valid(raw)
+    )
+    WHERE json_type(entries) = 'ARRAY' AND list_bool_or(list_transform(
+        json_extract(entries, '$[*]'),
+        lambda e: json_type(e) <> 'OBJECT'
+            OR coalesce(json_type(e, '$.messaging') NOT IN ('ARRAY', 'NULL'), false)
+            OR coalesce(json_type(e, '$.standby') NOT IN ('ARRAY', 'NULL'), false)
+            OR coalesce(json_type(e, '$.changes') NOT IN ('ARRAY', 'NULL'), false)))
+)
+"""
+BROKEN_LISTS_MARKERS = ('"standby"', '"changes"')
+
+
 def stage_sql(found: set[str], keep_text: bool = True) -> str:
     """CREATE the batch's stage from the parts whose marker is in found (RARE_FOUND's).
 
