@@ -181,7 +181,8 @@ def _broken_entries(entries: list[Any]) -> list[str]:
             found.append(f"entry[{i}] is not an object")
             continue
         for key in ("messaging", "standby", "changes"):
-            if key in entry and not isinstance(entry[key], list):
+            # A null list (a re-serialising receiver's empty one) holds no items: none is lost.
+            if entry.get(key) is not None and not isinstance(entry[key], list):
                 found.append(f"entry[{i}].{key} is not a list")
     return found
 
