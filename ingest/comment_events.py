@@ -14,18 +14,22 @@ from .shapes import (
     SAMPLE_CHANGE_STRUCTURE,
     SEND_STRUCTURE,
 )
-from .webhook import ENTRY_ROWS, HAS_CHANGES, parse_raw
+from .webhook import ENTRY_ROWS, HAS_CHANGES, list_gap, parse_raw
 
 # Page feed changes (comments). created_time is in seconds; from.id is not a PSID.
 _CHANGE_ROWS = f"""{
     ENTRY_ROWS.format(
-        transform=parse_raw(CHANGES_STRUCTURE), source="rs_rare", where=HAS_CHANGES, gap="false"
+        transform=parse_raw(CHANGES_STRUCTURE),
+        source="rs_rare",
+        where=HAS_CHANGES,
+        gap=list_gap("changes"),
     )
 }
 , change_rows AS (
     SELECT rid, file_id, line_no, received_ts, obj, rs_id(e.id) AS page, e.time AS entry_time,
            ei,
-           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii, 'feed' AS container
+           unnest(e.changes) AS c, generate_subscripts(e.changes, 1) AS ii, 'feed' AS container,
+           entry_gap
     FROM entry_rows
 )"""
 # A Page field's sample from the App Dashboard's test button: one change, no entry. Its page
@@ -39,7 +43,7 @@ _SAMPLE_CHANGE_ROWS = f"""lines AS MATERIALIZED (
            CASE WHEN d.body IS NOT NULL THEN rs_ts(d.received_at) END AS received_ts,
            'page' AS obj, c, NULL AS entry_time, NULL::BIGINT AS ei, NULL::BIGINT AS ii,
            rs_id(regexp_extract(c.value.post_id, '^([0-9]+)_', 1)) AS page,
-           'feed_sample' AS container
+           'feed_sample' AS container, false AS entry_gap
     FROM (SELECT *, CASE WHEN d.body IS NOT NULL THEN d.body
                          ELSE {{'field': d.field, 'value': d.value}} END AS c FROM lines)
     WHERE c.field IS NOT NULL AND c.field NOT IN {MESSAGING_FIELDS!r}
@@ -84,7 +88,7 @@ SELECT
          WHEN t IS NULL THEN 'no valid timestamp'
          WHEN kind = 'comment' AND c.value.comment_id IS NULL THEN 'comment without comment_id'
     END AS problem,
-    ei, ii, container
+    ei, ii, container, entry_gap
 FROM typed
 """
 CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _CHANGE_ROWS)

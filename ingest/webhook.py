@@ -92,14 +92,21 @@ ENTRY_ROWS = """lines AS (
            generate_subscripts(entries, 1) AS ei, {gap} AS entry_gap
     FROM entries
 )"""
-# Whether an entry of a batched line gave no messaging item: beside good entries, a non-object
-# entry or a `messaging` that is no list must not vanish. The line's items carry the flag, and
-# load.py reads such a line again to say what is wrong (an entry of standby or changes items,
-# read elsewhere, or one with nothing in it, is not). A line of one such entry has no item at
-# all, and is explained whole.
-MESSAGING_GAP = """CASE WHEN len(entries) > 1
-                       THEN list_bool_or(list_transform(entries, lambda n: n.messaging IS NULL))
-                       ELSE false END"""
+
+
+def list_gap(container: str) -> str:
+    """Whether an entry of a batched line gave no `container` item: beside good entries, a
+    non-object entry or a `container` that is no list must not vanish. The line's items (of
+    each list: a batch of standby or changes entries may hold no messaging one) carry the
+    flag, and load.py reads such a line again to say what is wrong (an entry of another list's
+    items, read elsewhere, or one with nothing in it, is not). A line of one such entry has no
+    item at all, and is explained whole."""
+    return f"""CASE WHEN len(entries) > 1
+                    THEN list_bool_or(list_transform(entries, lambda n: n.{container} IS NULL))
+                    ELSE false END"""
+
+
+MESSAGING_GAP = list_gap("messaging")
 
 # Messaging items, one row each, with entry context: `{item_rows}` is one of the *_ROWS below.
 _ITEMS = """
@@ -290,7 +297,10 @@ MESSAGING_ROWS = messaging_rows(parse_raw(MESSAGING_STRUCTURE), "chunk")
 # Standby items are rare: their lines are found by a substring test before any parsing.
 STANDBY_ROWS = _ENTRY_ITEM_ROWS.format(
     entry_rows=ENTRY_ROWS.format(
-        transform=parse_raw(STANDBY_STRUCTURE), source="rs_rare", where=HAS_STANDBY, gap="false"
+        transform=parse_raw(STANDBY_STRUCTURE),
+        source="rs_rare",
+        where=HAS_STANDBY,
+        gap=list_gap("standby"),
     ),
     container="standby",
 )
@@ -307,7 +317,7 @@ CHANGED_ROWS = """{entry_rows}, change_rows AS (
         transform=parse_raw(WRAPPED_CHANGES_STRUCTURE),
         source="rs_rare",
         where=HAS_CHANGES,
-        gap="false",
+        gap=list_gap("changes"),
     ),
     fields=repr(MESSAGING_FIELDS),
 )
