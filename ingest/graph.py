@@ -42,6 +42,10 @@ TRANSIENT_CODES = {1, 2}  # "unknown" / "service temporarily unavailable": retry
 # again. https://developers.facebook.com/docs/marketing-api/insights/best-practices and
 # https://developers.facebook.com/documentation/ads-commerce/marketing-api/insights/error-codes
 TOO_MUCH_DATA = {(100, 1487534), (100, 1504018), (2, 1504038)}
+# The same refusal as Meta's sync insights calls answer it in practice: HTTP 500, code 1 (else
+# "unknown", retried) with or without error_subcode 99, told apart by its words only.
+# https://github.com/facebook/facebook-python-business-sdk/issues/470
+ASKS_FOR_LESS = "reduce the amount of data"
 DEFAULT_THROTTLE_WAIT = 60.0  # seconds, when no header says how long
 USAGE_SLOWDOWN_PCT = 90  # at this usage or above, pause before the next call
 MAX_RETRIES = 8
@@ -221,7 +225,8 @@ class GraphClient:
             code = _code(err)
             # Scrubbed before it is cut: a cut could leave the start of an echoed token.
             msg = err.get("message", "") if isinstance(err, dict) else self._scrub(resp.text)[:200]
-            if (code, _code(err, "error_subcode")) in TOO_MUCH_DATA:
+            less = code == 1 and ASKS_FOR_LESS in str(msg).lower()
+            if less or (code, _code(err, "error_subcode")) in TOO_MUCH_DATA:
                 raise TooMuchData(self._scrub(f"Graph API error {code}: {msg}"))
             # A Retry-After (RFC 9110, a 429 or 503 of Meta's edge or a proxy) is waited out.
             told = retry_after(resp.headers)
