@@ -34,8 +34,10 @@ DEFAULT_API_VERSION = "v23.0"
 REVISION_DAYS = 28  # Meta keeps revising insights for about 28 days: pull them again
 MAX_MONTHS_BACK = 37  # older start dates fail with error 3018
 # Throttling arrives as these error codes, often with HTTP 400, not 429: the app, user, Pages
-# and custom limits, and the business use case limits 80000-80014.
-THROTTLE_CODES = {4, 17, 32, 613, *range(80000, 80015)}
+# and custom limits, "application limit reached" (341: "wait and retry", as Meta's table of
+# https://developers.facebook.com/docs/graph-api/guides/error-handling says of 4 and 17), and
+# the business use case limits 80000-80014.
+THROTTLE_CODES = {4, 17, 32, 341, 613, *range(80000, 80015)}
 TRANSIENT_CODES = {1, 2}  # "unknown" / "service temporarily unavailable": retry
 # (code, error_subcode) of an insights call that asks for too much data at once ("reduce the
 # amount of data", "request timed out: try a smaller date range"): asked again as is, it fails
