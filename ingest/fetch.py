@@ -216,12 +216,15 @@ class _Puller:
             spool.unlink(missing_ok=True)
             return self._whole(state)
         if status == 200:
-            # Range ignored: this answer is the whole file already; no second download.
+            # Range ignored: this answer is the whole file already; no second download. The
+            # same file grown (its bytes before the offset those read last time) is read on
+            # from the offset, as from a 206: read whole, its lines would come back as another
+            # file's (rejects counted again, insights as of now).
+            if size >= state.offset_done and _same(spool, start, overlap, digest):
+                return self._planned(spool, size, state, skip=state.offset_done, status=status)
             return self._planned(spool, size, state, skip=None, status=status)
         if status == 206 and not encoded(answer) and range_start(answer) in (start, None):
-            with open(spool, "rb") as fh:
-                same = hashlib.md5(fh.read(overlap)).hexdigest() == digest
-            if same and size >= overlap:
+            if size >= overlap and _same(spool, 0, overlap, digest):
                 return self._planned(spool, size, state, skip=overlap, status=status)
         # The overlap differs (the file was replaced) or the part is not the one asked for.
         spool.unlink(missing_ok=True)
@@ -338,6 +341,13 @@ class _Puller:
                 spool.unlink(missing_ok=True)
                 raise
         raise AssertionError("unreachable")
+
+
+def _same(spool: Path, at: int, n: int, digest: str) -> bool:
+    """Whether the spool's n bytes from at are those whose md5 is digest."""
+    with open(spool, "rb") as fh:
+        fh.seek(at)
+        return hashlib.md5(fh.read(n)).hexdigest() == digest
 
 
 def _is_gzip(spool: Path) -> bool:
