@@ -34,6 +34,7 @@ from dashboard.query_parts import MIN_SAMPLE as MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
 from dashboard.query_parts import SPEND_DAYS as _SPEND_DAYS
 from dashboard.query_parts import SPEND_MISSING as _SPEND_MISSING
+from dashboard.query_parts import SPEND_PULLED as _SPEND_PULLED
 from dashboard.query_parts import frame as _df
 from dashboard.retention_queries import RETENTION_WEEKS as RETENTION_WEEKS
 from dashboard.retention_queries import RETURN_DAYS as RETURN_DAYS
@@ -229,7 +230,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
     days, and with whole (a previous period to compare with) also for one the data covers only
     in part: a period half before the first log would show a growth that never happened. With
     whole, spend and cost_per_contact are NULL too for a period that starts before the first
-    day of pulled ad insights."""
+    day of pulled ad insights. Pulled days without an insight row spent 0 (SPEND_PULLED)."""
     return _df(
         con,
         f"""WITH bounds AS (
@@ -270,7 +271,10 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
                    CASE WHEN spend_covered THEN spend END AS spend,
                    CASE WHEN spend_covered AND (covered OR NOT $whole)
                         THEN spend / nullif(ad_contacts, 0) END AS cost_per_contact
-            FROM span, n, r, s,
+            FROM span, n, r,
+                 -- Pulled days without an insight row spent nothing (SPEND_PULLED).
+                 (SELECT CASE WHEN pulled THEN coalesce(spend, 0) ELSE spend END AS spend
+                  FROM s, {_SPEND_PULLED}),
                  -- Spend likewise: a previous period that starts before the first pulled day,
                  -- or holds days no pull asked for, is no spend to compare with.
                  (SELECT NOT $whole OR ($start >= first_day

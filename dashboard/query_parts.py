@@ -66,6 +66,19 @@ SPEND_MISSING = f"""(
                                    AND a.date = CAST(t.d AS DATE)))))"""
 
 
+# Whether the range holds pulled days ($start – $end) of the ads' channel and, with pages chosen,
+# of ads seen on their touches: Meta leaves out a day without delivery, so such a range's days
+# without an insight row spent nothing, and its spend is 0, not "no data". A range outside the
+# pulled days, without the ads' channel, or of pages none of whose ads have insights has none.
+SPEND_PULLED = f"""(
+    SELECT coalesce($start <= last_day AND $end >= first_day
+                    AND {CHANNEL_CHOSEN.format(channel="ctm_ad")}, false)
+           AND (len($pages) = 0 OR EXISTS (
+               SELECT 1 FROM touches t WHERE {PAGES.format(t="t")}
+                 AND t.ad_id IN (SELECT ad_id FROM ad_insights))) AS pulled
+    FROM {SPEND_DAYS})"""
+
+
 def utc_today() -> dt.date:
     """Today (UTC), given to the queries as $today: the app's cache keeps an answer per day, so a
     dashboard left open overnight moves on at 00:00 UTC without waiting for an ingest."""

@@ -86,13 +86,14 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     ads, days, missing = fetch("ads", f), fetch("spend_days"), fetch("spend_missing", f)
     first, last = day_cell(days, "first_day"), day_cell(days, "last_day")
     gap = spend_gap(f, first, last, day_list(missing, "day"))
+    pulled = first is not None and last is not None and f.start <= last and f.end >= first
     comments = fetch("comments", f)
     sections = (
         _daily(fetch("new_contacts_by_day", f), f),
         _channels(fetch("channel_totals", f)),
         _refs(refs),
         _placements(refs),
-        _ads(ads, gap, currency),
+        _ads(ads, gap, currency, pulled),
         _funnel(comments),
         _retention(fetch("returns_by_channel", f)),
     )
@@ -226,9 +227,10 @@ def _placements(refs: pd.DataFrame) -> Section:
                    note=note)  # fmt: skip
 
 
-def _ads(df: pd.DataFrame, gap: str = "", currency: str = "") -> Section:
+def _ads(df: pd.DataFrame, gap: str = "", currency: str = "", pulled: bool = False) -> Section:
     """Per ad; gap says when the ad insights cover the range only in part; currency (the
-    spend's, "" when unknown) is named in the money columns' labels."""
+    spend's, "" when unknown) is named in the money columns' labels; pulled: the ad insights
+    cover some of the range's days (their ads spent nothing those days when they hold none)."""
     top = df.head(TOP_ADS)
     money = partial(charts.in_currency, currency=currency)
     columns = (
@@ -248,7 +250,9 @@ def _ads(df: pd.DataFrame, gap: str = "", currency: str = "") -> Section:
             charts.ads_cost_bar(df, currency) if spent else charts.ads_contacts_bar(top)
         )
     unspent = not df.empty and df["spend"].isna().all()
-    notes = [gap or ("No ad spend loaded for this range." if unspent else "")]
+    none = ("The pulled ad insights hold no spend in this range." if pulled
+            else "No ad spend loaded for this range.")  # fmt: skip
+    notes = [gap or (none if unspent else "")]
     if len(df) > len(top):  # the rest, spent ads without contacts among them, are not listed
         left = df.iloc[len(top) :]
         # Without a spend row the rest spent nothing known: "spent 0.00" would claim it.

@@ -1,0 +1,68 @@
+"""Ad spend of days a pull asked for and Meta sent no row for (it leaves out a day without
+delivery): the ads spent nothing then, which the KPIs and reports say as 0.00, not as "no data"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from dashboard import queries, reports
+from dashboard.filters import Filters
+from ingest import db
+from tests.dashboard.conftest import opened
+
+PAUSED = Filters(dt.date(2023, 11, 23), dt.date(2023, 11, 29))  # pulled, no insight rows
+AFTER = Filters(dt.date(2023, 11, 30), dt.date(2023, 12, 6))  # its previous period is PAUSED
+
+
+def _pulled(path: Path) -> None:
+    """One pull asked for 2023-11-14 – 2023-12-01 (the small database's insights' days)."""
+    con = db.connect(path)
+    try:
+        con.execute("INSERT INTO ad_pulls VALUES ('act_1', '2023-11-14', '2023-12-01', now())")
+    finally:
+        con.close()
+
+
+def test_a_pulled_week_without_insight_rows_spent_nothing_and_compares(small_db):
+    _pulled(small_db)
+    assert AFTER.previous() == PAUSED
+    with opened(small_db) as c:
+        assert queries.kpis(c, PAUSED)["spend"].iloc[0] == 0.0
+        assert queries.kpis(c, PAUSED, True)["spend"].iloc[0] == 0.0  # as a previous period
+        report = reports.gather(reports.connection_fetch(c), AFTER)
+    spend = next(k for k in report.kpis if k.key == "spend")
+    assert (spend.value, spend.previous) == (99.0, 0.0)
+    row = reports.kpi_table(report).set_index("Metric").loc["Ad spend"]
+    assert (row["Previous period"], row["Change"]) == ("0.00", "+99.00")
+
+
+def test_spend_stays_unknown_outside_the_pulled_days_and_without_the_ads_channel(small_db):
+    _pulled(small_db)
+    before = Filters(dt.date(2023, 10, 1), dt.date(2023, 10, 7))
+    no_ads = Filters(PAUSED.start, PAUSED.end, (), ("qr_code",))
+    with opened(small_db) as c:
+        for f in (before, no_ads):
+            k = queries.kpis(c, f).iloc[0]
+            assert pd.isna(k["spend"]) and pd.isna(k["cost_per_contact"]), f
+
+
+def test_ads_that_brought_contacts_on_pulled_days_without_spend_are_not_called_unloaded(
+    small_db,
+):
+    _pulled(small_db)
+    con = db.connect(small_db)
+    try:
+        con.execute("DELETE FROM ad_insights WHERE date <= '2023-11-15'")
+    finally:
+        con.close()
+    day = Filters(dt.date(2023, 11, 14), dt.date(2023, 11, 14))  # the ad contacts' day
+    with opened(small_db) as c:
+        assert queries.kpis(c, day)["spend"].iloc[0] == 0.0
+        report = reports.gather(reports.connection_fetch(c), day)
+    ads = report.section("ads")
+    assert not ads.empty
+    assert "No ad spend loaded" not in ads.note, ads.note
+    assert "hold no spend in this range" in ads.note, ads.note
