@@ -69,9 +69,12 @@ SPEND_MISSING = f"""(
 # Whether the range holds pulled days ($start – $end) of the ads' channel and, with pages chosen,
 # of ads seen on their touches: Meta leaves out a day without delivery, so such a range's days
 # without an insight row spent nothing, and its spend is 0, not "no data". A range outside the
-# pulled days, without the ads' channel, or of pages none of whose ads have insights has none.
+# pulled days, of days no pull asked for alone (a gap between two pulls: SPEND_MISSING), without
+# the ads' channel, or of pages none of whose ads have insights has none.
 SPEND_PULLED = f"""(
     SELECT coalesce($start <= last_day AND $end >= first_day
+                    AND least($end, last_day) - greatest($start, first_day) + 1
+                        > (SELECT count(*) FROM {SPEND_MISSING})
                     AND {CHANNEL_CHOSEN.format(channel="ctm_ad")}, false)
            AND (len($pages) = 0 OR EXISTS (
                SELECT 1 FROM touches t WHERE {PAGES.format(t="t")}

@@ -66,3 +66,22 @@ def test_ads_that_brought_contacts_on_pulled_days_without_spend_are_not_called_u
     assert not ads.empty
     assert "No ad spend loaded" not in ads.note, ads.note
     assert "hold no spend in this range" in ads.note, ads.note
+
+
+def test_a_range_wholly_between_two_pulls_has_no_spend_known(small_db):
+    """Days no pull asked for (a gap between two pulls) are no days without delivery: a range
+    of them alone has spend unknown, not 0.00, though it lies between the first and last
+    pulled day."""
+    con = db.connect(small_db)
+    try:
+        con.execute("INSERT INTO ad_pulls VALUES ('act_1', '2023-11-14', '2023-11-20', now())")
+        con.execute("INSERT INTO ad_pulls VALUES ('act_1', '2023-11-27', '2023-12-01', now())")
+    finally:
+        con.close()
+    gap = Filters(dt.date(2023, 11, 22), dt.date(2023, 11, 25))
+    # Pulled days without rows, then the gap: 0.00 over the pulled days (the gap is said apart).
+    across = Filters(dt.date(2023, 11, 19), dt.date(2023, 11, 22))
+    with opened(small_db) as c:
+        k = queries.kpis(c, gap).iloc[0]
+        assert pd.isna(k["spend"]) and pd.isna(k["cost_per_contact"])
+        assert queries.kpis(c, across)["spend"].iloc[0] == 0.0
