@@ -128,6 +128,15 @@ def spend_coverage(f: Filters) -> None:
         st.caption(note)
 
 
+def no_spend_note(f: Filters) -> str:
+    """Why a range's ads have no cost figures: the pulled ad insights hold no spend in it (the
+    KPIs' 0.00: Meta leaves out a day without delivery), or no ad spend is loaded for it."""
+    if store.fetch("kpis", f)["spend"].iloc[0] == 0:
+        return ("The pulled ad insights hold no spend in this range: Meta sends no row for a day "
+                "an ad did not run, so these ads spent nothing.")  # fmt: skip
+    return "No ad insights for this range yet: cost figures appear once ad spend is loaded."
+
+
 def currency() -> str:
     """The currency of the pulled ad spend, named beside money ("" when none is known)."""
     return currency_code(store.fetch("spend_currency"))

@@ -17,7 +17,7 @@ st.plotly_chart(charts.ads_contacts_bar(df))
 if df["spend"].notna().any():
     st.plotly_chart(charts.ads_cost_bar(df, widgets.currency()))
 else:
-    st.info("No ad insights for this range yet: cost figures appear once ad spend is loaded.")
+    st.info(widgets.no_spend_note(f))
 # Without ad insights the spend columns would read "None" all the way down: the note says why.
 widgets.table(df, hide_empty=("spend", "cost_per_contact", "cost_per_engaged",
                               "conversations_started"))  # fmt: skip

@@ -12,6 +12,7 @@ from dashboard import queries, reports
 from dashboard.filters import Filters
 from ingest import db
 from tests.dashboard.conftest import opened
+from tests.dashboard.screen import show
 
 PAUSED = Filters(dt.date(2023, 11, 23), dt.date(2023, 11, 29))  # pulled, no insight rows
 AFTER = Filters(dt.date(2023, 11, 30), dt.date(2023, 12, 6))  # its previous period is PAUSED
@@ -85,3 +86,19 @@ def test_a_range_wholly_between_two_pulls_has_no_spend_known(small_db):
         k = queries.kpis(c, gap).iloc[0]
         assert pd.isna(k["spend"]) and pd.isna(k["cost_per_contact"])
         assert queries.kpis(c, across)["spend"].iloc[0] == 0.0
+
+
+def test_the_ads_page_says_the_pulled_insights_hold_no_spend(open_app, small_db):
+    """The Overview says 0.00 for such a range: the Ads page says why its cost figures are
+    missing, not that the ad spend is yet to be loaded."""
+    _pulled(small_db)
+    con = db.connect(small_db)
+    try:
+        con.execute("DELETE FROM ad_insights WHERE date <= '2023-11-15'")
+    finally:
+        con.close()
+    day = {"from": "2023-11-14", "to": "2023-11-14"}
+    at = show(open_app(small_db, range="Custom", **day), "ads")
+    notes = [i.value for i in at.info]
+    assert notes == ["The pulled ad insights hold no spend in this range: Meta sends no row for "
+                     "a day an ad did not run, so these ads spent nothing."], notes  # fmt: skip
