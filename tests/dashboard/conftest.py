@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,22 @@ def lake_of(path: Path, lake_dir: Path) -> Path:
     finally:
         con.close()
     return lake_dir
+
+
+TORN = "TProtocolException: Invalid data"  # what DuckDB said of a file replaced mid-read
+
+
+def torn_once(real: Callable[..., Any]) -> Callable[..., Any]:
+    """real, failing on its first call as a read of a lake file a sync replaced does."""
+    calls = []
+
+    def read(con: duckdb.DuckDBPyConnection, *args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise duckdb.Error(TORN)
+        return real(con, *args)
+
+    return read
 
 
 @pytest.fixture

@@ -5,18 +5,14 @@ app reads again instead of showing that error."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
 
 from dashboard import queries, store
-from tests.dashboard.conftest import lake_of
-
-TORN = "TProtocolException: Invalid data"  # what DuckDB said of a file replaced mid-read
+from tests.dashboard.conftest import TORN, lake_of, torn_once
 
 
 @pytest.fixture
@@ -28,27 +24,14 @@ def on_lake(small_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return lake_dir
 
 
-def _torn_once(real: Callable[..., Any]) -> Callable[..., Any]:
-    """real, failing on its first call as a read of a file a sync replaced does."""
-    calls = []
-
-    def read(con: duckdb.DuckDBPyConnection, *args: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:
-            raise duckdb.Error(TORN)
-        return real(con, *args)
-
-    return read
-
-
 def test_a_view_read_while_a_sync_replaced_its_file_is_read_again(on_lake, monkeypatch):
-    monkeypatch.setattr(queries, "torn_page_list", _torn_once(queries.page_list), raising=False)
+    monkeypatch.setattr(queries, "torn_page_list", torn_once(queries.page_list), raising=False)
     df = store.fetch("torn_page_list")
     assert list(df["label"]) == ["Acme Bakery"]
 
 
 def test_the_state_read_while_a_sync_replaced_its_file_is_read_again(on_lake, monkeypatch):
-    monkeypatch.setattr(queries, "data_version", _torn_once(queries.data_version))
+    monkeypatch.setattr(queries, "data_version", torn_once(queries.data_version))
     store._status.clear()
     store._LAST.clear()
     run_id, contacts = store.status()
@@ -59,7 +42,7 @@ def test_a_database_that_fails_so_is_not_read_again(small_db, monkeypatch):
     """On a database file, no sync replaces files: such an error is no race, and is shown."""
     monkeypatch.setenv("REFSCOPE_DB", str(small_db))
     monkeypatch.delenv("REFSCOPE_LAKE", raising=False)
-    monkeypatch.setattr(queries, "torn_on_db", _torn_once(queries.page_list), raising=False)
+    monkeypatch.setattr(queries, "torn_on_db", torn_once(queries.page_list), raising=False)
     with pytest.raises(duckdb.Error, match=TORN):
         store.fetch("torn_on_db")
     assert isinstance(store.fetch("torn_on_db"), pd.DataFrame)  # no failure cached

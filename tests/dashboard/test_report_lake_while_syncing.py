@@ -6,7 +6,6 @@ beside 30 syncs). The report reads the lake again instead of failing with that t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +16,9 @@ import pytest
 from dashboard import queries
 from dashboard.cli import cli
 from ingest import lake
-from tests.dashboard.conftest import lake_of
+from tests.dashboard.conftest import TORN, lake_of, torn_once
 
-TORN = "TProtocolException: Invalid data"  # what DuckDB said of a file replaced mid-read
 ARGS = ["--from", "2026-10-28", "--to", "2026-11-24", "--format", "xlsx"]
-
-
-def _torn_once(real: Callable[..., Any]) -> Callable[..., Any]:
-    """real, failing on its first call as a read of a file a sync replaced does."""
-    calls = []
-
-    def read(con: duckdb.DuckDBPyConnection, *args: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:
-            raise duckdb.Error(TORN)
-        return real(con, *args)
-
-    return read
 
 
 def _values(path: Path) -> list[list[tuple[Any, ...]]]:
@@ -51,7 +36,7 @@ def test_a_report_read_while_a_sync_replaced_a_file_is_read_again(
     on_db = tmp_path / "db.xlsx"
     result = runner.invoke(cli, ["report", "--db", str(report_db), *ARGS, "--out", str(on_db)])
     assert result.exit_code == 0, result.output
-    monkeypatch.setattr(queries, query, _torn_once(getattr(queries, query)))
+    monkeypatch.setattr(queries, query, torn_once(getattr(queries, query)))
     on_lake = tmp_path / "lake.xlsx"
     result = runner.invoke(cli, ["report", "--lake", str(lake_dir), *ARGS, "--out", str(on_lake)])
     assert result.exit_code == 0, (result.output, result.exception)
@@ -63,7 +48,7 @@ def test_views_made_while_a_sync_replaced_a_file_are_made_again(
 ):
     """Making a view reads the footer of a file of its table: that read may be torn too."""
     lake_dir = lake_of(report_db, tmp_path / "lake")
-    monkeypatch.setattr(lake, "attach_views", _torn_once(lake.attach_views))
+    monkeypatch.setattr(lake, "attach_views", torn_once(lake.attach_views))
     out = tmp_path / "lake.xlsx"
     result = runner.invoke(cli, ["report", "--lake", str(lake_dir), *ARGS, "--out", str(out)])
     assert result.exit_code == 0, (result.output, result.exception)
@@ -72,7 +57,7 @@ def test_views_made_while_a_sync_replaced_a_file_are_made_again(
 
 def test_a_database_that_fails_so_is_not_read_again(runner, report_db, tmp_path, monkeypatch):
     """On a database file no sync replaces files: such an error is no race, and is not hidden."""
-    monkeypatch.setattr(queries, "refs", _torn_once(queries.refs))
+    monkeypatch.setattr(queries, "refs", torn_once(queries.refs))
     out = tmp_path / "db.xlsx"
     result = runner.invoke(cli, ["report", "--db", str(report_db), *ARGS, "--out", str(out)])
     assert isinstance(result.exception, duckdb.Error) and TORN in str(result.exception)
