@@ -1,4 +1,5 @@
-"""The progress bar of a long read (`ingest`, `rebuild`): shown on a terminal for big inputs."""
+"""The progress bar of a long read (`ingest`, `rebuild`, `pull logs`'s download and ingest):
+shown on a terminal for big inputs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ class ReadBar:
     """A bar over the bytes to read; progress forces it on or off (None: on a terminal, for
     PROGRESS_MIN_BYTES or more)."""
 
-    def __init__(self, console: Console, progress: bool | None) -> None:
+    def __init__(self, console: Console, progress: bool | None, label: str = "ingest") -> None:
         self.forced = progress
         self.bar = Progress(
             "[progress.description]{task.description}",
@@ -23,11 +24,17 @@ class ReadBar:
             transient=True,
             disable=not (console.is_terminal if progress is None else progress),
         )
-        self.task = self.bar.add_task("ingest", total=None)
+        self.task = self.bar.add_task(label, total=None)
 
     def plan(self, total: int) -> None:
         self.bar.update(self.task, total=total)
         if total >= PROGRESS_MIN_BYTES or self.forced:
+            self.bar.start()
+
+    def reach(self, done: int, total: int | None) -> None:
+        """done bytes of total (None: not known), shown once either is PROGRESS_MIN_BYTES."""
+        self.bar.update(self.task, completed=done, total=total)
+        if max(done, total or 0) >= PROGRESS_MIN_BYTES or self.forced:
             self.bar.start()
 
     def advance(self, n: int) -> None:

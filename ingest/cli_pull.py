@@ -13,6 +13,7 @@ from rich.console import Console
 
 from . import fetch, graph, remote
 from .cli_options import DB_OPTION
+from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
 from .errors import RefscopeError
 from .summary import print_summary
@@ -30,14 +31,25 @@ def pull() -> None:
 @pull.command("logs")
 @click.argument("url")
 @click.option("--header", "headers", multiple=True, help="An HTTP header 'Name: value'; repeat.")
+@click.option("--progress/--no-progress", default=None,
+              help="Force the progress bars (download, then ingest) on or off (default: on a "
+                   "terminal, for 50 MB or more).")  # fmt: skip
 @DB_OPTION
-def pull_logs(url: str, headers: tuple[str, ...], db_file: Path) -> None:
+def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file: Path) -> None:
     """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
     console = Console()
+    download, ingest = ReadBar(console, progress, "download"), ReadBar(console, progress)
+
+    def on_plan(total: int) -> None:  # downloaded: the ingest's bar follows
+        download.stop()
+        ingest.plan(total)
+
     stop = Stop()
     restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
     try:
-        result = remote.pull_logs(url, fetch.parse_headers(headers), db_file)
+        result = remote.pull_logs(url, fetch.parse_headers(headers), db_file,
+                                  on_bytes=download.reach, on_plan=on_plan,
+                                  progress=ingest.advance)  # fmt: skip
     except BaseException as exc:
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
@@ -53,6 +65,8 @@ def pull_logs(url: str, headers: tuple[str, ...], db_file: Path) -> None:
         raise click.ClickException(named) from exc
     finally:
         restore()
+        download.stop()
+        ingest.stop()
     if result is None:
         console.print(f"nothing new at {fetch.safe_url(url)}", soft_wrap=True)
     else:

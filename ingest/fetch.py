@@ -25,6 +25,7 @@ from .errors import SourceError
 from .http_failures import direct_to_this_machine, refused_certificate
 from .http_headers import (
     conditional,
+    content_length,
     encoded,
     html_page,
     range_start,
@@ -146,13 +147,14 @@ def pull(
     spool_dir: Path | None = None,
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    on_bytes: Callable[[int, int | None], None] | None = None,
 ) -> Pulled:
-    """Download what is new at url into a spool file and plan its ingest."""
+    """Download what is new at url into a spool file and plan its ingest (on_bytes: see _get)."""
     check_url(url)
     own, mounts = client is None, direct_to_this_machine(url)  # this machine: never via a proxy
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True, mounts=mounts)
     puller = _Puller(url, dict(headers or {}), client, spool_dir or Path(tempfile.gettempdir()),
-                     sleep)  # fmt: skip
+                     sleep, on_bytes)  # fmt: skip
     hook = _own_origin_only(url, set(headers or {}))
     client.event_hooks["request"].append(hook)
     try:
@@ -187,6 +189,7 @@ class _Puller:
     client: httpx.Client
     spool_dir: Path
     sleep: Callable[[float], None]
+    on_bytes: Callable[[int, int | None], None] | None = None
 
     @property
     def name(self) -> str:
@@ -321,6 +324,8 @@ class _Puller:
                                     )
                                 fh.write(block)
                                 size += len(block)
+                                if self.on_bytes:  # the bytes so far, of Content-Length's
+                                    self.on_bytes(r.num_bytes_downloaded, content_length(r.headers))
                     return r.status_code, spool, size, r.headers
             except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects,
                     httpx.DecodingError) as exc:  # fmt: skip

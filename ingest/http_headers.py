@@ -21,6 +21,12 @@ def range_start(headers: httpx.Headers) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def content_length(headers: httpx.Headers) -> int | None:
+    """The answer's Content-Length: the bytes on the wire (encoded, if it is), None if unsaid."""
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def encoded(headers: httpx.Headers) -> bool:
     """Whether the body comes in a Content-Encoding (gzip...), not as the file's own bytes."""
     return headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")

@@ -103,13 +103,17 @@ def run(
 
 
 def run_plans(
-    plans: list[sources.Plan], db_file: Path | None = None, *, progress: ProgressFn | None = None
+    plans: list[sources.Plan],
+    db_file: Path | None = None,
+    *,
+    on_plan: Callable[[int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> IngestResult:
     """Ingest inputs already planned by the caller (e.g. bytes pulled over HTTP)."""
     started = time.perf_counter()
     con = db.connect(db.db_path(db_file))
     try:
-        return _run(con, plans, len(plans), started, None, progress, Privacy.from_env())
+        return _run(con, plans, len(plans), started, on_plan, progress, Privacy.from_env())
     finally:
         con.close()
 

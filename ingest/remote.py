@@ -21,8 +21,12 @@ def pull_logs(
     db_file: Path | None = None,
     *,
     client: httpx.Client | None = None,
+    on_bytes: Callable[[int, int | None], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    progress: pipeline.ProgressFn | None = None,
 ) -> pipeline.IngestResult | None:
-    """Pull url's new bytes and ingest them; None when the server had nothing new."""
+    """Pull url's new bytes and ingest them; None when the server had nothing new. on_bytes
+    follows the download (fetch.pull), on_plan and progress the ingest (pipeline.run)."""
     fetch.check_url(url)
     path = db.db_path(db_file)
     con = db.connect(path)
@@ -33,11 +37,11 @@ def pull_logs(
     spool_dir = path.parent / ".pull"
     spool_dir.mkdir(mode=0o750, parents=True, exist_ok=True)  # not listed by other accounts
     fetch.sweep_spool(spool_dir)
-    pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client)
+    pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client, on_bytes=on_bytes)
     if pulled.plan is None:
         return None
     try:
-        return pipeline.run_plans([pulled.plan], path)
+        return pipeline.run_plans([pulled.plan], path, on_plan=on_plan, progress=progress)
     finally:
         pulled.plan.path.unlink(missing_ok=True)
 
