@@ -58,9 +58,17 @@ def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
     }
 
 
-def plan_files(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> list[sources.Plan]:
-    states = file_states(con)
-    plans = [sources.plan(p, states.get(sources.path_key(p))) for p in paths]
+def plan_files(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], gone: list[str]
+) -> list[sources.Plan]:
+    """The plans of the files with something to read; a file removed or rotated away since it
+    was listed (while the run waited for the database) is said in gone, not planned."""
+    states, plans = file_states(con), []
+    for path in paths:
+        try:
+            plans.append(sources.plan(path, states.get(sources.path_key(path))))
+        except sources.ReplacedWhileRead as exc:
+            gone.append(str(exc))
     return [p for p in plans if p is not None]
 
 
@@ -90,9 +98,10 @@ def run(
     files = [f for f in files if f not in own]
     con = db.connect(path)
     try:
-        plans = plan_files(con, files)
+        gone: list[str] = []  # listed, then removed before it was planned
+        plans = plan_files(con, files, gone)
         result = _run(con, plans, len(files), started, on_plan, progress, privacy)
-        result.warnings += unread
+        result.warnings = gone + result.warnings + unread
         result.warnings += [f"{f}: the database itself, not a log: left out" for f in skipped]
         if lake_dir is not None and (result.files_read or lake.is_stale(lake_dir, path)):
             # After the commit: a crash here leaves the lake behind, and the next run catches up.

@@ -25,9 +25,9 @@ _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 
 
 class ReplacedWhileRead(SourceError):
-    """A file replaced under its name (rotated), or removed, after it was planned: its plan (an
-    offset into the file it replaced) is not for it; nothing of it is read, and the next run
-    plans anew."""
+    """A file replaced under its name (rotated), or removed, after it was listed or planned: its
+    plan (an offset into the file it replaced) is not for it; nothing of it is read, and the
+    next run plans anew."""
 
 
 class TruncatedGzip(SourceError):
@@ -159,6 +159,12 @@ def plan(path: Path, state: FileState | None) -> Plan | None:
     """
     try:
         st = path.stat()
+    except FileNotFoundError as exc:
+        # Removed (a retention job) or rotated away since the run listed it, as while it waited
+        # for another process's lock: left out, as one removed after it was planned is.
+        raise ReplacedWhileRead(
+            f"{path}: removed (rotated?) since this run listed it: not read"
+        ) from exc
     except OSError as exc:
         raise SourceError(f"{path}: {exc.strerror}") from exc
     if state is not None and st.st_size == state.size and st.st_mtime_ns == state.mtime_ns:
