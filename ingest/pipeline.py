@@ -61,8 +61,7 @@ def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
 def plan_files(
     con: duckdb.DuckDBPyConnection, paths: list[Path], gone: list[str]
 ) -> list[sources.Plan]:
-    """The plans of the files with something to read; a file removed or rotated away since it
-    was listed (while the run waited for the database) is said in gone, not planned."""
+    """The plans of files with something to read; one gone since it was listed is said in gone."""
     states, plans = file_states(con), []
     for path in paths:
         try:
@@ -326,8 +325,9 @@ def _read_files(
             files.pop(file_id, None)
             continue
         except sources.TruncatedGzip as exc:
-            # Recorded as read part-way: the next run reads on from where this one stopped.
+            # Read as far as it can be, and recorded so: the next run reads on once it grows.
             res.warnings.append(str(exc))
+            fp.done = p.name is None  # a pulled input is recorded once whole
             files[file_id] = fp
             continue
         fp.done = True
