@@ -189,6 +189,16 @@ def plan(path: Path, state: FileState | None) -> Plan | None:
         )
     if not grown:
         return fresh
+    # Nothing past what was read: touched, or grown while the last run read it (to the end it
+    # found, past the size it planned: --follow beside a live receiver). Read, it was a run of
+    # its own with 0 lines. (A plain file cut back to its offset has rejects to clear, and a
+    # .gz read part-way by a stopped run, its mtime -1, the rest to read: both are read.)
+    if gz:
+        nothing_new = st.st_size == state.size and state.mtime_ns != -1
+    else:
+        nothing_new = st.st_size == state.offset_done >= state.size
+    if nothing_new:
+        return None
     return Plan(path, st.st_size, st.st_mtime_ns, gz, state.offset_done, state.lines_done, False,
                 identity=identity)  # fmt: skip
 
