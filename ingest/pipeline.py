@@ -110,13 +110,9 @@ def run(
         con.close()
 
 
-def run_plans(
-    plans: list[sources.Plan],
-    db_file: Path | None = None,
-    *,
-    on_plan: Callable[[int], None] | None = None,
-    progress: ProgressFn | None = None,
-) -> IngestResult:
+def run_plans(plans: list[sources.Plan], db_file: Path | None = None, *,
+              on_plan: Callable[[int], None] | None = None,
+              progress: ProgressFn | None = None) -> IngestResult:  # fmt: skip
     """Ingest inputs already planned by the caller (e.g. bytes pulled over HTTP)."""
     started = time.perf_counter()
     con = db.connect(db.db_path(db_file))
