@@ -15,6 +15,7 @@ from typing import NamedTuple
 from . import demo_payloads as p
 from .demo_catalog import PAGE_IDS
 from .demo_conversation import DAY_MS, HOUR_MS, Conversations, Ev, day_of, ms_of
+from .receiver import envelope_line
 
 RECEIVER_DAYS = 3
 BATCH_P = 0.19  # try to pack the next events into the same POST
@@ -180,11 +181,12 @@ def write_files(
 
 
 def _envelope(post: Post, rng: random.Random) -> bytes:
-    """Our receiver's line: the raw body bytes, untouched, inside `{"received_at","body"}`."""
+    """Our receiver's line, as it writes it: the raw body bytes, untouched, inside
+    `{"received_at","body"}` (a body that is not UTF-8 JSON as a JSON string)."""
     if post.kind == "blank":
         return b""
     received = post.at + rng.randint(20, 400)
-    return b'{"received_at":%d,"body":%s}' % (received, post.raw)
+    return envelope_line(post.raw, received).removesuffix(b"\n")
 
 
 def _write_file(out: Path, name: str, lines: list[bytes], end: dt.date) -> Path:
