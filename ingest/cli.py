@@ -251,7 +251,7 @@ def demo_data(
 ) -> None:
     """Write realistic demo logs, click logs and the demo ads' daily spend: the same for the
     same seed and end date."""
-    from .demo import default_end, write_demo, write_links_csv
+    from .demo import FIRST_START, default_days, default_end, write_demo, write_links_csv
 
     last = check_day(end.date(), "--end") if end else default_end()
     if start is not None:
@@ -263,6 +263,13 @@ def demo_data(
             raise click.UsageError(f"--start {start:%Y-%m-%d} must be 1 to 3650 days up to {last}")
     if days is not None:
         check_day(last - dt.timedelta(days=days - 1), "--days")
+    first = last - dt.timedelta(days=(default_days(last) if days is None else days) - 1)
+    if first < FIRST_START:
+        raise click.UsageError(
+            f"the logs would start on {first}, before {FIRST_START}: refscope reads an earlier "
+            "day's millisecond timestamps (below 1e12) as seconds; give a later --end or "
+            "--start, or fewer --days"
+        )
     summary = write_demo(out, days=days, end=last, seed=seed, scale=scale)
     links_csv = write_links_csv(out)
     click.echo(

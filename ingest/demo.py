@@ -97,6 +97,9 @@ DEFAULT_DAYS = 730
 # (2024-05-09), so that it shows every channel; past it, two years are plenty.
 DEFAULT_EARLIEST_START = dt.date(2024, 1, 1)
 MAX_DAYS = 3650
+# The first whole day whose millisecond timestamps reach 1e12: the ingest reads a smaller one as
+# seconds (times by magnitude), so the logs of an earlier day would be rejected, nearly all.
+FIRST_START = dt.date(2001, 9, 10)
 
 
 def default_days(end: dt.date) -> int:
@@ -125,6 +128,8 @@ def write_demo(
     if days < 1 or scale <= 0:
         raise ValueError("days must be >= 1 and scale > 0")
     start = end - dt.timedelta(days=days - 1)
+    if start < FIRST_START:
+        raise ValueError(f"the first day, {start}, is before {FIRST_START}")
     out = Path(out)
     old = _replaceable(out)
     rng = random.Random(seed)

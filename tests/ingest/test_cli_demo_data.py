@@ -116,13 +116,14 @@ def test_demo_data_refuses_a_start_it_cannot_use(
 
 @pytest.mark.parametrize(
     "args",
-    [["--start", "2000-01-01", "--end", "2000-01-01"], ["--days", "1", "--end", "2099-12-31"]],
+    [["--start", "2001-09-10", "--end", "2001-09-10"], ["--days", "1", "--end", "2099-12-31"]],
     ids=["first-day", "last-day"],
 )
 def test_demo_data_takes_the_first_and_last_days_refscope_reads(
     runner: CliRunner, tmp_path: Path, args: list[str]
 ) -> None:
-    """2000-01-01 – 2099-12-31 are the days refscope reads, both ends included."""
+    """2001-09-10 (the first day whose millisecond timestamps refscope reads as such) –
+    2099-12-31 are the days the demo writes, both ends included."""
     result = runner.invoke(cli, ["demo-data", *args, "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("wrote "), result.output
