@@ -22,8 +22,16 @@ from typing import TYPE_CHECKING
 
 from .db import key_text
 from .errors import ValidationError
+from .reject_text import (
+    COORDINATE_KEYS,
+    NUMBER,
+    decode,
+    is_text,
+    placeholder,
+    walk,
+    without_forgotten_texts,
+)
 from .reject_text import FORGOTTEN as FORGOTTEN  # what a forgotten id becomes in a line
-from .reject_text import decode, is_text, placeholder, walk, without_forgotten_texts
 
 if TYPE_CHECKING:
     import duckdb
@@ -67,10 +75,6 @@ _LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rej
 _ID_PARTS = 8  # an id inside a longer word has at most this many parts between underscores
 # Keys whose long numbers are instants, not ids: shown as they came (a reject may be about them).
 _TIME_KEYS = frozenset({"timestamp", "time", "watermark", "created_time", "received_at", "ts"})
-# A shared location's numbers (an attachment's payload.coordinates): what a person sent, as
-# its text is; kept in a rejected line only where text is.
-_COORDINATE_KEYS = frozenset({"lat", "long"})
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 # HMAC-SHA256 in DuckDB SQL, keyed by the pads passed as parameters (never in the SQL text).
 HMAC_SQL = "sha256(unhex($opad) || unhex(sha256(unhex($ipad) || encode({x}))))"
@@ -278,8 +282,8 @@ class _Redaction:
             return json.dumps(changed) if bare and changed != word else changed
 
         hide_sent = self.privacy.salt is not None and not self.privacy.keep_text
-        if key in _COORDINATE_KEYS and hide_sent:
-            return _NUMBER.sub("null", text)
+        if key in COORDINATE_KEYS and hide_sent:  # kept in a rejected line only where text is
+            return NUMBER.sub("null", text)
         if self.forgotten:
             text = _LONG_ID.sub(lambda m: shown(self.unless_forgotten(m[0]), m[0]), text)
         if self.privacy.salt is not None and key not in _TIME_KEYS:

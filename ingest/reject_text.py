@@ -27,6 +27,10 @@ _CUT_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{0,3}\Z")
 _PLACEHOLDER = re.compile(r"<text removed: \d+ characters?(, cut off)?>")
 # The arrays whose elements are one person's items: a messaging item, a Page field's change.
 _ITEMS = frozenset({"messaging", "standby", "changes"})
+# A shared location's numbers (an attachment's payload.coordinates): what a person sent, as
+# its text is.
+COORDINATE_KEYS = frozenset({"lat", "long"})
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 def is_text(key: str | None, parent: str | None) -> bool:
@@ -110,12 +114,15 @@ def without_forgotten_texts(line: str) -> str:
     """line with the texts of a forgotten person as placeholders: each text of an item (an
     element of `messaging`, `standby` or `changes`) that holds FORGOTTEN, and every text of a
     line that holds it outside such an item (a send log) or of a text outside the items of a
-    line that holds it at all. A body kept as a JSON string is read the same way inside."""
+    line that holds it at all; a shared location's `lat` and `long` there become null. A body
+    kept as a JSON string is read the same way inside."""
     if FORGOTTEN not in line:
         return line
     # First pass: each value with its key, the key of the object holding it and its item, and
-    # which items hold the mark (-1: outside every item).
+    # which items hold the mark (-1: outside every item); and the numbers of a shared
+    # location (bare, between tokens) with their item.
     values: list[tuple[re.Match[str], str | None, str | None, int]] = []
+    places: list[tuple[int, int, int]] = []  # start, end, item
     held: set[int] = set()
     done = 0
     for m, key, opened in walk(line):
@@ -123,16 +130,26 @@ def without_forgotten_texts(line: str) -> str:
         end = len(line) if m is None else m.end()
         if FORGOTTEN in line[done:end]:
             held.add(item)
+        if key in COORDINATE_KEYS and (m is None or m.start() > done):
+            places.append((done, end if m is None else m.start(), item))
         done = end
         if m is not None and m.lastgroup == "value":
             values.append((m, key, opened[-1][0] if opened else None, item))
     everywhere = -1 in held  # the mark outside every item: no text is anyone else's for sure
+
+    def theirs(item: int) -> bool:
+        return everywhere or item in held or item < 0
+
+    edits = [(start, end, NUMBER.sub("null", line[start:end]))
+             for start, end, item in places if theirs(item)]  # fmt: skip
+    edits += [(m.start(), m.end(), _value(m.group(), key, parent, theirs(item)))
+              for m, key, parent, item in values]  # fmt: skip
     out: list[str] = []
     done = 0
-    for m, key, parent, item in values:
-        out.append(line[done : m.start()])
-        done = m.end()
-        out.append(_value(m.group(), key, parent, everywhere or item in held or item < 0))
+    for start, end, new in sorted(edits):
+        out.append(line[done:start])
+        out.append(new)
+        done = end
     out.append(line[done:])
     return "".join(out)
 
@@ -145,4 +162,6 @@ def _value(token: str, key: str | None, parent: str | None, theirs: bool) -> str
         return json.dumps(inner, ensure_ascii=False) if inner != text else token
     if theirs and is_text(key, parent) and not _PLACEHOLDER.fullmatch(text or ""):
         return placeholder(token)
+    if theirs and key in COORDINATE_KEYS:  # a shared location's number sent as a string
+        return "null"
     return token
