@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,10 +79,11 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> Rewritten:
     (old,) = con.execute("SELECT current_database()").fetchone() or ("",)
     alias = ALIAS if old != ALIAS else ALIAS + "_new"
     try:
-        con.execute(f"ATTACH '{str(work).replace(chr(39), chr(39) * 2)}' AS {alias}")
-        con.execute(f"COPY FROM DATABASE {_name(old)} TO {alias}")
-        _check_same(con, old, alias, path)
-        con.execute(f"DETACH {alias}")  # writes the copy into its file
+        with _no_wider_than(real):
+            con.execute(f"ATTACH '{str(work).replace(chr(39), chr(39) * 2)}' AS {alias}")
+            con.execute(f"COPY FROM DATABASE {_name(old)} TO {alias}")
+            _check_same(con, old, alias, path)
+            con.execute(f"DETACH {alias}")  # writes the copy into its file
         if db.wal(work).exists():
             raise DatabaseError(f"{work}: its write-ahead log was not folded in")
         _replace(con, work, real)
@@ -94,6 +96,19 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> Rewritten:
             raise DatabaseError(f"cannot write {work}: {msg}") from exc
         raise
     return Rewritten(before, real.stat().st_size)
+
+
+@contextlib.contextmanager
+def _no_wider_than(real: Path) -> Iterator[None]:
+    """Files made meanwhile (the copy, its write-ahead log) are readable by no group or other
+    that cannot read the database: the copy holds everyone's data from its first bytes, and
+    stays if the process is killed, whatever the umask gives."""
+    umask = os.umask(0o077)
+    try:
+        os.umask(umask | (0o077 & ~stat.S_IMODE(real.stat().st_mode)))
+        yield
+    finally:
+        os.umask(umask)
 
 
 def _check_same(con: duckdb.DuckDBPyConnection, old: str, new: str, path: Path) -> None:
