@@ -24,6 +24,7 @@ TOKENS = re.compile(
 )
 _STRING_PARTS = re.compile(r'"((?:[^"\\]|\\.)*)(\\?)("?)', re.DOTALL)  # text, cut escape, end
 _CUT_ESCAPE = re.compile(r"\\u[0-9a-fA-F]{0,3}\Z")
+_BARE_FORGOTTEN = re.compile(rf"(?<![\w\"]){re.escape(FORGOTTEN)}(?![\w\"])")  # outside a string
 _PLACEHOLDER = re.compile(r"<text removed: \d+ characters?(, cut off)?>")
 # The arrays whose elements are one person's items: a messaging item, a Page field's change.
 _ITEMS = frozenset({"messaging", "standby", "changes"})
@@ -114,15 +115,16 @@ def without_forgotten_texts(line: str) -> str:
     """line with the texts of a forgotten person as placeholders: each text of an item (an
     element of `messaging`, `standby` or `changes`) that holds FORGOTTEN, and every text of a
     line that holds it outside such an item (a send log) or of a text outside the items of a
-    line that holds it at all; a shared location's `lat` and `long` there become null. A body
-    kept as a JSON string is read the same way inside."""
+    line that holds it at all; a shared location's `lat` and `long` there become null, and a
+    FORGOTTEN outside any string (an id that came as a number) a JSON string. A body kept as a
+    JSON string is read the same way inside."""
     if FORGOTTEN not in line:
         return line
     # First pass: each value with its key, the key of the object holding it and its item, and
     # which items hold the mark (-1: outside every item); and the numbers of a shared
     # location (bare, between tokens) with their item.
     values: list[tuple[re.Match[str], str | None, str | None, int]] = []
-    places: list[tuple[int, int, int]] = []  # start, end, item
+    gaps: list[tuple[int, int, str | None, int]] = []  # text between tokens: start, end, key, item
     held: set[int] = set()
     done = 0
     for m, key, opened in walk(line):
@@ -130,8 +132,9 @@ def without_forgotten_texts(line: str) -> str:
         end = len(line) if m is None else m.end()
         if FORGOTTEN in line[done:end]:
             held.add(item)
-        if key in COORDINATE_KEYS and (m is None or m.start() > done):
-            places.append((done, end if m is None else m.start(), item))
+        start = end if m is None else m.start()
+        if start > done and (key in COORDINATE_KEYS or FORGOTTEN in line[done:start]):
+            gaps.append((done, start, key, item))
         done = end
         if m is not None and m.lastgroup == "value":
             values.append((m, key, opened[-1][0] if opened else None, item))
@@ -140,8 +143,8 @@ def without_forgotten_texts(line: str) -> str:
     def theirs(item: int) -> bool:
         return everywhere or item in held or item < 0
 
-    edits = [(start, end, NUMBER.sub("null", line[start:end]))
-             for start, end, item in places if theirs(item)]  # fmt: skip
+    edits = [(start, end, _bare(line[start:end], key, theirs(item)))
+             for start, end, key, item in gaps]  # fmt: skip
     edits += [(m.start(), m.end(), _value(m.group(), key, parent, theirs(item)))
               for m, key, parent, item in values]  # fmt: skip
     out: list[str] = []
@@ -152,6 +155,14 @@ def without_forgotten_texts(line: str) -> str:
         done = end
     out.append(line[done:])
     return "".join(out)
+
+
+def _bare(text: str, key: str | None, theirs: bool) -> str:
+    """Text between the tokens of a line holding FORGOTTEN: a forgotten id that came as a JSON
+    number, blanked, made a JSON string (a line that was JSON stays JSON, as a line read after
+    the forget shows it), and the numbers of the person's shared location null."""
+    text = _BARE_FORGOTTEN.sub(json.dumps(FORGOTTEN), text)
+    return NUMBER.sub("null", text) if theirs and key in COORDINATE_KEYS else text
 
 
 def _value(token: str, key: str | None, parent: str | None, theirs: bool) -> str:
