@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from . import db, discovery, pipeline, sources
 from .errors import DatabaseError, SourceError
@@ -37,6 +38,22 @@ KEPT = "ts < (SELECT max(CAST(before AS TIMESTAMP)) FROM prunes)"
 PRUNED_REJECTS = """
 SELECT f.path, f.lines_done FROM ingest_files f JOIN ingest_runs r USING (run_id)
 WHERE r.started_at < (SELECT max(CAST(before AS TIMESTAMP)) FROM prunes)
+"""
+# Of an input read on after the latest prune's date (a log that kept growing), the lines its
+# earlier runs read: the prune deleted their rejects too, but its last run is newer, so
+# PRUNED_REJECTS does not name it. Each line (old_file, line_no) rejected again: one the old
+# database read and holds no reject or click for, and whose events, if it holds any, a run
+# started before the prune stored (or the prune kept: run 0).
+PRUNED_LINES = """
+SELECT c.new_file, c.line_no FROM rs_rejected c
+JOIN ingest_files f ON f.path = c.old_file AND c.line_no <= f.lines_done
+WHERE NOT EXISTS (SELECT 1 FROM rejects r WHERE r.file = c.old_file AND r.line_no = c.line_no)
+  AND NOT EXISTS (SELECT 1 FROM clicks k WHERE k.file = c.old_file AND k.line_no = c.line_no)
+  AND coalesce((
+      SELECT bool_or(coalesce(r.started_at < (SELECT max(CAST(before AS TIMESTAMP)) FROM prunes),
+                              true))
+      FROM events e LEFT JOIN ingest_runs r USING (run_id)
+      WHERE e.file = c.old_file AND e.line_no = c.line_no), true)
 """
 COUNTED = ("events", "touches", "contacts", "clicks", "rejects")
 SHOWN = 10  # inputs named in an error; the rest are counted
@@ -267,6 +284,35 @@ def rebuild(
         raise
 
 
+def _drop_pruned_lines(
+    old_file: Path, new: duckdb.DuckDBPyConnection, held: dict[str, Path]
+) -> None:
+    """Delete from the new database the rejects of lines whose rejects a prune deleted in the
+    old one, in inputs read on after its date (PRUNED_LINES)."""
+    rejected = new.execute("SELECT DISTINCT file, line_no FROM rejects").fetchall()
+    if not rejected:
+        return
+    old = db.connect(old_file, read_only=True)
+    try:
+        if not old.execute("SELECT count(*) FROM prunes").fetchall()[0][0]:
+            return
+        keys = [k for (k,) in old.execute("SELECT path FROM ingest_files").fetchall()]
+        read_as = {sources.path_key(held.get(k, Path(k))): k for k in keys}
+        rows = [(read_as[f], f, n) for f, n in rejected if f in read_as]
+        if not rows:
+            return
+        olds, news, lines = zip(*rows, strict=True)
+        table = pa.table({"old_file": pa.array(olds, pa.string()),
+                          "new_file": pa.array(news, pa.string()),
+                          "line_no": pa.array(lines, pa.int64())})  # fmt: skip
+        with db.registered(old, "rs_rejected", table):
+            gone = old.execute(PRUNED_LINES).fetchall()
+    finally:
+        old.close()
+    if gone:
+        new.executemany("DELETE FROM rejects WHERE file = ? AND line_no = ?", gone)
+
+
 def _write(
     old_file: Path,
     out: Path,
@@ -301,6 +347,7 @@ def _write(
         new = db.connect(work)
         if pruned:
             new.executemany("DELETE FROM rejects WHERE file = ? AND line_no <= ?", pruned)
+        _drop_pruned_lines(old_file, new, held)
         after = counts(new)
         new.close()
         check_out(old_file, out, work=False)  # nothing put there meanwhile
