@@ -203,7 +203,17 @@ def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Priv
     held = con.execute(
         "SELECT rowid, raw FROM rejects WHERE contains(raw, ?)", [FORGOTTEN]
     ).fetchall()
-    changed = [(new, rowid) for rowid, raw in held if (new := without_forgotten_texts(raw)) != raw]
+    changed = [(new, rowid) for rowid, raw in held if (new := _their_words_out(raw)) != raw]
     if changed:
         con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
     return int(row[0]) if row else 0
+
+
+def _their_words_out(raw: str) -> str:
+    """A line holding FORGOTTEN without the texts of the items holding it, and then without the
+    name beside it in a `from` object, also where the id came as a JSON number (made a JSON
+    string by the first step, which the names' patterns look for)."""
+    line = without_forgotten_texts(raw)
+    for pattern, named in FORGOTTEN_NAMES:
+        line = re.sub(pattern, named, line)
+    return line
