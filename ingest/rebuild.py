@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import db, discovery, pipeline, sources
+from . import db, discovery, pipeline, rewrite, sources
 from .errors import DatabaseError, SourceError
 from .privacy import Privacy
 
@@ -276,7 +276,9 @@ def rebuild(
     check_out(old_file, out)
     made = _missing_folders(out.parent)  # db.connect creates them
     try:
-        return _write(old_file, out, files, keep_text, on_plan, progress, dict(covered or {}))
+        # Everyone's data again: the new files are no more readable than the database.
+        with rewrite.no_wider_than(old_file):
+            return _write(old_file, out, files, keep_text, on_plan, progress, dict(covered or {}))
     except BaseException:
         for d in made:  # deepest first; one that holds something else now stays
             with contextlib.suppress(OSError):

@@ -79,7 +79,7 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> Rewritten:
     (old,) = con.execute("SELECT current_database()").fetchone() or ("",)
     alias = ALIAS if old != ALIAS else ALIAS + "_new"
     try:
-        with _no_wider_than(real):
+        with no_wider_than(real):
             con.execute(f"ATTACH '{str(work).replace(chr(39), chr(39) * 2)}' AS {alias}")
             con.execute(f"COPY FROM DATABASE {_name(old)} TO {alias}")
             _check_same(con, old, alias, path)
@@ -99,7 +99,7 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> Rewritten:
 
 
 @contextlib.contextmanager
-def _no_wider_than(real: Path) -> Iterator[None]:
+def no_wider_than(real: Path) -> Iterator[None]:
     """Files made meanwhile (the copy, its write-ahead log) are readable by no group or other
     that cannot read the database: the copy holds everyone's data from its first bytes, and
     stays if the process is killed, whatever the umask gives."""
