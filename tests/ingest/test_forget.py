@@ -17,6 +17,7 @@ from ingest.privacy import Privacy
 from tests import factories as f
 from tests import factories_feed as ff
 from tests.conftest import Query
+from tests.ingest.forget_setup import rejects_both_ways
 
 SALT = "pepper-for-tests"
 JANE, JOE = "10158230000000001", "10158230000000002"  # commenters: from.id, not PSIDs
@@ -191,19 +192,8 @@ def test_rejected_lines_read_after_a_forget_are_blanked_as_a_forget_blanks_them(
         f.line(f.delivery(ok, {"recipient": {"id": f.PAGE_ID}, "timestamp": f.T0, "message": {}})),
         f.line(f.delivery(f.postback(f"USER_{PSID}_MENU", psid=PSID, ts=f.T0)))[:-3],
     ]
-    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", broken)
-    seen_first, forgot_first = tmp_path / "seen.duckdb", tmp_path / "forgot.duckdb"
-
-    def forget(path: Path) -> None:
-        res = runner.invoke(cli, ["forget", PSID, "--db", str(path)])
-        assert res.exit_code == 0, res.output
-
-    pipeline.run([str(log)], seen_first)
-    forget(seen_first)
-    forget(forgot_first)
-    pipeline.run([str(log)], forgot_first)
     sql = "SELECT line_no, reason, raw FROM rejects ORDER BY line_no"
-    after, before = Query(seen_first)(sql), Query(forgot_first)(sql)
+    after, before = rejects_both_ways(tmp_path, runner, broken, PSID, sql)
     assert len(after) == 2
     assert all(PSID not in raw and "<forgotten>" in raw for _, _, raw in after)
     assert before == after

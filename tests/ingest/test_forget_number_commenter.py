@@ -8,11 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ingest import pipeline
-from ingest.cli import cli
 from tests import factories as f
 from tests import factories_feed as ff
-from tests.conftest import Query
+from tests.ingest.forget_setup import rejects_both_ways
 
 JANE, JOE = "10158230000000001", "10158230000000002"
 
@@ -29,22 +27,9 @@ def test_forget_removes_the_name_beside_a_numeric_commenter_id(
     tmp_path: Path, runner: CliRunner
 ) -> None:
     whole = f.line(ff.feed(numbered(JANE, "Jane Doe"), numbered(JOE, "Joe Bloggs")))
-    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
-        whole,
-        f.line(f.envelope(whole[:-3])),  # a cut body, kept by the receiver as a string
-    ])  # fmt: skip
-    seen_first, forgot_first = tmp_path / "seen.duckdb", tmp_path / "forgot.duckdb"
-
-    def forget(path: Path) -> None:
-        res = runner.invoke(cli, ["forget", JANE, "--db", str(path)])
-        assert res.exit_code == 0, res.output
-
-    pipeline.run([str(log)], seen_first)
-    forget(seen_first)
-    forget(forgot_first)
-    pipeline.run([str(log)], forgot_first)
+    cut = f.line(f.envelope(whole[:-3]))  # a cut body, kept by the receiver as a string
     sql = "SELECT raw FROM rejects ORDER BY line_no"
-    after, before = Query(seen_first)(sql), Query(forgot_first)(sql)
+    after, before = rejects_both_ways(tmp_path, runner, [whole, cut], JANE, sql)
     assert after == before
     raws = [raw for (raw,) in after]
     assert len(raws) == 2
@@ -53,4 +38,5 @@ def test_forget_removes_the_name_beside_a_numeric_commenter_id(
     for raw in raws:
         assert "Jane Doe" not in raw and JANE not in raw
         assert "Joe Bloggs" in raw
+    seen_first = tmp_path / "seen.duckdb"  # rejects_both_ways's, read then forgotten
     assert b"Jane Doe" not in seen_first.read_bytes()

@@ -9,10 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ingest import pipeline
-from ingest.cli import cli
 from tests import factories as f
-from tests.conftest import Query
+from tests.ingest.forget_setup import rejects_both_ways
 
 PSID, OTHER = "5550001112223334", "5550001112229999"
 
@@ -29,22 +27,9 @@ def test_forget_keeps_a_json_line_json_where_the_id_was_a_number(
     tmp_path: Path, runner: CliRunner
 ) -> None:
     whole = f.line(f.delivery(numbered(PSID, f.T0), numbered(OTHER, f.T0 + 1)))
-    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
-        whole,
-        f.line(f.envelope(whole[:-3])),  # a cut body, kept by the receiver as a string
-    ])  # fmt: skip
-    seen_first, forgot_first = tmp_path / "seen.duckdb", tmp_path / "forgot.duckdb"
-
-    def forget(path: Path) -> None:
-        res = runner.invoke(cli, ["forget", PSID, "--db", str(path)])
-        assert res.exit_code == 0, res.output
-
-    pipeline.run([str(log)], seen_first)
-    forget(seen_first)
-    forget(forgot_first)
-    pipeline.run([str(log)], forgot_first)
+    cut = f.line(f.envelope(whole[:-3]))  # a cut body, kept by the receiver as a string
     sql = "SELECT raw FROM rejects ORDER BY line_no"
-    after, before = Query(seen_first)(sql), Query(forgot_first)(sql)
+    after, before = rejects_both_ways(tmp_path, runner, [whole, cut], PSID, sql)
     assert after == before
     (first,), (second,) = after
     doc = json.loads(first)
