@@ -96,3 +96,16 @@ def known_pages(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
            FROM (SELECT DISTINCT page_id FROM contacts) e
            LEFT JOIN pages p USING (page_id) ORDER BY label""",
     )
+
+
+def page_names(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Pages whose username and name can be set: those contacts arrived on and those `pages`
+    holds, each with what `pages` stores (None when nothing). Columns: page_id, username,
+    name."""
+    return _df(
+        con,
+        """SELECT k.page_id, p.username, p.name
+           FROM (SELECT page_id FROM contacts UNION SELECT page_id FROM pages) k
+           LEFT JOIN pages p USING (page_id)
+           ORDER BY coalesce(p.name, p.username, k.page_id), k.page_id""",
+    )

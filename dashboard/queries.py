@@ -25,6 +25,7 @@ from dashboard.channel_queries import website_chat_totals as website_chat_totals
 from dashboard.filters import ContactPick, Filters
 from dashboard.link_queries import known_pages as known_pages
 from dashboard.link_queries import link_conflict as link_conflict
+from dashboard.link_queries import page_names as page_names
 from dashboard.link_queries import registered_url as registered_url
 from dashboard.link_queries import tracked_link_stats as tracked_link_stats
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN

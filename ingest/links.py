@@ -244,7 +244,8 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
         if not name:
             raise ValidationError(
                 "invalid page name (blank): give the name the page shows on Facebook, or "
-                "leave --name out to keep the stored one"
+                "leave the name out (no --name, or the dashboard's field empty) to keep the "
+                "stored one"
             )
     moved: list[tuple[str, str]] = []
     if username is not None:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import link_maker, queries, store, widgets
+from dashboard import link_maker, page_settings, queries, store, widgets
 from ingest import qr
 
 st.title("Create links")
@@ -66,28 +66,45 @@ if f is None:
     else:
         widgets.table(registered)
         widgets.download_table(registered, "tracked_links", None)  # no range yet: all dates
-    st.stop()
-st.caption(f"New contacts each brought in {f.start} – {f.end}, as on Links & QR codes.")
-registered = store.fetch("tracked_link_stats", f)
-if registered.empty:
-    st.caption("No links registered yet.")
 else:
-    widgets.table(registered)
-    widgets.download_table(registered, "tracked_links", f)
+    st.caption(f"New contacts each brought in {f.start} – {f.end}, as on Links & QR codes.")
+    registered = store.fetch("tracked_link_stats", f)
+    if registered.empty:
+        st.caption("No links registered yet.")
+    else:
+        widgets.table(registered)
+        widgets.download_table(registered, "tracked_links", f)
 
-seen = queries.with_page_labels(store.fetch("refs", f), store.fetch("page_list"))
-unregistered = seen[~seen["registered"]] if not seen.empty else seen
-if not unregistered.empty:
-    st.subheader("Refs seen in the logs but not registered")
-    keys = [f"{r.page_id} · {r.ref}" for r in unregistered.itertuples()]
-    # Each by its page's name, as Links & QR codes shows it (the key keeps the page id).
-    named = {f"{r.page_id} · {r.ref}": f"{r.page} · {r.ref}" for r in unregistered.itertuples()}
-    choice = st.selectbox("Ref", keys, format_func=lambda k: named[k])
-    page_id, seen_ref = choice.split(" · ", 1)
-    left, right = st.columns(2)
-    for col, kind, label in (
-        (left, "link", "Register as m.me link"),
-        (right, "qr", "Register as QR code"),
-    ):
-        if col.button(label):
-            link_maker.announce_and_rerun(link_maker.register_seen(page_id, seen_ref, kind))
+    seen = queries.with_page_labels(store.fetch("refs", f), store.fetch("page_list"))
+    unregistered = seen[~seen["registered"]] if not seen.empty else seen
+    if not unregistered.empty:
+        st.subheader("Refs seen in the logs but not registered")
+        keys = [f"{r.page_id} · {r.ref}" for r in unregistered.itertuples()]
+        # Each by its page's name, as Links & QR codes shows it (the key keeps the page id).
+        named = {f"{r.page_id} · {r.ref}": f"{r.page} · {r.ref}" for r in unregistered.itertuples()}
+        choice = st.selectbox("Ref", keys, format_func=lambda k: named[k])
+        page_id, seen_ref = choice.split(" · ", 1)
+        left, right = st.columns(2)
+        for col, kind, label in (
+            (left, "link", "Register as m.me link"),
+            (right, "qr", "Register as QR code"),
+        ):
+            if col.button(label):
+                link_maker.announce_and_rerun(link_maker.register_seen(page_id, seen_ref, kind))
+
+st.subheader("Page usernames and names")
+st.caption("Webhooks name a page by its numeric id, m.me links by its username: map them so "
+           "links made by username find their contacts (as `refscope pages set`).")  # fmt: skip
+stored = page_settings.stored_pages()
+pick = st.selectbox("Page id", [*stored, "other…"], key="pages_pick")
+named_id = st.text_input("Numeric page id", key="pages_id") if pick == "other…" else pick
+row = stored.get(named_id) or page_settings.StoredPage(named_id)
+st.caption(row.stored)
+username = st.text_input("Username", key="pages_username", placeholder=row.username_hint)
+name = st.text_input("Display name", key="pages_name", placeholder=row.name_hint)
+st.caption("A field left empty keeps what is stored.")
+if st.button("Save page"):
+    outcome = page_settings.save(named_id or "", username, name)
+    if outcome.saved:
+        link_maker.announce_and_rerun(outcome.message)
+    st.error(outcome.message)

@@ -11,6 +11,8 @@ import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from ingest.demo_catalog import ACME
+from ingest.link_rules import USERNAME_RULE
 from tests.dashboard import test_browser as tb
 
 pytestmark = tb.pytestmark
@@ -74,3 +76,54 @@ def test_a_bad_ref_shows_the_rule(page: Page, server: tb.Server) -> None:
     page.get_by_label("Ref (empty: campaign-placement-month)").press("Tab")
     expect(page.get_by_text("A-Z a-z 0-9 _ - =")).to_be_visible()
     expect(page.get_by_role("button", name="Register", exact=True)).to_have_count(0)
+
+
+def test_name_a_page_in_the_form_and_see_the_views_take_it(
+    page: Page, server: tb.Server, writable_db: Path
+) -> None:
+    """A bad username is refused with its rule and nothing is stored; a good one is saved as
+    `refscope pages set` saves it, and the pickers name the page by it at once."""
+    page.goto(f"{server.url}/create_links")
+    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
+    _choose(page, "Page id", ACME)
+    username, name = page.get_by_label("Username", exact=True), page.get_by_label("Display name")
+    username.fill("acme")
+    username.press("Tab")
+    page.get_by_role("button", name="Save page").click()
+    expect(page.get_by_text(f"(4 characters): {USERNAME_RULE}")).to_be_visible()
+    assert _pages(writable_db) == []
+    expect(page.get_by_text("Nothing stored for this page yet.")).to_be_visible()
+    username.fill("Acme.Bakery")
+    username.press("Tab")
+    name.fill("Acme Bakery")
+    name.press("Tab")
+    page.get_by_role("button", name="Save page").click()
+    expect(
+        page.get_by_text(f"Saved page {ACME}: username Acme.Bakery, name Acme Bakery.")
+    ).to_be_visible()
+    assert _pages(writable_db) == [(ACME, "Acme.Bakery", "Acme Bakery")]
+    expect(page.get_by_text("Stored: username Acme.Bakery, name Acme Bakery.")).to_be_visible()
+    _choose(page, "Page", "Acme Bakery (Acme.Bakery)")  # the link form's picker, by its name
+
+
+def _pages(path: Path) -> list[tuple[str, str | None, str | None]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return [tuple(r) for r in con.execute("SELECT * FROM pages ORDER BY page_id").fetchall()]
+    finally:
+        con.close()
+
+
+def _choose(page: Page, label: str, option: str) -> None:
+    """Pick option in the selectbox of label; the list is opened again when a rerun of the page
+    (as it settles after loading) closed it before the option showed."""
+    for _ in range(10):
+        page.get_by_role("combobox", name=label, exact=True).click()
+        try:
+            expect(page.get_by_role("option", name=option, exact=True)).to_be_visible(timeout=3000)
+        except AssertionError:
+            continue
+        page.get_by_role("option", name=option, exact=True).click()
+        expect(page.get_by_role("combobox", name=label, exact=True)).to_have_value(option)
+        return
+    raise AssertionError(f"{option!r} never showed in the {label!r} list")
