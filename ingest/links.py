@@ -78,12 +78,13 @@ def make_link(
     today: dt.date | None = None,
 ) -> Link:
     """A validated Link; builds the ref from the naming convention when none is given (None or
-    empty). A page or ref with surrounding whitespace is refused, not stripped."""
+    empty), with the month of today in UTC (as every date refscope keeps, `created_at`
+    included) unless told. A page or ref with surrounding whitespace is refused, not stripped."""
     page = check_page(page)
     if base_url:
         check_base_url(base_url)
     if not ref:
-        ref = conventional_ref(campaign, placement, today or dt.date.today())
+        ref = conventional_ref(campaign, placement, today or dt.datetime.now(dt.UTC).date())
     return Link(
         ref=check_ref(ref),
         page=page,
