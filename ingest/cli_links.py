@@ -64,14 +64,29 @@ def _prepare_out(out: Path) -> Path:
     return out
 
 
-def _write_codes(out: Path, codes: Sequence[links_mod.Link], style: qr.QrStyle) -> list[str]:
-    """Write each link's PNG and SVG, named by `links.code_names`; one line per file saying
-    whether it was written or replaced an older file (never silently)."""
+def _write_codes(out: Path, codes: Sequence[links_mod.Link], style: qr.QrStyle,
+                 names: Sequence[str] | None = None) -> list[str]:  # fmt: skip
+    """Write each link's PNG and SVG, named by `links.code_names` unless names are given; one
+    line per file saying whether it was written or replaced an older file (never silently)."""
     done: list[str] = []
-    for link, name in zip(codes, links_mod.code_names(codes), strict=True):
+    for link, name in zip(codes, names or links_mod.code_names(codes), strict=True):
         done.append(_write(out / f"{name}.png", qr.png_bytes(link.url, style)))
         done.append(_write(out / f"{name}.svg", qr.svg_bytes(link.url, style)))
     return done
+
+
+def _write_code(out: Path, registry: links_mod.Registry, link: links_mod.Link,
+                style: qr.QrStyle) -> list[str]:  # fmt: skip
+    """Write one registered code (links qr, links create), named by `links.code_name`: a ref
+    equal but for case to another registered QR code's gets a name of its own, and says so."""
+    name = links_mod.code_name(registry, link)
+    lines = _write_codes(out, [link], style, [name])
+    if name != link.ref:
+        lines.append(
+            f"named <ref>~<hash>.png/.svg, as another QR code's ref differs from {link.ref} "
+            "only in case (one file to a file system that ignores case)"
+        )
+    return lines
 
 
 def _write(path: Path, data: bytes) -> str:
@@ -111,6 +126,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
     try:
         added = links_mod.register(con, [link])
         (stored,) = links_mod.registered(con, [link])
+        registry = links_mod.Registry.load(con)
     finally:
         con.close()
     click.echo(stored.url)
@@ -119,7 +135,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
         if stored.url != link.url:
             click.echo(f"(the registered URL is kept, not {link.url})", err=True)
     if link.channel == "qr_code":
-        for line in _write_codes(out, [stored], style):
+        for line in _write_code(out, registry, stored, style):
             click.echo(line, err=True)
 
 
@@ -281,7 +297,7 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
             f"{QR_ONLY_RULE}"
         )
     _prepare_out(out)
-    for line in _write_codes(out, found, style):
+    for line in _write_code(out, registry, link, style):
         click.echo(line)
 
 

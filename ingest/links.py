@@ -312,6 +312,19 @@ def case_twins(links: Sequence[Link]) -> list[str]:
     )
 
 
+def code_name(registry: Registry, link: Link) -> str:
+    """The file name (without extension) of one registered code written alone (`links qr`,
+    `links create`): `<ref>`, or `<ref>~<hash>` as code_names names refs equal but for case
+    when the registry holds a QR code of such a twin (`Spring` beside `spring`), so neither
+    code takes the other's file on a file system that ignores case."""
+    folded = link.ref.casefold()
+    twin = any(
+        x.channel == "qr_code" and x.ref != link.ref and x.ref.casefold() == folded
+        for x in registry.links.values()
+    )
+    return _hashed_name(link.ref, link.page, shared=False) if twin else link.ref
+
+
 def _names(links: Sequence[Link], refs: Counter[str]) -> list[str]:
     return [x.ref if refs[x.ref] == 1 else _shared_name(x.ref, x.page) for x in links]
 

@@ -53,3 +53,28 @@ def test_an_import_writes_one_code_file_for_each_ref_of_refs_equal_but_for_case(
     assert by_url["https://m.me/acmebakery?ref=summer"] == "summer.png"
     assert "refs differ only in case" in res.output and "Spring, spring" in res.output
     assert "replaced" not in res.output
+
+
+def test_a_code_written_alone_takes_no_file_of_a_ref_equal_but_for_case(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """`links create` and `links qr` write one code: `spring` beside a registered `Spring` was
+    spring.png, the file of Spring.png to a file system that ignores case."""
+    out = tmp_path / "codes"
+    lines: list[str] = []
+    for args in (["create", "--page", "acmebakery", "--ref", "Spring", "--channel", "qr"],
+                 ["create", "--page", "acmebakery", "--ref", "spring", "--channel", "qr"],
+                 ["create", "--page", "acmebakery", "--ref", "SPRING", "--channel", "link"],
+                 ["qr", "Spring"], ["qr", "spring"]):  # fmt: skip
+        res = runner.invoke(cli, ["links", *args, "--out", str(out), "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        lines += res.output.splitlines()
+    files = sorted(p.name for p in out.glob("*.png"))
+    assert files[0] == "Spring.png"  # written while no twin was registered
+    assert files[1].startswith("Spring~") and files[2].startswith("spring~"), files
+    assert len({name.casefold() for name in files}) == len(files) == 3
+    replaced = {Path(line.split()[1]).name for line in lines if line.startswith("replaced")}
+    assert replaced == {files[2], files[2].replace(".png", ".svg")}  # `qr spring`: its own code
+    for name, ref in zip(files, ("Spring", "Spring", "spring"), strict=True):
+        assert decode((out / name).read_bytes()) == f"https://m.me/acmebakery?ref={ref}"
+    assert "another QR code's ref differs from spring only in case" in "\n".join(lines)
