@@ -19,6 +19,7 @@ from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
 from dashboard.query_parts import IN_RANGE as _IN_RANGE
 from dashboard.query_parts import MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
+from dashboard.query_parts import SPEND_PULLED as _SPEND_PULLED
 from dashboard.query_parts import frame as _df
 from dashboard.query_parts import with_today as _with_today
 from ingest.link_rules import same_username_sql, username_key_sql, username_unknown_sql
@@ -123,7 +124,9 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per Click-to-Messenger ad. Columns: ad_id, ad_title, new_contacts, engaged,
     engaged_rate, spend, cost_per_contact, cost_per_engaged, conversations_started (Meta's; a
-    whole count, missing for an ad without insights: pandas makes such a column float)."""
+    whole count, missing for an ad without insights: pandas makes such a column float). An ad
+    with insights on other days and none on the range's pulled days (SPEND_PULLED) spent 0;
+    one no insight row names (its account may not be pulled) has no spend known."""
     df = _df(
         con,
         f"""WITH acquired AS (
@@ -136,6 +139,14 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 SELECT ad_id, max(nullif(ad_name, '')) AS ad_name, round(sum(spend), 2) AS spend,
                        sum(conversations_started) AS conversations_started
                 FROM ad_insights WHERE date BETWEEN $start AND $end GROUP BY ad_id
+                UNION ALL BY NAME
+                -- An ad the insights know, without a row on the range's pulled days, did not
+                -- deliver then (Meta sends no row for that): it spent 0, as the KPIs say.
+                SELECT ad_id, 0.0 AS spend, 0 AS conversations_started
+                FROM acquired, {_SPEND_PULLED} p
+                WHERE p.pulled AND ad_id IN (SELECT ad_id FROM ad_insights)
+                  AND ad_id NOT IN (SELECT ad_id FROM ad_insights
+                                    WHERE date BETWEEN $start AND $end)
             )
             SELECT coalesce(a.ad_id, s.ad_id) AS ad_id,
                    -- The ad contacts whose referral named no ad (ADS without ad_id) are one

@@ -249,7 +249,7 @@ def _ads(df: pd.DataFrame, gap: str = "", currency: str = "", pulled: bool = Fal
         figure = _untitled(
             charts.ads_cost_bar(df, currency) if spent else charts.ads_contacts_bar(top)
         )
-    unspent = not df.empty and df["spend"].isna().all()
+    unspent = not df.empty and not (df["spend"] > 0).any()  # 0 for ads idle on pulled days
     none = ("The pulled ad insights hold no spend in this range." if pulled
             else "No ad spend loaded for this range.")  # fmt: skip
     notes = [gap or (none if unspent else "")]

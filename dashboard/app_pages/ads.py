@@ -14,7 +14,7 @@ if df.empty:
 
 widgets.spend_coverage(f)
 st.plotly_chart(charts.ads_contacts_bar(df))
-if df["spend"].notna().any():
+if (df["spend"] > 0).any():  # an ad idle on pulled days spent 0: no cost to chart
     st.plotly_chart(charts.ads_cost_bar(df, widgets.currency()))
 else:
     st.info(widgets.no_spend_note(f))

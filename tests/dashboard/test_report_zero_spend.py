@@ -4,14 +4,17 @@ delivery): the ads spent nothing then, which the KPIs and reports say as 0.00, n
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 
 from dashboard import queries, reports
 from dashboard.filters import Filters
 from ingest import db
-from tests.dashboard.conftest import opened
+from tests.dashboard.conftest import SMALL_RANGE, opened
+from tests.dashboard.report_setup import rows
 from tests.dashboard.screen import show
 
 PAUSED = Filters(dt.date(2023, 11, 23), dt.date(2023, 11, 29))  # pulled, no insight rows
@@ -102,3 +105,34 @@ def test_the_ads_page_says_the_pulled_insights_hold_no_spend(open_app, small_db)
     notes = [i.value for i in at.info]
     assert notes == ["The pulled ad insights hold no spend in this range: Meta sends no row for "
                      "a day an ad did not run, so these ads spent nothing."], notes  # fmt: skip
+
+
+def test_a_paused_ad_beside_one_that_spent_spent_nothing_not_an_unknown_sum(small_db):
+    """Pulled days: the sourdough ad (known to the insights) has no row on its contacts' days
+    while the bagels ad spent. Its spend is 0.00 on the Ads page and in the reports, as the
+    KPIs' sum says, not "—"; an ad no insight row ever names (its account may be unpulled) stays
+    unknown."""
+    _pulled(small_db)
+    con = db.connect(small_db)
+    try:
+        con.execute("DELETE FROM ad_insights WHERE ad_id = '6000000000001' "
+                    "AND date <= '2023-11-15'")  # fmt: skip
+    finally:
+        con.close()
+    with opened(small_db) as c:
+        df = queries.ads(c, SMALL_RANGE).set_index("ad_id")
+        assert queries.kpis(c, SMALL_RANGE)["spend"].iloc[0] == 7.5
+        report = reports.gather(reports.connection_fetch(c), SMALL_RANGE)
+    sourdough = df.loc["6000000000001"]
+    assert (sourdough["new_contacts"], sourdough["spend"]) == (4, 0.0)
+    assert (sourdough["cost_per_contact"], sourdough["cost_per_engaged"]) == (0.0, 0.0)
+    assert sourdough["conversations_started"] == 0
+    assert pd.isna(df.loc["6000000000002", "spend"])  # the croissant ad: never in the insights
+    assert df.loc["6000000000003", "spend"] == 7.5
+    assert df["spend"].sum() == 7.5
+    ads = report.section("ads").table.set_index("ad_id")
+    assert ads.loc["6000000000001", "spend"] == 0.0
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    sheet = {r["Ad id"]: r for r in rows(book["Ads"])}
+    assert sheet["6000000000001"]["Spend"] == 0
+    assert sheet["6000000000002"]["Spend"] is None
