@@ -7,8 +7,8 @@ ingest must never import dashboard, so the console script points here: this modu
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -167,35 +167,33 @@ def _after_prune(
 def _read(
     db_file: Path, lake_dir: Path | None, read: Callable[[duckdb.DuckDBPyConnection], T]
 ) -> T:
-    """read on the database or the lake; on a lake, again on a new connection (three tries in
-    all) when it failed because `ingest --lake` replaced a Parquet file under it (DuckDB read
-    the footer of one file and the pages of the next: "TProtocolException: Invalid data"), or
-    removed a partition between the listing and the opening of its files."""
-    for attempt in range(3):
-        try:
-            con = _reading(db_file, lake_dir)  # on a lake, its views read the files' footers
-            try:
-                return read(con)
-            finally:
-                con.close()
-        except duckdb.CatalogException:
-            raise  # a table missing is no race
-        except duckdb.Error:
-            if lake_dir is None or attempt == 2:
-                raise
-        time.sleep(0.5)
-    raise AssertionError("unreachable")
+    """read on the database or the lake, read again when a file changed under it (as the
+    dashboard's views are: read_retry): an ingest took the database between reads, or an
+    `ingest --lake` replaced or removed a Parquet file."""
+    from dashboard.read_retry import read_retried
+
+    return read_retried(lambda: _reading(db_file, lake_dir), read, lake_dir is not None)
 
 
-def _reading(db_file: Path, lake_dir: Path | None) -> duckdb.DuckDBPyConnection:
-    """The database read-only, or with a lake its Parquet files under the tables' names."""
+@contextmanager
+def _reading(db_file: Path, lake_dir: Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The database read-only, or with a lake its Parquet files under the tables' names (its
+    views read the files' footers)."""
     if lake_dir is None:
-        return db.connect(db_file, read_only=True)
-    if not (lake_dir / lake.MANIFEST).exists():
+        con = db.connect(db_file, read_only=True)
+    elif not (lake_dir / lake.MANIFEST).exists():
         raise click.ClickException(f"{lake_dir}: no lake here; run `refscope ingest --lake`")
-    con = db.connect_memory()
-    lake.attach_views(con, lake_dir)
-    return con
+    else:
+        con = db.connect_memory()
+        try:
+            lake.attach_views(con, lake_dir)
+        except BaseException:
+            con.close()
+            raise
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def main() -> None:

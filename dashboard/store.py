@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries, query_parts
+from dashboard.read_retry import read_retried
 from ingest import db, lake
 from ingest.errors import DatabaseError, DatabaseLocked
 
@@ -116,22 +116,8 @@ def _signature(path: Path) -> tuple[int, ...]:
 
 
 def _read(fn: Callable[[duckdb.DuckDBPyConnection], Any], wait: float | None = None) -> Any:
-    """fn on a new read connection, again (three tries in all) when the read failed because a
-    file changed under it: a database's (an IOException), or a lake's Parquet file, which an
-    `ingest --lake` replaced between DuckDB's reads of its footer and of its pages (a plain
-    duckdb.Error: "TProtocolException: Invalid data")."""
-    for attempt in range(3):
-        try:
-            with reading(wait) as con:
-                return fn(con)
-        except duckdb.CatalogException:
-            raise  # a table missing is no race: not a refscope database
-        except duckdb.Error as exc:
-            torn = isinstance(exc, duckdb.IOException) or lake_path() is not None
-            if not torn or attempt == 2:
-                raise
-            time.sleep(0.5)
-    raise DatabaseError("unreachable")
+    """fn on a new read connection, read again when a file changed under it (read_retry)."""
+    return read_retried(lambda: reading(wait), fn, lake_path() is not None)
 
 
 def _state_of(con: duckdb.DuckDBPyConnection) -> tuple[int, int, str]:

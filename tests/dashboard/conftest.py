@@ -161,14 +161,17 @@ def lake_of(path: Path, lake_dir: Path) -> Path:
 TORN = "TProtocolException: Invalid data"  # what DuckDB said of a file replaced mid-read
 
 
-def torn_once(real: Callable[..., Any]) -> Callable[..., Any]:
-    """real, failing on its first call as a read of a lake file a sync replaced does."""
+def torn_once(
+    real: Callable[..., Any], error: type[duckdb.Error] = duckdb.Error
+) -> Callable[..., Any]:
+    """real, failing on its first call as a read of a lake file a sync replaced does (with
+    error, as a read of a database file fails with an IOException)."""
     calls = []
 
     def read(con: duckdb.DuckDBPyConnection, *args: Any) -> Any:
         calls.append(1)
         if len(calls) == 1:
-            raise duckdb.Error(TORN)
+            raise error(TORN)
         return real(con, *args)
 
     return read

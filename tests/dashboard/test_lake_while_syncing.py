@@ -46,3 +46,11 @@ def test_a_database_that_fails_so_is_not_read_again(small_db, monkeypatch):
     with pytest.raises(duckdb.Error, match=TORN):
         store.fetch("torn_on_db")
     assert isinstance(store.fetch("torn_on_db"), pd.DataFrame)  # no failure cached
+
+
+def test_a_database_read_that_failed_with_an_io_error_is_read_again(small_db, monkeypatch):
+    monkeypatch.setenv("REFSCOPE_DB", str(small_db))
+    monkeypatch.delenv("REFSCOPE_LAKE", raising=False)
+    torn = torn_once(queries.page_list, duckdb.IOException)
+    monkeypatch.setattr(queries, "io_torn_on_db", torn, raising=False)
+    assert list(store.fetch("io_torn_on_db")["label"]) == ["Acme Bakery"]

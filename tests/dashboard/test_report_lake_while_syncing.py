@@ -78,3 +78,20 @@ def test_a_lake_that_fails_every_time_fails_after_three_reads(
     result = runner.invoke(cli, ["report", "--lake", str(lake_dir), *ARGS,
                                  "--out", str(tmp_path / "x.xlsx")])  # fmt: skip
     assert isinstance(result.exception, duckdb.Error) and len(calls) == 3
+
+
+@pytest.mark.parametrize("query", ["newest_day", "refs"])
+def test_a_database_read_that_failed_with_an_io_error_is_read_again(
+    runner, report_db, tmp_path, monkeypatch, query
+):
+    """An IOException on a database file (a writer took it between reads) is read again, as
+    the dashboard's views are: `report` from cron beside `ingest --follow` wrote no report."""
+    first = tmp_path / "first.xlsx"
+    result = runner.invoke(cli, ["report", "--db", str(report_db), *ARGS, "--out", str(first)])
+    assert result.exit_code == 0, result.output
+    real = getattr(queries, query)
+    monkeypatch.setattr(queries, query, torn_once(real, duckdb.IOException))
+    again = tmp_path / "again.xlsx"
+    result = runner.invoke(cli, ["report", "--db", str(report_db), *ARGS, "--out", str(again)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert _values(again) == _values(first)
