@@ -86,7 +86,9 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     ads, days, missing = fetch("ads", f), fetch("spend_days"), fetch("spend_missing", f)
     first, last = day_cell(days, "first_day"), day_cell(days, "last_day")
     gap = spend_gap(f, first, last, day_list(missing, "day"))
-    pulled = first is not None and last is not None and f.start <= last and f.end >= first
+    # The pulled days' spend counts as 0 where the KPIs' does (SPEND_PULLED): with pages chosen,
+    # only when the insights know an ad of theirs.
+    pulled = _scalar(now, "spend") is not None
     comments = fetch("comments", f)
     sections = (
         _daily(fetch("new_contacts_by_day", f), f),
@@ -229,8 +231,8 @@ def _placements(refs: pd.DataFrame) -> Section:
 
 def _ads(df: pd.DataFrame, gap: str = "", currency: str = "", pulled: bool = False) -> Section:
     """Per ad; gap says when the ad insights cover the range only in part; currency (the
-    spend's, "" when unknown) is named in the money columns' labels; pulled: the ad insights
-    cover some of the range's days (their ads spent nothing those days when they hold none)."""
+    spend's, "" when unknown) is named in the money columns' labels; pulled: the KPIs' ad spend
+    is known (their ads spent nothing on the pulled days the insights hold no row for)."""
     top = df.head(TOP_ADS)
     money = partial(charts.in_currency, currency=currency)
     columns = (

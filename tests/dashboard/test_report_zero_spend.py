@@ -12,7 +12,8 @@ import pandas as pd
 
 from dashboard import queries, reports
 from dashboard.filters import Filters
-from ingest import db
+from ingest import db, pipeline
+from tests import factories as fx
 from tests.dashboard.conftest import SMALL_RANGE, opened
 from tests.dashboard.report_setup import rows
 from tests.dashboard.screen import show
@@ -136,3 +137,26 @@ def test_a_paused_ad_beside_one_that_spent_spent_nothing_not_an_unknown_sum(smal
     sheet = {r["Ad id"]: r for r in rows(book["Ads"])}
     assert sheet["6000000000001"]["Spend"] == 0
     assert sheet["6000000000002"]["Spend"] is None
+
+
+def test_a_page_none_of_whose_ads_the_insights_know_has_no_spend_loaded(small_db, tmp_path):
+    """The pulls cover the range, but no insight row names the ads of the page chosen: its
+    ad spend is unknown ("—" in the KPIs, as on the Ads page), and the report's Ads section
+    says no spend is loaded, not that the pulled insights hold none."""
+    _pulled(small_db)
+    ad = fx.ads_referral(ad_id="6000000000009", ad_title="Espresso",
+                         post_id=f"{fx.OTHER_PAGE_ID}_1")  # fmt: skip
+    first = fx.postback(referral=ad, psid="7300000000000001", page_id=fx.OTHER_PAGE_ID)
+    log = fx.write_ndjson(tmp_path / "other" / "webhooks.ndjson", [
+        fx.delivery(first, page_id=fx.OTHER_PAGE_ID),
+        fx.delivery(fx.message("hi", psid="7300000000000001", page_id=fx.OTHER_PAGE_ID,
+                               ts=fx.T0 + fx.MINUTE), page_id=fx.OTHER_PAGE_ID),
+    ])  # fmt: skip
+    pipeline.run([str(log)], small_db)
+    f = Filters(SMALL_RANGE.start, SMALL_RANGE.end, (fx.OTHER_PAGE_ID,))
+    with opened(small_db) as c:
+        assert pd.isna(queries.kpis(c, f)["spend"].iloc[0])
+        report = reports.gather(reports.connection_fetch(c), f)
+    ads = report.section("ads")
+    assert list(ads.table["ad_id"]) == ["6000000000009"]
+    assert ads.note == "No ad spend loaded for this range.", ads.note
