@@ -22,13 +22,25 @@ PAUSED = Filters(dt.date(2023, 11, 23), dt.date(2023, 11, 29))  # pulled, no ins
 AFTER = Filters(dt.date(2023, 11, 30), dt.date(2023, 12, 6))  # its previous period is PAUSED
 
 
-def _pulled(path: Path) -> None:
-    """One pull asked for 2023-11-14 – 2023-12-01 (the small database's insights' days)."""
+def _write(path: Path, *statements: str) -> None:
+    """Run statements on the database, as a command writing it would."""
     con = db.connect(path)
     try:
-        con.execute("INSERT INTO ad_pulls VALUES ('act_1', '2023-11-14', '2023-12-01', now())")
+        for sql in statements:
+            con.execute(sql)
     finally:
         con.close()
+
+
+def _pulled(path: Path) -> None:
+    """One pull asked for 2023-11-14 – 2023-12-01 (the small database's insights' days)."""
+    _write(path, "INSERT INTO ad_pulls VALUES ('act_1', '2023-11-14', '2023-12-01', now())")
+
+
+def _pulled_without_the_contacts_days(path: Path) -> None:
+    """_pulled, with no insight row on the ad contacts' days (2023-11-14/15): the ads paused."""
+    _pulled(path)
+    _write(path, "DELETE FROM ad_insights WHERE date <= '2023-11-15'")
 
 
 def test_a_pulled_week_without_insight_rows_spent_nothing_and_compares(small_db):
@@ -57,12 +69,7 @@ def test_spend_stays_unknown_outside_the_pulled_days_and_without_the_ads_channel
 def test_ads_that_brought_contacts_on_pulled_days_without_spend_are_not_called_unloaded(
     small_db,
 ):
-    _pulled(small_db)
-    con = db.connect(small_db)
-    try:
-        con.execute("DELETE FROM ad_insights WHERE date <= '2023-11-15'")
-    finally:
-        con.close()
+    _pulled_without_the_contacts_days(small_db)
     day = Filters(dt.date(2023, 11, 14), dt.date(2023, 11, 14))  # the ad contacts' day
     with opened(small_db) as c:
         assert queries.kpis(c, day)["spend"].iloc[0] == 0.0
@@ -77,12 +84,11 @@ def test_a_range_wholly_between_two_pulls_has_no_spend_known(small_db):
     """Days no pull asked for (a gap between two pulls) are no days without delivery: a range
     of them alone has spend unknown, not 0.00, though it lies between the first and last
     pulled day."""
-    con = db.connect(small_db)
-    try:
-        con.execute("INSERT INTO ad_pulls VALUES ('act_1', '2023-11-14', '2023-11-20', now())")
-        con.execute("INSERT INTO ad_pulls VALUES ('act_1', '2023-11-27', '2023-12-01', now())")
-    finally:
-        con.close()
+    _write(
+        small_db,
+        "INSERT INTO ad_pulls VALUES ('act_1', '2023-11-14', '2023-11-20', now())",
+        "INSERT INTO ad_pulls VALUES ('act_1', '2023-11-27', '2023-12-01', now())",
+    )
     gap = Filters(dt.date(2023, 11, 22), dt.date(2023, 11, 25))
     # Pulled days without rows, then the gap: 0.00 over the pulled days (the gap is said apart).
     across = Filters(dt.date(2023, 11, 19), dt.date(2023, 11, 22))
@@ -95,12 +101,7 @@ def test_a_range_wholly_between_two_pulls_has_no_spend_known(small_db):
 def test_the_ads_page_says_the_pulled_insights_hold_no_spend(open_app, small_db):
     """The Overview says 0.00 for such a range: the Ads page says why its cost figures are
     missing, not that the ad spend is yet to be loaded."""
-    _pulled(small_db)
-    con = db.connect(small_db)
-    try:
-        con.execute("DELETE FROM ad_insights WHERE date <= '2023-11-15'")
-    finally:
-        con.close()
+    _pulled_without_the_contacts_days(small_db)
     day = {"from": "2023-11-14", "to": "2023-11-14"}
     at = show(open_app(small_db, range="Custom", **day), "ads")
     notes = [i.value for i in at.info]
@@ -114,12 +115,8 @@ def test_a_paused_ad_beside_one_that_spent_spent_nothing_not_an_unknown_sum(smal
     KPIs' sum says, not "—"; an ad no insight row ever names (its account may be unpulled) stays
     unknown."""
     _pulled(small_db)
-    con = db.connect(small_db)
-    try:
-        con.execute("DELETE FROM ad_insights WHERE ad_id = '6000000000001' "
-                    "AND date <= '2023-11-15'")  # fmt: skip
-    finally:
-        con.close()
+    _write(small_db, "DELETE FROM ad_insights WHERE ad_id = '6000000000001' "
+                     "AND date <= '2023-11-15'")  # fmt: skip
     with opened(small_db) as c:
         df = queries.ads(c, SMALL_RANGE).set_index("ad_id")
         assert queries.kpis(c, SMALL_RANGE)["spend"].iloc[0] == 7.5
