@@ -125,8 +125,9 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per Click-to-Messenger ad. Columns: ad_id, ad_title, new_contacts, engaged,
     engaged_rate, spend, cost_per_contact, cost_per_engaged, conversations_started (Meta's; a
     whole count, missing for an ad without insights: pandas makes such a column float). An ad
-    with insights on other days and none on the range's pulled days (SPEND_PULLED) spent 0;
-    one no insight row names (its account may not be pulled) has no spend known."""
+    with insights on other days and none on the range's pulled days (SPEND_PULLED; its
+    account's pulls among them) spent 0; one no insight row names (its account may not be
+    pulled), or whose account no pull asked for in the range, has no spend known."""
     df = _df(
         con,
         f"""WITH acquired AS (
@@ -141,12 +142,19 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 FROM ad_insights WHERE date BETWEEN $start AND $end GROUP BY ad_id
                 UNION ALL BY NAME
                 -- An ad the insights know, without a row on the range's pulled days, did not
-                -- deliver then (Meta sends no row for that): it spent 0, as the KPIs say.
+                -- deliver then (Meta sends no row for that): it spent 0, as the KPIs say. Each
+                -- account is pulled on its own: a pull of the ad's asked for some of the range
+                -- (any pull, for rows that name no account).
                 SELECT ad_id, 0.0 AS spend, 0 AS conversations_started
-                FROM acquired, {_SPEND_PULLED} p
+                FROM acquired a, {_SPEND_PULLED} p
                 WHERE p.pulled AND ad_id IN (SELECT ad_id FROM ad_insights)
                   AND ad_id NOT IN (SELECT ad_id FROM ad_insights
                                     WHERE date BETWEEN $start AND $end)
+                  AND (NOT EXISTS (SELECT 1 FROM ad_pulls) OR EXISTS (
+                           SELECT 1 FROM ad_insights i
+                           WHERE i.ad_id = a.ad_id AND (i.account_id IS NULL OR EXISTS (
+                               SELECT 1 FROM ad_pulls ap WHERE ap.account_id = i.account_id
+                                 AND ap.since <= $end AND ap.until >= $start))))
             )
             SELECT coalesce(a.ad_id, s.ad_id) AS ad_id,
                    -- The ad contacts whose referral named no ad (ADS without ad_id) are one

@@ -157,3 +157,24 @@ def test_a_page_none_of_whose_ads_the_insights_know_has_no_spend_loaded(small_db
     ads = report.section("ads")
     assert list(ads.table["ad_id"]) == ["6000000000009"]
     assert ads.note == "No ad spend loaded for this range.", ads.note
+
+
+def test_an_ad_of_an_account_not_pulled_for_the_range_has_no_spend_known(small_db):
+    """Each ad account is pulled on its own: the sourdough ad's account (act_2) was pulled from
+    2023-11-21 only, so in the week of its contacts its spend is unknown, though act_1's pull
+    covers those days and the bagels ad spent then."""
+    _write(
+        small_db,
+        "INSERT INTO ad_pulls VALUES ('act_1', '2023-11-14', '2023-12-01', now())",
+        "INSERT INTO ad_pulls VALUES ('act_2', '2023-11-21', '2023-12-01', now())",
+        "DELETE FROM ad_insights WHERE ad_id = '6000000000001' AND date <= '2023-11-15'",
+        "UPDATE ad_insights SET account_id = 'act_2' WHERE ad_id = '6000000000001'",
+        "UPDATE ad_insights SET account_id = 'act_1' WHERE ad_id = '6000000000003'",
+    )
+    with opened(small_db) as c:
+        df = queries.ads(c, SMALL_RANGE).set_index("ad_id")
+        assert queries.kpis(c, SMALL_RANGE)["spend"].iloc[0] == 7.5
+    assert df.loc["6000000000001", "new_contacts"] == 4
+    assert pd.isna(df.loc["6000000000001", "spend"])
+    assert pd.isna(df.loc["6000000000001", "cost_per_contact"])
+    assert df.loc["6000000000003", "spend"] == 7.5
