@@ -5,14 +5,15 @@ No network and no clock except for the default `end` (yesterday, UTC); the same
 
 - ``webhooks-YYYY-MM.ndjson``: one webhook POST body per line, exactly as Meta sends it
   (``.ndjson.gz`` for months more than 12 months before `end`);
-- ``receiver-YYYY-MM-DD.ndjson`` for the last 3 days: ``{"received_at": <ms>, "body": <body>}``
-  envelopes, as our own receiver writes them (always written, possibly empty);
+- ``webhooks-YYYY-MM-DD.demo-1.ndjson`` for the last 3 days: ``{"received_at": <ms>, "body":
+  <body>}`` envelopes, named and written as `refscope serve` writes them (always written, possibly
+  empty);
 - ``sendlog-YYYY-MM.ndjson``: our Send API log of private replies to comments;
 - ``ad-insights.ndjson``: the ads' daily spend, as the Marketing API answers it (`demo_ads`);
-- ``clicks-YYYY-MM-DD.ndjson``, one per day with clicks: the scans and clicks `refscope serve`
-  logs at ``GET /r/<ref>`` for the links of ``tracked-links.csv`` (`write_links_csv`), each
-  SHORTLINK contact's a few minutes before its first event, and more that brought no one
-  (`demo_clicks`).
+- ``clicks-YYYY-MM-DD.demo-1.ndjson``, one per day with clicks: the scans and clicks
+  `refscope serve` logs at ``GET /r/<ref>`` for the links of ``tracked-links.csv``
+  (`write_links_csv`), each SHORTLINK contact's a few minutes before its first event, and more
+  that brought no one (`demo_clicks`).
 
 The ad insights and the click logs draw on random streams of their own, so the other files do
 not change with them.
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import demo_ads, demo_clicks
-from .demo_catalog import ADS, LINK_REFS, PAGES, QR_REFS
+from .demo_catalog import ADS, LINK_REFS, PAGES, QR_REFS, RECEIVER_WRITER
 from .demo_packing import assemble, blanks, file_boundaries, malformed, with_retries, write_files
 from .demo_traffic import Sim
 from .errors import ValidationError
@@ -43,8 +44,10 @@ from .errors import ValidationError
 __all__ = ["ADS", "LINK_REFS", "PAGES", "QR_REFS", "DemoSummary", "write_demo", "write_links_csv"]
 
 OWN_FILE = re.compile(
-    r"webhooks-\d{4}-\d{2}\.ndjson(\.gz)?|receiver-\d{4}-\d{2}-\d{2}\.ndjson|sendlog-\d{4}-\d{2}\.ndjson"
-    r"|ad-insights\.ndjson|clicks-\d{4}-\d{2}-\d{2}\.ndjson"
+    r"webhooks-\d{4}-\d{2}\.ndjson(\.gz)?|sendlog-\d{4}-\d{2}\.ndjson|ad-insights\.ndjson"
+    rf"|(webhooks|clicks)-\d{{4}}-\d{{2}}-\d{{2}}\.{RECEIVER_WRITER}\.ndjson"
+    # an earlier version's names for the receiver's days and the clicks: replaced too
+    r"|receiver-\d{4}-\d{2}-\d{2}\.ndjson|clicks-\d{4}-\d{2}-\d{2}\.ndjson"
 )
 LINKS_CSV = "tracked-links.csv"
 # What every file the demo writes holds near its start: a demo page's id, or an ad account's.

@@ -1,7 +1,8 @@
 """The demo's click log: the scans and clicks `refscope serve` logs at `GET /r/<ref>` for the
-demo's registered links and QR codes (`demo.write_links_csv`), one `clicks-YYYY-MM-DD.ndjson` per
-day with clicks, named as the receiver's `log_file` names them, lines as `clicklog.click_line`
-writes them.
+demo's registered links and QR codes (`demo.write_links_csv`), one
+`clicks-YYYY-MM-DD.demo-1.ndjson` per day with clicks, named as `refscope serve` names them
+(`log_file`, with the demo receiver's `RECEIVER_WRITER`), lines as `clicklog.click_line` writes
+them.
 
 Derived from the simulated events, with a random stream of its own (the other files do not
 change): every contact who first wrote through a registered ref (a SHORTLINK referral) clicked it
@@ -20,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .clicklog import click_line
-from .demo_catalog import LINK_REFS, QR_REFS
+from .demo_catalog import LINK_REFS, QR_REFS, RECEIVER_WRITER
 from .demo_conversation import DAY_MS, HOUR_MS, Ev, day_of, ms_of
 from .demo_traffic import HOUR_CUM  # the demo's rhythm of the day
 from .logwriter import log_file
@@ -120,7 +121,7 @@ def write(out: Path, events: Iterable[Ev], start: dt.date, end: dt.date, seed: i
     """One click log per day with clicks, as `refscope serve` appends them."""
     days: dict[Path, list[bytes]] = {}
     for at, ref, page, qr, device in clicks(events, start, end, seed):
-        days.setdefault(log_file(out, "clicks", at), []).append(
+        days.setdefault(log_file(out, "clicks", at, RECEIVER_WRITER), []).append(
             click_line(at, ref, page, qr, device)
         )
     for path, lines in days.items():

@@ -8,13 +8,15 @@ import datetime as dt
 import gzip
 import json
 import random
+import re
 from bisect import bisect_left
 from pathlib import Path
 from typing import NamedTuple
 
 from . import demo_payloads as p
-from .demo_catalog import PAGE_IDS
+from .demo_catalog import PAGE_IDS, RECEIVER_WRITER
 from .demo_conversation import DAY_MS, HOUR_MS, Conversations, Ev, day_of, ms_of
+from .logwriter import log_file
 from .receiver import envelope_line
 
 RECEIVER_DAYS = 3
@@ -22,6 +24,7 @@ BATCH_P = 0.19  # try to pack the next events into the same POST
 RETRY_P = 0.01  # a POST line repeated verbatim
 MALFORMED_EVERY = 5000
 MALFORMED_KINDS = ("truncated", "array", "no_entry", "not_utf8")
+MONTHLY = re.compile(r"webhooks-\d{4}-\d{2}\.ndjson")  # the raw bodies of a month before those
 
 
 # --- POSTs: batching, retries, broken lines -----------------------------------------------------
@@ -157,14 +160,17 @@ def write_files(
     receiver = max(start, end - dt.timedelta(days=RECEIVER_DAYS - 1))
     files: dict[str, list[bytes]] = {}
     for k in range((end - receiver).days + 1):
-        files[f"receiver-{receiver + dt.timedelta(days=k)}.ndjson"] = []
+        files[_receiver_log(ms_of(receiver) + k * DAY_MS)] = []
     counts = {"lines": 0, "bad": 0, "dup": 0}
     for post in sorted(posts, key=lambda q: (q.at, q.seq)):
         day = day_of(post.at)
         if day > end:
             continue
         if day >= receiver:
-            name, line = f"receiver-{day}.ndjson", _envelope(post, rng)
+            received, line = _envelope(post, rng)
+            if day_of(received) > end:  # received after the range's last day
+                continue
+            name = _receiver_log(received)  # the day it was received, as serve files it
         else:
             name, line = f"webhooks-{day:%Y-%m}.ndjson", post.raw
         if post.cut:
@@ -180,18 +186,23 @@ def write_files(
     return sorted(paths), counts
 
 
-def _envelope(post: Post, rng: random.Random) -> bytes:
-    """Our receiver's line, as it writes it: the raw body bytes, untouched, inside
-    `{"received_at","body"}` (a body that is not UTF-8 JSON as a JSON string)."""
+def _receiver_log(received_at: int) -> str:
+    """The name `refscope serve` gives the log of a delivery received then."""
+    return log_file(Path(), "webhooks", received_at, RECEIVER_WRITER).name
+
+
+def _envelope(post: Post, rng: random.Random) -> tuple[int, bytes]:
+    """When our receiver got the POST, and its line, as it writes it: the raw body bytes,
+    untouched, inside `{"received_at","body"}` (a body that is not UTF-8 JSON as a JSON string)."""
     if post.kind == "blank":
-        return b""
+        return post.at, b""
     received = post.at + rng.randint(20, 400)
-    return envelope_line(post.raw, received).removesuffix(b"\n")
+    return received, envelope_line(post.raw, received).removesuffix(b"\n")
 
 
 def _write_file(out: Path, name: str, lines: list[bytes], end: dt.date) -> Path:
     data = b"".join(line + b"\n" for line in lines)
-    if name.startswith("webhooks-"):
+    if MONTHLY.fullmatch(name):
         year, month = int(name[9:13]), int(name[14:16])
         if (end.year * 12 + end.month) - (year * 12 + month) > 12:
             name, data = name + ".gz", gzip.compress(data, compresslevel=6, mtime=0)

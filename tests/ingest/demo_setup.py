@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,13 +29,22 @@ def raw_lines(path: Path) -> list[bytes]:
     return data.split(b"\n")[:-1]
 
 
+RECEIVER_LOG = re.compile(r"webhooks-(\d{4}-\d{2}-\d{2})\.([A-Za-z0-9_-]+-\d+)\.ndjson")
+
+
+def is_receiver_log(name: str) -> bool:
+    """A receiver's day of envelopes, named as `refscope serve` names it:
+    webhooks-YYYY-MM-DD.<host>-<pid>.ndjson."""
+    return RECEIVER_LOG.fullmatch(name) is not None
+
+
 def body_of(name: str, line: bytes) -> dict | None:
     """The delivery object of a webhooks/receiver line, or None when the line is malformed."""
     try:
         obj = json.loads(line)
     except ValueError:  # includes UnicodeDecodeError
         return None
-    if name.startswith("receiver-"):
+    if is_receiver_log(name):
         obj = obj.get("body") if isinstance(obj, dict) else None
     ok = (
         isinstance(obj, dict) and obj.get("object") == "page" and isinstance(obj.get("entry"), list)

@@ -16,7 +16,7 @@ import pytest
 from ingest import clicklog, demo_ads, insight_rows
 from ingest.demo import ADS, PAGES, QR_REFS, write_links_csv
 from ingest.logwriter import log_file
-from tests.ingest.demo_setup import END, Parsed, body_of, ms, run
+from tests.ingest.demo_setup import END, Parsed, body_of, is_receiver_log, ms, run
 
 ENVELOPE = re.compile(rb'\{"received_at":\d+,"body":(.*)\}')
 
@@ -43,12 +43,19 @@ def test_lines_are_compact_ascii_in_time_order(small: Parsed) -> None:
 
 
 def test_receiver_envelopes_for_the_last_days(small: Parsed) -> None:
-    receiver = [n for n in small.lines if n.startswith("receiver-")]
+    """The last days are the logs `refscope serve` writes: named as it names them
+    (webhooks-YYYY-MM-DD.<host>-<pid>.ndjson, the UTC day each delivery was received)."""
+    receiver = [n for n in small.lines if is_receiver_log(n)]
     end = small.summary.end
-    assert receiver == [f"receiver-{end - dt.timedelta(days=k)}.ndjson" for k in (2, 1, 0)]
+    days = [f"webhooks-{end - dt.timedelta(days=k)}.demo-1.ndjson" for k in (2, 1, 0)]
+    assert receiver == days
     envelopes = [json.loads(x) for n in receiver for x in small.lines[n] if x and body_of(n, x)]
     assert envelopes and all(set(e) == {"received_at", "body"} for e in envelopes)
     assert all(e["received_at"] >= e["body"]["entry"][0]["time"] for e in envelopes)
+    for name in receiver:
+        stamps = [json.loads(x)["received_at"] for x in small.lines[name] if x and body_of(name, x)]
+        assert stamps
+        assert {log_file(Path(), "webhooks", at, "demo-1").name for at in stamps} == {name}
 
 
 # --- entry points and event variants ------------------------------------------------------------
@@ -214,7 +221,7 @@ def test_malformed_lines_are_counted(small: Parsed) -> None:
         except ValueError:
             reasons.add("invalid json")
             continue
-        body = obj.get("body") if name.startswith("receiver-") else obj
+        body = obj.get("body") if is_receiver_log(name) else obj
         reasons.add("array" if isinstance(body, list) else "no entry")
     assert reasons == {"not utf-8", "invalid json", "array", "no entry"}
     blanks = sum(1 for lines in small.lines.values() for x in lines if not x)
@@ -227,12 +234,12 @@ def test_retried_duplicates_cross_files(small: Parsed) -> None:
     files_of: dict[bytes, set[str]] = {}
     for name, line, _ in small.bodies:
         # the receiver keeps Meta's raw body bytes inside its envelope
-        raw = ENVELOPE.fullmatch(line).group(1) if name.startswith("receiver-") else line
+        raw = ENVELOPE.fullmatch(line).group(1) if is_receiver_log(name) else line
         seen[raw] += 1
         files_of.setdefault(raw, set()).add(name)
     assert sum(n - 1 for n in seen.values()) == small.summary.duplicate_lines > 0
     assert any(len(names) > 1 for names in files_of.values())
-    webhooks = [n for n in small.lines if n.startswith("webhooks-")]
+    webhooks = [n for n in small.lines if n.startswith("webhooks-") and not is_receiver_log(n)]
     shared = set(small.lines[webhooks[0]]) & set(small.lines[webhooks[1]]) - {b""}
     assert shared
 
@@ -251,14 +258,14 @@ def registered_links(tmp_path: Path) -> dict[tuple[str, str], bool]:
 def test_click_logs_are_the_receivers_lines_for_registered_links(
     small: Parsed, tmp_path: Path
 ) -> None:
-    """One `clicks-YYYY-MM-DD.ndjson` per day with clicks, named and written as `refscope serve`
-    does, for the links the demo's CSV registers only, with their QR flag."""
+    """One `clicks-YYYY-MM-DD.<host>-<pid>.ndjson` per day with clicks, named and written as
+    `refscope serve` does, for the links the demo's CSV registers only, with their QR flag."""
     links = registered_links(tmp_path)
     start_ms = int(dt.datetime.combine(small.summary.start, dt.time(), dt.UTC).timestamp()) * 1000
     end_ms = start_ms + ((small.summary.end - small.summary.start).days + 1) * 86_400_000
     names = [n for n in small.lines if n.startswith("clicks-")]
     assert len(names) >= 20 and all(
-        re.fullmatch(r"clicks-\d{4}-\d{2}-\d{2}\.ndjson", n) for n in names
+        re.fullmatch(r"clicks-\d{4}-\d{2}-\d{2}\.demo-1\.ndjson", n) for n in names
     )
     for name in names:
         lines = small.lines[name]
@@ -267,7 +274,7 @@ def test_click_logs_are_the_receivers_lines_for_registered_links(
         for raw, d in zip(lines, docs, strict=True):
             line = clicklog.click_line(d["ts"], d["ref"], d["page"], d["qr"], d["device"])
             assert raw + b"\n" == line
-            assert log_file(Path(), "clicks", d["ts"]).name == name
+            assert log_file(Path(), "clicks", d["ts"], "demo-1").name == name
             assert links[(d["page"], d["ref"])] is d["qr"]  # a KeyError: not registered
             assert start_ms <= d["ts"] < end_ms and d["device"] in clicklog.DEVICES
     clicks = [d for _, d in small.clicks]

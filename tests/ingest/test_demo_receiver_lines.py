@@ -8,13 +8,13 @@ from pathlib import Path
 
 from ingest.demo import write_demo
 from ingest.receiver import envelope_line
-from tests.ingest.demo_setup import END
+from tests.ingest.demo_setup import END, is_receiver_log
 
 
 def test_a_body_that_is_not_utf8_is_logged_as_the_receiver_logs_it(tmp_path: Path) -> None:
     # One day: every line, the malformed ones too, is in the receiver's file.
     summary = write_demo(tmp_path, days=1, end=END)
-    (receiver,) = [p for p in summary.files if p.name.startswith("receiver-")]
+    (receiver,) = [p for p in summary.files if is_receiver_log(p.name)]
     lines = [x for x in receiver.read_bytes().split(b"\n") if x]
     assert all(line.isascii() for line in lines)  # the receiver writes ASCII JSON only
     strings = []

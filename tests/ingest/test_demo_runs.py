@@ -15,7 +15,7 @@ import pytest
 
 from ingest import demo_clicks
 from ingest.demo import PAGES, default_days, write_demo
-from tests.ingest.demo_setup import END, Parsed, ms, raw_lines, run
+from tests.ingest.demo_setup import END, Parsed, is_receiver_log, ms, raw_lines, run
 
 SHUTDOWN_MS = 1715212800000  # 2024-05-09T00:00:00Z, the chat plugin's end
 
@@ -71,22 +71,25 @@ def test_default_run_ends_yesterday_and_is_fast(tmp_path: Path) -> None:
     )
     names = {f.name for f in summary.files}
     for k in range(3):
-        assert f"receiver-{summary.end - dt.timedelta(days=k)}.ndjson" in names
-    months = sorted(n for n in names if n.startswith("webhooks-"))
+        assert f"webhooks-{summary.end - dt.timedelta(days=k)}.demo-1.ndjson" in names
+    months = sorted(n for n in names if n.startswith("webhooks-") and not is_receiver_log(n))
     assert months[0] == f"webhooks-{summary.start:%Y-%m}.ndjson.gz"
     for name in months:
         age = summary.end.year * 12 + summary.end.month - int(name[9:13]) * 12 - int(name[14:16])
         assert name.endswith(".gz") == (age > 12), name
-    last_webhooks = max(n[9:16] for n in names if n.startswith("webhooks-"))
+    last_webhooks = max(n[9:16] for n in months)
     assert last_webhooks == f"{summary.end - dt.timedelta(days=3):%Y-%m}"
     assert summary.pages == {page: username for page, username, _ in PAGES}
     assert sum(1 for f in summary.files for line in raw_lines(f) if line) == summary.lines
 
 
 def test_rewrite_clears_only_its_own_files(tmp_path: Path) -> None:
-    """An earlier demo's files (of other days: a demo page's lines, or empty) go; others stay."""
+    """An earlier demo's files (of other days: a demo page's lines, or empty) go, those of an
+    earlier version's names (receiver-…, clicks-… without the receiver's part) too; others stay."""
     earlier = f'{{"object":"page","entry":[{{"id":"{PAGES[0][0]}"}}]}}\n'
     (tmp_path / "webhooks-1999-01.ndjson").write_text(earlier)
+    (tmp_path / "webhooks-1999-01-01.demo-1.ndjson").write_text("")
+    (tmp_path / "clicks-1999-01-01.demo-1.ndjson").write_text(earlier)
     (tmp_path / "receiver-1999-01-01.ndjson").write_text("")
     (tmp_path / "clicks-1999-01-01.ndjson").write_text(earlier)
     (tmp_path / "clicks-1999-01-01.vm-1.ndjson").write_text("a real receiver's log\n")
