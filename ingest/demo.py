@@ -8,7 +8,8 @@ No network and no clock except for the default `end` (yesterday, UTC); the same
 - ``webhooks-YYYY-MM-DD.demo-1.ndjson`` for the last 3 days: ``{"received_at": <ms>, "body":
   <body>}`` envelopes, named and written as `refscope serve` writes them (always written, possibly
   empty);
-- ``sendlog-YYYY-MM.ndjson``: our Send API log of private replies to comments;
+- ``sendlog-YYYY-MM.ndjson``: our Send API log of private replies to comments and of the
+  messages to checkbox plugin user_refs;
 - ``ad-insights.ndjson``: the ads' daily spend, as the Marketing API answers it (`demo_ads`);
 - ``clicks-YYYY-MM-DD.demo-1.ndjson``, one per day with clicks: the scans and clicks
   `refscope serve` logs at ``GET /r/<ref>`` for the links of ``tracked-links.csv``

@@ -136,6 +136,7 @@ PAGE_TEXTS = (
     "Sure \u2013 see you soon! \u2615",
 )
 WELCOME = "Hi and welcome! \U0001f44b Pick a topic below or just type your question."
+CHECKBOX_CONFIRMATION = "Thanks for your order! We'll message you here when it's ready for pickup."
 HANDOFF = "Connecting you with a person from our team \u2013 one moment."
 PRIVATE_REPLIES = (
     "Hi! Thanks for your comment \U0001f60a Here are the details you asked for.",

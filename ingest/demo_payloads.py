@@ -168,6 +168,14 @@ def notification_optin(token: str, expiry_ms: int, day: Date, stop: bool) -> dic
     return out
 
 
+def checkbox_optin(page_id: str, ts: int, ref: str, user_ref: str) -> dict:
+    """The checkbox plugin's `messaging_optins` item: the person is named by `optin.user_ref`
+    alone, no `sender` (they have no PSID for the page yet).
+    https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_optins"""
+    optin = {"ref": ref, "user_ref": user_ref}
+    return {"recipient": {"id": page_id}, "timestamp": ts, "optin": optin}
+
+
 def otn_optin(token: str) -> dict:
     return {"type": "one_time_notif_req", "payload": "BACK_IN_STOCK", "one_time_notif_token": token}
 
@@ -222,6 +230,19 @@ def send_log(page_id: str, ts: int, comment_id: str, message: dict, psid: str, m
         "timestamp": ts,
         "request": {"recipient": {"comment_id": comment_id}, "message": message},
         "response": {"recipient_id": psid, "message_id": mid},
+    }
+
+
+def user_ref_send(page_id: str, ts: int, user_ref: str, text: str, mid: str) -> dict:
+    """Our Send API log line for the page's message to a checkbox plugin's user_ref: Meta answers
+    it without `recipient_id`, and echoes no send to a user_ref (since 2018-02-19).
+    https://developers.facebook.com/docs/messenger-platform/reference/send-api"""
+    return {
+        "object": "send_api",
+        "page_id": page_id,
+        "timestamp": ts,
+        "request": {"recipient": {"user_ref": user_ref}, "message": {"text": text}},
+        "response": {"message_id": mid},
     }
 
 

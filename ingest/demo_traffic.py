@@ -65,6 +65,7 @@ class Sim(Conversations):
             "optin": self.new_optin,
             "other": self.new_other,
         }
+        self.checkboxes: list[tuple[str, int, str, bool]] = []  # (page, at, user_ref, reply)
 
     def run(self) -> None:
         n = (self.end - self.start).days + 1
@@ -75,6 +76,7 @@ class Sim(Conversations):
                 self._page_day(page, day, i / n)
             for flow in plan.get(i, []):
                 flow(self._time_on(day))
+        self._checkbox_follow_ups()
 
     # -- rhythm
 
@@ -201,18 +203,45 @@ class Sim(Conversations):
         t = self._chat(c, t, self._turns(), last=last, redeliver=kw.get("redeliver"))
         self._follow(c, t)
 
-    def new_optin(self, page: str, t: int, kind: str | None = None) -> None:
+    def new_optin(self, page: str, t: int, kind: str | None = None, reply: bool = False) -> None:
         """Send to Messenger (PSID + optin.ref) or checkbox plugin (user_ref only)."""
         rng = self.rng
         kind = kind or ("send_to_messenger" if rng.random() < 0.55 else "checkbox")
         if kind == "checkbox":
-            c = self._contact(page, user_ref=True)
-            self._user(c, t, optin={"ref": "checkout_checkbox", "user_ref": c.user_ref})
-            return
+            return self._checkbox(page, t, reply)
         c = self._contact(page)
         self._user(c, t, optin={"ref": rng.choice(("stm_order_confirmation", "stm_receipt"))})
         t, _ = self._reply(c, t, "Thanks! Your order updates will arrive here.")
         self._follow(c, t)
+
+    def _checkbox(self, page: str, t: int, reply: bool) -> None:
+        """The checkbox plugin's optin names the person by `optin.user_ref` alone (no sender).
+        The page messages that user_ref (Send API: no echo, no recipient_id in the answer); a
+        reply comes from the person's PSID, which no webhook ties to the user_ref: a contact of
+        its own."""
+        c = self._contact(page, user_ref=True)
+        assert c.user_ref is not None
+        self._emit(t, page, "messaging", p.checkbox_optin(page, t, "checkout_checkbox", c.user_ref))
+        self.checkboxes.append((page, t, c.user_ref, reply))
+
+    def _checkbox_follow_ups(self) -> None:
+        """The page's message to each checkbox user_ref and the replies, drawn after the rest,
+        each from a random stream of its own (seeded by its user_ref): the other events are the
+        same with or without them."""
+        main = self.rng
+        try:
+            for page, t, user_ref, reply in self.checkboxes:
+                self.rng = self.ids.rng = rng = random.Random(user_ref)
+                sent, mid = t + rng.randint(2_000, 60_000), self.ids.mid()
+                if self.start_ms <= sent < self.end_ms:
+                    line = p.user_ref_send(page, sent, user_ref, cat.CHECKBOX_CONFIRMATION, mid)
+                    self.sends.append((sent, len(self.sends), line))
+                if reply or rng.random() < 0.4:
+                    person = self._contact(page)
+                    t = sent + rng.randint(60_000, 6 * HOUR_MS)
+                    self._follow(person, self._chat(person, t, self._turns()))
+        finally:
+            self.rng = self.ids.rng = main
 
     def new_other(self, page: str, t: int, source: str | None = None) -> None:
         """Dead (DISCOVER_TAB, MESSENGER_CODE) or unknown sources, kept raw by refscope."""
@@ -302,7 +331,7 @@ class Sim(Conversations):
             (None, lambda t: self.new_other(b, t, "SHORTLINKS")),
             (discover_end, lambda t: self.new_other(a, t, "DISCOVER_TAB")),
             (None, lambda t: self.new_optin(a, t, "send_to_messenger")),
-            (None, lambda t: self.new_optin(b, t, "checkbox")),
+            (None, lambda t: self.new_optin(b, t, "checkbox", reply=True)),
         ]
         plan: dict[int, list[Callable[[int], None]]] = {}
         for j, (hi, flow) in enumerate(items):

@@ -166,7 +166,12 @@ def line_events(obj: object, qr_refs: set) -> tuple[list[dict], str | None]:
     if obj.get("object") == "send_api":
         page = str(obj["page_id"])
         ts = instant(obj.get("timestamp")) or instant(received_at)
-        response = obj["response"]
+        response, recipient = obj["response"], ids(obj["request"]["recipient"])
+        if "comment_id" not in recipient:  # the page's own message (to a user_ref, say)
+            to = response.get("recipient_id") or recipient.get("id") or recipient.get("user_ref")
+            key = (page, "send_api", response.get("message_id"))
+            return [{"page": page, "psid": to, "kind": "other", "ts": ts, "touch": None,
+                     "key": key}], None  # fmt: skip
         ev = {"page": page, "psid": str(response["recipient_id"]), "is_user_ref": False, "ts": ts}
         ev.update(kind="private_reply", standby=False, mid=response["message_id"])
         ev["touch"] = {"via": "private_reply", "channel": "comment_reply"}

@@ -113,7 +113,9 @@ def test_chat_plugin_only_before_its_shutdown(plugin_era: Parsed) -> None:
     assert any("user_ref" in it["sender"] and "id" not in it["sender"] for _, _, it in plugin)
     assert {type(r["is_guest_user"]) for _, r, _ in plugin} == {bool}
     from_refs = [
-        it for _, _, it in plugin_era.items if "user_ref" in it["sender"] and "optin" not in it
+        it
+        for _, _, it in plugin_era.items
+        if "user_ref" in it.get("sender", {}) and "optin" not in it
     ]
     assert from_refs and all(ms(it["timestamp"]) < SHUTDOWN_MS for it in from_refs)
     assert any(ms(it["timestamp"]) >= SHUTDOWN_MS for _, _, it in plugin_era.items)
@@ -123,7 +125,9 @@ def test_no_chat_plugin_after_its_shutdown(tmp_path: Path) -> None:
     later = run(tmp_path, days=40, end=dt.date(2024, 7, 31), scale=0.3)
     assert later.items
     assert not [r for _, r, _ in later.referrals() if r["source"] == "CUSTOMER_CHAT_PLUGIN"]
-    assert not [it for _, _, it in later.items if "user_ref" in it["sender"] and "optin" not in it]
+    assert not [
+        it for _, _, it in later.items if "user_ref" in it.get("sender", {}) and "optin" not in it
+    ]
 
 
 def test_dead_sources_in_old_history(tmp_path: Path) -> None:
