@@ -57,7 +57,12 @@ class Ids:
 
 
 def item(sender: dict, recipient: dict, ts: int | str, **event: object) -> dict:
-    """One `messaging[]` / `standby[]` item: sender, recipient, timestamp, then the event."""
+    """One `messaging[]` / `standby[]` item: sender, recipient, timestamp, then the event. A
+    delivery receipt has no timestamp (Meta's message_deliveries example): refscope dates it by
+    its entry's `time`.
+    https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/message-deliveries"""
+    if "delivery" in event:
+        return {"sender": sender, "recipient": recipient, **event}
     return {"sender": sender, "recipient": recipient, "timestamp": ts, **event}
 
 

@@ -202,7 +202,7 @@ def test_checkbox_optins_name_the_person_in_the_optin_alone(small: Parsed) -> No
     firsts: dict[tuple[str, str], int] = {}
     for page, _, it in small.items:
         psid = it.get("sender", {}).get("id")
-        if psid and psid not in pages:
+        if psid and psid not in pages and "delivery" not in it:
             firsts[(page, psid)] = min(firsts.get((page, psid), 2**63), ms(it["timestamp"]))
     assert any(
         0 < at - s["timestamp"] <= 6 * 3_600_000 + 60_000
@@ -221,7 +221,11 @@ def test_ids_and_timestamps(small: Parsed) -> None:
                 assert side["id"].isdigit() and len(side["id"]) in (16, 17)
         if "message" in it:
             assert it["message"]["mid"].startswith("m_")
-    seconds = [it for _, _, it in small.items if it["timestamp"] < 1e12]
+    # A delivery receipt has no timestamp, as in Meta's message_deliveries example; every
+    # other item has one.
+    assert all(("timestamp" in it) == ("delivery" not in it) for _, _, it in small.items)
+    assert small.of("delivery")
+    seconds = [it for _, _, it in small.items if it.get("timestamp", 1e12) < 1e12]
     assert seconds and all("referral" in it for it in seconds)
     top = [it for w, _, it in small.referrals() if w == "top"]
     assert len(seconds) <= 2 + max(3, 0.1 * len(top))  # ~2%, plus two forced
@@ -330,6 +334,8 @@ def first_touches(small: Parsed) -> dict[tuple[str, str], tuple[int, dict]]:
     for page, _, it in small.items:
         psid = it.get("sender", {}).get("id")
         if not psid or psid == page or (it.get("message") or {}).get("is_echo"):
+            continue
+        if "delivery" in it:  # no timestamp, and no action of the person's own
             continue
         at = ms(it["timestamp"])
         if (page, psid) not in first or at < first[(page, psid)][0]:

@@ -118,7 +118,7 @@ def test_chat_plugin_only_before_its_shutdown(plugin_era: Parsed) -> None:
         if "user_ref" in it.get("sender", {}) and "optin" not in it
     ]
     assert from_refs and all(ms(it["timestamp"]) < SHUTDOWN_MS for it in from_refs)
-    assert any(ms(it["timestamp"]) >= SHUTDOWN_MS for _, _, it in plugin_era.items)
+    assert any(ms(it.get("timestamp", 0)) >= SHUTDOWN_MS for _, _, it in plugin_era.items)
 
 
 def test_no_chat_plugin_after_its_shutdown(tmp_path: Path) -> None:
