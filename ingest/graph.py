@@ -38,7 +38,9 @@ MAX_MONTHS_BACK = 37  # older start dates fail with error 3018
 # https://developers.facebook.com/docs/graph-api/guides/error-handling says of 4 and 17), and
 # the business use case limits 80000-80014.
 THROTTLE_CODES = {4, 17, 32, 341, 613, *range(80000, 80015)}
-TRANSIENT_CODES = {1, 2}  # "unknown" / "service temporarily unavailable": retry
+# "unknown", "service temporarily unavailable" and "temporarily blocked for policies
+# violations": Meta's table says to wait and retry each (error-handling guide above).
+TRANSIENT_CODES = {1, 2, 368}
 # (code, error_subcode) of an insights call that asks for too much data at once ("reduce the
 # amount of data", "request timed out: try a smaller date range"): asked again as is, it fails
 # again. https://developers.facebook.com/docs/marketing-api/insights/best-practices and
