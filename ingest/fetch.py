@@ -4,12 +4,12 @@ The body is streamed to a spool file on disk (never held in memory), then ingest
 file under the URL's name. A plain log is resumed with a `Range` request that starts a little
 before the consumed offset: the overlap must match what was read last time, else the file was
 replaced and is fetched whole (dedupe absorbs the repeat). A compressed log is fetched with a
-conditional GET (ETag / Last-Modified). Header values (tokens) never appear in messages.
+conditional GET (ETag / Last-Modified) and, its text grown, read on from the offset. Header
+values (tokens) never appear in messages.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -33,19 +33,27 @@ from .http_headers import (
     validator,
 )
 from .sources import FileState, Plan
+from .spool_marks import (
+    GZ_TAIL,
+    TAIL,
+    is_gzip,
+    same,
+    starts_as_ndjson,
+    tail_fingerprint,
+    text_marks,
+    validator_part,
+)
 
 RETRIES = 5  # attempts for 5xx, 408 and 429 answers and connection errors, backing off
 BACKOFF_SECONDS = 0.5
 BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 STREAM_BLOCK = 1024 * 1024
-OVERLAP = 4096  # bytes re-fetched before the offset to prove the file is the same one
 _CLEAR = {
     401: "the server wants credentials (pass --header 'Authorization: ...')",
     403: "the server refused these credentials",
     404: "no log at this URL",
 }
-_TAIL = re.compile(r"tail:(\d+):([0-9a-f]{32})")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 §5.1)
 
 
@@ -198,10 +206,10 @@ class _Puller:
     def plain(self, state: FileState | None) -> Pulled:
         # The tail's fingerprint, then the validator of the answer it was read from, if any.
         fingerprint, _, validator = (state.head_hash if state else "").partition(" ")
-        tail = _TAIL.fullmatch(fingerprint) if state else None
+        tail = TAIL.fullmatch(fingerprint) if state else None
         if state is None or state.offset_done == 0 or tail is None:
             # A gzip export read whole last time is asked with its validator, as a .gz URL is.
-            return self._whole(state, conditional(state.head_hash) if state else {})
+            return self._whole(state, conditional(validator_part(state.head_hash)) if state else {})
         overlap, digest = int(tail.group(1)), tail.group(2)
         start = state.offset_done - overlap
         # Offsets count the file's own bytes, so the range is asked of the identity encoding
@@ -223,11 +231,11 @@ class _Puller:
             # same file grown (its bytes before the offset those read last time) is read on
             # from the offset, as from a 206: read whole, its lines would come back as another
             # file's (rejects counted again, insights as of now).
-            if size >= state.offset_done and _same(spool, start, overlap, digest):
+            if size >= state.offset_done and same(spool, start, overlap, digest):
                 return self._planned(spool, size, state, skip=state.offset_done, status=status)
             return self._planned(spool, size, state, skip=None, status=status)
         if status == 206 and not encoded(answer) and range_start(answer) in (start, None):
-            if size >= overlap and _same(spool, 0, overlap, digest):
+            if size >= overlap and same(spool, 0, overlap, digest):
                 return self._planned(spool, size, state, skip=overlap, status=status)
         # The overlap differs (the file was replaced) or the part is not the one asked for.
         spool.unlink(missing_ok=True)
@@ -241,9 +249,9 @@ class _Puller:
         if status not in (200, 204):  # e.g. a redirect not followed: nothing usable
             spool.unlink(missing_ok=True)
             raise SourceError(f"{self.name}: the server answered HTTP {status} to a plain GET")
-        if _is_gzip(spool):
+        if is_gzip(spool):
             # A gzip export at a URL without .gz (an /export endpoint, a redirect to a .gz):
-            # read as one, whole each time.
+            # read as one.
             return self._gz_planned(spool, size, state, status)
         return self._planned(spool, size, state, skip=None, status=status)
 
@@ -259,7 +267,7 @@ class _Puller:
             spool.unlink(missing_ok=True)
             return Pulled(None, status, 0)
         old = state.head_hash.partition(" ")[0] if state else ""
-        fingerprint = _tail_fingerprint(spool, skip, start) or old
+        fingerprint = tail_fingerprint(spool, skip, start) or old
         if fingerprint and self._validator:  # asked for with the next Range, conditionally
             fingerprint += " " + self._validator
         plan = Plan(spool, start + fresh, 0, False, start, line, skip == 0 and state is not None,
@@ -267,7 +275,7 @@ class _Puller:
         return Pulled(plan, status, fresh)
 
     def whole_gz(self, state: FileState | None) -> Pulled:
-        cond = conditional(state.head_hash if state else "")
+        cond = conditional(validator_part(state.head_hash) if state else "")
         # identity: the file's own bytes, not compressed again on the way (kept raw below).
         status, spool, size, _ = self._get({**cond, "Accept-Encoding": "identity"}, raw=True)
         if status != 200:  # 304: unchanged
@@ -281,14 +289,31 @@ class _Puller:
         # A .gz that came decompressed is read as it came: Cloud Storage transcodes a gzip object
         # stored with Content-Encoding: gzip for a request that does not accept gzip. Anything
         # else that is not gzip (a page of text at the export's URL) is no log at all.
-        gz = _is_gzip(spool)
-        if not gz and not _starts_as_ndjson(spool):
+        gz = is_gzip(spool)
+        if not gz and not starts_as_ndjson(spool):
             spool.unlink(missing_ok=True)
             raise SourceError(
                 f"{self.name}: cannot read: Not a gzipped file, nor NDJSON text; nothing was read"
             )
+        # The text read last time, ending at its offset as it did then: the export grew (a
+        # member appended, or compressed anew with more lines), read on from that offset.
+        # Read whole, its lines came back as another file's (rejects counted again, insights
+        # as of now over a later pull's).
+        old = GZ_TAIL.fullmatch(state.head_hash.partition(" ")[0]) if state else None
+        at = state.offset_done if state and old else 0
+        marks = text_marks(spool, gz, at, int(old.group(1)) if old else 0)
+        fingerprint = self._validator or f"size:{size}"
+        if marks and marks.tail:
+            fingerprint = f"{marks.tail} {fingerprint}"
+        if state and old and marks and marks.before == old.group(2):
+            if marks.length == at:  # the same lines compressed anew: nothing new
+                spool.unlink(missing_ok=True)
+                return Pulled(None, status, 0)
+            plan = Plan(spool, size, 0, gz, at, state.lines_done, False, name=self.name,
+                        read_from=at, fingerprint=fingerprint)  # fmt: skip
+            return Pulled(plan, status, size)
         plan = Plan(spool, size, 0, gz, 0, 0, state is not None, name=self.name, read_from=0,
-                    fingerprint=self._validator or f"size:{size}")  # fmt: skip
+                    fingerprint=fingerprint)  # fmt: skip
         return Pulled(plan, status, size)
 
     _validator: str = ""
@@ -346,50 +371,6 @@ class _Puller:
                 spool.unlink(missing_ok=True)
                 raise
         raise AssertionError("unreachable")
-
-
-def _same(spool: Path, at: int, n: int, digest: str) -> bool:
-    """Whether the spool's n bytes from at are those whose md5 is digest."""
-    with open(spool, "rb") as fh:
-        fh.seek(at)
-        return hashlib.md5(fh.read(n)).hexdigest() == digest
-
-
-def _is_gzip(spool: Path) -> bool:
-    """The file starts with gzip's magic bytes (no NDJSON line does: 0x1f is a control byte)."""
-    with open(spool, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
-def _starts_as_ndjson(spool: Path) -> bool:
-    """Its first line that is not blank opens a JSON object (or there is none)."""
-    with open(spool, "rb") as fh:
-        head = fh.read(64 * 1024).removeprefix(b"\xef\xbb\xbf").lstrip()
-    return head[:1] in (b"{", b"")
-
-
-def _tail_fingerprint(spool: Path, skip: int, start: int) -> str:
-    """tail:<n>:<md5> of the last ≤OVERLAP bytes before the spool's last newline."""
-    with open(spool, "rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        end = fh.tell()
-        pos = end
-        while pos > 0:
-            step = min(STREAM_BLOCK, pos)
-            fh.seek(pos - step)
-            block = fh.read(step)
-            nl = block.rfind(b"\n")
-            if nl != -1:
-                cut = pos - step + nl + 1
-                break
-            pos -= step
-        else:
-            return ""
-        if cut <= skip:
-            return ""  # nothing new was completed: keep the old fingerprint
-        n = min(OVERLAP, cut)
-        fh.seek(cut - n)
-        return f"tail:{n}:{hashlib.md5(fh.read(n)).hexdigest()}"
 
 
 class _Retry(Exception):
