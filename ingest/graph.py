@@ -54,6 +54,7 @@ TOO_MUCH_DATA = {(100, 1487534), (100, 1504018), (2, 1504038)}
 ASKS_FOR_LESS = "reduce the amount of data"
 USAGE_SLOWDOWN_PCT = 90  # at this usage or above, pause before the next call
 MAX_RETRIES = 8
+MAX_REDIRECTS = 5  # a 3xx to the base URL's origin is followed this many times in a row
 # Every effective status of an ad (Meta's Ad reference), deleted and archived included: an
 # account's insights at level=ad leave those two out unless a filter names them, and a re-pull
 # would then remove the stored spend of an ad deleted since it delivered.
@@ -209,7 +210,9 @@ class GraphClient:
         self, client: httpx.Client, url: str, params: dict[str, str] | None
     ) -> tuple[dict[str, Any], httpx.Headers]:
         """One page's body and headers, waiting out throttling and transient failures."""
-        for attempt in range(1, MAX_RETRIES + 1):
+        attempt, hops = 0, 0
+        while attempt < MAX_RETRIES:
+            attempt += 1
             # The token travels in a header, never in a URL (URLs end up in logs); Meta's
             # paging.next links carry it as a query parameter, which is dropped.
             url = _without_token(url)
@@ -226,8 +229,12 @@ class GraphClient:
                 why = f"network: {type(exc).__name__}" + (f" ({said})" if said else "")
                 self._pause(min(2.0**attempt, 60.0), attempt, why)
                 continue
-            except httpx.HTTPError as exc:  # too many redirects, an undecodable body
+            except httpx.HTTPError as exc:  # an undecodable body
                 raise GraphError(self._scrub(f"Graph API: {type(exc).__name__}: {exc}")) from None
+            if resp.is_redirect:  # httpx follows none: only those to the base URL's origin
+                url, params = self._redirected(resp, hops), None
+                hops, attempt = hops + 1, attempt - 1  # a redirect is no failed attempt
+                continue
             try:
                 body = resp.json()
             except (ValueError, RecursionError):  # not JSON, or nested deeper than it parses
@@ -266,6 +273,19 @@ class GraphClient:
             raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {msg}"
                                          f"{_details(err)}{_what_to_do(code)}"))  # fmt: skip
         raise GraphError(f"Graph API still failing after {MAX_RETRIES} attempts")
+
+    def _redirected(self, resp: httpx.Response, hops: int) -> str:
+        """Where a 3xx answer sends the request, when it stays on the base URL's origin (the
+        token goes to that origin only, as for paging.next); a GraphError otherwise."""
+        if hops >= MAX_REDIRECTS:
+            raise GraphError(f"Graph API: redirected more than {MAX_REDIRECTS} times; stopped")
+        to = resp.request.url.join(resp.headers["location"])
+        base = httpx.URL(self.base_url)
+        if (to.scheme, to.host, to.port) != (base.scheme, base.host, base.port):
+            raise GraphError(f"Graph API: an answer redirects to {to.scheme}://{to.host[:60]}, "
+                             "not the --base-url host: not followed (the access token is sent "
+                             "to that host only); set --base-url to where it leads")  # fmt: skip
+        return str(to)
 
     def _pause(self, seconds: float, attempt: int, why: str, limit: bool = False) -> None:
         if attempt == MAX_RETRIES:
