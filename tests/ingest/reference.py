@@ -167,7 +167,8 @@ def line_events(obj: object, qr_refs: set) -> tuple[list[dict], str | None]:
         page = str(obj["page_id"])
         ts = instant(obj.get("timestamp")) or instant(received_at)
         response, recipient = obj["response"], ids(obj["request"]["recipient"])
-        if "comment_id" not in recipient:  # the page's own message (to a user_ref, say)
+        if not {"comment_id", "post_id"} & recipient.keys():  # not a private reply: the
+            # page's own message (to a user_ref, say)
             to = response.get("recipient_id") or recipient.get("id") or recipient.get("user_ref")
             key = (page, "send_api", response.get("message_id"))
             return [{"page": page, "psid": to, "kind": "other", "ts": ts, "touch": None,
