@@ -212,7 +212,7 @@ def check_out(old: Path, out: Path, *, work: bool = True) -> None:
         if f.exists():
             raise DatabaseError(f"{f}: already there; --out names a file that does not exist yet "
                                 "(a rebuild overwrites nothing)")  # fmt: skip
-    for f in (db.partial(out), db.wal(db.partial(out))):
+    for f in (db.partial(out), db.wal(db.partial(out)), db.partial(db.partial(out))):
         if work and f.exists():
             raise DatabaseError(f"{f}: left by a rebuild that did not finish (killed, or still "
                                 "running): remove it once no rebuild is running")  # fmt: skip
@@ -351,6 +351,11 @@ def _write(
             new.executemany("DELETE FROM rejects WHERE file = ? AND line_no <= ?", pruned)
         _drop_pruned_lines(old_file, new, held)
         after = counts(new)
+        if carried.get("prunes"):
+            # The events dated before a prune were stored, then left out at the end of the run,
+            # and its rejects deleted above: their bytes stay in the file until it is written
+            # anew (rewrite.py; as `prune --rewrite` writes the old one). Closes new.
+            rewrite.rewrite(new, work)
         new.close()
         check_out(old_file, out, work=False)  # nothing put there meanwhile
         if db.wal(work).exists():  # closing folds it in, unless the disk refused the room
