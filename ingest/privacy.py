@@ -72,6 +72,7 @@ def _forgotten_names(q: str, string: str) -> tuple[tuple[str, str], ...]:
 
 FORGOTTEN_NAMES = (*_forgotten_names('"', _JSON_STRING),
                    *_forgotten_names(r'\\"', _ESCAPED_STRING))  # fmt: skip
+_NAME_PARTS = frozenset({"first_name", "last_name"})  # a Send API recipient's `name`
 _SCHEME_TEXT = b"refscope: how this database stores ids"  # keyed by the salt in id_scheme
 _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
 _SHOWN_HEX = 16  # hex digits of the stored id that a rejected line shows
@@ -199,8 +200,9 @@ class Privacy:
     def redact(self, raw: str, forgotten: Collection[str] = ()) -> str:
         """A rejected line's text as `rejects.raw` keeps it.
 
-        With a salt: `user_ref` values and long numbers are shown hashed, a comment's
-        `from.name` becomes NAME_REMOVED and, without keep_text, the string values of `text`
+        With a salt: `user_ref` and `phone_number` values and long numbers are shown hashed, a
+        comment's `from.name` and a send recipient's `name.first_name` and `name.last_name`
+        become NAME_REMOVED and, without keep_text, the string values of `text`
         keys (messages, echoes, send logs), of `message` keys in a feed change's `value`
         (comment text) and of an attachment's `payload.url` become a placeholder giving their
         length, and a shared location's `lat` and `long` become null. Ids whose forgotten_hash
@@ -269,8 +271,11 @@ class _Redaction:
         """One string value, by its key and the key of the object holding it."""
         if is_text(key, parent) and not self.privacy.keep_text and self.privacy.salt is not None:
             return placeholder(token)
-        if key == "name" and parent == "from" and self.privacy.salt is not None:
-            return json.dumps(NAME_REMOVED)  # a commenter's name tells who they are like an id
+        if self.privacy.salt is not None and (
+            (key == "name" and parent == "from") or (key in _NAME_PARTS and parent == "name")
+        ):
+            # A commenter's name, a send's recipient's (by phone number): who they are, as an id.
+            return json.dumps(NAME_REMOVED)
         text = decode(token)
         if text is None:
             return self.ids(token)
@@ -279,6 +284,8 @@ class _Redaction:
                 return json.dumps(FORGOTTEN)
             if self.privacy.salt is not None:
                 return json.dumps(self.privacy.shown_id(text))
+        if key == "phone_number" and self.privacy.salt is not None:  # a send's recipient
+            return json.dumps(self.privacy.shown_id(text))
         if text.lstrip(" \t\r\n").startswith(("{", "[")):
             # A JSON document kept as a string (a body the receiver could not parse): the same
             # rules inside it, re-encoded only if they changed something.
