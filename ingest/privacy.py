@@ -72,6 +72,7 @@ def _forgotten_names(q: str, string: str) -> tuple[tuple[str, str], ...]:
 
 FORGOTTEN_NAMES = (*_forgotten_names('"', _JSON_STRING),
                    *_forgotten_names(r'\\"', _ESCAPED_STRING))  # fmt: skip
+_ZERO = "\x00"  # of each character of UTF-16 text read as UTF-8, the byte beside it
 _NAME_PARTS = frozenset({"first_name", "last_name"})  # a Send API recipient's `name`
 _SCHEME_TEXT = b"refscope: how this database stores ids"  # keyed by the salt in id_scheme
 _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
@@ -210,8 +211,19 @@ class Privacy:
         The line need not be valid JSON. The texts (and attachment URLs) of a forgotten
         person's items become the placeholder too, whatever keep_text says
         (reject_text.without_forgotten_texts). A token (`access_token=...`, a `..._token`
-        key's value) becomes TOKEN_REMOVED always.
+        key's value) becomes TOKEN_REMOVED always. A line of UTF-16 text holding any of these
+        is kept without its zero bytes, so that they apply.
         """
+        if _ZERO in raw:
+            # UTF-16 text read as UTF-8 (a log PowerShell 5 saved): a zero byte beside each
+            # character hid its ids, texts and tokens from these rules; without them they apply.
+            bare = raw.replace(_ZERO, "")
+            hidden = self._redacted(bare, forgotten)
+            if hidden != bare:
+                return hidden
+        return self._redacted(raw, forgotten)
+
+    def _redacted(self, raw: str, forgotten: Collection[str]) -> str:
         raw = without_tokens(raw)
         if self.salt is None and not forgotten:
             return raw
