@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -74,6 +75,28 @@ def device_class(user_agent: str | None) -> str:
     if _DESKTOP.search(ua):
         return "desktop"
     return "other"
+
+
+# Headers a browser sends on a prefetch or prerender, which nobody may follow (Chrome's
+# Sec-Purpose and older Purpose, Firefox's X-Moz, Safari's X-Purpose), and the tokens that mean
+# it: https://developer.mozilla.org/docs/Web/HTTP/Reference/Headers/Sec-Purpose
+_SPECULATIVE = {
+    "sec-purpose": {"prefetch", "prerender"},
+    "purpose": {"prefetch", "prerender"},
+    "x-moz": {"prefetch"},
+    "x-purpose": {"preview", "prefetch"},
+}
+_TOKEN_SEPARATORS = re.compile(r"[;,]")
+
+
+def speculative(headers: Mapping[str, str]) -> bool:
+    """Whether a request is a browser's prefetch or prerender, not a visit (case-insensitive;
+    a header's value split on `;` and `,`, as in `Sec-Purpose: prefetch;prerender`)."""
+    for name, value in headers.items():
+        tokens = _SPECULATIVE.get(name.lower())
+        if tokens and any(t.strip().lower() in tokens for t in _TOKEN_SEPARATORS.split(value)):
+            return True
+    return False
 
 
 def click_line(at_ms: int, ref: str, page: str, qr: bool, device: str) -> bytes:

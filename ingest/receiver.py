@@ -269,6 +269,11 @@ class Receiver:
         if request.method == "HEAD":  # a link preview or prefetcher, not a visitor
             return RedirectResponse(clicklog.m_me_url(t.page, t.ref), 302,
                                     headers={"cache-control": "no-store"})  # fmt: skip
+        if clicklog.speculative(request.headers):
+            # Declined, not redirected: a browser may keep a prefetched redirect and send the
+            # real tap straight to m.me, uncounted; an error it keeps not, so the tap comes back.
+            return PlainTextResponse("a prefetch is not a visit: nothing is logged", 503,
+                                     headers={"cache-control": "no-store"})  # fmt: skip
         at = self._now_ms()
         qr = request.query_params.get("qr") == "1"
         device = clicklog.device_class(request.headers.get("user-agent"))
