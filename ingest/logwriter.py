@@ -1,5 +1,6 @@
 """The receiver's durable NDJSON logs: `log_file` names them, and `LogWriter` appends lines with
-group commit (one write and fsync per file per batch), acknowledging no line before its fsync."""
+group commit (one write and fsync per file per batch), acknowledging no line before its fsync.
+`reopen_on_sighup` keeps `serve` running on SIGHUP, its files reopened by name."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import asyncio
 import datetime as dt
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +48,7 @@ class LogWriter:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._files: dict[Path, int] = {}  # used only by the writer thread
+        self._reopen = False  # set by reopen(), taken by the writer thread at its next batch
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="refscope-log")
 
     def start(self) -> None:
@@ -58,6 +62,10 @@ class LogWriter:
         self._pending.append((path, line, future))
         self._wake.set()
         await future
+
+    def reopen(self) -> None:
+        """Close every file at the next write, which opens each again by its name."""
+        self._reopen = True
 
     @property
     def pending(self) -> int:
@@ -113,6 +121,9 @@ class LogWriter:
             by_path.setdefault(path, []).append(line)
         written, fsyncs = 0, []
         fds = []
+        if self._reopen:
+            self._reopen = False
+            self._close_files()
         self._make_room(by_path.keys())
         for path, lines in by_path.items():
             fd, torn = self._open(path)
@@ -176,6 +187,29 @@ class LogWriter:
     def _close_files(self) -> None:
         for path in list(self._files):
             self._forget(path)
+
+
+def reopen_on_sighup(writer: LogWriter) -> Callable[[], None]:
+    """On SIGHUP (logrotate's postrotate, `systemctl reload`, a closed terminal), which would
+    end the process, log it and have the writer reopen its files by name; returns what undoes
+    it. Signals reach the main thread only: a server running in another thread is left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    previous = signal.getsignal(signal.SIGHUP)
+
+    def hangup() -> None:
+        log.info("SIGHUP: log files are reopened by name at their next write; still serving")
+        writer.reopen()
+
+    loop.add_signal_handler(signal.SIGHUP, hangup)
+
+    def restore() -> None:
+        loop.remove_signal_handler(signal.SIGHUP)
+        if previous is not None:
+            signal.signal(signal.SIGHUP, previous)
+
+    return restore
 
 
 def make_dirs(path: Path) -> None:

@@ -177,16 +177,19 @@ class ServeProcess:
 
 
 @contextmanager
-def serve_process(tmp_path: Path, env: Mapping[Any, Any]) -> Iterator[ServeProcess]:
+def serve_process(
+    tmp_path: Path, env: Mapping[Any, Any], output: Path | None = None
+) -> Iterator[ServeProcess]:
     """Run `python -m ingest serve` on a free port of 127.0.0.1 with env, logging to
     tmp_path/logs, until it answers /healthz; SIGTERM it on the way out (its output is then in
-    .out)."""
+    .out, and in the file `output` while it runs, when given)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     args = [sys.executable, "-m", "ingest", "serve", "--port", str(port),
             "--log-dir", str(tmp_path / "logs"), "--db", str(tmp_path / "none.duckdb")]  # fmt: skip
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    sink = output.open("wb") if output is not None else None
+    proc = subprocess.Popen(args, env=env, stdout=sink or subprocess.PIPE, stderr=subprocess.STDOUT)
     served = ServeProcess(proc, f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + 20
@@ -201,3 +204,6 @@ def serve_process(tmp_path: Path, env: Mapping[Any, Any]) -> Iterator[ServeProce
     finally:
         proc.terminate()
         served.out, _ = proc.communicate(timeout=20)
+        if sink is not None:
+            sink.close()
+            served.out = Path(sink.name).read_bytes()
