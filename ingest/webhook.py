@@ -218,9 +218,13 @@ SELECT
                -- The item's own instant only: an entry's `time` is when the notification
                -- was sent, so a retried copy of an item without one (a delivery receipt) would
                -- get another key. https://developers.facebook.com/docs/graph-api/webhooks/getting-started
+               -- A postback without mid is named by its title, not its payload: the payload
+               -- goes only to the app that sent the button, so another app of the page logs
+               -- the same tap (in standby[]) without it.
+               -- https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks
                ELSE concat_ws(chr(31), page, who, kind,
                       CAST(epoch_ms(rs_ts(x.timestamp)) AS VARCHAR),
-                      rf.ref, rf.source, rf.ad_id, rf.referer_uri, x.postback.payload,
+                      rf.ref, rf.source, rf.ad_id, rf.referer_uri, x.postback.title,
                       optin.type, optin.ref, optin.payload, rs_instant(x.delivery.watermark),
                       array_to_string(mids, ','), rs_instant(x.read.watermark),
                       reaction.mid, reaction.action, reaction.reaction,

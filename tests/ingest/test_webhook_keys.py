@@ -77,3 +77,19 @@ def test_referral_keys_keep_their_formula_across_versions(tmp_path: Path) -> Non
             assert query("SELECT event_key FROM events WHERE psid = ?", psid) == [(key,)], psid
     finally:
         con.close()
+
+
+def test_a_postback_without_mid_is_keyed_on_its_title_not_its_payload(tmp_path: Path) -> None:
+    """Before v11.0 a postback had no mid: its key is its normalised fields, with its title and
+    without its payload (which only the app that sent the button gets: another app's copy in
+    standby[] must have the same key)."""
+    ref = f.referral_obj("window_sticker")
+    query = _ingest_to(tmp_path, [f.delivery(f.postback(referral=ref, with_mid=False, ts=T0))])
+    text = "\x1f".join([PAGE_ID, PSID, "postback", str(T0), "window_sticker", "SHORTLINK",
+                        "Get Started"])  # fmt: skip
+    con = duckdb.connect()
+    try:
+        (key,) = con.execute("SELECT md5_number(?)", [text]).fetchone() or (None,)
+    finally:
+        con.close()
+    assert query("SELECT event_key FROM events WHERE kind = 'postback'") == [(key,)]
