@@ -228,7 +228,14 @@ SELECT
                       optin.type, optin.ref, optin.payload, rs_instant(x.delivery.watermark),
                       array_to_string(mids, ','), rs_instant(x.read.watermark),
                       reaction.mid, reaction.action, reaction.reaction,
-                      pass_ctl.new_owner_app_id, take_ctl.new_owner_app_id,
+                      pass_ctl.new_owner_app_id,
+                      -- Which control: Meta's samples of a pass and a request name one app at
+                      -- one instant, and a take has the shape of a pass (a pass's key is as it
+                      -- was). https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_handovers
+                      CASE WHEN x.take_thread_control IS NOT NULL THEN 'take_thread_control' END,
+                      take_ctl.new_owner_app_id,
+                      CASE WHEN x.request_thread_control IS NOT NULL
+                           THEN 'request_thread_control' END,
                       request_ctl.requested_owner_app_id, CAST(x.app_roles AS VARCHAR))
            END) AS event_key,
     page AS page_id, who AS psid, who IS NOT NULL AND who_is_ref AS is_user_ref, t AS ts, kind,
