@@ -33,7 +33,16 @@ REFERRAL = {
     "ads_context_data": {"ad_title": V, "post_id": V},
     "product": {"id": V},
 }
-OPTIN = {"type": V, "ref": V, "user_ref": V, "payload": V, "source": V}
+# notification_messages_status is only on a stop or a resume of marketing messages.
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_optins
+OPTIN = {
+    "type": V,
+    "ref": V,
+    "user_ref": V,
+    "payload": V,
+    "source": V,
+    "notification_messages_status": V,
+}
 REACTION = {"mid": V, "action": V, "reaction": V, "emoji": V}
 CONTROL = {"new_owner_app_id": V, "previous_owner_app_id": V, "requested_owner_app_id": V}
 ATTACHMENTS = [{"type": V}]

@@ -225,7 +225,9 @@ SELECT
                ELSE concat_ws(chr(31), page, who, kind,
                       CAST(epoch_ms(rs_ts(x.timestamp)) AS VARCHAR),
                       rf.ref, rf.source, rf.ad_id, rf.referer_uri, x.postback.title,
-                      optin.type, optin.ref, optin.payload, rs_instant(x.delivery.watermark),
+                      optin.type, optin.ref, optin.payload,
+                      -- A stop or resume of marketing messages is no copy of the opt-in.
+                      optin.notification_messages_status, rs_instant(x.delivery.watermark),
                       array_to_string(mids, ','), rs_instant(x.read.watermark),
                       reaction.mid, reaction.action, reaction.reaction,
                       pass_ctl.new_owner_app_id,
