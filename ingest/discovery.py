@@ -14,9 +14,10 @@ import re
 from pathlib import Path
 
 from .errors import SourceError
-from .lake import MANIFEST, WHOLE
+from .lake import MANIFEST, PARTITIONED, WHOLE
 
 LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
+_WHOLE_FILES = {MANIFEST, *(f"{table}.parquet" for table in WHOLE)}  # a lake's, beside it
 
 
 def is_log_name(name: str) -> bool:
@@ -30,6 +31,21 @@ def is_lake(folder: Path) -> bool:
     return (folder / MANIFEST).is_file() and any(
         (folder / f"{table}.parquet").is_file() for table in WHOLE
     )
+
+
+def _lake_of(f: Path, lakes: dict[Path, bool]) -> Path | None:
+    """The lake f is a file of (its manifest, a small table's file, or a file below one of its
+    partitioned tables' folders), or None; lakes caches which folders are lakes."""
+
+    def lake(folder: Path) -> bool:
+        if folder not in lakes:
+            lakes[folder] = is_lake(folder)
+        return lakes[folder]
+
+    f = Path(os.path.abspath(f))  # links not resolved: the lake as the glob named it
+    if f.name in _WHOLE_FILES and lake(f.parent):
+        return f.parent
+    return next((d.parent for d in f.parents if d.name in PARTITIONED and lake(d.parent)), None)
 
 
 def _unreadable_dir(exc: OSError) -> None:
@@ -76,10 +92,23 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
             raise SourceError(f"{spec}: not a regular file or directory")
         else:
             raise SourceError(missing(spec))
-    manifests = {f for f in found if f.name == MANIFEST and is_lake(f.parent)}
-    if manifests and warnings is not None:  # named, or matched by a glob: said, not read
-        warnings += [f"{m}: a Parquet lake's manifest, not a log: left out" for m in manifests]
-    found -= manifests
+    # A lake's own files, named or matched by a glob (`logs/**` matches its Parquet files too):
+    # said, not read. Read, each was a run of rejects, and a sync wrote some anew for the next.
+    in_lakes: dict[Path, list[Path]] = {}
+    lakes: dict[Path, bool] = {}
+    for f in found:
+        home = _lake_of(f, lakes)
+        if home is not None:
+            in_lakes.setdefault(home, []).append(f)
+    for home, own in sorted(in_lakes.items()):
+        found.difference_update(own)
+        if warnings is None:
+            continue
+        if [f.name for f in own] == [MANIFEST]:
+            warnings.append(f"{own[0]}: a Parquet lake's manifest, not a log: left out")
+        else:
+            # No count: --follow says a warning again only when it changes.
+            warnings.append(f"{home}: a Parquet lake, not logs: its files are left out")
     for f in found:
         if not f.exists():  # a symlink whose target is gone
             raise SourceError(f"{f}: no such file or directory (a broken symlink)")

@@ -47,3 +47,24 @@ def test_a_json_file_named_like_the_manifest_outside_a_lake_is_still_read(tmp_pa
     """Only a lake's own manifest (beside its small tables' files) is left out."""
     log = f.write_ndjson(tmp_path / "logs" / lake.MANIFEST, [f.delivery(f.message(psid="7001"))])
     assert discovery.discover([str(tmp_path / "logs")]) == [log.resolve()]
+
+
+def test_a_recursive_glob_over_the_logs_reads_none_of_the_lakes_files(
+    db_path: Path, tmp_path: Path, query: Query
+) -> None:
+    """`ingest 'logs/**' --lake logs/lake`: the glob matches every file below logs, the lake's
+    Parquet files too. Read as logs, they were hundreds of rejects, and the small tables, written
+    anew by each sync, were read (and rejected) again at every run."""
+    logs = tmp_path / "logs"
+    log = f.write_ndjson(logs / "a.ndjson", [f.delivery(f.message(psid="7001", ts=f.T0))])
+    lake_dir = logs / "lake"
+    first = pipeline.run([str(logs)], db_path, lake_dir=lake_dir)
+    assert first.lake is not None and first.lake.written > 0
+    spec = f"{logs}/**"
+    for _ in range(2):
+        again = pipeline.run([spec], db_path, lake_dir=lake_dir)
+        assert (again.files, again.files_read, again.rejects_added) == (1, 0, 0)
+        assert any(str(lake_dir) in w and "lake" in w for w in again.warnings), again.warnings
+    assert query.scalar("SELECT count(*) FROM rejects") == 0
+    for glob_spec in (spec, f"{lake_dir}/**/*.parquet", f"{lake_dir}/events/*/*/*"):
+        assert discovery.discover([glob_spec, str(log)]) == [log.resolve()], glob_spec
