@@ -163,8 +163,8 @@ def _none_read(spec: str, others: list[str]) -> str:
 def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
     """The log files below a folder. A linked folder (an archive on another disk) is read too,
     as a glob reads it; one reached again (a link back up the tree) is not walked twice. Dot
-    files and folders are left out; the names of other files go to others. A lake's folder is
-    not walked."""
+    files and folders are left out; the names of other files go to others. A lake's own files
+    and table folders are not read."""
     found: set[Path] = set()
     walked: set[str] = set()
     for dirpath, dirs, files in os.walk(folder, onerror=_unreadable_dir, followlinks=True):
@@ -174,8 +174,10 @@ def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
             continue
         walked.add(real)
         if MANIFEST in files and is_lake(Path(dirpath)):
-            dirs.clear()
-            continue
+            # Its own files and table folders are no logs; logs beside them (a lake written
+            # into the logs' own folder, `--lake logs`) are read as anywhere else.
+            dirs[:] = [d for d in dirs if d not in PARTITIONED]
+            files = [f for f in files if f not in _WHOLE_FILES]
         # Dot files and folders are not read, as a shell's `*` and a glob's `**` leave them out:
         # an editor's lock link (`.#webhooks.ndjson`, broken by design) stopped the whole run.
         dirs[:] = [d for d in dirs if not d.startswith(".")]

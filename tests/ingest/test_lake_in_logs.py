@@ -68,3 +68,30 @@ def test_a_recursive_glob_over_the_logs_reads_none_of_the_lakes_files(
     assert query.scalar("SELECT count(*) FROM rejects") == 0
     for glob_spec in (spec, f"{lake_dir}/**/*.parquet", f"{lake_dir}/events/*/*/*"):
         assert discovery.discover([glob_spec, str(log)]) == [log.resolve()], glob_spec
+
+
+def test_a_lake_written_into_the_logs_folder_itself_hides_none_of_its_logs(
+    db_path: Path, tmp_path: Path, query: Query
+) -> None:
+    """`ingest logs --lake logs`: once the lake's manifest stood beside the logs, the folder was
+    taken for a lake and not walked: every later run said "nothing new to read in 0 files", and
+    the logs the receiver went on writing there were never read."""
+    logs = tmp_path / "logs"
+    f.write_ndjson(logs / "a.ndjson", [f.delivery(f.message(psid="7001", ts=f.T0))])
+    first = pipeline.run([str(logs)], db_path, lake_dir=logs)
+    assert first.files_read == 1 and (logs / lake.MANIFEST).is_file()
+    later = f.write_ndjson(
+        logs / "sub" / "b.ndjson", [f.delivery(f.message(psid="7002", ts=f.T0 + 1000))]
+    )
+    f.write_ndjson(logs / "a.ndjson", [f.delivery(f.message(psid="7003", ts=f.T0 + 2000))],
+                   mode="a")  # fmt: skip
+    second = pipeline.run([str(logs)], db_path, lake_dir=logs)
+    assert (second.files, second.files_read, second.rejects_added) == (2, 2, 0)
+    assert query.scalar("SELECT count(DISTINCT psid) FROM events") == 3
+    again = pipeline.run([str(logs)], db_path, lake_dir=logs)
+    assert (again.files, again.files_read, again.rejects_added) == (2, 0, 0)
+    warnings: list[str] = []
+    assert discovery.discover([str(logs)], warnings) == sorted(
+        [(logs / "a.ndjson").resolve(), later.resolve()], key=str
+    )
+    assert warnings == []
