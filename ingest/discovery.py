@@ -124,7 +124,7 @@ def _glob(spec: str) -> list[str]:
     """glob.glob(spec, recursive=True), but a `**` searches each folder once: Python's glob
     follows linked folders at every level, and two links back up the tree (`current`,
     `latest`) doubled its search at each one, down to the kernel's limit of links in a path.
-    As glob's, a `**` enters no hidden folder."""
+    As glob's, a `**` enters no hidden folder; unlike glob's, it stops at one it cannot list."""
     parts = spec.split(os.sep)
     if "**" not in parts:
         return glob.glob(spec, recursive=True)
@@ -134,7 +134,7 @@ def _glob(spec: str) -> list[str]:
     found: list[str] = []
     for base in glob.glob(head) if glob.has_magic(head) else [head]:
         walked: set[str] = set()
-        for dirpath, dirs, files in os.walk(base, followlinks=True):
+        for dirpath, dirs, files in os.walk(base, onerror=_unlisted, followlinks=True):
             real = os.path.realpath(dirpath)
             if real in walked:
                 dirs.clear()
@@ -148,6 +148,13 @@ def _glob(spec: str) -> list[str]:
                 top = [] if here else [dirpath]
                 found += [*top, *(os.path.join(dirpath, f) for f in files if f[0] != ".")]
     return found
+
+
+def _unlisted(exc: OSError) -> None:
+    """A folder a `**` cannot list is an error, as one named is: its logs were left unread,
+    unsaid. One not there (yet, or any more) holds nothing: the glob matches nothing in it."""
+    if not isinstance(exc, FileNotFoundError | NotADirectoryError):
+        _unreadable_dir(exc)
 
 
 def _none_read(spec: str, others: list[str]) -> str:

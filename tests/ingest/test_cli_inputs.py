@@ -143,6 +143,44 @@ def test_a_folder_that_cannot_be_listed_is_an_error(
     assert "sub: cannot list the folder: Permission denied" in result.output
 
 
+@pytest.mark.parametrize("pattern", ["**/*.ndjson", "**"])
+def test_a_folder_a_recursive_glob_cannot_list_is_an_error(
+    runner: CliRunner,
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    query: Query,
+    pattern: str,
+) -> None:
+    """As for the folder named: `'logs/**/*.ndjson'` over a folder it may not list read the
+    others and said nothing (exit 0), the logs in that one left unread."""
+    folder = tmp_path / "logs"
+    (folder / "sub").mkdir(parents=True)
+    f.write_ndjson(folder / "ok.ndjson", [f.delivery(f.message("hi"))])
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:  # root lists any folder: refuse this one as a user would be
+        if Path(path).name == "sub":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = runner.invoke(cli, ["ingest", f"{folder}/{pattern}", "--db", str(db_path)])
+    assert result.exit_code == 1, result.output
+    assert "sub: cannot list the folder: Permission denied" in result.output
+    assert query.scalar("SELECT count(*) FROM ingest_files") == 0
+
+
+def test_a_recursive_glob_under_a_folder_not_there_yet_matches_nothing(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """A folder the receiver has yet to make is no folder it cannot list."""
+    spec = f"{tmp_path}/logs/**/*.ndjson"
+    result = runner.invoke(cli, ["ingest", spec, "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert f"no files match '{spec}'" in result.output
+
+
 def test_a_file_name_that_is_not_utf8_is_read_and_found_again(
     runner: CliRunner, db_path: Path, log_dir: Path, query: Query
 ) -> None:
