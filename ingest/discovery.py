@@ -127,11 +127,14 @@ def _glob(spec: str) -> list[str]:
     As glob's, a `**` enters no hidden folder; unlike glob's, it stops at one it cannot list."""
     parts = spec.split(os.sep)
     if "**" not in parts:
+        _listable(spec)
         return glob.glob(spec, recursive=True)
     i = parts.index("**")
     head = os.sep.join(parts[:i]) or (os.sep if i == 1 else os.curdir)
     rest = parts[i + 1 :]  # [""] for a trailing separator: folders only, as glob's
     found: list[str] = []
+    if glob.has_magic(head):
+        _listable(head)
     for base in glob.glob(head) if glob.has_magic(head) else [head]:
         walked: set[str] = set()
         for dirpath, dirs, files in os.walk(base, onerror=_unlisted, followlinks=True):
@@ -150,8 +153,29 @@ def _glob(spec: str) -> list[str]:
     return found
 
 
+def _listable(spec: str) -> None:
+    """SourceError when a folder glob.glob(spec) lists cannot be listed: glob leaves it out
+    without a word (`logs/*/*.ndjson` read the other days' folders, and `logs/sub/*.ndjson`
+    matched nothing), where a folder named is an error. glob lists each folder that the parts
+    before a part with magic match."""
+    folder, name = os.path.split(spec)
+    if glob.has_magic(folder):
+        _listable(folder)
+        folders = glob.glob(folder)
+    else:
+        folders = [folder or os.curdir]
+    if not glob.has_magic(name):
+        return
+    for d in folders:
+        if os.path.isdir(d):
+            try:
+                os.scandir(d).close()
+            except OSError as exc:
+                _unlisted(exc)
+
+
 def _unlisted(exc: OSError) -> None:
-    """A folder a `**` cannot list is an error, as one named is: its logs were left unread,
+    """A folder a glob cannot list is an error, as one named is: its logs were left unread,
     unsaid. One not there (yet, or any more) holds nothing: the glob matches nothing in it."""
     if not isinstance(exc, FileNotFoundError | NotADirectoryError):
         _unreadable_dir(exc)

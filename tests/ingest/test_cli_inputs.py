@@ -171,6 +171,37 @@ def test_a_folder_a_recursive_glob_cannot_list_is_an_error(
     assert query.scalar("SELECT count(*) FROM ingest_files") == 0
 
 
+@pytest.mark.parametrize(
+    "pattern", ["*/*.ndjson", "sub/*.ndjson", "s*/*", "*/*/*.ndjson", "s*/d*/**/*.ndjson"]
+)
+def test_a_folder_a_glob_cannot_list_is_an_error(
+    runner: CliRunner,
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    query: Query,
+    pattern: str,
+) -> None:
+    """Python's glob leaves out a folder it cannot list without a word: `'logs/*/*.ndjson'`
+    read the other days' folders (exit 0), and `'logs/sub/*.ndjson'` said no files match."""
+    folder = tmp_path / "logs"
+    (folder / "sub" / "deeper").mkdir(parents=True)
+    f.write_ndjson(folder / "day" / "ok.ndjson", [f.delivery(f.message("hi"))])
+    f.write_ndjson(folder / "sun" / "deep" / "ok.ndjson", [f.delivery(f.message("hi"))])
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:  # root lists any folder: refuse this one as a user would be
+        if Path(path).name == "sub":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = runner.invoke(cli, ["ingest", f"{folder}/{pattern}", "--db", str(db_path)])
+    assert result.exit_code == 1, result.output
+    assert "sub: cannot list the folder: Permission denied" in result.output
+    assert query.scalar("SELECT count(*) FROM ingest_files") == 0
+
+
 def test_a_recursive_glob_under_a_folder_not_there_yet_matches_nothing(
     runner: CliRunner, db_path: Path, tmp_path: Path
 ) -> None:
