@@ -104,3 +104,18 @@ def test_follow_says_once_that_a_folder_holds_no_log_name(
     text = out.getvalue()
     assert text.count(f"warning: {logs}: no file is read by its name (1 left out: ") == 1, text
     assert Query(db_path)("SELECT count(*) FROM events") == [(0,)]
+
+
+def test_follow_names_its_paths_as_given_brackets_and_all(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A glob's character class read as markup: `'logs [old]/[wv]*.ndjson'` was announced as
+    `following logs /*.ndjson`, another glob than the one followed."""
+    logs = tmp_path / "logs [old]"
+    f.write_ndjson(logs / "webhooks.ndjson", [f.delivery(f.message("hi"))])
+    spec = f"{logs}/[wv]*.ndjson"
+    monkeypatch.setattr(cli_module.time, "sleep", lambda seconds: None)
+    out = io.StringIO()
+    cli_module._follow(Console(file=out, width=200), [spec], db_path, 2.0, None, None,
+                       cycles=1)  # fmt: skip
+    assert out.getvalue().splitlines()[0] == f"following {spec} every 2 s (Ctrl-C stops)"
