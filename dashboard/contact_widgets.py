@@ -14,18 +14,29 @@ from dashboard.filters import ContactPick
 from dashboard.widgets import LINK_CHANNELS
 
 
-def contact_picks(rows: pd.DataFrame) -> ContactPick:
+def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
     """Pickers that narrow the Contacts page to the rows behind one figure of another page: a
-    link or QR ref, an ad, a post, a website page, engaged or not. Their choices are those the
-    rows (contact_rows' columns) hold; a picker with none is left out."""
-    links = rows.loc[rows["channel"].isin(LINK_CHANNELS), "ref"]
+    link or QR ref of a page, an ad, a post, a website page, engaged or not. Their choices are
+    those the rows (contact_rows' columns) hold; a picker with none is left out.
+
+    A ref is picked with its page, as Links & QR codes counts it: the same ref on two pages is
+    two links, named with their page (page_list's label) as that page's chart names them."""
+    linked = rows.loc[rows["channel"].isin(LINK_CHANNELS) & rows["ref"].notna()]
+    links = pd.Series(list(zip(linked["ref"], linked["page_id"], strict=True)), dtype=object)
+    shared = set(linked.drop_duplicates(["page_id", "ref"])["ref"].loc[lambda r: r.duplicated()])
+    labels = dict(zip(pages["page_id"], pages["label"], strict=True))
+
+    def link_name(link: tuple[str, str]) -> str:
+        ref, page_id = link
+        return f"{ref} · {labels.get(page_id, page_id)}" if ref in shared else ref
+
     ads = rows[rows["channel"] == "ctm_ad"].dropna(subset=["ad_id"])
     named = ads.dropna(subset=["ad_title"]).drop_duplicates("ad_id")
     titles = dict(zip(named["ad_id"], named["ad_title"], strict=True))
     posts = rows.loc[rows["channel"] == "comment_reply", "post_id"]
     chats = rows.loc[rows["channel"] == "chat_widget", "referer_uri"].fillna("(unknown page)")
     pickers: list[tuple[str, str, pd.Series, Callable[[Any], str]]] = [
-        ("ref", "Link or QR ref", links, str),
+        ("ref", "Link or QR ref", links, link_name),
         ("ad_id", "Ad", ads["ad_id"], lambda a: f"{titles[a]} ({a})" if a in titles else a),
         ("post_id", "Post", posts, str),
         ("referer_uri", "Website page", chats, str),
@@ -50,6 +61,9 @@ def contact_picks(rows: pd.DataFrame) -> ContactPick:
         "Engaged", [None, True, False], format_func=yes_no, key="rs_pick_engaged"))  # fmt: skip
     if cleared:
         st.caption(f"No contact of these filters has {', '.join(cleared)}: that pick is cleared.")
+    link = chosen.pop("ref", None)
+    if isinstance(link, tuple):
+        chosen["ref"], chosen["ref_page"] = link
     return ContactPick(**chosen)  # type: ignore[arg-type]
 
 

@@ -92,6 +92,8 @@ class ContactPick:
     page: exact values (None = any)."""
 
     ref: str | None = None  # an m.me link or QR code ref (Links & QR codes)
+    # The page of that ref: the same ref on two pages is two links, each a row of its own.
+    ref_page: str | None = None
     ad_id: str | None = None  # a Click-to-Messenger ad (Ads)
     post_id: str | None = None  # the post of a comment reply (Comments)
     referer_uri: str | None = None  # a website page of the chat plugin (Website chat)
@@ -100,6 +102,7 @@ class ContactPick:
     def params(self) -> dict[str, object]:
         return {
             "ref": self.ref,
+            "ref_page": self.ref_page,
             "ad_id": self.ad_id,
             "post_id": self.post_id,
             "referer_uri": self.referer_uri,

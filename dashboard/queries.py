@@ -332,9 +332,9 @@ def contact_rows(
     ad_id, ad_title, referer_uri, post_id (of the comment a reply was sent to, as comments()
     finds it), message_count, engaged, reentry_count, last_seen_at.
 
-    pick narrows them to the rows behind one figure: an m.me link or QR ref (as refs() counts
-    it), an ad, a post or website page ('(unknown post)' and '(unknown page)' as shown), engaged
-    or not."""
+    pick narrows them to the rows behind one figure: an m.me link or QR ref of a page (as refs()
+    counts it), an ad, a post or website page ('(unknown post)' and '(unknown page)' as shown),
+    engaged or not."""
     params = f.params() | {"search": search} | (pick or ContactPick()).params()
     return con.execute(
         f"""WITH titled AS (
@@ -361,7 +361,8 @@ def contact_rows(
                        OR contains(lower(coalesce(nullif(c.ad_title, ''), t.title, n.title)),
                                    lower($search))
                        OR contains(lower(c.referer_uri), lower($search)))
-                  AND ($ref IS NULL OR (c.ref = $ref AND c.channel IN ('m_me_link', 'qr_code')))
+                  AND ($ref IS NULL OR (c.ref = $ref AND c.channel IN ('m_me_link', 'qr_code')
+                                        AND ($ref_page IS NULL OR c.page_id = $ref_page)))
                   AND ($ad_id IS NULL OR (c.ad_id = $ad_id AND c.channel = 'ctm_ad'))
                   AND ($referer_uri IS NULL OR (c.channel = 'chat_widget'
                        AND coalesce(c.referer_uri, '(unknown page)') = $referer_uri))

@@ -14,7 +14,7 @@ if rows.empty:
     st.stop()
 
 # The rows behind one figure of another page: its ref, ad, post or website page.
-pick = contact_widgets.contact_picks(rows)
+pick = contact_widgets.contact_picks(rows, store.fetch("page_list"))
 df = store.fetch("contact_rows", f, search, pick)
 if df.empty:
     widgets.nothing_in_range("No contacts match.", also="the picks above")

@@ -35,6 +35,44 @@ def test_picking_a_ref_gives_the_contacts_links_counts_for_it(con, demo_contacts
         assert len(want) == r.new_contacts
 
 
+def test_picking_a_ref_of_a_page_gives_that_rows_contacts_with_every_page_shown(
+    con, demo_contacts, filters
+):
+    """The same ref on two pages is a row each on Links & QR codes; with no page filter, picking
+    it with its page gave both pages' contacts, a number no row shows."""
+    refs = queries.refs(con, filters)
+    refs = refs[refs["new_contacts"] > 0]
+    assert refs["ref"].duplicated().any()  # a ref the demo uses on both its pages
+    for r in refs.itertuples():
+        want = {(c["page_id"], c["psid"]) for c in acquired(demo_contacts, filters)
+                if c["ref"] == r.ref and c["page_id"] == r.page_id
+                and c["channel"] in ("m_me_link", "qr_code")}  # fmt: skip
+        assert picked(con, filters, ref=r.ref, ref_page=r.page_id) == want
+        assert len(want) == r.new_contacts
+
+
+def test_contacts_ref_picker_names_a_shared_ref_with_its_page(monkeypatch, demo_db, con):
+    (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+    f = Filters(last - dt.timedelta(days=27), last)
+    refs = queries.refs(con, f)
+    refs = refs[refs["new_contacts"] > 0]
+    shared = refs[refs["ref"].duplicated(keep=False)]
+    assert len(shared) >= 2
+    monkeypatch.setenv("REFSCOPE_DB", str(demo_db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page("app_pages/contacts.py")
+    at.run()
+    assert not at.exception
+    pick = at.selectbox(key="rs_pick_ref")
+    for r in shared.itertuples():
+        assert f"{r.ref} · {r.page_id}" in pick.options  # the demo's pages have no names here
+        at.selectbox(key="rs_pick_ref").set_value((r.ref, r.page_id)).run()
+        assert not at.exception
+        df = at.dataframe[0].value
+        assert len(df) == r.new_contacts and set(df["page_id"]) == {r.page_id}
+        assert set(df["ref"]) == {r.ref}
+
+
 def test_picking_an_ad_gives_its_contacts_also_those_without_a_title(con, demo_contacts, filters):
     ads = queries.ads(con, filters)
     untitled = 0
@@ -120,8 +158,9 @@ def test_contacts_picks_survive_a_page_switch_and_a_pick_the_range_lacks_is_clea
     week = Filters(last - dt.timedelta(days=6), last)
     in_week = set(queries.contact_rows(con, week)["ref"].dropna())
     refs = at.selectbox(key="rs_pick_ref").options[1:]
-    gone = next(r for r in refs if r not in in_week)  # a ref of the 90 days, none this week
-    at.selectbox(key="rs_pick_ref").set_value(gone).run()
+    # A ref of the 90 days, none this week (on one page: its option is named by the ref alone).
+    gone = next(r for r in refs if r not in in_week and " · " not in r)
+    at.selectbox(key="rs_pick_ref").select_index(refs.index(gone) + 1).run()
     at.selectbox(key="rs_pick_engaged").set_value(True).run()
     at.text_input(key="rs_contacts_search").input(gone[:4]).run()  # still finds it
     n = len(at.dataframe[0].value)
@@ -129,7 +168,7 @@ def test_contacts_picks_survive_a_page_switch_and_a_pick_the_range_lacks_is_clea
     at.switch_page("app_pages/ads.py").run()
     at.switch_page("app_pages/contacts.py").run()
     assert not at.exception
-    assert at.selectbox(key="rs_pick_ref").value == gone
+    assert at.selectbox(key="rs_pick_ref").value[0] == gone
     assert at.selectbox(key="rs_pick_engaged").value is True
     assert at.text_input(key="rs_contacts_search").value == gone[:4]
     assert len(at.dataframe[0].value) == n
