@@ -100,8 +100,10 @@ pick = st.selectbox("Page id", [*stored, "other…"], key="pages_pick")
 named_id = st.text_input("Numeric page id", key="pages_id") if pick == "other…" else pick
 row = stored.get(named_id) or page_settings.StoredPage(named_id)
 st.caption(row.stored)
-username = st.text_input("Username", key="pages_username", placeholder=row.username_hint)
-name = st.text_input("Display name", key="pages_name", placeholder=row.name_hint)
+# Each page's fields are its own: what was typed for one page is not saved for the next chosen.
+username = st.text_input("Username", key=f"pages_username_{named_id}",
+                         placeholder=row.username_hint)  # fmt: skip
+name = st.text_input("Display name", key=f"pages_name_{named_id}", placeholder=row.name_hint)
 st.caption("A field left empty keeps what is stored.")
 if st.button("Save page"):
     outcome = page_settings.save(named_id or "", username, name)

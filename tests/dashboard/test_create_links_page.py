@@ -3,6 +3,8 @@ unregistered refs' pages, and registering nothing on a lake."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from streamlit.testing.v1 import AppTest
 
 from dashboard import reports
@@ -179,3 +181,31 @@ def test_create_links_without_contacts_downloads_the_registry_it_shows(open_app,
     assert first == "# refscope tracked_links, all dates, pages: all, channels: all, UTC"
     assert "spring_window" in rest
     assert reports.table_file_name("tracked_links", None, "csv") == "refscope-tracked_links.csv"
+
+
+def test_page_form_fields_belong_to_the_page_chosen(open_app, demo_copy):
+    """The form's username and name, typed for one page and saved, stayed in their boxes when
+    another page was chosen: a name then saved for that page gave it the first one's username
+    too, taking it from the first page. Each page's fields are its own."""
+    at = show(open_app(demo_copy), "create_links")
+    other = next(p for p in at.selectbox(key="pages_pick").options if p not in (ACME, "other…"))
+    at.selectbox(key="pages_pick").set_value(ACME).run()
+    _page_field(at, "Username").input("acmebakery")
+    _page_field(at, "Display name").input("Acme Bakery")
+    at.button[-1].click().run()
+    assert not at.exception
+    at.selectbox(key="pages_pick").set_value(other).run()
+    assert _page_field(at, "Username").value == ""
+    _page_field(at, "Display name").input("Northwind Coffee")
+    at.button[-1].click().run()
+    assert not at.exception
+    with opened(demo_copy) as con:
+        rows = con.execute("SELECT * FROM pages ORDER BY page_id").fetchall()
+    assert sorted(rows) == sorted(
+        [(ACME, "acmebakery", "Acme Bakery"), (other, None, "Northwind Coffee")]
+    )
+
+
+def _page_field(at: AppTest, label: str) -> Any:
+    (box,) = [t for t in at.text_input if t.label == label]
+    return box
