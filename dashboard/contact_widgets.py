@@ -19,26 +19,21 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
     link or QR ref of a page, an ad, a post, a website page, engaged or not. Their choices are
     those the rows (contact_rows' columns) hold; a picker with none is left out.
 
-    A ref is picked with its page, as Links & QR codes counts it: the same ref on two pages is
-    two links, named with their page (page_list's label) as that page's chart names them."""
-    linked = rows.loc[rows["channel"].isin(LINK_CHANNELS) & rows["ref"].notna()]
-    links = pd.Series(list(zip(linked["ref"], linked["page_id"], strict=True)), dtype=object)
-    shared = set(linked.drop_duplicates(["page_id", "ref"])["ref"].loc[lambda r: r.duplicated()])
+    A ref or post is picked with its page, as Links & QR codes and Comments count them: the same
+    ref (or "(unknown post)") on two pages is two rows there, named with their page (page_list's
+    label) as the Links & QR codes chart names them."""
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
-
-    def link_name(link: tuple[str, str]) -> str:
-        ref, page_id = link
-        return f"{ref} · {labels.get(page_id, page_id)}" if ref in shared else ref
-
+    links, link_name = _of_page(rows[rows["channel"].isin(LINK_CHANNELS)], "ref", labels)
+    replies = rows[rows["channel"] == "comment_reply"]
+    posts, post_name = _of_page(replies, "post_id", labels)
     ads = rows[rows["channel"] == "ctm_ad"].dropna(subset=["ad_id"])
     named = ads.dropna(subset=["ad_title"]).drop_duplicates("ad_id")
     titles = dict(zip(named["ad_id"], named["ad_title"], strict=True))
-    posts = rows.loc[rows["channel"] == "comment_reply", "post_id"]
     chats = rows.loc[rows["channel"] == "chat_widget", "referer_uri"].fillna("(unknown page)")
     pickers: list[tuple[str, str, pd.Series, Callable[[Any], str]]] = [
         ("ref", "Link or QR ref", links, link_name),
         ("ad_id", "Ad", ads["ad_id"], lambda a: f"{titles[a]} ({a})" if a in titles else a),
-        ("post_id", "Post", posts, str),
+        ("post_id", "Post", posts, post_name),
         ("referer_uri", "Website page", chats, str),
     ]
     chosen: dict[str, object] = {}
@@ -61,10 +56,27 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
         "Engaged", [None, True, False], format_func=yes_no, key="rs_pick_engaged"))  # fmt: skip
     if cleared:
         st.caption(f"No contact of these filters has {', '.join(cleared)}: that pick is cleared.")
-    link = chosen.pop("ref", None)
-    if isinstance(link, tuple):
-        chosen["ref"], chosen["ref_page"] = link
+    for name, page in (("ref", "ref_page"), ("post_id", "post_page")):
+        value = chosen.pop(name, None)
+        if isinstance(value, tuple):
+            chosen[name], chosen[page] = value
     return ContactPick(**chosen)  # type: ignore[arg-type]
+
+
+def _of_page(
+    rows: pd.DataFrame, column: str, labels: dict[str, str]
+) -> tuple[pd.Series, Callable[[tuple[str, str]], str]]:
+    """The (value, page_id) pairs of column in rows, and their names: the value alone, with its
+    page's label after it when another page has the value too."""
+    held = rows.loc[rows[column].notna()]
+    pairs = pd.Series(list(zip(held[column], held["page_id"], strict=True)), dtype=object)
+    shared = set(held.drop_duplicates([column, "page_id"])[column].loc[lambda v: v.duplicated()])
+
+    def name(pair: tuple[str, str]) -> str:
+        value, page_id = pair
+        return f"{value} · {labels.get(page_id, page_id)}" if value in shared else value
+
+    return pairs, name
 
 
 def contact_search() -> str:

@@ -96,6 +96,7 @@ class ContactPick:
     ref_page: str | None = None
     ad_id: str | None = None  # a Click-to-Messenger ad (Ads)
     post_id: str | None = None  # the post of a comment reply (Comments)
+    post_page: str | None = None  # its page: "(unknown post)" is a row of each page there
     referer_uri: str | None = None  # a website page of the chat plugin (Website chat)
     engaged: bool | None = None  # sent a second message, or not
 
@@ -105,6 +106,7 @@ class ContactPick:
             "ref_page": self.ref_page,
             "ad_id": self.ad_id,
             "post_id": self.post_id,
+            "post_page": self.post_page,
             "referer_uri": self.referer_uri,
             "engaged": self.engaged,
         }

@@ -372,7 +372,8 @@ def contact_rows(
                    c.referer_uri, c.post_of AS post_id, c.message_count,
                    c.second_message_at IS NOT NULL AS engaged, c.reentry_count, c.last_seen_at
             FROM c
-            WHERE $post_id IS NULL OR (c.channel = 'comment_reply' AND c.post_of = $post_id)
+            WHERE $post_id IS NULL OR (c.channel = 'comment_reply' AND c.post_of = $post_id
+                                       AND ($post_page IS NULL OR c.page_id = $post_page))
             ORDER BY c.first_seen_at DESC, c.page_id, c.psid""",
         params,
     ).df()

@@ -13,7 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import queries
 from dashboard.filters import ContactPick, Filters
-from tests.dashboard.conftest import CHATS, SMALL_RANGE
+from ingest import pipeline
+from tests import factories as fx
+from tests.dashboard.conftest import CHATS, SMALL_RANGE, opened
 from tests.dashboard.reference import acquired
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
@@ -93,6 +95,51 @@ def test_picking_a_post_gives_the_conversations_comments_counts_for_it(con, filt
         df = queries.contact_rows(con, f, "", ContactPick(post_id=r.post_id))
         assert len(df) == r.conversations
         assert set(df["channel"]) == {"comment_reply"} and set(df["post_id"]) == {r.post_id}
+
+
+OTHER_PAGE = "203948571620394"
+UNKNOWN_POST = {fx.PAGE_ID: 1, OTHER_PAGE: 2}  # page -> replies to a comment no log holds
+
+
+def _unknown_posts_db(path: Path) -> Path:
+    """Private replies on two pages to comments whose feed event no log holds: each page's
+    conversations are of "(unknown post)", a row of its own on Comments."""
+    lines: list[fx.Json] = []
+    for page, count in UNKNOWN_POST.items():
+        for i in range(count):
+            psid, ts = f"{page[:4]}{i}", fx.T0 + i * fx.MINUTE
+            echo = fx.private_reply_echo(f"c_{psid}", psid=psid, page_id=page, ts=ts)
+            lines.append(fx.delivery(echo, page_id=page))
+            reply = fx.message("yes please", psid=psid, page_id=page, ts=ts + fx.HOUR)
+            lines.append(fx.delivery(reply, page_id=page))
+    pipeline.run([str(fx.write_ndjson(path.parent / "logs" / "replies.ndjson", lines))], path)
+    return path
+
+
+def test_picking_the_unknown_post_of_a_page_gives_that_pages_conversations(tmp_path):
+    path = _unknown_posts_db(tmp_path / "replies.duckdb")
+    with opened(path) as con:
+        posts = queries.comments(con, SMALL_RANGE)
+        rows = zip(posts["page_id"], posts["post_id"], posts["conversations"], strict=True)
+        assert set(rows) == {(page, "(unknown post)", n) for page, n in UNKNOWN_POST.items()}
+        for page, n in UNKNOWN_POST.items():
+            pick = ContactPick(post_id="(unknown post)", post_page=page)
+            df = queries.contact_rows(con, SMALL_RANGE, "", pick)
+            assert len(df) == n and set(df["page_id"]) == {page}
+
+
+def test_contacts_post_picker_names_a_post_two_pages_show_with_its_page(open_app, tmp_path):
+    at = open_app(_unknown_posts_db(tmp_path / "replies.duckdb"))
+    at.switch_page("app_pages/contacts.py")
+    at.run()
+    assert not at.exception
+    pick = at.selectbox(key="rs_pick_post_id")
+    assert pick.options == ["any", *(f"(unknown post) · {p}" for p in sorted(UNKNOWN_POST))]
+    for page, n in UNKNOWN_POST.items():
+        at.selectbox(key="rs_pick_post_id").set_value(("(unknown post)", page)).run()
+        assert not at.exception
+        df = at.dataframe[0].value
+        assert len(df) == n and set(df["page_id"]) == {page}
 
 
 def test_contact_rows_name_the_post_of_each_comment_reply(con, filters):
