@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.filters import ContactPick
+from dashboard.filters import UNKNOWN_AD, ContactPick
 from dashboard.widgets import LINK_CHANNELS
 
 
@@ -26,13 +26,20 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
     links, link_name = _of_page(rows[rows["channel"].isin(LINK_CHANNELS)], "ref", labels)
     replies = rows[rows["channel"] == "comment_reply"]
     posts, post_name = _of_page(replies, "post_id", labels)
-    ads = rows[rows["channel"] == "ctm_ad"].dropna(subset=["ad_id"])
+    # Ad contacts whose referral named no ad are a row of the Ads page too: "(unknown ad)".
+    ads = rows[rows["channel"] == "ctm_ad"].fillna({"ad_id": UNKNOWN_AD})
     named = ads.dropna(subset=["ad_title"]).drop_duplicates("ad_id")
     titles = dict(zip(named["ad_id"], named["ad_title"], strict=True))
+
+    def ad_name(ad: str) -> str:
+        if ad == UNKNOWN_AD:
+            return f"{titles[ad]} {UNKNOWN_AD}" if ad in titles else ad
+        return f"{titles[ad]} ({ad})" if ad in titles else ad
+
     chats = rows.loc[rows["channel"] == "chat_widget", "referer_uri"].fillna("(unknown page)")
     pickers: list[tuple[str, str, pd.Series, Callable[[Any], str]]] = [
         ("ref", "Link or QR ref", links, link_name),
-        ("ad_id", "Ad", ads["ad_id"], lambda a: f"{titles[a]} ({a})" if a in titles else a),
+        ("ad_id", "Ad", ads["ad_id"], ad_name),
         ("post_id", "Post", posts, post_name),
         ("referer_uri", "Website page", chats, str),
     ]

@@ -86,6 +86,11 @@ def _spans(days: Sequence[dt.date]) -> str:
     return ", ".join(shown)
 
 
+# The pick of the ad contacts whose referral named no ad (source ADS without an ad_id): the Ads
+# page's row of them.
+UNKNOWN_AD = "(unknown ad)"
+
+
 @dataclass(frozen=True)
 class ContactPick:
     """The Contacts page's picks that narrow its rows to those behind one figure of another
@@ -94,7 +99,7 @@ class ContactPick:
     ref: str | None = None  # an m.me link or QR code ref (Links & QR codes)
     # The page of that ref: the same ref on two pages is two links, each a row of its own.
     ref_page: str | None = None
-    ad_id: str | None = None  # a Click-to-Messenger ad (Ads)
+    ad_id: str | None = None  # a Click-to-Messenger ad (Ads), or UNKNOWN_AD
     post_id: str | None = None  # the post of a comment reply (Comments)
     post_page: str | None = None  # its page: "(unknown post)" is a row of each page there
     referer_uri: str | None = None  # a website page of the chat plugin (Website chat)

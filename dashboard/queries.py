@@ -333,8 +333,8 @@ def contact_rows(
     finds it), message_count, engaged, reentry_count, last_seen_at.
 
     pick narrows them to the rows behind one figure: an m.me link or QR ref of a page (as refs()
-    counts it), an ad, a post or website page ('(unknown post)' and '(unknown page)' as shown),
-    engaged or not."""
+    counts it), an ad, a post or website page ('(unknown ad)', '(unknown post)' and '(unknown
+    page)' as shown), engaged or not."""
     params = f.params() | {"search": search} | (pick or ContactPick()).params()
     return con.execute(
         f"""WITH titled AS (
@@ -363,7 +363,8 @@ def contact_rows(
                        OR contains(lower(c.referer_uri), lower($search)))
                   AND ($ref IS NULL OR (c.ref = $ref AND c.channel IN ('m_me_link', 'qr_code')
                                         AND ($ref_page IS NULL OR c.page_id = $ref_page)))
-                  AND ($ad_id IS NULL OR (c.ad_id = $ad_id AND c.channel = 'ctm_ad'))
+                  AND ($ad_id IS NULL OR (coalesce(c.ad_id, '(unknown ad)') = $ad_id
+                                          AND c.channel = 'ctm_ad'))
                   AND ($referer_uri IS NULL OR (c.channel = 'chat_widget'
                        AND coalesce(c.referer_uri, '(unknown page)') = $referer_uri))
                   AND ($engaged IS NULL OR (c.second_message_at IS NOT NULL) = $engaged)

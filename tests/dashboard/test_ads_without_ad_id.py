@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import queries
+from dashboard.filters import UNKNOWN_AD, ContactPick
 from ingest import pipeline
 from tests import factories as fx
+from tests.dashboard.conftest import SMALL_RANGE, opened
 from tests.dashboard.screen import numbers, plotly_specs, show
 
 AD_ID = "6000000000001"
@@ -66,3 +69,27 @@ def test_an_ad_whose_referrals_carry_an_empty_title_is_named_by_its_insights(
     assert list(at.dataframe[0].value["ad_title"]) == ["Winter promo"]
     at = show(open_app(db_path), "contacts")
     assert set(at.dataframe[0].value["ad_title"]) == {"Winter promo"}
+
+
+@pytest.mark.parametrize("referral_title", [None, "Winter promo"], ids=["untitled", "same-title"])
+def test_contacts_picks_the_ad_contacts_whose_referral_named_no_ad(
+    open_app, db_path, referral_title
+):
+    """The Ads page's row of the contacts whose ADS referral had no ad_id (3 here) had no
+    choice in the Contacts page's Ad picker: the rows behind that figure could not be listed."""
+    build(db_path, referral_title)
+    ads = show(open_app(db_path), "ads").dataframe[0].value
+    (unknown,) = ads.loc[ads["ad_id"].isna(), "new_contacts"]
+    with opened(db_path) as con:
+        rows = queries.contact_rows(con, SMALL_RANGE, "", ContactPick(ad_id=UNKNOWN_AD))
+    assert len(rows) == unknown and rows["ad_id"].isna().all()
+    at = show(open_app(db_path), "contacts")
+    pick = at.selectbox(key="rs_pick_ad_id")
+    name = "(unknown ad)" if referral_title is None else f"{referral_title} (unknown ad)"
+    assert pick.options == ["any", name, f"Winter promo ({AD_ID})"]
+    pick.set_value("(unknown ad)").run()
+    assert not at.exception
+    df = at.dataframe[0].value
+    assert len(df) == unknown == 3 and df["ad_id"].isna().all()
+    at.selectbox(key="rs_pick_ad_id").set_value(AD_ID).run()
+    assert len(at.dataframe[0].value) == 2
