@@ -284,5 +284,33 @@ def test_filters_follow_the_user_to_another_page(page, server, con, last_day):
     assert "channel=organic" in page.url and "channel=ctm_ad" in page.url
 
 
+def test_a_ref_two_pages_use_is_picked_per_page_on_contacts(page, server, con, last_day):
+    """Links & QR codes counts a ref per page; Contacts offered it once and, with every page
+    shown, listed both pages' contacts under it."""
+    page.goto(f"{server.url}/contacts")
+    finished(page, "Contacts", '[data-testid="stDataFrame"]')
+    f = Filters(last_day - dt.timedelta(days=27), last_day)
+    refs = queries.refs(con, f)
+    refs = refs[refs["new_contacts"] > 0]
+    shared = refs[refs["ref"].duplicated(keep=False)]
+    assert len(shared) >= 2
+    for r in shared.itertuples():
+        option = f"{r.ref} · {r.page_id}"  # the demo database names no page
+        for _ in range(10):  # a rerun as the page settles may close the list before it shows
+            page.get_by_role("combobox", name="Link or QR ref", exact=True).click()
+            try:
+                expect(page.get_by_role("option", name=option, exact=True)).to_be_visible(
+                    timeout=3000
+                )
+            except AssertionError:
+                continue
+            page.get_by_role("option", name=option, exact=True).click()
+            break
+        else:
+            raise AssertionError(f"{option!r} never showed in the ref picker")
+        caption = f"{r.new_contacts:,} contact{'s' * (r.new_contacts != 1)} acquired"
+        expect(page.get_by_text(f"{caption} {f.start} – {f.end}")).to_be_visible()
+
+
 def new_contacts(con: Any, f: Filters) -> int:
     return int(queries.kpis(con, f)["new_contacts"].iloc[0])
