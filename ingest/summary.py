@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import pipeline
 from .wording import counted
@@ -53,7 +54,7 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
             title=title, title_justify="left", show_header=False, box=None, min_width=len(title)
         )
         for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            table.add_row(key, f"{n:,}")
+            table.add_row(Text(key), f"{n:,}")  # a reason quotes the data: "[/x]" is no markup
         console.print(table)
 
 

@@ -1,0 +1,28 @@
+"""Text from the data (reject reasons, file names, URLs, HTTP answers) in what the commands print
+through rich: shown as given, never read as markup ("[/x]" was a MarkupError traceback, "[b]"
+left out)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import tests.factories as f
+from dashboard.cli import cli
+from tests.ingest.insight_setup import row
+
+
+def test_a_reject_reason_with_brackets_is_shown_as_given(
+    runner: CliRunner, tmp_path: Path, db_path: Path
+) -> None:
+    """An insights row in a currency '[/x]' beside spend in EUR: its reason in the summary."""
+    log = f.write_ndjson(tmp_path / "insights.ndjson", [
+        row("2026-11-02", account_currency="EUR", account_id="1"),
+        row("2026-11-03", account_currency="[/x]", account_id="1"),
+        row("2026-11-04", account_currency="[b]", account_id="1"),
+    ])  # fmt: skip
+    res = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    words = " ".join(res.output.split())
+    assert "insights row in [/x] 1" in words and "insights row in [b] 1" in words, words
