@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from . import db
 from . import rebuild as rebuild_mod
@@ -76,17 +77,19 @@ def rebuild(
         if not stop.is_set():
             raise
         bar.stop()
-        console.print(f"stopped: {out} is not written (a rebuild is whole or nothing); "
-                      f"{db_file} is unchanged", soft_wrap=True)  # fmt: skip
+        console.print(f"stopped: {escape(str(out))} is not written (a rebuild is whole or "
+                      f"nothing); {escape(str(db_file))} is unchanged", soft_wrap=True)  # fmt: skip
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()
         bar.stop()
     print_summary(console, done.result)
+    db_name, out_name = escape(str(db_file)), escape(str(out))  # "data [old]" is no markup
     carried = ", ".join(f"{t} {n:,}" for t, n in done.carried.items())
-    console.print(f"carried over from {db_file}: {carried}", soft_wrap=True)
+    console.print(f"carried over from {db_name}: {carried}", soft_wrap=True)
     rows = ", ".join(f"{t} {done.before[t]:,} → {done.after[t]:,}" for t in done.before)
     console.print(f"rows before → after: {rows}", soft_wrap=True)
     console.print(f"message text {'kept' if done.keep_text else 'not kept'}", soft_wrap=True)
-    console.print(f"{db_file} is unchanged. Check {out}, then put it in its place (with no "
-                  f"refscope process running): mv {out} {db_file}", soft_wrap=True)  # fmt: skip
+    console.print(f"{db_name} is unchanged. Check {out_name}, then put it in its place (with "
+                  f"no refscope process running): mv {out_name} {db_name}",
+                  soft_wrap=True)  # fmt: skip

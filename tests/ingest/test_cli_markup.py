@@ -26,3 +26,17 @@ def test_a_reject_reason_with_brackets_is_shown_as_given(
     assert res.exit_code == 0, res.output
     words = " ".join(res.output.split())
     assert "insights row in [/x] 1" in words and "insights row in [b] 1" in words, words
+
+
+def test_rebuild_names_its_files_as_given(runner: CliRunner, tmp_path: Path) -> None:
+    """A folder named 'data [old]': the lines naming the database and the new file keep it."""
+    here = tmp_path / "data [old]"
+    log = f.write_ndjson(here / "logs [b]" / "a.ndjson", [f.delivery(f.message("hi"))])
+    old, new = here / "refscope.duckdb", here / "new [/x].duckdb"
+    assert runner.invoke(cli, ["ingest", str(log), "--db", str(old)]).exit_code == 0
+    res = runner.invoke(cli, ["rebuild", "--db", str(old), "--out", str(new)])
+    assert res.exit_code == 0, res.output
+    words = " ".join(res.output.split())
+    assert f"carried over from {old}: " in words, words
+    assert f"{old} is unchanged. Check {new}, then" in words, words
+    assert words.endswith(f"mv {new} {old}"), words
