@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from . import fetch, graph, remote
 from .cli_options import DB_OPTION
@@ -68,7 +69,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file
         download.stop()
         ingest.stop()
     if result is None:
-        console.print(f"nothing new at {fetch.safe_url(url)}", soft_wrap=True)
+        console.print(f"nothing new at {escape(fetch.safe_url(url))}", soft_wrap=True)
     else:
         result.warnings = [_SPOOL.sub(lambda _: fetch.safe_url(url), w) for w in result.warnings]
         print_summary(console, result)

@@ -5,6 +5,7 @@ left out)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -40,3 +41,14 @@ def test_rebuild_names_its_files_as_given(runner: CliRunner, tmp_path: Path) -> 
     assert f"carried over from {old}: " in words, words
     assert f"{old} is unchanged. Check {new}, then" in words, words
     assert words.endswith(f"mv {new} {old}"), words
+
+
+def test_pull_logs_says_nothing_new_at_the_url_as_given(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    s, base = site
+    s.answers["/exports/[b]x[/x].ndjson"] = 204  # nothing in it yet
+    url = base + "/exports/[b]x[/x].ndjson"
+    res = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert res.output == f"nothing new at {url}\n", res.output
