@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from . import fetch, graph, remote
 from .cli_options import DB_OPTION
@@ -103,7 +104,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
 
             def waiting(why: str) -> None:  # on a terminal in the spinner, else a line (cron)
                 if console.is_terminal:
-                    status.update(f"pulling ad insights… {why}")
+                    status.update(Text(f"pulling ad insights… {why}"))  # quotes an answer
                 else:
                     click.echo(f"pull ads: {why}", err=True)
 

@@ -4,13 +4,16 @@ left out)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 import tests.factories as f
 from dashboard.cli import cli
+from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, insight, serving
 from tests.ingest.insight_setup import row
 
 
@@ -52,3 +55,29 @@ def test_pull_logs_says_nothing_new_at_the_url_as_given(
     res = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
     assert res.exit_code == 0, res.output
     assert res.output == f"nothing new at {url}\n", res.output
+
+
+def test_pull_ads_on_a_terminal_shows_a_throttled_answer_as_given(
+    db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The spinner says why it waits, quoting the Graph API's answer: '[/x]' in it was a
+    MarkupError traceback in place of the pull."""
+    asked: list[str] = []
+
+    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        asked.append(path)
+        if len(asked) == 1:  # throttled, by a proxy: no error code, a Retry-After of 1 s
+            return 429, {"error": {"message": "[b]busy[/x]"}}, {"Retry-After": "1"}
+        return 200, {"data": [insight(str(TODAY), "601", "1.50")]}, {}
+
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # a terminal, to rich: the spinner is shown
+    monkeypatch.setenv("COLUMNS", "200")  # its line on one line
+    with serving(answer) as base:
+        args = ["pull", "ads", "--account", ACCOUNT, "--base-url", base,
+                "--since", str(TODAY), "--until", str(TODAY), "--db", str(db_path)]  # fmt: skip
+        res = runner.invoke(cli, args)
+    assert res.exit_code == 0 and res.exception is None, (res.exception, res.output)
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", res.output)  # without the terminal's colours
+    assert len(asked) == 2 and "1 insight row (1 result page " in plain, plain
+    assert "pulling ad insights… throttled (code 0: [b]busy[/x]); retrying in 1 s" in plain, plain
