@@ -111,10 +111,10 @@ def ingest(
                 "(where `refscope serve` writes), and there is no such folder here"
             )
         paths = (str(DEFAULT_LOG_DIR),)
-    console = Console()
+    console = Console(emoji=False)  # a name's ':fire:' is no emoji code
     if follow:
         _follow(console, list(paths), db_file, interval, keep_text, lake_dir,
-                err_console=Console(stderr=True))  # fmt: skip
+                err_console=Console(stderr=True, emoji=False))  # fmt: skip
         return
     bar = ReadBar(console, progress)
     planned = False  # the database is open and the run planned: stopped before, nothing is written

@@ -39,7 +39,7 @@ def pull() -> None:
 @DB_OPTION
 def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file: Path) -> None:
     """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
-    console = Console()
+    console = Console(emoji=False)  # a URL's ':fire:' is no emoji code
     download, ingest = ReadBar(console, progress, "download"), ReadBar(console, progress)
 
     def on_plan(total: int) -> None:  # downloaded: the ingest's bar follows
@@ -96,7 +96,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file
 def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
              api_version: str, base_url: str, db_file: Path) -> None:  # fmt: skip
     """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
-    console = Console()
+    console = Console(emoji=False)  # nor an answer's
     stop = Stop()
     restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
     try:

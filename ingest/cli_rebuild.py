@@ -55,7 +55,7 @@ def rebuild(
     finally:
         old.close()
     problem = found.problem()
-    console = Console()
+    console = Console(emoji=False)  # a file name's ':fire:' is no emoji code
     if problem and not allow_missing:
         raise click.ClickException(
             f"{problem}. Give them as PATH (or the files that hold their lines now), or pass "

@@ -34,7 +34,7 @@ def test_a_reject_reason_with_brackets_is_shown_as_given(
 
 def test_rebuild_names_its_files_as_given(runner: CliRunner, tmp_path: Path) -> None:
     """A folder named 'data [old]': the lines naming the database and the new file keep it."""
-    here = tmp_path / "data [old]"
+    here = tmp_path / "data [old] :fire:"  # nor an emoji code
     log = f.write_ndjson(here / "logs [b]" / "a.ndjson", [f.delivery(f.message("hi"))])
     old, new = here / "refscope.duckdb", here / "new [/x].duckdb"
     assert runner.invoke(cli, ["ingest", str(log), "--db", str(old)]).exit_code == 0
@@ -81,3 +81,19 @@ def test_pull_ads_on_a_terminal_shows_a_throttled_answer_as_given(
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", res.output)  # without the terminal's colours
     assert len(asked) == 2 and "1 insight row (1 result page " in plain, plain
     assert "pulling ad insights… throttled (code 0: [b]busy[/x]); retrying in 1 s" in plain, plain
+
+
+def test_a_name_with_an_emoji_code_is_shown_as_given(
+    site: Any, runner: CliRunner, tmp_path: Path, db_path: Path
+) -> None:
+    """':fire:' in a folder's name or a URL is no 🔥."""
+    folder = tmp_path / "logs :fire:"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("hi")
+    res = runner.invoke(cli, ["ingest", str(folder), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith(f"warning: {folder}: no file is read by its name"), res.output
+    s, base = site
+    s.answers["/:fire:.ndjson"] = 204
+    res = runner.invoke(cli, ["pull", "logs", base + "/:fire:.ndjson", "--db", str(db_path)])
+    assert res.output == f"nothing new at {base}/:fire:.ndjson\n", res.output
