@@ -170,8 +170,10 @@ def _follow(
     match nothing yet) and a database that cannot be opened for a reason other than a lock."""
     errors = err_console or console
     _follow_preflight(paths, db_file)
-    console.print(  # a glob's [a-z] is no markup
-        f"following {escape(', '.join(paths))} every {interval:g} s (Ctrl-C stops)", soft_wrap=True
+    console.print(  # a glob's [a-z] is no markup, and escaping it would double a last "\\"
+        f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)",
+        markup=False,
+        soft_wrap=True,
     )
     failing: str | None = None  # the error of the last cycle, said once while it lasts
     warned: list[str] = []  # the warnings of the last cycle, likewise

@@ -5,6 +5,7 @@ left out)."""
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 
 import tests.factories as f
 from dashboard.cli import cli
+from tests.ingest.cli_setup import _refscope
 from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, insight, serving
 from tests.ingest.insight_setup import row
 
@@ -97,3 +99,20 @@ def test_a_name_with_an_emoji_code_is_shown_as_given(
     s.answers["/:fire:.ndjson"] = 204
     res = runner.invoke(cli, ["pull", "logs", base + "/:fire:.ndjson", "--db", str(db_path)])
     assert res.output == f"nothing new at {base}/:fire:.ndjson\n", res.output
+
+
+def test_follow_names_a_folder_ending_in_a_backslash_as_given(tmp_path: Path) -> None:
+    """Escaped as markup, its last backslash was shown twice: 'logs\\' as 'logs\\\\'."""
+    logs = tmp_path / "logs\\"
+    f.write_ndjson(logs / "webhooks.ndjson", [f.delivery(f.message("hi"))])
+    proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db",
+                     str(tmp_path / "refscope.duckdb"), cwd=tmp_path)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert first == f"following {logs} every 0.2 s (Ctrl-C stops)\n", (first, out, err)
