@@ -170,7 +170,7 @@ def _follow(
     match nothing yet) and a database that cannot be opened for a reason other than a lock."""
     errors = err_console or console
     _follow_preflight(paths, db_file)
-    console.print(  # a glob's [a-z] is no markup, and escaping it would double a last "\\"
+    console.print(  # a glob's [a-z] is no markup; escaping would double a last backslash
         f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)",
         markup=False,
         soft_wrap=True,

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 from . import fetch, graph, remote
@@ -70,7 +69,8 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file
         download.stop()
         ingest.stop()
     if result is None:
-        console.print(f"nothing new at {escape(fetch.safe_url(url))}", soft_wrap=True)
+        # No markup: a URL's "[b]" is none, and escaping it would double a last backslash.
+        console.print(f"nothing new at {fetch.safe_url(url)}", markup=False, soft_wrap=True)
     else:
         result.warnings = [_SPOOL.sub(lambda _: fetch.safe_url(url), w) for w in result.warnings]
         print_summary(console, result)

@@ -116,3 +116,14 @@ def test_follow_names_a_folder_ending_in_a_backslash_as_given(tmp_path: Path) ->
         if proc.poll() is None:
             proc.kill()
     assert first == f"following {logs} every 0.2 s (Ctrl-C stops)\n", (first, out, err)
+
+
+def test_pull_logs_says_nothing_new_at_a_url_ending_in_a_backslash_as_given(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    """Escaped as markup, its last backslash was shown twice."""
+    s, base = site
+    s.answers["/export\\"] = 204
+    res = runner.invoke(cli, ["pull", "logs", base + "/export\\", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert res.output == f"nothing new at {base}/export\\\n", res.output
