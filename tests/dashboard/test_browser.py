@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dashboard import queries
 from dashboard.chromium import HEADLESS_ARGS, INSTALL_HINT, chromium_path
@@ -176,6 +177,22 @@ def finished(page: Page, title: str, ready: str, plots: int | None = None) -> No
     assert "Traceback" not in page.locator("body").inner_text()
 
 
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick option in the selectbox of label. A rerun of the page (as it settles after loading)
+    may close the list before the option shows, or redraw it while the option is clicked: the
+    list is opened again then, ten times at most."""
+    for _ in range(10):
+        page.get_by_role("combobox", name=label, exact=True).click()
+        try:
+            expect(page.get_by_role("option", name=option, exact=True)).to_be_visible(timeout=3000)
+            page.get_by_role("option", name=option, exact=True).click(timeout=3000)
+        except (AssertionError, PlaywrightTimeoutError):
+            continue
+        expect(page.get_by_role("combobox", name=label, exact=True)).to_have_value(option)
+        return
+    raise AssertionError(f"{option!r} never showed in the {label!r} list")
+
+
 def kpi(page: Page, label: str) -> Any:
     return (
         page.locator('[data-testid="stMetric"]')
@@ -296,18 +313,7 @@ def test_a_ref_two_pages_use_is_picked_per_page_on_contacts(page, server, con, l
     assert len(shared) >= 2
     for r in shared.itertuples():
         option = f"{r.ref} · {r.page_id}"  # the demo database names no page
-        for _ in range(10):  # a rerun as the page settles may close the list before it shows
-            page.get_by_role("combobox", name="Link or QR ref", exact=True).click()
-            try:
-                expect(page.get_by_role("option", name=option, exact=True)).to_be_visible(
-                    timeout=3000
-                )
-            except AssertionError:
-                continue
-            page.get_by_role("option", name=option, exact=True).click()
-            break
-        else:
-            raise AssertionError(f"{option!r} never showed in the ref picker")
+        choose(page, "Link or QR ref", option)
         caption = f"{r.new_contacts:,} contact{'s' * (r.new_contacts != 1)} acquired"
         expect(page.get_by_text(f"{caption} {f.start} – {f.end}")).to_be_visible()
 

@@ -85,7 +85,7 @@ def test_name_a_page_in_the_form_and_see_the_views_take_it(
     `refscope pages set` saves it, and the pickers name the page by it at once."""
     page.goto(f"{server.url}/create_links")
     tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
-    _choose(page, "Page id", ACME)
+    tb.choose(page, "Page id", ACME)
     username, name = page.get_by_label("Username", exact=True), page.get_by_label("Display name")
     username.fill("acme")
     username.press("Tab")
@@ -103,7 +103,7 @@ def test_name_a_page_in_the_form_and_see_the_views_take_it(
     ).to_be_visible()
     assert _pages(writable_db) == [(ACME, "Acme.Bakery", "Acme Bakery")]
     expect(page.get_by_text("Stored: username Acme.Bakery, name Acme Bakery.")).to_be_visible()
-    _choose(page, "Page", "Acme Bakery (Acme.Bakery)")  # the link form's picker, by its name
+    tb.choose(page, "Page", "Acme Bakery (Acme.Bakery)")  # the link form's picker, by its name
 
 
 def _pages(path: Path) -> list[tuple[str, str | None, str | None]]:
@@ -112,18 +112,3 @@ def _pages(path: Path) -> list[tuple[str, str | None, str | None]]:
         return [tuple(r) for r in con.execute("SELECT * FROM pages ORDER BY page_id").fetchall()]
     finally:
         con.close()
-
-
-def _choose(page: Page, label: str, option: str) -> None:
-    """Pick option in the selectbox of label; the list is opened again when a rerun of the page
-    (as it settles after loading) closed it before the option showed."""
-    for _ in range(10):
-        page.get_by_role("combobox", name=label, exact=True).click()
-        try:
-            expect(page.get_by_role("option", name=option, exact=True)).to_be_visible(timeout=3000)
-        except AssertionError:
-            continue
-        page.get_by_role("option", name=option, exact=True).click()
-        expect(page.get_by_role("combobox", name=label, exact=True)).to_have_value(option)
-        return
-    raise AssertionError(f"{option!r} never showed in the {label!r} list")
