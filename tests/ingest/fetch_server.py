@@ -10,10 +10,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dashboard import queries
+from ingest import db
 from tests.factories import batch, entry, message
 from tests.local_http import served
 
@@ -131,3 +134,13 @@ def lines(start: int, n: int) -> bytes:
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("ingest.fetch.BACKOFF_SECONDS", 0.0)
+
+
+def run_totals(db_path: Path) -> tuple[int, int, int]:
+    """The runs' lines, events and rejects, as the dashboard adds them up."""
+    con = db.connect(db_path, read_only=True)
+    try:
+        totals = queries.ingest_totals(con).iloc[0]
+    finally:
+        con.close()
+    return totals["lines"], totals["events"], totals["rejects"]

@@ -124,20 +124,26 @@ def test_a_broken_symlink_is_named_as_such(
     assert "gone.ndjson: no such file or directory (a broken symlink)" in result.output
 
 
+def _refuse_listing(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Folders called name cannot be listed, as for a user without the right (root lists any
+    folder, so it is refused here)."""
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path).name == name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
 def test_a_folder_that_cannot_be_listed_is_an_error(
     runner: CliRunner, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "logs"
     (folder / "sub").mkdir(parents=True)
     f.write_ndjson(folder / "ok.ndjson", [f.delivery(f.message("hi"))])
-    real_scandir = os.scandir
-
-    def scandir(path: Any) -> Any:  # root lists any folder: refuse this one as a user would be
-        if Path(path).name == "sub":
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    _refuse_listing(monkeypatch, "sub")
     result = runner.invoke(cli, ["ingest", str(folder), "--db", str(db_path)])
     assert result.exit_code == 1
     assert "sub: cannot list the folder: Permission denied" in result.output
@@ -157,14 +163,7 @@ def test_a_folder_a_recursive_glob_cannot_list_is_an_error(
     folder = tmp_path / "logs"
     (folder / "sub").mkdir(parents=True)
     f.write_ndjson(folder / "ok.ndjson", [f.delivery(f.message("hi"))])
-    real_scandir = os.scandir
-
-    def scandir(path: Any) -> Any:  # root lists any folder: refuse this one as a user would be
-        if Path(path).name == "sub":
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    _refuse_listing(monkeypatch, "sub")
     result = runner.invoke(cli, ["ingest", f"{folder}/{pattern}", "--db", str(db_path)])
     assert result.exit_code == 1, result.output
     assert "sub: cannot list the folder: Permission denied" in result.output
@@ -188,14 +187,7 @@ def test_a_folder_a_glob_cannot_list_is_an_error(
     (folder / "sub" / "deeper").mkdir(parents=True)
     f.write_ndjson(folder / "day" / "ok.ndjson", [f.delivery(f.message("hi"))])
     f.write_ndjson(folder / "sun" / "deep" / "ok.ndjson", [f.delivery(f.message("hi"))])
-    real_scandir = os.scandir
-
-    def scandir(path: Any) -> Any:  # root lists any folder: refuse this one as a user would be
-        if Path(path).name == "sub":
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    _refuse_listing(monkeypatch, "sub")
     result = runner.invoke(cli, ["ingest", f"{folder}/{pattern}", "--db", str(db_path)])
     assert result.exit_code == 1, result.output
     assert "sub: cannot list the folder: Permission denied" in result.output

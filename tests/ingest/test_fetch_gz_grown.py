@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from dashboard import queries
-from ingest import db, remote
-from tests.ingest.fetch_server import lines
+from ingest import remote
+from tests.ingest.fetch_server import lines, run_totals
 from tests.ingest.graph_setup import ACCOUNT, TODAY, FakeGraph, insight
 from tests.ingest.graph_setup import pull as pull_ads
 
@@ -44,12 +43,7 @@ def test_a_grown_gz_adds_its_new_lines_only(
         assert (res.lines, res.events_added, res.duplicates, res.rejects_added) == (3, 3, 0, 0)
     assert query.scalar("SELECT count(*) FROM events") == 26
     assert query.scalar("SELECT count(*) FROM rejects") == 1
-    con = db.connect(db_path, read_only=True)
-    try:
-        totals = queries.ingest_totals(con).iloc[0]
-    finally:
-        con.close()
-    assert (totals["lines"], totals["events"], totals["rejects"]) == (27, 26, 1)
+    assert run_totals(db_path) == (27, 26, 1)
     assert query("SELECT offset_done, lines_done FROM ingest_files") == [(len(text), 27)]
     assert remote.pull_logs(base + URL, {}, db_path) is None  # unchanged: a 304
 
