@@ -78,10 +78,16 @@ def _write_codes(out: Path, codes: Sequence[links_mod.Link], style: qr.QrStyle,
 def _write_code(out: Path, registry: links_mod.Registry, link: links_mod.Link,
                 style: qr.QrStyle) -> list[str]:  # fmt: skip
     """Write one registered code (links qr, links create), named by `links.code_name`: a ref
-    equal but for case to another registered QR code's gets a name of its own, and says so."""
+    registered as a QR code for another page too, or equal but for case to another registered
+    QR code's, gets a name of its own, and says so."""
     name = links_mod.code_name(registry, link)
     lines = _write_codes(out, [link], style, [name])
-    if name != link.ref:
+    if links_mod.other_pages(registry, link):
+        lines.append(
+            f"named <ref>.<page>.png/.svg, as {link.ref} is a QR code of several pages (one "
+            "file each)"
+        )
+    if links_mod.case_twin(registry, link):
         lines.append(
             f"named <ref>~<hash>.png/.svg, as another QR code's ref differs from {link.ref} "
             "only in case (one file to a file system that ignores case)"

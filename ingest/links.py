@@ -314,15 +314,32 @@ def case_twins(links: Sequence[Link]) -> list[str]:
 
 def code_name(registry: Registry, link: Link) -> str:
     """The file name (without extension) of one registered code written alone (`links qr`,
-    `links create`): `<ref>`, or `<ref>~<hash>` as code_names names refs equal but for case
-    when the registry holds a QR code of such a twin (`Spring` beside `spring`), so neither
-    code takes the other's file on a file system that ignores case."""
+    `links create`), as code_names names it among the registry's QR codes: `<ref>`;
+    `<ref>.<page>` when the registry holds a QR code of the same ref for another page, so one
+    page's code is not written over the other's; `<ref>~<hash>` (`.<page>` after it on several
+    pages) when it holds a QR code of a ref equal but for case (`Spring` beside `spring`), so
+    neither code takes the other's file on a file system that ignores case."""
+    shared = other_pages(registry, link)
+    if case_twin(registry, link):
+        return _hashed_name(link.ref, link.page, shared=shared)
+    return _shared_name(link.ref, link.page) if shared else link.ref
+
+
+def case_twin(registry: Registry, link: Link) -> bool:
+    """Whether the registry holds a QR code of a ref equal to link's but for case."""
     folded = link.ref.casefold()
-    twin = any(
+    return any(
         x.channel == "qr_code" and x.ref != link.ref and x.ref.casefold() == folded
         for x in registry.links.values()
     )
-    return _hashed_name(link.ref, link.page, shared=False) if twin else link.ref
+
+
+def other_pages(registry: Registry, link: Link) -> bool:
+    """Whether the registry holds a QR code of link's ref for another page."""
+    return any(
+        x.channel == "qr_code" and x.ref == link.ref and registry.key(x) != registry.key(link)
+        for x in registry.links.values()
+    )
 
 
 def _names(links: Sequence[Link], refs: Counter[str]) -> list[str]:

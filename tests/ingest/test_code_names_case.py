@@ -78,3 +78,28 @@ def test_a_code_written_alone_takes_no_file_of_a_ref_equal_but_for_case(
     for name, ref in zip(files, ("Spring", "Spring", "spring"), strict=True):
         assert decode((out / name).read_bytes()) == f"https://m.me/acmebakery?ref={ref}"
     assert "another QR code's ref differs from spring only in case" in "\n".join(lines)
+
+
+def test_a_code_written_alone_takes_no_file_of_the_same_ref_on_another_page(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """`links qr REF --page A` then `--page B` into one folder wrote spring.png twice, the second
+    page's code over the first's; each is now `<ref>.<page>`, as an import names them."""
+    out = tmp_path / "codes"
+    lines: list[str] = []
+    for args in (["create", "--page", "acmebakery", "--ref", "spring", "--channel", "qr"],
+                 ["create", "--page", "otherbakery", "--ref", "spring", "--channel", "qr"],
+                 ["qr", "spring", "--page", "acmebakery"],
+                 ["qr", "spring", "--page", "otherbakery"]):  # fmt: skip
+        res = runner.invoke(cli, ["links", *args, "--out", str(out), "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        lines += res.output.splitlines()
+    files = sorted(p.name for p in out.glob("*.png"))
+    # spring.png: written by the first create, while spring was one page's code
+    assert files == ["spring.acmebakery.png", "spring.otherbakery.png", "spring.png"], files
+    for page in ("acmebakery", "otherbakery"):
+        png = (out / f"spring.{page}.png").read_bytes()
+        assert decode(png) == f"https://m.me/{page}?ref=spring"
+    replaced = {Path(line.split()[1]).name for line in lines if line.startswith("replaced")}
+    assert replaced == {"spring.otherbakery.png", "spring.otherbakery.svg"}  # its own code
+    assert "spring is a QR code of several pages" in "\n".join(lines)
