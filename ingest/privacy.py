@@ -27,6 +27,7 @@ from .reject_text import (
     NUMBER,
     decode,
     is_text,
+    parent_key,
     placeholder,
     walk,
     without_forgotten_texts,
@@ -205,9 +206,10 @@ class Privacy:
         comment's `from.name` and a send recipient's `name.first_name` and `name.last_name`
         become NAME_REMOVED and, without keep_text, the string values of `text`
         keys (messages, echoes, send logs), of `message` keys in a feed change's `value`
-        (comment text) and of an attachment's `payload.url` become a placeholder giving their
-        length, and a shared location's `lat` and `long` become null. Ids whose forgotten_hash
-        is in `forgotten` become FORGOTTEN, and so does the name beside one in a `from` object.
+        (comment text), of an attachment's `payload.url` and of its own `url` (a shared
+        location's map link) become a placeholder giving their length, and a shared location's
+        `lat` and `long` become null. Ids whose forgotten_hash is in `forgotten` become
+        FORGOTTEN, and so does the name beside one in a `from` object.
         The line need not be valid JSON. The texts (and attachment URLs) of a forgotten
         person's items become the placeholder too, whatever keep_text says
         (reject_text.without_forgotten_texts). A token (`access_token=...`, a `..._token`
@@ -274,7 +276,7 @@ class _Redaction:
             out.append(self.ids(raw[done : m.start()], key, bare=True))
             done = m.end()
             if m.lastgroup == "value":
-                out.append(self.value(m.group(), key, opened[-1][0] if opened else None))
+                out.append(self.value(m.group(), key, parent_key(opened)))
             else:
                 out.append(self.ids(m.group()))
         return "".join(out)

@@ -36,13 +36,30 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 def is_text(key: str | None, parent: str | None) -> bool:
     """Whether a string value is a message's or a comment's text, by its key and the key of the
-    object holding it: `text` (messages, echoes, send logs), a feed change's `value.message`,
-    and an attachment's `payload.url` (the photo, video, audio or file a person sent)."""
+    object holding it (see parent_key): `text` (messages, echoes, send logs), a feed change's
+    `value.message`, an attachment's `payload.url` (the photo, video, audio or file a person
+    sent) and an attachment's own `url` (a shared location's map link, which holds its
+    coordinates, or a fallback's shared link)."""
     return (
         key == "text"
         or (key == "message" and parent == "value")
-        or (key == "url" and parent == "payload")
+        or (key == "url" and parent in ("payload", ATTACHMENT))
     )
+
+
+ATTACHMENT = "attachments[]"  # parent_key of an element of an `attachments` array
+
+
+def parent_key(opened: list[Opened]) -> str | None:
+    """The key of the object a value is in: the key it is the value of, or, for an object that
+    is an element of an array, the array's key and `[]` (`attachments[]`)."""
+    if not opened:
+        return None
+    key, bracket, _ = opened[-1]
+    if key is None and bracket == "{" and len(opened) > 1 and opened[-2][1] == "[":
+        outer = opened[-2][0]
+        return f"{outer}[]" if outer is not None else None
+    return key
 
 
 def placeholder(token: str) -> str:
@@ -137,7 +154,7 @@ def without_forgotten_texts(line: str) -> str:
             gaps.append((done, start, key, item))
         done = end
         if m is not None and m.lastgroup == "value":
-            values.append((m, key, opened[-1][0] if opened else None, item))
+            values.append((m, key, parent_key(opened), item))
     everywhere = -1 in held  # the mark outside every item: no text is anyone else's for sure
 
     def theirs(item: int) -> bool:

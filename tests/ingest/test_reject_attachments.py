@@ -68,3 +68,45 @@ def test_forget_takes_the_url_of_the_persons_attachment_from_rejected_lines(
     (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
     assert PSID not in kept and "see you here" not in kept
     assert PHOTO.split("?")[0] not in kept, kept
+
+
+# A shared location as Messenger sent it: its own `url` (a map link) holds the coordinates too.
+MAP = (
+    "https://l.facebook.com/l.php?u=https%3A%2F%2Fwww.bing.com%2Fmaps%2Fdefault.aspx%3Fv%3D2"
+    f"%26pc%3DFACEBOOK%26mid%3D8100%26where1%3D{LAT}%252C%2B{LONG}%26FORM%3DFBKPL1&h=AT0"
+)
+
+
+def shared_location(psid: str, ts: int) -> dict[str, object]:
+    item = f.message(None, psid=psid, ts=ts, attachments=[{
+        "title": "Pinned Location", "url": MAP, "type": "location",
+        "payload": {"coordinates": {"lat": LAT, "long": LONG}},
+    }])  # fmt: skip
+    del item["message"]["mid"]
+    return item
+
+
+@pytest.mark.parametrize("how", ["salted", "forget"])
+def test_a_shared_locations_map_link_goes_with_its_coordinates(
+    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch, how: str,
+) -> None:  # fmt: skip
+    """The coordinates became null, but the attachment's `url`, a map link holding them,
+    stayed: in a salted database read without --keep-text, and after `forget`."""
+    if how == "salted":
+        monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    other = "5550001112229999"
+    line = f.line(f.delivery(shared_location(PSID, f.T0), shared_location(other, f.T0 + 1)))
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
+    pipeline.run([str(log)], db_path)
+    if how == "forget":
+        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+        assert result.exit_code == 0, result.output
+    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    items = json.loads(kept)["entry"][0]["messaging"]
+    mine = items[0]["message"]["attachments"][0]
+    assert mine["payload"]["coordinates"] == {"lat": None, "long": None}
+    assert mine["url"] == f"<text removed: {len(MAP)} characters>", kept
+    assert mine["type"] == "location"
+    theirs = items[1]["message"]["attachments"][0]
+    assert theirs["url"] == (mine["url"] if how == "salted" else MAP)  # forget: not theirs
