@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -177,6 +176,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
                 qr.matrix(link.url, style.checked())
         added = links_mod.register(con, report.links)
         stored = links_mod.registered(con, report.links)
+        registry = links_mod.Registry.load(con)
     finally:
         con.close()
     click.echo(
@@ -184,7 +184,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         f"({len(report.links) - len(added)} already there)"
     )
     if out and codes:
-        _write_import_codes(out, stored, style)
+        _write_import_codes(out, stored, style, registry)
     elif out:
         click.echo(
             f"{csv_file} has no qr rows, so nothing was written to {out} (a QR code is for a "
@@ -198,21 +198,24 @@ def _import_codes(imported: list[links_mod.Link]) -> list[links_mod.Link]:
     return [x for x in imported if x.channel == "qr_code"]
 
 
-def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrStyle) -> None:
-    """Every QR code of an import and the print sheet of them."""
+def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrStyle,
+                        registry: links_mod.Registry) -> None:  # fmt: skip
+    """Every QR code of an import and the print sheet of them, each named as `links qr` names
+    it (links.code_name): a ref that is a QR code of several pages, in the file or registered
+    before, is `<ref>.<page>`, so no page's code is written over another's."""
     codes = _import_codes(stored)
     sheet = out / "print-sheet.pdf"
-    lines = _write_codes(out, codes, style)
+    names = [links_mod.code_name(registry, x) for x in codes]
+    lines = _write_codes(out, codes, style, names)
     lines.append(_write(sheet, qr.print_sheet([links_mod.sheet_label(x) for x in codes], style)))
     replaced = sum(line.startswith("replaced") for line in lines)
     click.echo(f"wrote {counted(len(codes), 'code')} and {sheet}")
-    pages_of = Counter(x.ref for x in codes)
-    shared = sorted({x.ref for x in codes if pages_of[x.ref] > 1})
+    shared = sorted({x.ref for x in codes if links_mod.other_pages(registry, x)})
     if shared:
         click.echo(
             f"named <ref>.<page>.png/.svg, as their ref is on several pages: {', '.join(shared)}"
         )
-    cased = links_mod.case_twins(codes)
+    cased = sorted({x.ref for x in codes if links_mod.case_twin(registry, x)})
     if cased:
         click.echo(
             "named <ref>~<hash>.png/.svg, as their refs differ only in case (one file to a "

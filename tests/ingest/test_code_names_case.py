@@ -103,3 +103,25 @@ def test_a_code_written_alone_takes_no_file_of_the_same_ref_on_another_page(
     replaced = {Path(line.split()[1]).name for line in lines if line.startswith("replaced")}
     assert replaced == {"spring.otherbakery.png", "spring.otherbakery.svg"}  # its own code
     assert "spring is a QR code of several pages" in "\n".join(lines)
+
+
+def test_an_import_takes_no_file_of_the_same_ref_registered_for_another_page(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """An import's `spring` of otherbakery, into the folder `links create` wrote acmebakery's
+    spring.png in, replaced that file: the import named `<ref>.<page>` only refs on several
+    pages of its own file."""
+    out = tmp_path / "print"
+    create = ["create", "--page", "acmebakery", "--ref", "spring", "--channel", "qr"]
+    res = runner.invoke(cli, ["links", *create, "--out", str(out), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    csv_file = tmp_path / "flyers.csv"
+    csv_file.write_text("page,ref,channel\notherbakery,spring,qr\n", encoding="utf-8")
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--out", str(out),
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert decode((out / "spring.png").read_bytes()) == "https://m.me/acmebakery?ref=spring"
+    png = (out / "spring.otherbakery.png").read_bytes()
+    assert decode(png) == "https://m.me/otherbakery?ref=spring"
+    assert "replaced" not in res.output
+    assert "their ref is on several pages: spring" in res.output
