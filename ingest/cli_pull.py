@@ -17,7 +17,7 @@ from .cli_options import DB_OPTION
 from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
 from .errors import RefscopeError
-from .summary import print_summary
+from .summary import print_summary, print_warnings
 from .wording import counted
 
 # The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
@@ -130,3 +130,8 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
         f"{result.until}; waited {result.waited_seconds:.0f} s for rate limits",
         soft_wrap=True,
     )
+    print_warnings(console, [
+        f"{day} not pulled: Meta refused it as too much data for one call even alone ({said}); "
+        f"what was stored of it stays, and the day is not counted as pulled: pull it again "
+        f"with --since {day} --until {day}" for day, said in result.refused
+    ])  # fmt: skip

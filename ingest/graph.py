@@ -87,6 +87,9 @@ class PullResult:
     since: dt.date
     until: dt.date
     waited_seconds: float
+    # Days Meta refused as too much data even alone, with its words: left out, their stored
+    # rows kept, not recorded as pulled.
+    refused: tuple[tuple[dt.date, str], ...] = ()
 
 
 def check_range(since: dt.date, until: dt.date, today: dt.date) -> None:

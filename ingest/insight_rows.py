@@ -135,23 +135,29 @@ def store(
     """
     last = {(r[0], r[1]): r for r in rows}
     if window is not None:
-        account_id, since, until = window
-        kept = pa.Table.from_arrays(
-            [
-                pa.array([k[0] for k in last], pa.date32()),
-                pa.array([k[1] for k in last], pa.string()),
-            ],
-            names=["date", "ad_id"],
-        )
-        with db.registered(con, "_refscope_kept", kept):
-            con.execute(
-                """DELETE FROM ad_insights a
-                   WHERE a.account_id = ? AND a.date BETWEEN ? AND ?
-                     AND NOT EXISTS (SELECT 1 FROM _refscope_kept k
-                                     WHERE k.date = a.date AND k.ad_id = a.ad_id)""",
-                [account_id, since, until],
-            )
+        remove_gone(con, rows, window)
     if not last:
         return
     with db.registered(con, "_refscope_insights", insights_table(list(last.values()))):
         con.execute("INSERT OR REPLACE INTO ad_insights SELECT * FROM _refscope_insights")
+
+
+def remove_gone(
+    con: duckdb.DuckDBPyConnection, rows: list[list[Any]], window: tuple[str, dt.date, dt.date]
+) -> None:
+    """Delete the stored rows of window (account id, since, until) that rows, the whole answer
+    for those days, no longer hold (see store)."""
+    account_id, since, until = window
+    keys = {(r[0], r[1]) for r in rows}
+    kept = pa.Table.from_arrays(
+        [pa.array([k[0] for k in keys], pa.date32()), pa.array([k[1] for k in keys], pa.string())],
+        names=["date", "ad_id"],
+    )
+    with db.registered(con, "_refscope_kept", kept):
+        con.execute(
+            """DELETE FROM ad_insights a
+               WHERE a.account_id = ? AND a.date BETWEEN ? AND ?
+                 AND NOT EXISTS (SELECT 1 FROM _refscope_kept k
+                                 WHERE k.date = a.date AND k.ad_id = a.ad_id)""",
+            [account_id, since, until],
+        )

@@ -97,10 +97,12 @@ def pull_ads(
     pulled_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows: list[list[object]] = []
     pages = 0
+    refused: dict[dt.date, str] = {}  # a day Meta finds too much data for even alone: its words
 
     def pull_days(first: dt.date, last: dt.date) -> None:
         """The rows of first to last into rows; a range Meta finds too much data for one
-        call is asked in halves (its rows read before the refusal are dropped)."""
+        call is asked in halves (its rows read before the refusal are dropped), and a single
+        day it still refuses is left out (refused), the other days pulled."""
         nonlocal pages
         got: list[list[object]] = []
         n = 0
@@ -110,9 +112,10 @@ def pull_ads(
                 n += 1
                 if on_page:
                     on_page(len(rows) + len(got))
-        except graph.TooMuchData:
+        except graph.TooMuchData as exc:
             if first == last:
-                raise
+                refused[first] = str(exc)
+                return
             mid = first + (last - first) // 2
             pull_days(first, mid)
             pull_days(mid + dt.timedelta(days=1), last)
@@ -121,23 +124,43 @@ def pull_ads(
         pages += n
 
     pull_days(since, until)
+    if len(refused) == (until - since).days + 1:  # not one day answered: nothing to store
+        raise graph.TooMuchData(refused[until])
     con = db.connect(path)
     try:
         with db.transaction(con):  # the whole answer for these days, or nothing of it
             _one_currency(con, account, rows)
-            insight_rows.store(con, rows, (account.removeprefix("act_"), since, until))
-            # The days asked for are covered, also those Meta left out for no delivery; not
-            # those after today, which have no spend yet (an --until at a month's end).
-            if since <= today:
-                con.execute(
-                    "INSERT INTO ad_pulls VALUES (?, ?, ?, ?)",
-                    [account.removeprefix("act_"), since, min(until, today), pulled_at],
-                )
+            # The days answered; a refused day keeps what is stored of it.
+            for first, last in _runs(since, until, set(refused)):
+                insight_rows.remove_gone(con, rows, (account.removeprefix("act_"), first, last))
+                # The days asked for are covered, also those Meta left out for no delivery; not
+                # those after today, which have no spend yet (an --until at a month's end).
+                if first <= today:
+                    con.execute(
+                        "INSERT INTO ad_pulls VALUES (?, ?, ?, ?)",
+                        [account.removeprefix("act_"), first, min(last, today), pulled_at],
+                    )
+            insight_rows.store(con, rows)
     finally:
         con.close()
     # A day and ad met on two pages (pages shift while Meta revises) is one row, stored once.
     stored = len({(r[0], r[1]) for r in rows})
-    return graph.PullResult(stored, pages, since, until, api.waited)
+    return graph.PullResult(stored, pages, since, until, api.waited,
+                            tuple(sorted(refused.items())))  # fmt: skip
+
+
+def _runs(since: dt.date, until: dt.date, left_out: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """The runs of consecutive days from since to until without those left out."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    day = since
+    while day <= until:
+        if day not in left_out:
+            if runs and runs[-1][1] == day - dt.timedelta(days=1):
+                runs[-1] = (runs[-1][0], day)
+            else:
+                runs.append((day, day))
+        day += dt.timedelta(days=1)
+    return runs
 
 
 def _one_currency(con: duckdb.DuckDBPyConnection, account: str, rows: list[list[object]]) -> None:
