@@ -45,13 +45,11 @@ def validator(headers: httpx.Headers) -> str:
 def _settled(headers: httpx.Headers) -> bool:
     """Whether Last-Modified is a second or more before the answer's Date: a file written again
     within that second keeps its Last-Modified, so a later one is not told apart by it (a weak
-    validator, RFC 9110 §8.8.2.2); nor is one without a Date."""
-    try:
-        modified = parsedate_to_datetime(headers["last-modified"])
-        sent = parsedate_to_datetime(headers["date"])
-        return (sent - modified).total_seconds() >= 1
-    except (KeyError, TypeError, ValueError):  # absent, not a date, or naive beside aware
-        return False
+    validator, RFC 9110 §8.8.2.2); nor is one without a Date. Either may come in any of the
+    three forms a recipient must take (RFC 9110 §5.6.7), asctime's without a zone: GMT."""
+    modified = _instant(headers.get("last-modified", ""))
+    sent = _instant(headers.get("date", ""))
+    return modified is not None and sent is not None and sent - modified >= 1
 
 
 def conditional(validator: str) -> dict[str, str]:

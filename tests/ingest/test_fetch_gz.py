@@ -45,6 +45,20 @@ def test_gz_export_uses_last_modified_when_the_server_sends_no_etag(
     assert query("SELECT count(*) FROM events") == [(45,)]
 
 
+def test_a_last_modified_in_asctime_form_is_asked_with(site: Any, db_path: Path) -> None:
+    """RFC 9110 §5.6.7: a recipient takes an HTTP date in any of three forms, asctime's (no
+    zone: GMT) among them. Such a Last-Modified beside the answer's Date (with its zone) was
+    taken for no validator, so an unchanged .gz was downloaded whole at every pull."""
+    s, base = site
+    s.last_modified = "Wed Nov 15 08:00:00 2023"
+    s.files["/export.ndjson.gz"] = gzip.compress(lines(0, 40))
+    assert remote.pull_logs(base + "/export.ndjson.gz", {}, db_path) is not None
+    sent = s.sent
+    assert remote.pull_logs(base + "/export.ndjson.gz", {}, db_path) is None
+    assert s.requests[-1].get("If-Modified-Since") == s.last_modified
+    assert s.sent == sent  # a 304: not downloaded again
+
+
 def test_a_gz_object_served_decompressed_is_read_as_plain_text(
     site: Any, db_path: Path, query: Any
 ) -> None:
