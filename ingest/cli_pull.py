@@ -83,7 +83,11 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file
     type=click.DateTime(["%Y-%m-%d"]),
     help="First day (default: 28 days before the last pulled day, or 90 days back).",
 )
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: today).")
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day (default: today in the ad account's time zone).",
+)
 @click.option("--api-version", default=graph.DEFAULT_API_VERSION, show_default=True)
 @click.option(
     "--base-url",

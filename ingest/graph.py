@@ -293,10 +293,10 @@ class GraphClient:
     def _pause(self, seconds: float, attempt: int, why: str, limit: bool = False) -> None:
         if attempt == MAX_RETRIES:
             raise GraphError(f"Graph API: {why}; giving up after {MAX_RETRIES} attempts")
-        self._wait(seconds, f"{why}; retrying in {seconds:.0f} s (attempt {attempt + 1} of "
+        self.wait(seconds, f"{why}; retrying in {seconds:.0f} s (attempt {attempt + 1} of "
                             f"{MAX_RETRIES})", limit)  # fmt: skip
 
-    def _wait(self, seconds: float, why: str, limit: bool = True) -> None:
+    def wait(self, seconds: float, why: str, limit: bool = True) -> None:
         """Sleep, saying why; `waited` counts the waits for rate limits (limit), not the
         backoff after a failure."""
         if self.on_wait:
@@ -322,7 +322,7 @@ class GraphClient:
         not here too)."""
         if max_usage_pct(headers) >= USAGE_SLOWDOWN_PCT or regain_seconds(headers) > 0:
             wait = throttle_wait(headers)
-            self._wait(wait, f"near the Graph API's rate limit: waiting {wait:.0f} s")
+            self.wait(wait, f"near the Graph API's rate limit: waiting {wait:.0f} s")
 
     def _scrub(self, text: str) -> str:
         """text without the token, as sent or URL-encoded (an echo of a request URL)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from . import db, fetch, graph, insight_rows, pipeline
+from . import db, fetch, graph, graph_account, insight_rows, pipeline
 from .errors import ValidationError
 
 
@@ -76,7 +76,10 @@ def pull_ads(
         raise ValidationError("REFSCOPE_META_TOKEN holds characters no access token has "
                               "(spaces, line breaks or accents): check how it was set")  # fmt: skip
     graph.check_base_url(base_url)
-    today = today or dt.datetime.now(dt.UTC).date()
+    api = graph.GraphClient(token, base_url, api_version, client, sleep, on_wait=on_wait)
+    if today is None:  # the default --until: the account's today, not UTC's (Meta's days are)
+        today = (graph_account.account_today(api, account) if until is None
+                 else dt.datetime.now(dt.UTC).date())  # fmt: skip
     path = db.db_path(db_file)
     asked_since = since is not None
     if since is None:
@@ -85,7 +88,12 @@ def pull_ads(
             since = graph.default_since(con, account, today)
         finally:
             con.close()
-    until = until or today
+    asked_until, until = until is not None, until or today
+    if not asked_until and since > until:  # nor was the end: say where it came from
+        raise ValidationError(
+            f"--since {since} is after {until}, today in the ad account's time zone, where a "
+            "pull without --until ends: Meta has no insights of later days yet"
+        )
     if not asked_since and since > until:
         # The start was not given: say where it came from, not "--since … is after --until".
         raise ValidationError(
@@ -93,7 +101,6 @@ def pull_ads(
             "before the last pulled day, or 90 days back the first time): give --since too"
         )
     graph.check_range(since, until, today)
-    api = graph.GraphClient(token, base_url, api_version, client, sleep, on_wait=on_wait)
     pulled_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows: list[list[object]] = []
     pages = 0

@@ -1,0 +1,130 @@
+"""`refscope pull ads` without --until pulls up to today in the ad account's time zone: Meta
+dates insights rows, and reads `time_range`, in the account's time zone (`timezone_name` of
+GET /act_<id>), not in UTC.
+
+https://developers.facebook.com/docs/marketing-api/reference/ad-account
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ingest import remote
+from ingest.errors import ValidationError
+from tests.ingest.graph_setup import Answer, serving
+from tests.ingest.test_graph_facts import ACCOUNT, TOKEN, Server
+
+# Kiritimati is UTC+14, Pago Pago UTC-11: at any instant one of them is on another day than UTC.
+ZONES = ("Pacific/Kiritimati", "Pacific/Pago_Pago")
+
+
+@dataclass
+class Account(Server):
+    """The account node answers its time zone (`zone`; "" for an answer without one); its
+    insights edge answers as Server does."""
+
+    zone: str = ""
+    offset: float = 0.0
+    node_faults: list[Answer] = field(default_factory=list)  # answered first, in turn
+
+    def answer(self, path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        if path.endswith(f"/{ACCOUNT}"):
+            self.requests.append((path, query, auth, self.now))
+            if self.node_faults:
+                return self.node_faults.pop(0)
+            if auth != f"Bearer {TOKEN}":
+                return 400, {"error": {"code": 190, "message": "Invalid OAuth access token"}}, {}
+            body: dict[str, Any] = {"id": ACCOUNT}
+            if self.zone:
+                body |= {"timezone_name": self.zone, "timezone_offset_hours_utc": self.offset}
+            return 200, body, {}
+        return super().answer(path, query, auth)
+
+
+def _asked_until(fake: Account) -> str:
+    asked = [q for p, q, _, _ in fake.requests if p.endswith("/insights")]
+    return str(json.loads(asked[0]["time_range"][0])["until"])
+
+
+def _local_days(zone: str) -> set[str]:
+    return {str(dt.datetime.now(dt.UTC).astimezone(ZoneInfo(zone)).date())}
+
+
+def test_the_default_until_is_today_in_the_accounts_time_zone(db_path: Path) -> None:
+    """It was today in UTC: an account at UTC-8 got tomorrow's empty day recorded as pulled
+    every evening, one ahead of UTC had its today left out every morning."""
+    for zone in ZONES:
+        fake = Account(zone=zone, offset=14.0 if "Kiritimati" in zone else -11.0)
+        with serving(fake.answer) as fake.base:
+            since = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)
+            before = _local_days(zone)
+            res = remote.pull_ads(ACCOUNT, TOKEN, db_path, since=since, base_url=fake.base,
+                                  sleep=fake.sleep)  # fmt: skip
+            local = before | _local_days(zone)  # a day that turned during the pull: either
+        assert _asked_until(fake) in local, zone
+        assert str(res.until) in local
+        node = fake.requests[0]
+        assert node[1]["fields"] == ["timezone_name,timezone_offset_hours_utc"]
+        assert node[2] == f"Bearer {TOKEN}" and "access_token" not in node[1]
+
+
+def test_an_account_node_that_says_no_zone_leaves_today_in_utc(db_path: Path) -> None:
+    """Another API at --base-url, or an answer without the field: UTC, as before, no wait."""
+    fake = Account()
+    with serving(fake.answer) as fake.base:
+        days = {str(dt.datetime.now(dt.UTC).date())}
+        res = remote.pull_ads(ACCOUNT, TOKEN, db_path, since=min(dt.date.fromisoformat(d)
+                              for d in days) - dt.timedelta(days=1), base_url=fake.base,
+                              sleep=fake.sleep)  # fmt: skip
+        days.add(str(dt.datetime.now(dt.UTC).date()))
+    assert str(res.until) in days and fake.now == 0.0
+
+
+def _node_asks(fake: Account) -> int:
+    return sum(1 for p, _, _, _ in fake.requests if p.endswith(f"/{ACCOUNT}"))
+
+
+def test_a_throttled_account_node_is_waited_out_then_asked_again(db_path: Path) -> None:
+    usage = {"555": [{"type": "ads_management", "call_count": 100,
+                      "estimated_time_to_regain_access": 2}]}  # fmt: skip
+    throttled = (400, {"error": {"code": 80004, "message": "too many calls"}},
+                 {"X-Business-Use-Case-Usage": json.dumps(usage)})  # fmt: skip
+    fake = Account(zone="Pacific/Kiritimati", offset=14.0, node_faults=[throttled])
+    with serving(fake.answer) as fake.base:
+        since = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)
+        before = _local_days(fake.zone)
+        res = remote.pull_ads(ACCOUNT, TOKEN, db_path, since=since, base_url=fake.base,
+                              sleep=fake.sleep)  # fmt: skip
+        local = before | _local_days(fake.zone)
+    assert str(res.until) in local and _asked_until(fake) in local
+    assert res.waited_seconds == 120 and _node_asks(fake) == 2
+
+
+def test_a_failing_account_node_is_not_retried(db_path: Path) -> None:
+    """A server error, or an answer that is no JSON: UTC at once, no backoff."""
+    fake = Account(zone="Pacific/Kiritimati", node_faults=[(500, "<html>oops</html>", {})])
+    with serving(fake.answer) as fake.base:
+        days = {str(dt.datetime.now(dt.UTC).date())}
+        res = remote.pull_ads(ACCOUNT, TOKEN, db_path, since=dt.datetime.now(dt.UTC).date()
+                              - dt.timedelta(days=1), base_url=fake.base,
+                              sleep=fake.sleep)  # fmt: skip
+        days.add(str(dt.datetime.now(dt.UTC).date()))
+    assert str(res.until) in days and fake.now == 0.0 and _node_asks(fake) == 1
+
+
+def test_a_since_after_the_accounts_today_says_so(db_path: Path) -> None:
+    """Without --until, "--since … is after --until …" named an option not given."""
+    fake = Account(zone="Pacific/Pago_Pago", offset=-11.0)
+    with serving(fake.answer) as fake.base:
+        later = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
+        with pytest.raises(ValidationError, match="today in the ad account's time zone") as e:
+            remote.pull_ads(ACCOUNT, TOKEN, db_path, since=later, base_url=fake.base,
+                            sleep=fake.sleep)  # fmt: skip
+    assert "--until" in str(e.value) and f"--since {later} is after" in str(e.value)
