@@ -5,6 +5,7 @@ rejects of the lines it reads again, each written in one statement for all of a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -22,6 +23,44 @@ class FileProgress:
     recorded: int  # the offset last written to ingest_files
     done: bool = False  # read to its end
     cleared: bool = False  # the rejects of the lines it reads again are deleted
+
+
+def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
+    """How far each input (a path or a pulled URL) was read by earlier runs."""
+    return {
+        row[0]: sources.FileState(*row[1:])
+        for row in con.execute(
+            "SELECT path, size, mtime_ns, head_hash, offset_done, lines_done FROM ingest_files"
+        ).fetchall()
+    }
+
+
+def plan_files(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], gone: list[str]
+) -> list[sources.Plan]:
+    """The plans of files with something to read; one gone since it was listed is said in gone.
+
+    A file whose size or mtime changed but not the bytes read (touched) gets its new ones
+    recorded: left as they were, each later run read its fingerprint again."""
+    states, plans = file_states(con), []
+    touched: list[tuple[str, int, int]] = []
+    for path in paths:
+        try:
+            plans.append(sources.plan(path, states.get(sources.path_key(path)), touched))
+        except sources.ReplacedWhileRead as exc:
+            gone.append(str(exc))
+    if touched:
+        tbl = pa.Table.from_arrays(
+            [lines.texts([t[0] for t in touched]),
+             *(lines.ints([t[i] for t in touched], pa.int64()) for i in (1, 2))],
+            names=["path", "size", "mtime_ns"],
+        )  # fmt: skip
+        with db.transaction(con), db.registered(con, "rs_touched", tbl):
+            con.execute(
+                """UPDATE ingest_files f SET size = t.size, mtime_ns = t.mtime_ns
+                   FROM rs_touched t WHERE f.path = t.path"""
+            )
+    return [p for p in plans if p is not None]
 
 
 def clear_rejects(con: duckdb.DuckDBPyConnection, fps: list[FileProgress]) -> None:

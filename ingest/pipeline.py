@@ -48,29 +48,6 @@ MIN_MEMORY = 64 * 2**20  # below this not even a small batch fits
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 
 
-def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
-    """How far each input (a path or a pulled URL) was read by earlier runs."""
-    return {
-        row[0]: sources.FileState(*row[1:])
-        for row in con.execute(
-            "SELECT path, size, mtime_ns, head_hash, offset_done, lines_done FROM ingest_files"
-        ).fetchall()
-    }
-
-
-def plan_files(
-    con: duckdb.DuckDBPyConnection, paths: list[Path], gone: list[str]
-) -> list[sources.Plan]:
-    """The plans of files with something to read; one gone since it was listed is said in gone."""
-    states, plans = file_states(con), []
-    for path in paths:
-        try:
-            plans.append(sources.plan(path, states.get(sources.path_key(path))))
-        except sources.ReplacedWhileRead as exc:
-            gone.append(str(exc))
-    return [p for p in plans if p is not None]
-
-
 def run(
     paths: list[str],
     db_file: Path | None = None,
@@ -98,7 +75,7 @@ def run(
     con = db.connect(path)
     try:
         gone: list[str] = []  # listed, then removed before it was planned
-        plans = plan_files(con, files, gone)
+        plans = offsets.plan_files(con, files, gone)
         result = _run(con, plans, len(files), started, on_plan, progress, privacy)
         result.warnings = gone + result.warnings + unread
         result.warnings += [f"{f}: the database itself, not a log: left out" for f in skipped]

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import db, discovery, pipeline, rewrite, sources
+from . import db, discovery, offsets, pipeline, rewrite, sources
 from .errors import DatabaseError, SourceError
 from .privacy import Privacy
 
@@ -102,7 +102,7 @@ def _names(keys: list[str]) -> str:
 def inputs(old: duckdb.DuckDBPyConnection, paths: list[str]) -> Inputs:
     """The files a rebuild reads: paths (files, folders, globs), or with none every input the
     old database read that is still a file (or gzipped since: `x.ndjson.gz` for `x.ndjson`)."""
-    states = pipeline.file_states(old)
+    states = offsets.file_states(old)
     if paths:
         files = discovery.discover(paths)
     else:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from . import db, fetch, graph, graph_account, insight_rows, pipeline
+from . import db, fetch, graph, graph_account, insight_rows, offsets, pipeline
 from .errors import ValidationError
 
 
@@ -31,7 +31,7 @@ def pull_logs(
     path = db.db_path(db_file)
     con = db.connect(path)
     try:
-        state = pipeline.file_states(con).get(fetch.safe_url(url))
+        state = offsets.file_states(con).get(fetch.safe_url(url))
     finally:
         con.close()  # not held while downloading
     spool_dir = path.parent / ".pull"

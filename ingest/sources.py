@@ -150,7 +150,9 @@ def prefix_hash(path: Path, n: int) -> str:
         raise SourceError(f"{path}: {exc.strerror}") from exc
 
 
-def plan(path: Path, state: FileState | None) -> Plan | None:
+def plan(
+    path: Path, state: FileState | None, touched: list[tuple[str, int, int]] | None = None
+) -> Plan | None:
     """Decide what to read from path: nothing (unchanged), the new bytes, or all of it.
 
     A plain file that grew is read from where the last run stopped; one that shrank, or whose
@@ -198,6 +200,8 @@ def plan(path: Path, state: FileState | None) -> Plan | None:
     else:
         nothing_new = st.st_size == state.offset_done >= state.size
     if nothing_new:
+        if touched is not None:  # its new size and mtime, for the next plan's quick check
+            touched.append((path_key(path), st.st_size, st.st_mtime_ns))
         return None
     return Plan(path, st.st_size, st.st_mtime_ns, gz, state.offset_done, state.lines_done, False,
                 identity=identity)  # fmt: skip

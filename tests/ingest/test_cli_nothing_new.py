@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import tests.factories as f
-from ingest import pipeline
+from ingest import pipeline, sources
 from tests.conftest import Query
 from tests.factories import T0
 from tests.ingest.cli_setup import _run_refscope
@@ -79,3 +79,36 @@ def test_a_gz_read_part_way_by_a_stopped_run_is_read_on_though_unchanged(
     result = pipeline.run([str(log_dir)], db_path)
     assert (result.resumed, result.lines) == (True, 300)
     assert query("SELECT count(*), count(DISTINCT psid) FROM events") == [(300, 300)]
+
+
+@pytest.mark.parametrize("name", ["webhooks.ndjson", "webhooks-1.ndjson.gz"])
+def test_a_touched_log_is_checked_once_then_skipped_by_its_size_and_mtime(
+    db_path: Path, query: Query, log_dir: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Found unchanged after a touch, its new mtime was never stored: every later run read its
+    fingerprint again. Now the run that finds its bytes unchanged records the new mtime, and the
+    next one skips it on its size and mtime alone, as it skips a file not touched."""
+    text = "".join(f.line(f.delivery(f.message(psid=f"u{i}", ts=T0 + i))) + "\n" for i in range(3))
+    log = log_dir / name
+    log.write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    assert pipeline.run([str(log_dir)], db_path).files_read == 1
+    st = log.stat()
+    os.utime(log, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    checks: list[Path] = []
+    same_start = sources._same_start
+
+    def counted(path: Path, offset: int, stored: str) -> bool:
+        checks.append(path)
+        return same_start(path, offset, stored)
+
+    monkeypatch.setattr(sources, "_same_start", counted)
+    touched = pipeline.run([str(log_dir)], db_path)
+    assert (touched.files_read, touched.lines, len(checks)) == (0, 0, 1)
+    assert query("SELECT mtime_ns FROM ingest_files") == [(st.st_mtime_ns + 10**9,)]
+    again = pipeline.run([str(log_dir)], db_path)
+    assert (again.files_read, again.lines, len(checks)) == (0, 0, 1)  # no check this time
+    assert query("SELECT count(*) FROM ingest_runs") == [(1,)]
+    if not name.endswith(".gz"):  # a line appended after: read, and only it
+        f.write_ndjson(log, [f.delivery(f.message(psid="u9", ts=T0 + 9))], mode="a")
+        last = pipeline.run([str(log_dir)], db_path)
+        assert (last.files_read, last.lines, last.events_added) == (1, 1, 1)
