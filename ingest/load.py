@@ -107,6 +107,13 @@ QUALIFY row_number() OVER (PARTITION BY k ORDER BY path) = 1
 """
 
 # Lines that yielded no event, or whose items were partly malformed: one reject row each.
+# A page id is a number of some 15 digits: one longer than this (a broken or hostile log) is no
+# page's, and as a Parquet lake's folder name (`page_id=` and the id percent-encoded, up to 3
+# bytes a byte) it passed the file system's 255 bytes: every sync of the lake failed after.
+MAX_PAGE_ID_BYTES = 80
+_LONG_PAGE_IDS = f"""UPDATE rs_stage SET problem = 'page id longer than {MAX_PAGE_ID_BYTES} bytes'
+WHERE problem IS NULL AND strlen(page_id) > {MAX_PAGE_ID_BYTES}"""
+
 _TROUBLED_LINES = """
 WITH flagged AS (
     SELECT DISTINCT rid FROM rs_stage WHERE problem IS NOT NULL OR entry_gap
@@ -226,6 +233,7 @@ def _load_table(
         rare = con.execute(stage.RARE_FOUND).fetchone() or ()
         found = {m for m, hit in zip(stage.RARE_MARKERS, rare, strict=True) if hit}
         con.execute(stage.stage_sql(found, privacy.keep_text))
+        con.execute(_LONG_PAGE_IDS)
         if found.intersection(stage.BROKEN_LISTS_MARKERS):
             con.execute(stage.BROKEN_LISTS)
         con.execute(_OTHER_ITEMS)
