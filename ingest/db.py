@@ -43,6 +43,17 @@ def wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
 
+def check_name(path: Path) -> None:
+    r"""Refuse a path with a backslash: DuckDB reads it as a folder separator on every system,
+    and opened another file (`--db 'db\'` wrote `db`; `rebuild --out 'new\'` failed, its
+    `new\.partial` opened as `new/.partial`)."""
+    if "\\" in str(path):
+        raise DatabaseError(
+            f"{path}: a backslash in a database's path: DuckDB reads it as a folder separator "
+            "and would open another file; give a path without one"
+        )
+
+
 def partial(path: Path) -> Path:
     """Where a new database file is written before it is renamed to path, once whole (rebuild,
     rewrite), so that path never names a half-written file."""
@@ -79,6 +90,7 @@ def connect(
     path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS
 ) -> duckdb.DuckDBPyConnection:
     """Open the database; a writer also creates it and applies the schema."""
+    check_name(path)
     if read_only and not path.exists():
         raise DatabaseError(f"{path}: no database yet; run `refscope ingest` first")
     if not read_only:

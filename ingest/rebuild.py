@@ -201,7 +201,8 @@ def stored_text(con: duckdb.DuckDBPyConnection) -> bool:
 
 def check_out(old: Path, out: Path, *, work: bool = True) -> None:
     """Refuse a target that is the old database or any file already there: nothing is
-    overwritten."""
+    overwritten. Nor a name DuckDB would open as another's (db.check_name)."""
+    db.check_name(out)
     if _same(out) == _same(old):
         raise DatabaseError(f"{out}: that is the database to rebuild; --out names a new file")
     if _same(out) == _same(db.wal(old)):

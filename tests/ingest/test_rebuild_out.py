@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 import tests.factories as f
+from dashboard.cli import cli
 from ingest import pipeline
 from tests.ingest.rebuild_setup import every_row, run_rebuild
 
@@ -32,6 +34,24 @@ def test_a_target_that_exists_or_is_the_database_itself_is_refused(old: Path) ->
     assert not old.with_name(old.name + ".wal").exists()
     res = run_rebuild("--db", str(old.with_name("none.duckdb")), "--out", str(there) + "2")
     assert res.exit_code == 1 and "no database to rebuild" in res.output
+
+
+def test_a_path_with_a_backslash_is_refused_before_anything_is_written(
+    old: Path, tmp_path: Path
+) -> None:
+    """DuckDB reads a backslash as a folder separator: `--out 'new\\'` failed at its work file
+    (`new\\.partial` opened as `new/.partial`: no such folder), and `--db 'db\\'` of ingest
+    wrote a database named `db`. Both are refused, saying why, and nothing is made."""
+    before = sorted(p.name for p in old.parent.iterdir())
+    res = run_rebuild("--db", str(old), "--out", str(old.with_name("new\\")))
+    assert res.exit_code == 1, res.output
+    words = " ".join(res.output.split())
+    assert "new\\: a backslash in a database's path: DuckDB reads it as a folder" in words, words
+    assert sorted(p.name for p in old.parent.iterdir()) == before
+    log = f.write_ndjson(tmp_path / "in" / "a.ndjson", [f.delivery(f.message("hi"))])
+    res = CliRunner().invoke(cli, ["ingest", str(log), "--db", str(tmp_path / "db\\")])
+    assert res.exit_code == 1 and "a backslash in a database's path" in res.output, res.output
+    assert not (tmp_path / "db").exists() and not (tmp_path / "db\\").exists()
 
 
 def test_a_write_ahead_log_left_by_a_rebuild_that_did_not_finish_is_refused_too(
