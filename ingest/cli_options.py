@@ -48,6 +48,9 @@ def _lake_folder(ctx: click.Context, param: click.Parameter, value: str | None) 
         return None
     if not value.strip():
         raise click.BadParameter("an empty folder name: give the lake's folder", ctx, param)
+    if "\\" in value:  # DuckDB wrote its files elsewhere (`lake\` as `lake/`) and failed
+        why = "a backslash in the lake's path: DuckDB reads it as a folder separator"
+        raise click.BadParameter(f"{value}: {why}; give a path without one", ctx, param)
     return Path(value)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from rich.console import Console
 
 from ingest import cli as cli_module
@@ -138,3 +139,20 @@ def test_a_sync_names_its_unfinished_files_the_same_each_time(
         con.close()
     assert named[0] == named[1] and len(named[0]) > len(lake.WHOLE)
     assert all(n.startswith(".") for n in named[0])
+
+
+def test_a_lake_path_with_a_backslash_is_refused_before_the_run(tmp_path: Path) -> None:
+    """DuckDB reads a backslash as a folder separator: a lake at `lake\\` had its files written
+    under `lake/` (beside another folder's, when one is there), found missing, and the sync
+    failed after every run. The option is refused, saying why, before anything is read."""
+    other = tmp_path / "lake"
+    other.mkdir()
+    db_file = tmp_path / "refscope.duckdb"
+    args = ["ingest", str(_log(tmp_path)), "--db", str(db_file), "--lake", str(tmp_path / "lake\\")]
+    res = CliRunner().invoke(cli_module.cli, args)
+    assert res.exit_code == 2, res.output
+    assert "a backslash in the lake's path: DuckDB reads it as a folder separator" in " ".join(
+        res.output.split()
+    ), res.output
+    assert not db_file.exists() and list(other.iterdir()) == []
+    assert not (tmp_path / "lake\\").exists()
