@@ -23,7 +23,7 @@ from .cli_retention import forget, prune
 from .cli_stop import Stop, stop_on_signals
 from .errors import DatabaseError, RefscopeError, SourceError
 from .summary import print_summary, print_warnings
-from .wording import counted
+from .wording import counted, shown
 
 
 def one_line(text: str) -> str:
@@ -46,12 +46,16 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RefscopeError as exc:
-            raise click.ClickException(one_line(str(exc))) from exc
+            raise click.ClickException(shown(one_line(str(exc)))) from exc
+        except click.ClickException as exc:
+            # A file name, a URL, a value from the data: an ESC in it must not drive the terminal.
+            exc.message = "\n".join(map(shown, exc.message.split("\n")))  # type: ignore[misc]
+            raise
         except BrokenPipeError:
             raise  # the reader went away (`| head`): nothing to tell it
         except OSError as exc:
             # A folder it may not create, a file it may not write: one line, no traceback.
-            raise click.ClickException(one_line(os_error_message(exc))) from exc
+            raise click.ClickException(shown(one_line(os_error_message(exc)))) from exc
 
 
 @click.group(cls=_Group)
@@ -171,7 +175,7 @@ def _follow(
     errors = err_console or console
     _follow_preflight(paths, db_file)
     console.print(  # a glob's [a-z] is no markup; escaping would double a last backslash
-        f"following {', '.join(paths)} every {interval:g} s (Ctrl-C stops)",
+        f"following {shown(', '.join(paths))} every {interval:g} s (Ctrl-C stops)",
         markup=False,
         soft_wrap=True,
     )
@@ -191,7 +195,7 @@ def _follow(
                 # away between listing and reading: the next cycle may well succeed.
                 if str(exc) != failing:
                     errors.print(
-                        f"[red]error:[/] {escape(one_line(str(exc)))} "
+                        f"[red]error:[/] {escape(shown(one_line(str(exc))))} "
                         f"(trying again every {interval:g} s)",
                         soft_wrap=True,
                     )

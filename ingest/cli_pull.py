@@ -18,7 +18,7 @@ from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
 from .errors import RefscopeError
 from .summary import print_summary, print_warnings
-from .wording import counted
+from .wording import counted, shown
 
 # The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
 _SPOOL = re.compile(r"\S*refscope-pull-\d+-\d+")
@@ -70,7 +70,8 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file
         ingest.stop()
     if result is None:
         # No markup: a URL's "[b]" is none, and escaping it would double a last backslash.
-        console.print(f"nothing new at {fetch.safe_url(url)}", markup=False, soft_wrap=True)
+        console.print(f"nothing new at {shown(fetch.safe_url(url))}", markup=False,
+                      soft_wrap=True)  # fmt: skip
     else:
         result.warnings = [_SPOOL.sub(lambda _: fetch.safe_url(url), w) for w in result.warnings]
         print_summary(console, result)
@@ -108,9 +109,9 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
 
             def waiting(why: str) -> None:  # on a terminal in the spinner, else a line (cron)
                 if console.is_terminal:
-                    status.update(Text(f"pulling ad insights… {why}"))  # quotes an answer
+                    status.update(Text(f"pulling ad insights… {shown(why)}"))  # an answer's
                 else:
-                    click.echo(f"pull ads: {why}", err=True)
+                    click.echo(f"pull ads: {shown(why)}", err=True)
 
             result = remote.pull_ads(
                 account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,

@@ -15,6 +15,7 @@ from .cli_options import DB_OPTION
 from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
 from .summary import print_summary
+from .wording import shown
 
 
 @click.command()
@@ -62,7 +63,7 @@ def rebuild(
             "--allow-missing to rebuild without their events"
         )
     if problem:
-        click.echo(f"left out (--allow-missing): {problem}", err=True)
+        click.echo(f"left out (--allow-missing): {shown(problem)}", err=True)
     if not found.files:
         raise click.ClickException(f"nothing to read: {db_file} read no file that is still there; "
                                    "give the logs as PATH")  # fmt: skip
@@ -77,14 +78,15 @@ def rebuild(
         if not stop.is_set():
             raise
         bar.stop()
-        console.print(f"stopped: {escape(str(out))} is not written (a rebuild is whole or "
-                      f"nothing); {escape(str(db_file))} is unchanged", soft_wrap=True)  # fmt: skip
+        console.print(f"stopped: {escape(shown(str(out)))} is not written (a rebuild is whole "
+                      f"or nothing); {escape(shown(str(db_file)))} is unchanged",
+                      soft_wrap=True)  # fmt: skip
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()
         bar.stop()
     print_summary(console, done.result)
-    db_name, out_name = escape(str(db_file)), escape(str(out))  # "data [old]" is no markup
+    db_name, out_name = escape(shown(str(db_file))), escape(shown(str(out)))  # "[old]" too
     carried = ", ".join(f"{t} {n:,}" for t, n in done.carried.items())
     console.print(f"carried over from {db_name}: {carried}", soft_wrap=True)
     rows = ", ".join(f"{t} {done.before[t]:,} → {done.after[t]:,}" for t in done.before)

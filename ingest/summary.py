@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import pipeline
-from .wording import counted
+from .wording import counted, shown
 
 
 def print_summary(console: Console, r: pipeline.IngestResult) -> None:
@@ -54,10 +54,11 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
             title=title, title_justify="left", show_header=False, box=None, min_width=len(title)
         )
         for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            table.add_row(Text(key), f"{n:,}")  # a reason quotes the data: "[/x]" is no markup
+            table.add_row(Text(shown(key)), f"{n:,}")  # a reason quotes the data: "[/x]" too
         console.print(table)
 
 
 def print_warnings(console: Console, warnings: list[str]) -> None:
     for warning in warnings:
-        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/] {escape(shown(warning))}", highlight=False,
+                      soft_wrap=True)  # fmt: skip
