@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import insight_lines
 from .comment_events import CHANGE_EVENTS, SAMPLE_CHANGE_EVENTS, SEND_EVENTS
+from .shared_contact import removed_sql
 from .webhook import CLICK_EVENTS, ITEM_EVENTS
 
 # Standby, changes, wrapped, send-log, click and ad insights lines are rare: one substring scan
@@ -69,9 +70,12 @@ def stage_sql(found: set[str], keep_text: bool = True) -> str:
     """CREATE the batch's stage from the parts whose marker is in found (RARE_FOUND's).
 
     Without keep_text the stage holds the texts' lengths only: a batch of long messages then
-    takes no memory for texts that are not stored."""
+    takes no memory for texts that are not stored. A quick reply's payload that is the
+    person's email address or phone number (shared_contact) goes with the text."""
     parts = [q for m, q in STAGE_PARTS if m is None or m in found]
     union = "\nUNION ALL BY NAME\n".join(f"({q})" for q in parts)
     if not keep_text:
-        union = f"SELECT * REPLACE (NULL::VARCHAR AS text) FROM ({union})"
+        payload = removed_sql("quick_reply_payload")
+        union = f"""SELECT * REPLACE (NULL::VARCHAR AS text, {payload} AS quick_reply_payload)
+FROM ({union})"""
     return "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + union
