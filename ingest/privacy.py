@@ -29,6 +29,7 @@ from .reject_text import (
     is_text,
     parent_key,
     placeholder,
+    shared_contact,
     walk,
     without_forgotten_texts,
 )
@@ -207,9 +208,11 @@ class Privacy:
         become NAME_REMOVED and, without keep_text, the string values of `text`
         keys (messages, echoes, send logs), of `message` keys in a feed change's `value`
         (comment text), of an attachment's `payload.url` and of its own `url` (a shared
-        location's map link) become a placeholder giving their length, and a shared location's
-        `lat` and `long` become null. Ids whose forgotten_hash is in `forgotten` become
-        FORGOTTEN, and so does the name beside one in a `from` object.
+        location's map link) become a placeholder giving their length, a quick reply's
+        payload that is an email address or a phone number `<email removed>` or `<phone
+        number removed>`, and a shared location's `lat` and `long` become null. Ids whose
+        forgotten_hash is in `forgotten` become FORGOTTEN, and so does the name beside one in a
+        `from` object.
         The line need not be valid JSON. The texts (and attachment URLs) of a forgotten
         person's items become the placeholder too, whatever keep_text says
         (reject_text.without_forgotten_texts). A token (`access_token=...`, a `..._token`
@@ -283,8 +286,11 @@ class _Redaction:
 
     def value(self, token: str, key: str | None, parent: str | None) -> str:
         """One string value, by its key and the key of the object holding it."""
-        if is_text(key, parent) and not self.privacy.keep_text and self.privacy.salt is not None:
-            return placeholder(token)
+        if not self.privacy.keep_text and self.privacy.salt is not None:
+            if is_text(key, parent):
+                return placeholder(token)
+            if (contact := shared_contact(token, key, parent)) is not None:
+                return contact  # the person's email address or phone number, sent as text
         if self.privacy.salt is not None and (
             (key == "name" and parent == "from") or (key in _NAME_PARTS and parent == "name")
         ):

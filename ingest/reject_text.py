@@ -11,6 +11,8 @@ import json
 import re
 from collections.abc import Iterator
 
+from .shared_contact import removed
+
 FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
 
 # One JSON string. An escape is taken whole, so an escaped quote does not end the string; a
@@ -32,6 +34,16 @@ _ITEMS = frozenset({"messaging", "standby", "changes"})
 # its text is.
 COORDINATE_KEYS = frozenset({"lat", "long"})
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def shared_contact(token: str, key: str | None, parent: str | None) -> str | None:
+    """What replaces a quick reply's payload that is the person's email address or phone number
+    (a `user_email` or `user_phone_number` quick reply sends it there, as in the text), as a
+    JSON string; None for any other value."""
+    if key != "payload" or parent != "quick_reply":
+        return None
+    shown = removed(decode(token))
+    return None if shown is None else json.dumps(shown)
 
 
 def is_text(key: str | None, parent: str | None) -> bool:
@@ -132,7 +144,8 @@ def without_forgotten_texts(line: str) -> str:
     """line with the texts of a forgotten person as placeholders: each text of an item (an
     element of `messaging`, `standby` or `changes`) that holds FORGOTTEN, and every text of a
     line that holds it outside such an item (a send log) or of a text outside the items of a
-    line that holds it at all; a shared location's `lat` and `long` there become null, and a
+    line that holds it at all (and a quick reply's payload that is an email address or a
+    phone number, see shared_contact); a shared location's `lat` and `long` there become null, and a
     FORGOTTEN outside any string (an id that came as a number) a JSON string. A body kept as a
     JSON string is read the same way inside."""
     if FORGOTTEN not in line:
@@ -190,6 +203,8 @@ def _value(token: str, key: str | None, parent: str | None, theirs: bool) -> str
         return json.dumps(inner, ensure_ascii=False) if inner != text else token
     if theirs and is_text(key, parent) and not _PLACEHOLDER.fullmatch(text or ""):
         return placeholder(token)
+    if theirs and (contact := shared_contact(token, key, parent)) is not None:
+        return contact
     if theirs and key in COORDINATE_KEYS:  # a shared location's number sent as a string
         return "null"
     return token

@@ -4,11 +4,17 @@ the text goes; the team's own payloads stay as they came."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
+from ingest import pipeline
+from ingest.cli import cli
+from ingest.privacy import Privacy, forgotten_hash
 from ingest.shared_contact import EMAIL_REMOVED, PHONE_REMOVED, removed, removed_sql
 from tests import factories as f
 from tests.conftest import Query
@@ -62,3 +68,73 @@ def test_events_keep_an_email_or_phone_number_payload_only_where_text_is_kept(
     else:
         assert got == [shown or p for p, shown in PAYLOADS.items()]
         assert query.scalar("SELECT count(text) FROM events") == 0
+
+
+# Rejected lines: the payload goes where the text goes (salted without --keep-text; forget).
+SALT = "pepper-for-tests"
+PSID, OTHER = "5550001112223334", "5550001112229999"
+EMAIL, PHONE = "jane.doe@example.com", "+46 70 123 45 67"
+
+
+def rejected(psid: str, payload: str, ts: int) -> dict[str, Any]:
+    """A tapped quick reply without its mid: its line is rejected."""
+    item = f.message(payload, psid=psid, ts=ts, quick_reply={"payload": payload})
+    del item["message"]["mid"]
+    return item
+
+
+def team(psid: str, ts: int) -> dict[str, Any]:
+    item = f.message("Red", psid=psid, ts=ts, quick_reply={"payload": "COLOR_RED"})
+    del item["message"]["mid"]
+    return item
+
+
+def payloads(raw: str) -> list[str]:
+    return [i["message"]["quick_reply"]["payload"]
+            for i in json.loads(raw)["entry"][0]["messaging"]]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("salt", "keep_text", "hidden"),
+    [(SALT, False, True), (SALT, True, False), (None, False, False)],
+    ids=["salted", "salted-keep-text", "plain"],
+)  # fmt: skip
+def test_a_rejected_lines_email_or_phone_number_payload_goes_where_its_text_goes(
+    tmp_path: Path, db_path: Path, query: Query, monkeypatch: pytest.MonkeyPatch,
+    salt: str | None, keep_text: bool, hidden: bool,
+) -> None:  # fmt: skip
+    if salt:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
+    line = f.line(f.delivery(rejected(PSID, EMAIL, f.T0), rejected(OTHER, PHONE, f.T0 + 1),
+                             team(OTHER, f.T0 + 2)))  # fmt: skip
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
+    pipeline.run([str(log)], db_path, keep_text=keep_text)
+    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    if hidden:
+        assert payloads(kept) == [EMAIL_REMOVED, PHONE_REMOVED, "COLOR_RED"]
+        assert EMAIL not in kept and PHONE not in kept, kept
+    else:
+        assert payloads(kept) == [EMAIL, PHONE, "COLOR_RED"]
+
+
+def test_forget_takes_the_persons_email_or_phone_number_payload_from_rejected_lines(
+    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner
+) -> None:
+    line = f.line(f.delivery(rejected(PSID, EMAIL, f.T0), team(PSID, f.T0 + 1),
+                             rejected(OTHER, PHONE, f.T0 + 2)))  # fmt: skip
+    body = f.line(f.delivery(rejected(PSID, PHONE, f.T0 + 3)))
+    cut = f.line(f.envelope(body[:-2]))  # a cut body, which the receiver keeps as a string
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line, cut])
+    pipeline.run([str(log)], db_path)
+    result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    first, second = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    assert payloads(first) == [EMAIL_REMOVED, "COLOR_RED", PHONE]  # the other's: not theirs
+    assert EMAIL not in first
+    assert PHONE not in second and json.dumps(PHONE_REMOVED) in json.loads(second)["body"]
+
+
+def test_a_later_ingest_takes_a_forgotten_persons_payload_too() -> None:
+    line = f.line(f.delivery(rejected(PSID, PHONE, f.T0), rejected(OTHER, EMAIL, f.T0 + 1)))
+    out = Privacy().redact(line, {forgotten_hash(PSID)})
+    assert payloads(out) == [PHONE_REMOVED, EMAIL]
