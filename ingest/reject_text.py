@@ -36,13 +36,21 @@ COORDINATE_KEYS = frozenset({"lat", "long"})
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
+# A long number as a salted rejected line shows it (privacy.Privacy.shown_id), and digits as
+# many as the shortest number shown so: a phone number read so is still one for `forget`.
+_SHOWN_ID = re.compile(r"id:[0-9a-f]{16}")
+_SHOWN_DIGITS = "0" * 10
+
+
 def shared_contact(token: str, key: str | None, parent: str | None) -> str | None:
     """What replaces a quick reply's payload that is the person's email address or phone number
     (a `user_email` or `user_phone_number` quick reply sends it there, as in the text), as a
-    JSON string; None for any other value."""
+    JSON string; None for any other value. A phone number's long run of digits may show hashed
+    already (`+id:…`, salted with text kept): it still counts."""
     if key != "payload" or parent != "quick_reply":
         return None
-    shown = removed(decode(token))
+    value = decode(token)
+    shown = removed(value if value is None else _SHOWN_ID.sub(_SHOWN_DIGITS, value))
     return None if shown is None else json.dumps(shown)
 
 

@@ -138,3 +138,23 @@ def test_a_later_ingest_takes_a_forgotten_persons_payload_too() -> None:
     line = f.line(f.delivery(rejected(PSID, PHONE, f.T0), rejected(OTHER, EMAIL, f.T0 + 1)))
     out = Privacy().redact(line, {forgotten_hash(PSID)})
     assert payloads(out) == [PHONE_REMOVED, EMAIL]
+
+
+def test_forget_in_a_salted_database_with_text_kept_takes_a_long_phone_number_payload(
+    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Salted with --keep-text, the payload's long number showed hashed (`+id:…`, as an id
+    does), and forget no longer saw a phone number in it."""
+    monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    number = "+15551234567"
+    line = f.line(f.delivery(rejected(PSID, number, f.T0), rejected(OTHER, number, f.T0 + 1)))
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
+    pipeline.run([str(log)], db_path, keep_text=True)
+    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    shown = payloads(kept)[0]
+    assert shown.startswith("+id:") and payloads(kept) == [shown, shown]
+    result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    assert payloads(kept) == [PHONE_REMOVED, shown]  # the other person's stays as it was
