@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import db, discovery, offsets, pipeline, rewrite, sources
+from . import db, discovery, offsets, pipeline, rewrite, sources, spool_marks
 from .errors import DatabaseError, SourceError
 from .privacy import Privacy
 
@@ -111,8 +111,12 @@ def inputs(old: duckdb.DuckDBPyConnection, paths: list[str]) -> Inputs:
     twins = {_same(_gz_twin(f)): f for f in files if f.suffix == ".gz"}
     res = Inputs(files, given=bool(paths))
     for key, state in sorted(states.items()):
-        if URL.match(key):
-            res.pulled.append(key)
+        if URL.match(key):  # by a file given that holds what the pull read (the export saved)
+            holder = next((f for f in files if _holds_pulled(f, state)), None) if paths else None
+            if holder is not None:
+                res.covered[key] = holder
+            else:
+                res.pulled.append(key)
         elif (holder := next((f for f in files if _holds(f, key, state)), None)) is not None:
             res.covered[key] = holder  # by its name, gzipped, or renamed or rotated away
         elif _same(Path(key)) in named:
@@ -139,6 +143,23 @@ def _holds(path: Path, key: str, state: sources.FileState) -> bool:
         except OSError:
             return False
     return not _changed(path, state)
+
+
+def _holds_pulled(path: Path, state: sources.FileState) -> bool:
+    """Whether path's text (decompressed, when gzip) has, before the offset a pull of a URL read
+    to, the bytes whose fingerprint the pull stored (spool_marks: tail:, gztail:)."""
+    mark = state.head_hash.partition(" ")[0]
+    found = spool_marks.TAIL.fullmatch(mark) or spool_marks.GZ_TAIL.fullmatch(mark)
+    if found is None:  # no fingerprint of the text (pulled by an older version): unknown
+        return False
+    n, at = int(found.group(1)), state.offset_done
+    try:
+        with (gzip.open if spool_marks.is_gzip(path) else open)(path, "rb") as fh:
+            fh.seek(max(at - n, 0))
+            text = fh.read(n)
+    except (OSError, EOFError, zlib.error):
+        return False  # unreadable, damaged, or ends before what was read
+    return len(text) == n and hashlib.md5(text).hexdigest() == found.group(2)
 
 
 def _gz_holds(path: Path, state: sources.FileState) -> bool:
