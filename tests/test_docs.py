@@ -268,3 +268,27 @@ def test_readme_sql_example_runs_and_gives_last_months_channels(
         con.close()
     assert names == ["channel", "new_contacts", "engaged_pct"]
     assert rows == [("m_me_link", 2, 50.0), ("organic", 1, 0.0)]
+
+
+def test_readme_says_a_rebuild_with_no_file_to_read_is_refused(tmp_path: Path) -> None:
+    """--allow-missing goes on without inputs that are gone or pulled, but not to a file of
+    carried rows alone: README said it rebuilt without their events, whatever was left."""
+    from click.testing import CliRunner
+
+    from tests.factories import delivery, message, write_ndjson
+
+    log = write_ndjson(tmp_path / "a.ndjson", [delivery(message("hi"))])
+    old, new = tmp_path / "old.duckdb", tmp_path / "new.duckdb"
+    assert CliRunner().invoke(cli, ["ingest", str(log), "--db", str(old)]).exit_code == 0
+    log.unlink()
+    res = CliRunner().invoke(
+        cli, ["rebuild", "--db", str(old), "--out", str(new), "--allow-missing"]
+    )
+    assert res.exit_code == 1 and "nothing to read: " in res.output and not new.exists()
+    bullet = " ".join(
+        README.split("It refuses, naming them, when an", 1)[1].split("\n- ")[0].split()
+    )
+    assert "no file to read" in bullet
+    assert (
+        "is refused with `nothing to read`, nothing written, also with `--allow-missing`" in bullet
+    )
