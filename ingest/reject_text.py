@@ -58,12 +58,14 @@ def is_text(key: str | None, parent: str | None) -> bool:
     """Whether a string value is a message's or a comment's text, by its key and the key of the
     object holding it (see parent_key): `text` (messages, echoes, send logs), a feed change's
     `value.message`, an attachment's `payload.url` (the photo, video, audio or file a person
-    sent) and an attachment's own `url` (a shared location's map link, which holds its
-    coordinates, or a fallback's shared link)."""
+    sent) and an attachment's own `url` and `title` (a shared location's map link, which holds
+    its coordinates, and its title, which can hold the sender's name; a fallback's shared link
+    and its title)."""
     return (
         key == "text"
         or (key == "message" and parent == "value")
-        or (key == "url" and parent in ("payload", ATTACHMENT))
+        or (key == "url" and parent == "payload")
+        or (key in ("url", "title") and parent == ATTACHMENT)
     )
 
 

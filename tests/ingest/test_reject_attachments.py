@@ -110,3 +110,44 @@ def test_a_shared_locations_map_link_goes_with_its_coordinates(
     assert mine["type"] == "location"
     theirs = items[1]["message"]["attachments"][0]
     assert theirs["url"] == (mine["url"] if how == "salted" else MAP)  # forget: not theirs
+
+
+# A shared location's `title` may name the person who sent it ("Simon's Location" in public
+# bot code; Meta's pages do not describe it): it goes where the map link goes.
+TITLE = "Simon's Location"
+
+
+def titled_location(psid: str, ts: int) -> dict[str, object]:
+    item = shared_location(psid, ts)
+    item["message"]["attachments"][0]["title"] = TITLE  # type: ignore[index]
+    return item
+
+
+@pytest.mark.parametrize("how", ["salted", "forget", "salted-keep-text"])
+def test_a_shared_locations_title_goes_with_its_map_link(
+    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch, how: str,
+) -> None:  # fmt: skip
+    """The map link became the placeholder, but the attachment's `title`, which can hold the
+    sender's name, stayed: in a salted database read without --keep-text, and after `forget`.
+    Read with --keep-text, it stays as the text does."""
+    if how.startswith("salted"):
+        monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    other = "5550001112229999"
+    line = f.line(f.delivery(titled_location(PSID, f.T0), titled_location(other, f.T0 + 1)))
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
+    pipeline.run([str(log)], db_path, keep_text=how == "salted-keep-text")
+    if how == "forget":
+        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+        assert result.exit_code == 0, result.output
+    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    items = json.loads(kept)["entry"][0]["messaging"]
+    mine = items[0]["message"]["attachments"][0]
+    theirs = items[1]["message"]["attachments"][0]
+    if how == "salted-keep-text":
+        assert mine["title"] == theirs["title"] == TITLE, kept
+        return
+    assert mine["url"] == f"<text removed: {len(MAP)} characters>", kept
+    assert mine["title"] == f"<text removed: {len(TITLE)} characters>", kept
+    assert TITLE not in json.dumps(mine), kept
+    assert theirs["title"] == (mine["title"] if how == "salted" else TITLE)  # forget: not theirs
