@@ -22,6 +22,7 @@ class Preview:
     png: bytes = b""
     svg: bytes = b""
     sheet: bytes = b""
+    name: str = ""  # the codes' file name without extension, as `links qr` writes it
 
 
 def page_option(label: str, page: str) -> str:
@@ -46,7 +47,16 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
         sheet = qr.print_sheet([links.sheet_label(link)], style)
     except RefscopeError as exc:
         return Preview(None, str(exc))
-    return Preview(link, None, png, svg, sheet)
+    return Preview(link, None, png, svg, sheet, _code_name(link))
+
+
+def _code_name(link: links.Link) -> str:
+    """The file name (without extension) `links qr` and `links create` give the link's code:
+    `<ref>`, `<ref>.<page>` for a ref another page has a QR code of, `<ref>~<hash>` beside a
+    QR code's ref equal but for case (links.code_name)."""
+    if not store.source_path().exists():  # no database yet: nothing registered
+        return link.ref
+    return str(store.fetch("code_name", link.page, link.ref)["name"].iloc[0])
 
 
 def _as_registered(link: links.Link) -> links.Link:

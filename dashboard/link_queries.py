@@ -68,6 +68,17 @@ def link_conflict(
     return pd.DataFrame({"rule": [rule] if rule else []}, dtype=object)
 
 
+def code_name(con: duckdb.DuckDBPyConnection, page: str, ref: str) -> pd.DataFrame:
+    """The file name (without extension) `links qr` and `links create` give the QR code of page
+    and ref (links.code_name, of the registered link when there is one): `<ref>`, `<ref>.<page>`
+    when another page has a QR code of the ref, `<ref>~<hash>` beside a QR code whose ref
+    differs only in case. Columns: name."""
+    registry = links.Registry.load(con)
+    link = links.Link(ref, page, "qr_code")
+    name = links.code_name(registry, registry.get(link) or link)
+    return pd.DataFrame({"name": [name]}, dtype=object)
+
+
 def registered_url(con: duckdb.DuckDBPyConnection, page: str, ref: str) -> pd.DataFrame:
     """The URL a link of page and ref is registered with (no row when it is not), as `links
     create` finds it: a page by username or id in any case, a username and the page id `pages`

@@ -15,14 +15,14 @@ import pandas as pd
 
 from dashboard import query_parts
 
-# The per-channel pages' questions (channel_queries.py), tracked links' (link_queries.py) and
-# retention's (retention_queries.py): every question is asked through this module.
+# The per-channel pages', tracked links' and retention's questions, asked through this module.
 from dashboard.channel_queries import ads as ads
 from dashboard.channel_queries import comments as comments
 from dashboard.channel_queries import refs as refs
 from dashboard.channel_queries import website_chat as website_chat
 from dashboard.channel_queries import website_chat_totals as website_chat_totals
 from dashboard.filters import ContactPick, Filters
+from dashboard.link_queries import code_name as code_name
 from dashboard.link_queries import known_pages as known_pages
 from dashboard.link_queries import link_conflict as link_conflict
 from dashboard.link_queries import page_names as page_names

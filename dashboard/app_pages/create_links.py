@@ -48,9 +48,10 @@ with shown:
         if p.png:
             st.image(p.png, width=260, caption=p.link.ref)
             cols = st.columns(3)
-            cols[0].download_button("PNG", p.png, f"{p.link.ref}.png", "image/png")
-            cols[1].download_button("SVG", p.svg, f"{p.link.ref}.svg", "image/svg+xml")
-            cols[2].download_button("Print sheet", p.sheet, f"{p.link.ref}.pdf", "application/pdf")
+            # Named as `links qr` writes them: `<ref>.<page>` for a ref of several pages' codes.
+            cols[0].download_button("PNG", p.png, f"{p.name}.png", "image/png")
+            cols[1].download_button("SVG", p.svg, f"{p.name}.svg", "image/svg+xml")
+            cols[2].download_button("Print sheet", p.sheet, f"{p.name}.pdf", "application/pdf")
         else:
             st.caption("An m.me link has no QR code: choose QR code to print one.")
         if st.button("Register", type="primary"):
