@@ -20,7 +20,7 @@ from .cli_progress import ReadBar
 from .cli_pull import pull
 from .cli_rebuild import rebuild
 from .cli_retention import forget, prune
-from .cli_stop import Stop, stop_on_signals
+from .cli_stop import Stop, keep_on_sighup, stop_on_signals
 from .errors import DatabaseError, RefscopeError, SourceError
 from .summary import print_summary, print_warnings
 from .wording import counted, shown
@@ -183,6 +183,9 @@ def _follow(
     warned: list[str] = []  # the warnings of the last cycle, likewise
     stop = Stop()
     restore = stop_on_signals(stop)
+    restore_sighup = keep_on_sighup(
+        lambda: console.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")
+    )
     try:
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
@@ -217,6 +220,7 @@ def _follow(
             raise
         console.print("stopped")
     finally:
+        restore_sighup()
         restore()
 
 

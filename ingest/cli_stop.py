@@ -1,7 +1,10 @@
-"""Ctrl-C and SIGTERM (a service manager's stop) stopping a command alike, cleanly."""
+"""Ctrl-C and SIGTERM (a service manager's stop) stopping a command alike, cleanly, and SIGHUP
+not stopping `ingest --follow`."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -31,5 +34,35 @@ def stop_on_signals(stopped: Stop) -> Callable[[], None]:
     def restore() -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+    return restore
+
+
+def keep_on_sighup(say: Callable[[], None]) -> Callable[[], None]:
+    """SIGHUP (a closed terminal, logrotate's `postrotate kill -HUP`, `systemctl reload`) would
+    end the command: `say` is called instead (its output lost when the terminal is gone) and
+    the command goes on. Returns what puts the previous handler back."""
+
+    terminals = [fd for fd in (1, 2) if os.isatty(fd)]
+
+    def hangup(signum: int, frame: object) -> None:
+        # A terminal that hung up is a terminal no more; writing to it would fail (EIO) and end
+        # the command at its next line: what it would be shown is dropped, as under nohup.
+        for fd in [fd for fd in terminals if not os.isatty(fd)]:
+            terminals.remove(fd)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+        with contextlib.suppress(OSError):
+            say()
+
+    try:
+        previous = signal.signal(signal.SIGHUP, hangup)
+    except ValueError:  # not the main thread: leave signals alone
+        return lambda: None
+
+    def restore() -> None:
+        if previous is not None:  # None: a handler not set from Python, which is left alone
+            signal.signal(signal.SIGHUP, previous)
 
     return restore

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from ingest import cli as cli_module
 from ingest import cli_stop, db
 from ingest.errors import DatabaseError
 from tests.conftest import Query
-from tests.ingest.cli_setup import _log, _one_error_line, _refscope
+from tests.ingest.cli_setup import _clean_env, _log, _one_error_line, _refscope
 
 
 def test_interval_without_follow_is_refused_before_anything_is_read(
@@ -230,6 +231,7 @@ def test_follow_stopped_inside_a_duckdb_query_says_stopped(
                        tmp_path / "db.duckdb", 0.1, None, None, cycles=3)  # fmt: skip
     assert out.getvalue().splitlines()[-1] == "stopped"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # and SIGHUP's
 
 
 def test_a_stop_records_its_signal_and_puts_back_the_handlers_it_found() -> None:
@@ -269,3 +271,81 @@ def test_stopping_set_up_off_the_main_thread_leaves_the_signals_alone() -> None:
     assert len(restores) == 1
     restores[0]()
     assert {sig: signal.getsignal(sig) for sig in found} == found
+
+
+def _line_starting(proc: subprocess.Popen[str], prefix: str) -> str:
+    """The next line of proc's output that starts with prefix (its end fails the test)."""
+    assert proc.stdout is not None
+    while line := proc.stdout.readline():
+        if line.startswith(prefix):
+            return line
+    raise AssertionError(
+        f"ended before {prefix!r}: {proc.wait()}, {proc.stderr and proc.stderr.read()}"
+    )
+
+
+def test_follow_keeps_following_after_sighup(tmp_path: Path) -> None:
+    """A closed terminal, logrotate's `postrotate kill -HUP` or `systemctl reload` sends SIGHUP,
+    which ended --follow at once, killed by it: it now says so and goes on reading what comes;
+    SIGTERM still stops it."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db",
+                     str(tmp_path / "db.duckdb"), cwd=tmp_path)  # fmt: skip
+    try:
+        assert _line_starting(proc, "run ").startswith("run 1: 1 of 1 file read")
+        proc.send_signal(signal.SIGHUP)
+        assert "still following" in _line_starting(proc, "SIGHUP")
+        _log(logs, "webhooks-2026-01-02.ndjson")  # a file that comes after the hangup
+        assert _line_starting(proc, "run ").startswith("run 2: 1 of 2 files read")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, (out, err)
+    assert out.splitlines()[-1] == "stopped", out
+    assert "Traceback" not in err, err
+
+
+def test_follow_goes_on_when_its_terminal_closes(tmp_path: Path) -> None:
+    """Its terminal closed (an ssh session ended), --follow got SIGHUP and, kept alive, would
+    fail writing its next line to a terminal that is gone (EIO) and end with a traceback: what
+    it would print now goes nowhere, as under nohup, and it goes on reading."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _log(logs)
+    db_file = tmp_path / "db.duckdb"
+    master, slave = pty.openpty()
+    # A session of its own, whose controlling terminal is the pty (opened by its name once the
+    # session is made): closing the pty's other end hangs it up.
+    start = (
+        "import os, sys; os.setsid(); fd = os.open(sys.argv.pop(1), os.O_RDWR); "
+        "[os.dup2(fd, n) for n in (0, 1, 2)]; from dashboard.cli import main; main()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", start, os.ttyname(slave), "ingest", str(logs), "--follow",
+         "--interval", "0.2", "--db", str(db_file)],
+        cwd=tmp_path, env=_clean_env(), stdin=slave, stdout=slave, stderr=slave,
+    )  # fmt: skip
+    os.close(slave)  # the child's only: its end makes a read of the pty fail, not wait
+    try:
+        shown = b""
+        while b"contact" not in shown:  # the first round's summary is on the terminal
+            shown += os.read(master, 4096)
+        os.close(master)  # the terminal closes
+        master = -1
+        _log(logs, "webhooks-2026-01-02.ndjson")  # a file that comes after
+        deadline = time.monotonic() + 60
+        while Query(db_file).scalar("SELECT count(*) FROM ingest_files") < 2:
+            assert proc.poll() is None, f"ended: {proc.returncode}"
+            assert time.monotonic() < deadline, "the file that came after was not read"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if master >= 0:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
