@@ -1,6 +1,7 @@
 """The receiver's durable NDJSON logs: `log_file` names them, and `LogWriter` appends lines with
 group commit (one write and fsync per file per batch), acknowledging no line before its fsync.
-`reopen_on_sighup` keeps `serve` running on SIGHUP, its files reopened by name."""
+A file renamed or removed (logrotate) is opened anew by its name at the next write to it;
+`keep_serving_on_sighup` keeps `serve` running on SIGHUP."""
 
 from __future__ import annotations
 
@@ -48,7 +49,6 @@ class LogWriter:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._files: dict[Path, int] = {}  # used only by the writer thread
-        self._reopen = False  # set by reopen(), taken by the writer thread at its next batch
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="refscope-log")
 
     def start(self) -> None:
@@ -62,10 +62,6 @@ class LogWriter:
         self._pending.append((path, line, future))
         self._wake.set()
         await future
-
-    def reopen(self) -> None:
-        """Close every file at the next write, which opens each again by its name."""
-        self._reopen = True
 
     @property
     def pending(self) -> int:
@@ -121,9 +117,6 @@ class LogWriter:
             by_path.setdefault(path, []).append(line)
         written, fsyncs = 0, []
         fds = []
-        if self._reopen:
-            self._reopen = False
-            self._close_files()
         self._make_room(by_path.keys())
         for path, lines in by_path.items():
             fd, torn = self._open(path)
@@ -189,18 +182,19 @@ class LogWriter:
             self._forget(path)
 
 
-def reopen_on_sighup(writer: LogWriter) -> Callable[[], None]:
+def keep_serving_on_sighup() -> Callable[[], None]:
     """On SIGHUP (logrotate's postrotate, `systemctl reload`, a closed terminal), which would
-    end the process, log it and have the writer reopen its files by name; returns what undoes
-    it. Signals reach the main thread only: a server running in another thread is left alone."""
+    end the process, log it and go on: nothing is to be reopened, as every write checks that
+    its file's name still leads to it (`_same_file`). Returns what undoes it. Signals reach the
+    main thread only: a server running in another thread is left alone."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     loop = asyncio.get_running_loop()
     previous = signal.getsignal(signal.SIGHUP)
 
     def hangup() -> None:
-        log.info("SIGHUP: log files are reopened by name at their next write; still serving")
-        writer.reopen()
+        log.info("SIGHUP: still serving (a log file rotated away is opened anew by its name "
+                 "at its next write)")  # fmt: skip
 
     loop.add_signal_handler(signal.SIGHUP, hangup)
 

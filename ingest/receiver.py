@@ -33,7 +33,7 @@ from starlette.routing import Route
 from . import clicklog, reasons, sources
 from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
 from .logwriter import BatchStats as BatchStats
-from .logwriter import LogWriter, log_file, make_dirs, reopen_on_sighup
+from .logwriter import LogWriter, keep_serving_on_sighup, log_file, make_dirs
 from .receiver_metrics import REFUSALS as REFUSALS
 from .receiver_metrics import Metrics
 
@@ -162,7 +162,7 @@ class Receiver:
         if not cfg.app_secrets:
             log.warning("REFSCOPE_APP_SECRET is not set: every POST /webhook is refused (503)")
         await self.registry.refresh()
-        restore_sighup = reopen_on_sighup(self.writer)  # Ctrl-C and SIGTERM still stop it
+        restore_sighup = keep_serving_on_sighup()  # Ctrl-C and SIGTERM still stop it
         try:
             yield
         finally:

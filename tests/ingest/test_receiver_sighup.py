@@ -1,5 +1,6 @@
 """`refscope serve` keeps serving on SIGHUP (logrotate's `postrotate kill -HUP`, `systemctl
-reload`, a closed terminal), its log files reopened by name; SIGTERM still stops it."""
+reload`, a closed terminal), a log file rotated away opened anew by name; SIGTERM still stops
+it."""
 
 from __future__ import annotations
 
