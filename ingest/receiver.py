@@ -274,6 +274,7 @@ class Receiver:
         if clicklog.speculative(request.headers):
             # Declined, not redirected: a browser may keep a prefetched redirect and send the
             # real tap straight to m.me, uncounted; an error it keeps not, so the tap comes back.
+            self.metrics.clicks_prefetch_declined += 1
             return PlainTextResponse("a prefetch is not a visit: nothing is logged", 503,
                                      headers={"cache-control": "no-store"})  # fmt: skip
         at = self._now_ms()

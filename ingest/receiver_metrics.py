@@ -24,6 +24,7 @@ class Metrics:
         self.clicks = 0
         self.clicks_refused = {"unknown_ref": 0, "ambiguous_page": 0, "registry_locked": 0}
         self.clicks_unchecked = 0  # redirected by their ?page= while the registry was locked
+        self.clicks_prefetch_declined = 0  # a browser's prefetch or prerender, answered 503
 
     def render(self, registry_refs: int) -> str:
         """The Prometheus text exposition format."""
@@ -54,6 +55,9 @@ class Metrics:
              {"": self.clicks_unchecked}),
             ("clicks_refused_total", "counter", "Clicks answered 404 (503 while the registry "
              "is locked), by reason.", by("reason", self.clicks_refused)),
+            ("clicks_prefetch_declined_total", "counter",
+             "Browser prefetches and prerenders of tracked links answered 503, not logged.",
+             {"": self.clicks_prefetch_declined}),
             ("registry_refs", "gauge", "Refs in the cached tracked-links registry.",
              {"": registry_refs}),
         ]  # fmt: skip

@@ -168,7 +168,7 @@ def test_metrics_count_deliveries_refusals_and_bytes(receiver: Receiver) -> None
         **dict.fromkeys(["deliveries_accepted_total", "deliveries_refused_total",
                          "write_errors_total", "bytes_written_total", "lines_written_total",
                          "write_batches_total", "clicks_total", "clicks_unchecked_total",
-                         "clicks_refused_total"],
+                         "clicks_refused_total", "clicks_prefetch_declined_total"],
                         "counter"),
         "fsync_seconds": "summary",
         "fsync_seconds_max": "gauge",

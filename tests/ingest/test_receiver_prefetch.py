@@ -35,7 +35,9 @@ def test_a_prefetch_is_declined_uncached_and_not_logged(
     assert r.headers["cache-control"] == "no-store"
     assert "location" not in r.headers
     assert click_receiver.lines("clicks") == []
-    assert click_receiver.metrics()["refscope_clicks_total"] == 0
+    metrics = click_receiver.metrics()
+    assert metrics["refscope_clicks_total"] == 0
+    assert metrics["refscope_clicks_prefetch_declined_total"] == 1  # seen on /metrics
 
 
 def test_the_visit_after_a_prefetch_is_logged_once(click_receiver: Receiver) -> None:
@@ -48,7 +50,9 @@ def test_the_visit_after_a_prefetch_is_logged_once(click_receiver: Receiver) -> 
     (line,) = click_receiver.lines("clicks")
     doc = json.loads(line)
     assert (doc["ref"], doc["qr"], doc["device"]) == ("spring_menu", True, "mobile")
-    assert click_receiver.metrics()["refscope_clicks_total"] == 1
+    metrics = click_receiver.metrics()
+    assert metrics["refscope_clicks_total"] == 1
+    assert metrics["refscope_clicks_prefetch_declined_total"] == 1
 
 
 @pytest.mark.parametrize(
@@ -69,6 +73,9 @@ def test_a_prefetch_of_an_unknown_ref_is_still_404(click_receiver: Receiver) -> 
     r = click_receiver.get("/r/nobody_made_this", headers={"Sec-Purpose": "prefetch"})
     assert r.status_code == 404 and "not registered" in r.text
     assert click_receiver.lines("clicks") == []
+    metrics = click_receiver.metrics()
+    assert metrics['refscope_clicks_refused_total{reason="unknown_ref"}'] == 1
+    assert metrics["refscope_clicks_prefetch_declined_total"] == 0
 
 
 def test_a_head_prefetch_still_redirects_without_logging(click_receiver: Receiver) -> None:
