@@ -39,11 +39,14 @@ MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at mos
 # A fetcher that names where to reach its owner ("+http://naver.me/spd", "+mailto:...") is no
 # person's browser, whatever it calls itself (Naver's Yeti, Google Sheets' link fetches), and
 # neither is an HTTP library's default ("Go-http-client/1.1", "axios/1.6.2", "Java/17", and
-# Android's own "Dalvik/2.1.0 (Linux; U; Android 11; …)", which an app fetching a link sends).
+# Android's own "Dalvik/2.1.0 (Linux; U; Android 11; …)", which an app fetching a link sends;
+# likewise Dart's "Dart/3.2 (dart:io)" of a Flutter app, Deno's, Bun's, PHP's Guzzle, Postman,
+# Censys's zgrab). Node's own fetch says only "node" (or "undici"), Ruby's Net::HTTP "Ruby".
 _BOT = re.compile(
     r"(?<!cu)bot|crawl|spider|slurp|facebookexternalhit|whatsapp|mastodon|embedly|iframely|preview|"
     r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|\+(?:https?:|mailto:)|"
-    r"go-http-client|axios/|java/|apache-httpclient|libwww-perl|dalvik/",
+    r"go-http-client|axios/|java/|apache-httpclient|libwww-perl|dalvik/|\b(?:dart|deno|bun)/|"
+    r"guzzlehttp|postmanruntime|zgrab|^\s*(?:node|undici|ruby)\s*$",
     re.I,
 )
 # A security scanner says "scan" ("urlscan", "masscan"); so does the web view of a QR scanner app,

@@ -22,6 +22,17 @@ AUTOMATED = [
     "Apache-HttpClient/4.5.13 (Java/11.0.9)",
     "libwww-perl/6.72",
     "Dalvik/2.1.0 (Linux; U; Android 11; Pixel 5 Build/RQ3A.210805.001.A1)",  # not a tablet
+    # The defaults of Node's own fetch (undici: "node" since Node 20, "undici" before), Ruby's
+    # Net::HTTP, PHP's Guzzle, Deno, Bun, Dart's dart:io (a Flutter app) and Postman.
+    "node",
+    "undici",
+    "Ruby",
+    "GuzzleHttp/7",
+    "Deno/1.40.2",
+    "Bun/1.0.25",
+    "Dart/3.2 (dart:io)",
+    "PostmanRuntime/7.36.0",
+    "Mozilla/5.0 zgrab/0.x",  # Censys's scanner
 ]
 
 
@@ -53,10 +64,10 @@ def test_people_are_not_bots(user_agent: str, device: str) -> None:
 
 
 def test_an_automated_fetch_is_redirected_and_logged_as_a_bot(click_receiver: Receiver) -> None:
-    for user_agent in (AUTOMATED[0], AUTOMATED[4], IPHONE):
+    for user_agent in (AUTOMATED[0], AUTOMATED[4], "node", IPHONE):
         r = click_receiver.get("/r/spring_menu", params={"qr": "1"},
                                headers={"User-Agent": user_agent})  # fmt: skip
         assert r.status_code == 302
         assert r.headers["location"].startswith("https://m.me/")
     devices = [json.loads(line)["device"] for line in click_receiver.lines("clicks")]
-    assert devices == ["bot", "bot", "mobile"]
+    assert devices == ["bot", "bot", "bot", "mobile"]
