@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import pty
+import select
 import signal
 import subprocess
 import sys
@@ -333,6 +334,7 @@ def test_follow_goes_on_when_its_terminal_closes(tmp_path: Path) -> None:
     try:
         shown = b""
         while b"contact" not in shown:  # the first round's summary is on the terminal
+            assert select.select([master], [], [], 60)[0], f"no summary shown: {shown!r}"
             shown += os.read(master, 4096)
         os.close(master)  # the terminal closes
         master = -1
