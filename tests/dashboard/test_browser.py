@@ -320,3 +320,26 @@ def test_a_ref_two_pages_use_is_picked_per_page_on_contacts(page, server, con, l
 
 def new_contacts(con: Any, f: Filters) -> int:
     return int(queries.kpis(con, f)["new_contacts"].iloc[0])
+
+
+def test_a_ref_pick_is_named_anew_when_the_pages_filter_narrows(page, server, con, last_day):
+    """A ref two pages use is named with its page; once the pages filter keeps one of them, the
+    picker names it by the ref alone, as its list does (it kept showing "ref · page")."""
+    page.goto(f"{server.url}/contacts")
+    finished(page, "Contacts", '[data-testid="stDataFrame"]')
+    f = Filters(last_day - dt.timedelta(days=27), last_day)
+    refs = queries.refs(con, f)
+    refs = refs[refs["new_contacts"] > 0]
+    r = next(refs[refs["ref"].duplicated(keep=False)].itertuples())
+    choose(page, "Link or QR ref", f"{r.ref} · {r.page_id}")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Pages").locator(
+        "input"
+    ).click()
+    page.get_by_role("option", name=r.page_id, exact=True).click()
+    page.wait_for_url(re.compile(rf"[?&]page={r.page_id}"))
+    page.keyboard.press("Escape")  # the pages list stays open over the main area
+    caption = f"{r.new_contacts:,} contact{'s' * (r.new_contacts != 1)} acquired"
+    expect(page.get_by_text(f"{caption} {f.start} – {f.end}")).to_be_visible()
+    finished(page, "Contacts", '[data-testid="stDataFrame"]')
+    expect(page.get_by_role("combobox", name="Link or QR ref", exact=True)).to_have_value(r.ref)
