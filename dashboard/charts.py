@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterable
 
 import pandas as pd
@@ -66,16 +67,25 @@ def in_channel_order(channels: Iterable[str]) -> list[str]:
 LABEL_CHARS = 48  # a bar's name on its axis; the hover keeps it whole
 
 
+def _literal(names: pd.Series) -> pd.Series:
+    """Names from the data (refs, ad titles, page names, web addresses) as plotly.js shows them
+    as given: it reads <b>, <br>, <a href=...> and the like in any text as markup (a ref
+    "<b>x</b>" drew a bold x, "a<br>b" two lines), and &lt; as "<"."""
+    return names.map(lambda n: n if pd.isna(n) else html.escape(str(n), quote=False))
+
+
 def _short_ticks(fig: go.Figure, axis: str, names: Iterable[object]) -> None:
     """Cut the category labels of axis ("xaxis", "yaxis") longer than LABEL_CHARS in the middle
     (a ref's month, a web address's page stay): one of 200 characters (refs may have 250) left
-    every bar a sliver beside it. The bars keep their whole names, in their hovers too."""
+    every bar a sliver beside it. The bars keep their whole names, in their hovers too. names:
+    the bars' names as given (the axis holds them _literal)."""
     full = [str(n) for n in names]
     if any(len(n) > LABEL_CHARS for n in full):
         head = LABEL_CHARS * 2 // 3
         tail = LABEL_CHARS - head - 1
         text = [n if len(n) <= LABEL_CHARS else f"{n[:head]}…{n[-tail:]}" for n in full]
-        fig.update_layout({axis: {"tickmode": "array", "tickvals": full, "ticktext": text}})
+        fig.update_layout({axis: {"tickmode": "array", "tickvals": list(_literal(pd.Series(full))),
+                                  "ticktext": list(_literal(pd.Series(text)))}})  # fmt: skip
 
 
 def new_contacts_by_day_bar(
@@ -143,7 +153,7 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
     part = part.iloc[::-1].assign(label=[channel_label(c) for c in part["channel"].iloc[::-1]])
     fig = go.Figure()
     fig.add_bar(
-        y=part["bar"],
+        y=_literal(part["bar"]),
         x=part["new_contacts"],
         orientation="h",
         name="new contacts",
@@ -196,7 +206,7 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
     part = df.dropna(subset=["cost_per_contact"]).sort_values("cost_per_contact")
     fig = go.Figure()
     fig.add_bar(
-        x=part["bar"],
+        x=_literal(part["bar"]),
         y=part["cost_per_contact"],
         name="cost per new contact",
         marker_color=CHANNEL_COLORS["ctm_ad"],
@@ -204,11 +214,13 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
         hovertemplate="%{x}: %{y:,.2f}" + unit + " per new contact (%{customdata[0]:,} contacts)"
         "<extra></extra>",
     )
+    names = list(part["bar"])
     if "spend" in df:
         wasted = df[(df["new_contacts"] == 0) & (df["spend"] > 0)].sort_values("spend")
         if not wasted.empty:
+            names += list(wasted["bar"])
             fig.add_bar(
-                x=wasted["bar"],
+                x=_literal(wasted["bar"]),
                 y=wasted["spend"],
                 name="spent, no new contact (its spend)",
                 marker_color="#7F7F7F",
@@ -217,7 +229,7 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
     fig.update_layout(title="Cost per new contact", **_LAYOUT)
     fig.update_layout(hovermode="closest", showlegend=len(fig.data) > 1)
     fig.update_xaxes(_NAMES)
-    _short_ticks(fig, "xaxis", [x for trace in fig.data for x in trace.x])
+    _short_ticks(fig, "xaxis", names)
     fig.update_yaxes(title=in_currency("spend / new contact", currency), rangemode="nonnegative")
     return fig
 
@@ -226,10 +238,10 @@ def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
     """New and engaged contacts per ad. Input: ad_title, new_contacts, engaged (and ad_id)."""
     bars = _ad_bars(df)
     fig = go.Figure()
-    fig.add_bar(x=bars, y=df["new_contacts"], name="new contacts",
+    fig.add_bar(x=_literal(bars), y=df["new_contacts"], name="new contacts",
                 marker_color=CHANNEL_COLORS["ctm_ad"],
                 hovertemplate="%{y:,} new contacts<extra></extra>")  # fmt: skip
-    fig.add_bar(x=bars, y=df["engaged"], name="engaged", marker_color="#F0B27A",
+    fig.add_bar(x=_literal(bars), y=df["engaged"], name="engaged", marker_color="#F0B27A",
                 hovertemplate="%{y:,} engaged<extra></extra>")  # fmt: skip
     fig.update_layout(title="Contacts per ad", barmode="group", **_LAYOUT)
     fig.update_xaxes(_NAMES)
@@ -243,10 +255,11 @@ def website_pages_bar(df: pd.DataFrame) -> go.Figure:
     """Chat plugin contacts per website page. Input: referer_uri, new_contacts, guests."""
     part = df.head(20).iloc[::-1]
     fig = go.Figure()
-    fig.add_bar(y=part["referer_uri"], x=part["new_contacts"] - part["guests"], orientation="h",
+    pages = _literal(part["referer_uri"])
+    fig.add_bar(y=pages, x=part["new_contacts"] - part["guests"], orientation="h",
                 name="logged in", marker_color=CHANNEL_COLORS["chat_widget"],
                 hovertemplate="%{x:,} logged in<extra></extra>")  # fmt: skip
-    fig.add_bar(y=part["referer_uri"], x=part["guests"], orientation="h", name="guests",
+    fig.add_bar(y=pages, x=part["guests"], orientation="h", name="guests",
                 marker_color="#E8B9D6", hovertemplate="%{x:,} guests<extra></extra>")  # fmt: skip
     fig.update_layout(title="Website chat contacts by page", barmode="stack", **_LAYOUT)
     fig.update_layout(hovermode="y unified")  # the bars lie along y: one hover per page
