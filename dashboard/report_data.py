@@ -25,6 +25,7 @@ from dashboard.report_model import Kpi as Kpi
 from dashboard.report_model import Report as Report
 from dashboard.report_model import Section as Section
 from dashboard.report_model import length as length
+from dashboard.report_model import money_text
 from dashboard.report_model import period as period
 from dashboard.report_model import scope as scope
 from ingest.wording import counted
@@ -259,7 +260,8 @@ def _ads(df: pd.DataFrame, gap: str = "", currency: str = "", pulled: bool = Fal
         left = df.iloc[len(top) :]
         # Without a spend row the rest spent nothing known: "spent 0.00" would claim it.
         unit = f" {currency}" if currency else ""
-        spent_rest = (f"spent {left['spend'].sum():,.2f}{unit}" if left["spend"].notna().any()
+        spent_by = left["spend"]
+        spent_rest = (f"spent {money_text(spent_by.sum())}{unit}" if spent_by.notna().any()
                       else "have no spend loaded")  # fmt: skip
         notes.append(f"Top {len(top)} of {len(df)} ads by new contacts; the other "
                      f"{len(left)} {spent_rest}.")  # fmt: skip
@@ -309,7 +311,9 @@ def format_value(value: Any, kind: str) -> str:
         return "—"
     if kind == "int":
         return f"{float(value):,.0f}"
-    if kind in ("float", "money"):
+    if kind == "money":
+        return money_text(float(value))
+    if kind == "float":
         return f"{float(value):,.2f}"
     if kind == "pct":
         return f"{float(value):.1%}"
@@ -355,5 +359,5 @@ def format_change(k: Kpi) -> str:
         return "—"
     if k.kind == "pct":
         return f"{k.change * 100:+.1f} pts"
-    text = f"{k.change:+,.2f}" if k.kind == "money" else f"{k.change:+,.0f}"
+    text = money_text(k.change, "+") if k.kind == "money" else f"{k.change:+,.0f}"
     return text + (f" ({k.relative:+.1%})" if k.relative is not None else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -105,6 +106,18 @@ class Report:
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
+
+
+def cents(v: float) -> Decimal:
+    """Money to the cent, half away from zero, of the decimal v stands for, as a spreadsheet
+    shows it under "#,##0.00" (the XLSX report's): 12.35 / 2 is 6.18. Python's formatting
+    rounds the binary double instead (6.17499...: 6.17), and 2.345 up."""
+    return Decimal(repr(float(v))).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def money_text(v: float, sign: str = "") -> str:
+    """Money as every view writes it: "1,234.57" (sign "+": "+1,234.57"), rounded by cents."""
+    return f"{cents(v):{sign},.2f}"
 
 
 def period(f: Filters) -> str:

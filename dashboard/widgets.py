@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import charts, queries, reports, store
 from dashboard.filters import Filters, spend_gap
 from dashboard.report_data import currency_code, day_cell, day_list
+from dashboard.report_model import cents, money_text
 from dashboard.report_xlsx import MONEY_COLUMNS
 from ingest import demo_catalog
 from ingest.wording import counted
@@ -189,7 +190,7 @@ def _fmt(v: float, kind: str, sign: str = "") -> str:
     if kind == "pct":
         return f"{v:{sign}.1%}"
     if kind == "money":
-        return f"{v:{sign},.2f}"
+        return money_text(v, sign)
     return f"{v:{sign},.0f}"
 
 
@@ -282,6 +283,9 @@ def table(df: pd.DataFrame, hide_empty: tuple[str, ...] = ()) -> None:
     rates = [c for c, v in config.items() if c in df and v.get("type_config", {}).get("format")
              == PERCENT]  # fmt: skip
     shown = shown.assign(**{c: df[c] * 100 for c in rates})
+    # Money by cents as the KPIs and reports round it: the browser rounds the binary double.
+    shown = shown.assign(**{c: df[c].map(lambda v: v if pd.isna(v) else float(cents(v)))
+                            for c in MONEY_COLUMNS if c in df})  # fmt: skip
     if "engaged" in df and df["engaged"].dtype == bool:  # a contact's yes / no, not a count
         config["engaged"] = st.column_config.CheckboxColumn("Engaged")
     empty = {c for c in hide_empty if c in df and df[c].isna().all()}

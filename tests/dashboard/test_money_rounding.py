@@ -1,0 +1,59 @@
+"""Money to the cent, rounded half up as the XLSX report's number format shows it: a cost per
+contact of exactly 6.175 (12.35 spent, 2 contacts) is 6.18 in the KPIs, the tables and every
+report. Python's own formatting rounded the binary double (6.17499999...) down to 6.17, and
+2.345 up: the HTML and PDF reports and the dashboard said 6.17 where the XLSX said 6.18."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import openpyxl
+
+from dashboard import reports
+from dashboard.filters import Filters
+from ingest import db, pipeline
+from tests import factories as fx
+from tests.dashboard.conftest import opened
+from tests.dashboard.screen import metric, show
+
+DAY = fx.utc(fx.T0).date()
+RANGE = Filters(DAY, DAY + dt.timedelta(days=1))
+AD = "6000000000001"
+
+
+def _two_ad_contacts_for_12_35(path):
+    lines = []
+    for n in range(2):
+        psid, ts = f"73{n:014d}", fx.T0 + n * fx.MINUTE
+        ref = fx.ads_referral(ad_id=AD, ad_title="Sourdough")
+        lines.append(fx.delivery(fx.postback(referral=ref, psid=psid, ts=ts)))
+    pipeline.run([str(fx.write_ndjson(path.parent / "logs" / "w.ndjson", lines))], path)
+    con = db.connect(path)
+    try:
+        con.execute("INSERT INTO ad_insights (date, ad_id, ad_name, spend) VALUES (?, ?, 'S', ?)",
+                    [DAY, AD, 12.35])  # fmt: skip
+    finally:
+        con.close()
+
+
+def test_a_half_cent_cost_per_contact_rounds_up_everywhere(db_path, open_app):
+    _two_ad_contacts_for_12_35(db_path)
+    with opened(db_path) as c:
+        report = reports.gather(reports.connection_fetch(c), RANGE)
+    cost = next(k for k in report.kpis if k.key == "cost_per_contact")
+    assert cost.value == 12.35 / 2  # unrounded: the XLSX cell, and any sum or change, use it
+    assert reports.kpi_table(report).set_index("Metric").loc[cost.label, "This period"] == "6.18"
+    html = reports.render(report, "html").decode()
+    cells = re.findall(r">([\d.,]+)</td>", html)
+    assert cells.count("6.18") == 2 and "6.17" not in cells  # the KPI and the Ads table's cost
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    cells = [c for ws in book for row in ws.iter_rows() for c in row if c.value == 12.35 / 2]
+    assert cells and {c.number_format for c in cells} == {"#,##0.00"}  # Excel shows 6.18
+
+    at = show(open_app(db_path, range="Custom", **{"from": str(RANGE.start),
+                                                   "to": str(RANGE.end)}), "overview")  # fmt: skip
+    assert metric(at, "Cost per ad contact").value == "6.18"
+    ads = show(at, "ads").dataframe[0].value  # the browser writes the cents it is given
+    assert ads["cost_per_contact"].tolist() == [6.18] and ads["spend"].tolist() == [12.35]
