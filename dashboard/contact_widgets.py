@@ -32,9 +32,9 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
     titles = dict(zip(named["ad_id"], named["ad_title"], strict=True))
 
     def ad_name(ad: str) -> str:
-        if ad == UNKNOWN_AD:
-            return f"{titles[ad]} {UNKNOWN_AD}" if ad in titles else ad
-        return f"{titles[ad]} ({ad})" if ad in titles else ad
+        """An ad by its title and "(its id)", or "(unknown ad)"; by that alone without one."""
+        tag = ad if ad == UNKNOWN_AD else f"({ad})"
+        return f"{titles[ad]} {tag}" if ad in titles else ad
 
     chats = rows.loc[rows["channel"] == "chat_widget", "referer_uri"].fillna("(unknown page)")
     pickers: list[tuple[str, str, pd.Series, Callable[[Any], str]]] = [
