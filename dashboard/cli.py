@@ -15,6 +15,7 @@ from typing import TypeVar
 import click
 import duckdb
 
+from dashboard.read_retry import read_retried
 from ingest import db, lake
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
@@ -170,8 +171,6 @@ def _read(
     """read on the database or the lake, read again when a file changed under it (as the
     dashboard's views are: read_retry): an ingest took the database between reads, or an
     `ingest --lake` replaced or removed a Parquet file."""
-    from dashboard.read_retry import read_retried
-
     return read_retried(lambda: _reading(db_file, lake_dir), read, lake_dir is not None)
 
 
