@@ -25,7 +25,7 @@ from dashboard.report_model import Kpi as Kpi
 from dashboard.report_model import Report as Report
 from dashboard.report_model import Section as Section
 from dashboard.report_model import length as length
-from dashboard.report_model import money_text
+from dashboard.report_model import money_text, pct_text
 from dashboard.report_model import period as period
 from dashboard.report_model import scope as scope
 from ingest.wording import counted
@@ -316,7 +316,7 @@ def format_value(value: Any, kind: str) -> str:
     if kind == "float":
         return f"{float(value):,.2f}"
     if kind == "pct":
-        return f"{float(value):.1%}"
+        return pct_text(float(value))
     if kind == "date":
         return str(pd.Timestamp(value).date().isoformat())
     if kind == "datetime":
@@ -358,6 +358,6 @@ def format_change(k: Kpi) -> str:
     if k.change is None:
         return "—"
     if k.kind == "pct":
-        return f"{k.change * 100:+.1f} pts"
+        return pct_text(k.change, "+").replace("%", " pts")
     text = money_text(k.change, "+") if k.kind == "money" else f"{k.change:+,.0f}"
-    return text + (f" ({k.relative:+.1%})" if k.relative is not None else "")
+    return text + (f" ({pct_text(k.relative, '+')})" if k.relative is not None else "")

@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import charts, queries, reports, store
 from dashboard.filters import Filters, spend_gap
 from dashboard.report_data import currency_code, day_cell, day_list
-from dashboard.report_model import cents, money_text
+from dashboard.report_model import cents, half_up, money_text, pct_text
 from dashboard.report_xlsx import MONEY_COLUMNS
 from ingest import demo_catalog
 from ingest.wording import counted
@@ -160,7 +160,7 @@ def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str,
         delta = None
         if value is not None and prev is not None:
             diff = value - prev
-            delta = f"{diff:+.1%}".replace("%", " pts") if kind == "pct" else _fmt(diff, kind, "+")
+            delta = _fmt(diff, kind, "+").replace("%", " pts")
         # No change as shown (+0, -0.00, +0.0 pts): neither up nor down, in grey.
         unchanged = delta is not None and not any(c in "123456789" for c in delta)
         col.metric(
@@ -188,7 +188,7 @@ def _value(df: pd.DataFrame, name: str) -> float | None:
 
 def _fmt(v: float, kind: str, sign: str = "") -> str:
     if kind == "pct":
-        return f"{v:{sign}.1%}"
+        return pct_text(v, sign)
     if kind == "money":
         return money_text(v, sign)
     return f"{v:{sign},.0f}"
@@ -282,7 +282,10 @@ def table(df: pd.DataFrame, hide_empty: tuple[str, ...] = ()) -> None:
     shown = df.assign(channel=df["channel"].map(charts.channel_label)) if "channel" in df else df
     rates = [c for c, v in config.items() if c in df and v.get("type_config", {}).get("format")
              == PERCENT]  # fmt: skip
-    shown = shown.assign(**{c: df[c] * 100 for c in rates})
+    # In percent, rounded half up as the KPIs and reports write them (the browser rounds the
+    # binary double: 23 of 80, 28.75%, as 28.7).
+    shown = shown.assign(**{c: df[c].map(lambda v: v if pd.isna(v) else float(half_up(v, 3) * 100))
+                            for c in rates})  # fmt: skip
     # Money by cents as the KPIs and reports round it: the browser rounds the binary double.
     shown = shown.assign(**{c: df[c].map(lambda v: v if pd.isna(v) else float(cents(v)))
                             for c in MONEY_COLUMNS if c in df})  # fmt: skip

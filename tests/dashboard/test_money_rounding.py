@@ -57,3 +57,29 @@ def test_a_half_cent_cost_per_contact_rounds_up_everywhere(db_path, open_app):
     assert metric(at, "Cost per ad contact").value == "6.18"
     ads = show(at, "ads").dataframe[0].value  # the browser writes the cents it is given
     assert ads["cost_per_contact"].tolist() == [6.18] and ads["spend"].tolist() == [12.35]
+
+
+def test_a_half_tenth_percent_rate_rounds_up_everywhere(db_path, open_app):
+    """1 of 16 contacts engaged: exactly 6.25%. Python's formatting made it 6.2% (halves to
+    even) in the KPI and the HTML report, the browser 6.3% in the channel table beside it, as
+    the XLSX report does (its "0.0%" rounds half up)."""
+    lines = []
+    for n in range(16):
+        psid, ts = f"74{n:014d}", fx.T0 + n * fx.MINUTE
+        lines.append(fx.delivery(fx.postback(referral=fx.referral_obj("flyer"), psid=psid, ts=ts)))
+        lines.append(fx.delivery(fx.message("hi", psid=psid, ts=ts + 1000)))
+        if n == 0:
+            lines.append(fx.delivery(fx.message("price?", psid=psid, ts=ts + 2000)))
+    pipeline.run([str(fx.write_ndjson(db_path.parent / "logs" / "w.ndjson", lines))], db_path)
+    with opened(db_path) as c:
+        report = reports.gather(reports.connection_fetch(c), RANGE)
+    rate = next(k for k in report.kpis if k.key == "engaged_rate")
+    assert rate.value == 1 / 16
+    assert reports.kpi_table(report).set_index("Metric").loc[rate.label, "This period"] == "6.3%"
+    cells = re.findall(r">([\d.]+%)</td>", reports.render(report, "html").decode())
+    assert "6.3%" in cells and "6.2%" not in cells  # the KPI, the channel and the ref
+
+    at = show(open_app(db_path, range="Custom", **{"from": str(RANGE.start),
+                                                   "to": str(RANGE.end)}), "overview")  # fmt: skip
+    assert metric(at, "Engaged rate").value == "6.3%"
+    assert at.dataframe[0].value["engaged_rate"].tolist() == [6.3]  # percent, as shown
