@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard import widgets
 from dashboard.filters import UNKNOWN_AD, ContactPick
 from dashboard.widgets import LINK_CHANNELS
 
@@ -55,7 +56,7 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
             # A pick no contact of these filters has (the range changed): back to "any".
             cleared.append(f"{label.lower()} {fmt(st.session_state[key])}")
             st.session_state[key] = None
-        _named_anew(key, _or_any(fmt, st.session_state.get(key)))
+        widgets.named_anew(key, _or_any(fmt, st.session_state.get(key)))
         chosen[name] = _kept(key, col.selectbox(label, options, key=key,
                                                 format_func=partial(_or_any, fmt)))  # fmt: skip
     yes_no = partial(_or_any, lambda v: "yes" if v else "no")
@@ -69,20 +70,6 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
         if isinstance(value, tuple):
             chosen[name], chosen[page] = value
     return ContactPick(**chosen)  # type: ignore[arg-type]
-
-
-# Each picker's label for its pick as last drawn: the browser keeps the label it was sent.
-_DRAWN_LABELS = "rs_pick_labels"
-
-
-def _named_anew(key: str, label: str) -> None:
-    """Send the browser the pick of key again when its label changed though the pick did not (a
-    ref two pages use is named with its page until the pages filter keeps one of them): the
-    browser showed the old label, one its list no longer holds."""
-    drawn = st.session_state.setdefault(_DRAWN_LABELS, {})
-    if drawn.get(key, label) != label:
-        st.session_state[key] = st.session_state.get(key)
-    drawn[key] = label
 
 
 def _of_page(

@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
 
-from dashboard import charts, store
+from dashboard import charts, store, widgets
 from dashboard.filters import Filters
 from dashboard.report_data import day_cell
 from ingest.attribute import CHANNELS
@@ -67,6 +67,8 @@ def global_filters() -> Filters | None:
         # picker requires), not from whatever it held when first drawn.
         low = min(max(start, first), last)
         st.session_state[_DATES_KEY] = (low, min(max(end, low), last))
+    # A page named while picked (Create links, `pages set`) is shown by its new name.
+    widgets.named_anew(_PAGES_KEY, [labels.get(p, p) for p in st.session_state[_PAGES_KEY]])
     chosen_pages = st.sidebar.multiselect("Pages", list(labels), format_func=lambda p: labels[p],
                                           key=_PAGES_KEY)  # fmt: skip
     chosen_channels = st.sidebar.multiselect("Channels", CHANNELS, key=_CHANNELS_KEY,

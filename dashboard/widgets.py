@@ -194,6 +194,21 @@ def _fmt(v: float, kind: str, sign: str = "") -> str:
     return f"{v:{sign},.0f}"
 
 
+# Each picker's label for its pick as last drawn: the browser keeps the label it was sent.
+_DRAWN_LABELS = "rs_drawn_labels"
+
+
+def named_anew(key: str, label: object) -> None:
+    """Send the browser the pick of the widget of key again when its label (the labels of a
+    multiselect's picks) changed though the pick did not: a ref two pages use is named with its
+    page until the pages filter keeps one of them, a page by its id until it is named. The
+    browser showed the old label, one its list no longer holds."""
+    drawn = st.session_state.setdefault(_DRAWN_LABELS, {})
+    if drawn.get(key, label) != label:
+        st.session_state[key] = st.session_state.get(key)
+    drawn[key] = label
+
+
 LINK_CHANNELS = ("m_me_link", "qr_code")  # the channels whose refs Links & QR codes lists
 
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from ingest.demo_catalog import ACME
+from ingest.demo_catalog import ACME, PAGE_IDS
 from ingest.link_rules import USERNAME_RULE
 from tests.dashboard import test_browser as tb
 
@@ -112,3 +112,30 @@ def _pages(path: Path) -> list[tuple[str, str | None, str | None]]:
         return [tuple(r) for r in con.execute("SELECT * FROM pages ORDER BY page_id").fetchall()]
     finally:
         con.close()
+
+
+def test_a_page_named_while_picked_in_the_sidebar_is_shown_by_its_new_name(
+    page: Page, server: tb.Server
+) -> None:
+    """The sidebar kept showing a picked page by its id once the form had named it, a label its
+    list no longer held."""
+    other = next(p for p in PAGE_IDS if p != ACME)  # the naming test above names ACME
+    page.goto(f"{server.url}/create_links?page={other}")
+    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    picked = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Pages")
+    expect(picked).to_contain_text(other)
+    tb.choose(page, "Page id", other)
+    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
+    name = page.get_by_label("Display name")
+    name.fill("Corner Cafe")
+    name.press("Tab")
+    expect(name).to_have_value("Corner Cafe")
+    page.get_by_role("button", name="Save page").click()
+    expect(page.get_by_text(f"Saved page {other}")).to_be_visible()
+    expect(picked).to_contain_text("Corner Cafe")
+    expect(picked).not_to_contain_text(other)
+    page.get_by_role("link", name="Overview", exact=True).click()
+    tb.finished(page, "Overview", '[data-testid="stMetricValue"]')
+    assert f"page={other}" in page.url  # still the page's figures
+    expect(picked).to_contain_text("Corner Cafe")
