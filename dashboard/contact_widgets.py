@@ -54,7 +54,7 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
         _restore(key)
         if st.session_state.get(key) not in options:
             # A pick no contact of these filters has (the range changed): back to "any".
-            cleared.append(f"{label.lower()} {fmt(st.session_state[key])}")
+            cleared.append(f"{label.lower()} {widgets.literal(fmt(st.session_state[key]))}")
             st.session_state[key] = None
         widgets.named_anew(key, _or_any(fmt, st.session_state.get(key)))
         chosen[name] = _kept(key, col.selectbox(label, options, key=key,

@@ -4,6 +4,7 @@ global filters are in sidebar_filters.py)."""
 from __future__ import annotations
 
 import inspect
+import re
 import shlex
 from functools import partial
 from typing import Any
@@ -192,6 +193,13 @@ def _fmt(v: float, kind: str, sign: str = "") -> str:
     if kind == "money":
         return money_text(v, sign)
     return f"{v:{sign},.0f}"
+
+
+def literal(text: str) -> str:
+    """text (a name from the data: a page's, an ad's title, a ref) for Streamlit's markdown as
+    given: every ASCII punctuation mark backslash-escaped, or "*x*" showed in italics, ":fire:"
+    as an emoji, ":red[x]" in red and "[a](b)" as a link."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 # Each picker's label for its pick as last drawn: the browser keeps the label it was sent.

@@ -100,7 +100,7 @@ stored = page_settings.stored_pages()
 pick = st.selectbox("Page id", [*stored, "other…"], key="pages_pick")
 named_id = st.text_input("Numeric page id", key="pages_id") if pick == "other…" else pick
 row = stored.get(named_id) or page_settings.StoredPage(named_id)
-st.caption(row.stored)
+st.caption(widgets.literal(row.stored))  # the names as given, not as markdown
 # Each page's fields are its own: what was typed for one page is not saved for the next chosen.
 username = st.text_input("Username", key=f"pages_username_{named_id}",
                          placeholder=row.username_hint)  # fmt: skip
@@ -109,5 +109,5 @@ st.caption("A field left empty keeps what is stored.")
 if st.button("Save page"):
     outcome = page_settings.save(named_id or "", username, name)
     if outcome.saved:
-        link_maker.announce_and_rerun(outcome.message)
+        link_maker.announce_and_rerun(widgets.literal(outcome.message))
     st.error(outcome.message)

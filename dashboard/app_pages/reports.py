@@ -16,7 +16,7 @@ st.caption(
 )
 report = reports.gather(store.fetch, f)
 if not report.has_data:
-    st.info(report.no_data_message + " The files say so too.")
+    st.info(widgets.literal(report.no_data_message) + " The files say so too.")  # names as given
 
 st.dataframe(reports.kpi_table(report), hide_index=True, placeholder=widgets.MISSING)
 widgets.download_table(reports.kpi_frame(report), "kpis", f)  # its figures as numbers

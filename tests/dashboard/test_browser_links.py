@@ -139,3 +139,21 @@ def test_a_page_named_while_picked_in_the_sidebar_is_shown_by_its_new_name(
     tb.finished(page, "Overview", '[data-testid="stMetricValue"]')
     assert f"page={other}" in page.url  # still the page's figures
     expect(picked).to_contain_text("Corner Cafe")
+
+
+def test_a_page_name_with_markdown_marks_is_shown_as_given(page: Page, server: tb.Server) -> None:
+    """A display name "Joe's *Pizza* :fire:" was shown in italics with an emoji (Streamlit's
+    markdown) in the form's "Stored" line."""
+    other = next(p for p in PAGE_IDS if p != ACME)
+    given = "Joe's *Pizza* :fire: [menu](https://x.example)"
+    page.goto(f"{server.url}/create_links")
+    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
+    tb.choose(page, "Page id", other)
+    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
+    name = page.get_by_label("Display name")
+    name.fill(given)
+    name.press("Tab")
+    expect(name).to_have_value(given)
+    page.get_by_role("button", name="Save page").click()
+    expect(page.get_by_text(f"Saved page {other}: name {given}.", exact=True)).to_be_visible()
+    expect(page.get_by_text(f"Stored: username -, name {given}.", exact=True)).to_be_visible()
