@@ -35,28 +35,43 @@ def test_an_answer_nested_too_deep_to_parse_is_asked_again(
     assert query.scalar("SELECT spend FROM ad_insights") == 1.25
 
 
-@dataclass
-class Limited(Server):
-    """An insights endpoint that refuses a range of more than `most` days as Meta refuses too
-    much data for one call (error 100, subcode 1487534), and answers the days asked for."""
+# Meta's answer to an insights call asking for too much data at once (error 100, 1487534)
+TOO_MUCH = {"message": "Please reduce the amount of data you're asking for, then retry your "
+            "request", "type": "OAuthException", "code": 100, "error_subcode": 1487534,
+            "fbtrace_id": "AbC"}  # fmt: skip
 
-    most: int = 3
+
+@dataclass
+class Ranged(Server):
+    """An insights endpoint that answers the days asked for out of `all`, or what `refusal` gives
+    for the range asked (recorded as a request) where it gives an answer."""
+
+    all: list[dict[str, Any]] = field(default_factory=list)
+
+    def refusal(self, since: dt.date, until: dt.date) -> Answer | None:
+        return None
 
     def answer(self, path: str, query: dict[str, list[str]], auth: str) -> Answer:
         if "time_range" in query:
             days = json.loads(query["time_range"][0])
             since, until = (dt.date.fromisoformat(days[k]) for k in ("since", "until"))
-            if (until - since).days + 1 > self.most:
+            if (refused := self.refusal(since, until)) is not None:
                 self.requests.append((path, query, auth, self.now))
-                err = {"message": "Please reduce the amount of data you're asking for, then "
-                       "retry your request", "type": "OAuthException", "code": 100,
-                       "error_subcode": 1487534, "fbtrace_id": "AbC"}  # fmt: skip
-                return 400, {"error": err}, {}
+                return refused
             self.rows = [r for r in self.all if since <= dt.date.fromisoformat(r["date_start"])
                          <= until]  # fmt: skip
         return super().answer(path, query, auth)
 
-    all: list[dict[str, Any]] = field(default_factory=list)
+
+@dataclass
+class Limited(Ranged):
+    """An insights endpoint that refuses a range of more than `most` days as Meta refuses too
+    much data for one call (error 100, subcode 1487534), and answers the days asked for."""
+
+    most: int = 3
+
+    def refusal(self, since: dt.date, until: dt.date) -> Answer | None:
+        return (400, {"error": TOO_MUCH}, {}) if (until - since).days + 1 > self.most else None
 
 
 def test_a_range_meta_finds_too_much_data_for_is_pulled_in_parts(db_path: Path, query: Any) -> None:

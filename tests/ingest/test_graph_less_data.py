@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,34 +19,28 @@ import pytest
 
 from ingest.graph import GraphError
 from tests.ingest.graph_setup import Answer, serving
+from tests.ingest.test_graph_answers import Ranged
 from tests.ingest.test_graph_facts import TODAY, Server, pull, row
 
 REDUCE = "Please reduce the amount of data you're asking for, then retry your request"
 
 
 @dataclass
-class Reducing(Server):
+class Reducing(Ranged):
     """An insights endpoint that answers a range of more than `most` days with Meta's code 1
     "reduce the amount of data" (HTTP 500), and the days asked for otherwise."""
 
     most: int = 3
     subcode: int | None = None
-    all: list[dict[str, Any]] = field(default_factory=list)
 
-    def answer(self, path: str, query: dict[str, list[str]], auth: str) -> Answer:
-        if "time_range" in query:
-            days = json.loads(query["time_range"][0])
-            since, until = (dt.date.fromisoformat(days[k]) for k in ("since", "until"))
-            if (until - since).days + 1 > self.most:
-                self.requests.append((path, query, auth, self.now))
-                err: dict[str, Any] = {"message": REDUCE, "type": "OAuthException", "code": 1,
-                                       "fbtrace_id": "AxYz"}  # fmt: skip
-                if self.subcode is not None:
-                    err["error_subcode"] = self.subcode
-                return 500, {"error": err}, {}
-            self.rows = [r for r in self.all if since <= dt.date.fromisoformat(r["date_start"])
-                         <= until]  # fmt: skip
-        return super().answer(path, query, auth)
+    def refusal(self, since: dt.date, until: dt.date) -> Answer | None:
+        if (until - since).days + 1 <= self.most:
+            return None
+        err: dict[str, Any] = {"message": REDUCE, "type": "OAuthException", "code": 1,
+                               "fbtrace_id": "AxYz"}  # fmt: skip
+        if self.subcode is not None:
+            err["error_subcode"] = self.subcode
+        return 500, {"error": err}, {}
 
 
 @pytest.mark.parametrize("subcode", [None, 99])

@@ -8,8 +8,7 @@ https://developers.facebook.com/docs/marketing-api/insights/best-practices
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +17,24 @@ from click.testing import CliRunner
 
 from ingest.cli import cli
 from tests.ingest.graph_setup import Answer, serving
-from tests.ingest.test_graph_facts import ACCOUNT, TODAY, TOKEN, Server, pull, row
+from tests.ingest.test_graph_answers import TOO_MUCH, Ranged
+from tests.ingest.test_graph_facts import ACCOUNT, TODAY, TOKEN, pull, row
 
 SINCE = TODAY - dt.timedelta(days=5)
 HEAVY = TODAY - dt.timedelta(days=2)  # the day Meta finds too much for one call
 
 
 @dataclass
-class OneDayTooBig(Server):
+class OneDayTooBig(Ranged):
     """An insights endpoint that refuses any range holding `heavy` (None: none) as too much
     data, and answers the days asked for otherwise."""
 
     heavy: dt.date | None = None
-    all: list[dict[str, Any]] = field(default_factory=list)
 
-    def answer(self, path: str, query: dict[str, list[str]], auth: str) -> Answer:
-        if "time_range" in query:
-            days = json.loads(query["time_range"][0])
-            since, until = (dt.date.fromisoformat(days[k]) for k in ("since", "until"))
-            if self.heavy is not None and since <= self.heavy <= until:
-                self.requests.append((path, query, auth, self.now))
-                err = {"message": "Please reduce the amount of data you're asking for, then "
-                       "retry your request", "type": "OAuthException", "code": 100,
-                       "error_subcode": 1487534, "fbtrace_id": "AbC"}  # fmt: skip
-                return 400, {"error": err}, {}
-            self.rows = [r for r in self.all if since <= dt.date.fromisoformat(r["date_start"])
-                         <= until]  # fmt: skip
-        return super().answer(path, query, auth)
+    def refusal(self, since: dt.date, until: dt.date) -> Answer | None:
+        if self.heavy is not None and since <= self.heavy <= until:
+            return 400, {"error": TOO_MUCH}, {}
+        return None
 
 
 def _rows(spend: str) -> list[dict[str, Any]]:
