@@ -74,20 +74,28 @@ class Limited(Ranged):
         return (400, {"error": TOO_MUCH}, {}) if (until - since).days + 1 > self.most else None
 
 
+def pulled_in_parts(fake: Ranged, db_path: Path, query: Any) -> dt.date:
+    """Pulls the last ten days, two ads at 1.50 a day each, from fake (being served), which
+    refuses ten days asked at once: all 20 rows are stored, as one pull of the ten days. Gives
+    the first day."""
+    since = TODAY - dt.timedelta(days=9)
+    fake.all = [row(since + dt.timedelta(days=d), ad, "1.50") for d in range(10)
+                for ad in ("9", "10")]  # fmt: skip
+    res = pull(fake, db_path, since=since, until=TODAY)
+    assert (res.rows, res.since, res.until) == (20, since, TODAY)
+    assert query.scalar("SELECT count(*) FROM ad_insights") == 20
+    assert query.scalar("SELECT sum(spend) FROM ad_insights") == 30.0
+    assert query("SELECT since, until FROM ad_pulls") == [(since, TODAY)]
+    return since
+
+
 def test_a_range_meta_finds_too_much_data_for_is_pulled_in_parts(db_path: Path, query: Any) -> None:
     """Meta refuses an insights call that asks for too much data (error 100, subcode 1487534)
     and says to ask for a smaller date range: the pull stopped, and the next one, asking the
     same 28 days, again. The range is asked in halves until Meta answers, stored as one pull."""
     fake = Limited(most=3)
     with serving(fake.answer) as fake.base:
-        since = TODAY - dt.timedelta(days=9)
-        fake.all = [row(since + dt.timedelta(days=d), ad, "1.50") for d in range(10)
-                    for ad in ("9", "10")]  # fmt: skip
-        res = pull(fake, db_path, since=since, until=TODAY)
-        assert (res.rows, res.since, res.until) == (20, since, TODAY)
-        assert query.scalar("SELECT count(*) FROM ad_insights") == 20
-        assert query.scalar("SELECT sum(spend) FROM ad_insights") == 30.0
-        assert query("SELECT since, until FROM ad_pulls") == [(since, TODAY)]
+        since = pulled_in_parts(fake, db_path, query)
         fake.most = 0  # not even one day: Meta's message, nothing stored
         with pytest.raises(GraphError, match="reduce the amount of data"):
             pull(fake, db_path, since=since, until=TODAY)

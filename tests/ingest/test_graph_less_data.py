@@ -19,7 +19,7 @@ import pytest
 
 from ingest.graph import GraphError
 from tests.ingest.graph_setup import Answer, serving
-from tests.ingest.test_graph_answers import Ranged
+from tests.ingest.test_graph_answers import Ranged, pulled_in_parts
 from tests.ingest.test_graph_facts import TODAY, Server, pull, row
 
 REDUCE = "Please reduce the amount of data you're asking for, then retry your request"
@@ -52,14 +52,7 @@ def test_metas_code_1_asking_for_less_data_is_pulled_in_parts(
     same days. The range is asked in halves until Meta answers each, as for error 100/1487534."""
     fake = Reducing(most=3, subcode=subcode)
     with serving(fake.answer) as fake.base:
-        since = TODAY - dt.timedelta(days=9)
-        fake.all = [row(since + dt.timedelta(days=d), ad, "1.50") for d in range(10)
-                    for ad in ("9", "10")]  # fmt: skip
-        res = pull(fake, db_path, since=since, until=TODAY)
-        assert (res.rows, res.since, res.until) == (20, since, TODAY)
-        assert query.scalar("SELECT count(*) FROM ad_insights") == 20
-        assert query.scalar("SELECT sum(spend) FROM ad_insights") == 30.0
-        assert query("SELECT since, until FROM ad_pulls") == [(since, TODAY)]
+        since = pulled_in_parts(fake, db_path, query)
         refused = [q for _, q, _, _ in fake.requests if "time_range" in q
                    and json.loads(q["time_range"][0])["since"] == str(since)
                    and json.loads(q["time_range"][0])["until"] == str(TODAY)]  # fmt: skip
