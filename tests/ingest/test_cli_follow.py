@@ -80,6 +80,16 @@ def test_follow_refuses_a_file_that_is_not_a_database_at_once(
     assert f"{not_db}: cannot open" in _one_error_line(result)
 
 
+def _stopped(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[str, str]:
+    """Stops a running --follow by sig, which ends it cleanly: exit 0, "stopped" its last line.
+    Gives what it wrote to stdout and to stderr."""
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, (out, err)
+    assert out.splitlines()[-1] == "stopped", out
+    return out, err
+
+
 def test_follow_stops_on_sigterm_as_on_ctrl_c_and_says_errors_on_stderr(tmp_path: Path) -> None:
     """A service manager stops with SIGTERM: the loop ends cleanly with exit 0; the errors of a
     round go to stderr, the summaries to stdout."""
@@ -96,13 +106,10 @@ def test_follow_stops_on_sigterm_as_on_ctrl_c_and_says_errors_on_stderr(tmp_path
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1.5)  # a round or several, failing on the .gz
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
+        out, err = _stopped(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, (out, err)
-    assert out.splitlines()[-1] == "stopped", out
     assert "half.ndjson.gz: cannot read: Not a gzipped file" in err
     assert "error:" not in out
 
@@ -129,16 +136,13 @@ def test_follow_started_while_another_process_writes_follows_at_once_and_stops_c
                          str(db_file), cwd=tmp_path)  # fmt: skip
         try:
             time.sleep(6)  # well within the lock wait: the rounds wait, not the start
-            proc.send_signal(sig)
-            out, err = proc.communicate(timeout=60)
+            out, err = _stopped(proc, sig)
         finally:
             if proc.poll() is None:
                 proc.kill()
     finally:
         holder.communicate(timeout=60)
-    assert proc.returncode == 0, (out, err)
     assert out.splitlines()[0].startswith(f"following {logs} every 0.2 s"), out
-    assert out.splitlines()[-1] == "stopped", out
     assert "Aborted" not in err and "Traceback" not in err, err
     assert Query(db_file).scalar("SELECT count(*) FROM ingest_runs") == 0  # nothing half-written
 
@@ -300,13 +304,10 @@ def test_follow_keeps_following_after_sighup(tmp_path: Path) -> None:
         assert "still following" in _line_starting(proc, "SIGHUP")
         _log(logs, "webhooks-2026-01-02.ndjson")  # a file that comes after the hangup
         assert _line_starting(proc, "run ").startswith("run 2: 1 of 2 files read")
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
+        out, err = _stopped(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, (out, err)
-    assert out.splitlines()[-1] == "stopped", out
     assert "Traceback" not in err, err
 
 
