@@ -149,37 +149,35 @@ def test_a_folder_that_cannot_be_listed_is_an_error(
     assert "sub: cannot list the folder: Permission denied" in result.output
 
 
+def _unlistable_is_an_error(
+    runner: CliRunner, db_path: Path, monkeypatch: pytest.MonkeyPatch, spec: str
+) -> None:
+    """`ingest spec` where the folders called sub cannot be listed: exit 1 naming the folder,
+    nothing read."""
+    _refuse_listing(monkeypatch, "sub")
+    result = runner.invoke(cli, ["ingest", spec, "--db", str(db_path)])
+    assert result.exit_code == 1, result.output
+    assert "sub: cannot list the folder: Permission denied" in result.output
+    assert Query(db_path).scalar("SELECT count(*) FROM ingest_files") == 0
+
+
 @pytest.mark.parametrize("pattern", ["**/*.ndjson", "**"])
 def test_a_folder_a_recursive_glob_cannot_list_is_an_error(
-    runner: CliRunner,
-    db_path: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    query: Query,
-    pattern: str,
+    runner: CliRunner, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pattern: str
 ) -> None:
     """As for the folder named: `'logs/**/*.ndjson'` over a folder it may not list read the
     others and said nothing (exit 0), the logs in that one left unread."""
     folder = tmp_path / "logs"
     (folder / "sub").mkdir(parents=True)
     f.write_ndjson(folder / "ok.ndjson", [f.delivery(f.message("hi"))])
-    _refuse_listing(monkeypatch, "sub")
-    result = runner.invoke(cli, ["ingest", f"{folder}/{pattern}", "--db", str(db_path)])
-    assert result.exit_code == 1, result.output
-    assert "sub: cannot list the folder: Permission denied" in result.output
-    assert query.scalar("SELECT count(*) FROM ingest_files") == 0
+    _unlistable_is_an_error(runner, db_path, monkeypatch, f"{folder}/{pattern}")
 
 
 @pytest.mark.parametrize(
     "pattern", ["*/*.ndjson", "sub/*.ndjson", "s*/*", "*/*/*.ndjson", "s*/d*/**/*.ndjson"]
 )
 def test_a_folder_a_glob_cannot_list_is_an_error(
-    runner: CliRunner,
-    db_path: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    query: Query,
-    pattern: str,
+    runner: CliRunner, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pattern: str
 ) -> None:
     """Python's glob leaves out a folder it cannot list without a word: `'logs/*/*.ndjson'`
     read the other days' folders (exit 0), and `'logs/sub/*.ndjson'` said no files match."""
@@ -187,11 +185,7 @@ def test_a_folder_a_glob_cannot_list_is_an_error(
     (folder / "sub" / "deeper").mkdir(parents=True)
     f.write_ndjson(folder / "day" / "ok.ndjson", [f.delivery(f.message("hi"))])
     f.write_ndjson(folder / "sun" / "deep" / "ok.ndjson", [f.delivery(f.message("hi"))])
-    _refuse_listing(monkeypatch, "sub")
-    result = runner.invoke(cli, ["ingest", f"{folder}/{pattern}", "--db", str(db_path)])
-    assert result.exit_code == 1, result.output
-    assert "sub: cannot list the folder: Permission denied" in result.output
-    assert query.scalar("SELECT count(*) FROM ingest_files") == 0
+    _unlistable_is_an_error(runner, db_path, monkeypatch, f"{folder}/{pattern}")
 
 
 def test_a_recursive_glob_under_a_folder_not_there_yet_matches_nothing(
