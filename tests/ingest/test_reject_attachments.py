@@ -5,7 +5,9 @@ it, and `forget` takes the URLs of the person's items with their text."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -86,29 +88,36 @@ def shared_location(psid: str, ts: int) -> dict[str, object]:
     return item
 
 
+def _two_people_rejected(
+    item: Callable[[str, int], dict[str, Any]], tmp_path: Path, db_path: Path, runner: CliRunner,
+    how: str, keep_text: bool | None = None,
+) -> tuple[str, dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """Reads a rejected line of two items that `item` makes, PSID's then another person's, and
+    forgets PSID where how is "forget": the line kept, PSID's attachment and the other's."""
+    other = "5550001112229999"
+    line = f.line(f.delivery(item(PSID, f.T0), item(other, f.T0 + 1)))
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
+    pipeline.run([str(log)], db_path, keep_text=keep_text)
+    if how == "forget":
+        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+        assert result.exit_code == 0, result.output
+    (kept,) = [r[0] for r in Query(db_path)("SELECT raw FROM rejects")]
+    items = json.loads(kept)["entry"][0]["messaging"]
+    return kept, items[0]["message"]["attachments"][0], items[1]["message"]["attachments"][0]
+
+
 @pytest.mark.parametrize("how", ["salted", "forget"])
 def test_a_shared_locations_map_link_goes_with_its_coordinates(
-    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner,
-    monkeypatch: pytest.MonkeyPatch, how: str,
-) -> None:  # fmt: skip
+    tmp_path: Path, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
     """The coordinates became null, but the attachment's `url`, a map link holding them,
     stayed: in a salted database read without --keep-text, and after `forget`."""
     if how == "salted":
         monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
-    other = "5550001112229999"
-    line = f.line(f.delivery(shared_location(PSID, f.T0), shared_location(other, f.T0 + 1)))
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
-    pipeline.run([str(log)], db_path)
-    if how == "forget":
-        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
-        assert result.exit_code == 0, result.output
-    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
-    items = json.loads(kept)["entry"][0]["messaging"]
-    mine = items[0]["message"]["attachments"][0]
+    kept, mine, theirs = _two_people_rejected(shared_location, tmp_path, db_path, runner, how)
     assert mine["payload"]["coordinates"] == {"lat": None, "long": None}
     assert mine["url"] == f"<text removed: {len(MAP)} characters>", kept
     assert mine["type"] == "location"
-    theirs = items[1]["message"]["attachments"][0]
     assert theirs["url"] == (mine["url"] if how == "salted" else MAP)  # forget: not theirs
 
 
@@ -125,25 +134,16 @@ def titled_location(psid: str, ts: int) -> dict[str, object]:
 
 @pytest.mark.parametrize("how", ["salted", "forget", "salted-keep-text"])
 def test_a_shared_locations_title_goes_with_its_map_link(
-    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner,
-    monkeypatch: pytest.MonkeyPatch, how: str,
-) -> None:  # fmt: skip
+    tmp_path: Path, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
     """The map link became the placeholder, but the attachment's `title`, which can hold the
     sender's name, stayed: in a salted database read without --keep-text, and after `forget`.
     Read with --keep-text, it stays as the text does."""
     if how.startswith("salted"):
         monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
-    other = "5550001112229999"
-    line = f.line(f.delivery(titled_location(PSID, f.T0), titled_location(other, f.T0 + 1)))
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
-    pipeline.run([str(log)], db_path, keep_text=how == "salted-keep-text")
-    if how == "forget":
-        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
-        assert result.exit_code == 0, result.output
-    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
-    items = json.loads(kept)["entry"][0]["messaging"]
-    mine = items[0]["message"]["attachments"][0]
-    theirs = items[1]["message"]["attachments"][0]
+    kept, mine, theirs = _two_people_rejected(
+        titled_location, tmp_path, db_path, runner, how, keep_text=how == "salted-keep-text"
+    )
     if how == "salted-keep-text":
         assert mine["title"] == theirs["title"] == TITLE, kept
         return
