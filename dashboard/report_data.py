@@ -326,6 +326,12 @@ def format_value(value: Any, kind: str) -> str:
     return str(value)
 
 
+def kpi_texts(k: Kpi) -> list[str]:
+    """A KPI's row as the HTML and PDF reports print it: metric, this period, previous, change."""
+    return [k.label, format_value(k.value, k.kind), format_value(k.previous, k.kind),
+            format_change(k)]  # fmt: skip
+
+
 def kpi_table(report: Report) -> pd.DataFrame:
     """The KPIs as text, as the report prints them."""
     return pd.DataFrame(

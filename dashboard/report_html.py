@@ -10,14 +10,7 @@ import html
 
 from plotly.offline import get_plotlyjs
 
-from dashboard.report_data import (
-    Report,
-    Section,
-    format_change,
-    format_value,
-    length,
-    period,
-)
+from dashboard.report_data import Report, Section, format_value, kpi_texts, length, period
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -37,7 +30,6 @@ document.querySelectorAll('script[data-chart]').forEach(function (s) {
   Plotly.newPlot(s.dataset.chart, fig.data, fig.layout, {responsive: true, displaylogo: false});
 });
 """
-NUMERIC = ("int", "float", "money", "pct")
 LONG_WORD = 40  # characters of one word that a text cell breaks anywhere (td.long)
 
 
@@ -75,12 +67,11 @@ def _e(text: str) -> str:
 
 
 def _kpis(report: Report) -> str:
-    rows = "".join(
-        f"<tr><td>{_e(k.label)}</td><td class='num'>{_e(format_value(k.value, k.kind))}</td>"
-        f"<td class='num'>{_e(format_value(k.previous, k.kind))}</td>"
-        f"<td class='num'>{_e(format_change(k))}</td></tr>"
-        for k in report.kpis
-    )
+    rows = ""
+    for k in report.kpis:
+        label, *figures = kpi_texts(k)
+        cells = "".join(f"<td class='num'>{_e(text)}</td>" for text in figures)
+        rows += f"<tr><td>{_e(label)}</td>{cells}</tr>"
     return (
         '<h2 id="kpis">Key figures</h2><table><tr><th>Metric</th><th>This period</th>'
         f"<th>Previous period</th><th>Change</th></tr>{rows}</table>"
@@ -104,7 +95,7 @@ def _section(s: Section) -> str:
     body = []
     for record in s.table.to_dict("records"):
         cells = "".join(
-            _cell(format_value(record.get(c.name), c.kind), c.kind in NUMERIC) for c in s.columns
+            _cell(format_value(record.get(c.name), c.kind), c.numeric) for c in s.columns
         )
         body.append(f"<tr>{cells}</tr>")
     parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")

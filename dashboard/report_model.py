@@ -23,6 +23,11 @@ class Column:
     label: str
     kind: str = "text"
 
+    @property
+    def numeric(self) -> bool:
+        """A number, which the HTML and PDF reports set right-aligned."""
+        return self.kind in ("int", "float", "money", "pct")
+
 
 @dataclass(frozen=True)
 class Kpi:

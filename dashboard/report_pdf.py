@@ -21,21 +21,13 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from dashboard.chromium import chromium_path
-from dashboard.report_data import (
-    Report,
-    Section,
-    format_change,
-    format_value,
-    length,
-    period,
-)
+from dashboard.report_data import Report, Section, format_value, kpi_texts, length, period
 from ingest import pdf_text
 from ingest.errors import RefscopeError
 
 CHART_PX = (1000, 420)  # layout pixels; rendered at 2x so print stays sharp
 CHART_TIMEOUT = 60.0  # seconds per chart before kaleido gives up
 PAGE_WIDTH_MM = 180  # A4 minus 15 mm margins
-NUMERIC = ("int", "float", "money", "pct")
 PDF_MAX_ROWS = 40  # a longer table (a daily one over months) is the XLSX report's job
 # A longer text (a ref may hold 2,083 characters) is cut in the middle: wrapped in its column,
 # its row grew taller than a page, which fpdf2 refuses to draw.
@@ -169,10 +161,7 @@ def report_pdf(report: Report) -> bytes:
         pdf.set_font(pdf.face, "B", 11)
         _text(pdf, report.no_data_message, 6)
     _heading(pdf, "Key figures")
-    rows = [
-        [k.label, format_value(k.value, k.kind), format_value(k.previous, k.kind), format_change(k)]
-        for k in report.kpis
-    ]
+    rows = [kpi_texts(k) for k in report.kpis]
     _table(pdf, ["Metric", "This period", "Previous period", "Change"], rows,
            [False, True, True, True], sizes=(9,))  # fmt: skip
     for s in report.sections:
@@ -243,7 +232,7 @@ def _section(pdf: _Pdf, s: Section, png: bytes | None) -> None:
         pdf.set_text_color(0)
     if png is not None:
         pdf.image(io.BytesIO(png), w=PAGE_WIDTH_MM, h=chart_mm)
-    numeric = [c.kind in NUMERIC for c in s.columns]
+    numeric = [c.numeric for c in s.columns]
     _table(pdf, [c.label for c in s.columns], rows, numeric)
 
 
