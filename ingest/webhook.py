@@ -54,6 +54,10 @@ CREATE OR REPLACE TEMP MACRO rs_instant(v) AS (
 CREATE OR REPLACE TEMP MACRO rs_id(v) AS (
     CASE WHEN v IS NULL OR v = '' OR left(v, 1) IN ('{{', '[') THEN NULL ELSE v END
 );
+-- An empty ref (`m.me/<page>?ref=` with nothing after it) or one of spaces only is no ref.
+CREATE OR REPLACE TEMP MACRO rs_ref(v) AS (
+    CASE WHEN regexp_full_match(v, '[[:space:]]*') THEN NULL ELSE v END
+);
 CREATE OR REPLACE TEMP MACRO rs_bool(v) AS (
     CASE lower(v) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'false' THEN false
                   WHEN '0' THEN false END
@@ -187,12 +191,12 @@ CASE
     WHEN kind = 'postback' AND x.postback.payload IS NULL AND x.postback.title IS NULL
          AND x.postback.referral IS NULL AND x.postback.mid IS NULL THEN 'empty postback'
     -- A referral item has no message or postback: rf is its referral.
-    WHEN kind = 'referral' AND rf.source IS NULL AND rf.ref IS NULL
+    WHEN kind = 'referral' AND rf.source IS NULL AND rs_ref(rf.ref) IS NULL
          AND rf.ad_id IS NULL THEN 'referral without source'
     WHEN kind IN ('delivery') AND x.delivery.watermark IS NULL AND mids IS NULL
         THEN 'delivery without watermark'
     WHEN kind = 'read' AND rs_ts(x.read.watermark) IS NULL THEN 'read without watermark'
-    WHEN kind = 'optin' AND optin.type IS NULL AND optin.ref IS NULL
+    WHEN kind = 'optin' AND optin.type IS NULL AND rs_ref(optin.ref) IS NULL
          AND optin.payload IS NULL AND optin.user_ref IS NULL THEN 'empty optin'
     WHEN kind = 'reaction' AND reaction.mid IS NULL AND reaction.action IS NULL
         THEN 'empty reaction'
@@ -254,7 +258,7 @@ SELECT
     END AS detail,
     is_standby,
     {_TOUCH_SOURCE} AS source,
-    coalesce(rf.ref, optin.ref) AS ref,
+    coalesce(rs_ref(rf.ref), rs_ref(optin.ref)) AS ref,
     rs_id(rf.ad_id) AS ad_id,
     rf.ads_context_data.ad_title AS ad_title,
     rf.referer_uri AS referer_uri,

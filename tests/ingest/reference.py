@@ -46,8 +46,15 @@ def instant(value: object) -> dt.datetime | None:
     return dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=int(ms))
 
 
+def ref_of(obj: dict) -> object:
+    """A referral's or optin's ref: an empty one (`?ref=` with nothing after it) or one of
+    spaces only is no ref."""
+    ref = obj.get("ref")
+    return None if isinstance(ref, str) and not ref.strip() else ref
+
+
 def touch_channel(ref_obj: dict, page: str, qr_refs: set) -> str | None:
-    source, ref = ref_obj.get("source"), ref_obj.get("ref")
+    source, ref = ref_obj.get("source"), ref_of(ref_obj)
     if ref_obj.get("ad_id") is not None:  # an ad_id names an ad, whatever the source
         return "ctm_ad"
     source = source.upper() if isinstance(source, str) else source  # case is not meaning
@@ -74,7 +81,7 @@ def touch_of(ref_obj: object, page: str, qr_refs: set, via: str) -> dict | None:
     return {
         "via": via,
         "channel": channel,
-        "ref": ref_obj.get("ref"),
+        "ref": ref_of(ref_obj),
         "ad_id": None if ad_id is None else str(ad_id),
         "source": ref_obj.get("source"),
         "ad_title": ads_context.get("ad_title"),
@@ -123,7 +130,7 @@ def item_event(item: dict, page: str, standby: bool, qr_refs: set, at: object = 
         ev["touch"] = touch_of(item["referral"], page, qr_refs, "referral")
     elif "optin" in item:
         ev["kind"] = "optin"
-        if item["optin"].get("ref"):
+        if ref_of(item["optin"]):
             ev["touch"] = touch_of(item["optin"], page, qr_refs, "optin")
     elif "read" in item:
         ev["kind"], ev["watermark"] = "read", instant(item["read"].get("watermark"))
