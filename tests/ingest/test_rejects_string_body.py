@@ -35,3 +35,18 @@ def test_a_string_body_that_is_not_json_still_says_what_is_wrong(
     reasons = [r for (r,) in query("SELECT reason FROM rejects ORDER BY line_no")]
     assert reasons[0].startswith("envelope body is not an object but a string: invalid JSON: ")
     assert reasons[1] == "envelope body is not an object but a string: no entry list"
+
+
+def test_a_string_body_whose_json_has_no_entries_names_that_not_how_to_log_it(
+    ingest_lines, query: Query
+) -> None:
+    """A string of JSON that would be rejected as an object too (an empty entry list, a list
+    for a body) names that fault: logging it as an object would not make it read (README
+    "Guarantees")."""
+    bodies = ['{"object": "page", "entry": []}', "[1, 2]"]
+    ingest_lines([f.envelope(body) for body in bodies])
+    reasons = [r for (r,) in query("SELECT reason FROM rejects ORDER BY line_no")]
+    assert reasons == [
+        "envelope body is not an object but a string: empty entry list",
+        "envelope body is not an object but a string: not an object: a JSON array",
+    ]
