@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import DatabaseError, DatabaseLocked
+from .shared_contact import removed_sql
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
@@ -62,6 +63,19 @@ def partial(path: Path) -> Path:
 
 def schema_sql() -> str:
     return resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+# What an older refscope stored and this one would not, made right at each writer's connect
+# (as schema.sql adds what is missing); each statement changes nothing the second time.
+# A quick reply's payload that is the person's email address or phone number was kept by older
+# refscopes where its text was not: on a message whose text was not kept (NULL, beside the
+# length it had) it is replaced as an ingest without --keep-text now stores it (shared_contact).
+_PAYLOAD = removed_sql("quick_reply_payload")
+MIGRATIONS = (
+    f"""UPDATE events SET quick_reply_payload = {_PAYLOAD}
+        WHERE text IS NULL AND text_length IS NOT NULL AND quick_reply_payload IS NOT NULL
+          AND quick_reply_payload <> {_PAYLOAD}""",
+)
 
 
 def _config(read_only: bool) -> dict[str, str | bool | int | float | list[str]]:
@@ -137,6 +151,8 @@ def connect(
             with transaction(con):
                 con.execute(schema_sql())
                 _check_columns(con, path)  # rolls the schema back out of another's database
+                for statement in MIGRATIONS:
+                    con.execute(statement)
         except DatabaseError:
             con.close()
             raise
