@@ -191,12 +191,12 @@ CASE
     WHEN kind = 'postback' AND x.postback.payload IS NULL AND x.postback.title IS NULL
          AND x.postback.referral IS NULL AND x.postback.mid IS NULL THEN 'empty postback'
     -- A referral item has no message or postback: rf is its referral.
-    WHEN kind = 'referral' AND rf.source IS NULL AND rs_ref(rf.ref) IS NULL
+    WHEN kind = 'referral' AND rf.source IS NULL AND rf.ref IS NULL
          AND rf.ad_id IS NULL THEN 'referral without source'
     WHEN kind IN ('delivery') AND x.delivery.watermark IS NULL AND mids IS NULL
         THEN 'delivery without watermark'
     WHEN kind = 'read' AND rs_ts(x.read.watermark) IS NULL THEN 'read without watermark'
-    WHEN kind = 'optin' AND optin.type IS NULL AND rs_ref(optin.ref) IS NULL
+    WHEN kind = 'optin' AND optin.type IS NULL AND optin.ref IS NULL
          AND optin.payload IS NULL AND optin.user_ref IS NULL THEN 'empty optin'
     WHEN kind = 'reaction' AND reaction.mid IS NULL AND reaction.action IS NULL
         THEN 'empty reaction'

@@ -64,22 +64,24 @@ def test_an_empty_ref_is_stored_as_no_ref_with_the_channel_of_its_source(
 
 
 @pytest.mark.parametrize("blank", ["", "  "])
-def test_a_referral_with_only_an_empty_ref_is_a_referral_without_source(
+def test_a_referral_or_optin_with_only_an_empty_ref_is_read_and_names_no_entry_point(
     ingest_lines, query: Query, blank: str
 ) -> None:
-    """A top-level referral holding nothing but an empty ref names no entry point: rejected
-    as one with no source, ref or ad id at all is."""
+    """A top-level referral or an optin holding nothing but an empty ref is still the person's
+    own action: read as it was before refs were checked (nothing lost), their contact made,
+    but no ref and no touch: organic."""
     item = f.referral(blank, psid="p1", ts=f.T0 + SECOND)
     item["referral"] = {"ref": blank}
-    ingest_lines([f.delivery(f.message(psid="p1", mid="m1")), f.delivery(item)])
-    assert query("SELECT kind FROM events") == [("message",)]
-    assert query("SELECT reason FROM rejects") == [
-        ("entry[0].messaging[0]: referral without source",)
-    ]
-
-
-def test_an_optin_with_only_an_empty_ref_is_an_empty_optin(ingest_lines, query: Query) -> None:
-    """An optin holding nothing but an empty ref carries nothing: rejected as an empty one."""
-    ingest_lines([f.delivery(f.optin(psid="p1", ref=""))])
-    assert query("SELECT count(*) FROM events") == [(0,)]
-    assert query("SELECT reason FROM rejects") == [("entry[0].messaging[0]: empty optin",)]
+    ingest_lines([
+        f.delivery(f.message(psid="p1", mid="m1")),
+        f.delivery(item),
+        f.delivery(f.optin(psid="p2", ref=blank)),
+    ])  # fmt: skip
+    assert query("SELECT kind, psid, ref FROM events ORDER BY psid, kind") == [
+        ("message", "p1", None), ("referral", "p1", None), ("optin", "p2", None)
+    ]  # fmt: skip
+    assert query("SELECT psid, channel, ref FROM contacts ORDER BY psid") == [
+        ("p1", "organic", None), ("p2", "organic", None)
+    ]  # fmt: skip
+    assert query("SELECT count(*) FROM touches") == [(0,)]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
