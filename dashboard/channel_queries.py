@@ -13,6 +13,7 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.query_parts import CAME_BACK as _CAME_BACK
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
+from dashboard.query_parts import COMMENT_POSTS as _COMMENT_POSTS
 from dashboard.query_parts import CONTACTS_TO_DATE as _CONTACTS_TO_DATE
 from dashboard.query_parts import ELAPSED as _ELAPSED
 from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
@@ -225,10 +226,7 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                   AND commenter_id IS DISTINCT FROM page_id
                   AND ts >= $start AND ts < $end + INTERVAL 1 DAY
                   AND {_PAGES.format(t="events")}
-            ), post_of AS (
-                SELECT DISTINCT comment_id, post_id FROM events
-                WHERE kind = 'comment' AND comment_id IS NOT NULL
-            ), sent AS (
+            ), post_of AS {_COMMENT_POSTS}, sent AS (
                 -- A private reply is known by its send log (one that went through: Meta
                 -- answered with the recipient or the message) or by the page's echo carrying
                 -- the comment id; both give one reply, dated by the first.

@@ -204,3 +204,41 @@ def _one_day_row(tmp_path, lines: list[Any], ts: int) -> dict[str, Any]:
     finally:
         con.close()
     return row
+
+
+def test_a_comment_whose_changes_disagree_on_its_post_counts_its_conversation_once(tmp_path):
+    """A comment's `edited` change that leaves out post_id (or names another post) gives the
+    comment two posts among its events: its conversation is still one, on the post of the
+    comment as added, not counted again on '(unknown post)' or the other post."""
+    post, ts = f"{fx.PAGE_ID}_777", fx.T0
+    edited = ff.comment("edited", comment_id="777_1", post_id=post, text="Sundays too?",
+                        created_time=ts // 1000 + 30)  # fmt: skip
+    del edited["value"]["post_id"]
+    moved = ff.comment("edited", comment_id="777_1", post_id=f"{fx.PAGE_ID}_888",
+                       text="and Mondays?", created_time=ts // 1000 + 40)  # fmt: skip
+    lines = [
+        ff.feed(ff.comment(comment_id="777_1", post_id=post)),
+        ff.feed(edited, moved),
+        ff.send_log("777_1", "a", ts=ts + 1000),
+        fx.delivery(fx.message("yes please", psid="a", ts=ts + 60_000)),
+    ]
+    path = tmp_path / "comments.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    con = db.connect(path)
+    try:
+        posts = con.execute(
+            "SELECT count(DISTINCT coalesce(post_id, '-')) FROM events "
+            "WHERE comment_id = '777_1' AND kind = 'comment'"
+        ).fetchone()
+        assert posts == (3,)
+        assert con.execute("SELECT count(*) FROM contacts "
+                           "WHERE channel = 'comment_reply'").fetchone() == (1,)  # fmt: skip
+        day = fx.utc(ts).date()
+        df = queries.comments(con, Filters(day, day))
+    finally:
+        con.close()
+    assert int(df["conversations"].sum()) == 1, df.to_dict("records")
+    assert int(df["private_replies"].sum()) == 1, df.to_dict("records")
+    (row,) = df[df["conversations"] > 0].to_dict("records")
+    assert (row["post_id"], row["comments"], row["private_replies"], row["reply_rate"]) == (
+        post, 1, 1, 1)  # fmt: skip
