@@ -15,6 +15,7 @@ from time import sleep
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from dashboard.markdown_text import literal
 from ingest import access
 
 LOGGED_IN = "refscope_logged_in"  # session_state keys: per browser session, never shared
@@ -141,7 +142,7 @@ def _oidc(pages: Sequence[StreamlitPage], address: str, headers: list[tuple[str,
         if allowed and not _user_allowed(allowed):
             _refused(pages, who)
         if who:
-            st.sidebar.caption(f"Signed in as {who}")
+            st.sidebar.caption(f"Signed in as {literal(who)}")
         if st.sidebar.button("Log out"):
             st.logout()  # clears st.user at once; the rerun draws the login screen
             st.rerun()
@@ -174,9 +175,8 @@ def email_unverified(claim: object) -> bool:
 def _refused(pages: Sequence[StreamlitPage], who: object) -> None:
     """Stop a signed-in user not on the allow-list, with a way to sign in as someone else."""
     _login_screen(pages)
-    st.error(
-        f"{who or 'This account'} may not open this dashboard: it is not in {ALLOWED_EMAILS_ENV}."
-    )
+    shown = literal(who) if who else "This account"  # a name from the provider, as given
+    st.error(f"{shown} may not open this dashboard: it is not in {ALLOWED_EMAILS_ENV}.")
     if st.button("Log out"):
         st.logout()
         st.rerun()

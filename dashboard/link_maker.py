@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import store
+from dashboard import store, widgets
 from ingest import links, qr
 from ingest.errors import RefscopeError
 
@@ -102,9 +102,10 @@ def announce_and_rerun(message: str) -> None:
 
 
 def show_announcement() -> None:
-    """The toast of the registration that started this run, once."""
+    """The toast of the registration that started this run, once: the ref or names it quotes
+    as given, not as markdown ("Registered __vip__." in bold)."""
     if message := st.session_state.pop(TOAST_KEY, None):
-        st.toast(message)
+        st.toast(widgets.literal_message(message))
 
 
 def register_seen(page_id: str, ref: str, channel: str) -> str:

@@ -101,7 +101,9 @@ def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> Non
         params = {k: qp.get_all(k) for k in _FILTER_KEYS}
         ignored = url_problems(params, first, last, labels, custom=preset == "Custom")
         if ignored:  # said once, when the link is opened: the sidebar then shows what is used
-            st.sidebar.warning("Part of this link could not be used: " + "; ".join(ignored) + ".")
+            # The link's values as given, not as markdown.
+            said = widgets.literal("; ".join(ignored))
+            st.sidebar.warning(f"Part of this link could not be used: {said}.")
     if _DATES_KEY not in state:
         # A shared URL may hold dates outside this database's data: the picker refuses those.
         # Dates the wrong way round are taken the right way round (url_problems says so).

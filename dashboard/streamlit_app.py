@@ -30,7 +30,7 @@ except DatabaseLocked:
     st.stop()
 except RefscopeError as exc:
     st.title("refscope")
-    st.error(str(exc))
+    st.error(widgets.literal_message(exc))  # its path as given
     widgets.empty_state("Point the dashboard at the database `refscope ingest` writes:")
     st.stop()
 if store.writer_busy():

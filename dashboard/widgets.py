@@ -4,7 +4,6 @@ global filters are in sidebar_filters.py)."""
 from __future__ import annotations
 
 import inspect
-import re
 import shlex
 from functools import partial
 from typing import Any
@@ -14,6 +13,8 @@ import streamlit as st
 
 from dashboard import charts, queries, reports, store
 from dashboard.filters import Filters, spend_gap
+from dashboard.markdown_text import literal as literal
+from dashboard.markdown_text import literal_message as literal_message
 from dashboard.report_data import currency_code, day_cell, day_list
 from dashboard.report_model import cents, half_up, money_text, pct_text
 from dashboard.report_xlsx import MONEY_COLUMNS
@@ -24,18 +25,18 @@ from ingest.wording import counted
 def database_busy() -> None:
     """Another process (an ingest, prune, forget) held the file for longer than the app waits."""
     st.warning(
-        f"{store.database_path()} is being written by another process (an ingest, `prune`, "
-        f"`forget`...) and did not come free within {store.READ_RETRY_SECONDS:g} s: reload the "
-        "page in a moment."
+        f"{literal(store.database_path())} is being written by another process (an ingest, "
+        f"`prune`, `forget`...) and did not come free within {store.READ_RETRY_SECONDS:g} s: "
+        "reload the page in a moment."
     )
 
 
 def writer_busy(run_id: int) -> None:
     """Another process is writing the file: the views show what its last finished run left."""
     st.info(
-        f"{store.database_path()} is being written by another process (an ingest, `prune`, "
-        f"`forget`...): showing the data as of ingest run {run_id} until it finishes. Views "
-        "not opened before wait for it.",
+        f"{literal(store.database_path())} is being written by another process (an ingest, "
+        f"`prune`, `forget`...): showing the data as of ingest run {run_id} until it finishes. "
+        "Views not opened before wait for it.",
         icon="⏳",
     )
 
@@ -63,7 +64,7 @@ def empty_state(message: str) -> None:
 def no_contacts_yet(run_id: int) -> None:
     """A database without contacts: after ingest runs that stored none, what they read (every
     line rejected, or no user's own action among the events), not only "ingest some logs"."""
-    path = store.database_path()
+    path = literal(store.database_path())  # for markdown, as given
     totals = store.fetch("ingest_totals") if run_id >= 0 else None
     if totals is None or totals.empty or not int(totals["lines"].iloc[0]):
         empty_state(f"No contacts in {path} yet. Ingest some Messenger logs first:")
@@ -193,13 +194,6 @@ def _fmt(v: float, kind: str, sign: str = "") -> str:
     if kind == "money":
         return money_text(v, sign)
     return f"{v:{sign},.0f}"
-
-
-def literal(text: str) -> str:
-    """text (a name from the data: a page's, an ad's title, a ref) for Streamlit's markdown as
-    given: every ASCII punctuation mark backslash-escaped, or "*x*" showed in italics, ":fire:"
-    as an emoji, ":red[x]" in red and "[a](b)" as a link."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 # Each picker's label for its pick as last drawn: the browser keeps the label it was sent.

@@ -42,11 +42,11 @@ with shown:
     if not (ref or campaign or placement):
         st.info("Give a campaign and placement (the ref is built from them) or a ref.")
     elif p.error or p.link is None:
-        st.error(p.error)
+        st.error(widgets.literal_message(p.error))  # the values it quotes as given
     else:
         st.code(p.link.url, language=None)
         if p.png:
-            st.image(p.png, width=260, caption=p.link.ref)
+            st.image(p.png, width=260, caption=widgets.literal(p.link.ref))  # markdown
             cols = st.columns(3)
             # Named as `links qr` writes them: `<ref>.<page>` for a ref of several pages' codes.
             cols[0].download_button("PNG", p.png, f"{p.name}.png", "image/png")
@@ -109,5 +109,5 @@ st.caption("A field left empty keeps what is stored.")
 if st.button("Save page"):
     outcome = page_settings.save(named_id or "", username, name)
     if outcome.saved:
-        link_maker.announce_and_rerun(widgets.literal(outcome.message))
-    st.error(outcome.message)
+        link_maker.announce_and_rerun(outcome.message)
+    st.error(widgets.literal_message(outcome.message))

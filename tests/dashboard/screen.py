@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,12 @@ TITLES = {
 
 
 TIMEOUT = 60  # seconds per script run; the first run imports plotly and pandas
+
+
+def shown(markdown: object) -> str:
+    """What a reader sees of markdown the app escaped (markdown_text.literal): its backslash
+    escapes resolved, as CommonMark shows "\\*" as "*" (other markdown is left as written)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", str(markdown))
 
 
 def show(at: AppTest, page: str) -> AppTest:

@@ -14,6 +14,7 @@ from dashboard import auth, queries, store
 from dashboard.filters import Filters
 from ingest.access import AUTH_ENV, PASSWORD_ENV
 from tests.dashboard.access_setup import PASSWORD
+from tests.dashboard.screen import shown
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -195,7 +196,7 @@ def test_oidc_logged_in_shows_the_overview_and_a_log_out_button(oidc_app):
     assert not at.exception, [e.message for e in at.exception]
     assert [t.value for t in at.title] == ["Overview"]
     assert at.metric
-    assert "Signed in as ana@example.com" in [c.value for c in at.sidebar.caption]
+    assert "Signed in as ana@example.com" in [shown(c.value) for c in at.sidebar.caption]
     (logout,) = at.sidebar.button
     logout.click()
     assert_no_data(at.run())
@@ -262,3 +263,13 @@ def test_allow_list_entries():
     for email in ("b@x.org", "b@evilteam.example", "b@sub.team.example", "team.example", None):
         assert not auth.email_allowed(email, allowed), email
     assert auth.allowed_emails({}) == []
+
+
+def test_oidc_a_signed_in_name_is_shown_as_given(oidc_app):
+    """ "Signed in as" put the provider's address into markdown: `_ana_@team.example` showed
+    "ana" in italics. It is shown as given."""
+    oidc_app.user = {"is_logged_in": True, "email": "_ana_@team.example"}
+    at = oidc_app.run()
+    assert not at.exception, [e.message for e in at.exception]
+    (caption,) = [c.value for c in at.sidebar.caption if "Signed in as" in c.value]
+    assert shown(caption) == "Signed in as _ana_@team.example" and "_ana_" not in caption

@@ -12,7 +12,7 @@ from ingest import db, links
 from ingest.demo_catalog import ACME
 from ingest.link_rules import REF_RULE
 from tests.dashboard.conftest import lake_of, opened
-from tests.dashboard.screen import APP, TIMEOUT, _name_acme, headers, show
+from tests.dashboard.screen import APP, TIMEOUT, _name_acme, headers, show, shown
 
 
 def _fill_link(at: AppTest, campaign: str, placement: str, ref: str) -> None:
@@ -74,7 +74,7 @@ def test_create_links_refuses_a_ref_of_another_meaning_before_offering_its_code(
     at = show(open_app(demo_copy), "create_links")
     at.selectbox[0].set_value(ACME).run()
     _fill_link(at, "autumn", "window", "spring_window")
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         f"ref 'spring_window' is already registered for page '{ACME}' with campaign 'spring' "
         f"(here 'autumn'): {links.ONE_MEANING_RULE}"
     ]
@@ -115,7 +115,7 @@ def test_create_links_on_a_lake_without_a_database_registers_nothing(
     register.click().run()
     assert not at.exception
     assert not missing.exists()
-    (toast,) = [t.value for t in at.toast]
+    (toast,) = [shown(t.value) for t in at.toast]
     assert toast.startswith("Not registered:") and str(lake_dir) in toast, toast
 
 
@@ -124,7 +124,7 @@ def test_create_links_refuses_a_ref_with_surrounding_spaces_with_the_rule(open_a
     pasted with a space was stripped, and the code offered was not of the ref typed."""
     at = show(open_app(demo_copy), "create_links")
     _fill_link(at, "spring", "window", "spring_window ")
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         f"invalid ref 'spring_window ' (leading or trailing whitespace): {REF_RULE}"
     ]
     assert not at.code and not [b for b in at.button if b.label == "Register"]
@@ -142,7 +142,7 @@ def test_create_links_points_a_code_at_the_redirect_server_given(open_app, demo_
     _fill_link(at, "spring", "window", "spring_window")
     (server,) = [t for t in at.text_input if t.label.startswith("Count clicks and scans")]
     server.input("go.example.com").run()
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "invalid redirect address 'go.example.com': give http(s)://host[:port][/path], "
         "with no spaces, query or fragment"
     ]
@@ -209,3 +209,29 @@ def test_page_form_fields_belong_to_the_page_chosen(open_app, demo_copy):
 def _page_field(at: AppTest, label: str) -> Any:
     (box,) = [t for t in at.text_input if t.label == label]
     return box
+
+
+def test_refs_and_values_the_page_quotes_are_shown_as_given(open_app, demo_copy):
+    """A ref may hold underscores: the toast after Register said "Registered __vip__." in
+    markdown, which shows "vip" in bold; a code's caption did too. A refusal quoting a
+    campaign "*sale*" showed it in italics. Each is shown as given, and the refusal's own
+    `pages` still as code."""
+    at = show(open_app(demo_copy), "create_links")
+    at.selectbox[0].set_value(ACME).run()
+    _fill_link(at, "*sale*", "window", "__vip__")
+    at.radio[0].set_value("qr").run()
+    (image,) = at.get("image")
+    (caption,) = [i.caption for i in image.proto.imgs]
+    assert shown(caption) == "__vip__" and "__vip__" not in caption, caption
+    (register,) = [b for b in at.button if b.label == "Register"]
+    register.click().run()
+    assert not at.exception
+    (toast,) = [t.value for t in at.toast]
+    assert shown(toast) == "Registered __vip__." and "__vip__" not in toast, toast
+    at.text_input[0].input("*autumn*").run()  # the campaign: another meaning of the ref
+    (error,) = [e.value for e in at.error]
+    assert shown(error) == (
+        f"ref '__vip__' is already registered for page '{ACME}' with campaign '*sale*' "
+        f"(here '*autumn*'): {links.ONE_MEANING_RULE}"
+    )
+    assert "*sale*" not in error and "__vip__" not in error and "`pages`" in error, error

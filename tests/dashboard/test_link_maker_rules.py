@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.link_rules import PAGE_RULE, REF_RULE
 from tests.dashboard.conftest import opened
-from tests.dashboard.screen import show
+from tests.dashboard.screen import show, shown
 
 PAGE, CAMPAIGN, PLACEMENT, REF = range(4)  # the text inputs once "other…" is picked
 
@@ -46,7 +46,7 @@ def test_a_bad_page_or_ref_is_refused_with_its_rule(
     open_app: Any, small_db: Path, page: str, ref: str, error: str
 ) -> None:
     at = _other_page(show(open_app(small_db), "create_links"), page, ref)
-    assert [e.value for e in at.error] == [error]
+    assert [shown(e.value) for e in at.error] == [error]
     assert not at.code and not _register(at)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest import pipeline
 from tests import factories as fx
+from tests.dashboard.screen import shown
 
 
 def ingest(path: Path, lines: list[object]) -> None:
@@ -19,7 +20,7 @@ def first_info(open_app, path: Path) -> str:
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert "refscope ingest" in at.code[0].value  # the demo's commands still follow
-    return str(at.info[0].value)
+    return shown(at.info[0].value)
 
 
 def test_every_line_rejected_says_so(open_app, db_path, query):

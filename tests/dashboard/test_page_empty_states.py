@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from ingest import db
+from tests.dashboard.screen import shown
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def test_without_contacts_the_app_says_what_to_run_next(open_app, db_path, no_db
     at = open_app(path)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    assert at.info[0].value.startswith(f"No contacts in {path} yet")
+    assert shown(at.info[0].value).startswith(f"No contacts in {path} yet")
     assert "refscope ingest" in at.code[0].value
     assert not at.metric and not at.get("plotly_chart")
     assert f"refscope ingest data/demo --db {path}" in at.code[0].value
@@ -42,6 +43,17 @@ def test_without_contacts_the_app_says_what_to_run_next(open_app, db_path, no_db
                      for page, user, name in PAGES]  # fmt: skip
 
 
+def test_the_database_path_is_shown_as_given(open_app, tmp_path):
+    """The path was put into the note as markdown: a folder `_demo_` showed in italics, and
+    its underscores were lost. It is shown as given."""
+    path = tmp_path / "_demo_" / "refscope.duckdb"
+    at = open_app(path)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    note = at.info[0].value
+    assert shown(note).startswith(f"No contacts in {path} yet") and "/_demo_/" not in note
+
+
 @pytest.mark.parametrize("state", ["schema-only", "missing"])
 def test_links_are_made_on_create_links_before_any_contact_arrived(
     open_app, db_path, tmp_path, state
@@ -51,7 +63,7 @@ def test_links_are_made_on_create_links_before_any_contact_arrived(
     path = db_path if state == "schema-only" else tmp_path / "new" / "refscope.duckdb"
     at = open_app(path)
     at.run()
-    assert at.info[0].value.startswith(f"No contacts in {path} yet")
+    assert shown(at.info[0].value).startswith(f"No contacts in {path} yet")
     at.switch_page("app_pages/create_links.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert [t.value for t in at.title] == ["Create links"]
@@ -85,6 +97,6 @@ def test_a_file_that_is_not_a_refscope_database_is_said_so(open_app, tmp_path, k
     at = open_app(path)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    assert str(path) in at.error[0].value
+    assert str(path) in shown(at.error[0].value)
     assert "refscope ingest" in at.code[0].value
     assert not at.metric
