@@ -90,6 +90,7 @@ def register(link: links.Link) -> str:
     return f"Registered {link.ref}." if added else f"{link.ref} was already registered."
 
 
+PAGE_KEY = "create_links_page"  # session state: the page picked in the link form, by its id
 TOAST_KEY = "create_links_toast"  # session state: the message shown after the rerun
 
 

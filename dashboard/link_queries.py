@@ -99,11 +99,12 @@ def registered_url(con: duckdb.DuckDBPyConnection, page: str, ref: str) -> pd.Da
 
 
 def known_pages(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Pages a link can be made for. Columns: page (username when known, else id), label."""
+    """Pages a link can be made for. Columns: page (username when known, else id), label,
+    page_id."""
     return _df(
         con,
         """SELECT coalesce(p.username, e.page_id) AS page,
-                  coalesce(p.name, p.username, e.page_id) AS label
+                  coalesce(p.name, p.username, e.page_id) AS label, e.page_id
            FROM (SELECT DISTINCT page_id FROM contacts) e
            LEFT JOIN pages p USING (page_id) ORDER BY label""",
     )

@@ -9,14 +9,23 @@ from ingest import qr
 st.title("Create links")
 link_maker.show_announcement()
 f = st.session_state["filters"]  # None: no contacts yet (maybe no database)
-pages = store.fetch("known_pages") if f else pd.DataFrame({"page": [], "label": []})
+pages = (store.fetch("known_pages") if f
+         else pd.DataFrame({"page": [], "label": [], "page_id": []}))  # fmt: skip
 form, shown = st.columns([1, 1])
 with form:
-    options = list(pages["page"]) + ["other…"]
-    labels = dict(zip(pages["page"], pages["label"], strict=True))
-    pick = st.selectbox("Page", options, format_func=lambda p: p if p == "other…" else
-                        link_maker.page_option(labels[p], p))  # fmt: skip
-    page = st.text_input("Page username or id") if pick == "other…" else pick
+    # Each page by its id, which naming it (the form below, `pages set`) leaves as it is: the
+    # pick stays on its page, now shown and linked by its username.
+    rows = zip(pages["page_id"], pages["page"], pages["label"], strict=True)
+    by_id = {i: (p, link_maker.page_option(label, p)) for i, p, label in rows}
+    options = [*by_id, "other…"]
+    picked = st.session_state.get(link_maker.PAGE_KEY)
+    if picked in by_id:  # shown by its new name once named (the browser kept the old one)
+        widgets.named_anew(link_maker.PAGE_KEY, by_id[picked][1])
+    elif picked not in (None, "other…"):  # a page no longer offered (`forget`)
+        del st.session_state[link_maker.PAGE_KEY]
+    pick = st.selectbox("Page", options, key=link_maker.PAGE_KEY,
+                        format_func=lambda i: by_id[i][1] if i in by_id else i)  # fmt: skip
+    page = st.text_input("Page username or id") if pick == "other…" else by_id[pick][0]
     channel = st.radio("Kind", ["link", "qr"], horizontal=True,
                        format_func={"link": "m.me link", "qr": "QR code"}.get)  # fmt: skip
     campaign = st.text_input("Campaign")

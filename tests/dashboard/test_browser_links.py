@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from dashboard import link_maker
 from ingest.demo_catalog import ACME, PAGE_IDS
 from ingest.link_rules import USERNAME_RULE
 from tests.dashboard import test_browser as tb
@@ -157,3 +158,32 @@ def test_a_page_name_with_markdown_marks_is_shown_as_given(page: Page, server: t
     page.get_by_role("button", name="Save page").click()
     expect(page.get_by_text(f"Saved page {other}: name {given}.", exact=True)).to_be_visible()
     expect(page.get_by_text(f"Stored: username -, name {given}.", exact=True)).to_be_visible()
+
+
+def test_the_link_forms_page_stays_picked_when_it_is_named(
+    page: Page, server: tb.Server, writable_db: Path
+) -> None:
+    """The link form's Page picker went back to the first page when the page picked was given
+    a username below (its options changed from the id to the username): the code then shown
+    was another page's. It stays on the page, by its new name, and the code follows it."""
+    other = next(p for p in PAGE_IDS if p != ACME)
+    stored = {p: (u, n) for p, u, n in _pages(writable_db)}.get(other, (None, None))
+    label = link_maker.page_option(stored[1] or stored[0] or other, stored[0] or other)
+    page.goto(f"{server.url}/create_links")
+    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
+    tb.choose(page, "Page", label)
+    ref = page.get_by_label("Ref (empty: campaign-placement-month)")
+    ref.fill("stays_picked")
+    ref.press("Tab")
+    expect(page.get_by_text(f"https://m.me/{stored[0] or other}?ref=stays_picked")).to_be_visible()
+    tb.choose(page, "Page id", other)
+    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
+    username = page.get_by_label("Username", exact=True)
+    username.fill("cornercafe")
+    username.press("Tab")
+    expect(username).to_have_value("cornercafe")
+    page.get_by_role("button", name="Save page").click()
+    expect(page.get_by_text(f"Saved page {other}")).to_be_visible()
+    expect(page.get_by_text("https://m.me/cornercafe?ref=stays_picked")).to_be_visible()
+    picker = page.get_by_role("combobox", name="Page", exact=True)
+    expect(picker).to_have_value(link_maker.page_option(stored[1] or "cornercafe", "cornercafe"))

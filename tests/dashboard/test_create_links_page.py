@@ -235,3 +235,28 @@ def test_refs_and_values_the_page_quotes_are_shown_as_given(open_app, demo_copy)
         f"(here '*autumn*'): {links.ONE_MEANING_RULE}"
     )
     assert "*sale*" not in error and "__vip__" not in error and "`pages`" in error, error
+
+
+def test_the_link_forms_page_stays_picked_when_a_page_is_named(open_app, demo_copy):
+    """The link form's Page picker had no key: naming a page (the form below) changed its
+    options (the page by its username, not its id), which made it a new widget, back on the
+    first page: a link then made went to another page than the one picked. The pick stays on
+    its page, now by its username, and on it when another page is named."""
+    at = show(open_app(demo_copy), "create_links")
+    first, second = at.selectbox[0].options[:2]
+    at.selectbox[0].set_value(second).run()
+    at.selectbox(key="pages_pick").set_value(second).run()
+    _page_field(at, "Username").input("cornercafe")
+    _page_field(at, "Display name").input("Corner Cafe")
+    at.button[-1].click().run()
+    assert not at.exception
+    assert at.selectbox[0].value == second
+    # What the browser is told to show (AppTest's own format_func is the first run's).
+    assert at.selectbox[0].proto.raw_value == "Corner Cafe (cornercafe)"
+    at.selectbox(key="pages_pick").set_value(first).run()
+    _page_field(at, "Username").input("acmebakery")
+    at.button[-1].click().run()
+    assert not at.exception
+    assert at.selectbox[0].value == second
+    _fill_link(at, "spring", "window", "spring_window")
+    assert [c.value for c in at.code] == ["https://m.me/cornercafe?ref=spring_window"]

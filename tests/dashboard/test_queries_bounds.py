@@ -134,10 +134,12 @@ def test_last_run_id_ignores_a_run_still_loading(tmp_path):
 
 def test_known_pages_offer_the_username_when_known_else_the_id(small, con, demo_contacts):
     assert queries.known_pages(small).to_dict("records") == [
-        {"page": fx.PAGE_USERNAME, "label": "Acme Bakery"}
+        {"page": fx.PAGE_USERNAME, "label": "Acme Bakery", "page_id": fx.PAGE_ID}
     ]
     ids = sorted({c["page_id"] for c in demo_contacts})
-    assert queries.known_pages(con).to_dict("records") == [{"page": i, "label": i} for i in ids]
+    assert queries.known_pages(con).to_dict("records") == [
+        {"page": i, "label": i, "page_id": i} for i in ids
+    ]
 
 
 def test_tracked_link_stats_count_what_each_registered_link_brought_in(small):
