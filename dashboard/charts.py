@@ -9,6 +9,8 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.rounding import money_text
+
 # One colour per channel, everywhere in the app (colour-blind-safe Okabe-Ito order).
 CHANNEL_COLORS = {
     "m_me_link": "#0072B2",
@@ -210,9 +212,13 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
         y=part["cost_per_contact"],
         name="cost per new contact",
         marker_color=CHANNEL_COLORS["ctm_ad"],
-        customdata=part[["new_contacts"]],
-        hovertemplate="%{x}: %{y:,.2f}" + unit + " per new contact (%{customdata[0]:,} contacts)"
-        "<extra></extra>",
+        # Money as the tables write it (half up): Plotly's own format rounds the binary
+        # double (6.175, 12.35 / 2, as 6.17).
+        customdata=list(
+            zip(part["new_contacts"], part["cost_per_contact"].map(money_text), strict=True)
+        ),  # fmt: skip
+        hovertemplate="%{x}: %{customdata[1]}" + unit + " per new contact "
+        "(%{customdata[0]:,} contacts)<extra></extra>",
     )
     names = list(part["bar"])
     if "spend" in df:
@@ -224,7 +230,10 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
                 y=wasted["spend"],
                 name="spent, no new contact (its spend)",
                 marker_color="#7F7F7F",
-                hovertemplate="%{x}: spent %{y:,.2f}" + unit + ", no new contact<extra></extra>",
+                customdata=[[money_text(v)] for v in wasted["spend"]],
+                hovertemplate="%{x}: spent %{customdata[0]}"
+                + unit
+                + ", no new contact<extra></extra>",
             )
     fig.update_layout(title="Cost per new contact", **_LAYOUT)
     fig.update_layout(hovermode="closest", showlegend=len(fig.data) > 1)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import charts
 from dashboard.filters import Filters
+from dashboard.rounding import cents as cents
+from dashboard.rounding import half_up as half_up
+from dashboard.rounding import money_text as money_text
+from dashboard.rounding import pct_text as pct_text
 
 
 @dataclass(frozen=True)
@@ -111,29 +114,6 @@ class Report:
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
-
-
-def half_up(v: float, places: int) -> Decimal:
-    """v to places decimals, half away from zero, of the decimal v stands for, as a
-    spreadsheet shows it (the XLSX report's "#,##0.00" and "0.0%"): 12.35 / 2 is 6.18, 1 / 16
-    is 6.3%. Python's formatting rounds the binary double (6.17499...: 6.17) or halves to even
-    (6.25%: 6.2%), the browser the binary double (23 / 80, 28.75%: 28.7%)."""
-    return Decimal(repr(float(v))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-
-
-def cents(v: float) -> Decimal:
-    """Money to the cent (half_up)."""
-    return half_up(v, 2)
-
-
-def money_text(v: float, sign: str = "") -> str:
-    """Money as every view writes it: "1,234.57" (sign "+": "+1,234.57"), rounded by cents."""
-    return f"{cents(v):{sign},.2f}"
-
-
-def pct_text(v: float, sign: str = "") -> str:
-    """A rate (0-1) as every view writes it: "6.3%" (sign "+": "+6.3%"), rounded half up."""
-    return f"{half_up(v, 3) * 100:{sign}.1f}%"
 
 
 def period(f: Filters) -> str:

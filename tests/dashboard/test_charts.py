@@ -280,3 +280,21 @@ def test_channels_are_put_in_the_sidebars_order_with_unknown_ones_last():
         "m_me_link", "comment_reply", "ctm_ad", "organic", "aa_new", "zz_new"
     ]  # fmt: skip
     assert list(charts.CHANNEL_LABELS) == list(CHANNELS)  # one order everywhere
+
+
+def test_ads_cost_hovers_round_money_as_the_tables_do():
+    """The hovers wrote cost with Plotly's own format (%{y:,.2f}), which rounds the binary
+    double: 12.35 spent for 2 contacts, 6.175, showed 6.17 where the table, KPIs and reports
+    show 6.18. They show the money as every view writes it (half up, to the cent)."""
+    df = pd.DataFrame({"ad_id": ["601", "602"], "ad_title": ["Spring", "Idle"],
+                       "new_contacts": [2, 0], "spend": [12.35, 1234.565],
+                       "cost_per_contact": [12.35 / 2, math.nan]})  # fmt: skip
+    cost, wasted = charts.ads_cost_bar(df, "EUR").data
+    for bar in (cost, wasted):
+        assert "%{y" not in bar.hovertemplate, bar.hovertemplate
+    assert cost.hovertemplate == (
+        "%{x}: %{customdata[1]} EUR per new contact (%{customdata[0]:,} contacts)<extra></extra>"
+    )
+    assert [list(row) for row in cost.customdata] == [[2, "6.18"]]
+    assert wasted.hovertemplate == "%{x}: spent %{customdata[0]} EUR, no new contact<extra></extra>"
+    assert [list(row) for row in wasted.customdata] == [["1,234.57"]]

@@ -1,0 +1,30 @@
+"""Money and rates rounded as every view writes them (tables, KPIs, chart hovers, reports):
+half up, of the decimal a value stands for. No dashboard imports: charts and reports both use
+it."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def half_up(v: float, places: int) -> Decimal:
+    """v to places decimals, half away from zero, of the decimal v stands for, as a
+    spreadsheet shows it (the XLSX report's "#,##0.00" and "0.0%"): 12.35 / 2 is 6.18, 1 / 16
+    is 6.3%. Python's formatting rounds the binary double (6.17499...: 6.17) or halves to even
+    (6.25%: 6.2%), the browser the binary double (23 / 80, 28.75%: 28.7%)."""
+    return Decimal(repr(float(v))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+
+
+def cents(v: float) -> Decimal:
+    """Money to the cent (half_up)."""
+    return half_up(v, 2)
+
+
+def money_text(v: float, sign: str = "") -> str:
+    """Money as every view writes it: "1,234.57" (sign "+": "+1,234.57"), rounded by cents."""
+    return f"{cents(v):{sign},.2f}"
+
+
+def pct_text(v: float, sign: str = "") -> str:
+    """A rate (0-1) as every view writes it: "6.3%" (sign "+": "+6.3%"), rounded half up."""
+    return f"{half_up(v, 3) * 100:{sign}.1f}%"
