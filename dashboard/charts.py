@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.rounding import money_text
+from dashboard.rounding import money_text, pct_text
 
 # One colour per channel, everywhere in the app (colour-blind-safe Okabe-Ito order).
 CHANNEL_COLORS = {
@@ -373,7 +373,11 @@ def returns_bar(df: pd.DataFrame) -> go.Figure:
             # colour, the bars being coloured by channel. No bar (days not passed), no label.
             text=[col.upper() if pd.notna(v) else "" for v in df[col]],
             textposition="outside",
-            hovertemplate=f"%{{x}}: %{{y:.1%}} back within {_days(int(col[1:]))}<extra></extra>",
+            # A rate as the table writes it (half up): Plotly's own format rounds the binary
+            # double (23 of 80, 28.75%, as 28.7%).
+            customdata=[pct_text(v) if pd.notna(v) else "" for v in df[col]],
+            hovertemplate=f"%{{x}}: %{{customdata}} back within {_days(int(col[1:]))}"
+            "<extra></extra>",
         )
     fig.update_layout(title="Came back within 1 / 7 / 30 days", barmode="group", **_LAYOUT)
     fig.update_layout(showlegend=False, hovermode="closest")

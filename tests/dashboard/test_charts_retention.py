@@ -149,3 +149,15 @@ def test_cohort_heatmap_grows_with_its_cohorts_so_each_row_stays_readable(n):
 
 def test_cohort_heatmap_of_a_few_weeks_keeps_the_default_height():
     assert charts.cohort_heatmap(_weeks(4)).layout.height is None
+
+
+def test_returns_bar_hovers_round_a_rate_as_the_table_does():
+    """The hovers wrote a rate with Plotly's own format (%{y:.1%}), which rounds the binary
+    double: 23 of 80 back, 28.75%, showed 28.7% where the Retention table shows 28.8%. They
+    show the rate as every view writes it (half up)."""
+    df = pd.DataFrame({"channel": ["qr_code"], "d1": [23 / 80], "d7": [1 / 16], "d30": [None]})
+    fig = charts.returns_bar(df)
+    for bar in fig.data:
+        assert "%{y" not in bar.hovertemplate, bar.hovertemplate
+    assert fig.data[0].hovertemplate == "%{x}: %{customdata} back within 1 day<extra></extra>"
+    assert [values(t.customdata) for t in fig.data] == [["28.8%"], ["6.3%"], [""]]
