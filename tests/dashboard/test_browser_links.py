@@ -52,6 +52,17 @@ def _form_of(page: Page, page_id: str, label: str) -> Locator:
     return field
 
 
+def _save_in_form(page: Page, page_id: str, label: str, value: str) -> None:
+    """Pick page_id in the page form, fill its field of label with value and save."""
+    tb.choose(page, "Page id", page_id)
+    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
+    field = _form_of(page, page_id, label)
+    field.fill(value)
+    field.press("Tab")
+    expect(field).to_have_value(value)
+    page.get_by_role("button", name="Save page").click()
+
+
 def test_create_a_qr_code_and_register_it(page: Page, server: tb.Server, writable_db: Path) -> Any:
     page.goto(f"{server.url}/create_links")
     tb.finished(page, "Create links", 'h3:has-text("Registered links")')
@@ -137,13 +148,7 @@ def test_a_page_named_while_picked_in_the_sidebar_is_shown_by_its_new_name(
     sidebar = page.locator('[data-testid="stSidebar"]')
     picked = sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Pages")
     expect(picked).to_contain_text(other)
-    tb.choose(page, "Page id", other)
-    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
-    name = _form_of(page, other, "Display name")
-    name.fill("Corner Cafe")
-    name.press("Tab")
-    expect(name).to_have_value("Corner Cafe")
-    page.get_by_role("button", name="Save page").click()
+    _save_in_form(page, other, "Display name", "Corner Cafe")
     expect(page.get_by_text(f"Saved page {other}")).to_be_visible()
     expect(picked).to_contain_text("Corner Cafe")
     expect(picked).not_to_contain_text(other)
@@ -160,13 +165,7 @@ def test_a_page_name_with_markdown_marks_is_shown_as_given(page: Page, server: t
     given = "Joe's *Pizza* :fire: [menu](https://x.example)"
     page.goto(f"{server.url}/create_links")
     tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
-    tb.choose(page, "Page id", other)
-    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
-    name = _form_of(page, other, "Display name")
-    name.fill(given)
-    name.press("Tab")
-    expect(name).to_have_value(given)
-    page.get_by_role("button", name="Save page").click()
+    _save_in_form(page, other, "Display name", given)
     expect(page.get_by_text(f"Saved page {other}: name {given}.", exact=True)).to_be_visible()
     expect(page.get_by_text(f"Stored: username -, name {given}.", exact=True)).to_be_visible()
 
@@ -187,13 +186,7 @@ def test_the_link_forms_page_stays_picked_when_it_is_named(
     ref.fill("stays_picked")
     ref.press("Tab")
     expect(page.get_by_text(f"https://m.me/{stored[0] or other}?ref=stays_picked")).to_be_visible()
-    tb.choose(page, "Page id", other)
-    tb.finished(page, "Create links", 'h3:has-text("Page usernames and names")')
-    username = _form_of(page, other, "Username")
-    username.fill("cornercafe")
-    username.press("Tab")
-    expect(username).to_have_value("cornercafe")
-    page.get_by_role("button", name="Save page").click()
+    _save_in_form(page, other, "Username", "cornercafe")
     expect(page.get_by_text(f"Saved page {other}")).to_be_visible()
     expect(page.get_by_text("https://m.me/cornercafe?ref=stays_picked")).to_be_visible()
     picker = page.get_by_role("combobox", name="Page", exact=True)
