@@ -1,3 +1,8 @@
-from .cli import main
+import sys
+
+from .cli_stop import keep_serving_from_start
+
+keep_serving_from_start(sys.argv)  # before the imports of .cli, which take half a second
+from .cli import main  # noqa: E402
 
 main()

@@ -66,3 +66,18 @@ def keep_on_sighup(say: Callable[[], None]) -> Callable[[], None]:
             signal.signal(signal.SIGHUP, previous)
 
     return restore
+
+
+def keep_serving_from_start(argv: list[str]) -> None:
+    """For `refscope serve` (argv[1] is "serve"): SIGHUP, whose default action ends the process,
+    is taken from the entry point's first line on, not only once the receiver's own handler
+    (`logwriter.keep_serving_on_sighup`) is set as it starts serving: a `postrotate kill -HUP`
+    or a closed terminal during the imports and the start of uvicorn ended it. This module
+    imports nothing that takes a while, so it is called before the commands are imported."""
+    if argv[1:2] != ["serve"]:
+        return
+
+    def say() -> None:
+        os.write(2, b"SIGHUP: still serving (it was starting)\n")  # no buffer to re-enter
+
+    keep_on_sighup(say)

@@ -178,15 +178,16 @@ class ServeProcess:
 
 @contextmanager
 def serve_process(
-    tmp_path: Path, env: Mapping[Any, Any], output: Path | None = None
-) -> Iterator[ServeProcess]:
-    """Run `python -m ingest serve` on a free port of 127.0.0.1 with env, logging to
-    tmp_path/logs, until it answers /healthz; SIGTERM it on the way out (its output is then in
-    .out, and in the file `output` while it runs, when given)."""
+    tmp_path: Path, env: Mapping[Any, Any], output: Path | None = None,
+    command: tuple[str, ...] = (sys.executable, "-m", "ingest"),
+) -> Iterator[ServeProcess]:  # fmt: skip
+    """Run `python -m ingest serve` (or `command` serve) on a free port of 127.0.0.1 with env,
+    logging to tmp_path/logs, until it answers /healthz; SIGTERM it on the way out (its output
+    is then in .out, and in the file `output` while it runs, when given)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    args = [sys.executable, "-m", "ingest", "serve", "--port", str(port),
+    args = [*command, "serve", "--port", str(port),
             "--log-dir", str(tmp_path / "logs"), "--db", str(tmp_path / "none.duckdb")]  # fmt: skip
     sink = output.open("wb") if output is not None else None
     proc = subprocess.Popen(args, env=env, stdout=sink or subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -198,7 +199,8 @@ def serve_process(
                 httpx.get(served.url + "/healthz").raise_for_status()
                 break
             except httpx.TransportError:
-                assert time.monotonic() < deadline and proc.poll() is None, "serve did not start"
+                assert proc.poll() is None, f"serve ended while starting: {proc.returncode}"
+                assert time.monotonic() < deadline, "serve did not start"
                 time.sleep(0.05)
         yield served
     finally:

@@ -1,0 +1,16 @@
+"""The `refscope` console script: `serve` takes SIGHUP from its first line on, before the
+commands' imports (DuckDB, Arrow, rich, Plotly), which take half a second; then `dashboard.cli`
+runs the command."""
+
+from __future__ import annotations
+
+import sys
+
+from ingest.cli_stop import keep_serving_from_start
+
+
+def main() -> None:
+    keep_serving_from_start(sys.argv)
+    from dashboard.cli import main as run_command
+
+    run_command()
