@@ -40,7 +40,7 @@ from .receiver_metrics import Metrics
 log = logging.getLogger("refscope.receiver")
 
 # The cap bounds what a bad client makes us hold. Meta batches up to 1,000 updates in one POST,
-# which with long texts may pass 1 MiB: REFSCOPE_MAX_BODY raises it ("8MB").
+# which with long texts may pass 1 MiB: REFSCOPE_MAX_BODY raises it ("32MB", README says why).
 MAX_BODY_BYTES = 1024 * 1024
 MAX_BODY_ENV = "REFSCOPE_MAX_BODY"
 # A body must arrive within this many seconds: a client that trickles its bytes would otherwise
