@@ -130,6 +130,18 @@ def build_small_db(path: Path) -> None:
         con.close()
 
 
+def ad_contact_lines(ad_id: str, ad_title: str, count: int, psid_prefix: str) -> list[fx.Json]:
+    """count people's Get Started on ad ad_id (its referral titled ad_title), a minute apart
+    from T0; psid n is psid_prefix and n in 14 digits."""
+    ref = fx.ads_referral(ad_id=ad_id, ad_title=ad_title)
+    return [
+        fx.delivery(
+            fx.postback(referral=ref, psid=f"{psid_prefix}{n:014d}", ts=fx.T0 + n * fx.MINUTE)
+        )
+        for n in range(count)
+    ]
+
+
 def build_pruned_db(path: Path) -> dt.date:
     """A database pruned before its cut, returned: "early" came in before it and is still
     active after it (its older touch is kept), "late" came in after."""

@@ -11,7 +11,7 @@ from dashboard import queries
 from dashboard.filters import UNKNOWN_AD, ContactPick
 from ingest import pipeline
 from tests import factories as fx
-from tests.dashboard.conftest import SMALL_RANGE, opened
+from tests.dashboard.conftest import SMALL_RANGE, ad_contact_lines, opened
 from tests.dashboard.screen import numbers, plotly_specs, show
 
 AD_ID = "6000000000001"
@@ -55,11 +55,7 @@ def test_an_ad_whose_referrals_carry_an_empty_title_is_named_by_its_insights(
 ):
     """ads_context_data with "ad_title": "" (an ad without a headline) is no title: the ad is
     named as the insights name it, on the Ads page and on Contacts, never a blank bar or row."""
-    lines = []
-    for n in range(2):
-        psid, ts = f"74{n:014d}", fx.T0 + n * fx.MINUTE
-        ref = fx.ads_referral(ad_id=AD_ID, ad_title="")
-        lines.append(fx.delivery(fx.postback(referral=ref, psid=psid, ts=ts)))
+    lines = ad_contact_lines(AD_ID, "", 2, "74")
     pipeline.run([str(fx.write_ndjson(db_path.parent / "logs" / "a.ndjson", lines))], db_path)
     execute("INSERT INTO ad_insights (date, ad_id, ad_name, spend) VALUES (?, ?, 'Winter promo', "
             "5.0)", fx.utc(fx.T0).date(), AD_ID)  # fmt: skip

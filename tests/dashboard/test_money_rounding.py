@@ -13,9 +13,9 @@ import openpyxl
 
 from dashboard import reports
 from dashboard.filters import Filters
-from ingest import db, pipeline
+from ingest import pipeline
 from tests import factories as fx
-from tests.dashboard.conftest import opened
+from tests.dashboard.conftest import ad_contact_lines, opened
 from tests.dashboard.screen import metric, show
 
 DAY = fx.utc(fx.T0).date()
@@ -23,23 +23,11 @@ RANGE = Filters(DAY, DAY + dt.timedelta(days=1))
 AD = "6000000000001"
 
 
-def _two_ad_contacts_for_12_35(path):
-    lines = []
-    for n in range(2):
-        psid, ts = f"73{n:014d}", fx.T0 + n * fx.MINUTE
-        ref = fx.ads_referral(ad_id=AD, ad_title="Sourdough")
-        lines.append(fx.delivery(fx.postback(referral=ref, psid=psid, ts=ts)))
-    pipeline.run([str(fx.write_ndjson(path.parent / "logs" / "w.ndjson", lines))], path)
-    con = db.connect(path)
-    try:
-        con.execute("INSERT INTO ad_insights (date, ad_id, ad_name, spend) VALUES (?, ?, 'S', ?)",
-                    [DAY, AD, 12.35])  # fmt: skip
-    finally:
-        con.close()
-
-
-def test_a_half_cent_cost_per_contact_rounds_up_everywhere(db_path, open_app):
-    _two_ad_contacts_for_12_35(db_path)
+def test_a_half_cent_cost_per_contact_rounds_up_everywhere(db_path, open_app, execute):
+    lines = ad_contact_lines(AD, "Sourdough", 2, "73")  # two contacts, 12.35 spent
+    pipeline.run([str(fx.write_ndjson(db_path.parent / "logs" / "w.ndjson", lines))], db_path)
+    execute("INSERT INTO ad_insights (date, ad_id, ad_name, spend) VALUES (?, ?, 'S', ?)",
+            DAY, AD, 12.35)  # fmt: skip
     with opened(db_path) as c:
         report = reports.gather(reports.connection_fetch(c), RANGE)
     cost = next(k for k in report.kpis if k.key == "cost_per_contact")
