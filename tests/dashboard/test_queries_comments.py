@@ -4,14 +4,37 @@ per post, for one page or all, and the reply rate, each recomputed in Python fro
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from dashboard import queries
 from dashboard.filters import Filters
-from ingest import db, pipeline
+from ingest import pipeline
 from tests import factories as fx
 from tests import factories_feed as ff
+from tests.dashboard.conftest import opened
 from tests.dashboard.reference import acquired, nan_or, num, rows
+
+
+@contextmanager
+def _ingested(tmp_path: Path, lines: list[Any]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A new database file holding lines (ingested as one log), opened as the app opens it."""
+    path = tmp_path / "comments.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    with opened(path) as con:
+        yield con
+
+
+def _one_day_row(tmp_path: Path, lines: list[Any], ts: int) -> dict[str, Any]:
+    """The Comments table's one row for the day of ts, after ingesting lines into a new file."""
+    day = fx.utc(ts).date()
+    with _ingested(tmp_path, lines) as con:
+        (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
+    return row
 
 
 def test_comments_count_comments_private_replies_and_conversations_per_post(
@@ -131,14 +154,9 @@ def test_the_reply_rate_is_the_share_of_the_ranges_replies_that_opened_a_convers
         ff.send_log("777_2", "b", ts=day2 + 1000),
         fx.delivery(fx.message("hello", psid="b", ts=day2 + 2000)),
     ]
-    path = tmp_path / "comments.duckdb"
-    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
-    con = db.connect(path)
-    try:
+    with _ingested(tmp_path, lines) as con:
         rows = {d: queries.comments(con, Filters(d, d)).to_dict("records")
                 for d in (fx.utc(day0).date(), fx.utc(day2).date())}  # fmt: skip
-    finally:
-        con.close()
     (first,), (third,) = rows.values()
     assert (first["private_replies"], first["conversations"], first["reply_rate"]) == (1, 0, 1)
     assert (third["private_replies"], third["conversations"], third["reply_rate"]) == (1, 2, 1)
@@ -156,16 +174,11 @@ def test_a_comment_whose_author_meta_left_out_is_a_comment_received(tmp_path):
             ff.comment(comment_id="777_3", post_id=post, from_id=fx.PAGE_ID),
         )
     ]
-    path = tmp_path / "comments.duckdb"
-    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
-    con = db.connect(path)
-    try:
+    with _ingested(tmp_path, lines) as con:
         assert con.execute("SELECT count(*) FROM events WHERE kind = 'comment' "
                            "AND commenter_id IS NULL").fetchone() == (1,)  # fmt: skip
         day = fx.utc(fx.T0).date()
         (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
-    finally:
-        con.close()
     assert (row["post_id"], row["comments"]) == (post, 2)
 
 
@@ -193,19 +206,6 @@ def test_a_send_log_without_recipient_id_is_a_reply_sent_and_its_echo_links_the_
     assert row["reply_rate"] == 1 / 2
 
 
-def _one_day_row(tmp_path, lines: list[Any], ts: int) -> dict[str, Any]:
-    """The Comments table's one row for the day of ts, after ingesting lines into a new file."""
-    path = tmp_path / "comments.duckdb"
-    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
-    con = db.connect(path)
-    try:
-        day = fx.utc(ts).date()
-        (row,) = queries.comments(con, Filters(day, day)).to_dict("records")
-    finally:
-        con.close()
-    return row
-
-
 def test_a_comment_whose_changes_disagree_on_its_post_counts_its_conversation_once(tmp_path):
     """A comment's `edited` change that leaves out post_id (or names another post) gives the
     comment two posts among its events: its conversation is still one, on the post of the
@@ -222,10 +222,7 @@ def test_a_comment_whose_changes_disagree_on_its_post_counts_its_conversation_on
         ff.send_log("777_1", "a", ts=ts + 1000),
         fx.delivery(fx.message("yes please", psid="a", ts=ts + 60_000)),
     ]
-    path = tmp_path / "comments.duckdb"
-    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
-    con = db.connect(path)
-    try:
+    with _ingested(tmp_path, lines) as con:
         posts = con.execute(
             "SELECT count(DISTINCT coalesce(post_id, '-')) FROM events "
             "WHERE comment_id = '777_1' AND kind = 'comment'"
@@ -235,8 +232,6 @@ def test_a_comment_whose_changes_disagree_on_its_post_counts_its_conversation_on
                            "WHERE channel = 'comment_reply'").fetchone() == (1,)  # fmt: skip
         day = fx.utc(ts).date()
         df = queries.comments(con, Filters(day, day))
-    finally:
-        con.close()
     assert int(df["conversations"].sum()) == 1, df.to_dict("records")
     assert int(df["private_replies"].sum()) == 1, df.to_dict("records")
     (row,) = df[df["conversations"] > 0].to_dict("records")
