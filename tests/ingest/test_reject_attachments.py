@@ -12,13 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ingest import pipeline
-from ingest.cli import cli
 from tests import factories as f
-from tests.conftest import Query
+from tests.ingest.rejects_setup import OTHER, PSID, READINGS, SALT, forget, read_rejected
 
-SALT = "pepper-for-tests"
-PSID = "5550001112223334"
 PHOTO = "https://scontent.xx.fbcdn.net/v/t1.15752-9/123_456_n.jpg?oh=abc&oe=def"
 LAT, LONG = 52.520008, 13.404954
 
@@ -38,21 +34,14 @@ def sent() -> list[str]:
     return [str(LAT), str(LONG), PHOTO, PHOTO.split("?")[0], "see you here"]
 
 
-@pytest.mark.parametrize(
-    ("salt", "keep_text", "hidden"),
-    [(SALT, False, True), (SALT, True, False), (None, False, False)],
-    ids=["salted", "salted-keep-text", "plain"],
-)  # fmt: skip
+@READINGS
 def test_a_rejected_lines_attachments_go_where_its_text_goes(
-    tmp_path: Path, db_path: Path, query: Query, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch,
     salt: str | None, keep_text: bool, hidden: bool,
 ) -> None:  # fmt: skip
     if salt:
         monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
-    raw = rejected_message()
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [raw])
-    pipeline.run([str(log)], db_path, keep_text=keep_text)
-    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    (kept,) = read_rejected(tmp_path, db_path, [rejected_message()], keep_text)
     found = [s for s in sent() if s in kept]
     assert found == ([] if hidden else sent()), kept
     attachments = json.loads(kept)["entry"][0]["messaging"][0]["message"]["attachments"]
@@ -60,14 +49,11 @@ def test_a_rejected_lines_attachments_go_where_its_text_goes(
 
 
 def test_forget_takes_the_url_of_the_persons_attachment_from_rejected_lines(
-    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner
+    tmp_path: Path, db_path: Path, runner: CliRunner
 ) -> None:
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [rejected_message()])
-    pipeline.run([str(log)], db_path)
-    assert PHOTO in query("SELECT raw FROM rejects")[0][0]  # no salt: kept as it came
-    result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
-    assert result.exit_code == 0, result.output
-    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    (raw,) = read_rejected(tmp_path, db_path, [rejected_message()])
+    assert PHOTO in raw  # no salt: kept as it came
+    (kept,) = forget(runner, db_path)
     assert PSID not in kept and "see you here" not in kept
     assert PHOTO.split("?")[0] not in kept, kept
 
@@ -94,14 +80,10 @@ def _two_people_rejected(
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:  # fmt: skip
     """Reads a rejected line of two items that `item` makes, PSID's then another person's, and
     forgets PSID where how is "forget": the line kept, PSID's attachment and the other's."""
-    other = "5550001112229999"
-    line = f.line(f.delivery(item(PSID, f.T0), item(other, f.T0 + 1)))
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
-    pipeline.run([str(log)], db_path, keep_text=keep_text)
+    line = f.line(f.delivery(item(PSID, f.T0), item(OTHER, f.T0 + 1)))
+    (kept,) = read_rejected(tmp_path, db_path, [line], keep_text)
     if how == "forget":
-        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
-        assert result.exit_code == 0, result.output
-    (kept,) = [r[0] for r in Query(db_path)("SELECT raw FROM rejects")]
+        (kept,) = forget(runner, db_path)
     items = json.loads(kept)["entry"][0]["messaging"]
     return kept, items[0]["message"]["attachments"][0], items[1]["message"]["attachments"][0]
 

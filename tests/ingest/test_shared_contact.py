@@ -12,12 +12,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from ingest import pipeline
-from ingest.cli import cli
 from ingest.privacy import Privacy, forgotten_hash
 from ingest.shared_contact import EMAIL_REMOVED, PHONE_REMOVED, removed, removed_sql
 from tests import factories as f
 from tests.conftest import Query
+from tests.ingest.rejects_setup import OTHER, PSID, READINGS, SALT, forget, read_rejected
 
 # Payloads as the webhook brings them, and what events keeps of each without --keep-text.
 PAYLOADS = {
@@ -71,8 +70,6 @@ def test_events_keep_an_email_or_phone_number_payload_only_where_text_is_kept(
 
 
 # Rejected lines: the payload goes where the text goes (salted without --keep-text; forget).
-SALT = "pepper-for-tests"
-PSID, OTHER = "5550001112223334", "5550001112229999"
 EMAIL, PHONE = "jane.doe@example.com", "+46 70 123 45 67"
 
 
@@ -94,22 +91,16 @@ def payloads(raw: str) -> list[str]:
             for i in json.loads(raw)["entry"][0]["messaging"]]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("salt", "keep_text", "hidden"),
-    [(SALT, False, True), (SALT, True, False), (None, False, False)],
-    ids=["salted", "salted-keep-text", "plain"],
-)  # fmt: skip
+@READINGS
 def test_a_rejected_lines_email_or_phone_number_payload_goes_where_its_text_goes(
-    tmp_path: Path, db_path: Path, query: Query, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch,
     salt: str | None, keep_text: bool, hidden: bool,
 ) -> None:  # fmt: skip
     if salt:
         monkeypatch.setenv("REFSCOPE_ID_SALT", salt)
     line = f.line(f.delivery(rejected(PSID, EMAIL, f.T0), rejected(OTHER, PHONE, f.T0 + 1),
                              team(OTHER, f.T0 + 2)))  # fmt: skip
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
-    pipeline.run([str(log)], db_path, keep_text=keep_text)
-    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    (kept,) = read_rejected(tmp_path, db_path, [line], keep_text)
     if hidden:
         assert payloads(kept) == [EMAIL_REMOVED, PHONE_REMOVED, "COLOR_RED"]
         assert EMAIL not in kept and PHONE not in kept, kept
@@ -118,17 +109,14 @@ def test_a_rejected_lines_email_or_phone_number_payload_goes_where_its_text_goes
 
 
 def test_forget_takes_the_persons_email_or_phone_number_payload_from_rejected_lines(
-    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner
+    tmp_path: Path, db_path: Path, runner: CliRunner
 ) -> None:
     line = f.line(f.delivery(rejected(PSID, EMAIL, f.T0), team(PSID, f.T0 + 1),
                              rejected(OTHER, PHONE, f.T0 + 2)))  # fmt: skip
     body = f.line(f.delivery(rejected(PSID, PHONE, f.T0 + 3)))
     cut = f.line(f.envelope(body[:-2]))  # a cut body, which the receiver keeps as a string
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line, cut])
-    pipeline.run([str(log)], db_path)
-    result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
-    assert result.exit_code == 0, result.output
-    first, second = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    read_rejected(tmp_path, db_path, [line, cut])
+    first, second = forget(runner, db_path)
     assert payloads(first) == [EMAIL_REMOVED, "COLOR_RED", PHONE]  # the other's: not theirs
     assert EMAIL not in first
     assert PHONE not in second and json.dumps(PHONE_REMOVED) in json.loads(second)["body"]
@@ -141,20 +129,15 @@ def test_a_later_ingest_takes_a_forgotten_persons_payload_too() -> None:
 
 
 def test_forget_in_a_salted_database_with_text_kept_takes_a_long_phone_number_payload(
-    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner,
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     """Salted with --keep-text, the payload's long number showed hashed (`+id:…`, as an id
     does), and forget no longer saw a phone number in it."""
     monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
     number = "+15551234567"
     line = f.line(f.delivery(rejected(PSID, number, f.T0), rejected(OTHER, number, f.T0 + 1)))
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", [line])
-    pipeline.run([str(log)], db_path, keep_text=True)
-    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    (kept,) = read_rejected(tmp_path, db_path, [line], keep_text=True)
     shown = payloads(kept)[0]
     assert shown.startswith("+id:") and payloads(kept) == [shown, shown]
-    result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
-    assert result.exit_code == 0, result.output
-    (kept,) = [r[0] for r in query("SELECT raw FROM rejects")]
+    (kept,) = forget(runner, db_path)
     assert payloads(kept) == [PHONE_REMOVED, shown]  # the other person's stays as it was
