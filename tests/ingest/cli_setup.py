@@ -1,11 +1,13 @@
 """The command line as the cli tests run it: small logs, the output as words, the one error line
-of a failed command, and refscope in a process of its own."""
+of a failed command, refscope in a process of its own, and another process holding the file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +83,17 @@ def _run_refscope(
 def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
     return dict(env, PYTHONPATH=str(ROOT), **(extra or {}))
+
+
+@contextlib.contextmanager
+def _held(db_file: Path, read_only: bool = False) -> Iterator[None]:
+    """Another process has db_file open (read-only, or to write) until the block ends."""
+    hold = "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == '1')"
+    hold += "; print('held', flush=True); sys.stdin.readline(); con.close()"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file), str(int(read_only))],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        holder.communicate("\n", timeout=60)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import pty
@@ -12,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from ingest import cli as cli_module
 from ingest import cli_stop, db
 from ingest.errors import DatabaseError
 from tests.conftest import Query
-from tests.ingest.cli_setup import _clean_env, _log, _one_error_line, _refscope
+from tests.ingest.cli_setup import _clean_env, _held, _log, _one_error_line, _refscope
 
 
 def test_interval_without_follow_is_refused_before_anything_is_read(
@@ -126,12 +124,7 @@ def test_follow_started_while_another_process_writes_follows_at_once_and_stops_c
     _log(logs)
     db_file = tmp_path / "db.duckdb"
     db.connect(db_file).close()
-    hold = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-    hold += "sys.stdin.read()"
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with _held(db_file):
         proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db",
                          str(db_file), cwd=tmp_path)  # fmt: skip
         try:
@@ -140,8 +133,6 @@ def test_follow_started_while_another_process_writes_follows_at_once_and_stops_c
         finally:
             if proc.poll() is None:
                 proc.kill()
-    finally:
-        holder.communicate(timeout=60)
     assert out.splitlines()[0].startswith(f"following {logs} every 0.2 s"), out
     assert "Aborted" not in err and "Traceback" not in err, err
     assert Query(db_file).scalar("SELECT count(*) FROM ingest_runs") == 0  # nothing half-written
@@ -152,20 +143,6 @@ LOCK_WAIT = (
     "locked by another process (a refscope command, or a session that has it open: "
     "a read-only one too)"
 )
-
-
-@contextlib.contextmanager
-def _held(db_file: Path, read_only: bool = False) -> Iterator[None]:
-    """Another process has db_file open (read-only, or to write) until the block ends."""
-    hold = "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == '1')"
-    hold += "; print('held', flush=True); sys.stdin.readline(); con.close()"
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file), str(int(read_only))],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        yield
-    finally:
-        holder.communicate("\n", timeout=60)
 
 
 @pytest.mark.parametrize("read_only", [False, True], ids=["writer", "read-only-session"])

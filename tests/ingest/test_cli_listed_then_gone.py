@@ -4,15 +4,13 @@ or logrotate renames it to a name no ingest reads."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import tests.factories as f
 from ingest import db
 from tests.conftest import Query
 from tests.factories import T0
-from tests.ingest.cli_setup import _refscope
+from tests.ingest.cli_setup import _held, _refscope
 
 LOCK_WAIT = "locked by another process"
 
@@ -32,19 +30,12 @@ def test_a_log_removed_while_the_run_waits_for_the_lock_is_left_out_with_a_warni
     )
     db_file = tmp_path / "db.duckdb"
     db.connect(db_file).close()
-    hold = "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('held', flush=True)"
-    hold += "; sys.stdin.readline(); con.close()"
-    holder = subprocess.Popen([sys.executable, "-c", hold, str(db_file)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with _held(db_file):
         proc = _refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path)
         assert proc.stderr is not None
         first = proc.stderr.readline()  # listed, and waiting for the lock
         assert LOCK_WAIT in first, first
         gone.rename(gone.with_name("webhooks-1.ndjson.1"))  # rotated to a name no ingest reads
-    finally:
-        holder.communicate("\n", timeout=60)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, (out, err)
     warning = f"warning: {gone.resolve()}: removed (rotated?) since this run listed it: not read"
