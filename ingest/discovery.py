@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import SourceError
@@ -46,6 +47,21 @@ def _lake_of(f: Path, lakes: dict[Path, bool]) -> Path | None:
     if f.name in _WHOLE_FILES and lake(f.parent):
         return f.parent
     return next((d.parent for d in f.parents if d.name in PARTITIONED and lake(d.parent)), None)
+
+
+def _walk_once(
+    top: str | Path, onerror: Callable[[OSError], None]
+) -> Iterator[tuple[str, list[str], list[str]]]:
+    """os.walk(top) into linked folders too, each folder once: one reached again (a link back
+    up the tree) is not walked twice. Names left out of the dirs yielded are not walked."""
+    walked: set[str] = set()
+    for dirpath, dirs, files in os.walk(top, onerror=onerror, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in walked:
+            dirs.clear()
+            continue
+        walked.add(real)
+        yield dirpath, dirs, files
 
 
 def _unreadable_dir(exc: OSError) -> None:
@@ -136,13 +152,7 @@ def _glob(spec: str) -> list[str]:
     if glob.has_magic(head):
         _listable(head)
     for base in glob.glob(head) if glob.has_magic(head) else [head]:
-        walked: set[str] = set()
-        for dirpath, dirs, files in os.walk(base, onerror=_unlisted, followlinks=True):
-            real = os.path.realpath(dirpath)
-            if real in walked:
-                dirs.clear()
-                continue
-            walked.add(real)
+        for dirpath, dirs, files in _walk_once(base, _unlisted):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
             here = i == 0 and dirpath == base  # the current folder, which glob never names
             if rest:
@@ -197,13 +207,7 @@ def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
     files and folders are left out; the names of other files go to others. A lake's own files
     and table folders are not read."""
     found: set[Path] = set()
-    walked: set[str] = set()
-    for dirpath, dirs, files in os.walk(folder, onerror=_unreadable_dir, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in walked:
-            dirs.clear()
-            continue
-        walked.add(real)
+    for dirpath, dirs, files in _walk_once(folder, _unreadable_dir):
         if MANIFEST in files and is_lake(Path(dirpath)):
             # Its own files and table folders are no logs; logs beside them (a lake written
             # into the logs' own folder, `--lake logs`) are read as anywhere else.
