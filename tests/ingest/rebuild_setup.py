@@ -75,3 +75,13 @@ def prune(path: Path, before: dt.date) -> None:
         retention.prune(con, before)
     finally:
         con.close()
+
+
+def runs_long_ago(path: Path) -> None:
+    """Date the runs of the database at path so far 60 days back: read before a prune of the
+    last 30 days, which removes their rejected lines with them (retention.prune)."""
+    con = db.connect(path)
+    try:
+        con.execute("UPDATE ingest_runs SET started_at = started_at - INTERVAL 60 DAY")
+    finally:
+        con.close()

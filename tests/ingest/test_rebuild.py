@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 import tests.factories as f
-from ingest import db, lake, pipeline, retention
+from ingest import db, lake, pipeline
 from ingest import rebuild as rebuild_mod
 from tests.conftest import Query
 from tests.factories import DAY, MINUTE, T0
 from tests.ingest.graph_setup import FakeGraph, insight, pull
 from tests.ingest.logs import mixed_log
-from tests.ingest.rebuild_setup import every_row, prune, run_rebuild
+from tests.ingest.rebuild_setup import every_row, prune, run_rebuild, runs_long_ago
 
 
 def test_a_rebuild_gives_again_every_row_and_carries_what_no_log_holds(old: Path) -> None:
@@ -196,11 +196,7 @@ def test_rejected_lines_a_prune_removed_stay_out_of_the_rebuilt_file(tmp_path: P
         "hi", psid="u1", ts=T0 + 400 * DAY))])  # fmt: skip
     old = tmp_path / "old.duckdb"
     pipeline.run([str(early)], old)
-    con = db.connect(old)
-    try:
-        con.execute("UPDATE ingest_runs SET started_at = started_at - INTERVAL 60 DAY")
-    finally:
-        con.close()
+    runs_long_ago(old)
     pipeline.run([str(late)], old)
     prune(old, dt.date.today() - dt.timedelta(days=30))
     assert Query(old)("SELECT file FROM rejects") == [(str(late),)]
@@ -221,12 +217,8 @@ def test_rejected_lines_a_prune_removed_stay_out_when_their_log_was_rotated_sinc
     early.write_text(f.line(f.delivery(f.message("hi", psid="u1", ts=T0))) + "\n" + said + "\n")
     old = tmp_path / "old.duckdb"
     pipeline.run([str(early)], old)
-    con = db.connect(old)
-    try:
-        con.execute("UPDATE ingest_runs SET started_at = started_at - INTERVAL 60 DAY")
-        retention.prune(con, dt.date.today() - dt.timedelta(days=30))
-    finally:
-        con.close()
+    runs_long_ago(old)
+    prune(old, dt.date.today() - dt.timedelta(days=30))
     assert Query(old).scalar("SELECT count(*) FROM rejects") == 0
     rotated = early.rename(tmp_path / "early.ndjson.1")
     new = tmp_path / "new.duckdb"

@@ -10,11 +10,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import tests.factories as f
-from ingest import db, pipeline
+from ingest import pipeline
 from ingest.cli import cli
 from tests.conftest import Query
 from tests.factories import DAY, T0
-from tests.ingest.rebuild_setup import run_rebuild
+from tests.ingest.rebuild_setup import run_rebuild, runs_long_ago
 from tests.ingest.rewrite_setup import leftovers
 
 PRUNED = "4440001112223334"  # a person whose every event is older than the prune's date
@@ -32,11 +32,7 @@ def test_a_rebuild_after_a_prune_keeps_no_byte_of_what_it_removed(tmp_path: Path
     ])  # fmt: skip
     old = tmp_path / "old.duckdb"
     pipeline.run([str(log)], old, keep_text=True)
-    con = db.connect(old)
-    try:  # the run that read the log started before the prune's date: its rejects go too
-        con.execute("UPDATE ingest_runs SET started_at = started_at - INTERVAL 60 DAY")
-    finally:
-        con.close()
+    runs_long_ago(old)  # the run that read the log started before the prune's date
     res = CliRunner().invoke(cli, ["prune", "--older-than", "30d", "--rewrite", "--db", str(old)])
     assert res.exit_code == 0, res.output
     for gone in (PRUNED, SAID, REJECTED):

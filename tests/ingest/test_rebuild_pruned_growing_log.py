@@ -8,10 +8,10 @@ import datetime as dt
 from pathlib import Path
 
 import tests.factories as f
-from ingest import db, pipeline
+from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import DAY, T0
-from tests.ingest.rebuild_setup import prune, run_rebuild
+from tests.ingest.rebuild_setup import prune, run_rebuild, runs_long_ago
 
 SAID = '{"sender": {"id": "3141592653589793"}, "text": "call me on 070-123", broken'
 
@@ -21,11 +21,7 @@ def test_rejected_lines_a_prune_removed_from_a_growing_log_stay_out(tmp_path: Pa
     log.write_text(f.line(f.delivery(f.message("hi", psid="u1", ts=T0))) + "\n" + SAID + "\n")
     old = tmp_path / "old.duckdb"
     pipeline.run([str(log)], old)
-    con = db.connect(old)
-    try:
-        con.execute("UPDATE ingest_runs SET started_at = started_at - INTERVAL 60 DAY")
-    finally:
-        con.close()
+    runs_long_ago(old)
     with log.open("a") as out:  # the receiver appends; a later run reads on
         out.write("not json\n")
         out.write(f.line(f.delivery(f.message("again", psid="u2", ts=T0 + 400 * DAY))) + "\n")
