@@ -67,6 +67,16 @@ class Query:
         (row,) = self(sql, *params)
         return row[0]
 
+    def read_tables(self) -> dict[str, list[tuple[Any, ...]]]:
+        """What the logs read say, whatever file, line and run read each event first: events
+        (without those), touches, contacts and contact_days, rows sorted."""
+        tables = {
+            "events": self("SELECT * EXCLUDE (file, line_no, run_id) FROM events ORDER BY ALL")
+        }
+        for table in ("touches", "contacts", "contact_days"):
+            tables[table] = self(f"SELECT * FROM {table} ORDER BY ALL")
+        return tables
+
     def tables(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every table of the database, rows sorted: for whole-database comparisons."""
         names = [r[0] for r in self("SELECT table_name FROM duckdb_tables() ORDER BY 1")]

@@ -20,7 +20,6 @@ import hmac
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -184,15 +183,6 @@ def _touches(query: Query) -> dict[tuple, Json]:
     return out
 
 
-def _tables(query: Query) -> dict[str, list[tuple[Any, ...]]]:
-    return {
-        "contacts": query("SELECT * FROM contacts ORDER BY ALL"),
-        "touches": query("SELECT * FROM touches ORDER BY ALL"),
-        "contact_days": query("SELECT * FROM contact_days ORDER BY ALL"),
-        "events": query("SELECT * EXCLUDE (file, line_no, run_id) FROM events ORDER BY ALL"),
-    }
-
-
 @dataclass
 class Schedule:
     """Runs, each a list of (file name, bytes appended to it) in the order given; a run may
@@ -272,7 +262,7 @@ def _check(tmp: Path, events: list[Act], lines: list[str], schedule: Schedule) -
     assert _contacts(want) == want_contacts
     assert _touches(want) == want_touches
     assert want.scalar("SELECT count(*) FROM rejects") == 0
-    assert _tables(got) == _tables(want)
+    assert got.read_tables() == want.read_tables()
     assert got.scalar("SELECT count(*) FROM rejects") == 0
 
 

@@ -104,13 +104,7 @@ def _ingest(runner: CliRunner, db: Path, *paths: Path) -> None:
 
 def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     q = Query(db)
-    return {
-        "contacts": q("SELECT * FROM contacts ORDER BY ALL"),
-        "touches": q("SELECT * FROM touches ORDER BY ALL"),
-        "contact_days": q("SELECT * FROM contact_days ORDER BY ALL"),
-        "events": q("SELECT * EXCLUDE (file, line_no, run_id) FROM events ORDER BY ALL"),
-        "rejects": q("SELECT * FROM rejects"),
-    }
+    return {**q.read_tables(), "rejects": q("SELECT * FROM rejects")}
 
 
 def _whole(runner: CliRunner, tmp: Path) -> Path:

@@ -301,18 +301,9 @@ def test_these_logs_dealt_over_runs_backwards_and_read_again_give_the_same_table
         *handovers_and_an_unreact(), *optins_of_each_type(), *one_post_of_every_container(),
     ]  # fmt: skip
 
-    def tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-        q = Query(path)
-        return {
-            "events": q("SELECT * EXCLUDE (file, line_no, run_id) FROM events ORDER BY ALL"),
-            "touches": q("SELECT * FROM touches ORDER BY ALL"),
-            "contacts": q("SELECT * FROM contacts ORDER BY ALL"),
-            "contact_days": q("SELECT * FROM contact_days ORDER BY ALL"),
-        }
-
     whole = tmp_path / "whole.duckdb"
     pipeline.run([str(f.write_ndjson(tmp_path / "all" / "all.ndjson", lines))], whole)
-    want = tables(whole)
+    want = Query(whole).read_tables()
     assert len(want["contacts"]) == 16
 
     # Dealt like cards over four files, so that the lines of one case land in different runs,
@@ -321,7 +312,7 @@ def test_these_logs_dealt_over_runs_backwards_and_read_again_give_the_same_table
     for n in (3, 2, 1, 0):
         part = list(reversed(lines[n::4]))
         pipeline.run([str(f.write_ndjson(tmp_path / "dealt" / f"part{n}.ndjson", part))], apart)
-    assert tables(apart) == want
+    assert Query(apart).read_tables() == want
     again = pipeline.run([str(f.write_ndjson(tmp_path / "again.ndjson", lines))], apart)
     assert (again.events_added, again.new_contacts) == (0, 0)
-    assert tables(apart) == want
+    assert Query(apart).read_tables() == want

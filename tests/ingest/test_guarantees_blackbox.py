@@ -55,12 +55,8 @@ def every_table(db_file: Path) -> dict[str, list[tuple[Any, ...]]]:
 def outcome(db_file: Path, required: bool = True) -> dict[str, list[tuple[Any, ...]]]:
     """What the logs say, whatever file and run read each event first."""
     q = Query(db_file)
-    out = {
-        "events": q("SELECT * EXCLUDE (file, line_no, run_id) FROM events ORDER BY ALL"),
-        "rejects": q("SELECT * EXCLUDE (reject_key, run_id) FROM rejects ORDER BY ALL"),
-    }
-    for table in ("touches", "contacts", "contact_days"):
-        out[table] = q(f"SELECT * FROM {table} ORDER BY ALL")
+    out = q.read_tables()
+    out["rejects"] = q("SELECT * EXCLUDE (reject_key, run_id) FROM rejects ORDER BY ALL")
     for table, rows in out.items():
         assert rows or not required, f"{table} is empty: the comparison proves nothing"
     return out
