@@ -88,6 +88,21 @@ class Receiver:
 StartReceiver = Callable[..., Receiver]
 
 
+@dataclass
+class HeldFsync:
+    """An fsync held by the test: each call waits, in_fsync set, until the test sets release
+    (a disk slow to sync, a batch left in flight)."""
+
+    in_fsync: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, fd: int) -> None:
+        if not self.release.is_set():
+            self.in_fsync.set()
+            assert self.release.wait(10)
+        os.fsync(fd)
+
+
 def text_delivery(text: str = "hello", mid: str = "m_1", ts: int = f.T0) -> bytes:
     return meta_json(f.delivery(f.message(text, mid=mid, ts=ts)))
 

@@ -11,7 +11,6 @@ import logging
 import os
 import signal
 import stat
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.ingest.receiver_server import (
     IPHONE,
     SECRET,
     TOKEN,
+    HeldFsync,
     Receiver,
     StartReceiver,
     meta_json,
@@ -195,26 +195,19 @@ def test_healthz_reports_the_configuration_without_secrets(receiver: Receiver) -
 
 
 def test_healthz_counts_the_lines_waiting_for_the_disk(start_receiver: StartReceiver) -> None:
-    in_fsync, release = threading.Event(), threading.Event()
-
-    def slow_fsync(fd: int) -> None:  # the first batch waits until the test lets it go
-        if not release.is_set():
-            in_fsync.set()
-            assert release.wait(10)
-        os.fsync(fd)
-
-    receiver = start_receiver(fsync=slow_fsync)
+    held = HeldFsync()  # the first batch waits until the test lets it go
+    receiver = start_receiver(fsync=held)
     with ThreadPoolExecutor(2) as pool:
         try:
             first = pool.submit(receiver.post, text_delivery(mid="m_1"))
-            assert in_fsync.wait(10)
+            assert held.in_fsync.wait(10)
             second = pool.submit(receiver.post, text_delivery(mid="m_2"))
             deadline = time.monotonic() + 5
             while (pending := receiver.get("/healthz").json()["pending_writes"]) != 1:
                 assert time.monotonic() < deadline, pending
                 time.sleep(0.01)
         finally:
-            release.set()
+            held.release.set()
         assert [first.result().status_code, second.result().status_code] == [200, 200]
     assert receiver.get("/healthz").json()["pending_writes"] == 0
 

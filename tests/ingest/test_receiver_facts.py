@@ -10,7 +10,6 @@ import logging
 import os
 import shutil
 import stat
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ from ingest.logwriter import OPEN_FILES, LogWriter, log_file
 from ingest.receiver import ReceiverConfig
 from ingest.receiver_metrics import Metrics
 from tests import factories as f
-from tests.ingest.receiver_server import SECRET, TOKEN, StartReceiver, text_delivery
+from tests.ingest.receiver_server import SECRET, TOKEN, HeldFsync, StartReceiver, text_delivery
 
 DAY_MS = 86_400_000
 
@@ -74,24 +73,18 @@ def test_a_batch_that_opens_a_new_days_file_fsyncs_every_file_it_wrote(tmp_path:
 
 def test_close_writes_what_was_appended_during_a_batch_and_returns(tmp_path: Path) -> None:
     path = log_file(tmp_path, "webhooks", f.T0)
-    in_fsync, release = threading.Event(), threading.Event()
-
-    def slow_fsync(fd: int) -> None:  # the first fsync waits until the test lets it go
-        if not release.is_set():
-            in_fsync.set()
-            assert release.wait(10)
-        os.fsync(fd)
+    held = HeldFsync()  # the first fsync waits until the test lets it go
 
     async def scenario() -> None:
-        writer = LogWriter(Metrics(), slow_fsync)
+        writer = LogWriter(Metrics(), held)
         writer.start()
         first = asyncio.create_task(writer.append(path, b'{"n":1}\n'))
-        assert await asyncio.to_thread(in_fsync.wait, 10)  # batch 1 is being fsynced
+        assert await asyncio.to_thread(held.in_fsync.wait, 10)  # batch 1 is being fsynced
         second = asyncio.create_task(writer.append(path, b'{"n":2}\n'))
         await asyncio.sleep(0)  # line 2 is pending: accepted before the shutdown began
         closing = asyncio.create_task(writer.close())  # uvicorn's lifespan shutdown
         await asyncio.sleep(0)
-        release.set()
+        held.release.set()
         await asyncio.wait_for(closing, 10)  # returns, so the process can exit
         await asyncio.wait_for(asyncio.gather(first, second), 1)  # both were acknowledged
 
