@@ -145,7 +145,14 @@ def test_a_link_registered_while_serving_works_at_once(
     assert receiver.get("/r/fresh_ref").status_code == 404
     register(db_path, links.make_link(f.PAGE_USERNAME, "fresh_ref"))
     time.sleep(MISS_RECHECK_SECONDS)  # how often an unknown ref may re-read the registry
-    assert receiver.get("/r/fresh_ref").status_code == 302
+    r = receiver.get("/r/fresh_ref")
+    assert (r.status_code, r.headers.get("location")) == (
+        302, f"https://m.me/{f.PAGE_USERNAME}?ref=fresh_ref"
+    )  # fmt: skip
+    # The click is logged, for the ref and page registered; the 404 before it logged nothing.
+    assert [(json.loads(x)["ref"], json.loads(x)["page"]) for x in receiver.lines("clicks")] == [
+        ("fresh_ref", f.PAGE_USERNAME)
+    ]  # fmt: skip
 
 
 def test_a_ref_registered_for_another_page_while_serving_works_at_once(
