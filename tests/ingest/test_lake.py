@@ -180,7 +180,7 @@ def test_forget_and_prune_bring_the_lake_in_line_at_once(
     newest = query.scalar("SELECT max(ts) FROM events")
     dates = {p.name for p in (lake_dir / "events").glob("page_id=*/date=*")}
     oldest_kept = query.scalar("SELECT CAST(min(ts) AS DATE) FROM events")
-    assert newest is None or min(dates) == f"date={oldest_kept}"
+    assert newest is not None and min(dates) == f"date={oldest_kept}"
     assert counts_by_channel_arrow(lake_dir) == dict(
         query("SELECT channel, count(*) FROM contacts GROUP BY ALL")
     )
