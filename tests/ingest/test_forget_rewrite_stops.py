@@ -17,9 +17,9 @@ import tests.factories as f
 from ingest import db, pipeline
 from ingest.cli import cli
 from tests.conftest import Query
-from tests.ingest.cli_setup import _refscope
+from tests.ingest.cli_setup import _held, _refscope
 from tests.ingest.rewrite_setup import PSID, SAID, leftovers, person_log
-from tests.ingest.test_cli_follow import LOCK_WAIT, _held
+from tests.ingest.test_cli_follow import LOCK_WAIT
 from tests.ingest.test_cli_limits import _on_a_small_disk
 
 
