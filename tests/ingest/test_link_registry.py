@@ -102,6 +102,7 @@ def test_pages_set_refuses_to_give_one_page_two_meanings_for_a_ref(
         assert res.exit_code == 0, res.output
     res = run("pages", "set", OTHER_PAGE_ID, "--username", "northwindcoffee")
     assert res.exit_code == 0, res.output
+    assert query("SELECT page_id, username FROM pages") == [(OTHER_PAGE_ID, "northwindcoffee")]
 
 
 def test_a_username_moves_to_the_page_set_last(
