@@ -35,3 +35,4 @@ def test_a_page_id_too_long_for_a_folder_name_is_rejected_and_the_lake_synced(
     assert (lake_dir / lake.MANIFEST).exists()
     again = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path), "--lake", str(lake_dir)])
     assert again.exit_code == 0, again.output
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == rejects  # not again
