@@ -175,9 +175,7 @@ class GraphClient:
             "limit": "500",
         }
         own = self.client is None
-        client = self.client or httpx.Client(
-            timeout=httpx.Timeout(60.0, connect=10.0), mounts=direct_to_this_machine(self.base_url)
-        )
+        client = self.client or self._own_client(60.0)
         seen: set[str] = set()
         try:
             while url:
@@ -209,11 +207,28 @@ class GraphClient:
             if own:
                 client.close()
 
+    def node(self, path: str, fields: str) -> dict[str, Any]:
+        """GET /{version}/{path}?fields=…: a throttled answer is waited out as the insights
+        calls wait, then asked once more; any other failure is a GraphError at once."""
+        client = self.client or self._own_client(30.0)
+        try:
+            url = f"{self.base_url.rstrip('/')}/{self.api_version}/{path}"
+            return self._get(client, url, {"fields": fields}, once=True)[0]
+        finally:
+            if self.client is None:
+                client.close()
+
+    def _own_client(self, timeout: float) -> httpx.Client:
+        return httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0),
+                            mounts=direct_to_this_machine(self.base_url))  # fmt: skip
+
     def _get(
-        self, client: httpx.Client, url: str, params: dict[str, str] | None
+        self, client: httpx.Client, url: str, params: dict[str, str] | None, once: bool = False
     ) -> tuple[dict[str, Any], httpx.Headers]:
-        """One page's body and headers, waiting out throttling and transient failures."""
+        """One page's body and headers, waiting out throttling and transient failures (once:
+        throttling once, no other failure)."""
         attempt, hops = 0, 0
+        tries, backoffs = (2, 1) if once else (MAX_RETRIES, MAX_RETRIES)
         while attempt < MAX_RETRIES:
             attempt += 1
             # The token travels in a header, never in a URL (URLs end up in logs); Meta's
@@ -230,7 +245,7 @@ class GraphClient:
                     raise GraphError(f"Graph API: {refused}") from None
                 said = self._scrub(str(exc))[:200]  # the OS's words: refused, reset, timed out
                 why = f"network: {type(exc).__name__}" + (f" ({said})" if said else "")
-                self._pause(min(2.0**attempt, 60.0), attempt, why)
+                self._pause(min(2.0**attempt, 60.0), attempt, why, tries=backoffs)
                 continue
             except httpx.HTTPError as exc:  # an undecodable body
                 raise GraphError(self._scrub(f"Graph API: {type(exc).__name__}: {exc}")) from None
@@ -247,7 +262,8 @@ class GraphClient:
                 return body, resp.headers
             if resp.status_code == 200 and err is None:
                 # A cut or garbled answer is not an empty last page: ask again.
-                self._pause(min(2.0**attempt, 60.0), attempt, "HTTP 200 without a JSON object")
+                self._pause(min(2.0**attempt, 60.0), attempt, "HTTP 200 without a JSON object",
+                            tries=backoffs)  # fmt: skip
                 continue
             code = _code(err)
             # Scrubbed before it is cut: a cut could leave the start of an echoed token.
@@ -262,14 +278,15 @@ class GraphClient:
                 # Meta's usage headers say how long (60 s when they do not); a bare 429 (no
                 # error code: a proxy's, Meta's edge) its Retry-After when it has one.
                 wait = told if told and not code else max(told, throttle_wait(resp.headers))
-                self._pause(wait, attempt, self._scrub(why), limit=True)
+                self._pause(wait, attempt, self._scrub(why), limit=True, tries=tries)
                 continue
             # Meta marks errors worth retrying with is_transient, whatever their code or status:
             # https://developers.facebook.com/docs/graph-api/guides/error-handling
             transient = isinstance(err, dict) and err.get("is_transient") is True
             if resp.status_code >= 500 or code in TRANSIENT_CODES or transient:
                 why = f"HTTP {resp.status_code}" + (f", error {code}: {msg}" if code else "")
-                self._pause(told or min(2.0**attempt, 60.0), attempt, self._scrub(why))
+                self._pause(told or min(2.0**attempt, 60.0), attempt, self._scrub(why),
+                            tries=backoffs)  # fmt: skip
                 continue
             # An answer without a word (a proxy's 404, a wrong --base-url): say what there was.
             msg = str(msg).strip() or f"HTTP {resp.status_code} with an empty answer"
@@ -290,11 +307,12 @@ class GraphClient:
                              "to that host only); set --base-url to where it leads")  # fmt: skip
         return str(to)
 
-    def _pause(self, seconds: float, attempt: int, why: str, limit: bool = False) -> None:
-        if attempt == MAX_RETRIES:
-            raise GraphError(f"Graph API: {why}; giving up after {MAX_RETRIES} attempts")
+    def _pause(self, seconds: float, attempt: int, why: str, limit: bool = False,
+               tries: int = MAX_RETRIES) -> None:  # fmt: skip
+        if attempt >= tries:
+            raise GraphError(f"Graph API: {why}; giving up after {attempt} attempts")
         self.wait(seconds, f"{why}; retrying in {seconds:.0f} s (attempt {attempt + 1} of "
-                            f"{MAX_RETRIES})", limit)  # fmt: skip
+                            f"{tries})", limit)  # fmt: skip
 
     def wait(self, seconds: float, why: str, limit: bool = True) -> None:
         """Sleep, saying why; `waited` counts the waits for rate limits (limit), not the

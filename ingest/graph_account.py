@@ -11,10 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
-from .graph import THROTTLE_CODES, GraphClient
-from .graph_usage import throttle_wait
-from .http_failures import direct_to_this_machine
-from .http_headers import retry_after
+from .graph import GraphClient, GraphError
 
 FIELDS = "timezone_name,timezone_offset_hours_utc"
 
@@ -41,28 +38,8 @@ def account_today(api: GraphClient, account: str, now: dt.datetime | None = None
 def _account(api: GraphClient, account: str) -> dict[str, Any]:
     """The account node's answer, {} when it is not a JSON object of HTTP 200. A throttled
     answer is waited out as the insights calls wait (they would be throttled too), then asked
-    once more."""
-    url = f"{api.base_url.rstrip('/')}/{api.api_version}/{account}"
-    client = api.client or httpx.Client(
-        timeout=httpx.Timeout(30.0, connect=10.0), mounts=direct_to_this_machine(api.base_url)
-    )
+    once more; the token goes in a header, as for them, and the answer is never shown."""
     try:
-        for attempt in (1, 2):
-            # The token in a header, as for the insights calls; the answer is never shown.
-            resp = client.get(url, params={"fields": FIELDS},
-                              headers={"Authorization": f"Bearer {api.token}"})  # fmt: skip
-            body = resp.json()
-            if resp.status_code == 200:
-                return body if isinstance(body, dict) else {}
-            err = body.get("error") if isinstance(body, dict) else None
-            code = err.get("code") if isinstance(err, dict) else None
-            if attempt == 2 or not (code in THROTTLE_CODES or resp.status_code == 429):
-                return {}
-            wait = max(retry_after(resp.headers), throttle_wait(resp.headers))
-            api.wait(wait, f"throttled (code {code}); retrying in {wait:.0f} s")
-    except (httpx.HTTPError, ValueError, RecursionError):
-        pass
-    finally:
-        if api.client is None:
-            client.close()
-    return {}
+        return api.node(account, FIELDS)
+    except (GraphError, httpx.HTTPError, ValueError, RecursionError):
+        return {}

@@ -128,3 +128,22 @@ def test_a_since_after_the_accounts_today_says_so(db_path: Path) -> None:
             remote.pull_ads(ACCOUNT, TOKEN, db_path, since=later, base_url=fake.base,
                             sleep=fake.sleep)  # fmt: skip
     assert "--until" in str(e.value) and f"--since {later} is after" in str(e.value)
+
+
+def test_an_account_node_throttled_twice_is_not_asked_a_third_time(db_path: Path) -> None:
+    """Asked once more after a throttled answer, not as often as an insights page: UTC then,
+    each wait said and counted, and the insights calls go on."""
+    usage = {"555": [{"type": "ads_management", "call_count": 100,
+                      "estimated_time_to_regain_access": 1}]}  # fmt: skip
+    throttled = (400, {"error": {"code": 17, "message": "User request limit reached"}},
+                 {"X-Business-Use-Case-Usage": json.dumps(usage)})  # fmt: skip
+    fake = Account(zone="Pacific/Kiritimati", offset=14.0, node_faults=[throttled, throttled])
+    said: list[str] = []
+    with serving(fake.answer) as fake.base:
+        days = {str(dt.datetime.now(dt.UTC).date())}
+        res = remote.pull_ads(ACCOUNT, TOKEN, db_path, since=dt.datetime.now(dt.UTC).date()
+                              - dt.timedelta(days=1), base_url=fake.base, sleep=fake.sleep,
+                              on_wait=said.append)  # fmt: skip
+        days.add(str(dt.datetime.now(dt.UTC).date()))
+    assert str(res.until) in days and _node_asks(fake) == 2
+    assert res.waited_seconds == 60 and len(said) == 1 and said[0].startswith("throttled (code 17")
