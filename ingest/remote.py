@@ -77,9 +77,8 @@ def pull_ads(
                               "(spaces, line breaks or accents): check how it was set")  # fmt: skip
     graph.check_base_url(base_url)
     api = graph.GraphClient(token, base_url, api_version, client, sleep, on_wait=on_wait)
-    if today is None:  # the default --until: the account's today, not UTC's (Meta's days are)
-        today = (graph_account.account_today(api, account) if until is None
-                 else dt.datetime.now(dt.UTC).date())  # fmt: skip
+    if today is None:  # the account's today, not UTC's (Meta's days are)
+        today = _today(api, account, since, until)
     path = db.db_path(db_file)
     asked_since = since is not None
     if since is None:
@@ -154,6 +153,20 @@ def pull_ads(
     stored = len({(r[0], r[1]) for r in rows})
     return graph.PullResult(stored, pages, since, until, api.waited,
                             tuple(sorted(refused.items())))  # fmt: skip
+
+
+def _today(
+    api: graph.GraphClient, account: str, since: dt.date | None, until: dt.date | None
+) -> dt.date:
+    """Today in the ad account's time zone: the default --until, the last day `ad_pulls` may
+    record (later days have no spend yet), where the 37 months Meta keeps count back from, and
+    the default --since's start. Its today is UTC's or a day either side, so a range past in
+    every zone and clear of the 37 months' edge spends no call on asking it: UTC's then."""
+    utc, day = dt.datetime.now(dt.UTC).date(), dt.timedelta(days=1)
+    edge = graph._months_back(utc + day, graph.MAX_MONTHS_BACK)  # the latest it can be
+    if since is None or until is None or until >= utc - day or since <= edge:
+        return graph_account.account_today(api, account)
+    return utc
 
 
 def _runs(since: dt.date, until: dt.date, left_out: set[dt.date]) -> list[tuple[dt.date, dt.date]]:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingest import remote
+from ingest import db, graph, remote
 from ingest.errors import ValidationError
 from tests.ingest.graph_setup import Answer, serving
 from tests.ingest.test_graph_facts import ACCOUNT, TOKEN, Server
@@ -147,3 +147,59 @@ def test_an_account_node_throttled_twice_is_not_asked_a_third_time(db_path: Path
         days.add(str(dt.datetime.now(dt.UTC).date()))
     assert str(res.until) in days and _node_asks(fake) == 2
     assert res.waited_seconds == 60 and len(said) == 1 and said[0].startswith("throttled (code 17")
+
+
+def test_an_until_after_the_accounts_today_records_days_to_its_today(tmp_path: Path) -> None:
+    """With --until (a month's end) today stayed UTC's: an account behind UTC got its
+    tomorrow recorded as pulled (no spend yet, counted as covered), one ahead had its today
+    left out of `ad_pulls` though its spend was stored."""
+    for zone in ZONES:
+        fake = Account(zone=zone, offset=14.0 if "Kiritimati" in zone else -11.0)
+        path = tmp_path / f"{zone.replace('/', '_')}.duckdb"
+        with serving(fake.answer) as fake.base:
+            utc = dt.datetime.now(dt.UTC).date()
+            before = _local_days(zone)
+            remote.pull_ads(ACCOUNT, TOKEN, path, since=utc - dt.timedelta(days=3),
+                            until=utc + dt.timedelta(days=5), base_url=fake.base,
+                            sleep=fake.sleep)  # fmt: skip
+            local = before | _local_days(zone)
+        con = db.connect(path, read_only=True)
+        try:
+            (until,) = con.execute("SELECT max(until) FROM ad_pulls").fetchone() or (None,)
+        finally:
+            con.close()
+        assert str(until) in local, zone
+        assert _node_asks(fake) == 1
+
+
+def test_a_range_before_any_accounts_today_does_not_ask_its_time_zone(db_path: Path) -> None:
+    """Days that are past in every time zone: the account's today changes nothing, so no
+    call is spent on it."""
+    fake = Account(zone="Pacific/Kiritimati", offset=14.0)
+    with serving(fake.answer) as fake.base:
+        utc = dt.datetime.now(dt.UTC).date()
+        res = remote.pull_ads(ACCOUNT, TOKEN, db_path, since=utc - dt.timedelta(days=9),
+                              until=utc - dt.timedelta(days=2), base_url=fake.base,
+                              sleep=fake.sleep)  # fmt: skip
+    assert res.until == utc - dt.timedelta(days=2) and _node_asks(fake) == 0
+
+
+def test_the_oldest_start_is_37_months_before_the_accounts_today(db_path: Path) -> None:
+    """Meta counts the 37 months back from the account's today: a --since that UTC's today
+    took was refused by Meta (error 3018), or one Meta takes was refused here."""
+    utc = dt.datetime.now(dt.UTC)
+    zone = "Pacific/Kiritimati" if utc.hour >= 10 else "Pacific/Pago_Pago"  # not UTC's day
+    fake = Account(zone=zone, offset=14.0 if "Kiritimati" in zone else -11.0)
+    today = utc.astimezone(ZoneInfo(zone)).date()
+    oldest = graph._months_back(today, graph.MAX_MONTHS_BACK)
+    with serving(fake.answer) as fake.base:
+        if today == utc.date():  # the day turned since: nothing to tell apart
+            pytest.skip("the account's day turned during the test")
+        res = remote.pull_ads(ACCOUNT, TOKEN, db_path, since=oldest,
+                              until=oldest + dt.timedelta(days=1), base_url=fake.base,
+                              sleep=fake.sleep)  # fmt: skip
+        assert res.since == oldest
+        with pytest.raises(ValidationError, match="error 3018"):
+            remote.pull_ads(ACCOUNT, TOKEN, db_path, since=oldest - dt.timedelta(days=1),
+                            until=oldest + dt.timedelta(days=1), base_url=fake.base,
+                            sleep=fake.sleep)  # fmt: skip
