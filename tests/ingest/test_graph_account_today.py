@@ -203,3 +203,22 @@ def test_the_oldest_start_is_37_months_before_the_accounts_today(db_path: Path) 
             remote.pull_ads(ACCOUNT, TOKEN, db_path, since=oldest - dt.timedelta(days=1),
                             until=oldest + dt.timedelta(days=1), base_url=fake.base,
                             sleep=fake.sleep)  # fmt: skip
+
+
+def test_the_account_node_is_asked_as_the_insights_pages_are(db_path: Path) -> None:
+    """A redirect on the --base-url host is followed, and a 429 without Meta's error code
+    waits its Retry-After, as for an insights page: the zone fell back to UTC."""
+    utc = dt.datetime.now(dt.UTC)
+    zone = "Pacific/Kiritimati" if utc.hour >= 10 else "Pacific/Pago_Pago"  # not UTC's day
+    moved = (302, "", {"Location": f"/moved/{ACCOUNT}"})
+    busy = (429, "", {"Retry-After": "5"})
+    fake = Account(zone=zone, offset=14.0 if "Kiritimati" in zone else -11.0,
+                   node_faults=[busy, moved])  # fmt: skip
+    with serving(fake.answer) as fake.base:
+        before = _local_days(zone)
+        res = remote.pull_ads(ACCOUNT, TOKEN, db_path, since=utc.date() - dt.timedelta(days=2),
+                              base_url=fake.base, sleep=fake.sleep)  # fmt: skip
+        local = before | _local_days(zone)
+    assert str(res.until) in local and _node_asks(fake) == 3
+    assert [p for p, _, _, _ in fake.requests][2] == f"/moved/{ACCOUNT}"
+    assert res.waited_seconds == 5
