@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 
 from ingest import db, graph, remote
 from ingest.errors import ValidationError
+from ingest.graph import GraphError
 from tests.ingest.graph_setup import Answer, serving
 from tests.ingest.test_graph_facts import ACCOUNT, TOKEN, Server
 
@@ -222,3 +224,16 @@ def test_the_account_node_is_asked_as_the_insights_pages_are(db_path: Path) -> N
     assert str(res.until) in local and _node_asks(fake) == 3
     assert [p for p, _, _, _ in fake.requests][2] == f"/moved/{ACCOUNT}"
     assert res.waited_seconds == 5
+
+
+def test_an_account_node_not_reached_is_not_retried(db_path: Path) -> None:
+    """A network failure of the account node: UTC at once, no backoff (the insights calls
+    that follow retry it and say what is wrong)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    waits: list[float] = []
+    with pytest.raises(GraphError, match="network: ConnectError"):
+        remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=f"http://127.0.0.1:{port}",
+                        sleep=waits.append, since=dt.datetime.now(dt.UTC).date())  # fmt: skip
+    assert waits == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]  # the insights call's alone
