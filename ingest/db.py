@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import DatabaseError, DatabaseLocked
+from .reject_text import contacts_beside_removed_texts
 from .shared_contact import removed_sql
 
 DEFAULT_DB = Path("data/refscope.duckdb")
@@ -76,6 +77,26 @@ MIGRATIONS = (
         WHERE text IS NULL AND text_length IS NOT NULL AND quick_reply_payload IS NOT NULL
           AND quick_reply_payload <> {_PAYLOAD}""",
 )
+
+
+def migrate_reject_contacts(con: duckdb.DuckDBPyConnection) -> None:
+    """The same for rejected lines: older refscopes replaced a line's text by its placeholder
+    (salted without --keep-text; a forgotten person's) and kept the quick reply's payload beside
+    it. Such a payload is replaced as an ingest or a forget now does (reject_text); a line whose
+    texts were kept keeps its payloads. Changes nothing the second time."""
+    rows = con.execute(
+        # Only lines with a payload that may be one (an @ in it, or phone number characters
+        # only, long digits maybe shown hashed), so that the lines already made right, and the
+        # team's payloads, are not read again at every connect.
+        r"""SELECT rowid, raw FROM rejects
+            WHERE contains(raw, 'quick_reply') AND contains(raw, '<text removed: ')
+              AND regexp_matches(raw, '"payload\\?"\s*:\s*\\?"(?:[^"\\]*@|'
+                                      || '(?:[0-9 ().+-]|id:[0-9a-f]{16})+(?:\\?"|$))')"""
+    ).fetchall()
+    changed = [(new, rowid) for rowid, raw in rows
+               if (new := contacts_beside_removed_texts(raw)) != raw]  # fmt: skip
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
 
 
 def _config(read_only: bool) -> dict[str, str | bool | int | float | list[str]]:
@@ -153,6 +174,7 @@ def connect(
                 _check_columns(con, path)  # rolls the schema back out of another's database
                 for statement in MIGRATIONS:
                     con.execute(statement)
+                migrate_reject_contacts(con)
         except DatabaseError:
             con.close()
             raise

@@ -218,3 +218,40 @@ def _value(token: str, key: str | None, parent: str | None, theirs: bool) -> str
     if theirs and key in COORDINATE_KEYS:  # a shared location's number sent as a string
         return "null"
     return token
+
+
+def contacts_beside_removed_texts(line: str) -> str:
+    """line with each quick reply's payload that is an email address or a phone number (see
+    shared_contact) replaced where the text of its message is a placeholder: the text was not
+    kept (salted without --keep-text, or the person forgotten), and an older refscope kept the
+    payload beside it. A payload beside a kept text stays; so does a body kept as a JSON string,
+    but for the same rule inside it."""
+    if "quick_reply" not in line or "<text removed: " not in line:
+        return line
+    removed_in: set[int] = set()  # the offsets of the objects whose text is a placeholder
+    found: list[tuple[re.Match[str], int]] = []  # each payload and the offset of its message
+    nested: list[tuple[re.Match[str], str]] = []
+    for m, key, opened in walk(line):
+        if m is None or m.lastgroup != "value":
+            continue
+        text = decode(m.group())
+        if key == "text" and opened and _PLACEHOLDER.fullmatch(text or ""):
+            removed_in.add(opened[-1][2])
+        elif key == "payload" and parent_key(opened) == "quick_reply" and len(opened) > 1:
+            found.append((m, opened[-2][2]))
+        elif text is not None and text.lstrip(" \t\r\n").startswith(("{", "[")):
+            nested.append((m, text))
+    edits = [(m.start(), m.end(), contact) for m, holder in found
+             if holder in removed_in
+             and (contact := shared_contact(m.group(), "payload", "quick_reply"))]  # fmt: skip
+    for m, text in nested:
+        if (inner := contacts_beside_removed_texts(text)) != text:
+            edits.append((m.start(), m.end(), json.dumps(inner, ensure_ascii=False)))
+    out: list[str] = []
+    done = 0
+    for start, end, new in sorted(edits):
+        out.append(line[done:start])
+        out.append(new)
+        done = end
+    out.append(line[done:])
+    return "".join(out)

@@ -7,15 +7,29 @@ payloads stay."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
 from ingest import db, pipeline
+from ingest.shared_contact import EMAIL_REMOVED, PHONE_REMOVED
 from tests import factories as f
 from tests.conftest import Query
-from tests.ingest.test_shared_contact import PAYLOADS, tapped
+from tests.ingest.test_shared_contact import (
+    EMAIL,
+    OTHER,
+    PAYLOADS,
+    PHONE,
+    PSID,
+    SALT,
+    payloads,
+    rejected,
+    tapped,
+    team,
+)
 
 
 def test_an_older_databases_email_or_phone_payloads_beside_no_text_are_replaced(
@@ -41,3 +55,43 @@ def test_an_older_databases_email_or_phone_payloads_beside_no_text_are_replaced(
     pipeline.run([str(log)], db_path, keep_text=False)
     again = query("SELECT quick_reply_payload FROM events ORDER BY ts")
     assert again == [(p,) for p, _ in got] + [("COLOR_RED",)]
+
+
+def test_an_older_databases_rejected_lines_lose_an_email_or_phone_payload_beside_a_removed_text(
+    tmp_path: Path, db_path: Path, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older refscope replaced a rejected line's text by its placeholder (salted without
+    --keep-text; a forget) and kept the quick reply's payload beside it: the person's email
+    address or phone number. Opened for writing, such a payload goes as an ingest now takes it;
+    beside a kept text, and the team's own payloads, nothing changes."""
+    monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+    line = f.line(f.delivery(rejected(PSID, EMAIL, f.T0), rejected(OTHER, PHONE, f.T0 + 1),
+                             team(OTHER, f.T0 + 2)))  # fmt: skip
+    cut = f.line(f.envelope(f.line(f.delivery(rejected(PSID, PHONE, f.T0 + 3)))[:-2]))
+    logs = tmp_path / "logs"
+    log = f.write_ndjson(logs / "webhooks-a.ndjson", [line, cut])
+    pipeline.run([str(log)], db_path, keep_text=False)
+    kept = f.write_ndjson(logs / "webhooks-b.ndjson", [line])
+    pipeline.run([str(kept)], db_path, keep_text=True)
+    # As the older refscope kept them: the payloads as they came beside the removed texts.
+    con = duckdb.connect(str(db_path))
+    for shown, given in ((EMAIL_REMOVED, EMAIL), (PHONE_REMOVED, PHONE)):
+        a, b = json.dumps(shown), json.dumps(given)  # and inside a body kept as a string:
+        c, d = json.dumps(a)[1:-1], json.dumps(b)[1:-1]
+        sql = "UPDATE rejects SET raw = replace(replace(raw, $a, $b), $c, $d)"
+        con.execute(sql, {"a": a, "b": b, "c": c, "d": d})
+    con.close()
+    before = dict(query("SELECT file, raw FROM rejects WHERE line_no = 1"))
+    assert EMAIL in before[str(log)] and PHONE in query.scalar(
+        "SELECT raw FROM rejects WHERE line_no = 2"
+    )
+
+    db.connect(db_path).close()
+    got = dict(query("SELECT file, raw FROM rejects WHERE line_no = 1"))
+    assert payloads(got[str(log)]) == [EMAIL_REMOVED, PHONE_REMOVED, "COLOR_RED"]
+    assert got[str(kept)] == before[str(kept)]  # its texts kept: so are its payloads
+    assert payloads(got[str(kept)]) == [EMAIL, PHONE, "COLOR_RED"]
+    body = query.scalar("SELECT raw FROM rejects WHERE line_no = 2")
+    assert PHONE not in body and json.dumps(PHONE_REMOVED) in json.loads(body)["body"]
+    db.connect(db_path).close()  # a second open changes nothing
+    assert dict(query("SELECT file, raw FROM rejects WHERE line_no = 1")) == got
