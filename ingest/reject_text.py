@@ -155,29 +155,32 @@ def without_forgotten_texts(line: str) -> str:
     element of `messaging`, `standby` or `changes`) that holds FORGOTTEN, and every text of a
     line that holds it outside such an item (a send log) or of a text outside the items of a
     line that holds it at all (and a quick reply's payload that is an email address or a
-    phone number, see shared_contact); a shared location's `lat` and `long` there become null, and a
-    FORGOTTEN outside any string (an id that came as a number) a JSON string. A body kept as a
-    JSON string is read the same way inside."""
+    phone number, see shared_contact); a shared location's `lat` and `long` there become null,
+    the `name` of a `from` object holding FORGOTTEN FORGOTTEN, and a FORGOTTEN outside any
+    string (an id that came as a number) a JSON string. A body kept as a JSON string is read
+    the same way inside."""
     if FORGOTTEN not in line:
         return line
     # First pass: each value with its key, the key of the object holding it and its item, and
     # which items hold the mark (-1: outside every item); and the numbers of a shared
     # location (bare, between tokens) with their item.
-    values: list[tuple[re.Match[str], str | None, str | None, int]] = []
+    values: list[tuple[re.Match[str], str | None, str | None, int, int]] = []
     gaps: list[tuple[int, int, str | None, int]] = []  # text between tokens: start, end, key, item
     held: set[int] = set()
+    holders: set[int] = set()  # the offsets of the objects holding the mark (a `from`)
     done = 0
     for m, key, opened in walk(line):
         item = _item(opened)
         end = len(line) if m is None else m.end()
         if FORGOTTEN in line[done:end]:
             held.add(item)
+            holders.add(opened[-1][2] if opened else -1)
         start = end if m is None else m.start()
         if start > done and (key in COORDINATE_KEYS or FORGOTTEN in line[done:start]):
             gaps.append((done, start, key, item))
         done = end
         if m is not None and m.lastgroup == "value":
-            values.append((m, key, parent_key(opened), item))
+            values.append((m, key, parent_key(opened), item, opened[-1][2] if opened else -1))
     everywhere = -1 in held  # the mark outside every item: no text is anyone else's for sure
 
     def theirs(item: int) -> bool:
@@ -185,8 +188,8 @@ def without_forgotten_texts(line: str) -> str:
 
     edits = [(start, end, _bare(line[start:end], key, theirs(item)))
              for start, end, key, item in gaps]  # fmt: skip
-    edits += [(m.start(), m.end(), _value(m.group(), key, parent, theirs(item)))
-              for m, key, parent, item in values]  # fmt: skip
+    edits += [(m.start(), m.end(), _value(m.group(), key, parent, theirs(item), at in holders))
+              for m, key, parent, item, at in values]  # fmt: skip
     out: list[str] = []
     done = 0
     for start, end, new in sorted(edits):
@@ -205,12 +208,16 @@ def _bare(text: str, key: str | None, theirs: bool) -> str:
     return NUMBER.sub("null", text) if theirs and key in COORDINATE_KEYS else text
 
 
-def _value(token: str, key: str | None, parent: str | None, theirs: bool) -> str:
-    """One string value of a line holding FORGOTTEN; theirs: it may be the person's text."""
+def _value(token: str, key: str | None, parent: str | None, theirs: bool, beside: bool) -> str:
+    """One string value of a line holding FORGOTTEN; theirs: it may be the person's text;
+    beside: its object holds FORGOTTEN (a comment's `from`, whose `name` is then theirs, also
+    when the line ends inside it, which privacy.FORGOTTEN_NAMES cannot see)."""
     text = decode(token)
     if text is not None and text.lstrip(" \t\r\n").startswith(("{", "[")):
         inner = without_forgotten_texts(text)  # a JSON document kept as a string
         return json.dumps(inner, ensure_ascii=False) if inner != text else token
+    if beside and key == "name" and parent == "from":
+        return json.dumps(FORGOTTEN)
     if theirs and is_text(key, parent) and not _PLACEHOLDER.fullmatch(text or ""):
         return placeholder(token)
     if theirs and (contact := shared_contact(token, key, parent)) is not None:

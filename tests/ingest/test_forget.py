@@ -258,3 +258,31 @@ def test_a_forgotten_commenters_name_goes_from_a_body_the_receiver_kept_as_a_str
     assert before == after
     assert '\\"from\\":{\\"id\\":\\"<forgotten>\\",\\"name\\":\\"<forgotten>\\"}' in after
     assert "Jane Doe" not in after
+
+
+def test_a_forgotten_commenters_name_goes_also_when_the_line_ends_inside_it(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """A line cut off inside the commenter's name (`"name":"Jane D`, no closing quote) holds
+    the start of it beside their id: forgotten, before or after the line is read, it goes too;
+    another commenter's cut name stays."""
+
+    def cut(who: str, cid: str) -> str:
+        c = ff.comment(comment_id=f"4455667788_{cid}", from_id=who)
+        line = f.line(ff.feed(c))
+        return line[: line.index("Jane Doe") + len("Jane D")]
+
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [cut(JANE, "1"), cut(JOE, "2")])
+    seen_first, forgot_first = tmp_path / "seen.duckdb", tmp_path / "forgot.duckdb"
+    pipeline.run([str(log)], seen_first)
+    for path in (seen_first, forgot_first):
+        res = runner.invoke(cli, ["forget", JANE, "--db", str(path)])
+        assert res.exit_code == 0, res.output
+    pipeline.run([str(log)], forgot_first)
+    sql = "SELECT line_no, raw FROM rejects ORDER BY line_no"
+    after, before = Query(seen_first)(sql), Query(forgot_first)(sql)
+    assert before == after
+    (_, jane), (_, joe) = after
+    assert jane.endswith('"from":{"id":"<forgotten>","name":"<forgotten>"'), jane
+    assert "Jane D" not in jane
+    assert joe.endswith('"name":"Jane D')  # Joe's, not forgotten
