@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 
-from .shared_contact import removed
+from .shared_contact import removed, removed_start
 
 FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
 
@@ -46,11 +46,15 @@ def shared_contact(token: str, key: str | None, parent: str | None) -> str | Non
     """What replaces a quick reply's payload that is the person's email address or phone number
     (a `user_email` or `user_phone_number` quick reply sends it there, as in the text), as a
     JSON string; None for any other value. A phone number's long run of digits may show hashed
-    already (`+id:…`, salted with text kept): it still counts."""
+    already (`+id:…`, salted with text kept): it still counts. A payload that the line's end
+    cuts off counts when what is left is the start of one (shared_contact.removed_start)."""
     if key != "payload" or parent != "quick_reply":
         return None
-    value = decode(token)
-    shown = removed(value if value is None else _SHOWN_ID.sub(_SHOWN_DIGITS, value))
+    value, _, closed = parts(token)
+    if value is None:
+        return None
+    value = _SHOWN_ID.sub(_SHOWN_DIGITS, value)
+    shown = removed(value) if closed else removed_start(value)  # cut off by the line's end
     return None if shown is None else json.dumps(shown)
 
 

@@ -27,6 +27,10 @@ PHONE = r"\+?[0-9( ][0-9 ().-]*[0-9]"
 PHONE_DIGITS = (7, 15)
 DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
+# The start of one, as a line cut off inside the payload holds it: an address up to its @ or
+# beyond (one character class per repeat: no backtracking to speak of), or phone characters.
+_EMAIL_START = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:[A-Za-z0-9.-]|[^\x00-\x7F])*")
+_PHONE_START = re.compile(r"\+?[0-9( ][0-9 ().-]*")
 _EMAIL = re.compile(EMAIL)
 _PHONE = re.compile(PHONE)
 _DATE = re.compile(DATE)
@@ -47,6 +51,20 @@ def removed(payload: str | None) -> str | None:
     if phone and low <= len(_DIGIT.findall(value)) <= high:
         return PHONE_REMOVED
     return None
+
+
+def removed_start(cut: str) -> str | None:
+    """What replaces a payload that the end of a line cut off (a rejected line) when what is left
+    of it is an email address or a phone number, or the start of one (an address to its @ at
+    least; phone characters, a digit among them, no more than a number's 15 digits): what
+    the person sent can no longer be told from it, and its start names them as well."""
+    value = cut.lstrip(_SPACE)
+    if _EMAIL_START.fullmatch(value):
+        return EMAIL_REMOVED
+    digits = len(_DIGIT.findall(value))
+    if _PHONE_START.fullmatch(value) and 0 < digits <= PHONE_DIGITS[1]:
+        return PHONE_REMOVED
+    return removed(cut)
 
 
 def _literal(text: str) -> str:

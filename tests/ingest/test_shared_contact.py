@@ -141,3 +141,31 @@ def test_forget_in_a_salted_database_with_text_kept_takes_a_long_phone_number_pa
     assert shown.startswith("+id:") and payloads(kept) == [shown, shown]
     (kept,) = forget(runner, db_path)
     assert payloads(kept) == [PHONE_REMOVED, shown]  # the other person's stays as it was
+
+
+@pytest.mark.parametrize("forget", [False, True], ids=["salted", "forgotten"])
+def test_a_payload_cut_off_inside_an_email_or_phone_number_goes_too(
+    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch, forget: bool,
+) -> None:  # fmt: skip
+    """A line that ends inside the payload (`"payload":"jane.doe@exam`) holds the start of the
+    person's address or number: it goes as the whole one would; the start of a team's payload
+    stays (salted without --keep-text; a forgotten person's line without a salt)."""
+    if not forget:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+
+    def cut(payload: str, upto: str) -> str:
+        line = f.line(f.delivery(rejected(PSID, payload, f.T0)))
+        at = line.index('"payload"')
+        return line[: line.index(upto, at) + len(upto)]
+
+    lines = [cut(EMAIL, "jane.doe@exam"), cut(PHONE, "+46 70 12"), cut("COLOR_RED", "COLOR_R")]
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", lines)
+    pipeline.run([str(log)], db_path)
+    if forget:
+        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+        assert result.exit_code == 0, result.output
+    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    assert raws[0].endswith(f'"payload":{json.dumps(EMAIL_REMOVED)}'), raws[0]
+    assert raws[1].endswith(f'"payload":{json.dumps(PHONE_REMOVED)}'), raws[1]
+    assert raws[2].endswith('"payload":"COLOR_R'), raws[2]
