@@ -25,6 +25,7 @@ from .errors import ValidationError
 from .reject_text import (
     COORDINATE_KEYS,
     NUMBER,
+    container_offsets,
     decode,
     is_text,
     parent_key,
@@ -272,6 +273,7 @@ class _Redaction:
         by `ids` (reject_text.walk reads it)."""
         out: list[str] = []
         done = 0
+        texts: dict[int, str | None] = {}  # each object's `text`, by its offset
         for m, key, opened in walk(raw):
             if m is None:  # the text after the last token
                 out.append(self.ids(raw[done:], key, bare=True))
@@ -279,17 +281,23 @@ class _Redaction:
             out.append(self.ids(raw[done : m.start()], key, bare=True))
             done = m.end()
             if m.lastgroup == "value":
-                out.append(self.value(m.group(), key, parent_key(opened)))
+                at, outer = container_offsets(opened)
+                if key == "text":
+                    texts[at] = decode(m.group())
+                out.append(self.value(m.group(), key, parent_key(opened), texts.get(outer)))
             else:
                 out.append(self.ids(m.group()))
         return "".join(out)
 
-    def value(self, token: str, key: str | None, parent: str | None) -> str:
-        """One string value, by its key and the key of the object holding it."""
+    def value(
+        self, token: str, key: str | None, parent: str | None, said: str | None = None
+    ) -> str:
+        """One string value, by its key and the key of the object holding it (and said, the text
+        of the object around that: a quick reply's message's, see shared_contact)."""
         if not self.privacy.keep_text and self.privacy.salt is not None:
             if is_text(key, parent):
                 return placeholder(token)
-            if (contact := shared_contact(token, key, parent)) is not None:
+            if (contact := shared_contact(token, key, parent, said)) is not None:
                 return contact  # the person's email address or phone number, sent as text
         if self.privacy.salt is not None and (
             (key == "name" and parent == "from") or (key in _NAME_PARTS and parent == "name")

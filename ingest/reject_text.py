@@ -42,19 +42,28 @@ _SHOWN_ID = re.compile(r"id:[0-9a-f]{16}")
 _SHOWN_DIGITS = "0" * 10
 
 
-def shared_contact(token: str, key: str | None, parent: str | None) -> str | None:
+def shared_contact(
+    token: str, key: str | None, parent: str | None, text: str | None = None
+) -> str | None:
     """What replaces a quick reply's payload that is the person's email address or phone number
     (a `user_email` or `user_phone_number` quick reply sends it there, as in the text), as a
     JSON string; None for any other value. A phone number's long run of digits may show hashed
     already (`+id:…`, salted with text kept): it still counts. A payload that the line's end
-    cuts off counts when what is left is the start of one (shared_contact.removed_start)."""
+    cuts off counts when what is left is the start of one (shared_contact.removed_start), or
+    the start of the text of its message (`text`, as the line held it: the quick reply posts
+    the address or number as the text too) when that text is one."""
     if key != "payload" or parent != "quick_reply":
         return None
     value, _, closed = parts(token)
     if value is None:
         return None
     value = _SHOWN_ID.sub(_SHOWN_DIGITS, value)
-    shown = removed(value) if closed else removed_start(value)  # cut off by the line's end
+    if closed:
+        shown = removed(value)
+    else:  # cut off by the line's end
+        start = value.strip(" \t\r\n")
+        same = text is not None and start != "" and text.strip(" \t\r\n").startswith(start)
+        shown = (removed(text) if same else None) or removed_start(value)
     return None if shown is None else json.dumps(shown)
 
 
@@ -168,7 +177,9 @@ def without_forgotten_texts(line: str) -> str:
     # First pass: each value with its key, the key of the object holding it and its item, and
     # which items hold the mark (-1: outside every item); and the numbers of a shared
     # location (bare, between tokens) with their item.
-    values: list[tuple[re.Match[str], str | None, str | None, int, int]] = []
+    # (a value, its key, its parent's key, its item, the offsets of its object and the one
+    # around that)
+    values: list[tuple[re.Match[str], str | None, str | None, int, int, int]] = []
     gaps: list[tuple[int, int, str | None, int]] = []  # text between tokens: start, end, key, item
     held: set[int] = set()
     holders: set[int] = set()  # the offsets of the objects holding the mark (a `from`)
@@ -184,7 +195,7 @@ def without_forgotten_texts(line: str) -> str:
             gaps.append((done, start, key, item))
         done = end
         if m is not None and m.lastgroup == "value":
-            values.append((m, key, parent_key(opened), item, opened[-1][2] if opened else -1))
+            values.append((m, key, parent_key(opened), item, *container_offsets(opened)))
     everywhere = -1 in held  # the mark outside every item: no text is anyone else's for sure
 
     def theirs(item: int) -> bool:
@@ -192,8 +203,10 @@ def without_forgotten_texts(line: str) -> str:
 
     edits = [(start, end, _bare(line[start:end], key, theirs(item)))
              for start, end, key, item in gaps]  # fmt: skip
-    edits += [(m.start(), m.end(), _value(m.group(), key, parent, theirs(item), at in holders))
-              for m, key, parent, item, at in values]  # fmt: skip
+    texts = {at: decode(m.group()) for m, key, _, _, at, _ in values if key == "text"}
+    edits += [(m.start(), m.end(), _value(m.group(), key, parent, theirs(item), at in holders,
+                                          texts.get(outer)))
+              for m, key, parent, item, at, outer in values]  # fmt: skip
     out: list[str] = []
     done = 0
     for start, end, new in sorted(edits):
@@ -212,19 +225,26 @@ def _bare(text: str, key: str | None, theirs: bool) -> str:
     return NUMBER.sub("null", text) if theirs and key in COORDINATE_KEYS else text
 
 
-def _value(token: str, key: str | None, parent: str | None, theirs: bool, beside: bool) -> str:
+def container_offsets(opened: list[Opened]) -> tuple[int, int]:
+    """The offsets of the innermost open container and of the one around it (-1: none)."""
+    return (opened[-1][2] if opened else -1, opened[-2][2] if len(opened) > 1 else -1)
+
+
+def _value(token: str, key: str | None, parent: str | None, theirs: bool, marked: bool,
+           said: str | None) -> str:  # fmt: skip
     """One string value of a line holding FORGOTTEN; theirs: it may be the person's text;
-    beside: its object holds FORGOTTEN (a comment's `from`, whose `name` is then theirs, also
-    when the line ends inside it, which privacy.FORGOTTEN_NAMES cannot see)."""
+    marked: its object holds FORGOTTEN (a comment's `from`, whose `name` is then theirs, also
+    when the line ends inside it, which privacy.FORGOTTEN_NAMES cannot see); said: the text of
+    the object around its own (a quick reply's message's, see shared_contact)."""
     text = decode(token)
     if text is not None and text.lstrip(" \t\r\n").startswith(("{", "[")):
         inner = without_forgotten_texts(text)  # a JSON document kept as a string
         return json.dumps(inner, ensure_ascii=False) if inner != text else token
-    if beside and key == "name" and parent == "from":
+    if marked and key == "name" and parent == "from":
         return json.dumps(FORGOTTEN)
     if theirs and is_text(key, parent) and not _PLACEHOLDER.fullmatch(text or ""):
         return placeholder(token)
-    if theirs and (contact := shared_contact(token, key, parent)) is not None:
+    if theirs and (contact := shared_contact(token, key, parent, said)) is not None:
         return contact
     if theirs and key in COORDINATE_KEYS:  # a shared location's number sent as a string
         return "null"

@@ -169,3 +169,31 @@ def test_a_payload_cut_off_inside_an_email_or_phone_number_goes_too(
     assert raws[0].endswith(f'"payload":{json.dumps(EMAIL_REMOVED)}'), raws[0]
     assert raws[1].endswith(f'"payload":{json.dumps(PHONE_REMOVED)}'), raws[1]
     assert raws[2].endswith('"payload":"COLOR_R'), raws[2]
+
+
+@pytest.mark.parametrize("forget", [False, True], ids=["salted", "forgotten"])
+def test_a_payload_cut_off_before_the_at_goes_when_the_text_beside_it_is_the_address(
+    tmp_path: Path, db_path: Path, query: Query, runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch, forget: bool,
+) -> None:  # fmt: skip
+    """Cut off before its @ (`"payload":"jane.do`), the payload's shape says nothing, but the
+    message's text, which a `user_email` / `user_phone_number` quick reply makes the same
+    address or number, does: the start of that text goes as the whole payload would. Beside a
+    text that is no address or number (a team's payload the same as its title) it stays."""
+    if not forget:
+        monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
+
+    def cut(payload: str, upto: str) -> str:
+        line = f.line(f.delivery(rejected(PSID, payload, f.T0)))
+        at = line.index('"payload"')
+        return line[: line.index(upto, at) + len(upto)]
+
+    lines = [cut(EMAIL, "jane.do"), cut("Yes please", "Yes")]
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", lines)
+    pipeline.run([str(log)], db_path)
+    if forget:
+        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+        assert result.exit_code == 0, result.output
+    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    assert raws[0].endswith(f'"payload":{json.dumps(EMAIL_REMOVED)}'), raws[0]
+    assert raws[1].endswith('"payload":"Yes'), raws[1]
