@@ -1,4 +1,5 @@
-"""Every Plotly figure: DataFrame in, Figure out. No Streamlit, no DuckDB."""
+"""Every Plotly figure: DataFrame in, Figure out (the channels' colours and the layout they share:
+chart_style.py). No Streamlit, no DuckDB."""
 
 from __future__ import annotations
 
@@ -9,61 +10,19 @@ from collections.abc import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.chart_style import CHANNEL_COLORS as CHANNEL_COLORS
+from dashboard.chart_style import CHANNEL_LABELS as CHANNEL_LABELS
+from dashboard.chart_style import LAYOUT, MARGIN
+from dashboard.chart_style import LEGEND as LEGEND
+from dashboard.chart_style import channel_label as channel_label
+from dashboard.chart_style import in_channel_order as in_channel_order
+from dashboard.chart_style import in_currency as in_currency
 from dashboard.rounding import money_text, pct_text
-
-# One colour per channel, everywhere in the app (colour-blind-safe Okabe-Ito order).
-CHANNEL_COLORS = {
-    "m_me_link": "#0072B2",
-    "qr_code": "#009E73",
-    "chat_widget": "#CC79A7",
-    "comment_reply": "#E69F00",
-    "ctm_ad": "#D55E00",
-    "organic": "#999999",
-    "other": "#56B4E9",
-}
-CHANNEL_LABELS = {
-    "m_me_link": "m.me link",
-    "qr_code": "QR code",
-    "chat_widget": "Website chat",
-    "comment_reply": "Comment reply",
-    "ctm_ad": "Click-to-Messenger ad",
-    "organic": "Organic",
-    "other": "Other",
-}
-# The legend sits at the foot of the figure (container coordinates), under the axis labels: a
-# fixed place in plot coordinates lands on the tick labels once a narrow screen tilts them. Its
-# entries keep the traces' order (a horizontal legend of stacked bars would reverse it).
-LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
-          "traceorder": "normal"}  # fmt: skip
-# Narrow margins, grown by each axis to fit its tick labels and title: plotly.js does not grow
-# them by default, and a figure exported for a report (kaleido) would cut its labels off.
-_AXES = {"xaxis": {"automargin": True}, "yaxis": {"automargin": True}}
-_MARGIN = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, **_AXES}
-_LAYOUT = {**_MARGIN, "legend": LEGEND, "hovermode": "x unified"}
-
 
 _DAY_MS = 24 * 3600 * 1000  # a day on a date axis
 # An axis of names: plotly takes names made of digits (a store's number as its ref, an ad named
 # by its id) for numbers, and draws their bars at y = 101 and 2500 on a scale of thousands.
 _NAMES = {"type": "category"}
-
-
-def channel_label(channel: str) -> str:
-    return CHANNEL_LABELS.get(channel, channel)
-
-
-def in_currency(label: str, currency: str) -> str:
-    """A money label with the currency of the spend: "Ad spend (USD)"; the label alone when no
-    currency is known (insights without account_currency, or none)."""
-    return f"{label} ({currency})" if currency else label
-
-
-def in_channel_order(channels: Iterable[str]) -> list[str]:
-    """The distinct channels given, in the order the sidebar, legends and tables use (the
-    contract's), any channel outside it last by name."""
-    given = set(channels)
-    known = [c for c in CHANNEL_LABELS if c in given]
-    return known + sorted(given - set(known))
 
 
 LABEL_CHARS = 48  # a bar's name on its axis; the hover keeps it whole
@@ -108,7 +67,7 @@ def new_contacts_by_day_bar(
             hovertemplate="%{y:,} new contacts<extra>" + channel_label(channel) + "</extra>",
             width=_DAY_MS * 0.8,  # plotly sizes bars by their spacing: one day's is a hairline
         )
-    fig.update_layout(barmode="stack", title="New contacts per day", **_LAYOUT)
+    fig.update_layout(barmode="stack", title="New contacts per day", **LAYOUT)
     fig.update_yaxes(title="new contacts")
     days = pd.to_datetime(df["day"]) if not df.empty else pd.Series(dtype="datetime64[ns]")
     first = pd.Timestamp(start) if start is not None else days.min()
@@ -138,7 +97,7 @@ def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
         )
     )
     # Below the donut, not beside it: on a phone a legend at the side squeezes the donut.
-    fig.update_layout(title="Channel mix", legend=LEGEND, **_MARGIN)
+    fig.update_layout(title="Channel mix", legend=LEGEND, **MARGIN)
     return fig
 
 
@@ -165,7 +124,7 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
         "<extra></extra>",
     )
     title = f"Top {len(part)} refs by new contacts" if len(part) else "Refs by new contacts"
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(title=title, **LAYOUT)
     if part.empty and not df.empty:
         fig.add_annotation(text="No ref brought a new contact in this range: the table lists the "
                            "refs seen in it (re-entries, clicks).", showarrow=False, xref="paper",
@@ -235,7 +194,7 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
                 + unit
                 + ", no new contact<extra></extra>",
             )
-    fig.update_layout(title="Cost per new contact", **_LAYOUT)
+    fig.update_layout(title="Cost per new contact", **LAYOUT)
     fig.update_layout(hovermode="closest", showlegend=len(fig.data) > 1)
     fig.update_xaxes(_NAMES)
     _short_ticks(fig, "xaxis", names)
@@ -252,7 +211,7 @@ def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{y:,} new contacts<extra></extra>")  # fmt: skip
     fig.add_bar(x=_literal(bars), y=df["engaged"], name="engaged", marker_color="#F0B27A",
                 hovertemplate="%{y:,} engaged<extra></extra>")  # fmt: skip
-    fig.update_layout(title="Contacts per ad", barmode="group", **_LAYOUT)
+    fig.update_layout(title="Contacts per ad", barmode="group", **LAYOUT)
     fig.update_xaxes(_NAMES)
     _short_ticks(fig, "xaxis", bars)
     # Counts: an ad that brought no one is a bar of 0, not a scale from -1 to 1.
@@ -270,7 +229,7 @@ def website_pages_bar(df: pd.DataFrame) -> go.Figure:
                 hovertemplate="%{x:,} logged in<extra></extra>")  # fmt: skip
     fig.add_bar(y=pages, x=part["guests"], orientation="h", name="guests",
                 marker_color="#E8B9D6", hovertemplate="%{x:,} guests<extra></extra>")  # fmt: skip
-    fig.update_layout(title="Website chat contacts by page", barmode="stack", **_LAYOUT)
+    fig.update_layout(title="Website chat contacts by page", barmode="stack", **LAYOUT)
     fig.update_layout(hovermode="y unified")  # the bars lie along y: one hover per page
     fig.update_yaxes(_NAMES)
     _short_ticks(fig, "yaxis", part["referer_uri"])
@@ -291,7 +250,7 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
             textinfo="value+percent initial",
         )
     )
-    fig.update_layout(title="Comment funnel", **_MARGIN)
+    fig.update_layout(title="Comment funnel", **MARGIN)
     return fig
 
 
@@ -328,7 +287,7 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
         )
     )
     title = "Retention by acquisition week" + (f" — {channel_label(channel)}" if channel else "")
-    fig.update_layout(title=title, **_MARGIN)
+    fig.update_layout(title=title, **MARGIN)
     # Plotly's default 450 px squeezed a long range's cohorts (two years: 152 rows of under
     # 2 px, their shares blank): taller, each row keeps room for its label and share.
     height = _HEATMAP_FRAME_PX + _HEATMAP_ROW_PX * len(shares)
@@ -379,7 +338,7 @@ def returns_bar(df: pd.DataFrame) -> go.Figure:
             hovertemplate=f"%{{x}}: %{{customdata}} back within {_days(int(col[1:]))}"
             "<extra></extra>",
         )
-    fig.update_layout(title="Came back within 1 / 7 / 30 days", barmode="group", **_LAYOUT)
+    fig.update_layout(title="Came back within 1 / 7 / 30 days", barmode="group", **LAYOUT)
     fig.update_layout(showlegend=False, hovermode="closest")
     # Shares: bars that are all 0% get a scale from 0%, not plotly's own from -100% to 100%.
     fig.update_yaxes(tickformat=".0%", title="came back", rangemode="nonnegative")

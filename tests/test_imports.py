@@ -21,7 +21,7 @@ def imported_roots(path: Path) -> set[str]:
 
 RULES = [
     ("ingest/*.py", {"streamlit", "plotly", "dashboard"}),
-    ("dashboard/charts.py", {"streamlit", "duckdb"}),
+    ("dashboard/chart*.py", {"streamlit", "duckdb"}),
     ("dashboard/queries.py", {"streamlit", "plotly"}),
     ("dashboard/app_pages/*.py", {"duckdb", "plotly"}),
 ]
