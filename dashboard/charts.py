@@ -84,6 +84,7 @@ def new_contacts_by_day_bar(
 
 def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
     """Share of new contacts by channel. Input: channel, new_contacts."""
+    total = df["new_contacts"].sum()
     fig = go.Figure(
         go.Pie(
             labels=[channel_label(c) for c in df["channel"]],
@@ -93,7 +94,10 @@ def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
             sort=False,
             # One format for every slice (Plotly's own drops or keeps decimals slice by slice).
             texttemplate="%{percent:.0%}",
-            hovertemplate="%{label}: %{value:,} new contacts (%{percent:.1%})<extra></extra>",
+            # The share as every view writes a rate (half up): Plotly's own format rounds the
+            # binary double (23 of 80, 28.75%, as 28.7%).
+            customdata=[pct_text(v / total) if total else "" for v in df["new_contacts"]],
+            hovertemplate="%{label}: %{value:,} new contacts (%{customdata})<extra></extra>",
         )
     )
     # Below the donut, not beside it: on a phone a legend at the side squeezes the donut.
@@ -283,7 +287,10 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
             texttemplate="%{z:.0%}",
             colorbar={"tickformat": ".0%"},
             hoverongaps=False,
-            hovertemplate="cohort %{y}, %{x}: %{z:.0%} messaged again<extra></extra>",
+            # A share as every view writes a rate (half up, as the cohorts download): Plotly's
+            # own format rounds the binary double.
+            customdata=shares.map(lambda v: "" if pd.isna(v) else pct_text(v)).values,
+            hovertemplate="cohort %{y}, %{x}: %{customdata} messaged again<extra></extra>",
         )
     )
     title = "Retention by acquisition week" + (f" — {channel_label(channel)}" if channel else "")

@@ -87,6 +87,17 @@ def test_channel_mix_pie_gives_every_share_one_format():
     assert "new contacts" in pie.hovertemplate
 
 
+def test_channel_mix_pie_hovers_round_a_share_as_every_view_does():
+    """The hover wrote a slice's share with Plotly's own format (%{percent:.1%}), which rounds
+    the binary double: 23 of 80 new contacts, 28.75%, showed 28.7%, where every view writes a
+    rate half up (28.8%)."""
+    df = pd.DataFrame({"channel": ["qr_code", "organic"], "new_contacts": [23, 57]})
+    (pie,) = charts.channel_mix_pie(df).data
+    assert "%{percent" not in pie.hovertemplate, pie.hovertemplate
+    assert pie.hovertemplate == "%{label}: %{value:,} new contacts (%{customdata})<extra></extra>"
+    assert list(pie.customdata) == ["28.8%", "71.3%"]
+
+
 def test_refs_bar_says_which_colour_is_which_channel():
     """One trace coloured bar by bar has no legend entries: a key names each channel shown."""
     df = pd.DataFrame({"page_id": ["p1", "p1"], "ref": ["a", "b"],

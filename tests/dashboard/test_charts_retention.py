@@ -161,3 +161,16 @@ def test_returns_bar_hovers_round_a_rate_as_the_table_does():
         assert "%{y" not in bar.hovertemplate, bar.hovertemplate
     assert fig.data[0].hovertemplate == "%{x}: %{customdata} back within 1 day<extra></extra>"
     assert [values(t.customdata) for t in fig.data] == [["28.8%"], ["6.3%"], [""]]
+
+
+def test_cohort_heatmap_hovers_round_a_share_as_the_tables_do():
+    """The hover wrote a week's share with Plotly's own format (%{z:.0%}), which rounds the
+    binary double, where every other view writes a rate half up to a tenth of a percent (the
+    returns table and hovers, the cohorts download): 23 of 80, 28.75%, is 28.8%. A week not over
+    yet has no share to show."""
+    df = pd.DataFrame({"cohort_week": [D1], "channel": ["qr_code"], "contacts": [80],
+                       "week_1": [23 / 80], "week_2": [None]})  # fmt: skip
+    (heat,) = charts.cohort_heatmap(df).data
+    assert "%{z" not in heat.hovertemplate, heat.hovertemplate
+    assert heat.hovertemplate == "cohort %{y}, %{x}: %{customdata} messaged again<extra></extra>"
+    assert [list(row) for row in heat.customdata] == [["28.8%", ""]]
