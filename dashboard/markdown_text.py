@@ -13,6 +13,16 @@ def literal(text: object) -> str:
     return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", str(text))
 
 
+def code(text: object) -> str:
+    """text (a path, a command naming one) as an inline code span of Streamlit's markdown, shown
+    as given: fenced by more backticks than it holds in a row, and spaced from a backtick at
+    either end."""
+    text = str(text)
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 # The app's own code spans in a refusal it quotes: a command, or the `pages` table.
 _OWN_CODE = re.compile(r"(`(?:refscope [a-z][^`]*|pages|pages set)`)")
 

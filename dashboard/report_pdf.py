@@ -21,6 +21,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from dashboard.chromium import chromium_path
+from dashboard.markdown_text import code, literal
 from dashboard.report_data import Report, Section, format_value, kpi_texts, length, period
 from ingest import pdf_text
 from ingest.errors import RefscopeError
@@ -43,15 +44,16 @@ class ChromiumMissingError(RefscopeError):
 
 
 def pdf_problem() -> str:
-    """Why a PDF with charts cannot be made here ("" when it can): no Chromium, or one that
-    does not run (a broken install), which the PDF's download would fail on unseen."""
+    """Why a PDF with charts cannot be made here ("" when it can), in markdown for the Reports
+    page: no Chromium, or one that does not run (a broken install), which the PDF's download
+    would fail on unseen. Its path (BROWSER_PATH's) is shown as given."""
     path = chromium_path()
     if path is None:
         return "The PDF draws its charts with Chromium: `apt-get install chromium` on the server."
     if not _runs(path, os.stat(path).st_mtime_ns):
-        return (f"The PDF draws its charts with Chromium, and the one at {path} does not run "
-                f"(`{path} --headless --version` fails): reinstall it or point BROWSER_PATH at "
-                "another.")  # fmt: skip
+        return (f"The PDF draws its charts with Chromium, and the one at {literal(path)} does not "
+                f"run ({code(f'{path} --headless --version')} fails): reinstall it or point "
+                "BROWSER_PATH at another.")  # fmt: skip
     return ""
 
 

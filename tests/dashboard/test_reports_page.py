@@ -9,12 +9,12 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import reports
+from dashboard import markdown_text, reports
 from dashboard.cli import cli
 from ingest import db
 from tests.dashboard.conftest import lake_of
 from tests.dashboard.report_setup import RANGE, contacts_by_channel
-from tests.dashboard.screen import ROOT
+from tests.dashboard.screen import ROOT, shown
 
 
 def test_reports_page_and_table_pages_offer_their_downloads(report_db, monkeypatch, sql):
@@ -127,6 +127,37 @@ def test_pdf_button_is_off_with_a_chromium_that_does_not_run(report_db, monkeypa
     assert not at.exception, [e.message for e in at.exception]
     disabled = {b.key: b.proto.disabled for b in at.get("download_button")}
     assert disabled["report-pdf"] and not disabled["report-html"]
-    said = [c.value for c in at.caption]
+    said = [shown(c.value) for c in at.caption]
     assert any(f"the one at {broken} does not run" in c for c in said), said
     assert not reports.pdf_available()
+
+
+def test_a_chromium_path_in_the_pdf_caption_is_shown_as_given(report_db, monkeypatch, tmp_path):
+    """BROWSER_PATH went into the caption's markdown as it was: a folder "*beta*" showed "beta"
+    in italics, "__x__" in bold. The path is shown as given, in the command too."""
+    broken = tmp_path / "__x__" / "*beta*" / "chromium"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("#!/bin/sh\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setenv("REFSCOPE_DB", str(report_db))
+    monkeypatch.setenv("BROWSER_PATH", str(broken))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    (caption,) = [c.value for c in at.caption if "does not run" in c.value]
+    assert shown(caption) == (
+        f"The PDF draws its charts with Chromium, and the one at {broken} does not run "
+        f"(`{broken} --headless --version` fails): reinstall it or point BROWSER_PATH at "
+        "another."
+    )
+    assert f"the one at {broken}" not in caption, caption  # its * and _ escaped
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [("/opt/chrome", "`/opt/chrome`"), ("/opt/a`b", "``/opt/a`b``"), ("`x", "`` `x ``")],
+    ids=["plain", "backtick-inside", "backtick-first"],
+)
+def test_a_code_span_holds_its_text_as_given(text, span):
+    assert markdown_text.code(text) == span
