@@ -333,15 +333,9 @@ def kpi_texts(k: Kpi) -> list[str]:
 
 
 def kpi_table(report: Report) -> pd.DataFrame:
-    """The KPIs as text, as the report prints them."""
-    return pd.DataFrame(
-        {
-            "Metric": [k.label for k in report.kpis],
-            "This period": [format_value(k.value, k.kind) for k in report.kpis],
-            "Previous period": [format_value(k.previous, k.kind) for k in report.kpis],
-            "Change": [format_change(k) for k in report.kpis],
-        }
-    )
+    """The KPIs as text, as the report prints them (kpi_texts)."""
+    columns = ["Metric", "This period", "Previous period", "Change"]
+    return pd.DataFrame([kpi_texts(k) for k in report.kpis], columns=columns)
 
 
 def kpi_frame(report: Report) -> pd.DataFrame:
