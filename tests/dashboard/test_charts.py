@@ -249,6 +249,28 @@ def test_comments_funnel_gives_each_stage_as_a_share_of_the_comments():
     assert funnel.textinfo == "value+percent initial"
 
 
+def test_comments_funnel_hovers_round_a_share_as_the_report_does():
+    """The default hover wrote each stage's shares with Plotly's own format, which rounds the
+    binary double: 23 conversations of 80 comments, 28.75%, showed 28.7% where the report's
+    "Share of comments" (and every view's rate) is 28.8%."""
+    df = pd.DataFrame({"comments": [80], "private_replies": [40], "conversations": [23]})
+    (funnel,) = charts.comments_funnel(df).data
+    assert "percent" not in funnel.hovertemplate, funnel.hovertemplate
+    assert funnel.hovertemplate == (
+        "%{y}: %{x:,}<br>%{customdata[0]} of initial<br>%{customdata[1]} of previous<br>"
+        "%{customdata[2]} of total<extra></extra>"
+    )
+    assert [list(row) for row in funnel.customdata] == [
+        ["100.0%", "100.0%", "55.9%"],
+        ["50.0%", "50.0%", "28.0%"],
+        ["28.8%", "57.5%", "16.1%"],
+    ]
+    (none,) = charts.comments_funnel(df.assign(comments=[0], private_replies=[0])).data
+    assert [list(row) for row in none.customdata] == [["—", "—", "0.0%"]] * 2 + [
+        ["—", "—", "100.0%"]
+    ]
+
+
 def test_the_ads_report_charts_cost_when_the_only_spending_ads_brought_no_contact():
     df = pd.DataFrame(
         {
