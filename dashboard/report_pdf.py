@@ -28,6 +28,7 @@ from ingest.errors import RefscopeError
 
 CHART_PX = (1000, 420)  # layout pixels; rendered at 2x so print stays sharp
 CHART_TIMEOUT = 60.0  # seconds per chart before kaleido gives up
+DRAW_TRIES = 3  # of a chart whose page had not loaded kaleido's script yet (see drawn)
 PAGE_WIDTH_MM = 180  # A4 minus 15 mm margins
 PDF_MAX_ROWS = 40  # a longer table (a daily one over months) is the XLSX report's job
 # A longer text (a ref may hold 2,083 characters) is cut in the middle: wrapped in its column,
@@ -70,6 +71,13 @@ def _runs(path: str, mtime_ns: int) -> bool:
 
 def chart_pngs(figures: list[go.Figure]) -> list[bytes]:
     """PNG bytes of each figure, all through one headless Chromium."""
+    width, height = CHART_PX
+    return drawn(figures, {"format": "png", "width": width, "height": height, "scale": 2})
+
+
+def drawn(figures: list[go.Figure], opts: dict[str, Any]) -> list[bytes]:
+    """Each figure as plotly.js draws it in one headless Chromium (kaleido), in the format of
+    opts ("png", "svg", or "json": the figure with every default plotly.js filled in)."""
     if not figures:
         return []
     path = chromium_path()
@@ -86,18 +94,28 @@ def chart_pngs(figures: list[go.Figure]) -> list[bytes]:
         )
     import kaleido  # only PDFs with charts need it
     from choreographer import errors as browser  # kaleido's driver of the Chromium
+    from kaleido.errors import JavascriptError
 
-    width, height = CHART_PX
-    opts = {"format": "png", "width": width, "height": height, "scale": 2}
+    async def draw(k: Any, fig: go.Figure) -> bytes:
+        # kaleido 1.5 may run a fresh Chromium's first chart before its page's script has
+        # loaded (seen under load: "kaleido_scopes is not defined"); it loads the tab again
+        # after a failed chart, and the chart is drawn then.
+        for attempt in range(1, DRAW_TRIES + 1):
+            try:
+                return bytes(await k.calc_fig(fig, opts=opts))
+            except JavascriptError as e:
+                if "kaleido_scopes is not defined" not in str(e) or attempt == DRAW_TRIES:
+                    raise
+        raise AssertionError("unreachable")
 
     async def render() -> list[bytes]:
         # One browser per report: a failed start raises here (kaleido's shared sync server
         # would wait forever instead).
         async with kaleido.Kaleido(path=path, mathjax=False, timeout=CHART_TIMEOUT) as k:
-            return [await k.calc_fig(fig, opts=opts) for fig in figures]
+            return [await draw(k, fig) for fig in figures]
 
     try:
-        pngs: list[bytes] = _run_in_thread(render)
+        images: list[bytes] = _run_in_thread(render)
     except (browser.BrowserFailedError, browser.BrowserClosedError, browser.BrowserDepsError) as e:
         # A broken install or a file that is no Chromium: one line for a cron job's mail.
         raise ChromiumMissingError(
@@ -106,7 +124,7 @@ def chart_pngs(figures: list[go.Figure]) -> list[bytes]:
             "--version` runs, or point BROWSER_PATH at another; HTML and XLSX reports need no "
             "browser"
         ) from e
-    return pngs
+    return images
 
 
 def _run_in_thread(make: Any) -> Any:

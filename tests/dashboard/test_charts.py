@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import math
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 import xlsxwriter
 
-from dashboard import charts, report_data, report_xlsx
+from dashboard import charts, report_data, report_pdf, report_xlsx
 from dashboard.charts import CHANNEL_COLORS
 from dashboard.chromium import chromium_path
 from ingest.attribute import CHANNELS
@@ -51,9 +53,14 @@ def test_one_day_of_new_contacts_keeps_an_axis_of_days():
     tick a day."""
     df = pd.DataFrame({"day": [D2], "channel": ["qr_code"], "contacts": [5]})
     start = D2 - dt.timedelta(days=6)
-    for span, first in (((), D2), ((start, D2), start)):
-        fig = charts.new_contacts_by_day_bar(df, *span)
-        axis = fig.full_figure_for_development(warn=False).layout.xaxis  # as plotly.js draws it
+    spans = (((), D2), ((start, D2), start))
+    figs = [charts.new_contacts_by_day_bar(df, *span) for span, _ in spans]
+    # As plotly.js draws them, in one Chromium as the PDF's charts (full_figure_for_development
+    # started one per figure, its page fetching MathJax from a CDN, and failed when kaleido ran
+    # the figure before its page had loaded: the PDF's drawing runs it again then).
+    drawn = report_pdf.drawn(figs, {"format": "json"})
+    for fig, full, (_, first) in zip(figs, drawn, spans, strict=True):
+        axis = go.Figure(json.loads(full), skip_invalid=True).layout.xaxis
         assert axis.dtick == 86_400_000
         assert fig.data[0].width == 0.8 * 86_400_000  # a bar of most of a day, not a hairline
         assert [pd.Timestamp(x) for x in axis.range] == [

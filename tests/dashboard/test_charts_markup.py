@@ -5,14 +5,13 @@ tick labels read from the SVG."""
 
 from __future__ import annotations
 
-import asyncio
 import xml.etree.ElementTree as ET
 
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashboard import charts
+from dashboard import charts, report_pdf
 from dashboard.chromium import chromium_path
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="plotly.js draws in Chromium")
@@ -26,14 +25,9 @@ URI = "https://acme.example/?q=<sup>2</sup>"
 
 
 def drawn(figs: list[go.Figure]) -> list[ET.Element]:
-    """Each figure as plotly.js draws it: its SVG."""
-    import kaleido
-
-    async def render() -> list[bytes]:
-        async with kaleido.Kaleido(path=chromium_path(), mathjax=False) as k:
-            return [await k.calc_fig(fig, opts={"format": "svg"}) for fig in figs]
-
-    return [ET.fromstring(svg) for svg in asyncio.run(render())]
+    """Each figure as plotly.js draws it: its SVG, drawn as the PDF's charts are (a chart kaleido
+    ran before its page had loaded is drawn again)."""
+    return [ET.fromstring(svg) for svg in report_pdf.drawn(figs, {"format": "svg"})]
 
 
 def ticks(svg: ET.Element, axis: str) -> list[str]:
