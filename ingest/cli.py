@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from . import db, discovery, lake, pipeline, preflight
 from .cli_links import links, pages
@@ -23,6 +22,7 @@ from .cli_retention import forget, prune
 from .cli_stop import Stop, keep_on_sighup, stop_on_signals
 from .errors import DatabaseError, RefscopeError, SourceError
 from .summary import print_summary, print_warnings
+from .terminal import say
 from .wording import counted, shown
 
 
@@ -44,18 +44,19 @@ def os_error_message(exc: OSError) -> str:
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
-        except RefscopeError as exc:
-            raise click.ClickException(shown(one_line(str(exc)))) from exc
+            try:
+                return super().invoke(ctx)
+            except RefscopeError as exc:
+                raise click.ClickException(one_line(str(exc))) from exc
+            except BrokenPipeError:
+                raise  # the reader went away (`| head`): nothing to tell it
+            except OSError as exc:
+                # A folder it may not create, a file it may not write: one line, no traceback.
+                raise click.ClickException(one_line(os_error_message(exc))) from exc
         except click.ClickException as exc:
             # A file name, a URL, a value from the data: an ESC in it must not drive the terminal.
             exc.message = "\n".join(map(shown, exc.message.split("\n")))  # type: ignore[misc]
             raise
-        except BrokenPipeError:
-            raise  # the reader went away (`| head`): nothing to tell it
-        except OSError as exc:
-            # A folder it may not create, a file it may not write: one line, no traceback.
-            raise click.ClickException(shown(one_line(os_error_message(exc)))) from exc
 
 
 @click.group(cls=_Group)
@@ -174,11 +175,9 @@ def _follow(
     match nothing yet) and a database that cannot be opened for a reason other than a lock."""
     errors = err_console or console
     _follow_preflight(paths, db_file)
-    console.print(  # a glob's [a-z] is no markup; escaping would double a last backslash
-        f"following {shown(', '.join(paths))} every {interval:g} s (Ctrl-C stops)",
-        markup=False,
-        soft_wrap=True,
-    )
+    # A glob's [a-z] is no markup; escaping would double a last backslash.
+    say(console, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
+        markup=False, soft_wrap=True)  # fmt: skip
     failing: str | None = None  # the error of the last cycle, said once while it lasts
     warned: list[str] = []  # the warnings of the last cycle, likewise
     stop = Stop()
@@ -197,11 +196,8 @@ def _follow(
                 # A reader holding the database, a .gz still being written, a file rotated
                 # away between listing and reading: the next cycle may well succeed.
                 if str(exc) != failing:
-                    errors.print(
-                        f"[red]error:[/] {escape(shown(one_line(str(exc))))} "
-                        f"(trying again every {interval:g} s)",
-                        soft_wrap=True,
-                    )
+                    say(errors, "[red]error:[/] {} (trying again every {:g} s)",
+                        one_line(str(exc)), interval, soft_wrap=True)  # fmt: skip
                 failing = str(exc)
             else:
                 if failing is not None:

@@ -18,6 +18,7 @@ from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
 from .errors import RefscopeError
 from .summary import print_summary, print_warnings
+from .terminal import say
 from .wording import counted, shown
 
 # The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
@@ -70,8 +71,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file
         ingest.stop()
     if result is None:
         # No markup: a URL's "[b]" is none, and escaping it would double a last backslash.
-        console.print(f"nothing new at {shown(fetch.safe_url(url))}", markup=False,
-                      soft_wrap=True)  # fmt: skip
+        say(console, "nothing new at {}", fetch.safe_url(url), markup=False, soft_wrap=True)
     else:
         result.warnings = [_SPOOL.sub(lambda _: fetch.safe_url(url), w) for w in result.warnings]
         print_summary(console, result)
@@ -111,7 +111,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
                 if console.is_terminal:
                     status.update(Text(f"pulling ad insights… {shown(why)}"))  # an answer's
                 else:
-                    click.echo(f"pull ads: {shown(why)}", err=True)
+                    say(None, "pull ads: {}", why, err=True)
 
             result = remote.pull_ads(
                 account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,

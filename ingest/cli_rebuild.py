@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from . import db
 from . import rebuild as rebuild_mod
@@ -15,7 +14,7 @@ from .cli_options import DB_OPTION
 from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
 from .summary import print_summary
-from .wording import shown
+from .terminal import say
 
 
 @click.command()
@@ -63,7 +62,7 @@ def rebuild(
             "--allow-missing to rebuild without their events"
         )
     if problem:
-        click.echo(f"left out (--allow-missing): {shown(problem)}", err=True)
+        say(None, "left out (--allow-missing): {}", problem, err=True)
     if not found.files:
         raise click.ClickException(f"nothing to read: {db_file} read no file that is still there; "
                                    "give the logs as PATH")  # fmt: skip
@@ -78,20 +77,17 @@ def rebuild(
         if not stop.is_set():
             raise
         bar.stop()
-        console.print(f"stopped: {escape(shown(str(out)))} is not written (a rebuild is whole "
-                      f"or nothing); {escape(shown(str(db_file)))} is unchanged",
-                      soft_wrap=True)  # fmt: skip
+        say(console, "stopped: {} is not written (a rebuild is whole or nothing); {} is "
+            "unchanged", out, db_file, soft_wrap=True)  # fmt: skip
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()
         bar.stop()
     print_summary(console, done.result)
-    db_name, out_name = escape(shown(str(db_file))), escape(shown(str(out)))  # "[old]" too
     carried = ", ".join(f"{t} {n:,}" for t, n in done.carried.items())
-    console.print(f"carried over from {db_name}: {carried}", soft_wrap=True)
+    say(console, "carried over from {}: {}", db_file, carried, soft_wrap=True)
     rows = ", ".join(f"{t} {done.before[t]:,} → {done.after[t]:,}" for t in done.before)
     console.print(f"rows before → after: {rows}", soft_wrap=True)
     console.print(f"message text {'kept' if done.keep_text else 'not kept'}", soft_wrap=True)
-    console.print(f"{db_name} is unchanged. Check {out_name}, then put it in its place (with "
-                  f"no refscope process running): mv {out_name} {db_name}",
-                  soft_wrap=True)  # fmt: skip
+    say(console, "{0} is unchanged. Check {1}, then put it in its place (with no refscope "
+        "process running): mv {1} {0}", db_file, out, soft_wrap=True)  # fmt: skip

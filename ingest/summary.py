@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from . import pipeline
+from .terminal import say
 from .wording import counted, shown
 
 
@@ -60,5 +60,4 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
 
 def print_warnings(console: Console, warnings: list[str]) -> None:
     for warning in warnings:
-        console.print(f"[yellow]warning:[/] {escape(shown(warning))}", highlight=False,
-                      soft_wrap=True)  # fmt: skip
+        say(console, "[yellow]warning:[/] {}", warning, highlight=False, soft_wrap=True)
