@@ -19,7 +19,7 @@ from dashboard.read_retry import read_retried
 from ingest import db, lake
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
-from ingest.cli_options import check_day, page_ids
+from ingest.cli_options import check_day, lake_folder, page_ids
 
 __all__ = ["cli", "main"]
 
@@ -52,7 +52,7 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Default: refscope-report-<from>-<to>.<format>.")  # fmt: skip
 @DB_OPTION
-@click.option("--lake", "lake_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--lake", "lake_dir", type=click.Path(file_okay=False), callback=lake_folder,
               help="Read the Parquet lake written by `ingest --lake` instead of a database "
                    "(as `dashboard --lake`).")  # fmt: skip
 def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from . import db, discovery, lake, pipeline, preflight
 from .cli_links import links, pages
-from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_option
+from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_folder, lake_option
 from .cli_progress import ReadBar
 from .cli_pull import pull
 from .cli_rebuild import rebuild
@@ -294,7 +294,8 @@ def demo_data(
 @click.option(
     "--lake",
     "lake_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
+    callback=lake_folder,
     help="Read the Parquet lake written by `ingest --lake` instead of a database.",
 )
 def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> None:

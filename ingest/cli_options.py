@@ -38,12 +38,13 @@ DB_OPTION = click.option(
 def lake_option(help: str) -> Callable[[F], F]:
     """--lake DIR (or REFSCOPE_LAKE): the Parquet lake `ingest --lake` keeps."""
     return click.option("--lake", "lake_dir", envvar="REFSCOPE_LAKE", help=help,
-                        type=click.Path(file_okay=False), callback=_lake_folder)  # fmt: skip
+                        type=click.Path(file_okay=False), callback=lake_folder)  # fmt: skip
 
 
-def _lake_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+def lake_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     """An empty --lake (`--lake "$LAKE"` with LAKE unset) was the current folder: the lake's
-    folders and files were written, and its old partitions removed, wherever it ran."""
+    folders and files were written, and its old partitions removed, wherever it ran. Checked for
+    each --lake, written or read: DuckDB reads the lake's files by a path of its own."""
     if value is None:
         return None
     if not value.strip():

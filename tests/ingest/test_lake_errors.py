@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,26 @@ def test_a_lake_path_with_a_backslash_is_refused_before_the_run(tmp_path: Path) 
     ), res.output
     assert not db_file.exists() and list(other.iterdir()) == []
     assert not (tmp_path / "lake\\").exists()
+
+
+@pytest.mark.parametrize("command", ["dashboard", "report"])
+def test_reading_a_lake_at_a_path_with_a_backslash_is_refused_as_ingest_refuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """`ingest --lake` refuses a backslash, which DuckDB reads as a folder separator; `dashboard
+    --lake` started Streamlit on it (every page then failed, the Parquet files not found under
+    `my/lake/`) and `report --lake` ended in a traceback. Both now refuse it, saying why."""
+    from dashboard.cli import cli
+
+    lake_dir = tmp_path / "my\\lake"
+    pipeline.run([str(_log(tmp_path))], tmp_path / "refscope.duckdb", lake_dir=tmp_path / "l")
+    (tmp_path / "l").rename(lake_dir)
+    started: list[list[str]] = []
+    monkeypatch.setattr(os, "execve", lambda _path, args, _env: started.append(args))
+    args = {"dashboard": ["--port", "1"], "report": ["--out", str(tmp_path / "r.html")]}[command]
+    res = CliRunner().invoke(cli, [command, "--lake", str(lake_dir), *args])
+    assert res.exit_code == 2, (res.output, res.exception)
+    words = " ".join(res.output.split())
+    why = "a backslash in the lake's path: DuckDB reads it as a folder separator"
+    assert f"{lake_dir}: {why}; give a path without one" in words, words
+    assert started == [] and not (tmp_path / "r.html").exists()
