@@ -18,7 +18,7 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -57,6 +57,11 @@ HIVE_TYPES = "{'page_id': VARCHAR, 'date': DATE}"
 FORMAT = 3
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # a partition column that is NULL
 WIDE = ("HUGEINT", "UHUGEINT")  # integer types Parquet cannot hold: written as VARCHAR
+# A page id is a number of some 15 digits: one longer than this (a broken or hostile log) is no
+# page's, and as a partition's folder name (`page_id=` and the id percent-encoded, up to 3
+# bytes a byte) it passed the file system's 255 bytes. The ingest rejects it; a row an earlier
+# version stored with one is left out of the lake, said, rather than failing every sync.
+MAX_PAGE_ID_BYTES = 80
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,18 @@ class SyncResult:
     written: int  # partitions (re)written
     removed: int  # partitions deleted (their rows are gone from the database)
     unchanged: int
+    left_out: dict[str, int] = field(default_factory=dict)  # table → rows of too long a page id
 
     def line(self) -> str:
         """The sync as the commands report it."""
-        return (f"lake: {counted(self.written, 'partition')} written, {self.removed:,} removed, "
+        line = (f"lake: {counted(self.written, 'partition')} written, {self.removed:,} removed, "
                 f"{self.unchanged:,} unchanged")  # fmt: skip
+        if self.left_out:
+            rows = ", ".join(counted(n, f"{table} row") for table, n in self.left_out.items())
+            line += (f"; left out of the lake: {rows} with a page id longer than "
+                     f"{MAX_PAGE_ID_BYTES} bytes (no page's: stored by an earlier version; no "
+                     "folder name holds it)")  # fmt: skip
+        return line
 
 
 def is_stale(lake: Path, db_file: Path) -> bool:
@@ -115,8 +127,11 @@ def _read_manifest(path: Path) -> dict:
 Part = tuple[str | None, dt.date]  # a partition's page_id and date, as values
 
 
-def _fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[Part, str]]:
-    """Per partition (by its folder name): its values and a fingerprint of its rows.
+def _fingerprints(
+    con: duckdb.DuckDBPyConnection, table: str
+) -> tuple[dict[str, tuple[Part, str]], int]:
+    """Per partition (by its folder name): its values and a fingerprint of its rows; and the
+    rows left out, those of a page id longer than MAX_PAGE_ID_BYTES.
 
     Each row's hash is hashed again: a row's hash is its last column's XORed in, so rows whose
     last column changed alike (two events' run_id after a rebuild; any table's last column)
@@ -124,10 +139,15 @@ def _fingerprints(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple
     ts, page = PARTITIONED[table]
     rows = con.execute(
         f"""SELECT {page} AS page_id, CAST(t.{ts} AS DATE) AS date,
-                   count(*) || ':' || bit_xor(hash(hash(t))) AS fp
+                   count(*) || ':' || bit_xor(hash(hash(t))) AS fp, count(*) AS n
             FROM {table} t GROUP BY ALL"""
     ).fetchall()
-    return {_part(p, d): ((p, d), fp) for p, d, fp in rows}
+    too_long = [n for p, _, _, n in rows if p is not None and len(p.encode()) > MAX_PAGE_ID_BYTES]
+    return {
+        _part(p, d): ((p, d), fp)
+        for p, d, fp, _ in rows
+        if p is None or len(p.encode()) <= MAX_PAGE_ID_BYTES
+    }, sum(too_long)
 
 
 def _part(page_id: object, date: object) -> str:
@@ -177,8 +197,11 @@ def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     same_format = old.get("_format") == FORMAT
     new: dict[str, object] = {"_format": FORMAT, "_database": _identity(_db_file(con))}
     written = removed = unchanged = 0
+    left_out: dict[str, int] = {}
     for table in PARTITIONED:
-        current = _fingerprints(con, table)
+        current, too_long = _fingerprints(con, table)
+        if too_long:
+            left_out[table] = too_long
         before = old.get(table, {})
         # A partition whose file is gone from disk (deleted by hand) is written again, its
         # fingerprint in the manifest notwithstanding: else it stayed missing for good.
@@ -214,7 +237,7 @@ def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
         os.replace(tmp_manifest, manifest_path)
     finally:
         tmp_manifest.unlink(missing_ok=True)
-    return SyncResult(written, removed, unchanged)
+    return SyncResult(written, removed, unchanged, left_out)
 
 
 def _as_written(con: duckdb.DuckDBPyConnection, table: str) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import attribute, copies, db, echoes, insight_lines, lines, reasons, stage
+from .lake import MAX_PAGE_ID_BYTES
 from .lines import Reject
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
@@ -107,10 +108,7 @@ QUALIFY row_number() OVER (PARTITION BY k ORDER BY path) = 1
 """
 
 # Lines that yielded no event, or whose items were partly malformed: one reject row each.
-# A page id is a number of some 15 digits: one longer than this (a broken or hostile log) is no
-# page's, and as a Parquet lake's folder name (`page_id=` and the id percent-encoded, up to 3
-# bytes a byte) it passed the file system's 255 bytes: every sync of the lake failed after.
-MAX_PAGE_ID_BYTES = 80
+# A page id longer than MAX_PAGE_ID_BYTES (see there) is no page's, and no lake's folder name.
 _LONG_PAGE_IDS = f"""UPDATE rs_stage SET problem = 'page id longer than {MAX_PAGE_ID_BYTES} bytes'
 WHERE problem IS NULL AND strlen(page_id) > {MAX_PAGE_ID_BYTES}"""
 

@@ -36,3 +36,33 @@ def test_a_page_id_too_long_for_a_folder_name_is_rejected_and_the_lake_synced(
     again = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path), "--lake", str(lake_dir)])
     assert again.exit_code == 0, again.output
     assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == rejects  # not again
+
+
+def test_rows_an_earlier_version_stored_with_a_page_id_too_long_are_left_out_of_the_lake(
+    runner: CliRunner, tmp_path: Path, db_path: Path, execute
+) -> None:
+    """A database holding such rows (stored before they were rejected) failed every sync:
+    `File name too long`, and "the next sync brings the lake in line", which it never did. The
+    lake is written without them, and says how many it left out and why."""
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [
+        f.delivery(f.message(psid="7001", ts=f.T0)),
+        {"object": "refscope_click", "ts": f.T0 + 2, "ref": "flyer", "page": "acmebakery"},
+    ])  # fmt: skip
+    assert runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)]).exit_code == 0
+    execute("""INSERT INTO events SELECT * REPLACE (repeat('1', 300) AS page_id,
+                                                   event_key + 1 AS event_key) FROM events""")
+    execute("""INSERT INTO clicks SELECT * REPLACE (repeat('é', 90) AS page,
+                                                   click_key + 1 AS click_key) FROM clicks""")
+    lake_dir = tmp_path / "lake"
+    res = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path), "--lake", str(lake_dir)])
+    assert res.exit_code == 0, res.output
+    words = " ".join(res.output.split())
+    assert (
+        "left out of the lake: 1 events row, 1 clicks row with a page id longer than 80 bytes "
+        "(no page's: stored by an earlier version; no folder name holds it)"
+    ) in words, words
+    assert (lake_dir / lake.MANIFEST).exists()
+    events = sorted(p.parent.name for p in (lake_dir / "events").glob("*/*"))
+    assert events == ["page_id=" + f.PAGE_ID], events
+    clicks = sorted(p.parent.name for p in (lake_dir / "clicks").glob("*/*"))
+    assert clicks == ["page_id=acmebakery"], clicks
