@@ -96,14 +96,7 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
         elif p.is_file():
             found.add(p)
         elif glob.has_magic(spec):
-            # Each match is read as if named on its own: a folder for its logs, as when the
-            # shell expands the glob (quoted, as --follow needs, its folders were left out).
-            files: set[Path] = set()
-            for m in map(Path, _glob(spec)):
-                files.update(_logs_below(m) if m.is_dir() else [m] if m.is_file() else [])
-            if not files:
-                raise SourceError(f"no files match {spec!r}")
-            found.update(files)
+            found.update(_globbed(spec, warnings))
         elif p.exists():
             raise SourceError(f"{spec}: not a regular file or directory")
         else:
@@ -134,6 +127,29 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
             raise SourceError(f"{f}: permission denied")
     # Resolved before deduplicating: two spellings (or a symlink) of one file read it once.
     return sorted({f.resolve() for f in found}, key=str)
+
+
+def _globbed(spec: str, warnings: list[str] | None) -> set[Path]:
+    """The logs a glob names. A folder it matches is read for its logs (quoted, as --follow
+    needs, its folders were left out); a file, when it has a log name or the glob spells its
+    name out (`'logs/*/webhooks.ndjson.1'`): a wildcard in the name (`'logs/**'`) picks logs as
+    a folder does, where it read a `tracked-links.csv` beside them as a log, each line a reject."""
+    files: set[Path] = set()
+    others: list[str] = []
+    by_name = glob.has_magic(os.path.basename(spec))
+    lakes: dict[Path, bool] = {}
+    for m in map(Path, _glob(spec)):
+        if m.is_dir():
+            files.update(_logs_below(m, others))
+        elif m.is_file() and by_name and not is_log_name(m.name) and not _lake_of(m, lakes):
+            others.append(os.path.abspath(m))  # a lake's file is said as such by discover
+        elif m.is_file():
+            files.add(m)
+    if not files and not others:
+        raise SourceError(f"no files match {spec!r}")
+    if not files and warnings is not None:
+        warnings.append(_none_read(spec, others, "a glob's wildcard, as a folder, picks"))
+    return files
 
 
 def _glob(spec: str) -> list[str]:
@@ -191,12 +207,14 @@ def _unlisted(exc: OSError) -> None:
         _unreadable_dir(exc)
 
 
-def _none_read(spec: str, others: list[str]) -> str:
-    names = sorted(others)
+def _none_read(spec: str, others: list[str], rule: str = "a folder is read for") -> str:
+    """others: the paths of the files left out (a glob may reach one twice: `'logs/**'` matches
+    each file and the folders above it), said by their names."""
+    names = sorted(os.path.basename(p) for p in set(others))
     shown = ", ".join(names[:3]) + (", …" if len(names) > 3 else "")
     return (
         f"{spec}: no file is read by its name ({len(names):,} left out: {shown}): "
-        f"a folder is read for {', '.join('*' + s for s in LOG_SUFFIXES)} and their .gz; "
+        f"{rule} {', '.join('*' + s for s in LOG_SUFFIXES)} and their .gz; "
         "give such a file as a PATH to read it"
     )
 
@@ -218,6 +236,7 @@ def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         files = [f for f in files if not f.startswith(".")]
         found.update(Path(dirpath, f) for f in files if is_log_name(f))
-        if others is not None:
-            others.extend(f for f in files if not is_log_name(f))
+        if others is not None:  # paths: a glob's folders may overlap
+            others.extend(os.path.abspath(os.path.join(dirpath, f)) for f in files
+                          if not is_log_name(f))  # fmt: skip
     return found

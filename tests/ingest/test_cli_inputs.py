@@ -212,3 +212,44 @@ def test_a_file_name_that_is_not_utf8_is_read_and_found_again(
     ]
     again = runner.invoke(cli, ["ingest", str(log_dir), "--db", str(db_path)])
     assert again.exit_code == 0 and "nothing new to read in 2 files" in again.output
+
+
+@pytest.mark.parametrize("pattern", ["**", "*/*", "*/**"], ids=["recursive", "star", "below"])
+def test_a_glob_over_a_folder_reads_its_logs_not_the_other_files_it_matches(
+    runner: CliRunner, db_path: Path, query: Query, tmp_path: Path, pattern: str
+) -> None:
+    """`refscope ingest 'data/demo/**'` read `tracked-links.csv` (and any other file the glob
+    matched) as a log: each of its lines a reject. A glob matching any name reads the logs among
+    its matches, as the folder itself is read; the others are left out."""
+    demo = tmp_path / "demo"
+    f.write_ndjson(demo / "day" / "webhooks.ndjson", [f.delivery(f.message(psid="u1", ts=T0))])
+    (demo / "day" / "tracked-links.csv").write_text("page,ref,channel\nacmebakery,flyer,qr\n")
+    (demo / "day" / "notes.txt").write_text("not a log\n")
+    result = runner.invoke(cli, ["ingest", f"{demo}/{pattern}", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    assert query("SELECT psid FROM events") == [("u1",)]
+    assert query("SELECT count(*) FROM ingest_files") == [(1,)]
+    assert "warning" not in result.output
+
+
+def test_a_glob_spelling_out_a_name_reads_it_and_one_matching_no_log_name_says_so(
+    runner: CliRunner, db_path: Path, query: Query, tmp_path: Path
+) -> None:
+    """A file whose name the glob spells out (`'logs/*/webhooks.ndjson.1'`) is read as named;
+    a glob whose wildcard matched only other names says what it left out, as a folder does."""
+    logs = tmp_path / "logs"
+    f.write_ndjson(logs / "a" / "webhooks.ndjson.1", [f.delivery(f.message(psid="u1", ts=T0))])
+    (logs / "a" / "tracked-links.csv").write_text("page,ref,channel\nacmebakery,flyer,qr\n")
+    result = runner.invoke(cli, ["ingest", f"{logs}/*/webhooks.ndjson.1", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert query("SELECT psid FROM events") == [("u1",)]
+    spec = f"{logs}/*/*.csv"
+    result = runner.invoke(cli, ["ingest", spec, "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {spec}: no file is read by its name (1 left out: tracked-links.csv): a glob's "
+        "wildcard, as a folder, picks *.ndjson, *.jsonl, *.json and their .gz; give such a file "
+        "as a PATH to read it"
+    ) in _words(result), result.output
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
