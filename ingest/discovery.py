@@ -89,10 +89,13 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
         p = Path(spec)
         if p.is_dir():
             others: list[str] = []
-            logs = _logs_below(p, others)
+            skipped: list[str] = []
+            logs = _logs_below(p, others, skipped)
             found.update(logs)
-            if not logs and others and warnings is not None:
-                warnings.append(_none_read(spec, others))
+            if not logs and warnings is not None:
+                warnings += map(_lake_left_out, dict.fromkeys(skipped))
+                if others:
+                    warnings.append(_none_read(spec, others))
         elif p.is_file():
             found.add(p)
         elif glob.has_magic(spec):
@@ -117,7 +120,7 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
             warnings.append(f"{own[0]}: a Parquet lake's manifest, not a log: left out")
         else:
             # No count: --follow says a warning again only when it changes.
-            warnings.append(f"{home}: a Parquet lake, not logs: its files are left out")
+            warnings.append(_lake_left_out(str(home)))
     for f in found:
         if not f.exists():  # a symlink whose target is gone
             raise SourceError(f"{f}: no such file or directory (a broken symlink)")
@@ -136,19 +139,22 @@ def _globbed(spec: str, warnings: list[str] | None) -> set[Path]:
     a folder does, where it read a `tracked-links.csv` beside them as a log, each line a reject."""
     files: set[Path] = set()
     others: list[str] = []
+    skipped: list[str] = []  # lakes below a folder it matched
     by_name = glob.has_magic(os.path.basename(spec))
     lakes: dict[Path, bool] = {}
     for m in map(Path, _glob(spec)):
         if m.is_dir():
-            files.update(_logs_below(m, others))
+            files.update(_logs_below(m, others, skipped))
         elif m.is_file() and by_name and not is_log_name(m.name) and not _lake_of(m, lakes):
             others.append(os.path.abspath(m))  # a lake's file is said as such by discover
         elif m.is_file():
             files.add(m)
-    if not files and not others:
+    if not files and not others and not skipped:
         raise SourceError(f"no files match {spec!r}")
     if not files and warnings is not None:
-        warnings.append(_none_read(spec, others, "a glob's wildcard, as a folder, picks"))
+        warnings += map(_lake_left_out, dict.fromkeys(skipped))
+        if others:
+            warnings.append(_none_read(spec, others, "a glob's wildcard, as a folder, picks"))
     return files
 
 
@@ -219,16 +225,24 @@ def _none_read(spec: str, others: list[str], rule: str = "a folder is read for")
     )
 
 
-def _logs_below(folder: Path, others: list[str] | None = None) -> set[Path]:
+def _lake_left_out(home: str) -> str:
+    return f"{home}: a Parquet lake, not logs: its files are left out"
+
+
+def _logs_below(
+    folder: Path, others: list[str] | None = None, lakes: list[str] | None = None
+) -> set[Path]:
     """The log files below a folder. A linked folder (an archive on another disk) is read too,
     as a glob reads it; one reached again (a link back up the tree) is not walked twice. Dot
-    files and folders are left out; the names of other files go to others. A lake's own files
-    and table folders are not read."""
+    files and folders are left out; the paths of other files go to others. A lake's own files
+    and table folders are not read; its folder goes to lakes."""
     found: set[Path] = set()
     for dirpath, dirs, files in _walk_once(folder, _unreadable_dir):
         if MANIFEST in files and is_lake(Path(dirpath)):
             # Its own files and table folders are no logs; logs beside them (a lake written
             # into the logs' own folder, `--lake logs`) are read as anywhere else.
+            if lakes is not None:
+                lakes.append(os.path.abspath(dirpath))
             dirs[:] = [d for d in dirs if d not in PARTITIONED]
             files = [f for f in files if f not in _WHOLE_FILES]
         # Dot files and folders are not read, as a shell's `*` and a glob's `**` leave them out:

@@ -95,3 +95,26 @@ def test_a_lake_written_into_the_logs_folder_itself_hides_none_of_its_logs(
         [(logs / "a.ndjson").resolve(), later.resolve()], key=str
     )
     assert warnings == []
+
+
+def test_a_folder_holding_only_a_lake_says_so_rather_than_reading_nothing_silently(
+    runner, db_path: Path, tmp_path: Path
+) -> None:
+    """`refscope ingest data/lake` (the lake named for the logs) printed "nothing new to read in
+    0 files" alone, as if its logs were all read before; a glob over it (`'data/lake/*'`) said
+    it was a lake. A folder none of whose logs is read says so too, naming the lake (and a glob
+    matching such folders only said "no files match")."""
+    from ingest.cli import cli
+
+    logs = tmp_path / "logs"
+    log = f.write_ndjson(logs / "a.ndjson", [f.delivery(f.message(psid="7001", ts=f.T0))])
+    lake_dir = tmp_path / "data" / "lake"
+    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    for spec in (lake_dir, lake_dir.parent, f"{lake_dir.parent}/*"):
+        res = runner.invoke(cli, ["ingest", str(spec), "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        words = " ".join(res.output.split())
+        assert f"warning: {lake_dir}: a Parquet lake, not logs: its files are left out" in words
+        assert "nothing new to read in 0 files" in words
+    res = runner.invoke(cli, ["ingest", str(tmp_path), "--db", str(db_path)])  # logs beside it
+    assert res.exit_code == 0 and "warning" not in res.output, res.output
