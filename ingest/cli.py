@@ -222,7 +222,7 @@ def _follow(
 
 def _follow_preflight(paths: list[str], db_file: Path) -> None:
     for spec in paths:
-        if not glob.has_magic(spec) and not os.path.lexists(spec):
+        if (not glob.has_magic(spec) or discovery.is_url(spec)) and not os.path.lexists(spec):
             raise SourceError(discovery.missing(spec))
     try:
         # No wait for a lock, which passes anyway: waiting, it would start silently, and

@@ -69,9 +69,14 @@ def _unreadable_dir(exc: OSError) -> None:
     raise SourceError(f"{exc.filename}: cannot list the folder: {exc.strerror}") from exc
 
 
+def is_url(spec: str) -> bool:
+    """Whether a PATH is an HTTP URL: pulled, not ingested, and no glob for its query's `?`."""
+    return re.match(r"https?://", spec, re.IGNORECASE) is not None
+
+
 def missing(spec: str) -> str:
     """Why a PATH that names nothing on disk cannot be read; a URL is pulled, not ingested."""
-    if re.match(r"https?://", spec, re.IGNORECASE):
+    if is_url(spec):
         return f"{spec}: a URL, not a file or directory: read it with `refscope pull logs URL`"
     return f"{spec}: no such file or directory"
 
@@ -98,7 +103,7 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
                     warnings.append(_none_read(spec, others))
         elif p.is_file():
             found.add(p)
-        elif glob.has_magic(spec):
+        elif glob.has_magic(spec) and not is_url(spec):
             found.update(_globbed(spec, warnings))
         elif p.exists():
             raise SourceError(f"{spec}: not a regular file or directory")

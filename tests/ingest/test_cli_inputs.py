@@ -253,3 +253,21 @@ def test_a_glob_spelling_out_a_name_reads_it_and_one_matching_no_log_name_says_s
         "as a PATH to read it"
     ) in _words(result), result.output
     assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_a_url_with_a_query_string_given_to_ingest_points_to_pull_logs(
+    runner: CliRunner, db_path: Path
+) -> None:
+    """A signed URL (`?X-Amz-Signature=…`, as storage hands out exported logs) has a `?`, a
+    glob's wildcard: `ingest URL` said `no files match`, and `--follow` passed its check and
+    said it again every round. Both point to `refscope pull logs URL`, as for a URL without."""
+    from ingest import cli as cli_module
+    from ingest.errors import SourceError
+
+    url = "https://logs.example.com/webhooks.ndjson?X-Amz-Expires=300"
+    hint = "a URL, not a file or directory: read it with `refscope pull logs URL`"
+    res = runner.invoke(cli, ["ingest", url, "--db", str(db_path)])
+    assert res.exit_code == 1
+    assert f"Error: {url}: {hint}" in res.output, res.output
+    with pytest.raises(SourceError, match="read it with `refscope pull logs URL`"):
+        cli_module._follow_preflight([url], db_path)
