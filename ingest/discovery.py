@@ -74,10 +74,16 @@ def is_url(spec: str) -> bool:
     return re.match(r"https?://", spec, re.IGNORECASE) is not None
 
 
+# A URL's user info and its query (a password, a signature): not for a message.
+_URL_SECRETS = re.compile(r"(?<=://)[^/?#]*@|[?#].*", re.DOTALL)
+
+
 def missing(spec: str) -> str:
-    """Why a PATH that names nothing on disk cannot be read; a URL is pulled, not ingested."""
+    """Why a PATH that names nothing on disk cannot be read; a URL is pulled, not ingested (and
+    named without its user info and query, as `pull logs` names it)."""
     if is_url(spec):
-        return f"{spec}: a URL, not a file or directory: read it with `refscope pull logs URL`"
+        url = _URL_SECRETS.sub("", spec)
+        return f"{url}: a URL, not a file or directory: read it with `refscope pull logs URL`"
     return f"{spec}: no such file or directory"
 
 

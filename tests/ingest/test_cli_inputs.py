@@ -268,6 +268,26 @@ def test_a_url_with_a_query_string_given_to_ingest_points_to_pull_logs(
     hint = "a URL, not a file or directory: read it with `refscope pull logs URL`"
     res = runner.invoke(cli, ["ingest", url, "--db", str(db_path)])
     assert res.exit_code == 1
-    assert f"Error: {url}: {hint}" in res.output, res.output
+    assert f"Error: {url.split('?')[0]}: {hint}" in res.output, res.output
     with pytest.raises(SourceError, match="read it with `refscope pull logs URL`"):
         cli_module._follow_preflight([url], db_path)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://refscope:s3cret-pw@logs.example.com/webhooks.ndjson",
+     "https://logs.example.com/webhooks.ndjson?X-Amz-Signature=s3cret-pw#part"],
+    ids=["user-info", "query"],
+)  # fmt: skip
+def test_a_url_given_to_ingest_is_named_without_its_password_or_query(
+    runner: CliRunner, db_path: Path, url: str
+) -> None:
+    """The hint to use `pull logs` quoted the URL whole: a password or a signature went to the
+    terminal and to a cron job's log. It names the URL as `pull logs` names it in messages."""
+    res = runner.invoke(cli, ["ingest", url, "--db", str(db_path)])
+    assert res.exit_code == 1
+    assert "s3cret-pw" not in res.output, res.output
+    assert (
+        "Error: https://logs.example.com/webhooks.ndjson: a URL, not a file or directory: read "
+        "it with `refscope pull logs URL`"
+    ) in res.output, res.output
