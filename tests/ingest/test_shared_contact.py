@@ -12,6 +12,8 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from ingest import pipeline
+from ingest.cli import cli
 from ingest.privacy import Privacy, forgotten_hash
 from ingest.shared_contact import EMAIL_REMOVED, PHONE_REMOVED, removed, removed_sql
 from tests import factories as f
