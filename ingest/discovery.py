@@ -145,13 +145,15 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
 
 def _globbed(spec: str, warnings: list[str] | None) -> set[Path]:
     """The logs a glob names. A folder it matches is read for its logs (quoted, as --follow
-    needs, its folders were left out); a file, when it has a log name or the glob spells its
-    name out (`'logs/*/webhooks.ndjson.1'`): a wildcard in the name (`'logs/**'`) picks logs as
-    a folder does, where it read a `tracked-links.csv` beside them as a log, each line a reject."""
+    needs, its folders were left out). A file it matches is read, unless the glob's file name
+    is a bare `*` or `**` (`'logs/**'`, `'data/demo/*'`, "whatever is there"): that picks logs
+    by name as a folder does, where it read a `tracked-links.csv` beside them as a log, each
+    line a reject. A name the glob shapes (`'logs/webhooks.ndjson*'`, rotated logs included) is
+    the user's own choice of files, read as given."""
     files: set[Path] = set()
     others: list[str] = []
     skipped: list[str] = []  # lakes below a folder it matched
-    by_name = glob.has_magic(os.path.basename(spec))
+    by_name = os.path.basename(spec) in ("*", "**")
     lakes: dict[Path, bool] = {}
     for m in map(Path, _glob(spec)):
         if m.is_dir():

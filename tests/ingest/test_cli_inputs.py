@@ -233,18 +233,22 @@ def test_a_glob_over_a_folder_reads_its_logs_not_the_other_files_it_matches(
     assert "warning" not in result.output
 
 
-def test_a_glob_spelling_out_a_name_reads_it_and_one_matching_no_log_name_says_so(
+def test_a_glob_shaping_the_name_reads_what_it_matches_and_a_bare_star_says_what_it_left_out(
     runner: CliRunner, db_path: Path, query: Query, tmp_path: Path
 ) -> None:
-    """A file whose name the glob spells out (`'logs/*/webhooks.ndjson.1'`) is read as named;
-    a glob whose wildcard matched only other names says what it left out, as a folder does."""
+    """A glob whose file name is more than a bare wildcard is the user's choice of files:
+    `'logs/*/webhooks.ndjson*'` reads logrotate's `webhooks.ndjson.1` beside the live log. A
+    bare `*` that matched only other names says what it left out, as a folder does."""
     logs = tmp_path / "logs"
+    f.write_ndjson(logs / "a" / "webhooks.ndjson", [f.delivery(f.message(psid="u2", ts=T0 + 1))])
     f.write_ndjson(logs / "a" / "webhooks.ndjson.1", [f.delivery(f.message(psid="u1", ts=T0))])
-    (logs / "a" / "tracked-links.csv").write_text("page,ref,channel\nacmebakery,flyer,qr\n")
-    result = runner.invoke(cli, ["ingest", f"{logs}/*/webhooks.ndjson.1", "--db", str(db_path)])
+    (logs / "b" / "tracked-links.csv").parent.mkdir()
+    (logs / "b" / "tracked-links.csv").write_text("page,ref,channel\nacmebakery,flyer,qr\n")
+    result = runner.invoke(cli, ["ingest", f"{logs}/*/webhooks.ndjson*", "--db", str(db_path)])
     assert result.exit_code == 0, result.output
-    assert query("SELECT psid FROM events") == [("u1",)]
-    spec = f"{logs}/*/*.csv"
+    assert query("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u2",)]
+    assert query("SELECT count(*) FROM ingest_files") == [(2,)]
+    spec = f"{logs}/b/*"
     result = runner.invoke(cli, ["ingest", spec, "--db", str(db_path)])
     assert result.exit_code == 0, result.output
     assert (
@@ -253,41 +257,3 @@ def test_a_glob_spelling_out_a_name_reads_it_and_one_matching_no_log_name_says_s
         "as a PATH to read it"
     ) in _words(result), result.output
     assert query("SELECT count(*) FROM rejects") == [(0,)]
-
-
-def test_a_url_with_a_query_string_given_to_ingest_points_to_pull_logs(
-    runner: CliRunner, db_path: Path
-) -> None:
-    """A signed URL (`?X-Amz-Signature=…`, as storage hands out exported logs) has a `?`, a
-    glob's wildcard: `ingest URL` said `no files match`, and `--follow` passed its check and
-    said it again every round. Both point to `refscope pull logs URL`, as for a URL without."""
-    from ingest import cli as cli_module
-    from ingest.errors import SourceError
-
-    url = "https://logs.example.com/webhooks.ndjson?X-Amz-Expires=300"
-    hint = "a URL, not a file or directory: read it with `refscope pull logs URL`"
-    res = runner.invoke(cli, ["ingest", url, "--db", str(db_path)])
-    assert res.exit_code == 1
-    assert f"Error: {url.split('?')[0]}: {hint}" in res.output, res.output
-    with pytest.raises(SourceError, match="read it with `refscope pull logs URL`"):
-        cli_module._follow_preflight([url], db_path)
-
-
-@pytest.mark.parametrize(
-    "url",
-    ["https://refscope:s3cret-pw@logs.example.com/webhooks.ndjson",
-     "https://logs.example.com/webhooks.ndjson?X-Amz-Signature=s3cret-pw#part"],
-    ids=["user-info", "query"],
-)  # fmt: skip
-def test_a_url_given_to_ingest_is_named_without_its_password_or_query(
-    runner: CliRunner, db_path: Path, url: str
-) -> None:
-    """The hint to use `pull logs` quoted the URL whole: a password or a signature went to the
-    terminal and to a cron job's log. It names the URL as `pull logs` names it in messages."""
-    res = runner.invoke(cli, ["ingest", url, "--db", str(db_path)])
-    assert res.exit_code == 1
-    assert "s3cret-pw" not in res.output, res.output
-    assert (
-        "Error: https://logs.example.com/webhooks.ndjson: a URL, not a file or directory: read "
-        "it with `refscope pull logs URL`"
-    ) in res.output, res.output
