@@ -17,7 +17,6 @@ import numpy as np
 import pyarrow as pa
 
 from . import attribute, copies, db, echoes, insight_lines, lines, reasons, stage
-from .lake import MAX_PAGE_ID_BYTES
 from .lines import Reject
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
@@ -108,10 +107,6 @@ QUALIFY row_number() OVER (PARTITION BY k ORDER BY path) = 1
 """
 
 # Lines that yielded no event, or whose items were partly malformed: one reject row each.
-# A page id longer than MAX_PAGE_ID_BYTES (see there) is no page's, and no lake's folder name.
-_LONG_PAGE_IDS = f"""UPDATE rs_stage SET problem = 'page id longer than {MAX_PAGE_ID_BYTES} bytes'
-WHERE problem IS NULL AND strlen(page_id) > {MAX_PAGE_ID_BYTES}"""
-
 _TROUBLED_LINES = """
 WITH flagged AS (
     SELECT DISTINCT rid FROM rs_stage WHERE problem IS NOT NULL OR entry_gap
@@ -231,7 +226,6 @@ def _load_table(
         rare = con.execute(stage.RARE_FOUND).fetchone() or ()
         found = {m for m, hit in zip(stage.RARE_MARKERS, rare, strict=True) if hit}
         con.execute(stage.stage_sql(found, privacy.keep_text))
-        con.execute(_LONG_PAGE_IDS)
         if found.intersection(stage.BROKEN_LISTS_MARKERS):
             con.execute(stage.BROKEN_LISTS)
         con.execute(_OTHER_ITEMS)

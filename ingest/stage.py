@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import insight_lines
 from .comment_events import CHANGE_EVENTS, SAMPLE_CHANGE_EVENTS, SEND_EVENTS
+from .lake import MAX_PAGE_ID_BYTES
 from .shared_contact import removed_sql
 from .webhook import CLICK_EVENTS, ITEM_EVENTS
 
@@ -66,16 +67,25 @@ WHERE rid IN (
 BROKEN_LISTS_MARKERS = ('"standby"', '"changes"')
 
 
+# A page id longer than MAX_PAGE_ID_BYTES (see lake) is no page's, and no lake's folder name.
+# An item's own problem, if it has one, is the one said.
+_PROBLEM = f"""coalesce(problem, CASE WHEN strlen(page_id) > {MAX_PAGE_ID_BYTES}
+                               THEN 'page id longer than {MAX_PAGE_ID_BYTES} bytes' END)"""
+
+
 def stage_sql(found: set[str], keep_text: bool = True) -> str:
     """CREATE the batch's stage from the parts whose marker is in found (RARE_FOUND's).
 
-    Without keep_text the stage holds the texts' lengths only: a batch of long messages then
-    takes no memory for texts that are not stored. A quick reply's payload that is the
+    Every part's rows get the one problem all kinds share, a page id too long, as they are
+    staged. Without keep_text the stage holds the texts' lengths only: a batch of long messages
+    then takes no memory for texts that are not stored. A quick reply's payload that is the
     person's email address or phone number (shared_contact) goes with the text."""
     parts = [q for m, q in STAGE_PARTS if m is None or m in found]
     union = "\nUNION ALL BY NAME\n".join(f"({q})" for q in parts)
+    replaced = [f"{_PROBLEM} AS problem"]
     if not keep_text:
         payload = removed_sql("quick_reply_payload")
-        union = f"""SELECT * REPLACE (NULL::VARCHAR AS text, {payload} AS quick_reply_payload)
+        replaced += ["NULL::VARCHAR AS text", f"{payload} AS quick_reply_payload"]
+    return f"""CREATE OR REPLACE TEMP TABLE rs_stage AS
+SELECT * REPLACE ({", ".join(replaced)})
 FROM ({union})"""
-    return "CREATE OR REPLACE TEMP TABLE rs_stage AS\n" + union

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dashboard.cli import cli
-from ingest import lake
+from ingest import attribute, db, lake, lines, sources, stage, webhook
 from tests import factories as f
 from tests.conftest import Query
 
@@ -66,3 +66,56 @@ def test_rows_an_earlier_version_stored_with_a_page_id_too_long_are_left_out_of_
     assert events == ["page_id=" + f.PAGE_ID], events
     clicks = sorted(p.parent.name for p in (lake_dir / "clicks").glob("*/*"))
     assert clicks == ["page_id=acmebakery"], clicks
+
+
+def test_a_page_id_too_long_is_each_kinds_problem_as_it_is_staged(tmp_path: Path) -> None:
+    """The stage itself says so, for every kind of line (no pass over the stage after it): a
+    messaging item, a standby one, a feed change, a send log and a click; an item's own
+    problem is the one said."""
+    long_id = "9" * 81
+    comment = {
+        "field": "feed",
+        "value": {
+            "item": "comment",
+            "verb": "add",
+            "comment_id": "c_1",
+            "post_id": "p_1",
+            "created_time": f.T0 // 1000,
+        },
+    }
+    rows = [
+        f.delivery(f.message(psid="7001", ts=f.T0, page_id=long_id), page_id=long_id),
+        f.delivery(f.message(psid="7002", ts=f.T0, page_id=long_id), page_id=long_id,
+                   container="standby"),
+        {"object": "page", "entry": [{"id": long_id, "time": f.T0 // 1000,
+                                      "changes": [comment]}]},
+        {"object": "send_api", "page_id": long_id, "timestamp": f.T0,
+         "request": {"recipient": {"comment_id": "c_1"}},
+         "response": {"recipient_id": "7003", "message_id": "m_send_1"}},
+        {"object": "refscope_click", "ts": f.T0, "ref": "flyer", "page": long_id},
+        {"object": "refscope_click", "ts": "soon", "ref": "flyer", "page": long_id},
+        f.delivery(f.message(psid="7004", ts=f.T0)),
+    ]  # fmt: skip
+    data = "".join(f.line(r) + "\n" for r in rows).encode()
+    chunk = sources.Chunk(memoryview(data), 1, len(data), len(rows))
+    table, _ = lines.lines_table([(1, chunk)])
+    con = db.connect(tmp_path / "stage.duckdb")
+    try:
+        con.execute(webhook.MACROS)
+        attribute.install_macros(con)
+        with db.registered(con, "chunk", table):
+            con.execute(stage.RARE_LINES)
+            rare = con.execute(stage.RARE_FOUND).fetchone() or ()
+            found = {m for m, hit in zip(stage.RARE_MARKERS, rare, strict=True) if hit}
+            for keep_text in (True, False):
+                con.execute(stage.stage_sql(found, keep_text))
+                got = con.execute(
+                    "SELECT line_no, kind, problem FROM rs_stage ORDER BY line_no"
+                ).fetchall()
+                too_long = "page id longer than 80 bytes"
+                assert got == [(1, "message", too_long), (2, "message", too_long),
+                               (3, "comment", too_long), (4, "private_reply", too_long),
+                               (5, "click", too_long), (6, "click", "no valid timestamp"),
+                               (7, "message", None)]  # fmt: skip
+    finally:
+        con.close()
