@@ -42,17 +42,24 @@ def plan_files(
 
     A file whose size or mtime changed but not the bytes read (touched) gets its new ones
     recorded: left as they were, each later run read its fingerprint again."""
-    states, plans = file_states(con), []
-    touched: list[tuple[str, int, int]] = []
+    states = file_states(con)
+    plans: list[sources.Plan] = []
+    touched: list[sources.Touched] = []
     for path in paths:
         try:
-            plans.append(sources.plan(path, states.get(sources.path_key(path)), touched))
+            planned = sources.plan(path, states.get(sources.path_key(path)))
         except sources.ReplacedWhileRead as exc:
             gone.append(str(exc))
+            continue
+        if isinstance(planned, sources.Plan):
+            plans.append(planned)
+        elif planned is not None:
+            touched.append(planned)
     if touched:
         tbl = pa.Table.from_arrays(
-            [lines.texts([t[0] for t in touched]),
-             *(lines.ints([t[i] for t in touched], pa.int64()) for i in (1, 2))],
+            [lines.texts([t.key for t in touched]),
+             lines.ints([t.size for t in touched], pa.int64()),
+             lines.ints([t.mtime_ns for t in touched], pa.int64())],
             names=["path", "size", "mtime_ns"],
         )  # fmt: skip
         with db.transaction(con), db.registered(con, "rs_touched", tbl):
@@ -60,7 +67,7 @@ def plan_files(
                 """UPDATE ingest_files f SET size = t.size, mtime_ns = t.mtime_ns
                    FROM rs_touched t WHERE f.path = t.path"""
             )
-    return [p for p in plans if p is not None]
+    return plans
 
 
 def clear_rejects(con: duckdb.DuckDBPyConnection, fps: list[FileProgress]) -> None:

@@ -207,7 +207,7 @@ def _changed(path: Path, state: sources.FileState) -> bool:
         plan = sources.plan(path, state)
     except SourceError:
         return True
-    return plan is not None and plan.replaced
+    return isinstance(plan, sources.Plan) and plan.replaced
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

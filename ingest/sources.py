@@ -150,10 +150,19 @@ def prefix_hash(path: Path, n: int) -> str:
         raise SourceError(f"{path}: {exc.strerror}") from exc
 
 
-def plan(
-    path: Path, state: FileState | None, touched: list[tuple[str, int, int]] | None = None
-) -> Plan | None:
-    """Decide what to read from path: nothing (unchanged), the new bytes, or all of it.
+@dataclass(frozen=True)
+class Touched:
+    """A file with nothing to read whose size or mtime changed since it was recorded (touched,
+    or grown while a run read it): its new ones, for the next plan's quick check."""
+
+    key: str
+    size: int
+    mtime_ns: int
+
+
+def plan(path: Path, state: FileState | None) -> Plan | Touched | None:
+    """Decide what to read from path: nothing (unchanged, or only touched), the new bytes, or
+    all of it.
 
     A plain file that grew is read from where the last run stopped; one that shrank, or whose
     first bytes changed, was replaced and is read from the start (dedupe absorbs the overlap).
@@ -200,9 +209,7 @@ def plan(
     else:
         nothing_new = st.st_size == state.offset_done >= state.size
     if nothing_new:
-        if touched is not None:  # its new size and mtime, for the next plan's quick check
-            touched.append((path_key(path), st.st_size, st.st_mtime_ns))
-        return None
+        return Touched(path_key(path), st.st_size, st.st_mtime_ns)
     return Plan(path, st.st_size, st.st_mtime_ns, gz, state.offset_done, state.lines_done, False,
                 identity=identity)  # fmt: skip
 

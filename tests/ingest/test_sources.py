@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
+import os
 import zlib
 from pathlib import Path
 
@@ -277,3 +279,22 @@ def test_the_files_a_folder_leaves_out_are_named_in_order_across_its_subfolders(
         "y.ndjson.1, …): a folder is read for *.ndjson, *.jsonl, *.json and their .gz; give "
         "such a file as a PATH to read it"
     ]
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gz"])
+def test_a_touched_file_is_planned_as_touched_with_its_new_size_and_mtime(
+    tmp_path: Path, gz: bool
+) -> None:
+    """Nothing past what was read, its mtime changed: plan returns what to record (its key, size
+    and mtime), no Plan to read; with those recorded, the next plan returns None."""
+    data = b"one\ntwo\n"
+    path = tmp_path / ("log.ndjson.gz" if gz else "log.ndjson")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    size = path.stat().st_size
+    head = sources.fingerprint(path, size)
+    state = sources.FileState(size, path.stat().st_mtime_ns, head, len(data), 2)
+    assert sources.plan(path, state) is None
+    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    got = sources.plan(path, state)
+    assert got == sources.Touched(sources.path_key(path), size, 1_700_000_000_000_000_000)
+    assert sources.plan(path, dataclasses.replace(state, mtime_ns=got.mtime_ns)) is None
