@@ -66,17 +66,20 @@ def schema_sql() -> str:
     return resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-# What an older refscope stored and this one would not, made right at each writer's connect
-# (as schema.sql adds what is missing); each statement changes nothing the second time.
+# What an older refscope stored and this one would not, made right at a writer's connect (as
+# schema.sql adds what is missing), once: each changes nothing the second time, but scans
+# every event (or reject). How many a database has had is kept in the file itself, as the comment of
+# its `events` table (MIGRATED); a database made by this refscope needs none.
 # A quick reply's payload that is the person's email address or phone number was kept by older
 # refscopes where its text was not: on a message whose text was not kept (NULL, beside the
 # length it had) it is replaced as an ingest without --keep-text now stores it (shared_contact).
 _PAYLOAD = removed_sql("quick_reply_payload")
-MIGRATIONS = (
-    f"""UPDATE events SET quick_reply_payload = {_PAYLOAD}
+
+
+def migrate_event_contacts(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""UPDATE events SET quick_reply_payload = {_PAYLOAD}
         WHERE text IS NULL AND text_length IS NOT NULL AND quick_reply_payload IS NOT NULL
-          AND quick_reply_payload <> {_PAYLOAD}""",
-)
+          AND quick_reply_payload <> {_PAYLOAD}""")
 
 
 def migrate_reject_contacts(con: duckdb.DuckDBPyConnection) -> None:
@@ -97,6 +100,15 @@ def migrate_reject_contacts(con: duckdb.DuckDBPyConnection) -> None:
                if (new := contacts_beside_removed_texts(raw)) != raw]  # fmt: skip
     if changed:
         con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
+
+
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
+    migrate_event_contacts,
+    migrate_reject_contacts,
+)
+MIGRATED = "refscope migrations: {}"
+_MIGRATIONS_DONE = """SELECT comment FROM duckdb_tables()
+WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'events'"""
 
 
 def _config(read_only: bool) -> dict[str, str | bool | int | float | list[str]]:
@@ -170,11 +182,10 @@ def connect(
         # All tables or none: a process killed while creating them leaves no half schema.
         try:
             with transaction(con):
+                done = _migrations_done(con)  # before the schema: None for a new database
                 con.execute(schema_sql())
                 _check_columns(con, path)  # rolls the schema back out of another's database
-                for statement in MIGRATIONS:
-                    con.execute(statement)
-                migrate_reject_contacts(con)
+                migrate(con, done)
         except DatabaseError:
             con.close()
             raise
@@ -182,6 +193,27 @@ def connect(
             con.close()
             raise DatabaseError(f"{path}: cannot apply the schema: {exc}") from exc
     return con
+
+
+def _migrations_done(con: duckdb.DuckDBPyConnection) -> int | None:
+    """How many of MIGRATIONS the database has had (0 for one an older refscope wrote, which
+    kept no count); None when it has no `events` table yet."""
+    row = con.execute(_MIGRATIONS_DONE).fetchone()
+    if row is None:
+        return None
+    m = re.fullmatch(MIGRATED.format(r"(\d+)"), row[0] or "")
+    return int(m.group(1)) if m else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, done: int | None = 0) -> None:
+    """Run the MIGRATIONS after the first done of them (None: a new database, which has no
+    rows to make right) and record that all are done."""
+    if done is not None:
+        if done >= len(MIGRATIONS):
+            return
+        for migration in MIGRATIONS[done:]:
+            migration(con)
+    con.execute(f"COMMENT ON TABLE events IS '{MIGRATED.format(len(MIGRATIONS))}'")
 
 
 def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:

@@ -261,6 +261,8 @@ def carry(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection) -> dic
         kept = _copy(old, new, "events", KEPT)
         if kept:
             carried["events kept by a prune"] = kept
+            # As the old database stored them: made right here, as its next writer would have.
+            db.migrate(new)
     return carried
 
 

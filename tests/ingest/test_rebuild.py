@@ -11,11 +11,13 @@ import gzip
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
 import tests.factories as f
 from ingest import db, lake, pipeline
 from ingest import rebuild as rebuild_mod
+from ingest.shared_contact import EMAIL_REMOVED
 from tests.conftest import Query
 from tests.factories import DAY, MINUTE, T0
 from tests.ingest.graph_setup import FakeGraph, insight, pull
@@ -254,3 +256,27 @@ def test_a_day_and_ad_a_later_pull_left_out_stays_out_of_the_rebuilt_file(
     assert run_rebuild("--db", str(old), "--out", str(new)).exit_code == 0
     assert Query(new)(held) == Query(old)(held)
     assert Query(new).scalar("SELECT sum(spend) FROM ad_insights") == 30.0
+
+
+def test_events_a_prune_kept_are_carried_as_this_refscope_stores_them(tmp_path: Path) -> None:
+    """The old database as an older refscope left it (read, not written, by a rebuild): a kept
+    event's email payload beside a text not kept is replaced in the new file, as the old one's
+    next writer would have (the new file itself needs no migration)."""
+    log = f.write_ndjson(tmp_path / "a.ndjson", [
+        f.delivery(f.private_reply_echo("c_1", psid="u9", ts=T0)),
+        f.delivery(f.message("later", psid="u9", ts=T0 + 3 * DAY)),
+    ])  # fmt: skip
+    old = tmp_path / "old.duckdb"
+    pipeline.run([str(log)], old)
+    prune(old, (f.utc(T0) + dt.timedelta(days=1)).date())
+    con = duckdb.connect(str(old))
+    con.execute("UPDATE events SET quick_reply_payload = 'ann@example.com' WHERE ts < $t",
+                {"t": f.utc(T0 + DAY)})  # fmt: skip
+    con.execute("COMMENT ON TABLE events IS NULL")
+    con.close()
+    new = tmp_path / "new.duckdb"
+    res = run_rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert "events kept by a prune 1" in res.output
+    kept = Query(new)("SELECT kind, quick_reply_payload FROM events WHERE ts < ?", f.utc(T0 + DAY))
+    assert kept == [("message_echo", EMAIL_REMOVED)]

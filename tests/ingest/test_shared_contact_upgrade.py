@@ -41,6 +41,7 @@ def test_an_older_databases_email_or_phone_payloads_beside_no_text_are_replaced(
     first = f.T0
     con = duckdb.connect(str(db_path))
     con.execute("UPDATE events SET text = NULL WHERE ts > make_timestamp($t * 1000)", {"t": first})
+    con.execute("COMMENT ON TABLE events IS NULL")  # an older refscope counted no migrations
     con.close()
     assert query.scalar("SELECT count(*) FROM events WHERE quick_reply_payload LIKE '%@%.%'") > 1
 
@@ -73,8 +74,10 @@ def test_an_older_databases_rejected_lines_lose_an_email_or_phone_payload_beside
     pipeline.run([str(log)], db_path, keep_text=False)
     kept = f.write_ndjson(logs / "webhooks-b.ndjson", [line])
     pipeline.run([str(kept)], db_path, keep_text=True)
-    # As the older refscope kept them: the payloads as they came beside the removed texts.
+    # As the older refscope kept them: the payloads as they came beside the removed texts, and
+    # no count of migrations done.
     con = duckdb.connect(str(db_path))
+    con.execute("COMMENT ON TABLE events IS NULL")
     for shown, given in ((EMAIL_REMOVED, EMAIL), (PHONE_REMOVED, PHONE)):
         a, b = json.dumps(shown), json.dumps(given)  # and inside a body kept as a string:
         c, d = json.dumps(a)[1:-1], json.dumps(b)[1:-1]
@@ -95,3 +98,42 @@ def test_an_older_databases_rejected_lines_lose_an_email_or_phone_payload_beside
     assert PHONE not in body and json.dumps(PHONE_REMOVED) in json.loads(body)["body"]
     db.connect(db_path).close()  # a second open changes nothing
     assert dict(query("SELECT file, raw FROM rejects WHERE line_no = 1")) == got
+
+
+DONE = "refscope migrations: 2"  # db.MIGRATED: both migrations, done
+
+
+def _as_older_refscope_stored(db_path: Path, *, counted: bool) -> None:
+    """The tapped email's message without its text, its payload kept; counted: the database
+    says it has had its migrations (as one this refscope made does)."""
+    con = duckdb.connect(str(db_path))
+    con.execute("UPDATE events SET text = NULL, quick_reply_payload = $p", {"p": EMAIL})
+    if not counted:
+        con.execute("COMMENT ON TABLE events IS NULL")
+    con.close()
+
+
+def test_an_older_database_is_migrated_at_its_first_writers_connect_only(
+    ingest_lines: Any, db_path: Path, query: Query
+) -> None:
+    ingest_lines([tapped(EMAIL, 0)], keep_text=True)
+    _as_older_refscope_stored(db_path, counted=False)
+    db.connect(db_path).close()
+    assert query("SELECT quick_reply_payload FROM events") == [(EMAIL_REMOVED,)]
+    assert query("SELECT comment FROM duckdb_tables() WHERE table_name = 'events'") == [(DONE,)]
+    # Done once: the next connects scan no event for it (a row put back is left as it is).
+    _as_older_refscope_stored(db_path, counted=True)
+    db.connect(db_path).close()
+    assert query("SELECT quick_reply_payload FROM events") == [(EMAIL,)]
+
+
+def test_a_new_database_has_had_its_migrations(
+    ingest_lines: Any, db_path: Path, query: Query
+) -> None:
+    """Made by this refscope (db_path's connect): nothing an older one stored is in it, and no
+    connect scans its events for it."""
+    assert query("SELECT comment FROM duckdb_tables() WHERE table_name = 'events'") == [(DONE,)]
+    ingest_lines([tapped(EMAIL, 0)], keep_text=True)
+    _as_older_refscope_stored(db_path, counted=True)
+    db.connect(db_path).close()
+    assert query("SELECT quick_reply_payload FROM events") == [(EMAIL,)]
