@@ -207,14 +207,7 @@ def without_forgotten_texts(line: str) -> str:
     edits += [(m.start(), m.end(), _value(m.group(), key, parent, theirs(item), at in holders,
                                           texts.get(outer)))
               for m, key, parent, item, at, outer in values]  # fmt: skip
-    out: list[str] = []
-    done = 0
-    for start, end, new in sorted(edits):
-        out.append(line[done:start])
-        out.append(new)
-        done = end
-    out.append(line[done:])
-    return "".join(out)
+    return spliced(line, edits)
 
 
 def _bare(text: str, key: str | None, theirs: bool) -> str:
@@ -278,6 +271,11 @@ def contacts_beside_removed_texts(line: str) -> str:
     for m, text in nested:
         if (inner := contacts_beside_removed_texts(text)) != text:
             edits.append((m.start(), m.end(), json.dumps(inner, ensure_ascii=False)))
+    return spliced(line, edits)
+
+
+def spliced(line: str, edits: list[tuple[int, int, str]]) -> str:
+    """line with each (start, end, new) of edits, which do not overlap, put in."""
     out: list[str] = []
     done = 0
     for start, end, new in sorted(edits):

@@ -113,10 +113,9 @@ def test_reports_page_kpi_table_downloads_as_numbers(report_db, monkeypatch, sql
     assert all(isinstance(v, int | float) for v in got["Ad spend"])
 
 
-def test_pdf_button_is_off_with_a_chromium_that_does_not_run(report_db, monkeypatch, tmp_path):
-    """A Chromium that is there but does not run (a broken install): the PDF button did nothing
-    at all when clicked (the error went to the server's log only); now it is off and says why."""
-    broken = tmp_path / "chromium"
+def _reports_page_with_a_broken_chromium(broken, report_db, monkeypatch):
+    """The Reports page, with BROWSER_PATH naming a Chromium that is there but does not run."""
+    broken.parent.mkdir(parents=True, exist_ok=True)
     broken.write_text("#!/bin/sh\nexit 1\n")
     broken.chmod(0o755)
     monkeypatch.setenv("REFSCOPE_DB", str(report_db))
@@ -124,6 +123,14 @@ def test_pdf_button_is_off_with_a_chromium_that_does_not_run(report_db, monkeypa
     at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
     at.run()
     at.switch_page("app_pages/reports.py").run()
+    return at
+
+
+def test_pdf_button_is_off_with_a_chromium_that_does_not_run(report_db, monkeypatch, tmp_path):
+    """A Chromium that is there but does not run (a broken install): the PDF button did nothing
+    at all when clicked (the error went to the server's log only); now it is off and says why."""
+    broken = tmp_path / "chromium"
+    at = _reports_page_with_a_broken_chromium(broken, report_db, monkeypatch)
     assert not at.exception, [e.message for e in at.exception]
     disabled = {b.key: b.proto.disabled for b in at.get("download_button")}
     assert disabled["report-pdf"] and not disabled["report-html"]
@@ -136,14 +143,7 @@ def test_a_chromium_path_in_the_pdf_caption_is_shown_as_given(report_db, monkeyp
     """BROWSER_PATH went into the caption's markdown as it was: a folder "*beta*" showed "beta"
     in italics, "__x__" in bold. The path is shown as given, in the command too."""
     broken = tmp_path / "__x__" / "*beta*" / "chromium"
-    broken.parent.mkdir(parents=True)
-    broken.write_text("#!/bin/sh\nexit 1\n")
-    broken.chmod(0o755)
-    monkeypatch.setenv("REFSCOPE_DB", str(report_db))
-    monkeypatch.setenv("BROWSER_PATH", str(broken))
-    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("app_pages/reports.py").run()
+    at = _reports_page_with_a_broken_chromium(broken, report_db, monkeypatch)
     assert not at.exception, [e.message for e in at.exception]
     (caption,) = [c.value for c in at.caption if "does not run" in c.value]
     assert shown(caption) == (

@@ -145,6 +145,25 @@ def test_forget_in_a_salted_database_with_text_kept_takes_a_long_phone_number_pa
     assert payloads(kept) == [PHONE_REMOVED, shown]  # the other person's stays as it was
 
 
+def _cut(payload: str, upto: str) -> str:
+    """A rejected line of PSID's quick reply with payload, cut off after upto in the payload."""
+    line = f.line(f.delivery(rejected(PSID, payload, f.T0)))
+    at = line.index('"payload"')
+    return line[: line.index(upto, at) + len(upto)]
+
+
+def _rejected_raws(
+    lines: list[str], tmp_path: Path, db_path: Path, query: Query, runner: CliRunner, forget: bool
+) -> list[str]:
+    """The rejects' raw texts of lines read (and PSID forgotten after, with forget)."""
+    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", lines)
+    pipeline.run([str(log)], db_path)
+    if forget:
+        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
+        assert result.exit_code == 0, result.output
+    return [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+
+
 @pytest.mark.parametrize("forget", [False, True], ids=["salted", "forgotten"])
 def test_a_payload_cut_off_inside_an_email_or_phone_number_goes_too(
     tmp_path: Path, db_path: Path, query: Query, runner: CliRunner,
@@ -155,19 +174,8 @@ def test_a_payload_cut_off_inside_an_email_or_phone_number_goes_too(
     stays (salted without --keep-text; a forgotten person's line without a salt)."""
     if not forget:
         monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
-
-    def cut(payload: str, upto: str) -> str:
-        line = f.line(f.delivery(rejected(PSID, payload, f.T0)))
-        at = line.index('"payload"')
-        return line[: line.index(upto, at) + len(upto)]
-
-    lines = [cut(EMAIL, "jane.doe@exam"), cut(PHONE, "+46 70 12"), cut("COLOR_RED", "COLOR_R")]
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", lines)
-    pipeline.run([str(log)], db_path)
-    if forget:
-        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
-        assert result.exit_code == 0, result.output
-    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    lines = [_cut(EMAIL, "jane.doe@exam"), _cut(PHONE, "+46 70 12"), _cut("COLOR_RED", "COLOR_R")]
+    raws = _rejected_raws(lines, tmp_path, db_path, query, runner, forget)
     assert raws[0].endswith(f'"payload":{json.dumps(EMAIL_REMOVED)}'), raws[0]
     assert raws[1].endswith(f'"payload":{json.dumps(PHONE_REMOVED)}'), raws[1]
     assert raws[2].endswith('"payload":"COLOR_R'), raws[2]
@@ -184,18 +192,7 @@ def test_a_payload_cut_off_before_the_at_goes_when_the_text_beside_it_is_the_add
     text that is no address or number (a team's payload the same as its title) it stays."""
     if not forget:
         monkeypatch.setenv("REFSCOPE_ID_SALT", SALT)
-
-    def cut(payload: str, upto: str) -> str:
-        line = f.line(f.delivery(rejected(PSID, payload, f.T0)))
-        at = line.index('"payload"')
-        return line[: line.index(upto, at) + len(upto)]
-
-    lines = [cut(EMAIL, "jane.do"), cut("Yes please", "Yes")]
-    log = f.write_ndjson(tmp_path / "logs" / "webhooks-a.ndjson", lines)
-    pipeline.run([str(log)], db_path)
-    if forget:
-        result = runner.invoke(cli, ["forget", PSID, "--db", str(db_path)])
-        assert result.exit_code == 0, result.output
-    raws = [r[0] for r in query("SELECT raw FROM rejects ORDER BY line_no")]
+    lines = [_cut(EMAIL, "jane.do"), _cut("Yes please", "Yes")]
+    raws = _rejected_raws(lines, tmp_path, db_path, query, runner, forget)
     assert raws[0].endswith(f'"payload":{json.dumps(EMAIL_REMOVED)}'), raws[0]
     assert raws[1].endswith('"payload":"Yes'), raws[1]
