@@ -17,7 +17,7 @@ from dashboard.chart_style import LEGEND as LEGEND
 from dashboard.chart_style import channel_label as channel_label
 from dashboard.chart_style import in_channel_order as in_channel_order
 from dashboard.chart_style import in_currency as in_currency
-from dashboard.rounding import money_text, pct_text
+from dashboard.rounding import money_text, pct_text, pct_whole_text
 
 _DAY_MS = 24 * 3600 * 1000  # a day on a date axis
 # An axis of names: plotly takes names made of digits (a store's number as its ref, an ad named
@@ -92,8 +92,11 @@ def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
             marker_colors=[CHANNEL_COLORS.get(c, "#333333") for c in df["channel"]],
             hole=0.5,
             sort=False,
-            # One format for every slice (Plotly's own drops or keeps decimals slice by slice).
-            texttemplate="%{percent:.0%}",
+            # One format for every slice (Plotly's own drops or keeps decimals slice by slice),
+            # rounded as the hover's share: Plotly's %{percent} rounds the binary double (29 of
+            # 200 new contacts, 14.5% in the hover, was a slice of 14%).
+            text=[pct_whole_text(v / total) if total else "" for v in df["new_contacts"]],
+            texttemplate="%{text}",
             # The share as every view writes a rate (half up): Plotly's own format rounds the
             # binary double (23 of 80, 28.75%, as 28.7%).
             customdata=[pct_text(v / total) if total else "" for v in df["new_contacts"]],
@@ -258,7 +261,14 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
             y=["Comments received", "Private replies sent", "Conversations opened"],
             x=values,
             marker_color=CHANNEL_COLORS["comment_reply"],
-            textinfo="value+percent initial",
+            # Each stage's count and its share of the comments ("percent initial"), rounded as
+            # the hover's: plotly.js's own text rounds the binary double (290 of 2000, 14.5%,
+            # as 14%).
+            text=[
+                f"{n:,}<br>{pct_whole_text(n / values[0])}" if values[0] else f"{n:,}"
+                for n in values
+            ],  # fmt: skip
+            textinfo="text",
             customdata=shares,
             hovertemplate="%{y}: %{x:,}<br>%{customdata[0]} of initial<br>%{customdata[1]} of "
             "previous<br>%{customdata[2]} of total<extra></extra>",
@@ -293,8 +303,10 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
             colorscale="Blues",
             zmin=0,
             zmax=float(top) if pd.notna(top) and top > 0 else 1,
-            # Shares, as the table and the hover give them; a week not yet over stays blank.
-            texttemplate="%{z:.0%}",
+            # Shares, as the table and the hover give them (half up: plotly.js's %{z:.0%} drew
+            # 14.5% as 14%); a week not yet over stays blank.
+            text=shares.map(lambda v: "" if pd.isna(v) else pct_whole_text(v)).values,
+            texttemplate="%{text}",
             colorbar={"tickformat": ".0%"},
             hoverongaps=False,
             # A share as every view writes a rate (half up, as the cohorts download): Plotly's

@@ -28,3 +28,11 @@ def money_text(v: float, sign: str = "") -> str:
 def pct_text(v: float, sign: str = "") -> str:
     """A rate (0-1) as every view writes it: "6.3%" (sign "+": "+6.3%"), rounded half up."""
     return f"{half_up(v, 3) * 100:{sign}.1f}%"
+
+
+def pct_whole_text(v: float) -> str:
+    """A rate in whole percent as the charts write it on themselves (a slice, a cell, a funnel
+    stage): pct_text's figure rounded again half up, so a chart never says 14% where its hover
+    and the tables say 14.5% (29 of 200), nor 28% beside 28.8%. plotly.js's own text rounds
+    the binary double (0.145 as 14%)."""
+    return f"{half_up(float(half_up(v, 3)), 2) * 100:.0f}%"

@@ -4,9 +4,14 @@ double; and the pie's legend a key that cannot hide a slice its shares would not
 
 from __future__ import annotations
 
-import pandas as pd
+import xml.etree.ElementTree as ET
 
-from dashboard import charts
+import pandas as pd
+import pytest
+
+from dashboard import charts, report_pdf
+from dashboard.chromium import chromium_path
+from dashboard.rounding import pct_text, pct_whole_text
 
 
 def test_channel_mix_legend_cannot_hide_a_slice():
@@ -19,3 +24,64 @@ def test_channel_mix_legend_cannot_hide_a_slice():
     legend = fig.layout.legend
     assert (legend.itemclick, legend.itemdoubleclick) == (False, False)
     assert (legend.orientation, legend.yref, legend.y) == ("h", "container", 0)  # still below
+
+
+# 29 of 200 is 14.5% in every hover and table; plotly.js's own texts (%{percent:.0%},
+# "percent initial", %{z:.0%}) wrote 14%, rounding the binary double 14.499999999999998.
+PIE = pd.DataFrame({"channel": ["qr_code", "organic"], "new_contacts": [29, 171]})
+FUNNEL = pd.DataFrame({"comments": [2000], "private_replies": [290], "conversations": [1234]})
+COHORT = pd.DataFrame({"cohort_week": [pd.Timestamp("2026-11-02")], "channel": ["qr_code"],
+                       "contacts": [200], "week_1": [0.145], "past_week_1": [200],
+                       "week_2": [0.2875], "past_week_2": [200], "week_4": [None],
+                       "past_week_4": [0]})  # fmt: skip
+
+
+def test_a_whole_percent_is_the_hovers_figure_rounded_half_up():
+    assert [pct_whole_text(v) for v in (0.145, 0.855, 0.2875, 0.005, 0.0, 1.0)] == [
+        "15%", "86%", "29%", "1%", "0%", "100%"]  # fmt: skip
+    # Of the figure the hover shows: 14.49% is 14.5% there, so 15% on the chart, not 14%.
+    assert (pct_text(0.1449), pct_whole_text(0.1449)) == ("14.5%", "15%")
+
+
+def test_pie_slices_say_the_hovers_share_rounded_half_up():
+    (pie,) = charts.channel_mix_pie(PIE).data
+    assert list(pie.customdata) == ["14.5%", "85.5%"]  # the hovers
+    assert (pie.texttemplate, list(pie.text)) == ("%{text}", ["15%", "86%"])
+
+
+def test_funnel_stages_say_their_share_of_the_comments_rounded_half_up():
+    (funnel,) = charts.comments_funnel(FUNNEL).data
+    assert [row[0] for row in funnel.customdata] == ["100.0%", "14.5%", "61.7%"]  # the hovers
+    assert funnel.textinfo == "text"
+    assert list(funnel.text) == ["2,000<br>100%", "290<br>15%", "1,234<br>62%"]
+    # No comment to be a share of: the counts alone (plotly.js drew "290 Infinity%").
+    (none,) = charts.comments_funnel(FUNNEL.assign(comments=[0])).data
+    assert list(none.text) == ["0", "290", "1,234"]
+
+
+def test_heatmap_cells_say_the_hovers_share_rounded_half_up():
+    (heat,) = charts.cohort_heatmap(COHORT).data
+    assert [list(r) for r in heat.customdata] == [["14.5%", "28.8%", ""]]  # the hovers
+    assert heat.texttemplate == "%{text}"
+    assert [list(r) for r in heat.text] == [["15%", "29%", ""]]  # a week not over: blank
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _texts(svg: ET.Element, kind: str) -> list[str]:
+    """The texts plotly.js wrote in the groups of class kind, each text's lines joined by |."""
+    return ["|".join(t.itertext()) for g in svg.iter(f"{SVG}g")
+            if kind in (g.get("class") or "").split() for t in g.iter(f"{SVG}text")]  # fmt: skip
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="plotly.js draws in Chromium")
+def test_drawn_charts_show_the_hovers_shares():
+    """As plotly.js draws them (kaleido, as the PDF report's charts): 15%, where its own
+    formats drew 14% for 14.5%."""
+    figs = [charts.channel_mix_pie(PIE), charts.comments_funnel(FUNNEL),
+            charts.cohort_heatmap(COHORT)]  # fmt: skip
+    pie, funnel, heat = (ET.fromstring(s) for s in report_pdf.drawn(figs, {"format": "svg"}))
+    assert _texts(pie, "slicetext") == ["15%", "86%"]
+    assert _texts(funnel, "point") == ["2,000|100%", "290|15%", "1,234|62%"]
+    assert _texts(heat, "hm") == ["15%", "29%"]

@@ -253,7 +253,8 @@ def test_comments_funnel_gives_each_stage_as_a_share_of_the_comments():
     received, not of the stage before (3 conversations of 15 comments are 20%, not 50%)."""
     df = pd.DataFrame({"comments": [10, 5], "private_replies": [4, 2], "conversations": [3, 0]})
     (funnel,) = charts.comments_funnel(df).data
-    assert funnel.textinfo == "value+percent initial"
+    assert funnel.textinfo == "text"  # "percent initial", rounded half up (test_chart_texts.py)
+    assert list(funnel.text) == ["15<br>100%", "6<br>40%", "3<br>20%"]
 
 
 def test_comments_funnel_hovers_round_a_share_as_the_report_does():

@@ -83,7 +83,8 @@ def test_channel_mix_pie_gives_every_share_one_format():
     (pie,) = charts.channel_mix_pie(
         pd.DataFrame({"channel": ["organic", "ctm_ad"], "new_contacts": [7, 2]})
     ).data
-    assert pie.texttemplate == "%{percent:.0%}"
+    assert pie.texttemplate == "%{text}"  # whole percent, half up (test_chart_texts.py)
+    assert list(pie.text) == ["78%", "22%"]
     assert "new contacts" in pie.hovertemplate
 
 

@@ -99,7 +99,8 @@ def test_cohort_heatmap_shows_shares_as_percent_in_its_cells_and_scale():
     fig = charts.cohort_heatmap(COHORTS.assign(week_2=[0.2, None, None]))
     (heat,) = fig.data
     assert heat.colorbar.tickformat == ".0%"  # not 0.05 … 0.35
-    assert heat.texttemplate == "%{z:.0%}"
+    assert heat.texttemplate == "%{text}"  # half up (test_chart_texts.py)
+    assert [list(row) for row in heat.text] == [["20%", "20%"], ["25%", ""]]
     assert heat.hoverongaps is False  # a week not over yet has no share to hover
     assert fig.layout.xaxis.title.text == "week after acquisition"
     assert fig.layout.yaxis.title.text == "cohort week (contacts)"
