@@ -67,11 +67,9 @@ def cli() -> None:
 
 
 def _say_lock_wait(path: Path, seconds: float) -> None:
-    click.echo(
-        f"{path}: locked by another process (a refscope command, or a session that has it open: "
-        f"a read-only one too); waiting up to {seconds:.0f} s more",
-        err=True,
-    )
+    say(None, "{}: locked by another process (a refscope command, or a session that has it "
+        "open: a read-only one too); waiting up to {:.0f} s more", path, seconds,
+        err=True)  # fmt: skip
 
 
 @cli.command()

@@ -16,6 +16,7 @@ from rich.text import Text
 from . import db, links_csv, preflight, qr
 from . import links as links_mod
 from .cli_options import DB_OPTION, page_ids
+from .terminal import say
 from .wording import counted
 
 
@@ -134,14 +135,14 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
         registry = links_mod.Registry.load(con)
     finally:
         con.close()
-    click.echo(stored.url)
+    say(None, "{}", stored.url)
     if not added:
-        click.echo(f"(already registered: {stored.ref} for page {stored.page})", err=True)
+        say(None, "(already registered: {} for page {})", stored.ref, stored.page, err=True)
         if stored.url != link.url:
-            click.echo(f"(the registered URL is kept, not {link.url})", err=True)
+            say(None, "(the registered URL is kept, not {})", link.url, err=True)
     if link.channel == "qr_code":
         for line in _write_code(out, registry, stored, style):
-            click.echo(line, err=True)
+            say(None, "{}", line, err=True)
 
 
 @links.command("import")
@@ -165,7 +166,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
         if report.errors:
             for err in report.errors:
-                click.echo(f"{csv_file}:{err}", err=True)
+                say(None, "{}:{}", csv_file, str(err), err=True)
             raise click.ClickException(
                 f"{counted(len(report.errors), 'invalid row')}; nothing was registered"
             )
@@ -186,10 +187,8 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     if out and codes:
         _write_import_codes(out, stored, style, registry)
     elif out:
-        click.echo(
-            f"{csv_file} has no qr rows, so nothing was written to {out} (a QR code is for a "
-            "ref registered with channel qr)"
-        )
+        say(None, "{} has no qr rows, so nothing was written to {} (a QR code is for a ref "
+            "registered with channel qr)", csv_file, out)  # fmt: skip
 
 
 def _import_codes(imported: list[links_mod.Link]) -> list[links_mod.Link]:
@@ -209,7 +208,7 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
     lines = _write_codes(out, codes, style, names)
     lines.append(_write(sheet, qr.print_sheet([links_mod.sheet_label(x) for x in codes], style)))
     replaced = sum(line.startswith("replaced") for line in lines)
-    click.echo(f"wrote {counted(len(codes), 'code')} and {sheet}")
+    say(None, "wrote {} and {}", counted(len(codes), "code"), sheet)
     shared = sorted({x.ref for x in codes if links_mod.other_pages(registry, x)})
     if shared:
         click.echo(
@@ -223,7 +222,7 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
         )
     if replaced:
         were = "was" if replaced == 1 else "were"
-        click.echo(f"replaced {counted(replaced, 'file')} that {were} already in {out}")
+        say(None, "replaced {} that {} already in {}", counted(replaced, "file"), were, out)
 
 
 TSV_SPACES = str.maketrans("\t\r\n", "   ")
@@ -251,7 +250,7 @@ def links_list(db_file: Path) -> None:
             click.echo("\t".join(value.translate(TSV_SPACES) for value in line))
         return
     if not cells:
-        click.echo(f"no links registered in {db_file} (see `refscope links create`)")
+        say(None, "no links registered in {} (see `refscope links create`)", db_file)
         return
     # On a terminal, a value too wide for its column folds onto more lines rather than being
     # cut with "…": a ref or URL cut short could not be copied (rich's default ellipsises).
@@ -307,7 +306,7 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
         )
     _prepare_out(out)
     for line in _write_code(out, registry, link, style):
-        click.echo(line)
+        say(None, "{}", line)
 
 
 @click.group()
@@ -337,7 +336,8 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
     finally:
         con.close()
     stored_username, stored_name = row or (None, None)
-    click.echo(f"page {page_id}: username {stored_username or '-'}, name {stored_name or '-'}")
+    say(None, "page {}: username {}, name {}", page_id, stored_username or "-",
+        stored_name or "-")  # fmt: skip
     for other, held in moved:
-        click.echo(f"(page {other} no longer has username {held}: a username is one page's)",
-                   err=True)  # fmt: skip
+        say(None, "(page {} no longer has username {}: a username is one page's)", other, held,
+            err=True)  # fmt: skip

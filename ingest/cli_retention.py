@@ -15,6 +15,7 @@ from .cli_options import DB_OPTION, lake_option, page_ids
 from .cli_stop import Stop, stop_on_signals
 from .errors import LakeError, RefscopeError
 from .privacy import Privacy
+from .terminal import say
 from .wording import counted
 
 # What forget's counts are of (retention.forget's keys), as (one, several).
@@ -40,7 +41,7 @@ def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> LakeErr
     if lake_dir is None:
         return None
     if not (lake_dir / lake.MANIFEST).exists():
-        click.echo(f"(no lake at {lake_dir} yet: nothing to bring in line)", err=True)
+        say(None, "(no lake at {} yet: nothing to bring in line)", lake_dir, err=True)
         return None
     try:
         click.echo(lake.sync(con, lake_dir).line())
@@ -61,8 +62,8 @@ def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: st
     except BaseException as exc:
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
-            click.echo(f"stopped: {db_file} was not rewritten (it is as it was after the "
-                       f"{done}): {remain}", err=True)  # fmt: skip
+            say(None, "stopped: {} was not rewritten (it is as it was after the {}): {}",
+                db_file, done, remain, err=True)  # fmt: skip
             sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
         if isinstance(exc, RefscopeError):
             raise RefscopeError(f"the {done} is committed, but {db_file} was not rewritten: "
@@ -71,8 +72,8 @@ def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: st
         raise
     finally:
         restore()
-    click.echo(f"rewrote {db_file} ({r.before / 2**20:,.1f} MiB → {r.after / 2**20:,.1f} MiB): "
-               "the removed rows' bytes are gone from it")  # fmt: skip
+    say(None, "rewrote {} ({:,.1f} MiB → {:,.1f} MiB): the removed rows' bytes are gone from it",
+        db_file, r.before / 2**20, r.after / 2**20)  # fmt: skip
 
 
 @click.command()
@@ -139,27 +140,25 @@ def forget(
         counts = done.counts
         if done.already and not any(counts.values()):
             where = " on every page" if done.already == "*" else f" on page {done.already}"
-            click.echo(f"{psid.strip()} was already forgotten{where}: nothing left to remove")
+            say(None, "{} was already forgotten{}: nothing left to remove", psid.strip(), where)
         else:
             click.echo(
                 "forgotten: " + ", ".join(counted(n, *FORGOTTEN[t]) for t, n in counts.items())
             )
         if not any(counts.values()) and not done.already:
             where = f" on page {page_id}" if page_id else ""
-            click.echo(
-                f"no row held that id{where} (check it); later ingests leave it out all the same",
-                err=True,
-            )
+            say(None, "no row held that id{} (check it); later ingests leave it out all the same",
+                where, err=True)  # fmt: skip
         if created:
-            click.echo(f"{db_file} did not exist: it was created to keep the forget (is that "
-                       "the database you ingest into?)", err=True)  # fmt: skip
+            say(None, "{} did not exist: it was created to keep the forget (is that the "
+                "database you ingest into?)", db_file, err=True)  # fmt: skip
         unsynced = _sync_lake(con, lake_dir)
         if rewrite_file:
             _rewrite(con, db_file, "forget", "`refscope forget` again with the same id and options")
         else:
-            click.echo(f"not rewritten (--no-rewrite): the removed rows' bytes may remain in "
-                       f"{db_file} until a rewrite (`refscope forget` again with the same id, "
-                       "without --no-rewrite)", err=True)  # fmt: skip
+            say(None, "not rewritten (--no-rewrite): the removed rows' bytes may remain in {} "
+                "until a rewrite (`refscope forget` again with the same id, without "
+                "--no-rewrite)", db_file, err=True)  # fmt: skip
         if unsynced:
             raise unsynced
     finally:
