@@ -17,7 +17,7 @@ from . import db, links_csv, preflight, qr
 from . import links as links_mod
 from .cli_options import DB_OPTION, page_ids
 from .terminal import say
-from .wording import counted
+from .wording import counted, shown
 
 
 @click.group()
@@ -257,8 +257,10 @@ def links_list(db_file: Path) -> None:
     table = Table()
     for name in header:
         table.add_column(name, overflow="fold", no_wrap=False)
-    for row in cells:  # as Text: a campaign such as "[/x]" is not rich markup
-        table.add_row(*(Text(value) for value in row))
+    # As Text: a campaign such as "[/x]" is not rich markup; shown: rich sends an ESC in a Text
+    # to the terminal as it is (it strips only BEL and the like).
+    for row in cells:
+        table.add_row(*(Text(shown(value)) for value in row))
     Console().print(table)
 
 

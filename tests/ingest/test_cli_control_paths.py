@@ -12,6 +12,7 @@ from dashboard.cli import cli
 from ingest import db
 from tests.conftest import Query
 from tests.ingest.cli_setup import _held, _refscope
+from tests.ingest.test_links_cli import _on_a_terminal
 
 CLEAR = "\x1bc\x1b]0;owned\x07"  # reset the terminal, then set its title
 SHOWN = "\\x1bc\\x1b]0;owned\\x07"
@@ -100,3 +101,20 @@ def test_the_lock_wait_notice_shows_the_database_path_escaped(tmp_path: Path):
     assert proc.returncode == 0, (out, first + err)
     assert not _raw(first + err + out), repr(first + err + out)
     assert first.startswith(f"{tmp_path}/held{SHOWN}.duckdb: locked by another process"), first
+
+
+def test_links_list_on_a_terminal_shows_values_and_its_path_escaped(
+    runner: CliRunner, tmp_path: Path
+):
+    """rich sends an ESC in a Text as it is: a campaign from a CSV or --campaign drove the
+    terminal listing it."""
+    none = tmp_path / f"none{CLEAR}.duckdb"
+    screen = _on_a_terminal("links", "list", "--db", str(none), cwd=tmp_path)
+    assert not _raw(screen), repr(screen)
+    assert f"no links registered in {tmp_path}/none{SHOWN}.duckdb" in screen, screen
+    db_file = tmp_path / "refscope.duckdb"
+    _run(runner, "links", "create", "--page", "acmebakery", "--ref", "door", "--campaign",
+         f"Spring{CLEAR}", "--db", str(db_file))  # fmt: skip
+    screen = _on_a_terminal("links", "list", "--db", str(db_file), cwd=tmp_path, columns=200)
+    assert not _raw(screen), repr(screen)
+    assert f"Spring{SHOWN}" in screen, screen
