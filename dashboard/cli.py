@@ -20,6 +20,7 @@ from ingest import db, lake
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
 from ingest.cli_options import check_day, lake_folder, page_ids
+from ingest.terminal import say
 
 __all__ = ["cli", "main"]
 
@@ -110,7 +111,7 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
     out = out or Path(reports.report_file_name(filters, fmt))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
-    click.echo(f"wrote {out} ({fmt}, {first} – {last}, {len(data):,} bytes)")
+    say(None, "wrote {} ({}, {} – {}, {:,} bytes)", out, fmt, str(first), str(last), len(data))
     if not result.has_data:
         click.echo(result.no_data_message, err=True)
 

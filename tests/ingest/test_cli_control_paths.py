@@ -118,3 +118,13 @@ def test_links_list_on_a_terminal_shows_values_and_its_path_escaped(
     screen = _on_a_terminal("links", "list", "--db", str(db_file), cwd=tmp_path, columns=200)
     assert not _raw(screen), repr(screen)
     assert f"Spring{SHOWN}" in screen, screen
+
+
+def test_report_shows_the_file_it_wrote_escaped(runner: CliRunner, db_path: Path, tmp_path: Path):
+    out = tmp_path / f"reports{CLEAR}" / "october.html"
+    res = runner.invoke(cli, ["report", "--db", str(db_path), "--from", "2026-10-01", "--to",
+                              "2026-10-31", "--out", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert not _raw(res.output), repr(res.output)
+    assert f"wrote {tmp_path}/reports{SHOWN}/october.html (html, " in res.output, res.output
+    assert out.is_file()
