@@ -85,3 +85,34 @@ def test_drawn_charts_show_the_hovers_shares():
     assert _texts(pie, "slicetext") == ["15%", "86%"]
     assert _texts(funnel, "point") == ["2,000|100%", "290|15%", "1,234|62%"]
     assert _texts(heat, "hm") == ["15%", "29%"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(chromium_path() is None, reason="plotly.js runs in Chromium")
+def test_a_click_on_the_channel_mix_legend_leaves_every_slice_drawn(tmp_path):
+    """In the browser, as the dashboard and the HTML report show it: a click on "QR code" in
+    the legend hid its slice, and the organic slice, drawn as the whole ring, kept its 86%.
+    The page's clock is Playwright's: plotly.js's wait for a double click is run through, not
+    slept."""
+    from playwright.sync_api import sync_playwright
+
+    from dashboard.chromium import HEADLESS_ARGS
+
+    page_file = tmp_path / "pie.html"
+    charts.channel_mix_pie(PIE).write_html(page_file, include_plotlyjs=True)
+    slices = "Array.from(document.querySelectorAll('g.slice')).map(g => g.textContent)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=HEADLESS_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 800, "height": 600})
+            page.clock.install()
+            page.goto(page_file.as_uri())
+            page.wait_for_selector("g.slice")
+            before = page.evaluate(slices)
+            page.locator(".legend .traces", has_text="QR code").click()
+            page.clock.run_for(2000)  # past plotly.js's 300 ms wait for a second click
+            after = page.evaluate(slices)
+        finally:
+            browser.close()
+    assert before == ["15%", "86%"], before
+    assert after == before
