@@ -276,12 +276,10 @@ def demo_data(
         )
     summary = write_demo(out, days=days, end=last, seed=seed, scale=scale)
     links_csv = write_links_csv(out)
-    click.echo(
-        f"wrote {counted(len(summary.files), 'file')}, {counted(summary.lines, 'line')} "
-        f"({summary.malformed_lines:,} malformed, {summary.duplicate_lines:,} retried) and "
-        f"{counted(summary.blank_lines, 'blank line')} to {out}; "
-        f"its links to register: {links_csv}"
-    )
+    say(None, "wrote {}, {} ({:,} malformed, {:,} retried) and {} to {}; its links to register: "
+        "{}", counted(len(summary.files), "file"), counted(summary.lines, "line"),
+        summary.malformed_lines, summary.duplicate_lines,
+        counted(summary.blank_lines, "blank line"), out, links_csv)  # fmt: skip
 
 
 @cli.command()

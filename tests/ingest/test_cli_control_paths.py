@@ -128,3 +128,10 @@ def test_report_shows_the_file_it_wrote_escaped(runner: CliRunner, db_path: Path
     assert not _raw(res.output), repr(res.output)
     assert f"wrote {tmp_path}/reports{SHOWN}/october.html (html, " in res.output, res.output
     assert out.is_file()
+
+
+def test_demo_data_shows_its_folder_escaped(runner: CliRunner, tmp_path: Path):
+    out = tmp_path / f"demo{CLEAR}"
+    text = _run(runner, "demo-data", "--days", "2", "--end", "2026-11-03", "--scale", "0.01",
+                "--out", str(out))  # fmt: skip
+    assert f"to {tmp_path}/demo{SHOWN}; its links to register: {tmp_path}/demo{SHOWN}/" in text
