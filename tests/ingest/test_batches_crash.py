@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -19,6 +20,7 @@ from ingest import db, pipeline
 from ingest.errors import DatabaseError
 from tests.conftest import Query
 from tests.ingest.logs import snapshot
+from tests.ingest.paced_ingest import COMMITTED, HOLDING, Paced
 
 BIG_DELIVERIES = 150_000  # enough for a run of well over a second on a laptop
 TIMING_COLUMNS = "started_at, finished_at, seconds"
@@ -36,17 +38,14 @@ def _ingest_cmd(log: Path, db_file: Path) -> list[str]:
             "--no-progress"]  # fmt: skip
 
 
-def _ingest_process(log: Path, db_file: Path) -> subprocess.Popen[bytes]:
-    """An ingest in small batches, so that kills land between its commits too."""
-    cwd = Path(pipeline.__file__).parent.parent
+def _paced(log: Path, db_file: Path, hold: str = "", **popen: Any) -> Paced:
+    """An ingest in small batches, so that kills land between its commits too, which says when
+    it commits and can be held at a batch (paced_ingest.py): kills land where they are meant
+    to however loaded the machine is."""
     env = {**os.environ, "REFSCOPE_INGEST_BATCH": "4MB"}
-    return subprocess.Popen(
-        _ingest_cmd(log, db_file),
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    return Paced(_ingest_cmd(log, db_file)[2:], env, hold, **popen)
 
 
 def _open_run_events(db_file: Path) -> int:
@@ -67,27 +66,45 @@ def _open_run_events(db_file: Path) -> int:
         con.close()
 
 
-def _kill_after(proc: subprocess.Popen[bytes], seconds: float) -> bool:
-    """SIGKILL proc after seconds; True if it was still running then."""
-    try:
-        proc.wait(timeout=seconds)
-        return False
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+def _kill_held(paced: Paced) -> bool:
+    """SIGKILL the process once it holds (paced_ingest.py); True if it did hold."""
+    with paced:
+        if not paced.wait_for(HOLDING):
+            return False
+        paced.proc.send_signal(signal.SIGKILL)
+        paced.proc.wait()
         return True
 
 
-def _kill_while_committing(proc: subprocess.Popen[bytes], db_file: Path) -> bool:
-    """SIGKILL proc as soon as its commit starts filling the write-ahead log."""
+def _kill_on_commit(paced: Paced, commits: int) -> bool:
+    """SIGKILL the process as soon as it says it committed its `commits`th batch: it is then
+    reading or loading the next one, or committing it; True if it was still running."""
+    with paced:
+        for _ in range(commits):
+            if not paced.wait_for(COMMITTED):
+                return False
+        paced.proc.send_signal(signal.SIGKILL)
+        paced.proc.wait()
+        return paced.proc.returncode == -signal.SIGKILL
+
+
+def _kill_while_committing(paced: Paced, db_file: Path) -> bool:
+    """SIGKILL the process as soon as a commit after its first one starts filling the
+    write-ahead log."""
     wal = Path(f"{db_file}.wal")
-    while proc.poll() is None:
-        if wal.exists() and wal.stat().st_size > 1_000_000:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            return True
-        time.sleep(0.002)
-    return False
+    with paced:
+        if not paced.wait_for(COMMITTED):
+            return False
+        base: int | None = None  # the log's size before the commit (a checkpoint empties it)
+        while paced.proc.poll() is None:
+            size = wal.stat().st_size if wal.exists() else 0
+            base = size if base is None else min(base, size)
+            if size > base + 1_000_000:
+                paced.proc.send_signal(signal.SIGKILL)
+                paced.proc.wait()
+                return True
+            time.sleep(0.002)
+        return False
 
 
 def _differences(a: Path, b: Path) -> dict[str, tuple[int, int, int]]:
@@ -153,16 +170,17 @@ def test_killed_runs_then_a_rerun_equal_one_clean_run(big_log: Path, tmp_path: P
     done = subprocess.run(_ingest_cmd(big_log, clean_db), capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
 
-    # Each kill leaves a run part-way; the next process resumes it and is killed in turn. Later
-    # kills wait longer until one lands between two batches: on a loaded machine a process
-    # may need more than a second for its first commit.
+    # Each kill leaves a run part-way; the next process resumes it and is killed in turn: inside
+    # its first batch (nothing of it is committed), between two batches, inside one (its lines
+    # read, not loaded), at whatever point it is once it committed one, and while it commits.
+    # Each waits for what the process says it did, not for a delay.
     killed, partial = [], []
-    for s in (0.3, 0.7, 1.2, 2.0, 3.0):
-        if len(killed) >= 3 and any(partial):
-            break
-        killed.append(_kill_after(_ingest_process(big_log, crash_db), s))
+    for hold in ("in:1", "after:1", "in:2"):
+        killed.append(_kill_held(_paced(big_log, crash_db, hold)))
         partial.append(_open_run_events(crash_db))
-    killed.append(_kill_while_committing(_ingest_process(big_log, crash_db), crash_db))
+    killed.append(_kill_on_commit(_paced(big_log, crash_db), 1))
+    partial.append(_open_run_events(crash_db))
+    killed.append(_kill_while_committing(_paced(big_log, crash_db), crash_db))
     assert sum(killed) >= 3, f"the ingest finished before it could be killed: {killed}"
     assert any(partial), "no kill landed between two batches: resuming was not tested"
 
@@ -176,11 +194,8 @@ def test_killed_run_keeps_earlier_results_and_is_resumed(big_log: Path, tmp_path
     small = f.write_ndjson(tmp_path / "small.ndjson", [f.delivery(f.message(psid="u1"))])
     pipeline.run([str(small)], db_file)
     before = snapshot(Query(db_file))
-    proc = _ingest_process(big_log, db_file)
-    wal = Path(f"{db_file}.wal")
-    while proc.poll() is None and not (wal.exists() and wal.stat().st_size > 0):
-        time.sleep(0.002)  # until its first batch commits
-    assert _kill_after(proc, 0.05)
+    # Killed inside its second batch: its first is committed.
+    assert _kill_held(_paced(big_log, db_file, "in:2"))
     query = Query(db_file)
     after = snapshot(query)
     for table in ("contacts", "touches", "contact_days"):
@@ -212,16 +227,14 @@ def test_ctrl_c_stops_an_ingest_with_a_message_and_the_rerun_finishes_it(
     clean_db, stopped_db = tmp_path / "clean.duckdb", tmp_path / "stopped.duckdb"
     done = subprocess.run(_ingest_cmd(big_log, clean_db), capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
-    proc = subprocess.Popen(_ingest_cmd(big_log, stopped_db), cwd=Path(pipeline.__file__)
-                            .parent.parent, env={**os.environ, "REFSCOPE_INGEST_BATCH": "4MB"},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    # Once the database is open (the command, its Ctrl-C handling included, is running).
-    while proc.poll() is None and not stopped_db.exists():
-        time.sleep(0.01)
-    time.sleep(0.3)
-    assert proc.poll() is None, "the ingest finished before Ctrl-C"
-    proc.send_signal(sig)
-    out, err = proc.communicate()
+    # Inside its second batch (its lines read, not loaded; its first committed), as it holds.
+    with _paced(
+        big_log, stopped_db, "in:2", stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as paced:
+        assert paced.wait_for(HOLDING), "the ingest finished before Ctrl-C"
+        proc = paced.proc
+        proc.send_signal(sig)
+        out, err = proc.communicate()
     text = (out + err).decode()
     assert proc.returncode == code, text
     assert "stopped:" in text and "resumes the run" in text
