@@ -46,6 +46,7 @@ class Paced:
         finally:
             os.close(write_end)  # the child's copy is the only one: its exit ends the marks
         self.committed = 0
+        self.hold = hold
 
     def wait_for(self, mark: bytes) -> bool:
         """Read marks until `mark`; False when the process ended without writing it."""

@@ -1,6 +1,8 @@
 """Black-box crash safety on realistic mixed logs (blackbox_logs.py): real ingest processes,
-in small batches, killed with SIGKILL at random moments and while committing, then a re-run,
-leave every table as one clean run leaves it."""
+in small batches, killed with SIGKILL at batches picked at random (held inside or after one,
+or at work on the next) and while committing, then a re-run, leave every table as one clean
+run leaves it. Each kill waits for what the process says it did (paced_ingest.py), not for
+a delay."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 from ingest import pipeline
 from tests.conftest import Query
 from tests.ingest.blackbox_logs import Generator, split_points
+from tests.ingest.paced_ingest import COMMITTED, HOLDING, Paced
 from tests.ingest.test_guarantees_blackbox import (
     TIMING,
     assert_accounted,
@@ -32,37 +34,44 @@ SEED = 4242
 BATCH = "64KiB"  # many commits: kills land between them and inside them
 
 
-def _process(root: Path, db_file: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "ingest", "ingest", str(root), "--db", str(db_file),
-           "--no-progress"]  # fmt: skip
-    return subprocess.Popen(
-        cmd,
-        cwd=Path(pipeline.__file__).parent.parent,
-        env={**os.environ, "REFSCOPE_INGEST_BATCH": BATCH},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def _process(root: Path, db_file: Path, hold: str = "") -> Paced:
+    """An ingest that says when it commits a batch and can be held at one (paced_ingest.py)."""
+    args = ["ingest", str(root), "--db", str(db_file), "--no-progress"]
+    env = {**os.environ, "REFSCOPE_INGEST_BATCH": BATCH}
+    return Paced(args, env, hold, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _killed(proc: subprocess.Popen[bytes], at: float, db_file: Path, on_commit: bool) -> bool:
-    """SIGKILL proc `at` seconds in or, on_commit, as soon as its write-ahead log changes after
-    that (a batch being committed); False when it finished first."""
+def _killed(paced: Paced, db_file: Path, commits: int = 0, on_commit: bool = False) -> bool:
+    """SIGKILL the process once it holds (when started with a hold), else once it said it
+    committed `commits` batches: at once (it is then at work on the next one) or, on_commit,
+    as soon as its write-ahead log changes after that (a batch being committed); False when
+    it finished first. Each waits for what the process says it did, not for a delay: on a
+    loaded machine a process may need seconds for its first commit."""
     wal = Path(f"{db_file}.wal")
-    deadline = time.monotonic() + at
-    seen: int | None = None  # the log's size at the deadline
-    while proc.poll() is None:
-        if time.monotonic() >= deadline:
+    with paced:
+        if paced.hold:
+            reached = paced.wait_for(HOLDING)
+        else:
+            reached = all(paced.wait_for(COMMITTED) for _ in range(commits))
+        seen = wal.stat().st_size if wal.exists() else -1
+        while reached and paced.proc.poll() is None:
             size = wal.stat().st_size if wal.exists() else -1
-            if seen is None:
-                seen = size
             if not on_commit or size != seen:
-                proc.send_signal(signal.SIGKILL)
-                proc.communicate()
+                paced.proc.send_signal(signal.SIGKILL)
+                paced.proc.communicate()
                 return True
-        time.sleep(0.001)
-    _, err = proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    return False
+            time.sleep(0.001)
+        _, err = paced.proc.communicate()
+        assert paced.proc.returncode == 0, err.decode()
+        return False
+
+
+def _finished(paced: Paced) -> bool:
+    """Whether the process ran to its end, unkilled, and succeeded."""
+    with paced:
+        _, err = paced.proc.communicate()
+        assert paced.proc.returncode == 0, err.decode()
+        return True
 
 
 def _tables(db_file: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -89,32 +98,31 @@ def test_runs_killed_at_random_moments_then_a_rerun_equal_one_clean_run(
     root = write_all(tmp_path / "logs", Generator(SEED, users=300).logs())
     clean_db, crash_db = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
     monkeypatch.setenv("REFSCOPE_INGEST_BATCH", BATCH)
-    started = time.monotonic()
     pipeline.run([str(root)], clean_db)
-    took = time.monotonic() - started
     clean = _tables(clean_db)
     for table in ("events", "touches", "contacts", "rejects", "ingest_files"):
         assert clean[table], f"{table} is empty: the comparison proves nothing"
 
     rng = random.Random(SEED)
     kills, open_after = [], []
-    earliest = 0.3  # a process needs about a second to start, more on a loaded machine
-    # Each process resumes what the last one left, and is killed in turn: at a random moment,
-    # or (every other one) while it commits a batch. A kill before a process's first commit
-    # leaves nothing of it: the next one waits longer.
+    # Each process resumes what the last one left, and is killed in turn at a batch picked at
+    # random: inside it before its lines load (the first one's leaves nothing of the process),
+    # right after one commits (its next batch being read or loaded), or (every other one) while
+    # it commits a batch.
     for attempt in range(12):
         if sum(kills) >= 4 and sum(map(bool, open_after)) >= 2:
             break
-        at = rng.uniform(earliest, earliest + 0.5 + took / 3)
-        kills.append(_killed(_process(root, crash_db), at, crash_db, attempt % 2 == 1))
+        if attempt % 2:
+            kills.append(_killed(_process(root, crash_db), crash_db, 1, on_commit=True))
+        else:
+            hold = rng.choice(["in:1", "in:2", "after:1", ""])
+            kills.append(_killed(_process(root, crash_db, hold), crash_db, commits=1))
         open_after.append(_open_runs(crash_db))
         if not kills[-1]:
             break  # it finished: nothing is left to kill
-        if not open_after[-1]:
-            earliest += 0.4
     assert sum(kills) >= 3, f"the ingest finished before it could be killed: {kills}"
     assert any(open_after), "no kill left a run open: resuming was not tested"
-    assert not _killed(_process(root, crash_db), 600, crash_db, False)
+    assert _finished(_process(root, crash_db))
     got = _tables(crash_db)
     assert {t for t in clean if clean[t] != got.get(t)} == set()
 
@@ -139,10 +147,11 @@ def test_runs_killed_while_the_files_grow_then_a_rerun_equal_one_clean_run(
             path.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "ab") as fh:
                 fh.write(gzip.compress(piece, mtime=0) if log.name.endswith(".gz") else piece)
-        at = rng.uniform(0.5, 1.8)
-        kills.append(_killed(_process(root, crash_db), at, crash_db, step == 1))
+        # Once it committed a batch: held there, or while it commits the next one.
+        paced = _process(root, crash_db, "" if step == 1 else "after:1")
+        kills.append(_killed(paced, crash_db, 1, on_commit=step == 1))
     assert any(kills), "the ingest finished before it could be killed"
-    assert not _killed(_process(root, crash_db), 600, crash_db, False)
+    assert _finished(_process(root, crash_db))
     assert_accounted(crash_db, root, logs)
     got = outcome(same_paths(crash_db, root, whole))
     assert differing(outcome(tmp_path / "clean.duckdb"), got) == {}
