@@ -78,6 +78,19 @@ def test_follow_refuses_a_file_that_is_not_a_database_at_once(
     assert f"{not_db}: cannot open" in _one_error_line(result)
 
 
+def _stderr_until(proc: subprocess.Popen[str], text: str) -> str:
+    """What proc wrote to stderr up to the first line holding text: a stop sent then lands in
+    what that line says is under way, however long a loaded machine took to get there."""
+    assert proc.stderr is not None
+    said = ""
+    while True:
+        line = proc.stderr.readline()
+        assert line, f"it ended without saying {text!r}: {said}"
+        said += line
+        if text in line:
+            return said
+
+
 def _stopped(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[str, str]:
     """Stops a running --follow by sig, which ends it cleanly: exit 0, "stopped" its last line.
     Gives what it wrote to stdout and to stderr."""
@@ -99,12 +112,9 @@ def test_follow_stops_on_sigterm_as_on_ctrl_c_and_says_errors_on_stderr(tmp_path
     proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db", str(marker),
                      cwd=tmp_path)  # fmt: skip
     try:
-        time.sleep(0.5)
-        deadline = time.monotonic() + 60
-        while not marker.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(1.5)  # a round or several, failing on the .gz
+        said = _stderr_until(proc, "half.ndjson.gz")  # a round failed on the .gz
         out, err = _stopped(proc)
+        err = said + err
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -128,8 +138,10 @@ def test_follow_started_while_another_process_writes_follows_at_once_and_stops_c
         proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db",
                          str(db_file), cwd=tmp_path)  # fmt: skip
         try:
-            time.sleep(6)  # well within the lock wait: the rounds wait, not the start
+            # A round waits for the lock, and says so: the rounds wait, not the start.
+            said = _stderr_until(proc, LOCK_WAIT)
             out, err = _stopped(proc, sig)
+            err = said + err
         finally:
             if proc.poll() is None:
                 proc.kill()
