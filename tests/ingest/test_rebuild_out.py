@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from click.testing import CliRunner
 import tests.factories as f
 from dashboard.cli import cli
 from ingest import pipeline
+from tests.ingest.paced_ingest import HOLDING, Paced
 from tests.ingest.rebuild_setup import every_row, run_rebuild
 
 
@@ -128,6 +127,15 @@ def test_a_failed_rebuild_removes_the_folders_it_made_for_the_new_file(
     assert (old.parent / "new" / "r.duckdb").is_file()
 
 
+def _rebuild_held(old: Path, new: Path) -> Paced:
+    """A rebuild in small batches held inside the second batch of its ingest, its first one
+    committed to the new file (paced_ingest.py): a stop or kill lands part-way however loaded
+    the machine is."""
+    env = {**os.environ, "REFSCOPE_INGEST_BATCH": "4MB"}
+    args = ["rebuild", "--db", str(old), "--out", str(new)]
+    return Paced(args, env, "in:2", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 @pytest.mark.parametrize(
     ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
 )
@@ -140,16 +148,11 @@ def test_a_rebuild_stopped_by_a_signal_removes_its_file_and_says_so(
     pipeline.run([str(log)], old)
     before = old.read_bytes()
     new = tmp_path / "new.duckdb"
-    cmd = [sys.executable, "-m", "ingest", "rebuild", "--db", str(old), "--out", str(new)]
-    proc = subprocess.Popen(cmd, cwd=Path(pipeline.__file__).parent.parent, env={
-        **os.environ, "REFSCOPE_INGEST_BATCH": "4MB"}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)  # fmt: skip
-    while proc.poll() is None and not new.with_name("new.duckdb.partial").exists():  # written
-        time.sleep(0.01)
-    time.sleep(0.3)
-    assert proc.poll() is None, "the rebuild finished before the stop"
-    proc.send_signal(sig)
-    out, err = proc.communicate()
+    with _rebuild_held(old, new) as paced:
+        assert paced.wait_for(HOLDING), "the rebuild finished before the stop"
+        proc = paced.proc
+        proc.send_signal(sig)
+        out, err = proc.communicate()
     text = (out + err).decode()
     assert proc.returncode == code, text
     assert "Traceback" not in text
@@ -165,17 +168,11 @@ def test_a_rebuild_killed_part_way_leaves_no_file_under_the_new_name(tmp_path: P
     old = tmp_path / "old.duckdb"
     pipeline.run([str(log)], old)
     new = tmp_path / "new.duckdb"
-    cmd = [sys.executable, "-m", "ingest", "rebuild", "--db", str(old), "--out", str(new)]
-    proc = subprocess.Popen(cmd, cwd=Path(pipeline.__file__).parent.parent, env={
-        **os.environ, "REFSCOPE_INGEST_BATCH": "4MB"}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)  # fmt: skip
     work = new.with_name("new.duckdb.partial")
-    while proc.poll() is None and not (work.exists() or new.exists()):
-        time.sleep(0.01)
-    time.sleep(0.3)
-    assert proc.poll() is None, "the rebuild finished before the kill"
-    proc.kill()  # SIGKILL, a power cut: nothing runs to clean up
-    proc.communicate()
+    with _rebuild_held(old, new) as paced:
+        assert paced.wait_for(HOLDING), "the rebuild finished before the kill"
+        paced.proc.kill()  # SIGKILL, a power cut: nothing runs to clean up
+        paced.proc.communicate()
     # Nothing named new.duckdb to be moved into place as if whole; the next rebuild says why.
     assert not new.exists() and work.exists()
     res = run_rebuild("--db", str(old), "--out", str(new))
