@@ -90,7 +90,7 @@ def migrate_reject_contacts(con: duckdb.DuckDBPyConnection) -> None:
     rows = con.execute(
         # Only lines with a payload that may be one (an @ in it, or phone number characters
         # only, long digits maybe shown hashed), so that the lines already made right, and the
-        # team's payloads, are not read again at every connect.
+        # team's payloads, are not read into Python.
         r"""SELECT rowid, raw FROM rejects
             WHERE contains(raw, 'quick_reply') AND contains(raw, '<text removed: ')
               AND regexp_matches(raw, '"payload\\?"\s*:\s*\\?"(?:[^"\\]*@|'

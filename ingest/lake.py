@@ -142,12 +142,14 @@ def _fingerprints(
                    count(*) || ':' || bit_xor(hash(hash(t))) AS fp, count(*) AS n
             FROM {table} t GROUP BY ALL"""
     ).fetchall()
-    too_long = [n for p, _, _, n in rows if p is not None and len(p.encode()) > MAX_PAGE_ID_BYTES]
-    return {
-        _part(p, d): ((p, d), fp)
-        for p, d, fp, _ in rows
-        if p is None or len(p.encode()) <= MAX_PAGE_ID_BYTES
-    }, sum(too_long)
+    parts: dict[str, tuple[Part, str]] = {}
+    too_long = 0
+    for p, d, fp, n in rows:
+        if p is not None and len(p.encode()) > MAX_PAGE_ID_BYTES:
+            too_long += n
+        else:
+            parts[_part(p, d)] = ((p, d), fp)
+    return parts, too_long
 
 
 def _part(page_id: object, date: object) -> str:
