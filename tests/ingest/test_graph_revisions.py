@@ -99,3 +99,36 @@ def test_a_day_and_ad_meta_no_longer_returns_is_removed_on_repull(
     with pytest.raises(GraphError):
         pull(graph, db_path, since=since)
     assert query.scalar("SELECT count(*) FROM ad_insights") == 11 - len(gone)
+
+
+def test_a_repull_of_an_account_without_recent_delivery_starts_28_days_before_the_last_pull(
+    graph: FakeGraph, db_path: Path, query: Any
+) -> None:
+    """The days a pull asked for (`ad_pulls`) are pulled, also those Meta sent no row of: an
+    account whose ads stopped delivering 60 days ago was asked again from 28 days before its
+    last row at every pull, 88 days, not the 28 days Meta still revises."""
+    graph.rows = [r for r in days(90) if r["date_start"] <= str(TODAY - dt.timedelta(days=60))]
+    first = pull(graph, db_path)
+    assert first.since == TODAY - dt.timedelta(days=90) and first.until == TODAY
+    res = pull(graph, db_path)
+    assert res.since == TODAY - dt.timedelta(days=28)
+    assert query.scalar("SELECT count(*) FROM ad_insights") == 2 * 30  # kept: not re-pulled
+    # A later pull asked for an earlier range only: the last day asked for still counts.
+    pull(graph, db_path, since=TODAY - dt.timedelta(days=80), until=TODAY - dt.timedelta(days=70))
+    assert pull(graph, db_path).since == TODAY - dt.timedelta(days=28)
+
+
+def test_a_row_stored_after_the_last_pulled_day_counts_as_pulled_too(
+    graph: FakeGraph, db_path: Path
+) -> None:
+    """Rows from an insights file (no `ad_pulls`) later than the last day a pull asked for: the
+    re-pull starts 28 days before them, as before `ad_pulls` counted."""
+    graph.rows = days(10)
+    pull(graph, db_path, since=TODAY - dt.timedelta(days=60), until=TODAY - dt.timedelta(days=50))
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("INSERT INTO ad_insights (date, ad_id, account_id, spend) "
+                    "VALUES (?, '9', '1234567890', 1)", [TODAY - dt.timedelta(days=5)])  # fmt: skip
+    finally:
+        con.close()
+    assert pull(graph, db_path).since == TODAY - dt.timedelta(days=33)
