@@ -95,7 +95,7 @@ class PullResult:
 def check_range(since: dt.date, until: dt.date, today: dt.date) -> None:
     if since > until:
         raise ValidationError(f"--since {since} is after --until {until}")
-    oldest = _months_back(today, MAX_MONTHS_BACK)
+    oldest = months_back(today, MAX_MONTHS_BACK)
     if since < oldest:
         raise ValidationError(
             f"--since {since} is more than {MAX_MONTHS_BACK} months back: Meta keeps insights "
@@ -103,7 +103,7 @@ def check_range(since: dt.date, until: dt.date, today: dt.date) -> None:
         )
 
 
-def _months_back(day: dt.date, months: int) -> dt.date:
+def months_back(day: dt.date, months: int) -> dt.date:
     """The same day `months` earlier (the month's last day when it is shorter): a day 29-31
     must not be moved back to the 28th, which would be more than `months` back."""
     y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
@@ -155,7 +155,7 @@ def default_since(con: duckdb.DuckDBPyConnection, account: str, today: dt.date) 
     ).fetchone()
     last = max((d for d in row or () if d is not None), default=None)
     start = (last - dt.timedelta(days=REVISION_DAYS)) if last else today - dt.timedelta(days=90)
-    return max(start, _months_back(today, MAX_MONTHS_BACK))
+    return max(start, months_back(today, MAX_MONTHS_BACK))
 
 
 @dataclass

@@ -163,7 +163,7 @@ def _today(
     the default --since's start. Its today is UTC's or a day either side, so a range past in
     every zone and clear of the 37 months' edge spends no call on asking it: UTC's then."""
     utc, day = dt.datetime.now(dt.UTC).date(), dt.timedelta(days=1)
-    edge = graph._months_back(utc + day, graph.MAX_MONTHS_BACK)  # the latest it can be
+    edge = graph.months_back(utc + day, graph.MAX_MONTHS_BACK)  # the latest it can be
     if since is None or until is None or until >= utc - day or since <= edge:
         return graph_account.account_today(api, account)
     return utc

@@ -193,7 +193,7 @@ def test_the_oldest_start_is_37_months_before_the_accounts_today(db_path: Path) 
     zone = "Pacific/Kiritimati" if utc.hour >= 10 else "Pacific/Pago_Pago"  # not UTC's day
     fake = Account(zone=zone, offset=14.0 if "Kiritimati" in zone else -11.0)
     today = utc.astimezone(ZoneInfo(zone)).date()
-    oldest = graph._months_back(today, graph.MAX_MONTHS_BACK)
+    oldest = graph.months_back(today, graph.MAX_MONTHS_BACK)
     with serving(fake.answer) as fake.base:
         if today == utc.date():  # the day turned since: nothing to tell apart
             pytest.skip("the account's day turned during the test")

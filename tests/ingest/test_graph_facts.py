@@ -195,7 +195,7 @@ def test_37_months_back_keeps_the_day_at_a_months_end(api: Server, db_path: Path
     assert api.requests == []
     pull(api, db_path, since=dt.date(2023, 10, 30), until=dt.date(2023, 11, 5), today=today)
     assert len(api.requests) == 1
-    assert graph._months_back(dt.date(2026, 5, 31), 37) == dt.date(2023, 4, 30)
+    assert graph.months_back(dt.date(2026, 5, 31), 37) == dt.date(2023, 4, 30)
 
 
 def test_rows_without_account_id_still_resume_28_days_back(
