@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -27,6 +27,7 @@ from .errors import RefscopeError, ValidationError
 from .fetch import is_http_url
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
 from .graph_usage import max_usage_pct, regain_seconds, throttle_wait
+from .graph_words import details, what_to_do
 from .http_failures import direct_to_this_machine, refused_certificate
 from .http_headers import retry_after
 from .link_rules import has_userinfo, userinfo_masked
@@ -168,6 +169,9 @@ class GraphClient:
     waited: float = 0.0  # seconds waited for rate limits (not the backoff after failures)
     # Told why and how long before each wait: a pull that waits minutes is not silent.
     on_wait: Callable[[str], None] | None = None
+    # The headers of the last answer not yet waited for: read before the next call, whichever
+    # it is (the next page, the next part of a range asked in parts, after a refusal too).
+    _usage: httpx.Headers | None = field(default=None, init=False, repr=False)
 
     def insights(self, account: str, since: dt.date, until: dt.date) -> Iterator[list[Any]]:
         """Pages of daily per-ad insight rows, following paging.next until it is absent."""
@@ -185,7 +189,7 @@ class GraphClient:
         seen: set[str] = set()
         try:
             while url:
-                body, headers = self._get(client, url, params)
+                body = self._get(client, url, params)[0]
                 # Meta's answer always has `data` (`[]` for days without delivery): one without
                 # is not an empty answer, whose days would lose their stored rows.
                 data, paging = body.get("data"), body.get("paging") or {}
@@ -208,7 +212,6 @@ class GraphClient:
                     )
                 if url:
                     seen.add(url)
-                    self._respect_usage(headers)
         finally:
             if own:
                 client.close()
@@ -235,6 +238,9 @@ class GraphClient:
         throttling once, no other failure)."""
         attempt, hops = 0, 0
         tries, backoffs = (2, 1) if once else (MAX_RETRIES, MAX_RETRIES)
+        if self._usage is not None:  # the last answer's usage, before this call is made
+            self._respect_usage(self._usage)
+            self._usage = None
         while attempt < MAX_RETRIES:
             attempt += 1
             # The token travels in a header, never in a URL (URLs end up in logs); Meta's
@@ -265,6 +271,7 @@ class GraphClient:
                 body = None
             err = body.get("error") if isinstance(body, dict) else None
             if resp.status_code == 200 and isinstance(body, dict) and not err:
+                self._usage = resp.headers
                 return body, resp.headers
             if resp.status_code == 200 and err is None:
                 # A cut or garbled answer is not an empty last page: ask again.
@@ -276,6 +283,7 @@ class GraphClient:
             msg = err.get("message", "") if isinstance(err, dict) else self._scrub(resp.text)[:200]
             less = code == 1 and ASKS_FOR_LESS in str(msg).lower()
             if less or (code, _code(err, "error_subcode")) in TOO_MUCH_DATA:
+                self._usage = resp.headers  # its halves are asked next
                 raise TooMuchData(self._scrub(f"Graph API error {code}: {msg}"))
             # A Retry-After (RFC 9110, a 429 or 503 of Meta's edge or a proxy) is waited out.
             told = retry_after(resp.headers)
@@ -297,7 +305,7 @@ class GraphClient:
             # An answer without a word (a proxy's 404, a wrong --base-url): say what there was.
             msg = str(msg).strip() or f"HTTP {resp.status_code} with an empty answer"
             raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {msg}"
-                                         f"{_details(err)}{_what_to_do(code)}"))  # fmt: skip
+                                         f"{details(err)}{what_to_do(code)}"))  # fmt: skip
         raise GraphError(f"Graph API still failing after {MAX_RETRIES} attempts")
 
     def _redirected(self, resp: httpx.Response, hops: int) -> str:
@@ -341,9 +349,9 @@ class GraphClient:
         return urlunsplit(url._replace(scheme=base.scheme, netloc=base.netloc, path=path))
 
     def _respect_usage(self, headers: httpx.Headers) -> None:
-        """Pause before the next page when any usage header of this one is near its limit, or
-        says access is to be regained later (a throttled answer is waited out once, in _get,
-        not here too)."""
+        """Pause before the next call when any usage header of the last answer is near its
+        limit, or says access is to be regained later (a throttled answer is waited out once,
+        in _get, not here too)."""
         if max_usage_pct(headers) >= USAGE_SLOWDOWN_PCT or regain_seconds(headers) > 0:
             wait = throttle_wait(headers)
             self.wait(wait, f"near the Graph API's rate limit: waiting {wait:.0f} s")
@@ -364,31 +372,6 @@ def _code(err: object, key: str = "code") -> int:
         return int(err.get(key, 0)) if isinstance(err, dict) else 0
     except (TypeError, ValueError):
         return 0
-
-
-def _details(err: object) -> str:
-    """What else Meta's error object says, for a message: its type, error_subcode (one code
-    190 from another) and fbtrace_id (what Meta's support asks for); "" with none of them.
-    https://developers.facebook.com/docs/graph-api/guides/error-handling"""
-    if not isinstance(err, dict):
-        return ""
-    said = [str(err["type"])[:60]] if err.get("type") else []
-    said += [f"{k.removeprefix('error_')} {str(err[k])[:60]}"
-             for k in ("error_subcode", "fbtrace_id") if err.get(k)]  # fmt: skip
-    return f" ({', '.join(said)})" if said else ""
-
-
-def _what_to_do(code: int) -> str:
-    """Meta's recovery tactic for an error that asking again cannot mend, as a sentence for the
-    message; "" for other codes. https://developers.facebook.com/docs/graph-api/guides/error-handling
-    (insights need ads_read: https://developers.facebook.com/docs/marketing-api/insights)"""
-    if code in (102, 190):  # API session; access token expired
-        return (". The access token has expired, was revoked or is not valid: "
-                "get a new one and set it in REFSCOPE_META_TOKEN")  # fmt: skip
-    if code == 10 or 200 <= code <= 299:  # API permission denied; API permission
-        return (". The access token lacks a permission this call needs "
-                "(ads_read, for the ad account's insights)")  # fmt: skip
-    return ""
 
 
 def _without_token(url: str) -> str:
