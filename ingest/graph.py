@@ -55,6 +55,11 @@ TOO_MUCH_DATA = {(100, 1487534), (100, 1504018), (2, 1504038)}
 ASKS_FOR_LESS = "reduce the amount of data"
 USAGE_SLOWDOWN_PCT = 90  # at this usage or above, pause before the next call
 MAX_RETRIES = 8
+# A sync insights call "can return out-of-memory or timeout errors" on too much data, and
+# Meta's remedy for a timed-out one is a smaller date range (the best practices and error codes
+# above): a range of days answered this many times in a row by no answer in time is asked in
+# parts, as a refusal as too much data is. One day alone is retried as any network failure.
+TIMEOUTS_BEFORE_SPLIT = 2
 MAX_REDIRECTS = 5  # a 3xx to the base URL's origin is followed this many times in a row
 # Every effective status of an ad (Meta's Ad reference), deleted and archived included: an
 # account's insights at level=ad leave those two out unless a filter names them, and a re-pull
@@ -189,7 +194,7 @@ class GraphClient:
         seen: set[str] = set()
         try:
             while url:
-                body = self._get(client, url, params)[0]
+                body = self._get(client, url, params, parts=since < until)[0]
                 # Meta's answer always has `data` (`[]` for days without delivery): one without
                 # is not an empty answer, whose days would lose their stored rows.
                 data, paging = body.get("data"), body.get("paging") or {}
@@ -232,11 +237,13 @@ class GraphClient:
                             mounts=direct_to_this_machine(self.base_url))  # fmt: skip
 
     def _get(
-        self, client: httpx.Client, url: str, params: dict[str, str] | None, once: bool = False
-    ) -> tuple[dict[str, Any], httpx.Headers]:
+        self, client: httpx.Client, url: str, params: dict[str, str] | None, once: bool = False,
+        parts: bool = False,
+    ) -> tuple[dict[str, Any], httpx.Headers]:  # fmt: skip
         """One page's body and headers, waiting out throttling and transient failures (once:
-        throttling once, no other failure)."""
-        attempt, hops = 0, 0
+        throttling once, no other failure; parts: a range of days, TooMuchData when it times
+        out TIMEOUTS_BEFORE_SPLIT times in a row)."""
+        attempt, hops, timeouts = 0, 0, 0
         tries, backoffs = (2, 1) if once else (MAX_RETRIES, MAX_RETRIES)
         if self._usage is not None:  # the last answer's usage, before this call is made
             self._respect_usage(self._usage)
@@ -257,10 +264,14 @@ class GraphClient:
                     raise GraphError(f"Graph API: {refused}") from None
                 said = self._scrub(str(exc))[:200]  # the OS's words: refused, reset, timed out
                 why = f"network: {type(exc).__name__}" + (f" ({said})" if said else "")
+                timeouts = timeouts + 1 if isinstance(exc, httpx.ReadTimeout) else 0
+                if parts and timeouts >= TIMEOUTS_BEFORE_SPLIT:  # asked, never answered in time
+                    raise TooMuchData(f"Graph API: {why}, {timeouts} times in a row") from None
                 self._pause(min(2.0**attempt, 60.0), attempt, why, tries=backoffs)
                 continue
             except httpx.HTTPError as exc:  # an undecodable body
                 raise GraphError(self._scrub(f"Graph API: {type(exc).__name__}: {exc}")) from None
+            timeouts = 0  # an answer came: the timeouts counted are not in a row
             if resp.is_redirect:  # httpx follows none: only those to the base URL's origin
                 url, params = self._redirected(resp, hops), None
                 hops, attempt = hops + 1, attempt - 1  # a redirect is no failed attempt
