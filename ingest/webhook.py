@@ -54,7 +54,8 @@ CREATE OR REPLACE TEMP MACRO rs_instant(v) AS (
 CREATE OR REPLACE TEMP MACRO rs_id(v) AS (
     CASE WHEN v IS NULL OR v = '' OR left(v, 1) IN ('{{', '[') THEN NULL ELSE v END
 );
--- An empty ref (`m.me/<page>?ref=` with nothing after it) or one of spaces only is no ref.
+-- Text that is empty or spaces only says nothing: an empty ref (`m.me/<page>?ref=` with
+-- nothing after it) is no ref, an empty source no source, an empty referer_uri no page.
 CREATE OR REPLACE TEMP MACRO rs_ref(v) AS (
     CASE WHEN regexp_full_match(v, '[[:space:]]*') THEN NULL ELSE v END
 );
@@ -208,7 +209,8 @@ _PLUGIN_TAG = """list_contains(list_transform(tags, lambda g: lower(g.source)),
                              'customer_chat_plugin')"""
 # A message sent from a Shops product page: its referral names the product, not a source.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messages
-_SHOPS_PRODUCT = """(rf.product.id IS NOT NULL AND rf.source IS NULL AND rf.ad_id IS NULL)"""
+_SHOPS_PRODUCT = """(rf.product.id IS NOT NULL AND rs_ref(rf.source) IS NULL
+                     AND rs_id(rs_ref(rf.ad_id)) IS NULL)"""
 _TOUCH_SOURCE = """CASE WHEN kind = 'optin' THEN optin.source ELSE rf.source END"""
 
 _ITEM_EVENTS = f"""
@@ -257,11 +259,11 @@ SELECT
                                   ELSE 'app_roles' END
     END AS detail,
     is_standby,
-    {_TOUCH_SOURCE} AS source,
+    rs_ref({_TOUCH_SOURCE}) AS source,
     coalesce(rs_ref(rf.ref), rs_ref(optin.ref)) AS ref,
-    rs_id(rf.ad_id) AS ad_id,
-    rf.ads_context_data.ad_title AS ad_title,
-    rf.referer_uri AS referer_uri,
+    rs_id(rs_ref(rf.ad_id)) AS ad_id,
+    rs_ref(rf.ads_context_data.ad_title) AS ad_title,
+    rs_ref(rf.referer_uri) AS referer_uri,
     rs_bool(rf.is_guest_user) AS is_guest_user,
     coalesce(x.message.mid, x.postback.mid, reaction.mid) AS mid,
     x.message.text AS text,
@@ -271,7 +273,7 @@ SELECT
     x.postback.payload AS postback_payload,
     x.message.app_id AS app_id,
     coalesce(rs_ts(x.delivery.watermark), rs_ts(x.read.watermark)) AS watermark_at,
-    rf.ads_context_data.post_id AS post_id,
+    rs_ref(rf.ads_context_data.post_id) AS post_id,
     -- A private reply's echo carries the comment id when the page put it in Send API metadata:
     -- the bare id (Graph's <post>_<comment> digits) or a JSON object with a comment_id key.
     CASE WHEN kind <> 'message_echo' THEN NULL

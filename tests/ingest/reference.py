@@ -46,16 +46,20 @@ def instant(value: object) -> dt.datetime | None:
     return dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=int(ms))
 
 
+def said(value: object) -> object:
+    """Text that is empty or spaces only says nothing."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 def ref_of(obj: dict) -> object:
     """A referral's or optin's ref: an empty one (`?ref=` with nothing after it) or one of
     spaces only is no ref."""
-    ref = obj.get("ref")
-    return None if isinstance(ref, str) and not ref.strip() else ref
+    return said(obj.get("ref"))
 
 
 def touch_channel(ref_obj: dict, page: str, qr_refs: set) -> str | None:
-    source, ref = ref_obj.get("source"), ref_of(ref_obj)
-    if ref_obj.get("ad_id") is not None:  # an ad_id names an ad, whatever the source
+    source, ref = said(ref_obj.get("source")), ref_of(ref_obj)
+    if said(ref_obj.get("ad_id")) is not None:  # an ad_id names an ad, whatever the source
         return "ctm_ad"
     source = source.upper() if isinstance(source, str) else source  # case is not meaning
     if source in ("SHORTLINK", "SHORT-URL"):
@@ -77,15 +81,15 @@ def touch_of(ref_obj: object, page: str, qr_refs: set, via: str) -> dict | None:
     channel = touch_channel(ref_obj, page, qr_refs)
     if channel is None:
         return None
-    ad_id, ads_context = ref_obj.get("ad_id"), ref_obj.get("ads_context_data") or {}
+    ad_id, ads_context = said(ref_obj.get("ad_id")), ref_obj.get("ads_context_data") or {}
     return {
         "via": via,
         "channel": channel,
         "ref": ref_of(ref_obj),
         "ad_id": None if ad_id is None else str(ad_id),
-        "source": ref_obj.get("source"),
-        "ad_title": ads_context.get("ad_title"),
-        "referer_uri": ref_obj.get("referer_uri"),
+        "source": said(ref_obj.get("source")),
+        "ad_title": said(ads_context.get("ad_title")),
+        "referer_uri": said(ref_obj.get("referer_uri")),
         "is_guest_user": ref_obj.get("is_guest_user"),
     }
 

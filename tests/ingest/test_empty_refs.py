@@ -85,3 +85,54 @@ def test_a_referral_or_optin_with_only_an_empty_ref_is_read_and_names_no_entry_p
     ]  # fmt: skip
     assert query("SELECT count(*) FROM touches") == [(0,)]
     assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_empty_source_referer_uri_or_ad_context_is_stored_as_none(
+    ingest_lines, query: Query, blank: str
+) -> None:
+    """An empty `source`, `referer_uri`, `ad_id` or ads_context_data field says nothing, as an
+    empty ref does: NULL in events, touches and contacts (not `''`). A ref with no source is
+    still a referral (`other`); a referral or message naming nothing at all is no touch, its
+    contact organic; a Shops product message with an empty source is still the product's."""
+    ad = f.ads_referral(ad_title=blank, post_id=blank)
+    plugin = f.chat_plugin_referral("u4", referer_uri=blank)
+    product = {"product": {"id": "1254123123"}, "source": blank, "ad_id": blank}
+    ingest_lines([
+        f.delivery(f.postback(referral=f.referral_obj("r1", source=blank), psid="p1", mid="pb1")),
+        f.delivery(f.referral("r2", source=blank, psid="p2")),
+        f.delivery(f.message(psid="p3", mid="m3", referral=ad)),
+        f.delivery(plugin),
+        f.delivery(f.referral(None, source=blank, psid="p5")),
+        f.delivery(f.message(
+            psid="p6", mid="m6", referral={"source": blank, "ad_id": blank, "type": "OPEN_THREAD"}
+        )),
+        f.delivery(f.message(psid="p7", mid="m7", referral=product)),
+    ])  # fmt: skip
+    columns = "psid, kind, channel, ref, source, ad_id, ad_title, post_id, referer_uri"
+    assert query(f"SELECT {columns} FROM events ORDER BY psid") == [
+        ("p1", "postback", "other", "r1", None, None, None, None, None),
+        ("p2", "referral", "other", "r2", None, None, None, None, None),
+        ("p3", "message", "ctm_ad", None, "ADS", "23843301927710456", None, None, None),
+        ("p5", "referral", None, None, None, None, None, None, None),
+        ("p6", "message", None, None, None, None, None, None, None),
+        ("p7", "message", "other", None, None, None, None, None, None),
+        ("u4", "referral", "chat_widget", "menu_page", "CUSTOMER_CHAT_PLUGIN", None, None,
+         None, None),
+    ]  # fmt: skip
+    touched = "psid, channel, ref, source, ad_id, ad_title, post_id, referer_uri"
+    expected = [
+        ("p1", "other", "r1", None, None, None, None, None),
+        ("p2", "other", "r2", None, None, None, None, None),
+        ("p3", "ctm_ad", None, "ADS", "23843301927710456", None, None, None),
+        ("p7", "other", None, None, None, None, None, None),
+        ("u4", "chat_widget", "menu_page", "CUSTOMER_CHAT_PLUGIN", None, None, None, None),
+    ]
+    assert query(f"SELECT {touched} FROM touches ORDER BY psid") == expected
+    assert query(f"SELECT {touched} FROM contacts ORDER BY psid") == [
+        *expected[:3],
+        ("p5", "organic", None, None, None, None, None, None),
+        ("p6", "organic", None, None, None, None, None, None),
+        *expected[3:],
+    ]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
