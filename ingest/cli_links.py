@@ -245,9 +245,10 @@ def links_list(db_file: Path) -> None:
     cells = [[str(v) if v is not None else "" for v in row] for row in rows]
     if not sys.stdout.isatty():
         # Piped: whole values, one tab-separated line each, for cut, awk or a spreadsheet (a tab
-        # or line break inside a value becomes a space).
+        # or line break inside a value becomes a space); shown, as on a terminal: the lines may
+        # yet reach one (`| column -t`, `| less -R`), and an ESC would drive it.
         for line in (header, *cells):
-            click.echo("\t".join(value.translate(TSV_SPACES) for value in line))
+            click.echo("\t".join(shown(value.translate(TSV_SPACES)) for value in line))
         return
     if not cells:
         say(None, "no links registered in {} (see `refscope links create`)", db_file)
