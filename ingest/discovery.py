@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -47,6 +48,20 @@ def _lake_of(f: Path, lakes: dict[Path, bool]) -> Path | None:
     if f.name in _WHOLE_FILES and lake(f.parent):
         return f.parent
     return next((d.parent for d in f.parents if d.name in PARTITIONED and lake(d.parent)), None)
+
+
+def _table_folder_of(folder: Path) -> Path | None:
+    """The lake whose table folder folder is, or is below (`lake/events`,
+    `lake/events/page_id=1/date=2026-11-02`), or None."""
+    folder = Path(os.path.abspath(folder))
+    return next(
+        (
+            d.parent
+            for d in (folder, *folder.parents)
+            if d.name in PARTITIONED and is_lake(d.parent)
+        ),
+        None,
+    )
 
 
 def _walk_once(
@@ -239,7 +254,12 @@ def _none_read(spec: str, others: list[str], rule: str = "a folder is read for")
 
 
 def _lake_left_out(home: str) -> str:
-    return f"{home}: a Parquet lake, not logs: its files are left out"
+    """Said of a lake named (or a folder or file of it): what it is, and what to do instead."""
+    return (
+        f"{home}: a Parquet lake, not logs: its files are left out (it is what `ingest --lake` "
+        f"writes: `refscope dashboard --lake {shlex.quote(home)}` reads it; give `ingest` the "
+        "logs it was written from)"
+    )
 
 
 def _logs_below(
@@ -250,6 +270,11 @@ def _logs_below(
     files and folders are left out; the paths of other files go to others. A lake's own files
     and table folders are not read; its folder goes to lakes."""
     found: set[Path] = set()
+    home = _table_folder_of(folder)
+    if home is not None:  # a lake's table or partition folder: the lake's, as its files are
+        if lakes is not None:
+            lakes.append(str(home))
+        return found
     for dirpath, dirs, files in _walk_once(folder, _unreadable_dir):
         if MANIFEST in files and is_lake(Path(dirpath)):
             # Its own files and table folders are no logs; logs beside them (a lake written

@@ -118,3 +118,27 @@ def test_a_folder_holding_only_a_lake_says_so_rather_than_reading_nothing_silent
         assert "nothing new to read in 0 files" in words
     res = runner.invoke(cli, ["ingest", str(tmp_path), "--db", str(db_path)])  # logs beside it
     assert res.exit_code == 0 and "warning" not in res.output, res.output
+
+
+def test_a_folder_inside_a_lake_names_the_lake_and_what_to_do_not_its_parquet_files(
+    runner, db_path: Path, tmp_path: Path
+) -> None:
+    """`refscope ingest data/lake/events` (or a partition of it) said "no file is read by its
+    name (1 left out: data_0.parquet) … give such a file as a PATH to read it": given, that file
+    is left out as the lake's. It is the lake's folder: said so, with what reads a lake."""
+    from ingest.cli import cli
+
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson",
+                         [f.delivery(f.message(psid="7001", ts=f.T0))])  # fmt: skip
+    lake_dir = tmp_path / "data" / "lake"
+    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    (partition,) = (lake_dir / "events").glob("page_id=*")
+    days = list(partition.glob("date=*"))
+    for spec in (lake_dir, lake_dir / "events", partition, *days, f"{lake_dir}/events/*"):
+        res = runner.invoke(cli, ["ingest", str(spec), "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        words = " ".join(res.output.split())
+        assert f"warning: {lake_dir}: a Parquet lake, not logs: its files are left out" in words
+        assert f"`refscope dashboard --lake {lake_dir}` reads it" in words, words
+        assert "give such a file as a PATH" not in words and ".parquet" not in words, words
+        assert "nothing new to read in 0 files" in words
