@@ -23,6 +23,9 @@ _WHOLE_FILES = {MANIFEST, *(f"{table}.parquet" for table in WHOLE)}  # a lake's,
 
 
 def is_log_name(name: str) -> bool:
+    """Whether a folder's file is read as a log, by its name's ending in any case (`X.JSON`,
+    `x.NDJSON.GZ`, as a Windows tool or an export may name them)."""
+    name = name.lower()
     base = name[:-3] if name.endswith(".gz") else name
     return base.endswith(LOG_SUFFIXES)
 

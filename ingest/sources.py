@@ -180,7 +180,7 @@ def plan(path: Path, state: FileState | None) -> Plan | Touched | None:
         raise SourceError(f"{path}: {exc.strerror}") from exc
     if state is not None and st.st_size == state.size and st.st_mtime_ns == state.mtime_ns:
         return None
-    gz = path.suffix == ".gz"
+    gz = path.suffix.lower() == ".gz"  # `x.NDJSON.GZ` too
     if not gz and _gzip_data(path):
         # Read as text, its compressed bytes were a run of `invalid UTF-8` rejects.
         raise SourceError(f"{path}: gzip data in a file not named .gz: rename it {path.name}.gz")

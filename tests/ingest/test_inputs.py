@@ -134,6 +134,28 @@ def test_directories_are_read_recursively_and_globs_expand(
     assert Query(other)("SELECT psid FROM events ORDER BY psid") == [("u1",), ("u3",)]
 
 
+def test_log_names_in_upper_case_are_read_from_a_folder_a_glob_and_by_name(
+    db_path: Path, query: Query, tmp_path: Path
+) -> None:
+    """`X.JSON`, `b.Ndjson`, `c.NDJSON.GZ` (a Windows tool's or an export's names): a folder
+    left them out, silently beside a `webhooks.ndjson`, and `c.NDJSON.GZ` given by name was
+    refused as "gzip data in a file not named .gz: rename it c.NDJSON.GZ.gz"."""
+    root = tmp_path / "incoming"
+    f.write_ndjson(root / "webhooks.ndjson", [f.delivery(f.message(psid="u0", ts=T0))])
+    f.write_ndjson(root / "A.JSON", [f.delivery(f.message(psid="u1", ts=T0))])
+    f.write_ndjson(root / "b.Ndjson", [f.delivery(f.message(psid="u2", ts=T0))])
+    gz = _gz(root / "c.NDJSON.GZ", [f.delivery(f.message(psid="u3", ts=T0))])
+    (root / "notes.TXT").write_text("not a log\n")
+    result = pipeline.run([str(root)], db_path)
+    assert (result.files, result.rejects_added, result.warnings) == (4, 0, [])
+    assert query("SELECT psid FROM events ORDER BY psid") == [("u0",), ("u1",), ("u2",), ("u3",)]
+    for spec in (f"{root}/*", str(gz)):
+        other = tmp_path / f"{len(spec)}.duckdb"
+        result = pipeline.run([spec], other)
+        assert result.rejects_added == 0, spec
+        assert ("u3",) in Query(other)("SELECT psid FROM events"), spec
+
+
 def test_a_linked_folder_below_a_directory_is_read_as_a_glob_reads_it(
     db_path: Path, query: Query, tmp_path: Path
 ) -> None:
