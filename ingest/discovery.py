@@ -157,6 +157,8 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
             raise SourceError(f"{f}: not a regular file")
         if not os.access(f, os.R_OK):
             raise SourceError(f"{f}: permission denied")
+    if warnings is not None:  # a lake named twice (`lake/events lake/contacts`) is said once
+        warnings[:] = dict.fromkeys(warnings)
     # Resolved before deduplicating: two spellings (or a symlink) of one file read it once.
     return sorted({f.resolve() for f in found}, key=str)
 

@@ -142,3 +142,19 @@ def test_a_folder_inside_a_lake_names_the_lake_and_what_to_do_not_its_parquet_fi
         assert f"`refscope dashboard --lake {lake_dir}` reads it" in words, words
         assert "give such a file as a PATH" not in words and ".parquet" not in words, words
         assert "nothing new to read in 0 files" in words
+
+
+def test_a_lake_named_through_several_of_its_folders_is_warned_of_once(
+    db_path: Path, tmp_path: Path
+) -> None:
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson",
+                         [f.delivery(f.message(psid="7001", ts=f.T0))])  # fmt: skip
+    lake_dir = tmp_path / "lake"
+    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    specs = [str(lake_dir), f"{lake_dir}/", str(lake_dir / "events"), str(lake_dir / "contacts"),
+             f"{lake_dir}/*", str(lake_dir / lake.MANIFEST)]  # fmt: skip
+    result = pipeline.run(specs, db_path)
+    assert result.files == 0
+    lake_lines = [w for w in result.warnings if "Parquet lake" in w]
+    assert len(lake_lines) == 1, result.warnings
+    assert lake_lines[0].startswith(f"{lake_dir}: a Parquet lake, not logs"), lake_lines
