@@ -83,7 +83,10 @@ def new_contacts_by_day_bar(
 
 
 def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
-    """Share of new contacts by channel. Input: channel, new_contacts."""
+    """Share of new contacts by channel. Input: channel, new_contacts. A channel without a new
+    contact (one contacts only came back through) has no slice: plotly.js drew its "0%" text
+    (over the next one's, two such channels) and kept it in the legend."""
+    df = df[df["new_contacts"].fillna(0) > 0]
     total = df["new_contacts"].sum()
     shares = [v / total if total else None for v in df["new_contacts"]]  # each slice's, once
     fig = go.Figure(

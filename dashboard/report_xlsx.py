@@ -262,6 +262,9 @@ def _chart(wb: Workbook, s: Section) -> Any:
                               "gap": 20})  # fmt: skip
         chart.set_x_axis({"date_axis": True, "num_format": "mmm d"})
     elif s.key == "channels":
+        # The channels with new contacts (the rows come largest first): one that contacts only
+        # came back through is no slice, nor a key in the legend.
+        n = min(n, int((s.table["new_contacts"] > 0).sum()))
         chart = wb.add_chart({"type": "pie"})
         chart.add_series({"name": "New contacts", "categories": ref("label"),
                           "values": ref("new_contacts")})  # fmt: skip

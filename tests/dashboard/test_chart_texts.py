@@ -87,6 +87,28 @@ def test_drawn_charts_show_the_hovers_shares():
     assert _texts(heat, "hm") == ["15%", "29%"]
 
 
+# Channels contacts only came back through in the range: in channel_totals, with no new contact.
+CAME_BACK = pd.DataFrame({"channel": ["qr_code", "organic", "ctm_ad", "m_me_link"],
+                          "new_contacts": [5, 3, 0, 0]})  # fmt: skip
+
+
+def test_a_channel_without_new_contacts_has_no_slice():
+    (pie,) = charts.channel_mix_pie(CAME_BACK).data
+    assert list(pie.labels) == ["QR code", "Organic"]
+    assert (list(pie.values), list(pie.text)) == ([5, 3], ["63%", "38%"])
+    assert list(pie.customdata) == ["62.5%", "37.5%"]
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="plotly.js draws in Chromium")
+def test_a_channel_without_new_contacts_draws_no_zero_share():
+    """plotly.js drew a "0%" for each channel without a new contact, one over the other at the
+    donut's seam, and listed them in the legend."""
+    (pie,) = (ET.fromstring(s) for s in report_pdf.drawn([charts.channel_mix_pie(CAME_BACK)],
+                                                          {"format": "svg"}))  # fmt: skip
+    assert _texts(pie, "slicetext") == ["63%", "38%"]
+    assert _texts(pie, "traces") == ["QR code", "Organic"]  # the legend
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(chromium_path() is None, reason="plotly.js runs in Chromium")
 def test_a_click_on_the_channel_mix_legend_leaves_every_slice_drawn(tmp_path):
