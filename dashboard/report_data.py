@@ -141,7 +141,8 @@ def _daily(df: pd.DataFrame, f: Filters) -> Section:
     """Every day of the range (zero when quiet), a column per channel, and the total."""
     columns = [Column("day", "Day", "date")]
     if df.empty:
-        return Section("daily", "New contacts per day", df, tuple(columns))
+        return Section("daily", "New contacts per day", df, tuple(columns),
+                       empty_note="No new contacts in this range.")  # fmt: skip
     wide = df.pivot_table(index="day", columns="channel", values="contacts", aggfunc="sum")
     days = pd.date_range(f.start, f.end, freq="D", name="day")
     wide = wide.reindex(days, fill_value=0).fillna(0).astype("int64")
@@ -158,6 +159,10 @@ def _daily(df: pd.DataFrame, f: Filters) -> Section:
     )  # fmt: skip
 
 
+NO_NEW_CONTACTS = ("No new contacts in this range: the channels listed are those contacts "
+                   "came back through (re-entries).")  # fmt: skip
+
+
 def _channels(df: pd.DataFrame) -> Section:
     table = df.assign(label=df["channel"].map(charts.channel_label))
     columns = (
@@ -167,8 +172,11 @@ def _channels(df: pd.DataFrame) -> Section:
         Column("engaged_rate", "Engaged rate", "pct"),
         Column("reentries", "Re-entries", "int"),
     )
-    figure = _untitled(charts.channel_mix_pie(df)) if not df.empty else None
-    return Section("channels", "Channels", table, columns, figure)
+    if df.empty or df["new_contacts"].sum() > 0:
+        figure = _untitled(charts.channel_mix_pie(df)) if not df.empty else None
+        return Section("channels", "Channels", table, columns, figure)
+    # Contacts only came back: a mix of no new contact is a blank donut, which says nothing.
+    return Section("channels", "Channels", table, columns, note=NO_NEW_CONTACTS)
 
 
 def _refs(df: pd.DataFrame) -> Section:

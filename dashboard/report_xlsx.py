@@ -265,6 +265,8 @@ def _chart(wb: Workbook, s: Section) -> Any:
         # The channels with new contacts (the rows come largest first): one that contacts only
         # came back through is no slice, nor a key in the legend.
         n = min(n, int((s.table["new_contacts"] > 0).sum()))
+        if not n:  # contacts only came back: no mix to draw (the section's note says so)
+            return None
         chart = wb.add_chart({"type": "pie"})
         chart.add_series({"name": "New contacts", "categories": ref("label"),
                           "values": ref("new_contacts")})  # fmt: skip

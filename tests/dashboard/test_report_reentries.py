@@ -8,6 +8,10 @@ import io
 import zipfile
 from pathlib import Path
 
+import openpyxl
+import pypdf
+import pytest
+
 from dashboard import reports
 from dashboard.filters import Filters
 from ingest import pipeline
@@ -45,3 +49,34 @@ def test_the_xlsx_pie_leaves_out_a_channel_without_new_contacts(small_db):
     (pie,) = [x for x in _chart_xml(reports.render(report, "xlsx")) if "<c:pieChart>" in x]
     assert "<c:f>Channels!$A$2</c:f>" in pie and "<c:f>Channels!$B$2</c:f>" in pie  # one row
     assert "QR code" not in pie
+
+
+def test_a_range_of_re_entries_only_says_it_had_no_new_contacts(small_db):
+    """The range's one event is a re-entry: the channel mix was a blank donut (a pie of one
+    slice of 0) in the HTML and PDF reports and the XLSX report's Charts sheet."""
+    report = _report(small_db, REENTRY_DAY)
+    channels = report.section("channels")
+    assert list(channels.table["reentries"]) == [1] and not channels.table["new_contacts"].any()
+    assert channels.figure is None
+    note = "No new contacts in this range: the channels listed are those contacts came back "
+    assert channels.note.startswith(note)
+    assert report.section("daily").empty_note == "No new contacts in this range."
+    page = reports.render(report, "html").decode()
+    assert 'id="chart-channels"' not in page and note in page
+    assert 'id="chart-refs"' in page  # the re-entry's ref has its table, and its chart's note
+    xlsx = reports.render(report, "xlsx")
+    assert not [x for x in _chart_xml(xlsx) if "<c:pieChart>" in x]
+    summary = openpyxl.load_workbook(io.BytesIO(xlsx))["Summary"]
+    assert any(str(c.value).startswith(f"Channels: {note}") for r in summary.iter_rows()
+               for c in r)  # fmt: skip
+
+
+@pytest.mark.skipif(not reports.pdf_available(), reason="the PDF's charts need Chromium")
+def test_the_pdf_of_re_entries_only_draws_no_channel_mix(small_db):
+    report = _report(small_db, REENTRY_DAY)
+    pdf = pypdf.PdfReader(io.BytesIO(reports.render(report, "pdf")))
+    text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+    assert "No new contacts in this range: the channels listed" in text
+    charted = [s.key for s in report.sections if s.figure is not None and not s.empty]
+    assert "channels" not in charted
+    assert sum(len(p.images) for p in pdf.pages) == len(charted)
