@@ -271,6 +271,11 @@ def _chart(wb: Workbook, s: Section) -> Any:
         chart.add_series({"name": "New contacts", "categories": ref("label"),
                           "values": ref("new_contacts")})  # fmt: skip
     elif s.key == "refs":
+        # The refs that brought new contacts (largest first), as the HTML and PDF reports'
+        # chart: one seen only through re-entries or clicks is no bar of 0.
+        n = min(n, int((s.table["new_contacts"] > 0).sum()))
+        if not n:
+            return None
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({"name": label("new_contacts"), "categories": ref("ref"),
                           "values": ref("new_contacts"), "fill": {"color": "#0072B2"}})  # fmt: skip

@@ -80,3 +80,13 @@ def test_the_pdf_of_re_entries_only_draws_no_channel_mix(small_db):
     charted = [s.key for s in report.sections if s.figure is not None and not s.empty]
     assert "channels" not in charted
     assert sum(len(p.images) for p in pdf.pages) == len(charted)
+
+
+def test_the_xlsx_refs_chart_leaves_out_refs_without_new_contacts(small_db):
+    """The range's one ref came back through a re-entry: the XLSX report drew a bar chart of
+    one bar of 0, where the HTML and PDF reports' chart says no ref brought a new contact."""
+    report = _report(small_db, REENTRY_DAY)
+    refs = report.section("refs").table
+    assert list(refs["ref"]) == ["qr_late"] and list(refs["new_contacts"]) == [0]
+    xlsx = _chart_xml(reports.render(report, "xlsx"))
+    assert not [x for x in xlsx if "'Top refs'!" in x], xlsx
