@@ -193,13 +193,17 @@ class Receiver:
             return PlainTextResponse("expected hub.mode=subscribe and a hub.challenge", 400)
         return PlainTextResponse(q["hub.challenge"], headers={"x-content-type-options": "nosniff"})
 
-    def _refuse(self, reason: str, status: int, message: str, close: bool = False) -> Response:
+    def _refuse(
+        self, reason: str, status: int, message: str, close: bool = False, size: int | None = None
+    ) -> Response:
+        """size: the refused body's Content-Length, when it gave one (a too_large only)."""
         self.metrics.refused[reason] += 1
         if reason == "too_large":
             # A signed batch from Meta may be this large: its retries stop after a while, and
-            # then it is lost. The operator's log says what to raise.
-            log.warning("delivery refused: too_large (over %s bytes): if Meta sent it, raise "
-                        "%s, or it is lost once Meta stops retrying", self.config.max_body,
+            # then it is lost. The operator's log says what to raise, and how far when known.
+            told = f"{size} bytes by its Content-Length, " if size is not None else ""
+            log.warning("delivery refused: too_large (%sover %s bytes): if Meta sent it, raise "
+                        "%s, or it is lost once Meta stops retrying", told, self.config.max_body,
                         MAX_BODY_ENV)  # fmt: skip
         else:
             log.info("delivery refused: %s", reason)
@@ -235,7 +239,7 @@ class Receiver:
         if problem:
             return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}")
         if length is not None and int(length) > cfg.max_body:
-            return self._refuse("too_large", 413, too_large)
+            return self._refuse("too_large", 413, too_large, size=int(length))
         try:
             raw = await asyncio.wait_for(self._read_body(request), cfg.body_timeout)
         except ClientDisconnect:

@@ -65,6 +65,27 @@ def test_oversized_body_is_refused_with_413(
     assert receiver.metrics()['refscope_deliveries_refused_total{reason="too_large"}'] == 2
 
 
+def test_the_413_warning_gives_the_refused_size_when_the_request_told_it(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator learns how far to raise REFSCOPE_MAX_BODY; the body itself is not logged."""
+    raw = b'{"object":"page","pad":"' + b"y" * (3 * MAX_BODY_BYTES) + b'"}'
+    assert receiver.post(raw).status_code == 413
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert f"{len(raw)} bytes" in warning and f"over {MAX_BODY_BYTES} bytes" in warning, warning
+    assert "yyyy" not in warning
+    caplog.clear()
+
+    # Streamed without a Content-Length, its size is not known: the cap alone is named.
+    r = receiver.client.post(
+        "/webhook", content=iter([raw[:MAX_BODY_BYTES], raw[MAX_BODY_BYTES:]]),
+        headers={"X-Hub-Signature-256": sign(raw)},
+    )  # fmt: skip
+    assert r.status_code == 413
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert f"over {MAX_BODY_BYTES} bytes" in warning and str(len(raw)) not in warning, warning
+
+
 def test_an_unsigned_oversized_request_is_refused_as_unsigned_with_no_cue_to_raise_the_cap(
     receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
