@@ -175,6 +175,10 @@ class Receiver:
         await self.writer.append(log_file(self.config.log_dir, stream, at_ms, self.config.writer),
                                  line)  # fmt: skip
 
+    async def webhook(self, request: Request) -> Response:
+        """/webhook: the handshake (GET, and HEAD) or a delivery (POST)."""
+        return await (self.deliver if request.method == "POST" else self.handshake)(request)
+
     async def handshake(self, request: Request) -> Response:
         """GET /webhook: echo hub.challenge when hub.verify_token is ours."""
         q = request.query_params
@@ -320,8 +324,11 @@ def create_app(
         routes=[
             # A callback URL entered with a trailing slash is served, not redirected: a POST
             # redirect is not something to count on a sender following.
-            *(Route(path, r.handshake, methods=["GET"]) for path in ("/webhook", "/webhook/")),
-            *(Route(path, r.deliver, methods=["POST"]) for path in ("/webhook", "/webhook/")),
+            # One route for both methods: a 405's Allow lists every method the URL takes.
+            *(
+                Route(path, r.webhook, methods=["GET", "POST"])
+                for path in ("/webhook", "/webhook/")
+            ),
             # A trailing slash (typed, or added by a site builder) is the same link: Starlette's
             # own redirect for it would name this host, not the proxy's, and drop its prefix.
             *(Route(path, r.click, methods=["GET"]) for path in ("/r/{ref}", "/r/{ref}/")),

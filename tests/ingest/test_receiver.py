@@ -327,3 +327,18 @@ def test_ingest_reads_the_receiver_logs(click_receiver: Receiver, db_path: Path)
         ("spring_menu", f.PAGE_USERNAME, True, "mobile")
     ]
     assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+@pytest.mark.parametrize("path", ["/webhook", "/webhook/"])
+def test_another_method_on_the_callback_url_is_405_naming_every_method_it_takes(
+    receiver: Receiver, path: str
+) -> None:
+    # RFC 9110 15.5.6: a 405's Allow lists the methods the resource supports; POST is one.
+    for method in ("PUT", "DELETE", "PATCH", "OPTIONS"):
+        r = receiver.client.request(method, path, content=b"{}")
+        assert r.status_code == 405, method
+        assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}
+    params = {"hub.mode": "subscribe", "hub.verify_token": TOKEN, "hub.challenge": "7"}
+    r = receiver.client.head(path, params=params)
+    assert (r.status_code, r.content, r.headers["content-length"]) == (200, b"", "1")
+    assert receiver.lines() == []
