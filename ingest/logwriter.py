@@ -59,9 +59,18 @@ class LogWriter:
         if self._closing or self._task is None or self._task.done():
             raise OSError("the log writer is not running")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((path, line, future))
+        entry = (path, line, future)
+        self._pending.append(entry)
         self._wake.set()
-        await future
+        try:
+            await future
+        except asyncio.CancelledError:
+            # Its request was given up (uvicorn's graceful shutdown timed out): answered 500,
+            # it is sent again. A line no batch has taken yet is withdrawn: written at close,
+            # it would be in the log twice. One already being written cannot be.
+            if entry in self._pending:
+                self._pending.remove(entry)
+            raise
 
     @property
     def pending(self) -> int:

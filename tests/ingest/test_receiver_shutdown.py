@@ -1,0 +1,69 @@
+"""The receiver stopping (SIGTERM, Ctrl-C) while deliveries are in flight, on a real uvicorn
+server on 127.0.0.1: what was answered 200 is on disk, and what was not is not written for Meta's
+retry to add a second copy (https://developers.facebook.com/docs/messenger-platform/faq)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from ingest.receiver import ReceiverConfig, create_app
+from tests.ingest.receiver_server import SECRET, TOKEN, HeldFsync, ThreadedServer, sign
+from tests.ingest.receiver_server import text_delivery as delivery
+
+
+def test_a_delivery_given_up_by_a_shutdown_that_timed_out_is_not_written_for_its_retry(
+    tmp_path: Path,
+) -> None:
+    """uvicorn cancels the requests still running when its graceful shutdown times out (a disk
+    stuck in fsync) and answers them 500; Meta sends them again. One whose line was still
+    waiting for the disk is not written at close as well: it would be there twice."""
+    held = HeldFsync()
+    config = ReceiverConfig(tmp_path / "logs", None, (SECRET,), TOKEN, registry_refresh=0.0)
+    server = ThreadedServer(uvicorn.Config(
+        create_app(config, fsync=held), log_config=None, access_log=False, http="h11",
+        ws="none", lifespan="on", loop="asyncio", timeout_graceful_shutdown=0.2,
+    ))  # fmt: skip
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    assert server.ready.wait(10)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    first, second = delivery("one", mid="m_one"), delivery("two", mid="m_two")
+    answers: dict[bytes, int] = {}
+
+    def post(raw: bytes) -> None:
+        r = httpx.post(url + "/webhook", content=raw,
+                       headers={"X-Hub-Signature-256": sign(raw)}, timeout=30)  # fmt: skip
+        answers[raw] = r.status_code
+
+    posts = [threading.Thread(target=post, args=(raw,)) for raw in (first, second)]
+    try:
+        posts[0].start()
+        assert held.in_fsync.wait(10)  # the first delivery's batch is stuck in fsync
+        posts[1].start()
+        deadline = time.monotonic() + 10
+        while httpx.get(url + "/healthz").json()["pending_writes"] < 1:  # the second waits
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        server.should_exit = True  # SIGTERM
+        for p in posts:  # given up: answered 500, for Meta to retry
+            p.join(10)
+        assert answers == {first: 500, second: 500}
+    finally:
+        held.release.set()
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+    logged = [json.loads(line)["body"] for log in (tmp_path / "logs").glob("webhooks-*")
+              for line in log.read_bytes().splitlines()]  # fmt: skip
+    # The first was being written when it was given up: that cannot be taken back. The second
+    # is not written: its retry is its only copy.
+    assert logged == [json.loads(first)]
