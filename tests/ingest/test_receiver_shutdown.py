@@ -5,6 +5,8 @@ retry to add a second copy (https://developers.facebook.com/docs/messenger-platf
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import threading
 import time
@@ -14,7 +16,14 @@ import httpx
 import uvicorn
 
 from ingest.receiver import ReceiverConfig, create_app
-from tests.ingest.receiver_server import SECRET, TOKEN, HeldFsync, ThreadedServer, sign
+from tests.ingest.receiver_server import (
+    SECRET,
+    TOKEN,
+    HeldFsync,
+    ThreadedServer,
+    serve_process,
+    sign,
+)
 from tests.ingest.receiver_server import text_delivery as delivery
 
 
@@ -67,3 +76,31 @@ def test_a_delivery_given_up_by_a_shutdown_that_timed_out_is_not_written_for_its
     # The first was being written when it was given up: that cannot be taken back. The second
     # is not written: its retry is its only copy.
     assert logged == [json.loads(first)]
+
+
+def test_sigterm_while_a_delivery_arrives_answers_it_200_once_it_is_on_disk(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "REFSCOPE_APP_SECRET": SECRET, "REFSCOPE_VERIFY_TOKEN": TOKEN}
+    output = tmp_path / "serve.out"
+    raw = delivery("in flight", mid="m_in_flight")
+    with serve_process(tmp_path, env, output) as served:
+        host, port = served.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=20) as s:
+            s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json; "
+                      b"charset=utf-8\r\nX-Hub-Signature-256: %s\r\nContent-Length: %d\r\n\r\n%s"
+                      % (sign(raw).encode(), len(raw), raw[:20]))  # fmt: skip
+            served.proc.send_signal(signal.SIGTERM)  # a service manager's stop
+            deadline = time.monotonic() + 20
+            while b"Shutting down" not in output.read_bytes():
+                assert time.monotonic() < deadline, "serve did not begin to stop"
+                time.sleep(0.05)
+            s.sendall(raw[20:])  # the rest of the body, once the stop is under way
+            answer = b""
+            while chunk := s.recv(4096):  # closed once answered: the server is stopping
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"EVENT_RECEIVED")
+    (log,) = (tmp_path / "logs").glob("webhooks-*.ndjson")
+    (line,) = log.read_bytes().splitlines()
+    assert json.loads(line)["body"] == json.loads(raw)
+    assert served.proc.returncode in (0, -signal.SIGTERM)
