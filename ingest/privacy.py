@@ -24,6 +24,7 @@ from .db import key_text
 from .errors import ValidationError
 from .reject_text import (
     COORDINATE_KEYS,
+    NAME_PARTS,
     NUMBER,
     container_offsets,
     decode,
@@ -76,7 +77,6 @@ def _forgotten_names(q: str, string: str) -> tuple[tuple[str, str], ...]:
 FORGOTTEN_NAMES = (*_forgotten_names('"', _JSON_STRING),
                    *_forgotten_names(r'\\"', _ESCAPED_STRING))  # fmt: skip
 _ZERO = "\x00"  # of each character of UTF-16 text read as UTF-8, the byte beside it
-_NAME_PARTS = frozenset({"first_name", "last_name"})  # a Send API recipient's `name`
 _SCHEME_TEXT = b"refscope: how this database stores ids"  # keyed by the salt in id_scheme
 _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
 _SHOWN_HEX = 16  # hex digits of the stored id that a rejected line shows
@@ -300,7 +300,7 @@ class _Redaction:
             if (contact := shared_contact(token, key, parent, said)) is not None:
                 return contact  # the person's email address or phone number, sent as text
         if self.privacy.salt is not None and (
-            (key == "name" and parent == "from") or (key in _NAME_PARTS and parent == "name")
+            (key == "name" and parent == "from") or (key in NAME_PARTS and parent == "name")
         ):
             # A commenter's name, a send's recipient's (by phone number): who they are, as an id.
             return json.dumps(NAME_REMOVED)

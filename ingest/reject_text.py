@@ -33,6 +33,9 @@ _ITEMS = frozenset({"messaging", "standby", "changes"})
 # A shared location's numbers (an attachment's payload.coordinates): what a person sent, as
 # its text is.
 COORDINATE_KEYS = frozenset({"lat", "long"})
+# A Send API recipient reached by phone number (`{"phone_number": ..., "name": {"first_name":
+# ..., "last_name": ...}}`): who the person is, as their id.
+NAME_PARTS = frozenset({"first_name", "last_name"})
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
@@ -169,7 +172,8 @@ def without_forgotten_texts(line: str) -> str:
     line that holds it outside such an item (a send log) or of a text outside the items of a
     line that holds it at all (and a quick reply's payload that is an email address or a
     phone number, see shared_contact); a shared location's `lat` and `long` there become null,
-    the `name` of a `from` object holding FORGOTTEN FORGOTTEN, and a FORGOTTEN outside any
+    the `name` of a `from` object holding FORGOTTEN FORGOTTEN (and so do a send's recipient's
+    `phone_number` and `name` parts there), and a FORGOTTEN outside any
     string (an id that came as a number) a JSON string. A body kept as a JSON string is read
     the same way inside."""
     if FORGOTTEN not in line:
@@ -235,6 +239,9 @@ def _value(token: str, key: str | None, parent: str | None, theirs: bool, marked
         return json.dumps(inner, ensure_ascii=False) if inner != text else token
     if marked and key == "name" and parent == "from":
         return json.dumps(FORGOTTEN)
+    if theirs and ((key == "phone_number" and parent == "recipient")
+                   or (key in NAME_PARTS and parent == "name")):  # fmt: skip
+        return json.dumps(FORGOTTEN)  # a send's recipient: their number and name
     if theirs and is_text(key, parent) and not _PLACEHOLDER.fullmatch(text or ""):
         return placeholder(token)
     if theirs and (contact := shared_contact(token, key, parent, said)) is not None:
