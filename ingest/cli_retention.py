@@ -130,7 +130,8 @@ def forget(
 ) -> None:
     """Remove every row of one person and keep them out of later ingests.
 
-    PSID is a PSID, a chat plugin user_ref or a commenter's id (a comment's from.id). The
+    PSID is a PSID, a chat plugin user_ref or a commenter's id (a comment's from.id), or a
+    send log recipient's phone number (as the log writes it). The
     database file is then written anew, so that no byte of theirs stays in it.
     """
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which

@@ -312,8 +312,11 @@ class _Redaction:
                 return json.dumps(FORGOTTEN)
             if self.privacy.salt is not None:
                 return json.dumps(self.privacy.shown_id(text))
-        if key == "phone_number" and self.privacy.salt is not None:  # a send's recipient
-            return json.dumps(self.privacy.shown_id(text))
+        if key == "phone_number":  # a send's recipient: forgotten by it as by an id
+            if self.is_forgotten(text):
+                return json.dumps(FORGOTTEN)
+            if self.privacy.salt is not None:
+                return json.dumps(self.privacy.shown_id(text))
         if text.lstrip(" \t\r\n").startswith(("{", "[")):
             # A JSON document kept as a string (a body the receiver could not parse): the same
             # rules inside it, re-encoded only if they changed something.

@@ -33,7 +33,9 @@ def send_by_phone(recipient_id: str | None) -> str:
 
 
 @pytest.mark.parametrize("salt", [None, SALT], ids=["plain", "salted"])
-@pytest.mark.parametrize(("who", "recipient_id"), [(PSID, PSID)], ids=["by-psid"])
+@pytest.mark.parametrize(
+    ("who", "recipient_id"), [(PSID, PSID), (PHONE, None)], ids=["by-psid", "by-phone-number"]
+)
 def test_forget_takes_the_recipients_phone_number_and_name_from_a_rejected_send_log(
     tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
     salt: str | None, who: str, recipient_id: str | None,
