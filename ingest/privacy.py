@@ -199,7 +199,7 @@ class Privacy:
         salted (enough to tell people apart, not to recompute), else the id itself."""
         if self.salt is None:
             return psid
-        return "id:" + self.stored_id(psid)[:_SHOWN_HEX]
+        return shown_stored(self.stored_id(psid))
 
     def redact(self, raw: str, forgotten: Collection[str] = ()) -> str:
         """A rejected line's text as `rejects.raw` keeps it.
@@ -254,6 +254,11 @@ def _keyed_token_removed(m: re.Match[str]) -> str:
     stays JSON); a string's closing quote, if the line holds one, is left where it is."""
     quote = f'{m["q"]}"'
     return m["key"] + quote + TOKEN_REMOVED + (quote if m["n"] is not None else "")
+
+
+def shown_stored(stored_id: str) -> str:
+    """A salted stored id as a rejected line shows it (Privacy.shown_id)."""
+    return "id:" + stored_id[:_SHOWN_HEX]
 
 
 def forgotten_hash(stored_id: str) -> str:

@@ -15,11 +15,12 @@ import duckdb
 
 from . import db, history
 from .errors import ValidationError
-from .privacy import FORGOTTEN, FORGOTTEN_NAMES, Privacy, forgotten_hash
+from .privacy import FORGOTTEN, FORGOTTEN_NAMES, Privacy, forgotten_hash, shown_stored
 from .reject_text import without_forgotten_texts
 
 _AGE = re.compile(r"(\d+)\s*([dwmy])")
 _PERSON_TABLES = ("events", "touches", "contacts", "contact_days", "contact_history")
+_HASHED = re.compile(r"[0-9a-f]{64}")  # an id as a salted database stores it
 
 
 def parse_age(text: str) -> tuple[int, str]:
@@ -104,7 +105,8 @@ def forget(
 ) -> Forgot:
     """Remove every row of one person (on one page or all) and remember to leave them out.
 
-    The id is a PSID, a chat plugin user_ref or a commenter id (a comment's from.id): rows are
+    The id is a PSID, a chat plugin user_ref or a commenter id (a comment's from.id), in a
+    salted database also as stored (see _stored): rows are
     matched on the column that holds that kind of id, `commenter_id` for comments, never by
     joining one kind to another. The counts are per table, a commenter's comments and their other
     feed changes (reactions…) apart from other events. A person forgotten again (on that page,
@@ -113,14 +115,14 @@ def forget(
     psid = psid.strip()
     if not psid:
         raise ValidationError("give the PSID, chat plugin user_ref or commenter id to forget")
-    stored = privacy.stored_id(psid)
-    page_clause = "" if page_id is None else " AND page_id = ?"
-    params: list[object] = [stored] if page_id is None else [stored, page_id]
     counts: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
         privacy.check_scheme(con)  # the id as stored under another salt would match nothing
         _refuse_a_page_id(con, psid)
+        stored = _stored(con, psid, privacy)
+        page_clause = "" if page_id is None else " AND page_id = ?"
+        params: list[object] = [stored] if page_id is None else [stored, page_id]
         for table in _PERSON_TABLES:
             row = con.execute(f"DELETE FROM {table} WHERE psid = ?{page_clause}", params).fetchone()
             counts[table] = int(row[0]) if row else 0
@@ -131,7 +133,7 @@ def forget(
                 f"DELETE FROM events WHERE commenter_id = ? AND {kind}{page_clause}", params
             ).fetchone()
             counts[key] = int(row[0]) if row else 0
-        counts["rejects"] = _forget_in_rejects(con, psid, privacy)
+        counts["rejects"] = _forget_in_rejects(con, psid, stored, privacy)
         already = _remember(con, forgotten_hash(stored), page_id)
         con.execute("COMMIT")
     except BaseException:
@@ -160,6 +162,27 @@ def _remember(con: duckdb.DuckDBPyConnection, id_hash: str, page_id: str | None)
     return None
 
 
+def _stored(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> str:
+    """The id as the database holds it: given hashed with the salt, or, in a salted database,
+    given itself when it is a stored id that rows hold (copied from the dashboard or a query)
+    and its hash is held by none."""
+    stored = privacy.stored_id(given)
+    if privacy.salt is None or not _HASHED.fullmatch(given):
+        return stored
+
+    def held(an_id: str) -> bool:
+        (found,) = con.execute(
+            """SELECT EXISTS (SELECT 1 FROM events WHERE psid = $id OR commenter_id = $id)
+                   OR EXISTS (SELECT 1 FROM contacts WHERE psid = $id)
+                   OR EXISTS (SELECT 1 FROM touches WHERE psid = $id)
+                   OR EXISTS (SELECT 1 FROM contact_history WHERE psid = $id)""",
+            {"id": an_id},
+        ).fetchone() or (False,)
+        return bool(found)
+
+    return given if held(given) and not held(stored) else stored
+
+
 def _refuse_a_page_id(con: duckdb.DuckDBPyConnection, given: str) -> None:
     """A page's id names no person: the page's own comments keep it as their commenter id (with
     a salt too), so forgetting it would take them from the comment funnel, and from every later
@@ -176,13 +199,16 @@ def _refuse_a_page_id(con: duckdb.DuckDBPyConnection, given: str) -> None:
         )
 
 
-def _forget_in_rejects(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> int:
+def _forget_in_rejects(
+    con: duckdb.DuckDBPyConnection, given: str, stored: str, privacy: Privacy
+) -> int:
     """Blank the id out of rejected lines (which stay accounted for) in every form a line may
     hold it: as Privacy.redact shows it, as stored, and as given, and the name beside it in a
     comment's `from` object, and the texts of the items holding it. Only a whole id goes (not
     the same digits inside a longer number or name), and the hashed forms go first, so that a
     short id given cannot break one of them apart."""
-    forms = list(dict.fromkeys([privacy.shown_id(given), privacy.stored_id(given), given]))
+    shown = given if privacy.salt is None else shown_stored(stored)
+    forms = list(dict.fromkeys([shown, stored, given]))
     # An underscore parts ids (Meta writes <post>_<comment>; a mid may hold ids between them).
     patterns = [f"(^|[^A-Za-z0-9.-]){re.escape(form)}([^A-Za-z0-9.-]|$)" for form in forms]
     expr = "raw"
