@@ -22,6 +22,7 @@ import duckdb
 from .errors import DatabaseError, DatabaseLocked
 from .reject_text import contacts_beside_removed_texts
 from .shared_contact import removed_sql
+from .tokens import without_tokens
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
@@ -102,9 +103,26 @@ def migrate_reject_contacts(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
 
 
+def migrate_reject_tokens(con: duckdb.DuckDBPyConnection) -> None:
+    """Older refscopes kept a rejected line's tokens (an access token in a saved Graph API
+    answer's `paging.next` or quoted by its error, an opt-in's notification token) in its text,
+    and the quoted access token in its reason: each becomes `<token removed>`, as an ingest now
+    stores it (tokens.py). Changes nothing the second time."""
+    rows = con.execute(
+        """SELECT rowid, raw, reason FROM rejects
+           WHERE contains(lower(raw), 'token') OR contains(lower(reason), 'token')"""
+    ).fetchall()
+    changed = [(new_raw, new_reason, rowid) for rowid, raw, reason in rows
+               if (new_raw := without_tokens(raw), new_reason := without_tokens(reason))
+               != (raw, reason)]  # fmt: skip
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ?, reason = ? WHERE rowid = ?", changed)
+
+
 MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_event_contacts,
     migrate_reject_contacts,
+    migrate_reject_tokens,
 )
 MIGRATED = "refscope migrations: {}"
 _MIGRATIONS_DONE = """SELECT comment FROM duckdb_tables()
