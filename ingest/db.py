@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import DatabaseError, DatabaseLocked
-from .reject_text import contacts_beside_removed_texts
+from .reject_text import contacts_beside_removed_texts, without_names
 from .shared_contact import removed_sql
 from .tokens import without_tokens
 
@@ -119,10 +119,29 @@ def migrate_reject_tokens(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("UPDATE rejects SET raw = ?, reason = ? WHERE rowid = ?", changed)
 
 
+def migrate_reject_names(con: duckdb.DuckDBPyConnection) -> None:
+    """Older refscopes kept a person's name in a salted database's rejected lines (a commenter's
+    `from.name`, a send's recipient's `name.first_name` and `name.last_name`) beside ids shown
+    hashed: each becomes `<name removed>`, as a salted ingest now stores it. A database without
+    a salt keeps its lines as they came. Changes nothing the second time."""
+    (salted,) = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM id_scheme WHERE starts_with(scheme, 'salted:'))"
+    ).fetchone() or (False,)
+    if not salted:
+        return
+    rows = con.execute(
+        r"""SELECT rowid, raw FROM rejects WHERE regexp_matches(raw, 'name\\?"\s*:')"""
+    ).fetchall()
+    changed = [(new, rowid) for rowid, raw in rows if (new := without_names(raw)) != raw]
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
+
+
 MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_event_contacts,
     migrate_reject_contacts,
     migrate_reject_tokens,
+    migrate_reject_names,
 )
 MIGRATED = "refscope migrations: {}"
 _MIGRATIONS_DONE = """SELECT comment FROM duckdb_tables()

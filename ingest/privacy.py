@@ -24,10 +24,10 @@ from .db import key_text
 from .errors import ValidationError
 from .reject_text import (
     COORDINATE_KEYS,
-    NAME_PARTS,
     NUMBER,
     container_offsets,
     decode,
+    is_name,
     is_text,
     parent_key,
     placeholder,
@@ -36,6 +36,7 @@ from .reject_text import (
     without_forgotten_texts,
 )
 from .reject_text import FORGOTTEN as FORGOTTEN  # what a forgotten id becomes in a line
+from .reject_text import NAME_REMOVED as NAME_REMOVED  # a person's name, salted
 from .tokens import TOKEN_REMOVED as TOKEN_REMOVED  # a token in a rejected line, salted or not
 from .tokens import without_tokens
 
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 
 SALT_ENV = "REFSCOPE_ID_SALT"
 KEEP_TEXT_ENV = "REFSCOPE_KEEP_TEXT"
-NAME_REMOVED = "<name removed>"  # a commenter's name (`from.name`) in a salted rejected line
 # The name beside a blanked id in a comment's `from` object ({"id": ..., "name": ...}, either
 # order): a forgotten person's name goes with their id, also in a body the receiver kept as a
 # JSON string (its quotes escaped: \"from\"). One pattern for Python and DuckDB (RE2) per
@@ -279,9 +279,7 @@ class _Redaction:
                 return placeholder(token)
             if (contact := shared_contact(token, key, parent, said)) is not None:
                 return contact  # the person's email address or phone number, sent as text
-        if self.privacy.salt is not None and (
-            (key == "name" and parent == "from") or (key in NAME_PARTS and parent == "name")
-        ):
+        if self.privacy.salt is not None and is_name(key, parent):
             # A commenter's name, a send's recipient's (by phone number): who they are, as an id.
             return json.dumps(NAME_REMOVED)
         text = decode(token)

@@ -33,10 +33,18 @@ _ITEMS = frozenset({"messaging", "standby", "changes"})
 # A shared location's numbers (an attachment's payload.coordinates): what a person sent, as
 # its text is.
 COORDINATE_KEYS = frozenset({"lat", "long"})
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 # A Send API recipient reached by phone number (`{"phone_number": ..., "name": {"first_name":
 # ..., "last_name": ...}}`): who the person is, as their id.
 NAME_PARTS = frozenset({"first_name", "last_name"})
-NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+NAME_REMOVED = "<name removed>"  # a person's name (see is_name) in a salted rejected line
+
+
+def is_name(key: str | None, parent: str | None) -> bool:
+    """Whether a string value is a person's name, by its key and its object's key (see
+    parent_key): a commenter's (`from.name`), a send's recipient's (`name.first_name`,
+    `name.last_name`)."""
+    return (key == "name" and parent == "from") or (key in NAME_PARTS and parent == "name")
 
 
 # A long number as a salted rejected line shows it (privacy.Privacy.shown_id), and digits as
@@ -278,6 +286,25 @@ def contacts_beside_removed_texts(line: str) -> str:
     for m, text in nested:
         if (inner := contacts_beside_removed_texts(text)) != text:
             edits.append((m.start(), m.end(), json.dumps(inner, ensure_ascii=False)))
+    return spliced(line, edits)
+
+
+def without_names(line: str) -> str:
+    """line with each person's name (is_name) NAME_REMOVED, as a salted ingest stores it (one
+    already removed, or forgotten, stays), also in a body kept as a JSON string."""
+    if "name" not in line:
+        return line
+    edits: list[tuple[int, int, str]] = []
+    for m, key, opened in walk(line):
+        if m is None or m.lastgroup != "value":
+            continue
+        text = decode(m.group())
+        if is_name(key, parent_key(opened)):
+            if text not in (NAME_REMOVED, FORGOTTEN):
+                edits.append((m.start(), m.end(), json.dumps(NAME_REMOVED)))
+        elif text is not None and text.lstrip(" \t\r\n").startswith(("{", "[")):
+            if (inner := without_names(text)) != text:
+                edits.append((m.start(), m.end(), json.dumps(inner, ensure_ascii=False)))
     return spliced(line, edits)
 
 
