@@ -194,16 +194,18 @@ class Privacy:
     def redact(self, raw: str, forgotten: Collection[str] = ()) -> str:
         """A rejected line's text as `rejects.raw` keeps it.
 
-        With a salt: `user_ref` and `phone_number` values and long numbers are shown hashed, a
-        comment's `from.name` and a send recipient's `name.first_name` and `name.last_name`
-        become NAME_REMOVED and, without keep_text, the string values of `text`
-        keys (messages, echoes, send logs), of `message` keys in a feed change's `value`
-        (comment text), of an attachment's `payload.url` and of its own `url` and `title` (a
-        shared location's map link, and its title, which can name the sender) become a
-        placeholder giving their length, a quick reply's payload that is an email address or a
-        phone number `<email removed>` or `<phone number removed>`, and a shared location's
-        `lat` and `long` become null. Ids whose forgotten_hash is in `forgotten` become
-        FORGOTTEN, and so does the name beside one in a `from` object.
+        With a salt: `user_ref` and `phone_number` values and long numbers are shown hashed,
+        people's names (reject_text.is_name: a comment's `from.name`, a send recipient's
+        `name.first_name` and `name.last_name`, a rating's `reviewer_name`) become NAME_REMOVED
+        and, without keep_text, the string values of `text` keys (messages, echoes, send
+        logs), of `message`, `photo`, `video` and `review_text` keys in a Page change's `value`
+        (comment text, a comment's photo or video, a rating's review), of an attachment's
+        `payload.url` and of its own `url` and `title` (a shared location's map link, and its
+        title, which can name the sender) become a placeholder giving their length, a quick
+        reply's payload that is an email address or a phone number `<email removed>` or
+        `<phone number removed>`, and a shared location's `lat` and `long` become null. Ids
+        whose forgotten_hash is in `forgotten` become FORGOTTEN, and so does the name beside
+        one in a `from` object.
         The line need not be valid JSON. The texts (and attachment URLs) of a forgotten
         person's items become the placeholder too, whatever keep_text says
         (reject_text.without_forgotten_texts). A token (`access_token=...`, a `..._token`

@@ -43,8 +43,12 @@ NAME_REMOVED = "<name removed>"  # a person's name (see is_name) in a salted rej
 def is_name(key: str | None, parent: str | None) -> bool:
     """Whether a string value is a person's name, by its key and its object's key (see
     parent_key): a commenter's (`from.name`), a send's recipient's (`name.first_name`,
-    `name.last_name`)."""
-    return (key == "name" and parent == "from") or (key in NAME_PARTS and parent == "name")
+    `name.last_name`), a page rating's reviewer's (a `ratings` change's `reviewer_name`)."""
+    return (
+        (key == "name" and parent == "from")
+        or (key in NAME_PARTS and parent == "name")
+        or (key == "reviewer_name" and parent == "value")
+    )
 
 
 # A long number as a salted rejected line shows it (privacy.Privacy.shown_id), and digits as
@@ -81,19 +85,23 @@ def shared_contact(
 def is_text(key: str | None, parent: str | None) -> bool:
     """Whether a string value is a message's or a comment's text, by its key and the key of the
     object holding it (see parent_key): `text` (messages, echoes, send logs), a feed change's
-    `value.message`, an attachment's `payload.url` (the photo, video, audio or file a person
-    sent) and an attachment's own `url` and `title` (a shared location's map link, which holds
-    its coordinates, and its title, which can hold the sender's name; a fallback's shared link
-    and its title)."""
+    `value.message` and the link to the photo or video a comment came with (`value.photo`,
+    `value.video`), a page rating's `value.review_text`, an attachment's `payload.url` (the
+    photo, video, audio or file a person sent) and an attachment's own `url` and `title` (a
+    shared location's map link, which holds its coordinates, and its title, which can hold the
+    sender's name; a fallback's shared link and its title)."""
     return (
         key == "text"
-        or (key == "message" and parent == "value")
+        or (key in _CHANGE_TEXTS and parent == "value")
         or (key == "url" and parent == "payload")
         or (key in ("url", "title") and parent == ATTACHMENT)
     )
 
 
 ATTACHMENT = "attachments[]"  # parent_key of an element of an `attachments` array
+# What a person wrote or sent in a Page change (its `value`): a comment's text and its photo or
+# video, a page rating's review.
+_CHANGE_TEXTS = frozenset({"message", "photo", "video", "review_text"})
 
 
 def parent_key(opened: list[Opened]) -> str | None:
@@ -245,7 +253,8 @@ def _value(token: str, key: str | None, parent: str | None, theirs: bool, marked
     if text is not None and text.lstrip(" \t\r\n").startswith(("{", "[")):
         inner = without_forgotten_texts(text)  # a JSON document kept as a string
         return json.dumps(inner, ensure_ascii=False) if inner != text else token
-    if marked and key == "name" and parent == "from":
+    if marked and ((key == "name" and parent == "from")
+                   or (key == "reviewer_name" and parent == "value")):  # fmt: skip
         return json.dumps(FORGOTTEN)
     if theirs and ((key == "phone_number" and parent == "recipient")
                    or (key in NAME_PARTS and parent == "name")):  # fmt: skip
