@@ -62,13 +62,18 @@ def read_csv(
             f"{ENCODING_RULE}"
         ) from None
     delimiter = _delimiter(text)
-    rows = (row for row in _csv_rows(path, text, delimiter) if any(cell.strip() for cell in row[1]))
+    rows = (row for row in _csv_rows(path, text, delimiter) if _filled(row[1]))
     header_line, header = next(rows, (1, []))
+    if isinstance(header, str):  # no header to read the rows by
+        raise ValidationError(f"{path}: line {header_line}: {header}")
     columns = _columns(path, header_line, header)
     report = ImportReport()
     seen: dict[tuple[str, str], tuple[int, Link]] = {}
     registry = registry or Registry()
     for line, cells in rows:
+        if isinstance(cells, str):  # its quoting is broken: what is wrong with it
+            report.errors.append(f"line {line}: {cells}")
+            continue
         if len(cells) > len(columns):
             report.errors.append(
                 f"line {line}: {len(cells)} fields under {len(columns)} columns: a row has no "
@@ -112,23 +117,36 @@ def _delimiter(text: str) -> str:
     return next((d for d in DELIMITERS if d in header), ",")
 
 
-def _csv_rows(path: Path, text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
+QUOTE_RULE = "a quoted value starts and ends with a quote, and a quote inside it is doubled"
+
+
+def _filled(cells: list[str] | str) -> bool:
+    """Whether a row holds anything (a broken row, said as a str, always does)."""
+    return isinstance(cells, str) or any(cell.strip() for cell in cells)
+
+
+def _csv_rows(path: Path, text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str] | str]]:
     """(physical line the row starts on, fields) for each CSV row, blank rows included.
 
     The csv module with newline='' keeps a quoted line break inside its field, and ends lines
     only at CR and LF (str.splitlines also splits on form feed and U+2028, which a note may hold).
+    A row whose quoting is broken (`"spring"x`) gives what is wrong with it, as a str, and the
+    rows after it are read on, so that every bad row is reported; a quote left open runs to the
+    end of the file, where no row after it can be told apart: that refuses the file.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1
-    try:
-        for cells in reader:
-            yield start, cells
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ValidationError(
-            f"{path}: line {start}: {exc}: a quoted value starts and ends with a quote, and a "
-            "quote inside it is doubled"
-        ) from exc
+    while True:
+        try:
+            cells: list[str] | str = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "end of data" in str(exc):  # an open quote took in every line after it
+                raise ValidationError(f"{path}: line {start}: {exc}: {QUOTE_RULE}") from exc
+            cells = f"{exc}: {QUOTE_RULE}"
+        yield start, cells
+        start = reader.line_num + 1
 
 
 def _columns(path: Path, line: int, header: list[str]) -> list[str]:

@@ -89,6 +89,31 @@ def test_an_unclosed_quote_refuses_the_file_with_the_line_it_starts_on(tmp_path:
         links_csv.read_csv(write(tmp_path / "links.csv", text))
 
 
+def test_a_row_with_a_stray_quote_is_reported_with_every_other_bad_row(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """A value with text after its closing quote refused the whole file at that line: the bad
+    rows before and after it were never reported, to be found one import at a time."""
+    text = (
+        f"{HEADER}\r\n"
+        "acmebakery,window,qr,,,\r\n"
+        "acmebakery,bad ref,qr,,,\r\n"  # line 3
+        'acmebakery,door,qr,"Spring" 2026,,\r\n'  # line 4: text after the closing quote
+        "acmebakery,till,qr,,,\r\n"
+        "acme,counter,qr,,,\r\n"  # line 6
+    )
+    res = import_csv(runner, db_path, write(tmp_path / "links.csv", text))
+    assert res.exit_code == 1
+    lines = [x.split(":line ", 1)[1] for x in res.stderr.splitlines() if ":line " in x]
+    assert [x.split(":", 1)[0] for x in lines] == ["3", "4", "6"]
+    assert lines[1] == (
+        "4: ',' expected after '\"': a quoted value starts and ends with a quote, and a quote "
+        "inside it is doubled"
+    )
+    assert "3 invalid rows; nothing was registered" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
 @pytest.mark.parametrize(
     ("encoding", "line"), [("cp1252", 3), ("latin-1", 3), ("utf-16", 1)], ids=str
 )
