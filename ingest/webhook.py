@@ -376,8 +376,10 @@ WITH rs_lines AS (
 )
 SELECT rid, file_id, line_no, 'click' AS kind, 'click' AS container, rs_ts(d.ts) AS ts,
        d.ref AS ref, d.page AS page_id, coalesce(rs_bool(d.qr), false) AS qr, d.device AS detail,
+       -- A ref of spaces only, or an object or a list in its place, is no ref (as in a referral):
+       -- stored, it was a click of no link, counted nowhere and never rejected.
        CASE WHEN rs_ts(d.ts) IS NULL THEN 'no valid timestamp'
-            WHEN d.ref IS NULL OR d.ref = '' THEN 'click without ref' END AS problem,
+            WHEN rs_ref(rs_id(d.ref)) IS NULL THEN 'click without ref' END AS problem,
        NULL::BIGINT AS ei, NULL::BIGINT AS ii
 FROM rs_lines
 WHERE d.object = 'refscope_click'

@@ -136,3 +136,21 @@ def test_db_option_wins_over_the_environment(
     assert result.exit_code == 0, result.output
     assert Query(from_option)("SELECT count(*) FROM contacts") == [(2,)]
     assert not from_env.exists()
+
+
+@pytest.mark.parametrize(
+    "ref", ["   ", {"id": "flyer"}, ["flyer"]], ids=["spaces", "object", "list"]
+)
+def test_a_click_line_whose_ref_is_blank_or_no_text_is_rejected_with_its_reason(
+    runner: CliRunner, db_path: Path, log_dir: Path, ref: Any
+) -> None:
+    """A ref of spaces only (no ref, as in a referral), or an object or a list in its place,
+    was stored as a click of no link: counted nowhere, and not rejected either."""
+    good, bad = _clicks(2)
+    log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", [good, {**bad, "ref": ref}])
+    result = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert "2 lines, 0 events (0 new, 0 duplicates), 1 click (1 new), 1 reject" in _words(result)
+    query = Query(db_path)
+    assert query("SELECT ref FROM clicks") == [("flyer",)]
+    assert query("SELECT line_no, reason FROM rejects") == [(2, "click without ref")]
