@@ -86,15 +86,17 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 GROUP BY s.page_id, s.ref
             ), unseen AS (
                 -- Registered links clicked or scanned in the range that brought no touch:
-                -- a placement that converts nobody is a row too.
-                SELECT l.page_id, l.ref, any_value(l.channel) AS channel,
+                -- a placement that converts nobody is a row too. One row per page: by its id,
+                -- else (an unmapped username, no id known) by its username, so two pages'
+                -- links of one ref are not summed into one row.
+                SELECT any_value(l.page_id) AS page_id, l.ref, any_value(l.channel) AS channel,
                        any_value(l.campaign) AS campaign, any_value(l.placement) AS placement,
                        sum(k.clicks) AS clicks, sum(k.scans) AS scans
                 FROM links l JOIN clk k ON k.ref = l.ref AND k.page = l.page
                 WHERE {_PAGES.format(t="l")} AND NOT EXISTS (
                     SELECT 1 FROM seen s WHERE s.ref = l.ref
                       AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo AND {_UNNAMED})))
-                GROUP BY l.page_id, l.ref
+                GROUP BY coalesce(l.page_id, chr(31) || {username_key_sql("l.page")}), l.ref
             )
             SELECT s.page_id, s.ref, coalesce(a.channel, s.channel) AS channel,
                    coalesce(a.new_contacts, 0) AS new_contacts, s.reentries,
