@@ -63,6 +63,9 @@ class QrStyle:
         if self.logo is not None:
             try:
                 Image.open(io.BytesIO(self.logo)).verify()
+                # verify() reads no JPEG or GIF pixels: a file cut short (a download that
+                # stopped) passed it, then failed as "image file is truncated" once drawn.
+                Image.open(io.BytesIO(self.logo)).load()
             except Exception as exc:  # PIL raises many types for a bad image
                 raise ValidationError("the logo is not a readable image") from exc
         # Every output gets #rrggbb: PIL reads syntaxes (hsv(), ...) that SVG viewers do not.

@@ -152,3 +152,28 @@ def test_an_svg_drawn_600_or_1000_pixels_wide_still_scans(ref: str) -> None:
         png = cairosvg.svg2png(bytestring=svg, output_width=width, background_color="white")
         assert decode(bytes(png)) == url, width
     assert decode(qr.png_bytes(url)) == url
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "GIF"])
+def test_a_logo_cut_short_is_refused_with_the_rule_and_registers_nothing(
+    runner: CliRunner, tmp_path: Path, fmt: str
+) -> None:
+    """A JPEG or GIF cut short (a download that stopped) passed the logo check, which reads
+    no pixels of them, and failed once drawn: `image file is truncated` in the CLI, and an
+    exception in place of the Create links page, which shows the rules it is told."""
+    img = Image.new("RGB", (120, 120), (200, 30, 30))
+    for i in range(0, 120, 7):
+        img.paste((i * 2, 90, 255 - i * 2), (i, 0, i + 4, 120))
+    buf = io.BytesIO()
+    img.save(buf, format=fmt)
+    logo = tmp_path / f"logo.{fmt.lower()}"
+    logo.write_bytes(buf.getvalue()[:-40])
+    with pytest.raises(ValidationError, match="the logo is not a readable image"):
+        qr.png_bytes(URL, qr.QrStyle(logo=logo.read_bytes()))
+    db_file = tmp_path / "r.duckdb"
+    codes = str(tmp_path / "codes")
+    args = ["links", "create", "--page", "acmebakery", "--ref", "qr_logo", "--channel", "qr",
+            "--logo", str(logo), "--out", codes, "--db", str(db_file)]  # fmt: skip
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 1 and "the logo is not a readable image" in res.output, res.output
+    assert not (tmp_path / "codes").exists() and not db_file.exists()
