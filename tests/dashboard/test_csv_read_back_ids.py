@@ -38,3 +38,17 @@ def test_a_contacts_csv_read_back_as_the_readme_says_keeps_every_id():
         got = [None if pd.isna(v) else v for v in back[column]]
         assert got == want, column
     assert back["message_count"].tolist() == [3, 1]  # counts stay numbers
+
+
+def test_a_digits_only_ref_read_back_as_the_readme_says_keeps_its_zeros():
+    """A ref may be digits only (`0042`, a receipt's number): read back as the README says, the
+    refs and contacts downloads kept it as a number, `0042` as 42, and as 42.0 beside a contact
+    that came through no ref."""
+    rows = pd.DataFrame({"ref": ["0042", None, "2026"], "new_contacts": [3, 1, 2]})
+    f = Filters(dt.date(2026, 11, 6), dt.date(2026, 12, 3))
+    data = reports.table_csv(rows, "refs", f)
+    csv_bullet = " ".join(README.split()).split("- CSV: a first line", 1)[1].split(" - XLSX:")[0]
+    call = re.search(r"`(pandas\.read_csv\(path[^`]*\))`", csv_bullet)
+    assert call, csv_bullet
+    back = eval(call.group(1), {"pandas": pd, "path": io.BytesIO(data)})  # the README's own line
+    assert [None if pd.isna(v) else v for v in back["ref"]] == ["0042", None, "2026"]
