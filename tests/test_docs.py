@@ -292,3 +292,18 @@ def test_readme_says_a_rebuild_with_no_file_to_read_is_refused(tmp_path: Path) -
     assert (
         "is refused with `nothing to read`, nothing written, also with `--allow-missing`" in bullet
     )
+
+
+def test_readme_demo_data_names_every_kind_of_file_the_demo_writes(tmp_path: Path) -> None:
+    """A newcomer finds each file of `data/demo` in "Demo data", by the name pattern written
+    there (the monthly send logs, `sendlog-YYYY-MM.ndjson`, were not named)."""
+    import datetime as dt
+
+    from ingest.demo import write_demo
+
+    write_demo(tmp_path, days=40, end=dt.date(2026, 11, 3), seed=3, scale=0.2)
+    section = README.split("## Demo data", 1)[1].split("\n## ", 1)[0]
+    for path in sorted(tmp_path.iterdir()):
+        name = re.sub(r"\d{4}-\d{2}-\d{2}", "YYYY-MM-DD", path.name.removesuffix(".gz"))
+        name = re.sub(r"\d{4}-\d{2}", "YYYY-MM", name)
+        assert f"`{name}`" in section, path.name
