@@ -307,3 +307,39 @@ def test_readme_demo_data_names_every_kind_of_file_the_demo_writes(tmp_path: Pat
         name = re.sub(r"\d{4}-\d{2}-\d{2}", "YYYY-MM-DD", path.name.removesuffix(".gz"))
         name = re.sub(r"\d{4}-\d{2}", "YYYY-MM", name)
         assert f"`{name}`" in section, path.name
+
+
+def test_readme_command_synopses_give_each_options_default_and_choices() -> None:
+    """Each command's synopsis in the README's tables names options the command has, with the
+    default it has (`--port 8501`, `--interval 5`) and the choices it takes (`--format
+    pdf\\|xlsx\\|html`); placeholders (`--db FILE`) and required options' examples aside."""
+    import click
+
+    cells = [re.split(r"(?<!\\)\|", line)[1] for line in README.splitlines()
+             if line.startswith("| `refscope ")]  # fmt: skip
+    synopses = [s for cell in cells for s in re.findall(r"`refscope ([^`]*)`", cell)]
+    checked = 0
+    for synopsis in synopses:
+        words, command = synopsis.split(), cli
+        while isinstance(command, click.Group):
+            command = command.commands[words.pop(0)]
+        names = [o for p in command.params for o in (*p.opts, *getattr(p, "secondary_opts", []))]
+        # and every option the command has is told of somewhere (QR options: below the table)
+        assert not [n for n in names if n.startswith("--") and n not in README], command.name
+        for flag in re.findall(r"--(?:\[no-\])?[a-z][a-z-]*", synopsis):
+            for name in {flag.replace("[no-]", ""), flag.replace("[no-]", "no-")}:
+                assert name in names, (synopsis, name)
+        for name, value in re.findall(r"(--[a-z][a-z-]*) ([^\s\[\]`\"]+)", synopsis):
+            param = next(p for p in command.params if name in p.opts)
+            if param.required or re.fullmatch(r"[A-Z_.]+|act_ID", value):
+                continue  # an example (--older-than 25m) or a placeholder (--db FILE)
+            if "\\|" in value:
+                assert value.split("\\|") == list(getattr(param.type, "choices", [])), name
+            elif isinstance(param.default, float | int):
+                assert float(value) == param.default, (synopsis, name)
+            else:
+                # a default the command works out (demo-data --days) is said in its help
+                said = re.search(r"\[default: ([^,\]]+)", getattr(param, "help", None) or "")
+                assert value in (str(param.default), said and said[1]), (synopsis, name)
+            checked += 1
+    assert checked >= 12
