@@ -343,3 +343,40 @@ def test_readme_command_synopses_give_each_options_default_and_choices() -> None
                 assert value in (str(param.default), said and said[1]), (synopsis, name)
             checked += 1
     assert checked >= 12
+
+
+def test_readme_says_an_insights_file_does_not_bring_back_a_day_a_newer_pull_left_out(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """A pull removes a day and ad Meta revised to no delivery; an older insights file read
+    after it does not store that day again, and says so as `not newer than those held`: the
+    README named only rows held, so a file row stored nowhere beside no held row looked lost."""
+    import datetime as dt
+    import json
+    import os
+
+    from click.testing import CliRunner
+
+    from ingest import db
+
+    pulled = dt.datetime(2026, 11, 20, 12, 0)
+    con = db.connect(db_path)
+    try:
+        con.execute("INSERT INTO ad_pulls VALUES ('555', DATE '2026-11-01', DATE '2026-11-19', ?)",
+                    [pulled])  # fmt: skip
+    finally:
+        con.close()
+    log = tmp_path / "export.ndjson"
+    row = {"date_start": "2026-11-02", "date_stop": "2026-11-02", "ad_id": "120",
+           "account_id": "555", "account_currency": "USD", "spend": "9.00"}  # fmt: skip
+    log.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    stamp = (pulled - dt.timedelta(days=1)).replace(tzinfo=dt.UTC).timestamp()
+    os.utime(log, (stamp, stamp))
+    out = CliRunner().invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert out.exit_code == 0, out.output
+    assert "0 ad insights rows (1 not newer than those held, not stored)" in out.output
+    bullet = " ".join(README.split("- ad insights, as the Marketing API's", 1)[1].split()[:200])
+    assert (
+        "one that a newer pull of its account asked for and left out (revised to no delivery) is "
+        "not brought back (the summary counts both as `not newer than those held`)" in bullet
+    )
