@@ -127,7 +127,8 @@ def check_base_url(base_url: str) -> None:
     """Refuse a base URL that is not http(s)://host[/path] before any request (no retries), one
     with credentials (never shown), a query or a fragment, and plain http to any host but this
     machine: the access token travels in every request's header."""
-    shown = userinfo_masked(base_url)[:60]
+    # Nor is a query: one copied from Meta's examples holds the token (?access_token=EAA…).
+    shown = re.sub(r"([?#]).*", r"\1…", userinfo_masked(base_url), flags=re.S)[:60]
     if has_userinfo(base_url):
         raise ValidationError(
             f"invalid Graph API base URL {shown!r} (a user name or password before '@'): "

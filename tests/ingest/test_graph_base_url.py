@@ -98,3 +98,20 @@ def test_a_proxy_from_the_environment_never_gets_a_request_to_this_machine(
                               sleep=graph.sleep)  # fmt: skip
     assert proxied == []
     assert res.pages == 1 and len(graph.requests) == 1
+
+
+@pytest.mark.parametrize("mark", ["/?access_token=", "/v23.0#access_token=", "?x=1&access_token="])
+def test_a_base_url_with_a_token_in_its_query_is_refused_without_showing_it(
+    graph: FakeGraph, db_path: Path, monkeypatch: pytest.MonkeyPatch, mark: str
+) -> None:
+    """A Graph API URL copied from Meta's examples or the Graph API Explorer carries the token
+    in its query (`?access_token=EAA…`): the refusal quoted the address up to 60 characters,
+    the token (or its start) included."""
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    monkeypatch.setenv("REFSCOPE_GRAPH_URL", graph.base + mark + TOKEN)
+    res = CliRunner().invoke(cli, ["pull", "ads", "--account", ACCOUNT, "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert "(a query or fragment)" in res.output
+    assert f"'{graph.base}" in res.output  # the address, up to its query or fragment
+    assert TOKEN[:4] not in res.output and "access_token" not in res.output
+    assert graph.requests == []
