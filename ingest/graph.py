@@ -316,8 +316,8 @@ class GraphClient:
                 continue
             # An answer without a word (a proxy's 404, a wrong --base-url): say what there was.
             msg = str(msg).strip() or f"HTTP {resp.status_code} with an empty answer"
-            raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {msg}"
-                                         f"{details(err)}{what_to_do(code)}"))  # fmt: skip
+            said = f"{msg}{details(err, self._scrub)}{what_to_do(code)}"  # details: cut, scrubbed
+            raise GraphError(self._scrub(f"Graph API error {code or resp.status_code}: {said}"))
         raise GraphError(f"Graph API still failing after {MAX_RETRIES} attempts")
 
     def _redirected(self, resp: httpx.Response, hops: int) -> str:

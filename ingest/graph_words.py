@@ -3,15 +3,18 @@ words of a `pull ads` error message."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 
-def details(err: object) -> str:
+
+def details(err: object, scrub: Callable[[str], str] = str) -> str:
     """What else Meta's error object says, for a message: its type, error_subcode (one code
     190 from another) and fbtrace_id (what Meta's support asks for); "" with none of them.
+    Each is scrubbed before it is cut: a cut could leave the start of an echoed token.
     https://developers.facebook.com/docs/graph-api/guides/error-handling"""
     if not isinstance(err, dict):
         return ""
-    said = [str(err["type"])[:60]] if err.get("type") else []
-    said += [f"{k.removeprefix('error_')} {str(err[k])[:60]}"
+    said = [scrub(str(err["type"]))[:60]] if err.get("type") else []
+    said += [f"{k.removeprefix('error_')} {scrub(str(err[k]))[:60]}"
              for k in ("error_subcode", "fbtrace_id") if err.get(k)]  # fmt: skip
     return f" ({', '.join(said)})" if said else ""
 

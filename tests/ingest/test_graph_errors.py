@@ -5,6 +5,7 @@ one-line summary."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,31 @@ def test_an_error_body_echoing_the_token_never_shows_it(
                         today=TODAY, since=TODAY)  # fmt: skip
     text = str(err.value)
     assert "Graph API error 400" in text
+    assert "SECRET" not in text and "EAAG" not in text
+
+
+@pytest.mark.parametrize(
+    "field", ["type", "error_subcode", "fbtrace_id"], ids=["type", "subcode", "fbtrace"]
+)
+def test_an_error_objects_details_echoing_the_token_never_show_it(
+    graph: FakeGraph, db_path: Path, field: str
+) -> None:
+    """The type, error_subcode and fbtrace_id the message adds were cut to 60 characters
+    before the token was taken out: a token echoed across the cut was no longer the whole
+    token, and its first characters were shown."""
+    token = "EAAGzSECRETtok3n/ZZqq+9/abcdefXYZ"
+    err = {"message": "Invalid OAuth access token", "code": 190, field: "x" * 40 + " {token}"}
+    graph.echo = (
+        json.dumps({"error": err})
+        .replace("{", "{{")
+        .replace("}", "}}")
+        .replace("{{token}}", "{token}")
+    )
+    with pytest.raises(GraphError) as exc:
+        remote.pull_ads(ACCOUNT, token, db_path, base_url=graph.base, sleep=graph.sleep,
+                        today=TODAY, since=TODAY)  # fmt: skip
+    text = str(exc.value)
+    assert "Graph API error 190: Invalid OAuth access token (" in text
     assert "SECRET" not in text and "EAAG" not in text
 
 
