@@ -236,6 +236,7 @@ def serve_access(
         return Access("oidc", f"OpenID Connect ([auth] in {oidc})")
     missing = f"; {oidc} has [auth] but st.login needs Authlib: pip install Authlib" if oidc else ""
     if password:
+        check_password(environ[PASSWORD_ENV])
         return Access("password", f"password from {PASSWORD_ENV}{missing}")
     if is_loopback(host):
         return Access("none", f"none, loopback only{missing}")
@@ -268,6 +269,7 @@ def app_mode(
     if chosen == "oidc":
         return "oidc"
     if environ.get(PASSWORD_ENV):
+        check_password(environ[PASSWORD_ENV])
         return "password"
     if chosen == "password":
         raise AccessError(f"{AUTH_ENV} is password but {PASSWORD_ENV} is not set")
@@ -291,6 +293,18 @@ def app_mode(
             f"{PASSWORD_ENV}, or serve it on 127.0.0.1 only (--server.address 127.0.0.1)"
         )
     return "none"
+
+
+def check_password(password: str) -> None:
+    """Refuse a password no one can type into the login form, without showing it: a browser
+    drops every line break from what a password field is given (HTML's value sanitization),
+    so one holding a CR or LF (an env file saved on Windows ends each line with CR) would meet
+    every attempt with "Wrong password." and a longer wait."""
+    if "\r" in password or "\n" in password:
+        raise AccessError(
+            f"{PASSWORD_ENV} holds a line break, which no one can type into the login form: "
+            "check how it was set (an env file saved on Windows ends each line with one)"
+        )
 
 
 def password_matches(given: str, expected: str) -> bool:

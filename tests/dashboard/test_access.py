@@ -192,6 +192,22 @@ def test_an_app_the_cli_did_not_start_needs_a_login_off_loopback(address):
     assert access.app_mode({}, "127.0.0.1", visitor) == access.app_mode({}, "::1") == "none"
 
 
+@pytest.mark.parametrize("end", ["\r", "\n", "\r\n", "\nmore"], ids=["cr", "lf", "crlf", "inside"])
+def test_a_password_with_a_line_break_is_refused_without_showing_it(tmp_path, end):
+    """A browser's password field drops line breaks, so no login could ever match: the
+    dashboard started, and met every attempt with "Wrong password." and a longer wait."""
+    env = {PASSWORD_ENV: PASSWORD + end}
+    for refuse in (
+        lambda: access.serve_access("0.0.0.0", env, [tmp_path / "missing.toml"]),
+        lambda: access.serve_access("127.0.0.1", env, [tmp_path / "missing.toml"]),
+        lambda: access.app_mode(env),
+        lambda: access.app_mode({**env, AUTH_ENV: "password"}),
+    ):
+        with pytest.raises(AccessError, match=f"{PASSWORD_ENV} holds a line break") as exc:
+            refuse()
+        assert PASSWORD not in str(exc.value) and PASSWORD[:4] not in str(exc.value)
+
+
 def test_password_comparison():
     assert access.password_matches(PASSWORD, PASSWORD)
     assert not access.password_matches(PASSWORD[:-1], PASSWORD)
@@ -281,6 +297,16 @@ def test_dashboard_on_a_public_host_with_a_password_tells_the_app(
     assert args[args.index("--server.address") + 1] == "0.0.0.0"
     assert env[AUTH_ENV] == "password" and env[PASSWORD_ENV] == PASSWORD
     assert f"login: password from {PASSWORD_ENV}" in result.output
+    assert PASSWORD not in result.output
+
+
+def test_dashboard_refuses_a_password_with_a_line_break_before_starting(
+    runner, tmp_path, execs, monkeypatch
+):
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD + "\r")
+    result = dashboard_cmd(runner, tmp_path, "0.0.0.0")
+    assert result.exit_code == 1 and execs == []
+    assert f"{PASSWORD_ENV} holds a line break" in result.output
     assert PASSWORD not in result.output
 
 
