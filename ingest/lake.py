@@ -153,8 +153,10 @@ def _fingerprints(
 
 
 def _part(page_id: object, date: object) -> str:
-    """A partition's folder: `page_id=<percent-encoded id>/date=<YYYY-MM-DD>`."""
+    """A partition's folder: `page_id=<percent-encoded id>/date=<YYYY-MM-DD>`; an id named as the
+    folder of none as DuckDB writes it, `%5F_HIVE…` (else read back as none, a pageless click's)."""
     value = NULL_PARTITION if page_id is None else quote(str(page_id), safe="")
+    value = "%5F" + value[1:] if page_id is not None and value == NULL_PARTITION else value
     return f"page_id={value}/date={date}"
 
 

@@ -175,6 +175,39 @@ def test_any_page_id_and_a_click_without_a_page_reach_the_lake(
     assert not list((lake_dir / "events").glob("page_id=a%2Fb*"))
 
 
+def test_a_page_id_named_like_the_null_partition_is_kept_apart_from_none(
+    db_path: Path, log_dir: Path, tmp_path: Path, query: Query
+) -> None:
+    """A page id that is the very name of the folder of none (`__HIVE_DEFAULT_PARTITION__`) is
+    written as DuckDB writes it, `%5F_HIVE_DEFAULT_PARTITION__`: under the folder of none it read
+    back as no page, and a click without a page that day, in the same folder, was lost."""
+    name = lake.NULL_PARTITION
+    click = {"object": "refscope_click", "ts": f.T0, "ref": "poster", "qr": False,
+             "device": "other"}  # fmt: skip
+    log = f.write_ndjson(log_dir / "a.ndjson", [
+        f.delivery(f.message("hi", psid="777000113", ts=f.T0), page_id=name),
+        click, {**click, "ts": f.T0 + 1, "page": name},
+    ])  # fmt: skip
+    lake_dir = tmp_path / "lake"
+    pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    con = db.connect_memory()
+    try:
+        lake.attach_views(con, lake_dir)
+        events = sorted(con.execute("SELECT page_id, ts FROM events").fetchall(), key=repr)
+        clicks = sorted(con.execute("SELECT page, ts FROM clicks").fetchall(), key=repr)
+    finally:
+        con.close()
+    assert events == db_rows(query, "SELECT page_id, ts FROM events") == [(name, f.utc(f.T0))]
+    assert clicks == db_rows(query, "SELECT page, ts FROM clicks")
+    assert len(clicks) == 2
+    assert (lake_dir / "events" / f"page_id=%5F{name[1:]}").is_dir()
+    con = db.connect(db_path)
+    try:
+        assert lake.sync(con, lake_dir).written == 0  # the same names found again
+    finally:
+        con.close()
+
+
 def test_a_lake_of_an_earlier_format_is_rewritten_whole(
     db_path: Path, log_dir: Path, tmp_path: Path, query: Query
 ) -> None:
