@@ -87,29 +87,24 @@ def is_stale(lake: Path, db_file: Path) -> bool:
     """Whether the database changed (a prune, a forget, a link) since the lake was synced, or is
     another file (moved into its place), or a partition folder the manifest names is gone
     (deleted by hand: a stat each, no listing)."""
-    manifest = lake / MANIFEST
-    synced = _read_manifest(manifest)
+    synced = _read_manifest(lake / MANIFEST)
     if synced.get("_format") != FORMAT:
         return True
     if any(not (lake / t / p).is_dir() for t in PARTITIONED for p in synced.get(t, {})):
         return True
-    if synced.get("_database") != _identity(db_file):
-        return True  # another file put in its place (a rebuild moved in): its mtime is older
-    changed = max(
-        (p.stat().st_mtime_ns for p in (db_file, db_file.with_name(db_file.name + ".wal"))
-         if p.exists()),
-        default=0,
-    )  # fmt: skip
-    return changed > manifest.stat().st_mtime_ns
+    return bool(synced.get("_database") != _identity(db_file))
 
 
 def _identity(db_file: Path | None) -> list[int] | None:
-    """The database file's device and inode: a file moved into its place (`mv new.duckdb
-    refscope.duckdb`, as rebuild says) keeps its own, older mtime, but not the inode."""
+    """The database file's device and inode, and its and its `.wal`'s mtime and size: a file
+    moved into its place (`mv`, as rebuild says) keeps its own, older mtime, and a lake on
+    another file system (NFS, a bucket) has its manifest dated by that one's clock."""
     if db_file is None or not db_file.exists():
         return None
-    st = db_file.stat()
-    return [st.st_dev, st.st_ino]
+    st, wal = db_file.stat(), db_file.with_name(db_file.name + ".wal")
+    wst = wal.stat() if wal.exists() else None
+    return [st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size,
+            wst.st_mtime_ns if wst else 0, wst.st_size if wst else 0]  # fmt: skip
 
 
 def _db_file(con: duckdb.DuckDBPyConnection) -> Path | None:

@@ -111,6 +111,33 @@ def test_a_change_still_in_the_wal_makes_the_lake_stale(
     assert dict(query("SELECT channel, count(*) FROM contacts GROUP BY ALL")) == {"qr_code": 3}
 
 
+def test_a_change_reaches_the_lake_though_the_lakes_clock_runs_ahead(
+    db_path: Path, tmp_path: Path, query: Query
+) -> None:
+    """A lake on another file system (NFS, a mounted bucket) has its manifest dated by that
+    system's clock: one ahead of this machine's made every change to the database within the
+    gap older than the last sync, and the next ingest (no new lines) took the lake for current.
+    A run after the one that brought it in line syncs nothing again."""
+    import os
+    import time
+
+    lake_dir = _three_flyer_contacts_in_a_lake(db_path, tmp_path)
+    ahead = time.time_ns() + 600 * 10**9  # the lake's file server ten minutes ahead
+    os.utime(lake_dir / lake.MANIFEST, ns=(ahead, ahead))
+    con = db.connect(db_path)
+    try:
+        links.register(con, [links.make_link(f.PAGE_ID, "flyer9", "qr")])
+    finally:
+        con.close()
+    assert db_path.stat().st_mtime_ns < ahead  # the case under test
+    log = str(tmp_path / "logs" / "a.ndjson")
+    result = pipeline.run([log], db_path, lake_dir=lake_dir)
+    assert result.files_read == 0 and result.lake is not None and result.lake.written > 0
+    assert dict(query("SELECT channel, count(*) FROM contacts GROUP BY ALL")) == {"qr_code": 3}
+    assert counts_by_channel_arrow(lake_dir) == {"qr_code": 3}
+    assert pipeline.run([log], db_path, lake_dir=lake_dir).lake is None
+
+
 def test_a_partition_left_by_a_sync_that_died_goes_when_its_rows_are_gone(
     db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
