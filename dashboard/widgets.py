@@ -45,6 +45,9 @@ def empty_state(message: str) -> None:
     """An empty database: what to run next."""
     st.info(message)
     db = shlex.quote(str(store.database_path()))
+    # `dashboard --lake`: the ingest keeps the lake it reads, and the dashboard reads it again.
+    lake_dir = store.lake_path()
+    keep = f" --lake {shlex.quote(str(lake_dir))}" if lake_dir else ""
     # As `make demo` and the README: without the demo's links its QR contacts are m.me links,
     # and without its pages' names every chart and filter shows page ids.
     pages = "".join(
@@ -55,8 +58,8 @@ def empty_state(message: str) -> None:
         f"refscope demo-data --out data/demo\n"
         f"{pages}"
         f"refscope links import data/demo/tracked-links.csv --db {db}\n"
-        f"refscope ingest data/demo --db {db}\n"
-        f"refscope dashboard --db {db}",
+        f"refscope ingest data/demo --db {db}{keep}\n"
+        f"refscope dashboard --db {db}{keep}",
         language="bash",
     )
 
@@ -64,7 +67,8 @@ def empty_state(message: str) -> None:
 def no_contacts_yet(run_id: int) -> None:
     """A database without contacts: after ingest runs that stored none, what they read (every
     line rejected, or no user's own action among the events), not only "ingest some logs"."""
-    path = literal(store.database_path())  # for markdown, as given
+    lake_dir = store.lake_path()  # `dashboard --lake`: no database read, maybe none there
+    path = f"the lake {literal(lake_dir)}" if lake_dir else literal(store.database_path())
     totals = store.fetch("ingest_totals") if run_id >= 0 else None
     if totals is None or totals.empty or not int(totals["lines"].iloc[0]):
         empty_state(f"No contacts in {path} yet. Ingest some Messenger logs first:")
@@ -73,7 +77,8 @@ def no_contacts_yet(run_id: int) -> None:
     why = []
     if rejects:
         why.append(f"{counted(rejects, 'line')} of the {lines:,} read were rejected (`SELECT "
-                   "reason, count(*) FROM rejects GROUP BY reason` says why)")  # fmt: skip
+                   "reason, count(*) FROM rejects GROUP BY reason` says why"
+                   + (" in the database the lake is kept from)" if lake_dir else ")"))  # fmt: skip
     if events:
         why.append(f"the {counted(events, 'event')} stored hold no user's own action (a "
                    "message, postback, referral, optin or reaction), which makes a "

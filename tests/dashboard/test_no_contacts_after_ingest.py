@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest import pipeline
 from tests import factories as fx
+from tests.dashboard.conftest import lake_of
 from tests.dashboard.screen import shown
 
 
@@ -40,3 +41,24 @@ def test_events_without_a_users_action_say_so(open_app, db_path, query):
     info = first_info(open_app, db_path)
     assert "the 3 events stored hold no user's own action" in info
     assert "rejected" not in info
+
+
+def test_on_a_lake_the_note_names_the_lake_and_its_commands_keep_it(
+    open_app, db_path, tmp_path, monkeypatch
+):
+    """`dashboard --lake`: the note named the database path, absent there, and its commands
+    ingested without --lake and started the dashboard on the database: run as shown, they left
+    the lake, which the dashboard read, as it was."""
+    ingest(db_path, ["not json"])
+    lake_dir = lake_of(db_path, tmp_path / "lake")
+    monkeypatch.setenv("REFSCOPE_LAKE", str(lake_dir))
+    absent = tmp_path / "absent.duckdb"
+    info = first_info(open_app, absent)
+    assert info.startswith(f"No contacts in the lake {lake_dir} yet")
+    assert "1 line of the 1 read were rejected" in info and "in the database" in info
+    assert str(absent) not in info
+    at = open_app(absent)
+    at.run()
+    commands = at.code[0].value.splitlines()
+    assert f"refscope ingest data/demo --db {absent} --lake {lake_dir}" in commands
+    assert f"refscope dashboard --db {absent} --lake {lake_dir}" in commands
