@@ -93,11 +93,16 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
 
 def _other_currency(obj: dict[str, object], rows: list[object], held: str, of: str) -> str | None:
     """Why rows cannot be stored beside spend in the currency held (of account `of`): the first
-    row in another one, by its index in a page. None when they can (or no currency is held)."""
+    row in another one, by its index in a page. None when they can. With none held, the first
+    row that says one sets it for the rows after it: a page of two currencies is no sum."""
     page = isinstance(obj.get("data"), list)
     for i, row in enumerate(rows):
-        said = row.get("account_currency") if isinstance(row, dict) else None
-        if held and said not in (None, "", held):
+        if not isinstance(row, dict) or row.get("account_currency") in (None, ""):
+            continue
+        said = row["account_currency"]
+        if not held:
+            held, of = str(said), str(row.get("account_id") or "?").removeprefix("act_")
+        elif said != held:
             where = f"data[{i}]: " if page else ""
             return f"{where}insights row in {said}: this database holds ad spend in {held} " \
                    f"(account {of})"  # fmt: skip

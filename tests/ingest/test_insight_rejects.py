@@ -85,6 +85,26 @@ def test_a_line_of_another_currency_than_the_stored_spend_is_rejected(
     ]
 
 
+def test_a_page_of_two_currencies_is_rejected_also_into_a_database_without_spend(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """With no spend held yet, a page's second row in euros after one in dollars was stored
+    beside it: the KPIs then added dollars and euros up. Its first row's currency is the one
+    read before it."""
+    res = ingest_lines([
+        page(row(account_id="1", account_currency="USD"),
+             row(ad_id="7000000000001", account_id="act_2", account_currency="EUR")),
+        page(row("2026-11-03", account_id="2", account_currency="EUR"),
+             row("2026-11-03", ad_id="7000000000001", account_id="1", account_currency="USD")),
+    ])  # fmt: skip
+    assert (res.insights_added, res.rejects_added) == (0, 2)
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "data[1]: insights row in EUR: this database holds ad spend in USD (account 1)"),
+        (2, "data[1]: insights row in USD: this database holds ad spend in EUR (account 2)"),
+    ]
+    assert query("SELECT count(*) FROM ad_insights") == [(0,)]
+
+
 def test_a_row_of_more_than_one_day_is_rejected_not_stored_as_its_first_day(
     ingest_lines: IngestLines, query: Query
 ) -> None:
