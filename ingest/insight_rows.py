@@ -146,7 +146,9 @@ def remove_gone(
     con: duckdb.DuckDBPyConnection, rows: list[list[Any]], window: tuple[str, dt.date, dt.date]
 ) -> None:
     """Delete the stored rows of window (account id, since, until) that rows, the whole answer
-    for those days, no longer hold (see store)."""
+    for those days, no longer hold (see store). A row that names no account (an insights file
+    asked without account_id) is the account's when its ad is: in the answer, or in a row that
+    names the account."""
     account_id, since, until = window
     keys = {(r[0], r[1]) for r in rows}
     kept = pa.Table.from_arrays(
@@ -156,8 +158,12 @@ def remove_gone(
     with db.registered(con, "_refscope_kept", kept):
         con.execute(
             """DELETE FROM ad_insights a
-               WHERE a.account_id = ? AND a.date BETWEEN ? AND ?
+               WHERE a.date BETWEEN $since AND $until
+                 AND (a.account_id = $account OR a.account_id IS NULL AND (
+                          a.ad_id IN (SELECT ad_id FROM _refscope_kept)
+                          OR a.ad_id IN (SELECT ad_id FROM ad_insights
+                                         WHERE account_id = $account)))
                  AND NOT EXISTS (SELECT 1 FROM _refscope_kept k
                                  WHERE k.date = a.date AND k.ad_id = a.ad_id)""",
-            [account_id, since, until],
+            {"account": account_id, "since": since, "until": until},
         )

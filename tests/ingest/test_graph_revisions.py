@@ -5,12 +5,16 @@ back a first pull goes."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
+import tests.factories as f
+from ingest import pipeline
 from ingest.graph import GraphError
 from tests.ingest.graph_setup import TODAY, FakeGraph, days, pull
 
@@ -132,3 +136,36 @@ def test_a_row_stored_after_the_last_pulled_day_counts_as_pulled_too(
     finally:
         con.close()
     assert pull(graph, db_path).since == TODAY - dt.timedelta(days=33)
+
+
+def test_a_repull_removes_a_day_an_export_without_account_id_held_of_the_accounts_ad(
+    graph: FakeGraph, db_path: Path, log_dir: Path, query: Any
+) -> None:
+    """An export saved without account_id (the fields asked left it out) stored its rows of no
+    account: a pull of the ad's account that no longer holds one of their days (revised to no
+    delivery) left it, its spend counted on. The ad is the account's when the answer names it,
+    or a stored row of the account does (602: pulled before, idle since); an ad neither names
+    (9: another account's, maybe) keeps its rows."""
+    since = TODAY - dt.timedelta(days=4)
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute(
+            """INSERT INTO ad_insights (date, ad_id, account_id, spend)
+                       VALUES (?, '602', '1234567890', 1.0)""",
+            [since - dt.timedelta(days=9)],
+        )
+    finally:
+        con.close()
+    export = [{k: v for k, v in r.items() if k != "account_id"} for r in days(5, ("601", "9"))]
+    gone = str(since + dt.timedelta(days=2))
+    export.append({k: v for k, v in days(3, ("602",))[0].items() if k != "account_id"})
+    log = f.write_ndjson(log_dir / "export.ndjson", [{"data": export}])
+    os.utime(log, (time.time() - 86400,) * 2)
+    assert pipeline.run([str(log)], db_path).insights_added == 11
+    graph.rows = [r for r in days(5, ("601",)) if r["date_start"] != gone]
+    pull(graph, db_path, since=since)
+    assert query("SELECT CAST(date AS VARCHAR), ad_id FROM ad_insights WHERE ad_id <> '9' "
+                 "AND date >= ? ORDER BY 1", since) == [
+        (str(since + dt.timedelta(days=d)), "601") for d in (0, 1, 3, 4)]  # fmt: skip
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE ad_id = '9'") == 5
+    assert query.scalar("SELECT count(*) FROM ad_insights WHERE account_id IS NULL") == 5
