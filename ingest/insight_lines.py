@@ -31,12 +31,16 @@ _LINES = "SELECT file_id, line_no, raw FROM rs_rare WHERE {} ORDER BY file_id, l
 _REPLACED = """DELETE FROM ad_insights a USING rs_insights n
                WHERE a.date = n.date AND a.ad_id = n.ad_id AND a.pulled_at <= n.pulled_at"""
 # Nor does it bring back a day and ad that a later pull of its account left out (revised to no
-# delivery: the pull removed it).
+# delivery: the pull removed it). A row that names no account (a file asked without
+# account_id) is of its ad's account, when a stored row names that.
 _STORE = """INSERT INTO ad_insights
             SELECT * FROM rs_insights n WHERE NOT EXISTS (
                 SELECT 1 FROM ad_insights a WHERE a.date = n.date AND a.ad_id = n.ad_id)
             AND NOT EXISTS (
-                SELECT 1 FROM ad_pulls p WHERE p.account_id = n.account_id
+                SELECT 1 FROM ad_pulls p
+                WHERE p.account_id = coalesce(n.account_id, (
+                          SELECT any_value(a.account_id) FROM ad_insights a
+                          WHERE a.ad_id = n.ad_id AND a.account_id IS NOT NULL))
                   AND n.date BETWEEN p.since AND p.until AND p.pulled_at > n.pulled_at)"""
 
 Handled = set[tuple[int, int]]  # (file_id, line_no) of the insights lines

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import tests.factories as f
 from dashboard.cli import cli
-from ingest import db, graph, pipeline
+from ingest import db, graph, insight_rows, pipeline
 from ingest.errors import RefscopeError
 from tests.conftest import IngestLines, Query
 from tests.ingest.insight_setup import PULLED, STARTED, older_than_a_pull, page, row
@@ -182,6 +182,31 @@ def test_only_a_later_pull_of_the_rows_account_and_day_keeps_a_file_row_out(
     assert query("SELECT CAST(date AS VARCHAR) FROM ad_insights ORDER BY 1") == [
         ("2026-11-04",), ("2026-11-05",), ("2026-11-06",), ("2026-11-07",)]  # fmt: skip
     assert query("SELECT DISTINCT pulled_at FROM ad_insights") == [(written,)]
+
+
+def test_an_older_file_without_account_id_does_not_bring_back_a_day_a_pull_left_out(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """A pull of account 1234 left out 2026-11-03 of its ad (revised to no delivery): an export
+    written before it, saved without account_id, brought the day back, its spend counted
+    again. Its ad is the account's (a stored row of the account names it). An ad no row of
+    the account names stays unknown: its row is stored."""
+    con = db.connect(db_path)
+    try:
+        con.execute("INSERT INTO ad_pulls VALUES ('1234', '2026-11-02', '2026-11-04', ?)",
+                    [PULLED])  # fmt: skip
+        with db.transaction(con):
+            insight_rows.store(con, [insight_rows.insight_row(row(d, account_id="1234"), PULLED)
+                                     for d in ("2026-11-02", "2026-11-04")])  # fmt: skip
+    finally:
+        con.close()
+    lines = [page(row("2026-11-03"), row("2026-11-03", ad_id="7000000000001"))]
+    log = f.write_ndjson(log_dir / "export.ndjson", lines)
+    os.utime(log, (PULLED.timestamp() - 86400,) * 2)
+    assert pipeline.run([str(log)], db_path).insights_added == 1
+    assert query("SELECT CAST(date AS VARCHAR), ad_id FROM ad_insights ORDER BY 1, 2") == [
+        ("2026-11-02", "6000000000001"), ("2026-11-03", "7000000000001"),
+        ("2026-11-04", "6000000000001")]  # fmt: skip
 
 
 def test_the_summary_says_so_when_no_insights_row_was_newer_than_those_held(
