@@ -227,8 +227,9 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
     inside the range's last day: the messaging window then open), spend, cost_per_contact (ad
     spend per contact the ads brought in: other channels cost nothing).
 
-    The contact figures are NULL ("no data", not zero) for a range wholly outside the data's
-    days, and with whole (a previous period to compare with) also for one the data covers only
+    The contact figures, cost_per_contact too, are NULL ("no data", not zero) for a range
+    wholly outside the data's days (before a prune's date: its contacts active since are left),
+    and with whole (a previous period to compare with) also for one the data covers only
     in part: a period half before the first log would show a growth that never happened. With
     whole, spend and cost_per_contact are NULL too for a period that starts before the first
     day of pulled ad insights. Pulled days without an insight row spent 0 (SPEND_PULLED)."""
@@ -270,7 +271,7 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
                    CASE WHEN covered THEN engaged / nullif(new_contacts, 0) END AS engaged_rate,
                    CASE WHEN covered THEN reachable END AS reachable,
                    CASE WHEN spend_covered THEN spend END AS spend,
-                   CASE WHEN spend_covered AND (covered OR NOT $whole)
+                   CASE WHEN spend_covered AND covered
                         THEN spend / nullif(ad_contacts, 0) END AS cost_per_contact
             FROM span, n, r,
                  -- Pulled days without an insight row spent nothing (SPEND_PULLED).

@@ -11,7 +11,7 @@ import pytest
 
 from dashboard import queries, reports
 from dashboard.filters import Filters
-from ingest import db, pipeline
+from ingest import db, pipeline, retention
 from tests import factories as fx
 from tests.dashboard.conftest import ADS, SMALL_RANGE, opened
 from tests.dashboard.reference import Row, acquired, nan_or, num
@@ -143,3 +143,37 @@ def test_ads_with_as_many_contacts_list_the_bigger_spender_first(small_db):
     unbringing = df[df["new_contacts"] == 0]
     assert list(unbringing["ad_id"]) == ["6000000000005", "6000000000003", "6000000000004"]
     assert list(unbringing["spend"]) == [12.0, 7.5, 3.0]
+
+
+def test_no_cost_per_ad_contact_for_a_range_wholly_before_a_prune(tmp_path):
+    """The KPIs know no contact figures for a range the data starts after (a prune removed its
+    contacts but those active since): its cost per ad contact divided 100.00 by the 2 of 10
+    ad contacts left, 50.00, beside "no data" for the contacts. Its spend is known still."""
+    ad, day = "120212345678901234", fx.utc(fx.T0).date()
+    lines: list[fx.Json] = []
+    for n in range(10):
+        psid, ts = f"71{n:014d}", fx.T0 + n * fx.MINUTE
+        lines.append(fx.delivery(fx.postback(referral=fx.ads_referral(ad_id=ad), psid=psid, ts=ts)))
+        lines.append(fx.delivery(fx.message("hi", psid=psid, ts=ts + fx.MINUTE)))
+        if n < 2:  # active after the prune: kept
+            lines.append(fx.delivery(fx.message("again", psid=psid, ts=ts + 5 * fx.DAY)))
+    spend = {"data": [{"date_start": str(day), "date_stop": str(day), "ad_id": ad,
+                       "spend": "100.00"}]}  # fmt: skip
+    path = tmp_path / "pruned.duckdb"
+    log = fx.write_ndjson(tmp_path / "logs" / "w.ndjson", [*lines, spend])
+    pipeline.run([str(log)], path)
+    con = db.connect(path)
+    try:
+        f = Filters(day, day)
+        before = queries.kpis(con, f).iloc[0]
+        assert (before["new_contacts"], before["spend"], before["cost_per_contact"]) == (
+            10,
+            100,
+            10,
+        )
+        retention.prune(con, day + dt.timedelta(days=2))
+        after = queries.kpis(con, f).iloc[0]
+        assert pd.isna(after["new_contacts"]) and after["spend"] == 100
+        assert pd.isna(after["cost_per_contact"])
+    finally:
+        con.close()
