@@ -68,7 +68,8 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
         where = f"data[{i}]: " if page else ""
         if not isinstance(row, dict):
             return f"{where}insights row is not an object"
-        missing = [k for k in ("date_start", "ad_id") if row.get(k) in (None, "")]
+        # As insight_row finds them missing (not v): an ad id of 0 too, not a stopped run.
+        missing = [k for k in ("date_start", "ad_id") if _absent(row.get(k))]
         if missing:
             return f"{where}insights row without {' or '.join(missing)}"
         try:
@@ -111,6 +112,11 @@ def _other_currency(obj: dict[str, object], rows: list[object], held: str, of: s
             return f"{where}insights row in {said}: this database holds ad spend in {held} " \
                    f"(account {of})"  # fmt: skip
     return None
+
+
+def _absent(v: object) -> bool:
+    """Whether a row's date_start or ad_id is not there: none, empty, or the number 0."""
+    return v is None or v == "" or (type(v) is int and v == 0)
 
 
 def _is_number(v: object) -> bool:

@@ -167,6 +167,22 @@ def test_ids_written_as_json_numbers_are_stored_as_text_and_a_nested_name_is_rej
     assert res.insights_added == 2
 
 
+def test_an_ad_id_of_zero_is_a_reject_not_a_stopped_run(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """An ad id written as the number 0 passed the line's checks, then stopped the whole run
+    ("an insights row without ad_id (it has ad_id, ...)"), and every later one: it is a row
+    without ad_id, its line rejected, the others stored."""
+    res = ingest_lines([page(row(), row("2026-11-03", ad_id=0)), row("2026-11-04", ad_id=0),
+                        row("2026-11-05")])  # fmt: skip
+    assert query("SELECT line_no, reason FROM rejects ORDER BY line_no") == [
+        (1, "data[1]: insights row without ad_id"),
+        (2, "insights row without ad_id"),
+    ]
+    assert query("SELECT CAST(date AS VARCHAR) FROM ad_insights") == [("2026-11-05",)]
+    assert res.insights_added == 1
+
+
 def test_a_spend_that_is_not_a_number_is_rejected_not_stored_as_no_spend(
     ingest_lines: IngestLines, query: Query
 ) -> None:
