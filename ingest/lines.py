@@ -147,7 +147,12 @@ def _checked_lines(
         except UnicodeDecodeError as exc:
             raw = b.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
             utf16 = b.startswith((b"\xff\xfe", b"\xfe\xff"))  # its byte order mark
-            bad.append((i, reasons.UTF16 if utf16 else f"invalid UTF-8 at byte {exc.start}", raw))
+            why = reasons.UTF16 if utf16 else f"invalid UTF-8 at byte {exc.start}"
+            if not utf16 and exc.reason == "unexpected end of data" and not b.endswith(b"\n"):
+                # A last line cut inside a character by a writer still at it, as load.py says
+                # of one cut between characters (whose JSON is then invalid).
+                why = f"{reasons.UNFINISHED}: {why}"
+            bad.append((i, why, raw))
     # The good lines' bytes, in order; the bad ones become empty lines.
     idx = [i for i, _, _ in bad]
     starts = [0, *(int(offsets[i + 1]) for i in idx)]

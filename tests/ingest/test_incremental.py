@@ -271,6 +271,43 @@ def test_unterminated_last_line_is_read_again_once_complete(
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
+def test_a_last_line_cut_within_a_character_is_unfinished_until_complete(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    """A writer halfway through a line may stop inside a character of two bytes or more: the
+    line is as unfinished as one cut between characters, not a log of bad encoding."""
+    complete = f.line(f.delivery(f.message("crème brûlée", psid="u2", ts=T0 + 1))).encode()
+    cut = complete.index("è".encode()) + 1
+    path = log_dir / "webhooks.ndjson"
+    ingest_lines([f.delivery(f.message("first", psid="u1", ts=T0))])
+    with open(path, "ab") as fh:
+        fh.write(complete[:cut])
+    result = pipeline.run([str(path)], query.path)
+    unfinished = "unfinished last line (no newline yet; read again once it has one)"
+    assert query("SELECT line_no, reason FROM rejects") == [
+        (2, f"{unfinished}: invalid UTF-8 at byte {cut - 1}")
+    ]
+    assert result.rejects_by_reason == {unfinished: 1}
+    with open(path, "ab") as fh:
+        fh.write(complete[cut:] + b"\n")
+    pipeline.run([str(path)], query.path, keep_text=True)
+    assert query("SELECT line_no, text FROM events ORDER BY line_no") == [
+        (1, "first"),
+        (2, "crème brûlée"),
+    ]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+
+
+def test_a_whole_last_line_of_bad_bytes_is_rejected_for_them_not_as_unfinished(
+    ingest_lines, query: Query, log_dir: Path
+) -> None:
+    """A byte that is no UTF-8 inside a last line stays wrong once the line has its newline."""
+    path = log_dir / "webhooks.ndjson"
+    path.write_bytes(b'{"object": "page", "entry": "\xff"}')
+    pipeline.run([str(path)], query.path)
+    assert query("SELECT line_no, reason FROM rejects") == [(1, "invalid UTF-8 at byte 29")]
+
+
 def test_a_whole_last_line_without_newline_is_rejected_for_what_it_lacks(
     ingest_lines, query: Query, log_dir: Path
 ) -> None:
