@@ -82,14 +82,16 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     """A specific reason for a line that DuckDB could not turn (wholly) into events."""
     if is_utf16(raw):
         return UTF16
+    # A leading byte order mark is read as if absent (see repair): the fault is what follows.
+    text = raw.removeprefix(BOM)
     try:
-        doc = json.loads(raw.strip(JSON_WHITESPACE), parse_constant=_no_constant)
+        doc = json.loads(text.strip(JSON_WHITESPACE), parse_constant=_no_constant)
     except RecursionError:
         # Well-formed, maybe, but no delivery nests this deep: Python's parser stops at ~1,000.
         return "invalid JSON: nested too deeply (1,000 levels or more)"
     except json.JSONDecodeError as exc:
-        # Where, counted in characters of the line as it came (1 is its first).
-        at = exc.pos + len(raw) - len(raw.lstrip(JSON_WHITESPACE)) + 1
+        # Where, counted in characters of the line as it came, mark included (1 is its first).
+        at = exc.pos + len(raw) - len(text.lstrip(JSON_WHITESPACE)) + 1
         return f"invalid JSON: {exc.msg.removesuffix(' at')} at character {at}"
     except ValueError as exc:
         return f"invalid JSON: {exc}"

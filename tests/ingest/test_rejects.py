@@ -270,6 +270,24 @@ def test_a_line_fixed_for_its_second_pass_and_still_rejected_is_kept_as_it_came(
     assert query("SELECT line_no, raw FROM rejects ORDER BY line_no") == [(1, marked), (2, escaped)]
 
 
+def test_a_marked_line_broken_for_another_reason_names_that_fault_not_the_mark(
+    ingest_lines, query: Query
+) -> None:
+    """The mark is read as if absent, also when the line is rejected: its reason is what is
+    wrong after the mark (at a character counted in the line as it came), not "Unexpected
+    UTF-8 BOM", which sent the team to take out a mark that was not the fault."""
+    broken = VALID.replace(',"entry"', ' "entry"', 1)
+    plain = ingest_lines([broken], name="plain.ndjson")
+    reason = query("SELECT reason FROM rejects")[0][0]
+    assert reason.startswith("invalid JSON: Expecting ',' delimiter at character ")
+    at = int(reason.rsplit(" ", 1)[1])
+    ingest_lines(["\ufeff" + broken], name="marked.ndjson")
+    assert query("SELECT raw, reason FROM rejects WHERE file LIKE '%marked.ndjson'") == [
+        ("\ufeff" + broken, f"invalid JSON: Expecting ',' delimiter at character {at + 1}")
+    ]
+    assert plain.rejects_added == 1
+
+
 def test_a_byte_order_mark_alone_is_a_blank_line(ingest_lines, query: Query) -> None:
     """An empty log saved by a Windows tool holds the mark alone (or with a line end): read as if
     absent, that is a blank line, not a reject ("Unexpected UTF-8 BOM")."""
