@@ -3,9 +3,13 @@ up with the last run once the writer stops."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import queue
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,27 +23,28 @@ from ingest import db, links, retention
 from ingest.privacy import Privacy
 
 ROOT = Path(__file__).resolve().parents[2]
-WRITE_SECONDS = 8.0  # how long the ingest loop runs
+RUNS = 4  # the ingest runs the writer makes
+READS_BETWEEN = 3  # reads begun after a run landed before the writer makes the next
+DEADLINE_SECONDS = 600  # for the whole loop, on however loaded a machine
 PER_RUN = 5  # new contacts each ingest run adds
 RANGE = Filters(dt.date(2026, 11, 1), dt.date(2026, 11, 24))
 
 # Appends PER_RUN new contacts (a postback from an m.me link, then a message) to a log and
-# ingests it, about once a second, until WRITE_SECONDS have passed; prints the runs made.
+# ingests it, the given number of runs; after each it says "landed" and waits for a line on
+# its stdin (the readers have read since) before the next.
 INGEST_LOOP = """
-import sys, time
+import sys
 from pathlib import Path
 from ingest import pipeline
 from tests import factories as fx
 
-db_file, log, seconds, per_run = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3]), \\
+db_file, log, runs, per_run = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), \\
     int(sys.argv[4])
 t0 = 1_795_176_000_000  # 2026-11-20 12:00 UTC
-stop = time.monotonic() + seconds
-runs = 0
-while time.monotonic() < stop:
+for run in range(runs):
     lines = []
     for j in range(per_run):
-        n = runs * per_run + j
+        n = run * per_run + j
         psid, ts = f"9{n:015d}", t0 + n * fx.MINUTE
         ref = fx.referral_obj("live_ref")
         lines.append(fx.delivery(fx.postback(referral=ref, psid=psid, ts=ts)))
@@ -47,33 +52,58 @@ while time.monotonic() < stop:
     fx.write_ndjson(log, lines, mode="a")
     result = pipeline.run([str(log)], db_file)
     assert result.new_contacts == per_run, result
-    runs += 1
-    time.sleep(1.0)
-print(runs)
+    print("landed", flush=True)
+    sys.stdin.readline()
 """
 
 
-def while_ingesting(db_file: Path, log: Path, step: Callable[[], None]) -> int:
+def while_ingesting(
+    db_file: Path,
+    log: Path,
+    step: Callable[[], None],
+    runs: int = RUNS,
+    reads_between: int = READS_BETWEEN,
+) -> int:
     """Runs INGEST_LOOP on db_file and log in another process, calling step() until it is done;
-    the runs it made."""
-    args = [str(db_file), str(log), str(WRITE_SECONDS), str(PER_RUN)]
-    writer = subprocess.Popen(
+    the runs it made. The writer goes on to its next run once step() has been called
+    reads_between times after the last run landed, not after a delay: on a loaded machine
+    the reads between runs still happen, and the reads during a run too."""
+    args = [str(db_file), str(log), str(runs), str(PER_RUN)]
+    with subprocess.Popen(
         [sys.executable, "-c", INGEST_LOOP, *args],
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    try:
-        while writer.poll() is None:
-            step()
-        out, err = writer.communicate(timeout=60)
-    finally:
-        if writer.poll() is None:
-            writer.kill()
-            writer.communicate()
+    ) as writer:
+        assert writer.stdin and writer.stdout and writer.stderr
+        said: queue.Queue[str] = queue.Queue()  # the writer's lines, one per run landed
+        out = writer.stdout
+        lines = threading.Thread(target=lambda: [said.put(line) for line in out], daemon=True)
+        lines.start()
+        landed, reads = 0, 0  # reads begun since the last run landed
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        try:
+            while writer.poll() is None:
+                assert time.monotonic() < deadline, f"{landed} runs in {DEADLINE_SECONDS} s"
+                step()
+                reads += 1
+                with contextlib.suppress(queue.Empty):
+                    assert said.get_nowait() == "landed\n"
+                    landed, reads = landed + 1, 0
+                if landed and reads == reads_between:  # read enough since: the next run
+                    with contextlib.suppress(BrokenPipeError):  # it ended: its error follows
+                        writer.stdin.write("\n")
+                        writer.stdin.flush()
+            err = writer.stderr.read()
+        finally:
+            if writer.poll() is None:
+                writer.kill()
+            writer.wait()
+            lines.join(timeout=60)  # its stdout read to the end before it is closed
     assert writer.returncode == 0, err
-    return int(out.split()[-1])
+    return landed
 
 
 def fresh(path: Path, name: str) -> pd.DataFrame:
@@ -102,7 +132,7 @@ def test_reads_during_an_ingest_loop_never_fail_and_catch_up(demo_copy, tmp_path
         assert int(by_day["contacts"].sum()) >= seen[-1]  # read later, never older
 
     runs = while_ingesting(demo_copy, tmp_path / "live.ndjson", read)
-    assert runs >= 3, f"the writer was starved: {runs} runs in {WRITE_SECONDS} s"
+    assert runs == RUNS, f"the writer was starved: {runs} of {RUNS} runs"
     assert len(seen) >= 10  # reads
     assert seen == sorted(seen) and seen[0] >= before
     assert len(set(seen)) > 1, "the reads never saw an ingest land"

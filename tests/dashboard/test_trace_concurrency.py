@@ -1,4 +1,4 @@
-"""The pages themselves, loaded again and again while an ingest writes every second: no error
+"""The pages themselves, loaded again and again while an ingest writes run after run: no error
 reaches the user, and once the writer stops they show the numbers of its last run."""
 
 from __future__ import annotations
