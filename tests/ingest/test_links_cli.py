@@ -22,7 +22,7 @@ from pypdf import PdfReader
 
 from ingest import db, links
 from ingest.cli import cli
-from tests.ingest.cli_setup import _clean_env
+from tests.ingest.cli_setup import _clean_env, _held
 from tests.ingest.links_setup import decode, svg_to_png
 
 
@@ -327,24 +327,15 @@ def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
     args = ["--page", "acmebakery", "--ref", "flyer", "--channel", "qr", "--out", str(tmp_path)]
     res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
     assert res.exit_code == 0, res.output
-    # Another process holds the file open read-only (a dashboard's query, say): a writer
-    # would have to wait for it.
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], "
-         "read_only=True); print('ready', flush=True); time.sleep(60)", str(db_path)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    # Another process holds the file open read-only (a dashboard's query, say) until both
+    # commands are done: a writer would have to wait for it.
+    with _held(db_path, read_only=True):
         res = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
         assert res.exit_code == 0 and "flyer" in res.output, res.output
         out = tmp_path / "again"
         res = runner.invoke(cli, ["links", "qr", "flyer", "--out", str(out), "--db", str(db_path)])
         assert res.exit_code == 0, res.output
         assert (out / "flyer.png").is_file()
-    finally:
-        holder.kill()
-        holder.communicate()  # reaps it and closes its pipe
 
 
 @pytest.mark.parametrize(("level", "most"), [("H", "1,273"), ("M", "2,331")])
