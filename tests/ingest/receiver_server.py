@@ -29,6 +29,7 @@ from tests import factories as f
 SECRET = os.urandom(16).hex()
 OTHER_SECRET = os.urandom(16).hex()
 TOKEN = os.urandom(12).hex()
+WAIT_SECONDS = 120  # for a receiver to start, stop or do what a test waits on, on a loaded machine
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/456.0.0.41.109]"
@@ -99,7 +100,7 @@ class HeldFsync:
     def __call__(self, fd: int) -> None:
         if not self.release.is_set():
             self.in_fsync.set()
-            assert self.release.wait(10)
+            assert self.release.wait(WAIT_SECONDS)
         os.fsync(fd)
 
 
@@ -135,7 +136,7 @@ def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
         sock.bind(("127.0.0.1", 0))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
-        assert server.ready.wait(10), "the receiver did not start"
+        assert server.ready.wait(WAIT_SECONDS), "the receiver did not start"
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         receiver = Receiver(url, config.log_dir, httpx.Client(base_url=url))
         receiver.client.event_hooks["response"] = [lambda r: receiver.seen.append(r)]
@@ -208,7 +209,7 @@ def serve_process(
     proc = subprocess.Popen(args, env=env, stdout=sink or subprocess.PIPE, stderr=subprocess.STDOUT)
     served = ServeProcess(proc, f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + WAIT_SECONDS
         while True:
             try:
                 httpx.get(served.url + "/healthz").raise_for_status()
@@ -220,7 +221,7 @@ def serve_process(
         yield served
     finally:
         proc.terminate()
-        served.out, _ = proc.communicate(timeout=20)
+        served.out, _ = proc.communicate(timeout=WAIT_SECONDS)
         if sink is not None:
             sink.close()
             served.out = Path(sink.name).read_bytes()

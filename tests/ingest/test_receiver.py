@@ -27,6 +27,7 @@ from tests.ingest.receiver_server import (
     IPHONE,
     SECRET,
     TOKEN,
+    WAIT_SECONDS,
     HeldFsync,
     Receiver,
     StartReceiver,
@@ -200,9 +201,9 @@ def test_healthz_counts_the_lines_waiting_for_the_disk(start_receiver: StartRece
     with ThreadPoolExecutor(2) as pool:
         try:
             first = pool.submit(receiver.post, text_delivery(mid="m_1"))
-            assert held.in_fsync.wait(10)
+            assert held.in_fsync.wait(WAIT_SECONDS)
             second = pool.submit(receiver.post, text_delivery(mid="m_2"))
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + WAIT_SECONDS
             while (pending := receiver.get("/healthz").json()["pending_writes"]) != 1:
                 assert time.monotonic() < deadline, pending
                 time.sleep(0.01)

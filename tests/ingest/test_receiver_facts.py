@@ -20,7 +20,14 @@ from ingest.logwriter import OPEN_FILES, LogWriter, log_file
 from ingest.receiver import ReceiverConfig
 from ingest.receiver_metrics import Metrics
 from tests import factories as f
-from tests.ingest.receiver_server import SECRET, TOKEN, HeldFsync, StartReceiver, text_delivery
+from tests.ingest.receiver_server import (
+    SECRET,
+    TOKEN,
+    WAIT_SECONDS,
+    HeldFsync,
+    StartReceiver,
+    text_delivery,
+)
 
 DAY_MS = 86_400_000
 
@@ -79,7 +86,7 @@ def test_close_writes_what_was_appended_during_a_batch_and_returns(tmp_path: Pat
         writer = LogWriter(Metrics(), held)
         writer.start()
         first = asyncio.create_task(writer.append(path, b'{"n":1}\n'))
-        assert await asyncio.to_thread(held.in_fsync.wait, 10)  # batch 1 is being fsynced
+        assert await asyncio.to_thread(held.in_fsync.wait, WAIT_SECONDS)  # batch 1 is being fsynced
         second = asyncio.create_task(writer.append(path, b'{"n":2}\n'))
         await asyncio.sleep(0)  # line 2 is pending: accepted before the shutdown began
         closing = asyncio.create_task(writer.close())  # uvicorn's lifespan shutdown

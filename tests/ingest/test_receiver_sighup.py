@@ -12,7 +12,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.ingest.receiver_server import SECRET, TOKEN, serve_process, sign, text_delivery
+from tests.ingest.receiver_server import (
+    SECRET,
+    TOKEN,
+    WAIT_SECONDS,
+    serve_process,
+    sign,
+    text_delivery,
+)
 
 
 def deliver(url: str, raw: bytes) -> None:
@@ -36,7 +43,7 @@ def test_sighup_after_a_rotation_keeps_serving_into_a_fresh_file(tmp_path: Path)
         rotated = log.with_name(log.name + ".1")
         log.rename(rotated)  # as logrotate does, then its postrotate `kill -HUP`
         served.proc.send_signal(signal.SIGHUP)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + WAIT_SECONDS
         while b"still serving" not in output.read_bytes():
             assert served.proc.poll() is None, f"serve ended on SIGHUP: {served.proc.returncode}"
             assert time.monotonic() < deadline, "serve did not say it handled SIGHUP"

@@ -21,6 +21,7 @@ import pytest
 from ingest import pipeline
 from tests import factories as f
 from tests.conftest import Query
+from tests.ingest.receiver_server import WAIT_SECONDS
 
 SECRET = "parallel-test-app-secret"
 RECEIVERS = 3
@@ -48,7 +49,7 @@ def receivers(tmp_path: Path) -> Iterator[tuple[list[str], Path]]:
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url, proc in zip(urls, procs, strict=True):
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + WAIT_SECONDS
             while True:
                 try:
                     httpx.get(url + "/healthz").raise_for_status()
@@ -61,7 +62,7 @@ def receivers(tmp_path: Path) -> Iterator[tuple[list[str], Path]]:
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait(timeout=20)
+            proc.wait(timeout=WAIT_SECONDS)
 
 
 def test_three_receivers_share_a_log_directory(
