@@ -138,7 +138,7 @@ def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
         thread.start()
         assert server.ready.wait(WAIT_SECONDS), "the receiver did not start"
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        receiver = Receiver(url, config.log_dir, httpx.Client(base_url=url))
+        receiver = Receiver(url, config.log_dir, httpx.Client(base_url=url, timeout=WAIT_SECONDS))
         receiver.client.event_hooks["response"] = [lambda r: receiver.seen.append(r)]
         running.append((server, thread, sock, receiver.client))
         return receiver

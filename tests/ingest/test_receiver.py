@@ -63,7 +63,9 @@ def test_concurrent_deliveries_each_land_exactly_once(receiver: Receiver) -> Non
     raws = [text_delivery(f"hi {i}", mid=f"m_c{i}", ts=f.T0 + i) for i in range(200)]
 
     async def post_all() -> list[int]:
-        async with httpx.AsyncClient(base_url=receiver.url) as client:
+        # httpx's default 5 s covers the wait for one of its 100 connections too: the other
+        # 100 posts wait for those, longer than that on a loaded machine.
+        async with httpx.AsyncClient(base_url=receiver.url, timeout=WAIT_SECONDS) as client:
             responses = await asyncio.gather(*(
                 client.post("/webhook", content=raw, headers={"X-Hub-Signature-256": sign(raw)})
                 for raw in raws
