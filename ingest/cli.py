@@ -173,17 +173,20 @@ def _follow(
     match nothing yet) and a database that cannot be opened for a reason other than a lock."""
     errors = err_console or console
     _follow_preflight(paths, db_file)
-    # A glob's [a-z] is no markup; escaping would double a last backslash.
-    say(console, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
-        markup=False, soft_wrap=True)  # fmt: skip
     failing: str | None = None  # the error of the last cycle, said once while it lasts
     warned: list[str] = []  # the warnings of the last cycle, likewise
     stop = Stop()
-    restore = stop_on_signals(stop)
-    restore_sighup = keep_on_sighup(
-        lambda: console.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")
-    )
+    restore = restore_sighup = _nothing
     try:
+        # The handlers first: a Ctrl-C or SIGTERM sent once "following" is said (a service
+        # manager, a script that waits for it) is a clean stop, not click's "Aborted!".
+        restore = stop_on_signals(stop)
+        restore_sighup = keep_on_sighup(
+            lambda: console.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")
+        )
+        # A glob's [a-z] is no markup; escaping would double a last backslash.
+        say(console, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
+            markup=False, soft_wrap=True)  # fmt: skip
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
             try:
@@ -216,6 +219,10 @@ def _follow(
     finally:
         restore_sighup()
         restore()
+
+
+def _nothing() -> None:
+    """What puts back handlers not yet set."""
 
 
 def _follow_preflight(paths: list[str], db_file: Path) -> None:

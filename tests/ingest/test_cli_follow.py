@@ -341,3 +341,26 @@ def test_follow_goes_on_when_its_terminal_closes(tmp_path: Path) -> None:
             os.close(master)
         if proc.poll() is None:
             proc.kill()
+
+
+def test_following_is_said_once_ctrl_c_and_sigterm_stop_it_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script or service manager that signals as soon as "following" is printed gets a clean
+    stop: the handlers are set before that line is said (they were set after it, and a Ctrl-C
+    in between ended the command with click's "Aborted!")."""
+    handlers: list[object] = []
+    said = cli_module.say
+
+    def say(console: Console, text: str, *args: object, **kw: Any) -> None:
+        if text.startswith("following"):
+            handlers.extend(signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM))
+        said(console, text, *args, **kw)
+
+    monkeypatch.setattr(cli_module, "say", say)
+    (tmp_path / "logs").mkdir()
+    cli_module._follow(Console(file=io.StringIO(), width=200), [str(tmp_path / "logs")],
+                       tmp_path / "db.duckdb", 0.01, None, None, cycles=1)  # fmt: skip
+    assert len(handlers) == 2
+    assert signal.default_int_handler not in handlers and signal.SIG_DFL not in handlers
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # and put back afterwards
