@@ -119,12 +119,17 @@ def test_an_error_body_echoing_the_token_never_shows_it(
 ) -> None:
     token = "EAAGzSECRETtok3n/ZZqq+9/abcdefXYZ"
     graph.echo = echo.replace("{quoted}", quote(token, safe=""))
+    text = _refused(graph, db_path, token)
+    assert "Graph API error 400" in text
+    assert "SECRET" not in text and "EAAG" not in text
+
+
+def _refused(graph: FakeGraph, db_path: Path, token: str) -> str:
+    """The error a one-day pull with token ends in."""
     with pytest.raises(GraphError) as err:
         remote.pull_ads(ACCOUNT, token, db_path, base_url=graph.base, sleep=graph.sleep,
                         today=TODAY, since=TODAY)  # fmt: skip
-    text = str(err.value)
-    assert "Graph API error 400" in text
-    assert "SECRET" not in text and "EAAG" not in text
+    return str(err.value)
 
 
 @pytest.mark.parametrize(
@@ -144,10 +149,7 @@ def test_an_error_objects_details_echoing_the_token_never_show_it(
         .replace("}", "}}")
         .replace("{{token}}", "{token}")
     )
-    with pytest.raises(GraphError) as exc:
-        remote.pull_ads(ACCOUNT, token, db_path, base_url=graph.base, sleep=graph.sleep,
-                        today=TODAY, since=TODAY)  # fmt: skip
-    text = str(exc.value)
+    text = _refused(graph, db_path, token)
     assert "Graph API error 190: Invalid OAuth access token (" in text
     assert "SECRET" not in text and "EAAG" not in text
 
