@@ -43,6 +43,7 @@ from .spool_marks import (
     text_marks,
     validator_part,
 )
+from .url_check import url_problem
 
 RETRIES = 5  # attempts for 5xx, 408 and 429 answers and connection errors, backing off
 BACKOFF_SECONDS = 0.5
@@ -101,23 +102,16 @@ def sweep_spool(spool_dir: Path, now: float | None = None) -> int:
     return gone
 
 
-def is_http_url(url: str) -> bool:
-    """Whether url is http(s)://host with a valid port, if any."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is not a number in range)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def check_url(url: str) -> None:
     """Refuse what is not an http(s) URL with a host, before any request (no retries)."""
-    if not is_http_url(url):  # the URL itself is not shown: it may hold credentials
+    problem = url_problem(url)  # the URL itself is not shown: it may hold credentials
+    if problem == "":
         raise SourceError(
             "pull logs needs an http:// or https:// URL with a host (and a valid port), "
             f"got one starting {url.partition(':')[0][:12]!r}"
         )
+    if problem:
+        raise SourceError(f"pull logs: the URL {problem}; not shown, as it may hold a credential")
 
 
 def parse_headers(values: tuple[str, ...] | list[str]) -> dict[str, str]:

@@ -24,13 +24,13 @@ import httpx
 
 from .access import is_loopback
 from .errors import RefscopeError, ValidationError
-from .fetch import is_http_url
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
 from .graph_usage import max_usage_pct, regain_seconds, throttle_wait
 from .graph_words import details, what_to_do
 from .http_failures import direct_to_this_machine, refused_certificate
 from .http_headers import retry_after
 from .link_rules import has_userinfo, userinfo_masked
+from .url_check import url_problem
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
@@ -134,8 +134,11 @@ def check_base_url(base_url: str) -> None:
             f"invalid Graph API base URL {shown!r} (a user name or password before '@'): "
             f"{BASE_URL_RULE}"
         )
-    if not is_http_url(base_url):
+    problem = url_problem(base_url)
+    if problem == "":
         raise ValidationError(f"invalid Graph API base URL {shown!r}: {BASE_URL_RULE}")
+    if problem:
+        raise ValidationError(f"invalid Graph API base URL {shown!r}: it {problem}")
     if re.search(r"[?#]", base_url):  # even an empty one: the path appended would follow it
         raise ValidationError(
             f"invalid Graph API base URL {shown!r} (a query or fragment): {BASE_URL_RULE}"

@@ -92,6 +92,28 @@ def test_a_bad_url_is_refused_at_once(
 
 
 @pytest.mark.parametrize(
+    ("url", "fault"),
+    [("http://a..b/log.ndjson", "no valid host name"),  # a label no lookup takes
+     ("http://xn--a.com/log.ndjson", "no valid host name"),  # a broken punycode label
+     ("http://exa mple.com/log.ndjson", "no valid host name"),
+     ("http://127.0.0.1/log\n.ndjson", "a line break"),
+     ("http://127.0.0.1/" + "a" * 70_000, "longer than 65,536 characters")],
+)  # fmt: skip
+def test_a_url_httpx_or_a_lookup_cannot_take_is_refused_at_once_by_name(
+    url: str, fault: str, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """These ended in a raw traceback (httpx's InvalidURL, the idna codec's UnicodeError) or
+    were looked up five times, backing off, as if the network were down."""
+    waits: list[float] = []
+    monkeypatch.setattr("ingest.fetch.time.sleep", waits.append)
+    out = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert out.exit_code == 1 and "Error: pull logs: the URL " in out.output, out.output
+    assert fault in out.output and len(out.output.strip().splitlines()) == 1, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    assert waits == []
+
+
+@pytest.mark.parametrize(
     "url", ["ftp://reader:PASSW0RD@127.0.0.1/log.ndjson", "http:reader:PASSW0RD@127.0.0.1/x"]
 )
 def test_a_bad_url_is_refused_without_showing_its_credentials(

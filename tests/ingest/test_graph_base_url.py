@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from ingest import remote
 from ingest.cli import cli
 from ingest.errors import ValidationError
-from ingest.graph import check_base_url
+from ingest.graph import GraphClient, check_base_url
 from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, FakeGraph, serving
 
 PASSWORD = "PR0XY-PASSW0RD"
@@ -115,3 +115,30 @@ def test_a_base_url_with_a_token_in_its_query_is_refused_without_showing_it(
     assert f"'{graph.base}" in res.output  # the address, up to its query or fragment
     assert TOKEN[:4] not in res.output and "access_token" not in res.output
     assert graph.requests == []
+
+
+@pytest.mark.parametrize(
+    ("at", "fault"),
+    [(lambda b: b.replace("127.0.0.1", "a..b"), "no valid host name"),
+     (lambda b: b.replace("127.0.0.1", "xn--a.com"), "no valid host name"),
+     (lambda b: b.replace("127.0.0.1", "exa mple.com"), "no valid host name"),
+     (lambda b: b + "/\ngraph", "a line break"),
+     (lambda b: b + "/" + "g" * 70_000, "longer than 65,536 characters")],
+)  # fmt: skip
+def test_a_base_url_httpx_or_a_lookup_cannot_take_is_refused_at_once_by_name(
+    graph: FakeGraph, db_path: Path, monkeypatch: pytest.MonkeyPatch,
+    at: Callable[[str], str], fault: str,
+) -> None:  # fmt: skip
+    """These ended in a raw traceback (the idna codec's UnicodeError, idna's InvalidCodepoint)
+    or were asked eight times over minutes, backing off, as if the network were down."""
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    monkeypatch.setenv("REFSCOPE_GRAPH_URL", at(graph.base))
+    waits: list[float] = []
+    monkeypatch.setattr(GraphClient, "wait", lambda self, seconds, *_: waits.append(seconds))
+    res = CliRunner().invoke(cli, ["pull", "ads", "--account", ACCOUNT, "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert res.output.startswith("Error: invalid Graph API base URL '") and fault in res.output
+    assert len(res.output.strip().splitlines()) == 1 and TOKEN not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert graph.requests == []
+    assert waits == []

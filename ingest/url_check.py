@@ -1,0 +1,38 @@
+"""Whether a URL given to `pull logs` or `pull ads --base-url` is one a request can be made to:
+refused at once, never retried, rather than a traceback or retries of a lookup that cannot work."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+
+_BAD_HOST = (
+    "has a host that is no valid host name (an empty label as in 'a..b', a space, a broken "
+    "xn-- label)"
+)
+MAX_URL = 65_536  # httpx refuses a longer URL
+
+
+def url_problem(url: str) -> str | None:
+    """What keeps url from being requested, or None: "" when it is not http(s)://host with a
+    valid port, else the fault (of one httpx raises outside its errors, or of a host no lookup
+    takes, which would fail each retry as if the network were down)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port that is not a number in range)
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    if not url.isprintable():  # urlsplit drops a line break that httpx refuses
+        return "holds a line break, a tab or another unprintable character"
+    if len(url) > MAX_URL:
+        return f"is longer than {MAX_URL:,} characters"
+    try:
+        host = httpx.URL(url).host
+        if ":" not in host:  # a name, not an IPv6 address: encoded as the lookup will
+            host.encode("idna")  # an empty label, one over 63 characters
+    except (httpx.InvalidURL, ValueError):  # idna's errors are ValueErrors
+        return _BAD_HOST
+    return _BAD_HOST if any(c.isspace() or c == "%" for c in host) else None
