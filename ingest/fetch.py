@@ -15,7 +15,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -186,8 +186,10 @@ def _own_origin_only(url: str, names: set[str]) -> Callable[[httpx.Request], Non
 
 @dataclass
 class _Puller:
-    url: str
-    headers: dict[str, str]
+    # Never in a repr (a traceback, a log record): the URL's user info or query and the
+    # headers may hold credentials.
+    url: str = field(repr=False)
+    headers: dict[str, str] = field(repr=False)
     client: httpx.Client
     spool_dir: Path
     sleep: Callable[[float], None]

@@ -170,7 +170,7 @@ def default_since(con: duckdb.DuckDBPyConnection, account: str, today: dt.date) 
 
 @dataclass
 class GraphClient:
-    token: str
+    token: str = field(repr=False)  # a secret: never in a repr (a traceback, a log record)
     base_url: str = DEFAULT_BASE_URL
     api_version: str = DEFAULT_API_VERSION
     client: httpx.Client | None = None

@@ -13,10 +13,11 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
-from ingest import remote
+from ingest import fetch, remote
 from ingest.cli import cli
 from ingest.errors import ValidationError
 from ingest.graph import GraphClient, check_base_url
@@ -142,3 +143,15 @@ def test_a_base_url_httpx_or_a_lookup_cannot_take_is_refused_at_once_by_name(
     assert res.exception is None or isinstance(res.exception, SystemExit)
     assert graph.requests == []
     assert waits == []
+
+
+def test_the_clients_reprs_hold_no_token_url_or_header() -> None:
+    """A repr reaches a traceback's locals (rich, pytest) and log records: GraphClient's showed
+    the access token, the pull's its URL (user info, a signed query) and --header values."""
+    api = GraphClient(TOKEN, "https://graph.example")
+    assert TOKEN not in repr(api) and "graph.example" in repr(api)
+    url = "https://reader:PASSW0RD@logs.example/x.ndjson?sig=SIGNED"
+    with httpx.Client() as client:
+        puller = fetch._Puller(url, {"Authorization": "Bearer HEADERSECRET"}, client, Path("."),
+                               lambda s: None)  # fmt: skip
+    assert all(s not in repr(puller) for s in ("PASSW0RD", "SIGNED", "HEADERSECRET"))
