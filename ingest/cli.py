@@ -14,7 +14,14 @@ from rich.console import Console
 
 from . import db, discovery, lake, pipeline, preflight
 from .cli_links import links, pages
-from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, check_day, lake_folder, lake_option
+from .cli_options import (
+    DB_OPTION,
+    DEFAULT_LOG_DIR,
+    NumberRange,
+    check_day,
+    lake_folder,
+    lake_option,
+)
 from .cli_progress import ReadBar
 from .cli_pull import pull
 from .cli_rebuild import rebuild
@@ -83,7 +90,7 @@ def _say_lock_wait(path: Path, seconds: float) -> None:
               "or set REFSCOPE_KEEP_TEXT=1).")  # fmt: skip
 @lake_option("Also keep a hive-partitioned Parquet copy of the tables here (or REFSCOPE_LAKE).")
 @click.option("--follow", is_flag=True, help="Keep running: read new lines as they arrive.")
-@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
+@click.option("--interval", default=5.0, show_default=True, type=NumberRange(0.1, 3600),
               help="Seconds between reads with --follow.")  # fmt: skip
 def ingest(
     paths: tuple[str, ...],
@@ -250,7 +257,7 @@ LOCKED = "locked by another process"  # the end of db.connect's message for a he
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, instead of --days.")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: yesterday).")
 @click.option("--seed", default=7, show_default=True, type=int)
-@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(0.01, 100))
+@click.option("--scale", default=1.0, show_default=True, type=NumberRange(0.01, 100))
 @click.option("--out", default="data/demo", show_default=True, type=click.Path(path_type=Path))
 def demo_data(
     days: int | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,3 +88,14 @@ def check_day(day: dt.date, option: str) -> dt.date:
         raise click.BadParameter(f"{day} is outside {FIRST_DAY} – {LAST_DAY}, the days refscope "
                                  "reads", param_hint=option)  # fmt: skip
     return day
+
+
+class NumberRange(click.FloatRange):
+    """A FloatRange that refuses nan: click's range check let it through (each comparison with
+    nan is false), and nan went on as a number (`--interval nan` ended in a traceback)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number

@@ -278,3 +278,24 @@ def test_links_list_refuses_another_programs_duckdb_file_in_one_line(
         con.execute("CREATE TABLE sales (x INTEGER)")
     line = _one_error_line(runner.invoke(cli, ["links", "list", "--db", str(other)]))
     assert line == f"Error: {other} is not a refscope database (no tracked_links table)"
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [(["ingest", "--follow", "{log}", "--db", "{db}"], "--interval"),
+     (["demo-data", "--days", "1", "--out", "{out}"], "--scale")],
+)  # fmt: skip
+def test_nan_for_a_number_option_is_refused_naming_the_option(
+    runner: CliRunner, tmp_path: Path, command: list[str], option: str
+) -> None:
+    """click's range check lets nan through (each comparison with it is false): `--interval
+    nan` ended in a traceback once following, `--scale nan` wrote demo logs at no scale."""
+    where = {"log": _log(tmp_path), "db": tmp_path / "x.duckdb", "out": tmp_path / "demo"}
+    args = [a.format(**where) for a in command]
+    for nan in ("nan", "-NaN"):
+        line = _one_error_line(runner.invoke(cli, [*args, option, nan]), code=2)
+        assert line == f"Error: Invalid value for '{option}': '{nan}' is not a number", line
+    assert not where["db"].exists() and not where["out"].exists()
