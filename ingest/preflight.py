@@ -24,6 +24,11 @@ def check_port(host: str, port: int) -> None:
             probe.bind(address)
     except socket.gaierror as exc:
         raise click.ClickException(f"--host {host}: unknown address ({exc.strerror})") from None
+    except UnicodeError:  # the lookup's idna codec: an empty label ('a..b'), one over 63 bytes
+        raise click.ClickException(
+            f"--host {host}: unknown address (not a valid host name: an empty label or one "
+            "over 63 characters)"
+        ) from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise click.ClickException(

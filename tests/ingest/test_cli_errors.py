@@ -122,6 +122,25 @@ def test_a_port_in_use_is_refused_before_anything_starts(
     assert freed.exit_code == 0 and len(started) == 1, freed.output
 
 
+@pytest.mark.parametrize("command", ["dashboard", "serve"])
+@pytest.mark.parametrize("host", ["a..b", ".lan", "h" * 64 + ".lan"])
+def test_a_host_name_no_lookup_takes_is_refused_in_one_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, host: str
+) -> None:
+    """An empty label or one over 63 characters: the lookup's idna codec raised UnicodeError,
+    not the lookup's error, and the command ended in a Python traceback."""
+    import ingest.receiver
+
+    started: list[object] = []
+    monkeypatch.setattr(ingest.receiver, "serve", lambda *a: started.append(a))
+    monkeypatch.setattr(os, "execve", lambda *a: started.append(a))
+    monkeypatch.setenv("REFSCOPE_DASHBOARD_PASSWORD", "a-long-test-password")  # off loopback
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, [command, "--host", host, "--db", str(tmp_path / "x.duckdb")])
+    assert f"--host {host}: unknown address (not a valid host name" in _one_error_line(result)
+    assert started == []
+
+
 # --- prune -------------------------------------------------------------------------------------
 
 
