@@ -48,8 +48,8 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 @click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
               help="Channel; repeat for several (default: all).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="Default: from --out's suffix (.pdf, .xlsx, .html); without --out, "
-                   "pdf.")  # fmt: skip
+              help="Default: from --out's suffix (.pdf, .xlsx, .html or .htm); without "
+                   "--out, pdf.")  # fmt: skip
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Default: refscope-report-<from>-<to>.<format>.")  # fmt: skip
 @DB_OPTION

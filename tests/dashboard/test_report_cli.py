@@ -4,6 +4,7 @@ date, and what it refuses to write."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import duckdb
 import openpyxl
@@ -194,6 +195,13 @@ def test_refscope_command_keeps_every_ingest_command_and_adds_report(runner):
     for name in ("ingest", "demo-data", "dashboard", "links", "pull", "serve", "report"):
         assert f"  {name} " in result.output, name
     assert dashboard_cli.FORMATS == tuple(reports.REPORT_FORMATS)
+
+
+def test_report_help_names_every_suffix_out_takes(runner):
+    """`--out r.htm` writes HTML (as the README says); --help named .pdf, .xlsx, .html only."""
+    help_text = " ".join(runner.invoke(cli, ["report", "--help"]).output.split())
+    for suffix in dashboard_cli.SUFFIXES:
+        assert re.search(re.escape(suffix) + r"(?![a-z])", help_text), suffix
 
 
 def test_report_refuses_a_database_and_a_lake_together(runner, report_db, tmp_path):
