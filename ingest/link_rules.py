@@ -12,6 +12,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from .errors import ValidationError
+from .url_check import url_problem
 
 # Meta allows refs up to 2,083 URL-encoded characters of [A-Za-z0-9_=-]; 250 keeps every ref
 # safe in any QR code and spreadsheet.
@@ -196,6 +197,8 @@ def check_base_url(url: str) -> str:
             f"invalid redirect address {shown!r}: give http(s)://host[:port][/path], "
             "with no spaces, query or fragment"
         )
+    if problem := url_problem(url):  # a host no scanner's lookup takes: every code a dead end
+        raise ValidationError(f"invalid redirect address {shown!r}: it {problem}")
     return url
 
 

@@ -200,6 +200,27 @@ def test_a_redirect_address_with_a_password_is_refused_before_anything_is_writte
     assert query.scalar("SELECT count(*) FROM tracked_links") == 0
 
 
+@pytest.mark.parametrize("command", ["create", "import"])
+@pytest.mark.parametrize("host", ["go..example", ".example", "xn--a.example"])
+def test_a_redirect_address_whose_host_no_lookup_takes_is_refused_before_anything_is_written(
+    command: str, host: str, tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """`--via-redirect https://go..example` was taken: every code printed led nowhere."""
+    out = tmp_path / "codes"
+    base = ["--via-redirect", f"https://{host}", "--out", str(out), "--db", str(db_path)]
+    if command == "import":
+        csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+        res = runner.invoke(cli, ["links", "import", str(csv_file), *base])
+    else:
+        res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "window",
+                                  "--channel", "qr", *base])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert f"Error: invalid redirect address 'https://{host}': it has a host that is no valid " \
+        "host name" in res.output  # fmt: skip
+    assert not out.exists()
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
 @pytest.mark.parametrize("command", ["create", "import", "qr"])
 def test_an_out_that_cannot_be_written_is_refused_before_registering(
     command: str, tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
