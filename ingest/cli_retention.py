@@ -13,7 +13,7 @@ import duckdb
 from . import db, lake, retention, rewrite
 from .cli_options import DB_OPTION, lake_option, page_ids
 from .cli_stop import Stop, stop_on_signals
-from .errors import LakeError, RefscopeError
+from .errors import LakeError, RefscopeError, ValidationError
 from .privacy import Privacy
 from .terminal import say
 from .wording import counted
@@ -76,8 +76,21 @@ def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: st
         db_file, r.before / 2**20, r.after / 2**20)  # fmt: skip
 
 
+def _age(ctx: click.Context, param: click.Parameter, age: str) -> str:
+    """--older-than, checked: an age that is none is a bad option value (exit 2, as click's
+    own refusals of a value), not a failure of the prune (exit 1)."""
+    try:
+        retention.cutoff(age, dt.datetime.now(dt.UTC).date())
+        return age
+    except ValidationError as exc:  # the rule it breaks
+        why = str(exc)
+    except (ValueError, OverflowError):  # a date before the year 1
+        why = f"invalid age {age!r}: it reaches back before the year 1; give a smaller number"
+    raise click.BadParameter(why, ctx, param)
+
+
 @click.command()
-@click.option("--older-than", "age", required=True, metavar="AGE",
+@click.option("--older-than", "age", required=True, metavar="AGE", callback=_age,
               help="A number and d, w, m or y: e.g. 90d, 12w, 25m, 2y.")  # fmt: skip
 @click.option("--rewrite", "rewrite_file", is_flag=True,
               help="Then write the database file anew, so that the removed rows' bytes leave it "
@@ -86,14 +99,7 @@ def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: st
 @DB_OPTION
 def prune(age: str, rewrite_file: bool, lake_dir: Path | None, db_file: Path) -> None:
     """Delete events, touches and clicks older than AGE, and contacts with nothing left."""
-    try:
-        before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())
-    except (ValueError, OverflowError) as exc:  # a ValidationError is a RefscopeError
-        if isinstance(exc, RefscopeError):
-            raise
-        raise click.ClickException(
-            f"invalid age {age!r}: it reaches back before the year 1; give a smaller number"
-        ) from exc
+    before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())  # checked by _age
     if not db_file.exists():
         raise click.ClickException(f"{db_file}: no database yet; nothing to prune")
     con = db.connect(db_file)
