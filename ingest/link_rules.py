@@ -190,6 +190,7 @@ def check_base_url(url: str) -> str:
         and parts.scheme in ("http", "https")
         and parts.hostname
         and not parts.netloc.endswith(":")  # an empty port: no server listens there
+        and parts.port != 0  # nor on port 0
         and not re.search(r"[\s?#]", url)  # even an empty '?' or '#' would cut /r/<ref> off
     )
     if not usable:

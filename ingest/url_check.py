@@ -20,7 +20,8 @@ def url_problem(url: str) -> str | None:
     takes, which would fail each retry as if the network were down)."""
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is not a number in range)
+        if parts.port == 0:  # raises on one that is not a number in range; 0 is no server's
+            return ""
     except ValueError:
         return ""
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -78,7 +78,7 @@ def test_redirects_are_followed_and_a_loop_is_a_clear_error(
 @pytest.mark.parametrize(
     "url",
     ["ftp://127.0.0.1/log.ndjson", "127.0.0.1/log.ndjson", "http://127.0.0.1:99999/log.ndjson",
-     "http:///log.ndjson"],
+     "http:///log.ndjson", "http://127.0.0.1:0/log.ndjson"],
 )  # fmt: skip
 def test_a_bad_url_is_refused_at_once(
     url: str, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch

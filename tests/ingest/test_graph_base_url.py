@@ -124,6 +124,7 @@ def test_a_base_url_with_a_token_in_its_query_is_refused_without_showing_it(
      (lambda b: b.replace("127.0.0.1", "xn--a.com"), "no valid host name"),
      (lambda b: b.replace("127.0.0.1", "exa mple.com"), "no valid host name"),
      (lambda b: b + "/\ngraph", "a line break"),
+     (lambda b: b.rsplit(":", 1)[0] + ":0", "http(s)://host[:port][/path]"),
      (lambda b: b + "/" + "g" * 70_000, "longer than 65,536 characters")],
 )  # fmt: skip
 def test_a_base_url_httpx_or_a_lookup_cannot_take_is_refused_at_once_by_name(

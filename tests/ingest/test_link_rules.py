@@ -158,6 +158,7 @@ def test_page_rule(page: str, ok: bool) -> None:
         "https://x.example:99999",
         "https://x.example:abc",
         "https://x.example:",
+        "https://x.example:0",
         "http://[::1",
     ],
 )
