@@ -214,6 +214,11 @@ def connect(
         raise DatabaseError(f"{path}: cannot open: {NOT_DUCKDB}")
     con.execute("SET enable_progress_bar = false")  # a library prints nothing of its own
     if read_only:
+        try:  # a reader too: a query of its missing column ended in DuckDB's traceback
+            _check_columns(con, path)
+        except DatabaseError:
+            con.close()
+            raise
         _stand_in_tables(con)
     if not read_only:
         # All tables or none: a process killed while creating them leaves no half schema.
@@ -263,8 +268,9 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                WHERE database_name = current_database() AND schema_name = 'main'"""
         ).fetchall()
     )
+    tables = {t for t, _ in present}  # a reader's file may lack some: not checked here
     for table, first in _schema_first_columns().items():
-        if (table, first) not in present:
+        if (table, first) not in present and table in tables:
             raise DatabaseError(
                 f"{path}: not a refscope database: its table {table} has no column {first} "
                 "(another program's file?); give another --db"

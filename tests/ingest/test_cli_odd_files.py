@@ -83,6 +83,26 @@ def test_another_programs_duckdb_file_is_refused_and_left_as_it_was(
         assert con.execute("SHOW TABLES").fetchall() == [("events",)]  # nothing of refscope's
 
 
+@pytest.mark.parametrize(
+    "command", [["report", "--format", "html"], ["rebuild", "--out", "new.duckdb"]]
+)
+def test_another_programs_duckdb_file_is_refused_by_a_reader_in_one_line(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """The readers open the file read-only, without the schema's column check: `report` ended
+    in DuckDB's Binder Error traceback (no column ts), `rebuild` in its Catalog Error's."""
+    import duckdb
+
+    monkeypatch.chdir(tmp_path)
+    other = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE events (x INTEGER)")
+    result = runner.invoke(cli, [*command, "--db", str(other)])
+    line = _one_error_line(result)
+    assert f"{other}: not a refscope database: its table events has no column event_key" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb"]  # nothing written
+
+
 def test_a_sqlite_file_as_the_database_is_named_so(
     runner: CliRunner, tmp_path: Path, log_dir: Path
 ) -> None:
