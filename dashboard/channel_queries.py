@@ -236,10 +236,15 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                        min(e.ts) AS ts,
                        coalesce(any_value(e.post_id), any_value(po.post_id), '(unknown post)')
                            AS post_id
-                FROM events e LEFT JOIN post_of po USING (comment_id)
-                WHERE ((e.kind = 'private_reply' AND (e.psid IS NOT NULL OR e.mid IS NOT NULL))
-                       OR (e.kind = 'message_echo' AND e.comment_id IS NOT NULL))
-                  AND coalesce(e.comment_id, e.post_id) IS NOT NULL
+                -- Two scans, one per kind: one scan with the two kinds' tests ORed was not
+                -- pushed into the scan (about 10 times slower on 9 M events).
+                FROM (SELECT page_id, comment_id, post_id, ts FROM events
+                      WHERE kind = 'private_reply' AND (psid IS NOT NULL OR mid IS NOT NULL)
+                      UNION ALL
+                      SELECT page_id, comment_id, post_id, ts FROM events
+                      WHERE kind = 'message_echo' AND comment_id IS NOT NULL) e
+                LEFT JOIN post_of po USING (comment_id)
+                WHERE coalesce(e.comment_id, e.post_id) IS NOT NULL
                   AND {_PAGES.format(t="e")}
                 GROUP BY ALL
             ), pr AS (
