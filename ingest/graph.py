@@ -26,7 +26,7 @@ from .access import is_loopback
 from .errors import RefscopeError, ValidationError
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
 from .graph_usage import max_usage_pct, regain_seconds, throttle_wait
-from .graph_words import details, what_to_do
+from .graph_words import cannot_mend, details, what_to_do
 from .http_failures import direct_to_this_machine, refused_certificate
 from .http_headers import retry_after
 from .link_rules import has_userinfo, userinfo_masked
@@ -311,8 +311,10 @@ class GraphClient:
                 continue
             # Meta marks errors worth retrying with is_transient, whatever their code or status:
             # https://developers.facebook.com/docs/graph-api/guides/error-handling
+            # A 5xx is retried unless its code says no retry can mend it (an expired token).
             transient = isinstance(err, dict) and err.get("is_transient") is True
-            if resp.status_code >= 500 or code in TRANSIENT_CODES or transient:
+            server = resp.status_code >= 500 and not cannot_mend(code)
+            if server or code in TRANSIENT_CODES or transient:
                 why = f"HTTP {resp.status_code}" + (f", error {code}: {msg}" if code else "")
                 self._pause(told or min(2.0**attempt, 60.0), attempt, self._scrub(why),
                             tries=backoffs)  # fmt: skip

@@ -19,6 +19,14 @@ def details(err: object, scrub: Callable[[str], str] = str) -> str:
     return f" ({', '.join(said)})" if said else ""
 
 
+def cannot_mend(code: int) -> bool:
+    """Whether Meta's error table says asking again cannot mend an error of this code, whatever
+    HTTP status it comes with: 102 and 190 need a new access token, 3, 10 and 200-299 a
+    capability or permission the app or token lacks.
+    https://developers.facebook.com/docs/graph-api/guides/error-handling"""
+    return code in (3, 10, 102, 190) or 200 <= code <= 299
+
+
 def what_to_do(code: int) -> str:
     """Meta's recovery tactic for an error that asking again cannot mend, as a sentence for the
     message; "" for other codes. https://developers.facebook.com/docs/graph-api/guides/error-handling
