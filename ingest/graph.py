@@ -26,7 +26,7 @@ from .access import is_loopback
 from .errors import RefscopeError, ValidationError
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
 from .graph_usage import max_usage_pct, regain_seconds, throttle_wait
-from .graph_words import cannot_mend, details, what_to_do
+from .graph_words import cannot_mend, code_of, details, what_to_do
 from .http_failures import direct_to_this_machine, refused_certificate
 from .http_headers import retry_after
 from .link_rules import has_userinfo, userinfo_masked
@@ -293,11 +293,11 @@ class GraphClient:
                 self._pause(min(2.0**attempt, 60.0), attempt, "HTTP 200 without a JSON object",
                             tries=backoffs)  # fmt: skip
                 continue
-            code = _code(err)
+            code = code_of(err)
             # Scrubbed before it is cut: a cut could leave the start of an echoed token.
             msg = err.get("message", "") if isinstance(err, dict) else self._scrub(resp.text)[:200]
             less = code == 1 and ASKS_FOR_LESS in str(msg).lower()
-            if less or (code, _code(err, "error_subcode")) in TOO_MUCH_DATA:
+            if less or (code, code_of(err, "error_subcode")) in TOO_MUCH_DATA:
                 self._usage = resp.headers  # its halves are asked next
                 raise TooMuchData(self._scrub(f"Graph API error {code}: {msg}"))
             # A Retry-After (RFC 9110, a 429 or 503 of Meta's edge or a proxy) is waited out.
@@ -381,14 +381,6 @@ class GraphClient:
         for form in dict.fromkeys([t, quote(t, safe=""), quote_plus(t), t.replace("/", "\\/")]):
             text = text.replace(form, "***")
         return text
-
-
-def _code(err: object, key: str = "code") -> int:
-    """The error object's numeric code (or another key's, error_subcode), 0 when it has none."""
-    try:
-        return int(err.get(key, 0)) if isinstance(err, dict) else 0
-    except (TypeError, ValueError):
-        return 0
 
 
 def _without_token(url: str) -> str:

@@ -6,6 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 
+def code_of(err: object, key: str = "code") -> int:
+    """The error object's numeric code (or another key's, error_subcode), 0 when it has none."""
+    try:
+        return int(err.get(key, 0)) if isinstance(err, dict) else 0
+    except (TypeError, ValueError):
+        return 0
+
+
 def details(err: object, scrub: Callable[[str], str] = str) -> str:
     """What else Meta's error object says, for a message: its type, error_subcode (one code
     190 from another) and fbtrace_id (what Meta's support asks for); "" with none of them.
