@@ -57,8 +57,9 @@ USAGE_SLOWDOWN_PCT = 90  # at this usage or above, pause before the next call
 MAX_RETRIES = 8
 # A sync insights call "can return out-of-memory or timeout errors" on too much data, and
 # Meta's remedy for a timed-out one is a smaller date range (the best practices and error codes
-# above): a range of days answered this many times in a row by no answer in time is asked in
-# parts, as a refusal as too much data is. One day alone is retried as any network failure.
+# above): a range of days answered this many times in a row by no answer in time (a read
+# timeout, a gateway's 504, Meta's 1/99) is asked in parts, as a refusal as too much data is.
+# One day alone is retried as any network failure.
 TIMEOUTS_BEFORE_SPLIT = 2
 MAX_REDIRECTS = 5  # a 3xx to the base URL's origin is followed this many times in a row
 # Every effective status of an ad (Meta's Ad reference), deleted and archived included: an
@@ -275,11 +276,11 @@ class GraphClient:
                 continue
             except httpx.HTTPError as exc:  # an undecodable body
                 raise GraphError(self._scrub(f"Graph API: {type(exc).__name__}: {exc}")) from None
-            timeouts = 0  # an answer came: the timeouts counted are not in a row
             if resp.is_redirect:  # httpx follows none: only those to the base URL's origin
                 url, params = self._redirected(resp, hops), None
                 hops, attempt = hops + 1, attempt - 1  # a redirect is no failed attempt
                 continue
+            in_row, timeouts = timeouts, 0  # an answer: not a timeout unless it says so below
             try:
                 body = resp.json()
             except (ValueError, RecursionError):  # not JSON, or nested deeper than it parses
@@ -315,9 +316,16 @@ class GraphClient:
             transient = isinstance(err, dict) and err.get("is_transient") is True
             server = resp.status_code >= 500 and not cannot_mend(code)
             if server or code in TRANSIENT_CODES or transient:
-                why = f"HTTP {resp.status_code}" + (f", error {code}: {msg}" if code else "")
-                self._pause(told or min(2.0**attempt, 60.0), attempt, self._scrub(why),
-                            tries=backoffs)  # fmt: skip
+                why = self._scrub(f"HTTP {resp.status_code}"
+                                  + (f", error {code}: {msg}" if code else ""))  # fmt: skip
+                # A gateway that gave up waiting (504), or Meta's 1/99 of a long insights range
+                # (facebook-python-business-sdk#440, #510): not answered in time, as above.
+                if resp.status_code == 504 or (code, code_of(err, "error_subcode")) == (1, 99):
+                    timeouts = in_row + 1
+                    if parts and timeouts >= TIMEOUTS_BEFORE_SPLIT:
+                        self._usage = resp.headers  # its halves are asked next
+                        raise TooMuchData(f"Graph API: {why}, {timeouts} times in a row")
+                self._pause(told or min(2.0**attempt, 60.0), attempt, why, tries=backoffs)
                 continue
             # An answer without a word (a proxy's 404, a wrong --base-url): say what there was.
             msg = str(msg).strip() or f"HTTP {resp.status_code} with an empty answer"
