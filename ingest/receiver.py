@@ -211,7 +211,8 @@ class Receiver:
                         MAX_BODY_ENV)  # fmt: skip
         else:
             log.info("delivery refused: %s", reason)
-        # close: the rest of a body that stopped coming must not be read as the next request.
+        # close: the rest of a body that stopped coming, or one never sent, must not be taken
+        # from (or waited for before) the next request.
         return PlainTextResponse(
             message, status, headers={"connection": "close"} if close else None
         )
@@ -230,10 +231,13 @@ class Receiver:
         """POST /webhook: verify, log durably, then 200."""
         cfg = self.config
         too_large = f"a delivery is at most {cfg.max_body} bytes"
+        # A client waiting for "100 Continue" may never send the body it announced: refused
+        # before reading it, the connection is closed, lest its next request be read as that body.
+        unsent = "100-continue" in request.headers.get("expect", "").lower()
         if not cfg.app_secrets:
             return self._refuse("no_secret_configured", 503,
                                 "REFSCOPE_APP_SECRET is not set: deliveries cannot be verified, "
-                                "so none is accepted")  # fmt: skip
+                                "so none is accepted", close=unsent)  # fmt: skip
         length = request.headers.get("content-length")
         if length is not None and not _DIGITS.fullmatch(length):
             return PlainTextResponse("invalid Content-Length", 400)
@@ -241,9 +245,9 @@ class Receiver:
         header = request.headers.get(SIGNATURE_HEADER)
         problem = header_problem(header)
         if problem:
-            return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}")
+            return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}", close=unsent)
         if length is not None and int(length) > cfg.max_body:
-            return self._refuse("too_large", 413, too_large, size=int(length))
+            return self._refuse("too_large", 413, too_large, close=unsent, size=int(length))
         try:
             raw = await asyncio.wait_for(self._read_body(request), cfg.body_timeout)
         except ClientDisconnect:

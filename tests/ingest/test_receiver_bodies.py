@@ -142,3 +142,65 @@ def test_a_body_has_30_seconds_to_arrive_unless_told_otherwise(tmp_path: Path) -
     # Enough for a batch of Meta's on a slow link; a trickling client is cut off after it.
     assert ReceiverConfig(tmp_path).body_timeout == 30.0
     assert ReceiverConfig.from_env(tmp_path, environ={}).body_timeout == 30.0
+
+
+def read_answer(s: socket.socket) -> tuple[bytes, bytes]:
+    """One response's head (status line and headers, lower-cased) and body, off a socket."""
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := s.recv(4096)):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    (length,) = [
+        ln.split(b":")[1] for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length:")
+    ]
+    while len(body) < int(length) and (chunk := s.recv(4096)):
+        body += chunk
+    return head.lower(), body
+
+
+@pytest.mark.parametrize(
+    ("secrets", "signature", "size", "status"),
+    [
+        ((SECRET,), None, 100, b"403"),
+        ((SECRET,), "sha256=" + "0" * 64, MAX_BODY_BYTES + 1, b"413"),
+        ((), "sha256=" + "0" * 64, 100, b"503"),
+    ],
+    ids=["unsigned", "too-large", "no-secret"],
+)
+def test_a_refusal_before_a_body_awaiting_100_continue_closes_the_connection(
+    start_receiver: StartReceiver, tmp_path: Path, secrets: tuple[str, ...],
+    signature: str | None, size: int, status: bytes,
+) -> None:  # fmt: skip
+    """A client that sent `Expect: 100-continue` and got a final answer instead need not send
+    its body: kept open, the connection would take its next request as that body (misread, or
+    waited on for ever)."""
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", None, secrets, TOKEN))
+    port = int(receiver.url.rsplit(":", 1)[1])
+    signed = b"X-Hub-Signature-256: %s\r\n" % signature.encode() if signature else b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                  b"Expect: 100-continue\r\n%s\r\n" % (size, signed))  # fmt: skip
+        head, _ = read_answer(s)
+        assert head.startswith(b"http/1.1 " + status) and b"\r\nconnection: close" in head, head
+        assert s.recv(4096) == b""  # closed by the server, not left waiting for the body
+    assert receiver.lines() == []
+
+
+def test_a_signed_delivery_awaiting_100_continue_is_taken_on_a_kept_connection(
+    receiver: Receiver,
+) -> None:
+    raw = text_delivery()
+    port = int(receiver.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n"
+                  b"Expect: 100-continue\r\nX-Hub-Signature-256: %s\r\n\r\n"
+                  % (len(raw), sign(raw).encode()))  # fmt: skip
+        assert s.recv(4096).startswith(b"HTTP/1.1 100 ")
+        s.sendall(raw)
+        head, body = read_answer(s)
+        assert head.startswith(b"http/1.1 200 ") and body == b"EVENT_RECEIVED"
+        assert b"connection: close" not in head
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        head, _ = read_answer(s)
+        assert head.startswith(b"http/1.1 200 ")
+    assert len(receiver.lines()) == 1
