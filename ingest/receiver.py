@@ -3,7 +3,8 @@ each delivery (and each tracked-link click) to NDJSON logs, and answers only onc
 
 It never parses a delivery into events (the ingest does) and never writes a secret anywhere.
 Meta's handshake and signature: https://developers.facebook.com/docs/messenger-platform/webhooks
-The durable log writer lives in `logwriter` and the /metrics counters in `receiver_metrics`.
+The durable log writer lives in `logwriter`, the /metrics counters in `receiver_metrics` and
+the configuration in `receiver_config`.
 """
 
 from __future__ import annotations
@@ -20,70 +21,29 @@ import os
 import re
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import clicklog, reasons, sources
+from . import clicklog, reasons
 from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
 from .logwriter import BatchStats as BatchStats
 from .logwriter import LogWriter, keep_serving_on_sighup, log_file, make_dirs
+from .receiver_config import BODY_TIMEOUT_SECONDS as BODY_TIMEOUT_SECONDS
+from .receiver_config import MAX_BODY_BYTES as MAX_BODY_BYTES
+from .receiver_config import MAX_BODY_ENV, ReceiverConfig, config_warnings
 from .receiver_metrics import REFUSALS as REFUSALS
 from .receiver_metrics import Metrics
 
 log = logging.getLogger("refscope.receiver")
 
-# The cap bounds what a bad client makes us hold. Meta batches up to 1,000 updates in one POST,
-# which with long texts may pass 1 MiB: REFSCOPE_MAX_BODY raises it ("32MB", README says why).
-MAX_BODY_BYTES = 1024 * 1024
-MAX_BODY_ENV = "REFSCOPE_MAX_BODY"
-# A body must arrive within this many seconds: a client that trickles its bytes would otherwise
-# hold a connection (and its buffer) for ever. Meta's deliveries take a fraction of a second.
-BODY_TIMEOUT_SECONDS = 30.0
 SIGNATURE_HEADER = "x-hub-signature-256"
 _SIGNATURE = re.compile(r"(?i:sha256)=[0-9a-fA-F]{64}")
 _DIGITS = re.compile(r"[0-9]+")
-
-
-@dataclass(frozen=True)
-class ReceiverConfig:
-    """What `refscope serve` runs with; secrets never appear in its repr."""
-
-    log_dir: Path
-    """Where webhooks-YYYY-MM-DD.<host>-<pid>.ndjson and clicks-... are appended."""
-    db_path: Path | None = None
-    """The DuckDB file whose tracked_links the /r/<ref> redirects follow."""
-    app_secrets: tuple[str, ...] = field(default=(), repr=False)
-    """Meta app secrets (REFSCOPE_APP_SECRET, comma-separated): any one may have signed."""
-    verify_token: str | None = field(default=None, repr=False)
-    """The subscription handshake's token (REFSCOPE_VERIFY_TOKEN)."""
-    writer: str = ""
-    """Added to log file names when several receivers share one directory."""
-    registry_refresh: float = clicklog.REGISTRY_REFRESH_SECONDS
-    """Seconds between reads of tracked_links."""
-    max_body: int = MAX_BODY_BYTES
-    """Largest delivery accepted, in bytes."""
-    body_timeout: float = BODY_TIMEOUT_SECONDS
-    """Seconds a delivery's body may take to arrive."""
-
-    @classmethod
-    def from_env(
-        cls, log_dir: Path, db_path: Path | None = None, environ: Mapping[str, str] = os.environ,
-        **kw: Any,
-    ) -> ReceiverConfig:  # fmt: skip
-        """Secrets from REFSCOPE_APP_SECRET (comma-separated) and REFSCOPE_VERIFY_TOKEN; the
-        body cap from REFSCOPE_MAX_BODY."""
-        raw = environ.get("REFSCOPE_APP_SECRET", "")
-        secrets = tuple(s.strip() for s in raw.split(",") if s.strip())
-        token = environ.get("REFSCOPE_VERIFY_TOKEN", "").strip() or None
-        kw.setdefault("max_body", sources.size_setting(MAX_BODY_ENV, MAX_BODY_BYTES, environ))
-        return cls(log_dir, db_path, secrets, token, **kw)
 
 
 def header_problem(header: str | None) -> str | None:
@@ -159,8 +119,8 @@ class Receiver:
         cfg = self.config
         log.info("logging to %s; %d app secret(s); verify token %s", cfg.log_dir,
                  len(cfg.app_secrets), "set" if cfg.verify_token else "NOT set")  # fmt: skip
-        if not cfg.app_secrets:
-            log.warning("REFSCOPE_APP_SECRET is not set: every POST /webhook is refused (503)")
+        for warning in config_warnings(cfg):
+            log.warning("%s", warning)
         await self.registry.refresh()
         restore_sighup = keep_serving_on_sighup()  # Ctrl-C and SIGTERM still stop it
         try:
