@@ -18,6 +18,7 @@ MAX_BODY_ENV = "REFSCOPE_MAX_BODY"
 # A body must arrive within this many seconds: a client that trickles its bytes would otherwise
 # hold a connection (and its buffer) for ever. Meta's deliveries take a fraction of a second.
 BODY_TIMEOUT_SECONDS = 30.0
+_QUOTES = ("'", '"')
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,18 @@ class ReceiverConfig:
 
 
 def config_warnings(config: ReceiverConfig) -> list[str]:
-    """What the operator is warned of at start: a setting that makes deliveries fail (named,
-    never shown)."""
+    """What the operator is warned of at start: a setting that makes deliveries or the
+    handshake fail (named, never shown)."""
     out = []
     if not config.app_secrets:
         out.append("REFSCOPE_APP_SECRET is not set: every POST /webhook is refused (503)")
+    # Quotes kept from a .env line (docker --env-file keeps them) would fail every check, unnamed.
+    if any(s[:1] in _QUOTES or s[-1:] in _QUOTES for s in config.app_secrets):
+        out.append("REFSCOPE_APP_SECRET has a secret with a quote at its start or end, taken as "
+                   "part of it (Meta's app secrets are hex): deliveries signed with it are "
+                   "refused (403 mismatch); set it without quotes")  # fmt: skip
+    token = config.verify_token or ""
+    if len(token) > 1 and token[0] in _QUOTES and token[-1] in _QUOTES:
+        out.append("REFSCOPE_VERIFY_TOKEN starts and ends with a quote, taken as part of it: "
+                   "unless the token given to Meta has them, its handshake gets 403")  # fmt: skip
     return out

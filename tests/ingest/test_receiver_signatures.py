@@ -6,6 +6,7 @@ time."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -136,3 +137,31 @@ def test_the_signature_is_compared_in_constant_time_under_every_secret(
 def test_without_a_secret_no_signature_is_valid() -> None:
     raw = text_delivery()
     assert signature_problem(raw, sign(raw), ()) == "no_secret_configured"
+
+
+@pytest.mark.parametrize(
+    ("secret", "token", "warned"),
+    [
+        (f'"{SECRET}"', TOKEN, ["REFSCOPE_APP_SECRET"]),
+        (f"'{SECRET}'", TOKEN, ["REFSCOPE_APP_SECRET"]),
+        (f'"{OTHER_SECRET},{SECRET}"', TOKEN, ["REFSCOPE_APP_SECRET"]),  # the whole list quoted
+        (SECRET, f'"{TOKEN}"', ["REFSCOPE_VERIFY_TOKEN"]),
+        (SECRET, TOKEN, []),
+    ],
+    ids=["double-quotes", "single-quotes", "quoted-list", "quoted-token", "bare"],
+)
+def test_a_secret_in_quotes_is_warned_of_at_start_without_showing_it(
+    start_receiver: StartReceiver, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    secret: str, token: str, warned: list[str],
+) -> None:  # fmt: skip
+    """A .env line `REFSCOPE_APP_SECRET="..."` read by a tool that keeps the quotes (docker
+    --env-file) makes them part of the secret: every delivery is refused as a mismatch, so
+    the operator is told at start which setting it is, not what it holds."""
+    environ = {"REFSCOPE_APP_SECRET": secret, "REFSCOPE_VERIFY_TOKEN": token}
+    receiver = start_receiver(ReceiverConfig.from_env(tmp_path / "logs", environ=environ))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [w.split(" ", 1)[0] for w in warnings] == warned, warnings
+    assert all("quote" in w for w in warnings)
+    assert not [w for w in warnings if SECRET in w or OTHER_SECRET in w or TOKEN in w]
+    raw = text_delivery()
+    assert receiver.post(raw).status_code == (403 if warned == ["REFSCOPE_APP_SECRET"] else 200)
