@@ -20,9 +20,6 @@ from pathlib import Path
 import duckdb
 
 from .errors import DatabaseError, DatabaseLocked
-from .reject_text import contacts_beside_removed_texts, without_names
-from .shared_contact import removed_sql
-from .tokens import without_tokens
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
@@ -67,82 +64,7 @@ def schema_sql() -> str:
     return resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-# What an older refscope stored and this one would not, made right at a writer's connect (as
-# schema.sql adds what is missing), once: each changes nothing the second time, but scans
-# every event (or reject). How many a database has had is kept in the file itself, as the comment of
-# its `events` table (MIGRATED); a database made by this refscope needs none.
-# A quick reply's payload that is the person's email address or phone number was kept by older
-# refscopes where its text was not: on a message whose text was not kept (NULL, beside the
-# length it had) it is replaced as an ingest without --keep-text now stores it (shared_contact).
-_PAYLOAD = removed_sql("quick_reply_payload")
-
-
-def migrate_event_contacts(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"""UPDATE events SET quick_reply_payload = {_PAYLOAD}
-        WHERE text IS NULL AND text_length IS NOT NULL AND quick_reply_payload IS NOT NULL
-          AND quick_reply_payload <> {_PAYLOAD}""")
-
-
-def migrate_reject_contacts(con: duckdb.DuckDBPyConnection) -> None:
-    """The same for rejected lines: older refscopes replaced a line's text by its placeholder
-    (salted without --keep-text; a forgotten person's) and kept the quick reply's payload beside
-    it. Such a payload is replaced as an ingest or a forget now does (reject_text); a line whose
-    texts were kept keeps its payloads. Changes nothing the second time."""
-    rows = con.execute(
-        # Only lines with a payload that may be one (an @ in it, or phone number characters
-        # only, long digits maybe shown hashed), so that the lines already made right, and the
-        # team's payloads, are not read into Python.
-        r"""SELECT rowid, raw FROM rejects
-            WHERE contains(raw, 'quick_reply') AND contains(raw, '<text removed: ')
-              AND regexp_matches(raw, '"payload\\?"\s*:\s*\\?"(?:[^"\\]*@|'
-                                      || '(?:[0-9 ().+-]|id:[0-9a-f]{16})+(?:\\?"|$))')"""
-    ).fetchall()
-    changed = [(new, rowid) for rowid, raw in rows
-               if (new := contacts_beside_removed_texts(raw)) != raw]  # fmt: skip
-    if changed:
-        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
-
-
-def migrate_reject_tokens(con: duckdb.DuckDBPyConnection) -> None:
-    """Older refscopes kept a rejected line's tokens (an access token in a saved Graph API
-    answer's `paging.next` or quoted by its error, an opt-in's notification token) in its text,
-    and the quoted access token in its reason: each becomes `<token removed>`, as an ingest now
-    stores it (tokens.py). Changes nothing the second time."""
-    rows = con.execute(
-        """SELECT rowid, raw, reason FROM rejects
-           WHERE contains(lower(raw), 'token') OR contains(lower(reason), 'token')"""
-    ).fetchall()
-    changed = [(new_raw, new_reason, rowid) for rowid, raw, reason in rows
-               if (new_raw := without_tokens(raw), new_reason := without_tokens(reason))
-               != (raw, reason)]  # fmt: skip
-    if changed:
-        con.executemany("UPDATE rejects SET raw = ?, reason = ? WHERE rowid = ?", changed)
-
-
-def migrate_reject_names(con: duckdb.DuckDBPyConnection) -> None:
-    """Older refscopes kept a person's name in a salted database's rejected lines (a commenter's
-    `from.name`, a send's recipient's `name.first_name` and `name.last_name`) beside ids shown
-    hashed: each becomes `<name removed>`, as a salted ingest now stores it. A database without
-    a salt keeps its lines as they came. Changes nothing the second time."""
-    (salted,) = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM id_scheme WHERE starts_with(scheme, 'salted:'))"
-    ).fetchone() or (False,)
-    if not salted:
-        return
-    rows = con.execute(
-        r"""SELECT rowid, raw FROM rejects WHERE regexp_matches(raw, 'name\\?"\s*:')"""
-    ).fetchall()
-    changed = [(new, rowid) for rowid, raw in rows if (new := without_names(raw)) != raw]
-    if changed:
-        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
-
-
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
-    migrate_event_contacts,
-    migrate_reject_contacts,
-    migrate_reject_tokens,
-    migrate_reject_names,
-)
+# How many of migrations.MIGRATIONS a database has had, as the comment of its `events` table.
 MIGRATED = "refscope migrations: {}"
 _MIGRATIONS_DONE = """SELECT comment FROM duckdb_tables()
 WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'events'"""
@@ -250,6 +172,8 @@ def _migrations_done(con: duckdb.DuckDBPyConnection) -> int | None:
 def migrate(con: duckdb.DuckDBPyConnection, done: int | None = 0) -> None:
     """Run the MIGRATIONS after the first done of them (None: a new database, which has no
     rows to make right) and record that all are done."""
+    from .migrations import MIGRATIONS  # it reads privacy.py, which reads this module
+
     if done is not None:
         if done >= len(MIGRATIONS):
             return

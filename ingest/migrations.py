@@ -1,0 +1,118 @@
+"""What an older refscope stored and this one would not, made right at a writer's connect.
+
+As schema.sql adds what is missing, each migration runs once: each changes nothing the second
+time, but scans every event (or reject). How many a database has had is kept in the file
+itself, as the comment of its `events` table (db.MIGRATED); a database made by this refscope
+needs none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from .privacy import Privacy, salt_setting
+from .reject_text import contacts_beside_removed_texts, phone_numbers_shown, without_names
+from .shared_contact import PHONE_REMOVED, removed_sql
+from .tokens import without_tokens
+
+# A quick reply's payload that is the person's email address or phone number was kept by older
+# refscopes where its text was not: on a message whose text was not kept (NULL, beside the
+# length it had) it is replaced as an ingest without --keep-text now stores it (shared_contact).
+_PAYLOAD = removed_sql("quick_reply_payload")
+
+
+def migrate_event_contacts(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""UPDATE events SET quick_reply_payload = {_PAYLOAD}
+        WHERE text IS NULL AND text_length IS NOT NULL AND quick_reply_payload IS NOT NULL
+          AND quick_reply_payload <> {_PAYLOAD}""")
+
+
+def migrate_reject_contacts(con: duckdb.DuckDBPyConnection) -> None:
+    """The same for rejected lines: older refscopes replaced a line's text by its placeholder
+    (salted without --keep-text; a forgotten person's) and kept the quick reply's payload beside
+    it. Such a payload is replaced as an ingest or a forget now does (reject_text); a line whose
+    texts were kept keeps its payloads. Changes nothing the second time."""
+    rows = con.execute(
+        # Only lines with a payload that may be one (an @ in it, or phone number characters
+        # only, long digits maybe shown hashed), so that the lines already made right, and the
+        # team's payloads, are not read into Python.
+        r"""SELECT rowid, raw FROM rejects
+            WHERE contains(raw, 'quick_reply') AND contains(raw, '<text removed: ')
+              AND regexp_matches(raw, '"payload\\?"\s*:\s*\\?"(?:[^"\\]*@|'
+                                      || '(?:[0-9 ().+-]|id:[0-9a-f]{16})+(?:\\?"|$))')"""
+    ).fetchall()
+    changed = [(new, rowid) for rowid, raw in rows
+               if (new := contacts_beside_removed_texts(raw)) != raw]  # fmt: skip
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
+
+
+def migrate_reject_tokens(con: duckdb.DuckDBPyConnection) -> None:
+    """Older refscopes kept a rejected line's tokens (an access token in a saved Graph API
+    answer's `paging.next` or quoted by its error, an opt-in's notification token) in its text,
+    and the quoted access token in its reason: each becomes `<token removed>`, as an ingest now
+    stores it (tokens.py). Changes nothing the second time."""
+    rows = con.execute(
+        """SELECT rowid, raw, reason FROM rejects
+           WHERE contains(lower(raw), 'token') OR contains(lower(reason), 'token')"""
+    ).fetchall()
+    changed = [(new_raw, new_reason, rowid) for rowid, raw, reason in rows
+               if (new_raw := without_tokens(raw), new_reason := without_tokens(reason))
+               != (raw, reason)]  # fmt: skip
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ?, reason = ? WHERE rowid = ?", changed)
+
+
+def migrate_reject_names(con: duckdb.DuckDBPyConnection) -> None:
+    """Older refscopes kept a person's name in a salted database's rejected lines (a commenter's
+    `from.name`, a send's recipient's `name.first_name` and `name.last_name`) beside ids shown
+    hashed: each becomes `<name removed>`, as a salted ingest now stores it. A database without
+    a salt keeps its lines as they came. Changes nothing the second time."""
+    (salted,) = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM id_scheme WHERE starts_with(scheme, 'salted:'))"
+    ).fetchone() or (False,)
+    if not salted:
+        return
+    rows = con.execute(
+        r"""SELECT rowid, raw FROM rejects WHERE regexp_matches(raw, 'name\\?"\s*:')"""
+    ).fetchall()
+    changed = [(new, rowid) for rowid, raw in rows if (new := without_names(raw)) != raw]
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
+
+
+def migrate_reject_phone_numbers(con: duckdb.DuckDBPyConnection) -> None:
+    """Older refscopes kept a send's recipient's `phone_number` in a salted database's rejected
+    lines (a send by phone number) beside ids shown hashed, but for a run of 10 digits or more
+    (`+1(212)555-2368` stayed whole): each is shown as `id:` and its hash, as a salted ingest now
+    stores it, when the database's own salt is set (a `forget` of the number still finds it),
+    else as `<phone number removed>`. A database without a salt keeps its lines as they came.
+    Changes nothing the second time."""
+    (scheme,) = con.execute(
+        "SELECT any_value(scheme) FROM id_scheme WHERE starts_with(scheme, 'salted:')"
+    ).fetchone() or (None,)
+    if scheme is None:
+        return
+    privacy = Privacy(salt=salt_setting())
+    # Without the salt (or with another) the number cannot be shown as an ingest shows it.
+    shown: Callable[[str], str] = (
+        privacy.shown_id if privacy.scheme() == scheme else lambda _number: PHONE_REMOVED
+    )
+    rows = con.execute(
+        "SELECT rowid, raw FROM rejects WHERE contains(raw, 'phone_number')"
+    ).fetchall()
+    changed = [(new, rowid) for rowid, raw in rows
+               if (new := phone_numbers_shown(raw, shown)) != raw]  # fmt: skip
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
+
+
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
+    migrate_event_contacts,
+    migrate_reject_contacts,
+    migrate_reject_tokens,
+    migrate_reject_names,
+    migrate_reject_phone_numbers,
+)
