@@ -201,7 +201,8 @@ class Privacy:
         logs), of `message`, `photo`, `video` and `review_text` keys in a Page change's `value`
         (comment text, a comment's photo or video, a rating's review), of an attachment's
         `payload.url` and of its own `url` and `title` (a shared location's map link, and its
-        title, which can name the sender) become a placeholder giving their length, a quick
+        title, which can name the sender) and of a feedback form's typed answer
+        (`follow_up.payload`) become a placeholder giving their length, a quick
         reply's payload that is an email address or a phone number `<email removed>` or
         `<phone number removed>`, and a shared location's `lat` and `long` become null. Ids
         whose forgotten_hash is in `forgotten` become FORGOTTEN, and so does the name beside

@@ -89,12 +89,15 @@ def is_text(key: str | None, parent: str | None) -> bool:
     `value.video`), a page rating's `value.review_text`, an attachment's `payload.url` (the
     photo, video, audio or file a person sent) and an attachment's own `url` and `title` (a
     shared location's map link, which holds its coordinates, and its title, which can hold the
-    sender's name; a fallback's shared link and its title)."""
+    sender's name; a fallback's shared link and its title), and the answer a person typed to a
+    customer feedback form's free-form follow-up (`messaging_feedback`: a question's
+    `follow_up.payload`; its score, the question's own `payload`, is no text)."""
     return (
         key == "text"
         or (key in _CHANGE_TEXTS and parent == "value")
         or (key == "url" and parent == "payload")
         or (key in ("url", "title") and parent == ATTACHMENT)
+        or (key == "payload" and parent == "follow_up")
     )
 
 
