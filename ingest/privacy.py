@@ -198,8 +198,9 @@ class Privacy:
         people's names (reject_text.is_name: a comment's `from.name`, a send recipient's
         `name.first_name` and `name.last_name`, a rating's `reviewer_name`) become NAME_REMOVED
         and, without keep_text, the string values of `text` keys (messages, echoes, send
-        logs), of `message`, `photo`, `video` and `review_text` keys in a Page change's `value`
-        (comment text, a comment's photo or video, a rating's review), of an attachment's
+        logs), of `message`, `photo`, `video`, `link` and `review_text` keys in a Page change's
+        `value` (comment text, a comment's photo or video, a post's photo or shared link, a
+        rating's review), of an attachment's
         `payload.url` and of its own `url` and `title` (a shared location's map link, and its
         title, which can name the sender) and of a feedback form's typed answer
         (`follow_up.payload`) become a placeholder giving their length, a quick

@@ -86,7 +86,8 @@ def is_text(key: str | None, parent: str | None) -> bool:
     """Whether a string value is a message's or a comment's text, by its key and the key of the
     object holding it (see parent_key): `text` (messages, echoes, send logs), a feed change's
     `value.message` and the link to the photo or video a comment came with (`value.photo`,
-    `value.video`), a page rating's `value.review_text`, an attachment's `payload.url` (the
+    `value.video`) or a post was made with (`value.link`: a visitor's photo or shared link),
+    a page rating's `value.review_text`, an attachment's `payload.url` (the
     photo, video, audio or file a person sent) and an attachment's own `url` and `title` (a
     shared location's map link, which holds its coordinates, and its title, which can hold the
     sender's name; a fallback's shared link and its title), and the answer a person typed to a
@@ -103,8 +104,8 @@ def is_text(key: str | None, parent: str | None) -> bool:
 
 ATTACHMENT = "attachments[]"  # parent_key of an element of an `attachments` array
 # What a person wrote or sent in a Page change (its `value`): a comment's text and its photo or
-# video, a page rating's review.
-_CHANGE_TEXTS = frozenset({"message", "photo", "video", "review_text"})
+# video, a post's photo or shared link, a page rating's review.
+_CHANGE_TEXTS = frozenset({"message", "photo", "video", "link", "review_text"})
 
 
 def parent_key(opened: list[Opened]) -> str | None:
