@@ -65,15 +65,31 @@ def migrate_reject_tokens(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("UPDATE rejects SET raw = ?, reason = ? WHERE rowid = ?", changed)
 
 
+_SALTED_UNRECORDED = "salted:?"  # a salted database made before `id_scheme` recorded its salt
+
+
+def _salted_scheme(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The database's `id_scheme` when its ids are stored hashed, else None. A database made
+    before `id_scheme` was kept has no row there (its first salted ingest records it, after
+    this has run): a sample of its stored ids tells, as Privacy.check_scheme reads it, and
+    _SALTED_UNRECORDED stands for its salt."""
+    row = con.execute("SELECT any_value(scheme), count(*) FROM id_scheme").fetchone()
+    if row is not None and row[1]:
+        return str(row[0]) if str(row[0]).startswith("salted:") else None
+    (hashed,) = con.execute(  # the page's own comments keep its id, hashed or not
+        """SELECT bool_and(regexp_full_match(id, '[0-9a-f]{64}')) FROM (
+               SELECT coalesce(psid, nullif(commenter_id, page_id)) AS id FROM events
+               WHERE id IS NOT NULL LIMIT 100)"""
+    ).fetchone() or (None,)
+    return _SALTED_UNRECORDED if hashed else None
+
+
 def migrate_reject_names(con: duckdb.DuckDBPyConnection) -> None:
     """Older refscopes kept a person's name in a salted database's rejected lines (a commenter's
     `from.name`, a send's recipient's `name.first_name` and `name.last_name`) beside ids shown
     hashed: each becomes `<name removed>`, as a salted ingest now stores it. A database without
     a salt keeps its lines as they came. Changes nothing the second time."""
-    (salted,) = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM id_scheme WHERE starts_with(scheme, 'salted:'))"
-    ).fetchone() or (False,)
-    if not salted:
+    if _salted_scheme(con) is None:
         return
     rows = con.execute(
         r"""SELECT rowid, raw FROM rejects WHERE regexp_matches(raw, 'name\\?"\s*:')"""
@@ -90,16 +106,14 @@ def migrate_reject_phone_numbers(con: duckdb.DuckDBPyConnection) -> None:
     stores it, when the database's own salt is set (a `forget` of the number still finds it),
     else as `<phone number removed>`. A database without a salt keeps its lines as they came.
     Changes nothing the second time."""
-    (scheme,) = con.execute(
-        "SELECT any_value(scheme) FROM id_scheme WHERE starts_with(scheme, 'salted:')"
-    ).fetchone() or (None,)
+    scheme = _salted_scheme(con)
     if scheme is None:
         return
     privacy = Privacy(salt=salt_setting())
-    # Without the salt (or with another) the number cannot be shown as an ingest shows it.
-    shown: Callable[[str], str] = (
-        privacy.shown_id if privacy.scheme() == scheme else lambda _number: PHONE_REMOVED
-    )
+    # Without the salt (or with another) the number cannot be shown as an ingest shows it; a
+    # database made before id_scheme took any salt (as Privacy.check_scheme does).
+    same = privacy.scheme() == scheme or (scheme == _SALTED_UNRECORDED and privacy.salt is not None)
+    shown: Callable[[str], str] = privacy.shown_id if same else lambda _number: PHONE_REMOVED
     rows = con.execute(
         "SELECT rowid, raw FROM rejects WHERE contains(raw, 'phone_number')"
     ).fetchall()
