@@ -13,7 +13,6 @@ import pandas as pd
 from dashboard.filters import Filters
 from dashboard.query_parts import CAME_BACK as _CAME_BACK
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
-from dashboard.query_parts import COMMENT_POSTS as _COMMENT_POSTS
 from dashboard.query_parts import CONTACTS_TO_DATE as _CONTACTS_TO_DATE
 from dashboard.query_parts import ELAPSED as _ELAPSED
 from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
@@ -228,28 +227,13 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                   AND commenter_id IS DISTINCT FROM page_id
                   AND ts >= $start AND ts < $end + INTERVAL 1 DAY
                   AND {_PAGES.format(t="events")}
-            ), post_of AS {_COMMENT_POSTS}, sent AS (
-                -- A private reply is known by its send log (one that went through: Meta
-                -- answered with the recipient or the message) or by the page's echo carrying
-                -- the comment id; both give one reply, dated by the first.
-                SELECT e.page_id, coalesce(e.comment_id, 'post ' || e.post_id) AS reply_to,
-                       min(e.ts) AS ts,
-                       coalesce(any_value(e.post_id), any_value(po.post_id), '(unknown post)')
-                           AS post_id
-                -- Two scans, one per kind: one scan with the two kinds' tests ORed was not
-                -- pushed into the scan (about 10 times slower on 9 M events).
-                FROM (SELECT page_id, comment_id, post_id, ts FROM events
-                      WHERE kind = 'private_reply' AND (psid IS NOT NULL OR mid IS NOT NULL)
-                      UNION ALL
-                      SELECT page_id, comment_id, post_id, ts FROM events
-                      WHERE kind = 'message_echo' AND comment_id IS NOT NULL) e
-                LEFT JOIN post_of po USING (comment_id)
-                WHERE coalesce(e.comment_id, e.post_id) IS NOT NULL
-                  AND {_PAGES.format(t="e")}
-                GROUP BY ALL
             ), pr AS (
-                SELECT page_id, post_id, count(*) AS private_replies FROM sent
-                WHERE ts >= $start AND ts < $end + INTERVAL 1 DAY
+                -- Each private reply once, dated by its send log or its echo, whichever came
+                -- first (kept by the ingest: ingest/comment_tables.py).
+                SELECT r.page_id, coalesce(r.post_id, po.post_id, '(unknown post)') AS post_id,
+                       count(*) AS private_replies
+                FROM replies_sent r LEFT JOIN comment_posts po USING (comment_id)
+                WHERE r.ts >= $start AND r.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="r")}
                 GROUP BY ALL
             ), conv AS (
                 SELECT c.page_id, coalesce(c.post_id, po.post_id, '(unknown post)') AS post_id,
@@ -263,7 +247,7 @@ def comments(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                        count(*) FILTER (WHERE c.first_touch_at >= $start
                                           AND c.first_touch_at < $end + INTERVAL 1 DAY)
                            AS opened_by_replies
-                FROM contacts c LEFT JOIN post_of po USING (comment_id)
+                FROM contacts c LEFT JOIN comment_posts po USING (comment_id)
                 WHERE c.channel = 'comment_reply' AND {_PAGES.format(t="c")}
                   AND ((c.first_seen_at >= $start AND c.first_seen_at < $end + INTERVAL 1 DAY)
                        OR (c.first_touch_at >= $start

@@ -350,7 +350,7 @@ def contact_rows(
                                     AS ad_title),
                        CASE WHEN c.channel = 'comment_reply'
                             THEN coalesce(c.post_id, (
-                                     SELECT p.post_id FROM {query_parts.COMMENT_POSTS} p
+                                     SELECT p.post_id FROM comment_posts p
                                      WHERE p.comment_id = c.comment_id), '(unknown post)')
                             ELSE c.post_id END AS post_of
                 FROM contacts c LEFT JOIN titled t USING (ad_id) LEFT JOIN named n USING (ad_id)

@@ -103,15 +103,6 @@ CONTACTS_TO_DATE = f"""(SELECT *, {DATA_END} AS data_end FROM contacts)"""
 ELAPSED = "CAST(c.first_seen_at AS DATE) + {days} <= c.data_end"
 
 
-# Each comment's post, one per comment (a conversation joined to two would count twice): the
-# one its added change names, else its first change's that names one (an `edited` or `remove`
-# change may leave post_id out). Columns: comment_id, post_id.
-COMMENT_POSTS = """(
-    SELECT comment_id, arg_min(post_id, (detail <> 'add', ts, post_id)) AS post_id FROM events
-    WHERE kind = 'comment' AND comment_id IS NOT NULL AND post_id IS NOT NULL
-    GROUP BY comment_id)"""
-
-
 # The contact (alias c) messaged again within N days after the day it was acquired.
 CAME_BACK = """EXISTS (
     SELECT 1 FROM contact_days d WHERE d.page_id = c.page_id AND d.psid = c.psid

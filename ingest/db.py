@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import comment_tables
 from .errors import DatabaseError, DatabaseLocked
 
 DEFAULT_DB = Path("data/refscope.duckdb")
@@ -251,15 +252,18 @@ def _schema_tables() -> dict[str, str]:
 
 def _stand_in_tables(con: duckdb.DuckDBPyConnection) -> None:
     """A file written by an older refscope lacks the tables added since, until the next ingest
-    applies the schema: a reader sees them empty (temporary tables), not an error."""
+    applies the schema: a reader sees them empty (temporary tables), not an error; those kept
+    from events (comment_tables), as views over them."""
     present = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
     ).fetchall()}  # fmt: skip
     if not {"events", "ingest_runs"} <= present:
         return  # not a refscope database (another program's, an empty file): it stays so
     for table, create in _schema_tables().items():
-        if table not in present:
+        if table not in present and table not in comment_tables.TABLES:
             con.execute(create.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+    if not set(comment_tables.TABLES) <= present:
+        comment_tables.views(con)  # kept from events: the same rows, computed on each read
 
 
 @contextmanager

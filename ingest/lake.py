@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote
 
 import duckdb
 
-from . import db
+from . import comment_tables, db
 from .errors import LakeError
 from .link_rules import same_username_sql
 from .wording import counted
@@ -380,6 +380,7 @@ def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
             for n, kind in columns[table]
         )
         con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} FROM {source}")
+    comment_tables.views(con, temporary=False)  # kept from events, not written to the lake
 
 
 def _empty_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from . import comment_tables
 from .privacy import Privacy, salt_setting
 from .reject_text import contacts_beside_removed_texts, phone_numbers_shown, without_names
 from .shared_contact import PHONE_REMOVED, removed_sql
@@ -129,4 +130,5 @@ MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_reject_tokens,
     migrate_reject_names,
     migrate_reject_phone_numbers,
+    comment_tables.refresh,  # the tables it keeps from events, as an ingest now does
 )

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from . import (
     attribute,
+    comment_tables,
     copies,
     db,
     discovery,
@@ -203,6 +204,7 @@ def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, star
                 [run_id],
             )
         res.new_contacts = attribute.attribute(con, everyone=not older)
+        comment_tables.refresh(con, run_id if older else None)
         res.new_contacts_by_channel = _by(
             con,
             "SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid) GROUP BY ALL",

@@ -262,7 +262,7 @@ def carry(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection) -> dic
         if kept:
             carried["events kept by a prune"] = kept
             # As the old database stored them: made right here, as its next writer would have.
-            db.migrate(new)
+            db.migrate(new)  # comment_tables' among them, over these events
     return carried
 
 

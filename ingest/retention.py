@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from . import db, history
+from . import comment_tables, db, history
 from .errors import ValidationError
 from .privacy import FORGOTTEN, FORGOTTEN_NAMES, Privacy, forgotten_hash, shown_stored
 from .reject_text import without_forgotten_texts
@@ -95,6 +95,8 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
         ).fetchone()
         counts["rejects"] = int(row[0]) if row else 0
         history.forget_orphans(con)
+        if counts["events"]:
+            comment_tables.refresh(con)
     db.checkpoint(con, f"the prune before {before}")
     return Pruned(before, counts["events"], counts["touches"], counts["clicks"],
                   counts["contact_days"], counts["contacts"], counts["rejects"])  # fmt: skip
@@ -133,6 +135,8 @@ def forget(
                 f"DELETE FROM events WHERE commenter_id = ? AND {kind}{page_clause}", params
             ).fetchone()
             counts[key] = int(row[0]) if row else 0
+        if counts["events"] or counts["comments"] or counts["feed_changes"]:
+            comment_tables.refresh(con)
         counts["rejects"] = _forget_in_rejects(con, psid, stored, privacy)
         already = _remember(con, forgotten_hash(stored), page_id)
         con.execute("COMMIT")

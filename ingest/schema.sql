@@ -100,6 +100,22 @@ CREATE TABLE IF NOT EXISTS contact_days (
     messages  BIGINT NOT NULL
 );
 
+-- Each comment's post, as its feed changes name it (the `add`'s, else the earliest change's):
+-- kept by the ingest from `events`, for a reply or contact that names the comment only.
+CREATE TABLE IF NOT EXISTS comment_posts (
+    comment_id VARCHAR NOT NULL,
+    post_id    VARCHAR NOT NULL
+);
+
+-- Each private reply the page sent, once: known by its send log (one that went through) or by
+-- the page's echo naming the comment, dated by the first. Kept by the ingest from `events`.
+CREATE TABLE IF NOT EXISTS replies_sent (
+    page_id    VARCHAR NOT NULL,
+    comment_id VARCHAR,                 -- the comment replied to; NULL for a visitor post
+    post_id    VARCHAR,                 -- as the reply named it (else see comment_posts)
+    ts         TIMESTAMP NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS tracked_links (
     ref         VARCHAR NOT NULL,
     page        VARCHAR NOT NULL,       -- page username or numeric id, as the link was made
