@@ -38,24 +38,29 @@ WHERE coalesce(comment_id, post_id) IS NOT NULL
 GROUP BY page_id, comment_id, CASE WHEN comment_id IS NULL THEN post_id END
 """
 
-# What a reply is to: its comment, or its visitor post (with no comment).
-_REPLY_TO = "coalesce({t}.comment_id, 'post ' || {t}.post_id)"
-
-# The comments and replies this run's events name.
-_RUN_COMMENT_KEYS = """
+# The stored replies to a comment, or (with none) a visitor post, that the replies in table
+# {r} are to (on any page: the merge groups them by page again).
+_SAME_REPLY = """(comment_id IN (SELECT comment_id FROM {r})
+       OR (comment_id IS NULL AND post_id IN (SELECT post_id FROM {r} WHERE comment_id IS NULL)))"""
+# This run's replies merged with those stored under their keys: the earliest instant, the post
+# any names (min and max of the union are those of all their events). A run only adds events:
+# those it removes are its own, or an earlier run's copy of one it adds, dated no earlier.
+_MERGED_REPLIES = f"""
+CREATE OR REPLACE TEMP TABLE rs_replies AS
+WITH run AS ({_REPLIES.format(scope="run_id = $run_id")})
+SELECT page_id, comment_id, max(post_id) AS post_id, min(ts) AS ts
+FROM (SELECT * FROM run
+      UNION ALL BY NAME
+      SELECT * FROM replies_sent WHERE {_SAME_REPLY.format(r="run")})
+GROUP BY page_id, comment_id, CASE WHEN comment_id IS NULL THEN post_id END
+"""
+# The comments this run's events name; their posts are taken anew from all their changes.
+_RUN_COMMENTS = """
 CREATE OR REPLACE TEMP TABLE rs_comment_keys AS
 SELECT DISTINCT comment_id FROM events
 WHERE run_id = $run_id AND kind = 'comment' AND comment_id IS NOT NULL
 """
-_RUN_REPLY_KEYS = f"""
-CREATE OR REPLACE TEMP TABLE rs_reply_keys AS
-SELECT DISTINCT page_id, {_REPLY_TO.format(t="events")} AS reply_to FROM events
-WHERE run_id = $run_id AND kind IN ('private_reply', 'message_echo')
-  AND coalesce(comment_id, post_id) IS NOT NULL
-"""
-_IN_RUN_COMMENTS = "e.comment_id IN (SELECT comment_id FROM rs_comment_keys)"
-_IN_RUN_REPLIES = f"""e.kind IN ('private_reply', 'message_echo')
-  AND (e.page_id, {_REPLY_TO.format(t="e")}) IN (SELECT (page_id, reply_to) FROM rs_reply_keys)"""
+_THEIR_COMMENTS = "comment_id IN (SELECT comment_id FROM rs_comment_keys)"
 
 
 def refresh(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> None:
@@ -67,17 +72,15 @@ def refresh(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> None:
         con.execute("INSERT INTO comment_posts " + _POSTS.format(scope="true"))
         con.execute("INSERT INTO replies_sent " + _REPLIES.format(scope="true"))
         return
-    con.execute(_RUN_COMMENT_KEYS, {"run_id": run_id})
-    con.execute(_RUN_REPLY_KEYS, {"run_id": run_id})
-    con.execute(
-        "DELETE FROM comment_posts WHERE comment_id IN (SELECT comment_id FROM rs_comment_keys)"
-    )
-    con.execute("INSERT INTO comment_posts " + _POSTS.format(scope=_IN_RUN_COMMENTS))
-    con.execute(
-        f"""DELETE FROM replies_sent r WHERE (r.page_id, {_REPLY_TO.format(t="r")})
-            IN (SELECT (page_id, reply_to) FROM rs_reply_keys)"""
-    )
-    con.execute("INSERT INTO replies_sent " + _REPLIES.format(scope=_IN_RUN_REPLIES))
+    params = {"run_id": run_id}
+    row = con.execute(_RUN_COMMENTS, params).fetchone()
+    if row and row[0]:  # none: a scan of every event spared
+        con.execute(f"DELETE FROM comment_posts WHERE {_THEIR_COMMENTS}")
+        con.execute("INSERT INTO comment_posts " + _POSTS.format(scope=_THEIR_COMMENTS))
+    row = con.execute(_MERGED_REPLIES, params).fetchone()
+    if row and row[0]:
+        con.execute(f"DELETE FROM replies_sent WHERE {_SAME_REPLY.format(r='rs_replies')}")
+        con.execute("INSERT INTO replies_sent BY NAME SELECT * FROM rs_replies")
 
 
 def views(con: duckdb.DuckDBPyConnection, temporary: bool = True) -> None:
