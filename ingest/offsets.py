@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import db, lines, sources
+from . import db, file_marks, lines, sources
 
 
 @dataclass
@@ -23,6 +23,7 @@ class FileProgress:
     recorded: int  # the offset last written to ingest_files
     done: bool = False  # read to its end
     cleared: bool = False  # the rejects of the lines it reads again are deleted
+    mark: str | None = None  # a plain file's fingerprint at offset, of the bytes read
 
 
 def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
@@ -103,9 +104,16 @@ def record(con: duckdb.DuckDBPyConnection, fps: list[FileProgress], run_id: int)
         fp.recorded = fp.offset
         if p.fingerprint:
             head = p.fingerprint
-        else:  # a .gz by its compressed size, a plain file by the offset read
+        else:
             try:
-                head = sources.fingerprint(p.path, p.size if p.is_gz else fp.offset, p.identity)
+                if fp.mark is None:  # a .gz by its compressed size, a plain file by its offset
+                    at = p.size if p.is_gz else fp.offset
+                    head = sources.fingerprint(p.path, at, p.identity)
+                else:  # by the bytes read: the file's own are new ones if it was cut and written
+                    # again since (copytruncate), and the next run skipped as many of them
+                    if p.identity is not None:
+                        file_marks.check_identity(p.path, p.identity)
+                    head = fp.mark
             except sources.ReplacedWhileRead:
                 # Rotated or removed since it was read: not recorded, the next run plans the
                 # file now there afresh (what was read is kept, its copies deduplicated).

@@ -290,7 +290,7 @@ def _read_files(
                 # A .gz's bar total is its size on disk: count what was read of that.
                 advanced += chunk.disk_at - disk_at if p.is_gz else len(chunk.data)
                 disk_at = chunk.disk_at
-                fp.offset, fp.lines_done = chunk.end_offset, chunk.lines_done
+                fp.offset, fp.lines_done, fp.mark = chunk.end_offset, chunk.lines_done, chunk.mark
                 files[file_id] = fp
                 if held + _next_read(p, chunk.end_offset, limit) > limit:
                     flush()

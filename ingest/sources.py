@@ -7,7 +7,6 @@ knows nothing of JSON: a chunk is bytes that end at a newline.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import re
 import zlib
@@ -16,18 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SourceError
+from .file_marks import HEAD_BYTES as HEAD_BYTES
+from .file_marks import Marks, identity_of
+from .file_marks import ReplacedWhileRead as ReplacedWhileRead
+from .file_marks import fingerprint as fingerprint
+from .file_marks import prefix_hash as prefix_hash
+from .file_marks import same_start as _same_start
 
 CHUNK_BYTES = 128 * 1024 * 1024  # the batch size: fewer, larger batches commit faster
 GZ_PIECES = 4  # a .gz is read in chunks of a quarter of the batch size
-HEAD_BYTES = 4096  # the fingerprint that tells a replaced file from a grown one
 MAX_SIZE = 2**40  # the largest size setting: 1 TiB
 _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
-
-
-class ReplacedWhileRead(SourceError):
-    """A file replaced under its name (rotated), or removed, after it was listed or planned: its
-    plan (an offset into the file it replaced) is not for it; nothing of it is read, and the
-    next run plans anew."""
 
 
 class TruncatedGzip(SourceError):
@@ -75,6 +73,8 @@ class Chunk:
     # A .gz's compressed bytes read up to this chunk's end: what a progress bar counts, since
     # its total is the files' sizes on disk (a plain file's chunk counts its own length).
     disk_at: int = 0
+    # A plain file's fingerprint at end_offset, of the bytes read (file_marks.Marks), or None.
+    mark: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ class Plan:
     read_from: int | None = None  # where reading starts in `path`; default: start_offset
     fingerprint: str | None = None  # stored instead of the head hash (an HTTP validator)
     identity: tuple[int, int] | None = None  # (device, inode) when planned: a rotation shows
+    expect: str | None = None  # the fingerprint at start_offset when planned: checked again
 
     @property
     def key(self) -> str:
@@ -106,48 +107,6 @@ def path_key(path: Path) -> str:
     """A file's name in the database: its path, with bytes that are not UTF-8 (a name made on
     another system) written as \\xNN, so that it can be stored and found again."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def fingerprint(path: Path, offset: int, identity: tuple[int, int] | None = None) -> str:
-    """What a file read to offset (a .gz: its size) is told apart by: md5s of its first
-    HEAD_BYTES and of the HEAD_BYTES before offset (a file rewritten from a copy of its start
-    differs there).
-
-    With identity (the read file's device and inode): ReplacedWhileRead when path names another
-    file by now, or none. The new file's fingerprint stored with the old one's offset would
-    have the next run skip as many of its bytes."""
-    try:
-        with open(path, "rb") as fh:
-            if identity is not None and _identity(fh) != identity:
-                raise ReplacedWhileRead(f"{path}: replaced (rotated?) while this run read it")
-            head = fh.read(min(offset, HEAD_BYTES))
-            start = max(offset - HEAD_BYTES, 0)
-            fh.seek(start)
-            tail = fh.read(offset - start)
-    except FileNotFoundError as exc:
-        if identity is not None:
-            raise ReplacedWhileRead(f"{path}: removed while this run read it") from exc
-        raise SourceError(f"{path}: {exc.strerror}") from exc
-    except OSError as exc:
-        raise SourceError(f"{path}: {exc.strerror}") from exc
-    return f"{hashlib.md5(head).hexdigest()}+{hashlib.md5(tail).hexdigest()}"
-
-
-def _same_start(path: Path, offset: int, stored: str) -> bool:
-    """Whether the file's first offset bytes are (by fingerprint) those read before. A
-    database written before the tail was fingerprinted holds the head's md5 alone."""
-    if "+" in stored:
-        return fingerprint(path, offset) == stored
-    return prefix_hash(path, offset) == stored
-
-
-def prefix_hash(path: Path, n: int) -> str:
-    """md5 of the first n bytes (at most HEAD_BYTES) as stored: the fingerprint of a file."""
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.md5(fh.read(min(n, HEAD_BYTES))).hexdigest()
-    except OSError as exc:
-        raise SourceError(f"{path}: {exc.strerror}") from exc
 
 
 @dataclass(frozen=True)
@@ -211,7 +170,7 @@ def plan(path: Path, state: FileState | None) -> Plan | Touched | None:
     if nothing_new:
         return Touched(path_key(path), st.st_size, st.st_mtime_ns)
     return Plan(path, st.st_size, st.st_mtime_ns, gz, state.offset_done, state.lines_done, False,
-                identity=identity)  # fmt: skip
+                identity=identity, expect=None if gz else state.head_hash)  # fmt: skip
 
 
 def _gzip_data(path: Path) -> bool:
@@ -256,13 +215,21 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     except OSError as exc:
         raise SourceError(f"{p.path}: {exc.strerror}") from exc
     with fh:
-        if p.identity is not None and _identity(fh) != p.identity:
+        if p.identity is not None and identity_of(fh.fileno()) != p.identity:
             raise ReplacedWhileRead(
                 f"{p.path}: replaced (rotated?) since this run listed it: read by the next run"
             )
         offset, line = p.start_offset, p.start_line
         cut_short = False
+        marks = None  # a plain file's fingerprint, kept from the bytes read
         try:
+            if not p.is_gz and p.fingerprint is None:
+                marks = Marks(fh.fileno(), p.local_start)
+                if p.expect is not None and not marks.holds(p.expect):
+                    # Cut and written again since it was planned (copytruncate): read on from
+                    # the offset, the new content's first bytes were lost.
+                    raise ReplacedWhileRead(f"{p.path}: rewritten (truncated?) since this run "
+                                            "listed it: read by the next run")  # fmt: skip
             _skip(fh, p.local_start, p.is_gz)
             carry = b""
             while True:
@@ -304,7 +271,8 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                     data, carry = (memoryview(buf)[:cut], buf[cut:]) if cut < len(buf) else (
                         memoryview(buf), b"")  # fmt: skip
                 n = buf.count(b"\n", 0, cut)
-                yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p))
+                mark = marks.add(data) if marks else None
+                yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p), mark)
                 offset += cut
                 line += n
         except gzip.BadGzipFile as exc:
@@ -325,17 +293,13 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                 f"line {line:,}; the rest is read once the file is complete"
             )
         if carry:
-            yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p))
+            mark = marks.fingerprint() if marks else None
+            yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p), mark)
 
 
 def _disk_at(fh: object, p: Plan) -> int:
     """How far into a .gz on disk its reader is (read-ahead included; 0 for a plain file)."""
     return fh.fileobj.tell() if p.is_gz else 0  # type: ignore[attr-defined]
-
-
-def _identity(fh: object) -> tuple[int, int]:
-    st = os.fstat(fh.fileno())  # type: ignore[attr-defined]
-    return st.st_dev, st.st_ino
 
 
 _GZIP_HEADER = 10  # bytes: magic (1f 8b), method (08), flags, mtime, extra flags, OS
