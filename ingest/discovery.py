@@ -19,14 +19,16 @@ from .errors import SourceError
 from .lake import MANIFEST, PARTITIONED, WHOLE
 
 LOG_SUFFIXES = (".ndjson", ".jsonl", ".json")
+_PACKED = (".xz", ".bz2", ".zst")  # compressions refscope does not read (sources.Unreadable)
 _WHOLE_FILES = {MANIFEST, *(f"{table}.parquet" for table in WHOLE)}  # a lake's, beside it
 
 
 def is_log_name(name: str) -> bool:
     """Whether a folder's file is read as a log, by its name's ending in any case (`X.JSON`,
-    `x.NDJSON.GZ`, as a Windows tool or an export may name them)."""
+    `x.NDJSON.GZ`, as a Windows tool or an export may name them). A log compressed otherwise
+    (`x.ndjson.xz`) is taken too: the ingest names it as not read, where it went unsaid."""
     name = name.lower()
-    base = name[:-3] if name.endswith(".gz") else name
+    base = name.rsplit(".", 1)[0] if name.endswith((".gz", *_PACKED)) else name
     return base.endswith(LOG_SUFFIXES)
 
 

@@ -39,7 +39,8 @@ def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
 def plan_files(
     con: duckdb.DuckDBPyConnection, paths: list[Path], gone: list[str]
 ) -> list[sources.Plan]:
-    """The plans of files with something to read; one gone since it was listed is said in gone.
+    """The plans of files with something to read; one gone since it was listed, or of data
+    refscope does not read (xz), is said in gone.
 
     A file whose size or mtime changed but not the bytes read (touched) gets its new ones
     recorded: left as they were, each later run read its fingerprint again."""
@@ -49,7 +50,7 @@ def plan_files(
     for path in paths:
         try:
             planned = sources.plan(path, states.get(sources.path_key(path)))
-        except sources.ReplacedWhileRead as exc:
+        except (sources.ReplacedWhileRead, sources.Unreadable) as exc:
             gone.append(str(exc))
             continue
         if isinstance(planned, sources.Plan):

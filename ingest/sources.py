@@ -33,6 +33,11 @@ class TruncatedGzip(SourceError):
     before the cut was yielded; the rest is read by a later run, once the file is complete."""
 
 
+class Unreadable(SourceError):
+    """A file of xz, bzip2 or zstd data: read as text, its compressed bytes were a run of
+    rejects. Left out with a warning naming it; the other inputs are read."""
+
+
 def batch_bytes() -> int:
     """The batch size: CHUNK_BYTES, or REFSCOPE_INGEST_BATCH ("8MB", "512KiB", bytes)."""
     return size_setting("REFSCOPE_INGEST_BATCH", CHUNK_BYTES)
@@ -140,7 +145,11 @@ def plan(path: Path, state: FileState | None) -> Plan | Touched | None:
     if state is not None and st.st_size == state.size and st.st_mtime_ns == state.mtime_ns:
         return None
     gz = path.suffix.lower() == ".gz"  # `x.NDJSON.GZ` too
-    if not gz and _gzip_data(path):
+    packing = _packing(path)
+    if packing not in (None, "gzip"):  # reading on, or up to a cut, is built for gzip alone
+        raise Unreadable(f"{path}: {packing} data, which refscope does not read: left out "
+                         "(decompress it, or compress it with gzip, to have it read)")  # fmt: skip
+    if not gz and packing == "gzip":
         # Read as text, its compressed bytes were a run of `invalid UTF-8` rejects.
         raise SourceError(f"{path}: gzip data in a file not named .gz: rename it {path.name}.gz")
     identity = (st.st_dev, st.st_ino)
@@ -173,12 +182,20 @@ def plan(path: Path, state: FileState | None) -> Plan | Touched | None:
                 identity=identity, expect=None if gz else state.head_hash)  # fmt: skip
 
 
-def _gzip_data(path: Path) -> bool:
+def _packing(path: Path) -> str | None:
+    """The compression of the file's data by its first bytes (gzip, xz, bzip2, zstd), or None."""
     try:
         with open(path, "rb") as fh:
-            return fh.read(2) == b"\x1f\x8b"
+            head = fh.read(6)
     except OSError as exc:
         raise SourceError(f"{path}: {exc.strerror}") from exc
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head == b"\xfd7zXZ\x00":
+        return "xz"
+    if re.match(rb"BZh[1-9]", head):
+        return "bzip2"
+    return "zstd" if head.startswith(b"\x28\xb5\x2f\xfd") else None
 
 
 def _ends_line(path: Path, offset: int) -> bool:
