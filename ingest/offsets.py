@@ -23,7 +23,7 @@ class FileProgress:
     recorded: int  # the offset last written to ingest_files
     done: bool = False  # read to its end
     cleared: bool = False  # the rejects of the lines it reads again are deleted
-    mark: str | None = None  # a plain file's fingerprint at offset, of the bytes read
+    mark: str | None = None  # its fingerprint at offset, of the bytes read (sources.Chunk)
 
 
 def file_states(con: duckdb.DuckDBPyConnection) -> dict[str, sources.FileState]:
@@ -110,8 +110,8 @@ def record(con: duckdb.DuckDBPyConnection, fps: list[FileProgress], run_id: int)
                 if fp.mark is None:  # a .gz by its compressed size, a plain file by its offset
                     at = p.size if p.is_gz else fp.offset
                     head = sources.fingerprint(p.path, at, p.identity)
-                else:  # by the bytes read: the file's own are new ones if it was cut and written
-                    # again since (copytruncate), and the next run skipped as many of them
+                else:  # by the bytes read: the file's own are new ones if it was written again
+                    # since (copytruncate, `gzip -c > x.gz`), and the next run skipped as many
                     if p.identity is not None:
                         file_marks.check_identity(p.path, p.identity)
                     head = fp.mark

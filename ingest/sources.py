@@ -78,7 +78,7 @@ class Chunk:
     # A .gz's compressed bytes read up to this chunk's end: what a progress bar counts, since
     # its total is the files' sizes on disk (a plain file's chunk counts its own length).
     disk_at: int = 0
-    # A plain file's fingerprint at end_offset, of the bytes read (file_marks.Marks), or None.
+    # The fingerprint to record at end_offset, of the bytes read (file_marks.Marks), or None.
     mark: str | None = None
 
 
@@ -97,7 +97,8 @@ class Plan:
     read_from: int | None = None  # where reading starts in `path`; default: start_offset
     fingerprint: str | None = None  # stored instead of the head hash (an HTTP validator)
     identity: tuple[int, int] | None = None  # (device, inode) when planned: a rotation shows
-    expect: str | None = None  # the fingerprint at start_offset when planned: checked again
+    # (bytes, fingerprint) of the file as planned (read to, a .gz: its size), checked once open
+    expect: tuple[int, str] | None = None
 
     @property
     def key(self) -> str:
@@ -179,7 +180,8 @@ def plan(path: Path, state: FileState | None) -> Plan | Touched | None:
     if nothing_new:
         return Touched(path_key(path), st.st_size, st.st_mtime_ns)
     return Plan(path, st.st_size, st.st_mtime_ns, gz, state.offset_done, state.lines_done, False,
-                identity=identity, expect=None if gz else state.head_hash)  # fmt: skip
+                identity=identity, expect=(state.size if gz else state.offset_done,
+                                           state.head_hash))  # fmt: skip
 
 
 def _packing(path: Path) -> str | None:
@@ -238,15 +240,16 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
             )
         offset, line = p.start_offset, p.start_line
         cut_short = False
-        marks = None  # a plain file's fingerprint, kept from the bytes read
+        marks = gz_mark = None  # the fingerprint recorded, of the bytes read (not pulled)
         try:
-            if not p.is_gz and p.fingerprint is None:
-                marks = Marks(fh.fileno(), p.local_start)
-                if p.expect is not None and not marks.holds(p.expect):
-                    # Cut and written again since it was planned (copytruncate): read on from
-                    # the offset, the new content's first bytes were lost.
-                    raise ReplacedWhileRead(f"{p.path}: rewritten (truncated?) since this run "
-                                            "listed it: read by the next run")  # fmt: skip
+            if p.expect is not None and not Marks(fh.fileno(), p.expect[0]).holds(p.expect[1]):
+                # Cut and written again since it was planned (copytruncate, `gzip -c > x.gz`):
+                # read on from the offset, the new content's first bytes were lost.
+                raise ReplacedWhileRead(f"{p.path}: rewritten (truncated?) since this run "
+                                        "listed it: read by the next run")  # fmt: skip
+            if p.fingerprint is None:  # a .gz's of its size as planned, taken now it is open
+                marks = Marks(fh.fileno(), p.size if p.is_gz else p.local_start)
+                gz_mark = marks.fingerprint() if p.is_gz else None
             _skip(fh, p.local_start, p.is_gz)
             carry = b""
             while True:
@@ -263,7 +266,7 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                     if cut:
                         n = buf.count(b"\n", 0, cut)
                         yield Chunk(memoryview(buf)[:cut], line + 1, offset + cut, line + n,
-                                    p.size)  # fmt: skip
+                                    p.size, gz_mark)  # fmt: skip
                         line += n
                     cut_short = True
                     break
@@ -288,7 +291,7 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                     data, carry = (memoryview(buf)[:cut], buf[cut:]) if cut < len(buf) else (
                         memoryview(buf), b"")  # fmt: skip
                 n = buf.count(b"\n", 0, cut)
-                mark = marks.add(data) if marks else None
+                mark = gz_mark or (marks.add(data) if marks else None)
                 yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p), mark)
                 offset += cut
                 line += n
@@ -310,7 +313,7 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
                 f"line {line:,}; the rest is read once the file is complete"
             )
         if carry:
-            mark = marks.fingerprint() if marks else None
+            mark = gz_mark or (marks.fingerprint() if marks else None)
             yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p), mark)
 
 

@@ -3,6 +3,7 @@ may have grown past the old offset by the time a run looks at it again."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,58 @@ def test_the_marks_of_the_bytes_read_are_the_files_fingerprint(tmp_path: Path, s
         got = marks.add(memoryview(data)[at : at + size])
         at += size
         assert got == file_marks.fingerprint(path, at)
+
+
+def _gz(lines: list[Any]) -> bytes:
+    return gzip.compress("".join(f.line(x) + "\n" for x in lines).encode())
+
+
+def _rewrite_gz(log: Path, lines: list[Any]) -> None:
+    """A .gz written again in place (`gzip -c log > log.gz`: the same inode, truncated), longer
+    than the one read."""
+    size = log.stat().st_size
+    with open(log, "r+b") as fh:
+        fh.truncate(0)
+        fh.write(_gz(lines))
+    assert log.stat().st_size > size
+
+
+MORE = [f.delivery(f.message(psid=f"n{i}", ts=T0 + i)) for i in range(60)]
+
+
+def test_a_gz_written_again_in_place_after_it_was_planned_is_left_to_the_next_run(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    """Planned to read on from its old end, the .gz was decompressed anew and as many bytes of
+    the new one skipped: its first lines were never read."""
+    log = log_dir / "export.ndjson.gz"
+    log.write_bytes(_gz(OLD))
+    pipeline.run([str(log)], db_path)
+    with open(log, "ab") as fh:  # a member appended: read on from the old end
+        fh.write(_gz([f.delivery(f.message(psid="o3", ts=T0 + 3))]))
+    result = pipeline.run([str(log)], db_path, on_plan=lambda total: _rewrite_gz(log, MORE))
+    assert result.warnings == [
+        f"{log}: rewritten (truncated?) since this run listed it: read by the next run"
+    ]
+    pipeline.run([str(log)], db_path)
+    assert _psids(query) == {f"o{i}" for i in range(3)} | {f"n{i}" for i in range(60)}
+
+
+def test_a_gz_written_again_in_place_before_its_batch_commits_loses_none_of_the_new_lines(
+    db_path: Path, query: Query, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = log_dir / "export.ndjson.gz"
+    log.write_bytes(_gz(OLD))
+    record = offsets.record
+
+    def rewritten_then_recorded(*args: Any) -> int:
+        monkeypatch.setattr(offsets, "record", record)
+        _rewrite_gz(log, MORE)
+        return record(*args)
+
+    monkeypatch.setattr(offsets, "record", rewritten_then_recorded)
+    pipeline.run([str(log)], db_path)
+    monkeypatch.undo()
+    second = pipeline.run([str(log)], db_path)
+    assert second.lines == 60
+    assert _psids(query) == {f"o{i}" for i in range(3)} | {f"n{i}" for i in range(60)}
