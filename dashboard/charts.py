@@ -88,7 +88,7 @@ def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
     (over the next one's, two such channels) and kept it in the legend."""
     df = df[df["new_contacts"].fillna(0) > 0]
     total = df["new_contacts"].sum()
-    shares = [v / total if total else None for v in df["new_contacts"]]  # each slice's, once
+    shares = [v / total for v in df["new_contacts"]]  # each slice's, once (total > 0 if any)
     fig = go.Figure(
         go.Pie(
             labels=[channel_label(c) for c in df["channel"]],
@@ -99,11 +99,11 @@ def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
             # One format for every slice (Plotly's own drops or keeps decimals slice by slice),
             # rounded as the hover's share: Plotly's %{percent} rounds the binary double (29 of
             # 200 new contacts, 14.5% in the hover, was a slice of 14%).
-            text=[pct_whole_text(v) if v is not None else "" for v in shares],
+            text=[pct_whole_text(v) for v in shares],
             texttemplate="%{text}",
             # The share as every view writes a rate (half up): Plotly's own format rounds the
             # binary double (23 of 80, 28.75%, as 28.7%).
-            customdata=[pct_text(v) if v is not None else "" for v in shares],
+            customdata=[pct_text(v) for v in shares],
             hovertemplate="%{label}: %{value:,} new contacts (%{customdata})<extra></extra>",
         )
     )
