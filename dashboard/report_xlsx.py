@@ -242,6 +242,12 @@ def _charts(wb: Workbook, ws: Worksheet, report: Report, fmt: _Formats) -> None:
         ws.insert_chart(2 + (i // 2) * 19, (i % 2) * 12, chart, CHART_SIZE)
 
 
+def _with_new_contacts(s: Section, n: int) -> int:
+    """Of a channels or refs section's first n rows, how many brought new contacts: the rows
+    come largest first, so these lead and the chart draws only them."""
+    return min(n, int((s.table["new_contacts"] > 0).sum()))
+
+
 def _chart(wb: Workbook, s: Section) -> Any:
     sheet, n = sheet_name(s.title), min(len(s.table), MAX_ROWS)
     names = [c.name for c in s.columns]
@@ -262,18 +268,17 @@ def _chart(wb: Workbook, s: Section) -> Any:
                               "gap": 20})  # fmt: skip
         chart.set_x_axis({"date_axis": True, "num_format": "mmm d"})
     elif s.key == "channels":
-        # The channels with new contacts (the rows come largest first): one that contacts only
-        # came back through is no slice, nor a key in the legend.
-        n = min(n, int((s.table["new_contacts"] > 0).sum()))
+        # One that contacts only came back through is no slice, nor a key in the legend.
+        n = _with_new_contacts(s, n)
         if not n:  # contacts only came back: no mix to draw (the section's note says so)
             return None
         chart = wb.add_chart({"type": "pie"})
         chart.add_series({"name": "New contacts", "categories": ref("label"),
                           "values": ref("new_contacts")})  # fmt: skip
     elif s.key == "refs":
-        # The refs that brought new contacts (largest first), as the HTML and PDF reports'
-        # chart: one seen only through re-entries or clicks is no bar of 0.
-        n = min(n, int((s.table["new_contacts"] > 0).sum()))
+        # As the HTML and PDF reports' chart: one seen only through re-entries or clicks is no
+        # bar of 0.
+        n = _with_new_contacts(s, n)
         if not n:
             return None
         chart = wb.add_chart({"type": "bar"})
