@@ -172,8 +172,10 @@ def _channels(df: pd.DataFrame) -> Section:
         Column("engaged_rate", "Engaged rate", "pct"),
         Column("reentries", "Re-entries", "int"),
     )
-    if df.empty or df["new_contacts"].sum() > 0:
-        figure = _untitled(charts.channel_mix_pie(df)) if not df.empty else None
+    if df.empty:
+        return Section("channels", "Channels", table, columns)
+    if df["new_contacts"].sum() > 0:
+        figure = _untitled(charts.channel_mix_pie(df))
         return Section("channels", "Channels", table, columns, figure)
     # Contacts only came back: a mix of no new contact is a blank donut, which says nothing.
     return Section("channels", "Channels", table, columns, note=NO_NEW_CONTACTS)
