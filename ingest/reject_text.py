@@ -251,14 +251,14 @@ def _value(token: str, key: str | None, parent: str | None, theirs: bool, marked
            said: str | None) -> str:  # fmt: skip
     """One string value of a line holding FORGOTTEN; theirs: it may be the person's text;
     marked: its object holds FORGOTTEN (a comment's `from`, whose `name` is then theirs, also
-    when the line ends inside it, which privacy.FORGOTTEN_NAMES cannot see); said: the text of
-    the object around its own (a quick reply's message's, see shared_contact)."""
+    when the line ends inside it, which privacy.FORGOTTEN_NAMES cannot see), so its item does
+    and marked implies theirs; said: the text of the object around its own (a quick reply's
+    message's, see shared_contact)."""
     text = decode(token)
     if text is not None and text.lstrip(" \t\r\n").startswith(("{", "[")):
         inner = without_forgotten_texts(text)  # a JSON document kept as a string
         return json.dumps(inner, ensure_ascii=False) if inner != text else token
-    if marked and ((key == "name" and parent == "from")
-                   or (key == "reviewer_name" and parent == "value")):  # fmt: skip
+    if marked and is_name(key, parent):  # its name parts: FORGOTTEN below too (theirs)
         return json.dumps(FORGOTTEN)
     if theirs and ((key == "phone_number" and parent == "recipient")
                    or (key in NAME_PARTS and parent == "name")):  # fmt: skip
