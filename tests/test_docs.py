@@ -380,3 +380,12 @@ def test_readme_says_an_insights_file_does_not_bring_back_a_day_a_newer_pull_lef
         "one that a newer pull of its account asked for and left out (revised to no delivery) is "
         "not brought back (the summary counts both as `not newer than those held`)" in bullet
     )
+
+
+def test_readme_development_names_every_bench_script() -> None:
+    """Development says what each script of `bench/` measures (`bench/dashboard.py` and
+    `bench/receiver.py` were not named there)."""
+    section = README.split("## Development", 1)[1].split("\n## ", 1)[0]
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    for script in sorted(bench.glob("*.py")):
+        assert f"`bench/{script.name}`" in section, script.name
