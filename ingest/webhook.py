@@ -379,7 +379,11 @@ SELECT rid, file_id, line_no, 'click' AS kind, 'click' AS container, rs_ts(d.ts)
        -- A ref of spaces only, or an object or a list in its place, is no ref (as in a referral):
        -- stored, it was a click of no link, counted nowhere and never rejected.
        CASE WHEN rs_ts(d.ts) IS NULL THEN 'no valid timestamp'
-            WHEN rs_ref(rs_id(d.ref)) IS NULL THEN 'click without ref' END AS problem,
+            WHEN rs_ref(rs_id(d.ref)) IS NULL THEN 'click without ref'
+            -- The receiver logs true or false: "yes", 2 or an object was read as a plain
+            -- link's click, a scan counted as a click without a word.
+            WHEN d.qr IS NOT NULL AND rs_bool(d.qr) IS NULL
+                THEN 'click with qr neither true nor false' END AS problem,
        NULL::BIGINT AS ei, NULL::BIGINT AS ii
 FROM rs_lines
 WHERE d.object = 'refscope_click'

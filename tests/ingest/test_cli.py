@@ -154,3 +154,37 @@ def test_a_click_line_whose_ref_is_blank_or_no_text_is_rejected_with_its_reason(
     query = Query(db_path)
     assert query("SELECT ref FROM clicks") == [("flyer",)]
     assert query("SELECT line_no, reason FROM rejects") == [(2, "click without ref")]
+
+
+@pytest.mark.parametrize("qr", ["yes", "no", 2, {"scan": True}], ids=["yes", "no", "2", "object"])
+def test_a_click_line_whose_qr_is_neither_true_nor_false_is_rejected_with_its_reason(
+    runner: CliRunner, db_path: Path, log_dir: Path, qr: Any
+) -> None:
+    """The receiver logs `qr` as true or false: any other value ("yes", say) was stored as a
+    click of a plain link, a scan counted as a click without a word."""
+    good, bad = _clicks(2)
+    log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", [good, {**bad, "qr": qr}])
+    result = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert "2 lines, 0 events (0 new, 0 duplicates), 1 click (1 new), 1 reject" in _words(result)
+    query = Query(db_path)
+    assert query("SELECT qr FROM clicks") == [(True,)]  # the good scan
+    assert query("SELECT line_no, reason FROM rejects") == [
+        (2, "click with qr neither true nor false")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("qr", "read"),
+    [(True, True), (False, False), ("true", True), ("FALSE", False), ("1", True), (0, False),
+     (None, False)],
+)  # fmt: skip
+def test_a_click_lines_qr_is_read_as_true_or_false(
+    runner: CliRunner, db_path: Path, log_dir: Path, qr: Any, read: bool
+) -> None:
+    """true and false, also as text or 1 and 0; none (null) is a click of a plain link."""
+    log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", [{**_clicks(1)[0], "qr": qr}])
+    result = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert Query(db_path)("SELECT qr FROM clicks") == [(read,)]
+    assert Query(db_path)("SELECT count(*) FROM rejects") == [(0,)]
