@@ -89,6 +89,19 @@ def _age(ctx: click.Context, param: click.Parameter, age: str) -> str:
     raise click.BadParameter(why, ctx, param)
 
 
+def _refscope_database(db_file: Path) -> None:
+    """Refuse a file without refscope's tables (another program's DuckDB file, an empty one),
+    as a reader does: a prune removes rows from a refscope database and makes none, and its
+    writer's connection would apply the schema there."""
+    con = db.connect(db_file, read_only=True)
+    try:
+        con.execute("SELECT 1 FROM events LIMIT 0")
+    except duckdb.CatalogException as exc:
+        raise db.not_refscope(db_file, exc) from exc
+    finally:
+        con.close()
+
+
 @click.command()
 @click.option("--older-than", "age", required=True, metavar="AGE", callback=_age,
               help="A number and d, w, m or y: e.g. 90d, 12w, 25m, 2y.")  # fmt: skip
@@ -102,6 +115,7 @@ def prune(age: str, rewrite_file: bool, lake_dir: Path | None, db_file: Path) ->
     before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())  # checked by _age
     if not db_file.exists():
         raise click.ClickException(f"{db_file}: no database yet; nothing to prune")
+    _refscope_database(db_file)
     con = db.connect(db_file)
     try:
         r = retention.prune(con, before)

@@ -103,6 +103,28 @@ def test_another_programs_duckdb_file_is_refused_by_a_reader_in_one_line(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb"]  # nothing written
 
 
+@pytest.mark.parametrize("rewrite", [[], ["--rewrite"]], ids=["prune", "prune --rewrite"])
+def test_prune_refuses_another_programs_duckdb_file_and_leaves_it_as_it_was(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rewrite: list[str]
+) -> None:
+    """prune removes from a refscope database and makes none: on another program's DuckDB
+    file (no table of refscope's) it created refscope's schema there and said "removed data
+    before ...: 0 events", where `report` and `links list` refuse the file."""
+    import duckdb
+
+    monkeypatch.chdir(tmp_path)
+    other = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE orders AS SELECT 1 AS id, 2.5 AS amount")
+    result = runner.invoke(cli, ["prune", "--older-than", "1y", *rewrite, "--db", str(other)])
+    line = _one_error_line(result)
+    assert f"{other} is not a refscope database (no events table)" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb"]  # nothing written
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert con.execute("SHOW TABLES").fetchall() == [("orders",)]  # nothing of refscope's
+        assert con.execute("SELECT * FROM orders").fetchall() == [(1, 2.5)]
+
+
 def test_a_sqlite_file_as_the_database_is_named_so(
     runner: CliRunner, tmp_path: Path, log_dir: Path
 ) -> None:
