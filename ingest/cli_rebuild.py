@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+import duckdb
 from rich.console import Console
 
 from . import db
@@ -52,6 +53,8 @@ def rebuild(
     old = db.connect(db_file, read_only=True)
     try:
         found = rebuild_mod.inputs(old, list(paths))
+    except duckdb.CatalogException as exc:  # another program's file: no table of refscope's
+        raise db.not_refscope(db_file, exc) from None
     finally:
         old.close()
     problem = found.problem()

@@ -125,6 +125,25 @@ def test_prune_refuses_another_programs_duckdb_file_and_leaves_it_as_it_was(
         assert con.execute("SELECT * FROM orders").fetchall() == [(1, 2.5)]
 
 
+@pytest.mark.parametrize("given", [False, True], ids=["rebuild", "rebuild PATH"])
+def test_rebuild_refuses_a_duckdb_file_without_refscopes_tables_in_one_line(
+    runner: CliRunner, tmp_path: Path, log_dir: Path, given: bool
+) -> None:
+    """Another program's DuckDB file with no table of refscope's: `rebuild` ended in DuckDB's
+    Catalog Error traceback (no table ingest_files)."""
+    import duckdb
+
+    log = _log(log_dir)
+    other, out = tmp_path / "analytics.duckdb", tmp_path / "new.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE orders AS SELECT 1 AS id")
+    paths = [str(log)] if given else []
+    result = runner.invoke(cli, ["rebuild", *paths, "--out", str(out), "--db", str(other)])
+    line = _one_error_line(result)
+    assert f"{other} is not a refscope database (no ingest_files table)" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb", log_dir.name]
+
+
 def test_a_sqlite_file_as_the_database_is_named_so(
     runner: CliRunner, tmp_path: Path, log_dir: Path
 ) -> None:
