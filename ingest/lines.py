@@ -35,12 +35,16 @@ def lines_table(chunks: list[tuple[int, Chunk]]) -> tuple[pa.Table, list[Reject]
         raw, bad = _lines(chunk)
         n = len(raw)
         line_nos = np.arange(chunk.first_line, chunk.first_line + n, dtype=np.int64)
-        rejects.extend((file_id, chunk.first_line + i, why, text) for i, why, text in bad)
+        if chunk.line_nos is not None:  # a document's bodies, each where it starts
+            line_nos = np.array(chunk.line_nos, dtype=np.int64)
+        rejects.extend((file_id, int(line_nos[i]), why, text) for i, why, text in bad)
+        rejects.extend((file_id, n_, why, text) for n_, why, text in chunk.rejected)
         tables.append(table_of(np.arange(rid, rid + n, dtype=np.int64),
                                 np.full(n, file_id, dtype=np.int32), line_nos, raw))  # fmt: skip
         rid += n
     table = pa.concat_tables(_joined(tables))
-    return pa.Table.from_batches([b for t in table.to_batches() for b in _slices(t)]), rejects
+    batches = [b for t in table.to_batches() for b in _slices(t)]
+    return pa.Table.from_batches(batches, schema=table.schema), rejects
 
 
 def _joined(tables: list[pa.Table]) -> list[pa.Table]:

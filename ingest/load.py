@@ -177,7 +177,9 @@ def load_batch(
     privacy = privacy or Privacy()
     pulled_at = pulled_at or {}
     table, rejects = lines.lines_table(chunks)
-    res = BatchResult(lines=table.num_rows, rejects=rejects)
+    # Lines of the files, not rows: a document's bodies count the lines they cover.
+    n = table.num_rows + sum(c.lines - len(c.line_nos) for _, c in chunks if c.line_nos is not None)
+    res = BatchResult(lines=n, rejects=rejects)
     repaired = _load_table(con, table, run_id, res, privacy, older_events, pulled_at)
     if repaired:
         # Second and last pass: lines fixed in Python, under their own line numbers.
@@ -199,8 +201,23 @@ def load_batch(
     # Rejected lines are kept whole, under the same rules as events: no text unless kept,
     # hashed ids when salted, nothing of a forgotten person.
     gone = frozenset(forgotten or ())
-    res.rejects = [(f, n, why, privacy.redact(raw, gone)) for f, n, why, raw in res.rejects]
+    res.rejects = [
+        (f, n, why, privacy.redact(raw, gone)) for f, n, why, raw in _per_line(res.rejects)
+    ]
     return res
+
+
+def _per_line(rows: list[Reject]) -> list[Reject]:
+    """One reject per file and line: the bodies of a document's array that start on one line
+    (`[{...}, {...}]`) rejected together, their reasons and texts joined in their order."""
+    if len({(f, n) for f, n, _, _ in rows}) == len(rows):
+        return rows
+    merged: dict[tuple[int, int], Reject] = {}
+    for f, n, why, raw in rows:
+        had = merged.get((f, n))
+        merged[(f, n)] = (f, n, why, raw) if had is None else (
+            f, n, f"{had[2]}; {why}", f"{had[3]} {raw}")  # fmt: skip
+    return list(merged.values())
 
 
 def _repaired_table(rows: list[tuple[int, int, str, str]]) -> pa.Table:

@@ -26,6 +26,7 @@ from . import (
     copies,
     db,
     discovery,
+    documents,
     history,
     lake,
     lines,
@@ -282,7 +283,7 @@ def _read_files(
         files[file_id] = fp
         disk_at = 0  # of a .gz, the compressed bytes read before the chunk
         try:
-            for chunk in sources.read_chunks(p, limit):
+            for chunk in documents.read_chunks(p, limit):
                 if held + len(chunk.data) > limit:
                     flush()  # a .gz chunk, whose size is known only once read
                 batch.append((file_id, chunk))

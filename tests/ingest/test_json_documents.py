@@ -1,0 +1,146 @@
+"""Logs that hold pretty-printed JSON documents, as Meta's samples and public fixtures are saved
+(nyaruka/courier handlers/meta/testdata/fba/*.json, botbuilder's PayloadWith*.json): each
+document's bodies are read as if each were a line, through the real pipeline into a real DuckDB
+file. README "What the ingest reads"."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import tests.factories as f
+from ingest import pipeline
+from tests.conftest import Query
+from tests.factories import T0
+from tests.ingest.insight_setup import page, row
+from tests.ingest.public_fixtures.courier import COURIER
+
+
+def _ingest(path: Path, db_path: Path) -> pipeline.IngestResult:
+    return pipeline.run([str(path)], db_path)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_pretty_printed_fixture_is_one_body(db_path: Path, log_dir: Path, query: Query) -> None:
+    """courier's hello_msg.json as the file holds it, indented with tabs: one message."""
+    body = COURIER["courier/hello_msg"][0]
+    doc = _write(log_dir / "hello_msg.json", json.dumps(body, indent="\t") + "\n")
+    result = _ingest(doc, db_path)
+    assert (result.events_added, result.rejects_added) == (1, 0)
+    assert query("SELECT kind, mid, line_no FROM events") == [("message", "external_id", 1)]
+
+
+def test_an_array_of_bodies_is_read_element_by_element(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """Each body of a pretty-printed array under the line it starts on; an element that is no
+    body is rejected alone, with its reason."""
+    bodies = [f.delivery(f.message(psid="u1", ts=T0, mid="m_1")), 7,
+              f.envelope(f.delivery(f.message(psid="u2", ts=T0 + 1, mid="m_2")))]  # fmt: skip
+    text = json.dumps(bodies, indent=2) + "\n"
+    starts = [n for n, line in enumerate(text.split("\n"), 1) if line in ("  {", "  7,")]
+    result = _ingest(_write(log_dir / "samples.json", text), db_path)
+    assert (result.events_added, result.rejects_added) == (2, 1)
+    assert query("SELECT mid, line_no FROM events ORDER BY mid") == [
+        ("m_1", starts[0]),
+        ("m_2", starts[2]),
+    ]
+    assert query("SELECT line_no, reason, raw FROM rejects") == [
+        (starts[1], "not an object: a JSON number", "7")
+    ]
+
+
+def test_an_array_on_one_line_is_its_bodies_and_one_reject_for_its_bad_ones(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    bodies = [f.delivery(f.message(psid="u1", ts=T0, mid="m_1")), "x", None,
+              f.delivery(f.message(psid="u2", ts=T0, mid="m_2"))]  # fmt: skip
+    result = _ingest(_write(log_dir / "export.json", json.dumps(bodies) + "\n"), db_path)
+    assert (result.events_added, result.rejects_added) == (2, 1)
+    assert query("SELECT line_no, reason, raw FROM rejects") == [
+        (1, "not an object: a JSON string; not an object: a JSON null", '"x" null')
+    ]
+
+
+def test_documents_one_after_another_are_each_read(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """`jq . webhooks.ndjson > pretty.json`: one indented document per body."""
+    bodies = [f.delivery(f.message(psid=f"u{i}", ts=T0 + i, mid=f"m_{i}")) for i in range(3)]
+    text = "".join(json.dumps(b, indent=2) + "\n" for b in bodies)
+    result = _ingest(_write(log_dir / "pretty.json", text), db_path)
+    assert (result.events_added, result.rejects_added) == (3, 0)
+
+
+def test_an_unfinished_document_is_one_reject_then_read_once_complete(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """A document still being written: one reject (not one per line), not read again until the
+    file changes, then read whole and its reject gone."""
+    text = json.dumps([f.delivery(f.message(psid="u1", ts=T0, mid="m_1"))], indent=2) + "\n"
+    cut = text.index('"mid"')
+    doc = _write(log_dir / "growing.json", text[:cut])
+    first = _ingest(doc, db_path)
+    assert (first.events_added, first.rejects_added) == (0, 1)
+    ((line_no, reason),) = query("SELECT line_no, reason FROM rejects")
+    assert line_no == 1
+    assert reason.startswith("unfinished JSON document (read again once the file changes): ")
+    assert _ingest(doc, db_path).files_read == 0  # unchanged: not read again
+    with open(doc, "a", encoding="utf-8") as fh:
+        fh.write(text[cut:])
+    again = _ingest(doc, db_path)
+    assert (again.events_added, again.rejects_added) == (1, 0)
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    assert query("SELECT mid, line_no FROM events") == [("m_1", 2)]
+
+
+def test_an_invalid_document_is_one_reject_naming_where(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    text = json.dumps(f.delivery(f.message(psid="u1", ts=T0)), indent=2)
+    broken = text.replace('"sender"', '"sender" "x"', 1) + "\n"
+    result = _ingest(_write(log_dir / "broken.json", broken), db_path)
+    assert (result.events_added, result.rejects_added) == (0, 1)
+    line = next(n for n, t in enumerate(broken.split("\n"), 1) if '"sender" "x"' in t)
+    col = broken.split("\n")[line - 1].index('"x"') + 1  # 1-based
+    assert query("SELECT line_no, reason FROM rejects") == [
+        (1, f"invalid JSON document: Expecting ':' delimiter at line {line} column {col}")
+    ]
+
+
+def test_a_pretty_printed_insights_page_is_stored(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """The Graph API Explorer's indented answer: its rows, as the compact one gives them."""
+    answer = page(row("2026-11-02", spend="12.34"), row("2026-11-03", spend="5.00"))
+    result = _ingest(_write(log_dir / "insights.json", json.dumps(answer, indent=2)), db_path)
+    assert (result.insights_added, result.rejects_added) == (2, 0)
+
+
+def test_a_log_whose_first_line_is_broken_is_still_read_line_by_line(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """One body per line, the first cut short by a crash: its lines, each judged alone."""
+    good = f.line(f.delivery(f.message(psid="u1", ts=T0, mid="m_1")))
+    other = f.line(f.delivery(f.message(psid="u2", ts=T0, mid="m_2")))
+    log = _write(log_dir / "webhooks.ndjson", f"{good[:40]}\n{good}\n{other}\n")
+    result = _ingest(log, db_path)
+    assert (result.events_added, result.rejects_added) == (2, 1)
+    ((line_no, reason),) = query("SELECT line_no, reason FROM rejects")
+    assert (line_no, reason.startswith("invalid JSON: ")) == (1, True)
+
+
+def test_a_gzipped_document_is_read_as_its_bodies(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    bodies = [f.delivery(f.message(psid=f"u{i}", ts=T0 + i, mid=f"m_{i}")) for i in range(2)]
+    doc = log_dir / "samples.json.gz"
+    doc.write_bytes(gzip.compress(json.dumps(bodies, indent=2).encode()))
+    result = _ingest(doc, db_path)
+    assert (result.events_added, result.rejects_added) == (2, 0)
+    assert query("SELECT mid, line_no FROM events ORDER BY mid") == [("m_0", 2), ("m_1", 26)]
