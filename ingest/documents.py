@@ -2,11 +2,11 @@
 
 Meta's samples and public fixtures are pretty-printed files holding one webhook body (or an
 envelope, or an insights page), or a JSON array of bodies. A file whose first line opens a
-value that spans lines, or whose first line is an array of objects, is read whole: each
-top-level object is a body, and so is each element of a top-level array holding objects,
-under the number of the line it starts on. Anything else (NDJSON, a .gz of it, a pulled input)
-is read line by line by sources.read_chunks. A document that does not parse is one reject
-(not one per line), and is read again only once the file changes.
+value that spans lines, or whose first line is an array of objects, and whose unread part
+parses whole as JSON values, is read so: each top-level object is a body, and so is each
+element of a top-level array holding objects, under the number of the line it starts on.
+Anything else (NDJSON, a .gz of it, a pulled input, a document that does not parse or is
+larger than a batch) is read line by line by sources.read_chunks, each bad line its own reject.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import gzip
 import json
 import zlib
 from collections.abc import Iterator
-from dataclasses import replace
 
 from . import sources
 from .file_marks import identity_of
@@ -24,7 +23,6 @@ from .sources import Chunk, Plan
 
 # Of a file's start: a document's first line is short; a longer one is a line of NDJSON.
 PEEK_BYTES = 16 * 1024
-UNFINISHED_DOCUMENT = "unfinished JSON document (read again once the file changes)"
 _DECODER = json.JSONDecoder()
 
 
@@ -81,52 +79,29 @@ def _read_rest(p: Plan, limit: int) -> bytes | None:
 
 
 def _document_chunks(p: Plan, data: bytes, limit: int) -> Iterator[Chunk]:
-    first_line = p.start_line + 1
-    disk_at = p.size if p.is_gz else 0
-    if len(data) > limit:
-        if _holds_lines(data[:limit].decode("utf-8", "replace"), 0):
-            yield from sources.read_chunks(p, limit)  # one body per line, its first broken
-            return
-        why = (
-            f"a JSON document of more than {limit:,} bytes (the batch size): convert it to "
-            "one body per line, e.g. `jq -c '.[]'`, or raise REFSCOPE_INGEST_BATCH"
-        )
-        yield Chunk(memoryview(b""), first_line, p.start_offset, p.start_line, disk_at,
-                    rejected=((first_line, why, ""),))  # fmt: skip
-        return
+    """The bodies of data, the unread part of p, as one chunk; line by line (each line its own
+    body or reject) when it is larger than a batch or does not parse whole (a broken first
+    line of a log, a document cut short or broken)."""
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8") if len(data) <= limit else None
     except UnicodeDecodeError:
-        yield from sources.read_chunks(p, limit)  # each line's fault named
+        text = None
+    parsed = None if text is None else _bodies(
+        text.removeprefix(BOM) if p.start_offset == 0 else text, p.start_line)  # fmt: skip
+    if parsed is None or text is None:
+        yield from sources.read_chunks(p, limit)
         return
-    if p.start_offset == 0:
-        text = text.removeprefix(BOM)
-    bodies, line_nos, failed = _bodies(text, p.start_line)
-    if failed is None:
-        end, lines_done = len(data), p.start_line + text.count("\n")
-    else:
-        lines_done, start, why = failed
-        end = _line_offset(data, lines_done - p.start_line)
-    rest_is_lines = failed is not None and _holds_lines(text, failed[1])
-    rejected: tuple[tuple[int, str, str], ...] = ()
-    if failed is not None and not rest_is_lines:
-        rejected = ((lines_done + 1, why, text[start:].rstrip(JSON_WHITESPACE)),)
+    bodies, line_nos = parsed
     out = b"".join(b.encode("utf-8") + b"\n" for b in bodies)
-    covered = data if rejected else data[:end]  # the lines read (a rejected document's too)
-    n_lines = covered.count(b"\n") + (not covered.endswith(b"\n") and covered != b"")
-    yield Chunk(memoryview(out), first_line, p.start_offset + end, lines_done, disk_at,
-                line_nos=tuple(line_nos), lines=n_lines, rejected=rejected)  # fmt: skip
-    if rest_is_lines:
-        # A log of one body per line whose first line is broken: its lines, one by one.
-        yield from sources.read_chunks(
-            replace(p, start_offset=p.start_offset + end, start_line=lines_done), limit
-        )
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n") and data != b"")
+    yield Chunk(memoryview(out), p.start_line + 1, p.start_offset + len(data),
+                p.start_line + text.count("\n"), p.size if p.is_gz else 0,
+                line_nos=tuple(line_nos), lines=n_lines)  # fmt: skip
 
 
-def _bodies(text: str, line0: int) -> tuple[list[str], list[int], tuple[int, int, str] | None]:
+def _bodies(text: str, line0: int) -> tuple[list[str], list[int]] | None:
     """The bodies of a text of JSON values, each on one line, with the numbers of the file's
-    lines they start on (line0 lines come before the text); and, if a value does not parse,
-    (the lines before the one it starts on, where it starts in text, why)."""
+    lines they start on (line0 lines come before the text); None if a value does not parse."""
     bodies: list[str] = []
     line_nos: list[int] = []
     pos, line, counted = 0, line0 + 1, 0
@@ -141,8 +116,8 @@ def _bodies(text: str, line0: int) -> tuple[list[str], list[int], tuple[int, int
         start = pos
         try:
             value, pos = _DECODER.raw_decode(text, start)
-        except (ValueError, RecursionError) as exc:
-            return bodies, line_nos, (line_of(start) - 1, start, _why(exc, line0))
+        except (ValueError, RecursionError):
+            return None
         if not (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
             bodies.append(_one_line(text[start:pos]))
             line_nos.append(line_of(start))
@@ -155,37 +130,7 @@ def _bodies(text: str, line0: int) -> tuple[list[str], list[int], tuple[int, int
             line_nos.append(line_of(at))
             at = _skip_space(text, stop)
             at = _skip_space(text, at + 1) if text[at] == "," else at
-    return bodies, line_nos, None
-
-
-def _why(exc: Exception, line0: int) -> str:
-    if isinstance(exc, RecursionError):
-        return "invalid JSON document: nested too deeply (1,000 levels or more)"
-    if not isinstance(exc, json.JSONDecodeError):
-        return f"invalid JSON document: {exc}"
-    rest = exc.doc[exc.pos :]
-    unfinished = not rest.strip(JSON_WHITESPACE) or (
-        exc.msg.startswith("Unterminated string") and '"' not in rest[1:]
-    )
-    where = f"{exc.msg.removesuffix(' at')} at line {line0 + exc.lineno} column {exc.colno}"
-    return f"{UNFINISHED_DOCUMENT}: {where}" if unfinished else f"invalid JSON document: {where}"
-
-
-def _holds_lines(text: str, start: int) -> bool:
-    """Whether, past the line a broken value starts on, a line at the margin is a JSON value
-    alone: a log of one body per line, not a document (whose inner lines are indented, and
-    whose closing line alone is no value), or a broken line alone at the end."""
-    rest = text[start:].rstrip(JSON_WHITESPACE).split("\n")
-    if len(rest) == 1:
-        return True
-    for line in rest[1:]:
-        if line[:1] in ("{", "[", '"') or line[:1].isdigit():
-            try:
-                json.loads(line)
-            except (ValueError, RecursionError):
-                continue
-            return True
-    return False
+    return bodies, line_nos
 
 
 def _skip_space(text: str, pos: int) -> int:
@@ -197,11 +142,3 @@ def _skip_space(text: str, pos: int) -> int:
 def _one_line(body: str) -> str:
     """A value's text on one line: a line end in JSON is whitespace, never inside a string."""
     return body.replace("\r", " ").replace("\n", " ")
-
-
-def _line_offset(data: bytes, lines_before: int) -> int:
-    """The byte offset of the line after lines_before line ends."""
-    at = 0
-    for _ in range(lines_before):
-        at = data.index(b"\n", at) + 1
-    return at

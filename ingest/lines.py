@@ -38,7 +38,6 @@ def lines_table(chunks: list[tuple[int, Chunk]]) -> tuple[pa.Table, list[Reject]
         if chunk.line_nos is not None:  # a document's bodies, each where it starts
             line_nos = np.array(chunk.line_nos, dtype=np.int64)
         rejects.extend((file_id, int(line_nos[i]), why, text) for i, why, text in bad)
-        rejects.extend((file_id, n_, why, text) for n_, why, text in chunk.rejected)
         tables.append(table_of(np.arange(rid, rid + n, dtype=np.int64),
                                 np.full(n, file_id, dtype=np.int32), line_nos, raw))  # fmt: skip
         rid += n

@@ -80,12 +80,10 @@ class Chunk:
     disk_at: int = 0
     # The fingerprint to record at end_offset, of the bytes read (file_marks.Marks), or None.
     mark: str | None = None
-    # A document's bodies (documents.py): the line each starts on, the lines of the file they
-    # cover, and a document rejected whole as (line_no, reason, raw). A chunk of lines numbers
-    # them from first_line, one each.
+    # A document's bodies (documents.py): the line each starts on, and the lines of the file
+    # they cover. A chunk of lines numbers them from first_line, one each.
     line_nos: tuple[int, ...] | None = None
     lines: int = 0
-    rejected: tuple[tuple[int, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
