@@ -3,7 +3,10 @@
 A line is accounted for by events or clicks (at its file and line), by exactly one `rejects` row,
 or, when it repeats events already stored, by those events: such a line is re-ingested alone to
 prove that every event it holds is already in the database (or that it is an ad insights line,
-whose rows name no line).
+whose rows name no line). A file read as JSON documents (README "What the ingest reads": its
+first non-blank line opens a value it does not close or is an array holding an object, and it
+parses whole) is accounted for body by body, each under the line it starts on; the other lines
+a document spans are its own.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import tests.factories as f
@@ -176,10 +179,64 @@ def _check_every_line_is_accounted_for(data: bytes) -> None:
         with_events, rejected = accounted_lines(query, log)
         nonblank = nonblank_line_numbers(data)
         assert len(rejected) == len(set(rejected)), f"a line has two reject rows: {rejected}"
-        assert set(rejected) <= nonblank and with_events <= nonblank
         assert result.lines == data.count(b"\n") + (not data.endswith(b"\n") and data != b"")
-        for line_no in sorted(nonblank - with_events - set(rejected)):
-            _assert_only_repeats_stored_events(query, data.split(b"\n")[line_no - 1], Path(tmp))
+        documents = _documents(data)
+        if documents is None:  # one body per line
+            bodies = {n: [data.split(b"\n")[n - 1]] for n in nonblank}
+        else:
+            bodies, spanned = documents
+            assert nonblank <= spanned, f"lines outside any document: {nonblank - spanned}"
+        assert set(rejected) <= set(bodies) and with_events <= set(bodies)
+        for line_no in sorted(set(bodies) - with_events - set(rejected)):
+            for body in bodies[line_no]:
+                _assert_only_repeats_stored_events(query, body, Path(tmp))
+
+
+def _documents(data: bytes) -> tuple[dict[int, list[bytes]], set[int]] | None:
+    """As README "What the ingest reads" says, the bodies of a file read as JSON documents (by
+    the line each starts on: each top-level value, and each element of an array holding an
+    object) and the lines the documents span; None when it is read line by line."""
+    lines = (x.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r") for x in data.split(b"\n")[:-1])
+    first = next((x for x in lines if x), b"")
+    try:
+        text = data.decode().removeprefix("\ufeff")
+        head = first.decode().removeprefix("\ufeff").strip(" \t\r")
+    except UnicodeDecodeError:
+        return None
+    if not head.startswith(("{", "[")):
+        return None
+    try:
+        if not _holds_object(json.loads(head)):
+            return None  # a whole value on its line: a log of one body per line
+    except ValueError:
+        pass  # a value the line opens and does not close
+    bodies: dict[int, list[bytes]] = {}
+    spanned: set[int] = set()
+    decoder, pos = json.JSONDecoder(), 0
+
+    def line_of(at: int) -> int:
+        return text.count("\n", 0, at) + 1
+
+    while (pos := len(text) - len(text[pos:].lstrip(" \t\r\n"))) < len(text):
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            return None  # does not parse whole: line by line
+        spanned |= set(range(line_of(pos), line_of(end) + 1))
+        array = _holds_object(value)
+        at = pos + 1 if array else pos
+        for _ in value if array else [value]:  # each element's text, where the array holds it
+            at = len(text) - len(text[at:].lstrip(" \t\r\n,"))
+            _, stop = decoder.raw_decode(text, at)
+            one_line = text[at:stop].replace("\r", " ").replace("\n", " ")
+            bodies.setdefault(line_of(at), []).append(one_line.encode())
+            at = stop
+        pos = end
+    return bodies, spanned
+
+
+def _holds_object(value: Any) -> bool:
+    return isinstance(value, list) and any(isinstance(v, dict) for v in value)
 
 
 def _assert_only_repeats_stored_events(query: Query, line: bytes, tmp: Path) -> None:
@@ -212,5 +269,7 @@ def test_deliveries_with_a_wrong_value_anywhere_are_accounted_for(data: bytes) -
 
 @settings(SETTINGS, max_examples=12)
 @given(_lines_of(lambda i: st.binary(max_size=120) | st.text(max_size=40).map(str.encode)))
+@example(b"{\n}\n")  # random lines that make a JSON document: its line 2 is the document's
+@example(b'[\n{"object": 1},\n2]\n')
 def test_random_bytes_are_accounted_for(data: bytes) -> None:
     _check_every_line_is_accounted_for(data)
