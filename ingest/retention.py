@@ -135,7 +135,8 @@ def forget(
                 f"DELETE FROM events WHERE commenter_id = ? AND {kind}{page_clause}", params
             ).fetchone()
             counts[key] = int(row[0]) if row else 0
-        if counts["events"] or counts["comments"] or counts["feed_changes"]:
+        # The comment tables read comments, private replies and echoes: no other feed change.
+        if counts["events"] or counts["comments"]:
             comment_tables.refresh(con)
         counts["rejects"] = _forget_in_rejects(con, psid, stored, privacy)
         already = _remember(con, forgotten_hash(stored), page_id)
