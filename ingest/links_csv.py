@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ def read_csv(
     except UnicodeDecodeError as exc:
         # The codec's byte position means nothing in a spreadsheet: the line, and what to do.
         bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
-        line = raw.count(b"\n", 0, exc.start + bom) + 1
+        line = len(_LINE_END.findall(raw, 0, exc.start + bom)) + 1
         raise ValidationError(
             f"{path}: line {line}: not UTF-8 text (byte 0x{raw[exc.start + bom]:02x}): "
             f"{ENCODING_RULE}"
@@ -117,6 +118,9 @@ def _delimiter(text: str) -> str:
     return next((d for d in DELIMITERS if d in header), ",")
 
 
+# Where a line ends, as the csv reader ends one (the rows' line numbers): CRLF, LF, or a CR
+# alone, as Excel for Mac's "CSV (Macintosh)" (Mac Roman text) ends its lines.
+_LINE_END = re.compile(rb"\r\n|\r|\n")
 QUOTE_RULE = "a quoted value starts and ends with a quote, and a quote inside it is doubled"
 
 

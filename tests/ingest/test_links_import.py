@@ -132,6 +132,22 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line_and_the_rule(
     assert "codec" not in res.output
 
 
+def test_a_mac_csv_with_lines_ended_by_cr_names_the_line_of_its_first_other_byte(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """Excel for Mac's "CSV (Macintosh)" is Mac Roman text whose lines end in a CR alone: the
+    line named is the one the rows are numbered by, not line 1 (no LF before the byte)."""
+    text = f"{HEADER}\racmebakery,window,qr,,,ok\racmebakery,door,qr,Café,Vitrine,ok\r"
+    path = tmp_path / "links.csv"
+    path.write_bytes(text.encode("mac_roman"))
+    res = import_csv(runner, db_path, path)
+    assert res.exit_code == 1
+    assert "links.csv: line 3: not UTF-8 text (byte 0x8e)" in res.output
+    # The same file in UTF-8 is read by those lines: its row errors name the same line.
+    path.write_bytes(text.replace("door", "a door").encode())
+    assert "links.csv:line 3: invalid ref 'a door'" in import_csv(runner, db_path, path).output
+
+
 def test_a_file_with_a_utf8_mark_and_cp1252_text_names_the_byte_and_its_line(
     tmp_path: Path, runner: CliRunner, db_path: Path
 ) -> None:
