@@ -211,10 +211,29 @@ def _image(m: list[list[bool]], style: QrStyle) -> Image.Image:
         # favicon) is the same size in the PNG, the print sheet and the SVG, whose read-back
         # check is made on this image.
         side = int(img.width * LOGO_SHARE)
-        logo = ImageOps.contain(Image.open(io.BytesIO(style.logo)).convert("RGBA"), (side, side))
+        logo = ImageOps.contain(_logo_image(style.logo).convert("RGBA"), (side, side))
         pos = ((img.width - logo.width) // 2, (img.height - logo.height) // 2)
         img.paste(logo, pos, logo)
     return img
+
+
+_ORIENTATION = 0x0112  # the EXIF tag a camera or phone turns its photo by
+
+
+def _turned(logo: bytes) -> bool:
+    """Whether the logo's EXIF says to turn or mirror it to show it (a phone photo); EXIF that
+    cannot be read says nothing (viewers show such an image as stored)."""
+    try:
+        return Image.open(io.BytesIO(logo)).getexif().get(_ORIENTATION, 1) not in (1, None)
+    except Exception:  # PIL raises many types for broken EXIF
+        return False
+
+
+def _logo_image(logo: bytes) -> Image.Image:
+    """The logo as every viewer shows it: turned as its EXIF orientation says (browsers and SVG
+    renderers do so; drawn as stored, a phone photo lay on its side in the PNG and the sheet)."""
+    image = Image.open(io.BytesIO(logo))
+    return ImageOps.exif_transpose(image) if _turned(logo) else image
 
 
 def svg_bytes(url: str, style: QrStyle | None = None) -> bytes:
@@ -233,12 +252,16 @@ def svg_bytes(url: str, style: QrStyle | None = None) -> bytes:
         f'<path d="{path}" fill="{style.foreground}"/>',
     ]
     if style.logo:
-        logo = Image.open(io.BytesIO(style.logo))
+        logo, embedded = _logo_image(style.logo), style.logo
+        if _turned(style.logo):  # upright as drawn in the PNG, whatever the viewer does of EXIF
+            buf = io.BytesIO()
+            logo.save(buf, format="PNG")
+            embedded = buf.getvalue()
         side = int(n * b * LOGO_SHARE)
         scale = side / max(logo.width, logo.height)
         w, h = logo.width * scale, logo.height * scale
-        data = base64.b64encode(style.logo).decode()
-        mime = "image/png" if style.logo[:4] == b"\x89PNG" else "image/jpeg"
+        data = base64.b64encode(embedded).decode()
+        mime = "image/png" if embedded[:4] == b"\x89PNG" else "image/jpeg"
         parts.append(
             f'<image x="{(n * b - w) / 2:.1f}" y="{(n * b - h) / 2:.1f}" width="{w:.1f}" '
             f'height="{h:.1f}" href="data:{mime};base64,{data}"/>'

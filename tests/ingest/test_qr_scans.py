@@ -66,3 +66,23 @@ def test_a_logo_is_drawn_at_one_size_in_the_png_and_the_svg(side: int) -> None:
     assert abs(png_w - share) <= 1 and abs(png_h - share) <= 1
     assert abs(svg_w - png_w) <= 2 and abs(svg_h - png_h) <= 2
     assert decode(png) == URL and decode(svg) == URL
+
+
+def test_a_phone_photo_logo_is_drawn_upright_in_the_png_and_the_svg() -> None:
+    """A JPEG whose EXIF says "turn 90°" (a phone photo: stored landscape, shown portrait) was
+    drawn as stored in the PNG and the print sheet, lying on its side, while an SVG viewer
+    turns it upright (into a box sized for the stored shape): the two codes differed."""
+    stored = Image.new("RGB", (240, 80), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90° clockwise: 80 wide, 240 high
+    buf = io.BytesIO()
+    stored.save(buf, format="JPEG", quality=95, exif=exif)
+    style = qr.QrStyle(logo=buf.getvalue())
+    png = qr.png_bytes(URL, style)
+    width = Image.open(io.BytesIO(png)).width
+    svg = svg_to_png(qr.svg_bytes(URL, style), width)
+    share = int(width * qr.LOGO_SHARE)
+    (png_w, png_h), (svg_w, svg_h) = _logo_box(png), _logo_box(svg)
+    assert abs(png_h - share) <= 2 and abs(png_w - share / 3) <= 2  # upright, as shown
+    assert abs(svg_w - png_w) <= 2 and abs(svg_h - png_h) <= 2
+    assert decode(png) == URL and decode(svg) == URL
