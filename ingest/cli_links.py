@@ -184,6 +184,14 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         f"registered {counted(len(added), 'new link')} "
         f"({len(report.links) - len(added)} already there)"
     )
+    # As `links create` says it: a link registered before keeps its URL (and its codes encode
+    # it), not the one this import gives (--via-redirect or not): its scans count where they did.
+    kept = [s for s, x in zip(stored, report.links, strict=True) if s.url != x.url]
+    if kept:
+        keep = "keeps its" if len(kept) == 1 else "keep their"
+        say(None, "({} registered before {} registered URL, not the one this import gives: {}; "
+            "see `refscope links list`)", counted(len(kept), "link"), keep,
+            ", ".join(x.ref for x in kept), err=True)  # fmt: skip
     if out and codes:
         _write_import_codes(out, stored, style, registry)
     elif out:

@@ -176,6 +176,31 @@ def test_links_qr_and_create_again_keep_the_registered_redirect_url(
     assert "the registered URL is kept, not https://m.me/acmebakery?ref=flyer" in res.output
 
 
+def test_links_import_says_which_links_keep_their_registered_url(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """Imported again with --via-redirect, links registered before kept their m.me URL (and
+    their codes encoded it, so scans went uncounted) without a word; `links create` says so."""
+    csv_file = write_csv(
+        tmp_path / "flyers.csv", ["acmebakery,window,qr,,,", "acmebakery,till,link,,,"]
+    )
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    more = write_csv(tmp_path / "more.csv", ["acmebakery,window,qr,,,", "acmebakery,till,link,,,",
+                                             "acmebakery,door,qr,,,"])  # fmt: skip
+    res = runner.invoke(cli, ["links", "import", str(more), "--via-redirect", "https://go.example",
+                              "--out", str(tmp_path / "codes"), "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "registered 1 new link (2 already there)" in res.stdout
+    assert "(2 links registered before keep their registered URL, not the one this import " \
+        "gives: window, till; see `refscope links list`)" in res.stderr  # fmt: skip
+    assert decode((tmp_path / "codes" / "window.png").read_bytes()) == \
+        "https://m.me/acmebakery?ref=window"  # fmt: skip
+    # Nothing kept, nothing said.
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code == 0 and "registered URL" not in res.output, res.output
+
+
 @pytest.mark.parametrize("command", ["create", "import"])
 def test_a_redirect_address_with_a_password_is_refused_before_anything_is_written(
     command: str, tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
