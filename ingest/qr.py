@@ -217,6 +217,7 @@ def _image(m: list[list[bool]], style: QrStyle) -> Image.Image:
     return img
 
 
+XLINK = "http://www.w3.org/1999/xlink"
 _ORIENTATION = 0x0112  # the EXIF tag a camera or phone turns its photo by
 
 
@@ -262,9 +263,13 @@ def svg_bytes(url: str, style: QrStyle | None = None) -> bytes:
         w, h = logo.width * scale, logo.height * scale
         data = base64.b64encode(embedded).decode()
         mime = "image/png" if embedded[:4] == b"\x89PNG" else "image/jpeg"
+        # xlink:href, as SVG 1.1 has it: readers of SVG 1.1 (image viewers on librsvg, Inkscape
+        # before 1.0, print shops' tools) ignore SVG 2's bare href and drew no logo; browsers
+        # and SVG 2 renderers read xlink:href too.
+        parts[1] = parts[1].replace(" width=", f' xmlns:xlink="{XLINK}" width=', 1)
         parts.append(
             f'<image x="{(n * b - w) / 2:.1f}" y="{(n * b - h) / 2:.1f}" width="{w:.1f}" '
-            f'height="{h:.1f}" href="data:{mime};base64,{data}"/>'
+            f'height="{h:.1f}" xlink:href="data:{mime};base64,{data}"/>'
         )
     parts.append("</svg>")
     return "\n".join(parts).encode()

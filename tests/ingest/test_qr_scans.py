@@ -4,6 +4,7 @@ logo (which forces high error correction)."""
 from __future__ import annotations
 
 import io
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -86,3 +87,16 @@ def test_a_phone_photo_logo_is_drawn_upright_in_the_png_and_the_svg() -> None:
     assert abs(png_h - share) <= 2 and abs(png_w - share / 3) <= 2  # upright, as shown
     assert abs(svg_w - png_w) <= 2 and abs(svg_h - png_h) <= 2
     assert decode(png) == URL and decode(svg) == URL
+
+
+def test_an_svg_logo_is_linked_as_svg_1_1_readers_read_it() -> None:
+    """The logo was linked by SVG 2's bare `href` only, which readers of SVG 1.1 (image viewers
+    on librsvg, Inkscape before 1.0, print shops' tools) do not read: the code came without its
+    logo there. It is linked by `xlink:href`, which SVG 1.1 and SVG 2 readers both read."""
+    svg = qr.svg_bytes(URL, qr.QrStyle(logo=logo_png()))
+    root = ElementTree.fromstring(svg)  # the xlink prefix is declared: well-formed XML
+    (image,) = root.iter("{http://www.w3.org/2000/svg}image")
+    assert image.get("{http://www.w3.org/1999/xlink}href", "").startswith("data:image/png;base64,")
+    assert decode(svg_to_png(svg)) == URL
+    plain = ElementTree.fromstring(qr.svg_bytes(URL))  # no logo: nothing to link
+    assert not list(plain.iter("{http://www.w3.org/2000/svg}image"))
