@@ -230,6 +230,13 @@ def _turned(logo: bytes) -> bool:
         return False
 
 
+def _mime(logo: bytes) -> str | None:
+    """image/png or image/jpeg, by the logo's signature; None for another format."""
+    if logo.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return "image/jpeg" if logo.startswith(b"\xff\xd8\xff") else None
+
+
 def _logo_image(logo: bytes) -> Image.Image:
     """The logo as every viewer shows it: turned as its EXIF orientation says (browsers and SVG
     renderers do so; drawn as stored, a phone photo lay on its side in the PNG and the sheet)."""
@@ -254,15 +261,18 @@ def svg_bytes(url: str, style: QrStyle | None = None) -> bytes:
     ]
     if style.logo:
         logo, embedded = _logo_image(style.logo), style.logo
-        if _turned(style.logo):  # upright as drawn in the PNG, whatever the viewer does of EXIF
+        # Embedded as it is when a PNG or JPEG (every SVG reader shows those) that needs no turn;
+        # else as a PNG of what the PNG code shows: a GIF, WebP, BMP or TIFF logo was labelled
+        # image/jpeg, and a reader without that format (TIFF in browsers) drew no logo.
+        if _turned(style.logo) or _mime(style.logo) is None:
             buf = io.BytesIO()
-            logo.save(buf, format="PNG")
+            logo.convert("RGBA").save(buf, format="PNG")  # a CMYK TIFF too
             embedded = buf.getvalue()
         side = int(n * b * LOGO_SHARE)
         scale = side / max(logo.width, logo.height)
         w, h = logo.width * scale, logo.height * scale
         data = base64.b64encode(embedded).decode()
-        mime = "image/png" if embedded[:4] == b"\x89PNG" else "image/jpeg"
+        mime = _mime(embedded)
         # xlink:href, as SVG 1.1 has it: readers of SVG 1.1 (image viewers on librsvg, Inkscape
         # before 1.0, print shops' tools) ignore SVG 2's bare href and drew no logo; browsers
         # and SVG 2 renderers read xlink:href too.

@@ -3,6 +3,7 @@ logo (which forces high error correction)."""
 
 from __future__ import annotations
 
+import base64
 import io
 from xml.etree import ElementTree
 
@@ -100,3 +101,18 @@ def test_an_svg_logo_is_linked_as_svg_1_1_readers_read_it() -> None:
     assert decode(svg_to_png(svg)) == URL
     plain = ElementTree.fromstring(qr.svg_bytes(URL))  # no logo: nothing to link
     assert not list(plain.iter("{http://www.w3.org/2000/svg}image"))
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "BMP", "TIFF"])
+def test_an_svg_logo_of_another_format_is_embedded_as_a_png(fmt: str) -> None:
+    """`--logo` takes any image PIL reads; the SVG embedded a GIF, WebP, BMP or TIFF logo as it
+    was, labelled image/jpeg, so a reader that trusts the label, or lacks the format (browsers
+    and TIFF), drew the code without its logo."""
+    buf = io.BytesIO()
+    Image.new("CMYK" if fmt == "TIFF" else "RGB", (120, 120), "red").save(buf, format=fmt)
+    svg = qr.svg_bytes(URL, qr.QrStyle(logo=buf.getvalue()))
+    (image,) = ElementTree.fromstring(svg).iter("{http://www.w3.org/2000/svg}image")
+    mime, data = image.get("{http://www.w3.org/1999/xlink}href", "").split(";base64,")
+    assert mime == "data:image/png"
+    assert Image.open(io.BytesIO(base64.b64decode(data))).format == "PNG"
+    assert decode(svg_to_png(svg)) == URL
