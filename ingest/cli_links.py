@@ -161,15 +161,12 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     style = _style(**qr_args)
     if base_url:  # once, not on every row
         links_mod.check_base_url(base_url)
+    if not db_file.exists():  # a refused file makes no database (nothing is written)
+        _refuse_errors(csv_file, links_csv.read_csv(csv_file, base_url))
     con = db.connect(db_file)
     try:
         report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
-        if report.errors:
-            for err in report.errors:
-                say(None, "{}:{}", csv_file, str(err), err=True)
-            raise click.ClickException(
-                f"{counted(len(report.errors), 'invalid row')}; nothing was registered"
-            )
+        _refuse_errors(csv_file, report)
         codes = _import_codes(report.links)
         if out and codes:  # checked before anything is registered; no qr row, no folder
             _prepare_out(out)
@@ -197,6 +194,16 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     elif out:
         say(None, "{} has no qr rows, so nothing was written to {} (a QR code is for a ref "
             "registered with channel qr)", csv_file, out)  # fmt: skip
+
+
+def _refuse_errors(csv_file: Path, report: links_csv.ImportReport) -> None:
+    """Each bad row of the report with its line and rule, then the refusal; nothing when none."""
+    if report.errors:
+        for err in report.errors:
+            say(None, "{}:{}", csv_file, str(err), err=True)
+        raise click.ClickException(
+            f"{counted(len(report.errors), 'invalid row')}; nothing was registered"
+        )
 
 
 def _import_codes(imported: list[links_mod.Link]) -> list[links_mod.Link]:

@@ -358,3 +358,27 @@ def test_blank_header_cells_excel_adds_name_no_column_while_their_cells_are_blan
     assert f"named.csv:line 3: {links_csv.UNNAMED_RULE}" in res.output
     assert "line 2" not in res.output
     assert query("SELECT count(*) FROM tracked_links") == [(1,)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"page,ref,channel\nacmebakery,window,qr\nacmebakery,a door,qr\n",  # a bad row
+        b"page,ref,colour\nacmebakery,window,red\n",  # an unknown column
+        "page,ref,notes\nacmebakery,window,Café\n".encode("cp1252"),  # not UTF-8
+    ],
+    ids=["bad row", "unknown column", "not utf-8"],
+)
+def test_a_refused_file_makes_no_database(tmp_path: Path, runner: CliRunner, body: bytes) -> None:
+    """Nothing is written when a file is refused: `--db` naming no database yet (a first
+    import, or a mistyped path) got a new database file with refscope's tables in it."""
+    csv_file = tmp_path / "links.csv"
+    csv_file.write_bytes(body)
+    new_db = tmp_path / "new.duckdb"
+    res = import_csv(runner, new_db, csv_file)
+    assert res.exit_code == 1, res.output
+    assert not new_db.exists() and not list(tmp_path.glob("new.duckdb*"))
+    # A good file makes it, as before.
+    csv_file.write_bytes(b"page,ref\nacmebakery,window\n")
+    res = import_csv(runner, new_db, csv_file)
+    assert res.exit_code == 0 and new_db.exists(), res.output
