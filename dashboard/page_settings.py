@@ -72,6 +72,7 @@ def save(page_id: str, username: str, name: str) -> Outcome:
         return Outcome(False, f"Not saved: {NOTHING_GIVEN}")
     try:
         links.check_page_id(page_id)  # before a database is opened (or made) for it
+        links.check_page_names(given_username, given_name)  # so are the username and name
         with store.writing() as con, db.transaction(con):
             moved = links.learn_page(con, page_id, given_username, given_name)
     except RefscopeError as exc:

@@ -231,6 +231,22 @@ def relabel(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+def check_page_names(username: str | None, name: str | None) -> str | None:
+    """Refuse a bad username or a blank display name (None: not given); the name without the
+    spaces around it (as every free-text attribute: they mean nothing)."""
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError(
+                "invalid page name (blank): give the name the page shows on Facebook, or "
+                "leave the name out (no --name, or the dashboard's field empty) to keep the "
+                "stored one"
+            )
+    if username is not None:
+        check_username(username)
+    return name
+
+
 def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | None,
                name: str | None) -> list[tuple[str, str]]:  # fmt: skip
     """Map a numeric page id to its username (what m.me links carry) and display name; what is
@@ -240,17 +256,9 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
     periods) lose it, and are returned as (page id, the username as they held it).
     """
     check_page_id(page_id)
-    if name is not None:
-        name = name.strip()  # as every free-text attribute: spaces around it mean nothing
-        if not name:
-            raise ValidationError(
-                "invalid page name (blank): give the name the page shows on Facebook, or "
-                "leave the name out (no --name, or the dashboard's field empty) to keep the "
-                "stored one"
-            )
+    name = check_page_names(username, name)
     moved: list[tuple[str, str]] = []
     if username is not None:
-        check_username(username)
         held = f"WHERE {same_username_sql('username', '?')} AND page_id <> ?"
         moved = sorted(
             con.execute(f"SELECT page_id, username FROM pages {held}", [username, page_id])

@@ -87,6 +87,20 @@ def test_a_bad_value_is_refused_with_its_rule_and_nothing_is_written(
     assert query("SELECT * FROM pages") == []
 
 
+@pytest.mark.parametrize(("username", "name"), [("acme", ""), ("acmebakery", "   ")])
+def test_a_refusal_makes_no_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, username: str, name: str
+) -> None:
+    """A bad username or a blank name was checked only once the database was opened, so the
+    form on a dashboard with no database yet made one, with nothing in it, and said "Not
+    saved"."""
+    new_db = tmp_path / "none-yet" / "new.duckdb"
+    new_db.parent.mkdir()
+    monkeypatch.setenv("REFSCOPE_DB", str(new_db))
+    assert not page_settings.save(PAGE_ID, username, name).saved
+    assert not list(new_db.parent.iterdir())
+
+
 def test_a_username_given_to_another_page_leaves_the_first_and_says_so(query: Query) -> None:
     assert page_settings.save(OTHER_PAGE, "Acme.Bakery", "Old").saved
     outcome = page_settings.save(PAGE_ID, "acmebakery", "")

@@ -80,6 +80,22 @@ def test_pages_set_refuses_a_username_that_is_none(
     assert query("SELECT count(*) FROM pages") == [(0,)]
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [("--username", "abc", "invalid username 'abc' (3 characters)"),
+     ("--name", "  ", "invalid page name (blank)")],
+)  # fmt: skip
+def test_pages_set_refused_makes_no_database(
+    runner: CliRunner, tmp_path: Path, option: str, value: str, said: str
+) -> None:
+    """A refused username or name wrote nothing, but `--db` naming no database yet (a mistyped
+    path) got a new database file with refscope's tables in it."""
+    new_db = tmp_path / "new.duckdb"
+    res = runner.invoke(cli, ["pages", "set", PAGE_ID, option, value, "--db", str(new_db)])
+    assert res.exit_code == 1 and said in res.output, res.output
+    assert not list(tmp_path.glob("new.duckdb*"))
+
+
 def test_pages_set_refuses_to_give_one_page_two_meanings_for_a_ref(
     runner: CliRunner, query: Any, db_path: Path
 ) -> None:
