@@ -161,17 +161,12 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     style = _style(**qr_args)
     if base_url:  # once, not on every row
         links_mod.check_base_url(base_url)
-    if not db_file.exists():  # a refused file makes no database (nothing is written)
-        _refuse_errors(csv_file, links_csv.read_csv(csv_file, base_url))
+    if not db_file.exists():  # a refused import makes no database (nothing is written)
+        _check_import(csv_file, links_csv.read_csv(csv_file, base_url), out, style)
     con = db.connect(db_file)
     try:
         report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
-        _refuse_errors(csv_file, report)
-        codes = _import_codes(report.links)
-        if out and codes:  # checked before anything is registered; no qr row, no folder
-            _prepare_out(out)
-            for link in codes:  # a code that would not scan registers nothing
-                qr.matrix(link.url, style.checked())
+        codes = _check_import(csv_file, report, out, style)
         added = links_mod.register(con, report.links)
         stored = links_mod.registered(con, report.links)
         registry = links_mod.Registry.load(con)
@@ -196,14 +191,23 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
             "registered with channel qr)", csv_file, out)  # fmt: skip
 
 
-def _refuse_errors(csv_file: Path, report: links_csv.ImportReport) -> None:
-    """Each bad row of the report with its line and rule, then the refusal; nothing when none."""
+def _check_import(csv_file: Path, report: links_csv.ImportReport, out: Path | None,
+                  style: qr.QrStyle) -> list[links_mod.Link]:  # fmt: skip
+    """Refuse the import before anything is registered: each bad row of the report with its
+    line and rule, an --out that cannot be written, a code that would not scan. Returns the
+    links whose codes are written (no qr row: no folder is made)."""
     if report.errors:
         for err in report.errors:
             say(None, "{}:{}", csv_file, str(err), err=True)
         raise click.ClickException(
             f"{counted(len(report.errors), 'invalid row')}; nothing was registered"
         )
+    codes = _import_codes(report.links)
+    if out and codes:
+        _prepare_out(out)
+        for link in codes:  # a code that would not scan registers nothing
+            qr.matrix(link.url, style.checked())
+    return codes
 
 
 def _import_codes(imported: list[links_mod.Link]) -> list[links_mod.Link]:

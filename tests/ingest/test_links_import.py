@@ -382,3 +382,14 @@ def test_a_refused_file_makes_no_database(tmp_path: Path, runner: CliRunner, bod
     csv_file.write_bytes(b"page,ref\nacmebakery,window\n")
     res = import_csv(runner, new_db, csv_file)
     assert res.exit_code == 0 and new_db.exists(), res.output
+
+
+def test_an_out_that_cannot_be_written_makes_no_database(tmp_path: Path, runner: CliRunner) -> None:
+    """`--out` under a file is refused before anything is registered, and (a first import)
+    before a database is made: one was left behind, with nothing registered in it."""
+    csv_file = write(tmp_path / "links.csv", "page,ref,channel\nacmebakery,window,qr\n")
+    (tmp_path / "a-file").write_text("")
+    new_db = tmp_path / "new.duckdb"
+    res = import_csv(runner, new_db, csv_file, "--out", str(tmp_path / "a-file" / "codes"))
+    assert res.exit_code == 1 and "--out must be a directory" in res.output, res.output
+    assert not list(tmp_path.glob("new.duckdb*"))
