@@ -276,8 +276,11 @@ def _ads(df: pd.DataFrame, gap: str = "", currency: str = "", pulled: bool = Fal
         notes.append(f"Top {len(top)} of {len(df)} ads by new contacts; the other "
                      f"{len(left)} {spent_rest}.")  # fmt: skip
     note = " ".join(n for n in notes if n)
-    return Section("ads", "Ads", top, columns, figure, note,
-                   "No Click-to-Messenger contacts or ad spend in this range.")  # fmt: skip
+    # Without a row, and insights that miss some of its days, the range's spend is not known
+    # to be none: an empty section says which days the insights cover, as a listed one does.
+    empty = (f"No Click-to-Messenger contacts in this range. {gap}" if gap
+             else "No Click-to-Messenger contacts or ad spend in this range.")  # fmt: skip
+    return Section("ads", "Ads", top, columns, figure, note, empty)
 
 
 def _funnel(comments: pd.DataFrame) -> Section:

@@ -178,3 +178,21 @@ def test_an_ad_of_an_account_not_pulled_for_the_range_has_no_spend_known(small_d
     assert pd.isna(df.loc["6000000000001", "spend"])
     assert pd.isna(df.loc["6000000000001", "cost_per_contact"])
     assert df.loc["6000000000003", "spend"] == 7.5
+
+
+def test_an_ads_section_without_rows_says_which_days_the_insights_cover(small_db):
+    """A range with no ad contact and none of its days pulled has no spend known (the KPI's
+    "—"): its empty Ads section said "No Click-to-Messenger contacts or ad spend in this range"
+    in the HTML and PDF reports and on the XLSX sheet, the coverage note left out of them."""
+    _write(small_db, "DELETE FROM ad_insights WHERE date < '2023-12-01'")
+    day = Filters(dt.date(2023, 11, 15), dt.date(2023, 11, 15))  # a re-entry, no ad contact
+    with opened(small_db) as c:
+        assert pd.isna(queries.kpis(c, day)["spend"].iloc[0])
+        report = reports.gather(reports.connection_fetch(c), day)
+    assert report.section("ads").empty
+    said = ("No Click-to-Messenger contacts in this range. Ad insights are pulled for "
+            "2023-12-01 – 2023-12-01, none of this range: it counts no ad spend.")  # fmt: skip
+    html = reports.render(report, "html").decode()
+    assert said in html and "or ad spend in this range" not in html
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    assert book["Ads"]["A2"].value == said
