@@ -6,6 +6,7 @@ fpdf2's core fonts print Latin-1 only: a campaign named "Łódź" would come out
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,10 @@ FONTS = (
 )  # fmt: skip
 CORE_FONT = "Helvetica"
 MISSING_GLYPH = "\ufffd"  # drawn for a character the font lacks (an emoji, CJK with DejaVu)
+# Control characters but the line break, which fpdf2 draws as one: it leaves out a carriage
+# return, and a tab the TrueType font has no glyph for ("tab\there" printed as "tabhere", with a
+# warning on stderr); a ref may hold either (README).
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
 def font_files() -> tuple[str, str] | None:
@@ -40,12 +45,14 @@ def body_font(pdf: Any, *, bold: bool = True) -> str:
 
 
 def printable(pdf: Any, face: str, text: str) -> str:
-    """text as the font can print it: a character it lacks shows as a replacement mark, where
-    fpdf2 would leave it out (an ad title's emoji would vanish without a trace)."""
+    """text as the font can print it: a character it lacks, or a control character but a line
+    break, shows as a replacement mark, where fpdf2 would leave it out (an ad title's emoji, a
+    ref's tab would vanish without a trace)."""
     if face == CORE_FONT:
         text = text.replace("–", "-").replace("—", "-").replace("·", "-").replace("…", "...")
-        return text.encode("latin-1", "replace").decode("latin-1")
+        return CONTROL.sub("?", text.encode("latin-1", "replace").decode("latin-1"))
     cmap = pdf.fonts[face.lower()].cmap
-    if all(ord(c) in cmap or c in "\n\r\t" for c in text):
+    if all(c == "\n" or (ord(c) in cmap and not CONTROL.match(c)) for c in text):
         return text
-    return "".join(c if ord(c) in cmap or c in "\n\r\t" else MISSING_GLYPH for c in text)
+    return "".join(c if c == "\n" or (ord(c) in cmap and not CONTROL.match(c)) else MISSING_GLYPH
+                   for c in text)  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import random
 import string
 
@@ -70,6 +71,26 @@ def test_pdf_tables_narrow_long_texts_not_numbers_and_mark_missing_glyphs():
     assert text.count("203948571620394") == 3 and text.count("€5,678.90") == 3
     widths = reports.report_pdf._fit([120.0, 25.0, 20.0, 40.0, 90.0])
     assert widths[1:4] == [25.0, 20.0, 40.0] and sum(widths) == pytest.approx(180)
+
+
+@pytest.mark.parametrize("fonts", ["installed", "core"])
+def test_a_tab_or_carriage_return_in_a_pdf_cell_is_marked_not_left_out(fonts, monkeypatch, caplog):
+    """A ref may hold a tab or a carriage return (README): fpdf2 left both out, "tab\\there"
+    printed as "tabhere" (another ref), the tab with a 'missing glyphs' warning on stderr. Each
+    shows the mark of a character the font cannot print, as another control character does; a
+    line break stays one."""
+    if fonts == "core":
+        monkeypatch.setattr(pdf_text, "FONTS", ())
+    pdf = reports.report_pdf._Pdf("t")
+    pdf.add_page()
+    rows = [["tab\there", "a\rb"], ["nl\nx", "bell\x07"]]
+    reports.report_pdf._table(pdf, ["Ref", "Other ref"], rows, [False, False])
+    with caplog.at_level(logging.WARNING, logger="fpdf"):
+        text = pypdf.PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0].extract_text()
+    mark = "?" if pdf.face == pdf_text.CORE_FONT else pdf_text.MISSING_GLYPH
+    assert f"tab{mark}here" in text and f"a{mark}b" in text and f"bell{mark}" in text, text
+    assert "nl\nx" in text
+    assert "missing the following glyphs" not in caplog.text
 
 
 def test_pdf_without_truetype_fonts_falls_back_to_latin_1(report_db, monkeypatch):
