@@ -261,6 +261,32 @@ def read_logs(paths: list[Path], qr_refs: set) -> tuple[list[dict], dict]:
     return list(events.values()), rejects
 
 
+def _touch_order(ev: dict) -> tuple:
+    """A touch's place among its contact's: by instant; at one instant the page's private reply,
+    then the user's own referral, then a message (which may repeat that referral)."""
+    via = ev["touch"]["via"]
+    return ev["ts"], 0 if via == "private_reply" else 2 if via == "message" else 1
+
+
+def repeats(ev: dict, evs: list[dict]) -> bool:
+    """README "Attribution", one click reported twice: a message whose referral carries the
+    ad id and the ref of the contact's touch just before it (one absent from both is the same),
+    within that touch's 24 hours, and the first message since that touch."""
+    touch = ev["touch"]
+    if touch is None or touch["via"] != "message" or (touch["ad_id"], touch["ref"]) == (None,) * 2:
+        return False
+    earlier = [e for e in evs if e["touch"] and _touch_order(e) < _touch_order(ev)]
+    if not earlier:
+        return False
+    prev = max(earlier, key=_touch_order)
+    messages_between = any(e["kind"] == "message" and prev["ts"] <= e["ts"] < ev["ts"] for e in evs)
+    return (
+        prev["ts"] >= ev["ts"] - DAY
+        and (prev["touch"].get("ad_id"), prev["touch"].get("ref")) == (touch["ad_id"], touch["ref"])
+        and not messages_between
+    )
+
+
 def attribute(events: list[dict]) -> dict[tuple[str, str], dict]:
     """README "Attribution": one row per (page, psid) that acted on its own."""
     by_person: dict[tuple[str, str], list[dict]] = {}
@@ -288,12 +314,14 @@ def attribute(events: list[dict]) -> dict[tuple[str, str], dict]:
                 if e["touch"]
                 and (e["ts"] <= opened or (e["kind"] == "message" and e["ts"] == start and in_time))
             ),
-            # the earliest; at one instant the user's own referral before a private reply
-            key=lambda e: (e["ts"], e["touch"]["via"] == "private_reply"),
+            # the earliest; at one instant the user's own referral before a private reply, and
+            # a referral before the message that may repeat it
+            key=lambda e: (e["ts"], e["touch"]["via"] == "private_reply", e["kind"] == "message"),
         )
         first = touches[0] if touches else None
         messages = sorted(e["ts"] for e in own if e["kind"] == "message")
         user_touches = [e for e in evs if e["touch"] and e["touch"]["via"] != "private_reply"]
+        reentries = [e for e in user_touches if e is not first and not repeats(e, evs)]
         acquired = {"channel": "organic"}
         if first is not None:
             acquired = {**first["touch"], "first_touch_at": first["ts"]}
@@ -313,7 +341,7 @@ def attribute(events: list[dict]) -> dict[tuple[str, str], dict]:
             "last_message_at": messages[-1] if messages else None,
             "message_count": len(messages),
             "postback_count": sum(e["kind"] == "postback" for e in own),
-            "reentry_count": len(user_touches) - (first is not None and first in user_touches),
+            "reentry_count": len(reentries),
             "last_seen_at": own[-1]["ts"],
             "page_message_count": len(echoes),
             "last_read_at": read_at,

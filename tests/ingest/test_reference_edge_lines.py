@@ -11,13 +11,14 @@ import pytest
 from tests.ingest.edge_cases import PAGE
 from tests.ingest.edge_cases.audits import audit_lines
 from tests.ingest.edge_cases.chat_tags import tag_lines
+from tests.ingest.edge_cases.repeats import repeat_lines
 from tests.ingest.edge_cases.rules import rule_lines
 from tests.ingest.edge_cases.shapes import shape_lines
 from tests.ingest.reference_check import check
 
 
 def edge_lines() -> list[object]:
-    return rule_lines() + audit_lines() + shape_lines() + tag_lines()
+    return rule_lines() + audit_lines() + shape_lines() + tag_lines() + repeat_lines()
 
 
 @pytest.mark.parametrize("parts", [1, 2])
