@@ -108,12 +108,12 @@ GROUP BY page_id, psid
 """
 
 
-def _order_of(t: str) -> str:
-    """A touch's place among its contact's touches: by instant, then the page's private reply,
-    the user's referral, the message repeating it; the key settles the rest."""
+def order_of(t: str, via: str = "via") -> str:
+    """A touch's place among its contact's (via: t's kind column): by instant, then the page's
+    private reply, the user's referral, the message repeating it; the key settles the rest."""
     return (
-        f"struct_pack({t}.ts, own := {t}.via NOT IN ('private_reply', 'message_echo'), "
-        f"msg := {t}.via = 'message', k := {t}.event_key)"
+        f"struct_pack({t}.ts, own := {t}.{via} NOT IN ('private_reply', 'message_echo'), "
+        f"msg := {t}.{via} = 'message', k := {t}.event_key)"
     )
 
 
@@ -139,8 +139,9 @@ WITH twins AS (
     WHERE e.channel IS NOT NULL AND e.psid IS NOT NULL AND {{scope}}
       AND e.event_key NOT IN (SELECT event_key FROM twins)
 ), placed AS (
-    -- A contact that prune trimmed keeps the first touch it had: it may be gone.
-    SELECT c.*, b.opened_at, b.first_seen_at, mb.message_before,
+    -- Prune may have removed the first touch (kept in h) and one a message repeats (history.py)
+    SELECT c.*, b.opened_at, b.first_seen_at, h.last_touch AS removed_touch,
+           greatest(mb.message_before, h.last_message_at) AS message_before,
         CASE WHEN h.page_id IS NULL OR NOT h.acquired
              THEN c.ts <= b.opened_at
                   -- or the first message's own touch after a postback (_MESSAGE_FIRST)
@@ -165,16 +166,16 @@ WITH twins AS (
     -- a top-level one) before the message repeating it: one click reported twice in one second
     -- (Meta dates some items in seconds) is one entry, whichever way the items' keys order.
     SELECT m.event_key,
-           max(struct_pack(o := {_order_of("t")}, ts := t.ts, channel := t.channel,
-                           ad_id := t.ad_id, ref := t.ref)) AS prev
+           arg_max(struct_pack(ts := t.ts, channel := t.channel, ad_id := t.ad_id,
+                               ref := t.ref), {order_of("t")}) AS prev
     FROM placed m JOIN placed t ON t.page_id = m.page_id AND t.psid = m.psid
     WHERE m.via = 'message' AND (m.ad_id IS NOT NULL OR m.ref IS NOT NULL) AND NOT m.tag_only
       AND NOT t.tag_only AND t.ts >= m.ts - INTERVAL 24 HOUR
-      AND {_order_of("t")} < {_order_of("m")}
+      AND {order_of("t")} < {order_of("m")}
     GROUP BY m.event_key
 ), ranked AS (
     SELECT p.*, p.may_be_first AND p.event_key IN (SELECT event_key FROM firsts) AS first,
-           v.prev
+           coalesce(v.prev, p.removed_touch) AS prev
     FROM placed p LEFT JOIN prevs v USING (event_key)
 ), judged AS (
     -- A message carrying the ad id or ref of the contact's touch just before it, within the

@@ -3,8 +3,9 @@
 A contact with activity on both sides of the prune date keeps its row, but its early events go:
 its first touch and its first messages among them. Before they go, their tallies (counts,
 first and last instants) and the contact's acquisition as it stood are written to
-`contact_history`; attribution adds them back whenever it rebuilds the contact, so a message
-after the prune does not turn an old contact into a new one from another channel. Of one whose
+`contact_history`, with the last touch removed; attribution adds them back whenever it
+rebuilds the contact, so a message after the prune does not turn an old contact into a new one
+from another channel, nor a message repeating that touch into a re-entry. Of one whose
 conversation had not opened yet, prune keeps the touch events that may still acquire it. Each
 prune is recorded in `prunes`: later ingests drop events and clicks dated before the latest
 prune date, so a log read again (renamed, replaced) does not bring pruned history back.
@@ -16,7 +17,14 @@ import datetime as dt
 
 import duckdb
 
-from .attribute import MERGED_TALLIES, SCOPE, TOUCH_COLUMNS, base_sql, second_message_apart
+from .attribute import (
+    MERGED_TALLIES,
+    SCOPE,
+    TOUCH_COLUMNS,
+    base_sql,
+    order_of,
+    second_message_apart,
+)
 from .errors import ValidationError
 
 # Contacts with events before the date and after it: prune keeps them, and their history.
@@ -57,7 +65,16 @@ WITH r AS (
             AS reentry_count,
         EXISTS (SELECT 1 FROM events m
                 WHERE m.page_id = b.page_id AND m.psid = b.psid AND m.ts < $before
-                  AND m.kind IN ('message', 'postback')) AS opened_by_message
+                  AND m.kind IN ('message', 'postback')) AS opened_by_message,
+        -- The last removed touch, in attribution's order: a message after the date may repeat
+        -- it (one click reported twice), which a rebuild without it would call a re-entry.
+        (SELECT arg_max(struct_pack(ts := t.ts, channel := t.channel, ad_id := t.ad_id,
+                                    ref := t.ref), {order_of("t", "kind")})
+         FROM events t
+         WHERE t.page_id = b.page_id AND t.psid = b.psid AND t.ts < $before
+           AND t.channel IS NOT NULL AND t.event_key NOT IN (SELECT event_key FROM rs_kept)
+           AND NOT (t.kind = 'message' AND t.detail IS NOT DISTINCT FROM 'chat_plugin_tag'))
+            AS last_touch
     FROM rs_removed b
 )
 SELECT r.page_id, r.psid, {MERGED_TALLIES.format(a="h", b="r")},
@@ -72,6 +89,7 @@ SELECT r.page_id, r.psid, {MERGED_TALLIES.format(a="h", b="r")},
         lambda x: x > greatest(h.last_read_at, r.last_read_at)
                   OR greatest(h.last_read_at, r.last_read_at) IS NULL) AS unread_echo_times,
     coalesce(h.acquired, false) OR r.opened_by_message AS acquired,
+    coalesce(r.last_touch, h.last_touch) AS last_touch,
     {
     ", ".join(
         f"CASE WHEN coalesce(h.acquired, false) OR r.opened_by_message THEN c.{col} END AS {col}"

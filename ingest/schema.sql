@@ -260,8 +260,14 @@ CREATE TABLE IF NOT EXISTS contact_history (
     page_message_count BIGINT NOT NULL,
     last_read_at       TIMESTAMP,
     page_messages_read BIGINT NOT NULL,
-    unread_echo_times  TIMESTAMP[]         -- removed echoes no removed read reached
+    unread_echo_times  TIMESTAMP[],        -- removed echoes no removed read reached
+    -- The latest removed touch (a message the chat plugin only tagged aside), which the first
+    -- message after it may repeat (one click reported twice, attribute.py).
+    last_touch         STRUCT(ts TIMESTAMP, channel VARCHAR, ad_id VARCHAR, ref VARCHAR)
 );
+-- Databases made before the column existed get it (last, as in a new one).
+ALTER TABLE contact_history ADD COLUMN IF NOT EXISTS
+    last_touch STRUCT(ts TIMESTAMP, channel VARCHAR, ad_id VARCHAR, ref VARCHAR);
 
 -- How far each input has been read; lets a run read only new bytes.
 CREATE TABLE IF NOT EXISTS ingest_files (
