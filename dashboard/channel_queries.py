@@ -31,10 +31,13 @@ _UNNAMED = username_unknown_sql("s.page_id")
 def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per ref of m.me links and QR codes. Columns: page_id, ref, channel, new_contacts,
     reentries, engaged, engaged_rate, ci_low, ci_high (95% Wilson interval), too_few,
-    return_7d_rate, first_seen, last_seen, registered, campaign, placement, clicks, scans
+    return_7d_rate, first_seen, last_seen (of its touches in the range; without one, of those
+    that acquired its contacts of the range), registered, campaign, placement, clicks, scans
     (clicks through QR codes, from the receiver's /r/<ref> log; a bot's are left out),
-    contacts_per_click. A registered link clicked in the range that brought no touch there is a
-    row too, with no contacts."""
+    contacts_per_click. A ref that acquired contacts of the range is a row also when its touch
+    came after the range's end (their first action, a reaction or an optin, was in it). A
+    registered link clicked in the range that brought no touch there is a row too, with no
+    contacts."""
     return _df(
         con,
         f"""WITH acquired AS (
@@ -44,7 +47,8 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                        count(*) FILTER (WHERE {_ELAPSED.format(days=7)}) AS past_7d,
                        count(*) FILTER (
                            WHERE {_ELAPSED.format(days=7)} AND {_CAME_BACK.format(days=7)}
-                       ) AS returned_7d
+                       ) AS returned_7d,
+                       min(c.first_touch_at) AS first_touch, max(c.first_touch_at) AS last_touch
                 FROM {_CONTACTS_TO_DATE} c
                 WHERE {_IN_RANGE} AND c.channel IN ('m_me_link', 'qr_code') AND c.ref IS NOT NULL
                 GROUP BY ALL
@@ -56,6 +60,16 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 WHERE t.channel IN ('m_me_link', 'qr_code') AND t.ref IS NOT NULL
                   AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="t")}
                 GROUP BY ALL
+            ), keyed AS (
+                -- The refs touched in the range and those that acquired its contacts: a contact
+                -- first seen in the range (a reaction, an optin) whose link touch came after
+                -- its end is the ref's new contact, as Overview and Contacts count it.
+                SELECT page_id, ref, coalesce(a.channel, s.channel) AS channel,
+                       coalesce(s.reentries, 0) AS reentries,
+                       -- Seen in the range; else (no touch in it) at the touches behind it.
+                       coalesce(s.first_seen, a.first_touch) AS first_seen,
+                       coalesce(s.last_seen, a.last_touch) AS last_seen
+                FROM seen s FULL JOIN acquired a USING (page_id, ref)
             ), links AS (
                 -- A link made for a username finds its page id through `pages`; unmapped, by
                 -- its ref alone when no other page registered that ref (as attribution does).
@@ -78,7 +92,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 SELECT s.page_id, s.ref, any_value(l.campaign) AS campaign,
                        any_value(l.placement) AS placement, sum(k.clicks) AS clicks,
                        sum(k.scans) AS scans
-                FROM seen s
+                FROM keyed s
                 JOIN links l ON l.ref = s.ref
                      AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo AND {_UNNAMED}))
                 LEFT JOIN clk k ON k.ref = l.ref AND k.page = l.page
@@ -93,11 +107,11 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                        sum(k.clicks) AS clicks, sum(k.scans) AS scans
                 FROM links l JOIN clk k ON k.ref = l.ref AND k.page = l.page
                 WHERE {_PAGES.format(t="l")} AND NOT EXISTS (
-                    SELECT 1 FROM seen s WHERE s.ref = l.ref
+                    SELECT 1 FROM keyed s WHERE s.ref = l.ref
                       AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo AND {_UNNAMED})))
                 GROUP BY coalesce(l.page_id, chr(31) || {username_key_sql("l.page")}), l.ref
             )
-            SELECT s.page_id, s.ref, coalesce(a.channel, s.channel) AS channel,
+            SELECT s.page_id, s.ref, s.channel,
                    coalesce(a.new_contacts, 0) AS new_contacts, s.reentries,
                    coalesce(a.engaged, 0) AS engaged,
                    a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
@@ -109,10 +123,10 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    l.campaign, l.placement, CAST(coalesce(l.clicks, 0) AS BIGINT) AS clicks,
                    CAST(coalesce(l.scans, 0) AS BIGINT) AS scans,
                    a.new_contacts / nullif(l.clicks, 0) AS contacts_per_click
-            FROM seen s
+            FROM keyed s
             LEFT JOIN acquired a USING (page_id, ref)
             LEFT JOIN linked l USING (page_id, ref)
-            WHERE len($channels) = 0 OR list_contains($channels, coalesce(a.channel, s.channel))
+            WHERE len($channels) = 0 OR list_contains($channels, s.channel)
             UNION ALL
             SELECT page_id, ref, channel, 0, 0, 0, NULL, NULL, NULL, true, NULL, NULL, NULL,
                    true, campaign, placement, CAST(clicks AS BIGINT), CAST(scans AS BIGINT), 0.0
