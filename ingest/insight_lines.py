@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from . import db, insight_rows
+from . import db, insight_parts, insight_rows
 
 # Lines holding one of these keys are looked at here (an empty page has no row, and so no
 # date_start); rs_rare (stage.py) copies them out of the batch.
@@ -114,6 +114,12 @@ def _other_currency(obj: dict[str, object], rows: list[object], held: str, of: s
     return None
 
 
+def _part_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """(day, ad id, breakdown values) of a row problem() found none wrong with."""
+    day = dt.date.fromisoformat(str(row["date_start"]))
+    return (day, str(row["ad_id"]), *insight_parts.breakdown(row))
+
+
 def _absent(v: object) -> bool:
     """Whether a row's date_start or ad_id is not there: none, empty, or the number 0."""
     return v is None or v == "" or (type(v) is int and v == 0)
@@ -142,7 +148,11 @@ def load(
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     handled: Handled = set()
     rejected: Rejected = []
-    rows: list[list[Any]] = []
+    # Each part of a day and ad (a row broken down by platform, age...: insight_parts) as read:
+    # a part met again (a later answer of the day) takes the place of the one before it.
+    # (instant, the part as one row, how many rows of the line it holds)
+    parts: dict[tuple[Any, ...], tuple[dt.datetime, dict[str, Any], int]] = {}
+    found_rows = 0
     # Spend is added up across accounts: one currency (the stored spend's, else the first said).
     currency, of = insight_rows.held_currency(con)
     for file_id, line_no, raw in con.execute(_LINES).fetchall():
@@ -159,21 +169,47 @@ def load(
             rejected.append((file_id, line_no, why, raw.rstrip("\r\n")))
             continue
         at = pulled_at.get(file_id, now)
-        new = [insight_rows.insight_row(r, at) for r in found if isinstance(r, dict)]
-        rows.extend(new)
-        said = next((r for r in new if r[insight_rows.CURRENCY] is not None), None)
+        line: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for r in found:
+            if isinstance(r, dict):
+                line.setdefault(_part_key(r), []).append(r)
+        found_rows += len(found)
+        for key, same in line.items():
+            # One answer holds a day and ad once but for its breakdowns: rows of the same day,
+            # ad and breakdown values in one line that differ in a label are parts of a
+            # breakdown not known here, added up; rows alike but for their figures, repeats.
+            labelled = {insight_parts.labels(r): r for r in same}
+            held = parts.get(key)
+            if held is None or held[0] <= at:
+                parts.pop(key, None)  # read again: in the order of the last reading
+                parts[key] = (at, insight_parts.whole(list(labelled.values())), len(labelled))
+        said = next((r["account_currency"] for r in found if isinstance(r, dict)
+                     and r.get("account_currency") not in (None, "")), None)  # fmt: skip
         if not currency and said is not None:
-            currency, of = said[insight_rows.CURRENCY], said[insight_rows.ACCOUNT] or "?"
-    # A day and ad twice: the newer file's wins (as across runs), else the last line read.
+            currency = str(said)
+            of = next(str(r.get("account_id") or "?").removeprefix("act_") for r in found
+                      if isinstance(r, dict) and r.get("account_currency") == said)  # fmt: skip
+    # A day and ad's parts from its newest file (as across runs), added up; an older file's
+    # parts of it are not stored. Only parts broken down alike add up: a row of the whole day
+    # and ad beside parts of it, or parts by platform beside parts by age, each tell the whole
+    # (two exports in one file): those broken down as the last read tell it.
+    Part = tuple[tuple[str, ...], dt.datetime, dict[str, Any], int]  # breakdowns, as in parts
+    days: dict[tuple[Any, Any], list[Part]] = {}
+    for key, (at, r, n) in parts.items():
+        days.setdefault(key[:2], []).append((tuple(k for k, _ in key[2:]), at, r, n))
     last: dict[tuple[Any, Any], list[Any]] = {}
-    for r in rows:
-        held = last.get((r[0], r[1]))
-        if held is None or held[insight_rows.PULLED_AT] <= r[insight_rows.PULLED_AT]:
-            last[(r[0], r[1])] = r
+    summed = 0  # rows read that a row to store adds up, beside the one it counts as
+    for key, held_parts in days.items():
+        newest = max(p[1] for p in held_parts)
+        alike = [p for p in held_parts if p[1] == newest][-1][0]
+        kept = [(r, n) for by, at, r, n in held_parts if at == newest and by == alike]
+        summed += sum(n for _, n in kept) - 1  # the rows read that this row adds up
+        last[key] = insight_rows.insight_row(insight_parts.whole([r for r, _ in kept]), newest)
     if not last:
         return 0, 0, handled, rejected
     with db.registered(con, "rs_insights", insight_rows.insights_table(list(last.values()))):
         con.execute(_REPLACED)
         row = con.execute(_STORE).fetchone()
     stored = int(row[0]) if row else 0
-    return stored, len(rows) - stored, handled, rejected
+    # Parts added up into a row are in it: the others were not stored.
+    return stored, found_rows - summed - stored, handled, rejected
