@@ -38,11 +38,11 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
                          f"{str(r['date_stop'])[:40]}; asked without time_increment=1?): "
                          "nothing is stored")  # fmt: skip
     actions = r.get("actions") or []
-    started = next(
-        (a.get("value") for a in actions if isinstance(a, dict)
-         and a.get("action_type") == CONVERSATIONS_STARTED),
-        None,
-    )  # fmt: skip
+    # Once per destination when asked with action_breakdowns (action_destination...): their sum.
+    counts = [n for a in actions if isinstance(a, dict)
+              and a.get("action_type") == CONVERSATIONS_STARTED
+              and (n := _num(a.get("value"), int)) is not None]  # fmt: skip
+    started = sum(counts) if counts else None
     return [
         day,
         str(r["ad_id"]),
@@ -55,7 +55,7 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
         _num(r.get("spend"), float),
         _num(r.get("impressions"), int),
         _num(r.get("clicks"), int),
-        _num(started, int),
+        started,
         json.dumps(actions),
         json.dumps(r.get("cost_per_action_type") or []),
         pulled_at,

@@ -113,3 +113,19 @@ def test_the_summary_counts_the_parts_a_later_answer_replaced_as_not_stored(
     assert query("SELECT spend FROM ad_insights") == [(7.0,)]
     # The first answer's two rows are in no stored row: not stored, not counted in the 7.00.
     assert (res.insights_added, res.insights_not_newer) == (1, 2)
+
+
+def test_conversations_started_add_up_over_an_actions_breakdown(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """Asked with action_breakdowns (action_destination, action_target_id: as export tools
+    ask), `actions` holds an action type once per destination: each is part of the count."""
+    by_destination = [
+        {"action_type": STARTED, "action_destination": "Messenger", "value": "4"},
+        {"action_type": "link_click", "action_destination": "Messenger", "value": "9"},
+        {"action_type": STARTED, "action_destination": "Instagram", "value": "3"},
+    ]
+    ingest_lines([row(actions=by_destination), row("2026-11-03", actions=by_destination[1:2])])
+    assert query("SELECT date, conversations_started FROM ad_insights ORDER BY date") == [
+        (dt.date(2026, 11, 2), 7), (dt.date(2026, 11, 3), None)
+    ]  # fmt: skip
