@@ -40,7 +40,7 @@ def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> LakeErr
     database is rewritten: the removed rows' bytes must not stay in it because of the lake."""
     if lake_dir is None:
         return None
-    if not (lake_dir / lake.MANIFEST).exists():
+    if not _holds_lake(lake_dir):
         say(None, "(no lake at {} yet: nothing to bring in line)", lake_dir, err=True)
         return None
     try:
@@ -48,6 +48,16 @@ def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> LakeErr
     except LakeError as exc:
         return exc
     return None
+
+
+def _holds_lake(lake_dir: Path) -> bool:
+    """Whether lake_dir holds what a sync writes: its manifest, a table's folder or file, or a
+    staging folder. A first sync that stopped before its manifest (a full volume, a kill) left
+    partitions there that other engines read, the person's rows among them."""
+    names = {lake.MANIFEST, *lake.PARTITIONED, *(f"{t}.parquet" for t in lake.WHOLE)}
+    return lake_dir.is_dir() and any(
+        p.name in names or p.name.startswith(".staging-") for p in lake_dir.iterdir()
+    )
 
 
 def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: str) -> None:
