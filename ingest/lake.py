@@ -85,12 +85,14 @@ class SyncResult:
 
 def is_stale(lake: Path, db_file: Path) -> bool:
     """Whether the database changed (a prune, a forget, a link) since the lake was synced, or is
-    another file (moved into its place), or a partition folder the manifest names is gone
-    (deleted by hand: a stat each, no listing)."""
+    another file (moved into its place), or a partition folder the manifest names or a small
+    table's file is gone (deleted by hand: a stat each, no listing)."""
     synced = _read_manifest(lake / MANIFEST)
     if synced.get("_format") != FORMAT:
         return True
     if any(not (lake / t / p).is_dir() for t in PARTITIONED for p in synced.get(t, {})):
+        return True
+    if any(not (lake / f"{t}.parquet").is_file() for t in WHOLE):
         return True
     return bool(synced.get("_database") != _identity(db_file))
 

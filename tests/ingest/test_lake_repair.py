@@ -97,3 +97,23 @@ def test_a_lake_in_a_folder_named_with_glob_characters_is_read_as_named(
             assert got == (query.scalar(f"SELECT count(*) FROM {table}"),), table
     finally:
         con.close()
+
+
+def test_an_ingest_with_nothing_new_mends_a_small_tables_file_deleted_by_hand(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Only partition folders were checked: with contact_days.parquet gone, the dashboard on the
+    lake read the table as empty (no retention) until something changed in the database."""
+    log, lake_dir = _lake_of_three_days(db_path, tmp_path)
+    (lake_dir / "contact_days.parquet").unlink()
+    assert lake.is_stale(lake_dir, db_path)
+    again = pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    assert again.files_read == 0 and again.lake is not None
+    assert (lake_dir / "contact_days.parquet").is_file()
+    reader = db.connect_memory()
+    try:
+        lake.attach_views(reader, lake_dir)
+        assert reader.execute("SELECT count(*) FROM contact_days").fetchone() == (3,)
+    finally:
+        reader.close()
+    assert not lake.is_stale(lake_dir, db_path)
