@@ -305,6 +305,8 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
     con = db.connect(db_file, read_only=True)
     try:
         registry = links_mod.Registry.load(con)
+    except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
+        raise db.not_refscope(db_file, exc) from None
     finally:
         con.close()
     found = registry.find(ref, page)

@@ -318,3 +318,17 @@ def test_nan_for_a_number_option_is_refused_naming_the_option(
         line = _one_error_line(runner.invoke(cli, [*args, option, nan]), code=2)
         assert line == f"Error: Invalid value for '{option}': '{nan}' is not a number", line
     assert not where["db"].exists() and not where["out"].exists()
+
+
+def test_links_qr_refuses_another_programs_duckdb_file_in_one_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`links qr` on another program's DuckDB file ended in DuckDB's Catalog Error traceback
+    (no table pages), where `links list` refuses the file."""
+    other = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE sales (x INTEGER)")
+    args = ["links", "qr", "spring", "--out", str(tmp_path / "codes"), "--db", str(other)]
+    line = _one_error_line(runner.invoke(cli, args))
+    assert line.startswith(f"Error: {other} is not a refscope database (no "), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]  # nothing written
