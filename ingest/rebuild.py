@@ -361,6 +361,8 @@ def _write(
         new = db.connect(work)
     except BaseException:
         old.close()
+        for f in (work, db.wal(work)):  # check_out found none: made by this connect (a full disk)
+            f.unlink(missing_ok=True)
         raise
     try:
         try:

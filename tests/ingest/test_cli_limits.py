@@ -127,3 +127,22 @@ def test_attribution_out_of_memory_names_the_setting_and_the_run_resumes(tmp_pat
     assert "run 1 stays open" in errors[0]
     result = pipeline.run([str(log)], db_file)
     assert (result.run_id, result.resumed, result.new_contacts) == (1, True, 1_600_000)
+
+
+def test_a_rebuild_whose_new_file_the_disk_refuses_leaves_no_partial_file(tmp_path: Path) -> None:
+    """A new file the disk could not hold a byte of left its empty `NEW.partial` behind, which
+    the next rebuild refused as left by one that did not finish; a rebuild that fails removes
+    its new file (README)."""
+    db_file = tmp_path / "db.duckdb"
+    log = f.write_ndjson(tmp_path / "a.ndjson", [f.delivery(f.message("hi", ts=T0))])
+    pipeline.run([str(log)], db_file)
+    out = tmp_path / "new" / "rebuilt.duckdb"
+    proc = _on_a_small_disk(1, tmp_path, "rebuild", "--out", str(out), "--db", str(db_file))
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and "File too large" in errors[0], errors
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ndjson", "db.duckdb"]
+    proc = _run_refscope("rebuild", "--out", str(out), "--db", str(db_file), cwd=tmp_path,
+                         timeout=120)  # fmt: skip
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert Query(out).scalar("SELECT count(*) FROM events") == 1
