@@ -110,10 +110,24 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
     data = reports.render(result, fmt)
     out = out or Path(reports.report_file_name(filters, fmt))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    _write(out, data)
     say(None, "wrote {} ({}, {} – {}, {:,} bytes)", out, fmt, str(first), str(last), len(data))
     if not result.has_data:
         click.echo(result.no_data_message, err=True)
+
+
+def _write(out: Path, data: bytes) -> None:
+    """The report into out; one the disk took only part of (full, a file size limit) is
+    removed, not left as a report cut short, and the error names it."""
+    with open(out, "wb") as fh:  # one it may not create: the group's one line names it
+        try:
+            fh.write(data)
+            fh.flush()
+        except OSError as exc:
+            out.unlink(missing_ok=True)
+            raise click.ClickException(
+                f"{out}: cannot write the report: {exc.strerror or exc}; nothing written"
+            ) from exc
 
 
 def _check_refscope(con: duckdb.DuckDBPyConnection, path: Path) -> None:

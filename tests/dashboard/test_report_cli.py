@@ -234,3 +234,23 @@ def test_a_duckdb_file_of_another_program_is_refused_in_one_line(runner, tmp_pat
     assert isinstance(result.exception, SystemExit)  # a click error, not a traceback
     assert f"{path} is not a refscope database (no events table)" in result.output
     assert not out.exists()
+
+
+def test_a_report_the_disk_cannot_hold_is_named_and_not_left_cut_short(report_db, tmp_path):
+    """A full disk (a file size limit stands in for one) left the report cut short at --out,
+    a file that looked written, with an error naming no file (`No space left on device`)."""
+    import resource
+
+    from tests.ingest.cli_setup import _run_refscope
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    out = tmp_path / "reports" / "weekly.html"
+    proc = _run_refscope("report", "--db", str(report_db), "--out", str(out), cwd=tmp_path,
+                         preexec_fn=small_disk, timeout=300)  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [
+        f"Error: {out}: cannot write the report: File too large; nothing written"
+    ]
+    assert list(out.parent.iterdir()) == []
