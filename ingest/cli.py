@@ -258,7 +258,8 @@ LOCKED = "locked by another process"  # the end of db.connect's message for a he
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (default: yesterday).")
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option("--scale", default=1.0, show_default=True, type=NumberRange(0.01, 100))
-@click.option("--out", default="data/demo", show_default=True, type=click.Path(path_type=Path))
+@click.option("--out", default="data/demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))  # fmt: skip
 def demo_data(
     days: int | None,
     start: dt.datetime | None,

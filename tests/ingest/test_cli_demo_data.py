@@ -173,3 +173,17 @@ def test_demo_data_replaces_only_its_own_files(
     assert result.exit_code == 1, result.output
     assert f"{real / name}: a demo file's name, but not written by demo-data" in result.output
     assert {p.name: p.read_bytes() for p in real.iterdir()} == before
+
+
+def test_demo_data_refuses_an_out_that_is_a_file_naming_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """--out naming a file (a log, by mistake) was refused as `Error: <out>: File exists`, which
+    said nothing of what was wrong: --out names a folder."""
+    log = tmp_path / "webhooks.ndjson"
+    log.write_text("{}\n")
+    result = runner.invoke(cli, ["demo-data", "--days", "1", "--out", str(log)])
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '--out': Directory '{log}' is a file." in result.stderr
+    assert "Traceback" not in result.output
+    assert log.read_text() == "{}\n" and sorted(tmp_path.iterdir()) == [log]
