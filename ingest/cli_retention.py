@@ -165,6 +165,8 @@ def forget(
     database file is then written anew, so that no byte of theirs stays in it.
     """
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
+    if not created:
+        _refscope_database(db_file)  # its schema would be made there, and the file rewritten
     con = db.connect(db_file)
     try:
         done = retention.forget(con, psid, page_id, Privacy.from_env())

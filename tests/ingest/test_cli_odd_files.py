@@ -125,6 +125,26 @@ def test_prune_refuses_another_programs_duckdb_file_and_leaves_it_as_it_was(
         assert con.execute("SELECT * FROM orders").fetchall() == [(1, 2.5)]
 
 
+@pytest.mark.parametrize("rewrite", [[], ["--no-rewrite"]], ids=["forget", "forget --no-rewrite"])
+def test_forget_refuses_another_programs_duckdb_file_and_leaves_it_as_it_was(
+    runner: CliRunner, tmp_path: Path, rewrite: list[str]
+) -> None:
+    """forget on another program's DuckDB file (no table of refscope's) created refscope's
+    schema there, said "forgotten: 0 events ..." and then wrote the whole file anew, where
+    prune, report and links list refuse it."""
+    import duckdb
+
+    other = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE orders AS SELECT 1 AS id, 2.5 AS amount")
+    before = other.read_bytes()
+    result = runner.invoke(cli, ["forget", "1234567890", *rewrite, "--db", str(other)])
+    line = _one_error_line(result)
+    assert f"{other} is not a refscope database (no events table)" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb"]  # nothing written
+    assert other.read_bytes() == before
+
+
 @pytest.mark.parametrize("given", [False, True], ids=["rebuild", "rebuild PATH"])
 def test_rebuild_refuses_a_duckdb_file_without_refscopes_tables_in_one_line(
     runner: CliRunner, tmp_path: Path, log_dir: Path, given: bool
