@@ -289,8 +289,16 @@ def demo_data(
             "day's millisecond timestamps (below 1e12) as seconds; give a later --end or "
             "--start, or fewer --days"
         )
-    summary = write_demo(out, days=days, end=last, seed=seed, scale=scale)
-    links_csv = write_links_csv(out)
+    try:
+        summary = write_demo(out, days=days, end=last, seed=seed, scale=scale)
+        links_csv = write_links_csv(out)
+    except OSError as exc:
+        if exc.filename is not None:
+            raise  # it names its file: the group's one line says it
+        # A full disk fails a write, whose error names no file: name the folder.
+        raise click.ClickException(
+            f"{out}: cannot write the demo logs: {exc.strerror or exc}"
+        ) from exc
     say(None, "wrote {}, {} ({:,} malformed, {:,} retried) and {} to {}; its links to register: "
         "{}", counted(len(summary.files), "file"), counted(summary.lines, "line"),
         summary.malformed_lines, summary.duplicate_lines,

@@ -187,3 +187,22 @@ def test_demo_data_refuses_an_out_that_is_a_file_naming_it(
     assert f"Invalid value for '--out': Directory '{log}' is a file." in result.stderr
     assert "Traceback" not in result.output
     assert log.read_text() == "{}\n" and sorted(tmp_path.iterdir()) == [log]
+
+
+def test_demo_data_on_a_full_disk_names_its_folder(tmp_path: Path) -> None:
+    """A disk that fills up (a file size limit stands in for one) stopped demo-data with
+    `Error: File too large` alone, naming no file or folder."""
+    import resource
+
+    from tests.ingest.cli_setup import _run_refscope
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    out = tmp_path / "demo"
+    proc = _run_refscope("demo-data", "--days", "3", "--end", "2026-11-30", "--out", str(out),
+                         cwd=tmp_path, preexec_fn=small_disk, timeout=120)  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [
+        f"Error: {out}: cannot write the demo logs: File too large"
+    ]
