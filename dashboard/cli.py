@@ -109,7 +109,12 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
         click.echo(moved, err=True)
     data = reports.render(result, fmt)
     out = out or Path(reports.report_file_name(filters, fmt))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:  # said as 'File exists' alone
+        raise click.ClickException(
+            f"{out}: cannot make its folder {out.parent}: {exc.strerror}: {db.NOT_A_FOLDER}"
+        ) from exc
     _write(out, data)
     say(None, "wrote {} ({}, {} – {}, {:,} bytes)", out, fmt, str(first), str(last), len(data))
     if not result.has_data:

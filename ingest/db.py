@@ -101,7 +101,12 @@ def connect(
     if read_only and not path.exists():
         raise DatabaseError(f"{path}: no database yet; run `refscope ingest` first")
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:  # said as 'File exists' alone
+            raise DatabaseError(
+                f"{path}: cannot make its folder {path.parent}: {exc.strerror}: {NOT_A_FOLDER}"
+            ) from exc
     started = time.monotonic()
     deadline = started + wait
     delay = 0.05
@@ -202,6 +207,7 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             )
 
 
+NOT_A_FOLDER = "a part of that path is a file, not a folder"
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 

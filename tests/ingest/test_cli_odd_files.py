@@ -283,3 +283,32 @@ def test_a_folder_scan_leaves_out_dot_files_and_folders(tmp_path: Path) -> None:
     finally:
         con.close()
     assert files == [(str((logs / "webhooks.ndjson").resolve()),)] and rejects == (0,)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ingest", "{log}", "--db", "{target}"],
+     ["pages", "set", "1122334455", "--name", "Acme", "--db", "{target}"],
+     ["report", "--db", "{real}", "--out", "{target}"]],
+    ids=["ingest --db", "pages set --db", "report --out"],
+)  # fmt: skip
+@pytest.mark.parametrize("depth", [1, 2], ids=["in the file", "below the file"])
+def test_a_path_through_a_file_is_refused_saying_so(
+    runner: CliRunner, tmp_path: Path, log_dir: Path, command: list[str], depth: int
+) -> None:
+    """A --db or --out whose folder would be made inside a file (`data` a file, not a folder)
+    was refused as `Error: data: File exists` (or `data/x: Not a directory`), which did not
+    say what was wrong."""
+    log = _log(log_dir)
+    real = tmp_path / "real.duckdb"
+    assert runner.invoke(cli, ["ingest", str(log), "--db", str(real)]).exit_code == 0
+    (tmp_path / "data").write_text("not a folder\n")
+    target = tmp_path / "data" / ("x/" * (depth - 1)) / "r.html"
+    args = [a.format(log=log, target=target, real=real) for a in command]
+    line = _one_error_line(runner.invoke(cli, args))
+    reason = "File exists" if depth == 1 else "Not a directory"  # the OS's, kept
+    assert line == (
+        f"Error: {target}: cannot make its folder {target.parent}: {reason}: a part of that "
+        "path is a file, not a folder"
+    ), line
+    assert (tmp_path / "data").read_text() == "not a folder\n"
