@@ -60,6 +60,10 @@ class _Group(click.Group):
             except OSError as exc:
                 # A folder it may not create, a file it may not write: one line, no traceback.
                 raise click.ClickException(one_line(os_error_message(exc))) from exc
+            except Exception as exc:
+                if not db.damaged(exc):
+                    raise
+                raise click.ClickException(one_line(f"{exc}: {db.DAMAGED}")) from exc
         except click.ClickException as exc:
             # A file name, a URL, a value from the data: an ESC in it must not drive the terminal.
             exc.message = "\n".join(map(shown, exc.message.split("\n")))  # type: ignore[misc]

@@ -207,6 +207,17 @@ def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             )
 
 
+# DuckDB's words for a file cut short (a copy to a full disk) or whose bytes changed.
+_DAMAGED = ("Could not read enough bytes from file", "Corrupt database file")
+DAMAGED = ("the database file is damaged (cut short, or its bytes changed): restore it from a "
+           "copy, or ingest the logs into a new one (another --db)")  # fmt: skip
+
+
+def damaged(exc: BaseException) -> bool:
+    """DuckDB's error on reading a damaged database file, which can come from any query."""
+    return isinstance(exc, duckdb.Error) and any(h in str(exc) for h in _DAMAGED)
+
+
 NOT_A_FOLDER = "a part of that path is a file, not a folder"
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
