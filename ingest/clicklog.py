@@ -145,6 +145,8 @@ def load_registry(path: Path, wait: float = REGISTRY_LOCK_WAIT) -> dict[str, tup
     try:
         rows = con.execute("SELECT ref, page, channel FROM tracked_links ORDER BY page").fetchall()
         pages = con.execute("SELECT page_id, username FROM pages").fetchall()
+    except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
+        raise db.not_refscope(path, exc) from exc  # one line: the receiver logs it so
     except duckdb.Error as exc:
         raise DatabaseError(f"{path}: cannot read tracked_links: {exc}") from exc
     finally:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ingest import db, links
@@ -324,3 +325,17 @@ def test_a_page_is_found_by_its_username_or_its_id(
         r = receiver.get(path, params={"page": page})
         assert (r.status_code, r.headers.get("location")) == (302, to), (path, page)
     assert receiver.get("/r/shared_ref", params={"page": "nobody"}).status_code == 404
+
+
+def test_a_receiver_on_another_programs_duckdb_file_says_so_in_one_line(
+    tmp_path: Path, start_receiver: StartReceiver
+) -> None:
+    """`serve --db` naming another program's DuckDB file logged DuckDB's Catalog Error over
+    five lines (its `LINE 1:` and a caret), in its log and in /healthz; it is now one line,
+    as the other commands refuse such a file."""
+    other = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE sales (x INTEGER)")
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", other, (SECRET,), TOKEN))
+    error = receiver.get("/healthz").json()["registry"]["error"]
+    assert error == f"{other} is not a refscope database (no tracked_links table)", error
