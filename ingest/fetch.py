@@ -363,6 +363,13 @@ class _Puller:
                                       f"{why}") from None  # fmt: skip
                 wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
                 self.sleep(max(wait, exc.after if isinstance(exc, _Retry) else 0.0))
+            except OSError as exc:
+                spool.unlink(missing_ok=True)
+                if exc.filename is not None:
+                    raise
+                # A full disk fails a write, whose error names no file.
+                raise SourceError(f"{self.name}: cannot keep the download in {self.spool_dir}: "
+                                  f"{exc.strerror or exc}") from exc  # fmt: skip
             except BaseException:
                 spool.unlink(missing_ok=True)
                 raise

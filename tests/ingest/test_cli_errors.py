@@ -12,9 +12,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+import tests.factories as f
 from dashboard.cli import cli
 from ingest.cli import os_error_message
 from tests.conftest import Query
+from tests.factories import T0
 from tests.ingest.cli_setup import _log, _one_error_line
 from tests.local_http import served
 
@@ -332,3 +334,29 @@ def test_links_qr_refuses_another_programs_duckdb_file_in_one_line(
     line = _one_error_line(runner.invoke(cli, args))
     assert line.startswith(f"Error: {other} is not a refscope database (no "), line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]  # nothing written
+
+
+def test_pull_logs_on_a_full_disk_names_the_url_and_the_spool_folder(
+    db_path: Path, http_root: tuple[Path, str]
+) -> None:
+    """A download the disk could not hold (a file size limit stands in for a full one) ended in
+    `Error: File too large` alone, naming neither the URL nor where it was kept."""
+    import resource
+
+    from tests.ingest.cli_setup import _run_refscope
+
+    root, base = http_root
+    lines = [f.delivery(f.message("hi " * 50, psid=f"u{i}", ts=T0 + i)) for i in range(200)]
+    f.write_ndjson(root / "export.ndjson", lines)
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    proc = _run_refscope("pull", "logs", f"{base}/export.ndjson", "--db", str(db_path),
+                         cwd=db_path.parent, preexec_fn=small_disk, timeout=120)  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [
+        f"Error: {base}/export.ndjson: cannot keep the download in {db_path.parent / '.pull'}: "
+        "File too large"
+    ]
+    assert list((db_path.parent / ".pull").iterdir()) == []  # no spool file left
