@@ -124,15 +124,15 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
 def _write(out: Path, data: bytes) -> None:
     """The report into out; one the disk took only part of (full, a file size limit) is
     removed, not left as a report cut short, and the error names it."""
-    with open(out, "wb") as fh:  # one it may not create: the group's one line names it
-        try:
+    fh = open(out, "wb")  # one it may not create: the group's one line names it
+    try:
+        with fh:  # its close writes what is left: a full disk fails there too
             fh.write(data)
-            fh.flush()
-        except OSError as exc:
-            out.unlink(missing_ok=True)
-            raise click.ClickException(
-                f"{out}: cannot write the report: {exc.strerror or exc}; nothing written"
-            ) from exc
+    except OSError as exc:
+        out.unlink(missing_ok=True)
+        raise click.ClickException(
+            f"{out}: cannot write the report: {exc.strerror or exc}; nothing written"
+        ) from exc
 
 
 def _check_refscope(con: duckdb.DuckDBPyConnection, path: Path) -> None:

@@ -98,9 +98,14 @@ def _write_code(out: Path, registry: links_mod.Registry, link: links_mod.Link,
 def _write(path: Path, data: bytes) -> str:
     """Write one file; 'wrote PATH', or 'replaced PATH' when a file was there."""
     verb = "replaced" if path.exists() else "wrote"
+    opened = False
     try:
-        path.write_bytes(data)
+        with open(path, "wb") as fh:
+            opened = True
+            fh.write(data)
     except OSError as exc:
+        if opened:  # a full disk: a code cut short would not scan, nor open
+            path.unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
     return f"{verb} {path}"
 

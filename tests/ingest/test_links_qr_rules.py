@@ -58,3 +58,26 @@ def test_a_ref_registered_for_another_page_names_that_page(
     res = runner.invoke(cli, [*args[:4], "Acme.Bakery", *args[5:], "--db", str(registered)])
     assert res.exit_code == 0, res.output
     assert (out / "qr_flyer.png").exists()
+
+
+def test_a_code_the_disk_cannot_hold_is_not_left_cut_short(
+    registered: Path, tmp_path: Path
+) -> None:
+    """A full disk (a file size limit stands in for one) left the PNG cut short (empty) where
+    the code was to be, a file that opens as no image and scans as nothing."""
+    import resource
+
+    from tests.ingest.cli_setup import _run_refscope
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+    out = tmp_path / "codes"
+    out.mkdir()
+    proc = _run_refscope("links", "qr", "qr_flyer", "--out", str(out), "--db", str(registered),
+                         cwd=tmp_path, preexec_fn=small_disk, timeout=120)  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [
+        f"Error: cannot write {out / 'qr_flyer.png'}: File too large"
+    ]
+    assert list(out.iterdir()) == []
