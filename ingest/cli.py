@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import glob
 import os
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from . import db, discovery, lake, pipeline, preflight
+from . import db, lake, pipeline, preflight
 from .cli_links import links, pages
 from .cli_options import (
     DB_OPTION,
@@ -27,7 +26,7 @@ from .cli_pull import pull
 from .cli_rebuild import rebuild
 from .cli_retention import forget, prune
 from .cli_stop import Stop, keep_on_sighup, stop_on_signals
-from .errors import DatabaseError, RefscopeError, SourceError
+from .errors import RefscopeError
 from .summary import print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
@@ -180,10 +179,10 @@ def _follow(
     """Ingest every interval seconds until interrupted (Ctrl-C or SIGTERM, as a service manager
     stops it) or for `cycles` rounds; an error is reported and the next round tries again.
 
-    What no later round can mend is refused at once: a PATH that does not exist (a glob may
-    match nothing yet) and a database that cannot be opened for a reason other than a lock."""
+    What no later round can mend is refused at once (preflight.check_follow): a PATH that does
+    not exist, a database that cannot be opened for a reason other than a lock, a bad setting."""
     errors = err_console or console
-    _follow_preflight(paths, db_file)
+    preflight.check_follow(paths, db_file, keep_text)
     failing: str | None = None  # the error of the last cycle, said once while it lasts
     warned: list[str] = []  # the warnings of the last cycle, likewise
     stop = Stop()
@@ -234,22 +233,6 @@ def _follow(
 
 def _nothing() -> None:
     """What puts back handlers not yet set."""
-
-
-def _follow_preflight(paths: list[str], db_file: Path) -> None:
-    for spec in paths:
-        if (not glob.has_magic(spec) or discovery.is_url(spec)) and not os.path.lexists(spec):
-            raise SourceError(discovery.missing(spec))
-    try:
-        # No wait for a lock, which passes anyway: waiting, it would start silently, and
-        # before Ctrl-C and SIGTERM stop it cleanly.
-        db.connect(db_file, wait=0).close()
-    except DatabaseError as exc:
-        if not str(exc).endswith(LOCKED):  # a lock passes: the rounds wait for it
-            raise
-
-
-LOCKED = "locked by another process"  # the end of db.connect's message for a held lock
 
 
 @cli.command("demo-data")

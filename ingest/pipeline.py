@@ -362,6 +362,15 @@ def _utc(ns: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).replace(tzinfo=None)
 
 
+def check_settings(keep_text: bool | None = None) -> Privacy:
+    """A run's settings from the environment (REFSCOPE_KEEP_TEXT, REFSCOPE_ID_SALT,
+    REFSCOPE_INGEST_BATCH, REFSCOPE_INGEST_MEMORY), each refused now if it is no value."""
+    privacy = Privacy.from_env(keep_text)
+    sources.batch_bytes()
+    _memory_bytes()
+    return privacy
+
+
 def _memory_limit() -> str:
     return os.environ.get(MEMORY_ENV, "").strip() or INGEST_MEMORY_LIMIT
 

@@ -4,12 +4,16 @@ printing where it runs, or at its first request."""
 from __future__ import annotations
 
 import errno
+import glob
+import os
 import socket
 import tempfile
 from pathlib import Path
 
 import click
 
+from . import db, discovery, pipeline
+from .errors import DatabaseError, SourceError
 from .logwriter import make_dirs
 
 
@@ -64,3 +68,29 @@ def check_writable_dir(path: Path, what: str, rule: str) -> None:
         raise click.ClickException(
             f"cannot write {what} to {path}: {exc.strerror or exc}: {rule}"
         ) from exc
+
+
+LOCKED = "locked by another process"  # the end of db.connect's message for a held lock
+
+
+def check_follow(paths: list[str], db_file: Path, keep_text: bool | None) -> None:
+    """Refuse at once what no round of `ingest --follow` could mend: a PATH that does not exist
+    (a glob may match nothing yet), a database that cannot be opened for a reason other than a
+    lock, and a setting of the environment, which stays as it is, that is no value or not the
+    database's salt (each round said it and tried again, for ever)."""
+    for spec in paths:
+        if (not glob.has_magic(spec) or discovery.is_url(spec)) and not os.path.lexists(spec):
+            raise SourceError(discovery.missing(spec))
+    privacy = pipeline.check_settings(keep_text)
+    try:
+        # No wait for a lock, which passes anyway: waiting, it would start silently, and
+        # before Ctrl-C and SIGTERM stop it cleanly.
+        con = db.connect(db_file, wait=0)
+    except DatabaseError as exc:
+        if not str(exc).endswith(LOCKED):  # a lock passes: the rounds wait for it
+            raise
+        return
+    try:
+        privacy.check_scheme(con, record=False)
+    finally:
+        con.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from rich.console import Console
 
 import tests.factories as f
 from ingest import cli as cli_module
+from ingest import pipeline
+from ingest.errors import RefscopeError
 from tests.conftest import Query
 
 
@@ -119,3 +122,36 @@ def test_follow_names_its_paths_as_given_brackets_and_all(
     cli_module._follow(Console(file=out, width=200), [spec], db_path, 2.0, None, None,
                        cycles=1)  # fmt: skip
     assert out.getvalue().splitlines()[0] == f"following {spec} every 2 s (Ctrl-C stops)"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [("REFSCOPE_KEEP_TEXT", "maybe", "REFSCOPE_KEEP_TEXT='maybe': give 1 to keep message text"),
+     ("REFSCOPE_INGEST_BATCH", "big", "REFSCOPE_INGEST_BATCH='big': give a size"),
+     ("REFSCOPE_INGEST_MEMORY", "lots", "REFSCOPE_INGEST_MEMORY='lots': give a size"),
+     ("REFSCOPE_ID_SALT", "pepper", "this database stores ids as they came")],
+    ids=["keep text", "batch", "memory", "salt"],
+)  # fmt: skip
+def test_follow_refuses_a_setting_no_round_can_mend_at_once(
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    said: str,
+) -> None:
+    """A setting of the environment that is no value, or not the database's salt, failed every
+    round, "trying again every 5 s" for ever: the environment of a running process does not
+    change, and a service so started looked up while it read nothing."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    f.write_ndjson(logs / "a.ndjson", [f.delivery(f.message("hi"))])
+    pipeline.run([str(logs)], db_path)  # ids as they came
+    f.write_ndjson(logs / "b.ndjson", [f.delivery(f.message("again", mid="m_2"))])
+    monkeypatch.setenv(name, value)
+    monkeypatch.setattr(cli_module.time, "sleep", lambda seconds: None)
+    out = io.StringIO()
+    with pytest.raises(RefscopeError, match=re.escape(said)):
+        cli_module._follow(Console(file=out, width=200), [str(logs)], db_path, 2.0, None, None,
+                           cycles=2)  # fmt: skip
+    assert "following" not in out.getvalue(), out.getvalue()
