@@ -118,8 +118,9 @@ def forget(
     if not psid:
         raise ValidationError("give the PSID, chat plugin user_ref or commenter id to forget")
     counts: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    # db.transaction: a commit the disk refuses is one error line, not a failed ROLLBACK's
+    # traceback (the transaction is gone by then).
+    with db.transaction(con):
         privacy.check_scheme(con)  # the id as stored under another salt would match nothing
         _refuse_a_page_id(con, psid)
         stored = _stored(con, psid, privacy)
@@ -140,10 +141,6 @@ def forget(
             comment_tables.refresh(con)
         counts["rejects"] = _forget_in_rejects(con, psid, stored, privacy)
         already = _remember(con, forgotten_hash(stored), page_id)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return Forgot(counts, already)
 
 

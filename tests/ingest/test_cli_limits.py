@@ -146,3 +146,20 @@ def test_a_rebuild_whose_new_file_the_disk_refuses_leaves_no_partial_file(tmp_pa
                          timeout=120)  # fmt: skip
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     assert Query(out).scalar("SELECT count(*) FROM events") == 1
+
+
+def test_a_forget_the_disk_cannot_commit_is_one_error_line_and_removes_nothing(
+    tmp_path: Path,
+) -> None:
+    """forget's commit on a full disk (or a folder where its log may not be made) was DuckDB's
+    traceback of a failed ROLLBACK (`cannot rollback - no transaction is active`), hiding
+    why, as prune's was."""
+    db_file = tmp_path / "db.duckdb"
+    old = [f.delivery(f.message("hi", psid="u1", ts=T0 + i, mid=f"m{i}")) for i in range(50)]
+    pipeline.run([str(f.write_ndjson(tmp_path / "a.ndjson", old))], db_file)
+    proc = _on_a_small_disk(1, tmp_path, "forget", "u1", "--db", str(db_file))
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("Error: cannot commit: "), errors
+    assert "File too large" in errors[0], errors
+    assert Query(db_file).scalar("SELECT count(*) FROM events") == 50
