@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import duckdb
 
-from . import attribute
+from . import attribute, db
 from .errors import ValidationError
 from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_RULE too)
     USERNAME_RULE,
@@ -177,8 +177,9 @@ def register(con: duckdb.DuckDBPyConnection, links: Iterable[Link]) -> list[Link
     or id) with other attributes is refused, and then nothing at all is written.
     """
     links = list(links)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    # db.transaction: a commit the disk refuses is one error line, not a failed ROLLBACK's
+    # traceback (the transaction is gone by then).
+    with db.transaction(con):
         registry = Registry.load(con)
         new: list[Link] = []
         for link in links:
@@ -195,10 +196,6 @@ def register(con: duckdb.DuckDBPyConnection, links: Iterable[Link]) -> list[Link
                  for x in new],
             )  # fmt: skip
             relabel(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return new
 
 

@@ -163,3 +163,20 @@ def test_a_forget_the_disk_cannot_commit_is_one_error_line_and_removes_nothing(
     assert len(errors) == 1 and errors[0].startswith("Error: cannot commit: "), errors
     assert "File too large" in errors[0], errors
     assert Query(db_file).scalar("SELECT count(*) FROM events") == 50
+
+
+def test_a_link_the_disk_cannot_register_is_one_error_line_and_registers_nothing(
+    tmp_path: Path,
+) -> None:
+    """links create's commit on a full disk was DuckDB's traceback of a failed ROLLBACK
+    (`cannot rollback - no transaction is active`), hiding why."""
+    db_file = tmp_path / "db.duckdb"
+    pipeline.run([str(f.write_ndjson(tmp_path / "a.ndjson", [f.delivery(f.message("hi"))]))],
+                 db_file)  # fmt: skip
+    proc = _on_a_small_disk(1, tmp_path, "links", "create", "--page", "acmebakery", "--ref",
+                            "flyer", "--db", str(db_file))  # fmt: skip
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("Error: cannot commit: "), errors
+    assert "File too large" in errors[0], errors
+    assert Query(db_file).scalar("SELECT count(*) FROM tracked_links") == 0
