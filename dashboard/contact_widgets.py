@@ -44,6 +44,8 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
         ("post_id", "Post", posts, post_name),
         ("referer_uri", "Website page", chats, str),
     ]
+    # Picks the last run did not draw (it stopped at "No contacts match") are sent again.
+    again = bool(st.session_state.pop(_UNDRAWN, False))
     chosen: dict[str, object] = {}
     cleared: list[str] = []
     shown = [p for p in pickers if p[2].notna().any()]
@@ -51,18 +53,19 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
     for col, (name, label, values, fmt) in zip(cols, shown, strict=False):
         options = [None, *sorted(values.dropna().unique())]
         key = f"rs_pick_{name}"
-        _restore(key)
+        _restore(key, again)
         if st.session_state.get(key) not in options:
             # A pick no contact of these filters has (the range changed): back to "any".
             cleared.append(f"{label.lower()} {widgets.literal(fmt(st.session_state[key]))}")
             st.session_state[key] = None
         widgets.named_anew(key, _or_any(fmt, st.session_state.get(key)))
-        chosen[name] = _kept(key, col.selectbox(label, options, key=key,
+        chosen[name] = _kept(key, col.selectbox(label, options, key=key, placeholder=ANY,
                                                 format_func=partial(_or_any, fmt)))  # fmt: skip
     yes_no = partial(_or_any, lambda v: "yes" if v else "no")
-    _restore("rs_pick_engaged")
+    _restore("rs_pick_engaged", again)
     chosen["engaged"] = _kept("rs_pick_engaged", cols[-1].selectbox(
-        "Engaged", [None, True, False], format_func=yes_no, key="rs_pick_engaged"))  # fmt: skip
+        "Engaged", [None, True, False], format_func=yes_no, key="rs_pick_engaged",
+        placeholder=ANY))  # fmt: skip
     if cleared:
         st.caption(f"No contact of these filters has {', '.join(cleared)}: that pick is cleared.")
     for name, page in (("ref", "ref_page"), ("post_id", "post_page")):
@@ -100,9 +103,23 @@ def contact_search() -> str:
 _KEPT_PICKS = "rs_kept_picks"
 
 
-def _restore(key: str) -> None:
+# Set by a run that stopped before drawing the picks (no contact matched its search or filters).
+_UNDRAWN = "rs_picks_undrawn"
+
+
+def picks_not_drawn() -> None:
+    """This run shows no picks: the next that does sends the browser their kept values again.
+    The browser draws a picker that comes back as new, on its first option ("any"), while the
+    server may still hold the pick: the table was narrowed by a pick its picker did not show, and
+    the browser's "any" then replaced the pick on the next change."""
+    st.session_state[_UNDRAWN] = True
+
+
+def _restore(key: str, again: bool = False) -> None:
+    """Give a picker its kept pick when Streamlit forgot it (a visit to another page), or, again,
+    when the last run did not draw it (picks_not_drawn)."""
     kept = st.session_state.get(_KEPT_PICKS, {})
-    if key not in st.session_state and key in kept:
+    if key in kept and (again or key not in st.session_state):
         st.session_state[key] = kept[key]
 
 
@@ -111,5 +128,10 @@ def _kept(key: str, value: Any) -> Any:
     return value
 
 
+# A picker's "any": its first option, and its placeholder, which Streamlit shows in its place
+# when the pick kept for the session (given back after a visit to another page) is "any".
+ANY = "any"
+
+
 def _or_any(fmt: Callable[[Any], str], value: object) -> str:
-    return "any" if value is None else fmt(value)
+    return ANY if value is None else fmt(value)

@@ -11,6 +11,7 @@ search = contact_widgets.contact_search()
 rows = store.fetch("contact_rows", f, search)
 if rows.empty:
     widgets.nothing_in_range("No contacts match.", also="the search" if search else "")
+    contact_widgets.picks_not_drawn()  # kept, and shown again with the contacts
     st.stop()
 
 # The rows behind one figure of another page: its ref, ad, post or website page.

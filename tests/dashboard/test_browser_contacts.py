@@ -1,0 +1,80 @@
+"""The Contacts page's search and picks in a real browser: what a picker shows is what narrows
+the table, also after a search or range that matched no contact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from dashboard import queries
+from dashboard.filters import Filters
+from tests.dashboard import test_browser as tb
+
+pytestmark = tb.pytestmark
+
+browser = tb.browser
+last_day = tb.last_day
+SEARCH = "Search psid, ref, ad title or website page"
+READY = '[data-testid="stDataFrame"]'
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tb.Server]:
+    log = tmp_path_factory.mktemp("contacts-server") / "dashboard.log"
+    with tb.run_dashboard(demo_db, log) as srv:
+        yield srv
+
+
+@pytest.fixture
+def page(browser: Browser, server: tb.Server, request: pytest.FixtureRequest) -> Iterator[Page]:
+    yield from tb.open_page(browser, server, request)
+
+
+def _search(page: Page, text: str) -> None:
+    box = page.get_by_label(SEARCH, exact=True)
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_a_pick_stays_shown_after_a_search_that_matched_no_contact(page, server, con, last_day):
+    """A search matching no contact hides the picks ("No contacts match"); cleared, the table
+    was still narrowed to the picked ref while its picker showed "any", and after a second such
+    search the pick was gone: the browser's "any" had replaced it."""
+    f = Filters(last_day - dt.timedelta(days=27), last_day)
+    refs = queries.refs(con, f)
+    r = next(refs[refs["new_contacts"] > 0].itertuples())
+    shared = (refs.loc[refs["new_contacts"] > 0, "ref"] == r.ref).sum() > 1
+    option = f"{r.ref} · {r.page_id}" if shared else r.ref  # the demo's pages have no names
+    caption = f"{r.new_contacts:,} contact{'s' * (r.new_contacts != 1)} acquired"
+    picker = page.get_by_role("combobox", name="Link or QR ref", exact=True)
+    page.goto(f"{server.url}/contacts")
+    tb.finished(page, "Contacts", READY)
+    tb.choose(page, "Link or QR ref", option)
+    expect(page.get_by_text(f"{caption} {f.start} – {f.end}")).to_be_visible()
+    for _ in range(2):
+        _search(page, "no-such-contact-anywhere")
+        expect(page.get_by_text("No contacts match.")).to_be_visible()
+        _search(page, "")
+        expect(page.get_by_text(f"{caption} {f.start} – {f.end}")).to_be_visible()
+        tb.finished(page, "Contacts", READY)
+        expect(picker).to_have_value(option)
+
+
+def test_a_picker_left_on_any_says_any_after_a_visit_to_another_page(page, server) -> None:
+    """Back on Contacts from another page, the pickers read "Choose an option": the kept "any"
+    is None, which Streamlit draws as no choice."""
+    page.goto(f"{server.url}/contacts")
+    tb.finished(page, "Contacts", READY)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_role("link", name="Overview", exact=True).click()
+    tb.finished(page, "Overview", tb.PAGES[0][2])
+    nav.get_by_role("link", name="Contacts", exact=True).click()
+    tb.finished(page, "Contacts", READY)
+    for label in ("Link or QR ref", "Ad", "Engaged"):
+        box = page.get_by_role("combobox", name=label, exact=True)
+        # The option "any", or no choice drawn as its placeholder.
+        assert box.evaluate("e => e.value || e.placeholder") == "any", label
