@@ -323,3 +323,24 @@ def table(df: pd.DataFrame, hide_empty: tuple[str, ...] = ()) -> None:
         column_config={k: v for k, v in config.items() if k in df},
         placeholder=MISSING,
     )
+
+
+def _undrawn(key: str) -> str:
+    return f"{key}__undrawn"
+
+
+def pick_not_drawn(key: str, default: Any) -> None:
+    """This run stops before drawing the picker under key: keep its pick (that of the last run
+    that drew it) for the next run that does."""
+    if _undrawn(key) not in st.session_state:
+        st.session_state[_undrawn(key)] = st.session_state.get(key, default)
+
+
+def kept_selectbox(label: str, options: list[Any], key: str, **kwargs: Any) -> Any:
+    """st.selectbox under key, given back the pick it had before a run that drew it not
+    (pick_not_drawn): the browser draws such a picker anew on its first option while the server
+    kept the pick, so the page showed one channel and the picker another; a kept pick that is
+    no longer an option falls back to the first."""
+    if (kept := st.session_state.pop(_undrawn(key), None)) is not None:
+        st.session_state[key] = kept if kept in options else options[0]
+    return st.selectbox(label, options, key=key, **kwargs)

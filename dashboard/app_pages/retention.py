@@ -7,21 +7,17 @@ from dashboard import charts, store, widgets
 f = st.session_state["filters"]
 st.title("Retention")
 cohorts = store.fetch("cohorts", f)
-PICK, UNDRAWN = "rs_retention_channel", "rs_retention_undrawn"
+PICK = "rs_retention_channel"
 if cohorts.empty:
     widgets.nothing_in_range("No contacts acquired in this range.")
-    if UNDRAWN not in st.session_state:  # the pick of the last run that drew it
-        st.session_state[UNDRAWN] = st.session_state.get(PICK, "all")
+    widgets.pick_not_drawn(PICK, "all")
     st.stop()
 
 channels = charts.in_channel_order(cohorts["channel"])
-options = ["all", *channels]
-# Back after a run that drew no picker, the browser draws it anew on "All channels" while the
-# server kept the channel picked: the pick is sent to the browser again, so both show it.
-if (kept := st.session_state.pop(UNDRAWN, None)) is not None:
-    st.session_state[PICK] = kept if kept in options else "all"
-pick = st.selectbox("Channel", options, key=PICK, format_func=lambda c: "All channels"
-                    if c == "all" else charts.channel_label(c))  # fmt: skip
+pick = widgets.kept_selectbox(
+    "Channel", ["all", *channels], PICK,
+    format_func=lambda c: "All channels" if c == "all" else charts.channel_label(c),
+)  # fmt: skip
 st.plotly_chart(charts.cohort_heatmap(cohorts, None if pick == "all" else pick))
 widgets.download_table(cohorts, "cohorts", f)  # the heatmap's shares, per channel
 st.caption(
