@@ -206,3 +206,23 @@ def test_demo_data_on_a_full_disk_names_its_folder(tmp_path: Path) -> None:
     assert proc.stderr.strip().splitlines() == [
         f"Error: {out}: cannot write the demo logs: File too large"
     ]
+
+
+def test_demo_data_replaces_its_gz_log_that_a_full_disk_cut_short(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A run that filled the disk leaves a monthly .gz cut short; the next run, with room again,
+    refused it as `not written by demo-data` (the cut stream ended before 64 KiB could be read)
+    and wrote nothing; it is the demo's, read as far as it goes, and replaced."""
+    out = tmp_path / "demo"
+    args = ["demo-data", "--days", "400", "--end", "2026-11-30", "--out", str(out)]
+    assert runner.invoke(cli, args).exit_code == 0
+    whole = {p.name: p.read_bytes() for p in out.iterdir()}
+    gz = max(
+        (p for p in out.iterdir() if p.name.endswith(".ndjson.gz")), key=lambda p: p.stat().st_size
+    )
+    assert len(gzip.decompress(gz.read_bytes())) > 2**16  # the check reads up to 64 KiB
+    gz.write_bytes(gz.read_bytes()[:2000])
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == whole
