@@ -288,8 +288,13 @@ def _read_files(
                     flush()  # a .gz chunk, whose size is known only once read
                 batch.append((file_id, chunk))
                 held += len(chunk.data)
-                # A .gz's bar total is its size on disk: count what was read of that.
-                advanced += chunk.disk_at - disk_at if p.is_gz else len(chunk.data)
+                # A .gz's bar total is its size on disk: count what was read of that. A file of
+                # JSON documents is one chunk of its bodies, each made one line: count the file.
+                advanced += (
+                    chunk.disk_at - disk_at if p.is_gz
+                    else len(chunk.data) if chunk.line_nos is None
+                    else chunk.end_offset - p.start_offset
+                )  # fmt: skip
                 disk_at = chunk.disk_at
                 fp.offset, fp.lines_done, fp.mark = chunk.end_offset, chunk.lines_done, chunk.mark
                 files[file_id] = fp

@@ -5,6 +5,7 @@ Killed and stopped runs: test_batches_crash.py; memory: test_batches_memory.py."
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from pathlib import Path
 
@@ -110,6 +111,25 @@ def test_the_progress_bar_ends_at_its_total_for_plain_and_gz_logs(
     on_disk = len(plain) + (log_dir / "b.ndjson.gz").stat().st_size
     assert totals == [on_disk]
     assert len(steps) > 3 and sum(steps) == on_disk
+
+
+def test_the_progress_bar_ends_at_its_total_for_files_of_json_documents(
+    db_path: Path, log_dir: Path
+) -> None:
+    """A file of JSON documents is read as its bodies made one line each, shorter than the file
+    (no brackets, commas, blank lines between): the bar counts the file's bytes, not theirs."""
+    bodies = [f.delivery(f.message(psid=f"u{i}", mid=f"m.{i}")) for i in range(6)]
+    (log_dir / "array.json").write_text(json.dumps(bodies[:3], indent=2) + "\n")
+    (log_dir / "several.json").write_text(
+        "\n\n".join(json.dumps(b, indent=2) for b in bodies[3:5]) + "\n")  # fmt: skip
+    (log_dir / "one.json.gz").write_bytes(gzip.compress(json.dumps(bodies[5], indent=4).encode()))
+    totals: list[int] = []
+    steps: list[int] = []
+    result = pipeline.run([str(log_dir)], db_path, on_plan=totals.append, progress=steps.append)
+    assert result.events_added == 6
+    on_disk = sum(p.stat().st_size for p in log_dir.iterdir())
+    assert totals == [on_disk]
+    assert sum(steps) == on_disk
 
 
 def test_a_batch_size_that_is_not_a_size_is_refused(
