@@ -239,7 +239,7 @@ def family(reason: str) -> str:
     """Group reasons for the summary: 'invalid JSON: Expecting ...' counts as 'invalid JSON',
     'invalid UTF-8 at byte 29' as 'invalid UTF-8'."""
     if reason.startswith("data["):  # an ad insights page's row ("data[3]: "): its problem
-        return reason.split("]: ", 1)[-1]
+        return _first(reason.split("]: ", 1)[-1])
     if reason.startswith("entry[") or reason.startswith("partly rejected"):
         reason = reason.split("; ", 1)[0]  # a line's first malformed item names its family
         if "]: " not in reason:
@@ -248,9 +248,18 @@ def family(reason: str) -> str:
         partly = "partly rejected: " if reason.startswith("partly rejected") else ""
         return partly + reason.rsplit("]: ", 1)[-1]
     if reason.startswith("value: "):  # a wrapped sample's item: its problem, as for an item's
-        return reason.removeprefix("value: ")
+        return _first(reason.removeprefix("value: "))
     if reason.startswith("invalid UTF-8 at byte "):
         return "invalid UTF-8"
     if reason.startswith("unsupported object "):  # one per object name would flood the summary
         return "unsupported object"
-    return reason.split(":", 1)[0]
+    return _first(reason.split(":", 1)[0])
+
+
+def _first(reason: str) -> str:
+    """Of the reasons of an array's bodies rejected on one line, joined by '; ' ('no entry
+    list; not an object: ...'), the first, which names the line's family as a line's first
+    malformed item does; a '; ' inside parentheses is part of one reason ('(no newline yet;
+    ...)')."""
+    first = reason.split("; ", 1)[0]
+    return first if first.count("(") == first.count(")") else reason

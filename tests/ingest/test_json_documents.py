@@ -70,6 +70,25 @@ def test_an_array_on_one_line_is_its_bodies_and_one_reject_for_its_bad_ones(
     ]
 
 
+def test_the_summary_counts_an_array_lines_joined_reject_under_its_first_reason(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """Its reasons joined by '; ' are one reject, counted under the first body's reason as a
+    line's first malformed item names its family: not under a string cut at the first colon
+    ('no entry list; not an object'), nor one repeating a reason."""
+    good = f.delivery(f.message(psid="u1", ts=T0, mid="m_1"))
+    one = [good, {"object": "page"}, 7, {"object": "page", "entry": []}]
+    _write(log_dir / "a.json", json.dumps(one) + "\n")
+    _write(log_dir / "b.json", json.dumps([{"object": "page"}, {"object": "page"}]) + "\n")
+    result = pipeline.run([str(log_dir)], db_path)
+    assert query("SELECT reason FROM rejects ORDER BY file") == [
+        ("no entry list; not an object: a JSON number; empty entry list",),
+        ("no entry list; no entry list",),
+    ]
+    assert (result.events_added, result.rejects_added) == (1, 2)
+    assert result.rejects_by_reason == {"no entry list": 2}
+
+
 def test_documents_one_after_another_are_each_read(
     db_path: Path, log_dir: Path, query: Query
 ) -> None:
