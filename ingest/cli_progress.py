@@ -3,6 +3,8 @@ shown on a terminal for big inputs."""
 
 from __future__ import annotations
 
+import os
+
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
@@ -22,7 +24,7 @@ class ReadBar:
             TimeRemainingColumn(),
             console=console,
             transient=True,
-            disable=not (console.is_terminal if progress is None else progress),
+            disable=not (on_a_terminal(console) if progress is None else progress),
         )
         self.task = self.bar.add_task(label, total=None)
 
@@ -42,3 +44,16 @@ class ReadBar:
 
     def stop(self) -> None:
         self.bar.stop()
+
+
+def on_a_terminal(console: Console) -> bool:
+    """Whether console writes to a terminal. FORCE_COLOR (or TTY_COMPATIBLE=1) makes rich take
+    a pipe for one, to colour a CI or cron log: a bar would write its every frame into it."""
+    if not console.is_terminal:
+        return False
+    if os.environ.get("FORCE_COLOR") is None and os.environ.get("TTY_COMPATIBLE") != "1":
+        return True  # rich's own judgement, or the program's force_terminal
+    try:
+        return console.file.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a file closed
+        return False

@@ -135,6 +135,25 @@ def test_the_bar_shows_on_a_terminal_from_50_mb_unless_forced(
         bar.stop()
 
 
+@pytest.mark.parametrize(("name", "value"), [("FORCE_COLOR", "1"), ("TTY_COMPATIBLE", "1")])
+def test_colours_forced_into_a_pipe_bring_no_bar(
+    name: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FORCE_COLOR (or TTY_COMPATIBLE=1) has rich take a pipe for a terminal, for colours in a CI
+    or cron log: the bar is still left out, or its every frame would be written into the log."""
+    monkeypatch.setenv(name, value)
+    with (tmp_path / "cron.log").open("w") as log:
+        console = Console(file=log)
+        assert console.is_terminal  # rich's view: colours
+        bar = cli_progress.ReadBar(console, None)
+        try:
+            bar.plan(MB_50)
+            assert not bar.bar.live.is_started
+        finally:
+            bar.stop()
+    assert (tmp_path / "cron.log").read_text() == ""
+
+
 def test_a_reader_gone_away_gets_no_error_line(
     runner: CliRunner, db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
