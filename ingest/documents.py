@@ -2,9 +2,10 @@
 
 Meta's samples and public fixtures are pretty-printed files holding one webhook body (or an
 envelope, or an insights page), or a JSON array of bodies. A file whose first line opens a
-value that spans lines, or whose first line is an array of objects, and whose unread part
-parses whole as JSON values, is read so: each top-level object is a body, and so is each
-element of a top-level array holding objects, under the number of the line it starts on.
+value that spans lines, or whose first line is an array of objects (also its only line, with
+no line end after it), and whose unread part parses whole as JSON values, is read so: each
+top-level object is a body, and so is each element of a top-level array holding objects,
+under the number of the line it starts on.
 Anything else (NDJSON, a .gz of it, a pulled input, a document that does not parse or is
 larger than a batch) is read line by line by sources.read_chunks, each bad line its own reject.
 """
@@ -47,7 +48,13 @@ def _starts_document(p: Plan) -> bool:
             head = fh.read(PEEK_BYTES)
     except (OSError, EOFError, zlib.error):
         return False  # the line reader says what is wrong with it
-    for line in head.split(b"\n")[:-1]:  # whole lines only: a last one may be unfinished
+    lines = head.split(b"\n")
+    for n, line in enumerate(lines):
+        # Whole lines only, but for the file's last one when it holds an array whole (as
+        # `json.dump` writes one, with no line end): one still being written would not parse.
+        last = n == len(lines) - 1
+        if last and len(head) == PEEK_BYTES:
+            return False
         if b"\x00" in line:
             return False  # UTF-16 text: the line reader says so
         text = line.decode("utf-8", "replace").removeprefix(BOM).strip(JSON_WHITESPACE)
@@ -58,7 +65,7 @@ def _starts_document(p: Plan) -> bool:
         try:
             value = json.loads(text)
         except ValueError:
-            return True
+            return not last
         except RecursionError:
             return False
         return isinstance(value, list) and any(isinstance(v, dict) for v in value)

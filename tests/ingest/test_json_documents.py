@@ -89,6 +89,23 @@ def test_the_summary_counts_an_array_lines_joined_reject_under_its_first_reason(
     assert result.rejects_by_reason == {"no entry list": 2}
 
 
+def test_an_array_on_the_only_line_without_a_line_end_is_its_bodies(
+    db_path: Path, log_dir: Path, query: Query
+) -> None:
+    """As `json.dump(bodies, f)` saves them, with no line end: read as with one, not rejected
+    whole as a line that is no object; a line still being written does not parse, and waits."""
+    bodies = [f.delivery(f.message(psid="u1", ts=T0, mid="m_1")), 7,
+              f.delivery(f.message(psid="u2", ts=T0, mid="m_2"))]  # fmt: skip
+    result = _ingest(_write(log_dir / "export.json", json.dumps(bodies)), db_path)
+    assert (result.lines, result.events_added, result.rejects_added) == (1, 2, 1)
+    assert query("SELECT mid, line_no FROM events ORDER BY mid") == [("m_1", 1), ("m_2", 1)]
+    assert query("SELECT line_no, reason FROM rejects") == [(1, "not an object: a JSON number")]
+    cut = _write(log_dir / "growing.json", json.dumps(bodies)[:-30])
+    _ingest(cut, db_path)
+    ((reason,),) = query(f"SELECT reason FROM rejects WHERE file = '{cut.resolve()}'")
+    assert reason.startswith("unfinished last line (no newline yet; "), reason
+
+
 def test_documents_one_after_another_are_each_read(
     db_path: Path, log_dir: Path, query: Query
 ) -> None:
@@ -127,7 +144,18 @@ def test_an_invalid_document_is_read_line_by_line(
     assert all(r.startswith(("invalid JSON: ", "not an object: ")) for r in reasons), reasons
 
 
-@pytest.mark.parametrize("data", [b"{\nabc\n", b"[\n\x00zz\n", b'{"a":\n1}\nxx\n', b"[{}\nno\n"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"{\nabc\n",
+        b"[\n\x00zz\n",
+        b'{"a":\n1}\nxx\n',
+        b"[{}\nno\n",
+        b"[{}, 5]",
+        b"\n[{}, 5]",
+        b'[{"a": 1}',
+    ],
+)
 def test_lines_that_start_like_a_document_but_do_not_parse_are_each_accounted_for(
     data: bytes,
 ) -> None:

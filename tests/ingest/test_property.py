@@ -196,12 +196,14 @@ def _documents(data: bytes) -> tuple[dict[int, list[bytes]], set[int]] | None:
     """As README "What the ingest reads" says, the bodies of a file read as JSON documents (by
     the line each starts on: each top-level value, and each element of an array holding an
     object) and the lines the documents span; None when it is read line by line."""
-    lines = (x.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r") for x in data.split(b"\n")[:-1])
-    first = next((x for x in lines if x), b"")
-    try:
+    lines = [x.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r") for x in data.split(b"\n")]
+    first = next((x for x in lines[:-1] if x), b"")  # whole lines, but for an array all on
+    try:  # the file's last line, with no line end (as `json.dump` writes one): it parses
         text = data.decode().removeprefix("\ufeff")
         head = first.decode().removeprefix("\ufeff").strip(" \t\r")
-    except UnicodeDecodeError:
+        if not head and lines[-1].startswith(b"[") and _holds_object(json.loads(lines[-1])):
+            head = lines[-1].decode().removeprefix("\ufeff").strip(" \t\r")
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not head.startswith(("{", "[")):
         return None
