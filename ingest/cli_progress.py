@@ -40,6 +40,11 @@ class ReadBar:
             self.bar.start()
 
     def advance(self, n: int) -> None:
+        """n more bytes read; a log that grew since it was planned (a live log) grows the total,
+        so the bar ends at its end, not past it ("428/214 bytes")."""
+        task = self.bar.tasks[0]
+        if task.total is not None and task.completed + n > task.total:
+            self.bar.update(self.task, total=task.completed + n)
         self.bar.advance(self.task, n)
 
     def stop(self) -> None:

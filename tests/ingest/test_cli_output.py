@@ -14,7 +14,7 @@ from rich.console import Console
 
 import tests.factories as f
 from dashboard.cli import cli
-from ingest import cli_progress
+from ingest import cli_progress, pipeline
 from tests.factories import MINUTE, T0
 from tests.ingest.cli_setup import _log
 
@@ -152,6 +152,25 @@ def test_colours_forced_into_a_pipe_bring_no_bar(
         finally:
             bar.stop()
     assert (tmp_path / "cron.log").read_text() == ""
+
+
+def test_a_log_that_grows_while_read_grows_the_bars_total(db_path: Path, log_dir: Path) -> None:
+    """A live log written to after the run planned it is read to its end: the bar's total
+    follows, so it ends at 100% rather than past its total (428/214 bytes)."""
+    log = f.write_ndjson(log_dir / "live.ndjson", [f.delivery(f.message(psid="u1", mid="m1"))])
+    bar = cli_progress.ReadBar(Console(file=io.StringIO()), False)
+
+    def planned(total: int) -> None:
+        bar.plan(total)
+        f.write_ndjson(log, [f.delivery(f.message(psid="u2", mid="m2"))], mode="a")
+
+    try:
+        result = pipeline.run([str(log)], db_path, on_plan=planned, progress=bar.advance)
+        (task,) = bar.bar.tasks
+        assert result.events_added == 2
+        assert task.completed == task.total == log.stat().st_size
+    finally:
+        bar.stop()
 
 
 def test_a_reader_gone_away_gets_no_error_line(
