@@ -22,7 +22,8 @@ from .file_marks import identity_of
 from .reasons import BOM, JSON_WHITESPACE
 from .sources import Chunk, Plan
 
-# Of a file's start: a document's first line is short; a longer one is a line of NDJSON.
+# Of a file's start: a document's first line is short, but for an array on one line (read on
+# to its end); a longer one is a line of NDJSON.
 PEEK_BYTES = 16 * 1024
 _DECODER = json.JSONDecoder()
 
@@ -30,7 +31,7 @@ _DECODER = json.JSONDecoder()
 def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     """sources.read_chunks, with a file of JSON documents read as its bodies."""
     limit = chunk_bytes or sources.batch_bytes()
-    if p.name is not None or not _starts_document(p):
+    if p.name is not None or not _starts_document(p, limit):
         yield from sources.read_chunks(p, limit)
         return
     data = _read_rest(p, limit)
@@ -40,12 +41,24 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     yield from _document_chunks(p, data, limit)
 
 
-def _starts_document(p: Plan) -> bool:
+def _starts_document(p: Plan, limit: int) -> bool:
     """Whether the file's first non-blank line opens a value it does not close (a pretty-printed
     object or array), or is an array holding an object."""
     try:
         with (gzip.open if p.is_gz else open)(p.path, "rb") as fh:
             head = fh.read(PEEK_BYTES)
+            whole = len(head) < PEEK_BYTES  # the file is all in head
+            if not whole and _long_array(head):
+                # An array on one line longer than the peek (`json.dumps(bodies)`): its line,
+                # up to a batch (a longer document is read line by line all the same).
+                buf = bytearray(head)
+                while len(buf) <= limit:
+                    more = fh.read(PEEK_BYTES * 64)
+                    buf += more
+                    if not more or b"\n" in more:
+                        whole = not more
+                        break
+                head = bytes(buf)
     except (OSError, EOFError, zlib.error):
         return False  # the line reader says what is wrong with it
     lines = head.split(b"\n")
@@ -53,7 +66,7 @@ def _starts_document(p: Plan) -> bool:
         # Whole lines only, but for the file's last one when it holds an array whole (as
         # `json.dump` writes one, with no line end): one still being written would not parse.
         last = n == len(lines) - 1
-        if last and len(head) == PEEK_BYTES:
+        if last and not whole:
             return False
         if b"\x00" in line:
             return False  # UTF-16 text: the line reader says so
@@ -70,6 +83,12 @@ def _starts_document(p: Plan) -> bool:
             return False
         return isinstance(value, list) and any(isinstance(v, dict) for v in value)
     return False
+
+
+def _long_array(head: bytes) -> bool:
+    """Whether head's first non-blank line starts an array and goes on past head."""
+    first = head.removeprefix(BOM.encode()).lstrip(JSON_WHITESPACE.encode())
+    return first.startswith(b"[") and b"\n" not in first
 
 
 def _read_rest(p: Plan, limit: int) -> bytes | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import tests.factories as f
-from ingest import pipeline
+from ingest import documents, pipeline
 from tests.conftest import Query
 from tests.factories import T0
 from tests.ingest.insight_setup import page, row
@@ -104,6 +104,27 @@ def test_an_array_on_the_only_line_without_a_line_end_is_its_bodies(
     _ingest(cut, db_path)
     ((reason,),) = query(f"SELECT reason FROM rejects WHERE file = '{cut.resolve()}'")
     assert reason.startswith("unfinished last line (no newline yet; "), reason
+
+
+@pytest.mark.parametrize("end", ["\n", ""])
+def test_an_array_on_one_line_longer_than_the_peek_is_its_bodies(
+    db_path: Path, log_dir: Path, query: Query, end: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`json.dumps` of 200 bodies is one line of 48 KB, past the 16 KiB the reader peeks at:
+    its bodies were lost in one reject (`not an object: a JSON array`); they are events now.
+    Longer than a batch, it is read line by line, as README says of such a document."""
+    bodies = [f.delivery(f.message(psid=f"u{i}", ts=T0 + i, mid=f"m_{i}")) for i in range(200)]
+    text = "\n" + json.dumps(bodies) + end
+    assert len(text) > 2 * documents.PEEK_BYTES
+    doc = _write(log_dir / "export.json", text)
+    result = _ingest(doc, db_path)
+    assert (result.lines, result.events_added, result.rejects_added) == (2, 200, 0)
+    assert query("SELECT DISTINCT line_no FROM events") == [(2,)]
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", str(len(text) // 2))
+    other = db_path.with_name("small_batches.duckdb")
+    assert pipeline.run([str(doc)], other).rejects_added == 1
+    assert Query(other)("SELECT line_no, reason FROM rejects") == [
+        (2, "not an object: a JSON array")]  # fmt: skip
 
 
 def test_documents_one_after_another_are_each_read(
