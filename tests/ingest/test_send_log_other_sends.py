@@ -69,3 +69,21 @@ def test_a_send_log_naming_no_recipient_is_rejected(ingest_lines, query: Query) 
     result = ingest_lines([_send({}, {"message_id": "m_s9"}, T0), SENDS[0]])
     assert (result.events_added, result.rejects_added) == (1, 1)
     assert query("SELECT line_no, reason FROM rejects") == [(1, "send log without recipient")]
+
+
+def test_a_failed_private_reply_is_kept_but_is_no_touch_and_no_reply_sent(
+    ingest_lines, query: Query
+) -> None:
+    """A private reply the Send API refused (an `error` response: no recipient_id, no
+    message_id) is kept as its event, but no reply went: it is no touch, the commenter's first
+    message after it is organic, and the Comments page's replies (`replies_sent`) leave it out."""
+    comment = "4455667788_24680"
+    failed = _send({"comment_id": comment}, {"error": {"message": "(#10) window", "code": 10}}, T0)
+    result = ingest_lines([failed, f.delivery(f.message("hi", psid="u5", ts=T0 + MINUTE))])
+    assert result.rejects_added == 0
+    assert query(
+        "SELECT kind, detail, psid, mid, comment_id FROM events WHERE kind <> 'message'"
+    ) == [("private_reply", "no recipient_id", None, None, comment)]
+    assert query("SELECT via FROM touches") == []
+    assert query("SELECT count(*) FROM replies_sent") == [(0,)]
+    assert contact(query, "u5")["channel"] == "organic"
