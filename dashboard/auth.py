@@ -93,19 +93,23 @@ def _password_accepted(given: str, expected: str) -> bool:
     this session's or the process's, earns (access.retry_delay).
 
     The wait holds the process-wide lock, so no session's password is compared meanwhile: more
-    sessions, or dropping a slow answer to try again, give a guesser no more tries.
+    sessions, or dropping a slow answer to try again, give a guesser no more tries. Nothing
+    between the comparison and the end of its wait is a Streamlit call: each is a point where
+    Streamlit ends the run for a newer submit (one sent while this session waited for the
+    lock), which would skip the wait and give a guesser a try for free.
     """
+    mine = st.session_state.get(FAILURES, 0)
     shared = FAILURES_IN_PROCESS
     with shared.lock:
-        if access.password_matches(given, expected):
-            shared.count = 0
-            st.session_state[FAILURES] = 0
-            return True
-        shared.count += 1
-        mine = st.session_state.get(FAILURES, 0) + 1
-        st.session_state[FAILURES] = mine
-        sleep(access.retry_delay(max(mine, shared.count)))
-    return False
+        accepted = access.password_matches(given, expected)
+        if accepted:
+            shared.count = mine = 0
+        else:
+            shared.count += 1
+            mine += 1
+            sleep(access.retry_delay(max(mine, shared.count)))
+    st.session_state[FAILURES] = mine
+    return accepted
 
 
 def _log_out() -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from streamlit.testing.v1 import AppTest
 
 from dashboard import auth, queries, store
@@ -120,6 +122,33 @@ def test_no_password_is_compared_while_a_wrong_one_waits(gated, monkeypatch):
     )
     log_in(gated.run(), "wrong")
     assert held == [True]
+
+
+class NewerSubmitWhileWaiting:
+    """The process-wide lock, and the browser's next submit arriving while this session waits
+    its turn for it (as when another session's wrong password holds it): Streamlit then ends
+    the run at its next call (a yield point) to start the newer one."""
+
+    def __init__(self) -> None:
+        self.lock = auth.FAILURES_IN_PROCESS.lock
+
+    def __enter__(self) -> None:
+        ctx = get_script_run_ctx()
+        assert ctx is not None and ctx.script_requests is not None
+        ctx.script_requests.request_rerun(RerunData())
+        self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def test_a_newer_submit_does_not_skip_the_wait_of_a_wrong_password(gated, delays, monkeypatch):
+    at = gated.run()
+    monkeypatch.setattr(auth.FAILURES_IN_PROCESS, "lock", NewerSubmitWhileWaiting())
+    log_in(at, "wrong")
+    assert_no_data(at)
+    assert delays == [1]
+    assert auth.FAILURES_IN_PROCESS.count == 1
 
 
 def test_a_set_password_is_asked_for_even_when_the_cli_chose_none(gated, monkeypatch):
