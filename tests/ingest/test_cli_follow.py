@@ -221,11 +221,13 @@ def test_follow_stopped_inside_a_duckdb_query_says_stopped(
     monkeypatch.setattr(cli_module.pipeline, "run", run)
     (tmp_path / "logs").mkdir()
     out = io.StringIO()
+    # As they were: SIG_DFL, or SIG_IGN for SIGHUP when the tests run under nohup.
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
     cli_module._follow(Console(file=out, width=200), [str(tmp_path / "logs")],
                        tmp_path / "db.duckdb", 0.1, None, None, cycles=3)  # fmt: skip
     assert out.getvalue().splitlines()[-1] == "stopped"
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
-    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # and SIGHUP's
+    assert signal.getsignal(signal.SIGTERM) is before[0]  # the handler is put back
+    assert signal.getsignal(signal.SIGHUP) is before[1]  # and SIGHUP's
 
 
 def test_a_stop_records_its_signal_and_puts_back_the_handlers_it_found() -> None:
