@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -14,7 +15,7 @@ from rich.text import Text
 
 from . import fetch, graph, remote
 from .cli_options import DB_OPTION
-from .cli_progress import ReadBar
+from .cli_progress import ReadBar, on_a_terminal
 from .cli_stop import Stop, stop_on_signals
 from .errors import RefscopeError
 from .summary import print_summary, print_warnings
@@ -104,21 +105,25 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
     console = Console(emoji=False)  # nor an answer's
     stop = Stop()
     restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
+    # The spinner only on a terminal: FORCE_COLOR into a pipe (cron) would get its every frame.
+    spinning = on_a_terminal(console)
     try:
-        with console.status("pulling ad insights…") as status:
+        with console.status("pulling ad insights…") if spinning else nullcontext() as status:
 
             def waiting(why: str) -> None:  # on a terminal in the spinner, else a line (cron)
-                if console.is_terminal:
+                if status is not None:
                     status.update(Text(f"pulling ad insights… {shown(why)}"))  # an answer's
                 else:
                     say(None, "pull ads: {}", why, err=True)
 
+            def paged(n: int) -> None:
+                if status is not None:
+                    status.update(f"pulling ad insights… {n:,} rows")
+
             result = remote.pull_ads(
                 account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,
                 since=since.date() if since else None, until=until.date() if until else None,
-                base_url=base_url, api_version=api_version,
-                on_page=lambda n: status.update(f"pulling ad insights… {n:,} rows"),
-                on_wait=waiting,
+                base_url=base_url, api_version=api_version, on_page=paged, on_wait=waiting,
             )  # fmt: skip
     except BaseException:
         if not stop.is_set():

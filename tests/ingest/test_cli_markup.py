@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import tests.factories as f
 from dashboard.cli import cli
+from ingest import cli_pull
 from tests.ingest.cli_setup import _refscope
 from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, insight, serving
 from tests.ingest.insight_setup import row
@@ -74,7 +75,8 @@ def test_pull_ads_on_a_terminal_shows_a_throttled_answer_as_given(
         return 200, {"data": [insight(str(TODAY), "601", "1.50")]}, {}
 
     monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
-    monkeypatch.setenv("FORCE_COLOR", "1")  # a terminal, to rich: the spinner is shown
+    monkeypatch.setenv("FORCE_COLOR", "1")  # a terminal, to rich
+    monkeypatch.setattr(cli_pull, "on_a_terminal", lambda console: True)  # a real one: spinner
     monkeypatch.setenv("COLUMNS", "200")  # its line on one line
     with serving(answer) as base:
         args = ["pull", "ads", "--account", ACCOUNT, "--base-url", base,
@@ -84,6 +86,34 @@ def test_pull_ads_on_a_terminal_shows_a_throttled_answer_as_given(
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", res.output)  # without the terminal's colours
     assert len(asked) == 2 and "1 insight row (1 result page " in plain, plain
     assert "pulling ad insights… throttled (code 0: [b]busy[/x]); retrying in 1 s" in plain, plain
+
+
+@pytest.mark.parametrize(("name", "value"), [("FORCE_COLOR", "1"), ("TTY_COMPATIBLE", "1")])
+def test_pull_ads_with_colours_forced_into_a_pipe_draws_no_spinner(
+    name: str, value: str, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FORCE_COLOR (or TTY_COMPATIBLE=1) has rich take cron's pipe for a terminal: the spinner
+    wrote its frames into the log, and a wait was said only inside them; it is a line."""
+    asked: list[str] = []
+
+    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        asked.append(path)
+        if len(asked) == 1:  # throttled, by a proxy: no error code, a Retry-After of 1 s
+            return 429, {"error": {"message": "busy"}}, {"Retry-After": "1"}
+        return 200, {"data": [insight(str(TODAY), "601", "1.50")]}, {}
+
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    monkeypatch.setenv(name, value)
+    with serving(answer) as base:
+        args = ["pull", "ads", "--account", ACCOUNT, "--base-url", base,
+                "--since", str(TODAY), "--until", str(TODAY), "--db", str(db_path)]  # fmt: skip
+        res = runner.invoke(cli, args)
+    assert res.exit_code == 0 and res.exception is None, (res.exception, res.output)
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", res.output)  # colours stay; nothing else drawn
+    assert "\x1b" not in plain and "\r" not in plain, repr(res.output)
+    assert "pulling ad insights" not in plain, repr(res.output)
+    assert "pull ads: throttled (code 0: busy); retrying in 1 s" in plain, plain
+    assert "1 insight row (1 result page " in plain, plain
 
 
 def test_a_name_with_an_emoji_code_is_shown_as_given(
