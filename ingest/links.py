@@ -211,11 +211,24 @@ UPDATE {table} t SET channel = CASE WHEN {is_qr} THEN 'qr_code' ELSE 'm_me_link'
 WHERE t.channel IN ('m_me_link', 'qr_code') AND upper(t.source) IN {sources}
 """
 
+# The removed touch a prune kept (history.py), which a later message may repeat: an m.me link's
+# is a QR code's once its ref is registered as one, as the message's own channel is. It keeps
+# no source, so only this way: an m_me_link is a SHORTLINK's, a qr_code may be a legacy
+# MESSENGER_CODE's.
+RELABEL_LAST_TOUCH = """
+UPDATE contact_history h
+SET last_touch = struct_pack(ts := h.last_touch.ts, channel := 'qr_code',
+                             ad_id := h.last_touch.ad_id, ref := h.last_touch.ref)
+FROM (SELECT page_id, psid, last_touch.ref AS ref FROM contact_history
+      WHERE last_touch.channel = 'm_me_link' AND last_touch.ad_id IS NULL) t
+WHERE h.page_id = t.page_id AND h.psid = t.psid AND {is_qr}
+"""
+
 
 def relabel(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute m.me link / QR code channels of events, touches and contacts from the registry,
     and of the acquisitions a prune kept in contact_history (a later rebuild of the contact
-    takes its channel from there)."""
+    takes its channel from there), and of the removed touch a later message may repeat."""
     attribute.install_macros(con)
     attribute.refresh_qr_refs(con)
     for table in ("events", "touches", "contacts", "contact_history"):
@@ -226,6 +239,7 @@ def relabel(con: duckdb.DuckDBPyConnection) -> None:
                 sources=repr(attribute.SHORTLINK_SOURCES),
             )
         )
+    con.execute(RELABEL_LAST_TOUCH.format(is_qr=attribute.IS_QR.format(t="t")))
 
 
 def check_page_names(username: str | None, name: str | None) -> str | None:

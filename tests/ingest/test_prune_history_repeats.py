@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ingest import pipeline
+from ingest import db, links, pipeline
 from tests import factories as f
 from tests.conftest import Query
 from tests.ingest.prune_setup import _contact, _prune
@@ -53,5 +53,34 @@ def test_a_message_repeating_a_pruned_touch_is_judged_as_without_the_prune(
     pipeline.run([str(f.write_ndjson(tmp_path / "p" / "b.ndjson", later))], pruned)
     got = _contact(Query(pruned), "9")
     assert (got["channel"], got["reentry_count"]) == ("ctm_ad", reentries)
+    assert got == _contact(Query(whole), "9")
+    assert _touches(Query(pruned)) == _touches(Query(whole))
+
+
+def test_a_pruned_link_touch_registered_as_a_qr_code_later_is_still_repeated(
+    tmp_path: Path,
+) -> None:
+    """A Get Started from an m.me link before the date, a message with the link's referral after
+    it; the ref registered as a QR code after the prune: the removed touch the prune kept is a
+    QR code's too, so a later run still finds the message repeating it (it compared m_me_link
+    with the message's qr_code, and counted one click as a re-entry)."""
+    link = f.referral_obj("flyer9")
+    before = f.delivery(f.postback(referral=link, psid="9", ts=DM - 30 * MIN, mid="pb_9"))
+    repeat = f.delivery(f.message("open?", psid="9", ts=DM + 30 * MIN, mid="m_9_1", referral=link))
+    later = [f.delivery(f.message("still there?", psid="9", ts=DM + 2 * f.DAY, mid="m_9_2"))]
+    whole, pruned = tmp_path / "whole.duckdb", tmp_path / "pruned.duckdb"
+    pipeline.run([str(f.write_ndjson(tmp_path / "w" / "a.ndjson", [before, repeat, *later]))],
+                 whole)  # fmt: skip
+    pipeline.run([str(f.write_ndjson(tmp_path / "p" / "a.ndjson", [before, repeat]))], pruned)
+    _prune(pruned, D)
+    for path in (whole, pruned):
+        con = db.connect(path)
+        try:
+            links.register(con, [links.make_link(f.PAGE_ID, "flyer9", channel="qr")])
+        finally:
+            con.close()
+    pipeline.run([str(f.write_ndjson(tmp_path / "p" / "b.ndjson", later))], pruned)
+    got = _contact(Query(pruned), "9")
+    assert (got["channel"], got["reentry_count"]) == ("qr_code", 0)
     assert got == _contact(Query(whole), "9")
     assert _touches(Query(pruned)) == _touches(Query(whole))
