@@ -29,7 +29,9 @@ _UNNAMED = username_unknown_sql("s.page_id")
 
 
 def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per ref of m.me links and QR codes. Columns: page_id, ref, channel, new_contacts,
+    """Per ref of m.me links and QR codes. Columns: page_id, ref, channel (of the contacts it
+    acquired in the range, the latest one's when they differ; without one, of its latest touch
+    in the range), new_contacts,
     reentries, engaged, engaged_rate, ci_low, ci_high (95% Wilson interval), too_few,
     return_7d_rate, first_seen, last_seen (of its touches in the range; without one, of those
     that acquired its contacts of the range), registered, campaign, placement, clicks, scans
@@ -41,7 +43,11 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return _df(
         con,
         f"""WITH acquired AS (
-                SELECT c.page_id, c.ref, any_value(c.channel) AS channel,
+                -- A ref's contacts may differ in channel (a legacy MESSENGER_CODE's and a
+                -- SHORTLINK's): the latest acquired one's, ties by name, not any_value's pick.
+                SELECT c.page_id, c.ref,
+                       arg_max(c.channel, struct_pack(ts := c.first_touch_at, ch := c.channel))
+                           AS channel,
                        count(*) AS new_contacts, count(c.second_message_at) AS engaged,
                        -- Among those whose 7 days had passed when the data ends, as Retention.
                        count(*) FILTER (WHERE {_ELAPSED.format(days=7)}) AS past_7d,
@@ -53,7 +59,8 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 WHERE {_IN_RANGE} AND c.channel IN ('m_me_link', 'qr_code') AND c.ref IS NOT NULL
                 GROUP BY ALL
             ), seen AS (
-                SELECT t.page_id, t.ref, any_value(t.channel) AS channel,
+                SELECT t.page_id, t.ref,
+                       arg_max(t.channel, struct_pack(ts := t.ts, ch := t.channel)) AS channel,
                        count(*) FILTER (WHERE t.is_reentry) AS reentries,
                        min(t.ts) AS first_seen, max(t.ts) AS last_seen
                 FROM touches t

@@ -26,7 +26,9 @@ def expected_refs(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[tuple[str,
     days = message_days(con)
     (newest,) = con.execute("SELECT max(ts) FROM events").fetchone() or (None,)
     want: dict[tuple[str, str], Row] = {}
-    for t in rows(con, "SELECT * FROM touches WHERE ref IS NOT NULL ORDER BY ts"):
+    # A row's channel: its contacts' of the range (the latest acquired one's), else its latest
+    # touch's in the range (ties by channel name).
+    for t in rows(con, "SELECT * FROM touches WHERE ref IS NOT NULL ORDER BY ts, channel"):
         if t["channel"] not in REF_CHANNELS or not f.start <= t["ts"].date() <= f.end:
             continue
         if f.pages and t["page_id"] not in f.pages:
@@ -43,18 +45,20 @@ def expected_refs(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[tuple[str,
                 "first_seen": t["ts"],
             },
         )
+        r["channel"] = t["channel"]
         r["reentries"] += t["is_reentry"]
         r["last_seen"] = t["ts"]
-    for c in acquired(contacts(con), f):
-        if c["channel"] in REF_CHANNELS and c["ref"] is not None:
-            r = want[c["page_id"], c["ref"]]
-            r["channel"] = c["channel"]
-            r["new_contacts"] += 1
-            r["engaged"] += c["second_message_at"] is not None
-            # As Retention: among those whose 7 days had passed when the data ends.
-            if c["first_seen_at"].date() + dt.timedelta(days=7) <= newest.date():
-                r["past_7d"] += 1
-                r["returned"] += came_back(c, days, 7)
+    ours = [c for c in acquired(contacts(con), f)
+            if c["channel"] in REF_CHANNELS and c["ref"] is not None]  # fmt: skip
+    for c in sorted(ours, key=lambda c: (c["first_touch_at"], c["channel"])):
+        r = want[c["page_id"], c["ref"]]
+        r["channel"] = c["channel"]
+        r["new_contacts"] += 1
+        r["engaged"] += c["second_message_at"] is not None
+        # As Retention: among those whose 7 days had passed when the data ends.
+        if c["first_seen_at"].date() + dt.timedelta(days=7) <= newest.date():
+            r["past_7d"] += 1
+            r["returned"] += came_back(c, days, 7)
     return want
 
 
