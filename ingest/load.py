@@ -300,12 +300,32 @@ def _load_table(
             if fixed is not None:
                 repaired.append((file_id, line_no, fixed, raw.rstrip("\r\n")))
                 continue
+            if raw == "\x00" and _after_utf16(con, res.rejects, file_id, line_no):
+                continue  # the zero byte of a UTF-16 log's last line end: no line of its own
             reason = reasons.explain_reject(raw, problem, good)
             if not raw.endswith("\n") and reason.startswith("invalid JSON"):
                 # Only a file's last line lacks its newline: cut short by a writer still at it.
                 reason = f"{reasons.UNFINISHED}: {reason}"
             res.rejects.append((file_id, line_no, reason, raw.rstrip("\r\n")))
     return repaired
+
+
+def _after_utf16(
+    con: duckdb.DuckDBPyConnection, rejects: list[Reject], file_id: int, line_no: int
+) -> bool:
+    """Whether the line before line_no was rejected as UTF-16 text (in this batch, else by an
+    earlier one). Each line end of UTF-16LE text is two bytes, a newline and a zero: after the
+    last one the zero is left, as a last "line" with no newline, which is no line of the log
+    (a stray zero byte after UTF-8 text is one, and is judged as any other)."""
+    said = [why for f, n, why, _ in rejects if f == file_id and n == line_no - 1]
+    if not said:
+        rows = con.execute(
+            """SELECT r.reason FROM rejects r JOIN rs_files f ON f.path = r.file
+               WHERE f.file_id = ? AND r.line_no = ?""",
+            [file_id, line_no - 1],
+        ).fetchall()
+        said = [r[0] for r in rows]
+    return said == [reasons.UTF16]
 
 
 def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Reject]) -> int:

@@ -1,0 +1,55 @@
+"""A log saved as UTF-16LE (PowerShell 5's `>`): each line end is two bytes, a newline and a
+zero byte, so after the last one a zero byte is left with no newline after it. It is the rest
+of that line end, not a line: the log's lines are each rejected as UTF-16 text (README), with
+no "unfinished last line" beside them that no later run could finish. A stray zero byte after
+UTF-8 text is still a last line of its own, rejected as invalid JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import tests.factories as f
+from ingest import pipeline
+from tests.conftest import Query
+
+UTF16 = "UTF-16 text, not UTF-8: save the log as UTF-8"
+LINES = [f.line(f.delivery(f.message("hi", psid=p, mid=f"m_{p}"))) for p in ("u1", "u2")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])  # with its mark, and without
+@pytest.mark.parametrize("end", ["\r\n", "\n"])
+def test_a_utf16_log_has_one_reject_per_line(
+    db_path: Path, query: Query, log_dir: Path, encoding: str, end: str
+) -> None:
+    path = log_dir / "exported.ndjson"
+    path.write_bytes("".join(x + end for x in LINES).encode(encoding))
+    result = pipeline.run([str(path)], db_path)
+    assert result.rejects_by_reason == {"UTF-16 text, not UTF-8": 2}
+    assert query("SELECT line_no, reason FROM rejects ORDER BY 1") == [(1, UTF16), (2, UTF16)]
+    assert pipeline.run([str(path)], db_path).rejects_added == 0
+
+
+def test_the_zero_byte_written_after_a_run_read_the_line_is_no_line_either(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    """A run that read up to the last newline; the zero byte after it came later."""
+    path = log_dir / "exported.ndjson"
+    data = "".join(x + "\r\n" for x in LINES).encode("utf-16")
+    path.write_bytes(data[:-1])
+    assert pipeline.run([str(path)], db_path).rejects_by_reason == {"UTF-16 text, not UTF-8": 2}
+    path.write_bytes(data)
+    assert pipeline.run([str(path)], db_path).rejects_added == 0
+    assert query("SELECT line_no, reason FROM rejects ORDER BY 1") == [(1, UTF16), (2, UTF16)]
+
+
+def test_a_zero_byte_after_utf8_lines_is_still_a_last_line(
+    db_path: Path, query: Query, log_dir: Path
+) -> None:
+    path = log_dir / "webhooks.ndjson"
+    path.write_bytes(("\n".join(LINES) + "\n\x00").encode())
+    result = pipeline.run([str(path)], db_path)
+    assert result.events_added == 2
+    ((line_no, reason),) = query("SELECT line_no, reason FROM rejects")
+    assert line_no == 3 and reason.startswith("unfinished last line"), reason
