@@ -267,6 +267,22 @@ def _schema_tables() -> dict[str, str]:
         mem.close()
 
 
+@functools.cache
+def _schema_columns() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each table of the schema and its columns (name, type), in order."""
+    mem = duckdb.connect(":memory:")
+    try:
+        mem.execute(schema_sql())
+        rows = mem.execute("""SELECT table_name, column_name, data_type FROM duckdb_columns()
+                              ORDER BY table_name, column_index""").fetchall()
+    finally:
+        mem.close()
+    columns: dict[str, tuple[tuple[str, str], ...]] = {}
+    for table, column, kind in rows:
+        columns[table] = (*columns.get(table, ()), (column, kind))
+    return columns
+
+
 def _stand_in_tables(con: duckdb.DuckDBPyConnection) -> None:
     """A file written by an older refscope lacks the tables added since, until the next ingest
     applies the schema: a reader sees them empty (temporary tables), not an error; those kept
@@ -279,8 +295,34 @@ def _stand_in_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table, create in _schema_tables().items():
         if table not in present and table not in comment_tables.TABLES:
             con.execute(create.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+    _stand_in_columns(con, present)
     if not set(comment_tables.TABLES) <= present:
         comment_tables.views(con)  # kept from events: the same rows, computed on each read
+
+
+def _stand_in_columns(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
+    """A table of an older refscope lacks the columns added since (ALTER TABLE in schema.sql),
+    until the next writer adds them: a reader sees it through a view that has them NULL, as
+    the writer adds them, not DuckDB's error for the missing column."""
+    have: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        """SELECT table_name, column_name FROM duckdb_columns()
+           WHERE database_name = current_database() AND schema_name = 'main'"""
+    ).fetchall():
+        have.setdefault(table, set()).add(column)
+    name = _quoted(con.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
+    for table, columns in _schema_columns().items():
+        if table not in present or all(c in have[table] for c, _ in columns):
+            continue
+        listed = ", ".join(
+            _quoted(c) if c in have[table] else f"NULL::{kind} AS {_quoted(c)}"
+            for c, kind in columns
+        )
+        con.execute(f"CREATE TEMP VIEW {table} AS SELECT {listed} FROM {name}.main.{table}")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 @contextmanager
