@@ -377,10 +377,11 @@ def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
         if not present:  # an empty table keeps its columns: take them from the schema
             con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM rs_empty.{table}")
             continue
-        cols = ", ".join(
-            f'CAST("{n}" AS {kind}) AS "{n}"' if kind in WIDE else f'"{n}"'
-            for n, kind in columns[table]
-        )
+        have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        cols = ", ".join(  # a column an older refscope's lake lacks reads NULL, as in its db
+            (f'CAST("{n}" AS {kind}) AS "{n}"' if kind in WIDE else f'"{n}"') if n in have
+            else f'NULL::{kind} AS "{n}"' for n, kind in columns[table]
+        )  # fmt: skip
         con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} FROM {source}")
     comment_tables.views(con, temporary=False)  # kept from events, not written to the lake
 
