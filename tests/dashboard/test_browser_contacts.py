@@ -4,11 +4,8 @@ the table, also after a search or range that matched no contact."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from dashboard import queries
 from dashboard.filters import Filters
@@ -16,22 +13,10 @@ from tests.dashboard import test_browser as tb
 
 pytestmark = tb.pytestmark
 
-browser = tb.browser
+browser, server, page = tb.browser, tb.server, tb.page  # a dashboard on the demo
 last_day = tb.last_day
 SEARCH = "Search psid, ref, ad title or website page"
 READY = '[data-testid="stDataFrame"]'
-
-
-@pytest.fixture(scope="module")
-def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tb.Server]:
-    log = tmp_path_factory.mktemp("contacts-server") / "dashboard.log"
-    with tb.run_dashboard(demo_db, log) as srv:
-        yield srv
-
-
-@pytest.fixture
-def page(browser: Browser, server: tb.Server, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from tb.open_page(browser, server, request)
 
 
 def _search(page: Page, text: str) -> None:

@@ -3,29 +3,13 @@ picker shows, also after a filter that left no contact to show."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from tests.dashboard import test_browser as tb
 
 pytestmark = tb.pytestmark
 
-browser = tb.browser
-
-
-@pytest.fixture(scope="module")
-def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tb.Server]:
-    log = tmp_path_factory.mktemp("retention-server") / "dashboard.log"
-    with tb.run_dashboard(demo_db, log) as srv:
-        yield srv
-
-
-@pytest.fixture
-def page(browser: Browser, server: tb.Server, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from tb.open_page(browser, server, request)
+browser, server, page = tb.browser, tb.server, tb.page  # a dashboard on the demo
 
 
 def test_a_channel_pick_stays_shown_after_a_filter_that_left_no_contact(page, server):
