@@ -8,6 +8,7 @@ connections and the last good copy is kept while the database is locked or missi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -262,13 +263,30 @@ class Registry:
         return Resolution((asked or list(targets))[0])
 
     def health(self) -> dict[str, object]:
+        """What /healthz says of the registry: whether one is read, and whether its last
+        re-read worked. Never where the file lives (a health check is often public, a load
+        balancer's): the error names the database by its file name; the log keeps it whole."""
         return {
-            "db": os.fspath(self.path) if self.path else None,
+            "configured": self.path is not None,
             "refresh_seconds": self.refresh_seconds,
             "refs": len(self.refs),
             "loaded_at": self.loaded_at,
-            "error": self.error,
+            "error": _without_folders(self.error, self.path),
         }
+
+
+def _without_folders(error: str | None, path: Path | None) -> str | None:
+    """error with each spelling of path's location (as given, absolute, resolved) cut to the
+    file's name."""
+    if error is None or path is None:
+        return error
+    spellings = {os.fspath(path), os.fspath(path.absolute())}
+    with contextlib.suppress(OSError, RuntimeError):
+        spellings.add(os.fspath(path.resolve()))
+    for spelling in sorted(spellings, key=len, reverse=True):  # the longest first
+        if spelling != path.name:
+            error = error.replace(spelling, path.name)
+    return error
 
 
 def _while_locked(ref: str, page: str | None) -> Resolution:

@@ -197,6 +197,19 @@ def test_healthz_reports_the_configuration_without_secrets(receiver: Receiver) -
     assert body["app_secrets"] == 1 and body["verify_token_set"] is True
 
 
+def test_healthz_says_where_no_file_lives(start_receiver: StartReceiver, tmp_path: Path) -> None:
+    """/healthz (often public: a load balancer's check) gave the database's absolute path, and
+    its error repeated it; it now says whether a registry is read and why not, by file name."""
+    db_file = tmp_path / "private" / "refscope.duckdb"
+    receiver = start_receiver(ReceiverConfig(tmp_path / "logs", db_file, (SECRET,), TOKEN))
+    r = receiver.get("/healthz")
+    assert str(tmp_path) not in r.text and "private" not in r.text, r.text
+    registry = r.json()["registry"]
+    assert registry["configured"] is True and registry["refs"] == 0
+    assert registry["error"] == "refscope.duckdb: no database yet; run `refscope ingest` first"
+    assert start_receiver().get("/healthz").json()["registry"]["configured"] is False
+
+
 def test_healthz_counts_the_lines_waiting_for_the_disk(start_receiver: StartReceiver) -> None:
     held = HeldFsync()  # the first batch waits until the test lets it go
     receiver = start_receiver(fsync=held)
