@@ -71,6 +71,16 @@ def signature_problem(raw: bytes, header: str | None, secrets: tuple[str, ...]) 
     return None if any(matches) else "mismatch"
 
 
+def token_matches(given: str, expected: str) -> bool:
+    """Constant time whatever the lengths: the sha256 digests of both are compared, as
+    compare_digest on the tokens themselves returns at once when their lengths differ."""
+    # surrogatepass: a token set from bytes that are not UTF-8 is refused, not a crash.
+    digests = [
+        hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest() for t in (given, expected)
+    ]
+    return hmac.compare_digest(*digests)
+
+
 def is_json(raw: bytes) -> bool:
     """Strict UTF-8 JSON text (no NaN, no BOM, no raw control characters in strings)."""
     try:
@@ -147,11 +157,7 @@ class Receiver:
         # The token first: whoever does not hold it learns nothing more of what is expected.
         # One token only: with two, which one counted would depend on their order.
         tokens = q.getlist("hub.verify_token")
-        # surrogatepass: a token set from bytes that are not UTF-8 is refused, not a crash.
-        given = tokens[0].encode("utf-8", "surrogatepass") if len(tokens) == 1 else b""
-        if not hmac.compare_digest(
-            given, self.config.verify_token.encode("utf-8", "surrogatepass")
-        ):
+        if not token_matches(tokens[0] if len(tokens) == 1 else "", self.config.verify_token):
             return PlainTextResponse("wrong hub.verify_token", 403)
         if q.get("hub.mode") != "subscribe" or not q.get("hub.challenge"):
             return PlainTextResponse("expected hub.mode=subscribe and a hub.challenge", 400)

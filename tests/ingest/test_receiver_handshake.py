@@ -4,6 +4,8 @@ environment trimmed, and compared in constant time."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import pytest
@@ -121,4 +123,24 @@ def test_the_verify_token_is_compared_in_constant_time(
 ) -> None:
     params = {"hub.mode": "subscribe", "hub.verify_token": TOKEN[:-1], "hub.challenge": "1"}
     assert receiver.get("/webhook", params=params).status_code == 403
-    assert compared == [TOKEN.encode()]
+    assert compared == [hashlib.sha256(TOKEN.encode()).digest()]
+
+
+@pytest.mark.parametrize("given", ["", "x", TOKEN[:-1], TOKEN + "x", "y" * 1000, TOKEN])
+def test_the_verify_token_compare_does_not_tell_its_length(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """compare_digest returns at once for operands of unequal length: comparing the tokens
+    themselves let the time taken say how long the right one is. Both are now digests."""
+    lengths: list[tuple[int, int]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        lengths.append((len(a), len(b)))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    params = {"hub.mode": "subscribe", "hub.verify_token": given, "hub.challenge": "1"}
+    r = receiver.get("/webhook", params=params)
+    assert r.status_code == (200 if given == TOKEN else 403)
+    assert lengths == [(32, 32)]
