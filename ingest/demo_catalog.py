@@ -17,7 +17,7 @@ PAGES: list[tuple[str, str, str]] = [
 ACME, NORTHWIND = PAGES[0][0], PAGES[1][0]
 PAGE_IDS = [page for page, _, _ in PAGES]
 #: The demo receiver's part of its log file names, as `refscope serve` names them
-#: (`receiver.writer_id`, <host>-<pid>): webhooks-YYYY-MM-DD.demo-1.ndjson, clicks-....
+#: (`receiver.writer_id`, <host>-<pid>-<run>): webhooks-YYYY-MM-DD.demo-1.ndjson, clicks-....
 RECEIVER_WRITER = "demo-1"
 
 #: Refs printed on QR codes; QR codes are plain m.me SHORTLINK referrals, told apart only by ref.

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -44,6 +45,7 @@ log = logging.getLogger("refscope.receiver")
 SIGNATURE_HEADER = "x-hub-signature-256"
 _SIGNATURE = re.compile(r"(?i:sha256)=[0-9a-fA-F]{64}")
 _DIGITS = re.compile(r"[0-9]+")
+RUN_ID_BYTES = 4  # a receiver's run id in its log file names: 8 hex digits, new at each start
 
 
 def header_problem(header: str | None) -> str | None:
@@ -313,7 +315,9 @@ def create_app(
 
 def writer_id() -> str:
     """This process's part of its log file names: several receivers share a log directory
-    without clashing (host and process id, filename-safe).
+    without clashing (host, process id and a random run id, filename-safe). The run id: two
+    containers that share a hostname both run as pid 1 (a Docker or Kubernetes setup writing
+    to one shared volume), and host and pid alone would name the same file for both.
 
     A hostname that cannot be kept as it is (over 40 characters, or with characters a file name
     should not have) is made safe, cut, and followed by a short hash of the whole name, so that
@@ -325,7 +329,7 @@ def writer_id() -> str:
     if host != name or len(host) > longest:
         digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
         host = f"{host[: longest - 9]}-{digest}"
-    return f"{host}-{os.getpid()}"
+    return f"{host}-{os.getpid()}-{secrets.token_hex(RUN_ID_BYTES)}"
 
 
 def serve(

@@ -26,7 +26,7 @@ class ReceiverConfig:
     """What `refscope serve` runs with; secrets never appear in its repr."""
 
     log_dir: Path
-    """Where webhooks-YYYY-MM-DD.<host>-<pid>.ndjson and clicks-... are appended."""
+    """Where webhooks-YYYY-MM-DD.<host>-<pid>-<run>.ndjson and clicks-... are appended."""
     db_path: Path | None = None
     """The DuckDB file whose tracked_links the /r/<ref> redirects follow."""
     app_secrets: tuple[str, ...] = field(default=(), repr=False)

@@ -34,7 +34,7 @@ RECEIVER_LOG = re.compile(r"webhooks-(\d{4}-\d{2}-\d{2})\.([A-Za-z0-9_-]+-\d+)\.
 
 def is_receiver_log(name: str) -> bool:
     """A receiver's day of envelopes, named as `refscope serve` names it:
-    webhooks-YYYY-MM-DD.<host>-<pid>.ndjson."""
+    webhooks-YYYY-MM-DD.<host>-<pid>-<run>.ndjson."""
     return RECEIVER_LOG.fullmatch(name) is not None
 
 

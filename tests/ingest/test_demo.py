@@ -44,7 +44,7 @@ def test_lines_are_compact_ascii_in_time_order(small: Parsed) -> None:
 
 def test_receiver_envelopes_for_the_last_days(small: Parsed) -> None:
     """The last days are the logs `refscope serve` writes: named as it names them
-    (webhooks-YYYY-MM-DD.<host>-<pid>.ndjson, the UTC day each delivery was received)."""
+    (webhooks-YYYY-MM-DD.<host>-<pid>-<run>.ndjson, the UTC day each delivery was received)."""
     receiver = [n for n in small.lines if is_receiver_log(n)]
     end = small.summary.end
     days = [f"webhooks-{end - dt.timedelta(days=k)}.demo-1.ndjson" for k in (2, 1, 0)]
@@ -300,7 +300,7 @@ def registered_links(tmp_path: Path) -> dict[tuple[str, str], bool]:
 def test_click_logs_are_the_receivers_lines_for_registered_links(
     small: Parsed, tmp_path: Path
 ) -> None:
-    """One `clicks-YYYY-MM-DD.<host>-<pid>.ndjson` per day with clicks, named and written as
+    """One `clicks-YYYY-MM-DD.<host>-<pid>-<run>.ndjson` per day with clicks, named and written as
     `refscope serve` does, for the links the demo's CSV registers only, with their QR flag."""
     links = registered_links(tmp_path)
     start_ms = int(dt.datetime.combine(small.summary.start, dt.time(), dt.UTC).timestamp()) * 1000

@@ -309,10 +309,24 @@ def test_writer_ids_of_distinct_long_hostnames_differ(monkeypatch: pytest.Monkey
         monkeypatch.setattr(socket, "gethostname", lambda h=host: h)
         ids.append(receiver.writer_id())
     assert len(set(ids)) == len(ids)
-    assert ids[-1] == "web-1-1"  # a short, filename-safe name is kept as it is
-    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,50}", i) for i in ids)
+    # A short, filename-safe name is kept as it is; then the pid and the run id.
+    assert re.fullmatch(r"web-1-1-[0-9a-f]{8}", ids[-1]), ids[-1]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,59}", i) for i in ids)
     assert ids[0].startswith("refscope-webhook-receiver-prod")
-    assert [len(i.removesuffix("-1")) for i in ids[:2]] == [40, 40]  # cut to 40, hash included
+    hosts = [re.sub(r"-1-[0-9a-f]{8}$", "", i) for i in ids[:2]]
+    assert [len(h) for h in hosts] == [40, 40]  # cut to 40, hash included
+
+
+def test_two_receivers_of_one_hostname_both_pid_1_write_different_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two containers sharing a hostname, each running `serve` as pid 1 on one shared volume,
+    named their files alike (`<host>-1`) and appended to the same file; each start now has a
+    run id of its own."""
+    monkeypatch.setattr(os, "getpid", lambda: 1)
+    monkeypatch.setattr(socket, "gethostname", lambda: "receiver")
+    first, second = receiver.writer_id(), receiver.writer_id()
+    assert first != second and first.startswith("receiver-1-") and second.startswith("receiver-1-")
 
 
 @pytest.mark.parametrize(

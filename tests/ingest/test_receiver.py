@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import stat
 import time
@@ -277,7 +278,10 @@ def test_serve_command_runs_the_receiver_without_an_access_log(tmp_path: Path) -
     out = served.out
     assert served.proc.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
     assert b"Application shutdown complete" in out
-    assert len(list((tmp_path / "logs").glob("webhooks-*.ndjson"))) == 1
+    (log,) = (tmp_path / "logs").glob("webhooks-*.ndjson")
+    # Its host, its pid and the run id of this start (test_privacy.py: pid 1 in two containers).
+    assert re.fullmatch(rf"webhooks-[0-9-]{{10}}\.[\w-]+-{served.proc.pid}-[0-9a-f]{{8}}\.ndjson",
+                        log.name), log.name  # fmt: skip
     assert b"Uvicorn running" in out and b"1 app secret(s)" in out
     assert SECRET.encode() not in out and TOKEN.encode() not in out and b"GET /" not in out
     assert "server" not in r.headers  # no "uvicorn" for a scanner to match

@@ -99,7 +99,7 @@ def test_three_receivers_share_a_log_directory(
             client.close()
     assert statuses == [200] * DELIVERIES
     files = sorted(log_dir.glob("webhooks-*.ndjson"))
-    assert len(files) == RECEIVERS  # one file per process: host and pid in the name
+    assert len(files) == RECEIVERS  # one file per process: host, pid and run id
     assert len({p.name.split(".")[1] for p in files}) == RECEIVERS
     pipeline.run([str(log_dir)], db_path)
     assert query.scalar("SELECT count(*) FROM events WHERE kind = 'message'") == DELIVERIES
