@@ -187,6 +187,17 @@ def _follow(
     warned: list[str] = []  # the warnings of the last cycle, likewise
     stop = Stop()
     restore = restore_sighup = _nothing
+    # A lock held for long (a rebuild, an analyst's session) makes every round wait: that it
+    # waits is said once per wait, not each round, and that it reads again once it got through.
+    notice, waited = db.on_lock_wait, False
+
+    def say_wait_once(path: Path, seconds: float) -> None:
+        nonlocal waited
+        if not waited and notice is not None:
+            notice(path, seconds)
+        waited = True
+
+    db.on_lock_wait = say_wait_once
     try:
         # The handlers first: a Ctrl-C or SIGTERM sent once "following" is said (a service
         # manager, a script that waits for it) is a clean stop, not click's "Aborted!".
@@ -211,9 +222,9 @@ def _follow(
                         one_line(str(exc)), interval, soft_wrap=True)  # fmt: skip
                 failing = str(exc)
             else:
-                if failing is not None:
+                if failing is not None or waited:
                     console.print("reading again")
-                failing = None
+                failing, waited = None, False
                 if result.files_read:
                     print_summary(console, result)
                 elif result.warnings != warned:  # a folder of no log name: said once
@@ -227,6 +238,7 @@ def _follow(
             raise
         console.print("stopped")
     finally:
+        db.on_lock_wait = notice
         restore_sighup()
         restore()
 

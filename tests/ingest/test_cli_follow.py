@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ import tests.factories as f
 from dashboard.cli import cli
 from ingest import cli as cli_module
 from ingest import cli_stop, db
-from ingest.errors import DatabaseError
+from ingest.errors import DatabaseError, DatabaseLocked
 from tests.conftest import Query
 from tests.ingest.cli_setup import _clean_env, _held, _log, _one_error_line, _refscope
 
@@ -178,6 +179,45 @@ def test_a_command_waiting_for_the_lock_says_so_then_goes_on(
     assert proc.returncode == 0, (out, err)
     assert err.count(f"{db_file}: {LOCK_WAIT}; waiting up to") == 1, err
     assert Query(db_file)("SELECT page_id, name FROM pages") == [("1122334455", "Acme")]
+
+
+def test_follow_under_a_long_lock_says_it_waits_once_per_wait_and_when_it_reads_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a lock held for many rounds (a rebuild, an analyst's session), each round's
+    connect said "locked by another process ...; waiting up to 29 s more" again: one line a
+    round, for as long as the lock lasted. It is said once per wait, and "reading again" once
+    a round gets through, and a new wait after that is said again."""
+    said: list[str] = []
+    monkeypatch.setattr(db, "on_lock_wait", lambda path, seconds: said.append(f"wait {path}"))
+    # Each round: whether its connect waited, and whether it then got the lock.
+    rounds = iter([(True, False), (True, False), (True, False), (False, True),
+                   (True, True), (True, False), (True, True)])  # fmt: skip
+
+    def run(paths: list[str], db_file: Path, **kw: object) -> object:
+        waits, gets = next(rounds)
+        if waits and db.on_lock_wait is not None:
+            db.on_lock_wait(db_file, 29.0)  # as db.connect calls it, a second in
+        if not gets:
+            said.append("error")
+            raise DatabaseLocked(f"{db_file}: locked by another process")
+        said.append("read")
+        return SimpleNamespace(files_read=0, warnings=[])
+
+    monkeypatch.setattr(cli_module.pipeline, "run", run)
+    monkeypatch.setattr(cli_module.time, "sleep", lambda seconds: None)
+    (tmp_path / "logs").mkdir()
+    out = io.StringIO()
+    db_file = tmp_path / "db.duckdb"
+    cli_module._follow(Console(file=out, width=200), [str(tmp_path / "logs")], db_file, 5.0,
+                       None, None, cycles=7)  # fmt: skip
+    wait = f"wait {db_file}"
+    assert said == [wait, "error", "error", "error", "read",
+                    wait, "read", wait, "error", "read"], said  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert lines.count("reading again") == 3, lines
+    assert sum("locked by another process" in line for line in lines) == 2, lines
+    assert db.on_lock_wait is not None and db.on_lock_wait.__name__ == "<lambda>"  # put back
 
 
 def test_an_ingest_stopped_while_waiting_for_the_lock_says_nothing_was_written(
