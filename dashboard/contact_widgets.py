@@ -92,10 +92,12 @@ def _of_page(
 
 
 def contact_search() -> str:
-    """The Contacts page's search box, kept for the session like its picks."""
+    """The Contacts page's search box, kept for the session like its picks; the text it
+    searches for is without the spaces around it (an id pasted with them found nothing)."""
     _restore("rs_contacts_search")
-    return str(_kept("rs_contacts_search", st.text_input(
-        "Search psid, ref, ad title or website page", key="rs_contacts_search")))  # fmt: skip
+    typed = _kept("rs_contacts_search", st.text_input(
+        "Search psid, ref, ad title or website page", key="rs_contacts_search"))  # fmt: skip
+    return str(typed).strip()
 
 
 # Streamlit forgets the state of widgets a page switch does not draw: the Contacts page's

@@ -284,3 +284,13 @@ def test_reports_page_offers_the_report_of_the_current_filters(app, con, default
     assert f"--from {default_range.start} --to {default_range.end}" in again
     days = (default_range.end - default_range.start).days + 1
     assert f"--days {days} " in rolling and "--from" not in rolling
+
+
+def test_contacts_search_finds_an_id_pasted_with_spaces_around_it(open_app, small_db):
+    """A psid copied from a log or a sheet often comes with a space or tab around it: the
+    search found no contact for " 7100000000000001 "."""
+    small = {"range": "Custom", "from": "2023-11-14", "to": "2023-11-15"}
+    at = show(open_app(small_db, **small), "contacts")
+    at.text_input[0].input(" \t7100000000000001  ").run()
+    assert "1 contact acquired 2023-11-14 – 2023-11-15" in [c.value for c in at.caption]
+    assert list(at.dataframe[0].value["psid"]) == ["7100000000000001"]
