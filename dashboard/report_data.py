@@ -25,10 +25,9 @@ from dashboard.report_model import Kpi as Kpi
 from dashboard.report_model import Report as Report
 from dashboard.report_model import Section as Section
 from dashboard.report_model import length as length
-from dashboard.report_model import money_text, pct_text
+from dashboard.report_model import money_text, pct_text, posts_note
 from dashboard.report_model import period as period
 from dashboard.report_model import scope as scope
-from ingest.wording import counted
 
 Fetch = Callable[..., pd.DataFrame]
 TOP_REFS = 20  # a printed page holds about this many rows at the report's font size
@@ -299,7 +298,7 @@ def _funnel(comments: pd.DataFrame) -> Section:
     table["share"] = [n / totals[0] if totals[0] else math.nan for n in totals]
     return Section("funnel", "Comment funnel", table, columns,
                    _untitled(charts.comments_funnel(comments)),
-                   note=f"Over {counted(len(comments), 'post')}.")  # fmt: skip
+                   note=posts_note(comments))  # fmt: skip
 
 
 def _retention(df: pd.DataFrame) -> Section:

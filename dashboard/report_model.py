@@ -15,6 +15,7 @@ from dashboard.rounding import cents as cents
 from dashboard.rounding import half_up as half_up
 from dashboard.rounding import money_text as money_text
 from dashboard.rounding import pct_text as pct_text
+from ingest.wording import counted
 
 
 @dataclass(frozen=True)
@@ -129,3 +130,25 @@ def scope(f: Filters) -> str:
     pages = ", ".join(f.pages) if f.pages else "all"
     channels = ", ".join(f.channels) if f.channels else "all"
     return f"pages: {pages}, channels: {channels}"
+
+
+UNKNOWN_POST = "(unknown post)"  # queries.comments' row of each page's replies of no known post
+
+
+def posts_note(comments: pd.DataFrame) -> str:
+    """ "Over 3 posts." of the comment funnel: only real posts count, not a page's row of the
+    replies and conversations whose post is not known (it was counted as a post), which is
+    said apart, as the Comments page lists it. comments: queries.comments' rows."""
+    unknown = pd.Series(False, index=comments.index)
+    if "post_id" in comments:
+        unknown = comments["post_id"].isna() | (comments["post_id"] == UNKNOWN_POST)
+    note = f"Over {counted(int((~unknown).sum()), 'post')}."
+    stages = (("comments", "comment", None),
+              ("private_replies", "private reply", "private replies"),
+              ("conversations", "conversation", None))  # fmt: skip
+    held = [counted(n, noun, plural) for col, noun, plural in stages
+            for n in [int(comments.loc[unknown, col].sum())] if n]  # fmt: skip
+    if held:
+        listed = ", ".join(held[:-1]) + " and " + held[-1] if len(held) > 1 else held[0]
+        note += f" Of no known post: {listed} ({UNKNOWN_POST} on the Comments page)."
+    return note

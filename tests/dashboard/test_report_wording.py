@@ -14,8 +14,11 @@ import pytest
 
 from dashboard import queries, report_data, reports
 from dashboard.filters import Filters
-from ingest import db
+from ingest import db, pipeline
 from ingest.demo_payloads import ACME
+from tests import factories as fx
+from tests import factories_feed as ff
+from tests.dashboard.conftest import opened
 from tests.dashboard.report_setup import EMPTY, RANGE, needs_chromium
 
 
@@ -241,3 +244,25 @@ def test_the_placements_note_speaks_only_of_refs_listed_under_themselves():
         "A QR ref without a placement (not registered, or registered without one) is listed "
         "under the ref."
     )
+
+
+def test_the_comment_funnel_counts_real_posts_not_the_row_of_no_known_post(tmp_path):
+    """A private reply to a comment the logs never showed has no known post: queries.comments
+    gives it a row '(unknown post)', which "Over 2 posts." counted as a post."""
+    post, ts = f"{fx.PAGE_ID}_777", fx.T0
+    lines = [
+        ff.feed(ff.comment(comment_id="777_1", post_id=post)),
+        ff.send_log("777_1", "a", ts=ts + 1000),
+        ff.send_log("999_1", "b", ts=ts + 2000),  # its comment is in no log
+        fx.delivery(fx.message("yes please", psid="b", ts=ts + 60_000)),
+    ]
+    path = tmp_path / "comments.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
+    day = fx.utc(ts).date()
+    with opened(path) as con:
+        posts = set(queries.comments(con, Filters(day, day))["post_id"])
+        report = report_data.gather(report_data.connection_fetch(con), Filters(day, day))
+    assert posts == {post, "(unknown post)"}
+    (funnel,) = [s for s in report.sections if s.key == "funnel"]
+    assert funnel.note == ("Over 1 post. Of no known post: 1 private reply and 1 conversation "
+                           "((unknown post) on the Comments page).")  # fmt: skip
