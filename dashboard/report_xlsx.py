@@ -19,6 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from dashboard import charts
 from dashboard.report_data import Column, Report, Section, format_change, period
+from dashboard.rounding import as_shown
 
 NUMBER_FORMATS = {
     "int": "#,##0",
@@ -216,8 +217,10 @@ def _summary(ws: Worksheet, report: Report, fmt: _Formats) -> None:
         ws.write_string(r, 0, k.label, fmt.bold)
         write_cell(ws, r, 1, k.value, k.kind, fmt)
         write_cell(ws, r, 2, k.previous, k.kind, fmt)
-        write_cell(ws, r, 3, k.change, k.kind, fmt)
-        write_cell(ws, r, 4, k.relative, "pct", fmt)
+        # The changes as format_change writes them, beside: no float tail (12.499999 for
+        # 12.50) in the cell a manager copies.
+        write_cell(ws, r, 3, as_shown(k.change, k.kind), k.kind, fmt)
+        write_cell(ws, r, 4, as_shown(k.relative, "pct"), "pct", fmt)
         ws.write_string(r, 5, format_change(k))
     r = top + len(report.kpis) + 2
     ws.write_string(r, 0, "Rates change in percentage points; Change % is against the previous "

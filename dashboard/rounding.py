@@ -36,3 +36,18 @@ def pct_whole_text(v: float) -> str:
     and the tables say 14.5% (29 of 200), nor 28% beside 28.8%. plotly.js's own text rounds
     the binary double (0.145 as 14%)."""
     return f"{half_up(float(half_up(v, 3)), 2) * 100:.0f}%"
+
+
+# The decimals of a value of each kind as every view writes it: a count whole, money to the
+# cent, a rate (0-1) to a tenth of a percent (a change of rates: of a point).
+PLACES = {"int": 0, "money": 2, "pct": 3}
+
+
+def as_shown(v: float | None, kind: str) -> float | None:
+    """v rounded (half_up) as the views write a value of kind, for a cell that stores it: a
+    rate's change of 0.29999999999999993 (0.7 - 0.4) and a spend's of 12.499999 read "+30.0
+    pts" and "+12.50" in every view, and the XLSX cell held them with their tails. A kind
+    without fixed decimals is v as it is."""
+    if v is None or kind not in PLACES:
+        return v
+    return float(half_up(v, PLACES[kind]))

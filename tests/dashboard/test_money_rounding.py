@@ -13,6 +13,7 @@ import openpyxl
 
 from dashboard import reports
 from dashboard.filters import Filters
+from dashboard.report_model import Kpi, Report
 from ingest import pipeline
 from tests import factories as fx
 from tests.dashboard.conftest import ad_contact_lines, opened
@@ -71,3 +72,24 @@ def test_a_half_tenth_percent_rate_rounds_up_everywhere(db_path, open_app):
                                                    "to": str(RANGE.end)}), "overview")  # fmt: skip
     assert metric(at, "Engaged rate").value == "6.3%"
     assert at.dataframe[0].value["engaged_rate"].tolist() == [6.3]  # percent, as shown
+
+
+def test_the_xlsx_summary_stores_each_change_as_the_report_writes_it():
+    """A change's cell held the difference with its float tail (a spend's 12.499999, a rate's
+    0.29999999999999993) beside a text of "+12.50" and "+30.0 pts": it is stored as written,
+    in the KPI's number format."""
+    kpis = (Kpi("new_contacts", "New contacts", "int", 4, 7),
+            Kpi("engaged_rate", "Engaged rate", "pct", 0.7, 0.4),
+            Kpi("spend", "Ad spend", "money", 112.499999, 100.0))  # fmt: skip
+    assert (kpis[1].change, kpis[2].change) != (0.3, 12.5)  # the tails the cells held
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(Report(RANGE, kpis, ()), "xlsx")))
+    cells = {r[0].value: r[1:] for r in book["Summary"].iter_rows() if r[0].value}
+    stored = {k: (v[2].value, v[3].value, v[4].value) for k, v in cells.items() if k in
+              ("New contacts", "Engaged rate", "Ad spend")}  # fmt: skip
+    assert stored == {
+        "New contacts": (-3, -0.429, "-3 (-42.9%)"),
+        "Engaged rate": (0.3, None, "+30.0 pts"),
+        "Ad spend": (12.5, 0.125, "+12.50 (+12.5%)"),
+    }
+    formats = {k: (v[2].number_format, v[3].number_format) for k, v in cells.items()}
+    assert formats["Ad spend"] == ("#,##0.00", "0.0%")
