@@ -52,3 +52,19 @@ def in_channel_order(channels: Iterable[str]) -> list[str]:
     given = set(channels)
     known = [c for c in CHANNEL_LABELS if c in given]
     return known + sorted(given - set(known))
+
+
+# Up to this many, a count axis gets a tick per whole number: plotly.js picks ticks a half
+# or a fifth apart on so short a scale ("0.5 new contacts"). Above it, its own spacing is
+# whole (at most 10 ticks to an axis: a step of 1 or more).
+SMALL_COUNT = 10
+
+
+def count_axis(top: object) -> dict[str, object]:
+    """The settings of an axis of counts whose largest bar is top (its stack's total): a
+    tick per whole number while they are few, plotly's own (whole) ticks beyond."""
+    try:
+        small = 0 <= float(top) <= SMALL_COUNT  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        small = False  # no bar: nothing to count
+    return {"tick0": 0, "dtick": 1} if small else {}

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from dashboard.chart_style import CHANNEL_COLORS as CHANNEL_COLORS
 from dashboard.chart_style import CHANNEL_LABELS as CHANNEL_LABELS
-from dashboard.chart_style import LAYOUT, MARGIN
+from dashboard.chart_style import LAYOUT, MARGIN, count_axis
 from dashboard.chart_style import LEGEND as LEGEND
 from dashboard.chart_style import channel_label as channel_label
 from dashboard.chart_style import in_channel_order as in_channel_order
@@ -68,7 +68,7 @@ def new_contacts_by_day_bar(
             width=_DAY_MS * 0.8,  # plotly sizes bars by their spacing: one day's is a hairline
         )
     fig.update_layout(barmode="stack", title="New contacts per day", **LAYOUT)
-    fig.update_yaxes(title="new contacts")
+    fig.update_yaxes(title="new contacts", **count_axis(df.groupby("day")["contacts"].sum().max()))
     days = pd.to_datetime(df["day"]) if not df.empty else pd.Series(dtype="datetime64[ns]")
     first = pd.Timestamp(start) if start is not None else days.min()
     last = pd.Timestamp(end) if end is not None else days.max()
@@ -148,7 +148,8 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
     fig.update_layout(hovermode="closest")  # one bar per ref: its own hover, not a y-unified one
     fig.update_yaxes(_NAMES)
     _short_ticks(fig, "yaxis", part["bar"])
-    fig.update_xaxes(title="new contacts", rangemode="nonnegative")
+    fig.update_xaxes(title="new contacts", rangemode="nonnegative",
+                     **count_axis(part["new_contacts"].max()))  # fmt: skip
     # One trace coloured bar by bar has no legend: say which colour is which channel.
     shown = [c for c in CHANNEL_COLORS if c in set(part["channel"])]
     if shown:
@@ -229,7 +230,8 @@ def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(_NAMES)
     _short_ticks(fig, "xaxis", bars)
     # Counts: an ad that brought no one is a bar of 0, not a scale from -1 to 1.
-    fig.update_yaxes(title="contacts", rangemode="nonnegative")
+    fig.update_yaxes(title="contacts", rangemode="nonnegative",
+                     **count_axis(df[["new_contacts", "engaged"]].max(axis=None)))  # fmt: skip
     return fig
 
 
@@ -247,7 +249,7 @@ def website_pages_bar(df: pd.DataFrame) -> go.Figure:
     fig.update_layout(hovermode="y unified")  # the bars lie along y: one hover per page
     fig.update_yaxes(_NAMES)
     _short_ticks(fig, "yaxis", part["referer_uri"])
-    fig.update_xaxes(title="new contacts")
+    fig.update_xaxes(title="new contacts", **count_axis(part["new_contacts"].max()))
     return fig
 
 

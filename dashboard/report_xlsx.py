@@ -18,6 +18,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from dashboard import charts
+from dashboard.chart_style import count_axis
 from dashboard.report_data import Column, Report, Section, format_change, period
 from dashboard.rounding import as_shown
 
@@ -251,6 +252,14 @@ def _with_new_contacts(s: Section, n: int) -> int:
     return min(n, int((s.table["new_contacts"] > 0).sum()))
 
 
+def _count_axis(counts: pd.Series) -> dict[str, Any]:
+    """A value axis of counts: Excel, as plotly, spaces a short scale's gridlines by a half
+    (0, 0.5, 1 … drawn "0, 1, 1, 2" in the cells' whole-number format); a gridline per whole
+    number while the counts are few (as the dashboard's charts: charts.count_axis)."""
+    small = bool(count_axis(counts.max()))
+    return {"min": 0, "major_unit": 1} if small else {}
+
+
 def _chart(wb: Workbook, s: Section) -> Any:
     sheet, n = sheet_name(s.title), min(len(s.table), MAX_ROWS)
     names = [c.name for c in s.columns]
@@ -270,6 +279,7 @@ def _chart(wb: Workbook, s: Section) -> Any:
                               "values": ref(channel.name), "fill": {"color": color},
                               "gap": 20})  # fmt: skip
         chart.set_x_axis({"date_axis": True, "num_format": "mmm d"})
+        chart.set_y_axis(_count_axis(s.table["total"]))
     elif s.key == "channels":
         # One that contacts only came back through is no slice, nor a key in the legend.
         n = _with_new_contacts(s, n)
@@ -288,6 +298,7 @@ def _chart(wb: Workbook, s: Section) -> Any:
         chart.add_series({"name": label("new_contacts"), "categories": ref("ref"),
                           "values": ref("new_contacts"), "fill": {"color": "#0072B2"}})  # fmt: skip
         chart.set_y_axis({"reverse": True})
+        chart.set_x_axis(_count_axis(s.table["new_contacts"].head(n)))  # a bar's values lie along x
     elif s.key == "ads":
         # With spend, its bar stands beside the cost per contact: an ad that spent and brought
         # no contact has no cost per contact, but is not left out of the chart.
@@ -297,11 +308,14 @@ def _chart(wb: Workbook, s: Section) -> Any:
         for col, color in series if spent else [("new_contacts", series[0][1])]:
             chart.add_series({"name": label(col), "categories": ref("ad_title"),
                               "values": ref(col), "fill": {"color": color}})  # fmt: skip
+        if not spent:
+            chart.set_y_axis(_count_axis(s.table["new_contacts"]))
     elif s.key == "funnel":
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({"name": "Count", "categories": ref("stage"), "values": ref("count"),
                           "fill": {"color": charts.CHANNEL_COLORS["comment_reply"]}})  # fmt: skip
         chart.set_y_axis({"reverse": True})
+        chart.set_x_axis(_count_axis(s.table["count"]))
     elif s.key == "retention":
         chart = wb.add_chart({"type": "column"})
         for col in ("d1", "d7", "d30"):
