@@ -119,9 +119,7 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
     """New contacts per ref with engaged share. Input: ref, channel, new_contacts, engaged, and
     page (a label) or page_id: the same ref on two pages gets a bar each, named with its page
     (bars of one name would be drawn as one)."""
-    page = (df["page"] if "page" in df else df["page_id"]).fillna("page unknown")
-    shared = df["ref"].duplicated(keep=False)
-    named = df.assign(bar=df["ref"].where(~shared, df["ref"] + " · " + page))
+    named = df.assign(bar=ref_bars(df))
     # A ref seen in the range only through a re-entry or a click has no bar to draw: it stays
     # in the table, not among the top refs by new contacts (an empty bar, or a blank chart).
     part = named[named["new_contacts"].fillna(0) > 0].head(top)
@@ -161,7 +159,16 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
     return fig
 
 
-def _ad_bars(df: pd.DataFrame) -> pd.Series:
+def ref_bars(df: pd.DataFrame) -> pd.Series:
+    """Each ref's bar name: the ref, with its page ("ref · page") when another page has that ref
+    (bars of one name would be drawn as one, or as two that cannot be told apart). Input: ref,
+    and page (a label) or page_id."""
+    page = (df["page"] if "page" in df else df["page_id"]).fillna("page unknown")
+    shared = df["ref"].duplicated(keep=False)
+    return df["ref"].where(~shared, df["ref"] + " · " + page)
+
+
+def ad_bars(df: pd.DataFrame) -> pd.Series:
     """Each ad's bar name: its title, with its id when another ad has that title (a duplicated
     ad keeps it). Bars of one name would be drawn as one, their values stacked."""
     if "ad_id" not in df:
@@ -177,7 +184,7 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
     by its spend (what one contact would have cost). Input: ad_title, cost_per_contact,
     new_contacts, and spend when there is any (and ad_id: two ads of one title get a bar each).
     currency: the spend's (queries.spend_currency), named on the axis and in the hovers."""
-    df = df.assign(bar=_ad_bars(df))
+    df = df.assign(bar=ad_bars(df))
     unit = f" {currency}" if currency else ""
     part = df.dropna(subset=["cost_per_contact"]).sort_values("cost_per_contact")
     fig = go.Figure()
@@ -219,7 +226,7 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
 
 def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
     """New and engaged contacts per ad. Input: ad_title, new_contacts, engaged (and ad_id)."""
-    bars = _ad_bars(df)
+    bars = ad_bars(df)
     fig = go.Figure()
     fig.add_bar(x=_literal(bars), y=df["new_contacts"], name="new contacts",
                 marker_color=CHANNEL_COLORS["ctm_ad"],

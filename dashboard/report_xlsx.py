@@ -241,7 +241,9 @@ def _charts(wb: Workbook, ws: Worksheet, report: Report, fmt: _Formats) -> None:
     if not report.has_data:
         ws.write_string(2, 0, report.no_data_message, fmt.note)
         return
-    made = [c for s in report.sections if not s.empty for c in [_chart(wb, s)] if c is not None]
+    names = _BarNames(ws, fmt)
+    made = [c for s in report.sections if not s.empty for c in [_chart(wb, s, names)]
+            if c is not None]  # fmt: skip
     for i, chart in enumerate(made):
         ws.insert_chart(2 + (i // 2) * 19, (i % 2) * 12, chart, CHART_SIZE)
 
@@ -260,9 +262,40 @@ def _count_axis(counts: pd.Series) -> dict[str, Any]:
     return {"min": 0, "major_unit": 1} if small else {}
 
 
-def _chart(wb: Workbook, s: Section) -> Any:
+class _BarNames:
+    """Bar names a chart cannot take from its section's sheet, written on the Charts sheet
+    beside the charts, a column each: a ref two pages share (two bars "spring" in the refs
+    chart) is "spring · Acme Bakery" and "spring · Northwind" there, as in the HTML and PDF
+    reports' charts (charts.ref_bars, charts.ad_bars)."""
+
+    FIRST_COLUMN = 25  # right of the two columns of charts (12 columns each)
+
+    def __init__(self, ws: Worksheet | None = None, fmt: _Formats | None = None) -> None:
+        self.ws, self.fmt, self.used = ws, fmt, 0
+
+    def categories(self, title: str, bars: pd.Series, given: pd.Series, column: list[Any]
+                   ) -> list[Any]:  # fmt: skip
+        """The chart's categories: the section sheet's column (its values: given) when they are
+        the bars' names, else the names (bars) written here."""
+        if (
+            self.ws is None
+            or self.fmt is None
+            or bars.fillna("").tolist() == given.fillna("").tolist()
+        ):
+            return column
+        c = self.FIRST_COLUMN + self.used
+        self.used += 1
+        self.ws.write_string(1, c, f"{title}: bar names", self.fmt.header)
+        for r, name in enumerate(bars.tolist(), start=2):
+            write_cell(self.ws, r, c, name, "text", self.fmt)
+        self.ws.set_column(c, c, min(max([12, *(len(str(b)) + 2 for b in bars)]), MAX_WIDTH))
+        return [CHARTS_SHEET, 2, c, 1 + len(bars), c]
+
+
+def _chart(wb: Workbook, s: Section, bar_names: _BarNames | None = None) -> Any:
     sheet, n = sheet_name(s.title), min(len(s.table), MAX_ROWS)
     names = [c.name for c in s.columns]
+    bar_names = bar_names or _BarNames()
 
     def ref(col: str) -> list[Any]:
         c = names.index(col)
@@ -295,7 +328,9 @@ def _chart(wb: Workbook, s: Section) -> Any:
         if not n:
             return None
         chart = wb.add_chart({"type": "bar"})
-        chart.add_series({"name": label("new_contacts"), "categories": ref("ref"),
+        top = s.table.head(n)
+        bars = bar_names.categories(s.title, charts.ref_bars(top), top["ref"], ref("ref"))
+        chart.add_series({"name": label("new_contacts"), "categories": bars,
                           "values": ref("new_contacts"), "fill": {"color": "#0072B2"}})  # fmt: skip
         chart.set_y_axis({"reverse": True})
         chart.set_x_axis(_count_axis(s.table["new_contacts"].head(n)))  # a bar's values lie along x
@@ -305,8 +340,10 @@ def _chart(wb: Workbook, s: Section) -> Any:
         spent = bool((s.table["spend"] > 0).any())
         series = [("cost_per_contact", charts.CHANNEL_COLORS["ctm_ad"]), ("spend", "#7F7F7F")]
         chart = wb.add_chart({"type": "column"})
+        bars = bar_names.categories(s.title, charts.ad_bars(s.table.head(n)),
+                                    s.table["ad_title"].head(n), ref("ad_title"))  # fmt: skip
         for col, color in series if spent else [("new_contacts", series[0][1])]:
-            chart.add_series({"name": label(col), "categories": ref("ad_title"),
+            chart.add_series({"name": label(col), "categories": bars,
                               "values": ref(col), "fill": {"color": color}})  # fmt: skip
         if not spent:
             chart.set_y_axis(_count_axis(s.table["new_contacts"]))
