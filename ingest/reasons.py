@@ -142,7 +142,7 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         return f"entry is not a list but a JSON {_json_type(entries)}"
     if not entries:
         return "empty entry list"
-    broken = _broken_entry(entries)
+    broken = items_problem(_broken_entries(entries))  # each broken entry, as items are named
     if broken:
         return broken
     if (
@@ -169,11 +169,6 @@ def entry_problems(raw: str) -> list[str]:
         doc = doc["body"]
     entries = doc.get("entry") if isinstance(doc, dict) else None
     return _broken_entries(entries) if isinstance(entries, list) else []
-
-
-def _broken_entry(entries: list[Any]) -> str | None:
-    broken = _broken_entries(entries)
-    return broken[0] if broken else None
 
 
 def _broken_entries(entries: list[Any]) -> list[str]:
