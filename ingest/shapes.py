@@ -129,8 +129,11 @@ SEND_STRUCTURE = json.dumps(
     }
 )
 
-# A scan or click of a tracked link, as refscope's receiver logs it (GET /r/<ref>).
-CLICK_STRUCTURE = json.dumps({"object": V, "ts": V, "ref": V, "page": V, "qr": V, "device": V})
+# A scan or click of a tracked link, as refscope's receiver logs it (GET /r/<ref>). Its page and
+# device are read as JSON, so that a value of the wrong type is told from text.
+CLICK_STRUCTURE = json.dumps(
+    {"object": V, "ts": V, "ref": V, "page": "JSON", "qr": V, "device": "JSON"}
+)
 
 # The channel for each known referral source; other sources become `other`, raw value kept.
 # QR codes arrive as SHORTLINK: refscope tells them apart by its own tracked_links registry.

@@ -7,10 +7,11 @@ changes, send logs, clicks) only from the lines holding its marker, found in one
 from __future__ import annotations
 
 from . import insight_lines
+from .click_events import CLICK_EVENTS
 from .comment_events import CHANGE_EVENTS, SAMPLE_CHANGE_EVENTS, SEND_EVENTS
 from .lake import MAX_PAGE_ID_BYTES
 from .shared_contact import removed_sql
-from .webhook import CLICK_EVENTS, ITEM_EVENTS
+from .webhook import ITEM_EVENTS
 
 # Standby, changes, wrapped, send-log, click and ad insights lines are rare: one substring scan
 # copies them to `rs_rare`, and only those lines are parsed again for these kinds.

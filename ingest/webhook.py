@@ -13,7 +13,6 @@ import json
 
 from .shapes import (
     ATTACHMENTS,
-    CLICK_STRUCTURE,
     CONTROL,
     MESSAGING_FIELDS,
     MESSAGING_STRUCTURE,
@@ -366,25 +365,3 @@ def item_events(item_rows: str) -> str:
 
 
 ITEM_EVENTS = [item_events(r) for r in (MESSAGING_ROWS, STANDBY_ROWS, CHANGED_ROWS, SAMPLE_ROWS)]
-
-
-# Scans and clicks of tracked links (refscope's receiver, GET /r/<ref>): rows for `clicks`.
-CLICK_EVENTS = f"""
-WITH rs_lines AS (
-    SELECT rid, file_id, line_no, {parse_raw(CLICK_STRUCTURE)} AS d
-    FROM rs_rare WHERE contains(raw, '"refscope_click"')
-)
-SELECT rid, file_id, line_no, 'click' AS kind, 'click' AS container, rs_ts(d.ts) AS ts,
-       d.ref AS ref, d.page AS page_id, coalesce(rs_bool(d.qr), false) AS qr, d.device AS detail,
-       -- A ref of spaces only, or an object or a list in its place, is no ref (as in a referral):
-       -- stored, it was a click of no link, counted nowhere and never rejected.
-       CASE WHEN rs_ts(d.ts) IS NULL THEN 'no valid timestamp'
-            WHEN rs_ref(rs_id(d.ref)) IS NULL THEN 'click without ref'
-            -- The receiver logs true or false: "yes", 2 or an object was read as a plain
-            -- link's click, a scan counted as a click without a word.
-            WHEN d.qr IS NOT NULL AND rs_bool(d.qr) IS NULL
-                THEN 'click with qr neither true nor false' END AS problem,
-       NULL::BIGINT AS ei, NULL::BIGINT AS ii
-FROM rs_lines
-WHERE d.object = 'refscope_click'
-"""
