@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from .errors import ValidationError
 from .url_check import url_problem
+from .wording import counted
 
 # Meta allows refs up to 2,083 URL-encoded characters of [A-Za-z0-9_=-]; 250 keeps every ref
 # safe in any QR code and spreadsheet.
@@ -23,20 +24,23 @@ REF_RULE = "a ref uses only A-Z a-z 0-9 _ - = and has 1 to 250 characters"
 PAGE_ID_RULE = "a page id is numeric, a positive number not starting with 0"
 # Facebook's username guidelines: letters, digits and periods, at least 5 characters, no
 # extension such as .com; at least one letter (all digits is a page id); 50 at most. Periods
-# and capitalization do not tell usernames apart (username_key).
+# and capitalization do not tell usernames apart (username_key), nor count as part of one:
+# 'a....' is the username 'a', and the 5 are letters and digits.
 # https://www.facebook.com/help/105399436216001
 PAGE_RULE = (
-    "a page is a Facebook username (5 to 50 ASCII letters, digits and periods, with at least one "
-    "letter and no .com or .net ending) or a numeric page id (not starting with 0)"
+    "a page is a Facebook username (5 to 50 ASCII letters, digits and periods, with at least 5 "
+    "letters or digits, one a letter, and no .com or .net ending) or a numeric page id (not "
+    "starting with 0)"
 )
 USERNAME_RULE = (
-    "a username has 5 to 50 ASCII letters, digits and periods, with at least one letter and no "
-    ".com or .net ending (all digits is a page id)"
+    "a username has 5 to 50 ASCII letters, digits and periods, with at least 5 letters or "
+    "digits, one a letter, and no .com or .net ending (all digits is a page id)"
 )
 _REF = re.compile(r"[A-Za-z0-9_=-]{1,250}")
 # re.ASCII: with Unicode case folding, IGNORECASE lets 'ſ' match [s] and the Kelvin sign [k].
 _USERNAME = re.compile(
-    r"(?=.*[A-Za-z])(?!.*\.(?:com|net)$)[A-Za-z0-9.]{5,50}", re.IGNORECASE | re.ASCII
+    r"(?=.*[A-Za-z])(?=(?:\.*[A-Za-z0-9]){5})(?!.*\.(?:com|net)$)[A-Za-z0-9.]{5,50}",
+    re.IGNORECASE | re.ASCII,
 )
 _PAGE_ID = re.compile(r"[1-9][0-9]*")
 LINK_CHANNELS = {"link": "m_me_link", "qr": "qr_code"}
@@ -148,6 +152,8 @@ def _name_fault(name: str, no_letter: str) -> str:
         return f"{len(name)} characters"
     if not re.search("[A-Za-z]", name):
         return no_letter
+    if (kept := len(name.replace(".", ""))) < 5:
+        return f"{counted(kept, 'letter or digit', 'letters or digits')}: periods do not count"
     return f"ends in {name[-4:]}"
 
 

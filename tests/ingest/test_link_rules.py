@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from ingest import links
+from ingest import link_rules, links
 from ingest.errors import ValidationError
 
 
@@ -141,6 +141,29 @@ def test_page_rule(page: str, ok: bool) -> None:
     else:
         with pytest.raises(ValidationError, match="5 to 50 ASCII letters, digits and periods"):
             links.check_page(page)
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [("a....", 1), ("a....b", 2), ("ab.c.d", 4), ("abcd.", 4), (".acme", 4), ("a...b...c...d", 4)],
+)
+def test_periods_do_not_count_among_a_usernames_5_characters(name: str, kept: int) -> None:
+    """Facebook counts no period as part of a username ('a....' is the username 'a'): the 5 it
+    asks for at least are letters and digits, as a page and as `pages set --username`."""
+    fault = f"({kept} letter{'s or digits' if kept > 1 else ' or digit'}: periods do not count)"
+    with pytest.raises(ValidationError) as refused:
+        links.check_page(name)
+    assert str(refused.value) == f"invalid page {name!r} {fault}: {link_rules.PAGE_RULE}"
+    with pytest.raises(ValidationError) as refused:
+        links.check_username(name)
+    assert str(refused.value) == f"invalid username {name!r} {fault}: {links.USERNAME_RULE}"
+    assert "at least 5 letters or digits" in link_rules.PAGE_RULE
+
+
+@pytest.mark.parametrize("name", ["a.b.c.d.e", "acme.bakery", "..abcde..", "ab.cd.e"])
+def test_five_letters_or_digits_with_periods_between_them_are_a_username(name: str) -> None:
+    assert links.check_page(name) == name
+    assert links.check_username(name) == name
 
 
 @pytest.mark.parametrize(
