@@ -25,12 +25,13 @@ WITH rs_lines AS (
     FROM rs_rare WHERE contains(raw, '"refscope_click"')
 )
 SELECT rid, file_id, line_no, 'click' AS kind, 'click' AS container, rs_ts(d.ts) AS ts,
-       d.ref AS ref, d.page->>'$' AS page_id, coalesce(rs_bool(d.qr), false) AS qr,
+       d.ref->>'$' AS ref, d.page->>'$' AS page_id, coalesce(rs_bool(d.qr), false) AS qr,
        d.device->>'$' AS detail,
-       -- A ref of spaces only, or an object or a list in its place, is no ref (as in a referral):
-       -- stored, it was a click of no link, counted nowhere and never rejected.
+       -- A ref of spaces only, or an object, a list, true or false in its place, is no ref (as
+       -- in a referral): stored, it was a click of no link, counted nowhere and never rejected.
        CASE WHEN rs_ts(d.ts) IS NULL THEN 'no valid timestamp'
-            WHEN rs_ref(rs_id(d.ref)) IS NULL THEN 'click without ref'
+            WHEN rs_ref(rs_id(d.ref->>'$')) IS NULL OR json_type(d.ref) = 'BOOLEAN'
+                THEN 'click without ref'
             -- The receiver logs true or false: "yes", 2 or an object was read as a plain
             -- link's click, a scan counted as a click without a word.
             WHEN d.qr IS NOT NULL AND rs_bool(d.qr) IS NULL

@@ -129,10 +129,10 @@ SEND_STRUCTURE = json.dumps(
     }
 )
 
-# A scan or click of a tracked link, as refscope's receiver logs it (GET /r/<ref>). Its page and
-# device are read as JSON, so that a value of the wrong type is told from text.
+# A scan or click of a tracked link, as refscope's receiver logs it (GET /r/<ref>). Its ref, page
+# and device are read as JSON, so that a value of the wrong type is told from text.
 CLICK_STRUCTURE = json.dumps(
-    {"object": V, "ts": V, "ref": V, "page": "JSON", "qr": V, "device": "JSON"}
+    {"object": V, "ts": V, "ref": "JSON", "page": "JSON", "qr": V, "device": "JSON"}
 )
 
 # The channel for each known referral source; other sources become `other`, raw value kept.

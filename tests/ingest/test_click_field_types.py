@@ -82,3 +82,28 @@ def test_a_page_id_as_a_whole_number_and_a_missing_page_or_device_are_clicks(
     assert Query(db_path)("SELECT line_no, page, device FROM clicks ORDER BY line_no") == [
         (1, "100089123456789012", "mobile"), (2, None, None), (3, None, None),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("ref", [True, False], ids=["true", "false"])
+def test_a_click_line_whose_ref_is_true_or_false_is_rejected_as_without_ref(
+    runner: CliRunner, db_path: Path, log_dir: Path, ref: bool
+) -> None:
+    """As an object or a list in its place: JSON's true is no ref, not the ref 'true'."""
+    good, bad = _clicks(2)
+    out = _ingest(runner, db_path, log_dir, [good, {**bad, "ref": ref}])
+    assert "2 lines, 0 events (0 new, 0 duplicates), 1 click (1 new), 1 reject" in out
+    query = Query(db_path)
+    assert query("SELECT line_no, ref FROM clicks") == [(1, "flyer")]
+    assert query("SELECT line_no, reason FROM rejects") == [(2, "click without ref")]
+
+
+def test_a_ref_written_with_escapes_or_as_a_number_is_read_as_its_text(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    a, b = _clicks(2)
+    line = f.line({**a, "ref": "REF"}).replace('"REF"', '"fl\\u0079er"')
+    _ingest(runner, db_path, log_dir, [line, {**b, "ref": 2024}])
+    assert Query(db_path)("SELECT line_no, ref FROM clicks ORDER BY 1") == [
+        (1, "flyer"),
+        (2, "2024"),
+    ]
