@@ -97,6 +97,7 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         return f"invalid JSON: {exc}"
     if not isinstance(doc, dict):
         return f"not an object: a JSON {_json_type(doc)}"
+    whole = doc
     if "body" in doc and "received_at" in doc:
         body = doc["body"]
         if isinstance(body, str):
@@ -118,6 +119,9 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     elif "received_at" in doc and "entry" not in doc:
         return "envelope without body"
     obj = doc.get("object")
+    if obj == "refscope_click" and doc is not whole and not item_problem:
+        # Its fields were never read: a click line is read bare, as the receiver logs it.
+        return "click log line inside an envelope: log each click bare, as refscope serve does"
     if obj in ("send_api", "refscope_click"):
         kind = "send log" if obj == "send_api" else "click log line"
         return item_problem or f"{kind} without usable fields"

@@ -1,8 +1,9 @@
-"""A click log line's `page` and `device` of the wrong JSON type: rejected with their reason, as
-a `ref` or `qr` of the wrong type is, never kept as text (a page `{"id": "1"}` made a click of
-no link, counted nowhere; a device `["bot"]` a bot's GET counted as a person's click). A page id
-written as a whole number is read as its digits, as ids are everywhere. Through `refscope
-ingest` into a real DuckDB file.
+"""Click log lines of the wrong shape. A `page` and `device` of the wrong JSON type: rejected
+with their reason, as a `ref` or `qr` of the wrong type is, never kept as text (a page
+`{"id": "1"}` made a click of no link, counted nowhere; a device `["bot"]` a bot's GET counted as
+a person's click). A page id written as a whole number is read as its digits, as ids are
+everywhere. A click line in a webhook envelope is rejected for that. Through `refscope ingest`
+into a real DuckDB file.
 """
 
 from __future__ import annotations
@@ -106,4 +107,17 @@ def test_a_ref_written_with_escapes_or_as_a_number_is_read_as_its_text(
     assert Query(db_path)("SELECT line_no, ref FROM clicks ORDER BY 1") == [
         (1, "flyer"),
         (2, "2024"),
+    ]
+
+
+def test_a_click_line_inside_a_receivers_envelope_is_rejected_saying_so(
+    runner: CliRunner, db_path: Path, log_dir: Path
+) -> None:
+    """A click line is read bare, as `refscope serve` logs it: one wrapped in a webhook envelope
+    is rejected for that, not as a line 'without usable fields' (they were never read)."""
+    good, wrapped = _clicks(2)
+    out = _ingest(runner, db_path, log_dir, [good, f.envelope(wrapped)])
+    assert "2 lines, 0 events (0 new, 0 duplicates), 1 click (1 new), 1 reject" in out
+    assert Query(db_path)("SELECT line_no, reason FROM rejects") == [
+        (2, "click log line inside an envelope: log each click bare, as refscope serve does")
     ]
