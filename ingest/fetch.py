@@ -219,25 +219,25 @@ class _Puller:
             return Pulled(None, status, 0)
         if status == 416:
             # Not even the bytes before the offset are there: the file shrank, so it is a new
-            # one (with or without a Content-Range saying its size).
+            # one (with or without a Content-Range saying its size); or the range was counted
+            # in the bytes of a gzip encoding, shorter than the file's (S3 serves an object
+            # stored gzip-encoded so), and the file fetched whole still holds them.
             spool.unlink(missing_ok=True)
-            return self._whole(state)
+            return self._whole(state, before=(start, overlap, digest))
         if status == 200:
-            # Range ignored: this answer is the whole file already; no second download. The
-            # same file grown (its bytes before the offset those read last time) is read on
-            # from the offset, as from a 206: read whole, its lines would come back as another
-            # file's (rejects counted again, insights as of now).
-            if size >= state.offset_done and same(spool, start, overlap, digest):
-                return self._planned(spool, size, state, skip=state.offset_done, status=status)
-            return self._planned(spool, size, state, skip=None, status=status)
+            # Range ignored: this answer is the whole file already; no second download.
+            return self._read_on_or_whole(spool, size, state, (start, overlap, digest), status)
         if status == 206 and not encoded(answer) and range_start(answer) in (start, None):
             if size >= overlap and same(spool, 0, overlap, digest):
                 return self._planned(spool, size, state, skip=overlap, status=status)
-        # The overlap differs (the file was replaced) or the part is not the one asked for.
+        # The overlap differs (the file was replaced) or the part is not the one asked for (a
+        # slice of a gzip stream: an object stored gzip-encoded, as S3 serves one).
         spool.unlink(missing_ok=True)
-        return self._whole(state)
+        return self._whole(state, before=(start, overlap, digest))
 
-    def _whole(self, state: FileState | None, cond: dict[str, str] | None = None) -> Pulled:
+    def _whole(self, state: FileState | None, cond: dict[str, str] | None = None,
+               before: tuple[int, int, str] | None = None) -> Pulled:  # fmt: skip
+        """The file fetched whole (before: see _read_on_or_whole)."""
         status, spool, size, _ = self._get(cond or {})
         if status == 304 and cond:  # unchanged since it was read whole
             spool.unlink(missing_ok=True)
@@ -249,6 +249,17 @@ class _Puller:
             # A gzip export at a URL without .gz (an /export endpoint, a redirect to a .gz):
             # read as one.
             return self._gz_planned(spool, size, state, status)
+        return self._read_on_or_whole(spool, size, state, before, status)
+
+    def _read_on_or_whole(self, spool: Path, size: int, state: FileState | None,
+                          before: tuple[int, int, str] | None, status: int) -> Pulled:  # fmt: skip
+        """A whole file's download planned: the same file grown (its bytes before the offset
+        those read last time: before, as (start, length, md5)) is read on from the offset, as
+        from a 206: read whole, its lines would come back as another file's (rejects counted
+        again, insights as of now)."""
+        if state is not None and before is not None and size >= state.offset_done:
+            if same(spool, *before):
+                return self._planned(spool, size, state, skip=state.offset_done, status=status)
         return self._planned(spool, size, state, skip=None, status=status)
 
     def _planned(

@@ -74,3 +74,31 @@ def test_a_grown_log_does_not_bring_back_its_older_insights_over_a_later_pull(
     res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert res is not None and res.events_added == 2
     assert query.scalar("SELECT spend FROM ad_insights") == 12.5
+
+
+@pytest.mark.parametrize("first", [17, 60])  # a part of the gzip stream (206), or none (416)
+def test_a_log_stored_gzip_encoded_is_read_on_from_where_the_last_pull_stopped(
+    site: Any, db_path: Path, query: Any, first: int
+) -> None:
+    """A server that sends the file gzip-encoded whatever is asked (S3, an object stored with
+    Content-Encoding: gzip) counts a Range in compressed bytes: a slice of the gzip stream
+    (refused), or a 416 once the offset is past the compressed size. The log fetched whole
+    then was read as a new file: its bad line came back as a reject added again, so the runs'
+    rejects grew with every pull while the rejects table held one."""
+    s, base = site
+    s.gzip_always = True
+    s.files["/log.ndjson"] = lines(0, first) + b"not json\n"
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and (res.events_added, res.rejects_added) == (first, 1)
+    s.files["/log.ndjson"] += lines(first, 3)
+    before = len(s.requests)
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None
+    assert (res.lines, res.events_added, res.duplicates, res.rejects_added) == (3, 3, 0, 0)
+    assert ["Range" in r for r in s.requests[before:]] == [True, False]  # the part, the whole
+    assert s.requests[-2]["Accept-Encoding"] == "identity"
+    assert query.scalar("SELECT count(*) FROM events") == first + 3
+    assert run_totals(db_path) == (first + 4, first + 3, 1)
+    assert query("SELECT offset_done, lines_done FROM ingest_files") == [
+        (len(s.files["/log.ndjson"]), first + 4)
+    ]
