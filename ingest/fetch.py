@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .errors import SourceError
-from .http_failures import direct_to_this_machine, refused_certificate
+from .http_failures import direct_to_this_machine, headers_left_behind, refused_certificate
 from .http_headers import (
     conditional,
     content_length,
@@ -337,6 +337,8 @@ class _Puller:
                         raise _Retry(f"HTTP {r.status_code}", retry_after(r.headers))
                     if r.status_code >= 400 and r.status_code != 416:
                         why = _CLEAR.get(r.status_code, f"the server answered HTTP {r.status_code}")
+                        if r.status_code in (401, 403):  # the credentials given were not sent?
+                            why = headers_left_behind(self.url, r, self.headers) or why
                         raise SourceError(f"{self.name}: {why}")
                     self._validator = validator(r.headers)
                     size = 0

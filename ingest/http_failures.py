@@ -33,3 +33,20 @@ def refused_certificate(exc: BaseException) -> str | None:
             return f"the server's TLS certificate was refused ({why}); not retried"
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def headers_left_behind(url: str, answer: httpx.Response, names: dict[str, str]) -> str:
+    """What a refusal (401, 403) says when a redirect led away from url's origin (another
+    scheme, host or port), which gets none of the user's headers (names): said in place of
+    asking for the credentials the user gave; "" when it came from url's own origin, or none
+    were given. The place is named by its origin only: its path and query may hold a secret."""
+    answered = answer.url
+    first = httpx.URL(url)
+    if not names or (answered.scheme, answered.host, answered.port) == (
+        first.scheme, first.host, first.port):  # fmt: skip
+        return ""
+    host = f"[{answered.host}]" if ":" in answered.host else answered.host
+    where = f"{answered.scheme}://{host}" + (f":{answered.port}" if answered.port else "")
+    return (f"HTTP {answer.status_code} after the URL redirected to {where}, which gets none of "
+            "the --header headers (they go to the URL's own scheme, host and port only): pull "
+            "the URL it leads to")  # fmt: skip

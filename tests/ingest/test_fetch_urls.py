@@ -224,3 +224,27 @@ def test_a_proxy_from_the_environment_never_gets_a_pull_from_this_machine(
     assert proxy.requests == []
     assert res is not None and res.events_added == 3
     assert s.requests[-1]["Authorization"] == TOKEN
+
+
+def test_a_refusal_from_the_host_a_redirect_led_to_says_the_headers_stayed_behind(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    """A redirect to another origin (http to https, another host or port) gets none of the
+    --header headers; its 401 told the user to pass the --header they had passed."""
+    s, base = site
+    s.require_auth = True  # on every origin of the server: the redirect's target too
+    s.files["/f.ndjson"] = lines(0, 3)
+    other = base.replace("127.0.0.1", "localhost")  # the same server, another origin
+    s.redirects = {"/ext.ndjson": f"{other}/f.ndjson?sig=QSECRET"}
+    res = runner.invoke(cli, ["pull", "logs", base + "/ext.ndjson", "--header",
+                              f"Authorization: {TOKEN}", "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert "pass --header" not in res.output
+    assert f"redirected to {other}, which gets none of the --header headers" in res.output
+    assert "s3cr3t" not in res.output and "QSECRET" not in res.output
+    assert "Authorization" not in s.requests[-1]
+    # Asked at the URL's own origin, a refusal says what it said.
+    res = runner.invoke(cli, ["pull", "logs", base + "/f.ndjson", "--header",
+                              "Authorization: Bearer wrong", "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 1 and "wants credentials" in res.output
+    assert "redirected" not in res.output
