@@ -285,9 +285,9 @@ class _Puller:
         cond = conditional(validator_part(state.head_hash) if state else "")
         # identity: the file's own bytes, not compressed again on the way (kept raw below).
         status, spool, size, _ = self._get({**cond, "Accept-Encoding": "identity"}, raw=True)
-        if status != 200:  # 304: unchanged
+        if status != 200:  # 304: unchanged; 204: an export with nothing in it, as in _whole
             spool.unlink(missing_ok=True)
-            if status == 304:
+            if status in (204, 304):
                 return Pulled(None, status, 0)
             raise SourceError(f"{self.name}: the server answered HTTP {status} to a plain GET")
         return self._gz_planned(spool, size, state, status)

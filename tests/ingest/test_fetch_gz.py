@@ -229,3 +229,26 @@ def test_an_unchanged_gz_export_at_a_url_without_gz_is_not_downloaded_again(
     res = remote.pull_logs(base + "/export", {}, db_path)
     assert res is not None and (res.events_added, res.rejects_added) == (5, 0)
     assert query("SELECT count(*) FROM events") == [(35,)]
+
+
+def test_a_gz_export_answering_no_content_is_nothing_new_not_an_error(
+    site: Any, db_path: Path, runner: CliRunner, query: Any
+) -> None:
+    """An export endpoint with nothing in it yet may answer 204 No Content, at a .gz URL as at
+    another (whose 204 is nothing new): it was an error, "HTTP 204 to a plain GET"."""
+    s, base = site
+    s.answers["/export.ndjson.gz"] = 204
+    res = runner.invoke(cli, ["pull", "logs", base + "/export.ndjson.gz", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert f"nothing new at {base}/export.ndjson.gz" in res.output
+    assert query("SELECT count(*) FROM ingest_files") == [(0,)]
+    assert list((db_path.parent / ".pull").iterdir()) == []
+    # Once it has lines, they are read; answering 204 again later is nothing new either.
+    del s.answers["/export.ndjson.gz"]
+    s.files["/export.ndjson.gz"] = gzip.compress(lines(0, 4))
+    res = runner.invoke(cli, ["pull", "logs", base + "/export.ndjson.gz", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    s.answers["/export.ndjson.gz"] = 204
+    res = runner.invoke(cli, ["pull", "logs", base + "/export.ndjson.gz", "--db", str(db_path)])
+    assert res.exit_code == 0 and "nothing new" in res.output, res.output
+    assert query("SELECT count(*) FROM events") == [(4,)]
