@@ -17,15 +17,9 @@ import datetime as dt
 
 import duckdb
 
-from .attribute import (
-    MERGED_TALLIES,
-    SCOPE,
-    TOUCH_COLUMNS,
-    base_sql,
-    order_of,
-    second_message_apart,
-)
+from .attribute import SCOPE, TOUCH_COLUMNS, order_of
 from .errors import ValidationError
+from .tallies import MERGED_TALLIES, base_sql, second_message_apart
 
 # Contacts with events before the date and after it: prune keeps them, and their history.
 _TRIMMED = """
