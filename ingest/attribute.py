@@ -86,6 +86,14 @@ IS_QR = f"""({{t}}.ref IS NOT NULL AND (
         AND {username_unknown_sql("{t}.page_id")})))"""
 
 
+# The last touch a prune removed; an older refscope's prune kept none: then, with no re-entry
+# among the removed touches, the acquisition's (the others were messages repeating it, which a
+# message after them cannot repeat, or the page's private replies: README "Retention").
+REMOVED_TOUCH = """coalesce(h.last_touch, CASE WHEN h.acquired AND h.reentry_count = 0
+    AND h.first_touch_at IS NOT NULL THEN struct_pack(ts := h.first_touch_at,
+        channel := h.channel, ad_id := h.ad_id, ref := h.ref, source := h.source) END)"""
+
+
 def order_of(t: str, via: str = "via") -> str:
     """A touch's place among its contact's (via: t's kind column): by instant, then the page's
     private reply, the user's referral, the message repeating it; the key settles the rest."""
@@ -118,7 +126,7 @@ WITH twins AS (
       AND e.event_key NOT IN (SELECT event_key FROM twins)
 ), placed AS (
     -- Prune may have removed the first touch (kept in h) and one a message repeats (history.py)
-    SELECT c.*, b.opened_at, b.first_seen_at, h.last_touch AS removed_touch,
+    SELECT c.*, b.opened_at, b.first_seen_at, {REMOVED_TOUCH} AS removed_touch,
            greatest(mb.message_before, h.last_message_at) AS message_before,
         CASE WHEN h.page_id IS NULL OR NOT h.acquired
              THEN c.ts <= b.opened_at
@@ -145,7 +153,7 @@ WITH twins AS (
     -- (Meta dates some items in seconds) is one entry, whichever way the items' keys order.
     SELECT m.event_key,
            arg_max(struct_pack(ts := t.ts, channel := t.channel, ad_id := t.ad_id,
-                               ref := t.ref), {order_of("t")}) AS prev
+                               ref := t.ref, source := t.source), {order_of("t")}) AS prev
     FROM placed m JOIN placed t ON t.page_id = m.page_id AND t.psid = m.psid
     WHERE m.via = 'message' AND (m.ad_id IS NOT NULL OR m.ref IS NOT NULL) AND NOT m.tag_only
       AND NOT t.tag_only AND t.ts >= m.ts - INTERVAL 24 HOUR

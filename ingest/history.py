@@ -63,7 +63,7 @@ WITH r AS (
         -- The last removed touch, in attribution's order: a message after the date may repeat
         -- it (one click reported twice), which a rebuild without it would call a re-entry.
         (SELECT arg_max(struct_pack(ts := t.ts, channel := t.channel, ad_id := t.ad_id,
-                                    ref := t.ref), {order_of("t", "kind")})
+                                    ref := t.ref, source := t.source), {order_of("t", "kind")})
          FROM events t
          WHERE t.page_id = b.page_id AND t.psid = b.psid AND t.ts < $before
            AND t.channel IS NOT NULL AND t.event_key NOT IN (SELECT event_key FROM rs_kept)
@@ -122,6 +122,18 @@ def keep(con: duckdb.DuckDBPyConnection, before: dt.date) -> None:
     con.execute(_HISTORY, params)
     con.execute(_SAVE)
     con.execute("INSERT INTO prunes VALUES (?, ?)", [before, _now()])
+
+
+# A last touch kept before it had its source (an older refscope's prune): the acquisition's, when
+# it is that touch (the same instant, channel, ref and ad). Changes nothing the second time.
+FILL_SOURCE = """
+UPDATE contact_history SET last_touch = struct_pack(
+    ts := last_touch.ts, channel := last_touch.channel, ad_id := last_touch.ad_id,
+    ref := last_touch.ref, source := source)
+WHERE last_touch.source IS NULL AND source IS NOT NULL AND last_touch.ts = first_touch_at
+  AND last_touch.channel = channel AND last_touch.ref IS NOT DISTINCT FROM ref
+  AND last_touch.ad_id IS NOT DISTINCT FROM ad_id
+"""
 
 
 def forget_orphans(con: duckdb.DuckDBPyConnection) -> None:

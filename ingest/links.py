@@ -211,17 +211,23 @@ UPDATE {table} t SET channel = CASE WHEN {is_qr} THEN 'qr_code' ELSE 'm_me_link'
 WHERE t.channel IN ('m_me_link', 'qr_code') AND upper(t.source) IN {sources}
 """
 
-# The removed touch a prune kept (history.py), which a later message may repeat: an m.me link's
-# is a QR code's once its ref is registered as one, as the message's own channel is. It keeps
-# no source, so only this way: an m_me_link is a SHORTLINK's, a qr_code may be a legacy
-# MESSENGER_CODE's.
+# The removed touch a prune kept (history.py), which a later message may repeat: relabelled as a
+# live touch (RELABEL), by its source. One kept without its source (an older refscope's prune)
+# was an m.me link's if it says m_me_link (that is its source's only channel), and becomes a QR
+# code's once its ref is registered as one; a qr_code may be a legacy MESSENGER_CODE's: it stays.
 RELABEL_LAST_TOUCH = """
 UPDATE contact_history h
-SET last_touch = struct_pack(ts := h.last_touch.ts, channel := 'qr_code',
-                             ad_id := h.last_touch.ad_id, ref := h.last_touch.ref)
-FROM (SELECT page_id, psid, last_touch.ref AS ref FROM contact_history
-      WHERE last_touch.channel = 'm_me_link' AND last_touch.ad_id IS NULL) t
-WHERE h.page_id = t.page_id AND h.psid = t.psid AND {is_qr}
+SET last_touch = struct_pack(ts := h.last_touch.ts, channel := n.channel,
+                             ad_id := h.last_touch.ad_id, ref := h.last_touch.ref,
+                             source := h.last_touch.source)
+FROM (SELECT t.page_id, t.psid, CASE WHEN {is_qr} THEN 'qr_code' ELSE 'm_me_link' END AS channel
+      FROM (SELECT page_id, psid, last_touch.ref AS ref, last_touch.source AS source
+            FROM contact_history
+            WHERE last_touch.ad_id IS NULL AND last_touch.channel IN ('m_me_link', 'qr_code')
+              AND (upper(last_touch.source) IN {sources}
+                   OR last_touch.source IS NULL AND last_touch.channel = 'm_me_link')) t) n
+WHERE h.page_id = n.page_id AND h.psid = n.psid AND h.last_touch.channel <> n.channel
+  AND (h.last_touch.source IS NOT NULL OR n.channel = 'qr_code')
 """
 
 
@@ -239,7 +245,11 @@ def relabel(con: duckdb.DuckDBPyConnection) -> None:
                 sources=repr(attribute.SHORTLINK_SOURCES),
             )
         )
-    con.execute(RELABEL_LAST_TOUCH.format(is_qr=attribute.IS_QR.format(t="t")))
+    con.execute(
+        RELABEL_LAST_TOUCH.format(
+            is_qr=attribute.IS_QR.format(t="t"), sources=repr(attribute.SHORTLINK_SOURCES)
+        )
+    )
 
 
 def check_page_names(username: str | None, name: str | None) -> str | None:

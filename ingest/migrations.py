@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from . import comment_tables
+from . import comment_tables, history
 from .privacy import Privacy, salt_setting
 from .reject_text import contacts_beside_removed_texts, phone_numbers_shown, without_names
 from .shared_contact import PHONE_REMOVED, removed_sql
@@ -124,6 +124,15 @@ def migrate_reject_phone_numbers(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
 
 
+def migrate_last_touch_source(con: duckdb.DuckDBPyConnection) -> None:
+    """contact_history.last_touch (the touch a prune removed last) gains the touch's source, so
+    that a relabel treats it as a live touch (links.relabel); an older prune's gets the
+    acquisition's when it is that touch (history.FILL_SOURCE), else none. Changes nothing the
+    second time."""
+    con.execute("ALTER TABLE contact_history ADD COLUMN IF NOT EXISTS last_touch.source VARCHAR")
+    con.execute(history.FILL_SOURCE)
+
+
 MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_event_contacts,
     migrate_reject_contacts,
@@ -131,4 +140,5 @@ MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_reject_names,
     migrate_reject_phone_numbers,
     comment_tables.refresh,  # the tables it keeps from events, as an ingest now does
+    migrate_last_touch_source,
 )

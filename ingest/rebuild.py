@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import db, discovery, offsets, pipeline, rewrite, sources, spool_marks
+from . import db, discovery, history, offsets, pipeline, rewrite, sources, spool_marks
 from .errors import DatabaseError, SourceError
 from .privacy import Privacy
 
@@ -258,6 +258,7 @@ def carry(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection) -> dic
     with db.transaction(new):
         for table in CARRIED:
             carried[table] = _copy(old, new, table)
+        new.execute(history.FILL_SOURCE)  # a last touch an older prune kept without its source
         kept = _copy(old, new, "events", KEPT)
         if kept:
             carried["events kept by a prune"] = kept

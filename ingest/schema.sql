@@ -263,11 +263,15 @@ CREATE TABLE IF NOT EXISTS contact_history (
     unread_echo_times  TIMESTAMP[],        -- removed echoes no removed read reached
     -- The latest removed touch (a message the chat plugin only tagged aside), which the first
     -- message after it may repeat (one click reported twice, attribute.py).
-    last_touch         STRUCT(ts TIMESTAMP, channel VARCHAR, ad_id VARCHAR, ref VARCHAR)
+    -- Its source (SHORTLINK, MESSENGER_CODE...) tells a relabel whether its ref's registration
+    -- decides its channel, as a live touch's does.
+    last_touch         STRUCT(ts TIMESTAMP, channel VARCHAR, ad_id VARCHAR, ref VARCHAR,
+                              source VARCHAR)
 );
--- Databases made before the column existed get it (last, as in a new one).
+-- Databases made before the column existed get it (last, as in a new one); those made before
+-- its source, that field (migrations.py).
 ALTER TABLE contact_history ADD COLUMN IF NOT EXISTS
-    last_touch STRUCT(ts TIMESTAMP, channel VARCHAR, ad_id VARCHAR, ref VARCHAR);
+    last_touch STRUCT(ts TIMESTAMP, channel VARCHAR, ad_id VARCHAR, ref VARCHAR, source VARCHAR);
 
 -- How far each input has been read; lets a run read only new bytes.
 CREATE TABLE IF NOT EXISTS ingest_files (
