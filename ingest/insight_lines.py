@@ -18,7 +18,8 @@ from typing import Any
 
 import duckdb
 
-from . import db, insight_parts, insight_rows
+from . import db, insight_answers, insight_parts, insight_rows
+from .insight_answers import Answer
 
 # Lines holding one of these keys are looked at here (an empty page has no row, and so no
 # date_start); rs_rare (stage.py) copies them out of the batch.
@@ -148,10 +149,10 @@ def load(
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     handled: Handled = set()
     rejected: Rejected = []
-    # Each part of a day and ad (a row broken down by platform, age...: insight_parts) as read:
-    # a part met again (a later answer of the day) takes the place of the one before it.
-    # (instant, the part as one row, how many rows of the line it holds)
-    parts: dict[tuple[Any, ...], tuple[dt.datetime, dict[str, Any], int]] = {}
+    # Each day and ad's parts (rows broken down by platform, age...: insight_parts), one answer
+    # per file and breakdowns, in the order first read: a part met again in a file (a later
+    # answer of the day in it) takes the place of the one before it.
+    answers: dict[tuple[Any, Any], dict[tuple[int, tuple[str, ...]], Answer]] = {}
     found_rows = 0
     # Spend is added up across accounts: one currency (the stored spend's, else the first said).
     currency, of = insight_rows.held_currency(con)
@@ -179,37 +180,40 @@ def load(
             # ad and breakdown values in one line that differ in a label are parts of a
             # breakdown not known here, added up; rows alike but for their figures, repeats.
             labelled = {insight_parts.labels(r): r for r in same}
-            held = parts.get(key)
-            if held is None or held[0] <= at:
-                parts.pop(key, None)  # read again: in the order of the last reading
-                parts[key] = (at, insight_parts.whole(list(labelled.values())), len(labelled))
+            by = tuple(k for k, _ in key[2:])
+            answer = answers.setdefault(key[:2], {}).setdefault((file_id, by), Answer(by, at))
+            answer.parts.pop(key, None)  # read again: in the order of the last reading
+            answer.parts[key] = (at, insight_parts.whole(list(labelled.values())),
+                                 len(labelled), True)  # fmt: skip
         said = next((r["account_currency"] for r in found if isinstance(r, dict)
                      and r.get("account_currency") not in (None, "")), None)  # fmt: skip
         if not currency and said is not None:
             currency = str(said)
             of = next(str(r.get("account_id") or "?").removeprefix("act_") for r in found
                       if isinstance(r, dict) and r.get("account_currency") == said)  # fmt: skip
-    # A day and ad's parts from its newest file (as across runs), added up; an older file's
-    # parts of it are not stored. Only parts broken down alike add up: a row of the whole day
-    # and ad beside parts of it, or parts by platform beside parts by age, each tell the whole
-    # (two exports in one file): those broken down as the last read tell it.
-    Part = tuple[tuple[str, ...], dt.datetime, dict[str, Any], int]  # breakdowns, as in parts
-    days: dict[tuple[Any, Any], list[Part]] = {}
-    for key, (at, r, n) in parts.items():
-        days.setdefault(key[:2], []).append((tuple(k for k, _ in key[2:]), at, r, n))
+    # Each day and ad's answers after the one stored (insight_answers), older files first: the
+    # parts held then, added up, are its row, when this batch read any of them.
+    stored_answers = insight_answers.held(con, set(answers))
     last: dict[tuple[Any, Any], list[Any]] = {}
+    kept: dict[tuple[Any, Any], Answer] = {}
     summed = 0  # rows read that a row to store adds up, beside the one it counts as
-    for key, held_parts in days.items():
-        newest = max(p[1] for p in held_parts)
-        alike = [p for p in held_parts if p[1] == newest][-1][0]
-        kept = [(r, n) for by, at, r, n in held_parts if at == newest and by == alike]
-        summed += sum(n for _, n in kept) - 1  # the rows read that this row adds up
-        last[key] = insight_rows.insight_row(insight_parts.whole([r for r, _ in kept]), newest)
-    if not last:
-        return 0, 0, handled, rejected
+    for day, read in answers.items():
+        ordered = sorted(read.values(), key=lambda a: a.at)  # stable: in reading order
+        answer = stored_answers.get(day) or ordered.pop(0)
+        for then in ordered:
+            answer = answer.then(then)
+        if not any(new for _, _, _, new in answer.parts.values()):
+            continue  # nothing of this batch's is newer than what is held
+        summed += sum(n for _, _, n, new in answer.parts.values() if new) - 1
+        rows = [r for _, r, _, _ in answer.parts.values() if r is not None]
+        last[day] = insight_rows.insight_row(insight_parts.whole(rows), answer.at)
+        kept[day] = answer
+    if not last:  # nothing newer than what is held: every row read is not stored
+        return 0, found_rows - summed, handled, rejected
     with db.registered(con, "rs_insights", insight_rows.insights_table(list(last.values()))):
         con.execute(_REPLACED)
         row = con.execute(_STORE).fetchone()
+    insight_answers.save(con, kept)
     stored = int(row[0]) if row else 0
     # Parts added up into a row are in it: the others were not stored.
     return stored, found_rows - summed - stored, handled, rejected

@@ -108,3 +108,19 @@ def _costs(spend: str | None, actions: list[dict[str, Any]],
         if len(cost) > 1:
             out.append(cost)
     return out
+
+
+def per_day_and_ad(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of one answer (a pull's pages) as one row per day and ad: its parts (broken down
+    alike as the last read) added up; a part met again (pages shift while Meta revises) is the
+    same part, the last reading of it kept. In order of each day and ad's first row."""
+    days: dict[tuple[Any, Any], dict[tuple[tuple[str, str], ...], dict[str, Any]]] = {}
+    for r in rows:
+        parts = days.setdefault((r.get("date_start"), str(r.get("ad_id"))), {})
+        parts.pop(breakdown(r), None)
+        parts[breakdown(r)] = r
+    out = []
+    for parts in days.values():
+        alike = tuple(k for k, _ in list(parts)[-1])
+        out.append(whole([r for key, r in parts.items() if tuple(k for k, _ in key) == alike]))
+    return out

@@ -7,11 +7,12 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
 
-from . import db, fetch, graph, graph_account, insight_rows, offsets, pipeline
+from . import db, fetch, graph, graph_account, insight_parts, insight_rows, offsets, pipeline
 from .errors import ValidationError
 
 
@@ -101,7 +102,7 @@ def pull_ads(
         )
     graph.check_range(since, until, today)
     pulled_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    rows: list[list[object]] = []
+    raw: list[dict[str, Any]] = []
     pages = 0
     refused: dict[dt.date, str] = {}  # a day Meta finds too much data for even alone: its words
 
@@ -110,14 +111,16 @@ def pull_ads(
         call is asked in halves (its rows read before the refusal are dropped), and a single
         day it still refuses is left out (refused), the other days pulled."""
         nonlocal pages
-        got: list[list[object]] = []
+        got: list[dict[str, Any]] = []
         n = 0
         try:
             for page in api.insights(account, first, last):  # the DB is not held while pulling
-                got.extend(insight_rows.insight_row(r, pulled_at, account) for r in page)
+                for r in page:
+                    insight_rows.insight_row(r, pulled_at, account)  # refused as it would be
+                got.extend(page)
                 n += 1
                 if on_page:
-                    on_page(len(rows) + len(got))
+                    on_page(len(raw) + len(got))
         except graph.TooMuchData as exc:
             if first == last:
                 refused[first] = str(exc)
@@ -126,10 +129,13 @@ def pull_ads(
             pull_days(first, mid)
             pull_days(mid + dt.timedelta(days=1), last)
             return
-        rows.extend(got)
+        raw.extend(got)
         pages += n
 
     pull_days(since, until)
+    # Rows broken down (by platform...) on two pages are parts of one day and ad: added up.
+    rows = [insight_rows.insight_row(r, pulled_at, account)
+            for r in insight_parts.per_day_and_ad(raw)]  # fmt: skip
     if len(refused) == (until - since).days + 1:  # not one day answered: nothing to store
         raise graph.TooMuchData(refused[until])
     con = db.connect(path)

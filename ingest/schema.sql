@@ -156,6 +156,17 @@ CREATE TABLE IF NOT EXISTS ad_insights (
 -- Databases made before the column existed get it (last, as in a new one).
 ALTER TABLE ad_insights ADD COLUMN IF NOT EXISTS account_currency VARCHAR;
 
+-- The parts an ad_insights row of an insights file adds up (rows broken down by platform,
+-- age...), kept so that parts of the day and ad read later (another page of the answer) add to
+-- them; a row of no parts keeps none. Parts older than their row are no longer its own.
+CREATE TABLE IF NOT EXISTS ad_insight_parts (
+    date       DATE NOT NULL,
+    ad_id      VARCHAR NOT NULL,
+    breakdown  VARCHAR NOT NULL,         -- JSON: [[breakdown, value], ...], as read
+    part       JSON NOT NULL,            -- the part as one insights row
+    pulled_at  TIMESTAMP NOT NULL
+);
+
 -- Each `refscope pull ads`: the account and the days it asked for. Meta leaves out a day and ad
 -- with no delivery, so these (not the days ad_insights holds) say which days the spend covers.
 CREATE TABLE IF NOT EXISTS ad_pulls (
