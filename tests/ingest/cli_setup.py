@@ -1,12 +1,20 @@
 """The command line as the cli tests run it: small logs, the output as words, the one error line
-of a failed command, refscope in a process of its own, and another process holding the file."""
+of a failed command, refscope in a process of its own or on a terminal, and another process
+holding the file."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import pty
+import re
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,3 +105,39 @@ def _held(db_file: Path, read_only: bool = False) -> Iterator[None]:
         yield
     finally:
         holder.communicate("\n", timeout=60)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _on_a_terminal(*args: str, cwd: Path, columns: int = 80) -> str:
+    """refscope's output on a real pseudo-terminal `columns` wide (both the terminal's size and
+    COLUMNS say so), colours and styles stripped."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = _clean_env({"COLUMNS": str(columns), "LINES": "24", "TERM": "xterm-256color"})
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
+        cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
+    )  # fmt: skip
+    os.close(follower)
+    out = b""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], deadline - time.monotonic())
+            if not ready:
+                break
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(leader)
+        code = proc.wait(timeout=10)
+    assert code == 0, out.decode(errors="replace")
+    return ANSI.sub("", out.decode()).replace("\r\n", "\n")

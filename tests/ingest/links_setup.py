@@ -1,9 +1,10 @@
 """The tracked-link tests' helpers: a code read back to its text, an SVG code rendered to pixels,
-a logo, and the log of a contact who came through a QR ref."""
+a logo, the log of a contact who came through a QR ref, and a `links import` CSV."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import cairosvg
@@ -40,3 +41,9 @@ def qr_contact_lines(ref: str = "qr_flyer") -> list[Any]:
         batch(entry(postback(referral=ref_obj, ts=1_700_000_000_000))),
         batch(entry(message("hi", ts=1_700_000_001_000))),
     ]
+
+
+def write_csv(path: Path, rows: list[str]) -> Path:
+    """A `links import` CSV of the rows under its header."""
+    path.write_text("page,ref,channel,campaign,placement,notes\n" + "\n".join(rows) + "\n")
+    return path

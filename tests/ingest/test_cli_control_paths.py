@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from dashboard.cli import cli
 from ingest import db
 from tests.conftest import Query
-from tests.ingest.cli_setup import _held, _refscope
-from tests.ingest.test_links_cli import _on_a_terminal
+from tests.ingest.cli_setup import _held, _on_a_terminal, _refscope
 
 CLEAR = "\x1bc\x1b]0;owned\x07"  # reset the terminal, then set its title
 SHOWN = "\\x1bc\\x1b]0;owned\\x07"

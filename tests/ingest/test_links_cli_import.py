@@ -1,0 +1,78 @@
+"""`refscope links import`: all or nothing, each bad row named, codes and a print sheet written,
+and which links keep their registered URL said."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from ingest.cli import cli
+from tests.ingest.links_setup import decode, svg_to_png, write_csv
+
+
+def test_import_is_all_or_nothing_and_names_each_bad_row(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    csv_file = write_csv(
+        tmp_path / "flyers.csv",
+        [
+            "acmebakery,store_1,qr,spring,store 1,",
+            "acme,store_2,qr,spring,store 2,",
+            "acmebakery,bad ref,qr,spring,store 3,",
+            "acmebakery,store_1,qr,spring,store 1 again,",
+        ],
+    )
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code != 0
+    assert "line 3: invalid page 'acme'" in res.output
+    assert "line 4: invalid ref 'bad ref'" in res.output
+    assert "line 5: ref 'store_1' for page 'acmebakery' is on line 2 with placement" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+def test_import_writes_codes_and_a_print_sheet(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    rows = [f"acmebakery,store_{i},qr,spring,Store {i},window" for i in range(1, 15)]
+    csv_file = write_csv(tmp_path / "flyers.csv", rows)
+    out = tmp_path / "codes"
+    res = runner.invoke(
+        cli, ["links", "import", str(csv_file), "--out", str(out), "--db", str(db_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links WHERE channel = 'qr_code'") == 14
+    for i in (1, 14):
+        assert decode((out / f"store_{i}.png").read_bytes()).endswith(f"ref=store_{i}")
+        assert decode(svg_to_png((out / f"store_{i}.svg").read_bytes())).endswith(f"ref=store_{i}")
+    reader = PdfReader(out / "print-sheet.pdf")
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) == 2  # 9 cells a page
+    assert "store_1" in text and "store_14" in text and "spring / Store 7" in text
+
+
+def test_links_import_says_which_links_keep_their_registered_url(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """Imported again with --via-redirect, links registered before kept their m.me URL (and
+    their codes encoded it, so scans went uncounted) without a word; `links create` says so."""
+    csv_file = write_csv(
+        tmp_path / "flyers.csv", ["acmebakery,window,qr,,,", "acmebakery,till,link,,,"]
+    )
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    more = write_csv(tmp_path / "more.csv", ["acmebakery,window,qr,,,", "acmebakery,till,link,,,",
+                                             "acmebakery,door,qr,,,"])  # fmt: skip
+    res = runner.invoke(cli, ["links", "import", str(more), "--via-redirect", "https://go.example",
+                              "--out", str(tmp_path / "codes"), "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "registered 1 new link (2 already there)" in res.stdout
+    assert "(2 links registered before keep their registered URL, not the one this import " \
+        "gives: window, till; see `refscope links list`)" in res.stderr  # fmt: skip
+    assert decode((tmp_path / "codes" / "window.png").read_bytes()) == \
+        "https://m.me/acmebakery?ref=window"  # fmt: skip
+    # Nothing kept, nothing said.
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code == 0 and "registered URL" not in res.output, res.output

@@ -1,0 +1,84 @@
+"""`refscope links list`: whole values piped, long ones folded whole on a terminal, brackets shown
+as typed, and `list` and `qr` run beside a reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ingest.cli import cli
+from tests.ingest.cli_setup import _held, _on_a_terminal
+
+
+def test_links_list_piped_prints_whole_values(runner: CliRunner, db_path: Path) -> None:
+    long_ref = "newsletter_" + "x" * 80
+    url = f"https://go.example/r/{long_ref}?page=acmebakery&qr=0"
+    args = ["--page", "acmebakery", "--ref", long_ref, "--campaign", "Spring  Sale"]
+    res = runner.invoke(cli, ["links", "create", *args, "--via-redirect", "https://go.example",
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    header, row = res.output.splitlines()
+    assert header.split("\t") == ["ref", "page", "channel", "campaign", "placement", "url",
+                                  "created"]  # fmt: skip
+    assert row.split("\t")[:6] == [long_ref, "acmebakery", "m_me_link", "Spring  Sale", "", url]
+
+
+def test_links_list_on_an_80_column_terminal_folds_long_values_whole(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """A ref or URL wider than its column is folded onto more lines, never cut with "…": all
+    of it is on the screen, to be copied."""
+    long_ref = "newsletter_" + "x" * 80 + "_end"
+    url = f"https://go.example/r/{long_ref}?page=acmebakery&qr=0"
+    args = ["--page", "acmebakery", "--ref", long_ref, "--via-redirect", "https://go.example"]
+    res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path)
+    assert "…" not in screen, screen
+    assert "\t" not in screen  # the table, not the piped tab-separated lines
+    lines = screen.splitlines()
+    assert lines and all(len(line) <= 80 for line in lines), screen
+    rows = [line.split("│")[1:-1] for line in lines if line.startswith("│")]
+    assert {len(cells) for cells in rows} == {7}, screen
+    ref_parts = [cells[0].strip() for cells in rows if cells[0].strip()]
+    url_parts = [cells[5].strip() for cells in rows if cells[5].strip()]
+    assert len(ref_parts) > 1 and len(url_parts) > 1, screen  # folded, at 80 columns
+    assert "".join(ref_parts) == long_ref
+    assert "".join(url_parts) == url
+    assert "".join(cells[1].strip() for cells in rows) == "acmebakery"
+
+
+def test_links_list_on_a_terminal_shows_brackets_as_typed(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """A campaign or placement in square brackets is text, not rich markup: "[/x]" was a
+    MarkupError traceback, "[b]window" showed as a bold "window"."""
+    args = ["--page", "acmebakery", "--ref", "flyer", "--campaign", "[/x][b]Q1",
+            "--placement", "[b]window"]  # fmt: skip
+    res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path)
+    rows = [line.split("│")[1:-1] for line in screen.splitlines() if line.startswith("│")]
+    assert rows, screen
+    assert "".join(cells[3].strip() for cells in rows) == "[/x][b]Q1"
+    assert "".join(cells[4].strip() for cells in rows) == "[b]window"
+
+
+def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    args = ["--page", "acmebakery", "--ref", "flyer", "--channel", "qr", "--out", str(tmp_path)]
+    res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    # Another process holds the file open read-only (a dashboard's query, say) until both
+    # commands are done: a writer would have to wait for it.
+    with _held(db_path, read_only=True):
+        res = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
+        assert res.exit_code == 0 and "flyer" in res.output, res.output
+        out = tmp_path / "again"
+        res = runner.invoke(cli, ["links", "qr", "flyer", "--out", str(out), "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
+        assert (out / "flyer.png").is_file()
