@@ -7,60 +7,86 @@ no line end after it), and whose unread part parses whole as JSON values, is rea
 top-level object is a body, and so is each element of a top-level array holding objects,
 under the number of the line it starts on.
 Anything else (NDJSON, a .gz of it, a pulled input, a document that does not parse or is
-larger than a batch) is read line by line by sources.read_chunks, each bad line its own reject.
+larger than a batch) is read line by line by sources.read_lines, each bad line its own reject.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from collections.abc import Iterator
+from typing import IO
 
 from . import sources
-from .file_marks import identity_of
 from .reasons import BOM, JSON_WHITESPACE
 from .sources import Chunk, Plan
 
-# Of a file's start: a document's first line is short, but for an array on one line (read on
-# to its end); a longer one is a line of NDJSON.
-PEEK_BYTES = 16 * 1024
+PEEK_BYTES = 16 * 1024  # of a file's start, to tell a document
 _DECODER = json.JSONDecoder()
 
 
 def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
-    """sources.read_chunks, with a file of JSON documents read as its bodies."""
+    """sources.read_chunks, with a file of JSON documents read as its bodies: the file is
+    opened once, and what is read of it to tell a document is where its lines start."""
     limit = chunk_bytes or sources.batch_bytes()
-    if p.name is not None or not _starts_document(p, limit):
+    if p.name is not None:
         yield from sources.read_chunks(p, limit)
         return
-    data = _read_rest(p, limit)
-    if data is None:  # unreadable as a whole (a .gz cut short, not UTF-8): line by line
-        yield from sources.read_chunks(p, limit)
-        return
-    yield from _document_chunks(p, data, limit)
+    with sources.open_plan(p) as fh:
+        got = _document(p, fh, limit)
+        if isinstance(got, Chunk):
+            yield got
+            return
+        if got is not None:  # read line by line on from what was read
+            yield from sources.read_lines(p, fh, limit, got)
+            return
+    # A read failed (a .gz cut short, or not gzip data): the line reader says what is wrong.
+    yield from sources.read_chunks(p, limit)
 
 
-def _starts_document(p: Plan, limit: int) -> bool:
+def _document(p: Plan, fh: IO[bytes], limit: int) -> Chunk | bytes | None:
+    """The chunk of the bodies of fh (p's file, open at its start) when it holds JSON
+    documents; else the bytes from p.start_offset read of it, where the line reader takes it
+    up; None when a read failed."""
+    try:
+        head, whole = _head(fh, limit)
+        start = p.start_offset
+        rest = head[start:]
+        if start > len(head) and p.is_gz:
+            sources._skip(fh, start - len(head), True)
+        elif start > len(head):
+            fh.seek(start)
+        if not _starts_document(head, whole):
+            return rest
+        if len(rest) <= limit:  # the unread part of the file, at most limit + 1 bytes
+            rest += fh.read(limit + 1 - len(rest))
+    except (OSError, EOFError, zlib.error):
+        return None
+    return _document_chunk(p, rest[: limit + 1], limit) or rest
+
+
+def _head(fh: IO[bytes], limit: int) -> tuple[bytes, bool]:
+    """The file's first bytes, and whether they are all of it: a document's first line is
+    short, but for an array on one line (read on to its end); a longer one is NDJSON."""
+    head = fh.read(PEEK_BYTES)
+    whole = len(head) < PEEK_BYTES  # the file is all in head
+    if not whole and _long_array(head):
+        # An array on one line longer than the peek (`json.dumps(bodies)`): its line, up to a
+        # batch (a longer document is read line by line all the same).
+        buf = bytearray(head)
+        while len(buf) <= limit:
+            more = fh.read(PEEK_BYTES * 64)
+            buf += more
+            if not more or b"\n" in more:
+                whole = not more
+                break
+        head = bytes(buf)
+    return head, whole
+
+
+def _starts_document(head: bytes, whole: bool) -> bool:
     """Whether the file's first non-blank line opens a value it does not close (a pretty-printed
     object or array), or is an array holding an object."""
-    try:
-        with (gzip.open if p.is_gz else open)(p.path, "rb") as fh:
-            head = fh.read(PEEK_BYTES)
-            whole = len(head) < PEEK_BYTES  # the file is all in head
-            if not whole and _long_array(head):
-                # An array on one line longer than the peek (`json.dumps(bodies)`): its line,
-                # up to a batch (a longer document is read line by line all the same).
-                buf = bytearray(head)
-                while len(buf) <= limit:
-                    more = fh.read(PEEK_BYTES * 64)
-                    buf += more
-                    if not more or b"\n" in more:
-                        whole = not more
-                        break
-                head = bytes(buf)
-    except (OSError, EOFError, zlib.error):
-        return False  # the line reader says what is wrong with it
     lines = head.split(b"\n")
     for n, line in enumerate(lines):
         # Whole lines only, but for the file's last one when it holds an array whole (as
@@ -91,23 +117,10 @@ def _long_array(head: bytes) -> bool:
     return first.startswith(b"[") and b"\n" not in first
 
 
-def _read_rest(p: Plan, limit: int) -> bytes | None:
-    """The unread part of the file (at most limit + 1 bytes), or None when it cannot be read
-    whole."""
-    try:
-        with (gzip.open if p.is_gz else open)(p.path, "rb") as fh:
-            if p.identity is not None and identity_of(fh.fileno()) != p.identity:
-                return None  # the line reader says it was replaced
-            sources._skip(fh, p.start_offset, p.is_gz)
-            return fh.read(limit + 1)
-    except (OSError, EOFError, zlib.error):
-        return None
-
-
-def _document_chunks(p: Plan, data: bytes, limit: int) -> Iterator[Chunk]:
-    """The bodies of data, the unread part of p, as one chunk; line by line (each line its own
-    body or reject) when it is larger than a batch or does not parse whole (a broken first
-    line of a log, a document cut short or broken)."""
+def _document_chunk(p: Plan, data: bytes, limit: int) -> Chunk | None:
+    """The bodies of data, the unread part of p, as one chunk; None (read line by line, each
+    line its own body or reject) when it is larger than a batch or does not parse whole (a
+    broken first line of a log, a document cut short or broken)."""
     try:
         text = data.decode("utf-8") if len(data) <= limit else None
     except UnicodeDecodeError:
@@ -115,14 +128,13 @@ def _document_chunks(p: Plan, data: bytes, limit: int) -> Iterator[Chunk]:
     parsed = None if text is None else _bodies(
         text.removeprefix(BOM) if p.start_offset == 0 else text, p.start_line)  # fmt: skip
     if parsed is None or text is None:
-        yield from sources.read_chunks(p, limit)
-        return
+        return None
     bodies, line_nos = parsed
     out = b"".join(b.encode("utf-8") + b"\n" for b in bodies)
     n_lines = data.count(b"\n") + (not data.endswith(b"\n") and data != b"")
-    yield Chunk(memoryview(out), p.start_line + 1, p.start_offset + len(data),
-                p.start_line + text.count("\n"), p.size if p.is_gz else 0,
-                line_nos=tuple(line_nos), lines=n_lines)  # fmt: skip
+    return Chunk(memoryview(out), p.start_line + 1, p.start_offset + len(data),
+                 p.start_line + text.count("\n"), p.size if p.is_gz else 0,
+                 line_nos=tuple(line_nos), lines=n_lines)  # fmt: skip
 
 
 def _bodies(text: str, line0: int) -> tuple[list[str], list[int]] | None:

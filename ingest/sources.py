@@ -13,7 +13,9 @@ import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
+from . import gz_cut
 from .errors import SourceError
 from .file_marks import HEAD_BYTES as HEAD_BYTES
 from .file_marks import Marks, identity_of
@@ -212,18 +214,8 @@ def _ends_line(path: Path, offset: int) -> bool:
         return fh.read(1) == b"\n"
 
 
-def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
-    """Yield the unread part of a file as chunks of whole lines.
-
-    A last line without its newline is yielded too, but the offset stops before it, so a
-    later run re-reads it once the writer has finished it. A plain file is read so that each
-    chunk starts on a line (seeking back over the cut line): no bytes are copied twice.
-    """
-    chunk_bytes = chunk_bytes or batch_bytes()
-    if p.is_gz:
-        # How much a .gz holds is known only once decompressed, so a batch cannot be committed
-        # before its next chunk is read: smaller chunks keep what is held meanwhile small.
-        chunk_bytes = max(chunk_bytes // GZ_PIECES, 1)
+def open_plan(p: Plan) -> IO[bytes]:
+    """p's file open to read (through gzip's reader for a .gz), checked to be the one planned."""
     opener = gzip.open if p.is_gz else open
     try:
         fh = opener(p.path, "rb")
@@ -237,130 +229,120 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
         ) from exc
     except OSError as exc:
         raise SourceError(f"{p.path}: {exc.strerror}") from exc
-    with fh:
-        if p.identity is not None and identity_of(fh.fileno()) != p.identity:
-            raise ReplacedWhileRead(
-                f"{p.path}: replaced (rotated?) since this run listed it: read by the next run"
-            )
-        offset, line = p.start_offset, p.start_line
-        cut_short = False
-        marks = gz_mark = None  # the fingerprint recorded, of the bytes read (not pulled)
-        try:
-            if p.expect is not None and not Marks(fh.fileno(), p.expect[0]).holds(p.expect[1]):
-                # Cut and written again since it was planned (copytruncate, `gzip -c > x.gz`):
-                # read on from the offset, the new content's first bytes were lost.
-                raise ReplacedWhileRead(f"{p.path}: rewritten (truncated?) since this run "
-                                        "listed it: read by the next run")  # fmt: skip
-            if p.fingerprint is None:  # a .gz's of its size as planned, taken now it is open
-                marks = Marks(fh.fileno(), p.size if p.is_gz else p.local_start)
-                gz_mark = marks.fingerprint() if p.is_gz else None
+    if p.identity is not None and identity_of(fh.fileno()) != p.identity:
+        fh.close()
+        raise ReplacedWhileRead(
+            f"{p.path}: replaced (rotated?) since this run listed it: read by the next run"
+        )
+    return cast(IO[bytes], fh)
+
+
+def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
+    """Yield the unread part of a file as chunks of whole lines.
+
+    A last line without its newline is yielded too, but the offset stops before it, so a
+    later run re-reads it once the writer has finished it. A plain file is read so that each
+    chunk starts on a line (seeking back over the cut line): no bytes are copied twice.
+    """
+    with open_plan(p) as fh:
+        yield from read_lines(p, fh, chunk_bytes)
+
+
+def read_lines(
+    p: Plan, fh: IO[bytes], chunk_bytes: int | None = None, ahead: bytes | None = None
+) -> Iterator[Chunk]:
+    """read_chunks of fh, p's file as open_plan opened it: at its start, or (ahead given) at
+    p.local_start + len(ahead), ahead being the bytes from p.local_start read already."""
+    chunk_bytes = chunk_bytes or batch_bytes()
+    if p.is_gz:
+        # How much a .gz holds is known only once decompressed, so a batch cannot be committed
+        # before its next chunk is read: smaller chunks keep what is held meanwhile small.
+        chunk_bytes = max(chunk_bytes // GZ_PIECES, 1)
+    offset, line = p.start_offset, p.start_line
+    cut_short = False
+    marks = gz_mark = None  # the fingerprint recorded, of the bytes read (not pulled)
+    try:
+        if p.expect is not None and not Marks(fh.fileno(), p.expect[0]).holds(p.expect[1]):
+            # Cut and written again since it was planned (copytruncate, `gzip -c > x.gz`):
+            # read on from the offset, the new content's first bytes were lost.
+            raise ReplacedWhileRead(f"{p.path}: rewritten (truncated?) since this run "
+                                    "listed it: read by the next run")  # fmt: skip
+        if p.fingerprint is None:  # a .gz's of its size as planned, taken now it is open
+            marks = Marks(fh.fileno(), p.size if p.is_gz else p.local_start)
+            gz_mark = marks.fingerprint() if p.is_gz else None
+        if ahead is None:
             _skip(fh, p.local_start, p.is_gz)
-            carry = b""
-            while True:
-                try:
-                    block = fh.read(chunk_bytes)
-                except EOFError:
-                    if not p.is_gz:
-                        raise
-                    # The stream ends early: that read's bytes are lost with the error, so they
-                    # are decoded again by zlib, up to the cut.
-                    at = p.local_start + offset - p.start_offset + len(carry)
-                    buf = carry + _before_cut(p.path, at)
-                    cut = buf.rfind(b"\n") + 1
-                    if cut:
-                        n = buf.count(b"\n", 0, cut)
-                        yield Chunk(memoryview(buf)[:cut], line + 1, offset + cut, line + n,
-                                    p.size, gz_mark)  # fmt: skip
-                        line += n
-                    cut_short = True
-                    break
-                if not block:
-                    break
-                buf = carry + block if carry else block
+        elif ahead:
+            fh = cast(IO[bytes], _Ahead(fh, ahead))
+        carry = b""
+        while True:
+            try:
+                block = fh.read(chunk_bytes)
+            except EOFError:
+                if not p.is_gz:
+                    raise
+                # The stream ends early: that read's bytes are lost with the error, so they
+                # are decoded again by zlib, up to the cut.
+                at = p.local_start + offset - p.start_offset + len(carry)
+                buf = carry + gz_cut.before_cut(p.path, at)
                 cut = buf.rfind(b"\n") + 1
-                if cut == 0 and len(block) == chunk_bytes:
-                    if not p.is_gz:
-                        fh.seek(-len(block), os.SEEK_CUR)
-                        chunk_bytes *= 2  # one line longer than a chunk: read more at once
-                        continue
-                    carry = buf
+                if cut:
+                    n = buf.count(b"\n", 0, cut)
+                    yield Chunk(memoryview(buf)[:cut], line + 1, offset + cut, line + n,
+                                p.size, gz_mark)  # fmt: skip
+                    line += n
+                cut_short = True
+                break
+            if not block:
+                break
+            buf = carry + block if carry else block
+            cut = buf.rfind(b"\n") + 1
+            if cut == 0 and len(block) == chunk_bytes:
+                if not p.is_gz:
+                    fh.seek(-len(block), os.SEEK_CUR)
+                    chunk_bytes *= 2  # one line longer than a chunk: read more at once
                     continue
-                if cut == 0:
-                    carry = buf
-                    continue
-                if cut < len(buf) and not p.is_gz:
-                    fh.seek(cut - len(buf), os.SEEK_CUR)  # the cut line starts the next chunk
-                    data, carry = memoryview(buf)[:cut], b""
-                else:
-                    data, carry = (memoryview(buf)[:cut], buf[cut:]) if cut < len(buf) else (
-                        memoryview(buf), b"")  # fmt: skip
-                n = buf.count(b"\n", 0, cut)
-                mark = gz_mark or (marks.add(data) if marks else None)
-                yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p), mark)
-                offset += cut
-                line += n
-        except gzip.BadGzipFile as exc:
-            if not (p.is_gz and _header_begun(p.path)):
-                raise SourceError(f"{p.path}: cannot read: {exc}") from exc
-            cut_short = True  # caught before its gzip header was all written
-        except (OSError, EOFError, zlib.error) as exc:
+                carry = buf
+                continue
+            if cut == 0:
+                carry = buf
+                continue
+            if cut < len(buf) and not p.is_gz:
+                fh.seek(cut - len(buf), os.SEEK_CUR)  # the cut line starts the next chunk
+                data, carry = memoryview(buf)[:cut], b""
+            else:
+                data, carry = (memoryview(buf)[:cut], buf[cut:]) if cut < len(buf) else (
+                    memoryview(buf), b"")  # fmt: skip
+            n = buf.count(b"\n", 0, cut)
+            mark = gz_mark or (marks.add(data) if marks else None)
+            yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p), mark)
+            offset += cut
+            line += n
+    except gzip.BadGzipFile as exc:
+        if not (p.is_gz and gz_cut.header_begun(p.path)):
             raise SourceError(f"{p.path}: cannot read: {exc}") from exc
-        except MemoryError as exc:  # a read takes room for a whole chunk before it reads
-            raise SourceError(
-                f"{p.path}: no memory for a chunk of {chunk_bytes / 2**20:,.0f} MiB: lower "
-                "REFSCOPE_INGEST_BATCH"
-            ) from exc
-        if cut_short:
-            # The part-line before the cut is not read: the file is incomplete, not its line.
-            raise TruncatedGzip(
-                f"{p.path}: the compressed stream ends early (still being written?): read to "
-                f"line {line:,}; the rest is read once the file is complete"
-            )
-        if carry:
-            mark = gz_mark or (marks.fingerprint() if marks else None)
-            yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p), mark)
+        cut_short = True  # caught before its gzip header was all written
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceError(f"{p.path}: cannot read: {exc}") from exc
+    except MemoryError as exc:  # a read takes room for a whole chunk before it reads
+        raise SourceError(
+            f"{p.path}: no memory for a chunk of {chunk_bytes / 2**20:,.0f} MiB: lower "
+            "REFSCOPE_INGEST_BATCH"
+        ) from exc
+    if cut_short:
+        # The part-line before the cut is not read: the file is incomplete, not its line.
+        raise TruncatedGzip(
+            f"{p.path}: the compressed stream ends early (still being written?): read to "
+            f"line {line:,}; the rest is read once the file is complete"
+        )
+    if carry:
+        mark = gz_mark or (marks.fingerprint() if marks else None)
+        yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p), mark)
 
 
 def _disk_at(fh: object, p: Plan) -> int:
     """How far into a .gz on disk its reader is (read-ahead included; 0 for a plain file)."""
     return fh.fileobj.tell() if p.is_gz else 0  # type: ignore[attr-defined]
-
-
-_GZIP_HEADER = 10  # bytes: magic (1f 8b), method (08), flags, mtime, extra flags, OS
-
-
-def _header_begun(path: Path) -> bool:
-    """Whether the file holds only the start of a gzip header (its writer just began)."""
-    with open(path, "rb") as fh:
-        head = fh.read(_GZIP_HEADER)
-    return len(head) < _GZIP_HEADER and b"\x1f\x8b\x08".startswith(head[:3])
-
-
-GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib reads a gzip member, header and trailer included
-
-
-def _before_cut(path: Path, start: int) -> bytes:
-    """The decompressed bytes of a truncated .gz from start up to where it ends: zlib hands
-    over all it could decode (gzip's reader drops its last read at the cut). Each member of a
-    multi-member file in turn; trailing bytes that start no member end it, as for gzip."""
-    kept: list[bytes] = []
-    at = 0  # decompressed bytes so far
-    inflate = zlib.decompressobj(GZIP_WBITS)
-    with open(path, "rb") as fh:
-        while raw := fh.read(1 << 20):
-            while raw:
-                try:
-                    data = inflate.decompress(raw)
-                except zlib.error:
-                    return b"".join(kept)
-                if at + len(data) > start:
-                    kept.append(data[max(start - at, 0) :])
-                at += len(data)
-                raw = b""
-                if inflate.eof:  # a member ends: what follows starts the next one
-                    raw = inflate.unused_data
-                    inflate = zlib.decompressobj(GZIP_WBITS)
-    return b"".join(kept)
 
 
 def _skip(fh: object, offset: int, gz: bool) -> None:
@@ -375,3 +357,25 @@ def _skip(fh: object, offset: int, gz: bool) -> None:
             remaining -= len(got)
     else:
         fh.seek(offset)  # type: ignore[attr-defined]
+
+
+class _Ahead:
+    """A file read on from bytes of it read already: those first, then the file's own."""
+
+    def __init__(self, fh: IO[bytes], ahead: bytes) -> None:
+        self._fh, self._ahead, self._at = fh, memoryview(ahead), 0
+
+    def read(self, n: int) -> bytes:
+        got = bytes(self._ahead[self._at : self._at + n])
+        self._at += len(got)
+        return got + self._fh.read(n - len(got)) if len(got) < n else got
+
+    def seek(self, offset: int, whence: int) -> int:
+        """A seek from where reading stands (os.SEEK_CUR): the bytes ahead are let go."""
+        left, self._ahead = len(self._ahead) - self._at, memoryview(b"")
+        self._at = 0
+        return self._fh.seek(offset - left, whence)
+
+    @property
+    def fileobj(self) -> object:  # a .gz's file on disk (_disk_at)
+        return self._fh.fileobj  # type: ignore[attr-defined]
