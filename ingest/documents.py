@@ -12,12 +12,13 @@ larger than a batch) is read line by line by sources.read_lines, each bad line i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zlib
 from collections.abc import Iterator
 from typing import IO
 
-from . import sources
+from . import reasons, sources
 from .reasons import BOM, JSON_WHITESPACE
 from .sources import Chunk, Plan
 
@@ -38,16 +39,17 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
             yield got
             return
         if got is not None:  # read line by line on from what was read
-            yield from sources.read_lines(p, fh, limit, got)
+            for chunk in sources.read_lines(p, fh, limit, got[0]):
+                yield dataclasses.replace(chunk, utf16=True) if got[1] else chunk
             return
     # A read failed (a .gz cut short, or not gzip data): the line reader says what is wrong.
     yield from sources.read_chunks(p, limit)
 
 
-def _document(p: Plan, fh: IO[bytes], limit: int) -> Chunk | bytes | None:
+def _document(p: Plan, fh: IO[bytes], limit: int) -> Chunk | tuple[bytes, bool] | None:
     """The chunk of the bodies of fh (p's file, open at its start) when it holds JSON
     documents; else the bytes from p.start_offset read of it, where the line reader takes it
-    up; None when a read failed."""
+    up, and whether the file is UTF-16 text; None when a read failed."""
     try:
         head, whole = _head(fh, limit)
         start = p.start_offset
@@ -57,12 +59,12 @@ def _document(p: Plan, fh: IO[bytes], limit: int) -> Chunk | bytes | None:
         elif start > len(head):
             fh.seek(start)
         if not _starts_document(head, whole):
-            return rest
+            return rest, reasons.starts_utf16(head)
         if len(rest) <= limit:  # the unread part of the file, at most limit + 1 bytes
             rest += fh.read(limit + 1 - len(rest))
     except (OSError, EOFError, zlib.error):
         return None
-    return _document_chunk(p, rest[: limit + 1], limit) or rest
+    return _document_chunk(p, rest[: limit + 1], limit) or (rest, False)
 
 
 def _head(fh: IO[bytes], limit: int) -> tuple[bytes, bool]:

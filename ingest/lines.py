@@ -115,7 +115,7 @@ def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     try:
         lines.validate(full=True)  # UTF-8, in Arrow's C++: no Python string is made
     except pa.ArrowInvalid:
-        return _checked_lines(data, offsets)
+        return _checked_lines(data, offsets, chunk.utf16)
     return lines, []
 
 
@@ -133,9 +133,10 @@ def _line_ends(arr: np.ndarray) -> np.ndarray:
 
 
 def _checked_lines(
-    data: memoryview, offsets: np.ndarray
+    data: memoryview, offsets: np.ndarray, utf16: bool = False
 ) -> tuple[pa.Array, list[tuple[int, str, str]]]:
-    """The lines with those that are not UTF-8 emptied, and why each of those was rejected.
+    """The lines with those that are not UTF-8 emptied, and why each of those was rejected
+    (each line of a file that starts as UTF-16 text, utf16, is UTF-16 text too).
 
     Only lines holding a byte >= 0x80 can be invalid: just those are decoded in Python.
     """
@@ -149,9 +150,10 @@ def _checked_lines(
             b.decode("utf-8")
         except UnicodeDecodeError as exc:
             raw = b.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
-            utf16 = b.startswith((b"\xff\xfe", b"\xfe\xff"))  # its byte order mark
-            why = reasons.UTF16 if utf16 else f"invalid UTF-8 at byte {exc.start}"
-            if not utf16 and exc.reason == "unexpected end of data" and not b.endswith(b"\n"):
+            # The file's start, or the line's byte order mark (a pulled input, read line by line).
+            wide = utf16 or b.startswith((b"\xff\xfe", b"\xfe\xff"))
+            why = reasons.UTF16 if wide else f"invalid UTF-8 at byte {exc.start}"
+            if not wide and exc.reason == "unexpected end of data" and not b.endswith(b"\n"):
                 # A last line cut inside a character by a writer still at it, as load.py says
                 # of one cut between characters (whose JSON is then invalid).
                 why = f"{reasons.UNFINISHED}: {why}"

@@ -68,6 +68,14 @@ def is_utf16(raw: str) -> bool:
     )
 
 
+def starts_utf16(head: bytes) -> bool:
+    """Whether a file that starts so is UTF-16 text: its byte order mark (FF FE little-endian,
+    FE FF big-endian), or a first line with a zero byte beside each character."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    return is_utf16(head.split(b"\n", 1)[0].decode("latin-1"))
+
+
 _NO_USABLE_EVENT = "no usable event in delivery"
 # What a well-formed line whose items were not read is told: never the reason for a body that
 # another receiver kept as a string of JSON (its items were not read because it is a string).

@@ -86,6 +86,7 @@ class Chunk:
     # they cover. A chunk of lines numbers them from first_line, one each.
     line_nos: tuple[int, ...] | None = None
     lines: int = 0
+    utf16: bool = False  # the file starts as UTF-16 text (documents.py tells): so is each line
 
 
 @dataclass(frozen=True)

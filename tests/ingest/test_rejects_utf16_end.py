@@ -53,3 +53,23 @@ def test_a_zero_byte_after_utf8_lines_is_still_a_last_line(
     assert result.events_added == 2
     ((line_no, reason),) = query("SELECT line_no, reason FROM rejects")
     assert line_no == 3 and reason.startswith("unfinished last line"), reason
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_log_with_accents_and_emoji_has_one_reject_per_line(
+    db_path: Path, query: Query, log_dir: Path, encoding: str
+) -> None:
+    """A line past the first holding text beyond ASCII (a receiver that wrote "café" or "🎉" as
+    such) has no byte order mark of its own: it was "invalid UTF-8 at byte N", and after it
+    the zero byte of the last line end an "unfinished last line" that no run would finish.
+    The file's start says it is UTF-16 text: so is each of its lines (README)."""
+    texts = [("u1", "hi"), ("u2", "café au lait"), ("u3", "🎉 party")]
+    lines = [f.line(f.delivery(f.message(t, psid=p, mid=f"m_{p}"))) for p, t in texts]
+    path = log_dir / "exported.ndjson"
+    path.write_bytes("".join(x + "\r\n" for x in lines).encode(encoding))
+    result = pipeline.run([str(path)], db_path)
+    assert result.rejects_by_reason == {"UTF-16 text, not UTF-8": 3}
+    assert query("SELECT line_no, reason FROM rejects ORDER BY 1") == [
+        (n, UTF16) for n in (1, 2, 3)
+    ]
+    assert pipeline.run([str(path)], db_path).rejects_added == 0
