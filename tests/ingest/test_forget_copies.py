@@ -1,0 +1,45 @@
+"""What `forget` does not reach: files made from the database before it (README, Privacy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from click.testing import CliRunner
+
+from dashboard.cli import cli
+from tests import factories as f
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+PERSON = "4455667788990011"
+
+
+def test_a_rebuild_made_before_a_forget_holds_the_person_and_the_readme_says_so(
+    tmp_path: Path,
+) -> None:
+    """A `rebuild --out` file made before the forget keeps the person and lacks the row that
+    keeps them out, so moving it into place brings them back: the README said only that
+    forget removes every row and keeps the person out of later ingests."""
+    log = f.write_ndjson(tmp_path / "a.ndjson", [f.delivery(f.message("hi", psid=PERSON))])
+    old, new = tmp_path / "old.duckdb", tmp_path / "new.duckdb"
+    run = CliRunner()
+    assert run.invoke(cli, ["ingest", str(log), "--db", str(old), "--no-progress"]).exit_code == 0
+    res = run.invoke(cli, ["rebuild", "--db", str(old), "--out", str(new), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert run.invoke(cli, ["forget", PERSON, "--db", str(old)]).exit_code == 0
+    con = duckdb.connect(str(new), read_only=True)
+    try:
+        held = con.execute("SELECT count(*) FROM events WHERE psid = ?", [PERSON]).fetchall()
+        tombstones = con.execute("SELECT count(*) FROM forgotten").fetchall()
+    finally:
+        con.close()
+    assert held == [(1,)] and tombstones == [(0,)]
+
+    privacy = README.split("## Privacy", 1)[1].split("\n## ", 1)[0]
+    assert "- **Files made from the database.**" in privacy
+    bullet = " ".join(privacy.split("- **Files made from the database.**", 1)[1]
+                      .split("\n- ", 1)[0].split())  # fmt: skip
+    for said in ("`forget` and `prune` change the database", "dashboard download",
+                 "`psid`", "a copy of the database file", "`rebuild --out` file",
+                 "moved into place, it brings them back"):  # fmt: skip
+        assert said in bullet, said
