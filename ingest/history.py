@@ -8,12 +8,14 @@ rebuilds the contact, so a message after the prune does not turn an old contact 
 from another channel, nor a message repeating that touch into a re-entry. Of one whose
 conversation had not opened yet, prune keeps the touch events that may still acquire it. Each
 prune is recorded in `prunes`: later ingests drop events and clicks dated before the latest
-prune date, so a log read again (renamed, replaced) does not bring pruned history back.
+prune date, so a log read again (renamed, replaced) does not bring pruned history back; nor
+the lines they reject that are dated before it (dated_before).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import duckdb
 
@@ -156,6 +158,33 @@ def drop_pruned(con: duckdb.DuckDBPyConnection, run_id: int) -> int:
     row = con.execute(sql.format("events"), params).fetchone()
     con.execute(sql.format("clicks"), params)
     return int(row[0]) if row else 0
+
+
+# An instant in a line, as Meta and refscope write them (`"time": 1700000000000`, a string of
+# digits, or escaped in a body kept as a string), also in a line cut off or not JSON.
+_INSTANT = re.compile(
+    r'\\?"(?:time|timestamp|watermark|created_time|received_at|ts)\\?"\s*:\s*\\?"?(\d{9,19})(?!\d)'
+)
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def prune_cut(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
+    """The start of the latest prune's date: what is dated before it is pruned history."""
+    ((before,),) = con.execute("SELECT max(before) FROM prunes").fetchall()
+    return None if before is None else dt.datetime.combine(before, dt.time())
+
+
+def dated_before(raw: str, cut: dt.datetime) -> bool:
+    """Whether every instant a rejected line holds is before cut (False with none: nothing
+    says it is pruned history). Seconds or milliseconds by magnitude, as webhook.rs_ts reads
+    them, only between 2000 and 2100."""
+    found = []
+    for m in _INSTANT.finditer(raw):
+        v = int(m[1])
+        ms = v * 1000 if v < 10**12 else v if v < 10**15 else v / 1000 if v < 10**18 else v / 1e6
+        if 946_684_800_000 <= ms <= 4_102_444_800_000:
+            found.append(_EPOCH + dt.timedelta(milliseconds=ms))
+    return bool(found) and max(found) < cut
 
 
 def _now() -> dt.datetime:

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import attribute, copies, db, echoes, insight_lines, lines, reasons, stage
+from . import attribute, copies, db, echoes, history, insight_lines, lines, reasons, stage
 from .lines import Reject
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
@@ -198,6 +198,9 @@ def load_batch(
         row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
         res.left_out = int(row[0]) if row else 0
         res.added -= res.left_out
+    # Lines dated before the latest prune are pruned history read again, as their events.
+    if (cut := history.prune_cut(con)) is not None:
+        res.rejects = [r for r in res.rejects if not history.dated_before(r[3], cut)]
     # Rejected lines are kept whole, under the same rules as events: no text unless kept,
     # hashed ids when salted, nothing of a forgotten person.
     gone = frozenset(forgotten or ())

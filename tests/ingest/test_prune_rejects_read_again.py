@@ -1,0 +1,54 @@
+"""A log read again after a prune (renamed, copied, pulled anew): its events dated before the
+prune's date are left out, and so must be its rejected lines dated before it, which hold the
+same people's ids and words (README, Privacy: "pruned history stays pruned even when a log is
+read again under another name")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import tests.factories as f
+from ingest import pipeline
+from tests.conftest import Query
+from tests.factories import T0
+from tests.ingest.rebuild_setup import prune, runs_long_ago
+
+PSID = "3141592653589793"
+# Cut off inside its text: rejected, dated by its entry's time and its item's timestamp.
+CUT = (
+    '{"object":"page","entry":[{"id":"' + f.PAGE_ID + f'","time":{T0 + 1000},"messaging":[{{'
+    f'"sender":{{"id":"{PSID}"}},"recipient":{{"id":"{f.PAGE_ID}"}},"timestamp":{T0 + 1000},'
+    '"message":{"mid":"m_cut","text":"my address is Main Street'
+)
+
+
+def test_rejected_lines_dated_before_a_prune_stay_out_when_the_log_is_read_again(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "webhooks-2023-11.ndjson"
+    recent = int(dt.datetime.now(dt.UTC).timestamp() * 1000) - 86_400_000
+    later = CUT.replace(str(T0 + 1000), str(recent)).replace("m_cut", "m_late")
+    log.write_text("\n".join([
+        f.line(f.delivery(f.message("hi", psid=PSID, ts=T0))),
+        CUT,
+        later,  # dated after the prune's date: stays
+        "not json",  # no instant in it: nothing says it is pruned history, so it stays
+    ]) + "\n")  # fmt: skip
+    db_file = tmp_path / "r.duckdb"
+    pipeline.run([str(log)], db_file)
+    runs_long_ago(db_file)
+    prune(db_file, dt.date.today() - dt.timedelta(days=30))
+    assert Query(db_file)("SELECT count(*) FROM rejects") == [(0,)]
+
+    again = tmp_path / "copy" / log.name
+    again.parent.mkdir()
+    shutil.copy(log, again)
+    res = pipeline.run([str(again)], db_file)
+
+    rows = Query(db_file)("SELECT line_no, raw FROM rejects ORDER BY line_no")
+    assert [n for n, _ in rows] == [3, 4]
+    assert not any(PSID in raw and "m_cut" in raw for _, raw in rows)
+    assert Query(db_file)("SELECT count(*) FROM events") == [(0,)]
+    assert res.rejects_added == 2
