@@ -1,7 +1,9 @@
-"""What `forget` does not reach: files made from the database before it (README, Privacy)."""
+"""What `forget` leaves: files made from the database before it, and a hash of the id that
+keeps the person out (README, Privacy)."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
@@ -43,3 +45,33 @@ def test_a_rebuild_made_before_a_forget_holds_the_person_and_the_readme_says_so(
                  "`psid`", "a copy of the database file", "`rebuild --out` file",
                  "moved into place, it brings them back"):  # fmt: skip
         assert said in bullet, said
+
+
+def test_the_hash_a_forget_keeps_of_a_phone_number_gives_it_back_without_a_salt(
+    tmp_path: Path,
+) -> None:
+    """Without a salt `forgotten` holds sha256 of the id as given: a phone number (forget takes
+    a send log's recipient's) is found again by hashing the numbers, which the README's "records
+    the sha256 of the stored id" (and the schema's "never the id") left unsaid."""
+    log = f.write_ndjson(tmp_path / "a.ndjson", [f.delivery(f.message("hi", psid=PERSON))])
+    db_file = tmp_path / "r.duckdb"
+    run = CliRunner()
+    assert (
+        run.invoke(cli, ["ingest", str(log), "--db", str(db_file), "--no-progress"]).exit_code == 0
+    )
+    phone = "+12125552368"
+    assert run.invoke(cli, ["forget", phone, "--db", str(db_file)]).exit_code == 0
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        ((held,),) = con.execute("SELECT id_hash FROM forgotten").fetchall()
+    finally:
+        con.close()
+    # The last four digits of a known area code and exchange: a laptop tries every number.
+    found = [n for i in range(10_000)
+             if hashlib.sha256((n := f"+1212555{i:04d}").encode()).hexdigest() == held]  # fmt: skip
+    assert found == [phone]
+
+    privacy = README.split("## Privacy", 1)[1].split("\n## ", 1)[0]
+    bullet = " ".join(privacy.split("- records the sha256 of the stored id", 1)[1].split())
+    assert bullet.startswith("in `forgotten` (without a salt, a hash anyone can compute again:")
+    assert "a phone number is found in it by hashing every number" in bullet
