@@ -26,7 +26,7 @@ PAGES_AND_REFS = [
     ("Acme.Bakery", "utm=spring-2026_03"),
     (fx.PAGE_ID, "=-_"),
     ("acme." * 10, "A" * 250),  # the longest username and ref the rules allow
-    ("a.b.c", "Z"),
+    ("a.b.c.d.e", "Z"),  # periods do not count: the 5 characters are letters
 ]
 
 
