@@ -141,6 +141,7 @@ class BatchResult:
     parsed: int = 0  # events found in the batch, before dedupe
     added: int = 0  # events new to the database
     left_out: int = 0  # events of forgotten people, dropped
+    rejects_left_out: int = 0  # rejected lines dated before the latest prune, dropped
     insights: int = 0  # ad insights rows stored (insight_lines.py)
     insights_not_newer: int = 0  # ad insights rows not stored: as new or newer ones held
     clicks: int = 0  # click lines read (stored in `clicks` or already there)
@@ -199,8 +200,11 @@ def load_batch(
         res.left_out = int(row[0]) if row else 0
         res.added -= res.left_out
     # Lines dated before the latest prune are pruned history read again, as their events.
+    # Counted as lines: a line is left out when all of its rejected bodies are.
     if (cut := history.prune_cut(con)) is not None:
-        res.rejects = [r for r in res.rejects if not history.dated_before(r[3], cut)]
+        kept = [r for r in res.rejects if not history.dated_before(r[3], cut)]
+        gone_lines = {(f, n) for f, n, _, _ in res.rejects} - {(f, n) for f, n, _, _ in kept}
+        res.rejects, res.rejects_left_out = kept, len(gone_lines)
     # Rejected lines are kept whole, under the same rules as events: no text unless kept,
     # hashed ids when salted, nothing of a forgotten person.
     gone = frozenset(forgotten or ())

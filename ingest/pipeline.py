@@ -357,6 +357,7 @@ def _load(
     res.events_parsed += out.parsed
     res.events_added += out.added
     res.left_out += out.left_out
+    res.rejects_left_out += out.rejects_left_out
     res.insights_added += out.insights
     res.insights_not_newer += out.insights_not_newer
     res.clicks_read += out.clicks

@@ -18,6 +18,7 @@ class IngestResult:
     events_added: int = 0
     rejects_added: int = 0
     left_out: int = 0  # events of forgotten people and pruned days: read, never stored
+    rejects_left_out: int = 0  # rejected lines dated before the latest prune: never stored
     clicks_read: int = 0  # click lines read: stored in `clicks`, or already held there
     clicks_added: int = 0  # click lines stored in `clicks` (neither events nor rejects)
     insights_added: int = 0  # ad insights rows stored from files (insight_lines.py)

@@ -23,6 +23,7 @@ _COUNTS = {
     "insights_added": "insights_added",
     "insights_not_newer": "insights_not_newer",
     "clicks_read": "clicks_read",
+    "rejects_left_out": "rejects_left_out",
 }
 
 
@@ -38,6 +39,7 @@ class Counts(Protocol):
     insights_added: int
     insights_not_newer: int
     clicks_read: int
+    rejects_left_out: int
     new_contacts: int
     seconds: float
     earlier_seconds: float

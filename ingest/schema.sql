@@ -215,7 +215,8 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     events_left_out BIGINT,             -- read, not stored: forgotten people's and pruned days'
     insights_added BIGINT,              -- ad_insights rows stored from insights lines
     insights_not_newer BIGINT,          -- their rows not stored: as new or newer ones held
-    clicks_read   BIGINT                -- click lines read, stored or already held
+    clicks_read   BIGINT,               -- click lines read, stored or already held
+    rejects_left_out BIGINT             -- rejected lines dated before the latest prune, not stored
 );
 
 -- Databases made before the columns existed get them.
@@ -223,6 +224,7 @@ ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS events_left_out BIGINT;
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS insights_added BIGINT;
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS insights_not_newer BIGINT;
 ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS clicks_read BIGINT;
+ALTER TABLE ingest_runs ADD COLUMN IF NOT EXISTS rejects_left_out BIGINT;
 
 -- People removed with `refscope forget`: later ingests leave them out.
 CREATE TABLE IF NOT EXISTS forgotten (

@@ -31,6 +31,9 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         kept = f" ({r.insights_not_newer:,} not newer than those held, not stored)"
         clicks += f"{counted(r.insights_added, 'ad insights row')}"
         clicks += f"{kept if r.insights_not_newer else ''}, "
+    # Rejected lines dated before the latest prune are pruned history, as its events: not kept.
+    pruned = (f" ({counted(r.rejects_left_out, 'rejected line')} left out: pruned)"
+              if r.rejects_left_out else "")  # fmt: skip
     console.print(
         f"run {r.run_id}{resumed}: {r.files_read:,} of {counted(r.files, 'file')} read, "
         f"{counted(r.lines, 'line')}, "
@@ -38,7 +41,8 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         f"{counted(r.duplicates, 'duplicate')}"
         f"{f', {r.left_out:,} left out: forgotten or pruned' if r.left_out else ''}), "
         f"{clicks}"
-        f"{counted(r.rejects_added, 'reject')}, {counted(r.new_contacts, 'new contact')} "
+        f"{counted(r.rejects_added, 'reject')}{pruned}, "
+        f"{counted(r.new_contacts, 'new contact')} "
         f"in {r.seconds:.2f} s ({r.events_per_second:,.0f} events/s)",
         soft_wrap=True,
     )

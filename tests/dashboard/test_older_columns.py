@@ -20,7 +20,13 @@ from tests.dashboard.conftest import lake_of, opened
 _ADDED = {
     "ad_insights": ("account_currency",),
     "contact_history": ("last_touch",),
-    "ingest_runs": ("events_left_out", "insights_added", "insights_not_newer", "clicks_read"),
+    "ingest_runs": (
+        "events_left_out",
+        "insights_added",
+        "insights_not_newer",
+        "clicks_read",
+        "rejects_left_out",
+    ),
 }
 
 _IN_LAKE = [t for t in _ADDED if t in lake.WHOLE]  # contact_history is not written to a lake

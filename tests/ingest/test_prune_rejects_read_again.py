@@ -9,8 +9,11 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+from click.testing import CliRunner
+
 import tests.factories as f
 from ingest import pipeline
+from ingest.cli import cli
 from tests.conftest import Query
 from tests.factories import T0
 from tests.ingest.rebuild_setup import prune, runs_long_ago
@@ -52,3 +55,30 @@ def test_rejected_lines_dated_before_a_prune_stay_out_when_the_log_is_read_again
     assert not any(PSID in raw and "m_cut" in raw for _, raw in rows)
     assert Query(db_file)("SELECT count(*) FROM events") == [(0,)]
     assert res.rejects_added == 2
+
+
+def test_the_rejected_lines_left_out_for_a_prune_are_counted_in_the_run_and_its_summary(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Every line is accounted for: the one left out as pruned history is counted, as the
+    # events a prune leaves out are, in the run's result, its ingest_runs row and its summary.
+    log = tmp_path / "webhooks-2023-11.ndjson"
+    log.write_text("\n".join([f.line(f.delivery(f.message("hi", psid=PSID, ts=T0))), CUT,
+                              "not json"]) + "\n")  # fmt: skip
+    db_file = tmp_path / "r.duckdb"
+    pipeline.run([str(log)], db_file)
+    runs_long_ago(db_file)
+    prune(db_file, dt.date.today() - dt.timedelta(days=30))
+    again = tmp_path / "copy" / log.name
+    again.parent.mkdir()
+    shutil.copy(log, again)
+
+    out = runner.invoke(cli, ["ingest", str(again), "--db", str(db_file)])
+
+    assert out.exit_code == 0, out.output
+    assert "1 reject (1 rejected line left out: pruned)" in out.output
+    assert "1 event (0 new, 0 duplicates, 1 left out: forgotten or pruned)" in out.output
+    assert Query(db_file)(
+        "SELECT lines_read, rejects_added, rejects_left_out, events_left_out FROM ingest_runs"
+        " ORDER BY run_id DESC LIMIT 1"
+    ) == [(3, 1, 1, 1)]
