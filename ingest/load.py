@@ -16,7 +16,18 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from . import attribute, copies, db, echoes, history, insight_lines, lines, reasons, stage
+from . import (
+    attribute,
+    copies,
+    db,
+    echoes,
+    forgotten_sends,
+    history,
+    insight_lines,
+    lines,
+    reasons,
+    stage,
+)
 from .lines import Reject
 from .privacy import PSEUDONYMISE, Privacy
 from .sources import Chunk
@@ -181,12 +192,13 @@ def load_batch(
     # Lines of the files, not rows: a document's bodies count the lines they cover.
     n = table.num_rows + sum(c.lines - len(c.line_nos) for _, c in chunks if c.line_nos is not None)
     res = BatchResult(lines=n, rejects=rejects)
-    repaired = _load_table(con, table, run_id, res, privacy, older_events, pulled_at)
+    sends = bool(forgotten)  # sends by phone number to forgotten people, left out below
+    repaired = _load_table(con, table, run_id, res, privacy, older_events, pulled_at, sends)
     if repaired:
         # Second and last pass: lines fixed in Python, under their own line numbers.
         again = BatchResult()
         _load_table(con, _repaired_table(repaired), run_id, again, privacy, older_events,
-                    pulled_at, False)  # fmt: skip
+                    pulled_at, sends, False)  # fmt: skip
         res.parsed += again.parsed
         res.added += again.added
         res.insights += again.insights
@@ -197,7 +209,7 @@ def load_batch(
         res.rejects.extend((f, n, why, came.get((f, n), raw)) for f, n, why, raw in again.rejects)
     if forgotten:
         row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
-        res.left_out = int(row[0]) if row else 0
+        res.left_out = (int(row[0]) if row else 0) + forgotten_sends.left_out(con, run_id)
         res.added -= res.left_out
     # Lines dated before the latest prune are pruned history read again, as their events.
     # Counted as lines: a line is left out when all of its rejected bodies are.
@@ -240,6 +252,7 @@ def _load_table(
     privacy: Privacy,
     older_events: bool,
     pulled_at: Mapping[int, dt.datetime],
+    sends: bool,
     repair: bool = True,
 ) -> list[tuple[int, int, str, str]]:
     """Load one table of lines into `res`; return the lines worth a repaired second pass, as
@@ -270,6 +283,8 @@ def _load_table(
         res.parsed = int(n)
         if privacy.salt is not None:
             con.execute(PSEUDONYMISE, privacy.pads())
+        if sends and '"send_api"' in found:
+            forgotten_sends.note(con, privacy)
         params: dict[str, object] = {"run_id": run_id, "keep_text": privacy.keep_text}
         insert = _INSERT_EVENTS.replace("{older}", copies.OLDER if older_events else "")
         if older_events:  # with no events, any instants will do

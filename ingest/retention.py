@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from . import comment_tables, db, history
+from . import comment_tables, db, forgotten_sends, history
 from .errors import ValidationError
 from .privacy import FORGOTTEN, FORGOTTEN_NAMES, Privacy, forgotten_hash, shown_stored
 from .reject_text import without_forgotten_texts
@@ -129,6 +129,8 @@ def forget(
         for table in _PERSON_TABLES:
             row = con.execute(f"DELETE FROM {table} WHERE psid = ?{page_clause}", params).fetchone()
             counts[table] = int(row[0]) if row else 0
+        # A send by phone number names no PSID: its event holds the number only in its key.
+        counts["events"] += forgotten_sends.sent_to(con, psid, page_id, privacy)
         # A commenter's comments, and apart from them the rest of their feed activity
         # (reactions, likes, shares…), which keeps their id as its commenter id too.
         for key, kind in (("comments", "kind = 'comment'"), ("feed_changes", "kind <> 'comment'")):
