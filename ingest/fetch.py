@@ -10,7 +10,6 @@ values (tokens) never appear in messages.
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 import time
@@ -21,17 +20,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from .download import SPOOL_PREFIX, Download
 from .errors import SourceError
-from .http_failures import direct_to_this_machine, headers_left_behind, refused_certificate
-from .http_headers import (
-    conditional,
-    content_length,
-    encoded,
-    html_page,
-    range_start,
-    retry_after,
-    validator,
-)
+from .http_failures import direct_to_this_machine
+from .http_headers import conditional, encoded, range_start, validator
 from .sources import FileState, Plan
 from .spool_marks import (
     GZ_TAIL,
@@ -47,14 +39,7 @@ from .url_check import url_problem
 
 RETRIES = 5  # attempts for 5xx, 408 and 429 answers and connection errors, backing off
 BACKOFF_SECONDS = 0.5
-BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-STREAM_BLOCK = 1024 * 1024
-_CLEAR = {
-    401: "the server wants credentials (pass --header 'Authorization: ...')",
-    403: "the server refused these credentials",
-    404: "no log at this URL",
-}
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 §5.1)
 
 
@@ -76,16 +61,9 @@ def safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-SPOOL_PREFIX = "refscope-pull-"
 # A spool file is written while it downloads and read by the ingest right after: one this old
 # is a killed pull's (SIGKILL, the OOM killer), which its own cleanup never reached.
 STALE_SPOOL_SECONDS = 24 * 3600
-
-
-def _private(path: str, flags: int) -> int:
-    """Open a spool file readable by this account and its group only, as the receiver's logs
-    are: it holds the people's messages."""
-    return os.open(path, flags, 0o640)
 
 
 def sweep_spool(spool_dir: Path, now: float | None = None) -> int:
@@ -329,67 +307,7 @@ class _Puller:
         self, extra: dict[str, str], raw: bool = False
     ) -> tuple[int, Path, int, httpx.Headers]:
         """GET with retries into a spool file: (status, spool, bytes, the answer's headers)."""
-        for attempt in range(1, RETRIES + 1):
-            spool = self.spool_dir / f"{SPOOL_PREFIX}{os.getpid()}-{time.monotonic_ns()}"
-            try:
-                with self.client.stream("GET", self.url, headers={**self.headers, **extra}) as r:
-                    if r.status_code >= 500 or r.status_code in BUSY:
-                        raise _Retry(f"HTTP {r.status_code}", retry_after(r.headers))
-                    if r.status_code >= 400 and r.status_code != 416:
-                        why = _CLEAR.get(r.status_code, f"the server answered HTTP {r.status_code}")
-                        if r.status_code in (401, 403):  # the credentials given were not sent?
-                            why = headers_left_behind(self.url, r, self.headers) or why
-                        raise SourceError(f"{self.name}: {why}")
-                    self._validator = validator(r.headers)
-                    size = 0
-                    with open(spool, "wb", opener=_private) as fh:
-                        if r.status_code in (200, 206):
-                            # A .gz stays compressed (raw); Content-Encoding is undone otherwise.
-                            # An encoded part of a range is kept raw too: plain() refuses it.
-                            keep = raw or (r.status_code == 206 and encoded(r.headers))
-                            blocks = (
-                                r.iter_raw(STREAM_BLOCK) if keep else r.iter_bytes(STREAM_BLOCK)
-                            )
-                            for block in blocks:
-                                if not size and html_page(r.headers, block):
-                                    raise SourceError(
-                                        f"{self.name}: the server answered with a web page "
-                                        "(a login or error page?), not a log; nothing was read"
-                                    )
-                                fh.write(block)
-                                size += len(block)
-                                if self.on_bytes:  # the bytes so far, of Content-Length's
-                                    self.on_bytes(r.num_bytes_downloaded, content_length(r.headers))
-                    return r.status_code, spool, size, r.headers
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects,
-                    httpx.DecodingError) as exc:  # fmt: skip
-                # Not worth retrying: a bad URL or redirect, a body that cannot be decoded.
-                spool.unlink(missing_ok=True)
-                raise SourceError(f"{self.name}: {type(exc).__name__}: {exc}") from None
-            except (httpx.TransportError, _Retry) as exc:
-                spool.unlink(missing_ok=True)
-                if refused := refused_certificate(exc):
-                    raise SourceError(f"{self.name}: {refused}") from None
-                if attempt == RETRIES:
-                    why = str(exc) if isinstance(exc, _Retry) else f"{type(exc).__name__} {exc}"
-                    raise SourceError(f"{self.name}: giving up after {RETRIES} attempts: "
-                                      f"{why}") from None  # fmt: skip
-                wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
-                self.sleep(max(wait, exc.after if isinstance(exc, _Retry) else 0.0))
-            except OSError as exc:
-                spool.unlink(missing_ok=True)
-                if exc.filename is not None:
-                    raise
-                # A full disk fails a write, whose error names no file.
-                raise SourceError(f"{self.name}: cannot keep the download in {self.spool_dir}: "
-                                  f"{exc.strerror or exc}") from exc  # fmt: skip
-            except BaseException:
-                spool.unlink(missing_ok=True)
-                raise
-        raise AssertionError("unreachable")
-
-
-class _Retry(Exception):
-    def __init__(self, message: str, after: float = 0.0) -> None:
-        super().__init__(message)
-        self.after = after  # what the server asked to wait, in seconds
+        got = Download(self.url, self.name, self.headers, self.client, self.spool_dir, self.sleep,
+                       self.on_bytes, RETRIES, BACKOFF_SECONDS).get(extra, raw)  # fmt: skip
+        self._validator = validator(got[3])
+        return got
