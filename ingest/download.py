@@ -1,6 +1,11 @@
 """One download of `pull logs`: a GET streamed into a spool file on disk (never held in memory),
-retried with backoff on 5xx, 408 and 429 answers and connection errors. Header values (tokens)
-and the URL's user info and query never appear in messages (name is the URL without them)."""
+retried with backoff on 5xx, 408 and 429 answers and connection errors. An answer cut before its
+end (a proxy or a flaky link that hangs up) is asked on from its bytes already spooled, with a
+Range and an If-Range naming its version, so a file replaced meanwhile is never spliced to it;
+where that cannot be (no strong validator, a Content-Encoding, a server that sends the whole
+file or another version), the answer is asked anew. A download is given up after `retries`
+attempts in a row that bring no new byte to resume from. Header values (tokens) and the URL's
+user info and query never appear in messages (name is the URL without them)."""
 
 from __future__ import annotations
 
@@ -14,11 +19,18 @@ import httpx
 
 from .errors import SourceError
 from .http_failures import headers_left_behind, refused_certificate
-from .http_headers import content_length, encoded, html_page, retry_after
+from .http_headers import (
+    content_length,
+    content_range,
+    encoded,
+    html_page,
+    if_range,
+    retry_after,
+    unsatisfied_size,
+)
 
 SPOOL_PREFIX = "refscope-pull-"
 BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
-STREAM_BLOCK = 1024 * 1024
 _CLEAR = {
     401: "the server wants credentials (pass --header 'Authorization: ...')",
     403: "the server refused these credentials",
@@ -33,8 +45,46 @@ def _private(path: str, flags: int) -> int:
 
 
 @dataclass
+class _Part:
+    """The answer being spooled, as its first response said it: what a resume goes on from."""
+
+    status: int
+    headers: httpx.Headers = field(repr=False)  # a Set-Cookie may be a credential
+    start: int  # the file's offset of its first byte (a 206's first; 0)
+    total: int | None  # the file's size, when said
+    validator: str  # what an If-Range names its version with; "": it cannot be resumed
+    size: int = 0  # its bytes spooled
+
+    @classmethod
+    def of(cls, r: httpx.Response) -> _Part:
+        part = content_range(r.headers) if r.status_code == 206 else None
+        whole = None if encoded(r.headers) else content_length(r.headers)
+        start, total = (part[0], part[2]) if part else (0, whole if r.status_code == 200 else None)
+        # A Content-Encoding's bytes (gzip) are not the file's: a range of the file would be
+        # spliced to bytes decoded from another stream, or decoded twice.
+        resumable = r.status_code in (200, 206) and not encoded(r.headers)
+        return cls(r.status_code, r.headers, start, total, if_range(r.headers) if resumable else "")
+
+    @property
+    def end(self) -> int:
+        """The file's offset a resume asks from."""
+        return self.start + self.size
+
+    def goes_on_in(self, r: httpx.Response) -> bool:
+        """Whether r is this part's rest: a 206 from its end to the file's, of the same version,
+        in no Content-Encoding."""
+        got = content_range(r.headers)
+        if r.status_code != 206 or got is None or encoded(r.headers):
+            return False
+        first, last, total = got
+        if self.total is not None and (total != self.total or last != total - 1):
+            return False
+        return first == self.end and if_range(r.headers) == self.validator
+
+
+@dataclass
 class Download:
-    """GETs of url into spool files in spool_dir, each retried up to retries times."""
+    """GETs of url into spool files in spool_dir, retried (see the module's docstring)."""
 
     # Never in a repr (a traceback, a log record): the URL's user info or query and the
     # headers may hold credentials.
@@ -47,69 +97,108 @@ class Download:
     on_bytes: Callable[[int, int | None], None] | None
     retries: int
     backoff: float
+    _part: _Part | None = field(default=None, repr=False)  # what a cut left to resume from
 
     def get(self, extra: dict[str, str], raw: bool = False) -> tuple[int, Path, int, httpx.Headers]:
-        """GET with retries into a spool file: (status, spool, bytes, the answer's headers)."""
-        for attempt in range(1, self.retries + 1):
-            spool = self.spool_dir / f"{SPOOL_PREFIX}{os.getpid()}-{time.monotonic_ns()}"
-            try:
-                with self.client.stream("GET", self.url, headers={**self.headers, **extra}) as r:
-                    if r.status_code >= 500 or r.status_code in BUSY:
-                        raise _Retry(f"HTTP {r.status_code}", retry_after(r.headers))
-                    if r.status_code >= 400 and r.status_code != 416:
-                        why = _CLEAR.get(r.status_code, f"the server answered HTTP {r.status_code}")
-                        if r.status_code in (401, 403):  # the credentials given were not sent?
-                            why = headers_left_behind(self.url, r, self.headers) or why
-                        raise SourceError(f"{self.name}: {why}")
-                    size = 0
-                    with open(spool, "wb", opener=_private) as fh:
-                        if r.status_code in (200, 206):
-                            # A .gz stays compressed (raw); Content-Encoding is undone otherwise.
-                            # An encoded part of a range is kept raw too: plain() refuses it.
-                            keep = raw or (r.status_code == 206 and encoded(r.headers))
-                            blocks = (
-                                r.iter_raw(STREAM_BLOCK) if keep else r.iter_bytes(STREAM_BLOCK)
-                            )
-                            for block in blocks:
-                                if not size and html_page(r.headers, block):
-                                    raise SourceError(
-                                        f"{self.name}: the server answered with a web page "
-                                        "(a login or error page?), not a log; nothing was read"
-                                    )
-                                fh.write(block)
-                                size += len(block)
-                                if self.on_bytes:  # the bytes so far, of Content-Length's
-                                    self.on_bytes(r.num_bytes_downloaded, content_length(r.headers))
-                    return r.status_code, spool, size, r.headers
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects,
-                    httpx.DecodingError) as exc:  # fmt: skip
-                # Not worth retrying: a bad URL or redirect, a body that cannot be decoded.
-                spool.unlink(missing_ok=True)
-                raise SourceError(f"{self.name}: {type(exc).__name__}: {exc}") from None
-            except (httpx.TransportError, _Retry) as exc:
-                spool.unlink(missing_ok=True)
-                if refused := refused_certificate(exc):
-                    raise SourceError(f"{self.name}: {refused}") from None
-                if attempt == self.retries:
-                    why = str(exc) if isinstance(exc, _Retry) else f"{type(exc).__name__} {exc}"
-                    raise SourceError(f"{self.name}: giving up after {self.retries} attempts: "
-                                      f"{why}") from None  # fmt: skip
-                wait = self.backoff * 2 ** (attempt - 1)
-                self.sleep(max(wait, exc.after if isinstance(exc, _Retry) else 0.0))
-            except OSError as exc:
-                spool.unlink(missing_ok=True)
-                if exc.filename is not None:
-                    raise
-                # A full disk fails a write, whose error names no file.
-                raise SourceError(f"{self.name}: cannot keep the download in {self.spool_dir}: "
-                                  f"{exc.strerror or exc}") from exc  # fmt: skip
-            except BaseException:
-                spool.unlink(missing_ok=True)
+        """GET with retries into a spool file: (status, spool, bytes, the answer's headers; a
+        resumed answer's are its first response's)."""
+        spool = self.spool_dir / f"{SPOOL_PREFIX}{os.getpid()}-{time.monotonic_ns()}"
+        self._part = None
+        best, failures = 0, 0  # the furthest offset resumable from; attempts since it moved
+        try:
+            while True:
+                try:
+                    return self._attempt(spool, extra, raw)
+                except _Refused:
+                    self._part = None  # not the rest of the part: the answer asked anew
+                except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects,
+                        httpx.DecodingError) as exc:  # fmt: skip
+                    # Not worth retrying: a bad URL or redirect, a body that cannot be decoded.
+                    raise SourceError(f"{self.name}: {type(exc).__name__}: {exc}") from None
+                except (httpx.TransportError, _Retry) as exc:
+                    if refused := refused_certificate(exc):
+                        raise SourceError(f"{self.name}: {refused}") from None
+                    part = self._part
+                    if part is not None and (not part.validator or not part.size):
+                        part = self._part = None  # its bytes cannot be gone on from
+                    if part is not None and part.end > best:
+                        best, failures = part.end, 0  # a step further: not a failure
+                    else:
+                        failures += 1
+                    if failures == self.retries:
+                        raise SourceError(self._giving_up(exc, best)) from None
+                    wait = self.backoff * 2 ** max(failures - 1, 0)
+                    self.sleep(max(wait, exc.after if isinstance(exc, _Retry) else 0.0))
+        except OSError as exc:
+            spool.unlink(missing_ok=True)
+            if exc.filename is not None:
                 raise
-        raise AssertionError("unreachable")
+            # A full disk fails a write, whose error names no file.
+            raise SourceError(f"{self.name}: cannot keep the download in {self.spool_dir}: "
+                              f"{exc.strerror or exc}") from exc  # fmt: skip
+        except BaseException:
+            spool.unlink(missing_ok=True)
+            raise
+
+    def _giving_up(self, exc: Exception, best: int) -> str:
+        why = str(exc) if isinstance(exc, _Retry) else f"{type(exc).__name__} {exc}"
+        if not best:
+            return f"{self.name}: giving up after {self.retries} attempts: {why}"
+        return (f"{self.name}: giving up after {self.retries} attempts in a row that brought no "
+                f"new bytes (the download had come to byte {best:,}): {why}")  # fmt: skip
+
+    def _attempt(
+        self, spool: Path, extra: dict[str, str], raw: bool
+    ) -> tuple[int, Path, int, httpx.Headers]:
+        part = self._part
+        if part is not None:  # the rest of the version cut, asked as its own bytes (identity)
+            extra = {"Range": f"bytes={part.end}-", "If-Range": part.validator,
+                     "Accept-Encoding": "identity"}  # fmt: skip
+        with self.client.stream("GET", self.url, headers={**self.headers, **extra}) as r:
+            if r.status_code >= 500 or r.status_code in BUSY:
+                raise _Retry(f"HTTP {r.status_code}", retry_after(r.headers))
+            if r.status_code >= 400 and r.status_code != 416:
+                why = _CLEAR.get(r.status_code, f"the server answered HTTP {r.status_code}")
+                if r.status_code in (401, 403):  # the credentials given were not sent?
+                    why = headers_left_behind(self.url, r, self.headers) or why
+                raise SourceError(f"{self.name}: {why}")
+            if part is not None and r.status_code != 200:
+                if r.status_code == 416 and unsatisfied_size(r.headers) == part.end:
+                    return part.status, spool, part.size, part.headers  # all came but its end
+                if not part.goes_on_in(r):
+                    raise _Refused  # another version's part (a server without If-Range)...
+            if part is None or r.status_code == 200:  # a 200: the whole file, of any version
+                part = self._part = _Part.of(r)
+            self._spool(r, spool, part, raw)
+            return part.status, spool, part.size, part.headers
+
+    def _spool(self, r: httpx.Response, spool: Path, part: _Part, raw: bool) -> None:
+        """r's body written to spool, after the bytes of part spooled before it."""
+        before = part.size
+        with open(spool, "ab" if before else "wb", opener=_private) as fh:
+            if r.status_code not in (200, 206):
+                return
+            # A .gz stays compressed (raw); Content-Encoding is undone otherwise. An encoded
+            # part of a range is kept raw too: plain() refuses it. Each block is written as it
+            # comes, so a cut keeps what came before it.
+            keep = raw or (r.status_code == 206 and encoded(r.headers))
+            for block in r.iter_raw() if keep else r.iter_bytes():
+                if not part.size and html_page(r.headers, block):
+                    raise SourceError(f"{self.name}: the server answered with a web page (a login "
+                                      "or error page?), not a log; nothing was read")  # fmt: skip
+                fh.write(block)
+                part.size += len(block)
+                if self.on_bytes:  # the bytes so far, of Content-Length's
+                    length = content_length(r.headers)
+                    self.on_bytes(before + r.num_bytes_downloaded,
+                                  None if length is None else before + length)  # fmt: skip
 
 
 class _Retry(Exception):
     def __init__(self, message: str, after: float = 0.0) -> None:
         super().__init__(message)
         self.after = after  # what the server asked to wait, in seconds
+
+
+class _Refused(Exception):
+    """A resume's answer that is not the rest of the part cut."""

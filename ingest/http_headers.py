@@ -21,6 +21,21 @@ def range_start(headers: httpx.Headers) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def content_range(headers: httpx.Headers) -> tuple[int, int, int | None] | None:
+    """A 206's part (Content-Range: bytes <first>-<last>/<size>, the size * when unknown), as
+    (first, last, size); None when it says no such part."""
+    m = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", headers.get("content-range", ""))
+    if m is None:
+        return None
+    return int(m.group(1)), int(m.group(2)), None if m.group(3) == "*" else int(m.group(3))
+
+
+def unsatisfied_size(headers: httpx.Headers) -> int | None:
+    """The size a 416 says the file has (Content-Range: bytes */<size>); None if unsaid."""
+    m = re.fullmatch(r"\s*bytes\s+\*/(\d+)\s*", headers.get("content-range", ""))
+    return int(m.group(1)) if m else None
+
+
 def content_length(headers: httpx.Headers) -> int | None:
     """The answer's Content-Length: the bytes on the wire (encoded, if it is), None if unsaid."""
     value = headers.get("content-length", "").strip()
@@ -39,6 +54,18 @@ def validator(headers: httpx.Headers) -> str:
         return "etag:" + headers["etag"]
     if "last-modified" in headers and _settled(headers):
         return "last-modified:" + headers["last-modified"]
+    return ""
+
+
+def if_range(headers: httpx.Headers) -> str:
+    """What an If-Range asks the rest of this version with (RFC 9110 §13.1.5): its ETag, when a
+    strong one; else its Last-Modified, when strong (see _settled); "" when neither, as with a
+    weak ETag (W/), which no If-Range may carry, nor a date beside it."""
+    etag = headers.get("etag")
+    if etag is not None:
+        return "" if etag.lstrip().startswith("W/") else etag
+    if "last-modified" in headers and _settled(headers):
+        return headers["last-modified"]
     return ""
 
 

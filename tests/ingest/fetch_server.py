@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -43,6 +43,14 @@ class Site:
     last_modified: str = ""  # when set: a Last-Modified (no ETag), If-Modified-Since honoured
     date: str = ""  # when set: the Date of every answer (default: the time it is sent)
     answers: dict[str, int] = field(default_factory=dict)  # path → a status answered bodiless
+    # Each answer with a body takes the next: it sends that many bytes of its body, then hangs
+    # up (as a proxy or a flaky link that cuts a download), and on_cut is called
+    cuts: list[int] = field(default_factory=list)
+    on_cut: Callable[[], None] | None = None  # e.g. the file replaced between cut and resume
+    chunked: bool = False  # bodies sent chunked (HTTP/1.1), not with a Content-Length
+    if_range: bool = True  # an If-Range naming another version gets the whole file (a 200)
+    etag: bool = True  # an ETag (without it and last_modified: no validator at all)
+    weak_etag: bool = False  # the ETag marked weak (W/)
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
 
@@ -85,15 +93,18 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 extra = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
             if self.path in site.content_types:
                 extra["Content-Type"] = site.content_types[self.path]
-            etag = '"' + hashlib.md5(body).hexdigest() + '"'
+            etag = ("W/" if site.weak_etag else "") + '"' + hashlib.md5(body).hexdigest() + '"'
             if self.headers.get("If-None-Match") == etag:
                 return self._send(304, b"", {"ETag": etag})
-            validator = {"ETag": etag}
+            validator = {"ETag": etag} if site.etag else {}
             if site.last_modified:
                 validator = {"Last-Modified": site.last_modified}
                 if self.headers.get("If-Modified-Since") == site.last_modified:
                     return self._send(304, b"", validator)
             rng = self.headers.get("Range")
+            if_range = self.headers.get("If-Range")
+            if if_range is not None and site.if_range and if_range not in validator.values():
+                rng = None  # another version than the one the part is asked of: all of this one
             if rng and site.ranges:
                 start = int(rng.removeprefix("bytes=").rstrip("-"))
                 if start >= len(body):
@@ -105,13 +116,34 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             return self._send(200, body, {**validator, **extra})
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            cut = site.cuts.pop(0) if site.cuts and status in (200, 206) else None
+            chunked = site.chunked and status in (200, 206)
+            if chunked:
+                self.protocol_version = "HTTP/1.1"  # chunked is HTTP/1.1's
             self.send_response(status)
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("Connection", "close")
+            else:
+                self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
-            site.sent += len(body)
+            sent = body[:cut]
+            if chunked:
+                for at in range(0, len(sent), 8192):
+                    block = sent[at : at + 8192]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+                if cut is None:
+                    self.wfile.write(b"0\r\n\r\n")
+            else:
+                self.wfile.write(sent)
+            site.sent += len(sent)
+            if cut is not None:  # hang up before the body's end
+                self.wfile.flush()
+                self.close_connection = True
+                if site.on_cut:
+                    site.on_cut()
 
     return Handler
 

@@ -1,0 +1,201 @@
+"""`refscope pull logs` when the connection drops before a body's end (a proxy or a flaky link
+that cuts large downloads): the download goes on from the bytes already spooled (a Range, with
+an If-Range naming the version cut, so a file replaced meanwhile is never spliced to it), is
+asked anew where it cannot (no Range, no validator, a gzip Content-Encoding), and is given up
+only after 5 attempts in a row that bring it no further. What lands equals one clean pull."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest import fetch, remote
+from ingest.errors import SourceError
+from tests.conftest import Query
+from tests.ingest.fetch_server import lines
+from tests.ingest.logs import snapshot
+
+pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits
+
+BODY = lines(0, 3000)  # 770,890 bytes
+
+
+def clean(site: Any, tmp_path: Path, path: str, *grown: bytes) -> dict[str, Any]:
+    """The tables the pulls of path leave without a cut: one of what it serves now, or one of
+    each of grown in turn; what it served is served again after."""
+    s, base = site
+    was, cuts, s.cuts = s.files[path], s.cuts, []
+    db_file = tmp_path / "clean" / "refscope.duckdb"
+    db_file.parent.mkdir()
+    for body in grown or (was,):
+        s.files[path] = body
+        assert remote.pull_logs(base + path, {}, db_file) is not None
+    s.files[path], s.cuts = was, cuts
+    s.requests.clear()
+    return snapshot(Query(db_file))
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_download_cut_again_and_again_goes_on_where_it_was_cut(
+    site: Any, db_path: Path, tmp_path: Path, query: Any, chunked: bool
+) -> None:
+    s, base = site
+    s.chunked = chunked
+    s.files["/log.ndjson"] = BODY
+    want = clean(site, tmp_path, "/log.ndjson")
+    sent = s.sent
+    s.cuts = [70_000] * 8  # more cuts than the 5 attempts, each a step further
+    seen: list[tuple[int, int | None]] = []
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path, on_bytes=lambda *a: seen.append(a))
+    assert res is not None and res.events_added == 3000
+    assert snapshot(query) == want
+    assert s.sent - sent == len(BODY)  # no byte sent twice
+    assert [r.get("Range") for r in s.requests] == [None] + [
+        f"bytes={70_000 * n}-" for n in range(1, 9)
+    ]
+    etag = s.requests[0].get("If-Range") or s.requests[1]["If-Range"]
+    assert etag.startswith('"') and {r.get("If-Range") for r in s.requests[1:]} == {etag}
+    total = None if chunked else len(BODY)
+    assert seen[-1] == (len(BODY), total)  # the progress counts the whole file, not a part
+
+
+def test_a_chunked_answer_cut_before_its_last_chunk_has_all_come(
+    site: Any, db_path: Path, tmp_path: Path, query: Any
+) -> None:
+    """Every byte came but the last chunk (which is empty): the resume's 416 says the file
+    ends there, and nothing is asked again."""
+    s, base = site
+    s.chunked, s.files["/log.ndjson"] = True, BODY
+    want = clean(site, tmp_path, "/log.ndjson")
+    s.cuts = [len(BODY)]
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    assert snapshot(query) == want
+    assert [r.get("Range") for r in s.requests] == [None, f"bytes={len(BODY)}-"]
+
+
+def test_a_part_of_a_grown_log_cut_goes_on_where_it_was_cut(
+    site: Any, db_path: Path, tmp_path: Path, query: Any
+) -> None:
+    """A later pull's Range (its bytes after what was read) cut: the part is asked on from
+    where it was cut, and the two pulls leave what two clean ones do."""
+    s, base = site
+    s.files["/log.ndjson"] = BODY
+    first = lines(0, 1000)
+    want = clean(site, tmp_path, "/log.ndjson", first, BODY)
+    s.files["/log.ndjson"] = first
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    s.files["/log.ndjson"], s.cuts = BODY, [60_000] * 7
+    s.requests.clear()
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 2000
+    assert snapshot(query) == want
+    start = int(s.requests[0]["Range"].removeprefix("bytes=").rstrip("-"))
+    assert [r["Range"] for r in s.requests[1:]] == [
+        f"bytes={start + 60_000 * n}-" for n in range(1, 8)
+    ]
+
+
+@pytest.mark.parametrize("if_range", [True, False], ids=["if-range", "if-range-ignored"])
+def test_a_file_replaced_between_the_cut_and_the_resume_is_not_spliced(
+    site: Any, db_path: Path, tmp_path: Path, query: Any, if_range: bool
+) -> None:
+    """The bytes before the cut are of the old version: the new one is read whole, as a
+    server honouring If-Range sends it (a 200), or asked anew when a server that does not
+    sends a part of it (its ETag is another, its size the same)."""
+    s, base = site
+    s.if_range = if_range
+    new = BODY.replace(b'"m1', b'"x1')  # other message ids, the same size
+    assert len(new) == len(BODY) and new != BODY
+    s.files["/log.ndjson"] = new
+    want = clean(site, tmp_path, "/log.ndjson")
+    s.files["/log.ndjson"] = BODY
+    s.cuts = [200_000]
+    s.on_cut = lambda: s.files.update({"/log.ndjson": new})
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 3000
+    assert snapshot(query) == want
+    assert s.requests[1]["Range"] == "bytes=200000-"
+    assert len(s.requests) == (2 if if_range else 3)  # a part of the new one refused
+
+
+@pytest.mark.parametrize("kind", ["no-validator", "weak-etag", "gzip-encoding"])
+def test_a_cut_answer_that_cannot_be_gone_on_from_is_asked_anew(
+    site: Any, db_path: Path, tmp_path: Path, query: Any, kind: str
+) -> None:
+    """Without a strong validator no part of the same version can be asked for (no Range is
+    sent: a weak ETag is no If-Range's); a gzip Content-Encoding's bytes are not the file's
+    (nor are any decoded twice): the answer is asked anew, as it was."""
+    s, base = site
+    s.files["/log.ndjson"] = BODY
+    s.etag, s.weak_etag = kind != "no-validator", kind == "weak-etag"
+    s.gzip_encoding = kind == "gzip-encoding"
+    want = clean(site, tmp_path, "/log.ndjson")
+    s.cuts = [20_000] * 3
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 3000
+    assert snapshot(query) == want
+    assert [r.get("Range") for r in s.requests] == [None] * 4
+    assert not any("If-Range" in r for r in s.requests)
+
+
+def test_a_server_without_ranges_sends_the_whole_file_and_each_step_further_counts(
+    site: Any, db_path: Path, tmp_path: Path, query: Any
+) -> None:
+    """A server that ignores Range answers the resume whole (a 200): read from its start, not
+    spliced; an attempt that gets further than any before is progress, also past 5 cuts."""
+    s, base = site
+    s.files["/log.ndjson"], s.ranges = BODY, False
+    want = clean(site, tmp_path, "/log.ndjson")
+    s.cuts = [70_000 * n for n in range(1, 8)]
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 3000
+    assert snapshot(query) == want
+    assert [r.get("Range") for r in s.requests] == [None] + [
+        f"bytes={70_000 * n}-" for n in range(1, 8)
+    ]
+
+
+@pytest.mark.parametrize("ranges", [True, False])
+def test_a_download_that_gets_no_further_is_given_up_with_nothing_kept(
+    site: Any, tmp_path: Path, ranges: bool
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"], s.ranges = BODY, ranges
+    s.cuts = [70_000] + [0 if ranges else 70_000] * 10  # then no byte more
+    waits: list[float] = []
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    with pytest.raises(SourceError) as err:
+        fetch.pull(base + "/log.ndjson", None, spool_dir=spool, sleep=waits.append)
+    assert str(err.value).startswith(
+        f"{base}/log.ndjson: giving up after 5 attempts in a row that brought no new bytes (the "
+        "download had come to byte 70,000): RemoteProtocolError"
+    ), err.value
+    assert len(s.requests) == 6 and len(waits) == 5
+    assert waits == [0.0] * 5  # fast_retries
+    assert list(spool.iterdir()) == []
+
+
+@pytest.mark.parametrize("validator", ["etag", "last-modified"])
+def test_a_gz_export_cut_goes_on_in_its_compressed_bytes(
+    site: Any, db_path: Path, tmp_path: Path, query: Any, validator: str
+) -> None:
+    """A .gz is kept as its bytes come (compressed): a cut one goes on from its bytes spooled,
+    its version named by its ETag, or its Last-Modified when it has no ETag."""
+    s, base = site
+    s.files["/export.ndjson.gz"] = gzip.compress(BODY, mtime=0)
+    if validator == "last-modified":
+        s.etag, s.last_modified = False, "Wed, 15 Nov 2023 08:00:00 GMT"
+    want = clean(site, tmp_path, "/export.ndjson.gz")
+    s.cuts = [8_000] * 6  # of its some 54 kB
+    res = remote.pull_logs(base + "/export.ndjson.gz", {}, db_path)
+    assert res is not None and res.events_added == 3000
+    assert snapshot(query) == want
+    assert [r.get("Range") for r in s.requests] == [None] + [
+        f"bytes={8_000 * n}-" for n in range(1, 7)
+    ]
+    named = s.last_modified or s.requests[-1]["If-Range"]
+    assert {r.get("If-Range") for r in s.requests[1:]} == {named}
