@@ -51,6 +51,7 @@ class Site:
     if_range: bool = True  # an If-Range naming another version gets the whole file (a 200)
     etag: bool = True  # an ETag (without it and last_modified: no validator at all)
     weak_etag: bool = False  # the ETag marked weak (W/)
+    part_validators: bool = True  # a 206 says its ETag / Last-Modified (RFC 9110 §15.3.7)
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
 
@@ -112,7 +113,8 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     return self._send(416, b"", size)
                 part = body[start:]
                 cr = f"bytes {start}-{len(body) - 1}/{len(body)}"
-                return self._send(206, part, {"Content-Range": cr, **validator, **extra})
+                said = validator if site.part_validators else {}
+                return self._send(206, part, {"Content-Range": cr, **said, **extra})
             return self._send(200, body, {**validator, **extra})
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:

@@ -62,6 +62,23 @@ def test_a_download_cut_again_and_again_goes_on_where_it_was_cut(
     assert seen[-1] == (len(BODY), total)  # the progress counts the whole file, not a part
 
 
+def test_a_part_that_says_no_validator_is_the_version_its_if_range_named(
+    site: Any, db_path: Path, tmp_path: Path, query: Any
+) -> None:
+    """A server that leaves the ETag out of its 206s (RFC 9110 §15.3.7 asks for it) but honours
+    If-Range sends a part only of the version named: the download goes on from the cut."""
+    s, base = site
+    s.files["/log.ndjson"], s.part_validators = BODY, False
+    want = clean(site, tmp_path, "/log.ndjson")
+    s.cuts = [70_000] * 8
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 3000
+    assert snapshot(query) == want
+    assert [r.get("Range") for r in s.requests] == [None] + [
+        f"bytes={70_000 * n}-" for n in range(1, 9)
+    ]
+
+
 def test_a_chunked_answer_cut_before_its_last_chunk_has_all_come(
     site: Any, db_path: Path, tmp_path: Path, query: Any
 ) -> None:
