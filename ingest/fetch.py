@@ -37,7 +37,7 @@ from .spool_marks import (
 )
 from .url_check import url_problem
 
-RETRIES = 5  # attempts for 5xx, 408 and 429 answers and connection errors, backing off
+RETRIES = 5  # attempts in a row that bring a download no further (5xx, 408, 429, a cut...)
 BACKOFF_SECONDS = 0.5
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 §5.1)

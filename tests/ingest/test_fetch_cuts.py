@@ -216,3 +216,23 @@ def test_a_gz_export_cut_goes_on_in_its_compressed_bytes(
     ]
     named = s.last_modified or s.requests[-1]["If-Range"]
     assert {r.get("If-Range") for r in s.requests[1:]} == {named}
+
+
+def test_a_grown_log_replaced_between_the_cut_and_the_resume_is_read_whole(
+    site: Any, db_path: Path, tmp_path: Path, query: Any
+) -> None:
+    """A later pull's part cut, then the file replaced: the If-Range brings the new file whole
+    (a 200), which is read whole as a replaced file is, not spliced to the part."""
+    s, base = site
+    new = BODY.replace(b'"m1', b'"x1')
+    first = lines(0, 1000)
+    s.files["/log.ndjson"] = BODY
+    want = clean(site, tmp_path, "/log.ndjson", first, new)
+    s.files["/log.ndjson"] = first
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    s.files["/log.ndjson"], s.cuts = BODY, [60_000]
+    s.on_cut = lambda: s.files.update({"/log.ndjson": new})
+    s.requests.clear()
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    assert snapshot(query) == want
+    assert len(s.requests) == 2 and "If-Range" in s.requests[1]
