@@ -61,8 +61,9 @@ class _Part:
         whole = None if encoded(r.headers) else content_length(r.headers)
         start, total = (part[0], part[2]) if part else (0, whole if r.status_code == 200 else None)
         # A Content-Encoding's bytes (gzip) are not the file's: a range of the file would be
-        # spliced to bytes decoded from another stream, or decoded twice.
-        resumable = r.status_code in (200, 206) and not encoded(r.headers)
+        # spliced to bytes decoded from another stream, or decoded twice. Nor is a part that
+        # does not say where in the file it starts gone on from.
+        resumable = (r.status_code == 200 or part is not None) and not encoded(r.headers)
         return cls(r.status_code, r.headers, start, total, if_range(r.headers) if resumable else "")
 
     @property

@@ -52,6 +52,7 @@ class Site:
     etag: bool = True  # an ETag (without it and last_modified: no validator at all)
     weak_etag: bool = False  # the ETag marked weak (W/)
     part_validators: bool = True  # a 206 says its ETag / Last-Modified (RFC 9110 §15.3.7)
+    bare_parts: int = 0  # the next this many 206s say no Content-Range (misbehaving)
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
 
@@ -113,8 +114,10 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     return self._send(416, b"", size)
                 part = body[start:]
                 cr = f"bytes {start}-{len(body) - 1}/{len(body)}"
-                said = validator if site.part_validators else {}
-                return self._send(206, part, {"Content-Range": cr, **said, **extra})
+                said = {"Content-Range": cr} if not site.bare_parts else {}
+                site.bare_parts = max(site.bare_parts - 1, 0)
+                said.update(validator if site.part_validators else {})
+                return self._send(206, part, {**said, **extra})
             return self._send(200, body, {**validator, **extra})
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:

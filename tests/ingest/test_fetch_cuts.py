@@ -115,6 +115,26 @@ def test_a_part_of_a_grown_log_cut_goes_on_where_it_was_cut(
     ]
 
 
+def test_a_part_cut_that_said_not_where_it_starts_is_asked_anew(
+    site: Any, db_path: Path, tmp_path: Path, query: Any
+) -> None:
+    """A 206 without a Content-Range (taken as the part asked for) cut: where its bytes end in
+    the file is not said, so no Range is asked from them (bytes=<its length>- would splice
+    the file's start to them); the part is asked anew."""
+    s, base = site
+    s.files["/log.ndjson"] = BODY
+    first = lines(0, 1000)
+    want = clean(site, tmp_path, "/log.ndjson", first, BODY)
+    s.files["/log.ndjson"] = first
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    s.files["/log.ndjson"], s.cuts, s.bare_parts = BODY, [60_000], 1
+    s.requests.clear()
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 2000
+    assert snapshot(query) == want
+    assert [r["Range"] for r in s.requests] == [s.requests[0]["Range"]] * 2
+
+
 @pytest.mark.parametrize("if_range", [True, False], ids=["if-range", "if-range-ignored"])
 def test_a_file_replaced_between_the_cut_and_the_resume_is_not_spliced(
     site: Any, db_path: Path, tmp_path: Path, query: Any, if_range: bool
