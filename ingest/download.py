@@ -78,8 +78,8 @@ class _Part:
         if r.status_code != 206 or got is None or encoded(r.headers):
             return False
         first, last, total = got
-        if self.total is not None and (total != self.total or last != total - 1):
-            return False
+        if (self.total is not None and total != self.total) or (total and last != total - 1):
+            return False  # another size, or a part that stops short of the file's end
         return first == self.end and self._same_version(r.headers)
 
     def _same_version(self, headers: httpx.Headers) -> bool:
