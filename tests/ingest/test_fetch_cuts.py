@@ -151,15 +151,16 @@ def test_a_part_cut_that_said_not_where_it_starts_is_asked_anew(
     assert [r["Range"] for r in s.requests] == [s.requests[0]["Range"]] * 2
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 @pytest.mark.parametrize("if_range", [True, False], ids=["if-range", "if-range-ignored"])
 def test_a_file_replaced_between_the_cut_and_the_resume_is_not_spliced(
-    site: Any, db_path: Path, tmp_path: Path, query: Any, if_range: bool
+    site: Any, db_path: Path, tmp_path: Path, query: Any, if_range: bool, chunked: bool
 ) -> None:
     """The bytes before the cut are of the old version: the new one is read whole, as a
     server honouring If-Range sends it (a 200), or asked anew when a server that does not
     sends a part of it (its ETag is another, its size the same)."""
     s, base = site
-    s.if_range = if_range
+    s.if_range, s.chunked = if_range, chunked
     new = BODY.replace(b'"m1', b'"x1')  # other message ids, the same size
     assert len(new) == len(BODY) and new != BODY
     s.files["/log.ndjson"] = new
@@ -194,13 +195,14 @@ def test_a_cut_answer_that_cannot_be_gone_on_from_is_asked_anew(
     assert not any("If-Range" in r for r in s.requests)
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_a_server_without_ranges_sends_the_whole_file_and_each_step_further_counts(
-    site: Any, db_path: Path, tmp_path: Path, query: Any
+    site: Any, db_path: Path, tmp_path: Path, query: Any, chunked: bool
 ) -> None:
     """A server that ignores Range answers the resume whole (a 200): read from its start, not
     spliced; an attempt that gets further than any before is progress, also past 5 cuts."""
     s, base = site
-    s.files["/log.ndjson"], s.ranges = BODY, False
+    s.files["/log.ndjson"], s.ranges, s.chunked = BODY, False, chunked
     want = clean(site, tmp_path, "/log.ndjson")
     s.cuts = [70_000 * n for n in range(1, 8)]
     res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
