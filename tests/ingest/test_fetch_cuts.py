@@ -21,6 +21,7 @@ from tests.ingest.logs import snapshot
 pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits
 
 BODY = lines(0, 3000)  # 770,890 bytes
+FIRST = lines(0, 1000)  # what a first pull of a log that grows to BODY reads
 
 
 def clean(site: Any, tmp_path: Path, path: str, *grown: bytes) -> dict[str, Any]:
@@ -36,6 +37,19 @@ def clean(site: Any, tmp_path: Path, path: str, *grown: bytes) -> dict[str, Any]
     s.files[path], s.cuts = was, cuts
     s.requests.clear()
     return snapshot(Query(db_file))
+
+
+def read_first(site: Any, db_path: Path, tmp_path: Path, then: bytes) -> dict[str, Any]:
+    """The tables clean pulls of FIRST then of `then` leave; FIRST pulled into db_path, then
+    BODY served (FIRST grown)."""
+    s, base = site
+    s.files["/log.ndjson"] = BODY
+    want = clean(site, tmp_path, "/log.ndjson", FIRST, then)
+    s.files["/log.ndjson"] = FIRST
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    s.files["/log.ndjson"] = BODY
+    s.requests.clear()
+    return want
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
@@ -99,13 +113,8 @@ def test_a_part_of_a_grown_log_cut_goes_on_where_it_was_cut(
     """A later pull's Range (its bytes after what was read) cut: the part is asked on from
     where it was cut, and the two pulls leave what two clean ones do."""
     s, base = site
-    s.files["/log.ndjson"] = BODY
-    first = lines(0, 1000)
-    want = clean(site, tmp_path, "/log.ndjson", first, BODY)
-    s.files["/log.ndjson"] = first
-    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
-    s.files["/log.ndjson"], s.cuts = BODY, [60_000] * 7
-    s.requests.clear()
+    want = read_first(site, db_path, tmp_path, BODY)
+    s.cuts = [60_000] * 7
     res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert res is not None and res.events_added == 2000
     assert snapshot(query) == want
@@ -138,13 +147,8 @@ def test_a_part_cut_that_said_not_where_it_starts_is_asked_anew(
     the file is not said, so no Range is asked from them (bytes=<its length>- would splice
     the file's start to them); the part is asked anew."""
     s, base = site
-    s.files["/log.ndjson"] = BODY
-    first = lines(0, 1000)
-    want = clean(site, tmp_path, "/log.ndjson", first, BODY)
-    s.files["/log.ndjson"] = first
-    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
-    s.files["/log.ndjson"], s.cuts, s.bare_parts = BODY, [60_000], 1
-    s.requests.clear()
+    want = read_first(site, db_path, tmp_path, BODY)
+    s.cuts, s.bare_parts = [60_000], 1
     res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert res is not None and res.events_added == 2000
     assert snapshot(query) == want
@@ -263,14 +267,9 @@ def test_a_grown_log_replaced_between_the_cut_and_the_resume_is_read_whole(
     (a 200), which is read whole as a replaced file is, not spliced to the part."""
     s, base = site
     new = BODY.replace(b'"m1', b'"x1')
-    first = lines(0, 1000)
-    s.files["/log.ndjson"] = BODY
-    want = clean(site, tmp_path, "/log.ndjson", first, new)
-    s.files["/log.ndjson"] = first
-    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
-    s.files["/log.ndjson"], s.cuts = BODY, [60_000]
+    want = read_first(site, db_path, tmp_path, new)
+    s.cuts = [60_000]
     s.on_cut = lambda: s.files.update({"/log.ndjson": new})
-    s.requests.clear()
     assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
     assert snapshot(query) == want
     assert len(s.requests) == 2 and "If-Range" in s.requests[1]
