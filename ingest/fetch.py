@@ -129,7 +129,8 @@ def pull(
     sleep: Callable[[float], None] = time.sleep,
     on_bytes: Callable[[int, int | None], None] | None = None,
 ) -> Pulled:
-    """Download what is new at url into a spool file and plan its ingest (on_bytes: see _get)."""
+    """Download what is new at url into a spool file and plan its ingest (on_bytes(done, total):
+    an answer's bytes so far and its Content-Length, counted across the resumes of a cut one)."""
     check_url(url)
     own, mounts = client is None, direct_to_this_machine(url)  # this machine: never via a proxy
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True, mounts=mounts)
