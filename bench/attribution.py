@@ -15,6 +15,7 @@ and prints seconds, events/s, peak RSS and the ratio attribution/floor. The defa
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,14 @@ def main() -> None:
     a = ap.parse_args()
     work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        _run(a, work)
+    finally:
+        if a.keep is None:  # its logs and databases: hundreds of MB, a GB for 4M deliveries
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(a: argparse.Namespace, work: Path) -> None:
     path = work / f"attribution{'-ads' if a.ads else ''}.duckdb"
     if not path.exists():
         child(BUILD, str(path), str(a.events), str(a.people), "ads" if a.ads else "plain")

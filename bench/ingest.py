@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -124,6 +125,14 @@ def main() -> None:
     a = ap.parse_args()
     work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        _run(a, work)
+    finally:
+        if a.keep is None:  # its logs and databases: hundreds of MB, a GB for 4M deliveries
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(a: argparse.Namespace, work: Path) -> None:
     log = work / "webhooks.ndjson"
     n_items = write_log(log, a.deliveries)
     if a.gz:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -95,9 +96,17 @@ def main() -> None:
     ap.add_argument("--deliveries", type=int, default=1_000_000)
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
     a = ap.parse_args()
-    bench = _bench_ingest()
     work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        _run(a, work)
+    finally:
+        if a.keep is None:  # its logs and databases: hundreds of MB, a GB for 4M deliveries
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(a: argparse.Namespace, work: Path) -> None:
+    bench = _bench_ingest()
     log = work / "webhooks.ndjson"
     n_items = bench.write_log(log, a.deliveries)
     print(f"log: {a.deliveries:,} deliveries, {n_items:,} items, {log.stat().st_size / 1e6:.0f} MB")

@@ -6,6 +6,7 @@ still works against the code, which a change to the ingest's SQL or CLI could br
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -48,3 +49,17 @@ def test_bench_script_runs_and_prints_its_figures(case: str, tmp_path: Path) -> 
     assert out.returncode == 0, out.stderr[-2000:]
     for pattern in expected:
         assert re.search(pattern, out.stdout, re.MULTILINE), (pattern, out.stdout[-2000:])
+
+
+@pytest.mark.parametrize("case", ["ingest", "ingest_parts", "attribution"])
+def test_bench_script_without_keep_leaves_no_work_directory(case: str, tmp_path: Path) -> None:
+    """Without --keep, a benchmark's logs and databases (a GB for 4M deliveries) were left in
+    the temporary directory after every run; they go with its end now."""
+    args, _ = CASES[case]
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{case}.py"), *args],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert list(tmp_path.glob("refscope-bench-*")) == []
