@@ -15,11 +15,11 @@ and prints seconds, events/s, peak RSS and the ratio attribution/floor. The defa
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from workdir import work_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,13 +96,8 @@ def main() -> None:
     ap.add_argument("--ads", action="store_true", help="one event in 25 an ad's first message")
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
     a = ap.parse_args()
-    work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
+    with work_dir(a.keep) as work:
         _run(a, work)
-    finally:
-        if a.keep is None:  # its logs and databases: hundreds of MB, a GB for 4M deliveries
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(a: argparse.Namespace, work: Path) -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from workdir import work_dir
 
 PAGES = ["1122334455667788", "2233445566778899"]
 
@@ -123,13 +123,8 @@ def main() -> None:
     ap.add_argument("--gz", action="store_true", help="compress the log first")
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
     a = ap.parse_args()
-    work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
+    with work_dir(a.keep) as work:
         _run(a, work)
-    finally:
-        if a.keep is None:  # its logs and databases: hundreds of MB, a GB for 4M deliveries
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(a: argparse.Namespace, work: Path) -> None:

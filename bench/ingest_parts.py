@@ -22,12 +22,12 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from types import ModuleType
+
+from workdir import work_dir
 
 HERE = Path(__file__).resolve().parent
 
@@ -96,13 +96,8 @@ def main() -> None:
     ap.add_argument("--deliveries", type=int, default=1_000_000)
     ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
     a = ap.parse_args()
-    work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
+    with work_dir(a.keep) as work:
         _run(a, work)
-    finally:
-        if a.keep is None:  # its logs and databases: hundreds of MB, a GB for 4M deliveries
-            shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(a: argparse.Namespace, work: Path) -> None:
