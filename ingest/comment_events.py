@@ -100,13 +100,17 @@ SAMPLE_CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _SAMPLE_CHANGE_RO
 # (detail `send_api`), the page's own message, which opens no contact and is no touch.
 # https://developers.facebook.com/docs/messenger-platform/discovery/private-replies/
 # https://developers.facebook.com/docs/messenger-platform/reference/send-api
+def send_of(raw: str) -> str:
+    """SQL for the send of the line whose text is raw, as the page's own code wrote it or
+    inside a receiver envelope (NULL when the line is no JSON): the one reading of a send line,
+    here and in forgotten_sends."""
+    body = f"CASE WHEN json_type({raw}, '$.body') = 'OBJECT' THEN {raw}->'$.body' ELSE {raw} END"
+    return f"CASE WHEN json_valid({raw}) THEN json_transform({body}, '{SEND_STRUCTURE}') END"
+
+
 SEND_EVENTS = f"""
 WITH rs_lines AS (
-    -- A send log line as the page's own code wrote it, or inside a receiver envelope.
-    SELECT rid, file_id, line_no,
-           CASE WHEN json_valid(raw) THEN json_transform(
-               CASE WHEN json_type(raw, '$.body') = 'OBJECT' THEN raw->'$.body' ELSE raw END,
-               '{SEND_STRUCTURE}') END AS d,
+    SELECT rid, file_id, line_no, {send_of("raw")} AS d,
            -- Inside an envelope, a line without a timestamp of its own is dated by its arrival.
            CASE WHEN NOT json_valid(raw) THEN NULL
                 WHEN json_type(raw, '$.body') = 'OBJECT'

@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from . import db, webhook
+from .comment_events import send_of
 from .privacy import HMAC_SQL, Privacy
 
 # The key SEND_EVENTS gives a send that is no private reply, of the row's page, message id (else
@@ -49,7 +50,8 @@ def sent_to(
 
 
 # The keys of this table's sends to a forgotten number, as staged (after PSEUDONYMISE): the
-# number read from the line as SEND_EVENTS reads it, as stored (keyed-hashed with a salt).
+# number read from the line as SEND_EVENTS reads it (send_of), as stored (keyed-hashed with a
+# salt).
 _FORGOTTEN_KEYS = """
 INSERT INTO rs_forgotten_sends
 SELECT s.event_key FROM rs_stage s JOIN chunk c USING (rid)
@@ -58,9 +60,7 @@ WHERE s.container = 'send_api' AND s.kind = 'other' AND s.problem IS NULL
               WHERE g.id_hash = sha256({stored})
                 AND (g.page_id IS NULL OR g.page_id = s.page_id))
 """
-_NUMBER = """CASE WHEN json_valid(c.raw) THEN json_extract_string(
-    CASE WHEN json_type(c.raw, '$.body') = 'OBJECT' THEN c.raw->'$.body' ELSE c.raw END,
-    '$.request.recipient.phone_number') END"""
+_NUMBER = f"({send_of('c.raw')}).request.recipient.phone_number"
 
 
 def note(con: duckdb.DuckDBPyConnection, privacy: Privacy) -> None:

@@ -117,3 +117,24 @@ def test_a_number_forgotten_before_its_send_log_is_read_keeps_the_send_out(
     res = pipeline.run([str(log)], db_file)
     assert (res.events_added, res.left_out) == (1, 1)
     assert found_again(db_file) == [OTHER]
+
+
+@pytest.mark.parametrize("salt", [None, "pepper-for-sends"], ids=["plain", "salted"])
+def test_a_send_to_a_forgotten_number_inside_a_receiver_envelope_stays_out(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, salt: str | None
+) -> None:
+    """The number is read from the envelope's body as the send's key reads it: the envelope's
+    own fields (a `request` beside `body`) are not the send's."""
+    if salt:
+        monkeypatch.setenv(SALT_ENV, salt)
+    db_file = tmp_path / "r.duckdb"
+    forget(runner, db_file, PHONE)
+    wrapped = [
+        {**f.envelope(json.loads(send_to(PHONE, "m_sent_1"))),
+         "request": {"recipient": {"phone_number": OTHER}}},
+        {**f.envelope(json.loads(send_to(OTHER, "m_sent_2"))),
+         "request": {"recipient": {"phone_number": PHONE}}},
+    ]  # fmt: skip
+    res = pipeline.run([str(f.write_ndjson(tmp_path / "logs" / "sends.ndjson", wrapped))], db_file)
+    assert (res.events_added, res.left_out) == (1, 1)
+    assert Query(db_file)("SELECT mid FROM events") == [("m_sent_2",)]
