@@ -178,13 +178,16 @@ def load_batch(
     forgotten: set[str] | None = None,
     older_events: bool = True,
     pulled_at: Mapping[int, dt.datetime] | None = None,
+    *,
+    cut: dt.datetime | None,
 ) -> BatchResult:
     """Parse a batch, add its new events, and say which lines are rejected and why.
 
     Needs the temp table `rs_files(file_id, path)` for the file ids used in chunks. Events
     that earlier runs hold are left out (unless older_events says there are none); copies
     within the run stay until RUN_COPIES removes them at the end of the run. Ad insights lines
-    are stored as of pulled_at[file_id] (default: now).
+    are stored as of pulled_at[file_id] (default: now). Rejected lines dated before cut (the
+    latest prune's, history.prune_cut) are left out.
     """
     privacy = privacy or Privacy()
     pulled_at = pulled_at or {}
@@ -213,7 +216,7 @@ def load_batch(
         res.added -= res.left_out
     # Lines dated before the latest prune are pruned history read again, as their events.
     # Counted as lines: a line is left out when all of its rejected bodies are.
-    if (cut := history.prune_cut(con)) is not None:
+    if cut is not None:
         kept = [r for r in res.rejects if not history.dated_before(r[3], cut)]
         gone_lines = {(f, n) for f, n, _, _ in res.rejects} - {(f, n) for f, n, _, _ in kept}
         res.rejects, res.rejects_left_out = kept, len(gone_lines)

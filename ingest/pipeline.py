@@ -246,6 +246,7 @@ def _read_files(
     with db.registered(con, "rs_plans", names):
         con.execute("INSERT INTO rs_files SELECT file_id, path FROM rs_plans")
     forgotten = {r[0] for r in con.execute("SELECT id_hash FROM forgotten").fetchall()}
+    cut = history.prune_cut(con)  # a prune takes the write lock this run holds: fixed for it
     limit = sources.batch_bytes()
     batch: list[tuple[int, sources.Chunk]] = []
     files: dict[int, offsets.FileProgress] = {}  # files with something to record at the next commit
@@ -263,7 +264,7 @@ def _read_files(
             # judged anew: their old rejects go.
             offsets.clear_rejects(con, [fp for fp in files.values() if not fp.cleared])
             if batch:
-                _load(con, plans, batch, res, privacy, forgotten, older)
+                _load(con, plans, batch, res, privacy, forgotten, older, cut)
             res.bytes_read += offsets.record(con, list(files.values()), res.run_id)
             res.seconds = _elapsed(res, started)
             runlog.save_counts(con, res)
@@ -338,12 +339,13 @@ def _load(
     privacy: Privacy,
     forgotten: set[str],
     older: bool,
+    cut: dt.datetime | None,
 ) -> None:
     # A file's ad insights are as of its last change: read again, they replace nothing newer.
     # An input pulled over HTTP has no such time (0): its insights are as of now.
     pulled_at = {i: _utc(plans[i].mtime_ns) for i, _ in batch if plans[i].mtime_ns > 0}
     try:
-        out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older, pulled_at)
+        out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older, pulled_at, cut=cut)
     except duckdb.Error as exc:
         names = sorted({plans[i].key for i, _ in batch})
         why = str(exc)

@@ -9,10 +9,11 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import tests.factories as f
-from ingest import pipeline
+from ingest import history, load, pipeline
 from ingest.cli import cli
 from tests.conftest import Query
 from tests.factories import T0
@@ -57,11 +58,9 @@ def test_rejected_lines_dated_before_a_prune_stay_out_when_the_log_is_read_again
     assert res.rejects_added == 2
 
 
-def test_the_rejected_lines_left_out_for_a_prune_are_counted_in_the_run_and_its_summary(
-    runner: CliRunner, tmp_path: Path
-) -> None:
-    # Every line is accounted for: the one left out as pruned history is counted, as the
-    # events a prune leaves out are, in the run's result, its ingest_runs row and its summary.
+def _read_then_pruned(tmp_path: Path) -> tuple[Path, Path]:
+    """A log of a message, a line cut off (rejected) and a line that is no JSON, read long ago
+    and pruned since: the log and the database."""
     log = tmp_path / "webhooks-2023-11.ndjson"
     log.write_text("\n".join([f.line(f.delivery(f.message("hi", psid=PSID, ts=T0))), CUT,
                               "not json"]) + "\n")  # fmt: skip
@@ -69,6 +68,15 @@ def test_the_rejected_lines_left_out_for_a_prune_are_counted_in_the_run_and_its_
     pipeline.run([str(log)], db_file)
     runs_long_ago(db_file)
     prune(db_file, dt.date.today() - dt.timedelta(days=30))
+    return log, db_file
+
+
+def test_the_rejected_lines_left_out_for_a_prune_are_counted_in_the_run_and_its_summary(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Every line is accounted for: the one left out as pruned history is counted, as the
+    # events a prune leaves out are, in the run's result, its ingest_runs row and its summary.
+    log, db_file = _read_then_pruned(tmp_path)
     again = tmp_path / "copy" / log.name
     again.parent.mkdir()
     shutil.copy(log, again)
@@ -82,3 +90,28 @@ def test_the_rejected_lines_left_out_for_a_prune_are_counted_in_the_run_and_its_
         "SELECT lines_read, rejects_added, rejects_left_out, events_left_out FROM ingest_runs"
         " ORDER BY run_id DESC LIMIT 1"
     ) == [(3, 1, 1, 1)]
+
+
+def test_every_batch_of_a_run_leaves_out_the_rejected_lines_dated_before_the_prune(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The prune's date is read once for the run (a prune takes the write lock the run holds, so
+    # it cannot change meanwhile), and each of its batches leaves out by it.
+    log, db_file = _read_then_pruned(tmp_path)
+    copies = [tmp_path / f"copy{i}" / log.name for i in range(3)]
+    for copy in copies:
+        copy.parent.mkdir()
+        shutil.copy(log, copy)
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", str(log.stat().st_size))  # a copy a batch
+    cuts: list[dt.datetime | None] = []
+    batches: list[int] = []
+    read, loads = history.prune_cut, load.load_batch
+    monkeypatch.setattr(history, "prune_cut", lambda con: cuts.append(read(con)) or cuts[-1])
+    monkeypatch.setattr(load, "load_batch", lambda *a, **k: batches.append(1) or loads(*a, **k))
+
+    res = pipeline.run([str(c) for c in copies], db_file)
+
+    assert len(batches) == 3
+    assert cuts == [dt.datetime.combine(dt.date.today() - dt.timedelta(days=30), dt.time())]
+    assert (res.rejects_added, res.rejects_left_out) == (3, 3)
+    assert Query(db_file)("SELECT count(*) FROM rejects WHERE raw LIKE '%m_cut%'") == [(0,)]
