@@ -12,7 +12,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -268,8 +268,9 @@ def _schema_tables() -> dict[str, str]:
 
 
 @functools.cache
-def _schema_columns() -> dict[str, tuple[tuple[str, str], ...]]:
-    """Each table of the schema and its columns (name, type), in order."""
+def schema_columns() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each table of the schema and its columns (name, type), in order: those a table of an
+    older refscope lacks (ALTER TABLE in schema.sql) among them."""
     mem = duckdb.connect(":memory:")
     try:
         mem.execute(schema_sql())
@@ -311,14 +312,24 @@ def _stand_in_columns(con: duckdb.DuckDBPyConnection, present: set[str]) -> None
     ).fetchall():
         have.setdefault(table, set()).add(column)
     name = _quoted(con.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
-    for table, columns in _schema_columns().items():
+    for table, columns in schema_columns().items():
         if table not in present or all(c in have[table] for c, _ in columns):
             continue
-        listed = ", ".join(
-            _quoted(c) if c in have[table] else f"NULL::{kind} AS {_quoted(c)}"
-            for c, kind in columns
-        )
+        listed = stand_ins(columns, have[table])
         con.execute(f"CREATE TEMP VIEW {table} AS SELECT {listed} FROM {name}.main.{table}")
+
+
+def stand_ins(
+    columns: Iterable[tuple[str, str]],
+    have: set[str],
+    read: Callable[[str, str], str] = lambda c, _: _quoted(c),
+) -> str:
+    """The select list of a table's columns (name, type; schema_columns): each one in have
+    read (as it is, by default), each one a database or lake of an older refscope lacks NULL
+    of its type, as the writer adds it."""
+    return ", ".join(
+        read(c, kind) if c in have else f"NULL::{kind} AS {_quoted(c)}" for c, kind in columns
+    )
 
 
 def _quoted(name: str) -> str:

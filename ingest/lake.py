@@ -357,13 +357,7 @@ def _sql_glob(folder: Path, pattern: str = "") -> str:
 def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     """Make the lake readable under the contract's table names (the dashboard's --lake): the
     database's columns, in its order and with its types."""
-    _empty_schema(con)
-    columns: dict[str, list[tuple[str, str]]] = {}
-    for table, name, kind in con.execute(
-        """SELECT table_name, column_name, data_type FROM duckdb_columns()
-           WHERE schema_name = 'rs_empty' ORDER BY table_name, column_index"""
-    ).fetchall():
-        columns.setdefault(str(table), []).append((str(name), str(kind)))
+    columns = db.schema_columns()
     for table in (*PARTITIONED, *WHOLE):
         if table in PARTITIONED:
             present = any((lake / table).glob("*/*/*.parquet"))
@@ -374,25 +368,17 @@ def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
         else:
             present = (lake / f"{table}.parquet").exists()
             source = f"read_parquet('{_sql_glob(lake / f'{table}.parquet')}')"
-        if not present:  # an empty table keeps its columns: take them from the schema
-            con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM rs_empty.{table}")
+        if not present:  # an empty table keeps its columns: each one NULL, in no row
+            cols = db.stand_ins(columns[table], set())
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} WHERE false")
             continue
         have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        cols = ", ".join(  # a column an older refscope's lake lacks reads NULL, as in its db
-            (f'CAST("{n}" AS {kind}) AS "{n}"' if kind in WIDE else f'"{n}"') if n in have
-            else f'NULL::{kind} AS "{n}"' for n, kind in columns[table]
-        )  # fmt: skip
+        # A column an older refscope's lake lacks reads NULL, as in its database.
+        cols = db.stand_ins(columns[table], have, _read_column)
         con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} FROM {source}")
     comment_tables.views(con, temporary=False)  # kept from events, not written to the lake
 
 
-def _empty_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """The contract's tables, empty, in schema rs_empty: the views' columns and types."""
-    from .db import schema_sql
-
-    con.execute("CREATE SCHEMA IF NOT EXISTS rs_empty")
-    con.execute("SET schema = 'rs_empty'")
-    try:
-        con.execute(schema_sql())
-    finally:
-        con.execute("SET schema = 'main'")
+def _read_column(name: str, kind: str) -> str:
+    """A column of the lake's files as the database has it (WIDE ones are written as text)."""
+    return f'CAST("{name}" AS {kind}) AS "{name}"' if kind in WIDE else f'"{name}"'

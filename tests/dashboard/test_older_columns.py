@@ -1,7 +1,8 @@
 """A file an older refscope wrote lacks the columns added to its tables since (ALTER TABLE in
 schema.sql): read-only, before any writer adds them, the dashboard's queries and a report read
 it as they read it after. So does a Parquet lake an older refscope wrote, before the next
-`ingest --lake` writes it anew."""
+`ingest --lake` writes it anew. Each table has the columns, order and types of a table this
+version writes, the missing ones NULL; so has a lake's table it has no file of."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import duckdb
 
 from dashboard import queries, report_data
 from dashboard.filters import Filters
-from ingest import db, lake
+from ingest import db, lake, pipeline
+from tests import factories as f
 from tests.dashboard.conftest import lake_of, opened
 
 # The columns schema.sql adds to a table an older refscope made without them.
@@ -104,3 +106,52 @@ def test_an_older_lakes_files_without_later_columns_are_read_before_an_ingest_wr
     finally:
         con.close()
     assert _read_lake(lake_dir, filters) == shown  # was: Binder Error on account_currency
+
+
+def _described(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, list[object]]:
+    """Each table's columns and their types, in order."""
+    return {t: [r[:2] for r in con.execute(f"DESCRIBE {t}").fetchall()] for t in tables}
+
+
+def _written(tmp_path: Path) -> tuple[Path, Path, dict[str, list[object]]]:
+    """A database and its lake, of one message (no clicks, no ad insights), and its tables'
+    columns as this version writes them."""
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [f.delivery(f.message("hi"))])
+    db_file, lake_dir = tmp_path / "r.duckdb", tmp_path / "lake"
+    pipeline.run([str(log)], db_file, lake_dir=lake_dir)
+    with duckdb.connect(str(db_file), read_only=True) as con:
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        return db_file, lake_dir, _described(con, tables)
+
+
+def test_an_older_files_tables_have_every_column_with_its_type(tmp_path: Path) -> None:
+    db_file, _, written = _written(tmp_path)
+    assert set(_ADDED) <= set(written)
+    _as_older_refscope(db_file)
+    with opened(db_file) as con:
+        assert _described(con, written) == written
+        assert con.execute("SELECT account_currency FROM ad_insights").fetchall() == []
+        assert con.execute("SELECT clicks_read FROM ingest_runs").fetchall() == [(None,)]
+
+
+def test_an_older_lakes_tables_and_its_absent_ones_have_every_column_with_its_type(
+    tmp_path: Path,
+) -> None:
+    _, lake_dir, written = _written(tmp_path)
+    assert not any((lake_dir / "clicks").glob("*/*/*.parquet"))  # read from no file
+    runs = lake_dir / "ingest_runs.parquet"
+    with duckdb.connect() as con:  # as an older refscope wrote it, without the later columns
+        kept = f"SELECT * EXCLUDE ({', '.join(_ADDED['ingest_runs'])}) FROM read_parquet('{runs}')"
+        con.execute(f"COPY ({kept}) TO '{runs}.new' (FORMAT parquet)")
+    runs.with_name(runs.name + ".new").replace(runs)
+    con = db.connect_memory()
+    try:
+        lake.attach_views(con, lake_dir)
+        tables = [*lake.PARTITIONED, *lake.WHOLE]
+        assert _described(con, tables) == {t: written[t] for t in tables}
+        assert con.execute("SELECT clicks_read, lines_read FROM ingest_runs").fetchall() == [
+            (None, 1)
+        ]
+        assert con.execute("SELECT count(*) FROM clicks").fetchall() == [(0,)]
+    finally:
+        con.close()
