@@ -165,9 +165,16 @@ def _scanning_mask(url: str, style: QrStyle) -> int | None:
         drawn = [img.resize((px, px), Image.Resampling.NEAREST) for px in SCAN_CHECK_PX]
         if all(read(x) == url for x in (img, *drawn)):
             return mask
+    # Fewer modules mend a dense code (a box size does not: it is read back at the same widths).
+    side = len(tried[0]) - 2 * style.border
+    level = "H" if style.logo else style.error_correction
+    shown = url if len(url) <= 100 else f"{url[:60]}…"
     raise ValidationError(
-        f"the QR code of {url} does not scan: read back, no mask pattern gave the URL; "
-        "a larger box size (--box-size), a smaller logo or more contrast usually mends it"
+        f"the QR code of {shown} does not scan: read back, no mask pattern gave the URL; it has "
+        f"{side} modules a side ({len(url.encode()):,} bytes at error correction {level}"
+        f"{', which a logo forces' if style.logo else ''}): a shorter ref or redirect address, "
+        f"or a lower error correction{' (without the logo)' if style.logo else ''}, makes it "
+        "less dense; a larger box size (--box-size) or more contrast usually mends a less dense one"
     )
 
 

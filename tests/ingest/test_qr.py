@@ -177,3 +177,21 @@ def test_a_logo_cut_short_is_refused_with_the_rule_and_registers_nothing(
     res = runner.invoke(cli, args)
     assert res.exit_code == 1 and "the logo is not a readable image" in res.output, res.output
     assert not (tmp_path / "codes").exists() and not db_file.exists()
+
+
+def test_a_code_too_dense_to_read_back_names_what_makes_it_less_dense() -> None:
+    """The longest username and ref the rules allow, the ref all `=` (each `%3D` in the URL),
+    through a redirect server: at error correction H (a logo forces it) no mask reads back, and
+    no box size mends that (the code is read back at the same widths); fewer modules do."""
+    url = links.make_link("acme." * 10, "=" * 250, "qr", base_url="https://go.example.com/r").url
+    logo = io.BytesIO()
+    Image.new("RGB", (40, 40), "#c0392b").save(logo, format="PNG")
+    for style, leave in ((qr.QrStyle(error_correction="H"), ""),
+                         (qr.QrStyle(logo=logo.getvalue()), " (without the logo)")):  # fmt: skip
+        with pytest.raises(ValidationError) as refused:
+            qr.png_bytes(url, style)
+        said = str(refused.value)
+        assert "does not scan" in said and "125 modules a side" in said, said
+        assert f"a shorter ref or redirect address, or a lower error correction{leave}" in said
+        assert "smaller logo" not in said  # no option sets a logo's size
+    assert decode(qr.png_bytes(url, qr.QrStyle(error_correction="Q"))) == url
