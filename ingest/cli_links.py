@@ -15,7 +15,7 @@ from rich.text import Text
 
 from . import db, links_csv, preflight, qr
 from . import links as links_mod
-from .cli_options import DB_OPTION, page_ids
+from .cli_options import DB_OPTION, RefArgumentCommand, page_ids
 from .terminal import say
 from .wording import counted, shown
 
@@ -289,7 +289,7 @@ def links_list(db_file: Path) -> None:
     Console().print(table)
 
 
-@links.command("qr")
+@links.command("qr", cls=RefArgumentCommand)
 @click.argument("ref")
 @click.option("--page", help="When the ref is registered for several pages.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),

@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from . import db
-from .link_rules import PAGE_ID_RULE, is_page_id
+from .errors import ValidationError
+from .link_rules import PAGE_ID_RULE, check_ref, is_page_id
 
 
 def _db_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
@@ -22,6 +23,30 @@ def _db_file(ctx: click.Context, param: click.Parameter, value: str | None) -> P
     if not value.strip():
         raise click.BadParameter("an empty file name: give the database file", ctx, param)
     return Path(value)
+
+
+class RefArgumentCommand(click.Command):
+    """A command whose REF argument may start with `-`, as a ref may: given before `--`, the
+    parser reads it as options ("No such option '-l'" for `-lead`); the error says where it goes."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # the parser consumes the list it is handed
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            for token in given:
+                if token.startswith(exc.option_name) and not token.startswith("--"):
+                    try:
+                        check_ref(token)
+                    except ValidationError:
+                        break
+                    raise click.UsageError(
+                        f"No such option {exc.option_name!r}: {token!r} is read as options: a "
+                        f"ref starting with '-' goes after '--', as in `{ctx.command_path} "
+                        f"[OPTIONS] -- {token}`",
+                        ctx,
+                    ) from None
+            raise
 
 
 DB_OPTION = click.option(

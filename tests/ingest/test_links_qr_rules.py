@@ -81,3 +81,23 @@ def test_a_code_the_disk_cannot_hold_is_not_left_cut_short(
         f"Error: cannot write {out / 'qr_flyer.png'}: File too large"
     ]
     assert list(out.iterdir()) == []
+
+
+def test_a_ref_starting_with_a_dash_is_told_to_go_after_double_dash(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """`-` may start a ref, and `links qr -lead` read it as the options -l -e -a -d: "No such
+    option '-l'" named no option anyone typed. It says where such a ref goes."""
+    out, db = ["--out", str(tmp_path / "codes")], ["--db", str(db_path)]
+    create = ["links", "create", "--page", "acmebakery", "--ref", "-lead", "--channel", "qr"]
+    assert runner.invoke(cli, [*create, "--out", str(tmp_path / "first"), *db]).exit_code == 0
+    res = runner.invoke(cli, ["links", "qr", "-lead", *out, *db])
+    assert res.exit_code == 2, res.output
+    said = " ".join(res.output.split())
+    assert "'-lead' is read as options: a ref starting with '-' goes after '--'" in said, said
+    assert "links qr [OPTIONS] -- -lead`" in said, said
+    res = runner.invoke(cli, ["links", "qr", "--outt", "x", "-lead", *db])  # a mistyped option
+    assert res.exit_code == 2 and "goes after '--'" not in res.output, res.output
+    res = runner.invoke(cli, ["links", "qr", *out, *db, "--", "-lead"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "codes" / "-lead.png").exists()
