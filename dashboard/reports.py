@@ -134,6 +134,11 @@ def table_xlsx(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = No
 def table_parquet(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:
     """Parquet with the filters as key-value metadata (refscope.table, refscope.from, …)."""
     table = pa.Table.from_pandas(df, preserve_index=False)
+    # A text column no row fills (all None, or no rows) would be Parquet's null type, which no
+    # reader casts the same column of another download to: it is text, as where it has values.
+    fields = [fl.with_type(pa.large_string()) if pa.types.is_null(fl.type) else fl
+              for fl in table.schema]  # fmt: skip
+    table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
     ours = {f"{METADATA_PREFIX}{k}": str(v) for k, v in filter_items(name, f, extra)}
     ours[f"{METADATA_PREFIX}header"] = header_line(name, f, extra)
     meta = dict(table.schema.metadata or {})
