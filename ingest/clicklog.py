@@ -43,8 +43,11 @@ MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at mos
 # Android's own "Dalvik/2.1.0 (Linux; U; Android 11; …)", which an app fetching a link sends;
 # likewise Dart's "Dart/3.2 (dart:io)" of a Flutter app, Deno's, Bun's, PHP's Guzzle, Postman,
 # Censys's zgrab). Node's own fetch says only "node" (or "undici"), Ruby's Net::HTTP "Ruby".
+# Google crawlers that name no bot, GoogleOther's smartphone one in a phone's words:
+# https://developers.google.com/search/docs/crawling-indexing/google-common-crawlers
 _BOT = re.compile(
     r"(?<!cu)bot|crawl|spider|slurp|facebookexternalhit|whatsapp|mastodon|embedly|iframely|preview|"
+    r"googleother|google-inspectiontool|google-safety|mediapartners-google|"
     r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|\+(?:https?:|mailto:)|"
     r"go-http-client|axios/|java/|apache-httpclient|libwww-perl|dalvik/|\b(?:dart|deno|bun)/|"
     r"guzzlehttp|postmanruntime|zgrab|^\s*(?:node|undici|ruby)\s*$",

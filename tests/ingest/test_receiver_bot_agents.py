@@ -33,6 +33,17 @@ AUTOMATED = [
     "Dart/3.2 (dart:io)",
     "PostmanRuntime/7.36.0",
     "Mozilla/5.0 zgrab/0.x",  # Censys's scanner
+    # Google's crawlers that name no bot, a smartphone's among them (its "Android ... Mobile"
+    # counted it as a person's scan): https://developers.google.com/search/docs/crawling-indexing/google-common-crawlers
+    "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like "
+    "Gecko) Chrome/124.0.6367.207 Mobile Safari/537.36 (compatible; GoogleOther)",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GoogleOther) "
+    "Chrome/124.0.6367.207 Safari/537.36",
+    "GoogleOther-Image/1.0",
+    "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like "
+    "Gecko) Chrome/124.0.6367.207 Mobile Safari/537.36 (compatible; Google-InspectionTool/1.0;)",
+    "Google-Safety",
+    "Mediapartners-Google",
 ]
 
 
