@@ -50,6 +50,8 @@ class LogWriter:
         self._task: asyncio.Task[None] | None = None
         self._files: dict[Path, int] = {}  # used only by the writer thread
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="refscope-log")
+        # Why the last batch could not be written (the system's words, no path), until one is.
+        self.last_error: str | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -105,10 +107,13 @@ class LogWriter:
                 log.error("log write failed for %d lines (deliveries answered 500 for Meta to "
                           "retry, clicks redirected unlogged): %s", len(batch), exc)  # fmt: skip
                 self.metrics.write_errors += len(batch)
+                said = exc.strerror if isinstance(exc, OSError) else None
+                self.last_error = said or type(exc).__name__
                 for _, _, fut in batch:
                     if not fut.done():
                         fut.set_exception(OSError("log write failed"))
                 continue
+            self.last_error = None
             m = self.metrics
             m.batches += 1
             m.bytes_written += stats.bytes

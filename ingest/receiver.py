@@ -30,7 +30,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import clicklog, reasons
+from . import clicklog, reasons, receiver_health
 from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
 from .logwriter import BatchStats as BatchStats
 from .logwriter import LogWriter, keep_serving_on_sighup, log_file, make_dirs
@@ -271,15 +271,23 @@ class Receiver:
                                 headers={"cache-control": "no-store"})  # fmt: skip
 
     async def healthz(self, request: Request) -> Response:
+        """200 while deliveries can be logged durably, else 503 with the reasons: a load
+        balancer reads only the status."""
+        cfg, writer = self.config, self.writer
+        problems = await asyncio.to_thread(
+            receiver_health.problems, len(cfg.app_secrets), cfg.log_dir, cfg.max_body,
+            writer.last_error if writer else None,
+        )  # fmt: skip
         return JSONResponse({
-            "status": "ok",
+            "status": "unhealthy" if problems else "ok",
+            "problems": problems,
             "accepting_deliveries": bool(self.config.app_secrets),
             "app_secrets": len(self.config.app_secrets),
             "verify_token_set": bool(self.config.verify_token),  # "" lets no handshake through
             "pending_writes": self.writer.pending if self.writer else 0,
             "uptime_seconds": round(self.clock() - self.started_at, 3),
             "registry": self.registry.health(),
-        })  # fmt: skip
+        }, 503 if problems else 200)  # fmt: skip
 
     async def metrics_text(self, request: Request) -> Response:
         text = self.metrics.render(len(self.registry.refs))
