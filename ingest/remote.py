@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import time
@@ -12,7 +13,17 @@ from typing import Any
 import duckdb
 import httpx
 
-from . import db, fetch, graph, graph_account, insight_parts, insight_rows, offsets, pipeline
+from . import (
+    db,
+    fetch,
+    graph,
+    graph_account,
+    insight_parts,
+    insight_rows,
+    offsets,
+    pipeline,
+    pull_lock,
+)
 from .errors import ValidationError
 
 
@@ -30,21 +41,25 @@ def pull_logs(
     follows the download (fetch.pull), on_plan and progress the ingest (pipeline.run)."""
     fetch.check_url(url)
     path = db.db_path(db_file)
-    con = db.connect(path)
-    try:
-        state = offsets.file_states(con).get(fetch.safe_url(url))
-    finally:
-        con.close()  # not held while downloading
     spool_dir = path.parent / ".pull"
-    spool_dir.mkdir(mode=0o750, parents=True, exist_ok=True)  # not listed by other accounts
-    fetch.sweep_spool(spool_dir)
-    pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client, on_bytes=on_bytes)
-    if pulled.plan is None:
-        return None
-    try:
-        return pipeline.run_plans([pulled.plan], path, on_plan=on_plan, progress=progress)
-    finally:
-        pulled.plan.path.unlink(missing_ok=True)
+    with contextlib.ExitStack() as held:
+        con = db.connect(path)  # first: it makes the folder, or says why it cannot
+        try:
+            spool_dir.mkdir(mode=0o750, exist_ok=True)  # not listed by other accounts
+            # Where the last pull stopped is read under the lock: one running would move it.
+            held.enter_context(pull_lock.only_pull(spool_dir, fetch.safe_url(url)))
+            state = offsets.file_states(con).get(fetch.safe_url(url))
+        finally:
+            con.close()  # not held while downloading
+        fetch.sweep_spool(spool_dir)
+        pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client,
+                            on_bytes=on_bytes)  # fmt: skip
+        if pulled.plan is None:
+            return None
+        try:
+            return pipeline.run_plans([pulled.plan], path, on_plan=on_plan, progress=progress)
+        finally:
+            pulled.plan.path.unlink(missing_ok=True)
 
 
 def pull_ads(
