@@ -26,6 +26,32 @@ from .wording import counted, shown
 _SPOOL = re.compile(r"\S*refscope-pull-\d+-\d+")
 
 
+# A pull's downloads end within this long by default: a cron job is not kept running for ever
+# by a server that trickles its bytes (each within the read timeout), nor a lock held.
+DEFAULT_DEADLINE = "1h"
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|min|h)?", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600}
+
+
+class Duration(click.ParamType):
+    """A duration: seconds, or a number and s, m (min) or h: 90, 90s, 30m, 2h."""
+
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:  # fmt: skip
+        if isinstance(value, float):
+            return value
+        found = _DURATION.fullmatch(str(value).strip())
+        seconds = (
+            float(found.group(1)) * _UNIT_SECONDS[(found.group(2) or "s").lower()] if found else 0
+        )
+        if not seconds:
+            self.fail(f"{str(value)[:20]!r} is no duration above 0: give seconds, or a number "
+                      "and s, m or h (90s, 30m, 2h)", param, ctx)  # fmt: skip
+        return seconds
+
+
 @click.group()
 def pull() -> None:
     """Bring logs and ad spend in over HTTP."""
@@ -37,8 +63,12 @@ def pull() -> None:
 @click.option("--progress/--no-progress", default=None,
               help="Force the progress bars (download, then ingest) on or off (default: on a "
                    "terminal, for 50 MB or more).")  # fmt: skip
+@click.option("--deadline", type=Duration(), default=DEFAULT_DEADLINE, show_default=True,
+              help="Give the download up (keeping nothing of it) if it has not ended within "
+                   "this long, retries and waits included: seconds, or 30m, 2h.")  # fmt: skip
 @DB_OPTION
-def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file: Path) -> None:
+def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadline: float,
+              db_file: Path) -> None:  # fmt: skip
     """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
     console = Console(emoji=False)  # a URL's ':fire:' is no emoji code
     download, ingest = ReadBar(console, progress, "download"), ReadBar(console, progress)
@@ -52,7 +82,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, db_file
     try:
         result = remote.pull_logs(url, fetch.parse_headers(headers), db_file,
                                   on_bytes=download.reach, on_plan=on_plan,
-                                  progress=ingest.advance)  # fmt: skip
+                                  progress=ingest.advance, deadline=deadline)  # fmt: skip
     except BaseException as exc:
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():

@@ -44,6 +44,22 @@ def _private(path: str, flags: int) -> int:
     return os.open(path, flags, 0o640)
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """When a pull's downloads must have ended (`pull logs --deadline`): a server that trickles
+    its bytes, each within the read timeout, would otherwise keep a cron job running for ever."""
+
+    at: float  # on time.monotonic()'s clock
+    seconds: float  # as given, for the message
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.monotonic() + seconds, seconds)
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+
 @dataclass
 class _Part:
     """The answer being spooled, as its first response said it: what a resume goes on from."""
@@ -108,6 +124,7 @@ class Download:
     retries: int
     backoff: float
     _part: _Part | None = field(default=None, repr=False)  # what a cut left to resume from
+    deadline: Deadline | None = None
 
     def get(self, extra: dict[str, str], raw: bool = False) -> tuple[int, Path, int, httpx.Headers]:
         """GET with retries into a spool file: (status, spool, bytes, the answer's headers; a
@@ -117,6 +134,7 @@ class Download:
         best, failures = 0, 0  # the furthest offset resumable from; attempts since it moved
         try:
             while True:
+                self._in_time()
                 try:
                     return self._attempt(spool, extra, raw)
                 except _Refused:
@@ -138,7 +156,9 @@ class Download:
                     if failures == self.retries:
                         raise SourceError(self._giving_up(exc, best)) from None
                     wait = self.backoff * 2 ** max(failures - 1, 0)
-                    self.sleep(max(wait, exc.after if isinstance(exc, _Retry) else 0.0))
+                    wait = max(wait, exc.after if isinstance(exc, _Retry) else 0.0)
+                    self._in_time(wait)  # a wait past the deadline is not begun
+                    self.sleep(wait)
         except OSError as exc:
             spool.unlink(missing_ok=True)
             if exc.filename is not None:
@@ -149,6 +169,15 @@ class Download:
         except BaseException:
             spool.unlink(missing_ok=True)
             raise
+
+    def _in_time(self, wait: float = 0.0) -> None:
+        """Raise SourceError once the deadline is passed (or would be, after wait seconds)."""
+        if self.deadline is not None and self.deadline.left() < wait:
+            raise SourceError(
+                f"{self.name}: the download did not end within {_duration(self.deadline.seconds)} "
+                "(--deadline); nothing of it is kept, and the next pull asks for it again (a "
+                "server that sends its bytes slowly: give a longer --deadline)"
+            )
 
     def _giving_up(self, exc: Exception, best: int) -> str:
         why = str(exc) if isinstance(exc, _Retry) else f"{type(exc).__name__} {exc}"
@@ -198,6 +227,7 @@ class Download:
                                       "or error page?), not a log; nothing was read")  # fmt: skip
                 fh.write(block)
                 part.size += len(block)
+                self._in_time()
                 if self.on_bytes:  # the bytes so far, of Content-Length's
                     length = content_length(r.headers)
                     self.on_bytes(before + r.num_bytes_downloaded,
@@ -212,3 +242,11 @@ class _Retry(Exception):
 
 class _Refused(Exception):
     """A resume's answer that is not the rest of the part cut."""
+
+
+def _duration(seconds: float) -> str:
+    """90 → '90 s', 1800 → '30 min', 7200 → '2 h'."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"

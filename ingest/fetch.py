@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .download import SPOOL_PREFIX, Download
+from .download import SPOOL_PREFIX, Deadline, Download
 from .errors import SourceError
 from .http_failures import direct_to_this_machine
 from .http_headers import conditional, encoded, range_start, validator
@@ -128,14 +128,17 @@ def pull(
     client: httpx.Client | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_bytes: Callable[[int, int | None], None] | None = None,
+    deadline: float | None = None,
 ) -> Pulled:
     """Download what is new at url into a spool file and plan its ingest (on_bytes(done, total):
-    an answer's bytes so far and its Content-Length, counted across the resumes of a cut one)."""
+    an answer's bytes so far and its Content-Length, counted across the resumes of a cut one;
+    deadline: the seconds every download of it, retries and waits included, must end within)."""
     check_url(url)
+    until = None if deadline is None else Deadline.after(deadline)
     own, mounts = client is None, direct_to_this_machine(url)  # this machine: never via a proxy
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True, mounts=mounts)
     puller = _Puller(url, dict(headers or {}), client, spool_dir or Path(tempfile.gettempdir()),
-                     sleep, on_bytes)  # fmt: skip
+                     sleep, on_bytes, until)  # fmt: skip
     hook = _own_origin_only(url, set(headers or {}))
     client.event_hooks["request"].append(hook)
     try:
@@ -173,6 +176,7 @@ class _Puller:
     spool_dir: Path
     sleep: Callable[[float], None]
     on_bytes: Callable[[int, int | None], None] | None = None
+    deadline: Deadline | None = None
 
     @property
     def name(self) -> str:
@@ -309,6 +313,7 @@ class _Puller:
     ) -> tuple[int, Path, int, httpx.Headers]:
         """GET with retries into a spool file: (status, spool, bytes, the answer's headers)."""
         got = Download(self.url, self.name, self.headers, self.client, self.spool_dir, self.sleep,
-                       self.on_bytes, RETRIES, BACKOFF_SECONDS).get(extra, raw)  # fmt: skip
+                       self.on_bytes, RETRIES, BACKOFF_SECONDS,
+                       deadline=self.deadline).get(extra, raw)  # fmt: skip
         self._validator = validator(got[3])
         return got

@@ -36,9 +36,11 @@ def pull_logs(
     on_bytes: Callable[[int, int | None], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
     progress: pipeline.ProgressFn | None = None,
+    deadline: float | None = None,
 ) -> pipeline.IngestResult | None:
     """Pull url's new bytes and ingest them; None when the server had nothing new. on_bytes
-    follows the download (fetch.pull), on_plan and progress the ingest (pipeline.run)."""
+    follows the download (fetch.pull), on_plan and progress the ingest (pipeline.run);
+    deadline: the seconds the download may take (the ingest after it is not counted)."""
     fetch.check_url(url)
     path = db.db_path(db_file)
     spool_dir = path.parent / ".pull"
@@ -53,7 +55,7 @@ def pull_logs(
             con.close()  # not held while downloading
         fetch.sweep_spool(spool_dir)
         pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client,
-                            on_bytes=on_bytes)  # fmt: skip
+                            on_bytes=on_bytes, deadline=deadline)  # fmt: skip
         if pulled.plan is None:
             return None
         try:

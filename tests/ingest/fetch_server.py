@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -54,6 +55,7 @@ class Site:
     part_validators: bool = True  # a 206 says its ETag / Last-Modified (RFC 9110 §15.3.7)
     bare_parts: int = 0  # the next this many 206s say no Content-Range (misbehaving)
     part_cap: int = 0  # when set: a 206 holds at most this many bytes (as some CDNs send)
+    trickle: float = 0.0  # when set: a body is sent a byte at a time, this many seconds apart
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
 
@@ -142,9 +144,16 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
                 if cut is None:
                     self.wfile.write(b"0\r\n\r\n")
+                site.sent += len(sent)
+            elif site.trickle:  # each byte well within the client's read timeout
+                for at in range(len(sent)):
+                    self.wfile.write(sent[at : at + 1])
+                    self.wfile.flush()
+                    site.sent += 1
+                    time.sleep(site.trickle)
             else:
                 self.wfile.write(sent)
-            site.sent += len(sent)
+                site.sent += len(sent)
             if cut is not None:  # hang up before the body's end
                 self.wfile.flush()
                 self.close_connection = True

@@ -1,0 +1,88 @@
+"""`refscope pull logs --deadline`: a server that trickles its bytes (each within the read
+timeout) or asks to wait longer than is left no longer keeps a cron job running for ever."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import db
+from ingest.cli import cli
+from tests.ingest.fetch_server import lines, run_totals
+
+
+def test_a_trickling_download_is_given_up_at_the_deadline(
+    site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    s, base = site
+    s.files["/w.ndjson"] = lines(0, 20)  # about 5 KB: minutes a byte at a time
+    s.trickle = 0.01
+    url = base + "/w.ndjson"
+    started = time.monotonic()
+    out = runner.invoke(cli, ["pull", "logs", url, "--deadline", "1", "--db", str(db_path)])
+    took = time.monotonic() - started
+    assert out.exit_code == 1, out.output
+    assert "the download did not end within 1 s (--deadline)" in " ".join(out.output.split())
+    assert 1 <= took < 10, took
+    assert 0 < s.sent < len(s.files["/w.ndjson"])
+    assert list((db_path.parent / ".pull").iterdir()) == []  # nothing of it kept
+    con = db.connect(db_path, read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM ingest_runs").fetchone() == (0,)
+    finally:
+        con.close()
+    s.trickle = 0.0  # the server mended: the next pull reads it all
+    out = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    assert out.exit_code == 0, out.output
+    assert run_totals(db_path) == (20, 20, 0)
+
+
+def test_a_wait_past_the_deadline_is_not_begun(site: Any, db_path: Path, runner: CliRunner) -> None:
+    s, base = site
+    s.files["/w.ndjson"] = lines(0, 3)
+    s.fail_next, s.fail_headers = 1, {"Retry-After": "120"}
+    started = time.monotonic()
+    out = runner.invoke(
+        cli, ["pull", "logs", base + "/w.ndjson", "--deadline", "30s", "--db", str(db_path)]
+    )
+    assert out.exit_code == 1, out.output
+    assert "did not end within 30 s (--deadline)" in " ".join(out.output.split())
+    assert time.monotonic() - started < 10
+    assert len(s.requests) == 1
+
+
+@pytest.mark.parametrize("given", ["0", "-5", "soon", "5d", "1h30"])
+def test_a_deadline_that_is_no_duration_is_refused(
+    given: str, site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    s, base = site
+    out = runner.invoke(cli, ["pull", "logs", base + "/w.ndjson", "--deadline", given,
+                              "--db", str(db_path)])  # fmt: skip
+    assert out.exit_code == 2, out.output
+    assert "is no duration above 0" in out.output
+    assert s.requests == []
+
+
+@pytest.mark.parametrize(("given", "said"), [("90", "90 s"), ("2m", "2 min"), ("0.5MIN", "30 s")])
+def test_a_deadline_is_seconds_or_minutes(
+    given: str, said: str, site: Any, db_path: Path, runner: CliRunner
+) -> None:
+    s, base = site
+    s.files["/w.ndjson"] = lines(0, 3)
+    s.fail_next, s.fail_headers = 1, {"Retry-After": "240"}  # past each of them: said at once
+    out = runner.invoke(cli, ["pull", "logs", base + "/w.ndjson", "--deadline", given,
+                              "--db", str(db_path)])  # fmt: skip
+    assert f"did not end within {said} (--deadline)" in " ".join(out.output.split()), out.output
+
+
+def test_a_deadline_in_hours_is_taken(site: Any, db_path: Path, runner: CliRunner) -> None:
+    s, base = site
+    s.files["/w.ndjson"] = lines(0, 3)
+    out = runner.invoke(cli, ["pull", "logs", base + "/w.ndjson", "--deadline", "2h",
+                              "--db", str(db_path)])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert run_totals(db_path) == (3, 3, 0)
