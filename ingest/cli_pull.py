@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.text import Text
 
 from . import fetch, graph, remote
+from .cli_deadline import DEADLINE_OPTION, DeadlinePassed, Timer
 from .cli_options import DB_OPTION
 from .cli_progress import ReadBar, on_a_terminal
 from .cli_stop import Stop, stop_on_signals
+from .download import duration
 from .errors import RefscopeError
 from .summary import print_summary, print_warnings
 from .terminal import say
@@ -24,32 +26,6 @@ from .wording import counted, shown
 
 # The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
 _SPOOL = re.compile(r"\S*refscope-pull-\d+-\d+")
-
-
-# A pull's downloads end within this long by default: a cron job is not kept running for ever
-# by a server that trickles its bytes (each within the read timeout), nor a lock held.
-DEFAULT_DEADLINE = "1h"
-_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|min|h)?", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600}
-
-
-class Duration(click.ParamType):
-    """A duration: seconds, or a number and s, m (min) or h: 90, 90s, 30m, 2h."""
-
-    name = "duration"
-
-    def convert(self, value: object, param: click.Parameter | None,
-                ctx: click.Context | None) -> float:  # fmt: skip
-        if isinstance(value, float):
-            return value
-        found = _DURATION.fullmatch(str(value).strip())
-        seconds = (
-            float(found.group(1)) * _UNIT_SECONDS[(found.group(2) or "s").lower()] if found else 0
-        )
-        if not seconds:
-            self.fail(f"{str(value)[:20]!r} is no duration above 0: give seconds, or a number "
-                      "and s, m or h (90s, 30m, 2h)", param, ctx)  # fmt: skip
-        return seconds
 
 
 @click.group()
@@ -63,9 +39,7 @@ def pull() -> None:
 @click.option("--progress/--no-progress", default=None,
               help="Force the progress bars (download, then ingest) on or off (default: on a "
                    "terminal, for 50 MB or more).")  # fmt: skip
-@click.option("--deadline", type=Duration(), default=DEFAULT_DEADLINE, show_default=True,
-              help="Give the download up (keeping nothing of it) if it has not ended within "
-                   "this long, retries and waits included: seconds, or 30m, 2h.")  # fmt: skip
+@DEADLINE_OPTION
 @DB_OPTION
 def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadline: float,
               db_file: Path) -> None:  # fmt: skip
@@ -128,17 +102,22 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
     show_default=True,
     help="Graph API base URL (or REFSCOPE_GRAPH_URL).",
 )
+@DEADLINE_OPTION
 @DB_OPTION
 def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
-             api_version: str, base_url: str, db_file: Path) -> None:  # fmt: skip
+             api_version: str, base_url: str, deadline: float, db_file: Path) -> None:  # fmt: skip
     """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
     console = Console(emoji=False)  # nor an answer's
     stop = Stop()
     restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
     # The spinner only on a terminal: FORCE_COLOR into a pipe (cron) would get its every frame.
     spinning = on_a_terminal(console)
+    timer = Timer(deadline)
     try:
-        with console.status("pulling ad insights…") if spinning else nullcontext() as status:
+        with (
+            timer.running(),
+            console.status("pulling ad insights…") if spinning else nullcontext() as status,
+        ):
 
             def waiting(why: str) -> None:  # on a terminal in the spinner, else a line (cron)
                 if status is not None:
@@ -154,8 +133,16 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
                 account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,
                 since=since.date() if since else None, until=until.date() if until else None,
                 base_url=base_url, api_version=api_version, on_page=paged, on_wait=waiting,
+                sleep=timer.sleep,
             )  # fmt: skip
-    except BaseException:
+    except BaseException as exc:
+        # Passed inside a DuckDB query, it surfaces as DuckDB's "interrupted" error.
+        if isinstance(exc, DeadlinePassed) or timer.passed:
+            raise click.ClickException(
+                f"pull ads did not end within {duration(deadline)} (--deadline), its waits "
+                "included: nothing was stored; the next `refscope pull ads` asks again (a "
+                "long range, or Meta's rate limits: give a longer --deadline)"
+            ) from None
         if not stop.is_set():
             raise
         console.print("stopped: nothing was stored (a pull stores its rows at once, when "

@@ -174,7 +174,7 @@ class Download:
         """Raise SourceError once the deadline is passed (or would be, after wait seconds)."""
         if self.deadline is not None and self.deadline.left() < wait:
             raise SourceError(
-                f"{self.name}: the download did not end within {_duration(self.deadline.seconds)} "
+                f"{self.name}: the download did not end within {duration(self.deadline.seconds)} "
                 "(--deadline); nothing of it is kept, and the next pull asks for it again (a "
                 "server that sends its bytes slowly: give a longer --deadline)"
             )
@@ -244,7 +244,7 @@ class _Refused(Exception):
     """A resume's answer that is not the rest of the part cut."""
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     """90 → '90 s', 1800 → '30 min', 7200 → '2 h'."""
     for unit, size in (("h", 3600), ("min", 60)):
         if seconds >= size and seconds % size == 0:

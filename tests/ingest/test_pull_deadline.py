@@ -1,8 +1,11 @@
-"""`refscope pull logs --deadline`: a server that trickles its bytes (each within the read
-timeout) or asks to wait longer than is left no longer keeps a cron job running for ever."""
+"""`refscope pull logs --deadline` and `pull ads --deadline`: a server that trickles its bytes
+(each within the read timeout) or asks to wait longer than is left no longer keeps a cron job
+running for ever."""
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,9 @@ from click.testing import CliRunner
 from ingest import db
 from ingest.cli import cli
 from tests.ingest.fetch_server import lines, run_totals
+from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, insight, serving
+
+WAIT_SECONDS = 30
 
 
 def test_a_trickling_download_is_given_up_at_the_deadline(
@@ -86,3 +92,76 @@ def test_a_deadline_in_hours_is_taken(site: Any, db_path: Path, runner: CliRunne
                               "--db", str(db_path)])  # fmt: skip
     assert out.exit_code == 0, out.output
     assert run_totals(db_path) == (3, 3, 0)
+
+
+# --- pull ads ----------------------------------------------------------------------------------
+
+
+def _ads(base: str, db_path: Path, *more: str) -> list[str]:
+    return ["pull", "ads", "--account", ACCOUNT, "--base-url", base, "--since", str(TODAY),
+            "--until", str(TODAY), *more, "--db", str(db_path)]  # fmt: skip
+
+
+def test_pull_ads_gives_up_an_answer_that_never_ends_at_the_deadline(
+    db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer held back (a proxy that trickles, within the read timeout) kept it for ever."""
+    release = threading.Event()
+
+    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        release.wait(WAIT_SECONDS)  # longer than the deadline: never, as far as the pull knows
+        return 200, {"data": [insight(str(TODAY), "601", "1.50")]}, {}
+
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    with serving(answer) as base:
+        started = time.monotonic()
+        try:
+            out = runner.invoke(cli, _ads(base, db_path, "--deadline", "1"))
+        finally:
+            release.set()
+    assert time.monotonic() - started < 10
+    assert out.exit_code == 1, out.output
+    said = " ".join(out.output.split())
+    assert "pull ads did not end within 1 s (--deadline), its waits included: nothing was " in said
+    assert TOKEN not in out.output
+    con = db.connect(db_path, read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM ad_insights").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM ad_pulls").fetchone() == (0,)
+    finally:
+        con.close()
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL  # put back
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_pull_ads_begins_no_wait_past_the_deadline(
+    db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        asked.append(path)
+        return 429, {"error": {"message": "busy"}}, {"Retry-After": "120"}
+
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    with serving(answer) as base:
+        started = time.monotonic()
+        out = runner.invoke(cli, _ads(base, db_path, "--deadline", "1m"))
+    assert time.monotonic() - started < 10
+    assert out.exit_code == 1, out.output
+    assert "did not end within 1 min (--deadline)" in " ".join(out.output.split())
+    assert len(asked) == 1
+
+
+def test_pull_ads_within_its_deadline_is_stored(
+    db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        return 200, {"data": [insight(str(TODAY), "601", "1.50")]}, {}
+
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    with serving(answer) as base:
+        out = runner.invoke(cli, _ads(base, db_path, "--deadline", "1"))
+    assert out.exit_code == 0, out.output
+    assert "1 insight row" in out.output
+    time.sleep(1.2)  # the timer was stopped: no alarm comes after the pull

@@ -1,0 +1,84 @@
+"""`refscope pull … --deadline`: how long a pull may take, retries and waits included, so that
+a server trickling its bytes (each within the read timeout) or rate limits that go on do not
+keep a cron job running for ever, nor the URL's lock held."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+DEFAULT_DEADLINE = "1h"
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|min|h)?", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600}
+
+
+class Duration(click.ParamType):
+    """A duration: seconds, or a number and s, m (min) or h: 90, 90s, 30m, 2h."""
+
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:  # fmt: skip
+        if isinstance(value, float):
+            return value
+        found = _DURATION.fullmatch(str(value).strip())
+        seconds = 0.0
+        if found:
+            seconds = float(found.group(1)) * _UNIT_SECONDS[(found.group(2) or "s").lower()]
+        if not seconds:
+            self.fail(f"{str(value)[:20]!r} is no duration above 0: give seconds, or a number "
+                      "and s, m or h (90s, 30m, 2h)", param, ctx)  # fmt: skip
+        return seconds
+
+
+DEADLINE_OPTION = click.option(
+    "--deadline", type=Duration(), default=DEFAULT_DEADLINE, show_default=True,
+    help="Give the pull up if its requests have not ended within this long (their retries "
+         "and waits included, not the ingest after): seconds, or 30m, 2h.",
+)  # fmt: skip
+
+
+class DeadlinePassed(BaseException):
+    """The deadline came (a BaseException, as KeyboardInterrupt: no `except Exception` on the
+    way takes it for an error to retry)."""
+
+
+class Timer:
+    """The deadline of `pull ads`: DeadlinePassed is raised in the main thread once it passes
+    (an answer trickling in, within its read timeout, too), and at once by `sleep` for a wait
+    that would end past it; `passed` says it came, where a DuckDB query turned it into its own
+    "interrupted" error."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+        self.passed = False
+
+    def sleep(self, wait: float) -> None:
+        if time.monotonic() + wait > self.ends:
+            self.passed = True
+            raise DeadlinePassed
+        time.sleep(wait)
+
+    def _expired(self, signum: int, frame: object) -> None:
+        self.passed = True
+        raise DeadlinePassed
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        try:
+            previous = signal.signal(signal.SIGALRM, self._expired)
+        except ValueError:  # not the main thread: the waits are still bounded
+            yield
+            return
+        signal.setitimer(signal.ITIMER_REAL, max(self.ends - time.monotonic(), 0.001))
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
