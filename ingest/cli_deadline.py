@@ -12,7 +12,6 @@ from contextlib import contextmanager
 
 import click
 
-DEFAULT_DEADLINE = "1h"
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|min|h)?", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600}
 
@@ -37,9 +36,10 @@ class Duration(click.ParamType):
 
 
 DEADLINE_OPTION = click.option(
-    "--deadline", type=Duration(), default=DEFAULT_DEADLINE, show_default=True,
+    "--deadline", type=Duration(), default=None,
     help="Give the pull up if its requests have not ended within this long (their retries "
-         "and waits included, not the ingest after): seconds, or 30m, 2h.",
+         "and waits included, not the ingest after): seconds, or 30m, 2h. Default: none (a "
+         "long first pull, or one under Meta's rate limits, is waited out).",
 )  # fmt: skip
 
 
@@ -54,13 +54,13 @@ class Timer:
     that would end past it; `passed` says it came, where a DuckDB query turned it into its own
     "interrupted" error."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.ends = time.monotonic() + seconds
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds  # None: no deadline, every wait is waited out
+        self.ends = None if seconds is None else time.monotonic() + seconds
         self.passed = False
 
     def sleep(self, wait: float) -> None:
-        if time.monotonic() + wait > self.ends:
+        if self.ends is not None and time.monotonic() + wait > self.ends:
             self.passed = True
             raise DeadlinePassed
         time.sleep(wait)
@@ -71,6 +71,9 @@ class Timer:
 
     @contextmanager
     def running(self) -> Iterator[None]:
+        if self.ends is None:
+            yield
+            return
         try:
             previous = signal.signal(signal.SIGALRM, self._expired)
         except ValueError:  # not the main thread: the waits are still bounded

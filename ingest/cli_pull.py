@@ -41,7 +41,7 @@ def pull() -> None:
                    "terminal, for 50 MB or more).")  # fmt: skip
 @DEADLINE_OPTION
 @DB_OPTION
-def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadline: float,
+def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadline: float | None,
               db_file: Path) -> None:  # fmt: skip
     """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
     console = Console(emoji=False)  # a URL's ':fire:' is no emoji code
@@ -105,7 +105,8 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
 @DEADLINE_OPTION
 @DB_OPTION
 def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
-             api_version: str, base_url: str, deadline: float, db_file: Path) -> None:  # fmt: skip
+             api_version: str, base_url: str, deadline: float | None,
+             db_file: Path) -> None:  # fmt: skip
     """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
     console = Console(emoji=False)  # nor an answer's
     stop = Stop()
@@ -139,7 +140,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
         # Passed inside a DuckDB query, it surfaces as DuckDB's "interrupted" error.
         if isinstance(exc, DeadlinePassed) or timer.passed:
             raise click.ClickException(
-                f"pull ads did not end within {duration(deadline)} (--deadline), its waits "
+                f"pull ads did not end within {duration(deadline or 0)} (--deadline), its waits "
                 "included: nothing was stored; the next `refscope pull ads` asks again (a "
                 "long range, or Meta's rate limits: give a longer --deadline)"
             ) from None

@@ -4,6 +4,7 @@ running for ever."""
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ingest import db
+from ingest import cli_deadline, db, remote
 from ingest.cli import cli
 from tests.ingest.fetch_server import lines, run_totals
 from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, insight, serving
@@ -165,3 +166,72 @@ def test_pull_ads_within_its_deadline_is_stored(
     assert out.exit_code == 0, out.output
     assert "1 insight row" in out.output
     time.sleep(1.2)  # the timer was stopped: no alarm comes after the pull
+
+
+# --- no deadline unless one is given -----------------------------------------------------------
+
+
+# Meta's "User request limit reached" (code 17) for an ads account.
+THROTTLED = {"error": {"message": "User request limit reached", "type": "OAuthException",
+                       "code": 17, "error_subcode": 2446079}}  # fmt: skip
+
+
+class _Clock:
+    """cli_deadline's time, with sleeps counted, not slept."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def test_pull_ads_without_a_deadline_waits_out_a_rate_limit_of_hours(
+    db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A heavy account's first pull may be told to wait hours: given no --deadline, it waits
+    (a default deadline would give it up, every time, before its rows were stored)."""
+    asked: list[str] = []
+
+    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
+        asked.append(path)
+        if len(asked) == 1:
+            usage = {ACCOUNT.removeprefix("act_"): [{"type": "ads_insights", "call_count": 100,
+                     "total_cputime": 10, "total_time": 10,
+                     "estimated_time_to_regain_access": 120}]}  # fmt: skip
+            return 400, THROTTLED, {"X-Business-Use-Case-Usage": json.dumps(usage)}
+        return 200, {"data": [insight(str(TODAY), "601", "1.50")]}, {}
+
+    clock = _Clock()
+    monkeypatch.setattr(cli_deadline, "time", clock)
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    with serving(answer) as base:
+        out = runner.invoke(cli, _ads(base, db_path))
+    assert out.exit_code == 0, out.output
+    assert "1 insight row" in out.output
+    assert clock.slept and max(clock.slept) >= 7200, clock.slept
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no timer was set
+
+
+def test_pull_logs_without_a_deadline_gives_its_download_none(
+    site: Any, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, base = site
+    s.files["/w.ndjson"] = lines(0, 3)
+    given: list[object] = []
+    real = remote.pull_logs
+
+    def pull_logs(*args: Any, **kwargs: Any) -> Any:
+        given.append(kwargs.get("deadline"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(remote, "pull_logs", pull_logs)
+    out = runner.invoke(cli, ["pull", "logs", base + "/w.ndjson", "--db", str(db_path)])
+    assert out.exit_code == 0, out.output
+    assert given == [None]
+    out = runner.invoke(cli, ["pull", "logs", "--help"])
+    assert "Default: none" in " ".join(out.output.split())
