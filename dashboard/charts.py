@@ -20,6 +20,7 @@ from dashboard.chart_style import in_currency as in_currency
 from dashboard.charts_retention import cohort_heatmap as cohort_heatmap
 from dashboard.charts_retention import returns_bar as returns_bar
 from dashboard.rounding import money_text, pct_text, pct_whole_text
+from ingest.wording import counted
 
 _DAY_MS = 24 * 3600 * 1000  # a day on a date axis
 # An axis of names: plotly takes names made of digits (a store's number as its ref, an ad named
@@ -137,7 +138,8 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
         hovertemplate="%{y} (%{customdata[1]}): %{x:,} new contacts, %{customdata[0]:,} engaged"
         "<extra></extra>",
     )
-    title = f"Top {len(part)} refs by new contacts" if len(part) else "Refs by new contacts"
+    title = (f"Top {counted(len(part), 'ref')} by new contacts" if len(part)
+             else "Refs by new contacts")  # fmt: skip
     fig.update_layout(title=title, **LAYOUT)
     if part.empty and not df.empty:
         fig.add_annotation(text="No ref brought a new contact in this range: the table lists the "

@@ -111,6 +111,15 @@ def test_refs_bar_shows_the_top_refs_largest_on_top():
     assert charts.refs_bar(df).layout.title.text == "Top 3 refs by new contacts"
 
 
+def test_refs_bar_title_counts_its_refs_in_words_that_read_right():
+    """One ref's chart was headed "Top 1 refs by new contacts"."""
+    df = pd.DataFrame({"page_id": ["p1", "p1"], "ref": ["a", "b"], "channel": ["qr_code"] * 2,
+                       "new_contacts": [5, 3], "engaged": [1, 0]})  # fmt: skip
+    assert charts.refs_bar(df.head(1)).layout.title.text == "Top 1 ref by new contacts"
+    assert charts.refs_bar(df).layout.title.text == "Top 2 refs by new contacts"
+    assert charts.refs_bar(df.head(0)).layout.title.text == "Refs by new contacts"
+
+
 def test_refs_bar_gives_a_ref_of_two_pages_a_bar_each():
     # One name for two bars would make Plotly draw them as one, their contacts added up.
     df = pd.DataFrame({"page_id": ["p1", "p2", "p1"], "ref": ["footer", "footer", "bio"],
@@ -133,7 +142,7 @@ def test_refs_bar_draws_only_refs_that_brought_a_new_contact_and_says_when_none_
     fig = charts.refs_bar(df)
     (bar,) = fig.data
     assert (values(bar.y), values(bar.x)) == (["a"], [5])
-    assert fig.layout.title.text == "Top 1 refs by new contacts"
+    assert fig.layout.title.text == "Top 1 ref by new contacts"
     assert not [a for a in fig.layout.annotations if a.name == "no new contact"]
     fig = charts.refs_bar(df.iloc[1:])
     assert [values(t.x) for t in fig.data] == [[]]
