@@ -273,18 +273,17 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
     # comments"): Plotly's own rounds the binary double (23 of 80, 28.75%, as 28.7%).
     shares = [[pct_text(n / of) if of else "—" for of in (values[0], values[max(i - 1, 0)],
                sum(values))] for i, n in enumerate(values)]  # fmt: skip
+    stages = ["Comments received", "Private replies sent", "Conversations opened"]
+    # Each stage's count and its share of the comments ("percent initial"), rounded as the
+    # hover's: plotly.js's own text rounds the binary double (290 of 2000, 14.5%, as 14%).
+    texts = [f"{n:,}<br>{pct_whole_text(n / values[0])}" if values[0] else f"{n:,}"
+             for n in values]  # fmt: skip
     fig = go.Figure(
         go.Funnel(
-            y=["Comments received", "Private replies sent", "Conversations opened"],
+            y=stages,
             x=values,
             marker_color=CHANNEL_COLORS["comment_reply"],
-            # Each stage's count and its share of the comments ("percent initial"), rounded as
-            # the hover's: plotly.js's own text rounds the binary double (290 of 2000, 14.5%,
-            # as 14%).
-            text=[
-                f"{n:,}<br>{pct_whole_text(n / values[0])}" if values[0] else f"{n:,}"
-                for n in values
-            ],  # fmt: skip
+            text=texts,
             textinfo="text",
             customdata=shares,
             hovertemplate="%{y}: %{x:,}<br>%{customdata[0]} of initial<br>%{customdata[1]} of "
@@ -292,4 +291,14 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(title="Comment funnel", **MARGIN)
+    if not any(values):  # no bar at all: a blank chart under the stages' names
+        fig.add_annotation(text="No comments, private replies or conversations in this range.",
+                           showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                           name="no comment")  # fmt: skip
+        return fig
+    # plotly.js draws no bar for a stage of 0, and no text with it: its count is written where
+    # the bar would be (a stage left blank read as one not counted).
+    for stage, n, text in zip(stages, values, texts, strict=True):
+        if not n:
+            fig.add_annotation(text=text, showarrow=False, x=0, y=stage, name="zero stage")
     return fig

@@ -138,3 +138,39 @@ def test_a_click_on_the_channel_mix_legend_leaves_every_slice_drawn(tmp_path):
             browser.close()
     assert before == ["15%", "86%"], before
     assert after == before
+
+
+# A stage of 0 (no private reply sent yet) and funnels of no comment at all.
+NO_REPLY = FUNNEL.assign(private_replies=[0], conversations=[0])
+ALL_ZERO = FUNNEL.assign(comments=[0], private_replies=[0], conversations=[0])
+NO_POST = FUNNEL.head(0)
+
+
+def test_a_funnel_stage_of_zero_says_its_count():
+    """plotly.js draws no bar for a stage of 0, and with it no text: the stage was blank."""
+    fig = charts.comments_funnel(NO_REPLY)
+    zeros = [(a.y, a.text) for a in fig.layout.annotations if a.name == "zero stage"]
+    assert zeros == [("Private replies sent", "0<br>0%"), ("Conversations opened", "0<br>0%")]
+    assert not [a for a in fig.layout.annotations if a.name == "no comment"]
+    (first,) = [a.y for a in charts.comments_funnel(FUNNEL.assign(comments=[0])).layout.annotations]
+    assert first == "Comments received"
+    assert not charts.comments_funnel(FUNNEL).layout.annotations
+
+
+@pytest.mark.parametrize("df", [ALL_ZERO, NO_POST], ids=["all-zero", "no-rows"])
+def test_a_funnel_of_nothing_says_so(df):
+    (note,) = charts.comments_funnel(df).layout.annotations
+    assert (note.name, note.text) == (
+        "no comment", "No comments, private replies or conversations in this range.")  # fmt: skip
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="plotly.js draws in Chromium")
+def test_drawn_funnels_show_every_stage_count():
+    """As plotly.js draws them: the stage of 0 has its "0", a funnel of nothing its note."""
+    figs = [charts.comments_funnel(df) for df in (NO_REPLY, ALL_ZERO)]
+    no_reply, nothing = (ET.fromstring(s) for s in report_pdf.drawn(figs, {"format": "svg"}))
+    assert _texts(no_reply, "point") == ["2,000|100%"]  # the bar's own text
+    assert _texts(no_reply, "annotation") == ["0|0%", "0|0%"]
+    assert _texts(nothing, "point") == []
+    assert _texts(nothing, "annotation") == [
+        "No comments, private replies or conversations in this range."]  # fmt: skip
