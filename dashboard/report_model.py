@@ -33,6 +33,22 @@ class Column:
         return self.kind in ("int", "float", "money", "pct")
 
 
+# What a KPI counts, as queries.kpis computes it (the help beside it on the Overview).
+KPI_DEFINITIONS = {
+    "reachable": "Contacts of the chosen pages and channels, whenever acquired (by the channel "
+    "they came in through), with a message, postback, referral, optin or reaction of their own "
+    "in the 24 hours before the range ends: midnight UTC after its last day, or the newest "
+    "event when the data ends sooner. Meta's 24-hour standard messaging window was open for "
+    "them then. A comment, a read receipt or the page's own message does not count.",
+    "spend": "Spend of the pulled ad insights on the range's days, each day as the ad "
+    "account's time zone counts it (contacts are counted by UTC day); with pages chosen, of the "
+    "ads seen on their contacts' touches. A pulled day without an insight row spent 0; none "
+    "when the channel filter leaves out Click-to-Messenger ads.",
+    "cost_per_contact": "Ad spend divided by the new contacts Click-to-Messenger ads brought in "
+    "(channel ctm_ad, acquired in the range by UTC day), not by every channel's new contacts.",
+}
+
+
 @dataclass(frozen=True)
 class Kpi:
     key: str

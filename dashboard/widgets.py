@@ -16,7 +16,7 @@ from dashboard.filters import Filters, spend_gap
 from dashboard.markdown_text import literal as literal
 from dashboard.markdown_text import literal_message as literal_message
 from dashboard.report_data import currency_code, day_cell, day_list
-from dashboard.report_model import cents, half_up, money_text, pct_text
+from dashboard.report_model import KPI_DEFINITIONS, cents, half_up, money_text, pct_text
 from dashboard.report_xlsx import MONEY_COLUMNS
 from ingest import demo_catalog
 from ingest.wording import counted
@@ -151,6 +151,7 @@ def currency() -> str:
 
 
 KPI_PER_ROW = 3
+CHANGE_HELP = "Change against the previous period of the same length, aligned by weekday."
 
 
 def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str, str]]) -> None:
@@ -175,7 +176,7 @@ def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str,
             _fmt(value, kind) if value is not None else "—",
             delta.lstrip("+-") if delta is not None and unchanged else delta,
             delta_color="off" if unchanged else "inverse" if kind == "money" else "normal",
-            help="Change against the previous period of the same length, aligned by weekday.",
+            help=" ".join(filter(None, (KPI_DEFINITIONS.get(name), CHANGE_HELP))),
             **(_NO_ARROW if unchanged else {}),
         )
 
