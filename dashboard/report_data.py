@@ -24,14 +24,17 @@ from dashboard.report_model import Column as Column
 from dashboard.report_model import Kpi as Kpi
 from dashboard.report_model import Report as Report
 from dashboard.report_model import Section as Section
+from dashboard.report_model import in_period, money_text, pct_text, posts_note
 from dashboard.report_model import length as length
-from dashboard.report_model import money_text, pct_text, posts_note
 from dashboard.report_model import period as period
 from dashboard.report_model import scope as scope
 
 Fetch = Callable[..., pd.DataFrame]
 TOP_REFS = 20  # a printed page holds about this many rows at the report's font size
 TOP_ADS = 20
+# What an empty section had none of is said with the period and filters (report_model.in_period);
+# a section built alone says "in this range".
+IN_RANGE = "in this range"
 # (column of queries.kpis, label, kind): the Overview page's KPI row (money labels name the
 # spend's currency when one is known: kpi_specs).
 KPI_SPECS = (
@@ -90,16 +93,17 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     # only when the insights know an ad of theirs.
     pulled = _scalar(now, "spend") is not None
     comments = fetch("comments", f)
-    sections = (
-        _daily(fetch("new_contacts_by_day", f), f),
-        _channels(fetch("channel_totals", f)),
-        _refs(refs),
-        _placements(refs),
-        _ads(ads, gap, currency, pulled),
-        _funnel(comments),
-        _retention(fetch("returns_by_channel", f)),
-    )
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
+    when = in_period(f, labels)  # what an empty section had none of is said with it
+    sections = (
+        _daily(fetch("new_contacts_by_day", f), f, when),
+        _channels(fetch("channel_totals", f), when),
+        _refs(refs, when),
+        _placements(refs, when),
+        _ads(ads, gap, currency, pulled, when),
+        _funnel(comments, when),
+        _retention(fetch("returns_by_channel", f), when),
+    )
     return Report(f, kpis, tuple(_left_out(s, f) for s in sections), page_labels=labels)
 
 
@@ -136,12 +140,12 @@ def _scalar(df: pd.DataFrame, name: str) -> float | None:
     return float(df[name].iloc[0])
 
 
-def _daily(df: pd.DataFrame, f: Filters) -> Section:
+def _daily(df: pd.DataFrame, f: Filters, when: str = IN_RANGE) -> Section:
     """Every day of the range (zero when quiet), a column per channel, and the total."""
     columns = [Column("day", "Day", "date")]
     if df.empty:
         return Section("daily", "New contacts per day", df, tuple(columns),
-                       empty_note="No new contacts in this range.")  # fmt: skip
+                       empty_note=f"No new contacts {when}.")  # fmt: skip
     wide = df.pivot_table(index="day", columns="channel", values="contacts", aggfunc="sum")
     days = pd.date_range(f.start, f.end, freq="D", name="day")
     wide = wide.reindex(days, fill_value=0).fillna(0).astype("int64")
@@ -162,7 +166,7 @@ NO_NEW_CONTACTS = ("No new contacts in this range: the channels listed are those
                    "came back through (re-entries).")  # fmt: skip
 
 
-def _channels(df: pd.DataFrame) -> Section:
+def _channels(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
     table = df.assign(label=df["channel"].map(charts.channel_label))
     columns = (
         Column("label", "Channel"),
@@ -172,7 +176,8 @@ def _channels(df: pd.DataFrame) -> Section:
         Column("reentries", "Re-entries", "int"),
     )
     if df.empty:
-        return Section("channels", "Channels", table, columns)
+        return Section("channels", "Channels", table, columns,
+                       empty_note=f"No new contacts or re-entries {when}.")  # fmt: skip
     if df["new_contacts"].sum() > 0:
         figure = _untitled(charts.channel_mix_pie(df))
         return Section("channels", "Channels", table, columns, figure)
@@ -180,7 +185,7 @@ def _channels(df: pd.DataFrame) -> Section:
     return Section("channels", "Channels", table, columns, note=NO_NEW_CONTACTS)
 
 
-def _refs(df: pd.DataFrame) -> Section:
+def _refs(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
     """Input: queries.refs with a `page` label column."""
     top = df.head(TOP_REFS).assign(label=df["channel"].map(charts.channel_label))
     columns = (
@@ -199,10 +204,10 @@ def _refs(df: pd.DataFrame) -> Section:
     note = f"Top {len(top)} of {len(df)} refs by new contacts." if len(df) > len(top) else ""
     figure = _untitled(charts.refs_bar(df, top=TOP_REFS)) if not df.empty else None
     return Section("refs", "Top refs", top, columns, figure, note,
-                   "No m.me link or QR code referrals in this range.")  # fmt: skip
+                   f"No m.me link or QR code referrals {when}.")  # fmt: skip
 
 
-def _placements(refs: pd.DataFrame) -> Section:
+def _placements(refs: pd.DataFrame, when: str = IN_RANGE) -> Section:
     """QR code refs summed per placement; a ref not registered with one stands for itself.
     Codes counts each page's ref apart: two pages' flyers may share a ref."""
     qr = refs[refs["channel"] == "qr_code"]
@@ -217,7 +222,7 @@ def _placements(refs: pd.DataFrame) -> Section:
     if qr.empty:
         table = pd.DataFrame(columns=[c.name for c in columns])
         return Section("placements", "QR placements", table, columns,
-                       empty_note="No QR code contacts in this range.")  # fmt: skip
+                       empty_note=f"No QR code contacts {when}.")  # fmt: skip
     key = qr["placement"].where(qr["placement"].notna(), qr["ref"])
     table = (
         qr.assign(placement=key)
@@ -239,7 +244,9 @@ def _placements(refs: pd.DataFrame) -> Section:
                    note=note)  # fmt: skip
 
 
-def _ads(df: pd.DataFrame, gap: str = "", currency: str = "", pulled: bool = False) -> Section:
+def _ads(
+    df: pd.DataFrame, gap: str = "", currency: str = "", pulled: bool = False, when: str = IN_RANGE
+) -> Section:
     """Per ad; gap says when the ad insights cover the range only in part; currency (the
     spend's, "" when unknown) is named in the money columns' labels; pulled: the KPIs' ad spend
     is known (their ads spent nothing on the pulled days the insights hold no row for)."""
@@ -277,12 +284,12 @@ def _ads(df: pd.DataFrame, gap: str = "", currency: str = "", pulled: bool = Fal
     note = " ".join(n for n in notes if n)
     # Without a row, and insights that miss some of its days, the range's spend is not known
     # to be none: an empty section says which days the insights cover, as a listed one does.
-    empty = (f"No Click-to-Messenger contacts in this range. {gap}" if gap
-             else "No Click-to-Messenger contacts or ad spend in this range.")  # fmt: skip
+    empty = (f"No Click-to-Messenger contacts {when}. {gap}" if gap
+             else f"No Click-to-Messenger contacts or ad spend {when}.")  # fmt: skip
     return Section("ads", "Ads", top, columns, figure, note, empty)
 
 
-def _funnel(comments: pd.DataFrame) -> Section:
+def _funnel(comments: pd.DataFrame, when: str = IN_RANGE) -> Section:
     columns = (
         Column("stage", "Stage"),
         Column("count", "Count", "int"),
@@ -292,7 +299,7 @@ def _funnel(comments: pd.DataFrame) -> Section:
     if comments.empty or not any(totals):
         table = pd.DataFrame(columns=[c.name for c in columns])
         return Section("funnel", "Comment funnel", table, columns,
-                       empty_note="No comments or private replies in this range.")  # fmt: skip
+                       empty_note=f"No comments or private replies {when}.")  # fmt: skip
     stages = ("Comments received", "Private replies sent", "Conversations opened")
     table = pd.DataFrame({"stage": stages, "count": totals})
     table["share"] = [n / totals[0] if totals[0] else math.nan for n in totals]
@@ -301,7 +308,7 @@ def _funnel(comments: pd.DataFrame) -> Section:
                    note=posts_note(comments))  # fmt: skip
 
 
-def _retention(df: pd.DataFrame) -> Section:
+def _retention(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
     table = df.assign(label=df["channel"].map(charts.channel_label))
     columns = (
         Column("label", "Channel"),
@@ -314,7 +321,8 @@ def _retention(df: pd.DataFrame) -> Section:
     figure = _untitled(charts.returns_bar(df)) if not df.empty else None
     note = ("Share of each channel's new contacts who messaged again within N days, among "
             "those whose N days had passed when the data ends.")  # fmt: skip
-    return Section("retention", "Retention by channel", table, columns, figure, note)
+    return Section("retention", "Retention by channel", table, columns, figure, note,
+                   f"No new contacts {when}.")  # fmt: skip
 
 
 def format_value(value: Any, kind: str) -> str:

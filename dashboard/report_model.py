@@ -98,19 +98,16 @@ class Report:
     @property
     def pages(self) -> str:
         """The chosen pages by name, each with its id ("all" for none), as the tables name them."""
-        named = ((self.page_labels.get(p, p), p) for p in self.filters.pages)
-        # A label already naming its id (pages of one name, page_list) is not given it twice.
-        return ", ".join(n if n == p or n.endswith(f" ({p})") else f"{n} ({p})"
-                         for n, p in named) or "all"  # fmt: skip
+        return pages_named(self.filters, self.page_labels)
 
     @property
     def channels(self) -> str:
         """The chosen channels by name ("all" for none)."""
-        return ", ".join(map(charts.channel_label, self.filters.channels)) or "all"
+        return channels_named(self.filters)
 
     @property
     def scope(self) -> str:
-        return f"pages: {self.pages}, channels: {self.channels}"
+        return scope_named(self.filters, self.page_labels)
 
     @property
     def previous(self) -> Filters:
@@ -131,6 +128,30 @@ class Report:
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
+
+
+def pages_named(f: Filters, labels: dict[str, str]) -> str:
+    """The chosen pages by name (labels: page id -> name), each with its id ("all" for none)."""
+    named = ((labels.get(p, p), p) for p in f.pages)
+    # A label already naming its id (pages of one name, page_list) is not given it twice.
+    return ", ".join(n if n == p or n.endswith(f" ({p})") else f"{n} ({p})"
+                     for n, p in named) or "all"  # fmt: skip
+
+
+def channels_named(f: Filters) -> str:
+    """The chosen channels by name ("all" for none)."""
+    return ", ".join(map(charts.channel_label, f.channels)) or "all"
+
+
+def scope_named(f: Filters, labels: dict[str, str]) -> str:
+    """ "pages: Acme Bakery (1122…), channels: QR code": the filters as the reports name them."""
+    return f"pages: {pages_named(f, labels)}, channels: {channels_named(f)}"
+
+
+def in_period(f: Filters, labels: dict[str, str]) -> str:
+    """ "in 2026-11-01 – 2026-11-28 (pages: all, channels: all)": the period and filters an
+    empty report section had nothing in, the same words in every report format."""
+    return f"in {period(f)} ({scope_named(f, labels)})"
 
 
 def period(f: Filters) -> str:

@@ -60,7 +60,8 @@ def test_a_range_of_re_entries_only_says_it_had_no_new_contacts(small_db):
     assert channels.figure is None
     note = "No new contacts in this range: the channels listed are those contacts came back "
     assert channels.note.startswith(note)
-    assert report.section("daily").empty_note == "No new contacts in this range."
+    assert report.section("daily").empty_note == (
+        "No new contacts in 2023-11-15 – 2023-11-15 (pages: all, channels: all).")  # fmt: skip
     page = reports.render(report, "html").decode()
     assert 'id="chart-channels"' not in page and note in page
     assert 'id="chart-refs"' in page  # the re-entry's ref has its table, and its chart's note

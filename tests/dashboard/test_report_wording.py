@@ -208,8 +208,9 @@ def test_a_section_whose_channel_is_chosen_keeps_saying_the_range_had_none(repor
     report = _gathered(report_db, Filters(EMPTY.start, EMPTY.end, channels=("ctm_ad",)))
     # The insights start in 2026: the range's spend is not known to be none.
     assert report.section("ads").empty_note == (
-        "No Click-to-Messenger contacts in this range. Ad insights are pulled for 2026-09-01 – "
-        "2026-11-24, none of this range: it counts no ad spend."
+        "No Click-to-Messenger contacts in 2020-01-01 – 2020-01-28 (pages: all, channels: "
+        "Click-to-Messenger ad). Ad insights are pulled for 2026-09-01 – 2026-11-24, none of "
+        "this range: it counts no ad spend."
     )
     assert report.section("refs").empty_note == (
         "The channel filter (Click-to-Messenger ad) leaves out m.me links and QR codes: none of "

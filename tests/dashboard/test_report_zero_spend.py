@@ -190,8 +190,9 @@ def test_an_ads_section_without_rows_says_which_days_the_insights_cover(small_db
         assert pd.isna(queries.kpis(c, day)["spend"].iloc[0])
         report = reports.gather(reports.connection_fetch(c), day)
     assert report.section("ads").empty
-    said = ("No Click-to-Messenger contacts in this range. Ad insights are pulled for "
-            "2023-12-01 – 2023-12-01, none of this range: it counts no ad spend.")  # fmt: skip
+    said = ("No Click-to-Messenger contacts in 2023-11-15 – 2023-11-15 (pages: all, channels: "
+            "all). Ad insights are pulled for 2023-12-01 – 2023-12-01, none of this range: it "
+            "counts no ad spend.")  # fmt: skip
     html = reports.render(report, "html").decode()
     assert said in html and "or ad spend in this range" not in html
     book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
