@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from ingest.wording import counted
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -54,7 +56,7 @@ def spend_gap(
     if f.end < first or f.start > last:
         return (f"Ad insights are pulled for {first} – {last}, none of this range: it counts no "
                 "ad spend.")  # fmt: skip
-    days = "1 day" if len(missing) == 1 else f"{len(missing)} days"
+    days = counted(len(missing), "day")
     gap = f"no pull asked for {days} of it ({_spans(missing)})" if missing else ""
     if f.start < first or f.end > last:
         lo, hi = max(f.start, first), min(f.end, last)
@@ -64,8 +66,8 @@ def spend_gap(
         note = f"Ad insights cover this range but for the days between pulls: {gap}"
     else:
         return ""
-    counted = "the pulled days" if gap else "those days"
-    return (f"{note}: spend counts {counted} only, so cost per contact is understated "
+    which = "the pulled days" if gap else "those days"
+    return (f"{note}: spend counts {which} only, so cost per contact is understated "
             "(refscope pull ads fetches the other days).")  # fmt: skip
 
 
@@ -82,7 +84,7 @@ def _spans(days: Sequence[dt.date]) -> str:
             runs.append([day])
     shown = [f"{r[0]} – {r[-1]}" if len(r) > 1 else str(r[0]) for r in runs[:_SPANS_SHOWN]]
     if len(runs) > _SPANS_SHOWN:
-        shown.append(f"{len(runs) - _SPANS_SHOWN} more stretches")
+        shown.append(counted(len(runs) - _SPANS_SHOWN, "more stretch", "more stretches"))
     return ", ".join(shown)
 
 

@@ -161,6 +161,17 @@ def test_spend_gap_at_its_edges_names_the_days_as_they_are():
     assert "3 days of it (2023-11-17, 2023-11-19, 2023-11-21): spend counts" in note, note
 
 
+def test_spend_gap_counts_the_stretches_it_does_not_name_in_words_that_read_right():
+    """Four stretches said "1 more stretches"."""
+    first, last = dt.date(2023, 11, 14), dt.date(2023, 12, 1)
+    f = Filters(dt.date(2023, 11, 15), dt.date(2023, 11, 28))
+    days = [dt.date(2023, 11, d) for d in (16, 18, 20, 22, 24)]
+    four = spend_gap(f, first, last, days[:4])
+    assert "(2023-11-16, 2023-11-18, 2023-11-20, 1 more stretch): spend" in four, four
+    five = spend_gap(f, first, last, days)
+    assert "(2023-11-16, 2023-11-18, 2023-11-20, 2 more stretches): spend" in five, five
+
+
 def test_days_between_two_pulls_are_a_gap_in_the_spend(small_db):
     """Coverage ran from the first pulled day to the last: days between two pulls, never
     asked for, read as pulled, and their missing spend went without a word."""
