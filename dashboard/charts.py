@@ -52,6 +52,12 @@ def _short_ticks(fig: go.Figure, axis: str, names: Iterable[object]) -> None:
                                   "ticktext": list(_literal(pd.Series(text)))}})  # fmt: skip
 
 
+def _in_words(counts: Iterable[object], noun: str) -> list[str]:
+    """Each count with its noun, "1 new contact", "2 new contacts", for a hover: a hover
+    template (%{y:,} new contacts) cannot say one in the singular. No count, no words."""
+    return [counted(int(n), noun) if pd.notna(n) else "" for n in counts]  # type: ignore[call-overload]
+
+
 def new_contacts_by_day_bar(
     df: pd.DataFrame, start: dt.date | None = None, end: dt.date | None = None
 ) -> go.Figure:
@@ -67,7 +73,9 @@ def new_contacts_by_day_bar(
             y=part["contacts"],
             name=channel_label(channel),
             marker_color=CHANNEL_COLORS[channel],
-            hovertemplate="%{y:,} new contacts<extra>" + channel_label(channel) + "</extra>",
+            # Counts in words as the pages write them ("1 new contact"): a template cannot.
+            hovertext=_in_words(part["contacts"], "new contact"),
+            hovertemplate="%{hovertext}<extra>" + channel_label(channel) + "</extra>",
             width=_DAY_MS * 0.8,  # plotly sizes bars by their spacing: one day's is a hairline
         )
     fig.update_layout(barmode="stack", title="New contacts per day", **LAYOUT)
@@ -107,7 +115,8 @@ def channel_mix_pie(df: pd.DataFrame) -> go.Figure:
             # The share as every view writes a rate (half up): Plotly's own format rounds the
             # binary double (23 of 80, 28.75%, as 28.7%).
             customdata=[pct_text(v) for v in shares],
-            hovertemplate="%{label}: %{value:,} new contacts (%{customdata})<extra></extra>",
+            hovertext=_in_words(df["new_contacts"], "new contact"),
+            hovertemplate="%{label}: %{hovertext} (%{customdata})<extra></extra>",
         )
     )
     # Below the donut, not beside it: on a phone a legend at the side squeezes the donut.
@@ -135,8 +144,15 @@ def refs_bar(df: pd.DataFrame, top: int = 15) -> go.Figure:
         name="new contacts",
         marker_color=[CHANNEL_COLORS.get(c, "#333333") for c in part["channel"]],
         customdata=part[["engaged", "label"]],
-        hovertemplate="%{y} (%{customdata[1]}): %{x:,} new contacts, %{customdata[0]:,} engaged"
-        "<extra></extra>",
+        hovertext=[
+            f"{n}, {int(e):,} engaged"
+            for n, e in zip(
+                _in_words(part["new_contacts"], "new contact"),
+                part["engaged"].fillna(0),
+                strict=True,
+            )
+        ],  # fmt: skip
+        hovertemplate="%{y} (%{customdata[1]}): %{hovertext}<extra></extra>",
     )
     title = (f"Top {counted(len(part), 'ref')} by new contacts" if len(part)
              else "Refs by new contacts")  # fmt: skip
@@ -202,8 +218,9 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
         customdata=list(
             zip(part["new_contacts"], part["cost_per_contact"].map(money_text), strict=True)
         ),  # fmt: skip
+        hovertext=_in_words(part["new_contacts"], "contact"),
         hovertemplate="%{x}: %{customdata[1]}" + unit + " per new contact "
-        "(%{customdata[0]:,} contacts)<extra></extra>",
+        "(%{hovertext})<extra></extra>",
     )
     names = list(part["bar"])
     if "spend" in df:
@@ -234,7 +251,8 @@ def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(x=_literal(bars), y=df["new_contacts"], name="new contacts",
                 marker_color=CHANNEL_COLORS["ctm_ad"],
-                hovertemplate="%{y:,} new contacts<extra></extra>")  # fmt: skip
+                hovertext=_in_words(df["new_contacts"], "new contact"),
+                hovertemplate="%{hovertext}<extra></extra>")  # fmt: skip
     fig.add_bar(x=_literal(bars), y=df["engaged"], name="engaged", marker_color="#F0B27A",
                 hovertemplate="%{y:,} engaged<extra></extra>")  # fmt: skip
     fig.update_layout(title="Contacts per ad", barmode="group", **LAYOUT)
@@ -255,7 +273,8 @@ def website_pages_bar(df: pd.DataFrame) -> go.Figure:
                 name="logged in", marker_color=CHANNEL_COLORS["chat_widget"],
                 hovertemplate="%{x:,} logged in<extra></extra>")  # fmt: skip
     fig.add_bar(y=pages, x=part["guests"], orientation="h", name="guests",
-                marker_color="#E8B9D6", hovertemplate="%{x:,} guests<extra></extra>")  # fmt: skip
+                marker_color="#E8B9D6", hovertext=_in_words(part["guests"], "guest"),
+                hovertemplate="%{hovertext}<extra></extra>")  # fmt: skip
     fig.update_layout(title="Website chat contacts by page", barmode="stack", **LAYOUT)
     fig.update_layout(hovermode="y unified")  # the bars lie along y: one hover per page
     fig.update_yaxes(_NAMES)

@@ -174,3 +174,67 @@ def test_drawn_funnels_show_every_stage_count():
     assert _texts(nothing, "point") == []
     assert _texts(nothing, "annotation") == [
         "No comments, private replies or conversations in this range."]  # fmt: skip
+
+
+# One of each count a hover names, and two: "1 new contacts" was a template's "%{y:,} new contacts".
+ONE_DAY = pd.DataFrame({"day": [pd.Timestamp("2026-11-02")] * 2, "channel": ["qr_code", "organic"],
+                        "contacts": [1, 2]})  # fmt: skip
+ONE_REF = pd.DataFrame({"page_id": ["p1", "p1"], "ref": ["a", "b"], "channel": ["qr_code"] * 2,
+                        "new_contacts": [2, 1], "engaged": [1, 0]})  # fmt: skip
+ONE_AD = pd.DataFrame({"ad_id": ["1", "2"], "ad_title": ["Rye", "Spelt"], "new_contacts": [1, 2],
+                       "engaged": [1, 0], "spend": [3.0, 4.0],
+                       "cost_per_contact": [3.0, 2.0]})  # fmt: skip
+ONE_GUEST = pd.DataFrame({"referer_uri": ["https://a.example/", "https://b.example/"],
+                          "new_contacts": [3, 2], "guests": [1, 2]})  # fmt: skip
+
+
+def _hovers(fig) -> list[list[str]]:
+    return [list(t.hovertext) for t in fig.data if "%{hovertext}" in (t.hovertemplate or "")]
+
+
+def test_hover_counts_read_right_for_one_and_many():
+    assert _hovers(charts.new_contacts_by_day_bar(ONE_DAY)) == [
+        ["1 new contact"],
+        ["2 new contacts"],
+    ]
+    mix = ONE_DAY.rename(columns={"contacts": "new_contacts"})
+    assert _hovers(charts.channel_mix_pie(mix)) == [["1 new contact", "2 new contacts"]]
+    # Drawn from the bottom up: the top ref last.
+    assert _hovers(charts.refs_bar(ONE_REF)) == [["1 new contact, 0 engaged",
+                                                  "2 new contacts, 1 engaged"]]  # fmt: skip
+    assert _hovers(charts.ads_cost_bar(ONE_AD)) == [["2 contacts", "1 contact"]]
+    assert _hovers(charts.ads_contacts_bar(ONE_AD)) == [["1 new contact", "2 new contacts"]]
+    assert _hovers(charts.website_pages_bar(ONE_GUEST)) == [["2 guests", "1 guest"]]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(chromium_path() is None, reason="plotly.js runs in Chromium")
+def test_a_hover_of_one_says_it_in_the_singular(tmp_path):
+    """As the dashboard shows it, plotly.js filling in the template."""
+    from playwright.sync_api import sync_playwright
+
+    from dashboard.chromium import HEADLESS_ARGS
+
+    figs = {"g.point path": charts.new_contacts_by_day_bar(ONE_DAY.head(1)),
+            "g.slice path": charts.channel_mix_pie(PIE.assign(new_contacts=[1, 3]))}  # fmt: skip
+    said = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=HEADLESS_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 800, "height": 600})
+            for i, (mark, fig) in enumerate(figs.items()):
+                fig.write_html(tmp_path / f"{i}.html", include_plotlyjs=True)
+                page.goto((tmp_path / f"{i}.html").as_uri())
+                page.locator(mark).first.hover(force=True)
+                page.wait_for_selector("g.hoverlayer text")
+                said.append(
+                    page.evaluate(
+                        "Array.from(document.querySelectorAll("
+                        "'g.hoverlayer text'), t => t.textContent).join('|')"
+                    )
+                )
+        finally:
+            browser.close()
+    assert "QR code : 1 new contact" in said[0], said
+    assert "1 new contacts" not in said[0]
+    assert "QR code: 1 new contact (25.0%)" in said[1], said

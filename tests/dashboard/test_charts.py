@@ -332,8 +332,9 @@ def test_ads_cost_hovers_round_money_as_the_tables_do():
     for bar in (cost, wasted):
         assert "%{y" not in bar.hovertemplate, bar.hovertemplate
     assert cost.hovertemplate == (
-        "%{x}: %{customdata[1]} EUR per new contact (%{customdata[0]:,} contacts)<extra></extra>"
+        "%{x}: %{customdata[1]} EUR per new contact (%{hovertext})<extra></extra>"
     )
+    assert list(cost.hovertext) == ["2 contacts"]
     assert [list(row) for row in cost.customdata] == [[2, "6.18"]]
     assert wasted.hovertemplate == "%{x}: spent %{customdata[0]} EUR, no new contact<extra></extra>"
     assert [list(row) for row in wasted.customdata] == [["1,234.57"]]

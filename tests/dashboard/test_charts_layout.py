@@ -85,7 +85,8 @@ def test_channel_mix_pie_gives_every_share_one_format():
     ).data
     assert pie.texttemplate == "%{text}"  # whole percent, half up (test_chart_texts.py)
     assert list(pie.text) == ["78%", "22%"]
-    assert "new contacts" in pie.hovertemplate
+    assert "%{hovertext}" in pie.hovertemplate
+    assert list(pie.hovertext) == ["7 new contacts", "2 new contacts"]
 
 
 def test_channel_mix_pie_hovers_round_a_share_as_every_view_does():
@@ -95,7 +96,7 @@ def test_channel_mix_pie_hovers_round_a_share_as_every_view_does():
     df = pd.DataFrame({"channel": ["qr_code", "organic"], "new_contacts": [23, 57]})
     (pie,) = charts.channel_mix_pie(df).data
     assert "%{percent" not in pie.hovertemplate, pie.hovertemplate
-    assert pie.hovertemplate == "%{label}: %{value:,} new contacts (%{customdata})<extra></extra>"
+    assert pie.hovertemplate == "%{label}: %{hovertext} (%{customdata})<extra></extra>"
     assert list(pie.customdata) == ["28.8%", "71.3%"]
 
 
@@ -123,9 +124,10 @@ def test_axes_say_what_they_count():
     )
     assert ads.layout.yaxis.title.text == "contacts"
     assert [t.hovertemplate for t in ads.data] == [
-        "%{y:,} new contacts<extra></extra>",
+        "%{hovertext}<extra></extra>",  # "3 new contacts" (test_chart_texts.py)
         "%{y:,} engaged<extra></extra>",
     ]
+    assert list(ads.data[0].hovertext) == ["3 new contacts"]
     pages = charts.website_pages_bar(
         pd.DataFrame({"referer_uri": ["/menu"], "new_contacts": [5], "guests": [2]})
     )
