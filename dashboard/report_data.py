@@ -277,10 +277,11 @@ def _ads(
         # Without a spend row the rest spent nothing known: "spent 0.00" would claim it.
         unit = f" {currency}" if currency else ""
         spent_by = left["spend"]
+        rest, have = ("ad", "has") if len(left) == 1 else (f"{len(left)}", "have")
         spent_rest = (f"spent {money_text(spent_by.sum())}{unit}" if spent_by.notna().any()
-                      else "have no spend loaded")  # fmt: skip
-        notes.append(f"Top {len(top)} of {len(df)} ads by new contacts; the other "
-                     f"{len(left)} {spent_rest}.")  # fmt: skip
+                      else f"{have} no spend loaded")  # fmt: skip
+        notes.append(f"Top {len(top)} of {len(df)} ads by new contacts; the other {rest} "
+                     f"{spent_rest}.")  # fmt: skip
     note = " ".join(n for n in notes if n)
     # Without a row, and insights that miss some of its days, the range's spend is not known
     # to be none: an empty section says which days the insights cover, as a listed one does.

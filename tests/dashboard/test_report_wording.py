@@ -38,22 +38,37 @@ def test_an_ads_table_cut_to_the_top_says_so_and_what_the_rest_spent():
     )
 
 
-def test_an_ads_table_cut_to_the_top_claims_no_spend_of_ads_without_spend_rows():
-    """Without ad insights the ads not listed spent nothing known: "spent 0.00" after "No ad
-    spend loaded" contradicted it."""
-    n = report_data.TOP_ADS + 3
-    ads = pd.DataFrame({
+def _ads_without_spend(n: int) -> pd.DataFrame:
+    """n ads of queries.ads, by new contacts, none with a spend row."""
+    return pd.DataFrame({
         "ad_title": [f"ad {i}" for i in range(n)], "ad_id": [str(i) for i in range(n)],
         "new_contacts": [n - i for i in range(n)], "engaged": [0] * n, "spend": [math.nan] * n,
         "cost_per_contact": [math.nan] * n, "cost_per_engaged": [math.nan] * n,
         "conversations_started": [math.nan] * n,
     })  # fmt: skip
+
+
+def test_an_ads_table_cut_to_the_top_claims_no_spend_of_ads_without_spend_rows():
+    """Without ad insights the ads not listed spent nothing known: "spent 0.00" after "No ad
+    spend loaded" contradicted it."""
+    n = report_data.TOP_ADS + 3
+    ads = _ads_without_spend(n)
     assert report_data._ads(ads).note == (
         f"No ad spend loaded for this range. Top {report_data.TOP_ADS} of {n} ads by new "
         "contacts; the other 3 have no spend loaded."
     )
     ads["spend"] = [10.0] * report_data.TOP_ADS + [math.nan, 2.5, math.nan]
     assert report_data._ads(ads).note.endswith("; the other 3 spent 2.50.")
+
+
+def test_one_ad_left_out_of_the_top_is_said_in_the_singular():
+    """ "The other 1 have no spend loaded": one ad past the top was counted as several."""
+    n = report_data.TOP_ADS + 1
+    ads = _ads_without_spend(n)
+    top = f"Top {report_data.TOP_ADS} of {n} ads by new contacts"
+    assert report_data._ads(ads).note.endswith(f"{top}; the other ad has no spend loaded.")
+    ads["spend"] = [10.0] * n
+    assert report_data._ads(ads).note == f"{top}; the other ad spent 10.00."
 
 
 def test_an_ads_table_with_some_spend_does_not_say_none_was_loaded(book, report):
