@@ -76,11 +76,13 @@ def no_contacts_yet(run_id: int) -> None:
     lines, events, rejects = (int(totals[c].iloc[0]) for c in ("lines", "events", "rejects"))
     why = []
     if rejects:
-        why.append(f"{counted(rejects, 'line')} of the {lines:,} read were rejected (`SELECT "
+        why.append(f"{counted(rejects, 'line')} of the {lines:,} read "
+                   f"{'was' if rejects == 1 else 'were'} rejected (`SELECT "
                    "reason, count(*) FROM rejects GROUP BY reason` says why"
                    + (" in the database the lake is kept from)" if lake_dir else ")"))  # fmt: skip
     if events:
-        why.append(f"the {counted(events, 'event')} stored hold no user's own action (a "
+        why.append(f"the {counted(events, 'event')} stored "
+                   f"{'holds' if events == 1 else 'hold'} no user's own action (a "
                    "message, postback, referral, optin or reaction), which makes a "
                    "contact")  # fmt: skip
     if not why:  # ad insights or clicks only

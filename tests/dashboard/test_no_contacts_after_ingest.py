@@ -43,6 +43,15 @@ def test_events_without_a_users_action_say_so(open_app, db_path, query):
     assert "rejected" not in info
 
 
+def test_one_line_and_one_event_are_said_in_the_singular(open_app, db_path, query):
+    """ "1 line of the 2 read were rejected", "the 1 event stored hold no user's own action"."""
+    ingest(db_path, ["not json", fx.delivery(fx.echo())])
+    assert query.scalar("SELECT count(*) FROM events") == 1
+    info = first_info(open_app, db_path)
+    assert "1 line of the 2 read was rejected" in info, info
+    assert "the 1 event stored holds no user's own action" in info, info
+
+
 def test_on_a_lake_the_note_names_the_lake_and_its_commands_keep_it(
     open_app, db_path, tmp_path, monkeypatch
 ):
@@ -55,7 +64,7 @@ def test_on_a_lake_the_note_names_the_lake_and_its_commands_keep_it(
     absent = tmp_path / "absent.duckdb"
     info = first_info(open_app, absent)
     assert info.startswith(f"No contacts in the lake {lake_dir} yet")
-    assert "1 line of the 1 read were rejected" in info and "in the database" in info
+    assert "1 line of the 1 read was rejected" in info and "in the database" in info
     assert str(absent) not in info
     at = open_app(absent)
     at.run()
