@@ -75,6 +75,7 @@ def _kpis(report: Report) -> str:
     return (
         '<h2 id="kpis">Key figures</h2><table><tr><th>Metric</th><th>This period</th>'
         f"<th>Previous period</th><th>Change</th></tr>{rows}</table>"
+        + "".join(f'<p class="note">{_e(n)}</p>' for n in report.kpi_notes)
     )
 
 

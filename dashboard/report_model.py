@@ -126,6 +126,13 @@ class Report:
             "comments or ad spend in this range."
         )
 
+    @property
+    def kpi_notes(self) -> list[str]:
+        """ "Cost per ad contact: Ad spend divided by …": what the KPIs that need it count, as
+        every report format prints it below the key figures."""
+        return [f"{k.label}: {KPI_DEFINITIONS[k.key]}" for k in self.kpis
+                if k.key in KPI_DEFINITIONS]  # fmt: skip
+
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
 

@@ -184,6 +184,10 @@ def report_pdf(report: Report) -> bytes:
     rows = [kpi_texts(k) for k in report.kpis]
     _table(pdf, ["Metric", "This period", "Previous period", "Change"], rows,
            [False, True, True, True], sizes=(9,))  # fmt: skip
+    pdf.set_font(pdf.face, size=8)
+    for note in report.kpi_notes:
+        _text(pdf, note, 4)
+    pdf.set_font(pdf.face, size=9)
     for s in report.sections:
         _section(pdf, s, pngs.get(s.key))
     return bytes(pdf.output())

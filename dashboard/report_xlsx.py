@@ -226,6 +226,9 @@ def _summary(ws: Worksheet, report: Report, fmt: _Formats) -> None:
     r = top + len(report.kpis) + 2
     ws.write_string(r, 0, "Rates change in percentage points; Change % is against the previous "
                     "period.", fmt.note)  # fmt: skip
+    for note in report.kpi_notes:  # what reachable contacts, spend and cost per contact count
+        r += 1
+        ws.write_string(r, 0, note, fmt.note)
     for s in report.sections:
         for note in (f"{s.title}: {s.note}" if s.note else "", cut_note(s.title, len(s.table))):
             if note:

@@ -11,12 +11,17 @@ https://developers.facebook.com/docs/messenger-platform/policy/policy-overview/
 from __future__ import annotations
 
 import datetime as dt
+import html
+import io
 from pathlib import Path
 
+import openpyxl
+import pypdf
 import pytest
 
-from dashboard import queries
+from dashboard import queries, reports
 from dashboard.filters import Filters
+from dashboard.report_model import KPI_DEFINITIONS
 from ingest import db, pipeline
 from tests import factories as fx
 from tests.dashboard.conftest import opened
@@ -113,3 +118,25 @@ def test_the_overview_shows_and_defines_them(open_app, hand_made):
         assert words in said, said
     # Each still says what its change is against.
     assert "previous period" in reachable.proto.help
+
+
+def test_every_report_format_defines_them_below_its_key_figures(hand_made):
+    """A PDF, sheet or page read away from the dashboard named "Reachable at the end (24 h)"
+    and "Cost per ad contact" without saying what they count."""
+    with opened(hand_made) as con:
+        report = reports.gather(reports.connection_fetch(con), RANGE)
+    notes = report.kpi_notes
+    assert [n.split(": ", 1)[0] for n in notes] == [
+        "Reachable at the end (24 h)", "Ad spend", "Cost per ad contact"]  # fmt: skip
+    assert all(KPI_DEFINITIONS[k] in n for k, n in zip(
+        ("reachable", "spend", "cost_per_contact"), notes, strict=True))  # fmt: skip
+    page = html.unescape(reports.render(report, "html").decode())
+    assert all(n in page for n in notes), page
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    cells = [c for row in book["Summary"].iter_rows(values_only=True) for c in row if c]
+    assert all(n in cells for n in notes), cells
+    if not reports.pdf_available():
+        pytest.skip("the PDF's charts need Chromium")
+    pdf = pypdf.PdfReader(io.BytesIO(reports.render(report, "pdf")))
+    text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+    assert all(n in text for n in notes), text
