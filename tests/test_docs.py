@@ -117,6 +117,17 @@ def test_make_demo_names_the_demo_pages(tmp_path: Path) -> None:
                     for page, user, name in PAGES]  # fmt: skip
 
 
+def test_readme_names_every_system_package_the_tests_need() -> None:
+    """A newcomer runs `make test` on a fresh machine: each Debian package `.ci/run` installs
+    for the tests is named beside it (libcairo2, without which the QR tests do not even load,
+    was not)."""
+    root = Path(__file__).resolve().parent.parent
+    packages = re.findall(r"missing\+=\(([a-z0-9.+-]+)\)", (root / ".ci" / "run").read_text())
+    assert "chromium" in packages
+    head = README.split("## Commands", 1)[0]
+    assert not [p for p in packages if f"`{p}`" not in head], packages
+
+
 def test_readme_names_the_checks_make_test_runs() -> None:
     """`make test` runs the checks its README line names, in that order (mypy joined them)."""
     import subprocess
