@@ -196,6 +196,26 @@ def test_readme_and_changelog_give_the_receivers_body_cap() -> None:
     assert {int(n) * 1024 * 1024 for n in caps + readme_caps} == {MAX_BODY_BYTES}
 
 
+def test_readme_names_each_environment_setting_with_its_default() -> None:
+    """Every variable the code reads from the environment is named in the README, and one with
+    a default gives it there, as the code has it (`REFSCOPE_GRAPH_URL`'s was nowhere)."""
+    from ingest import db, graph, pipeline
+    from ingest.access import AUTH_ENV
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [p for d in ("ingest", "dashboard") for p in (root / d).rglob("*.py")]
+    code = "".join(p.read_text("utf-8") for p in sources)
+    read = set(re.findall(r"\b(REFSCOPE_[A-Z_]+|BROWSER_PATH)\b", code)) - {AUTH_ENV}
+    assert {"REFSCOPE_DB", "REFSCOPE_GRAPH_URL", "BROWSER_PATH"} <= read
+    text = " ".join(README.split())
+    assert not [v for v in sorted(read) if f"`{v}" not in text]
+    defaults = {"REFSCOPE_DB": str(db.DEFAULT_DB), "REFSCOPE_GRAPH_URL": graph.DEFAULT_BASE_URL,
+                "REFSCOPE_INGEST_MEMORY": pipeline.INGEST_MEMORY_LIMIT}  # fmt: skip
+    for var, default in defaults.items():
+        near = [text[max(0, m.start() - 200) : m.end() + 200] for m in re.finditer(var, text)]
+        assert any(f"`{default}`" in n for n in near), (var, default)
+
+
 def _contract() -> str:
     return README.split("## The SQL contract", 1)[1].split("\n## ", 1)[0]
 
