@@ -15,6 +15,18 @@ def test_every_cli_command_is_in_the_readme() -> None:
     assert not missing, f"commands not documented in README.md: {missing}"
 
 
+def test_every_option_of_refscope_itself_is_in_the_readme() -> None:
+    """`refscope --help` lists `--version`: a team upgrading (see "Upgrading refscope") looks
+    up which version runs, and the README did not say how."""
+    from click.testing import CliRunner
+
+    names = [o for p in cli.params for o in p.opts]
+    assert "--version" in names
+    assert not [n for n in names if f"`refscope {n}`" not in README], names
+    res = CliRunner().invoke(cli, ["--version"], prog_name="refscope")
+    assert res.exit_code == 0 and res.output.startswith("refscope, version ")
+
+
 def test_readme_channel_table_matches_the_vocabulary() -> None:
     table = README.split("| channel | touch |", 1)[1].split("\n\n")[0]
     documented = re.findall(r"^\| `([a-z_]+)` \|", table, flags=re.M)
