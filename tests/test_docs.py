@@ -271,6 +271,29 @@ def test_readme_sql_contract_names_the_tables_and_columns_the_schema_has(db_path
         assert sorted(lists[table]) == sorted(columns[table]), table
 
 
+def test_readme_sql_contract_gives_the_channels_tracked_links_holds(db_path: Path) -> None:
+    """`links create --channel qr|link` stores the channel a contact of the ref counts under
+    (`qr_code`, `m_me_link`), not the option's word: SQL written from the README must match
+    what the table holds (`WHERE channel = 'qr'` found nothing, and nothing said so)."""
+    from click.testing import CliRunner
+
+    from ingest import db
+
+    for ref, channel in (("flyer", "qr"), ("bio", "link")):
+        args = ["links", "create", "--page", "acmebakery", "--ref", ref, "--channel", channel,
+                "--out", str(db_path.parent), "--db", str(db_path)]  # fmt: skip
+        assert CliRunner().invoke(cli, args).exit_code == 0
+    con = db.connect(db_path, read_only=True)
+    try:
+        held = {c for (c,) in con.execute("SELECT DISTINCT channel FROM tracked_links").fetchall()}
+    finally:
+        con.close()
+    assert held == {"qr_code", "m_me_link"}
+    bullet = _contract().split("- `tracked_links` (", 1)[1].split("`pages` (", 1)[0]
+    bullet = " ".join(bullet.split())
+    assert all(f"`{c}`" in bullet for c in held), bullet
+
+
 def test_readme_sql_example_runs_and_gives_last_months_channels(
     db_path: Path, ingest_lines: IngestLines
 ) -> None:
