@@ -6,6 +6,7 @@ from pathlib import Path
 from dashboard.cli import cli
 from ingest.attribute import CHANNELS
 from tests.conftest import IngestLines
+from tests.ingest.receiver_server import StartReceiver, start_receiver  # noqa: F401 (fixture)
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -193,6 +194,27 @@ def test_readme_subscribes_to_every_field_whose_events_refscope_reads() -> None:
                   "message_deliveries", "message_reads", "messaging_optins",
                   "message_reactions", "messaging_handovers", "standby", "feed"):  # fmt: skip
         assert field in fields, field
+
+
+def test_readme_says_what_serve_does_without_its_secrets(
+    start_receiver: StartReceiver,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """`refscope serve` starts with neither REFSCOPE_APP_SECRET nor REFSCOPE_VERIFY_TOKEN set:
+    every delivery and every handshake then gets 503, naming the setting. The README named
+    both but not what their absence does, the first thing to check when Meta's setup fails."""
+    from ingest.receiver import ReceiverConfig
+
+    receiver = start_receiver(ReceiverConfig.from_env(tmp_path / "logs", environ={}))
+    delivery = receiver.post(b'{"object": "page", "entry": []}')
+    assert delivery.status_code == 503 and "REFSCOPE_APP_SECRET is not set" in delivery.text
+    params = {"hub.mode": "subscribe", "hub.verify_token": "x", "hub.challenge": "1"}
+    handshake = receiver.get("/webhook", params=params)
+    assert handshake.status_code == 503 and "REFSCOPE_VERIFY_TOKEN is not set" in handshake.text
+    bullet = README.split("- Configuration comes from the environment only:", 1)[1]
+    bullet = " ".join(bullet.split("\n- ", 1)[0].split())
+    assert "without `REFSCOPE_APP_SECRET` every `POST /webhook` gets 503" in bullet
+    assert "without `REFSCOPE_VERIFY_TOKEN` every handshake (`GET /webhook`) does" in bullet
 
 
 def test_readme_and_changelog_give_the_receivers_body_cap() -> None:
