@@ -38,6 +38,9 @@ COLOUR_RULE = "give an opaque colour: a name, #rgb, #rrggbb, rgb(), hsl() or hsv
 SCAN_CHECK_PX = (600, 1000)  # rendered-SVG widths a code is also read back at
 QUIET_ZONE = 4  # modules of background a reader needs around a code (ISO/IEC 18004)
 CHECK_BOX = 4  # pixels per module a code is read back at, at least
+# ... and at most so many pixels wide: OpenCV finds no code in an image much over 2,400 px (a
+# code of 100 px a module, for print), which a camera sees far smaller, as the same modules.
+CHECK_MAX_PX = 2000
 
 
 @dataclass(frozen=True)
@@ -146,20 +149,23 @@ def _scanning_mask(url: str, style: QrStyle) -> int | None:
     url; None (the encoder's choice) without OpenCV. A code no mask makes readable is refused.
 
     A code with a quiet zone under the standard's is read back on that much more of its
-    background (where it is printed or placed must give it that), and one of fewer pixels per
-    module at CHECK_BOX (it is scaled up to be printed or shown).
+    background (where it is printed or placed must give it that), one of fewer pixels per
+    module at CHECK_BOX (it is scaled up to be printed or shown), and one that would be wider
+    than CHECK_MAX_PX at as many pixels per module as fit in it (its modules are the same).
     """
     read = _reader()
     if read is None:
         return None
-    looks = dataclasses.replace(style, box_size=max(style.box_size, CHECK_BOX))
-    margin = max(QUIET_ZONE - style.border, 0) * looks.box_size
+    extra = max(QUIET_ZONE - style.border, 0)
     tried: list[list[list[bool]]] = []
     for mask in (None, *range(8)):
         m = _masked(url, style, mask)
         if m in tried:
             continue
         tried.append(m)
+        fits = max(CHECK_MAX_PX // (len(m) + 2 * extra), CHECK_BOX)
+        looks = dataclasses.replace(style, box_size=min(max(style.box_size, CHECK_BOX), fits))
+        margin = extra * looks.box_size
         img = ImageOps.expand(_image(m, looks), margin, fill=style.background).convert("L")
         # The SVG drawn off the module grid (crispEdges: modules a pixel wider or narrower).
         drawn = [img.resize((px, px), Image.Resampling.NEAREST) for px in SCAN_CHECK_PX]

@@ -116,3 +116,21 @@ def test_an_svg_logo_of_another_format_is_embedded_as_a_png(fmt: str) -> None:
     assert mime == "data:image/png"
     assert Image.open(io.BytesIO(base64.b64decode(data))).format == "PNG"
     assert decode(svg_to_png(svg)) == URL
+
+
+@pytest.mark.parametrize("logo", [False, True], ids=["plain", "logo"])
+@pytest.mark.parametrize("box_size", [80, 100])
+def test_a_code_of_print_sized_modules_is_written_and_scans(box_size: int, logo: bool) -> None:
+    """`--box-size` takes up to 100 pixels a module, for print. OpenCV finds no code in an
+    image of much over 2,400 px, and the read-back looked at the PNG at its own size: every
+    code of 70 px a module or more was refused as not scanning, "a larger box size usually
+    mends it". Written, it is the same modules as at 10 px, and scans as a camera sees it."""
+    style = qr.QrStyle(box_size=box_size, logo=logo_png() if logo else None)
+    img = Image.open(io.BytesIO(qr.png_bytes(URL, style)))
+    n = len(qr.matrix(URL, style.checked()))
+    assert img.size == (n * box_size, n * box_size)
+    seen = img.resize((n * 8, n * 8), Image.Resampling.NEAREST)  # as a phone's camera frames it
+    buf = io.BytesIO()
+    seen.save(buf, format="PNG")
+    assert decode(buf.getvalue()) == URL
+    assert decode(svg_to_png(qr.svg_bytes(URL, style), 1000)) == URL
