@@ -26,8 +26,10 @@ def links() -> None:
 
 
 QR_OPTIONS = [
-    click.option("--box-size", default=10, show_default=True, help="Pixels per QR module."),
-    click.option("--border", default=4, show_default=True, help="Quiet zone in modules."),
+    click.option("--box-size", default=10, show_default=True,
+                 help="Pixels per QR module, {} to {}.".format(*qr.BOX_SIZES)),
+    click.option("--border", default=4, show_default=True,
+                 help="Quiet zone in modules, {} to {}.".format(*qr.BORDERS)),
     click.option("--error-correction", type=click.Choice(list(qr.ERROR_LEVELS)), default="M",
                  show_default=True, help="QR error-correction level (a logo forces H)."),
     click.option("--fg", default="#000000", show_default=True, help="Foreground colour."),

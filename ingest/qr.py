@@ -37,6 +37,8 @@ CONTRAST_RULE = (
 COLOUR_RULE = "give an opaque colour: a name, #rgb, #rrggbb, rgb(), hsl() or hsv()"
 SCAN_CHECK_PX = (600, 1000)  # rendered-SVG widths a code is also read back at
 QUIET_ZONE = 4  # modules of background a reader needs around a code (ISO/IEC 18004)
+BOX_SIZES = (1, 100)  # --box-size: pixels per module, from a screen's to a print's
+BORDERS = (0, 20)  # --border: the quiet zone, in modules
 CHECK_BOX = 4  # pixels per module a code is read back at, at least
 # ... and at most so many pixels wide: OpenCV finds no code in an image much over 2,400 px (a
 # code of 100 px a module, for print), which a camera sees far smaller, as the same modules.
@@ -57,10 +59,10 @@ class QrStyle:
     def checked(self) -> QrStyle:
         if self.error_correction not in ERROR_LEVELS:
             raise ValidationError(f"error correction must be one of {', '.join(ERROR_LEVELS)}")
-        if not 1 <= self.box_size <= 100:
-            raise ValidationError("box size must be between 1 and 100 pixels")
-        if not 0 <= self.border <= 20:
-            raise ValidationError("border must be between 0 and 20 modules")
+        if not BOX_SIZES[0] <= self.box_size <= BOX_SIZES[1]:
+            raise ValidationError("box size must be between {} and {} pixels".format(*BOX_SIZES))
+        if not BORDERS[0] <= self.border <= BORDERS[1]:
+            raise ValidationError("border must be between {} and {} modules".format(*BORDERS))
         fg, bg = _hex(self.foreground), _hex(self.background)
         _check_contrast(fg, bg)
         if self.logo is not None:

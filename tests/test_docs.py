@@ -436,6 +436,27 @@ def test_readme_command_synopses_give_each_options_default_and_choices() -> None
     assert checked >= 12
 
 
+def test_readme_and_help_give_the_qr_options_ranges(tmp_path: Path) -> None:
+    """`--box-size` and `--border` refuse a value out of their range, which neither the README
+    nor `--help` (`INTEGER`) gave; the top of each range makes a code."""
+    from click.testing import CliRunner
+
+    from ingest import qr
+
+    base = ["links", "create", "--page", "acmebakery", "--channel", "qr",
+            "--out", str(tmp_path), "--db", str(tmp_path / "x.duckdb")]  # fmt: skip
+    help_text = " ".join(CliRunner().invoke(cli, ["links", "create", "--help"]).output.split())
+    text = " ".join(README.split())
+    for option, (low, high), unit in (("--box-size", qr.BOX_SIZES, "pixels"),
+                                      ("--border", qr.BORDERS, "modules")):  # fmt: skip
+        res = CliRunner().invoke(cli, [*base, "--ref", "r_over", option, str(high + 1)])
+        assert res.exit_code == 1 and f"between {low} and {high} {unit}" in res.output
+        res = CliRunner().invoke(cli, [*base, "--ref", f"r{high}", option, str(high)])
+        assert res.exit_code == 0, res.output
+        assert f"{low} to {high}" in help_text.split(option, 1)[1].split(" --", 1)[0], option
+        assert f"`{option}` ({low} to {high} {unit}" in text, option
+
+
 def test_readme_says_an_insights_file_does_not_bring_back_a_day_a_newer_pull_left_out(
     db_path: Path, tmp_path: Path
 ) -> None:
