@@ -361,6 +361,19 @@ def test_readme_sql_example_runs_and_gives_last_months_channels(
     assert rows == [("m_me_link", 2, 50.0), ("organic", 1, 0.0)]
 
 
+def test_readme_says_forget_makes_a_database_that_is_not_there(tmp_path: Path) -> None:
+    """Unlike `prune`, `forget` on a database not made yet makes it, to keep the person out of
+    the ingests to come, and says so: the README's table said neither."""
+    from click.testing import CliRunner
+
+    db_file = tmp_path / "new.duckdb"
+    res = CliRunner().invoke(cli, ["forget", "1234567890", "--db", str(db_file)])
+    assert res.exit_code == 0 and db_file.exists()
+    assert f"{db_file} did not exist: it was created to keep the forget" in res.output
+    row = next(line for line in README.splitlines() if line.startswith("| `refscope forget "))
+    assert "a database that does not exist is made, saying so" in row
+
+
 def test_readme_says_a_rebuild_with_no_file_to_read_is_refused(tmp_path: Path) -> None:
     """--allow-missing goes on without inputs that are gone or pulled, but not to a file of
     carried rows alone: README said it rebuilt without their events, whatever was left."""
