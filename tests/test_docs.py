@@ -507,6 +507,16 @@ def test_readme_says_an_insights_file_does_not_bring_back_a_day_a_newer_pull_lef
     )
 
 
+def test_readme_development_names_every_query_module_of_the_dashboard() -> None:
+    """Code layout says where the dashboard's SQL lives: each of its query modules is named
+    (`query_parts.py`, the filters as SQL that the others build on, was not)."""
+    section = README.split("## Development", 1)[1].split("\n## ", 1)[0]
+    dashboard = Path(__file__).resolve().parent.parent / "dashboard"
+    modules = sorted(p.name for p in dashboard.glob("*quer*.py"))
+    assert "query_parts.py" in modules
+    assert not [m for m in modules if f"`{m}`" not in section], modules
+
+
 def test_readme_development_names_every_bench_script() -> None:
     """Development says what each script of `bench/` measures (`bench/dashboard.py` and
     `bench/receiver.py` were not named there)."""
