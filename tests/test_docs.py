@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from dashboard.cli import cli
 from ingest.attribute import CHANNELS
 
@@ -269,6 +271,26 @@ def test_readme_command_synopses_give_each_options_default_and_choices() -> None
                 assert value in (str(param.default), said and said[1]), (synopsis, name)
             checked += 1
     assert checked >= 12
+
+
+def test_readme_gives_where_links_create_and_qr_write_codes_without_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `--out`, `links create --channel qr` and `links qr` write the PNG and SVG in the
+    current folder; the README's synopses gave `[--out DIR]` with no default."""
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    db_args = ["--db", str(tmp_path / "x.duckdb")]
+    create = ["links", "create", "--page", "acmebakery", "--ref", "flyer", "--channel", "qr"]
+    assert CliRunner().invoke(cli, [*create, *db_args]).exit_code == 0
+    assert sorted(p.name for p in tmp_path.glob("flyer.*")) == ["flyer.png", "flyer.svg"]
+    (tmp_path / "flyer.png").unlink()
+    assert CliRunner().invoke(cli, ["links", "qr", "flyer", *db_args]).exit_code == 0
+    assert (tmp_path / "flyer.png").exists()
+    for synopsis in ("`refscope links create --page PAGE ", "`refscope links qr REF "):
+        cell = README.split(synopsis, 1)[1].split("`", 1)[0]
+        assert "[--out .]" in cell, synopsis
 
 
 def test_readme_and_help_give_the_qr_options_ranges(tmp_path: Path) -> None:
