@@ -32,6 +32,11 @@ def is_log_name(name: str) -> bool:
     return base.endswith(LOG_SUFFIXES)
 
 
+def _read_by_name(path: Path) -> bool:
+    """Whether a log name is one the ingest reads: not `x.ndjson.xz`, which it only names."""
+    return not path.name.lower().endswith(_PACKED)
+
+
 def is_lake(folder: Path) -> bool:
     """Whether a folder is a Parquet lake: its manifest beside its small tables' files (a sync
     writes them before the manifest). A `_manifest.json` elsewhere may well be a log."""
@@ -123,7 +128,7 @@ def discover(paths: list[str], warnings: list[str] | None = None) -> list[Path]:
             skipped: list[str] = []
             logs = _logs_below(p, others, skipped)
             found.update(logs)
-            if not logs and warnings is not None:
+            if not any(map(_read_by_name, logs)) and warnings is not None:
                 warnings += map(_lake_left_out, dict.fromkeys(skipped))
                 if others:
                     warnings.append(_none_read(spec, others))
@@ -186,7 +191,7 @@ def _globbed(spec: str, warnings: list[str] | None) -> set[Path]:
             files.add(m)
     if not files and not others and not skipped:
         raise SourceError(f"no files match {spec!r}")
-    if not files and warnings is not None:
+    if not any(map(_read_by_name, files)) and warnings is not None:
         warnings += map(_lake_left_out, dict.fromkeys(skipped))
         if others:
             warnings.append(_none_read(spec, others, "a glob's wildcard, as a folder, picks"))

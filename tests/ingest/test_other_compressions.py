@@ -74,3 +74,23 @@ def test_xz_data_under_a_log_name_is_not_read_as_text(
     assert result.lines == 0
     assert query("SELECT count(*) FROM rejects") == [(0,)]
     assert query("SELECT count(*) FROM ingest_files") == [(0,)]
+
+
+@pytest.mark.parametrize("ext", list(PACKERS))
+def test_a_folder_whose_only_log_name_is_compressed_otherwise_names_its_rotated_logs(
+    db_path: Path, log_dir: Path, ext: str
+) -> None:
+    """A folder holding `x.ndjson.xz` and logrotate's `webhooks.ndjson.1`: the first is named as
+    not read, and no file has a name a folder is read for, so the second is named too, as in a
+    folder of rotated logs alone (it went unsaid: the xz file counted as a log name)."""
+    kind, pack = PACKERS[ext]
+    rotated = _logs(log_dir).rename(log_dir / "webhooks.ndjson.1")
+    packed = log_dir / f"webhooks-2025-01.ndjson.{ext}"
+    packed.write_bytes(pack(rotated.read_bytes()))
+    result = pipeline.run([str(log_dir)], db_path)
+    assert _warning(packed, kind) in result.warnings
+    assert [w for w in result.warnings if "no file is read by its name" in w] == [
+        f"{log_dir}: no file is read by its name (1 left out: webhooks.ndjson.1): a folder is "
+        "read for *.ndjson, *.jsonl, *.json and their .gz; give such a file as a PATH to read it"
+    ]
+    assert result.events_added == 0
