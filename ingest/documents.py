@@ -8,11 +8,11 @@ top-level object is a body, and so is each element of a top-level array holding 
 under the number of the line it starts on.
 Anything else (NDJSON, a .gz of it, a pulled input, a document that does not parse or is
 larger than a batch) is read line by line by sources.read_lines, each bad line its own reject.
+Whether a log is UTF-16 text is told here too, once for each input read line by line.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import zlib
 from collections.abc import Iterator
@@ -30,17 +30,13 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     """sources.read_chunks, with a file of JSON documents read as its bodies: the file is
     opened once, and what is read of it to tell a document is where its lines start."""
     limit = chunk_bytes or sources.batch_bytes()
-    if p.name is not None:
-        yield from sources.read_chunks(p, limit)
-        return
     with sources.open_plan(p) as fh:
         got = _document(p, fh, limit)
         if isinstance(got, Chunk):
             yield got
             return
         if got is not None:  # read line by line on from what was read
-            for chunk in sources.read_lines(p, fh, limit, got[0]):
-                yield dataclasses.replace(chunk, utf16=True) if got[1] else chunk
+            yield from sources.read_lines(p, fh, limit, got[0], utf16=got[1])
             return
     # A read failed (a .gz cut short, or not gzip data): the line reader says what is wrong.
     yield from sources.read_chunks(p, limit)
@@ -48,23 +44,34 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
 
 def _document(p: Plan, fh: IO[bytes], limit: int) -> Chunk | tuple[bytes, bool] | None:
     """The chunk of the bodies of fh (p's file, open at its start) when it holds JSON
-    documents; else the bytes from p.start_offset read of it, where the line reader takes it
-    up, and whether the file is UTF-16 text; None when a read failed."""
+    documents; else the bytes from p.local_start read of it, where the line reader takes it
+    up, and whether the file is UTF-16 text; None when a read failed. A pulled input is read
+    line by line."""
     try:
         head, whole = _head(fh, limit)
-        start = p.start_offset
+        start = p.local_start
         rest = head[start:]
         if start > len(head) and p.is_gz:
             sources._skip(fh, start - len(head), True)
         elif start > len(head):
             fh.seek(start)
-        if not _starts_document(head, whole):
-            return rest, reasons.starts_utf16(head)
+        if p.name is not None or not _starts_document(head, whole):
+            return rest, _utf16(p, head)
         if len(rest) <= limit:  # the unread part of the file, at most limit + 1 bytes
             rest += fh.read(limit + 1 - len(rest))
     except (OSError, EOFError, zlib.error):
         return None
     return _document_chunk(p, rest[: limit + 1], limit) or (rest, False)
+
+
+def _utf16(p: Plan, head: bytes) -> bool:
+    """Whether p's file is UTF-16 text, as its start tells (reasons.starts_utf16). A pulled
+    input's spool read on from an offset starts with the bytes before that offset, not with the
+    file's start: the last line read before the offset tells then."""
+    if p.start_offset == p.local_start:  # head is the file's start
+        return reasons.starts_utf16(head)
+    before = head[: p.local_start]
+    return reasons.is_utf16(before[before.rfind(b"\n", 0, -1) + 1 :].decode("latin-1"))
 
 
 def _head(fh: IO[bytes], limit: int) -> tuple[bytes, bool]:

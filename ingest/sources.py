@@ -86,7 +86,7 @@ class Chunk:
     # they cover. A chunk of lines numbers them from first_line, one each.
     line_nos: tuple[int, ...] | None = None
     lines: int = 0
-    utf16: bool = False  # the file starts as UTF-16 text (documents.py tells): so is each line
+    utf16: bool = False  # the file is UTF-16 text (documents.py tells): so is each line
 
 
 @dataclass(frozen=True)
@@ -250,10 +250,15 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
 
 
 def read_lines(
-    p: Plan, fh: IO[bytes], chunk_bytes: int | None = None, ahead: bytes | None = None
+    p: Plan,
+    fh: IO[bytes],
+    chunk_bytes: int | None = None,
+    ahead: bytes | None = None,
+    utf16: bool = False,
 ) -> Iterator[Chunk]:
     """read_chunks of fh, p's file as open_plan opened it: at its start, or (ahead given) at
-    p.local_start + len(ahead), ahead being the bytes from p.local_start read already."""
+    p.local_start + len(ahead), ahead being the bytes from p.local_start read already. Each
+    chunk says utf16: whether the file is UTF-16 text (documents.py tells)."""
     chunk_bytes = chunk_bytes or batch_bytes()
     if p.is_gz:
         # How much a .gz holds is known only once decompressed, so a batch cannot be committed
@@ -290,7 +295,7 @@ def read_lines(
                 if cut:
                     n = buf.count(b"\n", 0, cut)
                     yield Chunk(memoryview(buf)[:cut], line + 1, offset + cut, line + n,
-                                p.size, gz_mark)  # fmt: skip
+                                p.size, gz_mark, utf16=utf16)  # fmt: skip
                     line += n
                 cut_short = True
                 break
@@ -316,7 +321,8 @@ def read_lines(
                     memoryview(buf), b"")  # fmt: skip
             n = buf.count(b"\n", 0, cut)
             mark = gz_mark or (marks.add(data) if marks else None)
-            yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p), mark)
+            yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p), mark,
+                        utf16=utf16)  # fmt: skip
             offset += cut
             line += n
     except gzip.BadGzipFile as exc:
@@ -338,7 +344,8 @@ def read_lines(
         )
     if carry:
         mark = gz_mark or (marks.fingerprint() if marks else None)
-        yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p), mark)
+        yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p), mark,
+                    utf16=utf16)  # fmt: skip
 
 
 def _disk_at(fh: object, p: Plan) -> int:
