@@ -196,12 +196,13 @@ def load_batch(
     n = table.num_rows + sum(c.lines - len(c.line_nos) for _, c in chunks if c.line_nos is not None)
     res = BatchResult(lines=n, rejects=rejects)
     sends = bool(forgotten)  # sends by phone number to forgotten people, left out below
-    repaired = _load_table(con, table, run_id, res, privacy, older_events, pulled_at, sends)
+    wide = frozenset(file_id for file_id, c in chunks if c.utf16)  # files of UTF-16 text
+    repaired = _load_table(con, table, run_id, res, privacy, older_events, pulled_at, sends, wide)
     if repaired:
         # Second and last pass: lines fixed in Python, under their own line numbers.
         again = BatchResult()
         _load_table(con, _repaired_table(repaired), run_id, again, privacy, older_events,
-                    pulled_at, sends, False)  # fmt: skip
+                    pulled_at, sends, wide, False)  # fmt: skip
         res.parsed += again.parsed
         res.added += again.added
         res.insights += again.insights
@@ -256,10 +257,12 @@ def _load_table(
     older_events: bool,
     pulled_at: Mapping[int, dt.datetime],
     sends: bool,
+    wide: frozenset[int],
     repair: bool = True,
 ) -> list[tuple[int, int, str, str]]:
     """Load one table of lines into `res`; return the lines worth a repaired second pass, as
-    (file_id, line_no, fixed text, text as it came without its line end)."""
+    (file_id, line_no, fixed text, text as it came without its line end). wide: the files of
+    UTF-16 text (sources.Chunk.utf16)."""
     repaired: list[tuple[int, int, str, str]] = []
     with db.registered(con, "chunk", table):
         con.execute(stage.RARE_LINES)
@@ -319,6 +322,11 @@ def _load_table(
             problem = reasons.items_problem(reasons.in_entry_order([*(problems or []), *broken]))
             if problem is None and not good and reasons.is_blank(raw):
                 continue  # a blank line
+            if file_id in wide and raw != "\x00" and not raw.strip("\x00\r\n"):
+                # A blank line of UTF-16 text read as UTF-8: a zero byte (the previous line
+                # end's, or its own newline's) and a newline; a line of the log as any other.
+                res.rejects.append((file_id, line_no, reasons.UTF16, raw.rstrip("\r\n")))
+                continue
             if problem is None and gap:
                 continue  # one of standby or changes items, or with nothing in it
             fixed = reasons.repair(raw) if repair and not good and not problem else None

@@ -73,3 +73,20 @@ def test_a_utf16_log_with_accents_and_emoji_has_one_reject_per_line(
         (n, UTF16) for n in (1, 2, 3)
     ]
     assert pipeline.run([str(path)], db_path).rejects_added == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_blank_line_of_a_utf16_log_with_lf_line_ends_is_utf16_text_too(
+    db_path: Path, query: Query, log_dir: Path, encoding: str
+) -> None:
+    """A blank line of UTF-16 text with LF line ends reads as a zero byte and a newline: it was
+    rejected as invalid JSON, and a little-endian log's last zero byte after it as an
+    unfinished last line. It is a line of UTF-16 text, as a blank one with CRLF ends is."""
+    path = log_dir / "exported.ndjson"
+    path.write_bytes("".join(x + "\n\n" for x in LINES).encode(encoding))
+    result = pipeline.run([str(path)], db_path)
+    assert result.rejects_by_reason == {"UTF-16 text, not UTF-8": 4}
+    assert query("SELECT line_no, reason FROM rejects ORDER BY 1") == [
+        (n, UTF16) for n in (1, 2, 3, 4)
+    ]
+    assert pipeline.run([str(path)], db_path).rejects_added == 0
