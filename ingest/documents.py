@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator
 from typing import IO
 
-from . import reasons, sources
+from . import gz_cut, reasons, sources
 from .reasons import BOM, JSON_WHITESPACE
 from .sources import Chunk, Plan
 
@@ -39,7 +39,7 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
             yield from sources.read_lines(p, fh, limit, got[0], utf16=got[1])
             return
     # A read failed (a .gz cut short, or not gzip data): the line reader says what is wrong.
-    yield from sources.read_chunks(p, limit)
+    yield from sources.read_chunks(p, limit, utf16=_cut_utf16(p))
 
 
 def _document(p: Plan, fh: IO[bytes], limit: int) -> Chunk | tuple[bytes, bool] | None:
@@ -72,6 +72,16 @@ def _utf16(p: Plan, head: bytes) -> bool:
         return reasons.starts_utf16(head)
     before = head[: p.local_start]
     return reasons.is_utf16(before[before.rfind(b"\n", 0, -1) + 1 :].decode("latin-1"))
+
+
+def _cut_utf16(p: Plan) -> bool:
+    """Whether p's file, a .gz cut short before the bytes read of it to tell, is UTF-16 text by
+    its start up to the cut (False when that cannot be read: the line reader says why)."""
+    try:
+        start = gz_cut.before_cut(p.path, 0)[:PEEK_BYTES] if p.is_gz else b""
+    except OSError:
+        return False
+    return bool(start) and _utf16(p, start)
 
 
 def _head(fh: IO[bytes], limit: int) -> tuple[bytes, bool]:

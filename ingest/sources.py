@@ -238,7 +238,7 @@ def open_plan(p: Plan) -> IO[bytes]:
     return cast(IO[bytes], fh)
 
 
-def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
+def read_chunks(p: Plan, chunk_bytes: int | None = None, utf16: bool = False) -> Iterator[Chunk]:
     """Yield the unread part of a file as chunks of whole lines.
 
     A last line without its newline is yielded too, but the offset stops before it, so a
@@ -246,7 +246,7 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     chunk starts on a line (seeking back over the cut line): no bytes are copied twice.
     """
     with open_plan(p) as fh:
-        yield from read_lines(p, fh, chunk_bytes)
+        yield from read_lines(p, fh, chunk_bytes, utf16=utf16)
 
 
 def read_lines(

@@ -6,6 +6,7 @@ UTF-8 text is still a last line of its own, rejected as invalid JSON."""
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,28 @@ def test_a_blank_line_of_a_utf16_log_with_lf_line_ends_is_utf16_text_too(
         (n, UTF16) for n in (1, 2, 3, 4)
     ]
     assert pipeline.run([str(path)], db_path).rejects_added == 0
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_gz_still_being_written_has_its_lines_rejected_as_utf16(
+    db_path: Path, query: Query, log_dir: Path, encoding: str
+) -> None:
+    """A .gz whose compressed stream ends early (its writer is still at it) is read up to the
+    cut: its start says it is UTF-16 text as a whole file's does, also when the cut comes
+    before the first bytes read to tell it."""
+    texts = [("u1", "hi"), ("u2", "café au lait"), ("u3", "🎉 party")]
+    lines = [f.line(f.delivery(f.message(t, psid=p, mid=f"m_{p}"))) for p, t in texts]
+    data = "".join(x + "\r\n" for x in lines).encode(encoding)
+    two = len("".join(x + "\r\n" for x in lines[:2]).encode(encoding))
+    packer = zlib.compressobj(wbits=31)  # gzip
+    begun = packer.compress(data[:two]) + packer.flush(zlib.Z_SYNC_FLUSH)
+    path = log_dir / "exported.ndjson.gz"
+    path.write_bytes(begun)
+    first = pipeline.run([str(path)], db_path)
+    assert any("ends early" in w for w in first.warnings), first.warnings
+    assert query("SELECT line_no, reason FROM rejects ORDER BY 1") == [(1, UTF16), (2, UTF16)]
+    path.write_bytes(begun + packer.compress(data[two:]) + packer.flush())  # written to its end
+    assert pipeline.run([str(path)], db_path).rejects_by_reason == {"UTF-16 text, not UTF-8": 1}
+    assert query("SELECT line_no, reason FROM rejects ORDER BY 1") == [
+        (n, UTF16) for n in (1, 2, 3)
+    ]
