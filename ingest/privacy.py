@@ -39,6 +39,7 @@ from .reject_text import FORGOTTEN as FORGOTTEN  # what a forgotten id becomes i
 from .reject_text import NAME_REMOVED as NAME_REMOVED  # a person's name, salted
 from .tokens import TOKEN_REMOVED as TOKEN_REMOVED  # a token in a rejected line, salted or not
 from .tokens import without_tokens
+from .wording import counted
 
 if TYPE_CHECKING:
     import duckdb
@@ -113,6 +114,16 @@ def salt_setting() -> bytes | None:
     return os.fsencode(os.environ.get(SALT_ENV, "")) or None
 
 
+def _forgotten_there(con: duckdb.DuckDBPyConnection) -> str:
+    """What a new database would not know: the people forgotten in this one, whose hashes are
+    keyed by its salt (or are its plain ids' hashes) and are carried over by nothing else."""
+    (n,) = con.execute("SELECT count(DISTINCT id_hash) FROM forgotten").fetchone() or (0,)
+    if not n:
+        return ""
+    return (f"; a new database would not know the {counted(n, 'person', 'people')} forgotten "
+            "in this one: logs that still hold them would bring them back")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Privacy:
     keep_text: bool = False
@@ -172,7 +183,7 @@ class Privacy:
                 why = "was made with another REFSCOPE_ID_SALT: set the salt it was made with"
             raise ValidationError(
                 f"this database {why}, or start a new database (a database keeps one salt, or "
-                "none, for life)"
+                f"none, for life){_forgotten_there(con)}"
             )
         if record and stored != self.scheme():
             con.execute("DELETE FROM id_scheme")
