@@ -1,4 +1,5 @@
-"""Several `refscope serve` processes on one log directory: no clash, every delivery once."""
+"""Several `refscope serve` processes on one log directory: no clash, every delivery and every
+scan once."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from tests.ingest.receiver_server import WAIT_SECONDS
 SECRET = "parallel-test-app-secret"
 RECEIVERS = 3
 DELIVERIES = 6000
+CLICKS = 600
+REF = "poster_1"
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"
 
 
 def free_port() -> int:
@@ -37,6 +41,7 @@ def free_port() -> int:
 @pytest.fixture
 def receivers(tmp_path: Path) -> Iterator[tuple[list[str], Path]]:
     log_dir = tmp_path / "logs"
+    f.register_qr(tmp_path / "links.duckdb", REF)  # the registry every receiver reads
     env = {**os.environ, "REFSCOPE_APP_SECRET": SECRET, "REFSCOPE_VERIFY_TOKEN": "t"}
     procs, urls = [], []
     for _ in range(RECEIVERS):
@@ -104,4 +109,33 @@ def test_three_receivers_share_a_log_directory(
     pipeline.run([str(log_dir)], db_path)
     assert query.scalar("SELECT count(*) FROM events WHERE kind = 'message'") == DELIVERIES
     assert query.scalar("SELECT count(DISTINCT mid) FROM events") == DELIVERIES
+    assert query.scalar("SELECT count(*) FROM rejects") == 0
+
+
+def test_three_receivers_log_each_scan_once_in_click_logs_of_their_own(
+    receivers: tuple[list[str], Path], db_path: Path, query: Query
+) -> None:
+    """Scans of one code, at once on every receiver: each process appends to a click log of its
+    own, and the ingest counts every scan once, those logged alike in one millisecond too."""
+    urls, log_dir = receivers
+
+    def scan(i: int) -> int:
+        with httpx.Client(timeout=30) as client:
+            return int(
+                client.get(f"{urls[i % RECEIVERS]}/r/{REF}?qr=1",
+                           headers={"User-Agent": PHONE}).status_code
+            )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(scan, range(CLICKS)))
+    assert statuses == [302] * CLICKS
+    files = sorted(log_dir.glob("clicks-*.ndjson"))
+    assert len(files) == RECEIVERS and not list(log_dir.glob("webhooks-*"))
+    assert len({p.name.split(".")[1] for p in files}) == RECEIVERS
+    assert sum(len(p.read_bytes().splitlines()) for p in files) == CLICKS
+    pipeline.run([str(log_dir)], db_path)
+    assert query(
+        "SELECT count(*), count(*) FILTER (WHERE qr AND device = 'mobile') FROM clicks"
+    ) == [(CLICKS, CLICKS)]
+    assert query.scalar("SELECT count(DISTINCT file) FROM clicks") == RECEIVERS
     assert query.scalar("SELECT count(*) FROM rejects") == 0
