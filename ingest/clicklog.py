@@ -138,9 +138,11 @@ class Resolution:
     """A ref resolved against the registry: a target, or why there is none."""
 
     target: Target | None
-    problem: str | None = None  # "unknown_ref", "ambiguous_page" or "registry_locked"
+    problem: str | None = None  # "unknown_ref", "ambiguous_page", "registry_locked" or
+    # "registry_unread"
     message: str = ""
-    unchecked: bool = False  # the target is the request's own ?page=: the registry was locked
+    # the target is the request's own ?page=: the registry was locked, or never read
+    unchecked: bool = False
 
 
 def load_registry(path: Path, wait: float = REGISTRY_LOCK_WAIT) -> dict[str, tuple[Target, ...]]:
@@ -229,7 +231,13 @@ class Registry:
         try:
             self.refs = load_registry(self.path, self.wait)
         except Exception as exc:  # locked, missing, not DuckDB: keep the last good copy
-            if self.error != str(exc):
+            if self.error != str(exc) and self.loaded_at is None:
+                log.warning(
+                    "tracked links not read: %s; until they are, a link with ?page= "
+                    "is redirected there unchecked, one without is refused",
+                    exc,
+                )
+            elif self.error != str(exc):
                 log.warning("tracked links not re-read, keeping the last good copy: %s", exc)
             self.error, self.locked = str(exc), isinstance(exc, DatabaseLocked)
             return
@@ -247,8 +255,8 @@ class Registry:
         targets = self.refs.get(ref, ())
         if page:
             targets = tuple(t for t in targets if t.named(page))
-        if not targets and self.locked:
-            return _while_locked(ref, page)
+        if not targets and (self.locked or self.loaded_at is None):
+            return _unchecked(ref, page, locked=self.locked)
         if not targets:
             where = f" for page {page[:100]!r}" if page else ""
             msg = f"ref {ref[:100]!r} is not registered{where} (see `refscope links list`)"
@@ -272,6 +280,7 @@ class Registry:
         return {
             "configured": self.path is not None,
             "refresh_seconds": self.refresh_seconds,
+            "read": self.loaded_at is not None,  # false: no ref is known, none called unknown
             "refs": len(self.refs),
             "loaded_at": self.loaded_at,
             "error": _without_folders(self.error, self.path),
@@ -292,11 +301,12 @@ def _without_folders(error: str | None, path: Path | None) -> str | None:
     return error
 
 
-def _while_locked(ref: str, page: str | None) -> Resolution:
-    """A ref the cached registry does not hold, while another process locks the database: it
-    may have been registered since (or before a receiver started during the lock), so it is
-    not called unregistered. A link that names its page (as `links create --via-redirect`
-    writes them) goes there, when ref and page follow the rules; one without, nowhere yet."""
+def _unchecked(ref: str, page: str | None, *, locked: bool) -> Resolution:
+    """A ref the cached registry does not hold, while another process locks the database, or
+    while no registry has been read at all (no database at --db on this host, or one that cannot
+    be opened: a receiver scaled out to another machine): it may well be registered, so it is
+    not called unregistered. A link that names its page (as `links create --via-redirect` writes
+    them) goes there, when ref and page follow the rules; one without, nowhere."""
     try:
         check_ref(ref)
         if page:
@@ -305,9 +315,19 @@ def _while_locked(ref: str, page: str | None) -> Resolution:
         return Resolution(None, "unknown_ref", f"{exc} (see `refscope links list`)")
     if page:
         return Resolution(Target(ref, page, ""), unchecked=True)
+    if locked:
+        return Resolution(
+            None,
+            "registry_locked",
+            f"the tracked links cannot be read now (the database is locked by another "
+            f"process), so where ref {ref[:100]!r} leads is not known yet: try again in a few "
+            f"seconds",
+        )
     return Resolution(
         None,
-        "registry_locked",
-        f"the tracked links cannot be read now (the database is locked by another process), "
-        f"so where ref {ref[:100]!r} leads is not known yet: try again in a few seconds",
+        "registry_unread",
+        f"no tracked links have been read on this receiver (see /healthz), so where ref "
+        f"{ref[:100]!r} leads is not known: a link made for a receiver without the database "
+        f"names its page (/r/<ref>?page=<page>, as `refscope links create --via-redirect` "
+        f"writes it)",
     )

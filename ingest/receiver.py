@@ -246,6 +246,8 @@ class Receiver:
             self.metrics.clicks_refused[found.problem] += 1
             if found.problem == "registry_locked":  # not "not registered": not known yet
                 return PlainTextResponse(found.message, 503, headers={"retry-after": "5"})
+            if found.problem == "registry_unread":  # no registry to call it unknown
+                return PlainTextResponse(found.message, 503)
             return PlainTextResponse(found.message, 404)
         t = found.target
         if request.method == "HEAD":  # a link preview or prefetcher, not a visitor

@@ -22,8 +22,11 @@ class Metrics:
         self.fsync_count = 0
         self.fsync_max = 0.0
         self.clicks = 0
-        self.clicks_refused = {"unknown_ref": 0, "ambiguous_page": 0, "registry_locked": 0}
-        self.clicks_unchecked = 0  # redirected by their ?page= while the registry was locked
+        self.clicks_refused = dict.fromkeys(
+            ("unknown_ref", "ambiguous_page", "registry_locked", "registry_unread"), 0
+        )
+        # redirected by their ?page= while the registry was locked, or before one was read
+        self.clicks_unchecked = 0
         self.clicks_prefetch_declined = 0  # a browser's prefetch or prerender, answered 503
 
     def render(self, registry_refs: int) -> str:
@@ -51,10 +54,11 @@ class Metrics:
             ("clicks_total", "counter", "Tracked-link clicks and scans logged.",
              {"": self.clicks}),
             ("clicks_unchecked_total", "counter",
-             "Clicks logged and redirected by their ?page= while the registry was locked.",
+             "Clicks logged and redirected by their ?page= while the registry was locked "
+             "or before one was read.",
              {"": self.clicks_unchecked}),
             ("clicks_refused_total", "counter", "Clicks answered 404 (503 while the registry "
-             "is locked), by reason.", by("reason", self.clicks_refused)),
+             "is locked or before one was read), by reason.", by("reason", self.clicks_refused)),
             ("clicks_prefetch_declined_total", "counter",
              "Browser prefetches and prerenders of tracked links answered 503, not logged.",
              {"": self.clicks_prefetch_declined}),

@@ -116,6 +116,30 @@ def register(db_path: Path, *new: links.Link) -> None:
         con.close()
 
 
+def scan_is_sent_to_its_page(receiver: Receiver, ref: str, page: str) -> None:
+    """A phone's scan of /r/<ref>?page=<page>&qr=1, the receiver's first click: redirected to
+    the page's m.me link and logged as a QR scan from a mobile."""
+    r = receiver.get(f"/r/{ref}", params={"page": page, "qr": "1"},
+                     headers={"User-Agent": IPHONE})  # fmt: skip
+    assert r.status_code == 302, r.text
+    assert r.headers["location"] == f"https://m.me/{page}?ref={ref}"
+    (line,) = receiver.lines("clicks")
+    got = json.loads(line)
+    assert (got["ref"], got["page"], got["qr"], got["device"]) == (ref, page, True, "mobile")
+
+
+def rules_refuse_and_one_click_was_unchecked(receiver: Receiver, refused: str) -> None:
+    """After scan_is_sent_to_its_page with no registry to check it (locked, or never read) and
+    one link without a page refused as `refused`: what the rules refuse stays refused (404,
+    nothing logged), and the metrics count the one click, unchecked."""
+    assert receiver.get("/r/bad%20ref", params={"page": f.PAGE_USERNAME}).status_code == 404
+    assert receiver.get("/r/window_qr", params={"page": "no"}).status_code == 404
+    assert len(receiver.lines("clicks")) == 1
+    m = receiver.metrics()
+    assert (m["refscope_clicks_total"], m["refscope_clicks_unchecked_total"]) == (1, 1)
+    assert m[f'refscope_clicks_refused_total{{reason="{refused}"}}'] == 1
+
+
 # --- fixtures (tests/ingest/conftest.py and tests/test_secrets.py import them) ---------------
 
 

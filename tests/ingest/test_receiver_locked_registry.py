@@ -8,7 +8,6 @@ Retry-After say to try again. Once the lock is gone the registry is read as befo
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,14 @@ import pytest
 from ingest import links
 from ingest.receiver import ReceiverConfig
 from tests import factories as f
-from tests.ingest.receiver_server import IPHONE, SECRET, TOKEN, StartReceiver, register
+from tests.ingest.receiver_server import (
+    SECRET,
+    TOKEN,
+    StartReceiver,
+    register,
+    rules_refuse_and_one_click_was_unchecked,
+    scan_is_sent_to_its_page,
+)
 
 HOLD = """
 import sys, duckdb
@@ -52,27 +58,13 @@ def test_a_receiver_started_while_the_database_is_locked_still_sends_scans_to_th
     receiver = start_receiver(ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN))
     assert "locked" in receiver.get("/healthz").json()["registry"]["error"]
     # As `links create --via-redirect` writes it: the page is in the link.
-    r = receiver.get("/r/window_qr", params={"page": f.PAGE_USERNAME, "qr": "1"},
-                     headers={"User-Agent": IPHONE})  # fmt: skip
-    assert r.status_code == 302, r.text
-    assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=window_qr"
-    (line,) = receiver.lines("clicks")
-    click = json.loads(line)
-    assert (click["ref"], click["page"], click["qr"], click["device"]) == (
-        "window_qr", f.PAGE_USERNAME, True, "mobile"
-    )  # fmt: skip
+    scan_is_sent_to_its_page(receiver, "window_qr", f.PAGE_USERNAME)
     # Without a page there is nowhere to send the visitor: not "not registered", but later.
     r = receiver.get("/r/window_qr")
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
     assert "locked" in r.text and "not registered" not in r.text
     # What the rules refuse stays refused, lock or not.
-    assert receiver.get("/r/bad%20ref", params={"page": f.PAGE_USERNAME}).status_code == 404
-    assert receiver.get("/r/window_qr", params={"page": "no"}).status_code == 404
-    assert len(receiver.lines("clicks")) == 1
-    m = receiver.metrics()
-    assert m["refscope_clicks_total"] == 1
-    assert m["refscope_clicks_unchecked_total"] == 1
-    assert m['refscope_clicks_refused_total{reason="registry_locked"}'] == 1
+    rules_refuse_and_one_click_was_unchecked(receiver, "registry_locked")
     locked.communicate(timeout=30)  # the lock is gone: the registry is read again
     assert receiver.get("/r/window_qr").status_code == 302
     assert receiver.get("/healthz").json()["registry"]["error"] is None
