@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote
 
 import duckdb
 
-from . import comment_tables, db
+from . import comment_tables, db, lake_owner
 from .errors import LakeError
 from .link_rules import same_username_sql
 from .wording import counted
@@ -192,11 +192,12 @@ def _io_reason(exc: duckdb.IOException) -> str:
 
 def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     lake.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(lake)
     manifest_path = lake / MANIFEST
     old = _read_manifest(manifest_path)
+    owner = lake_owner.claim(con, manifest_path, old)  # another database's lake: nothing deleted
+    _remove_leftovers(lake)
     same_format = old.get("_format") == FORMAT
-    new: dict[str, object] = {"_format": FORMAT, "_database": _identity(_db_file(con))}
+    new: dict[str, object] = {"_format": FORMAT, "_database": _identity(_db_file(con)), **owner}
     written = removed = unchanged = 0
     left_out: dict[str, int] = {}
     for table in PARTITIONED:

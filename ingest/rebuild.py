@@ -26,9 +26,10 @@ from . import db, discovery, history, offsets, pipeline, rewrite, sources, spool
 from .errors import DatabaseError, SourceError
 from .privacy import Privacy
 
-# What no log holds: set by commands (pages, links, forget, prune, pull ads) or kept by a prune.
+# What no log holds: set by commands (pages, links, forget, prune, pull ads) or kept by a prune;
+# database_id, the owner its lake's manifest names (lake_owner.py).
 CARRIED = ("pages", "tracked_links", "forgotten", "id_scheme", "prunes", "contact_history",
-           "ad_insights", "ad_insight_parts", "ad_pulls")  # fmt: skip
+           "ad_insights", "ad_insight_parts", "ad_pulls", "database_id")  # fmt: skip
 # Events a prune kept, dated before it (touches that may still acquire a contact, history.py):
 # an ingest leaves out events dated before the latest prune, so the logs cannot give them back.
 # They are carried under run 0, no run of the new file's.

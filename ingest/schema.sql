@@ -239,6 +239,14 @@ CREATE TABLE IF NOT EXISTS id_scheme (
     scheme       VARCHAR NOT NULL
 );
 
+-- The id of this database, made at its first lake sync: the lake's manifest names it as the
+-- lake's owner, and a sync from another database is refused (lake_owner.py). Carried over by
+-- `refscope rebuild`.
+CREATE TABLE IF NOT EXISTS database_id (
+    id       VARCHAR NOT NULL,
+    made_at  TIMESTAMP NOT NULL
+);
+
 -- Each `refscope prune`: events before the latest one's date are left out of later ingests.
 CREATE TABLE IF NOT EXISTS prunes (
     before     DATE NOT NULL,
