@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from .errors import RefscopeError
 
 PASSWORD_ENV = "REFSCOPE_DASHBOARD_PASSWORD"
-AUTH_ENV = "REFSCOPE_DASHBOARD_AUTH"  # set by `refscope dashboard` for the app: one of MODES
+# Set by `refscope dashboard` for the app, one of MODES: it picks a login, never waives a check.
+AUTH_ENV = "REFSCOPE_DASHBOARD_AUTH"
 MODES = ("oidc", "password", "none")
 # Who of those an OIDC provider signs in may enter: addresses or @domains, comma-separated.
 ALLOWED_EMAILS_ENV = "REFSCOPE_DASHBOARD_ALLOWED_EMAILS"
@@ -256,9 +257,10 @@ def app_mode(
 
     address is Streamlit's server.address ("" when unset: every interface), visitor the
     address the session came from (None: this machine), headers those of its request. An app
-    that `refscope dashboard` did not start (`streamlit run` directly: no AUTH_ENV) and has no
-    password shows nothing to a visitor from another machine when it listens beyond loopback,
-    as the command refuses to start there; on this machine it works as the command's does.
+    with no login shows nothing to a visitor from another machine when it listens beyond
+    loopback, as the command refuses to start there, however it was started: AUTH_ENV "none"
+    (the command's word for loopback, which anyone can set by hand) waives nothing; on this
+    machine it works as the command's does.
     A session a reverse proxy forwarded from beyond the machine (forwarded_from_elsewhere)
     has no login-free view at all: a proxy on this machine connects from loopback. Nor has a
     page opened under a name that is not this machine's own (named_elsewhere).
@@ -286,7 +288,7 @@ def app_mode(
             f"machine): open it as localhost, or set {PASSWORD_ENV}, or add {SECRETS_HINT}, "
             "and restart it"
         )
-    if chosen == "" and not is_loopback(address) and not is_loopback(visitor or "localhost"):
+    if not is_loopback(address) and not is_loopback(visitor or "localhost"):
         raise AccessError(
             "refusing to show the dashboard to another machine without a login (it listens "
             f"on {address or 'every interface'}): start it with `refscope dashboard`, set "

@@ -180,16 +180,20 @@ def test_the_app_refuses_a_login_it_cannot_enforce(env):
         access.app_mode(env)
 
 
+@pytest.mark.parametrize(
+    "env", [{}, {AUTH_ENV: "none"}, {AUTH_ENV: " None "}], ids=["unset", "none", "none-spaced"]
+)
 @pytest.mark.parametrize("address", ["", "0.0.0.0", "::", "10.0.0.5"])
-def test_an_app_the_cli_did_not_start_needs_a_login_off_loopback(address):
+def test_an_app_without_a_login_shows_another_machine_nothing_off_loopback(env, address):
+    """However it was started: AUTH_ENV none, which anyone can set by hand for `streamlit run`
+    on every interface, waives nothing."""
     visitor = "10.0.0.9"  # a session from another machine
     with pytest.raises(AccessError, match="another machine without a login"):
-        access.app_mode({}, address, visitor)
-    assert access.app_mode({PASSWORD_ENV: PASSWORD}, address, visitor) == "password"
-    assert access.app_mode({AUTH_ENV: "none"}, address, visitor) == "none"  # the CLI chose
+        access.app_mode(env, address, visitor)
+    assert access.app_mode({**env, PASSWORD_ENV: PASSWORD}, address, visitor) == "password"
     # This machine's own browser (Streamlit says None for it) sees what the command shows.
-    assert access.app_mode({}, address, None) == access.app_mode({}, address, "::1") == "none"
-    assert access.app_mode({}, "127.0.0.1", visitor) == access.app_mode({}, "::1") == "none"
+    assert access.app_mode(env, address, None) == access.app_mode(env, address, "::1") == "none"
+    assert access.app_mode(env, "127.0.0.1", visitor) == access.app_mode(env, "::1") == "none"
 
 
 @pytest.mark.parametrize("end", ["\r", "\n", "\r\n", "\nmore"], ids=["cr", "lf", "crlf", "inside"])

@@ -167,14 +167,18 @@ def test_a_login_the_app_cannot_enforce_shows_an_error_and_no_data(gated, monkey
     assert not at.text_input
 
 
+@pytest.mark.parametrize("auth_env", [None, "none"], ids=["no-auth-env", "auth-none-by-hand"])
 @pytest.mark.parametrize("address", [None, "0.0.0.0", "192.168.1.20"], ids=["unset", "any", "lan"])
-def test_an_app_not_started_by_refscope_dashboard_refuses_to_show_data_off_loopback(
-    monkeypatch, demo_db, address
+def test_an_app_off_loopback_without_a_login_refuses_to_show_data_however_started(
+    monkeypatch, demo_db, address, auth_env
 ):
-    """`streamlit run dashboard/streamlit_app.py` (no AUTH_ENV, so no choice of the CLI) with no
-    password: Streamlit serves every interface by default, so a visitor from another machine
-    gets an error, no data; this machine's own browser sees the dashboard."""
-    monkeypatch.delenv(AUTH_ENV)
+    """`streamlit run dashboard/streamlit_app.py` with no password, and no AUTH_ENV or one set
+    to none by hand: Streamlit serves every interface by default, so a visitor from another
+    machine gets an error, no data; this machine's own browser sees the dashboard."""
+    if auth_env is None:
+        monkeypatch.delenv(AUTH_ENV)
+    else:
+        monkeypatch.setenv(AUTH_ENV, auth_env)
     monkeypatch.setenv("REFSCOPE_DB", str(demo_db))
     real = auth.st.get_option
     monkeypatch.setattr(
