@@ -260,7 +260,8 @@ def app_mode(
     with no login shows nothing to a visitor from another machine when it listens beyond
     loopback, as the command refuses to start there, however it was started: AUTH_ENV "none"
     (the command's word for loopback, which anyone can set by hand) waives nothing; on this
-    machine it works as the command's does.
+    machine it works as the command's does, unless the request carries a proxy header: there
+    the visitor's address may be the header's word, not the connection's.
     A session a reverse proxy forwarded from beyond the machine (forwarded_from_elsewhere)
     has no login-free view at all: a proxy on this machine connects from loopback. Nor has a
     page opened under a name that is not this machine's own (named_elsewhere).
@@ -288,7 +289,11 @@ def app_mode(
             f"machine): open it as localhost, or set {PASSWORD_ENV}, or add {SECRETS_HINT}, "
             "and restart it"
         )
-    if not is_loopback(address) and not is_loopback(visitor or "localhost"):
+    # Streamlit's server (uvicorn) takes the visitor's address from X-Forwarded-For when the
+    # connection comes from an address FORWARDED_ALLOW_IPS trusts: "*" trusts every client's.
+    if not is_loopback(address) and (
+        not is_loopback(visitor or "localhost") or forwarded_addresses(headers)
+    ):
         raise AccessError(
             "refusing to show the dashboard to another machine without a login (it listens "
             f"on {address or 'every interface'}): start it with `refscope dashboard`, set "

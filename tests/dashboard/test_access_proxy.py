@@ -100,12 +100,33 @@ def test_a_session_forwarded_from_this_machine_needs_none_on_loopback():
     assert access.app_mode({}, "127.0.0.1", None, loopback) == "none"
 
 
+LOOPBACK_HOPS = {k: v for k, v in THIS_MACHINE.items() if access.forwarded_addresses(v)}
+
+
+@pytest.mark.parametrize("headers", LOOPBACK_HOPS.values(), ids=LOOPBACK_HOPS.keys())
+@pytest.mark.parametrize("address", ["0.0.0.0", "", "::", "192.168.1.20"])
+def test_off_loopback_a_proxy_header_leaves_no_login_free_view(address, headers):
+    """Streamlit's server takes the visitor's address from X-Forwarded-For when it trusts the
+    connection's (FORWARDED_ALLOW_IPS=* trusts every client's): off loopback a loopback visitor
+    with a proxy header may be another machine claiming 127.0.0.1."""
+    for env in ({}, {AUTH_ENV: "none"}):
+        with pytest.raises(AccessError, match="another machine without a login"):
+            access.app_mode(env, address, None, headers)
+        assert access.app_mode(env, address, None, [("Host", "localhost:8501")]) == "none"
+        assert access.app_mode(env, "127.0.0.1", None, headers) == "none"
+    assert access.app_mode({PASSWORD_ENV: PASSWORD}, address, None, headers) == "password"
+
+
 @pytest.fixture
 def open_app(monkeypatch: pytest.MonkeyPatch, demo_db: Path) -> AppTest:
     """The app as `refscope dashboard` starts it on 127.0.0.1: no login."""
     monkeypatch.setenv("REFSCOPE_DB", str(demo_db))
     monkeypatch.setenv(AUTH_ENV, "none")
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    real = auth.st.get_option  # AppTest has no server.address of its own
+    monkeypatch.setattr(
+        auth.st, "get_option", lambda k: "127.0.0.1" if k == "server.address" else real(k)
+    )
     monkeypatch.setattr(auth, "_visitor", lambda: None)  # the proxy connects from loopback
     return AppTest.from_file(str(APP), default_timeout=TIMEOUT)
 
