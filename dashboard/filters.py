@@ -45,17 +45,28 @@ class Filters:
 
 
 def spend_gap(
-    f: Filters, first: dt.date | None, last: dt.date | None, missing: Sequence[dt.date] = ()
+    f: Filters,
+    first: dt.date | None,
+    last: dt.date | None,
+    missing: Sequence[dt.date] = (),
+    known: bool = True,
 ) -> str:
     """What to say when the pulled ad insights (first to last day, but for the missing days
     between two pulls) cover the range only in part: its spend then counts some days only, and
     its cost per contact is understated. "" when they cover it all, when there are none (a
-    page says that on its own), or when the channel filter leaves out the ads (no spend counts)."""
+    page says that on its own), or when the channel filter leaves out the ads (no spend counts).
+    known: the range's spend is known (queries.kpis); when it is not and every day of the range
+    lies between two pulls, there is no spend to be understated."""
     if first is None or last is None or (f.channels and "ctm_ad" not in f.channels):
         return ""
     if f.end < first or f.start > last:
         return (f"Ad insights are pulled for {first} – {last}, none of this range: it counts no "
                 "ad spend.")  # fmt: skip
+    if not known and first <= f.start and f.end <= last and len(missing) >= f.days:
+        return (f"Ad insights are pulled for {first} – {last}, but not for this range: no pull "
+                f"asked for its {counted(len(missing), 'day')} ({_spans(missing)}), so its ad "
+                "spend and cost per contact are not known (refscope pull ads fetches those "
+                "days).")  # fmt: skip
     days = counted(len(missing), "day")
     gap = f"no pull asked for {days} of it ({_spans(missing)})" if missing else ""
     if f.start < first or f.end > last:

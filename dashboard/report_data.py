@@ -88,10 +88,10 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     refs = queries.with_page_labels(fetch("refs", f), pages)
     ads, days, missing = fetch("ads", f), fetch("spend_days"), fetch("spend_missing", f)
     first, last = day_cell(days, "first_day"), day_cell(days, "last_day")
-    gap = spend_gap(f, first, last, day_list(missing, "day"))
     # The pulled days' spend counts as 0 where the KPIs' does (SPEND_PULLED): with pages chosen,
     # only when the insights know an ad of theirs.
     pulled = _scalar(now, "spend") is not None
+    gap = spend_gap(f, first, last, day_list(missing, "day"), pulled)
     comments = fetch("comments", f)
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     when = in_period(f, labels)  # what an empty section had none of is said with it

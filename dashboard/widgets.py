@@ -133,7 +133,8 @@ def spend_coverage(f: Filters) -> None:
     """A caption under spend figures when the pulled ad insights cover the range only in part."""
     days, missing = store.fetch("spend_days"), store.fetch("spend_missing", f)
     first, last = (day_cell(days, c) for c in ("first_day", "last_day"))
-    note = spend_gap(f, first, last, day_list(missing, "day"))
+    known = not pd.isna(store.fetch("kpis", f)["spend"].iloc[0])  # none between two pulls
+    note = spend_gap(f, first, last, day_list(missing, "day"), known)
     if note:
         st.caption(note)
 

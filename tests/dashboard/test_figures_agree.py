@@ -18,10 +18,10 @@ import pytest
 
 from dashboard import queries, reports
 from dashboard.cli import cli
-from dashboard.filters import ContactPick
+from dashboard.filters import ContactPick, Filters
 from dashboard.report_data import connection_fetch, gather, kpi_texts
 from ingest import db, retention
-from tests.dashboard.agreement_setup import ALL, EXPECTED, FILTERS, P1, build
+from tests.dashboard.agreement_setup import ALL, EXPECTED, FILTERS, P1, build, day
 from tests.dashboard.agreement_sources import (
     by_hand,
     downloaded,
@@ -188,3 +188,21 @@ def test_after_a_prune_the_range_counts_the_same_and_its_previous_period_none(
     sources.append(from_workbook(openpyxl.load_workbook(out)))
     for got in sources:
         assert normalised(got) == normalised(want)
+
+
+def test_a_range_of_days_no_pull_asked_for_says_its_spend_is_not_known(hand_made, open_app):
+    """11-15 and 11-16 lie between two pulls: their spend and cost per ad contact are "—"
+    everywhere, and the note beside them said the spend counted "the pulled days only" and
+    the cost was "understated", of a range with no pulled day and no cost at all."""
+    f = Filters(day(15), day(16))
+    with opened(hand_made) as con:
+        report = gather(connection_fetch(con), f)
+    assert [(k.value, k.label) for k in report.kpis if k.kind == "money"] == [
+        (None, "Ad spend"), (None, "Cost per ad contact")
+    ]  # fmt: skip
+    said = ("Ad insights are pulled for 2023-11-01 – 2023-11-30, but not for this range: no pull "
+            "asked for its 2 days (2023-11-15 – 2023-11-16), so its ad spend and cost per "
+            "contact are not known (refscope pull ads fetches those days).")  # fmt: skip
+    assert report.section("ads").note == said
+    at = show(open_app(hand_made, **{"from": str(f.start), "to": str(f.end)}), "overview")
+    assert said in [c.value for c in at.caption]
