@@ -23,6 +23,7 @@ class Preview:
     svg: bytes = b""
     sheet: bytes = b""
     name: str = ""  # the codes' file name without extension, as `links qr` writes it
+    note: str | None = None  # a redirect address beyond ASCII: the ASCII form links carry
 
 
 def page_option(label: str, page: str) -> str:
@@ -41,13 +42,18 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
         if rule := _conflict(link):  # said before a code is offered, not after Register
             return Preview(None, rule)
         if style is None:
-            return Preview(link, None)
+            return Preview(link, None, note=_note(base_url))
         png = qr.png_bytes(link.url, style)
         svg = qr.svg_bytes(link.url, style)
         sheet = qr.print_sheet([links.sheet_label(link)], style)
     except RefscopeError as exc:
         return Preview(None, str(exc))
-    return Preview(link, None, png, svg, sheet, _code_name(link))
+    return Preview(link, None, png, svg, sheet, _code_name(link), _note(base_url))
+
+
+def _note(base_url: str) -> str | None:
+    """Both forms of a redirect address beyond ASCII (links.ascii_note), or None."""
+    return links.ascii_note(base_url.strip()) if base_url.strip() else None
 
 
 def _code_name(link: links.Link) -> str:

@@ -12,7 +12,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from .errors import ValidationError
-from .url_check import url_problem
+from .url_check import ascii_url, url_problem
 from .wording import counted
 
 # Meta allows refs up to 2,083 URL-encoded characters of [A-Za-z0-9_=-]; 250 keeps every ref
@@ -179,7 +179,8 @@ def userinfo_masked(url: str) -> str:
 
 def check_base_url(url: str) -> str:
     """A redirect server's address: http(s), a host, nothing a QR scanner could trip on, and no
-    credentials (a refusal never repeats them)."""
+    credentials (a refusal never repeats them); returned in its ASCII form (url_check.ascii_url:
+    a host beyond ASCII in IDNA, a path percent-encoded), which every QR reader opens."""
     shown = userinfo_masked(url)[:80]
     if has_userinfo(url):
         raise ValidationError(
@@ -206,7 +207,15 @@ def check_base_url(url: str) -> str:
         )
     if problem := url_problem(url):  # a host no scanner's lookup takes: every code a dead end
         raise ValidationError(f"invalid redirect address {shown!r}: it {problem}")
-    return url
+    return ascii_url(url)
+
+
+def ascii_note(url: str) -> str | None:
+    """What is said of a redirect address beyond ASCII: the ASCII form links and codes carry."""
+    written = check_base_url(url)
+    if written == url:
+        return None
+    return f"the redirect address {url} is written {written} in links and codes (its ASCII form)"
 
 
 def check_channel(channel: str) -> str:

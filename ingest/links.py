@@ -24,6 +24,7 @@ from .code_names import other_pages as other_pages
 from .errors import ValidationError
 from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_RULE too)
     USERNAME_RULE,
+    ascii_note,
     check_base_url,
     check_channel,
     check_page,
@@ -86,7 +87,7 @@ def make_link(
     included) unless told. A page or ref with surrounding whitespace is refused, not stripped."""
     page = check_page(page)
     if base_url:
-        check_base_url(base_url)
+        base_url = check_base_url(base_url)  # its ASCII form
     if not ref:
         ref = conventional_ref(campaign, placement, today or dt.datetime.now(dt.UTC).date())
     return Link(

@@ -3,7 +3,8 @@ refused at once, never retried, rather than a traceback or retries of a lookup t
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
@@ -37,3 +38,15 @@ def url_problem(url: str) -> str | None:
     except (httpx.InvalidURL, ValueError):  # idna's errors are ValueErrors
         return _BAD_HOST
     return _BAD_HOST if any(c.isspace() or c == "%" for c in host) else None
+
+
+def ascii_url(url: str) -> str:
+    """url as a QR reader or mail client passes it on: a host beyond ASCII in IDNA (xn--, as
+    httpx and a browser look it up), a path's characters beyond ASCII percent-encoded as UTF-8;
+    an ASCII url as given. For a url url_problem passes (its host encodes)."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc if parts.netloc.isascii() else httpx.URL(url).netloc.decode("ascii")
+    path = re.sub(r"[^\x00-\x7f]+", lambda m: quote(m.group()), parts.path)
+    return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))

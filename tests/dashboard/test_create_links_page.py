@@ -160,6 +160,28 @@ def test_create_links_points_a_code_at_the_redirect_server_given(open_app, demo_
         ]
 
 
+def test_create_links_writes_a_redirect_address_beyond_ascii_in_its_ascii_form(open_app, demo_copy):
+    """As `links create --via-redirect`: a host or path beyond ASCII is written in IDNA and
+    percent-encoded (raw UTF-8 in a code is Latin-1 to many readers), and both forms are shown."""
+    at = show(open_app(demo_copy), "create_links")
+    page = at.selectbox[0].value
+    at.radio[0].set_value("qr").run()
+    _fill_link(at, "spring", "window", "spring_window")
+    (server,) = [t for t in at.text_input if t.label.startswith("Count clicks and scans")]
+    server.input("https://bäckerei.example/straße").run()
+    ascii_base = "https://xn--bckerei-5wa.example/stra%C3%9Fe"
+    url = f"{ascii_base}/r/spring_window?page={page}&qr=1"
+    assert not at.error and [c.value for c in at.code] == [url]
+    assert (
+        "the redirect address https://bäckerei.example/straße is written "
+        f"{ascii_base} in links and codes (its ASCII form)"
+    ) in [shown(c.value) for c in at.caption]
+    (register,) = [b for b in at.button if b.label == "Register"]
+    register.click().run()
+    with opened(demo_copy) as con:
+        assert con.execute("SELECT url FROM tracked_links").fetchall() == [(url,)]
+
+
 def test_create_links_without_contacts_downloads_the_registry_it_shows(open_app, tmp_path):
     """Links are registered before anyone scans them: the registry shown then downloads as the
     one with contacts does, its file saying it covers all dates (there is no range yet)."""

@@ -1,0 +1,58 @@
+"""Tracked links beyond ASCII: a redirect address with a host or path beyond ASCII is written in
+its ASCII form (the host in IDNA, the path percent-encoded), which every phone's QR reader opens,
+alike by `links create`, `links import` and the Create links form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ingest import link_rules, links
+from ingest.cli import cli
+from tests.ingest.links_setup import decode, write_csv
+
+GIVEN = "https://Bäckerei.example:8443/straße/"
+ASCII = "https://xn--bckerei-5wa.example:8443/stra%C3%9Fe/"
+LINK = f"{ASCII}r/window?page=acmebakery&qr=1"
+
+
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        (GIVEN, ASCII),
+        ("https://bäckerei.example", "https://xn--bckerei-5wa.example"),
+        ("http://go.example/café", "http://go.example/caf%C3%A9"),
+        ("https://кафе.example/меню", "https://xn--80akn5b.example/%D0%BC%D0%B5%D0%BD%D1%8E"),
+        ("https://Go.Example/a%20b", "https://Go.Example/a%20b"),  # ASCII: kept as given
+    ],
+    ids=["host-port-path", "host", "path", "cyrillic", "ascii"],
+)
+def test_a_redirect_address_beyond_ascii_is_written_in_its_ascii_form(
+    given: str, written: str
+) -> None:
+    """It was kept as given: its code held raw UTF-8, which many readers take for Latin-1."""
+    assert link_rules.check_base_url(given) == written
+    assert links.make_link("acmebakery", "x", base_url=given).url.startswith(written)
+
+
+@pytest.mark.parametrize("command", ["create", "import"])
+def test_a_redirect_address_beyond_ascii_is_registered_and_encoded_in_ascii(
+    command: str, tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """Both forms are said; the URL printed, registered and held by the code is the ASCII one."""
+    out = tmp_path / "codes"
+    base = ["--via-redirect", GIVEN, "--out", str(out), "--db", str(db_path)]
+    if command == "import":
+        csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+        res = runner.invoke(cli, ["links", "import", str(csv_file), *base])
+    else:
+        res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "window",
+                                  "--channel", "qr", *base])  # fmt: skip
+        assert res.stdout.splitlines()[0] == LINK
+    assert res.exit_code == 0, res.output
+    assert f"redirect address {GIVEN} is written {ASCII} in links and codes" in res.output
+    assert query.scalar("SELECT url FROM tracked_links") == LINK
+    assert decode((out / "window.png").read_bytes()) == LINK
