@@ -35,6 +35,7 @@ from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_R
     same_username_sql,
     username_key,
 )
+from .url_check import ascii_url
 
 ONE_MEANING_RULE = (
     "a ref means one thing per page (a username and its page id in `pages` are one page)"
@@ -57,9 +58,10 @@ class Link:
     @property
     def url(self) -> str:
         """The URL its code encodes: once registered, always the stored one (a code made
-        again must keep pointing where the printed ones do)."""
+        again must keep pointing where the printed ones do), in its ASCII form (one an older
+        refscope stored with a redirect address beyond ASCII as given)."""
         if self.registered_url:
-            return self.registered_url
+            return ascii_url(self.registered_url)
         if self.base_url:
             # The page rides along: a ref another page registers later leaves printed codes
             # resolvable (without it, the redirect would have two targets to choose from).

@@ -56,3 +56,20 @@ def test_a_redirect_address_beyond_ascii_is_registered_and_encoded_in_ascii(
     assert f"redirect address {GIVEN} is written {ASCII} in links and codes" in res.output
     assert query.scalar("SELECT url FROM tracked_links") == LINK
     assert decode((out / "window.png").read_bytes()) == LINK
+
+
+def test_a_code_written_again_holds_the_ascii_form_of_a_url_registered_raw(
+    tmp_path: Path, runner: CliRunner, db_path: Path, execute: Any
+) -> None:
+    """A link an older refscope registered with the address as given: `links qr` wrote its raw
+    UTF-8 again. The code now holds the same address in its ASCII form."""
+    raw = "https://Bäckerei.example:8443/straße/r/window?page=acmebakery&qr=1"
+    execute(
+        "INSERT INTO tracked_links VALUES ('window', 'acmebakery', 'qr_code', NULL, NULL, NULL, "
+        "?, now())",
+        raw,
+    )
+    out = tmp_path / "codes"
+    res = runner.invoke(cli, ["links", "qr", "window", "--out", str(out), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert decode((out / "window.png").read_bytes()) == LINK
