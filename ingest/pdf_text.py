@@ -7,8 +7,11 @@ fpdf2's core fonts print Latin-1 only: a campaign named "Łódź" would come out
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
+
+from fpdf.bidi import BidiParagraph
 
 # (regular, bold) TrueType fonts, Debian's fonts-dejavu-core then fonts-liberation; without
 # one the PDF falls back to its core fonts, which print Latin-1 only.
@@ -56,3 +59,20 @@ def printable(pdf: Any, face: str, text: str) -> str:
         return text
     return "".join(c if c == "\n" or (ord(c) in cmap and not CONTROL.match(c)) else MISSING_GLYPH
                    for c in text)  # fmt: skip
+
+
+# A bracket drawn in a right-to-left run faces the other way ("(ראשי)" reads as in Hebrew).
+_MIRRORED = str.maketrans("()[]{}<>«»‹›", ")(][}{><»«›‹")
+
+
+def visual(line: str) -> str:
+    """One line in the order its characters are drawn, left to right: each right-to-left run
+    (Hebrew, Arabic) reversed as the Unicode bidi algorithm orders it, its brackets mirrored.
+    fpdf2 draws text in the order typed without its shaping engine (uharfbuzz, which refscope
+    does not install), so "שלום" printed backwards. Arabic letters keep their isolated forms."""
+    if not any(unicodedata.bidirectional(c) in ("R", "AL") for c in line):
+        return line
+    return "".join(
+        c.character.translate(_MIRRORED) if c.embedding_level % 2 else c.character
+        for c in BidiParagraph(line).get_reordered_characters()
+    )

@@ -365,8 +365,8 @@ def _label(pdf: Any, text: str, x: float, below: float, box: tuple[float, ...]) 
             last = last[:-1]
         lines = [*lines[: keep - 1], last + "..."]
     pdf.set_xy(x + LABEL_MARGIN_MM, below + top)
-    for line in lines:
-        pdf.cell(width, line_h, line, align="C", new_x="LEFT", new_y="NEXT")
+    for line in lines:  # wrapped in the order typed, each line drawn in reading order
+        pdf.cell(width, line_h, pdf_text.visual(line), align="C", new_x="LEFT", new_y="NEXT")
 
 
 def _cut_marks(pdf: object, x: float, y: float, w: float, h: float) -> None:

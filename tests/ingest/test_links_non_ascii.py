@@ -1,6 +1,7 @@
 """Tracked links beyond ASCII: a redirect address with a host or path beyond ASCII is written in
 its ASCII form (the host in IDNA, the path percent-encoded), which every phone's QR reader opens,
-alike by `links create`, `links import` and the Create links form."""
+alike by `links create`, `links import` and the Create links form; a print sheet's labels in
+Hebrew or Arabic drawn in their reading order."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from fpdf import FPDF
 
-from ingest import link_rules, links
+from ingest import link_rules, links, pdf_text, qr
 from ingest.cli import cli
-from tests.ingest.links_setup import decode, write_csv
+from tests.ingest.links_setup import URL, decode, write_csv
 
 GIVEN = "https://Bäckerei.example:8443/straße/"
 ASCII = "https://xn--bckerei-5wa.example:8443/stra%C3%9Fe/"
@@ -73,3 +75,21 @@ def test_a_code_written_again_holds_the_ascii_form_of_a_url_registered_raw(
     res = runner.invoke(cli, ["links", "qr", "window", "--out", str(out), "--db", str(db_path)])
     assert res.exit_code == 0, res.output
     assert decode((out / "window.png").read_bytes()) == LINK
+
+
+@pytest.mark.skipif(pdf_text.font_files() is None, reason="no TrueType font installed")
+def test_a_right_to_left_label_is_drawn_in_reading_order_on_the_print_sheet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Hebrew campaign was drawn in the order typed, left to right: backwards to its readers.
+    Each label line is drawn in visual order now, its brackets facing the right way."""
+    drawn: list[str] = []
+    cell = FPDF.cell
+
+    def recording(self: FPDF, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(kwargs.get("text", args[2] if len(args) > 2 else ""))
+        return cell(self, *args, **kwargs)
+
+    monkeypatch.setattr(FPDF, "cell", recording)
+    qr.print_sheet([(URL, "שלום", "page acmebakery · מדף 3 (ראשי)")])
+    assert drawn == ["םולש", "page acmebakery · (ישאר) 3 ףדמ"]
