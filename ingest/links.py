@@ -8,6 +8,7 @@ Registering a ref re-labels the contacts it already brought in (a QR ref turns t
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -149,7 +150,7 @@ class Registry:
     def conflict(self, link: Link) -> str | None:
         """Why the link cannot join the registry (the rule it breaks), or None."""
         known = self.get(link)
-        if known is None or known.attributes() == link.attributes():
+        if known is None or not differences(known, link):
             return None
         return (
             f"ref {link.ref!r} is already registered for page {known.page!r} with "
@@ -167,14 +168,23 @@ ATTRIBUTE_NAMES = ("channel", "campaign", "placement", "notes")
 
 def differences(known: Link, new: Link) -> str:
     """'channel 'qr_code' (here 'm_me_link')': what a conflicting link changes; an attribute
-    left out is 'no campaign (here 'spring')' or 'campaign 'spring' (here none)'."""
+    left out is 'no campaign (here 'spring')' or 'campaign 'spring' (here none)'; '' when
+    they are the same link (same_text)."""
     pairs = zip(ATTRIBUTE_NAMES, known.attributes(), new.attributes(), strict=True)
     return ", ".join(
         f"{f'no {name}' if old is None else f'{name} {old!r}'} "
         f"(here {'none' if now is None else repr(now)})"
         for name, old, now in pairs
-        if old != now
+        if not same_text(old, now)
     )
+
+
+def same_text(old: str | None, new: str | None) -> bool:
+    """Whether two attribute values are one text: 'Café' typed with é as one character or as e
+    and an accent (as some Mac apps save a CSV) is one campaign (Unicode's NFC form)."""
+    if old is None or new is None:
+        return old is new
+    return old == new or unicodedata.normalize("NFC", old) == unicodedata.normalize("NFC", new)
 
 
 def register(con: duckdb.DuckDBPyConnection, links: Iterable[Link]) -> list[Link]:

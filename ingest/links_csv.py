@@ -92,7 +92,7 @@ def read_csv(
         key = registry.key(link)
         if key in seen:
             first, earlier = seen[key]
-            if earlier.attributes() != link.attributes():
+            if differences(earlier, link):  # of one text in another Unicode form: the same
                 report.errors.append(
                     f"line {line}: ref {link.ref!r} for page {link.page!r} is on line {first} "
                     f"with {differences(earlier, link)}: {ONE_MEANING_RULE}"

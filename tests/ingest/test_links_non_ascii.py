@@ -93,3 +93,30 @@ def test_a_right_to_left_label_is_drawn_in_reading_order_on_the_print_sheet(
     monkeypatch.setattr(FPDF, "cell", recording)
     qr.print_sheet([(URL, "שלום", "page acmebakery · מדף 3 (ראשי)")])
     assert drawn == ["םולש", "page acmebakery · (ישאר) 3 ףדמ"]
+
+
+def test_a_campaign_typed_in_another_unicode_form_is_the_same_campaign(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """'Café' with its é as one character (as typed) and as e plus an accent (as some Mac apps
+    save a CSV) is one campaign: the import was refused as "campaign 'Café' (here 'Café')"."""
+    composed, decomposed = "Caf\u00e9 \u05d0", "Cafe\u0301 \u05d0"
+    res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "w1",
+                              "--campaign", composed, "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    csv_file = write_csv(tmp_path / "flyers.csv", [f"acmebakery,w1,link,{decomposed},,"])
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert "registered 0 new links (1 already there)" in res.output
+    assert query.scalar("SELECT campaign FROM tracked_links") == composed  # kept as registered
+    # Both forms in one file: one link, the row repeated.
+    rows = [f"acmebakery,w2,link,{composed},,", f"acmebakery,w2,link,{decomposed},,"]
+    res = runner.invoke(cli, ["links", "import", str(write_csv(tmp_path / "two.csv", rows)),
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "registered 1 new link (0 already there)" in res.output
+    # One that differs in more than its form is still refused, and only its real difference said.
+    csv_file = write_csv(tmp_path / "flyers.csv", [f"acmebakery,w1,link,{decomposed},door,"])
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert "with no placement (here 'door'): a ref means one thing per page" in res.output
