@@ -110,9 +110,17 @@ def _shown(value: str) -> str:
 
 
 def _first_bad(value: str, allowed: str) -> str | None:
-    """The first character outside the class `allowed`, and where: "' ' at character 4"."""
+    """The first character outside the class `allowed`, and where: "' ' at character 4"; one
+    beyond ASCII named too, as a Cyrillic 'а' or a Unicode hyphen looks like what is allowed:
+    "'а' (U+0430 CYRILLIC SMALL LETTER A) at character 1"."""
     bad = re.search(f"[^{allowed}]", value)
-    return f"{bad.group()!r} at character {bad.start() + 1}" if bad else None
+    if not bad:
+        return None
+    char, where = bad.group(), f"at character {bad.start() + 1}"
+    if char.isascii():
+        return f"{char!r} {where}"
+    name = f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip()  # unassigned: no name
+    return f"{char!r} ({name}) {where}"
 
 
 def _spaces(value: str) -> str | None:

@@ -39,7 +39,12 @@ def _register(at: AppTest) -> list[Any]:
         ("acmebakery.com", "flyer", f"invalid page 'acmebakery.com' (ends in .com): {PAGE_RULE}"),
         ("acmebakery", "A" * 251, f"invalid ref '{'A' * 60}'… (251 characters): {REF_RULE}"),
         ("acmebakery", "store.12", f"invalid ref 'store.12' ('.' at character 6): {REF_RULE}"),
-        ("acmebakery", "été", f"invalid ref 'été' ('é' at character 1): {REF_RULE}"),
+        (
+            "acmebakery",
+            "été",
+            f"invalid ref 'été' ('é' (U+00E9 LATIN SMALL LETTER E WITH ACUTE) "
+            f"at character 1): {REF_RULE}",
+        ),
     ],
 )
 def test_a_bad_page_or_ref_is_refused_with_its_rule(

@@ -83,7 +83,10 @@ def test_a_refused_page_says_which_part_of_the_rule_it_broke(page: str, fault: s
         ("my shop", "'my shop' (' ' at character 3)"),
         (" acmebakery", "' acmebakery' (leading or trailing whitespace)"),
         ("a" * 70, "'" + "a" * 60 + "'… (70 characters)"),
-        ("acmé.bakery", "'acmé.bakery' ('é' at character 4)"),
+        (
+            "acmé.bakery",
+            "'acmé.bakery' ('é' (U+00E9 LATIN SMALL LETTER E WITH ACUTE) at character 4)",
+        ),
     ],
 )
 def test_a_refused_username_says_which_part_of_the_rule_it_broke(username: str, fault: str) -> None:

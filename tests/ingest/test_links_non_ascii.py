@@ -14,6 +14,7 @@ from fpdf import FPDF
 
 from ingest import link_rules, links, pdf_text, qr
 from ingest.cli import cli
+from ingest.errors import ValidationError
 from tests.ingest.links_setup import URL, decode, write_csv
 
 GIVEN = "https://Bäckerei.example:8443/straße/"
@@ -120,3 +121,23 @@ def test_a_campaign_typed_in_another_unicode_form_is_the_same_campaign(
     res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
     assert res.exit_code == 1, res.output
     assert "with no placement (here 'door'): a ref means one thing per page" in res.output
+
+
+@pytest.mark.parametrize(
+    ("check", "value", "fault"),
+    [
+        (links.check_page, "\u0430cmebakery", "'\u0430' (U+0430 CYRILLIC SMALL LETTER A) at "
+                                              "character 1"),
+        (links.check_username, "acme\u0440age", "'\u0440' (U+0440 CYRILLIC SMALL LETTER ER) at "
+                                                "character 5"),
+        (links.check_ref, "spring\u2010sale", "'\u2010' (U+2010 HYPHEN) at character 7"),
+        (links.check_ref, "a\u200bb", "'\\u200b' (U+200B ZERO WIDTH SPACE) at character 2"),
+    ],
+    ids=["page-cyrillic-a", "username-cyrillic-er", "ref-unicode-hyphen", "ref-zero-width"],
+)  # fmt: skip
+def test_a_refused_character_beyond_ascii_is_named(check: Any, value: str, fault: str) -> None:
+    """A Cyrillic 'а' pasted into a username looks like the Latin 'a' the rule allows: the
+    refusal quoted "'а' at character 1", which the reader could not tell apart from an 'a'."""
+    with pytest.raises(ValidationError) as err:
+        check(value)
+    assert f"({fault})" in str(err.value)
