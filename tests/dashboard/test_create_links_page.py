@@ -21,6 +21,16 @@ def _fill_link(at: AppTest, campaign: str, placement: str, ref: str) -> None:
         at.text_input[i].input(value).run()
 
 
+def _qr_code_through_a_server(at: AppTest) -> tuple[str, Any]:
+    """Fill the form with the QR code spring_window of the first page; its page, and the field
+    of the redirect server's address."""
+    page = at.selectbox[0].value
+    at.radio[0].set_value("qr").run()
+    _fill_link(at, "spring", "window", "spring_window")
+    (server,) = [t for t in at.text_input if t.label.startswith("Count clicks and scans")]
+    return page, server
+
+
 def test_create_links_page_registers_a_link(open_app, demo_copy):
     at = show(open_app(demo_copy), "create_links")
     assert "No links registered yet." in [c.value for c in at.caption]
@@ -137,10 +147,7 @@ def test_create_links_points_a_code_at_the_redirect_server_given(open_app, demo_
     /r/<ref>, where each scan is counted, and that URL is registered; a bad address is
     refused with the rule it broke, and no code is offered."""
     at = show(open_app(demo_copy), "create_links")
-    page = at.selectbox[0].value
-    at.radio[0].set_value("qr").run()
-    _fill_link(at, "spring", "window", "spring_window")
-    (server,) = [t for t in at.text_input if t.label.startswith("Count clicks and scans")]
+    page, server = _qr_code_through_a_server(at)
     server.input("go.example.com").run()
     assert [shown(e.value) for e in at.error] == [
         "invalid redirect address 'go.example.com': give http(s)://host[:port][/path], "
@@ -164,10 +171,7 @@ def test_create_links_writes_a_redirect_address_beyond_ascii_in_its_ascii_form(o
     """As `links create --via-redirect`: a host or path beyond ASCII is written in IDNA and
     percent-encoded (raw UTF-8 in a code is Latin-1 to many readers), and both forms are shown."""
     at = show(open_app(demo_copy), "create_links")
-    page = at.selectbox[0].value
-    at.radio[0].set_value("qr").run()
-    _fill_link(at, "spring", "window", "spring_window")
-    (server,) = [t for t in at.text_input if t.label.startswith("Count clicks and scans")]
+    page, server = _qr_code_through_a_server(at)
     server.input("https://bäckerei.example/straße").run()
     ascii_base = "https://xn--bckerei-5wa.example/stra%C3%9Fe"
     url = f"{ascii_base}/r/spring_window?page={page}&qr=1"

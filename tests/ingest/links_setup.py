@@ -10,8 +10,10 @@ from typing import Any
 import cairosvg
 import cv2
 import numpy as np
+from click.testing import CliRunner, Result
 from PIL import Image
 
+from ingest.cli import cli
 from tests.factories import batch, entry, message, postback, referral_obj
 
 
@@ -47,3 +49,14 @@ def write_csv(path: Path, rows: list[str]) -> Path:
     """A `links import` CSV of the rows under its header."""
     path.write_text("page,ref,channel,campaign,placement,notes\n" + "\n".join(rows) + "\n")
     return path
+
+
+def create_or_import_window(runner: CliRunner, command: str, tmp_path: Path,
+                            args: list[str]) -> Result:  # fmt: skip
+    """`links create` of acmebakery's QR code `window` (command "create"), or `links import` of
+    a file of that one row, with args."""
+    if command == "import":
+        csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+        return runner.invoke(cli, ["links", "import", str(csv_file), *args])
+    return runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "window",
+                               "--channel", "qr", *args])  # fmt: skip

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from ingest import db, links
 from ingest.cli import cli
-from tests.ingest.links_setup import write_csv
+from tests.ingest.links_setup import create_or_import_window, write_csv
 
 
 @pytest.mark.parametrize("ref", ["a b", "a  b", "a   b  "])
@@ -99,12 +99,7 @@ def test_a_redirect_address_whose_host_no_lookup_takes_is_refused_before_anythin
     """`--via-redirect https://go..example` was taken: every code printed led nowhere."""
     out = tmp_path / "codes"
     base = ["--via-redirect", f"https://{host}", "--out", str(out), "--db", str(db_path)]
-    if command == "import":
-        csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
-        res = runner.invoke(cli, ["links", "import", str(csv_file), *base])
-    else:
-        res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "window",
-                                  "--channel", "qr", *base])  # fmt: skip
+    res = create_or_import_window(runner, command, tmp_path, base)
     assert res.exit_code == 1, res.output
     assert f"Error: invalid redirect address 'https://{host}': it has a host that is no valid " \
         "host name" in res.output  # fmt: skip

@@ -15,7 +15,7 @@ from fpdf import FPDF
 from ingest import link_rules, links, pdf_text, qr
 from ingest.cli import cli
 from ingest.errors import ValidationError
-from tests.ingest.links_setup import URL, decode, write_csv
+from tests.ingest.links_setup import URL, create_or_import_window, decode, write_csv
 
 GIVEN = "https://Bäckerei.example:8443/straße/"
 ASCII = "https://xn--bckerei-5wa.example:8443/stra%C3%9Fe/"
@@ -48,14 +48,10 @@ def test_a_redirect_address_beyond_ascii_is_registered_and_encoded_in_ascii(
     """Both forms are said; the URL printed, registered and held by the code is the ASCII one."""
     out = tmp_path / "codes"
     base = ["--via-redirect", GIVEN, "--out", str(out), "--db", str(db_path)]
-    if command == "import":
-        csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
-        res = runner.invoke(cli, ["links", "import", str(csv_file), *base])
-    else:
-        res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "window",
-                                  "--channel", "qr", *base])  # fmt: skip
-        assert res.stdout.splitlines()[0] == LINK
+    res = create_or_import_window(runner, command, tmp_path, base)
     assert res.exit_code == 0, res.output
+    if command == "create":
+        assert res.stdout.splitlines()[0] == LINK
     assert f"redirect address {GIVEN} is written {ASCII} in links and codes" in res.output
     assert query.scalar("SELECT url FROM tracked_links") == LINK
     assert decode((out / "window.png").read_bytes()) == LINK
