@@ -274,9 +274,11 @@ def check_page_names(username: str | None, name: str | None) -> str | None:
     spaces around it (as every free-text attribute: they mean nothing)."""
     if name is not None:
         name = name.strip()
-        if not name:
+        # A zero-width space or a direction mark alone shows as nothing: the page unnamed.
+        if not any(c.isprintable() and not c.isspace() for c in name):
+            blank = "blank: no visible character" if name else "blank"
             raise ValidationError(
-                "invalid page name (blank): give the name the page shows on Facebook, or "
+                f"invalid page name ({blank}): give the name the page shows on Facebook, or "
                 "leave the name out (no --name, or the dashboard's field empty) to keep the "
                 "stored one"
             )

@@ -137,3 +137,27 @@ def test_a_refused_character_beyond_ascii_is_named(check: Any, value: str, fault
     with pytest.raises(ValidationError) as err:
         check(value)
     assert f"({fault})" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\u200f", " \u2060\u200d "])
+def test_a_page_name_of_invisible_characters_only_is_blank(
+    name: str, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """A zero-width space or a right-to-left mark alone was stored as the page's name: every
+    view then named the page with nothing, not by its username or id."""
+    res = runner.invoke(cli, ["pages", "set", "1122334455667788", "--name", name,
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code != 0
+    assert "invalid page name (blank: no visible character)" in res.output
+    assert query.scalar("SELECT count(*) FROM pages") == 0
+
+
+def test_a_page_name_beyond_ascii_is_stored_and_said_as_given(
+    runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    name = "\u05de\u05d0\u05e4\u05d9\u05d9\u05d4 \U0001f950 Cafe\u0301"
+    res = runner.invoke(cli, ["pages", "set", "1122334455667788", "--name", name,
+                              "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert f"name {name}" in res.output
+    assert query.scalar("SELECT name FROM pages") == name
