@@ -255,7 +255,9 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
         say(None, "replaced {} that {} already in {}", counted(replaced, "file"), were, out)
 
 
-TSV_SPACES = str.maketrans("\t\r\n", "   ")
+# A tab or line break inside a value becomes a space; so do Unicode's line and paragraph
+# separators, where a reader splitting lines as Unicode does (Python, JavaScript) would cut it.
+TSV_SPACES = str.maketrans("\t\r\n\u2028\u2029", "     ")
 
 
 @links.command("list")

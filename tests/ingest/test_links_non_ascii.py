@@ -161,3 +161,19 @@ def test_a_page_name_beyond_ascii_is_stored_and_said_as_given(
     assert res.exit_code == 0, res.output
     assert f"name {name}" in res.output
     assert query.scalar("SELECT name FROM pages") == name
+
+
+def test_links_list_piped_keeps_one_line_a_link_with_unicode_line_breaks(
+    runner: CliRunner, db_path: Path
+) -> None:
+    """A campaign holding U+2028 or U+2029 (pasted from a word processor) was printed raw: a
+    reader splitting lines as Unicode does (Python's splitlines, a JavaScript tool) got the link
+    cut in two. Each is a space, as a line break is; text beyond ASCII is printed as given."""
+    campaign = "Fr\u00fchling\u2028\u05d0\u05d1\u05d9\u05d1\u2029\U0001f338"
+    res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "w1",
+                              "--campaign", campaign, "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    listed = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[1].split("\t")[3] == "Fr\u00fchling \u05d0\u05d1\u05d9\u05d1 \U0001f338"
