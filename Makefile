@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= data/refscope.duckdb
 DEMO ?= data/demo
+# The dashboard's port: `make demo PORT=8502` when 8501 is taken (not ?=, so that a PORT set in
+# the environment for some other server is not taken for it).
+PORT = 8501
 
 .PHONY: demo test install install-dev dashboard
 
@@ -35,7 +38,7 @@ demo: install $(DEMO)/.written
 	$(BIN)/refscope pages set 203948571620394 --username northwindcoffee --name "Northwind Coffee" --db $(DB)
 	$(BIN)/refscope links import $(DEMO)/tracked-links.csv --db $(DB)
 	$(BIN)/refscope ingest $(DEMO) --db $(DB)
-	$(BIN)/refscope dashboard --db $(DB)
+	$(BIN)/refscope dashboard --db $(DB) --port $(PORT)
 
 test: install-dev
 	$(BIN)/ruff check .
