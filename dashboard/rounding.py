@@ -15,6 +15,12 @@ def half_up(v: float, places: int) -> Decimal:
     return Decimal(repr(float(v))).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
 
 
+def difference(a: float, b: float) -> float:
+    """a - b of the decimals a and b stand for: a change of spend from 728.71 to 855.49 is
+    126.78, not the doubles' 126.77999999999997, and one of unrounded values keeps their digits."""
+    return float(Decimal(repr(float(a))) - Decimal(repr(float(b))))
+
+
 def cents(v: float) -> Decimal:
     """Money to the cent (half_up)."""
     return half_up(v, 2)

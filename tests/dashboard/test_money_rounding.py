@@ -93,3 +93,17 @@ def test_the_xlsx_summary_stores_each_change_as_the_report_writes_it():
     }
     formats = {k: (v[2].number_format, v[3].number_format) for k, v in cells.items()}
     assert formats["Ad spend"] == ("#,##0.00", "0.0%")
+
+
+def test_the_kpi_download_holds_each_change_without_a_float_tail():
+    """The Reports page's kpis download (CSV, XLSX, Parquet) held the demo's spend change as
+    126.77999999999997 (855.49 - 728.71 in doubles): a change is now the difference of the
+    values as stored, 126.78, and its share is of that; unrounded values stay unrounded."""
+    kpis = (Kpi("engaged_rate", "Engaged rate", "pct", 0.7, 0.4),
+            Kpi("spend", "Ad spend", "money", 855.49, 728.71),
+            Kpi("cost_per_contact", "Cost per ad contact", "money", 10.693625, 10.25))  # fmt: skip
+    frame = reports.kpi_frame(Report(RANGE, kpis, ())).set_index("metric")
+    assert frame["change"].tolist() == [0.3, 126.78, 0.443625]
+    assert frame.loc["Ad spend", "change_share"] == 126.78 / 728.71
+    csv = reports.table_bytes("csv", frame.reset_index(), "kpis", RANGE).decode("utf-8-sig")
+    assert "Ad spend,855.49,728.71,126.78," in csv
