@@ -104,7 +104,9 @@ def nothing_in_range(
     page shows, which the database may hold none of in any range (no filter helps then)."""
     if f is not None and channels and f.channels and not set(channels) & set(f.channels):
         names = " and ".join(charts.channel_label(c) for c in channels)
-        hint = f"The channel filter leaves out {names}: add it in the sidebar or clear the filter."
+        either = "either" if len(channels) > 1 else "it"  # Links & QR: one of two is enough
+        hint = (f"The channel filter leaves out {names}: add {either} in the sidebar or clear "
+                "the filter.")  # fmt: skip
     elif kind and not bool(store.fetch("data_kinds")[kind].iloc[0]):
         hint = "The database holds none in any range: no date range or filter will show any."
     else:

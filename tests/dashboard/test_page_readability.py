@@ -63,9 +63,10 @@ def test_ads_table_leaves_out_spend_columns_with_no_spend_loaded(app):
 @pytest.mark.parametrize(
     "page, channel, message",
     [
-        ("ads", "Click-to-Messenger ad", "No Click-to-Messenger contacts or ad spend"),
-        ("links", "m.me link and QR code", "No m.me link or QR code referrals"),
-        ("comments", "Comment reply", "No comments or private replies"),
+        ("ads", "Click-to-Messenger ad: add it", "No Click-to-Messenger contacts or ad spend"),
+        # Two channels: either brings the page's rows ("add it" named neither).
+        ("links", "m.me link and QR code: add either", "No m.me link or QR code referrals"),
+        ("comments", "Comment reply: add it", "No comments or private replies"),
     ],
 )
 def test_a_channel_filter_that_leaves_a_page_out_says_so(open_app, demo_db, page, channel, message):
@@ -73,7 +74,7 @@ def test_a_channel_filter_that_leaves_a_page_out_says_so(open_app, demo_db, page
     at = show(open_app(demo_db, channel="organic"), page)
     (info,) = [i.value for i in at.info]
     assert info.startswith(message)
-    assert f"The channel filter leaves out {channel}: add it" in info
+    assert f"The channel filter leaves out {channel} in the sidebar" in info
     assert "Widen" not in info
 
 
