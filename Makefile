@@ -40,6 +40,10 @@ demo: install $(DEMO)/.written
 	$(BIN)/refscope ingest $(DEMO) --db $(DB)
 	$(BIN)/refscope dashboard --db $(DB) --port $(PORT)
 
+# The dashboard on the database as it is (after `make demo` was stopped), nothing read again.
+dashboard: install
+	$(BIN)/refscope dashboard --db $(DB) --port $(PORT)
+
 test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
