@@ -28,7 +28,6 @@ from dashboard.report_model import in_period, money_text, pct_text, posts_note
 from dashboard.report_model import length as length
 from dashboard.report_model import period as period
 from dashboard.report_model import scope as scope
-from dashboard.rounding import difference
 
 Fetch = Callable[..., pd.DataFrame]
 TOP_REFS = 20  # a printed page holds about this many rows at the report's font size
@@ -364,18 +363,13 @@ def kpi_frame(report: Report) -> pd.DataFrame:
     """The KPIs as numbers, one row each as kpi_table shows them: rates as shares, change in
     the metric's unit (shares for rates; the difference of the values as stored, without the
     doubles' tail), change_share against the previous value."""
-    changes = [None if k.value is None or k.previous is None else difference(k.value, k.previous)
-               for k in report.kpis]  # fmt: skip
     return pd.DataFrame(
         {
             "metric": [k.label for k in report.kpis],
             "this_period": [k.value for k in report.kpis],
             "previous_period": [k.previous for k in report.kpis],
-            "change": changes,
-            # As Kpi.relative: none for a rate, nor from zero.
-            "change_share": [c / k.previous if c is not None and k.relative is not None
-                             and k.previous else None
-                             for k, c in zip(report.kpis, changes, strict=True)],  # fmt: skip
+            "change": [k.change for k in report.kpis],
+            "change_share": [k.relative for k in report.kpis],
         },
     ).astype({"this_period": float, "previous_period": float, "change": float,
               "change_share": float})  # fmt: skip

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from dashboard import charts
 from dashboard.filters import Filters
 from dashboard.rounding import cents as cents
+from dashboard.rounding import difference
 from dashboard.rounding import half_up as half_up
 from dashboard.rounding import money_text as money_text
 from dashboard.rounding import pct_text as pct_text
@@ -59,10 +60,11 @@ class Kpi:
 
     @property
     def change(self) -> float | None:
-        """Difference to the previous period (percentage points for rates)."""
+        """Difference to the previous period (percentage points for rates), of the values as
+        stored: 855.49 after 728.71 is 126.78, not the doubles' 126.77999999999997."""
         if self.value is None or self.previous is None:
             return None
-        return self.value - self.previous
+        return difference(self.value, self.previous)
 
     @property
     def relative(self) -> float | None:
