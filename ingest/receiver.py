@@ -118,6 +118,7 @@ class Receiver:
         self.fsync = fsync
         self.writer: LogWriter | None = None
         self.registry = clicklog.Registry(config.db_path, config.registry_refresh)
+        self.write_probe = receiver_health.WriteProbe(config.log_dir, clock)
         self.started_at = clock()
 
     def _now_ms(self) -> int:
@@ -277,7 +278,7 @@ class Receiver:
         balancer reads only the status."""
         cfg, writer = self.config, self.writer
         problems = await asyncio.to_thread(
-            receiver_health.problems, len(cfg.app_secrets), cfg.log_dir, cfg.max_body,
+            receiver_health.problems, len(cfg.app_secrets), self.write_probe, cfg.max_body,
             writer.last_error if writer else None,
         )  # fmt: skip
         return JSONResponse({
