@@ -359,7 +359,10 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
               help="Where webhooks-*.ndjson and clicks-*.ndjson are appended, "
               "one file per process and day.")  # fmt: skip
 @DB_OPTION
-def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
+@click.option("--clicks-only", is_flag=True,
+              help="Serve /r/<ref> only, no /webhook: no app secret needed, /healthz "
+              "answers 200 without one.")  # fmt: skip
+def serve(host: str, port: int, log_dir: Path, db_file: Path, clicks_only: bool) -> None:
     """Receive Messenger webhooks and tracked-link clicks into NDJSON logs.
 
     Secrets come from the environment only: REFSCOPE_APP_SECRET (several comma-separated
@@ -370,7 +373,7 @@ def serve(host: str, port: int, log_dir: Path, db_file: Path) -> None:
 
     preflight.check_log_dir(log_dir)
     preflight.check_port(host, port)
-    run_receiver(host, port, log_dir, db_file)
+    run_receiver(host, port, log_dir, db_file, clicks_only)
 
 
 cli.add_command(links)

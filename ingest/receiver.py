@@ -130,8 +130,11 @@ class Receiver:
         self.writer = LogWriter(self.metrics, self.fsync)
         self.writer.start()
         cfg = self.config
-        log.info("logging to %s; %d app secret(s); verify token %s", cfg.log_dir,
-                 len(cfg.app_secrets), "set" if cfg.verify_token else "NOT set")  # fmt: skip
+        if cfg.clicks_only:
+            log.info("logging to %s; tracked-link clicks only: no /webhook", cfg.log_dir)
+        else:
+            log.info("logging to %s; %d app secret(s); verify token %s", cfg.log_dir,
+                     len(cfg.app_secrets), "set" if cfg.verify_token else "NOT set")  # fmt: skip
         for warning in config_warnings(cfg):
             log.warning("%s", warning)
         await self.registry.refresh()
@@ -150,6 +153,11 @@ class Receiver:
 
     async def webhook(self, request: Request) -> Response:
         """/webhook: the handshake (GET, and HEAD) or a delivery (POST)."""
+        if self.config.clicks_only:
+            # Its body unread: the connection closes, lest the rest be read as a request.
+            return PlainTextResponse("this receiver takes tracked-link clicks only "
+                                     "(serve --clicks-only): no webhooks here", 404,
+                                     headers={"connection": "close"})  # fmt: skip
         return await (self.deliver if request.method == "POST" else self.handshake)(request)
 
     async def handshake(self, request: Request) -> Response:
@@ -274,17 +282,18 @@ class Receiver:
                                 headers={"cache-control": "no-store"})  # fmt: skip
 
     async def healthz(self, request: Request) -> Response:
-        """200 while deliveries can be logged durably, else 503 with the reasons: a load
-        balancer reads only the status."""
+        """200 while deliveries (clicks only: clicks) can be logged durably, else 503 with the
+        reasons: a load balancer reads only the status."""
         cfg, writer = self.config, self.writer
         problems = await asyncio.to_thread(
-            receiver_health.problems, len(cfg.app_secrets), self.write_probe, cfg.max_body,
-            writer.last_error if writer else None,
+            receiver_health.problems, not (cfg.app_secrets or cfg.clicks_only), self.write_probe,
+            cfg.max_body, writer.last_error if writer else None,
         )  # fmt: skip
         return JSONResponse({
             "status": "unhealthy" if problems else "ok",
             "problems": problems,
-            "accepting_deliveries": bool(self.config.app_secrets),
+            "accepting_deliveries": bool(cfg.app_secrets) and not cfg.clicks_only,
+            "clicks_only": cfg.clicks_only,
             "app_secrets": len(self.config.app_secrets),
             "verify_token_set": bool(self.config.verify_token),  # "" lets no handshake through
             "pending_writes": self.writer.pending if self.writer else 0,
@@ -344,16 +353,18 @@ def writer_id() -> str:
 
 
 def serve(
-    host: str, port: int, log_dir: Path, db_path: Path | None, *,
+    host: str, port: int, log_dir: Path, db_path: Path | None, clicks_only: bool = False, *,
     fsync: Callable[[int], None] = os.fsync,
 ) -> None:  # fmt: skip
-    """Run the receiver on uvicorn until interrupted (configuration from the environment)."""
+    """Run the receiver on uvicorn until interrupted (configuration from the environment;
+    clicks_only: `serve --clicks-only`)."""
     import copy
 
     import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
-    config = dataclasses.replace(ReceiverConfig.from_env(log_dir, db_path), writer=writer_id())
+    config = dataclasses.replace(ReceiverConfig.from_env(log_dir, db_path), writer=writer_id(),
+                                 clicks_only=clicks_only)  # fmt: skip
     log_config = copy.deepcopy(LOGGING_CONFIG)
     log_config["loggers"]["refscope"] = {"handlers": ["default"], "level": "INFO",
                                          "propagate": False}  # fmt: skip

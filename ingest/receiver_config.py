@@ -41,6 +41,8 @@ class ReceiverConfig:
     """Largest delivery accepted, in bytes."""
     body_timeout: float = BODY_TIMEOUT_SECONDS
     """Seconds a delivery's body may take to arrive."""
+    clicks_only: bool = False
+    """`serve --clicks-only`: /r/<ref> only, no /webhook, so no app secret is needed."""
 
     @classmethod
     def from_env(
@@ -58,10 +60,14 @@ class ReceiverConfig:
 
 def config_warnings(config: ReceiverConfig) -> list[str]:
     """What the operator is warned of at start: a setting that makes deliveries or the
-    handshake fail (named, never shown)."""
+    handshake fail (named, never shown). A receiver for clicks only takes neither."""
+    if config.clicks_only:
+        return []
     out = []
     if not config.app_secrets:
-        out.append("REFSCOPE_APP_SECRET is not set: every POST /webhook is refused (503)")
+        out.append("REFSCOPE_APP_SECRET is not set: every POST /webhook is refused (503), and "
+                   "/healthz answers 503; a receiver for tracked-link clicks only is started "
+                   "with --clicks-only")  # fmt: skip
     # Quotes kept from a .env line (docker --env-file keeps them) would fail every check, unnamed.
     if any(s[:1] in _QUOTES or s[-1:] in _QUOTES for s in config.app_secrets):
         out.append("REFSCOPE_APP_SECRET has a secret with a quote at its start or end, taken as "

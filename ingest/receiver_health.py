@@ -49,12 +49,13 @@ class WriteProbe:
 
 
 def problems(
-    app_secrets: int, probe: WriteProbe, room: int, last_write_error: str | None
+    secret_missing: bool, probe: WriteProbe, room: int, last_write_error: str | None
 ) -> list[str]:
-    """Why deliveries cannot be logged durably now ([]: they can). room: the bytes a delivery
-    may need (the body cap). Blocking I/O: run it in a thread."""
+    """Why deliveries (or clicks) cannot be logged durably now ([]: they can). secret_missing:
+    a receiver that takes webhooks has no app secret; room: the bytes a delivery may need (the
+    body cap). Blocking I/O: run it in a thread."""
     found = []
-    if not app_secrets:
+    if secret_missing:
         found.append("REFSCOPE_APP_SECRET is not set: every delivery is refused")
     unwritable = probe.problem()
     if unwritable:

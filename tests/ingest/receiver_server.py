@@ -219,16 +219,17 @@ class ServeProcess:
 @contextmanager
 def serve_process(
     tmp_path: Path, env: Mapping[Any, Any], output: Path | None = None,
-    command: tuple[str, ...] = (sys.executable, "-m", "ingest"),
+    command: tuple[str, ...] = (sys.executable, "-m", "ingest"), options: tuple[str, ...] = (),
 ) -> Iterator[ServeProcess]:  # fmt: skip
-    """Run `python -m ingest serve` (or `command` serve) on a free port of 127.0.0.1 with env,
-    logging to tmp_path/logs, until it answers /healthz; SIGTERM it on the way out (its output
-    is then in .out, and in the file `output` while it runs, when given)."""
+    """Run `python -m ingest serve` (or `command` serve), with options, on a free port of
+    127.0.0.1 with env, logging to tmp_path/logs, until it answers /healthz; SIGTERM it on the
+    way out (its output is then in .out, and in the file `output` while it runs, when given)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     args = [*command, "serve", "--port", str(port),
-            "--log-dir", str(tmp_path / "logs"), "--db", str(tmp_path / "none.duckdb")]  # fmt: skip
+            "--log-dir", str(tmp_path / "logs"), "--db", str(tmp_path / "none.duckdb"),
+            *options]  # fmt: skip
     sink = output.open("wb") if output is not None else None
     proc = subprocess.Popen(args, env=env, stdout=sink or subprocess.PIPE, stderr=subprocess.STDOUT)
     served = ServeProcess(proc, f"http://127.0.0.1:{port}")
