@@ -71,7 +71,7 @@ def _utf16(p: Plan, head: bytes) -> bool:
     if p.start_offset == p.local_start:  # head is the file's start
         return reasons.starts_utf16(head)
     before = head[: p.local_start]
-    return reasons.is_utf16(before[before.rfind(b"\n", 0, -1) + 1 :].decode("latin-1"))
+    return reasons.is_utf16(before[before.rfind(b"\n", 0, -1) + 1 :])
 
 
 def _cut_utf16(p: Plan) -> bool:

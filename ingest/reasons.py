@@ -57,23 +57,42 @@ UNFINISHED = "unfinished last line (no newline yet; read again once it has one)"
 UTF16 = "UTF-16 text, not UTF-8: save the log as UTF-8"  # PowerShell 5's `>` writes UTF-16
 
 
-def is_utf16(raw: str) -> bool:
-    """Whether the line is a line of UTF-16 text read as UTF-8: a zero byte beside each ASCII
-    character (the zero before the first one is the previous line end's)."""
-    text = raw.rstrip("\r\n")
-    return (
-        len(text) >= 2
-        and bool(text.strip("\x00"))
-        and (all(c == "\x00" for c in text[0::2]) or all(c == "\x00" for c in text[1::2]))
-    )
+def is_utf16(raw: str | bytes) -> bool:
+    """Whether the line (its bytes, or its text read as UTF-8) is a line of UTF-16 text: it
+    starts as UTF-16 text does (_zero_paired), the zero byte before its first character the
+    previous line end's when little-endian."""
+    line = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    text = line.rstrip(b"\r\n")
+    return len(text) >= 2 and _zero_paired(text)
 
 
 def starts_utf16(head: bytes) -> bool:
     """Whether a file that starts so is UTF-16 text: its byte order mark (FF FE little-endian,
-    FE FF big-endian), or a first line with a zero byte beside each character."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return True
-    return is_utf16(head.split(b"\n", 1)[0].decode("latin-1"))
+    FE FF big-endian), or a start as UTF-16 text's (_zero_paired)."""
+    return head.startswith((b"\xff\xfe", b"\xfe\xff")) or _zero_paired(head)
+
+
+_WHITE = frozenset(JSON_WHITESPACE.encode())
+
+
+def _zero_paired(data: bytes) -> bool:
+    """Whether data starts as UTF-16 text of JSON, in either byte order: its first two
+    characters but whitespace (fewer where data ends) are ASCII, as is any whitespace before
+    them, each a code unit of a zero byte and the character.
+    JSON text starts with an ASCII character (`{`), and no UTF-8 JSON text holds a zero byte;
+    what comes after may be any text (Hebrew, Chinese), whose code units need no zero byte."""
+    units = len(data) // 2
+    # Little-endian; big-endian, or a little-endian line after its line end's zero byte.
+    for char, zero in ((0, 1), (1, 0)):
+        seen = 0
+        for at in range(0, 2 * units, 2):
+            c = data[at + char]
+            if data[at + zero] or not 0 < c < 0x80:
+                break
+            seen += c not in _WHITE
+            if seen == 2 or at + 2 == 2 * units:
+                return True
+    return False
 
 
 _NO_USABLE_EVENT = "no usable event in delivery"
