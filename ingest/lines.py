@@ -150,8 +150,9 @@ def _checked_lines(
             b.decode("utf-8")
         except UnicodeDecodeError as exc:
             raw = b.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
-            # The file's start, or the line's byte order mark (a pulled input, read line by line).
-            wide = utf16 or b.startswith((b"\xff\xfe", b"\xfe\xff"))
+            # The file's start, the line's byte order mark (a pulled input, read line by line),
+            # or the line's own start (UTF-16 appended to a UTF-8 log, as PowerShell 5's `>>`).
+            wide = utf16 or b.startswith((b"\xff\xfe", b"\xfe\xff")) or reasons.is_utf16(b)
             why = reasons.UTF16 if wide else f"invalid UTF-8 at byte {exc.start}"
             if not wide and exc.reason == "unexpected end of data" and not b.endswith(b"\n"):
                 # A last line cut inside a character by a writer still at it, as load.py says
