@@ -45,12 +45,21 @@ MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at mos
 # Censys's zgrab). Node's own fetch says only "node" (or "undici"), Ruby's Net::HTTP "Ruby".
 # Google crawlers that name no bot, GoogleOther's smartphone one in a phone's words:
 # https://developers.google.com/search/docs/crawling-indexing/google-common-crawlers
+# Microsoft Office checks a link clicked in Word, Excel or PowerPoint, or in a message of
+# Outlook, before it hands it to the browser, which then fetches it with its own User-Agent
+# (Edge's "Edg/", "EdgA/", "EdgiOS/"): one person, two GETs. Office's check says
+# "Microsoft Office Existence Discovery" (https://blogs.msdn.microsoft.com/vsofficedeveloper/2008/03/11/description-of-the-microsoft-office-existence-discovery-protocol-2/),
+# "Microsoft Office Word 2014", "Microsoft Office/16.0 (…; Microsoft Outlook 16.0…; Pro)" or
+# "Mozilla/4.0 (compatible; ms-office; MSOffice 16)". Teams', Skype's and Outlook's previews
+# ("MicrosoftPreview", "SkypeUriPreview", "Microsoft Preview") say "preview". Outlook's own app on
+# a phone ("Outlook-iOS/…", "Outlook-Android/…") is not named: its in-app browser is a person's.
 _BOT = re.compile(
     r"(?<!cu)bot|crawl|spider|slurp|facebookexternalhit|whatsapp|mastodon|embedly|iframely|preview|"
     r"googleother|google-inspectiontool|google-safety|mediapartners-google|"
     r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|\+(?:https?:|mailto:)|"
     r"go-http-client|axios/|java/|apache-httpclient|libwww-perl|dalvik/|\b(?:dart|deno|bun)/|"
-    r"guzzlehttp|postmanruntime|zgrab|^\s*(?:node|undici|ruby)\s*$",
+    r"guzzlehttp|postmanruntime|zgrab|^\s*(?:node|undici|ruby)\s*$|"
+    r"microsoft office|ms-?office|microsoft outlook",
     re.I,
 )
 # A security scanner says "scan" ("urlscan", "masscan"); so does the web view of a QR scanner app,

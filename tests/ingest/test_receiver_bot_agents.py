@@ -44,6 +44,19 @@ AUTOMATED = [
     "Gecko) Chrome/124.0.6367.207 Mobile Safari/537.36 (compatible; Google-InspectionTool/1.0;)",
     "Google-Safety",
     "Mediapartners-Google",
+    # Microsoft Office's check of a link clicked in Word, Excel, PowerPoint or Outlook, before
+    # the browser opens it, and the previews of Teams, Skype and Outlook.
+    "Microsoft Office Existence Discovery",
+    "Microsoft Office Word 2014",
+    "Microsoft Office Excel 2014",
+    "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)",
+    "Mozilla/4.0 (compatible; ms-office; MSOffice 16)",
+    "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 10.0; WOW64; Trident/7.0; .NET4.0C; .NET4.0E; "
+    "Microsoft Outlook 16.0.5356; ms-office; MSOffice 16)",
+    "Microsoft Outlook",
+    "Microsoft Office Word/2.85 (iOS/17.4; Tablet; en-US; AppStore; Apple/iPad13,4)",
+    "MicrosoftPreview/2.0 +https://aka.ms/MicrosoftPreview",
+    "Mozilla/5.0 (Windows NT 6.1; WOW64) SkypeUriPreview Preview/0.5",
 ]
 
 
@@ -67,8 +80,37 @@ def test_an_automated_fetcher_is_a_bot(user_agent: str) -> None:
             "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0",
             "desktop",
         ),
+        # Edge on phones, and the browsers Outlook and Teams open a link in: a person's.
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/124.0.0.0 Mobile Safari/537.36 EdgA/124.0.2478.64",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+            "like Gecko) Version/17.0 EdgiOS/124.2478.50 Mobile/15E148 Safari/605.1.15",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8 Build/AP1A.240405.002; wv) AppleWebKit/537.36 "
+            "(KHTML, like Gecko) Version/4.0 Chrome/124.0.6367.82 Mobile Safari/537.36",
+            "mobile",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0.0.0 Safari/537.36 Teams/1.6.00.4472 Electron/19.1.8",
+            "desktop",
+        ),
     ],
-    ids=["iphone", "facebook-in-app", "edge"],
+    ids=[
+        "iphone",
+        "facebook-in-app",
+        "edge",
+        "edge-android",
+        "edge-ios",
+        "outlook-android-in-app",
+        "teams-desktop",
+    ],
 )
 def test_people_are_not_bots(user_agent: str, device: str) -> None:
     assert device_class(user_agent) == device
@@ -82,3 +124,19 @@ def test_an_automated_fetch_is_redirected_and_logged_as_a_bot(click_receiver: Re
         assert r.headers["location"].startswith("https://m.me/")
     devices = [json.loads(line)["device"] for line in click_receiver.lines("clicks")]
     assert devices == ["bot", "bot", "bot", "mobile"]
+
+
+def test_an_office_link_check_and_the_browser_it_opens_are_one_click(
+    click_receiver: Receiver,
+) -> None:
+    """A link clicked in Outlook: Office fetches it, then Edge opens it; one person's click."""
+    edge = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0"
+    )
+    office = "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)"
+    for user_agent in (office, edge):
+        r = click_receiver.get("/r/spring_menu", headers={"User-Agent": user_agent})
+        assert r.status_code == 302
+    devices = [json.loads(line)["device"] for line in click_receiver.lines("clicks")]
+    assert devices == ["bot", "desktop"]
