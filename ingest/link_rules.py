@@ -12,7 +12,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from .errors import ValidationError
-from .url_check import ascii_url, url_problem
+from .url_check import ascii_url, idna_mapped, url_problem
 from .wording import counted
 
 # Meta allows refs up to 2,083 URL-encoded characters of [A-Za-z0-9_=-]; 250 keeps every ref
@@ -213,6 +213,10 @@ def check_base_url(url: str) -> str:
             f"invalid redirect address {shown!r}: give http(s)://host[:port][/path], "
             "with no spaces, query or fragment"
         )
+    try:
+        url = idna_mapped(url)  # fullwidth letters are ASCII ones; an emoji, refused
+    except ValueError as exc:
+        raise ValidationError(f"invalid redirect address {shown!r}: {exc}") from exc
     if problem := url_problem(url):  # a host no scanner's lookup takes: every code a dead end
         raise ValidationError(f"invalid redirect address {shown!r}: it {problem}")
     return ascii_url(url)

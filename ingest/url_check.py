@@ -7,12 +7,14 @@ import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
+import idna
 
 _BAD_HOST = (
     "has a host that is no valid host name (an empty label as in 'a..b', a space, a broken "
     "xn-- label)"
 )
 MAX_URL = 65_536  # httpx refuses a longer URL
+_CODEPOINT = re.compile(r"U\+([0-9A-F]{4,6})")
 
 
 def url_problem(url: str) -> str | None:
@@ -50,3 +52,45 @@ def ascii_url(url: str) -> str:
     netloc = parts.netloc if parts.netloc.isascii() else httpx.URL(url).netloc.decode("ascii")
     path = re.sub(r"[^\x00-\x7f]+", lambda m: quote(m.group()), parts.path)
     return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
+
+
+def idna_mapped(url: str) -> str:
+    """url with a host beyond ASCII mapped as a browser maps it before the lookup, by UTS #46
+    (https://www.unicode.org/reports/tr46/: fullwidth "ｂａｋｅｒｙ．ｅｘａｍｐｌｅ" is
+    bakery.example, a capital its small letter, a letter and its accent one letter), so that
+    ascii_url writes the name a browser looks up. ValueError naming the IDNA 2008 rule (RFC
+    5891-5893) such a host, or an ASCII one with an xn-- label, breaks. Any other url as given;
+    for an http(s)://host[:port] url without user:password@."""
+    parts = urlsplit(url)
+    host, colon, port = parts.netloc.partition(":")
+    if host.startswith("[") or (host.isascii() and "xn--" not in host.lower()):
+        return url
+    try:
+        mapped = idna.uts46_remap(host, std3_rules=True, transitional=False)
+        idna.encode(mapped)
+    except idna.IDNAError as exc:
+        fault = _idna_fault(exc)
+        if host.isascii():  # the xn-- form of a name
+            fault = f"an xn-- label stands for a name in which {fault}"
+        raise ValueError(
+            f"it has a host that is no valid host name under IDNA 2008: {fault}"
+        ) from exc
+    return urlunsplit(parts._replace(netloc=mapped + colon + port))
+
+
+def _idna_fault(exc: idna.IDNAError) -> str:
+    """The IDNA 2008 rule behind one of idna's errors, with the character it names."""
+    found = _CODEPOINT.search(str(exc))
+    char = f"U+{found[1]} {chr(int(found[1], 16))!r}" if found else "a character"
+    if isinstance(exc, idna.InvalidCodepointContext):
+        return f"{char} may stand only where RFC 5892's contextual rules allow it"
+    if isinstance(exc, idna.InvalidCodepoint):
+        return (
+            f"{char} is not allowed: a host name holds letters, digits and hyphens, no emoji "
+            "or other symbol (RFC 5892)"
+        )
+    if isinstance(exc, idna.IDNABidiError):
+        return (
+            f"its right-to-left and left-to-right characters break the Bidi rule (RFC 5893): {exc}"
+        )
+    return f"{exc} (RFC 5891)"

@@ -31,6 +31,13 @@ def _qr_code_through_a_server(at: AppTest) -> tuple[str, Any]:
     return page, server
 
 
+def _refused(at: AppTest, server: Any, address: str, rule: str) -> None:
+    """The redirect server's address typed in: refused with the rule, and no code offered."""
+    server.input(address).run()
+    assert [shown(e.value) for e in at.error] == [f"invalid redirect address {address!r}: {rule}"]
+    assert not at.code and not at.get("image")
+
+
 def test_create_links_page_registers_a_link(open_app, demo_copy):
     at = show(open_app(demo_copy), "create_links")
     assert "No links registered yet." in [c.value for c in at.caption]
@@ -148,12 +155,8 @@ def test_create_links_points_a_code_at_the_redirect_server_given(open_app, demo_
     refused with the rule it broke, and no code is offered."""
     at = show(open_app(demo_copy), "create_links")
     page, server = _qr_code_through_a_server(at)
-    server.input("go.example.com").run()
-    assert [shown(e.value) for e in at.error] == [
-        "invalid redirect address 'go.example.com': give http(s)://host[:port][/path], "
-        "with no spaces, query or fragment"
-    ]
-    assert not at.code and not at.get("image")
+    _refused(at, server, "go.example.com", "give http(s)://host[:port][/path], with no spaces, "
+             "query or fragment")  # fmt: skip
     server.input("https://go.example.com/").run()
     url = f"https://go.example.com/r/spring_window?page={page}&qr=1"
     assert not at.error and [c.value for c in at.code] == [url]
@@ -184,6 +187,23 @@ def test_create_links_writes_a_redirect_address_beyond_ascii_in_its_ascii_form(o
     register.click().run()
     with opened(demo_copy) as con:
         assert con.execute("SELECT url FROM tracked_links").fetchall() == [(url,)]
+
+
+def test_create_links_refuses_an_emoji_host_by_idna_and_takes_a_fullwidth_one(open_app, demo_copy):
+    """As `links create --via-redirect`: an emoji is no letter of a host name under IDNA 2008,
+    which the refusal says; fullwidth letters are ASCII ones (UTS #46), written so."""
+    at = show(open_app(demo_copy), "create_links")
+    page, server = _qr_code_through_a_server(at)
+    _refused(at, server, "https://🍞.example", "it has a host that is no valid host name under "
+             "IDNA 2008: U+1F35E '🍞' is not allowed: a host name holds letters, digits and "
+             "hyphens, no emoji or other symbol (RFC 5892)")  # fmt: skip
+    server.input("https://ｂａｋｅｒｙ．ｅｘａｍｐｌｅ").run()
+    url = f"https://bakery.example/r/spring_window?page={page}&qr=1"
+    assert not at.error and [c.value for c in at.code] == [url]
+    assert (
+        "the redirect address https://ｂａｋｅｒｙ．ｅｘａｍｐｌｅ is written "
+        "https://bakery.example in links and codes (its ASCII form)"
+    ) in [shown(c.value) for c in at.caption]
 
 
 def test_create_links_without_contacts_downloads_the_registry_it_shows(open_app, tmp_path):

@@ -30,8 +30,21 @@ LINK = f"{ASCII}r/window?page=acmebakery&qr=1"
         ("http://go.example/café", "http://go.example/caf%C3%A9"),
         ("https://кафе.example/меню", "https://xn--80akn5b.example/%D0%BC%D0%B5%D0%BD%D1%8E"),
         ("https://Go.Example/a%20b", "https://Go.Example/a%20b"),  # ASCII: kept as given
+        # Fullwidth letters and dot are the ASCII ones under UTS #46, as a browser reads them.
+        ("https://ｂａｋｅｒｙ．ｅｘａｍｐｌｅ:8443/x", "https://bakery.example:8443/x"),
+        ("https://ＢＡＫＥＲＹ.example", "https://bakery.example"),
+        ("https://Ｂäckerei.example", "https://xn--bckerei-5wa.example"),
     ],
-    ids=["host-port-path", "host", "path", "cyrillic", "ascii"],
+    ids=[
+        "host-port-path",
+        "host",
+        "path",
+        "cyrillic",
+        "ascii",
+        "fullwidth",
+        "fullwidth-capitals",
+        "fullwidth-and-umlaut",
+    ],  # fmt: skip
 )
 def test_a_redirect_address_beyond_ascii_is_written_in_its_ascii_form(
     given: str, written: str
@@ -39,6 +52,59 @@ def test_a_redirect_address_beyond_ascii_is_written_in_its_ascii_form(
     """It was kept as given: its code held raw UTF-8, which many readers take for Latin-1."""
     assert link_rules.check_base_url(given) == written
     assert links.make_link("acmebakery", "x", base_url=given).url.startswith(written)
+
+
+EMOJI_RULE = (
+    "it has a host that is no valid host name under IDNA 2008: U+1F35E '🍞' is not allowed: a "
+    "host name holds letters, digits and hyphens, no emoji or other symbol (RFC 5892)"
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "fault"),
+    [
+        ("https://🍞.example", EMOJI_RULE),
+        ("https://bread🍞.example:8443/menu", EMOJI_RULE),
+        (
+            "https://xn--ls8h.example",  # the xn-- form of an emoji
+            "it has a host that is no valid host name under IDNA 2008: an xn-- label stands for "
+            "a name in which U+1F4A9 '💩' is not allowed",
+        ),
+        (
+            "https://bread\u200d.example",
+            "it has a host that is no valid host name under IDNA 2008: U+200D '\\u200d' may "
+            "stand only where RFC 5892's contextual rules allow it",
+        ),
+    ],
+    ids=["emoji", "emoji-in-a-label", "emoji-xn", "zero-width-joiner"],
+)
+def test_a_redirect_host_that_idna_refuses_is_refused_with_the_rule(given: str, fault: str) -> None:
+    """An emoji host was refused as one with "an empty label, a space or a broken xn-- label",
+    none of which it has: the refusal names the character and IDNA 2008's rule."""
+    with pytest.raises(ValidationError) as err:
+        link_rules.check_base_url(given)
+    assert str(err.value).startswith(f"invalid redirect address {given!r}: {fault}")
+
+
+@pytest.mark.parametrize("command", ["create", "import"])
+def test_links_refuse_an_emoji_host_and_take_a_fullwidth_one(
+    command: str, tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    out = tmp_path / "codes"
+    base = ["--out", str(out), "--db", str(db_path)]
+    res = create_or_import_window(
+        runner, command, tmp_path, ["--via-redirect", "https://🍞.example", *base]
+    )
+    assert res.exit_code == 1, res.output
+    assert f"Error: invalid redirect address 'https://🍞.example': {EMOJI_RULE}" in res.output
+    assert not out.exists()
+    fullwidth = "https://ｂａｋｅｒｙ．ｅｘａｍｐｌｅ"
+    res = create_or_import_window(runner, command, tmp_path, ["--via-redirect", fullwidth, *base])
+    assert res.exit_code == 0, res.output
+    assert f"redirect address {fullwidth} is written https://bakery.example in links" in res.output
+    link = "https://bakery.example/r/window?page=acmebakery&qr=1"
+    assert query.scalar("SELECT url FROM tracked_links") == link
+    assert decode((out / "window.png").read_bytes()) == link
 
 
 @pytest.mark.parametrize("command", ["create", "import"])
