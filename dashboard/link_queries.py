@@ -20,7 +20,7 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
     f (as Links & QR counts them), or all time without f. Columns: ref, page (as registered,
     as its URL has it), page_name (the page's display name, as other pages show it: its name or
     username in `pages`, else as registered), channel, campaign, placement, url, created_at,
-    new_contacts, engaged_rate, last_contact."""
+    new_contacts, engaged_rate, last_contact, notes."""
     f = f or Filters(dt.date(1970, 1, 1), dt.date(9999, 12, 30))
     return _df(
         con,
@@ -40,7 +40,7 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
                   l.campaign, l.placement, l.url, l.created_at,
                   count(c.psid) AS new_contacts,
                   count(c.second_message_at) / nullif(count(c.psid), 0) AS engaged_rate,
-                  max(c.last_seen_at) AS last_contact
+                  max(c.last_seen_at) AS last_contact, l.notes
            FROM l LEFT JOIN pages n ON n.page_id = l.page_id
            LEFT JOIN contacts c
              ON c.ref = l.ref AND c.channel IN ('m_me_link', 'qr_code')

@@ -258,6 +258,7 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
 # A tab or line break inside a value becomes a space; so do Unicode's line and paragraph
 # separators, where a reader splitting lines as Unicode does (Python, JavaScript) would cut it.
 TSV_SPACES = str.maketrans("\t\r\n\u2028\u2029", "     ")
+NOTE_WIDTH = 30  # the widest a note's column is on a terminal
 
 
 @links.command("list")
@@ -273,7 +274,8 @@ def links_list(db_file: Path) -> None:
             raise db.not_refscope(db_file, exc) from None
         finally:
             con.close()
-    header = ("ref", "page", "channel", "campaign", "placement", "url", "created")
+    # The notes last: a script's `cut -f6` still finds the URL.
+    header = ("ref", "page", "channel", "campaign", "placement", "url", "created", "notes")
     cells = [[str(v) if v is not None else "" for v in row] for row in rows]
     if not sys.stdout.isatty():
         # Piped: whole values, one tab-separated line each, for cut, awk or a spreadsheet (a tab
@@ -288,12 +290,14 @@ def links_list(db_file: Path) -> None:
     # On a terminal, a value too wide for its column folds onto more lines rather than being
     # cut with "…": a ref or URL cut short could not be copied (rich's default ellipsises).
     table = Table()
-    for name in header:
+    for name in header[:-1]:
         table.add_column(name, overflow="fold", no_wrap=False)
+    # A note is read, not copied: one line, cut with "…" where its column ends.
+    table.add_column(header[-1], overflow="ellipsis", no_wrap=True, max_width=NOTE_WIDTH)
     # As Text: a campaign such as "[/x]" is not rich markup; shown: rich sends an ESC in a Text
     # to the terminal as it is (it strips only BEL and the like).
-    for row in cells:
-        table.add_row(*(Text(shown(value)) for value in row))
+    for *values, note in cells:
+        table.add_row(*(Text(shown(v)) for v in (*values, note.translate(TSV_SPACES))))
     Console().print(table)
 
 

@@ -340,6 +340,6 @@ def sheet_label(link: Link) -> tuple[str, str, str]:
 
 def list_links(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
     return con.execute(
-        """SELECT ref, page, channel, campaign, placement, url, created_at FROM tracked_links
-           ORDER BY created_at, page, ref"""
+        """SELECT ref, page, channel, campaign, placement, url, created_at, notes
+           FROM tracked_links ORDER BY created_at, page, ref"""
     ).fetchall()

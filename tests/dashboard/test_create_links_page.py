@@ -58,6 +58,19 @@ def test_create_links_page_registers_a_link(open_app, demo_copy):
     assert set(at.dataframe[0].value["channel"]) == {"m.me link"}
 
 
+def test_create_links_shows_each_registered_links_note(open_app, demo_copy):
+    """The note typed in the form was stored and shown nowhere: the registry shows it."""
+    at = show(open_app(demo_copy), "create_links")
+    _fill_link(at, "spring", "window", "spring_window")
+    (notes,) = [t for t in at.text_input if t.label == "Notes"]
+    notes.input("Main St, left of the door").run()
+    (register,) = [b for b in at.button if b.label == "Register"]
+    register.click().run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["notes"]) == ["Main St, left of the door"]
+    assert "Notes" in headers(at)
+
+
 def test_only_a_qr_code_gets_a_code_to_print(open_app, demo_copy):
     """An m.me link shows its URL and no code: a printed code's scans would count as link
     clicks. Choosing QR code offers the image and its downloads."""

@@ -159,6 +159,21 @@ def test_tracked_link_stats_count_what_each_registered_link_brought_in(small):
     assert late["new_contacts"] == 0 and pd.isna(late["engaged_rate"])
 
 
+def test_tracked_link_stats_carry_each_links_note(db_path):
+    """A link's note was stored and shown nowhere: the registry has it, last."""
+    con = db.connect(db_path)
+    try:
+        made = [links.make_link("acmebakery", "window", notes="Main St, left of the door"),
+                links.make_link("acmebakery", "till")]  # fmt: skip
+        links.register(con, made)
+        df = queries.tracked_link_stats(con)
+    finally:
+        con.close()
+    assert list(df.columns)[-1] == "notes"
+    notes = df.set_index("ref")["notes"]
+    assert notes["window"] == "Main St, left of the door" and pd.isna(notes["till"])
+
+
 def test_tracked_link_stats_name_each_page_as_the_other_pages_do(db_path):
     """The registry listed a link's page only as it was registered (a username, or the numeric
     id), while every other table says "Acme Bakery": page_name is the page's name (else its

@@ -124,19 +124,20 @@ def test_links_list_piped_shows_control_characters_escaped_in_whole_tab_separate
 ):
     """Piped (`| column -t`, `| less -R`, a file opened later), a value's ESC reached whatever
     showed the lines; a tab or line break inside a value is a space, so each row stays one
-    line of seven fields."""
+    line of eight fields (the notes last)."""
     db_file = tmp_path / "refscope.duckdb"
     _run(runner, "links", "create", "--page", "acmebakery", "--ref", "door", "--campaign",
-         f"Spring{CLEAR}", "--placement", "front\tdoor\r\nleft\x00", "--db",
-         str(db_file))  # fmt: skip
+         f"Spring{CLEAR}", "--placement", "front\tdoor\r\nleft\x00", "--notes",
+         f"by the\ttill{CLEAR}", "--db", str(db_file))  # fmt: skip
     res = runner.invoke(cli, ["links", "list", "--db", str(db_file)])
     assert res.exit_code == 0, res.output
     header, row = res.output.splitlines()
     cells = row.split("\t")
-    assert len(cells) == 7, repr(row)
+    assert len(cells) == 8, repr(row)
     assert not any(_raw(cell) for cell in cells), repr(row)
     assert cells[:5] == ["door", "acmebakery", "m_me_link", f"Spring{SHOWN}",
                          "front door  left\\x00"]  # fmt: skip
+    assert cells[7] == f"by the till{SHOWN}"
 
 
 def test_report_shows_the_file_it_wrote_escaped(runner: CliRunner, db_path: Path, tmp_path: Path):

@@ -187,7 +187,9 @@ def test_links_list_and_qr_without_a_database_create_none(
     missing = tmp_path / "typo.duckdb"
     listed = runner.invoke(cli, ["links", "list", "--db", str(missing)])
     assert listed.exit_code == 0, listed.output
-    assert listed.stdout.splitlines() == ["ref\tpage\tchannel\tcampaign\tplacement\turl\tcreated"]
+    assert listed.stdout.splitlines() == [
+        "ref\tpage\tchannel\tcampaign\tplacement\turl\tcreated\tnotes"
+    ]
     qr = runner.invoke(cli, ["links", "qr", "spring", "--db", str(missing), "--out", str(tmp_path)])
     line = _one_error_line(qr)
     assert "'spring' is not registered" in line and "no database yet" in line

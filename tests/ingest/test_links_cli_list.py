@@ -22,8 +22,32 @@ def test_links_list_piped_prints_whole_values(runner: CliRunner, db_path: Path) 
     assert res.exit_code == 0, res.output
     header, row = res.output.splitlines()
     assert header.split("\t") == ["ref", "page", "channel", "campaign", "placement", "url",
-                                  "created"]  # fmt: skip
+                                  "created", "notes"]  # fmt: skip
     assert row.split("\t")[:6] == [long_ref, "acmebakery", "m_me_link", "Spring  Sale", "", url]
+    assert row.split("\t")[7] == ""
+
+
+NOTE = "Main St \x1b[31mshop,\nleft of the door (printed 500, " + "x" * 60 + ")"
+
+
+def test_links_list_shows_each_links_note(runner: CliRunner, db_path: Path, tmp_path: Path) -> None:
+    """A link's --notes was stored and never listed. Piped, it is the last column, whole (a line
+    break as a space); on a terminal it is one line cut with "…", and an ESC in it shown as
+    \\x1b, as in every other column."""
+    args = ["--page", "acmebakery", "--ref", "window", "--notes", NOTE, "--db", str(db_path)]
+    res = runner.invoke(cli, ["links", "create", *args])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    _header, row = res.output.splitlines()
+    whole = NOTE.replace("\n", " ").replace("\x1b", "\\x1b")
+    assert row.split("\t")[7] == whole
+    screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path, columns=160)
+    rows = [line.split("│")[1:-1] for line in screen.splitlines() if line.startswith("│")]
+    notes = [cells[7].strip() for cells in rows if cells[7].strip()]
+    assert len(notes) == 1, screen  # one line
+    assert notes[0].endswith("…") and whole.startswith(notes[0][:-1]), screen
+    assert notes[0].startswith("Main St \\x1b[31mshop, left"), screen
 
 
 def test_links_list_on_an_80_column_terminal_folds_long_values_whole(
@@ -42,7 +66,7 @@ def test_links_list_on_an_80_column_terminal_folds_long_values_whole(
     lines = screen.splitlines()
     assert lines and all(len(line) <= 80 for line in lines), screen
     rows = [line.split("│")[1:-1] for line in lines if line.startswith("│")]
-    assert {len(cells) for cells in rows} == {7}, screen
+    assert {len(cells) for cells in rows} == {8}, screen  # the notes last
     ref_parts = [cells[0].strip() for cells in rows if cells[0].strip()]
     url_parts = [cells[5].strip() for cells in rows if cells[5].strip()]
     assert len(ref_parts) > 1 and len(url_parts) > 1, screen  # folded, at 80 columns
