@@ -42,18 +42,19 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
         if rule := _conflict(link):  # said before a code is offered, not after Register
             return Preview(None, rule)
         if style is None:
-            return Preview(link, None, note=_note(base_url))
+            return Preview(link, None, note=_note(base_url, link))
         png = qr.png_bytes(link.url, style)
         svg = qr.svg_bytes(link.url, style)
         sheet = qr.print_sheet([links.sheet_label(link)], style)
     except RefscopeError as exc:
         return Preview(None, str(exc))
-    return Preview(link, None, png, svg, sheet, _code_name(link), _note(base_url))
+    return Preview(link, None, png, svg, sheet, _code_name(link), _note(base_url, link))
 
 
-def _note(base_url: str) -> str | None:
-    """Both forms of a redirect address beyond ASCII (links.ascii_note), or None."""
-    return links.ascii_note(base_url.strip()) if base_url.strip() else None
+def _note(base_url: str, link: links.Link) -> str | None:
+    """Both forms of a redirect address beyond ASCII (links.ascii_note), or None: the address
+    as typed and as make_link checked it into the link."""
+    return links.ascii_note(base_url.strip(), link.base_url) if link.base_url else None
 
 
 def _code_name(link: links.Link) -> str:

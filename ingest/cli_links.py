@@ -131,7 +131,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
     if ref is not None:  # an empty --ref "$REF" is a bad ref, not "build one from the campaign"
         links_mod.check_ref(ref)
     link = links_mod.make_link(page, ref, channel, campaign, placement, notes, base_url)
-    if base_url and (note := links_mod.ascii_note(base_url)):
+    if base_url and link.base_url and (note := links_mod.ascii_note(base_url, link.base_url)):
         say(None, "({})", note, err=True)
     style = _style(**qr_args)
     if link.channel == "qr_code":
@@ -169,8 +169,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     """
     style = _style(**qr_args)
     if base_url:  # once, not on every row
-        links_mod.check_base_url(base_url)
-        if note := links_mod.ascii_note(base_url):
+        if note := links_mod.ascii_note(base_url, links_mod.check_base_url(base_url)):
             say(None, "({})", note, err=True)
     if not db_file.exists():  # a refused import makes no database (nothing is written)
         _check_import(csv_file, links_csv.read_csv(csv_file, base_url), out, style)

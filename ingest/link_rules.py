@@ -222,9 +222,9 @@ def check_base_url(url: str) -> str:
     return ascii_url(url)
 
 
-def ascii_note(url: str) -> str | None:
-    """What is said of a redirect address beyond ASCII: the ASCII form links and codes carry."""
-    written = check_base_url(url)
+def ascii_note(url: str, written: str) -> str | None:
+    """What is said of a redirect address beyond ASCII, given as url and checked by
+    check_base_url into written: the ASCII form links and codes carry."""
     if written == url:
         return None
     return f"the redirect address {url} is written {written} in links and codes (its ASCII form)"
