@@ -1,6 +1,6 @@
 """The pieces the dashboard's queries share: the filters as SQL, and "had time to come back".
 
-queries.py, channel_queries.py and retention_queries.py build their statements from these, with
+queries.py and the other *_queries.py modules build their statements from these, with
 bound parameters only ($start, $end, $pages, $channels).
 """
 

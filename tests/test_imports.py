@@ -22,7 +22,7 @@ def imported_roots(path: Path) -> set[str]:
 RULES = [
     ("ingest/*.py", {"streamlit", "plotly", "dashboard"}),
     ("dashboard/chart*.py", {"streamlit", "duckdb"}),
-    ("dashboard/queries.py", {"streamlit", "plotly"}),
+    ("dashboard/*queries.py", {"streamlit", "plotly"}),
     ("dashboard/app_pages/*.py", {"duckdb", "plotly"}),
 ]
 
