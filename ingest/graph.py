@@ -3,39 +3,40 @@
 Follows `paging.next` until it is absent, re-pulls the last 28 days (Meta revises them), refuses
 ranges Meta would refuse (older than 37 months), and backs off on throttling as the usage
 headers say. The access token comes from the environment and never reaches a message or log.
+The days a pull asks for are in graph_days.py, the base URL it may go to in graph_url.py.
 Facts: https://developers.facebook.com/docs/marketing-api/insights and
 https://developers.facebook.com/docs/graph-api/overview/rate-limiting
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
-import duckdb
 import httpx
 
-from .access import is_loopback
-from .errors import RefscopeError, ValidationError
+from .errors import RefscopeError
+from .graph_days import MAX_MONTHS_BACK as MAX_MONTHS_BACK  # the days a pull asks for
+from .graph_days import REVISION_DAYS as REVISION_DAYS
+from .graph_days import check_range as check_range
+from .graph_days import default_since as default_since
+from .graph_days import months_back as months_back
+from .graph_url import BASE_URL_RULE as BASE_URL_RULE  # the base URL the token may go to
+from .graph_url import check_base_url as check_base_url
+from .graph_url import without_token
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
 from .graph_usage import max_usage_pct, regain_seconds, throttle_wait
 from .graph_words import cannot_mend, code_of, details, what_to_do
 from .http_failures import direct_to_this_machine, refused_certificate
 from .http_headers import retry_after
-from .link_rules import has_userinfo, userinfo_masked
-from .url_check import url_problem
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
-REVISION_DAYS = 28  # Meta keeps revising insights for about 28 days: pull them again
-MAX_MONTHS_BACK = 37  # older start dates fail with error 3018
 # Throttling arrives as these error codes, often with HTTP 400, not 429: the app, user, Pages
 # and custom limits, "application limit reached" (341: "wait and retry", as Meta's table of
 # https://developers.facebook.com/docs/graph-api/guides/error-handling says of 4 and 17), and
@@ -97,76 +98,6 @@ class PullResult:
     # Days Meta refused as too much data even alone, with its words: left out, their stored
     # rows kept, not recorded as pulled.
     refused: tuple[tuple[dt.date, str], ...] = ()
-
-
-def check_range(since: dt.date, until: dt.date, today: dt.date) -> None:
-    if since > until:
-        raise ValidationError(f"--since {since} is after --until {until}")
-    oldest = months_back(today, MAX_MONTHS_BACK)
-    if since < oldest:
-        raise ValidationError(
-            f"--since {since} is more than {MAX_MONTHS_BACK} months back: Meta keeps insights "
-            f"from {oldest} on (error 3018)"
-        )
-
-
-def months_back(day: dt.date, months: int) -> dt.date:
-    """The same day `months` earlier (the month's last day when it is shorter): a day 29-31
-    must not be moved back to the 28th, which would be more than `months` back."""
-    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
-    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
-
-
-BASE_URL_RULE = (
-    "a Graph API base URL is http(s)://host[:port][/path], with no user name or password (the "
-    "access token is the one credential sent; httpx would send those in its place) and no query "
-    "or fragment (the API version and /{account}/insights follow the path)"
-)
-
-
-def check_base_url(base_url: str) -> None:
-    """Refuse a base URL that is not http(s)://host[/path] before any request (no retries), one
-    with credentials (never shown), a query or a fragment, and plain http to any host but this
-    machine: the access token travels in every request's header."""
-    # Nor is a query: one copied from Meta's examples holds the token (?access_token=EAA…).
-    shown = re.sub(r"([?#]).*", r"\1…", userinfo_masked(base_url), flags=re.S)[:60]
-    if has_userinfo(base_url):
-        raise ValidationError(
-            f"invalid Graph API base URL {shown!r} (a user name or password before '@'): "
-            f"{BASE_URL_RULE}"
-        )
-    problem = url_problem(base_url)
-    if problem == "":
-        raise ValidationError(f"invalid Graph API base URL {shown!r}: {BASE_URL_RULE}")
-    if problem:
-        raise ValidationError(f"invalid Graph API base URL {shown!r}: it {problem}")
-    if re.search(r"[?#]", base_url):  # even an empty one: the path appended would follow it
-        raise ValidationError(
-            f"invalid Graph API base URL {shown!r} (a query or fragment): {BASE_URL_RULE}"
-        )
-    parts = urlsplit(base_url)
-    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
-        raise ValidationError(
-            f"refused Graph API base URL http://{(parts.hostname or '')[:60]}: plain http would "
-            "send the access token unencrypted; use https (http only to this machine: "
-            "localhost, 127.0.0.1, ::1)"
-        )
-
-
-def default_since(con: duckdb.DuckDBPyConnection, account: str, today: dt.date) -> dt.date:
-    """The last pulled day minus the revision window, or 90 days back the first time. The last
-    pulled day is the later of the last day a pull asked for (`ad_pulls`: Meta sends no row of
-    a day without delivery, so an account whose ads stopped has no recent row) and the last
-    day stored (from an insights file too)."""
-    bare = account.removeprefix("act_")
-    row = con.execute(
-        "SELECT (SELECT max(date) FROM ad_insights WHERE account_id = ?), "
-        "(SELECT max(until) FROM ad_pulls WHERE account_id = ?)",
-        [bare, bare],
-    ).fetchone()
-    last = max((d for d in row or () if d is not None), default=None)
-    start = (last - dt.timedelta(days=REVISION_DAYS)) if last else today - dt.timedelta(days=90)
-    return max(start, months_back(today, MAX_MONTHS_BACK))
 
 
 @dataclass
@@ -257,7 +188,7 @@ class GraphClient:
             attempt += 1
             # The token travels in a header, never in a URL (URLs end up in logs); Meta's
             # paging.next links carry it as a query parameter, which is dropped.
-            url = _without_token(url)
+            url = without_token(url)
             headers = {"Authorization": f"Bearer {self.token}"}
             try:
                 resp = client.get(url, params=params, headers=headers)
@@ -366,7 +297,7 @@ class GraphClient:
         """paging.next, without its access_token, on the configured base URL's origin: the
         token is sent to that origin only, never to whatever host a response body names (Meta's
         links name graph.facebook.com even when the base URL is a proxy)."""
-        url = urlsplit(_without_token(nxt))
+        url = urlsplit(without_token(nxt))
         base = urlsplit(self.base_url)
         if (url.scheme, url.netloc) == (base.scheme, base.netloc):
             return urlunsplit(url)
@@ -389,10 +320,3 @@ class GraphClient:
         for form in dict.fromkeys([t, quote(t, safe=""), quote_plus(t), t.replace("/", "\\/")]):
             text = text.replace(form, "***")
         return text
-
-
-def _without_token(url: str) -> str:
-    parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k != "access_token"]  # fmt: skip
-    return urlunsplit(parts._replace(query=urlencode(query)))
