@@ -11,20 +11,19 @@ rebuild is refused: a log deleted, moved or rotated since would lose its events.
 from __future__ import annotations
 
 import contextlib
-import gzip
-import hashlib
-import re
-import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
-from . import db, discovery, history, offsets, pipeline, rewrite, sources, spool_marks
-from .errors import DatabaseError, SourceError
+from . import db, history, pipeline, rewrite, sources
+from .errors import DatabaseError
 from .privacy import Privacy
+from .rebuild_inputs import Inputs as Inputs  # the files a rebuild reads
+from .rebuild_inputs import inputs as inputs
+from .rebuild_inputs import same
 
 # What no log holds: set by commands (pages, links, forget, prune, pull ads) or kept by a prune;
 # database_id, the owner its lake's manifest names (lake_owner.py).
@@ -57,33 +56,6 @@ WHERE NOT EXISTS (SELECT 1 FROM rejects r WHERE r.file = c.old_file AND r.line_n
       WHERE e.file = c.old_file AND e.line_no = c.line_no), true)
 """
 COUNTED = ("events", "touches", "contacts", "clicks", "rejects")
-SHOWN = 10  # inputs named in an error; the rest are counted
-URL = re.compile(r"https?://", re.IGNORECASE)
-
-
-@dataclass
-class Inputs:
-    """The files to read, and the old database's inputs they do not cover."""
-
-    files: list[Path]
-    missing: list[str] = field(default_factory=list)  # read before, not among the files
-    changed: list[str] = field(default_factory=list)  # among them, no longer what was read
-    pulled: list[str] = field(default_factory=list)  # URLs read by `pull logs`: no file to read
-    covered: dict[str, Path] = field(default_factory=dict)  # each input read: the file holding it
-    given: bool = False  # files from PATHs (else the old inputs still on disk)
-
-    def problem(self) -> str | None:
-        parts = []
-        if self.missing:
-            where = "among the PATHs given" if self.given else "found now"
-            parts.append(f"read before and not {where}: {_names(self.missing)}")
-        if self.pulled:
-            parts.append(f"pulled over HTTP, not files (pull them again into the new file "
-                         f"after the rebuild): {_names(self.pulled)}")  # fmt: skip
-        if self.changed:
-            parts.append(f"changed since they were read (rotated or rewritten: the lines read "
-                         f"then are no longer in them): {_names(self.changed)}")  # fmt: skip
-        return "; ".join(parts) or None
 
 
 @dataclass
@@ -93,122 +65,6 @@ class Rebuilt:
     before: dict[str, int]  # rows of each COUNTED table, in the old database
     after: dict[str, int]  # and in the new one
     keep_text: bool
-
-
-def _names(keys: list[str]) -> str:
-    more = f" and {len(keys) - SHOWN:,} more" if len(keys) > SHOWN else ""
-    return ", ".join(keys[:SHOWN]) + more
-
-
-def inputs(old: duckdb.DuckDBPyConnection, paths: list[str]) -> Inputs:
-    """The files a rebuild reads: paths (files, folders, globs), or with none every input the
-    old database read that is still a file (or gzipped since: `x.ndjson.gz` for `x.ndjson`)."""
-    states = offsets.file_states(old)
-    if paths:
-        files = discovery.discover(paths)
-    else:
-        files = sorted({f for f in map(_on_disk, states) if f is not None})
-    named = {_same(f): f for f in files}
-    twins = {_same(_gz_twin(f)): f for f in files if f.suffix == ".gz"}
-    res = Inputs(files, given=bool(paths))
-    for key, state in sorted(states.items()):
-        if URL.match(key):  # by a file given that holds what the pull read (the export saved)
-            holder = next((f for f in files if _holds_pulled(f, state)), None) if paths else None
-            if holder is not None:
-                res.covered[key] = holder
-            else:
-                res.pulled.append(key)
-        elif (holder := next((f for f in files if _holds(f, key, state)), None)) is not None:
-            res.covered[key] = holder  # by its name, gzipped, or renamed or rotated away
-        elif _same(Path(key)) in named:
-            res.changed.append(key)
-        elif _same(Path(key)) in twins:  # gzipped since, but not holding what was read
-            res.changed.append(f"{key} (now {twins[_same(Path(key))].name})")
-        else:
-            res.missing.append(key)
-    return res
-
-
-def _holds(path: Path, key: str, state: sources.FileState) -> bool:
-    """Whether path holds what was read of the input key: it is that file, or another that
-    starts with the same bytes (the log renamed, or rotated away to `x.ndjson.1`)."""
-    if path.suffix == ".gz" and not key.endswith(".gz"):
-        return _gz_holds(path, state)  # a plain log gzipped since (`x.ndjson.1.gz`, too)
-    if path.suffix != ".gz" and key.endswith(".gz"):
-        return False
-    if _same(path) != _same(Path(key)):
-        read = state.size if key.endswith(".gz") else state.offset_done
-        try:
-            if path.stat().st_size < read:
-                return False  # too short to hold it (checked before reading anything of it)
-        except OSError:
-            return False
-    return not _changed(path, state)
-
-
-def _holds_pulled(path: Path, state: sources.FileState) -> bool:
-    """Whether path's text (decompressed, when gzip) has, before the offset a pull of a URL read
-    to, the bytes whose fingerprint the pull stored (spool_marks: tail:, gztail:)."""
-    mark = state.head_hash.partition(" ")[0]
-    found = spool_marks.TAIL.fullmatch(mark) or spool_marks.GZ_TAIL.fullmatch(mark)
-    if found is None:  # no fingerprint of the text (pulled by an older version): unknown
-        return False
-    n, at = int(found.group(1)), state.offset_done
-    try:
-        with (gzip.open if spool_marks.is_gzip(path) else open)(path, "rb") as fh:
-            fh.seek(max(at - n, 0))
-            text = fh.read(n)
-    except (OSError, EOFError, zlib.error):
-        return False  # unreadable, damaged, or ends before what was read
-    return len(text) == n and hashlib.md5(text).hexdigest() == found.group(2)
-
-
-def _gz_holds(path: Path, state: sources.FileState) -> bool:
-    """Whether a .gz decompresses to what was read of a plain log: the same fingerprint
-    (sources.fingerprint) of its first offset_done bytes; the first HEAD_BYTES are compared
-    first, so that a .gz of another log is not decompressed any further."""
-    n = state.offset_done
-    head_hash, _, tail_hash = state.head_hash.partition("+")
-    try:
-        with gzip.open(path, "rb") as fh:
-            head = fh.read(min(n, sources.HEAD_BYTES))
-            if hashlib.md5(head).hexdigest() != head_hash:
-                return False
-            if not tail_hash:  # a database written before the tail was fingerprinted
-                return len(head) == min(n, sources.HEAD_BYTES)
-            start = max(n - sources.HEAD_BYTES, 0)
-            fh.seek(start)
-            tail = fh.read(n - start)
-    except (OSError, EOFError, zlib.error):
-        return False  # damaged, or ends before what was read: not the same lines
-    return hashlib.md5(tail).hexdigest() == tail_hash
-
-
-def _on_disk(key: str) -> Path | None:
-    for p in (Path(key), Path(key + ".gz")):
-        if p.is_file():
-            return p
-    return None
-
-
-def _gz_twin(p: Path) -> Path:
-    """The name a log had before it was gzipped (x.ndjson for x.ndjson.gz)."""
-    return p.with_suffix("") if p.suffix == ".gz" else p
-
-
-def _same(p: Path) -> str:
-    with contextlib.suppress(OSError):
-        return str(p.resolve())
-    return str(p)
-
-
-def _changed(path: Path, state: sources.FileState) -> bool:
-    """Whether path no longer starts with what was read of it (a plain log rotated in place)."""
-    try:
-        plan = sources.plan(path, state)
-    except SourceError:
-        return True
-    return isinstance(plan, sources.Plan) and plan.replaced
 
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -225,9 +81,9 @@ def check_out(old: Path, out: Path, *, work: bool = True) -> None:
     """Refuse a target that is the old database or any file already there: nothing is
     overwritten. Nor a name DuckDB would open as another's (db.check_name)."""
     db.check_name(out)
-    if _same(out) == _same(old):
+    if same(out) == same(old):
         raise DatabaseError(f"{out}: that is the database to rebuild; --out names a new file")
-    if _same(out) == _same(db.wal(old)):
+    if same(out) == same(db.wal(old)):
         # DuckDB deletes a write-ahead log that is not its database's at the next write.
         raise DatabaseError(f"{out}: that is the write-ahead log of the database to rebuild; "
                             "--out names a new file")  # fmt: skip
