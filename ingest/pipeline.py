@@ -2,8 +2,9 @@
 
 A run commits batch by batch: each batch's events and rejects, the file offsets it reached and
 the run's counters, together or not at all. Its attribution (touches, contacts) and the end of
-its `ingest_runs` row come last, in one more transaction. A run killed at any point is resumed
-by the next ingest under the same run id (runlog.py), which leaves what one clean run leaves.
+its `ingest_runs` row come last, in one more transaction (run_finish.py). A run killed at any
+point is resumed by the next ingest under the same run id (runlog.py), which leaves what one
+clean run leaves.
 Memory stays bounded by a batch, not by the size of the run.
 """
 
@@ -12,9 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import fields, replace
 from pathlib import Path
 
 import duckdb
@@ -22,8 +21,6 @@ import pyarrow as pa
 
 from . import (
     attribute,
-    comment_tables,
-    copies,
     db,
     discovery,
     documents,
@@ -33,13 +30,13 @@ from . import (
     load,
     offsets,
     rekey,
+    run_finish,
     runlog,
     sources,
     webhook,
 )
 from .errors import DatabaseError, RefscopeError, ValidationError
 from .privacy import Privacy
-from .reasons import family as reason_family
 from .run_result import IngestResult
 
 # DuckDB's share of memory in an ingest; past it, it spills to disk. Batches commit one by one,
@@ -149,7 +146,7 @@ def _run(
             raise
     # The run's events are all committed: attribute them, and close the run, in one transaction.
     try:
-        _finish_in_memory(con, res, older, started)
+        run_finish.finish(con, res, older, started)
     except duckdb.Error as exc:
         why = str(exc).splitlines()[0]
         if isinstance(exc, duckdb.OutOfMemoryException):
@@ -160,70 +157,6 @@ def _run(
         ) from exc
     db.checkpoint(con, f"run {res.run_id}")
     return res
-
-
-def _finish_in_memory(
-    con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, started: float
-) -> None:
-    """_finish(); when it runs out of memory on several threads, once more on one thread.
-
-    Each thread of a join or an aggregate holds its own share of the state, so one thread fits
-    where two did not (at 64MB, 500,000 new contacts overflowed on two threads, not on one).
-    The failed attempt rolled back, so it starts again from the run's counts before it."""
-    before = replace(res)
-    try:
-        _finish(con, res, older, started)
-        return
-    except duckdb.OutOfMemoryException:
-        row = con.execute("SELECT current_setting('threads')").fetchone()
-        threads = int(row[0]) if row else 1
-        if threads <= 1:
-            raise
-    for f in fields(res):
-        setattr(res, f.name, getattr(before, f.name))
-    con.execute("SET threads = 1")
-    try:
-        _finish(con, res, older, started)
-    finally:
-        con.execute(f"SET threads = {threads}")
-
-
-def _finish(con: duckdb.DuckDBPyConnection, res: IngestResult, older: bool, started: float) -> None:
-    """Attribute the run's events and close its row, in one transaction."""
-    with db.transaction(con):
-        run_id = res.run_id
-        row = con.execute(copies.RUN_COPIES, {"run_id": run_id}).fetchone()
-        res.events_added -= int(row[0]) if row else 0
-        pruned = history.drop_pruned(con, run_id)
-        res.events_added -= pruned
-        res.left_out += pruned
-        if older:  # a first run rebuilds every contact: no list of the affected ones
-            con.execute(
-                """CREATE OR REPLACE TEMP TABLE rs_affected AS
-                   SELECT DISTINCT page_id, psid FROM events
-                   WHERE run_id = ? AND psid IS NOT NULL""",
-                [run_id],
-            )
-        res.new_contacts = attribute.attribute(con, everyone=not older)
-        comment_tables.refresh(con, run_id if older else None)
-        res.new_contacts_by_channel = _by(
-            con,
-            "SELECT channel, count(*) FROM contacts JOIN rs_new USING (page_id, psid) GROUP BY ALL",
-            [],
-        )
-        res.channel_changes = _by(con, attribute.CHANNEL_CHANGES, [])
-        res.events_by_kind = _by(
-            con, "SELECT kind, count(*) FROM events WHERE run_id = ? GROUP BY ALL", [run_id]
-        )
-        row = con.execute("SELECT count(*) FROM clicks WHERE run_id = ?", [run_id]).fetchone()
-        res.clicks_added = int(row[0]) if row else 0
-        reasons: Counter[str] = Counter()
-        sql = "SELECT reason, count(*) FROM rejects WHERE run_id = ? GROUP BY ALL"
-        for reason, n in _by(con, sql, [run_id]).items():
-            reasons[reason_family(reason)] += n
-        res.rejects_by_reason = dict(reasons)
-        res.seconds = _elapsed(res, started)
-        runlog.finish(con, res)
 
 
 def _read_files(
@@ -266,7 +199,7 @@ def _read_files(
             if batch:
                 _load(con, plans, batch, res, privacy, forgotten, older, cut)
             res.bytes_read += offsets.record(con, list(files.values()), res.run_id)
-            res.seconds = _elapsed(res, started)
+            res.seconds = run_finish.elapsed(res, started)
             runlog.save_counts(con, res)
         res.started = True  # its row is committed: a later failure leaves the run open
         if progress and advanced:
@@ -315,12 +248,6 @@ def _read_files(
         fp.done = True
         files[file_id] = fp
     flush()
-
-
-def _elapsed(res: IngestResult, started: float) -> float:
-    """The run's seconds so far: this process's, and those a resumed run's killed processes
-    spent up to their last commit (its counts carry their lines, so its events/s must too)."""
-    return res.earlier_seconds + time.perf_counter() - started
 
 
 def _next_read(p: sources.Plan, offset: int, limit: int) -> int:
@@ -390,7 +317,3 @@ def _memory_bytes() -> int:
         raise ValidationError(f"{MEMORY_ENV}={_memory_limit()!r}: give at least 64MB "
                               f"(default {INGEST_MEMORY_LIMIT})")  # fmt: skip
     return limit
-
-
-def _by(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> dict[str, int]:
-    return {str(k): int(v) for k, v in con.execute(sql, params).fetchall()}
