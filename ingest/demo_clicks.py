@@ -15,7 +15,6 @@ and a few of their GETs are link previews (device `bot`, no one's click).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 from .clicklog import click_line
 from .demo_catalog import LINK_REFS, QR_REFS, RECEIVER_WRITER
 from .demo_conversation import DAY_MS, HOUR_MS, Ev, day_of, ms_of
-from .demo_traffic import HOUR_CUM  # the demo's rhythm of the day
+from .demo_traffic import HOUR_CUM, poisson  # the demo's rhythm of the day, its counts
 from .logwriter import log_file
 
 #: Clicks per contact brought in, by placement (before a little jitter per page): a shop window
@@ -91,7 +90,7 @@ def clicks(events: Iterable[Ev], start: dt.date, end: dt.date, seed: int) -> lis
         out.append(_click(rng, max(lo, ev.at - lead), key, links[key], person=True))
         if not new:
             continue
-        for _ in range(_poisson(rng, ratio[key] - 1)):  # people who clicked and did not write
+        for _ in range(poisson(rng, ratio[key] - 1)):  # people who clicked and did not write
             day = day_of(ev.at) + dt.timedelta(days=rng.choice((-1, 0, 0, 0, 1)))
             day = min(end, max(day, first_day[key], start))
             hour = rng.choices(range(24), cum_weights=HOUR_CUM)[0]
@@ -107,14 +106,6 @@ def _click(rng: random.Random, at: int, key: tuple[str, str], qr: bool, person: 
         return (at, ref, page, qr, "bot")
     weights = QR_DEVICES if qr else LINK_DEVICES.get(ref, DEFAULT_LINK_DEVICES)
     return (at, ref, page, qr, rng.choices(DEVICES, weights)[0])
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    k, prod, limit = 0, rng.random(), math.exp(-lam)
-    while prod > limit:
-        k += 1
-        prod *= rng.random()
-    return k
 
 
 def write(out: Path, events: Iterable[Ev], start: dt.date, end: dt.date, seed: int) -> list[Path]:

@@ -39,7 +39,8 @@ def _newsletter_ref(day: dt.date) -> str:
     return cat.NEWSLETTER_REF.format(year=year, week=week)
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw of mean lam (Knuth's product of uniforms; a rounded normal above 30)."""
     if lam > 30:
         return max(0, round(rng.gauss(lam, math.sqrt(lam))))
     k, prod, limit = 0, rng.random(), math.exp(-lam)
@@ -85,9 +86,9 @@ class Sim(Conversations):
         lam = BASE_CONTACTS * self.scale * PAGE_SHARE[page] * (0.7 + 0.6 * progress)
         lam *= WEEKDAY[day.weekday()] * self._burst(page, day)
         names, weights = self._channels(page, day)
-        for _ in range(_poisson(rng, lam)):
+        for _ in range(poisson(rng, lam)):
             self.flows[rng.choices(names, weights)[0]](page, self._time_on(day))
-        for _ in range(_poisson(rng, FEED_NOISE * self.scale * PAGE_SHARE[page])):
+        for _ in range(poisson(rng, FEED_NOISE * self.scale * PAGE_SHARE[page])):
             self.feed_noise(page, self._time_on(day))
 
     def _burst(self, page: str, day: dt.date) -> float:
