@@ -152,13 +152,32 @@ class _Pdf(FPDF):
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(True, margin=15)
         self.face = pdf_text.body_font(self)
+        self.wrapping = False  # in multi_cell's dry run of a right-to-left text
+
+    def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
+        """fpdf2's multi_cell (which the tables draw their cells with too), each line of a
+        right-to-left text in reading order: wrapped as typed, then each line put in visual
+        order (pdf_text.wrapped_visual)."""
+        named = dict(zip(("w", "h", "text"), args, strict=False)) | kwargs
+        if len(args) > 3 or named.get("dry_run") or self.wrapping:
+            return super().multi_cell(*args, **kwargs)  # a dry run calls multi_cell again
+
+        def lines(paragraph: str) -> list[str]:
+            self.wrapping = True
+            try:
+                wrap = named | {"text": paragraph, "dry_run": True, "output": "LINES"}
+                return list(super(_Pdf, self).multi_cell(**wrap))  # type: ignore[arg-type]
+            finally:
+                self.wrapping = False
+
+        return super().multi_cell(**named | {"text": pdf_text.wrapped_visual(named["text"], lines)})
 
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(self.face, size=7)
         self.set_text_color(120)
         text = f"{self.report_title} · page {self.page_no()}/{{nb}}"
-        self.cell(0, 5, _safe(self, text), align="C")
+        self.cell(0, 5, pdf_text.visual(_safe(self, text)), align="C")
         self.set_text_color(0)
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fpdf.bidi import BidiParagraph
+from fpdf.bidi import BidiParagraph, auto_detect_base_direction
+from fpdf.enums import TextDirection
 
 # (regular, bold) TrueType fonts, Debian's fonts-dejavu-core then fonts-liberation; without
 # one the PDF falls back to its core fonts, which print Latin-1 only.
@@ -65,14 +67,36 @@ def printable(pdf: Any, face: str, text: str) -> str:
 _MIRRORED = str.maketrans("()[]{}<>«»‹›", ")(][}{><»«›‹")
 
 
-def visual(line: str) -> str:
+def visual(line: str, base: TextDirection | None = None) -> str:
     """One line in the order its characters are drawn, left to right: each right-to-left run
     (Hebrew, Arabic) reversed as the Unicode bidi algorithm orders it, its brackets mirrored.
     fpdf2 draws text in the order typed without its shaping engine (uharfbuzz, which refscope
-    does not install), so "שלום" printed backwards. Arabic letters keep their isolated forms."""
-    if not any(unicodedata.bidirectional(c) in ("R", "AL") for c in line):
+    does not install), so "שלום" printed backwards. Arabic letters keep their isolated forms.
+    base: the direction of the paragraph the line was wrapped from (else the line's own)."""
+    if not _right_to_left(line):
         return line
     return "".join(
         c.character.translate(_MIRRORED) if c.embedding_level % 2 else c.character
-        for c in BidiParagraph(line).get_reordered_characters()
+        for c in BidiParagraph(line, base_direction=base).get_reordered_characters()
     )
+
+
+def wrapped_visual(text: str, lines: Callable[[str], list[str]]) -> str:
+    """text as fpdf2 should draw it: each paragraph holding right-to-left letters cut into the
+    lines `lines` wraps it to, each line in visual order (the paragraph's direction is that of
+    its first letter, as the bidi algorithm has it), one line break between them. Wrapping
+    visual text would put a paragraph's first words on its last line."""
+    if not _right_to_left(text):
+        return text
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        if not _right_to_left(paragraph):
+            out.append(paragraph)
+            continue
+        base = auto_detect_base_direction(paragraph)
+        out += [visual(line, base) for line in lines(paragraph)]
+    return "\n".join(out)
+
+
+def _right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
