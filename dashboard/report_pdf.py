@@ -195,6 +195,8 @@ def report_pdf(report: Report) -> bytes:
     pdf.set_font(pdf.face, size=9)
     _text(pdf, f"{period(f)} ({length(f)}), compared with {period(p)}; days and times are UTC", 5)
     _text(pdf, f"{report.scope} · generated {report.generated_at:%Y-%m-%d %H:%M} UTC", 5)
+    if _lacks(pdf, report.scope):
+        _text(pdf, _lacking(pdf).strip(), 5)
     if not report.has_data:
         pdf.ln(3)
         pdf.set_font(pdf.face, "B", 11)
@@ -252,7 +254,7 @@ def _section(pdf: _Pdf, s: Section, png: bytes | None) -> None:
     chart_mm = PAGE_WIDTH_MM * CHART_PX[1] / CHART_PX[0]
     _heading(pdf, s.title, keep_with=chart_mm + 10 if png is not None else 30)
     if s.empty:
-        _text(pdf, s.empty_note, 5)
+        _text(pdf, s.empty_note, 5)  # names of pages only, noted below the scope's line
         return
     note = s.note
     # A table of days shows its newest ones (those a reader asks about); others their top rows.
@@ -269,6 +271,8 @@ def _section(pdf: _Pdf, s: Section, png: bytes | None) -> None:
         rows = [[_shortened(v) for v in row] for row in rows]
         note += (f" Texts longer than {PDF_CELL_CHARS} characters are cut in the middle (…); "
                  "the XLSX and HTML reports hold them whole.")  # fmt: skip
+    if _lacks(pdf, *(v for row in rows for v in row)):
+        note += _lacking(pdf)
     if note:
         pdf.set_text_color(90)
         _text(pdf, note.strip(), 5)
@@ -334,6 +338,16 @@ def _table(pdf: _Pdf, head: list[str], rows: list[list[str]], numeric: list[bool
             for v in values:
                 row.cell(_safe(pdf, v))
     pdf.ln(2)
+
+
+def _lacks(pdf: _Pdf, *texts: str) -> bool:
+    return any(pdf_text.lacks(pdf, pdf.face, t) for t in texts)
+
+
+def _lacking(pdf: _Pdf) -> str:
+    """The note of a text the font cannot print whole: it shows a mark, not nothing."""
+    return (f" Some characters here are not in the PDF's font and show as "
+            f"{pdf_text.mark(pdf.face)}; the XLSX and HTML reports hold them.")  # fmt: skip
 
 
 def _safe(pdf: _Pdf, text: str) -> str:

@@ -63,6 +63,17 @@ def printable(pdf: Any, face: str, text: str) -> str:
                    for c in text)  # fmt: skip
 
 
+def mark(face: str) -> str:
+    """The mark printable draws for a character face lacks."""
+    return "?" if face == CORE_FONT else MISSING_GLYPH
+
+
+def lacks(pdf: Any, face: str, text: str) -> bool:
+    """Whether printable shows a character of text as the mark (a Chinese name in DejaVu Sans,
+    a Hebrew one in the core fonts)."""
+    return printable(pdf, face, text).count(mark(face)) > text.count(mark(face))
+
+
 # A bracket drawn in a right-to-left run faces the other way ("(ראשי)" reads as in Hebrew).
 _MIRRORED = str.maketrans("()[]{}<>«»‹›", ")(][}{><»«›‹")
 

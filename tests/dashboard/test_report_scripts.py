@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import io
 from pathlib import Path
 
+import openpyxl
 import pypdf
 import pytest
 from click.testing import CliRunner
@@ -20,26 +22,32 @@ ARABIC_AD = "حملة الربيع"
 HEBREW_PAGE = "מאפיית הכרמל"  # the page's display name (pages set --name)
 
 
-def _report(runner: CliRunner, tmp_path: Path, *extra: str) -> str:
-    """The text pypdf reads from the PDF report of two ads with right-to-left titles, on a
-    page with a Hebrew name, filtered to that page (its name in the scope line)."""
+def _db(runner: CliRunner, tmp_path: Path, titles: list[str], page_name: str) -> Path:
+    """A database of one new contact per ad title, on a page named page_name."""
     firsts = [
-        fx.postback(referral=fx.ads_referral(ad_id="120200000000000001", ad_title=HEBREW_AD),
-                    psid="u1", ts=fx.T0),
-        fx.postback(referral=fx.ads_referral(ad_id="120200000000000002", ad_title=ARABIC_AD),
-                    psid="u2", ts=fx.T0 + 1000),
+        fx.postback(referral=fx.ads_referral(ad_id=f"12020000000000000{n}", ad_title=title),
+                    psid=f"u{n}", ts=fx.T0 + n * 1000)
+        for n, title in enumerate(titles)
     ]  # fmt: skip
-    path = tmp_path / "rtl.duckdb"
+    path = tmp_path / "names.duckdb"
     pipeline.run([str(fx.write_ndjson(tmp_path / "w.ndjson", [fx.delivery(f) for f in firsts]))],
                  path)  # fmt: skip
-    res = runner.invoke(cli, ["pages", "set", fx.PAGE_ID, "--name", HEBREW_PAGE,
+    res = runner.invoke(cli, ["pages", "set", fx.PAGE_ID, "--name", page_name,
                               "--db", str(path)])  # fmt: skip
     assert res.exit_code == 0, res.output
-    out = tmp_path / "r.pdf"
+    return path
+
+
+def _report(runner: CliRunner, path: Path, out: Path) -> None:
+    """The report of the database's one day, filtered to its page (its name in the scope)."""
     day = str(fx.utc(fx.T0).date())
-    args = ["report", "--db", str(path), "--from", day, "--to", day, "--out", str(out), *extra]
+    args = ["report", "--db", str(path), "--from", day, "--to", day, "--out", str(out),
+            "--page", fx.PAGE_ID]  # fmt: skip
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
+
+
+def _pdf_text(out: Path) -> str:
     return "\n".join(p.extract_text() for p in pypdf.PdfReader(out).pages)
 
 
@@ -50,7 +58,9 @@ def test_right_to_left_names_read_in_their_order_in_the_pdf_report(runner, tmp_p
     typed: an ad's title, a page's name came out backwards (pypdf, which reads a right-to-left
     run back to front as a reader does, read "ןויבא עצבמ"). Each line is drawn in visual order
     now, in the tables and in the text above them."""
-    text = _report(runner, tmp_path, "--page", fx.PAGE_ID)
+    path = _db(runner, tmp_path, [HEBREW_AD, ARABIC_AD], HEBREW_PAGE)
+    _report(runner, path, tmp_path / "r.pdf")
+    text = _pdf_text(tmp_path / "r.pdf")
     for name in (HEBREW_AD, ARABIC_AD, HEBREW_PAGE):
         assert name in text, (name, text)
         assert name[::-1] not in text
@@ -73,3 +83,35 @@ def test_a_wrapped_right_to_left_text_keeps_its_first_words_on_its_first_line():
     assert len(starts) == 2 and len(ends) == 2, lines  # the note and the table's cell
     assert starts[0] < ends[0] < starts[1] < ends[1], lines
     assert lines[starts[0]].startswith(f"ראשון {HEBREW_AD}"), lines
+
+
+# Ad titles and a page name in scripts DejaVu Sans lacks: Chinese, Japanese, Korean, Thai,
+# Devanagari, and an emoji beside a coffee cup it has.
+LACKED = ["春季特卖", "カフェの朝", "봄 세일", "ลดราคา", "वसंत सेल", "Flat white \u2615\U0001f389"]
+KOREAN_PAGE = "카페 봄"
+
+
+@needs_chromium
+@pytest.mark.skipif(pdf_text.font_files() is None, reason="no TrueType font installed")
+def test_names_in_scripts_the_pdf_font_lacks_are_marked_and_said_and_kept_elsewhere(
+    runner, tmp_path
+):
+    """DejaVu Sans has no Chinese, Japanese, Korean, Thai or Devanagari: such a name printed
+    as a row of marks with nothing saying why or where it was whole. The section (and the
+    scope line, for a page's name) now says so, and the XLSX and HTML reports hold each name."""
+    path = _db(runner, tmp_path, LACKED, KOREAN_PAGE)
+    for fmt in ("pdf", "xlsx", "html"):
+        _report(runner, path, tmp_path / f"r.{fmt}")
+    text = _pdf_text(tmp_path / "r.pdf").replace("\n", " ")
+    note = (
+        "Some characters here are not in the PDF's font and show as \ufffd; the XLSX and "
+        "HTML reports hold them."
+    )
+    assert text.count(note) == 2, text  # the scope line's page name, the Ads section's titles
+    assert "\ufffd" * 4 in text and "Flat white \u2615\ufffd" in text
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    cells = {str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    for name in [*LACKED, KOREAN_PAGE]:
+        assert html_lib.escape(name) in html, name
+        assert any(name in c for c in cells), name
