@@ -7,6 +7,9 @@ plotly.js is inlined (no CDN), so the file opens offline. Each chart's figure si
 from __future__ import annotations
 
 import html
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
 
 from plotly.offline import get_plotlyjs
 
@@ -36,6 +39,7 @@ LONG_WORD = 40  # characters of one word that a text cell breaks anywhere (td.lo
 def report_html(report: Report) -> bytes:
     f, p = report.filters, report.previous
     charted = [s for s in report.sections if s.figure is not None and not s.empty]
+    named = _isolating(report.page_labels.values())
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -48,14 +52,14 @@ def report_html(report: Report) -> bytes:
         "</head><body>",
         "<h1>refscope report</h1>",
         f'<p class="meta">{_e(period(f))} ({length(f)}), compared with {_e(period(p))}; '
-        f"{_e(report.scope)}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. Days and times "
-        "are UTC.</p>",
+        f"{named(report.scope)}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. Days and "
+        "times are UTC.</p>",
     ]
     if not report.has_data:
-        out.append(f'<p class="empty">{_e(report.no_data_message)}</p>')
+        out.append(f'<p class="empty">{named(report.no_data_message)}</p>')
     out.append(_kpis(report))
     for s in report.sections:
-        out.append(_section(s))
+        out.append(_section(s, named))
     if charted:
         out.append(f"<script>{DRAW}</script>")
     out.append("</body></html>")
@@ -64,6 +68,20 @@ def report_html(report: Report) -> bytes:
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
+
+
+def _isolating(names: Iterable[str]) -> Callable[[str], str]:
+    """A sentence escaped, each right-to-left name in it (a page's) set apart in a <bdi>: the
+    "(1122…)" after a Hebrew name joined its run and showed before it."""
+    rtl = sorted({_e(n) for n in names if _right_to_left(n)}, key=len, reverse=True)
+    if not rtl:
+        return _e
+    found = re.compile("|".join(map(re.escape, rtl)))
+    return lambda text: found.sub(lambda m: f"<bdi>{m[0]}</bdi>", _e(text))
+
+
+def _right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
 
 
 def _kpis(report: Report) -> str:
@@ -79,10 +97,10 @@ def _kpis(report: Report) -> str:
     )
 
 
-def _section(s: Section) -> str:
-    parts = [f'<h2 id="{s.key}">{_e(s.title)}</h2>']
+def _section(s: Section, named: Callable[[str], str]) -> str:
+    parts = [f'<h2 id="{s.key}" dir="auto">{_e(s.title)}</h2>']
     if s.empty:
-        parts.append(f'<p class="empty">{_e(s.empty_note)}</p>')
+        parts.append(f'<p class="empty">{named(s.empty_note)}</p>')
         return "\n".join(parts)
     if s.note:
         parts.append(f'<p class="note">{_e(s.note)}</p>')
@@ -109,4 +127,6 @@ def _cell(text: str, numeric: bool) -> str:
     if numeric:
         return f"<td class='num'>{_e(text)}</td>"
     long = any(len(word) > LONG_WORD for word in text.split())
-    return f"<td class='long'>{_e(text)}</td>" if long else f"<td>{_e(text)}</td>"
+    # dir="auto": a Hebrew or Arabic name reads right to left in its cell ("!" at its end).
+    kind = " class='long'" if long else ""
+    return f"<td dir='auto'{kind}>{_e(text)}</td>"

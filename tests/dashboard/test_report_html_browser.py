@@ -55,3 +55,72 @@ def test_a_long_ref_wraps_in_the_html_report_instead_of_widening_the_page(tmp_pa
         finally:
             browser.close()
     assert scroll <= client, f"the page is {scroll} px wide in a {client} px window"
+
+
+# Where each character of an element's text is drawn: its left edge in px, in text order.
+CHAR_LEFTS = """(el) => {
+  const lefts = [];
+  const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      lefts.push(range.getBoundingClientRect().left);
+    }
+  }
+  return lefts;
+}"""
+
+
+def test_right_to_left_names_read_right_to_left_in_the_html_report(tmp_path):
+    """A Hebrew ad title ending in "!" showed the "!" at its start (the cell's direction was
+    left to right), and a Hebrew page name in the filters line took the page's "(1122…)" into
+    its run, before the name. Each cell now takes the direction of its text, and a page's
+    name is isolated in the sentence; a Latin title keeps its cell's left-to-right layout."""
+    from click.testing import CliRunner
+
+    from dashboard.cli import cli
+
+    hebrew, latin, page_name = "מבצע אביב!", "Spring sale!", "מאפיית הכרמל"
+    firsts = [
+        fx.postback(referral=fx.ads_referral(ad_id=f"1202000000000000{n}", ad_title=title),
+                    psid=f"u{n}", ts=fx.T0 + n * 1000)
+        for n, title in enumerate((hebrew, latin))
+    ]  # fmt: skip
+    path = tmp_path / "rtl.duckdb"
+    pipeline.run([str(fx.write_ndjson(tmp_path / "w.ndjson", [fx.delivery(f) for f in firsts]))],
+                 path)  # fmt: skip
+    res = CliRunner().invoke(cli, ["pages", "set", fx.PAGE_ID, "--name", page_name,
+                                   "--db", str(path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
+    con = db.connect(path, read_only=True)
+    try:
+        report = reports.gather(reports.connection_fetch(con), Filters(day, day, (fx.PAGE_ID,)))
+    finally:
+        con.close()
+    out = tmp_path / "report.html"
+    out.write_bytes(reports.render(report, "html"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(out.as_uri())
+            cells = {t: page.locator("#ads ~ table td", has_text=t).first for t in (hebrew, latin)}
+            lefts = {t: cell.evaluate(CHAR_LEFTS) for t, cell in cells.items()}
+            boxes = {t: cell.bounding_box() for t, cell in cells.items()}
+            meta = page.locator("p.meta")
+            meta_text, meta_lefts = meta.inner_text(), meta.evaluate(CHAR_LEFTS)
+        finally:
+            browser.close()
+    # Right to left: "!" (typed last) leftmost, "מ" (typed first) rightmost.
+    assert lefts[hebrew][-1] < min(lefts[hebrew][:-1]), lefts[hebrew]
+    assert lefts[hebrew][0] == max(lefts[hebrew]), lefts[hebrew]
+    # Left to right, from the cell's left edge (its padding), as before.
+    assert lefts[latin] == sorted(lefts[latin]), lefts[latin]
+    assert lefts[latin][0] - boxes[latin]["x"] < 15, (lefts[latin][0], boxes[latin])
+    # The page's name, then its id: the "(" after the name is drawn right of all of it.
+    start = meta_text.index(page_name)
+    name_lefts = meta_lefts[start : start + len(page_name)]
+    assert meta_lefts[start + len(page_name) + 1] > max(name_lefts), meta_text
