@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -20,12 +22,16 @@ from dashboard.chart_style import in_currency as in_currency
 from dashboard.charts_retention import cohort_heatmap as cohort_heatmap
 from dashboard.charts_retention import returns_bar as returns_bar
 from dashboard.rounding import money_text, pct_text, pct_whole_text
+from ingest.pdf_text import right_to_left
 from ingest.wording import counted
 
 _DAY_MS = 24 * 3600 * 1000  # a day on a date axis
 # An axis of names: plotly takes names made of digits (a store's number as its ref, an ad named
 # by its id) for numbers, and draws their bars at y = 101 and 2500 on a scale of thousands.
 _NAMES = {"type": "category"}
+# Unicode's first-strong isolate and its end: the text between takes the direction of its
+# first letter, as an HTML element with dir="auto" does.
+FSI, PDI = "\u2068", "\u2069"
 
 
 LABEL_CHARS = 48  # a bar's name on its axis; the hover keeps it whole
@@ -321,3 +327,24 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
         if not n:
             fig.add_annotation(text=text, showarrow=False, x=0, y=stage, name="zero stage")
     return fig
+
+
+def bidi_isolated(fig: go.Figure) -> go.Figure:
+    """fig with each text holding Hebrew or Arabic (a bar's name, a hover) in a first-strong
+    isolate: plotly.js draws its SVG text left to right, so "מבצע!" showed its "!" first."""
+    return go.Figure(strings_mapped(
+        fig.to_plotly_json(), lambda t: f"{FSI}{t}{PDI}" if right_to_left(t) else t
+    ))  # fmt: skip
+
+
+def strings_mapped(value: Any, change: Callable[[str], str]) -> Any:
+    """value (a figure's JSON-like data) with each string changed by change."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {k: strings_mapped(v, change) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strings_mapped(v, change) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return [strings_mapped(v, change) for v in value.tolist()]
+    return value

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 
 from plotly.offline import get_plotlyjs
 
+from dashboard import charts
 from dashboard.report_data import Report, Section, format_value, kpi_texts, length, period
+from ingest.pdf_text import right_to_left
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -73,15 +74,11 @@ def _e(text: str) -> str:
 def _isolating(names: Iterable[str]) -> Callable[[str], str]:
     """A sentence escaped, each right-to-left name in it (a page's) set apart in a <bdi>: the
     "(1122…)" after a Hebrew name joined its run and showed before it."""
-    rtl = sorted({_e(n) for n in names if _right_to_left(n)}, key=len, reverse=True)
+    rtl = sorted({_e(n) for n in names if right_to_left(n)}, key=len, reverse=True)
     if not rtl:
         return _e
     found = re.compile("|".join(map(re.escape, rtl)))
     return lambda text: found.sub(lambda m: f"<bdi>{m[0]}</bdi>", _e(text))
-
-
-def _right_to_left(text: str) -> bool:
-    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
 
 
 def _kpis(report: Report) -> str:
@@ -107,7 +104,7 @@ def _section(s: Section, named: Callable[[str], str]) -> str:
     if s.figure is not None:
         chart_id = f"chart-{s.key}"
         # "</" inside a script block would end it early; JSON allows the escaped form.
-        data = s.figure.to_json().replace("</", "<\\/")
+        data = charts.bidi_isolated(s.figure).to_json().replace("</", "<\\/")
         parts.append(f'<div class="chart" id="{chart_id}"></div>')
         parts.append(f'<script type="application/json" data-chart="{chart_id}">{data}</script>')
     head = "".join(f"<th>{_e(c.label)}</th>" for c in s.columns)

@@ -15,11 +15,11 @@ import subprocess
 import threading
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from dashboard import charts
 from dashboard.chromium import chromium_path
 from dashboard.markdown_text import code, literal
 from dashboard.report_data import Report, Section, format_value, kpi_texts, length, period
@@ -215,25 +215,18 @@ def report_pdf(report: Report) -> bytes:
 
 
 def _static(s: Section) -> go.Figure:
-    """The section's figure for kaleido: no hover, and a character XML does not allow shown as
-    the mark the tables show for a character they cannot print."""
-    fig = go.Figure(_xml_safe(go.Figure(s.figure).to_plotly_json()))
+    """The section's figure for kaleido: no hover, a right-to-left text in its own direction
+    (charts.bidi_isolated), and a character XML does not allow shown as the mark the tables
+    show for a character they cannot print."""
+    fig = charts.bidi_isolated(go.Figure(s.figure))
+    fig = go.Figure(charts.strings_mapped(fig.to_plotly_json(), _xml_safe))
     fig.update_layout(hovermode=False, paper_bgcolor="white", margin={"t": 50, "b": 40})
     return fig
 
 
-def _xml_safe(value: Any) -> Any:
-    """value (a figure's JSON-like data) with each string's characters XML does not allow
-    replaced by pdf_text.MISSING_GLYPH."""
-    if isinstance(value, str):
-        return NOT_IN_XML.sub(pdf_text.MISSING_GLYPH, value)
-    if isinstance(value, dict):
-        return {k: _xml_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_xml_safe(v) for v in value]
-    if isinstance(value, np.ndarray) and value.dtype == object:
-        return [_xml_safe(v) for v in value.tolist()]
-    return value
+def _xml_safe(text: str) -> str:
+    """text with the characters XML does not allow replaced by pdf_text.MISSING_GLYPH."""
+    return NOT_IN_XML.sub(pdf_text.MISSING_GLYPH, text)
 
 
 def _text(pdf: _Pdf, text: str, height: float) -> None:

@@ -84,7 +84,7 @@ def visual(line: str, base: TextDirection | None = None) -> str:
     fpdf2 draws text in the order typed without its shaping engine (uharfbuzz, which refscope
     does not install), so "שלום" printed backwards. Arabic letters keep their isolated forms.
     base: the direction of the paragraph the line was wrapped from (else the line's own)."""
-    if not _right_to_left(line):
+    if not right_to_left(line):
         return line
     return "".join(
         c.character.translate(_MIRRORED) if c.embedding_level % 2 else c.character
@@ -97,11 +97,11 @@ def wrapped_visual(text: str, lines: Callable[[str], list[str]]) -> str:
     lines `lines` wraps it to, each line in visual order (the paragraph's direction is that of
     its first letter, as the bidi algorithm has it), one line break between them. Wrapping
     visual text would put a paragraph's first words on its last line."""
-    if not _right_to_left(text):
+    if not right_to_left(text):
         return text
     out: list[str] = []
     for paragraph in text.split("\n"):
-        if not _right_to_left(paragraph):
+        if not right_to_left(paragraph):
             out.append(paragraph)
             continue
         base = auto_detect_base_direction(paragraph)
@@ -109,5 +109,6 @@ def wrapped_visual(text: str, lines: Callable[[str], list[str]]) -> str:
     return "\n".join(out)
 
 
-def _right_to_left(text: str) -> bool:
+def right_to_left(text: str) -> bool:
+    """Whether text holds a right-to-left letter (Hebrew, Arabic)."""
     return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)

@@ -4,10 +4,12 @@ wide as the window, the charts drawn."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from dashboard import reports
 from dashboard.chromium import HEADLESS_ARGS, INSTALL_HINT, chromium_path
@@ -73,25 +75,25 @@ CHAR_LEFTS = """(el) => {
 }"""
 
 
-def test_right_to_left_names_read_right_to_left_in_the_html_report(tmp_path):
-    """A Hebrew ad title ending in "!" showed the "!" at its start (the cell's direction was
-    left to right), and a Hebrew page name in the filters line took the page's "(1122…)" into
-    its run, before the name. Each cell now takes the direction of its text, and a page's
-    name is isolated in the sentence; a Latin title keeps its cell's left-to-right layout."""
+HEBREW, LATIN, PAGE_NAME = "מבצע אביב!", "Spring sale!", "מאפיית הכרמל"
+
+
+def _rtl_report(tmp_path: Path) -> Path:
+    """The HTML report of two ads, titled in Hebrew and in English, on a page with a Hebrew
+    name, filtered to that page."""
     from click.testing import CliRunner
 
     from dashboard.cli import cli
 
-    hebrew, latin, page_name = "מבצע אביב!", "Spring sale!", "מאפיית הכרמל"
     firsts = [
         fx.postback(referral=fx.ads_referral(ad_id=f"1202000000000000{n}", ad_title=title),
                     psid=f"u{n}", ts=fx.T0 + n * 1000)
-        for n, title in enumerate((hebrew, latin))
+        for n, title in enumerate((HEBREW, LATIN))
     ]  # fmt: skip
     path = tmp_path / "rtl.duckdb"
     pipeline.run([str(fx.write_ndjson(tmp_path / "w.ndjson", [fx.delivery(f) for f in firsts]))],
                  path)  # fmt: skip
-    res = CliRunner().invoke(cli, ["pages", "set", fx.PAGE_ID, "--name", page_name,
+    res = CliRunner().invoke(cli, ["pages", "set", fx.PAGE_ID, "--name", PAGE_NAME,
                                    "--db", str(path)])  # fmt: skip
     assert res.exit_code == 0, res.output
     day = dt.datetime.fromtimestamp(fx.T0 / 1000, dt.UTC).date()
@@ -102,18 +104,34 @@ def test_right_to_left_names_read_right_to_left_in_the_html_report(tmp_path):
         con.close()
     out = tmp_path / "report.html"
     out.write_bytes(reports.render(report, "html"))
+    return out
+
+
+@contextmanager
+def _opened(out: Path) -> Iterator[Page]:
+    """out in a page of headless Chromium, 1280 px wide."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(out.as_uri())
-            cells = {t: page.locator("#ads ~ table td", has_text=t).first for t in (hebrew, latin)}
-            lefts = {t: cell.evaluate(CHAR_LEFTS) for t, cell in cells.items()}
-            boxes = {t: cell.bounding_box() for t, cell in cells.items()}
-            meta = page.locator("p.meta")
-            meta_text, meta_lefts = meta.inner_text(), meta.evaluate(CHAR_LEFTS)
+            yield page
         finally:
             browser.close()
+
+
+def test_right_to_left_names_read_right_to_left_in_the_html_report(tmp_path):
+    """A Hebrew ad title ending in "!" showed the "!" at its start (the cell's direction was
+    left to right), and a Hebrew page name in the filters line took the page's "(1122…)" into
+    its run, before the name. Each cell now takes the direction of its text, and a page's
+    name is isolated in the sentence; a Latin title keeps its cell's left-to-right layout."""
+    hebrew, latin, page_name = HEBREW, LATIN, PAGE_NAME
+    with _opened(_rtl_report(tmp_path)) as page:
+        cells = {t: page.locator("#ads ~ table td", has_text=t).first for t in (hebrew, latin)}
+        lefts = {t: cell.evaluate(CHAR_LEFTS) for t, cell in cells.items()}
+        boxes = {t: cell.bounding_box() for t, cell in cells.items()}
+        meta = page.locator("p.meta")
+        meta_text, meta_lefts = meta.inner_text(), meta.evaluate(CHAR_LEFTS)
     # Right to left: "!" (typed last) leftmost, "מ" (typed first) rightmost.
     assert lefts[hebrew][-1] < min(lefts[hebrew][:-1]), lefts[hebrew]
     assert lefts[hebrew][0] == max(lefts[hebrew]), lefts[hebrew]
@@ -124,3 +142,18 @@ def test_right_to_left_names_read_right_to_left_in_the_html_report(tmp_path):
     start = meta_text.index(page_name)
     name_lefts = meta_lefts[start : start + len(page_name)]
     assert meta_lefts[start + len(page_name) + 1] > max(name_lefts), meta_text
+
+
+def test_a_right_to_left_bar_name_reads_right_to_left_in_the_charts(tmp_path):
+    """plotly.js draws a chart's texts left to right: the Ads chart showed the Hebrew title
+    "מבצע אביב!" with its "!" first, to its readers. The report's figures set such a text in
+    a first-strong isolate, which Chromium draws in the text's own direction (the PDF's charts
+    are drawn by the same plotly.js in kaleido's Chromium)."""
+    with _opened(_rtl_report(tmp_path)) as page:
+        page.wait_for_selector("#chart-ads .main-svg")
+        label = page.locator("#chart-ads text", has_text=HEBREW[:4]).first
+        text, lefts = label.evaluate("(el) => el.textContent"), label.evaluate(CHAR_LEFTS)
+    bang, first = text.index("!"), text.index(HEBREW[0])
+    letters = [left for i, left in enumerate(lefts) if text[i] not in "!\u2068\u2069"]
+    assert lefts[bang] < min(letters), (text, lefts)
+    assert lefts[first] == max(letters), (text, lefts)

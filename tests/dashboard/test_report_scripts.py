@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_lib
 import io
+import json
 from pathlib import Path
 
 import openpyxl
@@ -115,3 +116,26 @@ def test_names_in_scripts_the_pdf_font_lacks_are_marked_and_said_and_kept_elsewh
     for name in [*LACKED, KOREAN_PAGE]:
         assert html_lib.escape(name) in html, name
         assert any(name in c for c in cells), name
+
+
+@pytest.mark.skipif(pdf_text.font_files() is None, reason="no TrueType font installed")
+def test_the_pdf_charts_set_a_right_to_left_name_apart_and_the_tables_do_not(runner, tmp_path):
+    """kaleido draws the PDF's charts with plotly.js, as the HTML report's (whose drawing a
+    browser test reads): a Hebrew bar name goes to it in a first-strong isolate, a Latin one
+    as it is; the tables' texts have no isolate (fpdf2 has no glyph for one)."""
+    from dashboard import reports
+    from dashboard.filters import Filters
+    from ingest import db
+
+    path = _db(runner, tmp_path, [HEBREW_AD, "Spring sale"], HEBREW_PAGE)
+    con = db.connect(path, read_only=True)
+    try:
+        day = fx.utc(fx.T0).date()
+        report = reports.gather(reports.connection_fetch(con), Filters(day, day))
+    finally:
+        con.close()
+    fig = report_pdf._static(report.section("ads"))
+    raw = json.dumps(json.loads(fig.to_json()), ensure_ascii=False)
+    assert raw.count(f"\u2068{HEBREW_AD}\u2069") == raw.count(HEBREW_AD) > 0, raw
+    assert '"Spring sale"' in raw
+    assert list(report.section("ads").table["ad_title"]) == [HEBREW_AD, "Spring sale"]
