@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -78,25 +78,37 @@ def lacks(pdf: Any, face: str, text: str) -> bool:
 _MIRRORED = str.maketrans("()[]{}<>«»‹›", ")(][}{><»«›‹")
 
 
-def visual(line: str, base: TextDirection | None = None) -> str:
+# Unicode's first-strong isolate and its end (no glyph in the fonts: never drawn).
+_ISOLATES = str.maketrans("", "", "\u2068\u2069")
+
+
+def visual(line: str, base: TextDirection | None = None, names: Collection[str] = ()) -> str:
     """One line in the order its characters are drawn, left to right: each right-to-left run
     (Hebrew, Arabic) reversed as the Unicode bidi algorithm orders it, its brackets mirrored.
     fpdf2 draws text in the order typed without its shaping engine (uharfbuzz, which refscope
     does not install), so "שלום" printed backwards. Arabic letters keep their isolated forms.
-    base: the direction of the paragraph the line was wrapped from (else the line's own)."""
+    base: the direction of the paragraph the line was wrapped from (else the line's own).
+    names: texts ordered apart from the words around them (a page's name, whose "(1122…)"
+    after it joined its run and was drawn before it)."""
     if not right_to_left(line):
         return line
+    apart = sorted((n for n in names if n and right_to_left(n)), key=len, reverse=True)
+    if apart:
+        found = re.compile("|".join(map(re.escape, apart)))
+        line = found.sub(lambda m: f"\u2068{m[0]}\u2069", line)
     return "".join(
         c.character.translate(_MIRRORED) if c.embedding_level % 2 else c.character
         for c in BidiParagraph(line, base_direction=base).get_reordered_characters()
-    )
+    ).translate(_ISOLATES)
 
 
-def wrapped_visual(text: str, lines: Callable[[str], list[str]]) -> str:
+def wrapped_visual(
+    text: str, lines: Callable[[str], list[str]], names: Collection[str] = ()
+) -> str:
     """text as fpdf2 should draw it: each paragraph holding right-to-left letters cut into the
     lines `lines` wraps it to, each line in visual order (the paragraph's direction is that of
     its first letter, as the bidi algorithm has it), one line break between them. Wrapping
-    visual text would put a paragraph's first words on its last line."""
+    visual text would put a paragraph's first words on its last line. names: as visual's."""
     if not right_to_left(text):
         return text
     out: list[str] = []
@@ -105,7 +117,7 @@ def wrapped_visual(text: str, lines: Callable[[str], list[str]]) -> str:
             out.append(paragraph)
             continue
         base = auto_detect_base_direction(paragraph)
-        out += [visual(line, base) for line in lines(paragraph)]
+        out += [visual(line, base, names) for line in lines(paragraph)]
     return "\n".join(out)
 
 

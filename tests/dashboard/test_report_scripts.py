@@ -139,3 +139,36 @@ def test_the_pdf_charts_set_a_right_to_left_name_apart_and_the_tables_do_not(run
     assert raw.count(f"\u2068{HEBREW_AD}\u2069") == raw.count(HEBREW_AD) > 0, raw
     assert '"Spring sale"' in raw
     assert list(report.section("ads").table["ad_title"]) == [HEBREW_AD, "Spring sale"]
+
+
+@needs_chromium
+@pytest.mark.skipif(pdf_text.font_files() is None, reason="no TrueType font installed")
+def test_a_right_to_left_page_name_keeps_its_id_after_it_in_the_pdf(runner, tmp_path, monkeypatch):
+    """The filters line "pages: מאפיית הכרמל (1122…), channels: all" was drawn with the id
+    before the name: digits after a Hebrew word join its run. The page's name is ordered apart
+    from the words around it now, as in the HTML report. (pypdf reads a line of both
+    directions in an order of its own, so the line is read as drawn, from fpdf2's calls.)"""
+    from fpdf import FPDF
+
+    from dashboard import reports
+    from dashboard.filters import Filters
+    from ingest import db
+
+    drawn: list[str] = []
+    multi_cell = FPDF.multi_cell
+
+    def recording(self, *args, **kwargs):
+        drawn.append(kwargs.get("text", args[2] if len(args) > 2 else ""))
+        return multi_cell(self, *args, **kwargs)
+
+    path = _db(runner, tmp_path, [HEBREW_AD], HEBREW_PAGE)
+    con = db.connect(path, read_only=True)
+    try:
+        day = fx.utc(fx.T0).date()
+        report = reports.gather(reports.connection_fetch(con), Filters(day, day, (fx.PAGE_ID,)))
+    finally:
+        con.close()
+    monkeypatch.setattr(FPDF, "multi_cell", recording)
+    reports.render(report, "pdf")
+    scope = [t for t in drawn if t.startswith("pages: ")]  # wrapped (dry runs), then drawn
+    assert scope and scope[-1].startswith(f"pages: {HEBREW_PAGE[::-1]} ({fx.PAGE_ID}), "), scope
