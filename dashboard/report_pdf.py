@@ -331,8 +331,10 @@ def _table(pdf: _Pdf, head: list[str], rows: list[list[str]], numeric: list[bool
                    width=PAGE_WIDTH_MM, borders_layout="HORIZONTAL_LINES") as table:  # fmt: skip
         for values in [head, *rows]:
             row = table.row()
-            for v in values:
-                row.cell(_safe(pdf, v))
+            for v, n in zip(values, numeric, strict=True):
+                text = _safe(pdf, v)  # a right-to-left text aligned to its start, as in HTML
+                rtl = not n and pdf_text.reads_right_to_left(text)
+                row.cell(text, align="RIGHT" if rtl else None)
     pdf.ln(2)
 
 

@@ -121,6 +121,11 @@ def wrapped_visual(
     return "\n".join(out)
 
 
+def reads_right_to_left(text: str) -> bool:
+    """Whether text's first letter is Hebrew or Arabic: its paragraph runs right to left."""
+    return auto_detect_base_direction(text) == TextDirection.RTL
+
+
 def right_to_left(text: str) -> bool:
     """Whether text holds a right-to-left letter (Hebrew, Arabic)."""
     return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)

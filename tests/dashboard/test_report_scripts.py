@@ -172,3 +172,25 @@ def test_a_right_to_left_page_name_keeps_its_id_after_it_in_the_pdf(runner, tmp_
     reports.render(report, "pdf")
     scope = [t for t in drawn if t.startswith("pages: ")]  # wrapped (dry runs), then drawn
     assert scope and scope[-1].startswith(f"pages: {HEBREW_PAGE[::-1]} ({fx.PAGE_ID}), "), scope
+
+
+def test_a_right_to_left_cell_is_aligned_right_in_the_pdf_table():
+    """A Hebrew title stood at the left of its column, its lines ragged where a reader starts
+    them; it is aligned right now (as dir="auto" aligns it in the HTML report), a Latin title
+    of the same column at the left as before."""
+    pdf = report_pdf._Pdf("t")
+    if pdf.face == pdf_text.CORE_FONT:
+        pytest.skip("no TrueType font installed")
+    pdf.add_page()
+    latin = "Autumn catering menu for offices and weddings"
+    rows = [[latin, "1"], [HEBREW_AD, "2"]]
+    report_pdf._table(pdf, ["Ad", "New contacts"], rows, [False, True])
+    starts: dict[str, float] = {}
+
+    def visit(text: str, _cm: object, tm: list[float], _font: object, _size: float) -> None:
+        for name in (latin, HEBREW_AD):
+            if text.strip() and text.strip() in name:
+                starts.setdefault(name, tm[4])
+
+    pypdf.PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0].extract_text(visitor_text=visit)
+    assert starts[HEBREW_AD] > starts[latin] + 40, starts  # points
