@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote
 
 import duckdb
 
-from . import comment_tables, db, lake_owner
+from . import comment_tables, db, lake_manifest, lake_owner
 from .errors import LakeError
 from .link_rules import same_username_sql
 from .wording import counted
@@ -87,7 +87,7 @@ def is_stale(lake: Path, db_file: Path) -> bool:
     """Whether the database changed (a prune, a forget, a link) since the lake was synced, or is
     another file (moved into its place), or a partition folder the manifest names or a small
     table's file is gone (deleted by hand: a stat each, no listing)."""
-    synced = _read_manifest(lake / MANIFEST)
+    synced = lake_manifest.read(lake / MANIFEST)
     if synced.get("_format") != FORMAT:
         return True
     if any(not (lake / t / p).is_dir() for t in PARTITIONED for p in synced.get(t, {})):
@@ -115,10 +115,6 @@ def _db_file(con: duckdb.DuckDBPyConnection) -> Path | None:
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchone()
     return Path(row[0]) if row and row[0] else None
-
-
-def _read_manifest(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
 
 
 Part = tuple[str | None, dt.date]  # a partition's page_id and date, as values
@@ -193,7 +189,7 @@ def _io_reason(exc: duckdb.IOException) -> str:
 def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     lake.mkdir(parents=True, exist_ok=True)
     manifest_path = lake / MANIFEST
-    old = _read_manifest(manifest_path)
+    old = lake_manifest.read(manifest_path)
     owner = lake_owner.claim(con, manifest_path, old)  # another database's lake: nothing deleted
     _remove_leftovers(lake)
     same_format = old.get("_format") == FORMAT
