@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import db
+from . import db, lake_manifest
 from .errors import LakeError
 
 KEY = "_owner"  # the manifest's entry: the id of the database that writes the lake
@@ -45,9 +45,16 @@ def claim(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict) -
     """The manifest's owner entry for this database's sync into the lake of manifest_path (read
     as manifest); a LakeError when another database writes it. A lake whose manifest names no
     owner (none yet, or one written by an earlier version) becomes this database's; a sync
-    through a read-only connection to a database without an id yet leaves it no one's."""
+    through a read-only connection to a database without an id yet leaves it no one's.
+
+    A lake without a manifest is claimed by creating one that names this database, before
+    anything is written: of two databases claiming a new lake at once, the one that created it
+    writes the lake, the other is refused (each read no owner, and each deleted the other's
+    partitions as its own database does not hold them)."""
     ours = database_id(con)
     theirs = manifest.get(KEY)
+    if not manifest and ours is not None and not lake_manifest.create(manifest_path, {KEY: ours}):
+        theirs = lake_manifest.read(manifest_path).get(KEY)  # created by another sync meanwhile
     if theirs is not None and theirs != ours:
         raise LakeError(
             f"{manifest_path.parent}: this Parquet lake is written by another database (a sync "

@@ -1,16 +1,18 @@
-"""`forget --lake` and `prune --lake` on a lake whose first sync stopped before its manifest (a
-full volume, a kill): its partitions' files are there, and other engines read them, so the
-person's rows must leave them too."""
+"""`forget --lake` and `prune --lake` on a lake whose first sync stopped before its manifest
+recorded a partition (a full volume, a kill; the manifest names only the lake's owner, or, by an
+earlier version, is not there): its partitions' files are there, and other engines read them,
+so the person's rows must leave them too."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
 
-from ingest import db, lake
+from ingest import db, lake, lake_owner
 from ingest.cli import cli
 from ingest.errors import LakeError
 from tests.ingest.rewrite_setup import OTHER, PSID, person_db
@@ -18,10 +20,13 @@ from tests.ingest.rewrite_setup import OTHER, PSID, person_db
 FULL = Path("/dev/full")  # every write to it fails with ENOSPC, as on a full volume
 
 
-@pytest.fixture
-def unfinished_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+@pytest.fixture(params=["owner-only", "none"], ids=["manifest-of-its-owner", "no-manifest"])
+def unfinished_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> tuple[Path, Path]:
     """person_db's database, and a lake whose first sync ran out of space at a small table's
-    file: the partitioned tables' files are in place, the manifest never written."""
+    file: the partitioned tables' files are in place, the manifest naming its owner only (or,
+    as an earlier version's first sync left it, no manifest)."""
     if not FULL.exists():
         pytest.skip("no /dev/full here")
     db_file, lake_dir = person_db(tmp_path), tmp_path / "lake"
@@ -38,7 +43,9 @@ def unfinished_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Pa
                 lake.sync(con, lake_dir)
         finally:
             con.close()
-    assert not (lake_dir / lake.MANIFEST).exists()
+    assert set(json.loads((lake_dir / lake.MANIFEST).read_text())) == {lake_owner.KEY}
+    if request.param == "none":
+        (lake_dir / lake.MANIFEST).unlink()
     assert PSID in _lake_psids(lake_dir)  # another engine reads the person's rows there
     return db_file, lake_dir
 
