@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote
 
 import duckdb
 
-from . import comment_tables, db, lake_manifest, lake_owner
+from . import comment_tables, db, lake_lock, lake_manifest, lake_owner
 from .errors import LakeError
 from .link_rules import same_username_sql
 from .wording import counted
@@ -167,7 +167,9 @@ def sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     one line naming the folder and the reason, not a traceback: the database is committed
     before a sync, and the next one (its manifest still the old) brings the lake in line."""
     try:
-        return _sync(con, lake)
+        lake.mkdir(parents=True, exist_ok=True)
+        with lake_lock.held(lake):  # another file of this database may sync it (lake_lock.py)
+            return _sync(con, lake)
     except OSError as exc:
         raise LakeError(_cannot_write(lake, exc.strerror or str(exc))) from exc
     except duckdb.IOException as exc:  # DuckDB's own write of a Parquet file: no OSError
@@ -187,7 +189,6 @@ def _io_reason(exc: duckdb.IOException) -> str:
 
 
 def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
-    lake.mkdir(parents=True, exist_ok=True)
     manifest_path = lake / MANIFEST
     old = lake_manifest.read(manifest_path)
     owner = lake_owner.claim(con, manifest_path, old)  # another database's lake: nothing deleted
@@ -314,7 +315,7 @@ def _remove_leftovers(lake: Path) -> None:
     """Delete what a sync killed before its cleanup left: staging folders and unfinished files.
 
     They hold rows (people's ids among them) that no later forget or prune would reach. Only
-    the process holding the database's write lock syncs, so none of them is still being written.
+    the process holding the lake's lock syncs, so none of them is still being written.
     """
     for leftover in lake.glob(".staging-*"):
         shutil.rmtree(leftover, ignore_errors=True)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import file_lock
 from .errors import SourceError
 
 LOCK_PREFIX = "lock-"  # not the spool files' prefix: a sweep never removes one
@@ -20,39 +20,19 @@ LOCK_PREFIX = "lock-"  # not the spool files' prefix: a sweep never removes one
 @contextmanager
 def only_pull(spool_dir: Path, name: str) -> Iterator[None]:
     """Hold the lock of the input `name` (the URL as stored) in spool_dir while the block runs,
-    or raise SourceError when another process holds it. The lock goes with the process: one
-    killed (SIGKILL, the OOM killer) holds none, and the next pull takes over its file. The
-    file is removed at the end, while still held: a pull that opened it just before checks,
-    once it holds the lock, that the name still leads to what it locked, else opens it anew."""
+    or raise SourceError when another process holds it (file_lock.py: the lock goes with the
+    process, and its file with the lock)."""
     digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    path = spool_dir / f"{LOCK_PREFIX}{digest}"
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+
+    def take(fd: int) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
             raise SourceError(
                 f"{name}: another `refscope pull logs` of this URL into this database is "
                 "running; this one stops, nothing read (the next pull goes on from where that "
                 "one ends)"
             ) from None
-        if _leads_to(path, fd):
-            break
-        os.close(fd)  # removed by the pull that ended meanwhile: not the lock any more
-    try:
+
+    with file_lock.held(spool_dir / f"{LOCK_PREFIX}{digest}", take, 0o640):
         yield
-    finally:
-        try:
-            path.unlink(missing_ok=True)
-        finally:
-            os.close(fd)  # releases the lock
-
-
-def _leads_to(path: Path, fd: int) -> bool:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return False
-    held = os.fstat(fd)
-    return (st.st_dev, st.st_ino) == (held.st_dev, held.st_ino)

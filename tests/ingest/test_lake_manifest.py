@@ -13,11 +13,7 @@ from ingest import db, lake, pipeline
 from ingest.cli import cli
 from tests.conftest import Query
 from tests.ingest.cli_setup import _one_error_line
-
-
-def _files(lake_dir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(lake_dir)): p.read_bytes()
-            for p in sorted(lake_dir.rglob("*")) if p.is_file()}  # fmt: skip
+from tests.ingest.lake_setup import lake_files
 
 
 @pytest.mark.parametrize(
@@ -35,7 +31,7 @@ def test_a_damaged_manifest_is_one_error_line_and_nothing_in_the_lake_changes(
     pipeline.run([str(log)], db_path, lake_dir=lake_dir)
     manifest = lake_dir / lake.MANIFEST
     manifest.write_bytes(text)
-    before = _files(lake_dir)
+    before = lake_files(lake_dir)
     more = f.write_ndjson(tmp_path / "more" / "b.ndjson", [f.delivery(f.message(psid="7100"))])
     for _ in range(2):  # a run with new lines, then one with none that only checks the lake
         args = ["ingest", str(more), "--db", str(db_path), "--lake", str(lake_dir)]
@@ -43,7 +39,7 @@ def test_a_damaged_manifest_is_one_error_line_and_nothing_in_the_lake_changes(
         line = _one_error_line(res)
         assert str(manifest) in line and "not a lake manifest" in line, line
         assert "nothing in the lake was written or deleted" in line and "delete" in line, line
-        assert _files(lake_dir) == before
+        assert lake_files(lake_dir) == before
     assert query("SELECT count(*) FROM events") == [(4,)]  # the database keeps its run
     manifest.unlink()  # as the error says: the next sync writes the lake anew
     res = runner.invoke(cli, ["ingest", str(more), "--db", str(db_path), "--lake", str(lake_dir)])

@@ -11,89 +11,43 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
-import tests.factories as f
 from ingest import db, lake, lake_manifest, lake_owner, pipeline
 from ingest.errors import LakeError
-from tests.ingest.cli_setup import _clean_env
+from tests.ingest.lake_setup import at_once, days_log, psids_in_database, psids_in_lake
 
 ROUNDS = 5  # without the claim, none of 10 rounds ended with one owner and one refusal
-# refscope in a process that waits, imported and ready, for the file `go` before it starts.
-_AT_GO = """
-import sys, time
-from pathlib import Path
-from ingest.cli import cli
-ready, go = Path(sys.argv[1]), Path(sys.argv[2])
-ready.touch()
-while not go.exists():
-    time.sleep(0.0005)
-cli(sys.argv[3:], prog_name="refscope")
-"""
 
 
 def _database(folder: Path, first_day: int) -> Path:
     """A database of 3 events, never synced to a lake (no id yet)."""
-    log = f.write_ndjson(folder / "logs" / "a.ndjson", [
-        f.delivery(f.message(psid=f"{first_day}0{n}", ts=f.T0 + (first_day + n) * f.DAY))
-        for n in range(3)
-    ])  # fmt: skip
-    pipeline.run([str(log)], folder / "refscope.duckdb")
+    pipeline.run([str(days_log(folder / "logs", first_day))], folder / "refscope.duckdb")
     return folder / "refscope.duckdb"
 
 
-def _psids(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return sorted(r[0] for r in con.execute("SELECT psid FROM events").fetchall())
-
-
-def _in_lake(lake_dir: Path) -> list[str]:
-    con = db.connect_memory()
-    try:
-        lake.attach_views(con, lake_dir)
-        return _psids(con)
-    finally:
-        con.close()
-
-
-def _in_database(db_file: Path) -> tuple[str, list[str]]:
+def _id_and_psids(db_file: Path) -> tuple[str, list[str]]:
     con = db.connect(db_file, read_only=True)
     try:
         row = con.execute("SELECT any_value(id) FROM database_id").fetchone()
-        return str(row[0] if row else None), _psids(con)
     finally:
         con.close()
+    return str(row[0] if row else None), psids_in_database(db_file)
 
 
 def _race(base: Path, templates: list[Path]) -> tuple[list[subprocess.CompletedProcess[str]], Path]:
     """Both databases (fresh copies of templates) sync into one new lake, started together."""
-    lake_dir, go = base / "lake", base / "go"
-    procs = []
+    lake_dir, commands = base / "lake", []
     for n, template in enumerate(templates):
         db_file = base / f"db{n}" / "refscope.duckdb"
         db_file.parent.mkdir(parents=True)
         shutil.copy(template, db_file)
-        args = ["ingest", str(template.parent / "logs"), "--db", str(db_file), "--lake",
-                str(lake_dir), "--no-progress"]  # fmt: skip
-        procs.append(subprocess.Popen(
-            [sys.executable, "-c", _AT_GO, str(base / f"ready{n}"), str(go), *args],
-            cwd=base, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not all((base / f"ready{n}").exists() for n in range(2)):
-        assert time.monotonic() < deadline, "the processes never got ready"
-        time.sleep(0.005)
-    go.touch()
-    done = []
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        done.append(subprocess.CompletedProcess(p.args, p.returncode, out, err))
-    return done, lake_dir
+        commands.append(["ingest", str(template.parent / "logs"), "--db", str(db_file),
+                         "--lake", str(lake_dir), "--no-progress"])  # fmt: skip
+    return at_once(base, *commands), lake_dir
 
 
 def test_two_databases_claiming_a_new_lake_at_once_one_writes_it_the_other_is_refused(
@@ -111,18 +65,18 @@ def test_two_databases_claiming_a_new_lake_at_once_one_writes_it_the_other_is_re
         assert len(refusal) == 1 and refusal[0].startswith("Error: "), refusal
         assert "written by another database" in refusal[0] and lake.MANIFEST in refusal[0]
         assert "Traceback" not in runs[winner].stderr, runs[winner].stderr
-        own_id, own_psids = _in_database(base / f"db{winner}" / "refscope.duckdb")
+        own_id, own_psids = _id_and_psids(base / f"db{winner}" / "refscope.duckdb")
         manifest = json.loads((lake_dir / lake.MANIFEST).read_text())
         assert manifest[lake_owner.KEY] == own_id
-        assert _in_lake(lake_dir) == own_psids  # the winner's rows, all of them, and no other
+        assert psids_in_lake(lake_dir) == own_psids  # the winner's rows, all of them, and no other
         assert not lake.is_stale(lake_dir, base / f"db{winner}" / "refscope.duckdb")
         # The refused database keeps its run; at its next run it is refused again.
         other = base / f"db{1 - winner}" / "refscope.duckdb"
-        _, other_psids = _in_database(other)
+        _, other_psids = _id_and_psids(other)
         assert len(other_psids) == 3 and not set(other_psids) & set(own_psids)
         with pytest.raises(LakeError, match="written by another database"):
             pipeline.run([], other, lake_dir=lake_dir)
-        assert _in_lake(lake_dir) == own_psids
+        assert psids_in_lake(lake_dir) == own_psids
 
 
 def test_without_hard_links_the_manifest_is_created_once_by_an_exclusive_create(
