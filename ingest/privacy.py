@@ -20,6 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from . import wide_lines
 from .db import key_text
 from .errors import ValidationError
 from .reject_text import (
@@ -223,12 +224,13 @@ class Privacy:
         person's items become the placeholder too, whatever keep_text says
         (reject_text.without_forgotten_texts). A token (`access_token=...`, a `..._token`
         key's value) becomes TOKEN_REMOVED always. A line of UTF-16 text holding any of these
-        is kept without its zero bytes, so that they apply.
+        is kept as the text it holds, so that they apply (and a text is counted in characters).
         """
         if _ZERO in raw:
             # UTF-16 text read as UTF-8 (a log PowerShell 5 saved): a zero byte beside each
-            # character hid its ids, texts and tokens from these rules; without them they apply.
-            bare = raw.replace(_ZERO, "")
+            # character hid its ids, texts and tokens from these rules; read as UTF-16 text (or
+            # without them, when its start does not tell how), they apply.
+            bare = wide_lines.text_of(raw) or raw.replace(_ZERO, "")
             hidden = self._redacted(bare, forgotten)
             if hidden != bare:
                 return hidden

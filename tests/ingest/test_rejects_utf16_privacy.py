@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import tests.factories as f
+from ingest import pipeline
 from ingest.privacy import SALT_ENV, Privacy
 from tests.conftest import IngestLines, Query
 from tests.ingest.forget_setup import rejects_both_ways
@@ -64,3 +65,34 @@ def test_without_a_salt_or_a_forget_a_utf16_line_is_kept_as_it_came(
     ingest_lines(lines)
     raws = [raw for (raw,) in query("SELECT raw FROM rejects ORDER BY line_no")]
     assert raws == [x.decode("utf-8") for x in lines]
+
+
+# Texts beyond ASCII (none holds a code unit with a 0x0A byte): Hebrew, Chinese, an emoji
+# (two UTF-16 code units, one character).
+TEXTS = ["שלום, אני רוצה להזמין", "你好，我想订购两件衣服，谢谢你们", "🎉 party time"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_salted_database_counts_the_characters_of_a_utf16_text_it_removes(
+    db_path: Path, log_dir: Path, query: Query, monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    """The placeholder says how many characters the text had (as `text_length` counts them),
+    not how many escaped bytes its UTF-16 code units were read as; in either byte order, a
+    line after the first starting with the zero byte of the line end before it, and the ids
+    of a line holding such text are found too."""
+    monkeypatch.setenv(SALT_ENV, "pepper-for-utf16")
+    items = [f.message(t, psid=f"65123456789{n}7777", ts=f.T0) for n, t in enumerate(TEXTS)]
+    path = log_dir / "exported.ndjson"
+    path.write_bytes("".join(f.line(f.delivery(i)) + "\r\n" for i in items).encode(encoding))
+    result = pipeline.run([str(path)], db_path, keep_text=False)
+    assert result.rejects_by_reason == {"UTF-16 text, not UTF-8": 3}
+    rows = query("SELECT line_no, raw FROM rejects ORDER BY line_no")
+    assert [n for n, _ in rows] == [1, 2, 3]
+    for n, ((_, raw), text) in enumerate(zip(rows, TEXTS, strict=True)):
+        removed = f"<text removed: {len(text)} characters>"
+        assert f'"{removed}"' in raw, raw
+        if not raw.startswith("\\x"):  # but for the byte order mark, the line's own JSON
+            assert json.loads(raw)["entry"][0]["messaging"][0]["message"]["text"] == removed
+        assert text not in raw and f"65123456789{n}7777" not in raw.replace("\x00", ""), raw
+        shown = Privacy(salt=b"pepper-for-utf16").shown_id(f"65123456789{n}7777")
+        assert f'"{shown}"' in raw, raw
