@@ -42,11 +42,11 @@ def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     yield from sources.read_chunks(p, limit, utf16=_cut_utf16(p))
 
 
-def _document(p: Plan, fh: IO[bytes], limit: int) -> Chunk | tuple[bytes, bool] | None:
+def _document(p: Plan, fh: IO[bytes], limit: int) -> Chunk | tuple[bytes, str] | None:
     """The chunk of the bodies of fh (p's file, open at its start) when it holds JSON
     documents; else the bytes from p.local_start read of it, where the line reader takes it
-    up, and whether the file is UTF-16 text; None when a read failed. A pulled input is read
-    line by line."""
+    up, and the byte order of its UTF-16 text ("" for other); None when a read failed. A
+    pulled input is read line by line."""
     try:
         head, whole = _head(fh, limit)
         start = p.local_start
@@ -61,27 +61,27 @@ def _document(p: Plan, fh: IO[bytes], limit: int) -> Chunk | tuple[bytes, bool] 
             rest += fh.read(limit + 1 - len(rest))
     except (OSError, EOFError, zlib.error):
         return None
-    return _document_chunk(p, rest[: limit + 1], limit) or (rest, False)
+    return _document_chunk(p, rest[: limit + 1], limit) or (rest, "")
 
 
-def _utf16(p: Plan, head: bytes) -> bool:
-    """Whether p's file is UTF-16 text, as its start tells (reasons.starts_utf16). A pulled
-    input's spool read on from an offset starts with the bytes before that offset, not with the
-    file's start: the last line read before the offset tells then."""
+def _utf16(p: Plan, head: bytes) -> str:
+    """The byte order of p's file's UTF-16 text ("" for other), as its start tells
+    (reasons.utf16_order). A pulled input's spool read on from an offset starts with the bytes
+    before that offset, not with the file's start: the last line read before it tells then."""
     if p.start_offset == p.local_start:  # head is the file's start
-        return reasons.starts_utf16(head)
-    before = head[: p.local_start]
-    return reasons.is_utf16(before[before.rfind(b"\n", 0, -1) + 1 :])
+        return reasons.utf16_order(head)
+    return reasons.utf16_order_before(head[: p.local_start], p.start_offset)
 
 
-def _cut_utf16(p: Plan) -> bool:
-    """Whether p's file, a .gz cut short before the bytes read of it to tell, is UTF-16 text by
-    its start up to the cut (False when that cannot be read: the line reader says why)."""
+def _cut_utf16(p: Plan) -> str:
+    """The byte order of the UTF-16 text of p's file, a .gz cut short before the bytes read of
+    it to tell, by its start up to the cut ("" for other, or when that cannot be read: the line
+    reader says why)."""
     try:
         start = gz_cut.before_cut(p.path, 0)[:PEEK_BYTES] if p.is_gz else b""
     except OSError:
-        return False
-    return bool(start) and _utf16(p, start)
+        return ""
+    return _utf16(p, start) if start else ""
 
 
 def _head(fh: IO[bytes], limit: int) -> tuple[bytes, bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from . import reasons
+from . import reasons, wide_ends
 from .sources import Chunk
 
 BATCH_ROWS = 16384  # lines per Arrow record batch: DuckDB parallelises over batches
@@ -107,8 +107,11 @@ def texts(values: list[str]) -> pa.Array:
 
 def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     data = chunk.data
-    ends = _line_ends(np.frombuffer(data, dtype=np.uint8))
-    if len(data) and data[-1] != 10:
+    if chunk.utf16:  # its lines end at the code unit 0x000A alone
+        ends = wide_ends.line_ends(data, chunk.at, chunk.utf16)
+    else:
+        ends = _line_ends(np.frombuffer(data, dtype=np.uint8))
+    if len(data) and (not len(ends) or ends[-1] != len(data)):  # a last line with no end
         ends = np.append(ends, len(data))
     offsets = np.concatenate(([0], ends)).astype(np.int64)
     lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
@@ -133,7 +136,7 @@ def _line_ends(arr: np.ndarray) -> np.ndarray:
 
 
 def _checked_lines(
-    data: memoryview, offsets: np.ndarray, utf16: bool = False
+    data: memoryview, offsets: np.ndarray, utf16: str = ""
 ) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     """The lines with those that are not UTF-8 emptied, and why each of those was rejected
     (each line of a file that starts as UTF-16 text, utf16, is UTF-16 text too).
@@ -152,7 +155,7 @@ def _checked_lines(
             raw = b.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
             # The file's start, the line's byte order mark (a pulled input, read line by line),
             # or the line's own start (UTF-16 appended to a UTF-8 log, as PowerShell 5's `>>`).
-            wide = utf16 or b.startswith((b"\xff\xfe", b"\xfe\xff")) or reasons.is_utf16(b)
+            wide = bool(utf16) or b.startswith((b"\xff\xfe", b"\xfe\xff")) or reasons.is_utf16(b)
             why = reasons.UTF16 if wide else f"invalid UTF-8 at byte {exc.start}"
             if not wide and exc.reason == "unexpected end of data" and not b.endswith(b"\n"):
                 # A last line cut inside a character by a writer still at it, as load.py says

@@ -10,7 +10,10 @@ import json
 import re
 from typing import Any
 
+from . import wide_ends
 from .privacy import without_tokens
+from .wide_ends import BE, LE
+from .wide_ends import zero_paired as _zero_paired
 from .wording import counted
 
 BOM = "\ufeff"
@@ -63,36 +66,38 @@ def is_utf16(raw: str | bytes) -> bool:
     previous line end's when little-endian."""
     line = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     text = line.rstrip(b"\r\n")
-    return len(text) >= 2 and _zero_paired(text)
+    return len(text) >= 2 and bool(_zero_paired(text))
 
 
 def starts_utf16(head: bytes) -> bool:
-    """Whether a file that starts so is UTF-16 text: its byte order mark (FF FE little-endian,
-    FE FF big-endian), or a start as UTF-16 text's (_zero_paired)."""
-    return head.startswith((b"\xff\xfe", b"\xfe\xff")) or _zero_paired(head)
+    """Whether a file that starts so is UTF-16 text (utf16_order)."""
+    return bool(utf16_order(head))
 
 
-_WHITE = frozenset(JSON_WHITESPACE.encode())
+def utf16_order(head: bytes) -> str:
+    """The byte order of UTF-16 text that starts so (wide_ends.LE or BE), "" for other text:
+    its byte order mark (FF FE little-endian, FE FF big-endian), or a start as UTF-16 text's
+    (_zero_paired)."""
+    if head.startswith(b"\xff\xfe"):
+        return LE
+    if head.startswith(b"\xfe\xff"):
+        return BE
+    return _zero_paired(head)
 
 
-def _zero_paired(data: bytes) -> bool:
-    """Whether data starts as UTF-16 text of JSON, in either byte order: its first two
-    characters but whitespace (fewer where data ends) are ASCII, as is any whitespace before
-    them, each a code unit of a zero byte and the character.
-    JSON text starts with an ASCII character (`{`), and no UTF-8 JSON text holds a zero byte;
-    what comes after may be any text (Hebrew, Chinese), whose code units need no zero byte."""
-    units = len(data) // 2
-    # Little-endian; big-endian, or a little-endian line after its line end's zero byte.
-    for char, zero in ((0, 1), (1, 0)):
-        seen = 0
-        for at in range(0, 2 * units, 2):
-            c = data[at + char]
-            if data[at + zero] or not 0 < c < 0x80:
-                break
-            seen += c not in _WHITE
-            if seen == 2 or at + 2 == 2 * units:
-                return True
-    return False
+def utf16_order_before(before: bytes, end: int) -> str:
+    """The byte order of UTF-16 text (as utf16_order) whose bytes before offset end, a line
+    end a run recorded, end so (before: a pulled log's bytes asked for again); "" for other
+    text. Such a line end is at an odd offset of little-endian text, an even one of big-endian
+    (wide_ends): the last line before it, found so, tells (is_utf16)."""
+    if end == len(before):  # the text's start: its byte order mark, or its first characters
+        order = utf16_order(before)
+        if order:
+            return order
+    order = LE if end % 2 else BE
+    ends = wide_ends.line_ends(before, end - len(before), order, lines=False)
+    prior = ends[ends < len(before)]
+    return order if is_utf16(before[int(prior[-1]) if len(prior) else 0 :]) else ""
 
 
 _NO_USABLE_EVENT = "no usable event in delivery"

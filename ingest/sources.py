@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
 
-from . import gz_cut
+from . import gz_cut, wide_ends
 from .errors import SourceError
 from .file_marks import HEAD_BYTES as HEAD_BYTES
 from .file_marks import Marks, identity_of
@@ -86,7 +86,10 @@ class Chunk:
     # they cover. A chunk of lines numbers them from first_line, one each.
     line_nos: tuple[int, ...] | None = None
     lines: int = 0
-    utf16: bool = False  # the file is UTF-16 text (documents.py tells): so is each line
+    # The file is UTF-16 text in this byte order (wide_ends.LE or BE; documents.py tells):
+    # so is each line, and data's first byte is at offset `at` of it (its code units).
+    utf16: str = ""
+    at: int = 0
 
 
 @dataclass(frozen=True)
@@ -238,7 +241,7 @@ def open_plan(p: Plan) -> IO[bytes]:
     return cast(IO[bytes], fh)
 
 
-def read_chunks(p: Plan, chunk_bytes: int | None = None, utf16: bool = False) -> Iterator[Chunk]:
+def read_chunks(p: Plan, chunk_bytes: int | None = None, utf16: str = "") -> Iterator[Chunk]:
     """Yield the unread part of a file as chunks of whole lines.
 
     A last line without its newline is yielded too, but the offset stops before it, so a
@@ -254,11 +257,12 @@ def read_lines(
     fh: IO[bytes],
     chunk_bytes: int | None = None,
     ahead: bytes | None = None,
-    utf16: bool = False,
+    utf16: str = "",
 ) -> Iterator[Chunk]:
     """read_chunks of fh, p's file as open_plan opened it: at its start, or (ahead given) at
     p.local_start + len(ahead), ahead being the bytes from p.local_start read already. Each
-    chunk says utf16: whether the file is UTF-16 text (documents.py tells)."""
+    chunk says utf16: the byte order of the file's UTF-16 text, "" for other (documents.py
+    tells), whose lines end at the code unit 0x000A alone (wide_ends)."""
     chunk_bytes = chunk_bytes or batch_bytes()
     if p.is_gz:
         # How much a .gz holds is known only once decompressed, so a batch cannot be committed
@@ -291,18 +295,18 @@ def read_lines(
                 # are decoded again by zlib, up to the cut.
                 at = p.local_start + offset - p.start_offset + len(carry)
                 buf = carry + gz_cut.before_cut(p.path, at)
-                cut = buf.rfind(b"\n") + 1
+                cut, n = wide_ends.last_end(buf, offset, utf16, True)
                 if cut:
-                    n = buf.count(b"\n", 0, cut)
                     yield Chunk(memoryview(buf)[:cut], line + 1, offset + cut, line + n,
-                                p.size, gz_mark, utf16=utf16)  # fmt: skip
+                                p.size, gz_mark, utf16=utf16, at=offset)  # fmt: skip
                     line += n
                 cut_short = True
                 break
             if not block:
                 break
             buf = carry + block if carry else block
-            cut = buf.rfind(b"\n") + 1
+            # A short read is the file's end: a line of UTF-16 text may end at its last byte.
+            cut, n = wide_ends.last_end(buf, offset, utf16, len(block) < chunk_bytes)
             if cut == 0 and len(block) == chunk_bytes:
                 if not p.is_gz:
                     fh.seek(-len(block), os.SEEK_CUR)
@@ -319,10 +323,9 @@ def read_lines(
             else:
                 data, carry = (memoryview(buf)[:cut], buf[cut:]) if cut < len(buf) else (
                     memoryview(buf), b"")  # fmt: skip
-            n = buf.count(b"\n", 0, cut)
             mark = gz_mark or (marks.add(data) if marks else None)
             yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p), mark,
-                        utf16=utf16)  # fmt: skip
+                        utf16=utf16, at=offset)  # fmt: skip
             offset += cut
             line += n
     except gzip.BadGzipFile as exc:
@@ -345,7 +348,7 @@ def read_lines(
     if carry:
         mark = gz_mark or (marks.fingerprint() if marks else None)
         yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p), mark,
-                    utf16=utf16)  # fmt: skip
+                    utf16=utf16, at=offset)  # fmt: skip
 
 
 def _disk_at(fh: object, p: Plan) -> int:

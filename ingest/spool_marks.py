@@ -11,9 +11,13 @@ import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+from . import reasons, wide_ends
 
 OVERLAP = 4096  # bytes before the offset whose md5 proves the file is the same one
 BLOCK = 1024 * 1024
+PEEK = 64 * 1024  # bytes before a pulled log's offset that tell its text as UTF-16, at most
 # tail:<n>:<md5> of the n bytes before a plain download's last newline; gztail: the same of
 # the text a gzip download decompresses to. Stored before the HTTP validator, a space between.
 TAIL = re.compile(r"tail:(\d+):([0-9a-f]{32})")
@@ -47,27 +51,55 @@ def starts_as_ndjson(spool: Path) -> bool:
 
 
 def tail_fingerprint(spool: Path, skip: int, start: int) -> str:
-    """tail:<n>:<md5> of the last ≤OVERLAP bytes before the spool's last newline."""
+    """tail:<n>:<md5> of the last ≤OVERLAP bytes before the spool's last line end (of UTF-16
+    text as the ingest reads it, wide_ends), its byte skip at offset start of the log."""
     with open(spool, "rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        end = fh.tell()
-        pos = end
-        while pos > 0:
-            step = min(BLOCK, pos)
-            fh.seek(pos - step)
-            block = fh.read(step)
-            nl = block.rfind(b"\n")
-            if nl != -1:
-                cut = pos - step + nl + 1
-                break
-            pos -= step
-        else:
-            return ""
+        order = _order(fh, skip, start)
+        cut = _wide_end(fh, skip, start, order) if order else _last_newline(fh)
         if cut <= skip:
             return ""  # nothing new was completed: keep the old fingerprint
         n = min(OVERLAP, cut)
         fh.seek(cut - n)
         return f"tail:{n}:{hashlib.md5(fh.read(n)).hexdigest()}"
+
+
+def _last_newline(fh: BinaryIO) -> int:
+    """The offset just past the file's last newline, 0 if none: read from its end."""
+    fh.seek(0, os.SEEK_END)
+    pos = fh.tell()
+    while pos > 0:
+        step = min(BLOCK, pos)
+        fh.seek(pos - step)
+        nl = fh.read(step).rfind(b"\n")
+        if nl != -1:
+            return pos - step + nl + 1
+        pos -= step
+    return 0
+
+
+def _wide_end(fh: BinaryIO, skip: int, start: int, order: str) -> int:
+    """The offset just past the spool's last line end of UTF-16 text in byte order `order`,
+    read on from its byte skip (offset start of the log, a line's start) as the ingest reads
+    it (wide_ends.last_end), skip if none."""
+    fh.seek(skip)
+    carry, at, cut = b"", skip, skip
+    while True:
+        block = fh.read(BLOCK)
+        buf = carry + block
+        got, _ = wide_ends.last_end(buf, at - skip + start, order, not block)
+        cut = at + got if got else cut
+        carry, at = buf[got:], at + got
+        if not block:
+            return cut
+
+
+def _order(fh: BinaryIO, skip: int, start: int) -> str:
+    """The byte order of the spool's UTF-16 text ("" for other): its byte skip is at offset
+    start of the log, a line end read to before (reasons.utf16_order_before)."""
+    fh.seek(max(skip - PEEK, 0))
+    if skip == 0:
+        return reasons.utf16_order(fh.read(PEEK))
+    return reasons.utf16_order_before(fh.read(skip - fh.tell()), start)
 
 
 @dataclass(frozen=True)
@@ -84,18 +116,27 @@ def text_marks(spool: Path, gz: bool, at: int, n: int) -> TextMarks | None:
     None when it cannot be read to its end (a gzip stream cut short or damaged)."""
     want = (max(at - n, 0), at)
     before, recent, tail, pos = b"", b"", "", 0
+    order, carry = None, b""  # the text's UTF-16 byte order ("" for other); its last line
     try:
         with (gzip.open if gz else open)(spool, "rb") as fh:
-            while block := fh.read(BLOCK):
+            while True:
+                block = fh.read(BLOCK)
                 lo, hi = max(want[0] - pos, 0), min(want[1] - pos, len(block))
                 if lo < hi:
                     before += block[lo:hi]
-                nl = block.rfind(b"\n")
-                if nl != -1:
-                    kept = (recent + block[: nl + 1])[-OVERLAP:]
+                order = reasons.utf16_order(block) if order is None else order
+                # The last line end, of UTF-16 text as the ingest reads it (wide_ends): the
+                # lines are read on from the last one's start.
+                buf = carry + block
+                got, _ = wide_ends.last_end(buf, pos - len(carry), order or "", not block)
+                if got:
+                    kept = (recent + block)[: len(recent) + got - len(carry)][-OVERLAP:]
                     tail = f"gztail:{len(kept)}:{hashlib.md5(kept).hexdigest()}"
+                carry = buf[got:] if order else b""
                 recent = (recent + block)[-OVERLAP:]
                 pos += len(block)
+                if not block:
+                    break
     except (OSError, EOFError, zlib.error):
         return None
     whole = len(before) == want[1] - want[0] and pos >= at

@@ -23,7 +23,12 @@ UTF16 = "UTF-16 text, not UTF-8: save the log as UTF-8"
 
 
 def _utf16(*items: f.Json) -> list[bytes]:
-    return [f.line(f.delivery(item)).encode("utf-16-le") for item in items]
+    """The lines of a UTF-16LE log as the reader cuts them, each written with a 0x0A byte after
+    it: a line ends with `0D 00 0A 00`, its zero starting the next line (as it is read)."""
+    return [
+        b"\x00" * bool(n) + (f.line(f.delivery(item)) + "\r").encode("utf-16-le")
+        for n, item in enumerate(items)
+    ]
 
 
 def _lines() -> list[bytes]:
