@@ -36,10 +36,10 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return_7d_rate, first_seen, last_seen (of its touches in the range; without one, of those
     that acquired its contacts of the range), registered, campaign, placement, clicks, scans
     (clicks through QR codes, from the receiver's /r/<ref> log; a bot's are left out),
-    contacts_per_click. A ref that acquired contacts of the range is a row also when its touch
-    came after the range's end (their first action, a reaction or an optin, was in it). A
-    registered link clicked in the range that brought no touch there is a row too, with no
-    contacts."""
+    contacts_per_click, notes (the registered link's free text, whole). A ref that acquired
+    contacts of the range is a row also when its touch came after the range's end (their first
+    action, a reaction or an optin, was in it). A registered link clicked in the range that
+    brought no touch there is a row too, with no contacts."""
     return _df(
         con,
         f"""WITH acquired AS (
@@ -80,7 +80,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             ), links AS (
                 -- A link made for a username finds its page id through `pages`; unmapped, by
                 -- its ref alone when no other page registered that ref (as attribution does).
-                SELECT l.ref, l.page, l.channel, l.campaign, l.placement,
+                SELECT l.ref, l.page, l.channel, l.campaign, l.placement, l.notes,
                        coalesce(p.page_id, CASE WHEN regexp_full_match(l.page, '[0-9]+')
                                                 THEN l.page END) AS page_id,
                        count(DISTINCT {username_key_sql("l.page")}) OVER (PARTITION BY l.ref)
@@ -98,7 +98,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             ), linked AS (
                 SELECT s.page_id, s.ref, any_value(l.campaign) AS campaign,
                        any_value(l.placement) AS placement, sum(k.clicks) AS clicks,
-                       sum(k.scans) AS scans
+                       sum(k.scans) AS scans, any_value(l.notes) AS notes
                 FROM keyed s
                 JOIN links l ON l.ref = s.ref
                      AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo AND {_UNNAMED}))
@@ -111,7 +111,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 -- links of one ref are not summed into one row.
                 SELECT any_value(l.page_id) AS page_id, l.ref, any_value(l.channel) AS channel,
                        any_value(l.campaign) AS campaign, any_value(l.placement) AS placement,
-                       sum(k.clicks) AS clicks, sum(k.scans) AS scans
+                       sum(k.clicks) AS clicks, sum(k.scans) AS scans, any_value(l.notes) AS notes
                 FROM links l JOIN clk k ON k.ref = l.ref AND k.page = l.page
                 WHERE {_PAGES.format(t="l")} AND NOT EXISTS (
                     SELECT 1 FROM keyed s WHERE s.ref = l.ref
@@ -129,14 +129,15 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    s.first_seen, s.last_seen, l.ref IS NOT NULL AS registered,
                    l.campaign, l.placement, CAST(coalesce(l.clicks, 0) AS BIGINT) AS clicks,
                    CAST(coalesce(l.scans, 0) AS BIGINT) AS scans,
-                   a.new_contacts / nullif(l.clicks, 0) AS contacts_per_click
+                   a.new_contacts / nullif(l.clicks, 0) AS contacts_per_click, l.notes
             FROM keyed s
             LEFT JOIN acquired a USING (page_id, ref)
             LEFT JOIN linked l USING (page_id, ref)
             WHERE len($channels) = 0 OR list_contains($channels, s.channel)
             UNION ALL
             SELECT page_id, ref, channel, 0, 0, 0, NULL, NULL, NULL, true, NULL, NULL, NULL,
-                   true, campaign, placement, CAST(clicks AS BIGINT), CAST(scans AS BIGINT), 0.0
+                   true, campaign, placement, CAST(clicks AS BIGINT), CAST(scans AS BIGINT), 0.0,
+                   notes
             FROM unseen
             WHERE len($channels) = 0 OR list_contains($channels, channel)
             ORDER BY new_contacts DESC, reentries DESC, clicks DESC, ref, page_id""",

@@ -45,6 +45,7 @@ COLUMNS: dict[str, list[str]] = {
         "clicks",
         "scans",
         "contacts_per_click",
+        "notes",
     ],
     "ads": [
         "ad_id",
