@@ -203,8 +203,10 @@ def _refs(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
     )
     note = f"Top {len(top)} of {len(df)} refs by new contacts." if len(df) > len(top) else ""
     figure = _untitled(charts.refs_bar(df, top=TOP_REFS)) if not df.empty else None
+    # A manager's flyer or window is told by its link's notes: whole in the XLSX and HTML.
     return Section("refs", "Top refs", top, columns, figure, note,
-                   f"No m.me link or QR code referrals {when}.")  # fmt: skip
+                   f"No m.me link or QR code referrals {when}.",
+                   extra_columns=(Column("notes", "Notes"),))  # fmt: skip
 
 
 def _placements(refs: pd.DataFrame, when: str = IN_RANGE) -> Section:

@@ -107,11 +107,11 @@ def _section(s: Section, named: Callable[[str], str]) -> str:
         data = charts.bidi_isolated(s.figure).to_json().replace("</", "<\\/")
         parts.append(f'<div class="chart" id="{chart_id}"></div>')
         parts.append(f'<script type="application/json" data-chart="{chart_id}">{data}</script>')
-    head = "".join(f"<th>{_e(c.label)}</th>" for c in s.columns)
+    head = "".join(f"<th>{_e(c.label)}</th>" for c in s.all_columns)
     body = []
     for record in s.table.to_dict("records"):
         cells = "".join(
-            _cell(format_value(record.get(c.name), c.kind), c.numeric) for c in s.columns
+            _cell(format_value(record.get(c.name), c.kind), c.numeric) for c in s.all_columns
         )
         body.append(f"<tr>{cells}</tr>")
     parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")

@@ -83,10 +83,18 @@ class Section:
     figure: go.Figure | None = None
     note: str = ""
     empty_note: str = "No data in this range."
+    # Free text the XLSX and HTML reports print after columns, whole; the PDF's table (columns
+    # only) has no room for it.
+    extra_columns: tuple[Column, ...] = ()
 
     @property
     def empty(self) -> bool:
         return bool(self.table.empty)
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        """columns, then extra_columns: those of the XLSX and HTML reports."""
+        return self.columns + self.extra_columns
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,8 @@ def report_workbook(report: Report) -> bytes:
     _summary(wb.add_worksheet("Summary"), report, fmt)
     chart_ws = wb.add_worksheet(CHARTS_SHEET)
     for s in report.sections:
-        write_frame(wb.add_worksheet(sheet_name(s.title)), s.table, s.columns, fmt, s.empty_note)
+        write_frame(wb.add_worksheet(sheet_name(s.title)), s.table, s.all_columns, fmt,
+                    s.empty_note)  # fmt: skip
     _charts(wb, chart_ws, report, fmt)
     wb.close()
     return buf.getvalue()

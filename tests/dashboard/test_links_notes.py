@@ -1,8 +1,9 @@
-"""A registered link's notes on Links & QR codes: the last column of the table and of its
-downloads, whole, also a note of several lines or with control characters."""
+"""A registered link's notes on Links & QR codes and in the period report: the last column of
+each table and download, whole, also a note of several lines or with control characters."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from dashboard import queries, reports
 from dashboard.filters import Filters
+from dashboard.report_data import connection_fetch, gather
 from ingest import db, links, pipeline
 from tests import factories as fx
 from tests.dashboard.conftest import opened
@@ -95,3 +97,20 @@ def test_links_downloads_hold_each_note_whole_in_its_row(noted_db, fmt):
     assert len(rows) == 3 and set(notes) == {"flyer", "menu", "walkin"}
     assert notes["flyer"] == ("'" + NOTE if fmt == "csv" else NOTE)
     assert notes["walkin"] in ("", None)
+
+
+def test_the_reports_top_refs_end_with_each_links_note_in_xlsx_and_html(noted_db):
+    """A manager's report named a ref without what the link is for: the XLSX and HTML Top refs
+    tables end with its notes, whole; the PDF's table (its columns) has no room for them."""
+    with opened(noted_db) as con:
+        report = gather(connection_fetch(con), F)
+    refs = report.section("refs")
+    assert "notes" not in [c.name for c in refs.columns]  # the PDF's
+    ws = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))["Top refs"]
+    head, *values = ws.iter_rows(values_only=True)
+    assert head[-1] == "Notes"
+    notes = {r[0]: as_excel_reads(r[-1]) for r in values}
+    assert notes == {"flyer": NOTE, "menu": "on the menu card", "walkin": None}
+    page = reports.render(report, "html").decode()
+    top = page[page.index('<h2 id="refs">') : page.index('<h2 id="placements">')]
+    assert "<th>Notes</th></tr>" in top and f"<td>{html.escape(NOTE)}</td></tr>" in top
