@@ -112,5 +112,5 @@ def test_the_reports_top_refs_end_with_each_links_note_in_xlsx_and_html(noted_db
     notes = {r[0]: as_excel_reads(r[-1]) for r in values}
     assert notes == {"flyer": NOTE, "menu": "on the menu card", "walkin": None}
     page = reports.render(report, "html").decode()
-    top = page[page.index('<h2 id="refs">') : page.index('<h2 id="placements">')]
-    assert "<th>Notes</th></tr>" in top and f"<td>{html.escape(NOTE)}</td></tr>" in top
+    top = page[page.index('<h2 id="refs"') : page.index('<h2 id="placements"')]
+    assert "<th>Notes</th></tr>" in top and f"<td dir='auto'>{html.escape(NOTE)}</td></tr>" in top
