@@ -331,10 +331,18 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
 
 def bidi_isolated(fig: go.Figure) -> go.Figure:
     """fig with each text holding Hebrew or Arabic (a bar's name, a hover) in a first-strong
-    isolate: plotly.js draws its SVG text left to right, so "מבצע!" showed its "!" first."""
-    return go.Figure(strings_mapped(
-        fig.to_plotly_json(), lambda t: f"{FSI}{t}{PDI}" if right_to_left(t) else t
-    ))  # fmt: skip
+    isolate: plotly.js draws its SVG text left to right, so "מבצע!" showed its "!" first.
+    A figure without such a text is fig itself, as the charts module made it."""
+    isolated: list[str] = []
+
+    def isolate(text: str) -> str:
+        if not right_to_left(text):
+            return text
+        isolated.append(text)
+        return f"{FSI}{text}{PDI}"
+
+    data = strings_mapped(fig.to_plotly_json(), isolate)
+    return go.Figure(data) if isolated else fig
 
 
 def strings_mapped(value: Any, change: Callable[[str], str]) -> Any:

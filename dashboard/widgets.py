@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import charts, queries, reports, store
@@ -301,6 +302,13 @@ MISSING = "—"
 # Identifiers a reader seldom needs first, the ad's title beside them: shown after the figures.
 # (A page id stays where it is: it tells apart a ref two pages use.)
 _LAST = ("ad_id",)
+
+
+def chart(fig: go.Figure) -> None:
+    """Every page's figure goes to Streamlit here: each text in Hebrew or Arabic (a ref, an ad,
+    a page's name) isolated in its own direction (charts.bidi_isolated), as plotly.js draws
+    its SVG texts left to right ("מבצע!" showed its "!" first)."""
+    st.plotly_chart(charts.bidi_isolated(fig))
 
 
 def table(df: pd.DataFrame, hide_empty: tuple[str, ...] = ()) -> None:

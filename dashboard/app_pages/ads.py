@@ -13,9 +13,9 @@ if df.empty:
     st.stop()
 
 widgets.spend_coverage(f)
-st.plotly_chart(charts.ads_contacts_bar(df))
+widgets.chart(charts.ads_contacts_bar(df))
 if (df["spend"] > 0).any():  # an ad idle on pulled days spent 0: no cost to chart
-    st.plotly_chart(charts.ads_cost_bar(df, widgets.currency()))
+    widgets.chart(charts.ads_cost_bar(df, widgets.currency()))
 else:
     st.info(widgets.no_spend_note(f))
 # Without ad insights the spend columns would read "None" all the way down: the note says why.

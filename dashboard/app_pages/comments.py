@@ -12,7 +12,7 @@ if df.empty:
                              ("comment_reply",), kind="comments")  # fmt: skip
     st.stop()
 
-st.plotly_chart(charts.comments_funnel(df))
+widgets.chart(charts.comments_funnel(df))
 df = queries.with_page_labels(df, store.fetch("page_list"))  # each post's page by name
 widgets.table(df)
 widgets.download_table(df, "comments", f)

@@ -13,7 +13,7 @@ if df.empty:
                              widgets.LINK_CHANNELS, kind="refs")  # fmt: skip
     st.stop()
 
-st.plotly_chart(charts.refs_bar(df))
+widgets.chart(charts.refs_bar(df))
 st.caption(
     f"Engaged = a second inbound message. Refs with fewer than {queries.MIN_SAMPLE} new "
     "contacts are marked too few to judge; the interval is a 95% Wilson interval."

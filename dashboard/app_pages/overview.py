@@ -21,11 +21,10 @@ if not totals["new_contacts"].sum():
         widgets.table(totals)
         widgets.download_table(totals, "channel_totals", f)  # as every table shown
     st.stop()
-st.plotly_chart(
-    charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f), f.start, f.end)
-)
+widgets.chart(charts.new_contacts_by_day_bar(store.fetch("new_contacts_by_day", f), f.start, f.end))
 left, right = st.columns([1, 2])
-left.plotly_chart(charts.channel_mix_pie(totals))
+with left:
+    widgets.chart(charts.channel_mix_pie(totals))
 with right:
     widgets.table(totals)
 widgets.download_table(totals, "channel_totals", f)

@@ -18,13 +18,13 @@ pick = widgets.kept_selectbox(
     "Channel", ["all", *channels], PICK,
     format_func=lambda c: "All channels" if c == "all" else charts.channel_label(c),
 )  # fmt: skip
-st.plotly_chart(charts.cohort_heatmap(cohorts, None if pick == "all" else pick))
+widgets.chart(charts.cohort_heatmap(cohorts, None if pick == "all" else pick))
 widgets.download_table(cohorts, "cohorts", f)  # the heatmap's shares, per channel
 st.caption(
     "A share counts only the contacts whose week (or N days) had passed when the data ends: "
     "a contact acquired last week is not yet a contact who did not come back."
 )
 returns = store.fetch("returns_by_channel", f)
-st.plotly_chart(charts.returns_bar(returns))
+widgets.chart(charts.returns_bar(returns))
 widgets.table(returns)
 widgets.download_table(returns, "returns_by_channel", f)

@@ -21,6 +21,6 @@ widgets.kpi_row(
     store.fetch("website_chat_totals", f.previous(), True),  # a period covered in part: none
     [("guest_share", "Guest share", "pct")],
 )
-st.plotly_chart(charts.website_pages_bar(df))
+widgets.chart(charts.website_pages_bar(df))
 widgets.table(df)
 widgets.download_table(df, "website_chat", f)
