@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard import store, widgets
-from ingest import links, qr
+from ingest import links, qr, qr_sheet
 from ingest.errors import RefscopeError
 
 
@@ -45,7 +45,7 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
             return Preview(link, None, note=_note(base_url, link))
         png = qr.png_bytes(link.url, style)
         svg = qr.svg_bytes(link.url, style)
-        sheet = qr.print_sheet([links.sheet_label(link)], style)
+        sheet = qr_sheet.print_sheet([links.sheet_label(link)], style)
     except RefscopeError as exc:
         return Preview(None, str(exc))
     return Preview(link, None, png, svg, sheet, _code_name(link), _note(base_url, link))

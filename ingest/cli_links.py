@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import db, links_csv, preflight, qr
+from . import db, links_csv, preflight, qr, qr_sheet
 from . import links as links_mod
 from .cli_options import DB_OPTION, RefArgumentCommand, page_ids
 from .terminal import say
@@ -235,7 +235,8 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
     sheet = out / "print-sheet.pdf"
     names = [links_mod.code_name(registry, x) for x in codes]
     lines = _write_codes(out, codes, style, names)
-    lines.append(_write(sheet, qr.print_sheet([links_mod.sheet_label(x) for x in codes], style)))
+    labels = [links_mod.sheet_label(x) for x in codes]
+    lines.append(_write(sheet, qr_sheet.print_sheet(labels, style)))
     replaced = sum(line.startswith("replaced") for line in lines)
     say(None, "wrote {} and {}", counted(len(codes), "code"), sheet)
     shared = sorted({x.ref for x in codes if links_mod.other_pages(registry, x)})

@@ -1,4 +1,4 @@
-"""QR codes for tracked links: PNG and SVG bytes, and a printable PDF sheet with cut marks.
+"""QR codes for tracked links: PNG and SVG bytes (qr_sheet.py: the printable PDF sheet of them).
 
 Pure: bytes in, bytes out; writing files is the caller's business.
 """
@@ -9,16 +9,14 @@ import base64
 import dataclasses
 import functools
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import qrcode
 import qrcode.constants
 from PIL import Image, ImageColor, ImageOps
 from qrcode.exceptions import DataOverflowError
 
-from . import pdf_text
 from .errors import ValidationError
 
 ERROR_LEVELS = {
@@ -168,7 +166,7 @@ def _scanning_mask(url: str, style: QrStyle) -> int | None:
         fits = max(CHECK_MAX_PX // (len(m) + 2 * extra), CHECK_BOX)
         looks = dataclasses.replace(style, box_size=min(max(style.box_size, CHECK_BOX), fits))
         margin = extra * looks.box_size
-        img = ImageOps.expand(_image(m, looks), margin, fill=style.background).convert("L")
+        img = ImageOps.expand(code_image(m, looks), margin, fill=style.background).convert("L")
         # The SVG drawn off the module grid (crispEdges: modules a pixel wider or narrower).
         drawn = [img.resize((px, px), Image.Resampling.NEAREST) for px in SCAN_CHECK_PX]
         if all(read(x) == url for x in (img, *drawn)):
@@ -204,13 +202,14 @@ def _reader() -> Callable[[Image.Image], str] | None:
 
 def png_bytes(url: str, style: QrStyle | None = None) -> bytes:
     style = (style or QrStyle()).checked()
-    img = _image(matrix(url, style), style)
+    img = code_image(matrix(url, style), style)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
 
 
-def _image(m: list[list[bool]], style: QrStyle) -> Image.Image:
+def code_image(m: list[list[bool]], style: QrStyle) -> Image.Image:
+    """The code of matrix m drawn in style, its logo placed (the PNG, and the print sheet's)."""
     n = len(m)
     small = Image.new("RGB", (n, n), ImageColor.getrgb(style.background))
     fg = ImageColor.getrgb(style.foreground)
@@ -298,79 +297,3 @@ def svg_bytes(url: str, style: QrStyle | None = None) -> bytes:
         )
     parts.append("</svg>")
     return "\n".join(parts).encode()
-
-
-SHEET_COLUMNS = 3
-SHEET_CELL_MM = (63.0, 80.0)  # width, height of one cut-out: code, ref and placement label
-CODE_MARGIN_MM = 8.0  # left and right of the code in its cell
-LABEL_MARGIN_MM = 2.0  # labels stay this far inside the cut lines
-# The title and subtitle boxes: (top in mm below the code, height in mm, largest and smallest
-# font size in pt). Both end 3.5 mm above the cell's bottom cut line.
-TITLE_BOX = (1.0, 13.0, 9.0, 4.0)
-SUBTITLE_BOX = (14.5, 10.0, 7.0, 4.0)
-PT_MM = 25.4 / 72
-LINE_SPACING = 1.15
-
-
-def print_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = None) -> bytes:
-    """A printable A4 PDF: one cell per (url, title, subtitle), with cut marks at the corners.
-
-    Labels are wrapped and shrunk to stay inside their cell (a 250-character ref included).
-    """
-    from fpdf import FPDF  # only the print sheet needs it
-
-    style = (style or QrStyle()).checked()
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_auto_page_break(False)
-    face = pdf_text.body_font(pdf, bold=False)  # "Łódź", not "?ód?"
-    pdf.set_font(face, size=9)
-    w, h = SHEET_CELL_MM
-    left, top = (210 - SHEET_COLUMNS * w) / 2, 12.0
-    rows = int((297 - 2 * top) // h)
-    for i, (url, title, subtitle) in enumerate(items):
-        slot = i % (SHEET_COLUMNS * rows)
-        if slot == 0:
-            pdf.add_page()
-        x = left + (slot % SHEET_COLUMNS) * w
-        y = top + (slot // SHEET_COLUMNS) * h
-        _cut_marks(pdf, x, y, w, h)
-        side = w - 2 * CODE_MARGIN_MM
-        pdf.image(_image(matrix(url, style), style), x=x + CODE_MARGIN_MM, y=y + 5, w=side, h=side)
-        below = y + 5 + side
-        _label(pdf, pdf_text.printable(pdf, face, title), x, below, TITLE_BOX)
-        _label(pdf, pdf_text.printable(pdf, face, subtitle), x, below, SUBTITLE_BOX)
-    if not items:
-        pdf.add_page()
-        pdf.cell(0, 10, "No links to print.")
-    return bytes(pdf.output())
-
-
-def _label(pdf: Any, text: str, x: float, below: float, box: tuple[float, ...]) -> None:
-    """Centred, wrapped text in a box of the cell, at the largest size whose lines fit; what
-    does not fit at the smallest size ends in '...'."""
-    top, height, largest, smallest = box
-    width = SHEET_CELL_MM[0] - 2 * LABEL_MARGIN_MM
-    size = largest
-    while True:
-        pdf.set_font_size(size)
-        line_h = size * PT_MM * LINE_SPACING
-        lines = pdf.multi_cell(width, line_h, text, dry_run=True, output="LINES")
-        if len(lines) * line_h <= height or size <= smallest:
-            break
-        size = max(size - 0.5, smallest)
-    keep = max(int(height // line_h), 1)
-    if len(lines) > keep:
-        last = lines[keep - 1]
-        while last and pdf.get_string_width(last + "...") > width - 2 * pdf.c_margin:
-            last = last[:-1]
-        lines = [*lines[: keep - 1], last + "..."]
-    pdf.set_xy(x + LABEL_MARGIN_MM, below + top)
-    for line in lines:  # wrapped in the order typed, each line drawn in reading order
-        pdf.cell(width, line_h, pdf_text.visual(line), align="C", new_x="LEFT", new_y="NEXT")
-
-
-def _cut_marks(pdf: object, x: float, y: float, w: float, h: float) -> None:
-    mark = 3.0
-    for cx, cy in ((x, y), (x + w, y), (x, y + h), (x + w, y + h)):
-        pdf.line(cx - mark, cy, cx + mark, cy)  # type: ignore[attr-defined]
-        pdf.line(cx, cy - mark, cx, cy + mark)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from fpdf import FPDF
 
-from ingest import link_rules, links, pdf_text, qr
+from ingest import link_rules, links, pdf_text, qr_sheet
 from ingest.cli import cli
 from ingest.errors import ValidationError
 from tests.ingest.links_setup import URL, create_or_import_window, decode, write_csv
@@ -154,7 +154,7 @@ def test_a_right_to_left_label_is_drawn_in_reading_order_on_the_print_sheet(
         return cell(self, *args, **kwargs)
 
     monkeypatch.setattr(FPDF, "cell", recording)
-    qr.print_sheet([(URL, "שלום", "page acmebakery · מדף 3 (ראשי)")])
+    qr_sheet.print_sheet([(URL, "שלום", "page acmebakery · מדף 3 (ראשי)")])
     assert drawn == ["םולש", "page acmebakery · (ישאר) 3 ףדמ"]
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from ingest import qr
+from ingest import qr, qr_sheet
 from ingest.cli import cli
 from tests.ingest.links_setup import logo_png
 
@@ -74,5 +74,5 @@ def test_a_sheet_of_long_refs_and_small_modules_scans_as_printed() -> None:
     urls = [f"https://m.me/acmebakery?ref={c * 250}" for c in "ab"]
     style = qr.QrStyle(box_size=1, border=4)
     items = [(url, url[-250:][:20], "campaign / placement") for url in urls]
-    ((codes, _text),) = _sheet(qr.print_sheet(items, style))
+    ((codes, _text),) = _sheet(qr_sheet.print_sheet(items, style))
     assert codes == urls

@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 from pypdf import PdfReader
 
 from dashboard.cli import cli
-from ingest import links, pdf_text, qr
+from ingest import links, pdf_text, qr, qr_sheet
 from ingest.errors import ValidationError
 from tests.ingest.links_setup import URL, decode, svg_to_png
 
@@ -74,12 +74,12 @@ def test_print_sheet_labels_stay_inside_their_cell_and_name_the_page() -> None:
         links.make_link("1122334455667788", "qr_flyer_spring", "qr", "demo", "flyer"),
         links.make_link("203948571620394", "qr_flyer_spring", "qr", "demo", "flyer"),
     ]
-    pdf = qr.print_sheet([links.sheet_label(x) for x in items])
+    pdf = qr_sheet.print_sheet([links.sheet_label(x) for x in items])
     runs = text_runs(pdf)
     metrics = FPDF(unit="pt")
     metrics.set_font(pdf_text.body_font(metrics, bold=False))  # the sheet's own font
-    cell_w, cell_h = (v * MM for v in qr.SHEET_CELL_MM)
-    left0 = (210 * MM - qr.SHEET_COLUMNS * cell_w) / 2
+    cell_w, cell_h = (v * MM for v in qr_sheet.SHEET_CELL_MM)
+    left0 = (210 * MM - qr_sheet.SHEET_COLUMNS * cell_w) / 2
     top = A4_HEIGHT_PT - 12 * MM
     for text, x, y, size in runs:
         metrics.set_font_size(size)
@@ -102,7 +102,7 @@ def test_print_sheet_labels_stay_inside_their_cell_and_name_the_page() -> None:
 def test_print_sheet_labels_keep_letters_beyond_latin1() -> None:
     # Excel's CSVs bring en dashes and curly quotes; teams name campaigns in their language.
     item = links.make_link("acmebakery", "qr_lodz", "qr", "Łódź – “wiosna”", "Кафе 2")
-    text = " ".join(t for t, _, _, _ in text_runs(qr.print_sheet([links.sheet_label(item)])))
+    text = " ".join(t for t, _, _, _ in text_runs(qr_sheet.print_sheet([links.sheet_label(item)])))
     assert "Łódź – “wiosna” / Кафе 2" in text
     assert "?" not in text
 
