@@ -24,6 +24,7 @@ class Preview:
     sheet: bytes = b""
     name: str = ""  # the codes' file name without extension, as `links qr` writes it
     note: str | None = None  # a redirect address beyond ASCII: the ASCII form links carry
+    sheet_note: str | None = None  # the sheet's label shows marks for characters it lacks
 
 
 def page_option(label: str, page: str) -> str:
@@ -45,10 +46,14 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
             return Preview(link, None, note=_note(base_url, link))
         png = qr.png_bytes(link.url, style)
         svg = qr.svg_bytes(link.url, style)
-        sheet = qr_sheet.print_sheet([links.sheet_label(link)], style)
+        sheet = qr_sheet.drawn_sheet([links.sheet_label(link)], style)
     except RefscopeError as exc:
         return Preview(None, str(exc))
-    return Preview(link, None, png, svg, sheet, _code_name(link), _note(base_url, link))
+    lacking = (f"The print sheet's label shows {sheet.mark} for characters its font does not "
+               "have (the sheet says so at its foot, outside the cut marks); the PNG and SVG "
+               "carry no label." if sheet.lacking else None)  # fmt: skip
+    return Preview(link, None, png, svg, sheet.pdf, _code_name(link), _note(base_url, link),
+                   lacking)  # fmt: skip
 
 
 def _note(base_url: str, link: links.Link) -> str | None:

@@ -235,10 +235,14 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
     sheet = out / "print-sheet.pdf"
     names = [links_mod.code_name(registry, x) for x in codes]
     lines = _write_codes(out, codes, style, names)
-    labels = [links_mod.sheet_label(x) for x in codes]
-    lines.append(_write(sheet, qr_sheet.print_sheet(labels, style)))
+    drawn = qr_sheet.drawn_sheet([links_mod.sheet_label(x) for x in codes], style)
+    lines.append(_write(sheet, drawn.pdf))
     replaced = sum(line.startswith("replaced") for line in lines)
     say(None, "wrote {} and {}", counted(len(codes), "code"), sheet)
+    if drawn.lacking:  # said on the sheet too, below the cells
+        say(None, "({}: {} printed with {} for characters its font lacks, the codes of {}; "
+            "the sheet notes which)", sheet, counted(len(drawn.lacking), "label"), drawn.mark,
+            ", ".join(codes[i].ref for i in drawn.lacking), err=True)  # fmt: skip
     shared = sorted({x.ref for x in codes if links_mod.other_pages(registry, x)})
     if shared:
         click.echo(

@@ -7,6 +7,7 @@ Pure: bytes in, bytes out; writing files is the caller's business.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from . import pdf_text
@@ -24,11 +25,28 @@ PT_MM = 25.4 / 72
 LINE_SPACING = 1.15
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """A drawn print sheet: its PDF, and which items' labels show the mark for characters the
+    font lacks (their indices in the items given), and that mark."""
+
+    pdf: bytes
+    lacking: list[int]
+    mark: str
+
+
 def print_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = None) -> bytes:
     """A printable A4 PDF: one cell per (url, title, subtitle), with cut marks at the corners.
 
     Labels are wrapped and shrunk to stay inside their cell (a 250-character ref included).
     """
+    return drawn_sheet(items, style).pdf
+
+
+def drawn_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = None) -> Sheet:
+    """print_sheet's PDF, and the labels it printed with marks. A page holding such a label
+    says so below its cells (outside the cut marks): a label cut out with marks for its CJK,
+    Thai or emoji would otherwise go on a flyer unnoticed."""
     from fpdf import FPDF  # only the print sheet needs it
 
     style = (style or QrStyle()).checked()
@@ -39,8 +57,10 @@ def print_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = N
     w, h = SHEET_CELL_MM
     left, top = (210 - SHEET_COLUMNS * w) / 2, 12.0
     rows = int((297 - 2 * top) // h)
+    per_page = SHEET_COLUMNS * rows
+    lacking: list[int] = []
     for i, (url, title, subtitle) in enumerate(items):
-        slot = i % (SHEET_COLUMNS * rows)
+        slot = i % per_page
         if slot == 0:
             pdf.add_page()
         x = left + (slot % SHEET_COLUMNS) * w
@@ -52,10 +72,36 @@ def print_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = N
         below = y + 5 + side
         _label(pdf, pdf_text.printable(pdf, face, title), x, below, TITLE_BOX)
         _label(pdf, pdf_text.printable(pdf, face, subtitle), x, below, SUBTITLE_BOX)
+        if pdf_text.lacks(pdf, face, title) or pdf_text.lacks(pdf, face, subtitle):
+            lacking.append(i)
+        if slot == per_page - 1 or i == len(items) - 1:  # the page's last cell
+            on_page = [n - (i - slot) + 1 for n in lacking if n >= i - slot]
+            _lacking_note(pdf, on_page, pdf_text.mark(face), left, top + rows * h + 8)
     if not items:
         pdf.add_page()
         pdf.cell(0, 10, "No links to print.")
-    return bytes(pdf.output())
+    return Sheet(bytes(pdf.output()), lacking, pdf_text.mark(face))
+
+
+def lacking_note(cells: Sequence[int], mark: str) -> str:
+    """What a page of the sheet says of its cells (numbered from 1) whose labels show mark."""
+    if len(cells) == 1:
+        which = f"label of code {cells[0]}"
+    else:
+        which = f"labels of codes {', '.join(map(str, cells[:-1]))} and {cells[-1]}"
+    return (f"The {which} on this page (counted left to right, top to bottom) "
+            f"{'holds' if len(cells) == 1 else 'hold'} characters this sheet's font does not "
+            f"have: they print as {mark}. The codes scan as they should; check those labels "
+            "before cutting.")  # fmt: skip
+
+
+def _lacking_note(pdf: Any, cells: list[int], mark: str, x: float, y: float) -> None:
+    if not cells:
+        return
+    pdf.set_font_size(8)
+    pdf.set_xy(x, y)
+    pdf.multi_cell(SHEET_COLUMNS * SHEET_CELL_MM[0], 8 * PT_MM * LINE_SPACING,
+                   lacking_note(cells, mark))  # fmt: skip
 
 
 def _label(pdf: Any, text: str, x: float, below: float, box: tuple[float, ...]) -> None:

@@ -63,6 +63,8 @@ with shown:
             cols[0].download_button("PNG", p.png, f"{p.name}.png", "image/png")
             cols[1].download_button("SVG", p.svg, f"{p.name}.svg", "image/svg+xml")
             cols[2].download_button("Print sheet", p.sheet, f"{p.name}.pdf", "application/pdf")
+            if p.sheet_note:
+                st.caption(p.sheet_note)
         else:
             st.caption("An m.me link has no QR code: choose QR code to print one.")
         if st.button("Register", type="primary"):
