@@ -3,7 +3,9 @@ retried with backoff on 5xx, 408 and 429 answers and connection errors. An answe
 end (a proxy or a flaky link that hangs up) is asked on from its bytes already spooled, with a
 Range and an If-Range naming its version, so a file replaced meanwhile is never spliced to it;
 where that cannot be (no strong validator, a Content-Encoding, a server that sends the whole
-file or another version), the answer is asked anew. A download is given up after `retries`
+file or another version), the answer is asked anew. A version that changed meanwhile (a live
+log the server appends to) is gone on in from OVERLAP bytes before the cut when those are the
+bytes spooled, as a later pull's Range proves a log grew. A download is given up after `retries`
 attempts in a row that bring no new byte to resume from. Header values (tokens) and the URL's
 user info and query never appear in messages (name is the URL without them)."""
 
@@ -30,6 +32,7 @@ from .http_headers import (
 )
 
 SPOOL_PREFIX = "refscope-pull-"
+OVERLAP = 4096  # bytes a resume of a version that changed asks again, to prove the log only grew
 BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
 _CLEAR = {
     401: "the server wants credentials (pass --header 'Authorization: ...')",
@@ -70,6 +73,8 @@ class _Part:
     total: int | None  # the file's size, when said
     validator: str  # what an If-Range names its version with; "": it cannot be resumed
     size: int = 0  # its bytes spooled
+    back: int = 0  # set: the next resume asks from this many bytes before end, without If-Range
+    version: httpx.Headers | None = field(default=None, repr=False)  # the newest gone on in
 
     @classmethod
     def of(cls, r: httpx.Response) -> _Part:
@@ -87,6 +92,47 @@ class _Part:
         """The file's offset a resume asks from."""
         return self.start + self.size
 
+    def answer(self) -> httpx.Headers:
+        """The first response's headers, with the validators of the version last gone on in."""
+        if self.version is None:
+            return self.headers
+        headers = self.headers.copy()
+        for name in ("etag", "last-modified"):
+            headers.pop(name, None)
+            if name in self.version:
+                headers[name] = self.version[name]
+        return headers
+
+    def grown(self, r: httpx.Response) -> bool:
+        """Whether r says a validator, another than the version cut's, whose size was said, and
+        a size larger than it, if any: the file may have grown since (a live log is appended
+        to), worth proving so rather than reading it whole again. One no larger was replaced;
+        one of a size unsaid (chunked) cannot be told from a file replaced."""
+        if not (self.validator and self.size) or encoded(r.headers):
+            return False
+        said = "etag" in r.headers or "last-modified" in r.headers
+        if not said or self._same_version(r.headers):
+            return False
+        got = content_range(r.headers)
+        total = content_length(r.headers) if r.status_code == 200 else got[2] if got else None
+        return self.total is not None and (total is None or total > self.total)
+
+    def proves_growth(self, r: httpx.Response) -> bool:
+        """Whether r is the part asked from `back` bytes before end, of a file larger than the
+        version cut (its bytes there are compared with those spooled as they come)."""
+        got = content_range(r.headers)
+        if r.status_code != 206 or got is None or encoded(r.headers):
+            return False
+        first, last, total = got
+        larger = total is not None and self.total is not None and total > self.total
+        return first == self.end - self.back and last >= self.end and larger
+
+    def adopt(self, r: httpx.Response) -> None:
+        """Go on in r's version: the spooled bytes proved to be its own."""
+        got = content_range(r.headers)
+        self.version, self.validator = r.headers, if_range(r.headers)
+        self.total, self.back = None if got is None else got[2], 0
+
     def goes_on_in(self, r: httpx.Response) -> bool:
         """Whether r is this part's rest: a 206 from its end to the file's, of the same version,
         in no Content-Encoding."""
@@ -101,10 +147,11 @@ class _Part:
     def _same_version(self, headers: httpx.Headers) -> bool:
         """Whether a part's validator is the cut answer's; one that says none is the version its
         If-Range named (a server that honours it sends a 200 for another)."""
+        version = self.headers if self.version is None else self.version
         if "etag" in headers:
-            return headers["etag"] == self.headers.get("etag")
+            return headers["etag"] == version.get("etag")
         if "last-modified" in headers:
-            return "etag" not in self.headers and headers["last-modified"] == self.validator
+            return "etag" not in version and headers["last-modified"] == self.validator
         return True
 
 
@@ -139,6 +186,8 @@ class Download:
                     return self._attempt(spool, extra, raw)
                 except _Refused:
                     self._part = None  # not the rest of the part: the answer asked anew
+                except _Changed:
+                    pass  # asked again at once, from a little before the cut
                 except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects,
                         httpx.DecodingError) as exc:  # fmt: skip
                     # Not worth retrying: a bad URL or redirect, a body that cannot be decoded.
@@ -191,8 +240,9 @@ class Download:
     ) -> tuple[int, Path, int, httpx.Headers]:
         part = self._part
         if part is not None:  # the rest of the version cut, asked as its own bytes (identity)
-            extra = {"Range": f"bytes={part.end}-", "If-Range": part.validator,
-                     "Accept-Encoding": "identity"}  # fmt: skip
+            extra = {"Range": f"bytes={part.end - part.back}-", "Accept-Encoding": "identity"}
+            if not part.back:  # a proof of growth is asked of whatever version is there now
+                extra["If-Range"] = part.validator
         with self.client.stream("GET", self.url, headers={**self.headers, **extra}) as r:
             if r.status_code >= 500 or r.status_code in BUSY:
                 raise _Retry(f"HTTP {r.status_code}", retry_after(r.headers))
@@ -201,19 +251,43 @@ class Download:
                 if r.status_code in (401, 403):  # the credentials given were not sent?
                     why = headers_left_behind(self.url, r, self.headers) or why
                 raise SourceError(f"{self.name}: {why}")
+            if part is not None and part.back:
+                if not part.proves_growth(r):
+                    raise _Refused  # not even the bytes before the cut: a file replaced
+                self._spool(r, spool, part, raw, proof=self._tail(spool, part.back))
+                if part.back:
+                    raise _Refused  # it ended within the bytes asked again
+                return part.status, spool, part.size, part.answer()
             if part is not None and r.status_code != 200:
                 if r.status_code == 416 and unsatisfied_size(r.headers) == part.end:
-                    return part.status, spool, part.size, part.headers  # all came but its end
+                    return part.status, spool, part.size, part.answer()  # all came but its end
                 if not part.goes_on_in(r):
+                    if part.grown(r):  # a live log grown (a server without If-Range)?
+                        part.back = min(OVERLAP, part.size)
+                        raise _Changed
                     raise _Refused  # another version's part (a server without If-Range)...
+            if part is not None and r.status_code == 200 and part.grown(r):
+                part.back = min(OVERLAP, part.size)  # If-Range failed: grown, or replaced?
+                raise _Changed
             if part is None or r.status_code == 200:  # a 200: the whole file, of any version
                 part = self._part = _Part.of(r)
             self._spool(r, spool, part, raw)
-            return part.status, spool, part.size, part.headers
+            return part.status, spool, part.size, part.answer()
 
-    def _spool(self, r: httpx.Response, spool: Path, part: _Part, raw: bool) -> None:
-        """r's body written to spool, after the bytes of part spooled before it."""
-        before = part.size
+    @staticmethod
+    def _tail(spool: Path, n: int) -> bytes:
+        """The last n bytes spooled."""
+        with open(spool, "rb") as fh:
+            fh.seek(-n, os.SEEK_END)
+            return fh.read(n)
+
+    def _spool(
+        self, r: httpx.Response, spool: Path, part: _Part, raw: bool, proof: bytes = b""
+    ) -> None:
+        """r's body written to spool, after the bytes of part spooled before it; a body that
+        starts with proof (the last bytes spooled, asked again) is gone on in past them, one
+        that does not is refused."""
+        before, proved = part.size, len(proof)
         with open(spool, "ab" if before else "wb", opener=_private) as fh:
             if r.status_code not in (200, 206):
                 return
@@ -222,6 +296,14 @@ class Download:
             # comes, so a cut keeps what came before it.
             keep = raw or (r.status_code == 206 and encoded(r.headers))
             for block in r.iter_raw() if keep else r.iter_bytes():
+                if proof:
+                    head, block = block[: len(proof)], block[len(proof) :]
+                    if head != proof[: len(head)]:
+                        raise _Refused  # other bytes before the cut: not the log grown
+                    proof = proof[len(head) :]
+                    if proof:
+                        continue
+                    part.adopt(r)  # its later cuts are resumed in this version
                 if not part.size and html_page(r.headers, block):
                     raise SourceError(f"{self.name}: the server answered with a web page (a login "
                                       "or error page?), not a log; nothing was read")  # fmt: skip
@@ -230,8 +312,9 @@ class Download:
                 self._in_time()
                 if self.on_bytes:  # the bytes so far, of Content-Length's
                     length = content_length(r.headers)
-                    self.on_bytes(before + r.num_bytes_downloaded,
-                                  None if length is None else before + length)  # fmt: skip
+                    done, end = before - proved, None if length is None else length - proved
+                    self.on_bytes(done + r.num_bytes_downloaded,
+                                  None if end is None else before + end)  # fmt: skip
 
 
 class _Retry(Exception):
@@ -242,6 +325,11 @@ class _Retry(Exception):
 
 class _Refused(Exception):
     """A resume's answer that is not the rest of the part cut."""
+
+
+class _Changed(Exception):
+    """A resume's answer of another version than the one cut: asked again from OVERLAP bytes
+    before the cut, without If-Range, to prove the log only grew."""
 
 
 def duration(seconds: float) -> str:

@@ -1,0 +1,108 @@
+"""`refscope pull logs` of a live log (the server appends to it between requests) over a link
+that cuts every answer: the grown log's new ETag fails the resume's If-Range, so its 200 would
+start the download over each time. A resume of a version that changed goes on from the cut
+when the new version's bytes there are those spooled (asked from 4 KiB before them), and a
+file whose bytes there differ is read whole, never spliced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest import remote
+from tests.conftest import Query
+from tests.ingest.fetch_server import lines
+from tests.ingest.logs import snapshot
+
+pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits
+
+BODY = lines(0, 3000)  # 770,890 bytes
+
+
+def _appends(s: Any, path: str) -> Iterator[None]:
+    """Ten more lines appended to path at each call."""
+    n = 3000
+    while True:
+        s.files[path] += lines(n, 10)
+        n += 10
+        yield
+
+
+def test_a_live_log_cut_again_and_again_goes_on_from_each_cut(
+    site: Any, db_path: Path, tmp_path: Path
+) -> None:
+    s, base = site
+    s.files["/log.ndjson"] = BODY
+    grow = _appends(s, "/log.ndjson")
+    s.cuts, s.on_cut = [100_000] * 40, lambda: next(grow)
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added >= 3000 and res.events_added % 10 == 0
+    asked = s.requests[1:]
+    # What a clean pull of the log as long as the download ended leaves: no line twice, none
+    # spliced from elsewhere.
+    s.cuts, s.on_cut = [], None
+    s.files["/log.ndjson"] = lines(0, res.events_added)
+    clean = tmp_path / "clean" / "refscope.duckdb"
+    clean.parent.mkdir()
+    assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
+    assert snapshot(Query(db_path)) == snapshot(Query(clean))
+    # Never started over: every resume asked a Range, and the bytes asked again are the 4 KiB
+    # proofs, not the log anew.
+    assert asked and all("Range" in r for r in asked)
+    proofs = [r for r in asked if "If-Range" not in r]
+    assert proofs, "the log's version never changed: no proof asked"
+
+
+@pytest.mark.parametrize("if_range", [True, False], ids=["if-range", "if-range-ignored"])
+def test_a_log_replaced_by_a_longer_one_between_cut_and_resume_is_read_whole(
+    site: Any, db_path: Path, tmp_path: Path, if_range: bool
+) -> None:
+    """Larger, so maybe grown: its bytes before the cut are asked again, and differ; it is read
+    whole, not spliced to the old bytes."""
+    s, base = site
+    new = lines(5000, 3100)
+    s.files["/log.ndjson"], s.if_range = new, if_range
+    clean = tmp_path / "clean" / "refscope.duckdb"
+    clean.parent.mkdir()
+    assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
+    s.files["/log.ndjson"], s.requests = BODY, []
+    s.cuts, s.on_cut = [200_000], lambda: s.files.update({"/log.ndjson": new})
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 3100
+    assert snapshot(Query(db_path)) == snapshot(Query(clean))
+    assert [(r.get("Range"), r.get("If-Range") is not None) for r in s.requests] == [
+        (None, False),
+        ("bytes=200000-", True),
+        (f"bytes={200_000 - 4096}-", False),  # the proof, refused
+        (None, False),
+    ]
+
+
+@pytest.mark.parametrize("if_range", [True, False], ids=["if-range", "if-range-ignored"])
+def test_a_later_pull_of_a_live_log_cut_again_and_again_goes_on_from_each_cut(
+    site: Any, db_path: Path, tmp_path: Path, if_range: bool
+) -> None:
+    """The part after what the last pull read, cut while the log grows: a server honouring
+    If-Range sends the grown log whole (a 200), one ignoring it a part of it (a 206): either
+    way the part goes on from its cut, proved by its 4 KiB before it."""
+    s, base = site
+    s.files["/log.ndjson"], s.if_range = lines(0, 1000), if_range
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    s.files["/log.ndjson"], s.requests = BODY, []
+    grow = _appends(s, "/log.ndjson")
+    s.cuts, s.on_cut = [100_000] * 30, lambda: next(grow)
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added >= 2000 and res.events_added % 10 == 0
+    asked = s.requests[:]
+    s.cuts, s.on_cut = [], None
+    clean = tmp_path / "clean" / "refscope.duckdb"
+    clean.parent.mkdir()
+    for n in (1000, 1000 + res.events_added):
+        s.files["/log.ndjson"] = lines(0, n)
+        assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
+    assert snapshot(Query(db_path)) == snapshot(Query(clean))
+    assert all("Range" in r for r in asked)  # never the log anew
+    assert any("If-Range" not in r for r in asked[1:])  # a proof was asked
