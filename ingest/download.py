@@ -3,7 +3,8 @@ retried with backoff on 5xx, 408 and 429 answers and connection errors. An answe
 end (a proxy or a flaky link that hangs up) is asked on from its bytes already spooled, with a
 Range and an If-Range naming its version, so a file replaced meanwhile is never spliced to it;
 where that cannot be (no strong validator, a Content-Encoding, a server that sends the whole
-file or another version), the answer is asked anew. A version that changed meanwhile (a live
+file or another version), the answer is asked anew. A part that stops short of the file's end
+(a server or CDN that caps ranges) is read on from where it ends. A version that changed (a live
 log the server appends to) is gone on in from OVERLAP bytes before the cut when those are the
 bytes spooled, as a later pull's Range proves a log grew. A download is given up after `retries`
 attempts in a row that bring no new byte to resume from. Header values (tokens) and the URL's
@@ -27,6 +28,7 @@ from .http_headers import (
     encoded,
     html_page,
     if_range,
+    part_problem,
     retry_after,
     unsatisfied_size,
 )
@@ -74,6 +76,7 @@ class _Part:
     validator: str  # what an If-Range names its version with; "": it cannot be resumed
     size: int = 0  # its bytes spooled
     back: int = 0  # set: the next resume asks from this many bytes before end, without If-Range
+    unversioned: bool = False  # those bytes prove a file without a validator, not a grown one
     version: httpx.Headers | None = field(default=None, repr=False)  # the newest gone on in
 
     @classmethod
@@ -124,8 +127,11 @@ class _Part:
         if r.status_code != 206 or got is None or encoded(r.headers):
             return False
         first, last, total = got
-        larger = total is not None and self.total is not None and total > self.total
-        return first == self.end - self.back and last >= self.end and larger
+        if self.unversioned:  # the next part of a file without a validator (grown, maybe)
+            fits = total is not None and self.total is not None and total >= self.total
+        else:  # a file grown since the version cut
+            fits = total is not None and self.total is not None and total > self.total
+        return first == self.end - self.back and last >= self.end and fits
 
     def adopt(self, r: httpx.Response) -> None:
         """Go on in r's version: the spooled bytes proved to be its own."""
@@ -139,9 +145,9 @@ class _Part:
         got = content_range(r.headers)
         if r.status_code != 206 or got is None or encoded(r.headers):
             return False
-        first, last, total = got
-        if (self.total is not None and total != self.total) or (total and last != total - 1):
-            return False  # another size, or a part that stops short of the file's end
+        first, _, total = got
+        if self.total is not None and total != self.total:
+            return False  # another size
         return first == self.end and self._same_version(r.headers)
 
     def _same_version(self, headers: httpx.Headers) -> bool:
@@ -188,6 +194,12 @@ class Download:
                     self._part = None  # not the rest of the part: the answer asked anew
                 except _Changed:
                     pass  # asked again at once, from a little before the cut
+                except _More:  # a part that stops short: progress, unless a fresh start's
+                    end = self._part.end if self._part else 0
+                    best, failures = (end, 0) if end > best else (best, failures + 1)
+                    if failures == self.retries:
+                        more = _Retry("its parts came again from the file's start")
+                        raise SourceError(self._giving_up(more, best)) from None
                 except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects,
                         httpx.DecodingError) as exc:  # fmt: skip
                     # Not worth retrying: a bad URL or redirect, a body that cannot be decoded.
@@ -251,13 +263,17 @@ class Download:
                 if r.status_code in (401, 403):  # the credentials given were not sent?
                     why = headers_left_behind(self.url, r, self.headers) or why
                 raise SourceError(f"{self.name}: {why}")
+            if r.status_code == 206 and (problem := part_problem(r.headers)):
+                raise SourceError(f"{self.name}: the server's Content-Range {problem}; nothing "
+                                  "of it was read")  # fmt: skip
             if part is not None and part.back:
                 if not part.proves_growth(r):
                     raise _Refused  # not even the bytes before the cut: a file replaced
-                self._spool(r, spool, part, raw, proof=self._tail(spool, part.back))
+                before, proof = part.size, self._tail(spool, part.back)
+                self._spool(r, spool, part, raw, proof=proof)
                 if part.back:
                     raise _Refused  # it ended within the bytes asked again
-                return part.status, spool, part.size, part.answer()
+                return self._done(r, spool, part, part.size - before + len(proof))
             if part is not None and r.status_code != 200:
                 if r.status_code == 416 and unsatisfied_size(r.headers) == part.end:
                     return part.status, spool, part.size, part.answer()  # all came but its end
@@ -271,8 +287,31 @@ class Download:
                 raise _Changed
             if part is None or r.status_code == 200:  # a 200: the whole file, of any version
                 part = self._part = _Part.of(r)
+            before = part.size
             self._spool(r, spool, part, raw)
+            return self._done(r, spool, part, part.size - before)
+
+    def _done(
+        self, r: httpx.Response, spool: Path, part: _Part, came: int
+    ) -> tuple[int, Path, int, httpx.Headers]:
+        """What get returns once r's body (came bytes) is spooled; _More when r is a part that
+        stops short of the file's end: read on from its end, in the same version."""
+        got = content_range(r.headers) if r.status_code == 206 else None
+        first, last, total = got or (0, 0, None)
+        # A 200; a 206 that said no part (taken as the one asked for); one in a Content-Encoding
+        # (of no use to read on: refused by the pull, which fetches the file whole).
+        if total is None or encoded(r.headers):
             return part.status, spool, part.size, part.answer()
+        if came != last - first + 1:  # a chunked body of another length than said
+            raise SourceError(f"{self.name}: the server's Content-Range (bytes {first}-{last}/"
+                              f"{total}) does not hold together with a body of {came:,} bytes; "
+                              "nothing of it was read")  # fmt: skip
+        if part.end >= total:
+            return part.status, spool, part.size, part.answer()
+        part.total = total if part.total is None else part.total
+        if not part.validator:  # no version to name: its last bytes asked again prove it
+            part.back, part.unversioned = min(OVERLAP, part.size), True
+        raise _More
 
     @staticmethod
     def _tail(spool: Path, n: int) -> bytes:
@@ -310,11 +349,18 @@ class Download:
                 fh.write(block)
                 part.size += len(block)
                 self._in_time()
-                if self.on_bytes:  # the bytes so far, of Content-Length's
-                    length = content_length(r.headers)
-                    done, end = before - proved, None if length is None else length - proved
-                    self.on_bytes(done + r.num_bytes_downloaded,
-                                  None if end is None else before + end)  # fmt: skip
+                if self.on_bytes:  # the bytes so far, of the file's (or Content-Length's)
+                    self.on_bytes(before - proved + r.num_bytes_downloaded,
+                                  self._whole(r, part, before - proved))  # fmt: skip
+
+    @staticmethod
+    def _whole(r: httpx.Response, part: _Part, before: int) -> int | None:
+        """The bytes the download comes to: from its start to the file's end, when said (a part
+        that stops short of it is not the end); else before and r's Content-Length."""
+        if part.total is not None and not encoded(r.headers):
+            return part.total - part.start
+        length = content_length(r.headers)
+        return None if length is None else before + length
 
 
 class _Retry(Exception):
@@ -325,6 +371,10 @@ class _Retry(Exception):
 
 class _Refused(Exception):
     """A resume's answer that is not the rest of the part cut."""
+
+
+class _More(Exception):
+    """A part that stops short of the file's end came whole: the next one is asked at once."""
 
 
 class _Changed(Exception):

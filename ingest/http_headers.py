@@ -30,6 +30,25 @@ def content_range(headers: httpx.Headers) -> tuple[int, int, int | None] | None:
     return int(m.group(1)), int(m.group(2)), None if m.group(3) == "*" else int(m.group(3))
 
 
+def part_problem(headers: httpx.Headers) -> str:
+    """What is wrong with a 206's Content-Range, said for a message: no size (*), whether the
+    file goes on after the part cannot be told; numbers that do not hold together (a part that
+    ends before it starts, or at or past the file's size, or another length than the body's
+    Content-Length). "" when it holds together, or says none (taken as the part asked for)."""
+    part = content_range(headers)
+    if part is None:
+        return ""
+    first, last, total = part
+    said = f"(bytes {first}-{last}/{'*' if total is None else total})"
+    if total is None:
+        return f"{said} sends a part without the log's size: whether more follows cannot be told"
+    length = None if encoded(headers) else content_length(headers)
+    if last < first or last >= total or length not in (None, last - first + 1):
+        of = "" if length is None else f" with a body of {length:,} bytes"
+        return f"{said}{of} does not hold together"
+    return ""
+
+
 def unsatisfied_size(headers: httpx.Headers) -> int | None:
     """The size a 416 says the file has (Content-Range: bytes */<size>); None if unsaid."""
     m = re.fullmatch(r"\s*bytes\s+\*/(\d+)\s*", headers.get("content-range", ""))

@@ -55,6 +55,8 @@ class Site:
     part_validators: bool = True  # a 206 says its ETag / Last-Modified (RFC 9110 §15.3.7)
     bare_parts: int = 0  # the next this many 206s say no Content-Range (misbehaving)
     part_cap: int = 0  # when set: a 206 holds at most this many bytes (as some CDNs send)
+    # when set: a 206's Content-Range, from {first}, {last} and {total} (a misbehaving server)
+    part_range: str = ""
     trickle: float = 0.0  # when set: a body is sent a byte at a time, this many seconds apart
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
@@ -116,7 +118,10 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                     size = {"Content-Range": f"bytes */{len(body)}"} if site.range_total else {}
                     return self._send(416, b"", size)
                 part = body[start : start + site.part_cap] if site.part_cap else body[start:]
-                cr = f"bytes {start}-{start + len(part) - 1}/{len(body)}"
+                last = start + len(part) - 1
+                cr = (site.part_range or "bytes {first}-{last}/{total}").format(
+                    first=start, last=last, total=len(body)
+                )
                 said = {"Content-Range": cr} if not site.bare_parts else {}
                 site.bare_parts = max(site.bare_parts - 1, 0)
                 said.update(validator if site.part_validators else {})
