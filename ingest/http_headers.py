@@ -31,19 +31,19 @@ def content_range(headers: httpx.Headers) -> tuple[int, int, int | None] | None:
 
 
 def part_problem(headers: httpx.Headers) -> str:
-    """What is wrong with a 206's Content-Range, said for a message: no size (*), whether the
-    file goes on after the part cannot be told; numbers that do not hold together (a part that
-    ends before it starts, or at or past the file's size, or another length than the body's
-    Content-Length). "" when it holds together, or says none (taken as the part asked for)."""
+    """What is wrong with a 206's Content-Range, said for a message: numbers that do not hold
+    together (a part that ends before it starts, or at or past the file's size, or another
+    length than the body's Content-Length). "" when it holds together, or says none (taken as
+    the part asked for). A size given as `*` (unknown, as RFC 9110 allows a log still being
+    written) is no fault: the part is taken as the file so far, as a 206 that says none."""
     part = content_range(headers)
     if part is None:
         return ""
     first, last, total = part
     said = f"(bytes {first}-{last}/{'*' if total is None else total})"
-    if total is None:
-        return f"{said} sends a part without the log's size: whether more follows cannot be told"
     length = None if encoded(headers) else content_length(headers)
-    if last < first or last >= total or length not in (None, last - first + 1):
+    past_end = total is not None and last >= total
+    if last < first or past_end or length not in (None, last - first + 1):
         of = "" if length is None else f" with a body of {length:,} bytes"
         return f"{said}{of} does not hold together"
     return ""

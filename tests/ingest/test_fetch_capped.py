@@ -1,7 +1,8 @@
 """`refscope pull logs` from a server or CDN that answers a `Range: bytes=N-` with less than
 asked (a 206 of `bytes N-M/T`, M + 1 < T): the download reads on from M + 1, part after part,
-rather than taking the first part for the whole; a 206 whose Content-Range says no size (`*`) or
-numbers that do not hold together is refused, saying so, with nothing read."""
+rather than taking the first part for the whole; a 206 whose Content-Range has numbers that do
+not hold together is refused, saying so, with nothing read; one whose size is `*` (unknown, as RFC
+9110 allows) is taken as the file so far."""
 
 from __future__ import annotations
 
@@ -65,13 +66,12 @@ def test_a_capped_range_is_read_on_part_after_part(
 @pytest.mark.parametrize(
     ("said", "why"),
     [
-        ("bytes {first}-{last}/*", "without the log's size"),
         ("bytes {first}-{last}/{last}", "does not hold together"),
         ("bytes {first}-{total}/{total}", "does not hold together"),
         ("bytes {last}-{first}/{total}", "does not hold together"),
         ("bytes {first}-{first}/{total}", "does not hold together"),
     ],
-    ids=["no-size", "past-its-size", "last-is-size", "backwards", "not-its-length"],
+    ids=["past-its-size", "last-is-size", "backwards", "not-its-length"],
 )
 def test_a_part_whose_content_range_does_not_hold_together_is_refused(
     site: Any, db_path: Path, said: str, why: str
@@ -86,6 +86,21 @@ def test_a_part_whose_content_range_does_not_hold_together_is_refused(
     assert why in str(err.value) and "nothing of it was read" in str(err.value)
     assert Query(db_path).scalar("SELECT count(*) FROM events") == 1000
     assert list((db_path.parent / ".pull").glob("refscope-pull-*")) == []
+
+
+def test_a_part_of_unknown_size_is_taken_as_the_log_so_far(
+    site: Any, db_path: Path, tmp_path: Path
+) -> None:
+    """RFC 9110 lets a server say `*` for a size it does not know yet (a log still written):
+    the part, whole as its numbers say, is the log so far; the next pull asks from its end."""
+    s, base = site
+    want = _clean(site, tmp_path)
+    s.files["/log.ndjson"] = FIRST
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    s.files["/log.ndjson"], s.part_range = BODY, "bytes {first}-{last}/*"
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == 2000
+    assert snapshot(Query(db_path)) == want
 
 
 def test_the_download_bar_of_capped_parts_counts_to_the_files_end(site: Any, db_path: Path) -> None:
