@@ -56,10 +56,8 @@ def require_login(pages: Sequence[StreamlitPage]) -> None:
 
 
 def _visitor() -> str | None:
-    """The address this session came from; None on this machine (as Streamlit reports it, and
-    as AppTest's stand-in, which is no address, is taken)."""
-    ip = st.context.ip_address
-    return ip if isinstance(ip, str) else None
+    """The address this session came from; None on this machine (as Streamlit reports it)."""
+    return st.context.ip_address
 
 
 def _headers() -> list[tuple[str, str]]:

@@ -28,6 +28,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REFSCOPE_DASHBOARD_AUTH", "none")
 
 
+@pytest.fixture(autouse=True)
+def visitor_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every AppTest session comes from this machine, as Streamlit reports one (None): AppTest
+    runs the app without a server, and its st.context.ip_address is a stand-in (a MagicMock),
+    no address. The access tests set another visitor themselves."""
+    monkeypatch.setattr("dashboard.auth._visitor", lambda: None)
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """A real DuckDB file in tmp_path with the schema applied."""
