@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from time import sleep
 
 import streamlit as st
@@ -44,7 +45,7 @@ def require_login(pages: Sequence[StreamlitPage]) -> None:
     address = st.get_option("server.address") or ""
     headers = _headers()
     try:
-        mode = access.app_mode(os.environ, address, _visitor(), headers)
+        mode = access.app_mode(os.environ, address, _visitor(), headers, oidc=_oidc_configured())
     except access.AccessError as exc:  # a misconfigured server shows nothing rather than all
         _login_screen(pages)
         st.error(str(exc))
@@ -53,6 +54,22 @@ def require_login(pages: Sequence[StreamlitPage]) -> None:
         _oidc(pages, address, headers)
     elif mode == "password":
         _password(pages, os.environ[access.PASSWORD_ENV])
+
+
+def _oidc_configured() -> bool:
+    """Whether the secrets Streamlit reads configure its OIDC login (st.login), and Authlib,
+    which it needs, is installed: then it is the login, as `refscope dashboard` chooses it.
+    AccessError when a secrets file is there but Streamlit cannot read it."""
+    try:
+        section = st.secrets.get("auth")
+    except FileNotFoundError as exc:  # no secrets file, or one Streamlit cannot read
+        if any(Path(p).exists() for p in st.get_option("secrets.files")):
+            raise access.AccessError(
+                f"Streamlit cannot read its secrets, where the dashboard's login may be set "
+                f"(fix the file, then reload the page): {literal(exc)}"  # its path as given
+            ) from None
+        return False
+    return access.oidc_section(section) and access.authlib_installed()
 
 
 def _visitor() -> str | None:

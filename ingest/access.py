@@ -187,10 +187,29 @@ def oidc_configured(paths: Iterable[Path]) -> Path | None:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             # The parser's message gives line and column only, never the file's values.
             raise AccessError(f"{path} is not valid TOML: {exc}") from None
-        auth = secrets.get("auth")
-        if isinstance(auth, dict) and {"redirect_uri", "cookie_secret"} <= auth.keys():
+        if oidc_section(secrets.get("auth")):
             return path
     return None
+
+
+def oidc_section(auth: object) -> bool:
+    """Whether a secrets file's [auth] section configures st.login: redirect_uri and
+    cookie_secret set."""
+    return isinstance(auth, Mapping) and {"redirect_uri", "cookie_secret"} <= auth.keys()
+
+
+def allowed_entries(environ: Mapping[str, str]) -> list[str]:
+    """ALLOWED_EMAILS_ENV's entries, read as the app reads them (between commas, blanks left
+    out); AccessError naming any that is neither an address nor an @domain."""
+    listed = [e for e in environ.get(ALLOWED_EMAILS_ENV, "").split(",") if e.strip()]
+    malformed = [e.strip() for e in listed if not _EMAIL_ENTRY.fullmatch(e.strip())]
+    if malformed:
+        # "example.com" matches no address: everyone would be refused after signing in.
+        raise AccessError(
+            f"{ALLOWED_EMAILS_ENV}: {', '.join(repr(e) for e in malformed)} is neither an "
+            "address (ana@example.com) nor a domain written with its @ (@example.com)"
+        )
+    return listed
 
 
 def authlib_installed() -> bool:
@@ -219,15 +238,7 @@ def serve_access(
     has_authlib = authlib_installed() if authlib is None else authlib
     password = bool(environ.get(PASSWORD_ENV))
     if oidc and has_authlib:
-        # Read as the app reads it: entries between commas, blanks left out.
-        listed = [e for e in environ.get(ALLOWED_EMAILS_ENV, "").split(",") if e.strip()]
-        malformed = [e.strip() for e in listed if not _EMAIL_ENTRY.fullmatch(e.strip())]
-        if malformed:
-            # "example.com" matches no address: everyone would be refused after signing in.
-            raise AccessError(
-                f"{ALLOWED_EMAILS_ENV}: {', '.join(repr(e) for e in malformed)} is neither an "
-                "address (ana@example.com) nor a domain written with its @ (@example.com)"
-            )
+        listed = allowed_entries(environ)
         if not is_loopback(host) and not listed:
             raise AccessError(
                 f"refusing to serve the dashboard on {host or 'every interface'} with an OIDC "
@@ -252,8 +263,13 @@ def app_mode(
     address: str = "127.0.0.1",
     visitor: str | None = None,
     headers: Iterable[tuple[str, str]] = (),
+    *,
+    oidc: bool = False,
 ) -> str:
-    """The login the app enforces: the CLI's choice, and the password whenever one is set.
+    """The login the app enforces: the CLI's choice, and the password whenever one is set;
+    the OIDC login whenever the app's secrets configure it (oidc: an [auth] section for
+    st.login, and Authlib installed), as `refscope dashboard` chooses it, unless AUTH_ENV
+    names the password: an app started by hand (`streamlit run`) has no AUTH_ENV.
 
     address is Streamlit's server.address ("" when unset: every interface), visitor the
     address the session came from (None: this machine), headers those of its request. An app
@@ -269,7 +285,8 @@ def app_mode(
     chosen = environ.get(AUTH_ENV, "").strip().lower()
     if chosen not in ("", *MODES):
         raise AccessError(f"{AUTH_ENV} must be one of {', '.join(MODES)}")
-    if chosen == "oidc":
+    if chosen == "oidc" or (oidc and chosen != "password"):
+        allowed_entries(environ)
         return "oidc"
     if environ.get(PASSWORD_ENV):
         check_password(environ[PASSWORD_ENV])

@@ -29,6 +29,7 @@ from dashboard import queries
 from dashboard.chromium import HEADLESS_ARGS, INSTALL_HINT, chromium_path
 from dashboard.filters import Filters
 from tests.dashboard.conftest import SCREENSHOTS
+from tests.dashboard.screen import APP
 
 CHROMIUM = chromium_path() or "/usr/bin/chromium"
 CHROMIUM_ARGS = HEADLESS_ARGS
@@ -81,25 +82,26 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @contextlib.contextmanager
 def run_dashboard(
-    db: Path, log: Path, extra_env: dict[str, str] | None = None, cwd: Path | None = None
+    db: Path,
+    log: Path,
+    extra_env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    by_hand: bool = False,
 ) -> Iterator[Server]:
-    """`refscope dashboard` on a free 127.0.0.1 port, polled until healthy, always stopped."""
+    """`refscope dashboard` on a free 127.0.0.1 port, polled until healthy, always stopped;
+    by_hand: `streamlit run` on the app, as a user might start it instead."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
     env["PYTHONUNBUFFERED"] = "1"  # the log must hold everything when a test fails
     env |= extra_env or {}
-    cmd = [
-        sys.executable,
-        "-m",
-        "ingest",
-        "dashboard",
-        "--db",
-        str(db),
-        "--port",
-        str(port),
-        "--host",
-        "127.0.0.1",
-    ]
+    if by_hand:
+        env["REFSCOPE_DB"] = str(db)
+        cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]  # fmt: skip
+    else:
+        cmd = [sys.executable, "-m", "ingest", "dashboard", "--db", str(db),
+               "--port", str(port), "--host", "127.0.0.1"]  # fmt: skip
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
     srv = Server(f"http://127.0.0.1:{port}", log)
