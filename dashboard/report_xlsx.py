@@ -21,6 +21,7 @@ from dashboard import charts
 from dashboard.chart_style import count_axis
 from dashboard.report_data import Column, Report, Section, format_change, period
 from dashboard.rounding import as_shown
+from dashboard.xlsx_text import MAX_CELL, fit_cell, too_long
 
 NUMBER_FORMATS = {
     "int": "#,##0",
@@ -82,7 +83,7 @@ def write_cell(ws: Worksheet, row: int, col: int, v: Any, kind: str, fmt: _Forma
     elif kind == "bool":
         ws.write_boolean(row, col, bool(v))
     else:
-        ws.write_string(row, col, str(v))
+        ws.write_string(row, col, fit_cell(str(v)))
 
 
 # Money columns of the dashboard's tables: cents and thousands, as the report's Ads sheet.
@@ -90,6 +91,9 @@ MONEY_COLUMNS = ("spend", "cost_per_contact", "cost_per_engaged")
 # Their rates (0-1), in percent as on screen and in the report's sheets; week_N of cohorts too.
 RATE_COLUMNS = ("engaged_rate", "ci_low", "ci_high", "return_7d_rate", "guest_share",
                 "reply_rate", "d1", "d7", "d30", "read_rate")  # fmt: skip
+
+
+TYPED_KINDS = ("int", "float", "money", "pct", "date", "datetime", "bool")  # else a text
 
 
 def _float_kind(name: str) -> str:
@@ -129,6 +133,23 @@ def cut_note(name: str, rows: int) -> str:
     return f"table {name}: first {MAX_ROWS:,} of {rows:,} rows; the sheet limit of Excel"
 
 
+def cut_text_notes(name: str, df: pd.DataFrame, columns: Sequence[Column], kept: str
+                   ) -> list[str]:  # fmt: skip
+    """What a workbook says of the texts of a table that a cell cannot hold (see fit_cell), a
+    note per column; kept: what holds them whole ("CSV and Parquet hold")."""
+    df, out = df.iloc[:MAX_ROWS], []
+    for col in columns:
+        if col.kind in TYPED_KINDS or col.name not in df.columns:
+            continue
+        n = sum(not _missing(v) and too_long(str(v)) for v in df[col.name].tolist())
+        if n:
+            cells = "1 cell" if n == 1 else f"{n:,} cells"
+            out.append(f"table {name}: {cells} of column {col.label} cut at {MAX_CELL:,} "
+                       f"characters, the cell limit of Excel, each ending "
+                       f"\"… [cut: N characters in all; …]\"; {kept} them whole")  # fmt: skip
+    return out
+
+
 def write_frame(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], fmt: _Formats,
                 empty_note: str = "") -> None:  # fmt: skip
     """Header on row 1, one typed row per record below, frozen header and an autofilter; the
@@ -158,13 +179,14 @@ def sheet_name(name: str) -> str:
 
 def table_workbook(df: pd.DataFrame, name: str, items: list[tuple[str, Any]]) -> bytes:
     """The table on a sheet named after it and the filters on a "filters" sheet, with a note
-    when the table is longer than a sheet."""
-    note = cut_note(name, len(df))
-    items = items + [("note", note)] if note else items
+    when the table is longer than a sheet and one per column of texts longer than a cell."""
+    columns = infer_columns(df)
+    notes = [cut_note(name, len(df)), *cut_text_notes(name, df, columns, "CSV and Parquet hold")]
+    items = items + [("note", note) for note in notes if note]
     buf = io.BytesIO()
     wb = _workbook(buf, f"refscope {name}", "; ".join(f"{k}: {v}" for k, v in items))
     fmt = _Formats(wb)
-    write_frame(wb.add_worksheet(sheet_name(name)), df, infer_columns(df), fmt)
+    write_frame(wb.add_worksheet(sheet_name(name)), df, columns, fmt)
     ws = wb.add_worksheet("filters")
     ws.write_row(0, 0, ["filter", "value"], fmt.header)
     for r, (key, value) in enumerate(items, start=1):
@@ -231,7 +253,9 @@ def _summary(ws: Worksheet, report: Report, fmt: _Formats) -> None:
         r += 1
         ws.write_string(r, 0, note, fmt.note)
     for s in report.sections:
-        for note in (f"{s.title}: {s.note}" if s.note else "", cut_note(s.title, len(s.table))):
+        cut = cut_text_notes(s.title, s.table, s.all_columns, "the HTML report holds")
+        for note in (f"{s.title}: {s.note}" if s.note else "", cut_note(s.title, len(s.table)),
+                     *cut):  # fmt: skip
             if note:
                 r += 1
                 ws.write_string(r, 0, note, fmt.note)
