@@ -36,6 +36,10 @@ USERNAME_RULE = (
     "a username has 5 to 50 ASCII letters, digits and periods, with at least 5 letters or "
     "digits, one a letter, and no .com or .net ending (all digits is a page id)"
 )
+# A link's notes say what it is for ("flyer, Main St window"); 10,000 characters is pages of
+# that, and at most 20,000 UTF-16 units, so notes always fit an XLSX cell whole (32,767).
+NOTES_MAX = 10_000
+NOTES_RULE = f"a link's notes have at most {NOTES_MAX:,} characters"
 _REF = re.compile(r"[A-Za-z0-9_=-]{1,250}")
 # re.ASCII: with Unicode case folding, IGNORECASE lets 'ſ' match [s] and the Kelvin sign [k].
 _USERNAME = re.compile(
@@ -99,6 +103,15 @@ def check_username(username: str) -> str:
             f"invalid username {_shown(username)} ({_username_fault(username)}): {USERNAME_RULE}"
         )
     return username
+
+
+def check_notes(notes: str | None) -> str | None:
+    """The notes without surrounding spaces (they never change what they mean), None when
+    empty; longer than NOTES_MAX refused (a paste gone wrong, never the purpose of a link)."""
+    notes = (notes or "").strip() or None
+    if notes is not None and len(notes) > NOTES_MAX:
+        raise ValidationError(f"notes of {len(notes):,} characters: {NOTES_RULE}")
+    return notes
 
 
 _SHOWN = 60  # characters of a refused value an error message quotes

@@ -28,6 +28,7 @@ from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_R
     ascii_note,
     check_base_url,
     check_channel,
+    check_notes,
     check_page,
     check_page_id,
     check_ref,
@@ -99,7 +100,7 @@ def make_link(
         channel=check_channel(channel),
         campaign=_text(campaign),
         placement=_text(placement),
-        notes=_text(notes),
+        notes=check_notes(notes),
         base_url=base_url or None,
     )
 
