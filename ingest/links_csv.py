@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ValidationError
+from .link_rules import NOTES_RULE
 from .links import ONE_MEANING_RULE, Link, Registry, differences, make_link
 
 
@@ -122,6 +123,9 @@ def _delimiter(text: str) -> str:
 # alone, as Excel for Mac's "CSV (Macintosh)" (Mac Roman text) ends its lines.
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 QUOTE_RULE = "a quoted value starts and ends with a quote, and a quote inside it is doubled"
+# The csv module's limit on a value (131,072 characters by default), far above what any
+# column takes: such a value breaks a rule, not its quoting.
+LONG_VALUE_RULE = f"a value has at most {csv.field_size_limit():,} characters ({NOTES_RULE})"
 
 
 def _filled(cells: list[str] | str) -> bool:
@@ -148,7 +152,8 @@ def _csv_rows(path: Path, text: str, delimiter: str = ",") -> Iterator[tuple[int
         except csv.Error as exc:
             if "end of data" in str(exc):  # an open quote took in every line after it
                 raise ValidationError(f"{path}: line {start}: {exc}: {QUOTE_RULE}") from exc
-            cells = f"{exc}: {QUOTE_RULE}"
+            long = "field larger than field limit" in str(exc)
+            cells = LONG_VALUE_RULE if long else f"{exc}: {QUOTE_RULE}"
         yield start, cells
         start = reader.line_num + 1
 

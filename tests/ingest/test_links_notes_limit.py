@@ -51,3 +51,25 @@ def test_import_refuses_a_row_with_notes_over_the_limit_on_its_line(
     assert res.exit_code == 1, res.output
     assert f"line 3: {REFUSED}" in res.output and "line 2" not in res.output
     assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+def test_import_refuses_a_value_over_the_csv_readers_limit_with_the_rule_not_quoting(
+    runner: CliRunner, db_path: Path, query: Any, tmp_path: Path
+) -> None:
+    """A value over 131,072 characters, which the csv module refuses to read, was refused with
+    the rule of quoting, which it keeps; the rows after it are read on."""
+    rows = [
+        "acmebakery,flyer,link,,," + "n" * 200_000,
+        "acmebakery,menu,link,,,short",
+        "acme,x,link,,,",
+    ]
+    csv_file = write_csv(tmp_path / "flyers.csv", rows)
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code == 1, res.output
+    assert (
+        "line 2: a value has at most 131,072 characters "
+        "(a link's notes have at most 10,000 characters)"
+    ) in res.output
+    assert "quote" not in res.output and "line 3" not in res.output
+    assert "line 4: invalid page 'acme'" in res.output
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
