@@ -182,6 +182,9 @@ def table_workbook(df: pd.DataFrame, name: str, items: list[tuple[str, Any]]) ->
     when the table is longer than a sheet and one per column of texts longer than a cell."""
     columns = infer_columns(df)
     notes = [cut_note(name, len(df)), *cut_text_notes(name, df, columns, "CSV and Parquet hold")]
+    long = [k for k, v in items if isinstance(v, str) and too_long(v)]  # picks of many refs
+    notes += [f"filter {k}: cut at {MAX_CELL:,} characters, the cell limit of Excel; CSV and "
+              "Parquet hold it whole" for k in long]  # fmt: skip
     items = items + [("note", note) for note in notes if note]
     buf = io.BytesIO()
     wb = _workbook(buf, f"refscope {name}", "; ".join(f"{k}: {v}" for k, v in items))

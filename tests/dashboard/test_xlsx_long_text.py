@@ -98,3 +98,17 @@ def test_the_reports_top_refs_mark_the_cut_note_and_the_summary_says_so(long_db)
         'Excel, each ending "… [cut: N characters in all; …]"; the HTML report holds them whole'
     ) in summary
     assert LONG in reports.render(report, "html").decode()
+
+
+def test_a_filter_longer_than_a_cell_is_marked_and_noted(long_db):
+    """Picks of many long refs, or a long search, are a filter longer than a cell holds."""
+    with opened(long_db) as con:
+        df = queries.refs(con, F)
+    df = df[df["ref"] == "menu"]
+    data = reports.table_bytes("xlsx", df, "refs", F, {"search": LONG})
+    rows = list(openpyxl.load_workbook(io.BytesIO(data))["filters"].iter_rows(values_only=True))
+    assert_marked(dict(rows)["search"])
+    assert [v for k, v in rows if k == "note"] == [
+        "filter search: cut at 32,767 characters, the cell limit of Excel; CSV and Parquet hold "
+        "it whole"
+    ]
