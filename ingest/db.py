@@ -7,20 +7,18 @@ file locked retries for a while, then says so clearly.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 
-from . import comment_tables
 from .errors import DatabaseError, DatabaseLocked
+from .schema import check_columns, schema_sql, stand_in_tables
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
@@ -59,10 +57,6 @@ def partial(path: Path) -> Path:
     """Where a new database file is written before it is renamed to path, once whole (rebuild,
     rewrite), so that path never names a half-written file."""
     return path.with_name(path.name + ".partial")
-
-
-def schema_sql() -> str:
-    return resources.files("ingest").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
 # How many of migrations.MIGRATIONS a database has had, as the comment of its `events` table.
@@ -143,18 +137,18 @@ def connect(
     con.execute("SET enable_progress_bar = false")  # a library prints nothing of its own
     if read_only:
         try:  # a reader too: a query of its missing column ended in DuckDB's traceback
-            _check_columns(con, path)
+            check_columns(con, path)
         except DatabaseError:
             con.close()
             raise
-        _stand_in_tables(con)
+        stand_in_tables(con)
     if not read_only:
         # All tables or none: a process killed while creating them leaves no half schema.
         try:
             with transaction(con):
                 done = _migrations_done(con)  # before the schema: None for a new database
                 con.execute(schema_sql())
-                _check_columns(con, path)  # rolls the schema back out of another's database
+                check_columns(con, path)  # rolls the schema back out of another's database
                 migrate(con, done)
         except DatabaseError:
             con.close()
@@ -186,25 +180,6 @@ def migrate(con: duckdb.DuckDBPyConnection, done: int | None = 0) -> None:
         for migration in MIGRATIONS[done:]:
             migration(con)
     con.execute(f"COMMENT ON TABLE events IS '{MIGRATED.format(len(MIGRATIONS))}'")
-
-
-def _check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Refuse a file holding a table of refscope's name without its first column (another
-    program's DuckDB file): every query would fail on it with DuckDB's traceback. Only the
-    first: a database of an older refscope may lack columns added later, never that one."""
-    present = set(
-        con.execute(
-            """SELECT table_name, column_name FROM duckdb_columns()
-               WHERE database_name = current_database() AND schema_name = 'main'"""
-        ).fetchall()
-    )
-    tables = {t for t, _ in present}  # a reader's file may lack some: not checked here
-    for table, first in _schema_first_columns().items():
-        if (table, first) not in present and table in tables:
-            raise DatabaseError(
-                f"{path}: not a refscope database: its table {table} has no column {first} "
-                "(another program's file?); give another --db"
-            )
 
 
 # DuckDB's words for a file cut short (a copy to a full disk) or whose bytes changed.
@@ -244,96 +219,6 @@ def _is_sqlite(path: Path) -> bool:
             return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
     except OSError:
         return False
-
-
-_FIRST_COLUMN = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\s*\(\s*(?:--[^\n]*\n\s*)*(\w+)")
-
-
-@functools.cache
-def _schema_first_columns() -> dict[str, str]:
-    """Each table of the schema and its first column, read from its text: an in-memory
-    database to ask costs about 40 ms, as much as an unchanged ingest's whole run."""
-    return dict(_FIRST_COLUMN.findall(schema_sql()))
-
-
-@functools.cache
-def _schema_tables() -> dict[str, str]:
-    """Each table of the schema and its CREATE statement."""
-    mem = duckdb.connect(":memory:")
-    try:
-        mem.execute(schema_sql())
-        return dict(mem.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
-    finally:
-        mem.close()
-
-
-@functools.cache
-def schema_columns() -> dict[str, tuple[tuple[str, str], ...]]:
-    """Each table of the schema and its columns (name, type), in order: those a table of an
-    older refscope lacks (ALTER TABLE in schema.sql) among them."""
-    mem = duckdb.connect(":memory:")
-    try:
-        mem.execute(schema_sql())
-        rows = mem.execute("""SELECT table_name, column_name, data_type FROM duckdb_columns()
-                              ORDER BY table_name, column_index""").fetchall()
-    finally:
-        mem.close()
-    columns: dict[str, tuple[tuple[str, str], ...]] = {}
-    for table, column, kind in rows:
-        columns[table] = (*columns.get(table, ()), (column, kind))
-    return columns
-
-
-def _stand_in_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """A file written by an older refscope lacks the tables added since, until the next ingest
-    applies the schema: a reader sees them empty (temporary tables), not an error; those kept
-    from events (comment_tables), as views over them."""
-    present = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
-    ).fetchall()}  # fmt: skip
-    if not {"events", "ingest_runs"} <= present:
-        return  # not a refscope database (another program's, an empty file): it stays so
-    for table, create in _schema_tables().items():
-        if table not in present and table not in comment_tables.TABLES:
-            con.execute(create.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
-    _stand_in_columns(con, present)
-    if not set(comment_tables.TABLES) <= present:
-        comment_tables.views(con)  # kept from events: the same rows, computed on each read
-
-
-def _stand_in_columns(con: duckdb.DuckDBPyConnection, present: set[str]) -> None:
-    """A table of an older refscope lacks the columns added since (ALTER TABLE in schema.sql),
-    until the next writer adds them: a reader sees it through a view that has them NULL, as
-    the writer adds them, not DuckDB's error for the missing column."""
-    have: dict[str, set[str]] = {}
-    for table, column in con.execute(
-        """SELECT table_name, column_name FROM duckdb_columns()
-           WHERE database_name = current_database() AND schema_name = 'main'"""
-    ).fetchall():
-        have.setdefault(table, set()).add(column)
-    name = _quoted(con.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
-    for table, columns in schema_columns().items():
-        if table not in present or all(c in have[table] for c, _ in columns):
-            continue
-        listed = stand_ins(columns, have[table])
-        con.execute(f"CREATE TEMP VIEW {table} AS SELECT {listed} FROM {name}.main.{table}")
-
-
-def stand_ins(
-    columns: Iterable[tuple[str, str]],
-    have: set[str],
-    read: Callable[[str, str], str] = lambda c, _: _quoted(c),
-) -> str:
-    """The select list of a table's columns (name, type; schema_columns): each one in have
-    read (as it is, by default), each one a database or lake of an older refscope lacks NULL
-    of its type, as the writer adds it."""
-    return ", ".join(
-        read(c, kind) if c in have else f"NULL::{kind} AS {_quoted(c)}" for c, kind in columns
-    )
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 @contextmanager

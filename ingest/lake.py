@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote
 
 import duckdb
 
-from . import comment_tables, db, lake_lock, lake_manifest, lake_owner
+from . import comment_tables, db, lake_lock, lake_manifest, lake_owner, schema
 from .errors import LakeError
 from .link_rules import same_username_sql
 from .wording import counted
@@ -355,7 +355,7 @@ def _sql_glob(folder: Path, pattern: str = "") -> str:
 def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     """Make the lake readable under the contract's table names (the dashboard's --lake): the
     database's columns, in its order and with its types."""
-    columns = db.schema_columns()
+    columns = schema.schema_columns()
     for table in (*PARTITIONED, *WHOLE):
         if table in PARTITIONED:
             present = any((lake / table).glob("*/*/*.parquet"))
@@ -367,12 +367,12 @@ def attach_views(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
             present = (lake / f"{table}.parquet").exists()
             source = f"read_parquet('{_sql_glob(lake / f'{table}.parquet')}')"
         if not present:  # an empty table keeps its columns: each one NULL, in no row
-            cols = db.stand_ins(columns[table], set())
+            cols = schema.stand_ins(columns[table], set())
             con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} WHERE false")
             continue
         have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         # A column an older refscope's lake lacks reads NULL, as in its database.
-        cols = db.stand_ins(columns[table], have, _read_column)
+        cols = schema.stand_ins(columns[table], have, _read_column)
         con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} FROM {source}")
     comment_tables.views(con, temporary=False)  # kept from events, not written to the lake
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from dashboard.cli import cli
-from ingest import db
+from ingest import db, schema
 from tests.ingest.cli_setup import _log, _one_error_line, _run_refscope
 
 
@@ -63,7 +63,7 @@ def test_the_first_columns_read_from_the_schema_text_are_duckdbs() -> None:
                                 WHERE NOT internal AND column_index = 1""").fetchall()
     )
     mem.close()
-    assert db._schema_first_columns() == first
+    assert schema.first_columns() == first
 
 
 def test_another_programs_duckdb_file_is_refused_and_left_as_it_was(
