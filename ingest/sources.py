@@ -145,12 +145,8 @@ def plan(path: Path, state: FileState | None) -> Plan | Touched | None:
     """
     try:
         st = path.stat()
-    except FileNotFoundError as exc:
-        # Removed (a retention job) or rotated away since the run listed it, as while it waited
-        # for another process's lock: left out, as one removed after it was planned is.
-        raise ReplacedWhileRead(
-            f"{path}: removed (rotated?) since this run listed it: not read"
-        ) from exc
+    except FileNotFoundError as exc:  # as while it waited for another process's lock
+        raise _removed(path) from exc
     except OSError as exc:
         raise SourceError(f"{path}: {exc.strerror}") from exc
     if state is not None and st.st_size == state.size and st.st_mtime_ns == state.mtime_ns:
@@ -194,6 +190,12 @@ def plan(path: Path, state: FileState | None) -> Plan | Touched | None:
                                            state.head_hash))  # fmt: skip
 
 
+def _removed(path: Path) -> ReplacedWhileRead:
+    """A listed file removed (a retention job) or rotated away since: nothing of it is there to
+    read; it is left out, and the other inputs are read as usual."""
+    return ReplacedWhileRead(f"{path}: removed (rotated?) since this run listed it: not read")
+
+
 def _packing(path: Path) -> str | None:
     """The compression of the file's data by its first bytes (gzip, xz, bzip2, zstd), or None."""
     try:
@@ -226,11 +228,7 @@ def open_plan(p: Plan) -> IO[bytes]:
     except FileNotFoundError as exc:
         if p.name is not None:  # a pulled input's spool file: not a log rotated away
             raise SourceError(f"{p.path}: {exc.strerror}") from exc
-        # Removed (a retention job) or rotated away before its new file exists: nothing of it
-        # is there to read, and the other inputs are read as usual.
-        raise ReplacedWhileRead(
-            f"{p.path}: removed (rotated?) since this run listed it: not read"
-        ) from exc
+        raise _removed(p.path) from exc  # after it was planned, before its new file exists
     except OSError as exc:
         raise SourceError(f"{p.path}: {exc.strerror}") from exc
     if p.identity is not None and identity_of(fh.fileno()) != p.identity:
