@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator
 from typing import IO
 
-from . import gz_cut, reasons, sources
+from . import gz_cut, reasons, sizes, sources
 from .reasons import BOM, JSON_WHITESPACE
 from .sources import Chunk, Plan
 
@@ -29,7 +29,7 @@ _DECODER = json.JSONDecoder()
 def read_chunks(p: Plan, chunk_bytes: int | None = None) -> Iterator[Chunk]:
     """sources.read_chunks, with a file of JSON documents read as its bodies: the file is
     opened once, and what is read of it to tell a document is where its lines start."""
-    limit = chunk_bytes or sources.batch_bytes()
+    limit = chunk_bytes or sizes.batch_bytes()
     with sources.open_plan(p) as fh:
         got = _document(p, fh, limit)
         if isinstance(got, Chunk):

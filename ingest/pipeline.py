@@ -32,6 +32,7 @@ from . import (
     rekey,
     run_finish,
     runlog,
+    sizes,
     sources,
     webhook,
 )
@@ -180,7 +181,7 @@ def _read_files(
         con.execute("INSERT INTO rs_files SELECT file_id, path FROM rs_plans")
     forgotten = {r[0] for r in con.execute("SELECT id_hash FROM forgotten").fetchall()}
     cut = history.prune_cut(con)  # a prune takes the write lock this run holds: fixed for it
-    limit = sources.batch_bytes()
+    limit = sizes.batch_bytes()
     batch: list[tuple[int, sources.Chunk]] = []
     files: dict[int, offsets.FileProgress] = {}  # files with something to record at the next commit
     held = 0  # bytes in the batch
@@ -278,7 +279,7 @@ def _load(
         why = str(exc)
         if isinstance(exc, duckdb.OutOfMemoryException):
             # DuckDB's own advice (threads, insertion order) is not the user's to follow.
-            why = (f"{why.splitlines()[0]}: a batch of {sources.batch_bytes() / 2**20:.0f} MiB "
+            why = (f"{why.splitlines()[0]}: a batch of {sizes.batch_bytes() / 2**20:.0f} MiB "
                    f"needs more than REFSCOPE_INGEST_MEMORY={_memory_limit()}; raise it, or "
                    "lower REFSCOPE_INGEST_BATCH")  # fmt: skip
         raise DatabaseError(f"loading {', '.join(names)} failed: {why}") from exc
@@ -301,7 +302,7 @@ def check_settings(keep_text: bool | None = None) -> Privacy:
     """A run's settings from the environment (REFSCOPE_KEEP_TEXT, REFSCOPE_ID_SALT,
     REFSCOPE_INGEST_BATCH, REFSCOPE_INGEST_MEMORY), each refused now if it is no value."""
     privacy = Privacy.from_env(keep_text)
-    sources.batch_bytes()
+    sizes.batch_bytes()
     _memory_bytes()
     return privacy
 
@@ -312,7 +313,7 @@ def _memory_limit() -> str:
 
 def _memory_bytes() -> int:
     """REFSCOPE_INGEST_MEMORY in bytes; a value that is no size, or too small, is refused."""
-    limit = sources.size_setting(MEMORY_ENV, 600 * 2**20)  # INGEST_MEMORY_LIMIT
+    limit = sizes.size_setting(MEMORY_ENV, 600 * 2**20)  # INGEST_MEMORY_LIMIT
     if limit < MIN_MEMORY:
         raise ValidationError(f"{MEMORY_ENV}={_memory_limit()!r}: give at least 64MB "
                               f"(default {INGEST_MEMORY_LIMIT})")  # fmt: skip

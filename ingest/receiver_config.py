@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import clicklog, sources
+from . import clicklog, sizes
 
 # The cap bounds what a bad client makes us hold. Meta batches up to 1,000 updates in one POST,
 # which with long texts may pass 1 MiB: REFSCOPE_MAX_BODY raises it ("32MB", README says why).
@@ -54,7 +54,7 @@ class ReceiverConfig:
         raw = environ.get("REFSCOPE_APP_SECRET", "")
         secrets = tuple(s.strip() for s in raw.split(",") if s.strip())
         token = environ.get("REFSCOPE_VERIFY_TOKEN", "").strip() or None
-        kw.setdefault("max_body", sources.size_setting(MAX_BODY_ENV, MAX_BODY_BYTES, environ))
+        kw.setdefault("max_body", sizes.size_setting(MAX_BODY_ENV, MAX_BODY_BYTES, environ))
         return cls(log_dir, db_path, secrets, token, **kw)
 
 

@@ -10,7 +10,7 @@ import gzip
 import os
 import re
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -23,11 +23,9 @@ from .file_marks import ReplacedWhileRead as ReplacedWhileRead
 from .file_marks import fingerprint as fingerprint
 from .file_marks import prefix_hash as prefix_hash
 from .file_marks import same_start as _same_start
+from .sizes import batch_bytes
 
-CHUNK_BYTES = 128 * 1024 * 1024  # the batch size: fewer, larger batches commit faster
 GZ_PIECES = 4  # a .gz is read in chunks of a quarter of the batch size
-MAX_SIZE = 2**40  # the largest size setting: 1 TiB
-_SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 
 
 class TruncatedGzip(SourceError):
@@ -38,26 +36,6 @@ class TruncatedGzip(SourceError):
 class Unreadable(SourceError):
     """A file of xz, bzip2 or zstd data: read as text, its compressed bytes were a run of
     rejects. Left out with a warning naming it; the other inputs are read."""
-
-
-def batch_bytes() -> int:
-    """The batch size: CHUNK_BYTES, or REFSCOPE_INGEST_BATCH ("8MB", "512KiB", bytes)."""
-    return size_setting("REFSCOPE_INGEST_BATCH", CHUNK_BYTES)
-
-
-def size_setting(name: str, default: int, environ: Mapping[str, str] = os.environ) -> int:
-    """A size in bytes from the environment variable `name` ("8MB", "512KiB", "1048576"; K, M
-    and G are powers of 1024), or default when it is unset."""
-    spec = environ.get(name, "").strip()
-    if not spec:
-        return default
-    m = _SIZE.fullmatch(spec)
-    if m is None or int(m.group(1)) == 0:
-        raise SourceError(f"{name}={spec!r}: give a size such as 8MB or 512KB")
-    size = int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
-    if size > MAX_SIZE:  # no read or memory limit takes it
-        raise SourceError(f"{name}={spec!r}: give a size of at most 1024G")
-    return size
 
 
 @dataclass(frozen=True)

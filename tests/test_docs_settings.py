@@ -78,10 +78,10 @@ def test_readme_says_how_the_size_settings_count() -> None:
     """`REFSCOPE_INGEST_BATCH`, `REFSCOPE_INGEST_MEMORY` and `REFSCOPE_MAX_BODY` take `8MB`,
     `512KiB` or bytes, K, M and G as powers of 1024 (the receiver's default cap, `1MB` in
     `serve --help`, is the README's 1 MiB): the README gave examples only."""
-    from ingest import sources
+    from ingest import sizes
 
     env = {"X": "8MB", "Y": "512KiB", "Z": "1048576"}
-    assert [sources.size_setting(k, 0, env) for k in env] == [8 * 2**20, 512 * 2**10, 2**20]
+    assert [sizes.size_setting(k, 0, env) for k in env] == [8 * 2**20, 512 * 2**10, 2**20]
     text = " ".join(README.split())
     at = text.index("`REFSCOPE_INGEST_BATCH` (e.g. `8MB`")
     assert "K, M and G are powers of 1024" in text[at : at + 200]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import discovery, sources
+from ingest import discovery, sizes, sources
 
 
 def _read(path: Path, chunk_bytes: int) -> list[tuple[bytes, int, int, int]]:
@@ -202,9 +202,9 @@ def test_batch_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
         ("64 MiB", 64 << 20),
     ):
         monkeypatch.setenv("REFSCOPE_INGEST_BATCH", spec)
-        assert sources.batch_bytes() == n
+        assert sizes.batch_bytes() == n
     monkeypatch.delenv("REFSCOPE_INGEST_BATCH")
-    assert sources.batch_bytes() == sources.CHUNK_BYTES
+    assert sizes.batch_bytes() == sizes.CHUNK_BYTES
 
 
 def test_a_folder_with_a_log_beside_rotated_ones_warns_of_nothing(tmp_path: Path) -> None:

@@ -1,0 +1,34 @@
+"""Sizes in bytes given in the environment: the ingest's batch (REFSCOPE_INGEST_BATCH) and
+memory (REFSCOPE_INGEST_MEMORY), the receiver's largest body (REFSCOPE_MAX_BODY)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from .errors import SourceError
+
+CHUNK_BYTES = 128 * 1024 * 1024  # the batch size: fewer, larger batches commit faster
+MAX_SIZE = 2**40  # the largest size setting: 1 TiB
+_SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
+
+
+def batch_bytes() -> int:
+    """The batch size: CHUNK_BYTES, or REFSCOPE_INGEST_BATCH ("8MB", "512KiB", bytes)."""
+    return size_setting("REFSCOPE_INGEST_BATCH", CHUNK_BYTES)
+
+
+def size_setting(name: str, default: int, environ: Mapping[str, str] = os.environ) -> int:
+    """A size in bytes from the environment variable `name` ("8MB", "512KiB", "1048576"; K, M
+    and G are powers of 1024), or default when it is unset."""
+    spec = environ.get(name, "").strip()
+    if not spec:
+        return default
+    m = _SIZE.fullmatch(spec)
+    if m is None or int(m.group(1)) == 0:
+        raise SourceError(f"{name}={spec!r}: give a size such as 8MB or 512KB")
+    size = int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
+    if size > MAX_SIZE:  # no read or memory limit takes it
+        raise SourceError(f"{name}={spec!r}: give a size of at most 1024G")
+    return size
