@@ -50,6 +50,9 @@ SECTION_CHANNELS = {"refs": (("m_me_link", "qr_code"), "m.me links and QR codes"
                     "placements": (("qr_code",), "QR codes"),
                     "ads": (("ctm_ad",), "Click-to-Messenger ads"),
                     "funnel": (("comment_reply",), "comment replies")}  # fmt: skip
+# The columns of the contacts a channel, ref or placement brought, as each section counts them.
+CONTACTS = (Column("new_contacts", "New contacts", "int"), Column("engaged", "Engaged", "int"),
+            Column("engaged_rate", "Engaged rate", "pct"))  # fmt: skip
 
 
 def currency_code(df: pd.DataFrame) -> str:
@@ -166,15 +169,15 @@ NO_NEW_CONTACTS = ("No new contacts in this range: the channels listed are those
                    "came back through (re-entries).")  # fmt: skip
 
 
-def _channels(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
+def _per_channel(df: pd.DataFrame, *columns: Column) -> tuple[pd.DataFrame, tuple[Column, ...]]:
+    """A section's table of a row per channel, and its columns: the channel, named as the
+    dashboard names it, then columns."""
     table = df.assign(label=df["channel"].map(charts.channel_label))
-    columns = (
-        Column("label", "Channel"),
-        Column("new_contacts", "New contacts", "int"),
-        Column("engaged", "Engaged", "int"),
-        Column("engaged_rate", "Engaged rate", "pct"),
-        Column("reentries", "Re-entries", "int"),
-    )
+    return table, (Column("label", "Channel"), *columns)
+
+
+def _channels(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
+    table, columns = _per_channel(df, *CONTACTS, Column("reentries", "Re-entries", "int"))
     if df.empty:
         return Section("channels", "Channels", table, columns,
                        empty_note=f"No new contacts or re-entries {when}.")  # fmt: skip
@@ -194,9 +197,7 @@ def _refs(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
         Column("label", "Channel"),
         Column("campaign", "Campaign"),
         Column("placement", "Placement"),
-        Column("new_contacts", "New contacts", "int"),
-        Column("engaged", "Engaged", "int"),
-        Column("engaged_rate", "Engaged rate", "pct"),
+        *CONTACTS,
         Column("reentries", "Re-entries", "int"),
         Column("clicks", "Clicks", "int"),
         Column("scans", "Scans", "int"),
@@ -216,9 +217,7 @@ def _placements(refs: pd.DataFrame, when: str = IN_RANGE) -> Section:
     columns = (
         Column("placement", "Placement"),
         Column("refs", "Codes", "int"),
-        Column("new_contacts", "New contacts", "int"),
-        Column("engaged", "Engaged", "int"),
-        Column("engaged_rate", "Engaged rate", "pct"),
+        *CONTACTS,
         Column("scans", "Scans", "int"),
     )
     if qr.empty:
@@ -312,9 +311,8 @@ def _funnel(comments: pd.DataFrame, when: str = IN_RANGE) -> Section:
 
 
 def _retention(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
-    table = df.assign(label=df["channel"].map(charts.channel_label))
-    columns = (
-        Column("label", "Channel"),
+    table, columns = _per_channel(
+        df,
         Column("contacts", "Contacts", "int"),
         Column("d1", "Back within 1 day", "pct"),
         Column("d7", "Back within 7 days", "pct"),
