@@ -290,11 +290,20 @@ def _write_partitions(
         }
         missing = sorted(set(parts) - set(staged))
         if missing:
-            raise RuntimeError(f"lake: {table} partitions not written: {', '.join(missing[:5])}")
+            raise LakeError(_cannot_write(lake, _vanished(table, staging, missing)))
         for p in parts:
             _move_files(staged[p], lake / table / p)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _vanished(table: str, staging: Path, missing: list[str]) -> str:
+    """Why a sync stops when partitions DuckDB wrote to the staging folder are not there."""
+    more = ", …" if len(missing) > 5 else ""
+    return (f"{counted(len(missing), table + ' partition')} written to {staging} were gone "
+            f"before they were moved into place ({', '.join(missing[:5])}{more}): another "
+            "process removed them (a second sync of this lake on a file system without locks, "
+            "a clean-up of hidden folders); let one sync at a time write the lake")  # fmt: skip
 
 
 def _move_files(source: Path, target: Path) -> None:

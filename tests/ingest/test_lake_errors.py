@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +181,32 @@ def test_reading_a_lake_at_a_path_with_a_backslash_is_refused_as_ingest_refuses_
     why = "a backslash in the lake's path: DuckDB reads it as a folder separator"
     assert f"{lake_dir}: {why}; give a path without one" in words, words
     assert started == [] and not (tmp_path / "r.html").exists()
+
+
+def test_staged_partitions_gone_before_the_move_are_one_line_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: Query, db_path: Path
+) -> None:
+    """Partitions DuckDB wrote to the staging folder, removed by another process before they
+    were moved into place (a second sync where the file system takes no locks), ended the
+    ingest in a RuntimeError traceback ('lake: events partitions not written')."""
+    log, lake_dir = _log(tmp_path), tmp_path / "lake"
+    listed = Path.glob
+
+    def removed_first(self: Path, pattern: str) -> Any:
+        if self.name.startswith(".staging-") and pattern == "page_id=*/date=*":
+            for folder in list(listed(self, "page_id=*")):
+                shutil.rmtree(folder)
+        return listed(self, pattern)
+
+    monkeypatch.setattr(Path, "glob", removed_first)
+    res = CliRunner().invoke(cli_module.cli, ["ingest", str(log), "--db", str(db_path),
+                                              "--lake", str(lake_dir)])  # fmt: skip
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.exception
+    words = " ".join(res.output.split())
+    assert words.startswith(f"Error: {lake_dir}: the Parquet lake could not be written: "), words
+    assert "events partitions written to" in words and "were gone before" in words, words
+    assert "let one sync at a time write the lake" in words and "up to date" in words, words
+    assert query.scalar("SELECT count(*) FROM events") == 3  # the database has the run
+    monkeypatch.setattr(Path, "glob", listed)
+    again = pipeline.run([str(log)], db_path, lake_dir=lake_dir)
+    assert again.lake is not None and again.lake.written > 0 and _dot_entries(lake_dir) == []
