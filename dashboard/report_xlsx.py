@@ -17,11 +17,18 @@ import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from dashboard import charts
+from dashboard import charts, xlsx_text
 from dashboard.chart_style import count_axis
 from dashboard.report_data import Column, Report, Section, format_change, period
 from dashboard.rounding import as_shown
-from dashboard.xlsx_text import MAX_CELL, fit_cell, too_long
+from dashboard.xlsx_text import (
+    MAX_CELL,
+    cut_note,
+    cut_text_notes,
+    fit_cell,
+    missing,
+    too_long,
+)
 
 NUMBER_FORMATS = {
     "int": "#,##0",
@@ -34,9 +41,6 @@ NUMBER_FORMATS = {
 MAX_WIDTH = 60  # characters; longer text wraps off-screen rather than widening the sheet
 CHART_SIZE = {"x_scale": 1.5, "y_scale": 1.25}  # 720 × 360 px
 CHARTS_SHEET = "Charts"
-# An Excel sheet holds 1,048,576 rows, the header one of them, and xlsxwriter skips a cell below
-# them without a word: a longer table is cut at this many rows, and the workbook says so.
-MAX_ROWS = 1_048_575
 
 
 class _Formats:
@@ -60,10 +64,6 @@ def _workbook(buf: io.BytesIO, title: str, comments: str) -> Workbook:
     return wb
 
 
-def _missing(v: Any) -> bool:
-    return v is None or (not isinstance(v, str | bytes | list | tuple) and bool(pd.isna(v)))
-
-
 def _datetime(v: Any) -> dt.datetime:
     ts = pd.Timestamp(v)
     if ts.tzinfo is not None:
@@ -74,7 +74,7 @@ def _datetime(v: Any) -> dt.datetime:
 
 def write_cell(ws: Worksheet, row: int, col: int, v: Any, kind: str, fmt: _Formats) -> None:
     """One typed cell: a number, date or boolean as such; a missing value as a blank."""
-    if _missing(v):
+    if missing(v):
         ws.write_blank(row, col, None)
     elif kind in ("int", "float", "money", "pct"):
         ws.write_number(row, col, float(v), fmt.of(kind))
@@ -91,9 +91,6 @@ MONEY_COLUMNS = ("spend", "cost_per_contact", "cost_per_engaged")
 # Their rates (0-1), in percent as on screen and in the report's sheets; week_N of cohorts too.
 RATE_COLUMNS = ("engaged_rate", "ci_low", "ci_high", "return_7d_rate", "guest_share",
                 "reply_rate", "d1", "d7", "d30", "read_rate")  # fmt: skip
-
-
-TYPED_KINDS = ("int", "float", "money", "pct", "date", "datetime", "bool")  # else a text
 
 
 def _float_kind(name: str) -> str:
@@ -125,36 +122,11 @@ def infer_columns(df: pd.DataFrame) -> tuple[Column, ...]:
     return tuple(out)
 
 
-def cut_note(name: str, rows: int) -> str:
-    """What a workbook says of a table of this many rows that a sheet cannot hold ("" if it
-    can): the reader of a cut table must not take its rows for all of them."""
-    if rows <= MAX_ROWS:
-        return ""
-    return f"table {name}: first {MAX_ROWS:,} of {rows:,} rows; the sheet limit of Excel"
-
-
-def cut_text_notes(name: str, df: pd.DataFrame, columns: Sequence[Column], kept: str
-                   ) -> list[str]:  # fmt: skip
-    """What a workbook says of the texts of a table that a cell cannot hold (see fit_cell), a
-    note per column; kept: what holds them whole ("CSV and Parquet hold")."""
-    df, out = df.iloc[:MAX_ROWS], []
-    for col in columns:
-        if col.kind in TYPED_KINDS or col.name not in df.columns:
-            continue
-        n = sum(not _missing(v) and too_long(str(v)) for v in df[col.name].tolist())
-        if n:
-            cells = "1 cell" if n == 1 else f"{n:,} cells"
-            out.append(f"table {name}: {cells} of column {col.label} cut at {MAX_CELL:,} "
-                       f"characters, the cell limit of Excel, each ending "
-                       f"\"… [cut: N characters in all; …]\"; {kept} them whole")  # fmt: skip
-    return out
-
-
 def write_frame(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], fmt: _Formats,
                 empty_note: str = "") -> None:  # fmt: skip
     """Header on row 1, one typed row per record below, frozen header and an autofilter; the
-    first MAX_ROWS records only (see cut_note)."""
-    df = df.iloc[:MAX_ROWS]
+    first xlsx_text.MAX_ROWS records only (see cut_note)."""
+    df = df.iloc[: xlsx_text.MAX_ROWS]
     for c, col in enumerate(columns):
         ws.write_string(0, c, col.label, fmt.header)
         values = df[col.name].tolist() if col.name in df.columns else [None] * len(df)
@@ -324,7 +296,7 @@ class _BarNames:
 
 
 def _chart(wb: Workbook, s: Section, bar_names: _BarNames | None = None) -> Any:
-    sheet, n = sheet_name(s.title), min(len(s.table), MAX_ROWS)
+    sheet, n = sheet_name(s.title), min(len(s.table), xlsx_text.MAX_ROWS)
     names = [c.name for c in s.columns]
     bar_names = bar_names or _BarNames()
 

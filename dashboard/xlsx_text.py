@@ -1,15 +1,26 @@
-"""Texts longer than an XLSX cell holds.
+"""What an XLSX sheet cannot hold: rows past its last, texts longer than a cell.
 
 A cell holds 32,767 characters (UTF-16 units: an emoji counts two), and xlsxwriter cuts a longer
 text there without a word; a link's notes have no limit, and a ref (2,083 characters), a page
 address or an ad's name can be long too. Such a text keeps its start and ends with CUT_MARK, and
-the workbook's notes say which column (report_xlsx.cut_text_notes).
+the workbook's notes say which column (cut_text_notes).
 https://support.microsoft.com/office/excel-specifications-and-limits
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from dashboard.report_model import Column
+
 MAX_CELL = 32_767
+# An Excel sheet holds 1,048,576 rows, the header one of them, and xlsxwriter skips a cell below
+# them without a word: a longer table is cut at this many rows, and the workbook says so.
+MAX_ROWS = 1_048_575
+TYPED_KINDS = ("int", "float", "money", "pct", "date", "datetime", "bool")  # else a text
 CUT_MARK = " … [cut: {n:,} characters in all; the cell limit of Excel]"
 
 
@@ -30,3 +41,32 @@ def fit_cell(text: str) -> str:
     room = (MAX_CELL - _units(mark)) * 2
     # A surrogate pair split at the cut is dropped, not left half.
     return text.encode("utf-16-le")[:room].decode("utf-16-le", errors="ignore") + mark
+
+
+def missing(v: Any) -> bool:
+    return v is None or (not isinstance(v, str | bytes | list | tuple) and bool(pd.isna(v)))
+
+
+def cut_note(name: str, rows: int) -> str:
+    """What a workbook says of a table of this many rows that a sheet cannot hold ("" if it
+    can): the reader of a cut table must not take its rows for all of them."""
+    if rows <= MAX_ROWS:
+        return ""
+    return f"table {name}: first {MAX_ROWS:,} of {rows:,} rows; the sheet limit of Excel"
+
+
+def cut_text_notes(name: str, df: pd.DataFrame, columns: Sequence[Column], kept: str
+                   ) -> list[str]:  # fmt: skip
+    """What a workbook says of the texts of a table that a cell cannot hold (see fit_cell), a
+    note per column; kept: what holds them whole ("CSV and Parquet hold")."""
+    df, out = df.iloc[:MAX_ROWS], []
+    for col in columns:
+        if col.kind in TYPED_KINDS or col.name not in df.columns:
+            continue
+        n = sum(not missing(v) and too_long(str(v)) for v in df[col.name].tolist())
+        if n:
+            cells = "1 cell" if n == 1 else f"{n:,} cells"
+            out.append(f"table {name}: {cells} of column {col.label} cut at {MAX_CELL:,} "
+                       f"characters, the cell limit of Excel, each ending "
+                       f"\"… [cut: N characters in all; …]\"; {kept} them whole")  # fmt: skip
+    return out

@@ -12,7 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dashboard import queries, report_xlsx, reports
+from dashboard import queries, reports, xlsx_text
 from dashboard.filters import Filters
 from tests.dashboard.conftest import opened
 
@@ -22,7 +22,7 @@ LIMIT = 7
 
 def test_the_limit_is_excels_rows_less_the_header() -> None:
     # https://support.microsoft.com/office/excel-specifications-and-limits: 1,048,576 rows.
-    assert report_xlsx.MAX_ROWS == 1_048_575 == 2**20 - 1
+    assert xlsx_text.MAX_ROWS == 1_048_575 == 2**20 - 1
 
 
 def test_a_download_longer_than_a_sheet_is_cut_and_the_filters_sheet_says_so(
@@ -31,7 +31,7 @@ def test_a_download_longer_than_a_sheet_is_cut_and_the_filters_sheet_says_so(
     with opened(small_db) as con:
         table = queries.contact_rows(con, SMALL_RANGE)
     assert len(table) > 3 * LIMIT
-    monkeypatch.setattr(report_xlsx, "MAX_ROWS", LIMIT)
+    monkeypatch.setattr(xlsx_text, "MAX_ROWS", LIMIT)
     data = reports.table_bytes("xlsx", table, "contacts", SMALL_RANGE)
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book["contacts"]
@@ -62,7 +62,7 @@ def test_a_report_section_longer_than_a_sheet_is_cut_and_the_summary_says_so(
         report = reports.gather(reports.connection_fetch(con), SMALL_RANGE)
     daily = next(s for s in report.sections if s.key == "daily")
     assert len(daily.table) == SMALL_RANGE.days > LIMIT
-    monkeypatch.setattr(report_xlsx, "MAX_ROWS", LIMIT)
+    monkeypatch.setattr(xlsx_text, "MAX_ROWS", LIMIT)
     book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
     sheet = book[daily.title]
     assert sheet.max_row == LIMIT + 1
