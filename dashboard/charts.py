@@ -22,16 +22,13 @@ from dashboard.chart_style import in_currency as in_currency
 from dashboard.charts_retention import cohort_heatmap as cohort_heatmap
 from dashboard.charts_retention import returns_bar as returns_bar
 from dashboard.rounding import money_text, pct_text, pct_whole_text
-from ingest.pdf_text import right_to_left
+from ingest.pdf_text import FSI, PDI, right_to_left
 from ingest.wording import counted
 
 _DAY_MS = 24 * 3600 * 1000  # a day on a date axis
 # An axis of names: plotly takes names made of digits (a store's number as its ref, an ad named
 # by its id) for numbers, and draws their bars at y = 101 and 2500 on a scale of thousands.
 _NAMES = {"type": "category"}
-# Unicode's first-strong isolate and its end: the text between takes the direction of its
-# first letter, as an HTML element with dir="auto" does.
-FSI, PDI = "\u2068", "\u2069"
 
 
 LABEL_CHARS = 48  # a bar's name on its axis; the hover keeps it whole

@@ -78,8 +78,10 @@ def lacks(pdf: Any, face: str, text: str) -> bool:
 _MIRRORED = str.maketrans("()[]{}<>«»‹›", ")(][}{><»«›‹")
 
 
-# Unicode's first-strong isolate and its end (no glyph in the fonts: never drawn).
-_ISOLATES = str.maketrans("", "", "\u2068\u2069")
+# Unicode's first-strong isolate and its end: the text between takes the direction of its
+# first letter, as an HTML element with dir="auto" does (no glyph in the fonts: never drawn).
+FSI, PDI = "\u2068", "\u2069"
+_ISOLATES = str.maketrans("", "", FSI + PDI)
 
 
 def visual(line: str, base: TextDirection | None = None, names: Collection[str] = ()) -> str:
@@ -95,7 +97,7 @@ def visual(line: str, base: TextDirection | None = None, names: Collection[str] 
     apart = sorted((n for n in names if n and right_to_left(n)), key=len, reverse=True)
     if apart:
         found = re.compile("|".join(map(re.escape, apart)))
-        line = found.sub(lambda m: f"\u2068{m[0]}\u2069", line)
+        line = found.sub(lambda m: f"{FSI}{m[0]}{PDI}", line)
     return "".join(
         c.character.translate(_MIRRORED) if c.embedding_level % 2 else c.character
         for c in BidiParagraph(line, base_direction=base).get_reordered_characters()
