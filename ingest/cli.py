@@ -328,8 +328,8 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
     app = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
     login = serve_access(host, os.environ, secrets_files(app))  # refuses before anything starts
     env = dict(os.environ, REFSCOPE_DB=str(db_file.resolve()), **{AUTH_ENV: login.mode})
-    # REFSCOPE_LAKE set for ingest, prune and forget is no `--lake`: the app would read the lake
-    # (behind the database until the next run) instead of the database asked for.
+    # REFSCOPE_LAKE set for ingest, pull, prune and forget is no `--lake`: the app would read the
+    # lake (behind the database until the next run) instead of the database asked for.
     env.pop("REFSCOPE_LAKE", None)
     if lake_dir is not None:
         if not (lake_dir / lake.MANIFEST).exists():

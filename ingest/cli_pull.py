@@ -15,7 +15,7 @@ from rich.text import Text
 
 from . import fetch, graph, remote
 from .cli_deadline import DEADLINE_OPTION, DeadlinePassed, Timer
-from .cli_options import DB_OPTION
+from .cli_options import DB_OPTION, lake_option
 from .cli_progress import ReadBar, on_a_terminal
 from .cli_stop import Stop, stop_on_signals
 from .download import duration
@@ -23,6 +23,11 @@ from .errors import RefscopeError
 from .summary import print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
+
+# As `ingest --lake`: what a pull stores reaches the lake at once, not at the next ingest.
+_LAKE_OPTION = lake_option(
+    "Also bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line."
+)
 
 # The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
 _SPOOL = re.compile(r"\S*refscope-pull-\d+-\d+")
@@ -40,9 +45,10 @@ def pull() -> None:
               help="Force the progress bars (download, then ingest) on or off (default: on a "
                    "terminal, for 50 MB or more).")  # fmt: skip
 @DEADLINE_OPTION
+@_LAKE_OPTION
 @DB_OPTION
 def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadline: float | None,
-              db_file: Path) -> None:  # fmt: skip
+              lake_dir: Path | None, db_file: Path) -> None:  # fmt: skip
     """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
     console = Console(emoji=False)  # a URL's ':fire:' is no emoji code
     download, ingest = ReadBar(console, progress, "download"), ReadBar(console, progress)
@@ -56,7 +62,8 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
     try:
         result = remote.pull_logs(url, fetch.parse_headers(headers), db_file,
                                   on_bytes=download.reach, on_plan=on_plan,
-                                  progress=ingest.advance, deadline=deadline)  # fmt: skip
+                                  progress=ingest.advance, deadline=deadline,
+                                  lake_dir=lake_dir)  # fmt: skip
     except BaseException as exc:
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
@@ -103,10 +110,11 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
     help="Graph API base URL (or REFSCOPE_GRAPH_URL).",
 )
 @DEADLINE_OPTION
+@_LAKE_OPTION
 @DB_OPTION
 def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
              api_version: str, base_url: str, deadline: float | None,
-             db_file: Path) -> None:  # fmt: skip
+             lake_dir: Path | None, db_file: Path) -> None:  # fmt: skip
     """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
     console = Console(emoji=False)  # nor an answer's
     stop = Stop()
@@ -163,3 +171,5 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
         f"what was stored of it stays, and the day is not counted as pulled: pull it again "
         f"with --since {day} --until {day}" for day, said in result.refused
     ])  # fmt: skip
+    if lake_dir is not None:
+        console.print(remote.sync_lake(db_file, lake_dir).line(), soft_wrap=True)

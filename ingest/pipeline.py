@@ -79,9 +79,7 @@ def run(
         result = _run(con, plans, len(files), started, on_plan, progress, privacy)
         result.warnings = gone + result.warnings + unread
         result.warnings += [f"{f}: the database itself, not a log: left out" for f in skipped]
-        if lake_dir is not None and (result.files_read or lake.is_stale(lake_dir, path)):
-            # After the commit: a crash here leaves the lake behind, and the next run catches up.
-            result.lake = lake.sync(con, lake_dir)
+        _sync_lake(con, lake_dir, path, result)
         return result
     finally:
         con.close()
@@ -89,14 +87,27 @@ def run(
 
 def run_plans(plans: list[sources.Plan], db_file: Path | None = None, *,
               on_plan: Callable[[int], None] | None = None,
-              progress: ProgressFn | None = None) -> IngestResult:  # fmt: skip
-    """Ingest inputs already planned by the caller (e.g. bytes pulled over HTTP)."""
+              progress: ProgressFn | None = None,
+              lake_dir: Path | None = None) -> IngestResult:  # fmt: skip
+    """Ingest inputs already planned by the caller (e.g. bytes pulled over HTTP), and bring
+    lake_dir in line as `run` does."""
     started = time.perf_counter()
-    con = db.connect(db.db_path(db_file))
+    path = db.db_path(db_file)
+    con = db.connect(path)
     try:
-        return _run(con, plans, len(plans), started, on_plan, progress, Privacy.from_env())
+        result = _run(con, plans, len(plans), started, on_plan, progress, Privacy.from_env())
+        _sync_lake(con, lake_dir, path, result)
+        return result
     finally:
         con.close()
+
+
+def _sync_lake(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path | None, path: Path, result: IngestResult
+) -> None:
+    """After the commit: a crash here leaves the lake behind, and the next run catches up."""
+    if lake_dir is not None and (result.files_read or lake.is_stale(lake_dir, path)):
+        result.lake = lake.sync(con, lake_dir)
 
 
 def _run(

@@ -20,6 +20,7 @@ from . import (
     graph_account,
     insight_parts,
     insight_rows,
+    lake,
     offsets,
     pipeline,
     pull_lock,
@@ -37,10 +38,12 @@ def pull_logs(
     on_plan: Callable[[int], None] | None = None,
     progress: pipeline.ProgressFn | None = None,
     deadline: float | None = None,
+    lake_dir: Path | None = None,
 ) -> pipeline.IngestResult | None:
     """Pull url's new bytes and ingest them; None when the server had nothing new. on_bytes
     follows the download (fetch.pull), on_plan and progress the ingest (pipeline.run);
-    deadline: the seconds the download may take (the ingest after it is not counted)."""
+    deadline: the seconds the download may take (the ingest after it is not counted); lake_dir:
+    the Parquet lake brought in line after the ingest, as `ingest --lake` does."""
     fetch.check_url(url)
     path = db.db_path(db_file)
     spool_dir = path.parent / ".pull"
@@ -59,7 +62,8 @@ def pull_logs(
         if pulled.plan is None:
             return None
         try:
-            return pipeline.run_plans([pulled.plan], path, on_plan=on_plan, progress=progress)
+            return pipeline.run_plans([pulled.plan], path, on_plan=on_plan, progress=progress,
+                                      lake_dir=lake_dir)  # fmt: skip
         finally:
             pulled.plan.path.unlink(missing_ok=True)
 
@@ -176,6 +180,16 @@ def pull_ads(
     stored = len({(r[0], r[1]) for r in rows})
     return graph.PullResult(stored, pages, since, until, api.waited,
                             tuple(sorted(refused.items())))  # fmt: skip
+
+
+def sync_lake(db_file: Path | None, lake_dir: Path) -> lake.SyncResult:
+    """Bring lake_dir in line with the database a pull stored into (its ad_insights, ad_pulls),
+    as `ingest --lake` does after a run; a LakeError when it cannot be written."""
+    con = db.connect(db.db_path(db_file))
+    try:
+        return lake.sync(con, lake_dir)
+    finally:
+        con.close()
 
 
 def _today(
