@@ -69,7 +69,7 @@ class Pruned:
 
 def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
     """Delete events, touches, clicks and contact days before a date, contacts left empty, and
-    the rejected lines of runs started before it.
+    the rejected lines of runs started before it or dated before it (all their instants).
 
     The contacts it keeps keep their acquisition and the tallies of what it removes (history.py),
     and later ingests leave out events dated before the latest prune."""
@@ -87,19 +87,33 @@ def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
                    SELECT 1 FROM events e WHERE e.page_id = c.page_id AND e.psid = c.psid)"""
         ).fetchone()
         counts["contacts"] = int(row[0]) if row else 0
-        # A rejected line has no date of its own: it goes with the runs that read it before.
+        # A rejected line goes with the runs that read it before the date, and with the
+        # instants it holds when all are before it: a later ingest leaves such a line out.
         row = con.execute(
             """DELETE FROM rejects WHERE run_id IN (
                    SELECT run_id FROM ingest_runs WHERE started_at < $before)""",
             params,
         ).fetchone()
-        counts["rejects"] = int(row[0]) if row else 0
+        counts["rejects"] = (int(row[0]) if row else 0) + _prune_dated_rejects(con, before)
         history.forget_orphans(con)
         if counts["events"]:
             comment_tables.refresh(con)
     db.checkpoint(con, f"the prune before {before}")
     return Pruned(before, counts["events"], counts["touches"], counts["clicks"],
                   counts["contact_days"], counts["contacts"], counts["rejects"])  # fmt: skip
+
+
+def _prune_dated_rejects(con: duckdb.DuckDBPyConnection, before: dt.date) -> int:
+    """Delete the rejected lines every instant of which is before the date (as a later ingest
+    leaves them out, history.dated_before), whichever run read them; return how many."""
+    cut = dt.datetime.combine(before, dt.time())
+    dated: list[int] = []
+    cursor = con.execute("SELECT rowid, raw FROM rejects")
+    while batch := cursor.fetchmany(10_000):
+        dated += [rowid for rowid, raw in batch if history.dated_before(raw, cut)]
+    if dated:
+        con.execute("DELETE FROM rejects WHERE rowid IN (SELECT unnest($ids))", {"ids": dated})
+    return len(dated)
 
 
 def forget(

@@ -115,3 +115,30 @@ def test_every_batch_of_a_run_leaves_out_the_rejected_lines_dated_before_the_pru
     assert cuts == [dt.datetime.combine(dt.date.today() - dt.timedelta(days=30), dt.time())]
     assert (res.rejects_added, res.rejects_left_out) == (3, 3)
     assert Query(db_file)("SELECT count(*) FROM rejects WHERE raw LIKE '%m_cut%'") == [(0,)]
+
+
+def test_prune_takes_rejected_lines_dated_before_it_that_a_recent_run_read(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    """Old logs read last week (a first import of years of history), then `prune --older-than`:
+    the events they dated before the prune's date went, and their rejected lines, which hold the
+    same people's ids and words, stayed, because the run that read them started after that date;
+    the next ingest of the same lines would have left them out as pruned history."""
+    log = tmp_path / "webhooks-2023-11.ndjson"
+    recent = int(dt.datetime.now(dt.UTC).timestamp() * 1000) - 86_400_000
+    later = CUT.replace(str(T0 + 1000), str(recent)).replace("m_cut", "m_late")
+    log.write_text("\n".join([
+        f.line(f.delivery(f.message("hi", psid=PSID, ts=T0))),
+        CUT,  # dated 2023: pruned history
+        later,  # dated yesterday: stays
+        "not json",  # no instant in it: nothing says it is pruned history, so it stays
+    ]) + "\n")  # fmt: skip
+    db_file = tmp_path / "r.duckdb"
+    pipeline.run([str(log)], db_file)  # the run started now, after the prune's date
+    out = runner.invoke(cli, ["prune", "--older-than", "30d", "--db", str(db_file)])
+    assert out.exit_code == 0, out.output
+    assert "1 rejected line" in out.output, out.output
+    rows = Query(db_file)("SELECT line_no, raw FROM rejects ORDER BY line_no")
+    assert [n for n, _ in rows] == [3, 4]
+    assert not any("m_cut" in raw for _, raw in rows)
+    assert Query(db_file)("SELECT count(*) FROM events") == [(0,)]
