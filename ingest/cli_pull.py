@@ -82,6 +82,9 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
         download.stop()
         ingest.stop()
     if result is None:
+        caught_up = None if lake_dir is None else remote.catch_up_lake(db_file, lake_dir)
+        if caught_up is not None:
+            console.print(caught_up.line(), soft_wrap=True)
         # No markup: a URL's "[b]" is none, and escaping it would double a last backslash.
         say(console, "nothing new at {}", fetch.safe_url(url), markup=False, soft_wrap=True)
     else:

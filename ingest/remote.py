@@ -192,6 +192,14 @@ def sync_lake(db_file: Path | None, lake_dir: Path) -> lake.SyncResult:
         con.close()
 
 
+def catch_up_lake(db_file: Path | None, lake_dir: Path) -> lake.SyncResult | None:
+    """As `ingest --lake` when it reads no new line: a lake the database changed since (a
+    `forget` or `prune` without --lake, a link registered) is brought in line; None when it is
+    in line already (nothing written, the database not opened)."""
+    path = db.db_path(db_file)
+    return sync_lake(path, lake_dir) if lake.is_stale(lake_dir, path) else None
+
+
 def _today(
     api: graph.GraphClient, account: str, since: dt.date | None, until: dt.date | None
 ) -> dt.date:

@@ -70,3 +70,67 @@ def test_pull_ads_with_lake_brings_the_lake_in_line(
     stored = query.scalar("SELECT count(*) FROM ad_insights")
     assert stored == 6 and lake_count(lake_dir, "ad_insights") == stored
     assert lake_count(lake_dir, "ad_pulls") == query.scalar("SELECT count(*) FROM ad_pulls") > 0
+
+
+def _psids(lake_dir: Path) -> set[str]:
+    """The psids of the lake's events, read by DuckDB as the README shows."""
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            f"SELECT DISTINCT psid FROM read_parquet('{lake_dir}/events/*/*/*.parquet', "
+            "hive_partitioning = true)"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0] for r in rows}
+
+
+def test_pull_logs_with_nothing_new_brings_a_stale_lake_in_line_as_ingest_does(
+    site: Any, db_path: Path, tmp_path: Path, query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `forget` without --lake leaves the lake for the next run: `ingest --lake` brings it in
+    line though it reads no new line (lake.is_stale); a pull with nothing new left it behind,
+    the forgotten person's rows in it, until the server had new bytes."""
+    s, base = site
+    lake_dir = tmp_path / "lake"
+    monkeypatch.delenv("REFSCOPE_LAKE", raising=False)
+    s.files["/log.ndjson"] = lines(0, 20)
+    pull = ["pull", "logs", base + "/log.ndjson", "--db", str(db_path), "--lake", str(lake_dir)]
+    assert CliRunner().invoke(cli, pull).exit_code == 0
+    assert "9003" in _psids(lake_dir)
+    res = CliRunner().invoke(cli, ["forget", "9003", "--db", str(db_path)])  # no --lake
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(cli, pull)  # the server has nothing new
+    assert res.exit_code == 0, res.output
+    assert "nothing new at" in res.output and "lake: " in res.output, res.output
+    assert "9003" not in _psids(lake_dir)
+    assert lake_count(lake_dir, "events") == query.scalar("SELECT count(*) FROM events") == 19
+    res = CliRunner().invoke(cli, pull)  # in line now: nothing to sync, nothing said of it
+    assert res.exit_code == 0, res.output
+    assert "nothing new at" in res.output and "lake: " not in res.output, res.output
+
+
+def test_pull_ads_brings_a_stale_lake_in_line(
+    graph: FakeGraph, site: Any, db_path: Path, tmp_path: Path, query: Query,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A lake left behind by a `forget` without --lake is brought in line by the next pull of
+    ads, whatever it stores, as by `ingest --lake`."""
+    s, base = site
+    lake_dir = tmp_path / "lake"
+    monkeypatch.delenv("REFSCOPE_LAKE", raising=False)
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    s.files["/log.ndjson"] = lines(0, 5)
+    logs = ["pull", "logs", base + "/log.ndjson", "--db", str(db_path), "--lake", str(lake_dir)]
+    assert CliRunner().invoke(cli, logs).exit_code == 0
+    assert CliRunner().invoke(cli, ["forget", "9001", "--db", str(db_path)]).exit_code == 0
+    assert "9001" in _psids(lake_dir)
+    graph.rows = days(1)
+    res = CliRunner().invoke(cli, [
+        "pull", "ads", "--account", ACCOUNT, "--base-url", graph.base, "--since", str(TODAY),
+        "--until", str(TODAY), "--db", str(db_path), "--lake", str(lake_dir),
+    ])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "lake: " in res.output, res.output
+    assert "9001" not in _psids(lake_dir)
+    assert lake_count(lake_dir, "events") == query.scalar("SELECT count(*) FROM events") == 4
