@@ -227,8 +227,11 @@ def _follow(
                 failing, waited = None, False
                 if result.files_read:
                     print_summary(console, result)
-                elif result.warnings != warned:  # a folder of no log name: said once
-                    print_warnings(console, result.warnings)
+                else:
+                    if result.warnings != warned:  # a folder of no log name: said once
+                        print_warnings(console, result.warnings)
+                    if result.lake is not None:  # a stale lake (a forget without --lake) synced
+                        console.print(result.lake.line(), soft_wrap=True)
                 warned = result.warnings
             time.sleep(interval)
     except BaseException:

@@ -324,3 +324,25 @@ def test_following_is_said_once_ctrl_c_and_sigterm_stop_it_cleanly(
     assert len(handlers) == 2
     assert signal.default_int_handler not in handlers and signal.SIG_DFL not in handlers
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # and put back afterwards
+
+
+def test_a_round_that_reads_nothing_but_syncs_a_stale_lake_says_so(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `forget` without --lake leaves the lake to the next run: a round of `ingest --follow
+    --lake` that reads no new line brings it in line, and printed nothing of it, though every
+    other sync prints its `lake:` line. A round after it, with the lake in line, prints none."""
+    monkeypatch.delenv("REFSCOPE_LAKE", raising=False)
+    deliveries = [f.delivery(f.message(psid=f"700{n}", ts=f.T0 + n)) for n in range(3)]
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", deliveries)
+    db_file, lake_dir = tmp_path / "db.duckdb", tmp_path / "lake"
+    res = runner.invoke(cli, ["ingest", str(log), "--db", str(db_file), "--lake", str(lake_dir)])
+    assert res.exit_code == 0 and "lake: " in res.output, res.output
+    res = runner.invoke(cli, ["forget", "7001", "--db", str(db_file)])  # no --lake
+    assert res.exit_code == 0, res.output
+    out = io.StringIO()
+    cli_module._follow(Console(file=out, width=300), [str(log)], db_file, 0.1, None, lake_dir,
+                       cycles=2)  # fmt: skip
+    said = [line for line in out.getvalue().splitlines() if line.startswith("lake: ")]
+    assert len(said) == 1 and "0 partitions written" not in said[0], out.getvalue()
+    assert "nothing new" not in out.getvalue()  # a round that reads nothing says nothing else

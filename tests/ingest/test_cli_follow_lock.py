@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import signal
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from rich.console import Console
@@ -13,6 +12,7 @@ from rich.console import Console
 from ingest import cli as cli_module
 from ingest import db
 from ingest.errors import DatabaseLocked
+from ingest.run_result import IngestResult
 from tests.conftest import Query
 from tests.ingest.cli_setup import _held, _log, _refscope
 from tests.ingest.test_cli_follow import LOCK_WAIT
@@ -62,7 +62,7 @@ def test_follow_under_a_long_lock_says_it_waits_once_per_wait_and_when_it_reads_
             said.append("error")
             raise DatabaseLocked(f"{db_file}: locked by another process")
         said.append("read")
-        return SimpleNamespace(files_read=0, warnings=[])
+        return IngestResult(run_id=1)  # what a round that reads nothing returns
 
     monkeypatch.setattr(cli_module.pipeline, "run", run)
     monkeypatch.setattr(cli_module.time, "sleep", lambda seconds: None)
