@@ -45,6 +45,7 @@ from .run_result import IngestResult
 INGEST_MEMORY_LIMIT = "600MB"
 MEMORY_ENV = "REFSCOPE_INGEST_MEMORY"
 MIN_MEMORY = 64 * 2**20  # below this not even a small batch fits
+SHOWN_INPUTS = 3  # the inputs an error names; more are counted
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 
 
@@ -286,14 +287,14 @@ def _load(
     try:
         out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older, pulled_at, cut=cut)
     except duckdb.Error as exc:
-        names = sorted({plans[i].key for i, _ in batch})
         why = str(exc)
         if isinstance(exc, duckdb.OutOfMemoryException):
             # DuckDB's own advice (threads, insertion order) is not the user's to follow.
             why = (f"{why.splitlines()[0]}: a batch of {sizes.batch_bytes() / 2**20:.0f} MiB "
-                   f"needs more than REFSCOPE_INGEST_MEMORY={_memory_limit()}; raise it, or "
-                   "lower REFSCOPE_INGEST_BATCH")  # fmt: skip
-        raise DatabaseError(f"loading {', '.join(names)} failed: {why}") from exc
+                   f"needs more than {MEMORY_ENV}={_memory_limit()}; raise it, or lower "
+                   f"REFSCOPE_INGEST_BATCH ({MEMORY_ENV}={2 * _memory_bytes() // 2**20}MB "
+                   "doubles it)")  # fmt: skip
+        raise DatabaseError(f"loading {_inputs(plans, batch)} failed: {why}") from exc
     res.lines += out.lines
     res.events_parsed += out.parsed
     res.events_added += out.added
@@ -303,6 +304,16 @@ def _load(
     res.insights_not_newer += out.insights_not_newer
     res.clicks_read += out.clicks
     res.rejects_added += load.insert_rejects(con, res.run_id, out.rejects)
+
+
+def _inputs(plans: list[sources.Plan], batch: list[tuple[int, sources.Chunk]]) -> str:
+    """The batch's inputs for an error: each when a few, else how many and the first few (a
+    batch of a receiver's small files holds hundreds: their list hid the reason after it)."""
+    names = sorted({plans[i].key for i, _ in batch})
+    if len(names) <= SHOWN_INPUTS:
+        return ", ".join(names)
+    first = ", ".join(names[:SHOWN_INPUTS])
+    return f"{len(names):,} files ({first} and {len(names) - SHOWN_INPUTS:,} more)"
 
 
 def _utc(ns: int) -> dt.datetime:

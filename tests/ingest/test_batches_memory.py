@@ -164,3 +164,33 @@ def test_a_memory_setting_that_is_no_size_is_refused_with_the_rule(
     log = f.write_ndjson(log_dir / "a.ndjson", [f.delivery(f.message(psid="u1"))])
     with pytest.raises(RefscopeError, match=re.escape(f"REFSCOPE_INGEST_MEMORY={value!r}: {rule}")):
         pipeline.run([str(log)], db_path)
+
+
+def test_running_out_of_memory_over_many_files_names_a_few_and_counts_the_rest(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of many small logs (a receiver's hourly files) that ran out of memory named
+    every one of them on one line, some 130 paths before the setting to change: now how many,
+    the first few, and how to raise the limit."""
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
+    logs = [f.write_ndjson(log_dir / f"webhooks-{i:03}.ndjson",
+                           [f.delivery(f.message(psid=f"u{i}", mid=f"m{i}"))])
+            for i in range(130)]  # fmt: skip
+
+    def out_of_memory(*args: Any, **kw: Any) -> Any:
+        raise duckdb.OutOfMemoryException(
+            "Out of Memory Error: could not allocate block of size 256.0 KiB (61.0 MiB/61.0 MiB "
+            "used)\nPossible solutions:\n* Reducing the number of threads (SET threads=X)"
+        )
+
+    monkeypatch.setattr(pipeline.load, "load_batch", out_of_memory)
+    with pytest.raises(DatabaseError) as err:
+        pipeline.run([str(log_dir)], db_path)
+    message = str(err.value)
+    assert len(message.splitlines()) == 1 and len(message) < 800, message
+    assert message.startswith(f"loading 130 files ({logs[0]}, {logs[1]}, {logs[2]} and 127 "
+                              "more) failed: Out of Memory Error"), message  # fmt: skip
+    assert str(logs[3]) not in message and str(logs[-1]) not in message
+    assert "REFSCOPE_INGEST_MEMORY=64MB; raise it, or lower REFSCOPE_INGEST_BATCH" in message
+    assert "REFSCOPE_INGEST_MEMORY=128MB" in message  # how: twice the share, say
+    assert "SET threads" not in message
