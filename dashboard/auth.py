@@ -8,6 +8,7 @@ except which of the people an OIDC provider signs in may enter (the allow-list b
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ class FailureCount:
 
 # Shared by every session: a guesser who opens a new session does not start the delays over.
 FAILURES_IN_PROCESS = FailureCount()
+SAID = threading.Lock(), set[str]()  # what this process said on its console, once each
 
 
 def require_login(pages: Sequence[StreamlitPage]) -> None:
@@ -69,7 +71,30 @@ def _oidc_configured() -> bool:
                 f"(fix the file, then reload the page): {literal(exc)}"  # its path as given
             ) from None
         return False
-    return access.oidc_section(section) and access.authlib_installed()
+    if not access.oidc_section(section):
+        return False
+    if access.authlib_installed():
+        return True
+    _say_authlib_missing()
+    return False
+
+
+def _say_authlib_missing() -> None:
+    """Once per process, on its console (stderr), the line `refscope dashboard` prints when it
+    falls back for want of Authlib; an app the command started (AUTH_ENV set) has said it."""
+    lock, said = SAID
+    with lock:
+        if "authlib" in said or access.AUTH_ENV in os.environ:
+            return
+        said.add("authlib")
+    password = bool(os.environ.get(access.PASSWORD_ENV))
+    login = f"password from {access.PASSWORD_ENV}" if password else "none, this machine only"
+    try:
+        where = access.oidc_configured(Path(p) for p in st.get_option("secrets.files"))
+    except access.AccessError:  # read by Streamlit, so not expected; the line still helps
+        where = None
+    missing = access.authlib_missing(where or "the secrets Streamlit reads")
+    print(f"refscope dashboard (login: {login}; {missing})", file=sys.stderr, flush=True)
 
 
 def _visitor() -> str | None:

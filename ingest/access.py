@@ -222,6 +222,12 @@ def authlib_installed() -> bool:
     return parts >= AUTHLIB_MIN
 
 
+def authlib_missing(secrets: object) -> str:
+    """Why the OIDC login that secrets (a file, or where Streamlit reads them) configure is
+    not the login: the words `refscope dashboard` and the app print on the console."""
+    return f"{secrets} has [auth] but st.login needs Authlib: pip install Authlib"
+
+
 def serve_access(
     host: str,
     environ: Mapping[str, str],
@@ -246,7 +252,7 @@ def serve_access(
                 f"{ALLOWED_EMAILS_ENV} to the addresses or @domains that may enter"
             )
         return Access("oidc", f"OpenID Connect ([auth] in {oidc})")
-    missing = f"; {oidc} has [auth] but st.login needs Authlib: pip install Authlib" if oidc else ""
+    missing = f"; {authlib_missing(oidc)}" if oidc else ""
     if password:
         check_password(environ[PASSWORD_ENV])
         return Access("password", f"password from {PASSWORD_ENV}{missing}")

@@ -5,6 +5,7 @@ page without one. The real server started so: test_access_by_hand_browser.py."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,30 @@ def test_by_hand_without_authlib_the_login_is_the_one_the_command_falls_back_to(
     at = by_hand.run()
     assert_no_data(at)
     assert [t.label for t in at.text_input] == ["Password"]
+
+
+def test_by_hand_without_authlib_the_console_says_so_once_as_the_command_does(
+    by_hand, monkeypatch, capsys
+):
+    """`refscope dashboard` prints which login it fell back to and why; started by hand, the
+    app fell back silently. Now it says so on its console, once per process, not per page."""
+    monkeypatch.setattr(auth, "SAID", (threading.Lock(), set()), raising=False)
+    monkeypatch.setattr(access, "authlib_installed", lambda: False)
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    by_hand.run()
+    by_hand.run()
+    second = AppTest.from_file(str(APP), default_timeout=TIMEOUT)  # another browser session
+    second.secrets["auth"] = dict(AUTH)
+    second.run()
+    err = capsys.readouterr().err
+    said = f"(login: password from {PASSWORD_ENV}; the secrets Streamlit reads has [auth] but "
+    assert err.count(said + "st.login needs Authlib: pip install Authlib)\n") == 1, err
+    assert PASSWORD not in err
+
+
+def test_started_by_the_command_the_app_leaves_the_authlib_line_to_it(by_hand, monkeypatch, capsys):
+    monkeypatch.setattr(auth, "SAID", (threading.Lock(), set()), raising=False)
+    monkeypatch.setattr(access, "authlib_installed", lambda: False)
+    monkeypatch.setenv(AUTH_ENV, "none")  # as `refscope dashboard` sets it, having said why
+    by_hand.run()
+    assert "Authlib" not in capsys.readouterr().err
