@@ -291,10 +291,11 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
     conversations (summed over posts)."""
     values = [int(df["comments"].sum()), int(df["private_replies"].sum()),
               int(df["conversations"].sum())]  # fmt: skip
-    # The hover's shares as every view writes a rate (half up; the report's "Share of
-    # comments"): Plotly's own rounds the binary double (23 of 80, 28.75%, as 28.7%).
-    shares = [[pct_text(n / of) if of else "—" for of in (values[0], values[max(i - 1, 0)],
-               sum(values))] for i, n in enumerate(values)]  # fmt: skip
+    # The hover's share of the comments (the report's "Share of comments"), as every view
+    # writes a rate (half up): Plotly's own rounds the binary double (23 of 80, 28.75%, as
+    # 28.7%). Not Plotly's "of previous": conversations open on later days than the replies
+    # (2 of 1 reply, 200%), beside a Reply → conversation rate of at most 100%.
+    shares = [[pct_text(n / values[0]) if values[0] else "—"] for n in values]
     stages = ["Comments received", "Private replies sent", "Conversations opened"]
     # Each stage's count and its share of the comments ("percent initial"), rounded as the
     # hover's: plotly.js's own text rounds the binary double (290 of 2000, 14.5%, as 14%).
@@ -308,8 +309,7 @@ def comments_funnel(df: pd.DataFrame) -> go.Figure:
             text=texts,
             textinfo="text",
             customdata=shares,
-            hovertemplate="%{y}: %{x:,}<br>%{customdata[0]} of initial<br>%{customdata[1]} of "
-            "previous<br>%{customdata[2]} of total<extra></extra>",
+            hovertemplate="%{y}: %{x:,}<br>%{customdata[0]} of comments received<extra></extra>",
         )
     )
     fig.update_layout(title="Comment funnel", **MARGIN)

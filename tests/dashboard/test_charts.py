@@ -273,19 +273,22 @@ def test_comments_funnel_hovers_round_a_share_as_the_report_does():
     df = pd.DataFrame({"comments": [80], "private_replies": [40], "conversations": [23]})
     (funnel,) = charts.comments_funnel(df).data
     assert "percent" not in funnel.hovertemplate, funnel.hovertemplate
-    assert funnel.hovertemplate == (
-        "%{y}: %{x:,}<br>%{customdata[0]} of initial<br>%{customdata[1]} of previous<br>"
-        "%{customdata[2]} of total<extra></extra>"
-    )
-    assert [list(row) for row in funnel.customdata] == [
-        ["100.0%", "100.0%", "55.9%"],
-        ["50.0%", "50.0%", "28.0%"],
-        ["28.8%", "57.5%", "16.1%"],
-    ]
+    assert [list(row) for row in funnel.customdata] == [["100.0%"], ["50.0%"], ["28.8%"]]
     (none,) = charts.comments_funnel(df.assign(comments=[0], private_replies=[0])).data
-    assert [list(row) for row in none.customdata] == [["—", "—", "0.0%"]] * 2 + [
-        ["—", "—", "100.0%"]
-    ]
+    assert [list(row) for row in none.customdata] == [["—"]] * 3
+
+
+def test_comments_funnel_hovers_give_the_share_of_the_comments_only():
+    """Conversations count by the day they opened, replies by the day they were sent: a day
+    with 1 reply and 2 conversations (one opened by the day before's reply) hovered "200.0% of
+    previous" beside the table's Reply → conversation of 100% (at most 100%), and "of total"
+    added comments, replies and conversations up. Each stage says its share of the comments."""
+    df = pd.DataFrame({"comments": [3], "private_replies": [1], "conversations": [2]})
+    (funnel,) = charts.comments_funnel(df).data
+    assert funnel.hovertemplate == (
+        "%{y}: %{x:,}<br>%{customdata[0]} of comments received<extra></extra>"
+    )
+    assert [list(row) for row in funnel.customdata] == [["100.0%"], ["33.3%"], ["66.7%"]]
 
 
 def test_the_ads_report_charts_cost_when_the_only_spending_ads_brought_no_contact():
