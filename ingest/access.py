@@ -225,7 +225,11 @@ def authlib_installed() -> bool:
 def authlib_missing(secrets: object) -> str:
     """Why the OIDC login that secrets (a file, or where Streamlit reads them) configure is
     not the login: the words `refscope dashboard` and the app print on the console."""
-    return f"{secrets} has [auth] but st.login needs Authlib: pip install Authlib"
+    oldest = ".".join(map(str, AUTHLIB_MIN))  # `pip install Authlib` keeps an older one
+    return (
+        f"{secrets} has [auth] but st.login needs Authlib {oldest} or later: "
+        f"pip install --upgrade 'Authlib>={oldest}'"
+    )
 
 
 def serve_access(

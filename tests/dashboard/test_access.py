@@ -125,6 +125,17 @@ def test_auth_section_without_authlib_says_to_install_it(auth_toml):
         access.serve_access("0.0.0.0", {}, [auth_toml], authlib=False)
 
 
+def test_an_authlib_too_old_for_st_login_is_told_to_upgrade(auth_toml, monkeypatch):
+    """`pip install Authlib`, as the line said, leaves an older Authlib where it is."""
+    monkeypatch.setattr(access.metadata, "version", lambda name: "1.0.0")
+    login = access.serve_access("127.0.0.1", {}, [auth_toml])
+    assert (login.mode, login.why) == (
+        "none",
+        f"none, loopback only; {auth_toml} has [auth] but st.login needs Authlib 1.3.2 or "
+        "later: pip install --upgrade 'Authlib>=1.3.2'",
+    )
+
+
 def test_an_auth_section_needs_redirect_uri_and_cookie_secret(tmp_path):
     path = tmp_path / "secrets.toml"
     path.write_text('[auth]\nredirect_uri = "http://x/oauth2callback"\n')

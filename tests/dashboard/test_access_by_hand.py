@@ -149,7 +149,8 @@ def test_by_hand_without_authlib_the_console_says_so_once_as_the_command_does(
     second.run()
     err = capsys.readouterr().err
     said = f"(login: password from {PASSWORD_ENV}; the secrets Streamlit reads has [auth] but "
-    assert err.count(said + "st.login needs Authlib: pip install Authlib)\n") == 1, err
+    upgrade = "st.login needs Authlib 1.3.2 or later: pip install --upgrade 'Authlib>=1.3.2')\n"
+    assert err.count(said + upgrade) == 1, err
     assert PASSWORD not in err
 
 
