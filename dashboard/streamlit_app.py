@@ -42,8 +42,11 @@ if run_id < 0 or contacts == 0:
         widgets.no_contacts_yet(run_id)
 
     # Links and codes are made before anyone scans them: Create links works without contacts.
+    # A link to another page (a bookmark) says the same as Overview, not "Page not found".
     st.session_state["filters"] = None
-    st.navigation([st.Page(nothing_yet, title="Overview", default=True), create_links]).run()
+    elsewhere = [widgets.hidden_page(nothing_yet, p) for p in pages[1:] if p is not create_links]
+    st.navigation([st.Page(nothing_yet, title="Overview", default=True), create_links,
+                   *elsewhere]).run()  # fmt: skip
     st.stop()
 
 try:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import inspect
 import shlex
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from dashboard import charts, queries, reports, store
 from dashboard.filters import Filters, spend_gap
@@ -63,6 +65,18 @@ def empty_state(message: str) -> None:
         f"refscope dashboard --db {db}{keep}",
         language="bash",
     )
+
+
+# Streamlit keeps a page out of the sidebar when told (visibility, which older versions lack:
+# they list it).
+_HIDDEN: dict[str, Any] = (
+    {"visibility": "hidden"} if "visibility" in inspect.signature(st.Page).parameters else {}
+)
+
+
+def hidden_page(draw: Callable[[], None], page: StreamlitPage) -> StreamlitPage:
+    """page's title and URL drawing draw instead, kept out of the sidebar."""
+    return st.Page(draw, title=page.title, url_path=page.url_path, **_HIDDEN)
 
 
 def no_contacts_yet(run_id: int) -> None:
