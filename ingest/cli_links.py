@@ -15,7 +15,7 @@ from rich.text import Text
 
 from . import db, links_csv, preflight, qr, qr_sheet
 from . import links as links_mod
-from .cli_options import DB_OPTION, RefArgumentCommand, page_ids
+from .cli_options import DB_OPTION, RefArgumentCommand, given_options, page_ids
 from .terminal import say
 from .wording import counted, shown
 
@@ -152,6 +152,11 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
     if link.channel == "qr_code":
         for line in _write_code(out, registry, stored, style):
             say(None, "{}", line, err=True)
+    elif given := given_options(
+        "out", "box_size", "border", "error_correction", "fg", "bg", "logo"
+    ):
+        say(None, "(no QR code was written: {} are for a QR code, --channel qr; an m.me link "
+            "gets none)", ", ".join(given), err=True)  # fmt: skip
 
 
 @links.command("import")

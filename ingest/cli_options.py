@@ -124,3 +124,15 @@ class NumberRange(click.FloatRange):
         if math.isnan(number):
             self.fail(f"{value!r} is not a number", param, ctx)
         return number
+
+
+def given_options(*names: str) -> list[str]:
+    """Which of the current command's options named (by parameter name) were given, not left
+    at their defaults: each as its first flag (`--out`), in the command's order."""
+    ctx = click.get_current_context()
+    default = click.core.ParameterSource.DEFAULT
+    return [
+        p.opts[0]
+        for p in ctx.command.params
+        if p.name in names and ctx.get_parameter_source(p.name) is not default
+    ]

@@ -156,3 +156,60 @@ def test_a_url_too_long_for_any_qr_code_is_refused_with_the_rule(
         assert links.list_links(con) == []
     finally:
         con.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        (["--out", "codes"], "--out"),
+        (["--logo", "LOGO"], "--logo"),
+        (["--fg", "navy", "--error-correction", "H"], "--error-correction, --fg"),
+        (["--channel", "link", "--box-size", "20", "--border", "2"], "--box-size, --border"),
+    ],
+    ids=["out", "logo", "fg-level", "size-border"],
+)
+def test_qr_options_given_with_a_plain_link_say_that_no_code_was_written(
+    runner: CliRunner, db_path: Path, query: Any, tmp_path: Path, given: list[str], named: str
+) -> None:
+    """`links create --ref window --out print/ --logo logo.png` (no --channel qr) registered an
+    m.me link, printed its URL and wrote no code, without a word (as `links import` says of a
+    file without qr rows): the user looked for a code that was never made."""
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(small_logo())
+    args = [str(tmp_path / "codes") if a == "codes" else str(logo) if a == "LOGO" else a
+            for a in given]  # fmt: skip
+    res = runner.invoke(
+        cli, ["links", "create", "--page", "acmebakery", "--ref", "window", *args,
+              "--db", str(db_path)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "https://m.me/acmebakery?ref=window\n"
+    assert res.stderr == (
+        f"(no QR code was written: {named} are for a QR code, --channel qr; an m.me link gets "
+        "none)\n"
+    )
+    assert query.scalar("SELECT channel FROM tracked_links") == "m_me_link"
+    assert not (tmp_path / "codes").exists()
+
+
+def test_a_plain_link_with_the_default_qr_options_says_nothing_of_a_code(
+    runner: CliRunner, db_path: Path
+) -> None:
+    """The defaults (--out ., --box-size 10, ...) are no option given."""
+    res = runner.invoke(
+        cli, ["links", "create", "--page", "acmebakery", "--ref", "window", "--db", str(db_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "https://m.me/acmebakery?ref=window\n"
+    assert res.stderr == ""
+
+
+def small_logo() -> bytes:
+    """A small PNG logo."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 40), "navy").save(buf, format="PNG")
+    return buf.getvalue()
