@@ -57,6 +57,7 @@ QR_ONLY_RULE = (
     "--channel qr` and a new ref)"
 )
 OUT_RULE = "--out must be a directory refscope can create and write to"
+CODE_OPTIONS = ("box_size", "border", "error_correction", "fg", "bg", "logo")  # QR_OPTIONS' names
 
 
 def _prepare_out(out: Path) -> Path:
@@ -152,9 +153,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
     if link.channel == "qr_code":
         for line in _write_code(out, registry, stored, style):
             say(None, "{}", line, err=True)
-    elif given := given_options(
-        "out", "box_size", "border", "error_correction", "fg", "bg", "logo"
-    ):
+    elif given := given_options("out", *CODE_OPTIONS):
         say(None, "(no QR code was written: {} are for a QR code, --channel qr; an m.me link "
             "gets none)", ", ".join(given), err=True)  # fmt: skip
 
@@ -204,6 +203,9 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     elif out:
         say(None, "{} has no qr rows, so nothing was written to {} (a QR code is for a ref "
             "registered with channel qr)", csv_file, out)  # fmt: skip
+    elif given := given_options(*CODE_OPTIONS):
+        say(None, "(no QR code was written: {} are for the codes --out writes; give --out DIR "
+            "to write them)", ", ".join(given), err=True)  # fmt: skip
 
 
 def _check_import(csv_file: Path, report: links_csv.ImportReport, out: Path | None,

@@ -76,3 +76,31 @@ def test_links_import_says_which_links_keep_their_registered_url(
     # Nothing kept, nothing said.
     res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
     assert res.exit_code == 0 and "registered URL" not in res.output, res.output
+
+
+def test_qr_options_without_out_say_that_no_code_was_written(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path, monkeypatch: Any
+) -> None:
+    """`links import flyers.csv --logo logo.png` (no --out) registered the links and wrote no
+    code, without a word: the codes styled with the logo were looked for in vain."""
+    monkeypatch.chdir(tmp_path)
+    csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+    args = ["--fg", "navy", "--box-size", "20", "--db", str(db_path)]
+    res = runner.invoke(cli, ["links", "import", str(csv_file), *args])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "registered 1 new link (0 already there)\n"
+    assert res.stderr == (
+        "(no QR code was written: --box-size, --fg are for the codes --out writes; give --out "
+        "DIR to write them)\n"
+    )
+    assert query.scalar("SELECT channel FROM tracked_links") == "qr_code"
+    assert not [p for p in tmp_path.rglob("*") if p.suffix in (".png", ".svg", ".pdf")]
+
+
+def test_an_import_without_out_or_qr_options_says_nothing_of_codes(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    assert res.stderr == ""
