@@ -368,3 +368,15 @@ def test_readme_development_names_every_bench_script() -> None:
     bench = Path(__file__).resolve().parent.parent / "bench"
     for script in sorted(bench.glob("*.py")):
         assert f"`bench/{script.name}`" in section, script.name
+
+
+def test_readme_scaling_quotes_the_receivers_measured_figures() -> None:
+    """The Scaling table quoted every measured bench but the receiver's: how many deliveries a
+    second it takes durably, against without fsync, their latency, and that none acknowledged
+    was lost after a SIGKILL (bench/receiver.py prints them; the README said none)."""
+    table = README.split("## Scaling", 1)[1].split("| what | figure |", 1)[1].split("\n\n")[0]
+    rows = [line for line in table.splitlines() if "`bench/receiver.py`" in line]
+    assert len(rows) == 1, table
+    figures = rows[0].split(" | ", 1)[1]
+    for said in ("req/s", "without fsync", "p50", "p99", "SIGKILL", "0 missing", "0 duplicated"):
+        assert said in figures, said
