@@ -46,6 +46,8 @@ SIGNATURE_HEADER = "x-hub-signature-256"
 _SIGNATURE = re.compile(r"(?i:sha256)=[0-9a-fA-F]{64}")
 _DIGITS = re.compile(r"[0-9]+")
 RUN_ID_BYTES = 4  # a receiver's run id in its log file names: 8 hex digits, new at each start
+# On an answer that repeats what a client sent (hub.challenge, a ref): text, never sniffed as HTML.
+NOSNIFF = {"x-content-type-options": "nosniff"}
 
 
 def header_problem(header: str | None) -> str | None:
@@ -172,7 +174,7 @@ class Receiver:
             return PlainTextResponse("wrong hub.verify_token", 403)
         if q.get("hub.mode") != "subscribe" or not q.get("hub.challenge"):
             return PlainTextResponse("expected hub.mode=subscribe and a hub.challenge", 400)
-        return PlainTextResponse(q["hub.challenge"], headers={"x-content-type-options": "nosniff"})
+        return PlainTextResponse(q["hub.challenge"], headers=NOSNIFF)
 
     def _refuse(
         self, reason: str, status: int, message: str, close: bool = False, size: int | None = None
@@ -253,11 +255,13 @@ class Receiver:
         if found.target is None:
             assert found.problem is not None
             self.metrics.clicks_refused[found.problem] += 1
+            # The message repeats the ref and ?page= as given: never to be read as HTML.
             if found.problem == "registry_locked":  # not "not registered": not known yet
-                return PlainTextResponse(found.message, 503, headers={"retry-after": "5"})
+                return PlainTextResponse(found.message, 503,
+                                         headers={"retry-after": "5", **NOSNIFF})  # fmt: skip
             if found.problem == "registry_unread":  # no registry to call it unknown
-                return PlainTextResponse(found.message, 503)
-            return PlainTextResponse(found.message, 404)
+                return PlainTextResponse(found.message, 503, headers=NOSNIFF)
+            return PlainTextResponse(found.message, 404, headers=NOSNIFF)
         t = found.target
         if request.method == "HEAD":  # a link preview or prefetcher, not a visitor
             return RedirectResponse(clicklog.m_me_url(t.page, t.ref), 302,

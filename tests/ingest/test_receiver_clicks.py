@@ -63,6 +63,21 @@ def test_click_on_an_unknown_ref_is_404(click_receiver: Receiver) -> None:
     assert click_receiver.lines("clicks") == []
 
 
+def test_a_refusal_that_repeats_what_the_visitor_typed_is_never_read_as_a_page(
+    click_receiver: Receiver,
+) -> None:
+    """A 404 says the ref and ?page= a visitor gave, which anyone may make a link of
+    (`/r/<img src=x onerror=…>`): like the handshake's echo of hub.challenge, it is sent with
+    `X-Content-Type-Options: nosniff`, so no browser reads that text as HTML."""
+    for params in ({"page": "<b>x</b>"}, {}):
+        r = click_receiver.get("/r/<img src=x onerror=alert(1)>", params=params)
+        assert r.status_code == 404, r.text
+        assert "<img src=x" in r.text and r.headers["content-type"].startswith("text/plain")
+        assert r.headers.get("x-content-type-options") == "nosniff"
+    r = click_receiver.get("/r/menu")  # ambiguous: several pages
+    assert r.status_code == 404 and r.headers.get("x-content-type-options") == "nosniff"
+
+
 def test_ref_of_several_pages_needs_a_page(click_receiver: Receiver) -> None:
     r = click_receiver.get("/r/menu")
     assert r.status_code == 404 and "several pages" in r.text and "?page=" in r.text
