@@ -7,6 +7,7 @@ only after 5 attempts in a row that bring it no further. What lands equals one c
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,25 @@ pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits
 
 BODY = lines(0, 3000)  # 770,890 bytes
 FIRST = lines(0, 1000)  # what a first pull of a log that grows to BODY reads
+# BODY replaced by a file of the same size from other senders (the events' psid and mid, both
+# stored: 9000…11999 become 8000…8999 and 20000…21999): a splice of the two holds some of both
+NEW = BODY
+for was, now in ((b"9", b"8"), (b"1", b"2")):
+    NEW = NEW.replace(b'"sender": {"id": "' + was, b'"sender": {"id": "' + now)
+    NEW = NEW.replace(b'"mid": "m_' + was, b'"mid": "m_' + now)
+
+
+def senders(*bodies: bytes) -> set[str]:
+    return {
+        json.loads(line)["entry"][0]["messaging"][0]["sender"]["id"]
+        for b in bodies
+        for line in b.splitlines()
+    }
+
+
+def psids(query: Query) -> set[str]:
+    """Every event's and contact's psid."""
+    return {row[0] for row in query("SELECT psid FROM events UNION SELECT psid FROM contacts")}
 
 
 def clean(site: Any, tmp_path: Path, path: str, *grown: bytes) -> dict[str, Any]:
@@ -167,15 +187,15 @@ def test_a_file_replaced_between_the_cut_and_the_resume_is_not_spliced(
     sends a part of it (its ETag is another, its size the same)."""
     s, base = site
     s.if_range, s.chunked = if_range, chunked
-    new = BODY.replace(b'"m1', b'"x1')  # other message ids, the same size
-    assert len(new) == len(BODY) and new != BODY
-    s.files["/log.ndjson"] = new
+    assert len(NEW) == len(BODY) and len(senders(NEW)) == 3000 and not senders(NEW) & senders(BODY)
+    s.files["/log.ndjson"] = NEW
     want = clean(site, tmp_path, "/log.ndjson")
     s.files["/log.ndjson"] = BODY
     s.cuts = [200_000]
-    s.on_cut = lambda: s.files.update({"/log.ndjson": new})
+    s.on_cut = lambda: s.files.update({"/log.ndjson": NEW})
     res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert res is not None and res.events_added == 3000
+    assert psids(query) == senders(NEW)  # none of the old version's (its first 200,000 bytes)
     assert snapshot(query) == want
     assert s.requests[1]["Range"] == "bytes=200000-"
     assert len(s.requests) == (2 if if_range else 3)  # a part of the new one refused
@@ -268,10 +288,10 @@ def test_a_grown_log_replaced_between_the_cut_and_the_resume_is_read_whole(
     """A later pull's part cut, then the file replaced: the If-Range brings the new file whole
     (a 200), which is read whole as a replaced file is, not spliced to the part."""
     s, base = site
-    new = BODY.replace(b'"m1', b'"x1')
-    want = read_first(site, db_path, tmp_path, new)
+    want = read_first(site, db_path, tmp_path, NEW)
     s.cuts = [60_000]
-    s.on_cut = lambda: s.files.update({"/log.ndjson": new})
+    s.on_cut = lambda: s.files.update({"/log.ndjson": NEW})
     assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    assert psids(query) == senders(FIRST, NEW)  # FIRST's 1,000, then all NEW's 3,000
     assert snapshot(query) == want
     assert len(s.requests) == 2 and "If-Range" in s.requests[1]
