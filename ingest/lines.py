@@ -110,7 +110,8 @@ def _lines(chunk: Chunk) -> tuple[pa.Array, list[tuple[int, str, str]]]:
     if chunk.utf16:  # its lines end at the code unit 0x000A alone
         ends = wide_ends.line_ends(data, chunk.at, chunk.utf16)
     else:
-        ends = _line_ends(np.frombuffer(data, dtype=np.uint8))
+        # at each 0x0A, but within a line of UTF-16 text appended to the log
+        ends = wide_ends.mixed_ends(data, _line_ends(np.frombuffer(data, dtype=np.uint8)))
     if len(data) and (not len(ends) or ends[-1] != len(data)):  # a last line with no end
         ends = np.append(ends, len(data))
     offsets = np.concatenate(([0], ends)).astype(np.int64)

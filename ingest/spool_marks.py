@@ -52,10 +52,12 @@ def starts_as_ndjson(spool: Path) -> bool:
 
 def tail_fingerprint(spool: Path, skip: int, start: int) -> str:
     """tail:<n>:<md5> of the last ≤OVERLAP bytes before the spool's last line end (of UTF-16
-    text as the ingest reads it, wide_ends), its byte skip at offset start of the log."""
+    text, or of UTF-8 text with UTF-16 text appended, as the ingest reads it: wide_ends), its
+    byte skip at offset start of the log."""
     with open(spool, "rb") as fh:
         order = _order(fh, skip, start)
-        cut = _wide_end(fh, skip, start, order) if order else _last_newline(fh)
+        wide = bool(order) or _holds_zero(fh, skip)
+        cut = _wide_end(fh, skip, start, order) if wide else _last_newline(fh)
         if cut <= skip:
             return ""  # nothing new was completed: keep the old fingerprint
         n = min(OVERLAP, cut)
@@ -77,10 +79,19 @@ def _last_newline(fh: BinaryIO) -> int:
     return 0
 
 
+def _holds_zero(fh: BinaryIO, skip: int) -> bool:
+    """Whether the spool holds a zero byte from its byte skip on (no UTF-8 log line does)."""
+    fh.seek(skip)
+    while block := fh.read(BLOCK):
+        if b"\x00" in block:
+            return True
+    return False
+
+
 def _wide_end(fh: BinaryIO, skip: int, start: int, order: str) -> int:
-    """The offset just past the spool's last line end of UTF-16 text in byte order `order`,
-    read on from its byte skip (offset start of the log, a line's start) as the ingest reads
-    it (wide_ends.last_end), skip if none."""
+    """The offset just past the spool's last line end of UTF-16 text in byte order `order` (""
+    for UTF-8 text with UTF-16 lines appended), read on from its byte skip (offset start of
+    the log, a line's start) as the ingest reads it (wide_ends.last_end), skip if none."""
     fh.seek(skip)
     carry, at, cut = b"", skip, skip
     while True:
@@ -115,8 +126,10 @@ def text_marks(spool: Path, gz: bool, at: int, n: int) -> TextMarks | None:
     """The text's length, the fingerprint of its end, and the md5 of its n bytes before at;
     None when it cannot be read to its end (a gzip stream cut short or damaged)."""
     want = (max(at - n, 0), at)
-    before, recent, tail, pos = b"", b"", "", 0
-    order, carry = None, b""  # the text's UTF-16 byte order ("" for other); its last line
+    before, tail, pos = b"", "", 0
+    # The text's UTF-16 byte order ("" for other); its last line, not ended yet; the
+    # OVERLAP bytes before that line
+    order, carry, prior = None, b"", b""
     try:
         with (gzip.open if gz else open)(spool, "rb") as fh:
             while True:
@@ -125,15 +138,15 @@ def text_marks(spool: Path, gz: bool, at: int, n: int) -> TextMarks | None:
                 if lo < hi:
                     before += block[lo:hi]
                 order = reasons.utf16_order(block) if order is None else order
-                # The last line end, of UTF-16 text as the ingest reads it (wide_ends): the
-                # lines are read on from the last one's start.
+                # The last line end, of UTF-16 text (or of UTF-8 text with UTF-16 text
+                # appended) as the ingest reads it (wide_ends): the lines are read on from
+                # the last one's start, which tells a line of UTF-16 text.
                 buf = carry + block
                 got, _ = wide_ends.last_end(buf, pos - len(carry), order or "", not block)
                 if got:
-                    kept = (recent + block)[: len(recent) + got - len(carry)][-OVERLAP:]
-                    tail = f"gztail:{len(kept)}:{hashlib.md5(kept).hexdigest()}"
-                carry = buf[got:] if order else b""
-                recent = (recent + block)[-OVERLAP:]
+                    prior = (prior + buf[max(got - OVERLAP, 0) : got])[-OVERLAP:]
+                    tail = f"gztail:{len(prior)}:{hashlib.md5(prior).hexdigest()}"
+                carry = buf[got:]
                 pos += len(block)
                 if not block:
                     break

@@ -8,6 +8,9 @@ any), so a code unit starts at an even one. A line of little-endian text is cut 
 run recorded stay line ends), so such a line end is at an odd offset; big-endian, past `00 0A`,
 at an even one. A line that does not start as UTF-16 text (UTF-8 appended to such a log, as
 PowerShell 5's Add-Content writes) ends at its first 0x0A, as in any log.
+
+A UTF-8 log may have lines of UTF-16LE text appended (PowerShell 5's `>>`): such a line ends
+at the code unit 0x000A alone too, its code units told by its own start (mixed_ends).
 """
 
 from __future__ import annotations
@@ -79,11 +82,80 @@ def zero_paired(data: bytes) -> str:
     return ""
 
 
+def mixed_ends(data: object, nl: np.ndarray, whole: bool = True) -> np.ndarray:
+    """The line ends (offsets just past each) of data, text that is no UTF-16 (a UTF-8 log),
+    its first byte a line's start, nl the offsets just past each of its 0x0A bytes: each
+    0x0A, but in a line of UTF-16LE text appended to it (PowerShell 5's `>>`), which ends at
+    the code unit 0x000A alone (appended_end). Such a line starts with a zero byte at its first
+    or second byte: without one, nl is data's line ends (UTF-8 logs, read at numpy's speed).
+    Not whole, the ends are those data's bytes decide (a line's last is said further on)."""
+    arr = np.frombuffer(data, dtype=np.uint8)  # type: ignore[call-overload]
+    n = len(arr)
+    starts = np.concatenate(([0], nl[nl < n])).astype(np.int64)
+    zero = (arr[starts] == 0) | (arr[np.minimum(starts + 1, n - 1)] == 0) if n else starts > 0
+    wide = starts[zero]
+    if not len(wide):
+        return nl
+    view = memoryview(data)  # type: ignore[arg-type]
+    keep = np.ones(len(nl), dtype=bool)
+    done = 0  # where the last line of UTF-16 text found ends
+    for s in wide.tolist():
+        if s < done:
+            continue  # within that line
+        order = zero_paired(bytes(view[s : s + _PEEK]))
+        if not order:
+            continue
+        # Its code units start at s (`c 00`), or at s - 1, the zero byte of the line end
+        # before it (`00 c 00`: UTF-16BE text too ends there, a 0x0A ending no code unit
+        # of it that starts no JSON text after it)
+        end = appended_end(arr, nl, s, s if order == LE else s - 1, whole)
+        first = int(np.searchsorted(nl, s, side="right"))
+        if end is None:  # said further on: no line end from s on
+            return nl[:first][keep[:first]]
+        last = int(np.searchsorted(nl, end, side="left"))
+        keep[first:last] = False  # the 0x0A bytes within the line
+        done = end
+    return nl[keep]
+
+
+def appended_end(arr: np.ndarray, nl: np.ndarray, s: int, unit: int, whole: bool) -> int | None:
+    """The end of the line of UTF-16LE text at offset s of arr, its code units starting at
+    offsets unit + 2k: past the first 0x0A of such a unit followed by a zero byte, or by no
+    byte when arr is whole (its zero not written yet); past another 0x0A (上's code unit is
+    `0A 4E`) when the bytes after it to the next 0x0A hold no zero byte and start with `{`,
+    as a line of UTF-8 JSON does (UTF-8 text written after a UTF-16 line without its line end)
+    and no UTF-16 text of a JSON object line does; at arr's end when it holds none and arr is
+    whole. None when arr's bytes do not tell."""
+    n = len(arr)
+    i = int(np.searchsorted(nl, s, side="right"))
+    while i < len(nl):
+        p = int(nl[i]) - 1  # the 0x0A
+        if p + 1 == n:
+            return n if whole else None
+        if (p - unit) % 2 == 0 and arr[p + 1] == 0:
+            return p + 1
+        told = i + 1 < len(nl) or whole  # the bytes after it to the next 0x0A are all here
+        after = arr[p + 1 : int(nl[i + 1]) if i + 1 < len(nl) else n]
+        if not (after == 0).any():
+            if not told:
+                return None
+            text = bytes(after).lstrip(b" \t\r")
+            if text.removeprefix(b"\xef\xbb\xbf").startswith(b"{"):
+                return p + 1
+        i += 1
+    return n if whole else None
+
+
 def last_end(buf: bytes, at: int, order: str, whole: bool) -> tuple[int, int]:
     """Where buf's last whole line ends (0: none) and how many lines end up to there, buf's
     first byte at offset at of the text: of UTF-16 text in byte order `order` as line_ends
-    says (whole: buf is all there is), of other text ("") at each newline."""
+    says (whole: buf is all there is), of other text ("", buf's first byte a line's start) at
+    each newline, but within a line of UTF-16 text appended to it (mixed_ends)."""
     if not order:
+        if b"\x00" in buf:
+            arr = np.frombuffer(buf, dtype=np.uint8)
+            ends = mixed_ends(buf, np.flatnonzero(arr == 10) + 1, whole)
+            return (int(ends[-1]), len(ends)) if len(ends) else (0, 0)
         cut = buf.rfind(b"\n") + 1
         return cut, buf.count(b"\n", 0, cut)
     ends = line_ends(buf, at, order, whole)
