@@ -27,8 +27,11 @@ def test_ingest_prints_a_summary_and_exits_zero(
     out = _words(result)
     # One of a kind is said so: "1 duplicate", "1 reject".
     assert "1 of 1 file read, 6 lines, 4 events (3 new, 1 duplicate), 1 reject, " in out
-    assert "2 new contacts" in out
-    assert re.search(r"\([\d,]+ events/s\)", out), out
+    # The run's seconds, as ingest_runs keeps them, and its events (4) per second of them.
+    said = re.search(r"2 new contacts in (\d+\.\d\d) s \(([\d,]+) events/s\)", out)
+    assert said, out
+    ((seconds,),) = Query(db_path)("SELECT seconds FROM ingest_runs")
+    assert said[1] == f"{seconds:.2f}" and said[2] == f"{4 / seconds:,.0f}", (said[0], seconds)
     assert "events by kind message 2 postback 1" in out
     assert "new contacts by channel m_me_link 1 organic 1" in out
     assert "rejects by reason invalid JSON 1" in out
