@@ -1,0 +1,123 @@
+"""`refscope links import`: many links from a CSV, with their QR codes and a print sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import db, links_csv, qr, qr_sheet
+from . import links as links_mod
+from .cli_codes import CODE_OPTIONS, prepare_out, qr_options, qr_style, write_codes, write_file
+from .cli_options import DB_OPTION, given_options
+from .terminal import say
+from .wording import counted
+
+
+@click.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--via-redirect", "base_url", help="Point the links at refscope's /r/<ref> server.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the code of every qr row and a printable PDF sheet here.")  # fmt: skip
+@qr_options
+@DB_OPTION
+def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file: Path,
+                 **qr_args: Any) -> None:  # fmt: skip
+    """Register many links from a CSV (page,ref,channel,campaign,placement,notes).
+
+    Every row is checked first: if any is invalid, nothing is written.
+    """
+    style = qr_style(**qr_args)
+    if base_url:  # once, not on every row
+        if note := links_mod.ascii_note(base_url, links_mod.check_base_url(base_url)):
+            say(None, "({})", note, err=True)
+    if not db_file.exists():  # a refused import makes no database (nothing is written)
+        _check_import(csv_file, links_csv.read_csv(csv_file, base_url), out, style)
+    con = db.connect(db_file)
+    try:
+        report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
+        codes = _check_import(csv_file, report, out, style)
+        added = links_mod.register(con, report.links)
+        stored = links_mod.registered(con, report.links)
+        registry = links_mod.Registry.load(con)
+    finally:
+        con.close()
+    click.echo(
+        f"registered {counted(len(added), 'new link')} "
+        f"({len(report.links) - len(added)} already there)"
+    )
+    # As `links create` says it: a link registered before keeps its URL (and its codes encode
+    # it), not the one this import gives (--via-redirect or not): its scans count where they did.
+    kept = [s for s, x in zip(stored, report.links, strict=True) if s.url != x.url]
+    if kept:
+        keep = "keeps its" if len(kept) == 1 else "keep their"
+        say(None, "({} registered before {} registered URL, not the one this import gives: {}; "
+            "see `refscope links list`)", counted(len(kept), "link"), keep,
+            ", ".join(x.ref for x in kept), err=True)  # fmt: skip
+    if out and codes:
+        _write_import_codes(out, stored, style, registry)
+    elif out:
+        say(None, "{} has no qr rows, so nothing was written to {} (a QR code is for a ref "
+            "registered with channel qr)", csv_file, out)  # fmt: skip
+    elif given := given_options(*CODE_OPTIONS):
+        say(None, "(no QR code was written: {} are for the codes --out writes; give --out DIR "
+            "to write them)", ", ".join(given), err=True)  # fmt: skip
+
+
+def _check_import(csv_file: Path, report: links_csv.ImportReport, out: Path | None,
+                  style: qr.QrStyle) -> list[links_mod.Link]:  # fmt: skip
+    """Refuse the import before anything is registered: each bad row of the report with its
+    line and rule, an --out that cannot be written, a code that would not scan. Returns the
+    links whose codes are written (no qr row: no folder is made)."""
+    if report.errors:
+        for err in report.errors:
+            say(None, "{}:{}", csv_file, str(err), err=True)
+        raise click.ClickException(
+            f"{counted(len(report.errors), 'invalid row')}; nothing was registered"
+        )
+    codes = _import_codes(report.links)
+    if out and codes:
+        prepare_out(out)
+        for link in codes:  # a code that would not scan registers nothing
+            qr.matrix(link.url, style.checked())
+    return codes
+
+
+def _import_codes(imported: list[links_mod.Link]) -> list[links_mod.Link]:
+    """The links of an import whose codes are written: its QR codes only (a code printed for
+    an m.me link's ref would count its scans as m.me link clicks)."""
+    return [x for x in imported if x.channel == "qr_code"]
+
+
+def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrStyle,
+                        registry: links_mod.Registry) -> None:  # fmt: skip
+    """Every QR code of an import and the print sheet of them, each named as `links qr` names
+    it (links.code_name): a ref that is a QR code of several pages, in the file or registered
+    before, is `<ref>.<page>`, so no page's code is written over another's."""
+    codes = _import_codes(stored)
+    sheet = out / "print-sheet.pdf"
+    names = [links_mod.code_name(registry, x) for x in codes]
+    lines = write_codes(out, codes, style, names)
+    drawn = qr_sheet.drawn_sheet([links_mod.sheet_label(x) for x in codes], style)
+    lines.append(write_file(sheet, drawn.pdf))
+    replaced = sum(line.startswith("replaced") for line in lines)
+    say(None, "wrote {} and {}", counted(len(codes), "code"), sheet)
+    if drawn.lacking:  # said on the sheet too, below the cells
+        say(None, "({}: {} printed with {} for characters its font lacks, the codes of {}; "
+            "the sheet notes which)", sheet, counted(len(drawn.lacking), "label"), drawn.mark,
+            ", ".join(codes[i].ref for i in drawn.lacking), err=True)  # fmt: skip
+    shared = sorted({x.ref for x in codes if links_mod.other_pages(registry, x)})
+    if shared:
+        click.echo(
+            f"named <ref>.<page>.png/.svg, as their ref is on several pages: {', '.join(shared)}"
+        )
+    cased = sorted({x.ref for x in codes if links_mod.case_twin(registry, x)})
+    if cased:
+        click.echo(
+            "named <ref>~<hash>.png/.svg, as their refs differ only in case (one file to a "
+            f"file system that ignores case): {', '.join(cased)}"
+        )
+    if replaced:
+        were = "was" if replaced == 1 else "were"
+        say(None, "replaced {} that {} already in {}", counted(replaced, "file"), were, out)

@@ -1,0 +1,63 @@
+"""`refscope links list`: the registry, tab-separated when piped, a table on a terminal."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import duckdb
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import db
+from . import links as links_mod
+from .cli_options import DB_OPTION
+from .terminal import say
+from .wording import shown
+
+# A tab or line break inside a value becomes a space; so do Unicode's line and paragraph
+# separators, where a reader splitting lines as Unicode does (Python, JavaScript) would cut it.
+TSV_SPACES = str.maketrans("\t\r\n\u2028\u2029", "     ")
+NOTE_WIDTH = 30  # the widest a note's column is on a terminal
+
+
+@click.command("list")
+@DB_OPTION
+def links_list(db_file: Path) -> None:
+    """List registered links."""
+    rows: list[tuple[object, ...]] = []
+    if db_file.exists():  # with no database yet, no links: none is created to say so
+        con = db.connect(db_file, read_only=True)  # beside a reader, on a read-only file
+        try:
+            rows = links_mod.list_links(con)
+        except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
+            raise db.not_refscope(db_file, exc) from None
+        finally:
+            con.close()
+    # The notes last: a script's `cut -f6` still finds the URL.
+    header = ("ref", "page", "channel", "campaign", "placement", "url", "created", "notes")
+    cells = [[str(v) if v is not None else "" for v in row] for row in rows]
+    if not sys.stdout.isatty():
+        # Piped: whole values, one tab-separated line each, for cut, awk or a spreadsheet (a tab
+        # or line break inside a value becomes a space); shown, as on a terminal: the lines may
+        # yet reach one (`| column -t`, `| less -R`), and an ESC would drive it.
+        for line in (header, *cells):
+            click.echo("\t".join(shown(value.translate(TSV_SPACES)) for value in line))
+        return
+    if not cells:
+        say(None, "no links registered in {} (see `refscope links create`)", db_file)
+        return
+    # On a terminal, a value too wide for its column folds onto more lines rather than being
+    # cut with "…": a ref or URL cut short could not be copied (rich's default ellipsises).
+    table = Table()
+    for name in header[:-1]:
+        table.add_column(name, overflow="fold", no_wrap=False)
+    # A note is read, not copied: one line, cut with "…" where its column ends.
+    table.add_column(header[-1], overflow="ellipsis", no_wrap=True, max_width=NOTE_WIDTH)
+    # As Text: a campaign such as "[/x]" is not rich markup; shown: rich sends an ESC in a Text
+    # to the terminal as it is (it strips only BEL and the like).
+    for *values, note in cells:
+        table.add_row(*(Text(shown(v)) for v in (*values, note.translate(TSV_SPACES))))
+    Console().print(table)
