@@ -1,5 +1,5 @@
 """The tracked-link tests' helpers: a code read back to its text, an SVG code rendered to pixels,
-a logo, the log of a contact who came through a QR ref, and a `links import` CSV."""
+a logo, the log of a contact who came through a QR ref, and a `links import` CSV and run."""
 
 from __future__ import annotations
 
@@ -45,10 +45,23 @@ def qr_contact_lines(ref: str = "qr_flyer") -> list[Any]:
     ]
 
 
+HEADER = "page,ref,channel,campaign,placement,notes"
+
+
 def write_csv(path: Path, rows: list[str]) -> Path:
     """A `links import` CSV of the rows under its header."""
-    path.write_text("page,ref,channel,campaign,placement,notes\n" + "\n".join(rows) + "\n")
+    path.write_text(f"{HEADER}\n" + "\n".join(rows) + "\n")
     return path
+
+
+def write(path: Path, text: str) -> Path:
+    """A file of this text in UTF-8, its line ends as given."""
+    path.write_bytes(text.encode())
+    return path
+
+
+def import_csv(runner: CliRunner, db_path: Path, csv_file: Path, *args: str) -> Any:
+    return runner.invoke(cli, ["links", "import", str(csv_file), *args, "--db", str(db_path)])
 
 
 def create_or_import_window(runner: CliRunner, command: str, tmp_path: Path,
