@@ -3,8 +3,9 @@ each delivery (and each tracked-link click) to NDJSON logs, and answers only onc
 
 It never parses a delivery into events (the ingest does) and never writes a secret anywhere.
 Meta's handshake and signature: https://developers.facebook.com/docs/messenger-platform/webhooks
-The durable log writer lives in `logwriter`, the /metrics counters in `receiver_metrics` and
-the configuration in `receiver_config`.
+The durable log writer lives in `logwriter`, the /metrics counters in `receiver_metrics`, the
+configuration in `receiver_config` and the checks of the signature and verify token in
+`receiver_signature`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import codecs
 import contextlib
 import dataclasses
 import hashlib
-import hmac
 import json
 import logging
 import os
@@ -39,50 +39,14 @@ from .receiver_config import MAX_BODY_BYTES as MAX_BODY_BYTES
 from .receiver_config import MAX_BODY_ENV, ReceiverConfig, config_warnings
 from .receiver_metrics import REFUSALS as REFUSALS
 from .receiver_metrics import Metrics
+from .receiver_signature import SIGNATURE_HEADER, header_problem, signature_problem, token_matches
 
 log = logging.getLogger("refscope.receiver")
 
-SIGNATURE_HEADER = "x-hub-signature-256"
-_SIGNATURE = re.compile(r"(?i:sha256)=[0-9a-fA-F]{64}")
 _DIGITS = re.compile(r"[0-9]+")
 RUN_ID_BYTES = 4  # a receiver's run id in its log file names: 8 hex digits, new at each start
 # On an answer that repeats what a client sent (hub.challenge, a ref): text, never sniffed as HTML.
 NOSNIFF = {"x-content-type-options": "nosniff"}
-
-
-def header_problem(header: str | None) -> str | None:
-    """Why the header cannot hold a signature ("missing", "malformed"), or None."""
-    if header is None or not header.strip():
-        return "missing"
-    return None if _SIGNATURE.fullmatch(header.strip()) else "malformed"
-
-
-def signature_problem(raw: bytes, header: str | None, secrets: tuple[str, ...]) -> str | None:
-    """None if header is a valid `sha256=<hex>` HMAC of raw under one secret, else the reason."""
-    if not secrets:
-        return "no_secret_configured"
-    problem = header_problem(header)
-    if problem or header is None:
-        return problem
-    given = bytes.fromhex(header.strip()[len("sha256=") :])
-    # Every secret is tried, so the time taken does not say which one matched. os.fsencode: the
-    # bytes the environment holds, which Meta's HMAC is keyed with; a secret set from bytes
-    # that are not UTF-8 (lone surrogates in os.environ) would make .encode() raise: a 500.
-    matches = [
-        hmac.compare_digest(hmac.new(os.fsencode(s), raw, hashlib.sha256).digest(), given)
-        for s in secrets
-    ]
-    return None if any(matches) else "mismatch"
-
-
-def token_matches(given: str, expected: str) -> bool:
-    """Constant time whatever the lengths: the sha256 digests of both are compared, as
-    compare_digest on the tokens themselves returns at once when their lengths differ."""
-    # surrogatepass: a token set from bytes that are not UTF-8 is refused, not a crash.
-    digests = [
-        hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest() for t in (given, expected)
-    ]
-    return hmac.compare_digest(*digests)
 
 
 def is_json(raw: bytes) -> bool:

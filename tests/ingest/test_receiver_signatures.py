@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.receiver import ReceiverConfig, signature_problem
+from ingest.receiver import ReceiverConfig
+from ingest.receiver_signature import signature_problem
 from tests.ingest.receiver_server import (
     OTHER_SECRET,
     SECRET,
