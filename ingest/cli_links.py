@@ -16,7 +16,7 @@ from . import links as links_mod
 from .cli_codes import CODE_OPTIONS, prepare_out, qr_options, qr_style, write_code
 from .cli_links_import import links_import
 from .cli_links_list import links_list
-from .cli_options import DB_OPTION, RefArgumentCommand, given_options, page_ids
+from .cli_options import DB_OPTION, RefArgumentCommand, given_options, named_options, page_ids
 from .terminal import say
 
 
@@ -76,8 +76,8 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
         for line in write_code(out, registry, stored, style):
             say(None, "{}", line, err=True)
     elif given := given_options("out", *CODE_OPTIONS):
-        say(None, "(no QR code was written: {} are for a QR code, --channel qr; an m.me link "
-            "gets none)", ", ".join(given), err=True)  # fmt: skip
+        say(None, "(no QR code was written: {} for a QR code, --channel qr; an m.me link "
+            "gets none)", named_options(given), err=True)  # fmt: skip
 
 
 @links.command("qr", cls=RefArgumentCommand)

@@ -10,7 +10,7 @@ import click
 from . import db, links_csv, qr, qr_sheet
 from . import links as links_mod
 from .cli_codes import CODE_OPTIONS, prepare_out, qr_options, qr_style, write_codes, write_file
-from .cli_options import DB_OPTION, given_options
+from .cli_options import DB_OPTION, given_options, named_options
 from .terminal import say
 from .wording import counted
 
@@ -61,8 +61,8 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         say(None, "{} has no qr rows, so nothing was written to {} (a QR code is for a ref "
             "registered with channel qr)", csv_file, out)  # fmt: skip
     elif given := given_options(*CODE_OPTIONS):
-        say(None, "(no QR code was written: {} are for the codes --out writes; give --out DIR "
-            "to write them)", ", ".join(given), err=True)  # fmt: skip
+        say(None, "(no QR code was written: {} for the codes --out writes; give --out DIR "
+            "to write them)", named_options(given), err=True)  # fmt: skip
 
 
 def _check_import(csv_file: Path, report: links_csv.ImportReport, out: Path | None,

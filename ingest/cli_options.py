@@ -136,3 +136,8 @@ def given_options(*names: str) -> list[str]:
         for p in ctx.command.params
         if p.name in names and ctx.get_parameter_source(p.name) is not default
     ]
+
+
+def named_options(given: list[str]) -> str:
+    """given_options' flags as the subject of a sentence: `--out is`, `--fg, --logo are`."""
+    return f"{', '.join(given)} {'is' if len(given) == 1 else 'are'}"

@@ -161,10 +161,10 @@ def test_a_url_too_long_for_any_qr_code_is_refused_with_the_rule(
 @pytest.mark.parametrize(
     ("given", "named"),
     [
-        (["--out", "codes"], "--out"),
-        (["--logo", "LOGO"], "--logo"),
-        (["--fg", "navy", "--error-correction", "H"], "--error-correction, --fg"),
-        (["--channel", "link", "--box-size", "20", "--border", "2"], "--box-size, --border"),
+        (["--out", "codes"], "--out is"),
+        (["--logo", "LOGO"], "--logo is"),
+        (["--fg", "navy", "--error-correction", "H"], "--error-correction, --fg are"),
+        (["--channel", "link", "--box-size", "20", "--border", "2"], "--box-size, --border are"),
     ],
     ids=["out", "logo", "fg-level", "size-border"],
 )
@@ -185,8 +185,7 @@ def test_qr_options_given_with_a_plain_link_say_that_no_code_was_written(
     assert res.exit_code == 0, res.output
     assert res.stdout == "https://m.me/acmebakery?ref=window\n"
     assert res.stderr == (
-        f"(no QR code was written: {named} are for a QR code, --channel qr; an m.me link gets "
-        "none)\n"
+        f"(no QR code was written: {named} for a QR code, --channel qr; an m.me link gets none)\n"
     )
     assert query.scalar("SELECT channel FROM tracked_links") == "m_me_link"
     assert not (tmp_path / "codes").exists()
