@@ -28,18 +28,30 @@ from ingest.link_rules import same_username_sql, username_key_sql, username_unkn
 _UNNAMED = username_unknown_sql("s.page_id")
 
 
+# What the Links page's 7-day return counts: its column's help, the README's words (see refs).
+RETURN_7D = (
+    "Among the ref's new contacts whose 7 days had passed when the data ends, the share who "
+    "messaged again within 7 days, as Retention counts it (its D7): one acquired less than 7 "
+    "days before is not yet one who did not come back."
+)
+
+
 def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per ref of m.me links and QR codes. Columns: page_id, ref, channel (of the contacts it
     acquired in the range, the latest one's when they differ; without one, of its latest touch
     in the range), new_contacts,
     reentries, engaged, engaged_rate, ci_low, ci_high (95% Wilson interval), too_few,
-    return_7d_rate, first_seen, last_seen (of its touches in the range; without one, of those
-    that acquired its contacts of the range), registered, campaign, placement, clicks, scans
-    (clicks through QR codes, from the receiver's /r/<ref> log; a bot's are left out),
-    contacts_per_click, notes (the registered link's free text, whole). A ref that acquired
-    contacts of the range is a row also when its touch came after the range's end (their first
-    action, a reaction or an optin, was in it). A registered link clicked in the range that
-    brought no touch there is a row too, with no contacts."""
+    return_7d_rate (RETURN_7D), first_seen, last_seen (of its touches in the range; without
+    one, of those that acquired its contacts of the range), registered, campaign, placement,
+    clicks, scans (clicks through QR codes, from the receiver's /r/<ref> log; a bot's are left
+    out), contacts_per_click, notes (the registered link's free text, whole). A ref that
+    acquired contacts of the range is a row also when its touch came after the range's end
+    (their first action, a reaction or an optin, was in it). A registered link clicked in the
+    range that brought no touch there is a row too, with no contacts.
+
+    RETURN_7D, the 7-day return: Among the ref's new contacts whose 7 days had passed when the
+    data ends, the share who messaged again within 7 days, as Retention counts it (its D7): one
+    acquired less than 7 days before is not yet one who did not come back."""
     return _df(
         con,
         f"""WITH acquired AS (

@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from dashboard import charts, queries, reports, store
+from dashboard.channel_queries import RETURN_7D
 from dashboard.filters import Filters, spend_gap
 from dashboard.markdown_text import literal as literal
 from dashboard.markdown_text import literal_message as literal_message
@@ -279,7 +280,7 @@ def _columns(currency: str = "") -> dict[str, Any]:
         "message_count": ("Messages", count), "reentry_count": ("Re-entries", count),
         "conversations_started": ("Meta: conversations started", count),
         "engaged_rate": ("Engaged rate", pct), "ci_low": ("95% low", pct),
-        "ci_high": ("95% high", pct), "return_7d_rate": ("7-day return", pct),
+        "ci_high": ("95% high", pct),
         "contacts_per_click": ("Contacts / click", ratio), "guest_share": ("Guest share", pct),
         "reply_rate": ("Reply → conversation", pct), "d1": ("D1", pct), "d7": ("D7", pct),
         "d30": ("D30", pct), "read_rate": ("Read rate", pct), "spend": ("Spend", money),
@@ -302,6 +303,7 @@ def _columns(currency: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {
         k: cc.NumberColumn(label, format=fmt) for k, (label, fmt) in number.items()
     }
+    out["return_7d_rate"] = cc.NumberColumn("7-day return", format=pct, help=RETURN_7D)
     out |= {k: cc.TextColumn(label) for k, label in text.items()}
     out |= {k: cc.DatetimeColumn(label, format=when) for k, label in times.items()}
     out |= {"too_few": cc.CheckboxColumn("Too few to judge"),
