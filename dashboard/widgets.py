@@ -172,41 +172,55 @@ def currency() -> str:
 
 
 KPI_PER_ROW = 3
-CHANGE_HELP = "Change against the previous period of the same length, aligned by weekday."
+NOT_COVERED = "previous period not fully covered"
+CHANGE_HELP = (
+    'Change against the previous period of the same length, aligned by weekday. "—": no '
+    f"figure to compare with, either {NOT_COVERED} (it starts before the data; for ad spend, "
+    "not all its days pulled) or none there (a cost per ad contact without ad contacts)."
+)
 
 
-def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str, str]]) -> None:
-    """Metrics with their change against the previous period.
+def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str, str]],
+            partial: pd.DataFrame | None = None) -> None:  # fmt: skip
+    """Metrics with their change against the previous period ("—" without one, as the reports
+    print it).
 
     specs: (column, label, kind) where kind is "int", "pct" or "money". At most KPI_PER_ROW
-    to a row: six side by side cut their labels short next to the sidebar.
+    to a row: six side by side cut their labels short next to the sidebar. partial: the previous
+    period's figures as far as the data covers it; one there but not in before is a period
+    covered only in part, and its "—" says so.
     """
     per_row = min(KPI_PER_ROW, len(specs))
     cols = [col for _ in range(0, len(specs), per_row) for col in st.columns(per_row)]
     for col, (name, label, kind) in zip(cols, specs, strict=True):
         value = _value(now, name)
         prev = _value(before, name)
-        delta = None
+        delta, why = MISSING, None
         if value is not None and prev is not None:
-            diff = value - prev
-            delta = _fmt(diff, kind, "+").replace("%", " pts")
-        # No change as shown (+0, -0.00, +0.0 pts): neither up nor down, in grey.
-        unchanged = delta is not None and not any(c in "123456789" for c in delta)
+            delta = _fmt(value - prev, kind, "+").replace("%", " pts")
+        elif prev is None and partial is not None and _value(partial, name) is not None:
+            why = NOT_COVERED
+        # No change as shown (+0, -0.00, +0.0 pts, —): neither up nor down, in grey.
+        unchanged = not any(c in "123456789" for c in delta)
+        note: dict[str, Any] = {"delta_description": why} if why and _DESCRIBED else {}
         col.metric(
             label,
-            _fmt(value, kind) if value is not None else "—",
-            delta.lstrip("+-") if delta is not None and unchanged else delta,
+            _fmt(value, kind) if value is not None else MISSING,
+            delta.lstrip("+-") if unchanged else delta,
             delta_color="off" if unchanged else "inverse" if kind == "money" else "normal",
             help=" ".join(filter(None, (KPI_DEFINITIONS.get(name), CHANGE_HELP))),
             **(_NO_ARROW if unchanged else {}),
+            **note,
         )
 
 
 # Streamlit draws an arrow beside any delta but "0" unless told not to (delta_arrow, which
-# older Streamlit versions lack: they show the grey delta with its arrow).
+# older Streamlit versions lack: they show the grey delta with its arrow); a note beside it,
+# delta_description, is newer still (without it the "—" stands alone, the KPI's help says why).
 _NO_ARROW: dict[str, Any] = (
     {"delta_arrow": "off"} if "delta_arrow" in inspect.signature(st.metric).parameters else {}
 )
+_DESCRIBED = "delta_description" in inspect.signature(st.metric).parameters
 
 
 def _value(df: pd.DataFrame, name: str) -> float | None:

@@ -13,6 +13,7 @@ widgets.kpi_row(
     store.fetch("kpis", f),
     store.fetch("kpis", f.previous(), True),  # a period the data covers only in part: none
     report_data.kpi_specs(widgets.currency()),  # the same KPIs as the report's
+    store.fetch("kpis", f.previous()),  # as far as the data covers it: says why a "—"
 )
 widgets.spend_coverage(f)
 if not totals["new_contacts"].sum():

@@ -8,10 +8,10 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts, queries
+from dashboard import charts, queries, widgets
 from ingest import pipeline
 from tests import factories as fx
-from tests.dashboard.screen import TIMEOUT, TITLES, headers, numbers, plotly_specs, show
+from tests.dashboard.screen import ROOT, TIMEOUT, TITLES, headers, numbers, plotly_specs, show
 
 
 @pytest.mark.parametrize("page", ["overview", "links", "ads", "comments", "retention", "contacts"])
@@ -159,6 +159,48 @@ def test_kpi_row_shows_no_change_without_an_arrow_or_a_colour():
         "Engaged rate": ("0.0 pts", gray, none),
         "Ad spend": ("0.00", gray, none),
     }
+
+
+def _kpi_row_uncovered_app() -> None:
+    """A KPI row against a previous period the data covers only in part (new contacts and
+    rate: none counted; as far as the data reaches, some), and one with no cost per ad contact
+    (no ad contact then, whatever the data covers)."""
+    import pandas as pd
+
+    from dashboard import widgets
+
+    now = pd.DataFrame({"new_contacts": [245.0], "engaged_rate": [0.5], "cost_per_contact": [2.0]})
+    before = pd.DataFrame({"new_contacts": [None], "engaged_rate": [None],
+                           "cost_per_contact": [None]})  # fmt: skip
+    partial = pd.DataFrame({"new_contacts": [40.0], "engaged_rate": [0.4],
+                            "cost_per_contact": [None]})  # fmt: skip
+    specs = [("new_contacts", "New contacts", "int"), ("engaged_rate", "Engaged rate", "pct"),
+             ("cost_per_contact", "Cost per ad contact", "money")]  # fmt: skip
+    widgets.kpi_row(now, before, specs, partial)
+
+
+def test_kpi_row_shows_a_dash_where_there_is_no_change_and_says_why_when_it_is_coverage():
+    """The reports print "—" as the change against a previous period the data covers only in
+    part; the Overview showed no change line at all, which reads as if nothing was compared.
+    It shows "—" now, grey and without an arrow, and says when the cause is the coverage."""
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    at = AppTest.from_function(_kpi_row_uncovered_app, default_timeout=TIMEOUT).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = {m.label: (m.delta, m.proto.color, m.proto.direction, m.proto.delta_description)
+             for m in at.metric}  # fmt: skip
+    gray, none = MetricProto.MetricColor.GRAY, MetricProto.MetricDirection.NONE
+    hint = widgets.NOT_COVERED
+    assert shown == {
+        "New contacts": ("—", gray, none, hint),
+        "Engaged rate": ("—", gray, none, hint),
+        "Cost per ad contact": ("—", gray, none, ""),  # no ad contact then: nothing to say
+    }
+    assert hint == "previous period not fully covered"
+    assert '"—"' in widgets.CHANGE_HELP and hint in widgets.CHANGE_HELP
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert 'the Overview (and Website chat\'s guest share) shows "—" in grey' in readme
+    assert f'with "{hint}" beside it' in readme
 
 
 # Each page with a table on the demo's default range (no chat plugin then, no link registered).

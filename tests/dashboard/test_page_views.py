@@ -9,12 +9,16 @@ import pytest
 
 from dashboard import charts, queries, reports
 from dashboard.filters import Filters
+from dashboard.report_data import format_change
 from ingest import db, pipeline
 from ingest.attribute import CHANNELS
 from ingest.demo_catalog import ACME, NORTHWIND
 from tests import factories as fx
 from tests.dashboard.conftest import CHATS, opened
 from tests.dashboard.screen import ROOT, TITLES, _name_acme, metric, numbers, plotly_specs, show
+
+# Beside a KPI's "—" change when the previous period starts before the data.
+NOT_COVERED = "previous period not fully covered"
 
 
 def test_every_page_file_has_a_test():
@@ -212,7 +216,31 @@ def test_website_chat_guest_share_has_no_delta_against_a_period_the_data_covers_
                                            "to": str(start + dt.timedelta(days=6))})  # fmt: skip
     at = show(at, "website_chat")
     assert metric(at, "Guest share").value == "50.0%"
-    assert not metric(at, "Guest share").delta  # no change shown
+    shown = metric(at, "Guest share")  # no change: "—", and why
+    assert (shown.delta, shown.proto.delta_description) == ("—", NOT_COVERED)
+
+
+def test_overview_shows_a_dash_and_why_against_a_period_the_data_covers_in_part(
+    open_app, demo_db, con
+):
+    """The week on screen starts on the data's fourth day, so the week before starts before
+    the data: the reports print "—" as each change; the Overview showed no change line."""
+    first = queries.data_bounds(con)["first_day"].iloc[0]
+    start = (first.date() if hasattr(first, "date") else first) + dt.timedelta(days=3)
+    end = start + dt.timedelta(days=6)
+    report = reports.gather(reports.connection_fetch(con), Filters(start, end))
+    changes = {k.label: format_change(k) for k in report.kpis}
+    at = show(open_app(demo_db, range="Custom", **{"from": str(start), "to": str(end)}),
+              "overview")  # fmt: skip
+    for label in (
+        "New contacts",
+        "Engaged contacts",
+        "Engaged rate",
+        "Reachable at the end (24 h)",
+    ):
+        shown = metric(at, label)
+        assert changes[label] == "—", changes
+        assert (shown.delta, shown.proto.delta_description) == ("—", NOT_COVERED), label
 
 
 def test_comments_page_funnel_sums_the_posts(app, con, default_range):
