@@ -7,14 +7,13 @@ plotly.js is inlined (no CDN), so the file opens offline. Each chart's figure si
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Iterable
 
 from plotly.offline import get_plotlyjs
 
 from dashboard import charts
 from dashboard.report_data import Report, Section, format_value, kpi_texts, length, period
-from ingest.pdf_text import right_to_left
+from ingest.pdf_text import ApartNames
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -74,11 +73,8 @@ def _e(text: str) -> str:
 def _isolating(names: Iterable[str]) -> Callable[[str], str]:
     """A sentence escaped, each right-to-left name in it (a page's) set apart in a <bdi>: the
     "(1122…)" after a Hebrew name joined its run and showed before it."""
-    rtl = sorted({_e(n) for n in names if right_to_left(n)}, key=len, reverse=True)
-    if not rtl:
-        return _e
-    found = re.compile("|".join(map(re.escape, rtl)))
-    return lambda text: found.sub(lambda m: f"<bdi>{m[0]}</bdi>", _e(text))
+    apart = ApartNames(map(_e, names))
+    return lambda text: apart.apart(_e(text), "<bdi>", "</bdi>")
 
 
 def _kpis(report: Report) -> str:

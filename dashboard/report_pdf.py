@@ -153,7 +153,7 @@ class _Pdf(FPDF):
         self.set_auto_page_break(True, margin=15)
         self.face = pdf_text.body_font(self)
         self.wrapping = False  # in multi_cell's dry run of a right-to-left text
-        self.names: tuple[str, ...] = ()  # pages' names, ordered apart (pdf_text.visual)
+        self.names = pdf_text.NO_NAMES  # pages' names, ordered apart (pdf_text.visual)
 
     def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
         """fpdf2's multi_cell (which the tables draw their cells with too), each line of a
@@ -190,7 +190,7 @@ def report_pdf(report: Report) -> bytes:
                     strict=True))  # fmt: skip
     pdf = _Pdf(f"refscope report {period(f)}")
     pdf.set_title(pdf.report_title)
-    pdf.names = tuple(_safe(pdf, n) for n in report.page_labels.values())
+    pdf.names = pdf_text.ApartNames(_safe(pdf, n) for n in report.page_labels.values())
     pdf.set_creator("refscope")
     pdf.add_page()
     pdf.set_font(pdf.face, "B", 18)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -84,28 +84,42 @@ FSI, PDI = "\u2068", "\u2069"
 _ISOLATES = str.maketrans("", "", FSI + PDI)
 
 
-def visual(line: str, base: TextDirection | None = None, names: Collection[str] = ()) -> str:
+class ApartNames:
+    """The right-to-left texts among names (pages' names) as one regular expression, built once
+    per report: in a sentence each is set apart from the words around it (the "(1122…)" after a
+    Hebrew name joined its run and showed before it), by FSI and PDI in a PDF, <bdi> in HTML."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        rtl = sorted({n for n in names if right_to_left(n)}, key=len, reverse=True)
+        self.found = re.compile("|".join(map(re.escape, rtl))) if rtl else None
+
+    def apart(self, text: str, start: str = FSI, end: str = PDI) -> str:
+        """text with start before and end after each name in it."""
+        if self.found is None:
+            return text
+        return self.found.sub(lambda m: f"{start}{m[0]}{end}", text)
+
+
+NO_NAMES = ApartNames()
+
+
+def visual(line: str, base: TextDirection | None = None, names: ApartNames = NO_NAMES) -> str:
     """One line in the order its characters are drawn, left to right: each right-to-left run
     (Hebrew, Arabic) reversed as the Unicode bidi algorithm orders it, its brackets mirrored.
     fpdf2 draws text in the order typed without its shaping engine (uharfbuzz, which refscope
     does not install), so "שלום" printed backwards. Arabic letters keep their isolated forms.
     base: the direction of the paragraph the line was wrapped from (else the line's own).
-    names: texts ordered apart from the words around them (a page's name, whose "(1122…)"
-    after it joined its run and was drawn before it)."""
+    names: texts ordered apart from the words around them (ApartNames)."""
     if not right_to_left(line):
         return line
-    apart = sorted((n for n in names if n and right_to_left(n)), key=len, reverse=True)
-    if apart:
-        found = re.compile("|".join(map(re.escape, apart)))
-        line = found.sub(lambda m: f"{FSI}{m[0]}{PDI}", line)
     return "".join(
         c.character.translate(_MIRRORED) if c.embedding_level % 2 else c.character
-        for c in BidiParagraph(line, base_direction=base).get_reordered_characters()
+        for c in BidiParagraph(names.apart(line), base_direction=base).get_reordered_characters()
     ).translate(_ISOLATES)
 
 
 def wrapped_visual(
-    text: str, lines: Callable[[str], list[str]], names: Collection[str] = ()
+    text: str, lines: Callable[[str], list[str]], names: ApartNames = NO_NAMES
 ) -> str:
     """text as fpdf2 should draw it: each paragraph holding right-to-left letters cut into the
     lines `lines` wraps it to, each line in visual order (the paragraph's direction is that of
