@@ -99,22 +99,47 @@ class ApartNames:
             return text
         return self.found.sub(lambda m: f"{start}{m[0]}{end}", text)
 
+    def apart_lines(self, paragraph: str, lines: list[str]) -> list[str]:
+        """The lines paragraph was wrapped into (in order, each a piece of it), each name's
+        part on a line set apart by FSI and PDI: a name wrapped across two lines is whole on
+        neither, and its part joined the "(1122…)" after it. A line that is no piece of the
+        paragraph has the names whole on it set apart."""
+        if self.found is None:
+            return lines
+        spans = [m.span() for m in self.found.finditer(paragraph)]
+        out: list[str] = []
+        at = 0
+        for line in lines:
+            start = paragraph.find(line, at)
+            if start < 0:
+                out.append(self.apart(line))
+                continue
+            at = end = start + len(line)
+            parts: list[str] = []
+            last = start
+            for a, b in ((max(a, start), min(b, end)) for a, b in spans):
+                if a < b:
+                    parts += [paragraph[last:a], FSI, paragraph[a:b], PDI]
+                    last = b
+            out.append("".join([*parts, paragraph[last:end]]))
+        return out
+
 
 NO_NAMES = ApartNames()
 
 
-def visual(line: str, base: TextDirection | None = None, names: ApartNames = NO_NAMES) -> str:
+def visual(line: str, base: TextDirection | None = None) -> str:
     """One line in the order its characters are drawn, left to right: each right-to-left run
     (Hebrew, Arabic) reversed as the Unicode bidi algorithm orders it, its brackets mirrored.
     fpdf2 draws text in the order typed without its shaping engine (uharfbuzz, which refscope
     does not install), so "שלום" printed backwards. Arabic letters keep their isolated forms.
-    base: the direction of the paragraph the line was wrapped from (else the line's own).
-    names: texts ordered apart from the words around them (ApartNames)."""
+    base: the direction of the paragraph the line was wrapped from (else the line's own). Text
+    between FSI and PDI (ApartNames) is ordered apart from the words around it."""
     if not right_to_left(line):
         return line
     return "".join(
         c.character.translate(_MIRRORED) if c.embedding_level % 2 else c.character
-        for c in BidiParagraph(names.apart(line), base_direction=base).get_reordered_characters()
+        for c in BidiParagraph(line, base_direction=base).get_reordered_characters()
     ).translate(_ISOLATES)
 
 
@@ -124,7 +149,8 @@ def wrapped_visual(
     """text as fpdf2 should draw it: each paragraph holding right-to-left letters cut into the
     lines `lines` wraps it to, each line in visual order (the paragraph's direction is that of
     its first letter, as the bidi algorithm has it), one line break between them. Wrapping
-    visual text would put a paragraph's first words on its last line. names: as visual's."""
+    visual text would put a paragraph's first words on its last line. names: set apart on each
+    line (ApartNames.apart_lines)."""
     if not right_to_left(text):
         return text
     out: list[str] = []
@@ -133,7 +159,7 @@ def wrapped_visual(
             out.append(paragraph)
             continue
         base = auto_detect_base_direction(paragraph)
-        out += [visual(line, base, names) for line in lines(paragraph)]
+        out += [visual(line, base) for line in names.apart_lines(paragraph, lines(paragraph))]
     return "\n".join(out)
 
 

@@ -141,13 +141,10 @@ def test_the_pdf_charts_set_a_right_to_left_name_apart_and_the_tables_do_not(run
     assert list(report.section("ads").table["ad_title"]) == [HEBREW_AD, "Spring sale"]
 
 
-@needs_chromium
-@pytest.mark.skipif(pdf_text.font_files() is None, reason="no TrueType font installed")
-def test_a_right_to_left_page_name_keeps_its_id_after_it_in_the_pdf(runner, tmp_path, monkeypatch):
-    """The filters line "pages: מאפיית הכרמל (1122…), channels: all" was drawn with the id
-    before the name: digits after a Hebrew word join its run. The page's name is ordered apart
-    from the words around it now, as in the HTML report. (pypdf reads a line of both
-    directions in an order of its own, so the line is read as drawn, from fpdf2's calls.)"""
+def _scope_lines(runner, tmp_path, monkeypatch, page_name: str) -> list[str]:
+    """The filters line "pages: <name> (1122…), channels: all" of the PDF report of a page
+    named page_name, as given to fpdf2 to draw (its dry runs' too, the last drawn). pypdf reads
+    a line of both directions in an order of its own, so the line is read from fpdf2's calls."""
     from fpdf import FPDF
 
     from dashboard import reports
@@ -161,7 +158,7 @@ def test_a_right_to_left_page_name_keeps_its_id_after_it_in_the_pdf(runner, tmp_
         drawn.append(kwargs.get("text", args[2] if len(args) > 2 else ""))
         return multi_cell(self, *args, **kwargs)
 
-    path = _db(runner, tmp_path, [HEBREW_AD], HEBREW_PAGE)
+    path = _db(runner, tmp_path, [HEBREW_AD], page_name)
     con = db.connect(path, read_only=True)
     try:
         day = fx.utc(fx.T0).date()
@@ -170,7 +167,16 @@ def test_a_right_to_left_page_name_keeps_its_id_after_it_in_the_pdf(runner, tmp_
         con.close()
     monkeypatch.setattr(FPDF, "multi_cell", recording)
     reports.render(report, "pdf")
-    scope = [t for t in drawn if t.startswith("pages: ")]  # wrapped (dry runs), then drawn
+    return [t for t in drawn if t.startswith("pages: ")]
+
+
+@needs_chromium
+@pytest.mark.skipif(pdf_text.font_files() is None, reason="no TrueType font installed")
+def test_a_right_to_left_page_name_keeps_its_id_after_it_in_the_pdf(runner, tmp_path, monkeypatch):
+    """The filters line "pages: מאפיית הכרמל (1122…), channels: all" was drawn with the id
+    before the name: digits after a Hebrew word join its run. The page's name is ordered apart
+    from the words around it now, as in the HTML report."""
+    scope = _scope_lines(runner, tmp_path, monkeypatch, HEBREW_PAGE)
     assert scope and scope[-1].startswith(f"pages: {HEBREW_PAGE[::-1]} ({fx.PAGE_ID}), "), scope
 
 
@@ -194,3 +200,20 @@ def test_a_right_to_left_cell_is_aligned_right_in_the_pdf_table():
 
     pypdf.PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0].extract_text(visitor_text=visit)
     assert starts[HEBREW_AD] > starts[latin] + 40, starts  # points
+
+
+@needs_chromium
+@pytest.mark.skipif(pdf_text.font_files() is None, reason="no TrueType font installed")
+def test_a_page_name_wrapped_across_two_lines_keeps_its_id_after_it_in_the_pdf(
+    runner, tmp_path, monkeypatch
+):
+    """A page name too long for one line was set apart only where a line held it whole: its
+    part on the next line joined the "(1122…)" after it, drawn before it. Each line's part of
+    the name is set apart now."""
+    long_name = " ".join([HEBREW_PAGE] * 9)  # wider than the page's 180 mm at 9 pt
+    scope = _scope_lines(runner, tmp_path, monkeypatch, long_name)[-1]
+    first, second = scope.split("\n")  # the name wrapped: its last words on the second line
+    assert first.startswith("pages: ") and HEBREW_PAGE[::-1] in first, scope
+    part, rest = second.split(" (", 1)
+    assert long_name.endswith(part[::-1]) and part[::-1] != long_name, scope
+    assert rest.startswith(f"{fx.PAGE_ID}), channels: all"), scope
