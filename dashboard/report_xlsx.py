@@ -23,6 +23,7 @@ from dashboard.report_data import Column, Report, Section, format_change, period
 from dashboard.rounding import as_shown
 from dashboard.xlsx_text import (
     MAX_CELL,
+    cut_cells_note,
     cut_note,
     cut_text_notes,
     fit_cell,
@@ -180,17 +181,16 @@ def report_workbook(report: Report) -> bytes:
     buf = io.BytesIO()
     wb = _workbook(buf, f"refscope report {period(f)}", report.scope)
     fmt = _Formats(wb)
-    _summary(wb.add_worksheet("Summary"), report, fmt)
-    chart_ws = wb.add_worksheet(CHARTS_SHEET)
+    summary, chart_ws = wb.add_worksheet("Summary"), wb.add_worksheet(CHARTS_SHEET)
     for s in report.sections:
         write_frame(wb.add_worksheet(sheet_name(s.title)), s.table, s.all_columns, fmt,
                     s.empty_note)  # fmt: skip
-    _charts(wb, chart_ws, report, fmt)
+    _summary(summary, report, fmt, _charts(wb, chart_ws, report, fmt))
     wb.close()
     return buf.getvalue()
 
 
-def _summary(ws: Worksheet, report: Report, fmt: _Formats) -> None:
+def _summary(ws: Worksheet, report: Report, fmt: _Formats, bar_notes: list[str]) -> None:
     f, p = report.filters, report.previous
     ws.write_string(0, 0, "refscope report", fmt.title)
     rows: list[tuple[str, Any, str]] = [
@@ -234,21 +234,28 @@ def _summary(ws: Worksheet, report: Report, fmt: _Formats) -> None:
             if note:
                 r += 1
                 ws.write_string(r, 0, note, fmt.note)
+    kept = "the HTML report holds"
+    for note in (cut_cells_note("Pages", [report.pages], kept),
+                 cut_cells_note("Channels", [report.channels], kept), *bar_notes):  # fmt: skip
+        if note:
+            r += 1
+            ws.write_string(r, 0, note, fmt.note)
     ws.set_column(0, 0, 28)
     ws.set_column(1, 5, 16)
 
 
-def _charts(wb: Workbook, ws: Worksheet, report: Report, fmt: _Formats) -> None:
-    """Native Excel charts over the section sheets, two per row."""
+def _charts(wb: Workbook, ws: Worksheet, report: Report, fmt: _Formats) -> list[str]:
+    """Native Excel charts over the section sheets, two per row; the notes of bar names cut."""
     ws.write_string(0, 0, f"refscope report {period(report.filters)}", fmt.title)
     if not report.has_data:
         ws.write_string(2, 0, report.no_data_message, fmt.note)
-        return
+        return []
     names = _BarNames(ws, fmt)
     made = [c for s in report.sections if not s.empty for c in [_chart(wb, s, names)]
             if c is not None]  # fmt: skip
     for i, chart in enumerate(made):
         ws.insert_chart(2 + (i // 2) * 19, (i % 2) * 12, chart, CHART_SIZE)
+    return names.notes
 
 
 def _with_new_contacts(s: Section, n: int) -> int:
@@ -275,6 +282,7 @@ class _BarNames:
 
     def __init__(self, ws: Worksheet | None = None, fmt: _Formats | None = None) -> None:
         self.ws, self.fmt, self.used = ws, fmt, 0
+        self.notes: list[str] = []  # of names longer than a cell (xlsx_text.cut_cells_note)
 
     def categories(self, title: str, bars: pd.Series, given: pd.Series, column: list[Any]
                    ) -> list[Any]:  # fmt: skip
@@ -292,6 +300,8 @@ class _BarNames:
         for r, name in enumerate(bars.tolist(), start=2):
             write_cell(self.ws, r, c, name, "text", self.fmt)
         self.ws.set_column(c, c, min(max([12, *(len(str(b)) + 2 for b in bars)]), MAX_WIDTH))
+        cut = cut_cells_note(f"{CHARTS_SHEET}, {title}: bar names", bars, "the HTML report holds")
+        self.notes += [cut] if cut else []
         return [CHARTS_SHEET, 2, c, 1 + len(bars), c]
 
 

@@ -9,7 +9,7 @@ https://support.microsoft.com/office/excel-specifications-and-limits
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -59,14 +59,19 @@ def cut_text_notes(name: str, df: pd.DataFrame, columns: Sequence[Column], kept:
                    ) -> list[str]:  # fmt: skip
     """What a workbook says of the texts of a table that a cell cannot hold (see fit_cell), a
     note per column; kept: what holds them whole ("CSV and Parquet hold")."""
-    df, out = df.iloc[:MAX_ROWS], []
-    for col in columns:
-        if col.kind in TYPED_KINDS or col.name not in df.columns:
-            continue
-        n = sum(not missing(v) and too_long(str(v)) for v in df[col.name].tolist())
-        if n:
-            cells = "1 cell" if n == 1 else f"{n:,} cells"
-            out.append(f"table {name}: {cells} of column {col.label} cut at {MAX_CELL:,} "
-                       f"characters, the cell limit of Excel, each ending "
-                       f"\"… [cut: N characters in all; …]\"; {kept} them whole")  # fmt: skip
-    return out
+    df = df.iloc[:MAX_ROWS]
+    texts = [c for c in columns if c.kind not in TYPED_KINDS and c.name in df.columns]
+    notes = (cut_cells_note(f"table {name}", df[c.name].tolist(), kept, f" of column {c.label}")
+             for c in texts)  # fmt: skip
+    return [n for n in notes if n]
+
+
+def cut_cells_note(where: str, values: Iterable[Any], kept: str, of: str = "") -> str:
+    """What a workbook says of values a cell cannot hold whole ("" if it can hold each): how
+    many cells, of what (of: " of column Notes"), and what else holds them whole (kept)."""
+    n = sum(not missing(v) and too_long(str(v)) for v in values)
+    if not n:
+        return ""
+    cells = "1 cell" if n == 1 else f"{n:,} cells"
+    return (f"{where}: {cells}{of} cut at {MAX_CELL:,} characters, the cell limit of Excel, "
+            f"each ending \"… [cut: N characters in all; …]\"; {kept} them whole")  # fmt: skip

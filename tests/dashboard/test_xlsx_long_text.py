@@ -112,3 +112,29 @@ def test_a_filter_longer_than_a_cell_is_marked_and_noted(long_db):
         "filter search: cut at 32,767 characters, the cell limit of Excel; CSV and Parquet hold "
         "it whole"
     ]
+
+
+def test_the_summarys_pages_and_the_charts_bar_names_cut_at_a_cell_are_noted(long_db, runner):
+    """A page's name has no limit: the Summary's Pages row and a bar named "menu · <page>" (a
+    ref two pages share) ended with the cut mark, and the notes said nothing of them, as they
+    do of a table's cut cells."""
+    from dashboard.cli import cli
+
+    line = fx.delivery(fx.postback(referral=fx.referral_obj("menu"), psid="7500000000000099",
+                                   page_id=fx.OTHER_PAGE_ID), page_id=fx.OTHER_PAGE_ID)  # fmt: skip
+    pipeline.run([str(fx.write_ndjson(long_db.parent / "logs" / "b.ndjson", [line]))], long_db)
+    got = runner.invoke(cli, ["pages", "set", fx.OTHER_PAGE_ID, "--name", LONG,
+                              "--db", str(long_db)])  # fmt: skip
+    assert got.exit_code == 0, got.output
+    with opened(long_db) as con:
+        report = gather(connection_fetch(con), Filters(DAY, DAY, (fx.PAGE_ID, fx.OTHER_PAGE_ID)))
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True) if r[0]}
+    assert summary["Pages"].endswith(xlsx_text.CUT_MARK.format(n=len(report.pages)))
+    bars = [c for row in book["Charts"].iter_rows(values_only=True) for c in row if c]
+    assert any(str(c).startswith("menu · ") and str(c).endswith("cell limit of Excel]")
+               for c in bars)  # fmt: skip
+    ending = 'each ending "… [cut: N characters in all; …]"; the HTML report holds them whole'
+    assert f"Pages: 1 cell cut at 32,767 characters, the cell limit of Excel, {ending}" in summary
+    assert (f"Charts, Top refs: bar names: 1 cell cut at 32,767 characters, the cell limit of "
+            f"Excel, {ending}") in summary  # fmt: skip
