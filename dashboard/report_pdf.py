@@ -154,6 +154,8 @@ class _Pdf(FPDF):
         self.face = pdf_text.body_font(self)
         self.wrapping = False  # in multi_cell's dry run of a right-to-left text
         self.names = pdf_text.NO_NAMES  # pages' names, ordered apart (pdf_text.visual)
+        # Each text as printable shows it: a cell is measured at up to 8 sizes, then drawn.
+        self.shown: dict[str, str] = {}
 
     def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
         """fpdf2's multi_cell (which the tables draw their cells with too), each line of a
@@ -339,7 +341,7 @@ def _table(pdf: _Pdf, head: list[str], rows: list[list[str]], numeric: list[bool
 
 
 def _lacks(pdf: _Pdf, *texts: str) -> bool:
-    return any(pdf_text.lacks(pdf, pdf.face, t) for t in texts)
+    return any(pdf_text.lacked(pdf.face, t, _safe(pdf, t)) for t in texts)
 
 
 def _lacking(pdf: _Pdf) -> str:
@@ -349,4 +351,7 @@ def _lacking(pdf: _Pdf) -> str:
 
 
 def _safe(pdf: _Pdf, text: str) -> str:
-    return pdf_text.printable(pdf, pdf.face, text)
+    shown = pdf.shown.get(text)
+    if shown is None:
+        shown = pdf.shown[text] = pdf_text.printable(pdf, pdf.face, text)
+    return shown

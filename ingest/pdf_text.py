@@ -71,7 +71,12 @@ def mark(face: str) -> str:
 def lacks(pdf: Any, face: str, text: str) -> bool:
     """Whether printable shows a character of text as the mark (a Chinese name in DejaVu Sans,
     a Hebrew one in the core fonts)."""
-    return printable(pdf, face, text).count(mark(face)) > text.count(mark(face))
+    return lacked(face, text, printable(pdf, face, text))
+
+
+def lacked(face: str, text: str, shown: str) -> bool:
+    """lacks, of a text printable already made shown (no second pass over it)."""
+    return shown.count(mark(face)) > text.count(mark(face))
 
 
 # A bracket drawn in a right-to-left run faces the other way ("(ראשי)" reads as in Hebrew).

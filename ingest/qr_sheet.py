@@ -70,9 +70,10 @@ def drawn_sheet(items: Sequence[tuple[str, str, str]], style: QrStyle | None = N
         code = code_image(matrix(url, style), style)
         pdf.image(code, x=x + CODE_MARGIN_MM, y=y + 5, w=side, h=side)
         below = y + 5 + side
-        _label(pdf, pdf_text.printable(pdf, face, title), x, below, TITLE_BOX)
-        _label(pdf, pdf_text.printable(pdf, face, subtitle), x, below, SUBTITLE_BOX)
-        if pdf_text.lacks(pdf, face, title) or pdf_text.lacks(pdf, face, subtitle):
+        shown = [pdf_text.printable(pdf, face, t) for t in (title, subtitle)]
+        _label(pdf, shown[0], x, below, TITLE_BOX)
+        _label(pdf, shown[1], x, below, SUBTITLE_BOX)
+        if any(map(pdf_text.lacked, (face, face), (title, subtitle), shown)):
             lacking.append(i)
         if slot == per_page - 1 or i == len(items) - 1:  # the page's last cell
             on_page = [n - (i - slot) + 1 for n in lacking if n >= i - slot]
