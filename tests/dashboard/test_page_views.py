@@ -15,7 +15,16 @@ from ingest.attribute import CHANNELS
 from ingest.demo_catalog import ACME, NORTHWIND
 from tests import factories as fx
 from tests.dashboard.conftest import CHATS, opened
-from tests.dashboard.screen import ROOT, TITLES, _name_acme, metric, numbers, plotly_specs, show
+from tests.dashboard.screen import (
+    ROOT,
+    TITLES,
+    _name_acme,
+    metric,
+    numbers,
+    plotly_specs,
+    show,
+    shown,
+)
 
 # Beside a KPI's "—" change when the previous period starts before the data.
 NOT_COVERED = "previous period not fully covered"
@@ -338,3 +347,14 @@ def test_every_table_on_every_page_downloads_as_csv_xlsx_and_parquet(app, page):
     names = list(dict.fromkeys(k.rsplit("-", 1)[0] for k in keys))
     assert keys == [f"{n}-{fmt}" for n in names for fmt in ("csv", "xlsx", "parquet")]
     assert len(names) >= len(at.dataframe) > 0, (names, len(at.dataframe))
+
+
+def test_the_reports_page_of_a_range_without_data_says_so(open_app, small_db):
+    """The issue: "a report for a range without data says so instead of failing"; the Reports
+    page says it above the downloads, whose files say it too."""
+    at = show(open_app(small_db, channel="comment_reply"), "reports")  # none in its data
+    said = [shown(i.value) for i in at.info]
+    assert any(s.startswith("No data for ") and "channels: Comment reply)" in s
+               and s.endswith("The files say so too.") for s in said), said  # fmt: skip
+    assert [b.proto.label for b in at.get("download_button")][-3:] == [
+        "Download PDF", "Download XLSX", "Download HTML"]  # fmt: skip
