@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from .download_part import OVERLAP, Part
 from .errors import SourceError
 from .http_failures import headers_left_behind, refused_certificate
 from .http_headers import (
@@ -27,14 +28,12 @@ from .http_headers import (
     content_range,
     encoded,
     html_page,
-    if_range,
     part_problem,
     retry_after,
     unsatisfied_size,
 )
 
 SPOOL_PREFIX = "refscope-pull-"
-OVERLAP = 4096  # bytes a resume of a version that changed asks again, to prove the log only grew
 BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
 _CLEAR = {
     401: "the server wants credentials (pass --header 'Authorization: ...')",
@@ -66,102 +65,6 @@ class Deadline:
 
 
 @dataclass
-class _Part:
-    """The answer being spooled, as its first response said it: what a resume goes on from."""
-
-    status: int
-    headers: httpx.Headers = field(repr=False)  # a Set-Cookie may be a credential
-    start: int  # the file's offset of its first byte (a 206's first; 0)
-    total: int | None  # the file's size, when said
-    validator: str  # what an If-Range names its version with; "": it cannot be resumed
-    size: int = 0  # its bytes spooled
-    back: int = 0  # set: the next resume asks from this many bytes before end, without If-Range
-    unversioned: bool = False  # those bytes prove a file without a validator, not a grown one
-    version: httpx.Headers | None = field(default=None, repr=False)  # the newest gone on in
-
-    @classmethod
-    def of(cls, r: httpx.Response) -> _Part:
-        part = content_range(r.headers) if r.status_code == 206 else None
-        whole = None if encoded(r.headers) else content_length(r.headers)
-        start, total = (part[0], part[2]) if part else (0, whole if r.status_code == 200 else None)
-        # A Content-Encoding's bytes (gzip) are not the file's: a range of the file would be
-        # spliced to bytes decoded from another stream, or decoded twice. Nor is a part that
-        # does not say where in the file it starts gone on from.
-        resumable = (r.status_code == 200 or part is not None) and not encoded(r.headers)
-        return cls(r.status_code, r.headers, start, total, if_range(r.headers) if resumable else "")
-
-    @property
-    def end(self) -> int:
-        """The file's offset a resume asks from."""
-        return self.start + self.size
-
-    def answer(self) -> httpx.Headers:
-        """The first response's headers, with the validators of the version last gone on in."""
-        if self.version is None:
-            return self.headers
-        headers = self.headers.copy()
-        for name in ("etag", "last-modified"):
-            headers.pop(name, None)
-            if name in self.version:
-                headers[name] = self.version[name]
-        return headers
-
-    def grown(self, r: httpx.Response) -> bool:
-        """Whether r says a validator, another than the version cut's, whose size was said, and
-        a size larger than it, if any: the file may have grown since (a live log is appended
-        to), worth proving so rather than reading it whole again. One no larger was replaced;
-        one of a size unsaid (chunked) cannot be told from a file replaced."""
-        if not (self.validator and self.size) or encoded(r.headers):
-            return False
-        said = "etag" in r.headers or "last-modified" in r.headers
-        if not said or self._same_version(r.headers):
-            return False
-        got = content_range(r.headers)
-        total = content_length(r.headers) if r.status_code == 200 else got[2] if got else None
-        return self.total is not None and (total is None or total > self.total)
-
-    def proves_growth(self, r: httpx.Response) -> bool:
-        """Whether r is the part asked from `back` bytes before end, of a file larger than the
-        version cut (its bytes there are compared with those spooled as they come)."""
-        got = content_range(r.headers)
-        if r.status_code != 206 or got is None or encoded(r.headers):
-            return False
-        first, last, total = got
-        if self.unversioned:  # the next part of a file without a validator (grown, maybe)
-            fits = total is not None and self.total is not None and total >= self.total
-        else:  # a file grown since the version cut
-            fits = total is not None and self.total is not None and total > self.total
-        return first == self.end - self.back and last >= self.end and fits
-
-    def adopt(self, r: httpx.Response) -> None:
-        """Go on in r's version: the spooled bytes proved to be its own."""
-        got = content_range(r.headers)
-        self.version, self.validator = r.headers, if_range(r.headers)
-        self.total, self.back = None if got is None else got[2], 0
-
-    def goes_on_in(self, r: httpx.Response) -> bool:
-        """Whether r is this part's rest: a 206 from its end to the file's, of the same version,
-        in no Content-Encoding."""
-        got = content_range(r.headers)
-        if r.status_code != 206 or got is None or encoded(r.headers):
-            return False
-        first, _, total = got
-        if self.total is not None and total != self.total:
-            return False  # another size
-        return first == self.end and self._same_version(r.headers)
-
-    def _same_version(self, headers: httpx.Headers) -> bool:
-        """Whether a part's validator is the cut answer's; one that says none is the version its
-        If-Range named (a server that honours it sends a 200 for another)."""
-        version = self.headers if self.version is None else self.version
-        if "etag" in headers:
-            return headers["etag"] == version.get("etag")
-        if "last-modified" in headers:
-            return "etag" not in version and headers["last-modified"] == self.validator
-        return True
-
-
-@dataclass
 class Download:
     """GETs of url into spool files in spool_dir, retried (see the module's docstring)."""
 
@@ -176,7 +79,7 @@ class Download:
     on_bytes: Callable[[int, int | None], None] | None
     retries: int
     backoff: float
-    _part: _Part | None = field(default=None, repr=False)  # what a cut left to resume from
+    _part: Part | None = field(default=None, repr=False)  # what a cut left to resume from
     deadline: Deadline | None = None
 
     def get(self, extra: dict[str, str], raw: bool = False) -> tuple[int, Path, int, httpx.Headers]:
@@ -286,13 +189,13 @@ class Download:
                 part.back = min(OVERLAP, part.size)  # If-Range failed: grown, or replaced?
                 raise _Changed
             if part is None or r.status_code == 200:  # a 200: the whole file, of any version
-                part = self._part = _Part.of(r)
+                part = self._part = Part.of(r)
             before = part.size
             self._spool(r, spool, part, raw)
             return self._done(r, spool, part, part.size - before)
 
     def _done(
-        self, r: httpx.Response, spool: Path, part: _Part, came: int
+        self, r: httpx.Response, spool: Path, part: Part, came: int
     ) -> tuple[int, Path, int, httpx.Headers]:
         """What get returns once r's body (came bytes) is spooled; _More when r is a part that
         stops short of the file's end: read on from its end, in the same version."""
@@ -321,7 +224,7 @@ class Download:
             return fh.read(n)
 
     def _spool(
-        self, r: httpx.Response, spool: Path, part: _Part, raw: bool, proof: bytes = b""
+        self, r: httpx.Response, spool: Path, part: Part, raw: bool, proof: bytes = b""
     ) -> None:
         """r's body written to spool, after the bytes of part spooled before it; a body that
         starts with proof (the last bytes spooled, asked again) is gone on in past them, one
@@ -354,7 +257,7 @@ class Download:
                                   self._whole(r, part, before - proved))  # fmt: skip
 
     @staticmethod
-    def _whole(r: httpx.Response, part: _Part, before: int) -> int | None:
+    def _whole(r: httpx.Response, part: Part, before: int) -> int | None:
         """The bytes the download comes to: from its start to the file's end, when said (a part
         that stops short of it is not the end); else before and r's Content-Length."""
         if part.total is not None and not encoded(r.headers):
