@@ -46,11 +46,12 @@ class Part:
         return self.start + self.size
 
     def answer(self) -> httpx.Headers:
-        """The first response's headers, with the validators of the version last gone on in."""
+        """The first response's headers, with the validators of the version last gone on in
+        and its Date (a Last-Modified is told to be a validator by the Date beside it)."""
         if self.version is None:
             return self.headers
         headers = self.headers.copy()
-        for name in ("etag", "last-modified"):
+        for name in ("etag", "last-modified", "date"):
             headers.pop(name, None)
             if name in self.version:
                 headers[name] = self.version[name]

@@ -7,6 +7,7 @@ file whose bytes there differ is read whole, never spliced."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +107,36 @@ def test_a_later_pull_of_a_live_log_cut_again_and_again_goes_on_from_each_cut(
     assert snapshot(Query(db_path)) == snapshot(Query(clean))
     assert all("Range" in r for r in asked)  # never the log anew
     assert any("If-Range" not in r for r in asked[1:])  # a proof was asked
+
+
+def _stamped(s: Any, lag: int) -> Iterator[None]:
+    """Ten more lines appended to /log.ndjson at each call, two seconds on, its Last-Modified
+    lag seconds before the answers' Date (0: the second it is sent, as a log written to now)."""
+    n, now = 3000, 1_700_000_000
+    while True:
+        s.last_modified = formatdate(now - lag, usegmt=True)
+        s.date = formatdate(now, usegmt=True)
+        yield
+        s.files["/log.ndjson"] += lines(n, 10)
+        n, now = n + 10, now + 2
+
+
+def test_a_live_log_gone_on_in_a_later_version_is_asked_next_with_that_versions_last_modified(
+    site: Any, db_path: Path
+) -> None:
+    """A log served with Last-Modified only, grown between cut and resume: the download goes
+    on in the grown version, and the next pull asks with its Last-Modified (a Last-Modified is
+    a validator only beside the Date of its own answer), so an unchanged log is not sent."""
+    s, base = site
+    s.files["/log.ndjson"], s.etag = BODY, False
+    grow = _stamped(s, 5)
+    next(grow)
+    s.cuts, s.on_cut = [100_000] * 3, lambda: next(grow)
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is not None
+    # Each If-Range fails (the log grew: its 200 is cut too), and the proof goes on from the cut.
+    assert [r.get("Range") for r in s.requests] == [
+        None, "bytes=100000-", "bytes=95904-", "bytes=195904-", "bytes=191808-"
+    ]  # fmt: skip
+    s.cuts, s.on_cut, s.requests = [], None, []
+    assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is None
+    assert s.requests[0].get("If-Modified-Since") == s.last_modified
