@@ -2,13 +2,14 @@
 retried with backoff on 5xx, 408 and 429 answers and connection errors. An answer cut before its
 end (a proxy or a flaky link that hangs up) is asked on from its bytes already spooled, with a
 Range and an If-Range naming its version, so a file replaced meanwhile is never spliced to it;
-where that cannot be (no strong validator, a Content-Encoding, a server that sends the whole
-file or another version), the answer is asked anew. A part that stops short of the file's end
-(a server or CDN that caps ranges) is read on from where it ends. A version that changed (a live
-log the server appends to) is gone on in from OVERLAP bytes before the cut when those are the
-bytes spooled, as a later pull's Range proves a log grew. A download is given up after `retries`
-attempts in a row that bring no new byte to resume from. Header values (tokens) and the URL's
-user info and query never appear in messages (name is the URL without them)."""
+where that cannot be (a Content-Encoding, a server that sends the whole file or another
+version), the answer is asked anew. A part that stops short of the file's end (a server or CDN
+that caps ranges) is read on from where it ends. A version that changed (a live log the server
+appends to), or one no If-Range can name (no strong validator), is gone on in from OVERLAP
+bytes before the cut when those are the bytes spooled, as a later pull's Range proves a log
+grew. A download is given up after `retries` attempts in a row that bring no new byte to resume
+from. Header values (tokens) and the URL's user info and query never appear in messages (name
+is the URL without them)."""
 
 from __future__ import annotations
 
@@ -111,8 +112,9 @@ class Download:
                     if refused := refused_certificate(exc):
                         raise SourceError(f"{self.name}: {refused}") from None
                     part = self._part
-                    if part is not None and (not part.validator or not part.size):
-                        part = self._part = None  # its bytes cannot be gone on from
+                    if part is not None and not part.prove_after_cut():
+                        if not part.validator or not part.size:
+                            part = self._part = None  # its bytes cannot be gone on from
                     if part is not None and part.end > best:
                         best, failures = part.end, 0  # a step further: not a failure
                     else:

@@ -23,11 +23,12 @@ class Part:
     headers: httpx.Headers = field(repr=False)  # a Set-Cookie may be a credential
     start: int  # the file's offset of its first byte (a 206's first; 0)
     total: int | None  # the file's size, when said
-    validator: str  # what an If-Range names its version with; "": it cannot be resumed
+    validator: str  # what an If-Range names its version with; "": none (see prove_after_cut)
     size: int = 0  # its bytes spooled
     back: int = 0  # set: the next resume asks from this many bytes before end, without If-Range
     unversioned: bool = False  # those bytes prove a file without a validator, not a grown one
     version: httpx.Headers | None = field(default=None, repr=False)  # the newest gone on in
+    own: bool = True  # its bytes are the file's own, from an offset said
 
     @classmethod
     def of(cls, r: httpx.Response) -> Part:
@@ -37,8 +38,9 @@ class Part:
         # A Content-Encoding's bytes (gzip) are not the file's: a range of the file would be
         # spliced to bytes decoded from another stream, or decoded twice. Nor is a part that
         # does not say where in the file it starts gone on from.
-        resumable = (r.status_code == 200 or part is not None) and not encoded(r.headers)
-        return cls(r.status_code, r.headers, start, total, if_range(r.headers) if resumable else "")
+        own = (r.status_code == 200 or part is not None) and not encoded(r.headers)
+        validator = if_range(r.headers) if own else ""
+        return cls(r.status_code, r.headers, start, total, validator, own=own)
 
     @property
     def end(self) -> int:
@@ -88,7 +90,17 @@ class Part:
         """Go on in r's version: the spooled bytes proved to be its own."""
         got = content_range(r.headers)
         self.version, self.validator = r.headers, if_range(r.headers)
-        self.total, self.back = None if got is None else got[2], 0
+        self.total, self.back, self.unversioned = None if got is None else got[2], 0, False
+
+    def prove_after_cut(self) -> bool:
+        """Whether a cut part that no If-Range can name (no ETag, a weak one, a Last-Modified of
+        the second it was sent, as a log written to then has) is resumed from OVERLAP bytes
+        before the cut, those bytes proving the same file or one grown (set so, if so); not
+        when its bytes are not the file's own, or its size was not said (chunked)."""
+        if self.validator or not (self.own and self.size) or self.total is None:
+            return False
+        self.back, self.unversioned = min(OVERLAP, self.size), True
+        return True
 
     def goes_on_in(self, r: httpx.Response) -> bool:
         """Whether r is this part's rest: a 206 from its end to the file's, of the same version,

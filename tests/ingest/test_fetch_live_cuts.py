@@ -140,3 +140,53 @@ def test_a_live_log_gone_on_in_a_later_version_is_asked_next_with_that_versions_
     s.cuts, s.on_cut, s.requests = [], None, []
     assert remote.pull_logs(base + "/log.ndjson", {}, db_path) is None
     assert s.requests[0].get("If-Modified-Since") == s.last_modified
+
+
+@pytest.mark.parametrize("kind", ["no-validator", "last-modified-now", "weak-etag"])
+def test_a_live_log_without_a_strong_validator_cut_again_and_again_goes_on_from_each_cut(
+    site: Any, db_path: Path, tmp_path: Path, kind: str
+) -> None:
+    """A log served with no validator an If-Range may name (RFC 9110 §13.1.5): none at all, a
+    Last-Modified of the second it is sent (a log written to now), or a weak ETag. Each resume
+    asks from 4 KiB before the cut and goes on from it when those are the bytes spooled."""
+    s, base = site
+    s.files["/log.ndjson"], s.etag, s.weak_etag = BODY, kind == "weak-etag", True
+    grow = _stamped(s, 0)
+    next(grow)
+    if kind != "last-modified-now":
+        s.last_modified = s.date = ""
+    s.cuts, s.on_cut = [100_000] * 40, lambda: next(grow)
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added >= 3000 and res.events_added % 10 == 0
+    asked = s.requests[1:]
+    s.cuts, s.on_cut = [], None
+    s.files["/log.ndjson"] = lines(0, res.events_added)
+    clean = tmp_path / "clean" / "refscope.duckdb"
+    clean.parent.mkdir()
+    assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
+    assert snapshot(Query(db_path)) == snapshot(Query(clean))
+    # Never the log anew: each resume is a proof from 4 KiB before the cut, with no If-Range.
+    first = 100_000 - 4096
+    assert [r.get("Range") for r in asked[:3]] == [f"bytes={first + k * 95_904}-" for k in range(3)]
+    assert all("Range" in r and "If-Range" not in r for r in asked)
+
+
+@pytest.mark.parametrize("size", ["longer", "same-size"])
+def test_a_log_without_a_validator_replaced_between_cut_and_resume_is_read_whole(
+    site: Any, db_path: Path, tmp_path: Path, size: str
+) -> None:
+    """Nothing names the version cut, and the bytes asked again before the cut are another
+    file's: it is read whole, never spliced to the old bytes."""
+    s, base = site
+    # Other people's lines: longer, or of the same size (other sender ids throughout).
+    new = lines(5000, 3100) if size == "longer" else BODY.replace(b'"9', b'"8')
+    s.files["/log.ndjson"], s.etag = new, False
+    clean = tmp_path / "clean" / "refscope.duckdb"
+    clean.parent.mkdir()
+    assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
+    s.files["/log.ndjson"], s.requests = BODY, []
+    s.cuts, s.on_cut = [200_000], lambda: s.files.update({"/log.ndjson": new})
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == new.count(b"\n")
+    assert snapshot(Query(db_path)) == snapshot(Query(clean))
+    assert [r.get("Range") for r in s.requests] == [None, f"bytes={200_000 - 4096}-", None]
