@@ -10,6 +10,7 @@ values (tokens) never appear in messages.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 import time
@@ -35,7 +36,7 @@ from .spool_marks import (
     text_marks,
     validator_part,
 )
-from .url_check import url_problem
+from .url_check import idna_mapped, url_problem
 
 RETRIES = 5  # attempts in a row that bring a download no further (5xx, 408, 429, a cut...)
 BACKOFF_SECONDS = 0.5
@@ -51,7 +52,10 @@ class Pulled:
 
 
 def safe_url(url: str) -> str:
-    """The URL without user info or query string, fit for messages and the database."""
+    """The URL without user info or query string, fit for messages and the database; its host
+    as check_url asks it (fullwidth letters as ASCII ones)."""
+    with contextlib.suppress(ValueError):  # a URL check_url refuses: as given
+        url = idna_mapped(url)
     parts = urlsplit(url)
     host = parts.hostname or ""
     if ":" in host:
@@ -80,8 +84,9 @@ def sweep_spool(spool_dir: Path, now: float | None = None) -> int:
     return gone
 
 
-def check_url(url: str) -> None:
-    """Refuse what is not an http(s) URL with a host, before any request (no retries)."""
+def check_url(url: str) -> str:
+    """Refuse what is not an http(s) URL with a host, before any request (no retries); else
+    the URL to ask: its host as a browser reads it (url_check.idna_mapped)."""
     problem = url_problem(url)  # the URL itself is not shown: it may hold credentials
     if problem == "":
         raise SourceError(
@@ -90,6 +95,7 @@ def check_url(url: str) -> None:
         )
     if problem:
         raise SourceError(f"pull logs: the URL {problem}; not shown, as it may hold a credential")
+    return idna_mapped(url)
 
 
 def parse_headers(values: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -133,7 +139,7 @@ def pull(
     """Download what is new at url into a spool file and plan its ingest (on_bytes(done, total):
     an answer's bytes so far and its Content-Length, counted across the resumes of a cut one;
     deadline: the seconds every download of it, retries and waits included, must end within)."""
-    check_url(url)
+    url = check_url(url)
     until = None if deadline is None else Deadline.after(deadline)
     own, mounts = client is None, direct_to_this_machine(url)  # this machine: never via a proxy
     client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=True, mounts=mounts)

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from .access import is_loopback
 from .errors import ValidationError
 from .link_rules import has_userinfo, userinfo_masked
-from .url_check import url_problem
+from .url_check import idna_mapped, url_problem
 
 BASE_URL_RULE = (
     "a Graph API base URL is http(s)://host[:port][/path], with no user name or password (the "
@@ -19,10 +19,11 @@ BASE_URL_RULE = (
 )
 
 
-def check_base_url(base_url: str) -> None:
+def check_base_url(base_url: str) -> str:
     """Refuse a base URL that is not http(s)://host[/path] before any request (no retries), one
     with credentials (never shown), a query or a fragment, and plain http to any host but this
-    machine: the access token travels in every request's header."""
+    machine: the access token travels in every request's header. Else the base URL to ask: its
+    host as a browser reads it (url_check.idna_mapped: fullwidth letters are ASCII ones)."""
     # Nor is a query: one copied from Meta's examples holds the token (?access_token=EAA…).
     shown = re.sub(r"([?#]).*", r"\1…", userinfo_masked(base_url), flags=re.S)[:60]
     if has_userinfo(base_url):
@@ -39,6 +40,7 @@ def check_base_url(base_url: str) -> None:
         raise ValidationError(
             f"invalid Graph API base URL {shown!r} (a query or fragment): {BASE_URL_RULE}"
         )
+    base_url = idna_mapped(base_url)
     parts = urlsplit(base_url)
     if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         raise ValidationError(
@@ -46,6 +48,7 @@ def check_base_url(base_url: str) -> None:
             "send the access token unencrypted; use https (http only to this machine: "
             "localhost, 127.0.0.1, ::1)"
         )
+    return base_url
 
 
 def without_token(url: str) -> str:

@@ -44,7 +44,7 @@ def pull_logs(
     follows the download (fetch.pull), on_plan and progress the ingest (pipeline.run);
     deadline: the seconds the download may take (the ingest after it is not counted); lake_dir:
     the Parquet lake brought in line after the ingest, as `ingest --lake` does."""
-    fetch.check_url(url)
+    url = fetch.check_url(url)
     path = db.db_path(db_file)
     spool_dir = path.parent / ".pull"
     with contextlib.ExitStack() as held:
@@ -97,7 +97,7 @@ def pull_ads(
         # Said without the token: it is a secret even when it is a broken one.
         raise ValidationError("REFSCOPE_META_TOKEN holds characters no access token has "
                               "(spaces, line breaks or accents): check how it was set")  # fmt: skip
-    graph.check_base_url(base_url)
+    base_url = graph.check_base_url(base_url)
     api = graph.GraphClient(token, base_url, api_version, client, sleep, on_wait=on_wait)
     if today is None:  # the account's today, not UTC's (Meta's days are)
         today = _today(api, account, since, until)

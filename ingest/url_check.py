@@ -34,6 +34,10 @@ def url_problem(url: str) -> str | None:
     if len(url) > MAX_URL:
         return f"is longer than {MAX_URL:,} characters"
     try:
+        url = idna_mapped(url)  # a host as a browser reads it: fullwidth letters are ASCII ones
+    except ValueError as exc:  # an emoji, a bad xn-- label: the rule it breaks
+        return str(exc).removeprefix("it ")
+    try:
         host = httpx.URL(url).host
         if ":" not in host:  # a name, not an IPv6 address: encoded as the lookup will
             host.encode("idna")  # an empty label, one over 63 characters
@@ -60,9 +64,10 @@ def idna_mapped(url: str) -> str:
     bakery.example, a capital its small letter, a letter and its accent one letter), so that
     ascii_url writes the name a browser looks up. ValueError naming the IDNA 2008 rule (RFC
     5891-5893) such a host, or an ASCII one with an xn-- label, breaks. Any other url as given;
-    for an http(s)://host[:port] url without user:password@."""
+    for an http(s)://[user:password@]host[:port] url."""
     parts = urlsplit(url)
-    host, colon, port = parts.netloc.partition(":")
+    user, at, hostport = parts.netloc.rpartition("@")
+    host, colon, port = hostport.partition(":")
     if host.startswith("[") or (host.isascii() and "xn--" not in host.lower()):
         return url
     try:
@@ -75,7 +80,7 @@ def idna_mapped(url: str) -> str:
         raise ValueError(
             f"it has a host that is no valid host name under IDNA 2008: {fault}"
         ) from exc
-    return urlunsplit(parts._replace(netloc=mapped + colon + port))
+    return urlunsplit(parts._replace(netloc=user + at + mapped + colon + port))
 
 
 def _idna_fault(exc: idna.IDNAError) -> str:
