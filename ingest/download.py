@@ -36,10 +36,15 @@ from .http_headers import (
 
 SPOOL_PREFIX = "refscope-pull-"
 BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
-_CLEAR = {
-    401: "the server wants credentials (pass --header 'Authorization: ...')",
-    403: "the server refused these credentials",
-    404: "no log at this URL",
+_CLEAR = {  # by status and whether --header headers were sent (RFC 9110 §15.5.2, §15.5.4)
+    (401, False): "the server wants credentials (HTTP 401): pass them with --header "
+    "'Authorization: ...'",
+    (401, True): "the server refused the credentials given with --header (HTTP 401): check them "
+    "(they are not shown)",
+    (403, False): "the server refused access (HTTP 403), and no --header was given: pass the "
+    "credentials it needs with --header 'Authorization: ...'",
+    (403, True): "the server refused access with the credentials given with --header (HTTP 403): "
+    "check them (they are not shown)",
 }
 
 
@@ -164,7 +169,9 @@ class Download:
             if r.status_code >= 500 or r.status_code in BUSY:
                 raise _Retry(f"HTTP {r.status_code}", retry_after(r.headers))
             if r.status_code >= 400 and r.status_code != 416:
-                why = _CLEAR.get(r.status_code, f"the server answered HTTP {r.status_code}")
+                why = _CLEAR.get((r.status_code, bool(self.headers)),
+                                 f"the server answered HTTP {r.status_code}")  # fmt: skip
+                why = "no log at this URL" if r.status_code == 404 else why
                 if r.status_code in (401, 403):  # the credentials given were not sent?
                     why = headers_left_behind(self.url, r, self.headers) or why
                 raise SourceError(f"{self.name}: {why}")
