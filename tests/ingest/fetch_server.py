@@ -58,6 +58,8 @@ class Site:
     # when set: a 206's Content-Range, from {first}, {last} and {total} (a misbehaving server)
     part_range: str = ""
     trickle: float = 0.0  # when set: a body is sent a byte at a time, this many seconds apart
+    stall_next: int = 0  # answer this many requests only after `stall` seconds (a hung server)
+    stall: float = 0.0
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
 
@@ -80,6 +82,9 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             site.requests.append(dict(self.headers))
+            if site.stall_next:
+                site.stall_next -= 1
+                time.sleep(site.stall)
             if site.fail_next:
                 site.fail_next -= 1
                 return self._send(site.fail_status, b"busy", site.fail_headers)

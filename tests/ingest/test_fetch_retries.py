@@ -3,11 +3,13 @@ server asks kept (capped), the backoff doubling, and giving up."""
 
 from __future__ import annotations
 
+import socket
 import time
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -109,3 +111,33 @@ def test_a_retry_after_given_as_a_date_is_waited_out(site: Any, tmp_path: Path) 
     waits.clear()
     fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
     assert waits == [fetch.BACKOFF_SECONDS]  # a date past: the usual backoff
+
+
+def test_a_server_that_hangs_is_given_up_on_after_the_read_timeout_and_asked_again(
+    site: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that takes a request and answers nothing (hung, or a proxy waiting on it):
+    each attempt ends at the read timeout and is retried; five in a row are given up."""
+    monkeypatch.setattr("ingest.fetch.TIMEOUT", httpx.Timeout(10.0, read=0.3))
+    s, base = site
+    s.files["/log.ndjson"] = lines(0, 5)
+    s.stall_next, s.stall = 2, 1.0
+    waits: list[float] = []
+    got = fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+    assert got.plan is not None and got.bytes == len(lines(0, 5))
+    assert len(s.requests) == 3 and len(waits) == 2
+    s.stall_next = 5
+    with pytest.raises(SourceError, match="giving up after 5 attempts: ReadTimeout"):
+        fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
+
+
+def test_a_server_that_refuses_connections_is_retried_then_given_up(tmp_path: Path) -> None:
+    """Nothing listening (a server restarting): each connection refused is retried."""
+    with socket.socket() as sock:  # a port of this machine that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    waits: list[float] = []
+    with pytest.raises(SourceError, match="giving up after 5 attempts: ConnectError"):
+        fetch.pull(f"http://127.0.0.1:{port}/log.ndjson", None, spool_dir=tmp_path,
+                   sleep=waits.append)  # fmt: skip
+    assert len(waits) == 4
