@@ -6,13 +6,14 @@ from __future__ import annotations
 import gzip
 import os
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from ingest import pipeline, remote
+from ingest import fetch, pipeline, remote
 from ingest.cli import cli
 from ingest.errors import SourceError
 from tests.ingest.fetch_server import lines
@@ -269,3 +270,19 @@ def test_an_unchanged_log_on_a_server_without_ranges_is_not_downloaded_again(
     assert res is not None and res.events_added == 3
     assert query.scalar("SELECT count(*) FROM events") == 23
     assert query.scalar("SELECT count(*) FROM rejects") == 0
+
+
+def test_a_download_is_streamed_to_disk_never_held_in_memory(site: Any, tmp_path: Path) -> None:
+    """A log of 16 MB comes to the spool file block by block: the pull's Python memory peaks
+    far below the body's size (the server's copy was made before counting)."""
+    s, base = site
+    s.files["/big.ndjson"] = body = lines(0, 62_000)
+    assert len(body) > 16_000_000
+    tracemalloc.start()
+    try:
+        got = fetch.pull(base + "/big.ndjson", None, spool_dir=tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got.plan is not None and got.plan.path.read_bytes() == body
+    assert peak < len(body) / 4, f"peak {peak:,} bytes for a body of {len(body):,}"
