@@ -32,24 +32,47 @@ def _appends(s: Any, path: str) -> Iterator[None]:
         yield
 
 
-def test_a_live_log_cut_again_and_again_goes_on_from_each_cut(
-    site: Any, db_path: Path, tmp_path: Path
-) -> None:
+def _pulled_as_clean(site: Any, db_path: Path, tmp_path: Path) -> list[dict[str, str]]:
+    """The live log pulled into db_path, cut every 100,000 bytes (s.on_cut grows it): what it
+    leaves is what a clean pull of the log as long as the download ended leaves (no line twice,
+    none spliced from elsewhere). The requests after the first."""
     s, base = site
-    s.files["/log.ndjson"] = BODY
-    grow = _appends(s, "/log.ndjson")
-    s.cuts, s.on_cut = [100_000] * 40, lambda: next(grow)
+    s.cuts = [100_000] * 40
     res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert res is not None and res.events_added >= 3000 and res.events_added % 10 == 0
     asked = s.requests[1:]
-    # What a clean pull of the log as long as the download ended leaves: no line twice, none
-    # spliced from elsewhere.
     s.cuts, s.on_cut = [], None
     s.files["/log.ndjson"] = lines(0, res.events_added)
     clean = tmp_path / "clean" / "refscope.duckdb"
     clean.parent.mkdir()
     assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
     assert snapshot(Query(db_path)) == snapshot(Query(clean))
+    return asked
+
+
+def _replaced_at_the_cut(site: Any, db_path: Path, tmp_path: Path, new: bytes) -> None:
+    """BODY pulled into db_path, replaced by new when cut at byte 200,000: what lands is what
+    a clean pull of new leaves (read whole, not spliced to the old bytes)."""
+    s, base = site
+    s.files["/log.ndjson"] = new
+    clean = tmp_path / "clean" / "refscope.duckdb"
+    clean.parent.mkdir()
+    assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
+    s.files["/log.ndjson"], s.requests = BODY, []
+    s.cuts, s.on_cut = [200_000], lambda: s.files.update({"/log.ndjson": new})
+    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    assert res is not None and res.events_added == new.count(b"\n")
+    assert snapshot(Query(db_path)) == snapshot(Query(clean))
+
+
+def test_a_live_log_cut_again_and_again_goes_on_from_each_cut(
+    site: Any, db_path: Path, tmp_path: Path
+) -> None:
+    s, _ = site
+    s.files["/log.ndjson"] = BODY
+    grow = _appends(s, "/log.ndjson")
+    s.on_cut = lambda: next(grow)
+    asked = _pulled_as_clean(site, db_path, tmp_path)
     # Never started over: every resume asked a Range, and the bytes asked again are the 4 KiB
     # proofs, not the log anew.
     assert asked and all("Range" in r for r in asked)
@@ -63,17 +86,9 @@ def test_a_log_replaced_by_a_longer_one_between_cut_and_resume_is_read_whole(
 ) -> None:
     """Larger, so maybe grown: its bytes before the cut are asked again, and differ; it is read
     whole, not spliced to the old bytes."""
-    s, base = site
-    new = lines(5000, 3100)
-    s.files["/log.ndjson"], s.if_range = new, if_range
-    clean = tmp_path / "clean" / "refscope.duckdb"
-    clean.parent.mkdir()
-    assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
-    s.files["/log.ndjson"], s.requests = BODY, []
-    s.cuts, s.on_cut = [200_000], lambda: s.files.update({"/log.ndjson": new})
-    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
-    assert res is not None and res.events_added == 3100
-    assert snapshot(Query(db_path)) == snapshot(Query(clean))
+    s, _ = site
+    s.if_range = if_range
+    _replaced_at_the_cut(site, db_path, tmp_path, lines(5000, 3100))
     assert [(r.get("Range"), r.get("If-Range") is not None) for r in s.requests] == [
         (None, False),
         ("bytes=200000-", True),
@@ -149,22 +164,14 @@ def test_a_live_log_without_a_strong_validator_cut_again_and_again_goes_on_from_
     """A log served with no validator an If-Range may name (RFC 9110 §13.1.5): none at all, a
     Last-Modified of the second it is sent (a log written to now), or a weak ETag. Each resume
     asks from 4 KiB before the cut and goes on from it when those are the bytes spooled."""
-    s, base = site
+    s, _ = site
     s.files["/log.ndjson"], s.etag, s.weak_etag = BODY, kind == "weak-etag", True
     grow = _stamped(s, 0)
     next(grow)
     if kind != "last-modified-now":
         s.last_modified = s.date = ""
-    s.cuts, s.on_cut = [100_000] * 40, lambda: next(grow)
-    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
-    assert res is not None and res.events_added >= 3000 and res.events_added % 10 == 0
-    asked = s.requests[1:]
-    s.cuts, s.on_cut = [], None
-    s.files["/log.ndjson"] = lines(0, res.events_added)
-    clean = tmp_path / "clean" / "refscope.duckdb"
-    clean.parent.mkdir()
-    assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
-    assert snapshot(Query(db_path)) == snapshot(Query(clean))
+    s.on_cut = lambda: next(grow)
+    asked = _pulled_as_clean(site, db_path, tmp_path)
     # Never the log anew: each resume is a proof from 4 KiB before the cut, with no If-Range.
     first = 100_000 - 4096
     assert [r.get("Range") for r in asked[:3]] == [f"bytes={first + k * 95_904}-" for k in range(3)]
@@ -177,16 +184,9 @@ def test_a_log_without_a_validator_replaced_between_cut_and_resume_is_read_whole
 ) -> None:
     """Nothing names the version cut, and the bytes asked again before the cut are another
     file's: it is read whole, never spliced to the old bytes."""
-    s, base = site
+    s, _ = site
+    s.etag = False
     # Other people's lines: longer, or of the same size (other sender ids throughout).
     new = lines(5000, 3100) if size == "longer" else BODY.replace(b'"9', b'"8')
-    s.files["/log.ndjson"], s.etag = new, False
-    clean = tmp_path / "clean" / "refscope.duckdb"
-    clean.parent.mkdir()
-    assert remote.pull_logs(base + "/log.ndjson", {}, clean) is not None
-    s.files["/log.ndjson"], s.requests = BODY, []
-    s.cuts, s.on_cut = [200_000], lambda: s.files.update({"/log.ndjson": new})
-    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
-    assert res is not None and res.events_added == new.count(b"\n")
-    assert snapshot(Query(db_path)) == snapshot(Query(clean))
+    _replaced_at_the_cut(site, db_path, tmp_path, new)
     assert [r.get("Range") for r in s.requests] == [None, f"bytes={200_000 - 4096}-", None]
