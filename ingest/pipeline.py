@@ -289,8 +289,10 @@ def _load(
     except duckdb.Error as exc:
         why = str(exc)
         if isinstance(exc, duckdb.OutOfMemoryException):
-            # DuckDB's own advice (threads, insertion order) is not the user's to follow.
-            why = (f"{why.splitlines()[0]}: a batch of {sizes.batch_bytes() / 2**20:.0f} MiB "
+            # DuckDB's own advice (threads, insertion order) is not the user's to follow. The
+            # size is the failed batch's lines (a batch of small logs is far below the limit).
+            held = sizes.size_text(sum(len(chunk.data) for _, chunk in batch))
+            why = (f"{why.splitlines()[0]}: a batch of {held} "
                    f"needs more than {MEMORY_ENV}={_memory_limit()}; raise it, or lower "
                    f"REFSCOPE_INGEST_BATCH ({MEMORY_ENV}={2 * _memory_bytes() // 2**20}MB "
                    "doubles it)")  # fmt: skip

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 
 from .errors import SourceError
+from .wording import counted
 
 CHUNK_BYTES = 128 * 1024 * 1024  # the batch size: fewer, larger batches commit faster
 MAX_SIZE = 2**40  # the largest size setting: 1 TiB
@@ -17,6 +18,18 @@ _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 def batch_bytes() -> int:
     """The batch size: CHUNK_BYTES, or REFSCOPE_INGEST_BATCH ("8MB", "512KiB", bytes)."""
     return size_setting("REFSCOPE_INGEST_BATCH", CHUNK_BYTES)
+
+
+def size_text(n: int) -> str:
+    """A size in bytes as a person reads it: "512 bytes", "27.5 KiB", "1.2 MiB", "3.0 GiB"."""
+    if n < 1024:
+        return counted(n, "byte")
+    size, unit = n / 1024, "KiB"
+    for larger in ("MiB", "GiB"):
+        if round(size, 1) < 1024:  # 1,048,575 bytes is 1.0 MiB, not 1,024.0 KiB
+            break
+        size, unit = size / 1024, larger
+    return f"{size:,.1f} {unit}"
 
 
 def size_setting(name: str, default: int, environ: Mapping[str, str] = os.environ) -> int:

@@ -194,3 +194,30 @@ def test_running_out_of_memory_over_many_files_names_a_few_and_counts_the_rest(
     assert "REFSCOPE_INGEST_MEMORY=64MB; raise it, or lower REFSCOPE_INGEST_BATCH" in message
     assert "REFSCOPE_INGEST_MEMORY=128MB" in message  # how: twice the share, say
     assert "SET threads" not in message
+
+
+def test_running_out_of_memory_says_the_size_of_the_batch_that_failed(
+    db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error said "a batch of 128 MiB" (the batch size limit) for a batch of 130 tiny logs:
+    now the size of the lines the failed batch held, with the setting to change as before."""
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
+    logs = [f.write_ndjson(log_dir / f"webhooks-{i:03}.ndjson",
+                           [f.delivery(f.message(psid=f"u{i}", mid=f"m{i}"))])
+            for i in range(130)]  # fmt: skip
+    held = sum(log.stat().st_size for log in logs)
+    assert 1024 < held < 2**20
+
+    def out_of_memory(*args: Any, **kw: Any) -> Any:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(pipeline.load, "load_batch", out_of_memory)
+    with pytest.raises(DatabaseError) as err:
+        pipeline.run([str(log_dir)], db_path)
+    message = str(err.value)
+    said = (
+        f": a batch of {held / 1024:,.1f} KiB needs more than REFSCOPE_INGEST_MEMORY=64MB; "
+        "raise it, or lower REFSCOPE_INGEST_BATCH (REFSCOPE_INGEST_MEMORY=128MB doubles it)"
+    )
+    assert said in message, message
+    assert "128 MiB" not in message

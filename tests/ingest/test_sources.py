@@ -207,6 +207,15 @@ def test_batch_size_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     assert sizes.batch_bytes() == sizes.CHUNK_BYTES
 
 
+@pytest.mark.parametrize(
+    "n, text",
+    [(1, "1 byte"), (1023, "1,023 bytes"), (1024, "1.0 KiB"), (28_160, "27.5 KiB"),
+     (2**20 - 1, "1.0 MiB"), (sizes.CHUNK_BYTES, "128.0 MiB"), (5 * 2**30, "5.0 GiB")],
+)  # fmt: skip
+def test_a_size_is_said_in_the_unit_a_person_reads(n: int, text: str) -> None:
+    assert sizes.size_text(n) == text
+
+
 def test_a_folder_with_a_log_beside_rotated_ones_warns_of_nothing(tmp_path: Path) -> None:
     """The warning is for a folder none of whose files is read: one with a log read beside
     rotated copies (and a README) has nothing to say."""
