@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import click
@@ -45,6 +47,26 @@ def prepare_out(out: Path) -> Path:
     link registered whose code cannot be written would be a half-done command."""
     preflight.check_writable_dir(out, "codes", OUT_RULE)
     return out
+
+
+@contextlib.contextmanager
+def no_folder_left(out: Path | None) -> Iterator[None]:
+    """Around a command's checks and registering: when it is refused (a ref that means
+    something else for its page, a code that would not scan, a --db it cannot use), the
+    folders of out that prepare_out made are removed, so a refused command leaves no trace.
+    Only folders missing when it began, and only empty ones: a folder found stays."""
+    missing = []  # out and its missing parents, deepest first
+    for path in [out, *out.parents] if out else []:
+        if os.path.lexists(path):
+            break
+        missing.append(path)
+    try:
+        yield
+    except BaseException:
+        for path in missing:
+            with contextlib.suppress(OSError):  # not made, or something is in it now
+                path.rmdir()
+        raise
 
 
 def write_codes(out: Path, codes: Sequence[links_mod.Link], style: qr.QrStyle,

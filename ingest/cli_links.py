@@ -13,7 +13,14 @@ import duckdb
 
 from . import db, qr
 from . import links as links_mod
-from .cli_codes import CODE_OPTIONS, prepare_out, qr_options, qr_style, write_code
+from .cli_codes import (
+    CODE_OPTIONS,
+    no_folder_left,
+    prepare_out,
+    qr_options,
+    qr_style,
+    write_code,
+)
 from .cli_links_import import links_import
 from .cli_links_list import links_list
 from .cli_options import DB_OPTION, RefArgumentCommand, given_options, named_options, page_ids
@@ -57,16 +64,17 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
     if base_url and link.base_url and (note := links_mod.ascii_note(base_url, link.base_url)):
         say(None, "({})", note, err=True)
     style = qr_style(**qr_args)
-    if link.channel == "qr_code":
-        prepare_out(out)
-        qr.matrix(link.url, style.checked())  # a code that would not scan registers nothing
-    con = db.connect(db_file)
-    try:
-        added = links_mod.register(con, [link])
-        (stored,) = links_mod.registered(con, [link])
-        registry = links_mod.Registry.load(con)
-    finally:
-        con.close()
+    with no_folder_left(out if link.channel == "qr_code" else None):
+        if link.channel == "qr_code":
+            prepare_out(out)
+            qr.matrix(link.url, style.checked())  # a code that would not scan registers nothing
+        con = db.connect(db_file)
+        try:
+            added = links_mod.register(con, [link])
+            (stored,) = links_mod.registered(con, [link])
+            registry = links_mod.Registry.load(con)
+        finally:
+            con.close()
     say(None, "{}", stored.url)
     if not added:
         say(None, "(already registered: {} for page {})", stored.ref, stored.page, err=True)

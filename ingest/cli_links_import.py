@@ -9,7 +9,15 @@ import click
 
 from . import db, links_csv, qr, qr_sheet
 from . import links as links_mod
-from .cli_codes import CODE_OPTIONS, prepare_out, qr_options, qr_style, write_codes, write_file
+from .cli_codes import (
+    CODE_OPTIONS,
+    no_folder_left,
+    prepare_out,
+    qr_options,
+    qr_style,
+    write_codes,
+    write_file,
+)
 from .cli_options import DB_OPTION, given_options, named_options
 from .terminal import say
 from .wording import counted
@@ -32,17 +40,18 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     if base_url:  # once, not on every row
         if note := links_mod.ascii_note(base_url, links_mod.check_base_url(base_url)):
             say(None, "({})", note, err=True)
-    if not db_file.exists():  # a refused import makes no database (nothing is written)
-        _check_import(csv_file, links_csv.read_csv(csv_file, base_url), out, style)
-    con = db.connect(db_file)
-    try:
-        report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
-        codes = _check_import(csv_file, report, out, style)
-        added = links_mod.register(con, report.links)
-        stored = links_mod.registered(con, report.links)
-        registry = links_mod.Registry.load(con)
-    finally:
-        con.close()
+    with no_folder_left(out):  # a refused import leaves no folder either
+        if not db_file.exists():  # a refused import makes no database (nothing is written)
+            _check_import(csv_file, links_csv.read_csv(csv_file, base_url), out, style)
+        con = db.connect(db_file)
+        try:
+            report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
+            codes = _check_import(csv_file, report, out, style)
+            added = links_mod.register(con, report.links)
+            stored = links_mod.registered(con, report.links)
+            registry = links_mod.Registry.load(con)
+        finally:
+            con.close()
     click.echo(
         f"registered {counted(len(added), 'new link')} "
         f"({len(report.links) - len(added)} already there)"

@@ -212,3 +212,33 @@ def small_logo() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (40, 40), "navy").save(buf, format="PNG")
     return buf.getvalue()
+
+
+LONG_BASE = "https://go.example.com/" + "a" * 2400  # no QR code holds a URL of it
+
+
+@pytest.mark.parametrize("refusal", ["ref-conflict", "url-too-long", "db-unusable"])
+def test_a_refused_qr_create_leaves_no_out_folder(
+    refusal: str, tmp_path: Path, runner: CliRunner, db_path: Path, query: Any
+) -> None:
+    """`links create --channel qr --out DIR` refused after --out was checked (the ref means
+    something else for the page, a URL no code holds, a --db it cannot use) left DIR made and
+    empty: a refused command now leaves no folder it made, and a folder it found stays."""
+    runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "window",
+                        "--db", str(db_path)])  # fmt: skip
+    (tmp_path / "a-file").write_text("not a directory")
+    args = {
+        "ref-conflict": ["--ref", "window", "--db", str(db_path)],
+        "url-too-long": ["--ref", "door", "--via-redirect", LONG_BASE, "--db", str(db_path)],
+        "db-unusable": ["--ref", "door", "--db", str(tmp_path / "a-file" / "x.duckdb")],
+    }
+    found = tmp_path / "found"
+    found.mkdir()
+    for out in (tmp_path / "print" / "codes", found):
+        res = runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--channel", "qr",
+                                  *args[refusal], "--out", str(out)])  # fmt: skip
+        assert res.exit_code == 1, res.output
+        assert isinstance(res.exception, SystemExit)  # a refusal, not a traceback
+    assert not (tmp_path / "print").exists()
+    assert found.is_dir() and list(found.iterdir()) == []
+    assert query("SELECT ref, channel FROM tracked_links") == [("window", "m_me_link")]

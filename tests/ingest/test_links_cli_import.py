@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
@@ -104,3 +105,25 @@ def test_an_import_without_out_or_qr_options_says_nothing_of_codes(
     res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
     assert res.exit_code == 0, res.output
     assert res.stderr == ""
+
+
+@pytest.mark.parametrize("refusal", ["url-too-long", "url-too-long-new-db", "db-unusable"])
+def test_an_import_refused_as_a_whole_leaves_no_out_folder(
+    refusal: str, tmp_path: Path, runner: CliRunner, db_path: Path, query: Any
+) -> None:
+    """`links import --out DIR` refused after --out was checked (a URL no code holds, with a
+    database or before one is made; a --db it cannot use) left DIR made and empty: it now
+    leaves no folder it made, and nothing registered."""
+    csv_file = write_csv(tmp_path / "flyers.csv", ["acmebakery,window,qr,,,"])
+    (tmp_path / "a-file").write_text("not a directory")
+    long_base = ["--via-redirect", "https://go.example.com/" + "a" * 2400]
+    args = {"url-too-long": [*long_base, "--db", str(db_path)],
+            "url-too-long-new-db": [*long_base, "--db", str(tmp_path / "new.duckdb")],
+            "db-unusable": ["--db", str(tmp_path / "a-file" / "x.duckdb")]}  # fmt: skip
+    out = tmp_path / "print" / "codes"
+    res = runner.invoke(cli, ["links", "import", str(csv_file), *args[refusal], "--out", str(out)])
+    assert res.exit_code == 1, res.output
+    assert isinstance(res.exception, SystemExit)  # a refusal, not a traceback
+    assert not (tmp_path / "print").exists()
+    assert not (tmp_path / "new.duckdb").exists()
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
