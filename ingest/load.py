@@ -329,7 +329,14 @@ def _load_table(
                 continue
             if problem is None and gap:
                 continue  # one of standby or changes items, or with nothing in it
-            fixed = reasons.repair(raw) if repair and not good and not problem else None
+            mendable = repair and not good and not problem
+            fixed = reasons.repair(raw) if mendable else None
+            if mendable and raw[:1] == "\x00":
+                # A UTF-8 line after a line of UTF-16LE text starts with the zero byte of that
+                # line's end `0A 00`: no part of this line.
+                fixed = reasons.after_utf16_end(raw)
+                if fixed and not _after_utf16(con, res.rejects, file_id, line_no):
+                    fixed = None
             if fixed is not None:
                 repaired.append((file_id, line_no, fixed, raw.rstrip("\r\n")))
                 continue
@@ -348,8 +355,9 @@ def _after_utf16(
 ) -> bool:
     """Whether the line before line_no was rejected as UTF-16 text (in this batch, else by an
     earlier one). Each line end of UTF-16LE text is two bytes, a newline and a zero: after the
-    last one the zero is left, as a last "line" with no newline, which is no line of the log
-    (a stray zero byte after UTF-8 text is one, and is judged as any other)."""
+    last one the zero is left, as a last "line" with no newline, which is no line of the log,
+    or as the first byte of a UTF-8 line written after it, no part of that line (a stray zero
+    byte after UTF-8 text is one, and is judged as any other)."""
     said = [why for f, n, why, _ in rejects if f == file_id and n == line_no - 1]
     if not said:
         rows = con.execute(

@@ -45,6 +45,18 @@ def repair(raw: str) -> str | None:
     return fixed if fixed != raw else None
 
 
+def after_utf16_end(raw: str) -> str | None:
+    """raw without its first byte, a zero that is the rest of the line end before it, or None
+    when raw does not start so or is no JSON text without it (rejected as it came). A line of
+    UTF-16LE text (a log PowerShell 5's `>` wrote, or text its `>>` appended to a UTF-8 one) is
+    cut after the 0x0A of its line end `0A 00`, so a UTF-8 line written after it starts with
+    that zero byte (the caller knows the line before is UTF-16 text). Mended by repair too."""
+    if not raw.startswith("\x00"):
+        return None
+    rest = raw[1:]
+    return repair(rest) or (rest if is_json_text(rest.strip(JSON_WHITESPACE)) else None)
+
+
 def _replace_surrogates(v: Any) -> Any:
     if isinstance(v, str):
         return v.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
