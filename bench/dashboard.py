@@ -1,14 +1,16 @@
 """Dashboard query speed on a large database built by the real ingest, measured in one run.
 
     python bench/dashboard.py [--events 10000000] [--keep DIR] [--runs 20] [--range-days 28]
-                              [--browser]
+                              [--seed 7] [--browser] [--lake]
 
 Builds DIR/refscope.duckdb (or reuses it with --keep): two years of `ingest.demo` logs at the
 scale that gives about N events, written in parallel chunks, loaded by `ingest.pipeline.run` in
 a fresh process. Then, on a read-only connection, times every query the pages run (p50/p95 in
 ms, and p50 as a ratio to `SELECT count(*) FROM events` timed in the same run; target p95 <=
 150 ms), and each page's data through `dashboard.store` with an empty and a warm cache.
---browser also times pages fully rendered by `refscope dashboard` in headless Chromium.
+--lake also syncs the database to a Parquet lake in DIR/lake (`ingest.lake.sync`) and times the
+same queries on an in-memory DuckDB over it, as the app reads a lake. --browser also times pages
+fully rendered by `refscope dashboard` in headless Chromium.
 Prints events/s of the build and peak RSS of each step.
 """
 

@@ -6,6 +6,7 @@ still works against the code, which a change to the ingest's SQL or CLI could br
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -63,3 +64,18 @@ def test_bench_script_without_keep_leaves_no_work_directory(case: str, tmp_path:
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert list(tmp_path.glob("refscope-bench-*")) == []
+
+
+def test_bench_dashboard_docstring_names_every_option_its_help_lists(tmp_path: Path) -> None:
+    """bench/dashboard.py's docstring, which the README points to, did not list --lake (nor
+    --seed); every option its --help lists is named there now."""
+    script = ROOT / "bench" / "dashboard.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--help"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    options = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", out.stdout)) - {"--help"}
+    assert {"--lake", "--browser", "--keep"} <= options, out.stdout
+    docstring = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+    assert not [o for o in sorted(options) if not re.search(rf"{o}(?![\w-])", docstring)]
