@@ -13,19 +13,18 @@ would keep 53 of their bits); the dashboard's views read them back as the databa
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, unquote
 
 import duckdb
 
-from . import comment_tables, db, lake_lock, lake_manifest, lake_owner, schema
+from . import comment_tables, db, lake_files, lake_lock, lake_manifest, lake_owner, schema
 from .errors import LakeError
+from .lake_files import NULL_PARTITION as NULL_PARTITION  # the lake's name for none, as Hive's
 from .link_rules import same_username_sql
 from .wording import counted
 
@@ -55,7 +54,6 @@ HIVE_TYPES = "{'page_id': VARCHAR, 'date': DATE}"
 # lake of 2 may hold rows their XOR missed). 2: 128-bit keys as decimal digits, partition names
 # percent-encoded. 1: keys as DOUBLE.
 FORMAT = 3
-NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # a partition column that is NULL
 WIDE = ("HUGEINT", "UHUGEINT")  # integer types Parquet cannot hold: written as VARCHAR
 # A page id is a number of some 15 digits: one longer than this (a broken or hostile log) is no
 # page's, and as a partition's folder name (`page_id=` and the id percent-encoded, up to 3
@@ -117,12 +115,9 @@ def _db_file(con: duckdb.DuckDBPyConnection) -> Path | None:
     return Path(row[0]) if row and row[0] else None
 
 
-Part = tuple[str | None, dt.date]  # a partition's page_id and date, as values
-
-
 def _fingerprints(
     con: duckdb.DuckDBPyConnection, table: str
-) -> tuple[dict[str, tuple[Part, str]], int]:
+) -> tuple[dict[str, tuple[lake_files.Part, str]], int]:
     """Per partition (by its folder name): its values and a fingerprint of its rows; and the
     rows left out, those of a page id longer than MAX_PAGE_ID_BYTES.
 
@@ -135,29 +130,14 @@ def _fingerprints(
                    count(*) || ':' || bit_xor(hash(hash(t))) AS fp, count(*) AS n
             FROM {table} t GROUP BY ALL"""
     ).fetchall()
-    parts: dict[str, tuple[Part, str]] = {}
+    parts: dict[str, tuple[lake_files.Part, str]] = {}
     too_long = 0
     for p, d, fp, n in rows:
         if p is not None and len(p.encode()) > MAX_PAGE_ID_BYTES:
             too_long += n
         else:
-            parts[_part(p, d)] = ((p, d), fp)
+            parts[lake_files.part(p, d)] = ((p, d), fp)
     return parts, too_long
-
-
-def _part(page_id: object, date: object) -> str:
-    """A partition's folder: `page_id=<percent-encoded id>/date=<YYYY-MM-DD>`; an id named as the
-    folder of none as DuckDB writes it, `%5F_HIVE…` (else read back as none, a pageless click's)."""
-    value = NULL_PARTITION if page_id is None else quote(str(page_id), safe="")
-    value = "%5F" + value[1:] if page_id is not None and value == NULL_PARTITION else value
-    return f"page_id={value}/date={date}"
-
-
-def _part_of_folder(page_folder: str, date_folder: str) -> str:
-    """The canonical folder name of a partition as a writer named it (see _part)."""
-    value = page_folder.removeprefix("page_id=")
-    page_id = None if value == NULL_PARTITION else unquote(value)
-    return _part(page_id, date_folder.removeprefix("date="))
 
 
 def sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
@@ -192,7 +172,7 @@ def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
     manifest_path = lake / MANIFEST
     old = lake_manifest.read(manifest_path)
     owner = lake_owner.claim(con, manifest_path, old)  # another database's lake: nothing deleted
-    _remove_leftovers(lake)
+    lake_files.remove_leftovers(lake)
     same_format = old.get("_format") == FORMAT
     new: dict[str, object] = {"_format": FORMAT, "_database": _identity(_db_file(con)), **owner}
     written = removed = unchanged = 0
@@ -204,18 +184,18 @@ def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
         before = old.get(table, {})
         # A partition whose file is gone from disk (deleted by hand) is written again, its
         # fingerprint in the manifest notwithstanding: else it stayed missing for good.
-        present = _on_disk(lake / table, "*.parquet")
+        present = lake_files.on_disk(lake / table, "*.parquet")
         changed = [
             p for p, (_, fp) in current.items()
             if not same_format or before.get(p) != fp or p not in present
         ]  # fmt: skip
         # Also a folder the manifest does not name: a sync that died after swapping it in.
-        gone = [p for p in {*before, *_on_disk(lake / table)} if p not in current]
+        gone = [p for p in {*before, *lake_files.on_disk(lake / table)} if p not in current]
         if changed:
             _write_partitions(con, table, lake, {p: current[p][0] for p in changed})
         for p in gone:
             shutil.rmtree(lake / table / p, ignore_errors=True)
-            _prune_empty(lake / table / p)
+            lake_files.prune_empty(lake / table / p)
         written += len(changed)
         removed += len(gone)
         unchanged += len(current) - len(changed)
@@ -262,7 +242,7 @@ def _as_written(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 
 def _write_partitions(
-    con: duckdb.DuckDBPyConnection, table: str, lake: Path, parts: dict[str, Part]
+    con: duckdb.DuckDBPyConnection, table: str, lake: Path, parts: dict[str, lake_files.Part]
 ) -> None:
     """Write the changed partitions to a staging folder, then move their files into place.
 
@@ -286,13 +266,14 @@ def _write_partitions(
                 (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (page_id, date))"""
         )
         staged = {
-            _part_of_folder(d.parent.name, d.name): d for d in staging.glob("page_id=*/date=*")
+            lake_files.part_of_folder(d.parent.name, d.name): d
+            for d in staging.glob("page_id=*/date=*")
         }
         missing = sorted(set(parts) - set(staged))
         if missing:
             raise LakeError(_cannot_write(lake, _vanished(table, staging, missing)))
         for p in parts:
-            _move_files(staged[p], lake / table / p)
+            lake_files.move_files(staged[p], lake / table / p)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -304,49 +285,6 @@ def _vanished(table: str, staging: Path, missing: list[str]) -> str:
             f"before they were moved into place ({', '.join(missing[:5])}{more}): another "
             "process removed them (a second sync of this lake on a file system without locks, "
             "a clean-up of hidden folders); let one sync at a time write the lake")  # fmt: skip
-
-
-def _move_files(source: Path, target: Path) -> None:
-    """Rename each file of a staged partition over its namesake in the partition's folder (the
-    staging folder is in the lake: the same file system), then delete the folder's other files,
-    those of an earlier write no longer written."""
-    target.mkdir(parents=True, exist_ok=True)
-    names = set()
-    for file in sorted(source.iterdir()):
-        os.replace(file, target / file.name)
-        names.add(file.name)
-    for file in target.iterdir():
-        if file.name not in names and file.is_file():
-            file.unlink()
-
-
-def _remove_leftovers(lake: Path) -> None:
-    """Delete what a sync killed before its cleanup left: staging folders and unfinished files.
-
-    They hold rows (people's ids among them) that no later forget or prune would reach. Only
-    the process holding the lake's lock syncs, so none of them is still being written.
-    """
-    for leftover in lake.glob(".staging-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    # `.*.parquet`: an earlier version's unfinished files, named with a random id.
-    for leftover in [*lake.glob(".*.parquet"), *lake.glob(".*.tmp")]:
-        leftover.unlink(missing_ok=True)
-
-
-def _on_disk(folder: Path, holding: str | None = None) -> set[str]:
-    """The partitions a table's folder holds, by their canonical names (see _part); with
-    holding (a glob), only those holding a file of that name."""
-    if holding is not None:
-        files = folder.glob(f"page_id=*/date=*/{holding}")
-        return {_part_of_folder(f.parent.parent.name, f.parent.name) for f in files}
-    return {_part_of_folder(d.parent.name, d.name) for d in folder.glob("page_id=*/date=*")
-            if d.is_dir()}  # fmt: skip
-
-
-def _prune_empty(path: Path) -> None:
-    parent = path.parent
-    if parent.exists() and not any(parent.iterdir()):
-        parent.rmdir()
 
 
 def _sql_path(path: Path) -> str:
