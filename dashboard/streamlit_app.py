@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import auth, sidebar_filters, store, widgets
+from dashboard import auth, notices, sidebar_filters, store, widgets
 from ingest.errors import DatabaseLocked, RefscopeError
 
 st.set_page_config(page_title="refscope", page_icon="📈", layout="wide")
@@ -26,20 +26,20 @@ try:
     run_id, contacts = store.status()
 except DatabaseLocked:
     st.title("refscope")
-    widgets.database_busy()
+    notices.database_busy()
     st.stop()
 except RefscopeError as exc:
     st.title("refscope")
     st.error(widgets.literal_message(exc))  # its path as given
-    widgets.empty_state("Point the dashboard at the database `refscope ingest` writes:")
+    notices.empty_state("Point the dashboard at the database `refscope ingest` writes:")
     st.stop()
 if store.writer_busy():
-    widgets.writer_busy(run_id)
+    notices.writer_busy(run_id)
 if run_id < 0 or contacts == 0:
 
     def nothing_yet() -> None:
         st.title("refscope")
-        widgets.no_contacts_yet(run_id)
+        notices.no_contacts_yet(run_id)
 
     # Links and codes are made before anyone scans them: Create links works without contacts.
     # A link to another page (a bookmark) says the same as Overview, not "Page not found".
@@ -54,4 +54,4 @@ try:
     page = st.navigation(pages)
     page.run()
 except DatabaseLocked:  # a view not in the cache, while a long run or a prune writes
-    widgets.database_busy()
+    notices.database_busy()

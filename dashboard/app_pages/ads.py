@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from dashboard import charts, store, widgets
+from dashboard import charts, notices, store, widgets
 
 f = st.session_state["filters"]
 st.title("Ads")
 df = store.fetch("ads", f)
 if df.empty:
-    widgets.nothing_in_range("No Click-to-Messenger contacts or ad spend in this range.", f,
+    notices.nothing_in_range("No Click-to-Messenger contacts or ad spend in this range.", f,
                              ("ctm_ad",), kind="ads")  # fmt: skip
     st.stop()
 

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from dashboard import charts, queries, store, widgets
+from dashboard import charts, notices, queries, store, widgets
 
 f = st.session_state["filters"]
 st.title("Comments")
 df = store.fetch("comments", f)
 if df.empty:
-    widgets.nothing_in_range("No comments or private replies in this range.", f,
+    notices.nothing_in_range("No comments or private replies in this range.", f,
                              ("comment_reply",), kind="comments")  # fmt: skip
     st.stop()
 

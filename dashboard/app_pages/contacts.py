@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import contact_widgets, queries, store, widgets
+from dashboard import contact_widgets, notices, queries, store, widgets
 from ingest.wording import counted
 
 f = st.session_state["filters"]
@@ -10,7 +10,7 @@ st.title("Contacts")
 search = contact_widgets.contact_search()
 rows = store.fetch("contact_rows", f, search)
 if rows.empty:
-    widgets.nothing_in_range("No contacts match.", also="the search" if search else "")
+    notices.nothing_in_range("No contacts match.", also="the search" if search else "")
     contact_widgets.picks_not_drawn()  # kept, and shown again with the contacts
     st.stop()
 
@@ -18,7 +18,7 @@ if rows.empty:
 pick = contact_widgets.contact_picks(rows, store.fetch("page_list"))
 df = store.fetch("contact_rows", f, search, pick)
 if df.empty:
-    widgets.nothing_in_range("No contacts match.", also="the picks above")
+    notices.nothing_in_range("No contacts match.", also="the picks above")
     st.stop()
 
 st.caption(f"{counted(len(df), 'contact')} acquired {f.start} – {f.end}")

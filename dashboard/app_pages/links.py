@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from dashboard import charts, queries, store, widgets
+from dashboard import charts, notices, queries, store, widgets
 from ingest.wording import counted
 
 f = st.session_state["filters"]
 st.title("Links & QR codes")
 df = queries.with_page_labels(store.fetch("refs", f), store.fetch("page_list"))
 if df.empty:
-    widgets.nothing_in_range("No m.me link or QR code referrals in this range.", f,
+    notices.nothing_in_range("No m.me link or QR code referrals in this range.", f,
                              widgets.LINK_CHANNELS, kind="refs")  # fmt: skip
     st.stop()
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, report_data, store, widgets
+from dashboard import charts, notices, report_data, store, widgets
 
 f = st.session_state["filters"]
 st.title("Overview")
@@ -17,7 +17,7 @@ widgets.kpi_row(
 )
 widgets.spend_coverage(f)
 if not totals["new_contacts"].sum():
-    widgets.nothing_in_range("No new contacts in this range and filter.")
+    notices.nothing_in_range("No new contacts in this range and filter.")
     if not totals.empty:  # contacts came back, though: through which channels
         widgets.table(totals)
         widgets.download_table(totals, "channel_totals", f)  # as every table shown

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from dashboard import charts, store, widgets
+from dashboard import charts, notices, store, widgets
 
 f = st.session_state["filters"]
 st.title("Retention")
 cohorts = store.fetch("cohorts", f)
 PICK = "rs_retention_channel"
 if cohorts.empty:
-    widgets.nothing_in_range("No contacts acquired in this range.")
+    notices.nothing_in_range("No contacts acquired in this range.")
     widgets.pick_not_drawn(PICK, "all")
     st.stop()
 

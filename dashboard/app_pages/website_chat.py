@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import charts, queries, store, widgets
+from dashboard import charts, notices, queries, store, widgets
 
 f = st.session_state["filters"]
 st.title("Website chat")
@@ -13,7 +13,7 @@ if f.end > queries.CHAT_PLUGIN_SHUTDOWN:
     )
 df = store.fetch("website_chat", f)
 if df.empty:
-    widgets.no_website_chat(f)
+    notices.no_website_chat(f)
     st.stop()
 
 widgets.kpi_row(
