@@ -1,6 +1,7 @@
 """Attribution of a big first ingest against a bare GROUP BY of the same events, in one run.
 
     python bench/attribution.py [--events 12000000] [--people 4000000] [--memory 600MB] [--ads]
+                                [--keep DIR]
 
 Writes a database of N events of about M people (a message, echo, read, delivery and tagged
 postback in turn; with --ads, one event in 25 is a message with an ad's referral, as on a page

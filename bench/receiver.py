@@ -1,6 +1,7 @@
 """Receiver throughput and durability, measured in one run, only on 127.0.0.1.
 
     python bench/receiver.py [--deliveries 20000] [--workers 50] [--kill-at 0.4] [--keep DIR]
+                             [--client-procs 2] [--rounds 4] [--seed 11] [--budget SECONDS]
 
 Starts the receiver as a subprocess (`python -m ingest serve`, a random app secret in its
 environment) and posts signed, realistic Messenger deliveries from concurrent workers, each with

@@ -66,16 +66,25 @@ def test_bench_script_without_keep_leaves_no_work_directory(case: str, tmp_path:
     assert list(tmp_path.glob("refscope-bench-*")) == []
 
 
-def test_bench_dashboard_docstring_names_every_option_its_help_lists(tmp_path: Path) -> None:
-    """bench/dashboard.py's docstring, which the README points to, did not list --lake (nor
-    --seed); every option its --help lists is named there now."""
-    script = ROOT / "bench" / "dashboard.py"
+@pytest.mark.parametrize(
+    ("name", "some"),
+    [("dashboard", {"--lake", "--browser", "--keep"}), ("attribution", {"--keep", "--ads"}),
+     ("receiver", {"--client-procs", "--rounds", "--seed", "--budget"}),
+     ("ingest", {"--deliveries", "--gz", "--keep"}), ("ingest_parts", {"--keep"})],
+)  # fmt: skip
+def test_bench_docstring_names_every_option_its_help_lists(
+    name: str, some: set[str], tmp_path: Path
+) -> None:
+    """A benchmark's docstring, which the README points to, did not list every option: not
+    --lake (nor --seed) of bench/dashboard.py, --keep of attribution.py, four of receiver.py's;
+    every option its --help lists is named there now."""
+    script = ROOT / "bench" / f"{name}.py"
     out = subprocess.run(
         [sys.executable, str(script), "--help"],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     options = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", out.stdout)) - {"--help"}
-    assert {"--lake", "--browser", "--keep"} <= options, out.stdout
+    assert some <= options, out.stdout
     docstring = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
     assert not [o for o in sorted(options) if not re.search(rf"{o}(?![\w-])", docstring)]
