@@ -1,8 +1,8 @@
 """`refscope pull logs URL` and `pull ads --base-url` with a host beyond ASCII: read as a browser
 reads it (UTS #46, https://www.unicode.org/reports/tr46/: fullwidth `ｅｘａｍｐｌｅ.com` is
 example.com), asked and stored in that form; one IDNA 2008 does not allow (an emoji) refused,
-naming the character and the rule. Fullwidth `１２７．０．０．１` and `ｌｏｃａｌｈｏｓｔ` are this
-machine, so the real servers on 127.0.0.1 answer them."""
+naming the character and the rule. Fullwidth `１２７．０．０．１` is this machine, so the
+real servers on 127.0.0.1 answer it."""
 
 from __future__ import annotations
 
@@ -49,9 +49,10 @@ def test_a_log_url_with_a_fullwidth_host_is_pulled_as_its_ascii_form(
 def test_a_graph_base_url_with_a_fullwidth_host_is_asked_as_its_ascii_form(
     graph: FakeGraph, db_path: Path
 ) -> None:
-    """Plain http is taken only to this machine: `ｌｏｃａｌｈｏｓｔ` is localhost."""
+    """Plain http is taken only to this machine: fullwidth `１２７．０．０．１` is 127.0.0.1 (not
+    `ｌｏｃａｌｈｏｓｔ`, which a machine may resolve to ::1 first, where no server listens)."""
     graph.rows = []
-    wide = graph.base.replace("127.0.0.1", "ｌｏｃａｌｈｏｓｔ")
+    wide = graph.base.replace("127.0.0.1", FULLWIDTH)
     res = remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=wide, sleep=graph.sleep,
                           since=TODAY - dt.timedelta(days=1), today=TODAY)  # fmt: skip
     assert res.pages == 1 and "time_range" in graph.requests[-1]
