@@ -4,8 +4,9 @@ what the commands store, and its example query runs and gives what it says."""
 import re
 from pathlib import Path
 
+import tests.factories as f
 from dashboard.cli import cli
-from tests.conftest import IngestLines
+from tests.conftest import IngestLines, Query
 from tests.test_docs import README
 
 
@@ -118,3 +119,24 @@ def test_readme_sql_example_runs_and_gives_last_months_channels(
         con.close()
     assert names == ["channel", "new_contacts", "engaged_pct"]
     assert rows == [("m_me_link", 2, 50.0), ("organic", 1, 0.0)]
+
+
+# Every referral source Meta's docs name (https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_referrals
+# and the older pages: dead ones stay in history), and the third parties' spellings the README
+# quotes.
+SOURCES = ("SHORTLINK", "SHORT-URL", "ADS", "CUSTOMER_CHAT_PLUGIN", "MESSENGER_CODE",
+           "DISCOVER_TAB", "IGME-SOURCE-LINK", "SHORTLINKS")  # fmt: skip
+
+
+def test_readme_channel_table_names_each_referral_source_in_the_row_of_its_channel(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """A team reading "Attribution" finds each source it sees in `events.source` in the row of
+    the channel its contacts count under (the Discover tab's, in logs before 2020, was in none)."""
+    ingest_lines([f.delivery(f.referral(f"r{n}", psid=source, source=source))
+                  for n, source in enumerate(SOURCES)])  # fmt: skip
+    table = README.split("| channel | touch |", 1)[1].split("\n\n")[0]
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| (.*) \|$", table, flags=re.M))
+    got = query("SELECT psid, channel FROM contacts ORDER BY psid")
+    assert len(got) == len(SOURCES)
+    assert [(s, c) for s, c in got if f"`{s}`" not in rows[c]] == []
