@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import duckdb
 
-from . import db, lake, retention, rewrite
+from . import db, fetch, lake, retention, rewrite
 from .cli_options import DB_OPTION, lake_option, page_ids
 from .cli_stop import Stop, stop_on_signals
 from .errors import LakeError, RefscopeError, ValidationError
@@ -48,6 +48,16 @@ def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> LakeErr
     except LakeError as exc:
         return exc
     return None
+
+
+def _remove_killed_pulls(db_file: Path) -> None:
+    """Delete the downloads a killed `pull logs` left in `.pull` beside the database (the log as
+    the server sent it: the person's ids and words), which a later pull deletes only once they
+    are a day old."""
+    spool_dir = db_file.parent / ".pull"
+    if spool_dir.is_dir() and (n := fetch.remove_killed_pulls(spool_dir)):
+        say(None, "removed {} a killed `refscope pull logs` left in {} (the log as the server "
+            "sent it)", counted(n, "download"), spool_dir)  # fmt: skip
 
 
 def _holds_lake(lake_dir: Path) -> bool:
@@ -185,6 +195,7 @@ def forget(
         if created:
             say(None, "{} did not exist: it was created to keep the forget (is that the "
                 "database you ingest into?)", db_file, err=True)  # fmt: skip
+        _remove_killed_pulls(db_file)
         unsynced = _sync_lake(con, lake_dir)
         if rewrite_file:
             _rewrite(con, db_file, "forget", "`refscope forget` again with the same id and options")

@@ -11,6 +11,7 @@ values (tokens) never appear in messages.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import tempfile
 import time
@@ -73,15 +74,46 @@ STALE_SPOOL_SECONDS = 24 * 3600
 def sweep_spool(spool_dir: Path, now: float | None = None) -> int:
     """Delete killed pulls' downloads left in spool_dir; return how many."""
     cutoff = (time.time() if now is None else now) - STALE_SPOOL_SECONDS
+    return _remove_downloads(spool_dir, lambda f: f.stat().st_mtime >= cutoff)
+
+
+def remove_killed_pulls(spool_dir: Path) -> int:
+    """Delete, whatever their age, the downloads in spool_dir of pulls no longer running (the
+    process named in the file's name is gone: killed by SIGKILL, the OOM killer); return how
+    many. `forget` calls it: such a file holds the log as the server sent it, the person's ids
+    and words among them. A running pull's download is kept: its ingest leaves them out."""
+
+    def running(f: Path) -> bool:
+        pid = f.name.removeprefix(SPOOL_PREFIX).partition("-")[0]
+        return bool(re.fullmatch(r"[0-9]+", pid)) and _running(int(pid))
+
+    return _remove_downloads(spool_dir, running)
+
+
+def _remove_downloads(spool_dir: Path, kept: Callable[[Path], bool]) -> int:
+    """Delete the downloads in spool_dir but those kept says to keep; return how many."""
     gone = 0
     for f in spool_dir.glob(SPOOL_PREFIX + "*"):
         try:
-            if f.is_file() and f.stat().st_mtime < cutoff:
+            if f.is_file() and not kept(f):
                 f.unlink()
                 gone += 1
         except OSError:
             continue  # another pull removed it first, or it is not ours to remove
     return gone
+
+
+def _running(pid: int) -> bool:
+    """Whether a process of that id runs on this machine (one of another account's too)."""
+    if pid <= 0:  # os.kill(0, …) is the whole process group: no process of that id
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def check_url(url: str) -> str:
