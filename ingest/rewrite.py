@@ -77,6 +77,7 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> Rewritten:
     for f in (work, db.wal(work)):  # left by a rewrite killed part-way: none runs, con has the lock
         f.unlink(missing_ok=True)
     (old,) = con.execute("SELECT current_database()").fetchone() or ("",)
+    (spills,) = con.execute("SELECT current_setting('temp_directory')").fetchone() or ("",)
     alias = ALIAS if old != ALIAS else ALIAS + "_new"
     try:
         with no_wider_than(real):
@@ -86,7 +87,7 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> Rewritten:
             con.execute(f"DETACH {alias}")  # writes the copy into its file
         if db.wal(work).exists():
             raise DatabaseError(f"{work}: its write-ahead log was not folded in")
-        _replace(con, work, real)
+        _replace(con, work, real, Path(spills) if spills else None)
     except BaseException as exc:
         con.close()  # the copy too, before its files go (a close would write them again)
         for f in (work, db.wal(work)):
@@ -130,11 +131,12 @@ def _check_same(con: duckdb.DuckDBPyConnection, old: str, new: str, path: Path) 
                                 f"{path} was not rewritten")  # fmt: skip
 
 
-def _replace(con: duckdb.DuckDBPyConnection, work: Path, real: Path) -> None:
+def _replace(con: duckdb.DuckDBPyConnection, work: Path, real: Path, spills: Path | None) -> None:
     """Rename the whole, durable copy over the database, with the database's mode and owner.
     The copy is locked first as DuckDB locks a database (fcntl), until con is closed: a process
     waiting for the database cannot open the new file while con may still write the old one's
-    write-ahead log by its name."""
+    write-ahead log by its name. Then, no process having the database open, what is left in its
+    temporary folder (spills) is a killed process's (see _remove_spills)."""
     st = real.stat()
     fd = os.open(work, os.O_RDWR)
     try:
@@ -151,5 +153,22 @@ def _replace(con: duckdb.DuckDBPyConnection, work: Path, real: Path) -> None:
         finally:
             os.close(folder)
         con.close()
+        if spills is not None:
+            _remove_spills(spills)
     finally:
         os.close(fd)
+
+
+def _remove_spills(folder: Path) -> None:
+    """Delete DuckDB's temporary files left in the database's temporary folder (`<db>.tmp`) by a
+    process killed while short of memory (SIGKILL, the OOM killer): they hold the rows it
+    spilled as they were (an ingest's raw log lines, ids before they were hashed), and DuckDB
+    removes them only when a later process happens to spill. Every process closes its own; this
+    one's (named with its pid) are left to another connection of it that may still use them."""
+    own = f"duckdb_temp_{os.getpid()}_"
+    for f in folder.glob("duckdb_temp*"):
+        if not f.name.startswith(own):
+            with contextlib.suppress(OSError):
+                f.unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # only when empty
