@@ -191,6 +191,8 @@ def _sync(con: duckdb.DuckDBPyConnection, lake: Path) -> SyncResult:
         ]  # fmt: skip
         # Also a folder the manifest does not name: a sync that died after swapping it in.
         gone = [p for p in {*before, *lake_files.on_disk(lake / table)} if p not in current]
+        # Kept without rows too (no click logged yet): an external table over it has a place.
+        (lake / table).mkdir(exist_ok=True)
         if changed:
             _write_partitions(con, table, lake, {p: current[p][0] for p in changed})
         for p in gone:
