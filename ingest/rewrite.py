@@ -77,7 +77,7 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> Rewritten:
     for f in (work, db.wal(work)):  # left by a rewrite killed part-way: none runs, con has the lock
         f.unlink(missing_ok=True)
     (old,) = con.execute("SELECT current_database()").fetchone() or ("",)
-    (spills,) = con.execute("SELECT current_setting('temp_directory')").fetchone() or ("",)
+    spills = _own_spills(con)
     alias = ALIAS if old != ALIAS else ALIAS + "_new"
     try:
         with no_wider_than(real):
@@ -87,7 +87,7 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> Rewritten:
             con.execute(f"DETACH {alias}")  # writes the copy into its file
         if db.wal(work).exists():
             raise DatabaseError(f"{work}: its write-ahead log was not folded in")
-        _replace(con, work, real, Path(spills) if spills else None)
+        _replace(con, work, real, spills)
     except BaseException as exc:
         con.close()  # the copy too, before its files go (a close would write them again)
         for f in (work, db.wal(work)):
@@ -157,6 +157,19 @@ def _replace(con: duckdb.DuckDBPyConnection, work: Path, real: Path, spills: Pat
             _remove_spills(spills)
     finally:
         os.close(fd)
+
+
+def _own_spills(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The temporary folder of con's database when it is DuckDB's default for it (`<db>.tmp`),
+    which only processes of this database use; None for a folder set elsewhere (another
+    database's processes may spill there)."""
+    row = con.execute(
+        "SELECT current_setting('temp_directory'), path FROM duckdb_databases() "
+        "WHERE database_name = current_database()"
+    ).fetchone()
+    if row is None or not row[0] or not row[1] or row[0] != row[1] + ".tmp":
+        return None
+    return Path(row[0])
 
 
 def _remove_spills(folder: Path) -> None:
