@@ -159,8 +159,9 @@ def _checked_lines(
             wide = bool(utf16) or b.startswith((b"\xff\xfe", b"\xfe\xff")) or reasons.is_utf16(b)
             why = reasons.UTF16 if wide else f"invalid UTF-8 at byte {exc.start}"
             if not wide and exc.reason == "unexpected end of data" and not b.endswith(b"\n"):
-                # A last line cut inside a character by a writer still at it, as load.py says
-                # of one cut between characters (whose JSON is then invalid).
+                # A last line cut inside a character by a writer still at it, as
+                # troubled_lines.py says of one cut between characters (whose JSON is then
+                # invalid).
                 why = f"{reasons.UNFINISHED}: {why}"
             bad.append((i, why, raw))
     # The good lines' bytes, in order; the bad ones become empty lines.

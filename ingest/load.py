@@ -3,7 +3,7 @@
 A batch holds whole-line chunks of one or more files (small files share a batch, so a run over
 hundreds of daily logs does not pay per file). Lines reach DuckDB as an Arrow string column
 built straight on the bytes (lines.py), DuckDB parses them (stage.py), and only the rare
-rejected line is looked at in Python, to say exactly what is wrong with it.
+rejected line is looked at in Python, to say exactly what is wrong with it (troubled_lines.py).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from . import (
     history,
     insight_lines,
     lines,
-    reasons,
     stage,
+    troubled_lines,
 )
 from .lines import Reject
 from .privacy import PSEUDONYMISE, Privacy
@@ -117,34 +117,6 @@ SELECT k, ts, ref, page_id, qr, detail, path, line_no, $run_id FROM (
 QUALIFY row_number() OVER (PARTITION BY k ORDER BY path) = 1
 """
 
-# Lines that yielded no event, or whose items were partly malformed: one reject row each.
-_TROUBLED_LINES = """
-WITH flagged AS (
-    SELECT DISTINCT rid FROM rs_stage WHERE problem IS NOT NULL OR entry_gap
-), per_line AS (
-    SELECT rid,
-           count(*) FILTER (WHERE problem IS NULL) AS good,
-           coalesce(bool_or(entry_gap), false) AS gap,
-           -- Every malformed item of the line, in its order (reasons.items_problem joins them).
-           list(CASE WHEN container IN ('send_api', 'click') THEN problem
-                WHEN container IN ('sample', 'feed_sample') THEN 'value: ' || problem
-                                  ELSE 'entry[' || (ei - 1) || '].'
-                                       || replace(container, 'feed', 'changes') || '['
-                                       || (ii - 1) || ']: ' || problem END
-                ORDER BY ei, ii) FILTER (WHERE problem IS NOT NULL) AS problem
-    FROM rs_stage WHERE rid IN (SELECT rid FROM flagged) GROUP BY rid
-), eventless AS (
-    SELECT rid FROM chunk ANTI JOIN rs_stage USING (rid)
-)
--- Blank lines are dropped in Python: a filter on raw here would run over every line.
-SELECT c.file_id, c.line_no, c.raw, p.problem, p.good, p.gap
-FROM chunk c JOIN per_line p USING (rid)
-UNION ALL
-SELECT c.file_id, c.line_no, c.raw, NULL, 0, false
-FROM chunk c SEMI JOIN eventless USING (rid)
-ORDER BY 1, 2
-"""
-
 
 @dataclass
 class BatchResult:
@@ -224,23 +196,9 @@ def load_batch(
     # Rejected lines are kept whole, under the same rules as events: no text unless kept,
     # hashed ids when salted, nothing of a forgotten person.
     gone = frozenset(forgotten or ())
-    res.rejects = [
-        (f, n, why, privacy.redact(raw, gone)) for f, n, why, raw in _per_line(res.rejects)
-    ]
+    merged = troubled_lines.per_line(res.rejects)
+    res.rejects = [(f, n, why, privacy.redact(raw, gone)) for f, n, why, raw in merged]
     return res
-
-
-def _per_line(rows: list[Reject]) -> list[Reject]:
-    """One reject per file and line: the bodies of a document's array that start on one line
-    (`[{...}, {...}]`) rejected together, their reasons and texts joined in their order."""
-    if len({(f, n) for f, n, _, _ in rows}) == len(rows):
-        return rows
-    merged: dict[tuple[int, int], Reject] = {}
-    for f, n, why, raw in rows:
-        had = merged.get((f, n))
-        merged[(f, n)] = (f, n, why, raw) if had is None else (
-            f, n, f"{had[2]}; {why}", f"{had[3]} {raw}")  # fmt: skip
-    return list(merged.values())
 
 
 def _repaired_table(rows: list[tuple[int, int, str, str]]) -> pa.Table:
@@ -263,7 +221,6 @@ def _load_table(
     """Load one table of lines into `res`; return the lines worth a repaired second pass, as
     (file_id, line_no, fixed text, text as it came without its line end). wide: the files of
     UTF-16 text (sources.Chunk.utf16)."""
-    repaired: list[tuple[int, int, str, str]] = []
     with db.registered(con, "chunk", table):
         con.execute(stage.RARE_LINES)
         rare = con.execute(stage.RARE_FOUND).fetchone() or ()
@@ -314,59 +271,8 @@ def _load_table(
                 con, pulled_at
             )
             res.rejects.extend(rejected)
-        for file_id, line_no, raw, problems, good, gap in con.execute(_TROUBLED_LINES).fetchall():
-            if (file_id, line_no) in insights:
-                continue  # stored, or rejected with its own reason, above
-            # An entry without messaging items (gap) may be broken, beside items good or not.
-            broken = reasons.entry_problems(raw) if gap else []
-            problem = reasons.items_problem(reasons.in_entry_order([*(problems or []), *broken]))
-            if problem is None and not good and reasons.is_blank(raw):
-                continue  # a blank line
-            if file_id in wide and raw != "\x00" and not raw.strip("\x00\r\n"):
-                # A blank line of UTF-16 text read as UTF-8: a zero byte (the previous line
-                # end's, or its own newline's) and a newline; a line of the log as any other.
-                res.rejects.append((file_id, line_no, reasons.UTF16, raw.rstrip("\r\n")))
-                continue
-            if problem is None and gap:
-                continue  # one of standby or changes items, or with nothing in it
-            mendable = repair and not good and not problem
-            fixed = reasons.repair(raw) if mendable else None
-            if mendable and raw[:1] == "\x00":
-                # A UTF-8 line after a line of UTF-16LE text starts with the zero byte of that
-                # line's end `0A 00`: no part of this line.
-                fixed = reasons.after_utf16_end(raw)
-                if fixed and not _after_utf16(con, res.rejects, file_id, line_no):
-                    fixed = None
-            if fixed is not None:
-                repaired.append((file_id, line_no, fixed, raw.rstrip("\r\n")))
-                continue
-            if raw == "\x00" and _after_utf16(con, res.rejects, file_id, line_no):
-                continue  # the zero byte of a UTF-16 log's last line end: no line of its own
-            reason = reasons.explain_reject(raw, problem, good)
-            if not raw.endswith("\n") and reason.startswith("invalid JSON"):
-                # Only a file's last line lacks its newline: cut short by a writer still at it.
-                reason = f"{reasons.UNFINISHED}: {reason}"
-            res.rejects.append((file_id, line_no, reason, raw.rstrip("\r\n")))
+        repaired = troubled_lines.judge(con, res.rejects, insights, wide, repair)
     return repaired
-
-
-def _after_utf16(
-    con: duckdb.DuckDBPyConnection, rejects: list[Reject], file_id: int, line_no: int
-) -> bool:
-    """Whether the line before line_no was rejected as UTF-16 text (in this batch, else by an
-    earlier one). Each line end of UTF-16LE text is two bytes, a newline and a zero: after the
-    last one the zero is left, as a last "line" with no newline, which is no line of the log,
-    or as the first byte of a UTF-8 line written after it, no part of that line (a stray zero
-    byte after UTF-8 text is one, and is judged as any other)."""
-    said = [why for f, n, why, _ in rejects if f == file_id and n == line_no - 1]
-    if not said:
-        rows = con.execute(
-            """SELECT r.reason FROM rejects r JOIN rs_files f ON f.path = r.file
-               WHERE f.file_id = ? AND r.line_no = ?""",
-            [file_id, line_no - 1],
-        ).fetchall()
-        said = [r[0] for r in rows]
-    return said == [reasons.UTF16]
 
 
 def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Reject]) -> int:

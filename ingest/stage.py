@@ -45,8 +45,8 @@ RARE_FOUND = "SELECT {} FROM rs_rare".format(
 # flags only a batch's entries that gave no messaging item, so a broken list in an entry that
 # also holds good items, or a broken standby or changes list, lost its items without a word.
 # Such a line holds a rare marker (standby or changes): a regular expression finds the few
-# candidates, whose entries are then looked at as JSON; load.py names each broken one. A null
-# list holds no items: it is not broken.
+# candidates, whose entries are then looked at as JSON; troubled_lines.py names each broken
+# one. A null list holds no items: it is not broken.
 BROKEN_LISTS = r"""
 UPDATE rs_stage SET entry_gap = true
 WHERE rid IN (

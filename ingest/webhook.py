@@ -102,9 +102,9 @@ def list_gap(container: str) -> str:
     """Whether an entry of a batched line gave no `container` item: beside good entries, a
     non-object entry or a `container` that is no list must not vanish. The line's items (of
     each list: a batch of standby or changes entries may hold no messaging one) carry the
-    flag, and load.py reads such a line again to say what is wrong (an entry of another list's
-    items, read elsewhere, or one with nothing in it, is not). A line of one such entry has no
-    item at all, and is explained whole."""
+    flag, and troubled_lines.py reads such a line again to say what is wrong (an entry of
+    another list's items, read elsewhere, or one with nothing in it, is not). A line of one
+    such entry has no item at all, and is explained whole."""
     return f"""CASE WHEN len(entries) > 1
                     THEN list_bool_or(list_transform(entries, lambda n: n.{container} IS NULL))
                     ELSE false END"""
