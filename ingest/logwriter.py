@@ -6,6 +6,7 @@ A file renamed or removed (logrotate) is opened anew by its name at the next wri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -135,11 +136,13 @@ class LogWriter:
         for path, lines in by_path.items():
             fd, torn = self._open(path)
             data = (b"\n" if torn else b"") + b"".join(lines)
+            before = os.fstat(fd).st_size
             try:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
             except OSError:
+                _cut_back(fd, before)
                 self._forget(path)
                 raise
             written += len(data)
@@ -246,6 +249,15 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _cut_back(fd: int, size: int) -> None:
+    """Undo a write that failed part way (a full disk): its lines are answered 500 and sent
+    again, and the bytes it got out would stay in the log as a broken line, which the ingest
+    rejects (its text kept in `rejects.raw`). Only this process writes to its file. Should the
+    cut fail too, the next write starts a new line after the torn one (`_open`)."""
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, size)
 
 
 def _same_file(path: Path, fd: int) -> bool:

@@ -194,6 +194,40 @@ def test_a_write_that_failed_half_way_does_not_swallow_the_retry(
         await writer.close()
 
     asyncio.run(scenario())
+    # The failed write's bytes are cut back: the log holds the retry alone, no broken line for
+    # the ingest to reject (with the text of a message in it).
+    assert path.read_bytes() == line
+
+
+def test_a_failed_write_that_cannot_be_cut_back_leaves_the_retry_on_a_line_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+    failures = [OSError(28, "No space left on device")]
+
+    def write(fd: int, data: bytes) -> int:
+        if failures and stat.S_ISREG(os.fstat(fd).st_mode):
+            real_write(fd, bytes(data[:9]))
+            raise failures.pop()
+        return real_write(fd, data)
+
+    def ftruncate(fd: int, length: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "ftruncate", ftruncate)
+    path = log_file(tmp_path, "webhooks", f.T0)
+    line = b'{"received_at":1,"body":{}}\n'
+
+    async def scenario() -> None:
+        writer = LogWriter(Metrics())
+        writer.start()
+        with pytest.raises(OSError):
+            await writer.append(path, line)
+        await writer.append(path, line)
+        await writer.close()
+
+    asyncio.run(scenario())
     assert path.read_bytes() == line[:9] + b"\n" + line  # the retry on a line of its own
 
 
