@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import duckdb
 
@@ -120,6 +120,16 @@ def click_line(at_ms: int, ref: str, page: str, qr: bool, device: str) -> bytes:
     doc = {"object": "refscope_click", "ts": at_ms, "ref": ref, "page": page, "qr": qr,
            "device": device}  # fmt: skip
     return json.dumps(doc, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def link_query(query: str) -> tuple[str | None, bool]:
+    """The ?page= and whether ?qr=1 of a /r/<ref> address's raw query (the last of each, as
+    Starlette reads them), a `?` in it read as `&`: UTM parameters appended with a second `?`
+    to a link that has a query (`…&qr=1?utm_source=flyer`) leave a scan a scan, and a page its
+    page. Neither value holds a `?` (a page is letters, digits and periods; qr is 0 or 1); an
+    encoded one (`%3F`) stays in its value."""
+    params = dict(parse_qsl(query.replace("?", "&"), keep_blank_values=True))
+    return params.get("page"), params.get("qr") == "1"
 
 
 def m_me_url(page: str, ref: str) -> str:

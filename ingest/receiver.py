@@ -215,7 +215,8 @@ class Receiver:
     async def click(self, request: Request) -> Response:
         """GET /r/<ref>: log the click (no IP, no User-Agent) and redirect to m.me."""
         ref = request.path_params["ref"]
-        found = await self.registry.resolve(ref, request.query_params.get("page"))
+        page, qr = clicklog.link_query(request.url.query)
+        found = await self.registry.resolve(ref, page)
         if found.target is None:
             assert found.problem is not None
             self.metrics.clicks_refused[found.problem] += 1
@@ -237,7 +238,6 @@ class Receiver:
             return PlainTextResponse("a prefetch is not a visit: nothing is logged", 503,
                                      headers={"cache-control": "no-store"})  # fmt: skip
         at = self._now_ms()
-        qr = request.query_params.get("qr") == "1"
         device = clicklog.device_class(request.headers.get("user-agent"))
         try:
             await self._append("clicks", at, clicklog.click_line(at, t.ref, t.page, qr, device))
