@@ -127,8 +127,12 @@ def link_query(query: str) -> tuple[str | None, bool]:
     Starlette reads them), a `?` in it read as `&`: UTM parameters appended with a second `?`
     to a link that has a query (`…&qr=1?utm_source=flyer`) leave a scan a scan, and a page its
     page. Neither value holds a `?` (a page is letters, digits and periods; qr is 0 or 1); an
-    encoded one (`%3F`) stays in its value."""
-    params = dict(parse_qsl(query.replace("?", "&"), keep_blank_values=True))
+    encoded one (`%3F`) stays in its value. An `&` written `&amp;` once too often in an HTML
+    page or email leaves `amp;` before the name after it: `amp;qr` is qr."""
+    params = {
+        k.removeprefix("amp;"): v
+        for k, v in parse_qsl(query.replace("?", "&"), keep_blank_values=True)
+    }
     return params.get("page"), params.get("qr") == "1"
 
 

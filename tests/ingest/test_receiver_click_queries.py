@@ -1,7 +1,9 @@
 """The query strings tracked links (GET /r/<ref>) arrive with once a marketer has added to them:
 UTM parameters before, between or after refscope's own, and appended with a second `?` to a
 link that already has a query, as a UTM builder given the whole address does not do but a
-hand does (`…&qr=1?utm_source=flyer`)."""
+hand does (`…&qr=1?utm_source=flyer`), or with its `&` written `&amp;` in a page's or an
+email's HTML once too often (`…&amp;qr=1`), as web analytics see in the `amp;utm_source`
+parameters such links bring."""
 
 from __future__ import annotations
 
@@ -49,3 +51,22 @@ def test_an_encoded_question_mark_is_part_of_its_value(click_receiver: Receiver)
     assert r.status_code == 302
     (line,) = click_receiver.lines("clicks")
     assert json.loads(line)["qr"] is False
+
+
+@pytest.mark.parametrize(
+    "query",
+    [f"page={PAGE}&amp;qr=1", f"utm_source=news&amp;page={PAGE}&amp;qr=1&amp;utm_medium=email"],
+    ids=["qr", "every-one"],
+)
+def test_an_ampersand_escaped_once_too_often_still_separates(
+    click_receiver: Receiver, query: str
+) -> None:
+    r = click_receiver.get(f"/r/spring_menu?{query}", headers={"User-Agent": IPHONE})
+    assert (r.status_code, r.headers["location"]) == (302, f"https://m.me/{PAGE}?ref=spring_menu")
+    (line,) = click_receiver.lines("clicks")
+    assert (json.loads(line)["page"], json.loads(line)["qr"]) == (PAGE, True)
+
+
+def test_an_escaped_ampersand_names_the_page_a_shared_ref_needs(click_receiver: Receiver) -> None:
+    r = click_receiver.get("/r/menu?utm_source=news&amp;page=otherbakery")
+    assert (r.status_code, r.headers["location"]) == (302, "https://m.me/otherbakery?ref=menu")
