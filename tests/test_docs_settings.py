@@ -85,3 +85,24 @@ def test_readme_says_how_the_size_settings_count() -> None:
     text = " ".join(README.split())
     at = text.index("`REFSCOPE_INGEST_BATCH` (e.g. `8MB`")
     assert "K, M and G are powers of 1024" in text[at : at + 200]
+
+
+def test_readme_says_a_delivery_signed_only_with_the_legacy_sha1_header_is_refused(
+    start_receiver: StartReceiver,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """Meta sends the legacy `X-Hub-Signature` (SHA-1) beside `X-Hub-Signature-256`; only the
+    latter is checked, so a delivery with the former alone (a proxy or a replay tool that kept
+    one header) is refused with 403 and not logged. The README named only the SHA-256 header,
+    and an operator whose deliveries came so could not tell why they were refused."""
+    import hashlib
+    import hmac
+
+    from tests.ingest.receiver_server import SECRET
+
+    receiver = start_receiver()
+    raw = b'{"object":"page","entry":[]}'
+    sha1 = "sha1=" + hmac.new(SECRET.encode(), raw, hashlib.sha1).hexdigest()
+    r = receiver.client.post("/webhook", content=raw, headers={"X-Hub-Signature": sha1})
+    assert r.status_code == 403 and receiver.lines() == []
+    text = " ".join(README.split())
+    assert "only the legacy `X-Hub-Signature` (SHA-1) counts as missing" in text
