@@ -169,39 +169,12 @@ def test_a_short_write_is_written_to_its_end(
     assert path.read_bytes() == b'{"n":1,"text":"a longer line"}\n{"n":2}\n'
 
 
-def test_a_write_that_failed_half_way_does_not_swallow_the_retry(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_write = os.write
-    failures = [OSError(28, "No space left on device")]
-
-    def write(fd: int, data: bytes) -> int:  # the disk fills up after a few bytes
-        if failures and stat.S_ISREG(os.fstat(fd).st_mode):
-            real_write(fd, bytes(data[:9]))
-            raise failures.pop()
-        return real_write(fd, data)
-
-    monkeypatch.setattr(os, "write", write)
-    path = log_file(tmp_path, "webhooks", f.T0)
-    line = b'{"received_at":1,"body":{}}\n'
-
-    async def scenario() -> None:
-        writer = LogWriter(Metrics())
-        writer.start()
-        with pytest.raises(OSError):
-            await writer.append(path, line)  # answered 500: Meta retries
-        await writer.append(path, line)
-        await writer.close()
-
-    asyncio.run(scenario())
-    # The failed write's bytes are cut back: the log holds the retry alone, no broken line for
-    # the ingest to reject (with the text of a message in it).
-    assert path.read_bytes() == line
+LINE = b'{"received_at":1,"body":{}}\n'
 
 
-def test_a_failed_write_that_cannot_be_cut_back_leaves_the_retry_on_a_line_of_its_own(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _failed_half_way_then_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """The log after a write that the disk filled up 9 bytes into (answered 500) and its
+    retry."""
     real_write = os.write
     failures = [OSError(28, "No space left on device")]
 
@@ -211,24 +184,37 @@ def test_a_failed_write_that_cannot_be_cut_back_leaves_the_retry_on_a_line_of_it
             raise failures.pop()
         return real_write(fd, data)
 
-    def ftruncate(fd: int, length: int) -> None:
-        raise OSError(5, "Input/output error")
-
     monkeypatch.setattr(os, "write", write)
-    monkeypatch.setattr(os, "ftruncate", ftruncate)
     path = log_file(tmp_path, "webhooks", f.T0)
-    line = b'{"received_at":1,"body":{}}\n'
 
     async def scenario() -> None:
         writer = LogWriter(Metrics())
         writer.start()
         with pytest.raises(OSError):
-            await writer.append(path, line)
-        await writer.append(path, line)
+            await writer.append(path, LINE)  # answered 500: Meta retries
+        await writer.append(path, LINE)
         await writer.close()
 
     asyncio.run(scenario())
-    assert path.read_bytes() == line[:9] + b"\n" + line  # the retry on a line of its own
+    return path.read_bytes()
+
+
+def test_a_write_that_failed_half_way_does_not_swallow_the_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The failed write's bytes are cut back: the log holds the retry alone, no broken line for
+    # the ingest to reject (with the text of a message in it).
+    assert _failed_half_way_then_retried(tmp_path, monkeypatch) == LINE
+
+
+def test_a_failed_write_that_cannot_be_cut_back_leaves_the_retry_on_a_line_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def ftruncate(fd: int, length: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "ftruncate", ftruncate)
+    assert _failed_half_way_then_retried(tmp_path, monkeypatch) == LINE[:9] + b"\n" + LINE
 
 
 def test_the_writer_counts_lines_not_files_in_a_batch(tmp_path: Path) -> None:
