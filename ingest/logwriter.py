@@ -255,9 +255,12 @@ def _cut_back(fd: int, size: int) -> None:
     """Undo a write that failed part way (a full disk): its lines are answered 500 and sent
     again, and the bytes it got out would stay in the log as a broken line, which the ingest
     rejects (its text kept in `rejects.raw`). Only this process writes to its file. Should the
-    cut fail too, the next write starts a new line after the torn one (`_open`)."""
+    cut fail too, the next write starts a new line after the torn one (`_open`). A file that
+    is now shorter than size was truncated meanwhile (logrotate's copytruncate): cutting it
+    to size would add zeros, so it is left to that too."""
     with contextlib.suppress(OSError):
-        os.ftruncate(fd, size)
+        if os.fstat(fd).st_size > size:
+            os.ftruncate(fd, size)
 
 
 def _same_file(path: Path, fd: int) -> bool:

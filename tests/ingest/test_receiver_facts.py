@@ -172,20 +172,27 @@ def test_a_short_write_is_written_to_its_end(
 LINE = b'{"received_at":1,"body":{}}\n'
 
 
-def _failed_half_way_then_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
+def _failed_half_way_then_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copytruncate: bool = False
+) -> bytes:
     """The log after a write that the disk filled up 9 bytes into (answered 500) and its
-    retry."""
+    retry; copytruncate: the log held a line, and logrotate emptied it just before that write."""
     real_write = os.write
     failures = [OSError(28, "No space left on device")]
+    path = log_file(tmp_path, "webhooks", f.T0)
 
     def write(fd: int, data: bytes) -> int:
         if failures and stat.S_ISREG(os.fstat(fd).st_mode):
+            if copytruncate:
+                os.truncate(path, 0)
             real_write(fd, bytes(data[:9]))
             raise failures.pop()
         return real_write(fd, data)
 
+    if copytruncate:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b'{"received_at":0,"body":{"rotated":"away by a copy"}}\n')
     monkeypatch.setattr(os, "write", write)
-    path = log_file(tmp_path, "webhooks", f.T0)
 
     async def scenario() -> None:
         writer = LogWriter(Metrics())
@@ -215,6 +222,16 @@ def test_a_failed_write_that_cannot_be_cut_back_leaves_the_retry_on_a_line_of_it
 
     monkeypatch.setattr(os, "ftruncate", ftruncate)
     assert _failed_half_way_then_retried(tmp_path, monkeypatch) == LINE[:9] + b"\n" + LINE
+
+
+def test_a_failed_write_into_a_log_emptied_meanwhile_is_not_cut_back_with_zeros(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # logrotate's copytruncate empties the file in place: cut back to its old size, the file
+    # would grow zeros, a line the ingest rejects, in front of the retry.
+    assert _failed_half_way_then_retried(tmp_path, monkeypatch, copytruncate=True) == (
+        LINE[:9] + b"\n" + LINE
+    )
 
 
 def test_the_writer_counts_lines_not_files_in_a_batch(tmp_path: Path) -> None:
