@@ -21,6 +21,7 @@ from dashboard.markdown_text import literal_message as literal_message
 from dashboard.report_data import currency_code, day_cell, day_list
 from dashboard.report_model import KPI_DEFINITIONS, cents, half_up, money_text, pct_text
 from dashboard.report_xlsx import MONEY_COLUMNS
+from dashboard.rounding import difference
 
 # Streamlit keeps a page out of the sidebar when told (visibility, which older versions lack:
 # they list it).
@@ -84,7 +85,8 @@ def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str,
         prev = _value(before, name)
         delta, why = MISSING, None
         if value is not None and prev is not None:
-            delta = _fmt(value - prev, kind, "+").replace("%", " pts")
+            # Of the decimals, as the reports: 8.71 - 10.145 is -1.435, -1.44 (not -1.43).
+            delta = _fmt(difference(value, prev), kind, "+").replace("%", " pts")
         elif prev is None and partial is not None and _value(partial, name) is not None:
             why = NOT_COVERED
         # No change as shown (+0, -0.00, +0.0 pts, —): neither up nor down, in grey.

@@ -107,3 +107,28 @@ def test_the_kpi_download_holds_each_change_without_a_float_tail():
     assert frame.loc["Ad spend", "change_share"] == 126.78 / 728.71
     csv = reports.table_bytes("csv", frame.reset_index(), "kpis", RANGE).decode("utf-8-sig")
     assert "Ad spend,855.49,728.71,126.78," in csv
+
+
+def test_the_overview_and_the_reports_round_a_change_of_half_a_cent_alike(
+    db_path, open_app, execute
+):
+    """A cost per ad contact of 10.145 (20.29 spent, 2 contacts) one week and 8.71 (17.42, 2)
+    the next changed by exactly -1.435: the reports wrote -1.44 (half away from zero, of the
+    decimals), the Overview -1.43 (the doubles' -1.43499999…). Both write -1.44 now."""
+    ref = fx.ads_referral(ad_id=AD, ad_title="Sourdough")
+    lines = [fx.delivery(fx.postback(referral=ref, psid=f"75{n:014d}",
+                                     ts=fx.T0 + week * 7 * fx.DAY + n * fx.MINUTE))
+             for week in (0, 1) for n in (2 * week, 2 * week + 1)]  # fmt: skip
+    pipeline.run([str(fx.write_ndjson(db_path.parent / "logs" / "w.ndjson", lines))], db_path)
+    later = DAY + dt.timedelta(days=7)
+    for day, spend in ((DAY, 20.29), (later, 17.42)):
+        execute("INSERT INTO ad_insights (date, ad_id, ad_name, spend) VALUES (?, ?, 'S', ?)",
+                day, AD, spend)  # fmt: skip
+    with opened(db_path) as c:
+        report = reports.gather(reports.connection_fetch(c), Filters(later, later))
+    table = reports.kpi_table(report).set_index("Metric")
+    assert table.loc["Cost per ad contact", "Change"] == "-1.44 (-14.1%)"
+
+    at = show(open_app(db_path, range="Custom", **{"from": str(later), "to": str(later)}),
+              "overview")  # fmt: skip
+    assert metric(at, "Cost per ad contact").delta == "-1.44"
