@@ -1,8 +1,8 @@
 """What a period report holds: KPIs against the previous period and one section per question.
 
 Built from queries.py through a `fetch(name, *args)` callable (the app's cache or a plain
-connection), so the same Report (its parts in report_model) feeds the PDF, XLSX and HTML writers.
-No Streamlit, no I/O.
+connection), so the same Report (its parts in report_model, its texts in report_text) feeds the
+PDF, XLSX and HTML writers. No Streamlit, no I/O.
 """
 
 from __future__ import annotations
@@ -24,10 +24,15 @@ from dashboard.report_model import Column as Column
 from dashboard.report_model import Kpi as Kpi
 from dashboard.report_model import Report as Report
 from dashboard.report_model import Section as Section
-from dashboard.report_model import in_period, money_text, pct_text, posts_note
+from dashboard.report_model import in_period, money_text, posts_note
 from dashboard.report_model import length as length
 from dashboard.report_model import period as period
 from dashboard.report_model import scope as scope
+from dashboard.report_text import format_change as format_change
+from dashboard.report_text import format_value as format_value
+from dashboard.report_text import kpi_frame as kpi_frame
+from dashboard.report_text import kpi_table as kpi_table
+from dashboard.report_text import kpi_texts as kpi_texts
 
 Fetch = Callable[..., pd.DataFrame]
 TOP_REFS = 20  # a printed page holds about this many rows at the report's font size
@@ -324,62 +329,3 @@ def _retention(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
             "those whose N days had passed when the data ends.")  # fmt: skip
     return Section("retention", "Retention by channel", table, columns, figure, note,
                    f"No new contacts {when}.")  # fmt: skip
-
-
-def format_value(value: Any, kind: str) -> str:
-    """A cell as text for the HTML and PDF reports ("—" for a missing value)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "—"
-    if kind == "int":
-        return f"{float(value):,.0f}"
-    if kind == "money":
-        return money_text(float(value))
-    if kind == "float":
-        return f"{float(value):,.2f}"
-    if kind == "pct":
-        return pct_text(float(value))
-    if kind == "date":
-        return str(pd.Timestamp(value).date().isoformat())
-    if kind == "datetime":
-        return str(pd.Timestamp(value).strftime("%Y-%m-%d %H:%M"))
-    if kind == "bool":
-        return "yes" if value else "no"
-    return str(value)
-
-
-def kpi_texts(k: Kpi) -> list[str]:
-    """A KPI's row as the HTML and PDF reports print it: metric, this period, previous, change."""
-    return [k.label, format_value(k.value, k.kind), format_value(k.previous, k.kind),
-            format_change(k)]  # fmt: skip
-
-
-def kpi_table(report: Report) -> pd.DataFrame:
-    """The KPIs as text, as the report prints them (kpi_texts)."""
-    columns = ["Metric", "This period", "Previous period", "Change"]
-    return pd.DataFrame([kpi_texts(k) for k in report.kpis], columns=columns)
-
-
-def kpi_frame(report: Report) -> pd.DataFrame:
-    """The KPIs as numbers, one row each as kpi_table shows them: rates as shares, change in
-    the metric's unit (shares for rates; the difference of the values as stored, without the
-    doubles' tail), change_share against the previous value."""
-    return pd.DataFrame(
-        {
-            "metric": [k.label for k in report.kpis],
-            "this_period": [k.value for k in report.kpis],
-            "previous_period": [k.previous for k in report.kpis],
-            "change": [k.change for k in report.kpis],
-            "change_share": [k.relative for k in report.kpis],
-        },
-    ).astype({"this_period": float, "previous_period": float, "change": float,
-              "change_share": float})  # fmt: skip
-
-
-def format_change(k: Kpi) -> str:
-    """The change against the previous period: "+12 (+8.0%)", "+3.1 pts", or "—"."""
-    if k.change is None:
-        return "—"
-    if k.kind == "pct":
-        return pct_text(k.change, "+").replace("%", " pts")
-    text = money_text(k.change, "+") if k.kind == "money" else f"{k.change:+,.0f}"
-    return text + (f" ({pct_text(k.relative, '+')})" if k.relative is not None else "")
