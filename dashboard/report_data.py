@@ -112,7 +112,8 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         _funnel(comments, when),
         _retention(fetch("returns_by_channel", f), when),
     )
-    return Report(f, kpis, tuple(_left_out(s, f) for s in sections), page_labels=labels)
+    return Report(f, kpis, tuple(_left_out(s, f) for s in sections), page_labels=labels,
+                  data_start=day_cell(fetch("data_bounds"), "first_day"))  # fmt: skip
 
 
 def _left_out(s: Section, f: Filters) -> Section:

@@ -104,6 +104,7 @@ class Report:
     sections: tuple[Section, ...]
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     page_labels: dict[str, str] = field(default_factory=dict)  # page id -> name, as page_list
+    data_start: dt.date | None = None  # the first day of data (data_bounds), None without any
 
     @property
     def pages(self) -> str:
@@ -137,11 +138,25 @@ class Report:
         )
 
     @property
+    def data_note(self) -> str:
+        """ "The data starts on …" of a range that starts before the data's first day (and
+        ends on it or later): its days before it, which the daily table lists with 0 new
+        contacts, have no data ("" for any other range)."""
+        first, f = self.data_start, self.filters
+        if first is None or not f.start < first <= f.end:
+            return ""
+        before = counted((first - f.start).days, "day")
+        return (f"The data starts on {first} (its first log): the {before} of this range before "
+                "it have no data, not zero contacts.")  # fmt: skip
+
+    @property
     def kpi_notes(self) -> list[str]:
         """ "Cost per ad contact: Ad spend divided by …": what the KPIs that need it count, as
-        every report format prints it below the key figures."""
-        return [f"{k.label}: {KPI_DEFINITIONS[k.key]}" for k in self.kpis
-                if k.key in KPI_DEFINITIONS]  # fmt: skip
+        every report format prints it below the key figures; first, the data_note of a range
+        that starts before the data."""
+        notes = [f"{k.label}: {KPI_DEFINITIONS[k.key]}" for k in self.kpis
+                 if k.key in KPI_DEFINITIONS]  # fmt: skip
+        return [self.data_note, *notes] if self.data_note else notes
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)

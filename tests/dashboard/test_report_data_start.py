@@ -1,0 +1,58 @@
+"""A report whose range starts before the data's first day: its daily table lists those days
+with 0 new contacts, which a manager reads as quiet days. Every format says below its key
+figures that the data starts later, and how many of the range's days have none."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import openpyxl
+import pypdf
+
+from dashboard import reports
+from dashboard.filters import Filters
+from ingest import pipeline
+from tests import factories as fx
+from tests.dashboard.conftest import opened
+from tests.dashboard.report_setup import needs_chromium
+
+FIRST = fx.utc(fx.T0).date()
+NOTE = (f"The data starts on {FIRST} (its first log): the 5 days of this range before it have "
+        "no data, not zero contacts.")  # fmt: skip
+
+
+def _report(db_path, start: dt.date, end: dt.date) -> reports.Report:
+    lines = [fx.delivery(fx.postback(referral=fx.referral_obj("flyer"), psid=f"77{n:014d}",
+                                     ts=fx.T0 + n * fx.DAY)) for n in range(3)]  # fmt: skip
+    pipeline.run([str(fx.write_ndjson(db_path.parent / "logs" / "w.ndjson", lines))], db_path)
+    with opened(db_path) as c:
+        return reports.gather(reports.connection_fetch(c), Filters(start, end))
+
+
+def _html_text(report: reports.Report) -> str:
+    html = reports.render(report, "html").decode()
+    return " ".join(re.sub(r"<[^>]+>", " ", html.replace("&#x27;", "'")).split())
+
+
+def test_a_range_starting_before_the_data_says_so_in_html_and_xlsx(db_path):
+    report = _report(db_path, FIRST - dt.timedelta(days=5), FIRST + dt.timedelta(days=2))
+    daily = report.section("daily").table
+    assert daily["total"].tolist()[:5] == [0] * 5  # the days before the data, as quiet days
+    assert NOTE in _html_text(report)
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    assert NOTE in [r[0] for r in book["Summary"].iter_rows(values_only=True)]
+
+
+@needs_chromium
+def test_a_range_starting_before_the_data_says_so_in_the_pdf(db_path):
+    report = _report(db_path, FIRST - dt.timedelta(days=5), FIRST + dt.timedelta(days=2))
+    pdf = pypdf.PdfReader(io.BytesIO(reports.render(report, "pdf")))
+    text = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())
+    assert NOTE in text
+
+
+def test_a_range_inside_the_data_has_no_such_note(db_path):
+    report = _report(db_path, FIRST, FIRST + dt.timedelta(days=2))
+    assert "The data starts on" not in _html_text(report)
