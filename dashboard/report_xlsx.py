@@ -241,7 +241,7 @@ def _summary(ws: Worksheet, report: Report, fmt: _Formats, bar_notes: list[str])
             r += 1
             ws.write_string(r, 0, note, fmt.note)
     ws.set_column(0, 0, 28)
-    ws.set_column(1, 5, 16)
+    ws.set_column(1, 5, 20)  # "Generated (UTC)": yyyy-mm-dd hh:mm:ss, as write_frame
 
 
 def _charts(wb: Workbook, ws: Worksheet, report: Report, fmt: _Formats) -> list[str]:
