@@ -91,7 +91,7 @@ def write_cell(ws: Worksheet, row: int, col: int, v: Any, kind: str, fmt: _Forma
 MONEY_COLUMNS = ("spend", "cost_per_contact", "cost_per_engaged")
 # Their rates (0-1), in percent as on screen and in the report's sheets; week_N of cohorts too.
 RATE_COLUMNS = ("engaged_rate", "ci_low", "ci_high", "return_7d_rate", "guest_share",
-                "reply_rate", "d1", "d7", "d30", "read_rate")  # fmt: skip
+                "reply_rate", "d1", "d7", "d30", "read_rate", "change_share")  # fmt: skip
 
 
 def _float_kind(name: str) -> str:

@@ -259,3 +259,18 @@ def test_parquet_downloads_of_any_range_read_as_one_table(con, tmp_path):
     assert ("referer_uri", "VARCHAR") in [row[:2] for row in kinds["b"]]
     both = duckdb.sql(f"SELECT count(*), count(referer_uri) FROM '{tmp_path}/contacts-*.parquet'")
     assert both.fetchall() == [(len(quiet) + 2, 2)]
+
+
+def test_xlsx_kpis_download_shows_each_change_share_in_percent_as_the_page_does():
+    """The Reports page's table reads "-6 (-2.5%)"; its XLSX download's change_share cell read
+    -0.0246913580246914 (General) beside it."""
+    from dashboard.report_model import Kpi, Report
+
+    kpis = (Kpi("new_contacts", "New contacts", "int", 237, 243),
+            Kpi("spend", "Ad spend", "money", 597.85, 500.42))  # fmt: skip
+    df = reports.kpi_frame(Report(RANGE, kpis, ()))
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "kpis", RANGE)))
+    (header,) = book["kpis"].iter_rows(max_row=1, values_only=True)
+    shares = [row[header.index("change_share")] for row in book["kpis"].iter_rows(min_row=2)]
+    assert [c.value for c in shares] == pytest.approx([-6 / 243, 97.43 / 500.42])
+    assert [c.number_format for c in shares] == ["0.0%", "0.0%"]
