@@ -56,3 +56,15 @@ def test_a_range_starting_before_the_data_says_so_in_the_pdf(db_path):
 def test_a_range_inside_the_data_has_no_such_note(db_path):
     report = _report(db_path, FIRST, FIRST + dt.timedelta(days=2))
     assert "The data starts on" not in _html_text(report)
+
+
+def test_the_reports_page_says_so_below_its_key_figures(db_path, open_app):
+    """The default range (Last 28 days) of a database with 3 days of data starts before it."""
+    from tests.dashboard.screen import show, shown
+
+    report = _report(db_path, FIRST, FIRST)  # the database; this range is not the page's
+    assert report.data_note == ""
+    at = show(open_app(db_path), "reports")
+    notes = [shown(c.value) for c in at.caption if "The data starts on" in c.value]
+    assert notes == [f"The data starts on {FIRST} (its first log): the 25 days of this range "
+                     "before it have no data, not zero contacts."]  # fmt: skip
