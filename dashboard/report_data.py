@@ -112,8 +112,15 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         _funnel(comments, when),
         _retention(fetch("returns_by_channel", f), when),
     )
-    return Report(f, kpis, tuple(_left_out(s, f) for s in sections), page_labels=labels,
-                  data_start=day_cell(fetch("data_bounds"), "first_day"))  # fmt: skip
+    bounds = fetch("data_bounds")  # where the range reaches past the data (Report.data_note)
+    return Report(
+        f,
+        kpis,
+        tuple(_left_out(s, f) for s in sections),
+        page_labels=labels,
+        data_start=day_cell(bounds, "first_day"),
+        data_end=day_cell(bounds, "last_day"),
+    )
 
 
 def _left_out(s: Section, f: Filters) -> Section:

@@ -105,6 +105,7 @@ class Report:
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     page_labels: dict[str, str] = field(default_factory=dict)  # page id -> name, as page_list
     data_start: dt.date | None = None  # the first day of data (data_bounds), None without any
+    data_end: dt.date | None = None  # the day of the newest event (data_bounds)
 
     @property
     def pages(self) -> str:
@@ -139,15 +140,20 @@ class Report:
 
     @property
     def data_note(self) -> str:
-        """ "The data starts on …" of a range that starts before the data's first day (and
-        ends on it or later): its days before it, which the daily table lists with 0 new
-        contacts, have no data ("" for any other range)."""
-        first, f = self.data_start, self.filters
-        if first is None or not f.start < first <= f.end:
-            return ""
-        before = counted((first - f.start).days, "day")
-        return (f"The data starts on {first} (its first log): the {before} of this range before "
-                "it have no data, not zero contacts.")  # fmt: skip
+        """ "The data starts on …" of a range that starts before the data's first day, "The data
+        ends on …" of one that ends after its newest event: those days, which the daily table
+        lists with 0 new contacts, have no data ("" for a range inside the data or past it)."""
+        f, first, last = self.filters, self.data_start, self.data_end
+        notes = []
+        if first is not None and f.start < first <= f.end:
+            before = counted((first - f.start).days, "day")
+            notes.append(f"The data starts on {first} (its first log): the {before} of this "
+                         "range before it have no data, not zero contacts.")  # fmt: skip
+        if last is not None and f.start <= last < f.end:
+            after = counted((f.end - last).days, "day")
+            notes.append(f"The data ends on {last} (its newest event): the {after} of this "
+                         "range after it have no data yet.")  # fmt: skip
+        return " ".join(notes)
 
     @property
     def kpi_notes(self) -> list[str]:

@@ -68,3 +68,17 @@ def test_the_reports_page_says_so_below_its_key_figures(db_path, open_app):
     notes = [shown(c.value) for c in at.caption if "The data starts on" in c.value]
     assert notes == [f"The data starts on {FIRST} (its first log): the 25 days of this range "
                      "before it have no data, not zero contacts."]  # fmt: skip
+
+
+def test_a_range_ending_after_the_data_says_so(db_path):
+    """`--to` past the newest event (a month asked for on its 6th): the days after it are
+    listed with 0 new contacts, and the change against a whole previous period reads as a
+    fall; the note says they have no data yet."""
+    last = FIRST + dt.timedelta(days=2)
+    report = _report(db_path, FIRST, FIRST + dt.timedelta(days=6))
+    note = (f"The data ends on {last} (its newest event): the 4 days of this range after it "
+            "have no data yet.")  # fmt: skip
+    assert report.kpi_notes[0] == note
+    assert note in _html_text(report)
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    assert note in [r[0] for r in book["Summary"].iter_rows(values_only=True)]
