@@ -230,18 +230,24 @@ def website_chat(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     )
 
 
+_CHAT_NOT_COVERED = f""", CASE WHEN count(*) > 0 AND $start < {_FIRST_DAY} THEN 'guest_share'
+                                ELSE '' END AS not_covered"""
+
+
 def website_chat_totals(
     con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False
 ) -> pd.DataFrame:
     """One row: new_contacts and guests of the chat plugin in the range, and guest_share
     (NULL with no contact; with whole, a previous period to compare with, also NULL when the
-    range starts before the data does, as the KPIs' figures)."""
+    range starts before the data does, as the KPIs' figures; then a last column, not_covered,
+    as queries.kpis has it: "guest_share" when the data has one as far as it reaches, else "")."""
     return _df(
         con,
         f"""SELECT count(*) AS new_contacts,
                    count(*) FILTER (WHERE c.is_guest_user) AS guests,
                    CASE WHEN count(*) > 0 AND (NOT $whole OR $start >= {_FIRST_DAY})
                         THEN count(*) FILTER (WHERE c.is_guest_user) / count(*) END AS guest_share
+                   {_CHAT_NOT_COVERED if whole else ""}
             FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'chat_widget'""",
         f.params() | {"whole": whole},
     )

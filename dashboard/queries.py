@@ -98,6 +98,17 @@ def with_page_labels(df: pd.DataFrame, pages: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# kpis' not_covered (its last CTE, v, holds the figures as far as the data covers the range).
+_KPIS_NOT_COVERED = """, array_to_string(list_where(
+        ['new_contacts', 'engaged', 'engaged_rate', 'reachable', 'spend', 'cost_per_contact'],
+        [coalesce(lost, false) FOR lost IN [
+            NOT whole AND new_contacts IS NOT NULL, NOT whole AND engaged IS NOT NULL,
+            NOT whole AND engaged_rate IS NOT NULL, NOT whole AND reachable IS NOT NULL,
+            NOT spend_whole AND spend IS NOT NULL,
+            NOT (whole AND spend_whole) AND cost_per_contact IS NOT NULL]]), ',')
+    AS not_covered"""
+
+
 def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.DataFrame:
     """One row. Columns: new_contacts, engaged, engaged_rate, reachable (contacts with an own
     action in the 24 hours before the range ends, or before the newest event when the data ends
@@ -109,15 +120,19 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
     and with whole (a previous period to compare with) also for one the data covers only
     in part: a period half before the first log would show a growth that never happened. With
     whole, spend and cost_per_contact are NULL too for a period that starts before the first
-    day of pulled ad insights. Pulled days without an insight row spent 0 (SPEND_PULLED)."""
+    day of pulled ad insights. Pulled days without an insight row spent 0 (SPEND_PULLED).
+
+    With whole, a last column, not_covered: the names of the figures NULL only because the data
+    covers the period in part (it has them as far as it reaches), comma-separated ("" for none);
+    the Overview's "—" says so."""
     return _df(
         con,
         f"""WITH bounds AS (
                 -- After a prune, the data starts on its date (see data_bounds).
                 SELECT {_FIRST_DAY} AS first_day, (SELECT max(ts) FROM events) AS newest
             ), span AS (
-                SELECT $end >= first_day AND $start <= CAST(newest AS DATE)
-                       AND ($start >= first_day OR NOT $whole) AS covered,
+                SELECT $end >= first_day AND $start <= CAST(newest AS DATE) AS covered,
+                       $start >= first_day OR NOT $whole AS whole,
                        least($end + INTERVAL 1 DAY, newest + INTERVAL 1 MICROSECOND) AS until
                 FROM bounds
             ), n AS (
@@ -142,23 +157,34 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
                   AND {_CHANNEL_CHOSEN.format(channel="ctm_ad")}
                   AND (len($pages) = 0 OR a.ad_id IN (
                       SELECT ad_id FROM touches t WHERE {_PAGES.format(t="t")}))
+            ), v AS (
+                -- The figures as far as the data covers the range.
+                SELECT CASE WHEN covered THEN new_contacts END AS new_contacts,
+                       CASE WHEN covered THEN engaged END AS engaged,
+                       CASE WHEN covered THEN engaged / nullif(new_contacts, 0) END
+                           AS engaged_rate,
+                       CASE WHEN covered THEN reachable END AS reachable, spend,
+                       CASE WHEN covered THEN spend / nullif(ad_contacts, 0) END
+                           AS cost_per_contact,
+                       whole, spend_whole
+                FROM span, n, r,
+                     -- Pulled days without an insight row spent nothing (SPEND_PULLED).
+                     (SELECT CASE WHEN pulled THEN coalesce(spend, 0) ELSE spend END AS spend
+                      FROM s, {_SPEND_PULLED}),
+                     -- Spend likewise: a previous period that starts before the first pulled
+                     -- day, or holds days no pull asked for, is no spend to compare with.
+                     (SELECT NOT $whole OR ($start >= first_day
+                                            AND NOT EXISTS (SELECT 1 FROM {_SPEND_MISSING}))
+                             AS spend_whole FROM {_SPEND_DAYS})
             )
-            SELECT CASE WHEN covered THEN new_contacts END AS new_contacts,
-                   CASE WHEN covered THEN engaged END AS engaged,
-                   CASE WHEN covered THEN engaged / nullif(new_contacts, 0) END AS engaged_rate,
-                   CASE WHEN covered THEN reachable END AS reachable,
-                   CASE WHEN spend_covered THEN spend END AS spend,
-                   CASE WHEN spend_covered AND covered
-                        THEN spend / nullif(ad_contacts, 0) END AS cost_per_contact
-            FROM span, n, r,
-                 -- Pulled days without an insight row spent nothing (SPEND_PULLED).
-                 (SELECT CASE WHEN pulled THEN coalesce(spend, 0) ELSE spend END AS spend
-                  FROM s, {_SPEND_PULLED}),
-                 -- Spend likewise: a previous period that starts before the first pulled day,
-                 -- or holds days no pull asked for, is no spend to compare with.
-                 (SELECT NOT $whole OR ($start >= first_day
-                                        AND NOT EXISTS (SELECT 1 FROM {_SPEND_MISSING}))
-                         AS spend_covered FROM {_SPEND_DAYS})""",
+            SELECT CASE WHEN whole THEN new_contacts END AS new_contacts,
+                   CASE WHEN whole THEN engaged END AS engaged,
+                   CASE WHEN whole THEN engaged_rate END AS engaged_rate,
+                   CASE WHEN whole THEN reachable END AS reachable,
+                   CASE WHEN spend_whole THEN spend END AS spend,
+                   CASE WHEN whole AND spend_whole THEN cost_per_contact END AS cost_per_contact
+                   {_KPIS_NOT_COVERED if whole else ""}
+            FROM v""",
         f.params() | {"whole": whole},
     )
 

@@ -68,18 +68,18 @@ CHANGE_HELP = (
 )
 
 
-def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str, str]],
-            partial: pd.DataFrame | None = None) -> None:  # fmt: skip
+def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str, str]]) -> None:
     """Metrics with their change against the previous period ("—" without one, as the reports
     print it).
 
     specs: (column, label, kind) where kind is "int", "pct" or "money". At most KPI_PER_ROW
-    to a row: six side by side cut their labels short next to the sidebar. partial: the previous
-    period's figures as far as the data covers it; one there but not in before is a period
-    covered only in part, and its "—" says so.
+    to a row: six side by side cut their labels short next to the sidebar. before: the previous
+    period's figures (queries.kpis with whole); a figure its not_covered column names is one
+    the data covers only in part, and its "—" says so.
     """
     per_row = min(KPI_PER_ROW, len(specs))
     cols = [col for _ in range(0, len(specs), per_row) for col in st.columns(per_row)]
+    not_covered = before["not_covered"].iloc[0].split(",") if "not_covered" in before else []
     for col, (name, label, kind) in zip(cols, specs, strict=True):
         value = _value(now, name)
         prev = _value(before, name)
@@ -87,7 +87,7 @@ def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str,
         if value is not None and prev is not None:
             # Of the decimals, as the reports: 8.71 - 10.145 is -1.435, -1.44 (not -1.43).
             delta = _fmt(difference(value, prev), kind, "+").replace("%", " pts")
-        elif prev is None and partial is not None and _value(partial, name) is not None:
+        elif name in not_covered:
             why = NOT_COVERED
         # No change as shown (+0, -0.00, +0.0 pts, —): neither up nor down, in grey.
         unchanged = not any(c in "123456789" for c in delta)

@@ -11,9 +11,8 @@ totals = store.fetch("channel_totals", f)
 # The KPIs stand without new contacts too: spend, reachable contacts, the previous period.
 widgets.kpi_row(
     store.fetch("kpis", f),
-    store.fetch("kpis", f.previous(), True),  # a period the data covers only in part: none
+    store.fetch("kpis", f.previous(), True),  # covered in part: none, and why
     report_data.kpi_specs(widgets.currency()),  # the same KPIs as the report's
-    store.fetch("kpis", f.previous()),  # as far as the data covers it: says why a "—"
 )
 widgets.spend_coverage(f)
 if not totals["new_contacts"].sum():

@@ -18,9 +18,8 @@ if df.empty:
 
 widgets.kpi_row(
     store.fetch("website_chat_totals", f),
-    store.fetch("website_chat_totals", f.previous(), True),  # a period covered in part: none
+    store.fetch("website_chat_totals", f.previous(), True),  # covered in part: none, and why
     [("guest_share", "Guest share", "pct")],
-    store.fetch("website_chat_totals", f.previous()),  # as far as the data covers it
 )
 widgets.chart(charts.website_pages_bar(df))
 widgets.table(df)

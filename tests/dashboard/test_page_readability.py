@@ -170,13 +170,13 @@ def _kpi_row_uncovered_app() -> None:
     from dashboard import widgets
 
     now = pd.DataFrame({"new_contacts": [245.0], "engaged_rate": [0.5], "cost_per_contact": [2.0]})
+    # As far as the data covers it the period had new contacts and a rate (not_covered).
     before = pd.DataFrame({"new_contacts": [None], "engaged_rate": [None],
-                           "cost_per_contact": [None]})  # fmt: skip
-    partial = pd.DataFrame({"new_contacts": [40.0], "engaged_rate": [0.4],
-                            "cost_per_contact": [None]})  # fmt: skip
+                           "cost_per_contact": [None],
+                           "not_covered": ["new_contacts,engaged_rate"]})  # fmt: skip
     specs = [("new_contacts", "New contacts", "int"), ("engaged_rate", "Engaged rate", "pct"),
              ("cost_per_contact", "Cost per ad contact", "money")]  # fmt: skip
-    widgets.kpi_row(now, before, specs, partial)
+    widgets.kpi_row(now, before, specs)
 
 
 def test_kpi_row_shows_a_dash_where_there_is_no_change_and_says_why_when_it_is_coverage():
