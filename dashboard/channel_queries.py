@@ -47,11 +47,7 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     out), contacts_per_click, notes (the registered link's free text, whole). A ref that
     acquired contacts of the range is a row also when its touch came after the range's end
     (their first action, a reaction or an optin, was in it). A registered link clicked in the
-    range that brought no touch there is a row too, with no contacts.
-
-    RETURN_7D, the 7-day return: Among the ref's new contacts whose 7 days had passed when the
-    data ends, the share who messaged again within 7 days, as Retention counts it (its D7): one
-    acquired less than 7 days before is not yet one who did not come back."""
+    range that brought no touch there is a row too, with no contacts."""
     return _df(
         con,
         f"""WITH acquired AS (
