@@ -36,7 +36,9 @@ class FailureCount:
 
 # Shared by every session: a guesser who opens a new session does not start the delays over.
 FAILURES_IN_PROCESS = FailureCount()
-SAID = threading.Lock(), set[str]()  # what this process said on its console, once each
+# Taken by the first session to print the Authlib line and never released: a lock taken without
+# waiting is taken once, however many sessions' script threads get there at the same time.
+AUTHLIB_SAID = threading.Lock()
 
 
 def require_login(pages: Sequence[StreamlitPage]) -> None:
@@ -82,11 +84,8 @@ def _oidc_configured() -> bool:
 def _say_authlib_missing() -> None:
     """Once per process, on its console (stderr), the line `refscope dashboard` prints when it
     falls back for want of Authlib; an app the command started (AUTH_ENV set) has said it."""
-    lock, said = SAID
-    with lock:
-        if "authlib" in said or access.AUTH_ENV in os.environ:
-            return
-        said.add("authlib")
+    if access.AUTH_ENV in os.environ or not AUTHLIB_SAID.acquire(blocking=False):
+        return
     password = bool(os.environ.get(access.PASSWORD_ENV))
     login = f"password from {access.PASSWORD_ENV}" if password else "none, this machine only"
     try:

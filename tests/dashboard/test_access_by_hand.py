@@ -139,7 +139,7 @@ def test_by_hand_without_authlib_the_console_says_so_once_as_the_command_does(
 ):
     """`refscope dashboard` prints which login it fell back to and why; started by hand, the
     app fell back silently. Now it says so on its console, once per process, not per page."""
-    monkeypatch.setattr(auth, "SAID", (threading.Lock(), set()), raising=False)
+    monkeypatch.setattr(auth, "AUTHLIB_SAID", threading.Lock())
     monkeypatch.setattr(access, "authlib_installed", lambda: False)
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     by_hand.run()
@@ -155,8 +155,27 @@ def test_by_hand_without_authlib_the_console_says_so_once_as_the_command_does(
 
 
 def test_started_by_the_command_the_app_leaves_the_authlib_line_to_it(by_hand, monkeypatch, capsys):
-    monkeypatch.setattr(auth, "SAID", (threading.Lock(), set()), raising=False)
+    monkeypatch.setattr(auth, "AUTHLIB_SAID", threading.Lock())
     monkeypatch.setattr(access, "authlib_installed", lambda: False)
     monkeypatch.setenv(AUTH_ENV, "none")  # as `refscope dashboard` sets it, having said why
     by_hand.run()
     assert "Authlib" not in capsys.readouterr().err
+
+
+def test_sessions_starting_at_once_say_the_authlib_line_once(monkeypatch, capsys):
+    """Each browser session runs the script in a thread of its own: eight reaching the line at
+    the same moment print it once."""
+    monkeypatch.setattr(auth, "AUTHLIB_SAID", threading.Lock())
+    monkeypatch.delenv(AUTH_ENV, raising=False)
+    gate = threading.Barrier(8)
+
+    def session() -> None:
+        gate.wait()
+        auth._say_authlib_missing()
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert capsys.readouterr().err.count("st.login needs Authlib") == 1
