@@ -226,8 +226,8 @@ def website_chat(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     )
 
 
-_CHAT_NOT_COVERED = f""", CASE WHEN count(*) > 0 AND $start < {_FIRST_DAY} THEN 'guest_share'
-                                ELSE '' END AS not_covered"""
+_CHAT_NOT_COVERED = f""", CASE WHEN $start < {_FIRST_DAY} THEN 'guest_share' ELSE '' END
+                         AS not_covered"""
 
 
 def website_chat_totals(
@@ -236,7 +236,7 @@ def website_chat_totals(
     """One row: new_contacts and guests of the chat plugin in the range, and guest_share
     (NULL with no contact; with whole, a previous period to compare with, also NULL when the
     range starts before the data does, as the KPIs' figures; then a last column, not_covered,
-    as queries.kpis has it: "guest_share" when the data has one as far as it reaches, else "")."""
+    as queries.kpis has it: "guest_share" when the range starts before the data, else "")."""
     return _df(
         con,
         f"""SELECT count(*) AS new_contacts,

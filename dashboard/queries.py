@@ -98,14 +98,14 @@ def with_page_labels(df: pd.DataFrame, pages: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# kpis' not_covered (its last CTE, v, holds the figures as far as the data covers the range).
+# kpis' not_covered: the figures the period's start before the data (whole) leaves out, also
+# when the period lies wholly before it, and the spend (with the cost per ad contact) a start
+# before the first pulled day leaves out (none when no ad insights were ever pulled).
 _KPIS_NOT_COVERED = """, array_to_string(list_where(
         ['new_contacts', 'engaged', 'engaged_rate', 'reachable', 'spend', 'cost_per_contact'],
         [coalesce(lost, false) FOR lost IN [
-            NOT whole AND new_contacts IS NOT NULL, NOT whole AND engaged IS NOT NULL,
-            NOT whole AND engaged_rate IS NOT NULL, NOT whole AND reachable IS NOT NULL,
-            NOT spend_whole AND spend IS NOT NULL,
-            NOT (whole AND spend_whole) AND cost_per_contact IS NOT NULL]]), ',')
+            NOT whole, NOT whole, NOT whole, NOT whole, NOT spend_whole,
+            spend_whole IS NOT NULL AND NOT (whole AND spend_whole)]]), ',')
     AS not_covered"""
 
 
@@ -122,9 +122,9 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
     whole, spend and cost_per_contact are NULL too for a period that starts before the first
     day of pulled ad insights. Pulled days without an insight row spent 0 (SPEND_PULLED).
 
-    With whole, a last column, not_covered: the names of the figures NULL only because the data
-    covers the period in part (it has them as far as it reaches), comma-separated ("" for none);
-    the Overview's "—" says so."""
+    With whole, a last column, not_covered: the names of the figures NULL because the period
+    starts before the data (or, for spend, before the first pulled day), also when it lies
+    wholly before it; comma-separated ("" for none). The Overview's "—" says so."""
     return _df(
         con,
         f"""WITH bounds AS (
