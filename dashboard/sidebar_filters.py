@@ -111,10 +111,11 @@ def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> Non
         start = min(max(start, first), last)
         end = min(max(end, start), last)
         state[_DATES_KEY] = (start, end)
+    # Each once: a link naming one twice showed it twice in the picker.
     if _PAGES_KEY not in state:
-        state[_PAGES_KEY] = [p for p in qp.get_all("page") if p in labels]
+        state[_PAGES_KEY] = [p for p in dict.fromkeys(qp.get_all("page")) if p in labels]
     if _CHANNELS_KEY not in state:
-        state[_CHANNELS_KEY] = [c for c in qp.get_all("channel") if c in CHANNELS]
+        state[_CHANNELS_KEY] = [c for c in dict.fromkeys(qp.get_all("channel")) if c in CHANNELS]
 
 
 def _keep_dates_inside(first: dt.date, last: dt.date) -> None:
