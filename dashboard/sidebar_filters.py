@@ -138,21 +138,22 @@ def url_problems(
 ) -> list[str]:
     """What a link's filters hold that the dashboard cannot show, each with what it shows
     instead (the data runs from first to last; labels are the known pages). Its dates count
-    only in a custom range: a preset's are worked out again from the data."""
+    only in a custom range: a preset's are worked out again from the data. Of a range, from or
+    to given twice, the last is used (st.query_params.get), and the last is checked."""
     out = []
-    for preset in params.get("range", [])[:1]:
+    for preset in params.get("range", [])[-1:]:
         if preset not in PRESETS:
             out.append(f"range {preset!r} is not one of {', '.join(PRESETS)} "
                        f"({DEFAULT_PRESET} is shown)")  # fmt: skip
     for key, what in (("from", "first"), ("to", "last")):
-        for value in params.get(key, [])[:1] if custom else []:
+        for value in params.get(key, [])[-1:] if custom else []:
             day = _day(value)
             if day is None:
                 out.append(f"{key} {value!r} is not a date like 2026-01-31 (the {what} day of "
                            "data is used)")  # fmt: skip
             elif not first <= day <= last:
                 out.append(f"{key} {day} is outside the data ({first} to {last})")
-    start, end = (_day((params.get(k) or [""])[0]) for k in ("from", "to"))
+    start, end = (_day((params.get(k) or [""])[-1]) for k in ("from", "to"))
     if custom and start and end and end < start:
         out.append(f"to {end} is before from {start} (the range {end} to {start} is shown)")
     unknown = [p for p in params.get("page", []) if p not in labels]
