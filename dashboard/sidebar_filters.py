@@ -100,10 +100,12 @@ def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> Non
         state[_RANGE_KEY] = preset if preset in PRESETS else DEFAULT_PRESET
         params = {k: qp.get_all(k) for k in _FILTER_KEYS}
         ignored = url_problems(params, first, last, labels, custom=preset == "Custom")
-        if ignored:  # said once, when the link is opened: the sidebar then shows what is used
+        # Said once, when the link is opened, above the page: on a narrow window the sidebar,
+        # which then shows what is used, is folded away.
+        if ignored:
             # The link's values as given, not as markdown.
             said = widgets.literal("; ".join(ignored))
-            st.sidebar.warning(f"Part of this link could not be used: {said}.")
+            st.warning(f"Part of this link could not be used: {said}.")
     if _DATES_KEY not in state:
         # A shared URL may hold dates outside this database's data: the picker refuses those.
         # Dates the wrong way round are taken the right way round (url_problems says so).

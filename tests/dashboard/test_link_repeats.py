@@ -33,7 +33,7 @@ def test_a_range_or_date_given_twice_is_said_as_the_one_used(open_app: Any, demo
     f = at.session_state["filters"]
     assert (str(f.start), str(f.end)) == ("2026-11-01", "2026-11-10")
     assert at.sidebar.selectbox[0].value == "Custom"
-    assert not at.sidebar.warning, [w.value for w in at.sidebar.warning]
+    assert not at.main.warning, [w.value for w in at.main.warning]
     bad = show(open_app(demo_db, range="Custom", **{"from": ["2026-11-01", "banana"]}), "overview")
-    (warning,) = [shown(w.value) for w in bad.sidebar.warning]
+    (warning,) = [shown(w.value) for w in bad.main.warning]
     assert "from 'banana' is not a date" in warning

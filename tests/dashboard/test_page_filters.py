@@ -192,7 +192,7 @@ def test_a_custom_range_from_the_url_is_kept_inside_the_data(
     new = int(queries.kpis(con, f)["new_contacts"].iloc[0])
     assert metric(at, "New contacts").value == f"{new:,}"
     if (start, end) == ("2026-09-30", "2026-09-01"):
-        (warning,) = [shown(w.value) for w in at.sidebar.warning]
+        (warning,) = [shown(w.value) for w in at.main.warning]
         assert "to 2026-09-01 is before from 2026-09-30" in warning
 
 
@@ -207,18 +207,18 @@ def test_unknown_query_params_fall_back_to_the_defaults(open_app, demo_db, con, 
 def test_a_link_with_unusable_filters_says_what_it_could_not_use(open_app, demo_db):
     at = show(open_app(demo_db, range="Last 1000 days", channel=["fax", "ctm_ad"], page="999"),
               "overview")  # fmt: skip
-    (warning,) = [shown(w.value) for w in at.sidebar.warning]
+    (warning,) = [shown(w.value) for w in at.main.warning]
     assert "range 'Last 1000 days' is not one of" in warning
     assert "'fax' is not a channel" in warning and "no page '999'" in warning
     assert at.sidebar.multiselect[1].value == ["ctm_ad"]
     at.sidebar.selectbox[0].set_value("Last 7 days").run()  # said once, when opened
-    assert not at.sidebar.warning
+    assert not at.main.warning
 
 
 def test_a_custom_link_outside_the_data_says_so(open_app, demo_db):
     at = show(open_app(demo_db, range="Custom", **{"from": "2001-01-01", "to": "2026-09-30"}),
               "overview")  # fmt: skip
-    (warning,) = [shown(w.value) for w in at.sidebar.warning]
+    (warning,) = [shown(w.value) for w in at.main.warning]
     assert "from 2001-01-01 is outside the data" in warning and "2026-09-30" not in warning
 
 
@@ -227,7 +227,7 @@ def test_the_dashboards_own_links_raise_no_warning(open_app, demo_db):
     at.sidebar.selectbox[0].set_value("Last 90 days").run()
     at.sidebar.multiselect[1].set_value(["ctm_ad"]).run()
     again = show(open_app(demo_db, **dict(at.query_params)), "overview")
-    assert not again.sidebar.warning
+    assert not again.main.warning
     assert again.sidebar.selectbox[0].value == "Last 90 days"
 
 
@@ -285,7 +285,7 @@ def test_a_links_values_are_said_as_given_not_as_markdown(open_app, demo_db):
     """A link's page or range value was put into the sidebar's warning as markdown: `__vip__`
     showed in bold and `:fire:` as an emoji. The warning quotes them as typed."""
     at = show(open_app(demo_db, range=":fire: days", page="__vip__"), "overview")
-    (warning,) = [w.value for w in at.sidebar.warning]
+    (warning,) = [w.value for w in at.main.warning]
     assert "range ':fire: days' is not one of" in shown(warning)
     assert "no page '__vip__' in this database" in shown(warning)
     assert "__vip__" not in warning and ":fire:" not in warning, warning

@@ -1,0 +1,37 @@
+"""A shared link opened on a phone: Streamlit folds the sidebar away on a narrow window, and
+what the link held that could not be used was said only there, so the view showed other days
+and channels than the link's without a word. It is said above the page now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.dashboard import test_browser as tb
+
+pytestmark = tb.pytestmark
+
+browser, server = tb.browser, tb.server  # a dashboard on the demo
+SAID = "Part of this link could not be used"
+
+
+@pytest.fixture
+def phone(browser: Browser, server: tb.Server, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    p = context.new_page()
+    p.set_default_timeout(tb.RENDER_MS)
+    try:
+        yield p
+    finally:
+        context.close()
+
+
+def test_on_a_narrow_window_a_links_unusable_filters_are_said_where_they_are_seen(phone, server):
+    phone.goto(f"{server.url}/?range=Custom&from=2030-01-01&to=2030-02-01&channel=fax")
+    tb.finished(phone, "Overview", '[data-testid="stMetricValue"]')
+    expect(phone.locator('[data-testid="stSidebar"]')).not_to_be_in_viewport()  # folded away
+    said = phone.get_by_text(SAID)
+    expect(said).to_be_in_viewport()
+    expect(said).to_contain_text("'fax' is not a channel")
