@@ -12,6 +12,7 @@ from typing import Any
 
 from dashboard import queries, widgets
 from dashboard.filters import Filters
+from tests.dashboard.chat_setup import chat_weeks
 from tests.dashboard.screen import metric, show
 
 CONTACT_KPIS = ("New contacts", "Engaged contacts", "Engaged rate", "Reachable at the end (24 h)")
@@ -49,9 +50,7 @@ def test_a_previous_period_wholly_before_the_data_names_its_figures_not_covered(
 def test_website_chats_first_week_says_the_week_before_is_not_covered(
     open_app: Any, tmp_path: Path
 ) -> None:
-    from tests.dashboard.test_kpi_queries_per_period import _chats
-
-    path, later = _chats(tmp_path)
+    path, later = chat_weeks(tmp_path)
     start = later.start - dt.timedelta(days=4)  # the data's first day
     at = show(open_app(path, range="Custom", **{"from": str(start), "to": str(later.start)}),
               "website_chat")  # fmt: skip

@@ -13,24 +13,8 @@ import pytest
 
 from dashboard import queries, store
 from dashboard.filters import Filters
-from ingest import pipeline
-from tests import factories as fx
+from tests.dashboard.chat_setup import chat_weeks
 from tests.dashboard.screen import show
-
-
-def _chats(tmp_path: Path) -> tuple[Path, Filters]:
-    """Chat plugin contacts on days 0, 1, 7 and 8 of the data, and the week from day 4: the
-    week before it starts before the data."""
-    lines = []
-    for n, (days, guest) in enumerate([(0, True), (1, True), (7, False), (8, True)]):
-        user, ts = f"chat-user-{n}", fx.T0 + days * fx.DAY
-        ref = fx.chat_plugin_referral(user, referer_uri="https://acme.example/", ts=ts,
-                                      is_guest_user=guest)  # fmt: skip
-        lines.append(fx.delivery(ref))
-    path = tmp_path / "chat.duckdb"
-    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
-    start = dt.date(1970, 1, 1) + dt.timedelta(days=fx.T0 // 1000 // 86400 + 4)
-    return path, Filters(start, start + dt.timedelta(days=6))
 
 
 @pytest.mark.parametrize(("page", "query"), [("overview", "kpis"),
@@ -38,7 +22,7 @@ def _chats(tmp_path: Path) -> tuple[Path, Filters]:
 def test_a_kpi_row_asks_its_query_once_per_period(
     open_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str, query: str
 ) -> None:
-    path, week = _chats(tmp_path)
+    path, week = chat_weeks(tmp_path)
     asked: list[tuple[Any, ...]] = []
     fetch = store.fetch
 

@@ -14,6 +14,7 @@ from ingest import db, pipeline
 from ingest.attribute import CHANNELS
 from ingest.demo_catalog import ACME, NORTHWIND
 from tests import factories as fx
+from tests.dashboard.chat_setup import chat_weeks
 from tests.dashboard.conftest import CHATS, opened
 from tests.dashboard.screen import (
     ROOT,
@@ -212,17 +213,8 @@ def test_website_chat_guest_share_has_no_delta_against_a_period_the_data_covers_
 ):
     """The data starts on day 0; the week on screen starts on day 4, so the week before it
     starts before the data: no share to compare with, as for the Overview's KPIs."""
-    lines = []
-    for n, (days, guest) in enumerate([(0, True), (1, True), (7, False), (8, True)]):
-        user, ts = f"chat-user-{n}", fx.T0 + days * fx.DAY
-        ref = fx.chat_plugin_referral(user, referer_uri="https://acme.example/", ts=ts,
-                                      is_guest_user=guest)  # fmt: skip
-        lines.append(fx.delivery(ref))
-    path = tmp_path / "chat.duckdb"
-    pipeline.run([str(fx.write_ndjson(tmp_path / "webhooks.ndjson", lines))], path)
-    start = dt.date(1970, 1, 1) + dt.timedelta(days=fx.T0 // 1000 // 86400 + 4)
-    at = open_app(path, range="Custom", **{"from": str(start),
-                                           "to": str(start + dt.timedelta(days=6))})  # fmt: skip
+    path, week = chat_weeks(tmp_path)
+    at = open_app(path, range="Custom", **{"from": str(week.start), "to": str(week.end)})
     at = show(at, "website_chat")
     assert metric(at, "Guest share").value == "50.0%"
     shown = metric(at, "Guest share")  # no change: "—", and why
