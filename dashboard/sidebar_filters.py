@@ -157,7 +157,10 @@ def url_problems(
                 out.append(f"{key} {day} is outside the data ({first} to {last})")
     start, end = (_day((params.get(k) or [""])[-1]) for k in ("from", "to"))
     if custom and start and end and end < start:
-        out.append(f"to {end} is before from {start} (the range {end} to {start} is shown)")
+        # Turned round, then kept inside the data, as _seed_from_url shows it.
+        low = min(max(end, first), last)
+        high = min(max(start, low), last)
+        out.append(f"to {end} is before from {start} (the range {low} to {high} is shown)")
     unknown = [p for p in params.get("page", []) if p not in labels]
     if unknown:
         out.append("no page " + ", ".join(map(repr, unknown)) + " in this database")
