@@ -100,13 +100,17 @@ def with_page_labels(df: pd.DataFrame, pages: pd.DataFrame) -> pd.DataFrame:
 
 # kpis' not_covered: the figures the period's start before the data (whole) leaves out, also
 # when the period lies wholly before it, and the spend (with the cost per ad contact) a start
-# before the first pulled day leaves out (none when no ad insights were ever pulled).
-_KPIS_NOT_COVERED = """, array_to_string(list_where(
+# before the first pulled day leaves out: none when no ad insights were ever pulled, or when the
+# filters count no ad's spend (SPEND_PULLED's last two conditions), whatever the days covered.
+_ADS_COUNTED = f"""{_CHANNEL_CHOSEN.format(channel="ctm_ad")}
+    AND (len($pages) = 0 OR EXISTS (SELECT 1 FROM touches t WHERE {_PAGES.format(t="t")}
+                                      AND t.ad_id IN (SELECT ad_id FROM ad_insights)))"""
+_KPIS_NOT_COVERED = f""", array_to_string(list_where(
         ['new_contacts', 'engaged', 'engaged_rate', 'reachable', 'spend', 'cost_per_contact'],
         [coalesce(lost, false) FOR lost IN [
-            NOT whole, NOT whole, NOT whole, NOT whole, NOT spend_whole,
-            spend_whole IS NOT NULL AND NOT (whole AND spend_whole)]]), ',')
-    AS not_covered"""
+            NOT whole, NOT whole, NOT whole, NOT whole, NOT spend_whole AND ({_ADS_COUNTED}),
+            spend_whole IS NOT NULL AND NOT (whole AND spend_whole) AND ({_ADS_COUNTED})]]),
+        ',') AS not_covered"""
 
 
 def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.DataFrame:
