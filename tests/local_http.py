@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -41,3 +42,11 @@ def served(handler: Callable[..., Any], tls: ssl.SSLContext | None = None) -> It
     finally:
         server.shutdown()
         server.server_close()
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a command whose default port (the dashboard's 8501,
+    the receiver's 8000) another program may hold: `make demo`'s dashboard left running."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

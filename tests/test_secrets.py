@@ -33,7 +33,7 @@ from tests.ingest.receiver_server import (  # noqa: F401 (start_receiver is a fi
     start_receiver,
     text_delivery,
 )
-from tests.local_http import served
+from tests.local_http import free_port, served
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -112,11 +112,12 @@ def test_cli_output_and_help_hold_no_secret(
     monkeypatch.setattr(os, "execve", execve)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    started = runner.invoke(cli, ["dashboard", "--db", str(db), "--host", "0.0.0.0"])
+    args = ["--db", str(db), "--host", "0.0.0.0", "--port", str(free_port())]  # 8501 may be held
+    started = runner.invoke(cli, ["dashboard", *args])
     assert isinstance(started.exception, RuntimeError)  # got as far as exec: nothing ran
     outputs["refscope dashboard"] = started.output
     monkeypatch.delenv(PASSWORD_ENV)
-    refused = runner.invoke(cli, ["dashboard", "--db", str(db), "--host", "0.0.0.0"])
+    refused = runner.invoke(cli, ["dashboard", *args])
     assert refused.exit_code != 0 and PASSWORD_ENV in refused.output
     outputs["refscope dashboard refusing"] = refused.output
     for path in _commands(cli):

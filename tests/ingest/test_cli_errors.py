@@ -18,7 +18,7 @@ from ingest.cli import os_error_message
 from tests.conftest import Query
 from tests.factories import T0
 from tests.ingest.cli_setup import _log, _one_error_line
-from tests.local_http import served
+from tests.local_http import free_port, served
 
 # --- files it cannot create: one line, never a traceback --------------------------------------
 
@@ -73,7 +73,9 @@ def test_serve_checks_its_log_folder_before_the_server_starts(
     line = _one_error_line(result)
     assert f"cannot write logs to {logs}" in line and "--log-dir" in line
     assert started == []
-    ok = runner.invoke(cli, ["serve", "--log-dir", str(tmp_path / "logs"), "--db", "d.duckdb"])
+    port = str(free_port())  # 8000 may be held by another program
+    args = ["--log-dir", str(tmp_path / "logs"), "--db", "d.duckdb", "--port", port]
+    ok = runner.invoke(cli, ["serve", *args])
     assert ok.exit_code == 0, ok.output
     assert len(started) == 1 and (tmp_path / "logs").is_dir()
 

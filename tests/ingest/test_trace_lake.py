@@ -19,6 +19,7 @@ from ingest.cli import cli
 from ingest.privacy import Privacy
 from tests import factories as f
 from tests.conftest import Query
+from tests.local_http import free_port
 
 SALT = "lake-salt-" + os.urandom(6).hex()
 ODD_PAGES = ("a/b", "100%", "x=y z", "ä")  # ids no Meta page has, but the ingest keeps them
@@ -233,7 +234,7 @@ def dashboard_env(monkeypatch: pytest.MonkeyPatch, *args: str) -> dict[str, str]
         raise RuntimeError("stopped before Streamlit")
 
     monkeypatch.setattr(os, "execve", execve)
-    res = CliRunner().invoke(cli, ["dashboard", *args])
+    res = CliRunner().invoke(cli, ["dashboard", "--port", str(free_port()), *args])
     assert isinstance(res.exception, RuntimeError), res.output
     return calls[0]
 

@@ -17,6 +17,7 @@ from ingest.access import AUTH_ENV
 from ingest.cli import cli
 from tests import factories as f
 from tests.conftest import Query
+from tests.local_http import free_port
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,8 @@ def test_the_dashboard_listens_on_loopback_by_default(
     monkeypatch.setattr(os, "execve", execve)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
-    res = runner.invoke(cli, ["dashboard", "--db", str(tmp_path / "x.duckdb")])
+    port = str(free_port())  # 8501 may be held: a `make demo` left running
+    res = runner.invoke(cli, ["dashboard", "--db", str(tmp_path / "x.duckdb"), "--port", port])
     assert isinstance(res.exception, RuntimeError), res.output
     ((args, env),) = calls
     assert args[args.index("--server.address") + 1] == "127.0.0.1"
