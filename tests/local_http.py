@@ -10,6 +10,12 @@ from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+import pytest
+
+# A second host name for the tests' servers: reserved for tests (RFC 6761 §6.2), so no lookup
+# answers it but the one this_machine_as installs.
+OTHER_HOST = "logs.example.test"
+
 
 class _TLSServer(ThreadingHTTPServer):
     """Speaks TLS with `context` on each connection; a client hanging up on the certificate is
@@ -50,3 +56,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def this_machine_as(*names: str) -> Iterator[None]:
+    """While open, each of `names` resolves to 127.0.0.1 only (every other name as before): a
+    server above under another host name (another origin), never another address (`localhost`
+    may resolve to ::1 first, where another server may listen)."""
+    real = socket.getaddrinfo
+    mapped = {n.lower() for n in names}
+
+    def lookup(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,  # noqa: A002
+               flags: int = 0) -> Any:  # fmt: skip
+        name = host.decode() if isinstance(host, bytes) else str(host or "")
+        if name.lower().rstrip(".") in mapped:
+            return real("127.0.0.1", port, socket.AF_INET, type, proto, flags)
+        return real(host, port, family, type, proto, flags)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", lookup)
+        yield

@@ -13,7 +13,7 @@ from ingest import fetch, remote
 from ingest.cli import cli
 from ingest.errors import SourceError
 from tests.ingest.fetch_server import TOKEN, Site, lines, make_handler
-from tests.local_http import served
+from tests.local_http import OTHER_HOST, served, this_machine_as
 
 pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits (one test sets its own)
 
@@ -136,12 +136,13 @@ def test_a_redirect_to_another_host_gets_none_of_the_users_headers(
 ) -> None:
     s, base = site
     s.files["/f.ndjson"] = lines(0, 3)
-    other = base.replace("127.0.0.1", "localhost")  # the same server, another origin
+    other = base.replace("127.0.0.1", OTHER_HOST)  # the same server, another host name
     s.redirects = {"/ext.ndjson": f"{other}/f.ndjson", "/same.ndjson": "/f.ndjson"}
     headers = {"Authorization": TOKEN, "X-Api-Key": "KEYSECRET11"}
-    assert remote.pull_logs(base + "/ext.ndjson", headers, db_path) is not None
+    with this_machine_as(OTHER_HOST):
+        assert remote.pull_logs(base + "/ext.ndjson", headers, db_path) is not None
     sent = s.requests[-1]
-    assert sent["Host"].startswith("localhost") and "X-Api-Key" not in sent
+    assert sent["Host"].startswith(OTHER_HOST) and "X-Api-Key" not in sent
     assert "Authorization" not in sent
     # On the same origin they follow the redirect.
     remote.pull_logs(base + "/same.ndjson", headers, db_path)
@@ -235,15 +236,16 @@ def test_a_refusal_from_the_host_a_redirect_led_to_says_the_headers_stayed_behin
     s, base = site
     s.require_auth = True  # on every origin of the server: the redirect's target too
     s.files["/f.ndjson"] = lines(0, 3)
-    other = base.replace("127.0.0.1", "localhost")  # the same server, another origin
+    other = base.replace("127.0.0.1", OTHER_HOST)  # the same server, another host name
     s.redirects = {"/ext.ndjson": f"{other}/f.ndjson?sig=QSECRET"}
-    res = runner.invoke(cli, ["pull", "logs", base + "/ext.ndjson", "--header",
-                              f"Authorization: {TOKEN}", "--db", str(db_path)])  # fmt: skip
+    with this_machine_as(OTHER_HOST):
+        res = runner.invoke(cli, ["pull", "logs", base + "/ext.ndjson", "--header",
+                                  f"Authorization: {TOKEN}", "--db", str(db_path)])  # fmt: skip
     assert res.exit_code == 1, res.output
     assert "pass --header" not in res.output
     assert f"redirected to {other}, which gets none of the --header headers" in res.output
     assert "s3cr3t" not in res.output and "QSECRET" not in res.output
-    assert "Authorization" not in s.requests[-1]
+    assert s.requests[-1]["Host"].startswith(OTHER_HOST) and "Authorization" not in s.requests[-1]
     # Asked at the URL's own origin, a refusal says what it said.
     res = runner.invoke(cli, ["pull", "logs", base + "/f.ndjson", "--header",
                               "Authorization: Bearer wrong", "--db", str(db_path)])  # fmt: skip

@@ -22,6 +22,7 @@ from ingest.cli import cli
 from ingest.errors import ValidationError
 from ingest.graph import GraphClient, check_base_url
 from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, FakeGraph, serving
+from tests.local_http import this_machine_as
 
 PASSWORD = "PR0XY-PASSW0RD"
 CREDENTIALS = "a user name or password before '@'"  # the refusal's words for user:password@
@@ -89,7 +90,7 @@ def test_a_proxy_from_the_environment_never_gets_a_request_to_this_machine(
         proxied.append(auth)
         return 502, "proxy: no route to the client's own machine", {}
 
-    with serving(proxy) as proxy_url:
+    with serving(proxy) as proxy_url, this_machine_as("localhost"):  # 127.0.0.1 only, not ::1
         for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
             monkeypatch.setenv(name, proxy_url)
         for name in ("NO_PROXY", "no_proxy"):

@@ -15,6 +15,7 @@ from ingest import remote
 from ingest.graph import GraphError
 from tests.ingest.graph_setup import Answer, serving
 from tests.ingest.test_graph_facts import row
+from tests.local_http import OTHER_HOST, this_machine_as
 
 TOKEN = "EAAB-redirect-token-654"
 ACCOUNT = "act_555"
@@ -72,9 +73,11 @@ def test_a_redirect_on_the_same_origin_is_followed(
 def test_a_redirect_to_another_host_is_refused_and_that_host_never_asked(
     moved: Moved, db_path: Path
 ) -> None:
-    with serving(moved.answer) as other:
-        moved.target = other.replace("127.0.0.1", "localhost")
-        with pytest.raises(GraphError, match="redirects to http://localhost, not the --base-url"
+    """The other host is this machine's other server under another name (so a request there
+    would be seen), reached on 127.0.0.1 only."""
+    with serving(moved.answer) as other, this_machine_as(OTHER_HOST):
+        moved.target = other.replace("127.0.0.1", OTHER_HOST)
+        with pytest.raises(GraphError, match=f"redirects to http://{OTHER_HOST}, not the --base-"
                            ) as exc:  # fmt: skip
             pull(moved.base + "/old", db_path)
     assert [p for p, _ in moved.seen] == ["/old/v23.0/act_555/insights"]
