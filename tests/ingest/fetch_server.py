@@ -7,6 +7,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import select
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -58,7 +60,9 @@ class Site:
     # when set: a 206's Content-Range, from {first}, {last} and {total} (a misbehaving server)
     part_range: str = ""
     trickle: float = 0.0  # when set: a body is sent a byte at a time, this many seconds apart
-    stall_next: int = 0  # answer this many requests only after `stall` seconds (a hung server)
+    # answer this many requests only after `stall` seconds (a hung server); one whose client
+    # hangs up first is not answered, and its thread ends then
+    stall_next: int = 0
     stall: float = 0.0
     requests: list[dict[str, str]] = field(default_factory=list)
     sent: int = 0  # body bytes sent
@@ -84,7 +88,8 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             site.requests.append(dict(self.headers))
             if site.stall_next:
                 site.stall_next -= 1
-                time.sleep(site.stall)
+                if self._hung_up_within(site.stall):
+                    return  # the client gave up waiting: no one to answer
             if site.fail_next:
                 site.fail_next -= 1
                 return self._send(site.fail_status, b"busy", site.fail_headers)
@@ -132,6 +137,17 @@ def make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 said.update(validator if site.part_validators else {})
                 return self._send(206, part, {**said, **extra})
             return self._send(200, body, {**validator, **extra})
+
+        def _hung_up_within(self, seconds: float) -> bool:
+            """Wait `seconds`, or until the client hangs up first; whether it did."""
+            until = time.monotonic() + seconds
+            if not select.select([self.connection], [], [], seconds)[0]:
+                return False
+            if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                self.close_connection = True
+                return True
+            time.sleep(max(until - time.monotonic(), 0.0))  # bytes, not a hang-up: wait on
+            return False
 
         def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
             cut = site.cuts.pop(0) if site.cuts and status in (200, 206) else None

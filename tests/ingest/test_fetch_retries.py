@@ -117,15 +117,22 @@ def test_a_server_that_hangs_is_given_up_on_after_the_read_timeout_and_asked_aga
     site: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A server that takes a request and answers nothing (hung, or a proxy waiting on it):
-    each attempt ends at the read timeout and is retried; five in a row are given up."""
-    monkeypatch.setattr("ingest.fetch.TIMEOUT", httpx.Timeout(10.0, read=0.3))
+    each attempt ends at the read timeout and is retried; five in a row are given up.
+
+    Margins that hold on a loaded machine: the answer after the stalls has 1.5 s to come; a
+    stall lasts 4.5 s (a timeout never ends early), under httpx's default 5 s, so a client
+    built without fetch.TIMEOUT gets the first answer and fails the test. A stalled request
+    whose client gave up is not answered, so no stall outlasts the test."""
+    monkeypatch.setattr("ingest.fetch.TIMEOUT", httpx.Timeout(10.0, read=1.5))
     s, base = site
     s.files["/log.ndjson"] = lines(0, 5)
-    s.stall_next, s.stall = 2, 1.0
+    s.stall_next, s.stall = 2, 4.5
     waits: list[float] = []
     got = fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
     assert got.plan is not None and got.bytes == len(lines(0, 5))
     assert len(s.requests) == 3 and len(waits) == 2
+    # Here no answer has to come in time: a shorter read timeout, well under the stall.
+    monkeypatch.setattr("ingest.fetch.TIMEOUT", httpx.Timeout(10.0, read=0.5))
     s.stall_next = 5
     with pytest.raises(SourceError, match="giving up after 5 attempts: ReadTimeout"):
         fetch.pull(base + "/log.ndjson", None, spool_dir=tmp_path, sleep=waits.append)
