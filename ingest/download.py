@@ -31,6 +31,7 @@ from .http_headers import (
     html_page,
     part_problem,
     retry_after,
+    undecodable,
     unsatisfied_size,
 )
 
@@ -246,6 +247,11 @@ class Download:
             # part of a range is kept raw too: plain() refuses it. Each block is written as it
             # comes, so a cut keeps what came before it.
             keep = raw or (r.status_code == 206 and encoded(r.headers))
+            if not keep and (coding := undecodable(r.headers, self.client.headers.get(
+                    "accept-encoding", ""))):  # fmt: skip
+                raise SourceError(f"{self.name}: the server answered in Content-Encoding "
+                                  f"{coding[:40]!r}, which refscope cannot decode; nothing was "
+                                  "read")  # fmt: skip
             for block in r.iter_raw() if keep else r.iter_bytes():
                 if proof:
                     head, block = block[: len(proof)], block[len(proof) :]

@@ -66,6 +66,16 @@ def encoded(headers: httpx.Headers) -> bool:
     return headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
 
 
+def undecodable(headers: httpx.Headers, decodes: str) -> str:
+    """The first coding of the answer's Content-Encoding that the client cannot undo, "" when
+    none: decodes is what it can (httpx's own Accept-Encoding: gzip, deflate, and br or zstd
+    with their libraries), and passes any other on as the bytes came. x-gzip is gzip (RFC 9110
+    §8.4.1.3), its bytes then read as a gzip export's."""
+    known = {c.strip().lower() for c in decodes.split(",")} | {"", "identity", "x-gzip"}
+    said = (c.strip().lower() for c in headers.get("content-encoding", "").split(","))
+    return next((c for c in said if c not in known), "")
+
+
 def validator(headers: httpx.Headers) -> str:
     """What tells this version of the file from a later one: etag:<ETag>, last-modified:<date>,
     or "" without either (or with a Last-Modified that cannot tell)."""
