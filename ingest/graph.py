@@ -32,7 +32,7 @@ from .graph_url import without_token
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
 from .graph_usage import max_usage_pct, regain_seconds, throttle_wait
 from .graph_words import cannot_mend, code_of, details, what_to_do
-from .http_failures import direct_to_this_machine, refused_certificate
+from .http_failures import direct_to_this_machine, headers_too_large, refused_certificate
 from .http_headers import retry_after
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -196,7 +196,7 @@ class GraphClient:
                 # A bad URL stays bad: no retries, a plain message (never the token).
                 raise GraphError(self._scrub(f"Graph API URL refused: {exc}")) from None
             except httpx.TransportError as exc:
-                if refused := refused_certificate(exc):
+                if refused := refused_certificate(exc) or headers_too_large(exc):
                     raise GraphError(f"Graph API: {refused}") from None
                 said = self._scrub(str(exc))[:200]  # the OS's words: refused, reset, timed out
                 why = f"network: {type(exc).__name__}" + (f" ({said})" if said else "")

@@ -35,6 +35,18 @@ def refused_certificate(exc: BaseException) -> str | None:
     return None
 
 
+def headers_too_large(exc: BaseException) -> str | None:
+    """What a failure to read the answer's headers says when they were over the 100 KiB httpx
+    reads (httpcore's limit; h11's "Receive buffer too long": a proxy piling up cookies, a debug
+    header run wild); else None. The same server sends them again, so it is not retried."""
+    if isinstance(exc, httpx.RemoteProtocolError) and "Receive buffer too long" in str(exc):
+        return (
+            "the server's answer has headers too large to read (over httpx's limit of 100 "
+            "KiB: cookies or a header piling up at the server or a proxy?); not retried"
+        )
+    return None
+
+
 def headers_left_behind(url: str, answer: httpx.Response, names: dict[str, str]) -> str:
     """What a refusal (401, 403) says when a redirect led away from url's origin (another
     scheme, host or port), which gets none of the user's headers (names): said in place of
