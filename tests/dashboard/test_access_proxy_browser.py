@@ -74,8 +74,10 @@ def test_a_visitor_a_local_proxy_forwards_from_this_machine_sees_the_dashboard(
 
 def test_a_page_opened_under_a_name_rebound_to_this_machine_sees_no_data(open_server, con):
     """What DNS rebinding gives a site: its own name resolving to 127.0.0.1 in this machine's
-    browser, so its script shares an origin with the dashboard (Chromium maps the name)."""
-    rule = "--host-resolver-rules=MAP rebind.example 127.0.0.1"
+    browser, so its script shares an origin with the dashboard (Chromium maps the name; and
+    localhost to 127.0.0.1 only, where the dashboard listens: a machine may resolve it to ::1
+    first, where another server may listen)."""
+    rule = "--host-resolver-rules=MAP rebind.example 127.0.0.1, MAP localhost 127.0.0.1"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rule])
         try:
