@@ -119,9 +119,12 @@ def conditional(validator: str) -> dict[str, str]:
 
 
 def html_page(headers: httpx.Headers, first: bytes) -> bool:
-    """An HTML answer: labelled text/html and starting with a tag (a log line starts with {)."""
-    html = "html" in headers.get("content-type", "").lower()
-    return html and first.lstrip()[:1] == b"<"
+    """An HTML answer: labelled text/html and starting with a tag (a log line starts with {),
+    or, whatever its label (none, text/plain...), starting as an HTML document does."""
+    head = first.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if "html" in headers.get("content-type", "").lower():
+        return head[:1] == b"<"
+    return head[:14].lower().startswith((b"<!doctype html", b"<html"))
 
 
 def retry_after(headers: httpx.Headers) -> float:

@@ -35,6 +35,27 @@ def test_a_web_page_instead_of_a_log_is_refused_and_nothing_is_read(
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
+@pytest.mark.parametrize("label", ["", "text/plain", "application/octet-stream"])
+@pytest.mark.parametrize(
+    "page", [b"<!DOCTYPE html>\n<html><body>Sign in</body></html>\n",
+             b"\xef\xbb\xbf  <HTML lang=en>\n<body>Maintenance</body></HTML>\n"],
+    ids=["doctype", "bom-html"],
+)  # fmt: skip
+def test_a_web_page_labelled_as_something_else_is_refused_too(
+    site: Any, db_path: Path, runner: CliRunner, query: Any, label: str, page: bytes
+) -> None:
+    """A login or maintenance page served without a Content-Type, or as text or bytes, was read
+    as the log: its lines rejects, and recorded as read."""
+    s, base = site
+    s.files["/log.ndjson"] = page
+    if label:
+        s.content_types["/log.ndjson"] = label
+    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    assert res.exit_code == 1 and "answered with a web page" in res.output, res.output
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    assert query("SELECT count(*) FROM ingest_files") == [(0,)]
+
+
 def test_auth_errors_are_clear_and_never_show_the_token(
     site: Any, db_path: Path, runner: CliRunner
 ) -> None:
