@@ -33,7 +33,7 @@ from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still
 from .graph_usage import max_usage_pct, regain_seconds, throttle_wait
 from .graph_words import cannot_mend, code_of, details, what_to_do
 from .http_failures import direct_to_this_machine, headers_too_large, refused_certificate
-from .http_headers import retry_after
+from .http_headers import html_page, retry_after
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
@@ -221,6 +221,13 @@ class GraphClient:
                 self._usage = resp.headers
                 return body, resp.headers
             if resp.status_code == 200 and err is None:
+                labelled = "html" in resp.headers.get("content-type", "").lower()
+                if body is None and labelled and html_page(resp.headers, resp.content[:64]):
+                    # A website or a proxy's login page, said to be one: asking again brings it
+                    # again (an answer cut or garbled on the way is asked again, below).
+                    raise GraphError("Graph API: the answer is a web page (HTTP 200), not the "
+                                     "Graph API's JSON: is --base-url the Graph API (or a "
+                                     "proxy's login page in the way)?")  # fmt: skip
                 # A cut or garbled answer is not an empty last page: ask again.
                 self._pause(min(2.0**attempt, 60.0), attempt, "HTTP 200 without a JSON object",
                             tries=backoffs)  # fmt: skip
