@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -66,14 +68,22 @@ def _psids(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sorted(r[0] for r in con.execute("SELECT psid FROM events").fetchall())
 
 
-def psids_in_lake(lake_dir: Path) -> list[str]:
-    """The psids of the lake's events, sorted, as `dashboard --lake` reads them."""
+@contextmanager
+def lake_views(lake_dir: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory connection with the lake's tables as views, as `dashboard --lake` reads
+    them; closed on leaving the `with`."""
     con = db.connect_memory()
     try:
         lake.attach_views(con, lake_dir)
-        return _psids(con)
+        yield con
     finally:
         con.close()
+
+
+def psids_in_lake(lake_dir: Path) -> list[str]:
+    """The psids of the lake's events, sorted, as `dashboard --lake` reads them."""
+    with lake_views(lake_dir) as con:
+        return _psids(con)
 
 
 def psids_in_database(db_file: Path) -> list[str]:

@@ -21,6 +21,7 @@ from ingest import db, lake, pipeline
 from ingest.errors import LakeError, RefscopeError
 from tests import factories as f
 from tests.conftest import Query
+from tests.ingest.lake_setup import lake_views
 
 FULL = Path("/dev/full")  # every write to it fails with ENOSPC, as on a full volume
 needs_dev_full = pytest.mark.skipif(not FULL.exists(), reason="no /dev/full here")
@@ -93,12 +94,8 @@ def test_follow_says_a_full_volume_and_syncs_the_lake_at_the_next_round(
     assert not full[0]
     assert str(lake_dir) in err.getvalue() and "No space left on device" in err.getvalue()
     assert "reading again" in out.getvalue()  # the round after, the lake written (below)
-    con = db.connect_memory()
-    try:
-        lake.attach_views(con, lake_dir)
+    with lake_views(lake_dir) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone() == (3,)
-    finally:
-        con.close()
 
 
 def test_an_os_error_writing_the_lake_is_a_lake_error_naming_the_folder(

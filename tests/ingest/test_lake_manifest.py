@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 import tests.factories as f
-from ingest import db, lake, pipeline
+from ingest import lake, pipeline
 from ingest.cli import cli
 from tests.conftest import Query
 from tests.ingest.cli_setup import _one_error_line
-from tests.ingest.lake_setup import lake_files
+from tests.ingest.lake_setup import lake_files, lake_views
 
 
 @pytest.mark.parametrize(
@@ -44,9 +44,5 @@ def test_a_damaged_manifest_is_one_error_line_and_nothing_in_the_lake_changes(
     manifest.unlink()  # as the error says: the next sync writes the lake anew
     res = runner.invoke(cli, ["ingest", str(more), "--db", str(db_path), "--lake", str(lake_dir)])
     assert res.exit_code == 0, res.output
-    con = db.connect_memory()
-    try:
-        lake.attach_views(con, lake_dir)
+    with lake_views(lake_dir) as con:
         assert con.execute("SELECT count(*) FROM events").fetchall() == [(4,)]
-    finally:
-        con.close()

@@ -14,6 +14,7 @@ import pytest
 import tests.factories as f
 from ingest import db, lake, pipeline
 from ingest.errors import LakeError
+from tests.ingest.lake_setup import lake_views
 from tests.ingest.rebuild_setup import run_rebuild
 
 
@@ -30,12 +31,8 @@ def _files(lake_dir: Path) -> dict[str, bytes]:
 
 
 def _events_in_lake(lake_dir: Path) -> int:
-    con = db.connect_memory()
-    try:
-        lake.attach_views(con, lake_dir)
+    with lake_views(lake_dir) as con:
         (n,) = con.execute("SELECT count(*) FROM events").fetchone() or (0,)
-    finally:
-        con.close()
     return int(n)
 
 

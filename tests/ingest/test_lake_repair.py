@@ -10,6 +10,7 @@ import pyarrow.dataset as ds
 from ingest import db, lake, pipeline
 from tests import factories as f
 from tests.conftest import Query
+from tests.ingest.lake_setup import lake_views
 
 
 def _lake_of_three_days(db_path: Path, tmp_path: Path) -> tuple[Path, Path]:
@@ -89,14 +90,10 @@ def test_a_lake_in_a_folder_named_with_glob_characters_is_read_as_named(
     ])  # fmt: skip
     lake_dir = tmp_path / "lake [1]?*"
     pipeline.run([str(log)], db_path, lake_dir=lake_dir)
-    con = db.connect_memory()
-    try:
-        lake.attach_views(con, lake_dir)
+    with lake_views(lake_dir) as con:
         for table in ("events", "contacts", "ingest_runs"):
             got = con.execute(f"SELECT count(*) FROM {table}").fetchone()
             assert got == (query.scalar(f"SELECT count(*) FROM {table}"),), table
-    finally:
-        con.close()
 
 
 def test_an_ingest_with_nothing_new_mends_a_small_tables_file_deleted_by_hand(

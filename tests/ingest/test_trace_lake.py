@@ -19,6 +19,7 @@ from ingest.cli import cli
 from ingest.privacy import Privacy
 from tests import factories as f
 from tests.conftest import Query
+from tests.ingest.lake_setup import lake_views
 from tests.local_http import free_port
 
 SALT = "lake-salt-" + os.urandom(6).hex()
@@ -191,13 +192,9 @@ def test_a_page_id_named_like_the_null_partition_is_kept_apart_from_none(
     ])  # fmt: skip
     lake_dir = tmp_path / "lake"
     pipeline.run([str(log)], db_path, lake_dir=lake_dir)
-    con = db.connect_memory()
-    try:
-        lake.attach_views(con, lake_dir)
+    with lake_views(lake_dir) as con:
         events = sorted(con.execute("SELECT page_id, ts FROM events").fetchall(), key=repr)
         clicks = sorted(con.execute("SELECT page, ts FROM clicks").fetchall(), key=repr)
-    finally:
-        con.close()
     assert events == db_rows(query, "SELECT page_id, ts FROM events") == [(name, f.utc(f.T0))]
     assert clicks == db_rows(query, "SELECT page, ts FROM clicks")
     assert len(clicks) == 2
