@@ -11,23 +11,10 @@ from pathlib import Path
 
 import pytest
 
-import tests.factories as f
 from ingest import db, lake, pipeline
 from ingest.errors import LakeError
-from tests.ingest.lake_setup import lake_views
+from tests.ingest.lake_setup import days_log, lake_files, lake_views
 from tests.ingest.rebuild_setup import run_rebuild
-
-
-def _log(folder: Path, first_day: int) -> Path:
-    return f.write_ndjson(folder / "a.ndjson", [
-        f.delivery(f.message(psid=f"{first_day}0{n}", ts=f.T0 + (first_day + n) * f.DAY))
-        for n in range(3)
-    ])  # fmt: skip
-
-
-def _files(lake_dir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(lake_dir)): p.read_bytes()
-            for p in sorted(lake_dir.rglob("*")) if p.is_file()}  # fmt: skip
 
 
 def _events_in_lake(lake_dir: Path) -> int:
@@ -40,7 +27,7 @@ def _events_in_lake(lake_dir: Path) -> int:
 def first(tmp_path: Path) -> tuple[Path, Path]:
     """A database whose ingest wrote a lake of its 3 events: the database and the lake."""
     db_file, lake_dir = tmp_path / "a" / "refscope.duckdb", tmp_path / "lake"
-    pipeline.run([str(_log(tmp_path / "a", 0))], db_file, lake_dir=lake_dir)
+    pipeline.run([str(days_log(tmp_path / "a", 0))], db_file, lake_dir=lake_dir)
     assert _events_in_lake(lake_dir) == 3
     return db_file, lake_dir
 
@@ -49,14 +36,14 @@ def test_another_database_is_refused_the_lake_and_nothing_in_it_is_deleted(
     first: tuple[Path, Path], tmp_path: Path
 ) -> None:
     _, lake_dir = first
-    before = _files(lake_dir)
+    before = lake_files(lake_dir)
     other = tmp_path / "b" / "refscope.duckdb"
     with pytest.raises(LakeError) as caught:
-        pipeline.run([str(_log(tmp_path / "b", 10))], other, lake_dir=lake_dir)
+        pipeline.run([str(days_log(tmp_path / "b", 10))], other, lake_dir=lake_dir)
     message = str(caught.value)
     assert str(lake_dir) in message and "another database" in message, message
     assert "nothing" in message and lake.MANIFEST in message and "\n" not in message
-    assert _files(lake_dir) == before  # not one file written, deleted or changed
+    assert lake_files(lake_dir) == before  # not one file written, deleted or changed
     assert _events_in_lake(lake_dir) == 3
     con = db.connect(other, read_only=True)
     try:  # the database keeps its run
@@ -66,7 +53,7 @@ def test_another_database_is_refused_the_lake_and_nothing_in_it_is_deleted(
     # Said again at a run with nothing new, not taken for a lake in line.
     with pytest.raises(LakeError):
         pipeline.run([], other, lake_dir=lake_dir)
-    assert _files(lake_dir) == before
+    assert lake_files(lake_dir) == before
     # As the refusal says: its manifest deleted, the lake is this database's from now on.
     (lake_dir / lake.MANIFEST).unlink()
     res = pipeline.run([], other, lake_dir=lake_dir)
@@ -83,7 +70,7 @@ def test_the_same_database_moved_copied_or_rebuilt_keeps_its_lake(
     moved = tmp_path / "moved" / "refscope.duckdb"
     moved.parent.mkdir()
     shutil.move(db_file, moved)
-    res = pipeline.run([str(_log(tmp_path / "more", 5))], moved, lake_dir=lake_dir)
+    res = pipeline.run([str(days_log(tmp_path / "more", 5))], moved, lake_dir=lake_dir)
     assert res.lake is not None and res.lake.written > 0 and res.lake.removed == 0
     assert _events_in_lake(lake_dir) == 6
     copied = tmp_path / "copy.duckdb"
