@@ -62,6 +62,14 @@ class Paced:
             if got == mark:
                 return True
 
+    def stopped(self, sig: int) -> tuple[int, str]:
+        """Once the process holds, stop it by `sig`: its exit code and what it wrote to stdout
+        and stderr (started with both as pipes)."""
+        assert self.wait_for(HOLDING), "the process finished before it held to be stopped"
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate()
+        return self.proc.returncode, (out + err).decode()
+
     def __enter__(self) -> Paced:
         return self
 

@@ -231,12 +231,8 @@ def test_ctrl_c_stops_an_ingest_with_a_message_and_the_rerun_finishes_it(
     with _paced(
         big_log, stopped_db, "in:2", stdout=subprocess.PIPE, stderr=subprocess.PIPE
     ) as paced:
-        assert paced.wait_for(HOLDING), "the ingest finished before Ctrl-C"
-        proc = paced.proc
-        proc.send_signal(sig)
-        out, err = proc.communicate()
-    text = (out + err).decode()
-    assert proc.returncode == code, text
+        returncode, text = paced.stopped(sig)
+    assert returncode == code, text
     assert "stopped:" in text and "resumes the run" in text
     assert "Traceback" not in text
     done = subprocess.run(_ingest_cmd(big_log, stopped_db), capture_output=True, check=False)

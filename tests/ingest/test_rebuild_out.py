@@ -149,12 +149,8 @@ def test_a_rebuild_stopped_by_a_signal_removes_its_file_and_says_so(
     before = old.read_bytes()
     new = tmp_path / "new.duckdb"
     with _rebuild_held(old, new) as paced:
-        assert paced.wait_for(HOLDING), "the rebuild finished before the stop"
-        proc = paced.proc
-        proc.send_signal(sig)
-        out, err = proc.communicate()
-    text = (out + err).decode()
-    assert proc.returncode == code, text
+        returncode, text = paced.stopped(sig)
+    assert returncode == code, text
     assert "Traceback" not in text
     assert f"stopped: {new} is not written" in " ".join(text.split())
     assert not new.exists() and not new.with_name("new.duckdb.wal").exists()
