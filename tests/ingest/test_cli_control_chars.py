@@ -12,9 +12,10 @@ from click.testing import CliRunner
 import tests.factories as f
 from dashboard.cli import cli
 from tests.conftest import Query
-from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, insight, serving
+from tests.ingest.graph_setup import TOKEN
 from tests.ingest.insight_setup import row
 from tests.ingest.rebuild_setup import run_rebuild
+from tests.ingest.throttle_setup import pull_ads_throttled_once
 
 CLEAR = "\x1bc\x1b]0;owned\x07"  # reset the terminal, then set its title
 
@@ -74,19 +75,8 @@ def test_pull_ads_shows_a_throttled_answer_escaped(
     db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The line saying why it waits quotes the Graph API's answer (or a proxy's)."""
-    asked: list[str] = []
-
-    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
-        asked.append(path)
-        if len(asked) == 1:  # throttled, by a proxy: no error code, a Retry-After of 1 s
-            return 429, {"error": {"message": f"busy{CLEAR}"}}, {"Retry-After": "1"}
-        return 200, {"data": [insight(str(TODAY), "601", "1.50")]}, {}
-
     monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
-    with serving(answer) as base:
-        args = ["pull", "ads", "--account", ACCOUNT, "--base-url", base,
-                "--since", str(TODAY), "--until", str(TODAY), "--db", str(db_path)]  # fmt: skip
-        res = runner.invoke(cli, args)
+    res, _ = pull_ads_throttled_once(runner, db_path, f"busy{CLEAR}")
     assert res.exit_code == 0, res.output
     assert not _raw(res.output), repr(res.output)
     assert "pull ads: throttled (code 0: busy\\x1bc\\x1b]0;owned\\x07)" in res.output, res.output

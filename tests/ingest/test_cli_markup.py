@@ -16,9 +16,10 @@ import tests.factories as f
 from dashboard.cli import cli
 from ingest import cli_pull
 from tests.ingest.cli_setup import _refscope
-from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, Answer, insight, serving
+from tests.ingest.graph_setup import TOKEN
 from tests.ingest.insight_setup import row
 from tests.ingest.test_cli_follow import _line_starting
+from tests.ingest.throttle_setup import pull_ads_throttled_once
 
 
 def test_a_reject_reason_with_brackets_is_shown_as_given(
@@ -66,22 +67,11 @@ def test_pull_ads_on_a_terminal_shows_a_throttled_answer_as_given(
 ) -> None:
     """The spinner says why it waits, quoting the Graph API's answer: '[/x]' in it was a
     MarkupError traceback in place of the pull."""
-    asked: list[str] = []
-
-    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
-        asked.append(path)
-        if len(asked) == 1:  # throttled, by a proxy: no error code, a Retry-After of 1 s
-            return 429, {"error": {"message": "[b]busy[/x]"}}, {"Retry-After": "1"}
-        return 200, {"data": [insight(str(TODAY), "601", "1.50")]}, {}
-
     monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
     monkeypatch.setenv("FORCE_COLOR", "1")  # a terminal, to rich
     monkeypatch.setattr(cli_pull, "on_a_terminal", lambda console: True)  # a real one: spinner
     monkeypatch.setenv("COLUMNS", "200")  # its line on one line
-    with serving(answer) as base:
-        args = ["pull", "ads", "--account", ACCOUNT, "--base-url", base,
-                "--since", str(TODAY), "--until", str(TODAY), "--db", str(db_path)]  # fmt: skip
-        res = runner.invoke(cli, args)
+    res, asked = pull_ads_throttled_once(runner, db_path, "[b]busy[/x]")
     assert res.exit_code == 0 and res.exception is None, (res.exception, res.output)
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", res.output)  # without the terminal's colours
     assert len(asked) == 2 and "1 insight row (1 result page " in plain, plain
@@ -94,20 +84,9 @@ def test_pull_ads_with_colours_forced_into_a_pipe_draws_no_spinner(
 ) -> None:
     """FORCE_COLOR (or TTY_COMPATIBLE=1) has rich take cron's pipe for a terminal: the spinner
     wrote its frames into the log, and a wait was said only inside them; it is a line."""
-    asked: list[str] = []
-
-    def answer(path: str, query: dict[str, list[str]], auth: str) -> Answer:
-        asked.append(path)
-        if len(asked) == 1:  # throttled, by a proxy: no error code, a Retry-After of 1 s
-            return 429, {"error": {"message": "busy"}}, {"Retry-After": "1"}
-        return 200, {"data": [insight(str(TODAY), "601", "1.50")]}, {}
-
     monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
     monkeypatch.setenv(name, value)
-    with serving(answer) as base:
-        args = ["pull", "ads", "--account", ACCOUNT, "--base-url", base,
-                "--since", str(TODAY), "--until", str(TODAY), "--db", str(db_path)]  # fmt: skip
-        res = runner.invoke(cli, args)
+    res, _ = pull_ads_throttled_once(runner, db_path, "busy")
     assert res.exit_code == 0 and res.exception is None, (res.exception, res.output)
     plain = re.sub(r"\x1b\[[0-9;]*m", "", res.output)  # colours stay; nothing else drawn
     assert "\x1b" not in plain and "\r" not in plain, repr(res.output)
