@@ -4,6 +4,7 @@ may have grown past the old offset by the time a run looks at it again."""
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,18 @@ def _copytruncate(log: Path, lines: list[Any]) -> None:
     assert log.read_bytes()[size - 1 : size] == b"\n"  # a line ends where the old file ended
 
 
+def _once_before_the_commit(monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]) -> None:
+    """Run `change` once, as the first batch records its offset, before that batch commits."""
+    record = offsets.record
+
+    def changed_then_recorded(*args: Any) -> int:
+        monkeypatch.setattr(offsets, "record", record)
+        change()
+        return record(*args)
+
+    monkeypatch.setattr(offsets, "record", changed_then_recorded)
+
+
 def _psids(query: Query) -> set[str]:
     return {r[0] for r in query("SELECT psid FROM events")}
 
@@ -50,14 +63,7 @@ def test_a_log_cut_and_written_again_before_its_batch_commits_loses_none_of_the_
     batch committed, the new content's: the next run took the file for grown and skipped as
     many of its bytes (n0..n2, lost)."""
     log = f.write_ndjson(log_dir / "webhooks.ndjson", OLD)
-    record = offsets.record
-
-    def cut_then_recorded(*args: Any) -> int:
-        monkeypatch.setattr(offsets, "record", record)
-        _copytruncate(log, NEW)
-        return record(*args)
-
-    monkeypatch.setattr(offsets, "record", cut_then_recorded)
+    _once_before_the_commit(monkeypatch, lambda: _copytruncate(log, NEW))
     first = pipeline.run([str(log)], db_path)
     assert first.events_added == 3
     monkeypatch.undo()
@@ -144,14 +150,7 @@ def test_a_gz_written_again_in_place_before_its_batch_commits_loses_none_of_the_
 ) -> None:
     log = log_dir / "export.ndjson.gz"
     log.write_bytes(_gz(OLD))
-    record = offsets.record
-
-    def rewritten_then_recorded(*args: Any) -> int:
-        monkeypatch.setattr(offsets, "record", record)
-        _rewrite_gz(log, MORE)
-        return record(*args)
-
-    monkeypatch.setattr(offsets, "record", rewritten_then_recorded)
+    _once_before_the_commit(monkeypatch, lambda: _rewrite_gz(log, MORE))
     pipeline.run([str(log)], db_path)
     monkeypatch.undo()
     second = pipeline.run([str(log)], db_path)
