@@ -122,18 +122,24 @@ def click_line(at_ms: int, ref: str, page: str, qr: bool, device: str) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode("ascii") + b"\n"
 
 
+# ?qr= values that mean a scan: the 1 refscope writes, and the true a link edited by hand says
+# (qr=true, qr=yes, qr=on) or a spreadsheet formula joining "&qr=" & TRUE writes (qr=TRUE).
+QR_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
 def link_query(query: str) -> tuple[str | None, bool]:
-    """The ?page= and whether ?qr=1 of a /r/<ref> address's raw query (the last of each, as
-    Starlette reads them), a `?` in it read as `&`: UTM parameters appended with a second `?`
-    to a link that has a query (`…&qr=1?utm_source=flyer`) leave a scan a scan, and a page its
-    page. Neither value holds a `?` (a page is letters, digits and periods; qr is 0 or 1); an
-    encoded one (`%3F`) stays in its value. An `&` written `&amp;` once too often in an HTML
-    page or email leaves `amp;` before the name after it: `amp;qr` is qr."""
+    """The ?page= and whether ?qr= says a scan (QR_TRUE, in any case) of a /r/<ref> address's
+    raw query (the last of each, as Starlette reads them), a `?` in it read as `&`: UTM
+    parameters appended with a second `?` to a link that has a query (`…&qr=1?utm_source=flyer`)
+    leave a scan a scan, and a page its page. Neither value holds a `?` (a page is letters,
+    digits and periods; qr is a word such as 1 or true); an encoded one (`%3F`) stays in its
+    value. An `&` written `&amp;` once too often in an HTML page or email leaves `amp;` before
+    the name after it: `amp;qr` is qr."""
     params = {
         k.removeprefix("amp;"): v
         for k, v in parse_qsl(query.replace("?", "&"), keep_blank_values=True)
     }
-    return params.get("page"), params.get("qr") == "1"
+    return params.get("page"), params.get("qr", "").lower() in QR_TRUE
 
 
 def m_me_url(page: str, ref: str) -> str:

@@ -70,3 +70,21 @@ def test_an_ampersand_escaped_once_too_often_still_separates(
 def test_an_escaped_ampersand_names_the_page_a_shared_ref_needs(click_receiver: Receiver) -> None:
     r = click_receiver.get("/r/menu?utm_source=news&amp;page=otherbakery")
     assert (r.status_code, r.headers["location"]) == (302, "https://m.me/otherbakery?ref=menu")
+
+
+SAID_SCAN = ["1", "true", "TRUE", "True", "yes", "on"]
+SAID_CLICK = ["0", "false", "FALSE", "no", "off", "2", ""]
+
+
+@pytest.mark.parametrize(
+    ("qr", "scan"), [(x, True) for x in SAID_SCAN] + [(x, False) for x in SAID_CLICK]
+)
+def test_a_true_spelled_as_a_hand_or_a_spreadsheet_writes_it_is_a_scan(
+    click_receiver: Receiver, qr: str, scan: bool
+) -> None:
+    # A link edited by hand says qr=true or yes; a spreadsheet formula joining "&qr=" & TRUE
+    # writes qr=TRUE. Each is the scan the person meant; a false or unknown value is a click.
+    r = click_receiver.get(f"/r/spring_menu?page={PAGE}&qr={qr}", headers={"User-Agent": IPHONE})
+    assert r.status_code == 302
+    (line,) = click_receiver.lines("clicks")
+    assert json.loads(line)["qr"] is scan
