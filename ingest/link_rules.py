@@ -12,7 +12,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from .errors import ValidationError
-from .url_check import ascii_url, idna_mapped, url_problem
+from .url_check import ascii_url, case_folded, idna_mapped, url_problem
 from .wording import counted
 
 # Meta allows refs up to 2,083 URL-encoded characters of [A-Za-z0-9_=-]; 250 keeps every ref
@@ -201,7 +201,9 @@ def userinfo_masked(url: str) -> str:
 def check_base_url(url: str) -> str:
     """A redirect server's address: http(s), a host, nothing a QR scanner could trip on, and no
     credentials (a refusal never repeats them); returned in its ASCII form (url_check.ascii_url:
-    a host beyond ASCII in IDNA, a path percent-encoded), which every QR reader opens."""
+    a host beyond ASCII in IDNA, a path percent-encoded), which every QR reader opens, its
+    scheme and host in lower case (url_check.case_folded: HTTPS://GO.EXAMPLE is the same
+    address, and registers and compares as https://go.example)."""
     shown = userinfo_masked(url)[:80]
     if has_userinfo(url):
         raise ValidationError(
@@ -232,13 +234,14 @@ def check_base_url(url: str) -> str:
         raise ValidationError(f"invalid redirect address {shown!r}: {exc}") from exc
     if problem := url_problem(url):  # a host no scanner's lookup takes: every code a dead end
         raise ValidationError(f"invalid redirect address {shown!r}: it {problem}")
-    return ascii_url(url)
+    return case_folded(ascii_url(url))
 
 
 def ascii_note(url: str, written: str) -> str | None:
     """What is said of a redirect address beyond ASCII, given as url and checked by
-    check_base_url into written: the ASCII form links and codes carry."""
-    if written == url:
+    check_base_url into written: the ASCII form links and codes carry. None for one that
+    differs from written only in its scheme's or host's case (the same address)."""
+    if written == case_folded(url):
         return None
     return f"the redirect address {url} is written {written} in links and codes (its ASCII form)"
 

@@ -37,7 +37,7 @@ from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_R
     same_username_sql,
     username_key,
 )
-from .url_check import ascii_url
+from .url_check import ascii_url, case_folded
 
 ONE_MEANING_RULE = (
     "a ref means one thing per page (a username and its page id in `pages` are one page)"
@@ -61,9 +61,10 @@ class Link:
     def url(self) -> str:
         """The URL its code encodes: once registered, always the stored one (a code made
         again must keep pointing where the printed ones do), in its ASCII form (one an older
-        refscope stored with a redirect address beyond ASCII as given)."""
+        refscope stored with a redirect address beyond ASCII as given), its scheme and host
+        in lower case (one an older refscope stored as typed: HTTPS://GO.EXAMPLE/r/…)."""
         if self.registered_url:
-            return ascii_url(self.registered_url)
+            return case_folded(ascii_url(self.registered_url))
         if self.base_url:
             # The page rides along: a ref another page registers later leaves printed codes
             # resolvable (without it, the redirect would have two targets to choose from).

@@ -58,6 +58,24 @@ def ascii_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))
 
 
+# A URL's scheme and authority: the user information (up to the authority's last '@', as
+# urlsplit reads it) apart from the host and port.
+_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)(?:([^/?#]*)@)?([^/?#]*)")
+
+
+def case_folded(url: str) -> str:
+    """url with its scheme and host in lower case, as RFC 3986 compares them (section 6.2.2.1,
+    https://www.rfc-editor.org/rfc/rfc3986#section-6.2.2.1: both are case-insensitive): HTTPS://
+    GO.EXAMPLE is https://go.example. Its path, query and any user information as given (they
+    are case-sensitive); a url without `scheme://` as given."""
+
+    def lower(m: re.Match[str]) -> str:
+        user = "" if m[2] is None else f"{m[2]}@"
+        return f"{m[1].lower()}{user}{m[3].lower()}"
+
+    return _AUTHORITY.sub(lower, url, count=1) if _AUTHORITY.match(url) else url
+
+
 def idna_mapped(url: str) -> str:
     """url with a host beyond ASCII mapped as a browser maps it before the lookup, by UTS #46
     (https://www.unicode.org/reports/tr46/: fullwidth "ｂａｋｅｒｙ．ｅｘａｍｐｌｅ" is

@@ -29,7 +29,7 @@ LINK = f"{ASCII}r/window?page=acmebakery&qr=1"
         ("https://bäckerei.example", "https://xn--bckerei-5wa.example"),
         ("http://go.example/café", "http://go.example/caf%C3%A9"),
         ("https://кафе.example/меню", "https://xn--80akn5b.example/%D0%BC%D0%B5%D0%BD%D1%8E"),
-        ("https://Go.Example/a%20b", "https://Go.Example/a%20b"),  # ASCII: kept as given
+        ("https://Go.Example/a%20b", "https://go.example/a%20b"),  # ASCII: host in small letters
         # Fullwidth letters and dot are the ASCII ones under UTS #46, as a browser reads them.
         ("https://ｂａｋｅｒｙ．ｅｘａｍｐｌｅ:8443/x", "https://bakery.example:8443/x"),
         ("https://ＢＡＫＥＲＹ.example", "https://bakery.example"),
