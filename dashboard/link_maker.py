@@ -25,6 +25,7 @@ class Preview:
     name: str = ""  # the codes' file name without extension, as `links qr` writes it
     note: str | None = None  # a redirect address beyond ASCII: the ASCII form links carry
     sheet_note: str | None = None  # the sheet's label shows marks for characters it lacks
+    warning: str | None = None  # a redirect address ending in /r: links …/r/r/<ref>
 
 
 def page_option(label: str, page: str) -> str:
@@ -43,7 +44,7 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
         if rule := _conflict(link):  # said before a code is offered, not after Register
             return Preview(None, rule)
         if style is None:
-            return Preview(link, None, note=_note(base_url, link))
+            return Preview(link, None, note=_note(base_url, link), warning=_warning(link))
         png = qr.png_bytes(link.url, style)
         svg = qr.svg_bytes(link.url, style)
         sheet = qr_sheet.drawn_sheet([links.sheet_label(link)], style)
@@ -53,13 +54,18 @@ def preview(page: str, ref: str, channel: str, campaign: str, placement: str, no
                "have (the sheet says so at its foot, outside the cut marks); the PNG and SVG "
                "carry no label." if sheet.lacking else None)  # fmt: skip
     return Preview(link, None, png, svg, sheet.pdf, _code_name(link), _note(base_url, link),
-                   lacking)  # fmt: skip
+                   lacking, _warning(link))  # fmt: skip
 
 
 def _note(base_url: str, link: links.Link) -> str | None:
     """Both forms of a redirect address beyond ASCII (links.ascii_note), or None: the address
     as typed and as make_link checked it into the link."""
     return links.ascii_note(base_url.strip(), link.base_url) if link.base_url else None
+
+
+def _warning(link: links.Link) -> str | None:
+    """What is said of a redirect address ending in /r (links.doubled_r_warning), or None."""
+    return links.doubled_r_warning(link.base_url) if link.base_url else None
 
 
 def _code_name(link: links.Link) -> str:

@@ -63,6 +63,8 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
     link = links_mod.make_link(page, ref, channel, campaign, placement, notes, base_url)
     if base_url and link.base_url and (note := links_mod.ascii_note(base_url, link.base_url)):
         say(None, "({})", note, err=True)
+    if link.base_url and (warning := links_mod.doubled_r_warning(link.base_url)):
+        say(None, "warning: {}", warning, err=True)
     style = qr_style(**qr_args)
     with no_folder_left(out if link.channel == "qr_code" else None):
         if link.channel == "qr_code":

@@ -38,8 +38,11 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     """
     style = qr_style(**qr_args)
     if base_url:  # once, not on every row
-        if note := links_mod.ascii_note(base_url, links_mod.check_base_url(base_url)):
+        written = links_mod.check_base_url(base_url)
+        if note := links_mod.ascii_note(base_url, written):
             say(None, "({})", note, err=True)
+        if warning := links_mod.doubled_r_warning(written):
+            say(None, "warning: {}", warning, err=True)
     with no_folder_left(out):  # a refused import leaves no folder either
         if not db_file.exists():  # a refused import makes no database (nothing is written)
             _check_import(csv_file, links_csv.read_csv(csv_file, base_url), out, style)

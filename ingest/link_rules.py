@@ -246,6 +246,22 @@ def ascii_note(url: str, written: str) -> str | None:
     return f"the redirect address {url} is written {written} in links and codes (its ASCII form)"
 
 
+def doubled_r_warning(written: str) -> str | None:
+    """What is said of a redirect address (as check_base_url wrote it) whose path ends in /r,
+    or None: its links are <address>/r/<ref>, which refscope serve answers only behind a proxy
+    that serves it under that /r and takes it off the path (a setup that wants them, so they
+    are made); given serve's own address with its /r/ typed on, every printed code is a 404."""
+    base = written.rstrip("/")
+    if not base.endswith("/r") or urlsplit(base).path.rsplit("/", 1)[-1] != "r":
+        return None
+    return (
+        f"the redirect address {written} ends in /r, so links are {base}/r/<ref>: refscope "
+        "serve answers them only behind a proxy that serves it under /r and takes that off; if "
+        f"its /r/<ref> is {base}/<ref>, give {base.removesuffix('/r')}, or every printed code "
+        "is a 404"
+    )
+
+
 def check_channel(channel: str) -> str:
     """The stored channel for link or qr (or the stored names themselves), in any case: a
     spreadsheet's "QR" is the same channel."""

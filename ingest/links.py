@@ -34,6 +34,7 @@ from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_R
     check_ref,
     check_username,
     conventional_ref,
+    doubled_r_warning,
     same_username_sql,
     username_key,
 )

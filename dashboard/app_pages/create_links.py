@@ -54,6 +54,8 @@ with shown:
         st.error(widgets.literal_message(p.error))  # the values it quotes as given
     else:
         st.code(p.link.url, language=None)
+        if p.warning:
+            st.warning(widgets.literal(p.warning))
         if p.note:
             st.caption(widgets.literal(p.note))
         if p.png:

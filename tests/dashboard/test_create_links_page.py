@@ -202,6 +202,19 @@ def test_create_links_writes_a_redirect_address_beyond_ascii_in_its_ascii_form(o
         assert con.execute("SELECT url FROM tracked_links").fetchall() == [(url,)]
 
 
+def test_create_links_warns_of_a_redirect_address_ending_in_r(open_app, demo_copy):
+    """As `links create --via-redirect`: https://go.example/r makes …/r/r/<ref>, a 404 on every
+    printed code unless a proxy serves refscope under /r; the form says so above the code."""
+    at = show(open_app(demo_copy), "create_links")
+    page, server = _qr_code_through_a_server(at)
+    server.input("https://go.example/r").run()
+    assert [c.value for c in at.code] == [f"https://go.example/r/r/spring_window?page={page}&qr=1"]
+    (warning,) = [shown(w.value) for w in at.warning]
+    assert "ends in /r, so links are https://go.example/r/r/<ref>" in warning
+    server.input("https://go.example").run()
+    assert not at.warning
+
+
 def test_create_links_refuses_an_emoji_host_by_idna_and_takes_a_fullwidth_one(open_app, demo_copy):
     """As `links create --via-redirect`: an emoji is no letter of a host name under IDNA 2008,
     which the refusal says; fullwidth letters are ASCII ones (UTS #46), written so."""

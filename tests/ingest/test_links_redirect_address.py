@@ -85,3 +85,44 @@ def test_a_link_registered_before_at_another_host_is_still_said_to_keep_its_url(
         "(the registered URL is kept, not https://clicks.example/r/window?page=acmebakery&qr=1)"
         in res.output
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "suggested"),
+    [
+        ("https://go.example/r", "https://go.example"),
+        ("https://go.example/r/", "https://go.example"),
+        ("https://go.example/clicks/r", "https://go.example/clicks"),
+    ],
+)
+def test_a_redirect_address_ending_in_r_is_warned_of(given: str, suggested: str) -> None:
+    written = link_rules.check_base_url(given)  # taken: a proxy may serve refscope under /r
+    warning = link_rules.doubled_r_warning(written)
+    assert warning is not None
+    assert f"links are {given.rstrip('/')}/r/<ref>" in warning
+    assert f"give {suggested}," in warning
+
+
+@pytest.mark.parametrize(
+    "given", ["https://go.example", "https://go.example/", "https://go.example/router",
+              "https://go.example/R", "https://r.example", "https://go.example/r/x"],
+)  # fmt: skip
+def test_no_other_redirect_address_is_warned_of(given: str) -> None:
+    assert link_rules.doubled_r_warning(link_rules.check_base_url(given)) is None
+
+
+@pytest.mark.parametrize("command", ["create", "import"])
+def test_links_made_through_an_address_ending_in_r_are_registered_with_a_warning(
+    tmp_path: Path, runner: CliRunner, db_path: Path, query: Any, command: str
+) -> None:
+    """`--via-redirect https://go.example/r` made …/r/r/<ref> links without a word: a 404 on
+    every flyer printed, unless a proxy serves refscope under /r. Said once, before printing."""
+    out = tmp_path / "codes"
+    args = ["--via-redirect", "https://go.example/r", "--out", str(out), "--db", str(db_path)]
+    res = create_or_import_window(runner, command, tmp_path, args)
+    assert res.exit_code == 0, res.output
+    doubled = "https://go.example/r/r/window?page=acmebakery&qr=1"
+    assert query.scalar("SELECT url FROM tracked_links") == doubled
+    assert decode((out / "window.png").read_bytes()) == doubled
+    assert res.stderr.count("ends in /r, so links are https://go.example/r/r/<ref>") == 1
+    assert "give https://go.example," in res.stderr
