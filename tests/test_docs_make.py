@@ -1,5 +1,6 @@
-"""The README's make targets do what it says: `make demo` on the port given, `make dashboard`
-on the database as it is."""
+"""The README's make targets do what it says: `make demo` on the port given, writing the demo
+logs once and naming the demo pages, `make dashboard` on the database as it is, `make test`
+running the checks it names."""
 
 from pathlib import Path
 
@@ -40,3 +41,59 @@ def test_make_dashboard_opens_the_database_without_reading_the_demo_again() -> N
     commands = [line for line in planned if "bin/refscope" in line]
     assert commands == [".venv/bin/refscope dashboard --db x.db --port 8502"], planned
     assert "make dashboard" in README
+
+
+def test_make_demo_writes_the_demo_logs_once(tmp_path: Path) -> None:
+    """A later `make demo` reads the logs of the first: written again (they end yesterday),
+    the same files would hold other events, and the database would keep both."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    demo = tmp_path / "demo"
+
+    def planned() -> str:
+        # -n: the commands make would run, none run; DB elsewhere than the project's.
+        return subprocess.run(
+            ["make", "-n", "-C", str(root), "demo", f"DEMO={demo}", f"DB={tmp_path / 'x.duckdb'}"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+
+    assert f"refscope demo-data --out {demo}" in planned()
+    demo.mkdir()
+    (demo / ".written").touch()  # as the first `make demo` leaves it
+    again = planned()
+    assert "demo-data" not in again and f"refscope ingest {demo}" in again
+
+
+def test_make_demo_names_the_demo_pages(tmp_path: Path) -> None:
+    """`make demo` records each demo page's username and name as the demo's catalogue has them."""
+    import subprocess
+
+    from ingest.demo_catalog import PAGES
+
+    root = Path(__file__).resolve().parent.parent
+    planned = subprocess.run(
+        ["make", "-n", "-C", str(root), "demo", f"DEMO={tmp_path}", f"DB={tmp_path / 'x.db'}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    sets = [line.split("pages set ", 1)[1] for line in planned.splitlines() if "pages set " in line]
+    assert sets == [f'{page} --username {user} --name "{name}" --db {tmp_path / "x.db"}'
+                    for page, user, name in PAGES]  # fmt: skip
+
+
+def test_readme_names_the_checks_make_test_runs() -> None:
+    """`make test` runs the checks its README line names, in that order (mypy joined them)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    planned = subprocess.run(
+        ["make", "-n", "-C", str(root), "test"], capture_output=True, text=True, check=True
+    ).stdout
+    tools = ("ruff", "mypy", "pytest")
+    run = [
+        line.split("/bin/", 1)[1].removesuffix(" .")
+        for line in planned.splitlines()
+        if "/bin/" in line and line.split("/bin/", 1)[1].startswith(tools)
+    ]
+    line = README.split("make test   # ", 1)[1].split("\n", 1)[0]
+    assert line.split(", ")[1:] == run == ["ruff check", "ruff format --check", "mypy", "pytest"]
