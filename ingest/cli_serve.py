@@ -44,7 +44,7 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
         if not (lake_dir / lake.MANIFEST).exists():
             raise click.ClickException(f"{lake_dir}: no lake here; run `refscope ingest --lake`")
         env["REFSCOPE_LAKE"] = str(lake_dir.resolve())
-    preflight.check_port(host, port)
+    preflight.check_port(host, port, make_hint=True)
     args = [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.port", str(port), "--server.address", host,

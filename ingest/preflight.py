@@ -17,15 +17,32 @@ from .errors import DatabaseError, SourceError
 from .logwriter import make_dirs
 
 
-def check_port(host: str, port: int) -> None:
+def _bind(host: str, port: int) -> None:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+        probe.bind(address)
+
+
+def _free_port_after(host: str, port: int) -> int | None:
+    """The first of the next 100 ports free on host now, or None."""
+    for other in range(port + 1, min(port + 101, 65536)):
+        try:
+            _bind(host, other)
+        except OSError:
+            continue
+        return other
+    return None
+
+
+def check_port(host: str, port: int, make_hint: bool = False) -> None:
     """Refuse at once an address another process listens on, or one this machine does not
-    have: the server would fail after the line saying where it runs."""
+    have: the server would fail after the line saying where it runs. A port in use is refused
+    naming one free now; with make_hint (the dashboard, which `make demo` starts), also as
+    make's PORT=, which is how a `make demo` user gives it."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        family, kind, proto, _, address = infos[0]
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
-            probe.bind(address)
+        _bind(host, port)
     except socket.gaierror as exc:
         raise click.ClickException(f"--host {host}: unknown address ({exc.strerror})") from None
     except UnicodeError:  # the lookup's idna codec: an empty label ('a..b'), one over 63 bytes
@@ -35,9 +52,13 @@ def check_port(host: str, port: int) -> None:
         ) from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
+            free = _free_port_after(host, port)
+            way = "pass another --port" if free is None else f"pass --port {free}, free now"
+            if make_hint and free is not None:
+                way += f" (with make, add PORT={free}: make demo PORT={free})"
             raise click.ClickException(
                 f"port {port} on {host} is already in use (another refscope running?): "
-                "stop it or pass --port"
+                f"stop it or {way}"
             ) from None
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 

@@ -97,3 +97,28 @@ def test_readme_names_the_checks_make_test_runs() -> None:
     ]
     line = README.split("make test   # ", 1)[1].split("\n", 1)[0]
     assert line.split(", ")[1:] == run == ["ruff check", "ruff format --check", "mypy", "pytest"]
+
+
+def test_make_demo_on_a_port_in_use_says_which_port_to_give_make(tmp_path: Path) -> None:
+    """`make demo` on a machine where 8501 is taken stopped with "stop it or pass --port", an
+    option a `make` user does not pass: the error gives a port free now, as `--port` and as
+    make's `PORT=`, as the README's `make demo PORT=8502`."""
+    import re
+    import socket
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = subprocess.run(
+            ["make", "-s", "-C", str(root), "-o", ".venv/.installed", "dashboard",
+             f"DB={tmp_path / 'x.duckdb'}", f"PORT={port}"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert res.returncode != 0 and "refscope dashboard on" not in res.stdout
+    said = re.search(r"pass --port (\d+), free now \(with make, add PORT=\1: ", res.stderr)
+    assert said and int(said[1]) != port, res.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", int(said[1])))  # free indeed
