@@ -14,12 +14,15 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# pip's own progress, not -q: the first install takes a minute or more.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	@echo "installing refscope and its dependencies into $(VENV), once (a minute or more)"
+	$(BIN)/pip install -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	@echo "installing refscope, its dependencies and its dev tools into $(VENV), once (a few minutes)"
+	$(BIN)/pip install -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

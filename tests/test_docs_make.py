@@ -122,3 +122,26 @@ def test_make_demo_on_a_port_in_use_says_which_port_to_give_make(tmp_path: Path)
     assert said and int(said[1]) != port, res.stderr
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", int(said[1])))  # free indeed
+
+
+def test_make_demo_says_it_installs_and_shows_pips_progress() -> None:
+    """A newcomer's first `make demo` installed with `pip install -q`: half a minute to
+    minutes with nothing on the terminal but the command. It says what it installs and that
+    it is done once, and pip shows its progress (no -q) for refscope's dependencies."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    for target, marker in (
+        ("install", ".venv/.installed"),
+        ("install-dev", ".venv/.installed-dev"),
+    ):
+        planned = subprocess.run(
+            ["make", "-n", "-C", str(root), "-W", "pyproject.toml", "-o", ".venv/bin/python",
+             target],
+            capture_output=True, text=True, check=True,
+        ).stdout.splitlines()  # fmt: skip
+        pip = next(i for i, line in enumerate(planned) if "/bin/pip install" in line)
+        said = " ".join(planned[:pip])
+        assert "installing refscope" in said and "once" in said, (target, planned)
+        assert not {"-q", "--quiet"} & set(planned[pip].split()), planned[pip]
+        assert planned[pip + 1].startswith(f"touch {marker}"), planned
