@@ -52,6 +52,9 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
         # Streamlit's developer menu (Deploy, Clear cache, Auto rerun) is not for a team
         # reading its numbers: Deploy would offer to publish the app on Streamlit's cloud.
         "--client.toolbarMode", "viewer",
+        # Its server's info lines ("Uvicorn server started on ...", timestamped) told the
+        # address a third time, as a log; warnings and errors still show.
+        "--logger.level", "warning",
     ]  # fmt: skip
     # An IPv6 address goes in brackets, or the URL does not open (http://::1:8501).
     shown = "localhost" if host == "127.0.0.1" else f"[{host}]" if ":" in host else host
