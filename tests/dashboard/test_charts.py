@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import pytest
 import xlsxwriter
 
-from dashboard import charts, report_data, report_pdf, report_xlsx
+from dashboard import charts, report_data, report_pdf, report_xlsx_charts
 from dashboard.charts import CHANNEL_COLORS
 from dashboard.chromium import chromium_path
 from ingest.attribute import CHANNELS
@@ -309,7 +309,7 @@ def test_the_ads_report_charts_cost_when_the_only_spending_ads_brought_no_contac
         ([], []), (["Flop"], [55.0])]  # fmt: skip
     # The XLSX report's native chart: the spend series beside the cost per contact.
     wb = xlsxwriter.Workbook(io.BytesIO())
-    chart = report_xlsx._chart(wb, section)
+    chart = report_xlsx_charts.section_chart(wb, section)
     assert [x["values"] for x in chart.series] == ["Ads!$F$2:$F$3", "Ads!$E$2:$E$3"]
     wb.close()
 
