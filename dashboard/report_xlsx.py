@@ -19,7 +19,14 @@ from dashboard import xlsx_text
 from dashboard.report_data import Column, Report, format_change, period
 from dashboard.report_xlsx_charts import CHARTS_SHEET, charts_sheet
 from dashboard.rounding import as_shown
-from dashboard.xlsx_cells import MAX_WIDTH, Formats, new_workbook, sheet_name, write_cell
+from dashboard.xlsx_cells import (
+    MAX_WIDTH,
+    Formats,
+    new_workbook,
+    sheet_name,
+    widest_figure,
+    write_cell,
+)
 from dashboard.xlsx_text import MAX_CELL, cut_cells_note, cut_note, cut_text_notes, too_long
 
 # Money columns of the dashboard's tables: cents and thousands, as the report's Ads sheet.
@@ -69,8 +76,9 @@ def write_frame(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], fmt:
         for r, v in enumerate(values, start=1):
             write_cell(ws, r, c, v, col.kind, fmt)
         longest = max([len(col.label)] + [len(str(v)) for v in values[:200]])
-        width = 12 if col.kind in ("date", "money", "pct", "int") else longest + 2
-        width = 20 if col.kind == "datetime" else width
+        width = 12 if col.kind == "date" else 20 if col.kind == "datetime" else longest + 2
+        if col.kind in ("money", "pct", "int"):  # 1,234,567.89 needs more than 12
+            width = max(12, widest_figure(pd.Series(values, dtype=object), col.kind) + 2)
         ws.set_column(c, c, min(max(width, len(col.label) + 2, 8), MAX_WIDTH))
     ws.freeze_panes(1, 0)
     if df.empty:

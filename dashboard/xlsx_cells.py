@@ -70,6 +70,18 @@ def write_cell(ws: Worksheet, row: int, col: int, v: Any, kind: str, fmt: Format
         ws.write_string(row, col, fit_cell(str(v)))
 
 
+def widest_figure(values: pd.Series, kind: str) -> int:
+    """Characters a spreadsheet shows of the widest of int, money or pct cells in their number
+    format (NUMBER_FORMATS): of the largest or the most negative; 0 without a number."""
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    if numbers.empty:
+        return 0
+    ends = (float(numbers.min()), float(numbers.max()))
+    if kind == "pct":
+        return max(len(f"{v * 100:.1f}%") for v in ends)
+    return max(len(f"{v:,.2f}" if kind == "money" else f"{v:,.0f}") for v in ends)
+
+
 def sheet_name(name: str) -> str:
     """A valid Excel sheet name: at most 31 characters, none of []:*?/\\."""
     return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "data"
