@@ -20,11 +20,11 @@ import plotly.graph_objects as go
 
 from dashboard import charts, queries
 from dashboard.filters import Filters, spend_gap
+from dashboard.report_model import EVENT_KPIS, in_period, money_text, posts_note
 from dashboard.report_model import Column as Column
 from dashboard.report_model import Kpi as Kpi
 from dashboard.report_model import Report as Report
 from dashboard.report_model import Section as Section
-from dashboard.report_model import in_period, money_text, posts_note
 from dashboard.report_model import length as length
 from dashboard.report_model import period as period
 from dashboard.report_model import scope as scope
@@ -88,8 +88,18 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     """Run every query the report needs for the range and its previous period."""
     now, before = fetch("kpis", f), fetch("kpis", f.previous(), True)
     currency = currency_code(fetch("spend_currency"))
+    bounds = fetch("data_bounds")  # where the range reaches past the data (Report.data_note)
+    data_end = day_cell(bounds, "last_day")
+    ends_after = data_end is not None and f.start <= data_end < f.end  # as data_note says it
     kpis = tuple(
-        Kpi(key, label, kind, _scalar(now, key), _scalar(before, key))
+        Kpi(
+            key,
+            label,
+            kind,
+            _scalar(now, key),
+            _scalar(before, key),
+            compared=not (ends_after and key in EVENT_KPIS),
+        )  # fmt: skip
         for key, label, kind in kpi_specs(currency)
     )
     pages = fetch("page_list")
@@ -112,14 +122,13 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         _funnel(comments, when),
         _retention(fetch("returns_by_channel", f), when),
     )
-    bounds = fetch("data_bounds")  # where the range reaches past the data (Report.data_note)
     return Report(
         f,
         kpis,
         tuple(_left_out(s, f) for s in sections),
         page_labels=labels,
         data_start=day_cell(bounds, "first_day"),
-        data_end=day_cell(bounds, "last_day"),
+        data_end=data_end,
     )
 
 

@@ -50,6 +50,13 @@ KPI_DEFINITIONS = {
 }
 
 
+# The KPIs the events count (those of queries.kpis its whole leaves out), which a range ending
+# after the newest event has in part: Kpi.compared is False for them.
+EVENT_KPIS = ("new_contacts", "engaged", "engaged_rate", "reachable", "cost_per_contact")
+NOT_COMPARED = ("its contact figures and cost per ad contact show no change (—) against the "
+                "previous period, a whole one.")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Kpi:
     key: str
@@ -57,12 +64,15 @@ class Kpi:
     kind: str
     value: float | None
     previous: float | None
+    # False for a figure of a range that ends after the data's newest event: the days the
+    # data has against a whole previous period would read as a fall (the change is "—").
+    compared: bool = True
 
     @property
     def change(self) -> float | None:
         """Difference to the previous period (percentage points for rates), of the values as
         stored: 855.49 after 728.71 is 126.78, not the doubles' 126.77999999999997."""
-        if self.value is None or self.previous is None:
+        if self.value is None or self.previous is None or not self.compared:
             return None
         return difference(self.value, self.previous)
 
@@ -142,7 +152,8 @@ class Report:
     def data_note(self) -> str:
         """ "The data starts on …" of a range that starts before the data's first day, "The data
         ends on …" of one that ends after its newest event: those days, which the daily table
-        lists with 0 new contacts, have no data ("" for a range inside the data or past it)."""
+        lists with 0 new contacts, have no data ("" for a range inside the data or past it); the
+        latter's EVENT_KPIS have no change (Kpi.compared)."""
         f, first, last = self.filters, self.data_start, self.data_end
         notes = []
         if first is not None and f.start < first <= f.end:
@@ -152,7 +163,7 @@ class Report:
         if last is not None and f.start <= last < f.end:
             after = counted((f.end - last).days, "day")
             notes.append(f"The data ends on {last} (its newest event): the {after} of this "
-                         "range after it have no data yet.")  # fmt: skip
+                         f"range after it have no data yet, so {NOT_COMPARED}")  # fmt: skip
         return " ".join(notes)
 
     @property

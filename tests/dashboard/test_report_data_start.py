@@ -23,6 +23,12 @@ NOTE = (f"The data starts on {FIRST} (its first log): the 5 days of this range b
         "no data, not zero contacts.")  # fmt: skip
 
 
+NO_CHANGE = (
+    "its contact figures and cost per ad contact show no change (—) against the "
+    "previous period, a whole one."
+)
+
+
 def _report(db_path, start: dt.date, end: dt.date) -> reports.Report:
     lines = [fx.delivery(fx.postback(referral=fx.referral_obj("flyer"), psid=f"77{n:014d}",
                                      ts=fx.T0 + n * fx.DAY)) for n in range(3)]  # fmt: skip
@@ -77,8 +83,50 @@ def test_a_range_ending_after_the_data_says_so(db_path):
     last = FIRST + dt.timedelta(days=2)
     report = _report(db_path, FIRST, FIRST + dt.timedelta(days=6))
     note = (f"The data ends on {last} (its newest event): the 4 days of this range after it "
-            "have no data yet.")  # fmt: skip
+            f"have no data yet, so {NO_CHANGE}")  # fmt: skip
     assert report.kpi_notes[0] == note
     assert note in _html_text(report)
     book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
     assert note in [r[0] for r in book["Summary"].iter_rows(values_only=True)]
+
+
+def _ending_after(db_path) -> reports.Report:
+    """10 days of data; the range the last 3 of them and 4 days after, its previous period 7
+    days with 7 new contacts."""
+    lines = [fx.delivery(fx.postback(referral=fx.referral_obj("flyer"), psid=f"78{n:014d}",
+                                     ts=fx.T0 + n * fx.DAY)) for n in range(10)]  # fmt: skip
+    pipeline.run([str(fx.write_ndjson(db_path.parent / "logs" / "old.ndjson", lines))], db_path)
+    last = FIRST + dt.timedelta(days=9)
+    with opened(db_path) as c:
+        return reports.gather(
+            reports.connection_fetch(c),
+            Filters(FIRST + dt.timedelta(days=7), last + dt.timedelta(days=4)),
+        )
+
+
+def test_a_range_ending_after_the_data_shows_no_change_of_its_contact_figures(db_path):
+    """The previous period (whole) against the days the data has would read as a fall: the
+    contact figures' change is "—", as that of a previous period the data covers in part, in
+    the Reports page's table, the CSV/XLSX/Parquet of it and every report format."""
+    report = _ending_after(db_path)
+    new = next(k for k in report.kpis if k.key == "new_contacts")
+    assert (new.value, new.previous) == (3, 7)  # 3 of 7 days against a whole week
+    table = reports.kpi_table(report).set_index("Metric")
+    assert table.loc["New contacts", "Previous period"] == "7"
+    assert table.loc["New contacts", "Change"] == "—"
+    frame = reports.kpi_frame(report).set_index("metric")
+    assert frame.loc["New contacts", ["change", "change_share"]].isna().all()
+    book = openpyxl.load_workbook(io.BytesIO(reports.render(report, "xlsx")))
+    rows = {r[0]: r for r in book["Summary"].iter_rows(values_only=True)}
+    assert rows["New contacts"][1:] == (3, 7, None, None, "—")
+    assert NO_CHANGE in " ".join(str(r[0]) for r in rows.values())
+    assert "New contacts 3 7 —" in _html_text(report)
+    assert "-4 (-57.1%)" not in _html_text(report)
+
+
+@needs_chromium
+def test_a_range_ending_after_the_data_shows_no_change_in_the_pdf(db_path):
+    pdf = pypdf.PdfReader(io.BytesIO(reports.render(_ending_after(db_path), "pdf")))
+    text = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())
+    assert "New contacts 3 7 —" in text
+    assert NO_CHANGE in text
