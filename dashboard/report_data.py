@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from dashboard import charts, queries
 from dashboard.filters import Filters, spend_gap
-from dashboard.report_model import EVENT_KPIS, in_period, money_text, posts_note
+from dashboard.report_model import EVENT_KPIS, SPEND_KPIS, in_period, money_text, posts_note
 from dashboard.report_model import Column as Column
 from dashboard.report_model import Kpi as Kpi
 from dashboard.report_model import Report as Report
@@ -88,20 +88,6 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     """Run every query the report needs for the range and its previous period."""
     now, before = fetch("kpis", f), fetch("kpis", f.previous(), True)
     currency = currency_code(fetch("spend_currency"))
-    bounds = fetch("data_bounds")  # where the range reaches past the data (Report.data_note)
-    data_end = day_cell(bounds, "last_day")
-    ends_after = data_end is not None and f.start <= data_end < f.end  # as data_note says it
-    kpis = tuple(
-        Kpi(
-            key,
-            label,
-            kind,
-            _scalar(now, key),
-            _scalar(before, key),
-            compared=not (ends_after and key in EVENT_KPIS),
-        )  # fmt: skip
-        for key, label, kind in kpi_specs(currency)
-    )
     pages = fetch("page_list")
     refs = queries.with_page_labels(fetch("refs", f), pages)
     ads, days, missing = fetch("ads", f), fetch("spend_days"), fetch("spend_missing", f)
@@ -110,6 +96,16 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     # only when the insights know an ad of theirs.
     pulled = _scalar(now, "spend") is not None
     gap = spend_gap(f, first, last, day_list(missing, "day"), pulled)
+    bounds = fetch("data_bounds")  # where the range reaches past the data (Report.data_note)
+    data_end = day_cell(bounds, "last_day")
+    ends_after = data_end is not None and f.start <= data_end < f.end  # as data_note says it
+    # A range that ends after the data: a figure of the days it covers (the events; spend, the
+    # pulled insights) has no change against a whole previous period, as none against one
+    # covered in part. (The dashboard's filters stay inside the data: its KPIs never are such.)
+    in_part = {*EVENT_KPIS, *(SPEND_KPIS if gap else ())} if ends_after else set()
+    kpis = tuple(Kpi(key, label, kind, _scalar(now, key), _scalar(before, key),
+                     compared=key not in in_part)
+                 for key, label, kind in kpi_specs(currency))  # fmt: skip
     comments = fetch("comments", f)
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     when = in_period(f, labels)  # what an empty section had none of is said with it

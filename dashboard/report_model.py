@@ -53,6 +53,9 @@ KPI_DEFINITIONS = {
 # The KPIs the events count (those of queries.kpis its whole leaves out), which a range ending
 # after the newest event has in part: Kpi.compared is False for them.
 EVENT_KPIS = ("new_contacts", "engaged", "engaged_rate", "reachable", "cost_per_contact")
+SPEND_KPIS = ("spend", "cost_per_contact")  # compared only when the pulled insights cover it all
+SPEND_NOT_COMPARED = ("Ad spend: the pulled ad insights cover this range only in part (see "
+                      "Ads), so it shows no change (—) against the previous period.")  # fmt: skip
 NOT_COMPARED = ("its contact figures and cost per ad contact show no change (—) against the "
                 "previous period, a whole one.")  # fmt: skip
 
@@ -64,8 +67,9 @@ class Kpi:
     kind: str
     value: float | None
     previous: float | None
-    # False for a figure of a range that ends after the data's newest event: the days the
-    # data has against a whole previous period would read as a fall (the change is "—").
+    # False for a figure of a range that ends after the newest event (EVENT_KPIS; SPEND_KPIS
+    # too when the pulled insights miss days of it): the days covered against a whole previous
+    # period would read as a fall (the change is "—").
     compared: bool = True
 
     @property
@@ -170,9 +174,11 @@ class Report:
     def kpi_notes(self) -> list[str]:
         """ "Cost per ad contact: Ad spend divided by …": what the KPIs that need it count, as
         every report format prints it below the key figures; first, the data_note of a range
-        that starts before the data."""
+        that starts before the data or ends after it, and SPEND_NOT_COMPARED."""
         notes = [f"{k.label}: {KPI_DEFINITIONS[k.key]}" for k in self.kpis
                  if k.key in KPI_DEFINITIONS]  # fmt: skip
+        if any(k.key == "spend" and not k.compared for k in self.kpis):
+            notes.insert(0, SPEND_NOT_COMPARED)
         return [self.data_note, *notes] if self.data_note else notes
 
     def section(self, key: str) -> Section:

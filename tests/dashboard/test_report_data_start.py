@@ -27,6 +27,10 @@ NO_CHANGE = (
     "its contact figures and cost per ad contact show no change (—) against the "
     "previous period, a whole one."
 )
+SPEND_NOT_COMPARED = (
+    "Ad spend: the pulled ad insights cover this range only in part (see "
+    "Ads), so it shows no change (—) against the previous period."
+)
 
 
 def _report(db_path, start: dt.date, end: dt.date) -> reports.Report:
@@ -130,3 +134,17 @@ def test_a_range_ending_after_the_data_shows_no_change_in_the_pdf(db_path):
     text = " ".join(" ".join(p.extract_text() for p in pdf.pages).split())
     assert "New contacts 3 7 —" in text
     assert NO_CHANGE in text
+
+
+def test_spend_of_a_range_the_insights_cover_in_part_shows_no_change(report_db):
+    """Insights pulled up to the data's end (2026-11-24), the range 7 days past it: its spend
+    counts 6 of 13 days, a fall against a whole previous period that never happened."""
+    with opened(report_db) as c:
+        report = reports.gather(reports.connection_fetch(c),
+                                Filters(dt.date(2026, 11, 19), dt.date(2026, 12, 1)))  # fmt: skip
+    spend = next(k for k in report.kpis if k.key == "spend")
+    assert spend.value is not None and spend.previous is not None
+    assert spend.value < spend.previous  # the fall the change would have shown
+    assert reports.kpi_table(report).set_index("Metric").loc[spend.label, "Change"] == "—"
+    assert SPEND_NOT_COMPARED in report.kpi_notes
+    assert report.section("ads").note.startswith("Ad insights cover 2026-11-19 – 2026-11-24")
