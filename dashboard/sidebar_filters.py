@@ -78,8 +78,22 @@ def global_filters() -> Filters | None:
     st.query_params.from_dict(chosen)
     st.session_state[_KEPT_FILTERS] = chosen
     pruned = " (pruned before)" if bool(bounds["pruned"].iloc[0]) else ""
-    st.sidebar.caption(f"Data from {first}{pruned} to {last}. Days and times are UTC.")
+    _say_data_span(f"Data from {first}{pruned} to {last}. Days and times are UTC.")
     return Filters(start, end, tuple(chosen_pages), tuple(chosen_channels), asked)
+
+
+# Shown above the page only while the sidebar is folded away (as on a narrow window), where
+# the sidebar's copy cannot be seen; with the sidebar open, once, there.
+_SPAN_KEY = "rs_data_span"
+_SPAN_CSS = (f'.stApp:has([data-testid="stSidebar"][data-collapsed="false"]) .st-key-{_SPAN_KEY}'
+             " { display: none; }")  # fmt: skip
+
+
+def _say_data_span(span: str) -> None:
+    """Say which days the data covers in the sidebar and, for a folded sidebar, above the page."""
+    st.sidebar.caption(span)
+    st.html(f"<style>{_SPAN_CSS}</style>")
+    st.container(key=_SPAN_KEY).caption(span)
 
 
 _FILTER_KEYS = ("range", "from", "to", "page", "channel")

@@ -13,7 +13,7 @@ from tests.dashboard import test_browser as tb
 
 pytestmark = tb.pytestmark
 
-browser, server = tb.browser, tb.server  # a dashboard on the demo
+browser, server, page = tb.browser, tb.server, tb.page  # a dashboard on the demo
 SAID = "Part of this link could not be used"
 
 
@@ -35,3 +35,24 @@ def test_on_a_narrow_window_a_links_unusable_filters_are_said_where_they_are_see
     said = phone.get_by_text(SAID)
     expect(said).to_be_in_viewport()
     expect(said).to_contain_text("'fax' is not a channel")
+
+
+DATA_SPAN = "Days and times are UTC."  # the end of "Data from … to …"
+MAIN = '[data-testid="stMain"]'
+
+
+def test_on_a_narrow_window_the_days_the_data_covers_are_said_where_they_are_seen(phone, server):
+    phone.goto(f"{server.url}/links")
+    tb.finished(phone, "Links & QR codes", '[data-testid="stDataFrame"]')
+    expect(phone.locator('[data-testid="stSidebar"]')).not_to_be_in_viewport()  # folded away
+    said = phone.locator(MAIN).get_by_text(DATA_SPAN)
+    expect(said).to_be_in_viewport()
+    expect(said).to_contain_text("Data from ")
+
+
+def test_on_a_wide_window_the_days_the_data_covers_are_said_once(page, server):
+    page.goto(f"{server.url}/links")
+    tb.finished(page, "Links & QR codes", '[data-testid="stDataFrame"]')
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text(DATA_SPAN)).to_be_visible()
+    expect(page.locator(MAIN).get_by_text(DATA_SPAN)).not_to_be_visible()
+    expect(page.get_by_text(DATA_SPAN).filter(visible=True)).to_have_count(1)
