@@ -203,13 +203,17 @@ def ad_bars(df: pd.DataFrame) -> pd.Series:
 
 
 def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
-    """Cost per new contact per ad; an ad that spent and brought no contact is shown apart,
-    by its spend (what one contact would have cost). Input: ad_title, cost_per_contact,
-    new_contacts, and spend when there is any (and ad_id: two ads of one title get a bar each).
-    currency: the spend's (queries.spend_currency), named on the axis and in the hovers."""
+    """Cost per new contact per ad, in the order given (the Ads table's); an ad that spent and
+    brought no contact is shown apart, by its spend (what one contact would have cost). Input:
+    ad_title, cost_per_contact, new_contacts, and spend when there is any (and ad_id: two ads
+    of one title get a bar each). currency: the spend's (queries.spend_currency), named on the
+    axis and in the hovers."""
     df = df.assign(bar=ad_bars(df))
     unit = f" {currency}" if currency else ""
-    part = df.dropna(subset=["cost_per_contact"]).sort_values("cost_per_contact")
+    part = df.dropna(subset=["cost_per_contact"])
+    # No contact, no cost: an ad that spent anyway is drawn by its spend.
+    spent = (df["new_contacts"] == 0) & (df["spend"] > 0) if "spend" in df else df["bar"].isna()
+    wasted = df[spent]
     fig = go.Figure()
     fig.add_bar(
         x=_literal(part["bar"]),
@@ -225,31 +229,29 @@ def ads_cost_bar(df: pd.DataFrame, currency: str = "") -> go.Figure:
         hovertemplate="%{x}: %{customdata[1]}" + unit + " per new contact "
         "(%{hovertext})<extra></extra>",
     )
-    names = list(part["bar"])
-    if "spend" in df:
-        wasted = df[(df["new_contacts"] == 0) & (df["spend"] > 0)].sort_values("spend")
-        if not wasted.empty:
-            names += list(wasted["bar"])
-            fig.add_bar(
-                x=_literal(wasted["bar"]),
-                y=wasted["spend"],
-                name="spent, no new contact (its spend)",
-                marker_color="#7F7F7F",
-                customdata=[[money_text(v)] for v in wasted["spend"]],
-                hovertemplate="%{x}: spent %{customdata[0]}"
-                + unit
-                + ", no new contact<extra></extra>",
-            )
+    if not wasted.empty:
+        fig.add_bar(
+            x=_literal(wasted["bar"]),
+            y=wasted["spend"],
+            name="spent, no new contact (its spend)",
+            marker_color="#7F7F7F",
+            customdata=[[money_text(v)] for v in wasted["spend"]],
+            hovertemplate="%{x}: spent %{customdata[0]}" + unit + ", no new contact<extra></extra>",
+        )
     fig.update_layout(title="Cost per new contact", **LAYOUT)
     fig.update_layout(hovermode="closest", showlegend=len(fig.data) > 1)
-    fig.update_xaxes(_NAMES)
+    # The ads in the order given, the Ads table's, as in ads_contacts_bar: sorted by cost,
+    # a reader matched the two charts' bars by name.
+    names = list(df.loc[df["cost_per_contact"].notna() | spent, "bar"])
+    fig.update_xaxes(_NAMES, categoryorder="array", categoryarray=list(_literal(pd.Series(names))))
     _short_ticks(fig, "xaxis", names)
     fig.update_yaxes(title=in_currency("spend / new contact", currency), rangemode="nonnegative")
     return fig
 
 
 def ads_contacts_bar(df: pd.DataFrame) -> go.Figure:
-    """New and engaged contacts per ad. Input: ad_title, new_contacts, engaged (and ad_id)."""
+    """New and engaged contacts per ad, in the order given (the Ads table's, as ads_cost_bar).
+    Input: ad_title, new_contacts, engaged (and ad_id)."""
     bars = ad_bars(df)
     fig = go.Figure()
     fig.add_bar(x=_literal(bars), y=df["new_contacts"], name="new contacts",

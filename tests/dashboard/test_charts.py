@@ -152,7 +152,7 @@ def test_refs_bar_draws_only_refs_that_brought_a_new_contact_and_says_when_none_
     assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
 
 
-def test_ads_cost_bar_sorts_by_cost_and_leaves_out_ads_without_one():
+def test_ads_cost_bar_keeps_the_tables_order_and_leaves_out_ads_without_one():
     df = pd.DataFrame(
         {
             "ad_title": ["Dear", "Cheap", "No spend"],
@@ -161,9 +161,28 @@ def test_ads_cost_bar_sorts_by_cost_and_leaves_out_ads_without_one():
         }
     )
     (bar,) = charts.ads_cost_bar(df).data
-    assert (values(bar.x), values(bar.y)) == (["Cheap", "Dear"], [1.25, 4.5])
-    assert [row[0] for row in bar.customdata] == [8, 2]
+    assert (values(bar.x), values(bar.y)) == (["Dear", "Cheap"], [4.5, 1.25])
+    assert [row[0] for row in bar.customdata] == [2, 8]
     assert bar.marker.color == CHANNEL_COLORS["ctm_ad"]
+
+
+def test_the_two_ads_charts_list_the_ads_in_one_order_the_tables():
+    """Ordered as the Ads table (most new contacts first): the cost chart sorted by cost put
+    the ads in another order than the contacts chart beside it, so a reader matched bars by
+    name. An ad that spent and brought no one keeps the table's place too."""
+    df = pd.DataFrame(
+        {
+            "ad_title": ["Big", "Small", "Flop", "Idle"],
+            "new_contacts": [9, 3, 0, 0],
+            "engaged": [4, 1, 0, 0],
+            "cost_per_contact": [2.5, 1.0, math.nan, math.nan],
+            "spend": [22.5, 3.0, 40.0, 0.0],
+        }
+    )
+    contacts, cost = charts.ads_contacts_bar(df), charts.ads_cost_bar(df)
+    assert values(contacts.data[0].x) == ["Big", "Small", "Flop", "Idle"]
+    assert cost.layout.xaxis.categoryorder == "array"
+    assert list(cost.layout.xaxis.categoryarray) == ["Big", "Small", "Flop"]  # Idle spent 0
 
 
 def test_ads_cost_bar_shows_an_ad_that_spent_without_bringing_a_contact_apart():
@@ -221,7 +240,7 @@ def test_ads_bars_give_two_ads_of_one_title_a_bar_each():
                        "cost_per_contact": [10.0, 30.0, 5.0, math.nan]})  # fmt: skip
     cost, wasted = charts.ads_cost_bar(df).data
     assert (values(cost.x), values(cost.y)) == (
-        ["Other", "Spring · 601", "Spring · 602"], [5.0, 10.0, 30.0])  # fmt: skip
+        ["Spring · 601", "Spring · 602", "Other"], [10.0, 30.0, 5.0])  # fmt: skip
     assert values(wasted.x) == ["Spring · 604"]
     new, engaged = charts.ads_contacts_bar(df).data
     assert values(new.x) == values(engaged.x) == [
