@@ -54,11 +54,15 @@ def cohort_heatmap(df: pd.DataFrame, channel: str | None = None) -> go.Figure:
     height = _HEATMAP_FRAME_PX + _HEATMAP_ROW_PX * len(shares)
     if height > _DEFAULT_HEIGHT:
         fig.update_layout(height=height)
+    fig.update_xaxes(title="week after acquisition")
+    fig.update_yaxes(autorange="reversed", title="cohort week (contacts)")
     if not part.empty and not shares.notna().any(axis=None):
         _no_share_yet(fig, "No cohort's first week has ended by the data's last day: the shares "
                       "show once one has.")  # fmt: skip
-    fig.update_xaxes(title="week after acquisition")
-    fig.update_yaxes(autorange="reversed", title="cohort week (contacts)")
+        # No cell, so no category: plotly.js drew only stray tick marks and a scale of nothing.
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        fig.update_traces(showscale=False)
     return fig
 
 

@@ -95,6 +95,17 @@ def test_retention_charts_say_why_they_are_blank_when_no_contacts_days_have_pass
     assert not charts.cohort_heatmap(COHORTS).layout.annotations
 
 
+def test_a_cohort_heatmap_without_a_share_draws_no_axes_or_scale_beside_its_note():
+    """No cohort's week has passed: plotly.js drew no cell and no category, only stray tick
+    marks in a corner of the empty plot, and a 0-100% scale of nothing. The note stands alone."""
+    fig = charts.cohort_heatmap(COHORTS.assign(week_1=[None] * 3, week_2=[None] * 3))
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    assert fig.data[0].showscale is False
+    drawn = charts.cohort_heatmap(COHORTS)  # with a share: its axes and scale
+    assert drawn.layout.xaxis.visible is not False and drawn.layout.yaxis.visible is not False
+    assert drawn.data[0].showscale is not False
+
+
 def test_cohort_heatmap_shows_shares_as_percent_in_its_cells_and_scale():
     fig = charts.cohort_heatmap(COHORTS.assign(week_2=[0.2, None, None]))
     (heat,) = fig.data
