@@ -113,7 +113,8 @@ def _seed_from_url(first: dt.date, last: dt.date, labels: dict[str, str]) -> Non
         preset = qp.get("range", "Custom" if dated else DEFAULT_PRESET)
         state[_RANGE_KEY] = preset if preset in PRESETS else DEFAULT_PRESET
         params = {k: qp.get_all(k) for k in _FILTER_KEYS}
-        ignored = url_problems(params, first, last, labels, custom=preset == "Custom")
+        ignored = url_problems(params, first, last, labels, custom=preset == "Custom",
+                               idle=_pages_without_contacts(labels))  # fmt: skip
         # Said once, when the link is opened, above the page: on a narrow window the sidebar,
         # which then shows what is used, is folded away.
         if ignored:
@@ -151,11 +152,13 @@ def url_problems(
     labels: dict[str, str],
     *,
     custom: bool,
+    idle: dict[str, str | None] | None = None,
 ) -> list[str]:
     """What a link's filters hold that the dashboard cannot show, each with what it shows
     instead (the data runs from first to last; labels are the known pages). Its dates count
     only in a custom range: a preset's are worked out again from the data. Of a range, from or
-    to given twice, the last is used (st.query_params.get), and the last is checked."""
+    to given twice, the last is used (st.query_params.get), and the last is checked. idle: the
+    pages the database knows (`pages set`) that no contact arrived on, with their names."""
     out = []
     for preset in params.get("range", [])[-1:]:
         if preset not in PRESETS:
@@ -175,7 +178,11 @@ def url_problems(
         low = min(max(end, first), last)
         high = min(max(start, low), last)
         out.append(f"to {end} is before from {start} (the range {low} to {high} is shown)")
-    unknown = [p for p in params.get("page", []) if p not in labels]
+    idle = idle or {}
+    for p in dict.fromkeys(p for p in params.get("page", []) if p in idle and p not in labels):
+        named = f" ({idle[p]})" if idle[p] else ""
+        out.append(f"page {p!r}{named} has no contacts yet, so it cannot be chosen")
+    unknown = [p for p in params.get("page", []) if p not in labels and p not in idle]
     if unknown:
         out.append("no page " + ", ".join(map(repr, unknown)) + " in this database")
     unknown = [c for c in params.get("channel", []) if c not in CHANNELS]
@@ -183,6 +190,17 @@ def url_problems(
         out.append(", ".join(map(repr, unknown)) + " is not a channel (one of "
                    + ", ".join(CHANNELS) + ")")  # fmt: skip
     return out
+
+
+def _pages_without_contacts(labels: dict[str, str]) -> dict[str, str | None]:
+    """The pages `pages set` named that no contact arrived on (not in labels), with their name
+    or username when one is stored."""
+    known = store.fetch("page_names")
+    known = known[~known["page_id"].isin(list(labels))]
+    named = known["name"].where(known["name"].notna(), known["username"])
+    return {
+        p: n if isinstance(n, str) else None for p, n in zip(known["page_id"], named, strict=True)
+    }
 
 
 def _filter_params() -> QueryParamsProxy:
