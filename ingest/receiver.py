@@ -39,11 +39,15 @@ from .receiver_config import MAX_BODY_BYTES as MAX_BODY_BYTES
 from .receiver_config import MAX_BODY_ENV, ReceiverConfig, config_warnings
 from .receiver_metrics import REFUSALS as REFUSALS
 from .receiver_metrics import Metrics
+from .receiver_protocol import header_deadline_protocol
 from .receiver_signature import SIGNATURE_HEADER, header_problem, signature_problem, token_matches
 
 log = logging.getLogger("refscope.receiver")
 
 _DIGITS = re.compile(r"[0-9]+")
+# A request's headers must arrive within this many seconds (its body then has body_timeout):
+# a client sending a header line now and then would otherwise hold a connection for ever.
+HEADER_TIMEOUT_SECONDS = 30.0
 RUN_ID_BYTES = 4  # a receiver's run id in its log file names: 8 hex digits, new at each start
 # On an answer that repeats what a client sent (hub.challenge, a ref): text, never sniffed as HTML.
 NOSNIFF = {"x-content-type-options": "nosniff"}
@@ -339,4 +343,5 @@ def serve(
     # No access log: its lines would hold client IPs and the handshake's verify token.
     uvicorn.run(create_app(config, fsync=fsync), host=host, port=port, log_config=log_config,
                 access_log=False, server_header=False, ws="none", lifespan="on",
+                http=header_deadline_protocol(HEADER_TIMEOUT_SECONDS),
                 timeout_graceful_shutdown=10)  # fmt: skip

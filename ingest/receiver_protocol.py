@@ -1,0 +1,64 @@
+"""uvicorn's HTTP/1.1 protocol with a deadline for a request's headers.
+
+uvicorn closes an idle kept-alive connection after a few seconds, but waits for ever on one
+whose request has begun and not ended its headers (slowloris: a header line every few seconds)
+or on a new connection that sends nothing: each held one file descriptor and a buffer, and
+enough of them stopped the receiver taking Meta's deliveries. Here a request's headers must all
+arrive within the deadline, counted from the connection's start (or, on a kept connection, from
+the next request's first byte); past it the connection is closed. Once they have come, the body has
+its own deadline (the receiver's, which answers 408).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+class HeaderDeadlineProtocol(H11Protocol):
+    """H11Protocol closing a connection whose request headers are not in by `header_timeout`."""
+
+    header_timeout = 30.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # Still waiting for a request's headers (the first, or the next on a kept connection):
+        # the deadline runs from its first byte; once they are in, the body's own applies.
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self._arm()
+        else:
+            self._disarm()
+
+    def _arm(self) -> None:
+        if self._header_deadline is None:
+            self._header_deadline = self.loop.call_later(self.header_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _expired(self) -> None:
+        self._header_deadline = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def header_deadline_protocol(seconds: float) -> type[HeaderDeadlineProtocol]:
+    """The protocol class for uvicorn's `http=`, with its deadline in seconds."""
+    return type("HeaderDeadlineProtocol", (HeaderDeadlineProtocol,), {"header_timeout": seconds})
