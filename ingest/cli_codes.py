@@ -100,12 +100,25 @@ def write_code(out: Path, registry: links_mod.Registry, link: links_mod.Link,
     return lines
 
 
+def _no_link(path: str, flags: int) -> int:
+    """Open path for writing, refusing a symbolic link (ELOOP) rather than following it."""
+    return os.open(path, flags | os.O_NOFOLLOW, 0o666)
+
+
 def write_file(path: Path, data: bytes) -> str:
-    """Write one file; 'wrote PATH', or 'replaced PATH' when a file was there."""
+    """Write one file; 'wrote PATH', or 'replaced PATH' when a file was there. A symbolic link
+    in its place (one planted in a shared output folder) is refused, never written through: the
+    file it points to, or would make, may be anyone's."""
+    if path.is_symlink():
+        raise click.ClickException(
+            f"cannot write {path}: {path} is a symbolic link, and no code is written through "
+            "one (it would overwrite or make the file it points to); remove it or choose "
+            "another --out"
+        )
     verb = "replaced" if path.exists() else "wrote"
     opened = False
     try:
-        with open(path, "wb") as fh:
+        with open(path, "wb", opener=_no_link) as fh:
             opened = True
             fh.write(data)
     except OSError as exc:
