@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from . import fetch, graph, remote
+from . import fetch, graph, pull_headers, remote
 from .cli_deadline import DEADLINE_OPTION, DeadlinePassed, Timer
 from .cli_options import DB_OPTION, lake_option
 from .cli_progress import ReadBar, on_a_terminal
@@ -40,7 +40,9 @@ def pull() -> None:
 
 @pull.command("logs")
 @click.argument("url")
-@click.option("--header", "headers", multiple=True, help="An HTTP header 'Name: value'; repeat.")
+@click.option("--header", "headers", multiple=True,
+              help="An HTTP header 'Name: value'; repeat. Credentials go in "
+                   "REFSCOPE_PULL_HEADERS ('Name: value', one a line), out of `ps`.")  # fmt: skip
 @click.option("--progress/--no-progress", default=None,
               help="Force the progress bars (download, then ingest) on or off (default: on a "
                    "terminal, for 50 MB or more).")  # fmt: skip
@@ -57,10 +59,13 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
         download.stop()
         ingest.plan(total)
 
+    sent = pull_headers.given_headers(headers, os.environ)
+    for warning in pull_headers.credentials_in_argv(headers):
+        click.echo(f"warning: {warning}", err=True)
     stop = Stop()
     restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
     try:
-        result = remote.pull_logs(url, fetch.parse_headers(headers), db_file,
+        result = remote.pull_logs(url, sent, db_file,
                                   on_bytes=download.reach, on_plan=on_plan,
                                   progress=ingest.advance, deadline=deadline,
                                   lake_dir=lake_dir)  # fmt: skip

@@ -37,15 +37,17 @@ from .http_headers import (
 
 SPOOL_PREFIX = "refscope-pull-"
 BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
-_CLEAR = {  # by status and whether --header headers were sent (RFC 9110 §15.5.2, §15.5.4)
-    (401, False): "the server wants credentials (HTTP 401): pass them with --header "
-    "'Authorization: ...'",
-    (401, True): "the server refused the credentials given with --header (HTTP 401): check them "
-    "(they are not shown)",
-    (403, False): "the server refused access (HTTP 403), and no --header was given: pass the "
-    "credentials it needs with --header 'Authorization: ...'",
-    (403, True): "the server refused access with the credentials given with --header (HTTP 403): "
-    "check them (they are not shown)",
+# By status and whether headers (REFSCOPE_PULL_HEADERS, --header) were sent (RFC 9110 §15.5.2,
+# §15.5.4). Credentials go in the environment: --header's are shown by `ps`.
+_CLEAR = {
+    (401, False): "the server wants credentials (HTTP 401): set them in REFSCOPE_PULL_HEADERS "
+    "('Authorization: ...', one header a line)",
+    (401, True): "the server refused the credentials given with REFSCOPE_PULL_HEADERS or "
+    "--header (HTTP 401): check them (they are not shown)",
+    (403, False): "the server refused access (HTTP 403), and no header was given: set the "
+    "credentials it needs in REFSCOPE_PULL_HEADERS ('Authorization: ...', one header a line)",
+    (403, True): "the server refused access with the credentials given with "
+    "REFSCOPE_PULL_HEADERS or --header (HTTP 403): check them (they are not shown)",
 }
 
 

@@ -130,12 +130,13 @@ def check_url(url: str) -> str:
     return idna_mapped(url)
 
 
-def parse_headers(values: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """--header values as a dict. A refused one is named by its place, never quoted: any part
-    of it (`Bearer s3cr…` without its colon, a name run into its value) may be a credential."""
+def parse_headers(values: tuple[str, ...] | list[str], where: str = "--header") -> dict[str, str]:
+    """--header values (or where's lines) as a dict. A refused one is named by its place, never
+    quoted: any part of it (`Bearer s3cr…` without its colon, a name run into its value) may be
+    a credential."""
     headers: dict[str, str] = {}
     for n, value in enumerate(values, 1):
-        which = f"--header #{n} of {len(values)}" if len(values) > 1 else "--header"
+        which = f"{where} #{n} of {len(values)}" if len(values) > 1 else where
         name, sep, rest = value.partition(":")
         if not sep or not name.strip():
             raise SourceError(f"{which}: a header is 'Name: value' (a name, a colon, a value); "

@@ -270,30 +270,34 @@ def test_a_refusal_from_the_host_a_redirect_led_to_says_the_headers_stayed_behin
     # Asked at the URL's own origin, a refusal says what it said.
     res = runner.invoke(cli, ["pull", "logs", base + "/f.ndjson", "--header",
                               "Authorization: Bearer wrong", "--db", str(db_path)])  # fmt: skip
-    assert res.exit_code == 1 and "refused the credentials given with --header" in res.output
+    assert res.exit_code == 1
+    assert "refused the credentials given with REFSCOPE_PULL_HEADERS or --header" in res.output
     assert "redirected" not in res.output
 
 
 @pytest.mark.parametrize(
     ("status", "header", "said"),
-    [(401, False, "the server wants credentials (HTTP 401): pass them with --header "
-                  "'Authorization: ...'"),
-     (401, True, "the server refused the credentials given with --header (HTTP 401): check "
-                 "them (they are not shown)"),
-     (403, False, "the server refused access (HTTP 403), and no --header was given: pass the "
-                  "credentials it needs with --header 'Authorization: ...'"),
-     (403, True, "the server refused access with the credentials given with --header (HTTP "
-                 "403): check them (they are not shown)")],
+    [(401, False, "the server wants credentials (HTTP 401): set them in REFSCOPE_PULL_HEADERS "
+                  "('Authorization: ...', one header a line)"),
+     (401, True, "the server refused the credentials given with REFSCOPE_PULL_HEADERS or "
+                 "--header (HTTP 401): check them (they are not shown)"),
+     (403, False, "the server refused access (HTTP 403), and no header was given: set the "
+                  "credentials it needs in REFSCOPE_PULL_HEADERS ('Authorization: ...', one "
+                  "header a line)"),
+     (403, True, "the server refused access with the credentials given with "
+                 "REFSCOPE_PULL_HEADERS or --header (HTTP 403): check them (they are not "
+                 "shown)")],
     ids=["401", "401-with-header", "403", "403-with-header"],
 )  # fmt: skip
 def test_a_refusal_says_whether_credentials_were_given(
     site: Any, db_path: Path, runner: CliRunner, status: int, header: bool, said: str
 ) -> None:
     """A 401 to a request with credentials refuses those (RFC 9110 §15.5.2): it asked to pass
-    the --header just given; a 403 to one without said "refused these credentials"."""
+    the header just given; a 403 to one without said "refused these credentials"."""
     s, base = site
     s.answers["/log.ndjson"] = status
-    given = ["--header", f"Authorization: {TOKEN}"] if header else []
-    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", *given, "--db", str(db_path)])
+    env = {"REFSCOPE_PULL_HEADERS": f"Authorization: {TOKEN}"} if header else {}
+    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)],
+                        env=env)  # fmt: skip
     assert res.exit_code == 1 and res.output == f"Error: {base}/log.ndjson: {said}\n", res.output
     assert len(s.requests) == 1  # not retried
