@@ -254,7 +254,7 @@ def _write_partitions(
     11 low counts and 2 files gone between listing and opening in 3,177)."""
     ts, page = PARTITIONED[table]
     staging = lake / f".staging-{table}"  # one name: a crash's leftover is found and replaced
-    shutil.rmtree(staging, ignore_errors=True)
+    lake_files.remove_folder(staging)
     con.execute("CREATE OR REPLACE TEMP TABLE rs_lake_parts (page_id VARCHAR, date DATE)")
     con.executemany("INSERT INTO rs_lake_parts VALUES (?, ?)", [list(k) for k in parts.values()])
     cols = _as_written(con, table) + (f", {page} AS page_id" if table == "clicks" else "")

@@ -59,6 +59,15 @@ def prune_empty(path: Path) -> None:
         parent.rmdir()
 
 
+def remove_folder(path: Path) -> None:
+    """Delete a staging folder and what it holds; a symbolic link in its place (planted in the
+    lake's folder) is removed itself, so that no partition is written where it points."""
+    if path.is_symlink():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def remove_leftovers(lake: Path) -> None:
     """Delete what a sync killed before its cleanup left: staging folders and unfinished files.
 
@@ -66,7 +75,7 @@ def remove_leftovers(lake: Path) -> None:
     the process holding the lake's lock syncs, so none of them is still being written.
     """
     for leftover in lake.glob(".staging-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        remove_folder(leftover)
     # `.*.parquet`: an earlier version's unfinished files, named with a random id.
     for leftover in [*lake.glob(".*.parquet"), *lake.glob(".*.tmp")]:
         leftover.unlink(missing_ok=True)
