@@ -127,3 +127,14 @@ def test_readme_scaling_quotes_the_receivers_measured_figures() -> None:
     figures = rows[0].split(" | ", 1)[1]
     for said in ("req/s", "without fsync", "p50", "p99", "SIGKILL", "0 missing", "0 duplicated"):
         assert said in figures, said
+
+
+def test_readme_development_names_every_figure_module_of_the_dashboard() -> None:
+    """Code layout says where the dashboard's figures are: each of its chart modules is named
+    (`charts_retention.py`, the retention heatmap and returns, was not: `charts.py` was said to
+    hold every figure)."""
+    section = README.split("## Development", 1)[1].split("\n## ", 1)[0]
+    dashboard = Path(__file__).resolve().parent.parent / "dashboard"
+    modules = sorted(p.name for p in dashboard.glob("chart*.py"))
+    assert "charts_retention.py" in modules
+    assert not [m for m in modules if f"`{m}`" not in section], modules
