@@ -2,7 +2,10 @@
 logs once and naming the demo pages, `make dashboard` on the database as it is, `make test`
 running the checks it names."""
 
+import re
 from pathlib import Path
+
+import pytest
 
 from tests.test_docs import README
 
@@ -145,3 +148,29 @@ def test_make_demo_says_it_installs_and_shows_pips_progress() -> None:
         assert "installing refscope" in said and "once" in said, (target, planned)
         assert not {"-q", "--quiet"} & set(planned[pip].split()), planned[pip]
         assert planned[pip + 1].startswith(f"touch {marker}"), planned
+
+
+def test_what_the_readmes_examples_write_in_the_checkout_is_ignored_by_git() -> None:
+    """Run as the README shows them in the checkout, the examples write people's data there:
+    the lake (`data/lake`), a pull's download (`.pull` beside the database), the `.partial`
+    file a rebuild, prune or forget writes first, the cron example's `reports/`; `git status`
+    offered them to be committed (only the database, its `.wal`, `data/logs` and `data/demo`
+    were ignored)."""
+    import shutil
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    cron = README.split("```cron\n", 1)[1].split("```", 1)[0]
+    report = re.search(r"--out (\S+)\$\(date", cron)
+    assert report and "data/lake" in README and "`NEW.partial`" in README
+    written = ["data/refscope.duckdb", "data/refscope.duckdb.wal", "data/logs/w.ndjson",
+               "data/demo/tracked-links.csv", "data/lake/_manifest.json",
+               "data/lake/events/page_id=1/date=2026-12-01/data_0.parquet",
+               "data/lake/pages.parquet", "data/.pull/download", "data/rebuilt.duckdb",
+               "data/rebuilt.duckdb.partial", "data/refscope.duckdb.partial",
+               report[1] + "2026-12-07.pdf"]  # fmt: skip
+    res = subprocess.run(["git", "check-ignore", "--no-index", "--stdin"], cwd=root,
+                         input="\n".join(written), capture_output=True, text=True)  # fmt: skip
+    assert sorted(res.stdout.split()) == sorted(written), res.stderr
