@@ -64,7 +64,7 @@ def run(
     keyed hashes when REFSCOPE_ID_SALT is set.
     """
     started = time.perf_counter()
-    privacy = Privacy.from_env(keep_text)
+    privacy = check_settings(keep_text)  # each refused before anything is read
     unread: list[str] = []  # folders none of whose files is read by its name
     files = discovery.discover(paths, unread)
     path = db.db_path(db_file)
@@ -93,10 +93,11 @@ def run_plans(plans: list[sources.Plan], db_file: Path | None = None, *,
     """Ingest inputs already planned by the caller (e.g. bytes pulled over HTTP), and bring
     lake_dir in line as `run` does."""
     started = time.perf_counter()
+    privacy = check_settings()
     path = db.db_path(db_file)
     con = db.connect(path)
     try:
-        result = _run(con, plans, len(plans), started, on_plan, progress, Privacy.from_env())
+        result = _run(con, plans, len(plans), started, on_plan, progress, privacy)
         _sync_lake(con, lake_dir, path, result)
         return result
     finally:
