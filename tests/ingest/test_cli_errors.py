@@ -257,7 +257,8 @@ def test_pull_logs_names_the_url_not_its_spool_file(
     runner: CliRunner, db_path: Path, http_root: tuple[Path, str]
 ) -> None:
     root, base = http_root
-    (root / "export.ndjson.gz").write_text("<!doctype html><p>sign in</p>\n")
+    # Neither gzip nor a web page (refused as one, 60a71ad) nor a plain log (read as one).
+    (root / "export.ndjson.gz").write_text("sign in first\n")
     result = runner.invoke(cli, ["pull", "logs", f"{base}/export.ndjson.gz", "--db", str(db_path)])
     line = _one_error_line(result)
     assert f"Error: {base}/export.ndjson.gz: cannot read: Not a gzipped file" in line
