@@ -52,9 +52,11 @@ class ReadBar:
 
 
 def on_a_terminal(console: Console) -> bool:
-    """Whether console writes to a terminal. FORCE_COLOR (or TTY_COMPATIBLE=1) makes rich take
-    a pipe for one, to colour a CI or cron log: a bar would write its every frame into it."""
-    if not console.is_terminal:
+    """Whether console writes to a terminal that can redraw a line. FORCE_COLOR (or
+    TTY_COMPATIBLE=1) makes rich take a pipe for one, to colour a CI or cron log: a bar would
+    write its every frame into it. TERM=dumb (Emacs's shell) cannot redraw: rich draws no frame
+    there, but a bar's end still left an empty line before what follows."""
+    if not console.is_terminal or console.is_dumb_terminal:
         return False
     if os.environ.get("FORCE_COLOR") is None and os.environ.get("TTY_COMPATIBLE") != "1":
         return True  # rich's own judgement, or the program's force_terminal

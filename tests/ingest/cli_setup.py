@@ -110,12 +110,12 @@ def _held(db_file: Path, read_only: bool = False) -> Iterator[None]:
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def _on_a_terminal(*args: str, cwd: Path, columns: int = 80) -> str:
+def _on_a_terminal(*args: str, cwd: Path, columns: int = 80, term: str = "xterm-256color") -> str:
     """refscope's output on a real pseudo-terminal `columns` wide (both the terminal's size and
-    COLUMNS say so), colours and styles stripped."""
+    COLUMNS say so) of type `term`, colours and styles stripped."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    env = _clean_env({"COLUMNS": str(columns), "LINES": "24", "TERM": "xterm-256color"})
+    env = _clean_env({"COLUMNS": str(columns), "LINES": "24", "TERM": term})
     env.pop("NO_COLOR", None)
     proc = subprocess.Popen(
         [sys.executable, "-c", "from dashboard.cli import main; main()", *args],
