@@ -19,7 +19,7 @@ from dashboard.read_retry import read_retried
 from ingest import db, lake
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
-from ingest.cli_options import check_day, lake_folder, page_ids
+from ingest.cli_options import IntegerRange, check_day, lake_folder, page_ids
 from ingest.terminal import say
 
 __all__ = ["cli", "main"]
@@ -40,7 +40,7 @@ def _day(value: dt.datetime | None) -> dt.date | None:
               help="First day (default: --days days up to --to).")  # fmt: skip
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]),
               help="Last day (default: the newest whole UTC day with events).")  # fmt: skip
-@click.option("--days", type=click.IntRange(1, 3650),
+@click.option("--days", type=IntegerRange(1, 3650),
               help=f"Days in the range, instead of --from (rolling, for cron)  [default: "
                    f"{DEFAULT_DAYS}]")  # fmt: skip
 @click.option("--page", "pages", multiple=True, callback=page_ids,

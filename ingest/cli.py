@@ -15,6 +15,7 @@ from .cli_links import links, pages
 from .cli_options import (
     DB_OPTION,
     DEFAULT_LOG_DIR,
+    IntegerRange,
     NumberRange,
     check_day,
     lake_option,
@@ -252,7 +253,7 @@ def _nothing() -> None:
 @cli.command("demo-data")
 @click.option(
     "--days",
-    type=click.IntRange(1, 3650),
+    type=IntegerRange(1, 3650),
     help="Days of logs  [default: 730, or back to 2024-01-01 when that is more: every channel]",
 )
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day, instead of --days.")

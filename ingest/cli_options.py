@@ -117,7 +117,10 @@ def check_day(day: dt.date, option: str) -> dt.date:
 
 class NumberRange(click.FloatRange):
     """A FloatRange that refuses nan: click's range check let it through (each comparison with
-    nan is false), and nan went on as a number (`--interval nan` ended in a traceback)."""
+    nan is false), and nan went on as a number (`--interval nan` ended in a traceback). A word
+    is "not a valid number", not click's "not a valid float range": one number is asked for."""
+
+    name = "number"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         number = super().convert(value, param, ctx)
@@ -141,3 +144,10 @@ def given_options(*names: str) -> list[str]:
 def named_options(given: list[str]) -> str:
     """given_options' flags as the subject of a sentence: `--out is`, `--fg, --logo are`."""
     return f"{', '.join(given)} {'is' if len(given) == 1 else 'are'}"
+
+
+class IntegerRange(click.IntRange):
+    """An IntRange whose refusal of a word says "'abc' is not a valid integer", not click's
+    "not a valid integer range", as if a range such as 1-30 were asked for."""
+
+    name = "integer"

@@ -10,12 +10,12 @@ from pathlib import Path
 import click
 
 from . import lake, preflight
-from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, lake_folder
+from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, IntegerRange, lake_folder
 
 
 @click.command()
 @DB_OPTION
-@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8501, show_default=True, type=IntegerRange(1, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; any but loopback needs a login.")  # fmt: skip
 @click.option(
@@ -65,7 +65,7 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", default=8000, show_default=True, type=IntegerRange(1, 65535))
 @click.option("--log-dir", default=str(DEFAULT_LOG_DIR), show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Where webhooks-*.ndjson and clicks-*.ndjson are appended, "
