@@ -20,7 +20,7 @@ from .cli_options import (
     check_day,
     lake_option,
 )
-from .cli_progress import ReadBar
+from .cli_progress import ReadBar, Stages
 from .cli_pull import pull
 from .cli_rebuild import rebuild
 from .cli_retention import forget, prune
@@ -291,8 +291,9 @@ def demo_data(
             "day's millisecond timestamps (below 1e12) as seconds; give a later --end or "
             "--start, or fewer --days"
         )
+    stages = Stages(Console(stderr=True, emoji=False))  # on a terminal: minutes with --scale
     try:
-        summary = write_demo(out, days=days, end=last, seed=seed, scale=scale)
+        summary = write_demo(out, days=days, end=last, seed=seed, scale=scale, on_stage=stages)
         links_csv = write_links_csv(out)
     except OSError as exc:
         if exc.filename is not None:
@@ -301,6 +302,8 @@ def demo_data(
         raise click.ClickException(
             f"{out}: cannot write the demo logs: {exc.strerror or exc}"
         ) from exc
+    finally:
+        stages.stop()
     say(None, "wrote {}, {} ({:,} malformed, {:,} retried) and {} to {}; its links to register: "
         "{}", counted(len(summary.files), "file"), counted(summary.lines, "line"),
         summary.malformed_lines, summary.duplicate_lines,

@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 
 from rich.console import Console
+from rich.live import Live
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.spinner import Spinner
+from rich.text import Text
 
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024  # below this an ingest is over before a bar helps
 
@@ -49,6 +52,23 @@ class ReadBar:
 
     def stop(self) -> None:
         self.bar.stop()
+
+
+class Stages:
+    """A spinner saying which stage a long command is at (`demo-data`: minutes with --scale),
+    on a terminal only: a pipe or a file (cron's log) gets none of its frames."""
+
+    def __init__(self, console: Console) -> None:
+        self.live = Live(console=console, transient=True) if on_a_terminal(console) else None
+
+    def __call__(self, stage: str) -> None:
+        if self.live is not None:
+            self.live.start()
+            self.live.update(Spinner("dots", text=Text(stage)), refresh=True)
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
 
 
 def on_a_terminal(console: Console) -> bool:

@@ -33,6 +33,7 @@ import datetime as dt
 import random
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,9 +126,11 @@ def write_demo(
     end: dt.date | None = None,
     seed: int = 7,
     scale: float = 1.0,
+    on_stage: Callable[[str], None] | None = None,
 ) -> DemoSummary:
     """Write `days` days of demo logs ending on `end` into `out` (default: yesterday, UTC, and
-    default_days(end))."""
+    default_days(end)); on_stage is told each stage as it begins."""
+    stage = on_stage or (lambda text: None)
     if isinstance(end, dt.datetime):
         end = end.date()
     end = end or default_end()
@@ -141,13 +144,17 @@ def write_demo(
     old = _replaceable(out)
     rng = random.Random(seed)
     sim = Sim(rng, start, end, scale)
+    stage(f"demo-data: simulating {days:,} days of two pages")
     sim.run()
+    stage("demo-data: packing the deliveries")
     posts = with_retries(assemble(sim.events, rng), rng, file_boundaries(start, end))
     posts += malformed(rng, sim, len(posts)) + blanks(rng, start, end, len(posts))
     out.mkdir(parents=True, exist_ok=True)
     for path in old:
         path.unlink()
+    stage("demo-data: writing the logs")
     files, counts = write_files(out, posts, sim.sends, start, end, rng)
+    stage("demo-data: writing the ad spend and the click logs")
     insights = demo_ads.write(out, sim.events, start, end, seed)
     clicks = demo_clicks.write(out, sim.events, start, end, seed)
     extra = [insights, *clicks]
