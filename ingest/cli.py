@@ -292,9 +292,28 @@ def demo_data(
             "--start, or fewer --days"
         )
     stages = Stages(Console(stderr=True, emoji=False))  # on a terminal: minutes with --scale
+    writing = False  # out changed: a stop from here on leaves part of the logs
+
+    def stage(text: str) -> None:
+        nonlocal writing
+        writing = writing or text.startswith("demo-data: writing")
+        stages(text)
+
+    stop = Stop()
+    restore = stop_on_signals(stop)
     try:
-        summary = write_demo(out, days=days, end=last, seed=seed, scale=scale, on_stage=stages)
+        summary = write_demo(out, days=days, end=last, seed=seed, scale=scale, on_stage=stage)
         links_csv = write_links_csv(out)
+    except KeyboardInterrupt:
+        if not stop.is_set():
+            raise
+        stages.stop()
+        if writing:
+            say(None, "stopped: {} holds part of the demo logs; run demo-data again to write "
+                "them whole", out)  # fmt: skip
+        else:
+            click.echo("stopped before writing anything: nothing was written")
+        sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     except OSError as exc:
         if exc.filename is not None:
             raise  # it names its file: the group's one line says it
@@ -303,6 +322,7 @@ def demo_data(
             f"{out}: cannot write the demo logs: {exc.strerror or exc}"
         ) from exc
     finally:
+        restore()
         stages.stop()
     say(None, "wrote {}, {} ({:,} malformed, {:,} retried) and {} to {}; its links to register: "
         "{}", counted(len(summary.files), "file"), counted(summary.lines, "line"),

@@ -149,10 +149,10 @@ def write_demo(
     stage("demo-data: packing the deliveries")
     posts = with_retries(assemble(sim.events, rng), rng, file_boundaries(start, end))
     posts += malformed(rng, sim, len(posts)) + blanks(rng, start, end, len(posts))
+    stage("demo-data: writing the logs")  # from here on, out is changed
     out.mkdir(parents=True, exist_ok=True)
     for path in old:
         path.unlink()
-    stage("demo-data: writing the logs")
     files, counts = write_files(out, posts, sim.sends, start, end, rng)
     stage("demo-data: writing the ad spend and the click logs")
     insights = demo_ads.write(out, sim.events, start, end, seed)
