@@ -234,5 +234,4 @@ def _providers() -> list[str | None]:
         auth = st.secrets.get("auth") or {}
     except FileNotFoundError:  # no secrets.toml: st.login will say what it misses
         auth = {}
-    named = [name for name, value in auth.items() if hasattr(value, "keys")]
-    return [None] if "client_id" in auth or not named else sorted(named)
+    return list(access.oidc_providers(auth))

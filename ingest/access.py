@@ -28,6 +28,8 @@ ALLOWED_EMAILS_ENV = "REFSCOPE_DASHBOARD_ALLOWED_EMAILS"
 SECRETS_HINT = (
     "an [auth] section (redirect_uri, cookie_secret, provider) to .streamlit/secrets.toml"
 )
+# What st.login needs of a provider, beside [auth]'s redirect_uri and cookie_secret.
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
 AUTHLIB_MIN = (1, 3, 2)  # the oldest Authlib that st.login accepts
 # An allow-list entry: an address, or @domain for every address there.
 _EMAIL_ENTRY = re.compile(r"[^@\s,]*@[^@\s,]+\.[^@\s,]+")
@@ -178,7 +180,8 @@ def secrets_files(app: Path, cwd: Path | None = None, home: Path | None = None) 
 
 
 def oidc_configured(paths: Iterable[Path]) -> Path | None:
-    """The first secrets file with an [auth] section holding redirect_uri and cookie_secret."""
+    """The first secrets file with an [auth] section holding redirect_uri and cookie_secret;
+    AccessError when that section gives st.login no complete provider (oidc_section)."""
     for path in paths:
         if not path.is_file():
             continue
@@ -187,15 +190,47 @@ def oidc_configured(paths: Iterable[Path]) -> Path | None:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             # The parser's message gives line and column only, never the file's values.
             raise AccessError(f"{path} is not valid TOML: {exc}") from None
-        if oidc_section(secrets.get("auth")):
+        if oidc_section(secrets.get("auth"), path):
             return path
     return None
 
 
-def oidc_section(auth: object) -> bool:
+def oidc_section(auth: object, where: object = "the secrets Streamlit reads") -> bool:
     """Whether a secrets file's [auth] section configures st.login: redirect_uri and
-    cookie_secret set."""
-    return isinstance(auth, Mapping) and {"redirect_uri", "cookie_secret"} <= auth.keys()
+    cookie_secret set. AccessError, naming each table and the keys it lacks (never a value),
+    when it sets those but a login it offers lacks a provider's PROVIDER_KEYS: st.login would
+    fail on every attempt, and refscope would have chosen it over the password."""
+    if not (isinstance(auth, Mapping) and {"redirect_uri", "cookie_secret"} <= auth.keys()):
+        return False
+    gaps = [
+        f"[{table}] lacks {', '.join(keys)}"
+        for table, keys in (
+            (f"auth.{name}" if name else "auth", [k for k in PROVIDER_KEYS if not section.get(k)])
+            for name, section in oidc_providers(auth).items()
+        )
+        if keys
+    ]
+    if gaps:
+        raise AccessError(
+            f"{where}: the [auth] section's login cannot work: {'; '.join(gaps)} (st.login "
+            "needs each of client_id, client_secret and server_metadata_url, in [auth] for "
+            "one provider or in an [auth.<name>] table for each)"
+        )
+    return True
+
+
+def oidc_providers(auth: Mapping[str, object]) -> dict[str | None, Mapping[str, object]]:
+    """The logins an [auth] section offers, as the app offers them: None (the provider set
+    directly in [auth]) when it holds a provider key or no table, else each [auth.<name>]
+    table by name (client_kwargs is the default provider's, not a provider)."""
+    named = {
+        str(name): value
+        for name, value in auth.items()
+        if isinstance(value, Mapping) and name != "client_kwargs"
+    }
+    if any(key in auth for key in PROVIDER_KEYS) or not named:
+        return {None: auth}
+    return dict(sorted(named.items()))
 
 
 def allowed_entries(environ: Mapping[str, str]) -> list[str]:

@@ -18,7 +18,12 @@ from ingest.access import AUTH_ENV, PASSWORD_ENV, AccessError
 from ingest.cli import cli
 from tests.dashboard.access_setup import PASSWORD
 
-AUTH_TOML = '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\ncookie_secret = "c"\n'
+# One provider set directly in [auth]: all that st.login needs (test_access_providers.py).
+AUTH_TOML = (
+    '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\ncookie_secret = "c"\n'
+    'client_id = "x"\nclient_secret = "y"\n'
+    'server_metadata_url = "https://accounts.example/.well-known/openid-configuration"\n'
+)
 
 
 # --- ingest.access: pure decisions ------------------------------------------------------------
@@ -43,7 +48,7 @@ def test_every_other_address_is_public(host):
 def auth_toml(tmp_path: Path) -> Path:
     path = tmp_path / "project" / ".streamlit" / "secrets.toml"
     path.parent.mkdir(parents=True)
-    path.write_text(AUTH_TOML + '[auth.google]\nclient_id = "x"\n')
+    path.write_text(AUTH_TOML)
     return path
 
 

@@ -14,14 +14,14 @@ from streamlit.testing.v1 import AppTest
 from dashboard import auth
 from ingest import access
 from ingest.access import ALLOWED_EMAILS_ENV, AUTH_ENV, PASSWORD_ENV, AccessError
-from tests.dashboard.access_setup import PASSWORD
+from tests.dashboard.access_setup import PASSWORD, PROVIDER
 from tests.dashboard.screen import APP, TIMEOUT
 from tests.dashboard.test_access_login import assert_no_data
 
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
     "cookie_secret": "c",
-    "google": {"client_id": "g"},
+    "google": {"client_id": "g", **PROVIDER},
 }
 BY_HAND = [
     {},

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import auth, queries, store
 from dashboard.filters import Filters
 from ingest.access import AUTH_ENV, PASSWORD_ENV
-from tests.dashboard.access_setup import PASSWORD
+from tests.dashboard.access_setup import PASSWORD, PROVIDER
 from tests.dashboard.screen import shown
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,8 +210,8 @@ def oidc_app(monkeypatch: pytest.MonkeyPatch, demo_db: Path) -> AppTest:
     at.secrets["auth"] = {
         "redirect_uri": "http://localhost:8501/oauth2callback",
         "cookie_secret": "c",
-        "google": {"client_id": "g"},
-        "okta": {"client_id": "o"},
+        "google": {"client_id": "g", **PROVIDER},
+        "okta": {"client_id": "o", **PROVIDER},
     }
     return at
 

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import auth
 from ingest import access
 from ingest.access import AUTH_ENV, PASSWORD_ENV, AccessError
-from tests.dashboard.access_setup import PASSWORD
+from tests.dashboard.access_setup import PASSWORD, PROVIDER
 from tests.dashboard.test_access_login import APP, TIMEOUT, assert_no_data
 
 ELSEWHERE = {
@@ -164,7 +164,7 @@ def test_oidc_without_an_allow_list_lets_no_one_in_through_a_proxy_from_elsewher
     for logged_in in (False, True):
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         at.secrets["auth"] = {"redirect_uri": "https://dash.example.com/oauth2callback",
-                              "cookie_secret": "c", "client_id": "g"}  # fmt: skip
+                              "cookie_secret": "c", "client_id": "g", **PROVIDER}  # fmt: skip
         at.user = {"is_logged_in": logged_in, "email": "eve@gmail.com"}
         at.run()
         assert_no_data(at)
