@@ -39,6 +39,7 @@ from dashboard.link_queries import link_conflict as link_conflict
 from dashboard.link_queries import page_names as page_names
 from dashboard.link_queries import registered_url as registered_url
 from dashboard.link_queries import tracked_link_stats as tracked_link_stats
+from dashboard.query_parts import ADS_COUNTED as _ADS_COUNTED
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
 from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
 from dashboard.query_parts import IN_RANGE as _IN_RANGE
@@ -101,10 +102,7 @@ def with_page_labels(df: pd.DataFrame, pages: pd.DataFrame) -> pd.DataFrame:
 # kpis' not_covered: the figures the period's start before the data (whole) leaves out, also
 # when the period lies wholly before it, and the spend (with the cost per ad contact) a start
 # before the first pulled day leaves out: none when no ad insights were ever pulled, or when the
-# filters count no ad's spend (SPEND_PULLED's last two conditions), whatever the days covered.
-_ADS_COUNTED = f"""{_CHANNEL_CHOSEN.format(channel="ctm_ad")}
-    AND (len($pages) = 0 OR EXISTS (SELECT 1 FROM touches t WHERE {_PAGES.format(t="t")}
-                                      AND t.ad_id IN (SELECT ad_id FROM ad_insights)))"""
+# filters count no ad's spend (ADS_COUNTED, as SPEND_PULLED), whatever the days covered.
 _KPIS_NOT_COVERED = f""", array_to_string(list_where(
         ['new_contacts', 'engaged', 'engaged_rate', 'reachable', 'spend', 'cost_per_contact'],
         [coalesce(lost, false) FOR lost IN [

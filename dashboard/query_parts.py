@@ -66,6 +66,13 @@ SPEND_MISSING = f"""(
                                    AND a.date = CAST(t.d AS DATE)))))"""
 
 
+# Whether the filters count some ad's spend: the ads' channel chosen and, with pages chosen, an
+# ad with insights seen on their touches.
+ADS_COUNTED = f"""{CHANNEL_CHOSEN.format(channel="ctm_ad")}
+    AND (len($pages) = 0 OR EXISTS (SELECT 1 FROM touches t WHERE {PAGES.format(t="t")}
+                                      AND t.ad_id IN (SELECT ad_id FROM ad_insights)))"""
+
+
 # Whether the range holds pulled days ($start – $end) of the ads' channel and, with pages chosen,
 # of ads seen on their touches: Meta leaves out a day without delivery, so such a range's days
 # without an insight row spent nothing, and its spend is 0, not "no data". A range outside the
@@ -74,11 +81,8 @@ SPEND_MISSING = f"""(
 SPEND_PULLED = f"""(
     SELECT coalesce($start <= last_day AND $end >= first_day
                     AND least($end, last_day) - greatest($start, first_day) + 1
-                        > (SELECT count(*) FROM {SPEND_MISSING})
-                    AND {CHANNEL_CHOSEN.format(channel="ctm_ad")}, false)
-           AND (len($pages) = 0 OR EXISTS (
-               SELECT 1 FROM touches t WHERE {PAGES.format(t="t")}
-                 AND t.ad_id IN (SELECT ad_id FROM ad_insights))) AS pulled
+                        > (SELECT count(*) FROM {SPEND_MISSING}), false)
+           AND {ADS_COUNTED} AS pulled
     FROM {SPEND_DAYS})"""
 
 
