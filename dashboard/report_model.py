@@ -179,7 +179,8 @@ class Report:
                  if k.key in KPI_DEFINITIONS]  # fmt: skip
         if any(k.key == "spend" and not k.compared for k in self.kpis):
             notes.insert(0, SPEND_NOT_COMPARED)
-        return [self.data_note, *notes] if self.data_note else notes
+        data_note = self.data_note  # worked out from the filters and bounds: once
+        return [data_note, *notes] if data_note else notes
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
