@@ -112,7 +112,7 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # another account's process: it runs
     return True
 
 
