@@ -28,7 +28,7 @@ from .http_headers import (
     content_length,
     content_range,
     encoded,
-    html_page,
+    html_start,
     part_problem,
     retry_after,
     undecodable,
@@ -36,6 +36,9 @@ from .http_headers import (
 )
 
 SPOOL_PREFIX = "refscope-pull-"
+# The first bytes of an answer looked at to tell a web page from a log: a page may start with
+# blank lines (a template's), never with this many.
+SNIFF_BYTES = 4096
 BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
 # By status and whether headers (REFSCOPE_PULL_HEADERS, --header) were sent (RFC 9110 §15.5.2,
 # §15.5.4). Credentials go in the environment: --header's are shown by `ps`.
@@ -263,15 +266,26 @@ class Download:
                     if proof:
                         continue
                     part.adopt(r)  # its later cuts are resumed in this version
-                if not part.size and html_page(r.headers, block):
-                    raise SourceError(f"{self.name}: the server answered with a web page (a login "
-                                      "or error page?), not a log; nothing was read")  # fmt: skip
+                if part.lead is not None:
+                    self._sniff(part, block)
                 fh.write(block)
                 part.size += len(block)
                 self._in_time()
                 if self.on_bytes:  # the bytes so far, of the file's (or Content-Length's)
                     self.on_bytes(before - proved + r.num_bytes_downloaded,
                                   self._whole(r, part, before - proved))  # fmt: skip
+
+    def _sniff(self, part: Part, block: bytes) -> None:
+        """Refuse a web page by the first bytes of the answer, however few come at a time (a
+        body sent slowly, or cut and resumed); told once they can tell, or past SNIFF_BYTES."""
+        assert part.lead is not None
+        part.lead += block[: SNIFF_BYTES - len(part.lead)]
+        told = html_start(part.headers, part.lead)
+        if told:
+            raise SourceError(f"{self.name}: the server answered with a web page (a login or "
+                              "error page?), not a log; nothing was read")  # fmt: skip
+        if told is False or len(part.lead) >= SNIFF_BYTES:
+            part.lead = None
 
     @staticmethod
     def _whole(r: httpx.Response, part: Part, before: int) -> int | None:

@@ -29,6 +29,9 @@ class Part:
     unversioned: bool = False  # those bytes prove a file without a validator, not a grown one
     version: httpx.Headers | None = field(default=None, repr=False)  # the newest gone on in
     own: bool = True  # its bytes are the file's own, from an offset said
+    # Its first bytes, while they cannot yet tell a web page from a log (http_headers.html_start);
+    # None once they have told. Kept across a cut: the rest may come in a resume.
+    lead: bytes | None = b""
 
     @classmethod
     def of(cls, r: httpx.Response) -> Part:

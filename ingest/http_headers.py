@@ -13,6 +13,8 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 RETRY_AFTER_CAP = 300.0  # the longest Retry-After honoured, in seconds
+_BOM = b"\xef\xbb\xbf"
+_HTML_STARTS = (b"<!doctype html", b"<html")
 
 
 def range_start(headers: httpx.Headers) -> int | None:
@@ -121,10 +123,24 @@ def conditional(validator: str) -> dict[str, str]:
 def html_page(headers: httpx.Headers, first: bytes) -> bool:
     """An HTML answer: labelled text/html and starting with a tag (a log line starts with {),
     or, whatever its label (none, text/plain...), starting as an HTML document does."""
-    head = first.removeprefix(b"\xef\xbb\xbf").lstrip()
+    return html_start(headers, first) is True
+
+
+def html_start(headers: httpx.Headers, first: bytes) -> bool | None:
+    """html_page of an answer whose first bytes are `first`, or None when they cannot tell yet:
+    only blank so far (whitespace, a BOM or part of one), or the start of an HTML document's
+    first tag (a body sent slowly comes a few bytes at a time, or is cut after them)."""
+    if _BOM.startswith(first):
+        return None
+    head = first.removeprefix(_BOM).lstrip()
+    if not head:
+        return None
     if "html" in headers.get("content-type", "").lower():
         return head[:1] == b"<"
-    return head[:14].lower().startswith((b"<!doctype html", b"<html"))
+    said = head[:14].lower()
+    if said.startswith(_HTML_STARTS):
+        return True
+    return None if any(start.startswith(said) for start in _HTML_STARTS) else False
 
 
 def retry_after(headers: httpx.Headers) -> float:
