@@ -30,7 +30,7 @@ from .graph_url import BASE_URL_RULE as BASE_URL_RULE  # the base URL the token 
 from .graph_url import check_base_url as check_base_url
 from .graph_url import without_token
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
-from .graph_usage import max_usage_pct, regain_seconds, throttle_wait
+from .graph_usage import max_usage_pct, regain_seconds, stated_wait, throttle_wait, untimed_wait
 from .graph_words import cannot_mend, code_of, details, what_to_do
 from .http_failures import direct_to_this_machine, headers_too_large, refused_certificate
 from .http_headers import html_page, retry_after
@@ -179,7 +179,7 @@ class GraphClient:
         """One page's body and headers, waiting out throttling and transient failures (once:
         throttling once, no other failure; parts: a range of days, TooMuchData when it times
         out TIMEOUTS_BEFORE_SPLIT times in a row)."""
-        attempt, hops, timeouts = 0, 0, 0
+        attempt, hops, timeouts, untimed = 0, 0, 0, 0  # untimed: throttles since one said a time
         tries, backoffs = (2, 1) if once else (MAX_RETRIES, MAX_RETRIES)
         if self._usage is not None:  # the last answer's usage, before this call is made
             self._respect_usage(self._usage)
@@ -243,9 +243,12 @@ class GraphClient:
             told = retry_after(resp.headers)
             if code in THROTTLE_CODES or resp.status_code == 429:
                 why = f"throttled (code {code}" + (f": {msg})" if msg else ")")
-                # Meta's usage headers say how long (60 s when they do not); a bare 429 (no
-                # error code: a proxy's, Meta's edge) its Retry-After when it has one.
-                wait = told if told and not code else max(told, throttle_wait(resp.headers))
+                # Meta's usage headers say how long (when they do not, longer at each throttle
+                # in a row: untimed_wait); a bare 429 (no error code: a proxy's, Meta's edge)
+                # its Retry-After when it has one.
+                stated = told if told and not code else max(told, stated_wait(resp.headers))
+                untimed = 0 if stated else untimed + 1
+                wait = stated or untimed_wait(untimed)
                 self._pause(wait, attempt, self._scrub(why), limit=True, tries=tries)
                 continue
             # Meta marks errors worth retrying with is_transient, whatever their code or status:

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 DEFAULT_THROTTLE_WAIT = 60.0  # seconds, when no header says how long
+ROLLING_WINDOW = 3600.0  # seconds: the app, user and BUC call counts are over a rolling hour
 
 
 def _usage_entries(headers: httpx.Headers) -> list[dict[str, Any]]:
@@ -54,13 +55,26 @@ def regain_seconds(headers: httpx.Headers) -> float:
     return max(waits, default=0.0)
 
 
-def throttle_wait(headers: httpx.Headers) -> float:
-    """Seconds to wait: estimated_time_to_regain_access (minutes) or reset_time_duration."""
+def stated_wait(headers: httpx.Headers) -> float:
+    """Seconds the headers say to wait: estimated_time_to_regain_access (minutes) or
+    reset_time_duration, the longest; 0 when none says."""
     waits = []
     for e in _usage_entries(headers):
         if isinstance(e.get("estimated_time_to_regain_access"), int | float):
             waits.append(float(e["estimated_time_to_regain_access"]) * 60)
         if isinstance(e.get("reset_time_duration"), int | float):
             waits.append(float(e["reset_time_duration"]))
-    positive = [w for w in waits if w > 0]
-    return max(positive) if positive else DEFAULT_THROTTLE_WAIT
+    return max([w for w in waits if w > 0], default=0.0)
+
+
+def throttle_wait(headers: httpx.Headers) -> float:
+    """Seconds to wait: as the headers say (stated_wait), else DEFAULT_THROTTLE_WAIT."""
+    return stated_wait(headers) or DEFAULT_THROTTLE_WAIT
+
+
+def untimed_wait(in_row: int) -> float:
+    """Seconds to wait after the in_row-th throttle in a row that says no time (X-App-Usage
+    alone, or nothing): Meta counts calls over a rolling hour, and each call made while
+    throttled counts too, "which will increase the time before calls will be successful
+    again": 60 s, doubled at each one, up to the hour."""
+    return min(DEFAULT_THROTTLE_WAIT * 2.0 ** (in_row - 1), ROLLING_WINDOW)
