@@ -216,6 +216,15 @@ WHERE e.kind = 'message' AND e.channel IS NOT NULL AND e.psid IS NOT NULL
   AND (e.ad_id IS NOT NULL OR e.ref IS NOT NULL) AND {scope}
 """
 
+
+def _touch_said(column: str) -> str:
+    """What the contact keeps of its acquiring touch t: the ad's title and post, when t lacks
+    them, as the message repeating its click (rp) names them."""
+    if column in ("ad_title", "post_id"):
+        return f"coalesce(t.{column}, rp.{column})"
+    return f"t.{column}"
+
+
 # Each contact with its acquiring touch (at most one is_first per contact) and its count of
 # re-entries, aggregated over the few re-entry touches only.
 _CONTACTS = """
@@ -224,6 +233,17 @@ WITH r AS (
     SELECT page_id, psid, count(*) AS reentries
     FROM touches e WHERE is_reentry AND {scope}
     GROUP BY page_id, psid
+), rp AS (
+    -- The message repeating the acquiring click names what its touch may not: Meta's
+    -- postback.referral (Get Started from an ad) has no ads_context_data, the ad's first
+    -- message after it has (README "Attribution": one click reported twice).
+    SELECT e.page_id, e.psid, min(m.ad_title) AS ad_title, min(m.post_id) AS post_id
+    FROM touches e JOIN touches m ON m.page_id = e.page_id AND m.psid = e.psid
+    WHERE e.is_first AND e.ad_id IS NOT NULL AND (e.ad_title IS NULL OR e.post_id IS NULL)
+      AND {scope} AND m.via = 'message' AND NOT m.is_first AND NOT m.is_reentry
+      AND m.ad_id = e.ad_id AND m.ref IS NOT DISTINCT FROM e.ref
+      AND m.ts BETWEEN e.ts AND e.ts + INTERVAL 24 HOUR
+    GROUP BY ALL
 )
 SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at,
        CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN coalesce(t.channel, 'organic')
@@ -239,13 +259,14 @@ SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at,
 FROM rs_base b
 LEFT JOIN touches t ON t.page_id = b.page_id AND t.psid = b.psid AND t.is_first
 LEFT JOIN r ON r.page_id = b.page_id AND r.psid = b.psid
+LEFT JOIN rp ON rp.page_id = b.page_id AND rp.psid = b.psid
 LEFT JOIN rs_read rd ON rd.page_id = b.page_id AND rd.psid = b.psid
 LEFT JOIN contact_history h ON h.page_id = b.page_id AND h.psid = b.psid
 WHERE b.first_seen_at IS NOT NULL
 """.replace(
     "{acquisition}",
     ", ".join(
-        f"CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN t.{c} ELSE h.{c} END"
+        f"CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN {_touch_said(c)} ELSE h.{c} END"
         for c in TOUCH_COLUMNS
     )
     + ", CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN t.ts ELSE h.first_touch_at END",

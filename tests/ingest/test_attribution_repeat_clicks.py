@@ -62,3 +62,31 @@ def test_a_get_started_or_reentry_then_its_first_message_stay_one_click(
     )
     rows = query("SELECT psid, channel, reentry_count FROM contacts ORDER BY psid")
     assert rows == [("back", "organic", 1), ("gs", "ctm_ad", 0)]
+
+
+def test_a_get_started_from_an_ad_takes_its_title_from_the_first_message(
+    ingest_lines, query: Query
+) -> None:
+    """Meta's postback.referral names the ad (ad_id) but carries no ads_context_data; the first
+    message after it repeats the same click with the ad's title and post
+    (https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks,
+    .../webhook-events/messages). The contact keeps the click's title and post."""
+    ad = f.ads_referral()
+    bare = {k: v for k, v in ad.items() if k != "ads_context_data"}
+    other = f.ads_referral(ad_id="23843301927710999", ad_title="Another ad", post_id="1_2")
+    ingest_lines(
+        [
+            f.delivery(f.postback(referral=bare, psid="gs", ts=T0, mid="pb_gs")),
+            f.delivery(f.message("price?", psid="gs", ts=T0 + MINUTE, mid="m_gs", referral=ad)),
+            # Another ad's click later is a re-entry: its title is not the acquisition's.
+            f.delivery(f.postback(referral=bare, psid="re", ts=T0, mid="pb_re")),
+            f.delivery(f.message("hi", psid="re", ts=T0 + MINUTE, mid="m_re")),
+            f.delivery(f.message("again", psid="re", ts=T0 + HOUR, mid="m_re2", referral=other)),
+        ]
+    )
+    rows = query("SELECT psid, channel, ad_id, ad_title, post_id, reentry_count FROM contacts")
+    title, post = "Fresh sourdough every morning", f"{f.PAGE_ID}_4455667788"
+    assert sorted(rows) == [
+        ("gs", "ctm_ad", ad["ad_id"], title, post, 0),
+        ("re", "ctm_ad", ad["ad_id"], None, None, 1),
+    ]
