@@ -137,9 +137,11 @@ CLICK_STRUCTURE = json.dumps(
 
 # The channel for each known referral source; other sources become `other`, raw value kept.
 # QR codes arrive as SHORTLINK: refscope tells them apart by its own tracked_links registry.
-# SHORT-URL is how the messaging_postbacks page's sample spells it; third parties' other
-# spellings (SHORTLINKS) stay unknown, as they advise.
-SHORTLINK_SOURCES = ("SHORTLINK", "SHORT-URL")
+# SHORT-URL is how the messaging_postbacks page's sample spells it, SHORT_URL the same sample on
+# the Postback Button Setup page (both say an m.me link's source is SHORTLINK); third parties'
+# other spellings (SHORTLINKS) stay unknown, as they advise.
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/marketing-messages-on-messenger/send-messages/postback
+SHORTLINK_SOURCES = ("SHORTLINK", "SHORT-URL", "SHORT_URL")
 
 # Meta's docs also show messaging events wrapped as {"field": ..., "value": <item>}, inside
 # entry[].changes or as the whole line (the App Dashboard's test samples); accept both.

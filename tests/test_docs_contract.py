@@ -124,7 +124,7 @@ def test_readme_sql_example_runs_and_gives_last_months_channels(
 # Every referral source Meta's docs name (https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_referrals
 # and the older pages: dead ones stay in history), and the third parties' spellings the README
 # quotes.
-SOURCES = ("SHORTLINK", "SHORT-URL", "ADS", "CUSTOMER_CHAT_PLUGIN", "MESSENGER_CODE",
+SOURCES = ("SHORTLINK", "SHORT-URL", "SHORT_URL", "ADS", "CUSTOMER_CHAT_PLUGIN", "MESSENGER_CODE",
            "DISCOVER_TAB", "IGME-SOURCE-LINK", "SHORTLINKS")  # fmt: skip
 
 

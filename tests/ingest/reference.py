@@ -62,7 +62,7 @@ def touch_channel(ref_obj: dict, page: str, qr_refs: set) -> str | None:
     if said(ref_obj.get("ad_id")) is not None:  # an ad_id names an ad, whatever the source
         return "ctm_ad"
     source = source.upper() if isinstance(source, str) else source  # case is not meaning
-    if source in ("SHORTLINK", "SHORT-URL"):
+    if source in ("SHORTLINK", "SHORT-URL", "SHORT_URL"):
         return "qr_code" if (page, ref) in qr_refs else "m_me_link"
     if source == "MESSENGER_CODE":
         return "qr_code"

@@ -227,7 +227,7 @@ def test_get_started_without_referral_is_organic(ingest_lines, query: Query) -> 
 
 
 # SHORTLINKS: a third party's spelling, not Meta's; unknown sources stay `other`.
-@pytest.mark.parametrize("source", ["IGME-SOURCE-LINK", "DISCOVER_TAB", "SHORTLINKS", "SHORT_URL"])
+@pytest.mark.parametrize("source", ["IGME-SOURCE-LINK", "DISCOVER_TAB", "SHORTLINKS", "SHORT.URL"])
 def test_unknown_source_is_other_with_the_raw_source_kept(
     ingest_lines, query: Query, source: str
 ) -> None:
@@ -236,11 +236,17 @@ def test_unknown_source_is_other_with_the_raw_source_kept(
     assert (c["channel"], c["source"], c["ref"]) == ("other", source, "ig_bio")
 
 
-def test_the_postback_doc_samples_short_url_is_a_link(ingest_lines, query: Query) -> None:
-    # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks
-    ingest_lines(get_started("u1", source="SHORT-URL", ref="bio_link"))
+# The messaging_postbacks page's sample spells it SHORT-URL, the Postback Button Setup page's
+# (Marketing Messages) SHORT_URL:
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_postbacks
+# https://developers.facebook.com/documentation/business-messaging/messenger-platform/marketing-messages-on-messenger/send-messages/postback
+@pytest.mark.parametrize("source", ["SHORT-URL", "SHORT_URL"])
+def test_the_postback_doc_samples_short_url_is_a_link(
+    ingest_lines, query: Query, source: str
+) -> None:
+    ingest_lines(get_started("u1", source=source, ref="bio_link"))
     c = contact(query, "u1")
-    assert (c["channel"], c["source"], c["ref"]) == ("m_me_link", "SHORT-URL", "bio_link")
+    assert (c["channel"], c["source"], c["ref"]) == ("m_me_link", source, "bio_link")
 
 
 def test_a_referral_with_a_ref_and_no_source_is_other(ingest_lines, query: Query) -> None:
