@@ -1,4 +1,5 @@
-"""Who may open the dashboard: loopback or not, and which login applies (OIDC, password, none).
+"""Who may open the dashboard: loopback or not, and which login applies (OIDC, password, none);
+where a visitor comes from (loopback, proxy headers, Host and Origin) is read in visitors.py.
 
 Pure decisions shared by `refscope dashboard` and the app: they read only the mappings and files
 they are given, never import streamlit, and never put a password in a message.
@@ -8,16 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from .errors import RefscopeError
+
+# Where a visitor comes from (`X as X`: read as access.<name> too).
+from .visitors import forwarded_addresses as forwarded_addresses
+from .visitors import forwarded_from_elsewhere as forwarded_from_elsewhere
+from .visitors import is_loopback as is_loopback
+from .visitors import named_elsewhere as named_elsewhere
 
 PASSWORD_ENV = "REFSCOPE_DASHBOARD_PASSWORD"
 # Set by `refscope dashboard` for the app, one of MODES: it picks a login, never waives a check.
@@ -35,8 +40,6 @@ AUTHLIB_MIN = (1, 3, 2)  # the oldest Authlib that st.login accepts
 _EMAIL_ENTRY = re.compile(r"[^@\s,]*@[^@\s,]+\.[^@\s,]+")
 RETRY_DELAY_FIRST = 1.0  # seconds after the first wrong password; doubled after each next one
 RETRY_DELAY_CAP = 30.0  # keeps a typo cheap while holding a guesser to ~2 tries a minute
-# One piece of a header: a quoted string (with backslash escapes), or a run of anything else.
-_PIECE = re.compile(r'"(?:[^"\\]|\\.)*"?|[^,;"]+|[,;]')
 
 
 class AccessError(RefscopeError):
@@ -49,73 +52,6 @@ class Access:
     """One of MODES: what the app must enforce."""
     why: str
     """One line for the console saying which setting chose the mode (never a secret)."""
-
-
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine reaches: 127.0.0.0/8, ::1 and "localhost"."""
-    name = host.strip().strip("[]").rstrip(".").lower()
-    if name == "localhost":
-        return True
-    try:
-        ip = ipaddress.ip_address(name)
-    except ValueError:
-        return False  # another name, or "" (every interface): treat as reachable from outside
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped.is_loopback
-    return ip.is_loopback
-
-
-def forwarded_addresses(headers: Iterable[tuple[str, str]]) -> list[str]:
-    """Every address the proxy headers among `headers` (name, value pairs, names in any case,
-    repeats kept) name, one per hop: "" for a hop they name no address for (a `Forwarded`
-    element without for=, an empty entry)."""
-    found: list[str] = []
-    for name, value in headers:
-        kind = name.strip().lower()
-        if kind == "forwarded":
-            found += [node for element in _split(value, ",") for node in _forwarded_for(element)]
-        elif kind == "x-forwarded-for":
-            found += [_node(entry) for entry in value.split(",")]
-        elif kind == "x-real-ip":
-            found.append(_node(value))
-    return found
-
-
-def forwarded_from_elsewhere(headers: Iterable[tuple[str, str]]) -> bool:
-    """Whether a request came through a proxy for a visitor beyond this machine: it carries a
-    proxy header (Forwarded, X-Forwarded-For, X-Real-IP) and not every hop it names is
-    loopback. A proxy on this machine connects from 127.0.0.1 whoever it forwards; a client
-    can only add hops, never remove the proxy's, so one loopback hop among others proves
-    nothing; a hop named by no address ("") counts as beyond."""
-    return not all(is_loopback(address) for address in forwarded_addresses(headers))
-
-
-def named_elsewhere(headers: Iterable[tuple[str, str]]) -> bool:
-    """Whether the request's Host header, or its Origin (the address of the page that opened
-    it, which a browser sends with every WebSocket), names anything but this machine's own:
-    localhost, a name under .localhost (browsers resolve those themselves) or a loopback
-    address. A site whose DNS answers its name with 127.0.0.1 (DNS rebinding) reads, from a
-    page of its own in this machine's browser, whatever this name serves; a proxy that
-    rewrites Host and adds no header still leaves the Origin of the page it serves. No Host
-    or Origin header (no browser) says nothing."""
-    hosts = []
-    for name, value in headers:
-        kind = name.strip().lower()
-        if kind == "host":
-            hosts.append(_node(value))
-        elif kind == "origin":
-            hosts.append(_origin_host(value))
-    return not all(
-        is_loopback(host) or host.lower().rstrip(".").endswith(".localhost") for host in hosts
-    )
-
-
-def _origin_host(origin: str) -> str:
-    """The host of an Origin header ("" for "null" or anything not a URL)."""
-    try:
-        return urlsplit(origin.strip()).hostname or ""
-    except ValueError:
-        return ""
 
 
 def oidc_refusal(address: str, headers: Iterable[tuple[str, str]], listed: bool) -> str | None:
@@ -137,36 +73,6 @@ def oidc_refusal(address: str, headers: Iterable[tuple[str, str]], listed: bool)
         "or @domains that may see the dashboard (comma-separated), or serve it on 127.0.0.1 "
         "only."
     )
-
-
-def _split(value: str, separator: str) -> list[str]:
-    """value cut at `separator` outside quoted strings."""
-    parts, current = [], ""
-    for piece in _PIECE.findall(value):
-        if piece == separator:
-            parts.append(current)
-            current = ""
-        else:
-            current += piece
-    return [*parts, current]
-
-
-def _forwarded_for(element: str) -> list[str]:
-    """The for= nodes of one `Forwarded` element ([""] without one)."""
-    pairs = [pair.partition("=") for pair in _split(element, ";")]
-    return [_node(node) for key, _, node in pairs if key.strip().lower() == "for"] or [""]
-
-
-def _node(node: str) -> str:
-    """The address in a node: unquoted, without [] or :port ("" when empty)."""
-    node = node.strip()
-    if node.startswith('"'):
-        node = re.sub(r"\\(.)", r"\1", node.strip('"')).strip()
-    if node.startswith("["):
-        return node[1 : node.find("]")] if "]" in node else node[1:]
-    if node.count(":") == 1:  # IPv4 (or a name) with a port; IPv6 has more colons
-        return node.partition(":")[0]
-    return node
 
 
 def secrets_files(app: Path, cwd: Path | None = None, home: Path | None = None) -> list[Path]:
