@@ -9,6 +9,7 @@ import base64
 import dataclasses
 import functools
 import io
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,13 +65,7 @@ class QrStyle:
         fg, bg = _hex(self.foreground), _hex(self.background)
         _check_contrast(fg, bg)
         if self.logo is not None:
-            try:
-                Image.open(io.BytesIO(self.logo)).verify()
-                # verify() reads no JPEG or GIF pixels: a file cut short (a download that
-                # stopped) passed it, then failed as "image file is truncated" once drawn.
-                Image.open(io.BytesIO(self.logo)).load()
-            except Exception as exc:  # PIL raises many types for a bad image
-                raise ValidationError("the logo is not a readable image") from exc
+            _check_logo(self.logo)
         # Every output gets #rrggbb: PIL reads syntaxes (hsv(), ...) that SVG viewers do not.
         return dataclasses.replace(self, foreground=fg, background=bg)
 
@@ -198,6 +193,27 @@ def _reader() -> Callable[[Image.Image], str] | None:
         return str(text)
 
     return read
+
+
+def _check_logo(logo: bytes) -> None:
+    """Refuse a logo that is no image, one cut short, or one of more pixels than Pillow opens
+    without its decompression-bomb warning (a print-resolution export: Python's raw warning,
+    then an image of gigabytes drawn at a few hundred pixels; over twice as many, refused by
+    Pillow, taken for no image). The warning is caught where the logo is first opened."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.open(io.BytesIO(logo)).verify()
+        # verify() reads no JPEG or GIF pixels: a file cut short (a download that stopped)
+        # passed it, then failed as "image file is truncated" once drawn.
+        Image.open(io.BytesIO(logo)).load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ValidationError(
+            f"the logo has more than {Image.MAX_IMAGE_PIXELS:,} pixels: it is drawn at "
+            f"{LOGO_SHARE:.0%} of the code's width, a few hundred pixels; scale it down"
+        ) from exc
+    except Exception as exc:  # PIL raises many types for a bad image
+        raise ValidationError("the logo is not a readable image") from exc
 
 
 def png_bytes(url: str, style: QrStyle | None = None) -> bytes:

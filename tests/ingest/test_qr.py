@@ -4,6 +4,8 @@ labels that stay inside their cell."""
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from pathlib import Path
 
 import cairosvg
@@ -195,3 +197,36 @@ def test_a_code_too_dense_to_read_back_names_what_makes_it_less_dense() -> None:
         assert f"a shorter ref or redirect address, or a lower error correction{leave}" in said
         assert "smaller logo" not in said  # no option sets a logo's size
     assert decode(qr.png_bytes(url, qr.QrStyle(error_correction="Q"))) == url
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares width x height greyscale pixels and holds none: what Pillow reads
+    of an image's size before its pixels (a print-resolution logo's, without its megabytes)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [10_000, 20_000], ids=["warned", "refused-by-pillow"])
+def test_a_logo_of_too_many_pixels_is_refused_as_too_large(
+    runner: CliRunner, tmp_path: Path, side: int
+) -> None:
+    """A logo of more pixels than Pillow opens without its decompression-bomb warning (a
+    print-resolution export) is refused as too large, saying the limit, not as "not a readable
+    image" (over twice the limit), nor drawn after Python's raw warning naming a file of Pillow
+    (up to it), with nothing registered."""
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(_png_header(side, side))
+    said = f"the logo has more than {Image.MAX_IMAGE_PIXELS:,} pixels"
+    with pytest.raises(ValidationError, match=said):
+        qr.png_bytes(URL, qr.QrStyle(logo=logo.read_bytes()))
+    db_file, codes = tmp_path / "r.duckdb", str(tmp_path / "codes")
+    args = ["links", "create", "--page", "acmebakery", "--ref", "qr_logo", "--channel", "qr",
+            "--logo", str(logo), "--out", codes, "--db", str(db_file)]  # fmt: skip
+    res = runner.invoke(cli, args)
+    assert res.exit_code == 1 and said in res.output, res.output
+    assert "Warning" not in res.output and not db_file.exists()
