@@ -40,6 +40,18 @@ def _with_new_contacts(s: Section, n: int) -> int:
     return min(n, int((s.table["new_contacts"] > 0).sum()))
 
 
+def _channel_points(channels: pd.Series, transparency: int = 0) -> list[dict[str, Any]]:
+    """Each slice's or bar's fill in its channel's colour, as the dashboard's charts draw it
+    (Excel's own palette painted an Organic slice blue); transparency in percent."""
+    shade = {"transparency": transparency} if transparency else {}
+    return [{"fill": {"color": charts.CHANNEL_COLORS.get(c, "#333333"), **shade}}
+            for c in channels]  # fmt: skip
+
+
+# The return bars' shades of their channel's colour, as charts.returns_bar's opacities.
+_RETURN_TRANSPARENCY = {"d1": 55, "d7": 30, "d30": 0}
+
+
 def _count_axis(counts: pd.Series) -> dict[str, Any]:
     """A value axis of counts: Excel, as plotly, spaces a short scale's gridlines by a half
     (0, 0.5, 1 … drawn "0, 1, 1, 2" in the cells' whole-number format); a gridline per whole
@@ -109,7 +121,8 @@ def section_chart(wb: Workbook, s: Section, bar_names: _BarNames | None = None) 
             return None
         chart = wb.add_chart({"type": "pie"})
         chart.add_series({"name": "New contacts", "categories": ref("label"),
-                          "values": ref("new_contacts")})  # fmt: skip
+                          "values": ref("new_contacts"),
+                          "points": _channel_points(s.table["channel"].head(n))})  # fmt: skip
     elif s.key == "refs":
         # As the HTML and PDF reports' chart: one seen only through re-entries or clicks is no
         # bar of 0.
@@ -120,7 +133,8 @@ def section_chart(wb: Workbook, s: Section, bar_names: _BarNames | None = None) 
         top = s.table.head(n)
         bars = bar_names.categories(s.title, charts.ref_bars(top), top["ref"], ref("ref"))
         chart.add_series({"name": label("new_contacts"), "categories": bars,
-                          "values": ref("new_contacts"), "fill": {"color": "#0072B2"}})  # fmt: skip
+                          "values": ref("new_contacts"),
+                          "points": _channel_points(top["channel"])})  # fmt: skip
         chart.set_y_axis({"reverse": True})
         chart.set_x_axis(_count_axis(s.table["new_contacts"].head(n)))  # a bar's values lie along x
     elif s.key == "ads":
@@ -144,8 +158,13 @@ def section_chart(wb: Workbook, s: Section, bar_names: _BarNames | None = None) 
         chart.set_x_axis(_count_axis(s.table["count"]))
     elif s.key == "retention":
         chart = wb.add_chart({"type": "column"})
-        for col in ("d1", "d7", "d30"):
-            chart.add_series({"name": label(col), "categories": ref("label"), "values": ref(col)})
+        # Each bar in its channel's colour, a shade per number of days; the legend's keys in
+        # grey of those shades.
+        channels = s.table["channel"].head(n)
+        for col, clear in _RETURN_TRANSPARENCY.items():
+            chart.add_series({"name": label(col), "categories": ref("label"), "values": ref(col),
+                              "fill": {"color": "#7F7F7F", "transparency": clear},
+                              "points": _channel_points(channels, clear)})  # fmt: skip
         chart.set_y_axis({"num_format": "0%"})
     else:
         return None
