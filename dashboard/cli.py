@@ -100,7 +100,8 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
             raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")
         first, moved = _after_prune(con, first, last)
         _check_pages(con, pages)
-        filters = Filters(first, last, pages, channels)
+        # Each once, as a dashboard link naming one twice: the report named it twice.
+        filters = Filters(first, last, tuple(dict.fromkeys(pages)), tuple(dict.fromkeys(channels)))
         return filters, moved, reports.gather(reports.connection_fetch(con), filters)
 
     filters, moved, result = _read(db_file, lake_dir, read)

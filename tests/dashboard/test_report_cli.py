@@ -146,6 +146,18 @@ def test_page_and_channel_options_limit_the_report(
     assert summary["Pages" if option == "--page" else "Channels"] == shown
 
 
+def test_a_page_or_channel_given_twice_is_named_once(runner, report_db, tmp_path):
+    """As a dashboard link naming one twice: the Summary read "QR code, QR code"."""
+    out = tmp_path / "twice.xlsx"
+    args = ["--page", ACME, "--page", ACME, "--channel", "qr_code", "--channel", "qr_code",
+            "--from", "2026-10-28", "--to", "2026-11-24", "--out", str(out)]  # fmt: skip
+    result = runner.invoke(cli, ["report", "--db", str(report_db), *args])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(out)["Summary"]
+    summary = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
+    assert (summary["Pages"], summary["Channels"]) == (ACME, "QR code")
+
+
 def test_a_missing_database_is_an_error_not_a_report(runner, tmp_path):
     result = runner.invoke(cli, ["report", "--db", str(tmp_path / "none.duckdb"), "--format",
                                  "html", "--out", str(tmp_path / "r.html")])  # fmt: skip
