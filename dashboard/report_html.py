@@ -26,6 +26,7 @@ td { border-bottom: 1px solid #e5e5e5; padding: .25rem .6rem; }
 td.long { overflow-wrap: anywhere; min-width: 10rem; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .chart { width: 100%; height: 420px; }
+.wide { overflow-x: auto; }
 """
 DRAW = """
 document.querySelectorAll('script[data-chart]').forEach(function (s) {
@@ -43,6 +44,8 @@ def report_html(report: Report) -> bytes:
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        # A phone lays the page out as wide as its screen (not 980 px, shrunk to fit).
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>refscope report {_e(period(f))}</title>",
         f"<style>{CSS}</style>",
     ]
@@ -84,8 +87,8 @@ def _kpis(report: Report) -> str:
         cells = "".join(f"<td class='num'>{_e(text)}</td>" for text in figures)
         rows += f"<tr><td>{_e(label)}</td>{cells}</tr>"
     return (
-        '<h2 id="kpis">Key figures</h2><table><tr><th>Metric</th><th>This period</th>'
-        f"<th>Previous period</th><th>Change</th></tr>{rows}</table>"
+        '<h2 id="kpis">Key figures</h2><div class="wide"><table><tr><th>Metric</th>'
+        f"<th>This period</th><th>Previous period</th><th>Change</th></tr>{rows}</table></div>"
         + "".join(f'<p class="note">{_e(n)}</p>' for n in report.kpi_notes)
     )
 
@@ -110,7 +113,8 @@ def _section(s: Section, named: Callable[[str], str]) -> str:
             _cell(format_value(record.get(c.name), c.kind), c.numeric) for c in s.all_columns
         )
         body.append(f"<tr>{cells}</tr>")
-    parts.append(f"<table><tr>{head}</tr>{''.join(body)}</table>")
+    # A table wider than a phone's screen scrolls sideways in its box, not the whole page.
+    parts.append(f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>")
     return "\n".join(parts)
 
 

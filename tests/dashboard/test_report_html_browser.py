@@ -127,7 +127,7 @@ def test_right_to_left_names_read_right_to_left_in_the_html_report(tmp_path):
     name is isolated in the sentence; a Latin title keeps its cell's left-to-right layout."""
     hebrew, latin, page_name = HEBREW, LATIN, PAGE_NAME
     with _opened(_rtl_report(tmp_path)) as page:
-        cells = {t: page.locator("#ads ~ table td", has_text=t).first for t in (hebrew, latin)}
+        cells = {t: page.locator("#ads ~ div table td", has_text=t).first for t in (hebrew, latin)}
         lefts = {t: cell.evaluate(CHAR_LEFTS) for t, cell in cells.items()}
         boxes = {t: cell.bounding_box() for t, cell in cells.items()}
         meta = page.locator("p.meta")
@@ -157,3 +157,34 @@ def test_a_right_to_left_bar_name_reads_right_to_left_in_the_charts(tmp_path):
     letters = [left for i, left in enumerate(lefts) if text[i] not in "!\u2068\u2069"]
     assert lefts[bang] < min(letters), (text, lefts)
     assert lefts[first] == max(letters), (text, lefts)
+
+
+def test_the_html_report_fits_a_phone_its_tables_scrolling_in_their_own_box(report, tmp_path):
+    """A manager opens the file on a phone: without a viewport the phone laid it out 980 px wide
+    and shrank it, and a table of many columns (Top refs, Ads) widened the whole page past the
+    screen; each table now scrolls sideways on its own."""
+    out = tmp_path / "report.html"
+    out.write_bytes(reports.render(report, "html"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=HEADLESS_ARGS)
+        try:
+            phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+            page = phone.new_page()
+            page.goto(out.as_uri())
+            page.wait_for_selector("#chart-refs .main-svg")
+            scroll, client = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            # The tables are there whole, wider than the screen, each in a box that scrolls.
+            widths = page.eval_on_selector_all(
+                "table",
+                "ts => ts.map(t => [t.scrollWidth, t.parentElement.scrollWidth, "
+                "t.parentElement.clientWidth, getComputedStyle(t.parentElement).overflowX])",
+            )
+        finally:
+            browser.close()
+    assert client == 390
+    assert scroll <= client, f"the page is {scroll} px wide on a {client} px screen"
+    wide = [w for w in widths if w[0] > client]
+    assert wide, "no table is wider than the screen: nothing tested"
+    assert all(box > shown and overflow == "auto" for _, box, shown, overflow in wide), widths
