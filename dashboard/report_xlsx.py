@@ -75,17 +75,26 @@ def write_frame(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], fmt:
         values = df[col.name].tolist() if col.name in df.columns else [None] * len(df)
         for r, v in enumerate(values, start=1):
             write_cell(ws, r, c, v, col.kind, fmt)
-        longest = max([len(col.label)] + [len(str(v)) for v in values[:200]])
-        width = 12 if col.kind == "date" else 20 if col.kind == "datetime" else longest + 2
-        if col.kind in ("money", "pct", "int"):  # 1,234,567.89 needs more than 12
-            width = max(12, widest_figure(pd.Series(values, dtype=object), col.kind) + 2)
-        ws.set_column(c, c, min(max(width, len(col.label) + 2, 8), MAX_WIDTH))
+        ws.set_column(c, c, min(max(_width(col, values), len(col.label) + 2, 8), MAX_WIDTH))
     ws.freeze_panes(1, 0)
     if df.empty:
         if empty_note:
             ws.write_string(1, 0, empty_note, fmt.note)
     else:
         ws.autofilter(0, 0, len(df), len(columns) - 1)
+
+
+def _width(col: Column, values: list[Any]) -> int:
+    """The characters a column of col's kind needs: a date or a time as its format shows it, a
+    number as its widest figure (1,234,567.89 needs more than 12), a text as the longest of its
+    label and its first 200 values."""
+    if col.kind == "date":
+        return 12
+    if col.kind == "datetime":
+        return 20
+    if col.kind in ("money", "pct", "int"):
+        return max(12, widest_figure(pd.Series(values, dtype=object), col.kind) + 2)
+    return max([len(col.label)] + [len(str(v)) for v in values[:200]]) + 2
 
 
 def table_workbook(df: pd.DataFrame, name: str, items: list[tuple[str, Any]]) -> bytes:
