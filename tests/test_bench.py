@@ -33,6 +33,9 @@ CASES = {
                            rf"ratio attribution/floor {NUMBER}"]),
     "receiver": (["--deliveries", "200", "--workers", "4"],
                  [r"0 acknowledged missing", rf"durable / no-fsync throughput: {NUMBER}"]),
+    "demo_data": (["--days", "20", "--scale", "0.3"],
+                  [rf"^demo\s+{NUMBER} s\s+{NUMBER} lines", rf"peak RSS\s+{NUMBER} MiB",
+                   rf"ratio demo/floor {NUMBER}"]),
     "dashboard": (["--events", "20000", "--runs", "1"],
                   [rf"peak RSS of this process \(queries, pages\): {NUMBER} MiB",
                    r"every query p95 <= \d+ ms: (yes|no)"]),
@@ -52,7 +55,7 @@ def test_bench_script_runs_and_prints_its_figures(case: str, tmp_path: Path) -> 
         assert re.search(pattern, out.stdout, re.MULTILINE), (pattern, out.stdout[-2000:])
 
 
-@pytest.mark.parametrize("case", ["ingest", "ingest_parts", "attribution"])
+@pytest.mark.parametrize("case", ["ingest", "ingest_parts", "attribution", "demo_data"])
 def test_bench_script_without_keep_leaves_no_work_directory(case: str, tmp_path: Path) -> None:
     """Without --keep, a benchmark's logs and databases (a GB for 4M deliveries) were left in
     the temporary directory after every run; they go with its end now."""
@@ -70,7 +73,8 @@ def test_bench_script_without_keep_leaves_no_work_directory(case: str, tmp_path:
     ("name", "some"),
     [("dashboard", {"--lake", "--browser", "--keep"}), ("attribution", {"--keep", "--ads"}),
      ("receiver", {"--client-procs", "--rounds", "--seed", "--budget"}),
-     ("ingest", {"--deliveries", "--gz", "--keep"}), ("ingest_parts", {"--keep"})],
+     ("ingest", {"--deliveries", "--gz", "--keep"}), ("ingest_parts", {"--keep"}),
+     ("demo_data", {"--days", "--scale", "--end", "--keep"})],
 )  # fmt: skip
 def test_bench_docstring_names_every_option_its_help_lists(
     name: str, some: set[str], tmp_path: Path

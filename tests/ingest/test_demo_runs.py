@@ -1,13 +1,12 @@
 """Runs of the demo generator of their own, parsed back: the same arguments give byte-identical
-files (the click logs leave the others as they were), the default run ends yesterday and is
-fast, a rewrite clears only its own files, and the chat plugin appears only before its
-shutdown."""
+files (the click logs leave the others as they were), the default run ends yesterday (its speed
+is measured by bench/demo_data.py, not here), a rewrite clears only its own files, and the
+chat plugin appears only before its shutdown."""
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,17 +53,14 @@ def test_click_logs_leave_the_other_files_as_they_were(
     assert all(x.read_bytes() == y.read_bytes() for x, y in zip(others, without.files, strict=True))
 
 
-def test_default_run_ends_yesterday_and_is_fast(tmp_path: Path) -> None:
+def test_default_run_ends_yesterday(tmp_path: Path) -> None:
     before = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
-    started = time.perf_counter()
     summary = write_demo(tmp_path)
-    took = time.perf_counter() - started
     after = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     assert summary.end in (before, after)
     # Two years, or back to 2024-01-01: the chat plugin's last months (it shut down on
     # 2024-05-09) are in a default run, so every channel shows.
     assert summary.start == min(summary.end - dt.timedelta(days=729), dt.date(2024, 1, 1))
-    assert took < 20, f"default run took {took:.1f}s"
     assert 40 * (summary.end - summary.start).days <= summary.lines <= 110_000
     assert b"CUSTOMER_CHAT_PLUGIN" in b"".join(
         gzip.decompress(f.read_bytes()) for f in summary.files if f.suffix == ".gz"

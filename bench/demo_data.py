@@ -1,0 +1,86 @@
+"""The demo generator against writing its own lines again, in one run.
+
+    python bench/demo_data.py [--days N] [--scale 1.0] [--end 2026-01-31] [--keep DIR]
+
+Times, each in a fresh process:
+  demo    `refscope demo-data` (write_demo) with these options: the default writes the two years
+          `make demo` writes (--end defaults to a fixed day, so that runs compare)
+  floor   every line it wrote read back and written again (json.loads + json.dumps, gzip where
+          the file is): what writing that many lines costs, with no simulation
+and prints lines, seconds, lines/s, peak RSS and the ratio demo/floor. The tests do not time
+the generator: speed is measured here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+from workdir import work_dir
+
+DEMO_CODE = """
+import datetime as dt, resource, sys, time
+from pathlib import Path
+from ingest.demo import write_demo
+days = None if sys.argv[2] == "-" else int(sys.argv[2])
+t = time.perf_counter()
+s = write_demo(Path(sys.argv[1]), days=days, end=dt.date.fromisoformat(sys.argv[3]),
+               scale=float(sys.argv[4]))
+secs = time.perf_counter() - t
+print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, s.lines)
+"""
+FLOOR_CODE = """
+import gzip, json, resource, sys, time
+from pathlib import Path
+src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+dst.mkdir()
+t = time.perf_counter()
+lines = 0
+for f in sorted(p for p in src.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    opener = gzip.open if f.suffix == ".gz" else open
+    if f.suffix not in (".gz", ".ndjson", ".jsonl"):
+        continue
+    with opener(f, "rb") as fh, opener(dst / f.name, "wb") as out:
+        for line in fh:
+            if line.strip():
+                try:
+                    out.write(json.dumps(json.loads(line), separators=(",", ":")).encode() + b"\\n")
+                except ValueError:  # the demo's few malformed lines, written as they are
+                    out.write(line)
+                lines += 1
+secs = time.perf_counter() - t
+print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, lines)
+"""
+
+
+def child(code: str, *args: str) -> tuple[float, int, int]:
+    """Run code in a fresh interpreter: its seconds, peak RSS in bytes and lines."""
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"benchmark step failed:\n{out.stderr}")
+    secs, rss_kib, lines = out.stdout.split()
+    return float(secs), int(rss_kib) * 1024, int(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--days", type=int, help="days of logs (default: as demo-data's)")
+    ap.add_argument("--scale", type=float, default=1.0, help="traffic, 1.0 = demo-data's")
+    ap.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2026, 1, 31))
+    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    a = ap.parse_args()
+    with work_dir(a.keep) as work:
+        days = "-" if a.days is None else str(a.days)
+        demo = child(DEMO_CODE, str(work / "demo"), days, a.end.isoformat(), str(a.scale))
+        floor = child(FLOOR_CODE, str(work / "demo"), str(work / "again"))
+    for name, (secs, rss, lines) in (("demo", demo), ("floor", floor)):
+        print(f"{name:5s} {secs:7.2f} s  {lines:>10,} lines  {lines / secs:>10,.0f} lines/s  "
+              f"peak RSS {rss / 2**20:6.0f} MiB")  # fmt: skip
+    print(f"ratio demo/floor {demo[0] / floor[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
