@@ -25,6 +25,7 @@ from .download_part import OVERLAP, Part
 from .errors import SourceError
 from .http_failures import headers_left_behind, headers_too_large, refused_certificate
 from .http_headers import (
+    SNIFF_BYTES,
     content_length,
     content_range,
     encoded,
@@ -36,9 +37,6 @@ from .http_headers import (
 )
 
 SPOOL_PREFIX = "refscope-pull-"
-# The first bytes of an answer looked at to tell a web page from a log: a page may start with
-# blank lines (a template's), never with this many.
-SNIFF_BYTES = 4096
 BUSY = (408, 429)  # a request timeout and "too many requests": worth another try
 # By status and whether headers (REFSCOPE_PULL_HEADERS, --header) were sent (RFC 9110 §15.5.2,
 # §15.5.4). Credentials go in the environment: --header's are shown by `ps`.

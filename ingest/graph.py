@@ -33,7 +33,7 @@ from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still
 from .graph_usage import max_usage_pct, regain_seconds, stated_wait, throttle_wait, untimed_wait
 from .graph_words import cannot_mend, code_of, details, what_to_do
 from .http_failures import direct_to_this_machine, headers_too_large, refused_certificate
-from .http_headers import html_page, retry_after
+from .http_headers import SNIFF_BYTES, html_page, retry_after
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
@@ -222,7 +222,8 @@ class GraphClient:
                 return body, resp.headers
             if resp.status_code == 200 and err is None:
                 labelled = "html" in resp.headers.get("content-type", "").lower()
-                if body is None and labelled and html_page(resp.headers, resp.content[:64]):
+                first = resp.content[:SNIFF_BYTES]  # blank lines may come before the page
+                if body is None and labelled and html_page(resp.headers, first):
                     # A website or a proxy's login page, said to be one: asking again brings it
                     # again (an answer cut or garbled on the way is asked again, below).
                     raise GraphError("Graph API: the answer is a web page (HTTP 200), not the "

@@ -13,6 +13,9 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 RETRY_AFTER_CAP = 300.0  # the longest Retry-After honoured, in seconds
+# The first bytes of an answer looked at to tell a web page from a log or JSON: a page may
+# start with blank lines (a template's), never with this many.
+SNIFF_BYTES = 4096
 _BOM = b"\xef\xbb\xbf"
 _HTML_STARTS = (b"<!doctype html", b"<html")
 

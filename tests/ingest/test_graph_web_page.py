@@ -23,6 +23,7 @@ PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>EAAB</b
 class _Website(BaseHTTPRequestHandler):
     requests = 0
     label = "text/html; charset=utf-8"
+    page = PAGE
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -31,9 +32,9 @@ class _Website(BaseHTTPRequestHandler):
         type(self).requests += 1
         self.send_response(200)
         self.send_header("Content-Type", self.label)
-        self.send_header("Content-Length", str(len(PAGE)))
+        self.send_header("Content-Length", str(len(self.page)))
         self.end_headers()
-        self.wfile.write(PAGE)
+        self.wfile.write(self.page)
 
 
 @pytest.fixture
@@ -61,3 +62,17 @@ def test_a_web_page_at_the_base_url_is_said_at_once(
     assert handler.requests == 1 and waits == []
     assert TOKEN not in said
     assert query("SELECT count(*) FROM ad_pulls") == [(0,)]
+
+
+def test_a_web_page_after_many_blank_lines_is_said_at_once(
+    website: tuple[type[_Website], str], db_path: Path
+) -> None:
+    """A template's page may start with a hundred blank characters: the first 64 bytes alone
+    were blank, so it was asked again 8 times as a garbled answer, then 'still failing'."""
+    handler, base = website
+    handler.page = b"\r\n" * 30 + b" " * 70 + PAGE
+    waits: list[float] = []
+    with pytest.raises(GraphError, match="the answer is a web page"):
+        remote.pull_ads(ACCOUNT, TOKEN, db_path, base_url=base, since=TODAY, today=TODAY,
+                        sleep=waits.append)  # fmt: skip
+    assert handler.requests == 1 and waits == []
