@@ -113,6 +113,9 @@ class GraphClient:
     # The headers of the last answer not yet waited for: read before the next call, whichever
     # it is (the next page, the next part of a range asked in parts, after a refusal too).
     _usage: httpx.Headers | None = field(default=None, init=False, repr=False)
+    # A throttle that a call gave up on (the account node asks once more only): its wait and
+    # why, waited out before the next call, which Meta would throttle (and count) too.
+    _owed: tuple[float, str] | None = field(default=None, init=False, repr=False)
 
     def insights(self, account: str, since: dt.date, until: dt.date) -> Iterator[list[Any]]:
         """Pages of daily per-ad insight rows, following paging.next until it is absent."""
@@ -181,6 +184,9 @@ class GraphClient:
         out TIMEOUTS_BEFORE_SPLIT times in a row)."""
         attempt, hops, timeouts, untimed = 0, 0, 0, 0  # untimed: throttles since one said a time
         tries, backoffs = (2, 1) if once else (MAX_RETRIES, MAX_RETRIES)
+        if self._owed is not None:  # a throttle the last call gave up on, before this call
+            (wait, why), self._owed = self._owed, None
+            self.wait(wait, f"{why}; waiting {wait:.0f} s before the next call")
         if self._usage is not None:  # the last answer's usage, before this call is made
             self._respect_usage(self._usage)
             self._usage = None
@@ -250,6 +256,8 @@ class GraphClient:
                 stated = told if told and not code else max(told, stated_wait(resp.headers))
                 untimed = 0 if stated else untimed + 1
                 wait = stated or untimed_wait(untimed)
+                if attempt >= tries:  # not asked again here: the next call waits it out
+                    self._owed = (wait, self._scrub(why))
                 self._pause(wait, attempt, self._scrub(why), limit=True, tries=tries)
                 continue
             # Meta marks errors worth retrying with is_transient, whatever their code or status:

@@ -20,6 +20,7 @@ import pytest
 from ingest import db, graph, remote
 from ingest.errors import ValidationError
 from ingest.graph import GraphError
+from ingest.graph_usage import untimed_wait
 from tests.ingest.graph_setup import Answer, serving
 from tests.ingest.test_graph_facts import ACCOUNT, TOKEN, Server
 
@@ -134,7 +135,8 @@ def test_a_since_after_the_accounts_today_says_so(db_path: Path) -> None:
 
 def test_an_account_node_throttled_twice_is_not_asked_a_third_time(db_path: Path) -> None:
     """Asked once more after a throttled answer, not as often as an insights page: UTC then,
-    each wait said and counted, and the insights calls go on."""
+    each wait said and counted (the second answer's before the insights calls), and the
+    insights calls go on."""
     usage = {"555": [{"type": "ads_management", "call_count": 100,
                       "estimated_time_to_regain_access": 1}]}  # fmt: skip
     throttled = (400, {"error": {"code": 17, "message": "User request limit reached"}},
@@ -148,7 +150,34 @@ def test_an_account_node_throttled_twice_is_not_asked_a_third_time(db_path: Path
                               on_wait=said.append)  # fmt: skip
         days.add(str(dt.datetime.now(dt.UTC).date()))
     assert str(res.until) in days and _node_asks(fake) == 2
-    assert res.waited_seconds == 60 and len(said) == 1 and said[0].startswith("throttled (code 17")
+    assert res.waited_seconds == 120 and len(said) == 2
+    assert all(s.startswith("throttled (code 17") for s in said)
+
+
+@pytest.mark.parametrize("regain", [3, None], ids=["minutes_said", "no_time_said"])
+def test_the_insights_call_after_a_node_throttled_twice_waits_its_throttle_out(
+    db_path: Path, regain: int | None
+) -> None:
+    """The account node's second throttled answer was given up on, and the first insights call
+    went out at that same instant, while Meta still throttled (calls made then count, and keep
+    it throttled longer): it waits first, as that answer says (estimated_time_to_regain_access,
+    in minutes), or with none said as the second untimed throttle in a row."""
+    usage = {"555": [{"type": "ads_management", "call_count": 100,
+                      "estimated_time_to_regain_access": regain}]}  # fmt: skip
+    headers = {"X-Business-Use-Case-Usage": json.dumps(usage)} if regain else {}
+    throttled = (400, {"error": {"code": 4, "message": "Application request limit reached"}},
+                 headers)  # fmt: skip
+    fake = Account(zone="Pacific/Kiritimati", offset=14.0, node_faults=[throttled, throttled])
+    said: list[str] = []
+    with serving(fake.answer) as fake.base:
+        remote.pull_ads(ACCOUNT, TOKEN, db_path, since=dt.datetime.now(dt.UTC).date()
+                        - dt.timedelta(days=1), base_url=fake.base, sleep=fake.sleep,
+                        on_wait=said.append)  # fmt: skip
+    nodes = [t for p, _, _, t in fake.requests if p.endswith(f"/{ACCOUNT}")]
+    insights = [t for p, _, _, t in fake.requests if p.endswith("/insights")]
+    owed = regain * 60.0 if regain else untimed_wait(2)
+    assert len(nodes) == 2 and insights and insights[0] >= nodes[1] + owed
+    assert said[-1].endswith(f"waiting {owed:.0f} s before the next call")
 
 
 def test_an_until_after_the_accounts_today_records_days_to_its_today(tmp_path: Path) -> None:
