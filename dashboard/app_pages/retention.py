@@ -18,8 +18,11 @@ pick = widgets.kept_selectbox(
     "Channel", ["all", *channels], PICK,
     format_func=lambda c: "All channels" if c == "all" else charts.channel_label(c),
 )  # fmt: skip
-widgets.chart(charts.cohort_heatmap(cohorts, None if pick == "all" else pick))
-widgets.download_table(cohorts, "cohorts", f)  # the heatmap's shares, per channel
+shown = None if pick == "all" else pick
+widgets.chart(charts.cohort_heatmap(cohorts, shown))
+# The heatmap's shares, per channel: of the picked channel only, which the file names.
+rows = cohorts if shown is None else store.fetch("cohorts", f, shown)
+widgets.download_table(rows, "cohorts", f, channel=shown or "")
 st.caption(
     "A share counts only the contacts whose week (or N days) had passed when the data ends: "
     "a contact acquired last week is not yet a contact who did not come back."

@@ -76,6 +76,16 @@ def test_cohorts_share_who_messaged_again_each_week(con, demo_contacts, filters)
     assert df["week_1"].sum() > 0 and unfinished > 0
 
 
+def test_cohorts_of_one_channel_are_its_rows_of_every_channels(con, filters):
+    """The Retention page's download of a picked channel: the same rows, and only those."""
+    every = queries.cohorts(con, filters)
+    assert every["channel"].nunique() > 1
+    for channel in every["channel"].unique():
+        want = every[every["channel"] == channel].reset_index(drop=True)
+        pd.testing.assert_frame_equal(queries.cohorts(con, filters, channel), want)
+    assert queries.cohorts(con, filters, "no_such_channel").empty
+
+
 def test_returns_by_channel_share_who_came_back_and_read_rate(con, demo_contacts, filters):
     days = message_days(con)
     by_channel: dict[str, list[Row]] = defaultdict(list)
