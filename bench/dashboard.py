@@ -179,6 +179,7 @@ def time_queries(path: Path, f: Filters, runs: int, lake_dir: Path | None = None
         ("returns_by_channel", lambda: queries.returns_by_channel(con, f)),
         ("contact_rows", lambda: queries.contact_rows(con, f)),
         ("contact_rows (search)", lambda: queries.contact_rows(con, f, "site_footer")),
+        ("id_scheme", lambda: queries.id_scheme(con)),
         ("known_pages", lambda: queries.known_pages(con)),
         ("tracked_link_stats", lambda: queries.tracked_link_stats(con)),
     ]
@@ -225,7 +226,7 @@ PAGES: dict[str, Callable[[Filters], list[tuple[Any, ...]]]] = {
     "website_chat": lambda f: [("website_chat", f)],
     "comments": lambda f: [("comments", f)],
     "retention": lambda f: [("cohorts", f), ("returns_by_channel", f)],
-    "contacts": lambda f: [("contact_rows", f, "")],
+    "contacts": lambda f: [("id_scheme",), ("contact_rows", f, "", None, None)],
     "create_links": lambda f: [("known_pages",), ("tracked_link_stats",), ("refs", f)],
 }
 

@@ -10,9 +10,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import widgets
-from dashboard.filters import UNKNOWN_AD, ContactPick
+from dashboard import store, widgets
+from dashboard.filters import UNKNOWN_AD, ContactPick, ContactSearch
 from dashboard.widgets import LINK_CHANNELS
+from ingest.migrations import SALTED_UNRECORDED
+from ingest.privacy import SALT_ENV, Privacy, salt_setting
 
 
 def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
@@ -91,13 +93,51 @@ def _of_page(
     return pairs, name
 
 
-def contact_search() -> str:
+SEARCH = "Search psid, ref, ad title or website page"
+
+
+def contact_search() -> ContactSearch:
     """The Contacts page's search box, kept for the session like its picks; the text it
-    searches for is without the spaces around it (an id pasted with them found nothing)."""
+    searches for is without the spaces around it (an id pasted with them found nothing). In a
+    salted database, a caption under it says how an id is found (id_search)."""
     _restore("rs_contacts_search")
-    typed = _kept("rs_contacts_search", st.text_input(
-        "Search psid, ref, ad title or website page", key="rs_contacts_search"))  # fmt: skip
-    return str(typed).strip()
+    typed = _kept("rs_contacts_search", st.text_input(SEARCH, key="rs_contacts_search"))
+    search, note = id_search(str(typed).strip(), store.fetch("id_scheme")["scheme"].iloc[0])
+    if note:
+        st.caption(note)
+    return search
+
+
+_HASHED = f"Ids are stored hashed ({SALT_ENV}): the PSID column shows each as stored."
+_BY_STORED = (
+    "Search by the id as that column shows it, or start the dashboard with the database's "
+    f"{SALT_ENV} set (as the ingest runs) to find a PSID or user_ref as Meta gives it."
+)
+SEARCH_NOTES = {
+    "salt": f"{_HASHED} A PSID or user_ref typed whole also finds its contact, by its hash.",
+    "no salt": f"{_HASHED} This dashboard runs without {SALT_ENV}: a PSID or user_ref as Meta "
+    f"gives it finds no one. {_BY_STORED}",
+    "other salt": f"{_HASHED} This dashboard runs with a {SALT_ENV} that is not the one the "
+    f"database was made with: a PSID or user_ref as Meta gives it finds no one. {_BY_STORED}",
+}
+
+
+def id_search(
+    text: str, scheme: str | None, privacy: Privacy | None = None
+) -> tuple[ContactSearch, str]:
+    """The search for text in data whose ids are stored by scheme (queries.id_scheme), and what
+    to say of it ("" where ids are stored as they came). With the dashboard's salt (privacy:
+    the environment's) that of a salted database, the text is also searched as it would be
+    stored (the ingest's own hash: Privacy.stored_id); where the data does not record its
+    salt (a lake, an older database), the salt set is taken for it."""
+    if scheme is None:
+        return ContactSearch(text), ""
+    privacy = privacy or Privacy(salt=salt_setting())
+    if privacy.salt is None:
+        return ContactSearch(text), SEARCH_NOTES["no salt"]
+    if scheme not in (privacy.scheme(), SALTED_UNRECORDED):
+        return ContactSearch(text), SEARCH_NOTES["other salt"]
+    return ContactSearch(text, privacy.stored_id(text) if text else None), SEARCH_NOTES["salt"]
 
 
 # Streamlit forgets the state of widgets a page switch does not draw: the Contacts page's

@@ -18,6 +18,7 @@ from dashboard.filters import Filters
 from dashboard.query_parts import SPEND_DAYS as _SPEND_DAYS
 from dashboard.query_parts import SPEND_MISSING as _SPEND_MISSING
 from dashboard.query_parts import frame as _df
+from ingest import migrations
 
 
 def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -27,6 +28,14 @@ def last_run_id(con: duckdb.DuckDBPyConnection) -> int:
         "SELECT coalesce(max(run_id) FILTER (WHERE finished_at IS NOT NULL), 0) FROM ingest_runs"
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def id_scheme(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row, column scheme: how the data stores people's ids: None as they came, else
+    `salted:` and a tag of the salt as `id_scheme` records it (never the salt), or
+    migrations.SALTED_UNRECORDED for hashed ids whose salt the data does not record (a lake, a
+    database made before `id_scheme` was kept)."""
+    return pd.DataFrame({"scheme": [migrations.salted_scheme(con)]}, dtype=object)
 
 
 def contact_count(con: duckdb.DuckDBPyConnection) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from ingest.wording import counted
@@ -135,3 +135,21 @@ class ContactPick:
         if self.engaged is not None:
             out["engaged"] = "yes" if self.engaged else "no"
         return out
+
+
+@dataclass(frozen=True)
+class ContactSearch:
+    """The Contacts page's search: its text and, in a salted database whose salt the dashboard
+    has, that text as the database stores an id (HMAC-SHA256 with the salt: stored_id), which
+    finds the contact of a PSID or user_ref typed whole."""
+
+    text: str = ""
+    stored_id: str | None = None
+
+    def described(self, psids: Iterable[str]) -> dict[str, str]:
+        """The search as a download records it: its text, but for an id typed that found its
+        contact among psids (the rows downloaded), the id as stored, as the psid column holds
+        it: a salted database's files name nobody by the id Meta gave."""
+        if self.stored_id is not None and self.stored_id in set(psids):
+            return {"search": self.stored_id}
+        return {"search": self.text}

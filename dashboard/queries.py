@@ -25,6 +25,7 @@ from dashboard.data_queries import contact_count as contact_count
 from dashboard.data_queries import data_bounds as data_bounds
 from dashboard.data_queries import data_kinds as data_kinds
 from dashboard.data_queries import data_version as data_version
+from dashboard.data_queries import id_scheme as id_scheme
 from dashboard.data_queries import ingest_totals as ingest_totals
 from dashboard.data_queries import last_prune as last_prune
 from dashboard.data_queries import last_run_id as last_run_id
@@ -232,16 +233,24 @@ def channel_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 
 
 def contact_rows(
-    con: duckdb.DuckDBPyConnection, f: Filters, search: str = "", pick: ContactPick | None = None
+    con: duckdb.DuckDBPyConnection,
+    f: Filters,
+    search: str = "",
+    pick: ContactPick | None = None,
+    search_id: str | None = None,
 ) -> pd.DataFrame:
     """The contacts behind the numbers. Columns: page_id, psid, first_seen_at, channel, ref,
     ad_id, ad_title, referer_uri, post_id (of the comment a reply was sent to, as comments()
     finds it), message_count, engaged, reentry_count, last_seen_at.
 
+    search: text the psid, ref, ad title or website page holds, in any case; search_id: an id
+    the psid is (the search as a salted database stores it: ContactSearch), also found.
+
     pick narrows them to the rows behind one figure: an m.me link or QR ref of a page (as refs()
     counts it), an ad, a post or website page ('(unknown ad)', '(unknown post)' and '(unknown
     page)' as shown), engaged or not."""
-    params = f.params() | {"search": search} | (pick or ContactPick()).params()
+    params = f.params() | {"search": search, "search_id": search_id}
+    params |= (pick or ContactPick()).params()
     return con.execute(
         f"""WITH titled AS (
                 -- An ad's title as the Ads page names it: a referral without ads_context_data
@@ -262,6 +271,7 @@ def contact_rows(
                 WHERE {_IN_RANGE}
                   -- The search is text, not a LIKE pattern: `_` and `%` match themselves.
                   AND ($search = '' OR contains(lower(c.psid), lower($search))
+                       OR c.psid = $search_id
                        OR contains(lower(c.ref), lower($search))
                        OR contains(lower(coalesce(nullif(c.ad_title, ''), t.title, n.title)),
                                    lower($search))

@@ -66,15 +66,23 @@ def migrate_reject_tokens(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("UPDATE rejects SET raw = ?, reason = ? WHERE rowid = ?", changed)
 
 
-_SALTED_UNRECORDED = "salted:?"  # a salted database made before `id_scheme` recorded its salt
+SALTED_UNRECORDED = "salted:?"  # hashed ids whose salt the data does not record (see salted_scheme)
 
 
-def _salted_scheme(con: duckdb.DuckDBPyConnection) -> str | None:
+def salted_scheme(con: duckdb.DuckDBPyConnection) -> str | None:
     """The database's `id_scheme` when its ids are stored hashed, else None. A database made
     before `id_scheme` was kept has no row there (its first salted ingest records it, after
-    this has run): a sample of its stored ids tells, as Privacy.check_scheme reads it, and
-    _SALTED_UNRECORDED stands for its salt."""
-    row = con.execute("SELECT any_value(scheme), count(*) FROM id_scheme").fetchone()
+    this has run), and a lake (the dashboard's --lake) no such table: a sample of its stored ids
+    tells, as Privacy.check_scheme reads it, and SALTED_UNRECORDED stands for its salt."""
+    (held,) = con.execute(
+        """SELECT count(*) FROM duckdb_tables()
+           WHERE database_name = current_database() AND table_name = 'id_scheme'"""
+    ).fetchone() or (0,)
+    row = (
+        con.execute("SELECT any_value(scheme), count(*) FROM id_scheme").fetchone()
+        if held
+        else None
+    )
     if row is not None and row[1]:
         return str(row[0]) if str(row[0]).startswith("salted:") else None
     (hashed,) = con.execute(  # the page's own comments keep its id, hashed or not
@@ -82,7 +90,7 @@ def _salted_scheme(con: duckdb.DuckDBPyConnection) -> str | None:
                SELECT coalesce(psid, nullif(commenter_id, page_id)) AS id FROM events
                WHERE id IS NOT NULL LIMIT 100)"""
     ).fetchone() or (None,)
-    return _SALTED_UNRECORDED if hashed else None
+    return SALTED_UNRECORDED if hashed else None
 
 
 def migrate_reject_names(con: duckdb.DuckDBPyConnection) -> None:
@@ -90,7 +98,7 @@ def migrate_reject_names(con: duckdb.DuckDBPyConnection) -> None:
     `from.name`, a send's recipient's `name.first_name` and `name.last_name`) beside ids shown
     hashed: each becomes `<name removed>`, as a salted ingest now stores it. A database without
     a salt keeps its lines as they came. Changes nothing the second time."""
-    if _salted_scheme(con) is None:
+    if salted_scheme(con) is None:
         return
     rows = con.execute(
         r"""SELECT rowid, raw FROM rejects WHERE regexp_matches(raw, 'name\\?"\s*:')"""
@@ -107,13 +115,13 @@ def migrate_reject_phone_numbers(con: duckdb.DuckDBPyConnection) -> None:
     stores it, when the database's own salt is set (a `forget` of the number still finds it),
     else as `<phone number removed>`. A database without a salt keeps its lines as they came.
     Changes nothing the second time."""
-    scheme = _salted_scheme(con)
+    scheme = salted_scheme(con)
     if scheme is None:
         return
     privacy = Privacy(salt=salt_setting())
     # Without the salt (or with another) the number cannot be shown as an ingest shows it; a
     # database made before id_scheme took any salt (as Privacy.check_scheme does).
-    same = privacy.scheme() == scheme or (scheme == _SALTED_UNRECORDED and privacy.salt is not None)
+    same = privacy.scheme() == scheme or (scheme == SALTED_UNRECORDED and privacy.salt is not None)
     shown: Callable[[str], str] = privacy.shown_id if same else lambda _number: PHONE_REMOVED
     rows = con.execute(
         "SELECT rowid, raw FROM rejects WHERE contains(raw, 'phone_number')"
