@@ -328,7 +328,8 @@ def main() -> None:
     ap.add_argument("--browser", action="store_true", help="also time pages in headless Chromium")
     ap.add_argument("--lake", action="store_true", help="also time the queries on a Parquet lake")
     a = ap.parse_args()
-    work = a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-dashboard-"))
+    # absolute: the ingest step runs in the project's root
+    work = (a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-dashboard-"))).absolute()
     work.mkdir(parents=True, exist_ok=True)
     path = work / "refscope.duckdb"
     if a.keep and path.exists():

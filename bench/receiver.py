@@ -358,7 +358,7 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     t0, start = time.perf_counter(), time.time()
     with tempfile.TemporaryDirectory(prefix="refscope-bench-") as tmp:
-        base = args.keep or Path(tmp)
+        base = (args.keep or Path(tmp)).absolute()  # the servers run in the project's root
         load = (secret, bodies, sigs, args.workers, args.client_procs)
         ratio, problems = run_pair(base, *load, start + 0.65 * args.budget, args.rounds)
         problems += run_kill(base, *load, start + 0.9 * args.budget, args.kill_at)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,27 @@ def test_bench_docstring_names_every_option_its_help_lists(
     assert some <= options, out.stdout
     docstring = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
     assert not [o for o in sorted(options) if not re.search(rf"{o}(?![\w-])", docstring)]
+
+
+@pytest.mark.parametrize(
+    "case", ["ingest", "ingest_parts", "attribution", "demo_data", "dashboard", "receiver"]
+)
+def test_bench_script_keeps_a_relative_keep_directory_where_it_was_run(
+    case: str, tmp_path: Path
+) -> None:
+    """`--keep work` named a folder of the current directory, but the benchmarks run their steps
+    (or the receiver) in the project's root: attribution.py's database went to the checkout's
+    `work/` (and, not found beside the caller, was built again into it at every run), and
+    ingest_parts.py's, dashboard.py's and receiver.py's steps wrote there too. A relative --keep
+    is taken from where the script was started now, by every step."""
+    name = f"keep-{tmp_path.name}"  # unique: nothing of that name in the checkout either
+    args, _ = CASES[case]
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{case}.py"), *args, "--keep", name],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    in_checkout = (ROOT / name).exists()
+    shutil.rmtree(ROOT / name, ignore_errors=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert not in_checkout
+    assert any((tmp_path / name).iterdir())
