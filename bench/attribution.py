@@ -16,13 +16,10 @@ and prints seconds, events/s, peak RSS and the ratio attribution/floor. The defa
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 from pathlib import Path
 
+from child import measured, run
 from workdir import work_dir
-
-ROOT = Path(__file__).resolve().parent.parent
 
 BUILD = """
 import sys
@@ -79,16 +76,6 @@ print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, rows, new)
 """
 
 
-def child(code: str, *args: str) -> list[str]:
-    """Run code in a fresh interpreter and return the words it printed."""
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                         cwd=ROOT)  # fmt: skip
-    if out.returncode:
-        errors = [x for x in out.stderr.splitlines() if "Error" in x] or [out.stderr.strip()]
-        sys.exit(f"benchmark step failed: {errors[-1]}")
-    return out.stdout.split()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=12_000_000)
@@ -104,16 +91,16 @@ def main() -> None:
 def _run(a: argparse.Namespace, work: Path) -> None:
     path = work / f"attribution{'-ads' if a.ads else ''}.duckdb"
     if not path.exists():
-        child(BUILD, str(path), str(a.events), str(a.people), "ads" if a.ads else "plain")
+        run(BUILD, str(path), str(a.events), str(a.people), "ads" if a.ads else "plain")
     ads = ", one in 25 an ad's message" if a.ads else ""
     print(f"database: {a.events:,} events of up to {a.people:,} people{ads}, memory {a.memory}")
     results = {}
     for name, code in (("floor", FLOOR), ("attribution", ATTRIBUTION)):
-        secs, rss_kib, rows, *rest = child(code, str(path), a.memory)
-        results[name] = float(secs)
-        extra = f"  new contacts {int(rest[0]):,}" if rest else ""
-        print(f"{name:12s} {float(secs):7.2f} s  {int(rows) / float(secs):>12,.0f} events/s  "
-              f"peak RSS {int(rss_kib) / 1024:6.0f} MiB{extra}")  # fmt: skip
+        step = measured(code, str(path), a.memory)
+        results[name] = step.secs
+        extra = f"  new contacts {int(step.rest[0]):,}" if step.rest else ""
+        print(f"{name:12s} {step.secs:7.2f} s  {step.count / step.secs:>12,.0f} events/s  "
+              f"peak RSS {step.rss / 2**20:6.0f} MiB{extra}")  # fmt: skip
     print(f"ratio attribution/floor {results['attribution'] / results['floor']:.2f}")
 
 

@@ -36,6 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from child import measured  # noqa: E402  (bench/child.py)
+
 from dashboard import queries  # noqa: E402
 from dashboard.chromium import HEADLESS_ARGS, chromium_path  # noqa: E402
 from dashboard.filters import Filters  # noqa: E402
@@ -104,20 +106,12 @@ def build(work: Path, events: int, seed: int) -> Path:
         f"(peak RSS per worker {mib(max(r for _, r in done))})"
     )
 
-    out = subprocess.run(
-        [sys.executable, "-c", INGEST_CODE, str(logs), str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if out.returncode:
-        sys.exit(f"ingest failed:\n{out.stderr}")
-    secs_s, rss, parsed, added, contacts = out.stdout.splitlines()[-1].split()
-    secs = float(secs_s)
+    step = measured(INGEST_CODE, str(logs), str(path))
+    added, contacts = map(int, step.rest)
     print(
-        f"ingest:    {int(parsed):,} events parsed, {int(added):,} loaded, {int(contacts):,} "
-        f"contacts in {secs:.1f} s = {int(parsed) / secs:,.0f} events/s, "
-        f"peak RSS {mib(int(rss))}, database {path.stat().st_size / 1e6:,.0f} MB"
+        f"ingest:    {step.count:,} events parsed, {added:,} loaded, {contacts:,} "
+        f"contacts in {step.secs:.1f} s = {step.count / step.secs:,.0f} events/s, "
+        f"peak RSS {mib(step.rss // 1024)}, database {path.stat().st_size / 1e6:,.0f} MB"
     )
     shutil.rmtree(logs)
     return path

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
+from child import measured
 from workdir import work_dir
 
 DEMO_CODE = """
@@ -56,15 +55,6 @@ print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, lines)
 """
 
 
-def child(code: str, *args: str) -> tuple[float, int, int]:
-    """Run code in a fresh interpreter: its seconds, peak RSS in bytes and lines."""
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(f"benchmark step failed:\n{out.stderr}")
-    secs, rss_kib, lines = out.stdout.split()
-    return float(secs), int(rss_kib) * 1024, int(lines)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--days", type=int, help="days of logs (default: as demo-data's)")
@@ -74,12 +64,12 @@ def main() -> None:
     a = ap.parse_args()
     with work_dir(a.keep) as work:
         days = "-" if a.days is None else str(a.days)
-        demo = child(DEMO_CODE, str(work / "demo"), days, a.end.isoformat(), str(a.scale))
-        floor = child(FLOOR_CODE, str(work / "demo"), str(work / "again"))
-    for name, (secs, rss, lines) in (("demo", demo), ("floor", floor)):
-        print(f"{name:5s} {secs:7.2f} s  {lines:>10,} lines  {lines / secs:>10,.0f} lines/s  "
-              f"peak RSS {rss / 2**20:6.0f} MiB")  # fmt: skip
-    print(f"ratio demo/floor {demo[0] / floor[0]:.2f}")
+        demo = measured(DEMO_CODE, str(work / "demo"), days, a.end.isoformat(), str(a.scale))
+        floor = measured(FLOOR_CODE, str(work / "demo"), str(work / "again"))
+    for name, s in (("demo", demo), ("floor", floor)):
+        print(f"{name:5s} {s.secs:7.2f} s  {s.count:>10,} lines  {s.count / s.secs:>10,.0f} "
+              f"lines/s  peak RSS {s.rss / 2**20:6.0f} MiB")  # fmt: skip
+    print(f"ratio demo/floor {demo.secs / floor.secs:.2f}")
 
 
 if __name__ == "__main__":

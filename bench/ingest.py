@@ -16,9 +16,9 @@ import argparse
 import json
 import random
 import subprocess
-import sys
 from pathlib import Path
 
+from child import measured
 from workdir import work_dir
 
 PAGES = ["1122334455667788", "2233445566778899"]
@@ -88,14 +88,6 @@ def write_log(path: Path, deliveries: int, seed: int = 1) -> int:
     return n
 
 
-def child(code: str, *args: str) -> list[str]:
-    """Run code in a fresh interpreter and return the words it printed."""
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    if out.returncode:
-        sys.exit(f"benchmark step failed:\n{out.stderr}")
-    return out.stdout.split()
-
-
 FLOOR_CODE = """
 import resource, sys, time, duckdb
 con = duckdb.connect(sys.argv[2])
@@ -147,14 +139,13 @@ def _run(a: argparse.Namespace, work: Path) -> None:
         if name == "full":
             for f in work.glob("refscope.duckdb*"):
                 f.unlink()
-        secs, rss_kib, rows, *rest = child(code, *args)
-        results[name] = (float(secs), int(rows), int(rss_kib) * 1024)
-        print(f"{name:6s} {float(secs):7.2f} s  {int(rows) / float(secs):>12,.0f} events/s  "
-              f"peak RSS {int(rss_kib) / 1024:6.0f} MiB  rows {rows} {' '.join(rest)}")  # fmt: skip
-    floor = results["floor"][0]
-    print(f"ratio full/floor  {results['full'][0] / floor:.2f}  (target <= 2.0)")
-    print(f"ratio rerun/floor {results['rerun'][0] / floor:.3f}  (target <= 0.1)")
-    rss = results["full"][2]
+        s = results[name] = measured(code, *args)
+        print(f"{name:6s} {s.secs:7.2f} s  {s.count / s.secs:>12,.0f} events/s  "
+              f"peak RSS {s.rss / 2**20:6.0f} MiB  rows {s.count} {' '.join(s.rest)}")  # fmt: skip
+    floor = results["floor"].secs
+    print(f"ratio full/floor  {results['full'].secs / floor:.2f}  (target <= 2.0)")
+    print(f"ratio rerun/floor {results['rerun'].secs / floor:.3f}  (target <= 0.1)")
+    rss = results["full"].rss
     print(f"peak RSS of the full ingest {rss / 2**30:.2f} GiB for a {size / 1e9:.2f} GB log "
           f"(target <= 1 GiB for a 1 GB log; --deliveries 4000000 writes one)")  # fmt: skip
 

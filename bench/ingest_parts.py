@@ -22,11 +22,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from child import measured, run
 from workdir import work_dir
 
 HERE = Path(__file__).resolve().parent
@@ -107,24 +107,16 @@ def _run(a: argparse.Namespace, work: Path) -> None:
     print(f"log: {a.deliveries:,} deliveries, {n_items:,} items, {log.stat().st_size / 1e6:.0f} MB")
     for f in [*work.glob("floor.duckdb*"), *work.glob("parts.duckdb*")]:
         f.unlink()
-    secs, rss_kib, rows = bench.child(
-        bench.FLOOR_CODE, str(log), str(work / "floor.duckdb"), bench.FLOOR_SQL
-    )
-    floor = float(secs)
-    print(f"floor     {floor:6.2f} s  {int(rows) / floor:>10,.0f} events/s  "
-          f"peak RSS {int(rss_kib) / 1024:5.0f} MiB")  # fmt: skip
+    step = measured(bench.FLOOR_CODE, str(log), str(work / "floor.duckdb"), bench.FLOOR_SQL)
+    floor = step.secs
+    print(f"floor     {floor:6.2f} s  {step.count / floor:>10,.0f} events/s  "
+          f"peak RSS {step.rss / 2**20:5.0f} MiB")  # fmt: skip
     sys.path.insert(0, str(HERE.parent))
     from ingest import shapes  # noqa: PLC0415  (the project, once its root is on the path)
 
     structure = json.loads(shapes.MESSAGING_STRUCTURE)
     columns = "{" + ", ".join(f"'{k}': '{duck_type(v)}'" for k, v in structure.items()) + "}"
-    out = subprocess.run(
-        [sys.executable, "-c", PARTS_CODE, str(log), str(work / "parts.duckdb"), columns],
-        capture_output=True, text=True, cwd=HERE.parent,
-    )  # fmt: skip
-    if out.returncode:
-        sys.exit(f"benchmark step failed:\n{out.stderr}")
-    parts = json.loads(out.stdout)
+    parts = json.loads(run(PARTS_CODE, str(log), str(work / "parts.duckdb"), columns))
     times, events = parts["times"], parts["events"]
     for name, secs in times.items():
         print(f"{name:9s} {secs:6.2f} s  {events / secs:>10,.0f} events/s  "

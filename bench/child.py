@@ -1,0 +1,39 @@
+"""A benchmark's step run in a fresh interpreter: its own peak RSS, nothing imported or cached by
+another step. A step prints its seconds, its peak RSS (ru_maxrss: KiB on Linux) and what it
+counted, then any other words (`measured`), or whatever its script parses (`run`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# The steps run here, where `ingest` is the project's package (in bench/, it is bench/ingest.py).
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(code: str, *args: str) -> str:
+    """What code printed, run with args in a fresh interpreter in the project's root; a step
+    that fails ends the benchmark with its error output."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT
+    )
+    if out.returncode:
+        sys.exit(f"benchmark step failed:\n{out.stderr}")
+    return out.stdout
+
+
+@dataclass(frozen=True)
+class Step:
+    secs: float
+    rss: int  # bytes
+    count: int  # lines, rows or events: what the step went through
+    rest: list[str]  # any other words it printed
+
+
+def measured(code: str, *args: str) -> Step:
+    """A step whose last line printed is `seconds ru_maxrss count [words...]`, run as `run`
+    does."""
+    secs, rss_kib, count, *rest = run(code, *args).splitlines()[-1].split()
+    return Step(float(secs), int(rss_kib) * 1024, int(count), rest)
