@@ -32,9 +32,10 @@ secs = time.perf_counter() - t
 print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, s.lines)
 """
 FLOOR_CODE = """
-import gzip, json, resource, sys, time
+import gzip, json, resource, shutil, sys, time
 from pathlib import Path
 src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+shutil.rmtree(dst, ignore_errors=True)  # an earlier run's, with the same --keep
 dst.mkdir()
 t = time.perf_counter()
 lines = 0

@@ -117,3 +117,22 @@ def test_bench_script_keeps_a_relative_keep_directory_where_it_was_run(
     assert out.returncode == 0, out.stderr[-2000:]
     assert not in_checkout
     assert any((tmp_path / name).iterdir())
+
+
+def _demo_data(*args: str, cwd: Path) -> dict[str, int]:
+    """bench/demo_data.py run on 20 days: the lines its demo and its floor each counted."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "demo_data.py"), *CASES["demo_data"][0], *args],
+        capture_output=True, text=True, timeout=300, cwd=cwd,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    found = re.findall(rf"^(demo|floor)\s+{NUMBER} s\s+({NUMBER}) lines", out.stdout, re.M)
+    return {name: int(lines.replace(",", "")) for name, lines in found}
+
+
+def test_demo_data_runs_again_in_the_same_keep_directory(tmp_path: Path) -> None:
+    """Run again with the same --keep, the floor stopped at the folder its first run wrote the
+    lines again into ("benchmark step failed: File exists"); it writes them anew now."""
+    first = _demo_data("--keep", str(tmp_path), cwd=tmp_path)
+    again = _demo_data("--keep", str(tmp_path), cwd=tmp_path)
+    assert first["demo"] > 0 and first == again == {"demo": first["demo"], "floor": first["demo"]}
