@@ -6,7 +6,9 @@ Times, each in a fresh process:
   demo    `refscope demo-data` (write_demo) with these options: the default writes the two years
           `make demo` writes (--end defaults to a fixed day, so that runs compare)
   floor   every line it wrote read back and written again (json.loads + json.dumps, gzip where
-          the file is): what writing that many lines costs, with no simulation
+          the file is): what writing that many lines costs, with no simulation. It reads the
+          files the demo wrote, nothing else of the folder (`make demo`'s .written marker,
+          demo-data's tracked-links.csv, a log of someone else's)
 and prints lines, seconds, lines/s, peak RSS and the ratio demo/floor. The tests do not time
 the generator: speed is measured here.
 """
@@ -29,20 +31,19 @@ t = time.perf_counter()
 s = write_demo(Path(sys.argv[1]), days=days, end=dt.date.fromisoformat(sys.argv[3]),
                scale=float(sys.argv[4]))
 secs = time.perf_counter() - t
+Path(sys.argv[5]).write_text("".join(f"{f}\\n" for f in s.files))  # what the floor reads
 print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, s.lines)
 """
 FLOOR_CODE = """
 import gzip, json, resource, shutil, sys, time
 from pathlib import Path
-src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+files, dst = [Path(f) for f in Path(sys.argv[1]).read_text().splitlines()], Path(sys.argv[2])
 shutil.rmtree(dst, ignore_errors=True)  # an earlier run's, with the same --keep
 dst.mkdir()
 t = time.perf_counter()
 lines = 0
-for f in sorted(p for p in src.rglob("*") if p.is_file() and not p.name.startswith(".")):
+for f in files:  # all logs: .ndjson, the oldest months' .ndjson.gz
     opener = gzip.open if f.suffix == ".gz" else open
-    if f.suffix not in (".gz", ".ndjson", ".jsonl"):
-        continue
     with opener(f, "rb") as fh, opener(dst / f.name, "wb") as out:
         for line in fh:
             if line.strip():
@@ -65,8 +66,9 @@ def main() -> None:
     a = ap.parse_args()
     with work_dir(a.keep) as work:
         days = "-" if a.days is None else str(a.days)
-        demo = measured(DEMO_CODE, str(work / "demo"), days, a.end.isoformat(), str(a.scale))
-        floor = measured(FLOOR_CODE, str(work / "demo"), str(work / "again"))
+        files = str(work / "demo-files.txt")
+        demo = measured(DEMO_CODE, str(work / "demo"), days, a.end.isoformat(), str(a.scale), files)
+        floor = measured(FLOOR_CODE, files, str(work / "again"))
     for name, s in (("demo", demo), ("floor", floor)):
         print(f"{name:5s} {s.secs:7.2f} s  {s.count:>10,} lines  {s.count / s.secs:>10,.0f} "
               f"lines/s  peak RSS {s.rss / 2**20:6.0f} MiB")  # fmt: skip

@@ -7,6 +7,7 @@ still works against the code, which a change to the ingest's SQL or CLI could br
 from __future__ import annotations
 
 import ast
+import gzip
 import os
 import re
 import shutil
@@ -15,6 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from ingest.demo import write_links_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
@@ -136,3 +139,19 @@ def test_demo_data_runs_again_in_the_same_keep_directory(tmp_path: Path) -> None
     first = _demo_data("--keep", str(tmp_path), cwd=tmp_path)
     again = _demo_data("--keep", str(tmp_path), cwd=tmp_path)
     assert first["demo"] > 0 and first == again == {"demo": first["demo"], "floor": first["demo"]}
+
+
+def test_demo_data_floor_reads_back_only_the_logs_the_demo_wrote(tmp_path: Path) -> None:
+    """The floor read every file of the folder whose name ended in .gz, .ndjson or .jsonl: a
+    rotated log beside the demo's (`webhooks.ndjson.1.gz`) was counted as the demo's lines.
+    It reads back the files the demo wrote, and nothing else of the folder: not `make demo`'s
+    marker, demo-data's tracked-links.csv, nor a log of someone else's."""
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    write_links_csv(demo)  # as `refscope demo-data` leaves it beside the logs
+    (demo / ".written").touch()  # as `make demo` does
+    rotated = b"".join(b'{"object":"page","entry":[]}\n' for _ in range(7))
+    (demo / "webhooks.ndjson.1.gz").write_bytes(gzip.compress(rotated))
+    (demo / "team.jsonl").write_bytes(rotated)
+    counted = _demo_data("--keep", str(tmp_path), cwd=tmp_path)
+    assert counted["demo"] > 0 and counted["floor"] == counted["demo"]
