@@ -19,7 +19,7 @@ import argparse
 from pathlib import Path
 
 from child import measured, run
-from workdir import work_dir
+from workdir import in_work_dir
 
 BUILD = """
 import sys
@@ -82,10 +82,7 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=4_000_000)
     ap.add_argument("--memory", default="600MB", help="the ingest's default memory limit")
     ap.add_argument("--ads", action="store_true", help="one event in 25 an ad's first message")
-    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
-    a = ap.parse_args()
-    with work_dir(a.keep) as work:
-        _run(a, work)
+    in_work_dir(ap, _run)
 
 
 def _run(a: argparse.Namespace, work: Path) -> None:

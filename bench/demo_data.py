@@ -19,8 +19,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from child import measured
-from workdir import work_dir
+from child import Step, measured
+from workdir import in_work_dir
 
 DEMO_CODE = """
 import datetime as dt, resource, sys, time
@@ -62,17 +62,18 @@ def main() -> None:
     ap.add_argument("--days", type=int, help="days of logs (default: as demo-data's)")
     ap.add_argument("--scale", type=float, default=1.0, help="traffic, 1.0 = demo-data's")
     ap.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2026, 1, 31))
-    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
-    a = ap.parse_args()
-    with work_dir(a.keep) as work:
-        days = "-" if a.days is None else str(a.days)
-        files = str(work / "demo-files.txt")
-        demo = measured(DEMO_CODE, str(work / "demo"), days, a.end.isoformat(), str(a.scale), files)
-        floor = measured(FLOOR_CODE, files, str(work / "again"))
+    demo, floor = in_work_dir(ap, _measure)
     for name, s in (("demo", demo), ("floor", floor)):
         print(f"{name:5s} {s.secs:7.2f} s  {s.count:>10,} lines  {s.count / s.secs:>10,.0f} "
               f"lines/s  peak RSS {s.rss / 2**20:6.0f} MiB")  # fmt: skip
     print(f"ratio demo/floor {demo.secs / floor.secs:.2f}")
+
+
+def _measure(a: argparse.Namespace, work: Path) -> tuple[Step, Step]:
+    days = "-" if a.days is None else str(a.days)
+    files = str(work / "demo-files.txt")
+    demo = measured(DEMO_CODE, str(work / "demo"), days, a.end.isoformat(), str(a.scale), files)
+    return demo, measured(FLOOR_CODE, files, str(work / "again"))
 
 
 if __name__ == "__main__":

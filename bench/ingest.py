@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 from child import measured
-from workdir import work_dir
+from workdir import in_work_dir
 
 PAGES = ["1122334455667788", "2233445566778899"]
 
@@ -113,10 +113,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--deliveries", type=int, default=1_000_000)
     ap.add_argument("--gz", action="store_true", help="compress the log first")
-    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
-    a = ap.parse_args()
-    with work_dir(a.keep) as work:
-        _run(a, work)
+    in_work_dir(ap, _run)
 
 
 def _run(a: argparse.Namespace, work: Path) -> None:

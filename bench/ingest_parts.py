@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 from child import measured, run
-from workdir import work_dir
+from workdir import in_work_dir
 
 HERE = Path(__file__).resolve().parent
 
@@ -94,10 +94,7 @@ print(json.dumps({"times": times, "events": events, "rss": rss}))
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--deliveries", type=int, default=1_000_000)
-    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
-    a = ap.parse_args()
-    with work_dir(a.keep) as work:
-        _run(a, work)
+    in_work_dir(ap, _run)
 
 
 def _run(a: argparse.Namespace, work: Path) -> None:

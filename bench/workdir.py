@@ -4,11 +4,15 @@ runs steps in the project's root, where a relative --keep would name another fol
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -20,3 +24,11 @@ def work_dir(keep: Path | None) -> Iterator[Path]:
     finally:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def in_work_dir(ap: argparse.ArgumentParser, run: Callable[[argparse.Namespace, Path], T]) -> T:
+    """A benchmark's options (ap's, and --keep DIR), parsed; run on them in its work directory."""
+    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    a = ap.parse_args()
+    with work_dir(a.keep) as work:
+        return run(a, work)
