@@ -1,6 +1,7 @@
 """The test server of `refscope pull logs`: a real HTTP server on 127.0.0.1 with Range
 support, ETag and Last-Modified, gzip, redirects and failures on demand; the log lines it serves;
-and the fixtures (`site`, and `fast_retries`, used by every pull logs test module)."""
+the fixtures (`site`, and `fast_retries`, used by every pull logs test module); and the command
+run by the test runner (`pull_cli`)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
 from dashboard import queries
 from ingest import db
+from ingest.cli import cli
 from tests.factories import batch, entry, message
 from tests.local_http import served
 
@@ -202,6 +205,21 @@ def lines(start: int, n: int) -> bytes:
         for i in range(start, start + n)
     ]
     return ("\n".join(out) + "\n").encode()
+
+
+def log_behind_credentials(site: tuple[Site, str], n: int = 2) -> str:
+    """The site answering only a request with TOKEN, n lines at /log.ndjson: that log's URL."""
+    s, base = site
+    s.require_auth = True
+    s.files["/log.ndjson"] = lines(0, n)
+    return base + "/log.ndjson"
+
+
+def pull_cli(
+    runner: CliRunner, url: str, db_path: Path, *options: str, env: dict[str, str] | None = None
+) -> Result:
+    """`refscope pull logs URL [options] --db DB`, run by the test runner (env: its variables)."""
+    return runner.invoke(cli, ["pull", "logs", url, *options, "--db", str(db_path)], env=env)
 
 
 @pytest.fixture

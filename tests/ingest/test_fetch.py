@@ -14,9 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest import fetch, pipeline, remote
-from ingest.cli import cli
 from ingest.errors import SourceError
-from tests.ingest.fetch_server import lines
+from tests.ingest.fetch_server import lines, pull_cli
 
 pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits (one test sets its own)
 
@@ -64,9 +63,9 @@ def test_nothing_new_names_the_url_without_its_query_or_user_info(
     s, base = site
     s.files["/log.ndjson?sig=QUERYSECRET"] = lines(0, 5)
     url = base.replace("//", "//reader:PASSW0RD@") + "/log.ndjson?sig=QUERYSECRET"
-    first = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    first = pull_cli(runner, url, db_path)
     assert first.exit_code == 0, first.output
-    again = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    again = pull_cli(runner, url, db_path)
     assert again.exit_code == 0, again.output
     assert f"nothing new at {base}/log.ndjson\n" in again.output, again.output
     for out in (first.output, again.output):
@@ -182,7 +181,7 @@ def test_an_export_answering_no_content_is_nothing_new_not_an_error(
     """An export endpoint with nothing in it yet may answer 204 No Content."""
     s, base = site
     s.answers["/export"] = 204
-    res = runner.invoke(cli, ["pull", "logs", base + "/export", "--db", str(db_path)])
+    res = pull_cli(runner, base + "/export", db_path)
     assert res.exit_code == 0, res.output
     assert f"nothing new at {base}/export" in res.output
     assert query("SELECT count(*) FROM ingest_files") == [(0,)]

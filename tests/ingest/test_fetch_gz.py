@@ -11,8 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest import remote
-from ingest.cli import cli
-from tests.ingest.fetch_server import lines
+from tests.ingest.fetch_server import lines, pull_cli
 
 pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits (one test sets its own)
 
@@ -148,7 +147,7 @@ def test_a_gz_cut_short_says_what_was_read_under_its_url(
     s, base = site
     whole = gzip.compress(lines(0, 3000))
     s.files["/t.ndjson.gz"] = whole[: len(whole) * 2 // 3]
-    out = runner.invoke(cli, ["pull", "logs", base + "/t.ndjson.gz", "--db", str(db_path)])
+    out = pull_cli(runner, base + "/t.ndjson.gz", db_path)
     assert out.exit_code == 0, out.output
     (n,) = query("SELECT count(*) FROM events")[0]
     assert 0 < n < 3000
@@ -164,7 +163,7 @@ def test_a_damaged_gz_is_an_error_under_its_url_not_the_download_file(
     s, base = site
     whole = gzip.compress(lines(0, 300))
     s.files["/d.ndjson.gz"] = whole[:30] + bytes(b ^ 0x55 for b in whole[30:60]) + whole[60:]
-    out = runner.invoke(cli, ["pull", "logs", base + "/d.ndjson.gz", "--db", str(db_path)])
+    out = pull_cli(runner, base + "/d.ndjson.gz", db_path)
     assert out.exit_code == 1, out.output
     assert f"{base}/d.ndjson.gz: cannot read" in out.output
     assert "refscope-pull-" not in out.output
@@ -180,10 +179,10 @@ def test_an_error_or_warning_under_a_signed_url_shows_neither_its_query_nor_user
     s.files["/d.ndjson.gz?sig=QUERYSECRET"] = whole[:30] + bytes(b ^ 0x55 for b in whole[30:60])
     s.files["/t.ndjson.gz?sig=QUERYSECRET"] = whole[: len(whole) * 2 // 3]
     signed = base.replace("//", "//reader:PASSW0RD@") + "/{}.ndjson.gz?sig=QUERYSECRET"
-    damaged = runner.invoke(cli, ["pull", "logs", signed.format("d"), "--db", str(db_path)])
+    damaged = pull_cli(runner, signed.format("d"), db_path)
     assert damaged.exit_code == 1, damaged.output
     assert f"Error: {base}/d.ndjson.gz: cannot read" in damaged.output
-    cut = runner.invoke(cli, ["pull", "logs", signed.format("t"), "--db", str(db_path)])
+    cut = pull_cli(runner, signed.format("t"), db_path)
     assert cut.exit_code == 0, cut.output
     assert f"warning: {base}/t.ndjson.gz: the compressed stream ends early" in cut.output
     for out in (damaged.output, cut.output):
@@ -238,7 +237,7 @@ def test_a_gz_export_answering_no_content_is_nothing_new_not_an_error(
     another (whose 204 is nothing new): it was an error, "HTTP 204 to a plain GET"."""
     s, base = site
     s.answers["/export.ndjson.gz"] = 204
-    res = runner.invoke(cli, ["pull", "logs", base + "/export.ndjson.gz", "--db", str(db_path)])
+    res = pull_cli(runner, base + "/export.ndjson.gz", db_path)
     assert res.exit_code == 0, res.output
     assert f"nothing new at {base}/export.ndjson.gz" in res.output
     assert query("SELECT count(*) FROM ingest_files") == [(0,)]
@@ -246,9 +245,9 @@ def test_a_gz_export_answering_no_content_is_nothing_new_not_an_error(
     # Once it has lines, they are read; answering 204 again later is nothing new either.
     del s.answers["/export.ndjson.gz"]
     s.files["/export.ndjson.gz"] = gzip.compress(lines(0, 4))
-    res = runner.invoke(cli, ["pull", "logs", base + "/export.ndjson.gz", "--db", str(db_path)])
+    res = pull_cli(runner, base + "/export.ndjson.gz", db_path)
     assert res.exit_code == 0, res.output
     s.answers["/export.ndjson.gz"] = 204
-    res = runner.invoke(cli, ["pull", "logs", base + "/export.ndjson.gz", "--db", str(db_path)])
+    res = pull_cli(runner, base + "/export.ndjson.gz", db_path)
     assert res.exit_code == 0 and "nothing new" in res.output, res.output
     assert query("SELECT count(*) FROM events") == [(4,)]

@@ -10,9 +10,15 @@ import pytest
 from click.testing import CliRunner
 
 from ingest import fetch, remote
-from ingest.cli import cli
 from ingest.errors import SourceError
-from tests.ingest.fetch_server import TOKEN, Site, lines, make_handler
+from tests.ingest.fetch_server import (
+    TOKEN,
+    Site,
+    lines,
+    log_behind_credentials,
+    make_handler,
+    pull_cli,
+)
 from tests.local_http import OTHER_HOST, served, this_machine_as
 
 pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits (one test sets its own)
@@ -24,12 +30,12 @@ def test_a_web_page_instead_of_a_log_is_refused_and_nothing_is_read(
     s, base = site
     s.files["/log.ndjson"] = b"<!DOCTYPE html>\n<html><body>Sign in</body></html>\n"
     s.content_types["/log.ndjson"] = "text/html; charset=utf-8"
-    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    res = pull_cli(runner, base + "/log.ndjson", db_path)
     assert res.exit_code == 1 and "answered with a web page" in res.output, res.output
     # Once the URL serves the log, all of it is read: nothing was recorded as read before.
     s.files["/log.ndjson"] = lines(0, 3)
     s.content_types["/log.ndjson"] = "text/html"  # a mislabelled log is still a log
-    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    res = pull_cli(runner, base + "/log.ndjson", db_path)
     assert res.exit_code == 0, res.output
     assert query("SELECT count(*) FROM events") == [(3,)]
     assert query("SELECT count(*) FROM rejects") == [(0,)]
@@ -50,7 +56,7 @@ def test_a_web_page_labelled_as_something_else_is_refused_too(
     s.files["/log.ndjson"] = page
     if label:
         s.content_types["/log.ndjson"] = label
-    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    res = pull_cli(runner, base + "/log.ndjson", db_path)
     assert res.exit_code == 1 and "answered with a web page" in res.output, res.output
     assert query("SELECT count(*) FROM rejects") == [(0,)]
     assert query("SELECT count(*) FROM ingest_files") == [(0,)]
@@ -60,26 +66,17 @@ def test_auth_errors_are_clear_and_never_show_the_token(
     site: Any, db_path: Path, runner: CliRunner
 ) -> None:
     s, base = site
-    s.require_auth = True
-    s.files["/log.ndjson"] = lines(0, 2)
-    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)])
+    url = log_behind_credentials(site)
+    res = pull_cli(runner, url, db_path)
     assert res.exit_code != 0 and "wants credentials" in res.output
-    res = runner.invoke(
-        cli,
-        ["pull", "logs", base + "/log.ndjson", "--header", "Authorization: Bearer wrong",
-         "--db", str(db_path)],
-    )  # fmt: skip
+    res = pull_cli(runner, url, db_path, "--header", "Authorization: Bearer wrong")
     assert res.exit_code != 0 and "refused the credentials given" in res.output
     assert "wrong" not in res.output
-    res = runner.invoke(
-        cli,
-        ["pull", "logs", base + "/log.ndjson", "--header", f"Authorization: {TOKEN}",
-         "--db", str(db_path)],
-    )  # fmt: skip
+    res = pull_cli(runner, url, db_path, "--header", f"Authorization: {TOKEN}")
     assert res.exit_code == 0, res.output
     assert "s3cr3t" not in res.output
     s.require_auth = False
-    res = runner.invoke(cli, ["pull", "logs", base + "/nope.ndjson", "--db", str(db_path)])
+    res = pull_cli(runner, base + "/nope.ndjson", db_path)
     assert res.exit_code != 0 and "no log at this URL" in res.output
 
 
@@ -91,7 +88,7 @@ def test_redirects_are_followed_and_a_loop_is_a_clear_error(
     s.redirects = {"/latest": "/log.ndjson", "/loop": "/loop"}
     res = remote.pull_logs(base + "/latest", {}, db_path)
     assert res is not None and res.events_added == 3
-    out = runner.invoke(cli, ["pull", "logs", base + "/loop?sig=abc", "--db", str(db_path)])
+    out = pull_cli(runner, base + "/loop?sig=abc", db_path)
     assert out.exit_code == 1 and "redirects" in out.output.lower(), out.output
     assert "/loop:" in out.output and "sig=abc" not in out.output
     assert out.exception is None or isinstance(out.exception, SystemExit)
@@ -107,7 +104,7 @@ def test_a_bad_url_is_refused_at_once(
 ) -> None:
     waits: list[float] = []
     monkeypatch.setattr("ingest.fetch.time.sleep", waits.append)
-    out = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    out = pull_cli(runner, url, db_path)
     assert out.exit_code == 1 and "http:// or https:// URL" in out.output, out.output
     assert out.exception is None or isinstance(out.exception, SystemExit)
     assert waits == []
@@ -128,7 +125,7 @@ def test_a_url_httpx_or_a_lookup_cannot_take_is_refused_at_once_by_name(
     were looked up five times, backing off, as if the network were down."""
     waits: list[float] = []
     monkeypatch.setattr("ingest.fetch.time.sleep", waits.append)
-    out = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    out = pull_cli(runner, url, db_path)
     assert out.exit_code == 1 and "Error: pull logs: the URL " in out.output, out.output
     assert fault in out.output and len(out.output.strip().splitlines()) == 1, out.output
     assert out.exception is None or isinstance(out.exception, SystemExit)
@@ -141,7 +138,7 @@ def test_a_url_httpx_or_a_lookup_cannot_take_is_refused_at_once_by_name(
 def test_a_bad_url_is_refused_without_showing_its_credentials(
     url: str, db_path: Path, runner: CliRunner
 ) -> None:
-    out = runner.invoke(cli, ["pull", "logs", url, "--db", str(db_path)])
+    out = pull_cli(runner, url, db_path)
     assert out.exit_code == 1 and "http:// or https:// URL" in out.output, out.output
     assert "PASSW0RD" not in out.output and "reader" not in out.output
 
@@ -221,9 +218,7 @@ def test_a_header_name_no_request_can_carry_is_refused_before_any_request(
 ) -> None:
     s, base = site
     s.files["/log.ndjson"] = lines(0, 2)
-    res = runner.invoke(
-        cli, ["pull", "logs", base + "/log.ndjson", "--header", header, "--db", str(db_path)]
-    )
+    res = pull_cli(runner, base + "/log.ndjson", db_path, "--header", header)
     assert res.exit_code != 0
     assert "a header name is letters, digits and" in res.output, res.output
     assert "attempts" not in res.output and s.requests == []
@@ -260,16 +255,14 @@ def test_a_refusal_from_the_host_a_redirect_led_to_says_the_headers_stayed_behin
     other = base.replace("127.0.0.1", OTHER_HOST)  # the same server, another host name
     s.redirects = {"/ext.ndjson": f"{other}/f.ndjson?sig=QSECRET"}
     with this_machine_as(OTHER_HOST):
-        res = runner.invoke(cli, ["pull", "logs", base + "/ext.ndjson", "--header",
-                                  f"Authorization: {TOKEN}", "--db", str(db_path)])  # fmt: skip
+        res = pull_cli(runner, base + "/ext.ndjson", db_path, "--header", f"Authorization: {TOKEN}")
     assert res.exit_code == 1, res.output
     assert "pass --header" not in res.output
     assert f"redirected to {other}, which gets none of the --header headers" in res.output
     assert "s3cr3t" not in res.output and "QSECRET" not in res.output
     assert s.requests[-1]["Host"].startswith(OTHER_HOST) and "Authorization" not in s.requests[-1]
     # Asked at the URL's own origin, a refusal says what it said.
-    res = runner.invoke(cli, ["pull", "logs", base + "/f.ndjson", "--header",
-                              "Authorization: Bearer wrong", "--db", str(db_path)])  # fmt: skip
+    res = pull_cli(runner, base + "/f.ndjson", db_path, "--header", "Authorization: Bearer wrong")
     assert res.exit_code == 1
     assert "refused the credentials given with REFSCOPE_PULL_HEADERS or --header" in res.output
     assert "redirected" not in res.output
@@ -297,7 +290,6 @@ def test_a_refusal_says_whether_credentials_were_given(
     s, base = site
     s.answers["/log.ndjson"] = status
     env = {"REFSCOPE_PULL_HEADERS": f"Authorization: {TOKEN}"} if header else {}
-    res = runner.invoke(cli, ["pull", "logs", base + "/log.ndjson", "--db", str(db_path)],
-                        env=env)  # fmt: skip
+    res = pull_cli(runner, base + "/log.ndjson", db_path, env=env)
     assert res.exit_code == 1 and res.output == f"Error: {base}/log.ndjson: {said}\n", res.output
     assert len(s.requests) == 1  # not retried
