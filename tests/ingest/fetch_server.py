@@ -222,6 +222,22 @@ def pull_cli(
     return runner.invoke(cli, ["pull", "logs", url, *options, "--db", str(db_path)], env=env)
 
 
+def pull_of_no_content(site: tuple[Site, str], path: str, runner: CliRunner, db_path: Path) -> None:
+    """path answering 204 No Content, pulled: nothing new (exit 0), said so, nothing recorded
+    as read and no download left behind."""
+    s, base = site
+    s.answers[path] = 204
+    res = pull_cli(runner, base + path, db_path)
+    assert res.exit_code == 0, res.output
+    assert f"nothing new at {base}{path}" in res.output
+    con = db.connect(db_path, read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM ingest_files").fetchall() == [(0,)]
+    finally:
+        con.close()
+    assert list((db_path.parent / ".pull").iterdir()) == []
+
+
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("ingest.fetch.BACKOFF_SECONDS", 0.0)

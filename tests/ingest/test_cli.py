@@ -141,6 +141,19 @@ def test_db_option_wins_over_the_environment(
     assert not from_env.exists()
 
 
+def _one_good_click_one_reject(
+    runner: CliRunner, db_path: Path, log_dir: Path, **wrong: Any
+) -> Query:
+    """A click log of a good click and one with the wrong field, ingested: the summary says one
+    click and one reject; the database to query."""
+    good, bad = _clicks(2)
+    log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", [good, {**bad, **wrong}])
+    result = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert "2 lines, 0 events (0 new, 0 duplicates), 1 click (1 new), 1 reject" in _words(result)
+    return Query(db_path)
+
+
 @pytest.mark.parametrize(
     "ref", ["   ", {"id": "flyer"}, ["flyer"]], ids=["spaces", "object", "list"]
 )
@@ -149,12 +162,7 @@ def test_a_click_line_whose_ref_is_blank_or_no_text_is_rejected_with_its_reason(
 ) -> None:
     """A ref of spaces only (no ref, as in a referral), or an object or a list in its place,
     was stored as a click of no link: counted nowhere, and not rejected either."""
-    good, bad = _clicks(2)
-    log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", [good, {**bad, "ref": ref}])
-    result = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
-    assert result.exit_code == 0, result.output
-    assert "2 lines, 0 events (0 new, 0 duplicates), 1 click (1 new), 1 reject" in _words(result)
-    query = Query(db_path)
+    query = _one_good_click_one_reject(runner, db_path, log_dir, ref=ref)
     assert query("SELECT ref FROM clicks") == [("flyer",)]
     assert query("SELECT line_no, reason FROM rejects") == [(2, "click without ref")]
 
@@ -165,12 +173,7 @@ def test_a_click_line_whose_qr_is_neither_true_nor_false_is_rejected_with_its_re
 ) -> None:
     """The receiver logs `qr` as true or false: any other value ("yes", say) was stored as a
     click of a plain link, a scan counted as a click without a word."""
-    good, bad = _clicks(2)
-    log = f.write_ndjson(log_dir / "clicks-2024-11-25.vm-1.ndjson", [good, {**bad, "qr": qr}])
-    result = runner.invoke(cli, ["ingest", str(log), "--db", str(db_path)])
-    assert result.exit_code == 0, result.output
-    assert "2 lines, 0 events (0 new, 0 duplicates), 1 click (1 new), 1 reject" in _words(result)
-    query = Query(db_path)
+    query = _one_good_click_one_reject(runner, db_path, log_dir, qr=qr)
     assert query("SELECT qr FROM clicks") == [(True,)]  # the good scan
     assert query("SELECT line_no, reason FROM rejects") == [
         (2, "click with qr neither true nor false")

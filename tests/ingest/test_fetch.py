@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from ingest import fetch, pipeline, remote
 from ingest.errors import SourceError
-from tests.ingest.fetch_server import lines, pull_cli
+from tests.ingest.fetch_server import lines, pull_cli, pull_of_no_content
 
 pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits (one test sets its own)
 
@@ -147,13 +147,19 @@ def test_a_pull_stopped_part_way_records_no_offset_and_the_next_pull_finishes_it
     ]
 
 
-def test_a_server_without_ranges_still_works(site: Any, db_path: Path, query: Any) -> None:
+def _pulled_then_grown_without_ranges(site: Any, db_path: Path) -> str:
+    """A server that ignores Range: 20 lines pulled, then 3 more served; the log's URL."""
     s, base = site
     s.ranges = False
     s.files["/log.ndjson"] = lines(0, 20)
     remote.pull_logs(base + "/log.ndjson", {}, db_path)
     s.files["/log.ndjson"] += lines(20, 3)
-    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    return base + "/log.ndjson"
+
+
+def test_a_server_without_ranges_still_works(site: Any, db_path: Path, query: Any) -> None:
+    url = _pulled_then_grown_without_ranges(site, db_path)
+    res = remote.pull_logs(url, {}, db_path)
     # read on from where the first pull stopped (test_fetch_no_ranges.py), not whole again
     assert res is not None and res.events_added == 3 and res.duplicates == 0
     assert query.scalar("SELECT count(*) FROM events") == 23
@@ -176,16 +182,10 @@ def test_an_unfinished_last_line_is_pulled_again_once_complete(
 
 
 def test_an_export_answering_no_content_is_nothing_new_not_an_error(
-    site: Any, db_path: Path, runner: CliRunner, query: Any
+    site: Any, db_path: Path, runner: CliRunner
 ) -> None:
     """An export endpoint with nothing in it yet may answer 204 No Content."""
-    s, base = site
-    s.answers["/export"] = 204
-    res = pull_cli(runner, base + "/export", db_path)
-    assert res.exit_code == 0, res.output
-    assert f"nothing new at {base}/export" in res.output
-    assert query("SELECT count(*) FROM ingest_files") == [(0,)]
-    assert list((db_path.parent / ".pull").iterdir()) == []
+    pull_of_no_content(site, "/export", runner, db_path)
 
 
 def test_a_pull_that_brings_only_part_of_a_line_keeps_the_next_one_to_a_range(
@@ -223,13 +223,10 @@ def test_a_shrunk_file_is_read_whole_even_without_a_size_in_the_416(
 
 
 def test_a_range_ignored_is_not_downloaded_twice(site: Any, db_path: Path, query: Any) -> None:
-    s, base = site
-    s.ranges = False
-    s.files["/log.ndjson"] = lines(0, 20)
-    remote.pull_logs(base + "/log.ndjson", {}, db_path)
-    s.files["/log.ndjson"] += lines(20, 3)
+    s, _ = site
+    url = _pulled_then_grown_without_ranges(site, db_path)
     before, sent = len(s.requests), s.sent
-    res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
+    res = remote.pull_logs(url, {}, db_path)
     assert res is not None and res.events_added == 3
     assert len(s.requests) - before == 1  # the 200 to the Range request is the whole file
     assert s.sent - sent == len(s.files["/log.ndjson"])

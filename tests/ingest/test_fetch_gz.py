@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ingest import remote
-from tests.ingest.fetch_server import lines, pull_cli
+from tests.ingest.fetch_server import lines, pull_cli, pull_of_no_content
 
 pytestmark = pytest.mark.usefixtures("fast_retries")  # no backoff waits (one test sets its own)
 
@@ -236,12 +236,7 @@ def test_a_gz_export_answering_no_content_is_nothing_new_not_an_error(
     """An export endpoint with nothing in it yet may answer 204 No Content, at a .gz URL as at
     another (whose 204 is nothing new): it was an error, "HTTP 204 to a plain GET"."""
     s, base = site
-    s.answers["/export.ndjson.gz"] = 204
-    res = pull_cli(runner, base + "/export.ndjson.gz", db_path)
-    assert res.exit_code == 0, res.output
-    assert f"nothing new at {base}/export.ndjson.gz" in res.output
-    assert query("SELECT count(*) FROM ingest_files") == [(0,)]
-    assert list((db_path.parent / ".pull").iterdir()) == []
+    pull_of_no_content(site, "/export.ndjson.gz", runner, db_path)
     # Once it has lines, they are read; answering 204 again later is nothing new either.
     del s.answers["/export.ndjson.gz"]
     s.files["/export.ndjson.gz"] = gzip.compress(lines(0, 4))

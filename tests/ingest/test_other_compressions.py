@@ -35,16 +35,22 @@ def _warning(path: Path, kind: str) -> str:
     )
 
 
+def _packed_copy(log: Path, name: str, ext: str) -> str:
+    """log's bytes compressed by ext's packer into name beside it: the warning that names it."""
+    kind, pack = PACKERS[ext]
+    packed = log.parent / name
+    packed.write_bytes(pack(log.read_bytes()))
+    return _warning(packed, kind)
+
+
 @pytest.mark.parametrize("ext", list(PACKERS))
 def test_a_glob_naming_a_compressed_rotated_log_says_it_is_not_read(
     db_path: Path, query: Query, log_dir: Path, ext: str
 ) -> None:
-    kind, pack = PACKERS[ext]
     log = _logs(log_dir)
-    packed = log_dir / f"webhooks.ndjson.1.{ext}"
-    packed.write_bytes(pack(log.read_bytes()))
+    warning = _packed_copy(log, f"webhooks.ndjson.1.{ext}", ext)
     result = pipeline.run([str(log_dir / "webhooks.ndjson*")], db_path)
-    assert result.warnings == [_warning(packed, kind)]
+    assert result.warnings == [warning]
     assert (result.lines, result.events_added) == (3, 3)
     assert query("SELECT count(*) FROM rejects") == [(0,)]
     assert query("SELECT path FROM ingest_files") == [(str(log),)]
@@ -54,12 +60,9 @@ def test_a_glob_naming_a_compressed_rotated_log_says_it_is_not_read(
 def test_a_compressed_log_in_a_folder_is_named_not_left_out_unsaid(
     db_path: Path, query: Query, log_dir: Path, ext: str
 ) -> None:
-    kind, pack = PACKERS[ext]
-    log = _logs(log_dir)
-    packed = log_dir / f"webhooks-2025-01.ndjson.{ext}"
-    packed.write_bytes(pack(log.read_bytes()))
+    warning = _packed_copy(_logs(log_dir), f"webhooks-2025-01.ndjson.{ext}", ext)
     result = pipeline.run([str(log_dir)], db_path)
-    assert result.warnings == [_warning(packed, kind)]
+    assert result.warnings == [warning]
     assert result.events_added == 3
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
@@ -83,12 +86,10 @@ def test_a_folder_whose_only_log_name_is_compressed_otherwise_names_its_rotated_
     """A folder holding `x.ndjson.xz` and logrotate's `webhooks.ndjson.1`: the first is named as
     not read, and no file has a name a folder is read for, so the second is named too, as in a
     folder of rotated logs alone (it went unsaid: the xz file counted as a log name)."""
-    kind, pack = PACKERS[ext]
     rotated = _logs(log_dir).rename(log_dir / "webhooks.ndjson.1")
-    packed = log_dir / f"webhooks-2025-01.ndjson.{ext}"
-    packed.write_bytes(pack(rotated.read_bytes()))
+    warning = _packed_copy(rotated, f"webhooks-2025-01.ndjson.{ext}", ext)
     result = pipeline.run([str(log_dir)], db_path)
-    assert _warning(packed, kind) in result.warnings
+    assert warning in result.warnings
     assert [w for w in result.warnings if "no file is read by its name" in w] == [
         f"{log_dir}: no file is read by its name (1 left out: webhooks.ndjson.1): a folder is "
         "read for *.ndjson, *.jsonl, *.json and their .gz; give such a file as a PATH to read it"
