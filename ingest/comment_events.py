@@ -103,9 +103,20 @@ SAMPLE_CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _SAMPLE_CHANGE_RO
 def send_of(raw: str) -> str:
     """SQL for the send of the line whose text is raw, as the page's own code wrote it or
     inside a receiver envelope (NULL when the line is no JSON): the one reading of a send line,
-    here and in forgotten_sends."""
+    here and in forgotten_sends.
+
+    The Send API also takes its parameters form-encoded, `recipient` a JSON string
+    (`-F 'recipient={"comment_id":"..."}'`), and a log of the request as sent holds it so: a
+    string holding a JSON object is read as that object; any other string stays no recipient.
+    """
     body = f"CASE WHEN json_type({raw}, '$.body') = 'OBJECT' THEN {raw}->'$.body' ELSE {raw} END"
-    return f"CASE WHEN json_valid({raw}) THEN json_transform({body}, '{SEND_STRUCTURE}') END"
+    rcp = f"json_extract_string({body}, '$.request.recipient')"
+    read = (
+        f"CASE WHEN json_type({body}, '$.request.recipient') = 'VARCHAR' AND json_valid({rcp})"
+        f" AND json_type({rcp}) = 'OBJECT' THEN json_merge_patch({body}, json_object("
+        f"'request', json_object('recipient', json({rcp})))) ELSE {body} END"
+    )
+    return f"CASE WHEN json_valid({raw}) THEN json_transform({read}, '{SEND_STRUCTURE}') END"
 
 
 SEND_EVENTS = f"""

@@ -5,6 +5,7 @@ builders and the ids they share are in tests/factories.py.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.factories import PAGE_ID, PSID, T0, Json
@@ -53,18 +54,26 @@ def send_log(
     page_id: str = PAGE_ID,
     ts: Any = T0,
     message_id: str | None = None,
+    recipient: Json | None = None,
+    form: bool = False,
 ) -> Json:
-    """A send-log line: the Send API request (recipient.comment_id) and its response (§4)."""
+    """A send-log line: the Send API request (recipient.comment_id, or the recipient given) and
+    its response (§4). form: the request as a form-encoded call sends it, `recipient` and
+    `message` as JSON strings (the message's `metadata` naming the comment, itself a string)."""
     response: Json = {"message_id": message_id or f"m_reply_{comment_id}"}
     if psid is not None:
         response = {"recipient_id": psid, **response}
+    request: Json = {
+        "recipient": {"comment_id": comment_id} if recipient is None else recipient,
+        "message": {"text": "Thanks! Check your inbox."},
+    }
+    if form:
+        request["message"]["metadata"] = json.dumps({"comment_id": comment_id})
+        request = {k: json.dumps(v) for k, v in request.items()}
     return {
         "object": "send_api",
         "page_id": page_id,
         "timestamp": ts,
-        "request": {
-            "recipient": {"comment_id": comment_id},
-            "message": {"text": "Thanks! Check your inbox."},
-        },
+        "request": request,
         "response": response,
     }

@@ -39,6 +39,7 @@ class Act:
     reply_to: int | None = None  # the act whose comment a private reply answers (else its own)
     post: bool = False  # a send-log private reply to a visitor post (recipient.post_id)
     undated: bool = False  # a send-log line without a timestamp, dated by its envelope
+    form: bool = False  # a send-log line of a form-encoded request: recipient a JSON string
 
     # --- what the act is, for the reference --------------------------------------------------
 
@@ -156,9 +157,10 @@ class Act:
             ][self.metadata]
             return f.echo(psid=psid, mid=self.mid, reverse=self.reverse, metadata=metadata, **kw)
         if k == "send_reply":
-            line = ff.send_log(self.comment_id, psid, message_id=self.mid, **kw)
-            if self.post:
-                line["request"]["recipient"] = {"post_id": f"{self.page}_{7000 + self.n}"}
+            to = {"post_id": f"{self.page}_{7000 + self.n}"} if self.post else None
+            line = ff.send_log(
+                self.comment_id, psid, message_id=self.mid, recipient=to, form=self.form, **kw
+            )
             if self.undated:
                 del line["timestamp"]
             return line

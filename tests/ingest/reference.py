@@ -98,6 +98,17 @@ def ids(party: object) -> dict:
     return {k: str(v) for k, v in party.items() if v is not None} if isinstance(party, dict) else {}
 
 
+def form_field(value: object) -> object:
+    """A Send API parameter as logged: a form-encoded request's is the JSON text of the object."""
+    if isinstance(value, str):
+        try:
+            inner = json.loads(value)
+        except ValueError:
+            return value
+        return inner if isinstance(inner, dict) else value
+    return value
+
+
 def item_event(item: dict, page: str, standby: bool, qr_refs: set, at: object = None) -> dict:
     sender, recipient = ids(item.get("sender")), ids(item.get("recipient"))
     ts = instant(item.get("timestamp")) or instant(at)  # else the entry's time
@@ -177,7 +188,7 @@ def line_events(obj: object, qr_refs: set) -> tuple[list[dict], str | None]:
     if obj.get("object") == "send_api":
         page = str(obj["page_id"])
         ts = instant(obj.get("timestamp")) or instant(received_at)
-        response, recipient = obj["response"], ids(obj["request"]["recipient"])
+        response, recipient = obj["response"], ids(form_field(obj["request"]["recipient"]))
         if not {"comment_id", "post_id"} & recipient.keys():  # not a private reply: the
             # page's own message (to a user_ref, say)
             to = response.get("recipient_id") or recipient.get("id") or recipient.get("user_ref")
@@ -187,7 +198,7 @@ def line_events(obj: object, qr_refs: set) -> tuple[list[dict], str | None]:
         ev = {"page": page, "psid": str(response["recipient_id"]), "is_user_ref": False, "ts": ts}
         ev.update(kind="private_reply", standby=False, mid=response["message_id"])
         ev["touch"] = {"via": "private_reply", "channel": "comment_reply"}
-        ev["touch"]["comment_id"] = obj["request"]["recipient"].get("comment_id")
+        ev["touch"]["comment_id"] = recipient.get("comment_id")
         ev["key"] = (page, "private_reply", ev["mid"])
         return [ev], None
     if not isinstance(obj.get("entry"), list):

@@ -85,6 +85,7 @@ def acts(draw: st.DrawFn) -> list[Act]:
         elif kind == "send_reply":
             act.post = draw(st.integers(0, 4)) == 0
             act.undated = draw(st.integers(0, 4)) == 0
+            act.form = draw(st.integers(0, 4)) == 0
         if kind == "echo_reply":  # maybe the echo of an earlier send-log private reply
             sent = [a for a in out if a.kind == "send_reply" and not a.post and a.who == act.who
                     and a.page == act.page]  # fmt: skip

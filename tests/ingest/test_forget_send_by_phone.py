@@ -24,12 +24,15 @@ PHONE = "+12125552368"
 OTHER = "+12125550000"
 
 
-def send_to(number: str, message_id: str | None) -> str:
-    """A send by phone number as the page's code logs it; Meta's response has no recipient_id."""
+def send_to(number: str, message_id: str | None, *, form: bool = False) -> str:
+    """A send by phone number as the page's code logs it; Meta's response has no recipient_id.
+    form: the request as a form-encoded call sends it, its recipient a JSON string."""
     response = {"message_id": message_id} if message_id else {}
+    recipient = {"phone_number": number}
     return json.dumps({
         "object": "send_api", "page_id": f.PAGE_ID, "timestamp": f.T0,
-        "request": {"recipient": {"phone_number": number}, "message": {"text": "Order ready"}},
+        "request": {"recipient": json.dumps(recipient) if form else recipient,
+                    "message": {"text": "Order ready"}},
         "response": response,
     })  # fmt: skip
 
@@ -71,13 +74,19 @@ def test_forgetting_a_phone_number_removes_its_sends_and_their_keys(
     assert Query(db_file)("SELECT count(*) FROM events WHERE detail = 'send_api'") == [(1,)]
 
 
+@pytest.mark.parametrize("form", [False, True], ids=["json", "form-encoded"])
 @pytest.mark.parametrize("salt", [None, "pepper-for-sends"], ids=["plain", "salted"])
 def test_a_send_to_a_forgotten_number_read_again_stays_out_counted_as_left_out(
-    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, salt: str | None
+    tmp_path: Path,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    salt: str | None,
+    form: bool,
 ) -> None:
+    """Also a send logged form-encoded, its recipient read from the JSON string it came as."""
     if salt:
         monkeypatch.setenv(SALT_ENV, salt)
-    lines = [send_to(PHONE, "m_sent_1"), send_to(OTHER, "m_sent_2")]
+    lines = [send_to(PHONE, "m_sent_1", form=form), send_to(OTHER, "m_sent_2", form=form)]
     first = f.write_ndjson(tmp_path / "logs" / "sends.ndjson", lines)
     db_file = tmp_path / "r.duckdb"
     pipeline.run([str(first)], db_file)

@@ -3,6 +3,8 @@ numbers, floats and digit strings, standby and wrapped items (PSIDs 7001 on)."""
 
 from __future__ import annotations
 
+import json
+
 from tests.ingest.edge_cases import PAGE, S, T, ad, item, link, msg, post
 
 
@@ -139,4 +141,25 @@ def shape_lines() -> list[object]:
                 },
             },
         },
+        # send logs of form-encoded requests: recipient and message as JSON strings
+        *(
+            {
+                "object": "send_api",
+                "page_id": PAGE,
+                "timestamp": T,
+                "request": {
+                    "recipient": json.dumps(recipient),
+                    "message": json.dumps({"text": "hi", "metadata": '{"comment_id":"1500_4019"}'}),
+                },
+                "response": {"recipient_id": psid, "message_id": f"m_send_{psid}"},
+            }
+            for psid, recipient in [
+                ("7019", {"comment_id": "1500_4019"}),
+                ("7020", {"post_id": "1122334455667788_56"}),
+                ("7021", "comment_id=1500_4021"),  # a string holding no JSON object: no recipient
+            ]
+        ),
+        post(msg("7019", T + S)),
+        post(msg("7020", T + S)),
+        post(msg("7021", T + S)),
     ]
