@@ -186,7 +186,7 @@ def _item(opened: list[Opened]) -> int:
     return -1
 
 
-def without_forgotten_texts(line: str) -> str:
+def without_forgotten_texts(line: str, within: str | None = None, whole: bool = False) -> str:
     """line with the texts of a forgotten person as placeholders: each text of an item (an
     element of `messaging`, `standby` or `changes`) that holds FORGOTTEN, and every text of a
     line that holds it outside such an item (a send log) or of a text outside the items of a
@@ -194,9 +194,11 @@ def without_forgotten_texts(line: str) -> str:
     phone number, see shared_contact); a shared location's `lat` and `long` there become null,
     the `name` of a `from` object holding FORGOTTEN FORGOTTEN (and so do a send's recipient's
     `phone_number` and `name` parts there), and a FORGOTTEN outside any
-    string (an id that came as a number) a JSON string. A body kept as a JSON string is read
-    the same way inside."""
-    if FORGOTTEN not in line:
+    string (an id that came as a number) a JSON string. A JSON document kept as a string (a
+    body the receiver could not parse, a form-encoded send's `recipient` or `message`) is read
+    the same way inside, as the value of its key (within); where the line's texts are the
+    person's, so are all of one that holds no FORGOTTEN of its own (whole)."""
+    if FORGOTTEN not in line and not whole:
         return line
     # First pass: each value with its key, the key of the object holding it and its item, and
     # which items hold the mark (-1: outside every item); and the numbers of a shared
@@ -219,8 +221,9 @@ def without_forgotten_texts(line: str) -> str:
             gaps.append((done, start, key, item))
         done = end
         if m is not None and m.lastgroup == "value":
-            values.append((m, key, parent_key(opened), item, *container_offsets(opened)))
-    everywhere = -1 in held  # the mark outside every item: no text is anyone else's for sure
+            parent = parent_key(opened) if len(opened) > 1 else within
+            values.append((m, key, parent, item, *container_offsets(opened)))
+    everywhere = whole or -1 in held  # the mark outside every item: no text is anyone else's
 
     def theirs(item: int) -> bool:
         return everywhere or item in held or item < 0
@@ -256,7 +259,8 @@ def _value(token: str, key: str | None, parent: str | None, theirs: bool, marked
     message's, see shared_contact)."""
     text = decode(token)
     if text is not None and text.lstrip(" \t\r\n").startswith(("{", "[")):
-        inner = without_forgotten_texts(text)  # a JSON document kept as a string
+        # A JSON document kept as a string: a body, a form-encoded send's recipient or message.
+        inner = without_forgotten_texts(text, key, theirs and FORGOTTEN not in text)
         return json.dumps(inner, ensure_ascii=False) if inner != text else token
     if marked and is_name(key, parent):  # its name parts: FORGOTTEN below too (theirs)
         return json.dumps(FORGOTTEN)
