@@ -51,6 +51,9 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
     chosen: dict[str, object] = {}
     cleared: list[str] = []
     shown = [p for p in pickers if p[2].notna().any()]
+    for name, label, _, fmt in pickers:
+        if name not in {p[0] for p in shown}:
+            cleared += _unseen_pick_cleared(f"rs_pick_{name}", label, fmt, again)
     cols = st.columns(len(shown) + 1)
     for col, (name, label, values, fmt) in zip(cols, shown, strict=False):
         options = [None, *sorted(values.dropna().unique())]
@@ -75,6 +78,19 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
         if isinstance(value, tuple):
             chosen[name], chosen[page] = value
     return ContactPick(**chosen)  # type: ignore[arg-type]
+
+
+def _unseen_pick_cleared(key: str, label: str, fmt: Callable[[Any], str], again: bool) -> list[str]:
+    """Clear the pick of a picker these filters leave out (no contact of them has such a value:
+    an ad picked, then the channel filter set to Organic), and name it as the user last saw it
+    for the note. Kept, it narrowed nothing while its picker was gone, without a word, and came
+    back with the picker to narrow the table again."""
+    _restore(key, again)
+    value = st.session_state.pop(key, None)
+    _kept(key, None)
+    if value is None:
+        return []
+    return [f"{label.lower()} {widgets.literal(str(widgets.drawn_label(key) or fmt(value)))}"]
 
 
 def _of_page(

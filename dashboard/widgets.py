@@ -141,6 +141,11 @@ def named_anew(key: str, label: object) -> None:
     drawn[key] = label
 
 
+def drawn_label(key: str) -> object:
+    """The label the widget of key was last drawn with (named_anew), None if never."""
+    return st.session_state.get(_DRAWN_LABELS, {}).get(key)
+
+
 LINK_CHANNELS = ("m_me_link", "qr_code")  # the channels whose refs Links & QR codes lists
 
 

@@ -4,6 +4,7 @@ the table, also after a search or range that matched no contact."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -63,3 +64,41 @@ def test_a_picker_left_on_any_says_any_after_a_visit_to_another_page(page, serve
         box = page.get_by_role("combobox", name=label, exact=True)
         # The option "any", or no choice drawn as its placeholder.
         assert box.evaluate("e => e.value || e.placeholder") == "any", label
+
+
+def test_a_pick_whose_picker_the_filters_leave_out_is_cleared_and_said(page, server, con, last_day):
+    """An ad picked, then the channel filter set to Organic: no contact left has an ad, so the Ad
+    picker is not drawn. The table listed the organic contacts with no word of the pick, and
+    with Click-to-Messenger ad chosen too it was narrowed to that ad again, hidden picks
+    overruling the filters. The pick goes back to "any" and the page says so, as it does when
+    the picker stays."""
+    f = Filters(last_day - dt.timedelta(days=27), last_day)
+    ads = queries.ads(con, f)
+    ad = ads[(ads["new_contacts"] > 0) & ads["ad_title"].notna()].iloc[0]
+    option = f"{ad['ad_title']} ({ad['ad_id']})"
+    page.goto(f"{server.url}/contacts")
+    tb.finished(page, "Contacts", READY)
+    tb.choose(page, "Ad", option)
+    expect(
+        page.get_by_text(f"{_acquired(int(ad['new_contacts']))} {f.start} – {f.end}")
+    ).to_be_visible()
+    channels = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
+    chosen: tuple[str, ...] = ()
+    for channel, label in (("organic", "Organic"), ("ctm_ad", "Click-to-Messenger ad")):
+        channels.filter(has_text="Channels").locator("input").click()
+        page.get_by_role("option", name=label, exact=True).click()
+        page.wait_for_url(re.compile(rf"[?&]channel={channel}"))
+        chosen += (channel,)
+        n = len(queries.contact_rows(con, Filters(f.start, f.end, channels=chosen)))
+        expect(page.get_by_text(f"{_acquired(n)} {f.start} – {f.end}")).to_be_visible()
+        tb.finished(page, "Contacts", READY)
+        if channel == "organic":
+            said = f"No contact of these filters has ad {option}: that pick is cleared."
+            expect(page.get_by_text(said, exact=True)).to_be_visible()
+    page.keyboard.press("Escape")  # the open Channels list hides the page from the roles
+    box = page.get_by_role("combobox", name="Ad", exact=True)
+    assert box.evaluate("e => e.value || e.placeholder") == "any"
+
+
+def _acquired(n: int) -> str:
+    return f"{n:,} contact{'s' * (n != 1)} acquired"
