@@ -92,7 +92,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
 
 @links.command("qr", cls=RefArgumentCommand)
 @click.argument("ref")
-@click.option("--page", help="When the ref is registered for several pages.")
+@click.option("--page", help="When the ref is a QR code of several pages.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True)  # fmt: skip
 @qr_options
@@ -124,10 +124,21 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
     if not found:
         raise click.ClickException(f"ref {ref!r} is not registered (see `refscope links list`)")
     if len(found) > 1:
-        pages_ = ", ".join(x.page for x in found)
-        raise click.ClickException(
-            f"ref {ref!r} is registered for several pages ({pages_}): give --page"
-        )
+        # Of a ref on several pages, a code is written for the QR ones only: one such needs no
+        # --page (the others are m.me links, refused below when named).
+        codes = [x for x in found if x.channel == "qr_code"]
+        if not codes:
+            pages_ = ", ".join(repr(x.page) for x in found)
+            raise click.ClickException(
+                f"ref {ref!r} is registered for pages {pages_} as m.me links, not a QR code: "
+                f"{QR_ONLY_RULE}"
+            )
+        if len(codes) > 1:
+            pages_ = ", ".join(x.page for x in codes)
+            raise click.ClickException(
+                f"ref {ref!r} is registered as a QR code for several pages ({pages_}): give --page"
+            )
+        found = codes
     (link,) = found
     if link.channel != "qr_code":
         raise click.ClickException(
