@@ -24,13 +24,13 @@ RETENTION_WEEKS = (1, 2, 4, 8, 12)
 RETURN_DAYS = (1, 7, 30)
 
 
-def cohorts(con: duckdb.DuckDBPyConnection, f: Filters, channel: str | None = None) -> pd.DataFrame:
+def cohorts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Weekly acquisition cohorts. Columns: cohort_week (date, Monday), channel, contacts, and
     week_N (share who sent a message again in week N after acquisition: days 1–7 are week 1)
     for RETENTION_WEEKS, among the contacts whose week N has ended (NULL while none has), then
     past_week_N (how many those are: the weight of week_N when channels are combined).
-
-    channel: that channel's rows only (the Retention page's picker), None every channel's."""
+    A channel's rows are the same whichever other channels the filter keeps (the data's last
+    day is the newest event's): of_channel takes them from these."""
     # A contact whose week N has not ended by the data's last day is not counted in week_N:
     # not back yet is not "did not come back".
     weeks = ", ".join(
@@ -53,7 +53,7 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters, channel: str | None = No
                 SELECT c.page_id, c.psid, c.channel, c.first_seen_at,
                        {DATA_END} AS data_end
                 FROM contacts c
-                WHERE {IN_RANGE} AND ($channel IS NULL OR c.channel = $channel)
+                WHERE {IN_RANGE}
             ), d AS (
                 SELECT d.page_id, d.psid,
                        (d.day - CAST(c.first_seen_at AS DATE) - 1) // 7 + 1 AS week
@@ -64,8 +64,16 @@ def cohorts(con: duckdb.DuckDBPyConnection, f: Filters, channel: str | None = No
                    count(DISTINCT (c.page_id, c.psid)) AS contacts, {weeks}, {past}
             FROM c LEFT JOIN d USING (page_id, psid)
             GROUP BY ALL ORDER BY cohort_week, c.channel""",
-        with_today(f) | {"channel": channel},
+        with_today(f),
     )
+
+
+def of_channel(cohorts: pd.DataFrame, channel: str | None) -> pd.DataFrame:
+    """The rows of cohorts (every channel's) of channel, numbered from 0 as cohorts numbers
+    them (the Retention page's picker and its download); all of them with None."""
+    if channel is None:
+        return cohorts
+    return cohorts[cohorts["channel"] == channel].reset_index(drop=True)
 
 
 def returns_by_channel(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

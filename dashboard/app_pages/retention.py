@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, notices, store, widgets
+from dashboard.retention_queries import of_channel
 
 f = st.session_state["filters"]
 st.title("Retention")
@@ -21,8 +22,7 @@ pick = widgets.kept_selectbox(
 shown = None if pick == "all" else pick
 widgets.chart(charts.cohort_heatmap(cohorts, shown))
 # The heatmap's shares, per channel: of the picked channel only, which the file names.
-rows = cohorts if shown is None else store.fetch("cohorts", f, shown)
-widgets.download_table(rows, "cohorts", f, channel=shown or "")
+widgets.download_table(of_channel(cohorts, shown), "cohorts", f, channel=shown or "")
 st.caption(
     "A share counts only the contacts whose week (or N days) had passed when the data ends: "
     "a contact acquired last week is not yet a contact who did not come back."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import replace
 
 import duckdb
 import pandas as pd
@@ -12,6 +13,7 @@ import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters
+from dashboard.retention_queries import of_channel
 from ingest import pipeline
 from tests import factories as fx
 from tests.dashboard.conftest import opened
@@ -77,13 +79,15 @@ def test_cohorts_share_who_messaged_again_each_week(con, demo_contacts, filters)
 
 
 def test_cohorts_of_one_channel_are_its_rows_of_every_channels(con, filters):
-    """The Retention page's download of a picked channel: the same rows, and only those."""
+    """The Retention page's download of a picked channel (of_channel of every channel's rows):
+    the rows the channel filter alone gives, and only those."""
     every = queries.cohorts(con, filters)
     assert every["channel"].nunique() > 1
     for channel in every["channel"].unique():
-        want = every[every["channel"] == channel].reset_index(drop=True)
-        pd.testing.assert_frame_equal(queries.cohorts(con, filters, channel), want)
-    assert queries.cohorts(con, filters, "no_such_channel").empty
+        alone = replace(filters, channels=(channel,))
+        pd.testing.assert_frame_equal(of_channel(every, channel), queries.cohorts(con, alone))
+    assert of_channel(every, "no_such_channel").empty
+    assert of_channel(every, None) is every
 
 
 def test_returns_by_channel_share_who_came_back_and_read_rate(con, demo_contacts, filters):
