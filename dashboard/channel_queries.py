@@ -156,7 +156,8 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
 def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per Click-to-Messenger ad. Columns: ad_id, ad_title, new_contacts, engaged,
     engaged_rate, spend, cost_per_contact, cost_per_engaged, conversations_started (Meta's; a
-    whole count, missing for an ad without insights: pandas makes such a column float). An ad
+    whole count, 0 where its insight rows hold no such action, missing for an ad without
+    insights: pandas makes such a column float). An ad
     with insights on other days and none on the range's pulled days (SPEND_PULLED; its
     account's pulls among them) spent 0; one no insight row names (its account may not be
     pulled), or whose account no pull asked for in the range, has no spend known."""
@@ -169,8 +170,10 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'ctm_ad'
                 GROUP BY c.ad_id
             ), spent AS (
+                -- Meta lists in `actions` only the action types that happened: a row without
+                -- the messaging one (conversations_started NULL) counted none.
                 SELECT ad_id, max(nullif(ad_name, '')) AS ad_name, round(sum(spend), 2) AS spend,
-                       sum(conversations_started) AS conversations_started
+                       coalesce(sum(conversations_started), 0) AS conversations_started
                 FROM ad_insights WHERE date BETWEEN $start AND $end GROUP BY ad_id
                 UNION ALL BY NAME
                 -- An ad the insights know, without a row on the range's pulled days, did not
