@@ -219,10 +219,12 @@ def length(f: Filters) -> str:
     return "1 day" if f.days == 1 else f"{f.days:,} days"
 
 
-def scope(f: Filters) -> str:
-    pages = ", ".join(f.pages) if f.pages else "all"
+def scope(f: Filters, labels: dict[str, str] | None = None) -> str:
+    """ "pages: Acme Bakery (1122…), channels: qr_code": the filters as a download's header
+    names them, a page by its name and id where labels (page id -> name, as page_list) name it,
+    channels by their codes."""
     channels = ", ".join(f.channels) if f.channels else "all"
-    return f"pages: {pages}, channels: {channels}"
+    return f"pages: {pages_named(f, labels or {})}, channels: {channels}"
 
 
 UNKNOWN_POST = "(unknown post)"  # queries.comments' row of each page's replies of no known post

@@ -27,6 +27,7 @@ from dashboard.report_data import (
     period,
     scope,
 )
+from dashboard.report_model import pages_named
 
 __all__ = [
     "REPORT_FORMATS",
@@ -60,25 +61,31 @@ REPORT_FORMATS = {
 }
 METADATA_PREFIX = "refscope."  # Parquet key-value metadata keys we add
 Extra = dict[str, str] | None  # a page's own filters, e.g. {"search": "spring"}
+Labels = dict[str, str] | None  # page id -> its name, as queries.page_list labels it
 ALL_DATES, NO_SCOPE = "all dates", "pages: all, channels: all"  # a table shown without filters
 
 
-def header_line(name: str, f: Filters | None, extra: Extra = None) -> str:
+def header_line(name: str, f: Filters | None, extra: Extra = None, labels: Labels = None) -> str:
     """`refscope refs, 2026-10-28 – 2026-11-24, pages: all, channels: all[, search: x], UTC`;
+    a chosen page that labels name is `Acme Bakery (1122…)`, one they do not its id alone;
     without filters (a database with no contacts yet has no range) `all dates` and no page or
     channel. Its days and times are UTC, as everywhere in refscope: a file alone says so."""
-    parts = [f"refscope {name}", period(f) if f else ALL_DATES, scope(f) if f else NO_SCOPE]
+    where = scope(f, labels) if f else NO_SCOPE
+    parts = [f"refscope {name}", period(f) if f else ALL_DATES, where]
     parts += [f"{k}: {v}" for k, v in _extra(extra)]
     return " ".join(", ".join([*parts, "UTC"]).split())  # one line, whatever a search held
 
 
-def filter_items(name: str, f: Filters | None, extra: Extra = None) -> list[tuple[str, Any]]:
-    """The filters as (key, value) pairs; dates stay dates ("all" without filters)."""
+def filter_items(
+    name: str, f: Filters | None, extra: Extra = None, labels: Labels = None
+) -> list[tuple[str, Any]]:
+    """The filters as (key, value) pairs; dates stay dates ("all" without filters); pages as
+    header_line names them."""
     items: list[tuple[str, Any]] = [
         ("table", name),
         ("from", f.start if f else "all"),
         ("to", f.end if f else "all"),
-        ("pages", ", ".join(f.pages if f else ()) or "all"),
+        ("pages", pages_named(f, labels or {}) if f else "all"),
         ("channels", ", ".join(f.channels if f else ()) or "all"),
     ]
     return [*items, *_extra(extra), ("timezone", "UTC")]
@@ -116,22 +123,28 @@ def _comment(line: str) -> str:
     return ",".join("'" + p if p.startswith(starts) else p for p in f"# {line}".split(","))
 
 
-def table_csv(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:
+def table_csv(
+    df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None, labels: Labels = None
+) -> bytes:
     """UTF-8 CSV with one leading `# refscope …` comment line naming the table and its filters;
     texts that a spreadsheet would run as formulas are written as text. It starts with a byte
     order mark: without one, Excel reads a CSV in the system's code page (Café as CafÃ©). Lines
     end in CRLF (RFC 4180): the writer then quotes a text holding a bare carriage return, which
     readers otherwise take for the end of its row."""
     body = _defused(df).to_csv(index=False, lineterminator="\r\n")
-    return f"{_comment(header_line(name, f, extra))}\r\n{body}".encode("utf-8-sig")
+    return f"{_comment(header_line(name, f, extra, labels))}\r\n{body}".encode("utf-8-sig")
 
 
-def table_xlsx(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:
+def table_xlsx(
+    df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None, labels: Labels = None
+) -> bytes:
     """A sheet named after the table (typed cells, formatted header) and a "filters" sheet."""
-    return report_xlsx.table_workbook(df, name, filter_items(name, f, extra))
+    return report_xlsx.table_workbook(df, name, filter_items(name, f, extra, labels))
 
 
-def table_parquet(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None) -> bytes:
+def table_parquet(
+    df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None, labels: Labels = None
+) -> bytes:
     """Parquet with the filters as key-value metadata (refscope.table, refscope.from, …)."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     # A text column no row fills (all None, or no rows) would be Parquet's null type, which no
@@ -139,8 +152,8 @@ def table_parquet(df: pd.DataFrame, name: str, f: Filters | None, extra: Extra =
     fields = [fl.with_type(pa.large_string()) if pa.types.is_null(fl.type) else fl
               for fl in table.schema]  # fmt: skip
     table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
-    ours = {f"{METADATA_PREFIX}{k}": str(v) for k, v in filter_items(name, f, extra)}
-    ours[f"{METADATA_PREFIX}header"] = header_line(name, f, extra)
+    ours = {f"{METADATA_PREFIX}{k}": str(v) for k, v in filter_items(name, f, extra, labels)}
+    ours[f"{METADATA_PREFIX}header"] = header_line(name, f, extra, labels)
     meta = dict(table.schema.metadata or {})
     meta.update({k.encode(): v.encode() for k, v in ours.items()})
     buf = io.BytesIO()
@@ -152,10 +165,16 @@ _TABLE_WRITERS = {"csv": table_csv, "xlsx": table_xlsx, "parquet": table_parquet
 
 
 def table_bytes(
-    fmt: str, df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None
+    fmt: str,
+    df: pd.DataFrame,
+    name: str,
+    f: Filters | None,
+    extra: Extra = None,
+    labels: Labels = None,
 ) -> bytes:
-    """The table in one of TABLE_FORMATS (f None: a table shown without filters)."""
-    return _TABLE_WRITERS[fmt](df, name, f, extra)
+    """The table in one of TABLE_FORMATS (f None: a table shown without filters); labels name
+    the chosen pages (page id -> name, as queries.page_list labels them)."""
+    return _TABLE_WRITERS[fmt](df, name, f, extra, labels)
 
 
 def table_file_name(name: str, f: Filters | None, fmt: str) -> str:

@@ -151,15 +151,20 @@ LINK_CHANNELS = ("m_me_link", "qr_code")  # the channels whose refs Links & QR c
 
 def download_table(df: pd.DataFrame, name: str, f: Filters | None, **extra: str) -> None:
     """CSV, XLSX and Parquet buttons for the table as shown, its filters written into each file
-    (f None: a table shown before there are any, as "all dates").
+    (f None: a table shown before there are any, as "all dates"), a chosen page by its name
+    and id where `pages` names it, as the sidebar's picker shows it.
 
     Each file is built only when its button is clicked.
     """
+    labels = None
+    if f is not None and f.pages:
+        pages = store.fetch("page_list")
+        labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     row = st.container(horizontal=True)
     for fmt, (label, mime) in reports.TABLE_FORMATS.items():
         row.download_button(
             f"Download {label}",
-            partial(reports.table_bytes, fmt, df, name, f, extra),
+            partial(reports.table_bytes, fmt, df, name, f, extra, labels),
             reports.table_file_name(name, f, fmt),
             mime,
             key=f"download-{name}-{fmt}",

@@ -18,7 +18,7 @@ import pytest
 
 from dashboard import queries, reports
 from dashboard.filters import ContactPick, Filters
-from ingest.demo_payloads import ACME
+from ingest.demo_payloads import ACME, NORTHWIND
 from tests.dashboard.conftest import opened
 from tests.dashboard.report_setup import RANGE
 
@@ -174,6 +174,27 @@ def test_parquet_download_reads_back_equal_with_the_filters_as_metadata(table):
     assert meta[b"refscope.from"] == b"2026-10-28"
     assert meta[b"refscope.to"] == b"2026-11-24"
     assert meta[b"refscope.pages"] == b"all"
+
+
+def test_download_names_each_chosen_page_by_its_name_and_id():
+    """A page `pages set` named is named in every file's filters, with its id (two pages may
+    share a name); one no name is known for keeps its id alone. They read by id only, though
+    the sidebar picks pages by name."""
+    f = Filters(RANGE.start, RANGE.end, (ACME, NORTHWIND))
+    labels = {ACME: "Acme Bakery", NORTHWIND: NORTHWIND}  # as page_list: an unnamed page's id
+    df = pd.DataFrame({"ref": ["spring"], "new_contacts": [3]})
+    named = f"Acme Bakery ({ACME}), {NORTHWIND}"
+    csv = reports.table_bytes("csv", df, "refs", f, None, labels).decode("utf-8-sig")
+    assert csv.splitlines()[0] == (
+        f"# refscope refs, 2026-10-28 – 2026-11-24, pages: {named}, channels: all, UTC"
+    )
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", df, "refs", f, None,
+                                                                 labels)))  # fmt: skip
+    assert dict(book["filters"].iter_rows(min_row=2, values_only=True))["pages"] == named
+    data = reports.table_bytes("parquet", df, "refs", f, None, labels)
+    meta = pq.read_schema(io.BytesIO(data)).metadata
+    assert meta[b"refscope.pages"].decode() == named
+    assert f"pages: {named}," in meta[b"refscope.header"].decode()
 
 
 def test_download_records_pages_channels_and_search():
