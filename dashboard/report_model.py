@@ -58,6 +58,9 @@ SPEND_NOT_COMPARED = ("Ad spend: the pulled ad insights cover this range only in
                       "Ads), so it shows no change (—) against the previous period.")  # fmt: skip
 NOT_COMPARED = ("its contact figures and cost per ad contact show no change (—) against the "
                 "previous period, a whole one.")  # fmt: skip
+# A database no ingest has loaded: no range of it has data, whatever its dates.
+NO_EVENTS = ("the database holds no events yet, so no range has data; run `refscope ingest` "
+             "on the logs first.")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,14 @@ class Report:
         )
 
     @property
+    def no_events(self) -> bool:
+        """Whether the data holds no event at all (a database no ingest has loaded yet)."""
+        return self.data_end is None
+
+    @property
     def no_data_message(self) -> str:
+        if self.no_events:
+            return f"No data for {period(self.filters)} ({self.scope}): {NO_EVENTS}"
         return (
             f"No data for {period(self.filters)} ({self.scope}): no new contacts, "
             "comments or ad spend in this range."
@@ -159,6 +169,8 @@ class Report:
         lists with 0 new contacts, have no data ("" for a range inside the data or past it); the
         latter's EVENT_KPIS have no change (Kpi.compared)."""
         f, first, last = self.filters, self.data_start, self.data_end
+        if self.no_events and self.has_data:  # ad spend alone: its contact figures are no data
+            return f"No contact figures: {NO_EVENTS}"
         notes = []
         if first is not None and f.start < first <= f.end:
             before = counted((first - f.start).days, "day")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import duckdb
 import openpyxl
@@ -28,16 +29,21 @@ def test_a_range_without_data_says_so(runner, report_db, tmp_path, fmt):
     assert result.exit_code == 0, result.output
     message = "No data for 2020-01-01 – 2020-01-28 (pages: all, channels: all)"
     assert message in result.stderr
+    assert message in _text(out, fmt)
+    if fmt == "xlsx":
+        assert openpyxl.load_workbook(out).sheetnames == ["Summary", "Charts", *SECTIONS]
+    if fmt == "html":
+        assert "<script" not in out.read_text(encoding="utf-8")
+
+
+def _text(out: Path, fmt: str) -> str:
+    """The text of a report file: a PDF's as pypdf extracts it, every XLSX cell, the HTML."""
     if fmt == "pdf":
-        text = "\n".join(p.extract_text() for p in pypdf.PdfReader(out).pages)
-    elif fmt == "xlsx":
+        return "\n".join(p.extract_text() for p in pypdf.PdfReader(out).pages)
+    if fmt == "xlsx":
         book = openpyxl.load_workbook(out)
-        text = "\n".join(str(c) for ws in book for r in ws.iter_rows(values_only=True) for c in r)
-        assert book.sheetnames == ["Summary", "Charts", *SECTIONS]
-    else:
-        text = out.read_text(encoding="utf-8")
-        assert "<script" not in text
-    assert message in text
+        return "\n".join(str(c) for ws in book for r in ws.iter_rows(values_only=True) for c in r)
+    return out.read_text(encoding="utf-8")
 
 
 def test_default_report_is_the_last_28_days_named_by_its_range(
@@ -117,11 +123,40 @@ def test_days_sets_a_rolling_range_up_to_the_newest_day(runner, report_db, tmp_p
     )
 
 
-def test_an_empty_database_gives_a_report_that_says_so(runner, db_path, tmp_path):
-    out = tmp_path / "r.html"
+@pytest.mark.parametrize("fmt", ["pdf", "xlsx", "html"], ids=["pdf", "xlsx", "html"])
+def test_an_empty_database_gives_a_report_that_says_it_holds_no_events(
+    runner, db_path, tmp_path, fmt
+):
+    """No ingest yet: the range ends today, for want of a newest event, and the report said
+    only "no new contacts, comments or ad spend in this range", as if the logs had been read
+    and those 28 days were quiet."""
+    out = tmp_path / f"r.{fmt}"
     result = runner.invoke(cli, ["report", "--db", str(db_path), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "No data for" in out.read_text(encoding="utf-8")
+    today = dt.datetime.now(dt.UTC).date()
+    days = f"{today - dt.timedelta(days=27)} – {today}"
+    said = f"No data for {days} (pages: all, channels: all): the database holds no events yet"
+    assert said in result.stderr
+    assert "run `refscope ingest` on the logs first" in result.stderr
+    assert said in " ".join(_text(out, fmt).split())  # a PDF breaks its lines anywhere
+
+
+def test_ad_spend_without_events_is_reported_with_no_contact_figures(
+    runner, db_path, execute, tmp_path
+):
+    """`pull ads` before any ingest: the spend is reported, and its contact figures are said to
+    be no data, not a range without contacts."""
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    execute("INSERT INTO ad_insights (date, ad_id, spend) VALUES (?, '6001', 12.5)", yesterday)
+    out = tmp_path / "r.xlsx"
+    result = runner.invoke(cli, ["report", "--db", str(db_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "No data for" not in result.stderr
+    summary = [r[0] for r in openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True)]
+    assert (
+        "No contact figures: the database holds no events yet, so no range has data; run "
+        "`refscope ingest` on the logs first." in summary
+    )
 
 
 @pytest.mark.parametrize(
