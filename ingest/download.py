@@ -278,7 +278,8 @@ class Download:
         body sent slowly, or cut and resumed); told once they can tell, or past SNIFF_BYTES."""
         assert part.lead is not None
         part.lead += block[: SNIFF_BYTES - len(part.lead)]
-        told = html_start(part.headers, part.lead)
+        at_start = part.status == 200 or (part.own and part.start == 0)  # the file's first bytes
+        told = html_start(part.headers, part.lead, at_start)
         if told:
             raise SourceError(f"{self.name}: the server answered with a web page (a login or "
                               "error page?), not a log; nothing was read")  # fmt: skip

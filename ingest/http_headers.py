@@ -17,7 +17,10 @@ RETRY_AFTER_CAP = 300.0  # the longest Retry-After honoured, in seconds
 # start with blank lines (a template's), never with this many.
 SNIFF_BYTES = 4096
 _BOM = b"\xef\xbb\xbf"
-_HTML_STARTS = (b"<!doctype html", b"<html")
+# How a web page (or an XML error document) may start, in lower case: a doctype (blanks of any
+# kind before its name), the <html> or <head> tag (HTML lets a page leave out <html>), a
+# comment, an XML declaration (XHTML).
+_HTML_STARTS = (b"<!doctype", b"<html", b"<head", b"<!--", b"<?xml")
 
 
 def range_start(headers: httpx.Headers) -> int | None:
@@ -129,18 +132,24 @@ def html_page(headers: httpx.Headers, first: bytes) -> bool:
     return html_start(headers, first) is True
 
 
-def html_start(headers: httpx.Headers, first: bytes) -> bool | None:
+def html_start(headers: httpx.Headers, first: bytes, at_start: bool = True) -> bool | None:
     """html_page of an answer whose first bytes are `first`, or None when they cannot tell yet:
     only blank so far (whitespace, a BOM or part of one), or the start of an HTML document's
-    first tag (a body sent slowly comes a few bytes at a time, or is cut after them)."""
+    first tag (a body sent slowly comes a few bytes at a time, or is cut after them).
+
+    at_start: the bytes are the file's first. A log line starts with `{` and a gzip file with its
+    magic number, so whatever its label an answer starting with `<` there is a page (or an XML
+    error document), not a log. From the middle of a file (a later pull's Range starts a few
+    KiB before the offset read, within a line) a message's text may put `<` first: only the
+    start of an HTML document tells a page there (its label aside)."""
     if _BOM.startswith(first):
         return None
     head = first.removeprefix(_BOM).lstrip()
     if not head:
         return None
-    if "html" in headers.get("content-type", "").lower():
+    if at_start or "html" in headers.get("content-type", "").lower():
         return head[:1] == b"<"
-    said = head[:14].lower()
+    said = head[:9].lower()
     if said.startswith(_HTML_STARTS):
         return True
     return None if any(start.startswith(said) for start in _HTML_STARTS) else False

@@ -3,14 +3,16 @@ showing credentials, the user's headers kept to the URL's origin, a web page or 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from ingest import fetch, remote
+from ingest import fetch, remote, spool_marks
 from ingest.errors import SourceError
+from tests.factories import batch, entry, message
 from tests.ingest.fetch_server import (
     TOKEN,
     Site,
@@ -41,17 +43,26 @@ def test_a_web_page_instead_of_a_log_is_refused_and_nothing_is_read(
     assert query("SELECT count(*) FROM rejects") == [(0,)]
 
 
+# Pages as servers and templates start them: a comment or an XML declaration before the rest,
+# the <html> tag left out (HTML lets it), a doctype split over lines (HTML allows any blanks).
+PAGES = {
+    "doctype": b"<!DOCTYPE html>\n<html><body>Sign in</body></html>\n",
+    "bom-html": b"\xef\xbb\xbf  <HTML lang=en>\n<body>Maintenance</body></HTML>\n",
+    "comment": b"<!-- login.example v2 -->\n<!DOCTYPE html>\n<html><body>Sign in</body></html>\n",
+    "xml": b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD'
+    b' XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html>\n',
+    "head": b"\r\n\r\n<head><title>Sign in</title></head>\n<body>Sign in</body>\n",
+    "doctype-lines": b"\t<!DOCTYPE\n  html>\n<html><body>Sign in</body></html>\n",
+}
+
+
 @pytest.mark.parametrize("label", ["", "text/plain", "application/octet-stream"])
-@pytest.mark.parametrize(
-    "page", [b"<!DOCTYPE html>\n<html><body>Sign in</body></html>\n",
-             b"\xef\xbb\xbf  <HTML lang=en>\n<body>Maintenance</body></HTML>\n"],
-    ids=["doctype", "bom-html"],
-)  # fmt: skip
+@pytest.mark.parametrize("page", list(PAGES.values()), ids=list(PAGES))
 def test_a_web_page_labelled_as_something_else_is_refused_too(
     site: Any, db_path: Path, runner: CliRunner, query: Any, label: str, page: bytes
 ) -> None:
     """A login or maintenance page served without a Content-Type, or as text or bytes, was read
-    as the log: its lines rejects, and recorded as read."""
+    as the log: its lines rejects, and recorded as read. A log line never starts with "<"."""
     s, base = site
     s.files["/log.ndjson"] = page
     if label:
@@ -60,6 +71,25 @@ def test_a_web_page_labelled_as_something_else_is_refused_too(
     assert res.exit_code == 1 and "answered with a web page" in res.output, res.output
     assert query("SELECT count(*) FROM rejects") == [(0,)]
     assert query("SELECT count(*) FROM ingest_files") == [(0,)]
+
+
+def test_a_later_pull_whose_range_starts_at_a_less_than_sign_reads_on(
+    site: Any, db_path: Path, runner: CliRunner, query: Any
+) -> None:
+    """A later pull asks from a few KiB before the offset read, in the middle of a line: a
+    message's text may put "<" first in the answer, which is no web page."""
+    s, base = site
+    first = json.dumps(batch(entry(message("<3 " + "x" * 5000, psid="9100"))))
+    pad = len(first) - first.index("<3") + 1 - spool_marks.OVERLAP  # the range's start on "<"
+    first = json.dumps(batch(entry(message("<3 " + "x" * (5000 - pad), psid="9100"))))
+    s.files["/log.ndjson"] = first.encode() + b"\n"
+    assert pull_cli(runner, base + "/log.ndjson", db_path).exit_code == 0
+    s.files["/log.ndjson"] += lines(0, 2)
+    res = pull_cli(runner, base + "/log.ndjson", db_path)
+    assert res.exit_code == 0, res.output
+    asked = int(s.requests[-1]["Range"].removeprefix("bytes=").rstrip("-"))
+    assert s.files["/log.ndjson"][asked : asked + 2] == b"<3"
+    assert query("SELECT count(*) FROM events") == [(3,)]
 
 
 def test_auth_errors_are_clear_and_never_show_the_token(
