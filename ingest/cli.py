@@ -27,7 +27,7 @@ from .cli_retention import forget, prune
 from .cli_serve import dashboard, serve
 from .cli_stop import Stop, keep_on_sighup, stop_on_signals
 from .errors import RefscopeError
-from .summary import print_summary, print_warnings
+from .summary import print_spilled, print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
 
@@ -232,6 +232,7 @@ def _follow(
                         print_warnings(console, result.warnings)
                     if result.lake is not None:  # a stale lake (a forget without --lake) synced
                         console.print(result.lake.line(), soft_wrap=True)
+                    print_spilled(console, result.spilled)  # a killed process's files
                 warned = result.warnings
             time.sleep(interval)
     except BaseException:

@@ -34,6 +34,7 @@ from . import (
     runlog,
     sizes,
     sources,
+    spills,
     webhook,
 )
 from .errors import DatabaseError, RefscopeError, ValidationError
@@ -133,16 +134,18 @@ def _run(
     con.execute("SET memory_limit = ?", [f"{_memory_bytes()}B"])
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
+    spilled = spills.remove_left_by_dead(con)  # con holds the lock: a killed process's files
     res = runlog.resume(con, IngestResult)
     if res is None:
         if not plans:
             # Nothing new: no run row, the database is left untouched; a salt that is not the
             # database's is still refused (a run with new lines would be).
             privacy.check_scheme(con, record=False)
-            return IngestResult(run_id=runlog.last_run_id(con), files=n_inputs,
+            return IngestResult(run_id=runlog.last_run_id(con), files=n_inputs, spilled=spilled,
                                 seconds=time.perf_counter() - started)  # fmt: skip
         # Its row is written with its first batch: a run that fails before leaves no trace.
         res = IngestResult(run_id=runlog.last_run_id(con) + 1)
+    res.spilled = spilled
     with db.transaction(con):
         privacy.check_scheme(con)  # ids stored one way only: refused before anything is read
         rekey.private_replies(con, privacy)  # an earlier version's keys, before any copy

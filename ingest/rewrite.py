@@ -27,6 +27,7 @@ import duckdb
 
 from . import db
 from .errors import DatabaseError
+from .spills import own_folder, remove_left
 
 ALIAS = "rs_rewrite"  # the copy, attached beside the database
 # What the copy must hold as the database does: each object, as DuckDB writes it out again.
@@ -77,7 +78,7 @@ def rewrite(con: duckdb.DuckDBPyConnection, path: Path) -> Rewritten:
     for f in (work, db.wal(work)):  # left by a rewrite killed part-way: none runs, con has the lock
         f.unlink(missing_ok=True)
     (old,) = con.execute("SELECT current_database()").fetchone() or ("",)
-    spills = _own_spills(con)
+    spills = own_folder(con)
     alias = ALIAS if old != ALIAS else ALIAS + "_new"
     try:
         with no_wider_than(real):
@@ -136,7 +137,7 @@ def _replace(con: duckdb.DuckDBPyConnection, work: Path, real: Path, spills: Pat
     The copy is locked first as DuckDB locks a database (fcntl), until con is closed: a process
     waiting for the database cannot open the new file while con may still write the old one's
     write-ahead log by its name. Then, no process having the database open, what is left in its
-    temporary folder (spills) is a killed process's (see _remove_spills)."""
+    temporary folder (spills) is a killed process's (spills.py)."""
     st = real.stat()
     fd = os.open(work, os.O_RDWR)
     try:
@@ -154,34 +155,6 @@ def _replace(con: duckdb.DuckDBPyConnection, work: Path, real: Path, spills: Pat
             os.close(folder)
         con.close()
         if spills is not None:
-            _remove_spills(spills)
+            remove_left(spills)
     finally:
         os.close(fd)
-
-
-def _own_spills(con: duckdb.DuckDBPyConnection) -> Path | None:
-    """The temporary folder of con's database when it is DuckDB's default for it (`<db>.tmp`),
-    which only processes of this database use; None for a folder set elsewhere (another
-    database's processes may spill there)."""
-    row = con.execute(
-        "SELECT current_setting('temp_directory'), path FROM duckdb_databases() "
-        "WHERE database_name = current_database()"
-    ).fetchone()
-    if row is None or not row[0] or not row[1] or row[0] != row[1] + ".tmp":
-        return None
-    return Path(row[0])
-
-
-def _remove_spills(folder: Path) -> None:
-    """Delete DuckDB's temporary files left in the database's temporary folder (`<db>.tmp`) by a
-    process killed while short of memory (SIGKILL, the OOM killer): they hold the rows it
-    spilled as they were (an ingest's raw log lines, ids before they were hashed), and DuckDB
-    removes them only when a later process happens to spill. Every process closes its own; this
-    one's (named with its pid) are left to another connection of it that may still use them."""
-    own = f"duckdb_temp_{os.getpid()}_"
-    for f in folder.glob("duckdb_temp*"):
-        if not f.name.startswith(own):
-            with contextlib.suppress(OSError):
-                f.unlink()
-    with contextlib.suppress(OSError):
-        folder.rmdir()  # only when empty

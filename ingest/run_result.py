@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import lake
+from . import lake, spills
 
 
 @dataclass
@@ -32,6 +32,7 @@ class IngestResult:
     channel_changes: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     lake: lake.SyncResult | None = None
+    spilled: spills.Removed | None = None  # a killed process's temporary files, removed
     warnings: list[str] = field(default_factory=list)  # inputs read only in part, and why
     resumed: bool = False  # carried on a run that was killed part-way
     started: bool = False  # its ingest_runs row exists

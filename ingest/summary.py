@@ -6,7 +6,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import pipeline
+from . import pipeline, spills
+from .sizes import size_text
 from .terminal import say
 from .wording import counted, shown
 
@@ -15,6 +16,7 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
     """Each sentence on one line however narrow the output (soft_wrap): a log written by cron
     keeps a run's figures on one line, for grep, and the terminal wraps them for the eye."""
     print_warnings(console, r.warnings)
+    print_spilled(console, r.spilled)
     if r.lake is not None:
         console.print(r.lake.line(), soft_wrap=True)
     if r.files_read == 0 and r.lines == 0:  # a file read in part has its lines counted
@@ -60,6 +62,14 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             table.add_row(Text(shown(key)), f"{n:,}")  # a reason quotes the data: "[/x]" too
         console.print(table)
+
+
+def print_spilled(console: Console, removed: spills.Removed | None) -> None:
+    """The temporary files of a killed process that the run removed, if any (spills.py)."""
+    if removed is not None:
+        say(console, "removed {} ({}) that a killed process had spilled to {}",
+            counted(removed.files, "temporary file"), size_text(removed.bytes), removed.folder,
+            highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def print_warnings(console: Console, warnings: list[str]) -> None:

@@ -5,15 +5,14 @@ forget, which writes the database anew so that no byte of the person stays, must
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from ingest.cli import cli
 from tests import factories as f
+from tests.ingest.spill_setup import killed_once_spilled
 
 PERSON = "4455667788990011"
 
@@ -31,18 +30,7 @@ con.execute("CREATE TEMP TABLE s AS SELECT '{\\"sender\\":{\\"id\\":\\"' || $p |
 
 def _killed_while_spilling(db_file: Path) -> list[Path]:
     """Run _SPILL on db_file and kill it (SIGKILL) once it has spilled; the files it left."""
-    spill_dir = db_file.with_name(db_file.name + ".tmp")
-    proc = subprocess.Popen([sys.executable, "-c", _SPILL, str(db_file), PERSON])
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and proc.poll() is None:
-            if any(p.stat().st_size > 2**20 for p in spill_dir.glob("*storage*")):
-                break
-            time.sleep(0.002)
-    finally:
-        proc.kill()
-        proc.wait()
-    return [p for p in spill_dir.glob("*storage*") if p.is_file()]
+    return killed_once_spilled([sys.executable, "-c", _SPILL, str(db_file), PERSON], db_file)
 
 
 def test_a_forget_removes_the_rows_a_killed_process_spilled_beside_the_database(
