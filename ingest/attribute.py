@@ -94,12 +94,35 @@ REMOVED_TOUCH = """coalesce(h.last_touch, CASE WHEN h.acquired AND h.reentry_cou
         channel := h.channel, ad_id := h.ad_id, ref := h.ref, source := h.source) END)"""
 
 
+# Touches of one contact at one instant (Meta dates some items in seconds) are told apart by
+# what they say, never first by their key: a salted database stores it as a keyed hash, which
+# would pick another touch than an unsalted one for the same logs (README "Attribution"). By
+# kind, then channel (the README's order), then a hash of what the touch says (what a contact
+# keeps of its acquisition, and the message id); the key last, between touches that say the same.
+# Hashes, not the texts themselves: eight texts more in min()'s state over every touch ran out
+# of the default memory in bench/attribution.py (3M events, one in 25 an ad's message).
+TIE_KINDS = ("postback", "referral", "optin", "message", "private_reply", "message_echo")
+
+
+def same_instant(t: str, via: str = "via") -> str:
+    """The struct fields that order touches of one instant (via: t's kind column): an arbitrary
+    order past the kind and channel, but the same in every database and run."""
+    return (
+        f"kind := list_position({list(TIE_KINDS)!r}, {t}.{via}), "
+        f"chan := list_position({list(CHANNELS)!r}, {t}.channel), "
+        + "says := hash("
+        + ", ".join(f"{t}.{c}" for c in (*TOUCH_COLUMNS, "mid"))
+        + "), "
+        + f"k := {t}.event_key"
+    )
+
+
 def order_of(t: str, via: str = "via") -> str:
     """A touch's place among its contact's (via: t's kind column): by instant, then the page's
-    private reply, the user's referral, the message repeating it; the key settles the rest."""
+    private reply, the user's referral, the message repeating it, then same_instant."""
     return (
         f"struct_pack({t}.ts, own := {t}.{via} NOT IN ('private_reply', 'message_echo'), "
-        f"msg := {t}.{via} = 'message', k := {t}.event_key)"
+        f"msg := {t}.{via} = 'message', {same_instant(t, via)})"
     )
 
 
@@ -114,12 +137,13 @@ WITH twins AS (
     -- replies only: other touches have no comment_id either, and must not hide one.
     SELECT e.event_key FROM events e
     WHERE e.channel = 'comment_reply' AND e.psid IS NOT NULL AND {{scope}}
+    -- At one instant the send log's (what the page sent) stays, not by the keys' order.
     QUALIFY row_number() OVER (
         PARTITION BY e.page_id, e.psid, coalesce(e.comment_id, e.post_id)
-        ORDER BY e.ts, e.event_key) > 1
+        ORDER BY e.ts, e.kind <> 'private_reply', e.post_id, e.mid, e.event_key) > 1
 ), cand AS (
     SELECT e.event_key, e.page_id, e.psid, e.ts, e.kind AS via, e.channel, e.ref, e.source,
-           e.ad_id, e.ad_title, e.referer_uri, e.is_guest_user, e.post_id, e.comment_id,
+           e.ad_id, e.ad_title, e.referer_uri, e.is_guest_user, e.post_id, e.comment_id, e.mid,
            e.kind = 'message' AND e.detail IS NOT DISTINCT FROM 'chat_plugin_tag' AS tag_only
     FROM events e
     WHERE e.channel IS NOT NULL AND e.psid IS NOT NULL AND {{scope}}
@@ -142,8 +166,8 @@ WITH twins AS (
     -- An aggregate and a join, not windows: a window over every touch ran out of the default
     -- memory on two threads in a first run of 3.8M contacts (one in 25 events an ad's message).
     SELECT min(struct_pack(tag_only, ts, reply := via IN ('private_reply', 'message_echo'),
-                           msg := via = 'message', event_key)).event_key AS event_key
-    FROM placed WHERE may_be_first
+                           msg := via = 'message', {same_instant("p")})).k AS event_key
+    FROM placed p WHERE may_be_first
     GROUP BY page_id, psid
 ), prevs AS (
     -- The touch just before each message carrying a referral (few of all touches), tagged

@@ -101,7 +101,7 @@ def acts(draw: st.DrawFn) -> list[Act]:
     for act, slot in zip(out, order, strict=True):
         act.ts = T0 + slot * step
     # Sometimes a private reply at the very instant of another event of its contact (not of
-    # another private reply: such ties are ordered by event_key).
+    # another private reply: such ties go by the rule's order, which the model leaves out).
     paired = {a.reply_to for a in out} | {a.n for a in out if a.reply_to is not None}
     taken: set[int] = set()
     for act in out:
