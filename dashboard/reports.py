@@ -145,14 +145,16 @@ def table_xlsx(
 def table_parquet(
     df: pd.DataFrame, name: str, f: Filters | None, extra: Extra = None, labels: Labels = None
 ) -> bytes:
-    """Parquet with the filters as key-value metadata (refscope.table, refscope.from, …)."""
+    """Parquet with the filters as key-value metadata (refscope.table, refscope.from, …): the
+    pages by id in refscope.pages, for a program to read (a page's name may hold ", "), and by
+    name and id in refscope.header, as the CSV's first line."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     # A text column no row fills (all None, or no rows) would be Parquet's null type, which no
     # reader casts the same column of another download to: it is text, as where it has values.
     fields = [fl.with_type(pa.large_string()) if pa.types.is_null(fl.type) else fl
               for fl in table.schema]  # fmt: skip
     table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
-    ours = {f"{METADATA_PREFIX}{k}": str(v) for k, v in filter_items(name, f, extra, labels)}
+    ours = {f"{METADATA_PREFIX}{k}": str(v) for k, v in filter_items(name, f, extra)}
     ours[f"{METADATA_PREFIX}header"] = header_line(name, f, extra, labels)
     meta = dict(table.schema.metadata or {})
     meta.update({k.encode(): v.encode() for k, v in ours.items()})
