@@ -43,9 +43,11 @@ from .run_result import IngestResult
 
 # DuckDB's share of memory in an ingest; past it, it spills to disk. Batches commit one by one,
 # so this bounds the process whatever the size of the run. REFSCOPE_INGEST_MEMORY overrides it.
-INGEST_MEMORY_LIMIT = "600MB"
-MEMORY_ENV = "REFSCOPE_INGEST_MEMORY"
-MIN_MEMORY = 64 * 2**20  # below this not even a small batch fits
+INGEST_MEMORY_LIMIT = "600MB"  # sizes.MEMORY_BYTES
+MEMORY_ENV = sizes.MEMORY_ENV
+# Below this, a batch of 2 MiB of send logs, or of 8 MiB of 1 MiB deliveries, runs out of memory
+# (at 96MB); 128MB holds its default batch (sizes.default_batch: 32 MiB) of either, and 64 MiB.
+MIN_MEMORY = 128 * 2**20
 SHOWN_INPUTS = 3  # the inputs an error names; more are counted
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 
@@ -349,8 +351,10 @@ def _memory_limit() -> str:
 
 def _memory_bytes() -> int:
     """REFSCOPE_INGEST_MEMORY in bytes; a value that is no size, or too small, is refused."""
-    limit = sizes.size_setting(MEMORY_ENV, 600 * 2**20)  # INGEST_MEMORY_LIMIT
+    limit = sizes.size_setting(MEMORY_ENV, sizes.MEMORY_BYTES)
     if limit < MIN_MEMORY:
-        raise ValidationError(f"{MEMORY_ENV}={_memory_limit()!r}: give at least 64MB "
-                              f"(default {INGEST_MEMORY_LIMIT})")  # fmt: skip
+        least, default = f"{MIN_MEMORY // 2**20}MB", INGEST_MEMORY_LIMIT
+        raise ValidationError(
+            f"{MEMORY_ENV}={_memory_limit()!r}: give at least {least} (default {default})"
+        )
     return limit

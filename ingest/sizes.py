@@ -10,14 +10,29 @@ from collections.abc import Mapping
 from .errors import SourceError
 from .wording import counted
 
-CHUNK_BYTES = 128 * 1024 * 1024  # the batch size: fewer, larger batches commit faster
+CHUNK_BYTES = 128 * 1024 * 1024  # the largest default batch: fewer, larger batches commit faster
+MEMORY_ENV = "REFSCOPE_INGEST_MEMORY"
+MEMORY_BYTES = 600 * 2**20  # its default: DuckDB's share of memory in an ingest
+# Parsing a batch takes DuckDB some 100 MB whatever its size, and more with it: at 128MB,
+# batches of 1 MiB deliveries fit up to 64 MiB, not 128 MiB (which fit 192MB); demo-data's logs
+# (with send logs) fit 128 MiB. By default a batch is this part of the memory share, so every
+# share accepted (pipeline.MIN_MEMORY) holds its default batch with a margin.
+MEMORY_PER_BATCH = 4
 MAX_SIZE = 2**40  # the largest size setting: 1 TiB
 _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)
 
 
 def batch_bytes() -> int:
-    """The batch size: CHUNK_BYTES, or REFSCOPE_INGEST_BATCH ("8MB", "512KiB", bytes)."""
-    return size_setting("REFSCOPE_INGEST_BATCH", CHUNK_BYTES)
+    """The batch size: REFSCOPE_INGEST_BATCH ("8MB", "512KiB", bytes), else default_batch of
+    REFSCOPE_INGEST_MEMORY."""
+    explicit = size_setting("REFSCOPE_INGEST_BATCH", 0)  # a set size is never 0
+    return explicit or default_batch(size_setting(MEMORY_ENV, MEMORY_BYTES))
+
+
+def default_batch(memory: int) -> int:
+    """The batch size for a memory share of memory bytes: a MEMORY_PER_BATCH-th of it, at most
+    CHUNK_BYTES (the default share, 600MB, gives CHUNK_BYTES)."""
+    return min(CHUNK_BYTES, memory // MEMORY_PER_BATCH)
 
 
 def size_text(n: int) -> str:

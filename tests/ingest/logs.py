@@ -43,6 +43,15 @@ def messages(prefix: str, n: int, ts: int) -> list[Any]:
     ]
 
 
+def full_deliveries(n: int) -> list[f.Json]:
+    """n POSTs near the receiver's 1 MiB cap: 1,000 messages of 880 characters each."""
+    return [
+        f.delivery(*(f.message("x" * 880, psid=f"9{k % 500:015d}", ts=T0 + k, mid=f"m_{k}")
+                     for k in range(i * 1000, (i + 1) * 1000)))
+        for i in range(n)
+    ]  # fmt: skip
+
+
 def snapshot(query: Query) -> dict[str, list[tuple[Any, ...]]]:
     """Every table but ingest_runs (a run log that grows by design)."""
     tables = query.tables()

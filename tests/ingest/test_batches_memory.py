@@ -14,16 +14,7 @@ import tests.factories as f
 from ingest import db, pipeline, runlog
 from ingest.errors import DatabaseError, RefscopeError
 from tests.conftest import Query
-from tests.ingest.logs import mixed_log, snapshot
-
-
-def _full_deliveries(n: int) -> list[f.Json]:
-    """n POSTs near the receiver's 1 MiB cap: 1,000 messages of 880 characters each."""
-    return [
-        f.delivery(*(f.message("x" * 880, psid=f"9{k % 500:015d}", ts=f.T0 + k, mid=f"m_{k}")
-                     for k in range(i * 1000, (i + 1) * 1000)))
-        for i in range(n)
-    ]  # fmt: skip
+from tests.ingest.logs import full_deliveries, mixed_log, snapshot
 
 
 def test_a_batch_of_full_size_deliveries_stays_within_the_memory_share(
@@ -32,7 +23,7 @@ def test_a_batch_of_full_size_deliveries_stays_within_the_memory_share(
     # The default share is 600 MB for a batch of 128 MiB; these 26 MB need far less than 150 MB
     # once DuckDB parses a few long lines at a time, not a whole vector of them.
     monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "150MB")
-    log = f.write_ndjson(log_dir / "big.ndjson", _full_deliveries(30))
+    log = f.write_ndjson(log_dir / "big.ndjson", full_deliveries(30))
     assert log.stat().st_size > 26_000_000
     result = pipeline.run([str(log)], db_path)
     assert (result.events_added, result.rejects_added) == (30_000, 0)
@@ -44,8 +35,12 @@ def test_a_batch_of_full_size_deliveries_stays_within_the_memory_share(
 def test_running_out_of_memory_says_so_and_which_setting_to_change(
     db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")  # the least it takes
-    log = f.write_ndjson(log_dir / "big.ndjson", _full_deliveries(30))
+    """A batch size given too large for the share is tried as given, and says what to change.
+    (The share is below the least accepted, so that a small log runs out of memory.)"""
+    monkeypatch.setattr(pipeline, "MIN_MEMORY", 64 * 2**20)
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
+    monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "128MB")
+    log = f.write_ndjson(log_dir / "big.ndjson", full_deliveries(30))
     with pytest.raises(DatabaseError) as err:
         pipeline.run([str(log)], db_path)
     # DuckDB's error, not the aborted transaction's that followed it, and what to do about it.
@@ -136,8 +131,10 @@ def test_attribution_failing_otherwise_than_out_of_memory_is_not_tried_again(
 def test_new_contacts_past_two_threads_memory_fit_on_one(
     db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """At the smallest setting (64MB), 500,000 new contacts overflowed attribution on two
-    threads (this machine's) and fit on one: the run now finishes, in one go."""
+    """At a share of 64MB (then the least accepted; below it now, so that a log this small
+    overflows), 500,000 new contacts overflowed attribution on two threads (this machine's)
+    and fit on one: the run now finishes, in one go."""
+    monkeypatch.setattr(pipeline, "MIN_MEMORY", 64 * 2**20)
     monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
     template = f.line(f.delivery(f.message("hi", psid="PSID", mid="MID", ts=f.T0)))
     log = log_dir / "webhooks.ndjson"
@@ -154,8 +151,9 @@ def test_new_contacts_past_two_threads_memory_fit_on_one(
 @pytest.mark.parametrize(
     "value, rule",
     [("abc", "give a size such as 8MB"), ("-1", "give a size such as 8MB"),
-     ("0", "give a size such as 8MB"), ("600", "give at least 64MB"),
-     ("1KB", "give at least 64MB")],
+     ("0", "give a size such as 8MB"), ("600", "give at least 128MB"),
+     ("1KB", "give at least 128MB"), ("64MB", "give at least 128MB"),
+     ("127MB", "give at least 128MB")],
 )  # fmt: skip
 def test_a_memory_setting_that_is_no_size_is_refused_with_the_rule(
     db_path: Path, log_dir: Path, monkeypatch: pytest.MonkeyPatch, value: str, rule: str
@@ -172,7 +170,7 @@ def test_running_out_of_memory_over_many_files_names_a_few_and_counts_the_rest(
     """A batch of many small logs (a receiver's hourly files) that ran out of memory named
     every one of them on one line, some 130 paths before the setting to change: now how many,
     the first few, and how to raise the limit."""
-    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "128MB")
     logs = [f.write_ndjson(log_dir / f"webhooks-{i:03}.ndjson",
                            [f.delivery(f.message(psid=f"u{i}", mid=f"m{i}"))])
             for i in range(130)]  # fmt: skip
@@ -191,8 +189,8 @@ def test_running_out_of_memory_over_many_files_names_a_few_and_counts_the_rest(
     assert message.startswith(f"loading 130 files ({logs[0]}, {logs[1]}, {logs[2]} and 127 "
                               "more) failed: Out of Memory Error"), message  # fmt: skip
     assert str(logs[3]) not in message and str(logs[-1]) not in message
-    assert "REFSCOPE_INGEST_MEMORY=64MB; raise it, or lower REFSCOPE_INGEST_BATCH" in message
-    assert "REFSCOPE_INGEST_MEMORY=128MB" in message  # how: twice the share, say
+    assert "REFSCOPE_INGEST_MEMORY=128MB; raise it, or lower REFSCOPE_INGEST_BATCH" in message
+    assert "REFSCOPE_INGEST_MEMORY=256MB" in message  # how: twice the share, say
     assert "SET threads" not in message
 
 
@@ -201,7 +199,7 @@ def test_running_out_of_memory_says_the_size_of_the_batch_that_failed(
 ) -> None:
     """The error said "a batch of 128 MiB" (the batch size limit) for a batch of 130 tiny logs:
     now the size of the lines the failed batch held, with the setting to change as before."""
-    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "128MB")
     logs = [f.write_ndjson(log_dir / f"webhooks-{i:03}.ndjson",
                            [f.delivery(f.message(psid=f"u{i}", mid=f"m{i}"))])
             for i in range(130)]  # fmt: skip
@@ -216,8 +214,8 @@ def test_running_out_of_memory_says_the_size_of_the_batch_that_failed(
         pipeline.run([str(log_dir)], db_path)
     message = str(err.value)
     said = (
-        f": a batch of {held / 1024:,.1f} KiB needs more than REFSCOPE_INGEST_MEMORY=64MB; "
-        "raise it, or lower REFSCOPE_INGEST_BATCH (REFSCOPE_INGEST_MEMORY=128MB doubles it)"
+        f": a batch of {held / 1024:,.1f} KiB needs more than REFSCOPE_INGEST_MEMORY=128MB; "
+        "raise it, or lower REFSCOPE_INGEST_BATCH (REFSCOPE_INGEST_MEMORY=256MB doubles it)"
     )
     assert said in message, message
     assert "128 MiB" not in message

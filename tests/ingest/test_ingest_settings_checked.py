@@ -15,7 +15,7 @@ from dashboard.cli import cli
 @pytest.mark.parametrize(
     "name, value, said",
     [("REFSCOPE_INGEST_BATCH", "big", "REFSCOPE_INGEST_BATCH='big': give a size such as 8MB"),
-     ("REFSCOPE_INGEST_MEMORY", "1KB", "REFSCOPE_INGEST_MEMORY='1KB': give at least 64MB"),
+     ("REFSCOPE_INGEST_MEMORY", "1KB", "REFSCOPE_INGEST_MEMORY='1KB': give at least 128MB"),
      ("REFSCOPE_KEEP_TEXT", "maybe", "REFSCOPE_KEEP_TEXT='maybe': give 1")],
 )  # fmt: skip
 def test_a_setting_that_is_no_value_is_refused_also_with_nothing_new_to_read(
