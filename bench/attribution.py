@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=4_000_000)
     ap.add_argument("--memory", default="600MB", help="the ingest's default memory limit")
     ap.add_argument("--ads", action="store_true", help="one event in 25 an ad's first message")
-    in_work_dir(ap, _run)
+    in_work_dir(ap, _run, keep_help="build in (or reuse the database in) this directory")
 
 
 def _run(a: argparse.Namespace, work: Path) -> None:

@@ -25,7 +25,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
@@ -37,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from child import measured  # noqa: E402  (bench/child.py)
+from workdir import in_work_dir  # noqa: E402  (bench/workdir.py)
 
 from dashboard import queries  # noqa: E402
 from dashboard.chromium import HEADLESS_ARGS, chromium_path  # noqa: E402
@@ -315,18 +315,17 @@ def time_browser(path: Path, runs: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=10_000_000)
-    ap.add_argument("--keep", type=Path, help="build in (or reuse the database in) this directory")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--range-days", type=int, default=28, help="the filter's length (default 28)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--browser", action="store_true", help="also time pages in headless Chromium")
     ap.add_argument("--lake", action="store_true", help="also time the queries on a Parquet lake")
-    a = ap.parse_args()
-    # absolute: the ingest step runs in the project's root
-    work = (a.keep or Path(tempfile.mkdtemp(prefix="refscope-bench-dashboard-"))).absolute()
-    work.mkdir(parents=True, exist_ok=True)
-    path = work / "refscope.duckdb"
-    if a.keep and path.exists():
+    in_work_dir(ap, _run, keep_help="build in (or reuse the database in) this directory")
+
+
+def _run(a: argparse.Namespace, work: Path) -> None:
+    path = work / "refscope.duckdb"  # only --keep's work directory can hold one already
+    if path.exists():
         print(f"reusing {path} ({path.stat().st_size / 1e6:,.0f} MB)")
     else:
         path = build(work, a.events, a.seed)
@@ -356,8 +355,6 @@ def main() -> None:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"\npeak RSS of this process (queries, pages): {mib(rss)}")
     print(f"every query p95 <= {TARGET_P95_MS:.0f} ms: {'yes' if ok else 'NO'}")
-    if not a.keep:
-        shutil.rmtree(work)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,15 @@ def work_dir(keep: Path | None) -> Iterator[Path]:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def in_work_dir(ap: argparse.ArgumentParser, run: Callable[[argparse.Namespace, Path], T]) -> T:
-    """A benchmark's options (ap's, and --keep DIR), parsed; run on them in its work directory."""
-    ap.add_argument("--keep", type=Path, help="work in this directory and keep it")
+def in_work_dir(
+    ap: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace, Path], T],
+    keep_help: str = "work in this directory and keep it",
+) -> T:
+    """A benchmark's options (ap's, and --keep DIR), parsed; run on them in its work directory.
+    What a benchmark finds there from an earlier run with the same --keep (a database it
+    reuses) is its own to say, in keep_help."""
+    ap.add_argument("--keep", type=Path, help=keep_help)
     a = ap.parse_args()
     with work_dir(a.keep) as work:
         return run(a, work)

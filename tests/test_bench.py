@@ -59,7 +59,9 @@ def test_bench_script_runs_and_prints_its_figures(case: str, tmp_path: Path) -> 
         assert re.search(pattern, out.stdout, re.MULTILINE), (pattern, out.stdout[-2000:])
 
 
-@pytest.mark.parametrize("case", ["ingest", "ingest_parts", "attribution", "demo_data"])
+@pytest.mark.parametrize(
+    "case", ["ingest", "ingest_parts", "attribution", "demo_data", "dashboard"]
+)
 def test_bench_script_without_keep_leaves_no_work_directory(case: str, tmp_path: Path) -> None:
     """Without --keep, a benchmark's logs and databases (a GB for 4M deliveries) were left in
     the temporary directory after every run; they go with its end now."""
