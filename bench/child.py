@@ -37,3 +37,29 @@ def measured(code: str, *args: str) -> Step:
     does."""
     secs, rss_kib, count, *rest = run(code, *args).splitlines()[-1].split()
     return Step(float(secs), int(rss_kib) * 1024, int(count), rest)
+
+
+INGEST_CODE = """
+import resource, sys, time
+from pathlib import Path
+from ingest import pipeline
+t = time.perf_counter()
+r = pipeline.run([sys.argv[1]], Path(sys.argv[2]))
+secs = time.perf_counter() - t
+print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.events_parsed, r.events_added,
+      r.new_contacts)
+"""
+
+
+def fresh(db: Path) -> Path:
+    """db, with no database there any more: an earlier run's file and its WAL removed."""
+    for f in (db, db.with_name(f"{db.name}.wal")):
+        f.unlink(missing_ok=True)
+    return db
+
+
+def ingested(logs: Path, db: Path) -> Step:
+    """The step of a `refscope ingest` of logs (a file or a folder) into db as it is (a new one:
+    `fresh(db)`; the same again: an unchanged re-run). Its count is the events parsed, its rest
+    the events added and the new contacts."""
+    return measured(INGEST_CODE, str(logs), str(db))

@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from child import measured  # noqa: E402  (bench/child.py)
+from child import fresh, ingested  # noqa: E402  (bench/child.py)
 from workdir import in_work_dir  # noqa: E402  (bench/workdir.py)
 
 from dashboard import queries  # noqa: E402
@@ -66,18 +66,6 @@ def write_chunk(args: tuple[Path, int, dt.date, int, float]) -> tuple[int, int]:
     return summary.lines, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-INGEST_CODE = """
-import resource, sys, time
-from pathlib import Path
-from ingest import pipeline
-t = time.perf_counter()
-r = pipeline.run([sys.argv[1]], Path(sys.argv[2]))
-secs = time.perf_counter() - t
-print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.events_parsed, r.events_added,
-      r.new_contacts)
-"""
-
-
 def build(work: Path, events: int, seed: int) -> Path:
     path = work / "refscope.duckdb"
     logs = work / "logs"
@@ -106,7 +94,7 @@ def build(work: Path, events: int, seed: int) -> Path:
         f"(peak RSS per worker {mib(max(r for _, r in done))})"
     )
 
-    step = measured(INGEST_CODE, str(logs), str(path))
+    step = ingested(logs, fresh(path))
     added, contacts = map(int, step.rest)
     print(
         f"ingest:    {step.count:,} events parsed, {added:,} loaded, {contacts:,} "

@@ -18,7 +18,7 @@ import random
 import subprocess
 from pathlib import Path
 
-from child import measured
+from child import fresh, ingested, measured
 from workdir import in_work_dir
 
 PAGES = ["1122334455667788", "2233445566778899"]
@@ -98,15 +98,6 @@ secs = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(secs, rss, con.execute("SELECT count(*) FROM floor").fetchone()[0])
 """
-INGEST_CODE = """
-import resource, sys, time
-from pathlib import Path
-from ingest import pipeline
-t = time.perf_counter()
-r = pipeline.run([sys.argv[1]], Path(sys.argv[2]))
-secs = time.perf_counter() - t
-print(secs, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.events_parsed, r.events_added)
-"""
 
 
 def main() -> None:
@@ -125,20 +116,20 @@ def _run(a: argparse.Namespace, work: Path) -> None:
     size = log.stat().st_size
     print(f"log: {a.deliveries:,} deliveries, {n_items:,} items, {size / 1e6:.0f} MB ({log.name})")
 
+    db = work / "refscope.duckdb"
+    steps = {
+        "floor": lambda: measured(
+            FLOOR_CODE, str(log), str(fresh(work / "floor.duckdb")), FLOOR_SQL
+        ),
+        "full": lambda: ingested(log, fresh(db)),
+        "rerun": lambda: ingested(log, db),
+    }
     results = {}
-    for name, code, args in (
-        ("floor", FLOOR_CODE, [str(log), str(work / "floor.duckdb"), FLOOR_SQL]),
-        ("full", INGEST_CODE, [str(log), str(work / "refscope.duckdb")]),
-        ("rerun", INGEST_CODE, [str(log), str(work / "refscope.duckdb")]),
-    ):
-        for f in work.glob("floor.duckdb*") if name == "floor" else ():
-            f.unlink()
-        if name == "full":
-            for f in work.glob("refscope.duckdb*"):
-                f.unlink()
-        s = results[name] = measured(code, *args)
+    for name, step in steps.items():
+        s = results[name] = step()
+        added = " ".join(s.rest[:1])  # the ingest's: events added (not its new contacts)
         print(f"{name:6s} {s.secs:7.2f} s  {s.count / s.secs:>12,.0f} events/s  "
-              f"peak RSS {s.rss / 2**20:6.0f} MiB  rows {s.count} {' '.join(s.rest)}")  # fmt: skip
+              f"peak RSS {s.rss / 2**20:6.0f} MiB  rows {s.count} {added}")  # fmt: skip
     floor = results["floor"].secs
     print(f"ratio full/floor  {results['full'].secs / floor:.2f}  (target <= 2.0)")
     print(f"ratio rerun/floor {results['rerun'].secs / floor:.3f}  (target <= 0.1)")

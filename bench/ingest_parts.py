@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from child import measured, run
+from child import fresh, measured, run
 from workdir import in_work_dir
 
 HERE = Path(__file__).resolve().parent
@@ -102,9 +102,8 @@ def _run(a: argparse.Namespace, work: Path) -> None:
     log = work / "webhooks.ndjson"
     n_items = bench.write_log(log, a.deliveries)
     print(f"log: {a.deliveries:,} deliveries, {n_items:,} items, {log.stat().st_size / 1e6:.0f} MB")
-    for f in [*work.glob("floor.duckdb*"), *work.glob("parts.duckdb*")]:
-        f.unlink()
-    step = measured(bench.FLOOR_CODE, str(log), str(work / "floor.duckdb"), bench.FLOOR_SQL)
+    floor_db, parts_db = fresh(work / "floor.duckdb"), fresh(work / "parts.duckdb")
+    step = measured(bench.FLOOR_CODE, str(log), str(floor_db), bench.FLOOR_SQL)
     floor = step.secs
     print(f"floor     {floor:6.2f} s  {step.count / floor:>10,.0f} events/s  "
           f"peak RSS {step.rss / 2**20:5.0f} MiB")  # fmt: skip
@@ -113,7 +112,7 @@ def _run(a: argparse.Namespace, work: Path) -> None:
 
     structure = json.loads(shapes.MESSAGING_STRUCTURE)
     columns = "{" + ", ".join(f"'{k}': '{duck_type(v)}'" for k, v in structure.items()) + "}"
-    parts = json.loads(run(PARTS_CODE, str(log), str(work / "parts.duckdb"), columns))
+    parts = json.loads(run(PARTS_CODE, str(log), str(parts_db), columns))
     times, events = parts["times"], parts["events"]
     for name, secs in times.items():
         print(f"{name:9s} {secs:6.2f} s  {events / secs:>10,.0f} events/s  "
