@@ -11,6 +11,7 @@ from __future__ import annotations
 from .shapes import (
     CHANGES_STRUCTURE,
     MESSAGING_FIELDS,
+    RECIPIENT_STRUCTURE,
     SAMPLE_CHANGE_STRUCTURE,
     SEND_STRUCTURE,
 )
@@ -103,20 +104,25 @@ SAMPLE_CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _SAMPLE_CHANGE_RO
 def send_of(raw: str) -> str:
     """SQL for the send of the line whose text is raw, as the page's own code wrote it or
     inside a receiver envelope (NULL when the line is no JSON): the one reading of a send line,
-    here and in forgotten_sends.
+    here and in forgotten_sends. Its request.recipient is JSON, for recipient_of to read."""
+    body = f"CASE WHEN json_type({raw}, '$.body') = 'OBJECT' THEN {raw}->'$.body' ELSE {raw} END"
+    return f"CASE WHEN json_valid({raw}) THEN json_transform({body}, '{SEND_STRUCTURE}') END"
+
+
+def recipient_of(rcp: str) -> str:
+    """SQL for the recipient of a send, rcp its send_of's request.recipient: a column, as it is
+    read more than once (the line's body is parsed once, by send_of).
 
     The Send API also takes its parameters form-encoded, `recipient` a JSON string
     (`-F 'recipient={"comment_id":"..."}'`), and a log of the request as sent holds it so: a
     string holding a JSON object is read as that object; any other string stays no recipient.
     """
-    body = f"CASE WHEN json_type({raw}, '$.body') = 'OBJECT' THEN {raw}->'$.body' ELSE {raw} END"
-    rcp = f"json_extract_string({body}, '$.request.recipient')"
-    read = (
-        f"CASE WHEN json_type({body}, '$.request.recipient') = 'VARCHAR' AND json_valid({rcp})"
-        f" AND json_type({rcp}) = 'OBJECT' THEN json_merge_patch({body}, json_object("
-        f"'request', json_object('recipient', json({rcp})))) ELSE {body} END"
+    text = f"({rcp} ->> '$')"
+    return (
+        f"json_transform(CASE WHEN json_type({rcp}) = 'VARCHAR' AND json_valid({text})"
+        f" AND json_type({text}) = 'OBJECT' THEN json({text}) ELSE {rcp} END,"
+        f" '{RECIPIENT_STRUCTURE}')"
     )
-    return f"CASE WHEN json_valid({raw}) THEN json_transform({read}, '{SEND_STRUCTURE}') END"
 
 
 SEND_EVENTS = f"""
@@ -133,7 +139,7 @@ WITH rs_lines AS (
            rcp.comment_id IS NOT NULL OR rcp.post_id IS NOT NULL AS private,
            -- Who another send went to: the PSID the response names, else the request's.
            coalesce(rs_id(d.response.recipient_id), rs_id(rcp.id)) AS to_psid
-    FROM (SELECT *, d.request.recipient AS rcp FROM rs_lines)
+    FROM (SELECT *, {recipient_of("d.request.recipient")} AS rcp FROM rs_lines)
 )
 SELECT
     -- The sent message's id names it (a line logged twice, dated by two arrivals, is one

@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from . import db, webhook
-from .comment_events import send_of
+from .comment_events import recipient_of, send_of
 from .privacy import HMAC_SQL, Privacy
 
 # The key SEND_EVENTS gives a send that is no private reply, of the row's page, message id (else
@@ -50,17 +50,22 @@ def sent_to(
 
 
 # The keys of this table's sends to a forgotten number, as staged (after PSEUDONYMISE): the
-# number read from the line as SEND_EVENTS reads it (send_of), as stored (keyed-hashed with a
-# salt).
+# number read from the line as SEND_EVENTS reads it (send_of, recipient_of), as stored
+# (keyed-hashed with a salt).
 _FORGOTTEN_KEYS = """
 INSERT INTO rs_forgotten_sends
-SELECT s.event_key FROM rs_stage s JOIN chunk c USING (rid)
-WHERE s.container = 'send_api' AND s.kind = 'other' AND s.problem IS NULL
-  AND EXISTS (SELECT 1 FROM forgotten g
+SELECT event_key FROM ({sends}) s
+WHERE EXISTS (SELECT 1 FROM forgotten g
               WHERE g.id_hash = sha256({stored})
                 AND (g.page_id IS NULL OR g.page_id = s.page_id))
 """
-_NUMBER = f"({send_of('c.raw')}).request.recipient.phone_number"
+# The staged sends that name no PSID: their keys, pages and numbers.
+_SENDS = f"""
+SELECT event_key, page_id, ({recipient_of("rcp")}).phone_number AS number
+FROM (SELECT s.event_key, s.page_id, ({send_of("c.raw")}).request.recipient AS rcp
+      FROM rs_stage s JOIN chunk c USING (rid)
+      WHERE s.container = 'send_api' AND s.kind = 'other' AND s.problem IS NULL)
+"""
 
 
 def note(con: duckdb.DuckDBPyConnection, privacy: Privacy) -> None:
@@ -68,11 +73,10 @@ def note(con: duckdb.DuckDBPyConnection, privacy: Privacy) -> None:
     stages them), for left_out once the batch's events are in."""
     con.execute("CREATE TEMP TABLE IF NOT EXISTS rs_forgotten_sends (k UHUGEINT)")
     if privacy.salt is None:
-        con.execute(_FORGOTTEN_KEYS.format(stored=_NUMBER))
+        con.execute(_FORGOTTEN_KEYS.format(sends=_SENDS, stored="s.number"))
     else:
-        con.execute(
-            _FORGOTTEN_KEYS.format(stored=HMAC_SQL.format(x=f"({_NUMBER})")), privacy.pads()
-        )
+        stored = HMAC_SQL.format(x="s.number")
+        con.execute(_FORGOTTEN_KEYS.format(sends=_SENDS, stored=stored), privacy.pads())
 
 
 def left_out(con: duckdb.DuckDBPyConnection, run_id: int) -> int:

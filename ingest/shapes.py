@@ -109,23 +109,26 @@ def line_structure(entry: Mapping[str, object]) -> str:
 MESSAGING_STRUCTURE = line_structure({"id": V, "time": T, "messaging": [_ITEM]})
 STANDBY_STRUCTURE = line_structure({"id": V, "time": T, "standby": [_ITEM]})
 CHANGES_STRUCTURE = line_structure(_ENTRY_CHANGES)
+# A send log's recipient is read as JSON, and only then as RECIPIENT_STRUCTURE: it may be logged
+# as a JSON string holding the object (comment_events.recipient_of).
 SEND_STRUCTURE = json.dumps(
     {
         "object": V,
         "page_id": V,
         "timestamp": V,
-        "request": {
-            "recipient": {
-                "comment_id": V,
-                "post_id": V,
-                "id": V,
-                "user_ref": V,
-                "phone_number": V,
-                "notification_messages_token": V,
-                "one_time_notif_token": V,
-            }
-        },
+        "request": {"recipient": "JSON"},
         "response": {"recipient_id": V, "message_id": V},
+    }
+)
+RECIPIENT_STRUCTURE = json.dumps(
+    {
+        "comment_id": V,
+        "post_id": V,
+        "id": V,
+        "user_ref": V,
+        "phone_number": V,
+        "notification_messages_token": V,
+        "one_time_notif_token": V,
     }
 )
 
