@@ -125,8 +125,10 @@ def recipient_of(rcp: str) -> str:
     )
 
 
+# rs_lines is MATERIALIZED: else the last WHERE (d.object) is pushed down into the scan of
+# rs_rare as send_of's whole expression, and every send line is parsed twice.
 SEND_EVENTS = f"""
-WITH rs_lines AS (
+WITH rs_lines AS MATERIALIZED (
     SELECT rid, file_id, line_no, {send_of("raw")} AS d,
            -- Inside an envelope, a line without a timestamp of its own is dated by its arrival.
            CASE WHEN NOT json_valid(raw) THEN NULL
