@@ -11,6 +11,8 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
+from dashboard.query_parts import AD_NAMES as _AD_NAMES
+from dashboard.query_parts import AD_TITLES as _AD_TITLES
 from dashboard.query_parts import CAME_BACK as _CAME_BACK
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
 from dashboard.query_parts import CONTACTS_TO_DATE as _CONTACTS_TO_DATE
@@ -164,15 +166,13 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     df = _df(
         con,
         f"""WITH acquired AS (
-                -- An empty ads_context_data.ad_title (an ad without a headline) is no title.
-                SELECT c.ad_id, max(nullif(c.ad_title, '')) AS ad_title, count(*) AS new_contacts,
-                       count(c.second_message_at) AS engaged
+                SELECT c.ad_id, count(*) AS new_contacts, count(c.second_message_at) AS engaged
                 FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'ctm_ad'
                 GROUP BY c.ad_id
             ), spent AS (
                 -- Meta lists in `actions` only the action types that happened: a row without
                 -- the messaging one (conversations_started NULL) counted none.
-                SELECT ad_id, max(nullif(ad_name, '')) AS ad_name, round(sum(spend), 2) AS spend,
+                SELECT ad_id, round(sum(spend), 2) AS spend,
                        coalesce(sum(conversations_started), 0) AS conversations_started
                 FROM ad_insights WHERE date BETWEEN $start AND $end GROUP BY ad_id
                 UNION ALL BY NAME
@@ -194,13 +194,16 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             SELECT coalesce(a.ad_id, s.ad_id) AS ad_id,
                    -- The ad contacts whose referral named no ad (ADS without ad_id) are one
                    -- row: named, or a chart drops their bar and a table shows a blank row.
-                   coalesce(a.ad_title, s.ad_name, coalesce(a.ad_id, s.ad_id), '(unknown ad)')
+                   -- Its latest headline, else its latest name in the insights (AD_TITLES).
+                   coalesce(t.title, n.title, coalesce(a.ad_id, s.ad_id), '(unknown ad)')
                        AS ad_title,
                    coalesce(a.new_contacts, 0) AS new_contacts, coalesce(a.engaged, 0) AS engaged,
                    a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
                    s.spend, s.spend / nullif(a.new_contacts, 0) AS cost_per_contact,
                    s.spend / nullif(a.engaged, 0) AS cost_per_engaged, s.conversations_started
             FROM acquired a FULL JOIN spent s USING (ad_id)
+            LEFT JOIN {_AD_TITLES} t ON t.ad_id = coalesce(a.ad_id, s.ad_id)
+            LEFT JOIN {_AD_NAMES} n ON n.ad_id = coalesce(a.ad_id, s.ad_id)
             -- With pages chosen, their ad contacts (also those whose referral named no ad) and
             -- the ads seen on them (as for the KPIs' ad spend): also one that spent in the range
             -- without bringing a contact in it.

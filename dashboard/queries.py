@@ -40,6 +40,8 @@ from dashboard.link_queries import link_conflict as link_conflict
 from dashboard.link_queries import page_names as page_names
 from dashboard.link_queries import registered_url as registered_url
 from dashboard.link_queries import tracked_link_stats as tracked_link_stats
+from dashboard.query_parts import AD_NAMES as _AD_NAMES
+from dashboard.query_parts import AD_TITLES as _AD_TITLES
 from dashboard.query_parts import ADS_COUNTED as _ADS_COUNTED
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
 from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
@@ -256,9 +258,9 @@ def contact_rows(
                 -- An ad's title as the Ads page names it: a referral without ads_context_data
                 -- takes the title another contact's referral gave, else the insights' ad name.
                 -- An empty title (an ad without a headline) is none, as on the Ads page.
-                SELECT ad_id, max(nullif(ad_title, '')) AS title FROM contacts GROUP BY ad_id
+                SELECT * FROM {_AD_TITLES}
             ), named AS (
-                SELECT ad_id, max(nullif(ad_name, '')) AS title FROM ad_insights GROUP BY ad_id
+                SELECT * FROM {_AD_NAMES}
             ), c AS (
                 SELECT c.* REPLACE (coalesce(nullif(c.ad_title, ''), t.title, n.title)
                                     AS ad_title),

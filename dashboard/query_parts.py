@@ -66,6 +66,16 @@ SPEND_MISSING = f"""(
                                    AND a.date = CAST(t.d AS DATE)))))"""
 
 
+# An ad's name as it is now, per ad_id: an ad renamed between days (its headline in the
+# referrals, its name in the insights) goes by its latest, as Ads Manager shows it for any range,
+# not by whichever sorts last. An empty title (an ad without a headline) is none.
+AD_TITLES = """(SELECT ad_id, arg_max(nullif(ad_title, ''), first_seen_at) AS title
+                 FROM contacts WHERE ad_id IS NOT NULL GROUP BY ad_id)"""
+AD_NAMES = """(SELECT ad_id, arg_max(nullif(ad_name, ''), struct_pack(d := date, p := pulled_at))
+                   AS title
+               FROM ad_insights GROUP BY ad_id)"""
+
+
 # Whether the filters count some ad's spend: the ads' channel chosen and, with pages chosen, an
 # ad with insights seen on their touches.
 ADS_COUNTED = f"""{CHANNEL_CHOSEN.format(channel="ctm_ad")}

@@ -21,16 +21,19 @@ def test_ads_count_contacts_per_ad_without_insights(con, demo_contacts, filters)
     want: dict[str, Row] = {}
     for c in acquired(demo_contacts, filters):
         if c["channel"] == "ctm_ad":
-            w = want.setdefault(c["ad_id"], {"new": 0, "engaged": 0, "titles": set()})
+            w = want.setdefault(c["ad_id"], {"new": 0, "engaged": 0})
             w["new"] += 1
             w["engaged"] += c["second_message_at"] is not None
-            w["titles"] |= {c["ad_title"]} - {None}
+    # An ad goes by the headline of its newest contact's referral, whenever it came.
+    titled = sorted((c for c in demo_contacts if c["ad_id"] and c["ad_title"]),
+                    key=lambda c: c["first_seen_at"])  # fmt: skip
+    titles = {c["ad_id"]: c["ad_title"] for c in titled}
     df = queries.ads(con, filters)
     assert len(df) == len(want) > 1
     for r in df.to_dict("records"):
         w = want[r["ad_id"]]
         assert (r["new_contacts"], r["engaged"]) == (w["new"], w["engaged"])
-        assert r["ad_title"] == (max(w["titles"]) if w["titles"] else r["ad_id"])
+        assert r["ad_title"] == titles.get(r["ad_id"], r["ad_id"])
         assert pd.isna(r["spend"]) and pd.isna(r["cost_per_contact"])
     assert list(df["new_contacts"]) == sorted(df["new_contacts"], reverse=True)
 
