@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -85,7 +84,7 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
                 return f"{where}insights row with {k} that is not a list"
         for k in ("spend", "impressions", "clicks"):  # Meta's strings of digits, or numbers
             given = row.get(k) not in (None, "")
-            if given and not _is_number(row[k]):
+            if given and not insight_rows.is_number(row[k]):
                 return f"{where}insights row with {k} that is not a number"
             if k != "spend" and given and not insight_rows.fits_bigint(row[k]):
                 return f"{where}insights row with {k} out of range"
@@ -124,16 +123,6 @@ def _part_key(row: dict[str, Any]) -> tuple[Any, ...]:
 def _absent(v: object) -> bool:
     """Whether a row's date_start or ad_id is not there: none, empty, or the number 0."""
     return v is None or v == "" or (type(v) is int and v == 0)
-
-
-def _is_number(v: object) -> bool:
-    """Whether v is a finite number, or a string of one ("12.34"; not "1,234.50")."""
-    if isinstance(v, bool) or not isinstance(v, str | int | float):
-        return False
-    try:
-        return math.isfinite(float(v))
-    except ValueError:
-        return False
 
 
 def load(

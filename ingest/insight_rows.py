@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 import duckdb
@@ -37,6 +38,14 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
         raise GraphError(f"Graph API: an insights row for more than one day ({day} to "
                          f"{str(r['date_stop'])[:40]}; asked without time_increment=1?): "
                          "nothing is stored")  # fmt: skip
+    for k in ("spend", "impressions", "clicks"):  # Meta's strings of digits, or numbers
+        v = r.get(k)
+        if v not in (None, "") and not (is_number(v) and (k == "spend" or fits_bigint(v))):
+            # Stored, it was no amount (NULL): spend or a count silently left out of the sums.
+            shown = repr(v[:40]) if isinstance(v, str) else repr(v)[:40]
+            what = "out of range" if is_number(v) else "not a number"
+            raise GraphError(f"Graph API: an insights row with {k} {shown}, {what}: "
+                             "nothing is stored")  # fmt: skip
     actions = r.get("actions") or []
     # Once per destination when asked with action_breakdowns (action_destination...): their sum.
     counts = [n for a in actions if isinstance(a, dict)
@@ -83,6 +92,16 @@ def _num(v: Any, kind: type) -> Any:
     except (TypeError, ValueError, OverflowError):  # int(float("inf"))
         return None
     return None if kind is int and not fits_bigint(n) else n
+
+
+def is_number(v: object) -> bool:
+    """Whether v is a finite number, or a string of one ("12.34"; not "1,234.50")."""
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except ValueError:
+        return False
 
 
 def fits_bigint(v: Any) -> bool:

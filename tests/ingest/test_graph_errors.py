@@ -93,6 +93,11 @@ def test_giving_up_on_throttling_says_metas_message(graph: FakeGraph, db_path: P
         ("date_start", None, "an insights row without date_start (it has "),
         ("ad_id", None, "an insights row without ad_id (it has "),
         ("date_start", "yesterday", "an insights row with date_start 'yesterday', not a date"),
+        # Stored, it was spend of no amount (NULL, summed as 0): spend silently lost, where an
+        # insights file's row of it is rejected ("insights row with spend that is not a number").
+        ("spend", "12,34", "an insights row with spend '12,34', not a number"),
+        ("impressions", "1,000", "an insights row with impressions '1,000', not a number"),
+        ("clicks", True, "an insights row with clicks True, not a number"),
     ],
 )
 def test_an_insights_row_missing_its_day_or_ad_is_a_clear_error(
