@@ -97,6 +97,11 @@ def pull_ads(
         # Said without the token: it is a secret even when it is a broken one.
         raise ValidationError("REFSCOPE_META_TOKEN holds characters no access token has "
                               "(spaces, line breaks or accents): check how it was set")  # fmt: skip
+    if token[0] in "\"'" or token[-1] in "\"'":
+        # A .env line REFSCOPE_META_TOKEN="…" read by a tool that keeps quotes (docker run
+        # --env-file): no access token holds one, and Meta's answer (190) asks for a new token.
+        raise ValidationError("REFSCOPE_META_TOKEN is in quotes (it starts or ends with one, "
+                              "taken as part of the token): set it without quotes")  # fmt: skip
     base_url = graph.check_base_url(base_url)
     api = graph.GraphClient(token, base_url, api_version, client, sleep, on_wait=on_wait)
     if today is None:  # the account's today, not UTC's (Meta's days are)

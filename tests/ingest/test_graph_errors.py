@@ -178,6 +178,19 @@ def test_a_token_no_header_can_carry_is_refused_without_showing_it(
     assert "SEC" not in str(err.value) and graph.requests == []
 
 
+@pytest.mark.parametrize("token", ['"EAABSECRET"', "'EAABSECRET'", '"EAABSECRET'])
+def test_a_token_in_quotes_is_refused_saying_so_without_showing_it(
+    graph: FakeGraph, db_path: Path, token: str
+) -> None:
+    """A .env line REFSCOPE_META_TOKEN="EAAB…" read by a tool that keeps quotes (docker run
+    --env-file) sent the quotes as part of the token: Meta's 190 then had the pull say to get a
+    new token, for one that only needed its quotes taken off. No access token holds a quote."""
+    with pytest.raises(ValidationError, match="REFSCOPE_META_TOKEN is in quotes") as err:
+        remote.pull_ads(ACCOUNT, token, db_path, base_url=graph.base, sleep=graph.sleep,
+                        today=TODAY, since=TODAY)  # fmt: skip
+    assert "SECRET" not in str(err.value) and graph.requests == []
+
+
 def test_an_until_before_the_default_start_names_the_default_not_a_since(
     graph: FakeGraph, db_path: Path
 ) -> None:
