@@ -82,12 +82,11 @@ def problem(obj: dict[str, object], rows: list[object]) -> str | None:
         for k in ("actions", "cost_per_action_type"):  # lists of {action_type, value}
             if not isinstance(row.get(k), list | None):
                 return f"{where}insights row with {k} that is not a list"
-        for k in ("spend", "impressions", "clicks"):  # Meta's strings of digits, or numbers
-            given = row.get(k) not in (None, "")
-            if given and not insight_rows.is_number(row[k]):
-                return f"{where}insights row with {k} that is not a number"
-            if k != "spend" and given and not insight_rows.fits_bigint(row[k]):
-                return f"{where}insights row with {k} out of range"
+        bad = insight_rows.bad_amount(row)
+        if bad is not None:
+            k, number = bad
+            what = "out of range" if number else "that is not a number"
+            return f"{where}insights row with {k} {what}"
         # An answer without time_increment=1 (the whole range, or monthly) holds a row per
         # ad of several days: stored as its first day's, their spend lands on one day.
         if row.get("date_stop") not in (None, "", row["date_start"]):

@@ -38,14 +38,15 @@ def insight_row(r: dict[str, Any], pulled_at: dt.datetime, account: str = "") ->
         raise GraphError(f"Graph API: an insights row for more than one day ({day} to "
                          f"{str(r['date_stop'])[:40]}; asked without time_increment=1?): "
                          "nothing is stored")  # fmt: skip
-    for k in ("spend", "impressions", "clicks"):  # Meta's strings of digits, or numbers
-        v = r.get(k)
-        if v not in (None, "") and not (is_number(v) and (k == "spend" or fits_bigint(v))):
-            # Stored, it was no amount (NULL): spend or a count silently left out of the sums.
-            shown = repr(v[:40]) if isinstance(v, str) else repr(v)[:40]
-            what = "out of range" if is_number(v) else "not a number"
-            raise GraphError(f"Graph API: an insights row with {k} {shown}, {what}: "
-                             "nothing is stored")  # fmt: skip
+    bad = bad_amount(r)
+    if bad is not None:
+        # Stored, it was no amount (NULL): spend or a count silently left out of the sums.
+        k, number = bad
+        v = r[k]
+        shown = repr(v[:40]) if isinstance(v, str) else repr(v)[:40]
+        what = "out of range" if number else "not a number"
+        raise GraphError(f"Graph API: an insights row with {k} {shown}, {what}: "
+                         "nothing is stored")  # fmt: skip
     actions = r.get("actions") or []
     # Once per destination when asked with action_breakdowns (action_destination...): their sum.
     counts = [n for a in actions if isinstance(a, dict)
@@ -92,6 +93,20 @@ def _num(v: Any, kind: type) -> Any:
     except (TypeError, ValueError, OverflowError):  # int(float("inf"))
         return None
     return None if kind is int and not fits_bigint(n) else n
+
+
+def bad_amount(r: dict[str, Any]) -> tuple[str, bool] | None:
+    """The first of spend, impressions and clicks (Meta's strings of digits, or numbers) that r
+    gives but that is no amount, and whether it is a number (a count past BIGINT) or not."""
+    for k in ("spend", "impressions", "clicks"):
+        v = r.get(k)
+        if v in (None, ""):
+            continue
+        if not is_number(v):
+            return k, False
+        if k != "spend" and not fits_bigint(v):
+            return k, True
+    return None
 
 
 def is_number(v: object) -> bool:
