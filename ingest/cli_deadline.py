@@ -7,10 +7,13 @@ from __future__ import annotations
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import click
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|min|h)?", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600}
@@ -35,11 +38,23 @@ class Duration(click.ParamType):
         return seconds
 
 
-DEADLINE_OPTION = click.option(
-    "--deadline", type=Duration(), default=None,
-    help="Give the pull up if its requests have not ended within this long (their retries "
-         "and waits included, not the ingest after): seconds, or 30m, 2h. Default: none (a "
-         "long first pull, or one under Meta's rate limits, is waited out).",
+def deadline_option(what: str, covers: str, default_because: str) -> Callable[[F], F]:
+    """The --deadline option of one pull: what its deadline covers, and why it has none by
+    default (a log host has no rate limits; `pull ads` ingests nothing after)."""
+    return click.option(
+        "--deadline", type=Duration(), default=None,
+        help=f"Give the pull up if {what} not ended within this long ({covers}): seconds, or "
+             f"30m, 2h. Default: none ({default_because}).",
+    )  # fmt: skip
+
+
+LOGS_DEADLINE_OPTION = deadline_option(
+    "its download has", "its retries and waits included, not the ingest after",
+    "a large first export on a slow link is waited out",
+)  # fmt: skip
+ADS_DEADLINE_OPTION = deadline_option(
+    "its requests have", "their retries and waits included",
+    "a long first pull, or one under Meta's rate limits, is waited out",
 )  # fmt: skip
 
 

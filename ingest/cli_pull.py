@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from . import fetch, graph, pull_headers, remote
-from .cli_deadline import DEADLINE_OPTION, DeadlinePassed, Timer
+from .cli_deadline import ADS_DEADLINE_OPTION, LOGS_DEADLINE_OPTION, DeadlinePassed, Timer
 from .cli_options import DB_OPTION, lake_option
 from .cli_progress import ReadBar, on_a_terminal
 from .cli_stop import Stop, stop_on_signals
@@ -46,7 +46,7 @@ def pull() -> None:
 @click.option("--progress/--no-progress", default=None,
               help="Force the progress bars (download, then ingest) on or off (default: on a "
                    "terminal, for 50 MB or more).")  # fmt: skip
-@DEADLINE_OPTION
+@LOGS_DEADLINE_OPTION
 @_LAKE_OPTION
 @DB_OPTION
 def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadline: float | None,
@@ -117,7 +117,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
     show_default=True,
     help="Graph API base URL (or REFSCOPE_GRAPH_URL).",
 )
-@DEADLINE_OPTION
+@ADS_DEADLINE_OPTION
 @_LAKE_OPTION
 @DB_OPTION
 def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,

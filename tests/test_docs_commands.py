@@ -203,3 +203,22 @@ def test_readme_says_an_insights_file_does_not_bring_back_a_day_a_newer_pull_lef
         "one that a newer pull of its account asked for and left out (revised to no delivery) is "
         "not brought back (the summary counts both as `not newer than those held`)" in bullet
     )
+
+
+def test_each_pulls_deadline_help_speaks_of_that_pull() -> None:
+    """`pull logs` and `pull ads` shared one `--deadline` help: `pull ads --help` spoke of "the
+    ingest after" (it ingests nothing) and `pull logs --help` of Meta's rate limits (a log host
+    has none), where the README says what each one's deadline covers."""
+    from click.testing import CliRunner
+
+    def deadline_help(command: str) -> str:
+        text = " ".join(CliRunner().invoke(cli, ["pull", command, "--help"]).output.split())
+        return text.split("--deadline DURATION", 1)[1].split(" --lake ", 1)[0]
+
+    logs, ads = deadline_help("logs"), deadline_help("ads")
+    assert "not the ingest after" in logs and "Meta" not in logs, logs
+    assert "a large first export on a slow link" in logs, logs
+    assert "ingest" not in ads and "Meta's rate limits" in ads, ads
+    readme = " ".join(README.split())
+    assert "so a large first export on a slow link is not given up every time" in readme
+    assert "a first pull told by Meta to wait hours for its rate limits waits them out" in readme
