@@ -2,10 +2,12 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DB ?= data/refscope.duckdb
-DEMO ?= data/demo
-# The dashboard's port: `make demo PORT=8502` when 8501 is taken (not ?=, so that a PORT set in
-# the environment for some other server is not taken for it).
+# Where `make demo` writes, as the README says; `make demo DB=x.duckdb` (or DEMO=…, PORT=…) on
+# the command line changes it. Not ?=: a DB, DEMO or PORT set in the environment for some other
+# tool or server (a shell's DB=postgres://…) is not taken for them.
+DB = data/refscope.duckdb
+DEMO = data/demo
+# The dashboard's port: `make demo PORT=8502` when 8501 is taken.
 PORT = 8501
 
 .PHONY: demo test install install-dev dashboard

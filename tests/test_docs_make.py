@@ -31,6 +31,34 @@ def test_make_demo_starts_the_dashboard_on_the_port_given(tmp_path: Path) -> Non
     assert "make demo PORT=8502" in README
 
 
+def test_make_demo_writes_where_the_readme_says_whatever_db_and_demo_the_shell_holds() -> None:
+    """`make demo` writes `data/demo` and `data/refscope.duckdb`, as the README says; `DB` and
+    `DEMO` set in the environment (a shell's `DB=postgres://…` for some other tool) were taken
+    for them (`?=`), so the demo went elsewhere, or into another program's database. Given on
+    make's command line they are still used."""
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    env = os.environ | {"DB": "/srv/other/app.db", "DEMO": "/srv/other/logs"}
+
+    def planned(*extra: str) -> list[str]:
+        out = subprocess.run(
+            ["make", "-n", "-C", str(root), "demo", *extra],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        ).stdout
+        return [line for line in out.splitlines() if "bin/refscope " in line]  # fmt: skip
+
+    commands = planned()
+    assert commands and not [c for c in commands if "/srv/other" in c], commands
+    assert commands[-2] == ".venv/bin/refscope ingest data/demo --db data/refscope.duckdb"
+    assert planned("DB=x.duckdb")[-2].endswith("--db x.duckdb")
+    assert "demo logs → data/refscope.duckdb" in README and "delete `data/demo`" in README
+
+
 def test_make_dashboard_opens_the_database_without_reading_the_demo_again() -> None:
     """`make dashboard` was declared but had no rule ("Nothing to be done"): it starts the
     dashboard on the database as it is, on PORT, with nothing written or read again."""
