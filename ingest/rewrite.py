@@ -27,7 +27,7 @@ import duckdb
 
 from . import db
 from .errors import DatabaseError
-from .spills import own_folder, remove_left
+from .spills import in_use, own_folder, remove_left
 
 ALIAS = "rs_rewrite"  # the copy, attached beside the database
 # What the copy must hold as the database does: each object, as DuckDB writes it out again.
@@ -153,8 +153,9 @@ def _replace(con: duckdb.DuckDBPyConnection, work: Path, real: Path, spills: Pat
             os.fsync(folder)  # the rename itself
         finally:
             os.close(folder)
+        keep = in_use(con)  # its instance's, if another connection of this process keeps it
         con.close()
         if spills is not None:
-            remove_left(spills)
+            remove_left(spills, keep)
     finally:
         os.close(fd)

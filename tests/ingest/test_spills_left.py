@@ -11,6 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from ingest import db, spills
 from ingest.cli import cli
 from ingest.sizes import size_text
 from tests import factories as f
@@ -53,3 +54,53 @@ def test_the_next_ingest_removes_what_a_killed_ingest_spilled_and_says_so(tmp_pa
     # Said once: the next ingest finds nothing left.
     res = run.invoke(cli, ["ingest", str(log), "--db", str(db_file), "--no-progress"])
     assert res.exit_code == 0 and "temporary file" not in res.output, res.output
+
+
+def test_the_next_ingest_removes_a_leftover_named_with_its_own_pid(tmp_path: Path) -> None:
+    """Spill files are named duckdb_temp_<pid>_<instance>_…: a killed ingest's were kept for
+    ever when the next ingest ran under the same pid (pid 1 in one container, then in the
+    next). Holding the lock, the ingest keeps only what its own DuckDB uses: none yet."""
+    db_file = tmp_path / "r.duckdb"
+    folder = spill_folder(db_file)
+    folder.mkdir()
+    left = [folder / f"duckdb_temp_{os.getpid()}_{name}" for name in
+            ("0_owner", "0_storage_DEFAULT-0.tmp", "3_storage_S32K-0.tmp")]  # fmt: skip
+    for p in left:
+        p.write_bytes(b'{"sender": {"id": "psid-1"}}' * 100)
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [f.delivery(f.message("hi"))])
+
+    res = CliRunner().invoke(cli, ["ingest", str(log), "--db", str(db_file), "--no-progress"])
+
+    assert res.exit_code == 0, res.output
+    assert [p for p in left if p.exists()] == []
+    assert not folder.exists()
+    said = f"removed 3 temporary files ({size_text(3 * 2800)}) that a killed process had"
+    assert said in res.output, res.output
+
+
+def test_an_ingest_keeps_the_files_its_own_duckdb_spilled(tmp_path: Path) -> None:
+    """What this process's DuckDB spilled for the database through another connection to it
+    (one instance, DuckDB's cache) is in use: kept, as the files of another pid are not."""
+    db_file = tmp_path / "r.duckdb"
+    con = db.connect(db_file)
+    try:
+        con.execute("SET memory_limit = '30MB'; SET threads = 1")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("CREATE TEMP TABLE big AS SELECT i, md5(i::VARCHAR) || md5((i + 1)::VARCHAR)"
+                    " AS s FROM range(2000000) t(i)")  # fmt: skip
+        mine = {Path(p) for (p,) in con.execute("SELECT path FROM duckdb_temporary_files()")
+                .fetchall()}  # fmt: skip
+        assert mine, "nothing spilled: no test"
+        dead = spill_folder(db_file) / "duckdb_temp_4194305_0_storage_DEFAULT-0.tmp"
+        dead.write_bytes(b"x" * 10)
+        other = db.connect(db_file)  # the same database instance: its files are con's
+        try:
+            removed = spills.remove_left_by_dead(other)
+        finally:
+            other.close()
+        assert removed is not None and removed.files == 1
+        assert not dead.exists()
+        assert all(p.exists() for p in mine)
+        assert con.execute("SELECT count(*) FROM big").fetchone() == (2_000_000,)
+    finally:
+        con.close()
