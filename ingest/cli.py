@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from . import db, pipeline, preflight
+from . import db, pipeline, preflight, spills
 from .cli_links import links, pages
 from .cli_options import (
     DB_OPTION,
@@ -139,6 +139,7 @@ def ingest(
 
     stop = Stop()
     restore = stop_on_signals(stop)
+    spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the run fails
     try:
         result = pipeline.run(
             list(paths),
@@ -147,13 +148,16 @@ def ingest(
             progress=bar.advance,
             keep_text=keep_text,
             lake_dir=lake_dir,
+            on_spilled=spilled.append,
         )
     except BaseException:
+        bar.stop()
+        for removed in spilled:
+            print_spilled(None, removed, err=True)
         # A stop inside a DuckDB query surfaces as its "interrupted" error, or as a load error
         # saying so: stopped all the same, the batch rolled back.
         if not stop.is_set():
             raise
-        bar.stop()
         if not planned:  # waiting for another process's lock, say: no run of its own began
             console.print("stopped before reading anything: nothing was written", soft_wrap=True)
         else:
@@ -210,9 +214,13 @@ def _follow(
             markup=False, soft_wrap=True)  # fmt: skip
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
+            spilled: list[spills.Removed] = []
             try:
-                result = pipeline.run(paths, db_file, keep_text=keep_text, lake_dir=lake_dir)
+                result = pipeline.run(paths, db_file, keep_text=keep_text, lake_dir=lake_dir,
+                                      on_spilled=spilled.append)  # fmt: skip
             except (RefscopeError, OSError) as exc:
+                for removed in spilled:  # the round failed: said with its error
+                    print_spilled(errors, removed)
                 if stop.is_set():  # the stop broke a query, which said so as a load error
                     raise KeyboardInterrupt from exc
                 # A reader holding the database, a .gz still being written, a file rotated

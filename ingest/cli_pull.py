@@ -13,14 +13,14 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from . import fetch, graph, pull_headers, remote
+from . import fetch, graph, pull_headers, remote, spills
 from .cli_deadline import ADS_DEADLINE_OPTION, LOGS_DEADLINE_OPTION, DeadlinePassed, Timer
 from .cli_options import DB_OPTION, lake_option
 from .cli_progress import ReadBar, on_a_terminal
 from .cli_stop import Stop, stop_on_signals
 from .download import duration
 from .errors import RefscopeError
-from .summary import print_summary, print_warnings
+from .summary import print_spilled, print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
 
@@ -64,12 +64,17 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
         click.echo(f"warning: {warning}", err=True)
     stop = Stop()
     restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
+    spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the run fails
     try:
         result = remote.pull_logs(url, sent, db_file,
                                   on_bytes=download.reach, on_plan=on_plan,
                                   progress=ingest.advance, deadline=deadline,
-                                  lake_dir=lake_dir)  # fmt: skip
+                                  lake_dir=lake_dir, on_spilled=spilled.append)  # fmt: skip
     except BaseException as exc:
+        download.stop()
+        ingest.stop()
+        for removed in spilled:
+            print_spilled(None, removed, err=True)
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
             console.print("stopped: what was committed stays; the next `refscope pull logs` of "

@@ -50,6 +50,7 @@ MEMORY_ENV = sizes.MEMORY_ENV
 MIN_MEMORY = 128 * 2**20
 SHOWN_INPUTS = 3  # the inputs an error names; more are counted
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
+SpilledFn = Callable[[spills.Removed], None]
 
 
 def run(
@@ -60,11 +61,13 @@ def run(
     progress: ProgressFn | None = None,
     keep_text: bool | None = None,
     lake_dir: Path | None = None,
+    on_spilled: SpilledFn | None = None,
 ) -> IngestResult:
     """Ingest the logs at paths into the database; see the module docstring for guarantees.
 
     Message text is kept only with keep_text (default: REFSCOPE_KEEP_TEXT); ids are stored as
-    keyed hashes when REFSCOPE_ID_SALT is set.
+    keyed hashes when REFSCOPE_ID_SALT is set. on_spilled is told at once of a killed
+    process's temporary files removed (as the result is): a caller says it if the run fails.
     """
     started = time.perf_counter()
     privacy = check_settings(keep_text)  # each refused before anything is read
@@ -80,7 +83,7 @@ def run(
     try:
         gone: list[str] = []  # listed, then removed before it was planned
         plans = offsets.plan_files(con, files, gone)
-        result = _run(con, plans, len(files), started, on_plan, progress, privacy)
+        result = _run(con, plans, len(files), started, on_plan, progress, privacy, on_spilled)
         result.warnings = gone + result.warnings + unread
         result.warnings += [f"{f}: the database itself, not a log: left out" for f in skipped]
         _sync_lake(con, lake_dir, path, result)
@@ -92,7 +95,8 @@ def run(
 def run_plans(plans: list[sources.Plan], db_file: Path | None = None, *,
               on_plan: Callable[[int], None] | None = None,
               progress: ProgressFn | None = None,
-              lake_dir: Path | None = None) -> IngestResult:  # fmt: skip
+              lake_dir: Path | None = None,
+              on_spilled: SpilledFn | None = None) -> IngestResult:  # fmt: skip
     """Ingest inputs already planned by the caller (e.g. bytes pulled over HTTP), and bring
     lake_dir in line as `run` does."""
     started = time.perf_counter()
@@ -100,7 +104,7 @@ def run_plans(plans: list[sources.Plan], db_file: Path | None = None, *,
     path = db.db_path(db_file)
     con, started = _open(path, started)
     try:
-        result = _run(con, plans, len(plans), started, on_plan, progress, privacy)
+        result = _run(con, plans, len(plans), started, on_plan, progress, privacy, on_spilled)
         _sync_lake(con, lake_dir, path, result)
         return result
     finally:
@@ -131,12 +135,15 @@ def _run(
     on_plan: Callable[[int], None] | None,
     progress: ProgressFn | None,
     privacy: Privacy,
+    on_spilled: SpilledFn | None,
 ) -> IngestResult:
     # Bounded: past this DuckDB spills to disk, so a large log does not grow the process.
     con.execute("SET memory_limit = ?", [f"{_memory_bytes()}B"])
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
     spilled = spills.remove_left_by_dead(con)  # con holds the lock: a killed process's files
+    if spilled and on_spilled:
+        on_spilled(spilled)
     res = runlog.resume(con, IngestResult)
     if res is None:
         if not plans:

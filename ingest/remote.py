@@ -39,9 +39,10 @@ def pull_logs(
     progress: pipeline.ProgressFn | None = None,
     deadline: float | None = None,
     lake_dir: Path | None = None,
+    on_spilled: pipeline.SpilledFn | None = None,
 ) -> pipeline.IngestResult | None:
     """Pull url's new bytes and ingest them; None when the server had nothing new. on_bytes
-    follows the download (fetch.pull), on_plan and progress the ingest (pipeline.run);
+    follows the download (fetch.pull), on_plan, progress and on_spilled the ingest (pipeline.run);
     deadline: the seconds the download may take (the ingest after it is not counted); lake_dir:
     the Parquet lake brought in line after the ingest, as `ingest --lake` does."""
     url = fetch.check_url(url)
@@ -63,7 +64,7 @@ def pull_logs(
             return None
         try:
             return pipeline.run_plans([pulled.plan], path, on_plan=on_plan, progress=progress,
-                                      lake_dir=lake_dir)  # fmt: skip
+                                      lake_dir=lake_dir, on_spilled=on_spilled)  # fmt: skip
         finally:
             pulled.plan.path.unlink(missing_ok=True)
 

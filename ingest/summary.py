@@ -64,12 +64,15 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         console.print(table)
 
 
-def print_spilled(console: Console, removed: spills.Removed | None) -> None:
-    """The temporary files of a killed process that the run removed, if any (spills.py)."""
+def print_spilled(
+    console: Console | None, removed: spills.Removed | None, *, err: bool = False
+) -> None:
+    """The temporary files of a killed process that the run removed, if any (spills.py); with
+    no console, on stdout, or on stderr with err (a run that failed after it removed them)."""
     if removed is not None:
         say(console, "removed {} ({}) that a killed process had spilled to {}",
             counted(removed.files, "temporary file"), size_text(removed.bytes), removed.folder,
-            highlight=False, soft_wrap=True)  # fmt: skip
+            err=err, highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def print_warnings(console: Console, warnings: list[str]) -> None:

@@ -40,3 +40,15 @@ def killed_once_spilled(
         proc.wait()
     assert proc.returncode == -signal.SIGKILL, "it ended before it spilled: no test"
     return sorted(p for p in folder.glob("duckdb_temp*") if p.is_file())
+
+
+def left_by(db_file: Path, pid: int) -> list[Path]:
+    """Temporary files as a process of pid killed while it spilled for db_file leaves them (two
+    of its database instances: DuckDB names them duckdb_temp_<pid>_<n>_…), 2,800 bytes each."""
+    folder = spill_folder(db_file)
+    folder.mkdir(exist_ok=True)
+    left = [folder / f"duckdb_temp_{pid}_{name}" for name in
+            ("0_owner", "0_storage_DEFAULT-0.tmp", "3_storage_S32K-0.tmp")]  # fmt: skip
+    for p in left:
+        p.write_bytes(b'{"sender": {"id": "psid-1"}}' * 100)
+    return left

@@ -15,7 +15,7 @@ from ingest import db, spills
 from ingest.cli import cli
 from ingest.sizes import size_text
 from tests import factories as f
-from tests.ingest.spill_setup import killed_once_spilled, spill_folder
+from tests.ingest.spill_setup import killed_once_spilled, left_by, spill_folder
 
 
 def test_the_next_ingest_removes_what_a_killed_ingest_spilled_and_says_so(tmp_path: Path) -> None:
@@ -61,19 +61,14 @@ def test_the_next_ingest_removes_a_leftover_named_with_its_own_pid(tmp_path: Pat
     ever when the next ingest ran under the same pid (pid 1 in one container, then in the
     next). Holding the lock, the ingest keeps only what its own DuckDB uses: none yet."""
     db_file = tmp_path / "r.duckdb"
-    folder = spill_folder(db_file)
-    folder.mkdir()
-    left = [folder / f"duckdb_temp_{os.getpid()}_{name}" for name in
-            ("0_owner", "0_storage_DEFAULT-0.tmp", "3_storage_S32K-0.tmp")]  # fmt: skip
-    for p in left:
-        p.write_bytes(b'{"sender": {"id": "psid-1"}}' * 100)
+    left = left_by(db_file, os.getpid())
     log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [f.delivery(f.message("hi"))])
 
     res = CliRunner().invoke(cli, ["ingest", str(log), "--db", str(db_file), "--no-progress"])
 
     assert res.exit_code == 0, res.output
     assert [p for p in left if p.exists()] == []
-    assert not folder.exists()
+    assert not spill_folder(db_file).exists()
     said = f"removed 3 temporary files ({size_text(3 * 2800)}) that a killed process had"
     assert said in res.output, res.output
 
