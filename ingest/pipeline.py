@@ -137,8 +137,7 @@ def _run(
     privacy: Privacy,
     on_spilled: SpilledFn | None,
 ) -> IngestResult:
-    # Bounded: past this DuckDB spills to disk, so a large log does not grow the process.
-    con.execute("SET memory_limit = ?", [f"{_memory_bytes()}B"])
+    limit_memory(con)  # bounded: past it DuckDB spills, so a large log does not grow the process
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
     spilled = spills.remove_left_by_dead(con)  # con holds the lock: a killed process's files
@@ -350,6 +349,12 @@ def check_settings(keep_text: bool | None = None) -> Privacy:
     sizes.batch_bytes()
     _memory_bytes()
     return privacy
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Hold DuckDB's memory in con's database to REFSCOPE_INGEST_MEMORY (refused if it is no
+    size, or too small): past it, DuckDB spills to the database's temporary folder."""
+    con.execute("SET memory_limit = ?", [f"{_memory_bytes()}B"])
 
 
 def _memory_limit() -> str:
