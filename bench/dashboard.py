@@ -3,9 +3,10 @@
     python bench/dashboard.py [--events 10000000] [--keep DIR] [--runs 20] [--range-days 28]
                               [--seed 7] [--browser] [--lake]
 
-Builds DIR/refscope.duckdb (or reuses it with --keep): two years of `ingest.demo` logs at the
-scale that gives about N events, written in parallel chunks, loaded by `ingest.pipeline.run` in
-a fresh process. Then, on a read-only connection, times every query the pages run (p50/p95 in
+Builds DIR/refscope.duckdb (or reuses it with --keep, once its ingest finished: a build that
+failed or was killed part-way is built again): two years of `ingest.demo` logs at the scale
+that gives about N events, written in parallel chunks, loaded by `ingest.pipeline.run` in a
+fresh process. Then, on a read-only connection, times every query the pages run (p50/p95 in
 ms, and p50 as a ratio to `SELECT count(*) FROM events` timed in the same run; target p95 <=
 150 ms), and each page's data through `dashboard.store` with an empty and a warm cache.
 --lake also syncs the database to a Parquet lake in DIR/lake (`ingest.lake.sync`) and times the
@@ -32,6 +33,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -42,6 +45,7 @@ from dashboard import queries  # noqa: E402
 from dashboard.chromium import HEADLESS_ARGS, chromium_path  # noqa: E402
 from dashboard.filters import Filters  # noqa: E402
 from ingest import db, lake  # noqa: E402
+from ingest.errors import RefscopeError  # noqa: E402
 
 END = dt.date(2026, 11, 24)  # fixed, so a database is the same for the same --events
 DAYS = 730
@@ -311,11 +315,37 @@ def main() -> None:
     in_work_dir(ap, _run, keep_help="build in (or reuse the database in) this directory")
 
 
+def unfinished(path: Path) -> str | None:
+    """Why the database at path is not one a build finished (None when it is): a build that
+    failed or was killed part-way leaves no database, one that is no DuckDB file, or one whose
+    last ingest run is still open (`finished_at` empty) with part of the logs."""
+    if not path.exists():
+        return "none there"
+    try:
+        con = db.connect(path, read_only=True)
+    except RefscopeError as exc:
+        return str(exc)
+    try:
+        rows = con.execute(
+            "SELECT finished_at IS NOT NULL FROM ingest_runs ORDER BY run_id DESC LIMIT 1"
+        ).fetchall()
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        con.close()
+    if not rows:
+        return "no ingest run in it"
+    return None if rows[0][0] else "its ingest did not finish"
+
+
 def _run(a: argparse.Namespace, work: Path) -> None:
     path = work / "refscope.duckdb"  # only --keep's work directory can hold one already
-    if path.exists():
+    why = unfinished(path)
+    if why is None:
         print(f"reusing {path} ({path.stat().st_size / 1e6:,.0f} MB)")
     else:
+        if path.exists():
+            print(f"not reusing {path}: {why}; building it again")
         path = build(work, a.events, a.seed)
 
     con = db.connect(path, read_only=True)

@@ -17,7 +17,11 @@ from pathlib import Path
 
 import pytest
 
+import tests.factories as f
+from ingest import pipeline
 from ingest.demo import write_links_csv
+from ingest.errors import RefscopeError
+from tests.conftest import Query
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
@@ -157,3 +161,44 @@ def test_demo_data_floor_reads_back_only_the_logs_the_demo_wrote(tmp_path: Path)
     (demo / "team.jsonl").write_bytes(rotated)
     counted = _demo_data("--keep", str(tmp_path), cwd=tmp_path)
     assert counted["demo"] > 0 and counted["floor"] == counted["demo"]
+
+
+def _dashboard_bench(keep: Path) -> str:
+    """bench/dashboard.py's output, run on CASES' small database with --keep keep."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "dashboard.py"), *CASES["dashboard"][0],
+         "--keep", str(keep)],
+        capture_output=True, text=True, timeout=300, cwd=keep,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_dashboard_keep_builds_again_a_database_whose_ingest_did_not_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--keep reused whatever refscope.duckdb its directory held: one whose build failed half-way
+    (its ingest stopped by an error, or killed) was measured as if whole. It is built again now;
+    one whose ingest finished is reused."""
+    logs = tmp_path / "logs"
+    f.write_ndjson(
+        logs / "a.ndjson", [f.delivery(f.message("hi", psid=f"u{i}")) for i in range(40)]
+    )
+    whole = gzip.compress(f.line(f.delivery(f.message("hi"))).encode() + b"\n")
+    (logs / "b.ndjson.gz").write_bytes(whole[:-8] + b"\x00\x00" + whole[-6:])  # a bad CRC
+    half = tmp_path / "refscope.duckdb"
+    with monkeypatch.context() as m:
+        m.setenv("REFSCOPE_INGEST_BATCH", "1KB")  # a.ndjson's batches commit before b's error
+        with pytest.raises(RefscopeError, match="CRC check failed"):
+            pipeline.run([str(logs)], half)
+    assert Query(half)("SELECT count(*) > 0 FROM events") == [(True,)]
+    assert Query(half)("SELECT finished_at FROM ingest_runs") == [(None,)]
+
+    built = _dashboard_bench(tmp_path)
+
+    assert f"not reusing {half}: its ingest did not finish; building it again" in built, built
+    assert re.search(rf"^ingest: +{NUMBER} events parsed", built, re.MULTILINE), built
+    assert Query(half)("SELECT count(*) FROM ingest_runs WHERE finished_at IS NULL") == [(0,)]
+    again = _dashboard_bench(tmp_path)
+    assert re.search(rf"^reusing {re.escape(str(half))} ", again, re.MULTILINE), again
+    assert not re.search(r"^ingest: ", again, re.MULTILINE), again
