@@ -104,25 +104,38 @@ SAMPLE_CHANGE_EVENTS = _CHANGE_EVENTS.replace("{change_rows}", _SAMPLE_CHANGE_RO
 def send_of(raw: str) -> str:
     """SQL for the send of the line whose text is raw, as the page's own code wrote it or
     inside a receiver envelope (NULL when the line is no JSON): the one reading of a send line,
-    here and in forgotten_sends. Its request.recipient is JSON, for recipient_of to read."""
+    here and in forgotten_sends. Its request is JSON, for recipient_in to read."""
     body = f"CASE WHEN json_type({raw}, '$.body') = 'OBJECT' THEN {raw}->'$.body' ELSE {raw} END"
     return f"CASE WHEN json_valid({raw}) THEN json_transform({body}, '{SEND_STRUCTURE}') END"
 
 
+def _object_in(value: str) -> str:
+    """SQL for value, JSON: a string holding a JSON object read as that object; any other value
+    (another string too) as it is."""
+    text = f"({value} ->> '$')"
+    return (
+        f"CASE WHEN json_type({value}) = 'VARCHAR' AND json_valid({text})"
+        f" AND json_type({text}) = 'OBJECT' THEN json({text}) ELSE {value} END"
+    )
+
+
+def recipient_in(request: str) -> str:
+    """SQL for the recipient of a send, as JSON, request its send_of's request (a column, read
+    more than once). A team that logs the request as its code POSTed it may write the whole
+    body as one JSON string (`"request": "{\\"recipient\\": {...}, ...}"`): a string holding a
+    JSON object is read as that object; any other string holds no recipient."""
+    return f"({_object_in(request)}) -> '$.recipient'"
+
+
 def recipient_of(rcp: str) -> str:
-    """SQL for the recipient of a send, rcp its send_of's request.recipient: a column, as it is
-    read more than once (the line's body is parsed once, by send_of).
+    """SQL for the recipient of a send, rcp its recipient_in: a column, as it is read more than
+    once (the line's body is parsed once, by send_of).
 
     The Send API also takes its parameters form-encoded, `recipient` a JSON string
     (`-F 'recipient={"comment_id":"..."}'`), and a log of the request as sent holds it so: a
     string holding a JSON object is read as that object; any other string stays no recipient.
     """
-    text = f"({rcp} ->> '$')"
-    return (
-        f"json_transform(CASE WHEN json_type({rcp}) = 'VARCHAR' AND json_valid({text})"
-        f" AND json_type({text}) = 'OBJECT' THEN json({text}) ELSE {rcp} END,"
-        f" '{RECIPIENT_STRUCTURE}')"
-    )
+    return f"json_transform({_object_in(rcp)}, '{RECIPIENT_STRUCTURE}')"
 
 
 # rs_lines is MATERIALIZED: else the last WHERE (d.object) is pushed down into the scan of
@@ -141,7 +154,8 @@ WITH rs_lines AS MATERIALIZED (
            rcp.comment_id IS NOT NULL OR rcp.post_id IS NOT NULL AS private,
            -- Who another send went to: the PSID the response names, else the request's.
            coalesce(rs_id(d.response.recipient_id), rs_id(rcp.id)) AS to_psid
-    FROM (SELECT *, {recipient_of("d.request.recipient")} AS rcp FROM rs_lines)
+    FROM (SELECT *, {recipient_of("rq")} AS rcp
+          FROM (SELECT *, {recipient_in("d.request")} AS rq FROM rs_lines))
 )
 SELECT
     -- The sent message's id names it (a line logged twice, dated by two arrivals, is one

@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from . import db, webhook
-from .comment_events import recipient_of, send_of
+from .comment_events import recipient_in, recipient_of, send_of
 from .privacy import HMAC_SQL, Privacy
 
 # The key SEND_EVENTS gives a send that is no private reply, of the row's page, message id (else
@@ -50,7 +50,7 @@ def sent_to(
 
 
 # The keys of this table's sends to a forgotten number, as staged (after PSEUDONYMISE): the
-# number read from the line as SEND_EVENTS reads it (send_of, recipient_of), as stored
+# number read from the line as SEND_EVENTS reads it (send_of, recipient_in, recipient_of), as stored
 # (keyed-hashed with a salt).
 _FORGOTTEN_KEYS = """
 INSERT INTO rs_forgotten_sends
@@ -62,9 +62,10 @@ WHERE EXISTS (SELECT 1 FROM forgotten g
 # The staged sends that name no PSID: their keys, pages and numbers.
 _SENDS = f"""
 SELECT event_key, page_id, ({recipient_of("rcp")}).phone_number AS number
-FROM (SELECT s.event_key, s.page_id, ({send_of("c.raw")}).request.recipient AS rcp
-      FROM rs_stage s JOIN chunk c USING (rid)
-      WHERE s.container = 'send_api' AND s.kind = 'other' AND s.problem IS NULL)
+FROM (SELECT event_key, page_id, {recipient_in("rq")} AS rcp
+      FROM (SELECT s.event_key, s.page_id, ({send_of("c.raw")}).request AS rq
+            FROM rs_stage s JOIN chunk c USING (rid)
+            WHERE s.container = 'send_api' AND s.kind = 'other' AND s.problem IS NULL))
 """
 
 

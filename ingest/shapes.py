@@ -109,14 +109,14 @@ def line_structure(entry: Mapping[str, object]) -> str:
 MESSAGING_STRUCTURE = line_structure({"id": V, "time": T, "messaging": [_ITEM]})
 STANDBY_STRUCTURE = line_structure({"id": V, "time": T, "standby": [_ITEM]})
 CHANGES_STRUCTURE = line_structure(_ENTRY_CHANGES)
-# A send log's recipient is read as JSON, and only then as RECIPIENT_STRUCTURE: it may be logged
-# as a JSON string holding the object (comment_events.recipient_of).
+# A send log's request is read as JSON, and its recipient only then as RECIPIENT_STRUCTURE: either
+# may be logged as a JSON string holding the object (comment_events.recipient_in, recipient_of).
 SEND_STRUCTURE = json.dumps(
     {
         "object": V,
         "page_id": V,
         "timestamp": V,
-        "request": {"recipient": "JSON"},
+        "request": "JSON",
         "response": {"recipient_id": V, "message_id": V},
     }
 )

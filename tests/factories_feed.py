@@ -56,10 +56,12 @@ def send_log(
     message_id: str | None = None,
     recipient: Json | None = None,
     form: bool = False,
+    request_text: bool = False,
 ) -> Json:
     """A send-log line: the Send API request (recipient.comment_id, or the recipient given) and
     its response (§4). form: the request as a form-encoded call sends it, `recipient` and
-    `message` as JSON strings (the message's `metadata` naming the comment, itself a string)."""
+    `message` as JSON strings (the message's `metadata` naming the comment, itself a string).
+    request_text: the whole request logged as one JSON string, the body text that was POSTed."""
     response: Json = {"message_id": message_id or f"m_reply_{comment_id}"}
     if psid is not None:
         response = {"recipient_id": psid, **response}
@@ -74,6 +76,6 @@ def send_log(
         "object": "send_api",
         "page_id": page_id,
         "timestamp": ts,
-        "request": request,
+        "request": json.dumps(request) if request_text else request,
         "response": response,
     }

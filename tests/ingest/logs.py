@@ -22,6 +22,22 @@ def _ingest_to(tmp: Path, lines: list[Any]) -> Query:
     return Query(db_file)
 
 
+def stored(tmp_path: Path, name: str, lines: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
+    """events, touches, contacts and rejects of a fresh database (under tmp_path / name) that
+    read lines (the log's path, which differs between databases, left out): what two ways of
+    logging the same facts must both give."""
+    db_file = tmp_path / name / "refscope.duckdb"
+    log = f.write_ndjson(tmp_path / name / "sends.ndjson", lines)
+    pipeline.run([str(log)], db_file)
+    query = Query(db_file)
+    return {
+        "events": query("SELECT * EXCLUDE (file) FROM events ORDER BY ALL"),
+        "touches": query("SELECT * FROM touches ORDER BY ALL"),
+        "contacts": query("SELECT * FROM contacts ORDER BY ALL"),
+        "rejects": query("SELECT line_no, reason FROM rejects ORDER BY ALL"),
+    }
+
+
 def contact(query: Query, psid: str, page_id: str = PAGE_ID) -> dict[str, Any]:
     """The contacts row of (page_id, psid)."""
     return query.one("SELECT * FROM contacts WHERE page_id = ? AND psid = ?", page_id, psid)

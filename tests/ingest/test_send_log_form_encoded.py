@@ -16,10 +16,9 @@ import pytest
 
 import tests.factories as f
 import tests.factories_feed as ff
-from ingest import pipeline
 from tests.conftest import Query
 from tests.factories import MINUTE, PAGE_ID, PSID, T0, utc
-from tests.ingest.logs import contact
+from tests.ingest.logs import contact, stored
 
 COMMENT = "4455667788_1357924680"
 RECIPIENTS = [{"comment_id": COMMENT}, {"post_id": f"{PAGE_ID}_4455667788"}]
@@ -30,29 +29,14 @@ def _reply(recipient: dict[str, Any], form: bool, envelope: bool) -> Any:
     return f.envelope(line) if envelope else line
 
 
-def _stored(tmp_path: Path, name: str, lines: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
-    """events, touches, contacts and rejects of a fresh database that read lines (the log's
-    path, which differs between databases, left out)."""
-    db_file = tmp_path / name / "refscope.duckdb"
-    log = f.write_ndjson(tmp_path / name / "sends.ndjson", lines)
-    pipeline.run([str(log)], db_file)
-    query = Query(db_file)
-    return {
-        "events": query("SELECT * EXCLUDE (file) FROM events ORDER BY ALL"),
-        "touches": query("SELECT * FROM touches ORDER BY ALL"),
-        "contacts": query("SELECT * FROM contacts ORDER BY ALL"),
-        "rejects": query("SELECT line_no, reason FROM rejects ORDER BY ALL"),
-    }
-
-
 @pytest.mark.parametrize("envelope", [False, True], ids=["line", "envelope"])
 @pytest.mark.parametrize("recipient", RECIPIENTS, ids=["comment_id", "post_id"])
 def test_a_private_reply_logged_form_encoded_reads_as_logged_as_json(
     tmp_path: Path, recipient: dict[str, Any], envelope: bool
 ) -> None:
     answer = f.delivery(f.message("Yes please", psid=PSID, ts=T0 + 10 * MINUTE))
-    as_json = _stored(tmp_path, "json", [_reply(recipient, False, envelope), answer])
-    as_form = _stored(tmp_path, "form", [_reply(recipient, True, envelope), answer])
+    as_json = stored(tmp_path, "json", [_reply(recipient, False, envelope), answer])
+    as_form = stored(tmp_path, "form", [_reply(recipient, True, envelope), answer])
     assert as_form == as_json
     events = {(r[5], r[2]) for r in as_form["events"]}  # kind, psid
     assert events == {("private_reply", PSID), ("message", PSID)}
