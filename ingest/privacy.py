@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import wide_lines
+from .body_bytes import without_bytes
 from .db import key_text
 from .errors import ValidationError
 from .reject_text import (
@@ -223,8 +224,10 @@ class Privacy:
         The line need not be valid JSON. The texts (and attachment URLs) of a forgotten
         person's items become the placeholder too, whatever keep_text says
         (reject_text.without_forgotten_texts). A token (`access_token=...`, a `..._token`
-        key's value) becomes TOKEN_REMOVED always. A line of UTF-16 text holding any of these
-        is kept as the text it holds, so that they apply (and a text is counted in characters).
+        key's value) becomes TOKEN_REMOVED always, and the base64 of a body that is not UTF-8,
+        which no rule could read, a note of its size (body_bytes.without_bytes). A line of
+        UTF-16 text holding any of these is kept as the text it holds, so that they apply (and a
+        text is counted in characters).
         """
         if _ZERO in raw:
             # UTF-16 text read as UTF-8 (a log PowerShell 5 saved): a zero byte beside each
@@ -237,7 +240,7 @@ class Privacy:
         return self._redacted(raw, forgotten)
 
     def _redacted(self, raw: str, forgotten: Collection[str]) -> str:
-        raw = without_tokens(raw)
+        raw = without_bytes(without_tokens(raw))
         if self.salt is None and not forgotten:
             return raw
         line = _Redaction(self, frozenset(forgotten)).line(raw)

@@ -10,7 +10,8 @@ import json
 import re
 from typing import Any
 
-from . import wide_ends
+from . import body_bytes, wide_ends
+from .body_bytes import BYTES_KEY
 from .privacy import without_tokens
 from .wide_ends import BE, LE
 from .wide_ends import zero_paired as _zero_paired
@@ -147,7 +148,11 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         if isinstance(body, str):
             # The receiver keeps a body that is not JSON as a string: say what is wrong with it.
             what = "envelope body is not an object but a string"
-            if _ESCAPED_BYTE.search(body) and not is_json_text(body):
+            if BYTES_KEY in doc:  # the body's bytes, as the receiver keeps one that is no UTF-8
+                if said := body_bytes.reason(doc[BYTES_KEY]):
+                    return said
+            elif _ESCAPED_BYTE.search(body) and not is_json_text(body):
+                # An older receiver's line: `\xNN` may be a byte or the characters.
                 return f"{what}: not UTF-8 (kept with \\x escapes)"
             said = explain_reject(body, None, 0)
             if said in _UNREAD:

@@ -15,7 +15,6 @@ import codecs
 import contextlib
 import dataclasses
 import hashlib
-import json
 import logging
 import os
 import re
@@ -30,7 +29,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import clicklog, reasons, receiver_health
+from . import body_bytes, clicklog, reasons, receiver_health
 from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
 from .logwriter import BatchStats as BatchStats
 from .logwriter import LogWriter, keep_serving_on_sighup, log_file, make_dirs
@@ -63,16 +62,17 @@ def is_json(raw: bytes) -> bool:
 
 
 def envelope_line(raw: bytes, received_at_ms: int) -> bytes:
-    """The log line for a delivery: its raw bytes untouched, or as a string if not JSON."""
+    """The log line for a delivery: its raw bytes untouched, or as a string if not JSON (and, if
+    not UTF-8, its bytes in base64 beside it: body_bytes)."""
     # A leading UTF-8 byte order mark (a payload saved by a Windows tool and replayed) cannot
     # stand inside the envelope: the JSON after it is logged, as the ingest reads a bare line.
     unmarked = raw.removeprefix(codecs.BOM_UTF8)
     if is_json(unmarked):
         # Valid JSON holds CR/LF only as whitespace between tokens: spaces keep it one line.
-        body = unmarked.replace(b"\r", b" ").replace(b"\n", b" ")
+        fields = b',"body":' + unmarked.replace(b"\r", b" ").replace(b"\n", b" ")
     else:
-        body = json.dumps(raw.decode("utf-8", "backslashreplace")).encode("ascii")
-    return b'{"received_at":%d,"body":%s}\n' % (received_at_ms, body)
+        fields = body_bytes.envelope_fields(raw)
+    return b'{"received_at":%d%s}\n' % (received_at_ms, fields)
 
 
 class Receiver:

@@ -230,7 +230,9 @@ def test_a_logged_body_that_is_not_json_is_rejected_with_what_is_wrong_with_it(
     what = "envelope body is not an object but a string"
     assert reasons[0].startswith(f"{what}: invalid JSON: ")
     assert reasons[1:] == [
-        f"{what}: not UTF-8 (kept with \\x escapes)",
+        # Its bytes beside the string (body_base64): where they stop being UTF-8.
+        "envelope body is not UTF-8: invalid UTF-8 at byte 25 of the body (its bytes are in "
+        "the log line's body_base64)",
         f"{what}: invalid JSON: NaN is not JSON",
         "envelope body is not an object but a JSON array",
     ]
