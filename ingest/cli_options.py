@@ -12,7 +12,7 @@ import click
 
 from . import db
 from .errors import ValidationError
-from .link_rules import PAGE_ID_RULE, check_ref, is_page_id
+from .link_rules import PAGE_ID_RULE, check_ref, is_page_id, too_many_digits
 
 
 def _db_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
@@ -94,8 +94,10 @@ def page_ids(ctx: click.Context, param: click.Parameter, value: PageIds) -> Page
     givens: tuple[str, ...] = (value,) if isinstance(value, str) else value or ()
     for given in givens:
         if not is_page_id(given):
+            fault = too_many_digits(given)
+            shown = f"{given!r} ({fault})" if fault else repr(given)
             raise click.BadParameter(
-                f"{given!r} is not a page id: {PAGE_ID_RULE}, as in webhooks (a "
+                f"{shown} is not a page id: {PAGE_ID_RULE}, as in webhooks (a "
                 "username is mapped to its id with `refscope pages set`)",
                 ctx=ctx,
                 param=param,

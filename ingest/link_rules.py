@@ -20,8 +20,16 @@ from .wording import counted
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/discovery/m-me-links
 REF_RULE = "a ref uses only A-Z a-z 0-9 _ - = and has 1 to 250 characters"
 # Meta's page ids are positive integers, written without leading zeros: "0" or "0123456" is
-# no page's id (as text it would never match the id webhooks carry).
-PAGE_ID_RULE = "a page id is numeric, a positive number not starting with 0"
+# no page's id (as text it would never match the id webhooks carry). The Graph API gives ids as
+# numeric strings of 64-bit integers (page ids have some 15 digits); the largest such integer
+# has 20 digits, so a longer number is a paste gone wrong (two ids run together), never a page's
+# id.
+# https://developers.facebook.com/docs/graph-api/reference/page/
+PAGE_ID_DIGITS = 20
+PAGE_ID_RULE = (
+    f"a page id is numeric, a positive number not starting with 0, of at most {PAGE_ID_DIGITS} "
+    "digits"
+)
 # Facebook's username guidelines: letters, digits and periods, at least 5 characters, no
 # extension such as .com; at least one letter (all digits is a page id); 50 at most. Periods
 # and capitalization do not tell usernames apart (username_key), nor count as part of one:
@@ -30,7 +38,7 @@ PAGE_ID_RULE = "a page id is numeric, a positive number not starting with 0"
 PAGE_RULE = (
     "a page is a Facebook username (5 to 50 ASCII letters, digits and periods, with at least 5 "
     "letters or digits, one a letter, and no .com or .net ending) or a numeric page id (not "
-    "starting with 0)"
+    f"starting with 0, at most {PAGE_ID_DIGITS} digits)"
 )
 USERNAME_RULE = (
     "a username has 5 to 50 ASCII letters, digits and periods, with at least 5 letters or "
@@ -46,7 +54,7 @@ _USERNAME = re.compile(
     r"(?=.*[A-Za-z])(?=(?:\.*[A-Za-z0-9]){5})(?!.*\.(?:com|net)$)[A-Za-z0-9.]{5,50}",
     re.IGNORECASE | re.ASCII,
 )
-_PAGE_ID = re.compile(r"[1-9][0-9]*")
+_PAGE_ID = re.compile(rf"[1-9][0-9]{{0,{PAGE_ID_DIGITS - 1}}}")
 LINK_CHANNELS = {"link": "m_me_link", "qr": "qr_code"}
 REF_MAX = 250
 
@@ -88,6 +96,13 @@ def check_page(page: str) -> str:
 
 def is_page_id(value: str) -> bool:
     return _PAGE_ID.fullmatch(value) is not None
+
+
+def too_many_digits(value: str) -> str | None:
+    """What a number that would be a page id but for its length breaks ("21 digits"), or None."""
+    if re.fullmatch("[1-9][0-9]*", value) and len(value) > PAGE_ID_DIGITS:
+        return f"{len(value)} digits"
+    return None
 
 
 def check_page_id(page_id: str) -> str:
@@ -152,8 +167,10 @@ def _ref_fault(ref: str) -> str:
 
 def _page_fault(page: str) -> str:
     """Which part of PAGE_RULE the page breaks."""
-    if re.fullmatch("[0-9]+", page):  # all digits: a page id, but for its leading 0
-        return "a page id starting with 0"
+    if re.fullmatch("[0-9]+", page):  # all digits: a page id, but for its leading 0 or length
+        if page.startswith("0"):
+            return "a page id starting with 0"
+        return f"a page id of {too_many_digits(page)}"
     return _name_fault(page, "no letter")
 
 

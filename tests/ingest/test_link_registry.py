@@ -183,7 +183,7 @@ def test_a_page_id_that_is_zero_or_starts_with_0_is_refused(
     assert res.exit_code == 1, res.output
     assert f"invalid page '{page_id}' (a page id starting with 0): a page is a Facebook " \
         "username" in res.output  # fmt: skip
-    assert "or a numeric page id (not starting with 0)" in res.output
+    assert "or a numeric page id (not starting with 0, at most 20 digits)" in res.output
     res = runner.invoke(cli, ["pages", "set", page_id, "--username", "acmebakery",
                               "--db", str(db_path)])  # fmt: skip
     assert res.exit_code == 2, res.output

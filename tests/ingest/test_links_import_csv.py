@@ -176,7 +176,8 @@ def test_a_page_or_ref_with_surrounding_spaces_is_refused_with_its_line(
         "_ - = and has 1 to 250 characters",
         "4: invalid page 'acmebakery ' (leading or trailing whitespace): a page is a Facebook "
         "username (5 to 50 ASCII letters, digits and periods, with at least 5 letters or digits, "
-        "one a letter, and no .com or .net ending) or a numeric page id (not starting with 0)",
+        "one a letter, and no .com or .net ending) or a numeric page id (not starting with 0, at "
+        "most 20 digits)",
         "5: invalid ref '\\t' (only whitespace): a ref uses only A-Z a-z 0-9 _ - = and has 1 "
         "to 250 characters",
     ]
