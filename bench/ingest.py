@@ -1,13 +1,18 @@
 """Ingest speed against DuckDB's own JSON reader, measured in one run.
 
-    python bench/ingest.py [--deliveries 1000000] [--gz] [--keep DIR]
+    python bench/ingest.py [--deliveries 1000000] [--envelopes 0] [--gz] [--keep DIR]
 
 Writes N webhook deliveries (a realistic mix of kinds), then times, each in a fresh process:
   floor    read_json with an explicit schema + UNNEST of entry/messaging into a bare table
+           (of the envelope's body too, when the log holds envelopes)
   full     `refscope ingest` of the same file into a fresh database
   rerun    the same ingest again, nothing new to read
 and prints seconds, events/s, peak RSS and the ratios full/floor and rerun/floor.
 `--deliveries 4000000` writes a 1 GB log, the size the memory target is stated for.
+`--envelopes F` writes that fraction of the deliveries (0 to 1) as `refscope serve` logs them,
+`{"received_at": <ms>, "body": <the POST body>}` (all of them, 1, as a receiver's log is); the
+default 0 writes bare bodies only, as the figures before this option did. The log line says
+which mix was run.
 """
 
 from __future__ import annotations
@@ -23,17 +28,19 @@ from workdir import in_work_dir
 
 PAGES = ["1122334455667788", "2233445566778899"]
 
-FLOOR_SQL = """
-CREATE TABLE floor AS
-WITH d AS (
-  SELECT unnest(entry) AS e FROM read_json($path, format = 'newline_delimited',
-    columns = {object: 'VARCHAR', entry: 'STRUCT(id VARCHAR, "time" BIGINT, messaging STRUCT(
+ENTRY_TYPE = """STRUCT(id VARCHAR, "time" BIGINT, messaging STRUCT(
       sender STRUCT(id VARCHAR), recipient STRUCT(id VARCHAR), "timestamp" BIGINT,
       message STRUCT(mid VARCHAR, "text" VARCHAR, is_echo BOOLEAN),
       postback STRUCT(mid VARCHAR, payload VARCHAR,
                       referral STRUCT(ref VARCHAR, source VARCHAR, ad_id VARCHAR)),
       referral STRUCT(ref VARCHAR, source VARCHAR, ad_id VARCHAR),
-      delivery STRUCT(watermark BIGINT), "read" STRUCT(watermark BIGINT))[])[]'})
+      delivery STRUCT(watermark BIGINT), "read" STRUCT(watermark BIGINT))[])[]"""
+
+FLOOR_SQL = f"""
+CREATE TABLE floor AS
+WITH d AS (
+  SELECT unnest(entry) AS e FROM read_json($path, format = 'newline_delimited',
+    columns = {{object: 'VARCHAR', entry: '{ENTRY_TYPE}'}})
 ), m AS (SELECT e.id AS page_id, unnest(e.messaging) AS x FROM d)
 SELECT page_id, x.sender.id AS sender, x.recipient.id AS recipient, x.timestamp AS ts,
        x.message.mid AS mid, x.message.text AS text, x.message.is_echo AS is_echo,
@@ -41,6 +48,15 @@ SELECT page_id, x.sender.id AS sender, x.recipient.id AS recipient, x.timestamp 
        x.delivery.watermark AS delivered, x.read.watermark AS read_at
 FROM m
 """
+
+# The floor of a log holding envelopes: the same, of a bare line's entries or its body's.
+FLOOR_ENVELOPES_SQL = FLOOR_SQL.replace(
+    "SELECT unnest(entry) AS e", "SELECT unnest(coalesce(entry, body.entry)) AS e"
+).replace(
+    f"entry: '{ENTRY_TYPE}'}}",
+    f"entry: '{ENTRY_TYPE}', received_at: 'BIGINT', "
+    f"body: 'STRUCT(object VARCHAR, entry {ENTRY_TYPE})'}}",
+)
 
 
 def item(rng: random.Random, page: str, psid: str, ts: int, n: int) -> dict[str, object]:
@@ -68,8 +84,12 @@ def item(rng: random.Random, page: str, psid: str, ts: int, n: int) -> dict[str,
     return base
 
 
-def write_log(path: Path, deliveries: int, seed: int = 1) -> int:
+def write_log(path: Path, deliveries: int, seed: int = 1, envelopes: float = 0.0) -> int:
+    """Write the deliveries; a fraction `envelopes` of them as a receiver's envelope lines. The
+    envelopes are drawn from a random stream of their own: the bodies are the same whatever the
+    fraction."""
     rng = random.Random(seed)
+    wrap = random.Random(seed + 1)
     ts = 1_735_689_600_000
     n = 0
     with open(path, "w") as fh:
@@ -83,7 +103,10 @@ def write_log(path: Path, deliveries: int, seed: int = 1) -> int:
                 entries.append(
                     {"id": page, "time": ts, "messaging": [item(rng, page, psid, ts, n)]}
                 )
-            fh.write(json.dumps({"object": "page", "entry": entries}, separators=(",", ":")))
+            body = json.dumps({"object": "page", "entry": entries}, separators=(",", ":"))
+            if wrap.random() < envelopes:  # as receiver.envelope_line writes it
+                body = f'{{"received_at":{ts + wrap.randint(20, 2000)},"body":{body}}}'
+            fh.write(body)
             fh.write("\n")
     return n
 
@@ -100,26 +123,53 @@ print(secs, rss, con.execute("SELECT count(*) FROM floor").fetchone()[0])
 """
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text}: a fraction from 0 to 1")
+    return value
+
+
+def mix(envelopes: float) -> str:
+    """Which lines the log holds, as the benchmark's output names it."""
+    if not envelopes:
+        return "bare bodies only (no receiver envelopes)"
+    if envelopes == 1:
+        return "all receiver envelopes (as `refscope serve` logs)"
+    return f"{envelopes:.0%} receiver envelopes, the rest bare bodies"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--deliveries", type=int, default=1_000_000)
+    ap.add_argument(
+        "--envelopes",
+        type=_fraction,
+        default=0.0,
+        metavar="FRACTION",
+        help="write this fraction of the deliveries as receiver envelopes (0 to 1)",
+    )
     ap.add_argument("--gz", action="store_true", help="compress the log first")
     in_work_dir(ap, _run)
 
 
 def _run(a: argparse.Namespace, work: Path) -> None:
     log = work / "webhooks.ndjson"
-    n_items = write_log(log, a.deliveries)
+    n_items = write_log(log, a.deliveries, envelopes=a.envelopes)
     if a.gz:
         subprocess.run(["gzip", "-kf", str(log)], check=True)
         log = log.with_suffix(".ndjson.gz")
     size = log.stat().st_size
-    print(f"log: {a.deliveries:,} deliveries, {n_items:,} items, {size / 1e6:.0f} MB ({log.name})")
+    print(f"log: {a.deliveries:,} deliveries, {n_items:,} items, {size / 1e6:.0f} MB ({log.name}), "
+          f"{mix(a.envelopes)}")  # fmt: skip
 
     db = work / "refscope.duckdb"
     steps = {
         "floor": lambda: measured(
-            FLOOR_CODE, str(log), str(fresh(work / "floor.duckdb")), FLOOR_SQL
+            FLOOR_CODE,
+            str(log),
+            str(fresh(work / "floor.duckdb")),
+            FLOOR_ENVELOPES_SQL if a.envelopes else FLOOR_SQL,
         ),
         "full": lambda: ingested(log, fresh(db)),
         "rerun": lambda: ingested(log, db),

@@ -28,8 +28,14 @@ NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
 
 CASES = {
     "ingest": (["--deliveries", "2000"],
-               [rf"ratio full/floor\s+{NUMBER}", rf"ratio rerun/floor\s+{NUMBER}",
+               [r"^log: .*, bare bodies only \(no receiver envelopes\)$",
+                rf"ratio full/floor\s+{NUMBER}", rf"ratio rerun/floor\s+{NUMBER}",
                 rf"peak RSS of the full ingest {NUMBER} GiB"]),
+    # A receiver's log is all envelopes: the floor reads their bodies' events, as many.
+    "ingest --envelopes": (["--deliveries", "2000", "--envelopes", "1"],
+                           [r"^log: .*, 2,0\d\d items, .*all receiver envelopes",
+                            r"^floor .* rows 20\d\d \n", r"^full .* rows 20\d\d 20\d\d\n",
+                            rf"ratio full/floor\s+{NUMBER}"]),
     "ingest_parts": (["--deliveries", "2000"],
                      [rf"^parse\s+{NUMBER} s", rf"^insert\s+{NUMBER} s",
                       rf"^attribute\s+{NUMBER} s",
@@ -83,7 +89,7 @@ def test_bench_script_without_keep_leaves_no_work_directory(case: str, tmp_path:
     ("name", "some"),
     [("dashboard", {"--lake", "--browser", "--keep"}), ("attribution", {"--keep", "--ads"}),
      ("receiver", {"--client-procs", "--rounds", "--seed", "--budget"}),
-     ("ingest", {"--deliveries", "--gz", "--keep"}), ("ingest_parts", {"--keep"}),
+     ("ingest", {"--deliveries", "--envelopes", "--gz", "--keep"}), ("ingest_parts", {"--keep"}),
      ("demo_data", {"--days", "--scale", "--end", "--keep"})],
 )  # fmt: skip
 def test_bench_docstring_names_every_option_its_help_lists(
