@@ -53,12 +53,18 @@ MISS_RECHECK_SECONDS = 0.5  # an unknown ref looks for a new registration at mos
 # "Mozilla/4.0 (compatible; ms-office; MSOffice 16)". Teams', Skype's and Outlook's previews
 # ("MicrosoftPreview", "SkypeUriPreview", "Microsoft Preview") say "preview". Outlook's own app on
 # a phone ("Outlook-iOS/…", "Outlook-Android/…") is not named: its in-app browser is a person's.
+# Viber fetches a link's preview as "Viber" (https://github.com/monperrus/crawler-user-agents/pull/275)
+# and, from its iPhone app, through Apple's HTTP client: "Viber/20.9.0.8 CFNetwork/1410.0.3
+# Darwin/22.6.0". A CFNetwork User-Agent without "Mozilla" is an iOS or macOS app's own request
+# (NSURLSession's default), as Dalvik's is an Android app's: a browser or an app's web view, where
+# a person opens a link, says "Mozilla/5.0 (iPhone; …) AppleWebKit/…" and no CFNetwork.
 _BOT = re.compile(
     r"(?<!cu)bot|crawl|spider|slurp|facebookexternalhit|whatsapp|mastodon|embedly|iframely|preview|"
     r"googleother|google-inspectiontool|google-safety|mediapartners-google|"
     r"curl|wget|python|httpx|okhttp|headless|lighthouse|monitor|\+(?:https?:|mailto:)|"
     r"go-http-client|axios/|java/|apache-httpclient|libwww-perl|dalvik/|\b(?:dart|deno|bun)/|"
-    r"guzzlehttp|postmanruntime|zgrab|^\s*(?:node|undici|ruby)\s*$|"
+    r"guzzlehttp|postmanruntime|zgrab|^\s*(?:node|undici|ruby|viber(?:/[\d.]+)?)\s*$|"
+    r"^(?!.*mozilla/).*\bcfnetwork/|"
     r"microsoft office|ms-?office|microsoft outlook",
     re.I,
 )

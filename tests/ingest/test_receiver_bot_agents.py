@@ -22,6 +22,13 @@ AUTOMATED = [
     "Apache-HttpClient/4.5.13 (Java/11.0.9)",
     "libwww-perl/6.72",
     "Dalvik/2.1.0 (Linux; U; Android 11; Pixel 5 Build/RQ3A.210805.001.A1)",  # not a tablet
+    # Viber's link preview: "Viber" (crawler-user-agents' record of it), and its iPhone app's
+    # fetch through Apple's HTTP client, as another app's (CFNetwork, no browser) is.
+    "Viber",
+    "Viber/20.9.0.8 CFNetwork/1410.0.3 Darwin/22.6.0",
+    "Viber/21.4 CFNetwork/1496.0.7 Darwin/23.5.0",
+    "ExampleApp/3.2.1 CFNetwork/1408.0.4 Darwin/22.5.0",
+    "CFNetwork/1335.0.3 Darwin/21.6.0",
     # The defaults of Node's own fetch (undici: "node" since Node 20, "undici" before), Ruby's
     # Net::HTTP, PHP's Guzzle, Deno, Bun, Dart's dart:io (a Flutter app) and Postman.
     "node",
@@ -101,6 +108,12 @@ def test_an_automated_fetcher_is_a_bot(user_agent: str) -> None:
             "Chrome/120.0.0.0 Safari/537.36 Teams/1.6.00.4472 Electron/19.1.8",
             "desktop",
         ),
+        # An app's web view on an iPhone (where a link tapped in Viber opens): a person's.
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+            "like Gecko) Mobile/15E148",
+            "mobile",
+        ),
     ],
     ids=[
         "iphone",
@@ -110,6 +123,7 @@ def test_an_automated_fetcher_is_a_bot(user_agent: str) -> None:
         "edge-ios",
         "outlook-android-in-app",
         "teams-desktop",
+        "ios-web-view",
     ],
 )
 def test_people_are_not_bots(user_agent: str, device: str) -> None:
