@@ -165,6 +165,7 @@ def time_queries(path: Path, f: Filters, runs: int, lake_dir: Path | None = None
         ("returns_by_channel", lambda: queries.returns_by_channel(con, f)),
         ("contact_rows", lambda: queries.contact_rows(con, f)),
         ("contact_rows (search)", lambda: queries.contact_rows(con, f, "site_footer")),
+        ("ad_titles", lambda: queries.ad_titles(con)),
         ("id_scheme", lambda: queries.id_scheme(con)),
         ("known_pages", lambda: queries.known_pages(con)),
         ("tracked_link_stats", lambda: queries.tracked_link_stats(con)),
@@ -212,7 +213,7 @@ PAGES: dict[str, Callable[[Filters], list[tuple[Any, ...]]]] = {
     "website_chat": lambda f: [("website_chat", f)],
     "comments": lambda f: [("comments", f)],
     "retention": lambda f: [("cohorts", f), ("returns_by_channel", f)],
-    "contacts": lambda f: [("id_scheme",), ("contact_rows", f, "", None, None)],
+    "contacts": lambda f: [("id_scheme",), ("contact_rows", f, "", None, None), ("ad_titles",)],
     "create_links": lambda f: [("known_pages",), ("tracked_link_stats",), ("refs", f)],
 }
 

@@ -11,8 +11,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
-from dashboard.query_parts import AD_NAMES as _AD_NAMES
-from dashboard.query_parts import AD_TITLES as _AD_TITLES
+from dashboard.query_parts import AD_NAMED as _AD_NAMED
 from dashboard.query_parts import CAME_BACK as _CAME_BACK
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
 from dashboard.query_parts import CONTACTS_TO_DATE as _CONTACTS_TO_DATE
@@ -155,6 +154,14 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     )
 
 
+def ad_titles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The name each ad goes by, as ads() names it whatever the range (AD_NAMED): the Contacts
+    page's Ad picker names its ads so. Columns: ad_id, ad_title (ads with a name only)."""
+    return con.execute(
+        f"SELECT ad_id, title AS ad_title FROM {_AD_NAMED} WHERE title IS NOT NULL ORDER BY ad_id"
+    ).df()
+
+
 def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per Click-to-Messenger ad. Columns: ad_id, ad_title, new_contacts, engaged,
     engaged_rate, spend, cost_per_contact, cost_per_engaged, conversations_started (Meta's; a
@@ -194,16 +201,14 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
             SELECT coalesce(a.ad_id, s.ad_id) AS ad_id,
                    -- The ad contacts whose referral named no ad (ADS without ad_id) are one
                    -- row: named, or a chart drops their bar and a table shows a blank row.
-                   -- Its latest headline, else its latest name in the insights (AD_TITLES).
-                   coalesce(t.title, n.title, coalesce(a.ad_id, s.ad_id), '(unknown ad)')
-                       AS ad_title,
+                   -- Its latest headline, else its latest name in the insights (AD_NAMED).
+                   coalesce(t.title, coalesce(a.ad_id, s.ad_id), '(unknown ad)') AS ad_title,
                    coalesce(a.new_contacts, 0) AS new_contacts, coalesce(a.engaged, 0) AS engaged,
                    a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
                    s.spend, s.spend / nullif(a.new_contacts, 0) AS cost_per_contact,
                    s.spend / nullif(a.engaged, 0) AS cost_per_engaged, s.conversations_started
             FROM acquired a FULL JOIN spent s USING (ad_id)
-            LEFT JOIN {_AD_TITLES} t ON t.ad_id = coalesce(a.ad_id, s.ad_id)
-            LEFT JOIN {_AD_NAMES} n ON n.ad_id = coalesce(a.ad_id, s.ad_id)
+            LEFT JOIN {_AD_NAMED} t ON t.ad_id = coalesce(a.ad_id, s.ad_id)
             -- With pages chosen, their ad contacts (also those whose referral named no ad) and
             -- the ads seen on them (as for the KPIs' ad spend): also one that spent in the range
             -- without bringing a contact in it.

@@ -17,10 +17,11 @@ from ingest.migrations import SALTED_UNRECORDED
 from ingest.privacy import SALT_ENV, Privacy, salt_setting
 
 
-def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
+def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame, ads: pd.DataFrame) -> ContactPick:
     """Pickers that narrow the Contacts page to the rows behind one figure of another page: a
     link or QR ref of a page, an ad, a post, a website page, engaged or not. Their choices are
-    those the rows (contact_rows' columns) hold; a picker with none is left out.
+    those the rows (contact_rows' columns) hold; a picker with none is left out. An ad is named
+    as the Ads page names it (ads: ad_titles' rows), not by a headline of the range's contacts.
 
     A ref or post is picked with its page, as Links & QR codes and Comments count them: the same
     ref (or "(unknown post)") on two pages is two rows there, named with their page (page_list's
@@ -30,9 +31,8 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
     replies = rows[rows["channel"] == "comment_reply"]
     posts, post_name = _of_page(replies, "post_id", labels)
     # Ad contacts whose referral named no ad are a row of the Ads page too: "(unknown ad)".
-    ads = rows[rows["channel"] == "ctm_ad"].fillna({"ad_id": UNKNOWN_AD})
-    named = ads.dropna(subset=["ad_title"]).drop_duplicates("ad_id")
-    titles = dict(zip(named["ad_id"], named["ad_title"], strict=True))
+    ad_ids = rows.loc[rows["channel"] == "ctm_ad", "ad_id"].fillna(UNKNOWN_AD)
+    titles = dict(zip(ads["ad_id"], ads["ad_title"], strict=True))
 
     def ad_name(ad: str) -> str:
         """An ad by its title and "(its id)", or "(unknown ad)"; by that alone without one."""
@@ -42,7 +42,7 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame) -> ContactPick:
     chats = rows.loc[rows["channel"] == "chat_widget", "referer_uri"].fillna("(unknown page)")
     pickers: list[tuple[str, str, pd.Series, Callable[[Any], str]]] = [
         ("ref", "Link or QR ref", links, link_name),
-        ("ad_id", "Ad", ads["ad_id"], ad_name),
+        ("ad_id", "Ad", ad_ids, ad_name),
         ("post_id", "Post", posts, post_name),
         ("referer_uri", "Website page", chats, str),
     ]

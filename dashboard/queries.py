@@ -16,6 +16,7 @@ import pandas as pd
 
 # The questions of the per-channel pages, of the data as a whole, of tracked links and of
 # retention, asked through this module.
+from dashboard.channel_queries import ad_titles as ad_titles
 from dashboard.channel_queries import ads as ads
 from dashboard.channel_queries import comments as comments
 from dashboard.channel_queries import refs as refs

@@ -74,6 +74,10 @@ AD_TITLES = """(SELECT ad_id, arg_max(nullif(ad_title, ''), first_seen_at) AS ti
 AD_NAMES = """(SELECT ad_id, arg_max(nullif(ad_name, ''), struct_pack(d := date, p := pulled_at))
                    AS title
                FROM ad_insights GROUP BY ad_id)"""
+# The name each ad goes by on every page (the Ads page's rows and chart, the Contacts page's Ad
+# picker): its latest headline, else its latest name in the insights, whatever the range.
+AD_NAMED = f"""(SELECT ad_id, coalesce(t.title, n.title) AS title
+                FROM {AD_TITLES} t FULL JOIN {AD_NAMES} n USING (ad_id))"""
 
 
 # Whether the filters count some ad's spend: the ads' channel chosen and, with pages chosen, an

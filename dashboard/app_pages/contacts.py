@@ -15,7 +15,7 @@ if rows.empty:
     st.stop()
 
 # The rows behind one figure of another page: its ref, ad, post or website page.
-pick = contact_widgets.contact_picks(rows, store.fetch("page_list"))
+pick = contact_widgets.contact_picks(rows, store.fetch("page_list"), store.fetch("ad_titles"))
 df = store.fetch("contact_rows", f, search.text, pick, search.stored_id)
 if df.empty:
     notices.nothing_in_range("No contacts match.", also="the picks above")

@@ -10,6 +10,7 @@ from dashboard import queries
 from dashboard.filters import Filters
 from ingest import db, pipeline
 from tests import factories as fx
+from tests.dashboard.screen import show
 
 SILENT, WINTER = "120200000000000001", "120200000000000002"
 DAY = fx.utc(fx.T0).date()
@@ -60,3 +61,23 @@ def test_a_renamed_ad_goes_by_its_latest_name(tmp_path):
     assert first_day.loc[WINTER, "ad_title"] == "Coats for winter"
     # A contact keeps the headline its own referral carried.
     assert rows.loc["71000000000001", "ad_title"] == "Warm coats"
+
+
+def test_the_contacts_ad_picker_names_a_renamed_ad_as_the_ads_page_does(tmp_path, open_app):
+    """The Ad picker named an ad by the headline of the range's newest contact: on the day
+    before the rename, "Warm coats" there and "Coats for winter" on the Ads page. It names it
+    as the Ads page does now, whatever the range; a contact's row keeps its own headline."""
+    path = _database(tmp_path)
+    con = db.connect(path, read_only=True)
+    try:
+        queries.install_macros(con)
+        named = queries.ad_titles(con).set_index("ad_id")["ad_title"].to_dict()
+        for f in (Filters(DAY, DAY), Filters(DAY, DAY + dt.timedelta(days=1))):
+            ads = queries.ads(con, f)
+            assert dict(zip(ads["ad_id"], ads["ad_title"], strict=True)) == named
+    finally:
+        con.close()
+    assert named == {SILENT: "Another silent ad", WINTER: "Coats for winter"}
+    at = show(open_app(path, range="Custom", **{"from": str(DAY), "to": str(DAY)}), "contacts")
+    assert at.selectbox(key="rs_pick_ad_id").options == ["any", f"Coats for winter ({WINTER})"]
+    assert list(at.dataframe[0].value["ad_title"]) == ["Warm coats"]
