@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from . import (
     attribute,
+    click_logs,
     copies,
     db,
     echoes,
@@ -79,44 +80,6 @@ WHERE s.problem IS NULL AND s.kind <> 'click'
                     AND l.ii IS NOT DISTINCT FROM s.ii AND l.container = s.container)
 """
 
-# A click is named by its file, its line's text and which copy of that text in the file it is
-# (two scans in one millisecond make the same line twice): not by its line number, so a file
-# replaced by one that starts later (a rolling window) adds only its new clicks. The copies
-# counted are this batch's, and the stored ones of the lines before those the batch reads of
-# the file (a stored copy the batch reads again is one of the batch's). The file is named
-# without a `.gz` ending: a log gzipped after it was read is the same log, and its clicks are
-# not counted again (also when both are there, as `gzip -k` leaves them); a click stored by an
-# earlier version under its `.gz` name (k_file) is not counted again either.
-_INSERT_CLICKS = """
-INSERT INTO clicks
-SELECT k, ts, ref, page_id, qr, detail, path, line_no, $run_id FROM (
-    SELECT rs_key([m.log, m.raw, m.nth]) AS k, rs_key([m.path, m.raw, m.nth]) AS k_file, m.*
-    FROM (
-        SELECT CAST(n.copy + (
-                   SELECT count(*) FROM clicks k
-                   WHERE regexp_replace(k.file, '\\.gz$', '') = n.log
-                     AND k.line_no < n.first_line AND k.ts = n.ts AND k.ref = n.ref
-                     AND k.page IS NOT DISTINCT FROM n.page_id AND k.qr = n.qr
-                     AND k.device IS NOT DISTINCT FROM n.detail) AS VARCHAR) AS nth, n.*
-        FROM (
-            -- The text without its line end: a last line read before its newline was written
-            -- is the same click once it has one.
-            SELECT s.ts, s.ref, s.page_id, s.qr, s.detail, f.path, s.line_no, b.first_line,
-                   regexp_replace(f.path, '\\.gz$', '') AS log,
-                   rtrim(c.raw, chr(13) || chr(10)) AS raw,
-                   row_number() OVER (PARTITION BY f.path, rtrim(c.raw, chr(13) || chr(10))
-                                      ORDER BY s.line_no) AS copy
-            FROM rs_stage s JOIN chunk c ON c.rid = s.rid
-            JOIN rs_files f ON f.file_id = s.file_id
-            JOIN (SELECT file_id, min(line_no) AS first_line FROM chunk GROUP BY file_id) b
-                ON b.file_id = s.file_id
-            WHERE s.kind = 'click' AND s.problem IS NULL
-        ) n
-    ) m
-) WHERE k NOT IN (SELECT click_key FROM clicks) AND k_file NOT IN (SELECT click_key FROM clicks)
-QUALIFY row_number() OVER (PARTITION BY k ORDER BY path) = 1
-"""
-
 
 @dataclass
 class BatchResult:
@@ -152,6 +115,7 @@ def load_batch(
     pulled_at: Mapping[int, dt.datetime] | None = None,
     *,
     cut: dt.datetime | None,
+    paths: Mapping[int, click_logs.OnDisk] | None = None,
 ) -> BatchResult:
     """Parse a batch, add its new events, and say which lines are rejected and why.
 
@@ -159,7 +123,9 @@ def load_batch(
     that earlier runs hold are left out (unless older_events says there are none); copies
     within the run stay until RUN_COPIES removes them at the end of the run. Ad insights lines
     are stored as of pulled_at[file_id] (default: now). Rejected lines dated before cut (the
-    latest prune's, history.prune_cut) are left out.
+    latest prune's, history.prune_cut) are left out. paths (file_id → the file on disk and its
+    identity as planned) tell a click log by its first line (click_logs.py); without, by its
+    name alone.
     """
     privacy = privacy or Privacy()
     pulled_at = pulled_at or {}
@@ -169,12 +135,14 @@ def load_batch(
     res = BatchResult(lines=n, rejects=rejects)
     sends = bool(forgotten)  # sends by phone number to forgotten people, left out below
     wide = frozenset(file_id for file_id, c in chunks if c.utf16)  # files of UTF-16 text
-    repaired = _load_table(con, table, run_id, res, privacy, older_events, pulled_at, sends, wide)
+    paths = paths or {}
+    repaired = _load_table(con, table, run_id, res, privacy, older_events, pulled_at, sends, wide,
+                           paths)  # fmt: skip
     if repaired:
         # Second and last pass: lines fixed in Python, under their own line numbers.
         again = BatchResult()
         _load_table(con, _repaired_table(repaired), run_id, again, privacy, older_events,
-                    pulled_at, sends, wide, False)  # fmt: skip
+                    pulled_at, sends, wide, paths, False)  # fmt: skip
         res.parsed += again.parsed
         res.added += again.added
         res.insights += again.insights
@@ -216,6 +184,7 @@ def _load_table(
     pulled_at: Mapping[int, dt.datetime],
     sends: bool,
     wide: frozenset[int],
+    paths: Mapping[int, click_logs.OnDisk],
     repair: bool = True,
 ) -> list[tuple[int, int, str, str]]:
     """Load one table of lines into `res`; return the lines worth a repaired second pass, as
@@ -230,7 +199,7 @@ def _load_table(
             con.execute(stage.BROKEN_LISTS)
         con.execute(_OTHER_ITEMS)
         if '"refscope_click"' in found:
-            con.execute(_INSERT_CLICKS, {"run_id": run_id})
+            click_logs.insert(con, run_id, paths)
             row = con.execute(
                 "SELECT count(*) FROM rs_stage WHERE kind = 'click' AND problem IS NULL"
             ).fetchone()

@@ -305,7 +305,10 @@ def _load(
     # An input pulled over HTTP has no such time (0): its insights are as of now.
     pulled_at = {i: _utc(plans[i].mtime_ns) for i, _ in batch if plans[i].mtime_ns > 0}
     try:
-        out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older, pulled_at, cut=cut)
+        # Click logs are known by their first line, read from the files as planned.
+        paths = {i: (plans[i].path, plans[i].identity) for i, _ in batch}
+        out = load.load_batch(con, batch, res.run_id, privacy, forgotten, older, pulled_at, cut=cut,
+                              paths=paths)  # fmt: skip
     except duckdb.Error as exc:
         why = str(exc)
         if isinstance(exc, duckdb.OutOfMemoryException):

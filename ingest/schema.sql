@@ -189,6 +189,14 @@ CREATE TABLE IF NOT EXISTS clicks (
     run_id      INTEGER NOT NULL
 );
 
+-- Click logs by their content: the md5 of a log's first line (not blank) and the name, without
+-- `.gz`, it was first read under. A file starting alike is that log under another name (rotated,
+-- moved, gzipped): its clicks are keyed under that first name, not counted again.
+CREATE TABLE IF NOT EXISTS click_logs (
+    head        UHUGEINT NOT NULL,
+    log         VARCHAR NOT NULL
+);
+
 -- Every line that did not become events, with why and its raw text.
 CREATE TABLE IF NOT EXISTS rejects (
     reject_key  UHUGEINT NOT NULL,      -- md5 of (file, line_no): a re-read adds no copy
