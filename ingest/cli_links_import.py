@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         keep = "keeps its" if len(kept) == 1 else "keep their"
         say(None, "({} registered before {} registered URL, not the one this import gives: {}; "
             "see `refscope links list`)", counted(len(kept), "link"), keep,
-            ", ".join(x.ref for x in kept), err=True)  # fmt: skip
+            _refs(kept, stored), err=True)  # fmt: skip
     if out and codes:
         _write_import_codes(out, stored, style, registry)
     elif out:
@@ -75,6 +76,14 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     elif given := given_options(*CODE_OPTIONS):
         say(None, "(no QR code was written: {} for the codes --out writes; give --out DIR "
             "to write them)", named_options(given), err=True)  # fmt: skip
+
+
+def _refs(listed: list[links_mod.Link], imported: list[links_mod.Link]) -> str:
+    """The refs of listed, comma-separated, each one on several of the imported links (two
+    pages' flyers of one ref) with its page, as registered: `qr_flyer (page acmebakery)`, so
+    the list says which row is which."""
+    rows = Counter(x.ref for x in imported)
+    return ", ".join(f"{x.ref} (page {x.page})" if rows[x.ref] > 1 else x.ref for x in listed)
 
 
 def _check_import(csv_file: Path, report: links_csv.ImportReport, out: Path | None,
@@ -118,7 +127,7 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
     if drawn.lacking:  # said on the sheet too, below the cells
         say(None, "({}: {} printed with {} for characters its font lacks, the codes of {}; "
             "the sheet notes which)", sheet, counted(len(drawn.lacking), "label"), drawn.mark,
-            ", ".join(codes[i].ref for i in drawn.lacking), err=True)  # fmt: skip
+            _refs([codes[i] for i in drawn.lacking], codes), err=True)  # fmt: skip
     shared = sorted({x.ref for x in codes if links_mod.other_pages(registry, x)})
     if shared:
         click.echo(

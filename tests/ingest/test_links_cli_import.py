@@ -79,6 +79,25 @@ def test_links_import_says_which_links_keep_their_registered_url(
     assert res.exit_code == 0 and "registered URL" not in res.output, res.output
 
 
+def test_links_import_names_the_page_of_a_kept_ref_that_several_rows_share(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """Two pages' flyers of one ref were listed as `qr_flyer_spring, …, qr_flyer_spring`,
+    saying nothing of which row was which: each such ref is named with its page."""
+    rows = ["acmebakery,qr_flyer_spring,qr,,,", "acmebakery,window,qr,,,",
+            "203948571620394,qr_flyer_spring,qr,,,"]  # fmt: skip
+    csv_file = write_csv(tmp_path / "flyers.csv", rows)
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--db", str(db_path)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["links", "import", str(csv_file), "--via-redirect",
+                              "https://go.example", "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert (
+        "not the one this import gives: qr_flyer_spring (page acmebakery), window, "
+        "qr_flyer_spring (page 203948571620394); see `refscope links list`)"
+    ) in res.stderr
+
+
 def test_qr_options_without_out_say_that_no_code_was_written(
     tmp_path: Path, runner: CliRunner, query: Any, db_path: Path, monkeypatch: Any
 ) -> None:

@@ -93,3 +93,18 @@ def test_links_import_says_which_labels_print_as_the_mark(
                               "--db", str(db_path)])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "printed with" not in res.output
+
+
+def test_links_import_names_the_page_of_a_marked_ref_that_two_pages_share(
+    tmp_path: Path, runner: CliRunner, db_path: Path
+) -> None:
+    """Two pages' flyers of one ref, both labels marked, were said as `qr_tokyo, qr_tokyo`."""
+    rows = ["acmebakery,qr_tokyo,qr,東京,window,", "203948571620394,qr_tokyo,qr,東京,window,"]
+    out = tmp_path / "print"
+    res = runner.invoke(cli, ["links", "import", str(write_csv(tmp_path / "f.csv", rows)),
+                              "--out", str(out), "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert (
+        "the codes of qr_tokyo (page acmebakery), qr_tokyo (page 203948571620394); the sheet "
+        "notes which)"
+    ) in res.stderr
