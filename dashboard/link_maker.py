@@ -108,6 +108,10 @@ def register(link: links.Link) -> str:
     return f"Registered {link.ref}." if added else f"{link.ref} was already registered."
 
 
+# Shown while the form has no ref, campaign or placement: either part alone builds a ref, as
+# `links create --placement Door` does (links.make_link).
+FORM_HINT = ("Give a campaign, a placement or both (the ref is built from what is given and the "
+             "month: campaign-placement-YYYY_MM), or a ref.")  # fmt: skip
 PAGE_KEY = "create_links_page"  # session state: the page picked in the link form, by its id
 TOAST_KEY = "create_links_toast"  # session state: the message shown after the rerun
 

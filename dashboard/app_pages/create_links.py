@@ -49,7 +49,7 @@ with form:
 p = link_maker.preview(page or "", ref, channel, campaign, placement, notes, style, base_url)
 with shown:
     if not (ref or campaign or placement):
-        st.info("Give a campaign and placement (the ref is built from them) or a ref.")
+        st.info(link_maker.FORM_HINT)
     elif p.error or p.link is None:
         st.error(widgets.literal_message(p.error))  # the values it quotes as given
     else:

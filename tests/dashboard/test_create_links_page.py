@@ -3,6 +3,7 @@ unregistered refs' pages, and registering nothing on a lake."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
@@ -56,6 +57,20 @@ def test_create_links_page_registers_a_link(open_app, demo_copy):
     shown = headers(at)  # the registry reads like every other table
     assert "Engaged rate" in shown and not [h for h in shown if "_" in h], shown
     assert set(at.dataframe[0].value["channel"]) == {"m.me link"}
+
+
+def test_create_links_hint_says_a_campaign_or_a_placement_alone_builds_a_ref(open_app, demo_copy):
+    """The empty form asked for "a campaign and placement", though either alone builds a ref
+    (as `links create --placement Door` gives `door-YYYY_MM`): the hint says so."""
+    at = show(open_app(demo_copy), "create_links")
+    assert [shown(i.value) for i in at.info] == [
+        "Give a campaign, a placement or both (the ref is built from what is given and the "
+        "month: campaign-placement-YYYY_MM), or a ref."
+    ]
+    at.text_input[1].input("Door").run()  # the placement alone
+    (url,) = [c.value for c in at.code]
+    assert re.fullmatch(rf"https://m\.me/{at.selectbox[0].value}\?ref=door-\d{{4}}_\d\d", url)
+    assert not at.info and not at.error
 
 
 def test_create_links_shows_each_registered_links_note(open_app, demo_copy):
