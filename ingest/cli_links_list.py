@@ -21,6 +21,7 @@ from .wording import shown
 # separators, where a reader splitting lines as Unicode does (Python, JavaScript) would cut it.
 TSV_SPACES = str.maketrans("\t\r\n\u2028\u2029", "     ")
 NOTE_WIDTH = 30  # the widest a note's column is on a terminal
+CREATED = 6  # the column of when a link was registered
 
 
 @click.command("list")
@@ -58,6 +59,8 @@ def links_list(db_file: Path) -> None:
     table.add_column(header[-1], overflow="ellipsis", no_wrap=True, max_width=NOTE_WIDTH)
     # As Text: a campaign such as "[/x]" is not rich markup; shown: rich sends an ESC in a Text
     # to the terminal as it is (it strips only BEL and the like).
-    for *values, note in cells:
+    # When it was created, to the second: its microseconds folded the column over lines.
+    for row, (*values, note) in zip(rows, cells, strict=True):
+        values[CREATED] = f"{row[CREATED]:%Y-%m-%d %H:%M:%S}" if row[CREATED] else ""
         table.add_row(*(Text(shown(v)) for v in (*values, note.translate(TSV_SPACES))))
     Console().print(table)

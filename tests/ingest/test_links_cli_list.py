@@ -3,6 +3,7 @@ as typed, and `list` and `qr` run beside a reader."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -106,3 +107,20 @@ def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
         res = runner.invoke(cli, ["links", "qr", "flyer", "--out", str(out), "--db", str(db_path)])
         assert res.exit_code == 0, res.output
         assert (out / "flyer.png").is_file()
+
+
+def test_links_list_on_a_terminal_shows_when_a_link_was_created_to_the_second(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """`created` was printed with its microseconds (`2026-12-06 14:05:17.922442`), which folded
+    its column over three to five lines; piped, it stays whole."""
+    args = ["--page", "acmebakery", "--ref", "window", "--db", str(db_path)]
+    res = runner.invoke(cli, ["links", "create", *args])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["links", "list", "--db", str(db_path)])
+    piped = res.output.splitlines()[1].split("\t")[6]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?", piped), piped
+    screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path, columns=160)
+    rows = [line.split("│")[1:-1] for line in screen.splitlines() if line.startswith("│")]
+    created = [cells[6].strip() for cells in rows if cells[6].strip()]
+    assert created == [piped[:19]], screen  # one line, to the second
