@@ -3,12 +3,13 @@
     python bench/dashboard.py [--events 10000000] [--keep DIR] [--runs 20] [--range-days 28]
                               [--seed 7] [--browser] [--lake]
 
-Builds DIR/refscope.duckdb (or reuses it with --keep, once its ingest finished: a build that
-failed or was killed part-way is built again): two years of `ingest.demo` logs at the scale
-that gives about N events, written in parallel chunks, loaded by `ingest.pipeline.run` in a
-fresh process. Then, on a read-only connection, times every query the pages run (p50/p95 in
-ms, and p50 as a ratio to `SELECT count(*) FROM events` timed in the same run; target p95 <=
-150 ms), and each page's data through `dashboard.store` with an empty and a warm cache.
+Builds DIR/refscope.duckdb (or, with --keep, reuses the one an earlier run's build finished there
+with the same --events and --seed: one built with others, or failed or killed part-way, is built
+again): two years of `ingest.demo` logs at the scale that gives about N events, written in
+parallel chunks, loaded by `ingest.pipeline.run` in a fresh process. Then, on a read-only
+connection, times every query the pages run (p50/p95 in ms, and p50 as a ratio to
+`SELECT count(*) FROM events` timed in the same run; target p95 <= 150 ms), and each page's
+data through `dashboard.store` with an empty and a warm cache.
 --lake also syncs the database to a Parquet lake in DIR/lake (`ingest.lake.sync`) and times the
 same queries on an in-memory DuckDB over it, as the app reads a lake. --browser also times pages
 fully rendered by `refscope dashboard` in headless Chromium.
@@ -38,8 +39,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from child import fresh, ingested  # noqa: E402  (bench/child.py)
-from workdir import in_work_dir  # noqa: E402  (bench/workdir.py)
+from child import ingested  # noqa: E402  (bench/child.py)
+from workdir import building, in_work_dir, not_reusable  # noqa: E402  (bench/workdir.py)
 
 from dashboard import queries  # noqa: E402
 from dashboard.chromium import HEADLESS_ARGS, chromium_path  # noqa: E402
@@ -70,9 +71,9 @@ def write_chunk(args: tuple[Path, int, dt.date, int, float]) -> tuple[int, int]:
     return summary.lines, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def build(work: Path, events: int, seed: int) -> Path:
-    path = work / "refscope.duckdb"
-    logs = work / "logs"
+def build(path: Path, events: int, seed: int) -> None:
+    """The database at path (none there) of about events events: demo logs, then ingested."""
+    logs = path.parent / "logs"
     shutil.rmtree(logs, ignore_errors=True)
     scale = events / (DAYS * EVENTS_PER_DAY)
     chunks = max(1, -(-events // CHUNK_EVENTS))
@@ -98,7 +99,7 @@ def build(work: Path, events: int, seed: int) -> Path:
         f"(peak RSS per worker {mib(max(r for _, r in done))})"
     )
 
-    step = ingested(logs, fresh(path))
+    step = ingested(logs, path)
     added, contacts = map(int, step.rest)
     print(
         f"ingest:    {step.count:,} events parsed, {added:,} loaded, {contacts:,} "
@@ -106,7 +107,6 @@ def build(work: Path, events: int, seed: int) -> Path:
         f"peak RSS {mib(step.rss // 1024)}, database {path.stat().st_size / 1e6:,.0f} MB"
     )
     shutil.rmtree(logs)
-    return path
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -341,13 +341,17 @@ def unfinished(path: Path) -> str | None:
 
 def _run(a: argparse.Namespace, work: Path) -> None:
     path = work / "refscope.duckdb"  # only --keep's work directory can hold one already
-    why = unfinished(path)
+    # What the database holds follows from these: a kept one built with others is built again.
+    options: dict[str, object] = {"--events": a.events, "--seed": a.seed, "END": str(END)}
+    options |= {"DAYS": DAYS, "EVENTS_PER_DAY": EVENTS_PER_DAY, "CHUNK_EVENTS": CHUNK_EVENTS}
+    why = unfinished(path) or not_reusable(path, options)
     if why is None:
         print(f"reusing {path} ({path.stat().st_size / 1e6:,.0f} MB)")
     else:
         if path.exists():
             print(f"not reusing {path}: {why}; building it again")
-        path = build(work, a.events, a.seed)
+        with building(path, options):
+            build(path, a.events, a.seed)
 
     con = db.connect(path, read_only=True)
     (events,) = con.execute("SELECT count(*) FROM events").fetchone() or (0,)

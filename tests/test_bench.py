@@ -169,10 +169,11 @@ def test_demo_data_floor_reads_back_only_the_logs_the_demo_wrote(tmp_path: Path)
     assert counted["demo"] > 0 and counted["floor"] == counted["demo"]
 
 
-def _dashboard_bench(keep: Path) -> str:
-    """bench/dashboard.py's output, run on CASES' small database with --keep keep."""
+def _dashboard_bench(keep: Path, *args: str) -> str:
+    """bench/dashboard.py's output, run on CASES' small database (or as args change it) with
+    --keep keep."""
     out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "dashboard.py"), *CASES["dashboard"][0],
+        [sys.executable, str(ROOT / "bench" / "dashboard.py"), *CASES["dashboard"][0], *args,
          "--keep", str(keep)],
         capture_output=True, text=True, timeout=300, cwd=keep,
     )  # fmt: skip
@@ -208,3 +209,26 @@ def test_dashboard_keep_builds_again_a_database_whose_ingest_did_not_finish(
     again = _dashboard_bench(tmp_path)
     assert re.search(rf"^reusing {re.escape(str(half))} ", again, re.MULTILINE), again
     assert not re.search(r"^ingest: ", again, re.MULTILINE), again
+
+
+def test_dashboard_keep_builds_again_a_database_built_with_other_options(tmp_path: Path) -> None:
+    """--keep reused a finished database whatever --events and --seed it had been built with:
+    a run asking for 30,000 events measured the 20,000 of the run before. What a build was given
+    is recorded beside its database now; a run asking for other options builds it again, saying
+    which differ, and one asking for the same reuses it."""
+    db = tmp_path / "refscope.duckdb"
+    first = _dashboard_bench(tmp_path)
+    assert re.search(rf"^ingest: +{NUMBER} events parsed", first, re.MULTILINE), first
+    (built,) = Query(db)("SELECT count(*) FROM events")[0]
+
+    more = _dashboard_bench(tmp_path, "--events", "30000")
+    assert f"not reusing {db}: built with --events 20000, not 30000; building it again" in more
+    assert re.search(rf"^ingest: +{NUMBER} events parsed", more, re.MULTILINE), more
+    (rebuilt,) = Query(db)("SELECT count(*) FROM events")[0]
+    assert rebuilt > built * 1.3, (built, rebuilt)
+
+    seed = _dashboard_bench(tmp_path, "--events", "30000", "--seed", "8")
+    assert f"not reusing {db}: built with --seed 7, not 8; building it again" in seed, seed
+    same = _dashboard_bench(tmp_path, "--events", "30000", "--seed", "8")
+    assert re.search(rf"^reusing {re.escape(str(db))} ", same, re.MULTILINE), same
+    assert not re.search(r"^ingest: ", same, re.MULTILINE), same
