@@ -5,7 +5,10 @@
 
 Writes a database of N events of about M people (a message, echo, read, delivery and tagged
 postback in turn; with --ads, one event in 25 is a message with an ad's referral, as on a page
-running Click-to-Messenger ads), then times, each in a fresh process at the ingest's memory limit:
+running Click-to-Messenger ads), or, with --keep DIR, reuses the one an earlier run's build
+finished there with the same --events and --people (one built with others, or whose build
+failed or was killed, is built again), then times, each in a fresh process at the ingest's
+memory limit:
   floor        one GROUP BY of the events per contact, with five aggregates, into a table
   attribution  what an ingest's last transaction does with a first run's events: touches,
                contacts and their daily messages, rebuilt for everyone
@@ -19,7 +22,7 @@ import argparse
 from pathlib import Path
 
 from child import measured, run
-from workdir import in_work_dir
+from workdir import in_work_dir, reuse_or_build
 
 BUILD = """
 import sys
@@ -87,8 +90,13 @@ def main() -> None:
 
 def _run(a: argparse.Namespace, work: Path) -> None:
     path = work / f"attribution{'-ads' if a.ads else ''}.duckdb"
-    if not path.exists():
-        run(BUILD, str(path), str(a.events), str(a.people), "ads" if a.ads else "plain")
+    options: dict[str, object] = {"--events": a.events, "--people": a.people, "--ads": a.ads}
+    # A build killed in its one INSERT leaves the schema and no events: it records no options.
+    reuse_or_build(
+        path,
+        options,
+        lambda: run(BUILD, str(path), str(a.events), str(a.people), "ads" if a.ads else "plain"),
+    )
     ads = ", one in 25 an ad's message" if a.ads else ""
     print(f"database: {a.events:,} events of up to {a.people:,} people{ads}, memory {a.memory}")
     results = {}

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from child import ingested  # noqa: E402  (bench/child.py)
-from workdir import building, in_work_dir, not_reusable  # noqa: E402  (bench/workdir.py)
+from workdir import in_work_dir, reuse_or_build  # noqa: E402  (bench/workdir.py)
 
 from dashboard import queries  # noqa: E402
 from dashboard.chromium import HEADLESS_ARGS, chromium_path  # noqa: E402
@@ -344,14 +344,7 @@ def _run(a: argparse.Namespace, work: Path) -> None:
     # What the database holds follows from these: a kept one built with others is built again.
     options: dict[str, object] = {"--events": a.events, "--seed": a.seed, "END": str(END)}
     options |= {"DAYS": DAYS, "EVENTS_PER_DAY": EVENTS_PER_DAY, "CHUNK_EVENTS": CHUNK_EVENTS}
-    why = unfinished(path) or not_reusable(path, options)
-    if why is None:
-        print(f"reusing {path} ({path.stat().st_size / 1e6:,.0f} MB)")
-    else:
-        if path.exists():
-            print(f"not reusing {path}: {why}; building it again")
-        with building(path, options):
-            build(path, a.events, a.seed)
+    reuse_or_build(path, options, lambda: build(path, a.events, a.seed), unfinished)
 
     con = db.connect(path, read_only=True)
     (events,) = con.execute("SELECT count(*) FROM events").fetchone() or (0,)

@@ -2,7 +2,7 @@
 end (its logs and databases: hundreds of MB, a GB for 4M deliveries). Absolute: a benchmark
 runs steps in the project's root, where a relative --keep would name another folder. A database
 a benchmark builds there is reused by a later run only when the options of its finished build,
-recorded beside it, are the run's own (`not_reusable`, `building`)."""
+recorded beside it, are the run's own (`reuse_or_build`)."""
 
 from __future__ import annotations
 
@@ -79,3 +79,21 @@ def building(db: Path, options: dict[str, object]) -> Iterator[Path]:
     _record(db).unlink(missing_ok=True)
     yield fresh(db)
     _record(db).write_text(json.dumps(options, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def reuse_or_build(
+    db: Path,
+    options: dict[str, object],
+    build: Callable[[], object],
+    check: Callable[[Path], str | None] = lambda db: None,
+) -> None:
+    """The database at db as an earlier run's build given options finished it, reused; else
+    (or when check says why not) built anew by build, saying why when one was there."""
+    why = check(db) or not_reusable(db, options)
+    if why is None:
+        print(f"reusing {db} ({db.stat().st_size / 1e6:,.0f} MB)")
+        return
+    if db.exists():
+        print(f"not reusing {db}: {why}; building it again")
+    with building(db, options):
+        build()

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import tests.factories as f
+from ingest import db as ingest_db
 from ingest import pipeline
 from ingest.demo import write_links_csv
 from ingest.errors import RefscopeError
@@ -232,3 +233,52 @@ def test_dashboard_keep_builds_again_a_database_built_with_other_options(tmp_pat
     same = _dashboard_bench(tmp_path, "--events", "30000", "--seed", "8")
     assert re.search(rf"^reusing {re.escape(str(db))} ", same, re.MULTILINE), same
     assert not re.search(r"^ingest: ", same, re.MULTILINE), same
+
+
+def _attribution_bench(keep: Path, *args: str) -> str:
+    """bench/attribution.py's output, run on CASES' small database (or as args change it) with
+    --keep keep."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "attribution.py"), *CASES["attribution"][0],
+         *args, "--keep", str(keep)],
+        capture_output=True, text=True, timeout=300, cwd=keep,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+@pytest.mark.parametrize("left", [0, 1200])
+def test_attribution_keep_builds_again_a_database_its_build_did_not_finish(
+    left: int, tmp_path: Path
+) -> None:
+    """--keep reused any attribution.duckdb of its directory: the schema with no events that a
+    build killed during its one INSERT leaves (the floor and attribution timed on it: 0
+    events/s), or other events than the run asked for, said to be its --events. Only a
+    database whose build finished, with the same --events and --people, is reused now; any
+    other is built again, saying why."""
+    db = tmp_path / "attribution.duckdb"
+    con = ingest_db.connect(db)  # as far as a build killed in its INSERT got (left: 0)
+    con.execute(
+        "INSERT INTO events BY NAME SELECT i AS event_key, '1' AS page_id, 'u' || i AS psid, "
+        "false AS is_user_ref, TIMESTAMP '2025-01-01' AS ts, 'message' AS kind, "
+        "false AS is_standby, 'bench.ndjson' AS file, i AS line_no, 1 AS run_id "
+        "FROM range($n) t(i)",
+        {"n": left},
+    )
+    con.close()
+
+    built = _attribution_bench(tmp_path)
+    assert f"not reusing {db}: no record of a finished build beside it; building it again" in (
+        built
+    ), built
+    assert Query(db)("SELECT count(*) FROM events") == [(5000,)]
+    assert re.search(rf"ratio attribution/floor {NUMBER}", built), built
+
+    again = _attribution_bench(tmp_path)
+    assert re.search(rf"^reusing {re.escape(str(db))} ", again, re.MULTILINE), again
+    assert Query(db)("SELECT count(*) FROM events") == [(5000,)]
+
+    more = _attribution_bench(tmp_path, "--events", "6000", "--people", "900")
+    said = f"not reusing {db}: built with --events 5000, not 6000, --people 1000, not 900;"
+    assert said in more, more
+    assert Query(db)("SELECT count(*), count(DISTINCT psid) <= 900 FROM events") == [(6000, True)]
