@@ -62,6 +62,11 @@ def mib(kib: int) -> str:
 # --- build ---------------------------------------------------------------------------------------
 
 
+def lake_of(path: Path) -> Path:
+    """Where --lake syncs the database at path: beside it."""
+    return path.parent / "lake"
+
+
 def write_chunk(args: tuple[Path, int, dt.date, int, float]) -> tuple[int, int]:
     """One demo chunk in a worker process: (lines written, the worker's peak RSS in KiB)."""
     from ingest.demo import write_demo
@@ -72,7 +77,9 @@ def write_chunk(args: tuple[Path, int, dt.date, int, float]) -> tuple[int, int]:
 
 
 def build(path: Path, events: int, seed: int) -> None:
-    """The database at path (none there) of about events events: demo logs, then ingested."""
+    """The database at path (none there) of about events events: demo logs, then ingested. The
+    lake --lake synced an earlier one to goes too: a sync refuses another database's lake."""
+    shutil.rmtree(lake_of(path), ignore_errors=True)
     logs = path.parent / "logs"
     shutil.rmtree(logs, ignore_errors=True)
     scale = events / (DAYS * EVENTS_PER_DAY)
@@ -358,7 +365,7 @@ def _run(a: argparse.Namespace, work: Path) -> None:
     f = Filters(last - dt.timedelta(days=a.range_days - 1), last)
     ok = time_queries(path, f, a.runs)
     if a.lake:
-        lake_dir = work / "lake"
+        lake_dir = lake_of(path)
         t0 = time.perf_counter()
         con = db.connect(path)
         synced = lake.sync(con, lake_dir)

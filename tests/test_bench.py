@@ -19,7 +19,7 @@ import pytest
 
 import tests.factories as f
 from ingest import db as ingest_db
-from ingest import pipeline
+from ingest import lake, pipeline
 from ingest.demo import write_links_csv
 from ingest.errors import RefscopeError
 from tests.conftest import Query
@@ -282,3 +282,23 @@ def test_attribution_keep_builds_again_a_database_its_build_did_not_finish(
     said = f"not reusing {db}: built with --events 5000, not 6000, --people 1000, not 900;"
     assert said in more, more
     assert Query(db)("SELECT count(*), count(DISTINCT psid) <= 900 FROM events") == [(6000, True)]
+
+
+def test_dashboard_keep_with_lake_syncs_a_new_lake_for_a_database_built_again(
+    tmp_path: Path,
+) -> None:
+    """With --keep and --lake, a database built again (other options, or its build unfinished)
+    met the lake the old one had written in DIR/lake: the sync refused it as another database's
+    lake and the run ended in a traceback. The lake goes with the database it was synced from
+    now: the new one's is written anew and holds its events."""
+    _dashboard_bench(tmp_path, "--lake")
+    again = _dashboard_bench(tmp_path, "--lake", "--seed", "8")
+    assert "built with --seed 7, not 8; building it again" in again, again
+    assert re.search(rf"^lake sync: {NUMBER} partitions", again, re.MULTILINE), again
+    con = ingest_db.connect_memory()
+    lake.attach_views(con, tmp_path / "lake")
+    in_lake = con.execute("SELECT count(*), sum(hash(event_key)) FROM events").fetchall()
+    con.close()
+    assert in_lake == Query(tmp_path / "refscope.duckdb")(
+        "SELECT count(*), sum(hash(event_key)) FROM events"
+    )
