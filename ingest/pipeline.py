@@ -360,6 +360,19 @@ def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET memory_limit = ?", [f"{_memory_bytes()}B"])
 
 
+def connect_limited(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """path opened, held to the ingest's share (limit_memory): rebuild, forget and prune read
+    or copy the whole database, which ran at DuckDB's default (80% of the machine's memory)."""
+    _memory_bytes()  # refused before the file is opened, which a writer may create
+    con = db.connect(path, read_only=read_only)
+    try:
+        limit_memory(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def _memory_limit() -> str:
     return os.environ.get(MEMORY_ENV, "").strip() or INGEST_MEMORY_LIMIT
 

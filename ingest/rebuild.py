@@ -176,7 +176,7 @@ def _drop_pruned_lines(
     rejected = new.execute("SELECT DISTINCT file, line_no FROM rejects").fetchall()
     if not rejected:
         return
-    old = _connect(old_file, read_only=True)
+    old = pipeline.connect_limited(old_file, read_only=True)
     try:
         if not old.execute("SELECT count(*) FROM prunes").fetchall()[0][0]:
             return
@@ -197,20 +197,6 @@ def _drop_pruned_lines(
         new.executemany("DELETE FROM rejects WHERE file = ? AND line_no = ?", gone)
 
 
-def _connect(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """path opened, held to an ingest's share of memory (pipeline.limit_memory) as the ingest
-    into the new file is: copying the tables, and writing the new file anew after a prune, ran
-    at DuckDB's default (80% of the machine's memory). Each spills to its database's own
-    temporary folder (`<db>.tmp`), as an ingest does."""
-    con = db.connect(path, read_only=read_only)
-    try:
-        pipeline.limit_memory(con)
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
 def _write(
     old_file: Path,
     out: Path,
@@ -221,7 +207,7 @@ def _write(
     held: dict[str, Path],
 ) -> Rebuilt:
     work = db.partial(out)  # a rebuild killed part-way leaves this one
-    old = _connect(old_file, read_only=True)
+    old = pipeline.connect_limited(old_file, read_only=True)
     try:
         before = counts(old)
         # Texts the old database kept are kept again, unless told otherwise.
@@ -230,7 +216,7 @@ def _write(
         Privacy.from_env(text).check_scheme(old, record=False)
         pruned = [(sources.path_key(held.get(key, Path(key))), lines)
                   for key, lines in old.execute(PRUNED_REJECTS).fetchall()]  # fmt: skip
-        new = _connect(work)
+        new = pipeline.connect_limited(work)
     except BaseException:
         old.close()
         for f in (work, db.wal(work)):  # check_out found none: made by this connect (a full disk)
@@ -244,7 +230,7 @@ def _write(
         new.close()
         result = pipeline.run([str(f) for f in files], work, on_plan=on_plan,
                               progress=progress, keep_text=text)  # fmt: skip
-        new = _connect(work)
+        new = pipeline.connect_limited(work)
         if pruned:
             new.executemany("DELETE FROM rejects WHERE file = ? AND line_no <= ?", pruned)
         _drop_pruned_lines(old_file, new, held)

@@ -6,7 +6,7 @@ connection a rebuild opens is held to the ingest's share now, and spills as an i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,58 +14,33 @@ from typing import Any
 import duckdb
 import pytest
 
-from ingest import db, rewrite, sizes
+from ingest import db, rewrite
 from ingest import rebuild as rebuild_mod
 from ingest.sizes import size_text
+from tests.ingest.memory_setup import SHARE, Limits, shown
 from tests.ingest.rebuild_setup import every_row, run_rebuild
 from tests.ingest.spill_setup import left_by, spill_folder
-
-SHARE = "150MB"  # above the least accepted (128MB), far below any machine's default
-
-
-def _shown(share: str) -> str:
-    """The memory_limit as DuckDB shows it once set to share (its MB are powers of 1000, and
-    refscope's of 1024)."""
-    con = duckdb.connect()
-    try:
-        con.execute(f"SET memory_limit = '{sizes.size_setting('share', 0, {'share': share})}B'")
-        ((shown,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
-        return str(shown)
-    finally:
-        con.close()
 
 
 def test_every_connection_of_a_rebuild_holds_to_the_ingest_memory(
     old: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: dict[str, set[str]] = {}
-
-    def note(phase: str, *cons: duckdb.DuckDBPyConnection) -> None:
-        for con in cons:
-            ((limit,),) = con.execute("SELECT current_setting('memory_limit')").fetchall()
-            seen.setdefault(phase, set()).add(limit)
-
-    def spy(phase: str, fn: Callable[..., Any], n: int) -> Callable[..., Any]:
-        def spied(*args: Any, **kw: Any) -> Any:
-            note(phase, *args[:n])
-            return fn(*args, **kw)
-
-        return spied
+    limits = Limits()
 
     registered = db.registered
 
     @contextmanager
     def registered_spy(con: duckdb.DuckDBPyConnection, *args: Any) -> Iterator[None]:
-        note("registered", con)
+        limits.note("registered", con)
         with registered(con, *args):
             yield
 
     # The old database and the new one as the rows are carried over, each counted, the new one
     # written anew (a pruned database's), and each that reads an Arrow table (the ingest, the
     # pruned lines' check on the old one).
-    monkeypatch.setattr(rebuild_mod, "carry", spy("carry", rebuild_mod.carry, 2))
-    monkeypatch.setattr(rebuild_mod, "counts", spy("counts", rebuild_mod.counts, 1))
-    monkeypatch.setattr(rewrite, "rewrite", spy("rewrite", rewrite.rewrite, 1))
+    monkeypatch.setattr(rebuild_mod, "carry", limits.spy("carry", rebuild_mod.carry, 2))
+    monkeypatch.setattr(rebuild_mod, "counts", limits.spy("counts", rebuild_mod.counts, 1))
+    monkeypatch.setattr(rewrite, "rewrite", limits.spy("rewrite", rewrite.rewrite, 1))
     monkeypatch.setattr(db, "registered", registered_spy)
     monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", SHARE)
     new = old.with_name("new.duckdb")
@@ -73,8 +48,8 @@ def test_every_connection_of_a_rebuild_holds_to_the_ingest_memory(
     res = run_rebuild("--db", str(old), "--out", str(new))
 
     assert res.exit_code == 0, res.output
-    assert set(seen) == {"carry", "counts", "rewrite", "registered"}, seen
-    assert all(limits == {_shown(SHARE)} for limits in seen.values()), seen
+    assert set(limits.seen) == {"carry", "counts", "rewrite", "registered"}, limits.seen
+    assert all(seen == {shown(SHARE)} for seen in limits.seen.values()), limits.seen
     assert every_row(new) == every_row(old)
 
 
