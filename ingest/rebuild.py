@@ -32,7 +32,8 @@ CARRIED = ("pages", "tracked_links", "forgotten", "id_scheme", "prunes", "contac
 # Events a prune kept, dated before it (touches that may still acquire a contact, history.py):
 # an ingest leaves out events dated before the latest prune, so the logs cannot give them back.
 # They are carried under run 0, no run of the new file's.
-KEPT = "ts < (SELECT max(CAST(before AS TIMESTAMP)) FROM prunes)"
+KEPT = "ts < (SELECT max(CAST(before AS TIMESTAMP)) FROM prunes)"  # the prunes just carried
+OLD = "rs_old"  # the old database, attached to the new one while its rows are carried
 # The lines of inputs last read by a run that started before the latest prune: the prune
 # deleted their rejects (retention.prune), which the logs read again would bring back.
 PRUNED_REJECTS = """
@@ -110,35 +111,48 @@ def _missing_folders(folder: Path) -> list[Path]:
 def carry(old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Copy the CARRIED tables' rows into the new database, by the columns both have (an older
     version's table may lack a column added since: it is left to its default), and the events
-    prunes kept (KEPT)."""
-    carried = {}
-    with db.transaction(new):
-        for table in CARRIED:
-            carried[table] = _copy(old, new, table)
-        new.execute(history.FILL_SOURCE)  # a last touch an older prune kept without its source
-        kept = _copy(old, new, "events", KEPT)
-        if kept:
-            carried["events kept by a prune"] = kept
-            # As the old database stored them: made right here, as its next writer would have.
-            db.migrate(new)  # comment_tables' among them, over these events
+    prunes kept (KEPT). The rows go from file to file inside DuckDB, old's file attached to new
+    read-only: the copy is held to new's memory limit and spills past it, where a table pulled
+    into Python whole grew the process by its size."""
+    ((path,),) = old.execute("SELECT path FROM duckdb_databases() "
+                             "WHERE database_name = current_database()").fetchall()  # fmt: skip
+    ((name,),) = new.execute("SELECT current_database()").fetchall()
+    alias = OLD if name != OLD else OLD + "_"
+    new.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
+    try:
+        carried = {}
+        with db.transaction(new):
+            for table in CARRIED:
+                carried[table] = _copy(new, alias, table)
+            new.execute(history.FILL_SOURCE)  # a last touch an older prune kept without its source
+            kept = _copy(new, alias, "events", KEPT)
+            if kept:
+                carried["events kept by a prune"] = kept
+                # As the old database stored them: made right here, as its next writer would have.
+                db.migrate(new)  # comment_tables' among them, over these events
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            new.execute(f"DETACH {alias}")
+        raise
+    new.execute(f"DETACH {alias}")
     return carried
 
 
-def _copy(
-    old: duckdb.DuckDBPyConnection, new: duckdb.DuckDBPyConnection, table: str, where: str = "true"
-) -> int:
-    have = old.execute(f"SELECT * FROM {table} LIMIT 0").description
+def _copy(new: duckdb.DuckDBPyConnection, alias: str, table: str, where: str = "true") -> int:
+    """Insert into new's table the rows of the attached old database's (alias) that where keeps,
+    under run 0; a table the old file lacks (an older version's, seen empty) gives none."""
+    have = [c for (c,) in new.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' "
+        "AND table_name = ? ORDER BY column_index", [alias, table]).fetchall()]  # fmt: skip
     want = {d[0] for d in new.execute(f"SELECT * FROM {table} LIMIT 0").description}
-    cols = [f'"{d[0]}"' for d in have if d[0] in want and d[0] != "run_id"]
-    # Arrow has no 128-bit integer (an event key would come back as a wrong decimal): as text.
-    picked = [f'"{d[0]}"::VARCHAR AS "{d[0]}"' if str(d[1]) == "UHUGEINT" else f'"{d[0]}"'
-              for d in have if d[0] in want and d[0] != "run_id"]  # fmt: skip
-    rows = old.sql(f"SELECT {', '.join(picked)} FROM {table} WHERE {where}").to_arrow_table()
+    cols = [f'"{c}"' for c in have if c in want and c != "run_id"]
+    if not cols:
+        return 0
     run = ", run_id" if "run_id" in want else ""
-    with db.registered(new, "rs_carried", rows):
-        new.execute(f"INSERT INTO {table} ({', '.join(cols)}{run}) "
-                    f"SELECT {', '.join(cols)}{', 0' if run else ''} FROM rs_carried")  # fmt: skip
-    return rows.num_rows
+    ((n,),) = new.execute(f"INSERT INTO {table} ({', '.join(cols)}{run}) SELECT {', '.join(cols)}"
+                          f"{', 0' if run else ''} FROM {alias}.main.{table} WHERE {where}"
+                          ).fetchall()  # fmt: skip
+    return int(n)
 
 
 def rebuild(
