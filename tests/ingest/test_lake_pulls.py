@@ -12,10 +12,12 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from ingest import lake
 from ingest.cli import cli
 from tests.conftest import Query
 from tests.ingest.fetch_server import lines
 from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, FakeGraph, days
+from tests.ingest.memory_setup import SHARE, Limits, shown
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
 
@@ -70,6 +72,24 @@ def test_pull_ads_with_lake_brings_the_lake_in_line(
     stored = query.scalar("SELECT count(*) FROM ad_insights")
     assert stored == 6 and lake_count(lake_dir, "ad_insights") == stored
     assert lake_count(lake_dir, "ad_pulls") == query.scalar("SELECT count(*) FROM ad_pulls") > 0
+
+
+def test_pull_ads_syncs_the_lake_held_to_the_ingest_memory(
+    graph: FakeGraph, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lake sync after `pull ads` copies every table to Parquet: it ran at DuckDB's default
+    (80% of the machine's memory), where `ingest --lake` holds it to REFSCOPE_INGEST_MEMORY."""
+    limits = Limits()
+    monkeypatch.setattr(lake, "sync", limits.spy("sync", lake.sync, 1))
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", SHARE)
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    graph.rows = days(1)
+    res = CliRunner().invoke(cli, [
+        "pull", "ads", "--account", ACCOUNT, "--base-url", graph.base, "--since", str(TODAY),
+        "--until", str(TODAY), "--db", str(db_path), "--lake", str(tmp_path / "lake"),
+    ])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert limits.seen == {"sync": {shown(SHARE)}}
 
 
 def _psids(lake_dir: Path) -> set[str]:
