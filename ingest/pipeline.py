@@ -317,7 +317,7 @@ def _load(
             held = sizes.size_text(sum(len(chunk.data) for _, chunk in batch))
             why = (f"{why.splitlines()[0]}: a batch of {held} "
                    f"needs more than {MEMORY_ENV}={_memory_limit()}; raise it, or lower "
-                   f"REFSCOPE_INGEST_BATCH ({MEMORY_ENV}={2 * _memory_bytes() // 2**20}MB "
+                   f"REFSCOPE_INGEST_BATCH ({MEMORY_ENV}={2 * memory_bytes() // 2**20}MB "
                    "doubles it)")  # fmt: skip
         raise DatabaseError(f"loading {_inputs(plans, batch)} failed: {why}") from exc
     res.lines += out.lines
@@ -350,20 +350,20 @@ def check_settings(keep_text: bool | None = None) -> Privacy:
     REFSCOPE_INGEST_BATCH, REFSCOPE_INGEST_MEMORY), each refused now if it is no value."""
     privacy = Privacy.from_env(keep_text)
     sizes.batch_bytes()
-    _memory_bytes()
+    memory_bytes()
     return privacy
 
 
 def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
     """Hold DuckDB's memory in con's database to REFSCOPE_INGEST_MEMORY (refused if it is no
     size, or too small): past it, DuckDB spills to the database's temporary folder."""
-    con.execute("SET memory_limit = ?", [f"{_memory_bytes()}B"])
+    con.execute("SET memory_limit = ?", [f"{memory_bytes()}B"])
 
 
 def connect_limited(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """path opened, held to the ingest's share (limit_memory): rebuild, forget and prune read
     or copy the whole database, which ran at DuckDB's default (80% of the machine's memory)."""
-    _memory_bytes()  # refused before the file is opened, which a writer may create
+    memory_bytes()  # refused before the file is opened, which a writer may create
     con = db.connect(path, read_only=read_only)
     try:
         limit_memory(con)
@@ -377,7 +377,7 @@ def _memory_limit() -> str:
     return os.environ.get(MEMORY_ENV, "").strip() or INGEST_MEMORY_LIMIT
 
 
-def _memory_bytes() -> int:
+def memory_bytes() -> int:
     """REFSCOPE_INGEST_MEMORY in bytes; a value that is no size, or too small, is refused."""
     limit = sizes.size_setting(MEMORY_ENV, sizes.MEMORY_BYTES)
     if limit < MIN_MEMORY:

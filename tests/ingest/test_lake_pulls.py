@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from ingest import lake
 from ingest.cli import cli
@@ -74,6 +74,18 @@ def test_pull_ads_with_lake_brings_the_lake_in_line(
     assert lake_count(lake_dir, "ad_pulls") == query.scalar("SELECT count(*) FROM ad_pulls") > 0
 
 
+def _pull_a_day(
+    graph: FakeGraph, db_path: Path, lake_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Result:
+    """`pull ads --lake` of one day's insights."""
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    graph.rows = days(1)
+    return CliRunner().invoke(cli, [
+        "pull", "ads", "--account", ACCOUNT, "--base-url", graph.base, "--since", str(TODAY),
+        "--until", str(TODAY), "--db", str(db_path), "--lake", str(lake_dir),
+    ])  # fmt: skip
+
+
 def test_pull_ads_syncs_the_lake_held_to_the_ingest_memory(
     graph: FakeGraph, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -82,14 +94,28 @@ def test_pull_ads_syncs_the_lake_held_to_the_ingest_memory(
     limits = Limits()
     monkeypatch.setattr(lake, "sync", limits.spy("sync", lake.sync, 1))
     monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", SHARE)
-    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
-    graph.rows = days(1)
-    res = CliRunner().invoke(cli, [
-        "pull", "ads", "--account", ACCOUNT, "--base-url", graph.base, "--since", str(TODAY),
-        "--until", str(TODAY), "--db", str(db_path), "--lake", str(tmp_path / "lake"),
-    ])  # fmt: skip
+    res = _pull_a_day(graph, db_path, tmp_path / "lake", monkeypatch)
     assert res.exit_code == 0, res.output
     assert limits.seen == {"sync": {shown(SHARE)}}
+
+
+def test_pull_ads_with_lake_refuses_a_share_too_small_before_it_asks_meta(
+    graph: FakeGraph, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its lake sync is held to REFSCOPE_INGEST_MEMORY, which refused a share below the least
+    only once the pull had stored its rows; it is refused before Meta is asked now."""
+    monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
+    res = _pull_a_day(graph, db_path, tmp_path / "lake", monkeypatch)
+    assert res.exit_code != 0
+    assert "REFSCOPE_INGEST_MEMORY='64MB': give at least 128MB" in res.output, res.output
+    assert graph.requests == []
+    assert not (tmp_path / "lake").exists()
+    if db_path.exists():  # the fixture's empty database: nothing stored into it
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            assert con.execute("SELECT count(*) FROM ad_insights").fetchone() == (0,)
+        finally:
+            con.close()
 
 
 def _psids(lake_dir: Path) -> set[str]:
