@@ -202,7 +202,7 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                    -- The ad contacts whose referral named no ad (ADS without ad_id) are one
                    -- row: named, or a chart drops their bar and a table shows a blank row.
                    -- Its latest headline, else its latest name in the insights (AD_NAMED).
-                   coalesce(t.title, coalesce(a.ad_id, s.ad_id), '(unknown ad)') AS ad_title,
+                   coalesce(t.title, a.ad_id, s.ad_id, '(unknown ad)') AS ad_title,
                    coalesce(a.new_contacts, 0) AS new_contacts, coalesce(a.engaged, 0) AS engaged,
                    a.engaged / nullif(a.new_contacts, 0) AS engaged_rate,
                    s.spend, s.spend / nullif(a.new_contacts, 0) AS cost_per_contact,

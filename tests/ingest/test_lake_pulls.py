@@ -110,12 +110,11 @@ def test_pull_ads_with_lake_refuses_a_share_too_small_before_it_asks_meta(
     assert "REFSCOPE_INGEST_MEMORY='64MB': give at least 128MB" in res.output, res.output
     assert graph.requests == []
     assert not (tmp_path / "lake").exists()
-    if db_path.exists():  # the fixture's empty database: nothing stored into it
-        con = duckdb.connect(str(db_path), read_only=True)
-        try:
-            assert con.execute("SELECT count(*) FROM ad_insights").fetchone() == (0,)
-        finally:
-            con.close()
+    con = duckdb.connect(str(db_path), read_only=True)  # the fixture's: nothing stored into it
+    try:
+        assert con.execute("SELECT count(*) FROM ad_insights").fetchone() == (0,)
+    finally:
+        con.close()
 
 
 def _psids(lake_dir: Path) -> set[str]:
