@@ -54,10 +54,10 @@ def duck_type(shape: object) -> str:
 PARTS_CODE = """
 import json, resource, sys, time
 from pathlib import Path
-from ingest import attribute, db, load, pipeline, shapes, webhook
+from ingest import attribute, db, load, memory_share, pipeline, shapes, webhook
 log, out, columns = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 con = db.connect(out)
-con.execute("SET memory_limit = ?", [pipeline.INGEST_MEMORY_LIMIT])
+con.execute("SET memory_limit = ?", [memory_share.INGEST_MEMORY_LIMIT])
 con.execute("SET enable_progress_bar = false")
 con.execute(webhook.MACROS)
 attribute.install_macros(con)

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from . import fetch, graph, pipeline, pull_headers, remote, spills
+from . import fetch, graph, memory_share, pull_headers, remote, spills
 from .cli_deadline import ADS_DEADLINE_OPTION, LOGS_DEADLINE_OPTION, DeadlinePassed, Timer
 from .cli_options import DB_OPTION, lake_option
 from .cli_progress import ReadBar, on_a_terminal
@@ -130,7 +130,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
              lake_dir: Path | None, db_file: Path) -> None:  # fmt: skip
     """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
     if lake_dir is not None:  # its sync is held to the share: refused before the pull stores
-        pipeline.memory_bytes()
+        memory_share.memory_bytes()
     console = Console(emoji=False)  # nor an answer's
     stop = Stop()
     restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import duckdb
 
-from . import db, fetch, lake, pipeline, retention, rewrite
+from . import db, fetch, lake, memory_share, retention, rewrite
 from .cli_options import DB_OPTION, lake_option, page_ids
 from .cli_stop import Stop, stop_on_signals
 from .errors import LakeError, RefscopeError, ValidationError
@@ -136,7 +136,7 @@ def prune(age: str, rewrite_file: bool, lake_dir: Path | None, db_file: Path) ->
     if not db_file.exists():
         raise click.ClickException(f"{db_file}: no database yet; nothing to prune")
     _refscope_database(db_file)
-    con = pipeline.connect_limited(db_file)  # a rewrite copies the whole database
+    con = memory_share.connect_limited(db_file)  # a rewrite copies the whole database
     try:
         r = retention.prune(con, before)
         click.echo(
@@ -177,7 +177,7 @@ def forget(
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
     if not created:
         _refscope_database(db_file)  # its schema would be made there, and the file rewritten
-    con = pipeline.connect_limited(db_file)  # a rewrite copies the whole database
+    con = memory_share.connect_limited(db_file)  # a rewrite copies the whole database
     try:
         done = retention.forget(con, psid, page_id, Privacy.from_env())
         counts = done.counts

@@ -11,7 +11,6 @@ Memory stays bounded by a batch, not by the size of the run.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,17 +36,11 @@ from . import (
     spills,
     webhook,
 )
-from .errors import DatabaseError, RefscopeError, ValidationError
+from .errors import DatabaseError, RefscopeError
+from .memory_share import MEMORY_ENV, limit_memory, memory_bytes, memory_limit
 from .privacy import Privacy
 from .run_result import IngestResult
 
-# DuckDB's share of memory in an ingest; past it, it spills to disk. Batches commit one by one,
-# so this bounds the process whatever the size of the run. REFSCOPE_INGEST_MEMORY overrides it.
-INGEST_MEMORY_LIMIT = "600MB"  # sizes.MEMORY_BYTES
-MEMORY_ENV = sizes.MEMORY_ENV
-# Below this, a batch of 2 MiB of send logs, or of 8 MiB of 1 MiB deliveries, runs out of memory
-# (at 96MB); 128MB holds its default batch (sizes.default_batch: 32 MiB) of either, and 64 MiB.
-MIN_MEMORY = 128 * 2**20
 SHOWN_INPUTS = 3  # the inputs an error names; more are counted
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 SpilledFn = Callable[[spills.Removed], None]
@@ -183,7 +176,7 @@ def _run(
     except duckdb.Error as exc:
         why = str(exc).splitlines()[0]
         if isinstance(exc, duckdb.OutOfMemoryException):
-            why += f": attributing the run needs more than {MEMORY_ENV}={_memory_limit()}; raise it"
+            why += f": attributing the run needs more than {MEMORY_ENV}={memory_limit()}; raise it"
         raise DatabaseError(
             f"attributing run {res.run_id} failed: {why} (run {res.run_id} stays open with what "
             "it loaded so far; the next `refscope ingest` resumes it)"
@@ -316,7 +309,7 @@ def _load(
             # size is the failed batch's lines (a batch of small logs is far below the limit).
             held = sizes.size_text(sum(len(chunk.data) for _, chunk in batch))
             why = (f"{why.splitlines()[0]}: a batch of {held} "
-                   f"needs more than {MEMORY_ENV}={_memory_limit()}; raise it, or lower "
+                   f"needs more than {MEMORY_ENV}={memory_limit()}; raise it, or lower "
                    f"REFSCOPE_INGEST_BATCH ({MEMORY_ENV}={2 * memory_bytes() // 2**20}MB "
                    "doubles it)")  # fmt: skip
         raise DatabaseError(f"loading {_inputs(plans, batch)} failed: {why}") from exc
@@ -352,37 +345,3 @@ def check_settings(keep_text: bool | None = None) -> Privacy:
     sizes.batch_bytes()
     memory_bytes()
     return privacy
-
-
-def limit_memory(con: duckdb.DuckDBPyConnection) -> None:
-    """Hold DuckDB's memory in con's database to REFSCOPE_INGEST_MEMORY (refused if it is no
-    size, or too small): past it, DuckDB spills to the database's temporary folder."""
-    con.execute("SET memory_limit = ?", [f"{memory_bytes()}B"])
-
-
-def connect_limited(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """path opened, held to the ingest's share (limit_memory): rebuild, forget and prune read
-    or copy the whole database, which ran at DuckDB's default (80% of the machine's memory)."""
-    memory_bytes()  # refused before the file is opened, which a writer may create
-    con = db.connect(path, read_only=read_only)
-    try:
-        limit_memory(con)
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
-def _memory_limit() -> str:
-    return os.environ.get(MEMORY_ENV, "").strip() or INGEST_MEMORY_LIMIT
-
-
-def memory_bytes() -> int:
-    """REFSCOPE_INGEST_MEMORY in bytes; a value that is no size, or too small, is refused."""
-    limit = sizes.size_setting(MEMORY_ENV, sizes.MEMORY_BYTES)
-    if limit < MIN_MEMORY:
-        least, default = f"{MIN_MEMORY // 2**20}MB", INGEST_MEMORY_LIMIT
-        raise ValidationError(
-            f"{MEMORY_ENV}={_memory_limit()!r}: give at least {least} (default {default})"
-        )
-    return limit

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import db, history, pipeline, rewrite, sources
+from . import db, history, memory_share, pipeline, rewrite, sources
 from .errors import DatabaseError
 from .privacy import Privacy
 from .rebuild_inputs import Inputs as Inputs  # the files a rebuild reads
@@ -190,7 +190,7 @@ def _drop_pruned_lines(
     rejected = new.execute("SELECT DISTINCT file, line_no FROM rejects").fetchall()
     if not rejected:
         return
-    old = pipeline.connect_limited(old_file, read_only=True)
+    old = memory_share.connect_limited(old_file, read_only=True)
     try:
         if not old.execute("SELECT count(*) FROM prunes").fetchall()[0][0]:
             return
@@ -221,7 +221,7 @@ def _write(
     held: dict[str, Path],
 ) -> Rebuilt:
     work = db.partial(out)  # a rebuild killed part-way leaves this one
-    old = pipeline.connect_limited(old_file, read_only=True)
+    old = memory_share.connect_limited(old_file, read_only=True)
     try:
         before = counts(old)
         # Texts the old database kept are kept again, unless told otherwise.
@@ -230,7 +230,7 @@ def _write(
         Privacy.from_env(text).check_scheme(old, record=False)
         pruned = [(sources.path_key(held.get(key, Path(key))), lines)
                   for key, lines in old.execute(PRUNED_REJECTS).fetchall()]  # fmt: skip
-        new = pipeline.connect_limited(work)
+        new = memory_share.connect_limited(work)
     except BaseException:
         old.close()
         for f in (work, db.wal(work)):  # check_out found none: made by this connect (a full disk)
@@ -244,7 +244,7 @@ def _write(
         new.close()
         result = pipeline.run([str(f) for f in files], work, on_plan=on_plan,
                               progress=progress, keep_text=text)  # fmt: skip
-        new = pipeline.connect_limited(work)
+        new = memory_share.connect_limited(work)
         if pruned:
             new.executemany("DELETE FROM rejects WHERE file = ? AND line_no <= ?", pruned)
         _drop_pruned_lines(old_file, new, held)

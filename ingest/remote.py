@@ -21,6 +21,7 @@ from . import (
     insight_parts,
     insight_rows,
     lake,
+    memory_share,
     offsets,
     pipeline,
     pull_lock,
@@ -192,7 +193,7 @@ def sync_lake(db_file: Path | None, lake_dir: Path) -> lake.SyncResult:
     """Bring lake_dir in line with the database a pull stored into (its ad_insights, ad_pulls),
     as `ingest --lake` does after a run; a LakeError when it cannot be written. Its copy of every
     table is held to the ingest's share of memory, as `ingest --lake`'s is."""
-    con = pipeline.connect_limited(db.db_path(db_file))
+    con = memory_share.connect_limited(db.db_path(db_file))
     try:
         return lake.sync(con, lake_dir)
     finally:

@@ -16,7 +16,7 @@ MEMORY_BYTES = 600 * 2**20  # its default: DuckDB's share of memory in an ingest
 # Parsing a batch takes DuckDB some 100 MB whatever its size, and more with it: at 128MB,
 # batches of 1 MiB deliveries fit up to 64 MiB, not 128 MiB (which fit 192MB); demo-data's logs
 # (with send logs) fit 128 MiB. By default a batch is this part of the memory share, so every
-# share accepted (pipeline.MIN_MEMORY) holds its default batch with a margin.
+# share accepted (memory_share.MIN_MEMORY) holds its default batch with a margin.
 MEMORY_PER_BATCH = 4
 MAX_SIZE = 2**40  # the largest size setting: 1 TiB
 _SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.IGNORECASE)

@@ -57,7 +57,7 @@ def test_readme_and_changelog_give_the_receivers_body_cap() -> None:
 def test_readme_names_each_environment_setting_with_its_default() -> None:
     """Every variable the code reads from the environment is named in the README, and one with
     a default gives it there, as the code has it (`REFSCOPE_GRAPH_URL`'s was nowhere)."""
-    from ingest import db, graph, pipeline
+    from ingest import db, graph, memory_share
     from ingest.access import AUTH_ENV
 
     root = Path(__file__).resolve().parent.parent
@@ -68,7 +68,7 @@ def test_readme_names_each_environment_setting_with_its_default() -> None:
     text = " ".join(README.split())
     assert not [v for v in sorted(read) if f"`{v}" not in text]
     defaults = {"REFSCOPE_DB": str(db.DEFAULT_DB), "REFSCOPE_GRAPH_URL": graph.DEFAULT_BASE_URL,
-                "REFSCOPE_INGEST_MEMORY": pipeline.INGEST_MEMORY_LIMIT}  # fmt: skip
+                "REFSCOPE_INGEST_MEMORY": memory_share.INGEST_MEMORY_LIMIT}  # fmt: skip
     for var, default in defaults.items():
         near = [text[max(0, m.start() - 200) : m.end() + 200] for m in re.finditer(var, text)]
         assert any(f"`{default}`" in n for n in near), (var, default)

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 import tests.factories as f
-from ingest import db, pipeline, runlog
+from ingest import db, memory_share, pipeline, runlog
 from ingest.errors import DatabaseError, RefscopeError
 from tests.conftest import Query
 from tests.ingest.logs import full_deliveries, mixed_log, snapshot
@@ -37,7 +37,7 @@ def test_running_out_of_memory_says_so_and_which_setting_to_change(
 ) -> None:
     """A batch size given too large for the share is tried as given, and says what to change.
     (The share is below the least accepted, so that a small log runs out of memory.)"""
-    monkeypatch.setattr(pipeline, "MIN_MEMORY", 64 * 2**20)
+    monkeypatch.setattr(memory_share, "MIN_MEMORY", 64 * 2**20)
     monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
     monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "128MB")
     log = f.write_ndjson(log_dir / "big.ndjson", full_deliveries(30))
@@ -134,7 +134,7 @@ def test_new_contacts_past_two_threads_memory_fit_on_one(
     """At a share of 64MB (then the least accepted; below it now, so that a log this small
     overflows), 500,000 new contacts overflowed attribution on two threads (this machine's)
     and fit on one: the run now finishes, in one go."""
-    monkeypatch.setattr(pipeline, "MIN_MEMORY", 64 * 2**20)
+    monkeypatch.setattr(memory_share, "MIN_MEMORY", 64 * 2**20)
     monkeypatch.setenv("REFSCOPE_INGEST_MEMORY", "64MB")
     template = f.line(f.delivery(f.message("hi", psid="PSID", mid="MID", ts=f.T0)))
     log = log_dir / "webhooks.ndjson"

@@ -120,7 +120,7 @@ def test_attribution_out_of_memory_names_the_setting_and_the_run_resumes(tmp_pat
         for i in range(1_600_000):
             fh.write(template.replace("PSID", f"u{i}").replace("MID", f"m{i}") + "\n")
     db_file = tmp_path / "db.duckdb"
-    below_least = "from ingest import pipeline; pipeline.MIN_MEMORY = 64 << 20; "
+    below_least = "from ingest import memory_share; memory_share.MIN_MEMORY = 64 << 20; "
     proc = subprocess.run(
         [sys.executable, "-c", below_least + "from dashboard.cli import main; main()",
          "ingest", str(log), "--db", str(db_file)],

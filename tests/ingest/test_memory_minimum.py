@@ -10,7 +10,7 @@ import pytest
 
 import tests.factories as f
 import tests.factories_feed as ff
-from ingest import documents, pipeline, sizes
+from ingest import documents, memory_share, pipeline, sizes
 from tests.conftest import Query
 from tests.factories import T0
 from tests.ingest.cli_setup import _run_refscope
@@ -24,11 +24,11 @@ def test_the_least_memory_accepted_ingests_heavy_logs_in_default_batches(tmp_pat
     or of 8 MiB of deliveries of 1,000 long messages ran out of memory, and the default batch
     was 128 MiB whatever the share. The least share accepted now ingests a log of both, larger
     than its default batch, in a real `refscope ingest`."""
-    least = f"{pipeline.MIN_MEMORY // MIB}MB"
+    least = f"{memory_share.MIN_MEMORY // MIB}MB"
     sends = [ff.send_log(f"4455667788_{i}", f"8{i:015d}", ts=T0 + i, message_id=f"m_s{i}")
              for i in range(3000)]  # fmt: skip
     log = f.write_ndjson(tmp_path / "webhooks.ndjson", [*sends, *full_deliveries(34)])
-    assert log.stat().st_size > sizes.default_batch(pipeline.MIN_MEMORY) > 16 * MIB
+    assert log.stat().st_size > sizes.default_batch(memory_share.MIN_MEMORY) > 16 * MIB
     db_file = tmp_path / "db.duckdb"
     proc = _run_refscope("ingest", str(log), "--db", str(db_file), cwd=tmp_path,
                          env={"REFSCOPE_INGEST_MEMORY": least}, timeout=300)  # fmt: skip

@@ -25,7 +25,7 @@ def test_the_next_ingest_removes_what_a_killed_ingest_spilled_and_says_so(tmp_pa
     # small): a batch of 10 MB of log outgrows it, and DuckDB spills. (At 64MB it no longer
     # does, since a send line is parsed once: by hand, 56MB and less spilled, 4 runs of 4.)
     env = {**os.environ, "REFSCOPE_INGEST_MEMORY": "40MB"}
-    below_least = "from ingest import pipeline; pipeline.MIN_MEMORY = 40 << 20; "
+    below_least = "from ingest import memory_share; memory_share.MIN_MEMORY = 40 << 20; "
     cmd = [
         sys.executable,
         "-c",
