@@ -71,7 +71,7 @@ SELECT file_id, own, head,
                           min(own) OVER (PARTITION BY head)) END AS log
 FROM (
     SELECT f.file_id, regexp_replace(f.path, '\\.gz$', '') AS own, md5_number(h.first) AS head
-    FROM rs_files f JOIN rs_heads h USING (file_id)
+    FROM rs_files f JOIN rs_click_heads h USING (file_id)
     WHERE f.file_id IN (SELECT file_id FROM rs_stage WHERE kind = 'click' AND problem IS NULL)
 ) o
 """
@@ -122,15 +122,22 @@ QUALIFY row_number() OVER (PARTITION BY k ORDER BY path) = 1
 """
 
 
+def start_run(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget the first lines an earlier run on con read: a file may start otherwise by now."""
+    con.execute("CREATE OR REPLACE TEMP TABLE rs_click_heads (file_id INTEGER, first VARCHAR)")
+
+
 def insert(con: duckdb.DuckDBPyConnection, run_id: int, paths: Mapping[int, OnDisk]) -> None:
     """Store the batch's new clicks (rs_stage's, of the `chunk` lines), each log of them known
     by its first line, read from paths (file_id → the file on disk and its identity when read;
     a file not there is known by its name alone), and remember the first lines not known
-    before."""
+    before. A file's first line is read once a run (start_run), in the first batch with its
+    clicks: a log spread over many batches is not read again in each."""
     ids = [
         int(r[0])
         for r in con.execute(
-            "SELECT DISTINCT file_id FROM rs_stage WHERE kind = 'click' AND problem IS NULL"
+            """SELECT DISTINCT file_id FROM rs_stage WHERE kind = 'click' AND problem IS NULL
+               AND file_id NOT IN (SELECT file_id FROM rs_click_heads)"""
         ).fetchall()
     ]
     heads = pa.table(
@@ -142,6 +149,7 @@ def insert(con: duckdb.DuckDBPyConnection, run_id: int, paths: Mapping[int, OnDi
         }
     )
     with db.registered(con, "rs_heads", heads):
-        con.execute(_LOGS)
+        con.execute("INSERT INTO rs_click_heads SELECT file_id, first FROM rs_heads")
+    con.execute(_LOGS)
     con.execute(INSERT_CLICKS, {"run_id": run_id})
     con.execute(_REGISTER)

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from . import (
     attribute,
+    click_logs,
     db,
     discovery,
     documents,
@@ -197,6 +198,7 @@ def _read_files(
     """Read every planned file in batches of about batch_bytes(), each committed on its own with
     the file offsets it reached, so memory stays bounded and a killed run resumes."""
     con.execute("CREATE OR REPLACE TEMP TABLE rs_files (file_id INTEGER, path VARCHAR)")
+    click_logs.start_run(con)
     # From one Arrow table: executemany runs a statement per file (1.7 s for 10,000 files).
     names = pa.Table.from_arrays(
         [lines.ints(range(len(plans)), pa.int32()), lines.texts([p.key for p in plans])],
