@@ -9,12 +9,12 @@ import click
 import duckdb
 from rich.console import Console
 
-from . import db
+from . import db, spills
 from . import rebuild as rebuild_mod
 from .cli_options import DB_OPTION
 from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
-from .summary import print_summary
+from .summary import print_spilled, print_summary
 from .terminal import say
 
 
@@ -72,14 +72,18 @@ def rebuild(
     bar = ReadBar(console, progress)
     stop = Stop()
     restore = stop_on_signals(stop)  # SIGTERM too: a stop must not leave a half-built file
+    spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the rebuild fails
     try:
         done = rebuild_mod.rebuild(db_file, out, found.files, keep_text, on_plan=bar.plan,
-                                   progress=bar.advance, covered=found.covered)  # fmt: skip
+                                   progress=bar.advance, covered=found.covered,
+                                   on_spilled=spilled.append)  # fmt: skip
     except BaseException:
+        bar.stop()
+        for removed in spilled:
+            print_spilled(None, removed, err=True)
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if not stop.is_set():
             raise
-        bar.stop()
         say(console, "stopped: {} is not written (a rebuild is whole or nothing); {} is "
             "unchanged", out, db_file, soft_wrap=True)  # fmt: skip
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143

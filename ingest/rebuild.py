@@ -164,17 +164,20 @@ def rebuild(
     on_plan: Callable[[int], None] | None = None,
     progress: pipeline.ProgressFn | None = None,
     covered: Mapping[str, Path] | None = None,
+    on_spilled: pipeline.SpilledFn | None = None,
 ) -> Rebuilt:
     """Read files into the new database out, with the old one's CARRIED rows; out is removed
     again if anything fails, so a rebuild is done whole or not at all. covered names the file
     read for an input of the old database that is not read under its own name. The folders it
-    created for out go too."""
+    created for out go too. on_spilled is told at once of a killed rebuild's temporary files
+    that the ingest removed (pipeline.run): a caller says it if the rebuild fails."""
     check_out(old_file, out)
     made = _missing_folders(out.parent)  # db.connect creates them
     try:
         # Everyone's data again: the new files are no more readable than the database.
         with rewrite.no_wider_than(old_file):
-            return _write(old_file, out, files, keep_text, on_plan, progress, dict(covered or {}))
+            return _write(old_file, out, files, keep_text, on_plan, progress, dict(covered or {}),
+                          on_spilled)  # fmt: skip
     except BaseException:
         for d in made:  # deepest first; one that holds something else now stays
             with contextlib.suppress(OSError):
@@ -219,6 +222,7 @@ def _write(
     on_plan: Callable[[int], None] | None,
     progress: pipeline.ProgressFn | None,
     held: dict[str, Path],
+    on_spilled: pipeline.SpilledFn | None,
 ) -> Rebuilt:
     work = db.partial(out)  # a rebuild killed part-way leaves this one
     old = memory_share.connect_limited(old_file, read_only=True)
@@ -242,8 +246,8 @@ def _write(
         finally:
             old.close()
         new.close()
-        result = pipeline.run([str(f) for f in files], work, on_plan=on_plan,
-                              progress=progress, keep_text=text)  # fmt: skip
+        result = pipeline.run([str(f) for f in files], work, on_plan=on_plan, progress=progress,
+                              keep_text=text, on_spilled=on_spilled)  # fmt: skip
         new = memory_share.connect_limited(work)
         if pruned:
             new.executemany("DELETE FROM rejects WHERE file = ? AND line_no <= ?", pruned)

@@ -15,9 +15,11 @@ from rich.console import Console
 
 import tests.factories as f
 from ingest import cli as cli_module
+from ingest import db
 from ingest.cli import cli
 from ingest.sizes import size_text
 from tests.ingest.fetch_server import pull_cli
+from tests.ingest.rebuild_setup import run_rebuild
 from tests.ingest.spill_setup import left_by, spill_folder
 
 DEAD_PID = 4_194_305  # above Linux's largest pid: no live process has it
@@ -83,3 +85,24 @@ def test_a_failed_pull_says_on_stderr_what_it_removed(
     assert f"{base}/d.ndjson.gz: cannot read: CRC check failed" in res.stderr, res.stderr
     assert [p for p in left if p.exists()] == []
     assert _said(db_path) in res.stderr, res.stderr
+
+
+def test_a_failed_rebuild_says_on_stderr_what_its_ingest_removed(old: Path) -> None:
+    """A killed rebuild's spill files beside NEW.partial, removed by the next rebuild's ingest
+    of the logs, which then fails on a damaged .gz among its PATHs."""
+    new = old.with_name("new.duckdb")
+    work = db.partial(new)
+    left = left_by(work, DEAD_PID)
+    damaged = old.parent / "rotated.ndjson.gz"
+    damaged.write_bytes(_damaged_gz())
+    logs = sorted(str(p) for p in (old.parent / "logs").iterdir())
+
+    res = run_rebuild(*logs, str(damaged), "--db", str(old), "--out", str(new), "--no-progress")
+
+    assert res.exit_code == 1, res.output
+    assert "CRC check failed" in res.stderr, res.stderr
+    assert [p for p in left if p.exists()] == []
+    assert not new.exists() and not work.exists()
+    assert _said(work) in res.stderr, res.stderr
+    assert res.stderr.index(_said(work)) < res.stderr.index("Error:")
+    assert "temporary file" not in res.stdout, res.stdout
