@@ -9,7 +9,7 @@ import click
 import duckdb
 from rich.console import Console
 
-from . import db, spills
+from . import db, memory_share, spills
 from . import rebuild as rebuild_mod
 from .cli_options import DB_OPTION
 from .cli_progress import ReadBar
@@ -50,7 +50,7 @@ def rebuild(
     if not db_file.exists():
         raise click.ClickException(f"{db_file}: no database to rebuild")
     rebuild_mod.check_out(db_file, out)
-    old = db.connect(db_file, read_only=True)
+    old = memory_share.connect_limited(db_file, read_only=True)  # as every step of the rebuild
     try:
         found = rebuild_mod.inputs(old, list(paths))
     except duckdb.CatalogException as exc:  # another program's file: no table of refscope's

@@ -112,14 +112,20 @@ def _age(ctx: click.Context, param: click.Parameter, age: str) -> str:
 def _refscope_database(db_file: Path) -> None:
     """Refuse a file without refscope's tables (another program's DuckDB file, an empty one),
     as a reader does: a prune removes rows from a refscope database and makes none, and its
-    writer's connection would apply the schema there."""
-    con = db.connect(db_file, read_only=True)
+    writer's connection would apply the schema there. Held to REFSCOPE_INGEST_MEMORY, as the
+    command's own connection is (memory_share)."""
+    con = memory_share.connect_limited(db_file, read_only=True)
+    try:
+        _holds_events(con, db_file)
+    finally:
+        con.close()
+
+
+def _holds_events(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
     try:
         con.execute("SELECT 1 FROM events LIMIT 0")
     except duckdb.CatalogException as exc:
         raise db.not_refscope(db_file, exc) from exc
-    finally:
-        con.close()
 
 
 @click.command()

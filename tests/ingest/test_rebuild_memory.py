@@ -35,9 +35,10 @@ def test_every_connection_of_a_rebuild_holds_to_the_ingest_memory(
         with registered(con, *args):
             yield
 
-    # The old database and the new one as the rows are carried over, each counted, the new one
-    # written anew (a pruned database's), and each that reads an Arrow table (the ingest, the
-    # pruned lines' check on the old one).
+    # The old database as its inputs are checked, the old and the new one as the rows are
+    # carried over, each counted, the new one written anew (a pruned database's), and each that
+    # reads an Arrow table (the ingest, the pruned lines' check on the old one).
+    monkeypatch.setattr(rebuild_mod, "inputs", limits.spy("inputs", rebuild_mod.inputs, 1))
     monkeypatch.setattr(rebuild_mod, "carry", limits.spy("carry", rebuild_mod.carry, 2))
     monkeypatch.setattr(rebuild_mod, "counts", limits.spy("counts", rebuild_mod.counts, 1))
     monkeypatch.setattr(rewrite, "rewrite", limits.spy("rewrite", rewrite.rewrite, 1))
@@ -48,7 +49,7 @@ def test_every_connection_of_a_rebuild_holds_to_the_ingest_memory(
     res = run_rebuild("--db", str(old), "--out", str(new))
 
     assert res.exit_code == 0, res.output
-    assert set(limits.seen) == {"carry", "counts", "rewrite", "registered"}, limits.seen
+    assert set(limits.seen) == {"inputs", "carry", "counts", "rewrite", "registered"}, limits.seen
     assert all(seen == {shown(SHARE)} for seen in limits.seen.values()), limits.seen
     assert every_row(new) == every_row(old)
 

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from ingest import db, retention, rewrite
+from ingest import cli_retention, db, retention, rewrite
 from ingest.cli import cli
 from tests.ingest.memory_setup import SHARE, Limits, shown
 from tests.ingest.rebuild_setup import every_row
@@ -40,8 +40,10 @@ def test_a_rewrite_holds_to_the_ingest_memory_and_gives_every_row(
         before.update(every_table(con))  # the database as the deletions left it
         return rewrite_file(con, path)
 
-    # The deletions, and the copy once written (its check reads both files on the connection
-    # that wrote it).
+    # The check that the file is refscope's, the deletions, and the copy once written (its check
+    # reads both files on the connection that wrote it).
+    monkeypatch.setattr(cli_retention, "_holds_events",
+                        limits.spy("check", cli_retention._holds_events, 1))  # fmt: skip
     monkeypatch.setattr(retention, command, limits.spy("delete", getattr(retention, command), 1))
     monkeypatch.setattr(rewrite, "rewrite", rewrite_spy)
     monkeypatch.setattr(rewrite, "_check_same", limits.spy("copy", rewrite._check_same, 1))
@@ -51,7 +53,7 @@ def test_a_rewrite_holds_to_the_ingest_memory_and_gives_every_row(
 
     assert res.exit_code == 0, res.output
     assert "rewrote" in res.output, res.output
-    assert limits.seen == {"delete": {shown(SHARE)}, "copy": {shown(SHARE)}}
+    assert limits.seen == {s: {shown(SHARE)} for s in ("check", "delete", "copy")}, limits.seen
     con = db.connect(old, read_only=True)
     try:
         assert every_table(con) == before
