@@ -1,4 +1,5 @@
-"""`refscope links list`: the registry, tab-separated when piped, a table on a terminal."""
+"""`refscope links list`: the registry, tab-separated when piped, on a terminal a table with each
+link's URL under its row (links_screen)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,8 @@ from pathlib import Path
 import click
 import duckdb
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from . import db
+from . import db, links_screen
 from . import links as links_mod
 from .cli_options import DB_OPTION
 from .terminal import say
@@ -20,8 +19,7 @@ from .wording import shown
 # A tab or line break inside a value becomes a space; so do Unicode's line and paragraph
 # separators, where a reader splitting lines as Unicode does (Python, JavaScript) would cut it.
 TSV_SPACES = str.maketrans("\t\r\n\u2028\u2029", "     ")
-NOTE_WIDTH = 30  # the widest a note's column is on a terminal
-CREATED = 6  # the column of when a link was registered
+URL, CREATED = 5, 6  # the columns of a link's URL and of when it was registered
 
 
 @click.command("list")
@@ -50,17 +48,13 @@ def links_list(db_file: Path) -> None:
     if not cells:
         say(None, "no links registered in {} (see `refscope links create`)", db_file)
         return
-    # On a terminal, a value too wide for its column folds onto more lines rather than being
-    # cut with "…": a ref or URL cut short could not be copied (rich's default ellipsises).
-    table = Table()
-    for name in header[:-1]:
-        table.add_column(name, overflow="fold", no_wrap=False)
-    # A note is read, not copied: one line, cut with "…" where its column ends.
-    table.add_column(header[-1], overflow="ellipsis", no_wrap=True, max_width=NOTE_WIDTH)
-    # As Text: a campaign such as "[/x]" is not rich markup; shown: rich sends an ESC in a Text
-    # to the terminal as it is (it strips only BEL and the like).
-    # When it was created, to the second: its microseconds folded the column over lines.
+    # As Text (links_screen): a campaign such as "[/x]" is not rich markup; shown: rich sends
+    # an ESC in a Text to the terminal as it is (it strips only BEL and the like). When it was
+    # created, to the second: its microseconds folded the column over lines.
+    screen = []
     for row, (*values, note) in zip(rows, cells, strict=True):
         values[CREATED] = f"{row[CREATED]:%Y-%m-%d %H:%M:%S}" if row[CREATED] else ""
-        table.add_row(*(Text(shown(v)) for v in (*values, note.translate(TSV_SPACES))))
-    Console().print(table)
+        url = values.pop(URL)
+        shown_values = tuple(shown(v) for v in (*values, note.translate(TSV_SPACES)))
+        screen.append(links_screen.ScreenLink(shown_values, shown(url)))
+    links_screen.print_links(Console(), screen)

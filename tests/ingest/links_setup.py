@@ -1,5 +1,6 @@
 """The tracked-link tests' helpers: a code read back to its text, an SVG code rendered to pixels,
-a logo, the log of a contact who came through a QR ref, and a `links import` CSV and run."""
+a logo, the log of a contact who came through a QR ref, a `links import` CSV and run, and the
+links a `links list` screen shows."""
 
 from __future__ import annotations
 
@@ -73,3 +74,42 @@ def create_or_import_window(runner: CliRunner, command: str, tmp_path: Path,
         return runner.invoke(cli, ["links", "import", str(csv_file), *args])
     return runner.invoke(cli, ["links", "create", "--page", "acmebakery", "--ref", "window",
                                "--channel", "qr", *args])  # fmt: skip
+
+
+def on_screen(screen: str) -> list[dict[str, str]]:
+    """The links a screen lists, each value's lines joined with a space (a folded value's pieces,
+    or a date and time wrapped apart), as a table (columns between "│", each URL on its own line
+    under its row) or as blocks (`name  value` lines, a value's next lines indented, `url  URL`
+    last)."""
+    lines = [line.rstrip() for line in screen.splitlines() if line.strip()]
+    links: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+
+    def add(name: str, piece: str) -> None:
+        if piece:
+            current[name] = f"{current[name]} {piece}" if current.get(name) else piece
+
+    if "│" in lines[0]:  # a table: its header, a rule, then each row's lines and its URL
+        names = [cell.strip() for cell in lines[0].split("│")]
+        for line in lines[2:]:
+            if "│" in line:
+                for name, cell in zip(names, line.split("│"), strict=True):
+                    add(name, cell.strip())
+            else:
+                links.append({**current, "url": line.strip()})
+                current = {}
+        return links
+    name = ""
+    for line in lines:
+        if not line.startswith(" "):
+            name, _, line = line.partition(" ")
+        add(name, line.strip())
+        if name == "url":
+            links.append(current)
+            current = {}
+    return links
+
+
+def whole(value: str) -> str:
+    """A value as on_screen may join it: its pieces may be apart where it wrapped, or not."""
+    return value.replace(" ", "")

@@ -1,5 +1,5 @@
-"""`refscope links list`: whole values piped, long ones folded whole on a terminal, brackets shown
-as typed, and `list` and `qr` run beside a reader."""
+"""`refscope links list`: whole values piped, long ones folded whole on a terminal (each URL whole
+on a line of its own), brackets shown as typed, and `list` and `qr` run beside a reader."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from ingest.cli import cli
 from tests.ingest.cli_setup import _held, _on_a_terminal
+from tests.ingest.links_setup import on_screen
 
 
 def test_links_list_piped_prints_whole_values(runner: CliRunner, db_path: Path) -> None:
@@ -44,8 +45,8 @@ def test_links_list_shows_each_links_note(runner: CliRunner, db_path: Path, tmp_
     whole = NOTE.replace("\n", " ").replace("\x1b", "\\x1b")
     assert row.split("\t")[7] == whole
     screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path, columns=160)
-    rows = [line.split("│")[1:-1] for line in screen.splitlines() if line.startswith("│")]
-    notes = [cells[7].strip() for cells in rows if cells[7].strip()]
+    rows = [line.split("│") for line in screen.splitlines() if "│" in line][1:]  # the header first
+    notes = [cells[6].strip() for cells in rows if cells[6].strip()]
     assert len(notes) == 1, screen  # one line
     assert notes[0].endswith("…") and whole.startswith(notes[0][:-1]), screen
     assert notes[0].startswith("Main St \\x1b[31mshop, left"), screen
@@ -54,8 +55,8 @@ def test_links_list_shows_each_links_note(runner: CliRunner, db_path: Path, tmp_
 def test_links_list_on_an_80_column_terminal_folds_long_values_whole(
     runner: CliRunner, db_path: Path, tmp_path: Path
 ) -> None:
-    """A ref or URL wider than its column is folded onto more lines, never cut with "…": all
-    of it is on the screen, to be copied."""
+    """A ref wider than its column is folded onto more lines, never cut with "…": all of it is
+    on the screen, to be copied; its URL is whole on a line of its own."""
     long_ref = "newsletter_" + "x" * 80 + "_end"
     url = f"https://go.example/r/{long_ref}?page=acmebakery&qr=0"
     args = ["--page", "acmebakery", "--ref", long_ref, "--via-redirect", "https://go.example"]
@@ -65,15 +66,13 @@ def test_links_list_on_an_80_column_terminal_folds_long_values_whole(
     assert "…" not in screen, screen
     assert "\t" not in screen  # the table, not the piped tab-separated lines
     lines = screen.splitlines()
-    assert lines and all(len(line) <= 80 for line in lines), screen
-    rows = [line.split("│")[1:-1] for line in lines if line.startswith("│")]
-    assert {len(cells) for cells in rows} == {8}, screen  # the notes last
-    ref_parts = [cells[0].strip() for cells in rows if cells[0].strip()]
-    url_parts = [cells[5].strip() for cells in rows if cells[5].strip()]
-    assert len(ref_parts) > 1 and len(url_parts) > 1, screen  # folded, at 80 columns
-    assert "".join(ref_parts) == long_ref
-    assert "".join(url_parts) == url
-    assert "".join(cells[1].strip() for cells in rows) == "acmebakery"
+    assert lines and all(len(line) <= 80 for line in lines if url not in line.split()), screen
+    assert not any(long_ref in line for line in lines if url not in line.split()), screen  # folded
+    assert any(line.split()[-1:] == [url] for line in lines), screen  # the URL not
+    (link,) = on_screen(screen)
+    assert link["ref"].replace(" ", "") == long_ref
+    assert link["page"] == "acmebakery"
+    assert link["url"].split()[-1] == url
 
 
 def test_links_list_on_a_terminal_shows_brackets_as_typed(
@@ -86,10 +85,8 @@ def test_links_list_on_a_terminal_shows_brackets_as_typed(
     res = runner.invoke(cli, ["links", "create", *args, "--db", str(db_path)])
     assert res.exit_code == 0, res.output
     screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path)
-    rows = [line.split("│")[1:-1] for line in screen.splitlines() if line.startswith("│")]
-    assert rows, screen
-    assert "".join(cells[3].strip() for cells in rows) == "[/x][b]Q1"
-    assert "".join(cells[4].strip() for cells in rows) == "[b]window"
+    (link,) = on_screen(screen)
+    assert (link["campaign"], link["placement"]) == ("[/x][b]Q1", "[b]window"), screen
 
 
 def test_links_list_and_qr_only_read_so_they_run_beside_a_reader(
@@ -121,6 +118,6 @@ def test_links_list_on_a_terminal_shows_when_a_link_was_created_to_the_second(
     piped = res.output.splitlines()[1].split("\t")[6]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?", piped), piped
     screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path, columns=160)
-    rows = [line.split("│")[1:-1] for line in screen.splitlines() if line.startswith("│")]
-    created = [cells[6].strip() for cells in rows if cells[6].strip()]
+    rows = [line.split("│") for line in screen.splitlines() if "│" in line][1:]  # the header first
+    created = [cells[5].strip() for cells in rows if cells[5].strip()]
     assert created == [piped[:19]], screen  # one line, to the second
