@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .errors import ValidationError
 from .link_rules import NOTES_RULE
+from .link_urls import with_url
 from .links import ONE_MEANING_RULE, Link, Registry, differences, make_link
 
 
@@ -26,7 +27,7 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)  # "line N: rule"
 
 
-IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes")
+IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes", "url")
 REQUIRED_COLUMNS = ("page",)
 ENCODING_RULE = "a links CSV is UTF-8 (in Excel: save as CSV UTF-8)"
 COLUMNS_RULE = (
@@ -174,13 +175,17 @@ def _columns(path: Path, line: int, header: list[str]) -> list[str]:
 
 def _row_link(row: dict[str, str], base_url: str | None, today: dt.date | None) -> Link:
     # A page or ref with surrounding spaces (" window") is refused by make_link, not stripped.
-    return make_link(
+    # A row's url (as `links list --format csv` writes it) says where it points, whatever
+    # --via-redirect says; it is checked against the link made without one.
+    url = row.get("url", "").strip()
+    link = make_link(
         page=row.get("page", ""),
         ref=row.get("ref") or None,
         channel=row.get("channel", "").strip() or "link",
         campaign=row.get("campaign"),
         placement=row.get("placement"),
         notes=row.get("notes"),
-        base_url=base_url,
+        base_url=None if url else base_url,
         today=today,
     )
+    return with_url(link, url) if url else link

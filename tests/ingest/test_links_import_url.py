@@ -1,0 +1,75 @@
+"""`refscope links import` reads a row's `url` (as `links list --format csv` writes it): a link
+keeps its redirect address, or its m.me URL, whatever --via-redirect says, and a url that is
+not the row's own link is refused with its line and rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from ingest.link_urls import URL_RULE
+from tests.ingest.links_setup import import_csv, write
+
+HEADER = "page,ref,channel,campaign,placement,notes,url"
+
+
+def test_import_registers_each_rows_url_as_given(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """The url column was refused ("unknown column 'url'"): a registry's redirect links could
+    not be registered again elsewhere, and --via-redirect gives all rows one address."""
+    rows = [
+        "acmebakery,door,qr,,,,https://go.example/r/door?page=acmebakery&qr=1",
+        "acmebakery,bio,link,,,,https://m.me/acmebakery?ref=bio",
+        "1122334455,till,link,,,,HTTPS://Shop.Example/base/r/till?page=1122334455&qr=0",
+        "acmebakery,old_flyer,qr,,,,https://go.example/r/old_flyer?qr=1",  # before ?page=
+        "acmebakery,newsletter,link,,,,",  # no url: --via-redirect's
+        "Acme.Bakery,=x-_,link,,,, https://m.me/Acme.Bakery?ref=%3Dx-_ ",
+    ]
+    csv_file = write(tmp_path / "links.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    res = import_csv(runner, db_path, csv_file, "--via-redirect", "https://other.example")
+    assert res.exit_code == 0, res.output
+    assert query("SELECT ref, url FROM tracked_links ORDER BY ref") == [
+        ("=x-_", "https://m.me/Acme.Bakery?ref=%3Dx-_"),
+        ("bio", "https://m.me/acmebakery?ref=bio"),
+        ("door", "https://go.example/r/door?page=acmebakery&qr=1"),
+        ("newsletter", "https://other.example/r/newsletter?page=acmebakery&qr=0"),
+        ("old_flyer", "https://go.example/r/old_flyer?qr=1"),
+        ("till", "https://shop.example/base/r/till?page=1122334455&qr=0"),
+    ]
+
+
+def test_import_refuses_a_url_that_is_not_the_rows_link(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    rows = [
+        "acmebakery,door,qr,,,,https://go.example/r/window?page=acmebakery&qr=1",  # another ref
+        "acmebakery,window,qr,,,,https://go.example/r/window?page=acmebakery&qr=0",  # a link's
+        "acmebakery,till,link,,,,https://m.me/otherpage?ref=till",  # another page
+        "acmebakery,bio,link,,,,https://evil.example/bio",  # no refscope link
+        "acmebakery,menu,link,,,,https://ann:s3cret@go.example/r/menu?page=acmebakery&qr=0",
+        "acmebakery,card,link,,,,ftp://go.example/r/card?page=acmebakery&qr=0",
+        "acmebakery,fine,link,,,,https://m.me/acmebakery?ref=fine",
+    ]
+    csv_file = write(tmp_path / "links.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    res = import_csv(runner, db_path, csv_file)
+    assert res.exit_code == 1, res.output
+    assert "s3cret" not in res.output
+    lines = [line for line in res.output.splitlines() if "links.csv:line" in line]
+    assert [line.split(":line ")[1].split(":")[0] for line in lines] == [
+        "2",
+        "3",
+        "4",
+        "5",
+        "6",
+        "7",
+    ]
+    for line in (lines[0], lines[1], lines[2], lines[3]):
+        assert line.endswith(URL_RULE), line
+    assert "'https://go.example/r/window?page=acmebakery&qr=1' is not the link of page " \
+           "'acmebakery', ref 'door', channel qr" in lines[0]  # fmt: skip
+    assert "user name or password" in lines[4]
+    assert "invalid redirect address 'ftp://go.example'" in lines[5]
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
