@@ -1,16 +1,17 @@
 """`refscope links list`: the registry, tab-separated when piped, on a terminal a table with each
-link's URL under its row (links_screen)."""
+link's URL under its row (links_screen), or as the CSV `links import` reads (links_csv)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 import duckdb
 from rich.console import Console
 
-from . import db, links_screen
+from . import db, links_csv, links_screen
 from . import links as links_mod
 from .cli_options import DB_OPTION
 from .terminal import say
@@ -22,9 +23,17 @@ TSV_SPACES = str.maketrans("\t\r\n\u2028\u2029", "     ")
 URL, CREATED = 5, 6  # the columns of a link's URL and of when it was registered
 
 
+FORMATS = ("table", "tsv", "csv")
+
+
 @click.command("list")
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="table: each link's URL whole under its row (the default on a terminal); "
+                   "tsv: one tab-separated line a link (the default when piped); csv: the "
+                   "columns `links import` reads, to register the same links in another "
+                   "database.")  # fmt: skip
 @DB_OPTION
-def links_list(db_file: Path) -> None:
+def links_list(fmt: str | None, db_file: Path) -> None:
     """List registered links."""
     rows: list[tuple[object, ...]] = []
     if db_file.exists():  # with no database yet, no links: none is created to say so
@@ -35,12 +44,21 @@ def links_list(db_file: Path) -> None:
             raise db.not_refscope(db_file, exc) from None
         finally:
             con.close()
+    terminal = sys.stdout.isatty()
+    fmt = fmt or ("table" if terminal else "tsv")
+    if fmt == "csv":
+        # Every value as stored, for `links import` to register it again; shown only where it
+        # reaches a terminal, whose ESC it would drive.
+        show: Callable[[str], str] = shown if terminal else str
+        text = links_csv.registry_csv(rows, show)
+        click.echo(text.encode(), nl=False)  # bytes: UTF-8 whatever the locale says
+        return
     # The notes last: a script's `cut -f6` still finds the URL.
     header = ("ref", "page", "channel", "campaign", "placement", "url", "created", "notes")
     cells = [[str(v) if v is not None else "" for v in row] for row in rows]
-    if not sys.stdout.isatty():
-        # Piped: whole values, one tab-separated line each, for cut, awk or a spreadsheet (a tab
-        # or line break inside a value becomes a space); shown, as on a terminal: the lines may
+    if fmt == "tsv":
+        # Whole values, one tab-separated line each, for cut, awk or a spreadsheet (a tab or
+        # line break inside a value becomes a space); shown, as on a terminal: the lines may
         # yet reach one (`| column -t`, `| less -R`), and an ESC would drive it.
         for line in (header, *cells):
             click.echo("\t".join(shown(value.translate(TSV_SPACES)) for value in line))
@@ -50,7 +68,8 @@ def links_list(db_file: Path) -> None:
         return
     # As Text (links_screen): a campaign such as "[/x]" is not rich markup; shown: rich sends
     # an ESC in a Text to the terminal as it is (it strips only BEL and the like). When it was
-    # created, to the second: its microseconds folded the column over lines.
+    # created, to the second: its microseconds folded the column over lines. Piped, the
+    # table is as wide as COLUMNS says, else 80.
     screen = []
     for row, (*values, note) in zip(rows, cells, strict=True):
         values[CREATED] = f"{row[CREATED]:%Y-%m-%d %H:%M:%S}" if row[CREATED] else ""

@@ -11,12 +11,12 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ValidationError
-from .link_rules import NOTES_RULE
+from .link_rules import LINK_CHANNELS, NOTES_RULE
 from .link_urls import with_url
 from .links import ONE_MEANING_RULE, Link, Registry, differences, make_link
 
@@ -189,3 +189,24 @@ def _row_link(row: dict[str, str], base_url: str | None, today: dt.date | None) 
         today=today,
     )
     return with_url(link, url) if url else link
+
+
+# A registered link's stored channel as a links CSV gives it.
+CSV_CHANNELS = {stored: given for given, stored in LINK_CHANNELS.items()}
+
+
+def registry_csv(rows: Iterable[Sequence[object]], show: Callable[[str], str] = str) -> str:
+    """Registered links (links.list_links's rows) as a links CSV that `links import` reads back
+    to the same links: IMPORT_COLUMNS, each value as stored (through show), the URL as
+    registered, lines ending in CRLF (RFC 4180; the writer then quotes a value holding a bare
+    carriage return). A value that a spreadsheet would run as a formula is left as it is: a
+    ref may start with = or -, and with a ' before it, it would be no ref."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(IMPORT_COLUMNS)
+    for ref, page, channel, campaign, placement, url, _created, notes in rows:
+        kind = CSV_CHANNELS.get(str(channel), channel)
+        values = dict(page=page, ref=ref, channel=kind, campaign=campaign, placement=placement,
+                      notes=notes, url=url)  # fmt: skip
+        writer.writerow([show("" if values[c] is None else str(values[c])) for c in IMPORT_COLUMNS])
+    return out.getvalue()
