@@ -126,7 +126,13 @@ def test_the_verify_token_is_compared_in_constant_time(
     assert compared == [hashlib.sha256(TOKEN.encode()).digest()]
 
 
-@pytest.mark.parametrize("given", ["", "x", TOKEN[:-1], TOKEN + "x", "y" * 1000, TOKEN])
+@pytest.mark.parametrize(
+    "given",
+    ["", "x", TOKEN[:-1], TOKEN + "x", "y" * 1000, TOKEN],
+    # named, not by value: TOKEN is random per process, and every xdist worker must collect
+    # the same test ids
+    ids=["empty", "one char", "one short", "one too long", "long", "the token"],
+)
 def test_the_verify_token_compare_does_not_tell_its_length(
     receiver: Receiver, monkeypatch: pytest.MonkeyPatch, given: str
 ) -> None:
