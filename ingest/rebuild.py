@@ -57,6 +57,16 @@ WHERE NOT EXISTS (SELECT 1 FROM rejects r WHERE r.file = c.old_file AND r.line_n
       WHERE e.file = c.old_file AND e.line_no = c.line_no), true)
 """
 COUNTED = ("events", "touches", "contacts", "clicks", "rejects")
+# What a forget and a prune of the old database record, a row each (retention.forget,
+# history.keep), beside what they remove: a person's rows; events, rejects and history before a
+# date. The old file is locked only while the rebuild reads it, not while it reads the logs: one
+# committed after the carry is not in the new file, whose logs give back what it removed, so the
+# rebuild fails then (_unchanged). An ingest meanwhile changes neither table, and the next one,
+# into the new file, reads on from the offsets it recorded.
+WATCHED = {"forgotten": ("id_hash, page_id, forgotten_at", "forget",
+                         "the people it forgot would come back from the logs"),
+           "prunes": ("before, pruned_at", "prune",
+                      "the rows it removed would come back from the logs")}  # fmt: skip
 
 
 @dataclass
@@ -76,6 +86,41 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def stored_text(con: duckdb.DuckDBPyConnection) -> bool:
     row = con.execute("SELECT EXISTS (SELECT 1 FROM events WHERE text IS NOT NULL)").fetchone()
     return bool(row and row[0])
+
+
+def watched(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    """Each WATCHED table's rows in con's database, counted and hashed: what a forget or a prune
+    committed since would change."""
+    out = {}
+    for table, (cols, _, _) in WATCHED.items():
+        ((n, h),) = con.execute(f"SELECT count(*), coalesce(bit_xor(hash({cols})), 0) "
+                                f"FROM {table}").fetchall()  # fmt: skip
+        out[table] = (int(n), int(h))
+    return out
+
+
+def _unchanged(
+    old_file: Path, out: Path, noted: dict[str, tuple[int, int]]
+) -> duckdb.DuckDBPyConnection:
+    """The old database opened again, its file locked (no forget or prune commits until it is
+    closed), once no forget or prune committed there since noted (as the rebuild carried it):
+    else the rebuild fails, saying which ran, and is run again to carry it."""
+    old = memory_share.connect_limited(old_file, read_only=True)
+    try:
+        now = watched(old)
+    except BaseException:
+        old.close()
+        raise
+    ran = [WATCHED[t][1:] for t in WATCHED if now[t] != noted[t]]
+    if ran:
+        old.close()
+        commands = " and ".join(f"`refscope {command}`" for command, _ in ran)
+        raise DatabaseError(
+            f"{commands} ran on {old_file} during the rebuild, after it read what it carries "
+            f"over: {out} is not written ({'; '.join(why for _, why in ran)}); run the rebuild "
+            "again"
+        )
+    return old
 
 
 def check_out(old: Path, out: Path, *, work: bool = True) -> None:
@@ -234,6 +279,8 @@ def _write(
         Privacy.from_env(text).check_scheme(old, record=False)
         pruned = [(sources.path_key(held.get(key, Path(key))), lines)
                   for key, lines in old.execute(PRUNED_REJECTS).fetchall()]  # fmt: skip
+        # As the carry reads them: no other process writes the file until the carry detaches it.
+        noted = watched(old)
         new = memory_share.connect_limited(work)
     except BaseException:
         old.close()
@@ -259,10 +306,14 @@ def _write(
             # anew (rewrite.py; as `prune --rewrite` writes the old one). Closes new.
             rewrite.rewrite(new, work)
         new.close()
-        check_out(old_file, out, work=False)  # nothing put there meanwhile
-        if db.wal(work).exists():  # closing folds it in, unless the disk refused the room
-            db.wal(work).rename(db.wal(out))
-        work.rename(out)
+        locked = _unchanged(old_file, out, noted)  # and no forget or prune until NEW is named
+        try:
+            check_out(old_file, out, work=False)  # nothing put there meanwhile
+            if db.wal(work).exists():  # closing folds it in, unless the disk refused the room
+                db.wal(work).rename(db.wal(out))
+            work.rename(out)
+        finally:
+            locked.close()
     except BaseException:
         new.close()
         for f in (work, db.wal(work)):
