@@ -27,6 +27,14 @@ from . import (
     pull_lock,
 )
 from .errors import ValidationError
+from .link_rules import PAGE_ID_DIGITS
+
+# An ad account is act_<account_id>, its account_id a numeric id of the Graph API as a page's
+# is (a 64-bit integer: "long" in the reference), so of at most as many digits: a longer number
+# is two ids pasted together, refused before Meta is asked.
+# https://developers.facebook.com/docs/marketing-api/reference/ad-account/
+ACCOUNT_ID_DIGITS = PAGE_ID_DIGITS
+ACCOUNT_RULE = f"an ad account is act_<digits>, its id of at most {ACCOUNT_ID_DIGITS} digits"
 
 
 def pull_logs(
@@ -86,8 +94,10 @@ def pull_ads(
     on_wait: Callable[[str], None] | None = None,
 ) -> graph.PullResult:
     """Pull daily per-ad insights of an ad account into ad_insights (revised days replaced)."""
-    if not re.fullmatch(r"act_[0-9]+", account):  # str.isdigit() also takes '²' and '١'
-        raise ValidationError(f"invalid account {account!r}: an ad account is act_<digits>")
+    if not re.fullmatch(rf"act_[0-9]{{1,{ACCOUNT_ID_DIGITS}}}", account):  # not '²' nor '١'
+        digits = len(account) - 4 if re.fullmatch("act_[0-9]+", account) else 0
+        shown = f"{account!r} (an ad account id of {digits} digits)" if digits else repr(account)
+        raise ValidationError(f"invalid account {shown}: {ACCOUNT_RULE}")
     if not re.fullmatch(r"v[0-9]+\.[0-9]+", api_version):  # it is a path segment of every URL
         raise ValidationError(
             f"invalid API version {api_version[:20]!r}: a Graph API version is v<major>.<minor> "

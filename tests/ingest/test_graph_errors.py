@@ -73,6 +73,31 @@ def test_bad_account_and_missing_token_are_refused(graph: FakeGraph, db_path: Pa
         remote.pull_ads(ACCOUNT, "", db_path, base_url=graph.base)
 
 
+def test_an_account_of_more_than_20_digits_is_refused_before_meta_is_asked(
+    graph: FakeGraph, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ad account id is a Graph API id (a 64-bit integer, at most 20 digits), as a page's:
+    two ids pasted together are refused with the rule and their length, nothing asked."""
+    graph.rows = days(1)
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    for digits in ("1234567890" * 2 + "1", "1234567890" * 20):
+        account = f"act_{digits}"
+        res = runner.invoke(cli, ["pull", "ads", "--account", account, "--base-url", graph.base,
+                                  "--since", str(TODAY), "--db", str(db_path)])  # fmt: skip
+        assert res.exit_code == 1, res.output
+        assert (
+            f"invalid account {account!r} (an ad account id of {len(digits)} digits): an ad "
+            "account is act_<digits>, its id of at most 20 digits" in res.stderr
+        ), res.output
+    assert graph.requests == []
+    # The largest id of 20 digits is an ad account's as far as refscope can tell: it is asked.
+    largest = "act_18446744073709551615"
+    res = runner.invoke(cli, ["pull", "ads", "--account", largest, "--base-url", graph.base,
+                              "--since", str(TODAY), "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert graph.requests
+
+
 def test_graph_errors_are_clear(graph: FakeGraph, db_path: Path) -> None:
     graph.faults = {1: (400, 100, None)}
     with pytest.raises(GraphError, match="Graph API error 100"):
