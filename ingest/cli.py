@@ -27,7 +27,7 @@ from .cli_retention import forget, prune
 from .cli_serve import dashboard, serve
 from .cli_stop import Stop, keep_on_sighup, stop_on_signals
 from .errors import RefscopeError
-from .summary import print_spilled, print_summary, print_warnings
+from .summary import notices, print_spilled, print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
 
@@ -127,7 +127,7 @@ def ingest(
     console = Console(emoji=False)  # a name's ':fire:' is no emoji code
     if follow:
         _follow(console, list(paths), db_file, interval, keep_text, lake_dir,
-                err_console=Console(stderr=True, emoji=False))  # fmt: skip
+                err_console=notices())  # fmt: skip
         return
     bar = ReadBar(console, progress)
     planned = False  # the database is open and the run planned: stopped before, nothing is written
@@ -153,7 +153,7 @@ def ingest(
     except BaseException:
         bar.stop()
         for removed in spilled:
-            print_spilled(None, removed, err=True)
+            print_spilled(None, removed)
         # A stop inside a DuckDB query surfaces as its "interrupted" error, or as a load error
         # saying so: stopped all the same, the batch rolled back.
         if not stop.is_set():
@@ -234,13 +234,13 @@ def _follow(
                     console.print("reading again")
                 failing, waited = None, False
                 if result.files_read:
-                    print_summary(console, result)
+                    print_summary(console, result, errors)
                 else:
                     if result.warnings != warned:  # a folder of no log name: said once
-                        print_warnings(console, result.warnings)
+                        print_warnings(errors, result.warnings)
                     if result.lake is not None:  # a stale lake (a forget without --lake) synced
                         console.print(result.lake.line(), soft_wrap=True)
-                    print_spilled(console, result.spilled)  # a killed process's files
+                    print_spilled(errors, result.spilled)  # a killed process's files
                 warned = result.warnings
             time.sleep(interval)
     except BaseException:

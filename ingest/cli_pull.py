@@ -20,7 +20,7 @@ from .cli_progress import ReadBar, on_a_terminal
 from .cli_stop import Stop, stop_on_signals
 from .download import duration
 from .errors import RefscopeError
-from .summary import print_spilled, print_summary, print_warnings
+from .summary import notices, print_spilled, print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
 
@@ -74,7 +74,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
         download.stop()
         ingest.stop()
         for removed in spilled:
-            print_spilled(None, removed, err=True)
+            print_spilled(None, removed)
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
             console.print("stopped: what was committed stays; the next `refscope pull logs` of "
@@ -181,7 +181,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
         f"{result.until}; waited {result.waited_seconds:.0f} s for rate limits",
         soft_wrap=True,
     )
-    print_warnings(console, [
+    print_warnings(notices(), [
         f"{day} not pulled: Meta refused it as too much data for one call even alone ({said}); "
         f"what was stored of it stays, and the day is not counted as pulled: pull it again "
         f"with --since {day} --until {day}" for day, said in result.refused

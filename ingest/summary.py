@@ -12,11 +12,20 @@ from .terminal import say
 from .wording import counted, shown
 
 
-def print_summary(console: Console, r: pipeline.IngestResult) -> None:
+def notices() -> Console:
+    """Where a command's warnings and notices go: stderr, so that a summary kept (`refscope
+    ingest … > summary.txt`, a script parsing it) holds none, and a terminal shows them when
+    stdout is redirected."""
+    return Console(stderr=True, emoji=False)  # a name's ':fire:' is no emoji code
+
+
+def print_summary(console: Console, r: pipeline.IngestResult, notes: Console | None = None) -> None:
     """Each sentence on one line however narrow the output (soft_wrap): a log written by cron
-    keeps a run's figures on one line, for grep, and the terminal wraps them for the eye."""
-    print_warnings(console, r.warnings)
-    print_spilled(console, r.spilled)
+    keeps a run's figures on one line, for grep, and the terminal wraps them for the eye. Its
+    warnings and the spill files removed are said on notes (default: stderr, notices())."""
+    notes = notes or notices()
+    print_warnings(notes, r.warnings)
+    print_spilled(notes, r.spilled)
     if r.lake is not None:
         console.print(r.lake.line(), soft_wrap=True)
     if r.files_read == 0 and r.lines == 0:  # a file read in part has its lines counted
@@ -64,17 +73,17 @@ def print_summary(console: Console, r: pipeline.IngestResult) -> None:
         console.print(table)
 
 
-def print_spilled(
-    console: Console | None, removed: spills.Removed | None, *, err: bool = False
-) -> None:
-    """The temporary files of a killed process that the run removed, if any (spills.py); with
-    no console, on stdout, or on stderr with err (a run that failed after it removed them)."""
+def print_spilled(console: Console | None, removed: spills.Removed | None) -> None:
+    """The temporary files of a killed process that the run removed, if any (spills.py): a
+    notice, on console (a stderr one) or, with none, on stderr (a run that failed after it
+    removed them)."""
     if removed is not None:
         say(console, "removed {} ({}) that a killed process had spilled to {}",
             counted(removed.files, "temporary file"), size_text(removed.bytes), removed.folder,
-            err=err, highlight=False, soft_wrap=True)  # fmt: skip
+            err=True, highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def print_warnings(console: Console, warnings: list[str]) -> None:
+    """Each warning on console: a stderr one (notices()), as every command's are."""
     for warning in warnings:
         say(console, "[yellow]warning:[/] {}", warning, highlight=False, soft_wrap=True)
