@@ -158,11 +158,12 @@ def ingest(
         # saying so: stopped all the same, the batch rolled back.
         if not stop.is_set():
             raise
+        # A notice, as a failed run's error: on stderr (stdout holds a summary, if any).
         if not planned:  # waiting for another process's lock, say: no run of its own began
-            console.print("stopped before reading anything: nothing was written", soft_wrap=True)
+            click.echo("stopped before reading anything: nothing was written", err=True)
         else:
-            console.print("stopped: what was committed stays; the next `refscope ingest` of "
-                          "the same inputs resumes the run", soft_wrap=True)  # fmt: skip
+            click.echo("stopped: what was committed stays; the next `refscope ingest` of the "
+                       "same inputs resumes the run", err=True)  # fmt: skip
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()
@@ -184,7 +185,9 @@ def _follow(
     stops it) or for `cycles` rounds; an error is reported and the next round tries again.
 
     What no later round can mend is refused at once (preflight.check_follow): a PATH that does
-    not exist, a database that cannot be opened for a reason other than a lock, a bad setting."""
+    not exist, a database that cannot be opened for a reason other than a lock, a bad setting.
+    A round's summary and lake line go to console; what it follows, warnings, errors and every
+    notice to err_console (stderr from the command; console when none is given)."""
     errors = err_console or console
     preflight.check_follow(paths, db_file, keep_text)
     failing: str | None = None  # the error of the last cycle, said once while it lasts
@@ -207,10 +210,10 @@ def _follow(
         # manager, a script that waits for it) is a clean stop, not click's "Aborted!".
         restore = stop_on_signals(stop)
         restore_sighup = keep_on_sighup(
-            lambda: console.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")
+            lambda: errors.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")
         )
         # A glob's [a-z] is no markup; escaping would double a last backslash.
-        say(console, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
+        say(errors, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
             markup=False, soft_wrap=True)  # fmt: skip
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
@@ -231,7 +234,7 @@ def _follow(
                 failing = str(exc)
             else:
                 if failing is not None or waited:
-                    console.print("reading again")
+                    errors.print("reading again")
                 failing, waited = None, False
                 if result.files_read:
                     print_summary(console, result, errors)
@@ -248,7 +251,7 @@ def _follow(
         # all the same (the round's batch rolls back; the next ingest resumes the run).
         if not stop.is_set():
             raise
-        console.print("stopped")
+        errors.print("stopped")
     finally:
         db.on_lock_wait = notice
         restore_sighup()
@@ -319,9 +322,9 @@ def demo_data(
         stages.stop()
         if writing:
             say(None, "stopped: {} holds part of the demo logs; run demo-data again to write "
-                "them whole", out)  # fmt: skip
+                "them whole", out, err=True)  # fmt: skip
         else:
-            click.echo("stopped before writing anything: nothing was written")
+            click.echo("stopped before writing anything: nothing was written", err=True)
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     except OSError as exc:
         if exc.filename is not None:

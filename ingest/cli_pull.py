@@ -77,8 +77,8 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
             print_spilled(None, removed)
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
-            console.print("stopped: what was committed stays; the next `refscope pull logs` of "
-                          "this URL goes on from there", soft_wrap=True)  # fmt: skip
+            click.echo("stopped: what was committed stays; the next `refscope pull logs` of "
+                       "this URL goes on from there", err=True)  # fmt: skip
             sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
         if not isinstance(exc, RefscopeError):
             raise
@@ -169,9 +169,8 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
             ) from None
         if not stop.is_set():
             raise
-        console.print("stopped: nothing was stored (a pull stores its rows at once, when "
-                      "every page has come); the next `refscope pull ads` asks again",
-                      soft_wrap=True)  # fmt: skip
+        click.echo("stopped: nothing was stored (a pull stores its rows at once, when every "
+                   "page has come); the next `refscope pull ads` asks again", err=True)  # fmt: skip
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()

@@ -84,8 +84,8 @@ def rebuild(
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if not stop.is_set():
             raise
-        say(console, "stopped: {} is not written (a rebuild is whole or nothing); {} is "
-            "unchanged", out, db_file, soft_wrap=True)  # fmt: skip
+        say(None, "stopped: {} is not written (a rebuild is whole or nothing); {} is "
+            "unchanged", out, db_file, err=True)  # fmt: skip
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()

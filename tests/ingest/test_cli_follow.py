@@ -98,12 +98,12 @@ def _stderr_until(proc: subprocess.Popen[str], text: str) -> str:
 
 
 def _stopped(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[str, str]:
-    """Stops a running --follow by sig, which ends it cleanly: exit 0, "stopped" its last line.
-    Gives what it wrote to stdout and to stderr."""
+    """Stops a running --follow by sig, which ends it cleanly: exit 0, "stopped" its last line
+    on stderr (a notice). Gives what it wrote to stdout and to stderr."""
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, (out, err)
-    assert out.splitlines()[-1] == "stopped", out
+    assert err.splitlines()[-1] == "stopped" and "stopped" not in out, (out, err)
     return out, err
 
 
@@ -151,7 +151,8 @@ def test_follow_started_while_another_process_writes_follows_at_once_and_stops_c
         finally:
             if proc.poll() is None:
                 proc.kill()
-    assert out.splitlines()[0].startswith(f"following {logs} every 0.2 s"), out
+    assert err.splitlines()[0].startswith(f"following {logs} every 0.2 s"), err
+    assert "following" not in out, out
     assert "Aborted" not in err and "Traceback" not in err, err
     assert Query(db_file).scalar("SELECT count(*) FROM ingest_runs") == 0  # nothing half-written
 
@@ -250,7 +251,7 @@ def test_follow_keeps_following_after_sighup(tmp_path: Path) -> None:
     try:
         assert _line_starting(proc, "run ").startswith("run 1: 1 of 1 file read")
         proc.send_signal(signal.SIGHUP)
-        assert "still following" in _line_starting(proc, "SIGHUP")
+        assert "SIGHUP: still following" in _stderr_until(proc, "SIGHUP")  # a notice
         _log(logs, "webhooks-2026-01-02.ndjson")  # a file that comes after the hangup
         assert _line_starting(proc, "run ").startswith("run 2: 1 of 2 files read")
         out, err = _stopped(proc)

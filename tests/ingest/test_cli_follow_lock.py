@@ -94,6 +94,6 @@ def test_an_ingest_stopped_while_waiting_for_the_lock_says_nothing_was_written(
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
-    assert "stopped before reading anything: nothing was written" in out, (out, err)
-    assert "resumes" not in out and "Traceback" not in out + err
+    assert "stopped before reading anything: nothing was written" in err, (out, err)
+    assert out == "" and "resumes" not in err and "Traceback" not in err, (out, err)
     assert Query(db_file)("SELECT count(*) FROM ingest_runs") == [(0,)]

@@ -118,8 +118,8 @@ def test_follow_names_a_folder_ending_in_a_backslash_as_given(tmp_path: Path) ->
     proc = _refscope("ingest", str(logs), "--follow", "--interval", "0.2", "--db",
                      str(tmp_path / "refscope.duckdb"), cwd=tmp_path)  # fmt: skip
     try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # a notice: on stderr
         # Ctrl-C once the first round has said what it read, its handler set by then (the line
         # above comes before it), however long a loaded machine took to get there.
         _line_starting(proc, "run ")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from rich.console import Console
 
 import tests.factories as f
 from ingest import cli as cli_module
-from ingest import db
+from ingest import db, pipeline
 from ingest.cli import cli
+from ingest.errors import RefscopeError
 from ingest.sizes import size_text
 from tests.ingest.fetch_server import lines, pull_cli
 from tests.ingest.graph_setup import serving
@@ -25,6 +27,7 @@ from tests.ingest.rebuild_setup import run_rebuild
 from tests.ingest.spill_setup import left_by, spill_folder
 from tests.ingest.test_graph_facts import ACCOUNT, TODAY, TOKEN
 from tests.ingest.test_graph_refused_day import HEAVY, SINCE, OneDayTooBig, _rows
+from tests.ingest.test_pull_stops import _stopped_by
 
 REMOVED = "removed 3 temporary files"  # what left_by leaves, said once removed
 
@@ -112,3 +115,68 @@ def test_rebuild_says_what_it_removed_on_stderr_and_its_summary_on_stdout(old: P
     said = f"{REMOVED} ({size_text(3 * 2800)}) that a killed process had spilled to"
     assert f"{said} {spill_folder(work)}" in res.stderr, res.stderr
     assert res.stdout.startswith("run ") and REMOVED not in res.stdout, res.stdout
+
+
+@pytest.mark.parametrize("planned", [False, True], ids=["waiting", "reading"])
+def test_a_stopped_ingest_says_so_on_stderr(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch, planned: bool
+) -> None:
+    """Stopped (SIGTERM, Ctrl-C), the run has no summary: what it left is said as the error
+    of a failed run is, on stderr, and a summary kept gets no line of it."""
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [f.delivery(f.message("hi"))])
+
+    def stopped(*args: Any, on_plan: Any = None, **kw: Any) -> Any:
+        if planned:
+            on_plan(1)
+        _stopped_by(signal.SIGTERM, RuntimeError("Query interrupted"))
+
+    monkeypatch.setattr(pipeline, "run", stopped)
+    res = runner.invoke(cli, ["ingest", str(log), "--db", str(tmp_path / "r.duckdb")])
+    assert res.exit_code == 143, res.output
+    said = "resumes the run" if planned else "stopped before reading anything"
+    assert said in res.stderr and res.stdout == "", (res.stdout, res.stderr)
+
+
+def test_a_stopped_rebuild_says_so_on_stderr(old: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def stopped(*args: Any, **kw: Any) -> Any:
+        _stopped_by(signal.SIGINT)
+
+    monkeypatch.setattr(pipeline, "run", stopped)
+    new = old.with_name("new.duckdb")
+    res = run_rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 130, res.output
+    assert f"stopped: {new} is not written" in res.stderr and res.stdout == "", res.output
+
+
+def test_follow_says_its_notices_on_stderr_and_its_summaries_on_stdout(
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What it follows, that a round failed and that it reads again, a SIGHUP it goes on
+    after, and that it stopped: notices, beside the errors; a round's summary on stdout."""
+    log = f.write_ndjson(tmp_path / "logs" / "a.ndjson", [f.delivery(f.message("hi"))])
+    real, runs, sleeps = pipeline.run, [], []
+
+    def failing_once(*args: Any, **kw: Any) -> Any:
+        runs.append(1)
+        if len(runs) == 1:
+            raise RefscopeError("the disk is away")
+        return real(*args, **kw)
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        os.kill(os.getpid(), signal.SIGHUP)
+        if len(sleeps) == 2:
+            _stopped_by(signal.SIGINT)
+
+    monkeypatch.setattr(pipeline, "run", failing_once)
+    monkeypatch.setattr(cli_module.time, "sleep", sleep)
+    out, err = io.StringIO(), io.StringIO()
+    cli_module._follow(Console(file=out, width=200), [str(log)], db_path, 2.0, None, None,
+                       err_console=Console(file=err, width=200))  # fmt: skip
+    notes = err.getvalue().splitlines()
+    assert notes[0] == f"following {log} every 2 s (Ctrl-C stops)", notes
+    assert notes[-1] == "stopped" and "reading again" in notes, notes
+    assert "SIGHUP: still following (Ctrl-C or SIGTERM stops)" in notes, notes
+    assert out.getvalue().startswith("run 1: 1 of 1 file read"), out.getvalue()
+    for line in ("following", "stopped", "reading again", "SIGHUP", "error"):
+        assert line not in out.getvalue(), out.getvalue()

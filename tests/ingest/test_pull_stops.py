@@ -54,7 +54,8 @@ def test_a_stopped_pull_logs_says_so_and_the_next_pull_reads_it_all(
     found = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     out = runner.invoke(cli, ["pull", "logs", base + "/w.ndjson", "--db", str(db_path)])
     assert out.exit_code == code, out.output
-    assert "stopped:" in out.output and "Traceback" not in out.output
+    assert "stopped:" in out.stderr and "Traceback" not in out.output
+    assert out.stdout == "", out.stdout  # a notice: on stderr, as the error of a failed pull
     assert {s: signal.getsignal(s) for s in found} == found  # the handlers are put back
     assert list((db_path.parent / ".pull").iterdir()) == []  # no download left behind
     monkeypatch.setattr(pipeline, "run_plans", run_plans)
@@ -82,7 +83,8 @@ def test_a_stopped_pull_ads_says_so_and_stores_nothing(
             "--since", str(TODAY), "--db", str(db_path)]  # fmt: skip
     out = runner.invoke(cli, args)
     assert out.exit_code == code, out.output
-    assert "stopped:" in out.output and "nothing was stored" in out.output
+    assert "stopped:" in out.stderr and "nothing was stored" in out.stderr
+    assert out.stdout == "", out.stdout  # a notice: on stderr, as the error of a failed pull
     assert "Aborted" not in out.output and TOKEN not in out.output
     assert query.scalar("SELECT count(*) FROM ad_pulls") == 0
     monkeypatch.setattr(insight_rows, "insight_row", insight_row)
