@@ -72,7 +72,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         _write_import_codes(out, stored, style, registry)
     elif out:
         say(None, "{} has no qr rows, so nothing was written to {} (a QR code is for a ref "
-            "registered with channel qr)", csv_file, out)  # fmt: skip
+            "registered with channel qr)", csv_file, out, err=True)  # fmt: skip
     elif given := given_options(*CODE_OPTIONS):
         say(None, "(no QR code was written: {} for the codes --out writes; give --out DIR "
             "to write them)", named_options(given), err=True)  # fmt: skip

@@ -96,5 +96,6 @@ def rebuild(
     rows = ", ".join(f"{t} {done.before[t]:,} → {done.after[t]:,}" for t in done.before)
     console.print(f"rows before → after: {rows}", soft_wrap=True)
     console.print(f"message text {'kept' if done.keep_text else 'not kept'}", soft_wrap=True)
-    say(console, "{0} is unchanged. Check {1}, then put it in its place (with no refscope "
-        "process running): mv {1} {0}", db_file, out, soft_wrap=True)  # fmt: skip
+    # What to do next: advice, on stderr, shown on the terminal when the report is kept.
+    say(None, "{0} is unchanged. Check {1}, then put it in its place (with no refscope "
+        "process running): mv {1} {0}", db_file, out, err=True)  # fmt: skip

@@ -53,11 +53,11 @@ def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> LakeErr
 def _remove_killed_pulls(db_file: Path) -> None:
     """Delete the downloads a killed `pull logs` left in `.pull` beside the database (the log as
     the server sent it: the person's ids and words), which a later pull deletes only once they
-    are a day old."""
+    are a day old. Said on stderr, a notice as the spill files an ingest removed are."""
     spool_dir = db_file.parent / ".pull"
     if spool_dir.is_dir() and (n := fetch.remove_killed_pulls(spool_dir)):
         say(None, "removed {} a killed `refscope pull logs` left in {} (the log as the server "
-            "sent it)", counted(n, "download"), spool_dir)  # fmt: skip
+            "sent it)", counted(n, "download"), spool_dir, err=True)  # fmt: skip
 
 
 def _holds_lake(lake_dir: Path) -> bool:

@@ -57,7 +57,9 @@ def test_a_forget_removes_what_a_killed_pull_left_and_keeps_a_running_pulls_down
     assert res.exit_code == 0, res.output
     assert not killed.exists()
     assert running.exists()
-    assert f"removed 1 download a killed `refscope pull logs` left in {spool_dir}" in res.output
+    # A notice, as the spill files an ingest removed: on stderr, stdout has forget's figures.
+    assert f"removed 1 download a killed `refscope pull logs` left in {spool_dir}" in res.stderr
+    assert res.stdout.startswith("forgotten: ") and "download" not in res.stdout, res.stdout
     for leftover in tmp_path.rglob("*"):
         if leftover.is_file() and leftover not in (log, running):
             assert PERSON.encode() not in leftover.read_bytes(), leftover

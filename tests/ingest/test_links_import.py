@@ -117,7 +117,9 @@ def test_a_file_without_qr_rows_writes_no_codes_and_no_sheet(
     out = tmp_path / "codes"
     res = import_csv(runner, db_path, csv_file, "--out", str(out))
     assert res.exit_code == 0, res.output
-    assert f"{csv_file} has no qr rows, so nothing was written to {out}" in res.stdout
+    # A notice, as "(no QR code was written: …)": on stderr, stdout says what was registered.
+    assert f"{csv_file} has no qr rows, so nothing was written to {out}" in res.stderr
+    assert "no qr rows" not in res.stdout and res.stdout.startswith("registered "), res.stdout
     assert not out.exists()
     assert query.scalar("SELECT count(*) FROM tracked_links") == rows.count("\n")
 
