@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from rich.console import Console
 
 import tests.factories as f
@@ -22,11 +22,8 @@ from ingest.cli import cli
 from ingest.errors import RefscopeError
 from ingest.sizes import size_text
 from tests.ingest.fetch_server import lines, pull_cli
-from tests.ingest.graph_setup import serving
 from tests.ingest.rebuild_setup import run_rebuild
 from tests.ingest.spill_setup import left_by, spill_folder
-from tests.ingest.test_graph_facts import ACCOUNT, TODAY, TOKEN
-from tests.ingest.test_graph_refused_day import HEAVY, SINCE, OneDayTooBig, _rows
 from tests.ingest.test_pull_stops import _stopped_by
 
 REMOVED = "removed 3 temporary files"  # what left_by leaves, said once removed
@@ -40,6 +37,14 @@ def _odd_folder(tmp_path: Path) -> Path:
     return odd
 
 
+def _said_apart(res: Result, warning: str, summary: str) -> None:
+    """A run that warned and removed spill files: both on stderr, stdout its summary alone."""
+    assert res.exit_code == 0, res.output
+    assert warning in res.stderr and REMOVED in res.stderr, res.stderr
+    assert res.stdout.startswith(summary), res.stdout
+    assert "warning" not in res.stdout and REMOVED not in res.stdout, res.stdout
+
+
 def test_ingest_warns_on_stderr_and_keeps_stdout_for_its_summary(
     tmp_path: Path, runner: CliRunner
 ) -> None:
@@ -50,11 +55,7 @@ def test_ingest_warns_on_stderr_and_keeps_stdout_for_its_summary(
 
     res = runner.invoke(cli, ["ingest", str(log), str(odd), "--db", str(db_file)])
 
-    assert res.exit_code == 0, res.output
-    warning = f"warning: {odd}: no file is read by its name"
-    assert warning in res.stderr and REMOVED in res.stderr, res.stderr
-    assert res.stdout.startswith("run 1: 1 of 1 file read"), res.stdout
-    assert "warning" not in res.stdout and REMOVED not in res.stdout, res.stdout
+    _said_apart(res, f"warning: {odd}: no file is read by its name", "run 1: 1 of 1 file read")
 
 
 def test_follow_warns_on_stderr_in_a_round_that_reads_and_in_one_that_does_not(
@@ -82,26 +83,8 @@ def test_pull_logs_warns_on_stderr_and_keeps_stdout_for_its_summary(
 
     res = pull_cli(runner, base + "/t.ndjson.gz", db_path)
 
-    assert res.exit_code == 0, res.output
     warning = f"warning: {base}/t.ndjson.gz: the compressed stream ends early"
-    assert warning in res.stderr and REMOVED in res.stderr, res.stderr
-    assert res.stdout.startswith("run "), res.stdout
-    assert "warning" not in res.stdout and REMOVED not in res.stdout, res.stdout
-
-
-def test_pull_ads_names_a_refused_day_on_stderr_and_its_rows_on_stdout(
-    db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake = OneDayTooBig(heavy=HEAVY)
-    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
-    with serving(fake.answer) as fake.base:
-        fake.all = _rows("2.00")
-        res = runner.invoke(cli, [
-            "pull", "ads", "--account", ACCOUNT, "--base-url", fake.base, "--since", str(SINCE),
-            "--until", str(TODAY), "--db", str(db_path)])  # fmt: skip
-    assert res.exit_code == 0, res.output
-    assert f"warning: {HEAVY} not pulled" in res.stderr, res.stderr
-    assert res.stdout.startswith("10 insight rows") and "warning" not in res.stdout, res.stdout
+    _said_apart(res, warning, "run ")
 
 
 def test_rebuild_says_what_it_removed_on_stderr_and_its_summary_on_stdout(old: Path) -> None:
