@@ -72,7 +72,7 @@ def rebuild(
     bar = ReadBar(console, progress)
     stop = Stop()
     restore = stop_on_signals(stop)  # SIGTERM too: a stop must not leave a half-built file
-    spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the rebuild fails
+    spilled: list[spills.Removed] = []  # said with the summary, or before the error if it fails
     try:
         done = rebuild_mod.rebuild(db_file, out, found.files, keep_text, on_plan=bar.plan,
                                    progress=bar.advance, covered=found.covered,
@@ -80,7 +80,7 @@ def rebuild(
     except BaseException:
         bar.stop()
         for removed in spilled:
-            print_spilled(None, removed, err=True)
+            print_spilled(None, removed)
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if not stop.is_set():
             raise
