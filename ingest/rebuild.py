@@ -57,16 +57,31 @@ WHERE NOT EXISTS (SELECT 1 FROM rejects r WHERE r.file = c.old_file AND r.line_n
       WHERE e.file = c.old_file AND e.line_no = c.line_no), true)
 """
 COUNTED = ("events", "touches", "contacts", "clicks", "rejects")
-# What a forget and a prune of the old database record, a row each (retention.forget,
-# history.keep), beside what they remove: a person's rows; events, rejects and history before a
-# date. The old file is locked only while the rebuild reads it, not while it reads the logs: one
-# committed after the carry is not in the new file, whose logs give back what it removed, so the
-# rebuild fails then (_unchanged). An ingest meanwhile changes neither table, and the next one,
-# into the new file, reads on from the offsets it recorded.
-WATCHED = {"forgotten": ("id_hash, page_id, forgotten_at", "forget",
-                         "the people it forgot would come back from the logs"),
-           "prunes": ("before, pruned_at", "prune",
-                      "the rows it removed would come back from the logs")}  # fmt: skip
+# What the commands that write CARRIED tables record there, beside what else they change. The
+# old file is locked only while the rebuild reads it, not while it reads the logs: what such a
+# command commits after the carry is not in the new file, so the rebuild fails then (_unchanged).
+# A forget and a prune add a row (retention.forget, history.keep) and remove a person's rows, or
+# events, rejects and history before a date, which the logs would give back. Registering links
+# adds rows (never changed after), naming a page changes its row; both relabel the events,
+# contacts and history of m.me links and QR codes (links.relabel), prune's kept ones too. A pull
+# adds an ad_pulls row for the ad_insights it stores. An ingest changes none of these (it writes
+# ad_insights and ad_insight_parts from an export it reads, id_scheme while it holds no ids): the
+# next one, into the new file, reads on from the offsets it recorded. Columns every version has.
+WATCHED = {
+    "forgotten": ("id_hash, page_id, forgotten_at", "`refscope forget` ran",
+                  "the people it forgot would come back from the logs"),
+    "prunes": ("before, pruned_at", "`refscope prune` ran",
+               "the rows it removed would come back from the logs"),
+    "tracked_links": ("page, ref, created_at", "tracked links were registered",
+                      "by `refscope links create`, `links import` or the dashboard's Create "
+                      "links page: the new file would lack them, and label their contacts "
+                      "without them"),
+    "pages": ("page_id, username, name", "pages were named or renamed",
+              "by `refscope pages set` or the dashboard: the new file would lack their "
+              "usernames and names, and links made by username would find no contacts"),
+    "ad_pulls": ("account_id, since, until, pulled_at", "ad insights were pulled",
+                 "by `refscope pull ads`: the new file would lack the spend they stored"),
+}  # fmt: skip
 
 
 @dataclass
@@ -89,8 +104,8 @@ def stored_text(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def watched(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
-    """Each WATCHED table's rows in con's database, counted and hashed: what a forget or a prune
-    committed since would change."""
+    """Each WATCHED table's rows in con's database, counted and hashed: what a command other
+    than an ingest committed since would change."""
     out = {}
     for table, (cols, _, _) in WATCHED.items():
         ((n, h),) = con.execute(f"SELECT count(*), coalesce(bit_xor(hash({cols})), 0) "
@@ -102,9 +117,9 @@ def watched(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
 def _unchanged(
     old_file: Path, out: Path, noted: dict[str, tuple[int, int]]
 ) -> duckdb.DuckDBPyConnection:
-    """The old database opened again, its file locked (no forget or prune commits until it is
-    closed), once no forget or prune committed there since noted (as the rebuild carried it):
-    else the rebuild fails, saying which ran, and is run again to carry it."""
+    """The old database opened again, its file locked (no other process commits until it is
+    closed), once no WATCHED table changed there since noted (as the rebuild carried it): else
+    the rebuild fails, saying what changed, and is run again to carry it."""
     old = memory_share.connect_limited(old_file, read_only=True)
     try:
         now = watched(old)
@@ -114,11 +129,10 @@ def _unchanged(
     ran = [WATCHED[t][1:] for t in WATCHED if now[t] != noted[t]]
     if ran:
         old.close()
-        commands = " and ".join(f"`refscope {command}`" for command, _ in ran)
         raise DatabaseError(
-            f"{commands} ran on {old_file} during the rebuild, after it read what it carries "
-            f"over: {out} is not written ({'; '.join(why for _, why in ran)}); run the rebuild "
-            "again"
+            f"{' and '.join(what for what, _ in ran)} on {old_file} during the rebuild, after it "
+            f"read what it carries over: {out} is not written ({'; '.join(why for _, why in ran)})"
+            "; run the rebuild again"
         )
     return old
 
@@ -306,7 +320,7 @@ def _write(
             # anew (rewrite.py; as `prune --rewrite` writes the old one). Closes new.
             rewrite.rewrite(new, work)
         new.close()
-        locked = _unchanged(old_file, out, noted)  # and no forget or prune until NEW is named
+        locked = _unchanged(old_file, out, noted)  # and no change until NEW is named
         try:
             check_out(old_file, out, work=False)  # nothing put there meanwhile
             if db.wal(work).exists():  # closing folds it in, unless the disk refused the room

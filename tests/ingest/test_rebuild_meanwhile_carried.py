@@ -1,0 +1,72 @@
+"""`refscope rebuild` while other commands write the old database, past forget and prune: what
+the rebuild carries over from it (tracked links, page names, pulled ad insights) that changed
+after the carry read it was missing from the new file. A link registered, a page named or a pull
+then fails the rebuild whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest import pipeline
+from tests.conftest import Query
+from tests.factories import PAGE_ID
+from tests.ingest import graph_setup as gs
+from tests.ingest.cli_setup import _run_refscope
+from tests.ingest.rebuild_setup import every_row, run_rebuild
+
+
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, write: Any) -> None:
+    """write() run while the rebuild reads the logs: after its carry, the old file unlocked."""
+    real = pipeline.run
+
+    def run(*args: Any, **kw: Any) -> pipeline.IngestResult:
+        write()
+        return real(*args, **kw)
+
+    monkeypatch.setattr(pipeline, "run", run)
+
+
+def _failed_then_carried(old: Path, monkeypatch: pytest.MonkeyPatch, said: str) -> None:
+    """The rebuild fails whole, saying what changed; run again, the new file holds it."""
+    new = old.with_name("new.duckdb")
+    res = run_rebuild("--db", str(old), "--out", str(new))
+    words = " ".join(res.output.split())
+    assert res.exit_code == 1 and not isinstance(res.exception, AssertionError), res.exception
+    assert f"{said} on {old} during the rebuild" in words, words
+    assert f"{new} is not written" in words and "run the rebuild again" in words, words
+    assert list(old.parent.glob("new.duckdb*")) == []
+    monkeypatch.undo()
+    res = run_rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert every_row(new) == every_row(old)
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["links", "create", "--page", PAGE_ID, "--ref", "door_sign", "--channel", "link"],
+         "tracked links were registered"),
+        (["pages", "set", PAGE_ID, "--name", "Acme Bakery & Cafe"], "pages were named or renamed"),
+    ],
+)  # fmt: skip
+def test_a_link_registered_or_a_page_named_meanwhile_fails_the_rebuild(
+    old: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], said: str
+) -> None:
+    def registered() -> None:  # a process of its own, as the dashboard's Create links page is
+        res = _run_refscope(*command, "--db", str(old), cwd=old.parent)
+        assert res.returncode == 0, res.stdout + res.stderr
+
+    _meanwhile(monkeypatch, registered)
+    _failed_then_carried(old, monkeypatch, said)
+
+
+def test_ad_insights_pulled_meanwhile_fail_the_rebuild(
+    old: Path, monkeypatch: pytest.MonkeyPatch, graph: gs.FakeGraph
+) -> None:
+    graph.rows = gs.days(2)
+    _meanwhile(monkeypatch, lambda: gs.pull(graph, old))  # another connection to the old file
+    _failed_then_carried(old, monkeypatch, "ad insights were pulled")
+    assert Query(old.with_name("new.duckdb")).scalar("SELECT count(*) FROM ad_insights") == 4
