@@ -66,7 +66,8 @@ COUNTED = ("events", "touches", "contacts", "clicks", "rejects")
 # contacts and history of m.me links and QR codes (links.relabel), prune's kept ones too. A pull
 # adds an ad_pulls row for the ad_insights it stores. An ingest changes none of these (it writes
 # ad_insights and ad_insight_parts from an export it reads, id_scheme while it holds no ids): the
-# next one, into the new file, reads on from the offsets it recorded. Columns every version has.
+# next one, into the new file, reads on from the offsets it recorded. database_id, which the
+# first `ingest --lake` makes, is carried at the end instead (_owner). Columns every version has.
 WATCHED = {
     "forgotten": ("id_hash, page_id, forgotten_at", "`refscope forget` ran",
                   "the people it forgot would come back from the logs"),
@@ -135,6 +136,19 @@ def _unchanged(
             "; run the rebuild again"
         )
     return old
+
+
+def _owner(old: duckdb.DuckDBPyConnection, work: Path) -> None:
+    """The id the old database was given after the carry found none (its first `ingest --lake`,
+    which no rebuild fails for), into the new file: the lake's manifest names it, and a sync
+    from a new file without it was refused as another database's (lake_owner.claim)."""
+    rows = old.execute("SELECT id, made_at FROM database_id").fetchall()
+    if rows:
+        new = memory_share.connect_limited(work)
+        try:
+            new.executemany("INSERT INTO database_id VALUES (?, ?)", rows)
+        finally:
+            new.close()
 
 
 def check_out(old: Path, out: Path, *, work: bool = True) -> None:
@@ -322,6 +336,8 @@ def _write(
         new.close()
         locked = _unchanged(old_file, out, noted)  # and no change until NEW is named
         try:
+            if not carried.get("database_id"):
+                _owner(locked, work)
             check_out(old_file, out, work=False)  # nothing put there meanwhile
             if db.wal(work).exists():  # closing folds it in, unless the disk refused the room
                 db.wal(work).rename(db.wal(out))

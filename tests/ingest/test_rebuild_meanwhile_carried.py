@@ -1,7 +1,8 @@
 """`refscope rebuild` while other commands write the old database, past forget and prune: what
-the rebuild carries over from it (tracked links, page names, pulled ad insights) that changed
-after the carry read it was missing from the new file. A link registered, a page named or a pull
-then fails the rebuild whole."""
+the rebuild carries over from it (tracked links, page names, pulled ad insights, the id a Parquet
+lake names) that changed after the carry read it was missing from the new file. A link
+registered, a page named or a pull then fails the rebuild whole; an ingest (`--follow` runs all
+the time), of logs, of an insights export or with `--lake`, does not: the lake's id is carried."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any
 
 import pytest
 
+import tests.factories as f
 from ingest import pipeline
 from tests.conftest import Query
-from tests.factories import PAGE_ID
+from tests.factories import DAY, PAGE_ID, T0
 from tests.ingest import graph_setup as gs
+from tests.ingest import insight_setup as ins
 from tests.ingest.cli_setup import _run_refscope
 from tests.ingest.rebuild_setup import every_row, run_rebuild
 
@@ -70,3 +73,32 @@ def test_ad_insights_pulled_meanwhile_fail_the_rebuild(
     _meanwhile(monkeypatch, lambda: gs.pull(graph, old))  # another connection to the old file
     _failed_then_carried(old, monkeypatch, "ad insights were pulled")
     assert Query(old.with_name("new.duckdb")).scalar("SELECT count(*) FROM ad_insights") == 4
+
+
+def test_an_ingest_of_insights_with_a_first_lake_meanwhile_is_carried_not_refused(
+    old: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest writes ad insights from an export it reads, and the first `ingest --lake` gives
+    the database the id the lake's manifest names: the rebuild is written, with that id (else
+    the next `ingest --lake` on the new file was refused as another database's)."""
+    logs = tmp_path / "later"
+    export = f.write_ndjson(logs / "insights.ndjson", [ins.page(ins.row("2026-11-02"))])
+    line = f.delivery(f.message("new here", psid="u9", ts=T0 + 3 * DAY))
+    log = f.write_ndjson(logs / "c.ndjson", [line])
+    lake = tmp_path / "lake"
+
+    def ingested() -> None:
+        res = _run_refscope("ingest", str(export), str(log), "--db", str(old), "--lake",
+                            str(lake), cwd=tmp_path)  # fmt: skip
+        assert res.returncode == 0, res.stdout + res.stderr
+
+    _meanwhile(monkeypatch, ingested)
+    new = old.with_name("new.duckdb")
+    res = run_rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert Query(old).scalar("SELECT count(*) FROM ad_insights") == 1
+    owner = "SELECT any_value(id) FROM database_id"
+    assert Query(old).scalar(owner) is not None
+    assert Query(new).scalar(owner) == Query(old).scalar(owner)
+    res = _run_refscope("ingest", str(log), "--db", str(new), "--lake", str(lake), cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
