@@ -68,6 +68,24 @@ def run_rebuild(*args: str) -> Any:
     return CliRunner().invoke(cli, ["rebuild", *args])
 
 
+def failed_then_carried(old: Path, monkeypatch: pytest.MonkeyPatch, said: str) -> Path:
+    """A rebuild of old while the hooks monkeypatch set write there fails whole, saying what
+    happened (said) on old during it, its new file removed; run again without them, it is
+    written, with every row of old: the new file."""
+    new = old.with_name("new.duckdb")
+    res = run_rebuild("--db", str(old), "--out", str(new))
+    words = " ".join(res.output.split())
+    assert res.exit_code == 1 and not isinstance(res.exception, AssertionError), res.exception
+    assert f"{said} on {old} during the rebuild" in words, words
+    assert f"{new} is not written" in words and "run the rebuild again" in words, words
+    assert list(old.parent.glob("new.duckdb*")) == []
+    monkeypatch.undo()
+    res = run_rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 0, res.output
+    assert every_row(new) == every_row(old)
+    return new
+
+
 def prune(path: Path, before: dt.date) -> None:
     """`refscope prune` of the database at path, to before."""
     con = db.connect(path)
