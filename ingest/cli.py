@@ -27,7 +27,7 @@ from .cli_retention import forget, prune
 from .cli_serve import dashboard, serve
 from .cli_stop import Stop, keep_on_sighup, stop_on_signals
 from .errors import RefscopeError
-from .summary import notices, print_spilled, print_summary, print_warnings
+from .summary import notices, print_lake, print_spilled, print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
 
@@ -242,7 +242,7 @@ def _follow(
                     if result.warnings != warned:  # a folder of no log name: said once
                         print_warnings(errors, result.warnings)
                     if result.lake is not None:  # a stale lake (a forget without --lake) synced
-                        console.print(result.lake.line(), soft_wrap=True)
+                        print_lake(console, result.lake, errors)
                     print_spilled(errors, result.spilled)  # a killed process's files
                 warned = result.warnings
             time.sleep(interval)

@@ -20,7 +20,7 @@ from .cli_progress import ReadBar, on_a_terminal
 from .cli_stop import Stop, stop_on_signals
 from .download import duration
 from .errors import RefscopeError
-from .summary import notices, print_spilled, print_summary, print_warnings
+from .summary import notices, print_lake, print_spilled, print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
 
@@ -94,7 +94,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
     if result is None:
         caught_up = None if lake_dir is None else remote.catch_up_lake(db_file, lake_dir)
         if caught_up is not None:
-            console.print(caught_up.line(), soft_wrap=True)
+            print_lake(console, caught_up)
         # No markup: a URL's "[b]" is none, and escaping it would double a last backslash.
         say(console, "nothing new at {}", fetch.safe_url(url), markup=False, soft_wrap=True)
     else:
@@ -186,4 +186,4 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
         f"with --since {day} --until {day}" for day, said in result.refused
     ])  # fmt: skip
     if lake_dir is not None:
-        console.print(remote.sync_lake(db_file, lake_dir).line(), soft_wrap=True)
+        print_lake(console, remote.sync_lake(db_file, lake_dir))

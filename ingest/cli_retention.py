@@ -15,6 +15,7 @@ from .cli_options import DB_OPTION, lake_option, page_ids
 from .cli_stop import Stop, stop_on_signals
 from .errors import LakeError, RefscopeError, ValidationError
 from .privacy import Privacy
+from .summary import print_lake
 from .terminal import say
 from .wording import counted
 
@@ -44,7 +45,7 @@ def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> LakeErr
         say(None, "(no lake at {} yet: nothing to bring in line)", lake_dir, err=True)
         return None
     try:
-        click.echo(lake.sync(con, lake_dir).line())
+        print_lake(None, lake.sync(con, lake_dir))
     except LakeError as exc:
         return exc
     return None

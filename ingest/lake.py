@@ -70,15 +70,19 @@ class SyncResult:
     left_out: dict[str, int] = field(default_factory=dict)  # table → rows of too long a page id
 
     def line(self) -> str:
-        """The sync as the commands report it."""
-        line = (f"lake: {counted(self.written, 'partition')} written, {self.removed:,} removed, "
+        """The sync as the commands report it (on stdout, with their output)."""
+        return (f"lake: {counted(self.written, 'partition')} written, {self.removed:,} removed, "
                 f"{self.unchanged:,} unchanged")  # fmt: skip
-        if self.left_out:
-            rows = ", ".join(counted(n, f"{table} row") for table, n in self.left_out.items())
-            line += (f"; left out of the lake: {rows} with a page id longer than "
-                     f"{MAX_PAGE_ID_BYTES} bytes (no page's: stored by an earlier version; no "
-                     "folder name holds it)")  # fmt: skip
-        return line
+
+    def warnings(self) -> list[str]:
+        """What the sync left out, said as the commands' other warnings are (on stderr)."""
+        if not self.left_out:
+            return []
+        rows = ", ".join(counted(n, f"{table} row") for table, n in self.left_out.items())
+        return [
+            f"left out of the lake: {rows} with a page id longer than {MAX_PAGE_ID_BYTES} bytes "
+            "(no page's: stored by an earlier version; no folder name holds it)"
+        ]
 
 
 def is_stale(lake: Path, db_file: Path) -> bool:

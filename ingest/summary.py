@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import pipeline, spills
+from . import lake, pipeline, spills
 from .sizes import size_text
 from .terminal import say
 from .wording import counted, shown
@@ -27,7 +28,7 @@ def print_summary(console: Console, r: pipeline.IngestResult, notes: Console | N
     print_warnings(notes, r.warnings)
     print_spilled(notes, r.spilled)
     if r.lake is not None:
-        console.print(r.lake.line(), soft_wrap=True)
+        print_lake(console, r.lake, notes)
     if r.files_read == 0 and r.lines == 0:  # a file read in part has its lines counted
         files = counted(r.files, "file")
         console.print(f"nothing new to read in {files} ({r.seconds:.2f} s)", soft_wrap=True)
@@ -71,6 +72,18 @@ def print_summary(console: Console, r: pipeline.IngestResult, notes: Console | N
         for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             table.add_row(Text(shown(key)), f"{n:,}")  # a reason quotes the data: "[/x]" too
         console.print(table)
+
+
+def print_lake(
+    console: Console | None, sync: lake.SyncResult, notes: Console | None = None
+) -> None:
+    """A lake sync's line on console (none: click.echo's stdout), and what it left out as a
+    warning on notes (default: stderr, notices()): a summary kept holds the line alone."""
+    if console is None:
+        click.echo(sync.line())
+    else:
+        console.print(sync.line(), soft_wrap=True)
+    print_warnings(notes or notices(), sync.warnings())
 
 
 def print_spilled(console: Console | None, removed: spills.Removed | None) -> None:
