@@ -93,7 +93,8 @@ def test_follow_says_a_full_volume_and_syncs_the_lake_at_the_next_round(
                        cycles=3, err_console=Console(file=err, width=300))  # fmt: skip
     assert not full[0]
     assert str(lake_dir) in err.getvalue() and "No space left on device" in err.getvalue()
-    assert "reading again" in out.getvalue()  # the round after, the lake written (below)
+    assert "reading again" in err.getvalue()  # the round after, the lake written (below)
+    assert "reading again" not in out.getvalue() and "lake: " in out.getvalue(), out.getvalue()
     with lake_views(lake_dir) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone() == (3,)
 
