@@ -25,6 +25,10 @@ from .links import ONE_MEANING_RULE, Link, Registry, differences, make_link
 class ImportReport:
     links: list[Link] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # "line N: rule"
+    # Rows read that give their own url (it wins over --via-redirect), and those that do not
+    # (their link is made from page and ref, through --via-redirect's address when given).
+    own_urls: int = 0
+    made_urls: int = 0
 
 
 IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes", "url")
@@ -86,8 +90,13 @@ def read_csv(
         if any(c.strip() for name, c in zip(columns, cells, strict=False) if not name):
             report.errors.append(f"line {line}: {UNNAMED_RULE}")
             continue
+        row = dict(zip(columns, cells, strict=False))
+        if row.get("url", "").strip():
+            report.own_urls += 1
+        else:
+            report.made_urls += 1
         try:
-            link = _row_link(dict(zip(columns, cells, strict=False)), base_url, today)
+            link = _row_link(row, base_url, today)
         except ValidationError as exc:
             report.errors.append(f"line {line}: {exc}")
             continue

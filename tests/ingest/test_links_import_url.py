@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from ingest.link_urls import URL_RULE
@@ -73,3 +74,47 @@ def test_import_refuses_a_url_that_is_not_the_rows_link(
     assert "user name or password" in lines[4]
     assert "invalid redirect address 'ftp://go.example'" in lines[5]
     assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+# Beyond ASCII and ending in /r: an import whose rows use it says a note and a warning of it.
+ODD_ADDRESS = "https://bäckerei.example/r"
+
+
+@pytest.mark.parametrize("database", ["registered-before", "new"])
+def test_via_redirect_used_by_no_row_is_said_once_and_nothing_of_its_address(
+    tmp_path: Path, runner: CliRunner, db_path: Path, database: str
+) -> None:
+    """Every row giving its own url, --via-redirect's address made no link: its note (its ASCII
+    form) and its warning (its /r) were said of links that do not use it."""
+    rows = [
+        "acmebakery,door,qr,,,,https://go.example/r/door?page=acmebakery&qr=1",
+        "acmebakery,bio,link,,,,https://m.me/acmebakery?ref=bio",
+    ]
+    csv_file = write(tmp_path / "links.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    db_file = db_path if database == "registered-before" else tmp_path / "new.duckdb"
+    res = import_csv(runner, db_file, csv_file, "--via-redirect", ODD_ADDRESS)
+    assert res.exit_code == 0, res.output
+    assert res.stdout == "registered 2 new links (0 already there)\n", res.stdout
+    unused = (f"(--via-redirect {ODD_ADDRESS} was used by no row: each row gives its own url, "
+              "which wins over it)")  # fmt: skip
+    assert res.stderr == unused + "\n", res.stderr
+
+
+def test_via_redirect_used_by_some_rows_is_said_of_them_as_before(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    rows = [
+        "acmebakery,bio,link,,,,https://m.me/acmebakery?ref=bio",
+        "acmebakery,door,qr,,,,",  # --via-redirect's
+    ]
+    csv_file = write(tmp_path / "links.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    res = import_csv(runner, db_path, csv_file, "--via-redirect", ODD_ADDRESS)
+    assert res.exit_code == 0, res.output
+    ascii_form = "https://xn--bckerei-5wa.example/r"
+    assert query("SELECT ref, url FROM tracked_links ORDER BY ref") == [
+        ("bio", "https://m.me/acmebakery?ref=bio"),
+        ("door", f"{ascii_form}/r/door?page=acmebakery&qr=1"),
+    ]
+    assert f"is written {ascii_form} in links and codes" in res.stderr, res.stderr
+    assert f"warning: the redirect address {ascii_form} ends in /r" in res.stderr, res.stderr
+    assert "used by no row" not in res.output, res.output
