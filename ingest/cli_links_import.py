@@ -38,19 +38,19 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     Every row is checked first: if any is invalid, nothing is written.
     """
     style = qr_style(**qr_args)
-    if base_url:  # refused before any row is read
-        links_mod.check_base_url(base_url)
+    # Refused before any row is read; its ASCII form is what _say_redirect notes.
+    written = links_mod.check_base_url(base_url) if base_url else None
     with no_folder_left(out):  # a refused import leaves no folder either
         existed = db_file.exists()
         if not existed:  # a refused import makes no database (nothing is written)
             report = links_csv.read_csv(csv_file, base_url)
-            _say_redirect(base_url, report)
+            _say_redirect(base_url, written, report)
             _check_import(csv_file, report, out, style)
         con = db.connect(db_file)
         try:
             report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))
             if existed:  # else said of the first reading
-                _say_redirect(base_url, report)
+                _say_redirect(base_url, written, report)
             codes = _check_import(csv_file, report, out, style)
             added = links_mod.register(con, report.links)
             stored = links_mod.registered(con, report.links)
@@ -79,18 +79,20 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
             "to write them)", named_options(given), err=True)  # fmt: skip
 
 
-def _say_redirect(base_url: str | None, report: links_csv.ImportReport) -> None:
-    """What is said of --via-redirect's address, once (before a refusal of bad rows too): its
-    note and warning when a row's link is made through it; when every row read gives its own
-    url (which wins over it), that it was used by none, and nothing of the address."""
-    if not base_url:
+def _say_redirect(
+    base_url: str | None, written: str | None, report: links_csv.ImportReport
+) -> None:
+    """What is said of --via-redirect's address (written: as check_base_url gave it), once
+    (before a refusal of bad rows too): its note and warning when a row's link is made through
+    it; when every row read gives its own url (which wins over it), that it was used by none,
+    and nothing of the address."""
+    if not base_url or not written:
         return
     if not report.made_urls:
         if report.own_urls:
             say(None, "(--via-redirect {} was used by no row: each row gives its own url, which "
                 "wins over it)", base_url, err=True)  # fmt: skip
         return
-    written = links_mod.check_base_url(base_url)
     if note := links_mod.ascii_note(base_url, written):
         say(None, "({})", note, err=True)
     if warning := links_mod.doubled_r_warning(written):
