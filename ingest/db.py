@@ -88,9 +88,13 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
 
 
 def connect(
-    path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS
+    path: Path, *, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS, memory: int = 0
 ) -> duckdb.DuckDBPyConnection:
-    """Open the database; a writer also creates it and applies the schema."""
+    """Open the database; a writer also creates it and applies the schema. memory: DuckDB's
+    memory limit in bytes from the start (memory_share.connect_limited), else its default.
+
+    Opening replays the write-ahead log a process left without a checkpoint (killed, or its
+    disk full), and a limit set once open came too late for it: a 930 MB log took 1 GiB."""
     check_name(path)
     if read_only and not path.exists():
         raise DatabaseError(f"{path}: no database yet; run `refscope ingest` first")
@@ -107,7 +111,8 @@ def connect(
     told = False
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config=_config(read_only))
+            config = _config(read_only) | ({"memory_limit": f"{memory}B"} if memory else {})
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
             break
         except duckdb.IOException as exc:
             msg = str(exc)

@@ -22,23 +22,16 @@ MEMORY_ENV = sizes.MEMORY_ENV
 MIN_MEMORY = 128 * 2**20
 
 
-def limit_memory(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> None:
-    """Hold DuckDB's memory in con's database to REFSCOPE_INGEST_MEMORY (refused if it is no
-    size, or too small), or to limit bytes: past it, DuckDB spills to the temporary folder."""
-    con.execute("SET memory_limit = ?", [f"{limit or memory_bytes()}B"])
-
-
 def connect_limited(path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """path opened, held to the ingest's share (limit_memory): rebuild, forget and prune read
-    or copy the whole database, which ran at DuckDB's default (80% of the machine's memory)."""
+    """path opened with DuckDB's memory held to REFSCOPE_INGEST_MEMORY (refused if it is no size,
+    or too small) from the start, its write-ahead log's replay included: past it, DuckDB spills
+    to the temporary folder. An ingest, rebuild, forget and prune read or copy the whole
+    database, which ran at DuckDB's default (80% of the machine's memory).
+
+    Another connection of the process to the same file must be opened the same way: DuckDB
+    refuses a second connection with another configuration."""
     limit = memory_bytes()  # refused before the file is opened, which a writer may create
-    con = db.connect(path, read_only=read_only)
-    try:
-        limit_memory(con, limit)
-    except BaseException:
-        con.close()
-        raise
-    return con
+    return db.connect(path, read_only=read_only, memory=limit)
 
 
 def memory_limit() -> str:

@@ -38,7 +38,7 @@ from . import (
     webhook,
 )
 from .errors import DatabaseError, RefscopeError
-from .memory_share import MEMORY_ENV, limit_memory, memory_bytes, memory_limit
+from .memory_share import MEMORY_ENV, connect_limited, memory_bytes, memory_limit
 from .privacy import Privacy
 from .run_result import IngestResult
 
@@ -109,7 +109,7 @@ def _open(path: Path, started: float) -> tuple[duckdb.DuckDBPyConnection, float]
     """The database opened, and the run's start moved past the opening: a wait for another
     process's lock (said on stderr) is no part of the run's seconds, nor of its events/s."""
     opening = time.perf_counter()
-    con = db.connect(path)
+    con = connect_limited(path)  # bounded: past it DuckDB spills, so a large log does not grow
     return con, started + time.perf_counter() - opening
 
 
@@ -131,7 +131,6 @@ def _run(
     privacy: Privacy,
     on_spilled: SpilledFn | None,
 ) -> IngestResult:
-    limit_memory(con)  # bounded: past it DuckDB spills, so a large log does not grow the process
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
     spilled = spills.remove_left_by_dead(con)  # con holds the lock: a killed process's files
