@@ -33,7 +33,7 @@ from .wording import counted
 @DB_OPTION
 def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file: Path,
                  **qr_args: Any) -> None:  # fmt: skip
-    """Register many links from a CSV (page,ref,channel,campaign,placement,notes,url).
+    """Register many links from a CSV (page,ref,channel,campaign,placement,notes,url,created).
 
     Every row is checked first: if any is invalid, nothing is written.
     """

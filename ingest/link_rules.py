@@ -129,6 +129,28 @@ def check_notes(notes: str | None) -> str | None:
     return notes
 
 
+# A link's registration time, as `links list --format csv` writes it (2026-03-14T09:30:12.123456Z)
+# or any ISO 8601 date and time; refscope keeps every time in UTC.
+CREATED_RULE = (
+    "created is a date and time in ISO 8601, as `links list --format csv` writes it "
+    "(2026-03-14T09:30:12Z; with an offset, +01:00, it is turned to UTC, without one it is UTC; "
+    "a date alone is its midnight UTC), or empty for the time of the import"
+)
+
+
+def check_created(created: str | None) -> dt.datetime | None:
+    """The registration time a links CSV gives, in UTC without its zone (as tracked_links keeps
+    created_at); None when empty (registered now)."""
+    text = (created or "").strip()
+    if not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text)
+        return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
+    except (ValueError, OverflowError):  # no such time, or one beyond year 1 to 9999 in UTC
+        raise ValidationError(f"invalid created time {_shown(text)}: {CREATED_RULE}") from None
+
+
 _SHOWN = 60  # characters of a refused value an error message quotes
 
 

@@ -57,6 +57,7 @@ class Link:
     notes: str | None = None
     base_url: str | None = None  # a refscope redirect server instead of m.me
     registered_url: str | None = None  # the URL stored in tracked_links, once registered
+    created: dt.datetime | None = None  # when it was made, in UTC (a links CSV's); None: now
 
     @property
     def url(self) -> str:
@@ -212,8 +213,8 @@ def register(con: duckdb.DuckDBPyConnection, links: Iterable[Link]) -> list[Link
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             con.executemany(
                 "INSERT INTO tracked_links VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [[x.ref, x.page, x.channel, x.campaign, x.placement, x.notes, x.url, now]
-                 for x in new],
+                [[x.ref, x.page, x.channel, x.campaign, x.placement, x.notes, x.url,
+                  x.created or now] for x in new],
             )  # fmt: skip
             relabel(con)
     return new

@@ -12,11 +12,11 @@ import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import ValidationError
-from .link_rules import LINK_CHANNELS, NOTES_RULE
+from .link_rules import LINK_CHANNELS, NOTES_RULE, check_created
 from .link_urls import with_url
 from .links import ONE_MEANING_RULE, Link, Registry, differences, make_link
 
@@ -31,7 +31,7 @@ class ImportReport:
     made_urls: int = 0
 
 
-IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes", "url")
+IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes", "url", "created")
 REQUIRED_COLUMNS = ("page",)
 ENCODING_RULE = "a links CSV is UTF-8 (in Excel: save as CSV UTF-8)"
 COLUMNS_RULE = (
@@ -197,6 +197,7 @@ def _row_link(row: dict[str, str], base_url: str | None, today: dt.date | None) 
         base_url=None if url else base_url,
         today=today,
     )
+    link = replace(link, created=check_created(row.get("created")))
     return with_url(link, url) if url else link
 
 
@@ -207,15 +208,17 @@ CSV_CHANNELS = {stored: given for given, stored in LINK_CHANNELS.items()}
 def registry_csv(rows: Iterable[Sequence[object]], show: Callable[[str], str] = str) -> str:
     """Registered links (links.list_links's rows) as a links CSV that `links import` reads back
     to the same links: IMPORT_COLUMNS, each value as stored (through show), the URL as
-    registered, lines ending in CRLF (RFC 4180; the writer then quotes a value holding a bare
-    carriage return). A value that a spreadsheet would run as a formula is left as it is: a
-    ref may start with = or -, and with a ' before it, it would be no ref."""
+    registered, when it was registered in UTC (ISO 8601: 2026-03-14T09:30:12.123456Z), lines
+    ending in CRLF (RFC 4180; the writer then quotes a value holding a bare carriage return). A
+    value that a spreadsheet would run as a formula is left as it is: a ref may start with = or
+    -, and with a ' before it, it would be no ref."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(IMPORT_COLUMNS)
-    for ref, page, channel, campaign, placement, url, _created, notes in rows:
+    for ref, page, channel, campaign, placement, url, created, notes in rows:
         kind = CSV_CHANNELS.get(str(channel), channel)
+        when = f"{created:%Y-%m-%dT%H:%M:%S.%f}Z" if isinstance(created, dt.datetime) else None
         values = dict(page=page, ref=ref, channel=kind, campaign=campaign, placement=placement,
-                      notes=notes, url=url)  # fmt: skip
+                      notes=notes, url=url, created=when)  # fmt: skip
         writer.writerow([show("" if values[c] is None else str(values[c])) for c in IMPORT_COLUMNS])
     return out.getvalue()

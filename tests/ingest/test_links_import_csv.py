@@ -3,6 +3,7 @@ line numbers, encodings and separators Excel saves, and values refused with thei
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from ingest import links_csv
 from ingest.errors import ValidationError
+from ingest.link_rules import CREATED_RULE
 from tests.ingest.links_setup import HEADER, import_csv, write
 
 
@@ -225,3 +227,52 @@ def test_blank_header_cells_excel_adds_name_no_column_while_their_cells_are_blan
     assert f"named.csv:line 3: {links_csv.UNNAMED_RULE}" in res.output
     assert "line 2" not in res.output
     assert query("SELECT count(*) FROM tracked_links") == [(1,)]
+
+
+def test_a_created_time_is_kept_in_utc_and_an_empty_one_is_the_import_time(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """Every link an import registered was made at the import's time: a registry listed
+    (`links list --format csv`) and imported elsewhere lost when each link was made."""
+    text = ("page,ref,created\nacmebakery,window,2026-03-14T09:30:12.123456Z\n"
+            "acmebakery,door,2026-03-14T10:30:00+01:00\nacmebakery,till, 2026-03-14 09:30 \n"
+            "acmebakery,menu,2026-03-14\nacmebakery,shelf,\n")  # fmt: skip
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    res = import_csv(runner, db_path, write(tmp_path / "links.csv", text))
+    assert res.exit_code == 0, res.output
+    after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    created = dict(query("SELECT ref, created_at FROM tracked_links"))
+    assert {ref: created[ref] for ref in ("window", "door", "till", "menu")} == {
+        "window": dt.datetime(2026, 3, 14, 9, 30, 12, 123456),
+        "door": dt.datetime(2026, 3, 14, 9, 30),
+        "till": dt.datetime(2026, 3, 14, 9, 30),
+        "menu": dt.datetime(2026, 3, 14),
+    }
+    assert before <= created["shelf"] <= after
+    # A link registered before keeps when it was made.
+    again = write(tmp_path / "again.csv", "page,ref,created\nacmebakery,window,2020-01-01\n")
+    res = import_csv(runner, db_path, again)
+    assert res.output.startswith("registered 0 new links (1 already there)"), res.output
+    assert query.scalar("SELECT created_at FROM tracked_links WHERE ref = 'window'") == (
+        dt.datetime(2026, 3, 14, 9, 30, 12, 123456)
+    )
+
+
+def test_a_bad_created_time_is_refused_with_its_line_and_rule(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """A time as a spreadsheet shows it, a day no month has, one past year 9999 in UTC."""
+    text = ("page,ref,created\nacmebakery,window,14/03/2026 09:30\n"
+            "acmebakery,door,2026-03-14\nacmebakery,till,2026-02-30T10:00:00Z\n"
+            "acmebakery,menu,9999-12-31T23:30:00-01:00\n")  # fmt: skip
+    res = import_csv(runner, db_path, write(tmp_path / "links.csv", text))
+    assert res.exit_code == 1
+    lines = [x.split(":line ", 1)[1] for x in res.stderr.splitlines() if ":line " in x]
+    rule = CREATED_RULE
+    assert rule.startswith("created is a date and time in ISO 8601")
+    assert lines == [
+        f"2: invalid created time '14/03/2026 09:30': {rule}",
+        f"4: invalid created time '2026-02-30T10:00:00Z': {rule}",
+        f"5: invalid created time '9999-12-31T23:30:00-01:00': {rule}",
+    ]
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0

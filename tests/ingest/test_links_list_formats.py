@@ -19,6 +19,7 @@ from tests.ingest.cli_setup import _on_a_terminal
 from tests.ingest.links_setup import import_csv
 
 REGISTRY = "SELECT ref, page, channel, campaign, placement, notes, url FROM tracked_links"
+WHOLE = "SELECT * FROM tracked_links ORDER BY page, ref"  # created_at too
 NOTES = 'line one\nline two\r\nthree\rfour, "quoted"; \x1b[31mred\t\u2028end'
 # Each: the arguments of `links create`.
 LINKS = [
@@ -33,10 +34,12 @@ LINKS = [
 ]  # fmt: skip
 
 
-def registry_of(db_path: Path) -> list[tuple[object, ...]]:
+def registry_of(
+    db_path: Path, sql: str = f"{REGISTRY} ORDER BY page, ref"
+) -> list[tuple[object, ...]]:
     con = db.connect(db_path, read_only=True)
     try:
-        return con.execute(f"{REGISTRY} ORDER BY page, ref").fetchall()
+        return con.execute(sql).fetchall()
     finally:
         con.close()
 
@@ -63,7 +66,8 @@ def test_links_list_csv_imported_into_another_database_gives_the_same_registry(
     runner: CliRunner, db_path: Path, tmp_path: Path
 ) -> None:
     """`links list` had no CSV: its table folded values and its tab-separated lines turned a
-    note's tabs and line breaks into spaces, so no list could register the links again."""
+    note's tabs and line breaks into spaces, so no list could register the links again; then
+    its CSV had no `created`, and each link imported was made at the import's time."""
     make_registry(runner, db_path, tmp_path / "codes")
     res = runner.invoke(cli, ["links", "list", "--format", "csv", "--db", str(db_path)])
     assert res.exit_code == 0, res.output
@@ -75,12 +79,13 @@ def test_links_list_csv_imported_into_another_database_gives_the_same_registry(
     first = dict(zip(rows[0], rows[2], strict=True))
     assert (first["ref"], first["channel"], first["notes"]) == ("spring_sale-store_12", "link",
                                                                 NOTES)  # fmt: skip
+    assert dict(zip(rows[0], rows[1], strict=True))["created"] == "2024-05-01T00:00:00.000000Z"
     other = tmp_path / "elsewhere" / "refscope.duckdb"
     other.parent.mkdir()
     res = import_csv(runner, other, listed)
     assert res.exit_code == 0, res.output
     assert res.output.startswith(f"registered {len(LINKS) + 1} new links (0 already there)")
-    assert registry_of(other) == registry_of(db_path)
+    assert registry_of(other, WHOLE) == registry_of(db_path, WHOLE)
     assert ("door", "Acme.Bakery", "qr_code", None, None, None,
             "https://go.example/r/door?page=Acme.Bakery&qr=1") in registry_of(other)  # fmt: skip
     again = runner.invoke(cli, ["links", "list", "--format", "csv", "--db", str(other)])
@@ -90,7 +95,7 @@ def test_links_list_csv_imported_into_another_database_gives_the_same_registry(
 def test_links_list_csv_of_no_links_is_its_header(runner: CliRunner, tmp_path: Path) -> None:
     res = runner.invoke(cli, ["links", "list", "--format", "csv", "--db", str(tmp_path / "x.db")])
     assert res.exit_code == 0, res.output
-    assert res.stdout_bytes == b"page,ref,channel,campaign,placement,notes,url\r\n"
+    assert res.stdout_bytes == b"page,ref,channel,campaign,placement,notes,url,created\r\n"
     assert not (tmp_path / "x.db").exists()
 
 
