@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from . import db, links_csv, qr, qr_sheet
+from . import db, link_pages, links_csv, qr, qr_sheet
 from . import links as links_mod
 from .cli_codes import (
     CODE_OPTIONS,
@@ -33,7 +33,8 @@ from .wording import counted
 @DB_OPTION
 def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file: Path,
                  **qr_args: Any) -> None:  # fmt: skip
-    """Register many links from a CSV (page,ref,channel,campaign,placement,notes,url,created).
+    """Register many links from a CSV (page,ref,channel,campaign,placement,notes,url,created,
+    page_id,page_username,page_name).
 
     Every row is checked first: if any is invalid, nothing is written.
     """
@@ -52,7 +53,12 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
             if existed:  # else said of the first reading
                 _say_redirect(base_url, written, report)
             codes = _check_import(csv_file, report, out, style)
-            added = links_mod.register(con, report.links)
+            # The pages its rows name first (their usernames map its links' pages), all in one
+            # transaction: a refusal writes nothing; a commit the disk refuses is one line.
+            with db.transaction(con):
+                named = link_pages.changed(con, report.pages)  # others are so already
+                moved = links_mod.learn_pages(con, named, by="the file's page columns")
+                added = links_mod.add_links(con, report.links)
             stored = links_mod.registered(con, report.links)
             registry = links_mod.Registry.load(con)
         finally:
@@ -61,6 +67,14 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
         f"registered {counted(len(added), 'new link')} "
         f"({len(report.links) - len(added)} already there)"
     )
+    if report.pages:
+        ids = ", ".join(page_id for page_id, *_ in named)
+        same = len(report.pages) - len(named)
+        say(None, "saved {} in pages (id, username, name){}{}", counted(len(named), "page"),
+            f": {ids}" if ids else "", f" ({same} already so)" if same else "")  # fmt: skip
+    for other, held in moved:
+        say(None, "(page {} no longer has username {}: a username is one page's)", other, held,
+            err=True)  # fmt: skip
     # As `links create` says it: a link registered before keeps its URL (and its codes encode
     # it), not the one this import gives (--via-redirect or not): its scans count where they did.
     kept = [s for s, x in zip(stored, report.links, strict=True) if s.url != x.url]

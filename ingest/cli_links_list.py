@@ -11,7 +11,7 @@ import click
 import duckdb
 from rich.console import Console
 
-from . import db, links_csv, links_screen
+from . import db, link_pages, links_csv, links_screen
 from . import links as links_mod
 from .cli_options import DB_OPTION
 from .terminal import say
@@ -30,16 +30,18 @@ FORMATS = ("table", "tsv", "csv")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="table: each link's URL whole under its row (the default on a terminal); "
                    "tsv: one tab-separated line a link (the default when piped); csv: the "
-                   "columns `links import` reads, to register the same links in another "
-                   "database.")  # fmt: skip
+                   "columns `links import` reads, to register the same links, and the ids, "
+                   "usernames and names of their pages, in another database.")  # fmt: skip
 @DB_OPTION
 def links_list(fmt: str | None, db_file: Path) -> None:
     """List registered links."""
     rows: list[tuple[object, ...]] = []
+    pages = None
     if db_file.exists():  # with no database yet, no links: none is created to say so
         con = db.connect(db_file, read_only=True)  # beside a reader, on a read-only file
         try:
             rows = links_mod.list_links(con)
+            pages = link_pages.KnownPages(con)
         except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
             raise db.not_refscope(db_file, exc) from None
         finally:
@@ -50,7 +52,7 @@ def links_list(fmt: str | None, db_file: Path) -> None:
         # Every value as stored, for `links import` to register it again; shown only where it
         # reaches a terminal, whose ESC it would drive.
         show: Callable[[str], str] = shown if terminal else str
-        text = links_csv.registry_csv(rows, show)
+        text = links_csv.registry_csv(rows, show, pages)
         click.echo(text.encode(), nl=False)  # bytes: UTF-8 whatever the locale says
         return
     # The notes last: a script's `cut -f6` still finds the URL.

@@ -197,26 +197,30 @@ def register(con: duckdb.DuckDBPyConnection, links: Iterable[Link]) -> list[Link
     The same attributes again are a no-op; a ref already registered for the page (by username
     or id) with other attributes is refused, and then nothing at all is written.
     """
-    links = list(links)
     # db.transaction: a commit the disk refuses is one error line, not a failed ROLLBACK's
     # traceback (the transaction is gone by then).
     with db.transaction(con):
-        registry = Registry.load(con)
-        new: list[Link] = []
-        for link in links:
-            if rule := registry.conflict(link):
-                raise ValidationError(rule)
-            if registry.get(link) is None:
-                registry.add(link)
-                new.append(link)
-        if new:
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            con.executemany(
-                "INSERT INTO tracked_links VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [[x.ref, x.page, x.channel, x.campaign, x.placement, x.notes, x.url,
-                  x.created or now] for x in new],
-            )  # fmt: skip
-            relabel(con)
+        return add_links(con, links)
+
+
+def add_links(con: duckdb.DuckDBPyConnection, links: Iterable[Link]) -> list[Link]:
+    """register's work, inside the caller's transaction (after the pages an import names)."""
+    registry = Registry.load(con)
+    new: list[Link] = []
+    for link in links:
+        if rule := registry.conflict(link):
+            raise ValidationError(rule)
+        if registry.get(link) is None:
+            registry.add(link)
+            new.append(link)
+    if new:
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        con.executemany(
+            "INSERT INTO tracked_links VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[x.ref, x.page, x.channel, x.campaign, x.placement, x.notes, x.url,
+              x.created or now] for x in new],
+        )  # fmt: skip
+        relabel(con)
     return new
 
 
@@ -299,23 +303,35 @@ def learn_page(con: duckdb.DuckDBPyConnection, page_id: str, username: str | Non
     A username belongs to one page at a time: pages that held it (in any case, with or without
     periods) lose it, and are returned as (page id, the username as they held it).
     """
-    check_page_id(page_id)
-    name = check_page_names(username, name)
+    return learn_pages(con, [(page_id, username, name)])
+
+
+def learn_pages(con: duckdb.DuckDBPyConnection,
+                pages: Iterable[tuple[str, str | None, str | None]],
+                by: str = "`pages set`") -> list[tuple[str, str]]:  # fmt: skip
+    """learn_page of each (page id, username, name), in order, then the registry checked and
+    relabelled once; by: what named them, for the one-meaning refusal."""
     moved: list[tuple[str, str]] = []
-    if username is not None:
-        held = f"WHERE {same_username_sql('username', '?')} AND page_id <> ?"
-        moved = sorted(
-            con.execute(f"SELECT page_id, username FROM pages {held}", [username, page_id])
-            .fetchall()
-        )  # fmt: skip
-        con.execute(f"UPDATE pages SET username = NULL {held}", [username, page_id])
-    con.execute(
-        """INSERT INTO pages VALUES ($id, $username, $name) ON CONFLICT (page_id) DO UPDATE
-           SET username = coalesce($username, username), name = coalesce($name, name)""",
-        {"id": page_id, "username": username, "name": name},
-    )
+    pages = list(pages)
+    for page_id, username, name in pages:
+        check_page_id(page_id)
+        name = check_page_names(username, name)
+        if username is not None:
+            held = f"WHERE {same_username_sql('username', '?')} AND page_id <> ?"
+            moved += sorted(
+                con.execute(f"SELECT page_id, username FROM pages {held}", [username, page_id])
+                .fetchall()
+            )  # fmt: skip
+            con.execute(f"UPDATE pages SET username = NULL {held}", [username, page_id])
+        con.execute(
+            """INSERT INTO pages VALUES ($id, $username, $name) ON CONFLICT (page_id) DO UPDATE
+               SET username = coalesce($username, username), name = coalesce($name, name)""",
+            {"id": page_id, "username": username, "name": name},
+        )
+    if not pages:
+        return moved
     if rule := _two_meanings(con):
-        raise ValidationError(rule)
+        raise ValidationError(f"{rule}; {by} would make them one page")
     relabel(con)
     return moved
 
@@ -330,7 +346,7 @@ def _two_meanings(con: duckdb.DuckDBPyConnection) -> str | None:
     ).fetchall():
         link = Link(*row)
         if rule := registry.conflict(link):
-            return f"{rule}; `pages set` would make them one page"
+            return rule
         registry.add(link)
     return None
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import link_pages
 from .errors import ValidationError
 from .link_rules import LINK_CHANNELS, NOTES_RULE, check_created
 from .link_urls import with_url
@@ -29,9 +30,12 @@ class ImportReport:
     # (their link is made from page and ref, through --via-redirect's address when given).
     own_urls: int = 0
     made_urls: int = 0
+    # The pages its rows name, (page id, username, name), saved as `pages set` saves them.
+    pages: list[link_pages.Saved] = field(default_factory=list)
 
 
-IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes", "url", "created")
+IMPORT_COLUMNS = ("page", "ref", "channel", "campaign", "placement", "notes", "url", "created",
+                  *link_pages.PAGE_COLUMNS)  # fmt: skip
 REQUIRED_COLUMNS = ("page",)
 ENCODING_RULE = "a links CSV is UTF-8 (in Excel: save as CSV UTF-8)"
 COLUMNS_RULE = (
@@ -75,22 +79,33 @@ def read_csv(
         raise ValidationError(f"{path}: line {header_line}: {header}")
     columns = _columns(path, header_line, header)
     report = ImportReport()
-    seen: dict[tuple[str, str], tuple[int, Link]] = {}
-    registry = registry or Registry()
+    errors: list[tuple[int, str]] = []  # (line, rule): said in the order of the lines
+    parsed: list[tuple[int, dict[str, str]]] = []
     for line, cells in rows:
         if isinstance(cells, str):  # its quoting is broken: what is wrong with it
-            report.errors.append(f"line {line}: {cells}")
+            errors.append((line, cells))
+        elif len(cells) > len(columns):
+            errors.append((line, f"{len(cells)} fields under {len(columns)} columns: a row has "
+                           "no more fields than the header (quote a value that holds a "
+                           f"{DELIMITERS[delimiter]})"))  # fmt: skip
+        elif any(c.strip() for name, c in zip(columns, cells, strict=False) if not name):
+            errors.append((line, UNNAMED_RULE))
+        else:
+            parsed.append((line, dict(zip(columns, cells, strict=False))))
+    # The pages the file names first: its links' keys are read with them, as saved.
+    pages = link_pages.FilePages()
+    for line, row in parsed:
+        try:
+            names = link_pages.row_page(row)
+        except ValidationError as exc:
+            errors.append((line, str(exc)))
             continue
-        if len(cells) > len(columns):
-            report.errors.append(
-                f"line {line}: {len(cells)} fields under {len(columns)} columns: a row has no "
-                f"more fields than the header (quote a value that holds a {DELIMITERS[delimiter]})"
-            )
-            continue
-        if any(c.strip() for name, c in zip(columns, cells, strict=False) if not name):
-            report.errors.append(f"line {line}: {UNNAMED_RULE}")
-            continue
-        row = dict(zip(columns, cells, strict=False))
+        if names and (rule := pages.add(line, names)):
+            errors.append((line, rule))
+    refused = {line for line, _rule in errors}
+    registry = pages.mapped(registry or Registry())
+    seen: dict[tuple[str, str], tuple[int, Link]] = {}
+    for line, row in parsed:
         if row.get("url", "").strip():
             report.own_urls += 1
         else:
@@ -98,22 +113,25 @@ def read_csv(
         try:
             link = _row_link(row, base_url, today)
         except ValidationError as exc:
-            report.errors.append(f"line {line}: {exc}")
+            errors.append((line, str(exc)))
+            continue
+        if line in refused:
             continue
         key = registry.key(link)
         if key in seen:
             first, earlier = seen[key]
             if differences(earlier, link):  # of one text in another Unicode form: the same
-                report.errors.append(
-                    f"line {line}: ref {link.ref!r} for page {link.page!r} is on line {first} "
-                    f"with {differences(earlier, link)}: {ONE_MEANING_RULE}"
-                )
+                errors.append((line, f"ref {link.ref!r} for page {link.page!r} is on line "
+                               f"{first} with {differences(earlier, link)}: "
+                               f"{ONE_MEANING_RULE}"))  # fmt: skip
             continue  # the same row again is a no-op
         seen[key] = (line, link)
         if rule := registry.conflict(link):
-            report.errors.append(f"line {line}: {rule}")
+            errors.append((line, rule))
             continue
         report.links.append(link)
+    report.errors = [f"line {line}: {rule}" for line, rule in sorted(errors, key=lambda e: e[0])]
+    report.pages = pages.saved()
     return report
 
 
@@ -205,20 +223,24 @@ def _row_link(row: dict[str, str], base_url: str | None, today: dt.date | None) 
 CSV_CHANNELS = {stored: given for given, stored in LINK_CHANNELS.items()}
 
 
-def registry_csv(rows: Iterable[Sequence[object]], show: Callable[[str], str] = str) -> str:
+def registry_csv(rows: Iterable[Sequence[object]], show: Callable[[str], str] = str,
+                 pages: link_pages.KnownPages | None = None) -> str:  # fmt: skip
     """Registered links (links.list_links's rows) as a links CSV that `links import` reads back
     to the same links: IMPORT_COLUMNS, each value as stored (through show), the URL as
-    registered, when it was registered in UTC (ISO 8601: 2026-03-14T09:30:12.123456Z), lines
-    ending in CRLF (RFC 4180; the writer then quotes a value holding a bare carriage return). A
-    value that a spreadsheet would run as a formula is left as it is: a ref may start with = or
-    -, and with a ' before it, it would be no ref."""
+    registered, when it was registered in UTC (ISO 8601: 2026-03-14T09:30:12.123456Z), the
+    `pages` row of its page (link_pages) when there is one, lines ending in CRLF (RFC 4180; the
+    writer then quotes a value holding a bare carriage return). A value that a spreadsheet
+    would run as a formula is left as it is: a ref may start with = or -, and with a ' before
+    it, it would be no ref."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(IMPORT_COLUMNS)
     for ref, page, channel, campaign, placement, url, created, notes in rows:
         kind = CSV_CHANNELS.get(str(channel), channel)
         when = f"{created:%Y-%m-%dT%H:%M:%S.%f}Z" if isinstance(created, dt.datetime) else None
+        page_id, username, name = pages.of(str(page)) if pages else (None, None, None)
         values = dict(page=page, ref=ref, channel=kind, campaign=campaign, placement=placement,
-                      notes=notes, url=url, created=when)  # fmt: skip
+                      notes=notes, url=url, created=when, page_id=page_id,
+                      page_username=username, page_name=name)  # fmt: skip
         writer.writerow([show("" if values[c] is None else str(values[c])) for c in IMPORT_COLUMNS])
     return out.getvalue()

@@ -78,8 +78,9 @@ WATCHED = {
                       "links page: the new file would lack them, and label their contacts "
                       "without them"),
     "pages": ("page_id, username, name", "pages were named or renamed",
-              "by `refscope pages set` or the dashboard: the new file would lack their "
-              "usernames and names, and links made by username would find no contacts"),
+              "by `refscope pages set`, `links import` or the dashboard: the new file would "
+              "lack their usernames and names, and links made by username would find no "
+              "contacts"),
     "ad_pulls": ("account_id, since, until, pulled_at", "ad insights were pulled",
                  "by `refscope pull ads`: the new file would lack the spend they stored"),
 }  # fmt: skip

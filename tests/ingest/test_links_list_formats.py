@@ -20,6 +20,7 @@ from tests.ingest.links_setup import import_csv
 
 REGISTRY = "SELECT ref, page, channel, campaign, placement, notes, url FROM tracked_links"
 WHOLE = "SELECT * FROM tracked_links ORDER BY page, ref"  # created_at too
+PAGES_SQL = "SELECT page_id, username, name FROM pages ORDER BY page_id"
 NOTES = 'line one\nline two\r\nthree\rfour, "quoted"; \x1b[31mred\t\u2028end'
 # Each: the arguments of `links create`.
 LINKS = [
@@ -31,7 +32,15 @@ LINKS = [
      "HTTPS://Go.Example"],
     ["--page", "acmebakery", "--ref=-lead", "--campaign", "+1 deal", "--notes", "@team"],
     ["--page", "acmebakery", "--ref", "window", "--via-redirect", "https://bäckerei.example/straße"],
+    ["--page", "998877665544", "--ref", "menu", "--notes", "till"],
 ]  # fmt: skip
+# Each: the arguments of `pages set`. The first page's links name it by id and by username
+# (two spellings), the second's by id (it has no username); the third names no link's page.
+PAGES = [
+    ["1122334455", "--username", "acmebakery", "--name", 'Acme "Bakery", Main St'],
+    ["998877665544", "--name", "Café Ünïcødé 咖啡"],
+    ["5566778899", "--username", "nolinkshere", "--name", "No links"],
+]
 
 
 def registry_of(
@@ -60,6 +69,9 @@ def make_registry(runner: CliRunner, db_path: Path, codes: Path) -> None:
         )
     finally:
         con.close()
+    for args in PAGES:
+        res = runner.invoke(cli, ["pages", "set", *args, "--db", str(db_path)])
+        assert res.exit_code == 0, res.output
 
 
 def test_links_list_csv_imported_into_another_database_gives_the_same_registry(
@@ -67,7 +79,9 @@ def test_links_list_csv_imported_into_another_database_gives_the_same_registry(
 ) -> None:
     """`links list` had no CSV: its table folded values and its tab-separated lines turned a
     note's tabs and line breaks into spaces, so no list could register the links again; then
-    its CSV had no `created`, and each link imported was made at the import's time."""
+    its CSV had no `created`, and each link imported was made at the import's time, nor the
+    pages its links name: links made by username found no contact of their page (they arrive
+    under its id), and reports showed page ids, not names."""
     make_registry(runner, db_path, tmp_path / "codes")
     res = runner.invoke(cli, ["links", "list", "--format", "csv", "--db", str(db_path)])
     assert res.exit_code == 0, res.output
@@ -79,13 +93,21 @@ def test_links_list_csv_imported_into_another_database_gives_the_same_registry(
     first = dict(zip(rows[0], rows[2], strict=True))
     assert (first["ref"], first["channel"], first["notes"]) == ("spring_sale-store_12", "link",
                                                                 NOTES)  # fmt: skip
-    assert dict(zip(rows[0], rows[1], strict=True))["created"] == "2024-05-01T00:00:00.000000Z"
+    old_flyer = dict(zip(rows[0], rows[1], strict=True))
+    assert old_flyer["created"] == "2024-05-01T00:00:00.000000Z"
+    door = next(dict(zip(rows[0], row, strict=True)) for row in rows if row[1] == "door")
+    assert [door[c] for c in ("page", "page_id", "page_username", "page_name")] == [
+        "Acme.Bakery", "1122334455", "acmebakery", 'Acme "Bakery", Main St']  # fmt: skip
     other = tmp_path / "elsewhere" / "refscope.duckdb"
     other.parent.mkdir()
     res = import_csv(runner, other, listed)
     assert res.exit_code == 0, res.output
     assert res.output.startswith(f"registered {len(LINKS) + 1} new links (0 already there)")
+    assert "saved 2 pages in pages (id, username, name): 1122334455, 998877665544" in res.output
     assert registry_of(other, WHOLE) == registry_of(db_path, WHOLE)
+    assert registry_of(other, PAGES_SQL) == [
+        x for x in registry_of(db_path, PAGES_SQL) if x[0] != "5566778899"]  # fmt: skip
+    assert len(registry_of(other, PAGES_SQL)) == 2
     assert ("door", "Acme.Bakery", "qr_code", None, None, None,
             "https://go.example/r/door?page=Acme.Bakery&qr=1") in registry_of(other)  # fmt: skip
     again = runner.invoke(cli, ["links", "list", "--format", "csv", "--db", str(other)])
@@ -95,7 +117,9 @@ def test_links_list_csv_imported_into_another_database_gives_the_same_registry(
 def test_links_list_csv_of_no_links_is_its_header(runner: CliRunner, tmp_path: Path) -> None:
     res = runner.invoke(cli, ["links", "list", "--format", "csv", "--db", str(tmp_path / "x.db")])
     assert res.exit_code == 0, res.output
-    assert res.stdout_bytes == b"page,ref,channel,campaign,placement,notes,url,created\r\n"
+    assert res.stdout_bytes == (
+        b"page,ref,channel,campaign,placement,notes,url,created,page_id,page_username,page_name\r\n"
+    )
     assert not (tmp_path / "x.db").exists()
 
 
