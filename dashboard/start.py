@@ -1,6 +1,6 @@
 """The `refscope` console script: `serve` takes SIGHUP from its first line on, before the
-commands' imports (DuckDB, Arrow, rich, Plotly), which take half a second; then `dashboard.cli`
-runs the command."""
+commands' imports (DuckDB, click, rich), which take a fifth of a second or more; then
+`dashboard.cli` runs the command."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from . import db, pipeline, preflight, spills
+from . import db, preflight, spills
 from .cli_links import links, pages
 from .cli_options import (
     DB_OPTION,
@@ -111,6 +111,8 @@ def ingest(
     the receiver appends, holding the database only while it loads, so the dashboard stays
     current.
     """
+    from . import pipeline  # Arrow and NumPy: a tenth of a second other commands do not wait for
+
     source = click.get_current_context().get_parameter_source("interval")
     if not follow and source is click.core.ParameterSource.COMMANDLINE:
         raise click.UsageError(
@@ -188,6 +190,8 @@ def _follow(
     not exist, a database that cannot be opened for a reason other than a lock, a bad setting.
     A round's summary and lake line go to console; what it follows, warnings, errors and every
     notice to err_console (stderr from the command; console when none is given)."""
+    from . import pipeline  # as ingest
+
     errors = err_console or console
     preflight.check_follow(paths, db_file, keep_text)
     failing: str | None = None  # the error of the last cycle, said once while it lasts

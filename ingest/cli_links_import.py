@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from . import db, link_pages, links_csv, qr, qr_sheet
+from . import db, link_pages, links_csv, qr
 from . import links as links_mod
 from .cli_codes import (
     CODE_OPTIONS,
@@ -151,6 +151,8 @@ def _write_import_codes(out: Path, stored: list[links_mod.Link], style: qr.QrSty
     """Every QR code of an import and the print sheet of them, each named as `links qr` names
     it (links.code_name): a ref that is a QR code of several pages, in the file or registered
     before, is `<ref>.<page>`, so no page's code is written over another's."""
+    from . import qr_sheet  # fpdf: a quarter second no other command needs
+
     codes = _import_codes(stored)
     sheet = out / "print-sheet.pdf"
     names = [links_mod.code_name(registry, x) for x in codes]

@@ -13,13 +13,13 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from . import fetch, graph, memory_share, pull_headers, remote, spills
+from . import memory_share, spills
 from .cli_deadline import ADS_DEADLINE_OPTION, LOGS_DEADLINE_OPTION, DeadlinePassed, Timer
 from .cli_options import DB_OPTION, lake_option
 from .cli_progress import ReadBar, on_a_terminal
 from .cli_stop import Stop, stop_on_signals
-from .download import duration
 from .errors import RefscopeError
+from .graph_url import DEFAULT_API_VERSION, DEFAULT_BASE_URL
 from .summary import notices, print_lake, print_spilled, print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
@@ -52,6 +52,8 @@ def pull() -> None:
 def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadline: float | None,
               lake_dir: Path | None, db_file: Path) -> None:  # fmt: skip
     """Stream an NDJSON (or .gz) log from URL into the database; later pulls ask for new bytes."""
+    from . import fetch, pull_headers, remote  # httpx: no command but a pull loads it
+
     console = Console(emoji=False)  # a URL's ':fire:' is no emoji code
     download, ingest = ReadBar(console, progress, "download"), ReadBar(console, progress)
 
@@ -114,11 +116,11 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
     type=click.DateTime(["%Y-%m-%d"]),
     help="Last day (default: today in the ad account's time zone).",
 )
-@click.option("--api-version", default=graph.DEFAULT_API_VERSION, show_default=True)
+@click.option("--api-version", default=DEFAULT_API_VERSION, show_default=True)
 @click.option(
     "--base-url",
     envvar="REFSCOPE_GRAPH_URL",
-    default=graph.DEFAULT_BASE_URL,
+    default=DEFAULT_BASE_URL,
     show_default=True,
     help="Graph API base URL (or REFSCOPE_GRAPH_URL).",
 )
@@ -129,6 +131,9 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
              api_version: str, base_url: str, deadline: float | None,
              lake_dir: Path | None, db_file: Path) -> None:  # fmt: skip
     """Pull daily Click-to-Messenger ad insights (token from REFSCOPE_META_TOKEN)."""
+    from . import remote  # httpx, as pull_logs
+    from .download import duration
+
     if lake_dir is not None:  # its sync is held to the share: refused before the pull stores
         memory_share.memory_bytes()
     console = Console(emoji=False)  # nor an answer's

@@ -10,7 +10,6 @@ import duckdb
 from rich.console import Console
 
 from . import db, memory_share, spills
-from . import rebuild as rebuild_mod
 from .cli_options import DB_OPTION
 from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
@@ -47,6 +46,8 @@ def rebuild(
     forgotten people, prunes and pulled ad insights are carried over. The database is left as
     it is: check the new file, then put it in its place.
     """
+    from . import rebuild as rebuild_mod  # Arrow and NumPy, as ingest: only a rebuild loads them
+
     if not db_file.exists():
         raise click.ClickException(f"{db_file}: no database to rebuild")
     rebuild_mod.check_out(db_file, out)

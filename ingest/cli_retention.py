@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import duckdb
 
-from . import db, fetch, lake, memory_share, retention, rewrite
+from . import db, lake, memory_share, retention, rewrite
 from .cli_options import DB_OPTION, lake_option, page_ids
 from .cli_stop import Stop, stop_on_signals
 from .errors import LakeError, RefscopeError, ValidationError
@@ -56,7 +56,11 @@ def _remove_killed_pulls(db_file: Path) -> None:
     the server sent it: the person's ids and words), which a later pull deletes only once they
     are a day old. Said on stderr, a notice as the spill files an ingest removed are."""
     spool_dir = db_file.parent / ".pull"
-    if spool_dir.is_dir() and (n := fetch.remove_killed_pulls(spool_dir)):
+    if not spool_dir.is_dir():
+        return
+    from . import fetch  # httpx: loaded by pulls, and by a forget that finds their downloads
+
+    if n := fetch.remove_killed_pulls(spool_dir):
         say(None, "removed {} a killed `refscope pull logs` left in {} (the log as the server "
             "sent it)", counted(n, "download"), spool_dir, err=True)  # fmt: skip
 

@@ -5,6 +5,7 @@ RefscopeError
  ├── DatabaseError    the database file cannot be opened (locked, not DuckDB, wrong schema)
  │    └── DatabaseLocked  another process held its write lock for longer than the wait
  ├── LakeError        the Parquet lake cannot be written (a full volume, a folder in the way)
+ ├── GraphError       the Graph API refused a pull, or answered what is no insights row
  └── ValidationError  a user-given value breaks a rule (refs, page names, dates)
 """
 
@@ -31,3 +32,7 @@ class ValidationError(RefscopeError):
 
 class LakeError(RefscopeError):
     """The Parquet lake cannot be written; the database is not affected."""
+
+
+class GraphError(RefscopeError):
+    """The Graph API refused the request (message without the token)."""

@@ -20,13 +20,15 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import httpx
 
-from .errors import RefscopeError
+from .errors import GraphError as GraphError  # read as graph.GraphError too
 from .graph_days import MAX_MONTHS_BACK as MAX_MONTHS_BACK  # the days a pull asks for
 from .graph_days import REVISION_DAYS as REVISION_DAYS
 from .graph_days import check_range as check_range
 from .graph_days import default_since as default_since
 from .graph_days import months_back as months_back
 from .graph_url import BASE_URL_RULE as BASE_URL_RULE  # the base URL the token may go to
+from .graph_url import DEFAULT_API_VERSION as DEFAULT_API_VERSION
+from .graph_url import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from .graph_url import check_base_url as check_base_url
 from .graph_url import without_token
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
@@ -35,8 +37,6 @@ from .graph_words import cannot_mend, code_of, details, what_to_do
 from .http_failures import direct_to_this_machine, headers_too_large, refused_certificate
 from .http_headers import SNIFF_BYTES, html_page, retry_after
 
-DEFAULT_BASE_URL = "https://graph.facebook.com"
-DEFAULT_API_VERSION = "v23.0"
 # Throttling arrives as these error codes, often with HTTP 400, not 429: the app, user, Pages
 # and custom limits, "application limit reached" (341: "wait and retry", as Meta's table of
 # https://developers.facebook.com/docs/graph-api/guides/error-handling says of 4 and 17), and
@@ -78,10 +78,6 @@ FIELDS = (
     "date_start,date_stop,account_id,campaign_id,campaign_name,adset_id,adset_name,ad_id,"
     "ad_name,spend,impressions,clicks,actions,cost_per_action_type,account_currency"
 )
-
-
-class GraphError(RefscopeError):
-    """The Graph API refused the request (message without the token)."""
 
 
 class TooMuchData(GraphError):

@@ -12,6 +12,8 @@ from .errors import ValidationError
 from .link_rules import has_userinfo, userinfo_masked
 from .url_check import idna_mapped, url_problem
 
+DEFAULT_BASE_URL = "https://graph.facebook.com"
+DEFAULT_API_VERSION = "v23.0"
 BASE_URL_RULE = (
     "a Graph API base URL is http(s)://host[:port][/path], with no user name or password (the "
     "access token is the one credential sent; httpx would send those in its place) and no query "

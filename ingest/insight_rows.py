@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from . import db
-from .graph import GraphError
+from .errors import GraphError
 
 # UNCONFIRMED name (public code, not Meta's reference): kept in `actions` whatever it is.
 CONVERSATIONS_STARTED = "onsite_conversion.messaging_conversation_started_7d"

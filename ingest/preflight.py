@@ -12,9 +12,8 @@ from pathlib import Path
 
 import click
 
-from . import db, discovery, pipeline
+from . import db, discovery
 from .errors import DatabaseError, SourceError
-from .logwriter import make_dirs
 
 
 def _bind(host: str, port: int) -> None:
@@ -68,6 +67,8 @@ def check_log_dir(log_dir: Path) -> None:
     startup, it is a server traceback; found out at the first delivery, a lost one. The folders
     it creates are 0750, as the receiver makes them (logwriter.make_dirs): the logs' names say
     which days a page had traffic."""
+    from .logwriter import make_dirs  # asyncio, the receiver's: only serve loads it
+
     rule = "--log-dir must be a folder refscope can create and write to"
     try:
         make_dirs(log_dir)
@@ -102,6 +103,8 @@ def check_follow(paths: list[str], db_file: Path, keep_text: bool | None) -> Non
     for spec in paths:
         if (not glob.has_magic(spec) or discovery.is_url(spec)) and not os.path.lexists(spec):
             raise SourceError(discovery.missing(spec))
+    from . import pipeline  # Arrow and NumPy: only the ingest that follows needs them
+
     privacy = pipeline.check_settings(keep_text)
     try:
         # No wait for a lock, which passes anyway: waiting, it would start silently, and

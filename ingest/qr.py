@@ -13,19 +13,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import qrcode
-import qrcode.constants
 from PIL import Image, ImageColor, ImageOps
-from qrcode.exceptions import DataOverflowError
 
 from .errors import ValidationError
 
-ERROR_LEVELS = {
-    "L": qrcode.constants.ERROR_CORRECT_L,
-    "M": qrcode.constants.ERROR_CORRECT_M,
-    "Q": qrcode.constants.ERROR_CORRECT_Q,
-    "H": qrcode.constants.ERROR_CORRECT_H,
-}
+# qrcode.constants' ERROR_CORRECT_*: the levels' format bits (ISO/IEC 18004), spelled out so
+# that the options of `refscope links` are built without importing qrcode.
+ERROR_LEVELS = {"L": 1, "M": 0, "Q": 3, "H": 2}
 LOGO_SHARE = 0.22  # logo width / code width: level H restores up to 30% of the modules
 # WCAG's 3:1 for graphics; scanners read dark modules on a light ground, most not the reverse.
 MIN_CONTRAST = 3.0
@@ -121,6 +115,9 @@ CAPACITY = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
 
 
 def _masked(url: str, style: QrStyle, mask: int | None) -> list[list[bool]]:
+    import qrcode  # only drawing a code needs it, not every `refscope` command
+    from qrcode.exceptions import DataOverflowError
+
     qr = qrcode.QRCode(
         error_correction=style.level, border=style.border, box_size=1, mask_pattern=mask
     )

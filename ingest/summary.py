@@ -7,7 +7,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import lake, pipeline, spills
+from . import lake, spills
+from .run_result import IngestResult
 from .sizes import size_text
 from .terminal import say
 from .wording import counted, shown
@@ -20,7 +21,7 @@ def notices() -> Console:
     return Console(stderr=True, emoji=False)  # a name's ':fire:' is no emoji code
 
 
-def print_summary(console: Console, r: pipeline.IngestResult, notes: Console | None = None) -> None:
+def print_summary(console: Console, r: IngestResult, notes: Console | None = None) -> None:
     """Each sentence on one line however narrow the output (soft_wrap): a log written by cron
     keeps a run's figures on one line, for grep, and the terminal wraps them for the eye. Its
     warnings and the spill files removed are said on notes (default: stderr, notices())."""

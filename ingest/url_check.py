@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import httpx
 import idna
 
 _BAD_HOST = (
@@ -37,6 +36,8 @@ def url_problem(url: str) -> str | None:
         url = idna_mapped(url)  # a host as a browser reads it: fullwidth letters are ASCII ones
     except ValueError as exc:  # an emoji, a bad xn-- label: the rule it breaks
         return str(exc).removeprefix("it ")
+    import httpx  # a tenth of a second: only the commands given a URL load it
+
     try:
         host = httpx.URL(url).host
         if ":" not in host:  # a name, not an IPv6 address: encoded as the lookup will
@@ -52,6 +53,8 @@ def ascii_url(url: str) -> str:
     an ASCII url as given. For a url url_problem passes (its host encodes)."""
     if url.isascii():
         return url
+    import httpx  # as url_problem
+
     parts = urlsplit(url)
     netloc = parts.netloc if parts.netloc.isascii() else httpx.URL(url).netloc.decode("ascii")
     path = re.sub(r"[^\x00-\x7f]+", lambda m: quote(m.group()), parts.path)

@@ -22,7 +22,7 @@ from rich.console import Console
 import tests.factories as f
 from dashboard.cli import cli
 from ingest import cli as cli_module
-from ingest import cli_stop, db
+from ingest import cli_stop, db, pipeline
 from ingest.errors import DatabaseError
 from tests.conftest import Query
 from tests.ingest.cli_setup import _clean_env, _held, _log, _one_error_line, _refscope
@@ -177,7 +177,7 @@ def test_follow_stopped_inside_a_duckdb_query_says_stopped(
             raise error from None
         raise AssertionError("SIGTERM did not interrupt the round")
 
-    monkeypatch.setattr(cli_module.pipeline, "run", run)
+    monkeypatch.setattr(pipeline, "run", run)
     (tmp_path / "logs").mkdir()
     out = io.StringIO()
     # As they were: SIG_DFL, or SIG_IGN for SIGHUP when the tests run under nohup.

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from ingest import cli as cli_module
-from ingest import db
+from ingest import db, pipeline
 from ingest.errors import DatabaseLocked
 from ingest.run_result import IngestResult
 from tests.conftest import Query
@@ -64,7 +64,7 @@ def test_follow_under_a_long_lock_says_it_waits_once_per_wait_and_when_it_reads_
         said.append("read")
         return IngestResult(run_id=1)  # what a round that reads nothing returns
 
-    monkeypatch.setattr(cli_module.pipeline, "run", run)
+    monkeypatch.setattr(pipeline, "run", run)
     monkeypatch.setattr(cli_module.time, "sleep", lambda seconds: None)
     (tmp_path / "logs").mkdir()
     out = io.StringIO()

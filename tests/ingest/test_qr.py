@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cairosvg
 import pytest
+import qrcode.constants
 from click.testing import CliRunner
 from fpdf import FPDF
 from PIL import Image, ImageOps
@@ -22,6 +23,14 @@ from tests.ingest.links_setup import URL, decode, svg_to_png
 
 MM = 72 / 25.4  # PDF points per millimetre
 A4_HEIGHT_PT = 297 * MM
+
+
+def test_error_levels_are_qrcodes_own() -> None:
+    """qr spells the levels out, so that building the options does not import qrcode: each
+    must be the constant qrcode draws that level with (H for a logo, not another level)."""
+    assert qr.ERROR_LEVELS == {
+        level: getattr(qrcode.constants, f"ERROR_CORRECT_{level}") for level in "LMQH"
+    }
 
 
 @pytest.mark.parametrize(
