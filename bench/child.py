@@ -4,13 +4,24 @@ counted, then any other words (`measured`), or whatever its script parses (`run`
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 # The steps run here, where `ingest` is the project's package (in bench/, it is bench/ingest.py).
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_ingest() -> ModuleType:
+    """bench/ingest.py: its log writer and its floor (a module of that name is the package)."""
+    spec = importlib.util.spec_from_file_location("bench_ingest", ROOT / "bench" / "ingest.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run(code: str, *args: str) -> str:

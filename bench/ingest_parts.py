@@ -20,25 +20,14 @@ nothing, checks no earlier run and skips the stage).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
-from types import ModuleType
 
-from child import fresh, measured, run
+from child import bench_ingest, fresh, measured, run
 from workdir import in_work_dir
 
 HERE = Path(__file__).resolve().parent
-
-
-def _bench_ingest() -> ModuleType:
-    """bench/ingest.py: its log writer and its floor (a module of that name is the package)."""
-    spec = importlib.util.spec_from_file_location("bench_ingest", HERE / "ingest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def duck_type(shape: object) -> str:
@@ -98,7 +87,7 @@ def main() -> None:
 
 
 def _run(a: argparse.Namespace, work: Path) -> None:
-    bench = _bench_ingest()
+    bench = bench_ingest()
     log = work / "webhooks.ndjson"
     n_items = bench.write_log(log, a.deliveries)
     print(f"log: {a.deliveries:,} deliveries, {n_items:,} items, {log.stat().st_size / 1e6:.0f} MB")

@@ -51,6 +51,11 @@ CASES = {
     "demo_data": (["--days", "20", "--scale", "0.3"],
                   [rf"^demo\s+{NUMBER} s\s+{NUMBER} lines", rf"peak RSS\s+{NUMBER} MiB",
                    rf"ratio demo/floor {NUMBER}"]),
+    "startup": (["--runs", "2", "--lines", "20"],
+                [r"^log: 20 deliveries, 2\d items, .*all receiver envelopes; 2 runs",
+                 rf"^floor\s+{NUMBER} s\s+ratio to the floor\s+1\.00\s+peak RSS\s+{NUMBER} MiB$",
+                 *(rf"^{step}\s+{NUMBER} s\s+ratio to the floor\s+{NUMBER}\s+peak RSS\s+"
+                   rf"{NUMBER} MiB$" for step in ("help", "ingest-help", "ingest"))]),
     "dashboard": (["--events", "20000", "--runs", "1"],
                   [rf"peak RSS of this process \(queries, pages\): {NUMBER} MiB",
                    r"every query p95 <= \d+ ms: (yes|NO)"]),
@@ -71,7 +76,7 @@ def test_bench_script_runs_and_prints_its_figures(case: str, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
-    "case", ["ingest", "ingest_parts", "attribution", "demo_data", "dashboard"]
+    "case", ["ingest", "ingest_parts", "attribution", "demo_data", "dashboard", "startup"]
 )
 def test_bench_script_without_keep_leaves_no_work_directory(case: str, tmp_path: Path) -> None:
     """Without --keep, a benchmark's logs and databases (a GB for 4M deliveries) were left in
@@ -91,7 +96,8 @@ def test_bench_script_without_keep_leaves_no_work_directory(case: str, tmp_path:
     [("dashboard", {"--lake", "--browser", "--keep"}), ("attribution", {"--keep", "--ads"}),
      ("receiver", {"--client-procs", "--rounds", "--seed", "--budget"}),
      ("ingest", {"--deliveries", "--envelopes", "--gz", "--keep"}), ("ingest_parts", {"--keep"}),
-     ("demo_data", {"--days", "--scale", "--end", "--keep"})],
+     ("demo_data", {"--days", "--scale", "--end", "--keep"}),
+     ("startup", {"--runs", "--lines", "--keep"})],
 )  # fmt: skip
 def test_bench_docstring_names_every_option_its_help_lists(
     name: str, some: set[str], tmp_path: Path
@@ -112,7 +118,8 @@ def test_bench_docstring_names_every_option_its_help_lists(
 
 
 @pytest.mark.parametrize(
-    "case", ["ingest", "ingest_parts", "attribution", "demo_data", "dashboard", "receiver"]
+    "case",
+    ["ingest", "ingest_parts", "attribution", "demo_data", "dashboard", "receiver", "startup"],
 )
 def test_bench_script_keeps_a_relative_keep_directory_where_it_was_run(
     case: str, tmp_path: Path
