@@ -12,19 +12,40 @@ import pytest
 
 import tests.factories as f
 from ingest import pipeline
+from ingest.clicklog import click_line
 from tests.conftest import Query
+from tests.factories import T0
+
+
+def _pandas_loaded(path: Path, db_path: Path) -> list[str]:
+    """The events and rejects a run of path added in a fresh interpreter, and whether it
+    imported pandas."""
+    code = (
+        "import sys; from pathlib import Path; from ingest import pipeline; "
+        f"r = pipeline.run([{str(path)!r}], Path({str(db_path)!r})); "
+        "print(r.events_added, r.rejects_added, r.clicks_added, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.split()
 
 
 def test_an_ingest_does_not_import_pandas(db_path: Path, log_dir: Path) -> None:
     # pandas costs a fifth of a second to import: a small incremental run must not pay it.
     path = f.write_ndjson(log_dir / "a.ndjson", ["{oops", f.delivery(f.message())])
-    code = (
-        "import sys; from pathlib import Path; from ingest import pipeline; "
-        f"r = pipeline.run([{str(path)!r}], Path({str(db_path)!r})); "
-        "print(r.events_added, r.rejects_added, 'pandas' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["1", "1", "False"]
+    assert _pandas_loaded(path, db_path) == ["1", "1", "0", "False"]
+
+
+def test_an_ingest_of_a_click_log_does_not_import_pandas(db_path: Path, log_dir: Path) -> None:
+    """A click log (the redirect server's, read daily beside the webhooks) imported pandas:
+    its first line was handed to DuckDB in an Arrow table built by pa.array()."""
+    path = log_dir / "clicks-2026-11-30.ndjson"
+    path.write_bytes(click_line(T0, "flyer", "acmebakery", True, "mobile") * 2)
+    assert _pandas_loaded(path, db_path) == ["0", "0", "2", "False"]
+    query = Query(db_path)
+    assert query("SELECT count(*), any_value(ref) FROM clicks") == [(2, "flyer")]
+    # The log is known by its first line: read again (renamed, as a rotation does), it adds none.
+    path.rename(log_dir / "clicks-renamed.ndjson")
+    assert _pandas_loaded(log_dir / "clicks-renamed.ndjson", db_path)[2] == "0"
 
 
 class _CountingConnection:
