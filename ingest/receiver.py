@@ -140,8 +140,11 @@ class Receiver:
         tokens = q.getlist("hub.verify_token")
         if not token_matches(tokens[0] if len(tokens) == 1 else "", self.config.verify_token):
             return PlainTextResponse("wrong hub.verify_token", 403)
-        if q.get("hub.mode") != "subscribe" or not q.get("hub.challenge"):
-            return PlainTextResponse("expected hub.mode=subscribe and a hub.challenge", 400)
+        # Meta's own sample answers 403 unless hub.mode is subscribe as well.
+        if q.getlist("hub.mode") != ["subscribe"]:
+            return PlainTextResponse("expected hub.mode=subscribe", 403)
+        if not q.get("hub.challenge"):
+            return PlainTextResponse("expected a hub.challenge", 400)
         return PlainTextResponse(q["hub.challenge"], headers=NOSNIFF)
 
     def _refuse(

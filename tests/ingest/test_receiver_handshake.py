@@ -29,7 +29,10 @@ def test_handshake_echoes_the_challenge(receiver: Receiver) -> None:
         ({"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}, 403),
         ({"hub.mode": "subscribe", "hub.challenge": "1"}, 403),
         ({"hub.mode": "subscribe", "hub.verify_token": TOKEN + "x", "hub.challenge": "1"}, 403),
-        ({"hub.mode": "unsubscribe", "hub.verify_token": TOKEN, "hub.challenge": "1"}, 400),
+        # Meta's sample answers 403 unless hub.mode is subscribe and the token is right.
+        ({"hub.mode": "unsubscribe", "hub.verify_token": TOKEN, "hub.challenge": "1"}, 403),
+        ({"hub.verify_token": TOKEN, "hub.challenge": "1"}, 403),
+        ({"hub.mode": "Subscribe", "hub.verify_token": TOKEN, "hub.challenge": "1"}, 403),
         ({"hub.verify_token": TOKEN, "hub.mode": "subscribe"}, 400),
         # A wrong token is refused as such, whatever else is wrong with the request.
         ({"hub.mode": "unsubscribe", "hub.verify_token": "nope", "hub.challenge": "1"}, 403),
@@ -59,6 +62,8 @@ def test_handshake_echoes_the_challenge(receiver: Receiver) -> None:
         "no-token",
         "longer-token",
         "not-subscribe",
+        "no-mode",
+        "mode-in-capitals",
         "no-challenge",
         "wrong-token-and-mode",
         "wrong-token-only",
