@@ -192,7 +192,10 @@ class Receiver:
         if length is not None and not _DIGITS.fullmatch(length):
             return PlainTextResponse("invalid Content-Length", 400)
         # Unsigned first: a large request that Meta did not send is no cue to raise the cap.
-        header = request.headers.get(SIGNATURE_HEADER)
+        given = request.headers.getlist(SIGNATURE_HEADER)
+        if len(given) > 1:  # Meta sends one: which of two counted would depend on their order
+            return self._refuse("malformed", 403, "X-Hub-Signature-256 repeated", close=unsent)
+        header = given[0] if given else None
         problem = header_problem(header)
         if problem:
             return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}", close=unsent)

@@ -78,6 +78,20 @@ def test_a_signature_in_capitals_is_accepted(receiver: Receiver) -> None:
     assert len(receiver.lines()) == 1
 
 
+@pytest.mark.parametrize("right_first", [True, False], ids=["right-first", "right-last"])
+def test_two_signature_headers_are_refused_whichever_comes_first(
+    receiver: Receiver, right_first: bool
+) -> None:
+    # Meta sends one X-Hub-Signature-256: with two, which one counted would depend on order.
+    raw = text_delivery()
+    pair = [sign(raw), sign(raw, OTHER_SECRET)]
+    headers = [("X-Hub-Signature-256", v) for v in (pair if right_first else pair[::-1])]
+    r = receiver.client.post("/webhook", content=raw, headers=headers)
+    assert (r.status_code, r.text) == (403, "X-Hub-Signature-256 repeated")
+    assert receiver.lines() == []
+    assert receiver.metrics()['refscope_deliveries_refused_total{reason="malformed"}'] == 1
+
+
 def test_meta_escaped_unicode_body_is_accepted_and_a_reserialised_signature_refused(
     receiver: Receiver,
 ) -> None:
