@@ -45,11 +45,12 @@ THROTTLE_CODES = {4, 17, 32, 341, 613, *range(80000, 80015)}
 # "unknown", "service temporarily unavailable" and "temporarily blocked for policies
 # violations": Meta's table says to wait and retry each (error-handling guide above).
 TRANSIENT_CODES = {1, 2, 368}
-# (code, error_subcode) of an insights call that asks for too much data at once ("reduce the
-# amount of data", "request timed out: try a smaller date range"): asked again as is, it fails
-# again. https://developers.facebook.com/docs/marketing-api/insights/best-practices and
+# error_subcode of an insights call that asks for too much data at once ("reduce the amount of
+# data", "request timed out: try a smaller date range"; Meta's table gives them under 100 and 2):
+# asked again as is, it fails again. A subcode names the error whichever code it comes under.
+# https://developers.facebook.com/docs/marketing-api/insights/best-practices and
 # https://developers.facebook.com/documentation/ads-commerce/marketing-api/insights/error-codes
-TOO_MUCH_DATA = {(100, 1487534), (100, 1504018), (2, 1504038)}
+TOO_MUCH_DATA = {1487534, 1504018, 1504038}
 # The same refusal as Meta's sync insights calls answer it in practice: HTTP 500, code 1 (else
 # "unknown", retried) with or without error_subcode 99, told apart by its words only.
 # https://github.com/facebook/facebook-python-business-sdk/issues/470
@@ -239,7 +240,7 @@ class GraphClient:
             # Scrubbed before it is cut: a cut could leave the start of an echoed token.
             msg = err.get("message", "") if isinstance(err, dict) else self._scrub(resp.text)[:200]
             less = code == 1 and ASKS_FOR_LESS in str(msg).lower()
-            if less or (code, code_of(err, "error_subcode")) in TOO_MUCH_DATA:
+            if less or code_of(err, "error_subcode") in TOO_MUCH_DATA:
                 self._usage = resp.headers  # its halves are asked next
                 raise TooMuchData(self._scrub(f"Graph API error {code}: {msg}"))
             # A Retry-After (RFC 9110, a 429 or 503 of Meta's edge or a proxy) is waited out.
