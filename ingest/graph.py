@@ -55,6 +55,9 @@ TOO_MUCH_DATA = {1487534, 1504018, 1504038}
 # "unknown", retried) with or without error_subcode 99, told apart by its words only.
 # https://github.com/facebook/facebook-python-business-sdk/issues/470
 ASKS_FOR_LESS = "reduce the amount of data"
+# The longest window Meta counts a rate limit over (the Messenger and Pages limits are per 24
+# hours): a throttle's Retry-After is waited out up to this, not cut to a failing server's 300 s.
+LONGEST_LIMIT_WINDOW = 24 * 3600.0
 USAGE_SLOWDOWN_PCT = 90  # at this usage or above, pause before the next call
 MAX_RETRIES = 8
 # A sync insights call "can return out-of-memory or timeout errors" on too much data, and
@@ -243,9 +246,12 @@ class GraphClient:
             if less or code_of(err, "error_subcode") in TOO_MUCH_DATA:
                 self._usage = resp.headers  # its halves are asked next
                 raise TooMuchData(self._scrub(f"Graph API error {code}: {msg}"))
-            # A Retry-After (RFC 9110, a 429 or 503 of Meta's edge or a proxy) is waited out.
+            # A Retry-After (RFC 9110, a 429 or 503 of Meta's edge or a proxy) is waited out:
+            # a throttle's whole (asked sooner, the call counts against the limit), a failing
+            # server's up to 300 s (http_headers.RETRY_AFTER_CAP).
             told = retry_after(resp.headers)
             if code in THROTTLE_CODES or resp.status_code == 429:
+                told = retry_after(resp.headers, cap=LONGEST_LIMIT_WINDOW)
                 why = f"throttled (code {code}" + (f": {msg})" if msg else ")")
                 # Meta's usage headers say how long (when they do not, longer at each throttle
                 # in a row: untimed_wait); a bare 429 (no error code: a proxy's, Meta's edge)

@@ -155,19 +155,19 @@ def html_start(headers: httpx.Headers, first: bytes, at_start: bool = True) -> b
     return None if any(start.startswith(said) for start in _HTML_STARTS) else False
 
 
-def retry_after(headers: httpx.Headers) -> float:
+def retry_after(headers: httpx.Headers, cap: float = RETRY_AFTER_CAP) -> float:
     """A Retry-After in seconds, given as seconds or as the HTTP date to wait until (RFC 9110
-    §10.2.3), capped; 0 when absent, not either, or a date past."""
+    §10.2.3), at most cap; 0 when absent, not either, or a date past."""
     value = headers.get("retry-after", "").strip()
     # [0-9], not str.isdigit(): a header is latin-1 text, and '²' (0xb2) is a digit to Python.
     if re.fullmatch(r"[0-9]+", value):
-        return min(float(value), RETRY_AFTER_CAP)
+        return min(float(value), cap)
     until = _instant(value)
     if until is None:
         return 0.0
     # Counted from the answer's Date, on the server's clock as the date is, when it has one.
     now = _instant(headers.get("date", ""))
-    return min(max(until - (time.time() if now is None else now), 0.0), RETRY_AFTER_CAP)
+    return min(max(until - (time.time() if now is None else now), 0.0), cap)
 
 
 def _instant(value: str) -> float | None:

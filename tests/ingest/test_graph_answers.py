@@ -175,3 +175,25 @@ def test_other_errors_get_no_remedy(api: Server, db_path: Path, code: int) -> No
     with pytest.raises(GraphError) as exc:
         pull(api, db_path, since=TODAY)
     assert str(exc.value) == f"Graph API error {code}: Invalid parameter (OAuthException)"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (429, "<html>Too Many Requests</html>"),  # a bare 429: Meta's edge, a proxy
+        (400, {"error": {"message": "(#17) User request limit reached", "code": 17,
+                         "type": "OAuthException"}}),  # a throttle code, no usage header
+    ],
+)  # fmt: skip
+def test_a_throttles_long_retry_after_is_waited_out_whole(
+    api: Server, db_path: Path, answer: tuple[int, Any]
+) -> None:
+    """A throttled answer's Retry-After is how long the limit holds: it was cut to 300 s, as a
+    failing server's is, so the pull asked again 10 minutes before the limit lifted (and again,
+    every 5 minutes), each call counted against the limit. It is waited out whole."""
+    api.rows = [row(TODAY, "9", "1.50")]
+    api.script = {1: (*answer, {"Retry-After": "900"})}
+    res = pull(api, db_path, since=TODAY)
+    assert res.rows == 1 and len(api.requests) == 2
+    assert api.requests[1][3] == 900.0  # the second request, 15 minutes on the fake clock
+    assert res.waited_seconds == 900.0
