@@ -125,6 +125,7 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         page_labels=labels,
         data_start=day_cell(bounds, "first_day"),
         data_end=data_end,
+        not_covered=tuple(n for n in _text(before, "not_covered").split(",") if n),
     )
 
 
@@ -153,6 +154,12 @@ def day_cell(df: pd.DataFrame, name: str) -> dt.date | None:
 def day_list(df: pd.DataFrame, name: str) -> list[dt.date]:
     """A date column's values as dates."""
     return [pd.Timestamp(v).date() for v in df[name]]
+
+
+def _text(df: pd.DataFrame, name: str) -> str:
+    """The first row's text in column name ("" without one)."""
+    v = None if df.empty or name not in df else df[name].iloc[0]
+    return "" if v is None or pd.isna(v) else str(v)
 
 
 def _scalar(df: pd.DataFrame, name: str) -> float | None:

@@ -123,6 +123,9 @@ class Report:
     page_labels: dict[str, str] = field(default_factory=dict)  # page id -> name, as page_list
     data_start: dt.date | None = None  # the first day of data (data_bounds), None without any
     data_end: dt.date | None = None  # the day of the newest event (data_bounds)
+    # The KPIs whose previous figure the data does not cover (queries.kpis' not_covered): the
+    # previous period starts before the data, or (spend) before or between the pulled days.
+    not_covered: tuple[str, ...] = ()
 
     @property
     def pages(self) -> str:
@@ -191,8 +194,29 @@ class Report:
                  if k.key in KPI_DEFINITIONS]  # fmt: skip
         if any(k.key == "spend" and not k.compared for k in self.kpis):
             notes.insert(0, SPEND_NOT_COMPARED)
-        data_note = self.data_note  # worked out from the filters and bounds: once
-        return [data_note, *notes] if data_note else notes
+        first = [n for n in (self.data_note, self.previous_note) if n]
+        return [*first, *notes]
+
+    @property
+    def previous_note(self) -> str:
+        """Why KPIs have no previous figure ("—"), as the Overview's "previous period not fully
+        covered" says it: the previous period starts before the data's first day, or (ad spend)
+        not all its days were pulled. "" when every previous figure is covered."""
+        labels = [k.label for k in self.kpis if k.key in self.not_covered]
+        if not labels:
+            return ""
+        p, first = self.previous, self.data_start
+        why = []
+        if first is not None and p.start < first:
+            why.append(f"starts before the data's first day ({first})")
+        if "spend" in self.not_covered:
+            why.append("holds days without pulled ad insights")
+        because = f" {' and '.join(why)}," if why else ","
+        listed = ", ".join(labels[:-1]) + " and " + labels[-1] if len(labels) > 1 else labels[0]
+        return (
+            f"Previous period not fully covered: {period(p)}{because} so {listed} have no "
+            "figure there to compare with (—)."
+        )
 
     def section(self, key: str) -> Section:
         return next(s for s in self.sections if s.key == key)
