@@ -34,6 +34,11 @@ LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom",
 AXES = {"xaxis": {"automargin": True}, "yaxis": {"automargin": True}}
 MARGIN = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, **AXES}
 LAYOUT = {**MARGIN, "legend": LEGEND, "hovermode": "x unified"}
+# The report's charts are drawn with plotly's own template, named: in the dashboard's process
+# Streamlit makes its "streamlit" template the default, whose placeholder colours (#000001…)
+# only its web page swaps for the theme's, so a report from the Reports page looked otherwise
+# than `refscope report`'s of the same filters.
+REPORT_TEMPLATE = "plotly"
 
 
 def channel_label(channel: str) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import charts, queries
+from dashboard.chart_style import REPORT_TEMPLATE
 from dashboard.filters import Filters, spend_gap
 from dashboard.report_model import EVENT_KPIS, SPEND_KPIS, in_period, money_text, posts_note
 from dashboard.report_model import Column as Column
@@ -141,8 +142,9 @@ def _left_out(s: Section, f: Filters) -> Section:
 
 
 def _untitled(fig: go.Figure) -> go.Figure:
-    """The section heading names the chart; a second title would only repeat it."""
-    return fig.update_layout(title_text="", margin_t=20)
+    """The section heading names the chart; a second title would only repeat it. Its template
+    is the report's whichever process draws it (REPORT_TEMPLATE)."""
+    return fig.update_layout(title_text="", margin_t=20, template=REPORT_TEMPLATE)
 
 
 def day_cell(df: pd.DataFrame, name: str) -> dt.date | None:
