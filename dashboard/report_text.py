@@ -3,6 +3,7 @@ table) and the KPIs as numbers (its download). No Streamlit, no I/O."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -44,19 +45,41 @@ def kpi_table(report: Report) -> pd.DataFrame:
 
 
 def kpi_frame(report: Report) -> pd.DataFrame:
-    """The KPIs as numbers, one row each as kpi_table shows them: rates as shares, change in
-    the metric's unit (shares for rates; the difference of the values as stored, without the
-    doubles' tail), change_share against the previous value."""
+    """The KPIs as numbers, one row each as kpi_table shows them: counts whole (a CSV writes
+    160, not 160.0), rates as shares, change in the metric's unit (shares for rates; the
+    difference of the values as stored, without the doubles' tail), change_share against the
+    previous value. Its figure columns hold a count and money in one column: object columns of
+    numbers (number_column), which the XLSX and Parquet writers store as numbers."""
+    figures = {
+        "this_period": [_figure(k.value, k.kind) for k in report.kpis],
+        "previous_period": [_figure(k.previous, k.kind) for k in report.kpis],
+        "change": [_figure(k.change, k.kind) for k in report.kpis],
+    }
     return pd.DataFrame(
         {
             "metric": [k.label for k in report.kpis],
-            "this_period": [k.value for k in report.kpis],
-            "previous_period": [k.previous for k in report.kpis],
-            "change": [k.change for k in report.kpis],
-            "change_share": [k.relative for k in report.kpis],
+            **{name: pd.Series(values, dtype=object) for name, values in figures.items()},
+            "change_share": pd.Series([k.relative for k in report.kpis], dtype=float),
         },
-    ).astype({"this_period": float, "previous_period": float, "change": float,
-              "change_share": float})  # fmt: skip
+    )
+
+
+def _figure(v: float | None, kind: str) -> float | int:
+    """A KPI's figure as a number of its kind: a count (queries hand it over as a float) whole;
+    NaN for none, as in a float column."""
+    if v is None:
+        return math.nan
+    return int(v) if kind == "int" and float(v).is_integer() else float(v)
+
+
+def number_column(s: pd.Series) -> bool:
+    """Whether s is an object column of numbers alone (kpi_frame's: whole counts beside money
+    and rates, NaN for none), which a file stores as a column of numbers, not of text."""
+    return (
+        s.dtype == object
+        and bool(len(s))
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in s)
+    )
 
 
 def format_change(k: Kpi) -> str:

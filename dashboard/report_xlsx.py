@@ -17,6 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from dashboard import xlsx_text
 from dashboard.report_data import Column, Report, format_change, period
+from dashboard.report_text import number_column
 from dashboard.report_xlsx_charts import CHARTS_SHEET, charts_sheet
 from dashboard.rounding import as_shown
 from dashboard.xlsx_cells import (
@@ -52,7 +53,7 @@ def infer_columns(df: pd.DataFrame) -> tuple[Column, ...]:
             kind = "bool"
         elif pd.api.types.is_integer_dtype(s):
             kind = "int"
-        elif pd.api.types.is_float_dtype(s):
+        elif pd.api.types.is_float_dtype(s) or number_column(s):
             kind = _float_kind(str(name))
         elif pd.api.types.is_datetime64_any_dtype(s):
             # DuckDB hands a DATE column (a cohort's week) to pandas as midnight timestamps.

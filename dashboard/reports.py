@@ -28,6 +28,7 @@ from dashboard.report_data import (
     scope,
 )
 from dashboard.report_model import pages_named
+from dashboard.report_text import number_column
 
 __all__ = [
     "REPORT_FORMATS",
@@ -104,7 +105,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _defused(df: pd.DataFrame) -> pd.DataFrame:
     """df with every text cell a spreadsheet would run as a formula quoted as text."""
-    texts = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])]
+    texts = [c for c in df.columns if (df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))
+             and not number_column(df[c])]  # fmt: skip
     if not texts:
         return df
     out = df.copy()
@@ -148,7 +150,10 @@ def table_parquet(
     """Parquet with the filters as key-value metadata (refscope.table, refscope.from, …): the
     pages by id in refscope.pages, for a program to read (a page's name may hold ", "), and by
     name and id in refscope.header, as the CSV's first line."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    # An object column of numbers (the KPIs' counts beside money) is one of doubles, as a float
+    # column of the same table in another download.
+    numbers = {c: "float64" for c in df.columns if number_column(df[c])}
+    table = pa.Table.from_pandas(df.astype(numbers), preserve_index=False)
     # A text column no row fills (all None, or no rows) would be Parquet's null type, which no
     # reader casts the same column of another download to: it is text, as where it has values.
     fields = [fl.with_type(pa.large_string()) if pa.types.is_null(fl.type) else fl
