@@ -126,8 +126,14 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         page_labels=labels,
         data_start=day_cell(bounds, "first_day"),
         data_end=data_end,
-        not_covered=tuple(n for n in _text(before, "not_covered").split(",") if n),
+        not_covered=not_covered(before),
     )
+
+
+def not_covered(before: pd.DataFrame) -> tuple[str, ...]:
+    """The figures a previous period's queries.kpis (with whole) names in its not_covered
+    column: those the data covers only in part, whose "—" says so (none without the column)."""
+    return tuple(n for n in _text(before, "not_covered").split(",") if n)
 
 
 def _left_out(s: Section, f: Filters) -> Section:

@@ -18,7 +18,7 @@ from dashboard.channel_queries import RETURN_7D
 from dashboard.filters import Filters, spend_gap
 from dashboard.markdown_text import literal as literal
 from dashboard.markdown_text import literal_message as literal_message
-from dashboard.report_data import currency_code, day_cell, day_list
+from dashboard.report_data import currency_code, day_cell, day_list, not_covered
 from dashboard.report_model import KPI_DEFINITIONS, cents, half_up, money_text, pct_text
 from dashboard.report_xlsx import MONEY_COLUMNS
 from dashboard.rounding import difference
@@ -79,7 +79,7 @@ def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str,
     """
     per_row = min(KPI_PER_ROW, len(specs))
     cols = [col for _ in range(0, len(specs), per_row) for col in st.columns(per_row)]
-    not_covered = before["not_covered"].iloc[0].split(",") if "not_covered" in before else []
+    uncovered = not_covered(before)
     for col, (name, label, kind) in zip(cols, specs, strict=True):
         value = _value(now, name)
         prev = _value(before, name)
@@ -87,7 +87,7 @@ def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str,
         if value is not None and prev is not None:
             # Of the decimals, as the reports: 8.71 - 10.145 is -1.435, -1.44 (not -1.43).
             delta = _fmt(difference(value, prev), kind, "+").replace("%", " pts")
-        elif name in not_covered:
+        elif name in uncovered:
             why = NOT_COVERED
         # No change as shown (+0, -0.00, +0.0 pts, —): neither up nor down, in grey.
         unchanged = not any(c in "123456789" for c in delta)

@@ -62,3 +62,18 @@ def test_a_report_whose_previous_period_the_data_covers_has_no_such_note(db_path
     new = next(k for k in report.kpis if k.key == "new_contacts")
     assert (new.value, new.previous) == (7, 7)
     assert not [n for n in report.kpi_notes if "Previous period" in n]
+
+
+def test_the_overview_and_the_reports_read_not_covered_alike():
+    """report_data.not_covered is what the Overview's KPI row and gather both read."""
+    import pandas as pd
+
+    from dashboard import report_data
+
+    def before(names: str | None) -> pd.DataFrame:
+        return pd.DataFrame({"new_contacts": [None], "not_covered": [names]})
+
+    assert report_data.not_covered(before("new_contacts,spend")) == ("new_contacts", "spend")
+    assert report_data.not_covered(before("")) == ()
+    assert report_data.not_covered(before(None)) == ()
+    assert report_data.not_covered(pd.DataFrame({"new_contacts": [3.0]})) == ()  # not whole
