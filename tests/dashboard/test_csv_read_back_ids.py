@@ -52,3 +52,23 @@ def test_a_digits_only_ref_read_back_as_the_readme_says_keeps_its_zeros():
     assert call, csv_bullet
     back = eval(call.group(1), {"pandas": pd, "path": io.BytesIO(data)})  # the README's own line
     assert [None if pd.isna(v) else v for v in back["ref"]] == ["0042", None, "2026"]
+
+
+def test_the_xlsx_download_holds_long_ids_and_a_digits_only_ref_as_text():
+    """The README sends a reader whom Excel's CSV reading cut an id or a ref's zeros to the XLSX
+    download: its cells of ids and refs are text (a number cell would keep 15 digits)."""
+    import openpyxl
+
+    rows = pd.DataFrame({"page_id": ["1122334455667788"], "psid": ["59740184263215283"],
+                         "ad_id": ["120215678901234567"], "ref": ["0042"],
+                         "new_contacts": [3]})  # fmt: skip
+    f = Filters(dt.date(2026, 11, 6), dt.date(2026, 12, 3))
+    book = openpyxl.load_workbook(io.BytesIO(reports.table_bytes("xlsx", rows, "contacts", f)))
+    header, cells = list(book["contacts"].iter_rows(max_row=2))
+    got = {h.value: (c.value, c.data_type) for h, c in zip(header, cells, strict=True)}
+    assert got == {"page_id": ("1122334455667788", "s"), "psid": ("59740184263215283", "s"),
+                   "ad_id": ("120215678901234567", "s"), "ref": ("0042", "s"),
+                   "new_contacts": (3, "n")}  # fmt: skip
+    assert "the XLSX download there, which holds every id and ref as text" in " ".join(
+        README.split()
+    )
