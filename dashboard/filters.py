@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from ingest.wording import counted
@@ -80,6 +80,34 @@ def spend_gap(
     which = "the pulled days" if gap else "those days"
     return (f"{note}: spend counts {which} only, so cost per contact is understated "
             "(refscope pull ads fetches the other days).")  # fmt: skip
+
+
+def partial_weeks(f: Filters, weeks: Collection[dt.date]) -> str:
+    """What to say beside weekly cohorts (Monday to Sunday) when the range starts or ends
+    mid-week: its first or last cohort week holds only some of its days, so fewer contacts than
+    a whole week would. weeks: the Mondays of the cohorts shown; a cut week without a cohort
+    (no contact in its days) is not named. "" when neither is cut or shown."""
+    first, last = (d - dt.timedelta(days=d.weekday()) for d in (f.start, f.end))
+    if first == last:
+        if f.days == 7 or first not in weeks:
+            return ""
+        return (f"The only cohort week, of {first}, holds only {f.days} of its 7 days (the range "
+                f"is {f.start} – {f.end}): its contacts are those days' alone.")  # fmt: skip
+    head = 7 - f.start.weekday() if f.start != first and first in weeks else 0
+    tail = f.end.weekday() + 1 if f.end.weekday() < 6 and last in weeks else 0
+    starts = f"the range starts on {f.start:%A} {f.start}"
+    ends = f"ends on {f.end:%A} {f.end}"
+    if head and tail:
+        said = (f"The first cohort week, of {first}, holds only {head} of its 7 days ({starts}), "
+                f"and the last, of {last}, only {tail} (it {ends}): their")  # fmt: skip
+    elif head:
+        said = f"The first cohort week, of {first}, holds only {head} of its 7 days ({starts}): its"
+    elif tail:
+        said = (f"The last cohort week, of {last}, holds only {tail} of its 7 days (the range "
+                f"{ends}): its")  # fmt: skip
+    else:
+        return ""
+    return f"{said} contacts are those days' alone."
 
 
 _SPANS_SHOWN = 3  # runs of days a note names; the rest it counts

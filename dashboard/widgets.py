@@ -15,7 +15,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from dashboard import charts, reports, store
 from dashboard.channel_queries import RETURN_7D
-from dashboard.filters import Filters, spend_gap
+from dashboard.filters import Filters, partial_weeks, spend_gap
 from dashboard.markdown_text import literal as literal
 from dashboard.markdown_text import literal_message as literal_message
 from dashboard.report_data import currency_code, day_cell, day_list, not_covered
@@ -41,6 +41,14 @@ def spend_coverage(f: Filters) -> None:
     first, last = (day_cell(days, c) for c in ("first_day", "last_day"))
     known = not pd.isna(store.fetch("kpis", f)["spend"].iloc[0])  # none between two pulls
     note = spend_gap(f, first, last, day_list(missing, "day"), known)
+    if note:
+        st.caption(note)
+
+
+def partial_weeks_note(f: Filters, cohorts: pd.DataFrame) -> None:
+    """A caption beside weekly cohorts (queries.cohorts' rows shown) when the range cuts their
+    first or last week (filters.partial_weeks)."""
+    note = partial_weeks(f, day_list(cohorts, "cohort_week"))
     if note:
         st.caption(note)
 

@@ -21,6 +21,7 @@ pick = widgets.kept_selectbox(
 )  # fmt: skip
 shown = None if pick == "all" else pick
 widgets.chart(charts.cohort_heatmap(cohorts, shown))
+widgets.partial_weeks_note(f, of_channel(cohorts, shown))  # a range that starts or ends mid-week
 # The heatmap's shares, per channel: of the picked channel only, which the file names.
 widgets.download_table(of_channel(cohorts, shown), "cohorts", f, channel=shown or "")
 st.caption(
