@@ -14,7 +14,13 @@ import duckdb
 
 from . import comment_tables, history
 from .privacy import Privacy, salt_setting
-from .reject_text import contacts_beside_removed_texts, phone_numbers_shown, without_names
+from .reject_text import (
+    FORGOTTEN,
+    contacts_beside_removed_texts,
+    phone_numbers_shown,
+    without_forgotten_texts,
+    without_names,
+)
 from .shared_contact import PHONE_REMOVED, removed_sql
 from .tokens import without_tokens
 
@@ -141,6 +147,21 @@ def migrate_last_touch_source(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(history.FILL_SOURCE)
 
 
+def migrate_forgotten_message_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Older refscopes' `forget` (and ingests leaving a forgotten person out) kept the message
+    ids (`mid`, `mids`, `message_id`) of the items of a rejected line that held a forgotten id,
+    which Graph resolves to the person: each becomes `<forgotten>`, as a forget now makes it
+    (reject_text.without_forgotten_texts). Changes nothing the second time."""
+    rows = con.execute(
+        """SELECT rowid, raw FROM rejects WHERE contains(raw, ?)
+               AND (contains(raw, 'mid') OR contains(raw, 'message_id'))""",
+        [FORGOTTEN],
+    ).fetchall()
+    changed = [(new, rowid) for rowid, raw in rows if (new := without_forgotten_texts(raw)) != raw]
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
+
+
 MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_event_contacts,
     migrate_reject_contacts,
@@ -149,4 +170,5 @@ MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_reject_phone_numbers,
     comment_tables.refresh,  # the tables it keeps from events, as an ingest now does
     migrate_last_touch_source,
+    migrate_forgotten_message_ids,
 )

@@ -102,6 +102,12 @@ def is_text(key: str | None, parent: str | None) -> bool:
     )
 
 
+def is_message_id(key: str | None, parent: str | None) -> bool:
+    """Whether a string value is a message id (a mid): a message's, postback's, reaction's or
+    reply's `mid`, an element of a delivery's `mids`, a Send API response's `message_id`."""
+    return key in ("mid", "message_id") or (key is None and parent == "mids")
+
+
 ATTACHMENT = "attachments[]"  # parent_key of an element of an `attachments` array
 # What a person wrote or sent in a Page change (its `value`): a comment's text and its photo or
 # video, a post's photo or shared link, a page rating's review.
@@ -191,7 +197,8 @@ def without_forgotten_texts(line: str, within: str | None = None, whole: bool = 
     element of `messaging`, `standby` or `changes`) that holds FORGOTTEN, and every text of a
     line that holds it outside such an item (a send log) or of a text outside the items of a
     line that holds it at all (and a quick reply's payload that is an email address or a
-    phone number, see shared_contact); a shared location's `lat` and `long` there become null,
+    phone number, see shared_contact) and each message id there (is_message_id) FORGOTTEN;
+    a shared location's `lat` and `long` there become null,
     the `name` of a `from` object holding FORGOTTEN FORGOTTEN (and so do a send's recipient's
     `phone_number` and `name` parts there), and a FORGOTTEN outside any
     string (an id that came as a number) a JSON string. A JSON document kept as a string (a
@@ -267,6 +274,8 @@ def _value(token: str, key: str | None, parent: str | None, theirs: bool, marked
     if theirs and ((key == "phone_number" and parent == "recipient")
                    or (key in NAME_PARTS and parent == "name")):  # fmt: skip
         return json.dumps(FORGOTTEN)  # a send's recipient: their number and name
+    if theirs and is_message_id(key, parent):
+        return json.dumps(FORGOTTEN)  # Graph gives a message's sender and recipient by its id
     if theirs and is_text(key, parent) and not _PLACEHOLDER.fullmatch(text or ""):
         return placeholder(token)
     if theirs and (contact := shared_contact(token, key, parent, said)) is not None:
