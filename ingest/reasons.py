@@ -175,7 +175,7 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         kind = "send log" if obj == "send_api" else "click log line"
         return item_problem or f"{kind} without usable fields"
     if obj is not None and obj != "page":
-        return f"unsupported object {obj!r}: refscope reads Page webhooks"
+        return f"unsupported object {quoted_name(obj)}: refscope reads Page webhooks"
     if item_problem:
         prefix = "partly rejected: " if good_events else ""
         return prefix + item_problem
@@ -187,7 +187,9 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
         err = doc["error"]
         # Without a token it quotes (Meta's answer to a malformed one), then cut.
         said = without_tokens(str(err.get("message")))[:200]
-        return f"Graph API error answer, no insights: {said} (code {err.get('code')})"
+        code = err.get("code")  # Meta's is a number: anything else is said, not quoted
+        shown = f"code {code}" if type(code) is int or code is None else f"code: {described(code)}"
+        return f"Graph API error answer, no insights: {said} ({shown})"
     if "entry" not in doc:
         return "no entry list"
     entries = doc["entry"]
@@ -261,6 +263,27 @@ def is_json_text(text: str) -> bool:
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
+
+
+# What an object name looks like (`instagram`, `whatsapp_business_account`): short, lowercase
+# letters, digits and underscores, no run of 5 digits (an id).
+_NAME = re.compile(r"(?!.*\d{5})[a-z][a-z0-9_]{0,39}")
+
+
+def quoted_name(value: object) -> str:
+    """value quoted when it looks like a name (_NAME), else what it is, in brackets, without its
+    content: a reason must not carry whatever a line held there (a person's id or words)."""
+    if isinstance(value, str) and _NAME.fullmatch(value):
+        return repr(value)
+    return f"({described(value)})"
+
+
+def described(value: object) -> str:
+    """What a JSON value is, without its content: 'a string of 312 characters', 'a number'."""
+    if isinstance(value, str):
+        return f"a string of {counted(len(value), 'character')}"
+    kind = _json_type(value)
+    return f"{'an' if kind[0] in 'ao' else 'a'} {kind}"
 
 
 def _json_type(v: object) -> str:
