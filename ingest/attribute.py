@@ -15,6 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from .link_rules import same_username_sql, username_key_sql, username_unknown_sql
+from .page_urls import page_of_sql
 from .shapes import SHORTLINK_SOURCES
 from .tallies import ECHOES_READ, WITH_HISTORY, base_sql, second_message_apart
 from .tallies import USER_KINDS as USER_KINDS  # read as attribute.USER_KINDS too
@@ -111,7 +112,11 @@ def same_instant(t: str, via: str = "via") -> str:
         f"kind := list_position({list(TIE_KINDS)!r}, {t}.{via}), "
         f"chan := list_position({list(CHANNELS)!r}, {t}.channel), "
         + "says := hash("
-        + ", ".join(f"{t}.{c}" for c in (*TOUCH_COLUMNS, "mid"))
+        # The page of referer_uri, as a salted database stores it (page_urls), in every one.
+        + ", ".join(
+            page_of_sql(f"{t}.{c}") if c == "referer_uri" else f"{t}.{c}"
+            for c in (*TOUCH_COLUMNS, "mid")
+        )
         + "), "
         + f"k := {t}.event_key"
     )

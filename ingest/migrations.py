@@ -13,6 +13,7 @@ from collections.abc import Callable
 import duckdb
 
 from . import comment_tables, history
+from .page_urls import page_of_sql, referers_cut
 from .privacy import Privacy, salt_setting
 from .reject_text import (
     FORGOTTEN,
@@ -162,6 +163,25 @@ def migrate_forgotten_message_ids(con: duckdb.DuckDBPyConnection) -> None:
         con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
 
 
+def migrate_salted_referer_uris(con: duckdb.DuckDBPyConnection) -> None:
+    """Older refscopes stored a referral's `referer_uri` whole in a salted database, its query and
+    fragment too (`?email=…`, a token): in events, touches, contacts, contact_history and a
+    rejected line each is cut to its page as a salted ingest now stores it (page_urls). A
+    database without a salt keeps them as they came. Changes nothing the second time."""
+    if salted_scheme(con) is None:
+        return
+    page = page_of_sql("referer_uri")
+    for table in ("events", "touches", "contacts", "contact_history"):
+        con.execute(f"UPDATE {table} SET referer_uri = {page} WHERE referer_uri <> {page} "
+                    f"OR (referer_uri IS NOT NULL AND {page} IS NULL)")  # fmt: skip
+    rows = con.execute(
+        "SELECT rowid, raw FROM rejects WHERE contains(raw, 'referer_uri')"
+    ).fetchall()
+    changed = [(new, rowid) for rowid, raw in rows if (new := referers_cut(raw)) != raw]
+    if changed:
+        con.executemany("UPDATE rejects SET raw = ? WHERE rowid = ?", changed)
+
+
 MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_event_contacts,
     migrate_reject_contacts,
@@ -171,4 +191,5 @@ MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     comment_tables.refresh,  # the tables it keeps from events, as an ingest now does
     migrate_last_touch_source,
     migrate_forgotten_message_ids,
+    migrate_salted_referer_uris,
 )

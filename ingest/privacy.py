@@ -24,6 +24,7 @@ from . import wide_lines
 from .body_bytes import without_bytes
 from .db import key_text
 from .errors import ValidationError
+from .page_urls import page_of, page_of_sql
 from .reject_text import (
     COORDINATE_KEYS,
     NUMBER,
@@ -90,7 +91,8 @@ UPDATE rs_stage SET
     -- as it came in page_id, where the comment funnel tells them from comments received.
     commenter_id = CASE WHEN commenter_id = page_id THEN commenter_id
                         ELSE {HMAC_SQL.format(x="commenter_id")} END,
-    event_key = md5_number({HMAC_SQL.format(x=key_text("event_key"))})
+    event_key = md5_number({HMAC_SQL.format(x=key_text("event_key"))}),
+    referer_uri = {page_of_sql("referer_uri")}  -- its page: no query that names the visitor
 """
 
 
@@ -315,7 +317,9 @@ class _Redaction:
                 return json.dumps(FORGOTTEN)
             if self.privacy.salt is not None:
                 return json.dumps(self.privacy.shown_id(text))
-        if text.lstrip(" \t\r\n").startswith(("{", "[")):
+        if key == "referer_uri" and self.privacy.salt is not None:
+            token = json.dumps(page_of(text), ensure_ascii=False)  # as events store it
+        elif text.lstrip(" \t\r\n").startswith(("{", "[")):
             # A JSON document kept as a string (a body the receiver could not parse): the same
             # rules inside it, re-encoded only if they changed something.
             inner = self.line(text)

@@ -338,19 +338,29 @@ def phone_numbers_shown(line: str, shown: Callable[[str], str]) -> str:
     """line with each `phone_number` value (a send's recipient) that holds a digit outside an id
     shown hashed (`id:` and 16 hex digits, as an older salted refscope showed a run of 10 digits
     or more) as shown gives it, also in a body kept as a JSON string."""
+
+    def number(key: str | None, _parent: str | None, text: str) -> str | None:
+        if key != "phone_number":
+            return None
+        return shown(text) if any(c.isdigit() for c in _SHOWN_ID.sub("", text)) else text
+
+    return rewritten(line, number)
+
+
+def rewritten(line: str, new: Callable[[str | None, str | None, str], str | None]) -> str:
+    """line with each string value for which new(its key, its parent's key, it) gives a string
+    put in its place (None: the value as it is, or, a JSON document kept as a string, rewritten
+    inside the same way)."""
     edits: list[tuple[int, int, str]] = []
-    for m, key, _ in walk(line):
-        if m is None or m.lastgroup != "value":
+    for m, key, opened in walk(line):
+        text = None if m is None or m.lastgroup != "value" else decode(m.group())
+        if m is None or text is None:
             continue
-        text = decode(m.group())
-        if text is None:
-            continue
-        if key == "phone_number":
-            if any(c.isdigit() for c in _SHOWN_ID.sub("", text)):
-                edits.append((m.start(), m.end(), json.dumps(shown(text))))
-        elif text.lstrip(" \t\r\n").startswith(("{", "[")):
-            if (inner := phone_numbers_shown(text, shown)) != text:
-                edits.append((m.start(), m.end(), json.dumps(inner, ensure_ascii=False)))
+        out = new(key, parent_key(opened), text)
+        if out is None and text.lstrip(" \t\r\n").startswith(("{", "[")):
+            out = rewritten(text, new)
+        if out is not None and out != text:
+            edits.append((m.start(), m.end(), json.dumps(out, ensure_ascii=False)))
     return spliced(line, edits)
 
 

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS events (
     source         VARCHAR,             -- raw referral source as Meta sent it
     ad_id          VARCHAR,
     ad_title       VARCHAR,
-    referer_uri    VARCHAR,
+    referer_uri    VARCHAR,             -- the referral's website page; salted: no query or fragment
     is_guest_user  BOOLEAN,
     mid            VARCHAR,
     text           VARCHAR,             -- only with --keep-text / REFSCOPE_KEEP_TEXT
@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS touches (
     source         VARCHAR,
     ad_id          VARCHAR,
     ad_title       VARCHAR,
-    referer_uri    VARCHAR,
+    referer_uri    VARCHAR,             -- the referral's website page; salted: no query or fragment
     is_guest_user  BOOLEAN,
     post_id        VARCHAR,
     comment_id     VARCHAR,
@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     source             VARCHAR,
     ad_id              VARCHAR,
     ad_title           VARCHAR,
-    referer_uri        VARCHAR,
+    referer_uri        VARCHAR,            -- salted: without its query or fragment
     is_guest_user      BOOLEAN,
     post_id            VARCHAR,
     comment_id         VARCHAR,
@@ -274,7 +274,7 @@ CREATE TABLE IF NOT EXISTS contact_history (
     source             VARCHAR,
     ad_id              VARCHAR,
     ad_title           VARCHAR,
-    referer_uri        VARCHAR,
+    referer_uri        VARCHAR,            -- salted: without its query or fragment
     is_guest_user      BOOLEAN,
     post_id            VARCHAR,
     comment_id         VARCHAR,

@@ -70,6 +70,18 @@ def _reply_logged_twice(psid: str, n: int) -> list[Json]:
     ]
 
 
+def _two_chat_pages(user_ref: str, n: int) -> list[Json]:
+    """Two chat plugin referrals in one second from two website pages, their queries unlike
+    (a salted database stores the pages without them), then the first message."""
+    shop = "https://www.acmebakery.example"
+    return [f.delivery(f.chat_plugin_referral(user_ref, ref="menu_page", ts=_at(n),
+                                              referer_uri=f"{shop}/menu?utm_source=ig"),
+                       f.chat_plugin_referral(user_ref, ref="cakes_page", ts=_at(n),
+                                              referer_uri=f"{shop}/cakes?email=j%40x.example")),
+            f.delivery(f.message("hi", psid=user_ref, sender={"user_ref": user_ref},
+                                 ts=_at(n) + MINUTE))]  # fmt: skip
+
+
 # Each case: its logs, and what the README's rule may make of each contact (channel, ref, ad_id,
 # re-entries) and of its acquiring touch (via). Where kind or channel decide, one outcome; where
 # only the hash of what the touches say does, either touch may win, but the same one for every
@@ -97,6 +109,14 @@ CASES = [
         {("ctm_ad", None, AD_1, 1, "referral"), ("ctm_ad", None, AD_2, 2, "referral")},
         id="two-ads",
     ),
+    pytest.param(
+        _two_chat_pages,
+        {
+            ("chat_widget", "menu_page", None, 1, "referral"),
+            ("chat_widget", "cakes_page", None, 1, "referral"),
+        },
+        id="two-chat-pages",
+    ),  # fmt: skip
     pytest.param(
         _reply_logged_twice,
         {("comment_reply", None, None, 0, "private_reply")},
