@@ -34,6 +34,9 @@ REENTRY_VIAS = ("referral", "postback", "message", "optin")
 # What a contact keeps of the touch that acquired it (besides its channel and instant).
 TOUCH_COLUMNS = ("ref", "source", "ad_id", "ad_title", "referer_uri", "is_guest_user",
                  "post_id", "comment_id")  # fmt: skip
+# Kept too, as the tables' last column (added later): not among what orders a tie (same_instant),
+# so that the touch a tie picks is as it was.
+PRODUCT = "product_id"
 
 CHANNEL_MACRO = f"""
 CREATE OR REPLACE TEMP MACRO rs_channel(kind, detail, source, ref, ad_id, comment_id, psid,
@@ -149,6 +152,7 @@ WITH twins AS (
 ), cand AS (
     SELECT e.event_key, e.page_id, e.psid, e.ts, e.kind AS via, e.channel, e.ref, e.source,
            e.ad_id, e.ad_title, e.referer_uri, e.is_guest_user, e.post_id, e.comment_id, e.mid,
+           e.product_id,
            e.kind = 'message' AND e.detail IS NOT DISTINCT FROM 'chat_plugin_tag' AS tag_only
     FROM events e
     WHERE e.channel IS NOT NULL AND e.psid IS NOT NULL AND {{scope}}
@@ -212,7 +216,7 @@ SELECT event_key, page_id, psid, ts, via, channel, ref, source, ad_id, ad_title,
        is_guest_user, post_id, comment_id,
        coalesce(first, false) AS is_first,
        coalesce(NOT first AND NOT repeats AND via IN {REENTRY_VIAS!r} AND ts >= first_seen_at,
-                false) AS is_reentry
+                false) AS is_reentry, product_id
 FROM judged
 WHERE NOT tag_only OR coalesce(first, false)
 """
@@ -247,11 +251,17 @@ WHERE e.kind = 'message' AND e.channel IS NOT NULL AND e.psid IS NOT NULL
 
 
 def _touch_said(column: str) -> str:
-    """What the contact keeps of its acquiring touch t: the ad's title and post, when t lacks
-    them, as the message repeating its click (rp) names them."""
-    if column in ("ad_title", "post_id"):
+    """What the contact keeps of its acquiring touch t: the ad's title, post and product, when
+    t lacks them, as the message repeating its click (rp) names them."""
+    if column in ("ad_title", "post_id", PRODUCT):
         return f"coalesce(t.{column}, rp.{column})"
     return f"t.{column}"
+
+
+def _acquired(column: str) -> str:
+    """A contact's column of its acquisition: its touch's, or as a prune kept it when final."""
+    live = _touch_said(column)
+    return f"CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN {live} ELSE h.{column} END"
 
 
 # Each contact with its acquiring touch (at most one is_first per contact) and its count of
@@ -266,9 +276,11 @@ WITH r AS (
     -- The message repeating the acquiring click names what its touch may not: Meta's
     -- postback.referral (Get Started from an ad) has no ads_context_data, the ad's first
     -- message after it has (README "Attribution": one click reported twice).
-    SELECT e.page_id, e.psid, min(m.ad_title) AS ad_title, min(m.post_id) AS post_id
+    SELECT e.page_id, e.psid, min(m.ad_title) AS ad_title, min(m.post_id) AS post_id,
+           min(m.product_id) AS product_id
     FROM touches e JOIN touches m ON m.page_id = e.page_id AND m.psid = e.psid
-    WHERE e.is_first AND e.ad_id IS NOT NULL AND (e.ad_title IS NULL OR e.post_id IS NULL)
+    WHERE e.is_first AND e.ad_id IS NOT NULL
+      AND (e.ad_title IS NULL OR e.post_id IS NULL OR e.product_id IS NULL)
       AND {scope} AND m.via = 'message' AND NOT m.is_first AND NOT m.is_reentry
       AND m.ad_id = e.ad_id AND m.ref IS NOT DISTINCT FROM e.ref
       AND m.ts BETWEEN e.ts AND e.ts + INTERVAL 24 HOUR
@@ -284,7 +296,8 @@ SELECT b.page_id, b.psid, b.is_user_ref, b.first_seen_at,
        coalesce(rd.echoes_read, 0)
        -- The removed echoes: those read before the prune, and those the newest read reaches.
        + coalesce(h.page_messages_read, 0)
-       + coalesce(len(list_filter(h.unread_echo_times, lambda x: x <= b.last_read_at)), 0)
+       + coalesce(len(list_filter(h.unread_echo_times, lambda x: x <= b.last_read_at)), 0),
+       {product}
 FROM rs_base b
 LEFT JOIN touches t ON t.page_id = b.page_id AND t.psid = b.psid AND t.is_first
 LEFT JOIN r ON r.page_id = b.page_id AND r.psid = b.psid
@@ -294,12 +307,9 @@ LEFT JOIN contact_history h ON h.page_id = b.page_id AND h.psid = b.psid
 WHERE b.first_seen_at IS NOT NULL
 """.replace(
     "{acquisition}",
-    ", ".join(
-        f"CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN {_touch_said(c)} ELSE h.{c} END"
-        for c in TOUCH_COLUMNS
-    )
+    ", ".join(_acquired(c) for c in TOUCH_COLUMNS)
     + ", CASE WHEN h.page_id IS NULL OR NOT h.acquired THEN t.ts ELSE h.first_touch_at END",
-)
+).replace("{product}", _acquired(PRODUCT))
 
 # Only the affected contacts' rows; left out when every contact with events is affected.
 SCOPE = """EXISTS (

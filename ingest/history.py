@@ -19,7 +19,7 @@ import re
 
 import duckdb
 
-from .attribute import SCOPE, TOUCH_COLUMNS, order_of
+from .attribute import PRODUCT, SCOPE, TOUCH_COLUMNS, order_of
 from .errors import ValidationError
 from .tallies import MERGED_TALLIES, base_sql, second_message_apart
 
@@ -89,7 +89,7 @@ SELECT r.page_id, r.psid, {MERGED_TALLIES.format(a="h", b="r")},
     {
     ", ".join(
         f"CASE WHEN coalesce(h.acquired, false) OR r.opened_by_message THEN c.{col} END AS {col}"
-        for col in ("channel", *TOUCH_COLUMNS, "first_touch_at")
+        for col in ("channel", *TOUCH_COLUMNS, "first_touch_at", PRODUCT)
     )
 }
 FROM r LEFT JOIN contacts c USING (page_id, psid)

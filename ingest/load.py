@@ -71,7 +71,7 @@ SELECT s.event_key, s.page_id, s.psid, coalesce(s.is_user_ref, false), s.ts, s.k
        s.ref, s.source, s.ad_id, s.ad_title, s.referer_uri, s.is_guest_user, s.mid,
        CASE WHEN $keep_text THEN s.text END, s.text_length, s.attachment_types,
        s.quick_reply_payload, s.postback_payload, s.app_id, s.watermark_at,
-       s.post_id, s.comment_id, s.commenter_id, f.path, s.line_no, $run_id
+       s.post_id, s.comment_id, s.commenter_id, f.path, s.line_no, $run_id, s.product_id
 FROM rs_stage s JOIN rs_files f USING (file_id)
 WHERE s.problem IS NULL AND s.kind <> 'click'
   {{older}}

@@ -40,8 +40,13 @@ CREATE TABLE IF NOT EXISTS events (
     commenter_id   VARCHAR,             -- a comment's from.id: NOT a PSID, never joined to one
     file           VARCHAR NOT NULL,    -- where the event was read (first occurrence)
     line_no        BIGINT NOT NULL,
-    run_id         INTEGER NOT NULL
+    run_id         INTEGER NOT NULL,
+    product_id     VARCHAR              -- the product the referral named: a Shops product page's
+                                        -- message.referral.product.id, or the CTM ad's
+                                        -- ads_context_data.product_id (a catalogue id, as sent)
 );
+-- Databases made before the column existed get it (last, as in a new one).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS product_id VARCHAR;
 
 -- Every acquisition touch: a referral (m.me, QR, ad, chat plugin, optin ref) or a private reply.
 CREATE TABLE IF NOT EXISTS touches (
@@ -61,8 +66,10 @@ CREATE TABLE IF NOT EXISTS touches (
     post_id        VARCHAR,
     comment_id     VARCHAR,
     is_first       BOOLEAN NOT NULL,    -- the touch that acquired the contact
-    is_reentry     BOOLEAN NOT NULL     -- another referral after the contact's first action
+    is_reentry     BOOLEAN NOT NULL,    -- another referral after the contact's first action
+    product_id     VARCHAR              -- as events.product_id
 );
+ALTER TABLE touches ADD COLUMN IF NOT EXISTS product_id VARCHAR;
 
 -- One row per (page_id, psid): who came in, through what, and how engaged they are.
 CREATE TABLE IF NOT EXISTS contacts (
@@ -89,8 +96,10 @@ CREATE TABLE IF NOT EXISTS contacts (
     last_seen_at       TIMESTAMP NOT NULL, -- last action of the user's own
     page_message_count BIGINT NOT NULL,    -- echoes: messages the page sent
     last_read_at       TIMESTAMP,          -- newest read watermark
-    page_messages_read BIGINT NOT NULL     -- echoes sent at or before last_read_at
+    page_messages_read BIGINT NOT NULL,    -- echoes sent at or before last_read_at
+    product_id         VARCHAR             -- the acquiring touch's, as ref and ad_id are
 );
+ALTER TABLE contacts ADD COLUMN IF NOT EXISTS product_id VARCHAR;
 
 -- Days on which each contact sent inbound messages: retention without scanning events.
 CREATE TABLE IF NOT EXISTS contact_days (
@@ -295,12 +304,14 @@ CREATE TABLE IF NOT EXISTS contact_history (
     -- Its source (SHORTLINK, MESSENGER_CODE...) tells a relabel whether its ref's registration
     -- decides its channel, as a live touch's does.
     last_touch         STRUCT(ts TIMESTAMP, channel VARCHAR, ad_id VARCHAR, ref VARCHAR,
-                              source VARCHAR)
+                              source VARCHAR),
+    product_id         VARCHAR             -- of the acquisition as it stood, when final
 );
 -- Databases made before the column existed get it (last, as in a new one); those made before
 -- its source, that field (migrations.py).
 ALTER TABLE contact_history ADD COLUMN IF NOT EXISTS
     last_touch STRUCT(ts TIMESTAMP, channel VARCHAR, ad_id VARCHAR, ref VARCHAR, source VARCHAR);
+ALTER TABLE contact_history ADD COLUMN IF NOT EXISTS product_id VARCHAR;
 
 -- How far each input has been read; lets a run read only new bytes.
 CREATE TABLE IF NOT EXISTS ingest_files (

@@ -30,8 +30,8 @@ REFERRAL = {
     "ad_id": V,
     "referer_uri": V,  # one "r", as Meta spells it
     "is_guest_user": V,
-    "ads_context_data": {"ad_title": V, "post_id": V},
-    "product": {"id": V},
+    "ads_context_data": {"ad_title": V, "post_id": V, "product_id": V},
+    "product": {"id": V},  # a message from a Shops product page (messages page)
 }
 # notification_messages_status is only on a stop or a resume of marketing messages.
 # https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_optins

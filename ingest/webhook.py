@@ -287,7 +287,11 @@ SELECT
     -- Dated by its entry's sending or its arrival: copies of it may carry different instants
     -- (load.py keeps the first).
     rs_ts(x.timestamp) IS NULL AS by_arrival,
-    ei, ii, container, entry_gap
+    ei, ii, container, entry_gap,
+    -- The product the referral named: a Shops product page's, else the ad's (its text, a
+    -- number's digits; README "The SQL contract").
+    coalesce(rs_id(rs_ref(rf.product.id)), rs_id(rs_ref(rf.ads_context_data.product_id)))
+        AS product_id
 FROM addressed
 """
 HAS_STANDBY = """WHERE contains(raw, '"standby"')"""

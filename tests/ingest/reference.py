@@ -30,6 +30,7 @@ ACQUIRED = [
     "is_guest_user",
     "comment_id",
     "first_touch_at",
+    "product_id",
 ]
 
 
@@ -91,7 +92,17 @@ def touch_of(ref_obj: object, page: str, qr_refs: set, via: str) -> dict | None:
         "ad_title": said(ads_context.get("ad_title")),
         "referer_uri": said(ref_obj.get("referer_uri")),
         "is_guest_user": ref_obj.get("is_guest_user"),
+        # A Shops product page's product, else the ad's: its text (a number's digits).
+        "product_id": id_text((ref_obj.get("product") or {}).get("id"))
+        or id_text(ads_context.get("product_id")),
     }
+
+
+def id_text(value: object) -> str | None:
+    """An id as stored: its text, a number's digits; empty, an object or a list is none."""
+    if isinstance(value, dict | list) or said(value) is None:
+        return None
+    return value if isinstance(value, str) else str(value)
 
 
 def ids(party: object) -> dict:
