@@ -153,10 +153,22 @@ def migrate_forgotten_message_ids(con: duckdb.DuckDBPyConnection) -> None:
     ids (`mid`, `mids`, `message_id`) of the items of a rejected line that held a forgotten id,
     which Graph resolves to the person: each becomes `<forgotten>`, as a forget now makes it
     (reject_text.without_forgotten_texts). Changes nothing the second time."""
+    _forgotten_again(con, "mid", "message_id")
+
+
+def migrate_forgotten_comment_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """The same for comment ids (comment_ids.is_comment_id: a `comment_id`, a private reply's
+    `recipient.post_id`, an echo's `metadata` naming the comment), which Graph resolves to their
+    author. Changes nothing the second time."""
+    _forgotten_again(con, "comment_id", "post_id", "metadata")
+
+
+def _forgotten_again(con: duckdb.DuckDBPyConnection, *words: str) -> None:
+    """The rejected lines holding FORGOTTEN and one of words made as a forget now makes them
+    (reject_text.without_forgotten_texts)."""
+    held = " OR ".join("contains(raw, ?)" for _ in words)
     rows = con.execute(
-        """SELECT rowid, raw FROM rejects WHERE contains(raw, ?)
-               AND (contains(raw, 'mid') OR contains(raw, 'message_id'))""",
-        [FORGOTTEN],
+        f"SELECT rowid, raw FROM rejects WHERE contains(raw, ?) AND ({held})", [FORGOTTEN, *words]
     ).fetchall()
     changed = [(new, rowid) for rowid, raw in rows if (new := without_forgotten_texts(raw)) != raw]
     if changed:
@@ -192,4 +204,5 @@ MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_last_touch_source,
     migrate_forgotten_message_ids,
     migrate_salted_referer_uris,
+    migrate_forgotten_comment_ids,
 )

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 
+from .comment_ids import is_comment_id
 from .shared_contact import removed, removed_start
 
 FORGOTTEN = "<forgotten>"  # what a forgotten person's id becomes in a rejected line
@@ -197,7 +198,8 @@ def without_forgotten_texts(line: str, within: str | None = None, whole: bool = 
     element of `messaging`, `standby` or `changes`) that holds FORGOTTEN, and every text of a
     line that holds it outside such an item (a send log) or of a text outside the items of a
     line that holds it at all (and a quick reply's payload that is an email address or a
-    phone number, see shared_contact) and each message id there (is_message_id) FORGOTTEN;
+    phone number, see shared_contact) and each message or comment id there (is_message_id,
+    comment_ids.is_comment_id) FORGOTTEN;
     a shared location's `lat` and `long` there become null,
     the `name` of a `from` object holding FORGOTTEN FORGOTTEN (and so do a send's recipient's
     `phone_number` and `name` parts there), and a FORGOTTEN outside any
@@ -274,8 +276,8 @@ def _value(token: str, key: str | None, parent: str | None, theirs: bool, marked
     if theirs and ((key == "phone_number" and parent == "recipient")
                    or (key in NAME_PARTS and parent == "name")):  # fmt: skip
         return json.dumps(FORGOTTEN)  # a send's recipient: their number and name
-    if theirs and is_message_id(key, parent):
-        return json.dumps(FORGOTTEN)  # Graph gives a message's sender and recipient by its id
+    if theirs and (is_message_id(key, parent) or is_comment_id(key, parent, text)):
+        return json.dumps(FORGOTTEN)  # Graph gives a message's or comment's people by its id
     if theirs and is_text(key, parent) and not _PLACEHOLDER.fullmatch(text or ""):
         return placeholder(token)
     if theirs and (contact := shared_contact(token, key, parent, said)) is not None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -15,7 +14,7 @@ from ingest import db
 from tests import factories as f
 from tests import factories_feed as ff
 from tests.conftest import Query
-from tests.ingest.forget_setup import rejects_both_ways
+from tests.ingest.forget_setup import as_an_older_forget_left, rejects_both_ways
 
 SALT = "pepper-for-tests"
 PSID, OTHER = "5550001112223334", "5550001112229999"
@@ -93,13 +92,10 @@ def test_an_older_forgets_message_ids_go_at_the_next_open(
     sql = "SELECT line_no, reason, raw FROM rejects ORDER BY line_no"
     now, _ = rejects_both_ways(tmp_path, runner, lines(), PSID, sql)
     path = tmp_path / "seen.duckdb"
-    con = duckdb.connect(str(path))
-    for was, older in (('"mid":"<forgotten>"', '"mid":"m_old"'),
-                       ('"mids":["<forgotten>"]', '"mids":["m_old"]'),
-                       ('"message_id":"<forgotten>"', '"message_id":"m_old"')):  # fmt: skip
-        con.execute("UPDATE rejects SET raw = replace(raw, ?, ?)", [was, older])
-    con.execute("COMMENT ON TABLE events IS 'refscope migrations: 7'")
-    con.close()
+    edits = [('"mid":"<forgotten>"', '"mid":"m_old"'),
+             ('"mids":["<forgotten>"]', '"mids":["m_old"]'),
+             ('"message_id":"<forgotten>"', '"message_id":"m_old"')]  # fmt: skip
+    as_an_older_forget_left(path, edits, 7)
     assert repr(Query(path)(sql)).count("m_old") == 7
     db.connect(path).close()
     assert Query(path)(sql) == now
