@@ -15,6 +15,7 @@ import duckdb
 from . import comment_tables, history
 from .page_urls import page_of_sql, referers_cut
 from .privacy import Privacy, salt_setting
+from .reasons import object_reason_now
 from .reject_text import (
     FORGOTTEN,
     contacts_beside_removed_texts,
@@ -163,6 +164,20 @@ def migrate_forgotten_comment_ids(con: duckdb.DuckDBPyConnection) -> None:
     _forgotten_again(con, "comment_id", "post_id", "metadata")
 
 
+def migrate_object_reasons(con: duckdb.DuckDBPyConnection) -> None:
+    """Older refscopes quoted a line's `object` whole in its `unsupported object` reason,
+    whatever it held (a person's id or words, also in a salted database): each is said in
+    today's words, quoted only when it looks like an object's name, else what it is
+    (reasons.object_reason_now). Changes nothing the second time."""
+    rows = con.execute(
+        "SELECT rowid, reason FROM rejects WHERE contains(reason, 'unsupported object ')"
+    ).fetchall()
+    changed = [(new, rowid) for rowid, reason in rows
+               if (new := object_reason_now(reason)) != reason]  # fmt: skip
+    if changed:
+        con.executemany("UPDATE rejects SET reason = ? WHERE rowid = ?", changed)
+
+
 def _forgotten_again(con: duckdb.DuckDBPyConnection, *words: str) -> None:
     """The rejected lines holding FORGOTTEN and one of words made as a forget now makes them
     (reject_text.without_forgotten_texts)."""
@@ -205,4 +220,5 @@ MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     migrate_forgotten_message_ids,
     migrate_salted_referer_uris,
     migrate_forgotten_comment_ids,
+    migrate_object_reasons,
 )

@@ -6,6 +6,7 @@ Runs only on rejected lines, in Python, so that a team reads "entry is not a lis
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from typing import Any
@@ -276,6 +277,30 @@ def quoted_name(value: object) -> str:
     if isinstance(value, str) and _NAME.fullmatch(value):
         return repr(value)
     return f"({described(value)})"
+
+
+# An `unsupported object` reason, maybe inside a string body's (explain_reject): older refscopes
+# quoted the object whole, as Python's repr, whatever it held.
+_OBJECT_REASON = re.compile(
+    r"((?:envelope body is not an object but a string: )*unsupported object )(.+)"
+    r"(: refscope reads Page webhooks)",
+    re.DOTALL,
+)
+
+
+def object_reason_now(reason: str) -> str:
+    """reason in today's words when it is an `unsupported object` one that quotes the object
+    as an older refscope did: its value read back from the quote and said as quoted_name says
+    it (one that cannot be read back, cut or changed since, as `(a value)`); any other reason,
+    one in today's words too, as it is."""
+    m = _OBJECT_REASON.fullmatch(reason)
+    if m is None or m[2].startswith("("):  # no repr of a JSON value starts so: today's words
+        return reason
+    try:
+        shown = quoted_name(ast.literal_eval(m[2]))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        shown = "(a value)"
+    return f"{m[1]}{shown}{m[3]}"
 
 
 def described(value: object) -> str:
