@@ -21,7 +21,10 @@ from tests.dashboard.conftest import lake_of, opened
 # The columns schema.sql adds to a table an older refscope made without them.
 _ADDED = {
     "ad_insights": ("account_currency",),
-    "contact_history": ("last_touch",),
+    "contact_history": ("last_touch", "product_id"),
+    "events": ("product_id",),
+    "touches": ("product_id",),
+    "contacts": ("product_id",),
     "ingest_runs": (
         "events_left_out",
         "insights_added",
