@@ -1,5 +1,6 @@
-"""The questions of the per-channel pages (Links & QR, Ads, Website chat, Comments): one
-function each, bound parameters only, asked through queries.py like every other question.
+"""The questions of the per-channel pages (Links & QR, Ads, Website chat, Comments) and of the
+products contacts came through (Overview): one function each, bound parameters only, asked
+through queries.py like every other question.
 
 Each function takes a DuckDB connection and the global Filters and returns a pandas DataFrame
 whose columns are listed in its docstring; no Streamlit, no Plotly here.
@@ -219,6 +220,22 @@ def ads(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         f,
     )
     return df.astype({"conversations_started": "Int64"})
+
+
+def products(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """New contacts per product their acquiring referral named (contacts.product_id: a Shops
+    product page's, channel other, or what a Click-to-Messenger ad showed, ctm_ad) and channel.
+    Columns: product_id, channel, new_contacts, engaged, engaged_rate. No rows when no contact
+    of the range came through a product."""
+    return _df(
+        con,
+        f"""SELECT c.product_id, c.channel, count(*) AS new_contacts,
+                   count(c.second_message_at) AS engaged,
+                   count(c.second_message_at) / count(*) AS engaged_rate
+            FROM contacts c WHERE {_IN_RANGE} AND c.product_id IS NOT NULL
+            GROUP BY ALL ORDER BY new_contacts DESC, product_id, channel""",
+        f,
+    )
 
 
 def website_chat(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pandas as pd
 from dashboard.channel_queries import ad_titles as ad_titles
 from dashboard.channel_queries import ads as ads
 from dashboard.channel_queries import comments as comments
+from dashboard.channel_queries import products as products
 from dashboard.channel_queries import refs as refs
 from dashboard.channel_queries import website_chat as website_chat
 from dashboard.channel_queries import website_chat_totals as website_chat_totals
@@ -243,8 +244,9 @@ def contact_rows(
     search_id: str | None = None,
 ) -> pd.DataFrame:
     """The contacts behind the numbers. Columns: page_id, psid, first_seen_at, channel, ref,
-    ad_id, ad_title, referer_uri, post_id (of the comment a reply was sent to, as comments()
-    finds it), message_count, engaged, reentry_count, last_seen_at.
+    ad_id, ad_title, product_id (the Shops or ad product of the acquiring referral, as
+    products() counts it), referer_uri, post_id (of the comment a reply was sent to, as
+    comments() finds it), message_count, engaged, reentry_count, last_seen_at.
 
     search: text the psid, ref, ad title or website page holds, in any case; search_id: an id
     the psid is (the search as a salted database stores it: ContactSearch), also found.
@@ -288,7 +290,7 @@ def contact_rows(
                   AND ($engaged IS NULL OR (c.second_message_at IS NOT NULL) = $engaged)
             )
             SELECT c.page_id, c.psid, c.first_seen_at, c.channel, c.ref, c.ad_id, c.ad_title,
-                   c.referer_uri, c.post_of AS post_id, c.message_count,
+                   c.product_id, c.referer_uri, c.post_of AS post_id, c.message_count,
                    c.second_message_at IS NOT NULL AS engaged, c.reentry_count, c.last_seen_at
             FROM c
             WHERE $post_id IS NULL OR (c.channel = 'comment_reply' AND c.post_of = $post_id

@@ -214,8 +214,8 @@ def _columns(currency: str = "") -> dict[str, Any]:
     text = {
         "page_id": "Page id", "page": "Page", "page_name": "Page name", "psid": "PSID",
         "ref": "Ref", "channel": "Channel", "campaign": "Campaign", "placement": "Placement",
-        "ad_id": "Ad id", "ad_title": "Ad", "referer_uri": "Website page", "post_id": "Post",
-        "notes": "Notes",
+        "ad_id": "Ad id", "ad_title": "Ad", "product_id": "Product id",
+        "referer_uri": "Website page", "post_id": "Post", "notes": "Notes",
     }  # fmt: skip
     times = {
         "first_seen": "First seen", "last_seen": "Last seen", "first_seen_at": "First seen",

@@ -1,4 +1,5 @@
-"""Overview: KPIs against the previous period, new contacts per day by channel, channel mix."""
+"""Overview: KPIs against the previous period, new contacts per day by channel, channel mix, and
+new contacts per Shops or ad product when some came through one."""
 
 import streamlit as st
 
@@ -28,3 +29,12 @@ with left:
 with right:
     widgets.table(totals)
 widgets.download_table(totals, "channel_totals", f)
+products = store.fetch("products", f)
+if not products.empty:  # no contact of the range came through a product: nothing to show
+    st.subheader("New contacts per product")
+    st.caption(
+        "The product named by the referral that brought each contact: a Shops product page it "
+        "messaged from (channel Other) or the product a Click-to-Messenger ad showed."
+    )
+    widgets.table(products)
+    widgets.download_table(products, "products", f)

@@ -58,6 +58,7 @@ COLUMNS: dict[str, list[str]] = {
         "cost_per_engaged",
         "conversations_started",
     ],
+    "products": ["product_id", "channel", "new_contacts", "engaged", "engaged_rate"],
     "website_chat": ["referer_uri", "new_contacts", "guests", "guest_share", "engaged_rate"],
     "comments": [
         "page_id",
@@ -83,6 +84,7 @@ COLUMNS: dict[str, list[str]] = {
         "ref",
         "ad_id",
         "ad_title",
+        "product_id",
         "referer_uri",
         "post_id",
         "message_count",
