@@ -15,7 +15,6 @@ import duckdb
 from . import comment_tables, history
 from .page_urls import page_of_sql, referers_cut
 from .privacy import Privacy, salt_setting
-from .reasons import object_reason_now
 from .reject_text import (
     FORGOTTEN,
     contacts_beside_removed_texts,
@@ -169,6 +168,9 @@ def migrate_object_reasons(con: duckdb.DuckDBPyConnection) -> None:
     whatever it held (a person's id or words, also in a salted database): each is said in
     today's words, quoted only when it looks like an object's name, else what it is
     (reasons.object_reason_now). Changes nothing the second time."""
+    # Here, not at the top: every writer imports this module, and reasons.py loads NumPy.
+    from .reasons import object_reason_now
+
     rows = con.execute(
         "SELECT rowid, reason FROM rejects WHERE contains(reason, 'unsupported object ')"
     ).fetchall()
