@@ -60,8 +60,8 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
            pages: tuple[str, ...], channels: tuple[str, ...], fmt: str | None,
            out: Path | None, db_file: Path, lake_dir: Path | None) -> None:  # fmt: skip
     """Write a period report: KPIs against the previous period, new contacts per day by
-    channel, top refs and QR placements, ads with cost per contact, the comment funnel and
-    retention by channel.
+    channel, per product (when some came through one), top refs and QR placements, ads with
+    cost per contact, the comment funnel and retention by channel.
 
     PDF needs Chromium for its charts; HTML (charts included, opens offline) and XLSX do not.
     """

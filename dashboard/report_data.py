@@ -51,6 +51,11 @@ KPI_SPECS = (
     ("spend", "Ad spend", "money"),
     ("cost_per_contact", "Cost per ad contact", "money"),
 )
+# The Overview's table and the report's section of the products contacts came through.
+PRODUCTS = "New contacts per product"
+PRODUCTS_NOTE = ("The product named by the referral that brought each contact: a Shops product "
+                 "page it messaged from (channel Other) or the product a Click-to-Messenger ad "
+                 "showed.")  # fmt: skip
 # The sections about some channels only, and what they are called in a note.
 SECTION_CHANNELS = {"refs": (("m_me_link", "qr_code"), "m.me links and QR codes"),
                     "placements": (("qr_code",), "QR codes"),
@@ -110,9 +115,11 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     comments = fetch("comments", f)
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     when = in_period(f, labels)  # what an empty section had none of is said with it
+    products = fetch("products", f)  # a section only when some contact came through one
     sections = (
         _daily(fetch("new_contacts_by_day", f), f, when),
         _channels(fetch("channel_totals", f), when),
+        *(() if products.empty else (_products(products),)),
         _refs(refs, when),
         _placements(refs, when),
         _ads(ads, gap, currency, pulled, when),
@@ -219,6 +226,13 @@ def _channels(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
         return Section("channels", "Channels", table, columns, figure)
     # Contacts only came back: a mix of no new contact is a blank donut, which says nothing.
     return Section("channels", "Channels", table, columns, note=NO_NEW_CONTACTS)
+
+
+def _products(df: pd.DataFrame) -> Section:
+    """queries.products, as the Overview shows it: per product id and channel."""
+    table, columns = _per_channel(df, *CONTACTS)
+    return Section("products", PRODUCTS, table, (Column("product_id", "Product id"), *columns),
+                   note=PRODUCTS_NOTE)  # fmt: skip
 
 
 def _refs(df: pd.DataFrame, when: str = IN_RANGE) -> Section:

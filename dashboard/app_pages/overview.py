@@ -31,10 +31,7 @@ with right:
 widgets.download_table(totals, "channel_totals", f)
 products = store.fetch("products", f)
 if not products.empty:  # no contact of the range came through a product: nothing to show
-    st.subheader("New contacts per product")
-    st.caption(
-        "The product named by the referral that brought each contact: a Shops product page it "
-        "messaged from (channel Other) or the product a Click-to-Messenger ad showed."
-    )
+    st.subheader(report_data.PRODUCTS)
+    st.caption(report_data.PRODUCTS_NOTE)  # as the report's section says it
     widgets.table(products)
     widgets.download_table(products, "products", f)

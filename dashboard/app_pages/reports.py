@@ -11,8 +11,8 @@ f = st.session_state["filters"]
 st.title("Reports")
 st.caption(
     f"{f.start} – {f.end}, compared with {f.previous().start} – {f.previous().end}: KPIs, new "
-    "contacts per day by channel, top refs and QR placements, ads with cost per contact, the "
-    "comment funnel and retention by channel."
+    "contacts per day by channel and per product (when some came through one), top refs and QR "
+    "placements, ads with cost per contact, the comment funnel and retention by channel."
 )
 report = reports.gather(store.fetch, f)
 if not report.has_data:
