@@ -109,7 +109,7 @@ def _of_page(
     return pairs, name
 
 
-SEARCH = "Search psid, ref, ad title or website page"
+SEARCH = "Search psid, ref, ad title, product id or website page"
 
 
 def contact_search() -> ContactSearch:

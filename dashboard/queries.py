@@ -248,8 +248,9 @@ def contact_rows(
     products() counts it), referer_uri, post_id (of the comment a reply was sent to, as
     comments() finds it), message_count, engaged, reentry_count, last_seen_at.
 
-    search: text the psid, ref, ad title or website page holds, in any case; search_id: an id
-    the psid is (the search as a salted database stores it: ContactSearch), also found.
+    search: text the psid, ref, ad title, product id or website page holds, in any case;
+    search_id: an id the psid is (the search as a salted database stores it: ContactSearch),
+    also found.
 
     pick narrows them to the rows behind one figure: an m.me link or QR ref of a page (as refs()
     counts it), an ad, a post or website page ('(unknown ad)', '(unknown post)' and '(unknown
@@ -280,7 +281,8 @@ def contact_rows(
                        OR contains(lower(c.ref), lower($search))
                        OR contains(lower(coalesce(nullif(c.ad_title, ''), t.title, n.title)),
                                    lower($search))
-                       OR contains(lower(c.referer_uri), lower($search)))
+                       OR contains(lower(c.referer_uri), lower($search))
+                       OR contains(c.product_id, $search))
                   AND ($ref IS NULL OR (c.ref = $ref AND c.channel IN ('m_me_link', 'qr_code')
                                         AND ($ref_page IS NULL OR c.page_id = $ref_page)))
                   AND ($ad_id IS NULL OR (coalesce(c.ad_id, '(unknown ad)') = $ad_id

@@ -16,7 +16,7 @@ pytestmark = tb.pytestmark
 
 browser, server, page = tb.browser, tb.server, tb.page  # a dashboard on the demo
 last_day = tb.last_day
-SEARCH = "Search psid, ref, ad title or website page"
+SEARCH = "Search psid, ref, ad title, product id or website page"
 READY = '[data-testid="stDataFrame"]'
 
 

@@ -109,6 +109,21 @@ def test_the_overview_and_contacts_pages_show_each_contacts_product(open_app, pr
     assert shown[["s3", "a1"]].tolist() == [BIG, AD_PRODUCT] and pd.isna(shown["a3"])
 
 
+def test_the_contacts_search_finds_the_contacts_a_product_brought(open_app, product_db):
+    """A product id typed in the search finds its contacts, as any text the id holds: the
+    shoe's id is the start of the 20-digit one, whose contact s3 it finds too."""
+    with opened(product_db) as con:
+        found = {p: set(queries.contact_rows(con, SMALL_RANGE, p)["psid"])
+                 for p in (SHOE, BIG, AD_PRODUCT, "777")}  # fmt: skip
+    assert found[SHOE] == {"s1", "s2", "a2", "s3"} and found[BIG] == {"s3"}
+    assert found[AD_PRODUCT] == {"a1"}
+    assert found["777"] == set()  # o1's re-entry product is not the one that brought it
+    at = show(open_app(product_db, **FROM_TO), "contacts")
+    at.text_input(key="rs_contacts_search").input(f" {BIG} ").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.dataframe[0].value["psid"].tolist() == ["s3"]
+
+
 def test_a_range_whose_contacts_came_through_no_product_shows_no_products_table(
     open_app, product_db
 ):
