@@ -138,17 +138,34 @@ CREATED_RULE = (
 )
 
 
-def check_created(created: str | None) -> dt.datetime | None:
+# A link is registered before it is listed and imported: a created time after now is a typo
+# (2062 for 2026) or another clock's. Minutes of skew between two machines' clocks are allowed.
+CREATED_SKEW = dt.timedelta(minutes=5)
+FUTURE_RULE = (
+    "a link cannot have been created after the import: created is at most "
+    f"{CREATED_SKEW.seconds // 60} minutes (clocks' skew) after now"
+)
+
+
+def check_created(created: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
     """The registration time a links CSV gives, in UTC without its zone (as tracked_links keeps
-    created_at); None when empty (registered now)."""
+    created_at); None when empty (registered now). Later than now (UTC, naive; the clock's when
+    not given) by more than CREATED_SKEW is refused."""
     text = (created or "").strip()
     if not text:
         return None
     try:
         when = dt.datetime.fromisoformat(text)
-        return when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
+        when = when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
     except (ValueError, OverflowError):  # no such time, or one beyond year 1 to 9999 in UTC
         raise ValidationError(f"invalid created time {_shown(text)}: {CREATED_RULE}") from None
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if when > now + CREATED_SKEW:
+        raise ValidationError(
+            f"created time {_shown(text)} is in the future ({when:%Y-%m-%d %H:%M:%S} UTC, now "
+            f"{now:%Y-%m-%d %H:%M:%S} UTC): {FUTURE_RULE}"
+        )
+    return when
 
 
 _SHOWN = 60  # characters of a refused value an error message quotes

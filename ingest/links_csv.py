@@ -105,13 +105,14 @@ def read_csv(
     refused = {line for line, _rule in errors}
     registry = pages.mapped(registry or Registry())
     seen: dict[tuple[str, str], tuple[int, Link]] = {}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # one clock for every row's created
     for line, row in parsed:
         if row.get("url", "").strip():
             report.own_urls += 1
         else:
             report.made_urls += 1
         try:
-            link = _row_link(row, base_url, today)
+            link = _row_link(row, base_url, today, now)
         except ValidationError as exc:
             errors.append((line, str(exc)))
             continue
@@ -200,7 +201,9 @@ def _columns(path: Path, line: int, header: list[str]) -> list[str]:
     return names
 
 
-def _row_link(row: dict[str, str], base_url: str | None, today: dt.date | None) -> Link:
+def _row_link(
+    row: dict[str, str], base_url: str | None, today: dt.date | None, now: dt.datetime
+) -> Link:
     # A page or ref with surrounding spaces (" window") is refused by make_link, not stripped.
     # A row's url (as `links list --format csv` writes it) says where it points, whatever
     # --via-redirect says; it is checked against the link made without one.
@@ -215,7 +218,7 @@ def _row_link(row: dict[str, str], base_url: str | None, today: dt.date | None) 
         base_url=None if url else base_url,
         today=today,
     )
-    link = replace(link, created=check_created(row.get("created")))
+    link = replace(link, created=check_created(row.get("created"), now))
     return with_url(link, url) if url else link
 
 

@@ -276,3 +276,29 @@ def test_a_bad_created_time_is_refused_with_its_line_and_rule(
         f"5: invalid created time '9999-12-31T23:30:00-01:00': {rule}",
     ]
     assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+def test_a_created_time_in_the_future_is_refused_with_its_line_and_rule(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """Year 2999 (a typo, or another machine's clock) was registered as when a link was made;
+    a few minutes ahead, two clocks' skew, is not refused."""
+    now = dt.datetime.now(dt.UTC)
+    soon = (now + dt.timedelta(minutes=2)).isoformat()
+    later = (now + dt.timedelta(minutes=10)).isoformat()
+    text = (f"page,ref,created\nacmebakery,window,2999-01-01T00:00:00Z\nacmebakery,door,{soon}\n"
+            f"acmebakery,till,{later}\n")  # fmt: skip
+    res = import_csv(runner, db_path, write(tmp_path / "links.csv", text))
+    assert res.exit_code == 1
+    lines = [x.split(":line ", 1)[1] for x in res.stderr.splitlines() if ":line " in x]
+    assert [line.split(":", 1)[0] for line in lines] == ["2", "4"], res.stderr
+    assert lines[0].startswith("2: created time '2999-01-01T00:00:00Z' is in the future "
+                               "(2999-01-01 00:00:00 UTC, now "), lines  # fmt: skip
+    assert all(line.endswith(
+        ": a link cannot have been created after the import: created is at most 5 minutes "
+        "(clocks' skew) after now") for line in lines), lines  # fmt: skip
+    assert "2 invalid rows; nothing was registered" in res.stderr
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
+    res = import_csv(runner, db_path, write(tmp_path / "soon.csv", "page,ref,created\n"
+                                            f"acmebakery,door,{soon}\n"))  # fmt: skip
+    assert res.exit_code == 0, res.output
