@@ -31,10 +31,14 @@ from .link_rules import PAGE_ID_DIGITS
 
 # An ad account is act_<account_id>, its account_id a numeric id of the Graph API as a page's
 # is (a 64-bit integer: "long" in the reference), so of at most as many digits: a longer number
-# is two ids pasted together, refused before Meta is asked.
+# is two ids pasted together, refused before Meta is asked. Written as Meta writes it, without
+# leading zeros: act_0123's rows say account 123, never the account asked for.
 # https://developers.facebook.com/docs/marketing-api/reference/ad-account/
 ACCOUNT_ID_DIGITS = PAGE_ID_DIGITS
-ACCOUNT_RULE = f"an ad account is act_<digits>, its id of at most {ACCOUNT_ID_DIGITS} digits"
+ACCOUNT_RULE = (
+    f"an ad account is act_<digits>, its id of at most {ACCOUNT_ID_DIGITS} digits, not starting "
+    "with 0"
+)
 
 
 def pull_logs(
@@ -94,9 +98,10 @@ def pull_ads(
     on_wait: Callable[[str], None] | None = None,
 ) -> graph.PullResult:
     """Pull daily per-ad insights of an ad account into ad_insights (revised days replaced)."""
-    if not re.fullmatch(rf"act_[0-9]{{1,{ACCOUNT_ID_DIGITS}}}", account):  # not '²' nor '١'
+    if not re.fullmatch(rf"act_[1-9][0-9]{{0,{ACCOUNT_ID_DIGITS - 1}}}", account):  # not '²'
         digits = len(account) - 4 if re.fullmatch("act_[0-9]+", account) else 0
-        shown = f"{account!r} (an ad account id of {digits} digits)" if digits else repr(account)
+        fault = "starting with 0" if account.startswith("act_0") else f"of {digits} digits"
+        shown = f"{account!r} (an ad account id {fault})" if digits else repr(account)
         raise ValidationError(f"invalid account {shown}: {ACCOUNT_RULE}")
     if not re.fullmatch(r"v[0-9]+\.[0-9]+", api_version):  # it is a path segment of every URL
         raise ValidationError(

@@ -98,6 +98,38 @@ def test_an_account_of_more_than_20_digits_is_refused_before_meta_is_asked(
     assert graph.requests
 
 
+@pytest.mark.parametrize(
+    ("account", "fault"),
+    [
+        ("act_0123", "(an ad account id starting with 0)"),
+        ("act_0", "(an ad account id starting with 0)"),
+        ("", ""),
+        ("act_", ""),
+        ("act_12a", ""),
+        ("123", ""),
+    ],
+    ids=["leading-zero", "zero", "empty", "no-digits", "non-digit", "no-act"],
+)
+def test_an_account_that_is_no_ad_account_id_is_refused_with_its_rule(
+    graph: FakeGraph, db_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
+    account: str, fault: str,
+) -> None:  # fmt: skip
+    """An ad account id is a 64-bit integer (`account_id`, a long), written without leading
+    zeros: act_0123 asked Meta, and its rows, of account 123, never matched the account asked
+    for (the last pulled day, the account's currency)."""
+    graph.rows = days(1)
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    res = runner.invoke(cli, ["pull", "ads", "--account", account, "--base-url", graph.base,
+                              "--since", str(TODAY), "--db", str(db_path)])  # fmt: skip
+    assert res.exit_code == 1, res.output
+    said = f"invalid account {account!r} {fault}".rstrip()
+    assert (
+        f"{said}: an ad account is act_<digits>, its id of at most 20 digits, not starting "
+        "with 0" in res.stderr
+    ), res.output
+    assert graph.requests == []
+
+
 def test_graph_errors_are_clear(graph: FakeGraph, db_path: Path) -> None:
     graph.faults = {1: (400, 100, None)}
     with pytest.raises(GraphError, match="Graph API error 100"):
