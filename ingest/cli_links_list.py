@@ -28,7 +28,8 @@ FORMATS = ("table", "tsv", "csv")
 
 @click.command("list")
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="table: each link's URL whole under its row (the default on a terminal); "
+              help="table: each link's URL whole under its row (the default on a terminal; "
+                   "its notes left out where it is too narrow for them, as 80 columns are); "
                    "tsv: one tab-separated line a link (the default when piped); csv: the "
                    "columns `links import` reads, to register the same links, and the ids, "
                    "usernames and names of their pages, in another database.")  # fmt: skip

@@ -72,3 +72,26 @@ def test_links_list_piped_prints_each_url_whole_on_one_line(
     rows = res.output.splitlines()[1:]
     assert [row.split("\t")[5] for row in rows] == [link["url"] for link in listed]
     assert listed[2]["url"] == f"https://go.example/base/r/{LONG_REF}?page=Acme.Bakery.Shop&qr=0"
+
+
+def test_links_list_on_80_columns_is_a_table_without_the_notes_and_with_them_when_wider(
+    runner: CliRunner, db_path: Path, tmp_path: Path
+) -> None:
+    """An 80-column terminal, the usual one, listed each link as a block of 8 lines: the table's
+    columns needed 98. It is now a table of every column but the notes (whole in --format tsv
+    and csv), each URL whole under its row; a terminal of 120 keeps the notes' column."""
+    listed = registered(runner, db_path, tmp_path / "codes")
+    urls = {link["url"] for link in listed}
+    for columns, names in ((80, NEEDED), (120, (*NEEDED, "notes"))):
+        screen = _on_a_terminal("links", "list", "--db", str(db_path), cwd=tmp_path,
+                                columns=columns)  # fmt: skip
+        lines = screen.splitlines()
+        assert [cell.strip() for cell in lines[0].split("│")] == list(names), screen
+        assert all(len(line) <= columns for line in lines if not urls & set(line.split())), screen
+        shown = on_screen(screen)
+        assert [seen["url"] for seen in shown] == [link["url"] for link in listed], screen
+        for link, seen in zip(listed, shown, strict=True):
+            assert {name: whole(seen.get(name, "")) for name in NEEDED} == {
+                name: whole(link[name][:19] if name == "created" else link[name]) for name in NEEDED
+            }, screen
+            assert seen.get("notes", "printed 500, ").startswith("printed 500, "), screen
