@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import DatabaseError, DatabaseLocked
-from .schema import check_columns, schema_sql, stand_in_tables
+from .schema import check_columns, check_refscope, schema_sql, stand_in_tables
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
@@ -140,6 +140,13 @@ def connect(
         con.close()
         raise DatabaseError(f"{path}: cannot open: {NOT_DUCKDB}")
     con.execute("SET enable_progress_bar = false")  # a library prints nothing of its own
+    if not read_only:
+        try:  # before a byte is written: another program's file is left as it was
+            check_refscope(con, path)
+        except DatabaseError:
+            con.execute("PRAGMA disable_checkpoint_on_shutdown")  # its .wal, unfolded, too
+            con.close()
+            raise
     if read_only:
         try:  # a reader too: a query of its missing column ended in DuckDB's traceback
             check_columns(con, path)

@@ -38,6 +38,29 @@ def check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             )
 
 
+# The tables and views of the file, in any schema (a reader's temporary ones are in `temp`).
+_OBJECTS = """SELECT schema_name, table_name FROM duckdb_tables()
+WHERE database_name = current_database() AND NOT internal
+UNION ALL SELECT schema_name, view_name FROM duckdb_views()
+WHERE database_name = current_database() AND NOT internal ORDER BY ALL"""
+_NAMED = 3  # how many of another program's tables the error names
+
+
+def check_refscope(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a file holding tables or views but no `events` table (another program's DuckDB
+    file, a mistyped --db): a writer would add refscope's tables to it. A new or empty file,
+    and a database of any refscope, which has had `events` from the first, pass."""
+    found = [t if s == "main" else f"{s}.{t}" for s, t in con.execute(_OBJECTS).fetchall()]
+    if not found or "events" in found:
+        return
+    more = f" and {len(found) - _NAMED} more" if len(found) > _NAMED else ""
+    raise DatabaseError(
+        f"{path} is not a refscope database (no events table): it holds "
+        f"{', '.join(found[:_NAMED])}{more}; refscope writes only into its own database or a "
+        "new file: give another --db (or REFSCOPE_DB), or the path of a new file"
+    )
+
+
 _FIRST_COLUMN = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\s*\(\s*(?:--[^\n]*\n\s*)*(\w+)")
 
 

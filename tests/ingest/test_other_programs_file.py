@@ -1,0 +1,117 @@
+"""A writer given another program's DuckDB file (tables of its own, none of refscope's) refuses
+it and leaves it byte for byte as it was; a new, an empty and a refscope database open."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from dashboard.cli import cli
+from ingest import db
+from ingest.errors import DatabaseError
+from tests.ingest.cli_setup import _log, _one_error_line, _run_refscope
+
+OTHERS = "CREATE TABLE orders AS SELECT 1 AS id, 2.5 AS amount; CREATE TABLE customers (id INT)"
+
+
+def _other(path: Path, *, wal: bool) -> Path:
+    """Another program's file; with wal, its last insert still in the .wal beside it."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(OTHERS)
+    if wal:
+        con = duckdb.connect(str(path))
+        con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        con.execute("INSERT INTO orders VALUES (2, 4.0)")
+        con.close()
+        assert db.wal(path).exists()
+    return path
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def _said(path: Path) -> str:
+    return (
+        f"Error: {path} is not a refscope database (no events table): it holds customers, orders; "
+        "refscope writes only into its own database or a new file: give another --db (or "
+        "REFSCOPE_DB), or the path of a new file"
+    )
+
+
+@pytest.mark.parametrize("wal", [False, True], ids=["file", "file and .wal"])
+def test_ingest_refuses_another_programs_file_and_leaves_its_bytes(
+    tmp_path: Path, log_dir: Path, wal: bool
+) -> None:
+    """Tables that do not clash with refscope's passed check_columns: the ingest added
+    refscope's tables to the file and stored its events there."""
+    log = _log(log_dir)
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    other = _other(folder / "shop.duckdb", wal=wal)
+    before = _hashes(folder)
+    proc = _run_refscope("ingest", str(log), "--db", str(other), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [_said(other)]
+    assert _hashes(folder) == before
+
+
+@pytest.mark.parametrize("wal", [False, True], ids=["file", "file and .wal"])
+def test_links_create_refuses_another_programs_file_and_leaves_its_bytes(
+    runner: CliRunner, tmp_path: Path, wal: bool
+) -> None:
+    other = _other(tmp_path / "shop.duckdb", wal=wal)
+    before = _hashes(tmp_path)
+    args = ["links", "create", "--page", "acmebakery", "--ref", "door", "--channel", "qr",
+            "--out", str(tmp_path / "codes"), "--db", str(other)]  # fmt: skip
+    assert _one_error_line(runner.invoke(cli, args)) == _said(other)
+    assert _hashes(tmp_path) == before  # the folder of --out it made is gone too
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert con.execute("SHOW TABLES").fetchall() == [("customers",), ("orders",)]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["pages", "set", "1122334455", "--name", "Acme"], ["pull", "logs", "http://127.0.0.1:9/x"]],
+    ids=["pages set", "pull logs"],
+)
+def test_other_writers_refuse_another_programs_file(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    other = _other(tmp_path / "shop.duckdb", wal=False)
+    before = _hashes(tmp_path)
+    assert _one_error_line(runner.invoke(cli, [*command, "--db", str(other)])) == _said(other)
+    assert _hashes(tmp_path) == before
+
+
+def test_a_view_in_a_schema_of_its_own_and_many_tables_are_named_so(tmp_path: Path) -> None:
+    """A file holding only a view in a schema the user made is another program's as well."""
+    path = tmp_path / "views.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA sales; CREATE VIEW sales.totals AS SELECT 1 AS n")
+    with pytest.raises(DatabaseError, match=r"\(no events table\): it holds sales\.totals; "):
+        db.connect(path)
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE a (x INT); CREATE TABLE b (x INT); CREATE TABLE c (x INT)")
+    with pytest.raises(DatabaseError, match=r"it holds a, b, c and 1 more; refscope writes"):
+        db.connect(path)
+
+
+def test_a_new_an_empty_and_a_refscope_database_with_tables_of_its_own_open(
+    tmp_path: Path,
+) -> None:
+    """A missing file and a DuckDB file with no table get the schema; a refscope database an
+    analyst added a table and a view to opens as before."""
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    for path in (tmp_path / "new.duckdb", empty):
+        db.connect(path).close()
+        with duckdb.connect(str(path), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM events").fetchone() == (0,)
+    with duckdb.connect(str(empty)) as con:
+        con.execute("CREATE TABLE notes (x INT); CREATE VIEW ids AS SELECT psid FROM contacts")
+    db.connect(empty).close()
