@@ -140,13 +140,6 @@ def connect(
         con.close()
         raise DatabaseError(f"{path}: cannot open: {NOT_DUCKDB}")
     con.execute("SET enable_progress_bar = false")  # a library prints nothing of its own
-    if not read_only:
-        try:  # before a byte is written: another program's file is left as it was
-            check_refscope(con, path)
-        except DatabaseError:
-            con.execute("PRAGMA disable_checkpoint_on_shutdown")  # its .wal, unfolded, too
-            con.close()
-            raise
     if read_only:
         try:  # a reader too: a query of its missing column ended in DuckDB's traceback
             check_columns(con, path)
@@ -158,11 +151,16 @@ def connect(
         # All tables or none: a process killed while creating them leaves no half schema.
         try:
             with transaction(con):
+                check_refscope(con, path)  # another program's tables, none of refscope's
                 done = _migrations_done(con)  # before the schema: None for a new database
                 con.execute(schema_sql())
                 check_columns(con, path)  # rolls the schema back out of another's database
                 migrate(con, done)
         except DatabaseError:
+            # Rolled back: the file stays byte for byte as it was, and so does a .wal left
+            # beside it, which closing would otherwise fold into it.
+            with contextlib.suppress(duckdb.Error):
+                con.execute("PRAGMA disable_checkpoint_on_shutdown")
             con.close()
             raise
         except duckdb.Error as exc:

@@ -115,3 +115,22 @@ def test_a_new_an_empty_and_a_refscope_database_with_tables_of_its_own_open(
     with duckdb.connect(str(empty)) as con:
         con.execute("CREATE TABLE notes (x INT); CREATE VIEW ids AS SELECT psid FROM contacts")
     db.connect(empty).close()
+
+
+def test_a_file_whose_events_table_clashes_keeps_its_wal_unfolded(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """check_columns refused the file and the schema was rolled back, but closing the writer's
+    connection folded the .wal another program left into the file: its bytes changed."""
+    other = tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE events (x INTEGER)")
+    con = duckdb.connect(str(other))
+    con.execute("PRAGMA disable_checkpoint_on_shutdown")
+    con.execute("INSERT INTO events VALUES (7)")
+    con.close()
+    before = _hashes(tmp_path)
+    assert sorted(before) == ["analytics.duckdb", "analytics.duckdb.wal"]
+    args = ["pages", "set", "1122334455", "--name", "Acme", "--db", str(other)]
+    assert "has no column event_key" in _one_error_line(runner.invoke(cli, args))
+    assert _hashes(tmp_path) == before
