@@ -33,8 +33,9 @@ def check_columns(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     for table, first in first_columns().items():
         if (table, first) not in present and table in tables:
             raise DatabaseError(
-                f"{path}: not a refscope database: its table {table} has no column {first} "
-                "(another program's file?); give another --db"
+                f"{path} is not a refscope database (its table {table} has no column {first}): "
+                "another program's file? give another --db (or REFSCOPE_DB), or the path of a "
+                "new file"
             )
 
 

@@ -78,7 +78,7 @@ def test_another_programs_duckdb_file_is_refused_and_left_as_it_was(
         con.execute("CREATE TABLE events (x INTEGER)")
     result = runner.invoke(cli, ["ingest", str(_log(log_dir)), "--db", str(other)])
     line = _one_error_line(result)
-    assert f"{other}: not a refscope database: its table events has no column event_key" in line
+    assert f"{other} is not a refscope database (its table events has no column event_key)" in line
     with duckdb.connect(str(other), read_only=True) as con:
         assert con.execute("SHOW TABLES").fetchall() == [("events",)]  # nothing of refscope's
 
@@ -99,7 +99,7 @@ def test_another_programs_duckdb_file_is_refused_by_a_reader_in_one_line(
         con.execute("CREATE TABLE events (x INTEGER)")
     result = runner.invoke(cli, [*command, "--db", str(other)])
     line = _one_error_line(result)
-    assert f"{other}: not a refscope database: its table events has no column event_key" in line
+    assert f"{other} is not a refscope database (its table events has no column event_key)" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb"]  # nothing written
 
 
