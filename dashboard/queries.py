@@ -196,6 +196,22 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
     )
 
 
+def unpulled_ad_contacts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """One row. Columns: ad_contacts (the range's new Click-to-Messenger contacts: those kpis
+    divides the ad spend by), unpulled (those of them whose referral named an ad that no
+    ad_insights row names, on any day: its ad account not pulled, so their cost is not in the
+    spend) and unpulled_ads (those ads). A referral that named no ad counts in neither."""
+    return _df(
+        con,
+        f"""SELECT count(*) AS ad_contacts, count(*) FILTER (WHERE unpulled) AS unpulled,
+                   count(DISTINCT ad_id) FILTER (WHERE unpulled) AS unpulled_ads
+            FROM (SELECT c.ad_id, c.ad_id IS NOT NULL AND NOT EXISTS (
+                             SELECT 1 FROM ad_insights a WHERE a.ad_id = c.ad_id) AS unpulled
+                  FROM contacts c WHERE {_IN_RANGE} AND c.channel = 'ctm_ad')""",
+        f,
+    )
+
+
 def new_contacts_by_day(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Columns: day (date), channel, contacts — one row per day and channel with contacts."""
     return _df(

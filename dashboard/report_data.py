@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard import charts, queries
+from dashboard import charts, queries, report_model
 from dashboard.chart_style import REPORT_TEMPLATE
 from dashboard.filters import Filters, spend_gap
 from dashboard.report_model import EVENT_KPIS, SPEND_KPIS, in_period, money_text, posts_note
@@ -112,6 +112,7 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     kpis = tuple(Kpi(key, label, kind, _scalar(now, key), _scalar(before, key),
                      compared=key not in in_part)
                  for key, label, kind in kpi_specs(currency))  # fmt: skip
+    cost = next(k for k in kpis if k.key == "cost_per_contact")  # its note: unpulled_note
     comments = fetch("comments", f)
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     when = in_period(f, labels)  # what an empty section had none of is said with it
@@ -134,6 +135,9 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         data_start=day_cell(bounds, "first_day"),
         data_end=data_end,
         not_covered=not_covered(before),
+        unpulled_note=report_model.unpulled_note(
+            cost.label, fetch("unpulled_ad_contacts", f), cost.value
+        ),
     )
 
 

@@ -50,6 +50,21 @@ KPI_DEFINITIONS = {
 }
 
 
+def unpulled_note(label: str, counts: pd.DataFrame, cost: float | None) -> str:
+    """ "Cost per ad contact: 12 of 340 ad contacts came through 2 ads …": what to say beside
+    the cost per ad contact (its label, cost its figure) when some of the ad contacts it divides
+    the spend by came through ads that no pulled insights name (queries.unpulled_ad_contacts'
+    row): their cost is not in the spend, so the figure is too low. "" when none did, or when
+    the figure is none ("—": no spend known, which the spend's notes say)."""
+    n = 0 if counts.empty else int(counts["unpulled"].iloc[0])
+    if not n or cost is None:
+        return ""
+    of, ads = (int(counts[c].iloc[0]) for c in ("ad_contacts", "unpulled_ads"))
+    return (f"{label}: {n:,} of {counted(of, 'ad contact')} came through "
+            f"{counted(ads, 'ad')} that no pulled ad insights name (ad account not pulled?): "
+            "their cost is not in the ad spend, so the figure is too low.")  # fmt: skip
+
+
 # The KPIs the events count (those of queries.kpis its whole leaves out), which a range ending
 # after the newest event has in part: Kpi.compared is False for them.
 EVENT_KPIS = ("new_contacts", "engaged", "engaged_rate", "reachable", "cost_per_contact")
@@ -126,6 +141,8 @@ class Report:
     # The KPIs whose previous figure the data does not cover (queries.kpis' not_covered): the
     # previous period starts before the data, or (spend) before or between the pulled days.
     not_covered: tuple[str, ...] = ()
+    # Beside the cost per ad contact: some ad contacts came through ads no pulled insights name.
+    unpulled_note: str = ""
 
     @property
     def pages(self) -> str:
@@ -189,13 +206,14 @@ class Report:
     def kpi_notes(self) -> list[str]:
         """ "Cost per ad contact: Ad spend divided by …": what the KPIs that need it count, as
         every report format prints it below the key figures; first, the data_note of a range
-        that starts before the data or ends after it, and SPEND_NOT_COMPARED."""
+        that starts before the data or ends after it, and SPEND_NOT_COMPARED; last, the
+        unpulled_note beside the cost per ad contact."""
         notes = [f"{k.label}: {KPI_DEFINITIONS[k.key]}" for k in self.kpis
                  if k.key in KPI_DEFINITIONS]  # fmt: skip
         if any(k.key == "spend" and not k.compared for k in self.kpis):
             notes.insert(0, SPEND_NOT_COMPARED)
         first = [n for n in (self.data_note, self.previous_note) if n]
-        return [*first, *notes]
+        return [*first, *notes, *filter(None, [self.unpulled_note])]
 
     @property
     def previous_note(self) -> str:

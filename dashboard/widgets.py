@@ -13,12 +13,12 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard import charts, reports, store
+from dashboard import charts, report_model, reports, store
 from dashboard.channel_queries import RETURN_7D
 from dashboard.filters import Filters, partial_weeks, spend_gap
 from dashboard.markdown_text import literal as literal
 from dashboard.markdown_text import literal_message as literal_message
-from dashboard.report_data import currency_code, day_cell, day_list, not_covered
+from dashboard.report_data import currency_code, day_cell, day_list, kpi_specs, not_covered
 from dashboard.report_model import KPI_DEFINITIONS, cents, half_up, money_text, pct_text
 from dashboard.report_xlsx import MONEY_COLUMNS
 from dashboard.rounding import difference
@@ -36,13 +36,19 @@ def hidden_page(draw: Callable[[], None], page: StreamlitPage) -> StreamlitPage:
 
 
 def spend_coverage(f: Filters) -> None:
-    """A caption under spend figures when the pulled ad insights cover the range only in part."""
+    """A caption under spend figures when the pulled ad insights cover the range only in part,
+    and one when some ad contacts came through ads they never name (unpulled_note, as the
+    reports say it)."""
     days, missing = store.fetch("spend_days"), store.fetch("spend_missing", f)
     first, last = (day_cell(days, c) for c in ("first_day", "last_day"))
-    known = not pd.isna(store.fetch("kpis", f)["spend"].iloc[0])  # none between two pulls
-    note = spend_gap(f, first, last, day_list(missing, "day"), known)
-    if note:
-        st.caption(note)
+    kpis = store.fetch("kpis", f)
+    known = not pd.isna(kpis["spend"].iloc[0])  # none between two pulls
+    label = next(label for key, label, _ in kpi_specs(currency()) if key == "cost_per_contact")
+    cost, unpulled = _value(kpis, "cost_per_contact"), store.fetch("unpulled_ad_contacts", f)
+    for note in (spend_gap(f, first, last, day_list(missing, "day"), known),
+                 report_model.unpulled_note(label, unpulled, cost)):  # fmt: skip
+        if note:
+            st.caption(note)
 
 
 def partial_weeks_note(f: Filters, cohorts: pd.DataFrame) -> None:
