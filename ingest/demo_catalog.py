@@ -68,6 +68,10 @@ ADS: list[tuple[str, str, str, Date, Date | None]] = [
 ]
 #: Ads whose link carries a ref (most CTM ads have none).
 AD_REFS = {"120208765432109876": "spring_croissant", "120212345678901234": "coldbrew26"}
+#: Product ads: the catalogue product each shows, its referral's `ads_context_data.product_id`
+#: (the loaf runs on every day the demo covers, so its Overview shows new contacts per product).
+#: https://developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/messaging_referrals
+AD_PRODUCTS = {"23843301927710456": "6518204937716042", "120210987654321098": "7302619458830127"}
 
 SITES = {ACME: "https://www.acmebakery.example", NORTHWIND: "https://www.northwindcoffee.example"}
 SITE_PATHS = ("/", "/", "/menu", "/order", "/contact", "/catering")

@@ -16,7 +16,14 @@ import json
 import random
 
 from .demo_catalog import *  # noqa: F403 -- the catalogue used to live here: keep it importable
-from .demo_catalog import AD_REFS, LIKE_STICKER_ID, OPTIN_FREQUENCY_UNTIL, STICKER_ONLY_SINCE, Date
+from .demo_catalog import (
+    AD_PRODUCTS,
+    AD_REFS,
+    LIKE_STICKER_ID,
+    OPTIN_FREQUENCY_UNTIL,
+    STICKER_ONLY_SINCE,
+    Date,
+)
 
 # --- ids ----------------------------------------------------------------------------------------
 
@@ -71,17 +78,21 @@ def shortlink(ref: str) -> dict:
 
 
 def ads_referral(ad_id: str, page_id: str, title: str, with_context: bool = True) -> dict:
-    """CTM ad referral; `ads_context_data` on message.referral and top-level referrals."""
+    """CTM ad referral; `ads_context_data` on message.referral and top-level referrals, with the
+    `product_id` of a product ad (AD_PRODUCTS)."""
     ref = {"ref": AD_REFS[ad_id]} if ad_id in AD_REFS else {}
     out: dict[str, object] = {**ref, "ad_id": ad_id, "source": "ADS", "type": "OPEN_THREAD"}
     if with_context:
         n = int(ad_id[-9:])
         media = "video_url" if n % 3 == 0 else "photo_url"
-        out["ads_context_data"] = {
+        context = {
             "ad_title": title,
             media: f"https://scontent.xx.fbcdn.net/v/t45.1600-4/{n}_{n % 997}_n.png",
             "post_id": f"{page_id}_{10**14 + n * 7 % 10**14}",
         }
+        if ad_id in AD_PRODUCTS:  # a product ad: the same catalogue product every time
+            context["product_id"] = AD_PRODUCTS[ad_id]
+        out["ads_context_data"] = context
     return out
 
 

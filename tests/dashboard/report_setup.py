@@ -41,6 +41,11 @@ SPENT_ADS = [("120215678901234567", "Autumn catering menu"), ("23846598765432101
 SECTIONS = ["New contacts per day", "Channels", "Top refs", "QR placements", "Ads",
             "Comment funnel", "Retention by channel"]  # fmt: skip
 
+#: The demo report's sections: its product ad that runs every day (ingest/demo_catalog.py
+#: AD_PRODUCTS) brings contacts in RANGE, so new contacts per product follow the channels.
+PRODUCTS = "New contacts per product"
+DEMO_SECTIONS = [*SECTIONS[:2], PRODUCTS, *SECTIONS[2:]]
+
 
 CHROMIUM = reports.report_pdf.chromium_path()
 

@@ -13,12 +13,14 @@ import pytest
 
 from dashboard import charts, reports
 from dashboard.rounding import half_up
+from ingest.demo_catalog import AD_PRODUCTS
 from tests.dashboard.report_setup import (
     BEFORE,
+    DEMO_SECTIONS,
     IN_RANGE,
+    PRODUCTS,
     QR_LINKS,
     RANGE,
-    SECTIONS,
     SPENT_ADS,
     contacts_by_channel,
     rows,
@@ -27,8 +29,8 @@ from tests.dashboard.xlsx_fit import unfit_cells
 
 
 def test_xlsx_report_has_a_summary_a_chart_sheet_and_one_sheet_per_section(book):
-    assert book.sheetnames == ["Summary", "Charts", *SECTIONS]
-    for name in SECTIONS:
+    assert book.sheetnames == ["Summary", "Charts", *DEMO_SECTIONS]
+    for name in DEMO_SECTIONS:
         header = next(book[name].iter_rows(max_row=1))
         assert all(c.font.b for c in header), name
 
@@ -46,6 +48,17 @@ def test_xlsx_daily_sheet_totals_equal_sql(book, sql):
                        f"WHERE {IN_RANGE} GROUP BY 1", RANGE.start, RANGE.end))  # fmt: skip
     assert {r["Day"].date(): r["Total"] for r in daily if r["Total"]} == per_day
     assert all(type(v) is int for r in daily for k, v in r.items() if k != "Day")
+
+
+def test_xlsx_products_sheet_counts_the_demo_product_ads_new_contacts(book, sql):
+    got = {(r["Product id"], r["Channel"], r["New contacts"]) for r in rows(book[PRODUCTS])}
+    want = sql(
+        f"SELECT product_id, 'Click-to-Messenger ad', count(*) FROM contacts "
+        f"WHERE {IN_RANGE} AND product_id IS NOT NULL GROUP BY 1",
+        RANGE.start,
+        RANGE.end,
+    )
+    assert got and got == set(want) and {p for p, _, _ in got} <= set(AD_PRODUCTS.values())
 
 
 def test_xlsx_kpis_are_numbers_against_the_previous_period(book, sql):
