@@ -19,8 +19,10 @@ if not report.has_data:
     st.info(widgets.literal(report.no_data_message) + " The files say so too.")  # names as given
 
 st.dataframe(reports.kpi_table(report), hide_index=True, placeholder=widgets.MISSING)
-if report.data_note:  # the range starts before the data: its days before it are no quiet days
-    st.caption(widgets.literal(report.data_note))
+# What the figures cover, as every report format prints it below them: a range that starts
+# before the data, previous figures not covered, what a KPI counts, ad contacts of unpulled ads.
+for note in report.kpi_notes:
+    st.caption(widgets.literal(note))
 widgets.download_table(reports.kpi_frame(report), "kpis", f)  # its figures as numbers
 pdf_problem = reports.pdf_problem()  # no Chromium, or one that does not run
 st.caption("The whole report, every section with its charts:")  # not the table's XLSX above

@@ -161,3 +161,20 @@ def test_a_chromium_path_in_the_pdf_caption_is_shown_as_given(report_db, monkeyp
 )
 def test_a_code_span_holds_its_text_as_given(text, span):
     assert markdown_text.code(text) == span
+
+
+def test_reports_page_says_below_the_figures_what_they_cover(report_db, monkeypatch):
+    """The page showed the key figures with the data note alone: what a KPI counts, and that
+    some ad contacts came through ads no pulled insights name, were only in the files."""
+    monkeypatch.setenv("REFSCOPE_DB", str(report_db))
+    at = AppTest.from_file(str(ROOT / "dashboard" / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/reports.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    captions = [c.value.replace("\\", "") for c in at.caption]  # as literal() escaped them
+    cost = [c for c in captions if c.startswith("Cost per ad contact: ")]
+    assert len(cost) == 2, captions
+    assert cost[0].startswith("Cost per ad contact: Ad spend divided by the new contacts")
+    assert "that no pulled ad insights name (ad account not pulled?)" in cost[1]
+    reachable = "Reachable at the end (24 h): Contacts of the chosen pages"
+    assert any(c.startswith(reachable) for c in captions)
