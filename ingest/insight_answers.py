@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from . import db
+from . import db, insight_rows
 
 Key = tuple[Any, ...]  # (day, ad id, (breakdown, value)...)
 
@@ -51,8 +50,7 @@ def held(con: duckdb.DuckDBPyConnection, days: set[tuple[dt.date, str]]) -> dict
     the row's (as new as it), else the row as one whole part."""
     if not days:
         return {}
-    wanted = pa.table({"date": pa.array([d for d, _ in days], pa.date32()),
-                       "ad_id": pa.array([a for _, a in days], pa.string())})  # fmt: skip
+    wanted = insight_rows.days_and_ads(days)
     out: dict[Any, Answer] = {}
     with db.registered(con, "rs_wanted", wanted):
         rows = con.execute(
@@ -83,8 +81,7 @@ def save(con: duckdb.DuckDBPyConnection, answers: dict[Any, Answer]) -> None:
     kept before."""
     if not answers:
         return
-    keys = pa.table({"date": pa.array([d for d, _ in answers], pa.date32()),
-                     "ad_id": pa.array([a for _, a in answers], pa.string())})  # fmt: skip
+    keys = insight_rows.days_and_ads(list(answers))
     rows = [(k[0], k[1], json.dumps([list(x) for x in k[2:]]), json.dumps(part), at)
             for a in answers.values() if a.by
             for k, (at, part, _, _) in a.parts.items()]  # fmt: skip

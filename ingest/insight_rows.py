@@ -8,12 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Collection
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from . import db
+from . import arrow_arrays, db
 from .errors import GraphError
 
 # UNCONFIRMED name (public code, not Meta's reference): kept in `actions` whatever it is.
@@ -151,8 +152,16 @@ def insights_table(rows: list[list[Any]]) -> pa.Table:
     """Rows of insight_row as an Arrow table of ad_insights' columns."""
     cols = list(zip(*rows, strict=True))
     return pa.Table.from_arrays(
-        [pa.array(c, type=f.type) for c, f in zip(cols, COLUMNS, strict=True)], schema=COLUMNS
+        [arrow_arrays.column(c, f.type) for c, f in zip(cols, COLUMNS, strict=True)],
+        schema=COLUMNS,
     )
+
+
+def days_and_ads(keys: Collection[tuple[dt.date, str]]) -> pa.Table:
+    """(day, ad id) pairs as an Arrow table of date and ad_id."""
+    return pa.Table.from_arrays([arrow_arrays.column([d for d, _ in keys], pa.date32()),
+                                 arrow_arrays.column([a for _, a in keys], pa.string())],
+                                names=["date", "ad_id"])  # fmt: skip
 
 
 def store(
@@ -184,11 +193,7 @@ def remove_gone(
     asked without account_id) is the account's when its ad is: in the answer, or in a row that
     names the account."""
     account_id, since, until = window
-    keys = {(r[0], r[1]) for r in rows}
-    kept = pa.Table.from_arrays(
-        [pa.array([k[0] for k in keys], pa.date32()), pa.array([k[1] for k in keys], pa.string())],
-        names=["date", "ad_id"],
-    )
+    kept = days_and_ads({(r[0], r[1]) for r in rows})
     with db.registered(con, "_refscope_kept", kept):
         con.execute(
             """DELETE FROM ad_insights a

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import reasons, wide_ends
+from .arrow_arrays import ints
 from .sources import Chunk
 
 BATCH_ROWS = 16384  # lines per Arrow record batch: DuckDB parallelises over batches
@@ -86,22 +87,6 @@ def table_of(rid: np.ndarray, file_id: object, line_no: object, raw: pa.Array) -
     return pa.Table.from_arrays(
         [ints(rid, pa.int64()), ints(file_id, pa.int32()), ints(line_no, pa.int64()), raw],
         names=["rid", "file_id", "line_no", "raw"],
-    )
-
-
-# Arrow arrays built on buffers: pa.array() would import pandas (a fifth of a second) to check
-# whether its argument is a pandas object.
-def ints(values: object, kind: pa.DataType) -> pa.Array:
-    arr = np.ascontiguousarray(values, dtype=kind.to_pandas_dtype())
-    return pa.Array.from_buffers(kind, len(arr), [None, pa.py_buffer(arr)])
-
-
-def texts(values: list[str]) -> pa.Array:
-    data = [v.encode("utf-8") for v in values]
-    offsets = np.zeros(len(data) + 1, dtype=np.int64)
-    np.cumsum([len(d) for d in data], out=offsets[1:])
-    return pa.LargeStringArray.from_buffers(
-        len(data), pa.py_buffer(offsets), pa.py_buffer(b"".join(data))
     )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import (
+    arrow_arrays,
     attribute,
     click_logs,
     copies,
@@ -171,7 +172,7 @@ def load_batch(
 
 def _repaired_table(rows: list[tuple[int, int, str, str]]) -> pa.Table:
     return lines.table_of(np.arange(len(rows), dtype=np.int64), [r[0] for r in rows],
-                     [r[1] for r in rows], lines.texts([r[2] for r in rows]))  # fmt: skip
+                     [r[1] for r in rows], arrow_arrays.texts([r[2] for r in rows]))  # fmt: skip
 
 
 def _load_table(
@@ -249,8 +250,9 @@ def insert_rejects(con: duckdb.DuckDBPyConnection, run_id: int, rows: list[Rejec
     if not rows:
         return 0
     tbl = pa.Table.from_arrays(
-        [lines.ints([r[0] for r in rows], pa.int32()), lines.ints([r[1] for r in rows], pa.int64()),
-         lines.texts([r[2] for r in rows]), lines.texts([r[3] for r in rows])],
+        [arrow_arrays.ints([r[0] for r in rows], pa.int32()),
+         arrow_arrays.ints([r[1] for r in rows], pa.int64()),
+         arrow_arrays.texts([r[2] for r in rows]), arrow_arrays.texts([r[3] for r in rows])],
         names=["file_id", "line_no", "reason", "raw"],
     )  # fmt: skip
     with db.registered(con, "rs_new_rejects", tbl):

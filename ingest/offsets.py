@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import db, file_marks, lines, sources
+from . import arrow_arrays, db, file_marks, sources
 
 
 @dataclass
@@ -59,9 +59,9 @@ def plan_files(
             touched.append(planned)
     if touched:
         tbl = pa.Table.from_arrays(
-            [lines.texts([t.key for t in touched]),
-             lines.ints([t.size for t in touched], pa.int64()),
-             lines.ints([t.mtime_ns for t in touched], pa.int64())],
+            [arrow_arrays.texts([t.key for t in touched]),
+             arrow_arrays.ints([t.size for t in touched], pa.int64()),
+             arrow_arrays.ints([t.mtime_ns for t in touched], pa.int64())],
             names=["path", "size", "mtime_ns"],
         )  # fmt: skip
         with db.transaction(con), db.registered(con, "rs_touched", tbl):
@@ -78,8 +78,8 @@ def clear_rejects(con: duckdb.DuckDBPyConnection, fps: list[FileProgress]) -> No
     if not fps:
         return
     tbl = pa.Table.from_arrays(
-        [lines.texts([fp.plan.key for fp in fps]),
-         lines.ints([fp.plan.start_line for fp in fps], pa.int64())],
+        [arrow_arrays.texts([fp.plan.key for fp in fps]),
+         arrow_arrays.ints([fp.plan.start_line for fp in fps], pa.int64())],
         names=["file", "start_line"],
     )  # fmt: skip
     with db.registered(con, "rs_cleared", tbl):
@@ -125,8 +125,8 @@ def record(con: duckdb.DuckDBPyConnection, fps: list[FileProgress], run_id: int)
         return read
     cols = list(zip(*rows, strict=True))
     tbl = pa.Table.from_arrays(
-        [lines.texts(list(cols[0])), *(lines.ints(c, pa.int64()) for c in cols[1:3]),
-         lines.texts(list(cols[3])), *(lines.ints(c, pa.int64()) for c in cols[4:])],
+        [arrow_arrays.texts(list(cols[0])), *(arrow_arrays.ints(c, pa.int64()) for c in cols[1:3]),
+         arrow_arrays.texts(list(cols[3])), *(arrow_arrays.ints(c, pa.int64()) for c in cols[4:])],
         names=["path", "size", "mtime_ns", "head_hash", "offset_done", "lines_done"],
     )  # fmt: skip
     with db.registered(con, "rs_recorded", tbl):

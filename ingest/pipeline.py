@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from . import (
+    arrow_arrays,
     attribute,
     click_logs,
     db,
@@ -26,7 +27,6 @@ from . import (
     documents,
     history,
     lake,
-    lines,
     load,
     offsets,
     rekey,
@@ -200,9 +200,10 @@ def _read_files(
     click_logs.start_run(con)
     # From one Arrow table: executemany runs a statement per file (1.7 s for 10,000 files).
     names = pa.Table.from_arrays(
-        [lines.ints(range(len(plans)), pa.int32()), lines.texts([p.key for p in plans])],
+        [arrow_arrays.ints(range(len(plans)), pa.int32()),
+         arrow_arrays.texts([p.key for p in plans])],
         names=["file_id", "path"],
-    )
+    )  # fmt: skip
     with db.registered(con, "rs_plans", names):
         con.execute("INSERT INTO rs_files SELECT file_id, path FROM rs_plans")
     forgotten = {r[0] for r in con.execute("SELECT id_hash FROM forgotten").fetchall()}

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import db, history, memory_share, pipeline, rewrite, sources
+from . import arrow_arrays, db, history, memory_share, pipeline, rewrite, sources
 from .errors import DatabaseError
 from .privacy import Privacy
 from .rebuild_inputs import Inputs as Inputs  # the files a rebuild reads
@@ -277,9 +277,9 @@ def _drop_pruned_lines(
         if not rows:
             return
         olds, news, lines = zip(*rows, strict=True)
-        table = pa.table({"old_file": pa.array(olds, pa.string()),
-                          "new_file": pa.array(news, pa.string()),
-                          "line_no": pa.array(lines, pa.int64())})  # fmt: skip
+        table = pa.Table.from_arrays([arrow_arrays.texts(olds), arrow_arrays.texts(news),
+                                      arrow_arrays.ints(lines, pa.int64())],
+                                     names=["old_file", "new_file", "line_no"])  # fmt: skip
         with db.registered(old, "rs_rejected", table):
             gone = old.execute(PRUNED_LINES).fetchall()
     finally:

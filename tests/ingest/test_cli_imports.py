@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+import tests.factories as f
 from tests.ingest.cli_setup import _clean_env, _log
+from tests.ingest.graph_setup import ACCOUNT, TOKEN, FakeGraph, days
+from tests.ingest.insight_setup import page, row
 
 # Each a tenth of a second or more to import (fpdf a quarter), or the dashboard's own.
 HEAVY = {"fpdf", "qrcode", "httpx", "pyarrow", "numpy", "pandas", "asyncio", "cv2", "uvicorn",
@@ -44,12 +47,12 @@ print(" ".join(m for m in sys.modules if "." not in m))
 """
 
 
-def _loaded(tmp_path: Path, *args: str) -> tuple[set[str], str]:
-    """The top-level modules `refscope ARGS` loaded, and what it printed."""
+def _loaded(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    """The top-level modules `refscope ARGS` loaded (with env's variables), and what it printed."""
     modules = tmp_path / "modules.txt"
     out = subprocess.run(
         [sys.executable, "-c", RUN, str(modules), *args],
-        cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, env=_clean_env(env), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     return set(modules.read_text().split()), out.stdout + out.stderr
@@ -83,6 +86,31 @@ def test_an_ingest_of_a_webhook_log_loads_no_module_of_other_commands(tmp_path: 
     assert "2 events (2 new, 0 duplicates)" in said
     assert {"pyarrow", "numpy"} <= loaded  # what the ingest needs, loaded by it
     assert sorted(loaded & HEAVY - {"pyarrow", "numpy"}) == []
+
+
+def test_an_ingest_of_an_ad_insights_export_does_not_import_pandas(tmp_path: Path) -> None:
+    """Its rows went to DuckDB in Arrow tables built by pa.array(), which imports pandas (a
+    fifth of a second) to check its argument."""
+    export = f.write_ndjson(tmp_path / "ads.ndjson", [
+        page(row(account_id="1234", ad_name="Autumn", impressions="1000", clicks="20"),
+             row("2026-11-03", spend="0.5", account_currency="EUR")),
+        row("2026-11-04", ad_id="6000000000002", spend="7", publisher_platform="facebook"),
+    ])  # fmt: skip
+    loaded, said = _loaded(tmp_path, "ingest", str(export), "--db", "r.duckdb")
+    assert "3 ad insights rows" in said
+    assert {"pyarrow", "numpy"} <= loaded
+    assert sorted(loaded & HEAVY - {"pyarrow", "numpy"}) == []
+
+
+def test_pull_ads_does_not_import_pandas(tmp_path: Path, graph: FakeGraph) -> None:
+    """As the ingest of an export (above): its rows went to DuckDB through pa.array()."""
+    graph.rows = days(2)  # 4 rows: two pages, on 127.0.0.1
+    loaded, said = _loaded(tmp_path, "pull", "ads", "--account", ACCOUNT, "--base-url", graph.base,
+                           "--since", "2026-11-23", "--until", "2026-11-24", "--db", "r.duckdb",
+                           env={"REFSCOPE_META_TOKEN": TOKEN})  # fmt: skip
+    assert "4 insight rows (2 result pages of the Graph API)" in said
+    assert {"httpx", "pyarrow", "numpy"} <= loaded
+    assert sorted(loaded & HEAVY - {"httpx", "pyarrow", "numpy"}) == []
 
 
 def test_links_create_of_an_m_me_link_loads_no_heavy_module(tmp_path: Path) -> None:
