@@ -9,13 +9,19 @@ import base64
 import dataclasses
 import functools
 import io
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from PIL import Image, ImageColor, ImageOps
+from typing import TYPE_CHECKING
 
 from .errors import ValidationError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# PIL (Pillow) is imported where a colour is read or a code drawn, as qrcode is: not by every
+# `refscope` command, which imports this module for the options of `links`.
 
 # qrcode.constants' ERROR_CORRECT_*: the levels' format bits (ISO/IEC 18004), spelled out so
 # that the options of `refscope links` are built without importing qrcode.
@@ -68,9 +74,19 @@ class QrStyle:
         return ERROR_LEVELS["H" if self.logo else self.error_correction]
 
 
+_HEX = re.compile(r"#([0-9a-f]{3}|[0-9a-f]{6})")
+
+
 def _hex(colour: str) -> str:
     """A colour as #rrggbb, from any syntax PIL reads; a translucent one is refused (each
     output would blend it with a different ground)."""
+    # #rgb and #rrggbb (the defaults) as PIL reads them, without PIL: a link that draws no code
+    # checks its style's colours too.
+    if plain := _HEX.fullmatch(colour.strip().lower()):
+        digits = plain[1] if len(plain[1]) == 6 else "".join(d * 2 for d in plain[1])
+        return f"#{digits}"
+    from PIL import ImageColor
+
     try:
         rgb = ImageColor.getrgb(colour.strip())
     except (ValueError, AttributeError) as exc:
@@ -148,6 +164,8 @@ def _scanning_mask(url: str, style: QrStyle) -> int | None:
     read = _reader()
     if read is None:
         return None
+    from PIL import Image, ImageOps
+
     extra = max(QUIET_ZONE - style.border, 0)
     tried: list[list[list[bool]]] = []
     for mask in (None, *range(8)):
@@ -199,6 +217,8 @@ def _check_logo(logo: bytes) -> None:
     then an image of gigabytes drawn at a few hundred pixels; over twice as many, refused by
     Pillow, taken for no image). The warning is caught where the logo is first opened. Once
     per logo: every code of a print checks its style (a refusal raises, and is not kept)."""
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -225,6 +245,8 @@ def png_bytes(url: str, style: QrStyle | None = None) -> bytes:
 
 def code_image(m: list[list[bool]], style: QrStyle) -> Image.Image:
     """The code of matrix m drawn in style, its logo placed (the PNG, and the print sheet's)."""
+    from PIL import Image, ImageColor
+
     n = len(m)
     small = Image.new("RGB", (n, n), ImageColor.getrgb(style.background))
     fg = ImageColor.getrgb(style.foreground)
@@ -253,6 +275,8 @@ _ORIENTATION = 0x0112  # the EXIF tag a camera or phone turns its photo by
 def _turned(logo: bytes) -> bool:
     """Whether the logo's EXIF says to turn or mirror it to show it (a phone photo); EXIF that
     cannot be read says nothing (viewers show such an image as stored)."""
+    from PIL import Image
+
     try:
         return Image.open(io.BytesIO(logo)).getexif().get(_ORIENTATION, 1) not in (1, None)
     except Exception:  # PIL raises many types for broken EXIF
@@ -275,6 +299,8 @@ def _logo_image(logo: bytes) -> Image.Image:
     """The logo as every viewer shows it, in RGBA: turned as its EXIF orientation says (browsers
     and SVG renderers do so; drawn as stored, a phone photo lay on its side in the PNG and the
     sheet)."""
+    from PIL import Image, ImageOps
+
     image = Image.open(io.BytesIO(logo))
     return (ImageOps.exif_transpose(image) if _turned(logo) else image).convert("RGBA")
 
@@ -282,6 +308,8 @@ def _logo_image(logo: bytes) -> Image.Image:
 @functools.lru_cache(maxsize=16)
 def _logo_at(logo: bytes, side: int) -> Image.Image:
     """The logo scaled, up or down, to fit a square of side pixels."""
+    from PIL import ImageOps
+
     return ImageOps.contain(_logo_image(logo), (side, side))
 
 

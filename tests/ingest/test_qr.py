@@ -267,3 +267,17 @@ def test_a_logo_is_decoded_once_however_many_codes_draw_it(
         qr.svg_bytes(url, style)
     qr_sheet.print_sheet([(url, url[-8:], "spring / store") for url in urls], style)
     assert decoded <= 4, decoded  # the check's two, its EXIF's and its drawing's
+
+
+@pytest.mark.parametrize("colour", ["#000", "#FFF", " #AbC ", "#12345", "#abcdefff", "red", "#g0g"])
+def test_a_hex_colour_read_without_pil_is_read_as_pil_reads_it(colour: str) -> None:
+    """#rgb and #rrggbb are read without PIL (a link drawing no code checks its colours too)."""
+    from PIL import ImageColor
+
+    try:
+        expected = "#{:02x}{:02x}{:02x}".format(*ImageColor.getrgb(colour.strip())[:3])
+    except ValueError:
+        with pytest.raises(ValidationError, match="invalid colour"):
+            qr._hex(colour)
+    else:
+        assert qr._hex(colour) == expected
