@@ -120,10 +120,14 @@ def pull_ads(
         raise ValidationError("REFSCOPE_META_TOKEN is in quotes (it starts or ends with one, "
                               "taken as part of the token): set it without quotes")  # fmt: skip
     base_url = graph.check_base_url(base_url)
+    path = db.db_path(db_file)
+    if path.exists():
+        # A file that is no refscope database (another program's, a damaged one) is refused
+        # before Meta is asked, not after a pull of every page; then not held while pulling.
+        db.connect(path).close()
     api = graph.GraphClient(token, base_url, api_version, client, sleep, on_wait=on_wait)
     if today is None:  # the account's today, not UTC's (Meta's days are)
         today = _today(api, account, since, until)
-    path = db.db_path(db_file)
     asked_since = since is not None
     if since is None:
         con = db.connect(path)

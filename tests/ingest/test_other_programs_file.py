@@ -14,6 +14,7 @@ from dashboard.cli import cli
 from ingest import db
 from ingest.errors import DatabaseError
 from tests.ingest.cli_setup import _log, _one_error_line, _run_refscope
+from tests.ingest.graph_setup import ACCOUNT, TOKEN, days
 
 OTHERS = "CREATE TABLE orders AS SELECT 1 AS id, 2.5 AS amount; CREATE TABLE customers (id INT)"
 
@@ -133,4 +134,21 @@ def test_a_file_whose_events_table_clashes_keeps_its_wal_unfolded(
     assert sorted(before) == ["analytics.duckdb", "analytics.duckdb.wal"]
     args = ["pages", "set", "1122334455", "--name", "Acme", "--db", str(other)]
     assert "has no column event_key" in _one_error_line(runner.invoke(cli, args))
+    assert _hashes(tmp_path) == before
+
+
+@pytest.mark.parametrize("since", [[], ["--since", "2026-11-23"]], ids=["default", "--since"])
+def test_pull_ads_refuses_another_programs_file_before_meta_is_asked(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, graph, since: list[str]
+) -> None:
+    """The database was opened after Meta's answers: asked for the account's time zone first,
+    and with --since given, after every page was pulled (then refused, the pull lost)."""
+    monkeypatch.setenv("REFSCOPE_META_TOKEN", TOKEN)
+    graph.rows = days(2)
+    other = _other(tmp_path / "shop.duckdb", wal=False)
+    before = _hashes(tmp_path)
+    args = ["pull", "ads", "--account", ACCOUNT, "--base-url", graph.base, *since,
+            "--until", "2026-11-24", "--db", str(other)]  # fmt: skip
+    assert _one_error_line(runner.invoke(cli, args)) == _said(other)
+    assert graph.requests == []
     assert _hashes(tmp_path) == before
