@@ -274,11 +274,13 @@ SELECT
     coalesce(rs_ts(x.delivery.watermark), rs_ts(x.read.watermark)) AS watermark_at,
     rs_ref(rf.ads_context_data.post_id) AS post_id,
     -- A private reply's echo carries the comment id when the page put it in Send API metadata:
-    -- the bare id (Graph's <post>_<comment> digits) or a JSON object with a comment_id key.
+    -- the bare id (Graph's <post>_<comment> digits) or a JSON object with a comment_id key
+    -- (an empty one, spaces, an object or a list names no comment).
     CASE WHEN kind <> 'message_echo' THEN NULL
          WHEN regexp_full_match(x.message.metadata, '[0-9]+(_[0-9]+)+') THEN x.message.metadata
          WHEN json_valid(x.message.metadata)
-         THEN json_extract_string(x.message.metadata, '$.comment_id') END AS comment_id,
+              AND json_type(x.message.metadata, '$.comment_id') NOT IN ('OBJECT', 'ARRAY')
+         THEN rs_ref(json_extract_string(x.message.metadata, '$.comment_id')) END AS comment_id,
     NULL::VARCHAR AS commenter_id,
     rid, file_id, line_no,
     {_ITEM_PROBLEM} AS problem,

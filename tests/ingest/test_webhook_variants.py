@@ -35,6 +35,12 @@ ECHO_METADATA = {
     "bare-comment-id": ("1122334455_998877", "1122334455_998877"),
     "bare-numeric-id": ("998877", None),  # not a <post>_<comment> id: some other developer string
     "not-json": ("plain developer string", None),
+    # A comment_id that names no comment: empty (a template with no comment to fill in),
+    # spaces, or an object or list, not an id.
+    "json-empty-comment-id": (json.dumps({"comment_id": ""}), None),
+    "json-blank-comment-id": (json.dumps({"comment_id": "  "}), None),
+    "json-object-comment-id": (json.dumps({"comment_id": {"id": "1122334455_998877"}}), None),
+    "json-list-comment-id": (json.dumps({"comment_id": ["1122334455_998877"]}), None),
 }
 BATCHED = f.batch(
     f.entry(f.message("a", psid="b1", ts=T0), f.message("b", psid="b2", ts=T0 + 1)),
