@@ -12,6 +12,7 @@ from .shapes import (
     CHANGES_STRUCTURE,
     MESSAGING_FIELDS,
     RECIPIENT_STRUCTURE,
+    RESPONSE_STRUCTURE,
     SAMPLE_CHANGE_STRUCTURE,
     SEND_STRUCTURE,
 )
@@ -138,6 +139,13 @@ def recipient_of(rcp: str) -> str:
     return f"json_transform({_object_in(rcp)}, '{RECIPIENT_STRUCTURE}')"
 
 
+def response_of(response: str) -> str:
+    """SQL for the Send API's answer of a send, response its send_of's response (JSON). A team
+    that logs the HTTP body as it came (`r.text`) writes it as one JSON string: a string holding
+    a JSON object is read as that object; any other string holds no recipient_id."""
+    return f"json_transform({_object_in(response)}, '{RESPONSE_STRUCTURE}')"
+
+
 # rs_lines is MATERIALIZED: else the last WHERE (d.object) is pushed down into the scan of
 # rs_rare as send_of's whole expression, and every send line is parsed twice.
 SEND_EVENTS = f"""
@@ -153,32 +161,32 @@ WITH rs_lines AS MATERIALIZED (
     SELECT *, coalesce(rs_ts(d.timestamp), received_ts) AS t,
            rcp.comment_id IS NOT NULL OR rcp.post_id IS NOT NULL AS private,
            -- Who another send went to: the PSID the response names, else the request's.
-           coalesce(rs_id(d.response.recipient_id), rs_id(rcp.id)) AS to_psid
-    FROM (SELECT *, {recipient_of("rq")} AS rcp
+           coalesce(rs_id(rsp.recipient_id), rs_id(rcp.id)) AS to_psid
+    FROM (SELECT *, {recipient_of("rq")} AS rcp, {response_of("d.response")} AS rsp
           FROM (SELECT *, {recipient_in("d.request")} AS rq FROM rs_lines))
 )
 SELECT
     -- The sent message's id names it (a line logged twice, dated by two arrivals, is one
     -- send); without one, what it answered (or whom it went to) and when.
     rs_key(CASE WHEN NOT private
-                THEN [rs_id(d.page_id), 'send_api', coalesce(rs_id(d.response.message_id),
+                THEN [rs_id(d.page_id), 'send_api', coalesce(rs_id(rsp.message_id),
                       CAST(epoch_ms(t) AS VARCHAR)), to_psid, rs_id(rcp.user_ref),
                       rcp.phone_number, rcp.notification_messages_token,
                       rcp.one_time_notif_token]
-                WHEN rs_id(d.response.message_id) IS NOT NULL
-                THEN [rs_id(d.page_id), 'private_reply', d.response.message_id]
+                WHEN rs_id(rsp.message_id) IS NOT NULL
+                THEN [rs_id(d.page_id), 'private_reply', rsp.message_id]
                 ELSE [rs_id(d.page_id), 'private_reply',
                       coalesce(rcp.comment_id, rcp.post_id),
                       CAST(epoch_ms(t) AS VARCHAR)] END) AS event_key,
     rs_id(d.page_id) AS page_id,
-    CASE WHEN private THEN rs_id(d.response.recipient_id)
+    CASE WHEN private THEN rs_id(rsp.recipient_id)
          ELSE coalesce(to_psid, rs_id(rcp.user_ref)) END AS psid,
     NOT private AND to_psid IS NULL AND rs_id(rcp.user_ref) IS NOT NULL AS is_user_ref,
     t AS ts, CASE WHEN private THEN 'private_reply' ELSE 'other' END AS kind,
     CASE WHEN NOT private THEN 'send_api'
-         WHEN d.response.recipient_id IS NULL THEN 'no recipient_id' END AS detail,
+         WHEN rsp.recipient_id IS NULL THEN 'no recipient_id' END AS detail,
     false AS is_standby, NULL AS source, NULL AS ref, NULL AS ad_id, NULL AS ad_title,
-    NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, d.response.message_id AS mid,
+    NULL AS referer_uri, NULL::BOOLEAN AS is_guest_user, rsp.message_id AS mid,
     NULL AS text, NULL::VARCHAR[] AS attachment_types, NULL AS quick_reply_payload,
     NULL AS postback_payload, NULL AS app_id, NULL::TIMESTAMP AS watermark_at,
     rcp.post_id AS post_id, rcp.comment_id AS comment_id,

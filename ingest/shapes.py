@@ -111,15 +111,11 @@ STANDBY_STRUCTURE = line_structure({"id": V, "time": T, "standby": [_ITEM]})
 CHANGES_STRUCTURE = line_structure(_ENTRY_CHANGES)
 # A send log's request is read as JSON, and its recipient only then as RECIPIENT_STRUCTURE: either
 # may be logged as a JSON string holding the object (comment_events.recipient_in, recipient_of).
+# So may its response, the HTTP body as it came, read as RESPONSE_STRUCTURE (response_of).
 SEND_STRUCTURE = json.dumps(
-    {
-        "object": V,
-        "page_id": V,
-        "timestamp": V,
-        "request": "JSON",
-        "response": {"recipient_id": V, "message_id": V},
-    }
+    {"object": V, "page_id": V, "timestamp": V, "request": "JSON", "response": "JSON"}
 )
+RESPONSE_STRUCTURE = json.dumps({"recipient_id": V, "message_id": V})
 RECIPIENT_STRUCTURE = json.dumps(
     {
         "comment_id": V,
