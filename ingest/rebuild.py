@@ -11,6 +11,7 @@ rebuild is refused: a log deleted, moved or rotated since would lose its events.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,7 +155,8 @@ def _owner(old: duckdb.DuckDBPyConnection, work: Path) -> None:
 
 def check_out(old: Path, out: Path, *, work: bool = True) -> None:
     """Refuse a target that is the old database or any file already there: nothing is
-    overwritten. Nor a name DuckDB would open as another's (db.check_name)."""
+    overwritten. Nor a name DuckDB would open as another's (db.check_name). A link counts as
+    there although its file is not (a disk not mounted): the new file would replace it."""
     db.check_name(out)
     if same(out) == same(old):
         raise DatabaseError(f"{out}: that is the database to rebuild; --out names a new file")
@@ -163,11 +165,11 @@ def check_out(old: Path, out: Path, *, work: bool = True) -> None:
         raise DatabaseError(f"{out}: that is the write-ahead log of the database to rebuild; "
                             "--out names a new file")  # fmt: skip
     for f in (out, db.wal(out)):
-        if f.exists():
+        if os.path.lexists(f):
             raise DatabaseError(f"{f}: already there; --out names a file that does not exist yet "
                                 "(a rebuild overwrites nothing)")  # fmt: skip
     for f in (db.partial(out), db.wal(db.partial(out)), db.partial(db.partial(out))):
-        if work and f.exists():
+        if work and os.path.lexists(f):
             raise DatabaseError(f"{f}: left by a rebuild that did not finish (killed, or still "
                                 "running): remove it once no rebuild is running")  # fmt: skip
 

@@ -152,3 +152,37 @@ def test_pull_ads_refuses_another_programs_file_before_meta_is_asked(
     assert _one_error_line(runner.invoke(cli, args)) == _said(other)
     assert graph.requests == []
     assert _hashes(tmp_path) == before
+
+
+def _theirs(folder: Path, kind: str) -> Path:
+    """A file already there under rebuild's --out: another program's, or a refscope database."""
+    folder.mkdir()
+    if kind == "text file":
+        path = folder / "notes.duckdb"
+        path.write_text("keep me\n")
+        return path
+    if kind == "refscope database":
+        path = folder / "refscope.duckdb"
+        db.connect(path).close()
+        return path
+    return _other(folder / "shop.duckdb", wal=kind == "DuckDB file and .wal")
+
+
+@pytest.mark.parametrize(
+    "kind", ["DuckDB file", "DuckDB file and .wal", "text file", "refscope database"]
+)
+def test_rebuild_out_refuses_a_file_already_there_and_leaves_its_bytes(
+    runner: CliRunner, old: Path, tmp_path: Path, kind: str
+) -> None:
+    """A rebuild writes a new file: whatever is already there under --out, another program's
+    DuckDB file (its .wal too), any other file or a refscope database, is refused before
+    anything is opened or written, and keeps its bytes; so does the database to rebuild."""
+    out = _theirs(tmp_path / "theirs", kind)
+    before, old_bytes = _hashes(out.parent), old.read_bytes()
+    args = ["rebuild", "--db", str(old), "--out", str(out)]
+    assert _one_error_line(runner.invoke(cli, args)) == (
+        f"Error: {out}: already there; --out names a file that does not exist yet (a rebuild "
+        "overwrites nothing)"
+    )
+    assert _hashes(out.parent) == before
+    assert old.read_bytes() == old_bytes

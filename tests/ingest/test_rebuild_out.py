@@ -35,6 +35,25 @@ def test_a_target_that_exists_or_is_the_database_itself_is_refused(old: Path) ->
     assert res.exit_code == 1 and "no database to rebuild" in res.output
 
 
+@pytest.mark.parametrize("name", ["new.duckdb", "new.duckdb.wal", "new.duckdb.partial"])
+def test_a_link_to_no_file_under_a_name_of_the_new_file_is_refused_and_kept(
+    old: Path, name: str
+) -> None:
+    """A link whose file is not there (a disk not mounted, a file moved) was taken for no file:
+    the rebuild wrote its new file and replaced the link with it, or wrote through the link."""
+    new = old.with_name("new.duckdb")
+    link, target = old.with_name(name), old.parent / "unmounted" / "refscope.duckdb"
+    link.symlink_to(target)
+    res = run_rebuild("--db", str(old), "--out", str(new))
+    assert res.exit_code == 1, res.output
+    words = " ".join(res.output.split())
+    why = "already there" if name != "new.duckdb.partial" else "left by a rebuild"
+    assert f"{link}: {why}" in words, words
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert sorted(p.name for p in old.parent.glob("new.duckdb*")) == [name]
+    assert not target.parent.exists()
+
+
 def test_a_path_with_a_backslash_is_refused_before_anything_is_written(
     old: Path, tmp_path: Path
 ) -> None:
