@@ -151,7 +151,7 @@ def connect(
         # All tables or none: a process killed while creating them leaves no half schema.
         try:
             with transaction(con):
-                check_refscope(con, path)  # another program's tables, none of refscope's
+                check_refscope(con, path)  # another program's objects, none of refscope's
                 done = _migrations_done(con)  # before the schema: None for a new database
                 con.execute(schema_sql())
                 check_columns(con, path)  # rolls the schema back out of another's database

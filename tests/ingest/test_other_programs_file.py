@@ -102,6 +102,39 @@ def test_a_view_in_a_schema_of_its_own_and_many_tables_are_named_so(tmp_path: Pa
         db.connect(path)
 
 
+@pytest.mark.parametrize(
+    ("made", "holds"),
+    [
+        ("CREATE SEQUENCE order_ids", "sequence order_ids"),
+        ("CREATE MACRO add_tax(x) AS x * 1.2", "macro add_tax"),
+        ("CREATE SCHEMA sales; CREATE MACRO sales.latest() AS TABLE SELECT 1 AS n; "
+         "CREATE SEQUENCE sales.ids; CREATE TYPE mood AS ENUM ('ok'); CREATE MACRO a(x) AS x",
+         "macro a, macro sales.latest, sequence sales.ids and 1 more"),
+    ],
+    ids=["sequence", "macro", "macros, a sequence and a type"],
+)  # fmt: skip
+@pytest.mark.parametrize("command", ["pages set", "ingest"])
+def test_a_file_of_sequences_or_macros_alone_is_another_programs_too(
+    runner: CliRunner, tmp_path: Path, log_dir: Path, made: str, holds: str, command: str
+) -> None:
+    """No table or view, so check_refscope found nothing and the writer added refscope's
+    tables beside the other program's sequences and macros."""
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    other = folder / "ids.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute(made)
+    before = _hashes(folder)
+    args = {"pages set": ["pages", "set", "1122334455", "--name", "Acme"],
+            "ingest": ["ingest", str(_log(log_dir))]}[command]  # fmt: skip
+    assert _one_error_line(runner.invoke(cli, [*args, "--db", str(other)])) == (
+        f"Error: {other} is not a refscope database (no events table): it holds {holds}; "
+        "refscope writes only into its own database or a new file: give another --db (or "
+        "REFSCOPE_DB), or the path of a new file"
+    )
+    assert _hashes(folder) == before
+
+
 def test_a_new_an_empty_and_a_refscope_database_with_tables_of_its_own_open(
     tmp_path: Path,
 ) -> None:
