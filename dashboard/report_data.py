@@ -113,6 +113,7 @@ def gather(fetch: Fetch, f: Filters) -> Report:
                      compared=key not in in_part)
                  for key, label, kind in kpi_specs(currency))  # fmt: skip
     cost = next(k for k in kpis if k.key == "cost_per_contact")  # its note: unpulled_note
+    unpulled = report_model.unpulled_note(cost.label, fetch("unpulled_ad_contacts", f), cost.value)
     comments = fetch("comments", f)
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     when = in_period(f, labels)  # what an empty section had none of is said with it
@@ -123,7 +124,7 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         *(() if products.empty else (_products(products),)),
         _refs(refs, when),
         _placements(refs, when),
-        _ads(ads, gap, currency, pulled, when),
+        _ads(ads, gap, currency, pulled, when, unpulled),
         _funnel(comments, when),
         _retention(fetch("returns_by_channel", f), when),
     )
@@ -135,9 +136,7 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         data_start=day_cell(bounds, "first_day"),
         data_end=data_end,
         not_covered=not_covered(before),
-        unpulled_note=report_model.unpulled_note(
-            cost.label, fetch("unpulled_ad_contacts", f), cost.value
-        ),
+        unpulled_note=unpulled,
     )
 
 
@@ -297,11 +296,17 @@ def _placements(refs: pd.DataFrame, when: str = IN_RANGE) -> Section:
 
 
 def _ads(
-    df: pd.DataFrame, gap: str = "", currency: str = "", pulled: bool = False, when: str = IN_RANGE
+    df: pd.DataFrame,
+    gap: str = "",
+    currency: str = "",
+    pulled: bool = False,
+    when: str = IN_RANGE,
+    unpulled: str = "",
 ) -> Section:
     """Per ad; gap says when the ad insights cover the range only in part; currency (the
     spend's, "" when unknown) is named in the money columns' labels; pulled: the KPIs' ad spend
-    is known (their ads spent nothing on the pulled days the insights hold no row for)."""
+    is known (their ads spent nothing on the pulled days the insights hold no row for);
+    unpulled: the report's unpulled_note, said last beside the ads' spend too."""
     top = df.head(TOP_ADS)
     money = partial(charts.in_currency, currency=currency)
     columns = (
@@ -334,7 +339,7 @@ def _ads(
                       else f"{have} no spend loaded")  # fmt: skip
         notes.append(f"Top {len(top)} of {len(df)} ads by new contacts; the other {rest} "
                      f"{spent_rest}.")  # fmt: skip
-    note = " ".join(n for n in notes if n)
+    note = " ".join(n for n in (*notes, unpulled) if n)
     # Without a row, and insights that miss some of its days, the range's spend is not known
     # to be none: an empty section says which days the insights cover, as a listed one does.
     empty = (f"No Click-to-Messenger contacts {when}. {gap}" if gap

@@ -99,10 +99,12 @@ def test_every_report_format_says_it_beside_the_figure(built, runner, tmp_path):
         if fmt == "xlsx":
             book = openpyxl.load_workbook(out)
             cells = [c for row in book["Summary"].iter_rows(values_only=True) for c in row if c]
-            assert [c for c in cells if isinstance(c, str) and SAID in c] == said
+            # Below the key figures, then among the Ads sheet's notes (test_unpulled_ads_section).
+            in_ads = [f"Ads: {n}" for n in said]
+            assert [c for c in cells if isinstance(c, str) and SAID in c] == [*said, *in_ads]
         else:
             page = html.unescape(out.read_text(encoding="utf-8"))
-            assert page.count(SAID) == len(said)
+            assert page.count(SAID) == 2 * len(said)  # and in the Ads section
             assert all(n in page for n in said)
 
 
