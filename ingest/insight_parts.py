@@ -81,12 +81,23 @@ def _add_actions(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     appearance."""
     merged: dict[Hashable, dict[str, Any]] = {}
     for e in entries:
-        key = tuple(sorted((k, repr(v)) for k, v in e.items() if _number(v) is None))
-        held = merged.setdefault(key, {})
+        held = merged.setdefault(_action_key(e), {})
         for k, v in e.items():
-            n, before = _number(v), _number(held.get(k))
+            n, before = _count(k, v), _number(held.get(k))
             held[k] = _text(n + (before or 0)) if n is not None and k in held else v
     return list(merged.values())
+
+
+def _count(k: str, v: Any) -> Decimal | None:
+    """An action entry's count (value, 7d_click...), or None for what names the action: its type
+    and its action breakdowns (action_destination, action_target_id...: Meta names them all
+    action_*), an id among them a digit string, as ids are."""
+    return None if k.startswith("action_") else _number(v)
+
+
+def _action_key(e: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """What names an action entry: entries of one key are one action's counts."""
+    return tuple(sorted((k, repr(v)) for k, v in e.items() if _count(k, v) is None))
 
 
 def _costs(spend: str | None, actions: list[dict[str, Any]],
@@ -95,17 +106,18 @@ def _costs(spend: str | None, actions: list[dict[str, Any]],
     action's count, each count (value, 7d_click...) of the whole day and ad."""
     total, out, seen = _number(spend), [], set()
     for c in given:
-        kind = c.get("action_type")
-        if kind in seen or total is None:
+        key = _action_key(c)
+        if key in seen or total is None:
             continue
-        seen.add(kind)
-        done = next((a for a in actions if a.get("action_type") == kind), None)
-        cost = {"action_type": kind}
-        for k in c:
-            n = _number(done.get(k)) if done and k != "action_type" else None
+        seen.add(key)
+        done = next((a for a in actions if _action_key(a) == key), None)
+        cost = {k: v for k, v in c.items() if _count(k, v) is None}
+        named = len(cost)
+        for k, v in c.items():
+            n = _count(k, done.get(k)) if done and _count(k, v) is not None else None
             if n:
                 cost[k] = f"{float(total / n):.6f}".rstrip("0").rstrip(".")  # Meta: 6 at most
-        if len(cost) > 1:
+        if len(cost) > named:
             out.append(cost)
     return out
 

@@ -129,3 +129,34 @@ def test_conversations_started_add_up_over_an_actions_breakdown(
     assert query("SELECT date, conversations_started FROM ad_insights ORDER BY date") == [
         (dt.date(2026, 11, 2), 7), (dt.date(2026, 11, 3), None)
     ]  # fmt: skip
+
+
+def test_an_action_breakdown_by_id_is_kept_as_the_id_not_added_up(
+    ingest_lines: IngestLines, query: Query
+) -> None:
+    """action_target_id (and action_destination, often a page's id) is a digit string, as ids
+    are: it names the action's target, while value and each attribution window count. Parts
+    that add up keep each target apart, its id as Meta wrote it, and its cost per action."""
+    page_a, page_b = "1122334455667788", "203948571620394"
+
+    def by_target(platform: str, spend: str, a: str, b: str) -> object:
+        return row(spend=spend, publisher_platform=platform, actions=[
+            {"action_type": STARTED, "action_target_id": page_a, "value": a, "7d_click": a},
+            {"action_type": STARTED, "action_target_id": page_b, "value": b, "7d_click": b},
+        ], cost_per_action_type=[
+            {"action_type": STARTED, "action_target_id": page_a, "value": "1"},
+            {"action_type": STARTED, "action_target_id": page_b, "value": "1"},
+        ])  # fmt: skip
+
+    parts = [by_target("facebook", "6", "2", "1"), by_target("instagram", "3", "1", "2")]
+    ingest_lines([page(*parts)])
+    assert query("SELECT spend, conversations_started FROM ad_insights") == [(9.0, 6)]
+    actions, costs = query("SELECT actions, cost_per_action_type FROM ad_insights")[0]
+    assert json.loads(actions) == [
+        {"action_type": STARTED, "action_target_id": page_a, "value": "3", "7d_click": "3"},
+        {"action_type": STARTED, "action_target_id": page_b, "value": "3", "7d_click": "3"},
+    ]  # fmt: skip
+    assert json.loads(costs) == [
+        {"action_type": STARTED, "action_target_id": page_a, "value": "3"},
+        {"action_type": STARTED, "action_target_id": page_b, "value": "3"},
+    ]  # fmt: skip
