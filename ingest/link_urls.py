@@ -17,8 +17,8 @@ from .url_check import case_folded
 URL_RULE = (
     "a row's url is empty (made from the page and ref, or --via-redirect) or the one refscope "
     "made for its page, ref and channel, as `links list --format csv` writes it: "
-    "https://m.me/<page>?ref=<ref>, or <redirect address>/r/<ref>?page=<page>&qr=<1 for qr, 0 "
-    "for link>"
+    "https://m.me/<page>?ref=<ref, URL-encoded: each = as %3D>, or <redirect address>/r/<ref, "
+    "URL-encoded>?page=<page>&qr=<1 for qr, 0 for link>"
 )
 
 

@@ -118,3 +118,17 @@ def test_via_redirect_used_by_some_rows_is_said_of_them_as_before(
     assert f"is written {ascii_form} in links and codes" in res.stderr, res.stderr
     assert f"warning: the redirect address {ascii_form} ends in /r" in res.stderr, res.stderr
     assert "used by no row" not in res.output, res.output
+
+
+def test_a_url_whose_ref_is_not_url_encoded_is_refused_with_that_rule(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path
+) -> None:
+    """Meta's m.me ref must be URL-encoded (each = as %3D, as refscope writes it): a link typed
+    by hand with a bare = is not the row's link, and the refusal says how the ref is written."""
+    rows = ["acmebakery,qr=a,link,,,,https://m.me/acmebakery?ref=qr=a"]
+    csv_file = write(tmp_path / "links.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    res = import_csv(runner, db_path, csv_file)
+    assert res.exit_code == 1, res.output
+    (line,) = [line for line in res.output.splitlines() if "links.csv:line 2" in line]
+    assert "https://m.me/<page>?ref=<ref, URL-encoded: each = as %3D>" in line, line
+    assert query.scalar("SELECT count(*) FROM tracked_links") == 0
