@@ -298,7 +298,7 @@ def contact_rows(
                        OR contains(lower(coalesce(nullif(c.ad_title, ''), t.title, n.title)),
                                    lower($search))
                        OR contains(lower(c.referer_uri), lower($search))
-                       OR contains(c.product_id, $search))
+                       OR contains(lower(c.product_id), lower($search)))
                   AND ($ref IS NULL OR (c.ref = $ref AND c.channel IN ('m_me_link', 'qr_code')
                                         AND ($ref_page IS NULL OR c.page_id = $ref_page)))
                   AND ($ad_id IS NULL OR (coalesce(c.ad_id, '(unknown ad)') = $ad_id

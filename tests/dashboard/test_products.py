@@ -124,6 +124,18 @@ def test_the_contacts_search_finds_the_contacts_a_product_brought(open_app, prod
     assert at.dataframe[0].value["psid"].tolist() == ["s3"]
 
 
+def test_the_contacts_search_finds_a_product_id_of_letters_in_any_case(tmp_path):
+    """A product id is stored as it came (README, The SQL contract): one of letters is found
+    typed in any case, as the search finds a ref or an ad title."""
+    log = fx.write_ndjson(tmp_path / "logs" / "webhooks.ndjson", [_shop("s1", "SKU-Shoe-9", fx.T0)])
+    path = tmp_path / "letters.duckdb"
+    pipeline.run([str(log)], path)
+    with opened(path) as con:
+        found = {p: set(queries.contact_rows(con, SMALL_RANGE, p)["psid"])
+                 for p in ("SKU-Shoe-9", "sku-shoe", "SHOE-9")}  # fmt: skip
+    assert found == {"SKU-Shoe-9": {"s1"}, "sku-shoe": {"s1"}, "SHOE-9": {"s1"}}
+
+
 def test_a_range_whose_contacts_came_through_no_product_shows_no_products_table(
     open_app, product_db
 ):
