@@ -155,6 +155,31 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     )
 
 
+def refless(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """What refs() has no row for: the m.me link and QR code contacts acquired in the range
+    through no ref (m.me/<page> alone, a legacy Messenger code without one) and the re-entries so
+    in the range, counted by channel_totals all the same. Columns: channel, new_contacts,
+    reentries; a row per channel with some."""
+    return _df(
+        con,
+        f"""WITH a AS (
+                SELECT c.channel, count(*) AS new_contacts FROM contacts c
+                WHERE {_IN_RANGE} AND c.channel IN ('m_me_link', 'qr_code') AND c.ref IS NULL
+                GROUP BY ALL
+            ), r AS (
+                SELECT t.channel, count(*) AS reentries FROM touches t
+                WHERE t.is_reentry AND t.ref IS NULL AND t.channel IN ('m_me_link', 'qr_code')
+                  AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="t")}
+                  AND (len($channels) = 0 OR list_contains($channels, t.channel))
+                GROUP BY ALL
+            )
+            SELECT channel, coalesce(a.new_contacts, 0) AS new_contacts,
+                   coalesce(r.reentries, 0) AS reentries
+            FROM a FULL JOIN r USING (channel) ORDER BY channel""",
+        f,
+    )
+
+
 def ad_titles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The name each ad goes by, as ads() names it whatever the range (AD_NAMED): the Contacts
     page's Ad picker names its ads so. Columns: ad_id, ad_title (ads with a name only)."""

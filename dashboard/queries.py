@@ -20,6 +20,7 @@ from dashboard.channel_queries import ad_titles as ad_titles
 from dashboard.channel_queries import ads as ads
 from dashboard.channel_queries import comments as comments
 from dashboard.channel_queries import products as products
+from dashboard.channel_queries import refless as refless
 from dashboard.channel_queries import refs as refs
 from dashboard.channel_queries import website_chat as website_chat
 from dashboard.channel_queries import website_chat_totals as website_chat_totals

@@ -118,12 +118,13 @@ def gather(fetch: Fetch, f: Filters) -> Report:
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
     when = in_period(f, labels)  # what an empty section had none of is said with it
     products = fetch("products", f)  # a section only when some contact came through one
+    refless = fetch("refless", f)  # link contacts no ref's row counts: said below both sections
     sections = (
         _daily(fetch("new_contacts_by_day", f), f, when),
         _channels(fetch("channel_totals", f), when),
         *(() if products.empty else (_products(products),)),
-        _refs(refs, when),
-        _placements(refs, when),
+        _refs(refs, when, report_model.refless_note(refless)),
+        _placements(refs, when, report_model.refless_note(refless, ("qr_code",))),
         _ads(ads, gap, currency, pulled, when, unpulled),
         _funnel(comments, when),
         _retention(fetch("returns_by_channel", f), when),
@@ -238,8 +239,9 @@ def _products(df: pd.DataFrame) -> Section:
                    note=PRODUCTS_NOTE)  # fmt: skip
 
 
-def _refs(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
-    """Input: queries.refs with a `page` label column."""
+def _refs(df: pd.DataFrame, when: str = IN_RANGE, refless: str = "") -> Section:
+    """Input: queries.refs with a `page` label column; refless: what came through no ref
+    (report_model.refless_note), said below the table or after the empty note."""
     top = df.head(TOP_REFS).assign(label=df["channel"].map(charts.channel_label))
     columns = (
         Column("ref", "Ref"),
@@ -253,16 +255,19 @@ def _refs(df: pd.DataFrame, when: str = IN_RANGE) -> Section:
         Column("scans", "Scans", "int"),
     )
     note = f"Top {len(top)} of {len(df)} refs by new contacts." if len(df) > len(top) else ""
+    note = " ".join(n for n in (note, refless) if n)
     figure = _untitled(charts.refs_bar(df, top=TOP_REFS)) if not df.empty else None
     # A manager's flyer or window is told by its link's notes: whole in the XLSX and HTML.
     return Section("refs", "Top refs", top, columns, figure, note,
-                   f"No m.me link or QR code referrals {when}.",
+                   " ".join(n for n in (f"No m.me link or QR code referrals {when}.", refless)
+                            if n),
                    extra_columns=(Column("notes", "Notes"),))  # fmt: skip
 
 
-def _placements(refs: pd.DataFrame, when: str = IN_RANGE) -> Section:
+def _placements(refs: pd.DataFrame, when: str = IN_RANGE, refless: str = "") -> Section:
     """QR code refs summed per placement; a ref not registered with one stands for itself.
-    Codes counts each page's ref apart: two pages' flyers may share a ref."""
+    Codes counts each page's ref apart: two pages' flyers may share a ref. refless: the QR code
+    contacts that came through no ref (report_model.refless_note), said as _refs says it."""
     qr = refs[refs["channel"] == "qr_code"]
     columns = (
         Column("placement", "Placement"),
@@ -272,8 +277,9 @@ def _placements(refs: pd.DataFrame, when: str = IN_RANGE) -> Section:
     )
     if qr.empty:
         table = pd.DataFrame(columns=[c.name for c in columns])
-        return Section("placements", "QR placements", table, columns,
-                       empty_note=f"No QR code contacts {when}.")  # fmt: skip
+        empty = (f"No QR code contacts through a ref {when}. {refless}" if refless
+                 else f"No QR code contacts {when}.")  # fmt: skip
+        return Section("placements", "QR placements", table, columns, empty_note=empty)
     key = qr["placement"].where(qr["placement"].notna(), qr["ref"])
     table = (
         qr.assign(placement=key)
@@ -291,6 +297,7 @@ def _placements(refs: pd.DataFrame, when: str = IN_RANGE) -> Section:
     )
     note = ("A QR ref without a placement (not registered, or registered without one) is "
             "listed under the ref." if qr["placement"].isna().any() else "")  # fmt: skip
+    note = " ".join(n for n in (note, refless) if n)
     return Section("placements", "QR placements", table.reset_index(drop=True), columns,
                    note=note)  # fmt: skip
 

@@ -65,6 +65,29 @@ def unpulled_note(label: str, counts: pd.DataFrame, cost: float | None) -> str:
             "their cost is not in the ad spend, so the figure is too low.")  # fmt: skip
 
 
+# How refless_note names the contacts of a link channel that came through no ref.
+_THROUGH = {"m_me_link": "m.me links", "qr_code": "QR codes"}
+
+
+def refless_note(refless: pd.DataFrame, channels: tuple[str, ...] = tuple(_THROUGH)) -> str:
+    """ "2 new contacts and 1 re-entry came through m.me links without a ref …": what Links & QR
+    codes and the report's Top refs and QR placements say of the contacts and re-entries of
+    channels that no ref's row counts (queries.refless' rows), while the channel totals do.
+    "" when there are none."""
+    said = []
+    rows = refless[refless["channel"].isin(channels)]
+    for channel, added, back in zip(rows["channel"], rows["new_contacts"], rows["reentries"],
+                                    strict=True):  # fmt: skip
+        bits = [counted(int(n), noun, plural) for n, noun, plural in
+                ((added, "new contact", None), (back, "re-entry", "re-entries")) if n]  # fmt: skip
+        if bits:
+            said.append(f"{' and '.join(bits)} came through {_THROUGH[channel]} without a ref")
+    if not said:
+        return ""
+    return (f"{'; '.join(said)} (m.me/<page> with no ?ref=, or a legacy Messenger code): the "
+            "channel totals count them, no ref's row does.")  # fmt: skip
+
+
 # The KPIs the events count (those of queries.kpis its whole leaves out), which a range ending
 # after the newest event has in part: Kpi.compared is False for them.
 EVENT_KPIS = ("new_contacts", "engaged", "engaged_rate", "reachable", "cost_per_contact")
