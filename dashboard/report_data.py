@@ -1,8 +1,8 @@
 """What a period report holds: KPIs against the previous period and one section per question.
 
 Built from queries.py through a `fetch(name, *args)` callable (the app's cache or a plain
-connection), so the same Report (its parts in report_model, its texts in report_text) feeds the
-PDF, XLSX and HTML writers. No Streamlit, no I/O.
+connection), so the same Report (its parts in report_model, its texts in report_text, its Ads
+section in report_ads) feeds the PDF, XLSX and HTML writers. No Streamlit, no I/O.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
 import duckdb
 import pandas as pd
-import plotly.graph_objects as go
 
 from dashboard import charts, queries, report_model
-from dashboard.chart_style import REPORT_TEMPLATE
 from dashboard.filters import Filters, spend_gap
-from dashboard.report_model import EVENT_KPIS, SPEND_KPIS, in_period, money_text, posts_note
+from dashboard.report_ads import TOP_ADS as TOP_ADS
+from dashboard.report_ads import ads_section as _ads
+from dashboard.report_model import EVENT_KPIS, IN_RANGE, SPEND_KPIS, in_period, posts_note
 from dashboard.report_model import Column as Column
 from dashboard.report_model import Kpi as Kpi
 from dashboard.report_model import Report as Report
@@ -29,6 +28,7 @@ from dashboard.report_model import Section as Section
 from dashboard.report_model import length as length
 from dashboard.report_model import period as period
 from dashboard.report_model import scope as scope
+from dashboard.report_model import untitled as _untitled
 from dashboard.report_text import format_change as format_change
 from dashboard.report_text import format_value as format_value
 from dashboard.report_text import kpi_frame as kpi_frame
@@ -37,10 +37,6 @@ from dashboard.report_text import kpi_texts as kpi_texts
 
 Fetch = Callable[..., pd.DataFrame]
 TOP_REFS = 20  # a printed page holds about this many rows at the report's font size
-TOP_ADS = 20
-# What an empty section had none of is said with the period and filters (report_model.in_period);
-# a section built alone says "in this range".
-IN_RANGE = "in this range"
 # (column of queries.kpis, label, kind): the Overview page's KPI row (money labels name the
 # spend's currency when one is known: kpi_specs).
 KPI_SPECS = (
@@ -156,12 +152,6 @@ def _left_out(s: Section, f: Filters) -> Section:
     chosen = ", ".join(map(charts.channel_label, f.channels))
     return replace(s, empty_note=f"The channel filter ({chosen}) leaves out {name}: none of "
                    "their figures are in this report.")  # fmt: skip
-
-
-def _untitled(fig: go.Figure) -> go.Figure:
-    """The section heading names the chart; a second title would only repeat it. Its template
-    is the report's whichever process draws it (REPORT_TEMPLATE)."""
-    return fig.update_layout(title_text="", margin_t=20, template=REPORT_TEMPLATE)
 
 
 def day_cell(df: pd.DataFrame, name: str) -> dt.date | None:
@@ -300,58 +290,6 @@ def _placements(refs: pd.DataFrame, when: str = IN_RANGE, refless: str = "") -> 
     note = " ".join(n for n in (note, refless) if n)
     return Section("placements", "QR placements", table.reset_index(drop=True), columns,
                    note=note)  # fmt: skip
-
-
-def _ads(
-    df: pd.DataFrame,
-    gap: str = "",
-    currency: str = "",
-    pulled: bool = False,
-    when: str = IN_RANGE,
-    unpulled: str = "",
-) -> Section:
-    """Per ad; gap says when the ad insights cover the range only in part; currency (the
-    spend's, "" when unknown) is named in the money columns' labels; pulled: the KPIs' ad spend
-    is known (their ads spent nothing on the pulled days the insights hold no row for);
-    unpulled: the report's unpulled_note, said last beside the ads' spend too."""
-    top = df.head(TOP_ADS)
-    money = partial(charts.in_currency, currency=currency)
-    columns = (
-        Column("ad_title", "Ad"),
-        Column("ad_id", "Ad id"),
-        Column("new_contacts", "New contacts", "int"),
-        Column("engaged", "Engaged", "int"),
-        Column("spend", money("Spend"), "money"),
-        Column("cost_per_contact", money("Cost per contact"), "money"),
-        Column("cost_per_engaged", money("Cost per engaged"), "money"),
-        Column("conversations_started", "Meta: conversations", "int"),
-    )
-    figure = None
-    if not df.empty:
-        spent = bool((df["spend"] > 0).any())  # an ad that spent with no contact is charted too
-        figure = _untitled(
-            charts.ads_cost_bar(df, currency) if spent else charts.ads_contacts_bar(top)
-        )
-    unspent = not df.empty and not (df["spend"] > 0).any()  # 0 for ads idle on pulled days
-    none = ("The pulled ad insights hold no spend in this range." if pulled
-            else "No ad spend loaded for this range.")  # fmt: skip
-    notes = [gap or (none if unspent else "")]
-    if len(df) > len(top):  # the rest, spent ads without contacts among them, are not listed
-        left = df.iloc[len(top) :]
-        # Without a spend row the rest spent nothing known: "spent 0.00" would claim it.
-        unit = f" {currency}" if currency else ""
-        spent_by = left["spend"]
-        rest, have = ("ad", "has") if len(left) == 1 else (f"{len(left)}", "have")
-        spent_rest = (f"spent {money_text(spent_by.sum())}{unit}" if spent_by.notna().any()
-                      else f"{have} no spend loaded")  # fmt: skip
-        notes.append(f"Top {len(top)} of {len(df)} ads by new contacts; the other {rest} "
-                     f"{spent_rest}.")  # fmt: skip
-    note = " ".join(n for n in (*notes, unpulled) if n)
-    # Without a row, and insights that miss some of its days, the range's spend is not known
-    # to be none: an empty section says which days the insights cover, as a listed one does.
-    empty = (f"No Click-to-Messenger contacts {when}. {gap}" if gap
-             else f"No Click-to-Messenger contacts or ad spend {when}.")  # fmt: skip
-    return Section("ads", "Ads", top, columns, figure, note, empty)
 
 
 def _funnel(comments: pd.DataFrame, when: str = IN_RANGE) -> Section:

@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import charts
+from dashboard.chart_style import REPORT_TEMPLATE
 from dashboard.filters import Filters
 from dashboard.rounding import cents as cents
 from dashboard.rounding import difference
@@ -32,6 +33,11 @@ class Column:
     def numeric(self) -> bool:
         """A number, which the HTML and PDF reports set right-aligned."""
         return self.kind in ("int", "float", "money", "pct")
+
+
+# What an empty section had none of is said with the period and filters (in_period); a section
+# built alone says "in this range".
+IN_RANGE = "in this range"
 
 
 # What a KPI counts, as queries.kpis computes it (the help beside it on the Overview).
@@ -324,3 +330,9 @@ def posts_note(comments: pd.DataFrame) -> str:
         listed = ", ".join(held[:-1]) + " and " + held[-1] if len(held) > 1 else held[0]
         note += f" Of no known post: {listed} ({UNKNOWN_POST} on the Comments page)."
     return note
+
+
+def untitled(fig: go.Figure) -> go.Figure:
+    """The section heading names the chart; a second title would only repeat it. Its template
+    is the report's whichever process draws it (REPORT_TEMPLATE)."""
+    return fig.update_layout(title_text="", margin_t=20, template=REPORT_TEMPLATE)
