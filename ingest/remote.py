@@ -25,6 +25,7 @@ from . import (
     offsets,
     pipeline,
     pull_lock,
+    runlog,
 )
 from .errors import ValidationError
 from .link_rules import PAGE_ID_DIGITS
@@ -54,7 +55,8 @@ def pull_logs(
     lake_dir: Path | None = None,
     on_spilled: pipeline.SpilledFn | None = None,
 ) -> pipeline.IngestResult | None:
-    """Pull url's new bytes and ingest them; None when the server had nothing new. on_bytes
+    """Pull url's new bytes and ingest them; None when the server had nothing new and no run
+    was left open (killed before it finished: resumed, as `ingest` resumes one). on_bytes
     follows the download (fetch.pull), on_plan, progress and on_spilled the ingest (pipeline.run);
     deadline: the seconds the download may take (the ingest after it is not counted); lake_dir:
     the Parquet lake brought in line after the ingest, as `ingest --lake` does."""
@@ -68,18 +70,21 @@ def pull_logs(
             # Where the last pull stopped is read under the lock: one running would move it.
             held.enter_context(pull_lock.only_pull(spool_dir, fetch.safe_url(url)))
             state = offsets.file_states(con).get(fetch.safe_url(url))
+            killed = runlog.is_open(con)  # a run killed before it finished, which a pull resumes
         finally:
             con.close()  # not held while downloading
         fetch.sweep_spool(spool_dir)
         pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client,
                             on_bytes=on_bytes, deadline=deadline)  # fmt: skip
-        if pulled.plan is None:
+        if pulled.plan is None and not killed:
             return None
+        plans = [] if pulled.plan is None else [pulled.plan]
         try:
-            return pipeline.run_plans([pulled.plan], path, on_plan=on_plan, progress=progress,
+            return pipeline.run_plans(plans, path, on_plan=on_plan, progress=progress,
                                       lake_dir=lake_dir, on_spilled=on_spilled)  # fmt: skip
         finally:
-            pulled.plan.path.unlink(missing_ok=True)
+            for plan in plans:
+                plan.path.unlink(missing_ok=True)
 
 
 def pull_ads(
