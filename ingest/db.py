@@ -105,6 +105,7 @@ def connect(
             raise DatabaseError(
                 f"{path}: cannot make its folder {path.parent}: {exc.strerror}: {NOT_A_FOLDER}"
             ) from exc
+    new = not os.path.lexists(path)
     started = time.monotonic()
     deadline = started + wait
     delay = 0.05
@@ -126,6 +127,8 @@ def connect(
                 continue
             if any(h in msg for h in _LOCK_HINTS):
                 raise DatabaseLocked(f"{path}: locked by another process") from exc
+            if new and not read_only:
+                _drop_cut_header(path)
             if _is_sqlite(path):
                 # DuckDB reaches for its sqlite extension, and its error says to install it.
                 msg = "a SQLite file, not a DuckDB database"
@@ -167,6 +170,18 @@ def connect(
             con.close()
             raise DatabaseError(f"{path}: cannot apply the schema: {exc}") from exc
     return con
+
+
+HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers
+
+
+def _drop_cut_header(path: Path) -> None:
+    """Remove the file a failed open just made (a full disk took part of its header, or none):
+    left, every later open refused it as no DuckDB file, or as one cut short. A file as long as
+    the header is a database, and stays."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_size < HEADER_BYTES:
+            path.unlink()
 
 
 def _migrations_done(con: duckdb.DuckDBPyConnection) -> int | None:

@@ -188,3 +188,28 @@ def test_a_link_the_disk_cannot_register_is_one_error_line_and_registers_nothing
     assert len(errors) == 1 and errors[0].startswith("Error: cannot commit: "), errors
     assert "File too large" in errors[0], errors
     assert Query(db_file).scalar("SELECT count(*) FROM tracked_links") == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ingest", "{tmp}/a.ndjson"], ["pages", "set", "1122334455", "--name", "Acme"],
+     ["links", "create", "--page", "acmebakery", "--ref", "flyer"]],
+    ids=["ingest", "pages set", "links create"],
+)  # fmt: skip
+def test_a_new_database_the_disk_refuses_is_not_left_empty(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A new database file the disk could not hold a byte of stayed, empty, and every command
+    after refused it (`... exists, but it is not a valid DuckDB database file!`) once the disk
+    had room again: the file is not left, and the next run makes it."""
+    f.write_ndjson(tmp_path / "a.ndjson", [f.delivery(f.message("hi", ts=T0))])
+    db_file = tmp_path / "new" / "db.duckdb"
+    args = [*(a.format(tmp=tmp_path) for a in command), "--db", str(db_file)]
+    proc = _on_a_small_disk(1, tmp_path, *args)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and "File too large" in errors[0], errors
+    assert not db_file.exists() and not (tmp_path / "new" / "db.duckdb.wal").exists()
+    proc = _run_refscope(*args, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, (proc.stdout, proc.stderr)
+    assert Query(db_file).scalar("SELECT count(*) FROM events") == (command[0] == "ingest")
