@@ -132,6 +132,8 @@ def connect(
             if _is_sqlite(path):
                 # DuckDB reaches for its sqlite extension, and its error says to install it.
                 msg = "a SQLite file, not a DuckDB database"
+            elif damaged(exc):  # cut short in its header: its advice, as a query's error has
+                msg = f"{msg}: {DAMAGED}"
             raise DatabaseError(f"{path}: cannot open: {msg}") from exc
         except duckdb.Error as exc:
             if "in-memory database in read-only mode" in str(exc):  # a data file, read-only
