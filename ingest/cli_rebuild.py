@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -98,5 +99,12 @@ def rebuild(
     console.print(f"rows before → after: {rows}", soft_wrap=True)
     console.print(f"message text {'kept' if done.keep_text else 'not kept'}", soft_wrap=True)
     # What to do next: advice, on stderr, shown on the terminal when the report is kept.
-    say(None, "{0} is unchanged. Check {1}, then put it in its place (with no refscope "
-        "process running): mv {1} {0}", db_file, out, err=True)  # fmt: skip
+    # Quoted for the shell it is pasted into: a space or a `$` in a path moved no file.
+    mv = shlex.join(["mv", *(_no_option(p) for p in (out, db_file))])
+    say(None, "{} is unchanged. Check {}, then put it in its place (with no refscope process "
+        "running): {}", db_file, out, mv, err=True)  # fmt: skip
+
+
+def _no_option(path: Path) -> str:
+    """A path as an argument `mv` cannot read as an option (`-new.duckdb` is `./-new.duckdb`)."""
+    return f"./{path}" if str(path).startswith("-") else str(path)

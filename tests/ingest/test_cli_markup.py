@@ -5,6 +5,7 @@ left out)."""
 from __future__ import annotations
 
 import re
+import shlex
 import signal
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def test_rebuild_names_its_files_as_given(runner: CliRunner, tmp_path: Path) -> 
     # What to do next is advice, on stderr: a terminal shows it when stdout is kept.
     advice = " ".join(res.stderr.split())
     assert f"{old} is unchanged. Check {new}, then" in advice, advice
-    assert advice.endswith(f"mv {new} {old}") and "is unchanged" not in res.stdout, res.stdout
+    mv = shlex.join(["mv", str(new), str(old)])  # quoted, to be pasted into a shell
+    assert advice.endswith(mv) and "is unchanged" not in res.stdout, res.stdout
 
 
 def test_pull_logs_says_nothing_new_at_the_url_as_given(

@@ -199,3 +199,22 @@ def test_a_rebuild_killed_part_way_leaves_no_file_under_the_new_name(tmp_path: P
     assert res.exit_code == 0, res.output
     assert every_row(new) == every_row(old)
     assert list(tmp_path.glob("new.duckdb*")) == [new]
+
+
+def test_the_mv_it_advises_moves_the_new_file_however_its_paths_are_named(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`mv NEW OLD` is the command to paste: with a space in a path (`My Drive`) or a `$` it was
+    printed unquoted, and the shell moved nothing (`mv: target ... is not a directory`) or
+    another file."""
+    here = tmp_path / "My Drive $HOME" / "refscope"
+    log = f.write_ndjson(here / "a.ndjson", [f.delivery(f.message("hi"))])
+    old, new = here / "old's db.duckdb", here / "new db.duckdb"
+    pipeline.run([str(log)], old)
+    res = runner.invoke(cli, ["rebuild", "--db", str(old), "--out", str(new)])
+    assert res.exit_code == 0, res.output
+    mv = res.stderr.strip().splitlines()[-1].split("process running): ", 1)[1]
+    done = subprocess.run(["sh", "-c", mv], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, (mv, done.stderr)
+    assert not new.exists() and old.exists(), mv
+    assert [p.name for p in here.iterdir() if p.suffix == ".duckdb"] == [old.name]
