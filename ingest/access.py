@@ -271,7 +271,8 @@ def app_mode(
 
 
 def check_password(password: str) -> None:
-    """Refuse a password no one can type into the login form, without showing it: a browser
+    """Refuse a blank password, and one no one can type into the login form, without showing
+    it: a browser
     drops every line break from what a password field is given (HTML's value sanitization),
     so one holding a CR or LF (an env file saved on Windows ends each line with CR) would meet
     every attempt with "Wrong password." and a longer wait."""
@@ -279,6 +280,11 @@ def check_password(password: str) -> None:
         raise AccessError(
             f"{PASSWORD_ENV} holds a line break, which no one can type into the login form: "
             "check how it was set (an env file saved on Windows ends each line with one)"
+        )
+    if not password.strip():  # a `.env` line `...PASSWORD= `: a login anyone could type
+        raise AccessError(
+            f"{PASSWORD_ENV} is blank (spaces or tabs alone), which anyone could type into the "
+            "login form: set a password, or unset it"
         )
 
 

@@ -347,3 +347,18 @@ def test_dashboard_uses_oidc_when_the_project_secrets_configure_it(
     assert isinstance(result.exception, Execed)
     assert execs[0][1][AUTH_ENV] == "oidc"
     assert "OpenID Connect" in result.output
+
+
+@pytest.mark.parametrize("blank", [" ", "   ", "\t"], ids=["space", "spaces", "tab"])
+def test_a_password_of_blanks_alone_is_refused(runner, tmp_path, execs, monkeypatch, blank):
+    """A `.env` line `REFSCOPE_DASHBOARD_PASSWORD= ` served the dashboard on any address
+    behind a password of one space, which anyone could type: it is a mistake, not a login."""
+    env = {PASSWORD_ENV: blank}
+    with pytest.raises(AccessError, match=f"{PASSWORD_ENV} is blank"):
+        access.serve_access("127.0.0.1", env, [tmp_path / "missing.toml"])
+    with pytest.raises(AccessError, match=f"{PASSWORD_ENV} is blank"):
+        access.app_mode(env)
+    monkeypatch.setenv(PASSWORD_ENV, blank)
+    result = dashboard_cmd(runner, tmp_path, "0.0.0.0")
+    assert result.exit_code == 1 and execs == [], result.output
+    assert f"Error: {PASSWORD_ENV} is blank" in result.output
