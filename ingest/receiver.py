@@ -50,6 +50,9 @@ HEADER_TIMEOUT_SECONDS = 30.0
 RUN_ID_BYTES = 4  # a receiver's run id in its log file names: 8 hex digits, new at each start
 # On an answer that repeats what a client sent (hub.challenge, a ref): text, never sniffed as HTML.
 NOSNIFF = {"x-content-type-options": "nosniff"}
+# On every answer of /r/<ref>: a cache that kept one (a 404 is heuristically cacheable) would
+# answer the next scan itself, uncounted, and go on refusing a ref registered since.
+NO_STORE = {"cache-control": "no-store"}
 
 
 def is_json(raw: bytes) -> bool:
@@ -231,22 +234,24 @@ class Receiver:
             assert found.problem is not None
             self.metrics.clicks_refused[found.problem] += 1
             # The message repeats the ref and ?page= as given: never to be read as HTML.
+            headers = {**NOSNIFF, **NO_STORE}
             if found.problem == "registry_locked":  # not "not registered": not known yet
-                return PlainTextResponse(found.message, 503,
-                                         headers={"retry-after": "5", **NOSNIFF})  # fmt: skip
+                return PlainTextResponse(
+                    found.message, 503, headers={"retry-after": "5", **headers}
+                )
             if found.problem == "registry_unread":  # no registry to call it unknown
-                return PlainTextResponse(found.message, 503, headers=NOSNIFF)
-            return PlainTextResponse(found.message, 404, headers=NOSNIFF)
+                return PlainTextResponse(found.message, 503, headers=headers)
+            return PlainTextResponse(found.message, 404, headers=headers)
         t = found.target
         if request.method == "HEAD":  # a link preview or prefetcher, not a visitor
             return RedirectResponse(clicklog.m_me_url(t.page, t.ref), 302,
-                                    headers={"cache-control": "no-store"})  # fmt: skip
+                                    headers=NO_STORE)  # fmt: skip
         if clicklog.speculative(request.headers):
             # Declined, not redirected: a browser may keep a prefetched redirect and send the
             # real tap straight to m.me, uncounted; an error it keeps not, so the tap comes back.
             self.metrics.clicks_prefetch_declined += 1
             return PlainTextResponse("a prefetch is not a visit: nothing is logged", 503,
-                                     headers={"cache-control": "no-store"})  # fmt: skip
+                                     headers=NO_STORE)  # fmt: skip
         at = self._now_ms()
         device = clicklog.device_class(request.headers.get("user-agent"))
         try:
@@ -257,7 +262,7 @@ class Receiver:
             self.metrics.clicks += 1
             self.metrics.clicks_unchecked += found.unchecked
         return RedirectResponse(clicklog.m_me_url(t.page, t.ref), 302,
-                                headers={"cache-control": "no-store"})  # fmt: skip
+                                headers=NO_STORE)  # fmt: skip
 
     async def healthz(self, request: Request) -> Response:
         """200 while deliveries (clicks only: clicks) can be logged durably, else 503 with the

@@ -1,0 +1,55 @@
+"""What a cache may keep of /r/<ref>'s answers: nothing, whatever the answer.
+
+The redirect was sent with `Cache-Control: no-store`, but a refusal was not: a 404 is
+heuristically cacheable (RFC 9110 §15.5.5), and a shared cache in front of the receiver (one
+that keeps a 404 without explicit freshness for minutes, as Varnish's default does) then
+answered every scan of a code registered just after its first scan with that 404, uncounted,
+though the receiver takes a new link at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest import links
+from ingest.receiver import ReceiverConfig
+from tests import factories as f
+from tests.ingest.receiver_server import IPHONE, SECRET, TOKEN, StartReceiver, register
+
+
+def test_no_answer_of_a_scan_may_be_kept_by_a_cache(
+    start_receiver: StartReceiver, db_path: Path, tmp_path: Path
+) -> None:
+    register(
+        db_path, links.make_link(f.PAGE_USERNAME, "menu"), links.make_link("otherbakery", "menu")
+    )
+    receiver = start_receiver(
+        ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN, registry_refresh=0.0)
+    )
+    phone = {"User-Agent": IPHONE}
+    scan = {"page": f.PAGE_USERNAME, "qr": "1"}
+    for method, path, params, status in [
+        ("GET", "/r/door_qr", scan, 404),  # not registered yet
+        ("HEAD", "/r/door_qr", scan, 404),  # a preview of it
+        ("GET", "/r/menu", {}, 404),  # a ref of several pages, without ?page=
+        ("GET", "/r/bad%20ref", scan, 404),
+        ("GET", "/r/door_qr", {**scan, "page": "nosuchpage"}, 404),
+    ]:
+        r = receiver.client.request(method, path, params=params, headers=phone)
+        assert r.status_code == status, (path, r.text)
+        assert r.headers.get("cache-control") == "no-store", (method, path, r.headers)
+    # Registered now: the very next scan is redirected and counted, as no cache kept the 404.
+    register(db_path, links.make_link(f.PAGE_USERNAME, "door_qr", "qr"))
+    r = receiver.get("/r/door_qr", params=scan, headers=phone)
+    assert r.status_code == 302 and r.headers["cache-control"] == "no-store"
+    assert len(receiver.lines("clicks")) == 1
+
+
+def test_a_receiver_without_the_registry_refuses_uncacheably_too(
+    start_receiver: StartReceiver, tmp_path: Path
+) -> None:
+    # No database at --db on this host: a ref without ?page= is 503, one the rules refuse 404.
+    unread = ReceiverConfig(tmp_path / "logs", tmp_path / "none.duckdb", (SECRET,), TOKEN)
+    receiver = start_receiver(unread)
+    for path, status in (("/r/door_qr", 503), ("/r/bad%20ref?page=acmebakery", 404)):
+        r = receiver.get(path, headers={"User-Agent": IPHONE})
+        assert (r.status_code, r.headers.get("cache-control")) == (status, "no-store"), r.text
