@@ -46,7 +46,8 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return_7d_rate (RETURN_7D), first_seen, last_seen (of its touches in the range; without
     one, of those that acquired its contacts of the range), registered, campaign, placement,
     clicks, scans (clicks through QR codes, from the receiver's /r/<ref> log; a bot's are left
-    out), contacts_per_click, notes (the registered link's free text, whole). A ref that
+    out; one logged unchecked, its page spelt otherwise, counted for its link),
+    contacts_per_click, notes (the registered link's free text, whole). A ref that
     acquired contacts of the range is a row also when its touch came after the range's end
     (their first action, a reaction or an optin, was in it). A registered link clicked in the
     range that brought no touch there is a row too, with no contacts."""
@@ -97,13 +98,31 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                            = 1 AS solo
                 FROM tracked_links l LEFT JOIN pages p
                   ON {same_username_sql("p.username", "l.page")}
-            ), clk AS (
-                -- A click carries its link's page as registered: it counts for that link only.
+            ), logged AS (
                 -- A bot's GET (a link preview, a crawler) is logged, but is nobody's click.
                 SELECT k.ref, k.page, count(*) AS clicks, count(*) FILTER (WHERE k.qr) AS scans
                 FROM clicks k
                 WHERE k.ts >= $start AND k.ts < $end + INTERVAL 1 DAY
                   AND k.device IS DISTINCT FROM 'bot'
+                GROUP BY ALL
+            ), clk AS (
+                -- A click carries its link's page as registered; one its receiver could not
+                -- check (registry locked or unread) its ?page= as given: the page otherwise
+                -- spelt (case, periods) or by the id `pages` maps it to. Each counts for one
+                -- link: of its page as written, else spelt alike, else of its page id.
+                SELECT ref, page, sum(clicks) AS clicks, sum(scans) AS scans
+                FROM (
+                    SELECT l.ref, l.page, k.clicks, k.scans
+                    FROM (SELECT k.*, coalesce(p.page_id, CASE WHEN regexp_full_match(k.page,
+                                      '[0-9]+') THEN k.page END) AS page_id
+                          FROM logged k LEFT JOIN pages p
+                            ON {same_username_sql("p.username", "k.page")}) k
+                    JOIN links l ON l.ref = k.ref
+                         AND ({same_username_sql("l.page", "k.page")} OR l.page_id = k.page_id)
+                    QUALIFY row_number() OVER (PARTITION BY k.ref, k.page ORDER BY
+                        l.page = k.page DESC, {same_username_sql("l.page", "k.page")} DESC,
+                        l.page) = 1
+                )
                 GROUP BY ALL
             ), linked AS (
                 SELECT s.page_id, s.ref, any_value(l.campaign) AS campaign,
