@@ -3,9 +3,14 @@ and, with --lake, in the Parquet lake at once."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, ParamSpec
 
 import click
 import duckdb
@@ -34,6 +39,57 @@ FORGOTTEN = {
 LAKE_SYNC_OPTION = lake_option(
     "Bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line too."
 )
+
+
+class _Unread:
+    """stdout whose reader may go away (`| head -1`, a closed pipe): a write that fails so makes
+    the later ones go nowhere (its file descriptor then names /dev/null, so the interpreter's
+    last flush fails no more), and the command goes on."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def _gone(self) -> None:
+        with contextlib.suppress(OSError, ValueError):  # no descriptor (a test's stream)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+_P = ParamSpec("_P")
+
+
+def _reader_may_go(command: Callable[_P, None]) -> Callable[_P, None]:
+    """Run a command that removes rows to its end when nobody reads its output any more: the
+    rows are committed by then, and the file written anew must not be skipped for a line that
+    no one reads (their bytes would stay in it, said nowhere)."""
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> None:
+        real = sys.stdout
+        sys.stdout = _Unread(real)
+        try:
+            command(*args, **kwargs)
+        finally:
+            sys.stdout = real
+
+    return run
 
 
 def _sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path | None) -> LakeError | None:
@@ -141,6 +197,7 @@ def _holds_events(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
                    "(as long as a copy of the database takes).")  # fmt: skip
 @LAKE_SYNC_OPTION
 @DB_OPTION
+@_reader_may_go
 def prune(age: str, rewrite_file: bool, lake_dir: Path | None, db_file: Path) -> None:
     """Delete events, touches and clicks older than AGE, and contacts with nothing left."""
     before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())  # checked by _age
@@ -176,6 +233,7 @@ def prune(age: str, rewrite_file: bool, lake_dir: Path | None, db_file: Path) ->
                    "rewrite.")  # fmt: skip
 @LAKE_SYNC_OPTION
 @DB_OPTION
+@_reader_may_go
 def forget(
     psid: str, page_id: str | None, rewrite_file: bool, lake_dir: Path | None, db_file: Path
 ) -> None:
