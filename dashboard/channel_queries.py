@@ -23,6 +23,7 @@ from dashboard.query_parts import MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
 from dashboard.query_parts import SPEND_PULLED as _SPEND_PULLED
 from dashboard.query_parts import frame as _df
+from dashboard.query_parts import per_channel as _per_channel
 from dashboard.query_parts import with_today as _with_today
 from ingest.link_rules import same_username_sql, username_key_sql, username_unknown_sql
 
@@ -179,24 +180,9 @@ def refless(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     through no ref (m.me/<page> alone, a legacy Messenger code without one) and the re-entries so
     in the range, counted by channel_totals all the same. Columns: channel, new_contacts,
     reentries; a row per channel with some."""
-    return _df(
-        con,
-        f"""WITH a AS (
-                SELECT c.channel, count(*) AS new_contacts FROM contacts c
-                WHERE {_IN_RANGE} AND c.channel IN ('m_me_link', 'qr_code') AND c.ref IS NULL
-                GROUP BY ALL
-            ), r AS (
-                SELECT t.channel, count(*) AS reentries FROM touches t
-                WHERE t.is_reentry AND t.ref IS NULL AND t.channel IN ('m_me_link', 'qr_code')
-                  AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="t")}
-                  AND (len($channels) = 0 OR list_contains($channels, t.channel))
-                GROUP BY ALL
-            )
-            SELECT channel, coalesce(a.new_contacts, 0) AS new_contacts,
-                   coalesce(r.reentries, 0) AS reentries
-            FROM a FULL JOIN r USING (channel) ORDER BY channel""",
-        f,
-    )
+    # channel_totals' figures, of the link channels' contacts and touches through no ref.
+    refless = _per_channel("{t}.ref IS NULL AND {t}.channel IN ('m_me_link', 'qr_code')")
+    return _df(con, f"SELECT channel, new_contacts, reentries FROM ({refless}) ORDER BY channel", f)
 
 
 def ad_titles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -55,6 +55,7 @@ from dashboard.query_parts import SPEND_DAYS as _SPEND_DAYS
 from dashboard.query_parts import SPEND_MISSING as _SPEND_MISSING
 from dashboard.query_parts import SPEND_PULLED as _SPEND_PULLED
 from dashboard.query_parts import frame as _df
+from dashboard.query_parts import per_channel as _per_channel
 from dashboard.retention_queries import RETENTION_WEEKS as RETENTION_WEEKS
 from dashboard.retention_queries import RETURN_DAYS as RETURN_DAYS
 from dashboard.retention_queries import cohorts as cohorts
@@ -228,29 +229,7 @@ def channel_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Columns: channel, new_contacts, engaged (a second inbound message), engaged_rate,
     reentries (re-entry touches in the range through the channel, as refs() counts them: a
     past period's figure does not change as contacts come back later)."""
-    return _df(
-        con,
-        f"""WITH a AS (
-                SELECT c.channel, count(*) AS new_contacts,
-                       count(c.second_message_at) AS engaged
-                FROM contacts c WHERE {_IN_RANGE}
-                GROUP BY c.channel
-            ), r AS (
-                SELECT t.channel, count(*) AS reentries
-                FROM touches t
-                WHERE t.is_reentry AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY
-                  AND {_PAGES.format(t="t")}
-                  AND (len($channels) = 0 OR list_contains($channels, t.channel))
-                GROUP BY t.channel
-            )
-            SELECT channel, coalesce(a.new_contacts, 0) AS new_contacts,
-                   coalesce(a.engaged, 0) AS engaged,
-                   a.engaged / a.new_contacts AS engaged_rate,
-                   coalesce(r.reentries, 0) AS reentries
-            FROM a FULL JOIN r USING (channel)
-            ORDER BY new_contacts DESC, channel""",
-        f,
-    )
+    return _df(con, f"{_per_channel()} ORDER BY new_contacts DESC, channel", f)
 
 
 def contact_rows(

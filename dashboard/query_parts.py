@@ -27,6 +27,29 @@ PAGES = "(len($pages) = 0 OR list_contains($pages, {t}.page_id))"
 CHANNEL_CHOSEN = "(len($channels) = 0 OR list_contains($channels, '{channel}'))"
 
 
+def per_channel(also: str = "true") -> str:
+    """SQL of the range's figures per channel (channel, new_contacts, engaged, engaged_rate,
+    reentries: re-entry touches in the range through the channel), of the contacts and touches
+    that also meet `also`, a condition on {t} (c for contacts, t for touches). No ORDER BY."""
+    return f"""WITH a AS (
+        SELECT c.channel, count(*) AS new_contacts, count(c.second_message_at) AS engaged
+        FROM contacts c WHERE {IN_RANGE} AND {also.format(t="c")}
+        GROUP BY c.channel
+    ), r AS (
+        SELECT t.channel, count(*) AS reentries
+        FROM touches t
+        WHERE t.is_reentry AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY
+          AND {PAGES.format(t="t")}
+          AND (len($channels) = 0 OR list_contains($channels, t.channel))
+          AND {also.format(t="t")}
+        GROUP BY t.channel
+    )
+    SELECT channel, coalesce(a.new_contacts, 0) AS new_contacts,
+           coalesce(a.engaged, 0) AS engaged, a.engaged / a.new_contacts AS engaged_rate,
+           coalesce(r.reentries, 0) AS reentries
+    FROM a FULL JOIN r USING (channel)"""
+
+
 # The data's first day, as the KPIs count it: after a prune, the prune's date.
 FIRST_DAY = """(SELECT CAST(greatest(least(min(e.ts), (SELECT min(first_seen_at) FROM contacts)),
                                  (SELECT max(before) FROM prunes)) AS DATE) FROM events e)"""

@@ -19,6 +19,7 @@ import re
 
 import duckdb
 
+from . import runlog
 from .attribute import PRODUCT, SCOPE, TOUCH_COLUMNS, order_of
 from .errors import ValidationError
 from .tallies import MERGED_TALLIES, base_sql, second_message_apart
@@ -109,10 +110,10 @@ def keep(con: duckdb.DuckDBPyConnection, before: dt.date) -> None:
     Refused while an ingest run is unfinished: its contacts are not rebuilt yet, so their rows
     cannot stand for what the prune would remove.
     """
-    row = con.execute("SELECT min(run_id) FROM ingest_runs WHERE finished_at IS NULL").fetchone()
-    if row and row[0] is not None:
+    run = runlog.unfinished(con)
+    if run is not None:
         raise ValidationError(
-            f"ingest run {row[0]} is unfinished: run `refscope ingest` to finish it, then prune"
+            f"ingest run {run} is unfinished: run `refscope ingest` to finish it, then prune"
         )
     params = {"before": before}
     con.execute(_TRIMMED, params)

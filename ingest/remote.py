@@ -70,7 +70,7 @@ def pull_logs(
             # Where the last pull stopped is read under the lock: one running would move it.
             held.enter_context(pull_lock.only_pull(spool_dir, fetch.safe_url(url)))
             state = offsets.file_states(con).get(fetch.safe_url(url))
-            killed = runlog.is_open(con)  # a run killed before it finished, which a pull resumes
+            killed = runlog.unfinished(con) is not None  # a pull resumes it
         finally:
             con.close()  # not held while downloading
         fetch.sweep_spool(spool_dir)

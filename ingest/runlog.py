@@ -66,10 +66,10 @@ def start(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     con.execute("INSERT INTO ingest_runs (run_id, started_at) VALUES (?, ?)", [run_id, _now()])
 
 
-def is_open(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether a run was killed before it finished: the next ingest, or pull, resumes it."""
-    row = con.execute("SELECT count(*) FROM ingest_runs WHERE finished_at IS NULL").fetchone()
-    return bool(row and row[0])
+def unfinished(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The first run killed before it finished (the next ingest, or pull, resumes it), or None."""
+    row = con.execute("SELECT min(run_id) FROM ingest_runs WHERE finished_at IS NULL").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def resume(con: duckdb.DuckDBPyConnection, make: type[C]) -> C | None:
