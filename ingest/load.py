@@ -156,6 +156,11 @@ def load_batch(
         row = con.execute(_DROP_FORGOTTEN, {"run_id": run_id}).fetchone()
         res.left_out = (int(row[0]) if row else 0) + forgotten_sends.left_out(con, run_id)
         res.added -= res.left_out
+    # Events and clicks dated before the latest prune (pruned history read again) go before the
+    # batch is committed, as a forgotten person's: committed, their bytes would stay in the
+    # file that `prune --rewrite` wrote anew, and in the table while the run is unfinished.
+    if cut is not None:
+        _drop_pruned(con, run_id, cut, res)
     # Lines dated before the latest prune are pruned history read again, as their events.
     # Counted as lines: a line is left out when all of its rejected bodies are.
     if cut is not None:
@@ -168,6 +173,34 @@ def load_batch(
     merged = troubled_lines.per_line(res.rejects)
     res.rejects = [(f, n, why, privacy.redact(raw, gone)) for f, n, why, raw in merged]
     return res
+
+
+def _drop_pruned(
+    con: duckdb.DuckDBPyConnection, run_id: int, cut: dt.datetime, res: BatchResult
+) -> None:
+    """Leave out the batch's events and clicks dated before the latest prune, and the copies of
+    those events that any batch of the run holds (a retry dated after the prune's date): the
+    earliest copy of an event is the one that stays (copies.py), and it is pruned history.
+    Copies are dated within copies.MARGIN of each other: only keys that near the date are kept
+    (in memory, for the run)."""
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS rs_pruned_keys (run_id INTEGER, event_key UHUGEINT)"
+    )
+    # An earlier run's keys (`ingest --follow` runs on one connection): its copies are done.
+    con.execute("DELETE FROM rs_pruned_keys WHERE run_id <> ?", [run_id])
+    con.execute(
+        """INSERT INTO rs_pruned_keys SELECT DISTINCT run_id, event_key FROM events
+           WHERE run_id = $run_id AND ts >= $lo AND ts < $cut""",
+        {"run_id": run_id, "lo": cut - copies.MARGIN, "cut": cut},
+    )
+    pruned = history.drop_pruned(con, run_id)
+    row = con.execute(
+        """DELETE FROM events WHERE run_id = $run_id AND ts < $hi AND event_key IN (
+               SELECT event_key FROM rs_pruned_keys WHERE run_id = $run_id)""",
+        {"run_id": run_id, "hi": cut + copies.MARGIN},
+    ).fetchone()
+    res.left_out += pruned
+    res.added -= pruned + (int(row[0]) if row else 0)  # the later copies: duplicates
 
 
 def _repaired_table(rows: list[tuple[int, int, str, str]]) -> pa.Table:
