@@ -12,6 +12,8 @@ slower than the server):
   sigkill   the real server, killed with SIGKILL once --kill-at of the deliveries are answered
 and checks the logs: durable and no-fsync hold exactly the acknowledged deliveries, once each;
 after the SIGKILL every acknowledged delivery is there (a torn last line may only be unacked).
+A run that acknowledged nothing (its share of --budget spent before it began, on a busy
+machine), or a kill before the first 200 or after the last, checked nothing: it fails.
 """
 
 from __future__ import annotations
@@ -291,6 +293,9 @@ def run_pair(base: Path, secret: str, bodies: list[bytes], sigs: list[str], work
     for name, server in servers.items():
         load, m = loads[name], stats[name]
         rates[name] = report(name, load, len(bodies))
+        if not load.acked:  # its log then holds "exactly" nothing: no check at all
+            problems.append(f"{name}: no delivery was acknowledged within --budget: nothing "
+                            "was measured or checked (raise --budget)")  # fmt: skip
         batches, fsyncs = m["refscope_write_batches_total"], m["refscope_fsync_seconds_count"]
         print(f"{'':9} server CPU {cpu[name] / max(len(load.acked), 1) * 1e6:.0f} µs/request; "
               f"{m['refscope_lines_written_total'] / max(batches, 1):.1f} lines per group "
@@ -305,7 +310,8 @@ def run_pair(base: Path, secret: str, bodies: list[bytes], sigs: list[str], work
             problems.append(f"{name}: {len(check.torn)} torn and {len(check.bad)} bad lines")
         else:
             print(f"{'':9} log: {len(acked):,} lines = the acknowledged set, once each")
-    return rates["durable"] / rates["no-fsync"], problems
+    durable, baseline = rates["durable"], rates["no-fsync"]
+    return (durable / baseline if durable and baseline else float("nan")), problems
 
 
 def run_kill(base: Path, secret: str, bodies: list[bytes], sigs: list[str], workers: int,
@@ -327,6 +333,13 @@ def run_kill(base: Path, secret: str, bodies: list[bytes], sigs: list[str], work
           f"{extra} in flight at the kill (logged, never acknowledged), {dupes} duplicated, "
           f"{len(check.torn)} torn last line(s)")  # fmt: skip
     problems = []
+    # A kill before the first 200 or after the last one checks nothing of what it is for.
+    if not load.acked:
+        problems.append("sigkill: killed before any delivery was acknowledged: nothing was "
+                        "checked (raise --budget, or --kill-at above 0)")  # fmt: skip
+    elif len(load.acked) == len(bodies):
+        problems.append("sigkill: every delivery was acknowledged before the kill: it was not "
+                        "mid-load (--kill-at below 1)")  # fmt: skip
     if missing:
         problems.append(f"sigkill: {len(missing)} acknowledged deliveries are not in the log")
     if check.bad:

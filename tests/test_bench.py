@@ -309,3 +309,38 @@ def test_dashboard_keep_with_lake_syncs_a_new_lake_for_a_database_built_again(
     assert in_lake == Query(tmp_path / "refscope.duckdb")(
         "SELECT count(*), sum(hash(event_key)) FROM events"
     )
+
+
+@pytest.mark.parametrize(
+    ("kill_at", "said"),
+    [("0", "killed before any delivery was acknowledged"),
+     ("1", "every delivery was acknowledged before the kill")],
+)  # fmt: skip
+def test_receiver_bench_fails_a_sigkill_run_that_was_not_mid_load(
+    kill_at: str, said: str, tmp_path: Path
+) -> None:
+    """A SIGKILL sent before any 200 (the load's time spent by the first runs on a busy machine,
+    or --kill-at 0), or after the last one, checked nothing: `0 acknowledged missing`, exit 0.
+    The run fails now, saying why."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "receiver.py"), "--deliveries", "40",
+         "--workers", "2", "--rounds", "1", "--kill-at", kill_at, "--keep", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 1, (out.stdout[-2000:], out.stderr[-2000:])
+    assert re.search(rf"^FAIL sigkill: {said}", out.stdout, re.MULTILINE), out.stdout[-2000:]
+
+
+def test_receiver_bench_fails_a_run_that_acknowledged_nothing(tmp_path: Path) -> None:
+    """Past its --budget before the load began, a run posted nothing: the bench stopped on a
+    ZeroDivisionError. Each run that acknowledged nothing is a failure it names now."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "receiver.py"), "--deliveries", "40",
+         "--workers", "2", "--rounds", "1", "--budget", "0", "--keep", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert out.returncode == 1, (out.stdout[-2000:], out.stderr[-2000:])
+    assert "Traceback" not in out.stderr, out.stderr[-2000:]
+    for run in ("durable", "no-fsync"):
+        assert f"FAIL {run}: no delivery was acknowledged" in out.stdout, out.stdout[-2000:]
+    assert "FAIL sigkill: killed before any delivery was acknowledged" in out.stdout
