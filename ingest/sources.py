@@ -190,6 +190,14 @@ def _packing(path: Path) -> str | None:
     return "zstd" if head.startswith(b"\x28\xb5\x2f\xfd") else None
 
 
+def _not_gzip(path: Path) -> str:
+    """Advice for a file named .gz whose data is no compressed data at all (text, most often),
+    as the other way round: nothing of it was read."""
+    if path.suffix.lower() != ".gz" or _packing(path) is not None:
+        return ""
+    return f" (its data is not compressed: rename it {path.with_suffix('').name} to have it read)"
+
+
 def _ends_line(path: Path, offset: int) -> bool:
     if offset == 0:
         return True
@@ -306,7 +314,7 @@ def read_lines(
             line += n
     except gzip.BadGzipFile as exc:
         if not (p.is_gz and gz_cut.header_begun(p.path)):
-            raise SourceError(f"{p.path}: cannot read: {exc}") from exc
+            raise SourceError(f"{p.path}: cannot read: {exc}{_not_gzip(p.path)}") from exc
         cut_short = True  # caught before its gzip header was all written
     except (OSError, EOFError, zlib.error) as exc:
         raise SourceError(f"{p.path}: cannot read: {exc}") from exc

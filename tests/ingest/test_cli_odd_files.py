@@ -263,6 +263,26 @@ def test_a_gzipped_log_not_named_gz_is_named_as_such_not_read_as_noise(tmp_path:
     assert "0 rejects" in proc.stdout and "2 of 2 files read" in proc.stdout, proc.stdout
 
 
+def test_a_text_log_named_gz_names_the_fix_as_the_other_way_round(tmp_path: Path) -> None:
+    """A log saved under a .gz name but not compressed (`cp x.ndjson y.ndjson.gz`) stopped the
+    run with gzip's own words ("Not a gzipped file"), no advice, where the other way round names
+    the fix. It now says its data is not compressed and what to rename it; renamed, it is read."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "webhooks.ndjson.gz").write_bytes(_log(tmp_path, "plain.ndjson").read_bytes())
+    db_file = tmp_path / "db.duckdb"
+    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [
+        f"Error: {logs / 'webhooks.ndjson.gz'}: cannot read: Not a gzipped file (b'{{\"') "
+        "(its data is not compressed: rename it webhooks.ndjson to have it read)"
+    ]
+    (logs / "webhooks.ndjson.gz").rename(logs / "webhooks.ndjson")
+    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "0 rejects" in proc.stdout and "1 of 1 file read" in proc.stdout, proc.stdout
+
+
 def test_a_folder_scan_leaves_out_dot_files_and_folders(tmp_path: Path) -> None:
     """As a shell's `*`: an editor's lock link (`.#webhooks.ndjson`, pointing nowhere) stopped
     the run as a broken symlink, and a hidden folder's copies were read as logs."""
