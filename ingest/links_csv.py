@@ -208,6 +208,10 @@ def _row_link(
     # A row's url (as `links list --format csv` writes it) says where it points, whatever
     # --via-redirect says; it is checked against the link made without one.
     url = row.get("url", "").strip()
+    try:  # a ref built without one takes the month the link was made, as created_at has it
+        made = check_created(row.get("created"), now)
+    except ValidationError:
+        made = None  # refused below, after the link's own rules
     link = make_link(
         page=row.get("page", ""),
         ref=row.get("ref") or None,
@@ -216,7 +220,7 @@ def _row_link(
         placement=row.get("placement"),
         notes=row.get("notes"),
         base_url=None if url else base_url,
-        today=today,
+        today=today or (made.date() if made else None),
     )
     link = replace(link, created=check_created(row.get("created"), now))
     return with_url(link, url) if url else link

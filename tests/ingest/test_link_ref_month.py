@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from ingest import db, links
+from ingest import db, links, links_csv
 from ingest.cli import cli
+from tests.ingest.links_setup import import_csv, write
 
 INSTANT = dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC)
 LOCAL = dt.timezone(dt.timedelta(hours=2))  # where it is already 1 April, 01:30
@@ -56,3 +58,24 @@ def test_links_create_registers_the_utc_month_beside_a_created_at_of_that_month(
     finally:
         con.close()
     assert rows == [("spring_sale-window-2026_03", INSTANT.replace(tzinfo=None))]
+
+
+def test_an_imported_row_with_a_created_time_takes_that_month_for_its_automatic_ref(
+    tmp_path: Path, runner: CliRunner, query: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row that says when its link was made (`created`, as `links list --format csv` writes
+    it) and gives no ref got the import's month beside an older `created_at`: a sheet of last
+    January's flyers imported in March registered `…-2026_03` refs made in January. Its month
+    is created's, in UTC as created_at keeps it (23:30 at -01:00 on 28 February is March)."""
+    monkeypatch.setattr(links_csv, "dt", links.dt)  # the import's clock too: an empty created
+    text = ("page,channel,campaign,placement,created\n"
+            "acmebakery,qr,Spring Sale,Window,2026-01-15T10:00:00Z\n"
+            "acmebakery,qr,Spring Sale,Door,2026-02-28T23:30:00-01:00\n"
+            "acmebakery,qr,Spring Sale,Till,\n")  # fmt: skip
+    res = import_csv(runner, db_path, write(tmp_path / "links.csv", text))
+    assert res.exit_code == 0, res.output
+    assert sorted(query("SELECT ref, created_at FROM tracked_links")) == [
+        ("spring_sale-door-2026_03", dt.datetime(2026, 3, 1, 0, 30)),
+        ("spring_sale-till-2026_03", INSTANT.replace(tzinfo=None)),
+        ("spring_sale-window-2026_01", dt.datetime(2026, 1, 15, 10, 0)),
+    ]
