@@ -7,6 +7,7 @@ ingest must never import dashboard, so the console script points here: this modu
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -79,6 +80,8 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
                 f"cannot tell the format from {out}; give --format "
                 f"({', '.join(FORMATS)})", param_hint="--out"
             )  # fmt: skip
+    if out is not None:
+        _check_out(out, db_file)
     from dashboard import queries, reports
     from dashboard.filters import Filters
 
@@ -120,6 +123,28 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
     say(None, "wrote {} ({}, {} – {}, {:,} bytes)", out, fmt, str(first), str(last), len(data))
     if not result.has_data:
         click.echo(result.no_data_message, err=True)
+
+
+def _check_out(out: Path, db_file: Path) -> None:
+    """Refuse an --out that is the database (by any name of it) or its write-ahead log: the
+    report would replace it, and DuckDB would read a report as the log at the next open."""
+    wal = "the write-ahead log of the database"
+    for target, what in ((db_file, "the database"), (db.wal(db_file), wal)):
+        if _same_file(out, target):
+            raise click.BadParameter(
+                f"{out} is {what} this report reads; --out names the report's own file",
+                param_hint="--out",
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether a and b name one file: the same path (links and `..` resolved), or a hard link."""
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return os.path.samefile(a, b)
+    except OSError:  # one of them is not there (or unreadable): not one file
+        return False
 
 
 def _write(out: Path, data: bytes) -> None:
