@@ -243,12 +243,13 @@ def forget(
     send log recipient's phone number (as the log writes it). The
     database file is then written anew, so that no byte of theirs stays in it.
     """
+    privacy = Privacy.from_env()  # its settings refused before a database is made
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
     if not created:
         _refscope_database(db_file)  # its schema would be made there, and the file rewritten
     con = memory_share.connect_limited(db_file)  # a rewrite copies the whole database
     try:
-        done = retention.forget(con, psid, page_id, Privacy.from_env())
+        done = retention.forget(con, psid, page_id, privacy)
         counts = done.counts
         if done.already and not any(counts.values()):
             where = " on every page" if done.already == "*" else f" on page {done.already}"

@@ -135,9 +135,17 @@ class Privacy:
 
     @classmethod
     def from_env(cls, keep_text: bool | None = None) -> Privacy:
+        """The settings of a command that stores or looks up ids; a blank salt refused."""
         if keep_text is None:
             keep_text = keep_text_setting(os.environ.get(KEEP_TEXT_ENV, ""))
-        return cls(keep_text, salt_setting())
+        salt = salt_setting()
+        if salt is not None and not salt.strip():  # a `.env` line `REFSCOPE_ID_SALT= `
+            raise ValidationError(
+                f"{SALT_ENV} is blank (spaces or tabs alone), a key anyone can guess: hashed "
+                "with it, ids are found again by hashing candidates; set a long random salt, "
+                "or unset it"
+            )
+        return cls(keep_text, salt)
 
     def pads(self) -> dict[str, str]:
         """HMAC's inner and outer pads as hex: parameters for HMAC_SQL."""
