@@ -131,30 +131,29 @@ class LogWriter:
         for path, line, _ in batch:
             by_path.setdefault(path, []).append(line)
         written, fsyncs = 0, []
-        fds = []
+        done: list[tuple[Path, int, int]] = []  # each file written to: its fd, its size before
         self._make_room(by_path.keys())
-        for path, lines in by_path.items():
-            fd, torn = self._open(path)
-            data = (b"\n" if torn else b"") + b"".join(lines)
-            before = os.fstat(fd).st_size
-            try:
+        try:
+            for path, lines in by_path.items():
+                fd, torn = self._open(path)
+                data = (b"\n" if torn else b"") + b"".join(lines)
+                done.append((path, fd, os.fstat(fd).st_size))
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
-            except OSError:
+                written += len(data)
+            for _, fd, _ in done:
+                t0 = time.perf_counter()
+                self.fsync(fd)
+                fsyncs.append(time.perf_counter() - t0)
+        except OSError:
+            # Every request of the batch is answered as failed (a delivery 500, for Meta to
+            # send again): no file keeps its lines, those of the files that went through too,
+            # or the retry would be a second copy of them.
+            for path, fd, before in done:
                 _cut_back(fd, before)
                 self._forget(path)
-                raise
-            written += len(data)
-            fds.append((path, fd))
-        for path, fd in fds:
-            t0 = time.perf_counter()
-            try:
-                self.fsync(fd)
-            except OSError:
-                self._forget(path)
-                raise
-            fsyncs.append(time.perf_counter() - t0)
+            raise
         return BatchStats(written, len(batch), fsyncs)
 
     def _open(self, path: Path) -> tuple[int, bool]:
