@@ -206,8 +206,8 @@ class Receiver:
             return self._refuse("too_large", 413, too_large, close=unsent, size=int(length))
         try:
             raw = await asyncio.wait_for(self._read_body(request), cfg.body_timeout)
-        except ClientDisconnect:
-            return PlainTextResponse("the body did not arrive", 400)  # nobody reads this
+        except ClientDisconnect:  # nobody reads the answer: counted, for /metrics to show
+            return self._refuse("disconnected", 400, "the body did not arrive")
         except TimeoutError:
             return self._refuse("slow_body", 408,
                                 f"the body did not arrive within {cfg.body_timeout:g} s",

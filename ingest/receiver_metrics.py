@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-REFUSALS = ("missing", "malformed", "mismatch", "no_secret_configured", "too_large", "slow_body")
+REFUSALS = (
+    "missing", "malformed", "mismatch", "no_secret_configured", "too_large", "slow_body",
+    "disconnected",  # the client hung up before its whole body came
+)  # fmt: skip
 
 
 class Metrics:

@@ -14,7 +14,15 @@ import pytest
 
 from ingest.errors import SourceError
 from ingest.receiver import MAX_BODY_BYTES, ReceiverConfig
-from tests.ingest.receiver_server import SECRET, TOKEN, Receiver, StartReceiver, sign, text_delivery
+from tests.ingest.receiver_server import (
+    SECRET,
+    TOKEN,
+    WAIT_SECONDS,
+    Receiver,
+    StartReceiver,
+    sign,
+    text_delivery,
+)
 
 
 @pytest.mark.parametrize(
@@ -101,17 +109,23 @@ def test_an_unsigned_oversized_request_is_refused_as_unsigned_with_no_cue_to_rai
     assert receiver.lines() == []
 
 
+def _first_10_bytes_sent(receiver: Receiver, raw: bytes) -> socket.socket:
+    """A connection that has sent a signed delivery's headers and the first 10 bytes of it."""
+    port = int(receiver.url.rsplit(":", 1)[1])
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              b"X-Hub-Signature-256: %s\r\nContent-Length: %d\r\n\r\n%s"
+              % (sign(raw).encode(), len(raw), raw[:10]))  # fmt: skip
+    return s
+
+
 def test_a_body_that_trickles_in_is_refused_with_408_and_the_connection_closed(
     start_receiver: StartReceiver, tmp_path: Path
 ) -> None:
     config = ReceiverConfig(tmp_path / "logs", None, (SECRET,), TOKEN, body_timeout=0.5)
     receiver = start_receiver(config)
     raw = text_delivery()
-    port = int(receiver.url.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  b"X-Hub-Signature-256: %s\r\nContent-Length: %d\r\n\r\n%s"
-                  % (sign(raw).encode(), len(raw), raw[:10]))  # fmt: skip
+    with _first_10_bytes_sent(receiver, raw) as s:
         started = time.monotonic()
         answer = b""
         while chunk := s.recv(4096):  # the server closes the connection once it answered
@@ -122,6 +136,21 @@ def test_a_body_that_trickles_in_is_refused_with_408_and_the_connection_closed(
     assert receiver.lines() == []
     assert receiver.metrics()['refscope_deliveries_refused_total{reason="slow_body"}'] == 1
     assert receiver.post(raw).status_code == 200  # a prompt body is still taken
+
+
+def test_a_client_that_hangs_up_mid_body_is_counted_as_refused(receiver: Receiver) -> None:
+    # Nothing is logged, as for any refusal, and /metrics says so: a proxy or a sender cut
+    # off part way is seen there, not only as deliveries that never came.
+    raw = text_delivery()
+    _first_10_bytes_sent(receiver, raw).close()  # and hung up
+    name = 'refscope_deliveries_refused_total{reason="disconnected"}'
+    deadline = time.monotonic() + WAIT_SECONDS
+    while receiver.metrics().get(name, 0) < 1:
+        assert time.monotonic() < deadline, f"{name} never counted the hang-up"
+        time.sleep(0.05)
+    assert receiver.metrics()[name] == 1
+    assert receiver.lines() == []
+    assert receiver.post(raw).status_code == 200  # the next delivery is taken
 
 
 def test_a_delivery_without_a_signature_is_refused_before_its_body_arrives(
