@@ -225,9 +225,18 @@ class Receiver:
         self.metrics.accepted += 1
         return PlainTextResponse("EVENT_RECEIVED")
 
-    async def click(self, request: Request) -> Response:
+    async def click_elsewhere(self, request: Request) -> Response:
+        """GET /r/<anything else>: `/r/<ref>` followed by more slashes is that link (Starlette's
+        own redirect would say no no-store, and name this host, not the proxy's); any other
+        address is no link, refused as uncacheably as an unknown ref."""
+        ref = request.path_params.get("rest", "").rstrip("/")
+        if ref and "/" not in ref:
+            return await self.click(request, ref)
+        return PlainTextResponse("not a tracked link: a link is /r/<ref>", 404, headers=NO_STORE)
+
+    async def click(self, request: Request, ref: str | None = None) -> Response:
         """GET /r/<ref>: log the click (no IP, no User-Agent) and redirect to m.me."""
-        ref = request.path_params["ref"]
+        ref = request.path_params["ref"] if ref is None else ref
         page, qr = clicklog.link_query(request.url.query)
         found = await self.registry.resolve(ref, page)
         if found.target is None:
@@ -307,6 +316,9 @@ def create_app(
             # A trailing slash (typed, or added by a site builder) is the same link: Starlette's
             # own redirect for it would name this host, not the proxy's, and drop its prefix.
             *(Route(path, r.click, methods=["GET"]) for path in ("/r/{ref}", "/r/{ref}/")),
+            # More slashes too; any other address under /r/ (and /r, which Starlette would
+            # redirect to /r/) is a 404 that says no-store.
+            *(Route(path, r.click_elsewhere, methods=["GET"]) for path in ("/r", "/r/{rest:path}")),
             Route("/healthz", r.healthz, methods=["GET"]),
             Route("/metrics", r.metrics_text, methods=["GET"]),
         ],

@@ -53,3 +53,31 @@ def test_a_receiver_without_the_registry_refuses_uncacheably_too(
     for path, status in (("/r/door_qr", 503), ("/r/bad%20ref?page=acmebakery", 404)):
         r = receiver.get(path, headers={"User-Agent": IPHONE})
         assert (r.status_code, r.headers.get("cache-control")) == (status, "no-store"), r.text
+
+
+def test_a_link_with_more_than_one_trailing_slash_is_answered_uncacheably_as_the_link(
+    start_receiver: StartReceiver, db_path: Path, tmp_path: Path
+) -> None:
+    # `/r/<ref>//` (a link pasted after a URL ending in a slash, or a site builder's slash on
+    # one that had it) got Starlette's own 307, without no-store and naming this host, not the
+    # proxy's: a cache could keep it, and behind a proxy it led nowhere.
+    register(db_path, links.make_link(f.PAGE_USERNAME, "door_qr", "qr"))
+    receiver = start_receiver(
+        ReceiverConfig(tmp_path / "logs", db_path, (SECRET,), TOKEN, registry_refresh=0.0)
+    )
+    phone = {"User-Agent": IPHONE}
+    for method, path in [
+        ("GET", "/r/door_qr//"),
+        ("HEAD", "/r/door_qr//"),
+        ("GET", "/r/door_qr///"),
+    ]:
+        r = receiver.client.request(method, path, params={"qr": "1"}, headers=phone)
+        assert (r.status_code, r.headers.get("location")) == (
+            302, f"https://m.me/{f.PAGE_USERNAME}?ref=door_qr"), (method, path)  # fmt: skip
+        assert r.headers.get("cache-control") == "no-store", (method, path, r.headers)
+    assert len(receiver.lines("clicks")) == 2  # the two GETs, as for /r/<ref>
+    # No other address under /r/ is a link: refused, uncacheably, as an unknown ref is.
+    for path in ("/r/not_made//", "/r/", "/r", "/r//door_qr", "/r/door_qr/x"):
+        r = receiver.get(path, headers=phone)
+        assert (r.status_code, r.headers.get("cache-control")) == (404, "no-store"), path
+    assert len(receiver.lines("clicks")) == 2
