@@ -1,6 +1,7 @@
 """Every question the dashboard asks: one function each, bound parameters only (the per-channel
 pages' are in channel_queries.py, those of the data as a whole (its runs, days and spend days)
-in data_queries.py, retention's in retention_queries.py, tracked links' in link_queries.py, the
+in data_queries.py, the Contacts page's in contact_queries.py, retention's in
+retention_queries.py, tracked links' in link_queries.py, the
 pieces they share in query_parts.py; all are asked through this module).
 
 Each function takes a DuckDB connection (and the global Filters) and returns a pandas
@@ -24,6 +25,7 @@ from dashboard.channel_queries import refless as refless
 from dashboard.channel_queries import refs as refs
 from dashboard.channel_queries import website_chat as website_chat
 from dashboard.channel_queries import website_chat_totals as website_chat_totals
+from dashboard.contact_queries import contact_rows as contact_rows
 from dashboard.data_queries import contact_count as contact_count
 from dashboard.data_queries import data_bounds as data_bounds
 from dashboard.data_queries import data_kinds as data_kinds
@@ -36,15 +38,13 @@ from dashboard.data_queries import newest_day as newest_day
 from dashboard.data_queries import spend_currency as spend_currency
 from dashboard.data_queries import spend_days as spend_days
 from dashboard.data_queries import spend_missing as spend_missing
-from dashboard.filters import ContactPick, Filters
+from dashboard.filters import Filters
 from dashboard.link_queries import code_name as code_name
 from dashboard.link_queries import known_pages as known_pages
 from dashboard.link_queries import link_conflict as link_conflict
 from dashboard.link_queries import page_names as page_names
 from dashboard.link_queries import registered_url as registered_url
 from dashboard.link_queries import tracked_link_stats as tracked_link_stats
-from dashboard.query_parts import AD_NAMES as _AD_NAMES
-from dashboard.query_parts import AD_TITLES as _AD_TITLES
 from dashboard.query_parts import ADS_COUNTED as _ADS_COUNTED
 from dashboard.query_parts import CHANNEL_CHOSEN as _CHANNEL_CHOSEN
 from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
@@ -230,72 +230,6 @@ def channel_totals(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     reentries (re-entry touches in the range through the channel, as refs() counts them: a
     past period's figure does not change as contacts come back later)."""
     return _df(con, f"{_per_channel()} ORDER BY new_contacts DESC, channel", f)
-
-
-def contact_rows(
-    con: duckdb.DuckDBPyConnection,
-    f: Filters,
-    search: str = "",
-    pick: ContactPick | None = None,
-    search_id: str | None = None,
-) -> pd.DataFrame:
-    """The contacts behind the numbers. Columns: page_id, psid, first_seen_at, channel, ref,
-    ad_id, ad_title, product_id (the Shops or ad product of the acquiring referral, as
-    products() counts it), referer_uri, post_id (of the comment a reply was sent to, as
-    comments() finds it), message_count, engaged, reentry_count, last_seen_at.
-
-    search: text the psid, ref, ad title, product id or website page holds, in any case;
-    search_id: an id the psid is (the search as a salted database stores it: ContactSearch),
-    also found.
-
-    pick narrows them to the rows behind one figure: an m.me link or QR ref of a page (as refs()
-    counts it), an ad, a post or website page ('(unknown ad)', '(unknown post)' and '(unknown
-    page)' as shown), engaged or not."""
-    params = f.params() | {"search": search, "search_id": search_id}
-    params |= (pick or ContactPick()).params()
-    return con.execute(
-        f"""WITH titled AS (
-                -- An ad's title as the Ads page names it: a referral without ads_context_data
-                -- takes the title another contact's referral gave, else the insights' ad name.
-                -- An empty title (an ad without a headline) is none, as on the Ads page.
-                SELECT * FROM {_AD_TITLES}
-            ), named AS (
-                SELECT * FROM {_AD_NAMES}
-            ), c AS (
-                SELECT c.* REPLACE (coalesce(nullif(c.ad_title, ''), t.title, n.title)
-                                    AS ad_title),
-                       CASE WHEN c.channel = 'comment_reply'
-                            THEN coalesce(c.post_id, (
-                                     SELECT p.post_id FROM comment_posts p
-                                     WHERE p.comment_id = c.comment_id), '(unknown post)')
-                            ELSE c.post_id END AS post_of
-                FROM contacts c LEFT JOIN titled t USING (ad_id) LEFT JOIN named n USING (ad_id)
-                WHERE {_IN_RANGE}
-                  -- The search is text, not a LIKE pattern: `_` and `%` match themselves.
-                  AND ($search = '' OR contains(lower(c.psid), lower($search))
-                       OR c.psid = $search_id
-                       OR contains(lower(c.ref), lower($search))
-                       OR contains(lower(coalesce(nullif(c.ad_title, ''), t.title, n.title)),
-                                   lower($search))
-                       OR contains(lower(c.referer_uri), lower($search))
-                       OR contains(lower(c.product_id), lower($search)))
-                  AND ($ref IS NULL OR (c.ref = $ref AND c.channel IN ('m_me_link', 'qr_code')
-                                        AND ($ref_page IS NULL OR c.page_id = $ref_page)))
-                  AND ($ad_id IS NULL OR (coalesce(c.ad_id, '(unknown ad)') = $ad_id
-                                          AND c.channel = 'ctm_ad'))
-                  AND ($referer_uri IS NULL OR (c.channel = 'chat_widget'
-                       AND coalesce(c.referer_uri, '(unknown page)') = $referer_uri))
-                  AND ($engaged IS NULL OR (c.second_message_at IS NOT NULL) = $engaged)
-            )
-            SELECT c.page_id, c.psid, c.first_seen_at, c.channel, c.ref, c.ad_id, c.ad_title,
-                   c.product_id, c.referer_uri, c.post_of AS post_id, c.message_count,
-                   c.second_message_at IS NOT NULL AS engaged, c.reentry_count, c.last_seen_at
-            FROM c
-            WHERE $post_id IS NULL OR (c.channel = 'comment_reply' AND c.post_of = $post_id
-                                       AND ($post_page IS NULL OR c.page_id = $post_page))
-            ORDER BY c.first_seen_at DESC, c.page_id, c.psid""",
-        params,
-    ).df()
 
 
 # Kept within 0 and 1: at k = 0 (or k = n) rounding left -3e-17 (or 1.0000000000000002), shown
