@@ -6,13 +6,22 @@ No Streamlit, no Plotly here.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pandas as pd
 
-from dashboard.filters import ContactPick, Filters
+from dashboard.filters import ACQUIRED, REACHABLE, ContactPick, Filters
 from dashboard.query_parts import AD_NAMES as _AD_NAMES
 from dashboard.query_parts import AD_TITLES as _AD_TITLES
 from dashboard.query_parts import IN_RANGE as _IN_RANGE
+from dashboard.query_parts import REACHABLE as _REACHABLE
+
+# The contacts each list of the page starts from (ContactPick.show), alias c.
+_LISTED = {
+    ACQUIRED: f"(SELECT * FROM contacts c WHERE {_IN_RANGE})",
+    REACHABLE: f"(SELECT * FROM contacts c WHERE {_REACHABLE})",
+}
 
 
 def contact_rows(
@@ -22,10 +31,11 @@ def contact_rows(
     pick: ContactPick | None = None,
     search_id: str | None = None,
 ) -> pd.DataFrame:
-    """The contacts behind the numbers. Columns: page_id, psid, first_seen_at, channel, ref,
-    ad_id, ad_title, product_id (the Shops or ad product of the acquiring referral, as
-    products() counts it), referer_uri, post_id (of the comment a reply was sent to, as
-    comments() finds it), message_count, engaged, reentry_count, last_seen_at.
+    """The contacts behind the numbers: those acquired in the range, or with pick.show REACHABLE
+    those reachable at its end, whenever acquired (as kpis counts them). Columns: page_id, psid,
+    first_seen_at, channel, ref, ad_id, ad_title, product_id (the Shops or ad product of the
+    acquiring referral, as products() counts it), referer_uri, post_id (of the comment a reply
+    was sent to, as comments() finds it), message_count, engaged, reentry_count, last_seen_at.
 
     search: text the psid, ref, ad title, product id or website page holds, in any case;
     search_id: an id the psid is (the search as a salted database stores it: ContactSearch),
@@ -34,10 +44,9 @@ def contact_rows(
     pick narrows them to the rows behind one figure: an m.me link or QR ref of a page (as refs()
     counts it), an ad, a post or website page ('(unknown ad)', '(unknown post)' and '(unknown
     page)' as shown), engaged or not."""
-    params = f.params() | {"search": search, "search_id": search_id}
-    params |= (pick or ContactPick()).params()
-    return con.execute(
-        f"""WITH titled AS (
+    pick = pick or ContactPick()
+    params = f.params() | {"search": search, "search_id": search_id} | pick.params()
+    sql = f"""WITH titled AS (
                 -- An ad's title as the Ads page names it: a referral without ads_context_data
                 -- takes the title another contact's referral gave, else the insights' ad name.
                 -- An empty title (an ad without a headline) is none, as on the Ads page.
@@ -52,10 +61,11 @@ def contact_rows(
                                      SELECT p.post_id FROM comment_posts p
                                      WHERE p.comment_id = c.comment_id), '(unknown post)')
                             ELSE c.post_id END AS post_of
-                FROM contacts c LEFT JOIN titled t USING (ad_id) LEFT JOIN named n USING (ad_id)
-                WHERE {_IN_RANGE}
+                FROM {_LISTED[pick.show]} c
+                LEFT JOIN titled t USING (ad_id) LEFT JOIN named n USING (ad_id)
+                WHERE
                   -- The search is text, not a LIKE pattern: `_` and `%` match themselves.
-                  AND ($search = '' OR contains(lower(c.psid), lower($search))
+                  ($search = '' OR contains(lower(c.psid), lower($search))
                        OR c.psid = $search_id
                        OR contains(lower(c.ref), lower($search))
                        OR contains(lower(coalesce(nullif(c.ad_title, ''), t.title, n.title)),
@@ -76,6 +86,7 @@ def contact_rows(
             FROM c
             WHERE $post_id IS NULL OR (c.channel = 'comment_reply' AND c.post_of = $post_id
                                        AND ($post_page IS NULL OR c.page_id = $post_page))
-            ORDER BY c.first_seen_at DESC, c.page_id, c.psid""",
-        params,
-    ).df()
+            ORDER BY c.first_seen_at DESC, c.page_id, c.psid"""
+    # DuckDB refuses a parameter the statement does not use: a list without the range's start.
+    used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+    return con.execute(sql, used).df()

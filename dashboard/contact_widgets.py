@@ -11,14 +11,45 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import store, widgets
-from dashboard.filters import UNKNOWN_AD, ContactPick, ContactSearch
+from dashboard.filters import (
+    ACQUIRED,
+    REACHABLE,
+    SHOWS,
+    UNKNOWN_AD,
+    ContactPick,
+    ContactSearch,
+    Filters,
+)
 from dashboard.widgets import LINK_CHANNELS
 from ingest.migrations import SALTED_UNRECORDED
 from ingest.privacy import SALT_ENV, Privacy, salt_setting
+from ingest.wording import counted
+
+# What the Show picker calls each list: the Overview's name for the figure it stands behind.
+SHOWN = {ACQUIRED: "Acquired in the range", REACHABLE: "Reachable at the end (24 h)"}
 
 
-def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame, ads: pd.DataFrame) -> ContactPick:
-    """Pickers that narrow the Contacts page to the rows behind one figure of another page: a
+def contact_list() -> ContactPick:
+    """The Show picker: which contacts the page lists (ContactPick.show), kept for the session
+    like the picks; the picks are then made among them (contact_picks)."""
+    _restore("rs_contacts_show")
+    show = st.selectbox("Show", SHOWS, key="rs_contacts_show", format_func=SHOWN.__getitem__)
+    return ContactPick(show=_kept("rs_contacts_show", show or ACQUIRED))
+
+
+def listed(pick: ContactPick, rows: int, f: Filters) -> str:
+    """What the table holds, above it: "147 contacts acquired 2026-10-28 – 2026-11-24"."""
+    if pick.show == REACHABLE:
+        return (f"{counted(rows, 'contact')} reachable at the end of {f.start} – {f.end} (an own "
+                "action in its last 24 hours), whenever acquired")  # fmt: skip
+    return f"{counted(rows, 'contact')} acquired {f.start} – {f.end}"
+
+
+def contact_picks(
+    rows: pd.DataFrame, pages: pd.DataFrame, ads: pd.DataFrame, listing: ContactPick
+) -> ContactPick:
+    """Pickers that narrow the Contacts page's list (listing: contact_list's) to the rows behind one
+    figure of another page: a
     link or QR ref of a page, an ad, a post, a website page, engaged or not. Their choices are
     those the rows (contact_rows' columns) hold; a picker with none is left out. An ad is named
     as the Ads page names it (ads: ad_titles' rows), not by a headline of the range's contacts.
@@ -77,7 +108,7 @@ def contact_picks(rows: pd.DataFrame, pages: pd.DataFrame, ads: pd.DataFrame) ->
         value = chosen.pop(name, None)
         if isinstance(value, tuple):
             chosen[name], chosen[page] = value
-    return ContactPick(**chosen)  # type: ignore[arg-type]
+    return ContactPick(**chosen, show=listing.show)  # type: ignore[arg-type]
 
 
 def _unseen_pick_cleared(key: str, label: str, fmt: Callable[[Any], str], again: bool) -> list[str]:

@@ -132,6 +132,12 @@ def _spans(days: Sequence[dt.date]) -> str:
 UNKNOWN_AD = "(unknown ad)"
 
 
+# What the Contacts page lists (ContactPick.show): the contacts acquired in the range, or those
+# reachable at its end (the Overview's "Reachable at the end (24 h)", whenever acquired).
+ACQUIRED, REACHABLE = "acquired", "reachable"
+SHOWS = (ACQUIRED, REACHABLE)
+
+
 @dataclass(frozen=True)
 class ContactPick:
     """The Contacts page's picks that narrow its rows to those behind one figure of another
@@ -145,6 +151,11 @@ class ContactPick:
     post_page: str | None = None  # its page: "(unknown post)" is a row of each page there
     referer_uri: str | None = None  # a website page of the chat plugin (Website chat)
     engaged: bool | None = None  # sent a second message, or not
+    show: str = ACQUIRED  # which contacts the picks narrow: one of SHOWS
+
+    def __post_init__(self) -> None:
+        if self.show not in SHOWS:
+            raise ValueError(f"show {self.show!r} is not one of {', '.join(SHOWS)}")
 
     def params(self) -> dict[str, object]:
         return {
@@ -162,6 +173,8 @@ class ContactPick:
         out = {k: str(v) for k, v in self.params().items() if v is not None and k != "engaged"}
         if self.engaged is not None:
             out["engaged"] = "yes" if self.engaged else "no"
+        if self.show != ACQUIRED:
+            out["show"] = self.show
         return out
 
 

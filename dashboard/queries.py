@@ -51,6 +51,7 @@ from dashboard.query_parts import FIRST_DAY as _FIRST_DAY
 from dashboard.query_parts import IN_RANGE as _IN_RANGE
 from dashboard.query_parts import MIN_SAMPLE as MIN_SAMPLE
 from dashboard.query_parts import PAGES as _PAGES
+from dashboard.query_parts import REACHABLE as _REACHABLE
 from dashboard.query_parts import SPEND_DAYS as _SPEND_DAYS
 from dashboard.query_parts import SPEND_MISSING as _SPEND_MISSING
 from dashboard.query_parts import SPEND_PULLED as _SPEND_PULLED
@@ -60,7 +61,6 @@ from dashboard.retention_queries import RETENTION_WEEKS as RETENTION_WEEKS
 from dashboard.retention_queries import RETURN_DAYS as RETURN_DAYS
 from dashboard.retention_queries import cohorts as cohorts
 from dashboard.retention_queries import returns_by_channel as returns_by_channel
-from ingest.attribute import USER_KINDS
 
 CHAT_PLUGIN_SHUTDOWN = dt.date(2024, 5, 9)  # Meta switched the chat plugin off that day
 
@@ -141,24 +141,14 @@ def kpis(con: duckdb.DuckDBPyConnection, f: Filters, whole: bool = False) -> pd.
                 SELECT {_FIRST_DAY} AS first_day, (SELECT max(ts) FROM events) AS newest
             ), span AS (
                 SELECT $end >= first_day AND $start <= CAST(newest AS DATE) AS covered,
-                       $start >= first_day OR NOT $whole AS whole,
-                       least($end + INTERVAL 1 DAY, newest + INTERVAL 1 MICROSECOND) AS until
+                       $start >= first_day OR NOT $whole AS whole
                 FROM bounds
             ), n AS (
                 SELECT count(*) AS new_contacts, count(c.second_message_at) AS engaged,
                        count(*) FILTER (WHERE c.channel = 'ctm_ad') AS ad_contacts
                 FROM contacts c WHERE {_IN_RANGE}
             ), r AS (
-                -- Their actions then, not their last ever: a range may end in the past.
-                SELECT count(*) AS reachable FROM contacts c
-                SEMI JOIN (
-                    SELECT DISTINCT page_id, psid FROM events e, span
-                    WHERE e.ts >= span.until - INTERVAL 24 HOUR AND e.ts < span.until
-                      AND e.kind IN {USER_KINDS!r}
-                ) d USING (page_id, psid)
-                WHERE c.last_seen_at >= (SELECT until FROM span) - INTERVAL 24 HOUR
-                  AND {_PAGES.format(t="c")}
-                  AND (len($channels) = 0 OR list_contains($channels, c.channel))
+                SELECT count(*) AS reachable FROM contacts c WHERE {_REACHABLE}
             ), s AS (
                 -- Meta's spend is cents: summed as doubles it grew tails (857.8000000000004).
                 SELECT round(sum(spend), 2) AS spend FROM ad_insights a

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from dashboard.filters import Filters
+from ingest.attribute import USER_KINDS
 
 MIN_SAMPLE = 30  # below this many contacts a rate is marked "too few to judge"
 
@@ -25,6 +26,20 @@ PAGES = "(len($pages) = 0 OR list_contains($pages, {t}.page_id))"
 # Figures of one channel (ad spend, the ads and comments pages) are empty when the channel
 # filter leaves that channel out.
 CHANNEL_CHOSEN = "(len($channels) = 0 OR list_contains($channels, '{channel}'))"
+
+
+# The instant the range ends, for the messaging window: midnight after its last day, or just
+# after the newest event when the data ends sooner.
+UNTIL = "(SELECT least($end + INTERVAL 1 DAY, max(ts) + INTERVAL 1 MICROSECOND) FROM events)"
+# Contacts (alias c) of the chosen pages and channels, whenever acquired, with an own action in
+# the 24 hours before UNTIL (the window then open): their actions then, not their last ever, as
+# a range may end in the past.
+REACHABLE = f"""c.last_seen_at >= {UNTIL} - INTERVAL 24 HOUR
+    AND EXISTS (SELECT 1 FROM events e
+                WHERE e.page_id = c.page_id AND e.psid = c.psid AND e.kind IN {USER_KINDS!r}
+                  AND e.ts >= {UNTIL} - INTERVAL 24 HOUR AND e.ts < {UNTIL})
+    AND {PAGES.format(t="c")}
+    AND (len($channels) = 0 OR list_contains($channels, c.channel))"""
 
 
 def per_channel(also: str = "true") -> str:

@@ -3,25 +3,26 @@
 import streamlit as st
 
 from dashboard import contact_widgets, notices, queries, store, widgets
-from ingest.wording import counted
 
 f = st.session_state["filters"]
 st.title("Contacts")
 search = contact_widgets.contact_search()
-rows = store.fetch("contact_rows", f, search.text, None, search.stored_id)
+shown = contact_widgets.contact_list()  # acquired in the range, or reachable at its end
+rows = store.fetch("contact_rows", f, search.text, shown, search.stored_id)
 if rows.empty:
     notices.nothing_in_range("No contacts match.", also="the search" if search.text else "")
     contact_widgets.picks_not_drawn()  # kept, and shown again with the contacts
     st.stop()
 
 # The rows behind one figure of another page: its ref, ad, post or website page.
-pick = contact_widgets.contact_picks(rows, store.fetch("page_list"), store.fetch("ad_titles"))
+pages, ads = store.fetch("page_list"), store.fetch("ad_titles")
+pick = contact_widgets.contact_picks(rows, pages, ads, shown)
 df = store.fetch("contact_rows", f, search.text, pick, search.stored_id)
 if df.empty:
     notices.nothing_in_range("No contacts match.", also="the picks above")
     st.stop()
 
-st.caption(f"{counted(len(df), 'contact')} acquired {f.start} – {f.end}")
+st.caption(contact_widgets.listed(pick, len(df), f))
 df = queries.with_page_labels(df, store.fetch("page_list"))  # each contact's page by name
 widgets.table(df)
 widgets.download_table(df, "contacts", f, **search.described(df["psid"]), **pick.described())

@@ -1,0 +1,63 @@
+"""The Contacts page lists the rows behind numbers other pages show, not only the contacts
+acquired in the range: the Overview's reachable contacts at the range's end. Each list's count
+is the figure it stands behind, for the same filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from dashboard import queries
+from dashboard.filters import REACHABLE, ContactPick, Filters
+from tests.dashboard import test_kpi_definitions as kd
+from tests.dashboard.conftest import opened
+from tests.dashboard.screen import show
+
+
+def test_the_reachable_list_holds_the_contacts_the_kpi_counts(tmp_path: Path) -> None:
+    """Whenever acquired, with an own action in the 24 hours before the range ends: "a", "c",
+    "f" (the KPI's own hand-made case), and "f" alone of the ads' channel."""
+    path = tmp_path / "kpis.duckdb"
+    kd.build(path)
+    with opened(path) as con:
+        rows = queries.contact_rows(con, kd.RANGE, pick=ContactPick(show=REACHABLE))
+        ads = Filters(kd.RANGE.start, kd.D, (), ("ctm_ad",))
+        ad_rows = queries.contact_rows(con, ads, pick=ContactPick(show=REACHABLE))
+        assert sorted(rows["psid"]) == ["a", "c", "f"]
+        assert len(rows) == int(queries.kpis(con, kd.RANGE)["reachable"].iloc[0])
+        assert list(ad_rows["psid"]) == ["f"]
+
+
+@pytest.mark.parametrize(
+    ("days", "pages", "channels"),
+    [(28, (), ()), (7, (), ("organic",)), (90, ("1122334455667788",), ()), (1, (), ())],
+    ids=["28 days", "organic, 7 days", "one page, 90 days", "the last day"],
+)
+def test_the_reachable_list_is_as_long_as_the_kpi_for_the_same_filters(
+    con, last_day_of_demo, days, pages, channels
+) -> None:
+    for end in (last_day_of_demo, last_day_of_demo - dt.timedelta(days=30)):
+        f = Filters(end - dt.timedelta(days=days - 1), end, pages, channels)
+        listed = queries.contact_rows(con, f, pick=ContactPick(show=REACHABLE))
+        assert len(listed) == int(queries.kpis(con, f)["reachable"].iloc[0]), (f, len(listed))
+
+
+@pytest.fixture
+def last_day_of_demo(con) -> dt.date:
+    (last,) = con.execute("SELECT CAST(max(ts) AS DATE) FROM events").fetchone()
+    return last
+
+
+def test_the_page_lists_the_reachable_contacts_of_the_overview_kpi(app, con, default_range):
+    """Show "Reachable at the end (24 h)": the table holds as many rows as the KPI says, and
+    its download records the list."""
+    at = show(app, "contacts")
+    at.selectbox(key="rs_contacts_show").set_value(REACHABLE).run()
+    assert not at.exception
+    n = int(queries.kpis(con, default_range)["reachable"].iloc[0])
+    assert n > 0
+    assert len(at.dataframe[0].value) == n
+    said = f"{n:,} contact{'s' * (n != 1)} reachable at the end of {default_range.start}"
+    assert any(c.value.startswith(said) for c in at.caption), [c.value for c in at.caption]
