@@ -11,16 +11,28 @@ import re
 import duckdb
 import pandas as pd
 
-from dashboard.filters import ACQUIRED, REACHABLE, ContactPick, Filters
+from dashboard.filters import ACQUIRED, REACHABLE, REENTRIES, ContactPick, Filters
 from dashboard.query_parts import AD_NAMES as _AD_NAMES
 from dashboard.query_parts import AD_TITLES as _AD_TITLES
 from dashboard.query_parts import IN_RANGE as _IN_RANGE
+from dashboard.query_parts import PAGES as _PAGES
 from dashboard.query_parts import REACHABLE as _REACHABLE
 
-# The contacts each list of the page starts from (ContactPick.show), alias c.
+# The rows each list of the page starts from (ContactPick.show), alias c: contacts, or a re-entry
+# touch each (as per_channel counts them) with its contact, through what it came and when.
 _LISTED = {
-    ACQUIRED: f"(SELECT * FROM contacts c WHERE {_IN_RANGE})",
-    REACHABLE: f"(SELECT * FROM contacts c WHERE {_REACHABLE})",
+    ACQUIRED: f"(SELECT *, NULL::TIMESTAMP AS reentered_at FROM contacts c WHERE {_IN_RANGE})",
+    REACHABLE: f"(SELECT *, NULL::TIMESTAMP AS reentered_at FROM contacts c WHERE {_REACHABLE})",
+    REENTRIES: f"""(
+        SELECT c.* REPLACE (t.channel AS channel, t.ref AS ref, t.source AS source,
+                            t.ad_id AS ad_id, t.ad_title AS ad_title,
+                            t.referer_uri AS referer_uri, t.post_id AS post_id,
+                            t.comment_id AS comment_id, t.product_id AS product_id),
+               t.ts AS reentered_at
+        FROM touches t JOIN contacts c ON c.page_id = t.page_id AND c.psid = t.psid
+        WHERE t.is_reentry AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY
+          AND {_PAGES.format(t="t")}
+          AND (len($channels) = 0 OR list_contains($channels, t.channel)))""",
 }
 
 
@@ -31,11 +43,14 @@ def contact_rows(
     pick: ContactPick | None = None,
     search_id: str | None = None,
 ) -> pd.DataFrame:
-    """The contacts behind the numbers: those acquired in the range, or with pick.show REACHABLE
-    those reachable at its end, whenever acquired (as kpis counts them). Columns: page_id, psid,
-    first_seen_at, channel, ref, ad_id, ad_title, product_id (the Shops or ad product of the
-    acquiring referral, as products() counts it), referer_uri, post_id (of the comment a reply
-    was sent to, as comments() finds it), message_count, engaged, reentry_count, last_seen_at.
+    """The contacts behind the numbers: those acquired in the range; with pick.show REACHABLE
+    those reachable at its end, whenever acquired (as kpis counts them); with REENTRIES a row
+    per re-entry of the range, its channel, ref, ad, website page, post and product those it
+    came through (as channel_totals and refs count them), reentered_at its time (a column
+    after psid, of this list alone). Columns: page_id, psid, first_seen_at, channel, ref,
+    ad_id, ad_title, product_id (the Shops or ad product of the acquiring referral, as
+    products() counts it), referer_uri, post_id (of the comment a reply was sent to, as
+    comments() finds it), message_count, engaged, reentry_count, last_seen_at.
 
     search: text the psid, ref, ad title, product id or website page holds, in any case;
     search_id: an id the psid is (the search as a salted database stores it: ContactSearch),
@@ -80,13 +95,14 @@ def contact_rows(
                        AND coalesce(c.referer_uri, '(unknown page)') = $referer_uri))
                   AND ($engaged IS NULL OR (c.second_message_at IS NOT NULL) = $engaged)
             )
-            SELECT c.page_id, c.psid, c.first_seen_at, c.channel, c.ref, c.ad_id, c.ad_title,
+            SELECT c.page_id, c.psid{", c.reentered_at" if pick.show == REENTRIES else ""},
+                   c.first_seen_at, c.channel, c.ref, c.ad_id, c.ad_title,
                    c.product_id, c.referer_uri, c.post_of AS post_id, c.message_count,
                    c.second_message_at IS NOT NULL AS engaged, c.reentry_count, c.last_seen_at
             FROM c
             WHERE $post_id IS NULL OR (c.channel = 'comment_reply' AND c.post_of = $post_id
                                        AND ($post_page IS NULL OR c.page_id = $post_page))
-            ORDER BY c.first_seen_at DESC, c.page_id, c.psid"""
+            ORDER BY c.reentered_at DESC, c.first_seen_at DESC, c.page_id, c.psid"""
     # DuckDB refuses a parameter the statement does not use: a list without the range's start.
     used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
     return con.execute(sql, used).df()

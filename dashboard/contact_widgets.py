@@ -14,6 +14,7 @@ from dashboard import store, widgets
 from dashboard.filters import (
     ACQUIRED,
     REACHABLE,
+    REENTRIES,
     SHOWS,
     UNKNOWN_AD,
     ContactPick,
@@ -26,7 +27,11 @@ from ingest.privacy import SALT_ENV, Privacy, salt_setting
 from ingest.wording import counted
 
 # What the Show picker calls each list: the Overview's name for the figure it stands behind.
-SHOWN = {ACQUIRED: "Acquired in the range", REACHABLE: "Reachable at the end (24 h)"}
+SHOWN = {
+    ACQUIRED: "Acquired in the range",
+    REACHABLE: "Reachable at the end (24 h)",
+    REENTRIES: "Re-entries in the range",
+}
 
 
 def contact_list() -> ContactPick:
@@ -42,6 +47,8 @@ def listed(pick: ContactPick, rows: int, f: Filters) -> str:
     if pick.show == REACHABLE:
         return (f"{counted(rows, 'contact')} reachable at the end of {f.start} – {f.end} (an own "
                 "action in its last 24 hours), whenever acquired")  # fmt: skip
+    if pick.show == REENTRIES:
+        return f"{counted(rows, 're-entry', 're-entries')} {f.start} – {f.end}"
     return f"{counted(rows, 'contact')} acquired {f.start} – {f.end}"
 
 

@@ -132,10 +132,11 @@ def _spans(days: Sequence[dt.date]) -> str:
 UNKNOWN_AD = "(unknown ad)"
 
 
-# What the Contacts page lists (ContactPick.show): the contacts acquired in the range, or those
-# reachable at its end (the Overview's "Reachable at the end (24 h)", whenever acquired).
-ACQUIRED, REACHABLE = "acquired", "reachable"
-SHOWS = (ACQUIRED, REACHABLE)
+# What the Contacts page lists (ContactPick.show): the contacts acquired in the range, those
+# reachable at its end (the Overview's "Reachable at the end (24 h)", whenever acquired), or
+# the range's re-entries (a row each, as the channel totals and Links & QR codes count them).
+ACQUIRED, REACHABLE, REENTRIES = "acquired", "reachable", "reentries"
+SHOWS = (ACQUIRED, REACHABLE, REENTRIES)
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,8 @@ def _columns(currency: str = "") -> dict[str, Any]:
     }  # fmt: skip
     times = {
         "first_seen": "First seen", "last_seen": "Last seen", "first_seen_at": "First seen",
-        "last_seen_at": "Last seen", "created_at": "Registered", "last_contact": "Last contact",
+        "last_seen_at": "Last seen", "reentered_at": "Re-entered at", "created_at": "Registered",
+        "last_contact": "Last contact",
     }  # fmt: skip
     out: dict[str, Any] = {
         k: cc.NumberColumn(label, format=fmt) for k, (label, fmt) in number.items()

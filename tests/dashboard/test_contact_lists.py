@@ -1,5 +1,6 @@
 """The Contacts page lists the rows behind numbers other pages show, not only the contacts
-acquired in the range: the Overview's reachable contacts at the range's end. Each list's count
+acquired in the range: the Overview's reachable contacts at the range's end, and the range's
+re-entries (one row each), of all channels or of one ref. Each list's count
 is the figure it stands behind, for the same filters."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import queries
-from dashboard.filters import REACHABLE, ContactPick, Filters
+from dashboard.filters import REACHABLE, REENTRIES, ContactPick, Filters
 from tests.dashboard import test_kpi_definitions as kd
 from tests.dashboard.conftest import opened
 from tests.dashboard.screen import show
@@ -61,3 +62,31 @@ def test_the_page_lists_the_reachable_contacts_of_the_overview_kpi(app, con, def
     assert len(at.dataframe[0].value) == n
     said = f"{n:,} contact{'s' * (n != 1)} reachable at the end of {default_range.start}"
     assert any(c.value.startswith(said) for c in at.caption), [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("channels", [(), ("m_me_link",), ("ctm_ad", "qr_code")], ids=str)
+def test_the_reentries_list_holds_a_row_per_reentry_the_pages_count(
+    con, last_day_of_demo, channels
+) -> None:
+    """As many rows as the Overview's channel totals count re-entries, and, picked by ref, as
+    many as that ref's row of Links & QR codes: each the re-entry's own ref and time."""
+    f = Filters(last_day_of_demo - dt.timedelta(days=89), last_day_of_demo, (), channels)
+    listed = queries.contact_rows(con, f, pick=ContactPick(show=REENTRIES))
+    assert len(listed) == queries.channel_totals(con, f)["reentries"].sum()
+    assert listed["reentered_at"].between(str(f.start), str(f.end + dt.timedelta(days=1))).all()
+    refs = queries.refs(con, f)
+    for r in refs[refs["reentries"] > 0].itertuples():
+        pick = ContactPick(ref=r.ref, ref_page=r.page_id, show=REENTRIES)
+        assert len(queries.contact_rows(con, f, pick=pick)) == r.reentries, r.ref
+    if not channels:
+        assert (refs["reentries"] > 0).any() and len(listed) > refs["reentries"].sum() > 0
+
+
+def test_a_reentry_through_a_ref_that_acquired_nobody_is_listed(small) -> None:
+    """The small database's first "small" contact came back through QR ref qr_late."""
+    from tests.dashboard.conftest import SMALL_RANGE
+
+    rows = queries.contact_rows(small, SMALL_RANGE, pick=ContactPick(show=REENTRIES))
+    assert list(zip(rows["psid"], rows["ref"], rows["channel"], strict=True)) == [
+        (f"71{31:014d}", "qr_late", "qr_code")
+    ]
