@@ -57,8 +57,9 @@ def contact_rows(
     also found.
 
     pick narrows them to the rows behind one figure: an m.me link or QR ref of a page (as refs()
-    counts it), an ad, a post or website page ('(unknown ad)', '(unknown post)' and '(unknown
-    page)' as shown), engaged or not."""
+    counts it), the link rows without a ref (as refless() counts them), an ad, a post or
+    website page ('(unknown ad)', '(unknown post)' and '(unknown page)' as shown), engaged or
+    not."""
     pick = pick or ContactPick()
     params = f.params() | {"search": search, "search_id": search_id} | pick.params()
     sql = f"""WITH titled AS (
@@ -89,6 +90,8 @@ def contact_rows(
                        OR contains(lower(c.product_id), lower($search)))
                   AND ($ref IS NULL OR (c.ref = $ref AND c.channel IN ('m_me_link', 'qr_code')
                                         AND ($ref_page IS NULL OR c.page_id = $ref_page)))
+                  AND (NOT $refless OR (c.ref IS NULL
+                                        AND c.channel IN ('m_me_link', 'qr_code')))
                   AND ($ad_id IS NULL OR (coalesce(c.ad_id, '(unknown ad)') = $ad_id
                                           AND c.channel = 'ctm_ad'))
                   AND ($referer_uri IS NULL OR (c.channel = 'chat_widget'

@@ -13,6 +13,7 @@ import streamlit as st
 from dashboard import store, widgets
 from dashboard.filters import (
     ACQUIRED,
+    NO_REF,
     REACHABLE,
     REENTRIES,
     SHOWS,
@@ -55,9 +56,9 @@ def listed(pick: ContactPick, rows: int, f: Filters) -> str:
 def contact_picks(
     rows: pd.DataFrame, pages: pd.DataFrame, ads: pd.DataFrame, listing: ContactPick
 ) -> ContactPick:
-    """Pickers that narrow the Contacts page's list (listing: contact_list's) to the rows behind one
-    figure of another page: a
-    link or QR ref of a page, an ad, a post, a website page, engaged or not. Their choices are
+    """Pickers that narrow the Contacts page's list (listing: contact_list's) to the rows behind
+    one figure of another page: a link or QR ref of a page (or NO_REF: the link rows without
+    one), an ad, a post, a website page, engaged or not. Their choices are
     those the rows (contact_rows' columns) hold; a picker with none is left out. An ad is named
     as the Ads page names it (ads: ad_titles' rows), not by a headline of the range's contacts.
 
@@ -65,7 +66,14 @@ def contact_picks(
     ref (or "(unknown post)") on two pages is two rows there, named with their page (page_list's
     label) as the Links & QR codes chart names them."""
     labels = dict(zip(pages["page_id"], pages["label"], strict=True))
-    links, link_name = _of_page(rows[rows["channel"].isin(LINK_CHANNELS)], "ref", labels)
+    link_rows = rows[rows["channel"].isin(LINK_CHANNELS)]
+    links, of_page = _of_page(link_rows, "ref", labels)
+    if link_rows["ref"].isna().any():  # m.me/<page> alone: what no ref's row counts
+        links = pd.concat([links, pd.Series([NO_REF], dtype=object)], ignore_index=True)
+
+    def link_name(value: str | tuple[str, str]) -> str:
+        return value if isinstance(value, str) else of_page(value)
+
     replies = rows[rows["channel"] == "comment_reply"]
     posts, post_name = _of_page(replies, "post_id", labels)
     # Ad contacts whose referral named no ad are a row of the Ads page too: "(unknown ad)".
@@ -94,7 +102,8 @@ def contact_picks(
             cleared += _unseen_pick_cleared(f"rs_pick_{name}", label, fmt, again)
     cols = st.columns(len(shown) + 1)
     for col, (name, label, values, fmt) in zip(cols, shown, strict=False):
-        options = [None, *sorted(values.dropna().unique())]
+        # NO_REF, a text among the refs' (ref, page) pairs, last.
+        options = [None, *sorted(values.dropna().unique(), key=lambda v: (v == NO_REF, v))]
         key = f"rs_pick_{name}"
         _restore(key, again)
         if st.session_state.get(key) not in options:
@@ -113,7 +122,9 @@ def contact_picks(
         st.caption(f"No contact of these filters has {', '.join(cleared)}: that pick is cleared.")
     for name, page in (("ref", "ref_page"), ("post_id", "post_page")):
         value = chosen.pop(name, None)
-        if isinstance(value, tuple):
+        if value == NO_REF:
+            chosen["refless"] = True
+        elif isinstance(value, tuple):
             chosen[name], chosen[page] = value
     return ContactPick(**chosen, show=listing.show)  # type: ignore[arg-type]
 

@@ -132,6 +132,11 @@ def _spans(days: Sequence[dt.date]) -> str:
 UNKNOWN_AD = "(unknown ad)"
 
 
+# The Contacts page's pick of the link contacts without a ref (ContactPick.refless): the
+# contacts and re-entries Links & QR codes says came through no ref.
+NO_REF = "(no ref)"
+
+
 # What the Contacts page lists (ContactPick.show): the contacts acquired in the range, those
 # reachable at its end (the Overview's "Reachable at the end (24 h)", whenever acquired), or
 # the range's re-entries (a row each, as the channel totals and Links & QR codes count them).
@@ -147,6 +152,9 @@ class ContactPick:
     ref: str | None = None  # an m.me link or QR code ref (Links & QR codes)
     # The page of that ref: the same ref on two pages is two links, each a row of its own.
     ref_page: str | None = None
+    # The link contacts without a ref (m.me/<page> alone, a legacy code): what queries.refless
+    # counts and no ref's row does.
+    refless: bool = False
     ad_id: str | None = None  # a Click-to-Messenger ad (Ads), or UNKNOWN_AD
     post_id: str | None = None  # the post of a comment reply (Comments)
     post_page: str | None = None  # its page: "(unknown post)" is a row of each page there
@@ -162,6 +170,7 @@ class ContactPick:
         return {
             "ref": self.ref,
             "ref_page": self.ref_page,
+            "refless": self.refless,
             "ad_id": self.ad_id,
             "post_id": self.post_id,
             "post_page": self.post_page,
@@ -171,7 +180,13 @@ class ContactPick:
 
     def described(self) -> dict[str, str]:
         """The picks made, as text (written into a download with its filters)."""
-        out = {k: str(v) for k, v in self.params().items() if v is not None and k != "engaged"}
+        out = {
+            k: str(v)
+            for k, v in self.params().items()
+            if v is not None and k not in ("engaged", "refless")
+        }
+        if self.refless:
+            out["refless"] = "yes"
         if self.engaged is not None:
             out["engaged"] = "yes" if self.engaged else "no"
         if self.show != ACQUIRED:

@@ -15,6 +15,7 @@ from dashboard.filters import REACHABLE, REENTRIES, ContactPick, Filters
 from tests.dashboard import test_kpi_definitions as kd
 from tests.dashboard.conftest import opened
 from tests.dashboard.screen import show
+from tests.dashboard.test_refs_without_a_ref import refless_db as refless_db
 
 
 def test_the_reachable_list_holds_the_contacts_the_kpi_counts(tmp_path: Path) -> None:
@@ -90,3 +91,25 @@ def test_a_reentry_through_a_ref_that_acquired_nobody_is_listed(small) -> None:
     assert list(zip(rows["psid"], rows["ref"], rows["channel"], strict=True)) == [
         (f"71{31:014d}", "qr_late", "qr_code")
     ]
+
+
+def test_the_contacts_and_reentries_through_no_ref_are_listed_as_refless_counts_them(
+    refless_db,
+) -> None:
+    """m.me/<page> alone (u2), `?ref=` with nothing after it (u3), a legacy code without a ref
+    (u4), and u1's re-entry without a ref: what Links & QR codes says came through no ref."""
+    from tests.dashboard.test_refs_without_a_ref import RANGE
+
+    with opened(refless_db) as con:
+        for channels in ((), ("m_me_link",), ("qr_code",)):
+            f = Filters(RANGE.start, RANGE.end, (), channels)
+            counts = queries.refless(con, f)
+            new = queries.contact_rows(con, f, pick=ContactPick(refless=True))
+            back = queries.contact_rows(con, f, pick=ContactPick(refless=True, show=REENTRIES))
+            assert len(new) == counts["new_contacts"].sum(), channels
+            assert len(back) == counts["reentries"].sum(), channels
+        f = RANGE
+        new = queries.contact_rows(con, f, pick=ContactPick(refless=True))
+        back = queries.contact_rows(con, f, pick=ContactPick(refless=True, show=REENTRIES))
+    assert sorted(new["psid"]) == ["u2", "u3", "u4"]
+    assert list(back["psid"]) == ["u1"]
