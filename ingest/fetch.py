@@ -190,6 +190,15 @@ def pull(
             client.close()
 
 
+def _unless_unchanged(state: FileState | None) -> dict[str, str]:
+    """The headers asking for the export only if it changed since the stored validator (a 304
+    then: nothing new); none when a pull stopped part-way recorded it (mtime -1: the lines
+    read so far, offsets.record), whose unread bytes are new even in an unchanged export."""
+    if state is None or state.mtime_ns < 0:
+        return {}
+    return conditional(validator_part(state.head_hash))
+
+
 def _own_origin_only(url: str, names: set[str]) -> Callable[[httpx.Request], None]:
     """A request hook that drops the user's headers (credentials, API keys) from a request a
     redirect sends to another origin: httpx drops only Authorization."""
@@ -223,18 +232,18 @@ class _Puller:
 
     def plain(self, state: FileState | None) -> Pulled:
         # The tail's fingerprint, then the validator of the answer it was read from, if any.
-        fingerprint, _, validator = (state.head_hash if state else "").partition(" ")
+        fingerprint = (state.head_hash if state else "").partition(" ")[0]
         tail = TAIL.fullmatch(fingerprint) if state else None
         if state is None or state.offset_done == 0 or tail is None:
             # A gzip export read whole last time is asked with its validator, as a .gz URL is.
-            return self._whole(state, conditional(validator_part(state.head_hash)) if state else {})
+            return self._whole(state, _unless_unchanged(state))
         overlap, digest = int(tail.group(1)), tail.group(2)
         start = state.offset_done - overlap
         # Offsets count the file's own bytes, so the range is asked of the identity encoding
         # (a range of a gzip-encoded answer would count compressed bytes): RFC 9110 §14.
         # Conditional too: a server that ignores Range sends an unchanged log as a 304.
         status, spool, size, answer = self._get(
-            {"Range": f"bytes={start}-", "Accept-Encoding": "identity", **conditional(validator)}
+            {"Range": f"bytes={start}-", "Accept-Encoding": "identity", **_unless_unchanged(state)}
         )
         if status == 304:
             spool.unlink(missing_ok=True)
@@ -304,7 +313,7 @@ class _Puller:
         return Pulled(plan, status, fresh)
 
     def whole_gz(self, state: FileState | None) -> Pulled:
-        cond = conditional(validator_part(state.head_hash) if state else "")
+        cond = _unless_unchanged(state)
         # identity: the file's own bytes, not compressed again on the way (kept raw below).
         status, spool, size, _ = self._get({**cond, "Accept-Encoding": "identity"}, raw=True)
         if status != 200:  # 304: unchanged; 204: an export with nothing in it, as in _whole

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import arrow_arrays, db, file_marks, sources
+from . import arrow_arrays, db, file_marks, sources, spool_marks
 
 
 @dataclass
@@ -94,16 +94,20 @@ def clear_rejects(con: duckdb.DuckDBPyConnection, fps: list[FileProgress]) -> No
 def record(con: duckdb.DuckDBPyConnection, fps: list[FileProgress], run_id: int) -> int:
     """Write how far the files were read, in one statement for all of them. A file read part-way
     is stored with mtime -1, so the next plan sees it changed and, its first bytes matching,
-    reads on from the offset. Returns the bytes read since the files were last recorded."""
+    reads on from the offset; a pulled input so (its fingerprint of the lines read, not of the
+    download's end, with the HTTP validator) is asked by the next pull for the bytes after them.
+    Returns the bytes read since the files were last recorded."""
     rows = []
     read = 0
     for fp in fps:
         p = fp.plan
-        if not fp.done and p.name is not None:
-            continue  # a pulled input is recorded once whole: its fingerprint is of its end
+        if not fp.done and p.name is not None and not fp.mark:
+            continue  # a pulled input none of whose lines was read yet: as it was recorded
         read += fp.offset - fp.recorded
         fp.recorded = fp.offset
-        if p.fingerprint:
+        if not fp.done and p.name is not None:
+            head = f"{fp.mark} {spool_marks.validator_part(p.fingerprint or '')}".rstrip()
+        elif p.fingerprint:
             head = p.fingerprint
         else:
             try:

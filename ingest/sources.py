@@ -24,6 +24,7 @@ from .file_marks import fingerprint as fingerprint
 from .file_marks import prefix_hash as prefix_hash
 from .file_marks import same_start as _same_start
 from .sizes import batch_bytes
+from .spool_marks import TextTail
 
 GZ_PIECES = 4  # a .gz is read in chunks of a quarter of the batch size
 
@@ -255,6 +256,8 @@ def read_lines(
     offset, line = p.start_offset, p.start_line
     cut_short = False
     marks = gz_mark = None  # the fingerprint recorded, of the bytes read (not pulled)
+    # A pulled input's, of its last lines read: recorded when its pull stops part-way.
+    tail = TextTail(p.is_gz) if p.name is not None else None
     try:
         if p.expect is not None and not Marks(fh.fileno(), p.expect[0]).holds(p.expect[1]):
             # Cut and written again since it was planned (copytruncate, `gzip -c > x.gz`):
@@ -281,8 +284,9 @@ def read_lines(
                 buf = carry + gz_cut.before_cut(p.path, at)
                 cut, n = wide_ends.last_end(buf, offset, utf16, True)
                 if cut:
+                    mark = tail.add(buf[:cut]) if tail else gz_mark
                     yield Chunk(memoryview(buf)[:cut], line + 1, offset + cut, line + n,
-                                p.size, gz_mark, utf16=utf16, at=offset)  # fmt: skip
+                                p.size, mark, utf16=utf16, at=offset)  # fmt: skip
                     line += n
                 cut_short = True
                 break
@@ -307,7 +311,7 @@ def read_lines(
             else:
                 data, carry = (memoryview(buf)[:cut], buf[cut:]) if cut < len(buf) else (
                     memoryview(buf), b"")  # fmt: skip
-            mark = gz_mark or (marks.add(data) if marks else None)
+            mark = tail.add(data) if tail else gz_mark or (marks.add(data) if marks else None)
             yield Chunk(data, line + 1, offset + cut, line + n, _disk_at(fh, p), mark,
                         utf16=utf16, at=offset)  # fmt: skip
             offset += cut
@@ -330,7 +334,7 @@ def read_lines(
             f"line {line:,}; the rest is read once the file is complete"
         )
     if carry:
-        mark = gz_mark or (marks.fingerprint() if marks else None)
+        mark = tail.mark() if tail else gz_mark or (marks.fingerprint() if marks else None)
         yield Chunk(memoryview(carry), line + 1, offset, line, _disk_at(fh, p), mark,
                     utf16=utf16, at=offset)  # fmt: skip
 

@@ -24,6 +24,26 @@ TAIL = re.compile(r"tail:(\d+):([0-9a-f]{32})")
 GZ_TAIL = re.compile(r"gztail:(\d+):([0-9a-f]{32})")
 
 
+class TextTail:
+    """The fingerprint (tail:, or gztail: of a gzip download's text) of the last OVERLAP bytes
+    of a pulled log's lines read so far: what a pull stopped part-way records with the offset
+    its committed lines reached, for the next pull to go on from there (sources.read_lines)."""
+
+    def __init__(self, gz: bool) -> None:
+        self.kind = "gztail" if gz else "tail"
+        self.held = b""
+
+    def add(self, data: bytes | memoryview) -> str | None:
+        """The fingerprint once data (whole lines, read on from the last ones) is read too."""
+        self.held = (self.held + bytes(data[-OVERLAP:]))[-OVERLAP:]
+        return self.mark()
+
+    def mark(self) -> str | None:
+        if not self.held:
+            return None
+        return f"{self.kind}:{len(self.held)}:{hashlib.md5(self.held).hexdigest()}"
+
+
 def validator_part(head_hash: str) -> str:
     """The HTTP validator (etag:…, last-modified:…) of a pulled input's stored fingerprint."""
     mark, _, rest = head_hash.partition(" ")

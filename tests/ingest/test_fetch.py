@@ -117,11 +117,12 @@ def test_a_replaced_file_is_read_whole_without_duplicates(
     assert query.scalar("SELECT count(*) FROM events") == 35
 
 
-def test_a_pull_stopped_part_way_records_no_offset_and_the_next_pull_finishes_it(
+def test_a_pull_stopped_part_way_records_its_committed_lines_and_the_next_pull_finishes_it(
     site: Any, db_path: Path, query: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A pulled input is recorded once read whole: the download is gone after a run that stops
-    after its first batch, and its fingerprint is of its end, not of where it stopped."""
+    """The download is gone after a run that stops after its first batch: the lines it
+    committed are recorded as read part-way (mtime -1), fingerprinted where they end, not at
+    the download's end (test_pull_resumed.py)."""
     s, base = site
     s.files["/log.ndjson"] = lines(0, 50)
     monkeypatch.setenv("REFSCOPE_INGEST_BATCH", "2KB")
@@ -136,8 +137,11 @@ def test_a_pull_stopped_part_way_records_no_offset_and_the_next_pull_finishes_it
     monkeypatch.setattr(pipeline, "_load", second_batch_fails)
     with pytest.raises(SourceError, match="stopped by the test"):
         remote.pull_logs(base + "/log.ndjson", {}, db_path)
-    assert 0 < query.scalar("SELECT count(*) FROM events") < 50
-    assert query.scalar("SELECT count(*) FROM ingest_files") == 0
+    read = query.scalar("SELECT count(*) FROM events")
+    assert 0 < read < 50
+    assert query("SELECT offset_done, lines_done, mtime_ns FROM ingest_files") == [
+        (len(lines(0, read)), read, -1)
+    ]
     monkeypatch.setattr(pipeline, "_load", load)
     res = remote.pull_logs(base + "/log.ndjson", {}, db_path)
     assert res is not None and res.resumed
