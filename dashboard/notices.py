@@ -103,9 +103,19 @@ def nothing_in_range(
     elif kind and not bool(store.fetch("data_kinds")[kind].iloc[0]):
         hint = "The database holds none in any range: no date range or filter will show any."
     else:
-        own = f"{also} and " if also else ""
-        hint = f"Widen the date range or clear {own}the page and channel filters."
+        hint = f"Widen the date range{_or_clear(f, also)}."
     st.info(f"{message} {hint}")
+
+
+def _or_clear(f: Filters | None, also: str) -> str:
+    """ " or clear the search and the channel filter": the filters to clear, of f those set alone
+    (without f, the page and channel filters whatever they hold)."""
+    chosen = [n for n, on in (("page", f is None or f.pages), ("channel", f is None or f.channels))
+              if on]  # fmt: skip
+    named = [also] if also else []
+    if chosen:
+        named.append(f"the {' and '.join(chosen)} filter{'s' * (len(chosen) > 1)}")
+    return f" or clear {' and '.join(named)}" if named else ""
 
 
 def no_website_chat(f: Filters) -> None:

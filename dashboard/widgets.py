@@ -75,21 +75,43 @@ def currency() -> str:
 
 KPI_PER_ROW = 3
 NOT_COVERED = "previous period not fully covered"
+RANGE_NOT_COVERED = "this range not covered by the data"
 CHANGE_HELP = (
     'Change against the previous period of the same length, aligned by weekday. "—": no '
     f"figure to compare with, either {NOT_COVERED} (it starts before the data; for ad spend, "
-    "not all its days pulled) or none there (a cost per ad contact without ad contacts)."
+    "not all its days pulled) or none there (a cost per ad contact without ad contacts); or "
+    f"no figure of the range itself, {RANGE_NOT_COVERED} (it lies outside the data's days; "
+    "for ad spend, no day of it pulled)."
 )
+_CONTACT_FIGURES = ("new_contacts", "engaged", "engaged_rate", "reachable", "cost_per_contact")
 
 
-def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str, str]]) -> None:
+def range_not_covered(f: Filters) -> tuple[str, ...]:
+    """The KPIs the range itself has no figure of because the data does not cover it: the
+    contact figures of a range wholly outside the data's days (queries.kpis leaves its new
+    contacts NULL then alone), ad spend (and so cost per ad contact) of one without a pulled
+    day (its spend NULL, and named not covered as a whole range)."""
+    now = store.fetch("kpis", f)
+    out: tuple[str, ...] = _CONTACT_FIGURES if _value(now, "new_contacts") is None else ()
+    if _value(now, "spend") is None and "spend" in not_covered(store.fetch("kpis", f, True)):
+        out += ("spend", "cost_per_contact")
+    return out
+
+
+def kpi_row(
+    now: pd.DataFrame,
+    before: pd.DataFrame,
+    specs: list[tuple[str, str, str]],
+    outside: tuple[str, ...] = (),
+) -> None:
     """Metrics with their change against the previous period ("—" without one, as the reports
     print it).
 
     specs: (column, label, kind) where kind is "int", "pct" or "money". At most KPI_PER_ROW
     to a row: six side by side cut their labels short next to the sidebar. before: the previous
     period's figures (queries.kpis with whole); a figure its not_covered column names is one
-    the data covers only in part, and its "—" says so.
+    the data covers only in part, and its "—" says so. outside: the figures the range itself
+    has none of as the data does not cover it (range_not_covered), whose "—" says that instead.
     """
     per_row = min(KPI_PER_ROW, len(specs))
     cols = [col for _ in range(0, len(specs), per_row) for col in st.columns(per_row)]
@@ -101,6 +123,8 @@ def kpi_row(now: pd.DataFrame, before: pd.DataFrame, specs: list[tuple[str, str,
         if value is not None and prev is not None:
             # Of the decimals, as the reports: 8.71 - 10.145 is -1.435, -1.44 (not -1.43).
             delta = _fmt(difference(value, prev), kind, "+").replace("%", " pts")
+        elif value is None and name in outside:
+            why = RANGE_NOT_COVERED
         elif name in uncovered:
             why = NOT_COVERED
         # No change as shown (+0, -0.00, +0.0 pts, —): neither up nor down, in grey.

@@ -14,10 +14,11 @@ widgets.kpi_row(
     store.fetch("kpis", f),
     store.fetch("kpis", f.previous(), True),  # covered in part: none, and why
     report_data.kpi_specs(widgets.currency()),  # the same KPIs as the report's
+    widgets.range_not_covered(f),  # a range outside the data: its own "—" says so
 )
 widgets.spend_coverage(f)
 if not totals["new_contacts"].sum():
-    notices.nothing_in_range("No new contacts in this range and filter.")
+    notices.nothing_in_range("No new contacts in this range and filter.", f)
     if not totals.empty:  # contacts came back, though: through which channels
         widgets.table(totals)
         widgets.download_table(totals, "channel_totals", f)  # as every table shown
