@@ -105,7 +105,7 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
         _check_pages(con, pages)
         # Each once, as a dashboard link naming one twice: the report named it twice.
         filters = Filters(first, last, tuple(dict.fromkeys(pages)), tuple(dict.fromkeys(channels)))
-        return filters, moved, reports.gather(reports.connection_fetch(con), filters)
+        return filters, moved, reports.gather(reports.connection_fetch(con), filters, lake_dir)
 
     filters, moved, result = _read(db_file, lake_dir, read)
     first, last = filters.start, filters.end

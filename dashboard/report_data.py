@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -86,8 +87,9 @@ def connection_fetch(con: duckdb.DuckDBPyConnection) -> Fetch:
     return fetch
 
 
-def gather(fetch: Fetch, f: Filters) -> Report:
-    """Run every query the report needs for the range and its previous period."""
+def gather(fetch: Fetch, f: Filters, lake: Path | None = None) -> Report:
+    """Run every query the report needs for the range and its previous period (lake: the
+    Parquet lake fetch reads instead of a database)."""
     now, before = fetch("kpis", f), fetch("kpis", f.previous(), True)
     currency = currency_code(fetch("spend_currency"))
     pages = fetch("page_list")
@@ -134,6 +136,7 @@ def gather(fetch: Fetch, f: Filters) -> Report:
         data_end=data_end,
         not_covered=not_covered(before),
         unpulled_note=unpulled,
+        lake=lake,
     )
 
 

@@ -4,7 +4,9 @@ range and its filters are written; report_data fills them, the writers print the
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -107,6 +109,15 @@ NO_EVENTS = ("the database holds no events yet, so no range has data; run `refsc
              "on the logs first.")  # fmt: skip
 
 
+def no_events(lake: Path | None) -> str:
+    """NO_EVENTS, of the lake read instead of a database (`report --lake`) when there is one:
+    `ingest --lake` fills it, a bare `ingest` the database alone."""
+    if lake is None:
+        return NO_EVENTS
+    return (f"the lake {lake} holds no events yet, so no range has data; run `refscope ingest "
+            f"--lake {shlex.quote(str(lake))}` on the logs first.")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Kpi:
     key: str
@@ -172,6 +183,7 @@ class Report:
     not_covered: tuple[str, ...] = ()
     # Beside the cost per ad contact: some ad contacts came through ads no pulled insights name.
     unpulled_note: str = ""
+    lake: Path | None = None  # the Parquet lake read instead of a database (`report --lake`)
 
     @property
     def pages(self) -> str:
@@ -205,7 +217,7 @@ class Report:
     @property
     def no_data_message(self) -> str:
         if self.no_events:
-            return f"No data for {period(self.filters)} ({self.scope}): {NO_EVENTS}"
+            return f"No data for {period(self.filters)} ({self.scope}): {no_events(self.lake)}"
         return (
             f"No data for {period(self.filters)} ({self.scope}): no new contacts, "
             "comments or ad spend in this range."
@@ -219,7 +231,7 @@ class Report:
         latter's EVENT_KPIS have no change (Kpi.compared)."""
         f, first, last = self.filters, self.data_start, self.data_end
         if self.no_events and self.has_data:  # ad spend alone: its contact figures are no data
-            return f"No contact figures: {NO_EVENTS}"
+            return f"No contact figures: {no_events(self.lake)}"
         notes = []
         if first is not None and f.start < first <= f.end:
             before = counted((first - f.start).days, "day")

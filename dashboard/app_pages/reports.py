@@ -14,7 +14,7 @@ st.caption(
     "contacts per day by channel and per product (when some came through one), top refs and QR "
     "placements, ads with cost per contact, the comment funnel and retention by channel."
 )
-report = reports.gather(store.fetch, f)
+report = reports.gather(store.fetch, f, store.lake_path())
 if not report.has_data:
     st.info(widgets.literal(report.no_data_message) + " The files say so too.")  # names as given
 
