@@ -3,7 +3,10 @@ contacts yet (and why, and what to run), filters that select nothing (and which 
 
 from __future__ import annotations
 
+import itertools
+import os
 import shlex
+from pathlib import Path
 
 import streamlit as st
 
@@ -34,10 +37,10 @@ def writer_busy(run_id: int) -> None:
     )
 
 
-def empty_state(message: str) -> None:
-    """An empty database: what to run next."""
+def empty_state(message: str, path: Path | None = None) -> None:
+    """An empty database: what to run next (on path, else the database the app reads)."""
     st.info(message)
-    db = shlex.quote(str(store.database_path()))
+    db = shlex.quote(str(path or store.database_path()))
     # `dashboard --lake`: the ingest keeps the lake it reads, and the dashboard reads it again.
     lake_dir = store.lake_path()
     keep = f" --lake {shlex.quote(str(lake_dir))}" if lake_dir else ""
@@ -55,6 +58,20 @@ def empty_state(message: str) -> None:
         f"refscope dashboard --db {db}{keep}",
         language="bash",
     )
+
+
+def unreadable() -> None:
+    """What to run when the app cannot read its source as refscope's: a file no DuckDB one,
+    another program's, damaged. Every command would refuse that file too: the advice names a
+    new one beside it (a lake's advice is the lake's own)."""
+    if store.lake_path() is not None:
+        empty_state("Point the dashboard at the database `refscope ingest` writes:")
+        return
+    bad = store.database_path()
+    new = next(p for p in (bad.with_name(f"refscope{n or ''}.duckdb") for n in itertools.count())
+               if p != bad and not os.path.lexists(p))  # fmt: skip
+    empty_state(f"Give another --db (or REFSCOPE_DB): the database `refscope ingest` writes, or "
+                f"a new file, as {literal(new)} here:", new)  # fmt: skip
 
 
 def no_contacts_yet(run_id: int) -> None:

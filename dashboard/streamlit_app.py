@@ -31,7 +31,7 @@ except DatabaseLocked:
 except RefscopeError as exc:
     st.title("refscope")
     st.error(widgets.literal_message(exc))  # its path as given
-    notices.empty_state("Point the dashboard at the database `refscope ingest` writes:")
+    notices.unreadable()
     st.stop()
 if store.writer_busy():
     notices.writer_busy(run_id)
