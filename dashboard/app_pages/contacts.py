@@ -10,7 +10,7 @@ search = contact_widgets.contact_search()
 shown = contact_widgets.contact_list()  # acquired in the range, or reachable at its end
 rows = store.fetch("contact_rows", f, search.text, shown, search.stored_id)
 if rows.empty:
-    notices.nothing_in_range("No contacts match.", also="the search" if search.text else "")
+    notices.nothing_in_range("No contacts match.", f, also="the search" if search.text else "")
     contact_widgets.picks_not_drawn()  # kept, and shown again with the contacts
     st.stop()
 
@@ -19,7 +19,7 @@ pages, ads = store.fetch("page_list"), store.fetch("ad_titles")
 pick = contact_widgets.contact_picks(rows, pages, ads, shown)
 df = store.fetch("contact_rows", f, search.text, pick, search.stored_id)
 if df.empty:
-    notices.nothing_in_range("No contacts match.", also="the picks above")
+    notices.nothing_in_range("No contacts match.", f, also="the picks above")
     st.stop()
 
 st.caption(contact_widgets.listed(pick, len(df), f))
