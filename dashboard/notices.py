@@ -103,7 +103,7 @@ def no_contacts_yet(run_id: int) -> None:
 
 def nothing_in_range(
     message: str,
-    f: Filters | None = None,
+    f: Filters,
     channels: tuple[str, ...] = (),
     also: str = "",
     kind: str = "",
@@ -111,8 +111,9 @@ def nothing_in_range(
     """The database has data, the filters select none of it: say which to change. channels are
     those the page is about (a channel filter that leaves them all out is the one to clear);
     also names the page's own filters (a search, pickers); kind (a data_kinds column) what the
-    page shows, which the database may hold none of in any range (no filter helps then)."""
-    if f is not None and channels and f.channels and not set(channels) & set(f.channels):
+    page shows, which the database may hold none of in any range (no filter helps then).
+    Of f's page and channel filters, those set alone are named to clear."""
+    if channels and f.channels and not set(channels) & set(f.channels):
         names = " and ".join(charts.channel_label(c) for c in channels)
         either = "either" if len(channels) > 1 else "it"  # Links & QR: one of two is enough
         hint = (f"The channel filter leaves out {names}: add {either} in the sidebar or clear "
@@ -124,11 +125,9 @@ def nothing_in_range(
     st.info(f"{message} {hint}")
 
 
-def _or_clear(f: Filters | None, also: str) -> str:
-    """ " or clear the search and the channel filter": the filters to clear, of f those set alone
-    (without f, the page and channel filters whatever they hold)."""
-    chosen = [n for n, on in (("page", f is None or f.pages), ("channel", f is None or f.channels))
-              if on]  # fmt: skip
+def _or_clear(f: Filters, also: str) -> str:
+    """ " or clear the search and the channel filter": what to clear, of f the filters set alone."""
+    chosen = [n for n, on in (("page", f.pages), ("channel", f.channels)) if on]
     named = [also] if also else []
     if chosen:
         named.append(f"the {' and '.join(chosen)} filter{'s' * (len(chosen) > 1)}")

@@ -10,7 +10,7 @@ st.title("Retention")
 cohorts = store.fetch("cohorts", f)
 PICK = "rs_retention_channel"
 if cohorts.empty:
-    notices.nothing_in_range("No contacts acquired in this range.")
+    notices.nothing_in_range("No contacts acquired in this range.", f)
     widgets.pick_not_drawn(PICK, "all")
     st.stop()
 

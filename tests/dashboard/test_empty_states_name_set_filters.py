@@ -1,6 +1,7 @@
 """Every page's empty state names only the filters to clear that are set: the Contacts page said
 to clear "the search and the page and channel filters" with neither filter set (and "the page
-and channel filters" with no search either), as the Overview did before."""
+and channel filters" with no search either), and Retention "the page and channel filters"
+whatever was set, as the Overview did before."""
 
 from __future__ import annotations
 
@@ -66,3 +67,19 @@ def test_picks_that_leave_no_contact_name_them_and_the_filters_set(
     at.selectbox(key="rs_pick_engaged").set_value(True).run()
     assert not at.exception
     assert [i.value for i in at.info] == [f"{NO_MATCH} {hint}"]
+
+
+@pytest.mark.parametrize(
+    ("query", "hint"),
+    [
+        (BEFORE, "Widen the date range."),
+        (BEFORE | {"page": fx.PAGE_ID}, "Widen the date range or clear the page filter."),
+        # No comment reply in the small database: the range covers the data, the filter not.
+        ({"channel": "comment_reply"}, "Widen the date range or clear the channel filter."),
+    ],
+)
+def test_retention_without_cohorts_names_the_filters_set(
+    open_app: Any, small_db: Path, query: dict[str, str], hint: str
+) -> None:
+    at = show(open_app(small_db, **query), "retention")
+    assert [i.value for i in at.info] == [f"No contacts acquired in this range. {hint}"]
