@@ -21,6 +21,7 @@ from ingest import db, lake
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
 from ingest.cli_options import IntegerRange, check_day, lake_folder, page_ids
+from ingest.cli_stop import exits_when_stopped
 from ingest.terminal import say
 
 __all__ = ["cli", "main"]
@@ -82,47 +83,50 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
             )  # fmt: skip
     if out is not None:
         _check_out(out, db_file)
-    from dashboard import queries, reports
-    from dashboard.filters import Filters
+    with exits_when_stopped("stopped before writing the report: nothing was written") as stop:
+        from dashboard import queries, reports
+        from dashboard.filters import Filters
 
-    if start is not None and days is not None:
-        raise click.UsageError("--from and --days both set the first day: give one of them")
-    given = click.get_current_context().get_parameter_source("db_file")
-    if lake_dir is not None and given is click.core.ParameterSource.COMMANDLINE:
-        raise click.UsageError("--db and --lake both name what to read: give one of them")
-    for value, option in ((start, "--from"), (end, "--to")):
-        if value is not None:
-            check_day(value.date(), option)
+        if start is not None and days is not None:
+            raise click.UsageError("--from and --days both set the first day: give one of them")
+        given = click.get_current_context().get_parameter_source("db_file")
+        if lake_dir is not None and given is click.core.ParameterSource.COMMANDLINE:
+            raise click.UsageError("--db and --lake both name what to read: give one of them")
+        for value, option in ((start, "--from"), (end, "--to")):
+            if value is not None:
+                check_day(value.date(), option)
 
-    def read(con: duckdb.DuckDBPyConnection) -> tuple[Filters, str | None, reports.Report]:
-        _check_refscope(con, lake_dir or db_file)
-        last = _day(end) or queries.newest_day(con) or dt.datetime.now(dt.UTC).date()
-        first = _day(start) or last - dt.timedelta(days=(days or DEFAULT_DAYS) - 1)
-        if first > last:
-            to = "--to" if end else "the newest whole day with events; give --to"
-            raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")
-        first, moved = _after_prune(con, first, last)
-        _check_pages(con, pages)
-        # Each once, as a dashboard link naming one twice: the report named it twice.
-        filters = Filters(first, last, tuple(dict.fromkeys(pages)), tuple(dict.fromkeys(channels)))
-        return filters, moved, reports.gather(reports.connection_fetch(con), filters, lake_dir)
+        def read(con: duckdb.DuckDBPyConnection) -> tuple[Filters, str | None, reports.Report]:
+            _check_refscope(con, lake_dir or db_file)
+            last = _day(end) or queries.newest_day(con) or dt.datetime.now(dt.UTC).date()
+            first = _day(start) or last - dt.timedelta(days=(days or DEFAULT_DAYS) - 1)
+            if first > last:
+                to = "--to" if end else "the newest whole day with events; give --to"
+                raise click.BadParameter(f"{first} is after {last} ({to})", param_hint="--from")
+            first, moved = _after_prune(con, first, last)
+            _check_pages(con, pages)
+            # Each once, as a dashboard link naming one twice: the report named it twice.
+            filters = Filters(first, last, tuple(dict.fromkeys(pages)),
+                              tuple(dict.fromkeys(channels)))  # fmt: skip
+            return filters, moved, reports.gather(reports.connection_fetch(con), filters, lake_dir)
 
-    filters, moved, result = _read(db_file, lake_dir, read)
-    first, last = filters.start, filters.end
-    if moved:
-        click.echo(moved, err=True)
-    data = reports.render(result, fmt)
-    out = out or Path(reports.report_file_name(filters, fmt))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:  # said as 'File exists' alone
-        raise click.ClickException(
-            f"{out}: cannot make its folder {out.parent}: {exc.strerror}: {db.NOT_A_FOLDER}"
-        ) from exc
-    _write(out, data)
-    say(None, "wrote {} ({}, {} – {}, {:,} bytes)", out, fmt, str(first), str(last), len(data))
-    if not result.has_data:
-        click.echo(result.no_data_message, err=True)
+        filters, moved, result = _read(db_file, lake_dir, read)
+        first, last = filters.start, filters.end
+        if moved:
+            click.echo(moved, err=True)
+        data = reports.render(result, fmt)
+        out = out or Path(reports.report_file_name(filters, fmt))
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:  # said as 'File exists' alone
+            raise click.ClickException(
+                f"{out}: cannot make its folder {out.parent}: {exc.strerror}: {db.NOT_A_FOLDER}"
+            ) from exc
+        _write(out, data)
+        stop.said = f"stopped: {out} is written whole"
+        say(None, "wrote {} ({}, {} – {}, {:,} bytes)", out, fmt, str(first), str(last), len(data))
+        if not result.has_data:
+            click.echo(result.no_data_message, err=True)
 
 
 def _check_out(out: Path, db_file: Path) -> None:
@@ -148,14 +152,17 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _write(out: Path, data: bytes) -> None:
-    """The report into out; one the disk took only part of (full, a file size limit) is
-    removed, not left as a report cut short, and the error names it."""
+    """The report into out; one the disk took only part of (full, a file size limit) or a stop
+    (Ctrl-C, SIGTERM) cut short is removed, not left as a report cut short, and the error (or
+    the stop's line) names it."""
     fh = open(out, "wb")  # one it may not create: the group's one line names it
     try:
         with fh:  # its close writes what is left: a full disk fails there too
             fh.write(data)
-    except OSError as exc:
+    except BaseException as exc:
         out.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise  # a stop: the command says that nothing was written
         raise click.ClickException(
             f"{out}: cannot write the report: {exc.strerror or exc}; nothing written"
         ) from exc

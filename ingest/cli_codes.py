@@ -39,6 +39,8 @@ def qr_style(box_size: int, border: int, error_correction: str, fg: str, bg: str
 
 
 OUT_RULE = "--out must be a directory refscope can create and write to"
+# What `links create` and `links import` stopped (Ctrl-C, SIGTERM) before their commit say.
+NOTHING_REGISTERED = "stopped before registering anything: no link was registered, no code written"
 CODE_OPTIONS = ("box_size", "border", "error_correction", "fg", "bg", "logo")  # QR_OPTIONS' names
 
 
@@ -121,8 +123,10 @@ def write_file(path: Path, data: bytes) -> str:
         with open(path, "wb", opener=_no_link) as fh:
             opened = True
             fh.write(data)
-    except OSError as exc:
-        if opened:  # a full disk: a code cut short would not scan, nor open
+    except BaseException as exc:
+        if opened:  # a full disk, a stop (Ctrl-C, SIGTERM): a code cut short would not scan
             path.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise  # a stop: the command says what it leaves
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from exc
     return f"{verb} {path}"

@@ -15,6 +15,7 @@ from . import db, qr
 from . import links as links_mod
 from .cli_codes import (
     CODE_OPTIONS,
+    NOTHING_REGISTERED,
     no_folder_left,
     prepare_out,
     qr_options,
@@ -24,6 +25,7 @@ from .cli_codes import (
 from .cli_links_import import links_import
 from .cli_links_list import links_list
 from .cli_options import DB_OPTION, RefArgumentCommand, given_options, named_options, page_ids
+from .cli_stop import exits_when_stopped
 from .terminal import say
 
 
@@ -42,6 +44,14 @@ QR_ONLY_RULE = (
 )
 
 
+def _registered(link: links_mod.Link, out: Path) -> str:
+    """What a stop leaves once link is registered: its code files not all written."""
+    if link.channel != "qr_code":
+        return f"stopped: {link.ref} is registered"
+    return (f"stopped: {link.ref} is registered, its code files in {out} not all written (none "
+            f"cut short is left): write them with `refscope links qr {link.ref}`")  # fmt: skip
+
+
 @links.command("create")
 @click.option("--page", required=True, help="Page username or numeric id.")
 @click.option("--ref", help="The ref; default: campaign-placement-YYYY_MM.")
@@ -58,36 +68,38 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
                  placement: str | None, notes: str | None, base_url: str | None, out: Path,
                  db_file: Path, **qr_args: Any) -> None:  # fmt: skip
     """Register a tracked link and print its URL; with --channel qr also write PNG and SVG."""
-    if ref is not None:  # an empty --ref "$REF" is a bad ref, not "build one from the campaign"
-        links_mod.check_ref(ref)
-    link = links_mod.make_link(page, ref, channel, campaign, placement, notes, base_url)
-    if base_url and link.base_url and (note := links_mod.ascii_note(base_url, link.base_url)):
-        say(None, "({})", note, err=True)
-    if link.base_url and (warning := links_mod.doubled_r_warning(link.base_url)):
-        say(None, "warning: {}", warning, err=True)
-    style = qr_style(**qr_args)
-    with no_folder_left(out if link.channel == "qr_code" else None):
+    with exits_when_stopped(NOTHING_REGISTERED) as stop:
+        if ref is not None:  # an empty --ref "$REF" is a bad ref, not "build from the campaign"
+            links_mod.check_ref(ref)
+        link = links_mod.make_link(page, ref, channel, campaign, placement, notes, base_url)
+        if base_url and link.base_url and (note := links_mod.ascii_note(base_url, link.base_url)):
+            say(None, "({})", note, err=True)
+        if link.base_url and (warning := links_mod.doubled_r_warning(link.base_url)):
+            say(None, "warning: {}", warning, err=True)
+        style = qr_style(**qr_args)
+        with no_folder_left(out if link.channel == "qr_code" else None):
+            if link.channel == "qr_code":
+                prepare_out(out)
+                qr.matrix(link.url, style.checked())  # a code that would not scan: none registered
+            con = db.connect(db_file)
+            try:
+                added = links_mod.register(con, [link])
+                stop.said = _registered(link, out)
+                (stored,) = links_mod.registered(con, [link])
+                registry = links_mod.Registry.load(con)
+            finally:
+                con.close()
+        say(None, "{}", stored.url)
+        if not added:
+            say(None, "(already registered: {} for page {})", stored.ref, stored.page, err=True)
+            if stored.url != link.url:
+                say(None, "(the registered URL is kept, not {})", link.url, err=True)
         if link.channel == "qr_code":
-            prepare_out(out)
-            qr.matrix(link.url, style.checked())  # a code that would not scan registers nothing
-        con = db.connect(db_file)
-        try:
-            added = links_mod.register(con, [link])
-            (stored,) = links_mod.registered(con, [link])
-            registry = links_mod.Registry.load(con)
-        finally:
-            con.close()
-    say(None, "{}", stored.url)
-    if not added:
-        say(None, "(already registered: {} for page {})", stored.ref, stored.page, err=True)
-        if stored.url != link.url:
-            say(None, "(the registered URL is kept, not {})", link.url, err=True)
-    if link.channel == "qr_code":
-        for line in write_code(out, registry, stored, style):
-            say(None, "{}", line, err=True)
-    elif given := given_options("out", *CODE_OPTIONS):
-        say(None, "(no QR code was written: {} for a QR code, --channel qr; an m.me link "
-            "gets none)", named_options(given), err=True)  # fmt: skip
+            for line in write_code(out, registry, stored, style):
+                say(None, "{}", line, err=True)
+        elif given := given_options("out", *CODE_OPTIONS):
+            say(None, "(no QR code was written: {} for a QR code, --channel qr; an m.me link "
+                "gets none)", named_options(given), err=True)  # fmt: skip
 
 
 @links.command("qr", cls=RefArgumentCommand)
@@ -99,7 +111,20 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
 @DB_OPTION
 def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: Any) -> None:
     """Write the QR code (PNG and SVG) of a ref registered as qr again."""
-    style = qr_style(**qr_args)
+    with exits_when_stopped("stopped before writing anything: nothing was written") as stop:
+        style = qr_style(**qr_args)
+        registry, link = _qr_link(ref, page, db_file)
+        prepare_out(out)
+        stop.said = (f"stopped: the code files of {ref} in {out} are not all written (none cut "
+                     "short is left): run `refscope links qr` again")  # fmt: skip
+        for line in write_code(out, registry, link, style):
+            say(None, "{}", line)
+
+
+def _qr_link(
+    ref: str, page: str | None, db_file: Path
+) -> tuple[links_mod.Registry, links_mod.Link]:
+    """The registry and the QR code link of ref (on page), or its refusal."""
     links_mod.check_ref(ref)  # a bad ref or page is refused with its rule, not "not registered"
     if page is not None:
         links_mod.check_page(page)
@@ -145,9 +170,7 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
             f"ref {ref!r} is registered for page {link.page!r} as an m.me link, not a QR code: "
             f"{QR_ONLY_RULE}"
         )
-    prepare_out(out)
-    for line in write_code(out, registry, link, style):
-        say(None, "{}", line)
+    return registry, link
 
 
 @click.group()
@@ -165,18 +188,20 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
 
     An option left out keeps what was stored before.
     """
-    if username is None and name is None:
-        raise click.UsageError("give --username, --name or both")
-    links_mod.check_page_names(username, name)  # a refusal makes no database (writes nothing)
-    con = db.connect(db_file)
-    try:
-        with db.transaction(con):
-            moved = links_mod.learn_page(con, page_id, username, name)
-        row = con.execute(
-            "SELECT username, name FROM pages WHERE page_id = ?", [page_id]
-        ).fetchone()
-    finally:
-        con.close()
+    with exits_when_stopped("stopped before saving anything: nothing was written") as stop:
+        if username is None and name is None:
+            raise click.UsageError("give --username, --name or both")
+        links_mod.check_page_names(username, name)  # a refusal makes no database (writes nothing)
+        con = db.connect(db_file)
+        try:
+            with db.transaction(con):
+                moved = links_mod.learn_page(con, page_id, username, name)
+            stop.said = f"stopped: page {page_id} is saved"
+            row = con.execute(
+                "SELECT username, name FROM pages WHERE page_id = ?", [page_id]
+            ).fetchone()
+        finally:
+            con.close()
     stored_username, stored_name = row or (None, None)
     say(None, "page {}: username {}, name {}", page_id, stored_username or "-",
         stored_name or "-")  # fmt: skip

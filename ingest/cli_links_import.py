@@ -12,6 +12,7 @@ from . import db, link_pages, links_csv, qr
 from . import links as links_mod
 from .cli_codes import (
     CODE_OPTIONS,
+    NOTHING_REGISTERED,
     no_folder_left,
     prepare_out,
     qr_options,
@@ -20,6 +21,7 @@ from .cli_codes import (
     write_file,
 )
 from .cli_options import DB_OPTION, given_options, named_options
+from .cli_stop import Stopping, exits_when_stopped
 from .terminal import say
 from .wording import counted
 
@@ -38,7 +40,13 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
 
     Every row is checked first: if any is invalid, nothing is written.
     """
-    style = qr_style(**qr_args)
+    with exits_when_stopped(NOTHING_REGISTERED) as stop:
+        _import(stop, csv_file, base_url, out, db_file, qr_style(**qr_args))
+
+
+def _import(stop: Stopping, csv_file: Path, base_url: str | None, out: Path | None,
+            db_file: Path, style: qr.QrStyle) -> None:  # fmt: skip
+    """links import, whose stop says what it leaves (stop.said)."""
     # Refused before any row is read; its ASCII form is what _say_redirect notes.
     written = links_mod.check_base_url(base_url) if base_url else None
     with no_folder_left(out):  # a refused import leaves no folder either
@@ -59,6 +67,7 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
                 named = link_pages.changed(con, report.pages)  # others are so already
                 moved = links_mod.learn_pages(con, named, by="the file's page columns")
                 added = links_mod.add_links(con, report.links)
+            stop.said = _imported(out if codes else None)
             stored = links_mod.registered(con, report.links)
             registry = links_mod.Registry.load(con)
         finally:
@@ -91,6 +100,16 @@ def links_import(csv_file: Path, base_url: str | None, out: Path | None, db_file
     elif given := given_options(*CODE_OPTIONS):
         say(None, "(no QR code was written: {} for the codes --out writes; give --out DIR "
             "to write them)", named_options(given), err=True)  # fmt: skip
+
+
+def _imported(out: Path | None) -> str:
+    """What a stop leaves once the file's links are registered: with out, their codes and
+    print sheet not all written."""
+    if out is None:
+        return "stopped: the file's links are registered"
+    return (f"stopped: the file's links are registered, their code files and print sheet in "
+            f"{out} not all written (none cut short is left): run the same `refscope links "
+            "import` again to write them")  # fmt: skip
 
 
 def _say_redirect(

@@ -14,6 +14,7 @@ from rich.console import Console
 from . import db, link_pages, links_csv, links_screen
 from . import links as links_mod
 from .cli_options import DB_OPTION
+from .cli_stop import exits_when_stopped
 from .terminal import say
 from .wording import shown
 
@@ -34,6 +35,7 @@ FORMATS = ("table", "tsv", "csv")
                    "columns `links import` reads, to register the same links, and the ids, "
                    "usernames and names of their pages, in another database.")  # fmt: skip
 @DB_OPTION
+@exits_when_stopped("stopped: nothing was written (a list only reads)")
 def links_list(fmt: str | None, db_file: Path) -> None:
     """List registered links."""
     rows: list[tuple[object, ...]] = []

@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 class Stop(threading.Event):
@@ -36,6 +37,36 @@ def stop_on_signals(stopped: Stop) -> Callable[[], None]:
             signal.signal(sig, handler)
 
     return restore
+
+
+class Stopping(Stop):
+    """A Stop that knows what a stop now leaves: `said`, which the command updates as it goes
+    (nothing written; registered, its codes not all written; …)."""
+
+    def __init__(self, said: str) -> None:
+        super().__init__()
+        self.said = said
+
+
+@contextlib.contextmanager
+def exits_when_stopped(said: str) -> Iterator[Stopping]:
+    """Ctrl-C and SIGTERM stop the block as they stop `ingest`: the Stopping's `said` on
+    stderr, one line, and exit 128 + the signal (130, 143), as a shell reports a stop by it;
+    not click's bare "Aborted!" with exit 1 (Ctrl-C) nor an end without a word (SIGTERM)."""
+    stopping = Stopping(said)
+    restore = stop_on_signals(stopping)
+    try:
+        yield stopping
+    except BaseException:
+        # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
+        if not stopping.is_set():
+            raise
+        from .wording import shown  # a file name in it must not drive the terminal
+
+        sys.stderr.write(shown(stopping.said) + "\n")
+        sys.exit(128 + stopping.signum)
+    finally:
+        restore()
 
 
 def keep_on_sighup(say: Callable[[], None]) -> Callable[[], None]:

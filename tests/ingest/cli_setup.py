@@ -78,6 +78,16 @@ def _refscope(*args: str, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+def _stopped(proc: subprocess.Popen[str], sig: int, code: int) -> tuple[str, str]:
+    """proc sent sig, which stops it cleanly: exit code, no traceback, nor click's "Aborted!";
+    its stdout and stderr."""
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == code, (stdout, stderr)
+    assert "Traceback" not in stderr and "Aborted" not in stdout + stderr, stderr
+    return stdout, stderr
+
+
 def _run_refscope(
     *args: str, cwd: Path, env: dict[str, str] | None = None, **run: Any
 ) -> subprocess.CompletedProcess[str]:
