@@ -11,11 +11,13 @@ import click
 
 from . import links as links_mod
 from . import preflight, qr
+from .cli_options import IntegerRange
 
 QR_OPTIONS = [
-    click.option("--box-size", default=10, show_default=True,
+    # Out of range, a usage error (exit 2) naming the option, as a word is refused.
+    click.option("--box-size", default=10, show_default=True, type=IntegerRange(*qr.BOX_SIZES),
                  help="Pixels per QR module, {} to {}.".format(*qr.BOX_SIZES)),
-    click.option("--border", default=4, show_default=True,
+    click.option("--border", default=4, show_default=True, type=IntegerRange(*qr.BORDERS),
                  help="Quiet zone in modules, {} to {}.".format(*qr.BORDERS)),
     click.option("--error-correction", type=click.Choice(list(qr.ERROR_LEVELS)), default="M",
                  show_default=True, help="QR error-correction level (a logo forces H)."),
