@@ -55,7 +55,9 @@ def _registered(link: links_mod.Link, out: Path) -> str:
 @links.command("create")
 @click.option("--page", required=True, help="Page username or numeric id.")
 @click.option("--ref", help="The ref; default: campaign-placement-YYYY_MM.")
-@click.option("--channel", type=click.Choice(["link", "qr"]), default="link", show_default=True)
+# In any case, as an import's channel column: QR is stored as qr.
+@click.option("--channel", type=click.Choice(["link", "qr"], case_sensitive=False), default="link",
+              show_default=True)  # fmt: skip
 @click.option("--campaign")
 @click.option("--placement")
 @click.option("--notes")
