@@ -61,11 +61,15 @@ def pull_logs(
     deadline: the seconds the download may take (the ingest after it is not counted); lake_dir:
     the Parquet lake brought in line after the ingest, as `ingest --lake` does."""
     url = fetch.check_url(url)
+    # As `ingest`: a setting that is no value is refused before the server is asked and
+    # before a database is made, not after a whole download into a new one.
+    privacy = pipeline.check_settings()
     path = db.db_path(db_file)
     spool_dir = path.parent / ".pull"
     with contextlib.ExitStack() as held:
         con = db.connect(path)  # first: it makes the folder, or says why it cannot
         try:
+            privacy.check_scheme(con, record=False)  # another salt's database: before asking
             spool_dir.mkdir(mode=0o750, exist_ok=True)  # not listed by other accounts
             # Where the last pull stopped is read under the lock: one running would move it.
             held.enter_context(pull_lock.only_pull(spool_dir, fetch.safe_url(url)))
