@@ -34,17 +34,19 @@ def months_back(day: dt.date, months: int) -> dt.date:
     return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
 
 
-def default_since(con: duckdb.DuckDBPyConnection, account: str, today: dt.date) -> dt.date:
-    """The last pulled day minus the revision window, or 90 days back the first time. The last
-    pulled day is the later of the last day a pull asked for (`ad_pulls`: Meta sends no row of
-    a day without delivery, so an account whose ads stopped has no recent row) and the last
-    day stored (from an insights file too)."""
+def default_since(con: duckdb.DuckDBPyConnection | None, account: str, today: dt.date) -> dt.date:
+    """The last pulled day minus the revision window, or 90 days back the first time (con None:
+    no database yet). The last pulled day is the later of the last day a pull asked for
+    (`ad_pulls`: Meta sends no row of a day without delivery, so an account whose ads stopped
+    has no recent row) and the last day stored (from an insights file too)."""
     bare = account.removeprefix("act_")
-    row = con.execute(
-        "SELECT (SELECT max(date) FROM ad_insights WHERE account_id = ?), "
-        "(SELECT max(until) FROM ad_pulls WHERE account_id = ?)",
-        [bare, bare],
-    ).fetchone()
+    row = None
+    if con is not None:
+        row = con.execute(
+            "SELECT (SELECT max(date) FROM ad_insights WHERE account_id = ?), "
+            "(SELECT max(until) FROM ad_pulls WHERE account_id = ?)",
+            [bare, bare],
+        ).fetchone()
     last = max((d for d in row or () if d is not None), default=None)
     start = (last - dt.timedelta(days=REVISION_DAYS)) if last else today - dt.timedelta(days=90)
     return max(start, months_back(today, MAX_MONTHS_BACK))

@@ -139,11 +139,13 @@ def pull_ads(
         today = _today(api, account, since, until)
     asked_since = since is not None
     if since is None:
-        con = db.connect(path)
+        # No database yet: none is made before Meta has answered (a refused token left one).
+        con = db.connect(path) if path.exists() else None
         try:
             since = graph.default_since(con, account, today)
         finally:
-            con.close()
+            if con is not None:
+                con.close()
     asked_until, until = until is not None, until or today
     if not asked_until and since > until:  # nor was the end: say where it came from
         raise ValidationError(
