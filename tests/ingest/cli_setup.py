@@ -98,6 +98,18 @@ def _run_refscope(
     )  # fmt: skip
 
 
+def _refused_in_process(*args: str, cwd: Path, env: dict[str, str] | None = None,
+                        **run: Any) -> str:  # fmt: skip
+    """The single 'Error: …' line of refscope run in a process of its own (as _run_refscope)
+    that exits 1, after checking it shows no traceback."""
+    done = _run_refscope(*args, cwd=cwd, env=env, **run)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, done.stderr
+    return errors[0]
+
+
 def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFSCOPE_")}
     return dict(env, PYTHONPATH=str(ROOT), **(extra or {}))

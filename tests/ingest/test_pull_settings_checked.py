@@ -9,19 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingest.cli_setup import _log, _run_refscope
+from tests.ingest.cli_setup import _log, _refused_in_process, _run_refscope
 from tests.ingest.fetch_server import Site, lines
 
 
 def _refused(url: str, cwd: Path, db_file: Path, env: dict[str, str]) -> str:
-    """The one error line of a pull refused at once, checked to show no traceback."""
-    run = _run_refscope("pull", "logs", url, "--db", str(db_file), "--no-progress",
-                        cwd=cwd, env=env)  # fmt: skip
-    assert run.returncode == 1, run.stdout + run.stderr
-    assert "Traceback" not in run.stderr
-    errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, run.stderr
-    return errors[0]
+    return _refused_in_process("pull", "logs", url, "--db", str(db_file), "--no-progress",
+                               cwd=cwd, env=env)  # fmt: skip
 
 
 @pytest.mark.parametrize(
