@@ -44,6 +44,8 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
         if not (lake_dir / lake.MANIFEST).exists():
             raise click.ClickException(f"{lake_dir}: no lake here; run `refscope ingest --lake`")
         env["REFSCOPE_LAKE"] = str(lake_dir.resolve())
+    else:
+        preflight.check_dashboard_db(db_file)  # refused as every other command refuses it
     preflight.check_port(host, port, make_hint=True)
     args = [
         sys.executable, "-m", "streamlit", "run", str(app),

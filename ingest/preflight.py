@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import db, discovery
+from . import db, discovery, schema
 from .errors import DatabaseError, SourceError
 
 
@@ -116,5 +116,25 @@ def check_follow(paths: list[str], db_file: Path, keep_text: bool | None) -> Non
         return
     try:
         privacy.check_scheme(con, record=False)
+    finally:
+        con.close()
+
+
+def check_dashboard_db(db_file: Path) -> None:
+    """Refuse at once a database file every other command refuses (no DuckDB file, another
+    program's, a damaged one), in their words: the dashboard started on it and said so only
+    in the page a browser opened. A missing file (the app shows what to run) and one another
+    process writes (the app waits for it) pass; the app still says why of a file replaced
+    while it runs."""
+    if not db_file.exists():
+        return
+    try:
+        con = db.connect(db_file, read_only=True, wait=0)
+    except DatabaseError as exc:
+        if str(exc).endswith(LOCKED):
+            return
+        raise
+    try:
+        schema.check_refscope(con, db_file)
     finally:
         con.close()
