@@ -241,46 +241,43 @@ def test_an_empty_database_name_is_refused_not_taken_for_the_current_folder(
     assert list(here.iterdir()) == []
 
 
+def _misnamed_then_renamed(tmp_path: Path, name: str, data: bytes, error: str, to: str,
+                           read: str) -> None:  # fmt: skip
+    """logs/name holding data is refused with exactly error, nothing read; renamed to, read."""
+    logs = tmp_path / "logs"
+    (logs / name).write_bytes(data)
+    db_file = tmp_path / "db.duckdb"
+    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.strip().splitlines() == [f"Error: {logs / name}: {error}"]
+    (logs / name).rename(logs / to)
+    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "0 rejects" in proc.stdout and read in proc.stdout, proc.stdout
+
+
 def test_a_gzipped_log_not_named_gz_is_named_as_such_not_read_as_noise(tmp_path: Path) -> None:
     """A log gzipped under its own name (`gzip -c x.ndjson > y.ndjson`) was read as text: its
     compressed bytes became a run of `invalid UTF-8` rejects, and its events were not read.
     It is an error naming the fix, before anything is read; renamed, it is read."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
+    (tmp_path / "logs").mkdir()
     text = _log(tmp_path, "plain.ndjson").read_bytes()
-    (logs / "webhooks.ndjson").write_bytes(gzip.compress(text))
-    _log(logs, "other.ndjson")
-    db_file = tmp_path / "db.duckdb"
-    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
-    assert proc.returncode == 1, (proc.stdout, proc.stderr)
-    assert proc.stderr.strip().splitlines() == [
-        f"Error: {logs / 'webhooks.ndjson'}: gzip data in a file not named .gz: "
-        "rename it webhooks.ndjson.gz"
-    ]
-    (logs / "webhooks.ndjson").rename(logs / "webhooks.ndjson.gz")
-    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert "0 rejects" in proc.stdout and "2 of 2 files read" in proc.stdout, proc.stdout
+    _log(tmp_path / "logs", "other.ndjson")
+    error = "gzip data in a file not named .gz: rename it webhooks.ndjson.gz"
+    _misnamed_then_renamed(tmp_path, "webhooks.ndjson", gzip.compress(text), error,
+                           "webhooks.ndjson.gz", "2 of 2 files read")  # fmt: skip
 
 
 def test_a_text_log_named_gz_names_the_fix_as_the_other_way_round(tmp_path: Path) -> None:
     """A log saved under a .gz name but not compressed (`cp x.ndjson y.ndjson.gz`) stopped the
     run with gzip's own words ("Not a gzipped file"), no advice, where the other way round names
     the fix. It now says its data is not compressed and what to rename it; renamed, it is read."""
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    (logs / "webhooks.ndjson.gz").write_bytes(_log(tmp_path, "plain.ndjson").read_bytes())
-    db_file = tmp_path / "db.duckdb"
-    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
-    assert proc.returncode == 1, (proc.stdout, proc.stderr)
-    assert proc.stderr.strip().splitlines() == [
-        f"Error: {logs / 'webhooks.ndjson.gz'}: cannot read: Not a gzipped file (b'{{\"') "
-        "(its data is not compressed: rename it webhooks.ndjson to have it read)"
-    ]
-    (logs / "webhooks.ndjson.gz").rename(logs / "webhooks.ndjson")
-    proc = _run_refscope("ingest", str(logs), "--db", str(db_file), cwd=tmp_path, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert "0 rejects" in proc.stdout and "1 of 1 file read" in proc.stdout, proc.stdout
+    (tmp_path / "logs").mkdir()
+    text = _log(tmp_path, "plain.ndjson").read_bytes()
+    error = ("cannot read: Not a gzipped file (b'{\"') (its data is not compressed: rename it "
+             "webhooks.ndjson to have it read)")  # fmt: skip
+    _misnamed_then_renamed(tmp_path, "webhooks.ndjson.gz", text, error, "webhooks.ndjson",
+                           "1 of 1 file read")  # fmt: skip
 
 
 def test_a_folder_scan_leaves_out_dot_files_and_folders(tmp_path: Path) -> None:
