@@ -19,6 +19,7 @@ import pytest
 
 from ingest import db
 from tests.ingest.cli_setup import _clean_env, _refused_in_process
+from tests.ingest.test_dashboard_terminal import _wait_until_it_answers
 from tests.local_http import free_port
 
 
@@ -69,6 +70,13 @@ def test_an_empty_refscope_database_still_starts(tmp_path: Path) -> None:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert first.startswith(f"refscope dashboard on http://localhost:{port}"), first
+        # Started and serving: a Ctrl-C while Streamlit still starts can be lost in its start.
+        _wait_until_it_answers(port)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=60)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # not left running for the next tests
+            proc.communicate()
+            raise
