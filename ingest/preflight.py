@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import db, discovery, schema
-from .errors import DatabaseError, SourceError
+from .errors import DatabaseLocked, SourceError
 
 
 def _bind(host: str, port: int) -> None:
@@ -92,9 +92,6 @@ def check_writable_dir(path: Path, what: str, rule: str) -> None:
         ) from exc
 
 
-LOCKED = "locked by another process"  # the end of db.connect's message for a held lock
-
-
 def check_follow(paths: list[str], db_file: Path, keep_text: bool | None) -> None:
     """Refuse at once what no round of `ingest --follow` could mend: a PATH that does not exist
     (a glob may match nothing yet), a database that cannot be opened for a reason other than a
@@ -110,9 +107,7 @@ def check_follow(paths: list[str], db_file: Path, keep_text: bool | None) -> Non
         # No wait for a lock, which passes anyway: waiting, it would start silently, and
         # before Ctrl-C and SIGTERM stop it cleanly.
         con = db.connect(db_file, wait=0)
-    except DatabaseError as exc:
-        if not str(exc).endswith(LOCKED):  # a lock passes: the rounds wait for it
-            raise
+    except DatabaseLocked:  # a lock passes: the rounds wait for it
         return
     try:
         privacy.check_scheme(con, record=False)
@@ -130,10 +125,8 @@ def check_dashboard_db(db_file: Path) -> None:
         return
     try:
         con = db.connect(db_file, read_only=True, wait=0)
-    except DatabaseError as exc:
-        if str(exc).endswith(LOCKED):
-            return
-        raise
+    except DatabaseLocked:
+        return
     try:
         schema.check_refscope(con, db_file)
     finally:
