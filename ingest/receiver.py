@@ -39,6 +39,7 @@ from .receiver_config import MAX_BODY_ENV, ReceiverConfig, config_warnings
 from .receiver_metrics import REFUSALS as REFUSALS
 from .receiver_metrics import Metrics
 from .receiver_protocol import header_deadline_protocol
+from .receiver_routes import NO_STORE, method_not_allowed
 from .receiver_signature import SIGNATURE_HEADER, header_problem, signature_problem, token_matches
 
 log = logging.getLogger("refscope.receiver")
@@ -50,9 +51,6 @@ HEADER_TIMEOUT_SECONDS = 30.0
 RUN_ID_BYTES = 4  # a receiver's run id in its log file names: 8 hex digits, new at each start
 # On an answer that repeats what a client sent (hub.challenge, a ref): text, never sniffed as HTML.
 NOSNIFF = {"x-content-type-options": "nosniff"}
-# On every answer of /r/<ref>: a cache that kept one (a 404 is heuristically cacheable) would
-# answer the next scan itself, uncounted, and go on refusing a ref registered since.
-NO_STORE = {"cache-control": "no-store"}
 
 
 def is_json(raw: bytes) -> bool:
@@ -323,6 +321,7 @@ def create_app(
             Route("/metrics", r.metrics_text, methods=["GET"]),
         ],
         lifespan=r.lifespan,
+        exception_handlers={405: method_not_allowed},
     )
     app.state.receiver = r
     return app

@@ -13,7 +13,7 @@ from pathlib import Path
 from ingest import links
 from ingest.receiver import ReceiverConfig
 from tests import factories as f
-from tests.ingest.receiver_server import IPHONE, SECRET, TOKEN, StartReceiver, register
+from tests.ingest.receiver_server import IPHONE, SECRET, TOKEN, Receiver, StartReceiver, register
 
 
 def test_no_answer_of_a_scan_may_be_kept_by_a_cache(
@@ -81,3 +81,17 @@ def test_a_link_with_more_than_one_trailing_slash_is_answered_uncacheably_as_the
         r = receiver.get(path, headers=phone)
         assert (r.status_code, r.headers.get("cache-control")) == (404, "no-store"), path
     assert len(receiver.lines("clicks")) == 2
+
+
+def test_a_method_a_link_does_not_take_is_refused_uncacheably_too(
+    click_receiver: Receiver,
+) -> None:
+    # A POST, PUT or DELETE to /r/<ref> got Starlette's own 405 without no-store: a 405 is
+    # heuristically cacheable (RFC 9110 §15.5.6) like a 404, and every answer of /r/ says no-store.
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        for path in ("/r/menu", "/r/menu/", "/r/menu//", "/r/not_made", "/r/", "/r"):
+            r = click_receiver.client.request(method, path, params={"page": f.PAGE_USERNAME})
+            allowed = set(r.headers.get("allow", "").split(", "))  # Starlette's order varies
+            assert (r.status_code, allowed) == (405, {"GET", "HEAD"}), (method, path)
+            assert r.headers.get("cache-control") == "no-store", (method, path, r.headers)
+    assert click_receiver.lines("clicks") == []
