@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -39,7 +40,7 @@ from .receiver_config import MAX_BODY_ENV, ReceiverConfig, config_warnings
 from .receiver_metrics import REFUSALS as REFUSALS
 from .receiver_metrics import Metrics
 from .receiver_protocol import header_deadline_protocol
-from .receiver_routes import NO_STORE, method_not_allowed
+from .receiver_routes import NO_STORE, TrailingSlashes, method_not_allowed, not_a_link
 from .receiver_signature import SIGNATURE_HEADER, header_problem, signature_problem, token_matches
 
 log = logging.getLogger("refscope.receiver")
@@ -223,18 +224,9 @@ class Receiver:
         self.metrics.accepted += 1
         return PlainTextResponse("EVENT_RECEIVED")
 
-    async def click_elsewhere(self, request: Request) -> Response:
-        """GET /r/<anything else>: `/r/<ref>` followed by more slashes is that link (Starlette's
-        own redirect would say no no-store, and name this host, not the proxy's); any other
-        address is no link, refused as uncacheably as an unknown ref."""
-        ref = request.path_params.get("rest", "").rstrip("/")
-        if ref and "/" not in ref:
-            return await self.click(request, ref)
-        return PlainTextResponse("not a tracked link: a link is /r/<ref>", 404, headers=NO_STORE)
-
-    async def click(self, request: Request, ref: str | None = None) -> Response:
+    async def click(self, request: Request) -> Response:
         """GET /r/<ref>: log the click (no IP, no User-Agent) and redirect to m.me."""
-        ref = request.path_params["ref"] if ref is None else ref
+        ref = request.path_params["ref"]
         page, qr = clicklog.link_query(request.url.query)
         found = await self.registry.resolve(ref, page)
         if found.target is None:
@@ -304,25 +296,21 @@ def create_app(
     r = Receiver(config, fsync, clock)
     app = Starlette(
         routes=[
-            # A callback URL entered with a trailing slash is served, not redirected: a POST
-            # redirect is not something to count on a sender following.
+            # Trailing slashes are taken off first (TrailingSlashes): `/webhook/` is served,
+            # not redirected, as a POST redirect is not something to count on a sender following.
             # One route for both methods: a 405's Allow lists every method the URL takes.
-            *(
-                Route(path, r.webhook, methods=["GET", "POST"])
-                for path in ("/webhook", "/webhook/")
-            ),
-            # A trailing slash (typed, or added by a site builder) is the same link: Starlette's
-            # own redirect for it would name this host, not the proxy's, and drop its prefix.
-            *(Route(path, r.click, methods=["GET"]) for path in ("/r/{ref}", "/r/{ref}/")),
-            # More slashes too; any other address under /r/ (and /r, which Starlette would
-            # redirect to /r/) is a 404 that says no-store.
-            *(Route(path, r.click_elsewhere, methods=["GET"]) for path in ("/r", "/r/{rest:path}")),
+            Route("/webhook", r.webhook, methods=["GET", "POST"]),
+            Route("/r/{ref}", r.click, methods=["GET"]),
+            # Any other address under /r/ (and /r) is a 404 that says no-store.
+            *(Route(path, not_a_link, methods=["GET"]) for path in ("/r", "/r/{rest:path}")),
             Route("/healthz", r.healthz, methods=["GET"]),
             Route("/metrics", r.metrics_text, methods=["GET"]),
         ],
         lifespan=r.lifespan,
+        middleware=[Middleware(TrailingSlashes)],
         exception_handlers={405: method_not_allowed},
     )
+    app.router.redirect_slashes = False  # nothing redirects: an unknown address is a 404
     app.state.receiver = r
     return app
 
