@@ -169,6 +169,13 @@ class Receiver:
             message, status, headers={"connection": "close"} if close else None
         )
 
+    def refused_unparsed(self) -> None:
+        """A POST to /webhook whose head uvicorn's HTTP parser refused (400), unseen by the app
+        (receiver_protocol calls it)."""
+        if not self.config.clicks_only:  # no delivery is taken here: a 404 it is not counted
+            self.metrics.refused["invalid_http"] += 1
+            log.info("delivery refused: invalid_http")
+
     async def _read_body(self, request: Request) -> bytes | None:
         """The raw body, or None once it passes max_body (counted as it streams in)."""
         chunks, size = [], 0
@@ -351,7 +358,9 @@ def serve(
     log_config["loggers"]["refscope"] = {"handlers": ["default"], "level": "INFO",
                                          "propagate": False}  # fmt: skip
     # No access log: its lines would hold client IPs and the handshake's verify token.
-    uvicorn.run(create_app(config, fsync=fsync), host=host, port=port, log_config=log_config,
-                access_log=False, server_header=False, ws="none", lifespan="on",
-                http=header_deadline_protocol(HEADER_TIMEOUT_SECONDS),
+    app = create_app(config, fsync=fsync)
+    # A delivery uvicorn refuses before the app sees it (a bad Content-Length) counted too.
+    http = header_deadline_protocol(HEADER_TIMEOUT_SECONDS, app.state.receiver.refused_unparsed)
+    uvicorn.run(app, host=host, port=port, log_config=log_config, access_log=False,
+                server_header=False, ws="none", lifespan="on", http=http,
                 timeout_graceful_shutdown=10)  # fmt: skip

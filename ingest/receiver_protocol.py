@@ -7,25 +7,55 @@ enough of them stopped the receiver taking Meta's deliveries. Here a request's h
 arrive within the deadline, counted from the connection's start (or, on a kept connection, from
 the next request's first byte); past it the connection is closed. Once they have come, the body has
 its own deadline (the receiver's, which answers 408).
+
+A request h11 cannot parse (a Content-Length not a number, negative or given twice with two
+values, a Transfer-Encoding other than chunked) uvicorn answers 400 itself: the app never sees
+it. Its connection here keeps the bytes of each request's head until it is parsed, so that one
+refused so is counted, when its request line says it was a delivery (POST /webhook).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Callable
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+# The request line of a delivery: POST to /webhook (trailing slashes, a query or not).
+_DELIVERY_LINE = re.compile(rb"[\r\n]*POST /webhook/*[ ?]")
+
+
+class CountingConnection(h11.Connection):
+    """h11's server side, telling `refused` of a delivery whose head it refuses to parse."""
+
+    def __init__(self, max_head: int | None, refused: Callable[[], None] | None) -> None:
+        super().__init__(h11.SERVER, *(() if max_head is None else (max_head,)))  # h11's own
+        self.refused = refused
+
+    def next_event(self) -> Any:
+        # Awaiting a request's head: what it is parsed from (the head, and perhaps a body).
+        head = self.trailing_data[0] if self.their_state is h11.IDLE else b""
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError:
+            if self.refused is not None and _DELIVERY_LINE.match(head):
+                self.refused()
+            raise
 
 
 class HeaderDeadlineProtocol(H11Protocol):
     """H11Protocol closing a connection whose request headers are not in by `header_timeout`."""
 
     header_timeout = 30.0
+    refused: Callable[[], None] | None = None  # a delivery uvicorn answered 400, the app unasked
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_deadline: asyncio.TimerHandle | None = None
+        self.conn = CountingConnection(self.config.h11_max_incomplete_event_size, self.refused)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -59,6 +89,10 @@ class HeaderDeadlineProtocol(H11Protocol):
             self.transport.close()
 
 
-def header_deadline_protocol(seconds: float) -> type[HeaderDeadlineProtocol]:
-    """The protocol class for uvicorn's `http=`, with its deadline in seconds."""
-    return type("HeaderDeadlineProtocol", (HeaderDeadlineProtocol,), {"header_timeout": seconds})
+def header_deadline_protocol(
+    seconds: float, refused: Callable[[], None] | None = None
+) -> type[HeaderDeadlineProtocol]:
+    """The protocol class for uvicorn's `http=`, with its deadline in seconds; refused: called
+    (on the event loop) for each delivery h11 could not parse, which uvicorn answers 400."""
+    attrs = {"header_timeout": seconds, "refused": staticmethod(refused) if refused else None}
+    return type("HeaderDeadlineProtocol", (HeaderDeadlineProtocol,), attrs)

@@ -1,0 +1,56 @@
+"""Requests that uvicorn's HTTP parser (h11) refuses before the receiver's app sees them,
+against `refscope serve` in a process of its own on 127.0.0.1: each gets a prompt 400 and its
+connection closed, and one that was a delivery (POST /webhook) is counted in /metrics, as every
+other refused delivery is."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.ingest.receiver_server import SECRET, TOKEN, serve_process, sign
+
+ENV = {**os.environ, "REFSCOPE_APP_SECRET": SECRET, "REFSCOPE_VERIFY_TOKEN": TOKEN}
+RAW = b'{"object":"page","entry":[]}'
+INVALID = 'refscope_deliveries_refused_total{reason="invalid_http"}'
+
+
+def _answer(url: str, request: bytes, seconds: float = 5) -> tuple[bytes, float]:
+    """What the server sends before it closes the connection, and how long that took."""
+    host, port = url.removeprefix("http://").split(":")
+    out = b""
+    with socket.create_connection((host, int(port)), timeout=seconds) as sock:
+        started = time.monotonic()
+        sock.sendall(request)
+        try:
+            while chunk := sock.recv(4096):
+                out += chunk
+        except TimeoutError:
+            return out + b"<no close>", time.monotonic() - started
+    return out, time.monotonic() - started
+
+
+def _refused(served_url: str, head: bytes, body: bytes = RAW) -> None:
+    out, took = _answer(served_url, head + b"\r\n" + body)
+    assert out.startswith(b"HTTP/1.1 400 ") and not out.endswith(b"<no close>"), (head, out)
+    assert took < 5, (head, took)
+
+
+def test_a_delivery_with_a_bad_content_length_is_refused_and_counted(tmp_path: Path) -> None:
+    signed = b"Host: example\r\nX-Hub-Signature-256: %s\r\n" % sign(RAW).encode()
+    with serve_process(tmp_path, ENV) as served:
+        for path in (b"/webhook", b"/webhook/", b"/webhook?x=1"):
+            for length in (b"twenty", b"-28", b"28\r\nContent-Length: 29", b"28, 29"):
+                _refused(served.url, b"POST %s HTTP/1.1\r\n%sContent-Length: %s\r\n" % (
+                    path, signed, length))  # fmt: skip
+        # Not a delivery: refused as well, not counted as one.
+        for line in (b"GET /healthz", b"POST /r/menu", b"POST /webhooks"):
+            _refused(served.url, b"%s HTTP/1.1\r\nHost: example\r\nContent-Length: x\r\n" % line)
+        metrics = httpx.get(served.url + "/metrics").text
+    assert f"{INVALID} 12\n" in metrics
+    assert not list((tmp_path / "logs").glob("webhooks-*"))
+    assert served.out.count(b"delivery refused: invalid_http") == 12
