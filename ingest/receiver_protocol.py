@@ -11,7 +11,11 @@ its own deadline (the receiver's, which answers 408).
 A request h11 cannot parse (a Content-Length not a number, negative or given twice with two
 values, a Transfer-Encoding other than chunked) uvicorn answers 400 itself: the app never sees
 it. Its connection here keeps the bytes of each request's head until it is parsed, so that one
-refused so is counted, when its request line says it was a delivery (POST /webhook).
+refused so is counted, when its request line says it was a delivery (POST /webhook). It refuses
+so a request with both Content-Length and Transfer-Encoding too, which h11 reads as chunked:
+a body that was not then waited for a chunk's size line until the body's deadline, and a proxy
+in front that framed it by its Content-Length would read another request in it than the
+receiver (request smuggling; RFC 9112 §6.1 lets a server refuse it, and close the connection).
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ _DELIVERY_LINE = re.compile(rb"[\r\n]*POST /webhook/*[ ?]")
 
 
 class CountingConnection(h11.Connection):
-    """h11's server side, telling `refused` of a delivery whose head it refuses to parse."""
+    """h11's server side, telling `refused` of a delivery whose head it refuses to parse, and
+    refusing a head with both Content-Length and Transfer-Encoding (uvicorn answers 400)."""
 
     def __init__(self, max_head: int | None, refused: Callable[[], None] | None) -> None:
         super().__init__(h11.SERVER, *(() if max_head is None else (max_head,)))  # h11's own
@@ -39,11 +44,19 @@ class CountingConnection(h11.Connection):
         # Awaiting a request's head: what it is parsed from (the head, and perhaps a body).
         head = self.trailing_data[0] if self.their_state is h11.IDLE else b""
         try:
-            return super().next_event()
+            event = super().next_event()
+            if isinstance(event, h11.Request) and _framed_twice(event):
+                raise h11.RemoteProtocolError("both Content-Length and Transfer-Encoding", 400)
         except h11.RemoteProtocolError:
             if self.refused is not None and _DELIVERY_LINE.match(head):
                 self.refused()
             raise
+        return event
+
+
+def _framed_twice(request: h11.Request) -> bool:
+    names = {name for name, _ in request.headers}  # lower case in h11's events
+    return {b"content-length", b"transfer-encoding"} <= names
 
 
 class HeaderDeadlineProtocol(H11Protocol):

@@ -54,3 +54,22 @@ def test_a_delivery_with_a_bad_content_length_is_refused_and_counted(tmp_path: P
     assert f"{INVALID} 12\n" in metrics
     assert not list((tmp_path / "logs").glob("webhooks-*"))
     assert served.out.count(b"delivery refused: invalid_http") == 12
+
+
+def test_a_request_with_both_content_length_and_transfer_encoding_is_refused_at_once(
+    tmp_path: Path,
+) -> None:
+    # Its body was read as chunked, the Content-Length ignored: a body that was not chunked
+    # waited for a chunk's size line that never came, unanswered until the body's deadline (30
+    # s). A front proxy that reads such a body by its Content-Length frames it otherwise than
+    # the receiver (request smuggling): RFC 9112 §6.1 lets a server refuse it, and close.
+    signed = b"Host: example\r\nX-Hub-Signature-256: %s\r\n" % sign(RAW).encode()
+    both = b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n" % len(RAW)
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(RAW), RAW)
+    with serve_process(tmp_path, ENV) as served:
+        _refused(served.url, b"POST /webhook HTTP/1.1\r\n" + signed + both)
+        _refused(served.url, b"POST /webhook HTTP/1.1\r\n" + signed + both, chunked)
+        _refused(served.url, b"GET /healthz HTTP/1.1\r\nHost: example\r\n" + both, chunked)
+        metrics = httpx.get(served.url + "/metrics").text
+    assert f"{INVALID} 2\n" in metrics
+    assert not list((tmp_path / "logs").glob("webhooks-*"))
