@@ -11,13 +11,12 @@ https://developers.facebook.com/docs/marketing-api/insights
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import duckdb
 
-from . import db, insight_answers, insight_parts, insight_rows
+from . import db, insight_answers, insight_parts, insight_rows, strict_json
 from .insight_answers import Answer
 
 # Lines holding one of these keys are looked at here (an empty page has no row, and so no
@@ -146,7 +145,7 @@ def load(
     currency, of = insight_rows.held_currency(con)
     for file_id, line_no, raw in con.execute(_LINES).fetchall():
         try:
-            obj = json.loads(raw)
+            obj = strict_json.loads(raw, constants=True)  # as DuckDB reads the other lines
         except (ValueError, RecursionError):
             continue  # not JSON (or nested too deep): rejected as such with the other lines
         found = rows_of(obj)

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from . import body_bytes, wide_ends
+from . import body_bytes, strict_json, wide_ends
 from .body_bytes import BYTES_KEY
 from .privacy import without_tokens
 from .wide_ends import BE, LE
@@ -38,7 +38,7 @@ def repair(raw: str) -> str | None:
     if unmarked == raw and not surrogates:
         return None
     try:
-        doc = json.loads(unmarked.strip(JSON_WHITESPACE), parse_constant=_no_constant)
+        doc = strict_json.loads(unmarked.strip(JSON_WHITESPACE))
     except (ValueError, RecursionError):
         return None  # rejected as it came, mark and all
     if not surrogates:
@@ -131,7 +131,7 @@ def explain_reject(raw: str, item_problem: str | None, good_events: int) -> str:
     # A leading byte order mark is read as if absent (see repair): the fault is what follows.
     text = raw.removeprefix(BOM)
     try:
-        doc = json.loads(text.strip(JSON_WHITESPACE), parse_constant=_no_constant)
+        doc = strict_json.loads(text.strip(JSON_WHITESPACE))
     except RecursionError:
         # Well-formed, maybe, but no delivery nests this deep: Python's parser stops at ~1,000.
         return "invalid JSON: nested too deeply (1,000 levels or more)"
@@ -218,7 +218,7 @@ def entry_problems(raw: str) -> list[str]:
     """What is wrong with each broken entry of a delivery (one that is not an object, or whose
     item list is not a list), in their order; none when none is."""
     try:
-        doc = json.loads(raw.strip(JSON_WHITESPACE), parse_constant=_no_constant)
+        doc = strict_json.loads(raw.strip(JSON_WHITESPACE))
     except (ValueError, RecursionError):
         return []
     if isinstance(doc, dict) and isinstance(doc.get("body"), dict) and "received_at" in doc:
@@ -254,16 +254,13 @@ def in_entry_order(problems: list[str]) -> list[str]:
 
 
 def is_json_text(text: str) -> bool:
-    """Strict JSON text: no NaN or Infinity, which Python's reader would take."""
+    """Strict JSON text: no NaN or Infinity, which Python's reader would take (a key given
+    twice is no matter here: the receiver asks of every body it is sent)."""
     try:
-        json.loads(text, parse_constant=_no_constant)
+        json.loads(text, parse_constant=strict_json.no_constant)
     except (ValueError, RecursionError):
         return False
     return True
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 # What an object name looks like (`instagram`, `whatsapp_business_account`): short, lowercase
