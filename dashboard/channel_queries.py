@@ -43,7 +43,9 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Per ref of m.me links and QR codes. Columns: page_id, ref, channel (of the contacts it
     acquired in the range, the latest one's when they differ; without one, of its latest touch
     in the range), new_contacts,
-    reentries, engaged, engaged_rate, ci_low, ci_high (95% Wilson interval), too_few,
+    reentries (under a channel filter, like its contacts, those through the chosen channels
+    alone, each by its own channel, as Contacts lists them), engaged, engaged_rate, ci_low,
+    ci_high (95% Wilson interval), too_few,
     return_7d_rate (RETURN_7D), first_seen, last_seen (of its touches in the range; without
     one, of those that acquired its contacts of the range), registered, campaign, placement,
     clicks, scans (clicks through QR codes, from the receiver's /r/<ref> log; a bot's are left
@@ -78,6 +80,10 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 FROM touches t
                 WHERE t.channel IN ('m_me_link', 'qr_code') AND t.ref IS NOT NULL
                   AND t.ts >= $start AND t.ts < $end + INTERVAL 1 DAY AND {_PAGES.format(t="t")}
+                  -- Each touch by its own channel, as its contacts (IN_RANGE), the channel
+                  -- totals and the Contacts page's re-entries: a ref's link re-entries count
+                  -- under "m.me link" though its latest touch was a QR code's.
+                  AND (len($channels) = 0 OR list_contains($channels, t.channel))
                 GROUP BY ALL
             ), keyed AS (
                 -- The refs touched in the range and those that acquired its contacts: a contact
