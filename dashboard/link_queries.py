@@ -17,7 +17,9 @@ from ingest.link_rules import same_username_sql, username_key_sql, username_unkn
 
 def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
     """Every registered link with what it brought in: the contacts it acquired in the range of
-    f (as Links & QR counts them), or all time without f. Columns: ref, page (as registered,
+    f (as Links & QR counts them), or all time without f; a row per ref and page (a ref
+    registered under a page's username and its id alike, as registered first). Columns: ref,
+    page (as registered,
     as its URL has it), page_name (the page's display name, as other pages show it: its name or
     username in `pages`, else as registered), channel, campaign, placement, url, created_at,
     new_contacts, engaged_rate, last_contact, notes."""
@@ -32,6 +34,13 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
                                                     THEN t.page END) AS page_id
                FROM tracked_links t LEFT JOIN pages p
                  ON {same_username_sql("p.username", "t.page")}
+               -- A ref registered under a page's username and under its id (before `pages
+               -- set` made them one page; the two mean the same) is one link: listed once, as
+               -- registered first (the URL `links create` keeps), its contacts counted once.
+               QUALIFY row_number() OVER (
+                   PARTITION BY t.ref, coalesce(p.page_id, CASE WHEN regexp_full_match(
+                       t.page, '[0-9]+') THEN t.page END, {username_key_sql("t.page")})
+                   ORDER BY t.created_at, t.page) = 1
            ), solo AS (
                SELECT ref FROM tracked_links GROUP BY ref
                HAVING count(DISTINCT {username_key_sql("page")}) = 1
