@@ -1,5 +1,5 @@
 """The Contacts page's own widgets: its search and the picks that narrow it to the rows behind
-one figure of another page, kept for the session like the sidebar filters."""
+one figure of another page, kept for the session and in the URL like the sidebar filters."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import store, widgets
+from dashboard import contact_url, store, widgets
 from dashboard.filters import (
     ACQUIRED,
+    CONTACT_PARAMS,
     NO_REF,
     REACHABLE,
     REENTRIES,
@@ -38,9 +39,9 @@ SHOWN = {
 def contact_list() -> ContactPick:
     """The Show picker: which contacts the page lists (ContactPick.show), kept for the session
     like the picks; the picks are then made among them (contact_picks)."""
-    _restore("rs_contacts_show")
-    show = st.selectbox("Show", SHOWS, key="rs_contacts_show", format_func=SHOWN.__getitem__)
-    return ContactPick(show=_kept("rs_contacts_show", show or ACQUIRED))
+    _restore(contact_url.SHOW)
+    show = st.selectbox("Show", SHOWS, key=contact_url.SHOW, format_func=SHOWN.__getitem__)
+    return ContactPick(show=_kept(contact_url.SHOW, show or ACQUIRED))
 
 
 def listed(pick: ContactPick, rows: int, f: Filters) -> str:
@@ -165,8 +166,9 @@ def contact_search() -> ContactSearch:
     """The Contacts page's search box, kept for the session like its picks; the text it
     searches for is without the spaces around it (an id pasted with them found nothing). In a
     salted database, a caption under it says how an id is found (id_search)."""
-    _restore("rs_contacts_search")
-    typed = _kept("rs_contacts_search", st.text_input(SEARCH, key="rs_contacts_search"))
+    _seed_from_url()
+    _restore(contact_url.SEARCH)
+    typed = _kept(contact_url.SEARCH, st.text_input(SEARCH, key=contact_url.SEARCH))
     search, note = id_search(str(typed).strip(), store.fetch("id_scheme")["scheme"].iloc[0])
     if note:
         st.caption(note)
@@ -220,6 +222,45 @@ def picks_not_drawn() -> None:
     server may still hold the pick: the table was narrowed by a pick its picker did not show, and
     the browser's "any" then replaced the pick on the next change."""
     st.session_state[_UNDRAWN] = True
+
+
+_SEEDED = "rs_contacts_seeded"
+
+
+def _seed_from_url() -> None:
+    """Once a session, on its first drawing of the page: the Show, search and picks of the
+    link that opened it become the kept picks its widgets are given (_restore). What cannot be
+    used is said above the page, as of the sidebar's filters; a pick no contact of the filters
+    has is cleared by contact_picks, which says so."""
+    if st.session_state.get(_SEEDED):
+        return
+    st.session_state[_SEEDED] = True
+    params = {k: st.query_params.get_all(k) for k in CONTACT_PARAMS if k in st.query_params}
+    if not params:
+        return
+    kept, problems = contact_url.from_url(params)
+    st.session_state.setdefault(_KEPT_PICKS, {}).update(kept)
+    if problems:
+        said = widgets.literal("; ".join(problems))  # the link's values as given
+        st.warning(f"Part of this link could not be used: {said}.")
+
+
+def in_url(search: ContactSearch, rows: pd.DataFrame) -> None:
+    """Write the page's Show, search and picks (as kept this run) into the URL beside the
+    sidebar's filters, so that a copied link lists the same rows. rows: those the search
+    found (before the picks): a salted database's id found by its hash is written as stored,
+    as a download records it (ContactSearch.described), never as typed; so is one that found
+    no one."""
+    said = search.described(rows["psid"] if not rows.empty else [])["search"]
+    if rows.empty and search.stored_id is not None:
+        said = search.stored_id
+    qp = st.query_params
+    now = {k: qp.get_all(k) for k in qp}
+    wanted = {k: v for k, v in now.items() if k not in CONTACT_PARAMS}
+    wanted |= {k: [v] for k, v in contact_url.to_url(st.session_state.get(_KEPT_PICKS, {}),
+                                                     said).items()}  # fmt: skip
+    if wanted != now:
+        qp.from_dict(wanted)
 
 
 def _restore(key: str, again: bool = False) -> None:

@@ -143,6 +143,11 @@ NO_REF = "(no ref)"
 ACQUIRED, REACHABLE, REENTRIES = "acquired", "reachable", "reentries"
 SHOWS = (ACQUIRED, REACHABLE, REENTRIES)
 
+# The Contacts page's URL parameters (contact_url.py): its Show, search and picks, named as a
+# download records them. The sidebar keeps them when it writes its filters into the URL.
+CONTACT_PARAMS = ("show", "search", "ref", "ref_page", "refless", "ad_id", "post_id",
+                  "post_page", "referer_uri", "engaged")  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ContactPick:

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.runtime.state.query_params_proxy import QueryParamsProxy
 
 from dashboard import charts, store, widgets
-from dashboard.filters import Filters
+from dashboard.filters import CONTACT_PARAMS, Filters
 from dashboard.report_data import day_cell
 from ingest.attribute import CHANNELS
 
@@ -75,7 +75,7 @@ def global_filters() -> Filters | None:
                                              format_func=charts.channel_label)  # fmt: skip
     chosen = {"range": preset, "from": str(start), "to": str(end), "page": chosen_pages,
               "channel": chosen_channels}  # fmt: skip
-    st.query_params.from_dict(chosen)
+    st.query_params.from_dict({**chosen, **_page_params()})
     st.session_state[_KEPT_FILTERS] = chosen
     pruned = " (pruned before)" if bool(bounds["pruned"].iloc[0]) else ""
     _say_data_span(f"Data from {first}{pruned} to {last}. Days and times are UTC.")
@@ -208,8 +208,14 @@ def _filter_params() -> QueryParamsProxy:
     page), first filled with the filters this session chose last, so they follow the user."""
     kept = st.session_state.get(_KEPT_FILTERS)
     if kept and not any(k in st.query_params for k in _FILTER_KEYS):
-        st.query_params.from_dict(kept)
+        st.query_params.from_dict({**kept, **_page_params()})
     return st.query_params
+
+
+def _page_params() -> dict[str, list[str]]:
+    """The URL's parameters of the Contacts page (its Show, search and picks: contact_url.py),
+    kept beside the filters: that page reads them after the sidebar is drawn."""
+    return {k: st.query_params.get_all(k) for k in CONTACT_PARAMS if k in st.query_params}
 
 
 def _date(value: str | None, default: dt.date) -> dt.date:
