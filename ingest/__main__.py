@@ -1,8 +1,13 @@
 import sys
 
-from .cli_stop import keep_serving_from_start
+from .cli_stop import keep_serving_from_start, stops_while_starting
 
-keep_serving_from_start(sys.argv)  # before the imports of .cli (DuckDB, click, rich)
-from .cli import main  # noqa: E402
 
-main()
+def _run() -> None:
+    keep_serving_from_start(sys.argv)  # before the imports of .cli (DuckDB, click, rich)
+    from .cli import main
+
+    main()
+
+
+stops_while_starting(_run)  # Ctrl-C and SIGTERM from the first line on

@@ -25,7 +25,7 @@ from .cli_pull import pull
 from .cli_rebuild import rebuild
 from .cli_retention import forget, prune
 from .cli_serve import dashboard, serve
-from .cli_stop import Stop, keep_on_sighup, stop_on_signals
+from .cli_stop import Stop, keep_on_sighup, starts_commands, stop_on_signals
 from .errors import RefscopeError
 from .summary import notices, print_lake, print_spilled, print_summary, print_warnings
 from .terminal import say
@@ -357,4 +357,5 @@ cli.add_command(rebuild)
 
 
 def main() -> None:
+    starts_commands(cli)  # the stops of the start (cli_stop.stops_while_starting) end there
     cli()

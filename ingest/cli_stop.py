@@ -4,11 +4,17 @@ not stopping `ingest --follow`."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
 
 
 class Stop(threading.Event):
@@ -67,6 +73,77 @@ def exits_when_stopped(said: str) -> Iterator[Stopping]:
         sys.exit(128 + stopping.signum)
     finally:
         restore()
+
+
+STARTING_SAID = "stopped while starting: nothing was written"
+
+
+class StoppedStarting(BaseException):
+    """Ctrl-C or SIGTERM while refscope starts: not a KeyboardInterrupt, which click would
+    turn into its bare "Aborted!" with exit 1."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+# The handlers stops_while_starting replaced, while its own are in force.
+_before_start: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
+
+
+def stops_while_starting(run: Callable[[], None]) -> None:
+    """The entry point (`refscope`, `python -m ingest`) from its first line: run (the imports
+    of the commands, click reading the options, then the command) with Ctrl-C and SIGTERM
+    ending it before the command starts as a stop does, the STARTING_SAID line and exit 130
+    or 143, not a KeyboardInterrupt traceback (the imports of DuckDB & co. take half a second)
+    nor an end without a word. Once the command runs (`started`), its stops are its own."""
+
+    def stop(signum: int, frame: object) -> None:
+        for sig in list(_before_start):  # one stop: a second Ctrl-C does not cut the line
+            signal.signal(sig, signal.SIG_IGN)
+        _before_start.clear()
+        raise StoppedStarting(signum)
+
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(sig) != signal.SIG_IGN:  # `refscope … &` in a script: ignored
+                _before_start[sig] = signal.signal(sig, stop)
+        run()
+    except StoppedStarting as exc:
+        os.write(2, STARTING_SAID.encode() + b"\n")
+        sys.exit(128 + exc.signum)  # as a shell reports a stop by that signal: 130, 143
+    finally:
+        started()
+
+
+def started() -> None:
+    """The command runs: Ctrl-C and SIGTERM are as they were before stops_while_starting (the
+    command sets its own handlers), which no longer says that nothing was written."""
+    while _before_start:
+        sig, handler = _before_start.popitem()
+        signal.signal(sig, handler)
+
+
+def starts_commands(group: click.Group) -> None:
+    """Make each command of group (and of its groups) call `started` as it begins: click has
+    read its options, and only the command's own code is ahead."""
+    import click  # imported by then: this module is imported before it, to stop its import
+
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            starts_commands(command)
+        elif command.callback is not None and not hasattr(command.callback, "starts"):
+            command.callback = _begins(command.callback)
+
+
+def _begins(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def begun(*args: Any, **kwargs: Any) -> Any:
+        started()
+        return callback(*args, **kwargs)
+
+    begun.starts = True  # type: ignore[attr-defined]
+    return begun
 
 
 def keep_on_sighup(say: Callable[[], None]) -> Callable[[], None]:

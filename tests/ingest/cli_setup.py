@@ -15,6 +15,7 @@ import subprocess
 import sys
 import termios
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,25 @@ import tests.factories as f
 from tests.factories import MINUTE, T0
 
 ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
+ENTRIES = {  # the ways refscope is started, as `python -c` code
+    "python -m ingest": "import runpy; runpy.run_module('ingest', run_name='__main__')",
+    # what the installed `refscope` script runs
+    "refscope": "from {0} import {1}; {1}()".format(*SCRIPT["refscope"].split(":")),
+}
+# The process sends itself signal `sig` when it first imports `module` (a meta path finder that
+# finds nothing), then runs `entry` (of ENTRIES): the signal lands at that point of the start.
+SIGNAL_AT_IMPORT = """
+import os, signal, sys
+class Signal:
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), {sig})
+        return None
+sys.meta_path.insert(0, Signal())
+{entry}
+"""
 
 
 def _log(folder: Path, name: str = "webhooks.ndjson") -> Path:
