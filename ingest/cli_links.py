@@ -83,6 +83,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
             if link.channel == "qr_code":
                 prepare_out(out)
                 qr.matrix(link.url, style.checked())  # a code that would not scan: none registered
+            stop.makes(db_file)
             con = db.connect(db_file)
             try:
                 added = links_mod.register(con, [link])

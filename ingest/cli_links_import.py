@@ -55,6 +55,7 @@ def _import(stop: Stopping, csv_file: Path, base_url: str | None, out: Path | No
             report = links_csv.read_csv(csv_file, base_url)
             _say_redirect(base_url, written, report)
             _check_import(csv_file, report, out, style)
+        stop.makes(db_file)
         con = db.connect(db_file)
         try:
             report = links_csv.read_csv(csv_file, base_url, registry=links_mod.Registry.load(con))

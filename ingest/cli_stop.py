@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,13 @@ class Stopping(Stop):
     def __init__(self, said: str) -> None:
         super().__init__()
         self.said = said
+        self.made: Path | None = None  # a database file the command made (`makes`)
+
+    def makes(self, db_file: Path) -> None:
+        """The command opens db_file to write: one not there yet, which a stop leaves without a
+        row (before its commit), is removed, as a refused command makes none."""
+        if not os.path.lexists(db_file):
+            self.made = db_file
 
 
 @contextlib.contextmanager
@@ -69,6 +77,10 @@ def exits_when_stopped(said: str) -> Iterator[Stopping]:
             raise
         from .wording import shown  # a file name in it must not drive the terminal
 
+        if stopping.made is not None:
+            from .db import drop_if_rowless
+
+            drop_if_rowless(stopping.made)
         sys.stderr.write(shown(stopping.said) + "\n")
         sys.exit(128 + stopping.signum)
     finally:

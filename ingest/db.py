@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import DatabaseError, DatabaseLocked
-from .schema import check_columns, check_refscope, schema_sql, stand_in_tables
+from .schema import check_columns, check_refscope, quoted, schema_sql, stand_in_tables
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
@@ -139,6 +139,18 @@ def connect(
             if "in-memory database in read-only mode" in str(exc):  # a data file, read-only
                 raise DatabaseError(f"{path}: cannot open: {NOT_DUCKDB}") from exc
             raise DatabaseError(f"{path}: cannot open: {exc}") from exc
+    try:
+        return _ready(con, path, read_only)
+    except BaseException:
+        con.close()  # a stop (Ctrl-C, SIGTERM) too: no connection left holding the file
+        raise
+
+
+def _ready(
+    con: duckdb.DuckDBPyConnection, path: Path, read_only: bool
+) -> duckdb.DuckDBPyConnection:
+    """con as connect returns it: a database file (not another file's data), its schema
+    applied by a writer."""
     if _in_memory(con):
         # An existing JSON, CSV or Parquet file is opened as an in-memory database over its
         # data: a run would report what it stored and store nothing.
@@ -175,6 +187,30 @@ def connect(
 
 
 HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers
+
+
+def drop_if_rowless(path: Path) -> None:
+    """Remove the database file a stopped command made (and its write-ahead log) when it holds
+    no row: a stop before the command's commit left an empty database, where a refused command
+    leaves none. One with a row, or that cannot be read (another process holds it), stays."""
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=_config(read_only=True))
+    except duckdb.Error:
+        _drop_cut_header(path)  # the stop came as DuckDB wrote its header
+        return
+    try:
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database()"
+        ).fetchall()
+        for schema, table in tables:
+            one = f"SELECT count(*) FROM (SELECT 1 FROM {quoted(schema)}.{quoted(table)} LIMIT 1)"
+            if con.execute(one).fetchone() != (0,):
+                return
+    finally:
+        con.close()
+    for made in (path, wal(path)):
+        made.unlink(missing_ok=True)
 
 
 def _drop_cut_header(path: Path) -> None:

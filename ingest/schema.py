@@ -145,7 +145,7 @@ def _stand_in_columns(con: duckdb.DuckDBPyConnection, present: set[str]) -> None
            WHERE database_name = current_database() AND schema_name = 'main'"""
     ).fetchall():
         have.setdefault(table, set()).add(column)
-    name = _quoted(con.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
+    name = quoted(con.execute("SELECT current_database()").fetchone()[0])  # type: ignore[index]
     for table, columns in schema_columns().items():
         if table not in present or all(c in have[table] for c, _ in columns):
             continue
@@ -156,15 +156,16 @@ def _stand_in_columns(con: duckdb.DuckDBPyConnection, present: set[str]) -> None
 def stand_ins(
     columns: Iterable[tuple[str, str]],
     have: set[str],
-    read: Callable[[str, str], str] = lambda c, _: _quoted(c),
+    read: Callable[[str, str], str] = lambda c, _: quoted(c),
 ) -> str:
     """The select list of a table's columns (name, type; schema_columns): each one in have
     read (as it is, by default), each one a database or lake of an older refscope lacks NULL
     of its type, as the writer adds it."""
     return ", ".join(
-        read(c, kind) if c in have else f"NULL::{kind} AS {_quoted(c)}" for c, kind in columns
+        read(c, kind) if c in have else f"NULL::{kind} AS {quoted(c)}" for c, kind in columns
     )
 
 
-def _quoted(name: str) -> str:
+def quoted(name: str) -> str:
+    """name as an SQL identifier (a table or column name)."""
     return '"' + name.replace('"', '""') + '"'
