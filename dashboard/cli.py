@@ -20,6 +20,7 @@ from dashboard.read_retry import read_retried
 from ingest import db, lake
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
+from ingest.cli_codes import no_folder_left
 from ingest.cli_options import IntegerRange, check_day, lake_folder, page_ids
 from ingest.cli_stop import exits_when_stopped, starts_commands
 from ingest.terminal import say
@@ -116,13 +117,15 @@ def report(start: dt.datetime | None, end: dt.datetime | None, days: int | None,
             click.echo(moved, err=True)
         data = reports.render(result, fmt)
         out = out or Path(reports.report_file_name(filters, fmt))
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError) as exc:  # said as 'File exists' alone
-            raise click.ClickException(
-                f"{out}: cannot make its folder {out.parent}: {exc.strerror}: {db.NOT_A_FOLDER}"
-            ) from exc
-        _write(out, data)
+        with no_folder_left(out.parent, stop):  # stopped as it writes: no folder it made
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as exc:  # said as 'File exists' alone
+                why = f"{exc.strerror}: {db.NOT_A_FOLDER}"
+                raise click.ClickException(
+                    f"{out}: cannot make its folder {out.parent}: {why}"
+                ) from exc
+            _write(out, data)
         stop.said = f"stopped: {out} is written whole"
         say(None, "wrote {} ({}, {} – {}, {:,} bytes)", out, fmt, str(first), str(last), len(data))
         if not result.has_data:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -54,11 +55,12 @@ def prepare_out(out: Path) -> Path:
 
 
 @contextlib.contextmanager
-def no_folder_left(out: Path | None) -> Iterator[None]:
+def no_folder_left(out: Path | None, stop: threading.Event | None = None) -> Iterator[None]:
     """Around a command's checks and registering: when it is refused (a ref that means
     something else for its page, a code that would not scan, a --db it cannot use), the
     folders of out that prepare_out made are removed, so a refused command leaves no trace.
-    Only folders missing when it began, and only empty ones: a folder found stays."""
+    Only folders missing when it began, and only empty ones: a folder found stays. Given stop
+    (`report`'s), only when it is set: a stop (Ctrl-C, SIGTERM) leaves no folder."""
     missing = []  # out and its missing parents, deepest first
     for path in [out, *out.parents] if out else []:
         if os.path.lexists(path):
@@ -67,7 +69,7 @@ def no_folder_left(out: Path | None) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        for path in missing:
+        for path in missing if stop is None or stop.is_set() else []:
             with contextlib.suppress(OSError):  # not made, or something is in it now
                 path.rmdir()
         raise

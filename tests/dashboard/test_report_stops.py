@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.dashboard.report_setup import needs_chromium
-from tests.ingest.cli_setup import _refscope, _stopped
+from tests.ingest.cli_setup import _refscope, _signalled_at_call, _stopped
 
 
 def _children(pid: int) -> list[str]:
@@ -44,3 +44,19 @@ def test_a_report_stopped_while_drawn_says_nothing_was_written(
     assert stdout == "", stdout  # a notice: on stderr, as the error of a failed command
     assert stderr == "stopped before writing the report: nothing was written\n", stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_a_report_stopped_once_its_folder_is_made_leaves_no_folder(
+    small_db: Path, tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    """Stopped as it writes its file, into folders it made: the folders were left, empty."""
+    (tmp_path / "reports").mkdir()  # there before: it stays
+    out = tmp_path / "reports" / "2023" / "november" / "r.html"
+    done = _signalled_at_call("dashboard/cli.py:_write", sig, "report", "--db", str(small_db),
+                              "--out", str(out), cwd=tmp_path)  # fmt: skip
+    assert (done.returncode, done.stdout) == (code, ""), done.stderr
+    assert done.stderr == "stopped before writing the report: nothing was written\n"
+    assert [p.name for p in (tmp_path / "reports").iterdir()] == []
