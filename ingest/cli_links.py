@@ -205,9 +205,10 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
             ).fetchone()
         finally:
             con.close()
-    stored_username, stored_name = row or (None, None)
-    say(None, "page {}: username {}, name {}", page_id, stored_username or "-",
-        stored_name or "-")  # fmt: skip
-    for other, held in moved:
-        say(None, "(page {} no longer has username {}: a username is one page's)", other, held,
-            err=True)  # fmt: skip
+        # In the block: a stop as it says so is told that the page is saved, not "Aborted!".
+        stored_username, stored_name = row or (None, None)
+        say(None, "page {}: username {}, name {}", page_id, stored_username or "-",
+            stored_name or "-")  # fmt: skip
+        for other, held in moved:
+            say(None, "(page {} no longer has username {}: a username is one page's)", other,
+                held, err=True)  # fmt: skip

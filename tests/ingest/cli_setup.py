@@ -119,12 +119,12 @@ def _run_refscope(
 
 
 # The process sends itself signal `sig` as its function `name` of `file` (a path's end) is first
-# called, then runs refscope: the signal lands at that point of the command, every time.
+# called (or returns), then runs refscope: the signal lands at that point, every time.
 SIGNAL_AT_CALL = """
 import os, sys
 def signal_at(frame, event, arg):
     code = frame.f_code
-    if event == "call" and code.co_name == {name!r} and code.co_filename.endswith({file!r}):
+    if event == {event!r} and code.co_name == {name!r} and code.co_filename.endswith({file!r}):
         sys.setprofile(None)
         os.kill(os.getpid(), {sig})
 sys.setprofile(signal_at)
@@ -136,9 +136,9 @@ def _signalled_at_call(
     function: str, sig: int, *args: str, cwd: Path
 ) -> subprocess.CompletedProcess[str]:
     """refscope run to its end in a process of its own (as _run_refscope), sent sig as it first
-    calls function ("ingest/links.py:register")."""
-    file, name = function.split(":")
-    code = SIGNAL_AT_CALL.format(name=name, file=file, sig=sig)
+    calls function ("ingest/links.py:register"), or as it first returns from it ("…:return")."""
+    file, name, *event = function.split(":")
+    code = SIGNAL_AT_CALL.format(name=name, file=file, sig=sig, event=(event or ["call"])[0])
     return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=_clean_env(),
                           capture_output=True, text=True, timeout=120)  # fmt: skip
 
