@@ -48,7 +48,9 @@ def _day(value: dt.datetime | None) -> dt.date | None:
                    f"{DEFAULT_DAYS}]")  # fmt: skip
 @click.option("--page", "pages", multiple=True, callback=page_ids,
               help="Page id; repeat for several (default: all).")  # fmt: skip
-@click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNELS),
+# In any case, as `links create --channel`: QR_Code is qr_code.
+@click.option("--channel", "channels", multiple=True,
+              type=click.Choice(CHANNELS, case_sensitive=False),
               help="Channel; repeat for several (default: all).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Default: from --out's suffix (.pdf, .xlsx, .html or .htm); without "

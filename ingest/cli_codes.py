@@ -20,8 +20,10 @@ QR_OPTIONS = [
                  help="Pixels per QR module, {} to {}.".format(*qr.BOX_SIZES)),
     click.option("--border", default=4, show_default=True, type=IntegerRange(*qr.BORDERS),
                  help="Quiet zone in modules, {} to {}.".format(*qr.BORDERS)),
-    click.option("--error-correction", type=click.Choice(list(qr.ERROR_LEVELS)), default="M",
-                 show_default=True, help="QR error-correction level (a logo forces H)."),
+    # In any case, as --channel: h is H.
+    click.option("--error-correction", type=click.Choice(list(qr.ERROR_LEVELS),
+                 case_sensitive=False), default="M", show_default=True,
+                 help="QR error-correction level (a logo forces H)."),
     click.option("--fg", default="#000000", show_default=True, help="Foreground colour."),
     click.option("--bg", default="#ffffff", show_default=True, help="Background colour."),
     click.option("--logo", type=click.Path(exists=True, dir_okay=False, path_type=Path),
