@@ -11,6 +11,7 @@ import click
 
 from . import lake, preflight
 from .cli_options import DB_OPTION, DEFAULT_LOG_DIR, IntegerRange, lake_folder
+from .cli_stop import ends_at_once, exec_blocking_stops
 
 
 @click.command()
@@ -32,6 +33,8 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
     an [auth] section, else the password in REFSCOPE_DASHBOARD_PASSWORD (asked for on loopback
     too when set). With neither it refuses to start.
     """
+    # Its checks only read: a stop before Streamlit starts ends it at once, with one line
+    ends_at_once("stopped before the dashboard started")
     from .access import AUTH_ENV, secrets_files, serve_access
 
     app = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
@@ -48,7 +51,8 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
         preflight.check_dashboard_db(db_file)  # refused as every other command refuses it
     preflight.check_port(host, port, make_hint=True)
     args = [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        # Streamlit in a child of a process of refscope's, which a stop ends at any moment
+        sys.executable, "-m", "dashboard.server_process", "run", str(app),
         "--server.port", str(port), "--server.address", host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         # Streamlit's developer menu (Deploy, Clear cache, Auto rerun) is not for a team
@@ -62,7 +66,7 @@ def dashboard(db_file: Path, port: int, host: str, lake_dir: Path | None) -> Non
     shown = "localhost" if host == "127.0.0.1" else f"[{host}]" if ":" in host else host
     click.echo(f"refscope dashboard on http://{shown}:{port} (login: {login.why})")
     sys.stdout.flush()  # execve replaces the process before Python would flush
-    os.execve(sys.executable, args, env)
+    exec_blocking_stops(args, env)
 
 
 @click.command()

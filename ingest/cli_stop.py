@@ -101,6 +101,7 @@ class StoppedStarting(BaseException):
 
 # The handlers stops_while_starting replaced, while its own are in force.
 _before_start: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
+_entry_point: list[bool] = []  # [True] once stops_while_starting runs: a real process
 
 
 def stops_while_starting(run: Callable[[], None]) -> None:
@@ -116,6 +117,7 @@ def stops_while_starting(run: Callable[[], None]) -> None:
         _before_start.clear()
         raise StoppedStarting(signum)
 
+    _entry_point.append(True)
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
             if signal.getsignal(sig) != signal.SIG_IGN:  # `refscope … &` in a script: ignored
@@ -201,3 +203,37 @@ def keep_serving_from_start(argv: list[str]) -> None:
         os.write(2, b"SIGHUP: still serving (it was starting)\n")  # no buffer to re-enter
 
     keep_on_sighup(say)
+
+
+STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def ends_at_once(said: str) -> None:
+    """Ctrl-C and SIGTERM from now on end the process at once, said (one line) and exit 130 or
+    143: for a command that has written nothing yet and whose next step replaces the process
+    (`refscope dashboard`'s checks, before its exec), not a traceback of the step they fell in
+    nor an end without a word. Only in a process started by the entry point (not a command
+    run inside another program, a test's, whose own stops stay its own), and not for a stop
+    it was started ignoring (`refscope … &` in a script), as stops_while_starting."""
+    if not _entry_point:
+        return
+    line = said.encode() + b"\n"
+
+    def end(signum: int, frame: object) -> None:
+        os.write(2, line)  # no buffer a signal handler could re-enter
+        os._exit(128 + signum)
+
+    for sig in STOPS:
+        if signal.getsignal(sig) != signal.SIG_IGN:
+            signal.signal(sig, end)
+
+
+def exec_blocking_stops(args: list[str], env: dict[str, str]) -> None:
+    """os.execve with Ctrl-C and SIGTERM blocked: one that comes meanwhile waits, pending, for
+    the new program (`dashboard.server_process`) to take it, instead of ending it before it can
+    (a traceback, or an end without a word). They are let through again if execve fails."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        os.execve(args[0], args, env)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
