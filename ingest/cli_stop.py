@@ -90,15 +90,6 @@ def exits_when_stopped(said: str) -> Iterator[Stopping]:
 STARTING_SAID = "stopped while starting: nothing was written"
 
 
-class StoppedStarting(BaseException):
-    """Ctrl-C or SIGTERM while refscope starts: not a KeyboardInterrupt, which click would
-    turn into its bare "Aborted!" with exit 1."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
 # The handlers stops_while_starting replaced, while its own are in force.
 _before_start: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
 _entry_point: list[bool] = []  # [True] once stops_while_starting runs: a real process
@@ -109,13 +100,15 @@ def stops_while_starting(run: Callable[[], None]) -> None:
     of the commands, click reading the options, then the command) with Ctrl-C and SIGTERM
     ending it before the command starts as a stop does, the STARTING_SAID line and exit 130
     or 143, not a KeyboardInterrupt traceback (the imports of DuckDB & co. take half a second)
-    nor an end without a word. Once the command runs (`started`), its stops are its own."""
+    nor an end without a word. Once the command runs (`started`), its stops are its own.
+
+    The process ends in the handler itself: nothing is written before the command starts, and
+    an exception raised from a handler may land in a C extension's import (DuckDB's), which
+    then aborted (SIGABRT) or swallowed it and ran the command anyway."""
 
     def stop(signum: int, frame: object) -> None:
-        for sig in list(_before_start):  # one stop: a second Ctrl-C does not cut the line
-            signal.signal(sig, signal.SIG_IGN)
-        _before_start.clear()
-        raise StoppedStarting(signum)
+        os.write(2, STARTING_SAID.encode() + b"\n")  # no buffer a handler could re-enter
+        os._exit(128 + signum)  # as a shell reports a stop by that signal: 130, 143
 
     _entry_point.append(True)
     try:
@@ -123,9 +116,6 @@ def stops_while_starting(run: Callable[[], None]) -> None:
             if signal.getsignal(sig) != signal.SIG_IGN:  # `refscope … &` in a script: ignored
                 _before_start[sig] = signal.signal(sig, stop)
         run()
-    except StoppedStarting as exc:
-        os.write(2, STARTING_SAID.encode() + b"\n")
-        sys.exit(128 + exc.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         started()
 
