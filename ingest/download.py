@@ -23,7 +23,7 @@ import httpx
 
 from .download_part import OVERLAP, Part
 from .errors import SourceError
-from .http_failures import headers_left_behind, headers_too_large, refused_certificate
+from .http_failures import headers_left_behind, not_retried
 from .http_headers import (
     SNIFF_BYTES,
     content_length,
@@ -118,7 +118,7 @@ class Download:
                     # Not worth retrying: a bad URL or redirect, a body that cannot be decoded.
                     raise SourceError(f"{self.name}: {type(exc).__name__}: {exc}") from None
                 except (httpx.TransportError, _Retry) as exc:
-                    if refused := refused_certificate(exc) or headers_too_large(exc):
+                    if refused := not_retried(exc):
                         raise SourceError(f"{self.name}: {refused}") from None
                     part = self._part
                     if part is not None and not part.prove_after_cut():

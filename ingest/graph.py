@@ -34,7 +34,7 @@ from .graph_url import without_token
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
 from .graph_usage import max_usage_pct, regain_seconds, stated_wait, throttle_wait, untimed_wait
 from .graph_words import cannot_mend, code_of, details, what_to_do
-from .http_failures import direct_to_this_machine, headers_too_large, refused_certificate
+from .http_failures import direct_to_this_machine, not_retried
 from .http_headers import SNIFF_BYTES, html_page, retry_after
 
 # Throttling arrives as these error codes, often with HTTP 400, not 429: the app, user, Pages
@@ -202,7 +202,7 @@ class GraphClient:
                 # A bad URL stays bad: no retries, a plain message (never the token).
                 raise GraphError(self._scrub(f"Graph API URL refused: {exc}")) from None
             except httpx.TransportError as exc:
-                if refused := refused_certificate(exc) or headers_too_large(exc):
+                if refused := not_retried(exc):
                     raise GraphError(f"Graph API: {refused}") from None
                 said = self._scrub(str(exc))[:200]  # the OS's words: refused, reset, timed out
                 why = f"network: {type(exc).__name__}" + (f" ({said})" if said else "")

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from .access import is_loopback
+
+E = TypeVar("E", bound=BaseException)
+# getaddrinfo's "no such name" (NXDOMAIN) and "no address for it" answers (EAI_NODATA: glibc's).
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 
 def direct_to_this_machine(url: str) -> dict[str, httpx.BaseTransport | None]:
@@ -20,19 +27,42 @@ def direct_to_this_machine(url: str) -> dict[str, httpx.BaseTransport | None]:
     return {f"all://{f'[{host}]' if ':' in host else host}": None}  # None: no proxy
 
 
+def _cause(exc: BaseException, kind: type[E]) -> E | None:
+    """The first error of that kind in exc's chain (httpx -> httpcore -> ssl or socket)."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # guarded against a cycle
+        if seen is None:
+            break
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def refused_certificate(exc: BaseException) -> str | None:
     """Why the server's TLS certificate was refused (self-signed, expired, another host's, a
     proxy's this machine does not trust), when that is what a connection error was; else None.
     Waiting does not mend a certificate, so such an error is not retried."""
-    seen: BaseException | None = exc
-    for _ in range(10):  # the chain httpx -> httpcore -> ssl, guarded against a cycle
-        if seen is None:
-            break
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            why = seen.verify_message or str(seen)
-            return f"the server's TLS certificate was refused ({why}); not retried"
-        seen = seen.__cause__ or seen.__context__
-    return None
+    if (seen := _cause(exc, ssl.SSLCertVerificationError)) is None:
+        return None
+    why = seen.verify_message or str(seen)
+    return f"the server's TLS certificate was refused ({why}); not retried"
+
+
+def unknown_host(exc: BaseException) -> str | None:
+    """What a connection error says when the DNS answered that the host's name does not exist
+    (a typo, a name under .invalid), naming the host (never the URL: its query may hold a
+    credential); else None. Asking again gets the same answer, so it is not retried, as a 5xx
+    is; a name the DNS could not answer just then (EAI_AGAIN: no DNS server reached) is."""
+    seen = _cause(exc, socket.gaierror)
+    if seen is None or seen.errno not in _NO_SUCH_NAME:
+        return None
+    host = "the server's host"
+    if isinstance(exc, httpx.RequestError):
+        with contextlib.suppress(RuntimeError):  # an error raised outside a request has none
+            host = exc.request.url.host
+    return (f"the host {host[:100]} was not found (DNS: {seen.strerror or seen}); not retried: "
+            "check the host name, and this machine's DNS")  # fmt: skip
 
 
 def headers_too_large(exc: BaseException) -> str | None:
@@ -62,3 +92,9 @@ def headers_left_behind(url: str, answer: httpx.Response, names: dict[str, str])
     return (f"HTTP {answer.status_code} after the URL redirected to {where}, which gets none of "
             "the --header headers (they go to the URL's own scheme, host and port only): pull "
             "the URL it leads to")  # fmt: skip
+
+
+def not_retried(exc: BaseException) -> str | None:
+    """What a failure that waiting cannot mend says (a certificate refused, headers too large
+    to read, a host the DNS says does not exist); None for one worth retrying."""
+    return refused_certificate(exc) or headers_too_large(exc) or unknown_host(exc)
