@@ -32,7 +32,15 @@ from .graph_url import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from .graph_url import check_base_url as check_base_url
 from .graph_url import without_token
 from .graph_usage import DEFAULT_THROTTLE_WAIT as DEFAULT_THROTTLE_WAIT  # still graph.DEFAULT_…
-from .graph_usage import max_usage_pct, regain_seconds, stated_wait, throttle_wait, untimed_wait
+from .graph_usage import (
+    LONGEST_LIMIT_WINDOW,
+    max_usage_pct,
+    past_every_window,
+    regain_seconds,
+    stated_wait,
+    throttle_wait,
+    untimed_wait,
+)
 from .graph_words import cannot_mend, code_of, details, what_to_do
 from .http_failures import direct_to_this_machine, not_retried
 from .http_headers import SNIFF_BYTES, html_page, retry_after
@@ -55,9 +63,6 @@ TOO_MUCH_DATA = {1487534, 1504018, 1504038}
 # "unknown", retried) with or without error_subcode 99, told apart by its words only.
 # https://github.com/facebook/facebook-python-business-sdk/issues/470
 ASKS_FOR_LESS = "reduce the amount of data"
-# The longest window Meta counts a rate limit over (the Messenger and Pages limits are per 24
-# hours): a throttle's Retry-After is waited out up to this, not cut to a failing server's 300 s.
-LONGEST_LIMIT_WINDOW = 24 * 3600.0
 USAGE_SLOWDOWN_PCT = 90  # at this usage or above, pause before the next call
 MAX_RETRIES = 8
 # A sync insights call "can return out-of-memory or timeout errors" on too much data, and
@@ -86,6 +91,12 @@ FIELDS = (
 
 class TooMuchData(GraphError):
     """Meta refused the call as too much data: a smaller date range may be answered."""
+
+
+class UnwaitedThrottle(GraphError):
+    """Meta's usage headers said to wait longer than any window it counts a limit over: the
+    pull stops, saying when to try again (the account node's call too, which other failures
+    do not stop)."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +268,8 @@ class GraphClient:
                 # in a row: untimed_wait); a bare 429 (no error code: a proxy's, Meta's edge)
                 # its Retry-After when it has one.
                 stated = told if told and not code else max(told, stated_wait(resp.headers))
+                if too_long := past_every_window(stated):
+                    raise UnwaitedThrottle(self._scrub(f"Graph API: {why}; {too_long}"))
                 untimed = 0 if stated else untimed + 1
                 wait = stated or untimed_wait(untimed)
                 if attempt >= tries:  # not asked again here: the next call waits it out
@@ -332,6 +345,8 @@ class GraphClient:
         in _get, not here too)."""
         if max_usage_pct(headers) >= USAGE_SLOWDOWN_PCT or regain_seconds(headers) > 0:
             wait = throttle_wait(headers)
+            if too_long := past_every_window(wait):
+                raise UnwaitedThrottle(f"Graph API: near its rate limit; {too_long}")
             self.wait(wait, f"near the Graph API's rate limit: waiting {wait:.0f} s")
 
     def _scrub(self, text: str) -> str:

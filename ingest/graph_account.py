@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
-from .graph import GraphClient, GraphError
+from .graph import GraphClient, GraphError, UnwaitedThrottle
 
 FIELDS = "timezone_name,timezone_offset_hours_utc"
 
@@ -41,5 +41,7 @@ def _account(api: GraphClient, account: str) -> dict[str, Any]:
     once more; the token goes in a header, as for them, and the answer is never shown."""
     try:
         return api.node(account, FIELDS)
+    except UnwaitedThrottle:
+        raise  # the insights calls would be throttled too, and count against the limit
     except (GraphError, httpx.HTTPError, ValueError, RecursionError):
         return {}

@@ -5,13 +5,19 @@ https://developers.facebook.com/docs/graph-api/overview/rate-limiting
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 from typing import Any
 
 import httpx
 
 DEFAULT_THROTTLE_WAIT = 60.0  # seconds, when no header says how long
 ROLLING_WINDOW = 3600.0  # seconds: the app, user and BUC call counts are over a rolling hour
+# The longest window Meta counts a rate limit over (the Messenger and Pages limits are per 24
+# hours): a throttle's Retry-After is waited out up to this, not cut to a failing server's 300 s,
+# and a wait the usage headers state past it is no limit's (a proxy's or a fault's figure).
+LONGEST_LIMIT_WINDOW = 24 * 3600.0
 
 
 def _usage_entries(headers: httpx.Headers) -> list[dict[str, Any]]:
@@ -78,3 +84,25 @@ def untimed_wait(in_row: int) -> float:
     throttled counts too, "which will increase the time before calls will be successful
     again": 60 s, doubled at each one, up to the hour."""
     return min(DEFAULT_THROTTLE_WAIT * 2.0 ** (in_row - 1), ROLLING_WINDOW)
+
+
+def past_every_window(wait: float) -> str | None:
+    """What a pull says in place of waiting `wait` seconds, as the usage headers state it, when
+    that is longer than LONGEST_LIMIT_WINDOW (100,000 minutes would keep a cron job asleep for
+    69 days; a number no time fits failed with an OverflowError): when Meta says access is
+    regained, and when to try again. None for a wait to wait out."""
+    if wait <= LONGEST_LIMIT_WINDOW:
+        return None
+    minutes = wait / 60
+    said = f"{minutes:,.0f} min" if minutes < 1e9 else f"{minutes:.3g} min"
+    try:  # to the minute after
+        when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=math.ceil(wait / 60) * 60)
+        again = f"after {when:%Y-%m-%d %H:%M} UTC, or sooner if that figure is a fault"
+    except (OverflowError, ValueError):  # past year 9999, or no number
+        said = f"no time that can be waited ({said})"
+        again = "later: that figure is a fault"
+    return (
+        f"Meta's usage headers say access is regained in {said}, longer than the 24 h of "
+        f"the longest window Meta counts a limit over: not waited; run `refscope pull ads` "
+        f"again {again}"
+    )
