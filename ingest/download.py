@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from .download_kept import claim, drop, kept_if_stopped, note, request_key
 from .download_part import OVERLAP, Part
 from .errors import SourceError
 from .http_failures import headers_left_behind, not_retried
@@ -90,19 +91,26 @@ class Download:
     retries: int
     backoff: float
     _part: Part | None = field(default=None, repr=False)  # what a cut left to resume from
+    _key: str = field(default="", repr=False)  # the request's, as download_kept knows it
     deadline: Deadline | None = None
 
     def get(self, extra: dict[str, str], raw: bool = False) -> tuple[int, Path, int, httpx.Headers]:
         """GET with retries into a spool file: (status, spool, bytes, the answer's headers; a
         resumed answer's are its first response's)."""
         spool = self.spool_dir / f"{SPOOL_PREFIX}{os.getpid()}-{time.monotonic_ns()}"
-        self._part = None
+        self._key = request_key(self.name, extra, raw)
+        # A killed or stopped pull's download of the same request, gone on from (download_kept).
+        if (kept := claim(self.spool_dir, self._key, spool)) is not None:
+            note(spool, self._key, kept)  # this pull's now, should it be killed too
+        self._part = kept
         best, failures = 0, 0  # the furthest offset resumable from; attempts since it moved
         try:
             while True:
                 self._in_time()
                 try:
-                    return self._attempt(spool, extra, raw)
+                    got = self._attempt(spool, extra, raw)
+                    drop(spool)  # whole: no longer a download to go on from
+                    return got
                 except _Refused:
                     self._part = None  # not the rest of the part: the answer asked anew
                 except _Changed:
@@ -136,13 +144,15 @@ class Download:
                     self.sleep(wait)
         except OSError as exc:
             spool.unlink(missing_ok=True)
+            drop(spool)
             if exc.filename is not None:
                 raise
             # A full disk fails a write, whose error names no file.
             raise SourceError(f"{self.name}: cannot keep the download in {self.spool_dir}: "
                               f"{exc.strerror or exc}") from exc  # fmt: skip
-        except BaseException:
-            spool.unlink(missing_ok=True)
+        except BaseException as exc:
+            if not kept_if_stopped(spool, exc):  # Ctrl-C: kept for the next pull to go on
+                spool.unlink(missing_ok=True)
             raise
 
     def _in_time(self, wait: float = 0.0) -> None:
@@ -244,6 +254,8 @@ class Download:
         that does not is refused."""
         before, proved = part.size, len(proof)
         with open(spool, "ab" if before else "wb", opener=_private) as fh:
+            if not before:  # its bytes from the start: what a killed pull's next goes on from
+                note(spool, self._key, part)
             if r.status_code not in (200, 206):
                 return
             # A .gz stays compressed (raw); Content-Encoding is undone otherwise. An encoded
@@ -264,9 +276,11 @@ class Download:
                     if proof:
                         continue
                     part.adopt(r)  # its later cuts are resumed in this version
+                    note(spool, self._key, part)
                 if part.lead is not None:
                     self._sniff(part, block)
                 fh.write(block)
+                fh.flush()  # on disk as it comes: a pull killed then keeps it, to go on from
                 part.size += len(block)
                 self._in_time()
                 if self.on_bytes:  # the bytes so far, of the file's (or Content-Length's)

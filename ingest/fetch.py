@@ -11,7 +11,6 @@ values (tokens) never appear in messages.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import tempfile
 import time
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .download import SPOOL_PREFIX, Deadline, Download
+from .download_kept import running
 from .errors import SourceError
 from .http_failures import direct_to_this_machine
 from .http_headers import conditional, encoded, range_start, validator
@@ -83,37 +83,25 @@ def remove_killed_pulls(spool_dir: Path) -> int:
     many. `forget` calls it: such a file holds the log as the server sent it, the person's ids
     and words among them. A running pull's download is kept: its ingest leaves them out."""
 
-    def running(f: Path) -> bool:
+    def alive(f: Path) -> bool:
         pid = f.name.removeprefix(SPOOL_PREFIX).partition("-")[0]
-        return bool(re.fullmatch(r"[0-9]+", pid)) and _running(int(pid))
+        return bool(re.fullmatch(r"[0-9]+", pid)) and running(int(pid))
 
-    return _remove_downloads(spool_dir, running)
+    return _remove_downloads(spool_dir, alive)
 
 
 def _remove_downloads(spool_dir: Path, kept: Callable[[Path], bool]) -> int:
-    """Delete the downloads in spool_dir but those kept says to keep; return how many."""
+    """Delete the downloads in spool_dir but those kept says to keep, with their notes (what
+    the next pull goes on from: download_kept); return how many downloads."""
     gone = 0
     for f in spool_dir.glob(SPOOL_PREFIX + "*"):
         try:
             if f.is_file() and not kept(f):
                 f.unlink()
-                gone += 1
+                gone += "." not in f.name  # a download's name has no dot, a note's has
         except OSError:
             continue  # another pull removed it first, or it is not ours to remove
     return gone
-
-
-def _running(pid: int) -> bool:
-    """Whether a process of that id runs on this machine (one of another account's too)."""
-    if pid <= 0:  # os.kill(0, …) is the whole process group: no process of that id
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # another account's process: it runs
-    return True
 
 
 def check_url(url: str) -> str:

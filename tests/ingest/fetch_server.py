@@ -10,6 +10,8 @@ import hashlib
 import json
 import select
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -205,6 +207,26 @@ def lines(start: int, n: int) -> bytes:
         for i in range(start, start + n)
     ]
     return ("\n".join(out) + "\n").encode()
+
+
+def stopped_mid_download(s: Site, url: str, db_file: Path, sig: int, after: int = 1000) -> None:
+    """`refscope pull logs url` as a process of its own, sent sig once s (sending its answers a
+    byte at a time: Site.trickle) has sent `after` bytes more, and waited for."""
+    sent = s.sent
+    cmd = [sys.executable, "-m", "ingest", "pull", "logs", url, "--db", str(db_file),
+           "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 120
+        while s.sent - sent < after and time.monotonic() < end and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None and s.sent - sent >= after, "the download did not start"
+        time.sleep(0.2)  # the bytes sent, received
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def log_behind_credentials(site: tuple[Site, str], n: int = 2) -> str:

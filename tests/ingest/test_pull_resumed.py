@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 from ingest import pipeline, remote
 from ingest.errors import SourceError
 from tests.conftest import Query
-from tests.ingest.fetch_server import lines
+from tests.ingest.fetch_server import lines, stopped_mid_download
 from tests.ingest.paced_ingest import HOLDING, Paced
 
 pytestmark = pytest.mark.usefixtures("fast_retries")
@@ -94,19 +93,7 @@ def test_a_pull_killed_mid_download_leaves_nothing_and_the_next_pull_is_a_clean_
     clean_db, killed_db = tmp_path / "clean.duckdb", tmp_path / "killed.duckdb"
     assert _cli(url, clean_db).returncode == 0
     s.trickle = 0.002  # a byte at a time: the download takes minutes
-    sent = s.sent
-    cmd = [sys.executable, "-m", "ingest", "pull", "logs", url, "--db", str(killed_db),
-           "--no-progress"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        end = time.monotonic() + 120
-        while s.sent - sent < 1000 and time.monotonic() < end and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None and s.sent - sent >= 1000, "the download did not start"
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait()
+    stopped_mid_download(s, url, killed_db, signal.SIGKILL)
     assert Query(killed_db)("SELECT count(*) FROM ingest_runs") == [(0,)]
     s.trickle = 0.0
     assert _cli(url, killed_db).returncode == 0
