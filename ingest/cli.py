@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -142,6 +143,7 @@ def ingest(
     stop = Stop()
     restore = stop_on_signals(stop)
     spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the run fails
+    new = not os.path.lexists(db_file)
     try:
         result = pipeline.run(
             list(paths),
@@ -160,6 +162,8 @@ def ingest(
         # saying so: stopped all the same, the batch rolled back.
         if not stop.is_set():
             raise
+        if new:  # the file it made, left without a row: gone, as a refused ingest makes none
+            db.drop_if_rowless(db_file)
         # A notice, as a failed run's error: on stderr (stdout holds a summary, if any).
         if not planned:  # waiting for another process's lock, say: no run of its own began
             click.echo("stopped before reading anything: nothing was written", err=True)

@@ -195,6 +195,7 @@ def pages_set(page_id: str, username: str | None, name: str | None, db_file: Pat
         if username is None and name is None:
             raise click.UsageError("give --username, --name or both")
         links_mod.check_page_names(username, name)  # a refusal makes no database (writes nothing)
+        stop.makes(db_file)
         con = db.connect(db_file)
         try:
             with db.transaction(con):

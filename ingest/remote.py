@@ -204,7 +204,31 @@ def pull_ads(
             for r in insight_parts.per_day_and_ad(raw)]  # fmt: skip
     if len(refused) == (until - since).days + 1:  # not one day answered: nothing to store
         raise graph.TooMuchData(refused[until])
-    con = db.connect(path)
+    new = not os.path.lexists(path)
+    try:
+        _store_ads(db.connect(path), account, rows, since, until, today, refused, pulled_at)
+    except BaseException:
+        if new:  # failed or stopped: no database it made is left without a row
+            with contextlib.suppress(duckdb.Error, OSError):
+                db.drop_if_rowless(path)
+        raise
+    # A day and ad met on two pages (pages shift while Meta revises) is one row, stored once.
+    stored = len({(r[0], r[1]) for r in rows})
+    return graph.PullResult(stored, pages, since, until, api.waited,
+                            tuple(sorted(refused.items())))  # fmt: skip
+
+
+def _store_ads(
+    con: duckdb.DuckDBPyConnection,
+    account: str,
+    rows: list[list[Any]],
+    since: dt.date,
+    until: dt.date,
+    today: dt.date,
+    refused: dict[dt.date, str],
+    pulled_at: dt.datetime,
+) -> None:
+    """rows of since to until stored in one transaction (a refused day left as it is)."""
     try:
         with db.transaction(con):  # the whole answer for these days, or nothing of it
             _one_currency(con, account, rows)
@@ -221,10 +245,6 @@ def pull_ads(
             insight_rows.store(con, rows)
     finally:
         con.close()
-    # A day and ad met on two pages (pages shift while Meta revises) is one row, stored once.
-    stored = len({(r[0], r[1]) for r in rows})
-    return graph.PullResult(stored, pages, since, until, api.waited,
-                            tuple(sorted(refused.items())))  # fmt: skip
 
 
 def sync_lake(db_file: Path | None, lake_dir: Path) -> lake.SyncResult:

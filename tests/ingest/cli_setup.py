@@ -133,13 +133,14 @@ from dashboard.cli import main; main()
 
 
 def _signalled_at_call(
-    function: str, sig: int, *args: str, cwd: Path
+    function: str, sig: int, *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """refscope run to its end in a process of its own (as _run_refscope), sent sig as it first
-    calls function ("ingest/links.py:register"), or as it first returns from it ("…:return")."""
+    """refscope run to its end in a process of its own (as _run_refscope, env its variables),
+    sent sig as it first calls function ("ingest/links.py:register"), or as it first returns
+    from it ("…:return")."""
     file, name, *event = function.split(":")
     code = SIGNAL_AT_CALL.format(name=name, file=file, sig=sig, event=(event or ["call"])[0])
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=_clean_env(),
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=_clean_env(env),
                           capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
