@@ -112,9 +112,10 @@ def stops_while_starting(run: Callable[[], None]) -> None:
 
     _entry_point.append(True)
     try:
+        # Also when started ignoring Ctrl-C (a script's `refscope … &`, a background job of
+        # `make`): the command's own handlers take it then too (stop_on_signals), as Streamlit's.
         for sig in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(sig) != signal.SIG_IGN:  # `refscope … &` in a script: ignored
-                _before_start[sig] = signal.signal(sig, stop)
+            _before_start[sig] = signal.signal(sig, stop)
         run()
     finally:
         started()
@@ -203,8 +204,7 @@ def ends_at_once(said: str) -> None:
     143: for a command that has written nothing yet and whose next step replaces the process
     (`refscope dashboard`'s checks, before its exec), not a traceback of the step they fell in
     nor an end without a word. Only in a process started by the entry point (not a command
-    run inside another program, a test's, whose own stops stay its own), and not for a stop
-    it was started ignoring (`refscope … &` in a script), as stops_while_starting."""
+    run inside another program, a test's, whose own stops stay its own)."""
     if not _entry_point:
         return
     line = said.encode() + b"\n"
@@ -214,8 +214,7 @@ def ends_at_once(said: str) -> None:
         os._exit(128 + signum)
 
     for sig in STOPS:
-        if signal.getsignal(sig) != signal.SIG_IGN:
-            signal.signal(sig, end)
+        signal.signal(sig, end)
 
 
 def exec_blocking_stops(args: list[str], env: dict[str, str]) -> None:
