@@ -20,9 +20,11 @@ QR_OPTIONS = [
                  help="Pixels per QR module, {} to {}.".format(*qr.BOX_SIZES)),
     click.option("--border", default=4, show_default=True, type=IntegerRange(*qr.BORDERS),
                  help="Quiet zone in modules, {} to {}.".format(*qr.BORDERS)),
-    # In any case, as --channel: h is H.
+    # In any case, as --channel: h is H. Its help names the levels as the code has them (click
+    # would lower-case a choice that takes any case).
     click.option("--error-correction", type=click.Choice(list(qr.ERROR_LEVELS),
                  case_sensitive=False), default="M", show_default=True,
+                 metavar="[{}]".format("|".join(qr.ERROR_LEVELS)),
                  help="QR error-correction level (a logo forces H)."),
     click.option("--fg", default="#000000", show_default=True, help="Foreground colour."),
     click.option("--bg", default="#ffffff", show_default=True, help="Background colour."),
