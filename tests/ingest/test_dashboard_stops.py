@@ -108,9 +108,12 @@ def test_a_stop_while_streamlit_starts_ends_the_dashboard(
     time.sleep(after)
     _stop(proc, sig)
     returncode, rest, _ = _ended(proc, within=10)
-    assert returncode == code, rest
     assert "Traceback" not in rest and "Aborted!" not in rest, rest
-    assert rest.strip().startswith("stopped"), rest  # one line saying so
+    if "You can now view" in rest:  # a fast start: serving already, Streamlit's own clean stop
+        assert returncode == 0 and rest.strip().endswith("Stopping..."), rest
+    else:
+        assert returncode == code, rest
+        assert rest.strip().startswith("stopped"), rest  # one line saying so
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # nothing listening
 
