@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import time
 from pathlib import Path
@@ -143,17 +142,18 @@ def ingest(
     stop = Stop()
     restore = stop_on_signals(stop)
     spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the run fails
-    new = not os.path.lexists(db_file)
     try:
-        result = pipeline.run(
-            list(paths),
-            db_file,
-            on_plan=on_plan,
-            progress=bar.advance,
-            keep_text=keep_text,
-            lake_dir=lake_dir,
-            on_spilled=spilled.append,
-        )
+        # A stop leaves no file it made without a row, as a refused ingest makes none.
+        with db.no_empty_file_left(db_file, when=stop.is_set):
+            result = pipeline.run(
+                list(paths),
+                db_file,
+                on_plan=on_plan,
+                progress=bar.advance,
+                keep_text=keep_text,
+                lake_dir=lake_dir,
+                on_spilled=spilled.append,
+            )
     except BaseException:
         bar.stop()
         for removed in spilled:
@@ -162,8 +162,6 @@ def ingest(
         # saying so: stopped all the same, the batch rolled back.
         if not stop.is_set():
             raise
-        if new:  # the file it made, left without a row: gone, as a refused ingest makes none
-            db.drop_if_rowless(db_file)
         # A notice, as a failed run's error: on stderr (stdout holds a summary, if any).
         if not planned:  # waiting for another process's lock, say: no run of its own began
             click.echo("stopped before reading anything: nothing was written", err=True)

@@ -53,13 +53,14 @@ class Stopping(Stop):
     def __init__(self, said: str) -> None:
         super().__init__()
         self.said = said
-        self.made: Path | None = None  # a database file the command made (`makes`)
+        self.made = contextlib.ExitStack()  # the database files the command made (`makes`)
 
     def makes(self, db_file: Path) -> None:
         """The command opens db_file to write: one not there yet, which a stop leaves without a
         row (before its commit), is removed, as a refused command makes none."""
-        if not os.path.lexists(db_file):
-            self.made = db_file
+        from .db import no_empty_file_left  # DuckDB's import: not before the command runs
+
+        self.made.enter_context(no_empty_file_left(db_file, when=self.is_set))
 
 
 @contextlib.contextmanager
@@ -70,17 +71,14 @@ def exits_when_stopped(said: str) -> Iterator[Stopping]:
     stopping = Stopping(said)
     restore = stop_on_signals(stopping)
     try:
-        yield stopping
+        with stopping.made:
+            yield stopping
     except BaseException:
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if not stopping.is_set():
             raise
         from .wording import shown  # a file name in it must not drive the terminal
 
-        if stopping.made is not None:
-            from .db import drop_if_rowless
-
-            drop_if_rowless(stopping.made)
         sys.stderr.write(shown(stopping.said) + "\n")
         sys.exit(128 + stopping.signum)
     finally:

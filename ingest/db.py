@@ -213,6 +213,21 @@ def drop_if_rowless(path: Path) -> None:
         made.unlink(missing_ok=True)
 
 
+@contextmanager
+def no_empty_file_left(path: Path, *, when: Callable[[], bool] | None = None) -> Iterator[None]:
+    """A block that may make the database file path (not there yet as it starts): when it fails
+    or is stopped (and when() says so, if given: a stop, say), the file it made is removed while
+    it holds no row (drop_if_rowless), as a refused command makes none."""
+    new = not os.path.lexists(path)
+    try:
+        yield
+    except BaseException:
+        if new and (when is None or when()):
+            with contextlib.suppress(duckdb.Error, OSError):
+                drop_if_rowless(path)
+        raise
+
+
 def _drop_cut_header(path: Path) -> None:
     """Remove the file a failed open just made (a full disk took part of its header, or none):
     left, every later open refused it as no DuckDB file, or as one cut short. A file as long as

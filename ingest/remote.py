@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import re
 import time
 from collections.abc import Callable
@@ -67,36 +66,30 @@ def pull_logs(
     privacy = pipeline.check_settings()
     path = db.db_path(db_file)
     spool_dir = path.parent / ".pull"
-    new = not os.path.lexists(path)
-    try:
-        with contextlib.ExitStack() as held:
-            con = db.connect(path)  # first: it makes the folder, or says why it cannot
-            try:
-                privacy.check_scheme(con, record=False)  # another salt's database: before asking
-                spool_dir.mkdir(mode=0o750, exist_ok=True)  # not listed by other accounts
-                # Where the last pull stopped is read under the lock: one running would move it.
-                held.enter_context(pull_lock.only_pull(spool_dir, fetch.safe_url(url)))
-                state = offsets.file_states(con).get(fetch.safe_url(url))
-                killed = runlog.unfinished(con) is not None  # a pull resumes it
-            finally:
-                con.close()  # not held while downloading
-            fetch.sweep_spool(spool_dir)
-            pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client,
-                                on_bytes=on_bytes, deadline=deadline)  # fmt: skip
-            if pulled.plan is None and not killed:
-                return None
-            plans = [] if pulled.plan is None else [pulled.plan]
-            try:
-                return pipeline.run_plans(plans, path, on_plan=on_plan, progress=progress,
-                                          lake_dir=lake_dir, on_spilled=on_spilled)  # fmt: skip
-            finally:
-                for plan in plans:
-                    plan.path.unlink(missing_ok=True)
-    except BaseException:
-        if new:  # a failed or stopped pull leaves no database it made without a row
-            with contextlib.suppress(duckdb.Error, OSError):
-                db.drop_if_rowless(path)
-        raise
+    # A failed or stopped pull leaves no database it made without a row.
+    with db.no_empty_file_left(path), contextlib.ExitStack() as held:
+        con = db.connect(path)  # first: it makes the folder, or says why it cannot
+        try:
+            privacy.check_scheme(con, record=False)  # another salt's database: before asking
+            spool_dir.mkdir(mode=0o750, exist_ok=True)  # not listed by other accounts
+            # Where the last pull stopped is read under the lock: one running would move it.
+            held.enter_context(pull_lock.only_pull(spool_dir, fetch.safe_url(url)))
+            state = offsets.file_states(con).get(fetch.safe_url(url))
+            killed = runlog.unfinished(con) is not None  # a pull resumes it
+        finally:
+            con.close()  # not held while downloading
+        fetch.sweep_spool(spool_dir)
+        pulled = fetch.pull(url, state, headers, spool_dir=spool_dir, client=client,
+                            on_bytes=on_bytes, deadline=deadline)  # fmt: skip
+        if pulled.plan is None and not killed:
+            return None
+        plans = [] if pulled.plan is None else [pulled.plan]
+        try:
+            return pipeline.run_plans(plans, path, on_plan=on_plan, progress=progress,
+                                      lake_dir=lake_dir, on_spilled=on_spilled)  # fmt: skip
+        finally:
+            for plan in plans:
+                plan.path.unlink(missing_ok=True)
 
 
 def pull_ads(
@@ -204,14 +197,8 @@ def pull_ads(
             for r in insight_parts.per_day_and_ad(raw)]  # fmt: skip
     if len(refused) == (until - since).days + 1:  # not one day answered: nothing to store
         raise graph.TooMuchData(refused[until])
-    new = not os.path.lexists(path)
-    try:
+    with db.no_empty_file_left(path):  # failed or stopped: none it made is left without a row
         _store_ads(db.connect(path), account, rows, since, until, today, refused, pulled_at)
-    except BaseException:
-        if new:  # failed or stopped: no database it made is left without a row
-            with contextlib.suppress(duckdb.Error, OSError):
-                db.drop_if_rowless(path)
-        raise
     # A day and ad met on two pages (pages shift while Meta revises) is one row, stored once.
     stored = len({(r[0], r[1]) for r in rows})
     return graph.PullResult(stored, pages, since, until, api.waited,
