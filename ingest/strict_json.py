@@ -18,8 +18,9 @@ def loads(text: str, *, constants: bool = False) -> Any:
     lines for their values (insight_lines); one saying why a line is no JSON does not. Raises
     ValueError (json.JSONDecodeError when text is no JSON text) or RecursionError (nested too
     deeply to read)."""
-    strict = {} if constants else {"parse_constant": no_constant}
-    return json.loads(text, object_pairs_hook=_first_of_each, **strict)  # type: ignore[arg-type]
+    return json.loads(
+        text, object_pairs_hook=_first_of_each, parse_constant=None if constants else no_constant
+    )
 
 
 def _first_of_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
