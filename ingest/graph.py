@@ -20,6 +20,7 @@ from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import httpx
 
+from . import strict_json
 from .errors import GraphError as GraphError  # read as graph.GraphError too
 from .graph_days import MAX_MONTHS_BACK as MAX_MONTHS_BACK  # the days a pull asks for
 from .graph_days import REVISION_DAYS as REVISION_DAYS
@@ -229,8 +230,8 @@ class GraphClient:
                 hops, attempt = hops + 1, attempt - 1  # a redirect is no failed attempt
                 continue
             in_row, timeouts = timeouts, 0  # an answer: not a timeout unless it says so below
-            try:
-                body = resp.json()
+            try:  # a key given twice read at its first value, as every other reading (not httpx's)
+                body = strict_json.loads(resp.content, constants=True)
             except (ValueError, RecursionError):  # not JSON, or nested deeper than it parses
                 body = None
             err = body.get("error") if isinstance(body, dict) else None

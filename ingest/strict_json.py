@@ -2,7 +2,7 @@
 
 Python reads the rare lines DuckDB does not turn into events (to say why: reasons.py, or to
 mend them for a second pass) and the ad insights lines (insight_lines.py): what it reads of a
-line must be what DuckDB reads of it.
+line must be what DuckDB reads of it. `pull ads` reads the Graph API's answers so too (graph.py).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import json
 from typing import Any
 
 
-def loads(text: str, *, constants: bool = False) -> Any:
-    """text's JSON value. A key given twice in one object is read at its first value, as
-    DuckDB's reader reads it (Python's keeps the last). A bare NaN or Infinity is no JSON
-    (RFC 8259) unless constants: DuckDB's reader takes them as numbers, and so does a reader of
-    lines for their values (insight_lines); one saying why a line is no JSON does not. Raises
+def loads(text: str | bytes, *, constants: bool = False) -> Any:
+    """text's JSON value (bytes: in the UTF-8, -16 or -32 they are in, as json reads them). A
+    key given twice in one object is read at its first value, as DuckDB's reader reads it
+    (Python's keeps the last). A bare NaN or Infinity is no JSON (RFC 8259) unless constants:
+    DuckDB's reader takes them as numbers, and so does a reader of lines for their values
+    (insight_lines) or of the Graph API's answers (graph, as httpx's reading took them); one
+    saying why a line is no JSON does not. Raises
     ValueError (json.JSONDecodeError when text is no JSON text) or RecursionError (nested too
     deeply to read)."""
     return json.loads(
