@@ -182,7 +182,7 @@ def _check_refscope(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         queries.newest_day(con)
         queries.last_run_id(con)
     except duckdb.CatalogException as exc:
-        raise db.not_refscope(path, exc) from None
+        raise db.not_refscope(path, exc, con) from None
 
 
 def _check_pages(con: duckdb.DuckDBPyConnection, pages: tuple[str, ...]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import DatabaseError, DatabaseLocked
-from .schema import check_columns, check_refscope, quoted, schema_sql, stand_in_tables
+from .schema import check_columns, check_refscope, objects, quoted, schema_sql, stand_in_tables
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
@@ -27,6 +27,9 @@ LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock be
 LOCK_NOTICE_AFTER = 1.0
 on_lock_wait: Callable[[Path, float], None] | None = None
 NOT_DUCKDB = "not a DuckDB database file"
+ZERO_BYTES = ("a file of 0 bytes, not a DuckDB database: remove it (`refscope ingest` then "
+              "makes one there) or give another --db")  # fmt: skip
+EMPTY = "an empty database, no data yet; run `refscope ingest` first"
 _LOCK_HINTS = ("lock", "Conflicting", "being used by another")
 
 
@@ -132,6 +135,8 @@ def connect(
             if _is_sqlite(path):
                 # DuckDB reaches for its sqlite extension, and its error says to install it.
                 msg = "a SQLite file, not a DuckDB database"
+            elif _size(path) == 0:  # `touch`, or a copy that wrote nothing: DuckDB's "not valid"
+                msg = ZERO_BYTES
             elif damaged(exc):  # cut short in its header: its advice, as a query's error has
                 msg = f"{msg}: {DAMAGED}"
             raise DatabaseError(f"{path}: cannot open: {msg}") from exc
@@ -275,9 +280,14 @@ NOT_A_FOLDER = "a part of that path is a file, not a folder"
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 
-def not_refscope(path: Path | str, exc: duckdb.CatalogException) -> DatabaseError:
-    """The error for a file without the table a query asked for: another program's DuckDB file
-    (or an empty one), not a refscope database."""
+def not_refscope(
+    path: Path | str, exc: duckdb.CatalogException, con: duckdb.DuckDBPyConnection | None = None
+) -> DatabaseError:
+    """The error for a file without the table a query asked for: another program's DuckDB file,
+    not a refscope database; or, con (its connection) finding no object in it, a DuckDB file
+    no command wrote to, which `ingest` makes a refscope database."""
+    if con is not None and not objects(con):
+        return DatabaseError(f"{path}: {EMPTY}")
     text = str(exc)
     table = text.split("Table with name ", 1)[1].split(" ", 1)[0] + " table" if (
         "Table with name " in text) else "refscope tables"  # fmt: skip
@@ -289,6 +299,13 @@ def _in_memory(con: duckdb.DuckDBPyConnection) -> bool:
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchone()
     return row is None or row[0] is None
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _is_sqlite(path: Path) -> bool:

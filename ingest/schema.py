@@ -65,19 +65,22 @@ def check_refscope(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     macros, sequences or types (another program's DuckDB file, a mistyped --db): a writer would
     add refscope's tables to it. A new or empty file, and a database of any refscope, which has
     had `events` from the first, pass."""
-    found = [_name(s, t) for s, t in con.execute(_OBJECTS).fetchall()]
-    if "events" in found:
+    found = objects(con)
+    if not found or "events" in found:
         return
-    if not found:
-        found = [f"{k} {_name(s, n)}" for k, s, n in con.execute(_OTHERS).fetchall()]
-        if not found:
-            return
     more = f" and {len(found) - _NAMED} more" if len(found) > _NAMED else ""
     raise DatabaseError(
         f"{path} is not a refscope database (no events table): it holds "
         f"{', '.join(found[:_NAMED])}{more}; refscope writes only into its own database or a "
         "new file: give another --db (or REFSCOPE_DB), or the path of a new file"
     )
+
+
+def objects(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The file's tables and views, else its other objects named with their kind; none in a new
+    file or one no program wrote to."""
+    found = [_name(s, t) for s, t in con.execute(_OBJECTS).fetchall()]
+    return found or [f"{k} {_name(s, n)}" for k, s, n in con.execute(_OTHERS).fetchall()]
 
 
 _FIRST_COLUMN = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\s*\(\s*(?:--[^\n]*\n\s*)*(\w+)")

@@ -1,0 +1,51 @@
+"""A database file with nothing in it: a DuckDB file no command wrote to (`duckdb.connect(path)
+.close()`), which `ingest` makes a refscope database, and a file of 0 bytes (`touch`), which no
+command can open. Each is named in a refscope error of one line that says what to do, not
+DuckDB's own words, and is left as it was."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.ingest.cli_setup import _refused_in_process
+from tests.local_http import free_port
+
+
+def test_report_on_an_empty_duckdb_file_says_it_holds_no_data_yet(tmp_path: Path) -> None:
+    """It said the file was "not a refscope database (no events table)", where `ingest` makes
+    it one; a missing database is said to be none yet, with what to run."""
+    empty = tmp_path / "refscope.duckdb"
+    duckdb.connect(str(empty)).close()
+    before = empty.read_bytes()
+    error = _refused_in_process("report", "--db", str(empty), "--out", str(tmp_path / "r.html"),
+                                cwd=tmp_path)  # fmt: skip
+    assert error == f"Error: {empty}: an empty database, no data yet; run `refscope ingest` first"
+    assert empty.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["refscope.duckdb"]  # no report, no .wal
+
+
+ZERO_BYTES = "a file of 0 bytes, not a DuckDB database: remove it"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["report", "--out", "{tmp}/r.html"], ["ingest", "{tmp}/none.ndjson"], ["links", "list"],
+     ["dashboard", "--port", "{port}"]],
+    ids=["report", "ingest", "links list", "dashboard"],
+)  # fmt: skip
+def test_a_file_of_0_bytes_is_named_in_refscopes_words(tmp_path: Path, command: list[str]) -> None:
+    """Every command said DuckDB's `IO Error: The file "…" exists, but it is not a valid DuckDB
+    database file!`: a file of 0 bytes (`touch`, a copy that wrote nothing) is said to be one."""
+    zero = tmp_path / "refscope.duckdb"
+    zero.touch()
+    (tmp_path / "none.ndjson").write_text("", encoding="utf-8")
+    args = [a.format(tmp=tmp_path, port=free_port()) for a in command]
+    error = _refused_in_process(*args, "--db", str(zero), cwd=tmp_path, timeout=60)
+    assert error.startswith(f"Error: {zero}: cannot open: {ZERO_BYTES}"), error
+    assert "IO Error" not in error
+    assert zero.stat().st_size == 0
+    assert sorted(os.listdir(tmp_path)) == ["none.ndjson", "refscope.duckdb"]
