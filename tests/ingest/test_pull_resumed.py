@@ -84,7 +84,7 @@ def test_a_pull_stopped_mid_ingest_goes_on_from_its_last_committed_line(
     assert "nothing new at" in _cli(url, stopped_db).stdout  # recorded whole now
 
 
-def test_a_pull_killed_mid_download_leaves_nothing_and_the_next_pull_is_a_clean_one(
+def test_a_pull_killed_mid_download_commits_no_run_and_the_next_stores_what_a_clean_one_does(
     site: Any, tmp_path: Path
 ) -> None:
     s, base = site
