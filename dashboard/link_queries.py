@@ -29,18 +29,9 @@ def tracked_link_stats(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
         f"""WITH l AS (
                -- The page id as refs() and attribution find it: through `pages`, or the
                -- registered page itself when numeric; the ref alone only when it is neither
-               -- and no other page registered the ref.
-               SELECT t.*, coalesce(p.page_id, CASE WHEN regexp_full_match(t.page, '[0-9]+')
-                                                    THEN t.page END) AS page_id
-               FROM tracked_links t LEFT JOIN pages p
-                 ON {same_username_sql("p.username", "t.page")}
-               -- A ref registered under a page's username and under its id (before `pages
-               -- set` made them one page; the two mean the same) is one link: listed once, as
-               -- registered first (the URL `links create` keeps), its contacts counted once.
-               QUALIFY row_number() OVER (
-                   PARTITION BY t.ref, coalesce(p.page_id, CASE WHEN regexp_full_match(
-                       t.page, '[0-9]+') THEN t.page END, {username_key_sql("t.page")})
-                   ORDER BY t.created_at, t.page) = 1
+               -- and no other page registered the ref. A ref registered under a page's
+               -- username and under its id is one link, its contacts counted once.
+               SELECT * FROM {links.ONE_PER_PAGE}
            ), solo AS (
                SELECT ref FROM tracked_links GROUP BY ref
                HAVING count(DISTINCT {username_key_sql("page")}) = 1

@@ -37,6 +37,7 @@ from .link_rules import (  # noqa: F401 (USERNAME_RULE: read as links.USERNAME_R
     doubled_r_warning,
     same_username_sql,
     username_key,
+    username_key_sql,
 )
 from .url_check import ascii_url, case_folded
 
@@ -358,8 +359,25 @@ def sheet_label(link: Link) -> tuple[str, str, str]:
     return (link.url, link.ref, " · ".join(p for p in (f"page {link.page}", details) if p))
 
 
+# A registered page's id: through `pages`, or the page itself when numeric (NULL for a username
+# `pages` does not map), over tracked_links t LEFT JOIN pages p on the username.
+_PAGE_ID = "coalesce(p.page_id, CASE WHEN regexp_full_match(t.page, '[0-9]+') THEN t.page END)"
+# The registry, one link per ref and page, with its page_id (_PAGE_ID): a ref registered under a
+# page's username and under its id before `pages set` made them one page (the two mean the same)
+# is the link registered first, as Registry.load keeps it (its URL the one `links create`
+# keeps). `links list` and the Create links page list and count it so.
+ONE_PER_PAGE = f"""(
+    SELECT t.*, {_PAGE_ID} AS page_id
+    FROM tracked_links t LEFT JOIN pages p ON {same_username_sql("p.username", "t.page")}
+    QUALIFY row_number() OVER (PARTITION BY t.ref, coalesce({_PAGE_ID},
+                                                          {username_key_sql("t.page")})
+                               ORDER BY t.created_at, t.page) = 1
+)"""
+
+
 def list_links(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    """The registry as `links list` shows it: a link per ref and page (ONE_PER_PAGE)."""
     return con.execute(
-        """SELECT ref, page, channel, campaign, placement, url, created_at, notes
-           FROM tracked_links ORDER BY created_at, page, ref"""
+        f"""SELECT ref, page, channel, campaign, placement, url, created_at, notes
+            FROM {ONE_PER_PAGE} ORDER BY created_at, page, ref"""
     ).fetchall()
