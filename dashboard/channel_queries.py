@@ -49,7 +49,8 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return_7d_rate (RETURN_7D), first_seen, last_seen (of its touches in the range; without
     one, of those that acquired its contacts of the range), registered, campaign, placement,
     clicks, scans (clicks through QR codes, from the receiver's /r/<ref> log; a bot's are left
-    out; one logged unchecked, its page spelt otherwise, counted for its link),
+    out; one logged unchecked, its page spelt otherwise, counted for its link; under a channel
+    filter only those of links registered as a chosen channel),
     contacts_per_click, notes (the registered link's free text, whole). A ref that
     acquired contacts of the range is a row also when its touch came after the range's end
     (their first action, a reaction or an optin, was in it). A registered link clicked in the
@@ -138,7 +139,11 @@ def refs(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
                 FROM keyed s
                 JOIN links l ON l.ref = s.ref
                      AND (l.page_id = s.page_id OR (l.page_id IS NULL AND l.solo AND {_UNNAMED}))
+                -- A link's clicks and scans under the channel it is registered as, as its
+                -- contacts through it (a SHORTLINK of a QR ref is the code's): under "QR code"
+                -- an m.me link's clicks are not a row's whose code contacts came through none.
                 LEFT JOIN clk k ON k.ref = l.ref AND k.page = l.page
+                     AND (len($channels) = 0 OR list_contains($channels, l.channel))
                 GROUP BY s.page_id, s.ref
             ), unseen AS (
                 -- Registered links clicked or scanned in the range that brought no touch:
