@@ -249,11 +249,13 @@ def in_url(search: ContactSearch, rows: pd.DataFrame) -> None:
     """Write the page's Show, search and picks (as kept this run) into the URL beside the
     sidebar's filters, so that a copied link lists the same rows. rows: those the search
     found (before the picks): a salted database's id found by its hash is written as stored,
-    as a download records it (ContactSearch.described), never as typed; so is one that found
-    no one."""
+    as a download records it (ContactSearch.described), never as typed. There a search that
+    found no one is kept for the session alone: as typed it may be a PSID as Meta gives it
+    (the dashboard without the salt finds no one by it), and its hash is no search anyone
+    typed."""
     said = search.described(rows["psid"] if not rows.empty else [])["search"]
-    if rows.empty and search.stored_id is not None:
-        said = search.stored_id
+    if rows.empty and store.fetch("id_scheme")["scheme"].iloc[0] is not None:
+        said = ""
     qp = st.query_params
     now = {k: qp.get_all(k) for k in qp}
     wanted = {k: v for k, v in now.items() if k not in CONTACT_PARAMS}
