@@ -23,7 +23,8 @@ import subprocess
 import sys
 import time
 
-STOPS = {signal.SIGINT, signal.SIGTERM}
+from ingest.cli_stop import STOPS  # it imports the standard library only: cheap here too
+
 STOP_GRACE = 5.0  # seconds Streamlit has to stop once told (its sessions end, the port closes)
 STREAMLIT = "--streamlit"  # argv[1] of the child
 TOLD = signal.SIGUSR1  # the child's "stop": one SIGTERM to Streamlit, however many were sent

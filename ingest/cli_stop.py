@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import click
 
+STOPS = {signal.SIGINT, signal.SIGTERM}  # Ctrl-C, and a service manager's stop
+
 
 class Stop(threading.Event):
     """Set by Ctrl-C (SIGINT) or SIGTERM; signum says which."""
@@ -35,7 +37,7 @@ def stop_on_signals(stopped: Stop) -> Callable[[], None]:
         raise KeyboardInterrupt
 
     try:
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, stop) for sig in STOPS}
     except ValueError:  # not the main thread: leave signals alone
         return lambda: None
 
@@ -112,7 +114,7 @@ def stops_while_starting(run: Callable[[], None]) -> None:
     try:
         # Also when started ignoring Ctrl-C (a script's `refscope … &`, a background job of
         # `make`): the command's own handlers take it then too (stop_on_signals), as Streamlit's.
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOPS:
             _before_start[sig] = signal.signal(sig, stop)
         run()
     finally:
@@ -192,9 +194,6 @@ def keep_serving_from_start(argv: list[str]) -> None:
         os.write(2, b"SIGHUP: still serving (it was starting)\n")  # no buffer to re-enter
 
     keep_on_sighup(say)
-
-
-STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
 def ends_at_once(said: str) -> None:
