@@ -106,10 +106,7 @@ def stops_while_starting(run: Callable[[], None]) -> None:
     an exception raised from a handler may land in a C extension's import (DuckDB's), which
     then aborted (SIGABRT) or swallowed it and ran the command anyway."""
 
-    def stop(signum: int, frame: object) -> None:
-        os.write(2, STARTING_SAID.encode() + b"\n")  # no buffer a handler could re-enter
-        os._exit(128 + signum)  # as a shell reports a stop by that signal: 130, 143
-
+    stop = _ending(STARTING_SAID)
     _entry_point.append(True)
     try:
         # Also when started ignoring Ctrl-C (a script's `refscope … &`, a background job of
@@ -204,14 +201,21 @@ def ends_at_once(said: str) -> None:
     run inside another program, a test's, whose own stops stay its own)."""
     if not _entry_point:
         return
+    end = _ending(said)
+    for sig in STOPS:
+        signal.signal(sig, end)
+
+
+def _ending(said: str) -> Callable[[int, FrameType | None], None]:
+    """A handler of Ctrl-C and SIGTERM that ends the process in it: said (one line) on stderr,
+    exit 130 or 143, as a shell reports a stop by that signal."""
     line = said.encode() + b"\n"
 
-    def end(signum: int, frame: object) -> None:
+    def end(signum: int, frame: FrameType | None) -> None:
         os.write(2, line)  # no buffer a signal handler could re-enter
         os._exit(128 + signum)
 
-    for sig in STOPS:
-        signal.signal(sig, end)
+    return end
 
 
 def exec_blocking_stops(args: list[str], env: dict[str, str]) -> None:
