@@ -92,7 +92,7 @@ STARTING_SAID = "stopped while starting: nothing was written"
 
 # The handlers stops_while_starting replaced, while its own are in force.
 _before_start: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
-_entry_point: list[bool] = []  # [True] once stops_while_starting runs: a real process
+_entry_point = False  # True once stops_while_starting runs: a process of refscope's own
 
 
 def stops_while_starting(run: Callable[[], None]) -> None:
@@ -106,8 +106,9 @@ def stops_while_starting(run: Callable[[], None]) -> None:
     an exception raised from a handler may land in a C extension's import (DuckDB's), which
     then aborted (SIGABRT) or swallowed it and ran the command anyway."""
 
+    global _entry_point
     stop = _ending(STARTING_SAID)
-    _entry_point.append(True)
+    _entry_point = True
     try:
         # Also when started ignoring Ctrl-C (a script's `refscope … &`, a background job of
         # `make`): the command's own handlers take it then too (stop_on_signals), as Streamlit's.
