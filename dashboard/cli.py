@@ -22,7 +22,7 @@ from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
 from ingest.cli_codes import no_folder_left
 from ingest.cli_options import IntegerRange, check_day, lake_folder, page_ids
-from ingest.cli_stop import exits_when_stopped, starts_commands
+from ingest.cli_stop import exits_when_stopped
 from ingest.terminal import say
 
 __all__ = ["cli", "main"]
@@ -254,5 +254,4 @@ def _reading(db_file: Path, lake_dir: Path | None) -> Iterator[duckdb.DuckDBPyCo
 
 
 def main() -> None:
-    starts_commands(cli)  # the stops of the start (cli_stop.stops_while_starting) end there
     cli()

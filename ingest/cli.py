@@ -25,7 +25,7 @@ from .cli_pull import pull
 from .cli_rebuild import rebuild
 from .cli_retention import forget, prune
 from .cli_serve import dashboard, serve
-from .cli_stop import Stop, keep_on_sighup, starts_commands, stop_on_signals
+from .cli_stop import Stop, keep_on_sighup, stop_on_signals
 from .errors import RefscopeError
 from .summary import notices, print_lake, print_spilled, print_summary, print_warnings
 from .terminal import say
@@ -195,11 +195,11 @@ def _follow(
     from . import pipeline  # as ingest
 
     errors = err_console or console
-    preflight.check_follow(paths, db_file, keep_text)
     failing: str | None = None  # the error of the last cycle, said once while it lasts
     warned: list[str] = []  # the warnings of the last cycle, likewise
     stop = Stop()
     restore = restore_sighup = _nothing
+    new, following = not os.path.lexists(db_file), False  # the check makes a missing database
     # A lock held for long (a rebuild, an analyst's session) makes every round wait: that it
     # waits is said once per wait, not each round, and that it reads again once it got through.
     notice, waited = db.on_lock_wait, False
@@ -213,14 +213,17 @@ def _follow(
     db.on_lock_wait = say_wait_once
     try:
         # The handlers first: a Ctrl-C or SIGTERM sent once "following" is said (a service
-        # manager, a script that waits for it) is a clean stop, not click's "Aborted!".
+        # manager, a script that waits for it) is a clean stop, not click's "Aborted!"; one
+        # during the check removes the database it made, as a stopped ingest does.
         restore = stop_on_signals(stop)
+        preflight.check_follow(paths, db_file, keep_text)
         restore_sighup = keep_on_sighup(
             lambda: errors.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")
         )
         # A glob's [a-z] is no markup; escaping would double a last backslash.
         say(errors, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
             markup=False, soft_wrap=True)  # fmt: skip
+        following = True
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
             spilled: list[spills.Removed] = []
@@ -257,6 +260,11 @@ def _follow(
         # all the same (the round's batch rolls back; the next ingest resumes the run).
         if not stop.is_set():
             raise
+        if not following:
+            if new:
+                db.drop_if_rowless(db_file)
+            click.echo("stopped before reading anything: nothing was written", err=True)
+            sys.exit(128 + stop.signum)  # as a stopped ingest: 130, 143
         errors.print("stopped")
     finally:
         db.on_lock_wait = notice
@@ -359,5 +367,4 @@ cli.add_command(rebuild)
 
 
 def main() -> None:
-    starts_commands(cli)  # the stops of the start (cli_stop.stops_while_starting) end there
     cli()

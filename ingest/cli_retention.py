@@ -17,7 +17,7 @@ import duckdb
 
 from . import db, lake, memory_share, retention, rewrite
 from .cli_options import DB_OPTION, lake_option, page_ids
-from .cli_stop import Stop, stop_on_signals
+from .cli_stop import Stop, Stopping, exits_when_stopped, stop_on_signals
 from .errors import LakeError, RefscopeError, ValidationError
 from .privacy import Privacy
 from .summary import print_lake
@@ -35,6 +35,7 @@ FORGOTTEN = {
     "feed_changes": ("other feed change", "other feed changes"),  # reactions, likes, shares…
     "rejects": ("rejected line", "rejected lines"),
 }
+FORGET_AGAIN = "`refscope forget` again with the same id and options"
 # A forget or a prune is brought to the lake at once, not left for the next `ingest --lake`.
 LAKE_SYNC_OPTION = lake_option(
     "Bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line too."
@@ -134,8 +135,7 @@ def _holds_lake(lake_dir: Path) -> bool:
 def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: str) -> None:
     """Write the database file anew (rewrite.py), so that the bytes of the rows just removed
     leave it; done names what is committed whatever happens, again what rewrites it later."""
-    remain = (f"the removed rows are gone from every query, but their bytes may remain in "
-              f"{db_file} until a rewrite ({again})")  # fmt: skip
+    remain = _remain(db_file, again)
     stop = Stop()
     restore = stop_on_signals(stop)  # SIGTERM too: a stop must not leave the partial file
     try:
@@ -155,6 +155,18 @@ def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: st
         restore()
     say(None, "rewrote {} ({:,.1f} MiB → {:,.1f} MiB): the removed rows' bytes are gone from it",
         db_file, r.before / 2**20, r.after / 2**20)  # fmt: skip
+
+
+def _remain(db_file: Path, again: str) -> str:
+    return (f"the removed rows are gone from every query, but their bytes may remain in "
+            f"{db_file} until a rewrite ({again})")  # fmt: skip
+
+
+def _left(lake_dir: Path | None, rewrite_file: bool) -> str:
+    """What a prune stopped once committed has not done yet, which the same prune again does."""
+    left = [what for what, asked in (("the lake brought in line", lake_dir is not None),
+                                     ("the file written anew", rewrite_file)) if asked]  # fmt: skip
+    return f", {' and '.join(left)} not yet: run the same prune again" if left else ""
 
 
 def _age(ctx: click.Context, param: click.Parameter, age: str) -> str:
@@ -200,13 +212,22 @@ def _holds_events(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
 @_reader_may_go
 def prune(age: str, rewrite_file: bool, lake_dir: Path | None, db_file: Path) -> None:
     """Delete events, touches and clicks older than AGE, and contacts with nothing left."""
+    with exits_when_stopped("stopped before pruning: nothing was written") as stop:
+        _prune(stop, age, rewrite_file, lake_dir, db_file)
+
+
+def _prune(stop: Stopping, age: str, rewrite_file: bool, lake_dir: Path | None,
+           db_file: Path) -> None:  # fmt: skip
+    """prune, stop.said saying what a stop leaves as it goes."""
     before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())  # checked by _age
     if not db_file.exists():
         raise click.ClickException(f"{db_file}: no database yet; nothing to prune")
     _refscope_database(db_file)
     con = memory_share.connect_limited(db_file)  # a rewrite copies the whole database
+    committed = "stopped: the prune is committed" + _left(lake_dir, rewrite_file)
     try:
         r = retention.prune(con, before)
+        stop.said = committed
         click.echo(
             f"removed data before {r.before}: {counted(r.events, 'event')}, "
             f"{counted(r.touches, 'touch', 'touches')}, {counted(r.clicks, 'click')}, "
@@ -214,8 +235,10 @@ def prune(age: str, rewrite_file: bool, lake_dir: Path | None, db_file: Path) ->
             f"{counted(r.rejects, 'rejected line')}"
         )
         unsynced = _sync_lake(con, lake_dir)
+        stop.said = "stopped: the prune is committed" + _left(None, rewrite_file)
         if rewrite_file:
             _rewrite(con, db_file, "prune", f"`refscope prune --older-than {age} --rewrite` again")
+            stop.said = "stopped: the prune is committed"
         if unsynced:
             raise unsynced
     finally:
@@ -243,13 +266,25 @@ def forget(
     send log recipient's phone number (as the log writes it). The
     database file is then written anew, so that no byte of theirs stays in it.
     """
+    with exits_when_stopped("stopped before forgetting: nothing was written") as stop:
+        _forget(stop, psid, page_id, rewrite_file, lake_dir, db_file)
+
+
+def _forget(stop: Stopping, psid: str, page_id: str | None, rewrite_file: bool,
+            lake_dir: Path | None, db_file: Path) -> None:  # fmt: skip
+    """forget, stop.said saying what a stop leaves as it goes."""
     privacy = Privacy.from_env()  # its settings refused before a database is made
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
     if not created:
         _refscope_database(db_file)  # its schema would be made there, and the file rewritten
+    else:
+        stop.makes(db_file)  # stopped before the forget is committed: not left, empty
     con = memory_share.connect_limited(db_file)  # a rewrite copies the whole database
+    forgotten = f"stopped: {psid.strip()} is forgotten"
+    committed = f"{forgotten}, but {db_file} was not rewritten: {_remain(db_file, FORGET_AGAIN)}"
     try:
         done = retention.forget(con, psid, page_id, privacy)
+        stop.said = committed
         counts = done.counts
         if done.already and not any(counts.values()):
             where = " on every page" if done.already == "*" else f" on page {done.already}"
@@ -268,7 +303,8 @@ def forget(
         _remove_killed_pulls(db_file)
         unsynced = _sync_lake(con, lake_dir)
         if rewrite_file:
-            _rewrite(con, db_file, "forget", "`refscope forget` again with the same id and options")
+            _rewrite(con, db_file, "forget", FORGET_AGAIN)
+            stop.said = forgotten
         else:
             say(None, "not rewritten (--no-rewrite): the removed rows' bytes may remain in {} "
                 "until a rewrite (`refscope forget` again with the same id, without "

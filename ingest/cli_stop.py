@@ -4,7 +4,6 @@ not stopping `ingest --follow`."""
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import signal
 import sys
@@ -12,11 +11,9 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import click
-
+Handler = Callable[[int, FrameType | None], Any] | int | None  # as signal.signal returns it
 STOPS = {signal.SIGINT, signal.SIGTERM}  # Ctrl-C, and a service manager's stop
 
 
@@ -37,9 +34,10 @@ def stop_on_signals(stopped: Stop) -> Callable[[], None]:
         raise KeyboardInterrupt
 
     try:
-        previous = {sig: signal.signal(sig, stop) for sig in STOPS}
+        previous: dict[int, Handler] = {sig: signal.signal(sig, stop) for sig in STOPS}
     except ValueError:  # not the main thread: leave signals alone
         return lambda: None
+    previous.update(_handed_over())  # the start's: its "nothing was written" is over
 
     def restore() -> None:
         for sig, handler in previous.items():
@@ -91,20 +89,22 @@ STARTING_SAID = "stopped while starting: nothing was written"
 
 
 # The handlers stops_while_starting replaced, while its own are in force.
-_before_start: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
+_before_start: dict[int, Handler] = {}
 _entry_point = False  # True once stops_while_starting runs: a process of refscope's own
 
 
 def stops_while_starting(run: Callable[[], None]) -> None:
     """The entry point (`refscope`, `python -m ingest`) from its first line: run (the imports
     of the commands, click reading the options, then the command) with Ctrl-C and SIGTERM
-    ending it before the command starts as a stop does, the STARTING_SAID line and exit 130
-    or 143, not a KeyboardInterrupt traceback (the imports of DuckDB & co. take half a second)
-    nor an end without a word. Once the command runs (`started`), its stops are its own.
+    ending it as a stop does, the STARTING_SAID line and exit 130 or 143, not a
+    KeyboardInterrupt traceback (the imports of DuckDB & co. take half a second) nor click's
+    "Aborted!" nor an end without a word, until the command sets its own handlers
+    (stop_on_signals, ends_at_once, own_stops) before it writes anything: its checks and its
+    own imports (`ingest`'s of Arrow, `serve`'s of uvicorn) are part of its start.
 
-    The process ends in the handler itself: nothing is written before the command starts, and
-    an exception raised from a handler may land in a C extension's import (DuckDB's), which
-    then aborted (SIGABRT) or swallowed it and ran the command anyway."""
+    The process ends in the handler itself: nothing is written before, and an exception raised
+    from a handler may land in a C extension's import (DuckDB's), which then aborted (SIGABRT)
+    or swallowed it and ran the command anyway."""
 
     global _entry_point
     stop = _ending(STARTING_SAID)
@@ -116,37 +116,22 @@ def stops_while_starting(run: Callable[[], None]) -> None:
             _before_start[sig] = signal.signal(sig, stop)
         run()
     finally:
-        started()
+        own_stops()
 
 
-def started() -> None:
-    """The command runs: Ctrl-C and SIGTERM are as they were before stops_while_starting (the
-    command sets its own handlers), which no longer says that nothing was written."""
-    while _before_start:
-        sig, handler = _before_start.popitem()
+def own_stops() -> None:
+    """The command takes Ctrl-C and SIGTERM as it did before stops_while_starting: for one
+    whose next step sets its own handlers (`serve`: uvicorn's, which put back the ones they
+    found when it stops, and send the stop again to them) or that has ended."""
+    for sig, handler in _handed_over().items():
         signal.signal(sig, handler)
 
 
-def starts_commands(group: click.Group) -> None:
-    """Make each command of group (and of its groups) call `started` as it begins: click has
-    read its options, and only the command's own code is ahead."""
-    import click  # imported by then: this module is imported before it, to stop its import
-
-    for command in group.commands.values():
-        if isinstance(command, click.Group):
-            starts_commands(command)
-        elif command.callback is not None and not hasattr(command.callback, "starts"):
-            command.callback = _begins(command.callback)
-
-
-def _begins(callback: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(callback)
-    def begun(*args: Any, **kwargs: Any) -> Any:
-        started()
-        return callback(*args, **kwargs)
-
-    begun.starts = True  # type: ignore[attr-defined]
-    return begun
+def _handed_over() -> dict[int, Handler]:
+    """The handlers stops_while_starting replaced, which its own no longer stand in for."""
+    before = dict(_before_start)
+    _before_start.clear()
+    return before
 
 
 def keep_on_sighup(say: Callable[[], None]) -> Callable[[], None]:
@@ -205,6 +190,7 @@ def ends_at_once(said: str) -> None:
     end = _ending(said)
     for sig in STOPS:
         signal.signal(sig, end)
+    _handed_over()  # never put back: the process is replaced, or ends
 
 
 def _ending(said: str) -> Callable[[int, FrameType | None], None]:

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from . import body_bytes, clicklog, reasons, receiver_health
+from .cli_stop import own_stops
 from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
 from .logwriter import BatchStats as BatchStats
 from .logwriter import LogWriter, keep_serving_on_sighup, log_file, make_dirs
@@ -361,6 +362,7 @@ def serve(
     app = create_app(config, fsync=fsync)
     # A delivery uvicorn refuses before the app sees it (a bad Content-Length) counted too.
     http = header_deadline_protocol(HEADER_TIMEOUT_SECONDS, app.state.receiver.refused_unparsed)
+    own_stops()  # uvicorn's handlers from here: a stop before them was one while starting
     uvicorn.run(app, host=host, port=port, log_config=log_config, access_log=False,
                 server_header=False, ws="none", lifespan="on", http=http,
                 timeout_graceful_shutdown=10)  # fmt: skip

@@ -128,18 +128,21 @@ def signal_at(frame, event, arg):
         sys.setprofile(None)
         os.kill(os.getpid(), {sig})
 sys.setprofile(signal_at)
-from dashboard.cli import main; main()
+{entry}
 """
+IN_PROCESS = "from dashboard.cli import main; main()"  # refscope's commands, not its entry point
 
 
 def _signalled_at_call(
-    function: str, sig: int, *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+    function: str, sig: int, *args: str, cwd: Path, env: dict[str, str] | None = None,
+    entry: str = IN_PROCESS,
+) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """refscope run to its end in a process of its own (as _run_refscope, env its variables),
     sent sig as it first calls function ("ingest/links.py:register"), or as it first returns
-    from it ("…:return")."""
+    from it ("…:return"); entry: how it is run (ENTRIES' `refscope`: from its entry point)."""
     file, name, *event = function.split(":")
-    code = SIGNAL_AT_CALL.format(name=name, file=file, sig=sig, event=(event or ["call"])[0])
+    code = SIGNAL_AT_CALL.format(name=name, file=file, sig=sig, event=(event or ["call"])[0],
+                                 entry=entry)  # fmt: skip
     return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=_clean_env(env),
                           capture_output=True, text=True, timeout=120)  # fmt: skip
 
