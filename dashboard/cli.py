@@ -21,7 +21,7 @@ from ingest import db, lake
 from ingest.attribute import CHANNELS
 from ingest.cli import DB_OPTION, cli
 from ingest.cli_codes import no_folder_left
-from ingest.cli_options import IntegerRange, check_day, lake_folder, page_ids
+from ingest.cli_options import AnyCase, IntegerRange, check_day, lake_folder, page_ids
 from ingest.cli_stop import exits_when_stopped
 from ingest.terminal import say
 
@@ -50,7 +50,7 @@ def _day(value: dt.datetime | None) -> dt.date | None:
               help="Page id; repeat for several (default: all).")  # fmt: skip
 # In any case, as `links create --channel`: QR_Code is qr_code.
 @click.option("--channel", "channels", multiple=True,
-              type=click.Choice(CHANNELS, case_sensitive=False),
+              type=AnyCase(list(CHANNELS)),
               help="Channel; repeat for several (default: all).")  # fmt: skip
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="Default: from --out's suffix (.pdf, .xlsx, .html or .htm); without "

@@ -12,7 +12,7 @@ import click
 
 from . import links as links_mod
 from . import preflight, qr
-from .cli_options import IntegerRange
+from .cli_options import AnyCase, IntegerRange
 
 QR_OPTIONS = [
     # Out of range, a usage error (exit 2) naming the option, as a word is refused.
@@ -20,12 +20,9 @@ QR_OPTIONS = [
                  help="Pixels per QR module, {} to {}.".format(*qr.BOX_SIZES)),
     click.option("--border", default=4, show_default=True, type=IntegerRange(*qr.BORDERS),
                  help="Quiet zone in modules, {} to {}.".format(*qr.BORDERS)),
-    # In any case, as --channel: h is H. Its help names the levels as the code has them (click
-    # would lower-case a choice that takes any case).
-    click.option("--error-correction", type=click.Choice(list(qr.ERROR_LEVELS),
-                 case_sensitive=False), default="M", show_default=True,
-                 metavar="[{}]".format("|".join(qr.ERROR_LEVELS)),
-                 help="QR error-correction level (a logo forces H)."),
+    # In any case, as --channel: h is H, named L, M, Q, H in its help and its refusal.
+    click.option("--error-correction", type=AnyCase(list(qr.ERROR_LEVELS)), default="M",
+                 show_default=True, help="QR error-correction level (a logo forces H)."),
     click.option("--fg", default="#000000", show_default=True, help="Foreground colour."),
     click.option("--bg", default="#ffffff", show_default=True, help="Background colour."),
     click.option("--logo", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -24,7 +24,14 @@ from .cli_codes import (
 )
 from .cli_links_import import links_import
 from .cli_links_list import links_list
-from .cli_options import DB_OPTION, RefArgumentCommand, given_options, named_options, page_ids
+from .cli_options import (
+    DB_OPTION,
+    AnyCase,
+    RefArgumentCommand,
+    given_options,
+    named_options,
+    page_ids,
+)
 from .cli_stop import exits_when_stopped
 from .terminal import say
 
@@ -56,8 +63,7 @@ def _registered(link: links_mod.Link, out: Path) -> str:
 @click.option("--page", required=True, help="Page username or numeric id.")
 @click.option("--ref", help="The ref; default: campaign-placement-YYYY_MM.")
 # In any case, as an import's channel column: QR is stored as qr.
-@click.option("--channel", type=click.Choice(["link", "qr"], case_sensitive=False), default="link",
-              show_default=True)  # fmt: skip
+@click.option("--channel", type=AnyCase(["link", "qr"]), default="link", show_default=True)
 @click.option("--campaign")
 @click.option("--placement")
 @click.option("--notes")

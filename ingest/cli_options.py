@@ -148,6 +148,20 @@ def named_options(given: list[str]) -> str:
     return f"{', '.join(given)} {'is' if len(given) == 1 else 'are'}"
 
 
+class AnyCase(click.Choice):
+    """A choice given in any case (`h` is `H`), named in its help and its refusal as written:
+    click's own names them lower-cased (`'l', 'm', 'q', 'h'` for L, M, Q and H)."""
+
+    def __init__(self, choices: list[str]) -> None:
+        super().__init__(choices, case_sensitive=False)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "[{}]".format("|".join(map(str, self.choices)))
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        return f"{value!r} is not one of {', '.join(map(repr, self.choices))}."
+
+
 class IntegerRange(click.IntRange):
     """An IntRange whose refusal of a word says "'abc' is not a valid integer", not click's
     "not a valid integer range", as if a range such as 1-30 were asked for."""

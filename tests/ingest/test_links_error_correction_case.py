@@ -37,3 +37,16 @@ def test_an_error_correction_level_in_any_case_draws_the_code_at_that_level(
         drawn[upper] = (again / "door.png").read_bytes()
     assert len(set(drawn.values())) == 4  # each level a code of its own
     assert (out / "door.png").read_bytes() == drawn[level.upper()]
+
+
+@pytest.mark.parametrize("command", [["create", "--page", "acmebakery", "--channel", "qr"],
+                                     ["qr", "door"]], ids=["create", "qr"])  # fmt: skip
+def test_a_bad_error_correction_level_is_refused_naming_the_levels_as_written(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    """The refusal named them in lower case ('l', 'm', 'q', 'h'), the help as L|M|Q|H."""
+    result = runner.invoke(cli, ["links", *command, "--error-correction", "X", "--db",
+                                 str(tmp_path / "refscope.duckdb")])  # fmt: skip
+    assert result.exit_code == 2
+    assert "Error: Invalid value for '--error-correction': 'X' is not one of 'L', 'M', 'Q', " \
+        "'H'.\n" in result.output  # fmt: skip
