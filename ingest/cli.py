@@ -199,7 +199,7 @@ def _follow(
     warned: list[str] = []  # the warnings of the last cycle, likewise
     stop = Stop()
     restore = restore_sighup = _nothing
-    new, following = not os.path.lexists(db_file), False  # the check makes a missing database
+    following = False  # "following …" said: a stop from here on is the loop's
     # A lock held for long (a rebuild, an analyst's session) makes every round wait: that it
     # waits is said once per wait, not each round, and that it reads again once it got through.
     notice, waited = db.on_lock_wait, False
@@ -216,14 +216,15 @@ def _follow(
         # manager, a script that waits for it) is a clean stop, not click's "Aborted!"; one
         # during the check removes the database it made, as a stopped ingest does.
         restore = stop_on_signals(stop)
-        preflight.check_follow(paths, db_file, keep_text)
-        restore_sighup = keep_on_sighup(
-            lambda: errors.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")
-        )
-        # A glob's [a-z] is no markup; escaping would double a last backslash.
-        say(errors, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
-            markup=False, soft_wrap=True)  # fmt: skip
-        following = True
+        with db.no_empty_file_left(db_file, when=stop.is_set):  # the check makes a missing one
+            preflight.check_follow(paths, db_file, keep_text)
+            restore_sighup = keep_on_sighup(
+                lambda: errors.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")
+            )
+            # A glob's [a-z] is no markup; escaping would double a last backslash.
+            say(errors, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
+                markup=False, soft_wrap=True)  # fmt: skip
+            following = True
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
             spilled: list[spills.Removed] = []
@@ -261,8 +262,6 @@ def _follow(
         if not stop.is_set():
             raise
         if not following:
-            if new:
-                db.drop_if_rowless(db_file)
             click.echo("stopped before reading anything: nothing was written", err=True)
             sys.exit(128 + stop.signum)  # as a stopped ingest: 130, 143
         errors.print("stopped")
