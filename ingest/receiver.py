@@ -40,7 +40,7 @@ from .receiver_config import MAX_BODY_BYTES as MAX_BODY_BYTES
 from .receiver_config import MAX_BODY_ENV, ReceiverConfig, config_warnings
 from .receiver_metrics import REFUSALS as REFUSALS
 from .receiver_metrics import Metrics
-from .receiver_protocol import header_deadline_protocol
+from .receiver_protocol import body_refused, header_deadline_protocol
 from .receiver_routes import NO_STORE, TrailingSlashes, method_not_allowed, not_a_link
 from .receiver_signature import SIGNATURE_HEADER, header_problem, signature_problem, token_matches
 
@@ -214,7 +214,9 @@ class Receiver:
         try:
             raw = await asyncio.wait_for(self._read_body(request), cfg.body_timeout)
         except ClientDisconnect:  # nobody reads the answer: counted, for /metrics to show
-            return self._refuse("disconnected", 400, "the body did not arrive")
+            # A hang-up, or a chunk h11 refused (uvicorn answered 400): not the same fault
+            reason = "invalid_http" if body_refused(request.scope) else "disconnected"
+            return self._refuse(reason, 400, "the body did not arrive")
         except TimeoutError:
             return self._refuse("slow_body", 408,
                                 f"the body did not arrive within {cfg.body_timeout:g} s",

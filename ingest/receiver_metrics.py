@@ -8,7 +8,7 @@ from collections.abc import Mapping
 REFUSALS = (
     "missing", "malformed", "mismatch", "no_secret_configured", "too_large", "slow_body",
     "disconnected",  # the client hung up before its whole body came
-    "invalid_http",  # a head h11 could not parse (a bad Content-Length), answered 400 by uvicorn
+    "invalid_http",  # a head or chunk h11 could not parse (a bad Content-Length), uvicorn's 400
 )  # fmt: skip
 
 

@@ -16,6 +16,12 @@ so a request with both Content-Length and Transfer-Encoding too, which h11 reads
 a body that was not then waited for a chunk's size line until the body's deadline, and a proxy
 in front that framed it by its Content-Length would read another request in it than the
 receiver (request smuggling; RFC 9112 §6.1 lets a server refuse it, and close the connection).
+
+A body h11 refuses part-way (a chunk-size line not hex, a chunk without its CRLF) uvicorn answers
+400 too, once the app has begun reading it: the app, told then only that the client is gone,
+finds it marked in its request's state (`body_refused`) and counts it as bad HTTP, not a hang-up.
+When the app has answered already (a delivery refused before its body came), no 400 can follow
+its answer: the connection is closed, where uvicorn's 400 failed with a traceback in the log.
 """
 
 from __future__ import annotations
@@ -26,15 +32,25 @@ from collections.abc import Callable
 from typing import Any
 
 import h11
+from starlette.types import Scope
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 # The request line of a delivery: POST to /webhook (trailing slashes, a query or not).
 _DELIVERY_LINE = re.compile(rb"[\r\n]*POST /webhook/*[ ?]")
+# In a request's ASGI state (shared by the copies of its scope) once h11 refused its body.
+_BODY_REFUSED = "refscope_body_refused"
+
+
+def body_refused(scope: Scope) -> bool:
+    """Whether h11 refused this request's body part-way (uvicorn answered 400 and closed)."""
+    return bool(scope.get("state", {}).get(_BODY_REFUSED))
 
 
 class CountingConnection(h11.Connection):
     """h11's server side, telling `refused` of a delivery whose head it refuses to parse, and
     refusing a head with both Content-Length and Transfer-Encoding (uvicorn answers 400)."""
+
+    body_refused = False  # the last error was in the body of a request it had parsed
 
     def __init__(self, max_head: int | None, refused: Callable[[], None] | None) -> None:
         super().__init__(h11.SERVER, *(() if max_head is None else (max_head,)))  # h11's own
@@ -43,11 +59,13 @@ class CountingConnection(h11.Connection):
     def next_event(self) -> Any:
         # Awaiting a request's head: what it is parsed from (the head, and perhaps a body).
         head = self.trailing_data[0] if self.their_state is h11.IDLE else b""
+        in_body = self.their_state is h11.SEND_BODY
         try:
             event = super().next_event()
             if isinstance(event, h11.Request) and _framed_twice(event):
                 raise h11.RemoteProtocolError("both Content-Length and Transfer-Encoding", 400)
         except h11.RemoteProtocolError:
+            self.body_refused = in_body
             if self.refused is not None and _DELIVERY_LINE.match(head):
                 self.refused()
             raise
@@ -68,7 +86,9 @@ class HeaderDeadlineProtocol(H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_deadline: asyncio.TimerHandle | None = None
-        self.conn = CountingConnection(self.config.h11_max_incomplete_event_size, self.refused)
+        self.conn = self.counting = CountingConnection(
+            self.config.h11_max_incomplete_event_size, self.refused
+        )
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -86,6 +106,15 @@ class HeaderDeadlineProtocol(H11Protocol):
             self._arm()
         else:
             self._disarm()
+
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's answer to what h11 refused: a body's part told to the app reading it.
+        if self.counting.body_refused and self.cycle is not None:
+            self.cycle.scope["state"][_BODY_REFUSED] = True
+        if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+            super().send_400_response(msg)
+        else:  # the app has answered (or begun to): a 400 cannot follow, the rest is not read
+            self.transport.close()
 
     def _arm(self) -> None:
         if self._header_deadline is None:

@@ -73,3 +73,48 @@ def test_a_request_with_both_content_length_and_transfer_encoding_is_refused_at_
         metrics = httpx.get(served.url + "/metrics").text
     assert f"{INVALID} 2\n" in metrics
     assert not list((tmp_path / "logs").glob("webhooks-*"))
+
+
+def _sent_in_parts(url: str, *parts: bytes) -> bytes:
+    """What the server answers to parts sent a moment apart, until it closes (or 5 s pass)."""
+    host, port = url.removeprefix("http://").split(":")
+    out = b""
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        for part in parts:
+            sock.sendall(part)
+            time.sleep(0.2)  # the app has begun reading the body, or answered
+        try:
+            while chunk := sock.recv(4096):
+                out += chunk
+        except TimeoutError:
+            return out + b"<no close>"
+    return out
+
+
+def test_a_delivery_whose_chunked_body_breaks_part_way_is_counted_as_invalid_http(
+    tmp_path: Path,
+) -> None:
+    # h11 refuses a bad chunk once the app is reading the body: uvicorn answered 400 and closed,
+    # and the app, told only that the client was gone, counted it as a hang-up (disconnected).
+    signed = b"Host: example\r\nX-Hub-Signature-256: %s\r\n" % sign(RAW).encode()
+    first = b"5\r\n%s\r\n" % RAW[:5]
+    rest = b"%x\r\n%s\r\n0\r\n\r\n" % (len(RAW) - 5, RAW[5:])
+    bad = (b"zz\r\n" + RAW[5:] + b"\r\n0\r\n\r\n", b"5\r\n%sXX" % RAW[5:10] + rest)
+    with serve_process(tmp_path, ENV) as served:
+        for path in (b"/webhook", b"/webhook/"):
+            head = b"POST %s HTTP/1.1\r\n%sTransfer-Encoding: chunked\r\n\r\n" % (path, signed)
+            for broken in bad:
+                out = _sent_in_parts(served.url, head + first, broken)
+                assert out.startswith(b"HTTP/1.1 400 ") and not out.endswith(b"<no close>"), out
+        # Refused (unsigned) before its body came, then a bad chunk: the connection is closed
+        # without a 400 after the 403, and the refusal is not counted twice.
+        head = b"POST /webhook HTTP/1.1\r\nHost: example\r\nTransfer-Encoding: chunked\r\n\r\n"
+        out = _sent_in_parts(served.url, head + first, bad[0])
+        assert out.startswith(b"HTTP/1.1 403 ") and b" 400 " not in out, out
+        metrics = httpx.get(served.url + "/metrics").text
+    assert f"{INVALID} 4\n" in metrics
+    assert 'refscope_deliveries_refused_total{reason="disconnected"} 0\n' in metrics
+    assert 'refscope_deliveries_refused_total{reason="missing"} 1\n' in metrics
+    assert not list((tmp_path / "logs").glob("webhooks-*"))  # nothing of a partial body
+    assert served.out.count(b"delivery refused: invalid_http") == 4
+    assert b"Traceback" not in served.out, served.out.decode()
