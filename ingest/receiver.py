@@ -40,7 +40,7 @@ from .receiver_config import MAX_BODY_BYTES as MAX_BODY_BYTES
 from .receiver_config import MAX_BODY_ENV, ReceiverConfig, config_warnings
 from .receiver_metrics import REFUSALS as REFUSALS
 from .receiver_metrics import Metrics
-from .receiver_protocol import body_refused, header_deadline_protocol
+from .receiver_protocol import HeaderDeadlineProtocol, body_refused, header_deadline_protocol
 from .receiver_routes import NO_STORE, TrailingSlashes, method_not_allowed, not_a_link
 from .receiver_signature import SIGNATURE_HEADER, header_problem, signature_problem, token_matches
 
@@ -323,6 +323,12 @@ def create_app(
     return app
 
 
+def http_protocol(app: Starlette) -> type[HeaderDeadlineProtocol]:
+    """uvicorn's `http=` for the app (serve's, and the tests'): h11 with the headers' deadline,
+    a delivery uvicorn refuses before the app sees it (a bad Content-Length) counted too."""
+    return header_deadline_protocol(HEADER_TIMEOUT_SECONDS, app.state.receiver.refused_unparsed)
+
+
 def writer_id() -> str:
     """This process's part of its log file names: several receivers share a log directory
     without clashing (host, process id and a random run id, filename-safe). The run id: two
@@ -360,9 +366,7 @@ def serve(
                                          "propagate": False}  # fmt: skip
     # No access log: its lines would hold client IPs and the handshake's verify token.
     app = create_app(config, fsync=fsync)
-    # A delivery uvicorn refuses before the app sees it (a bad Content-Length) counted too.
-    http = header_deadline_protocol(HEADER_TIMEOUT_SECONDS, app.state.receiver.refused_unparsed)
     own_stops()  # uvicorn's handlers from here: a stop before them was one while starting
     uvicorn.run(app, host=host, port=port, log_config=log_config, access_log=False,
-                server_header=False, ws="none", lifespan="on", http=http,
+                server_header=False, ws="none", lifespan="on", http=http_protocol(app),
                 timeout_graceful_shutdown=10)  # fmt: skip

@@ -23,7 +23,7 @@ import pytest
 import uvicorn
 
 from ingest import db, links
-from ingest.receiver import ReceiverConfig, create_app
+from ingest.receiver import ReceiverConfig, create_app, http_protocol
 from tests import factories as f
 
 SECRET = os.urandom(16).hex()
@@ -152,8 +152,9 @@ def start_receiver(tmp_path: Path) -> Iterator[StartReceiver]:
         config = config or ReceiverConfig(
             tmp_path / "logs", None, (SECRET,), TOKEN, registry_refresh=0.0
         )
-        server = ThreadedServer(uvicorn.Config(
-            create_app(config, **kw), log_config=None, access_log=False, http="h11", ws="none",
+        app = create_app(config, **kw)
+        server = ThreadedServer(uvicorn.Config(  # on h11 with serve's own protocol class
+            app, log_config=None, access_log=False, http=http_protocol(app), ws="none",
             lifespan="on", loop="asyncio",
         ))  # fmt: skip
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -109,14 +109,19 @@ def test_an_unsigned_oversized_request_is_refused_as_unsigned_with_no_cue_to_rai
     assert receiver.lines() == []
 
 
-def _first_10_bytes_sent(receiver: Receiver, raw: bytes) -> socket.socket:
-    """A connection that has sent a signed delivery's headers and the first 10 bytes of it."""
+def _sent(receiver: Receiver, request: bytes) -> socket.socket:
+    """A connection to the receiver that has sent `request` (raw bytes)."""
     port = int(receiver.url.rsplit(":", 1)[1])
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-              b"X-Hub-Signature-256: %s\r\nContent-Length: %d\r\n\r\n%s"
-              % (sign(raw).encode(), len(raw), raw[:10]))  # fmt: skip
+    s.sendall(request)
     return s
+
+
+def _first_10_bytes_sent(receiver: Receiver, raw: bytes) -> socket.socket:
+    """A connection that has sent a signed delivery's headers and the first 10 bytes of it."""
+    return _sent(receiver, b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                 b"\r\nX-Hub-Signature-256: %s\r\nContent-Length: %d\r\n\r\n%s"
+                 % (sign(raw).encode(), len(raw), raw[:10]))  # fmt: skip
 
 
 def test_a_body_that_trickles_in_is_refused_with_408_and_the_connection_closed(
@@ -151,6 +156,29 @@ def test_a_client_that_hangs_up_mid_body_is_counted_as_refused(receiver: Receive
     assert receiver.metrics()[name] == 1
     assert receiver.lines() == []
     assert receiver.post(raw).status_code == 200  # the next delivery is taken
+
+
+def test_a_chunk_that_breaks_part_way_is_counted_as_invalid_http_not_a_hang_up(
+    receiver: Receiver,
+) -> None:
+    # In process too, on serve's own protocol class (the fixture's): uvicorn's 400, and the
+    # receiver counting it, as `refscope serve` does (test_receiver_unparsed).
+    raw = text_delivery()
+    head = b"POST /webhook HTTP/1.1\r\nHost: x\r\nX-Hub-Signature-256: %s\r\n" % sign(raw).encode()
+    chunks = b"Transfer-Encoding: chunked\r\n\r\n5\r\n%s\r\nnot hex\r\n" % raw[:5]
+    with _sent(receiver, head + chunks) as s:
+        answer = b""
+        while chunk := s.recv(4096):  # the server closes the connection once it answered
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    name = 'refscope_deliveries_refused_total{reason="%s"}'
+    deadline = time.monotonic() + WAIT_SECONDS
+    while receiver.metrics()[name % "invalid_http"] + receiver.metrics()[name % "disconnected"] < 1:
+        assert time.monotonic() < deadline, "the broken body was never counted"
+        time.sleep(0.05)
+    m = receiver.metrics()
+    assert (m[name % "invalid_http"], m[name % "disconnected"]) == (1, 0)
+    assert receiver.lines() == []
 
 
 def test_a_delivery_without_a_signature_is_refused_before_its_body_arrives(
