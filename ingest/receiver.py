@@ -366,7 +366,8 @@ def serve(
                                          "propagate": False}  # fmt: skip
     # No access log: its lines would hold client IPs and the handshake's verify token.
     app = create_app(config, fsync=fsync)
+    http = http_protocol(app)
     own_stops()  # uvicorn's handlers from here: a stop before them was one while starting
     uvicorn.run(app, host=host, port=port, log_config=log_config, access_log=False,
-                server_header=False, ws="none", lifespan="on", http=http_protocol(app),
+                server_header=False, ws="none", lifespan="on", http=http,
                 timeout_graceful_shutdown=10)  # fmt: skip
