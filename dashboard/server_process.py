@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from types import FrameType
 
 from ingest.cli_stop import STOPS  # it imports the standard library only: cheap here too
 
@@ -106,14 +107,21 @@ def _wait(stopper: Stopper, child: subprocess.Popen[bytes], wake_r: int) -> int:
     return 128 - code if code < 0 else code  # killed by another's signal: as a shell says it
 
 
-def _told(signum: int, frame: object) -> None:
+def _told(signum: int, frame: FrameType | None) -> None:
     """Told to stop: one SIGTERM, to Streamlit's handler (its clean stop) or, before Streamlit
-    has set it, to the default action (an end at once). Blocked until now, a SIGTERM sent to
-    the whole group (`timeout`, a service manager) and this one are delivered as one, and one
-    sent after it not at all: Streamlit says `Stopping...` once."""
-    os.kill(os.getpid(), signal.SIGTERM)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # delivered before it returns
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # a repeat after it: not again
+    has set one, to the default action (an end at once). A SIGTERM sent to the whole group
+    (`timeout`, a service manager) stays blocked: one that came before this is taken off, and
+    one after it is never delivered, so Streamlit says `Stopping...` once. (Unblocked for the
+    stop, one that came in that moment was delivered too: `Stopping...` twice.)"""
+    while signal.sigtimedwait({signal.SIGTERM}, 0) is not None:
+        pass  # the group's, pending: this stop is the same one
+    handler = signal.getsignal(signal.SIGTERM)
+    if callable(handler):
+        handler(signal.SIGTERM, frame)  # Streamlit's own, as a SIGTERM would call it
+    elif handler != signal.SIG_IGN:  # the default's end at once (or a handler set from C)
+        os.kill(os.getpid(), signal.SIGTERM)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # delivered here
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 
 
 def streamlit(parent: int, args: list[str]) -> None:
