@@ -72,7 +72,7 @@ def _code_name(link: links.Link) -> str:
     """The file name (without extension) `links qr` and `links create` give the link's code:
     `<ref>`, `<ref>.<page>` for a ref another page has a QR code of, `<ref>~<hash>` beside a
     QR code's ref equal but for case (links.code_name)."""
-    if not store.source_path().exists():  # no database yet: nothing registered
+    if not store.has_database():  # no database yet: nothing registered
         return link.ref
     return str(store.fetch("code_name", link.page, link.ref)["name"].iloc[0])
 
@@ -81,7 +81,7 @@ def _as_registered(link: links.Link) -> links.Link:
     """The link with its registered URL when its page (any case, or its other name in `pages`)
     and ref are registered: a code downloaded again must encode that URL (a redirect link's
     scans are counted there)."""
-    if not store.source_path().exists():  # no database yet: nothing registered
+    if not store.has_database():  # no database yet: nothing registered
         return link
     same = store.fetch("registered_url", link.page, link.ref)
     if same.empty:
@@ -91,7 +91,7 @@ def _as_registered(link: links.Link) -> links.Link:
 
 def _conflict(link: links.Link) -> str | None:
     """The one-meaning rule the link breaks against the registry, or None."""
-    if not store.source_path().exists():  # no database yet: nothing registered
+    if not store.has_database():  # no database yet: nothing registered
         return None
     found = store.fetch("link_conflict", link.page, link.ref, link.channel, link.campaign,
                         link.placement, link.notes)  # fmt: skip

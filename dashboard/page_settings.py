@@ -47,7 +47,7 @@ class StoredPage:
 def stored_pages() -> dict[str, StoredPage]:
     """The pages contacts arrived on and those `pages` holds, by page id (none without a
     database yet)."""
-    if not store.source_path().exists():
+    if not store.has_database():
         return {}
     frame = store.fetch("page_names")
     return {

@@ -21,7 +21,7 @@ import streamlit as st
 
 from dashboard import queries, query_parts
 from dashboard.read_retry import read_retried
-from ingest import db, lake
+from ingest import db, lake, schema
 from ingest.errors import DatabaseError, DatabaseLocked
 
 READ_RETRY_SECONDS = 20.0  # an ingest holds the write lock only while it loads
@@ -63,10 +63,17 @@ def reading(wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def status() -> tuple[int, int]:
-    """(last ingest run id, contacts); (-1, 0) when there is no database yet. DatabaseError when
-    the file is there but is not a refscope database (another program's, an empty file)."""
+    """(last ingest run id, contacts); (-1, 0) when there is no database yet, or a DuckDB file
+    that holds nothing. DatabaseError when the file is there but is not a refscope database
+    (another program's, a file of 0 bytes)."""
     run_id, contacts, _ = _state()
     return run_id, contacts
+
+
+def has_database() -> bool:
+    """Whether there is a refscope database (or lake) to read: none yet, or a DuckDB file no
+    command wrote to, has no table to ask."""
+    return status()[0] >= 0
 
 
 def writer_busy() -> bool:
@@ -81,7 +88,8 @@ _LAST: dict[str, tuple[tuple[int, int, str], bool]] = {}
 
 
 def _state() -> tuple[int, int, str]:
-    """(last ingest run id, contacts, data version); (-1, 0, "") with no database yet.
+    """(last ingest run id, contacts, data version); (-1, 0, "") with no database yet (or a
+    DuckDB file that holds nothing).
 
     Opening the file costs more than most cached answers, so the answer is kept until the
     database file or its write-ahead log changes on disk. While another process holds the
@@ -121,7 +129,14 @@ def _read(fn: Callable[[duckdb.DuckDBPyConnection], Any], wait: float | None = N
 
 
 def _state_of(con: duckdb.DuckDBPyConnection) -> tuple[int, int, str]:
-    return queries.last_run_id(con), queries.contact_count(con), queries.data_version(con)
+    try:
+        return queries.last_run_id(con), queries.contact_count(con), queries.data_version(con)
+    except duckdb.CatalogException:
+        if schema.objects(con):
+            raise  # another program's DuckDB file
+        # A DuckDB file no command wrote to, which `ingest` makes a refscope database: no data
+        # yet, as with no database yet.
+        return -1, 0, ""
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

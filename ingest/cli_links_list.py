@@ -11,7 +11,7 @@ import click
 import duckdb
 from rich.console import Console
 
-from . import db, link_pages, links_csv, links_screen
+from . import db, link_pages, links_csv, links_screen, schema
 from . import links as links_mod
 from .cli_options import DB_OPTION
 from .cli_stop import exits_when_stopped
@@ -46,7 +46,10 @@ def links_list(fmt: str | None, db_file: Path) -> None:
             rows = links_mod.list_links(con)
             pages = link_pages.KnownPages(con)
         except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
-            raise db.not_refscope(db_file, exc) from None
+            if schema.objects(con):
+                raise db.not_refscope(db_file, exc) from None
+            # A DuckDB file no command wrote to, which `ingest` makes a refscope database:
+            # no links, as with no database yet.
         finally:
             con.close()
     terminal = sys.stdout.isatty()

@@ -74,9 +74,7 @@ with shown:
 
 st.subheader("Registered links")
 if f is None:
-    registered = (
-        store.fetch("tracked_link_stats") if store.source_path().exists() else pd.DataFrame()
-    )
+    registered = store.fetch("tracked_link_stats") if store.has_database() else pd.DataFrame()
     if registered.empty:
         st.caption("No links registered yet.")
     else:

@@ -5,7 +5,9 @@ found" dialog covered it, and the URL fell back to Overview."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import duckdb
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -54,3 +56,39 @@ def test_a_link_to_a_page_says_what_to_run_next(
     # The sidebar offers what works without contacts, as on Overview.
     nav = page.locator('[data-testid="stSidebarNav"]')
     expect(nav.get_by_role("link")).to_have_text(["Overview", "Create links"])
+
+
+def test_an_empty_duckdb_file_is_a_database_without_data_yet(
+    browser: Browser,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A DuckDB file no command wrote to (`duckdb.connect(path).close()`), which `ingest` makes
+    a refscope database: the dashboard said it was "not a refscope database (no ingest_runs
+    table)" on every page. It says what it says of a new database, and Create links registers
+    a link in it (making it a refscope database, as `links create` does)."""
+    path = tmp_path / "refscope.duckdb"
+    duckdb.connect(str(path)).close()
+    before = path.read_bytes()
+    with run_dashboard(path, tmp_path / "dashboard.log") as server:
+        for page in open_page(browser, server, request):
+            page.goto(server.url)
+            expect(page.get_by_text("Ingest some Messenger logs first")).to_be_visible()
+            expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0)
+            assert page.get_by_text("not a refscope database").count() == 0
+            assert path.read_bytes() == before  # only read
+            page.goto(f"{server.url}/create_links")
+            expect(page.get_by_text("No links registered yet.")).to_be_visible()
+            for label, value in (("Page username or id", "acmebakery"), ("Campaign", "Fair"),
+                                 ("Placement", "Stall")):  # fmt: skip
+                page.get_by_label(label, exact=True).fill(value)
+                page.get_by_label(label, exact=True).press("Tab")
+            code = page.locator('[data-testid="stCode"]').filter(has_text="?ref=fair-stall-")
+            expect(code).to_be_visible()
+            page.get_by_role("button", name="Register", exact=True).click()
+            expect(page.get_by_text("Registered fair-stall-")).to_be_visible()
+            assert page.locator('[data-testid="stException"]').count() == 0
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT page, campaign FROM tracked_links").fetchall() == [
+            ("acmebakery", "Fair")
+        ]

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.ingest.cli_setup import _refused_in_process
+from tests.ingest.cli_setup import _refused_in_process, _run_refscope
 from tests.local_http import free_port
 
 
@@ -26,6 +26,24 @@ def test_report_on_an_empty_duckdb_file_says_it_holds_no_data_yet(tmp_path: Path
     assert error == f"Error: {empty}: an empty database, no data yet; run `refscope ingest` first"
     assert empty.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["refscope.duckdb"]  # no report, no .wal
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "csv"])
+def test_links_list_on_an_empty_duckdb_file_lists_none(tmp_path: Path, fmt: str) -> None:
+    """It said the file was "not a refscope database (no tracked_links table)": a file no
+    command wrote to, which `ingest` or `links create` makes a refscope database, has no links
+    registered, as a missing database has none, and is read only."""
+    empty = tmp_path / "refscope.duckdb"
+    duckdb.connect(str(empty)).close()
+    before = empty.read_bytes()
+    listed = _run_refscope("links", "list", "--format", fmt, "--db", str(empty), cwd=tmp_path)
+    none = _run_refscope("links", "list", "--format", fmt, "--db", str(tmp_path / "no.duckdb"),
+                         cwd=tmp_path)  # fmt: skip
+    assert (listed.returncode, listed.stderr) == (0, ""), listed.stderr
+    assert (none.returncode, none.stderr) == (0, ""), none.stderr
+    assert listed.stdout == none.stdout and len(listed.stdout.splitlines()) == 1  # the header
+    assert empty.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["refscope.duckdb"]  # no .wal, no other database
 
 
 ZERO_BYTES = "a file of 0 bytes, not a DuckDB database: remove it"
