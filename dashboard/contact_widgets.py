@@ -252,9 +252,11 @@ def in_url(search: ContactSearch, rows: pd.DataFrame) -> None:
     as a download records it (ContactSearch.described), never as typed. There a search that
     found no one is kept for the session alone: as typed it may be a PSID as Meta gives it
     (the dashboard without the salt finds no one by it), and its hash is no search anyone
-    typed."""
+    typed; one already in the stored form (a found contact's URL, opened under other filters)
+    is no PSID, and stays."""
     said = search.described(rows["psid"] if not rows.empty else [])["search"]
-    if rows.empty and store.fetch("id_scheme")["scheme"].iloc[0] is not None:
+    salted = store.fetch("id_scheme")["scheme"].iloc[0] is not None
+    if rows.empty and salted and not search.as_stored:
         said = ""
     qp = st.query_params
     now = {k: qp.get_all(k) for k in qp}

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from ingest.privacy import STORED_ID
 from ingest.wording import counted
 
 
@@ -215,3 +216,9 @@ class ContactSearch:
         if self.stored_id is not None and self.stored_id in set(psids):
             return {"search": self.stored_id}
         return {"search": self.text}
+
+    @property
+    def as_stored(self) -> bool:
+        """Whether the text is an id as a salted database stores it (64 hex digits, as the psid
+        column and a found contact's URL hold it): no PSID or user_ref as Meta gives it."""
+        return STORED_ID.fullmatch(self.text) is not None

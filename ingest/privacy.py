@@ -74,6 +74,7 @@ _ZERO = "\x00"  # of each character of UTF-16 text read as UTF-8, the byte besid
 _SCHEME_TEXT = b"refscope: how this database stores ids"  # keyed by the salt in id_scheme
 _BLOCK = 64  # SHA-256's block size: HMAC pads the key to it
 _SHOWN_HEX = 16  # hex digits of the stored id that a rejected line shows
+STORED_ID = re.compile(r"[0-9a-f]{64}")  # an id as a salted database stores it (stored_id)
 _LONG_NUMBER = re.compile(r"\d{10,}")  # PSIDs, page-scoped and app-scoped ids
 _MIN_ID = 10  # the shortest id looked for in a rejected line's text
 _LONG_ID = re.compile(r"[A-Za-z0-9_-]{10,}")  # PSIDs and user_refs inside a rejected line

@@ -15,12 +15,18 @@ import duckdb
 
 from . import comment_tables, db, forgotten_sends, history
 from .errors import ValidationError
-from .privacy import FORGOTTEN, FORGOTTEN_NAMES, Privacy, forgotten_hash, shown_stored
+from .privacy import (
+    FORGOTTEN,
+    FORGOTTEN_NAMES,
+    STORED_ID,
+    Privacy,
+    forgotten_hash,
+    shown_stored,
+)
 from .reject_text import without_forgotten_texts
 
 _AGE = re.compile(r"(\d+)\s*([dwmy])")
 _PERSON_TABLES = ("events", "touches", "contacts", "contact_days", "contact_history")
-_HASHED = re.compile(r"[0-9a-f]{64}")  # an id as a salted database stores it
 
 
 def parse_age(text: str) -> tuple[int, str]:
@@ -185,7 +191,7 @@ def _stored(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> str
     given itself when it is a stored id that rows hold (copied from the dashboard or a query)
     and its hash is held by none."""
     stored = privacy.stored_id(given)
-    if privacy.salt is None or not _HASHED.fullmatch(given):
+    if privacy.salt is None or not STORED_ID.fullmatch(given):
         return stored
 
     def held(an_id: str) -> bool:

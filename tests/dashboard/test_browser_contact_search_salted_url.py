@@ -60,3 +60,24 @@ def test_a_search_that_finds_no_one_is_kept_out_of_the_url(browser, tmp_path, re
             expect(page.get_by_text("1 contact acquired")).to_be_visible()
             page.wait_for_url(re.compile(rf"[?&]search={stored(PSID)}(&|$)"))
             _no_one_found_is_not_in_the_url(page)
+
+
+@pytest.mark.parametrize("salt", [SALT, None], ids=["the salt", "no salt"])
+def test_a_stored_id_that_finds_no_one_stays_in_the_url(browser, tmp_path, request, salt):
+    """A link holding the search as a found contact's URL holds it (the id as stored, 64 hex
+    digits: no PSID as Meta gives it), opened with a channel by which that contact did not
+    come: it found no one, and the search went from the URL, so a copy of it lost the search."""
+    salted_db = build(tmp_path, SALT)
+    env = {SALT_ENV: salt} if salt else {}
+    with_search = re.compile(rf"[?&]search={stored(PSID)}(&|$)")
+    with tb.run_dashboard(salted_db, tmp_path / "dashboard.log", extra_env=env) as server:
+        for page in tb.open_page(browser, server, request):
+            url = f"{server.url}/contacts?channel=ctm_ad&search={stored(PSID)}"
+            for _ in range(2):  # the link, then the URL it left (copied again), opened anew
+                page.goto(url)
+                expect(page.get_by_text("No contacts match.", exact=False)).to_be_visible()
+                tb.finished(page, "Contacts", '[data-testid="stAlert"]')
+                expect(page.get_by_label(SEARCH, exact=True)).to_have_value(stored(PSID))
+                expect(page).to_have_url(with_search)
+                assert PSID not in page.url.replace(stored(PSID), "")
+                url = page.url
