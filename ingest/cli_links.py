@@ -11,7 +11,7 @@ from typing import Any
 import click
 import duckdb
 
-from . import db, qr
+from . import db, qr, schema
 from . import links as links_mod
 from .cli_codes import (
     CODE_OPTIONS,
@@ -146,7 +146,14 @@ def _qr_link(
     try:
         registry = links_mod.Registry.load(con)
     except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
-        raise db.not_refscope(db_file, exc) from None
+        if schema.objects(con):
+            raise db.not_refscope(db_file, exc) from None
+        # A DuckDB file no command wrote to, which `ingest` makes a refscope database: no
+        # links, as with no database yet.
+        raise click.ClickException(
+            f"ref {ref!r} is not registered: {db_file}: an empty database, no data yet (see "
+            "`refscope links create`)"
+        ) from None
     finally:
         con.close()
     found = registry.find(ref, page)

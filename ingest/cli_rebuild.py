@@ -10,7 +10,7 @@ import click
 import duckdb
 from rich.console import Console
 
-from . import db, memory_share, spills
+from . import db, memory_share, schema, spills
 from .cli_options import DB_OPTION
 from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
@@ -56,7 +56,10 @@ def rebuild(
     try:
         found = rebuild_mod.inputs(old, list(paths))
     except duckdb.CatalogException as exc:  # another program's file: no table of refscope's
-        raise db.not_refscope(db_file, exc) from None
+        if schema.objects(old):
+            raise db.not_refscope(db_file, exc) from None
+        # A DuckDB file no command wrote to (which `ingest` makes a refscope database).
+        raise click.ClickException(f"{db_file}: an empty database, no data to rebuild") from None
     finally:
         old.close()
     problem = found.problem()

@@ -15,7 +15,7 @@ from typing import Any, ParamSpec
 import click
 import duckdb
 
-from . import db, lake, memory_share, retention, rewrite
+from . import db, lake, memory_share, retention, rewrite, schema
 from .cli_options import DB_OPTION, lake_option, page_ids
 from .cli_stop import Stop, Stopping, exits_when_stopped, stop_on_signals
 from .errors import LakeError, RefscopeError, ValidationError
@@ -182,23 +182,27 @@ def _age(ctx: click.Context, param: click.Parameter, age: str) -> str:
     raise click.BadParameter(why, ctx, param)
 
 
-def _refscope_database(db_file: Path) -> None:
-    """Refuse a file without refscope's tables (another program's DuckDB file, an empty one),
-    as a reader does: a prune removes rows from a refscope database and makes none, and its
-    writer's connection would apply the schema there. Held to REFSCOPE_INGEST_MEMORY, as the
-    command's own connection is (memory_share)."""
+def _refscope_database(db_file: Path) -> bool:
+    """Refuse a file without refscope's tables (another program's DuckDB file), as a reader
+    does: a prune removes rows from a refscope database and makes none, and its writer's
+    connection would apply the schema there. False for a DuckDB file that holds nothing (no
+    command wrote to it), which `ingest` makes a refscope database, as it makes a missing one.
+    Held to REFSCOPE_INGEST_MEMORY, as the command's own connection is (memory_share)."""
     con = memory_share.connect_limited(db_file, read_only=True)
     try:
-        _holds_events(con, db_file)
+        return _holds_events(con, db_file)
     finally:
         con.close()
 
 
-def _holds_events(con: duckdb.DuckDBPyConnection, db_file: Path) -> None:
+def _holds_events(con: duckdb.DuckDBPyConnection, db_file: Path) -> bool:
     try:
         con.execute("SELECT 1 FROM events LIMIT 0")
     except duckdb.CatalogException as exc:
-        raise db.not_refscope(db_file, exc) from exc
+        if schema.objects(con):
+            raise db.not_refscope(db_file, exc) from exc
+        return False
+    return True
 
 
 @click.command()
@@ -222,7 +226,8 @@ def _prune(stop: Stopping, age: str, rewrite_file: bool, lake_dir: Path | None,
     before = retention.cutoff(age, dt.datetime.now(dt.UTC).date())  # checked by _age
     if not db_file.exists():
         raise click.ClickException(f"{db_file}: no database yet; nothing to prune")
-    _refscope_database(db_file)
+    if not _refscope_database(db_file):
+        raise click.ClickException(f"{db_file}: an empty database, no data yet; nothing to prune")
     con = memory_share.connect_limited(db_file)  # a rewrite copies the whole database
     committed = "stopped: the prune is committed" + _left(lake_dir, rewrite_file)
     try:
@@ -275,9 +280,9 @@ def _forget(stop: Stopping, psid: str, page_id: str | None, rewrite_file: bool,
     """forget, stop.said saying what a stop leaves as it goes."""
     privacy = Privacy.from_env()  # its settings refused before a database is made
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
-    if not created:
-        _refscope_database(db_file)  # its schema would be made there, and the file rewritten
-    else:
+    # A file no command wrote to is made a refscope database, as `ingest` makes it one.
+    empty = not created and not _refscope_database(db_file)  # else refused: not refscope's
+    if created:
         stop.makes(db_file)  # stopped before the forget is committed: not left, empty
     con = memory_share.connect_limited(db_file)  # a rewrite copies the whole database
     forgotten = f"stopped: {psid.strip()} is forgotten"
@@ -300,6 +305,9 @@ def _forget(stop: Stopping, psid: str, page_id: str | None, rewrite_file: bool,
         if created:
             say(None, "{} did not exist: it was created to keep the forget (is that the "
                 "database you ingest into?)", db_file, err=True)  # fmt: skip
+        elif empty:
+            say(None, "{} held no data: the forget is kept in it (is that the database you "
+                "ingest into?)", db_file, err=True)  # fmt: skip
         _remove_killed_pulls(db_file)
         unsynced = _sync_lake(con, lake_dir)
         if rewrite_file:

@@ -67,3 +67,49 @@ def test_a_file_of_0_bytes_is_named_in_refscopes_words(tmp_path: Path, command: 
     assert "IO Error" not in error
     assert zero.stat().st_size == 0
     assert sorted(os.listdir(tmp_path)) == ["none.ndjson", "refscope.duckdb"]
+
+
+@pytest.mark.parametrize(
+    ("command", "missing", "empty"),
+    [
+        (["links", "qr", "spring"], "ref 'spring' is not registered: {db}: no database yet",
+         "ref 'spring' is not registered: {db}: an empty database, no data yet"),
+        (["prune", "--older-than", "90d"], "{db}: no database yet; nothing to prune",
+         "{db}: an empty database, no data yet; nothing to prune"),
+        (["rebuild", "--out", "{tmp}/new.duckdb"], "{db}: no database to rebuild",
+         "{db}: an empty database, no data to rebuild"),
+    ],
+    ids=["links qr", "prune", "rebuild"],
+)  # fmt: skip
+def test_readers_say_an_empty_duckdb_file_holds_no_data_as_a_missing_one(
+    tmp_path: Path, command: list[str], missing: str, empty: str
+) -> None:
+    """Each said the file was "not a refscope database (no … table)": a file no command wrote
+    to, which `ingest` makes a refscope database, holds no data yet, as a missing one, and is
+    left as it was."""
+    empty_db = tmp_path / "refscope.duckdb"
+    duckdb.connect(str(empty_db)).close()
+    before = empty_db.read_bytes()
+    for db_file, said in ((tmp_path / "no.duckdb", missing), (empty_db, empty)):
+        args = [a.format(tmp=tmp_path) for a in command]
+        error = _refused_in_process(*args, "--db", str(db_file), cwd=tmp_path)
+        assert error.startswith("Error: " + said.format(db=db_file)), error
+    assert empty_db.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["refscope.duckdb"]  # no code, no .wal, no new file
+
+
+def test_forget_keeps_the_forget_in_an_empty_duckdb_file(tmp_path: Path) -> None:
+    """It said the file was "not a refscope database (no events table)": forget makes a missing
+    database to keep the forget, and keeps it in a file no command wrote to, as `ingest` makes
+    that a refscope database; it says so, not that the file was created."""
+    empty = tmp_path / "refscope.duckdb"
+    duckdb.connect(str(empty)).close()
+    done = _run_refscope("forget", "1234567", "--db", str(empty), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "not a refscope database" not in done.stderr and "did not exist" not in done.stderr
+    assert f"{empty} held no data: the forget is kept in it" in done.stderr, done.stderr
+    con = duckdb.connect(str(empty), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM forgotten").fetchone() == (1,)
+    finally:
+        con.close()
