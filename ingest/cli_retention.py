@@ -205,6 +205,12 @@ def _holds_events(con: duckdb.DuckDBPyConnection, db_file: Path) -> bool:
     return True
 
 
+def _saying(stop: Stopping, said: str) -> Callable[[], object]:
+    """What sets stop.said at a COMMIT (db.transaction): a call of C, which a stop that comes
+    meanwhile does not cut before it is done."""
+    return functools.partial(setattr, stop, "said", said)
+
+
 @click.command()
 @click.option("--older-than", "age", required=True, metavar="AGE", callback=_age,
               help="A number and d, w, m or y: e.g. 90d, 12w, 25m, 2y.")  # fmt: skip
@@ -231,8 +237,7 @@ def _prune(stop: Stopping, age: str, rewrite_file: bool, lake_dir: Path | None,
     con = memory_share.connect_limited(db_file)  # a rewrite copies the whole database
     committed = "stopped: the prune is committed" + _left(lake_dir, rewrite_file)
     try:
-        r = retention.prune(con, before)
-        stop.said = committed
+        r = retention.prune(con, before, _saying(stop, committed))
         click.echo(
             f"removed data before {r.before}: {counted(r.events, 'event')}, "
             f"{counted(r.touches, 'touch', 'touches')}, {counted(r.clicks, 'click')}, "
@@ -288,8 +293,7 @@ def _forget(stop: Stopping, psid: str, page_id: str | None, rewrite_file: bool,
     forgotten = f"stopped: {psid.strip()} is forgotten"
     committed = f"{forgotten}, but {db_file} was not rewritten: {_remain(db_file, FORGET_AGAIN)}"
     try:
-        done = retention.forget(con, psid, page_id, privacy)
-        stop.said = committed
+        done = retention.forget(con, psid, page_id, privacy, _saying(stop, committed))
         counts = done.counts
         if done.already and not any(counts.values()):
             where = " on every page" if done.already == "*" else f" on page {done.already}"

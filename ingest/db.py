@@ -317,8 +317,10 @@ def _is_sqlite(path: Path) -> bool:
 
 
 @contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """BEGIN … COMMIT, or ROLLBACK on any exception (KeyboardInterrupt included)."""
+def transaction(con: duckdb.DuckDBPyConnection, committed: Callable[[], object] | None = None
+                ) -> Iterator[None]:  # fmt: skip
+    """BEGIN … COMMIT, or ROLLBACK on any exception (KeyboardInterrupt included); committed is
+    called at the COMMIT, a call of C (functools.partial) that no signal cuts short."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield
@@ -327,9 +329,18 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
     try:
         con.execute("COMMIT")
+        if committed is not None:
+            committed()
     except duckdb.Error as exc:
         # Written to disk only now: a full disk or a file size limit fails here, said in one line.
         raise DatabaseError(f"cannot commit: {exc}") from exc
+    except BaseException:  # a stop as COMMIT returned (Python takes a signal as a call ends)
+        if committed is not None:
+            try:
+                con.execute("ROLLBACK")  # still open: a stop cut the COMMIT short
+            except duckdb.TransactionException:  # none open: it was committed
+                committed()
+        raise
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection, done: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
@@ -73,14 +74,17 @@ class Pruned:
     rejects: int = 0
 
 
-def prune(con: duckdb.DuckDBPyConnection, before: dt.date) -> Pruned:
+def prune(
+    con: duckdb.DuckDBPyConnection, before: dt.date, committed: Callable[[], object] | None = None
+) -> Pruned:
     """Delete events, touches, clicks and contact days before a date, contacts left empty, and
     the rejected lines of runs started before it or dated before it (all their instants).
 
     The contacts it keeps keep their acquisition and the tallies of what it removes (history.py),
-    and later ingests leave out events dated before the latest prune."""
+    and later ingests leave out events dated before the latest prune. committed: called at its
+    COMMIT (db.transaction)."""
     counts: dict[str, int] = {}
-    with db.transaction(con):
+    with db.transaction(con, committed):
         history.keep(con, before)
         params = {"before": before}
         deletions = (("events", history.REMOVED), ("touches", history.REMOVED),
@@ -123,7 +127,11 @@ def _prune_dated_rejects(con: duckdb.DuckDBPyConnection, before: dt.date) -> int
 
 
 def forget(
-    con: duckdb.DuckDBPyConnection, psid: str, page_id: str | None, privacy: Privacy
+    con: duckdb.DuckDBPyConnection,
+    psid: str,
+    page_id: str | None,
+    privacy: Privacy,
+    committed: Callable[[], object] | None = None,
 ) -> Forgot:
     """Remove every row of one person (on one page or all) and remember to leave them out.
 
@@ -132,7 +140,7 @@ def forget(
     matched on the column that holds that kind of id, `commenter_id` for comments, never by
     joining one kind to another. The counts are per table, a commenter's comments and their other
     feed changes (reactions…) apart from other events. A person forgotten again (on that page,
-    or on every page) is recorded once.
+    or on every page) is recorded once. committed: called at its COMMIT (db.transaction).
     """
     psid = psid.strip()
     if not psid:
@@ -140,7 +148,7 @@ def forget(
     counts: dict[str, int] = {}
     # db.transaction: a commit the disk refuses is one error line, not a failed ROLLBACK's
     # traceback (the transaction is gone by then).
-    with db.transaction(con):
+    with db.transaction(con, committed):
         privacy.check_scheme(con)  # the id as stored under another salt would match nothing
         _refuse_a_page_id(con, psid)
         stored = _stored(con, psid, privacy)

@@ -8,13 +8,16 @@ real entry point (`refscope`), the signal sent as the named function is first ca
 
 from __future__ import annotations
 
+import dis
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.ingest.cli_setup import ENTRIES, _run_refscope, _signalled_at_call
+from tests.ingest.cli_setup import ENTRIES, _clean_env, _run_refscope, _signalled_at_call
 from tests.local_http import free_port
 
 STARTING = "stopped while starting: nothing was written\n"
@@ -147,3 +150,56 @@ def test_forget_stopped_once_committed_says_the_person_is_forgotten(
         f"from every query, but their bytes may remain in {db_file} until a rewrite (`refscope "
         "forget` again with the same id and options)"
     )
+
+
+# Sent as DuckDB's COMMIT in retention's prune or forget has returned, where Python takes a
+# signal that came meanwhile (a call's end): traced by opcode, the handler runs just there.
+AT_COMMIT = """
+import linecache, os, sys
+armed = []
+def at_commit(frame, event, arg):
+    code = frame.f_code
+    if event == "opcode" and code.co_code[frame.f_lasti] == {pop_top} and (
+            '"COMMIT"' in linecache.getline(code.co_filename, frame.f_lineno)):
+        sys.settrace(None)
+        os.kill(os.getpid(), {sig})
+    return at_commit
+def armed_at(frame, event, arg):
+    code = frame.f_code
+    if event == "call" and code.co_filename.endswith("ingest/retention.py") and (
+            code.co_name in ("prune", "forget")):
+        armed.append(code.co_name)
+    elif armed and code.co_name == "transaction" and code.co_filename.endswith("ingest/db.py"):
+        frame.f_trace_opcodes = True
+        return at_commit
+sys.settrace(armed_at)
+{entry}
+"""
+
+
+@SIGNALS
+@pytest.mark.parametrize(
+    ("command", "said", "kept"),
+    [(["prune", "--older-than", "90d"], "stopped: the prune is committed", "prunes"),
+     (["forget", "42", "--no-rewrite"], "stopped: 42 is forgotten, but {db} was not rewritten: ",
+      "forgotten")],
+    ids=["prune", "forget"],
+)  # fmt: skip
+def test_prune_and_forget_stopped_as_they_commit_say_it_is_committed(
+    tmp_path: Path, command: list[str], said: str, kept: str, sig: int, code: int
+) -> None:
+    """A stop after their COMMIT but before retention.prune or retention.forget returned said
+    "nothing was written", where the prune or the forget was kept."""
+    db_file = _refscope_db(tmp_path)
+    tracer = AT_COMMIT.format(sig=sig, pop_top=dis.opmap["POP_TOP"], entry=ENTRIES["refscope"])
+    done = subprocess.run(
+        [sys.executable, "-c", tracer, *command, "--db", str(db_file)],
+        cwd=tmp_path, env=_clean_env(ENV), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == code, done.stderr
+    assert done.stderr.startswith(said.format(db=db_file)), done.stderr
+    con = duckdb.connect(str(db_file), read_only=True)
+    try:
+        assert con.execute(f"SELECT count(*) FROM {kept}").fetchone() == (1,)
+    finally:
+        con.close()
