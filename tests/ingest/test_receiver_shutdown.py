@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from ingest.receiver import ReceiverConfig, create_app
+from ingest.receiver import ReceiverConfig, create_app, http_protocol
 from tests.ingest.receiver_server import (
     SECRET,
     TOKEN,
@@ -35,9 +35,10 @@ def test_a_delivery_given_up_by_a_shutdown_that_timed_out_is_not_written_for_its
     waiting for the disk is not written at close as well: it would be there twice."""
     held = HeldFsync()
     config = ReceiverConfig(tmp_path / "logs", None, (SECRET,), TOKEN, registry_refresh=0.0)
-    server = ThreadedServer(uvicorn.Config(
-        create_app(config, fsync=held), log_config=None, access_log=False, http="h11",
-        ws="none", lifespan="on", loop="asyncio", timeout_graceful_shutdown=0.2,
+    app = create_app(config, fsync=held)
+    server = ThreadedServer(uvicorn.Config(  # on h11 with serve's own protocol class
+        app, log_config=None, access_log=False, http=http_protocol(app), ws="none",
+        lifespan="on", loop="asyncio", timeout_graceful_shutdown=0.2,
     ))  # fmt: skip
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
