@@ -253,10 +253,13 @@ def in_url(search: ContactSearch, rows: pd.DataFrame) -> None:
     found no one is kept for the session alone: as typed it may be a PSID as Meta gives it
     (the dashboard without the salt finds no one by it), and its hash is no search anyone
     typed; one already in the stored form (a found contact's URL, opened under other filters)
-    is no PSID, and stays."""
+    is no PSID, and stays. A search in that form is written as stored, in lower case, also
+    when typed in upper case (which finds the same contact)."""
     said = search.described(rows["psid"] if not rows.empty else [])["search"]
     salted = store.fetch("id_scheme")["scheme"].iloc[0] is not None
-    if rows.empty and salted and not search.as_stored:
+    if salted and search.as_stored:
+        said = said.lower()  # as stored, found in any case
+    elif rows.empty and salted:
         said = ""
     qp = st.query_params
     now = {k: qp.get_all(k) for k in qp}

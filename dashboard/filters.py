@@ -220,5 +220,6 @@ class ContactSearch:
     @property
     def as_stored(self) -> bool:
         """Whether the text is an id as a salted database stores it (64 hex digits, as the psid
-        column and a found contact's URL hold it): no PSID or user_ref as Meta gives it."""
-        return STORED_ID.fullmatch(self.text) is not None
+        column and a found contact's URL hold it): no PSID or user_ref as Meta gives it. In any
+        case, as the search finds it (a copy a spreadsheet upper-cased finds its contact)."""
+        return STORED_ID.fullmatch(self.text.lower()) is not None

@@ -81,3 +81,30 @@ def test_a_stored_id_that_finds_no_one_stays_in_the_url(browser, tmp_path, reque
                 expect(page).to_have_url(with_search)
                 assert PSID not in page.url.replace(stored(PSID), "")
                 url = page.url
+
+
+@pytest.mark.parametrize("salt", [SALT, None], ids=["the salt", "no salt"])
+def test_an_upper_case_stored_id_is_in_the_url_as_stored(browser, tmp_path, request, salt):
+    """A stored id in upper case (copied from a spreadsheet that upper-cased it) finds its
+    contact, as the search finds any text in any case: it is the stored form too, no PSID as
+    Meta gives it (digits alone). Its URL holds it as stored, in lower case, and it stays there
+    when it finds no one; it went from the URL under filters that found no one, as a PSID."""
+    salted_db = build(tmp_path, SALT)
+    env = {SALT_ENV: salt} if salt else {}
+    upper = stored(PSID).upper()
+    with_search = re.compile(rf"[?&]search={stored(PSID)}(&|$)")
+    with tb.run_dashboard(salted_db, tmp_path / "dashboard.log", extra_env=env) as server:
+        for page in tb.open_page(browser, server, request):
+            page.goto(f"{server.url}/contacts")
+            tb.finished(page, "Contacts", '[data-testid="stDataFrame"]')
+            _search(page, upper)
+            expect(page.get_by_text("1 contact acquired")).to_be_visible()
+            expect(page).to_have_url(with_search)
+            url = f"{server.url}/contacts?channel=ctm_ad&search={upper}"
+            for _ in range(2):  # the link, then the URL it left (copied again), opened anew
+                page.goto(url)
+                expect(page.get_by_text("No contacts match.", exact=False)).to_be_visible()
+                tb.finished(page, "Contacts", '[data-testid="stAlert"]')
+                expect(page).to_have_url(with_search)
+                assert upper not in page.url and PSID not in page.url.replace(stored(PSID), "")
+                url = page.url
