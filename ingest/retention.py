@@ -197,9 +197,10 @@ def _remember(con: duckdb.DuckDBPyConnection, id_hash: str, page_id: str | None)
 def _stored(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> str:
     """The id as the database holds it: given hashed with the salt, or, in a salted database,
     given itself when it is a stored id that rows hold (copied from the dashboard or a query)
-    and its hash is held by none."""
+    and its hash is held by none. In any case, as the dashboard's search takes it (a copy a
+    spreadsheet upper-cased): stored ids are lower case."""
     stored = privacy.stored_id(given)
-    if privacy.salt is None or not STORED_ID.fullmatch(given):
+    if privacy.salt is None or not STORED_ID.fullmatch(given.lower()):
         return stored
 
     def held(an_id: str) -> bool:
@@ -212,7 +213,7 @@ def _stored(con: duckdb.DuckDBPyConnection, given: str, privacy: Privacy) -> str
         ).fetchone() or (False,)
         return bool(found)
 
-    return given if held(given) and not held(stored) else stored
+    return given.lower() if held(given.lower()) and not held(stored) else stored
 
 
 def _refuse_a_page_id(con: duckdb.DuckDBPyConnection, given: str) -> None:
