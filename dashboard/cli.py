@@ -178,11 +178,9 @@ def _check_refscope(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     dashboard does, before any query fails on a table it lacks."""
     from dashboard import queries
 
-    try:
+    with db.refscope_tables(con, path):  # a file that holds nothing: NoDataYet, said as EMPTY
         queries.newest_day(con)
         queries.last_run_id(con)
-    except duckdb.CatalogException as exc:
-        raise db.not_refscope(path, exc, con) from None
 
 
 def _check_pages(con: duckdb.DuckDBPyConnection, pages: tuple[str, ...]) -> None:

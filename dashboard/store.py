@@ -21,7 +21,7 @@ import streamlit as st
 
 from dashboard import queries, query_parts
 from dashboard.read_retry import read_retried
-from ingest import db, lake, schema
+from ingest import db, lake
 from ingest.errors import DatabaseError, DatabaseLocked
 
 READ_RETRY_SECONDS = 20.0  # an ingest holds the write lock only while it loads
@@ -128,12 +128,11 @@ def _read(fn: Callable[[duckdb.DuckDBPyConnection], Any], wait: float | None = N
     return read_retried(lambda: reading(wait), fn, lake_path() is not None)
 
 
-def _state_of(con: duckdb.DuckDBPyConnection) -> tuple[int, int, str]:
+def _state_of(con: duckdb.DuckDBPyConnection, path: str) -> tuple[int, int, str]:
     try:
-        return queries.last_run_id(con), queries.contact_count(con), queries.data_version(con)
-    except duckdb.CatalogException:
-        if schema.objects(con):
-            raise  # another program's DuckDB file
+        with db.refscope_tables(con, path):  # another program's DuckDB file: not_refscope
+            return queries.last_run_id(con), queries.contact_count(con), queries.data_version(con)
+    except db.NoDataYet:
         # A DuckDB file no command wrote to, which `ingest` makes a refscope database: no data
         # yet, as with no database yet.
         return -1, 0, ""
@@ -143,9 +142,7 @@ def _state_of(con: duckdb.DuckDBPyConnection) -> tuple[int, int, str]:
 def _status(path: str, signature: tuple[int, ...], _wait: float) -> tuple[int, int, str]:
     """Read the state; `_wait` (not part of the cache key) is how long to wait for a writer."""
     try:
-        run, contacts, version = _read(_state_of, _wait)
-    except duckdb.CatalogException as exc:
-        raise db.not_refscope(path, exc) from None
+        run, contacts, version = _read(lambda con: _state_of(con, path), _wait)
     except duckdb.Error as exc:
         raise DatabaseError(f"{path} cannot be read as a refscope database: {exc}") from None
     return run, contacts, version

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from . import db, preflight, spills
+from . import db, db_cleanup, preflight, spills
 from .cli_links import links, pages
 from .cli_options import (
     DB_OPTION,
@@ -144,7 +144,7 @@ def ingest(
     spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the run fails
     try:
         # A stop leaves no file it made without a row, as a refused ingest makes none.
-        with db.no_empty_file_left(db_file, when=stop.is_set):
+        with db_cleanup.no_empty_file_left(db_file, when=stop.is_set):
             result = pipeline.run(
                 list(paths),
                 db_file,
@@ -216,7 +216,8 @@ def _follow(
         # manager, a script that waits for it) is a clean stop, not click's "Aborted!"; one
         # during the check removes the database it made, as a stopped ingest does.
         restore = stop_on_signals(stop)
-        with db.no_empty_file_left(db_file, when=stop.is_set):  # the check makes a missing one
+        # The check makes a missing one.
+        with db_cleanup.no_empty_file_left(db_file, when=stop.is_set):
             preflight.check_follow(paths, db_file, keep_text)
             restore_sighup = keep_on_sighup(
                 lambda: errors.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-import duckdb
 
-from . import db, qr, schema
+from . import db, qr
 from . import links as links_mod
 from .cli_codes import (
     CODE_OPTIONS,
@@ -144,12 +143,9 @@ def _qr_link(
         )
     con = db.connect(db_file, read_only=True)
     try:
-        registry = links_mod.Registry.load(con)
-    except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
-        if schema.objects(con):
-            raise db.not_refscope(db_file, exc) from None
-        # A DuckDB file no command wrote to, which `ingest` makes a refscope database: no
-        # links, as with no database yet.
+        with db.refscope_tables(con, db_file):  # --db naming another program's DuckDB file
+            registry = links_mod.Registry.load(con)
+    except db.NoDataYet:  # a DuckDB file no command wrote to: no links, as with no database yet
         raise click.ClickException(
             f"ref {ref!r} is not registered: {db_file}: an empty database, no data yet (see "
             "`refscope links create`)"

@@ -8,10 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
-import duckdb
 from rich.console import Console
 
-from . import db, link_pages, links_csv, links_screen, schema
+from . import db, link_pages, links_csv, links_screen
 from . import links as links_mod
 from .cli_options import DB_OPTION
 from .cli_stop import exits_when_stopped
@@ -43,13 +42,11 @@ def links_list(fmt: str | None, db_file: Path) -> None:
     if db_file.exists():  # with no database yet, no links: none is created to say so
         con = db.connect(db_file, read_only=True)  # beside a reader, on a read-only file
         try:
-            rows = links_mod.list_links(con)
-            pages = link_pages.KnownPages(con)
-        except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
-            if schema.objects(con):
-                raise db.not_refscope(db_file, exc) from None
-            # A DuckDB file no command wrote to, which `ingest` makes a refscope database:
-            # no links, as with no database yet.
+            with db.refscope_tables(con, db_file):  # --db naming another program's DuckDB file
+                rows = links_mod.list_links(con)
+                pages = link_pages.KnownPages(con)
+        except db.NoDataYet:
+            pass  # a DuckDB file no command wrote to: no links, as with no database yet
         finally:
             con.close()
     terminal = sys.stdout.isatty()

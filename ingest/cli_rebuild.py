@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 
 import click
-import duckdb
 from rich.console import Console
 
-from . import db, memory_share, schema, spills
+from . import db, memory_share, spills
 from .cli_options import DB_OPTION
 from .cli_progress import ReadBar
 from .cli_stop import Stop, stop_on_signals
@@ -54,11 +53,9 @@ def rebuild(
     rebuild_mod.check_out(db_file, out)
     old = memory_share.connect_limited(db_file, read_only=True)  # as every step of the rebuild
     try:
-        found = rebuild_mod.inputs(old, list(paths))
-    except duckdb.CatalogException as exc:  # another program's file: no table of refscope's
-        if schema.objects(old):
-            raise db.not_refscope(db_file, exc) from None
-        # A DuckDB file no command wrote to (which `ingest` makes a refscope database).
+        with db.refscope_tables(old, db_file):  # another program's file: no table of refscope's
+            found = rebuild_mod.inputs(old, list(paths))
+    except db.NoDataYet:  # a DuckDB file no command wrote to
         raise click.ClickException(f"{db_file}: an empty database, no data to rebuild") from None
     finally:
         old.close()

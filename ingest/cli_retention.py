@@ -15,7 +15,7 @@ from typing import Any, ParamSpec
 import click
 import duckdb
 
-from . import db, lake, memory_share, retention, rewrite, schema
+from . import db, lake, memory_share, retention, rewrite
 from .cli_options import DB_OPTION, lake_option, page_ids
 from .cli_stop import Stop, Stopping, exits_when_stopped, stop_on_signals
 from .errors import LakeError, RefscopeError, ValidationError
@@ -197,10 +197,9 @@ def _refscope_database(db_file: Path) -> bool:
 
 def _holds_events(con: duckdb.DuckDBPyConnection, db_file: Path) -> bool:
     try:
-        con.execute("SELECT 1 FROM events LIMIT 0")
-    except duckdb.CatalogException as exc:
-        if schema.objects(con):
-            raise db.not_refscope(db_file, exc) from exc
+        with db.refscope_tables(con, db_file):
+            con.execute("SELECT 1 FROM events LIMIT 0")
+    except db.NoDataYet:
         return False
     return True
 

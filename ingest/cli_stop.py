@@ -58,7 +58,7 @@ class Stopping(Stop):
     def makes(self, db_file: Path) -> None:
         """The command opens db_file to write: one not there yet, which a stop leaves without a
         row (before its commit), is removed, as a refused command makes none."""
-        from .db import no_empty_file_left  # DuckDB's import: not before the command runs
+        from .db_cleanup import no_empty_file_left  # DuckDB's import: not before the command runs
 
         self.made.enter_context(no_empty_file_left(db_file, when=self.is_set))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import DatabaseError, DatabaseLocked
-from .schema import check_columns, check_refscope, objects, quoted, schema_sql, stand_in_tables
+from .schema import check_columns, check_refscope, objects, schema_sql, stand_in_tables
 
 DEFAULT_DB = Path("data/refscope.duckdb")
 LOCK_WAIT_SECONDS = 30.0  # how long to wait for another process's write lock before giving up
@@ -68,7 +68,7 @@ _MIGRATIONS_DONE = """SELECT comment FROM duckdb_tables()
 WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'events'"""
 
 
-def _config(read_only: bool) -> dict[str, str | bool | int | float | list[str]]:
+def duckdb_config(read_only: bool) -> dict[str, str | bool | int | float | list[str]]:
     # A home directory of our own: DuckDB must never try to write extensions to ~/.duckdb.
     home = Path(tempfile.gettempdir()) / "refscope-duckdb-home"
     home.mkdir(exist_ok=True)
@@ -83,7 +83,7 @@ def _config(read_only: bool) -> dict[str, str | bool | int | float | list[str]]:
 
 def connect_memory() -> duckdb.DuckDBPyConnection:
     """An in-memory database with the same settings (reading a Parquet lake)."""
-    config = _config(read_only=False)
+    config = duckdb_config(read_only=False)
     del config["access_mode"]
     con = duckdb.connect(":memory:", config=config)
     con.execute("SET enable_progress_bar = false")
@@ -115,7 +115,7 @@ def connect(
     told = False
     while True:
         try:
-            config = _config(read_only) | ({"memory_limit": f"{memory}B"} if memory else {})
+            config = duckdb_config(read_only) | ({"memory_limit": f"{memory}B"} if memory else {})
             con = duckdb.connect(str(path), read_only=read_only, config=config)
             break
         except duckdb.IOException as exc:
@@ -131,7 +131,7 @@ def connect(
             if any(h in msg for h in _LOCK_HINTS):
                 raise DatabaseLocked(f"{path}: locked by another process") from exc
             if new and not read_only:
-                _drop_cut_header(path)
+                drop_cut_header(path)
             if _is_sqlite(path):
                 # DuckDB reaches for its sqlite extension, and its error says to install it.
                 msg = "a SQLite file, not a DuckDB database"
@@ -194,46 +194,7 @@ def _ready(
 HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers
 
 
-def drop_if_rowless(path: Path) -> None:
-    """Remove the database file a stopped command made (and its write-ahead log) when it holds
-    no row: a stop before the command's commit left an empty database, where a refused command
-    leaves none. One with a row, or that cannot be read (another process holds it), stays."""
-    try:
-        con = duckdb.connect(str(path), read_only=True, config=_config(read_only=True))
-    except duckdb.Error:
-        _drop_cut_header(path)  # the stop came as DuckDB wrote its header
-        return
-    try:
-        tables = con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() "
-            "WHERE database_name = current_database()"
-        ).fetchall()
-        for schema, table in tables:
-            one = f"SELECT count(*) FROM (SELECT 1 FROM {quoted(schema)}.{quoted(table)} LIMIT 1)"
-            if con.execute(one).fetchone() != (0,):
-                return
-    finally:
-        con.close()
-    for made in (path, wal(path)):
-        made.unlink(missing_ok=True)
-
-
-@contextmanager
-def no_empty_file_left(path: Path, *, when: Callable[[], bool] | None = None) -> Iterator[None]:
-    """A block that may make the database file path (not there yet as it starts): when it fails
-    or is stopped (and when() says so, if given: a stop, say), the file it made is removed while
-    it holds no row (drop_if_rowless), as a refused command makes none."""
-    new = not os.path.lexists(path)
-    try:
-        yield
-    except BaseException:
-        if new and (when is None or when()):
-            with contextlib.suppress(duckdb.Error, OSError):
-                drop_if_rowless(path)
-        raise
-
-
-def _drop_cut_header(path: Path) -> None:
+def drop_cut_header(path: Path) -> None:
     """Remove the file a failed open just made (a full disk took part of its header, or none):
     left, every later open refused it as no DuckDB file, or as one cut short. A file as long as
     the header is a database, and stays."""
@@ -280,18 +241,31 @@ NOT_A_FOLDER = "a part of that path is a file, not a folder"
 SQLITE_MAGIC = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 
-def not_refscope(
-    path: Path | str, exc: duckdb.CatalogException, con: duckdb.DuckDBPyConnection | None = None
-) -> DatabaseError:
+def not_refscope(path: Path | str, exc: duckdb.CatalogException) -> DatabaseError:
     """The error for a file without the table a query asked for: another program's DuckDB file,
-    not a refscope database; or, con (its connection) finding no object in it, a DuckDB file
-    no command wrote to, which `ingest` makes a refscope database."""
-    if con is not None and not objects(con):
-        return DatabaseError(f"{path}: {EMPTY}")
+    not a refscope database."""
     text = str(exc)
     table = text.split("Table with name ", 1)[1].split(" ", 1)[0] + " table" if (
         "Table with name " in text) else "refscope tables"  # fmt: skip
     return DatabaseError(f"{path} is not a refscope database (no {table})")
+
+
+class NoDataYet(DatabaseError):
+    """A DuckDB file that holds nothing (no command wrote to it), which `ingest` makes a
+    refscope database: no data yet, as with no database yet. Said as EMPTY, unless the command
+    catches it to say its own words."""
+
+
+@contextmanager
+def refscope_tables(con: duckdb.DuckDBPyConnection, path: Path | str) -> Iterator[None]:
+    """A block reading refscope's tables through con (path's): a table missing is another
+    program's DuckDB file (not_refscope), or, in a file that holds no object, NoDataYet."""
+    try:
+        yield
+    except duckdb.CatalogException as exc:
+        if objects(con):
+            raise not_refscope(path, exc) from None
+        raise NoDataYet(f"{path}: {EMPTY}") from None
 
 
 def _in_memory(con: duckdb.DuckDBPyConnection) -> bool:

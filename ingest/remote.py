@@ -15,6 +15,7 @@ import httpx
 
 from . import (
     db,
+    db_cleanup,
     fetch,
     graph,
     graph_account,
@@ -67,7 +68,7 @@ def pull_logs(
     path = db.db_path(db_file)
     spool_dir = path.parent / ".pull"
     # A failed or stopped pull leaves no database it made without a row.
-    with db.no_empty_file_left(path), contextlib.ExitStack() as held:
+    with db_cleanup.no_empty_file_left(path), contextlib.ExitStack() as held:
         con = db.connect(path)  # first: it makes the folder, or says why it cannot
         try:
             privacy.check_scheme(con, record=False)  # another salt's database: before asking
@@ -197,7 +198,8 @@ def pull_ads(
             for r in insight_parts.per_day_and_ad(raw)]  # fmt: skip
     if len(refused) == (until - since).days + 1:  # not one day answered: nothing to store
         raise graph.TooMuchData(refused[until])
-    with db.no_empty_file_left(path):  # failed or stopped: none it made is left without a row
+    # Failed or stopped: none it made is left without a row.
+    with db_cleanup.no_empty_file_left(path):
         _store_ads(db.connect(path), account, rows, since, until, today, refused, pulled_at)
     # A day and ad met on two pages (pages shift while Meta revises) is one row, stored once.
     stored = len({(r[0], r[1]) for r in rows})
