@@ -1,5 +1,5 @@
 """What a failed or stopped command leaves of a database file: one it made goes while it holds
-no row, as a refused command makes none."""
+no row, as a refused command makes none; a DuckDB file that held nothing is put back as it was."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from .db import drop_cut_header, duckdb_config, wal
-from .schema import quoted
+from .schema import objects, quoted
 
 
 def drop_if_rowless(path: Path) -> None:
@@ -20,10 +20,19 @@ def drop_if_rowless(path: Path) -> None:
     no row: a stop before the command's commit left an empty database, where a refused command
     leaves none. One with a row, or that cannot be read (another process holds it), stays."""
     try:
-        con = duckdb.connect(str(path), read_only=True, config=duckdb_config(read_only=True))
+        rowless = _holds_no_row(path)
     except duckdb.Error:
         drop_cut_header(path)  # the stop came as DuckDB wrote its header
         return
+    if rowless:
+        for made in (path, wal(path)):
+            made.unlink(missing_ok=True)
+
+
+def _holds_no_row(path: Path) -> bool:
+    """Whether no table of the database file path holds a row; duckdb.Error when it cannot be
+    read (another process holds it, or it is no DuckDB file)."""
+    con = duckdb.connect(str(path), read_only=True, config=duckdb_config(read_only=True))
     try:
         tables = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() "
@@ -32,23 +41,58 @@ def drop_if_rowless(path: Path) -> None:
         for schema, table in tables:
             one = f"SELECT count(*) FROM (SELECT 1 FROM {quoted(schema)}.{quoted(table)} LIMIT 1)"
             if con.execute(one).fetchone() != (0,):
-                return
+                return False
     finally:
         con.close()
-    for made in (path, wal(path)):
-        made.unlink(missing_ok=True)
+    return True
+
+
+def holds_nothing(path: Path) -> bool:
+    """Whether path is a DuckDB file that holds no object and has no write-ahead log beside it
+    (`duckdb.connect(path).close()` makes one), which `ingest` makes a refscope database as it
+    makes a missing one. False for any other file, and for one that cannot be read now (another
+    process holds it)."""
+    if wal(path).exists():
+        return False
+    try:
+        con = duckdb.connect(str(path), read_only=True, config=duckdb_config(read_only=True))
+    except duckdb.Error:
+        return False
+    try:
+        return not objects(con)
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
 
 
 @contextmanager
-def no_empty_file_left(path: Path, *, when: Callable[[], bool] | None = None) -> Iterator[None]:
+def no_empty_file_left(
+    path: Path, *, when: Callable[[], bool] | None = None, blank: bool = False
+) -> Iterator[None]:
     """A block that may make the database file path (not there yet as it starts): when it fails
     or is stopped (and when() says so, if given: a stop, say), the file it made is removed while
-    it holds no row (drop_if_rowless), as a refused command makes none."""
+    it holds no row (drop_if_rowless), as a refused command makes none. blank: a DuckDB file
+    that holds nothing as the block starts (holds_nothing) is likewise put back as it was, byte
+    for byte, while it holds no row."""
     new = not os.path.lexists(path)
+    kept = path.read_bytes() if blank and not new and holds_nothing(path) else None
     try:
         yield
     except BaseException:
-        if new and (when is None or when()):
+        if when is None or when():
             with contextlib.suppress(duckdb.Error, OSError):
-                drop_if_rowless(path)
+                if new:
+                    drop_if_rowless(path)
+                elif kept is not None and _holds_no_row(path):
+                    _put_back(path, kept)
         raise
+
+
+def _put_back(path: Path, kept: bytes) -> None:
+    """path's bytes made kept again, its write-ahead log gone first: replayed into them, the
+    log would bring back what the block wrote."""
+    wal(path).unlink(missing_ok=True)
+    with open(path, "r+b") as fh:  # in place: the file keeps its mode and owner
+        fh.write(kept)
+        fh.truncate()

@@ -132,7 +132,10 @@ def pull_ads(
                               "taken as part of the token): set it without quotes")  # fmt: skip
     base_url = graph.check_base_url(base_url)
     path = db.db_path(db_file)
-    if path.exists():
+    # A DuckDB file that holds nothing is, as a missing one, no database yet: neither is
+    # written before Meta has answered (a refused token left refscope's schema in it).
+    found = path.exists() and not db_cleanup.holds_nothing(path)
+    if found:
         # A file that is no refscope database (another program's, a damaged one) is refused
         # before Meta is asked, not after a pull of every page; then not held while pulling.
         db.connect(path).close()
@@ -142,7 +145,7 @@ def pull_ads(
     asked_since = since is not None
     if since is None:
         # No database yet: none is made before Meta has answered (a refused token left one).
-        con = db.connect(path) if path.exists() else None
+        con = db.connect(path) if found else None
         try:
             since = graph.default_since(con, account, today)
         finally:
@@ -198,8 +201,8 @@ def pull_ads(
             for r in insight_parts.per_day_and_ad(raw)]  # fmt: skip
     if len(refused) == (until - since).days + 1:  # not one day answered: nothing to store
         raise graph.TooMuchData(refused[until])
-    # Failed or stopped: none it made is left without a row.
-    with db_cleanup.no_empty_file_left(path):
+    # Failed or stopped: none it made is left without a row, a file that held nothing as it was.
+    with db_cleanup.no_empty_file_left(path, blank=True):
         _store_ads(db.connect(path), account, rows, since, until, today, refused, pulled_at)
     # A day and ad met on two pages (pages shift while Meta revises) is one row, stored once.
     stored = len({(r[0], r[1]) for r in rows})
