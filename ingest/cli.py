@@ -154,6 +154,7 @@ def ingest(
                 lake_dir=lake_dir,
                 on_spilled=spilled.append,
             )
+        stop.after = "stopped: the ingest is committed"  # its summary cut short
     except BaseException:
         bar.stop()
         for removed in spilled:
@@ -330,6 +331,7 @@ def demo_data(
     try:
         summary = write_demo(out, days=days, end=last, seed=seed, scale=scale, on_stage=stage)
         links_csv = write_links_csv(out)
+        stop.after = f"stopped: {out} holds the demo logs whole"
     except KeyboardInterrupt:
         if not stop.is_set():
             raise

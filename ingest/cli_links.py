@@ -105,6 +105,7 @@ def links_create(page: str, ref: str | None, channel: str, campaign: str | None,
         if link.channel == "qr_code":
             for line in write_code(out, registry, stored, style):
                 say(None, "{}", line, err=True)
+            stop.said = f"stopped: {link.ref} is registered, its code files written in {out}"
         elif given := given_options("out", *CODE_OPTIONS):
             say(None, "(no QR code was written: {} for a QR code, --channel qr; an m.me link "
                 "gets none)", named_options(given), err=True)  # fmt: skip
@@ -127,6 +128,7 @@ def links_qr(ref: str, page: str | None, out: Path, db_file: Path, **qr_args: An
                      "short is left): run `refscope links qr` again")  # fmt: skip
         for line in write_code(out, registry, link, style):
             say(None, "{}", line)
+        stop.said = f"stopped: the code files of {ref} are written in {out}"
 
 
 def _qr_link(

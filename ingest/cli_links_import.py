@@ -95,6 +95,8 @@ def _import(stop: Stopping, csv_file: Path, base_url: str | None, out: Path | No
             _refs(kept, stored), err=True)  # fmt: skip
     if out and codes:
         _write_import_codes(out, stored, style, registry)
+        stop.said = (f"stopped: the file's links are registered, their code files and print "
+                     f"sheet written in {out}")  # fmt: skip
     elif out:
         say(None, "{} has no qr rows, so nothing was written to {} (a QR code is for a ref "
             "registered with channel qr)", csv_file, out, err=True)  # fmt: skip

@@ -72,6 +72,8 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
                                   on_bytes=download.reach, on_plan=on_plan,
                                   progress=ingest.advance, deadline=deadline,
                                   lake_dir=lake_dir, on_spilled=spilled.append)  # fmt: skip
+        if lake_dir is None:  # else a lake may be brought in line after: a stop is its own
+            stop.after = "stopped: the pull is committed"
     except BaseException as exc:
         download.stop()
         ingest.stop()
@@ -164,6 +166,8 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
                 base_url=base_url, api_version=api_version, on_page=paged, on_wait=waiting,
                 sleep=timer.sleep,
             )  # fmt: skip
+        if lake_dir is None:  # as pull logs
+            stop.after = "stopped: the pulled rows are stored"
     except BaseException as exc:
         # Passed inside a DuckDB query, it surfaces as DuckDB's "interrupted" error.
         if isinstance(exc, DeadlinePassed) or timer.passed:

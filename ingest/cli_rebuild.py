@@ -79,6 +79,7 @@ def rebuild(
         done = rebuild_mod.rebuild(db_file, out, found.files, keep_text, on_plan=bar.plan,
                                    progress=bar.advance, covered=found.covered,
                                    on_spilled=spilled.append)  # fmt: skip
+        stop.after = f"stopped: {out} is written whole; {db_file} is unchanged"
     except BaseException:
         bar.stop()
         for removed in spilled:

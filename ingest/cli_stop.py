@@ -18,15 +18,20 @@ STOPS = {signal.SIGINT, signal.SIGTERM}  # Ctrl-C, and a service manager's stop
 
 
 class Stop(threading.Event):
-    """Set by Ctrl-C (SIGINT) or SIGTERM; signum says which."""
+    """Set by Ctrl-C (SIGINT) or SIGTERM; signum says which. after: what a stop leaves once the
+    command's handler is taken down (stop_on_signals' restore), its work done: in refscope's
+    own process it then ends the process with that line, exit 130 or 143, not Python's default
+    (click's "Aborted!", a traceback, an end without a word); None leaves the default."""
 
     signum: int = signal.SIGINT
+    after: str | None = None
 
 
 def stop_on_signals(stopped: Stop) -> Callable[[], None]:
     """Make Ctrl-C and SIGTERM stop a command alike (`ingest --follow` between rounds or by
     rolling the load back; `rebuild` removing its new file), and record that they did in
-    `stopped`. Returns what puts the previous handlers back."""
+    `stopped`. Returns what puts the previous handlers back, or, in refscope's own process (the
+    start's handed over) once `stopped.after` is set, the ending that says it."""
 
     def stop(signum: int, frame: object) -> None:
         stopped.signum = signum
@@ -37,9 +42,17 @@ def stop_on_signals(stopped: Stop) -> Callable[[], None]:
         previous: dict[int, Handler] = {sig: signal.signal(sig, stop) for sig in STOPS}
     except ValueError:  # not the main thread: leave signals alone
         return lambda: None
-    previous.update(_handed_over())  # the start's: its "nothing was written" is over
+    handed = _handed_over()  # the start's: its "nothing was written" is over
+    previous.update(handed)
 
     def restore() -> None:
+        if handed and stopped.after is not None:  # the entry point's process: never put back
+            from .wording import shown  # a file name in it must not drive the terminal
+
+            end = _ending(shown(stopped.after))
+            for stop_signal in STOPS:
+                signal.signal(stop_signal, end)
+            return
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
@@ -82,6 +95,7 @@ def exits_when_stopped(said: str) -> Iterator[Stopping]:
         sys.stderr.write(shown(stopping.said) + "\n")
         sys.exit(128 + stopping.signum)
     finally:
+        stopping.after = stopping.said  # what it leaves as the block ends, success or not
         restore()
 
 
