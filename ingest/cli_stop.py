@@ -75,6 +75,35 @@ class Stopping(Stop):
 
         self.made.enter_context(no_empty_file_left(db_file, when=self.is_set))
 
+    def keeps(self, db_file: Path) -> None:
+        """The command opens db_file, a DuckDB file that holds nothing, to write (its schema
+        made there): a stop before `said` changes (its commit) puts its bytes back, as a file it
+        made is removed."""
+        self.made.enter_context(_as_it_was(db_file, self))
+
+
+@contextlib.contextmanager
+def _as_it_was(db_file: Path, stopping: Stopping) -> Iterator[None]:
+    from .db import wal
+
+    files = (db_file, wal(db_file))
+    before = {f: f.read_bytes() if f.exists() else None for f in files}
+    said = stopping.said
+    try:
+        yield
+    except BaseException:
+        if stopping.is_set() and stopping.said == said:
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)  # not cut short by another
+            try:
+                for f, data in before.items():
+                    if data is None:
+                        f.unlink(missing_ok=True)
+                    else:
+                        f.write_bytes(data)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+
 
 @contextlib.contextmanager
 def exits_when_stopped(said: str) -> Iterator[Stopping]:
