@@ -70,39 +70,11 @@ class Stopping(Stop):
 
     def makes(self, db_file: Path) -> None:
         """The command opens db_file to write: one not there yet, which a stop leaves without a
-        row (before its commit), is removed, as a refused command makes none."""
+        row (before its commit), is removed, as a refused command makes none; a DuckDB file that
+        held nothing is put back as it was (no_empty_file_left's blank)."""
         from .db_cleanup import no_empty_file_left  # DuckDB's import: not before the command runs
 
-        self.made.enter_context(no_empty_file_left(db_file, when=self.is_set))
-
-    def keeps(self, db_file: Path) -> None:
-        """The command opens db_file, a DuckDB file that holds nothing, to write (its schema
-        made there): a stop before `said` changes (its commit) puts its bytes back, as a file it
-        made is removed."""
-        self.made.enter_context(_as_it_was(db_file, self))
-
-
-@contextlib.contextmanager
-def _as_it_was(db_file: Path, stopping: Stopping) -> Iterator[None]:
-    from .db import wal
-
-    files = (db_file, wal(db_file))
-    before = {f: f.read_bytes() if f.exists() else None for f in files}
-    said = stopping.said
-    try:
-        yield
-    except BaseException:
-        if stopping.is_set() and stopping.said == said:
-            held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)  # not cut short by another
-            try:
-                for f, data in before.items():
-                    if data is None:
-                        f.unlink(missing_ok=True)
-                    else:
-                        f.write_bytes(data)
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        raise
+        self.made.enter_context(no_empty_file_left(db_file, when=self.is_set, blank=True))
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,8 +92,13 @@ def no_empty_file_left(
 
 def _put_back(path: Path, kept: bytes) -> None:
     """path's bytes made kept again, its write-ahead log gone first: replayed into them, the
-    log would bring back what the block wrote."""
-    wal(path).unlink(missing_ok=True)
-    with open(path, "r+b") as fh:  # in place: the file keeps its mode and owner
-        fh.write(kept)
-        fh.truncate()
+    log would bring back what the block wrote. A second Ctrl-C or SIGTERM waits: it must not
+    leave the file half written."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        wal(path).unlink(missing_ok=True)
+        with open(path, "r+b") as fh:  # in place: the file keeps its mode and owner
+            fh.write(kept)
+            fh.truncate()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
