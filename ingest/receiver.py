@@ -150,9 +150,10 @@ class Receiver:
         return PlainTextResponse(q["hub.challenge"], headers=NOSNIFF)
 
     def _refuse(
-        self, reason: str, status: int, message: str, close: bool = False, size: int | None = None
+        self, reason: str, status: int, message: str, size: int | None = None, read: bool = False
     ) -> Response:
-        """size: the refused body's Content-Length, when it gave one (a too_large only)."""
+        """size: the refused body's Content-Length, when it gave one (a too_large only); read:
+        the whole body was read, and the connection is kept for the next request."""
         self.metrics.refused[reason] += 1
         if reason == "too_large":
             # A signed batch from Meta may be this large: its retries stop after a while, and
@@ -163,11 +164,10 @@ class Receiver:
                         MAX_BODY_ENV)  # fmt: skip
         else:
             log.info("delivery refused: %s", reason)
-        # close: the rest of a body that stopped coming, or one never sent, must not be taken
-        # from (or waited for before) the next request.
-        return PlainTextResponse(
-            message, status, headers={"connection": "close"} if close else None
-        )
+        # Not read (or not all): closed, as uvicorn would read and drop the rest, however long,
+        # to keep the connection, a client waiting for "100 Continue" may never send it, and the
+        # rest of a body that stopped coming must not be taken from the next request.
+        return PlainTextResponse(message, status, headers=None if read else {"connection": "close"})
 
     def refused_unparsed(self) -> None:
         """A POST to /webhook whose head uvicorn's HTTP parser refused (400), unseen by the app
@@ -190,25 +190,22 @@ class Receiver:
         """POST /webhook: verify, log durably, then 200."""
         cfg = self.config
         too_large = f"a delivery is at most {cfg.max_body} bytes"
-        # A client waiting for "100 Continue" may never send the body it announced: refused
-        # before reading it, the connection is closed, lest its next request be read as that body.
-        unsent = "100-continue" in request.headers.get("expect", "").lower()
         if not cfg.app_secrets:
             return self._refuse("no_secret_configured", 503,
                                 "REFSCOPE_APP_SECRET is not set: deliveries cannot be verified, "
-                                "so none is accepted", close=unsent)  # fmt: skip
+                                "so none is accepted")  # fmt: skip
         # Digits, one value: h11 refuses any other Content-Length first (uvicorn's 400)
         length = request.headers.get("content-length")
         # Unsigned first: a large request that Meta did not send is no cue to raise the cap.
         given = request.headers.getlist(SIGNATURE_HEADER)
         if len(given) > 1:  # Meta sends one: which of two counted would depend on their order
-            return self._refuse("malformed", 403, "X-Hub-Signature-256 repeated", close=unsent)
+            return self._refuse("malformed", 403, "X-Hub-Signature-256 repeated")
         header = given[0] if given else None
         problem = header_problem(header)
         if problem:
-            return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}", close=unsent)
+            return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}")
         if length is not None and int(length) > cfg.max_body:
-            return self._refuse("too_large", 413, too_large, close=unsent, size=int(length))
+            return self._refuse("too_large", 413, too_large, size=int(length))
         try:
             raw = await asyncio.wait_for(self._read_body(request), cfg.body_timeout)
         except ClientDisconnect:  # nobody reads the answer: counted, for /metrics to show
@@ -216,14 +213,14 @@ class Receiver:
             reason = "invalid_http" if body_refused(request.scope) else "disconnected"
             return self._refuse(reason, 400, "the body did not arrive")
         except TimeoutError:
-            return self._refuse("slow_body", 408,
-                                f"the body did not arrive within {cfg.body_timeout:g} s",
-                                close=True)  # fmt: skip
+            return self._refuse(
+                "slow_body", 408, f"the body did not arrive within {cfg.body_timeout:g} s"
+            )
         if raw is None:
             return self._refuse("too_large", 413, too_large)
         problem = signature_problem(raw, header, cfg.app_secrets)
         if problem:
-            return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}")
+            return self._refuse(problem, 403, f"X-Hub-Signature-256 {problem}", read=True)
         at = self._now_ms()
         try:
             await self._append("webhooks", at, envelope_line(raw, at))

@@ -22,6 +22,13 @@ A body h11 refuses part-way (a chunk-size line not hex, a chunk without its CRLF
 finds it marked in its request's state (`body_refused`) and counts it as bad HTTP, not a hang-up.
 When the app has answered already (a delivery refused before its body came), no 400 can follow
 its answer: the connection is closed, where uvicorn's 400 failed with a traceback in the log.
+
+An answer that closes its connection (`Connection: close`) while the client still sends the
+body (a delivery refused before its body was read) lingers: the connection is half-closed, and
+what the client sends is read and dropped, for up to LINGER_SECONDS and LINGER_BYTES, until it
+closes its end. Closed at once, the bytes still coming made the system reset the connection,
+and a client sending its body before it reads the answer could lose that answer; kept open,
+uvicorn read the whole body, however long, to take the next request.
 """
 
 from __future__ import annotations
@@ -39,6 +46,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 _DELIVERY_LINE = re.compile(rb"[\r\n]*POST /webhook/*[ ?]")
 # In a request's ASGI state (shared by the copies of its scope) once h11 refused its body.
 _BODY_REFUSED = "refscope_body_refused"
+# How long, and how much more of its body, a client still sending one is read once answered
+# with `Connection: close` (a refused body's cap; uvicorn's keep-alive timeout is 5 s).
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 1024 * 1024
 
 
 def body_refused(scope: Scope) -> bool:
@@ -86,6 +97,8 @@ class HeaderDeadlineProtocol(H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._linger_left: int | None = None  # bytes still read once answered, when lingering
+        self._linger_end: asyncio.TimerHandle | None = None
         self.conn = self.counting = CountingConnection(
             self.config.h11_max_incomplete_event_size, self.refused
         )
@@ -96,9 +109,31 @@ class HeaderDeadlineProtocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._linger_end is not None:
+            self._linger_end.cancel()
         super().connection_lost(exc)
 
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not isinstance(self.cycle.transport, _LingeringClose):
+            self.cycle.transport = _LingeringClose(self)  # type: ignore[assignment]
+
+    def linger(self) -> None:
+        """Close once answered: at once, unless the client still sends the request's body."""
+        if self.conn.their_state is not h11.SEND_BODY or self.transport.is_closing():
+            self.transport.close()
+            return
+        self._linger_left = LINGER_BYTES
+        self.transport.write_eof()  # the answer is all: the client may close its end
+        self.flow.resume_reading()  # paused while the app did not read the body
+        self._linger_end = self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
     def data_received(self, data: bytes) -> None:
+        if self._linger_left is not None:  # answered and closing: read and dropped
+            self._linger_left -= len(data)
+            if self._linger_left < 0:
+                self.transport.close()
+            return
         super().data_received(data)
         # Still waiting for a request's headers (the first, or the next on a kept connection):
         # the deadline runs from its first byte; once they are in, the body's own applies.
@@ -129,6 +164,19 @@ class HeaderDeadlineProtocol(H11Protocol):
         self._header_deadline = None
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
             self.transport.close()
+
+
+class _LingeringClose:
+    """The connection's transport as a request's cycle has it: its close lingers."""
+
+    def __init__(self, protocol: HeaderDeadlineProtocol) -> None:
+        self._protocol = protocol
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._protocol.transport, name)
+
+    def close(self) -> None:
+        self._protocol.linger()
 
 
 def header_deadline_protocol(
