@@ -114,8 +114,9 @@ def stops_while_starting(run: Callable[[], None]) -> None:
     ending it as a stop does, the STARTING_SAID line and exit 130 or 143, not a
     KeyboardInterrupt traceback (the imports of DuckDB & co. take half a second) nor click's
     "Aborted!" nor an end without a word, until the command sets its own handlers
-    (stop_on_signals, ends_at_once, own_stops) before it writes anything: its checks and its
-    own imports (`ingest`'s of Arrow, `serve`'s of uvicorn) are part of its start.
+    (stop_on_signals, ends_at_once, own_stops; `serve`: uvicorn's, stops_while_starting_until)
+    before it writes anything: its checks and its own imports (`ingest`'s of Arrow, `serve`'s
+    of uvicorn) are part of its start.
 
     The process ends in the handler itself: nothing is written before, and an exception raised
     from a handler may land in a C extension's import (DuckDB's), which then aborted (SIGABRT)
@@ -136,10 +137,33 @@ def stops_while_starting(run: Callable[[], None]) -> None:
 
 def own_stops() -> None:
     """The command takes Ctrl-C and SIGTERM as it did before stops_while_starting: for one
-    whose next step sets its own handlers (`serve`: uvicorn's, which put back the ones they
-    found when it stops, and send the stop again to them) or that has ended."""
+    whose next step sets its own handlers, or that has ended."""
     for sig, handler in _handed_over().items():
         signal.signal(sig, handler)
+
+
+def stops_while_starting_until() -> Callable[[], None]:
+    """For `serve`, whose next step (uvicorn) sets its own handlers of Ctrl-C and SIGTERM, and
+    once stopped puts back the ones it found and sends them the stop again: a stop still ends
+    as one while starting (STARTING_SAID, 130 or 143) until the returned function is called
+    (the receiver's app starting, under uvicorn's handlers); one sent again after that is
+    passed on to the handlers from before the start (own_stops). own_stops called before
+    uvicorn left a stop while it made its Config, Server and event loop to Python's handling
+    (click's "Aborted!", a silent SIGTERM, asyncio's CancelledError traceback)."""
+    if not _entry_point:  # a command run inside another program: its stops stay its own
+        return lambda: None
+    end = _ending(STARTING_SAID)
+    started = threading.Event()  # the app started: uvicorn's handlers are set
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if not started.is_set():
+            end(signum, frame)
+        own_stops()
+        signal.raise_signal(signum)
+
+    for sig in STOPS:  # in place of the start's own, with no moment between
+        signal.signal(sig, stop)
+    return started.set
 
 
 def _handed_over() -> dict[int, Handler]:

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from . import body_bytes, clicklog, reasons, receiver_health
-from .cli_stop import own_stops
+from .cli_stop import stops_while_starting_until
 from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
 from .logwriter import BatchStats as BatchStats
 from .logwriter import LogWriter, keep_serving_on_sighup, log_file, make_dirs
@@ -82,9 +82,10 @@ class Receiver:
 
     def __init__(
         self, config: ReceiverConfig, fsync: Callable[[int], None] = os.fsync,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, started: Callable[[], None] = lambda: None,
     ) -> None:  # fmt: skip
         self.config = config
+        self.started = started  # told as the app starts (serve: uvicorn's stops from then on)
         self.clock = clock
         self.metrics = Metrics()
         self.fsync = fsync
@@ -98,6 +99,7 @@ class Receiver:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self.started()
         make_dirs(self.config.log_dir)
         self.writer = LogWriter(self.metrics, self.fsync)
         self.writer.start()
@@ -295,10 +297,11 @@ class Receiver:
 
 def create_app(
     config: ReceiverConfig, *, fsync: Callable[[int], None] = os.fsync,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] = time.time, started: Callable[[], None] = lambda: None,
 ) -> Starlette:  # fmt: skip
-    """The ASGI app; fsync and clock are injectable for tests and the benchmark's baseline."""
-    r = Receiver(config, fsync, clock)
+    """The ASGI app; fsync and clock are injectable for tests and the benchmark's baseline;
+    started is called as its lifespan begins."""
+    r = Receiver(config, fsync, clock, started)
     app = Starlette(
         routes=[
             # Trailing slashes are taken off first (TrailingSlashes): `/webhook/` is served,
@@ -362,9 +365,10 @@ def serve(
     log_config["loggers"]["refscope"] = {"handlers": ["default"], "level": "INFO",
                                          "propagate": False}  # fmt: skip
     # No access log: its lines would hold client IPs and the handshake's verify token.
-    app = create_app(config, fsync=fsync)
+    # A stop before uvicorn's handlers are set (its Config, Server and loop being made) is one
+    # while starting; once the app starts under them, uvicorn's (then passed on as it was).
+    app = create_app(config, fsync=fsync, started=stops_while_starting_until())
     http = http_protocol(app)
-    own_stops()  # uvicorn's handlers from here: a stop before them was one while starting
     uvicorn.run(app, host=host, port=port, log_config=log_config, access_log=False,
                 server_header=False, ws="none", lifespan="on", http=http,
                 timeout_graceful_shutdown=10)  # fmt: skip
