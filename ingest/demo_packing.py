@@ -16,8 +16,8 @@ from typing import NamedTuple
 from . import demo_payloads as p
 from .demo_catalog import PAGE_IDS, RECEIVER_WRITER
 from .demo_conversation import DAY_MS, HOUR_MS, Conversations, Ev, day_of, ms_of
+from .envelope import envelope_line
 from .logwriter import log_file
-from .receiver import envelope_line
 
 RECEIVER_DAYS = 3
 BATCH_P = 0.19  # try to pack the next events into the same POST

@@ -4,14 +4,13 @@ each delivery (and each tracked-link click) to NDJSON logs, and answers only onc
 It never parses a delivery into events (the ingest does) and never writes a secret anywhere.
 Meta's handshake and signature: https://developers.facebook.com/docs/messenger-platform/webhooks
 The durable log writer lives in `logwriter`, the /metrics counters in `receiver_metrics`, the
-configuration in `receiver_config` and the checks of the signature and verify token in
-`receiver_signature`.
+configuration in `receiver_config`, the checks of the signature and verify token in
+`receiver_signature` and a delivery's log line in `envelope`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import dataclasses
 import hashlib
@@ -30,8 +29,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import body_bytes, clicklog, reasons, receiver_health
+from . import clicklog, receiver_health
 from .cli_stop import stops_while_starting_until
+from .envelope import envelope_line as envelope_line  # `X as X`: re-exported, defined here before
 from .logwriter import OPEN_FILES as OPEN_FILES  # `X as X`: re-exported, defined here before
 from .logwriter import BatchStats as BatchStats
 from .logwriter import LogWriter, keep_serving_on_sighup, log_file, make_dirs
@@ -52,29 +52,6 @@ HEADER_TIMEOUT_SECONDS = 30.0
 RUN_ID_BYTES = 4  # a receiver's run id in its log file names: 8 hex digits, new at each start
 # On an answer that repeats what a client sent (hub.challenge, a ref): text, never sniffed as HTML.
 NOSNIFF = {"x-content-type-options": "nosniff"}
-
-
-def is_json(raw: bytes) -> bool:
-    """Strict UTF-8 JSON text (no NaN, no BOM, no raw control characters in strings)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return reasons.is_json_text(text)
-
-
-def envelope_line(raw: bytes, received_at_ms: int) -> bytes:
-    """The log line for a delivery: its raw bytes untouched, or as a string if not JSON (and, if
-    not UTF-8, its bytes in base64 beside it: body_bytes)."""
-    # A leading UTF-8 byte order mark (a payload saved by a Windows tool and replayed) cannot
-    # stand inside the envelope: the JSON after it is logged, as the ingest reads a bare line.
-    unmarked = raw.removeprefix(codecs.BOM_UTF8)
-    if is_json(unmarked):
-        # Valid JSON holds CR/LF only as whitespace between tokens: spaces keep it one line.
-        fields = b',"body":' + unmarked.replace(b"\r", b" ").replace(b"\n", b" ")
-    else:
-        fields = body_bytes.envelope_fields(raw)
-    return b'{"received_at":%d%s}\n' % (received_at_ms, fields)
 
 
 class Receiver:
