@@ -67,8 +67,9 @@ def pull_logs(
     privacy = pipeline.check_settings()
     path = db.db_path(db_file)
     spool_dir = path.parent / ".pull"
-    # A failed or stopped pull leaves no database it made without a row.
-    with db_cleanup.no_empty_file_left(path), contextlib.ExitStack() as held:
+    # A failed or stopped pull leaves no database it made without a row, and a DuckDB file that
+    # held nothing as it was.
+    with db_cleanup.no_empty_file_left(path, blank=True), contextlib.ExitStack() as held:
         con = db.connect(path)  # first: it makes the folder, or says why it cannot
         try:
             privacy.check_scheme(con, record=False)  # another salt's database: before asking
