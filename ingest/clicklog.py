@@ -184,10 +184,12 @@ def load_registry(path: Path, wait: float = REGISTRY_LOCK_WAIT) -> dict[str, tup
     """Every registered ref and its pages, through one short read-only connection."""
     con = db.connect(path, read_only=True, wait=wait)
     try:
-        rows = con.execute("SELECT ref, page, channel FROM tracked_links ORDER BY page").fetchall()
-        pages = con.execute("SELECT page_id, username FROM pages").fetchall()
-    except duckdb.CatalogException as exc:  # --db naming another program's DuckDB file
-        raise db.not_refscope(path, exc) from exc  # one line: the receiver logs it so
+        # Another program's DuckDB file: not_refscope, in one line, as the receiver logs it; one
+        # that holds nothing: NoDataYet, no registry read, as with no database yet.
+        with db.refscope_tables(con, path):
+            links = "SELECT ref, page, channel FROM tracked_links ORDER BY page"
+            rows = con.execute(links).fetchall()
+            pages = con.execute("SELECT page_id, username FROM pages").fetchall()
     except duckdb.Error as exc:
         raise DatabaseError(f"{path}: cannot read tracked_links: {exc}") from exc
     finally:

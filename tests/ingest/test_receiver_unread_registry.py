@@ -9,11 +9,13 @@ registry has been read. Once a registry is read, a ref it does not hold is 404 a
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from ingest import links
+from ingest import db, links
 from ingest.receiver import ReceiverConfig
 from tests import factories as f
 from tests.ingest import receiver_server as rs
@@ -60,3 +62,28 @@ def test_a_receiver_whose_database_cannot_be_opened_still_sends_scans_to_their_p
     assert r.headers["location"] == f"https://m.me/{f.PAGE_USERNAME}?ref=window_qr"
     assert len(receiver.lines("clicks")) == 1
     assert receiver.get("/r/window_qr").status_code == 503
+
+
+def test_a_receiver_on_a_duckdb_file_that_holds_nothing_reads_it_as_no_database_yet(
+    start_receiver: StartReceiver, tmp_path: Path
+) -> None:
+    """A DuckDB file no command wrote to (which `ingest` and `links create` make a refscope
+    database) was called another program's, "not a refscope database (no tracked_links table)":
+    it is, as a missing one, no database yet, and left as it was."""
+    db_file = tmp_path / "refscope.duckdb"
+    duckdb.connect(str(db_file)).close()
+    before = db_file.read_bytes()
+    receiver = start_receiver(
+        ReceiverConfig(tmp_path / "logs", db_file, (SECRET,), TOKEN, registry_refresh=0.0)
+    )
+    registry = receiver.get("/healthz").json()["registry"]
+    assert registry["read"] is False, registry
+    assert registry["error"] == f"refscope.duckdb: {db.EMPTY}", registry
+    rs.scan_is_sent_to_its_page(receiver, "window_qr", f.PAGE_USERNAME)
+    assert receiver.get("/r/window_qr").status_code == 503
+    assert db_file.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["logs", "refscope.duckdb"]  # no .wal beside it
+    # A link registered in it is followed, as once a missing database arrives.
+    rs.register(db_file, links.make_link(f.PAGE_USERNAME, "window_qr", "qr"))
+    assert receiver.get("/r/window_qr").status_code == 302
+    assert receiver.get("/healthz").json()["registry"]["error"] is None
