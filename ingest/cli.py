@@ -143,7 +143,8 @@ def ingest(
     restore = stop_on_signals(stop)
     spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the run fails
     try:
-        # A stop leaves no file it made without a row, as a refused ingest makes none.
+        # A stop leaves no file it made without a row, as a refused ingest makes none, and a
+        # DuckDB file that held nothing as it was.
         with db_cleanup.no_empty_file_left(db_file, when=stop.is_set):
             result = pipeline.run(
                 list(paths),
@@ -217,7 +218,8 @@ def _follow(
         # manager, a script that waits for it) is a clean stop, not click's "Aborted!"; one
         # during the check removes the database it made, as a stopped ingest does.
         restore = stop_on_signals(stop)
-        # The check makes a missing one.
+        # The check makes a missing one (a stop removes it, as a DuckDB file that held nothing
+        # is put back as it was).
         with db_cleanup.no_empty_file_left(db_file, when=stop.is_set):
             preflight.check_follow(paths, db_file, keep_text)
             restore_sighup = keep_on_sighup(

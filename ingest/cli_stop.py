@@ -71,10 +71,10 @@ class Stopping(Stop):
     def makes(self, db_file: Path) -> None:
         """The command opens db_file to write: one not there yet, which a stop leaves without a
         row (before its commit), is removed, as a refused command makes none; a DuckDB file that
-        held nothing is put back as it was (no_empty_file_left's blank)."""
+        held nothing is put back as it was (no_empty_file_left)."""
         from .db_cleanup import no_empty_file_left  # DuckDB's import: not before the command runs
 
-        self.made.enter_context(no_empty_file_left(db_file, when=self.is_set, blank=True))
+        self.made.enter_context(no_empty_file_left(db_file, when=self.is_set))
 
 
 @contextlib.contextmanager

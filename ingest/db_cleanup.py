@@ -67,17 +67,27 @@ def holds_nothing(path: Path) -> bool:
         con.close()
 
 
+# The largest file looked into for holding nothing: `duckdb.connect(path).close()` makes one of
+# 12 KiB (its headers), and one whose objects were all dropped keeps one 256 KiB block (268 KiB).
+BLANK_BOUND = 512 * 1024
+
+
 @contextmanager
-def no_empty_file_left(
-    path: Path, *, when: Callable[[], bool] | None = None, blank: bool = False
-) -> Iterator[None]:
+def no_empty_file_left(path: Path, *, when: Callable[[], bool] | None = None) -> Iterator[None]:
     """A block that may make the database file path (not there yet as it starts): when it fails
     or is stopped (and when() says so, if given: a stop, say), the file it made is removed while
-    it holds no row (drop_if_rowless), as a refused command makes none. blank: a DuckDB file
-    that holds nothing as the block starts (holds_nothing) is likewise put back as it was, byte
-    for byte, while it holds no row."""
+    it holds no row (drop_if_rowless), as a refused command makes none; a DuckDB file that holds
+    nothing as the block starts (holds_nothing) is likewise put back as it was, byte for byte,
+    while it holds no row.
+
+    Only a file of at most BLANK_BOUND bytes is opened to see whether it holds nothing: every
+    `ingest` enters the block, and opening a database of a few MB takes tens of ms, what an
+    unchanged re-run takes in all. A larger file that holds nothing (its data dropped, DuckDB
+    keeping the space) is kept as any database that was there: what the block committed in it,
+    the refscope schema included, stays."""
     new = not os.path.lexists(path)
-    kept = path.read_bytes() if blank and not new and holds_nothing(path) else None
+    blank = not new and _at_most(path, BLANK_BOUND) and holds_nothing(path)
+    kept = path.read_bytes() if blank else None
     try:
         yield
     except BaseException:
@@ -88,6 +98,14 @@ def no_empty_file_left(
                 elif kept is not None and _holds_no_row(path):
                     _put_back(path, kept)
         raise
+
+
+def _at_most(path: Path, size: int) -> bool:
+    """Whether path is a file of at most size bytes (one stat, no open); False for none there."""
+    try:
+        return path.stat().st_size <= size
+    except OSError:
+        return False
 
 
 def _put_back(path: Path, kept: bytes) -> None:

@@ -69,7 +69,7 @@ def pull_logs(
     spool_dir = path.parent / ".pull"
     # A failed or stopped pull leaves no database it made without a row, and a DuckDB file that
     # held nothing as it was.
-    with db_cleanup.no_empty_file_left(path, blank=True), contextlib.ExitStack() as held:
+    with db_cleanup.no_empty_file_left(path), contextlib.ExitStack() as held:
         con = db.connect(path)  # first: it makes the folder, or says why it cannot
         try:
             privacy.check_scheme(con, record=False)  # another salt's database: before asking
@@ -203,7 +203,7 @@ def pull_ads(
     if len(refused) == (until - since).days + 1:  # not one day answered: nothing to store
         raise graph.TooMuchData(refused[until])
     # Failed or stopped: none it made is left without a row, a file that held nothing as it was.
-    with db_cleanup.no_empty_file_left(path, blank=True):
+    with db_cleanup.no_empty_file_left(path):
         _store_ads(db.connect(path), account, rows, since, until, today, refused, pulled_at)
     # A day and ad met on two pages (pages shift while Meta revises) is one row, stored once.
     stored = len({(r[0], r[1]) for r in rows})
