@@ -245,22 +245,28 @@ def _seed_from_url() -> None:
         st.warning(f"Part of this link could not be used: {said}.")
 
 
-def in_url(search: ContactSearch, rows: pd.DataFrame) -> None:
-    """Write the page's Show, search and picks (as kept this run) into the URL beside the
-    sidebar's filters, so that a copied link lists the same rows. rows: those the search
-    found (before the picks): a salted database's id found by its hash is written as stored,
-    as a download records it (ContactSearch.described), never as typed. There a search that
-    found no one is kept for the session alone: as typed it may be a PSID as Meta gives it
-    (the dashboard without the salt finds no one by it), and its hash is no search anyone
-    typed; one already in the stored form (a found contact's URL, opened under other filters)
-    is no PSID, and stays. A search in that form is written as stored, in lower case, also
-    when typed in upper case (which finds the same contact)."""
+def recorded(search: ContactSearch, rows: pd.DataFrame) -> str:
+    """The search as the URL and a download record it ("" for none), one text for both, so a
+    file names the search as its page's link does. rows: those the search found (before the
+    picks): a salted database's id found by its hash is recorded as stored
+    (ContactSearch.described), never as typed, also when the picks leave its contact out of
+    the rows downloaded. There a search that found no one is kept for the session alone: as
+    typed it may be a PSID as Meta gives it (the dashboard without the salt finds no one by
+    it), and its hash is no search anyone typed; one already in the stored form (a found
+    contact's URL, opened under other filters) is no PSID, and is recorded as stored, in
+    lower case, also when typed in upper case (which finds the same contact)."""
     said = search.described(rows["psid"] if not rows.empty else [])["search"]
     salted = store.fetch("id_scheme")["scheme"].iloc[0] is not None
     if salted and search.as_stored:
-        said = said.lower()  # as stored, found in any case
-    elif rows.empty and salted:
-        said = ""
+        return said.lower()  # as stored, found in any case
+    return "" if rows.empty and salted else said
+
+
+def in_url(search: ContactSearch, rows: pd.DataFrame) -> None:
+    """Write the page's Show, search and picks (as kept this run) into the URL beside the
+    sidebar's filters, so that a copied link lists the same rows; the search as recorded()
+    says it (rows: those the search found, before the picks)."""
+    said = recorded(search, rows)
     qp = st.query_params
     now = {k: qp.get_all(k) for k in qp}
     wanted = {k: v for k, v in now.items() if k not in CONTACT_PARAMS}

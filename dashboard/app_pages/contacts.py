@@ -27,4 +27,5 @@ if df.empty:
 st.caption(contact_widgets.listed(pick, len(df), f))
 df = queries.with_page_labels(df, store.fetch("page_list"))  # each contact's page by name
 widgets.table(df)
-widgets.download_table(df, "contacts", f, **search.described(df["psid"]), **pick.described())
+said = contact_widgets.recorded(search, rows)  # as the URL holds it
+widgets.download_table(df, "contacts", f, search=said, **pick.described())
