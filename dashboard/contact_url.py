@@ -55,8 +55,8 @@ def from_url(params: Mapping[str, list[str]]) -> tuple[dict[str, Any], list[str]
 
 def to_url(kept: Mapping[str, Any], search: str) -> dict[str, str]:
     """The URL parameters of the widget values kept (contact_widgets' kept picks) and of the
-    search as a download records it (search: ContactSearch.described's); none of a value left
-    at "any" (the Show picker's Acquired, an empty search)."""
+    search as the URL and a download record it (search: contact_widgets.recorded's); none of a
+    value left at "any" (the Show picker's Acquired, an empty search)."""
     out: dict[str, str] = {}
     show = kept.get(SHOW) or ACQUIRED
     if show != ACQUIRED:

@@ -210,9 +210,10 @@ class ContactSearch:
     stored_id: str | None = None
 
     def described(self, psids: Iterable[str]) -> dict[str, str]:
-        """The search as a download records it: its text, but for an id typed that found its
-        contact among psids (the rows downloaded), the id as stored, as the psid column holds
-        it: a salted database's files name nobody by the id Meta gave."""
+        """The search as found: its text, but for an id typed that found its contact among
+        psids (the rows the search found), the id as stored, as the psid column holds it: a
+        salted database's files and links name nobody by the id Meta gave. What the URL and a
+        download record is contact_widgets.recorded, built on it."""
         if self.stored_id is not None and self.stored_id in set(psids):
             return {"search": self.stored_id}
         return {"search": self.text}
