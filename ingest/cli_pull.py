@@ -8,6 +8,7 @@ import re
 import sys
 from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -24,10 +25,20 @@ from .summary import notices, print_lake, print_spilled, print_summary, print_wa
 from .terminal import say
 from .wording import counted, shown
 
+if TYPE_CHECKING:
+    from .graph import PullResult
+
 # As `ingest --lake`: what a pull stores reaches the lake at once, not at the next ingest.
 _LAKE_OPTION = lake_option(
     "Also bring this Parquet lake (written by `ingest --lake`; or REFSCOPE_LAKE) in line."
 )
+
+# What a stopped `pull ads` leaves: before its rows are stored, once they are, and before its
+# lake is brought in line (as `ingest --lake` stopped in its sync, the next sync catches up).
+_NOTHING_STORED = ("stopped: nothing was stored (a pull stores its rows at once, when every page "
+                   "has come); the next `refscope pull ads` asks again")  # fmt: skip
+_STORED = "stopped: the pulled rows are stored"
+_LAKE_BEHIND = "; the lake is brought in line at the next run or pull given it"
 
 # The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
 _SPOOL = re.compile(r"\S*refscope-pull-\d+-\d+")
@@ -72,8 +83,12 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
                                   on_bytes=download.reach, on_plan=on_plan,
                                   progress=ingest.advance, deadline=deadline,
                                   lake_dir=lake_dir, on_spilled=spilled.append)  # fmt: skip
-        if lake_dir is None:  # else a lake may be brought in line after: a stop is its own
-            stop.after = "stopped: the pull is committed"
+        # Nothing new: a lake the database changed since is brought in line under this
+        # handler too, as `ingest --lake`'s: a stop in it says what was committed stays.
+        caught_up = None
+        if result is None and lake_dir is not None:
+            caught_up = remote.catch_up_lake(db_file, lake_dir)
+        stop.after = "stopped: the pull is committed"
     except BaseException as exc:
         download.stop()
         ingest.stop()
@@ -96,7 +111,6 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
         download.stop()
         ingest.stop()
     if result is None:
-        caught_up = None if lake_dir is None else remote.catch_up_lake(db_file, lake_dir)
         if caught_up is not None:
             print_lake(console, caught_up)
         # No markup: a URL's "[b]" is none, and escaping it would double a last backslash.
@@ -144,6 +158,9 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
     # The spinner only on a terminal: FORCE_COLOR into a pipe (cron) would get its every frame.
     spinning = on_a_terminal(console)
     timer = Timer(deadline)
+    # What a stop leaves, as it goes: the lake is brought in line under this handler too, as
+    # `ingest --lake`'s (a stop in it fell back to click's "Aborted!" or a silent SIGTERM).
+    said = _NOTHING_STORED
     try:
         with (
             timer.running(),
@@ -166,11 +183,16 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
                 base_url=base_url, api_version=api_version, on_page=paged, on_wait=waiting,
                 sleep=timer.sleep,
             )  # fmt: skip
-        if lake_dir is None:  # as pull logs
-            stop.after = "stopped: the pulled rows are stored"
+        said = _STORED if lake_dir is None else _STORED + _LAKE_BEHIND
+        _print_pulled(console, result)
+        if lake_dir is not None:
+            synced = remote.sync_lake(db_file, lake_dir)
+            said = _STORED
+            print_lake(console, synced)
+        stop.after = said
     except BaseException as exc:
         # Passed inside a DuckDB query, it surfaces as DuckDB's "interrupted" error.
-        if isinstance(exc, DeadlinePassed) or timer.passed:
+        if said == _NOTHING_STORED and (isinstance(exc, DeadlinePassed) or timer.passed):
             raise click.ClickException(
                 f"pull ads did not end within {duration(deadline or 0)} (--deadline), its waits "
                 "included: nothing was stored; the next `refscope pull ads` asks again (a "
@@ -178,11 +200,14 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
             ) from None
         if not stop.is_set():
             raise
-        click.echo("stopped: nothing was stored (a pull stores its rows at once, when every "
-                   "page has come); the next `refscope pull ads` asks again", err=True)  # fmt: skip
+        click.echo(said, err=True)
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()
+
+
+def _print_pulled(console: Console, result: PullResult) -> None:
+    """What a pull of ads stored, and the days Meta refused."""
     console.print(
         f"{counted(result.rows, 'insight row')} ({counted(result.pages, 'result page')} of the "
         f"Graph API) for {result.since} – "
@@ -194,5 +219,3 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
         f"what was stored of it stays, and the day is not counted as pulled: pull it again "
         f"with --since {day} --until {day}" for day, said in result.refused
     ])  # fmt: skip
-    if lake_dir is not None:
-        print_lake(console, remote.sync_lake(db_file, lake_dir))
