@@ -31,6 +31,11 @@ from .summary import notices, print_lake, print_spilled, print_summary, print_wa
 from .terminal import say
 from .wording import counted, shown
 
+# `ingest --follow` stopped again as it ends (its "stopped" said, or being said): every round
+# read is committed, a round the first stop cut short rolled back, and the next ingest reads on.
+FOLLOW_STOPPED_AGAIN = ("stopped: what was committed stays; the next `refscope ingest` of these "
+                        "logs reads on from there")  # fmt: skip
+
 
 def one_line(text: str) -> str:
     """An error message on one line: a server's HTML answer quoted in one keeps no breaks.
@@ -229,6 +234,7 @@ def _follow(
             say(errors, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
                 markup=False, soft_wrap=True)  # fmt: skip
             following = True
+            stop.after = FOLLOW_STOPPED_AGAIN  # its own stop taken, a second one ends it so
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
             spilled: list[spills.Removed] = []

@@ -21,7 +21,8 @@ class Stop(threading.Event):
     """Set by Ctrl-C (SIGINT) or SIGTERM; signum says which. after: what a stop leaves once the
     command's handler is taken down (stop_on_signals' restore), its work done: in refscope's
     own process it then ends the process with that line, exit 130 or 143, not Python's default
-    (click's "Aborted!", a traceback, an end without a word); None leaves the default."""
+    (click's "Aborted!", a traceback, an end without a word); None leaves the default. Set while
+    the handler is in force (`ingest --follow`), a second stop, the first taken, ends so too."""
 
     signum: int = signal.SIGINT
     after: str | None = None
@@ -33,7 +34,11 @@ def stop_on_signals(stopped: Stop) -> Callable[[], None]:
     `stopped`. Returns what puts the previous handlers back, or, in refscope's own process (the
     start's handed over) once `stopped.after` is set, the ending that says it."""
 
-    def stop(signum: int, frame: object) -> None:
+    handed: dict[int, Handler] = {}  # the start's: its "nothing was written" is over
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if handed and stopped.is_set() and stopped.after is not None:  # stopped again
+            _ending_after(stopped)(signum, frame)
         stopped.signum = signum
         stopped.set()
         raise KeyboardInterrupt
@@ -42,14 +47,12 @@ def stop_on_signals(stopped: Stop) -> Callable[[], None]:
         previous: dict[int, Handler] = {sig: signal.signal(sig, stop) for sig in STOPS}
     except ValueError:  # not the main thread: leave signals alone
         return lambda: None
-    handed = _handed_over()  # the start's: its "nothing was written" is over
+    handed.update(_handed_over())
     previous.update(handed)
 
     def restore() -> None:
         if handed and stopped.after is not None:  # the entry point's process: never put back
-            from .wording import shown  # a file name in it must not drive the terminal
-
-            end = _ending(shown(stopped.after))
+            end = _ending_after(stopped)
             for stop_signal in STOPS:
                 signal.signal(stop_signal, end)
             return
@@ -57,6 +60,13 @@ def stop_on_signals(stopped: Stop) -> Callable[[], None]:
             signal.signal(sig, handler)
 
     return restore
+
+
+def _ending_after(stopped: Stop) -> Callable[[int, FrameType | None], None]:
+    """The ending that says stopped.after."""
+    from .wording import shown  # a file name in it must not drive the terminal
+
+    return _ending(shown(stopped.after or ""))
 
 
 class Stopping(Stop):
