@@ -17,15 +17,23 @@ from tests.ingest.links_setup import write_csv
 ROWS = 40
 
 
+def _whole_svg(path: Path) -> bool:
+    try:
+        return path.read_bytes().rstrip().endswith(b"</svg>")
+    except FileNotFoundError:  # a code cut short, removed as the stop is taken
+        return False
+
+
 def _started(csv_file: Path, db_file: Path, out: Path, until: str, cwd: Path) -> Any:
-    """`links import` of csv_file, once out holds a file matching until (or, with "", once
-    out is made: its rows being checked)."""
+    """`links import` of csv_file, once out holds a whole SVG code matching until (or, with "",
+    once out is made: its rows being checked). A file that merely exists may still be being
+    written, and a stop then removes it, leaving no code at all."""
     proc = _refscope("links", "import", str(csv_file), "--db", str(db_file), "--out", str(out),
                      cwd=cwd)  # fmt: skip
     deadline = time.monotonic() + 120
 
     def there() -> bool:
-        return out.is_dir() and (not until or any(out.glob(until)))
+        return out.is_dir() and (not until or any(_whole_svg(p) for p in out.glob(until)))
 
     while proc.poll() is None and not there() and time.monotonic() < deadline:
         time.sleep(0.005)
