@@ -30,10 +30,16 @@ def drop_if_rowless(path: Path) -> None:
             made.unlink(missing_ok=True)
 
 
+def _peek(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only look into the DuckDB file path, without refscope's schema or checks (it may
+    be none of refscope's); duckdb.Error when it cannot be opened."""
+    return duckdb.connect(str(path), read_only=True, config=duckdb_config(read_only=True))
+
+
 def _holds_no_row(path: Path) -> bool:
     """Whether no table of the database file path holds a row; duckdb.Error when it cannot be
     read (another process holds it, or it is no DuckDB file)."""
-    con = duckdb.connect(str(path), read_only=True, config=duckdb_config(read_only=True))
+    con = _peek(path)
     try:
         tables = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() "
@@ -56,7 +62,7 @@ def holds_nothing(path: Path) -> bool:
     if wal(path).exists():
         return False
     try:
-        con = duckdb.connect(str(path), read_only=True, config=duckdb_config(read_only=True))
+        con = _peek(path)
     except duckdb.Error:
         return False
     try:
