@@ -35,6 +35,7 @@ from .wording import counted, shown
 # read is committed, a round the first stop cut short rolled back, and the next ingest reads on.
 FOLLOW_STOPPED_AGAIN = ("stopped: what was committed stays; the next `refscope ingest` of these "
                         "logs reads on from there")  # fmt: skip
+NOTHING_READ = "stopped before reading anything: nothing was written"
 
 
 def one_line(text: str) -> str:
@@ -171,7 +172,7 @@ def ingest(
             raise
         # A notice, as a failed run's error: on stderr (stdout holds a summary, if any).
         if not planned:  # waiting for another process's lock, say: no run of its own began
-            click.echo("stopped before reading anything: nothing was written", err=True)
+            click.echo(NOTHING_READ, err=True)
         else:
             click.echo("stopped: what was committed stays; the next `refscope ingest` of the "
                        "same inputs resumes the run", err=True)  # fmt: skip
@@ -223,18 +224,19 @@ def _follow(
         # manager, a script that waits for it) is a clean stop, not click's "Aborted!"; one
         # during the check removes the database it made, as a stopped ingest does.
         restore = stop_on_signals(stop)
-        # The check makes a missing one (a stop removes it, as a DuckDB file that held nothing
-        # is put back as it was).
-        with db_cleanup.no_empty_file_left(db_file, when=stop.is_set):
+        # The check makes a missing one (a stop in it removes it, as a DuckDB file that held
+        # nothing is put back as it was).
+        with db_cleanup.no_empty_file_left(db_file, when=lambda: stop.is_set() and not following):
             preflight.check_follow(paths, db_file, keep_text)
             restore_sighup = keep_on_sighup(
                 lambda: errors.print("SIGHUP: still following (Ctrl-C or SIGTERM stops)")
             )
+            # Following once "following" is being said: a stop as it is written is the loop's.
+            following = True
+            stop.after = FOLLOW_STOPPED_AGAIN  # its own stop taken, a second one ends it so
             # A glob's [a-z] is no markup; escaping would double a last backslash.
             say(errors, "following {} every {:g} s (Ctrl-C stops)", ", ".join(paths), interval,
                 markup=False, soft_wrap=True)  # fmt: skip
-            following = True
-            stop.after = FOLLOW_STOPPED_AGAIN  # its own stop taken, a second one ends it so
         while cycles is None or cycles > 0:
             cycles = None if cycles is None else cycles - 1
             spilled: list[spills.Removed] = []
@@ -272,7 +274,9 @@ def _follow(
         if not stop.is_set():
             raise
         if not following:
-            click.echo("stopped before reading anything: nothing was written", err=True)
+            stop.after = NOTHING_READ  # stopped again before it is said, it ends saying it
+            click.echo(NOTHING_READ, err=True)
+            stop.after = ""  # said: stopped again, it ends with the exit code alone
             sys.exit(128 + stop.signum)  # as a stopped ingest: 130, 143
         errors.print("stopped")
     finally:

@@ -21,8 +21,9 @@ class Stop(threading.Event):
     """Set by Ctrl-C (SIGINT) or SIGTERM; signum says which. after: what a stop leaves once the
     command's handler is taken down (stop_on_signals' restore), its work done: in refscope's
     own process it then ends the process with that line, exit 130 or 143, not Python's default
-    (click's "Aborted!", a traceback, an end without a word); None leaves the default. Set while
-    the handler is in force (`ingest --follow`), a second stop, the first taken, ends so too."""
+    (click's "Aborted!", a traceback, an end without a word); None leaves the default, "" ends
+    with the exit code alone (its line said already). Set while the handler is in force
+    (`ingest --follow`), a second stop, the first taken, ends so too."""
 
     signum: int = signal.SIGINT
     after: str | None = None
@@ -244,8 +245,8 @@ def ends_at_once(said: str) -> None:
 
 def _ending(said: str) -> Callable[[int, FrameType | None], None]:
     """A handler of Ctrl-C and SIGTERM that ends the process in it: said (one line) on stderr,
-    exit 130 or 143, as a shell reports a stop by that signal."""
-    line = said.encode() + b"\n"
+    exit 130 or 143, as a shell reports a stop by that signal; said "" (said already): no line."""
+    line = said.encode() + b"\n" if said else b""
 
     def end(signum: int, frame: FrameType | None) -> None:
         os.write(2, line)  # no buffer a signal handler could re-enter
