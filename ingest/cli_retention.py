@@ -286,8 +286,8 @@ def _forget(stop: Stopping, psid: str, page_id: str | None, rewrite_file: bool,
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
     # A file no command wrote to is made a refscope database, as `ingest` makes it one.
     empty = not created and not _refscope_database(db_file)  # else refused: not refscope's
-    if created or empty:  # stopped before the forget is committed: not left, or as it was
-        stop.makes(db_file)
+    if created or empty:  # stopped or failed before the commit: not left, or as it was
+        stop.makes(db_file, failing_too=True)
     con = memory_share.connect_limited(db_file)  # a rewrite copies the whole database
     forgotten = f"stopped: {psid.strip()} is forgotten"
     committed = f"{forgotten}, but {db_file} was not rewritten: {_remain(db_file, FORGET_AGAIN)}"

@@ -79,13 +79,15 @@ class Stopping(Stop):
         self.said = said
         self.made = contextlib.ExitStack()  # the database files the command made (`makes`)
 
-    def makes(self, db_file: Path) -> None:
+    def makes(self, db_file: Path, *, failing_too: bool = False) -> None:
         """The command opens db_file to write: one not there yet, which a stop leaves without a
         row (before its commit), is removed, as a refused command makes none; a DuckDB file that
-        held nothing is put back as it was (no_empty_file_left)."""
+        held nothing is put back as it was (no_empty_file_left). failing_too: so is it when the
+        command fails (an error, not a stop) before its commit."""
         from .db_cleanup import no_empty_file_left  # DuckDB's import: not before the command runs
 
-        self.made.enter_context(no_empty_file_left(db_file, when=self.is_set))
+        when = None if failing_too else self.is_set
+        self.made.enter_context(no_empty_file_left(db_file, when=when))
 
 
 @contextlib.contextmanager

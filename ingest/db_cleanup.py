@@ -117,11 +117,15 @@ def _at_most(path: Path, size: int) -> bool:
 def _put_back(path: Path, kept: bytes) -> None:
     """path's bytes made kept again, its write-ahead log gone first: replayed into them, the
     log would bring back what the block wrote. A second Ctrl-C or SIGTERM waits: it must not
-    leave the file half written."""
+    leave the file half written. Bytes still as kept (the block's writes all in the log, one
+    the disk refused) are not written again: a full disk may refuse that too."""
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         wal(path).unlink(missing_ok=True)
         with open(path, "r+b") as fh:  # in place: the file keeps its mode and owner
+            if fh.read(len(kept) + 1) == kept:
+                return
+            fh.seek(0)
             fh.write(kept)
             fh.truncate()
     finally:
