@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import sys
@@ -161,6 +162,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
     # What a stop leaves, as it goes: the lake is brought in line under this handler too, as
     # `ingest --lake`'s (a stop in it fell back to click's "Aborted!" or a silent SIGTERM).
     said = _NOTHING_STORED
+    stored: list[bool] = []  # [True] from the store's COMMIT on, before pull_ads returns
     try:
         with (
             timer.running(),
@@ -181,7 +183,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
                 account, os.environ.get("REFSCOPE_META_TOKEN", ""), db_file,
                 since=since.date() if since else None, until=until.date() if until else None,
                 base_url=base_url, api_version=api_version, on_page=paged, on_wait=waiting,
-                sleep=timer.sleep,
+                sleep=timer.sleep, on_stored=functools.partial(stored.append, True),
             )  # fmt: skip
         said = _STORED if lake_dir is None else _STORED + _LAKE_BEHIND
         _print_pulled(console, result)
@@ -200,6 +202,8 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
             ) from None
         if not stop.is_set():
             raise
+        if stored and said == _NOTHING_STORED:  # stopped as the store returned: they are stored
+            said = _STORED if lake_dir is None else _STORED + _LAKE_BEHIND
         click.echo(said, err=True)
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:

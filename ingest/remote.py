@@ -108,8 +108,11 @@ def pull_ads(
     today: dt.date | None = None,
     sleep: Callable[[float], None] = time.sleep,
     on_wait: Callable[[str], None] | None = None,
+    on_stored: Callable[[], object] | None = None,
 ) -> graph.PullResult:
-    """Pull daily per-ad insights of an ad account into ad_insights (revised days replaced)."""
+    """Pull daily per-ad insights of an ad account into ad_insights (revised days replaced).
+    on_stored: called at the store's COMMIT (db.transaction), a call of C no stop cuts short:
+    a stop after it, before this returns, leaves the rows stored."""
     if not re.fullmatch(rf"act_[1-9][0-9]{{0,{ACCOUNT_ID_DIGITS - 1}}}", account):  # not '²'
         digits = len(account) - 4 if re.fullmatch("act_[0-9]+", account) else 0
         fault = "starting with 0" if account.startswith("act_0") else f"of {digits} digits"
@@ -204,7 +207,9 @@ def pull_ads(
         raise graph.TooMuchData(refused[until])
     # Failed or stopped: none it made is left without a row, a file that held nothing as it was.
     with db_cleanup.no_empty_file_left(path):
-        _store_ads(db.connect(path), account, rows, since, until, today, refused, pulled_at)
+        _store_ads(
+            db.connect(path), account, rows, since, until, today, refused, pulled_at, on_stored
+        )
     # A day and ad met on two pages (pages shift while Meta revises) is one row, stored once.
     stored = len({(r[0], r[1]) for r in rows})
     return graph.PullResult(stored, pages, since, until, api.waited,
@@ -220,10 +225,12 @@ def _store_ads(
     today: dt.date,
     refused: dict[dt.date, str],
     pulled_at: dt.datetime,
+    committed: Callable[[], object] | None = None,
 ) -> None:
-    """rows of since to until stored in one transaction (a refused day left as it is)."""
+    """rows of since to until stored in one transaction (a refused day left as it is);
+    committed: called at its COMMIT."""
     try:
-        with db.transaction(con):  # the whole answer for these days, or nothing of it
+        with db.transaction(con, committed):  # the whole answer for these days, or none of it
             _one_currency(con, account, rows)
             # The days answered; a refused day keeps what is stored of it.
             for first, last in _runs(since, until, set(refused)):
