@@ -193,6 +193,14 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
             print_lake(console, synced)
         stop.after = said
     except BaseException as exc:
+        if stored and said == _NOTHING_STORED:  # it came as the store returned: they are stored
+            behind = "" if lake_dir is None else _LAKE_BEHIND
+            said = _STORED + behind
+            if not stop.is_set() and (isinstance(exc, DeadlinePassed) or timer.passed):
+                raise click.ClickException(
+                    f"pull ads reached its --deadline ({duration(deadline or 0)}) as its rows "
+                    f"were stored: they are stored{behind}"
+                ) from None
         # Passed inside a DuckDB query, it surfaces as DuckDB's "interrupted" error.
         if said == _NOTHING_STORED and (isinstance(exc, DeadlinePassed) or timer.passed):
             raise click.ClickException(
@@ -202,8 +210,6 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
             ) from None
         if not stop.is_set():
             raise
-        if stored and said == _NOTHING_STORED:  # stopped as the store returned: they are stored
-            said = _STORED if lake_dir is None else _STORED + _LAKE_BEHIND
         click.echo(said, err=True)
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
