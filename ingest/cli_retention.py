@@ -283,6 +283,7 @@ def _forget(stop: Stopping, psid: str, page_id: str | None, rewrite_file: bool,
             lake_dir: Path | None, db_file: Path) -> None:  # fmt: skip
     """forget, stop.said saying what a stop leaves as it goes."""
     privacy = Privacy.from_env()  # its settings refused before a database is made
+    retention.person_id(psid)  # so is a blank id
     created = not db_file.exists()  # before a first ingest, or a mistyped --db: say which
     # A file no command wrote to is made a refscope database, as `ingest` makes it one.
     empty = not created and not _refscope_database(db_file)  # else refused: not refscope's

@@ -126,6 +126,14 @@ def _prune_dated_rejects(con: duckdb.DuckDBPyConnection, before: dt.date) -> int
     return len(dated)
 
 
+def person_id(psid: str) -> str:
+    """The id given to forget, stripped; a blank one refused (before any database is opened)."""
+    psid = psid.strip()
+    if not psid:
+        raise ValidationError("give the PSID, chat plugin user_ref or commenter id to forget")
+    return psid
+
+
 def forget(
     con: duckdb.DuckDBPyConnection,
     psid: str,
@@ -142,9 +150,7 @@ def forget(
     feed changes (reactions…) apart from other events. A person forgotten again (on that page,
     or on every page) is recorded once. committed: called at its COMMIT (db.transaction).
     """
-    psid = psid.strip()
-    if not psid:
-        raise ValidationError("give the PSID, chat plugin user_ref or commenter id to forget")
+    psid = person_id(psid)
     counts: dict[str, int] = {}
     # db.transaction: a commit the disk refuses is one error line, not a failed ROLLBACK's
     # traceback (the transaction is gone by then).

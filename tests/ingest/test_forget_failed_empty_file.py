@@ -3,8 +3,9 @@ held nothing (no command wrote to it) is left byte for byte as it was, and a mis
 not made, as a stopped forget leaves them and a failing `pull` leaves them.
 
 A blank id, refused only once the database was open, kept the refscope schema (21 tables) in
-the file, or a new database of 268 KiB at a mistyped `--db`; so did a commit the disk refused
-(a write-ahead log past the file size limit), its log holding the schema."""
+the file, or a new database of 268 KiB at a mistyped `--db` (it is now refused before any
+database is opened); so did a commit the disk refused (a write-ahead log past the file size
+limit), its log holding the schema."""
 
 from __future__ import annotations
 
@@ -95,3 +96,10 @@ def _wal_size_of_schema(folder: Path) -> int:
     done = subprocess.run([sys.executable, "-c", code, str(path)], env=_clean_env(),
                           capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
     return int(done.stdout)
+
+
+def test_a_blank_id_is_refused_before_the_database_is_opened(tmp_path: Path) -> None:
+    """Said of a file that is no database too: the id is what to mend first."""
+    (tmp_path / "notes.txt").write_text("no database\n")
+    assert _forget_fails("  ", "--db", "notes.txt", cwd=tmp_path) == BLANK
+    assert (tmp_path / "notes.txt").read_text() == "no database\n"
