@@ -35,7 +35,12 @@ from .wording import counted, shown
 # read is committed, a round the first stop cut short rolled back, and the next ingest reads on.
 FOLLOW_STOPPED_AGAIN = ("stopped: what was committed stays; the next `refscope ingest` of these "
                         "logs reads on from there")  # fmt: skip
-NOTHING_READ = "stopped before reading anything: nothing was written"
+# What `ingest` stopped leaves: before its run began (waiting for another process's lock, say),
+# or was committed (the way ids are stored is committed with the run's row); with a run open.
+STOPPED_BEFORE_READING = "stopped before reading anything: nothing was written"
+STOPPED_BEFORE_COMMITTING = "stopped before committing anything: nothing was written"
+STOPPED_IN_RUN = ("stopped: what was committed stays; the next `refscope ingest` of the same "
+                  "inputs resumes the run")  # fmt: skip
 
 
 def one_line(text: str) -> str:
@@ -138,12 +143,18 @@ def ingest(
                 err_console=notices())  # fmt: skip
         return
     bar = ReadBar(console, progress)
-    planned = False  # the database is open and the run planned: stopped before, nothing is written
+    # What a stop leaves as the run goes: its database open and the run planned (its batches
+    # read), its row committed with the first batch or a killed run's resumed.
+    said = STOPPED_BEFORE_READING
 
     def on_plan(total: int) -> None:
-        nonlocal planned
-        planned = True
+        nonlocal said
+        said = STOPPED_BEFORE_COMMITTING if said == STOPPED_BEFORE_READING else said
         bar.plan(total)
+
+    def on_stage(stage: pipeline.Stage) -> None:
+        nonlocal said
+        said = STOPPED_IN_RUN
 
     stop = Stop()
     restore = stop_on_signals(stop)
@@ -160,6 +171,7 @@ def ingest(
                 keep_text=keep_text,
                 lake_dir=lake_dir,
                 on_spilled=spilled.append,
+                on_stage=on_stage,
             )
         stop.after = "stopped: the ingest is committed"  # its summary cut short
     except BaseException:
@@ -171,11 +183,7 @@ def ingest(
         if not stop.is_set():
             raise
         # A notice, as a failed run's error: on stderr (stdout holds a summary, if any).
-        if not planned:  # waiting for another process's lock, say: no run of its own began
-            click.echo(NOTHING_READ, err=True)
-        else:
-            click.echo("stopped: what was committed stays; the next `refscope ingest` of the "
-                       "same inputs resumes the run", err=True)  # fmt: skip
+        click.echo(said, err=True)
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()
@@ -274,8 +282,8 @@ def _follow(
         if not stop.is_set():
             raise
         if not following:
-            stop.after = NOTHING_READ  # stopped again before it is said, it ends saying it
-            click.echo(NOTHING_READ, err=True)
+            stop.after = STOPPED_BEFORE_READING  # stopped again before it is said, it ends saying it
+            click.echo(STOPPED_BEFORE_READING, err=True)
             stop.after = ""  # said: stopped again, it ends with the exit code alone
             sys.exit(128 + stop.signum)  # as a stopped ingest: 130, 143
         errors.print("stopped")

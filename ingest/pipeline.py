@@ -14,6 +14,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
@@ -45,6 +46,10 @@ from .run_result import IngestResult
 SHOWN_INPUTS = 3  # the inputs an error names; more are counted
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 SpilledFn = Callable[[spills.Removed], None]
+# How far a run has gone, for what a stop leaves: its row committed (with its first batch), or a
+# killed run's resumed: the next ingest resumes it.
+Stage = Literal["run open"]
+StageFn = Callable[[Stage], None]
 
 
 def run(
@@ -56,12 +61,14 @@ def run(
     keep_text: bool | None = None,
     lake_dir: Path | None = None,
     on_spilled: SpilledFn | None = None,
+    on_stage: StageFn | None = None,
 ) -> IngestResult:
     """Ingest the logs at paths into the database; see the module docstring for guarantees.
 
     Message text is kept only with keep_text (default: REFSCOPE_KEEP_TEXT); ids are stored as
     keyed hashes when REFSCOPE_ID_SALT is set. on_spilled is told at once of a killed
     process's temporary files removed (as the result is): a caller says it if the run fails.
+    on_stage is told how far the run has gone (Stage), for what a stop says it leaves.
     """
     started = time.perf_counter()
     privacy = check_settings(keep_text)  # each refused before anything is read
@@ -77,7 +84,8 @@ def run(
     try:
         gone: list[str] = []  # listed, then removed before it was planned
         plans = offsets.plan_files(con, files, gone)
-        result = _run(con, plans, len(files), started, on_plan, progress, privacy, on_spilled)
+        result = _run(con, plans, len(files), started, on_plan, progress, privacy, on_spilled,
+                      on_stage)  # fmt: skip
         result.warnings = gone + result.warnings + unread
         result.warnings += [f"{f}: the database itself, not a log: left out" for f in skipped]
         _sync_lake(con, lake_dir, path, result)
@@ -130,6 +138,7 @@ def _run(
     progress: ProgressFn | None,
     privacy: Privacy,
     on_spilled: SpilledFn | None,
+    on_stage: StageFn | None = None,
 ) -> IngestResult:
     con.execute(webhook.MACROS)
     attribute.install_macros(con)
@@ -146,9 +155,13 @@ def _run(
                                 seconds=time.perf_counter() - started)  # fmt: skip
         # Its row is written with its first batch: a run that fails before leaves no trace.
         res = IngestResult(run_id=runlog.last_run_id(con) + 1)
+    elif on_stage:
+        on_stage("run open")
     res.spilled = spilled
     with db.transaction(con):
-        privacy.check_scheme(con)  # ids stored one way only: refused before anything is read
+        # Ids stored one way only: refused before anything is read. A new run records the way
+        # with its row (_read_files): a stop before leaves no row, as one before this.
+        privacy.check_scheme(con, record=res.started)
         rekey.private_replies(con, privacy)  # an earlier version's keys, before any copy
     res.files = n_inputs
     if on_plan:
@@ -162,7 +175,7 @@ def _run(
     older = bool(row and row[0])
     if plans:
         try:
-            _read_files(con, plans, res, progress, privacy, older, started)
+            _read_files(con, plans, res, progress, privacy, older, started, on_stage)
         except RefscopeError as exc:
             if res.started:  # some batches are committed: say what happens to them
                 raise type(exc)(
@@ -193,6 +206,7 @@ def _read_files(
     privacy: Privacy,
     older: bool,
     started: float,
+    on_stage: StageFn | None,
 ) -> None:
     """Read every planned file in batches of about batch_bytes(), each committed on its own with
     the file offsets it reached, so memory stays bounded and a killed run resumes."""
@@ -220,6 +234,7 @@ def _read_files(
             return
         with db.transaction(con):
             if not res.started:
+                privacy.check_scheme(con)  # the way ids are stored, with the run's first row
                 runlog.start(con, res.run_id)
             # Lines about to be read again (an unfinished last line, a replaced file) are
             # judged anew: their old rejects go.
@@ -229,6 +244,8 @@ def _read_files(
             res.bytes_read += offsets.record(con, list(files.values()), res.run_id)
             res.seconds = run_finish.elapsed(res, started)
             runlog.save_counts(con, res)
+        if not res.started and on_stage:
+            on_stage("run open")
         res.started = True  # its row is committed: a later failure leaves the run open
         if progress and advanced:
             progress(advanced)

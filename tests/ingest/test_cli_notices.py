@@ -116,7 +116,7 @@ def test_a_stopped_ingest_says_so_on_stderr(
     monkeypatch.setattr(pipeline, "run", stopped)
     res = runner.invoke(cli, ["ingest", str(log), "--db", str(tmp_path / "r.duckdb")])
     assert res.exit_code == 143, res.output
-    said = "resumes the run" if planned else "stopped before reading anything"
+    said = "stopped before committing anything" if planned else "stopped before reading anything"
     assert said in res.stderr and res.stdout == "", (res.stdout, res.stderr)
 
 
