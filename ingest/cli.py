@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from . import db, db_cleanup, preflight, spills
+from .cli_ingest_stops import BEFORE_READING, COMMITTED, FOLLOW_STOPPED_AGAIN, Said
 from .cli_links import links, pages
 from .cli_options import (
     DB_OPTION,
@@ -30,17 +31,6 @@ from .errors import RefscopeError
 from .summary import notices, print_lake, print_spilled, print_summary, print_warnings
 from .terminal import say
 from .wording import counted, shown
-
-# `ingest --follow` stopped again as it ends (its "stopped" said, or being said): every round
-# read is committed, a round the first stop cut short rolled back, and the next ingest reads on.
-FOLLOW_STOPPED_AGAIN = ("stopped: what was committed stays; the next `refscope ingest` of these "
-                        "logs reads on from there")  # fmt: skip
-# What `ingest` stopped leaves: before its run began (waiting for another process's lock, say),
-# or was committed (the way ids are stored is committed with the run's row); with a run open.
-STOPPED_BEFORE_READING = "stopped before reading anything: nothing was written"
-STOPPED_BEFORE_COMMITTING = "stopped before committing anything: nothing was written"
-STOPPED_IN_RUN = ("stopped: what was committed stays; the next `refscope ingest` of the same "
-                  "inputs resumes the run")  # fmt: skip
 
 
 def one_line(text: str) -> str:
@@ -143,18 +133,11 @@ def ingest(
                 err_console=notices())  # fmt: skip
         return
     bar = ReadBar(console, progress)
-    # What a stop leaves as the run goes: its database open and the run planned (its batches
-    # read), its row committed with the first batch or a killed run's resumed.
-    said = STOPPED_BEFORE_READING
+    said = Said()  # what a stop leaves, as the run goes
 
     def on_plan(total: int) -> None:
-        nonlocal said
-        said = STOPPED_BEFORE_COMMITTING if said == STOPPED_BEFORE_READING else said
+        said.planned()
         bar.plan(total)
-
-    def on_stage(stage: pipeline.Stage) -> None:
-        nonlocal said
-        said = STOPPED_IN_RUN
 
     stop = Stop()
     restore = stop_on_signals(stop)
@@ -171,9 +154,9 @@ def ingest(
                 keep_text=keep_text,
                 lake_dir=lake_dir,
                 on_spilled=spilled.append,
-                on_stage=on_stage,
+                on_stage=said.reached,
             )
-        stop.after = "stopped: the ingest is committed"  # its summary cut short
+        stop.after = COMMITTED  # its summary cut short
     except BaseException:
         bar.stop()
         for removed in spilled:
@@ -183,7 +166,7 @@ def ingest(
         if not stop.is_set():
             raise
         # A notice, as a failed run's error: on stderr (stdout holds a summary, if any).
-        click.echo(said, err=True)
+        click.echo(said.line, err=True)
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()
@@ -282,8 +265,8 @@ def _follow(
         if not stop.is_set():
             raise
         if not following:
-            stop.after = STOPPED_BEFORE_READING  # stopped again before it is said, it ends saying it
-            click.echo(STOPPED_BEFORE_READING, err=True)
+            stop.after = BEFORE_READING  # stopped again before it is said, it ends saying it
+            click.echo(BEFORE_READING, err=True)
             stop.after = ""  # said: stopped again, it ends with the exit code alone
             sys.exit(128 + stop.signum)  # as a stopped ingest: 130, 143
         errors.print("stopped")

@@ -19,7 +19,7 @@ from . import memory_share, spills
 from .cli_deadline import ADS_DEADLINE_OPTION, LOGS_DEADLINE_OPTION, DeadlinePassed, Timer
 from .cli_options import DB_OPTION, lake_option
 from .cli_progress import ReadBar, on_a_terminal
-from .cli_stop import Stop, stop_on_signals
+from .cli_stop import LAKE_BEHIND, Stop, stop_on_signals
 from .errors import RefscopeError
 from .graph_url import DEFAULT_API_VERSION, DEFAULT_BASE_URL
 from .summary import notices, print_lake, print_spilled, print_summary, print_warnings
@@ -39,7 +39,6 @@ _LAKE_OPTION = lake_option(
 _NOTHING_STORED = ("stopped: nothing was stored (a pull stores its rows at once, when every page "
                    "has come); the next `refscope pull ads` asks again")  # fmt: skip
 _STORED = "stopped: the pulled rows are stored"
-_LAKE_BEHIND = "; the lake is brought in line at the next run or pull given it"
 
 # The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
 _SPOOL = re.compile(r"\S*refscope-pull-\d+-\d+")
@@ -185,7 +184,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
                 base_url=base_url, api_version=api_version, on_page=paged, on_wait=waiting,
                 sleep=timer.sleep, on_stored=functools.partial(stored.append, True),
             )  # fmt: skip
-        said = _STORED if lake_dir is None else _STORED + _LAKE_BEHIND
+        said = _STORED if lake_dir is None else _STORED + LAKE_BEHIND
         _print_pulled(console, result)
         if lake_dir is not None:
             synced = remote.sync_lake(db_file, lake_dir)
@@ -194,7 +193,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
         stop.after = said
     except BaseException as exc:
         if stored and said == _NOTHING_STORED:  # it came as the store returned: they are stored
-            behind = "" if lake_dir is None else _LAKE_BEHIND
+            behind = "" if lake_dir is None else LAKE_BEHIND
             said = _STORED + behind
             if not stop.is_set() and (isinstance(exc, DeadlinePassed) or timer.passed):
                 raise click.ClickException(

@@ -114,6 +114,9 @@ def exits_when_stopped(said: str) -> Iterator[Stopping]:
 
 
 STARTING_SAID = "stopped while starting: nothing was written"
+# What a stop leaves of a lake a command (`ingest`, `pull` given --lake) brings in line once it has
+# committed: the lake's manifest is the old one until a sync ends, and the next sync catches up.
+LAKE_BEHIND = "; the lake is brought in line at the next run or pull given it"
 
 
 # The handlers stops_while_starting replaced, while its own are in force.

@@ -47,8 +47,10 @@ SHOWN_INPUTS = 3  # the inputs an error names; more are counted
 ProgressFn = Callable[[int], None]  # called with bytes read since the last call
 SpilledFn = Callable[[spills.Removed], None]
 # How far a run has gone, for what a stop leaves: its row committed (with its first batch), or a
-# killed run's resumed: the next ingest resumes it.
-Stage = Literal["run open"]
+# killed run's resumed: the next ingest resumes it; the run committed whole (its attribution and
+# the end of its row), or the lake brought in line after it; the lake being brought in line (the
+# next sync catches up).
+Stage = Literal["run open", "committed", "lake"]
 StageFn = Callable[[Stage], None]
 
 
@@ -88,7 +90,7 @@ def run(
                       on_stage)  # fmt: skip
         result.warnings = gone + result.warnings + unread
         result.warnings += [f"{f}: the database itself, not a log: left out" for f in skipped]
-        _sync_lake(con, lake_dir, path, result)
+        _sync_lake(con, lake_dir, path, result, on_stage)
         return result
     finally:
         con.close()
@@ -122,11 +124,19 @@ def _open(path: Path, started: float) -> tuple[duckdb.DuckDBPyConnection, float]
 
 
 def _sync_lake(
-    con: duckdb.DuckDBPyConnection, lake_dir: Path | None, path: Path, result: IngestResult
+    con: duckdb.DuckDBPyConnection,
+    lake_dir: Path | None,
+    path: Path,
+    result: IngestResult,
+    on_stage: StageFn | None = None,
 ) -> None:
     """After the commit: a crash here leaves the lake behind, and the next run catches up."""
     if lake_dir is not None and (result.files_read or lake.is_stale(lake_dir, path)):
+        if on_stage:
+            on_stage("lake")
         result.lake = lake.sync(con, lake_dir)
+        if on_stage:
+            on_stage("committed")
 
 
 def _run(
@@ -194,6 +204,8 @@ def _run(
             f"attributing run {res.run_id} failed: {why} (run {res.run_id} stays open with what "
             "it loaded so far; the next `refscope ingest` resumes it)"
         ) from exc
+    if on_stage:
+        on_stage("committed")
     db.checkpoint(con, f"run {res.run_id}")
     return res
 

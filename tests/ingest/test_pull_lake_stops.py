@@ -1,6 +1,6 @@
 """`pull logs` and `pull ads` given `--lake`, stopped (Ctrl-C, SIGTERM) while they bring the lake
 in line or once they have: one line saying what they left, exit 130 or 143, as `ingest --lake`
-stopped in its sync says `stopped: what was committed stays; …`.
+stopped in its sync says `stopped: the ingest is committed; …` (test_ingest_lake_stops.py).
 
 The lake was brought in line after the command's stop handler was taken down (`pull ads`, and
 `pull logs` with nothing new), and the summary printed after it with no line to end on: a stop
