@@ -166,7 +166,9 @@ def ingest(
         if not stop.is_set():
             raise
         # A notice, as a failed run's error: on stderr (stdout holds a summary, if any).
+        stop.after = said.line  # stopped again before it is said, it ends saying it
         click.echo(said.line, err=True)
+        stop.after = ""  # said: stopped again, it ends with the exit code alone
         sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
     finally:
         restore()
