@@ -28,6 +28,7 @@ from .wording import counted, shown
 
 if TYPE_CHECKING:
     from .graph import PullResult
+    from .pipeline import Stage  # Arrow and NumPy: imported as the pull runs
 
 # As `ingest --lake`: what a pull stores reaches the lake at once, not at the next ingest.
 _LAKE_OPTION = lake_option(
@@ -39,6 +40,11 @@ _LAKE_OPTION = lake_option(
 _NOTHING_STORED = ("stopped: nothing was stored (a pull stores its rows at once, when every page "
                    "has come); the next `refscope pull ads` asks again")  # fmt: skip
 _STORED = "stopped: the pulled rows are stored"
+# What a stopped `pull logs` leaves as its ingest goes (pipeline.Stage): its batches, then its
+# run committed (given --lake, the lake behind until its sync ends, as `ingest --lake`'s).
+_GOES_ON = ("stopped: what was committed stays; the next `refscope pull logs` of this URL goes on "
+            "from there")  # fmt: skip
+_COMMITTED = "stopped: the pull is committed"
 
 # The spool file a pull is read from (fetch.py names it): an error about it is about the URL.
 _SPOOL = re.compile(r"\S*refscope-pull-\d+-\d+")
@@ -78,17 +84,28 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
     stop = Stop()
     restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
     spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the run fails
+    said = [_GOES_ON]  # what a stop leaves, as the ingest goes
+    behind = "" if lake_dir is None else LAKE_BEHIND
+
+    def reached(stage: Stage) -> None:  # the lake is in line at the "committed" after "lake"
+        if stage == "run open":
+            said[0] = _GOES_ON
+        else:
+            in_line = stage == "committed" and said[0] != _GOES_ON
+            said[0] = _COMMITTED + ("" if in_line else behind)
+
     try:
         result = remote.pull_logs(url, sent, db_file,
                                   on_bytes=download.reach, on_plan=on_plan,
                                   progress=ingest.advance, deadline=deadline,
-                                  lake_dir=lake_dir, on_spilled=spilled.append)  # fmt: skip
+                                  lake_dir=lake_dir, on_spilled=spilled.append,
+                                  on_stage=reached)  # fmt: skip
         # Nothing new: a lake the database changed since is brought in line under this
         # handler too, as `ingest --lake`'s: a stop in it says what was committed stays.
         caught_up = None
         if result is None and lake_dir is not None:
             caught_up = remote.catch_up_lake(db_file, lake_dir)
-        stop.after = "stopped: the pull is committed"
+        stop.after = _COMMITTED
     except BaseException as exc:
         download.stop()
         ingest.stop()
@@ -96,8 +113,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
             print_spilled(None, removed)
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
-            click.echo("stopped: what was committed stays; the next `refscope pull logs` of "
-                       "this URL goes on from there", err=True)  # fmt: skip
+            click.echo(said[0], err=True)
             sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
         if not isinstance(exc, RefscopeError):
             raise

@@ -100,16 +100,18 @@ def run_plans(plans: list[sources.Plan], db_file: Path | None = None, *,
               on_plan: Callable[[int], None] | None = None,
               progress: ProgressFn | None = None,
               lake_dir: Path | None = None,
-              on_spilled: SpilledFn | None = None) -> IngestResult:  # fmt: skip
+              on_spilled: SpilledFn | None = None,
+              on_stage: StageFn | None = None) -> IngestResult:  # fmt: skip
     """Ingest inputs already planned by the caller (e.g. bytes pulled over HTTP), and bring
-    lake_dir in line as `run` does."""
+    lake_dir in line as `run` does, telling on_stage so too."""
     started = time.perf_counter()
     privacy = check_settings()
     path = db.db_path(db_file)
     con, started = _open(path, started)
     try:
-        result = _run(con, plans, len(plans), started, on_plan, progress, privacy, on_spilled)
-        _sync_lake(con, lake_dir, path, result)
+        result = _run(con, plans, len(plans), started, on_plan, progress, privacy, on_spilled,
+                      on_stage)  # fmt: skip
+        _sync_lake(con, lake_dir, path, result, on_stage)
         return result
     finally:
         con.close()

@@ -55,12 +55,14 @@ def pull_logs(
     deadline: float | None = None,
     lake_dir: Path | None = None,
     on_spilled: pipeline.SpilledFn | None = None,
+    on_stage: pipeline.StageFn | None = None,
 ) -> pipeline.IngestResult | None:
     """Pull url's new bytes and ingest them; None when the server had nothing new and no run
     was left open (killed before it finished: resumed, as `ingest` resumes one). on_bytes
-    follows the download (fetch.pull), on_plan, progress and on_spilled the ingest (pipeline.run);
-    deadline: the seconds the download may take (the ingest after it is not counted); lake_dir:
-    the Parquet lake brought in line after the ingest, as `ingest --lake` does."""
+    follows the download (fetch.pull), on_plan, progress, on_spilled and on_stage the ingest
+    (pipeline.run); deadline: the seconds the download may take (the ingest after it is not
+    counted); lake_dir: the Parquet lake brought in line after the ingest, as `ingest --lake`
+    does."""
     url = fetch.check_url(url)
     # As `ingest`: a setting that is no value is refused before the server is asked and
     # before a database is made, not after a whole download into a new one.
@@ -88,7 +90,8 @@ def pull_logs(
         plans = [] if pulled.plan is None else [pulled.plan]
         try:
             return pipeline.run_plans(plans, path, on_plan=on_plan, progress=progress,
-                                      lake_dir=lake_dir, on_spilled=on_spilled)  # fmt: skip
+                                      lake_dir=lake_dir, on_spilled=on_spilled,
+                                      on_stage=on_stage)  # fmt: skip
         finally:
             for plan in plans:
                 plan.path.unlink(missing_ok=True)

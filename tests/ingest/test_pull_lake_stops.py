@@ -18,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from ingest.cli_stop import LAKE_BEHIND
+from ingest.lake import is_stale
 from tests.ingest.cli_setup import ENTRIES, _log, _run_refscope, _signalled_at_call
 from tests.ingest.graph_setup import ACCOUNT, TODAY, TOKEN, FakeGraph, days
+from tests.ingest.lake_setup import counts_by_channel_arrow
 from tests.ingest.test_stop_after_the_work import SIGNALS, _count
 from tests.local_http import served
 
@@ -55,6 +58,48 @@ def test_pull_logs_with_nothing_new_stopped_bringing_a_stale_lake_in_line(
     assert _stopped(tmp_path, "ingest/lake.py:sync", sig, *pull) == (code, PULL_LOGS_STOPPED)
     again = _run_refscope(*pull, cwd=tmp_path)  # the stale lake is brought in line then
     assert again.returncode == 0 and "lake: " in again.stdout, again.stdout + again.stderr
+
+
+@SIGNALS
+# As the sync starts, and once its partitions are written, before the small tables and manifest.
+@pytest.mark.parametrize("at", ["ingest/lake.py:sync", "ingest/lake.py:_as_written"],
+                         ids=["as-it-starts", "part-way"])  # fmt: skip
+def test_pull_logs_stopped_bringing_the_lake_in_line_says_the_pull_is_committed_the_lake_behind(
+    tmp_path: Path, log_url: str, at: str, sig: int, code: int
+) -> None:
+    """Its run committed, the lake's sync cut short: the lake is behind, not what was committed
+    alone (it said ``what was committed stays; the next `refscope pull logs` … goes on``); the
+    next pull, nothing new at the URL, brings the lake in line, and ingests nothing again."""
+    pull = ["pull", "logs", log_url, "--db", "r.duckdb", "--lake", "lake"]
+    assert _stopped(tmp_path, at, sig, *pull) == (
+        code, "stopped: the pull is committed" + LAKE_BEHIND + "\n"
+    )  # fmt: skip
+    assert _count(tmp_path / "r.duckdb", "events") == 2
+    assert is_stale(tmp_path / "lake", tmp_path / "r.duckdb")
+    again = _run_refscope(*pull, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("lake: 3 partitions written") and "nothing new" in again.stdout
+    assert not is_stale(tmp_path / "lake", tmp_path / "r.duckdb")
+    assert counts_by_channel_arrow(tmp_path / "lake") == {"m_me_link": 1, "organic": 1}
+    assert _count(tmp_path / "r.duckdb", "ingest_runs") == 1
+
+
+@SIGNALS
+@pytest.mark.parametrize(("lake", "said"), [([], ""), (["--lake", "lake"], LAKE_BEHIND)],
+                         ids=["no-lake", "lake"])  # fmt: skip
+def test_pull_logs_stopped_once_its_run_is_committed_says_the_pull_is_committed(
+    tmp_path: Path, log_url: str, lake: list[str], said: str, sig: int, code: int
+) -> None:
+    """Stopped as the committed run is written into the database file, before any sync: the
+    run is committed whole, none left open for the next pull to go on with; the lake, given
+    one, not brought in line yet."""
+    done = _stopped(tmp_path, "ingest/db.py:checkpoint", sig, "pull", "logs", log_url,
+                    "--db", "r.duckdb", *lake)  # fmt: skip
+    assert done == (code, "stopped: the pull is committed" + said + "\n")
+    assert _count(tmp_path / "r.duckdb", "events") == 2
+    assert _count(tmp_path / "r.duckdb", "ingest_runs WHERE finished_at IS NOT NULL") == 1
+    if lake:
+        assert is_stale(tmp_path / "lake", tmp_path / "r.duckdb")
 
 
 @SIGNALS
