@@ -260,12 +260,32 @@ def _ending(said: str) -> Callable[[int, FrameType | None], None]:
     return end
 
 
+@contextlib.contextmanager
+def stops_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held off while the block runs: one that comes meanwhile waits and is
+    taken as the block ends, by the handler then in force, not in the middle of it. Blocked in
+    this thread (one pending at an execve goes to the new program); and, as another thread of
+    the process takes a signal this one blocks, its Python handler then run here all the same,
+    one that comes is recorded by a handler of the block's own and sent again after it."""
+    came: list[int] = []
+    previous: dict[int, Handler] = {}
+    with contextlib.suppress(ValueError):  # not the main thread: no Python handler runs here
+        for sig in STOPS:
+            previous[sig] = signal.signal(sig, lambda signum, _: came.append(signum))
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():  # None: one set from C, whose default it was
+            signal.signal(held, signal.SIG_DFL if handler is None else handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        if came:  # one that came to another thread
+            signal.raise_signal(came[-1])
+
+
 def exec_blocking_stops(args: list[str], env: dict[str, str]) -> None:
     """os.execve with Ctrl-C and SIGTERM blocked: one that comes meanwhile waits, pending, for
     the new program (`dashboard.server_process`) to take it, instead of ending it before it can
     (a traceback, or an end without a word). They are let through again if execve fails."""
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
-    try:
+    with stops_held():
         os.execve(args[0], args, env)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from .cli_stop import stops_held
 from .db import drop_cut_header, duckdb_config, wal
 from .schema import objects, quoted
 
@@ -98,7 +98,9 @@ def no_empty_file_left(path: Path, *, when: Callable[[], bool] | None = None) ->
         yield
     except BaseException:
         if when is None or when():
-            with contextlib.suppress(duckdb.Error, OSError):
+            # A second Ctrl-C or SIGTERM waits until the file is cleaned up: it must not leave
+            # it half written, nor the empty file it made (its line says nothing was written).
+            with stops_held(), contextlib.suppress(duckdb.Error, OSError):
                 if new:
                     drop_if_rowless(path)
                 elif kept is not None and _holds_no_row(path):
@@ -116,17 +118,12 @@ def _at_most(path: Path, size: int) -> bool:
 
 def _put_back(path: Path, kept: bytes) -> None:
     """path's bytes made kept again, its write-ahead log gone first: replayed into them, the
-    log would bring back what the block wrote. A second Ctrl-C or SIGTERM waits: it must not
-    leave the file half written. Bytes still as kept (the block's writes all in the log, one
-    the disk refused) are not written again: a full disk may refuse that too."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        wal(path).unlink(missing_ok=True)
-        with open(path, "r+b") as fh:  # in place: the file keeps its mode and owner
-            if fh.read(len(kept) + 1) == kept:
-                return
-            fh.seek(0)
-            fh.write(kept)
-            fh.truncate()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    log would bring back what the block wrote. Bytes still as kept (the block's writes all in
+    the log, one the disk refused) are not written again: a full disk may refuse that too."""
+    wal(path).unlink(missing_ok=True)
+    with open(path, "r+b") as fh:  # in place: the file keeps its mode and owner
+        if fh.read(len(kept) + 1) == kept:
+            return
+        fh.seek(0)
+        fh.write(kept)
+        fh.truncate()
