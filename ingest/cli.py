@@ -133,7 +133,7 @@ def ingest(
                 err_console=notices())  # fmt: skip
         return
     bar = ReadBar(console, progress)
-    said = Said()  # what a stop leaves, as the run goes
+    said = Said(lake=lake_dir is not None)  # what a stop leaves, as the run goes
 
     def on_plan(total: int) -> None:
         said.planned()

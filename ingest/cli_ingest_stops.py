@@ -18,24 +18,28 @@ FOLLOW_STOPPED_AGAIN = ("stopped: what was committed stays; the next `refscope i
 BEFORE_READING = "stopped before reading anything: nothing was written"
 BEFORE_COMMITTING = "stopped before committing anything: nothing was written"
 COMMITTED = "stopped: the ingest is committed"
-_AT: dict[Stage, str] = {
-    "run open": "stopped: what was committed stays; the next `refscope ingest` of the same "
-                "inputs resumes the run",
-    "committed": COMMITTED,
-    "lake": COMMITTED + LAKE_BEHIND,  # its run committed, the lake's sync cut short
-}  # fmt: skip
+RESUMES = ("stopped: what was committed stays; the next `refscope ingest` of the same inputs "
+           "resumes the run")  # fmt: skip
 
 
 class Said:
-    """What a stop of a run (not --follow) says as it goes: `line`, from nothing written to the
-    run planned (its database open), then each pipeline.Stage it reaches."""
+    """What a stop of a run (`ingest` without --follow, `pull logs`) says as it goes: `line`,
+    first `before`, then each pipeline.Stage it reaches: its run open (`resumes`), committed
+    (`committed`, with LAKE_BEHIND from the commit until the sync of a lake given, lake, ends)."""
 
-    def __init__(self) -> None:
-        self.line = BEFORE_READING
+    def __init__(self, *, lake: bool, before: str = BEFORE_READING, resumes: str = RESUMES,
+                 committed: str = COMMITTED) -> None:  # fmt: skip
+        self.line, self.resumes, self.committed, self.lake = before, resumes, committed, lake
+        self.syncing = False
 
     def planned(self) -> None:
         if self.line == BEFORE_READING:  # not a killed run resumed: nothing committed yet
             self.line = BEFORE_COMMITTING
 
     def reached(self, stage: Stage) -> None:
-        self.line = _AT[stage]
+        if stage == "run open":
+            self.line = self.resumes
+            return
+        in_line = stage == "committed" and self.syncing  # the "committed" that ends a sync
+        self.syncing = stage == "lake"
+        self.line = self.committed + (LAKE_BEHIND if self.lake and not in_line else "")

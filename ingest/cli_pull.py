@@ -17,6 +17,7 @@ from rich.text import Text
 
 from . import memory_share, spills
 from .cli_deadline import ADS_DEADLINE_OPTION, LOGS_DEADLINE_OPTION, DeadlinePassed, Timer
+from .cli_ingest_stops import Said
 from .cli_options import DB_OPTION, lake_option
 from .cli_progress import ReadBar, on_a_terminal
 from .cli_stop import LAKE_BEHIND, Stop, stop_on_signals
@@ -28,7 +29,6 @@ from .wording import counted, shown
 
 if TYPE_CHECKING:
     from .graph import PullResult
-    from .pipeline import Stage  # Arrow and NumPy: imported as the pull runs
 
 # As `ingest --lake`: what a pull stores reaches the lake at once, not at the next ingest.
 _LAKE_OPTION = lake_option(
@@ -84,22 +84,14 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
     stop = Stop()
     restore = stop_on_signals(stop)  # Ctrl-C and SIGTERM stop it as they stop `ingest`
     spilled: list[spills.Removed] = []  # said in the summary, or on stderr if the run fails
-    said = [_GOES_ON]  # what a stop leaves, as the ingest goes
-    behind = "" if lake_dir is None else LAKE_BEHIND
-
-    def reached(stage: Stage) -> None:  # the lake is in line at the "committed" after "lake"
-        if stage == "run open":
-            said[0] = _GOES_ON
-        else:
-            in_line = stage == "committed" and said[0] != _GOES_ON
-            said[0] = _COMMITTED + ("" if in_line else behind)
-
+    # What a stop leaves, as the ingest goes.
+    said = Said(lake=lake_dir is not None, before=_GOES_ON, resumes=_GOES_ON, committed=_COMMITTED)
     try:
         result = remote.pull_logs(url, sent, db_file,
                                   on_bytes=download.reach, on_plan=on_plan,
                                   progress=ingest.advance, deadline=deadline,
                                   lake_dir=lake_dir, on_spilled=spilled.append,
-                                  on_stage=reached)  # fmt: skip
+                                  on_stage=said.reached)  # fmt: skip
         # Nothing new: a lake the database changed since is brought in line under this
         # handler too, as `ingest --lake`'s: a stop in it says what was committed stays.
         caught_up = None
@@ -113,7 +105,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
             print_spilled(None, removed)
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
-            click.echo(said[0], err=True)
+            click.echo(said.line, err=True)
             sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
         if not isinstance(exc, RefscopeError):
             raise

@@ -1,6 +1,7 @@
 """`refscope ingest --lake` stopped (Ctrl-C, SIGTERM) while it brings the lake in line, its run
-committed, or once it has: one line saying what it left, exit 130 or 143, in the words `pull
-ads --lake` uses (test_pull_lake_stops.py); the next ingest given the lake brings it in line.
+committed (from its commit on: the CHECKPOINT after it comes first), or once it has: one line
+saying what it left, exit 130 or 143, in the words `pull ads --lake` uses
+(test_pull_lake_stops.py); the next ingest given the lake brings it in line.
 
 Stopped in its sync, it said ``stopped: what was committed stays; the next `refscope ingest` of
 the same inputs resumes the run``: the run was committed, and there was none to resume. Run
@@ -24,10 +25,11 @@ LAKE_BEHIND = "; the lake is brought in line at the next run or pull given it"
 @pytest.mark.parametrize(
     ("at", "said"),
     [
+        ("ingest/db.py:checkpoint", COMMITTED + LAKE_BEHIND),
         ("ingest/lake.py:sync", COMMITTED + LAKE_BEHIND),
         ("ingest/pipeline.py:run:return", COMMITTED),
     ],
-    ids=["syncing", "synced"],
+    ids=["checkpoint", "syncing", "synced"],
 )
 def test_ingest_with_lake_stopped_in_or_after_its_sync_says_the_ingest_is_committed(
     tmp_path: Path, at: str, said: str, sig: int, code: int
