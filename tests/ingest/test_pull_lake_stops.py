@@ -26,9 +26,6 @@ from tests.ingest.lake_setup import counts_by_channel_arrow
 from tests.ingest.test_stop_after_the_work import SIGNALS, _count
 from tests.local_http import served
 
-PULL_LOGS_STOPPED = ("stopped: what was committed stays; the next `refscope pull logs` of this "
-                     "URL goes on from there\n")  # fmt: skip
-
 
 def _stopped(tmp_path: Path, at: str, sig: int, *args: str) -> tuple[int, str]:
     """refscope's exit code and stderr, sent sig at `at`; no traceback nor "Aborted!"."""
@@ -55,7 +52,9 @@ def test_pull_logs_with_nothing_new_stopped_bringing_a_stale_lake_in_line(
     assert _run_refscope(*pull, cwd=tmp_path).returncode == 0
     saved = _run_refscope("pages", "set", "123", "--name", "A", "--db", "r.duckdb", cwd=tmp_path)
     assert saved.returncode == 0, saved.stderr  # the lake is behind the database now
-    assert _stopped(tmp_path, "ingest/lake.py:sync", sig, *pull) == (code, PULL_LOGS_STOPPED)
+    assert _stopped(tmp_path, "ingest/lake.py:sync", sig, *pull) == (
+        code, "stopped: the pull is committed" + LAKE_BEHIND + "\n"
+    )  # fmt: skip
     again = _run_refscope(*pull, cwd=tmp_path)  # the stale lake is brought in line then
     assert again.returncode == 0 and "lake: " in again.stdout, again.stdout + again.stderr
 
