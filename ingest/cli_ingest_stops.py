@@ -1,4 +1,5 @@
-"""The one line a stopped `refscope ingest` ends with: what it leaves, as far as its run went."""
+"""The one line a stopped `refscope ingest` (or `pull logs`, which ingests what it pulls) ends
+with: what it leaves, as far as its run went."""
 
 from __future__ import annotations
 

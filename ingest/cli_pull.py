@@ -93,7 +93,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
                                   lake_dir=lake_dir, on_spilled=spilled.append,
                                   on_stage=said.reached)  # fmt: skip
         # Nothing new: a lake the database changed since is brought in line under this
-        # handler too, as `ingest --lake`'s: a stop in it says the lake is behind, as its does.
+        # handler too, as `ingest --lake`'s: a stop in it says the lake is behind, as ingest's.
         caught_up = None
         if result is None and lake_dir is not None:
             said.reached("lake")
