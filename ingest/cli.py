@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from pathlib import Path
 
@@ -166,10 +165,7 @@ def ingest(
         if not stop.is_set():
             raise
         # A notice, as a failed run's error: on stderr (stdout holds a summary, if any).
-        stop.after = said.line  # stopped again before it is said, it ends saying it
-        click.echo(said.line, err=True)
-        stop.after = ""  # said: stopped again, it ends with the exit code alone
-        sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
+        stop.ends_saying(said.line)
     finally:
         restore()
         bar.stop()
@@ -267,10 +263,7 @@ def _follow(
         if not stop.is_set():
             raise
         if not following:
-            stop.after = BEFORE_READING  # stopped again before it is said, it ends saying it
-            click.echo(BEFORE_READING, err=True)
-            stop.after = ""  # said: stopped again, it ends with the exit code alone
-            sys.exit(128 + stop.signum)  # as a stopped ingest: 130, 143
+            stop.ends_saying(BEFORE_READING)  # as a stopped ingest: 130, 143
         errors.print("stopped")
     finally:
         db.on_lock_wait = notice
@@ -341,12 +334,11 @@ def demo_data(
         if not stop.is_set():
             raise
         stages.stop()
-        if writing:
-            say(None, "stopped: {} holds part of the demo logs; run demo-data again to write "
-                "them whole", out, err=True)  # fmt: skip
-        else:
-            click.echo("stopped before writing anything: nothing was written", err=True)
-        sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
+        stop.ends_saying(
+            f"stopped: {out} holds part of the demo logs; run demo-data again to write them whole"
+            if writing
+            else "stopped before writing anything: nothing was written"
+        )
     except OSError as exc:
         if exc.filename is not None:
             raise  # it names its file: the group's one line says it

@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import os
 import re
-import sys
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,8 +105,7 @@ def pull_logs(url: str, headers: tuple[str, ...], progress: bool | None, deadlin
             print_spilled(None, removed)
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
-            click.echo(said.line, err=True)
-            sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
+            stop.ends_saying(said.line)
         if not isinstance(exc, RefscopeError):
             raise
         # "<spool>: cannot read: Not a gzipped file" names a file the user never saw.
@@ -218,8 +216,7 @@ def pull_ads(account: str, since: dt.datetime | None, until: dt.datetime | None,
             ) from None
         if not stop.is_set():
             raise
-        click.echo(said, err=True)
-        sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
+        stop.ends_saying(said)
     finally:
         restore()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 import click
@@ -87,9 +86,8 @@ def rebuild(
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if not stop.is_set():
             raise
-        say(None, "stopped: {} is not written (a rebuild is whole or nothing); {} is "
-            "unchanged", out, db_file, err=True)  # fmt: skip
-        sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
+        stop.ends_saying(f"stopped: {out} is not written (a rebuild is whole or nothing); "
+                         f"{db_file} is unchanged")  # fmt: skip
     finally:
         restore()
         bar.stop()

@@ -143,9 +143,8 @@ def _rewrite(con: duckdb.DuckDBPyConnection, db_file: Path, done: str, again: st
     except BaseException as exc:
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if stop.is_set():
-            say(None, "stopped: {} was not rewritten (it is as it was after the {}): {}",
-                db_file, done, remain, err=True)  # fmt: skip
-            sys.exit(128 + stop.signum)  # as a shell reports a stop by that signal: 130, 143
+            stop.ends_saying(f"stopped: {db_file} was not rewritten (it is as it was after the "
+                             f"{done}): {remain}")  # fmt: skip
         if isinstance(exc, RefscopeError):
             raise RefscopeError(f"the {done} is committed, but {db_file} was not rewritten: "
                                 f"{exc}. It is as it was after the {done}: "

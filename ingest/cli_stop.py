@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 Handler = Callable[[int, FrameType | None], Any] | int | None  # as signal.signal returns it
 STOPS = {signal.SIGINT, signal.SIGTERM}  # Ctrl-C, and a service manager's stop
@@ -27,6 +27,20 @@ class Stop(threading.Event):
 
     signum: int = signal.SIGINT
     after: str | None = None
+
+    def ends_saying(self, line: str) -> NoReturn:
+        """The command's end once stopped: line on stderr (shown: a file name in it cannot drive
+        the terminal), exit 130 or 143, as a shell reports a stop by that signal. Stopped again
+        as it says it (after: its handler in force, or taken down), it ends with that line, said
+        once, not click's "Aborted!", a traceback or an end without a word."""
+        import click  # loaded by the command already
+
+        from .wording import shown
+
+        self.after = shown(line)  # stopped again before it is said, it ends saying it
+        click.echo(self.after, err=True)
+        self.after = ""  # said: stopped again, it ends with the exit code alone
+        sys.exit(128 + self.signum)
 
 
 def stop_on_signals(stopped: Stop) -> Callable[[], None]:
@@ -103,13 +117,12 @@ def exits_when_stopped(said: str) -> Iterator[Stopping]:
     except BaseException:
         # A stop inside a DuckDB query surfaces as its "interrupted" error: stopped all the same.
         if not stopping.is_set():
+            stopping.after = stopping.said  # what it leaves as the block ends, failed
             raise
-        from .wording import shown  # a file name in it must not drive the terminal
-
-        sys.stderr.write(shown(stopping.said) + "\n")
-        sys.exit(128 + stopping.signum)
+        stopping.ends_saying(stopping.said)
+    else:
+        stopping.after = stopping.said  # what it leaves as the block ends, done
     finally:
-        stopping.after = stopping.said  # what it leaves as the block ends, success or not
         restore()
 
 
