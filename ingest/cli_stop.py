@@ -277,9 +277,9 @@ def _ending(said: str) -> Callable[[int, FrameType | None], None]:
 def stops_held() -> Iterator[None]:
     """Ctrl-C and SIGTERM held off while the block runs: one that comes meanwhile waits and is
     taken as the block ends, by the handler then in force, not in the middle of it. Blocked in
-    this thread (one pending at an execve goes to the new program); and, as another thread of
-    the process takes a signal this one blocks, its Python handler then run here all the same,
-    one that comes is recorded by a handler of the block's own and sent again after it."""
+    this thread; and, as another thread of the process takes a signal this one blocks, its
+    Python handler then run here all the same, one that comes is recorded by a handler of the
+    block's own and sent again after it. (Not around an execve: one recorded there is lost.)"""
     came: list[int] = []
     previous: dict[int, Handler] = {}
     with contextlib.suppress(ValueError):  # not the main thread: no Python handler runs here
@@ -300,5 +300,10 @@ def exec_blocking_stops(args: list[str], env: dict[str, str]) -> None:
     """os.execve with Ctrl-C and SIGTERM blocked: one that comes meanwhile waits, pending, for
     the new program (`dashboard.server_process`) to take it, instead of ending it before it can
     (a traceback, or an end without a word). They are let through again if execve fails."""
-    with stops_held():
+    # The mask alone (not stops_held): a handler of its own would take a stop that came to
+    # another thread as execve replaced the process, and lose it.
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
         os.execve(args[0], args, env)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
